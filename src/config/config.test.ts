@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+import { parseDurationMs } from './duration.js';
+
+const production = {
+  DATABASE_URL: 'postgres://erp:s3cret-db@db:5432/erp',
+  REDIS_URL: 'redis://redis:6379',
+  ODOO_URL: 'http://odoo:8069',
+  ODOO_DATABASE: 'prod',
+  ODOO_USERNAME: 'sync',
+  ODOO_PASSWORD: 'odoo-s3cret',
+  API_KEYS: `front:reader:${'a'.repeat(64)}`,
+};
+
+function problemsOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('builds a frozen, typed config with defaults and units', () => {
+    const config = loadConfig(production, { mode: 'production', role: 'worker' });
+    expect(config.odoo).toMatchObject({ timeoutMs: 30_000, pageSize: 500, protocol: 'xmlrpc' });
+    expect(config.sync).toMatchObject({ everyMs: 300_000, overlapSeconds: 600 });
+    expect(config.redis.cacheUrl).toBe(production.REDIS_URL);
+    expect(config.redis.queuePrefix).toBe('{erp-bridge}');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.sync)).toBe(true);
+    expect(config.tryton).toBeUndefined();
+    expect(config.apiKeys).toEqual([{ name: 'front', role: 'reader', sha256: 'a'.repeat(64) }]);
+  });
+
+  it('names every bad key at once and never prints a value', () => {
+    const error = problemsOf(() =>
+      loadConfig(
+        { ...production, DATABASE_URL: undefined, ODOO_TIMEOUT_MS: 'abc', SYNC_EVERY: '5', ODOO_PROTOCOL: 'soap' },
+        { mode: 'production', role: 'api' },
+      ),
+    );
+    expect(error.problems.map((p) => p.key).sort()).toEqual(['DATABASE_URL', 'ODOO_PROTOCOL', 'ODOO_TIMEOUT_MS', 'SYNC_EVERY']);
+    expect(error.message).not.toMatch(/abc|soap|s3cret/);
+  });
+
+  it('reports a malformed URL without echoing its password', () => {
+    const error = problemsOf(() =>
+      loadConfig({ ...production, REDIS_URL: 'not a url with p4ssword' }, { mode: 'production', role: 'worker' }),
+    );
+    expect(error.problems).toEqual([{ key: 'REDIS_URL', message: expect.stringContaining('must be a URL') }]);
+    expect(error.message).not.toContain('p4ssword');
+  });
+
+  it('asks each role only for what it uses', () => {
+    const { ODOO_URL: _u, ODOO_DATABASE: _d, ODOO_USERNAME: _n, ODOO_PASSWORD: _p, ...withoutOdoo } = production;
+    expect(loadConfig(withoutOdoo, { mode: 'production', role: 'api' }).odoo).toBeUndefined();
+    const { ODOO_PASSWORD: _unused, ...withoutOdooPassword } = production;
+    expect(problemsOf(() => loadConfig(withoutOdooPassword, { mode: 'production', role: 'worker' })).problems).toEqual([
+      { key: 'ODOO_PASSWORD', message: 'is required' },
+    ]);
+    expect(() => loadConfig({ DATABASE_URL: production.DATABASE_URL }, { mode: 'production', role: 'migrate' })).not.toThrow();
+  });
+
+  it('lets the demo run on embedded defaults but refuses a half-configured Tryton', () => {
+    expect(loadConfig({}, { mode: 'demo', role: 'demo' }).odoo).toBeUndefined();
+    const error = problemsOf(() => loadConfig({ TRYTON_RPC_URL: 'http://tryton:8000' }, { mode: 'demo', role: 'demo' }));
+    expect(error.problems.map((p) => p.key)).toEqual(['TRYTON_DATABASE', 'TRYTON_USER', 'TRYTON_PASSWORD']);
+  });
+
+  it('rejects malformed API key entries without echoing them', () => {
+    const error = problemsOf(() =>
+      loadConfig({ ...production, API_KEYS: 'front:root:abc,ops:admin:' + 'b'.repeat(64) }, { mode: 'production', role: 'api' }),
+    );
+    expect(error.problems).toEqual([{ key: 'API_KEYS', message: expect.stringContaining('entry 1') }]);
+  });
+});
+
+describe('parseDurationMs', () => {
+  it.each([
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['250ms', 250],
+  ])('%s → %d ms', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
+
+  it.each(['5', 'five minutes', '5 m', '-1s', ''])('refuses %j', (text) => expect(parseDurationMs(text)).toBeUndefined());
+});

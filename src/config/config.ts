@@ -1,0 +1,224 @@
+/**
+ * The typed, frozen configuration every composition root builds once at boot.
+ *
+ * `loadConfig` checks every key at once and throws a `ConfigError` naming each bad key with the
+ * reason, never the value (a URL may carry a password). Nothing outside `src/config` reads
+ * `process.env`.
+ */
+import { AppError } from '../lib/errors.js';
+import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
+import { envSchema, type Env } from './env-schema.js';
+
+export type ConfigMode = 'production' | 'demo';
+/** What the process does decides what it must be given: the API never needs Odoo's password. */
+export type ConfigRole = 'api' | 'worker' | 'cli' | 'migrate' | 'demo';
+
+export interface OdooConfig {
+  readonly url: string;
+  readonly database: string;
+  readonly username: string;
+  readonly password: string;
+  readonly protocol: 'xmlrpc' | 'jsonrpc' | 'json2';
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly pageSize: number;
+}
+
+export interface TrytonConfig {
+  readonly rpcUrl: string;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+  readonly timeoutMs: number;
+  readonly loginTimeoutMs: number;
+  readonly retries: number;
+  readonly sessionTtlSeconds: number;
+  readonly allowedMethods: readonly string[];
+  readonly cacheTtlSeconds: number;
+}
+
+export interface Config {
+  readonly mode: ConfigMode;
+  readonly database: { readonly url?: string; readonly poolMax: number; readonly pgliteDir: string };
+  readonly redis: { readonly url?: string; readonly cacheUrl?: string; readonly queuePrefix: string };
+  /** Undefined only in demo mode, where the bundled sandbox stands in. */
+  readonly odoo?: OdooConfig;
+  readonly sync: {
+    readonly everyMs: number;
+    readonly overlapSeconds: number;
+    readonly leaseSeconds: number;
+    readonly concurrency: number;
+    readonly jobAttempts: number;
+    readonly reconcileCron: string;
+    readonly reconcileMinRatio: number;
+  };
+  /** Undefined when Tryton is not configured: the gateway routes then answer 503. */
+  readonly tryton?: TrytonConfig;
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    readonly corsOrigins: readonly string[];
+    readonly bodyLimitBytes: number;
+    readonly rateLimitPerMinute: number;
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly apiKeys: readonly ApiKeyEntry[];
+  readonly log: { readonly level: string; readonly pretty: boolean };
+}
+
+export class ConfigError extends AppError {
+  readonly problems: readonly { key: string; message: string }[];
+
+  constructor(problems: { key: string; message: string }[]) {
+    super(
+      'CONFIG_INVALID',
+      `Invalid configuration (${problems.length} ${problems.length === 1 ? 'key' : 'keys'}):\n` +
+        problems.map((p) => `  - ${p.key}: ${p.message}`).join('\n'),
+    );
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions {
+  mode: ConfigMode;
+  role: ConfigRole;
+  /** Whether stdout is a terminal; decides pretty logs when LOG_PRETTY is unset. */
+  isTty?: boolean;
+}
+
+const ODOO_KEYS = ['ODOO_URL', 'ODOO_DATABASE', 'ODOO_USERNAME', 'ODOO_PASSWORD'] as const;
+const TRYTON_KEYS = ['TRYTON_RPC_URL', 'TRYTON_DATABASE', 'TRYTON_USER', 'TRYTON_PASSWORD'] as const;
+
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  options: LoadConfigOptions,
+): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: { key: string; message: string }[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push({ key: String(issue.path[0] ?? '(env)'), message: issue.message });
+    }
+  }
+  const failed = new Set(problems.map((p) => p.key));
+  const missing = (key: keyof Env) => {
+    const reported = failed.has(key) || problems.some((p) => p.key === key);
+    if (!reported && (env[key] === undefined || env[key]?.trim() === '')) {
+      problems.push({ key, message: 'is required' });
+    }
+  };
+
+  if (options.mode === 'production') {
+    missing('DATABASE_URL');
+    if (options.role !== 'migrate') missing('REDIS_URL');
+    if (options.role === 'worker' || options.role === 'cli') for (const key of ODOO_KEYS) missing(key);
+    if (options.role === 'api') missing('API_KEYS');
+  }
+  if (ODOO_KEYS.some((key) => env[key])) {
+    // Odoo is all or nothing: a half-configured Odoo is a mistake, not a reason to use the sandbox.
+    for (const key of ODOO_KEYS) missing(key);
+  }
+  if (TRYTON_KEYS.some((key) => env[key])) {
+    for (const key of TRYTON_KEYS) missing(key);
+  }
+
+  let apiKeys: ApiKeyEntry[] = [];
+  if (env.API_KEYS && !failed.has('API_KEYS')) {
+    const { entries, problems: keyProblems } = parseApiKeys(env.API_KEYS);
+    apiKeys = entries;
+    for (const message of keyProblems) problems.push({ key: 'API_KEYS', message });
+  }
+
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return freeze(build(parsed.data, apiKeys, options));
+}
+
+function build(env: Env, apiKeys: ApiKeyEntry[], options: LoadConfigOptions): Config {
+  const odoo: OdooConfig | undefined =
+    env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME && env.ODOO_PASSWORD
+      ? {
+          url: env.ODOO_URL.replace(/\/+$/, ''),
+          database: env.ODOO_DATABASE,
+          username: env.ODOO_USERNAME,
+          password: env.ODOO_PASSWORD,
+          protocol: env.ODOO_PROTOCOL,
+          timeoutMs: env.ODOO_TIMEOUT_MS,
+          retries: env.ODOO_RETRIES,
+          pageSize: env.ODOO_PAGE_SIZE,
+        }
+      : undefined;
+  const tryton: TrytonConfig | undefined =
+    env.TRYTON_RPC_URL && env.TRYTON_DATABASE && env.TRYTON_USER && env.TRYTON_PASSWORD
+      ? {
+          rpcUrl: env.TRYTON_RPC_URL.replace(/\/+$/, ''),
+          database: env.TRYTON_DATABASE,
+          user: env.TRYTON_USER,
+          password: env.TRYTON_PASSWORD,
+          timeoutMs: env.TRYTON_TIMEOUT_MS,
+          loginTimeoutMs: env.TRYTON_LOGIN_TIMEOUT_MS,
+          retries: env.TRYTON_RETRIES,
+          sessionTtlSeconds: env.TRYTON_SESSION_TTL_SECONDS,
+          allowedMethods: env.TRYTON_ALLOWED_METHODS,
+          cacheTtlSeconds: env.TRYTON_CACHE_TTL_SECONDS,
+        }
+      : undefined;
+  return {
+    mode: options.mode,
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, pgliteDir: env.PGLITE_DIR },
+    redis: {
+      url: env.REDIS_URL,
+      cacheUrl: env.CACHE_REDIS_URL ?? env.REDIS_URL,
+      queuePrefix: env.QUEUE_PREFIX,
+    },
+    odoo,
+    sync: {
+      everyMs: env.SYNC_EVERY,
+      overlapSeconds: env.SYNC_OVERLAP_SECONDS,
+      leaseSeconds: env.SYNC_LEASE_SECONDS,
+      concurrency: env.SYNC_CONCURRENCY,
+      jobAttempts: env.SYNC_JOB_ATTEMPTS,
+      reconcileCron: env.SYNC_RECONCILE_CRON,
+      reconcileMinRatio: env.SYNC_RECONCILE_MIN_RATIO,
+    },
+    tryton,
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      corsOrigins: env.CORS_ORIGINS,
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    apiKeys,
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? options.isTty ?? false },
+  };
+}
+
+function freeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) freeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Reads the real process environment; the only place that touches `process.env`. */
+export function loadConfigFromProcess(options: Omit<LoadConfigOptions, 'isTty'>): Config {
+  return loadConfig(process.env, { ...options, isTty: Boolean(process.stdout.isTTY) });
+}
+
+/**
+ * Composition roots call this: on a bad configuration it prints the problems and exits 1, so the
+ * process never starts half-configured.
+ */
+export function loadConfigOrExit(options: Omit<LoadConfigOptions, 'isTty'>): Config {
+  try {
+    return loadConfigFromProcess(options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`erp-bridge: ${error.message}\nSee .env.example for every key.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+/** `sync_log`: one row per sync or reconcile run, written as the run goes. */
+import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const SYNC_RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'skipped'] as const;
+export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
+
+export interface SyncRunError {
+  readonly odooId?: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+export const syncLog = pgTable(
+  'sync_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    kind: text('kind').notNull().default('sync'),
+    trigger: text('trigger').notNull(),
+    status: text('status').$type<SyncRunStatus>().notNull(),
+    leaseOwner: text('lease_owner'),
+    startedAt: utc('started_at').notNull().defaultNow(),
+    finishedAt: utc('finished_at'),
+    windowFrom: utc('window_from'),
+    windowTo: utc('window_to'),
+    pages: integer('pages').notNull().default(0),
+    bcsSeen: integer('bcs_seen').notNull().default(0),
+    created: integer('created').notNull().default(0),
+    updated: integer('updated').notNull().default(0),
+    unchanged: integer('unchanged').notNull().default(0),
+    archived: integer('archived').notNull().default(0),
+    restored: integer('restored').notNull().default(0),
+    linesDeleted: integer('lines_deleted').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    odooCalls: integer('odoo_calls').notNull().default(0),
+    errors: jsonb('errors').$type<SyncRunError[]>().notNull().default([]),
+  },
+  (t) => [index('sync_log_started_idx').on(t.startedAt, t.id)],
+);
+
+export type SyncLogRow = typeof syncLog.$inferSelect;

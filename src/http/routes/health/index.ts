@@ -1,0 +1,58 @@
+/**
+ * `/health/live` says the process is up; `/health/ready` says whether it can serve: every
+ * dependency is probed and the body names the part that is down. No API key: probes and load
+ * balancers call these.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+export interface ReadinessCheck {
+  readonly name: string;
+  /** Resolves when the part works; rejects (or resolves false) when it does not. */
+  check(): Promise<boolean | void>;
+  /** Parts that are reported but do not make the service unready (e.g. an ERP we only read). */
+  readonly optional?: boolean;
+}
+
+export interface HealthRoutesOptions {
+  checks: readonly ReadinessCheck[];
+  isShuttingDown: () => boolean;
+  checkTimeoutMs?: number;
+}
+
+const partSchema = z.object({ status: z.enum(['up', 'down']), optional: z.boolean(), error: z.string().optional() });
+const readySchema = z.object({ status: z.enum(['ready', 'unready']), parts: z.record(z.string(), partSchema) });
+
+export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = (app, options) => {
+  const timeoutMs = options.checkTimeoutMs ?? 2_000;
+
+  app.get('/health/live', { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('live') }) } } }, () => ({
+    status: 'live' as const,
+  }));
+
+  app.get(
+    '/health/ready',
+    { schema: { tags: ['health'], response: { 200: readySchema, 503: readySchema } } },
+    async (_request, reply) => {
+      const parts: z.infer<typeof readySchema>['parts'] = {};
+      await Promise.all(
+        options.checks.map(async (part) => {
+          const { name, optional = false } = part;
+          try {
+            const ok = await Promise.race([
+              part.check(),
+              new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref()),
+            ]);
+            parts[name] = ok === false ? { status: 'down', optional, error: 'unreachable' } : { status: 'up', optional };
+          } catch (error) {
+            parts[name] = { status: 'down', optional, error: error instanceof Error ? error.message.slice(0, 200) : 'unreachable' };
+          }
+        }),
+      );
+      if (options.isShuttingDown()) parts.process = { status: 'down', optional: false, error: 'shutting down' };
+      const ready = Object.values(parts).every((part) => part.status === 'up' || part.optional);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', parts });
+    },
+  );
+  return Promise.resolve();
+};

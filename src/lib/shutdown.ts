@@ -1,0 +1,65 @@
+/**
+ * Graceful shutdown for a composition root: on SIGTERM or SIGINT, run the registered closers in
+ * reverse order of registration, bounded by a deadline; a second signal or the deadline forces
+ * exit 1, so a stuck close never leaves a zombie process behind.
+ */
+import type { Logger } from './logger.js';
+
+export interface Shutdown {
+  /** Registers a closer; closers run last-registered first. */
+  add(name: string, close: () => Promise<void>): void;
+  /** Runs every closer once; later calls return the same promise. */
+  run(reason: string): Promise<void>;
+  readonly stopping: boolean;
+}
+
+export function createShutdown(logger: Logger, deadlineMs: number): Shutdown {
+  const closers: { name: string; close: () => Promise<void> }[] = [];
+  let running: Promise<void> | undefined;
+
+  const shutdown: Shutdown = {
+    add(name, close) {
+      closers.push({ name, close });
+    },
+    get stopping() {
+      return running !== undefined;
+    },
+    run(reason) {
+      running ??= (async () => {
+        logger.info({ reason }, 'shutting down');
+        const timer = setTimeout(() => {
+          logger.error({ deadlineMs }, 'shutdown deadline passed; forcing exit');
+          process.exit(1);
+        }, deadlineMs);
+        timer.unref();
+        let failed = false;
+        for (const { name, close } of [...closers].reverse()) {
+          try {
+            await close();
+          } catch (error) {
+            failed = true;
+            logger.error({ err: error, closer: name }, 'close failed');
+          }
+        }
+        clearTimeout(timer);
+        logger.info('stopped');
+        if (failed) process.exitCode = 1;
+      })();
+      return running;
+    },
+  };
+  return shutdown;
+}
+
+/** Wires SIGTERM/SIGINT to `shutdown.run`; a second signal exits at once. */
+export function onSignals(shutdown: Shutdown, logger: Logger): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (shutdown.stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      void shutdown.run(signal);
+    });
+  }
+}

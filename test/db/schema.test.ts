@@ -1,0 +1,92 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../../src/db/create-db.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { scrapDimagazBc, scrapDimagazBcLine } from '../../src/db/schema/index.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+const bc = (odooId: number) => ({
+  odooId,
+  name: `P${String(odooId).padStart(5, '0')}`,
+  odooWriteDate: new Date('2026-01-02T03:04:05Z'),
+  data: { id: odooId, name: `P${odooId}`, partner_id: [7, 'Azur Gaz'], notes: false },
+});
+
+describe('migrations', () => {
+  it('apply to a blank database and create every table', async () => {
+    const blank = await createTestDb({ migrated: false });
+    try {
+      await runMigrations(blank);
+      const rows = await blank.sql!<{ table_name: string }[]>`
+        select table_name from information_schema.tables where table_schema = 'public' order by 1`;
+      expect(rows.map((r) => r.table_name)).toEqual([
+        'scrap_dimagaz_bc',
+        'scrap_dimagaz_bc_line',
+        'sync_audit',
+        'sync_failure',
+        'sync_log',
+        'sync_state',
+      ]);
+    } finally {
+      await blank.dispose();
+    }
+  });
+
+  it('five migrators started at once all succeed and leave one ledger row per migration', async () => {
+    const blank = await createTestDb({ migrated: false });
+    const handles = await Promise.all(Array.from({ length: 5 }, () => createDb({ url: blank.url, poolMax: 2 })));
+    try {
+      const results = await Promise.allSettled(handles.map((handle) => runMigrations(handle)));
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
+      const ledger = await blank.sql!<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations`;
+      const journal = (await import('../../drizzle/meta/_journal.json', { with: { type: 'json' } })).default;
+      expect(ledger).toHaveLength(journal.entries.length);
+      expect(new Set(ledger.map((r) => r.hash)).size).toBe(ledger.length);
+    } finally {
+      await Promise.all(handles.map((handle) => handle.close()));
+      await blank.dispose();
+    }
+  });
+});
+
+describe('schema constraints', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    await db.dispose();
+  });
+
+  it('rejects a second row with the same odoo_id', async () => {
+    await db.db.insert(scrapDimagazBc).values(bc(101));
+    await expect(db.db.insert(scrapDimagazBc).values(bc(101))).rejects.toMatchObject({
+      cause: expect.objectContaining({ constraint_name: 'scrap_dimagaz_bc_odoo_id_key' }),
+    });
+  });
+
+  it('stores data as a JSON object, not a JSON string', async () => {
+    await db.db.insert(scrapDimagazBc).values(bc(102));
+    const [row] = await db.sql!<{ kind: string; partner: unknown }[]>`
+      select jsonb_typeof(data) as kind, data->'partner_id' as partner from scrap_dimagaz_bc where odoo_id = 102`;
+    expect(row).toEqual({ kind: 'object', partner: [7, 'Azur Gaz'] });
+  });
+
+  it('deletes the lines of a deleted BC', async () => {
+    await db.db.insert(scrapDimagazBc).values(bc(103));
+    await db.db.insert(scrapDimagazBcLine).values(
+      [1, 2, 3].map((n) => ({ odooId: 1030 + n, bcOdooId: 103, odooWriteDate: new Date(), data: { id: 1030 + n } })),
+    );
+    const count = async () =>
+      (await db.db.select({ n: sql<number>`count(*)::int` }).from(scrapDimagazBcLine).where(eq(scrapDimagazBcLine.bcOdooId, 103)))[0]!.n;
+    expect(await count()).toBe(3);
+    await db.db.delete(scrapDimagazBc).where(eq(scrapDimagazBc.odooId, 103));
+    expect(await count()).toBe(0);
+  });
+
+  it('refuses a line whose BC does not exist', async () => {
+    await expect(
+      db.db.insert(scrapDimagazBcLine).values({ odooId: 9999, bcOdooId: 424242, odooWriteDate: new Date(), data: {} }),
+    ).rejects.toMatchObject({ cause: expect.objectContaining({ code: '23503' }) });
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Provides real services to every test file, once per run:
+ * - PostgreSQL and Redis from TEST_DATABASE_URL / TEST_REDIS_URL when set, else from
+ *   testcontainers when a container engine answers, else started locally from Debian's binaries;
+ * - a migrated template database that each test file clones (isolation by construction).
+ * A service that cannot be provided fails the run: tests never skip for lack of one.
+ */
+import type { TestProject } from 'vitest/node';
+import postgres from 'postgres';
+import { createDb } from '../src/db/create-db.js';
+import { runMigrations } from '../src/db/migrate.js';
+import {
+  containerRuntimeAnswers,
+  startContainerPostgres,
+  startContainerRedis,
+} from './helpers/container-services.js';
+import { startLocalPostgres, startLocalRedis, type LocalService } from './helpers/local-services.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Admin URL of the test PostgreSQL server (databases are created from it). */
+    postgresAdminUrl: string;
+    /** Name of the migrated template database each test file clones. */
+    templateDatabase: string;
+    redisUrl: string;
+  }
+}
+
+export const TEMPLATE_DATABASE = 'erp_bridge_template';
+
+async function provide(
+  name: string,
+  fromEnv: string | undefined,
+  useContainers: boolean,
+  startContainer: () => Promise<LocalService>,
+  startLocal: () => Promise<LocalService>,
+): Promise<LocalService> {
+  if (fromEnv) {
+    console.log(`[test services] ${name}: from environment`);
+    return { url: fromEnv, stop: () => Promise.resolve() };
+  }
+  const mode = useContainers ? 'testcontainers' : 'local server in a temp dir';
+  try {
+    const service = await (useContainers ? startContainer() : startLocal());
+    console.log(`[test services] ${name}: ${mode} (${new URL(service.url).host})`);
+    return service;
+  } catch (error) {
+    throw new Error(
+      `[test services] cannot provide ${name} (${mode}): ${(error as Error).message}. ` +
+        `Set TEST_${name === 'PostgreSQL' ? 'DATABASE' : 'REDIS'}_URL or install it (see README, Prerequisites).`,
+      { cause: error },
+    );
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const needContainers = !process.env.TEST_DATABASE_URL || !process.env.TEST_REDIS_URL;
+  const useContainers = needContainers && (await containerRuntimeAnswers());
+  if (needContainers && !useContainers) {
+    console.log('[test services] no container engine answers; using local Debian binaries');
+  }
+  const stops: (() => Promise<void>)[] = [];
+  const teardown = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    const pg = await provide('PostgreSQL', process.env.TEST_DATABASE_URL, useContainers, startContainerPostgres, startLocalPostgres);
+    stops.push(() => pg.stop());
+    const redis = await provide('Redis', process.env.TEST_REDIS_URL, useContainers, startContainerRedis, startLocalRedis);
+    stops.push(() => redis.stop());
+
+    await createTemplate(pg.url);
+    project.provide('postgresAdminUrl', pg.url);
+    project.provide('templateDatabase', TEMPLATE_DATABASE);
+    project.provide('redisUrl', redis.url);
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  return teardown;
+}
+
+async function createTemplate(adminUrl: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await admin.unsafe(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
+    await admin.unsafe(`create database ${TEMPLATE_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${TEMPLATE_DATABASE}`;
+  const handle = await createDb({ url: url.toString(), poolMax: 1 });
+  try {
+    await runMigrations(handle);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Throw-away PostgreSQL and Redis servers started from the machine's Debian binaries in temp
+ * dirs, for machines with neither a container engine nor TEST_* URLs. Each is stopped by the
+ * returned `stop()`, and every file it made is removed.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './free-port.js';
+
+const run = promisify(execFile);
+
+export interface LocalService {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function findPgBin(name: string): string {
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+    for (const version of versions) {
+      const candidate = join(root, version, 'bin', name);
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  return name;
+}
+
+/** initdb refuses to run as root, so as root the cluster belongs to the `postgres` user. */
+function asPostgresUser(command: string, args: string[]): [string, string[]] {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  return isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+}
+
+async function postgresUid(): Promise<{ uid: number; gid: number } | undefined> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const { stdout } = await run('id', ['-u', 'postgres']);
+  const { stdout: gid } = await run('id', ['-g', 'postgres']);
+  return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
+}
+
+export async function startLocalPostgres(): Promise<LocalService> {
+  const initdb = findPgBin('initdb');
+  const pgCtl = findPgBin('pg_ctl');
+  if (!existsSync(initdb) && initdb === 'initdb') {
+    throw new Error('PostgreSQL server binaries not found: apt-get install -y postgresql');
+  }
+  const root = mkdtempSync(join(tmpdir(), 'erp-bridge-pg-'));
+  const owner = await postgresUid();
+  if (owner) {
+    chownSync(root, owner.uid, owner.gid);
+    chmodSync(root, 0o700);
+  }
+  const dataDir = join(root, 'data');
+  const port = await freePort();
+  const [initCmd, initArgs] = asPostgresUser(initdb, [
+    '-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions',
+  ]);
+  await run(initCmd, initArgs);
+  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+  const [startCmd, startArgs] = asPostgresUser(pgCtl, ['-D', dataDir, '-o', options, '-l', join(root, 'log'), '-w', 'start']);
+  await run(startCmd, startArgs);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async stop() {
+      const [stopCmd, stopArgs] = asPostgresUser(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      await run(stopCmd, stopArgs).catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startLocalRedis(): Promise<LocalService> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-redis-'));
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.resume();
+    child.once('error', (error) =>
+      reject(new Error(`cannot start redis-server (apt-get install -y redis-server): ${error.message}`)),
+    );
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
