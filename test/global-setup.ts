@@ -14,7 +14,11 @@ import {
   startContainerPostgres,
   startContainerRedis,
 } from './helpers/container-services.js';
-import { startLocalPostgres, startLocalRedis, type LocalService } from './helpers/local-services.js';
+import {
+  startLocalPostgres,
+  startLocalRedis,
+  type LocalService,
+} from './helpers/local-services.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -64,9 +68,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const stop of stops.reverse()) await stop();
   };
   try {
-    const pg = await provide('PostgreSQL', process.env.TEST_DATABASE_URL, useContainers, startContainerPostgres, startLocalPostgres);
+    const pg = await provide(
+      'PostgreSQL',
+      process.env.TEST_DATABASE_URL,
+      useContainers,
+      startContainerPostgres,
+      startLocalPostgres,
+    );
     stops.push(() => pg.stop());
-    const redis = await provide('Redis', process.env.TEST_REDIS_URL, useContainers, startContainerRedis, startLocalRedis);
+    const redis = await provide(
+      'Redis',
+      process.env.TEST_REDIS_URL,
+      useContainers,
+      startContainerRedis,
+      startLocalRedis,
+    );
     stops.push(() => redis.stop());
 
     await createTemplate(pg.url);

@@ -18,7 +18,9 @@ describe('configuration docs', () => {
   });
 
   it('every documented default parses', () => {
-    const defaults = Object.fromEntries(ENV_KEYS.filter((doc) => doc.default !== undefined).map((doc) => [doc.key, doc.default]));
+    const defaults = Object.fromEntries(
+      ENV_KEYS.filter((doc) => doc.default !== undefined).map((doc) => [doc.key, doc.default]),
+    );
     expect(envSchema.safeParse(defaults).success).toBe(true);
   });
 });

@@ -26,9 +26,16 @@ export function renderEnvExample(): string {
 export function renderReadmeTable(): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
   const rows = ENV_KEYS.map(
-    (doc) => `| \`${doc.key}\` | ${doc.default === undefined ? '' : `\`${escape(doc.default)}\``} | ${escape(doc.description)} |`,
+    (doc) =>
+      `| \`${doc.key}\` | ${doc.default === undefined ? '' : `\`${escape(doc.default)}\``} | ${escape(doc.description)} |`,
   );
-  return [README_TABLE_START, '| key | default | meaning |', '| --- | --- | --- |', ...rows, README_TABLE_END].join('\n');
+  return [
+    README_TABLE_START,
+    '| key | default | meaning |',
+    '| --- | --- | --- |',
+    ...rows,
+    README_TABLE_END,
+  ].join('\n');
 }
 
 /** Replaces the generated table inside a README text; throws when the markers are missing. */

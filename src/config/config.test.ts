@@ -38,43 +38,82 @@ describe('loadConfig', () => {
   it('names every bad key at once and never prints a value', () => {
     const error = problemsOf(() =>
       loadConfig(
-        { ...production, DATABASE_URL: undefined, ODOO_TIMEOUT_MS: 'abc', SYNC_EVERY: '5', ODOO_PROTOCOL: 'soap' },
+        {
+          ...production,
+          DATABASE_URL: undefined,
+          ODOO_TIMEOUT_MS: 'abc',
+          SYNC_EVERY: '5',
+          ODOO_PROTOCOL: 'soap',
+        },
         { mode: 'production', role: 'api' },
       ),
     );
-    expect(error.problems.map((p) => p.key).sort()).toEqual(['DATABASE_URL', 'ODOO_PROTOCOL', 'ODOO_TIMEOUT_MS', 'SYNC_EVERY']);
+    expect(error.problems.map((p) => p.key).sort()).toEqual([
+      'DATABASE_URL',
+      'ODOO_PROTOCOL',
+      'ODOO_TIMEOUT_MS',
+      'SYNC_EVERY',
+    ]);
     expect(error.message).not.toMatch(/abc|soap|s3cret/);
   });
 
   it('reports a malformed URL without echoing its password', () => {
     const error = problemsOf(() =>
-      loadConfig({ ...production, REDIS_URL: 'not a url with p4ssword' }, { mode: 'production', role: 'worker' }),
+      loadConfig(
+        { ...production, REDIS_URL: 'not a url with p4ssword' },
+        { mode: 'production', role: 'worker' },
+      ),
     );
-    expect(error.problems).toEqual([{ key: 'REDIS_URL', message: expect.stringContaining('must be a URL') }]);
+    expect(error.problems).toEqual([
+      { key: 'REDIS_URL', message: expect.stringContaining('must be a URL') },
+    ]);
     expect(error.message).not.toContain('p4ssword');
   });
 
   it('asks each role only for what it uses', () => {
-    const { ODOO_URL: _u, ODOO_DATABASE: _d, ODOO_USERNAME: _n, ODOO_PASSWORD: _p, ...withoutOdoo } = production;
+    const {
+      ODOO_URL: _u,
+      ODOO_DATABASE: _d,
+      ODOO_USERNAME: _n,
+      ODOO_PASSWORD: _p,
+      ...withoutOdoo
+    } = production;
     expect(loadConfig(withoutOdoo, { mode: 'production', role: 'api' }).odoo).toBeUndefined();
     const { ODOO_PASSWORD: _unused, ...withoutOdooPassword } = production;
-    expect(problemsOf(() => loadConfig(withoutOdooPassword, { mode: 'production', role: 'worker' })).problems).toEqual([
-      { key: 'ODOO_PASSWORD', message: 'is required' },
-    ]);
-    expect(() => loadConfig({ DATABASE_URL: production.DATABASE_URL }, { mode: 'production', role: 'migrate' })).not.toThrow();
+    expect(
+      problemsOf(() => loadConfig(withoutOdooPassword, { mode: 'production', role: 'worker' }))
+        .problems,
+    ).toEqual([{ key: 'ODOO_PASSWORD', message: 'is required' }]);
+    expect(() =>
+      loadConfig(
+        { DATABASE_URL: production.DATABASE_URL },
+        { mode: 'production', role: 'migrate' },
+      ),
+    ).not.toThrow();
   });
 
   it('lets the demo run on embedded defaults but refuses a half-configured Tryton', () => {
     expect(loadConfig({}, { mode: 'demo', role: 'demo' }).odoo).toBeUndefined();
-    const error = problemsOf(() => loadConfig({ TRYTON_RPC_URL: 'http://tryton:8000' }, { mode: 'demo', role: 'demo' }));
-    expect(error.problems.map((p) => p.key)).toEqual(['TRYTON_DATABASE', 'TRYTON_USER', 'TRYTON_PASSWORD']);
+    const error = problemsOf(() =>
+      loadConfig({ TRYTON_RPC_URL: 'http://tryton:8000' }, { mode: 'demo', role: 'demo' }),
+    );
+    expect(error.problems.map((p) => p.key)).toEqual([
+      'TRYTON_DATABASE',
+      'TRYTON_USER',
+      'TRYTON_PASSWORD',
+    ]);
   });
 
   it('rejects malformed API key entries without echoing them', () => {
     const error = problemsOf(() =>
-      loadConfig({ ...production, API_KEYS: 'front:root:abc,ops:admin:' + 'b'.repeat(64) }, { mode: 'production', role: 'api' }),
+      loadConfig(
+        { ...production, API_KEYS: 'front:root:abc,ops:admin:' + 'b'.repeat(64) },
+        { mode: 'production', role: 'api' },
+      ),
     );
-    expect(error.problems).toEqual([{ key: 'API_KEYS', message: expect.stringContaining('entry 1') }]);
+    expect(error.problems).toEqual([
+      { key: 'API_KEYS', message: expect.stringContaining('entry 1') },
+    ]);
   });
 });
 
@@ -86,5 +125,7 @@ describe('parseDurationMs', () => {
     ['250ms', 250],
   ])('%s → %d ms', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
 
-  it.each(['5', 'five minutes', '5 m', '-1s', ''])('refuses %j', (text) => expect(parseDurationMs(text)).toBeUndefined());
+  it.each(['5', 'five minutes', '5 m', '-1s', ''])('refuses %j', (text) =>
+    expect(parseDurationMs(text)).toBeUndefined(),
+  );
 });

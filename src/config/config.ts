@@ -39,8 +39,16 @@ export interface TrytonConfig {
 
 export interface Config {
   readonly mode: ConfigMode;
-  readonly database: { readonly url?: string; readonly poolMax: number; readonly pgliteDir: string };
-  readonly redis: { readonly url?: string; readonly cacheUrl?: string; readonly queuePrefix: string };
+  readonly database: {
+    readonly url?: string;
+    readonly poolMax: number;
+    readonly pgliteDir: string;
+  };
+  readonly redis: {
+    readonly url?: string;
+    readonly cacheUrl?: string;
+    readonly queuePrefix: string;
+  };
   /** Undefined only in demo mode, where the bundled sandbox stands in. */
   readonly odoo?: OdooConfig;
   readonly sync: {
@@ -87,7 +95,12 @@ export interface LoadConfigOptions {
 }
 
 const ODOO_KEYS = ['ODOO_URL', 'ODOO_DATABASE', 'ODOO_USERNAME', 'ODOO_PASSWORD'] as const;
-const TRYTON_KEYS = ['TRYTON_RPC_URL', 'TRYTON_DATABASE', 'TRYTON_USER', 'TRYTON_PASSWORD'] as const;
+const TRYTON_KEYS = [
+  'TRYTON_RPC_URL',
+  'TRYTON_DATABASE',
+  'TRYTON_USER',
+  'TRYTON_PASSWORD',
+] as const;
 
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
@@ -111,7 +124,8 @@ export function loadConfig(
   if (options.mode === 'production') {
     missing('DATABASE_URL');
     if (options.role !== 'migrate') missing('REDIS_URL');
-    if (options.role === 'worker' || options.role === 'cli') for (const key of ODOO_KEYS) missing(key);
+    if (options.role === 'worker' || options.role === 'cli')
+      for (const key of ODOO_KEYS) missing(key);
     if (options.role === 'api') missing('API_KEYS');
   }
   if (ODOO_KEYS.some((key) => env[key])) {

@@ -63,7 +63,10 @@ const duration = () =>
     .transform((text, ctx) => {
       const ms = parseDurationMs(text);
       if (ms === undefined || ms < 1_000) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 5m or 1h (at least 1s)' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a duration such as 30s, 5m or 1h (at least 1s)',
+        });
         return z.NEVER;
       }
       return ms;
@@ -83,14 +86,12 @@ const booleanText = () =>
     .transform((text) => ['true', '1', 'yes'].includes(text));
 
 const list = () =>
-  z
-    .string()
-    .transform((text) =>
-      text
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0),
-    );
+  z.string().transform((text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
 
 /** Read-only model methods and the server version: safe to expose by default. */
 export const DEFAULT_TRYTON_ALLOWED_METHODS =
@@ -103,7 +104,10 @@ export const envSchema = z.object({
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
   CACHE_REDIS_URL: optionalUrl(['redis:', 'rediss:']),
   QUEUE_PREFIX: withDefault(
-    z.string().trim().regex(/^[^:\s]+$/, { error: 'must not contain ":" or spaces' }),
+    z
+      .string()
+      .trim()
+      .regex(/^[^:\s]+$/, { error: 'must not contain ":" or spaces' }),
     '{erp-bridge}',
   ),
 
@@ -112,7 +116,10 @@ export const envSchema = z.object({
   ODOO_USERNAME: optionalText(),
   ODOO_PASSWORD: optionalText(),
   ODOO_PROTOCOL: withDefault(oneOf(['xmlrpc', 'jsonrpc', 'json2']), 'xmlrpc'),
-  ODOO_TIMEOUT_MS: withDefault(wholeNumber('a whole number of milliseconds', 100, 600_000), '30000'),
+  ODOO_TIMEOUT_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 100, 600_000),
+    '30000',
+  ),
   ODOO_RETRIES: withDefault(wholeNumber('a whole number of retries', 0, 10), '3'),
   ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of records', 1, 10_000), '500'),
 
@@ -134,7 +141,10 @@ export const envSchema = z.object({
   TRYTON_DATABASE: optionalText(),
   TRYTON_USER: optionalText(),
   TRYTON_PASSWORD: optionalText(),
-  TRYTON_TIMEOUT_MS: withDefault(wholeNumber('a whole number of milliseconds', 100, 600_000), '10000'),
+  TRYTON_TIMEOUT_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 100, 600_000),
+    '10000',
+  ),
   TRYTON_LOGIN_TIMEOUT_MS: withDefault(
     wholeNumber('a whole number of milliseconds', 1_000, 600_000),
     '45000',
@@ -151,10 +161,22 @@ export const envSchema = z.object({
   PORT: withDefault(wholeNumber('a TCP port', 0, 65_535), '3000'),
   HOST: withDefault(z.string().trim(), '0.0.0.0'),
   CORS_ORIGINS: withDefault(list(), ''),
-  HTTP_BODY_LIMIT_BYTES: withDefault(wholeNumber('a whole number of bytes', 1_024, 104_857_600), '1048576'),
-  RATE_LIMIT_PER_MINUTE: withDefault(wholeNumber('a whole number of requests', 1, 1_000_000), '600'),
-  SHUTDOWN_TIMEOUT_MS: withDefault(wholeNumber('a whole number of milliseconds', 100, 600_000), '15000'),
-  LOG_LEVEL: withDefault(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  HTTP_BODY_LIMIT_BYTES: withDefault(
+    wholeNumber('a whole number of bytes', 1_024, 104_857_600),
+    '1048576',
+  ),
+  RATE_LIMIT_PER_MINUTE: withDefault(
+    wholeNumber('a whole number of requests', 1, 1_000_000),
+    '600',
+  ),
+  SHUTDOWN_TIMEOUT_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 100, 600_000),
+    '15000',
+  ),
+  LOG_LEVEL: withDefault(
+    oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    'info',
+  ),
   LOG_PRETTY: z.preprocess(blankToUndefined, booleanText().optional()),
 });
 
@@ -163,44 +185,158 @@ export type Env = z.output<typeof envSchema>;
 
 /** Operator-facing documentation of every key, in the order of `.env.example`. */
 export const ENV_KEYS: readonly EnvKeyDoc[] = [
-  { key: 'DATABASE_URL', description: 'PostgreSQL connection string. Required, except for the demo (which then uses PGlite).', secret: true },
-  { key: 'DATABASE_POOL_MAX', description: 'Connections in the PostgreSQL pool of each process.', default: '10' },
-  { key: 'PGLITE_DIR', description: 'Demo only: where PGlite keeps its data when DATABASE_URL is unset.', default: '.data/pglite' },
-  { key: 'REDIS_URL', description: 'Redis for BullMQ; must run with maxmemory-policy noeviction. Required, except for the demo.', secret: true },
-  { key: 'CACHE_REDIS_URL', description: 'Redis for the Tryton cache (an evicting policy suits it). Defaults to REDIS_URL.', secret: true },
-  { key: 'QUEUE_PREFIX', description: 'BullMQ key prefix; keep the braces for Redis Cluster hash tags.', default: '{erp-bridge}' },
-  { key: 'ODOO_URL', description: 'Odoo base URL, e.g. http://odoo:8069. Required, except for the demo (bundled sandbox).' },
+  {
+    key: 'DATABASE_URL',
+    description:
+      'PostgreSQL connection string. Required, except for the demo (which then uses PGlite).',
+    secret: true,
+  },
+  {
+    key: 'DATABASE_POOL_MAX',
+    description: 'Connections in the PostgreSQL pool of each process.',
+    default: '10',
+  },
+  {
+    key: 'PGLITE_DIR',
+    description: 'Demo only: where PGlite keeps its data when DATABASE_URL is unset.',
+    default: '.data/pglite',
+  },
+  {
+    key: 'REDIS_URL',
+    description:
+      'Redis for BullMQ; must run with maxmemory-policy noeviction. Required, except for the demo.',
+    secret: true,
+  },
+  {
+    key: 'CACHE_REDIS_URL',
+    description: 'Redis for the Tryton cache (an evicting policy suits it). Defaults to REDIS_URL.',
+    secret: true,
+  },
+  {
+    key: 'QUEUE_PREFIX',
+    description: 'BullMQ key prefix; keep the braces for Redis Cluster hash tags.',
+    default: '{erp-bridge}',
+  },
+  {
+    key: 'ODOO_URL',
+    description:
+      'Odoo base URL, e.g. http://odoo:8069. Required, except for the demo (bundled sandbox).',
+  },
   { key: 'ODOO_DATABASE', description: 'Odoo database name.' },
   { key: 'ODOO_USERNAME', description: 'Odoo login of the sync user.' },
   { key: 'ODOO_PASSWORD', description: 'Odoo password or API key of the sync user.', secret: true },
-  { key: 'ODOO_PROTOCOL', description: 'Odoo transport: xmlrpc, jsonrpc or json2 (Odoo 19+).', default: 'xmlrpc' },
+  {
+    key: 'ODOO_PROTOCOL',
+    description: 'Odoo transport: xmlrpc, jsonrpc or json2 (Odoo 19+).',
+    default: 'xmlrpc',
+  },
   { key: 'ODOO_TIMEOUT_MS', description: 'Timeout of one Odoo call.', default: '30000' },
-  { key: 'ODOO_RETRIES', description: 'Retries of a failed Odoo call when the failure is transient.', default: '3' },
+  {
+    key: 'ODOO_RETRIES',
+    description: 'Retries of a failed Odoo call when the failure is transient.',
+    default: '3',
+  },
   { key: 'ODOO_PAGE_SIZE', description: 'Records per Odoo page.', default: '500' },
-  { key: 'SYNC_EVERY', description: 'Interval of the incremental sync (30s, 5m, 1h).', default: '5m' },
-  { key: 'SYNC_OVERLAP_SECONDS', description: 'How far before the watermark each run re-reads.', default: '600' },
-  { key: 'SYNC_LEASE_SECONDS', description: 'Lifetime of the sync lease; a heartbeat extends it while a run is alive.', default: '120' },
+  {
+    key: 'SYNC_EVERY',
+    description: 'Interval of the incremental sync (30s, 5m, 1h).',
+    default: '5m',
+  },
+  {
+    key: 'SYNC_OVERLAP_SECONDS',
+    description: 'How far before the watermark each run re-reads.',
+    default: '600',
+  },
+  {
+    key: 'SYNC_LEASE_SECONDS',
+    description: 'Lifetime of the sync lease; a heartbeat extends it while a run is alive.',
+    default: '120',
+  },
   { key: 'SYNC_CONCURRENCY', description: 'Jobs one worker process runs at once.', default: '4' },
-  { key: 'SYNC_JOB_ATTEMPTS', description: 'Attempts of a sync job before it fails for good.', default: '5' },
-  { key: 'SYNC_RECONCILE_CRON', description: 'Cron pattern (UTC) of the reconcile that archives BCs deleted in Odoo.', default: '0 3 * * *' },
-  { key: 'SYNC_RECONCILE_MIN_RATIO', description: 'Reconcile refuses to run when Odoo reports fewer than this share of the BCs we hold.', default: '0.5' },
-  { key: 'TRYTON_RPC_URL', description: 'Tryton server base URL. Unset: the Tryton routes answer 503.' },
+  {
+    key: 'SYNC_JOB_ATTEMPTS',
+    description: 'Attempts of a sync job before it fails for good.',
+    default: '5',
+  },
+  {
+    key: 'SYNC_RECONCILE_CRON',
+    description: 'Cron pattern (UTC) of the reconcile that archives BCs deleted in Odoo.',
+    default: '0 3 * * *',
+  },
+  {
+    key: 'SYNC_RECONCILE_MIN_RATIO',
+    description:
+      'Reconcile refuses to run when Odoo reports fewer than this share of the BCs we hold.',
+    default: '0.5',
+  },
+  {
+    key: 'TRYTON_RPC_URL',
+    description: 'Tryton server base URL. Unset: the Tryton routes answer 503.',
+  },
   { key: 'TRYTON_DATABASE', description: 'Tryton database name.' },
   { key: 'TRYTON_USER', description: 'Tryton login of the service account.' },
   { key: 'TRYTON_PASSWORD', description: 'Tryton password of the service account.', secret: true },
   { key: 'TRYTON_TIMEOUT_MS', description: 'Timeout of one Tryton call.', default: '10000' },
-  { key: 'TRYTON_LOGIN_TIMEOUT_MS', description: 'Timeout of a Tryton login (trytond delays logins after failures).', default: '45000' },
-  { key: 'TRYTON_RETRIES', description: 'Retries of a Tryton call after a transport error or timeout.', default: '3' },
-  { key: 'TRYTON_SESSION_TTL_SECONDS', description: 'Age after which the client logs in again before the server expires the session.', default: '86400' },
-  { key: 'TRYTON_ALLOWED_METHODS', description: 'Methods the proxy forwards; comma-separated, * matches one dotted segment.', default: DEFAULT_TRYTON_ALLOWED_METHODS },
-  { key: 'TRYTON_CACHE_TTL_SECONDS', description: 'Cache lifetime of proxied read calls (0 disables the cache).', default: '60' },
-  { key: 'API_KEYS', description: 'Comma-separated name:role:sha256hex entries (role: reader, operator, admin). `npm run apikey` makes one.', secret: true },
+  {
+    key: 'TRYTON_LOGIN_TIMEOUT_MS',
+    description: 'Timeout of a Tryton login (trytond delays logins after failures).',
+    default: '45000',
+  },
+  {
+    key: 'TRYTON_RETRIES',
+    description: 'Retries of a Tryton call after a transport error or timeout.',
+    default: '3',
+  },
+  {
+    key: 'TRYTON_SESSION_TTL_SECONDS',
+    description: 'Age after which the client logs in again before the server expires the session.',
+    default: '86400',
+  },
+  {
+    key: 'TRYTON_ALLOWED_METHODS',
+    description: 'Methods the proxy forwards; comma-separated, * matches one dotted segment.',
+    default: DEFAULT_TRYTON_ALLOWED_METHODS,
+  },
+  {
+    key: 'TRYTON_CACHE_TTL_SECONDS',
+    description: 'Cache lifetime of proxied read calls (0 disables the cache).',
+    default: '60',
+  },
+  {
+    key: 'API_KEYS',
+    description:
+      'Comma-separated name:role:sha256hex entries (role: reader, operator, admin). `npm run apikey` makes one.',
+    secret: true,
+  },
   { key: 'PORT', description: 'API listen port.', default: '3000' },
   { key: 'HOST', description: 'API listen address.', default: '0.0.0.0' },
-  { key: 'CORS_ORIGINS', description: 'Comma-separated origins allowed by CORS; empty disables CORS.', default: '' },
-  { key: 'HTTP_BODY_LIMIT_BYTES', description: 'Largest request body the API accepts.', default: '1048576' },
-  { key: 'RATE_LIMIT_PER_MINUTE', description: 'Requests per minute allowed per API key (or per IP without a key).', default: '600' },
-  { key: 'SHUTDOWN_TIMEOUT_MS', description: 'How long a process waits for work in flight when asked to stop.', default: '15000' },
-  { key: 'LOG_LEVEL', description: 'fatal, error, warn, info, debug, trace or silent.', default: 'info' },
-  { key: 'LOG_PRETTY', description: 'Human-readable logs; defaults to true on a terminal, JSON lines otherwise.' },
+  {
+    key: 'CORS_ORIGINS',
+    description: 'Comma-separated origins allowed by CORS; empty disables CORS.',
+    default: '',
+  },
+  {
+    key: 'HTTP_BODY_LIMIT_BYTES',
+    description: 'Largest request body the API accepts.',
+    default: '1048576',
+  },
+  {
+    key: 'RATE_LIMIT_PER_MINUTE',
+    description: 'Requests per minute allowed per API key (or per IP without a key).',
+    default: '600',
+  },
+  {
+    key: 'SHUTDOWN_TIMEOUT_MS',
+    description: 'How long a process waits for work in flight when asked to stop.',
+    default: '15000',
+  },
+  {
+    key: 'LOG_LEVEL',
+    description: 'fatal, error, warn, info, debug, trace or silent.',
+    default: 'info',
+  },
+  {
+    key: 'LOG_PRETTY',
+    description: 'Human-readable logs; defaults to true on a terminal, JSON lines otherwise.',
+  },
 ];

@@ -26,7 +26,10 @@ export function findMigrationsFolder(start = dirname(fileURLToPath(import.meta.u
   }
 }
 
-export async function runMigrations(handle: DbHandle, migrationsFolder = findMigrationsFolder()): Promise<void> {
+export async function runMigrations(
+  handle: DbHandle,
+  migrationsFolder = findMigrationsFolder(),
+): Promise<void> {
   if (handle.kind === 'pglite') {
     // PGlite lives in this one process: nothing else can migrate it concurrently.
     const { migrate } = await import('drizzle-orm/pglite/migrator');

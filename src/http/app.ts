@@ -2,9 +2,17 @@
  * Builds the Fastify app from ready dependencies and never listens: `src/server.ts` owns the
  * socket and the process, tests use `app.inject`.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawServerDefault,
+} from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
@@ -21,7 +29,13 @@ export interface AppDeps {
 }
 
 /** The app as routes see it: zod schemas drive validation, serialization and types. */
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   // Typed as Fastify's logger so the instance type stays the plain App type routes expect.

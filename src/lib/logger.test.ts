@@ -19,18 +19,37 @@ describe('logger redaction', () => {
     logger.info(
       {
         password: 'hunter2-password',
-        req: { headers: { authorization: 'Bearer eb_secret-api-key', cookie: 'sid=cookie-secret' } },
-        odoo: { executeKw: ['prod', 2, 'odoo-api-key-secret', 'dimagaz.bc', 'search_read', [[]], {}] },
+        req: {
+          headers: { authorization: 'Bearer eb_secret-api-key', cookie: 'sid=cookie-secret' },
+        },
+        odoo: {
+          executeKw: ['prod', 2, 'odoo-api-key-secret', 'dimagaz.bc', 'search_read', [[]], {}],
+        },
         tryton: { sessionToken: 'ffeeddcc-session-token', login: { password: 'tryton-pw' } },
       },
       'calling out',
     );
     const output = lines.join('');
-    for (const secret of ['hunter2-password', 'eb_secret-api-key', 'cookie-secret', 'odoo-api-key-secret', 'ffeeddcc-session-token', 'tryton-pw']) {
+    for (const secret of [
+      'hunter2-password',
+      'eb_secret-api-key',
+      'cookie-secret',
+      'odoo-api-key-secret',
+      'ffeeddcc-session-token',
+      'tryton-pw',
+    ]) {
       expect(output).not.toContain(secret);
     }
     const line = JSON.parse(output) as { odoo: { executeKw: unknown[] }; msg: string };
     expect(line.msg).toBe('calling out');
-    expect(line.odoo.executeKw).toEqual(['prod', 2, '[redacted]', 'dimagaz.bc', 'search_read', [[]], {}]);
+    expect(line.odoo.executeKw).toEqual([
+      'prod',
+      2,
+      '[redacted]',
+      'dimagaz.bc',
+      'search_read',
+      [[]],
+      {},
+    ]);
   });
 });

@@ -60,7 +60,10 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
   if (settings.pretty) {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' },
+      },
     });
   }
   return pino(options);

@@ -14,7 +14,10 @@ describe('booting with a bad configuration', () => {
       ODOO_PASSWORD: 'odoo-s3cret',
       API_KEYS: 'front:reader:not-a-hash-s3cret',
     };
-    const result = await run(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, timeout: 30_000 }).then(
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env,
+      timeout: 30_000,
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );

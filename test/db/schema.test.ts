@@ -34,12 +34,17 @@ describe('migrations', () => {
 
   it('five migrators started at once all succeed and leave one ledger row per migration', async () => {
     const blank = await createTestDb({ migrated: false });
-    const handles = await Promise.all(Array.from({ length: 5 }, () => createDb({ url: blank.url, poolMax: 2 })));
+    const handles = await Promise.all(
+      Array.from({ length: 5 }, () => createDb({ url: blank.url, poolMax: 2 })),
+    );
     try {
       const results = await Promise.allSettled(handles.map((handle) => runMigrations(handle)));
       expect(results.map((r) => r.status)).toEqual(Array(5).fill('fulfilled'));
-      const ledger = await blank.sql!<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations`;
-      const journal = (await import('../../drizzle/meta/_journal.json', { with: { type: 'json' } })).default;
+      const ledger = await blank.sql!<
+        { hash: string }[]
+      >`select hash from drizzle.__drizzle_migrations`;
+      const journal = (await import('../../drizzle/meta/_journal.json', { with: { type: 'json' } }))
+        .default;
       expect(ledger).toHaveLength(journal.entries.length);
       expect(new Set(ledger.map((r) => r.hash)).size).toBe(ledger.length);
     } finally {
@@ -74,11 +79,23 @@ describe('schema constraints', () => {
 
   it('deletes the lines of a deleted BC', async () => {
     await db.db.insert(scrapDimagazBc).values(bc(103));
-    await db.db.insert(scrapDimagazBcLine).values(
-      [1, 2, 3].map((n) => ({ odooId: 1030 + n, bcOdooId: 103, odooWriteDate: new Date(), data: { id: 1030 + n } })),
-    );
+    await db.db
+      .insert(scrapDimagazBcLine)
+      .values(
+        [1, 2, 3].map((n) => ({
+          odooId: 1030 + n,
+          bcOdooId: 103,
+          odooWriteDate: new Date(),
+          data: { id: 1030 + n },
+        })),
+      );
     const count = async () =>
-      (await db.db.select({ n: sql<number>`count(*)::int` }).from(scrapDimagazBcLine).where(eq(scrapDimagazBcLine.bcOdooId, 103)))[0]!.n;
+      (
+        await db.db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(scrapDimagazBcLine)
+          .where(eq(scrapDimagazBcLine.bcOdooId, 103))
+      )[0]!.n;
     expect(await count()).toBe(3);
     await db.db.delete(scrapDimagazBc).where(eq(scrapDimagazBc.odooId, 103));
     expect(await count()).toBe(0);
@@ -86,7 +103,9 @@ describe('schema constraints', () => {
 
   it('refuses a line whose BC does not exist', async () => {
     await expect(
-      db.db.insert(scrapDimagazBcLine).values({ odooId: 9999, bcOdooId: 424242, odooWriteDate: new Date(), data: {} }),
+      db.db
+        .insert(scrapDimagazBcLine)
+        .values({ odooId: 9999, bcOdooId: 424242, odooWriteDate: new Date(), data: {} }),
     ).rejects.toMatchObject({ cause: expect.objectContaining({ code: '23503' }) });
   });
 });

@@ -32,7 +32,15 @@ export async function startContainerPostgres(): Promise<LocalService> {
 
 export async function startContainerRedis(): Promise<LocalService> {
   const container = await new GenericContainer('redis:7-alpine')
-    .withCommand(['redis-server', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'])
+    .withCommand([
+      'redis-server',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ])
     .withExposedPorts(6379)
     .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
     .start();

@@ -57,16 +57,39 @@ export async function startLocalPostgres(): Promise<LocalService> {
   const dataDir = join(root, 'data');
   const port = await freePort();
   const [initCmd, initArgs] = asPostgresUser(initdb, [
-    '-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions',
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--encoding=UTF8',
+    '--no-sync',
+    '--no-instructions',
   ]);
   await run(initCmd, initArgs);
   const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
-  const [startCmd, startArgs] = asPostgresUser(pgCtl, ['-D', dataDir, '-o', options, '-l', join(root, 'log'), '-w', 'start']);
+  const [startCmd, startArgs] = asPostgresUser(pgCtl, [
+    '-D',
+    dataDir,
+    '-o',
+    options,
+    '-l',
+    join(root, 'log'),
+    '-w',
+    'start',
+  ]);
   await run(startCmd, startArgs);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async stop() {
-      const [stopCmd, stopArgs] = asPostgresUser(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      const [stopCmd, stopArgs] = asPostgresUser(pgCtl, [
+        '-D',
+        dataDir,
+        '-m',
+        'immediate',
+        '-w',
+        'stop',
+      ]);
       await run(stopCmd, stopArgs).catch(() => undefined);
       rmSync(root, { recursive: true, force: true });
     },
@@ -78,7 +101,20 @@ export async function startLocalRedis(): Promise<LocalService> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-redis-'));
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--maxmemory-policy',
+      'noeviction',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -94,9 +130,13 @@ export async function startLocalRedis(): Promise<LocalService> {
     child.stdout?.on('data', onData);
     child.stderr?.resume();
     child.once('error', (error) =>
-      reject(new Error(`cannot start redis-server (apt-get install -y redis-server): ${error.message}`)),
+      reject(
+        new Error(`cannot start redis-server (apt-get install -y redis-server): ${error.message}`),
+      ),
     );
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)),
+    );
   });
   return {
     url: `redis://127.0.0.1:${port}`,

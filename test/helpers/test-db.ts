@@ -28,7 +28,9 @@ async function admin<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
 }
 
 /** Creates an empty database (`migrated: false`) or a migrated clone of the template. */
-export async function createTestDb(options: { migrated?: boolean; poolMax?: number } = {}): Promise<TestDb> {
+export async function createTestDb(
+  options: { migrated?: boolean; poolMax?: number } = {},
+): Promise<TestDb> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   const template = options.migrated === false ? 'template0' : inject('templateDatabase');
   await admin((sql) => sql.unsafe(`create database ${name} template ${template}`));

@@ -1,5 +1,14 @@
 /** `scrap_dimagaz_bc_line`: one row per Odoo `dimagaz.bc.line`, tied to its BC by Odoo id. */
-import { bigint, index, integer, jsonb, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import { scrapDimagazBc, type OdooRecordData } from './bc.js';
 
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -25,9 +34,7 @@ export const scrapDimagazBcLine = pgTable(
     data: jsonb('data').$type<OdooRecordData>().notNull(),
     syncedAt: utc('synced_at').notNull().defaultNow(),
   },
-  (t) => [
-    index('scrap_dimagaz_bc_line_bc_idx').on(t.bcOdooId, t.sequence, t.odooId),
-  ],
+  (t) => [index('scrap_dimagaz_bc_line_bc_idx').on(t.bcOdooId, t.sequence, t.odooId)],
 );
 
 export type BcLineRow = typeof scrapDimagazBcLine.$inferSelect;

@@ -51,7 +51,9 @@ export const scrapDimagazBc = pgTable(
     index('scrap_dimagaz_bc_partner_idx').on(t.partnerId),
     index('scrap_dimagaz_bc_date_order_idx').on(t.dateOrder, t.odooId),
     index('scrap_dimagaz_bc_write_date_idx').on(t.odooWriteDate, t.odooId),
-    index('scrap_dimagaz_bc_live_idx').on(t.odooId).where(sql`${t.archivedAt} is null`),
+    index('scrap_dimagaz_bc_live_idx')
+      .on(t.odooId)
+      .where(sql`${t.archivedAt} is null`),
   ],
 );
 

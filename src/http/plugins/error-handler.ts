@@ -5,7 +5,10 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+} from 'fastify-type-provider-zod';
 import { HttpError, type ErrorBody } from '../http-error.js';
 
 function describeValidation(error: FastifyError): string {
@@ -21,28 +24,41 @@ function describeValidation(error: FastifyError): string {
 export const errorHandler = fp(
   (app: FastifyInstance) => {
     app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-      const body: ErrorBody = { error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` };
+      const body: ErrorBody = {
+        error: 'NOT_FOUND',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      };
       return reply.code(404).send(body);
     });
 
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (error instanceof HttpError) {
         if (error.statusCode >= 500) request.log.warn({ err: error }, 'request failed');
-        return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message } satisfies ErrorBody);
+        return reply
+          .code(error.statusCode)
+          .headers(error.headers)
+          .send({ error: error.code, message: error.message } satisfies ErrorBody);
       }
       if (error.validation) {
-        return reply.code(400).send({ error: 'BAD_REQUEST', message: describeValidation(error) } satisfies ErrorBody);
+        return reply
+          .code(400)
+          .send({ error: 'BAD_REQUEST', message: describeValidation(error) } satisfies ErrorBody);
       }
       const status = error.statusCode ?? 500;
       if (status < 500 && !isResponseSerializationError(error)) {
         // Fastify's own 4xx (bad JSON, body too large, unsupported media type, rate limit …).
-        const code = error.code ? error.code.replace(/^FST_ERR_/, '').replace(/^CTP_/, '') : 'BAD_REQUEST';
+        const code = error.code
+          ? error.code.replace(/^FST_ERR_/, '').replace(/^CTP_/, '')
+          : 'BAD_REQUEST';
         return reply.code(status).send({ error: code, message: error.message } satisfies ErrorBody);
       }
       request.log.error({ err: error }, 'request failed');
       return reply
         .code(status >= 500 ? status : 500)
-        .send({ error: 'INTERNAL', message: `internal error (request ${request.id})` } satisfies ErrorBody);
+        .send({
+          error: 'INTERNAL',
+          message: `internal error (request ${request.id})`,
+        } satisfies ErrorBody);
     });
   },
   { name: 'error-handler' },

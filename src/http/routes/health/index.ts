@@ -20,15 +20,26 @@ export interface HealthRoutesOptions {
   checkTimeoutMs?: number;
 }
 
-const partSchema = z.object({ status: z.enum(['up', 'down']), optional: z.boolean(), error: z.string().optional() });
-const readySchema = z.object({ status: z.enum(['ready', 'unready']), parts: z.record(z.string(), partSchema) });
+const partSchema = z.object({
+  status: z.enum(['up', 'down']),
+  optional: z.boolean(),
+  error: z.string().optional(),
+});
+const readySchema = z.object({
+  status: z.enum(['ready', 'unready']),
+  parts: z.record(z.string(), partSchema),
+});
 
 export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = (app, options) => {
   const timeoutMs = options.checkTimeoutMs ?? 2_000;
 
-  app.get('/health/live', { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('live') }) } } }, () => ({
-    status: 'live' as const,
-  }));
+  app.get(
+    '/health/live',
+    { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('live') }) } } },
+    () => ({
+      status: 'live' as const,
+    }),
+  );
 
   app.get(
     '/health/ready',
@@ -41,15 +52,28 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = (app, op
           try {
             const ok = await Promise.race([
               part.check(),
-              new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref()),
+              new Promise<never>((_, reject) =>
+                setTimeout(
+                  () => reject(new Error(`no answer in ${timeoutMs} ms`)),
+                  timeoutMs,
+                ).unref(),
+              ),
             ]);
-            parts[name] = ok === false ? { status: 'down', optional, error: 'unreachable' } : { status: 'up', optional };
+            parts[name] =
+              ok === false
+                ? { status: 'down', optional, error: 'unreachable' }
+                : { status: 'up', optional };
           } catch (error) {
-            parts[name] = { status: 'down', optional, error: error instanceof Error ? error.message.slice(0, 200) : 'unreachable' };
+            parts[name] = {
+              status: 'down',
+              optional,
+              error: error instanceof Error ? error.message.slice(0, 200) : 'unreachable',
+            };
           }
         }),
       );
-      if (options.isShuttingDown()) parts.process = { status: 'down', optional: false, error: 'shutting down' };
+      if (options.isShuttingDown())
+        parts.process = { status: 'down', optional: false, error: 'shutting down' };
       const ready = Object.values(parts).every((part) => part.status === 'up' || part.optional);
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', parts });
     },

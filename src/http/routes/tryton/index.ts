@@ -1,0 +1,173 @@
+/**
+ * The Tryton gateway routes: `POST /api/tryton/rpc` forwards one allowlisted method to Tryton
+ * through the shared client (read methods through the Redis cache), and `GET /api/tryton/ping`
+ * reports the server's version and latency, cached for a few seconds so probes cannot flood
+ * Tryton. Values Tryton types (Decimal, datetime, bytes…) are answered in Tryton's own
+ * `__class__` JSON shape, so portal code can send them back unchanged.
+ *
+ * The plugin declares full paths: register it without a prefix. Authentication is the API's
+ * job: it passes its operator-role check as `preHandler`. Without a client (Tryton not
+ * configured) every route answers 503.
+ */
+import type { FastifyPluginAsync, FastifyReply, preHandlerHookHandler } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { TrytonClient, TrytonPing } from '../../../clients/tryton/tryton-client.js';
+import { decodeTrytonValue, encodeTrytonValue } from '../../../clients/tryton/tryton-codec.js';
+import { isReadOnlyTrytonMethod } from '../../../clients/tryton/tryton-read-only-methods.js';
+import { HttpError } from '../../http-error.js';
+import { createMethodAllowlist } from './method-allowlist.js';
+import { trytonHttpError } from './tryton-http-error.js';
+
+export interface TrytonRoutesOptions {
+  /** The shared client (built with its cache); undefined when Tryton is not configured. */
+  client?: TrytonClient;
+  /** Method patterns the proxy forwards (`TRYTON_ALLOWED_METHODS`); `*` matches a (dotted) name. */
+  allowedMethods: readonly string[];
+  /** Cache lifetime of proxied read calls; 0 sends every call to Tryton. */
+  cacheTtlSeconds: number;
+  /** The API's authentication check (operator role), run before each route. */
+  preHandler?: preHandlerHookHandler;
+  /** How long a ping answer is reused; default 5 s. */
+  pingCacheSeconds?: number;
+}
+
+const errorBody = z.object({ error: z.string(), message: z.string() });
+const errorResponses = {
+  400: errorBody,
+  401: errorBody,
+  403: errorBody,
+  502: errorBody,
+  503: errorBody,
+  504: errorBody,
+};
+
+const rpcBody = z.object({
+  method: z
+    .string()
+    .max(200)
+    .regex(
+      /^[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)+$/,
+      'a dotted Tryton method name, e.g. model.party.party.search_read',
+    ),
+  params: z.array(z.unknown()).max(100).default([]),
+});
+
+const rpcAnswer = z.object({
+  result: z
+    .unknown()
+    .describe(
+      "Tryton's result; Decimal, datetime, date, time, timedelta and bytes in Tryton's __class__ shape",
+    ),
+});
+
+const pingAnswer = z.object({
+  version: z.string(),
+  latencyMs: z.number(),
+  cached: z.boolean(),
+});
+
+function notConfigured(): HttpError {
+  return new HttpError(
+    503,
+    'TRYTON_NOT_CONFIGURED',
+    'The Tryton gateway is not configured on this server',
+  );
+}
+
+/** Aborts when the HTTP client goes away before its answer is sent. */
+function abortOnDisconnect(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('HTTP client disconnected'));
+  });
+  return controller.signal;
+}
+
+export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, options) => {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const { client, cacheTtlSeconds } = options;
+  const isAllowed = createMethodAllowlist(options.allowedMethods);
+  const pingCacheMs = (options.pingCacheSeconds ?? 5) * 1000;
+  const preHandler = options.preHandler ? { preHandler: options.preHandler } : {};
+  let lastPing: { ping: TrytonPing; atMs: number } | undefined;
+  let pingInFlight: Promise<TrytonPing> | undefined;
+
+  app.post(
+    '/api/tryton/rpc',
+    {
+      ...preHandler,
+      schema: {
+        summary: 'Call one allowlisted Tryton RPC method',
+        tags: ['tryton'],
+        body: rpcBody,
+        response: { 200: rpcAnswer, ...errorResponses, 422: errorBody },
+      },
+    },
+    async (request, reply) => {
+      if (!client) throw notConfigured();
+      const { method } = request.body;
+      if (!isAllowed(method)) {
+        throw new HttpError(
+          403,
+          'TRYTON_METHOD_NOT_ALLOWED',
+          `The method ${method} is not allowed through the gateway`,
+        );
+      }
+      let params: unknown[];
+      try {
+        params = decodeTrytonValue(request.body.params) as unknown[];
+      } catch (error) {
+        throw new HttpError(
+          400,
+          'TRYTON_BAD_PARAMS',
+          `Invalid Tryton value in params: ${(error as Error).message}`,
+        );
+      }
+      const signal = abortOnDisconnect(reply);
+      try {
+        if (cacheTtlSeconds > 0 && isReadOnlyTrytonMethod(method)) {
+          const answer = await client.cachedCallDetailed(method, params, cacheTtlSeconds, {
+            signal,
+          });
+          void reply.header('x-cache', answer.cache);
+          return { result: encodeTrytonValue(answer.result) };
+        }
+        const result = await client.call(method, params, { signal });
+        void reply.header('x-cache', 'miss');
+        return { result: encodeTrytonValue(result) };
+      } catch (error) {
+        throw trytonHttpError(error);
+      }
+    },
+  );
+
+  app.get(
+    '/api/tryton/ping',
+    {
+      ...preHandler,
+      schema: {
+        summary: "Tryton's version and latency (cached a few seconds)",
+        tags: ['tryton'],
+        response: { 200: pingAnswer, ...errorResponses },
+      },
+    },
+    async () => {
+      if (!client) throw notConfigured();
+      if (lastPing && performance.now() - lastPing.atMs < pingCacheMs)
+        return { ...lastPing.ping, cached: true };
+      // Concurrent probes share one ping.
+      pingInFlight ??= client.ping().finally(() => {
+        pingInFlight = undefined;
+      });
+      try {
+        const ping = await pingInFlight;
+        lastPing = { ping, atMs: performance.now() };
+        return { ...ping, cached: false };
+      } catch (error) {
+        throw trytonHttpError(error);
+      }
+    },
+  );
+  return Promise.resolve();
+};

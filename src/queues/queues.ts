@@ -1,0 +1,68 @@
+/**
+ * The project's BullMQ queues and the one way to add a job: by catalogue name, with a payload
+ * checked against the catalogue's schema and the catalogue's options.
+ */
+import { Queue, type JobsOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  JOBS,
+  QUEUE_NAMES,
+  type JobData,
+  type JobName,
+  type JobSettings,
+  type QueueName,
+} from './catalogue.js';
+
+export interface Queues {
+  readonly byName: Readonly<Record<QueueName, Queue>>;
+  readonly all: readonly Queue[];
+  readonly settings: JobSettings;
+  /** Adds a job of the catalogue; rejects a payload that does not match its schema. */
+  add<N extends JobName>(name: N, data: JobData<N>, options?: JobsOptions): Promise<Job>;
+  /** Adds many jobs of one kind in one round trip. */
+  addBulk<N extends JobName>(
+    name: N,
+    jobs: readonly { data: JobData<N>; options?: JobsOptions }[],
+  ): Promise<Job[]>;
+  close(): Promise<void>;
+}
+
+export function createQueues(input: {
+  connection: Redis;
+  prefix: string;
+  settings: JobSettings;
+}): Queues {
+  const byName = Object.fromEntries(
+    QUEUE_NAMES.map((name) => [
+      name,
+      new Queue(name, { connection: input.connection, prefix: input.prefix }),
+    ]),
+  ) as Record<QueueName, Queue>;
+  const optionsOf = (name: JobName, extra?: JobsOptions): JobsOptions => ({
+    ...JOBS[name].options(input.settings),
+    ...extra,
+  });
+  return {
+    byName,
+    all: Object.values(byName),
+    settings: input.settings,
+    async add(name, data, options) {
+      const payload = JOBS[name].schema.parse(data);
+      return byName[JOBS[name].queue].add(name, payload, optionsOf(name, options));
+    },
+    async addBulk(name, jobs) {
+      if (jobs.length === 0) return [];
+      const queue = byName[JOBS[name].queue];
+      return queue.addBulk(
+        jobs.map((job) => ({
+          name,
+          data: JOBS[name].schema.parse(job.data),
+          opts: optionsOf(name, job.options),
+        })),
+      );
+    },
+    async close() {
+      await Promise.all(Object.values(byName).map((queue) => queue.close()));
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * ioredis connections for BullMQ, configured as its production guide asks: workers wait for
+ * Redis forever (`maxRetriesPerRequest: null`); producers inside HTTP handlers fail fast instead
+ * of queueing commands while Redis is away.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.js';
+
+export type ConnectionRole = 'worker' | 'producer';
+
+export function createRedisConnection(url: string, role: ConnectionRole, logger: Logger): Redis {
+  const connection = new Redis(url, {
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+    enableOfflineQueue: role === 'worker',
+    connectionName: `erp-bridge-${role}`,
+  });
+  let lastReportMs = 0;
+  connection.on('error', (error: Error) => {
+    // A Redis outage emits an error per reconnect attempt; one line every few seconds is enough.
+    const now = Date.now();
+    if (now - lastReportMs > 5_000) {
+      lastReportMs = now;
+      logger.warn({ err: error, role }, 'redis connection error');
+    }
+  });
+  return connection;
+}

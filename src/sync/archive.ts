@@ -1,0 +1,73 @@
+/**
+ * Marking records that vanished from Odoo. A BC is never deleted from the copy: it is archived
+ * (with the reason), its lines kept, and restored if it comes back. A line that vanished from a
+ * BC that still exists is deleted; its audit rows stay.
+ */
+import { and, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import { scrapDimagazBc, scrapDimagazBcLine, syncAudit } from '../db/schema/index.js';
+import { BC_LINE_MODEL, BC_MODEL } from './models.js';
+
+/** Archives the live BCs among `odooIds`; returns the ids it archived. */
+export async function archiveBcs(
+  db: Db,
+  odooIds: readonly number[],
+  reason: string,
+  runId: number | null,
+): Promise<number[]> {
+  if (odooIds.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(scrapDimagazBc)
+      .set({ archivedAt: sql`now()`, archiveReason: reason })
+      .where(and(inArray(scrapDimagazBc.odooId, [...odooIds]), isNull(scrapDimagazBc.archivedAt)))
+      .returning({ odooId: scrapDimagazBc.odooId });
+    if (rows.length > 0) {
+      await tx
+        .insert(syncAudit)
+        .values(
+          rows.map((row) => ({
+            runId,
+            model: BC_MODEL,
+            odooId: row.odooId,
+            action: 'archived' as const,
+          })),
+        );
+    }
+    return rows.map((row) => row.odooId);
+  });
+}
+
+/** Deletes the given lines; returns how many it deleted. */
+export async function deleteLines(
+  db: Db,
+  odooIds: readonly number[],
+  runId: number | null,
+): Promise<number> {
+  if (odooIds.length === 0) return 0;
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .delete(scrapDimagazBcLine)
+      .where(inArray(scrapDimagazBcLine.odooId, [...odooIds]))
+      .returning({
+        odooId: scrapDimagazBcLine.odooId,
+        bcOdooId: scrapDimagazBcLine.bcOdooId,
+        odooWriteDate: scrapDimagazBcLine.odooWriteDate,
+      });
+    if (rows.length > 0) {
+      await tx
+        .insert(syncAudit)
+        .values(
+          rows.map((row) => ({
+            runId,
+            model: BC_LINE_MODEL,
+            odooId: row.odooId,
+            bcOdooId: row.bcOdooId,
+            action: 'deleted' as const,
+            odooWriteDate: row.odooWriteDate,
+          })),
+        );
+    }
+    return rows.length;
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * Pure mapping from Odoo records (as Odoo sent them) to rows of the copy: typed columns for what
+ * the API filters and sorts on, and `data` holding the record untouched, so a field Odoo adds
+ * later is copied without a migration.
+ */
+import {
+  parseMany2one,
+  parseOdooDatetime,
+  parseOdooFloat,
+  parseOdooInteger,
+  fromOdooString,
+} from '../clients/odoo/odoo-values.js';
+import type { OdooRecord } from '../clients/odoo/odoo-types.js';
+import type { NewBcLineRow, NewBcRow } from '../db/schema/index.js';
+import { SyncDataError } from './sync-errors.js';
+import { LINE_PARENT_FIELD } from './models.js';
+
+/** A decimal string for a numeric column: Odoo's double exactly as JavaScript prints it. */
+function decimal(value: unknown): string | null {
+  const number = parseOdooFloat(value);
+  return number === null ? null : String(number);
+}
+
+function guard<T>(model: string, id: unknown, field: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new SyncDataError(`${model} ${String(id)}: field ${field}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The record's `write_date`, which every guard and watermark relies on. */
+export function writeDateOf(record: OdooRecord, model: string): Date {
+  const date = guard(model, record.id, 'write_date', () => parseOdooDatetime(record.write_date));
+  if (!date) throw new SyncDataError(`${model} ${record.id}: write_date is empty`);
+  return date;
+}
+
+export function toBcRow(record: OdooRecord): NewBcRow {
+  const m = 'dimagaz.bc';
+  const field = <T>(name: string, parse: (value: unknown) => T): T | undefined =>
+    name in record ? guard(m, record.id, name, () => parse(record[name])) : undefined;
+  const partner = field('partner_id', parseMany2one);
+  const currency = field('currency_id', parseMany2one);
+  const company = field('company_id', parseMany2one);
+  return {
+    odooId: record.id,
+    name: field('name', fromOdooString) ?? null,
+    state: field('state', fromOdooString) ?? null,
+    partnerId: partner?.id ?? null,
+    partnerName: partner?.name ?? null,
+    dateOrder: field('date_order', parseOdooDatetime) ?? null,
+    datePlanned: field('date_planned', parseOdooDatetime) ?? null,
+    amountUntaxed: field('amount_untaxed', decimal) ?? null,
+    amountTax: field('amount_tax', decimal) ?? null,
+    amountTotal: field('amount_total', decimal) ?? null,
+    currencyId: currency?.id ?? null,
+    currencyName: currency?.name ?? null,
+    companyId: company?.id ?? null,
+    origin: field('origin', fromOdooString) ?? null,
+    // A model without `active` has no archived records: everything it returns is live.
+    active: 'active' in record ? record.active !== false : true,
+    odooCreateDate: field('create_date', parseOdooDatetime) ?? null,
+    odooWriteDate: writeDateOf(record, m),
+    data: record,
+  };
+}
+
+/** The BC a line belongs to, from its `bc_id` many2one. */
+export function lineParentId(record: OdooRecord): number {
+  const parent = guard('dimagaz.bc.line', record.id, LINE_PARENT_FIELD, () =>
+    parseMany2one(record[LINE_PARENT_FIELD]),
+  );
+  if (!parent)
+    throw new SyncDataError(`dimagaz.bc.line ${record.id}: ${LINE_PARENT_FIELD} is empty`);
+  return parent.id;
+}
+
+export function toBcLineRow(record: OdooRecord): NewBcLineRow {
+  const m = 'dimagaz.bc.line';
+  const field = <T>(name: string, parse: (value: unknown) => T): T | undefined =>
+    name in record ? guard(m, record.id, name, () => parse(record[name])) : undefined;
+  const product = field('product_id', parseMany2one);
+  return {
+    odooId: record.id,
+    bcOdooId: lineParentId(record),
+    sequence: field('sequence', parseOdooInteger) ?? null,
+    productId: product?.id ?? null,
+    productName: product?.name ?? null,
+    name: field('name', fromOdooString) ?? null,
+    productQty: field('product_qty', decimal) ?? null,
+    qtyReceived: field('qty_received', decimal) ?? null,
+    priceUnit: field('price_unit', decimal) ?? null,
+    priceSubtotal: field('price_subtotal', decimal) ?? null,
+    odooWriteDate: writeDateOf(record, m),
+    data: record,
+  };
+}
+
+/** Names of the fields whose values differ between two stored `data` objects. */
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const changed: string[] = [];
+  for (const name of names) {
+    if (JSON.stringify(before[name]) !== JSON.stringify(after[name])) changed.push(name);
+  }
+  return changed.sort();
+}

@@ -1,0 +1,57 @@
+/**
+ * What the sync needs from Odoo: the Odoo client satisfies it, and `countCalls` wraps it so each
+ * run can report how many calls it made (they must grow with pages, not with BCs).
+ */
+import type {
+  OdooCallOptions,
+  OdooDomain,
+  OdooReadOptions,
+  OdooRecord,
+  OdooSearchOptions,
+  OdooSearchReadOptions,
+  OdooStoredField,
+} from '../clients/odoo/odoo-types.js';
+
+export interface OdooSource {
+  search(
+    model: string,
+    domain: OdooDomain,
+    options?: OdooSearchOptions,
+    call?: OdooCallOptions,
+  ): Promise<number[]>;
+  searchRead(
+    model: string,
+    domain: OdooDomain,
+    options: OdooSearchReadOptions,
+    call?: OdooCallOptions,
+  ): Promise<OdooRecord[]>;
+  read(
+    model: string,
+    ids: readonly number[],
+    fields: readonly string[],
+    options?: OdooReadOptions,
+    call?: OdooCallOptions,
+  ): Promise<OdooRecord[]>;
+  storedFields(model: string, call?: OdooCallOptions): Promise<OdooStoredField[]>;
+}
+
+export interface CountedSource extends OdooSource {
+  readonly calls: number;
+}
+
+export function countCalls(source: OdooSource): CountedSource {
+  let calls = 0;
+  const count = <T>(promise: () => Promise<T>) => {
+    calls += 1;
+    return promise();
+  };
+  return {
+    get calls() {
+      return calls;
+    },
+    search: (...args) => count(() => source.search(...args)),
+    searchRead: (...args) => count(() => source.searchRead(...args)),
+    read: (...args) => count(() => source.read(...args)),
+    storedFields: (...args) => count(() => source.storedFields(...args)),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * One BullMQ worker per queue, dispatching by job name through the handler map. Concurrency per
+ * queue: runs are few and light, pages each hold an Odoo call (be gentle with Odoo), BC upserts
+ * are the bulk of the work.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  JOBS,
+  QUEUE_NAMES,
+  type JobData,
+  type JobName,
+  type QueueName,
+} from '../src/queues/catalogue.js';
+import { describeError } from '../src/lib/errors.js';
+import { HANDLERS, type Handler } from './handlers.js';
+import type { WorkerContext } from './worker-context.js';
+
+export interface WorkerSettings {
+  readonly connection: Redis;
+  readonly prefix: string;
+  /** Concurrency of the BC upserts; pages get half of it (at least 1), runs 2. */
+  readonly concurrency: number;
+}
+
+function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
+  if (queue === 'upsert') return settings.concurrency;
+  if (queue === 'fetch') return Math.max(1, Math.floor(settings.concurrency / 2));
+  return 2;
+}
+
+export function createWorkers(ctx: WorkerContext, settings: WorkerSettings): Worker[] {
+  return QUEUE_NAMES.map((queue) => {
+    const worker = new Worker(
+      queue,
+      (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) => {
+        const name = job.name as JobName;
+        const handler = HANDLERS[name] as Handler<JobName> | undefined;
+        if (!handler || JOBS[name].queue !== queue)
+          throw new Error(`no handler for job "${job.name}" on queue "${queue}"`);
+        return handler(job, token, signal ?? new AbortController().signal, ctx);
+      },
+      {
+        connection: settings.connection,
+        prefix: settings.prefix,
+        concurrency: concurrencyOf(queue, settings),
+        autorun: false,
+      },
+    );
+    worker.on('error', (error) => ctx.logger.error({ err: error, queue }, 'worker error'));
+    worker.on('failed', (job, error) => {
+      if (!job) return;
+      const final =
+        job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
+      ctx.logger[final ? 'error' : 'warn'](
+        { queue, job: job.name, jobId: job.id, attempt: job.attemptsMade, final },
+        `${job.name} failed${final ? '' : ', will retry'}: ${describeError(error)}`,
+      );
+    });
+    return worker;
+  });
+}

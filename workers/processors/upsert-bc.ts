@@ -1,0 +1,41 @@
+/**
+ * `upsert-bc`: one BC with its lines, from the data its page fetched (no Odoo call). On its last
+ * failed attempt the BC is recorded in `sync_failure`, so the next run retries it.
+ */
+import type { Job } from 'bullmq';
+import { JOBS, type JobData } from '../../src/queues/catalogue.js';
+import { BC_SYNC_KEY } from '../../src/sync/models.js';
+import { clearFailures, recordFailure } from '../../src/sync/run-log.js';
+import { upsertBc } from '../../src/sync/upsert-bc.js';
+import type { WorkerContext } from '../worker-context.js';
+import { isLastAttempt, toJobError } from './job-errors.js';
+
+export async function processUpsertBc(
+  job: Job<JobData<'upsert-bc'>>,
+  _token: string | undefined,
+  _signal: AbortSignal,
+  ctx: WorkerContext,
+) {
+  const data = JOBS['upsert-bc'].schema.parse(job.data);
+  await ctx.sync.heartbeat(BC_SYNC_KEY, data.owner);
+  try {
+    const outcome = await upsertBc(
+      ctx.sync.db,
+      { bc: data.bc, lines: data.lines },
+      { runId: data.runId },
+    );
+    if (data.retry) await clearFailures(ctx.sync.db, [data.odooId]);
+    return outcome;
+  } catch (error) {
+    const jobError = toJobError(error);
+    if (isLastAttempt(job, jobError)) {
+      await recordFailure(ctx.sync.db, {
+        odooId: data.odooId,
+        error,
+        runId: data.runId,
+        jobId: job.id ?? null,
+      });
+    }
+    throw jobError;
+  }
+}

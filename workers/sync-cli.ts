@@ -1,0 +1,144 @@
+/**
+ * `npm run sync -- <command>`: runs one sync job through the same queue code as the worker
+ * fleet, with an in-process worker for its duration (running workers may share the work), waits
+ * for its result and prints a summary. Exits 1 when the job failed, 2 when the run was skipped
+ * because another run holds the lease, 64 on a usage error.
+ */
+import { parseArgs } from 'node:util';
+import { QueueEvents } from 'bullmq';
+import { desc } from 'drizzle-orm';
+import { createOdooClient } from '../src/clients/odoo/index.js';
+import { loadConfigOrExit } from '../src/config/config.js';
+import { createDb } from '../src/db/create-db.js';
+import { syncFailure, syncLog } from '../src/db/schema/index.js';
+import { describeError } from '../src/lib/errors.js';
+import { createLogger } from '../src/lib/logger.js';
+import { createRedisConnection } from '../src/queues/redis-connection.js';
+import { readSyncState } from '../src/sync/lease.js';
+import { BC_SYNC_KEY } from '../src/sync/models.js';
+import { createSyncRuntime } from './sync-runtime.js';
+
+const USAGE = `Usage: npm run sync -- <command> [options]
+
+Commands:
+  run                 run an incremental sync now and wait for it
+  resync <odooId>     fetch one BC fresh from Odoo and upsert it
+  reconcile           archive BCs and delete lines that vanished from Odoo
+  status              print the sync state, the last runs and pending failures
+
+Options:
+  --json              print the result as JSON
+  -h, --help          this help
+
+Exit codes: 0 done, 1 failed, 2 skipped (another run holds the lease), 64 usage error.
+Configuration comes from the environment (see .env.example).`;
+
+function usage(message?: string): never {
+  if (message) process.stderr.write(`${message}\n\n`);
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(64);
+}
+
+const { values, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    return usage(describeError(error));
+  }
+})();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const [command, argument] = positionals;
+if (!command || !['run', 'resync', 'reconcile', 'status'].includes(command))
+  usage(command ? `unknown command "${command}"` : 'no command given');
+const odooId = command === 'resync' ? Number(argument) : undefined;
+if (command === 'resync' && (!Number.isInteger(odooId) || odooId! <= 0))
+  usage('resync needs a positive BC id');
+
+const config = loadConfigOrExit({
+  mode: 'production',
+  role: command === 'status' ? 'migrate' : 'cli',
+});
+const logger = createLogger({ ...config.log, name: 'sync-cli' });
+const db = await createDb({ url: config.database.url, poolMax: 4, logger });
+const print = (text: string, data: unknown) =>
+  process.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+
+try {
+  if (command === 'status') {
+    const [state, runs, failures] = await Promise.all([
+      readSyncState(db.db, BC_SYNC_KEY),
+      db.db.select().from(syncLog).orderBy(desc(syncLog.id)).limit(5),
+      db.db.select().from(syncFailure).orderBy(syncFailure.odooId).limit(20),
+    ]);
+    const lines = [
+      `watermark:     ${state?.watermark?.toISOString() ?? 'none (next run copies everything)'}`,
+      `syncing:       ${state?.isSyncing ? `yes, lease held by ${state.leaseOwner} until ${state.leaseExpiresAt?.toISOString()}` : 'no'}`,
+      `last success:  ${state?.lastSuccessAt?.toISOString() ?? 'never'}`,
+      `pending failures: ${failures.length}${failures.map((f) => `\n  BC ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
+      'last runs:',
+      ...runs.map(
+        (r) =>
+          `  #${r.id} ${r.kind} ${r.status} (${r.trigger}) ${r.startedAt.toISOString()} created=${r.created} updated=${r.updated} archived=${r.archived} failed=${r.failed}`,
+      ),
+    ];
+    print(lines.join('\n'), { state, runs, failures });
+  } else {
+    const connection = createRedisConnection(config.redis.url!, 'worker', logger);
+    const odoo = createOdooClient(config.odoo!, { logger });
+    const runtime = createSyncRuntime({
+      db: db.db,
+      odoo,
+      logger,
+      connection,
+      prefix: config.redis.queuePrefix,
+      settings: {
+        leaseSeconds: config.sync.leaseSeconds,
+        overlapSeconds: config.sync.overlapSeconds,
+        pageSize: config.odoo!.pageSize,
+        reconcileMinRatio: config.sync.reconcileMinRatio,
+        concurrency: config.sync.concurrency,
+        jobAttempts: config.sync.jobAttempts,
+      },
+    });
+    const events = new QueueEvents('sync', {
+      connection: connection.duplicate(),
+      prefix: config.redis.queuePrefix,
+    });
+    try {
+      await events.waitUntilReady();
+      runtime.start();
+      const job =
+        command === 'run'
+          ? await runtime.queues.add('sync-run', { trigger: 'cli' })
+          : command === 'resync'
+            ? await runtime.queues.add('resync-bc', { odooId: odooId!, trigger: 'cli' })
+            : await runtime.queues.add('reconcile', { trigger: 'cli' });
+      logger.info({ jobId: job.id, job: job.name }, 'job queued; waiting for it');
+      const result = (await job.waitUntilFinished(events)) as Record<string, unknown>;
+      const outcome =
+        typeof result.status === 'string'
+          ? result.status
+          : typeof result.action === 'string'
+            ? result.action
+            : 'done';
+      print(`${command}: ${outcome}\n${JSON.stringify(result, null, 2)}`, result);
+      if (result.status === 'skipped') process.exitCode = 2;
+    } catch (error) {
+      process.stderr.write(`${command} failed: ${describeError(error)}\n`);
+      process.exitCode = 1;
+    } finally {
+      await runtime.close(config.http.shutdownTimeoutMs);
+      await events.close();
+      await odoo.close();
+      await connection.quit();
+    }
+  }
+} finally {
+  await db.close();
+}

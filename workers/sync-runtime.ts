@@ -1,0 +1,91 @@
+/**
+ * Everything a process needs to run sync jobs, built from ready clients: the sync domain's
+ * dependencies, the queues, and the workers (not started). The worker process, the sync CLI, the
+ * demo and the tests all build it the same way.
+ */
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Db } from '../src/db/create-db.js';
+import type { Logger } from '../src/lib/logger.js';
+import { createQueues, type Queues } from '../src/queues/queues.js';
+import { createFieldsCache } from '../src/sync/fetch.js';
+import { createLeaseHeartbeat } from '../src/sync/lease.js';
+import type { OdooSource } from '../src/sync/odoo-source.js';
+import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
+import { createWorkers } from './create-workers.js';
+
+/** How long a worker process trusts its list of Odoo stored fields. */
+const FIELDS_TTL_MS = 10 * 60_000;
+
+export interface SyncRuntimeInput {
+  db: Db;
+  odoo: OdooSource;
+  logger: Logger;
+  /** A connection with `maxRetriesPerRequest: null` (see createRedisConnection). */
+  connection: Redis;
+  prefix: string;
+  settings: SyncSettings & { concurrency: number; jobAttempts: number };
+}
+
+export interface SyncRuntime {
+  readonly sync: SyncDeps;
+  readonly queues: Queues;
+  readonly workers: readonly Worker[];
+  /** Starts taking jobs. */
+  start(): void;
+  /** Stops taking jobs, waits for active ones up to `deadlineMs`, then closes the queues. */
+  close(deadlineMs: number): Promise<void>;
+}
+
+export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
+  const sync: SyncDeps = {
+    db: input.db,
+    odoo: input.odoo,
+    logger: input.logger,
+    settings: input.settings,
+    fields: createFieldsCache(FIELDS_TTL_MS),
+    heartbeat: createLeaseHeartbeat(input.db, input.settings.leaseSeconds),
+  };
+  const queues = createQueues({
+    connection: input.connection,
+    prefix: input.prefix,
+    settings: { attempts: input.settings.jobAttempts },
+  });
+  const workers = createWorkers(
+    { sync, queues, logger: input.logger },
+    { connection: input.connection, prefix: input.prefix, concurrency: input.settings.concurrency },
+  );
+  return {
+    sync,
+    queues,
+    workers,
+    start() {
+      for (const worker of workers) {
+        worker
+          .run()
+          .catch((error: unknown) =>
+            input.logger.error({ err: error, queue: worker.name }, 'worker stopped'),
+          );
+      }
+    },
+    async close(deadlineMs) {
+      // worker.close() waits for active jobs without a deadline of its own: race it. Jobs cut off
+      // are picked up again by another worker once their lock expires (stalled-job recovery).
+      const graceful = Promise.all(workers.map((worker) => worker.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'deadline'>((resolve) => {
+        timer = setTimeout(() => resolve('deadline'), deadlineMs);
+      });
+      const result = await Promise.race([graceful.then(() => 'closed' as const), deadline]);
+      clearTimeout(timer);
+      if (result === 'deadline') {
+        input.logger.warn(
+          { deadlineMs },
+          'active jobs did not finish in time; forcing the workers closed',
+        );
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
+      await queues.close();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+/** What every processor is handed: the sync domain's dependencies and the queues to add children to. */
+import type { Logger } from '../src/lib/logger.js';
+import type { Queues } from '../src/queues/queues.js';
+import type { SyncDeps } from '../src/sync/sync-deps.js';
+
+export interface WorkerContext {
+  readonly sync: SyncDeps;
+  readonly queues: Queues;
+  readonly logger: Logger;
+}
