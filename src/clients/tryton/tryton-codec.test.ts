@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { TrytonTime } from './tryton-codec.js';
 import {
   TrytonDate,
   TrytonDateTime,
   TrytonDecimal,
-  TrytonTime,
   TrytonTimeDelta,
   decodeTrytonValue,
   encodeTrytonValue,
@@ -59,7 +59,8 @@ describe('tryton codec', () => {
     );
     expect(new TrytonDecimal('0.10000000000000000000001').value).toBe('0.10000000000000000000001');
     expect(TrytonDecimal.from(12345678901234567890n).value).toBe('12345678901234567890');
-    for (const text of ['1E+2', '-0', 'NaN', '-Infinity', '.5']) expect(new TrytonDecimal(text).value).toBe(text);
+    for (const text of ['1E+2', '-0', 'NaN', '-Infinity', '.5'])
+      expect(new TrytonDecimal(text).value).toBe(text);
     expect(() => new TrytonDecimal('1,5')).toThrow(RangeError);
     expect(() => new TrytonDecimal('')).toThrow(RangeError);
   });
@@ -85,17 +86,31 @@ describe('tryton codec', () => {
         },
       ),
     );
-    const early = new TrytonDateTime({ year: 12, month: 3, day: 4, hour: 5, minute: 6, second: 7, microsecond: 8 });
+    const early = new TrytonDateTime({
+      year: 12,
+      month: 3,
+      day: 4,
+      hour: 5,
+      minute: 6,
+      second: 7,
+      microsecond: 8,
+    });
     expect(early.toISOString()).toBe('0012-03-04T05:06:07.000008');
     expect(early.toDate().toISOString()).toBe('0012-03-04T05:06:07.000Z');
-    expect(TrytonDateTime.fromDate(new Date('2024-02-29T23:59:58.123Z')).toISOString()).toBe('2024-02-29T23:59:58.123000');
+    expect(TrytonDateTime.fromDate(new Date('2024-02-29T23:59:58.123Z')).toISOString()).toBe(
+      '2024-02-29T23:59:58.123000',
+    );
     expect(() => new TrytonDateTime({ year: 2024, month: 13, day: 1 })).toThrow(RangeError);
   });
 
   it('round-trips time, timedelta and arbitrary bytes', () => {
-    const time = parseTrytonJson('{"__class__":"time","hour":23,"minute":59,"second":58,"microsecond":999999}');
+    const time = parseTrytonJson(
+      '{"__class__":"time","hour":23,"minute":59,"second":58,"microsecond":999999}',
+    );
     expect((time as TrytonTime).toISOString()).toBe('23:59:58.999999');
-    const delta = parseTrytonJson('{"__class__":"timedelta","seconds":90061.000001}') as TrytonTimeDelta;
+    const delta = parseTrytonJson(
+      '{"__class__":"timedelta","seconds":90061.000001}',
+    ) as TrytonTimeDelta;
     expect(delta.seconds).toBe(90061.000001);
     expect(stringifyTrytonJson(delta)).toBe('{"__class__":"timedelta","seconds":90061.000001}');
     fc.assert(
@@ -106,18 +121,27 @@ describe('tryton codec', () => {
       }),
     );
     // trytond's MIME base64: a newline every 76 characters and at the end.
-    const mime = Buffer.alloc(100, 7).toString('base64').replace(/(.{76})/g, '$1\n') + '\n';
+    const mime =
+      Buffer.alloc(100, 7)
+        .toString('base64')
+        .replace(/(.{76})/g, '$1\n') + '\n';
     expect(decodeTrytonValue({ __class__: 'bytes', base64: mime })).toEqual(Buffer.alloc(100, 7));
   });
 
   it('decodes nested values in place and leaves unknown classes alone', () => {
     const value = decodeTrytonValue([
       [['amount', '>', { __class__: 'Decimal', decimal: '2.50' }]],
-      { nested: [{ __class__: 'date', year: 2024, month: 1, day: 31 }], other: { __class__: 'Future', x: 1 } },
+      {
+        nested: [{ __class__: 'date', year: 2024, month: 1, day: 31 }],
+        other: { __class__: 'Future', x: 1 },
+      },
     ]) as unknown[];
     expect(value).toEqual([
       [['amount', '>', new TrytonDecimal('2.50')]],
-      { nested: [new TrytonDate({ year: 2024, month: 1, day: 31 })], other: { __class__: 'Future', x: 1 } },
+      {
+        nested: [new TrytonDate({ year: 2024, month: 1, day: 31 })],
+        other: { __class__: 'Future', x: 1 },
+      },
     ]);
     expect(() => decodeTrytonValue({ __class__: 'Decimal', decimal: 1.5 })).toThrow(RangeError);
   });
@@ -130,7 +154,16 @@ describe('tryton codec', () => {
       list: [new TrytonTimeDelta(1.5), null, 'x'],
     });
     expect(encoded).toEqual({
-      at: { __class__: 'datetime', year: 2024, month: 1, day: 31, hour: 1, minute: 2, second: 3, microsecond: 456_000 },
+      at: {
+        __class__: 'datetime',
+        year: 2024,
+        month: 1,
+        day: 31,
+        hour: 1,
+        minute: 2,
+        second: 3,
+        microsecond: 456_000,
+      },
       blob: { __class__: 'bytes', base64: 'AP8=' },
       raw: { __class__: 'Decimal', decimal: '1.0' },
       list: [{ __class__: 'timedelta', seconds: 1.5 }, null, 'x'],

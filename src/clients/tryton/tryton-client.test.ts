@@ -1,0 +1,296 @@
+/**
+ * The client's wire discipline and failure policy against a scripted local HTTP server: the
+ * cases a healthy trytond will not produce on demand (stalls on a call, 503s, refused
+ * connections, wrong ids, 429). The real-server behaviour is tested in test/tryton/.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TrytonConfig } from '../../config/config.js';
+import { createLogger } from '../../lib/logger.js';
+import { createTrytonClient, type TrytonClient } from './tryton-client.js';
+import {
+  TrytonAbortedError,
+  TrytonAuthError,
+  TrytonNetworkError,
+  TrytonProtocolError,
+  TrytonTimeoutError,
+} from './tryton-errors.js';
+
+interface Received {
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: { id: unknown; method: string; params: unknown[] } & Record<string, unknown>;
+}
+
+type Reply =
+  { status?: number; json?: unknown; text?: string; headers?: Record<string, string> } | 'stall';
+
+interface ScriptedServer {
+  url: string;
+  received: Received[];
+  methods(): string[];
+  close(): Promise<void>;
+}
+
+const silent = createLogger({ level: 'silent', pretty: false });
+const toClose: { close(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  for (const resource of toClose.splice(0).reverse()) await resource.close();
+});
+
+/** Answers each request with `script(request, countOfThisMethodSoFar)`. */
+async function scriptedServer(
+  script: (request: Received, nth: number) => Reply,
+): Promise<ScriptedServer> {
+  const received: Received[] = [];
+  const stalled = new Set<ServerResponse>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['body'];
+      const request = { url: req.url ?? '', headers: req.headers, body };
+      received.push(request);
+      const nth = received.filter((r) => r.body.method === body.method).length;
+      const reply = script(request, nth);
+      if (reply === 'stall') {
+        stalled.add(res);
+        return;
+      }
+      const text = reply.text ?? JSON.stringify(reply.json);
+      res.writeHead(reply.status ?? 200, {
+        'content-type': reply.text === undefined ? 'application/json' : 'text/html',
+        connection: 'close',
+        ...reply.headers,
+      });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const scripted: ScriptedServer = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    methods: () => received.map((r) => r.body.method),
+    close: async () => {
+      for (const res of stalled) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  toClose.push(scripted);
+  return scripted;
+}
+
+/** A well-behaved trytond for login and device cookies; `call` scripts the rest. */
+function tryton(call: (request: Received, nth: number) => Reply) {
+  return (request: Received, nth: number): Reply => {
+    const ok = (result: unknown): Reply => ({ json: { id: request.body.id, result } });
+    if (request.body.method === 'common.db.login') return ok([7, 'a'.repeat(64), 'bus-url']);
+    if (request.body.method === 'model.res.user.device.renew') return ok(`cookie-${nth}`);
+    return call(request, nth);
+  };
+}
+
+function newClient(url: string, overrides: Partial<TrytonConfig> = {}): TrytonClient {
+  const client = createTrytonClient(
+    {
+      rpcUrl: url,
+      database: 'db',
+      user: 'svc',
+      password: 'secret-password',
+      timeoutMs: 200,
+      loginTimeoutMs: 1_000,
+      retries: 2,
+      sessionTtlSeconds: 3_600,
+      allowedMethods: [],
+      cacheTtlSeconds: 0,
+      ...overrides,
+    },
+    { logger: silent, retryBaseDelayMs: 5 },
+  );
+  toClose.push(client);
+  return client;
+}
+
+describe('tryton client wire format', () => {
+  it('sends exactly {id, method, params}, increasing ids, a Content-Length, no Origin', async () => {
+    const server = await scriptedServer(tryton((r) => ({ json: { id: r.body.id, result: 3 } })));
+    const client = newClient(server.url);
+    await client.model('party.party').searchCount([]);
+    await client.model('party.party').searchCount([]);
+    for (const request of server.received) {
+      expect(Object.keys(request.body).sort()).toEqual(['id', 'method', 'params']);
+      expect(request.headers['content-length']).toBeDefined();
+      expect(request.headers['transfer-encoding']).toBeUndefined();
+      expect(request.headers.origin).toBeUndefined();
+      expect(request.url).toBe('/db/');
+    }
+    const ids = server.received.map((r) => r.body.id as number);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(server.received[0]?.body.params).toEqual(['svc', { password: 'secret-password' }, 'en']);
+    const call = server.received.find((r) => r.body.method === 'model.party.party.search_count');
+    expect(call?.headers.authorization).toBe(
+      `Session ${Buffer.from(`svc:7:${'a'.repeat(64)}`).toString('base64')}`,
+    );
+    expect(call?.body.params).toEqual([[], {}]);
+  });
+
+  it('sends the device cookie on the next login', async () => {
+    const server = await scriptedServer(
+      tryton((r, nth) =>
+        r.body.method === 'model.x.read' && nth === 1
+          ? { status: 401, text: '' }
+          : { json: { id: r.body.id, result: [] } },
+      ),
+    );
+    const client = newClient(server.url);
+    await client.call('model.x.read', [[1], ['name'], {}]);
+    const logins = server.received.filter((r) => r.body.method === 'common.db.login');
+    expect(logins.map((r) => r.body.params[1])).toEqual([
+      { password: 'secret-password' },
+      { password: 'secret-password', device_cookie: 'cookie-1' },
+    ]);
+  });
+
+  it('rejects an answer whose id does not match the request', async () => {
+    const server = await scriptedServer(tryton(() => ({ json: { id: 999_999, result: 1 } })));
+    await expect(
+      newClient(server.url).call('model.x.search_count', [[], {}]),
+    ).rejects.toBeInstanceOf(TrytonProtocolError);
+  });
+
+  it('turns an HTML 500 into a TrytonProtocolError, not retried', async () => {
+    const server = await scriptedServer(
+      tryton(() => ({
+        status: 500,
+        text: '<title>500</title><p>Value after * must be an iterable, not NoneType</p>',
+      })),
+    );
+    const error = await newClient(server.url)
+      .call('model.x.read', [[1], [], {}])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrytonProtocolError);
+    expect(error).toMatchObject({
+      httpStatus: 500,
+      message: expect.stringContaining('must be an iterable') as string,
+    });
+    expect(server.methods().filter((m) => m === 'model.x.read')).toHaveLength(1);
+  });
+});
+
+describe('tryton client retries', () => {
+  it('replays a read that timed out, with backoff, up to `retries` times', async () => {
+    const server = await scriptedServer(
+      tryton((r, nth) => (nth <= 2 ? 'stall' : { json: { id: r.body.id, result: [1, 2] } })),
+    );
+    const client = newClient(server.url);
+    expect(await client.model('party.party').search([])).toEqual([1, 2]);
+    expect(server.methods().filter((m) => m === 'model.party.party.search')).toHaveLength(3);
+    expect(client.stats()).toMatchObject({ retries: 2, logins: 1, calls: { ok: 1 } });
+  });
+
+  it('never replays a write after a timeout: it may have committed', async () => {
+    const server = await scriptedServer(tryton(() => 'stall'));
+    const client = newClient(server.url);
+    const error = await client
+      .call('model.party.party.create', [[{ name: 'x' }], {}])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrytonTimeoutError);
+    expect(server.methods().filter((m) => m === 'model.party.party.create')).toHaveLength(1);
+    expect(client.stats().calls).toEqual({ TRYTON_TIMEOUT: 1 });
+  });
+
+  it('gives up after `retries` on a read that keeps timing out', async () => {
+    const server = await scriptedServer(tryton(() => 'stall'));
+    const client = newClient(server.url, { retries: 1 });
+    await expect(client.model('party.party').searchCount([])).rejects.toMatchObject({
+      code: 'TRYTON_TIMEOUT',
+    });
+    expect(server.methods().filter((m) => m === 'model.party.party.search_count')).toHaveLength(2);
+  });
+
+  it('retries a 503 from a proxy for reads', async () => {
+    const server = await scriptedServer(
+      tryton((r, nth) =>
+        nth === 1 ? { status: 503, text: 'busy' } : { json: { id: r.body.id, result: 5 } },
+      ),
+    );
+    expect(await newClient(server.url).model('x').searchCount([])).toBe(5);
+  });
+
+  it('retries a refused connection (never sent) even for a write, then fails typed', async () => {
+    const server = await scriptedServer(() => ({ json: null }));
+    const url = server.url;
+    await server.close();
+    const client = newClient(url, { retries: 2 });
+    const error = await client.call('model.x.create', [[{}], {}]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrytonNetworkError);
+    expect(error).toMatchObject({
+      code: 'TRYTON_NETWORK',
+      requestSent: false,
+      method: 'common.db.login',
+    });
+    // One login attempt per try: 1 + 2 retries, all refused.
+    expect(client.stats()).toMatchObject({ logins: 3, retries: 2 });
+  });
+
+  it('stops at once when the caller aborts', async () => {
+    const server = await scriptedServer(tryton(() => 'stall'));
+    const client = newClient(server.url, { timeoutMs: 10_000 });
+    const controller = new AbortController();
+    const pending = client.model('x').searchCount([], { signal: controller.signal });
+    await new Promise<void>((resolve) => {
+      const check = () =>
+        server.methods().includes('model.x.search_count') ? resolve() : setImmediate(check);
+      check();
+    });
+    const startedAt = performance.now();
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(TrytonAbortedError);
+    expect(performance.now() - startedAt).toBeLessThan(1_000);
+  });
+});
+
+describe('tryton client logins', () => {
+  it('a 429 is a TrytonAuthError and further logins fail fast without a request', async () => {
+    const server = await scriptedServer((r) =>
+      r.body.method === 'common.db.login'
+        ? { status: 429, text: '<title>429 Too Many Requests</title>' }
+        : { json: { id: r.body.id, result: 0 } },
+    );
+    const client = newClient(server.url);
+    const first = await client
+      .model('x')
+      .searchCount([])
+      .catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(TrytonAuthError);
+    expect(first).toMatchObject({ code: 'TRYTON_AUTH_RATE_LIMITED', retryable: false });
+    await expect(client.model('x').searchCount([])).rejects.toMatchObject({
+      code: 'TRYTON_AUTH_RATE_LIMITED',
+    });
+    expect(server.methods()).toEqual(['common.db.login']);
+  });
+
+  it('a LoginException asking for another parameter is a TrytonAuthError naming it', async () => {
+    const server = await scriptedServer((r) => ({
+      json: { id: r.body.id, error: ['LoginException', ['sms_code', 'SMS code', 'char']] },
+    }));
+    await expect(newClient(server.url).model('x').searchCount([])).rejects.toMatchObject({
+      name: 'TrytonAuthError',
+      code: 'TRYTON_AUTH_PARAMETER_REQUIRED',
+      message: expect.stringContaining('sms_code') as string,
+    });
+  });
+
+  it('still 401 right after a fresh login is TRYTON_SESSION_REJECTED, without a loop', async () => {
+    const server = await scriptedServer(tryton(() => ({ status: 401, text: '' })));
+    const client = newClient(server.url);
+    await expect(client.model('x').searchCount([])).rejects.toMatchObject({
+      code: 'TRYTON_SESSION_REJECTED',
+    });
+    expect(server.methods().filter((m) => m === 'common.db.login')).toHaveLength(2);
+  });
+});

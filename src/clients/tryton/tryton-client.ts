@@ -1,0 +1,563 @@
+/**
+ * The shared Tryton JSON-RPC client: one session per client reused by every call, a
+ * single-flight re-login when the server rejects it, timeouts and the caller's abort signal on
+ * every call, bounded retries with backoff for transport failures only, typed errors, an
+ * optional Redis cache, a ping, and counters for metrics.
+ *
+ * Facts it relies on are in protocols/tryton.md (§0 and §12 summarise them). The password, the
+ * session key and the device cookie are secrets: they are never logged and every server text
+ * that reaches an error message is scrubbed of them.
+ *
+ * Not here: the wire exchange (tryton-transport), the value codec (tryton-codec), HTTP routes.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, type Dispatcher } from 'undici';
+import type { TrytonConfig } from '../../config/config.js';
+import type { Logger } from '../../lib/logger.js';
+import type { TrytonCache } from './tryton-cache.js';
+import { parseTrytonJson, stringifyTrytonJson } from './tryton-codec.js';
+import {
+  TrytonAbortedError,
+  TrytonAuthError,
+  TrytonError,
+  TrytonNetworkError,
+  TrytonProtocolError,
+  TrytonRPCError,
+  TrytonTimeoutError,
+  type TrytonErrorCode,
+} from './tryton-errors.js';
+import { createTrytonModel, type TrytonModel, type TrytonRecord } from './tryton-model.js';
+import { isReadOnlyTrytonMethod } from './tryton-read-only-methods.js';
+import {
+  createTrytonSession,
+  trytonSessionAuthorization,
+  type TrytonLoginResult,
+} from './tryton-session.js';
+import { createTrytonTransport, type TrytonAnswer } from './tryton-transport.js';
+
+export interface TrytonCallOptions {
+  signal?: AbortSignal;
+  /** Overrides the configured timeout for this call. */
+  timeoutMs?: number;
+  /**
+   * Whether replaying the call after a timeout or a broken connection is safe. Defaults to
+   * true for read methods (search, read, fields_get…) and false for everything else.
+   */
+  idempotent?: boolean;
+}
+
+/** Reported once per `call`, after its last attempt, for metrics. */
+export interface TrytonCallEvent {
+  method: string;
+  /** `ok`, or the code of the error the call failed with. */
+  outcome: 'ok' | TrytonErrorCode | 'UNEXPECTED';
+  durationMs: number;
+  attempts: number;
+}
+
+export interface TrytonClientStats {
+  /** Calls by outcome (`ok` or an error code), counted once per call whatever its retries. */
+  calls: Record<string, number>;
+  /** `common.db.login` requests sent (successful or not). */
+  logins: number;
+  loginFailures: number;
+  /** 401 answers to a session (each one waits for the shared re-login, then replays once). */
+  sessionRejections: number;
+  /** Extra attempts made after transport failures or timeouts. */
+  retries: number;
+}
+
+export interface TrytonCachedResult<T> {
+  result: T;
+  /** `hit` when the answer came from Redis. */
+  cache: 'hit' | 'miss';
+}
+
+export interface TrytonPing {
+  /** `common.server.version`, e.g. `6.0.29`. */
+  version: string;
+  latencyMs: number;
+}
+
+export interface TrytonClient {
+  readonly database: string;
+  readonly user: string;
+  /**
+   * Calls a method on the database (`model.party.party.read`, `model.res.user.get_preferences`…)
+   * or on the server root (`common.server.version`, `common.db.list`). Model methods take the
+   * context as their last positional parameter. `common.db.login`/`logout` are refused: the
+   * client owns its session.
+   */
+  call<T = unknown>(
+    method: string,
+    params?: readonly unknown[],
+    options?: TrytonCallOptions,
+  ): Promise<T>;
+  /**
+   * `call` through the Redis cache: the answer is kept for the server's `X-Tryton-Cache`
+   * seconds when it sends the header, else for `ttlSeconds` (0: not stored). Only read methods,
+   * unless `options.idempotent` says otherwise. Without a cache, or while Redis is down, it is
+   * a plain call.
+   */
+  cachedCall<T = unknown>(
+    method: string,
+    params: readonly unknown[],
+    ttlSeconds: number,
+    options?: TrytonCallOptions,
+  ): Promise<T>;
+  /** {@link TrytonClient.cachedCall}, also telling whether the answer came from the cache. */
+  cachedCallDetailed<T = unknown>(
+    method: string,
+    params: readonly unknown[],
+    ttlSeconds: number,
+    options?: TrytonCallOptions,
+  ): Promise<TrytonCachedResult<T>>;
+  /** Typed read helpers for one model: `client.model('party.party').searchRead(…)`. */
+  model<R extends TrytonRecord = TrytonRecord>(name: string): TrytonModel<R>;
+  /** `common.server.version`, without a session and without retries: a liveness probe. */
+  ping(options?: { signal?: AbortSignal }): Promise<TrytonPing>;
+  stats(): TrytonClientStats;
+  /** Logs the session out (best effort) and releases the connection pool it owns. */
+  close(): Promise<void>;
+}
+
+export interface TrytonClientDeps {
+  logger: Logger;
+  /** undici dispatcher; by default the client owns an Agent and closes it in `close()`. */
+  dispatcher?: Dispatcher;
+  cache?: TrytonCache;
+  /** Called once per call after its last attempt (histograms, tracing). Must not throw. */
+  onCall?: (event: TrytonCallEvent) => void;
+  /** How long logins fail fast after a 429; trytond counts failed logins over 300 s by default. */
+  rateLimitCooldownMs?: number;
+  /** First retry delay; each next one doubles, with jitter, up to 5 s. */
+  retryBaseDelayMs?: number;
+  /** Clock (epoch ms) for the session TTL and the rate-limit cooldown. */
+  now?: () => number;
+}
+
+/** Methods served on `POST /` without a session (protocols/tryton.md §2). */
+const ROOT_METHODS = new Set(['common.server.version', 'common.db.list']);
+/** Methods that would replace or destroy the client's own session. */
+const SESSION_METHODS = new Set(['common.db.login', 'common.db.logout']);
+const MAX_RETRY_DELAY_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+const LOGOUT_TIMEOUT_MS = 2_000;
+
+export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps): TrytonClient {
+  const log = deps.logger;
+  const rpcUrl = config.rpcUrl.replace(/\/+$/, '');
+  const databasePath = `/${encodeURIComponent(config.database)}/`;
+  const ownsDispatcher = deps.dispatcher === undefined;
+  const dispatcher =
+    deps.dispatcher ??
+    new Agent({ connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, config.loginTimeoutMs) } });
+  const rateLimitCooldownMs = deps.rateLimitCooldownMs ?? 300_000;
+  const retryBaseDelayMs = deps.retryBaseDelayMs ?? 200;
+  const cache = deps.cache;
+  const now = deps.now ?? (() => Date.now());
+
+  // Every secret a server text could echo back; scrubbed from all messages we build.
+  const secrets = new Set<string>();
+  if (config.password.length >= 4) secrets.add(config.password);
+  const redact = (text: string): string => {
+    let result = text;
+    for (const secret of secrets)
+      if (result.includes(secret)) result = result.split(secret).join('[redacted]');
+    return result;
+  };
+
+  const transport = createTrytonTransport({ rpcUrl, dispatcher, redact });
+  const counters = { logins: 0, loginFailures: 0, sessionRejections: 0, retries: 0 };
+  const calls: Record<string, number> = {};
+  let closed = false;
+  let deviceCookie: string | undefined;
+  let rateLimitedUntilMs = 0;
+
+  function backoffDelayMs(attempt: number): number {
+    const ceiling = Math.min(MAX_RETRY_DELAY_MS, retryBaseDelayMs * 2 ** attempt);
+    // Half fixed, half random: spreads the retries of many callers after a shared failure.
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  async function pause(
+    delayMs: number,
+    signal: AbortSignal | undefined,
+    method: string,
+  ): Promise<void> {
+    try {
+      await sleep(delayMs, undefined, signal ? { signal } : undefined);
+    } catch (error) {
+      throw new TrytonAbortedError('TRYTON_ABORTED', `Tryton call ${method} was aborted`, {
+        method,
+        cause: error,
+      });
+    }
+  }
+
+  function retryable(error: unknown, idempotent: boolean, method: string): boolean {
+    // A failed login met by a call is final for that call: the login already had its own
+    // (narrower) retries, and replaying it would add failed attempts on the server.
+    if (
+      error instanceof TrytonError &&
+      error.method === 'common.db.login' &&
+      method !== 'common.db.login'
+    ) {
+      return false;
+    }
+    if (error instanceof TrytonNetworkError) return idempotent || !error.requestSent;
+    if (error instanceof TrytonTimeoutError) return idempotent;
+    return false;
+  }
+
+  async function withRetries<T>(
+    method: string,
+    idempotent: boolean,
+    signal: AbortSignal | undefined,
+    attempt: () => Promise<T>,
+    onAttempts?: (attempts: number) => void,
+  ): Promise<T> {
+    for (let made = 0; ; made++) {
+      try {
+        const value = await attempt();
+        onAttempts?.(made + 1);
+        return value;
+      } catch (error) {
+        if (
+          made >= config.retries ||
+          !retryable(error, idempotent, method) ||
+          signal?.aborted ||
+          closed
+        ) {
+          onAttempts?.(made + 1);
+          throw error;
+        }
+        const delayMs = backoffDelayMs(made);
+        counters.retries += 1;
+        log.warn(
+          { method, attempt: made + 1, delayMs, code: (error as TrytonError).code },
+          'tryton call failed in transport; retrying',
+        );
+        await pause(delayMs, signal, method);
+      }
+    }
+  }
+
+  async function renewDeviceCookie(authorization: string): Promise<void> {
+    // A device cookie gives this client its own bucket of login attempts, so someone guessing
+    // the service account's password cannot lock the service out (§8.3). Best effort.
+    try {
+      const answer = await transport.exchange({
+        path: databasePath,
+        method: 'model.res.user.device.renew',
+        params: [deviceCookie ?? null, {}],
+        authorization,
+        timeoutMs: config.timeoutMs,
+      });
+      if (answer.kind === 'result' && typeof answer.result === 'string') {
+        deviceCookie = answer.result;
+        secrets.add(deviceCookie);
+      }
+    } catch (error) {
+      log.warn({ err: error }, 'tryton: device cookie renewal failed; logins go on without one');
+    }
+  }
+
+  async function loginOnce(): Promise<TrytonLoginResult> {
+    if (now() < rateLimitedUntilMs) {
+      throw new TrytonAuthError(
+        'TRYTON_AUTH_RATE_LIMITED',
+        `Tryton rate-limited the logins of ${config.user}; not trying again before ${new Date(rateLimitedUntilMs).toISOString()}`,
+        { method: 'common.db.login' },
+      );
+    }
+    counters.logins += 1;
+    const parameters: Record<string, string> = { password: config.password };
+    if (deviceCookie !== undefined) parameters.device_cookie = deviceCookie;
+    let answer: TrytonAnswer;
+    try {
+      answer = await transport.exchange({
+        path: databasePath,
+        method: 'common.db.login',
+        params: [config.user, parameters, 'en'],
+        timeoutMs: config.loginTimeoutMs,
+      });
+    } catch (error) {
+      counters.loginFailures += 1;
+      if (error instanceof TrytonAuthError && error.code === 'TRYTON_AUTH_RATE_LIMITED') {
+        rateLimitedUntilMs = now() + rateLimitCooldownMs;
+      }
+      if (error instanceof TrytonRPCError && error.code === 'TRYTON_LOGIN_EXCEPTION') {
+        throw new TrytonAuthError(
+          'TRYTON_AUTH_PARAMETER_REQUIRED',
+          `Tryton asks ${config.user} for the login parameter "${error.description ?? 'unknown'}", which the client cannot give`,
+          { method: 'common.db.login', cause: error },
+        );
+      }
+      throw error;
+    }
+    if (answer.kind === 'unauthorized') {
+      counters.loginFailures += 1;
+      throw new TrytonAuthError(
+        'TRYTON_AUTH_FAILED',
+        `Tryton refused the login of ${config.user} on database ${config.database}: wrong login or password`,
+        { method: 'common.db.login', httpStatus: 401 },
+      );
+    }
+    const result = answer.result;
+    // Newer trytond appends elements (the bus URL): read the first two only (§3.1).
+    if (!Array.isArray(result) || typeof result[0] !== 'number' || typeof result[1] !== 'string') {
+      counters.loginFailures += 1;
+      throw new TrytonProtocolError('Tryton answered common.db.login without [user id, session]', {
+        method: 'common.db.login',
+      });
+    }
+    const login: TrytonLoginResult = { userId: result[0], key: result[1] };
+    secrets.add(login.key);
+    log.info(
+      { database: config.database, user: config.user, userId: login.userId },
+      'tryton: logged in',
+    );
+    return login;
+  }
+
+  const session = createTrytonSession({
+    login: config.user,
+    ttlMs: config.sessionTtlSeconds * 1000,
+    now,
+    authenticate: async () => {
+      // Only failures before the request left are retried: a timed-out or refused login is not
+      // replayed, since trytond delays and then locks out repeated attempts.
+      const login = await withRetries('common.db.login', false, undefined, loginOnce);
+      await renewDeviceCookie(trytonSessionAuthorization(config.user, login));
+      return login;
+    },
+  });
+
+  async function exchangeWithSession(
+    method: string,
+    params: readonly unknown[],
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<TrytonAnswer & { kind: 'result' }> {
+    if (ROOT_METHODS.has(method)) {
+      const answer = await transport.exchange({ path: '/', method, params, timeoutMs, signal });
+      if (answer.kind === 'result') return answer;
+      throw new TrytonProtocolError(`Tryton answered 401 to ${method}, which needs no session`, {
+        method,
+        httpStatus: 401,
+      });
+    }
+    const handle = await session.current(signal);
+    const first = await transport.exchange({
+      path: databasePath,
+      method,
+      params,
+      authorization: handle.authorization(),
+      timeoutMs,
+      signal,
+    });
+    if (first.kind === 'result') return first;
+    // The session is gone (expired, logged out, deleted): one shared re-login, then one replay.
+    // Safe even for writes: trytond answers 401 before it runs the method (§12.3).
+    counters.sessionRejections += 1;
+    log.warn(
+      { method, generation: handle.generation },
+      'tryton: session rejected (401); logging in again',
+    );
+    const renewed = await session.renew(handle, signal);
+    const second = await transport.exchange({
+      path: databasePath,
+      method,
+      params,
+      authorization: renewed.authorization(),
+      timeoutMs,
+      signal,
+    });
+    if (second.kind === 'result') return second;
+    throw new TrytonAuthError(
+      'TRYTON_SESSION_REJECTED',
+      `Tryton rejected a fresh session for ${method}`,
+      {
+        method,
+        httpStatus: 401,
+      },
+    );
+  }
+
+  function report(
+    method: string,
+    outcome: TrytonCallEvent['outcome'],
+    startedAtMs: number,
+    attempts: number,
+  ): void {
+    calls[outcome] = (calls[outcome] ?? 0) + 1;
+    if (deps.onCall) {
+      try {
+        deps.onCall({ method, outcome, durationMs: performance.now() - startedAtMs, attempts });
+      } catch (error) {
+        log.warn({ err: error, method }, 'tryton: onCall hook threw');
+      }
+    }
+  }
+
+  async function callDetailed(
+    method: string,
+    params: readonly unknown[],
+    options: TrytonCallOptions | undefined,
+  ): Promise<TrytonAnswer & { kind: 'result' }> {
+    if (closed)
+      throw new TrytonAbortedError(
+        'TRYTON_CLIENT_CLOSED',
+        `Tryton client is closed (call ${method})`,
+        { method },
+      );
+    if (SESSION_METHODS.has(method)) {
+      throw new TrytonRPCError(
+        'TRYTON_FORBIDDEN_METHOD',
+        `${method} is reserved to the client's own session handling`,
+        {
+          errorName: 'Forbidden',
+        },
+        { method },
+      );
+    }
+    const startedAtMs = performance.now();
+    const timeoutMs = options?.timeoutMs ?? config.timeoutMs;
+    const idempotent = options?.idempotent ?? isReadOnlyTrytonMethod(method);
+    let attempts = 0;
+    try {
+      const answer = await withRetries(
+        method,
+        idempotent,
+        options?.signal,
+        () => exchangeWithSession(method, params, timeoutMs, options?.signal),
+        (made) => {
+          attempts = made;
+        },
+      );
+      report(method, 'ok', startedAtMs, attempts);
+      return answer;
+    } catch (error) {
+      report(
+        method,
+        error instanceof TrytonError ? error.code : 'UNEXPECTED',
+        startedAtMs,
+        attempts,
+      );
+      throw error;
+    }
+  }
+
+  async function cachedCallDetailed<T>(
+    method: string,
+    params: readonly unknown[],
+    ttlSeconds: number,
+    options?: TrytonCallOptions,
+  ): Promise<TrytonCachedResult<T>> {
+    if (!(options?.idempotent ?? isReadOnlyTrytonMethod(method))) {
+      throw new TrytonError(
+        'TRYTON_NOT_CACHEABLE',
+        `${method} may change data; its answers are never cached`,
+        { method },
+      );
+    }
+    if (!cache)
+      return { result: (await callDetailed(method, params, options)).result as T, cache: 'miss' };
+    const key = cache.keyFor({
+      server: rpcUrl,
+      database: config.database,
+      user: config.user,
+      method,
+      params,
+    });
+    const cached = await cache.get(key);
+    if (cached !== undefined) {
+      try {
+        return { result: parseTrytonJson(cached) as T, cache: 'hit' };
+      } catch (error) {
+        log.warn({ err: error, method }, 'tryton cache: unreadable entry ignored');
+      }
+    }
+    const answer = await callDetailed(method, params, options);
+    const keepSeconds = answer.cacheSeconds ?? ttlSeconds;
+    if (keepSeconds > 0) await cache.set(key, stringifyTrytonJson(answer.result), keepSeconds);
+    return { result: answer.result as T, cache: 'miss' };
+  }
+
+  const client: TrytonClient = {
+    database: config.database,
+    user: config.user,
+    async call<T>(
+      method: string,
+      params: readonly unknown[] = [],
+      options?: TrytonCallOptions,
+    ): Promise<T> {
+      return (await callDetailed(method, params, options)).result as T;
+    },
+    async cachedCall<T>(
+      method: string,
+      params: readonly unknown[],
+      ttlSeconds: number,
+      options?: TrytonCallOptions,
+    ): Promise<T> {
+      return (await cachedCallDetailed<T>(method, params, ttlSeconds, options)).result;
+    },
+    cachedCallDetailed,
+    model<R extends TrytonRecord = TrytonRecord>(name: string): TrytonModel<R> {
+      return createTrytonModel<R>(
+        (method, params, options) => callDetailed(method, params, options).then((a) => a.result),
+        name,
+      );
+    },
+    async ping(options) {
+      if (closed)
+        throw new TrytonAbortedError('TRYTON_CLIENT_CLOSED', 'Tryton client is closed (ping)');
+      const startedAtMs = performance.now();
+      const answer = await transport.exchange({
+        path: '/',
+        method: 'common.server.version',
+        params: [],
+        timeoutMs: config.timeoutMs,
+        signal: options?.signal,
+      });
+      const latencyMs = Math.round((performance.now() - startedAtMs) * 10) / 10;
+      if (answer.kind !== 'result' || typeof answer.result !== 'string') {
+        throw new TrytonProtocolError(
+          'Tryton answered common.server.version without a version string',
+          {
+            method: 'common.server.version',
+          },
+        );
+      }
+      return { version: answer.result, latencyMs };
+    },
+    stats() {
+      return { calls: { ...calls }, ...counters };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const handle = session.clear();
+      if (handle) {
+        // Each login leaves a row in ir_session; logging out removes ours.
+        try {
+          await transport.exchange({
+            path: databasePath,
+            method: 'common.db.logout',
+            params: [],
+            authorization: handle.authorization(),
+            timeoutMs: Math.min(LOGOUT_TIMEOUT_MS, config.timeoutMs),
+          });
+        } catch (error) {
+          log.warn(
+            { err: error },
+            'tryton: logout on close failed; the session will expire on the server',
+          );
+        }
+      }
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+  return client;
+}
