@@ -1,0 +1,15 @@
+/**
+ * The Odoo client's public surface: the factory, its types, the error and the value helpers.
+ * Callers import from here, never from a transport.
+ */
+export { createOdooClient, type OdooClient, type OdooClientDeps } from './odoo-client.js';
+export {
+  OdooError,
+  isOdooError,
+  isSerializationFailure,
+  shortenFaultString,
+  type OdooErrorCode,
+} from './odoo-errors.js';
+export * from './odoo-types.js';
+export * from './odoo-values.js';
+export { decodeMethodResponse, type XmlRpcResponse } from './xmlrpc-decoder.js';

@@ -1,0 +1,181 @@
+/**
+ * The JSON-2 transport (Odoo 19+): `POST /json/2/<model>/<method>` with a bearer API key,
+ * named arguments only, one transaction per call, errors as real HTTP statuses with a JSON body
+ * (`serialize_exception`: name, message, debug…).
+ *
+ * JSON-2 has no login: `authenticate` asks `res.users/context_get` for the key's uid, which also
+ * proves the key. Positional arguments of the methods the client uses are renamed to Odoo's
+ * parameter names here, so callers keep `execute_kw`'s shape whatever the wire.
+ */
+import { OdooError, faultToError, isRetryableHttpStatus } from './odoo-errors.js';
+import { bodyExcerpt, httpStatusError, sendOdooRequest, splitUrl, type OdooTransportSettings } from './odoo-http.js';
+import { faultCodeForExceptionName, faultTextOf, type OdooJsonErrorData } from './jsonrpc-transport.js';
+import type { OdooRequestOptions, OdooTransport, OdooVersion } from './odoo-types.js';
+import { looksLikeHtml } from './xmlrpc-decoder.js';
+
+/**
+ * Parameter names of the ORM methods, in positional order. `ids` first marks a method called on
+ * records (JSON-2 takes those as `ids`); the others are `@api.model`.
+ */
+const PARAMETER_NAMES: Readonly<Record<string, readonly string[]>> = {
+  search_read: ['domain', 'fields', 'offset', 'limit', 'order'],
+  search: ['domain', 'offset', 'limit', 'order'],
+  search_count: ['domain', 'limit'],
+  search_fetch: ['domain', 'field_names', 'offset', 'limit', 'order'],
+  fields_get: ['allfields', 'attributes'],
+  create: ['vals_list'],
+  name_search: ['name', 'domain', 'operator', 'limit'],
+  default_get: ['fields_list'],
+  context_get: [],
+  read: ['ids', 'fields', 'load'],
+  write: ['ids', 'vals'],
+  unlink: ['ids'],
+  copy: ['ids', 'default'],
+  exists: ['ids'],
+  action_archive: ['ids'],
+  action_unarchive: ['ids'],
+};
+
+/** `execute_kw`'s positional args and kwargs → JSON-2's named body. */
+export function toNamedArguments(
+  model: string,
+  method: string,
+  args: readonly unknown[],
+  kwargs: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const names = PARAMETER_NAMES[method];
+  if (names === undefined) {
+    // Unknown signature: only ids (a list of numbers) can be placed without guessing.
+    if (args.length > 1 || (args.length === 1 && !isIdList(args[0]))) {
+      throw new OdooError(
+        'ODOO_PROTOCOL',
+        `${model}.${method}: JSON-2 takes named arguments only; pass them in kwargs`,
+      );
+    }
+    if (args.length === 1) body.ids = args[0];
+  } else {
+    if (args.length > names.length) {
+      throw new OdooError('ODOO_PROTOCOL', `${model}.${method}: too many positional arguments for JSON-2`);
+    }
+    args.forEach((value, index) => {
+      body[names[index] as string] = value;
+    });
+  }
+  for (const [name, value] of Object.entries(kwargs)) {
+    if (value !== undefined) body[name] = value;
+  }
+  return body;
+}
+
+function isIdList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((id) => typeof id === 'number');
+}
+
+export function createJson2Transport(settings: OdooTransportSettings): OdooTransport {
+  const { origin, basePath } = splitUrl(settings.url);
+  const { database, password, dispatcher } = settings;
+
+  async function post(model: string, method: string, body: Record<string, unknown>, options: OdooRequestOptions): Promise<unknown> {
+    const label = `${model}.${method}`;
+    const response = await sendOdooRequest(
+      dispatcher,
+      origin,
+      {
+        method: 'POST',
+        path: `${basePath}/json/2/${encodeURIComponent(model)}/${encodeURIComponent(method)}`,
+        headers: {
+          authorization: `bearer ${password}`,
+          'x-odoo-database': database,
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'user-agent': 'erp-bridge',
+        },
+        body: JSON.stringify(body),
+      },
+      label,
+      options,
+    );
+    const html = response.contentType.includes('text/html') || looksLikeHtml(response.body);
+    if (html) {
+      if (response.status !== 200) throw httpStatusError(response, label, 'JSON', true);
+      throw new OdooError('ODOO_PROTOCOL', `${label}: HTML page (HTTP 200) instead of JSON`, { retryable: true, httpStatus: 200 });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(response.body);
+    } catch (error) {
+      if (response.status !== 200) throw httpStatusError(response, label, 'JSON', false);
+      throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-2 answer is not valid JSON`, { cause: error, retryable: true });
+    }
+    if (response.status === 200) return parsed;
+    throw json2Error(label, response.status, parsed, response.body);
+  }
+
+  function json2Error(label: string, status: number, parsed: unknown, body: string): OdooError {
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return new OdooError('ODOO_HTTP', `${label}: HTTP ${status}: ${bodyExcerpt(body)}`, {
+        httpStatus: status,
+        retryable: isRetryableHttpStatus(status),
+      });
+    }
+    const data = parsed as OdooJsonErrorData;
+    if (isRetryableHttpStatus(status)) {
+      return new OdooError('ODOO_HTTP', `${label}: HTTP ${status}: ${data.message ?? bodyExcerpt(body)}`, {
+        httpStatus: status,
+        retryable: true,
+      });
+    }
+    // 401 is the bearer check (Unauthorized "Invalid apikey"), 403 AccessError/AccessDenied;
+    // werkzeug's 4xx (NotFound for an unknown model or method, UnprocessableEntity for bad
+    // arguments) are the caller's mistakes like a UserError; 500 is a server exception.
+    let faultCode = faultCodeForExceptionName(data.name ?? '');
+    if (status === 401) faultCode = 3;
+    else if (faultCode === 1 && status >= 400 && status < 500) faultCode = status === 403 ? 4 : 2;
+    return faultToError(label, faultCode, faultTextOf(data, faultCode, `HTTP ${status}`), password, { httpStatus: status });
+  }
+
+  return {
+    protocol: 'json2',
+    async version(options) {
+      const response = await sendOdooRequest(
+        dispatcher,
+        origin,
+        { method: 'GET', path: `${basePath}/web/version`, headers: { accept: 'application/json', 'user-agent': 'erp-bridge' } },
+        'web.version',
+        options,
+      );
+      if (response.status !== 200) throw httpStatusError(response, 'web.version', 'JSON', looksLikeHtml(response.body));
+      let raw: { version?: unknown; version_info?: unknown };
+      try {
+        raw = JSON.parse(response.body) as typeof raw;
+      } catch (error) {
+        throw new OdooError('ODOO_PROTOCOL', 'web.version: the answer is not valid JSON', { cause: error });
+      }
+      const version: OdooVersion = {
+        serverVersion: typeof raw.version === 'string' ? raw.version : '',
+        versionInfo: Array.isArray(raw.version_info) ? (raw.version_info as Array<number | string>) : [],
+      };
+      return version;
+    },
+    async authenticate(options) {
+      try {
+        const context = await post('res.users', 'context_get', {}, options);
+        const uid = (context as { uid?: unknown } | null)?.uid;
+        if (typeof uid !== 'number') throw new OdooError('ODOO_PROTOCOL', 'res.users.context_get: no uid in the context');
+        return uid;
+      } catch (error) {
+        // The same contract as XML-RPC's authenticate: refused credentials are an answer.
+        if (error instanceof OdooError && error.code === 'ODOO_AUTH') return false;
+        throw error;
+      }
+    },
+    executeKw(_uid, model, method, args, kwargs, options) {
+      const body = toNamedArguments(model, method, args, kwargs);
+      const singleCreate = method === 'create' && typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0]);
+      const result = post(model, method, body, options);
+      // JSON-2 turns every recordset into ids; execute_kw answers create({...}) with one id.
+      return singleCreate ? result.then((ids) => (Array.isArray(ids) && ids.length === 1 ? (ids[0] as unknown) : ids)) : result;
+    },
+  };
+}

@@ -1,0 +1,395 @@
+/**
+ * The Odoo client: authentication, `execute_kw` and the ORM calls the sync needs, over whichever
+ * transport the configuration names, with a timeout, an abort signal and bounded retries on
+ * every call.
+ *
+ * Retries follow the errors' own `retryable` flag (transport failures, 502/503/504, HTML pages,
+ * serialization faults) with exponential backoff and full jitter. Bad credentials are never
+ * retried: Odoo locks an IP out after repeated failed logins, so one refusal ends the call.
+ * The password lives only in the transport's request bodies and headers; nothing here logs it.
+ */
+import { Agent, type Dispatcher } from 'undici';
+import { AppError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import { createJson2Transport } from './json2-transport.js';
+import { createJsonRpcTransport } from './jsonrpc-transport.js';
+import { OdooError } from './odoo-errors.js';
+import type { OdooTransportSettings } from './odoo-http.js';
+import type {
+  OdooCallOptions,
+  OdooClientOptions,
+  OdooDomain,
+  OdooFieldDescription,
+  OdooFieldsGetOptions,
+  OdooPagesOptions,
+  OdooReadOptions,
+  OdooRecord,
+  OdooRequestOptions,
+  OdooSearchCountOptions,
+  OdooSearchOptions,
+  OdooSearchReadOptions,
+  OdooStoredField,
+  OdooTransport,
+  OdooVersion,
+} from './odoo-types.js';
+import { createXmlRpcTransport } from './xmlrpc-transport.js';
+
+export interface OdooClientDeps {
+  logger: Logger;
+  /** An undici dispatcher to share (tests, proxies); the client creates and owns one otherwise. */
+  dispatcher?: Dispatcher;
+  /** A transport to use instead of the one `options.protocol` names. */
+  transport?: OdooTransport;
+}
+
+/** A client for one Odoo database and user. Every method takes `{ signal }` last. */
+export interface OdooClient {
+  readonly protocol: OdooClientOptions['protocol'];
+  /** The server's version (`common.version`, or `/web/version` on JSON-2). */
+  version(options?: OdooCallOptions): Promise<OdooVersion>;
+  /**
+   * The user's id, cached after the first success. Concurrent callers share one login.
+   * @throws OdooError `ODOO_AUTH` (not retryable) when Odoo refuses the credentials.
+   */
+  authenticate(options?: OdooCallOptions): Promise<number>;
+  /** `execute_kw(model, method, args, kwargs)`; `undefined` kwargs are left out. */
+  executeKw<T = unknown>(
+    model: string,
+    method: string,
+    args?: readonly unknown[],
+    kwargs?: Readonly<Record<string, unknown>>,
+    options?: OdooCallOptions,
+  ): Promise<T>;
+  searchRead<T extends OdooRecord = OdooRecord>(
+    model: string,
+    domain: OdooDomain,
+    readOptions: OdooSearchReadOptions,
+    options?: OdooCallOptions,
+  ): Promise<T[]>;
+  search(model: string, domain: OdooDomain, searchOptions?: OdooSearchOptions, options?: OdooCallOptions): Promise<number[]>;
+  searchCount(model: string, domain: OdooDomain, countOptions?: OdooSearchCountOptions, options?: OdooCallOptions): Promise<number>;
+  /** Records that no longer exist are missing from the answer (Odoo drops them silently). */
+  read<T extends OdooRecord = OdooRecord>(
+    model: string,
+    ids: readonly number[],
+    fields: readonly string[],
+    readOptions?: OdooReadOptions,
+    options?: OdooCallOptions,
+  ): Promise<T[]>;
+  /** `fields_get` with an explicit attribute list (an unbounded one can fault on Odoo 19). */
+  fieldsGet(
+    model: string,
+    attributes: readonly string[],
+    fieldsOptions?: OdooFieldsGetOptions,
+    options?: OdooCallOptions,
+  ): Promise<Record<string, OdooFieldDescription>>;
+  /** The model's stored fields (`store: true`) with their types, sorted by name. */
+  storedFields(model: string, options?: OdooCallOptions): Promise<OdooStoredField[]>;
+  /**
+   * Pages of the records matching `domain`, by keyset on id (`id > last id`, `order: 'id asc'`):
+   * each record that matches throughout is returned exactly once even while others change.
+   */
+  pages<T extends OdooRecord = OdooRecord>(
+    model: string,
+    domain: OdooDomain,
+    pagesOptions: OdooPagesOptions,
+    options?: OdooCallOptions,
+  ): AsyncIterable<T[]>;
+  /** Closes the connection pool the client created (a given dispatcher is left open). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_RETRY_BASE_DELAY_MS = 250;
+const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
+/** Creates a client; it connects lazily, on the first call. */
+export function createOdooClient(options: OdooClientOptions, deps: OdooClientDeps): OdooClient {
+  validateOptions(options);
+  const log = deps.logger.child({ component: 'odoo-client' });
+  const ownedAgent =
+    deps.dispatcher === undefined
+      ? new Agent({
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+          connect: { timeout: options.timeoutMs },
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+        })
+      : undefined;
+  const dispatcher: Dispatcher = deps.dispatcher ?? (ownedAgent as Agent);
+  const settings: OdooTransportSettings = {
+    url: options.url,
+    database: options.database,
+    username: options.username,
+    password: options.password,
+    dispatcher,
+  };
+  const transport = deps.transport ?? createTransport(options.protocol, settings);
+  const timeoutMs = options.timeoutMs;
+  const retries = options.retries;
+  const baseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
+  const maxDelayMs = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
+
+  let uid: number | undefined;
+  let pendingLogin: Promise<number> | undefined;
+
+  /** One attempt: the transport call under a timer and the caller's signal. */
+  async function attemptOnce<T>(label: string, run: (request: OdooRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw abortedError(label, signal.reason);
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new OdooError('ODOO_TIMEOUT', `${label} timed out after ${timeoutMs} ms`, { retryable: true }));
+    }, timeoutMs);
+    const onAbort = (): void => controller.abort(abortedError(label, signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await run({ signal: controller.signal, timeoutMs });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Attempts until success, a final error, or `retries` retries of retryable ones. */
+  async function withRetries<T>(label: string, run: (request: OdooRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await attemptOnce(label, run, signal);
+      } catch (caught) {
+        const error = caught instanceof OdooError ? caught : new OdooError('ODOO_PROTOCOL', `${label}: ${String(caught)}`, { cause: caught });
+        if (!error.retryable || attempt >= retries) throw error;
+        // Full jitter: a random wait up to the exponential bound spreads out a fleet's retries.
+        const delayMs = Math.round(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
+        log.warn({ call: label, attempt: attempt + 1, retries, delayMs, code: error.code, reason: error.message }, 'Odoo call failed; retrying');
+        await sleep(delayMs, label, signal);
+      }
+    }
+  }
+
+  async function login(): Promise<number> {
+    const answer = await withRetries('common.authenticate', (request) => transport.authenticate(request));
+    if (answer === false) {
+      log.error({ database: options.database, username: options.username }, 'Odoo refused the credentials');
+      throw new OdooError(
+        'ODOO_AUTH',
+        `Odoo refused the credentials of user '${options.username}' on database '${options.database}'`,
+        { faultCode: 3 },
+      );
+    }
+    uid = answer;
+    return answer;
+  }
+
+  async function authenticate(callOptions?: OdooCallOptions): Promise<number> {
+    if (uid !== undefined) return uid;
+    // One login for all concurrent callers; each still stops waiting when its own signal fires.
+    pendingLogin ??= login().finally(() => {
+      pendingLogin = undefined;
+    });
+    return raceSignal(pendingLogin, 'common.authenticate', callOptions?.signal);
+  }
+
+  async function executeKw<T>(
+    model: string,
+    method: string,
+    args: readonly unknown[] = [],
+    kwargs: Readonly<Record<string, unknown>> = {},
+    callOptions?: OdooCallOptions,
+  ): Promise<T> {
+    const userId = await authenticate(callOptions);
+    const cleanKwargs = withoutUndefined(kwargs);
+    try {
+      return (await withRetries(
+        `${model}.${method}`,
+        (request) => transport.executeKw(userId, model, method, args, cleanKwargs, request),
+        callOptions?.signal,
+      )) as T;
+    } catch (error) {
+      // A key revoked since the login: forget the uid so a later call logs in again, once.
+      if (error instanceof OdooError && error.code === 'ODOO_AUTH') uid = undefined;
+      throw error;
+    }
+  }
+
+  async function fieldsGet(
+    model: string,
+    attributes: readonly string[],
+    fieldsOptions: OdooFieldsGetOptions = {},
+    callOptions?: OdooCallOptions,
+  ): Promise<Record<string, OdooFieldDescription>> {
+    const result = await executeKw<Record<string, OdooFieldDescription>>(
+      model,
+      'fields_get',
+      [],
+      { allfields: fieldsOptions.allfields, attributes, context: fieldsOptions.context },
+      callOptions,
+    );
+    return result;
+  }
+
+  async function searchRead<T extends OdooRecord>(
+    model: string,
+    domain: OdooDomain,
+    readOptions: OdooSearchReadOptions,
+    callOptions?: OdooCallOptions,
+  ): Promise<T[]> {
+    return executeKw<T[]>(
+      model,
+      'search_read',
+      [domain],
+      {
+        fields: readOptions.fields,
+        offset: readOptions.offset,
+        limit: readOptions.limit,
+        order: readOptions.order,
+        context: readOptions.context,
+        load: readOptions.load,
+      },
+      callOptions,
+    );
+  }
+
+  return {
+    protocol: options.protocol,
+    version: (callOptions) => withRetries('common.version', (request) => transport.version(request), callOptions?.signal),
+    authenticate,
+    executeKw,
+    searchRead,
+    search: (model, domain, searchOptions = {}, callOptions) =>
+      executeKw<number[]>(
+        model,
+        'search',
+        [domain],
+        { offset: searchOptions.offset, limit: searchOptions.limit, order: searchOptions.order, context: searchOptions.context },
+        callOptions,
+      ),
+    searchCount: (model, domain, countOptions = {}, callOptions) =>
+      executeKw<number>(model, 'search_count', [domain], { limit: countOptions.limit, context: countOptions.context }, callOptions),
+    async read<T extends OdooRecord>(
+      model: string,
+      ids: readonly number[],
+      fields: readonly string[],
+      readOptions: OdooReadOptions = {},
+      callOptions?: OdooCallOptions,
+    ): Promise<T[]> {
+      if (ids.length === 0) return [];
+      return executeKw<T[]>(model, 'read', [ids], { fields, context: readOptions.context, load: readOptions.load }, callOptions);
+    },
+    fieldsGet,
+    async storedFields(model, callOptions) {
+      const fields = await fieldsGet(model, ['type', 'store', 'relation'], {}, callOptions);
+      return Object.entries(fields)
+        .filter(([, description]) => description.store === true && typeof description.type === 'string')
+        .map(([name, description]) => {
+          const field: OdooStoredField = { name, type: description.type as OdooStoredField['type'] };
+          if (typeof description.relation === 'string') field.relation = description.relation;
+          return field;
+        })
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    },
+    pages<T extends OdooRecord>(model: string, domain: OdooDomain, pagesOptions: OdooPagesOptions, callOptions?: OdooCallOptions) {
+      const { pageSize } = pagesOptions;
+      if (!Number.isInteger(pageSize) || pageSize < 1) throw new AppError('ODOO_CONFIG', `pageSize must be a positive integer, got ${pageSize}`);
+      return {
+        async *[Symbol.asyncIterator](): AsyncGenerator<T[]> {
+          let lastId = 0;
+          for (;;) {
+            // Keyset, never offset: each call is its own transaction, so offsets shift under
+            // concurrent inserts and archivals; `id > last` does not.
+            const page = await searchRead<T>(
+              model,
+              [['id', '>', lastId], ...domain],
+              { fields: pagesOptions.fields, limit: pageSize, order: 'id asc', context: pagesOptions.context, load: pagesOptions.load },
+              callOptions,
+            );
+            if (page.length === 0) return;
+            yield page;
+            if (page.length < pageSize) return;
+            for (const record of page) if (record.id > lastId) lastId = record.id;
+          }
+        },
+      };
+    },
+    async close() {
+      if (ownedAgent !== undefined) await ownedAgent.close();
+    },
+  };
+}
+
+function createTransport(protocol: OdooClientOptions['protocol'], settings: OdooTransportSettings): OdooTransport {
+  switch (protocol) {
+    case 'xmlrpc':
+      return createXmlRpcTransport(settings);
+    case 'jsonrpc':
+      return createJsonRpcTransport(settings);
+    case 'json2':
+      return createJson2Transport(settings);
+    default:
+      throw new AppError('ODOO_CONFIG', `unknown Odoo protocol '${String(protocol)}'`);
+  }
+}
+
+function validateOptions(options: OdooClientOptions): void {
+  const problems: string[] = [];
+  try {
+    const url = new URL(options.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push('url must be http(s)');
+  } catch {
+    problems.push('url is not a URL');
+  }
+  if (!options.database) problems.push('database is empty');
+  if (!options.username) problems.push('username is empty');
+  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) problems.push('timeoutMs must be a positive integer');
+  if (!Number.isInteger(options.retries) || options.retries < 0) problems.push('retries must be a whole number');
+  if (problems.length > 0) throw new AppError('ODOO_CONFIG', `invalid Odoo client options: ${problems.join('; ')}`);
+}
+
+function abortedError(label: string, reason: unknown): OdooError {
+  return new OdooError('ODOO_ABORTED', `${label} was aborted`, { cause: reason });
+}
+
+function withoutUndefined(kwargs: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const clean: Record<string, unknown> = {};
+  for (const key of Object.keys(kwargs)) {
+    // The xmlrpc serializer writes undefined as an empty <value/>, which Odoo reads as ''.
+    if (kwargs[key] !== undefined) clean[key] = kwargs[key];
+  }
+  return clean;
+}
+
+function sleep(delayMs: number, label: string, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortedError(label, signal.reason));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortedError(label, signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, delayMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function raceSignal<T>(promise: Promise<T>, label: string, signal?: AbortSignal): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(abortedError(label, signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(label, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

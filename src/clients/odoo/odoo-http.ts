@@ -1,0 +1,182 @@
+/**
+ * One HTTP exchange with Odoo over undici, shared by the three transports.
+ *
+ * It owns the translation of transport failures into `OdooError`s: refused/reset connections
+ * and bodies cut short → `ODOO_NETWORK`, undici's own timeouts → `ODOO_TIMEOUT`, the caller's
+ * signal → whatever error the signal was aborted with (the client aborts with an `OdooError`
+ * saying whether its timer or the caller's signal fired). It does not look at statuses or
+ * bodies beyond the checks every protocol shares (a non-200 status, an HTML page).
+ */
+import type { Dispatcher } from 'undici';
+import { OdooError, isRetryableHttpStatus } from './odoo-errors.js';
+import type { OdooRequestOptions, OdooVersion } from './odoo-types.js';
+import { looksLikeHtml } from './xmlrpc-decoder.js';
+
+/** What every transport needs to reach one Odoo database as one user. */
+export interface OdooTransportSettings {
+  url: string;
+  database: string;
+  username: string;
+  password: string;
+  dispatcher: Dispatcher;
+}
+
+export interface OdooHttpRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface OdooHttpResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Sends one request and reads the whole body as text. */
+export async function sendOdooRequest(
+  dispatcher: Dispatcher,
+  origin: string,
+  request: OdooHttpRequest,
+  label: string,
+  options: OdooRequestOptions,
+): Promise<OdooHttpResponse> {
+  const { signal, timeoutMs } = options;
+  try {
+    const response = await dispatcher.request({
+      origin,
+      path: request.path,
+      method: request.method,
+      headers: request.headers,
+      body: request.body ?? null,
+      signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const body = await response.body.text();
+    const contentType = response.headers['content-type'];
+    return {
+      status: response.statusCode,
+      contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? '',
+      body,
+    };
+  } catch (error) {
+    throw translateTransportError(error, label, signal);
+  }
+}
+
+/** The `OdooError` for anything thrown while sending a request or reading its answer. */
+export function translateTransportError(error: unknown, label: string, signal: AbortSignal): OdooError {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof OdooError) return reason;
+    return new OdooError('ODOO_ABORTED', `${label} was aborted`, { cause: reason ?? error });
+  }
+  if (error instanceof OdooError) return error;
+  const code = errorCode(error);
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    return new OdooError('ODOO_TIMEOUT', `${label} timed out (${code})`, { cause: error, retryable: true });
+  }
+  if (code !== undefined && NETWORK_CODES.has(code)) {
+    const what =
+      code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+          ? 'connection closed before the answer was complete'
+          : 'network failure';
+    return new OdooError('ODOO_NETWORK', `${label}: ${what} (${code})`, { cause: error, retryable: true });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new OdooError('ODOO_NETWORK', `${label}: request failed: ${message}`, { cause: error });
+}
+
+function errorCode(error: unknown): string | undefined {
+  // undici nests the socket's own error (ECONNRESET…) as `cause` of its SocketError.
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || TIMEOUT_CODES.has(code))) return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** The first part of a body, for messages about answers that are not what they should be. */
+export function bodyExcerpt(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 119)}…` : flat;
+}
+
+/**
+ * Refuses an answer that is not an XML-RPC document: a non-200 status or an HTML page (a proxy's
+ * 502/504, a login redirect). Shared with the JSON transports, which say their own protocol.
+ */
+export function checkHttpResponse(response: OdooHttpResponse, label: string, protocol: string): void {
+  const html = response.contentType.includes('text/html') || looksLikeHtml(response.body);
+  if (response.status !== 200) throw httpStatusError(response, label, protocol, html);
+  if (html) {
+    throw new OdooError('ODOO_PROTOCOL', `${label}: HTML page (HTTP ${response.status}) instead of ${protocol}`, {
+      retryable: true,
+      httpStatus: response.status,
+    });
+  }
+}
+
+/** The error for a non-200 answer that is not an Odoo error document. */
+export function httpStatusError(response: OdooHttpResponse, label: string, protocol: string, html: boolean): OdooError {
+  const status = response.status;
+  const what = html
+    ? `HTML page (HTTP ${status}) instead of ${protocol}`
+    : `HTTP ${status} instead of ${protocol}${response.body.trim() === '' ? '' : `: ${bodyExcerpt(response.body)}`}`;
+  return new OdooError('ODOO_HTTP', `${label}: ${what}`, { httpStatus: status, retryable: isRetryableHttpStatus(status) });
+}
+
+/** Splits a base URL into the origin undici wants and a path prefix (Odoo behind `/odoo`). */
+export function splitUrl(url: string): { origin: string; basePath: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw new OdooError('ODOO_PROTOCOL', `invalid Odoo URL`, { cause: error });
+  }
+  return { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, '') };
+}
+
+/** `common.version()`'s struct → {@link OdooVersion}. */
+export function toVersion(value: unknown): OdooVersion {
+  if (typeof value !== 'object' || value === null) {
+    throw new OdooError('ODOO_PROTOCOL', `common.version: unexpected answer`);
+  }
+  const raw = value as Record<string, unknown>;
+  const versionInfo = Array.isArray(raw.server_version_info) ? (raw.server_version_info as Array<number | string>) : [];
+  const version: OdooVersion = { serverVersion: typeof raw.server_version === 'string' ? raw.server_version : '', versionInfo };
+  if (typeof raw.server_serie === 'string') version.serverSerie = raw.server_serie;
+  if (typeof raw.protocol_version === 'number') version.protocolVersion = raw.protocol_version;
+  return version;
+}
+
+/** `authenticate`'s answer: a positive uid, or `false` for refused credentials. */
+export function toUid(value: unknown, label: string): number | false {
+  if (value === false) return false;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  throw new OdooError('ODOO_PROTOCOL', `${label}: expected a user id or False, got ${typeof value}`);
+}

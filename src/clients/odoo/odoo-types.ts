@@ -1,0 +1,160 @@
+/**
+ * The shapes the Odoo client speaks in: options, domains, records, field descriptions and the
+ * transport contract. Types only; the behaviour lives in the client and the transports.
+ */
+
+/** Which wire the client uses: `/xmlrpc/2`, `/jsonrpc`, or Odoo 19's `/json/2`. */
+export type OdooProtocol = 'xmlrpc' | 'jsonrpc' | 'json2';
+
+export interface OdooClientOptions {
+  /** Base URL of the Odoo server, e.g. `http://odoo:8069`. */
+  url: string;
+  database: string;
+  username: string;
+  /** Password or API key. Never logged, never put in an error. */
+  password: string;
+  /** Timeout of one attempt of one call, connection to last byte. */
+  timeoutMs: number;
+  /** Further attempts after a retryable failure (0 = try once). */
+  retries: number;
+  protocol: OdooProtocol;
+  /** First backoff step; each retry waits a random time up to base × 2^attempt. Default 250. */
+  retryBaseDelayMs?: number;
+  /** Upper bound of one backoff wait. Default 10,000. */
+  retryMaxDelayMs?: number;
+}
+
+/** Per-call options every client method takes last. */
+export interface OdooCallOptions {
+  signal?: AbortSignal;
+}
+
+/** An Odoo context dictionary (`active_test`, `lang`, `tz`, …). */
+export type OdooContext = Record<string, unknown>;
+
+/** One leaf of a domain: `[field, operator, value]`. */
+export type OdooDomainLeaf = readonly [string | number, string, unknown];
+
+/** A prefix-notation domain: leaves and the operators `&`, `|`, `!`. */
+export type OdooDomain = ReadonlyArray<OdooDomainLeaf | '&' | '|' | '!'>;
+
+/** A record as Odoo sends it: `id` plus the requested fields, in Odoo's own conventions. */
+export type OdooRecord = { id: number } & Record<string, unknown>;
+
+/** `load` of `read`/`search_read`: `'_classic_read'` gives many2one `[id, name]`, `''` bare ids. */
+export type OdooLoad = '_classic_read' | '';
+
+export interface OdooSearchReadOptions {
+  fields: readonly string[];
+  /** Always pass one: a model's default `_order` is rarely `id`. */
+  order: string;
+  limit?: number;
+  offset?: number;
+  context?: OdooContext;
+  load?: OdooLoad;
+}
+
+export interface OdooSearchOptions {
+  order?: string;
+  limit?: number;
+  offset?: number;
+  context?: OdooContext;
+}
+
+export interface OdooSearchCountOptions {
+  limit?: number;
+  context?: OdooContext;
+}
+
+export interface OdooReadOptions {
+  context?: OdooContext;
+  load?: OdooLoad;
+}
+
+export interface OdooFieldsGetOptions {
+  /** Only these fields (default: all). */
+  allfields?: readonly string[];
+  context?: OdooContext;
+}
+
+export interface OdooPagesOptions {
+  fields: readonly string[];
+  pageSize: number;
+  context?: OdooContext;
+  load?: OdooLoad;
+}
+
+/** Odoo field types (`fields_get` → `type`). */
+export type OdooFieldType =
+  | 'char'
+  | 'text'
+  | 'html'
+  | 'selection'
+  | 'boolean'
+  | 'integer'
+  | 'float'
+  | 'monetary'
+  | 'date'
+  | 'datetime'
+  | 'many2one'
+  | 'one2many'
+  | 'many2many'
+  | 'binary'
+  | 'reference'
+  | 'many2one_reference'
+  | 'json'
+  | 'properties'
+  | 'properties_definition';
+
+/** One entry of `fields_get`; only the attributes that were asked for are present. */
+export interface OdooFieldDescription {
+  type?: OdooFieldType;
+  string?: string;
+  store?: boolean;
+  relation?: string;
+  required?: boolean;
+  readonly?: boolean;
+  selection?: Array<[string, string]>;
+  [attribute: string]: unknown;
+}
+
+/** A stored field, as `storedFields` lists it. */
+export interface OdooStoredField {
+  name: string;
+  type: OdooFieldType;
+  relation?: string;
+}
+
+export interface OdooVersion {
+  serverVersion: string;
+  /** e.g. `[17, 0, 0, 'final', 0, '']`. */
+  versionInfo: Array<number | string>;
+  serverSerie?: string;
+  protocolVersion?: number;
+}
+
+/** Options of one transport request; the client sets both on every attempt. */
+export interface OdooRequestOptions {
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/**
+ * What the client needs from a wire. Implementations translate every failure into an
+ * `OdooError`; none of them retries (the client does).
+ */
+export interface OdooTransport {
+  readonly protocol: OdooProtocol;
+  version(options: OdooRequestOptions): Promise<OdooVersion>;
+  /** The user's id, or `false` when Odoo refuses the credentials. */
+  authenticate(options: OdooRequestOptions): Promise<number | false>;
+  /** `execute_kw(db, uid, password, model, method, args, kwargs)` or its JSON-2 equivalent. */
+  executeKw(
+    uid: number,
+    model: string,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+    options: OdooRequestOptions,
+  ): Promise<unknown>;
+}
