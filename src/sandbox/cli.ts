@@ -1,0 +1,88 @@
+/**
+ * `npm run sandbox -- --orders 5000 --lines 10 --port 8069 [--seed 1]`: the Odoo sandbox as a
+ * process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=` lines ready to
+ * paste into `.env`; SIGINT/SIGTERM close it cleanly.
+ */
+import { parseArgs } from 'node:util';
+import { createOdooSandbox } from './odoo-sandbox.js';
+
+const HELP = `Odoo sandbox: an emulated Odoo 19 external API (XML-RPC, JSON-RPC, JSON-2) on 127.0.0.1.
+
+Usage: npm run sandbox -- [options]
+
+  --orders N      purchase orders (dimagaz.bc) to generate      (default 1000)
+  --lines M       lines per order (dimagaz.bc.line)             (default 10)
+  --seed S        seed of the data generator                    (default 1)
+  --port P        port to listen on; 0 picks a free one         (default 8069)
+  --database D    database name                                 (default odoo_sandbox)
+  --username U    login of the API user                         (default sync@dimagaz.example)
+  --password P    password / API key of that user              (default sandbox-secret)
+  --help          this text
+
+When ready it prints ODOO_URL, ODOO_DATABASE, ODOO_USERNAME and ODOO_PASSWORD lines.
+`;
+
+function wholeNumber(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new Error(`--${name} must be a whole number, got '${text}'`);
+  return Number(text);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      orders: { type: 'string' },
+      lines: { type: 'string' },
+      seed: { type: 'string' },
+      port: { type: 'string' },
+      database: { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const port = wholeNumber('port', values.port, 8069);
+  if (port > 65_535) throw new Error(`--port must be at most 65535, got ${port}`);
+  const sandbox = createOdooSandbox({
+    orders: wholeNumber('orders', values.orders, 1000),
+    linesPerOrder: wholeNumber('lines', values.lines, 10),
+    seed: wholeNumber('seed', values.seed, 1),
+    port,
+    host: '127.0.0.1',
+    ...(values.database === undefined ? {} : { database: values.database }),
+    ...(values.username === undefined ? {} : { username: values.username }),
+    ...(values.password === undefined ? {} : { password: values.password }),
+  });
+  await sandbox.start();
+  process.stdout.write(
+    `ODOO_URL=${sandbox.url}\nODOO_DATABASE=${sandbox.database}\nODOO_USERNAME=${sandbox.username}\nODOO_PASSWORD=${sandbox.password}\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`odoo sandbox: ${signal}, closing\n`);
+    sandbox.stop().then(
+      () => {
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        process.stderr.write(`odoo sandbox: close failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`odoo sandbox: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

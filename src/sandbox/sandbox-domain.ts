@@ -1,0 +1,451 @@
+/**
+ * Odoo domains for the sandbox: prefix notation (`&`, `|`, `!`, implicit AND between top-level
+ * terms), the operators `= != > >= < <= in not in like ilike not like not ilike =like =ilike =?`,
+ * and SQL's NULL rules the way Odoo's ORM writes them (`!=`, `not in` and negative `like`s also
+ * match empty values; a comparison with NULL is false).
+ *
+ * Compiling yields a predicate over stored rows plus the hints the store uses to avoid a full
+ * scan in the shapes a sync uses: `id > n` (start of a keyset page), `id in [...]`, and
+ * `bc_id in [...]` (an indexed many2one).
+ */
+import type { FieldSpec } from './sandbox-models.js';
+import { moduleError, pythonError } from './sandbox-exceptions.js';
+import { parseDateString, parseDatetimeMicros } from './sandbox-time.js';
+
+/** A stored record: field name → internal value (datetime as microseconds, many2one as id). */
+export type Row = Record<string, unknown> & { id: number };
+
+/** What compiling a domain needs to know about the model. */
+export interface DomainModel {
+  name: string;
+  field(name: string): FieldSpec | undefined;
+  /** The ids of a one2many (the comodel records pointing back). */
+  one2manyIds(field: FieldSpec, id: number): number[];
+  /** A record's display name, for `many2one ilike 'text'`. */
+  displayName(model: string, id: number): string;
+}
+
+export interface CompiledDomain {
+  predicate: (row: Row) => boolean;
+  /** Rows must have id > this (top-level `id >`/`id >=` leaves). */
+  idAbove: number;
+  /** Rows must have one of these ids (top-level `id =`/`id in`). */
+  idSet?: Set<number>;
+  /** Rows must point at one of these ids through this indexed many2one. */
+  indexed?: { field: string; targets: Set<number> };
+  /** The domain names the `active` field somewhere (which disables the implicit filter). */
+  mentionsActive: boolean;
+  /** The domain can match nothing (a top-level `id in []`). */
+  empty: boolean;
+}
+
+type Node =
+  | { kind: 'and' | 'or'; children: Node[] }
+  | { kind: 'not'; child: Node }
+  | { kind: 'leaf'; field: string; operator: string; value: unknown }
+  | { kind: 'constant'; value: boolean };
+
+const OPERATORS = new Set([
+  '=',
+  '!=',
+  '<>',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  'in',
+  'not in',
+  'like',
+  'ilike',
+  'not like',
+  'not ilike',
+  '=like',
+  '=ilike',
+  '=?',
+]);
+
+/** Compiles `domain` for `model`. @throws OdooException (ValueError) like Odoo for bad domains. */
+export function compileDomain(model: DomainModel, domain: unknown): CompiledDomain {
+  const terms = domain === false || domain === null || domain === undefined ? [] : domain;
+  if (!Array.isArray(terms)) throw pythonError('ValueError', `Invalid domain: ${repr(domain)}`);
+  const topLevel: Node[] = [];
+  let index = 0;
+  const parse = (): Node => {
+    if (index >= terms.length) throw pythonError('ValueError', `Invalid domain: missing operand in ${repr(terms)}`);
+    const term: unknown = terms[index++];
+    if (term === '&' || term === '|') {
+      const left = parse();
+      const right = parse();
+      return { kind: term === '&' ? 'and' : 'or', children: [left, right] };
+    }
+    if (term === '!') return { kind: 'not', child: parse() };
+    return leaf(model, term);
+  };
+  while (index < terms.length) topLevel.push(parse());
+
+  const conjuncts: Node[] = [];
+  const flatten = (node: Node): void => {
+    if (node.kind === 'and') node.children.forEach(flatten);
+    else conjuncts.push(node);
+  };
+  topLevel.forEach(flatten);
+
+  const compiled: CompiledDomain = {
+    predicate: () => true,
+    idAbove: 0,
+    mentionsActive: topLevel.some(mentionsField('active')),
+    empty: false,
+  };
+  const rest: Node[] = [];
+  for (const node of conjuncts) {
+    if (!absorbHint(model, node, compiled)) rest.push(node);
+  }
+  const predicates = rest.map((node) => compileNode(model, node));
+  compiled.predicate = conjunction(predicates);
+  return compiled;
+}
+
+/** Turns a top-level leaf into a scan hint when it is one the store can serve from an index. */
+function absorbHint(model: DomainModel, node: Node, compiled: CompiledDomain): boolean {
+  if (node.kind !== 'leaf') return false;
+  const { field, operator, value } = node;
+  if (field === 'id') {
+    if ((operator === '>' || operator === '>=') && typeof value === 'number' && Number.isFinite(value)) {
+      const above = operator === '>' ? Math.floor(value) : Math.ceil(value) - 1;
+      compiled.idAbove = Math.max(compiled.idAbove, above);
+      return true;
+    }
+    const ids = idList(operator, value);
+    if (ids !== undefined) {
+      compiled.idSet = compiled.idSet === undefined ? ids : new Set([...ids].filter((id) => compiled.idSet?.has(id)));
+      if (compiled.idSet.size === 0) compiled.empty = true;
+      return true;
+    }
+    return false;
+  }
+  const spec = model.field(field);
+  if (spec?.indexed && spec.type === 'many2one' && compiled.indexed === undefined) {
+    const ids = idList(operator, value);
+    if (ids !== undefined) {
+      compiled.indexed = { field, targets: ids };
+      if (ids.size === 0) compiled.empty = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+function idList(operator: string, value: unknown): Set<number> | undefined {
+  if (operator === '=' && typeof value === 'number') return new Set([value]);
+  if (operator === 'in' && Array.isArray(value) && value.every((v) => typeof v === 'number')) {
+    return new Set(value);
+  }
+  return undefined;
+}
+
+function leaf(model: DomainModel, term: unknown): Node {
+  if (!Array.isArray(term) || term.length !== 3) {
+    throw pythonError('ValueError', `Invalid leaf ${repr(term)}`);
+  }
+  const [field, rawOperator, value] = term as [unknown, unknown, unknown];
+  // TRUE_LEAF (1, '=', 1) and FALSE_LEAF (0, '=', 1).
+  if (typeof field === 'number' && rawOperator === '=' && value === 1 && (field === 1 || field === 0)) {
+    return { kind: 'constant', value: field === 1 };
+  }
+  if (typeof field !== 'string' || typeof rawOperator !== 'string') {
+    throw pythonError('ValueError', `Invalid leaf ${repr(term)}`);
+  }
+  const operator = rawOperator.toLowerCase();
+  if (!OPERATORS.has(operator)) throw pythonError('ValueError', `Invalid operator ${repr(rawOperator)} in leaf ${repr(term)}`);
+  if (field.includes('.')) {
+    throw pythonError('ValueError', `Invalid field ${repr(field)} on model ${repr(model.name)}: paths are not supported by the sandbox`);
+  }
+  if (model.field(field) === undefined) {
+    throw pythonError('ValueError', `Invalid field ${repr(field)} on model ${repr(model.name)}`);
+  }
+  return { kind: 'leaf', field, operator: operator === '<>' ? '!=' : operator, value };
+}
+
+function mentionsField(name: string): (node: Node) => boolean {
+  const check = (node: Node): boolean => {
+    switch (node.kind) {
+      case 'leaf':
+        return node.field === name;
+      case 'not':
+        return check(node.child);
+      case 'and':
+      case 'or':
+        return node.children.some(check);
+      default:
+        return false;
+    }
+  };
+  return check;
+}
+
+function conjunction(predicates: Array<(row: Row) => boolean>): (row: Row) => boolean {
+  if (predicates.length === 0) return () => true;
+  if (predicates.length === 1) return predicates[0] as (row: Row) => boolean;
+  if (predicates.length === 2) {
+    const [a, b] = predicates as [(row: Row) => boolean, (row: Row) => boolean];
+    return (row) => a(row) && b(row);
+  }
+  return (row) => {
+    for (const predicate of predicates) if (!predicate(row)) return false;
+    return true;
+  };
+}
+
+function compileNode(model: DomainModel, node: Node): (row: Row) => boolean {
+  switch (node.kind) {
+    case 'constant':
+      return node.value ? () => true : () => false;
+    case 'not': {
+      const inner = compileNode(model, node.child);
+      return (row) => !inner(row);
+    }
+    case 'and':
+      return conjunction(node.children.map((child) => compileNode(model, child)));
+    case 'or': {
+      const children = node.children.map((child) => compileNode(model, child));
+      return (row) => children.some((child) => child(row));
+    }
+    case 'leaf':
+      return compileLeaf(model, node.field, node.operator, node.value);
+  }
+}
+
+/** The comparable form of a domain value for a field: micros, ids, strings, numbers, or null. */
+function coerce(spec: FieldSpec, value: unknown): unknown {
+  if (value === false || value === null || value === undefined) return spec.type === 'boolean' ? false : null;
+  switch (spec.type) {
+    case 'datetime': {
+      const micros = parseDatetimeMicros(value);
+      if (micros === undefined) {
+        throw moduleError('psycopg2.errors.InvalidDatetimeFormat', `invalid input syntax for type timestamp: ${repr(value)}`);
+      }
+      return micros;
+    }
+    case 'date': {
+      const date = parseDateString(value);
+      if (date === undefined) {
+        throw moduleError('psycopg2.errors.InvalidDatetimeFormat', `invalid input syntax for type date: ${repr(value)}`);
+      }
+      return date;
+    }
+    case 'boolean':
+      return Boolean(value);
+    default:
+      return value;
+  }
+}
+
+function compileLeaf(model: DomainModel, field: string, operator: string, rawValue: unknown): (row: Row) => boolean {
+  const spec = model.field(field) as FieldSpec;
+  if (operator === '=?') {
+    if (rawValue === false || rawValue === null || rawValue === undefined) return () => true;
+    return compileLeaf(model, field, '=', rawValue);
+  }
+  if (spec.type === 'one2many' || spec.type === 'many2many') return compileX2many(model, spec, operator, rawValue);
+  if (spec.type === 'many2one' && typeof rawValue === 'string') {
+    // Odoo name-searches the comodel: compare with the target's display name.
+    return compileMany2oneByName(model, spec, operator, rawValue);
+  }
+  if (spec.type === 'boolean') return compileBoolean(spec, operator, rawValue);
+  if (!spec.store) {
+    throw pythonError('ValueError', `Cannot search on non-stored field ${repr(field)} of model ${repr(model.name)}`);
+  }
+
+  switch (operator) {
+    case '=':
+    case '!=': {
+      const value = coerce(spec, rawValue);
+      const negate = operator === '!=';
+      if (value === null) return negate ? (row) => row[field] !== null : (row) => row[field] === null;
+      // SQL: `f != v` is `f <> v OR f IS NULL` in Odoo's expression builder.
+      return negate ? (row) => row[field] !== value : (row) => row[field] === value;
+    }
+    case '>':
+    case '>=':
+    case '<':
+    case '<=': {
+      const value = coerce(spec, rawValue);
+      if (value === null) return () => false;
+      const v = value as number | string;
+      switch (operator) {
+        case '>':
+          return (row) => {
+            const x = row[field] as number | string | null;
+            return x !== null && x > v;
+          };
+        case '>=':
+          return (row) => {
+            const x = row[field] as number | string | null;
+            return x !== null && x >= v;
+          };
+        case '<':
+          return (row) => {
+            const x = row[field] as number | string | null;
+            return x !== null && x < v;
+          };
+        default:
+          return (row) => {
+            const x = row[field] as number | string | null;
+            return x !== null && x <= v;
+          };
+      }
+    }
+    case 'in':
+    case 'not in': {
+      const list = Array.isArray(rawValue) ? rawValue : [rawValue];
+      const values = new Set<unknown>();
+      let withNull = false;
+      for (const item of list) {
+        const value = coerce(spec, item);
+        if (value === null) withNull = true;
+        else values.add(value);
+      }
+      if (operator === 'in') {
+        return (row) => {
+          const x = row[field];
+          return x === null ? withNull : values.has(x);
+        };
+      }
+      return (row) => {
+        const x = row[field];
+        return x === null ? !withNull : !values.has(x);
+      };
+    }
+    default:
+      return compileLike(operator, rawValue, (row) => {
+        const x = row[field];
+        return typeof x === 'string' ? x : typeof x === 'number' ? String(x) : null;
+      });
+  }
+}
+
+function compileBoolean(spec: FieldSpec, operator: string, rawValue: unknown): (row: Row) => boolean {
+  const name = spec.name;
+  const truthy = (row: Row): boolean => row[name] === true;
+  switch (operator) {
+    case '=':
+      return rawValue ? truthy : (row) => !truthy(row);
+    case '!=':
+      return rawValue ? (row) => !truthy(row) : truthy;
+    case 'in':
+    case 'not in': {
+      const list = (Array.isArray(rawValue) ? rawValue : [rawValue]).map(Boolean);
+      const wantTrue = list.includes(true);
+      const wantFalse = list.includes(false);
+      const inList = (row: Row): boolean => (truthy(row) ? wantTrue : wantFalse);
+      return operator === 'in' ? inList : (row) => !inList(row);
+    }
+    default:
+      throw pythonError('ValueError', `Invalid operator ${repr(operator)} for boolean field ${repr(name)}`);
+  }
+}
+
+function compileMany2oneByName(model: DomainModel, spec: FieldSpec, operator: string, text: string): (row: Row) => boolean {
+  const relation = spec.relation as string;
+  const name = spec.name;
+  const nameOf = (row: Row): string | null => {
+    const id = row[name];
+    return typeof id === 'number' ? model.displayName(relation, id) : null;
+  };
+  if (operator === '=') return compileLike('=like', escapeLike(text), nameOf);
+  if (operator === '!=') return compileLike('not =like', escapeLike(text), nameOf);
+  if (operator === 'in' || operator === 'not in' || operator.startsWith('<') || operator.startsWith('>')) {
+    throw pythonError('ValueError', `Invalid operator ${repr(operator)} with a name on many2one ${repr(name)}`);
+  }
+  return compileLike(operator, text, nameOf);
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function compileLike(operator: string, rawValue: unknown, text: (row: Row) => string | null): (row: Row) => boolean {
+  const pattern = String(rawValue);
+  let test: (value: string) => boolean;
+  switch (operator) {
+    case 'like':
+    case 'not like':
+      test = (value) => value.includes(pattern);
+      break;
+    case 'ilike':
+    case 'not ilike': {
+      const lower = pattern.toLowerCase();
+      test = (value) => value.toLowerCase().includes(lower);
+      break;
+    }
+    case '=like':
+    case '=ilike':
+    case 'not =like': {
+      const regex = likeToRegExp(pattern, operator === '=ilike');
+      test = (value) => regex.test(value);
+      break;
+    }
+    default:
+      throw pythonError('ValueError', `Invalid operator ${repr(operator)}`);
+  }
+  if (operator.startsWith('not ')) {
+    return (row) => {
+      const value = text(row);
+      return value === null || !test(value);
+    };
+  }
+  return (row) => {
+    const value = text(row);
+    return value !== null && test(value);
+  };
+}
+
+/** SQL LIKE pattern (`%`, `_`, backslash escapes) → an anchored RegExp. */
+function likeToRegExp(pattern: string, insensitive: boolean): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\' && i + 1 < pattern.length) source += escapeRegExp(pattern[++i] as string);
+    else if (c === '%') source += '[\\s\\S]*';
+    else if (c === '_') source += '[\\s\\S]';
+    else source += escapeRegExp(c);
+  }
+  return new RegExp(`^${source}$`, insensitive ? 'i' : '');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function compileX2many(model: DomainModel, spec: FieldSpec, operator: string, rawValue: unknown): (row: Row) => boolean {
+  const idsOf =
+    spec.type === 'one2many'
+      ? (row: Row): number[] => model.one2manyIds(spec, row.id)
+      : (row: Row): number[] => (row[spec.name] as number[] | undefined) ?? [];
+  const empty = rawValue === false || rawValue === null || rawValue === undefined;
+  const wanted = new Set<number>(
+    (Array.isArray(rawValue) ? rawValue : [rawValue]).filter((v): v is number => typeof v === 'number'),
+  );
+  const intersects = (row: Row): boolean => idsOf(row).some((id) => wanted.has(id));
+  switch (operator) {
+    case '=':
+    case 'in':
+      return empty ? (row) => idsOf(row).length === 0 : intersects;
+    case '!=':
+    case 'not in':
+      return empty ? (row) => idsOf(row).length > 0 : (row) => !intersects(row);
+    default:
+      throw pythonError('ValueError', `Invalid operator ${repr(operator)} for x2many field ${repr(spec.name)}`);
+  }
+}
+
+/** A short Python-like repr for messages. */
+export function repr(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return `(${value.map(repr).join(', ')})`;
+  if (value === false) return 'False';
+  if (value === true) return 'True';
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value) ?? typeof value;
+}

@@ -1,0 +1,58 @@
+/**
+ * `order` specifications for the sandbox (`'write_date desc, id'`, `'priority desc, id desc'`):
+ * parsing with Odoo's validation, and a comparator over stored rows with PostgreSQL's NULL
+ * placement (last when ascending, first when descending, unless `nulls first|last` says).
+ *
+ * Simplification: a many2one sorts by the target's id, not by the comodel's own `_order`.
+ */
+import type { Row } from './sandbox-domain.js';
+import { repr } from './sandbox-domain.js';
+import type { FieldSpec } from './sandbox-models.js';
+import { pythonError } from './sandbox-exceptions.js';
+
+export interface CompiledOrder {
+  compare: (a: Row, b: Row) => number;
+  /** Exactly `id asc`: the store can walk its sorted id list and stop at the limit. */
+  idAscending: boolean;
+  /** Exactly `id desc`. */
+  idDescending: boolean;
+}
+
+const TERM = /^\s*"?([a-z0-9_]+)"?(?:\.id)?(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$/i;
+
+export function compileOrder(order: string, modelName: string, field: (name: string) => FieldSpec | undefined): CompiledOrder {
+  const keys: Array<{ name: string; direction: 1 | -1; nullsFirst: boolean }> = [];
+  for (const term of order.split(',')) {
+    const match = TERM.exec(term);
+    if (!match) throw pythonError('ValueError', `Invalid "order" specified (${order}). A valid "order" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)`);
+    const name = match[1] as string;
+    const spec = field(name);
+    if (spec === undefined) throw pythonError('ValueError', `Invalid field ${repr(name)} on model ${repr(modelName)}`);
+    if (!spec.store || spec.type === 'one2many' || spec.type === 'many2many') {
+      throw pythonError('ValueError', `Cannot convert ${modelName}.${name} to SQL because it is not stored`);
+    }
+    const direction = match[2]?.toLowerCase() === 'desc' ? -1 : 1;
+    const nullsFirst = match[3] === undefined ? direction === -1 : match[3].toLowerCase() === 'first';
+    keys.push({ name, direction, nullsFirst });
+  }
+  // Odoo appends `id` to make the order total; so do we.
+  if (!keys.some((key) => key.name === 'id')) keys.push({ name: 'id', direction: 1, nullsFirst: false });
+  const first = keys[0] as { name: string; direction: 1 | -1 };
+  const onlyId = keys.length === 1 && first.name === 'id';
+  return {
+    idAscending: onlyId && first.direction === 1,
+    idDescending: onlyId && first.direction === -1,
+    compare(a, b) {
+      for (const key of keys) {
+        const x = a[key.name] as number | string | boolean | null;
+        const y = b[key.name] as number | string | boolean | null;
+        if (x === y) continue;
+        if (x === null || x === undefined) return key.nullsFirst ? -1 : 1;
+        if (y === null || y === undefined) return key.nullsFirst ? 1 : -1;
+        if (x < y) return -key.direction;
+        if (x > y) return key.direction;
+      }
+      return 0;
+    },
+  };
+}
