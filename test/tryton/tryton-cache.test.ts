@@ -1,0 +1,212 @@
+/**
+ * The Redis cache of Tryton answers on a real Redis and a real trytond (issue 5, acceptance 6):
+ * one Tryton call for two cachedCalls, expiry after the TTL, the server's X-Tryton-Cache hint,
+ * exact values from the cache, and calls that go on when Redis is gone.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TrytonConfig } from '../../src/config/config.js';
+import { createTrytonCache, type TrytonCache } from '../../src/clients/tryton/tryton-cache.js';
+import { createTrytonClient } from '../../src/clients/tryton/tryton-client.js';
+import { TrytonDateTime } from '../../src/clients/tryton/tryton-codec.js';
+import { startLocalRedis } from '../helpers/local-services.js';
+import { startTrytond, type Trytond } from '../helpers/trytond.js';
+import { createCapturedLogger } from './capture-logger.js';
+import { createRecordingDispatcher } from './recording-dispatcher.js';
+
+let trytond: Trytond;
+let redis: Redis;
+const keyPrefix = `test:tryton-cache:${randomUUID()}:`;
+const opened: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  trytond = await startTrytond();
+  redis = new Redis(inject('redisUrl'));
+});
+
+afterAll(async () => {
+  for (const resource of opened.reverse()) await resource.close();
+  if (redis) {
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  }
+  await trytond?.stop();
+});
+
+function config(): TrytonConfig {
+  return {
+    rpcUrl: trytond.url,
+    database: trytond.database,
+    user: trytond.user,
+    password: trytond.password,
+    timeoutMs: 10_000,
+    loginTimeoutMs: 45_000,
+    retries: 1,
+    sessionTtlSeconds: 3_600,
+    allowedMethods: [],
+    cacheTtlSeconds: 60,
+  };
+}
+
+function newClient(redisUrl = inject('redisUrl')) {
+  const log = createCapturedLogger();
+  const cache = createTrytonCache({
+    redisUrl,
+    keyPrefix,
+    logger: log.logger,
+    commandTimeoutMs: 300,
+  });
+  const recorder = createRecordingDispatcher();
+  const client = createTrytonClient(config(), {
+    logger: log.logger,
+    dispatcher: recorder.dispatcher,
+    cache,
+  });
+  opened.push(cache, recorder, client);
+  return { client, cache, recorder, log };
+}
+
+/** Resolves once Redis no longer holds `key`, polling its remaining TTL (bounded). */
+async function expired(key: string): Promise<void> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const pttl = await redis.pttl(key);
+    if (pttl === -2) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(pttl, 100))));
+  }
+  throw new Error(`${key} did not expire`);
+}
+
+function keyOf(cache: TrytonCache, method: string, params: unknown[]): string {
+  return cache.keyFor({
+    server: trytond.url,
+    database: trytond.database,
+    user: trytond.user,
+    method,
+    params,
+  });
+}
+
+const FIELDS = ['name', 'code', 'create_date'];
+const PARAMS = [[], 0, null, [['id', 'ASC']], FIELDS, {}];
+
+describe('cachedCall', () => {
+  it('calls Tryton once for two identical calls; the second answer comes from Redis, exactly', async () => {
+    const { client, cache, recorder } = newClient();
+    const first = await client.cachedCallDetailed<Record<string, unknown>[]>(
+      'model.party.party.search_read',
+      PARAMS,
+      30,
+    );
+    const second = await client.cachedCallDetailed<Record<string, unknown>[]>(
+      'model.party.party.search_read',
+      PARAMS,
+      30,
+    );
+    expect(first.cache).toBe('miss');
+    expect(second.cache).toBe('hit');
+    expect(recorder.count('model.party.party.search_read')).toBe(1);
+    expect(second.result).toEqual(first.result);
+    expect(second.result.map((party) => party.name)).toEqual(
+      trytond.parties.map((party) => party.name),
+    );
+    // The datetime from Redis is the same exact value, microseconds included.
+    expect(second.result[0]?.create_date).toBeInstanceOf(TrytonDateTime);
+    expect(
+      (second.result[0]?.create_date as TrytonDateTime).equals(first.result[0]?.create_date),
+    ).toBe(true);
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, errors: 0, writes: 1 });
+    expect(await redis.exists(keyOf(cache, 'model.party.party.search_read', PARAMS))).toBe(1);
+  });
+
+  it('keys on canonical params: key order in the context does not matter, its values do', async () => {
+    const { client, recorder } = newClient();
+    const domain = [['code', '=', 'ACME']];
+    await client.cachedCall(
+      'model.party.party.search_count',
+      [domain, { language: 'en', active_test: true }],
+      30,
+    );
+    await client.cachedCall(
+      'model.party.party.search_count',
+      [domain, { active_test: true, language: 'en' }],
+      30,
+    );
+    expect(recorder.count('model.party.party.search_count')).toBe(1);
+    await client.cachedCall(
+      'model.party.party.search_count',
+      [domain, { active_test: false, language: 'en' }],
+      30,
+    );
+    expect(recorder.count('model.party.party.search_count')).toBe(2);
+  });
+
+  it('calls Tryton again once the TTL has run out', async () => {
+    const { client, cache, recorder } = newClient();
+    const params = [[['code', '=', 'GLOBEX']], 0, null, null, ['name'], {}];
+    await client.cachedCall('model.party.party.search_read', params, 1);
+    await client.cachedCall('model.party.party.search_read', params, 1);
+    expect(recorder.count('model.party.party.search_read')).toBe(1);
+    await expired(keyOf(cache, 'model.party.party.search_read', params));
+    const again = await client.cachedCallDetailed('model.party.party.search_read', params, 1);
+    expect(again.cache).toBe('miss');
+    expect(recorder.count('model.party.party.search_read')).toBe(2);
+  });
+
+  it("keeps an answer for the server's X-Tryton-Cache seconds when it sends the header", async () => {
+    const { client, cache } = newClient();
+    const params = [['name'], {}];
+    await client.cachedCall('model.party.party.fields_get', params, 5);
+    const ttlSeconds = await redis.ttl(keyOf(cache, 'model.party.party.fields_get', params));
+    expect(ttlSeconds).toBeGreaterThan(86_000);
+  });
+
+  it('refuses to cache a method that may change data', async () => {
+    const { client } = newClient();
+    await expect(
+      client.cachedCall('model.party.party.create', [[{ name: 'x' }], {}], 30),
+    ).rejects.toMatchObject({
+      code: 'TRYTON_NOT_CACHEABLE',
+    });
+  });
+});
+
+describe('Redis outage', () => {
+  it('calls still succeed, uncached, with a warning instead of an error, and never hang', async () => {
+    const ownRedis = await startLocalRedis();
+    let stopped = false;
+    try {
+      const { client, cache, recorder, log } = newClient(ownRedis.url);
+      const params = [[], {}];
+      expect(await client.cachedCall('model.party.party.search_count', params, 30)).toBe(
+        trytond.parties.length,
+      );
+      expect(await client.cachedCall('model.party.party.search_count', params, 30)).toBe(
+        trytond.parties.length,
+      );
+      expect(recorder.count('model.party.party.search_count')).toBe(1);
+
+      await ownRedis.stop();
+      stopped = true;
+      const startedAt = performance.now();
+      for (let i = 0; i < 3; i++) {
+        const answer = await client.cachedCallDetailed(
+          'model.party.party.search_count',
+          params,
+          30,
+        );
+        expect(answer).toEqual({ result: trytond.parties.length, cache: 'miss' });
+      }
+      expect(performance.now() - startedAt).toBeLessThan(3_000);
+      expect(recorder.count('model.party.party.search_count')).toBe(4);
+      expect(cache.stats().errors).toBeGreaterThanOrEqual(3);
+      const warnings = log.lines.filter((line) => line.includes('tryton cache'));
+      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      // Rate-limited: not one warning per failed command.
+      expect(warnings.length).toBeLessThan(cache.stats().errors);
+    } finally {
+      if (!stopped) await ownRedis.stop();
+    }
+  });
+});

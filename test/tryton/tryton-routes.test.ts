@@ -1,0 +1,260 @@
+/**
+ * The gateway routes on a bare Fastify app with a real trytond and Redis (issue 5, acceptance 7).
+ * The auth preHandler is a stand-in (401 without `x-api-key`); the API issue re-tests the routes
+ * with real API keys.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type preHandlerHookHandler } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTrytonCache } from '../../src/clients/tryton/tryton-cache.js';
+import { createTrytonClient, type TrytonClient } from '../../src/clients/tryton/tryton-client.js';
+import { DEFAULT_TRYTON_ALLOWED_METHODS } from '../../src/config/env-schema.js';
+import { HttpError } from '../../src/http/http-error.js';
+import { trytonRoutes, type TrytonRoutesOptions } from '../../src/http/routes/tryton/index.js';
+import { startTrytond, type Trytond } from '../helpers/trytond.js';
+import { createCapturedLogger } from './capture-logger.js';
+import { createRecordingDispatcher } from './recording-dispatcher.js';
+
+let trytond: Trytond;
+let app: FastifyInstance;
+let client: TrytonClient;
+const opened: { close(): Promise<void> }[] = [];
+const recorder = createRecordingDispatcher();
+const KEY = { 'x-api-key': 'operator-key' };
+
+const requireKey: preHandlerHookHandler = (request, reply, done) => {
+  if (request.headers['x-api-key'] === undefined) {
+    done(new HttpError(401, 'UNAUTHORIZED', 'An API key is required'));
+    return;
+  }
+  done();
+};
+
+/** What the API's app does around every plugin: zod compilers and one `{error, message}` handler. */
+async function buildApp(options: TrytonRoutesOptions): Promise<FastifyInstance> {
+  const instance = Fastify({ logger: false });
+  instance.setValidatorCompiler(validatorCompiler);
+  instance.setSerializerCompiler(serializerCompiler);
+  instance.setErrorHandler((error, _request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return reply.code(400).send({ error: 'VALIDATION_FAILED', message: error.message });
+    }
+    if (error instanceof HttpError) {
+      return reply
+        .code(error.statusCode)
+        .headers(error.headers)
+        .send({ error: error.code, message: error.message });
+    }
+    return reply.code(500).send({ error: 'INTERNAL', message: 'Internal error' });
+  });
+  await instance.register(trytonRoutes, options);
+  await instance.ready();
+  return instance;
+}
+
+beforeAll(async () => {
+  trytond = await startTrytond();
+  const { logger } = createCapturedLogger();
+  const cache = createTrytonCache({
+    redisUrl: inject('redisUrl'),
+    keyPrefix: `test:tryton-routes:${randomUUID()}:`,
+    logger,
+  });
+  client = createTrytonClient(
+    {
+      rpcUrl: trytond.url,
+      database: trytond.database,
+      user: trytond.user,
+      password: trytond.password,
+      timeoutMs: 10_000,
+      loginTimeoutMs: 45_000,
+      retries: 1,
+      sessionTtlSeconds: 3_600,
+      allowedMethods: [],
+      cacheTtlSeconds: 60,
+    },
+    { logger, dispatcher: recorder.dispatcher, cache },
+  );
+  opened.push(recorder, cache, client);
+  app = await buildApp({
+    client,
+    allowedMethods: DEFAULT_TRYTON_ALLOWED_METHODS.split(','),
+    cacheTtlSeconds: 60,
+    preHandler: requireKey,
+  });
+  opened.push(app);
+});
+
+afterAll(async () => {
+  for (const resource of opened.reverse()) await resource.close();
+  await trytond?.stop();
+});
+
+function rpc(method: string, params: unknown[], headers: Record<string, string> = KEY) {
+  return app.inject({
+    method: 'POST',
+    url: '/api/tryton/rpc',
+    headers,
+    payload: { method, params },
+  });
+}
+
+describe('POST /api/tryton/rpc', () => {
+  it('forwards an allowed method and caches its answer (x-cache miss, then hit)', async () => {
+    const params = [[], 0, null, [['id', 'ASC']], ['name', 'code'], {}];
+    const first = await rpc('model.party.party.search_read', params);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-cache']).toBe('miss');
+    expect(first.json()).toEqual({
+      result: trytond.parties.map(({ id, name, code }) => ({ id, name, code })),
+    });
+    const second = await rpc('model.party.party.search_read', params);
+    expect(second.headers['x-cache']).toBe('hit');
+    expect(second.json()).toEqual(first.json());
+    expect(recorder.count('model.party.party.search_read')).toBe(1);
+  });
+
+  it("answers Tryton's typed values in Tryton's own __class__ shape, and accepts them back", async () => {
+    const id = trytond.parties[0]?.id;
+    const read = await rpc('model.party.party.read', [[id], ['create_date'], {}]);
+    const { result } = read.json<{ result: { create_date: { microsecond: number } }[] }>();
+    const createDate = result[0]?.create_date;
+    expect(createDate).toMatchObject({
+      __class__: 'datetime',
+      microsecond: expect.any(Number) as number,
+    });
+    const search = (value: unknown) =>
+      rpc('model.party.party.search', [[['create_date', '=', value]], 0, null, null, {}]);
+    // The seeded parties share one transaction, hence one create_date.
+    expect((await search(createDate)).json<{ result: number[] }>().result).toContain(id);
+    const offByOne = {
+      ...createDate,
+      microsecond: ((createDate?.microsecond ?? 0) + 1) % 1_000_000,
+    };
+    expect((await search(offByOne)).json()).toEqual({ result: [] });
+  });
+
+  it('refuses a method outside the allowlist with 403 JSON, without calling Tryton', async () => {
+    const before = recorder.requests.length;
+    const response = await rpc('model.party.party.create', [[{ name: 'Evil' }], {}]);
+    expect(response.statusCode).toBe(403);
+    expect(response.json()).toEqual({
+      error: 'TRYTON_METHOD_NOT_ALLOWED',
+      message: 'The method model.party.party.create is not allowed through the gateway',
+    });
+    expect(recorder.requests.length).toBe(before);
+  });
+
+  it('answers 401 without an API key', async () => {
+    const response = await rpc('model.party.party.search_count', [[], {}], {});
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toMatchObject({ error: 'UNAUTHORIZED' });
+  });
+
+  it("maps a Tryton UserError to 422 with Tryton's message", async () => {
+    const response = await rpc('model.party.party.read', [[9999], ['name'], {}]);
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({
+      error: 'TRYTON_USER_ERROR',
+      message: 'You are trying to read records "9999" of "Party" that don\'t exist anymore.',
+    });
+  });
+
+  it("maps other Tryton errors to 502 with Tryton's message", async () => {
+    const response = await rpc('model.no.such.model.search', [[], 0, null, null, {}]);
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toEqual({ error: 'TRYTON_SERVER_ERROR', message: "'no.such.model'" });
+  });
+
+  it('rejects a malformed body with 400', async () => {
+    const response = await rpc('not a method', []);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('GET /api/tryton/ping', () => {
+  it('answers the server version and latency, then serves it from its short cache', async () => {
+    const first = await app.inject({ method: 'GET', url: '/api/tryton/ping', headers: KEY });
+    expect(first.statusCode).toBe(200);
+    const body = first.json<{ version: string; latencyMs: number; cached: boolean }>();
+    expect(body).toMatchObject({ version: '6.0.29', cached: false });
+    expect(body.latencyMs).toBeGreaterThanOrEqual(0);
+    const second = await app.inject({ method: 'GET', url: '/api/tryton/ping', headers: KEY });
+    expect(second.json()).toEqual({ ...body, cached: true });
+  });
+
+  it('answers 401 without an API key', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/tryton/ping' });
+    expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('failures towards Tryton', () => {
+  it('answers 503 TRYTON_NOT_CONFIGURED on every route when there is no client', async () => {
+    const bare = await buildApp({
+      allowedMethods: ['model.*.read'],
+      cacheTtlSeconds: 0,
+      preHandler: requireKey,
+    });
+    try {
+      const call = await bare.inject({
+        method: 'POST',
+        url: '/api/tryton/rpc',
+        headers: KEY,
+        payload: { method: 'model.party.party.read', params: [] },
+      });
+      expect(call.statusCode).toBe(503);
+      expect(call.json()).toMatchObject({ error: 'TRYTON_NOT_CONFIGURED' });
+      const ping = await bare.inject({ method: 'GET', url: '/api/tryton/ping', headers: KEY });
+      expect(ping.statusCode).toBe(503);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('answers 502 without credentials when Tryton refuses the login', async () => {
+    const { logger } = createCapturedLogger();
+    const wrong = createTrytonClient(
+      {
+        rpcUrl: trytond.url,
+        database: trytond.database,
+        user: trytond.user,
+        password: 'Not-The-Password-42',
+        timeoutMs: 10_000,
+        loginTimeoutMs: 45_000,
+        retries: 0,
+        sessionTtlSeconds: 3_600,
+        allowedMethods: [],
+        cacheTtlSeconds: 0,
+      },
+      { logger },
+    );
+    const failing = await buildApp({
+      client: wrong,
+      allowedMethods: ['model.*.search_count'],
+      cacheTtlSeconds: 0,
+    });
+    try {
+      const response = await failing.inject({
+        method: 'POST',
+        url: '/api/tryton/rpc',
+        payload: { method: 'model.party.party.search_count', params: [[], {}] },
+      });
+      expect(response.statusCode).toBe(502);
+      expect(response.json()).toEqual({
+        error: 'TRYTON_AUTH_FAILED',
+        message: 'The gateway could not authenticate to Tryton',
+      });
+      expect(response.body).not.toContain('Not-The-Password-42');
+    } finally {
+      await failing.close();
+      await wrong.close();
+    }
+  });
+});
