@@ -24,7 +24,7 @@ export interface SyncRuntimeInput {
   /** A connection with `maxRetriesPerRequest: null` (see createRedisConnection). */
   connection: Redis;
   prefix: string;
-  settings: SyncSettings & { concurrency: number; jobAttempts: number };
+  settings: SyncSettings & { concurrency: number; jobAttempts: number; backoffMs?: number };
 }
 
 export interface SyncRuntime {
@@ -49,7 +49,10 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   const queues = createQueues({
     connection: input.connection,
     prefix: input.prefix,
-    settings: { attempts: input.settings.jobAttempts },
+    settings: {
+      attempts: input.settings.jobAttempts,
+      backoffMs: input.settings.backoffMs ?? 1_000,
+    },
   });
   const workers = createWorkers(
     { sync, queues, logger: input.logger },

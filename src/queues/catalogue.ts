@@ -48,8 +48,8 @@ export const upsertBcData = z.object({
   runId: z.number().int(),
   owner: z.string(),
   odooId: z.number().int().positive(),
-  bc: odooRecord,
-  lines: z.array(odooRecord),
+  /** The BC and its lines as the page fetched them; absent, the job reads the BC fresh from Odoo. */
+  payload: z.object({ bc: odooRecord, lines: z.array(odooRecord) }).optional(),
   /** The BC was a pending failure: a success clears it. */
   retry: z.boolean(),
 });
@@ -65,6 +65,8 @@ export interface JobDefinition<S extends z.ZodType> {
 
 export interface JobSettings {
   readonly attempts: number;
+  /** First backoff delay of a retried job; each retry doubles it. */
+  readonly backoffMs: number;
 }
 
 const DAY_SECONDS = 86_400;
@@ -91,7 +93,7 @@ export const JOBS = {
     schema: fetchPageData,
     options: (s) => ({
       attempts: s.attempts,
-      backoff: { type: 'exponential', delay: 2_000 },
+      backoff: { type: 'exponential', delay: s.backoffMs * 2 },
       ...retention,
     }),
   },
@@ -101,7 +103,7 @@ export const JOBS = {
     schema: upsertBcData,
     options: (s) => ({
       attempts: s.attempts,
-      backoff: { type: 'exponential', delay: 1_000 },
+      backoff: { type: 'exponential', delay: s.backoffMs },
       ...retention,
     }),
   },
@@ -111,7 +113,7 @@ export const JOBS = {
     schema: resyncBcData,
     options: (s) => ({
       attempts: s.attempts,
-      backoff: { type: 'exponential', delay: 2_000 },
+      backoff: { type: 'exponential', delay: s.backoffMs * 2 },
       ...retention,
     }),
   },

@@ -23,16 +23,14 @@ export async function archiveBcs(
       .where(and(inArray(scrapDimagazBc.odooId, [...odooIds]), isNull(scrapDimagazBc.archivedAt)))
       .returning({ odooId: scrapDimagazBc.odooId });
     if (rows.length > 0) {
-      await tx
-        .insert(syncAudit)
-        .values(
-          rows.map((row) => ({
-            runId,
-            model: BC_MODEL,
-            odooId: row.odooId,
-            action: 'archived' as const,
-          })),
-        );
+      await tx.insert(syncAudit).values(
+        rows.map((row) => ({
+          runId,
+          model: BC_MODEL,
+          odooId: row.odooId,
+          action: 'archived' as const,
+        })),
+      );
     }
     return rows.map((row) => row.odooId);
   });
@@ -55,18 +53,16 @@ export async function deleteLines(
         odooWriteDate: scrapDimagazBcLine.odooWriteDate,
       });
     if (rows.length > 0) {
-      await tx
-        .insert(syncAudit)
-        .values(
-          rows.map((row) => ({
-            runId,
-            model: BC_LINE_MODEL,
-            odooId: row.odooId,
-            bcOdooId: row.bcOdooId,
-            action: 'deleted' as const,
-            odooWriteDate: row.odooWriteDate,
-          })),
-        );
+      await tx.insert(syncAudit).values(
+        rows.map((row) => ({
+          runId,
+          model: BC_LINE_MODEL,
+          odooId: row.odooId,
+          bcOdooId: row.bcOdooId,
+          action: 'deleted' as const,
+          odooWriteDate: row.odooWriteDate,
+        })),
+      );
     }
     return rows.length;
   });

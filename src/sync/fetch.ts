@@ -3,6 +3,7 @@
  * change in Odoo reaches the copy within minutes, and idle runs stay a handful of calls), id scans
  * with keyset paging, and the fetch of one page of BCs with all their lines.
  */
+import { OdooError } from '../clients/odoo/odoo-errors.js';
 import type { OdooCallOptions, OdooDomain, OdooRecord } from '../clients/odoo/odoo-types.js';
 import { toOdooDatetime } from '../clients/odoo/odoo-values.js';
 import { writeDateOf, lineParentId } from './map-records.js';
@@ -158,4 +159,56 @@ export async function fetchBcPage(
     missingIds: ids.filter((id) => !found.has(id)),
     maxWriteDate,
   };
+}
+
+export interface IsolatedPage extends FetchedPage {
+  /** BCs Odoo refused to give even one by one: each gets a job of its own that reads it fresh. */
+  readonly unreadable: { odooId: number; error: OdooError }[];
+}
+
+/**
+ * A page whose read fails for a reason tied to its records (a fault 1, 2 or 4: a broken computed
+ * field, an access rule) is read again BC by BC, so one bad BC fails alone instead of taking its
+ * page down with it. Transport failures and refused credentials are not about records: they
+ * propagate and the page is retried as a whole.
+ */
+export async function fetchBcPageIsolating(
+  source: OdooSource,
+  ids: readonly number[],
+  fields: SyncFields,
+  lineLimit: number,
+  call?: OdooCallOptions,
+): Promise<IsolatedPage> {
+  try {
+    return { ...(await fetchBcPage(source, ids, fields, lineLimit, call)), unreadable: [] };
+  } catch (error) {
+    if (!isRecordLevelFailure(error) || ids.length === 1) throw error;
+  }
+  const items: BcPayload[] = [];
+  const missingIds: number[] = [];
+  const unreadable: { odooId: number; error: OdooError }[] = [];
+  let maxWriteDate: Date | null = null;
+  for (const id of ids) {
+    try {
+      const page = await fetchBcPage(source, [id], fields, lineLimit, call);
+      items.push(...page.items);
+      missingIds.push(...page.missingIds);
+      if (page.maxWriteDate && (!maxWriteDate || page.maxWriteDate > maxWriteDate))
+        maxWriteDate = page.maxWriteDate;
+    } catch (error) {
+      if (!isRecordLevelFailure(error)) throw error;
+      unreadable.push({ odooId: id, error });
+    }
+  }
+  return { items, missingIds, maxWriteDate, unreadable };
+}
+
+function isRecordLevelFailure(error: unknown): error is OdooError {
+  return (
+    error instanceof OdooError &&
+    !error.retryable &&
+    (error.code === 'ODOO_USER_ERROR' ||
+      error.code === 'ODOO_ACCESS' ||
+      error.code === 'ODOO_SERVER_FAULT')
+  );
 }

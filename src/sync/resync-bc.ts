@@ -1,6 +1,6 @@
 /**
- * Re-syncs one BC from fresh Odoo data, outside any run: for an admin's retry, a pending
- * failure, or a BC that reconcile found again. A BC Odoo no longer has is archived.
+ * Re-syncs one BC from fresh Odoo data: an admin's resync, a retried BC job, a pending failure,
+ * or a BC whose page could not be read whole. A BC Odoo no longer has is archived.
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import { archiveBcs } from './archive.js';
@@ -10,15 +10,17 @@ import { clearFailures } from './run-log.js';
 import type { SyncDeps } from './sync-deps.js';
 import { upsertBc, type UpsertOutcome } from './upsert-bc.js';
 
-export type ResyncOutcome = (UpsertOutcome | { odooId: number; action: 'archived' | 'missing' }) & {
-  odooCalls: number;
-};
+export type ResyncOutcome =
+  | (UpsertOutcome & { odooCalls: number })
+  | { odooId: number; action: 'archived' | 'missing'; odooCalls: number };
 
 export async function resyncBc(
   deps: SyncDeps,
   odooId: number,
+  context: { runId?: number | null } = {},
   call?: OdooCallOptions,
 ): Promise<ResyncOutcome> {
+  const runId = context.runId ?? null;
   const odoo = countCalls(deps.odoo);
   const fields = await deps.fields(odoo, call);
   const page = await fetchBcPage(
@@ -30,7 +32,7 @@ export async function resyncBc(
   );
   const item = page.items[0];
   if (!item) {
-    const archived = await archiveBcs(deps.db, [odooId], 'deleted in Odoo (resync)', null);
+    const archived = await archiveBcs(deps.db, [odooId], 'deleted in Odoo', runId);
     await clearFailures(deps.db, [odooId]);
     deps.logger.info(
       { odooId, archived: archived.length > 0 },
@@ -38,7 +40,7 @@ export async function resyncBc(
     );
     return { odooId, action: archived.length > 0 ? 'archived' : 'missing', odooCalls: odoo.calls };
   }
-  const outcome = await upsertBc(deps.db, item, { runId: null });
+  const outcome = await upsertBc(deps.db, item, { runId });
   await clearFailures(deps.db, [odooId]);
   deps.logger.info({ odooId, action: outcome.action }, 'resync: BC synced');
   return { ...outcome, odooCalls: odoo.calls };

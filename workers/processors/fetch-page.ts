@@ -1,16 +1,18 @@
 /**
  * `fetch-page`: one page of BCs with their lines from Odoo (two calls), then one `upsert-bc`
  * child per BC whose copy is not already current; comes back when they have settled and reports
- * the page's counts to its run.
+ * the page's counts to its run. Pending failures and BCs Odoo would not give get children that
+ * read them fresh, so each fails or succeeds on its own.
  */
 import { WaitingChildrenError, type Job } from 'bullmq';
 import { toOdooDatetime } from '../../src/clients/odoo/odoo-values.js';
 import { JOBS, odooIdFromJobKey, upsertBcJobId, type JobData } from '../../src/queues/catalogue.js';
-import { fetchBcPage } from '../../src/sync/fetch.js';
+import { fetchBcPageIsolating } from '../../src/sync/fetch.js';
 import { writeDateOf } from '../../src/sync/map-records.js';
 import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
 import { countCalls } from '../../src/sync/odoo-source.js';
 import { summarizePage } from '../../src/sync/page-summary.js';
+import type { ResyncOutcome } from '../../src/sync/resync-bc.js';
 import { selectChanged } from '../../src/sync/select-changed.js';
 import type { UpsertOutcome } from '../../src/sync/upsert-bc.js';
 import type { WorkerContext } from '../worker-context.js';
@@ -25,20 +27,28 @@ export async function processFetchPage(
   await ctx.sync.heartbeat(BC_SYNC_KEY, data.owner);
   if (!data.fetched) {
     const odoo = countCalls(ctx.sync.odoo);
-    const page = await fetchBcPage(
+    const page = await fetchBcPageIsolating(
       odoo,
       data.ids,
       data.fields,
       Math.max(ctx.sync.settings.pageSize * 10, 1_000),
       { signal },
     );
-    // Pending failures always get a job: its success is what clears them.
     const retry = new Set(data.retryIds);
     const { changed, current } = await selectChanged(
       ctx.sync.db,
       page.items.filter((item) => !retry.has(item.bc.id)),
     );
-    const toQueue = [...page.items.filter((item) => retry.has(item.bc.id)), ...changed];
+    const fresh = [
+      ...data.ids.filter((id) => retry.has(id)),
+      ...page.unreadable.map((entry) => entry.odooId),
+    ];
+    for (const { odooId, error } of page.unreadable) {
+      ctx.logger.warn(
+        { runId: data.runId, odooId, err: error },
+        'BC unreadable in its page; it gets a job of its own',
+      );
+    }
     data = {
       ...data,
       fetched: {
@@ -49,16 +59,14 @@ export async function processFetchPage(
     };
     await job.updateData(data);
     const parent = { id: job.id!, queue: job.queueQualifiedName };
-    await ctx.queues.addBulk(
-      'upsert-bc',
-      toQueue.map((item) => ({
+    const base = { runId: data.runId, owner: data.owner };
+    await ctx.queues.addBulk('upsert-bc', [
+      ...changed.map((item) => ({
         data: {
-          runId: data.runId,
-          owner: data.owner,
+          ...base,
           odooId: item.bc.id,
-          bc: item.bc,
-          lines: [...item.lines],
-          retry: retry.has(item.bc.id),
+          payload: { bc: item.bc, lines: [...item.lines] },
+          retry: false,
         },
         options: {
           jobId: upsertBcJobId(
@@ -70,13 +78,21 @@ export async function processFetchPage(
           ignoreDependencyOnFailure: true,
         },
       })),
-    );
-    if (toQueue.length > 0 && (await job.moveToWaitingChildren(token!)))
+      ...fresh.map((odooId) => ({
+        data: { ...base, odooId, retry: retry.has(odooId) },
+        options: {
+          jobId: upsertBcJobId(odooId, 'fresh', data.runId),
+          parent,
+          ignoreDependencyOnFailure: true,
+        },
+      })),
+    ]);
+    if (changed.length + fresh.length > 0 && (await job.moveToWaitingChildren(token!)))
       throw new WaitingChildrenError();
   }
   const fetched = data.fetched!;
   const [values, failures] = await Promise.all([
-    job.getChildrenValues<UpsertOutcome>(),
+    job.getChildrenValues<UpsertOutcome | ResyncOutcome>(),
     job.getIgnoredChildrenFailures(),
   ]);
   return summarizePage({

@@ -14,7 +14,7 @@ export async function processResyncBc(
 ) {
   const data = JOBS['resync-bc'].schema.parse(job.data);
   try {
-    return await resyncBc(ctx.sync, data.odooId, { signal });
+    return await resyncBc(ctx.sync, data.odooId, {}, { signal });
   } catch (error) {
     const jobError = toJobError(error);
     if (isLastAttempt(job, jobError))

@@ -1,10 +1,13 @@
 /**
- * `upsert-bc`: one BC with its lines, from the data its page fetched (no Odoo call). On its last
- * failed attempt the BC is recorded in `sync_failure`, so the next run retries it.
+ * `upsert-bc`: one BC with its lines. The first attempt writes the data its page fetched (no
+ * Odoo call); a retry, a pending failure or a BC its page could not read reads the BC fresh from
+ * Odoo instead. On its last failed attempt the BC is recorded in `sync_failure`, so the next run
+ * retries it.
  */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { BC_SYNC_KEY } from '../../src/sync/models.js';
+import { resyncBc } from '../../src/sync/resync-bc.js';
 import { clearFailures, recordFailure } from '../../src/sync/run-log.js';
 import { upsertBc } from '../../src/sync/upsert-bc.js';
 import type { WorkerContext } from '../worker-context.js';
@@ -13,17 +16,15 @@ import { isLastAttempt, toJobError } from './job-errors.js';
 export async function processUpsertBc(
   job: Job<JobData<'upsert-bc'>>,
   _token: string | undefined,
-  _signal: AbortSignal,
+  signal: AbortSignal,
   ctx: WorkerContext,
 ) {
   const data = JOBS['upsert-bc'].schema.parse(job.data);
   await ctx.sync.heartbeat(BC_SYNC_KEY, data.owner);
   try {
-    const outcome = await upsertBc(
-      ctx.sync.db,
-      { bc: data.bc, lines: data.lines },
-      { runId: data.runId },
-    );
+    if (!data.payload || job.attemptsMade > 0)
+      return await resyncBc(ctx.sync, data.odooId, { runId: data.runId }, { signal });
+    const outcome = await upsertBc(ctx.sync.db, data.payload, { runId: data.runId });
     if (data.retry) await clearFailures(ctx.sync.db, [data.odooId]);
     return outcome;
   } catch (error) {

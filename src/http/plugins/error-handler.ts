@@ -53,12 +53,10 @@ export const errorHandler = fp(
         return reply.code(status).send({ error: code, message: error.message } satisfies ErrorBody);
       }
       request.log.error({ err: error }, 'request failed');
-      return reply
-        .code(status >= 500 ? status : 500)
-        .send({
-          error: 'INTERNAL',
-          message: `internal error (request ${request.id})`,
-        } satisfies ErrorBody);
+      return reply.code(status >= 500 ? status : 500).send({
+        error: 'INTERNAL',
+        message: `internal error (request ${request.id})`,
+      } satisfies ErrorBody);
     });
   },
   { name: 'error-handler' },

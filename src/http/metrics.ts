@@ -1,0 +1,122 @@
+/**
+ * The Prometheus registry of one API process (never the global default registry, so tests and
+ * several apps in one process do not collide). Sync figures come from the run log at scrape time,
+ * since the workers, not the API, do the syncing; queue counts from BullMQ.
+ */
+import { sql } from 'drizzle-orm';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from '../db/create-db.js';
+import { syncLog } from '../db/schema/index.js';
+import type { Queues } from '../queues/queues.js';
+
+export interface MetricSource {
+  /** Registers further metrics (e.g. the Tryton client's counters) on the registry. */
+  register(registry: Registry): void;
+}
+
+export interface AppMetrics {
+  readonly registry: Registry;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+}
+
+export function createMetrics(input: {
+  db: Db;
+  queues?: Queues;
+  sources?: readonly MetricSource[];
+}): AppMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'erp_bridge_' });
+  const httpDuration = new Histogram({
+    name: 'erp_bridge_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'erp_bridge_sync_runs',
+    help: 'Sync and reconcile runs recorded in the run log, by kind and status',
+    labelNames: ['kind', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await input.db
+        .select({ kind: syncLog.kind, status: syncLog.status, n: sql<number>`count(*)::int` })
+        .from(syncLog)
+        .groupBy(syncLog.kind, syncLog.status);
+      this.reset();
+      for (const row of rows) this.set({ kind: row.kind, status: row.status }, row.n);
+    },
+  });
+  new Gauge({
+    name: 'erp_bridge_sync_records',
+    help: 'BCs changed by all runs of the run log, by action',
+    labelNames: ['action'] as const,
+    registers: [registry],
+    async collect() {
+      const [row] = await input.db
+        .select({
+          created: sql<number>`coalesce(sum(${syncLog.created}), 0)::int`,
+          updated: sql<number>`coalesce(sum(${syncLog.updated}), 0)::int`,
+          archived: sql<number>`coalesce(sum(${syncLog.archived}), 0)::int`,
+          restored: sql<number>`coalesce(sum(${syncLog.restored}), 0)::int`,
+          linesDeleted: sql<number>`coalesce(sum(${syncLog.linesDeleted}), 0)::int`,
+          failed: sql<number>`coalesce(sum(${syncLog.failed}), 0)::int`,
+        })
+        .from(syncLog);
+      this.reset();
+      for (const [action, value] of Object.entries(row ?? {})) this.set({ action }, value);
+    },
+  });
+  new Gauge({
+    name: 'erp_bridge_sync_last_run_duration_seconds',
+    help: 'Duration of the last finished sync run',
+    registers: [registry],
+    async collect() {
+      const [row] = await input.db
+        .select({
+          seconds: sql<
+            number | null
+          >`extract(epoch from ${syncLog.finishedAt} - ${syncLog.startedAt})::float8`,
+        })
+        .from(syncLog)
+        .where(
+          sql`${syncLog.kind} = 'sync' and ${syncLog.finishedAt} is not null and ${syncLog.status} <> 'skipped'`,
+        )
+        .orderBy(sql`${syncLog.id} desc`)
+        .limit(1);
+      this.set(row?.seconds ?? 0);
+    },
+  });
+  const queues = input.queues;
+  if (queues) {
+    new Gauge({
+      name: 'erp_bridge_queue_jobs',
+      help: 'BullMQ jobs by queue and state',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = await Promise.all(
+          queues.all.map(async (queue) => ({
+            queue: queue.name,
+            counts: await queue.getJobCounts(
+              'waiting',
+              'active',
+              'delayed',
+              'completed',
+              'failed',
+              'waiting-children',
+              'prioritized',
+            ),
+          })),
+        );
+        this.reset();
+        for (const { queue, counts: byState } of counts) {
+          for (const [state, n] of Object.entries(byState)) this.set({ queue, state }, n);
+        }
+      },
+    });
+  }
+  for (const source of input.sources ?? []) source.register(registry);
+  return { registry, httpDuration };
+}

@@ -1,0 +1,64 @@
+/**
+ * bull-board at `/admin/queues`, in its own encapsulated plugin behind HTTP basic auth: any user
+ * name, an admin API key as the password. Browsers show their own login prompt for it.
+ */
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Queue } from 'bullmq';
+import { HttpError } from '../../http-error.js';
+
+export const BULL_BOARD_PATH = '/admin/queues';
+
+export interface BullBoardOptions {
+  queues: readonly Queue[];
+}
+
+function basicPassword(header: string | undefined): string | undefined {
+  const match = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
+export const bullBoardRoutes: FastifyPluginAsync<BullBoardOptions> = async (app, options) => {
+  const challenge = { 'www-authenticate': 'Basic realm="erp-bridge admin", charset="UTF-8"' };
+  app.addHook('onRequest', (request, _reply, done) => {
+    const password = basicPassword(request.headers.authorization);
+    const caller = password ? app.identify(password) : undefined;
+    if (!caller) {
+      done(
+        new HttpError(
+          401,
+          'UNAUTHORIZED',
+          'bull-board needs an admin API key as the basic-auth password',
+          { headers: challenge },
+        ),
+      );
+      return;
+    }
+    if (caller.role !== 'admin') {
+      done(
+        new HttpError(
+          403,
+          'FORBIDDEN',
+          `bull-board needs the admin role; the key "${caller.name}" has ${caller.role}`,
+        ),
+      );
+      return;
+    }
+    request.caller = caller;
+    done();
+  });
+
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(BULL_BOARD_PATH);
+  createBullBoard({
+    queues: options.queues.map((queue) => new BullMQAdapter(queue)),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'erp-bridge' } },
+  });
+  await app.register(serverAdapter.registerPlugin(), { prefix: BULL_BOARD_PATH });
+};

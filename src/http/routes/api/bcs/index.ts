@@ -1,0 +1,178 @@
+/** BC read endpoints (reader) and the per-BC resync (operator). */
+import { and, asc, desc, eq, lt, or } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../../../../db/create-db.js';
+import { scrapDimagazBc, scrapDimagazBcLine, syncAudit } from '../../../../db/schema/index.js';
+import { BC_MODEL } from '../../../../sync/models.js';
+import { HttpError } from '../../../http-error.js';
+import type { SyncControl } from '../../../sync-control.js';
+import {
+  auditSchema,
+  bcLineSchema,
+  bcSchema,
+  toAuditBody,
+  toBcBody,
+  toLineBody,
+} from '../../../schemas/bc.js';
+import { authErrors, errorBody, odooIdParams, pageLimit } from '../../../schemas/common.js';
+import { listBcs, listQuery } from './list-bcs.js';
+
+export interface BcRoutesOptions {
+  db: Db;
+  syncControl: SyncControl;
+}
+
+const notFound = (odooId: number) =>
+  new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
+
+export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, syncControl }) => {
+  const reader = { preHandler: app.authorize('reader') };
+
+  app.get(
+    '/api/bcs',
+    {
+      ...reader,
+      schema: {
+        tags: ['bcs'],
+        summary: 'List BCs with filters, sorting and cursor pagination',
+        querystring: listQuery,
+        response: {
+          200: z.object({ items: z.array(bcSchema), nextCursor: z.string().nullable() }),
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { rows, nextCursor } = await listBcs(db, request.query);
+      return { items: rows.map(toBcBody), nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/bcs/:odooId',
+    {
+      ...reader,
+      schema: {
+        tags: ['bcs'],
+        summary: 'One BC with its lines',
+        params: odooIdParams,
+        response: {
+          200: bcSchema.extend({ lines: z.array(bcLineSchema) }),
+          404: errorBody,
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { odooId } = request.params;
+      const [bc] = await db.select().from(scrapDimagazBc).where(eq(scrapDimagazBc.odooId, odooId));
+      if (!bc) throw notFound(odooId);
+      const lines = await db
+        .select()
+        .from(scrapDimagazBcLine)
+        .where(eq(scrapDimagazBcLine.bcOdooId, odooId))
+        .orderBy(asc(scrapDimagazBcLine.sequence), asc(scrapDimagazBcLine.odooId));
+      return { ...toBcBody(bc), lines: lines.map(toLineBody) };
+    },
+  );
+
+  app.get(
+    '/api/bcs/:odooId/lines',
+    {
+      ...reader,
+      schema: {
+        tags: ['bcs'],
+        summary: "A BC's lines",
+        params: odooIdParams,
+        response: {
+          200: z.object({ items: z.array(bcLineSchema) }),
+          404: errorBody,
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { odooId } = request.params;
+      const [bc] = await db
+        .select({ odooId: scrapDimagazBc.odooId })
+        .from(scrapDimagazBc)
+        .where(eq(scrapDimagazBc.odooId, odooId));
+      if (!bc) throw notFound(odooId);
+      const lines = await db
+        .select()
+        .from(scrapDimagazBcLine)
+        .where(eq(scrapDimagazBcLine.bcOdooId, odooId))
+        .orderBy(asc(scrapDimagazBcLine.sequence), asc(scrapDimagazBcLine.odooId));
+      return { items: lines.map(toLineBody) };
+    },
+  );
+
+  app.get(
+    '/api/bcs/:odooId/history',
+    {
+      ...reader,
+      schema: {
+        tags: ['bcs'],
+        summary: 'Audit rows of a BC and its lines, newest first',
+        params: odooIdParams,
+        querystring: z
+          .object({
+            limit: pageLimit(50, 500),
+            before: z.coerce.number().int().positive().optional(),
+          })
+          .strict(),
+        response: {
+          200: z.object({ items: z.array(auditSchema), nextBefore: z.number().int().nullable() }),
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { odooId } = request.params;
+      const { limit, before } = request.query;
+      const rows = await db
+        .select()
+        .from(syncAudit)
+        .where(
+          and(
+            or(
+              and(eq(syncAudit.model, BC_MODEL), eq(syncAudit.odooId, odooId)),
+              eq(syncAudit.bcOdooId, odooId),
+            ),
+            before === undefined ? undefined : lt(syncAudit.id, before),
+          ),
+        )
+        .orderBy(desc(syncAudit.id))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map(toAuditBody),
+        nextBefore: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null,
+      };
+    },
+  );
+
+  app.post(
+    '/api/bcs/:odooId/resync',
+    {
+      preHandler: app.authorize('operator'),
+      schema: {
+        tags: ['sync'],
+        summary: 'Fetch one BC fresh from Odoo and upsert it',
+        params: odooIdParams,
+        response: { 202: z.object({ jobId: z.string() }), 503: errorBody, ...authErrors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(202)
+        .send(
+          await syncControl.requestResync(
+            request.params.odooId,
+            `api:${request.caller?.name ?? 'unknown'}`,
+          ),
+        ),
+  );
+  return Promise.resolve();
+};

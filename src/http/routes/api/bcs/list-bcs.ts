@@ -1,0 +1,196 @@
+/**
+ * The BC list query: filters, a whitelisted sort, and keyset (cursor) pagination. The cursor
+ * holds the last row's sort value and Odoo id, so pages never skip or repeat rows because others
+ * were inserted or deleted meanwhile; sorted by `odooId` (the default), a row that a sync updates
+ * between two pages still appears exactly once.
+ */
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  gte,
+  ilike,
+  inArray,
+  isNull,
+  lt,
+  or,
+  sql,
+  type SQL,
+} from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../../../db/create-db.js';
+import { scrapDimagazBc, type BcRow } from '../../../../db/schema/index.js';
+import { HttpError } from '../../../http-error.js';
+
+/** Sortable fields, each with a never-null expression (nulls sort first ascending). */
+const SORTS = {
+  odooId: { expr: sql`${scrapDimagazBc.odooId}`, cast: 'int' },
+  name: { expr: sql`coalesce(${scrapDimagazBc.name}, '')`, cast: 'text' },
+  dateOrder: {
+    expr: sql`coalesce(${scrapDimagazBc.dateOrder}, '-infinity'::timestamptz)`,
+    cast: 'timestamptz',
+  },
+  amountTotal: {
+    expr: sql`coalesce(${scrapDimagazBc.amountTotal}, '-Infinity'::numeric)`,
+    cast: 'numeric',
+  },
+  odooWriteDate: { expr: sql`${scrapDimagazBc.odooWriteDate}`, cast: 'timestamptz' },
+} as const;
+export type SortField = keyof typeof SORTS;
+export const SORT_FIELDS = Object.keys(SORTS) as SortField[];
+
+const sortValues = [...SORT_FIELDS, ...SORT_FIELDS.map((field) => `-${field}`)] as [
+  string,
+  ...string[],
+];
+
+const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export const listQuery = z
+  .object({
+    state: z
+      .string()
+      .max(200)
+      .regex(/^[a-z_ ]+(,[a-z_ ]+)*$/, 'a comma-separated list of states')
+      .optional()
+      .describe('comma-separated states, e.g. purchase,done'),
+    partnerId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+    orderedFrom: z.iso
+      .datetime({ offset: true })
+      .or(z.iso.date())
+      .optional()
+      .describe('date_order ≥ this'),
+    orderedTo: z.iso
+      .datetime({ offset: true })
+      .or(z.iso.date())
+      .optional()
+      .describe('date_order < this'),
+    updatedSince: z.iso.datetime({ offset: true }).optional().describe('Odoo write_date ≥ this'),
+    q: z.string().min(1).max(100).optional().describe('text contained in the name or the origin'),
+    active: bool.optional().describe('Odoo active flag'),
+    includeArchived: bool.default(false).describe('include BCs that vanished from Odoo'),
+    sort: z
+      .enum(sortValues)
+      .default('odooId')
+      .describe(`one of ${SORT_FIELDS.join(', ')}; prefix - for descending`),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+  })
+  .strict();
+
+export type ListQuery = z.infer<typeof listQuery>;
+
+interface Cursor {
+  sort: string;
+  value: string;
+  id: number;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.sort, cursor.value, cursor.id])).toString('base64url');
+}
+
+/** What a cursor value must look like for its cast, so a forged cursor is a 400, never a SQL error. */
+const VALUE_PATTERNS: Record<string, RegExp> = {
+  int: /^\d{1,10}$/,
+  text: /^[\s\S]{0,300}$/,
+  timestamptz: /^(-infinity|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/,
+  numeric: /^(-Infinity|-?\d{1,30}(\.\d{1,30})?(e[+-]?\d{1,3})?)$/,
+};
+
+function decodeCursor(text: string, sort: string, cast: string): Cursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 3 &&
+      typeof parsed[1] === 'string' &&
+      VALUE_PATTERNS[cast]!.test(parsed[1]) &&
+      Number.isInteger(parsed[2]) &&
+      parsed[0] === sort
+    ) {
+      return { sort, value: parsed[1], id: parsed[2] as number };
+    }
+  } catch {
+    // fall through to the 400 below
+  }
+  throw new HttpError(400, 'BAD_CURSOR', 'cursor is malformed or belongs to another sort order');
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function sortValueOf(row: BcRow, field: SortField): string {
+  switch (field) {
+    case 'odooId':
+      return String(row.odooId);
+    case 'name':
+      return row.name ?? '';
+    case 'dateOrder':
+      return row.dateOrder ? row.dateOrder.toISOString() : '-infinity';
+    case 'amountTotal':
+      return row.amountTotal ?? '-Infinity';
+    case 'odooWriteDate':
+      return row.odooWriteDate.toISOString();
+  }
+}
+
+export async function listBcs(
+  db: Db,
+  query: ListQuery,
+): Promise<{ rows: BcRow[]; nextCursor: string | null }> {
+  const descending = query.sort.startsWith('-');
+  const field = (descending ? query.sort.slice(1) : query.sort) as SortField;
+  const { expr, cast } = SORTS[field];
+
+  const where: (SQL | undefined)[] = [];
+  if (!query.includeArchived) where.push(isNull(scrapDimagazBc.archivedAt));
+  if (query.state)
+    where.push(
+      inArray(
+        scrapDimagazBc.state,
+        query.state.split(',').map((s) => s.trim()),
+      ),
+    );
+  if (query.partnerId !== undefined) where.push(eq(scrapDimagazBc.partnerId, query.partnerId));
+  if (query.orderedFrom) where.push(gte(scrapDimagazBc.dateOrder, new Date(query.orderedFrom)));
+  if (query.orderedTo) where.push(lt(scrapDimagazBc.dateOrder, new Date(query.orderedTo)));
+  if (query.updatedSince)
+    where.push(gte(scrapDimagazBc.odooWriteDate, new Date(query.updatedSince)));
+  if (query.active !== undefined) where.push(eq(scrapDimagazBc.active, query.active));
+  if (query.q) {
+    const pattern = `%${escapeLike(query.q)}%`;
+    where.push(or(ilike(scrapDimagazBc.name, pattern), ilike(scrapDimagazBc.origin, pattern)));
+  }
+  if (query.cursor) {
+    const cursor = decodeCursor(query.cursor, query.sort, cast);
+    const value = sql`${cursor.value}::${sql.raw(cast)}`;
+    where.push(
+      descending
+        ? sql`(${expr}, ${scrapDimagazBc.odooId}) < (${value}, ${cursor.id})`
+        : sql`(${expr}, ${scrapDimagazBc.odooId}) > (${value}, ${cursor.id})`,
+    );
+  }
+
+  const order = descending
+    ? [desc(expr), desc(scrapDimagazBc.odooId)]
+    : [asc(expr), asc(scrapDimagazBc.odooId)];
+  const rows = await db
+    .select()
+    .from(scrapDimagazBc)
+    .where(and(...where))
+    .orderBy(...order)
+    .limit(query.limit + 1);
+  const hasMore = rows.length > query.limit;
+  const page = hasMore ? rows.slice(0, query.limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    rows: page,
+    nextCursor:
+      hasMore && last
+        ? encodeCursor({ sort: query.sort, value: sortValueOf(last, field), id: last.odooId })
+        : null,
+  };
+}

@@ -1,0 +1,29 @@
+/** Schemas shared by every route: the error body and the answers of 4xx statuses. */
+import { z } from 'zod';
+
+export const errorBody = z
+  .object({ error: z.string().describe('stable error code'), message: z.string() })
+  .describe('Error');
+
+/** The error answers every authenticated route may give. */
+export const authErrors = {
+  400: errorBody,
+  401: errorBody,
+  403: errorBody,
+  429: errorBody,
+} as const;
+
+export const odooIdParams = z.object({
+  odooId: z.coerce.number().int().positive().max(2_147_483_647).describe('the Odoo id of the BC'),
+});
+
+export const pageLimit = (defaultLimit: number, maxLimit: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(maxLimit)
+    .default(defaultLimit)
+    .describe(`page size (1–${maxLimit})`);
+
+export const isoDateTime = z.iso.datetime({ offset: true });

@@ -1,0 +1,80 @@
+/**
+ * What the API may do to the sync: read its state, log and failures, and queue jobs. It never
+ * runs a sync itself; the workers do.
+ */
+import { desc, lt } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import {
+  syncFailure,
+  syncLog,
+  type SyncFailureRow,
+  type SyncLogRow,
+  type SyncStateRow,
+} from '../db/schema/index.js';
+import type { Queues } from '../queues/queues.js';
+import { readSyncState } from '../sync/lease.js';
+import { BC_SYNC_KEY } from '../sync/models.js';
+import { HttpError } from './http-error.js';
+
+export interface SyncControl {
+  state(): Promise<SyncStateRow | undefined>;
+  runs(input: { limit: number; beforeId?: number }): Promise<SyncLogRow[]>;
+  failures(): Promise<SyncFailureRow[]>;
+  /** Queues a run; 409 while a live lease says one is running. */
+  requestRun(trigger: string): Promise<{ jobId: string }>;
+  requestResync(odooId: number, trigger: string): Promise<{ jobId: string }>;
+  requestReconcile(trigger: string): Promise<{ jobId: string }>;
+}
+
+function queueUnavailable(error: unknown): HttpError {
+  return new HttpError(
+    503,
+    'QUEUE_UNAVAILABLE',
+    'the job queue (Redis) is not reachable; try again later',
+    { cause: error },
+  );
+}
+
+export function createSyncControl(db: Db, queues: Queues | undefined): SyncControl {
+  const add = async (...args: Parameters<Queues['add']>) => {
+    if (!queues)
+      throw new HttpError(
+        503,
+        'QUEUE_UNAVAILABLE',
+        'this API instance has no job queue configured',
+      );
+    try {
+      const job = await queues.add(...args);
+      return { jobId: job.id! };
+    } catch (error) {
+      throw queueUnavailable(error);
+    }
+  };
+  return {
+    state: () => readSyncState(db, BC_SYNC_KEY),
+    runs: ({ limit, beforeId }) =>
+      db
+        .select()
+        .from(syncLog)
+        .where(beforeId === undefined ? undefined : lt(syncLog.id, beforeId))
+        .orderBy(desc(syncLog.id))
+        .limit(limit),
+    failures: () => db.select().from(syncFailure).orderBy(syncFailure.odooId),
+    async requestRun(trigger) {
+      const state = await readSyncState(db, BC_SYNC_KEY);
+      if (state?.isSyncing && state.leaseExpiresAt && state.leaseExpiresAt > new Date()) {
+        throw new HttpError(
+          409,
+          'SYNC_RUNNING',
+          `a sync run is in progress (run ${state.currentRunId ?? '?'}, lease held until ${state.leaseExpiresAt.toISOString()})`,
+        );
+      }
+      // Requests racing past the check above collapse into one queued job.
+      return add('sync-run', { trigger }, { deduplication: { id: 'manual-sync-run' } });
+    },
+    requestResync: (odooId, trigger) =>
+      add('resync-bc', { odooId, trigger }, { deduplication: { id: `resync-${odooId}` } }),
+    requestReconcile: (trigger) =>
+      add('reconcile', { trigger }, { deduplication: { id: 'manual-reconcile' } }),
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * A whole sync stack for one test file: its own database, the Odoo sandbox on a free port, the
+ * real Odoo client, real BullMQ queues under a random prefix on the shared Redis, and real
+ * workers. `run()` queues a job and resolves with its result (or rejects with its failure).
+ */
+import { randomBytes } from 'node:crypto';
+import { QueueEvents, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { asc } from 'drizzle-orm';
+import { inject } from 'vitest';
+import {
+  createOdooClient,
+  type OdooClient,
+  type OdooProtocol,
+} from '../../src/clients/odoo/index.js';
+import {
+  scrapDimagazBc,
+  scrapDimagazBcLine,
+  syncAudit,
+  type BcLineRow,
+  type BcRow,
+} from '../../src/db/schema/index.js';
+import type { Logger } from '../../src/lib/logger.js';
+import type { JobData, JobName } from '../../src/queues/catalogue.js';
+import {
+  createOdooSandbox,
+  type OdooSandbox,
+  type OdooSandboxOptions,
+} from '../../src/sandbox/odoo-sandbox.js';
+import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
+import { createSyncRuntime, type SyncRuntime } from '../../workers/sync-runtime.js';
+import { memoryLogger } from './test-app.js';
+import { createTestDb, type TestDb } from './test-db.js';
+
+export interface SyncHarnessOptions {
+  sandbox?: OdooSandboxOptions;
+  protocol?: OdooProtocol;
+  pageSize?: number;
+  leaseSeconds?: number;
+  overlapSeconds?: number;
+  jobAttempts?: number;
+  concurrency?: number;
+}
+
+export interface SyncHarness {
+  readonly db: TestDb;
+  readonly sandbox: OdooSandbox;
+  readonly odoo: OdooClient;
+  readonly runtime: SyncRuntime;
+  readonly logger: Logger;
+  readonly logLines: string[];
+  readonly prefix: string;
+  run<N extends JobName>(name: N, data: JobData<N>): Promise<Record<string, unknown>>;
+  /** Queues a job without waiting. */
+  add<N extends JobName>(name: N, data: JobData<N>): Promise<Job>;
+  wait(job: Job): Promise<Record<string, unknown>>;
+  bcRows(): Promise<BcRow[]>;
+  lineRows(): Promise<BcLineRow[]>;
+  auditRows(): Promise<(typeof syncAudit.$inferSelect)[]>;
+  /** Asserts nothing: returns the differences between the copy and the sandbox's committed state. */
+  diffWithSandbox(): Promise<string[]>;
+  dispose(): Promise<void>;
+}
+
+export async function createSyncHarness(options: SyncHarnessOptions = {}): Promise<SyncHarness> {
+  const { lines: logLines, logger } = memoryLogger('info');
+  const db = await createTestDb({ poolMax: 10 });
+  const sandbox = createOdooSandbox({ seed: 7, ...options.sandbox });
+  await sandbox.start();
+  const odoo = createOdooClient(
+    {
+      url: sandbox.url,
+      database: sandbox.database,
+      username: sandbox.username,
+      password: sandbox.password,
+      timeoutMs: 5_000,
+      retries: 2,
+      protocol: options.protocol ?? 'xmlrpc',
+      retryBaseDelayMs: 5,
+      retryMaxDelayMs: 20,
+    },
+    { logger },
+  );
+  const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  const prefix = `test-${randomBytes(5).toString('hex')}`;
+  const runtime = createSyncRuntime({
+    db: db.db,
+    odoo,
+    logger,
+    connection,
+    prefix,
+    settings: {
+      leaseSeconds: options.leaseSeconds ?? 60,
+      overlapSeconds: options.overlapSeconds ?? 600,
+      pageSize: options.pageSize ?? 100,
+      reconcileMinRatio: 0.5,
+      concurrency: options.concurrency ?? 8,
+      jobAttempts: options.jobAttempts ?? 2,
+      backoffMs: 5,
+    },
+  });
+  const events = new QueueEvents('sync', { connection: connection.duplicate(), prefix });
+  await events.waitUntilReady();
+  runtime.start();
+
+  const add: SyncHarness['add'] = (name, data) => runtime.queues.add(name, data);
+  const wait = async (job: Job) => (await job.waitUntilFinished(events)) as Record<string, unknown>;
+  const bcRows = () => db.db.select().from(scrapDimagazBc).orderBy(asc(scrapDimagazBc.odooId));
+  const lineRows = () =>
+    db.db.select().from(scrapDimagazBcLine).orderBy(asc(scrapDimagazBcLine.odooId));
+
+  return {
+    db,
+    sandbox,
+    odoo,
+    runtime,
+    logger,
+    logLines,
+    prefix,
+    add,
+    wait,
+    run: async (name, data) => wait(await add(name, data)),
+    bcRows,
+    lineRows,
+    auditRows: () => db.db.select().from(syncAudit).orderBy(asc(syncAudit.id)),
+    async diffWithSandbox() {
+      const diffs: string[] = [];
+      const compare = (
+        model: string,
+        rows: { odooId: number; data: Record<string, unknown> }[],
+        archivedIds = new Set<number>(),
+      ) => {
+        const expected = new Map(
+          sandbox.control.records(model).map((record) => [record.id, record]),
+        );
+        const actual = new Map(
+          rows.filter((row) => !archivedIds.has(row.odooId)).map((row) => [row.odooId, row.data]),
+        );
+        for (const [id, record] of expected) {
+          const copy = actual.get(id);
+          if (!copy) diffs.push(`${model} ${id}: missing from the copy`);
+          else if (JSON.stringify(sortKeys(copy)) !== JSON.stringify(sortKeys(record)))
+            diffs.push(`${model} ${id}: data differs`);
+        }
+        for (const id of actual.keys())
+          if (!expected.has(id)) diffs.push(`${model} ${id}: in the copy but not in Odoo`);
+      };
+      const bcs = await bcRows();
+      compare(BC_MODEL, bcs, new Set(bcs.filter((row) => row.archivedAt).map((row) => row.odooId)));
+      const archivedBcs = new Set(bcs.filter((row) => row.archivedAt).map((row) => row.odooId));
+      const lines = (await lineRows()).filter((line) => !archivedBcs.has(line.bcOdooId));
+      compare(BC_LINE_MODEL, lines);
+      return diffs;
+    },
+    async dispose() {
+      await Promise.all(runtime.workers.map((worker) => worker.close()));
+      await Promise.all(runtime.queues.all.map((queue) => queue.obliterate({ force: true })));
+      await runtime.close(5_000);
+      await events.close();
+      await connection.quit();
+      await odoo.close();
+      await sandbox.stop();
+      await db.dispose();
+    },
+  };
+}
+
+function sortKeys(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
