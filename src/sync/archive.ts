@@ -1,12 +1,11 @@
 /**
- * Marking records that vanished from Odoo. A BC is never deleted from the copy: it is archived
- * (with the reason), its lines kept, and restored if it comes back. A line that vanished from a
- * BC that still exists is deleted; its audit rows stay.
+ * Marking BCs that vanished from Odoo. A BC is never deleted from the copy: it is archived (with
+ * the reason), its lines kept, and restored by the next upsert if it comes back.
  */
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import { scrapDimagazBc, scrapDimagazBcLine, syncAudit } from '../db/schema/index.js';
-import { BC_LINE_MODEL, BC_MODEL } from './models.js';
+import { scrapDimagazBc, syncAudit } from '../db/schema/index.js';
+import { BC_MODEL } from './models.js';
 
 /** Archives the live BCs among `odooIds`; returns the ids it archived. */
 export async function archiveBcs(
@@ -33,37 +32,5 @@ export async function archiveBcs(
       );
     }
     return rows.map((row) => row.odooId);
-  });
-}
-
-/** Deletes the given lines; returns how many it deleted. */
-export async function deleteLines(
-  db: Db,
-  odooIds: readonly number[],
-  runId: number | null,
-): Promise<number> {
-  if (odooIds.length === 0) return 0;
-  return db.transaction(async (tx) => {
-    const rows = await tx
-      .delete(scrapDimagazBcLine)
-      .where(inArray(scrapDimagazBcLine.odooId, [...odooIds]))
-      .returning({
-        odooId: scrapDimagazBcLine.odooId,
-        bcOdooId: scrapDimagazBcLine.bcOdooId,
-        odooWriteDate: scrapDimagazBcLine.odooWriteDate,
-      });
-    if (rows.length > 0) {
-      await tx.insert(syncAudit).values(
-        rows.map((row) => ({
-          runId,
-          model: BC_LINE_MODEL,
-          odooId: row.odooId,
-          bcOdooId: row.bcOdooId,
-          action: 'deleted' as const,
-          odooWriteDate: row.odooWriteDate,
-        })),
-      );
-    }
-    return rows.length;
   });
 }

@@ -8,7 +8,7 @@
 import { eq, isNull, sql } from 'drizzle-orm';
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import { scrapDimagazBc, scrapDimagazBcLine, syncState } from '../db/schema/index.js';
-import { archiveBcs, deleteLines } from './archive.js';
+import { archiveBcs } from './archive.js';
 import { fetchBcPage, scanIds } from './fetch.js';
 import { releaseLease, takeLease } from './lease.js';
 import { BC_LINE_MODEL, BC_MODEL, BC_SYNC_KEY } from './models.js';
@@ -75,38 +75,37 @@ export async function reconcile(
     const archived = await archiveBcs(db, vanished, 'deleted in Odoo', run.id);
     await clearFailures(db, archived);
 
-    // Archived BCs that Odoo lists again (an access rule lifted, a restore from backup).
+    // Archived BCs that Odoo lists again (an access rule lifted, a restore from backup), and live
+    // BCs that lost lines: both are read again fresh. The upsert restores the former; for the
+    // latter it deletes the vanished lines and refreshes the BC's `line_ids`, which moved without
+    // its write_date. Lines of archived BCs stay: the copy of a BC is never cut down.
     const returned = local
       .filter((row) => row.archivedAt && odooBcIds.has(row.odooId))
       .map((row) => row.odooId);
-    let restored = 0;
-    if (returned.length > 0) {
-      const fields = await deps.fields(odoo, call);
-      for (let i = 0; i < returned.length; i += settings.pageSize) {
-        const page = await fetchBcPage(
-          odoo,
-          returned.slice(i, i + settings.pageSize),
-          fields,
-          settings.pageSize * 10,
-          call,
-        );
-        for (const item of page.items) {
-          const outcome = await upsertBc(db, item, { runId: run.id });
-          if (outcome.action === 'restored') restored += 1;
-        }
-      }
-    }
-
     const odooLineIds = new Set(await scanIds(odoo, BC_LINE_MODEL, [], call));
     const localLines = await db
-      .select({ odooId: scrapDimagazBcLine.odooId })
+      .select({ odooId: scrapDimagazBcLine.odooId, bcOdooId: scrapDimagazBcLine.bcOdooId })
       .from(scrapDimagazBcLine)
       .innerJoin(scrapDimagazBc, eq(scrapDimagazBc.odooId, scrapDimagazBcLine.bcOdooId))
       .where(isNull(scrapDimagazBc.archivedAt));
-    const vanishedLines = localLines
-      .filter((row) => !odooLineIds.has(row.odooId))
-      .map((row) => row.odooId);
-    const linesDeleted = await deleteLines(db, vanishedLines, run.id);
+    const lostLines = localLines
+      .filter((row) => !odooLineIds.has(row.odooId) && odooBcIds.has(row.bcOdooId))
+      .map((row) => row.bcOdooId);
+    let restored = 0;
+    let linesDeleted = 0;
+    const toRefresh = [...new Set([...returned, ...lostLines])].sort((a, b) => a - b);
+    if (toRefresh.length > 0) {
+      const fields = await deps.fields(odoo, call);
+      for (let i = 0; i < toRefresh.length; i += settings.pageSize) {
+        const ids = toRefresh.slice(i, i + settings.pageSize);
+        const page = await fetchBcPage(odoo, ids, fields, settings.pageSize * 10, call);
+        for (const item of page.items) {
+          const outcome = await upsertBc(db, item, { runId: run.id });
+          if (outcome.action === 'restored') restored += 1;
+          linesDeleted += outcome.linesDeleted;
+        }
+      }
+    }
 
     await closeRun(db, run.id, {
       status: 'succeeded',

@@ -99,12 +99,18 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       backoffMs: 5,
     },
   });
-  const events = new QueueEvents('sync', { connection: connection.duplicate(), prefix });
-  await events.waitUntilReady();
+  const events = Object.fromEntries(
+    runtime.queues.all.map((queue) => [
+      queue.name,
+      new QueueEvents(queue.name, { connection: connection.duplicate(), prefix }),
+    ]),
+  );
+  await Promise.all(Object.values(events).map((queueEvents) => queueEvents.waitUntilReady()));
   runtime.start();
 
   const add: SyncHarness['add'] = (name, data) => runtime.queues.add(name, data);
-  const wait = async (job: Job) => (await job.waitUntilFinished(events)) as Record<string, unknown>;
+  const wait = async (job: Job) =>
+    (await job.waitUntilFinished(events[job.queueName]!)) as Record<string, unknown>;
   const bcRows = () => db.db.select().from(scrapDimagazBc).orderBy(asc(scrapDimagazBc.odooId));
   const lineRows = () =>
     db.db.select().from(scrapDimagazBcLine).orderBy(asc(scrapDimagazBcLine.odooId));
@@ -156,7 +162,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       await Promise.all(runtime.workers.map((worker) => worker.close()));
       await Promise.all(runtime.queues.all.map((queue) => queue.obliterate({ force: true })));
       await runtime.close(5_000);
-      await events.close();
+      await Promise.all(Object.values(events).map((queueEvents) => queueEvents.close()));
       await connection.quit();
       await odoo.close();
       await sandbox.stop();
