@@ -126,6 +126,8 @@ export interface SandboxControl {
   setPassword(password: string): void;
   /** Calls seen so far matching the filter (`method` matches the RPC or the model method). */
   countCalls(filter?: SandboxCallFilter): number;
+  /** Resolves when the sandbox receives the next call matching `filter` (before it answers). */
+  waitForCall(filter?: SandboxCallFilter): Promise<SandboxCallInfo>;
   calls(): SandboxCallCount[];
   resetCalls(): void;
   /** Clears the login-failure counters of the cooldown. */
@@ -584,6 +586,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
       password = next;
     },
     countCalls: (filter) => faults.countCalls(filter),
+    waitForCall: (filter) => faults.nextCall(filter),
     calls: () => faults.calls(),
     resetCalls: () => faults.resetCounts(),
     resetLoginFailures: () => loginFailures.clear(),
@@ -737,4 +740,12 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
 }
 
 export { BC_MODEL, BC_LINE_MODEL };
-export type { SandboxFaultRule, SandboxFaultHandle, SandboxCallFilter, SandboxCallCount } from './sandbox-faults.js';
+export type {
+  SandboxFaultRule,
+  SandboxFaultHandle,
+  SandboxFaultKind,
+  SandboxCallFilter,
+  SandboxCallCount,
+  SandboxCallInfo,
+} from './sandbox-faults.js';
+export { createManualClock, type ManualClock } from './sandbox-time.js';

@@ -98,6 +98,7 @@ const LINE_MODEL_NAME = 'dimagaz.bc.line';
 export class SandboxFaults {
   private rules: ActiveRule[] = [];
   private readonly counts = new Map<string, SandboxCallCount>();
+  private waiters: Array<{ filter: SandboxCallFilter; resolve: (call: SandboxCallInfo) => void }> = [];
   private random: () => number;
 
   constructor(seed: number) {
@@ -154,7 +155,17 @@ export class SandboxFaults {
     return undefined;
   }
 
+  /** Resolves with the next call that matches `filter` (tests await this instead of sleeping). */
+  nextCall(filter: SandboxCallFilter = {}): Promise<SandboxCallInfo> {
+    return new Promise((resolve) => this.waiters.push({ filter, resolve }));
+  }
+
   count(call: SandboxCallInfo): void {
+    if (this.waiters.length > 0) {
+      const matched = this.waiters.filter((waiter) => matchesFilter(waiter.filter, call));
+      this.waiters = this.waiters.filter((waiter) => !matched.includes(waiter));
+      for (const waiter of matched) waiter.resolve({ ...call });
+    }
     const key = `${call.protocol}|${call.service}|${call.method}|${call.model ?? ''}|${call.modelMethod ?? ''}`;
     const entry = this.counts.get(key);
     if (entry !== undefined) {
@@ -169,13 +180,7 @@ export class SandboxFaults {
 
   countCalls(filter: SandboxCallFilter = {}): number {
     let total = 0;
-    for (const entry of this.counts.values()) {
-      if (filter.protocol !== undefined && entry.protocol !== filter.protocol) continue;
-      if (filter.service !== undefined && entry.service !== filter.service) continue;
-      if (filter.model !== undefined && entry.model !== filter.model) continue;
-      if (filter.method !== undefined && entry.method !== filter.method && entry.modelMethod !== filter.method) continue;
-      total += entry.count;
-    }
+    for (const entry of this.counts.values()) if (matchesFilter(filter, entry)) total += entry.count;
     return total;
   }
 
@@ -227,6 +232,17 @@ export class SandboxFaults {
     }
     return false;
   }
+}
+
+function matchesFilter(
+  filter: SandboxCallFilter,
+  call: { protocol: string; service: string; method: string; model?: string; modelMethod?: string },
+): boolean {
+  if (filter.protocol !== undefined && call.protocol !== filter.protocol) return false;
+  if (filter.service !== undefined && call.service !== filter.service) return false;
+  if (filter.model !== undefined && call.model !== filter.model) return false;
+  if (filter.method !== undefined && call.method !== filter.method && call.modelMethod !== filter.method) return false;
+  return true;
 }
 
 /** A small seeded PRNG: reproducible fault patterns and data. */

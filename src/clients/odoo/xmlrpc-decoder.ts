@@ -145,17 +145,22 @@ class Parser {
     if (s.trim() === '') {
       throw new OdooError('ODOO_PROTOCOL', 'empty body instead of XML-RPC', { retryable: true });
     }
+    this.rootEnd = `</${rootTag.slice(1)}`;
     if (s.charCodeAt(0) === 0xfeff) this.p = 1;
     this.misc();
     if (s.startsWith(rootTag, this.p)) {
       this.p += rootTag.length;
-      this.rootEnd = `</${rootTag.slice(1)}`;
       return;
     }
     if (looksLikeHtml(s)) {
       throw new OdooError('ODOO_PROTOCOL', 'HTML page instead of XML-RPC', { retryable: true });
     }
-    throw new OdooError('ODOO_PROTOCOL', `malformed XML-RPC document: not ${what} (starts with '${clip(s.slice(this.p, this.p + 40))}')`);
+    // A body cut inside the root tag is truncated, not foreign.
+    if (rootTag.startsWith(s.slice(this.p))) this.fail(`expected ${rootTag}`);
+    throw new OdooError(
+      'ODOO_PROTOCOL',
+      `malformed XML-RPC document: not ${what} (starts with '${clip(s.slice(this.p, this.p + 40))}')`,
+    );
   }
 
   private epilog(): void {
@@ -301,11 +306,19 @@ class Parser {
           this.expect('</base64>');
           return Buffer.from(text, 'base64');
         }
+        if (s.startsWith('<base64/>', p)) {
+          this.p = p + 9;
+          return Buffer.alloc(0);
+        }
         break;
       case 97: // a
         if (s.startsWith('<array>', p)) {
           this.p = p + 7;
           return this.array();
+        }
+        if (s.startsWith('<array/>', p)) {
+          this.p = p + 8;
+          return [];
         }
         break;
       case 110: // n
