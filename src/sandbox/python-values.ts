@@ -39,8 +39,7 @@ export function pyFloatRepr(value: number): string {
   const magnitude = Math.abs(value);
   if (magnitude >= 1e-4 && magnitude < 1e16) {
     // Both languages print these positionally with the same shortest digits.
-    const text = String(value);
-    return text.includes('.') ? text : `${text}.0`;
+    return Number.isInteger(value) ? `${value}.0` : String(value);
   }
   const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
   const exponent = Number(exponentText);

@@ -291,7 +291,11 @@ export class SandboxStore {
         };
       case 'float':
       case 'monetary':
-        return (row) => new PyFloat((row[name] as number | null) ?? 0);
+        return (row) => {
+          const value = (row[name] as number | null) ?? 0;
+          // Only whole floats need the wrapper (to go out as 100.0, not as an int).
+          return Number.isInteger(value) ? new PyFloat(value) : value;
+        };
       case 'boolean':
         return (row) => row[name] === true;
       case 'datetime':
