@@ -64,6 +64,12 @@ export interface OdooSandboxOptions {
   loginCooldown?: false | { failures: number; durationMs: number };
   /** Request bodies above this get a 413 (default 128 MiB, Odoo's own limit). */
   maxBodyBytes?: number;
+  /**
+   * Serve the deprecated `/xmlrpc` and `/jsonrpc` object and login services (default true).
+   * False plays an Odoo that no longer does (`rpc.use_deprecated_services` off, or Odoo 22):
+   * `/xmlrpc/*` is a 404 page and `/jsonrpc` answers NotFound; JSON-2 still works.
+   */
+  deprecatedRpc?: boolean;
   logger?: Logger;
 }
 
@@ -356,6 +362,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
             answer: { status: 400, contentType: JSON_TYPE, body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: 400, message: 'Invalid JSON data', data: {} } }) },
           };
         }
+        if (options.deprecatedRpc === false && (service === 'object' || method === 'login' || method === 'authenticate')) {
+          const notFound = serializeException(httpException(404, 'The requested URL was not found on the server.'));
+          return { result: undefined, answer: respond({ error: { code: 404, message: '404: Not Found', data: notFound } }) };
+        }
         try {
           const result = dispatchRpc(address, service, method, args);
           return { result, answer: respond({ result: result ?? null }) };
@@ -429,7 +439,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
       send(response, { status: 200, contentType: JSON_TYPE, body: JSON.stringify(payload) });
       return;
     }
-    if (xmlrpc === null && json2 === null && path !== '/jsonrpc') {
+    if ((xmlrpc === null && json2 === null && path !== '/jsonrpc') || (xmlrpc !== null && options.deprecatedRpc === false)) {
       send(response, htmlAnswer(404, 'Not Found', 'The requested URL was not found on the server.'));
       return;
     }

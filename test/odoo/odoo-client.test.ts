@@ -294,3 +294,20 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search_read' })).toBe(Math.floor(ids.length / 10) + 1);
   });
 });
+
+describe('an Odoo without the deprecated RPC endpoints', () => {
+  it('fails fast on XML-RPC and JSON-RPC with a 404, while JSON-2 works', async () => {
+    const modern = await startSandbox({ orders: 5, deprecatedRpc: false });
+    try {
+      const xmlError = expectOdooError(await rejectionOf(modern.client('xmlrpc', { retries: 3 }).authenticate()), 'ODOO_HTTP', false);
+      expect(xmlError.httpStatus).toBe(404);
+      expect(xmlError.message).toContain('HTML page (HTTP 404)');
+      const jsonError = expectOdooError(await rejectionOf(modern.client('jsonrpc', { retries: 3 }).authenticate()), 'ODOO_HTTP', false);
+      expect(jsonError.httpStatus).toBe(404);
+      expect(modern.sandbox.control.countCalls({ protocol: 'jsonrpc' })).toBe(1);
+      expect(await modern.client('json2').searchCount('dimagaz.bc', [], { context: { active_test: false } })).toBe(5);
+    } finally {
+      await modern.close();
+    }
+  });
+});
