@@ -1,12 +1,15 @@
 /**
- * The API process: loads the configuration, builds the clients and the app, listens, and closes
- * everything in order on SIGTERM/SIGINT.
+ * The API process: loads the configuration, builds the clients and the app, listens, and on
+ * SIGTERM/SIGINT turns unready, stops accepting requests, lets those in flight finish, then closes
+ * its clients.
  */
+import { createApiServices } from './api-services.js';
 import { loadConfigOrExit } from './config/config.js';
 import { createDb } from './db/create-db.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './lib/logger.js';
 import { createShutdown, onSignals } from './lib/shutdown.js';
+import { packageVersion } from './lib/package-version.js';
 
 const config = loadConfigOrExit({ mode: 'production', role: 'api' });
 const logger = createLogger({ ...config.log, name: 'api' });
@@ -15,7 +18,16 @@ onSignals(shutdown, logger);
 
 const db = await createDb({ url: config.database.url, poolMax: config.database.poolMax, logger });
 shutdown.add('database', () => db.close());
+const services = createApiServices({ config, logger, db, shutdown });
 
-const app = await buildApp({ config, logger, db, isShuttingDown: () => shutdown.stopping });
+const app = await buildApp({
+  config,
+  logger,
+  ...services,
+  isShuttingDown: () => shutdown.stopping,
+  version: packageVersion(),
+});
 shutdown.add('http', () => app.close());
+app.server.requestTimeout = 30_000;
+app.server.keepAliveTimeout = 65_000;
 await app.listen({ port: config.http.port, host: config.http.host });

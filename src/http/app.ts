@@ -20,6 +20,7 @@ import {
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
+import type { TrytonClient } from '../clients/tryton/tryton-client.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
@@ -29,6 +30,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { bullBoardRoutes } from './routes/admin/bull-board.js';
 import { bcRoutes } from './routes/api/bcs/index.js';
 import { syncRoutes } from './routes/api/sync/index.js';
+import { trytonRoutes } from './routes/tryton/index.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health/index.js';
 import { createSyncControl } from './sync-control.js';
 
@@ -38,6 +40,8 @@ export interface AppDeps {
   db: DbHandle;
   /** The job queues (producer side); without them sync control answers 503 and bull-board is absent. */
   queues?: Queues;
+  /** The shared Tryton client (built with its cache); without it the gateway answers 503. */
+  tryton?: TrytonClient;
   /** Extra readiness probes (Redis, Odoo, Tryton) added by the composition root. */
   readinessChecks?: readonly ReadinessCheck[];
   metricSources?: readonly MetricSource[];
@@ -95,6 +99,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(bcRoutes, { db: deps.db.db, syncControl });
   await app.register(syncRoutes, { syncControl });
+  await app.register(trytonRoutes, {
+    client: deps.tryton,
+    allowedMethods: config.tryton?.allowedMethods ?? [],
+    cacheTtlSeconds: config.tryton?.cacheTtlSeconds ?? 0,
+    onRequest: app.authorize('operator'),
+  });
   if (deps.queues) await app.register(bullBoardRoutes, { queues: deps.queues.all });
   return app;
 }

@@ -1,10 +1,10 @@
 /**
  * The gateway routes on a bare Fastify app with a real trytond and Redis (issue 5, acceptance 7).
- * The auth preHandler is a stand-in (401 without `x-api-key`); the API issue re-tests the routes
+ * The auth hook is a stand-in (401 without `x-api-key`); the API issue re-tests the routes
  * with real API keys.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type preHandlerHookHandler } from 'fastify';
+import Fastify, { type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   serializerCompiler,
@@ -27,7 +27,7 @@ const opened: { close(): Promise<void> }[] = [];
 const recorder = createRecordingDispatcher();
 const KEY = { 'x-api-key': 'operator-key' };
 
-const requireKey: preHandlerHookHandler = (request, reply, done) => {
+const requireKey: onRequestHookHandler = (request, reply, done) => {
   if (request.headers['x-api-key'] === undefined) {
     done(new HttpError(401, 'UNAUTHORIZED', 'An API key is required'));
     return;
@@ -85,7 +85,7 @@ beforeAll(async () => {
     client,
     allowedMethods: DEFAULT_TRYTON_ALLOWED_METHODS.split(','),
     cacheTtlSeconds: 60,
-    preHandler: requireKey,
+    onRequest: requireKey,
   });
   opened.push(app);
 });
@@ -200,7 +200,7 @@ describe('failures towards Tryton', () => {
     const bare = await buildApp({
       allowedMethods: ['model.*.read'],
       cacheTtlSeconds: 0,
-      preHandler: requireKey,
+      onRequest: requireKey,
     });
     try {
       const call = await bare.inject({

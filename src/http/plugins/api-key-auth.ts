@@ -1,10 +1,10 @@
 /**
  * API keys: `Authorization: Bearer <key>`, checked against the SHA-256 hashes of `API_KEYS` in
- * constant time. Each key has a role; `app.authorize(role)` is the preHandler a route uses to
- * demand at least that role. No key → 401, too low a role → 403.
+ * constant time. Each key has a role; `app.authorize(role)` is the onRequest hook a route uses to
+ * demand at least that role, before its body is read. No key → 401, too low a role → 403.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashApiKey, type ApiKeyEntry, type ApiRole } from '../../config/api-keys.js';
 import { HttpError } from '../http-error.js';
@@ -18,8 +18,8 @@ export interface Caller {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** A preHandler that lets through callers with at least `role`. */
-    authorize(role: ApiRole): preHandlerHookHandler;
+    /** An onRequest hook that lets through callers with at least `role`. */
+    authorize(role: ApiRole): onRequestHookHandler;
     /** The caller a raw key belongs to, if any (for bull-board's basic auth). */
     identify(key: string): Caller | undefined;
   }
@@ -53,7 +53,7 @@ export const apiKeyAuth = fp(
     const identify = createKeyMatcher(options.keys);
     app.decorateRequest('caller', undefined);
     app.decorate('identify', identify);
-    app.decorate('authorize', (role: ApiRole): preHandlerHookHandler => {
+    app.decorate('authorize', (role: ApiRole): onRequestHookHandler => {
       return (request, _reply, done) => {
         const key = bearerKey(request);
         const caller = key ? identify(key) : undefined;

@@ -17,7 +17,7 @@ export const metricsPlugin = fp(
     app.get(
       '/metrics',
       {
-        preHandler: app.authorize('operator'),
+        onRequest: app.authorize('operator'),
         schema: { tags: ['health'], summary: 'Prometheus metrics', hide: false },
       },
       async (_request, reply) => {

@@ -5,9 +5,9 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { FastifyPluginAsync } from 'fastify';
 import type { Queue } from 'bullmq';
-import { HttpError } from '../../http-error.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ErrorBody } from '../../http-error.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -25,32 +25,25 @@ function basicPassword(header: string | undefined): string | undefined {
 
 export const bullBoardRoutes: FastifyPluginAsync<BullBoardOptions> = async (app, options) => {
   const challenge = { 'www-authenticate': 'Basic realm="erp-bridge admin", charset="UTF-8"' };
-  app.addHook('onRequest', (request, _reply, done) => {
+  // Answered here rather than thrown: bull-board's own error handler would reshape the body.
+  app.addHook('onRequest', async (request, reply) => {
     const password = basicPassword(request.headers.authorization);
     const caller = password ? app.identify(password) : undefined;
     if (!caller) {
-      done(
-        new HttpError(
-          401,
-          'UNAUTHORIZED',
-          'bull-board needs an admin API key as the basic-auth password',
-          { headers: challenge },
-        ),
-      );
-      return;
+      const body: ErrorBody = {
+        error: 'UNAUTHORIZED',
+        message: 'bull-board needs an admin API key as the basic-auth password',
+      };
+      return reply.code(401).headers(challenge).send(body);
     }
     if (caller.role !== 'admin') {
-      done(
-        new HttpError(
-          403,
-          'FORBIDDEN',
-          `bull-board needs the admin role; the key "${caller.name}" has ${caller.role}`,
-        ),
-      );
-      return;
+      const body: ErrorBody = {
+        error: 'FORBIDDEN',
+        message: `bull-board needs the admin role; the key "${caller.name}" has ${caller.role}`,
+      };
+      return reply.code(403).send(body);
     }
     request.caller = caller;
-    done();
   });
 
   const serverAdapter = new FastifyAdapter();

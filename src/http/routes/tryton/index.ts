@@ -6,10 +6,11 @@
  * `__class__` JSON shape, so portal code can send them back unchanged.
  *
  * The plugin declares full paths: register it without a prefix. Authentication is the API's
- * job: it passes its operator-role check as `preHandler`. Without a client (Tryton not
+ * job: it passes its operator-role check as `onRequest`, so a caller without a key is refused
+ * before its body is even read. Without a client (Tryton not
  * configured) every route answers 503.
  */
-import type { FastifyPluginAsync, FastifyReply, preHandlerHookHandler } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, onRequestHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { TrytonClient, TrytonPing } from '../../../clients/tryton/tryton-client.js';
@@ -27,7 +28,7 @@ export interface TrytonRoutesOptions {
   /** Cache lifetime of proxied read calls; 0 sends every call to Tryton. */
   cacheTtlSeconds: number;
   /** The API's authentication check (operator role), run before each route. */
-  preHandler?: preHandlerHookHandler;
+  onRequest?: onRequestHookHandler;
   /** How long a ping answer is reused; default 5 s. */
   pingCacheSeconds?: number;
 }
@@ -89,14 +90,14 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
   const { client, cacheTtlSeconds } = options;
   const isAllowed = createMethodAllowlist(options.allowedMethods);
   const pingCacheMs = (options.pingCacheSeconds ?? 5) * 1000;
-  const preHandler = options.preHandler ? { preHandler: options.preHandler } : {};
+  const auth = options.onRequest ? { onRequest: options.onRequest } : {};
   let lastPing: { ping: TrytonPing; atMs: number } | undefined;
   let pingInFlight: Promise<TrytonPing> | undefined;
 
   app.post(
     '/api/tryton/rpc',
     {
-      ...preHandler,
+      ...auth,
       schema: {
         summary: 'Call one allowlisted Tryton RPC method',
         tags: ['tryton'],
@@ -145,7 +146,7 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
   app.get(
     '/api/tryton/ping',
     {
-      ...preHandler,
+      ...auth,
       schema: {
         summary: "Tryton's version and latency (cached a few seconds)",
         tags: ['tryton'],

@@ -27,7 +27,7 @@ const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
 
 export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, syncControl }) => {
-  const reader = { preHandler: app.authorize('reader') };
+  const reader = { onRequest: app.authorize('reader') };
 
   app.get(
     '/api/bcs',
@@ -156,7 +156,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
   app.post(
     '/api/bcs/:odooId/resync',
     {
-      preHandler: app.authorize('operator'),
+      onRequest: app.authorize('operator'),
       schema: {
         tags: ['sync'],
         summary: 'Fetch one BC fresh from Odoo and upsert it',

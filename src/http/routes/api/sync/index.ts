@@ -23,7 +23,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
   app.get(
     '/api/sync/state',
     {
-      preHandler: reader,
+      onRequest: reader,
       schema: {
         tags: ['sync'],
         summary: 'Watermark, lease and last runs',
@@ -36,7 +36,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
   app.get(
     '/api/sync/runs',
     {
-      preHandler: reader,
+      onRequest: reader,
       schema: {
         tags: ['sync'],
         summary: 'The run log, newest first',
@@ -68,7 +68,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
   app.get(
     '/api/sync/failures',
     {
-      preHandler: reader,
+      onRequest: reader,
       schema: {
         tags: ['sync'],
         summary: 'BCs whose last attempt failed',
@@ -81,7 +81,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
   app.post(
     '/api/sync/run',
     {
-      preHandler: operator,
+      onRequest: operator,
       schema: {
         tags: ['sync'],
         summary: 'Queue an incremental run now (409 while one runs)',
@@ -97,7 +97,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
   app.post(
     '/api/sync/reconcile',
     {
-      preHandler: operator,
+      onRequest: operator,
       schema: { tags: ['sync'], summary: 'Queue a reconcile now', response: accepted },
     },
     async (request, reply) =>

@@ -1,0 +1,81 @@
+/**
+ * Builds what the API needs from the configuration: queue producers on a fail-fast Redis
+ * connection, the shared Tryton client and its cache (on their own Redis connection), readiness
+ * probes and metric sources. Each resource registers its closer with the shutdown. Used by the
+ * API process and the demo.
+ */
+import { createTrytonCache } from './clients/tryton/tryton-cache.js';
+import { createTrytonClient } from './clients/tryton/tryton-client.js';
+import type { Config } from './config/config.js';
+import type { DbHandle } from './db/create-db.js';
+import type { AppDeps } from './http/app.js';
+import type { MetricSource } from './http/metrics.js';
+import type { ReadinessCheck } from './http/routes/health/index.js';
+import { trytonMetrics } from './http/tryton-metrics.js';
+import type { Logger } from './lib/logger.js';
+import type { Shutdown } from './lib/shutdown.js';
+import { createQueues } from './queues/queues.js';
+import { createRedisConnection } from './queues/redis-connection.js';
+import { readSyncState } from './sync/lease.js';
+import { BC_SYNC_KEY } from './sync/models.js';
+
+/** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */
+const ODOO_DOWN = /^ODOO_(NETWORK|TIMEOUT|HTTP|PROTOCOL|AUTH)\b/;
+
+export function createApiServices(input: {
+  config: Config;
+  logger: Logger;
+  db: DbHandle;
+  shutdown: Shutdown;
+}): Omit<AppDeps, 'config' | 'logger' | 'isShuttingDown'> {
+  const { config, logger, db, shutdown } = input;
+  const connection = createRedisConnection(config.redis.url!, 'producer', logger);
+  shutdown.add('queue-redis', async () => {
+    await connection.quit();
+  });
+  const queues = createQueues({
+    connection,
+    prefix: config.redis.queuePrefix,
+    settings: { attempts: config.sync.jobAttempts, backoffMs: 1_000 },
+  });
+  shutdown.add('queues', () => queues.close());
+
+  const checks: ReadinessCheck[] = [
+    { name: 'redis', check: async () => void (await connection.ping()) },
+    {
+      name: 'odoo',
+      optional: true,
+      // The API never calls Odoo; the workers' last run says whether they could.
+      check: async () => {
+        const state = await readSyncState(db.db, BC_SYNC_KEY);
+        if (
+          state?.lastRunStatus === 'failed' &&
+          state.lastError &&
+          ODOO_DOWN.test(state.lastError)
+        ) {
+          throw new Error(`last sync run could not reach Odoo: ${state.lastError.slice(0, 150)}`);
+        }
+      },
+    },
+  ];
+
+  let tryton: AppDeps['tryton'];
+  const metricSources: MetricSource[] = [];
+  if (config.tryton) {
+    const cache = createTrytonCache({
+      redisUrl: config.redis.cacheUrl!,
+      keyPrefix: 'erp-bridge:tryton:',
+      logger,
+    });
+    const client = createTrytonClient(config.tryton, {
+      logger: logger.child({ module: 'tryton' }),
+      cache,
+    });
+    shutdown.add('tryton-cache', () => cache.close());
+    shutdown.add('tryton', () => client.close());
+    tryton = client;
+    metricSources.push(trytonMetrics(client, cache));
+    checks.push({ name: 'tryton', optional: true, check: async () => void (await client.ping()) });
+  }
+  return { db, queues, tryton, readinessChecks: checks, metricSources };
+}
