@@ -73,7 +73,9 @@ async function main(): Promise<void> {
         process.exitCode = 0;
       },
       (error: unknown) => {
-        process.stderr.write(`odoo sandbox: close failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `odoo sandbox: close failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
         process.exitCode = 1;
       },
     );

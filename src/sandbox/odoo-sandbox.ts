@@ -17,8 +17,7 @@ import { decodeMethodCall } from '../clients/odoo/xmlrpc-decoder.js';
 import { PyFloat, type PyValue } from './python-values.js';
 import { generateSandboxData } from './sandbox-data.js';
 import { dispatchExecuteKw, dispatchJson2 } from './sandbox-dispatch.js';
-import type {
-  OdooException} from './sandbox-exceptions.js';
+import type { OdooException } from './sandbox-exceptions.js';
 import {
   accessDenied,
   accessError,
@@ -86,7 +85,12 @@ export interface SandboxTransaction {
   readonly startedAt: Date;
   /** Reserves the id now (sequences are not transactional); the record appears at commit. */
   create(model: string, vals: Record<string, unknown>): number;
-  write(model: string, ids: number | readonly number[], vals: Record<string, unknown>, options?: SandboxWriteOptions): void;
+  write(
+    model: string,
+    ids: number | readonly number[],
+    vals: Record<string, unknown>,
+    options?: SandboxWriteOptions,
+  ): void;
   archive(model: string, ids: number | readonly number[]): void;
   unlink(model: string, ids: number | readonly number[], options?: SandboxWriteOptions): void;
   commit(): void;
@@ -107,7 +111,12 @@ export interface SandboxControl {
   /** The sandbox clock in microseconds (strictly increasing). */
   nowMicros(): number;
   create(model: string, vals: Record<string, unknown>): number;
-  write(model: string, ids: number | readonly number[], vals: Record<string, unknown>, options?: SandboxWriteOptions): void;
+  write(
+    model: string,
+    ids: number | readonly number[],
+    vals: Record<string, unknown>,
+    options?: SandboxWriteOptions,
+  ): void;
   archive(model: string, ids: number | readonly number[]): void;
   unarchive(model: string, ids: number | readonly number[]): void;
   unlink(model: string, ids: number | readonly number[], options?: SandboxWriteOptions): void;
@@ -116,7 +125,10 @@ export interface SandboxControl {
    * The committed records as a client would decode them from `read` (archived and hidden ones
    * included), sorted by id: what a sync's copy should equal.
    */
-  records(model: string, options?: SandboxRecordsOptions): Array<Record<string, unknown> & { id: number }>;
+  records(
+    model: string,
+    options?: SandboxRecordsOptions,
+  ): Array<Record<string, unknown> & { id: number }>;
   /** Committed ids, ascending (archived included unless `activeOnly`). */
   ids(model: string, options?: { activeOnly?: boolean }): number[];
   /** The exact stored `write_date` (microseconds), which the wire truncates. */
@@ -190,7 +202,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   const clock: SandboxClock = createSandboxClock(options.clock);
   const store = new SandboxStore();
   const faults = new SandboxFaults(options.seed ?? 1);
-  const cooldown = options.loginCooldown === false ? undefined : (options.loginCooldown ?? { failures: 10, durationMs: 60_000 });
+  const cooldown =
+    options.loginCooldown === false
+      ? undefined
+      : (options.loginCooldown ?? { failures: 10, durationMs: 60_000 });
   const loginFailures = new Map<string, { count: number; lastMicros: number }>();
   const maxBodyBytes = options.maxBodyBytes ?? 128 * 1024 * 1024;
   const log = options.logger?.child({ component: 'odoo-sandbox' });
@@ -215,7 +230,11 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   function coolingDown(address: string): boolean {
     if (cooldown === undefined) return false;
     const entry = loginFailures.get(address);
-    return entry !== undefined && entry.count >= cooldown.failures && clock.nowMicros() - entry.lastMicros < cooldown.durationMs * 1000;
+    return (
+      entry !== undefined &&
+      entry.count >= cooldown.failures &&
+      clock.nowMicros() - entry.lastMicros < cooldown.durationMs * 1000
+    );
   }
 
   function registerFailure(address: string): void {
@@ -228,7 +247,12 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   }
 
   /** `res.users.authenticate` for the one user: the uid, or false. */
-  function authenticate(address: string, db: unknown, login: unknown, secret: unknown): number | false {
+  function authenticate(
+    address: string,
+    db: unknown,
+    login: unknown,
+    secret: unknown,
+  ): number | false {
     checkDatabase(db);
     if (coolingDown(address)) return false;
     if (login === username && typeof secret === 'string' && secret !== '' && secret === password) {
@@ -261,11 +285,17 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   // --- the RPC services ---------------------------------------------------------------------
 
   /** `dispatch_rpc(service, method, params)`, shared by XML-RPC and JSON-RPC. */
-  function dispatchRpc(address: string, service: string, method: string, params: unknown[]): PyValue {
+  function dispatchRpc(
+    address: string,
+    service: string,
+    method: string,
+    params: unknown[],
+  ): PyValue {
     switch (service) {
       case 'common':
         if (method === 'version') return SERVER_VERSION;
-        if (method === 'authenticate' || method === 'login') return authenticate(address, params[0], params[1], params[2]);
+        if (method === 'authenticate' || method === 'login')
+          return authenticate(address, params[0], params[1], params[2]);
         if (method === 'about') return 'See http://openerp.com';
         throw pythonError('Exception', `Method not found: ${method}`);
       case 'db':
@@ -274,12 +304,18 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
         if (method === 'db_exist') return params[0] === database;
         throw pythonError('KeyError', `'${method}'`);
       case 'object': {
-        if (method !== 'execute_kw' && method !== 'execute') throw pythonError('NameError', `Method not available ${method}`);
-        if (params.length < 5) throw pythonError('ValueError', `not enough values to unpack (expected at least 5, got ${params.length})`);
+        if (method !== 'execute_kw' && method !== 'execute')
+          throw pythonError('NameError', `Method not available ${method}`);
+        if (params.length < 5)
+          throw pythonError(
+            'ValueError',
+            `not enough values to unpack (expected at least 5, got ${params.length})`,
+          );
         const [db, uid, secret, model, modelMethod, ...rest] = params;
         checkUidPassword(address, uid, secret);
         checkDatabase(db);
-        if (typeof model !== 'string' || typeof modelMethod !== 'string') throw pythonError('TypeError', 'model and method must be strings');
+        if (typeof model !== 'string' || typeof modelMethod !== 'string')
+          throw pythonError('TypeError', 'model and method must be strings');
         const tx = transaction();
         if (method === 'execute') return dispatchExecuteKw(store, tx, model, modelMethod, rest, {});
         return dispatchExecuteKw(store, tx, model, modelMethod, rest[0] ?? [], rest[1] ?? {});
@@ -289,13 +325,23 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     }
   }
 
-  function rpcCallInfo(protocol: OdooProtocol, service: string, method: string, params: unknown[]): SandboxCallInfo {
+  function rpcCallInfo(
+    protocol: OdooProtocol,
+    service: string,
+    method: string,
+    params: unknown[],
+  ): SandboxCallInfo {
     const info: SandboxCallInfo = { protocol, service: asService(service), method };
     if (service === 'object' && typeof params[3] === 'string') {
       info.model = params[3];
       if (typeof params[4] === 'string') info.modelMethod = params[4];
       const ids = idsOf(params[5]);
-      if (ids !== undefined && info.modelMethod !== undefined && RECORD_METHODS.has(info.modelMethod)) info.ids = ids;
+      if (
+        ids !== undefined &&
+        info.modelMethod !== undefined &&
+        RECORD_METHODS.has(info.modelMethod)
+      )
+        info.ids = ids;
     }
     return info;
   }
@@ -311,7 +357,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     try {
       ({ methodName, params } = decodeMethodCall(body));
     } catch (error) {
-      parseError = moduleError('xml.parsers.expat.ExpatError', `syntax error: ${error instanceof Error ? error.message : String(error)}`);
+      parseError = moduleError(
+        'xml.parsers.expat.ExpatError',
+        `syntax error: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const info = rpcCallInfo('xmlrpc', service, methodName, params);
     return {
@@ -320,7 +369,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
         if (parseError !== undefined) return { result: undefined, answer: xmlFault(parseError) };
         try {
           const result = dispatchRpc(address, service, methodName, params);
-          return { result, answer: { status: 200, contentType: XML_TYPE, body: marshalResponse(result) } };
+          return {
+            result,
+            answer: { status: 200, contentType: XML_TYPE, body: marshalResponse(result) },
+          };
         } catch (error) {
           return { result: undefined, answer: xmlFault(asOdooException(error)) };
         }
@@ -334,7 +386,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   }
 
   function prepareJsonRpc(address: string, body: string): PreparedCall {
-    let request: { id?: unknown; params?: { service?: unknown; method?: unknown; args?: unknown } } = {};
+    let request: {
+      id?: unknown;
+      params?: { service?: unknown; method?: unknown; args?: unknown };
+    } = {};
     let badRequest = false;
     try {
       request = JSON.parse(body) as typeof request;
@@ -351,7 +406,9 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
       body: JSON.stringify({ jsonrpc: '2.0', id, ...payload }),
     });
     const jsonFault = (exception: OdooException): Answer =>
-      respond({ error: { code: 200, message: 'Odoo Server Error', data: serializeException(exception) } });
+      respond({
+        error: { code: 200, message: 'Odoo Server Error', data: serializeException(exception) },
+      });
     const info = rpcCallInfo('jsonrpc', service, method, args);
     return {
       info,
@@ -359,12 +416,28 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
         if (badRequest) {
           return {
             result: undefined,
-            answer: { status: 400, contentType: JSON_TYPE, body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: 400, message: 'Invalid JSON data', data: {} } }) },
+            answer: {
+              status: 400,
+              contentType: JSON_TYPE,
+              body: JSON.stringify({
+                jsonrpc: '2.0',
+                id: null,
+                error: { code: 400, message: 'Invalid JSON data', data: {} },
+              }),
+            },
           };
         }
-        if (options.deprecatedRpc === false && (service === 'object' || method === 'login' || method === 'authenticate')) {
-          const notFound = serializeException(httpException(404, 'The requested URL was not found on the server.'));
-          return { result: undefined, answer: respond({ error: { code: 404, message: '404: Not Found', data: notFound } }) };
+        if (
+          options.deprecatedRpc === false &&
+          (service === 'object' || method === 'login' || method === 'authenticate')
+        ) {
+          const notFound = serializeException(
+            httpException(404, 'The requested URL was not found on the server.'),
+          );
+          return {
+            result: undefined,
+            answer: respond({ error: { code: 404, message: '404: Not Found', data: notFound } }),
+          };
         }
         try {
           const result = dispatchRpc(address, service, method, args);
@@ -374,11 +447,20 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
         }
       },
       fail: jsonFault,
-      refuse: () => (info.method === 'authenticate' || info.method === 'login' ? respond({ result: false }) : jsonFault(accessDenied())),
+      refuse: () =>
+        info.method === 'authenticate' || info.method === 'login'
+          ? respond({ result: false })
+          : jsonFault(accessDenied()),
     };
   }
 
-  function prepareJson2(address: string, model: string, method: string, headers: IncomingMessage['headers'], body: string): PreparedCall {
+  function prepareJson2(
+    address: string,
+    model: string,
+    method: string,
+    headers: IncomingMessage['headers'],
+    body: string,
+  ): PreparedCall {
     const errorAnswer = (exception: OdooException): Answer => ({
       status: exception.family === 'server' ? 500 : exception.httpStatus,
       contentType: JSON_TYPE,
@@ -394,14 +476,24 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
         badRequest = `could not parse the body as json: ${error instanceof Error ? error.message : String(error)}`;
       }
     }
-    const named = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-    const info: SandboxCallInfo = { protocol: 'json2', service: 'object', method, model, modelMethod: method };
+    const named =
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : {};
+    const info: SandboxCallInfo = {
+      protocol: 'json2',
+      service: 'object',
+      method,
+      model,
+      modelMethod: method,
+    };
     const ids = idsOf(named.ids);
     if (ids !== undefined) info.ids = ids;
     return {
       info,
       run() {
-        if (badRequest !== undefined) return { result: undefined, answer: errorAnswer(httpException(400, badRequest)) };
+        if (badRequest !== undefined)
+          return { result: undefined, answer: errorAnswer(httpException(400, badRequest)) };
         const authorization = headers.authorization ?? '';
         const match = /^bearer\s+(.+)$/i.exec(authorization);
         if (match === null || coolingDown(address) || match[1] !== password) {
@@ -410,11 +502,19 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
         }
         const requested = headers['x-odoo-database'];
         if (requested !== undefined && requested !== database) {
-          return { result: undefined, answer: errorAnswer(httpException(404, `database ${JSON.stringify(requested)} not found`)) };
+          return {
+            result: undefined,
+            answer: errorAnswer(
+              httpException(404, `database ${JSON.stringify(requested)} not found`),
+            ),
+          };
         }
         try {
           const result = dispatchJson2(store, transaction(), model, method, named);
-          return { result, answer: { status: 200, contentType: JSON_TYPE, body: JSON.stringify(result ?? null) } };
+          return {
+            result,
+            answer: { status: 200, contentType: JSON_TYPE, body: JSON.stringify(result ?? null) },
+          };
         } catch (error) {
           return { result: undefined, answer: errorAnswer(asOdooException(error)) };
         }
@@ -432,30 +532,56 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     const xmlrpc = /^\/xmlrpc\/2\/([a-z]+)$/.exec(path);
     const json2 = /^\/json\/2\/([^/]+)\/([^/]+)$/.exec(path);
     if (path === '/web/version' || path === '/json/version') {
-      const version = { version_info: SERVER_VERSION.server_version_info, version: SERVER_VERSION.server_version };
+      const version = {
+        version_info: SERVER_VERSION.server_version_info,
+        version: SERVER_VERSION.server_version,
+      };
       // GET on 19+; older clients POST a JSON-RPC envelope to the same route.
-      const payload = request.method === 'GET' ? version : { jsonrpc: '2.0', id: null, result: version };
+      const payload =
+        request.method === 'GET' ? version : { jsonrpc: '2.0', id: null, result: version };
       if (request.method === 'POST') await readBody(request, maxBodyBytes);
       send(response, { status: 200, contentType: JSON_TYPE, body: JSON.stringify(payload) });
       return;
     }
-    if ((xmlrpc === null && json2 === null && path !== '/jsonrpc') || (xmlrpc !== null && options.deprecatedRpc === false)) {
-      send(response, htmlAnswer(404, 'Not Found', 'The requested URL was not found on the server.'));
+    if (
+      (xmlrpc === null && json2 === null && path !== '/jsonrpc') ||
+      (xmlrpc !== null && options.deprecatedRpc === false)
+    ) {
+      send(
+        response,
+        htmlAnswer(404, 'Not Found', 'The requested URL was not found on the server.'),
+      );
       return;
     }
     if (request.method !== 'POST') {
-      send(response, htmlAnswer(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.'));
+      send(
+        response,
+        htmlAnswer(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.'),
+      );
       return;
     }
     const body = await readBody(request, maxBodyBytes);
     if (body === undefined) {
-      send(response, htmlAnswer(413, 'Request Entity Too Large', 'The data value transmitted exceeds the capacity limit.'));
+      send(
+        response,
+        htmlAnswer(
+          413,
+          'Request Entity Too Large',
+          'The data value transmitted exceeds the capacity limit.',
+        ),
+      );
       return;
     }
     let call: PreparedCall;
     if (xmlrpc !== null) call = prepareXmlRpc(address, xmlrpc[1] as string, body);
     else if (json2 !== null) {
-      call = prepareJson2(address, decodeURIComponent(json2[1] as string), decodeURIComponent(json2[2] as string), request.headers, body);
+      call = prepareJson2(
+        address,
+        decodeURIComponent(json2[1] as string),
+        decodeURIComponent(json2[2] as string),
+        request.headers,
+        body,
+      );
     } else call = prepareJsonRpc(address, body);
 
     faults.count(call.info);
@@ -474,7 +600,8 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     const finalFailure = failure ?? afterFailure;
     if (finalFailure === undefined) send(response, answer);
     else if (finalFailure.kind === 'reset') sendAndReset(response, answer);
-    else if (finalFailure.kind === 'truncate') send(response, { ...answer, body: answer.body.slice(0, Math.floor(answer.body.length / 2)) });
+    else if (finalFailure.kind === 'truncate')
+      send(response, { ...answer, body: answer.body.slice(0, Math.floor(answer.body.length / 2)) });
     else send(response, failureAnswer(call, finalFailure));
   }
 
@@ -482,10 +609,23 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     switch (rule.kind) {
       case 'html': {
         const status = rule.status ?? 502;
-        return htmlAnswer(status, status === 504 ? 'Gateway Time-out' : status === 503 ? 'Service Temporarily Unavailable' : 'Bad Gateway', 'nginx');
+        return htmlAnswer(
+          status,
+          status === 504
+            ? 'Gateway Time-out'
+            : status === 503
+              ? 'Service Temporarily Unavailable'
+              : 'Bad Gateway',
+          'nginx',
+        );
       }
       case 'serialization':
-        return call.fail(moduleError('psycopg2.errors.SerializationFailure', 'could not serialize access due to concurrent update'));
+        return call.fail(
+          moduleError(
+            'psycopg2.errors.SerializationFailure',
+            'could not serialize access due to concurrent update',
+          ),
+        );
       case 'auth':
         return call.refuse();
       case 'fault': {
@@ -509,14 +649,20 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   function send(response: ServerResponse, answer: Answer): void {
     if (response.destroyed) return;
     const payload = Buffer.from(answer.body, 'utf8');
-    response.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': payload.length });
+    response.writeHead(answer.status, {
+      'content-type': answer.contentType,
+      'content-length': payload.length,
+    });
     response.end(payload);
   }
 
   /** Headers and half the body, then a TCP reset: what a killed worker looks like to a client. */
   function sendAndReset(response: ServerResponse, answer: Answer): void {
     const payload = Buffer.from(answer.body, 'utf8');
-    response.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': payload.length });
+    response.writeHead(answer.status, {
+      'content-type': answer.contentType,
+      'content-length': payload.length,
+    });
     response.flushHeaders();
     response.write(payload.subarray(0, Math.max(1, Math.floor(payload.length / 2))), () => {
       response.socket?.resetAndDestroy();
@@ -564,7 +710,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     records(model, recordsOptions = {}) {
       const table = store.requireTable(requireModel(model));
       const fields = recordsOptions.fields ?? control.storedFields(model);
-      const ids = recordsOptions.ids === undefined ? [...table.ids] : [...recordsOptions.ids].sort((a, b) => a - b);
+      const ids =
+        recordsOptions.ids === undefined
+          ? [...table.ids]
+          : [...recordsOptions.ids].sort((a, b) => a - b);
       // The committed state, whatever the API user's record rules hide.
       return store
         .read(model, ids, fields, recordsOptions.load ?? '_classic_read', { ignoreRules: true })
@@ -580,7 +729,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
       return typeof value === 'number' ? value : undefined;
     },
     storedFields(model) {
-      return store.requireTable(requireModel(model)).spec.fields.filter((field) => field.store).map((field) => field.name);
+      return store
+        .requireTable(requireModel(model))
+        .spec.fields.filter((field) => field.store)
+        .map((field) => field.name);
     },
     hide(model, ids) {
       const table = store.requireTable(requireModel(model));
@@ -663,13 +815,24 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     control,
     async start() {
       if (server !== undefined) return;
-      const created = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (request, response) => {
-        handle(request, response).catch((error: unknown) => {
-          log?.error({ err: error }, 'sandbox request failed');
-          if (!response.headersSent) send(response, htmlAnswer(500, 'Internal Server Error', 'The server encountered an internal error.'));
-          else response.destroy();
-        });
-      });
+      const created = createServer(
+        { keepAliveTimeout: 65_000, requestTimeout: 0 },
+        (request, response) => {
+          handle(request, response).catch((error: unknown) => {
+            log?.error({ err: error }, 'sandbox request failed');
+            if (!response.headersSent)
+              send(
+                response,
+                htmlAnswer(
+                  500,
+                  'Internal Server Error',
+                  'The server encountered an internal error.',
+                ),
+              );
+            else response.destroy();
+          });
+        },
+      );
       created.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
@@ -691,7 +854,9 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
       if (current === undefined) return;
       server = undefined;
       for (const cancel of [...pendingDelays]) cancel();
-      const closed = new Promise<void>((resolve, reject) => current.close((error) => (error ? reject(error) : resolve())));
+      const closed = new Promise<void>((resolve, reject) =>
+        current.close((error) => (error ? reject(error) : resolve())),
+      );
       for (const socket of sockets) socket.destroy();
       current.closeAllConnections();
       await closed;
@@ -720,9 +885,15 @@ function toIds(ids: number | readonly number[]): number[] {
 function unwrap(value: PyValue): unknown {
   if (value instanceof PyFloat) return value.value;
   if (Array.isArray(value)) return (value as PyValue[]).map(unwrap);
-  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !(value instanceof Date) &&
+    !Buffer.isBuffer(value)
+  ) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value as Record<string, PyValue>)) out[key] = unwrap(item);
+    for (const [key, item] of Object.entries(value as Record<string, PyValue>))
+      out[key] = unwrap(item);
     return out;
   }
   return value;

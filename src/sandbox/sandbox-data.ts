@@ -29,7 +29,14 @@ const HOUR_MICROS = 3_600_000_000;
 
 const CURRENCIES = ['MAD', 'EUR', 'USD'];
 const COMPANIES = ['Dimagaz SARL', 'Dimagaz Logistique & Services'];
-const BUYERS = ['Karim Benali', 'Salma El Idrissi', 'Youssef Amrani', 'Nadia Tazi', 'Hicham Alaoui', 'Fatima-Zahra Bennani'];
+const BUYERS = [
+  'Karim Benali',
+  'Salma El Idrissi',
+  'Youssef Amrani',
+  'Nadia Tazi',
+  'Hicham Alaoui',
+  'Fatima-Zahra Bennani',
+];
 const UOMS = ['Units', 'kg', 'L', 'm', 'Dozens'];
 const TAXES: Array<[string, number]> = [
   ['TVA 20%', 20],
@@ -55,7 +62,16 @@ const PARTNER_STEMS = [
   'Gazinox "Pro"',
   'Sahara Logistics',
 ];
-const PARTNER_SUFFIXES = ['SARL', 'SA', '& Fils', 'Group', 'International', 'Maroc', 'Distribution', ''];
+const PARTNER_SUFFIXES = [
+  'SARL',
+  'SA',
+  '& Fils',
+  'Group',
+  'International',
+  'Maroc',
+  'Distribution',
+  '',
+];
 const PRODUCTS = [
   'Bouteille butane 12 kg',
   'Bouteille propane 35 kg',
@@ -100,25 +116,53 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
   const reference = { create_date: epoch, write_date: epoch, create_uid: 1, write_uid: 1 };
 
   store.insertSeedRow('res.users', { id: 1, name: 'OdooBot', login: '__system__', ...reference });
-  store.insertSeedRow('res.users', { id: 2, name: options.userDisplayName ?? 'Mitchell Admin', login: options.username, ...reference });
-  BUYERS.forEach((name, index) => {
-    store.insertSeedRow('res.users', { id: index + 3, name, login: name.toLowerCase().replace(/[^a-z]+/g, '.'), ...reference });
+  store.insertSeedRow('res.users', {
+    id: 2,
+    name: options.userDisplayName ?? 'Mitchell Admin',
+    login: options.username,
+    ...reference,
   });
-  CURRENCIES.forEach((name, index) => store.insertSeedRow('res.currency', { id: index + 1, name, ...reference }));
-  COMPANIES.forEach((name, index) => store.insertSeedRow('res.company', { id: index + 1, name, ...reference }));
-  UOMS.forEach((name, index) => store.insertSeedRow('uom.uom', { id: index + 1, name, ...reference }));
-  TAXES.forEach(([name, amount], index) => store.insertSeedRow('account.tax', { id: index + 1, name, amount, ...reference }));
+  BUYERS.forEach((name, index) => {
+    store.insertSeedRow('res.users', {
+      id: index + 3,
+      name,
+      login: name.toLowerCase().replace(/[^a-z]+/g, '.'),
+      ...reference,
+    });
+  });
+  CURRENCIES.forEach((name, index) =>
+    store.insertSeedRow('res.currency', { id: index + 1, name, ...reference }),
+  );
+  COMPANIES.forEach((name, index) =>
+    store.insertSeedRow('res.company', { id: index + 1, name, ...reference }),
+  );
+  UOMS.forEach((name, index) =>
+    store.insertSeedRow('uom.uom', { id: index + 1, name, ...reference }),
+  );
+  TAXES.forEach(([name, amount], index) =>
+    store.insertSeedRow('account.tax', { id: index + 1, name, amount, ...reference }),
+  );
 
   const partnerCount = Math.max(20, Math.min(500, Math.ceil(options.orders / 20)));
   for (let id = 1; id <= partnerCount; id++) {
     const name = `${pick(PARTNER_STEMS)} ${pick(PARTNER_SUFFIXES)}`.trim();
-    store.insertSeedRow('res.partner', { id, name: id > PARTNER_STEMS.length ? `${name} #${id}` : name, active: !chance(0.05), ...reference });
+    store.insertSeedRow('res.partner', {
+      id,
+      name: id > PARTNER_STEMS.length ? `${name} #${id}` : name,
+      active: !chance(0.05),
+      ...reference,
+    });
   }
   const productCount = Math.max(PRODUCTS.length, Math.min(300, options.orders));
   for (let id = 1; id <= productCount; id++) {
     const base = PRODUCTS[(id - 1) % PRODUCTS.length] as string;
     const name = id > PRODUCTS.length ? `${base} (v${Math.ceil(id / PRODUCTS.length)})` : base;
-    store.insertSeedRow('product.product', { id, name, default_code: chance(0.1) ? null : `PRD-${String(id).padStart(4, '0')}`, ...reference });
+    store.insertSeedRow('product.product', {
+      id,
+      name,
+      default_code: chance(0.1) ? null : `PRD-${String(id).padStart(4, '0')}`,
+      ...reference,
+    });
   }
 
   let lineId = 0;
@@ -127,7 +171,11 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
   let batchWriteDate: number | undefined;
   let batchLeft = 0;
   for (let id = 1; id <= options.orders; id++) {
-    const createDate = now - 365 * DAY_MICROS + Math.floor((span * (id - 1)) / Math.max(options.orders, 1)) + int(0, 999_999);
+    const createDate =
+      now -
+      365 * DAY_MICROS +
+      Math.floor((span * (id - 1)) / Math.max(options.orders, 1)) +
+      int(0, 999_999);
     let writeDate: number;
     if (batchLeft > 0 && batchWriteDate !== undefined && batchWriteDate > createDate) {
       writeDate = batchWriteDate;
@@ -151,7 +199,9 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
       partner_id: int(1, partnerCount),
       date_order: secondsOnly(dateOrder),
       date_planned: datePlanned === null ? null : secondsOnly(datePlanned),
-      date_approve: approved ? secondsOnly(Math.min(dateOrder + int(1, 72) * HOUR_MICROS, createDate)) : null,
+      date_approve: approved
+        ? secondsOnly(Math.min(dateOrder + int(1, 72) * HOUR_MICROS, createDate))
+        : null,
       state,
       currency_id: weighted(random(), [
         [1, 0.8],
@@ -174,28 +224,39 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
       const product = int(1, productCount);
       const qty = chance(0.2) ? int(1, 400) / 2 : int(1, 500);
       const price = int(50, 2_500_000) / 100;
-      const received = state === 'done' ? qty : state === 'purchase' && chance(0.5) ? Math.floor(qty / 2) : 0;
+      const received =
+        state === 'done' ? qty : state === 'purchase' && chance(0.5) ? Math.floor(qty / 2) : 0;
       // Some lines were edited after their order (no stored compute moved the BC).
-      const lineWrite = chance(0.05) ? writeDate + Math.floor(random() * Math.max(now - HOUR_MICROS - writeDate, 1)) : writeDate;
+      const lineWrite = chance(0.05)
+        ? writeDate + Math.floor(random() * Math.max(now - HOUR_MICROS - writeDate, 1))
+        : writeDate;
       store.insertSeedRow(BC_LINE_MODEL, {
         id: ++lineId,
         bc_id: id,
         sequence: sequence * 10,
         product_id: chance(0.97) ? product : null,
-        name: chance(0.15) ? `${PRODUCTS[(product - 1) % PRODUCTS.length] as string} — lot n°${int(1, 999)} & co` : (PRODUCTS[(product - 1) % PRODUCTS.length]),
+        name: chance(0.15)
+          ? `${PRODUCTS[(product - 1) % PRODUCTS.length] as string} — lot n°${int(1, 999)} & co`
+          : PRODUCTS[(product - 1) % PRODUCTS.length],
         product_qty: qty,
         qty_received: received,
         product_uom: int(1, UOMS.length),
         price_unit: price,
         price_subtotal: Math.round(qty * price * 100) / 100,
         currency_id: bc.currency_id,
-        taxes_id: chance(0.1) ? [] : chance(0.1) ? [1, 2] : [weighted(random(), [
-          [1, 0.7],
-          [2, 0.1],
-          [3, 0.1],
-          [4, 0.05],
-          [5, 0.05],
-        ])],
+        taxes_id: chance(0.1)
+          ? []
+          : chance(0.1)
+            ? [1, 2]
+            : [
+                weighted(random(), [
+                  [1, 0.7],
+                  [2, 0.1],
+                  [3, 0.1],
+                  [4, 0.05],
+                  [5, 0.05],
+                ]),
+              ],
         date_planned: bc.date_planned,
         state,
         create_date: createDate,

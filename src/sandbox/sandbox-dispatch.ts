@@ -10,7 +10,13 @@
  */
 import type { PyValue } from './python-values.js';
 import { repr } from './sandbox-domain.js';
-import { accessError, httpException, pythonError, userError, type OdooException } from './sandbox-exceptions.js';
+import {
+  accessError,
+  httpException,
+  pythonError,
+  userError,
+  type OdooException,
+} from './sandbox-exceptions.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
 
 interface Parameter {
@@ -44,44 +50,84 @@ export interface BoundCall {
 const METHODS: Readonly<Record<string, MethodSpec>> = {
   search_read: {
     api: 'model',
-    params: [{ name: 'domain', default: null }, { name: 'fields', default: null }, { name: 'offset', default: 0 }, { name: 'limit', default: null }, { name: 'order', default: null }],
+    params: [
+      { name: 'domain', default: null },
+      { name: 'fields', default: null },
+      { name: 'offset', default: 0 },
+      { name: 'limit', default: null },
+      { name: 'order', default: null },
+    ],
     extraKwargs: true,
     run: ({ store, model, args, context }) => {
       const { domain, fields, offset, limit, order, ...readKwargs } = args;
       for (const key of Object.keys(readKwargs)) {
-        if (key !== 'load') throw pythonError('TypeError', `BaseModel._read_format() got an unexpected keyword argument '${key}'`);
+        if (key !== 'load')
+          throw pythonError(
+            'TypeError',
+            `BaseModel._read_format() got an unexpected keyword argument '${key}'`,
+          );
       }
-      return store.searchRead(model, domain, fields, { offset, limit, order, context, load: readKwargs.load ?? '_classic_read' });
+      return store.searchRead(model, domain, fields, {
+        offset,
+        limit,
+        order,
+        context,
+        load: readKwargs.load ?? '_classic_read',
+      });
     },
   },
   search: {
     api: 'model',
-    params: [{ name: 'domain' }, { name: 'offset', default: 0 }, { name: 'limit', default: null }, { name: 'order', default: null }],
+    params: [
+      { name: 'domain' },
+      { name: 'offset', default: 0 },
+      { name: 'limit', default: null },
+      { name: 'order', default: null },
+    ],
     run: ({ store, model, args, context }) =>
-      store.search(model, args.domain, { offset: args.offset, limit: args.limit, order: args.order, context }),
+      store.search(model, args.domain, {
+        offset: args.offset,
+        limit: args.limit,
+        order: args.order,
+        context,
+      }),
   },
   search_count: {
     api: 'model',
     params: [{ name: 'domain' }, { name: 'limit', default: null }],
-    run: ({ store, model, args, context }) => store.searchCount(model, args.domain, { limit: args.limit, context }),
+    run: ({ store, model, args, context }) =>
+      store.searchCount(model, args.domain, { limit: args.limit, context }),
   },
   read: {
     api: 'records',
-    params: [{ name: 'fields', default: null }, { name: 'load', default: '_classic_read' }],
+    params: [
+      { name: 'fields', default: null },
+      { name: 'load', default: '_classic_read' },
+    ],
     run: ({ store, model, ids, args }) => store.read(model, ids, args.fields, args.load),
   },
   fields_get: {
     api: 'model',
-    params: [{ name: 'allfields', default: null }, { name: 'attributes', default: null }],
+    params: [
+      { name: 'allfields', default: null },
+      { name: 'attributes', default: null },
+    ],
     run: ({ store, model, args }) => store.fieldsGet(model, args.allfields, args.attributes),
   },
   create: {
     api: 'model',
     params: [{ name: 'vals_list' }],
     run: ({ store, model, args, tx }) => {
-      const single = typeof args.vals_list === 'object' && args.vals_list !== null && !Array.isArray(args.vals_list);
-      const ids = store.create(model, single ? [args.vals_list] : (args.vals_list as unknown[]), tx);
-      return single ? (ids[0]) : ids;
+      const single =
+        typeof args.vals_list === 'object' &&
+        args.vals_list !== null &&
+        !Array.isArray(args.vals_list);
+      const ids = store.create(
+        model,
+        single ? [args.vals_list] : (args.vals_list as unknown[]),
+        tx,
+      );
+      return single ? ids[0] : ids;
     },
   },
   write: {
@@ -130,16 +176,27 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
 export type DispatchStyle = 'execute_kw' | 'json2';
 
 /** Looks the method up like `get_public_method`; JSON-2 reports misses as 404s. */
-function resolve(store: SandboxStore, model: string, method: string, style: DispatchStyle): MethodSpec {
+function resolve(
+  store: SandboxStore,
+  model: string,
+  method: string,
+  style: DispatchStyle,
+): MethodSpec {
   const table = store.table(model);
   if (table === undefined) {
-    throw style === 'json2' ? httpException(404, `the model ${repr(model)} does not exist`) : userError(`Object ${model} doesn't exist`);
+    throw style === 'json2'
+      ? httpException(404, `the model ${repr(model)} does not exist`)
+      : userError(`Object ${model} doesn't exist`);
   }
   if (method.startsWith('_')) {
     throw accessError(`Private methods (such as '${model}.${method}') cannot be called remotely.`);
   }
   const spec = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
-  if (spec === undefined || (spec.models !== undefined && !spec.models.includes(model)) || (spec.needsActive === true && !table.hasActive)) {
+  if (
+    spec === undefined ||
+    (spec.models !== undefined && !spec.models.includes(model)) ||
+    (spec.needsActive === true && !table.hasActive)
+  ) {
     const message = `The method '${model}.${method}' does not exist`;
     throw style === 'json2' ? httpException(404, message) : pythonError('AttributeError', message);
   }
@@ -157,24 +214,39 @@ export function dispatchExecuteKw(
 ): PyValue {
   const spec = resolve(store, model, method, 'execute_kw');
   const positional = Array.isArray(args) ? [...(args as unknown[])] : [];
-  const keywords = kwargs !== null && typeof kwargs === 'object' && !Array.isArray(kwargs) ? { ...(kwargs as Record<string, unknown>) } : {};
+  const keywords =
+    kwargs !== null && typeof kwargs === 'object' && !Array.isArray(kwargs)
+      ? { ...(kwargs as Record<string, unknown>) }
+      : {};
   const context = popContext(keywords);
   let ids: number[] = [];
   if (spec.api === 'records') {
     if (positional.length === 0) throw pythonError('IndexError', 'tuple index out of range');
     ids = toIds(positional.shift());
   }
-  const bound = bind(method, spec, positional, keywords, (message) => pythonError('TypeError', message));
+  const bound = bind(method, spec, positional, keywords, (message) =>
+    pythonError('TypeError', message),
+  );
   return spec.run({ store, tx, model, ids, args: bound, context });
 }
 
 /** JSON-2's `web_json_2_rpc`: named arguments, `ids` and `context` apart. */
-export function dispatchJson2(store: SandboxStore, tx: TransactionInfo, model: string, method: string, body: Record<string, unknown>): PyValue {
+export function dispatchJson2(
+  store: SandboxStore,
+  tx: TransactionInfo,
+  model: string,
+  method: string,
+  body: Record<string, unknown>,
+): PyValue {
   const spec = resolve(store, model, method, 'json2');
   const { ids: rawIds, context: rawContext, ...named } = body;
   const ids = rawIds === undefined || rawIds === null ? [] : toIds(rawIds);
-  if (spec.api === 'model' && ids.length > 0) throw httpException(422, `cannot call ${model}.${method} with ids`);
-  const context = rawContext !== null && typeof rawContext === 'object' ? (rawContext as Record<string, unknown>) : {};
+  if (spec.api === 'model' && ids.length > 0)
+    throw httpException(422, `cannot call ${model}.${method} with ids`);
+  const context =
+    rawContext !== null && typeof rawContext === 'object'
+      ? (rawContext as Record<string, unknown>)
+      : {};
   const bound = bind(method, spec, [], named, (message) => httpException(422, message));
   return spec.run({ store, tx, model, ids, args: bound, context });
 }
@@ -182,7 +254,9 @@ export function dispatchJson2(store: SandboxStore, tx: TransactionInfo, model: s
 function popContext(keywords: Record<string, unknown>): Record<string, unknown> {
   const context = keywords.context;
   delete keywords.context;
-  return context !== null && typeof context === 'object' && !Array.isArray(context) ? (context as Record<string, unknown>) : {};
+  return context !== null && typeof context === 'object' && !Array.isArray(context)
+    ? (context as Record<string, unknown>)
+    : {};
 }
 
 function toIds(value: unknown): number[] {
@@ -202,20 +276,24 @@ function bind(
 ): Record<string, unknown> {
   const bound: Record<string, unknown> = {};
   if (positional.length > spec.params.length) {
-    throw error(`${method}() takes ${spec.params.length + 1} positional arguments but ${positional.length + 1} were given`);
+    throw error(
+      `${method}() takes ${spec.params.length + 1} positional arguments but ${positional.length + 1} were given`,
+    );
   }
   positional.forEach((value, index) => {
     bound[(spec.params[index] as Parameter).name] = value;
   });
   for (const [name, value] of Object.entries(keywords)) {
     const known = spec.params.some((param) => param.name === name);
-    if (!known && spec.extraKwargs !== true) throw error(`${method}() got an unexpected keyword argument '${name}'`);
+    if (!known && spec.extraKwargs !== true)
+      throw error(`${method}() got an unexpected keyword argument '${name}'`);
     if (name in bound) throw error(`${method}() got multiple values for argument '${name}'`);
     bound[name] = value;
   }
   for (const param of spec.params) {
     if (param.name in bound) continue;
-    if (!('default' in param)) throw error(`${method}() missing 1 required positional argument: '${param.name}'`);
+    if (!('default' in param))
+      throw error(`${method}() missing 1 required positional argument: '${param.name}'`);
     bound[param.name] = param.default;
   }
   return bound;

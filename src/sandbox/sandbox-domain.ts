@@ -71,7 +71,8 @@ export function compileDomain(model: DomainModel, domain: unknown): CompiledDoma
   const topLevel: Node[] = [];
   let index = 0;
   const parse = (): Node => {
-    if (index >= terms.length) throw pythonError('ValueError', `Invalid domain: missing operand in ${repr(terms)}`);
+    if (index >= terms.length)
+      throw pythonError('ValueError', `Invalid domain: missing operand in ${repr(terms)}`);
     const term: unknown = terms[index++];
     if (term === '&' || term === '|') {
       const left = parse();
@@ -110,14 +111,21 @@ function absorbHint(model: DomainModel, node: Node, compiled: CompiledDomain): b
   if (node.kind !== 'leaf') return false;
   const { field, operator, value } = node;
   if (field === 'id') {
-    if ((operator === '>' || operator === '>=') && typeof value === 'number' && Number.isFinite(value)) {
+    if (
+      (operator === '>' || operator === '>=') &&
+      typeof value === 'number' &&
+      Number.isFinite(value)
+    ) {
       const above = operator === '>' ? Math.floor(value) : Math.ceil(value) - 1;
       compiled.idAbove = Math.max(compiled.idAbove, above);
       return true;
     }
     const ids = idList(operator, value);
     if (ids !== undefined) {
-      compiled.idSet = compiled.idSet === undefined ? ids : new Set([...ids].filter((id) => compiled.idSet?.has(id)));
+      compiled.idSet =
+        compiled.idSet === undefined
+          ? ids
+          : new Set([...ids].filter((id) => compiled.idSet?.has(id)));
       if (compiled.idSet.size === 0) compiled.empty = true;
       return true;
     }
@@ -149,16 +157,25 @@ function leaf(model: DomainModel, term: unknown): Node {
   }
   const [field, rawOperator, value] = term as [unknown, unknown, unknown];
   // TRUE_LEAF (1, '=', 1) and FALSE_LEAF (0, '=', 1).
-  if (typeof field === 'number' && rawOperator === '=' && value === 1 && (field === 1 || field === 0)) {
+  if (
+    typeof field === 'number' &&
+    rawOperator === '=' &&
+    value === 1 &&
+    (field === 1 || field === 0)
+  ) {
     return { kind: 'constant', value: field === 1 };
   }
   if (typeof field !== 'string' || typeof rawOperator !== 'string') {
     throw pythonError('ValueError', `Invalid leaf ${repr(term)}`);
   }
   const operator = rawOperator.toLowerCase();
-  if (!OPERATORS.has(operator)) throw pythonError('ValueError', `Invalid operator ${repr(rawOperator)} in leaf ${repr(term)}`);
+  if (!OPERATORS.has(operator))
+    throw pythonError('ValueError', `Invalid operator ${repr(rawOperator)} in leaf ${repr(term)}`);
   if (field.includes('.')) {
-    throw pythonError('ValueError', `Invalid field ${repr(field)} on model ${repr(model.name)}: paths are not supported by the sandbox`);
+    throw pythonError(
+      'ValueError',
+      `Invalid field ${repr(field)} on model ${repr(model.name)}: paths are not supported by the sandbox`,
+    );
   }
   if (model.field(field) === undefined) {
     throw pythonError('ValueError', `Invalid field ${repr(field)} on model ${repr(model.name)}`);
@@ -217,19 +234,26 @@ function compileNode(model: DomainModel, node: Node): (row: Row) => boolean {
 
 /** The comparable form of a domain value for a field: micros, ids, strings, numbers, or null. */
 function coerce(spec: FieldSpec, value: unknown): unknown {
-  if (value === false || value === null || value === undefined) return spec.type === 'boolean' ? false : null;
+  if (value === false || value === null || value === undefined)
+    return spec.type === 'boolean' ? false : null;
   switch (spec.type) {
     case 'datetime': {
       const micros = parseDatetimeMicros(value);
       if (micros === undefined) {
-        throw moduleError('psycopg2.errors.InvalidDatetimeFormat', `invalid input syntax for type timestamp: ${repr(value)}`);
+        throw moduleError(
+          'psycopg2.errors.InvalidDatetimeFormat',
+          `invalid input syntax for type timestamp: ${repr(value)}`,
+        );
       }
       return micros;
     }
     case 'date': {
       const date = parseDateString(value);
       if (date === undefined) {
-        throw moduleError('psycopg2.errors.InvalidDatetimeFormat', `invalid input syntax for type date: ${repr(value)}`);
+        throw moduleError(
+          'psycopg2.errors.InvalidDatetimeFormat',
+          `invalid input syntax for type date: ${repr(value)}`,
+        );
       }
       return date;
     }
@@ -240,20 +264,29 @@ function coerce(spec: FieldSpec, value: unknown): unknown {
   }
 }
 
-function compileLeaf(model: DomainModel, field: string, operator: string, rawValue: unknown): (row: Row) => boolean {
+function compileLeaf(
+  model: DomainModel,
+  field: string,
+  operator: string,
+  rawValue: unknown,
+): (row: Row) => boolean {
   const spec = model.field(field) as FieldSpec;
   if (operator === '=?') {
     if (rawValue === false || rawValue === null || rawValue === undefined) return () => true;
     return compileLeaf(model, field, '=', rawValue);
   }
-  if (spec.type === 'one2many' || spec.type === 'many2many') return compileX2many(model, spec, operator, rawValue);
+  if (spec.type === 'one2many' || spec.type === 'many2many')
+    return compileX2many(model, spec, operator, rawValue);
   if (spec.type === 'many2one' && typeof rawValue === 'string') {
     // Odoo name-searches the comodel: compare with the target's display name.
     return compileMany2oneByName(model, spec, operator, rawValue);
   }
   if (spec.type === 'boolean') return compileBoolean(spec, operator, rawValue);
   if (!spec.store) {
-    throw pythonError('ValueError', `Cannot search on non-stored field ${repr(field)} of model ${repr(model.name)}`);
+    throw pythonError(
+      'ValueError',
+      `Cannot search on non-stored field ${repr(field)} of model ${repr(model.name)}`,
+    );
   }
 
   switch (operator) {
@@ -261,7 +294,8 @@ function compileLeaf(model: DomainModel, field: string, operator: string, rawVal
     case '!=': {
       const value = coerce(spec, rawValue);
       const negate = operator === '!=';
-      if (value === null) return negate ? (row) => row[field] !== null : (row) => row[field] === null;
+      if (value === null)
+        return negate ? (row) => row[field] !== null : (row) => row[field] === null;
       // SQL: `f != v` is `f <> v OR f IS NULL` in Odoo's expression builder.
       return negate ? (row) => row[field] !== value : (row) => row[field] === value;
     }
@@ -324,7 +358,11 @@ function compileLeaf(model: DomainModel, field: string, operator: string, rawVal
   }
 }
 
-function compileBoolean(spec: FieldSpec, operator: string, rawValue: unknown): (row: Row) => boolean {
+function compileBoolean(
+  spec: FieldSpec,
+  operator: string,
+  rawValue: unknown,
+): (row: Row) => boolean {
   const name = spec.name;
   const truthy = (row: Row): boolean => row[name] === true;
   switch (operator) {
@@ -341,11 +379,19 @@ function compileBoolean(spec: FieldSpec, operator: string, rawValue: unknown): (
       return operator === 'in' ? inList : (row) => !inList(row);
     }
     default:
-      throw pythonError('ValueError', `Invalid operator ${repr(operator)} for boolean field ${repr(name)}`);
+      throw pythonError(
+        'ValueError',
+        `Invalid operator ${repr(operator)} for boolean field ${repr(name)}`,
+      );
   }
 }
 
-function compileMany2oneByName(model: DomainModel, spec: FieldSpec, operator: string, text: string): (row: Row) => boolean {
+function compileMany2oneByName(
+  model: DomainModel,
+  spec: FieldSpec,
+  operator: string,
+  text: string,
+): (row: Row) => boolean {
   const relation = spec.relation as string;
   const name = spec.name;
   const nameOf = (row: Row): string | null => {
@@ -354,8 +400,16 @@ function compileMany2oneByName(model: DomainModel, spec: FieldSpec, operator: st
   };
   if (operator === '=') return compileLike('=like', escapeLike(text), nameOf);
   if (operator === '!=') return compileLike('not =like', escapeLike(text), nameOf);
-  if (operator === 'in' || operator === 'not in' || operator.startsWith('<') || operator.startsWith('>')) {
-    throw pythonError('ValueError', `Invalid operator ${repr(operator)} with a name on many2one ${repr(name)}`);
+  if (
+    operator === 'in' ||
+    operator === 'not in' ||
+    operator.startsWith('<') ||
+    operator.startsWith('>')
+  ) {
+    throw pythonError(
+      'ValueError',
+      `Invalid operator ${repr(operator)} with a name on many2one ${repr(name)}`,
+    );
   }
   return compileLike(operator, text, nameOf);
 }
@@ -364,7 +418,11 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function compileLike(operator: string, rawValue: unknown, text: (row: Row) => string | null): (row: Row) => boolean {
+function compileLike(
+  operator: string,
+  rawValue: unknown,
+  text: (row: Row) => string | null,
+): (row: Row) => boolean {
   const pattern = String(rawValue);
   let test: (value: string) => boolean;
   switch (operator) {
@@ -417,14 +475,21 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function compileX2many(model: DomainModel, spec: FieldSpec, operator: string, rawValue: unknown): (row: Row) => boolean {
+function compileX2many(
+  model: DomainModel,
+  spec: FieldSpec,
+  operator: string,
+  rawValue: unknown,
+): (row: Row) => boolean {
   const idsOf =
     spec.type === 'one2many'
       ? (row: Row): number[] => model.one2manyIds(spec, row.id)
       : (row: Row): number[] => (row[spec.name] as number[] | undefined) ?? [];
   const empty = rawValue === false || rawValue === null || rawValue === undefined;
   const wanted = new Set<number>(
-    (Array.isArray(rawValue) ? rawValue : [rawValue]).filter((v): v is number => typeof v === 'number'),
+    (Array.isArray(rawValue) ? rawValue : [rawValue]).filter(
+      (v): v is number => typeof v === 'number',
+    ),
   );
   const intersects = (row: Row): boolean => idsOf(row).some((id) => wanted.has(id));
   switch (operator) {
@@ -435,7 +500,10 @@ function compileX2many(model: DomainModel, spec: FieldSpec, operator: string, ra
     case 'not in':
       return empty ? (row) => idsOf(row).length > 0 : (row) => !intersects(row);
     default:
-      throw pythonError('ValueError', `Invalid operator ${repr(operator)} for x2many field ${repr(spec.name)}`);
+      throw pythonError(
+        'ValueError',
+        `Invalid operator ${repr(operator)} for x2many field ${repr(spec.name)}`,
+      );
   }
 }
 

@@ -26,7 +26,9 @@ export class OdooException extends Error {
 
   /** The class name as a traceback's last line shows it (`ValueError`, `odoo.exceptions.UserError`). */
   get tracebackName(): string {
-    return this.pythonClass.startsWith('builtins.') ? this.pythonClass.slice('builtins.'.length) : this.pythonClass;
+    return this.pythonClass.startsWith('builtins.')
+      ? this.pythonClass.slice('builtins.'.length)
+      : this.pythonClass;
   }
 
   /** `traceback.format_exception` of this exception, raised from a plausible call stack. */
@@ -82,7 +84,12 @@ export function moduleError(qualifiedClass: string, message: string): OdooExcept
 
 /** A werkzeug HTTP exception (JSON-2's NotFound, UnprocessableEntity, Unauthorized). */
 export function httpException(status: 401 | 404 | 422 | 400, message: string): OdooException {
-  const names = { 400: 'BadRequest', 401: 'Unauthorized', 404: 'NotFound', 422: 'UnprocessableEntity' } as const;
+  const names = {
+    400: 'BadRequest',
+    401: 'Unauthorized',
+    404: 'NotFound',
+    422: 'UnprocessableEntity',
+  } as const;
   return new OdooException(`werkzeug.exceptions.${names[status]}`, message, 'http', status);
 }
 

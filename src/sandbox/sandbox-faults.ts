@@ -67,7 +67,9 @@ export interface SandboxCallInfo {
   ids?: readonly number[];
 }
 
-export type SandboxCallFilter = Partial<Pick<SandboxCallInfo, 'protocol' | 'service' | 'method' | 'model'>>;
+export type SandboxCallFilter = Partial<
+  Pick<SandboxCallInfo, 'protocol' | 'service' | 'method' | 'model'>
+>;
 
 /** Counts of one kind of call. */
 export interface SandboxCallCount {
@@ -98,7 +100,8 @@ const LINE_MODEL_NAME = 'dimagaz.bc.line';
 export class SandboxFaults {
   private rules: ActiveRule[] = [];
   private readonly counts = new Map<string, SandboxCallCount>();
-  private waiters: Array<{ filter: SandboxCallFilter; resolve: (call: SandboxCallInfo) => void }> = [];
+  private waiters: Array<{ filter: SandboxCallFilter; resolve: (call: SandboxCallInfo) => void }> =
+    [];
   private random: () => number;
 
   constructor(seed: number) {
@@ -148,7 +151,8 @@ export class SandboxFaults {
   afterCall(call: SandboxCallInfo, result: unknown): SandboxFaultRule | undefined {
     for (const active of this.rules) {
       const { rule } = active;
-      if (rule.recordId === undefined || rule.kind === 'latency' || !this.matchesCall(rule, call)) continue;
+      if (rule.recordId === undefined || rule.kind === 'latency' || !this.matchesCall(rule, call))
+        continue;
       if (!this.resultTouches(rule, call, result)) continue;
       if (this.fire(active)) return rule;
     }
@@ -172,7 +176,12 @@ export class SandboxFaults {
       entry.count++;
       return;
     }
-    const count: SandboxCallCount = { protocol: call.protocol, service: call.service, method: call.method, count: 1 };
+    const count: SandboxCallCount = {
+      protocol: call.protocol,
+      service: call.service,
+      method: call.method,
+      count: 1,
+    };
     if (call.model !== undefined) count.model = call.model;
     if (call.modelMethod !== undefined) count.modelMethod = call.modelMethod;
     this.counts.set(key, count);
@@ -180,7 +189,8 @@ export class SandboxFaults {
 
   countCalls(filter: SandboxCallFilter = {}): number {
     let total = 0;
-    for (const entry of this.counts.values()) if (matchesFilter(filter, entry)) total += entry.count;
+    for (const entry of this.counts.values())
+      if (matchesFilter(filter, entry)) total += entry.count;
     return total;
   }
 
@@ -194,7 +204,8 @@ export class SandboxFaults {
 
   private fire(active: ActiveRule): boolean {
     if (active.remaining <= 0) return false;
-    if (active.rule.probability !== undefined && this.random() >= active.rule.probability) return false;
+    if (active.rule.probability !== undefined && this.random() >= active.rule.probability)
+      return false;
     active.remaining--;
     active.triggered++;
     if (active.remaining <= 0) this.rules = this.rules.filter((candidate) => candidate !== active);
@@ -204,10 +215,16 @@ export class SandboxFaults {
   private matchesCall(rule: SandboxFaultRule, call: SandboxCallInfo): boolean {
     if (rule.protocol !== undefined && rule.protocol !== call.protocol) return false;
     if (rule.service !== undefined && rule.service !== call.service) return false;
-    if (rule.method !== undefined && rule.method !== call.method && rule.method !== call.modelMethod) return false;
+    if (
+      rule.method !== undefined &&
+      rule.method !== call.method &&
+      rule.method !== call.modelMethod
+    )
+      return false;
     if (rule.recordId !== undefined) {
       const model = rule.model ?? BC_MODEL_NAME;
-      const linesToo = rule.includeLines === true && model === BC_MODEL_NAME && call.model === LINE_MODEL_NAME;
+      const linesToo =
+        rule.includeLines === true && model === BC_MODEL_NAME && call.model === LINE_MODEL_NAME;
       return call.model === model || linesToo;
     }
     if (rule.model !== undefined && rule.model !== call.model) return false;
@@ -215,13 +232,17 @@ export class SandboxFaults {
   }
 
   private touchesIds(rule: SandboxFaultRule, call: SandboxCallInfo): boolean {
-    return call.model === (rule.model ?? BC_MODEL_NAME) && (call.ids?.includes(rule.recordId as number) ?? false);
+    return (
+      call.model === (rule.model ?? BC_MODEL_NAME) &&
+      (call.ids?.includes(rule.recordId as number) ?? false)
+    );
   }
 
   private resultTouches(rule: SandboxFaultRule, call: SandboxCallInfo, result: unknown): boolean {
     if (!Array.isArray(result)) return false;
     const id = rule.recordId as number;
-    const onLines = call.model === LINE_MODEL_NAME && (rule.model ?? BC_MODEL_NAME) === BC_MODEL_NAME;
+    const onLines =
+      call.model === LINE_MODEL_NAME && (rule.model ?? BC_MODEL_NAME) === BC_MODEL_NAME;
     for (const item of result as unknown[]) {
       if (onLines) {
         const bc = (item as { bc_id?: unknown } | null)?.bc_id;
@@ -241,7 +262,12 @@ function matchesFilter(
   if (filter.protocol !== undefined && call.protocol !== filter.protocol) return false;
   if (filter.service !== undefined && call.service !== filter.service) return false;
   if (filter.model !== undefined && call.model !== filter.model) return false;
-  if (filter.method !== undefined && call.method !== filter.method && call.modelMethod !== filter.method) return false;
+  if (
+    filter.method !== undefined &&
+    call.method !== filter.method &&
+    call.modelMethod !== filter.method
+  )
+    return false;
   return true;
 }
 

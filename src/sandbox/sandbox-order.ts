@@ -20,23 +20,37 @@ export interface CompiledOrder {
 
 const TERM = /^\s*"?([a-z0-9_]+)"?(?:\.id)?(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$/i;
 
-export function compileOrder(order: string, modelName: string, field: (name: string) => FieldSpec | undefined): CompiledOrder {
+export function compileOrder(
+  order: string,
+  modelName: string,
+  field: (name: string) => FieldSpec | undefined,
+): CompiledOrder {
   const keys: Array<{ name: string; direction: 1 | -1; nullsFirst: boolean }> = [];
   for (const term of order.split(',')) {
     const match = TERM.exec(term);
-    if (!match) throw pythonError('ValueError', `Invalid "order" specified (${order}). A valid "order" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)`);
+    if (!match)
+      throw pythonError(
+        'ValueError',
+        `Invalid "order" specified (${order}). A valid "order" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)`,
+      );
     const name = match[1] as string;
     const spec = field(name);
-    if (spec === undefined) throw pythonError('ValueError', `Invalid field ${repr(name)} on model ${repr(modelName)}`);
+    if (spec === undefined)
+      throw pythonError('ValueError', `Invalid field ${repr(name)} on model ${repr(modelName)}`);
     if (!spec.store || spec.type === 'one2many' || spec.type === 'many2many') {
-      throw pythonError('ValueError', `Cannot convert ${modelName}.${name} to SQL because it is not stored`);
+      throw pythonError(
+        'ValueError',
+        `Cannot convert ${modelName}.${name} to SQL because it is not stored`,
+      );
     }
     const direction = match[2]?.toLowerCase() === 'desc' ? -1 : 1;
-    const nullsFirst = match[3] === undefined ? direction === -1 : match[3].toLowerCase() === 'first';
+    const nullsFirst =
+      match[3] === undefined ? direction === -1 : match[3].toLowerCase() === 'first';
     keys.push({ name, direction, nullsFirst });
   }
   // Odoo appends `id` to make the order total; so do we.
-  if (!keys.some((key) => key.name === 'id')) keys.push({ name: 'id', direction: 1, nullsFirst: false });
+  if (!keys.some((key) => key.name === 'id'))
+    keys.push({ name: 'id', direction: 1, nullsFirst: false });
   const first = keys[0] as { name: string; direction: 1 | -1 };
   const onlyId = keys.length === 1 && first.name === 'id';
   return {

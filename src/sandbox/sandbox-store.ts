@@ -15,7 +15,13 @@
 import { PyFloat, type PyValue } from './python-values.js';
 import { compileDomain, repr, type DomainModel, type Row } from './sandbox-domain.js';
 import { accessError, missingError, pythonError, validationError } from './sandbox-exceptions.js';
-import { BC_LINE_MODEL, BC_MODEL, SANDBOX_MODELS, type FieldSpec, type ModelSpec } from './sandbox-models.js';
+import {
+  BC_LINE_MODEL,
+  BC_MODEL,
+  SANDBOX_MODELS,
+  type FieldSpec,
+  type ModelSpec,
+} from './sandbox-models.js';
 import { compileOrder } from './sandbox-order.js';
 import { formatOdooDatetime, parseDateString, parseDatetimeMicros } from './sandbox-time.js';
 
@@ -63,7 +69,14 @@ export interface WriteOptions {
 
 type Reader = (row: Row) => PyValue;
 
-const MAGIC_FIELDS = new Set(['id', 'create_uid', 'create_date', 'write_uid', 'write_date', 'display_name']);
+const MAGIC_FIELDS = new Set([
+  'id',
+  'create_uid',
+  'create_date',
+  'write_uid',
+  'write_date',
+  'display_name',
+]);
 
 export class SandboxStore {
   private readonly tables = new Map<string, SandboxTable>();
@@ -129,16 +142,21 @@ export class SandboxStore {
   search(model: string, domain: unknown, options: SearchOptions = {}): number[] {
     const table = this.requireTable(model);
     const compiled = compileDomain(table.domainModel, domain);
-    const order = compileOrder(orderText(options.order) ?? table.spec.order, model, (name) => table.fields.get(name));
+    const order = compileOrder(orderText(options.order) ?? table.spec.order, model, (name) =>
+      table.fields.get(name),
+    );
     const offset = toCount(options.offset, 'offset') ?? 0;
     const limit = toCount(options.limit, 'limit') ?? Infinity;
     if (compiled.empty || limit === 0) return [];
 
-    const activeTest = table.hasActive && isTruthy(options.context?.active_test ?? true) && !compiled.mentionsActive;
+    const activeTest =
+      table.hasActive && isTruthy(options.context?.active_test ?? true) && !compiled.mentionsActive;
     const hidden = table.hidden;
     const base = compiled.predicate;
     const matches = (row: Row): boolean =>
-      (!activeTest || row.active === true) && (hidden.size === 0 || !hidden.has(row.id)) && base(row);
+      (!activeTest || row.active === true) &&
+      (hidden.size === 0 || !hidden.has(row.id)) &&
+      base(row);
 
     const candidates = this.candidates(table, compiled);
     const rows = table.rows;
@@ -146,7 +164,11 @@ export class SandboxStore {
     if (order.idAscending || order.idDescending) {
       const found: number[] = [];
       const step = order.idAscending ? 1 : -1;
-      for (let i = order.idAscending ? candidates.start : candidates.ids.length - 1; i >= candidates.start && i < candidates.ids.length; i += step) {
+      for (
+        let i = order.idAscending ? candidates.start : candidates.ids.length - 1;
+        i >= candidates.start && i < candidates.ids.length;
+        i += step
+      ) {
         const row = rows.get(candidates.ids[i] as number);
         if (row !== undefined && matches(row)) {
           found.push(row.id);
@@ -165,7 +187,10 @@ export class SandboxStore {
   }
 
   /** Ascending ids worth testing, from the domain's hints, and where to start in them. */
-  private candidates(table: SandboxTable, compiled: ReturnType<typeof compileDomain>): { ids: number[]; start: number } {
+  private candidates(
+    table: SandboxTable,
+    compiled: ReturnType<typeof compileDomain>,
+  ): { ids: number[]; start: number } {
     let ids: number[] | undefined;
     if (compiled.idSet !== undefined) {
       ids = [...compiled.idSet];
@@ -177,13 +202,22 @@ export class SandboxStore {
         if (set !== undefined) for (const id of set) ids.push(id);
       }
     }
-    if (ids === undefined) return { ids: table.ids, start: upperBound(table.ids, compiled.idAbove) };
+    if (ids === undefined)
+      return { ids: table.ids, start: upperBound(table.ids, compiled.idAbove) };
     const above = compiled.idAbove;
     return { ids: ids.filter((id) => id > above).sort((a, b) => a - b), start: 0 };
   }
 
-  searchCount(model: string, domain: unknown, options: { limit?: unknown; context?: Record<string, unknown> } = {}): number {
-    return this.search(model, domain, { limit: options.limit, context: options.context, order: 'id' }).length;
+  searchCount(
+    model: string,
+    domain: unknown,
+    options: { limit?: unknown; context?: Record<string, unknown> } = {},
+  ): number {
+    return this.search(model, domain, {
+      limit: options.limit,
+      context: options.context,
+      order: 'id',
+    }).length;
   }
 
   /**
@@ -204,7 +238,10 @@ export class SandboxStore {
     if (denied.length > 0) {
       throw accessError(
         `You are not allowed to access '${table.spec.description}' (${model}) records.\n\n` +
-          `Records: ${denied.slice(0, 6).map((id) => `${model}(${id},)`).join(', ')}\n\n` +
+          `Records: ${denied
+            .slice(0, 6)
+            .map((id) => `${model}(${id},)`)
+            .join(', ')}\n\n` +
           'This restriction is due to the following rules:\n- Multi-company rule',
       );
     }
@@ -219,7 +256,12 @@ export class SandboxStore {
     return result;
   }
 
-  searchRead(model: string, domain: unknown, fields: unknown, options: SearchOptions & { load?: unknown } = {}): Array<Record<string, PyValue>> {
+  searchRead(
+    model: string,
+    domain: unknown,
+    fields: unknown,
+    options: SearchOptions & { load?: unknown } = {},
+  ): Array<Record<string, PyValue>> {
     const table = this.requireTable(model);
     // Odoo checks the field names before searching.
     this.readers(table, fields, true);
@@ -228,9 +270,16 @@ export class SandboxStore {
   }
 
   /** `fields_get(allfields, attributes)`: `attributes` filters each description exactly. */
-  fieldsGet(model: string, allfields: unknown, attributes: unknown): Record<string, Record<string, PyValue>> {
+  fieldsGet(
+    model: string,
+    allfields: unknown,
+    attributes: unknown,
+  ): Record<string, Record<string, PyValue>> {
     const table = this.requireTable(model);
-    const only = Array.isArray(allfields) && allfields.length > 0 ? new Set(allfields as unknown[]) : undefined;
+    const only =
+      Array.isArray(allfields) && allfields.length > 0
+        ? new Set(allfields as unknown[])
+        : undefined;
     const keep = Array.isArray(attributes) ? new Set(attributes as unknown[]) : undefined;
     const result: Record<string, Record<string, PyValue>> = {};
     for (const spec of table.spec.fields) {
@@ -247,7 +296,12 @@ export class SandboxStore {
   /** Converters from a row to each requested field's wire value, cached per field list. */
   private readers(table: SandboxTable, fields: unknown, classic: boolean): Array<[string, Reader]> {
     let names: string[];
-    if (fields === false || fields === null || fields === undefined || (Array.isArray(fields) && fields.length === 0)) {
+    if (
+      fields === false ||
+      fields === null ||
+      fields === undefined ||
+      (Array.isArray(fields) && fields.length === 0)
+    ) {
       names = table.spec.fields.map((spec) => spec.name);
     } else if (Array.isArray(fields) && fields.every((name) => typeof name === 'string')) {
       names = fields;
@@ -261,7 +315,11 @@ export class SandboxStore {
     const seen = new Set<string>(['id']);
     for (const name of names) {
       const spec = table.fields.get(name);
-      if (spec === undefined) throw pythonError('ValueError', `Invalid field ${repr(name)} on model ${repr(table.spec.name)}`);
+      if (spec === undefined)
+        throw pythonError(
+          'ValueError',
+          `Invalid field ${repr(name)} on model ${repr(table.spec.name)}`,
+        );
       if (seen.has(name)) continue;
       seen.add(name);
       readers.push([name, this.reader(table, spec, classic)]);
@@ -328,7 +386,10 @@ export class SandboxStore {
       return (row) => lines.get(row.id)?.size ?? 0;
     }
     if (spec.name === 'qty_to_receive') {
-      return (row) => new PyFloat(((row.product_qty as number | null) ?? 0) - ((row.qty_received as number | null) ?? 0));
+      return (row) =>
+        new PyFloat(
+          ((row.product_qty as number | null) ?? 0) - ((row.qty_received as number | null) ?? 0),
+        );
     }
     return () => false;
   }
@@ -350,7 +411,12 @@ export class SandboxStore {
    * `create(vals_list)`: a dict or a list of dicts → the new ids. `ids` lets a long transaction
    * use ids it reserved when the record was staged.
    */
-  create(model: string, valsList: readonly unknown[], tx: TransactionInfo, reservedIds?: readonly number[]): number[] {
+  create(
+    model: string,
+    valsList: readonly unknown[],
+    tx: TransactionInfo,
+    reservedIds?: readonly number[],
+  ): number[] {
     const table = this.requireTable(model);
     const created: number[] = [];
     valsList.forEach((vals, index) => {
@@ -369,12 +435,19 @@ export class SandboxStore {
     return table.nextId++;
   }
 
-  private createOne(table: SandboxTable, id: number, vals: Record<string, unknown>, tx: TransactionInfo, allowMagic = false): number {
+  private createOne(
+    table: SandboxTable,
+    id: number,
+    vals: Record<string, unknown>,
+    tx: TransactionInfo,
+    allowMagic = false,
+  ): number {
     const model = table.spec.name;
     const { values, lineCommands } = this.convertVals(table, vals, 'create', allowMagic);
     const row: Row = { id };
     for (const spec of table.spec.fields) {
-      if (spec.type === 'one2many' || (spec.computed && !spec.store) || spec.name === 'id') continue;
+      if (spec.type === 'one2many' || (spec.computed && !spec.store) || spec.name === 'id')
+        continue;
       row[spec.name] = spec.type === 'many2many' ? [] : null;
     }
     Object.assign(row, this.defaults(table, tx, values), values);
@@ -407,7 +480,8 @@ export class SandboxStore {
     const table = this.requireTable(model);
     const row: Row = { id: values.id };
     for (const spec of table.spec.fields) {
-      if (spec.type === 'one2many' || (spec.computed && !spec.store) || spec.name === 'id') continue;
+      if (spec.type === 'one2many' || (spec.computed && !spec.store) || spec.name === 'id')
+        continue;
       row[spec.name] = spec.type === 'many2many' ? [] : null;
     }
     Object.assign(row, values);
@@ -421,18 +495,30 @@ export class SandboxStore {
   }
 
   /** `write(ids, vals)`. @throws MissingError when a record no longer exists. */
-  write(model: string, ids: unknown, vals: unknown, tx: TransactionInfo, options: WriteOptions = {}): void {
+  write(
+    model: string,
+    ids: unknown,
+    vals: unknown,
+    tx: TransactionInfo,
+    options: WriteOptions = {},
+  ): void {
     const table = this.requireTable(model);
     if (typeof vals !== 'object' || vals === null || Array.isArray(vals)) {
       throw pythonError('ValueError', `write() takes a dictionary of values, got ${repr(vals)}`);
     }
     const idList = toIdList(ids);
     const rows = this.existing(table, idList);
-    const { values, lineCommands } = this.convertVals(table, vals as Record<string, unknown>, 'write', options.allowMagic === true);
+    const { values, lineCommands } = this.convertVals(
+      table,
+      vals as Record<string, unknown>,
+      'write',
+      options.allowMagic === true,
+    );
     const parents = new Set<number>();
     for (const row of rows) {
       const changes: Record<string, unknown> = { ...values };
-      if (!(options.allowMagic === true && 'write_date' in values)) changes.write_date = tx.nowMicros;
+      if (!(options.allowMagic === true && 'write_date' in values))
+        changes.write_date = tx.nowMicros;
       changes.write_uid ??= tx.uid;
       this.updateRow(table, row, changes);
       if (model === BC_LINE_MODEL) {
@@ -453,7 +539,8 @@ export class SandboxStore {
     for (const row of rows) {
       if (model === BC_MODEL) {
         const lines = this.requireTable(BC_LINE_MODEL);
-        for (const lineId of [...(lines.index.get('bc_id')?.get(row.id) ?? [])]) this.deleteRow(lines, lineId);
+        for (const lineId of [...(lines.index.get('bc_id')?.get(row.id) ?? [])])
+          this.deleteRow(lines, lineId);
       }
       if (model === BC_LINE_MODEL && typeof row.bc_id === 'number') parents.add(row.bc_id);
       this.deleteRow(table, row.id);
@@ -488,7 +575,11 @@ export class SandboxStore {
     return rows;
   }
 
-  private defaults(table: SandboxTable, tx: TransactionInfo, given: Record<string, unknown>): Record<string, unknown> {
+  private defaults(
+    table: SandboxTable,
+    tx: TransactionInfo,
+    given: Record<string, unknown>,
+  ): Record<string, unknown> {
     switch (table.spec.name) {
       case BC_MODEL:
         return {
@@ -516,12 +607,14 @@ export class SandboxStore {
   }
 
   private fillLineFromBc(row: Row): void {
-    const bc = typeof row.bc_id === 'number' ? this.tables.get(BC_MODEL)?.rows.get(row.bc_id) : undefined;
+    const bc =
+      typeof row.bc_id === 'number' ? this.tables.get(BC_MODEL)?.rows.get(row.bc_id) : undefined;
     if (bc === undefined) return;
     row.state ??= bc.state;
     row.currency_id ??= bc.currency_id;
     row.date_planned ??= bc.date_planned;
-    if (row.name === null && typeof row.product_id === 'number') row.name = this.displayName('product.product', row.product_id);
+    if (row.name === null && typeof row.product_id === 'number')
+      row.name = this.displayName('product.product', row.product_id);
   }
 
   private recomputeAmounts(bc: Row): void {
@@ -554,7 +647,12 @@ export class SandboxStore {
       const [code, target, vals] = command as [number, unknown, unknown];
       switch (code) {
         case 0:
-          this.createOne(lines, lines.nextId++, { ...(vals as Record<string, unknown>), bc_id: bc.id }, tx);
+          this.createOne(
+            lines,
+            lines.nextId++,
+            { ...(vals as Record<string, unknown>), bc_id: bc.id },
+            tx,
+          );
           break;
         case 1:
           this.write(BC_LINE_MODEL, [target], vals, tx);
@@ -568,7 +666,11 @@ export class SandboxStore {
           break;
         case 6: {
           const keep = new Set(Array.isArray(vals) ? (vals as number[]) : []);
-          this.unlink(BC_LINE_MODEL, current().filter((id) => !keep.has(id)), tx);
+          this.unlink(
+            BC_LINE_MODEL,
+            current().filter((id) => !keep.has(id)),
+            tx,
+          );
           break;
         }
         default:
@@ -589,13 +691,22 @@ export class SandboxStore {
     for (const [name, value] of Object.entries(vals)) {
       const spec = table.fields.get(name);
       if (spec === undefined) {
-        throw pythonError('ValueError', mode === 'create' ? `Invalid field ${repr(name)} in ${repr(table.spec.name)}` : `Invalid field ${repr(name)} on model ${repr(table.spec.name)}`);
+        throw pythonError(
+          'ValueError',
+          mode === 'create'
+            ? `Invalid field ${repr(name)} in ${repr(table.spec.name)}`
+            : `Invalid field ${repr(name)} on model ${repr(table.spec.name)}`,
+        );
       }
       // Odoo sets the magic fields itself; values sent for them are ignored.
       if (MAGIC_FIELDS.has(name) && !allowMagic) continue;
       if (spec.computed && !spec.store) continue;
       if (spec.type === 'one2many') {
-        if (!Array.isArray(value)) throw pythonError('ValueError', `Wrong value for ${table.spec.name}.${name}: ${repr(value)}`);
+        if (!Array.isArray(value))
+          throw pythonError(
+            'ValueError',
+            `Wrong value for ${table.spec.name}.${name}: ${repr(value)}`,
+          );
         lineCommands = value;
         continue;
       }
@@ -606,7 +717,10 @@ export class SandboxStore {
 
   private convertValue(table: SandboxTable, spec: FieldSpec, value: unknown): unknown {
     const wrong = (): never => {
-      throw pythonError('ValueError', `Wrong value for ${table.spec.name}.${spec.name}: ${repr(value)}`);
+      throw pythonError(
+        'ValueError',
+        `Wrong value for ${table.spec.name}.${spec.name}: ${repr(value)}`,
+      );
     };
     const empty = value === false || value === null || value === undefined;
     switch (spec.type) {
@@ -618,7 +732,9 @@ export class SandboxStore {
         return typeof value === 'string' ? value : wrong();
       case 'selection':
         if (empty) return null;
-        return typeof value === 'string' && spec.selection?.some(([key]) => key === value) ? value : wrong();
+        return typeof value === 'string' && spec.selection?.some(([key]) => key === value)
+          ? value
+          : wrong();
       case 'integer':
         if (empty) return 0;
         return typeof value === 'number' && Number.isInteger(value) ? value : wrong();
@@ -639,7 +755,9 @@ export class SandboxStore {
         if (empty) return null;
         if (typeof value !== 'number') return wrong();
         if (!this.tables.get(spec.relation as string)?.rows.has(value)) {
-          throw missingError(`Record does not exist or has been deleted.\n(Record: ${spec.relation as string}(${value},), User: 2)`);
+          throw missingError(
+            `Record does not exist or has been deleted.\n(Record: ${spec.relation as string}(${value},), User: 2)`,
+          );
         }
         return value;
       }
@@ -653,13 +771,14 @@ export class SandboxStore {
   private convertMany2many(value: unknown, wrong: () => never): number[] {
     if (value === false || value === null || value === undefined) return [];
     if (!Array.isArray(value)) return wrong();
-    if (value.every((item) => typeof item === 'number')) return [...(value)];
+    if (value.every((item) => typeof item === 'number')) return [...value];
     let ids: number[] = [];
     for (const command of value) {
       if (!Array.isArray(command)) return wrong();
       const [code, target, list] = command as [unknown, unknown, unknown];
       if (code === 6) ids = Array.isArray(list) ? [...(list as number[])] : wrong();
-      else if (code === 4 && typeof target === 'number') ids = ids.includes(target) ? ids : [...ids, target];
+      else if (code === 4 && typeof target === 'number')
+        ids = ids.includes(target) ? ids : [...ids, target];
       else if (code === 3 && typeof target === 'number') ids = ids.filter((id) => id !== target);
       else if (code === 5) ids = [];
       else return wrong();
@@ -706,14 +825,16 @@ export class SandboxStore {
 
 /** The attributes `fields_get` describes a field with (None values dropped, as Odoo does). */
 function describeField(spec: FieldSpec): Record<string, PyValue> {
-  const relational = spec.type === 'many2one' || spec.type === 'one2many' || spec.type === 'many2many';
+  const relational =
+    spec.type === 'many2one' || spec.type === 'one2many' || spec.type === 'many2many';
   const numeric = spec.type === 'integer' || spec.type === 'float' || spec.type === 'monetary';
   const description: Record<string, PyValue> = {
     change_default: false,
     company_dependent: false,
     depends: [...(spec.depends ?? [])],
     exportable: true,
-    groupable: spec.store && !['text', 'html', 'binary', 'one2many', 'many2many'].includes(spec.type),
+    groupable:
+      spec.store && !['text', 'html', 'binary', 'one2many', 'many2many'].includes(spec.type),
     manual: false,
     name: spec.name,
     readonly: spec.readonly === true || (spec.computed === true && !spec.store),
@@ -732,10 +853,12 @@ function describeField(spec: FieldSpec): Record<string, PyValue> {
     description.domain = [];
   }
   if (spec.relationField !== undefined) description.relation_field = spec.relationField;
-  if (spec.selection !== undefined) description.selection = spec.selection.map(([key, label]) => [key, label]);
+  if (spec.selection !== undefined)
+    description.selection = spec.selection.map(([key, label]) => [key, label]);
   if (spec.currencyField !== undefined) description.currency_field = spec.currencyField;
   if (spec.digits !== undefined) description.digits = [...spec.digits];
-  if (spec.type === 'char' || spec.type === 'text' || spec.type === 'html') description.translate = spec.translate === true;
+  if (spec.type === 'char' || spec.type === 'text' || spec.type === 'html')
+    description.translate = spec.translate === true;
   return description;
 }
 
@@ -775,7 +898,8 @@ function upperBound(ids: readonly number[], value: number): number {
 function toIdList(ids: unknown): number[] {
   if (typeof ids === 'number') return [ids];
   if (ids === false || ids === null || ids === undefined) return [];
-  if (Array.isArray(ids) && ids.every((id) => typeof id === 'number' && Number.isInteger(id))) return ids as number[];
+  if (Array.isArray(ids) && ids.every((id) => typeof id === 'number' && Number.isInteger(id)))
+    return ids as number[];
   throw pythonError('ValueError', `Invalid ids ${repr(ids)}`);
 }
 
@@ -788,7 +912,8 @@ function toCount(value: unknown, name: string): number | undefined {
 
 function orderText(order: unknown): string | undefined {
   if (order === false || order === null || order === undefined || order === '') return undefined;
-  if (typeof order !== 'string') throw pythonError('ValueError', `Invalid "order" specified (${repr(order)})`);
+  if (typeof order !== 'string')
+    throw pythonError('ValueError', `Invalid "order" specified (${repr(order)})`);
   return order;
 }
 
@@ -798,7 +923,9 @@ function isTruthy(value: unknown): boolean {
 }
 
 function subtotal(line: Row): number {
-  return round2(((line.product_qty as number | null) ?? 0) * ((line.price_unit as number | null) ?? 0));
+  return round2(
+    ((line.product_qty as number | null) ?? 0) * ((line.price_unit as number | null) ?? 0),
+  );
 }
 
 function round2(value: number): number {

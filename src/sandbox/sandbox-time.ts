@@ -87,7 +87,8 @@ export function formatMicros(micros: number): string {
   return `${formatOdooDatetime(micros)}.${fraction}`;
 }
 
-const DATETIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$/;
+const DATETIME_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$/;
 
 /**
  * A datetime value from a domain or a write → microseconds. Accepts Odoo's string (with or
@@ -102,14 +103,9 @@ export function parseDatetimeMicros(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
   const match = DATETIME_PATTERN.exec(value.trim());
   if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(match[i] ?? 0)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) =>
+    Number(match[i] ?? 0),
+  ) as [number, number, number, number, number, number];
   const millis = Date.UTC(year, month - 1, day, hour, minute, second);
   const date = new Date(millis);
   if (date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
@@ -119,7 +115,8 @@ export function parseDatetimeMicros(value: unknown): number | undefined {
 
 /** A date value ('YYYY-MM-DD', or the day of a `Date`) → the same string; undefined if invalid. */
 export function parseDateString(value: unknown): string | undefined {
-  if (value instanceof Date) return Number.isFinite(value.getTime()) ? value.toISOString().slice(0, 10) : undefined;
+  if (value instanceof Date)
+    return Number.isFinite(value.getTime()) ? value.toISOString().slice(0, 10) : undefined;
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
   return parseDatetimeMicros(value) === undefined ? undefined : value;
 }

@@ -34,11 +34,15 @@ describe('CPython marshaller emulation', () => {
         '<value><double>2.0</double></value>\n<value><boolean>1</boolean></value>\n<value><double>2.5</double></value>\n' +
         '</data></array></value>\n</member>\n</struct></value>\n</param>\n</params>\n\n</methodResponse>\n',
     );
-    expect(marshalFault(2, 'a < b')).toContain('<name>faultString</name>\n<value><string>a &lt; b</string></value>');
+    expect(marshalFault(2, 'a < b')).toContain(
+      '<name>faultString</name>\n<value><string>a &lt; b</string></value>',
+    );
   });
 
   it('refuses None and ints outside int32 like Python', () => {
-    expect(() => marshalResponse([1, null])).toThrow(/cannot marshal None unless allow_none is enabled/);
+    expect(() => marshalResponse([1, null])).toThrow(
+      /cannot marshal None unless allow_none is enabled/,
+    );
     expect(() => marshalResponse({ x: undefined })).toThrow(OdooException);
     expect(() => marshalResponse(2 ** 31)).toThrow(/int exceeds XML-RPC limits/);
     expect(marshalResponse(-(2 ** 31))).toContain('<int>-2147483648</int>');
@@ -53,14 +57,22 @@ describe('sandbox time', () => {
   it('truncates microseconds to the second on the wire', () => {
     const micros = Date.parse('2025-01-02T03:04:05.000Z') * 1000 + 999_999;
     expect(formatOdooDatetime(micros)).toBe('2025-01-02 03:04:05');
-    expect(formatOdooDatetime(Date.parse('1969-12-31T23:59:59Z') * 1000)).toBe('1969-12-31 23:59:59');
+    expect(formatOdooDatetime(Date.parse('1969-12-31T23:59:59Z') * 1000)).toBe(
+      '1969-12-31 23:59:59',
+    );
   });
 
   it('parses domain datetimes with optional fraction and dates as midnight', () => {
-    expect(parseDatetimeMicros('2025-01-02 03:04:05')).toBe(Date.parse('2025-01-02T03:04:05Z') * 1000);
-    expect(parseDatetimeMicros('2025-01-02 03:04:05.25')).toBe(Date.parse('2025-01-02T03:04:05Z') * 1000 + 250_000);
+    expect(parseDatetimeMicros('2025-01-02 03:04:05')).toBe(
+      Date.parse('2025-01-02T03:04:05Z') * 1000,
+    );
+    expect(parseDatetimeMicros('2025-01-02 03:04:05.25')).toBe(
+      Date.parse('2025-01-02T03:04:05Z') * 1000 + 250_000,
+    );
     expect(parseDatetimeMicros('2025-01-02')).toBe(Date.parse('2025-01-02T00:00:00Z') * 1000);
-    expect(parseDatetimeMicros(new Date('2025-01-02T03:04:05.5Z'))).toBe(Date.parse('2025-01-02T03:04:05.5Z') * 1000);
+    expect(parseDatetimeMicros(new Date('2025-01-02T03:04:05.5Z'))).toBe(
+      Date.parse('2025-01-02T03:04:05.5Z') * 1000,
+    );
     expect(parseDatetimeMicros('2025-02-30 00:00:00')).toBeUndefined();
     expect(parseDatetimeMicros('yesterday')).toBeUndefined();
   });

@@ -35,7 +35,11 @@ export function marshalFault(faultCode: number, faultString: string): string {
 /** Python's `xmlrpc.client.escape` after Odoo's control-character stripping. */
 export function escapeXmlText(text: string): string {
   if (!NEEDS_WORK.test(text)) return text;
-  return text.replace(CONTROL_CHARACTERS, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(CONTROL_CHARACTERS, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 function dump(value: PyValue): string {
@@ -44,19 +48,23 @@ function dump(value: PyValue): string {
       return `<value><string>${escapeXmlText(value)}</string></value>\n`;
     case 'number':
       if (Number.isInteger(value)) {
-        if (value > MAXINT || value < MININT) throw pythonError('OverflowError', 'int exceeds XML-RPC limits');
+        if (value > MAXINT || value < MININT)
+          throw pythonError('OverflowError', 'int exceeds XML-RPC limits');
         return `<value><int>${value}</int></value>\n`;
       }
       return `<value><double>${pyFloatRepr(value)}</double></value>\n`;
     case 'boolean':
-      return value ? '<value><boolean>1</boolean></value>\n' : '<value><boolean>0</boolean></value>\n';
+      return value
+        ? '<value><boolean>1</boolean></value>\n'
+        : '<value><boolean>0</boolean></value>\n';
     case 'undefined':
       throw noneError();
     default:
       break;
   }
   if (value === null) throw noneError();
-  if (value instanceof PyFloat) return `<value><double>${pyFloatRepr(value.value)}</double></value>\n`;
+  if (value instanceof PyFloat)
+    return `<value><double>${pyFloatRepr(value.value)}</double></value>\n`;
   if (Array.isArray(value)) {
     let out = '<value><array><data>\n';
     for (const item of value as readonly PyValue[]) out += dump(item);

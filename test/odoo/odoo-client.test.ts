@@ -8,7 +8,13 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OdooError, type OdooRecord } from '../../src/clients/odoo/index.js';
-import { PROTOCOLS, loginCalls, rejectionOf, startSandbox, type SandboxHarness } from './sandbox-harness.js';
+import {
+  PROTOCOLS,
+  loginCalls,
+  rejectionOf,
+  startSandbox,
+  type SandboxHarness,
+} from './sandbox-harness.js';
 
 const PASSWORD = 'pw-Tr3s-Secret-4711';
 
@@ -62,7 +68,11 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
     );
     const wrong = 'wrong-Secret-Passw0rd';
     const client = harness.client(protocol, { password: wrong, retries: 3 }, logger);
-    const error = expectOdooError(await rejectionOf(client.searchRead('dimagaz.bc', [], { fields: ['name'], order: 'id' })), 'ODOO_AUTH', false);
+    const error = expectOdooError(
+      await rejectionOf(client.searchRead('dimagaz.bc', [], { fields: ['name'], order: 'id' })),
+      'ODOO_AUTH',
+      false,
+    );
     expect(loginCalls(harness.sandbox, protocol)).toBe(1);
     expect(harness.sandbox.control.countCalls({ protocol, model: 'dimagaz.bc' })).toBe(0);
     const everything = `${inspect(error, { depth: 10 })}\n${JSON.stringify(error)}\n${lines.join('')}`;
@@ -73,7 +83,11 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
 
   it('maps an unknown model to a user error (fault 2 / JSON-2 404), not retried', async () => {
     const client = harness.client(protocol);
-    const error = expectOdooError(await rejectionOf(client.search('no.such.model', [])), 'ODOO_USER_ERROR', false);
+    const error = expectOdooError(
+      await rejectionOf(client.search('no.such.model', [])),
+      'ODOO_USER_ERROR',
+      false,
+    );
     if (protocol === 'json2') expect(error.httpStatus).toBe(404);
     else expect(error.faultCode).toBe(2);
     expect(error.message).toMatch(/no\.such\.model/);
@@ -89,28 +103,44 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
       const fault = expectOdooError(error, 'ODOO_SERVER_FAULT', false);
       expect(fault.faultCode).toBe(1);
       expect(fault.faultString).toMatch(/^Traceback \(most recent call last\):/);
-      expect(fault.message).toContain("AttributeError: The method 'dimagaz.bc.do_magic' does not exist");
+      expect(fault.message).toContain(
+        "AttributeError: The method 'dimagaz.bc.do_magic' does not exist",
+      );
     }
   });
 
   it('maps an unknown field to a server fault with the ValueError line', async () => {
     const client = harness.client(protocol);
     const error = expectOdooError(
-      await rejectionOf(client.searchRead('dimagaz.bc', [], { fields: ['name', 'no_such_field'], order: 'id' })),
+      await rejectionOf(
+        client.searchRead('dimagaz.bc', [], { fields: ['name', 'no_such_field'], order: 'id' }),
+      ),
       'ODOO_SERVER_FAULT',
       false,
     );
-    expect(error.message).toContain("ValueError: Invalid field 'no_such_field' on model 'dimagaz.bc'");
+    expect(error.message).toContain(
+      "ValueError: Invalid field 'no_such_field' on model 'dimagaz.bc'",
+    );
   });
 
   it('maps a private method and a record rule to access errors (fault 4)', async () => {
     const client = harness.client(protocol);
-    expectOdooError(await rejectionOf(client.executeKw('dimagaz.bc', '_compute_amounts', [[1]])), 'ODOO_ACCESS', false);
+    expectOdooError(
+      await rejectionOf(client.executeKw('dimagaz.bc', '_compute_amounts', [[1]])),
+      'ODOO_ACCESS',
+      false,
+    );
     harness.sandbox.control.hide('dimagaz.bc', 7);
     try {
-      const error = expectOdooError(await rejectionOf(client.read('dimagaz.bc', [6, 7], ['name'])), 'ODOO_ACCESS', false);
+      const error = expectOdooError(
+        await rejectionOf(client.read('dimagaz.bc', [6, 7], ['name'])),
+        'ODOO_ACCESS',
+        false,
+      );
       if (protocol !== 'json2') expect(error.faultCode).toBe(4);
-      const visible = await client.search('dimagaz.bc', [['id', 'in', [6, 7]]], { context: { active_test: false } });
+      const visible = await client.search('dimagaz.bc', [['id', 'in', [6, 7]]], {
+        context: { active_test: false },
+      });
       expect(visible).toEqual([6]);
     } finally {
       harness.sandbox.control.unhide('dimagaz.bc', 7);
@@ -127,23 +157,49 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
 
   it('retries a serialization failure and succeeds', async () => {
     const client = harness.client(protocol);
-    harness.sandbox.control.injectFault({ kind: 'serialization', method: 'search_count', times: 1 });
-    expect(await client.searchCount('dimagaz.bc', [['id', '<=', 10]], { context: { active_test: false } })).toBe(10);
+    harness.sandbox.control.injectFault({
+      kind: 'serialization',
+      method: 'search_count',
+      times: 1,
+    });
+    expect(
+      await client.searchCount('dimagaz.bc', [['id', '<=', 10]], {
+        context: { active_test: false },
+      }),
+    ).toBe(10);
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search_count' })).toBe(2);
   });
 
   it('gives up on a persistent serialization failure as a retryable server fault', async () => {
     const client = harness.client(protocol, { retries: 2 });
-    harness.sandbox.control.injectFault({ kind: 'serialization', method: 'search_count', times: Infinity });
-    const error = expectOdooError(await rejectionOf(client.searchCount('dimagaz.bc', [])), 'ODOO_SERVER_FAULT', true);
+    harness.sandbox.control.injectFault({
+      kind: 'serialization',
+      method: 'search_count',
+      times: Infinity,
+    });
+    const error = expectOdooError(
+      await rejectionOf(client.searchCount('dimagaz.bc', [])),
+      'ODOO_SERVER_FAULT',
+      true,
+    );
     expect(error.message).toContain('could not serialize access due to concurrent update');
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search_count' })).toBe(3);
   });
 
   it('does not retry a user error (fault 2)', async () => {
     const client = harness.client(protocol, { retries: 3 });
-    harness.sandbox.control.injectFault({ kind: 'fault', faultCode: 2, message: 'Le bon est verrouillé', method: 'search', times: Infinity });
-    const error = expectOdooError(await rejectionOf(client.search('dimagaz.bc', [])), 'ODOO_USER_ERROR', false);
+    harness.sandbox.control.injectFault({
+      kind: 'fault',
+      faultCode: 2,
+      message: 'Le bon est verrouillé',
+      method: 'search',
+      times: Infinity,
+    });
+    const error = expectOdooError(
+      await rejectionOf(client.search('dimagaz.bc', [])),
+      'ODOO_USER_ERROR',
+      false,
+    );
     expect(error.message).toContain('Le bon est verrouillé');
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search' })).toBe(1);
   });
@@ -151,12 +207,23 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
   it('retries an HTML 502 page and then reports it as such, not as a parse error', async () => {
     const client = harness.client(protocol, { retries: 2 });
     harness.sandbox.control.injectFault({ kind: 'html', status: 502, method: 'search', times: 1 });
-    expect(await client.search('dimagaz.bc', [['id', '=', 3]], { context: { active_test: false } })).toEqual([3]);
+    expect(
+      await client.search('dimagaz.bc', [['id', '=', 3]], { context: { active_test: false } }),
+    ).toEqual([3]);
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search' })).toBe(2);
 
     harness.sandbox.control.resetCalls();
-    harness.sandbox.control.injectFault({ kind: 'html', status: 502, method: 'search', times: Infinity });
-    const error = expectOdooError(await rejectionOf(client.search('dimagaz.bc', [])), 'ODOO_HTTP', true);
+    harness.sandbox.control.injectFault({
+      kind: 'html',
+      status: 502,
+      method: 'search',
+      times: Infinity,
+    });
+    const error = expectOdooError(
+      await rejectionOf(client.search('dimagaz.bc', [])),
+      'ODOO_HTTP',
+      true,
+    );
     expect(error.httpStatus).toBe(502);
     expect(error.message).toContain('HTML page (HTTP 502) instead of');
     expect(error.message).not.toMatch(/malformed|parse|XML-RPC tag/i);
@@ -165,8 +232,17 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
 
   it('retries an HTML 504 from a proxy', async () => {
     const client = harness.client(protocol);
-    harness.sandbox.control.injectFault({ kind: 'html', status: 504, method: 'search_read', times: 2 });
-    const records = await client.searchRead('dimagaz.bc', [['id', '=', 5]], { fields: ['name'], order: 'id', context: { active_test: false } });
+    harness.sandbox.control.injectFault({
+      kind: 'html',
+      status: 504,
+      method: 'search_read',
+      times: 2,
+    });
+    const records = await client.searchRead('dimagaz.bc', [['id', '=', 5]], {
+      fields: ['name'],
+      order: 'id',
+      context: { active_test: false },
+    });
     expect(records.map((record) => record.name)).toEqual(['P00005']);
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search_read' })).toBe(3);
   });
@@ -174,20 +250,30 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
   it('retries a connection reset mid-answer, and reports one as ODOO_NETWORK', async () => {
     const client = harness.client(protocol, { retries: 1 });
     harness.sandbox.control.injectFault({ kind: 'reset', method: 'search_read', times: 1 });
-    const records = await client.searchRead('dimagaz.bc', [['id', '<=', 50]], { fields: ['name', 'notes'], order: 'id', context: { active_test: false } });
+    const records = await client.searchRead('dimagaz.bc', [['id', '<=', 50]], {
+      fields: ['name', 'notes'],
+      order: 'id',
+      context: { active_test: false },
+    });
     expect(records).toHaveLength(50);
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search_read' })).toBe(2);
 
     const once = harness.client(protocol, { retries: 0 });
     harness.sandbox.control.injectFault({ kind: 'reset', method: 'search_read', times: 1 });
-    expectOdooError(await rejectionOf(once.searchRead('dimagaz.bc', [], { fields: ['name'], order: 'id' })), 'ODOO_NETWORK', true);
+    expectOdooError(
+      await rejectionOf(once.searchRead('dimagaz.bc', [], { fields: ['name'], order: 'id' })),
+      'ODOO_NETWORK',
+      true,
+    );
   });
 
   it('reports a truncated answer as a retryable protocol error', async () => {
     const client = harness.client(protocol, { retries: 0 });
     harness.sandbox.control.injectFault({ kind: 'truncate', method: 'search_read', times: 1 });
     expectOdooError(
-      await rejectionOf(client.searchRead('dimagaz.bc', [], { fields: ['name'], order: 'id', limit: 30 })),
+      await rejectionOf(
+        client.searchRead('dimagaz.bc', [], { fields: ['name'], order: 'id', limit: 30 }),
+      ),
       'ODOO_PROTOCOL',
       true,
     );
@@ -196,9 +282,18 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
   it('times out a 2 s answer after about 500 ms', async () => {
     const client = harness.client(protocol, { timeoutMs: 500, retries: 0 });
     await client.authenticate();
-    harness.sandbox.control.injectFault({ kind: 'latency', latencyMs: 2_000, method: 'search_count', times: 1 });
+    harness.sandbox.control.injectFault({
+      kind: 'latency',
+      latencyMs: 2_000,
+      method: 'search_count',
+      times: 1,
+    });
     const started = performance.now();
-    const error = expectOdooError(await rejectionOf(client.searchCount('dimagaz.bc', [])), 'ODOO_TIMEOUT', true);
+    const error = expectOdooError(
+      await rejectionOf(client.searchCount('dimagaz.bc', [])),
+      'ODOO_TIMEOUT',
+      true,
+    );
     const elapsedMs = performance.now() - started;
     expect(elapsedMs).toBeGreaterThanOrEqual(450);
     expect(elapsedMs).toBeLessThan(1_500);
@@ -208,7 +303,12 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
   it('cancels a call in flight when its signal aborts', async () => {
     const client = harness.client(protocol, { retries: 3 });
     await client.authenticate();
-    harness.sandbox.control.injectFault({ kind: 'latency', latencyMs: 5_000, method: 'search_count', times: 1 });
+    harness.sandbox.control.injectFault({
+      kind: 'latency',
+      latencyMs: 5_000,
+      method: 'search_count',
+      times: 1,
+    });
     const controller = new AbortController();
     const arrived = harness.sandbox.control.waitForCall({ protocol, method: 'search_count' });
     const started = performance.now();
@@ -223,7 +323,9 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
   it('does not call at all with an already aborted signal', async () => {
     const client = harness.client(protocol);
     await client.authenticate();
-    const error = await rejectionOf(client.search('dimagaz.bc', [], {}, { signal: AbortSignal.abort() }));
+    const error = await rejectionOf(
+      client.search('dimagaz.bc', [], {}, { signal: AbortSignal.abort() }),
+    );
     expectOdooError(error, 'ODOO_ABORTED', false);
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search' })).toBe(0);
   });
@@ -232,25 +334,42 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
     const client = harness.client(protocol);
     const fields = await client.storedFields('dimagaz.bc');
     const byName = new Map(fields.map((field) => [field.name, field]));
-    expect(byName.get('partner_id')).toEqual({ name: 'partner_id', type: 'many2one', relation: 'res.partner' });
+    expect(byName.get('partner_id')).toEqual({
+      name: 'partner_id',
+      type: 'many2one',
+      relation: 'res.partner',
+    });
     expect(byName.get('write_date')?.type).toBe('datetime');
     expect(byName.get('line_ids')?.type).toBe('one2many');
     expect(byName.has('display_name')).toBe(false);
     expect(byName.has('line_count')).toBe(false);
-    expect(fields.map((field) => field.name)).toEqual([...fields.map((field) => field.name)].sort());
+    expect(fields.map((field) => field.name)).toEqual(
+      [...fields.map((field) => field.name)].sort(),
+    );
   });
 
   it('creates, reads back and deletes records through execute_kw', async () => {
     const client = harness.client(protocol);
     const id = await client.executeKw<number>('dimagaz.bc', 'create', [
-      { partner_id: 3, origin: 'Test & <co>', line_ids: [[0, 0, { name: 'Détendeur', product_qty: 2, price_unit: 10.5 }]] },
+      {
+        partner_id: 3,
+        origin: 'Test & <co>',
+        line_ids: [[0, 0, { name: 'Détendeur', product_qty: 2, price_unit: 10.5 }]],
+      },
     ]);
     expect(typeof id).toBe('number');
-    const [record] = await client.read<OdooRecord>('dimagaz.bc', [id], ['origin', 'amount_untaxed', 'line_ids', 'partner_id'], { load: '' });
+    const [record] = await client.read<OdooRecord>(
+      'dimagaz.bc',
+      [id],
+      ['origin', 'amount_untaxed', 'line_ids', 'partner_id'],
+      { load: '' },
+    );
     expect(record).toMatchObject({ id, origin: 'Test & <co>', amount_untaxed: 21, partner_id: 3 });
     expect(await client.executeKw('dimagaz.bc', 'unlink', [[id]])).toBe(true);
     expect(await client.read('dimagaz.bc', [id], ['name'])).toEqual([]);
-    expect(await client.search('dimagaz.bc.line', [['id', 'in', record?.line_ids as number[]]])).toEqual([]);
+    expect(
+      await client.search('dimagaz.bc.line', [['id', 'in', record?.line_ids as number[]]]),
+    ).toEqual([]);
   });
 
   it('pages by keyset: every record exactly once while others are created, updated and archived', async () => {
@@ -260,7 +379,11 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
     const seen: number[] = [];
     const created: number[] = [];
     let page = 0;
-    for await (const records of client.pages('dimagaz.bc', [], { fields: ['name', 'write_date'], pageSize: 17, context })) {
+    for await (const records of client.pages('dimagaz.bc', [], {
+      fields: ['name', 'write_date'],
+      pageSize: 17,
+      context,
+    })) {
       seen.push(...records.map((record) => record.id));
       page++;
       // Between pages: a new BC, an update of a record not read yet and of one already read,
@@ -285,13 +408,21 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
     const client = harness.client(protocol);
     harness.sandbox.control.resetCalls();
     const ids: number[] = [];
-    for await (const records of client.pages('dimagaz.bc', [['state', 'in', ['purchase', 'done']]], { fields: ['state'], pageSize: 10, context: { active_test: false } })) {
+    for await (const records of client.pages(
+      'dimagaz.bc',
+      [['state', 'in', ['purchase', 'done']]],
+      { fields: ['state'], pageSize: 10, context: { active_test: false } },
+    )) {
       for (const record of records) expect(['purchase', 'done']).toContain(record.state);
       ids.push(...records.map((record) => record.id));
     }
-    const expected = harness.sandbox.control.records('dimagaz.bc', { fields: ['state'] }).filter((record) => record.state === 'purchase' || record.state === 'done');
+    const expected = harness.sandbox.control
+      .records('dimagaz.bc', { fields: ['state'] })
+      .filter((record) => record.state === 'purchase' || record.state === 'done');
     expect(ids).toEqual(expected.map((record) => record.id));
-    expect(harness.sandbox.control.countCalls({ protocol, method: 'search_read' })).toBe(Math.floor(ids.length / 10) + 1);
+    expect(harness.sandbox.control.countCalls({ protocol, method: 'search_read' })).toBe(
+      Math.floor(ids.length / 10) + 1,
+    );
   });
 });
 
@@ -299,13 +430,25 @@ describe('an Odoo without the deprecated RPC endpoints', () => {
   it('fails fast on XML-RPC and JSON-RPC with a 404, while JSON-2 works', async () => {
     const modern = await startSandbox({ orders: 5, deprecatedRpc: false });
     try {
-      const xmlError = expectOdooError(await rejectionOf(modern.client('xmlrpc', { retries: 3 }).authenticate()), 'ODOO_HTTP', false);
+      const xmlError = expectOdooError(
+        await rejectionOf(modern.client('xmlrpc', { retries: 3 }).authenticate()),
+        'ODOO_HTTP',
+        false,
+      );
       expect(xmlError.httpStatus).toBe(404);
       expect(xmlError.message).toContain('HTML page (HTTP 404)');
-      const jsonError = expectOdooError(await rejectionOf(modern.client('jsonrpc', { retries: 3 }).authenticate()), 'ODOO_HTTP', false);
+      const jsonError = expectOdooError(
+        await rejectionOf(modern.client('jsonrpc', { retries: 3 }).authenticate()),
+        'ODOO_HTTP',
+        false,
+      );
       expect(jsonError.httpStatus).toBe(404);
       expect(modern.sandbox.control.countCalls({ protocol: 'jsonrpc' })).toBe(1);
-      expect(await modern.client('json2').searchCount('dimagaz.bc', [], { context: { active_test: false } })).toBe(5);
+      expect(
+        await modern
+          .client('json2')
+          .searchCount('dimagaz.bc', [], { context: { active_test: false } }),
+      ).toBe(5);
     } finally {
       await modern.close();
     }

@@ -5,7 +5,11 @@
 import { pino } from 'pino';
 import { createOdooClient, type OdooClient } from '../../src/clients/odoo/index.js';
 import type { OdooClientOptions, OdooProtocol } from '../../src/clients/odoo/odoo-types.js';
-import { createOdooSandbox, type OdooSandbox, type OdooSandboxOptions } from '../../src/sandbox/odoo-sandbox.js';
+import {
+  createOdooSandbox,
+  type OdooSandbox,
+  type OdooSandboxOptions,
+} from '../../src/sandbox/odoo-sandbox.js';
 
 export const PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
 
@@ -15,7 +19,11 @@ export const silentLogger = pino({ level: 'silent' });
 export interface SandboxHarness {
   sandbox: OdooSandbox;
   /** A client for the sandbox (fast retries by default); closed by `close()`. */
-  client(protocol: OdooProtocol, overrides?: Partial<OdooClientOptions>, logger?: typeof silentLogger): OdooClient;
+  client(
+    protocol: OdooProtocol,
+    overrides?: Partial<OdooClientOptions>,
+    logger?: typeof silentLogger,
+  ): OdooClient;
   close(): Promise<void>;
 }
 

@@ -25,10 +25,11 @@ const packageSerializer = createRequire(import.meta.url)('xmlrpc/lib/serializer.
   serializeFault(fault: unknown): string;
 };
 
-/** Both decoders agree on `xml`: same value or fault, deep-strict. */
+/** Both decoders agree on `xml`, given as text and as UTF-8 bytes: same value or fault, deep-strict. */
 async function expectSameAsPackage(xml: string): Promise<void> {
   const expected = await decodeWithXmlrpcPackage(xml);
   deepStrictEqual(decodeMethodResponse(xml), expected);
+  deepStrictEqual(decodeMethodResponse(Buffer.from(xml, 'utf8')), expected);
 }
 
 describe('recorded answers', () => {
@@ -39,25 +40,66 @@ describe('recorded answers', () => {
     harness = await startSandbox({ orders: 400, linesPerOrder: 3, seed: 11 });
     const { sandbox } = harness;
     const post = async (service: string, method: string, params: unknown[]) => {
-      const response = await request(`${sandbox.url}/xmlrpc/2/${service}`, { method: 'POST', body: serializeMethodCall(method, params) });
+      const response = await request(`${sandbox.url}/xmlrpc/2/${service}`, {
+        method: 'POST',
+        body: serializeMethodCall(method, params),
+      });
       return response.body.text();
     };
-    const kw = (model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}, password = sandbox.password) =>
-      post('object', 'execute_kw', [sandbox.database, sandbox.uid, password, model, method, args, kwargs]);
+    const kw = (
+      model: string,
+      method: string,
+      args: unknown[],
+      kwargs: Record<string, unknown> = {},
+      password = sandbox.password,
+    ) =>
+      post('object', 'execute_kw', [
+        sandbox.database,
+        sandbox.uid,
+        password,
+        model,
+        method,
+        args,
+        kwargs,
+      ]);
     sandbox.control.write('dimagaz.bc.line', 5, { sequence: 2 ** 33, price_unit: 1.5e-7 });
-    sandbox.control.create('dimagaz.bc', { partner_id: 1, origin: '&amp; <![CDATA[x]]> ]]> \u00a0 \u{1F69A} \r\n', notes: '<p>a</p>' });
+    sandbox.control.create('dimagaz.bc', {
+      partner_id: 1,
+      origin: '&amp; <![CDATA[x]]> ]]> \u00a0 \u{1F69A} \r\n',
+      notes: '<p>a</p>',
+    });
     const context = { active_test: false };
     const calls: Array<[string, Promise<string>]> = [
       ['version', post('common', 'version', [])],
-      ['authenticate ok', post('common', 'authenticate', [sandbox.database, sandbox.username, sandbox.password, {}])],
-      ['authenticate refused', post('common', 'authenticate', [sandbox.database, sandbox.username, 'bad', {}])],
+      [
+        'authenticate ok',
+        post('common', 'authenticate', [sandbox.database, sandbox.username, sandbox.password, {}]),
+      ],
+      [
+        'authenticate refused',
+        post('common', 'authenticate', [sandbox.database, sandbox.username, 'bad', {}]),
+      ],
       ['search', kw('dimagaz.bc', 'search', [[]], { context })],
       ['search empty', kw('dimagaz.bc', 'search', [[['id', '<', 0]]])],
       ['search_count', kw('dimagaz.bc', 'search_count', [[]], { context })],
-      ['search_read all fields', kw('dimagaz.bc', 'search_read', [[]], { fields: [], context, limit: 150 })],
-      ['search_read 1000 lines', kw('dimagaz.bc.line', 'search_read', [[]], { fields: [], limit: 1000, order: 'id' })],
-      ['search_read lines bare', kw('dimagaz.bc.line', 'search_read', [[]], { fields: [], limit: 300, load: '' })],
-      ['read', kw('dimagaz.bc', 'read', [[1, 2, 3, 401]], { fields: ['name', 'notes', 'origin', 'partner_id', 'line_ids'] })],
+      [
+        'search_read all fields',
+        kw('dimagaz.bc', 'search_read', [[]], { fields: [], context, limit: 150 }),
+      ],
+      [
+        'search_read 1000 lines',
+        kw('dimagaz.bc.line', 'search_read', [[]], { fields: [], limit: 1000, order: 'id' }),
+      ],
+      [
+        'search_read lines bare',
+        kw('dimagaz.bc.line', 'search_read', [[]], { fields: [], limit: 300, load: '' }),
+      ],
+      [
+        'read',
+        kw('dimagaz.bc', 'read', [[1, 2, 3, 401]], {
+          fields: ['name', 'notes', 'origin', 'partner_id', 'line_ids'],
+        }),
+      ],
       ['fields_get', kw('dimagaz.bc', 'fields_get', [])],
       ['create', kw('dimagaz.bc', 'create', [{ partner_id: 2 }])],
       ['write', kw('dimagaz.bc', 'write', [[1], { origin: 'x' }])],
@@ -82,7 +124,11 @@ describe('recorded answers', () => {
         throw new Error(`answer '${name}' differs`, { cause: error });
       }
     }
-    expect(decodeMethodResponse(answers.get('fault 3') as string)).toEqual({ fault: true, faultCode: 3, faultString: 'Access Denied' });
+    expect(decodeMethodResponse(answers.get('fault 3') as string)).toEqual({
+      fault: true,
+      faultCode: 3,
+      faultString: 'Access Denied',
+    });
     const page = decodeMethodResponse(answers.get('search_read 1000 lines') as string);
     expect(page.fault === false && Array.isArray(page.value) && page.value.length).toBe(1000);
   });
@@ -90,12 +136,14 @@ describe('recorded answers', () => {
   it('decodes the committed fixtures exactly like the xmlrpc package', async () => {
     const files = readdirSync(FIXTURES).filter((file) => file.endsWith('.xml'));
     expect(files.length).toBeGreaterThanOrEqual(4);
-    for (const file of files) await expectSameAsPackage(readFileSync(new URL(file, FIXTURES), 'utf8'));
+    for (const file of files)
+      await expectSameAsPackage(readFileSync(new URL(file, FIXTURES), 'utf8'));
   });
 });
 
 describe('hand-written documents', () => {
-  const wrap = (value: string) => `<?xml version="1.0"?><methodResponse><params><param>${value}</param></params></methodResponse>`;
+  const wrap = (value: string) =>
+    `<?xml version="1.0"?><methodResponse><params><param>${value}</param></params></methodResponse>`;
   const documents = [
     wrap('<value>untyped &amp; plain</value>'),
     wrap('<value></value>'),
@@ -129,12 +177,26 @@ describe('hand-written documents', () => {
     wrap('<value><array><data></data></array></value>'),
     wrap('<value><array><data/></array></value>'),
     wrap('<value><struct></struct></value>'),
-    wrap('<value><struct><member><name>a</name><value><int>1</int></value></member><member><name>a</name><value><int>2</int></value></member></struct></value>'),
+    wrap(
+      '<value><struct><member><name>a</name><value><int>1</int></value></member><member><name>a</name><value><int>2</int></value></member></struct></value>',
+    ),
     wrap('<value><struct><member><name></name><value>empty key</value></member></struct></value>'),
-    wrap('<value><struct><member><name>k&amp;v</name><value><array><data><value><struct></struct></value><value>x</value></data></array></value></member></struct></value>'),
+    wrap(
+      '<value><struct><member><name>k&amp;v</name><value><array><data><value><struct></struct></value><value>x</value></data></array></value></member></struct></value>',
+    ),
     '<?xml version="1.0"?>\n<!-- a comment -->\n<methodResponse>\n<params>\n<param>\n<value><int>1</int></value>\n</param>\n</params>\n</methodResponse>\n\n',
     '\ufeff<?xml version="1.0" encoding="UTF-8"?><methodResponse><params/></methodResponse>',
     '<methodResponse><params></params></methodResponse>',
+    wrap(
+      '<value><array><data>\n<!-- c --><value><int>1</int></value>\n<!-- d -->\n</data></array></value>',
+    ),
+    wrap('<value><array><data>\n</data>\n</array>\n</value>'),
+    wrap(
+      '<value><struct>\n<member>\n<name>a</name>\n<!-- x --><value><boolean>1</boolean></value>\n<!-- y --></member>\n</struct></value>',
+    ),
+    wrap(
+      '<value><struct>\n<member>\n<name>a</name>\n  <value><boolean> 1</boolean></value>\n</member>\n</struct></value>',
+    ).replace('<boolean> 1', '<boolean>1'),
     marshalFault(1, 'Traceback (most recent call last):\n  File "x"\nValueError: <bad> & worse\n'),
   ];
 
@@ -176,7 +238,8 @@ const { value: anyValue } = fc.letrec<{ value: unknown }>((tie) => ({
 /** Values the Odoo marshaller can write: no None, bytes or dates; whole numbers are ints, in int32. */
 const odooValue = anyValue.filter(function odooSafe(value: unknown): boolean {
   if (value === null || Buffer.isBuffer(value) || value instanceof Date) return false;
-  if (typeof value === 'number' && Number.isInteger(value)) return value >= -(2 ** 31) && value <= 2 ** 31 - 1;
+  if (typeof value === 'number' && Number.isInteger(value))
+    return value >= -(2 ** 31) && value <= 2 ** 31 - 1;
   if (Array.isArray(value)) return value.every(odooSafe);
   if (typeof value === 'object') return Object.values(value).every(odooSafe);
   return true;
@@ -186,7 +249,12 @@ const odooValue = anyValue.filter(function odooSafe(value: unknown): boolean {
 function noisySerialize(value: unknown, seed: number): string {
   const random = mulberry32(seed);
   const pick = (p: number) => random() < p;
-  const ws = () => (pick(0.3) ? ['\n', ' ', '\t', '\r\n', '\n  '][Math.floor(random() * 5)] : '') as string;
+  const ws = () =>
+    (pick(0.3)
+      ? ['\n', ' ', '\t', '\r\n', '\n  ', '\n<!-- c -->', '<!--x-->\n', '\n<?pi x?>\n'][
+          Math.floor(random() * 8)
+        ]
+      : '') as string;
   const escapeText = (raw: string): string => {
     let out = '';
     for (const char of raw) {
@@ -205,17 +273,27 @@ function noisySerialize(value: unknown, seed: number): string {
     if (item === null) inner = pick(0.5) ? '<nil/>' : '<nil></nil>';
     else if (typeof item === 'boolean') inner = `<boolean>${item ? 1 : 0}</boolean>`;
     else if (typeof item === 'number') {
-      inner = Number.isInteger(item) && !Object.is(item, -0) ? (pick(0.5) ? `<i4>${item}</i4>` : `<int>${item}</int>`) : `<double>${String(item)}</double>`;
+      inner =
+        Number.isInteger(item) && !Object.is(item, -0)
+          ? pick(0.5)
+            ? `<i4>${item}</i4>`
+            : `<int>${item}</int>`
+          : `<double>${String(item)}</double>`;
     } else if (typeof item === 'string') {
       if (item === '' && pick(0.5)) inner = '<string/>';
       else if (pick(0.3) && item.trim() === item) return `<value>${escapeText(item)}</value>`;
       else inner = `<string>${escapeText(item)}</string>`;
     } else if (Buffer.isBuffer(item)) inner = `<base64>${item.toString('base64')}</base64>`;
-    else if (item instanceof Date) inner = `<dateTime.iso8601>${item.toISOString().slice(0, 19)}Z</dateTime.iso8601>`;
-    else if (Array.isArray(item)) inner = `<array>${ws()}<data>${ws()}${item.map((element) => dump(element) + ws()).join('')}</data>${ws()}</array>`;
+    else if (item instanceof Date)
+      inner = `<dateTime.iso8601>${item.toISOString().slice(0, 19)}Z</dateTime.iso8601>`;
+    else if (Array.isArray(item))
+      inner = `<array>${ws()}<data>${ws()}${item.map((element) => dump(element) + ws()).join('')}</data>${ws()}</array>`;
     else {
       const members = Object.entries(item as Record<string, unknown>)
-        .map(([name, element]) => `<member>${ws()}<name>${escapeText(name)}</name>${ws()}${dump(element)}${ws()}</member>${ws()}`)
+        .map(
+          ([name, element]) =>
+            `<member>${ws()}<name>${escapeText(name)}</name>${ws()}${dump(element)}${ws()}</member>${ws()}`,
+        )
         .join('');
       inner = `<struct>${ws()}${pick(0.1) ? '<!-- c -->' : ''}${members}</struct>`;
     }
@@ -283,31 +361,60 @@ describe('malformed input', () => {
 
   it('never throws anything but OdooError on mutated documents', () => {
     fc.assert(
-      fc.property(fc.nat(sample.length - 1), fc.constantFrom('<', '>', '/', '&', ';', 'x', ' ', '"', '!', '?', ''), (position, replacement) => {
-        const mutated = sample.slice(0, position) + replacement + sample.slice(position + 1);
-        try {
-          decodeMethodResponse(mutated);
-        } catch (error) {
-          expect(error).toBeInstanceOf(OdooError);
-        }
-      }),
+      fc.property(
+        fc.nat(sample.length - 1),
+        fc.constantFrom('<', '>', '/', '&', ';', 'x', ' ', '"', '!', '?', ''),
+        (position, replacement) => {
+          const mutated = sample.slice(0, position) + replacement + sample.slice(position + 1);
+          try {
+            decodeMethodResponse(mutated);
+          } catch (error) {
+            expect(error).toBeInstanceOf(OdooError);
+          }
+        },
+      ),
       { seed: 7, numRuns: 2_000 },
     );
   });
 
   it('recognises HTML pages and other non-XML-RPC bodies', () => {
-    const html = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n';
+    const html =
+      '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n';
     expect(expectProtocolError(() => decodeMethodResponse(html)).message).toContain('HTML page');
-    expect(expectProtocolError(() => decodeMethodResponse('<!DOCTYPE html><html><body>Login</body></html>')).message).toContain('HTML page');
-    expect(expectProtocolError(() => decodeMethodResponse('{"jsonrpc":"2.0"}')).message).toContain('not an XML-RPC method response');
+    expect(
+      expectProtocolError(() =>
+        decodeMethodResponse('<!DOCTYPE html><html><body>Login</body></html>'),
+      ).message,
+    ).toContain('HTML page');
+    expect(expectProtocolError(() => decodeMethodResponse('{"jsonrpc":"2.0"}')).message).toContain(
+      'not an XML-RPC method response',
+    );
     expect(expectProtocolError(() => decodeMethodResponse('')).retryable).toBe(true);
-    expectProtocolError(() => decodeMethodResponse('<?xml version="1.0"?><methodResponse><params><param><value><int>x</int></value></param></params></methodResponse>'));
-    expectProtocolError(() => decodeMethodResponse('<?xml version="1.0"?><methodResponse><params><param><value><bogus>1</bogus></value></param></params></methodResponse>'));
-    expectProtocolError(() => decodeMethodResponse('<?xml version="1.0"?><methodResponse><params><param><value><string>&nbsp;</string></value></param></params></methodResponse>'));
-    expectProtocolError(() => decodeMethodResponse('<?xml version="1.0"?><methodResponse><params><param><value><int>1</int></value></param><param><value><int>2</int></value></param></params></methodResponse>'));
+    expectProtocolError(() =>
+      decodeMethodResponse(
+        '<?xml version="1.0"?><methodResponse><params><param><value><int>x</int></value></param></params></methodResponse>',
+      ),
+    );
+    expectProtocolError(() =>
+      decodeMethodResponse(
+        '<?xml version="1.0"?><methodResponse><params><param><value><bogus>1</bogus></value></param></params></methodResponse>',
+      ),
+    );
+    expectProtocolError(() =>
+      decodeMethodResponse(
+        '<?xml version="1.0"?><methodResponse><params><param><value><string>&nbsp;</string></value></param></params></methodResponse>',
+      ),
+    );
+    expectProtocolError(() =>
+      decodeMethodResponse(
+        '<?xml version="1.0"?><methodResponse><params><param><value><int>1</int></value></param><param><value><int>2</int></value></param></params></methodResponse>',
+      ),
+    );
   });
 
   it('decodes a fault answer from the package serializer', async () => {
-    await expectSameAsPackage(packageSerializer.serializeFault({ faultCode: 4, faultString: 'x & y' }));
+    await expectSameAsPackage(
+      packageSerializer.serializeFault({ faultCode: 4, faultString: 'x & y' }),
+    );
   });
 });

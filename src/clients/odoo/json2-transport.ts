@@ -8,10 +8,20 @@
  * parameter names here, so callers keep `execute_kw`'s shape whatever the wire.
  */
 import { OdooError, faultToError, isRetryableHttpStatus } from './odoo-errors.js';
-import { bodyExcerpt, httpStatusError, sendOdooRequest, splitUrl, type OdooTransportSettings } from './odoo-http.js';
-import { faultCodeForExceptionName, faultTextOf, type OdooJsonErrorData } from './jsonrpc-transport.js';
+import {
+  bodyExcerpt,
+  httpStatusError,
+  isHtmlResponse,
+  sendOdooRequest,
+  splitUrl,
+  type OdooTransportSettings,
+} from './odoo-http.js';
+import {
+  faultCodeForExceptionName,
+  faultTextOf,
+  type OdooJsonErrorData,
+} from './jsonrpc-transport.js';
 import type { OdooRequestOptions, OdooTransport, OdooVersion } from './odoo-types.js';
-import { looksLikeHtml } from './xmlrpc-decoder.js';
 
 /**
  * Parameter names of the ORM methods, in positional order. `ids` first marks a method called on
@@ -56,7 +66,10 @@ export function toNamedArguments(
     if (args.length === 1) body.ids = args[0];
   } else {
     if (args.length > names.length) {
-      throw new OdooError('ODOO_PROTOCOL', `${model}.${method}: too many positional arguments for JSON-2`);
+      throw new OdooError(
+        'ODOO_PROTOCOL',
+        `${model}.${method}: too many positional arguments for JSON-2`,
+      );
     }
     args.forEach((value, index) => {
       body[names[index] as string] = value;
@@ -76,7 +89,12 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
   const { origin, basePath } = splitUrl(settings.url);
   const { database, password, dispatcher } = settings;
 
-  async function post(model: string, method: string, body: Record<string, unknown>, options: OdooRequestOptions): Promise<unknown> {
+  async function post(
+    model: string,
+    method: string,
+    body: Record<string, unknown>,
+    options: OdooRequestOptions,
+  ): Promise<unknown> {
     const label = `${model}.${method}`;
     const response = await sendOdooRequest(
       dispatcher,
@@ -96,23 +114,28 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
       label,
       options,
     );
-    const html = response.contentType.includes('text/html') || looksLikeHtml(response.body);
-    if (html) {
+    if (isHtmlResponse(response)) {
       if (response.status !== 200) throw httpStatusError(response, label, 'JSON', true);
-      throw new OdooError('ODOO_PROTOCOL', `${label}: HTML page (HTTP 200) instead of JSON`, { retryable: true, httpStatus: 200 });
+      throw new OdooError('ODOO_PROTOCOL', `${label}: HTML page (HTTP 200) instead of JSON`, {
+        retryable: true,
+        httpStatus: 200,
+      });
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(response.body);
+      parsed = JSON.parse(response.body.toString('utf8'));
     } catch (error) {
       if (response.status !== 200) throw httpStatusError(response, label, 'JSON', false);
-      throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-2 answer is not valid JSON`, { cause: error, retryable: true });
+      throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-2 answer is not valid JSON`, {
+        cause: error,
+        retryable: true,
+      });
     }
     if (response.status === 200) return parsed;
     throw json2Error(label, response.status, parsed, response.body);
   }
 
-  function json2Error(label: string, status: number, parsed: unknown, body: string): OdooError {
+  function json2Error(label: string, status: number, parsed: unknown, body: Buffer): OdooError {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       return new OdooError('ODOO_HTTP', `${label}: HTTP ${status}: ${bodyExcerpt(body)}`, {
         httpStatus: status,
@@ -121,10 +144,14 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
     }
     const data = parsed as OdooJsonErrorData;
     if (isRetryableHttpStatus(status)) {
-      return new OdooError('ODOO_HTTP', `${label}: HTTP ${status}: ${data.message ?? bodyExcerpt(body)}`, {
-        httpStatus: status,
-        retryable: true,
-      });
+      return new OdooError(
+        'ODOO_HTTP',
+        `${label}: HTTP ${status}: ${data.message ?? bodyExcerpt(body)}`,
+        {
+          httpStatus: status,
+          retryable: true,
+        },
+      );
     }
     // 401 is the bearer check (Unauthorized "Invalid apikey"), 403 AccessError/AccessDenied;
     // werkzeug's 4xx (NotFound for an unknown model or method, UnprocessableEntity for bad
@@ -132,7 +159,13 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
     let faultCode = faultCodeForExceptionName(data.name ?? '');
     if (status === 401) faultCode = 3;
     else if (faultCode === 1 && status >= 400 && status < 500) faultCode = status === 403 ? 4 : 2;
-    return faultToError(label, faultCode, faultTextOf(data, faultCode, `HTTP ${status}`), password, { httpStatus: status });
+    return faultToError(
+      label,
+      faultCode,
+      faultTextOf(data, faultCode, `HTTP ${status}`),
+      password,
+      { httpStatus: status },
+    );
   }
 
   return {
@@ -141,20 +174,29 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
       const response = await sendOdooRequest(
         dispatcher,
         origin,
-        { method: 'GET', path: `${basePath}/web/version`, headers: { accept: 'application/json', 'user-agent': 'erp-bridge' } },
+        {
+          method: 'GET',
+          path: `${basePath}/web/version`,
+          headers: { accept: 'application/json', 'user-agent': 'erp-bridge' },
+        },
         'web.version',
         options,
       );
-      if (response.status !== 200) throw httpStatusError(response, 'web.version', 'JSON', looksLikeHtml(response.body));
+      if (response.status !== 200)
+        throw httpStatusError(response, 'web.version', 'JSON', isHtmlResponse(response));
       let raw: { version?: unknown; version_info?: unknown };
       try {
-        raw = JSON.parse(response.body) as typeof raw;
+        raw = JSON.parse(response.body.toString('utf8')) as typeof raw;
       } catch (error) {
-        throw new OdooError('ODOO_PROTOCOL', 'web.version: the answer is not valid JSON', { cause: error });
+        throw new OdooError('ODOO_PROTOCOL', 'web.version: the answer is not valid JSON', {
+          cause: error,
+        });
       }
       const version: OdooVersion = {
         serverVersion: typeof raw.version === 'string' ? raw.version : '',
-        versionInfo: Array.isArray(raw.version_info) ? (raw.version_info as Array<number | string>) : [],
+        versionInfo: Array.isArray(raw.version_info)
+          ? (raw.version_info as Array<number | string>)
+          : [],
       };
       return version;
     },
@@ -162,7 +204,8 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
       try {
         const context = await post('res.users', 'context_get', {}, options);
         const uid = (context as { uid?: unknown } | null)?.uid;
-        if (typeof uid !== 'number') throw new OdooError('ODOO_PROTOCOL', 'res.users.context_get: no uid in the context');
+        if (typeof uid !== 'number')
+          throw new OdooError('ODOO_PROTOCOL', 'res.users.context_get: no uid in the context');
         return uid;
       } catch (error) {
         // The same contract as XML-RPC's authenticate: refused credentials are an answer.
@@ -172,10 +215,16 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
     },
     executeKw(_uid, model, method, args, kwargs, options) {
       const body = toNamedArguments(model, method, args, kwargs);
-      const singleCreate = method === 'create' && typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0]);
+      const singleCreate =
+        method === 'create' &&
+        typeof args[0] === 'object' &&
+        args[0] !== null &&
+        !Array.isArray(args[0]);
       const result = post(model, method, body, options);
       // JSON-2 turns every recordset into ids; execute_kw answers create({...}) with one id.
-      return singleCreate ? result.then((ids) => (Array.isArray(ids) && ids.length === 1 ? (ids[0] as unknown) : ids)) : result;
+      return singleCreate
+        ? result.then((ids) => (Array.isArray(ids) && ids.length === 1 ? (ids[0] as unknown) : ids))
+        : result;
     },
   };
 }

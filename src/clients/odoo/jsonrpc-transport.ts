@@ -54,7 +54,8 @@ export function faultCodeForExceptionName(name: string): 1 | 2 | 3 | 4 {
 
 /** The text a fault carries: the message for user-facing errors, the traceback for the rest. */
 export function faultTextOf(data: OdooJsonErrorData, faultCode: number, fallback: string): string {
-  if (faultCode === 1 && typeof data.debug === 'string' && data.debug.trim() !== '') return data.debug;
+  if (faultCode === 1 && typeof data.debug === 'string' && data.debug.trim() !== '')
+    return data.debug;
   if (typeof data.message === 'string' && data.message !== '') return data.message;
   return fallback;
 }
@@ -64,7 +65,13 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
   const { database, username, password, dispatcher } = settings;
   let nextId = 1;
 
-  async function call(service: 'common' | 'object', method: string, args: unknown[], label: string, options: OdooRequestOptions): Promise<unknown> {
+  async function call(
+    service: 'common' | 'object',
+    method: string,
+    args: unknown[],
+    label: string,
+    options: OdooRequestOptions,
+  ): Promise<unknown> {
     const id = nextId++;
     const response = await sendOdooRequest(
       dispatcher,
@@ -72,18 +79,33 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
       {
         method: 'POST',
         path: `${basePath}/jsonrpc`,
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'erp-bridge' },
-        body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id }),
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'user-agent': 'erp-bridge',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'call',
+          params: { service, method, args },
+          id,
+        }),
       },
       label,
       options,
     );
     checkHttpResponse(response, label, 'JSON-RPC');
-    let envelope: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: OdooJsonErrorData } };
+    let envelope: {
+      result?: unknown;
+      error?: { code?: unknown; message?: unknown; data?: OdooJsonErrorData };
+    };
     try {
-      envelope = JSON.parse(response.body) as typeof envelope;
+      envelope = JSON.parse(response.body.toString('utf8')) as typeof envelope;
     } catch (error) {
-      throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-RPC answer is not valid JSON`, { cause: error, retryable: true });
+      throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-RPC answer is not valid JSON`, {
+        cause: error,
+        retryable: true,
+      });
     }
     if (typeof envelope !== 'object' || envelope === null) {
       throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-RPC answer is not an object`);
@@ -92,15 +114,29 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
       const error = envelope.error;
       // Odoo's NotFound (code 404): the route is gated off (19+: rpc.use_deprecated_services).
       if (error.code === 404) {
-        throw new OdooError('ODOO_HTTP', `${label}: Odoo answered 404 on /jsonrpc (is the JSON-RPC endpoint enabled?)`, {
-          httpStatus: 404,
-        });
+        throw new OdooError(
+          'ODOO_HTTP',
+          `${label}: Odoo answered 404 on /jsonrpc (is the JSON-RPC endpoint enabled?)`,
+          {
+            httpStatus: 404,
+          },
+        );
       }
       const data = error.data ?? {};
       const faultCode = faultCodeForExceptionName(data.name ?? '');
-      throw faultToError(label, faultCode, faultTextOf(data, faultCode, typeof error.message === 'string' ? error.message : 'unknown error'), password);
+      throw faultToError(
+        label,
+        faultCode,
+        faultTextOf(
+          data,
+          faultCode,
+          typeof error.message === 'string' ? error.message : 'unknown error',
+        ),
+        password,
+      );
     }
-    if (!('result' in envelope)) throw new OdooError('ODOO_PROTOCOL', `${label}: JSON-RPC answer without result or error`);
+    if (!('result' in envelope))
+      throw new OdooError('ODOO_PROTOCOL', `${label}: JSON-RPC answer without result or error`);
     return envelope.result;
   }
 
@@ -110,11 +146,23 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
       return toVersion(await call('common', 'version', [], 'common.version', options));
     },
     async authenticate(options) {
-      const uid = await call('common', 'authenticate', [database, username, password, {}], 'common.authenticate', options);
+      const uid = await call(
+        'common',
+        'authenticate',
+        [database, username, password, {}],
+        'common.authenticate',
+        options,
+      );
       return toUid(uid, 'common.authenticate');
     },
     executeKw(uid, model, method, args, kwargs, options) {
-      return call('object', 'execute_kw', [database, uid, password, model, method, [...args], { ...kwargs }], `${model}.${method}`, options);
+      return call(
+        'object',
+        'execute_kw',
+        [database, uid, password, model, method, [...args], { ...kwargs }],
+        `${model}.${method}`,
+        options,
+      );
     },
   };
 }

@@ -66,8 +66,18 @@ export interface OdooClient {
     readOptions: OdooSearchReadOptions,
     options?: OdooCallOptions,
   ): Promise<T[]>;
-  search(model: string, domain: OdooDomain, searchOptions?: OdooSearchOptions, options?: OdooCallOptions): Promise<number[]>;
-  searchCount(model: string, domain: OdooDomain, countOptions?: OdooSearchCountOptions, options?: OdooCallOptions): Promise<number>;
+  search(
+    model: string,
+    domain: OdooDomain,
+    searchOptions?: OdooSearchOptions,
+    options?: OdooCallOptions,
+  ): Promise<number[]>;
+  searchCount(
+    model: string,
+    domain: OdooDomain,
+    countOptions?: OdooSearchCountOptions,
+    options?: OdooCallOptions,
+  ): Promise<number>;
   /** Records that no longer exist are missing from the answer (Odoo drops them silently). */
   read<T extends OdooRecord = OdooRecord>(
     model: string,
@@ -134,11 +144,19 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   let pendingLogin: Promise<number> | undefined;
 
   /** One attempt: the transport call under a timer and the caller's signal. */
-  async function attemptOnce<T>(label: string, run: (request: OdooRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async function attemptOnce<T>(
+    label: string,
+    run: (request: OdooRequestOptions) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     if (signal?.aborted) throw abortedError(label, signal.reason);
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      controller.abort(new OdooError('ODOO_TIMEOUT', `${label} timed out after ${timeoutMs} ms`, { retryable: true }));
+      controller.abort(
+        new OdooError('ODOO_TIMEOUT', `${label} timed out after ${timeoutMs} ms`, {
+          retryable: true,
+        }),
+      );
     }, timeoutMs);
     const onAbort = (): void => controller.abort(abortedError(label, signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -151,25 +169,49 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   }
 
   /** Attempts until success, a final error, or `retries` retries of retryable ones. */
-  async function withRetries<T>(label: string, run: (request: OdooRequestOptions) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async function withRetries<T>(
+    label: string,
+    run: (request: OdooRequestOptions) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await attemptOnce(label, run, signal);
       } catch (caught) {
-        const error = caught instanceof OdooError ? caught : new OdooError('ODOO_PROTOCOL', `${label}: ${String(caught)}`, { cause: caught });
+        const error =
+          caught instanceof OdooError
+            ? caught
+            : new OdooError('ODOO_PROTOCOL', `${label}: ${String(caught)}`, { cause: caught });
         if (!error.retryable || attempt >= retries) throw error;
         // Full jitter: a random wait up to the exponential bound spreads out a fleet's retries.
-        const delayMs = Math.round(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
-        log.warn({ call: label, attempt: attempt + 1, retries, delayMs, code: error.code, reason: error.message }, 'Odoo call failed; retrying');
+        const delayMs = Math.round(
+          Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt),
+        );
+        log.warn(
+          {
+            call: label,
+            attempt: attempt + 1,
+            retries,
+            delayMs,
+            code: error.code,
+            reason: error.message,
+          },
+          'Odoo call failed; retrying',
+        );
         await sleep(delayMs, label, signal);
       }
     }
   }
 
   async function login(): Promise<number> {
-    const answer = await withRetries('common.authenticate', (request) => transport.authenticate(request));
+    const answer = await withRetries('common.authenticate', (request) =>
+      transport.authenticate(request),
+    );
     if (answer === false) {
-      log.error({ database: options.database, username: options.username }, 'Odoo refused the credentials');
+      log.error(
+        { database: options.database, username: options.username },
+        'Odoo refused the credentials',
+      );
       throw new OdooError(
         'ODOO_AUTH',
         `Odoo refused the credentials of user '${options.username}' on database '${options.database}'`,
@@ -251,7 +293,8 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
 
   return {
     protocol: options.protocol,
-    version: (callOptions) => withRetries('common.version', (request) => transport.version(request), callOptions?.signal),
+    version: (callOptions) =>
+      withRetries('common.version', (request) => transport.version(request), callOptions?.signal),
     authenticate,
     executeKw,
     searchRead,
@@ -260,11 +303,22 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         model,
         'search',
         [domain],
-        { offset: searchOptions.offset, limit: searchOptions.limit, order: searchOptions.order, context: searchOptions.context },
+        {
+          offset: searchOptions.offset,
+          limit: searchOptions.limit,
+          order: searchOptions.order,
+          context: searchOptions.context,
+        },
         callOptions,
       ),
     searchCount: (model, domain, countOptions = {}, callOptions) =>
-      executeKw<number>(model, 'search_count', [domain], { limit: countOptions.limit, context: countOptions.context }, callOptions),
+      executeKw<number>(
+        model,
+        'search_count',
+        [domain],
+        { limit: countOptions.limit, context: countOptions.context },
+        callOptions,
+      ),
     async read<T extends OdooRecord>(
       model: string,
       ids: readonly number[],
@@ -273,23 +327,40 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
       callOptions?: OdooCallOptions,
     ): Promise<T[]> {
       if (ids.length === 0) return [];
-      return executeKw<T[]>(model, 'read', [ids], { fields, context: readOptions.context, load: readOptions.load }, callOptions);
+      return executeKw<T[]>(
+        model,
+        'read',
+        [ids],
+        { fields, context: readOptions.context, load: readOptions.load },
+        callOptions,
+      );
     },
     fieldsGet,
     async storedFields(model, callOptions) {
       const fields = await fieldsGet(model, ['type', 'store', 'relation'], {}, callOptions);
       return Object.entries(fields)
-        .filter(([, description]) => description.store === true && typeof description.type === 'string')
+        .filter(
+          ([, description]) => description.store === true && typeof description.type === 'string',
+        )
         .map(([name, description]) => {
-          const field: OdooStoredField = { name, type: description.type as OdooStoredField['type'] };
+          const field: OdooStoredField = {
+            name,
+            type: description.type as OdooStoredField['type'],
+          };
           if (typeof description.relation === 'string') field.relation = description.relation;
           return field;
         })
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
-    pages<T extends OdooRecord>(model: string, domain: OdooDomain, pagesOptions: OdooPagesOptions, callOptions?: OdooCallOptions) {
+    pages<T extends OdooRecord>(
+      model: string,
+      domain: OdooDomain,
+      pagesOptions: OdooPagesOptions,
+      callOptions?: OdooCallOptions,
+    ) {
       const { pageSize } = pagesOptions;
-      if (!Number.isInteger(pageSize) || pageSize < 1) throw new AppError('ODOO_CONFIG', `pageSize must be a positive integer, got ${pageSize}`);
+      if (!Number.isInteger(pageSize) || pageSize < 1)
+        throw new AppError('ODOO_CONFIG', `pageSize must be a positive integer, got ${pageSize}`);
       return {
         async *[Symbol.asyncIterator](): AsyncGenerator<T[]> {
           let lastId = 0;
@@ -299,7 +370,13 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
             const page = await searchRead<T>(
               model,
               [['id', '>', lastId], ...domain],
-              { fields: pagesOptions.fields, limit: pageSize, order: 'id asc', context: pagesOptions.context, load: pagesOptions.load },
+              {
+                fields: pagesOptions.fields,
+                limit: pageSize,
+                order: 'id asc',
+                context: pagesOptions.context,
+                load: pagesOptions.load,
+              },
               callOptions,
             );
             if (page.length === 0) return;
@@ -316,7 +393,10 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   };
 }
 
-function createTransport(protocol: OdooClientOptions['protocol'], settings: OdooTransportSettings): OdooTransport {
+function createTransport(
+  protocol: OdooClientOptions['protocol'],
+  settings: OdooTransportSettings,
+): OdooTransport {
   switch (protocol) {
     case 'xmlrpc':
       return createXmlRpcTransport(settings);
@@ -339,9 +419,12 @@ function validateOptions(options: OdooClientOptions): void {
   }
   if (!options.database) problems.push('database is empty');
   if (!options.username) problems.push('username is empty');
-  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) problems.push('timeoutMs must be a positive integer');
-  if (!Number.isInteger(options.retries) || options.retries < 0) problems.push('retries must be a whole number');
-  if (problems.length > 0) throw new AppError('ODOO_CONFIG', `invalid Odoo client options: ${problems.join('; ')}`);
+  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)
+    problems.push('timeoutMs must be a positive integer');
+  if (!Number.isInteger(options.retries) || options.retries < 0)
+    problems.push('retries must be a whole number');
+  if (problems.length > 0)
+    throw new AppError('ODOO_CONFIG', `invalid Odoo client options: ${problems.join('; ')}`);
 }
 
 function abortedError(label: string, reason: unknown): OdooError {

@@ -120,13 +120,21 @@ export function faultToError(
   secret: string,
   extra: { httpStatus?: number; cause?: unknown } = {},
 ): OdooError {
-  const text = redactSecret(typeof faultString === 'string' ? faultString : String(faultString), secret);
+  const text = redactSecret(
+    typeof faultString === 'string' ? faultString : String(faultString),
+    secret,
+  );
   const short = shortenFaultString(text);
-  const code = typeof faultCode === 'number' || typeof faultCode === 'string' ? faultCode : String(faultCode);
+  const code =
+    typeof faultCode === 'number' || typeof faultCode === 'string' ? faultCode : String(faultCode);
   const options = { faultCode: code, faultString: text, ...extra };
   switch (code) {
     case 3:
-      return new OdooError('ODOO_AUTH', `Odoo refused the credentials (${label}): ${short}`, options);
+      return new OdooError(
+        'ODOO_AUTH',
+        `Odoo refused the credentials (${label}): ${short}`,
+        options,
+      );
     case 4:
       return new OdooError('ODOO_ACCESS', `Odoo access error on ${label}: ${short}`, options);
     case 2:

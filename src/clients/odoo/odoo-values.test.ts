@@ -18,7 +18,9 @@ import { decodeMethodResponse } from './xmlrpc-decoder.js';
 
 /** Records recorded from the sandbox (test/odoo/fixtures), decoded as the client would. */
 function recorded(file: string): Array<Record<string, unknown> & { id: number }> {
-  const decoded = decodeMethodResponse(readFileSync(new URL(`../../../test/odoo/fixtures/${file}`, import.meta.url), 'utf8'));
+  const decoded = decodeMethodResponse(
+    readFileSync(new URL(`../../../test/odoo/fixtures/${file}`, import.meta.url), 'utf8'),
+  );
   if (decoded.fault) throw new Error(`fixture ${file} is a fault`);
   return decoded.value as Array<Record<string, unknown> & { id: number }>;
 }
@@ -55,7 +57,13 @@ describe('Odoo value conventions', () => {
     expect(parseOdooDatetime('2025-03-10 09:15:30')).toEqual(new Date('2025-03-10T09:15:30.000Z'));
     expect(toOdooDatetime(new Date('2025-03-10T09:15:30.999Z'))).toBe('2025-03-10 09:15:30');
     expect(toOdooDatetime(new Date('0999-01-02T03:04:05Z'))).toBe('0999-01-02 03:04:05');
-    for (const bad of ['2025-03-10T09:15:30', '2025-03-10 09:15:30.5', '2025-02-30 00:00:00', '2025-03-10 24:00:00', '2025-03-10']) {
+    for (const bad of [
+      '2025-03-10T09:15:30',
+      '2025-03-10 09:15:30.5',
+      '2025-02-30 00:00:00',
+      '2025-03-10 24:00:00',
+      '2025-03-10',
+    ]) {
       expect(() => parseOdooDatetime(bad)).toThrow(TypeError);
     }
     expect(() => toOdooDatetime(new Date(Number.NaN))).toThrow(TypeError);
@@ -98,7 +106,10 @@ describe('Odoo value conventions', () => {
     expect(created.amount_total).toBeCloseTo(0, 10);
     expect(records[2]?.active).toBe(false);
     for (const record of records) {
-      expect(record.partner_id).toMatchObject({ id: expect.any(Number) as number, name: expect.any(String) as string });
+      expect(record.partner_id).toMatchObject({
+        id: expect.any(Number) as number,
+        name: expect.any(String) as string,
+      });
       expect(record.date_order).toBeInstanceOf(Date);
       expect(Array.isArray(record.line_ids)).toBe(true);
     }
@@ -112,15 +123,29 @@ describe('Odoo value conventions', () => {
       { name: 'taxes_id', type: 'many2many', relation: 'account.tax' },
       { name: 'product_id', type: 'many2one', relation: 'product.product' },
     ];
-    const lines = recorded('search-read-line-bare.xml').map((record) => fromOdooRecord(record, fields));
-    expect(lines[0]).toMatchObject({ id: 1, bc_id: { id: 1, name: null }, sequence: 3_000_000_000 });
+    const lines = recorded('search-read-line-bare.xml').map((record) =>
+      fromOdooRecord(record, fields),
+    );
+    expect(lines[0]).toMatchObject({
+      id: 1,
+      bc_id: { id: 1, name: null },
+      sequence: 3_000_000_000,
+    });
     const last = lines[lines.length - 1] as Record<string, unknown>;
-    expect(last).toMatchObject({ bc_id: { id: 41, name: null }, price_unit: 0.00001, taxes_id: [1, 2] });
+    expect(last).toMatchObject({
+      bc_id: { id: 41, name: null },
+      price_unit: 0.00001,
+      taxes_id: [1, 2],
+    });
   });
 
   it('passes unknown types through and names the field of a bad value', () => {
     expect(fromOdooValue('json', { a: 1 })).toEqual({ a: 1 });
     expect(fromOdooValue('properties', false)).toBeNull();
-    expect(() => fromOdooRecord({ id: 1, write_date: 'yesterday' }, [{ name: 'write_date', type: 'datetime' }])).toThrow(/field write_date of record 1/);
+    expect(() =>
+      fromOdooRecord({ id: 1, write_date: 'yesterday' }, [
+        { name: 'write_date', type: 'datetime' },
+      ]),
+    ).toThrow(/field write_date of record 1/);
   });
 });

@@ -45,11 +45,14 @@ export function fromOdooString(value: unknown): string | null {
  */
 export function parseOdooDatetime(value: unknown): Date | null {
   if (value === false || value === null || value === undefined) return null;
-  if (typeof value !== 'string') throw new TypeError(`expected an Odoo datetime, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new TypeError(`expected an Odoo datetime, got ${describe(value)}`);
   const match = DATETIME_PATTERN.exec(value);
   if (!match) throw new TypeError(`expected 'YYYY-MM-DD HH:MM:SS', got '${value}'`);
   const [year, month, day] = [part(match, 1), part(match, 2), part(match, 3)];
-  const date = new Date(Date.UTC(year, month - 1, day, part(match, 4), part(match, 5), part(match, 6)));
+  const date = new Date(
+    Date.UTC(year, month - 1, day, part(match, 4), part(match, 5), part(match, 6)),
+  );
   // Date.UTC rolls 2025-02-30 over to March; Odoo never sends such a value, so refuse it.
   if (date.getUTCDate() !== day || date.getUTCMonth() !== month - 1 || part(match, 4) > 23) {
     throw new TypeError(`not a calendar datetime: '${value}'`);
@@ -72,7 +75,8 @@ export function toOdooDatetime(date: Date): string {
 /** An Odoo date (`'YYYY-MM-DD'`) → the same string, validated; `False` → null. */
 export function parseOdooDate(value: unknown): string | null {
   if (value === false || value === null || value === undefined) return null;
-  if (typeof value !== 'string') throw new TypeError(`expected an Odoo date, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new TypeError(`expected an Odoo date, got ${describe(value)}`);
   const match = DATE_PATTERN.exec(value);
   if (!match) throw new TypeError(`expected 'YYYY-MM-DD', got '${value}'`);
   const [year, month, day] = [part(match, 1), part(match, 2), part(match, 3)];
@@ -191,7 +195,9 @@ export function fromOdooRecord(
     try {
       typed[field.name] = fromOdooValue(field.type, record[field.name]);
     } catch (error) {
-      throw new TypeError(`field ${field.name} of record ${id}: ${(error as Error).message}`, { cause: error });
+      throw new TypeError(`field ${field.name} of record ${id}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
   return typed;
@@ -214,6 +220,7 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return `array(${value.length})`;
   if (typeof value === 'string') return `'${value.length > 30 ? `${value.slice(0, 30)}…` : value}'`;
   if (value === null) return 'null';
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return typeof value;
 }

@@ -21,8 +21,7 @@ import { OdooError } from './odoo-errors.js';
 
 /** A decoded `<methodResponse>`: the single param's value, or a fault. */
 export type XmlRpcResponse =
-  | { fault: false; value: unknown }
-  | { fault: true; faultCode: unknown; faultString: unknown };
+  { fault: false; value: unknown } | { fault: true; faultCode: unknown; faultString: unknown };
 
 /** A decoded `<methodCall>`. */
 export interface XmlRpcCall {
@@ -31,22 +30,32 @@ export interface XmlRpcCall {
 }
 
 /**
- * Decodes an XML-RPC `<methodResponse>`.
+ * Decodes an XML-RPC `<methodResponse>`, given as text or as the UTF-8 bytes of the body. Bytes
+ * are faster: they are scanned as a one-byte string and only the values that hold non-ASCII
+ * characters are decoded from UTF-8, instead of the whole body.
  * @throws OdooError `ODOO_PROTOCOL` for an HTML page, malformed or truncated XML, or anything
  * that is not a method response.
  */
-export function decodeMethodResponse(xml: string): XmlRpcResponse {
-  const parser = new Parser(xml);
-  return parser.methodResponse();
+export function decodeMethodResponse(xml: string | Uint8Array): XmlRpcResponse {
+  return parserFor(xml).methodResponse();
 }
 
 /**
- * Decodes an XML-RPC `<methodCall>` (what the sandbox receives).
+ * Decodes an XML-RPC `<methodCall>` (what the sandbox receives), as text or UTF-8 bytes.
  * @throws OdooError `ODOO_PROTOCOL` when the document is not a well-formed method call.
  */
-export function decodeMethodCall(xml: string): XmlRpcCall {
-  const parser = new Parser(xml);
-  return parser.methodCall();
+export function decodeMethodCall(xml: string | Uint8Array): XmlRpcCall {
+  return parserFor(xml).methodCall();
+}
+
+function parserFor(xml: string | Uint8Array): Parser {
+  if (typeof xml === 'string') return new Parser(xml, false);
+  const bytes = Buffer.isBuffer(xml)
+    ? xml
+    : Buffer.from(xml.buffer, xml.byteOffset, xml.byteLength);
+  // A UTF-8 byte order mark, which the text form would have decoded to U+FEFF.
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return new Parser(bytes.toString('latin1', start, bytes.length), true);
 }
 
 /** True when a body looks like an HTML page (a proxy's error page, a login redirect). */
@@ -68,9 +77,22 @@ const decodeIso8601 = (text: string): Date => xmlrpc.dateFormatter.decodeIso8601
 
 // Powers of ten that are exact doubles: m / 10^k with m < 2^53 is then correctly rounded, so
 // equal to parseFloat's result.
-const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
+const POWERS_OF_TEN = [
+  1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+];
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+// Member names cached by position must be plain ASCII: only then is their raw text the name.
+const CACHEABLE_NAME = /^[\w.:\- ]+$/;
+const HIGH_BYTE = /[\x80-\xff]/g;
+/** How Python's marshaller opens each struct member. */
+const MEMBER_HEAD = '\n<member>\n<name>';
+
+/** Text scanned as latin1 → the UTF-8 it encodes. */
+function fromLatin1(raw: string): string {
+  return Buffer.from(raw, 'latin1').toString('utf8');
+}
 
 class Parser {
   private readonly s: string;
@@ -81,10 +103,15 @@ class Parser {
   /** Member names of the last struct seen, by position: records of one page share them. */
   private readonly keyCache: string[] = [];
   private rootEnd = '';
+  /** The text is the body's bytes as latin1: runs with bytes ≥ 0x80 still need UTF-8 decoding. */
+  private readonly latin1: boolean;
+  /** Index of the next byte ≥ 0x80 at or after some point ≤ p, or n (latin1 mode only). */
+  private high = -1;
 
-  constructor(text: string) {
+  constructor(text: string, latin1: boolean) {
     this.s = text;
     this.n = text.length;
+    this.latin1 = latin1;
   }
 
   methodResponse(): XmlRpcResponse {
@@ -106,7 +133,10 @@ class Parser {
       const fault = this.value();
       this.misc();
       this.expect('</fault>');
-      const struct = (typeof fault === 'object' && fault !== null ? fault : {}) as Record<string, unknown>;
+      const struct = (typeof fault === 'object' && fault !== null ? fault : {}) as Record<
+        string,
+        unknown
+      >;
       result = { fault: true, faultCode: struct.faultCode, faultString: struct.faultString };
     } else {
       this.fail('expected <params> or <fault>');
@@ -204,6 +234,56 @@ class Parser {
       this.fail('expected <value>');
     }
     this.p = p;
+    // Fast paths for what Python's marshaller writes (`<value><string>…</string></value>`):
+    // one check for both closing tags. Anything else takes the general path below.
+    if (s.charCodeAt(p) === 60) {
+      const type = s.charCodeAt(p + 1);
+      if (type === 115 && s.startsWith('<string>', p)) {
+        this.p = p + 8;
+        const text = this.text();
+        if (s.startsWith('</string></value>', this.p)) {
+          this.p += 17;
+          return text;
+        }
+        this.expect('</string>');
+        return this.endValue(text);
+      }
+      if (type === 105 && s.startsWith('<int>', p)) {
+        this.p = p + 5;
+        const integer = this.integer();
+        if (s.startsWith('</int></value>', this.p)) {
+          this.p += 14;
+          return integer;
+        }
+        this.expect('</int>');
+        return this.endValue(integer);
+      }
+      if (type === 97 && s.startsWith('<array><data>\n', p)) {
+        this.p = p + 14;
+        return this.arrayItems();
+      }
+      if (
+        type === 98 &&
+        s.startsWith('</boolean></value>', p + 10) &&
+        s.startsWith('<boolean>', p)
+      ) {
+        const digit = s.charCodeAt(p + 9);
+        if (digit === 49 || digit === 48) {
+          this.p = p + 28;
+          return digit === 49;
+        }
+      }
+      if (type === 100 && s.startsWith('<double>', p)) {
+        this.p = p + 8;
+        const double = this.double();
+        if (s.startsWith('</double></value>', this.p)) {
+          this.p += 17;
+          return double;
+        }
+        this.expect('</double>');
+        return this.endValue(double);
+      }
+    }
     // A typed value starts right away in every server's output; anything else (text, CDATA,
     // comments) goes through text(), whose result is the value when no type tag follows.
     if (!(s.charCodeAt(p) === 60 && isTagStart(s.charCodeAt(p + 1)))) {
@@ -214,12 +294,15 @@ class Parser {
       }
       if (!isTagStart(s.charCodeAt(this.p + 1))) this.fail('expected a type tag or </value>');
     }
-    const value = this.typed();
-    if (s.startsWith('</value>', this.p)) {
+    return this.endValue(this.typed());
+  }
+
+  /** After a typed element: `</value>`, ignoring text before it as the xmlrpc package does. */
+  private endValue(value: unknown): unknown {
+    if (this.s.startsWith('</value>', this.p)) {
       this.p += 8;
       return value;
     }
-    // Text after the typed element is ignored, as the xmlrpc package does.
     this.text();
     this.expect('</value>');
     return value;
@@ -348,47 +431,77 @@ class Parser {
     const object: Record<string, unknown> = {};
     let index = 0;
     for (;;) {
-      this.misc();
       let p = this.p;
-      if (!s.startsWith('<member>', p)) {
-        this.expect('</struct>');
-        return object;
-      }
-      p += 8;
-      this.p = p;
-      this.misc();
-      p = this.p;
-      let key: string;
-      if (s.startsWith('<name>', p)) {
-        p += 6;
-        const cached = cache[index];
-        // Reuse the name of the same position in the previous struct when the raw text matches
-        // it exactly: no slice, and an already internalized property key.
-        if (cached !== undefined && s.startsWith(cached, p) && s.startsWith('</name>', p + cached.length)) {
-          key = cached;
-          this.p = p + cached.length + 7;
-        } else {
-          this.p = p;
-          key = this.text();
-          this.expect('</name>');
-          if (key.length > 0) cache[index] = key;
-        }
-      } else if (s.startsWith('<name/>', p)) {
-        key = '';
-        this.p = p + 7;
+      // Python's layout is `\n<member>\n<name>`; anything else goes through misc().
+      if (s.startsWith(MEMBER_HEAD, p)) {
+        p += MEMBER_HEAD.length;
       } else {
-        this.fail('expected <name>');
+        this.misc();
+        p = this.p;
+        if (!s.startsWith('<member>', p)) {
+          this.expect('</struct>');
+          return object;
+        }
+        this.p = p + 8;
+        this.misc();
+        p = this.p;
+        if (s.startsWith('<name/>', p)) {
+          this.p = p + 7;
+          this.member(object, '');
+          index++;
+          continue;
+        }
+        if (!s.startsWith('<name>', p)) this.fail('expected <name>');
+        p += 6;
       }
-      this.misc();
-      const value = this.value();
+      let key: string;
+      const cached = cache[index];
+      // Reuse the name of the same position in the previous struct when the raw text matches
+      // it exactly: no slice, and an already internalized property key.
+      if (
+        cached !== undefined &&
+        s.startsWith(cached, p) &&
+        s.startsWith('</name>', p + cached.length)
+      ) {
+        key = cached;
+        this.p = p + cached.length + 7;
+      } else {
+        this.p = p;
+        key = this.text();
+        this.expect('</name>');
+        if (CACHEABLE_NAME.test(key)) cache[index] = key;
+      }
+      this.member(object, key);
+      index++;
+    }
+  }
+
+  /** After `</name>`: the member's value and `</member>`, stored under `key`. */
+  private member(object: Record<string, unknown>, key: string): void {
+    const s = this.s;
+    if (
+      s.charCodeAt(this.p) === 10 &&
+      s.charCodeAt(this.p + 1) === 60 &&
+      s.charCodeAt(this.p + 2) === 118
+    )
+      this.p++;
+    else this.misc();
+    const value = this.value();
+    if (s.startsWith('\n</member>', this.p)) {
+      this.p += 10;
+    } else {
       this.misc();
       this.expect('</member>');
-      if (key === '__proto__') {
-        Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
-      } else {
-        object[key] = value;
-      }
-      index++;
+    }
+    if (key === '__proto__') {
+      Object.defineProperty(object, key, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    } else {
+      object[key] = value;
     }
   }
 
@@ -416,6 +529,30 @@ class Parser {
     this.misc();
     this.expect('</array>');
     return values;
+  }
+
+  /** After Python's `<value><array><data>\n`: values up to and including `</value>`. */
+  private arrayItems(): unknown[] {
+    const s = this.s;
+    const values: unknown[] = [];
+    for (;;) {
+      if (s.startsWith('</data></array></value>', this.p)) {
+        this.p += 23;
+        return values;
+      }
+      if (s.charCodeAt(this.p) !== 60 || s.charCodeAt(this.p + 1) !== 118) {
+        // Not Python's layout after all: finish through the general path.
+        this.misc();
+        if (s.charCodeAt(this.p) === 60 && s.charCodeAt(this.p + 1) === 47) {
+          this.expect('</data>');
+          this.misc();
+          this.expect('</array>');
+          return this.endValue(values) as unknown[];
+        }
+      }
+      values.push(this.value());
+      if (s.charCodeAt(this.p) === 10) this.p++;
+    }
   }
 
   /** An `<int>`/`<i4>` body: parseInt's result, computed in place for plain digits. */
@@ -501,13 +638,22 @@ class Parser {
     if (s.charCodeAt(q + 1) === 33) return this.mixedText();
     this.p = q;
     if (q === p) return '';
+    let raw = s.slice(p, q);
+    if (this.latin1) {
+      let high = this.high;
+      if (high < p) {
+        HIGH_BYTE.lastIndex = p;
+        high = HIGH_BYTE.exec(s)?.index ?? this.n;
+        this.high = high;
+      }
+      if (high < q) raw = fromLatin1(raw);
+    }
     let amp = this.amp;
     if (amp < p) {
       amp = s.indexOf('&', p);
       if (amp < 0) amp = this.n;
       this.amp = amp;
     }
-    const raw = s.slice(p, q);
     return amp < q ? decodeEntities(raw, this) : raw;
   }
 
@@ -519,12 +665,12 @@ class Parser {
     for (;;) {
       const q = s.indexOf('<', p);
       if (q < 0) this.fail('truncated text');
-      const raw = s.slice(p, q);
+      const raw = this.utf8(s.slice(p, q));
       out += raw.includes('&') ? decodeEntities(raw, this) : raw;
       if (s.startsWith('<![CDATA[', q)) {
         const end = s.indexOf(']]>', q + 9);
         if (end < 0) this.fail('truncated CDATA section');
-        out += s.slice(q + 9, end);
+        out += this.utf8(s.slice(q + 9, end));
         p = end + 3;
       } else if (s.startsWith('<!--', q)) {
         const end = s.indexOf('-->', q + 4);
@@ -535,6 +681,11 @@ class Parser {
         return out;
       }
     }
+  }
+
+  /** A run of raw text as the characters it encodes. */
+  private utf8(raw: string): string {
+    return this.latin1 && /[\x80-\xff]/.test(raw) ? fromLatin1(raw) : raw;
   }
 
   /** Skips whitespace, comments and processing instructions. */
@@ -573,12 +724,20 @@ class Parser {
     // A document that does not end with its root's end tag was cut short: a proxy or a dying
     // worker, worth another attempt. Anything else is a server that does not speak XML-RPC.
     if (this.rootEnd !== '' && !this.s.trimEnd().endsWith(this.rootEnd)) {
-      throw new OdooError('ODOO_PROTOCOL', `truncated XML-RPC document (${reason}) at offset ${this.p}`, {
-        retryable: true,
-        cause,
-      });
+      throw new OdooError(
+        'ODOO_PROTOCOL',
+        `truncated XML-RPC document (${reason}) at offset ${this.p}`,
+        {
+          retryable: true,
+          cause,
+        },
+      );
     }
-    throw new OdooError('ODOO_PROTOCOL', `malformed XML-RPC document: ${reason} at offset ${this.p}`, { cause });
+    throw new OdooError(
+      'ODOO_PROTOCOL',
+      `malformed XML-RPC document: ${reason} at offset ${this.p}`,
+      { cause },
+    );
   }
 }
 

@@ -8,10 +8,15 @@ import { Readable } from 'node:stream';
 import type { XmlRpcResponse } from './xmlrpc-decoder.js';
 
 interface XmlRpcDeserializer {
-  deserializeMethodResponse(stream: Readable, callback: (error: unknown, value: unknown) => void): void;
+  deserializeMethodResponse(
+    stream: Readable,
+    callback: (error: unknown, value: unknown) => void,
+  ): void;
 }
 
-const Deserializer = createRequire(import.meta.url)('xmlrpc/lib/deserializer.js') as new () => XmlRpcDeserializer;
+const Deserializer = createRequire(import.meta.url)(
+  'xmlrpc/lib/deserializer.js',
+) as new () => XmlRpcDeserializer;
 
 /** Decodes a `<methodResponse>` with the `xmlrpc` package; rejects with its own parse errors. */
 export function decodeWithXmlrpcPackage(xml: string): Promise<XmlRpcResponse> {
@@ -28,7 +33,9 @@ export function decodeWithXmlrpcPackage(xml: string): Promise<XmlRpcResponse> {
       if (error instanceof Error && 'faultCode' in fault) {
         resolve({ fault: true, faultCode: fault.faultCode, faultString: fault.faultString });
       } else {
-        reject(error instanceof Error ? error : new Error(`xmlrpc deserializer failed: ${typeof error}`));
+        reject(
+          error instanceof Error ? error : new Error(`xmlrpc deserializer failed: ${typeof error}`),
+        );
       }
     });
   });

@@ -35,7 +35,13 @@ export function createXmlRpcTransport(settings: OdooTransportSettings): OdooTran
   const { origin, basePath } = splitUrl(settings.url);
   const { database, username, password, dispatcher } = settings;
 
-  async function call(service: 'common' | 'object', method: string, params: unknown[], label: string, options: OdooRequestOptions): Promise<unknown> {
+  async function call(
+    service: 'common' | 'object',
+    method: string,
+    params: unknown[],
+    label: string,
+    options: OdooRequestOptions,
+  ): Promise<unknown> {
     const response = await sendOdooRequest(
       dispatcher,
       origin,
@@ -60,12 +66,23 @@ export function createXmlRpcTransport(settings: OdooTransportSettings): OdooTran
       return toVersion(await call('common', 'version', [], 'common.version', options));
     },
     async authenticate(options) {
-      const uid = await call('common', 'authenticate', [database, username, password, {}], 'common.authenticate', options);
+      const uid = await call(
+        'common',
+        'authenticate',
+        [database, username, password, {}],
+        'common.authenticate',
+        options,
+      );
       return toUid(uid, 'common.authenticate');
     },
     executeKw(uid, model, method, args, kwargs, options) {
-      return call('object', 'execute_kw', [database, uid, password, model, method, [...args], { ...kwargs }], `${model}.${method}`, options);
+      return call(
+        'object',
+        'execute_kw',
+        [database, uid, password, model, method, [...args], { ...kwargs }],
+        `${model}.${method}`,
+        options,
+      );
     },
   };
 }
-
