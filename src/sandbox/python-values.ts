@@ -14,8 +14,32 @@ export class PyFloat {
   }
 }
 
+/**
+ * Records an ORM read returns for an answer. XML-RPC marshals them straight from the stored rows
+ * (the hot path of every benchmark); JSON builds the plain records.
+ */
+export class RecordList {
+  constructor(
+    readonly ids: readonly number[],
+    /** For lines: each record's BC id (record faults match on it). */
+    readonly parentIds: ReadonlyArray<number | null> | undefined,
+    private readonly xml: () => string,
+    private readonly plain: () => Array<Record<string, PyValue>>,
+  ) {}
+
+  /** The `<value>…</value>\n` of the whole list, as Python's marshaller writes it. */
+  toXmlRpc(): string {
+    return this.xml();
+  }
+
+  toJSON(): Array<Record<string, PyValue>> {
+    return this.plain();
+  }
+}
+
 /** A value as a sandbox method returns it, before marshalling. */
 export type PyValue =
+  | RecordList
   | boolean
   | number
   | string

@@ -67,7 +67,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
             `BaseModel._read_format() got an unexpected keyword argument '${key}'`,
           );
       }
-      return store.searchRead(model, domain, fields, {
+      return store.searchReadList(model, domain, fields, {
         offset,
         limit,
         order,
@@ -104,7 +104,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
       { name: 'fields', default: null },
       { name: 'load', default: '_classic_read' },
     ],
-    run: ({ store, model, ids, args }) => store.read(model, ids, args.fields, args.load),
+    run: ({ store, model, ids, args }) => store.readList(model, ids, args.fields, args.load),
   },
   fields_get: {
     api: 'model',

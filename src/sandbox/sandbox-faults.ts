@@ -5,6 +5,7 @@
  * N matching calls or with a probability, and the call counter tests assert on.
  */
 import type { OdooProtocol } from '../clients/odoo/odoo-types.js';
+import { RecordList } from './python-values.js';
 
 /** What an injected failure does. */
 export type SandboxFaultKind =

@@ -12,7 +12,7 @@
  * Lines written through `dimagaz.bc.line` do not touch their BC (real Odoo lines change on their
  * own); `bumpParent` asks for the BC's totals to be recomputed and its `write_date` moved.
  */
-import { PyFloat, type PyValue } from './python-values.js';
+import { PyFloat, RecordList, pyFloatRepr, type PyValue } from './python-values.js';
 import { compileDomain, repr, type DomainModel, type Row } from './sandbox-domain.js';
 import { accessError, missingError, pythonError, validationError } from './sandbox-exceptions.js';
 import {
@@ -24,6 +24,7 @@ import {
 } from './sandbox-models.js';
 import { compileOrder } from './sandbox-order.js';
 import { formatOdooDatetime, parseDateString, parseDatetimeMicros } from './sandbox-time.js';
+import { escapeXmlText, marshalValue } from './xmlrpc-marshaller.js';
 
 export type { Row } from './sandbox-domain.js';
 
@@ -68,6 +69,11 @@ export interface WriteOptions {
 }
 
 type Reader = (row: Row) => PyValue;
+/** Writes one field of a row as XML-RPC (`<value>…</value>\n`). */
+type Emitter = (row: Row) => string;
+
+const FALSE_XML = '<value><boolean>0</boolean></value>\n';
+const TRUE_XML = '<value><boolean>1</boolean></value>\n';
 
 const MAGIC_FIELDS = new Set([
   'id',
@@ -81,6 +87,7 @@ const MAGIC_FIELDS = new Set([
 export class SandboxStore {
   private readonly tables = new Map<string, SandboxTable>();
   private readonly readerCache = new Map<string, Array<[string, Reader]>>();
+  private readonly emitterCache = new Map<string, Array<[string, Emitter]>>();
   private bcSequence = 0;
 
   constructor() {
@@ -232,9 +239,44 @@ export class SandboxStore {
     options: { ignoreRules?: boolean } = {},
   ): Array<Record<string, PyValue>> {
     const table = this.requireTable(model);
-    const idList = toIdList(ids);
     const readers = this.readers(table, fields, load === '_classic_read');
-    const denied = options.ignoreRules === true ? [] : idList.filter((id) => table.hidden.has(id));
+    return this.readableRows(table, toIdList(ids), options.ignoreRules === true).map((row) =>
+      plainRecord(row, readers),
+    );
+  }
+
+  /** `read` for an RPC answer: the same records, which XML-RPC marshals from the rows directly. */
+  readList(
+    model: string,
+    ids: unknown,
+    fields: unknown,
+    load: unknown = '_classic_read',
+  ): RecordList {
+    const table = this.requireTable(model);
+    const classic = load === '_classic_read';
+    const readers = this.readers(table, fields, classic);
+    const emitters = this.emitters(table, classic, readers);
+    const rows = this.readableRows(table, toIdList(ids), false);
+    return new RecordList(
+      rows.map((row) => row.id),
+      model === BC_LINE_MODEL ? rows.map((row) => row.bc_id as number | null) : undefined,
+      () => {
+        let out = '<value><array><data>\n';
+        for (const row of rows) {
+          out += `<value><struct>\n<member>\n<name>id</name>\n<value><int>${row.id}</int></value>\n</member>\n`;
+          for (const [head, emit] of emitters) out += `${head}${emit(row)}</member>\n`;
+          out += '</struct></value>\n';
+        }
+        return `${out}</data></array></value>\n`;
+      },
+      () => rows.map((row) => plainRecord(row, readers)),
+    );
+  }
+
+  /** The existing rows among `ids`, in order; AccessError when a record rule hides one. */
+  private readableRows(table: SandboxTable, ids: number[], ignoreRules: boolean): Row[] {
+    const model = table.spec.name;
+    const denied = ignoreRules ? [] : ids.filter((id) => table.hidden.has(id));
     if (denied.length > 0) {
       throw accessError(
         `You are not allowed to access '${table.spec.description}' (${model}) records.\n\n` +
@@ -245,28 +287,25 @@ export class SandboxStore {
           'This restriction is due to the following rules:\n- Multi-company rule',
       );
     }
-    const result: Array<Record<string, PyValue>> = [];
-    for (const id of idList) {
+    const rows: Row[] = [];
+    for (const id of ids) {
       const row = table.rows.get(id);
-      if (row === undefined) continue;
-      const record: Record<string, PyValue> = { id: row.id };
-      for (const [name, reader] of readers) record[name] = reader(row);
-      result.push(record);
+      if (row !== undefined) rows.push(row);
     }
-    return result;
+    return rows;
   }
 
-  searchRead(
+  searchReadList(
     model: string,
     domain: unknown,
     fields: unknown,
     options: SearchOptions & { load?: unknown } = {},
-  ): Array<Record<string, PyValue>> {
+  ): RecordList {
     const table = this.requireTable(model);
     // Odoo checks the field names before searching.
     this.readers(table, fields, true);
     const ids = this.search(model, domain, options);
-    return this.read(model, ids, fields, options.load ?? '_classic_read');
+    return this.readList(model, ids, fields, options.load ?? '_classic_read');
   }
 
   /** `fields_get(allfields, attributes)`: `attributes` filters each description exactly. */
@@ -327,6 +366,74 @@ export class SandboxStore {
     if (this.readerCache.size > 500) this.readerCache.clear();
     this.readerCache.set(key, readers);
     return readers;
+  }
+
+  /**
+   * XML-RPC writers for the same fields as `readers`, byte for byte what marshalling the read
+   * records would give (a unit test holds them to it), without building the records.
+   */
+  private emitters(
+    table: SandboxTable,
+    classic: boolean,
+    readers: Array<[string, Reader]>,
+  ): Array<[string, Emitter]> {
+    const key = `${table.spec.name}|${classic ? 1 : 0}|${readers.map(([name]) => name).join(',')}`;
+    const cached = this.emitterCache.get(key);
+    if (cached !== undefined) return cached;
+    const emitters = readers.map(([name, reader]): [string, Emitter] => [
+      `<member>\n<name>${escapeXmlText(name)}</name>\n`,
+      this.emitter(table.fields.get(name) as FieldSpec, classic, reader),
+    ]);
+    if (this.emitterCache.size > 500) this.emitterCache.clear();
+    this.emitterCache.set(key, emitters);
+    return emitters;
+  }
+
+  private emitter(spec: FieldSpec, classic: boolean, reader: Reader): Emitter {
+    const name = spec.name;
+    const generic: Emitter = (row) => marshalValue(reader(row));
+    if ((spec.computed && !spec.store) || name === 'display_name') return generic;
+    switch (spec.type) {
+      case 'char':
+      case 'text':
+      case 'html':
+      case 'selection':
+      case 'binary':
+      case 'date':
+        return (row) => {
+          const value = row[name] as string | null;
+          return value === null
+            ? FALSE_XML
+            : `<value><string>${escapeXmlText(value)}</string></value>\n`;
+        };
+      case 'float':
+      case 'monetary':
+        return (row) =>
+          `<value><double>${pyFloatRepr((row[name] as number | null) ?? 0)}</double></value>\n`;
+      case 'boolean':
+        return (row) => (row[name] === true ? TRUE_XML : FALSE_XML);
+      case 'datetime':
+        return (row) => {
+          const micros = row[name] as number | null;
+          return micros === null
+            ? FALSE_XML
+            : `<value><string>${formatOdooDatetime(micros)}</string></value>\n`;
+        };
+      case 'many2one': {
+        const relation = spec.relation as string;
+        return (row) => {
+          const id = row[name] as number | null;
+          if (id === null) return FALSE_XML;
+          if (!classic) return `<value><int>${id}</int></value>\n`;
+          return (
+            `<value><array><data>\n<value><int>${id}</int></value>\n` +
+            `<value><string>${escapeXmlText(this.displayName(relation, id))}</string></value>\n</data></array></value>\n`
+          );
+        };
+      }
+      default:
+        return generic;
+    }
   }
 
   private reader(table: SandboxTable, spec: FieldSpec, classic: boolean): Reader {
@@ -821,6 +928,12 @@ export class SandboxStore {
     }
     return rows.sort(comodel.defaultOrder.compare).map((row) => row.id);
   }
+}
+
+function plainRecord(row: Row, readers: Array<[string, Reader]>): Record<string, PyValue> {
+  const record: Record<string, PyValue> = { id: row.id };
+  for (const [name, reader] of readers) record[name] = reader(row);
+  return record;
 }
 
 /** The attributes `fields_get` describes a field with (None values dropped, as Odoo does). */

@@ -7,7 +7,7 @@
  * Built with string concatenation for speed: the sandbox serves hundreds of thousands of
  * records per benchmark run, and a generic XML builder would be its bottleneck.
  */
-import { PyFloat, pyFloatRepr, type PyValue } from './python-values.js';
+import { PyFloat, RecordList, pyFloatRepr, type PyValue } from './python-values.js';
 import { formatOdooDatetime } from './sandbox-time.js';
 import { pythonError, type OdooException } from './sandbox-exceptions.js';
 
@@ -42,6 +42,11 @@ export function escapeXmlText(text: string): string {
     .replace(/>/g, '&gt;');
 }
 
+/** One value as the marshaller writes it (`<value>…</value>\n`). */
+export function marshalValue(value: PyValue): string {
+  return dump(value);
+}
+
 function dump(value: PyValue): string {
   switch (typeof value) {
     case 'string':
@@ -63,6 +68,7 @@ function dump(value: PyValue): string {
       break;
   }
   if (value === null) throw noneError();
+  if (value instanceof RecordList) return value.toXmlRpc();
   if (value instanceof PyFloat)
     return `<value><double>${pyFloatRepr(value.value)}</double></value>\n`;
   if (Array.isArray(value)) {
