@@ -240,10 +240,13 @@ export class SandboxFaults {
   }
 
   private resultTouches(rule: SandboxFaultRule, call: SandboxCallInfo, result: unknown): boolean {
-    if (!Array.isArray(result)) return false;
     const id = rule.recordId as number;
     const onLines =
       call.model === LINE_MODEL_NAME && (rule.model ?? BC_MODEL_NAME) === BC_MODEL_NAME;
+    if (result instanceof RecordList) {
+      return onLines ? (result.parentIds?.includes(id) ?? false) : result.ids.includes(id);
+    }
+    if (!Array.isArray(result)) return false;
     for (const item of result as unknown[]) {
       if (onLines) {
         const bc = (item as { bc_id?: unknown } | null)?.bc_id;

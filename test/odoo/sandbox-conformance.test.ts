@@ -614,16 +614,14 @@ describe('time model (§5, §9.6)', () => {
   it('does not move a BC when its line changes on its own, unless asked', () => {
     clock.set(new Date('2025-03-10T12:00:00.000Z'));
     const before = harness.sandbox.control.writeDateMicros('dimagaz.bc', 10);
-    const [lineId] = harness.sandbox.control
-      .ids('dimagaz.bc.line')
-      .filter(
-        (id) =>
-          harness.sandbox.control.records('dimagaz.bc.line', {
-            ids: [id],
-            fields: ['bc_id'],
-            load: '',
-          })[0]?.bc_id === 10,
-      );
+    const [lineId] = harness.sandbox.control.ids('dimagaz.bc.line').filter(
+      (id) =>
+        harness.sandbox.control.records('dimagaz.bc.line', {
+          ids: [id],
+          fields: ['bc_id'],
+          load: '',
+        })[0]?.bc_id === 10,
+    );
     harness.sandbox.control.write('dimagaz.bc.line', lineId as number, { price_unit: 42 });
     expect(harness.sandbox.control.writeDateMicros('dimagaz.bc', 10)).toBe(before);
     expect(harness.sandbox.control.writeDateMicros('dimagaz.bc.line', lineId as number)).toBe(
