@@ -14,7 +14,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../lib/logger.js';
 import type { OdooProtocol } from '../clients/odoo/odoo-types.js';
 import { decodeMethodCall } from '../clients/odoo/xmlrpc-decoder.js';
-import { PyFloat, type PyValue } from './python-values.js';
+import type { PyValue } from './python-values.js';
+import { createSandboxControl, type SandboxControl } from './sandbox-control.js';
 import { generateSandboxData } from './sandbox-data.js';
 import { dispatchExecuteKw, dispatchJson2 } from './sandbox-dispatch.js';
 import type { OdooException } from './sandbox-exceptions.js';
@@ -29,14 +30,7 @@ import {
   toXmlRpcFault,
   userError,
 } from './sandbox-exceptions.js';
-import {
-  SandboxFaults,
-  type SandboxCallCount,
-  type SandboxCallFilter,
-  type SandboxCallInfo,
-  type SandboxFaultHandle,
-  type SandboxFaultRule,
-} from './sandbox-faults.js';
+import { SandboxFaults, type SandboxCallInfo, type SandboxFaultRule } from './sandbox-faults.js';
 import { BC_LINE_MODEL, BC_MODEL } from './sandbox-models.js';
 import { SandboxStore, type TransactionInfo } from './sandbox-store.js';
 import { createSandboxClock, type MicrosSource, type SandboxClock } from './sandbox-time.js';
@@ -70,86 +64,6 @@ export interface OdooSandboxOptions {
    */
   deprecatedRpc?: boolean;
   logger?: Logger;
-}
-
-/** Options of a control-interface write. */
-export interface SandboxWriteOptions {
-  /** On lines: also recompute the BC's totals and move its `write_date` (default false). */
-  bumpParent?: boolean;
-}
-
-/** A long transaction: changes staged now, stamped with its start, visible at `commit()`. */
-export interface SandboxTransaction {
-  /** The transaction's timestamp (`cr.now()`), with microseconds. */
-  readonly startMicros: number;
-  readonly startedAt: Date;
-  /** Reserves the id now (sequences are not transactional); the record appears at commit. */
-  create(model: string, vals: Record<string, unknown>): number;
-  write(
-    model: string,
-    ids: number | readonly number[],
-    vals: Record<string, unknown>,
-    options?: SandboxWriteOptions,
-  ): void;
-  archive(model: string, ids: number | readonly number[]): void;
-  unlink(model: string, ids: number | readonly number[], options?: SandboxWriteOptions): void;
-  commit(): void;
-  rollback(): void;
-}
-
-export interface SandboxRecordsOptions {
-  /** Default: every stored field. */
-  fields?: readonly string[];
-  /** Default `'_classic_read'` (many2one as `[id, name]`). */
-  load?: '' | '_classic_read';
-  /** Only these ids. */
-  ids?: readonly number[];
-}
-
-/** The test-facing side of the sandbox. Every mutation is its own committed transaction. */
-export interface SandboxControl {
-  /** The sandbox clock in microseconds (strictly increasing). */
-  nowMicros(): number;
-  create(model: string, vals: Record<string, unknown>): number;
-  write(
-    model: string,
-    ids: number | readonly number[],
-    vals: Record<string, unknown>,
-    options?: SandboxWriteOptions,
-  ): void;
-  archive(model: string, ids: number | readonly number[]): void;
-  unarchive(model: string, ids: number | readonly number[]): void;
-  unlink(model: string, ids: number | readonly number[], options?: SandboxWriteOptions): void;
-  begin(): SandboxTransaction;
-  /**
-   * The committed records as a client would decode them from `read` (archived and hidden ones
-   * included), sorted by id: what a sync's copy should equal.
-   */
-  records(
-    model: string,
-    options?: SandboxRecordsOptions,
-  ): Array<Record<string, unknown> & { id: number }>;
-  /** Committed ids, ascending (archived included unless `activeOnly`). */
-  ids(model: string, options?: { activeOnly?: boolean }): number[];
-  /** The exact stored `write_date` (microseconds), which the wire truncates. */
-  writeDateMicros(model: string, id: number): number | undefined;
-  /** Names of the model's stored fields, as `fields_get` reports them. */
-  storedFields(model: string): string[];
-  /** A record rule hides these records from the API user (searches skip them, reads fault 4). */
-  hide(model: string, ids: number | readonly number[]): void;
-  unhide(model: string, ids: number | readonly number[]): void;
-  injectFault(rule: SandboxFaultRule): SandboxFaultHandle;
-  clearFaults(): void;
-  /** Changes the accepted password/API key (the old one is revoked at once). */
-  setPassword(password: string): void;
-  /** Calls seen so far matching the filter (`method` matches the RPC or the model method). */
-  countCalls(filter?: SandboxCallFilter): number;
-  /** Resolves when the sandbox receives the next call matching `filter` (before it answers). */
-  waitForCall(filter?: SandboxCallFilter): Promise<SandboxCallInfo>;
-  calls(): SandboxCallCount[];
-  resetCalls(): void;
-  /** Clears the login-failure counters of the cooldown. */
-  resetLoginFailures(): void;
 }
 
 export interface OdooSandbox {
@@ -685,122 +599,16 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     });
   }
 
-  // --- control ------------------------------------------------------------------------------
-
-  const control: SandboxControl = {
+  const control = createSandboxControl({
+    store,
+    faults,
+    transaction,
     nowMicros: () => clock.nowMicros(),
-    create(model, vals) {
-      return store.create(requireModel(model), [vals], transaction())[0] as number;
-    },
-    write(model, ids, vals, writeOptions = {}) {
-      store.write(requireModel(model), toIds(ids), vals, transaction(), writeOptions);
-    },
-    archive(model, ids) {
-      store.write(requireModel(model), toIds(ids), { active: false }, transaction());
-    },
-    unarchive(model, ids) {
-      store.write(requireModel(model), toIds(ids), { active: true }, transaction());
-    },
-    unlink(model, ids, writeOptions = {}) {
-      store.unlink(requireModel(model), toIds(ids), transaction(), writeOptions);
-    },
-    begin() {
-      return beginTransaction();
-    },
-    records(model, recordsOptions = {}) {
-      const table = store.requireTable(requireModel(model));
-      const fields = recordsOptions.fields ?? control.storedFields(model);
-      const ids =
-        recordsOptions.ids === undefined
-          ? [...table.ids]
-          : [...recordsOptions.ids].sort((a, b) => a - b);
-      // The committed state, whatever the API user's record rules hide.
-      return store
-        .read(model, ids, fields, recordsOptions.load ?? '_classic_read', { ignoreRules: true })
-        .map((record) => unwrap(record) as Record<string, unknown> & { id: number });
-    },
-    ids(model, idsOptions = {}) {
-      const table = store.requireTable(requireModel(model));
-      if (idsOptions.activeOnly !== true || !table.hasActive) return [...table.ids];
-      return table.ids.filter((id) => table.rows.get(id)?.active === true);
-    },
-    writeDateMicros(model, id) {
-      const value = store.requireTable(requireModel(model)).rows.get(id)?.write_date;
-      return typeof value === 'number' ? value : undefined;
-    },
-    storedFields(model) {
-      return store
-        .requireTable(requireModel(model))
-        .spec.fields.filter((field) => field.store)
-        .map((field) => field.name);
-    },
-    hide(model, ids) {
-      const table = store.requireTable(requireModel(model));
-      for (const id of toIds(ids)) table.hidden.add(id);
-    },
-    unhide(model, ids) {
-      const table = store.requireTable(requireModel(model));
-      for (const id of toIds(ids)) table.hidden.delete(id);
-    },
-    injectFault: (rule) => faults.inject(rule),
-    clearFaults: () => faults.clear(),
-    setPassword(next) {
+    setPassword: (next) => {
       password = next;
     },
-    countCalls: (filter) => faults.countCalls(filter),
-    waitForCall: (filter) => faults.nextCall(filter),
-    calls: () => faults.calls(),
-    resetCalls: () => faults.resetCounts(),
     resetLoginFailures: () => loginFailures.clear(),
-  };
-
-  function beginTransaction(): SandboxTransaction {
-    const info = transaction();
-    const staged: Array<() => void> = [];
-    let state: 'open' | 'committed' | 'rolled back' = 'open';
-    const ensureOpen = (): void => {
-      if (state !== 'open') throw new Error(`the transaction is already ${state}`);
-    };
-    return {
-      startMicros: info.nowMicros,
-      startedAt: new Date(Math.floor(info.nowMicros / 1000)),
-      create(model, vals) {
-        ensureOpen();
-        const id = store.reserveId(requireModel(model));
-        staged.push(() => store.create(model, [vals], info, [id]));
-        return id;
-      },
-      write(model, ids, vals, writeOptions = {}) {
-        ensureOpen();
-        const list = toIds(ids);
-        staged.push(() => store.write(requireModel(model), list, vals, info, writeOptions));
-      },
-      archive(model, ids) {
-        ensureOpen();
-        const list = toIds(ids);
-        staged.push(() => store.write(requireModel(model), list, { active: false }, info));
-      },
-      unlink(model, ids, writeOptions = {}) {
-        ensureOpen();
-        const list = toIds(ids);
-        staged.push(() => store.unlink(requireModel(model), list, info, writeOptions));
-      },
-      commit() {
-        ensureOpen();
-        state = 'committed';
-        for (const change of staged) change();
-      },
-      rollback() {
-        ensureOpen();
-        state = 'rolled back';
-      },
-    };
-  }
-
-  function requireModel(model: string): string {
-    if (store.table(model) === undefined) throw new Error(`the sandbox has no model ${model}`);
-    return model;
-  }
+  });
 
   return {
     get url() {
@@ -875,28 +683,6 @@ function idsOf(args: unknown): number[] | undefined {
   if (typeof first === 'number') return [first];
   if (Array.isArray(first) && first.every((id) => typeof id === 'number')) return first;
   return undefined;
-}
-
-function toIds(ids: number | readonly number[]): number[] {
-  return typeof ids === 'number' ? [ids] : [...ids];
-}
-
-/** A read result as a client decodes it: Python floats are just numbers. */
-function unwrap(value: PyValue): unknown {
-  if (value instanceof PyFloat) return value.value;
-  if (Array.isArray(value)) return (value as PyValue[]).map(unwrap);
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    !(value instanceof Date) &&
-    !Buffer.isBuffer(value)
-  ) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value as Record<string, PyValue>))
-      out[key] = unwrap(item);
-    return out;
-  }
-  return value;
 }
 
 function htmlAnswer(status: number, title: string, text: string): Answer {
