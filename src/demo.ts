@@ -1,3 +1,175 @@
-/** `npm run demo`: api + worker on embedded defaults. Arrives with the demo issue. */
-process.stderr.write('erp-bridge demo: not yet available; use `npm test` meanwhile.\n');
-process.exitCode = 1;
+/**
+ * `npm run demo`: the whole product in one process on embedded defaults — PGlite in ./.data when
+ * there is no DATABASE_URL, a local redis-server when there is no REDIS_URL, the bundled Odoo
+ * sandbox when there is no ODOO_URL — with the API, bull-board and the workers, and a first sync
+ * started at once. Ctrl-C stops everything it started. Started again, it reuses its data.
+ */
+import { dirname, resolve } from 'node:path';
+import { QueueEvents } from 'bullmq';
+import { createApiServices } from './api-services.js';
+import { createOdooClient } from './clients/odoo/index.js';
+import { loadConfigOrExit, type Config } from './config/config.js';
+import { createDb } from './db/create-db.js';
+import { runMigrations } from './db/migrate.js';
+import { provideDemoRedis } from './demo/local-redis.js';
+import { demoAdminKey } from './demo/demo-key.js';
+import { buildApp } from './http/app.js';
+import { describeError } from './lib/errors.js';
+import { createLogger } from './lib/logger.js';
+import { packageVersion } from './lib/package-version.js';
+import { createShutdown, onSignals } from './lib/shutdown.js';
+import { upsertSchedules } from './queues/schedules.js';
+import { createRedisConnection } from './queues/redis-connection.js';
+import { createOdooSandbox } from './sandbox/odoo-sandbox.js';
+import { createSyncRuntime } from '../workers/sync-runtime.js';
+
+/** Size of the sandbox's data: a few thousand BCs, synced within a minute on a laptop. */
+const DEMO_ORDERS = 2_500;
+const DEMO_LINES_PER_ORDER = 6;
+
+const base = loadConfigOrExit({ mode: 'demo', role: 'demo' });
+const logger = createLogger({ ...base.log, name: 'demo' });
+const shutdown = createShutdown(logger, base.http.shutdownTimeoutMs + 5_000);
+onSignals(shutdown, logger);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+try {
+  const dataDir = resolve(base.database.url ? '.data' : dirname(base.database.pgliteDir));
+
+  const db = await createDb(
+    base.database.url
+      ? { url: base.database.url, poolMax: base.database.poolMax, logger }
+      : { pgliteDir: resolve(base.database.pgliteDir) },
+  );
+  shutdown.add('database', () => db.close());
+  await runMigrations(db);
+  logger.info(
+    {
+      database:
+        db.kind === 'pglite' ? `PGlite in ${resolve(base.database.pgliteDir)}` : 'DATABASE_URL',
+    },
+    'database ready',
+  );
+
+  const redis = base.redis.url
+    ? { url: base.redis.url, stop: () => Promise.resolve() }
+    : await provideDemoRedis(resolve(dataDir, 'redis'));
+  shutdown.add('redis-server', () => redis.stop());
+  logger.info({ redis: base.redis.url ? 'REDIS_URL' : redis.url }, 'redis ready');
+
+  let odooSettings = base.odoo;
+  if (!odooSettings) {
+    const sandbox = createOdooSandbox({
+      orders: DEMO_ORDERS,
+      linesPerOrder: DEMO_LINES_PER_ORDER,
+      seed: 1,
+      logger,
+    });
+    await sandbox.start();
+    shutdown.add('odoo-sandbox', () => sandbox.stop());
+    odooSettings = {
+      url: sandbox.url,
+      database: sandbox.database,
+      username: sandbox.username,
+      password: sandbox.password,
+      protocol: 'xmlrpc',
+      timeoutMs: 30_000,
+      retries: 3,
+      pageSize: 500,
+    };
+    logger.info(
+      { url: sandbox.url, orders: DEMO_ORDERS, linesPerOrder: DEMO_LINES_PER_ORDER },
+      'Odoo sandbox ready',
+    );
+  }
+
+  const admin = demoAdminKey(dataDir);
+  const config: Config = {
+    ...base,
+    redis: { ...base.redis, url: redis.url, cacheUrl: base.redis.cacheUrl ?? redis.url },
+    odoo: odooSettings,
+    apiKeys: [...base.apiKeys, admin.entry],
+  };
+
+  const odoo = createOdooClient(config.odoo!, { logger });
+  shutdown.add('odoo-client', () => odoo.close());
+  const connection = createRedisConnection(redis.url, 'worker', logger);
+  shutdown.add('worker-redis', async () => {
+    await connection.quit();
+  });
+  const runtime = createSyncRuntime({
+    db: db.db,
+    odoo,
+    logger,
+    connection,
+    prefix: config.redis.queuePrefix,
+    settings: {
+      leaseSeconds: config.sync.leaseSeconds,
+      overlapSeconds: config.sync.overlapSeconds,
+      pageSize: config.odoo!.pageSize,
+      reconcileMinRatio: config.sync.reconcileMinRatio,
+      concurrency: config.sync.concurrency,
+      jobAttempts: config.sync.jobAttempts,
+    },
+  });
+  shutdown.add('workers', () => runtime.close(config.http.shutdownTimeoutMs));
+
+  const services = createApiServices({ config, logger, db, shutdown });
+  const app = await buildApp({
+    config,
+    logger,
+    ...services,
+    isShuttingDown: () => shutdown.stopping,
+    version: packageVersion(),
+  });
+  shutdown.add('http', () => app.close());
+  const address = await app.listen({
+    port: config.http.port,
+    host: config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host,
+  });
+
+  await upsertSchedules(runtime.queues, {
+    everyMs: config.sync.everyMs,
+    reconcileCron: config.sync.reconcileCron,
+  });
+  runtime.start();
+
+  // The scheduler's first job starts a run at once; report the first run that was not skipped.
+  const events = new QueueEvents('sync', {
+    connection: connection.duplicate(),
+    prefix: config.redis.queuePrefix,
+  });
+  shutdown.add('queue-events', () => events.close());
+  let reported = false;
+  events.on('completed', ({ returnvalue }) => {
+    const result = returnvalue as unknown as {
+      status?: string;
+      counts?: Record<string, number>;
+    } | null;
+    if (reported || !result?.counts || result.status === 'skipped') return;
+    reported = true;
+    const counts = result.counts;
+    say(
+      `first sync ${result.status ?? 'finished'}: ${counts.created ?? 0} BCs created, ${counts.updated ?? 0} updated, ` +
+        `${counts.unchanged ?? 0} unchanged, ${counts.failed ?? 0} failed — try the API now`,
+    );
+  });
+
+  say('');
+  say('erp-bridge demo is running');
+  say(`  API:        ${address}/api/bcs`);
+  say(`  Docs:       ${address}/docs`);
+  say(`  bull-board: ${address}/admin/queues  (user: anything, password: the API key)`);
+  say(`  API key: ${admin.key}`);
+  say(`  try:        curl -H "Authorization: Bearer ${admin.key}" "${address}/api/bcs?limit=5"`);
+  say('  Ctrl-C stops everything.');
+  say('');
+  events.on('failed', ({ failedReason }) => {
+    if (!reported) say(`sync job failed: ${failedReason} (see bull-board)`);
+  });
+} catch (error) {
+  logger.error({ err: error }, `demo could not start: ${describeError(error)}`);
+  process.stderr.write(`erp-bridge demo: ${describeError(error)}\n`);
+  process.exitCode = 1;
+  await shutdown.run('startup failed');
+}

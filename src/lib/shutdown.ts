@@ -51,7 +51,10 @@ export function createShutdown(logger: Logger, deadlineMs: number): Shutdown {
   return shutdown;
 }
 
-/** Wires SIGTERM/SIGINT to `shutdown.run`; a second signal exits at once. */
+/**
+ * Wires SIGTERM/SIGINT to `shutdown.run`, then exits (a forgotten handle must not keep a stopped
+ * process alive); a second signal exits at once.
+ */
 export function onSignals(shutdown: Shutdown, logger: Logger): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
@@ -59,7 +62,7 @@ export function onSignals(shutdown: Shutdown, logger: Logger): void {
         logger.warn({ signal }, 'second signal: exiting now');
         process.exit(1);
       }
-      void shutdown.run(signal);
+      void shutdown.run(signal).then(() => process.exit());
     });
   }
 }

@@ -240,16 +240,24 @@ export async function finishRun(
     })
     .where(eq(syncState.key, BC_SYNC_KEY))
     .returning({ watermark: syncState.watermark });
-  await closeRun(db, input.runId, {
+  const row = await closeRun(db, input.runId, {
     status,
     counts,
     errors,
     windowTo: advance ? maxWriteDate : null,
   });
   if (stillOurs) await releaseLease(db, BC_SYNC_KEY, input.owner);
+  const durationMs = (row.finishedAt ?? new Date()).getTime() - row.startedAt.getTime();
   logger.info(
-    { runId: input.runId, status, ...counts, watermark: state?.watermark },
-    `sync run ${status}`,
+    {
+      runId: input.runId,
+      status,
+      ...counts,
+      durationMs,
+      bcsPerSecond: durationMs > 0 ? Math.round((counts.bcsSeen * 1_000) / durationMs) : null,
+      watermark: state?.watermark,
+    },
+    `sync run ${status}: ${counts.created} created, ${counts.updated} updated, ${counts.failed} failed in ${(durationMs / 1_000).toFixed(1)} s`,
   );
   return { runId: input.runId, status, counts, watermark: state?.watermark ?? null, errors };
 }

@@ -95,7 +95,7 @@ export async function processFetchPage(
     job.getChildrenValues<UpsertOutcome | ResyncOutcome>(),
     job.getIgnoredChildrenFailures(),
   ]);
-  return summarizePage({
+  const summary = summarizePage({
     outcomes: Object.values(values),
     alreadyCurrent: fetched.alreadyCurrent,
     failures: Object.entries(failures).map(([key, reason]) => ({
@@ -106,4 +106,17 @@ export async function processFetchPage(
     maxWriteDate: fetched.maxWriteDate,
     odooCalls: fetched.odooCalls,
   });
+  ctx.logger.info(
+    {
+      runId: data.runId,
+      page: data.page,
+      bcs: summary.bcsSeen,
+      created: summary.created,
+      updated: summary.updated,
+      unchanged: summary.unchanged,
+      failed: summary.failed,
+    },
+    `run ${data.runId}: page ${data.page + 1} done`,
+  );
+  return summary;
 }

@@ -1,0 +1,20 @@
+/**
+ * The demo's admin API key, kept in the data directory (mode 600) so a restarted demo prints the
+ * same key and the browser's saved bull-board login keeps working.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateApiKey, hashApiKey, type ApiKeyEntry } from '../config/api-keys.js';
+
+export function demoAdminKey(dataDir: string): { key: string; entry: ApiKeyEntry } {
+  const file = join(dataDir, 'demo-admin-key');
+  let key: string;
+  if (existsSync(file)) {
+    key = readFileSync(file, 'utf8').trim();
+  } else {
+    mkdirSync(dataDir, { recursive: true });
+    key = generateApiKey('demo', 'admin').key;
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  }
+  return { key, entry: { name: 'demo', role: 'admin', sha256: hashApiKey(key) } };
+}
