@@ -9,7 +9,6 @@ import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { BC_SYNC_KEY } from '../../src/sync/models.js';
 import { resyncBc } from '../../src/sync/resync-bc.js';
 import { clearFailures, recordFailure } from '../../src/sync/run-log.js';
-import { upsertBc } from '../../src/sync/upsert-bc.js';
 import type { WorkerContext } from '../worker-context.js';
 import { isLastAttempt, toJobError } from './job-errors.js';
 
@@ -24,7 +23,7 @@ export async function processUpsertBc(
   try {
     if (!data.payload || job.attemptsMade > 0)
       return await resyncBc(ctx.sync, data.odooId, { runId: data.runId }, { signal });
-    const outcome = await upsertBc(ctx.sync.db, data.payload, { runId: data.runId });
+    const outcome = await ctx.upserts.upsert(data.payload, data.runId);
     if (data.retry) await clearFailures(ctx.sync.db, [data.odooId]);
     return outcome;
   } catch (error) {

@@ -1,0 +1,18 @@
+/**
+ * Rows of a raw `db.execute(sql…)`, whichever driver ran it: postgres.js answers an array,
+ * PGlite an object with `rows`.
+ */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  const rows = (result as { rows?: unknown } | null)?.rows;
+  if (Array.isArray(rows)) return rows as T[];
+  throw new TypeError('unexpected result shape from db.execute');
+}
+
+/** A PostgreSQL array literal of integers (`{1,2,3}`), for `= any(…::int[])` on every driver. */
+export function intArray(values: readonly number[]): string {
+  for (const value of values) {
+    if (!Number.isInteger(value)) throw new TypeError(`not an integer: ${value}`);
+  }
+  return `{${values.join(',')}}`;
+}
