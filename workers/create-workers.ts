@@ -1,7 +1,7 @@
 /**
  * One BullMQ worker per queue, dispatching by job name through the handler map. Concurrency per
- * queue: runs are few and light; pages each hold an Odoo call (be gentle with Odoo); BC upsert
- * jobs mostly wait for a shared batch write, so many run at once to fill the batches.
+ * queue: runs are few and light; pages hold an Odoo call and a batch write each (be gentle with
+ * Odoo); BC jobs are the exceptions of a run, each a fresh read and a small write.
  */
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -19,15 +19,12 @@ import type { WorkerContext } from './worker-context.js';
 export interface WorkerSettings {
   readonly connection: Redis;
   readonly prefix: string;
-  /** SYNC_CONCURRENCY: pages get half of it (at least 1), BC jobs 32 times it, runs 2. */
+  /** SYNC_CONCURRENCY: BC jobs get it, pages half of it (at least 1), runs 2. */
   readonly concurrency: number;
 }
 
-/** BC jobs in flight per unit of SYNC_CONCURRENCY; they share batched writes. */
-const UPSERT_JOBS_PER_UNIT = 32;
-
 function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
-  if (queue === 'upsert') return settings.concurrency * UPSERT_JOBS_PER_UNIT;
+  if (queue === 'upsert') return settings.concurrency;
   if (queue === 'fetch') return Math.max(1, Math.floor(settings.concurrency / 2));
   return 2;
 }

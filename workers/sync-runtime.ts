@@ -12,12 +12,7 @@ import { createFieldsCache } from '../src/sync/fetch.js';
 import { createLeaseHeartbeat } from '../src/sync/lease.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
-import { upsertBcs } from '../src/sync/upsert-bc.js';
 import { createWorkers } from './create-workers.js';
-import { createUpsertBatcher } from './upsert-batcher.js';
-
-/** Most BCs in one upsert transaction: a few hundred kB of jsonb, well inside one round trip. */
-const UPSERT_BATCH_MAX = 100;
 
 /** How long a worker process trusts its list of Odoo stored fields. */
 const FIELDS_TTL_MS = 10 * 60_000;
@@ -59,13 +54,8 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
       backoffMs: input.settings.backoffMs ?? 1_000,
     },
   });
-  const upserts = createUpsertBatcher({
-    writeBatch: (payloads, runId) => upsertBcs(input.db, payloads, { runId }),
-    maxBatch: UPSERT_BATCH_MAX,
-    maxInFlight: 2,
-  });
   const workers = createWorkers(
-    { sync, queues, logger: input.logger, upserts },
+    { sync, queues, logger: input.logger },
     { connection: input.connection, prefix: input.prefix, concurrency: input.settings.concurrency },
   );
   return {

@@ -2,12 +2,9 @@
 import type { Logger } from '../src/lib/logger.js';
 import type { Queues } from '../src/queues/queues.js';
 import type { SyncDeps } from '../src/sync/sync-deps.js';
-import type { UpsertBatcher } from './upsert-batcher.js';
 
 export interface WorkerContext {
   readonly sync: SyncDeps;
   readonly queues: Queues;
   readonly logger: Logger;
-  /** Batches the BC upserts of concurrent `upsert-bc` jobs. */
-  readonly upserts: UpsertBatcher;
 }

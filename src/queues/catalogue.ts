@@ -1,8 +1,8 @@
 /**
  * The one job catalogue: every job's name, queue, payload schema, attempts, backoff, retention
  * and id. Producers and the worker import it; a job added here without a handler does not
- * compile (see workers/handlers.ts). No secret ever goes into job data: jobs carry ids and Odoo
- * records, and the worker holds the credentials.
+ * compile (see workers/handlers.ts). No secret ever goes into job data: jobs carry ids, field
+ * names and counts, and the worker holds the credentials.
  */
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
@@ -10,7 +10,6 @@ import { z } from 'zod';
 export const QUEUE_NAMES = ['sync', 'fetch', 'upsert'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-const odooRecord = z.looseObject({ id: z.number().int().positive() });
 const syncFields = z.object({ bc: z.array(z.string()), line: z.array(z.string()) });
 const trigger = z.string().min(1).max(64);
 
@@ -34,12 +33,21 @@ export const fetchPageData = z.object({
   ids: z.array(z.number().int().positive()).min(1),
   fields: syncFields,
   retryIds: z.array(z.number().int().positive()),
-  /** Set by the job itself once its BC jobs are queued. */
+  /** Set by the job itself once it wrote its BCs and queued the BCs that need a job of their own. */
   fetched: z
     .object({
       maxWriteDate: z.string().nullable(),
       odooCalls: z.number().int(),
       alreadyCurrent: z.number().int(),
+      written: z.object({
+        bcsSeen: z.number().int(),
+        created: z.number().int(),
+        updated: z.number().int(),
+        unchanged: z.number().int(),
+        archived: z.number().int(),
+        restored: z.number().int(),
+        linesDeleted: z.number().int(),
+      }),
     })
     .optional(),
 });
@@ -48,8 +56,6 @@ export const upsertBcData = z.object({
   runId: z.number().int(),
   owner: z.string(),
   odooId: z.number().int().positive(),
-  /** The BC and its lines as the page fetched them; absent, the job reads the BC fresh from Odoo. */
-  payload: z.object({ bc: odooRecord, lines: z.array(odooRecord) }).optional(),
   /** The BC was a pending failure: a success clears it. */
   retry: z.boolean(),
 });
@@ -87,7 +93,7 @@ export const JOBS = {
       removeOnFail: { age: 30 * DAY_SECONDS },
     }),
   },
-  /** One page of BCs and their lines from Odoo → one upsert-bc job per BC. */
+  /** One page of BCs and their lines from Odoo, written in batches; BCs needing more get an upsert-bc job. */
   'fetch-page': {
     queue: 'fetch',
     schema: fetchPageData,
@@ -97,7 +103,7 @@ export const JOBS = {
       ...retention,
     }),
   },
-  /** One BC and its lines into PostgreSQL, in one transaction. */
+  /** One BC of a run that needs its own attempts: read fresh from Odoo, upserted, recorded if it never passes. */
   'upsert-bc': {
     queue: 'upsert',
     schema: upsertBcData,
@@ -133,13 +139,13 @@ export type JobName = keyof typeof JOBS;
 export type JobData<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
 
 /**
- * The id of a BC job: the BC, its `write_date` and the run. Within a run a BC is queued once, so
- * a page retried after a crash re-adds the same ids and they collapse. The run is part of the id
- * because BullMQ attaches a re-added id to the job already stored: a completed one from an earlier
- * run would answer with its old outcome, a failed one would leave the new page waiting forever.
+ * The id of a BC job: the BC and its run. Within a run a BC gets one job, so a page retried after
+ * a crash re-adds the same ids and they collapse. The run is part of the id because BullMQ attaches
+ * a re-added id to the job already stored: a completed one from an earlier run would answer with
+ * its old outcome, a failed one would leave the new page waiting forever.
  */
-export function upsertBcJobId(odooId: number, writeDate: string, runId: number): string {
-  return `bc-${odooId}-${writeDate.replace(/\D/g, '')}-r${runId}`;
+export function upsertBcJobId(odooId: number, runId: number): string {
+  return `bc-${odooId}-r${runId}`;
 }
 
 /** The BC a BC job is about, from its key (`prefix:upsert:bc-<id>-…`); undefined for other jobs. */

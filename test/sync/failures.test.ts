@@ -3,6 +3,7 @@ import { desc } from 'drizzle-orm';
 import { syncFailure, syncLog, syncState } from '../../src/db/schema/index.js';
 import { BC_MODEL } from '../../src/sync/models.js';
 import { upsertBc } from '../../src/sync/upsert-bc.js';
+import { writePage } from '../../src/sync/write-page.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe('sync failures', () => {
@@ -89,25 +90,39 @@ describe('sync failures', () => {
     expect((await h.bcRows()).find((bc) => bc.odooId === target)!.origin).toBe('needs a resync');
   });
 
-  it('a stale BC job replayed after a newer one leaves the newer data', async () => {
+  it('stale data written after newer data (a slow page, a replayed job) leaves the newer data', async () => {
     const c = h.sandbox.control;
-    const target = c.ids(BC_MODEL)[30]!;
-    const old = c.records(BC_MODEL, { ids: [target] })[0]!;
+    const [target, neighbour] = [c.ids(BC_MODEL)[30]!, c.ids(BC_MODEL)[31]!];
+    const [old, oldNeighbour] = c.records(BC_MODEL, { ids: [target, neighbour] });
+    const oldLines = c
+      .records('dimagaz.bc.line')
+      .filter((line) => (line.bc_id as [number, string])[0] === target);
     c.write(BC_MODEL, target, { origin: 'newer' });
     await h.run('sync-run', { trigger: 'test' });
-    const stale = await upsertBc(h.db.db, { bc: old, lines: [] }, { runId: null });
-    expect(stale.action).toBe('stale');
-    const replay = await h.run('upsert-bc', {
-      runId: 0,
-      owner: 'replay',
-      odooId: target,
-      payload: { bc: old, lines: [] },
-      retry: false,
-    });
-    expect(replay).toMatchObject({ action: 'stale' });
+
+    // A page that fetched before the change writes after it: its stale BC is skipped, the rest written.
+    const written = await writePage(
+      h.db.db,
+      [
+        { bc: old!, lines: oldLines },
+        { bc: { ...oldNeighbour!, origin: 'same version, new value' }, lines: [] },
+      ],
+      0,
+      h.logger,
+    );
+    expect(written.outcomes.map((o) => o.action)).toEqual(['stale', 'updated']);
+    expect(written.failed).toEqual([]);
+    expect((await upsertBc(h.db.db, { bc: old!, lines: [] }, { runId: null })).action).toBe(
+      'stale',
+    );
+
+    // A BC job replayed late reads fresh data, so it can only confirm the newer version.
+    await expect(
+      h.run('upsert-bc', { runId: 0, owner: 'replay', odooId: target, retry: false }),
+    ).resolves.toMatchObject({ action: 'unchanged' });
     const row = (await h.bcRows()).find((bc) => bc.odooId === target)!;
     expect(row.origin).toBe('newer');
-    expect((await h.lineRows()).filter((l) => l.bcOdooId === target).length).toBeGreaterThan(0);
+    expect((await h.lineRows()).filter((l) => l.bcOdooId === target)).toHaveLength(oldLines.length);
   });
 
   it('Odoo answering HTML 502: the run fails with a readable reason, the watermark stays, the lease is released, the next run recovers', async () => {

@@ -1,20 +1,20 @@
 /**
- * `fetch-page`: one page of BCs with their lines from Odoo (two calls), then one `upsert-bc`
- * child per BC whose copy is not already current; comes back when they have settled and reports
- * the page's counts to its run. Pending failures and BCs Odoo would not give get children that
- * read them fresh, so each fails or succeeds on its own.
+ * `fetch-page`: one page of BCs with their lines from Odoo (two calls), written in set-based
+ * batches right here — the data is in hand, and a job per BC would cost more than the write.
+ * BCs that need attention of their own get an `upsert-bc` child that reads them fresh from Odoo
+ * and retries with backoff: pending failures, BCs Odoo would not give, BCs whose write failed.
+ * The page comes back when those have settled and reports its counts to its run.
  */
 import { WaitingChildrenError, type Job } from 'bullmq';
-import { toOdooDatetime } from '../../src/clients/odoo/odoo-values.js';
 import { JOBS, odooIdFromJobKey, upsertBcJobId, type JobData } from '../../src/queues/catalogue.js';
+import { describeError } from '../../src/lib/errors.js';
 import { fetchBcPageIsolating } from '../../src/sync/fetch.js';
-import { writeDateOf } from '../../src/sync/map-records.js';
-import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
+import { BC_SYNC_KEY } from '../../src/sync/models.js';
 import { countCalls } from '../../src/sync/odoo-source.js';
-import { summarizePage } from '../../src/sync/page-summary.js';
+import { countOutcomes, summarizePage } from '../../src/sync/page-summary.js';
 import type { ResyncOutcome } from '../../src/sync/resync-bc.js';
 import { selectChanged } from '../../src/sync/select-changed.js';
-import type { UpsertOutcome } from '../../src/sync/upsert-bc.js';
+import { writePage } from '../../src/sync/write-page.js';
 import type { WorkerContext } from '../worker-context.js';
 
 export async function processFetchPage(
@@ -24,6 +24,7 @@ export async function processFetchPage(
   ctx: WorkerContext,
 ) {
   let data = JOBS['fetch-page'].schema.parse(job.data);
+  const { db, logger, settings } = ctx.sync;
   await ctx.sync.heartbeat(BC_SYNC_KEY, data.owner);
   if (!data.fetched) {
     const odoo = countCalls(ctx.sync.odoo);
@@ -31,23 +32,30 @@ export async function processFetchPage(
       odoo,
       data.ids,
       data.fields,
-      Math.max(ctx.sync.settings.pageSize * 10, 1_000),
+      Math.max(settings.pageSize * 10, 1_000),
       { signal },
     );
     const retry = new Set(data.retryIds);
     const { changed, current } = await selectChanged(
-      ctx.sync.db,
+      db,
       page.items.filter((item) => !retry.has(item.bc.id)),
     );
-    const fresh = [
-      ...data.ids.filter((id) => retry.has(id)),
-      ...page.unreadable.map((entry) => entry.odooId),
+    const written = await writePage(db, changed, data.runId, logger);
+    const ownJobs = [
+      ...data.ids
+        .filter((id) => retry.has(id))
+        .map((odooId) => ({ odooId, reason: 'pending failure' })),
+      ...page.unreadable.map(({ odooId, error }) => ({
+        odooId,
+        reason: `unreadable in its page: ${describeError(error)}`,
+      })),
+      ...written.failed.map(({ odooId, error }) => ({
+        odooId,
+        reason: `write failed: ${describeError(error)}`,
+      })),
     ];
-    for (const { odooId, error } of page.unreadable) {
-      ctx.logger.warn(
-        { runId: data.runId, odooId, err: error },
-        'BC unreadable in its page; it gets a job of its own',
-      );
+    for (const { odooId, reason } of ownJobs.filter((entry) => !retry.has(entry.odooId))) {
+      logger.warn({ runId: data.runId, odooId }, `BC ${odooId} gets a job of its own: ${reason}`);
     }
     data = {
       ...data,
@@ -55,48 +63,33 @@ export async function processFetchPage(
         maxWriteDate: page.maxWriteDate?.toISOString() ?? null,
         odooCalls: odoo.calls,
         alreadyCurrent: current,
+        written: countOutcomes(written.outcomes),
       },
     };
     await job.updateData(data);
     const parent = { id: job.id!, queue: job.queueQualifiedName };
-    const base = { runId: data.runId, owner: data.owner };
-    await ctx.queues.addBulk('upsert-bc', [
-      ...changed.map((item) => ({
-        data: {
-          ...base,
-          odooId: item.bc.id,
-          payload: { bc: item.bc, lines: [...item.lines] },
-          retry: false,
-        },
+    await ctx.queues.addBulk(
+      'upsert-bc',
+      ownJobs.map(({ odooId }) => ({
+        data: { runId: data.runId, owner: data.owner, odooId, retry: retry.has(odooId) },
         options: {
-          jobId: upsertBcJobId(
-            item.bc.id,
-            toOdooDatetime(writeDateOf(item.bc, BC_MODEL)),
-            data.runId,
-          ),
+          jobId: upsertBcJobId(odooId, data.runId),
           parent,
           ignoreDependencyOnFailure: true,
         },
       })),
-      ...fresh.map((odooId) => ({
-        data: { ...base, odooId, retry: retry.has(odooId) },
-        options: {
-          jobId: upsertBcJobId(odooId, 'fresh', data.runId),
-          parent,
-          ignoreDependencyOnFailure: true,
-        },
-      })),
-    ]);
-    if (changed.length + fresh.length > 0 && (await job.moveToWaitingChildren(token!)))
+    );
+    if (ownJobs.length > 0 && (await job.moveToWaitingChildren(token!)))
       throw new WaitingChildrenError();
   }
   const fetched = data.fetched!;
   const [values, failures] = await Promise.all([
-    job.getChildrenValues<UpsertOutcome | ResyncOutcome>(),
+    job.getChildrenValues<ResyncOutcome>(),
     job.getIgnoredChildrenFailures(),
   ]);
   const summary = summarizePage({
-    outcomes: Object.values(values),
+    written: fetched.written,
+    jobs: Object.values(values),
     alreadyCurrent: fetched.alreadyCurrent,
     failures: Object.entries(failures).map(([key, reason]) => ({
       odooId: odooIdFromJobKey(key),
@@ -106,7 +99,7 @@ export async function processFetchPage(
     maxWriteDate: fetched.maxWriteDate,
     odooCalls: fetched.odooCalls,
   });
-  ctx.logger.info(
+  logger.info(
     {
       runId: data.runId,
       page: data.page,

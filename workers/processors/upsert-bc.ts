@@ -1,14 +1,13 @@
 /**
- * `upsert-bc`: one BC with its lines. The first attempt writes the data its page fetched (no
- * Odoo call); a retry, a pending failure or a BC its page could not read reads the BC fresh from
- * Odoo instead. On its last failed attempt the BC is recorded in `sync_failure`, so the next run
- * retries it.
+ * `upsert-bc`: one BC that needs attention of its own (a pending failure, a BC its page could not
+ * read or write), read fresh from Odoo and upserted, with BullMQ's retries and backoff. On its
+ * last failed attempt the BC is recorded in `sync_failure`, so the next run retries it.
  */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { BC_SYNC_KEY } from '../../src/sync/models.js';
 import { resyncBc } from '../../src/sync/resync-bc.js';
-import { clearFailures, recordFailure } from '../../src/sync/run-log.js';
+import { recordFailure } from '../../src/sync/run-log.js';
 import type { WorkerContext } from '../worker-context.js';
 import { isLastAttempt, toJobError } from './job-errors.js';
 
@@ -21,11 +20,7 @@ export async function processUpsertBc(
   const data = JOBS['upsert-bc'].schema.parse(job.data);
   await ctx.sync.heartbeat(BC_SYNC_KEY, data.owner);
   try {
-    if (!data.payload || job.attemptsMade > 0)
-      return await resyncBc(ctx.sync, data.odooId, { runId: data.runId }, { signal });
-    const outcome = await ctx.upserts.upsert(data.payload, data.runId);
-    if (data.retry) await clearFailures(ctx.sync.db, [data.odooId]);
-    return outcome;
+    return await resyncBc(ctx.sync, data.odooId, { runId: data.runId }, { signal });
   } catch (error) {
     const jobError = toJobError(error);
     if (isLastAttempt(job, jobError)) {
