@@ -11,13 +11,13 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import { createOdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
 import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
+import { createQueueEvents } from '../src/queues/queue-events.js';
 import { BC_MODEL } from '../src/sync/models.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { createSyncRuntime } from '../workers/sync-runtime.js';
@@ -126,7 +126,7 @@ export async function runSyncBench(
         jobAttempts: 3,
       },
     });
-    const events = new QueueEvents('sync', { connection: connection.duplicate(), prefix });
+    const { events, close: closeEvents } = createQueueEvents(connection, 'sync', prefix);
     await events.waitUntilReady();
     runtime.start();
     const runOnce = async () => {
@@ -155,7 +155,7 @@ export async function runSyncBench(
     const incremental = await runOnce();
 
     await runtime.close(10_000);
-    await events.close();
+    await closeEvents();
     await connection.quit();
     await odoo.close();
     await db.close();

@@ -5,7 +5,6 @@
  * started at once. Ctrl-C stops everything it started. Started again, it reuses its data.
  */
 import { dirname, resolve } from 'node:path';
-import { QueueEvents } from 'bullmq';
 import { createApiServices } from './api-services.js';
 import { createOdooClient } from './clients/odoo/index.js';
 import { loadConfigOrExit, type Config } from './config/config.js';
@@ -18,6 +17,7 @@ import { describeError } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
 import { packageVersion } from './lib/package-version.js';
 import { createShutdown, onSignals } from './lib/shutdown.js';
+import { createQueueEvents } from './queues/queue-events.js';
 import { upsertSchedules } from './queues/schedules.js';
 import { createRedisConnection } from './queues/redis-connection.js';
 import { createOdooSandbox } from './sandbox/odoo-sandbox.js';
@@ -135,11 +135,12 @@ try {
   runtime.start();
 
   // The scheduler's first job starts a run at once; report the first run that was not skipped.
-  const events = new QueueEvents('sync', {
-    connection: connection.duplicate(),
-    prefix: config.redis.queuePrefix,
-  });
-  shutdown.add('queue-events', () => events.close());
+  const { events, close: closeEvents } = createQueueEvents(
+    connection,
+    'sync',
+    config.redis.queuePrefix,
+  );
+  shutdown.add('queue-events', closeEvents);
   let reported = false;
   events.on('completed', ({ returnvalue }) => {
     const result = returnvalue as unknown as {

@@ -5,7 +5,6 @@
  * because another run holds the lease, 64 on a usage error.
  */
 import { parseArgs } from 'node:util';
-import { QueueEvents } from 'bullmq';
 import { desc } from 'drizzle-orm';
 import { createOdooClient } from '../src/clients/odoo/index.js';
 import { loadConfigOrExit } from '../src/config/config.js';
@@ -13,6 +12,7 @@ import { createDb } from '../src/db/create-db.js';
 import { syncFailure, syncLog } from '../src/db/schema/index.js';
 import { describeError } from '../src/lib/errors.js';
 import { createLogger } from '../src/lib/logger.js';
+import { createQueueEvents } from '../src/queues/queue-events.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { readSyncState } from '../src/sync/lease.js';
 import { BC_SYNC_KEY } from '../src/sync/models.js';
@@ -106,10 +106,11 @@ try {
         jobAttempts: config.sync.jobAttempts,
       },
     });
-    const events = new QueueEvents('sync', {
-      connection: connection.duplicate(),
-      prefix: config.redis.queuePrefix,
-    });
+    const { events, close: closeEvents } = createQueueEvents(
+      connection,
+      'sync',
+      config.redis.queuePrefix,
+    );
     try {
       await events.waitUntilReady();
       runtime.start();
@@ -134,7 +135,7 @@ try {
       process.exitCode = 1;
     } finally {
       await runtime.close(config.http.shutdownTimeoutMs);
-      await events.close();
+      await closeEvents();
       await odoo.close();
       await connection.quit();
     }

@@ -79,16 +79,14 @@ describe('schema constraints', () => {
 
   it('deletes the lines of a deleted BC', async () => {
     await db.db.insert(scrapDimagazBc).values(bc(103));
-    await db.db
-      .insert(scrapDimagazBcLine)
-      .values(
-        [1, 2, 3].map((n) => ({
-          odooId: 1030 + n,
-          bcOdooId: 103,
-          odooWriteDate: new Date(),
-          data: { id: 1030 + n },
-        })),
-      );
+    await db.db.insert(scrapDimagazBcLine).values(
+      [1, 2, 3].map((n) => ({
+        odooId: 1030 + n,
+        bcOdooId: 103,
+        odooWriteDate: new Date(),
+        data: { id: 1030 + n },
+      })),
+    );
     const count = async () =>
       (
         await db.db

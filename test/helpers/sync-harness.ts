@@ -4,7 +4,7 @@
  * workers. `run()` queues a job and resolves with its result (or rejects with its failure).
  */
 import { randomBytes } from 'node:crypto';
-import { QueueEvents, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { asc } from 'drizzle-orm';
 import { inject } from 'vitest';
@@ -22,6 +22,7 @@ import {
 } from '../../src/db/schema/index.js';
 import type { Logger } from '../../src/lib/logger.js';
 import type { JobData, JobName } from '../../src/queues/catalogue.js';
+import { createQueueEvents } from '../../src/queues/queue-events.js';
 import {
   createOdooSandbox,
   type OdooSandbox,
@@ -31,6 +32,9 @@ import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
 import { createSyncRuntime, type SyncRuntime } from '../../workers/sync-runtime.js';
 import { memoryLogger } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
+
+/** Every sync test file runs once per Odoo transport. */
+export const ODOO_PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
 
 export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
@@ -102,15 +106,15 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   const events = Object.fromEntries(
     runtime.queues.all.map((queue) => [
       queue.name,
-      new QueueEvents(queue.name, { connection: connection.duplicate(), prefix }),
+      createQueueEvents(connection, queue.name, prefix),
     ]),
   );
-  await Promise.all(Object.values(events).map((queueEvents) => queueEvents.waitUntilReady()));
+  await Promise.all(Object.values(events).map((owned) => owned.events.waitUntilReady()));
   runtime.start();
 
   const add: SyncHarness['add'] = (name, data) => runtime.queues.add(name, data);
   const wait = async (job: Job) =>
-    (await job.waitUntilFinished(events[job.queueName]!)) as Record<string, unknown>;
+    (await job.waitUntilFinished(events[job.queueName]!.events)) as Record<string, unknown>;
   const bcRows = () => db.db.select().from(scrapDimagazBc).orderBy(asc(scrapDimagazBc.odooId));
   const lineRows = () =>
     db.db.select().from(scrapDimagazBcLine).orderBy(asc(scrapDimagazBcLine.odooId));
@@ -162,7 +166,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       await Promise.all(runtime.workers.map((worker) => worker.close()));
       await Promise.all(runtime.queues.all.map((queue) => queue.obliterate({ force: true })));
       await runtime.close(5_000);
-      await Promise.all(Object.values(events).map((queueEvents) => queueEvents.close()));
+      await Promise.all(Object.values(events).map((owned) => owned.close()));
       await connection.quit();
       await odoo.close();
       await sandbox.stop();

@@ -3,14 +3,15 @@ import { eq } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
 import { createManualClock } from '../../src/sandbox/sandbox-time.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
-describe('incremental sync', () => {
+describe.each(ODOO_PROTOCOLS)('incremental sync over %s', (protocol) => {
   let h: SyncHarness;
   // Odoo's clock, moved by hand: Odoo stamps write_date with the transaction start and sends whole seconds.
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
   beforeAll(async () => {
     h = await createSyncHarness({
+      protocol,
       sandbox: { orders: 2_000, linesPerOrder: 10, clock: clock.source },
       pageSize: 250,
     });

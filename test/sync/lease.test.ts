@@ -2,12 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desc, eq, sql } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
 import { BC_SYNC_KEY } from '../../src/sync/models.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
-describe('the sync lease', () => {
+describe.each(ODOO_PROTOCOLS)('the sync lease over %s', (protocol) => {
   let h: SyncHarness;
   beforeAll(async () => {
-    h = await createSyncHarness({ sandbox: { orders: 300, linesPerOrder: 3 }, pageSize: 50 });
+    h = await createSyncHarness({
+      protocol,
+      sandbox: { orders: 300, linesPerOrder: 3 },
+      pageSize: 50,
+    });
   });
   afterAll(async () => {
     await h.dispose();

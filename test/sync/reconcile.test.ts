@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
-describe('reconcile', () => {
+describe.each(ODOO_PROTOCOLS)('reconcile over %s', (protocol) => {
   let h: SyncHarness;
   beforeAll(async () => {
-    h = await createSyncHarness({ sandbox: { orders: 60, linesPerOrder: 4 } });
+    h = await createSyncHarness({
+      protocol,
+      sandbox: { orders: 60, linesPerOrder: 4 },
+    });
     await h.run('sync-run', { trigger: 'test' });
   });
   afterAll(async () => {

@@ -1,0 +1,79 @@
+/** `npm run sync -- …` as an operator runs it: a child process against real services. */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createOdooSandbox, type OdooSandbox } from '../../src/sandbox/odoo-sandbox.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+const run = promisify(execFile);
+
+describe('the sync CLI', () => {
+  let db: TestDb;
+  let sandbox: OdooSandbox;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    db = await createTestDb();
+    sandbox = createOdooSandbox({ orders: 40, linesPerOrder: 3, loginCooldown: false });
+    await sandbox.start();
+    env = {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: db.url,
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: `cli-${randomBytes(4).toString('hex')}`,
+      ODOO_URL: sandbox.url,
+      ODOO_DATABASE: sandbox.database,
+      ODOO_USERNAME: sandbox.username,
+      ODOO_PASSWORD: sandbox.password,
+      ODOO_RETRIES: '0',
+      LOG_LEVEL: 'warn',
+    };
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+    await db.dispose();
+  });
+
+  const cli = (args: string[], extra: Record<string, string> = {}) =>
+    run(process.execPath, ['--import', 'tsx', 'workers/sync-cli.ts', ...args], {
+      env: { ...env, ...extra },
+      timeout: 60_000,
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it('run: syncs, prints a summary and exits 0; status then shows the run', async () => {
+    const result = await cli(['run']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^run: succeeded/m);
+    expect(result.stdout).toMatch(/"created": 40/);
+    const status = await cli(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/watermark: +\d{4}-\d{2}-\d{2}T/);
+    expect(status.stdout).toMatch(/#1 sync succeeded \(cli\)/);
+  }, 90_000);
+
+  it('resync <id> re-reads one BC; reconcile runs', async () => {
+    sandbox.control.write('dimagaz.bc', 5, { origin: 'fixed by hand' });
+    const resync = await cli(['resync', '5']);
+    expect(resync.code, resync.stderr).toBe(0);
+    expect(resync.stdout).toMatch(/^resync: updated/m);
+    const reconcile = await cli(['reconcile', '--json']);
+    expect(reconcile.code, reconcile.stderr).toBe(0);
+    expect(JSON.parse(reconcile.stdout)).toMatchObject({ status: 'succeeded', archived: 0 });
+  }, 90_000);
+
+  it('exits 1 with the reason when the run fails, 64 on a usage error, 0 for --help', async () => {
+    const failed = await cli(['run'], { ODOO_PASSWORD: 'wrong-password' });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/run failed: .*ODOO_AUTH/);
+    expect(failed.stderr + failed.stdout).not.toContain('wrong-password');
+    expect((await cli(['explode'])).code).toBe(64);
+    expect((await cli(['resync', 'abc'])).code).toBe(64);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: npm run sync -- <command>/);
+  }, 90_000);
+});
