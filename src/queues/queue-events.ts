@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 
 export interface OwnedQueueEvents {
   readonly events: QueueEvents;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 export function createQueueEvents(
@@ -20,7 +20,7 @@ export function createQueueEvents(
   const events = new QueueEvents(queueName, { connection: own, prefix });
   return {
     events,
-    async close() {
+    close: async () => {
       await events.close();
       await own.quit();
     },
