@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: every benchmark, one after the other (they share two cores), printing figures
+ * to compare between commits. Never a pass/fail: timing belongs here, not in tests.
+ *
+ * 1. Odoo codec: the `xmlrpc` package's decoder vs ours on the same pages, per-transport reads.
+ * 2. Sync: a full sync of 20,000 BCs × 10 lines and an incremental run with 1% changed, once per
+ *    transport, each in a fresh process so its peak RSS is its own.
+ * 3. Tryton proxy: cached and uncached calls through the API vs trytond directly.
+ *
+ * `npm run bench -- sync` (or `codec`, `tryton`) runs one of them.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { OdooProtocol } from '../src/clients/odoo/index.js';
+import { runOdooCodecBench } from './odoo-codec.js';
+import type { SyncBenchResult } from './sync-bench.js';
+import { runTrytonProxyBench } from './tryton-proxy.js';
+
+const run = promisify(execFile);
+const PROTOCOLS: OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
+
+async function syncBench(): Promise<void> {
+  process.stdout.write('\n== Sync: 20,000 BCs × 10 lines from the sandbox into PostgreSQL ==\n');
+  const results: SyncBenchResult[] = [];
+  for (const protocol of PROTOCOLS) {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bench/sync-bench.ts', '--protocol', protocol, '--json'],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 600_000,
+      },
+    );
+    const line = stdout.trim().split('\n').pop()!;
+    results.push(JSON.parse(line) as SyncBenchResult);
+  }
+  const rows = results.map((r) => [
+    r.protocol,
+    r.records.toLocaleString('en-US'),
+    `${r.fullSeconds.toFixed(1)} s`,
+    r.fullRecordsPerSecond.toLocaleString('en-US'),
+    String(r.fullOdooCalls),
+    `${r.incrementalSeconds.toFixed(2)} s`,
+    String(r.incrementalChangedBcs),
+    String(r.incrementalOdooCalls),
+    `${r.peakRssMb} MB`,
+  ]);
+  const header = [
+    'transport',
+    'records',
+    'full sync',
+    'records/s',
+    'Odoo calls',
+    'incremental (1%)',
+    'BCs seen',
+    'Odoo calls',
+    'peak RSS',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const format = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+  process.stdout.write(`${format(header)}\n${rows.map(format).join('\n')}\n`);
+}
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  codec: runOdooCodecBench,
+  sync: syncBench,
+  tryton: runTrytonProxyBench,
+};
+
+const chosen = process.argv.slice(2);
+for (const name of chosen.length > 0 ? chosen : Object.keys(BENCHES)) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    process.stderr.write(
+      `unknown benchmark "${name}"; choose from ${Object.keys(BENCHES).join(', ')}\n`,
+    );
+    process.exit(64);
+  }
+  await bench();
+}
+process.exit(0);
