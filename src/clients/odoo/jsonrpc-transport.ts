@@ -12,11 +12,10 @@ import {
   checkHttpResponse,
   sendOdooRequest,
   splitUrl,
-  toUid,
-  toVersion,
   type OdooTransportSettings,
 } from './odoo-http.js';
 import type { OdooRequestOptions, OdooTransport } from './odoo-types.js';
+import { createServiceTransport } from './service-transport.js';
 
 /** The `data` of an Odoo JSON error (`serialize_exception`), also JSON-2's error body. */
 export interface OdooJsonErrorData {
@@ -140,29 +139,5 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
     return envelope.result;
   }
 
-  return {
-    protocol: 'jsonrpc',
-    async version(options) {
-      return toVersion(await call('common', 'version', [], 'common.version', options));
-    },
-    async authenticate(options) {
-      const uid = await call(
-        'common',
-        'authenticate',
-        [database, username, password, {}],
-        'common.authenticate',
-        options,
-      );
-      return toUid(uid, 'common.authenticate');
-    },
-    executeKw(uid, model, method, args, kwargs, options) {
-      return call(
-        'object',
-        'execute_kw',
-        [database, uid, password, model, method, [...args], { ...kwargs }],
-        `${model}.${method}`,
-        options,
-      );
-    },
-  };
+  return createServiceTransport('jsonrpc', { database, username, password }, call);
 }

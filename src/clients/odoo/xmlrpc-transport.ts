@@ -11,12 +11,11 @@ import {
   checkHttpResponse,
   sendOdooRequest,
   splitUrl,
-  toUid,
-  toVersion,
   type OdooTransportSettings,
 } from './odoo-http.js';
 import { faultToError } from './odoo-errors.js';
 import type { OdooRequestOptions, OdooTransport } from './odoo-types.js';
+import { createServiceTransport } from './service-transport.js';
 import { decodeMethodResponse } from './xmlrpc-decoder.js';
 
 interface XmlRpcSerializer {
@@ -60,29 +59,5 @@ export function createXmlRpcTransport(settings: OdooTransportSettings): OdooTran
     return decoded.value;
   }
 
-  return {
-    protocol: 'xmlrpc',
-    async version(options) {
-      return toVersion(await call('common', 'version', [], 'common.version', options));
-    },
-    async authenticate(options) {
-      const uid = await call(
-        'common',
-        'authenticate',
-        [database, username, password, {}],
-        'common.authenticate',
-        options,
-      );
-      return toUid(uid, 'common.authenticate');
-    },
-    executeKw(uid, model, method, args, kwargs, options) {
-      return call(
-        'object',
-        'execute_kw',
-        [database, uid, password, model, method, [...args], { ...kwargs }],
-        `${model}.${method}`,
-        options,
-      );
-    },
-  };
+  return createServiceTransport('xmlrpc', { database, username, password }, call);
 }
