@@ -21,7 +21,7 @@ import { createQueueEvents } from './queues/queue-events.js';
 import { upsertSchedules } from './queues/schedules.js';
 import { createRedisConnection } from './queues/redis-connection.js';
 import { createOdooSandbox } from './sandbox/odoo-sandbox.js';
-import { createSyncRuntime } from '../workers/sync-runtime.js';
+import { createSyncRuntime, syncSettingsFromConfig } from '../workers/sync-runtime.js';
 
 /** Size of the sandbox's data: a few thousand BCs, synced within a minute on a laptop. */
 const DEMO_ORDERS = 2_500;
@@ -103,14 +103,7 @@ try {
     logger,
     connection,
     prefix: config.redis.queuePrefix,
-    settings: {
-      leaseSeconds: config.sync.leaseSeconds,
-      overlapSeconds: config.sync.overlapSeconds,
-      pageSize: config.odoo!.pageSize,
-      reconcileMinRatio: config.sync.reconcileMinRatio,
-      concurrency: config.sync.concurrency,
-      jobAttempts: config.sync.jobAttempts,
-    },
+    settings: syncSettingsFromConfig(config, config.odoo!),
   });
   shutdown.add('workers', () => runtime.close(config.http.shutdownTimeoutMs));
 

@@ -14,7 +14,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { createShutdown, onSignals } from '../src/lib/shutdown.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { upsertSchedules } from '../src/queues/schedules.js';
-import { createSyncRuntime } from './sync-runtime.js';
+import { createSyncRuntime, syncSettingsFromConfig } from './sync-runtime.js';
 
 /** Touched every 30 s while the process is healthy; the container healthcheck reads its age. */
 const ALIVE_FILE = '/tmp/erp-bridge-worker.alive';
@@ -39,14 +39,7 @@ const runtime = createSyncRuntime({
   logger,
   connection,
   prefix: config.redis.queuePrefix,
-  settings: {
-    leaseSeconds: config.sync.leaseSeconds,
-    overlapSeconds: config.sync.overlapSeconds,
-    pageSize: config.odoo!.pageSize,
-    reconcileMinRatio: config.sync.reconcileMinRatio,
-    concurrency: config.sync.concurrency,
-    jobAttempts: config.sync.jobAttempts,
-  },
+  settings: syncSettingsFromConfig(config, config.odoo!),
 });
 shutdown.add('workers', () => runtime.close(config.http.shutdownTimeoutMs));
 

@@ -16,7 +16,7 @@ import { createQueueEvents } from '../src/queues/queue-events.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { readSyncState } from '../src/sync/lease.js';
 import { BC_SYNC_KEY } from '../src/sync/models.js';
-import { createSyncRuntime } from './sync-runtime.js';
+import { createSyncRuntime, syncSettingsFromConfig } from './sync-runtime.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
 
@@ -97,14 +97,7 @@ try {
       logger,
       connection,
       prefix: config.redis.queuePrefix,
-      settings: {
-        leaseSeconds: config.sync.leaseSeconds,
-        overlapSeconds: config.sync.overlapSeconds,
-        pageSize: config.odoo!.pageSize,
-        reconcileMinRatio: config.sync.reconcileMinRatio,
-        concurrency: config.sync.concurrency,
-        jobAttempts: config.sync.jobAttempts,
-      },
+      settings: syncSettingsFromConfig(config, config.odoo!),
     });
     const { events, close: closeEvents } = createQueueEvents(
       connection,

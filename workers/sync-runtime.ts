@@ -5,6 +5,7 @@
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Config, OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
@@ -25,6 +26,21 @@ export interface SyncRuntimeInput {
   connection: Redis;
   prefix: string;
   settings: SyncSettings & { concurrency: number; jobAttempts: number; backoffMs?: number };
+}
+
+/** The runtime's settings as the configuration gives them. */
+export function syncSettingsFromConfig(
+  config: Config,
+  odoo: OdooConfig,
+): SyncRuntimeInput['settings'] {
+  return {
+    leaseSeconds: config.sync.leaseSeconds,
+    overlapSeconds: config.sync.overlapSeconds,
+    pageSize: odoo.pageSize,
+    reconcileMinRatio: config.sync.reconcileMinRatio,
+    concurrency: config.sync.concurrency,
+    jobAttempts: config.sync.jobAttempts,
+  };
 }
 
 export interface SyncRuntime {

@@ -3,11 +3,11 @@
  * `redis-server` started here on a free port with its files under the demo's data directory.
  * Missing `redis-server` is a clear error saying what to install or set.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { AppError } from '../lib/errors.js';
+import { startRedisServer } from '../lib/redis-server.js';
 
 export interface DemoRedis {
   readonly url: string;
@@ -33,17 +33,6 @@ async function answersOn(port: number): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** A demo killed hard (SIGKILL, a closed terminal) leaves its redis-server behind: stop it first. */
 function stopLeftover(pidFile: string): void {
   if (!existsSync(pidFile)) return;
@@ -63,66 +52,23 @@ export async function provideDemoRedis(dataDir: string): Promise<DemoRedis> {
   mkdirSync(dataDir, { recursive: true });
   const pidFile = join(dataDir, 'redis.pid');
   stopLeftover(pidFile);
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dataDir,
+  try {
+    return await startRedisServer(dataDir, [
       '--save',
       '60 1',
       '--appendonly',
       'no',
-      '--maxmemory-policy',
-      'noeviction',
       '--pidfile',
       pidFile,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.resume();
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'ENOENT'
-          ? new AppError(
-              'DEMO_NO_REDIS',
-              'the demo needs Redis: install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL',
-            )
-          : error,
-      ),
-    );
-    child.once('exit', (code) =>
-      reject(
-        new AppError(
-          'DEMO_REDIS_EXITED',
-          `redis-server exited with code ${code}: ${output.slice(-300)}`,
-        ),
-      ),
-    );
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    pid: child.pid,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+    ]);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'REDIS_NOT_INSTALLED') {
+      throw new AppError(
+        'DEMO_NO_REDIS',
+        `the demo needs Redis: ${error.message}, or set REDIS_URL`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }

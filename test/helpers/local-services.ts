@@ -3,12 +3,13 @@
  * dirs, for machines with neither a container engine nor TEST_* URLs. Each is stopped by the
  * returned `stop()`, and every file it made is removed.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './free-port.js';
+import { freePort } from '../../src/lib/free-port.js';
+import { startRedisServer } from '../../src/lib/redis-server.js';
 
 const run = promisify(execFile);
 
@@ -97,55 +98,12 @@ export async function startLocalPostgres(): Promise<LocalService> {
 }
 
 export async function startLocalRedis(): Promise<LocalService> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-redis-'));
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.resume();
-    child.once('error', (error) =>
-      reject(
-        new Error(`cannot start redis-server (apt-get install -y redis-server): ${error.message}`),
-      ),
-    );
-    child.once('exit', (code) =>
-      reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)),
-    );
-  });
+  const server = await startRedisServer(dir, ['--save', '', '--appendonly', 'no']);
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: server.url,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

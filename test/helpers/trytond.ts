@@ -26,7 +26,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { request } from 'undici';
-import { freePort } from './free-port.js';
+import { freePort } from '../../src/lib/free-port.js';
 
 const run = promisify(execFile);
 
