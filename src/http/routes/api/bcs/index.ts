@@ -23,6 +23,14 @@ export interface BcRoutesOptions {
   syncControl: SyncControl;
 }
 
+/** A BC's lines in Odoo's order: by sequence, then id. */
+const linesOf = (db: Db, odooId: number) =>
+  db
+    .select()
+    .from(scrapDimagazBcLine)
+    .where(eq(scrapDimagazBcLine.bcOdooId, odooId))
+    .orderBy(asc(scrapDimagazBcLine.sequence), asc(scrapDimagazBcLine.odooId));
+
 const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
 
@@ -68,11 +76,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
       const { odooId } = request.params;
       const [bc] = await db.select().from(scrapDimagazBc).where(eq(scrapDimagazBc.odooId, odooId));
       if (!bc) throw notFound(odooId);
-      const lines = await db
-        .select()
-        .from(scrapDimagazBcLine)
-        .where(eq(scrapDimagazBcLine.bcOdooId, odooId))
-        .orderBy(asc(scrapDimagazBcLine.sequence), asc(scrapDimagazBcLine.odooId));
+      const lines = await linesOf(db, odooId);
       return { ...toBcBody(bc), lines: lines.map(toLineBody) };
     },
   );
@@ -99,11 +103,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         .from(scrapDimagazBc)
         .where(eq(scrapDimagazBc.odooId, odooId));
       if (!bc) throw notFound(odooId);
-      const lines = await db
-        .select()
-        .from(scrapDimagazBcLine)
-        .where(eq(scrapDimagazBcLine.bcOdooId, odooId))
-        .orderBy(asc(scrapDimagazBcLine.sequence), asc(scrapDimagazBcLine.odooId));
+      const lines = await linesOf(db, odooId);
       return { items: lines.map(toLineBody) };
     },
   );
