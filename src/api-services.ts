@@ -34,6 +34,7 @@ export function createApiServices(input: {
     await connection.quit();
   });
   const queues = createQueues({
+    logger,
     connection,
     prefix: config.redis.queuePrefix,
     settings: { attempts: config.sync.jobAttempts, backoffMs: 1_000 },

@@ -63,6 +63,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     heartbeat: createLeaseHeartbeat(input.db, input.settings.leaseSeconds),
   };
   const queues = createQueues({
+    logger: input.logger,
     connection: input.connection,
     prefix: input.prefix,
     settings: {

@@ -4,6 +4,7 @@
  */
 import { Queue, type JobsOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.js';
 import {
   JOBS,
   QUEUE_NAMES,
@@ -31,12 +32,15 @@ export function createQueues(input: {
   connection: Redis;
   prefix: string;
   settings: JobSettings;
+  logger: Logger;
 }): Queues {
   const byName = Object.fromEntries(
-    QUEUE_NAMES.map((name) => [
-      name,
-      new Queue(name, { connection: input.connection, prefix: input.prefix }),
-    ]),
+    QUEUE_NAMES.map((name) => {
+      const queue = new Queue(name, { connection: input.connection, prefix: input.prefix });
+      // An 'error' event without a listener would crash the process.
+      queue.on('error', (error) => input.logger.error({ err: error, queue: name }, 'queue error'));
+      return [name, queue];
+    }),
   ) as Record<QueueName, Queue>;
   const optionsOf = (name: JobName, extra?: JobsOptions): JobsOptions => ({
     ...JOBS[name].options(input.settings),

@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type { App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { bearer, createTestApp, KEYS } from '../helpers/test-app.js';
+import { buildApp } from '../../src/http/app.js';
+import { bearer, createTestApp, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { seedBcs } from '../helpers/seed-bcs.js';
 
@@ -39,6 +40,7 @@ describe('API security and input handling', () => {
       enableOfflineQueue: false,
     });
     queues = createQueues({
+      logger: memoryLogger('warn').logger,
       connection,
       prefix: `test-${randomBytes(5).toString('hex')}`,
       settings: { attempts: 1, backoffMs: 10 },
@@ -297,5 +299,34 @@ describe('API security and input handling', () => {
       message: expect.stringContaining('run 42'),
     });
     await db.sql!`update sync_state set is_syncing = false, lease_owner = null, lease_expires_at = null`;
+  });
+
+  it('limits requests per key with a 429 JSON answer, and never limits health probes', async () => {
+    const limited = await buildApp({
+      config: testConfig({ RATE_LIMIT_PER_MINUTE: '2' }),
+      logger: memoryLogger('fatal').logger,
+      db,
+    });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1)
+        statuses.push(
+          (await limited.inject({ url: '/api/sync/state', headers: bearer('reader') })).statusCode,
+        );
+      expect(statuses).toEqual([200, 200, 429]);
+      const refused = await limited.inject({ url: '/api/sync/state', headers: bearer('reader') });
+      expect(refused.json()).toMatchObject({
+        error: expect.any(String),
+        message: expect.stringMatching(/rate limit/i),
+      });
+      // Another key has its own budget.
+      expect(
+        (await limited.inject({ url: '/api/sync/state', headers: bearer('operator') })).statusCode,
+      ).toBe(200);
+      for (let i = 0; i < 5; i += 1)
+        expect((await limited.inject({ url: '/health/live' })).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
   });
 });
