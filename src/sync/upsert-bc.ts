@@ -167,6 +167,23 @@ export async function upsertBcs(
     const lineWrites: ReturnType<typeof lineRecord>[] = [];
     const lineDeletes: number[] = [];
     const audits: AuditRow[] = [];
+    const audit = (
+      model: string,
+      odooId: number,
+      action: AuditRow['action'],
+      changedFields: string[],
+      odooWriteDate: Date,
+      bcOdooId: number | null = null,
+    ) =>
+      audits.push({
+        run_id: runId,
+        model,
+        odoo_id: odooId,
+        bc_odoo_id: bcOdooId,
+        action,
+        changed_fields: changedFields,
+        odoo_write_date: iso(odooWriteDate),
+      });
     const outcomes = items.map(({ bc, lines }): UpsertOutcome => {
       const odooId = bc.odooId;
       const stored = bcById.get(odooId);
@@ -177,28 +194,12 @@ export async function upsertBcs(
       let action: BcAction;
       if (!stored) {
         action = 'created';
-        audits.push({
-          run_id: runId,
-          model: BC_MODEL,
-          odoo_id: odooId,
-          bc_odoo_id: null,
-          action,
-          changed_fields: [],
-          odoo_write_date: iso(writeDate),
-        });
+        audit(BC_MODEL, odooId, action, [], writeDate);
       } else {
         const changed = changedFields(stored.data, bc.data);
         action = stored.archived_at ? 'restored' : changed.length > 0 ? 'updated' : 'unchanged';
         if (action !== 'unchanged') {
-          audits.push({
-            run_id: runId,
-            model: BC_MODEL,
-            odoo_id: odooId,
-            bc_odoo_id: null,
-            action,
-            changed_fields: changed,
-            odoo_write_date: iso(writeDate),
-          });
+          audit(BC_MODEL, odooId, action, changed, writeDate);
         }
       }
       if (action !== 'unchanged') bcWrites.push(bcRecord(bc));
@@ -213,15 +214,7 @@ export async function upsertBcs(
         if (!storedLine) {
           linesCreated += 1;
           lineWrites.push(lineRecord(line));
-          audits.push({
-            run_id: runId,
-            model: BC_LINE_MODEL,
-            odoo_id: line.odooId,
-            bc_odoo_id: odooId,
-            action: 'created',
-            changed_fields: [],
-            odoo_write_date: iso(lineWriteDate),
-          });
+          audit(BC_LINE_MODEL, line.odooId, 'created', [], lineWriteDate, odooId);
           continue;
         }
         if (new Date(storedLine.odoo_write_date) > lineWriteDate) continue;
@@ -229,15 +222,7 @@ export async function upsertBcs(
         if (changed.length === 0 && storedLine.bc_odoo_id === odooId) continue;
         linesUpdated += 1;
         lineWrites.push(lineRecord(line));
-        audits.push({
-          run_id: runId,
-          model: BC_LINE_MODEL,
-          odoo_id: line.odooId,
-          bc_odoo_id: odooId,
-          action: 'updated',
-          changed_fields: changed,
-          odoo_write_date: iso(lineWriteDate),
-        });
+        audit(BC_LINE_MODEL, line.odooId, 'updated', changed, lineWriteDate, odooId);
       }
       // Lines Odoo no longer lists under this BC: gone from Odoo (or moved, and re-parented above).
       let linesDeleted = 0;
@@ -245,15 +230,14 @@ export async function upsertBcs(
         if (incoming.has(storedLine.odoo_id)) continue;
         linesDeleted += 1;
         lineDeletes.push(storedLine.odoo_id);
-        audits.push({
-          run_id: runId,
-          model: BC_LINE_MODEL,
-          odoo_id: storedLine.odoo_id,
-          bc_odoo_id: odooId,
-          action: 'deleted',
-          changed_fields: [],
-          odoo_write_date: iso(new Date(storedLine.odoo_write_date)),
-        });
+        audit(
+          BC_LINE_MODEL,
+          storedLine.odoo_id,
+          'deleted',
+          [],
+          new Date(storedLine.odoo_write_date),
+          odooId,
+        );
       }
       return { odooId, action, linesCreated, linesUpdated, linesDeleted };
     });
