@@ -6,7 +6,6 @@
  */
 import { dirname, resolve } from 'node:path';
 import { createApiServices } from './api-services.js';
-import { createOdooClient } from './clients/odoo/index.js';
 import { loadConfigOrExit, type Config } from './config/config.js';
 import { createDb } from './db/create-db.js';
 import { runMigrations } from './db/migrate.js';
@@ -19,9 +18,8 @@ import { packageVersion } from './lib/package-version.js';
 import { createShutdown, onSignals } from './lib/shutdown.js';
 import { createQueueEvents } from './queues/queue-events.js';
 import { upsertSchedules } from './queues/schedules.js';
-import { createRedisConnection } from './queues/redis-connection.js';
 import { createOdooSandbox } from './sandbox/odoo-sandbox.js';
-import { createSyncRuntime, syncSettingsFromConfig } from '../workers/sync-runtime.js';
+import { createSyncRuntimeFromConfig } from '../workers/sync-runtime.js';
 
 /** Size of the sandbox's data: a few thousand BCs, synced within a minute on a laptop. */
 const DEMO_ORDERS = 2_500;
@@ -91,21 +89,14 @@ try {
     apiKeys: [...base.apiKeys, admin.entry],
   };
 
-  const odoo = createOdooClient(config.odoo!, { logger });
-  shutdown.add('odoo-client', () => odoo.close());
-  const connection = createRedisConnection(redis.url, 'worker', logger);
-  shutdown.add('worker-redis', async () => {
-    await connection.quit();
-  });
-  const runtime = createSyncRuntime({
+  const runtime = createSyncRuntimeFromConfig({
+    config,
+    odoo: config.odoo!,
+    redisUrl: redis.url,
     db: db.db,
-    odoo,
     logger,
-    connection,
-    prefix: config.redis.queuePrefix,
-    settings: syncSettingsFromConfig(config, config.odoo!),
   });
-  shutdown.add('workers', () => runtime.close(config.http.shutdownTimeoutMs));
+  shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
   const services = createApiServices({ config, logger, db, shutdown });
   const app = await buildApp({
@@ -129,7 +120,7 @@ try {
 
   // The scheduler's first job starts a run at once; report the first run that was not skipped.
   const { events, close: closeEvents } = createQueueEvents(
-    connection,
+    runtime.connection,
     'sync',
     config.redis.queuePrefix,
   );

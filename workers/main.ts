@@ -7,14 +7,12 @@
  * workers, and if none is left the lease simply expires.
  */
 import { utimesSync, writeFileSync } from 'node:fs';
-import { createOdooClient } from '../src/clients/odoo/index.js';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createShutdown, onSignals } from '../src/lib/shutdown.js';
-import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { upsertSchedules } from '../src/queues/schedules.js';
-import { createSyncRuntime, syncSettingsFromConfig } from './sync-runtime.js';
+import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 
 /** Touched every 30 s while the process is healthy; the container healthcheck reads its age. */
 const ALIVE_FILE = '/tmp/erp-bridge-worker.alive';
@@ -26,22 +24,14 @@ onSignals(shutdown, logger);
 
 const db = await createDb({ url: config.database.url, poolMax: config.database.poolMax, logger });
 shutdown.add('database', () => db.close());
-const odoo = createOdooClient(config.odoo!, { logger });
-shutdown.add('odoo', () => odoo.close());
-const connection = createRedisConnection(config.redis.url!, 'worker', logger);
-shutdown.add('redis', async () => {
-  await connection.quit();
-});
-
-const runtime = createSyncRuntime({
+const runtime = createSyncRuntimeFromConfig({
+  config,
+  odoo: config.odoo!,
+  redisUrl: config.redis.url!,
   db: db.db,
-  odoo,
   logger,
-  connection,
-  prefix: config.redis.queuePrefix,
-  settings: syncSettingsFromConfig(config, config.odoo!),
 });
-shutdown.add('workers', () => runtime.close(config.http.shutdownTimeoutMs));
+shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
 await upsertSchedules(runtime.queues, {
   everyMs: config.sync.everyMs,

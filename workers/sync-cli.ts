@@ -6,17 +6,15 @@
  */
 import { parseArgs } from 'node:util';
 import { desc } from 'drizzle-orm';
-import { createOdooClient } from '../src/clients/odoo/index.js';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { syncFailure, syncLog } from '../src/db/schema/index.js';
 import { describeError } from '../src/lib/errors.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
-import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { readSyncState } from '../src/sync/lease.js';
 import { BC_SYNC_KEY } from '../src/sync/models.js';
-import { createSyncRuntime, syncSettingsFromConfig } from './sync-runtime.js';
+import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
 
@@ -89,18 +87,15 @@ try {
     ];
     print(lines.join('\n'), { state, runs, failures });
   } else {
-    const connection = createRedisConnection(config.redis.url!, 'worker', logger);
-    const odoo = createOdooClient(config.odoo!, { logger });
-    const runtime = createSyncRuntime({
+    const runtime = createSyncRuntimeFromConfig({
+      config,
+      odoo: config.odoo!,
+      redisUrl: config.redis.url!,
       db: db.db,
-      odoo,
       logger,
-      connection,
-      prefix: config.redis.queuePrefix,
-      settings: syncSettingsFromConfig(config, config.odoo!),
     });
     const { events, close: closeEvents } = createQueueEvents(
-      connection,
+      runtime.connection,
       'sync',
       config.redis.queuePrefix,
     );
@@ -129,8 +124,6 @@ try {
     } finally {
       await runtime.close(config.http.shutdownTimeoutMs);
       await closeEvents();
-      await odoo.close();
-      await connection.quit();
     }
   }
 } finally {

@@ -1,14 +1,16 @@
 /**
  * Everything a process needs to run sync jobs, built from ready clients: the sync domain's
- * dependencies, the queues, and the workers (not started). The worker process, the sync CLI, the
- * demo and the tests all build it the same way.
+ * dependencies, the queues, and the workers (not started). The tests and benchmarks build it from
+ * their own clients; the worker process, the sync CLI and the demo from the configuration.
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createOdooClient } from '../src/clients/odoo/index.js';
 import type { Config, OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
+import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { createFieldsCache } from '../src/sync/fetch.js';
 import { createLeaseHeartbeat } from '../src/sync/lease.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
@@ -106,6 +108,51 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
       await queues.close();
+    },
+  };
+}
+
+export interface ConfiguredSyncRuntime extends SyncRuntime {
+  /** The workers' Redis connection (for QueueEvents duplicates). */
+  readonly connection: Redis;
+}
+
+/**
+ * The runtime with an Odoo client and a worker Redis connection of its own, all from the
+ * configuration; `close()` closes the workers, then the client and the connection.
+ */
+export function createSyncRuntimeFromConfig(input: {
+  config: Config;
+  odoo: OdooConfig;
+  redisUrl: string;
+  db: Db;
+  logger: Logger;
+}): ConfiguredSyncRuntime {
+  const { config, logger } = input;
+  const odoo = createOdooClient(input.odoo, { logger });
+  const connection = createRedisConnection(input.redisUrl, 'worker', logger);
+  const runtime = createSyncRuntime({
+    db: input.db,
+    odoo,
+    logger,
+    connection,
+    prefix: config.redis.queuePrefix,
+    settings: {
+      leaseSeconds: config.sync.leaseSeconds,
+      overlapSeconds: config.sync.overlapSeconds,
+      pageSize: input.odoo.pageSize,
+      reconcileMinRatio: config.sync.reconcileMinRatio,
+      concurrency: config.sync.concurrency,
+      jobAttempts: config.sync.jobAttempts,
+    },
+  });
+  return {
+    ...runtime,
+    connection,
+    async close(deadlineMs) {
+      await runtime.close(deadlineMs);
+      await odoo.close();
+      await connection.quit();
     },
   };
 }
