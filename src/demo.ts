@@ -5,16 +5,14 @@
  * started at once. Ctrl-C stops everything it started. Started again, it reuses its data.
  */
 import { dirname, resolve } from 'node:path';
-import { createApiServices } from './api-services.js';
+import { createApi } from './create-api.js';
 import { loadConfigOrExit, type Config } from './config/config.js';
 import { createDb } from './db/create-db.js';
 import { runMigrations } from './db/migrate.js';
 import { provideDemoRedis } from './demo/local-redis.js';
 import { demoAdminKey } from './demo/demo-key.js';
-import { buildApp } from './http/app.js';
 import { describeError } from './lib/errors.js';
 import { createLogger } from './lib/logger.js';
-import { packageVersion } from './lib/package-version.js';
 import { createShutdown, onSignals } from './lib/shutdown.js';
 import { createQueueEvents } from './queues/queue-events.js';
 import { upsertSchedules } from './queues/schedules.js';
@@ -98,15 +96,7 @@ try {
   });
   shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
-  const services = createApiServices({ config, logger, db, shutdown });
-  const app = await buildApp({
-    config,
-    logger,
-    ...services,
-    isShuttingDown: () => shutdown.stopping,
-    version: packageVersion(),
-  });
-  shutdown.add('http', () => app.close());
+  const app = await createApi({ config, logger, db, shutdown });
   const address = await app.listen({
     port: config.http.port,
     host: config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host,

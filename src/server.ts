@@ -3,13 +3,11 @@
  * SIGTERM/SIGINT turns unready, stops accepting requests, lets those in flight finish, then closes
  * its clients.
  */
-import { createApiServices } from './api-services.js';
+import { createApi } from './create-api.js';
 import { loadConfigOrExit } from './config/config.js';
 import { createDb } from './db/create-db.js';
-import { buildApp } from './http/app.js';
 import { createLogger } from './lib/logger.js';
 import { createShutdown, onSignals } from './lib/shutdown.js';
-import { packageVersion } from './lib/package-version.js';
 
 const config = loadConfigOrExit({ mode: 'production', role: 'api' });
 const logger = createLogger({ ...config.log, name: 'api' });
@@ -18,16 +16,5 @@ onSignals(shutdown, logger);
 
 const db = await createDb({ url: config.database.url, poolMax: config.database.poolMax, logger });
 shutdown.add('database', () => db.close());
-const services = createApiServices({ config, logger, db, shutdown });
-
-const app = await buildApp({
-  config,
-  logger,
-  ...services,
-  isShuttingDown: () => shutdown.stopping,
-  version: packageVersion(),
-});
-shutdown.add('http', () => app.close());
-app.server.requestTimeout = 30_000;
-app.server.keepAliveTimeout = 65_000;
+const app = await createApi({ config, logger, db, shutdown });
 await app.listen({ port: config.http.port, host: config.http.host });

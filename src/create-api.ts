@@ -1,18 +1,19 @@
 /**
- * Builds what the API needs from the configuration: queue producers on a fail-fast Redis
- * connection, the shared Tryton client and its cache (on their own Redis connection), readiness
- * probes and metric sources. Each resource registers its closer with the shutdown. Used by the
- * API process and the demo.
+ * Builds the API app from the configuration: queue producers on a fail-fast Redis connection,
+ * the shared Tryton client and its cache (on their own Redis connection), readiness probes,
+ * metric sources, then the app itself. Each resource, the app included, registers its closer with
+ * the shutdown. Used by the API process and the demo; neither listens here.
  */
 import { createTrytonCache } from './clients/tryton/tryton-cache.js';
 import { createTrytonClient } from './clients/tryton/tryton-client.js';
 import type { Config } from './config/config.js';
 import type { DbHandle } from './db/create-db.js';
-import type { AppDeps } from './http/app.js';
+import { buildApp, type App, type AppDeps } from './http/app.js';
 import type { MetricSource } from './http/metrics.js';
 import type { ReadinessCheck } from './http/routes/health/index.js';
 import { trytonMetrics } from './http/tryton-metrics.js';
 import type { Logger } from './lib/logger.js';
+import { packageVersion } from './lib/package-version.js';
 import type { Shutdown } from './lib/shutdown.js';
 import { createQueues } from './queues/queues.js';
 import { createRedisConnection } from './queues/redis-connection.js';
@@ -22,12 +23,16 @@ import { BC_SYNC_KEY } from './sync/models.js';
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */
 const ODOO_DOWN = /^ODOO_(NETWORK|TIMEOUT|HTTP|PROTOCOL|AUTH)\b/;
 
-export function createApiServices(input: {
+/** Slowloris guard, and longer than the idle timeout of the load balancers in front. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export async function createApi(input: {
   config: Config;
   logger: Logger;
   db: DbHandle;
   shutdown: Shutdown;
-}): Omit<AppDeps, 'config' | 'logger' | 'isShuttingDown'> {
+}): Promise<App> {
   const { config, logger, db, shutdown } = input;
   const connection = createRedisConnection(config.redis.url!, 'producer', logger);
   shutdown.add('queue-redis', async () => {
@@ -78,5 +83,19 @@ export function createApiServices(input: {
     metricSources.push(trytonMetrics(client, cache));
     checks.push({ name: 'tryton', optional: true, check: async () => void (await client.ping()) });
   }
-  return { db, queues, tryton, readinessChecks: checks, metricSources };
+  const app = await buildApp({
+    config,
+    logger,
+    db,
+    queues,
+    tryton,
+    readinessChecks: checks,
+    metricSources,
+    isShuttingDown: () => shutdown.stopping,
+    version: packageVersion(),
+  });
+  app.server.requestTimeout = REQUEST_TIMEOUT_MS;
+  app.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  shutdown.add('http', () => app.close());
+  return app;
 }
