@@ -13,7 +13,7 @@ import { fetchBcPage, scanIds } from './fetch.js';
 import { releaseLease, takeLease } from './lease.js';
 import { BC_LINE_MODEL, BC_MODEL, BC_SYNC_KEY } from './models.js';
 import { countCalls } from './odoo-source.js';
-import { clearFailures, closeRun, openRun, toRunError } from './run-log.js';
+import { clearFailures, closeRun, openRun, recordSkippedRun, toRunError } from './run-log.js';
 import { ReconcileSafetyStop } from './sync-errors.js';
 import type { SyncDeps } from './sync-deps.js';
 import { upsertBc } from './upsert-bc.js';
@@ -42,17 +42,13 @@ export async function reconcile(
     leaseSeconds: settings.leaseSeconds,
   });
   if (!lease) {
-    const run = await openRun(db, {
+    const { runId, heldBy } = await recordSkippedRun(db, {
       kind: 'reconcile',
       trigger: input.trigger,
       leaseOwner: input.owner,
-      status: 'skipped',
     });
-    await closeRun(db, run.id, {
-      status: 'skipped',
-      errors: [{ code: 'SYNC_LEASE_HELD', message: 'another run holds the lease' }],
-    });
-    return { status: 'skipped', runId: run.id };
+    logger.info({ runId, heldBy }, 'reconcile skipped: another run holds the lease');
+    return { status: 'skipped', runId };
   }
   const run = await openRun(db, {
     kind: 'reconcile',

@@ -3,12 +3,14 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import {
   syncFailure,
+  syncState,
   syncLog,
   type SyncLogRow,
   type SyncRunError,
   type SyncRunStatus,
 } from '../db/schema/index.js';
 import { AppError, describeError } from '../lib/errors.js';
+import { BC_SYNC_KEY } from './models.js';
 
 export type RunKind = 'sync' | 'reconcile';
 
@@ -101,6 +103,29 @@ export async function closeRun(
 export async function readRun(db: Db, runId: number): Promise<SyncLogRow | undefined> {
   const [row] = await db.select().from(syncLog).where(eq(syncLog.id, runId));
   return row;
+}
+
+/**
+ * Logs a run that did not start because another holds the lease, naming the holder; returns the
+ * log row's id and the holder.
+ */
+export async function recordSkippedRun(
+  db: Db,
+  values: { kind: RunKind; trigger: string; leaseOwner: string },
+): Promise<{ runId: number; heldBy: string | null }> {
+  const [current] = await db
+    .select({ owner: syncState.leaseOwner })
+    .from(syncState)
+    .where(eq(syncState.key, BC_SYNC_KEY));
+  const heldBy = current?.owner ?? null;
+  const run = await openRun(db, { ...values, status: 'skipped' });
+  await closeRun(db, run.id, {
+    status: 'skipped',
+    errors: [
+      { code: 'SYNC_LEASE_HELD', message: `another run holds the lease (${heldBy ?? 'unknown'})` },
+    ],
+  });
+  return { runId: run.id, heldBy };
 }
 
 /** Records that a BC's last attempt failed; it is retried first by every later run. */

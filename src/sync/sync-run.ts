@@ -21,6 +21,7 @@ import {
   closeRun,
   openRun,
   pendingFailureIds,
+  recordSkippedRun,
   toRunError,
   ZERO_COUNTS,
   type RunCounts,
@@ -63,30 +64,13 @@ export async function startRun(
     leaseSeconds: settings.leaseSeconds,
   });
   if (!state) {
-    const [current] = await db
-      .select({ owner: syncState.leaseOwner })
-      .from(syncState)
-      .where(eq(syncState.key, BC_SYNC_KEY));
-    const run = await openRun(db, {
+    const { runId, heldBy } = await recordSkippedRun(db, {
       kind: 'sync',
       trigger: input.trigger,
       leaseOwner: input.owner,
-      status: 'skipped',
     });
-    await closeRun(db, run.id, {
-      status: 'skipped',
-      errors: [
-        {
-          code: 'SYNC_LEASE_HELD',
-          message: `another run holds the lease (${current?.owner ?? 'unknown'})`,
-        },
-      ],
-    });
-    logger.info(
-      { runId: run.id, heldBy: current?.owner },
-      'sync run skipped: another run holds the lease',
-    );
-    return { status: 'skipped', runId: run.id, heldBy: current?.owner ?? null };
+    logger.info({ runId, heldBy }, 'sync run skipped: another run holds the lease');
+    return { status: 'skipped', runId, heldBy };
   }
 
   const run = await openRun(db, { kind: 'sync', trigger: input.trigger, leaseOwner: input.owner });
