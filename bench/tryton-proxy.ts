@@ -17,7 +17,7 @@ import { createTrytonClient } from '../src/clients/tryton/tryton-client.js';
 import { createLogger } from '../src/lib/logger.js';
 import { trytonRoutes } from '../src/http/routes/tryton/index.js';
 import { startLocalRedis } from '../test/helpers/local-services.js';
-import { startTrytond } from '../test/helpers/trytond.js';
+import { startTrytond, trytonConfigFor } from '../test/helpers/trytond.js';
 
 const REQUESTS = 500;
 const CONCURRENCY = 8;
@@ -114,21 +114,7 @@ export async function runTrytonProxyBench(): Promise<void> {
       logger,
     });
     stops.push(() => cache.close());
-    const client = createTrytonClient(
-      {
-        rpcUrl: trytond.url,
-        database: trytond.database,
-        user: trytond.user,
-        password: trytond.password,
-        timeoutMs: 10_000,
-        loginTimeoutMs: 45_000,
-        retries: 1,
-        sessionTtlSeconds: 3_600,
-        allowedMethods: [],
-        cacheTtlSeconds: 60,
-      },
-      { logger, cache },
-    );
+    const client = createTrytonClient(trytonConfigFor(trytond), { logger, cache });
     stops.push(() => client.close());
     await client.call('model.party.party.create', [
       Array.from({ length: PARTIES - trytond.parties.length }, (_, i) => ({

@@ -26,6 +26,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { request } from 'undici';
+import type { TrytonConfig } from '../../src/config/config.js';
 import { freePort } from '../../src/lib/free-port.js';
 
 const run = promisify(execFile);
@@ -292,4 +293,24 @@ export async function startTrytond(options: TrytondOptions = {}): Promise<Tryton
   }
   rmSync(root, { recursive: true, force: true });
   throw new Error(`cannot start trytond: ${(lastError as Error).message}`, { cause: lastError });
+}
+
+/** A client configuration for a test server: its credentials, test-friendly defaults, overrides. */
+export function trytonConfigFor(
+  server: Trytond,
+  overrides: Partial<TrytonConfig> = {},
+): TrytonConfig {
+  return {
+    rpcUrl: server.url,
+    database: server.database,
+    user: server.user,
+    password: server.password,
+    timeoutMs: 10_000,
+    loginTimeoutMs: 45_000,
+    retries: 1,
+    sessionTtlSeconds: 3_600,
+    allowedMethods: [],
+    cacheTtlSeconds: 60,
+    ...overrides,
+  };
 }

@@ -11,7 +11,7 @@ import { createTrytonCache, type TrytonCache } from '../../src/clients/tryton/tr
 import { createTrytonClient } from '../../src/clients/tryton/tryton-client.js';
 import { TrytonDateTime } from '../../src/clients/tryton/tryton-codec.js';
 import { startLocalRedis } from '../helpers/local-services.js';
-import { startTrytond, type Trytond } from '../helpers/trytond.js';
+import { startTrytond, trytonConfigFor, type Trytond } from '../helpers/trytond.js';
 import { createCapturedLogger } from './capture-logger.js';
 import { createRecordingDispatcher } from './recording-dispatcher.js';
 
@@ -36,18 +36,7 @@ afterAll(async () => {
 });
 
 function config(): TrytonConfig {
-  return {
-    rpcUrl: trytond.url,
-    database: trytond.database,
-    user: trytond.user,
-    password: trytond.password,
-    timeoutMs: 10_000,
-    loginTimeoutMs: 45_000,
-    retries: 1,
-    sessionTtlSeconds: 3_600,
-    allowedMethods: [],
-    cacheTtlSeconds: 60,
-  };
+  return trytonConfigFor(trytond);
 }
 
 function newClient(redisUrl = inject('redisUrl')) {

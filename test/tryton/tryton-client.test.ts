@@ -17,7 +17,7 @@ import {
   TrytonRPCError,
   TrytonTimeoutError,
 } from '../../src/clients/tryton/tryton-errors.js';
-import { startTrytond, type Trytond } from '../helpers/trytond.js';
+import { startTrytond, trytonConfigFor, type Trytond } from '../helpers/trytond.js';
 import { createCapturedLogger } from './capture-logger.js';
 import { createRecordingDispatcher } from './recording-dispatcher.js';
 
@@ -34,19 +34,7 @@ afterAll(async () => {
 });
 
 function configFor(server: Trytond, overrides: Partial<TrytonConfig> = {}): TrytonConfig {
-  return {
-    rpcUrl: server.url,
-    database: server.database,
-    user: server.user,
-    password: server.password,
-    timeoutMs: 10_000,
-    loginTimeoutMs: 45_000,
-    retries: 2,
-    sessionTtlSeconds: 3_600,
-    allowedMethods: [],
-    cacheTtlSeconds: 60,
-    ...overrides,
-  };
+  return trytonConfigFor(server, { retries: 2, ...overrides });
 }
 
 function newClient(overrides: Partial<TrytonConfig> = {}, now?: () => number) {

@@ -16,7 +16,7 @@ import { createTrytonClient, type TrytonClient } from '../../src/clients/tryton/
 import { DEFAULT_TRYTON_ALLOWED_METHODS } from '../../src/config/env-schema.js';
 import { HttpError } from '../../src/http/http-error.js';
 import { trytonRoutes, type TrytonRoutesOptions } from '../../src/http/routes/tryton/index.js';
-import { startTrytond, type Trytond } from '../helpers/trytond.js';
+import { startTrytond, trytonConfigFor, type Trytond } from '../helpers/trytond.js';
 import { createCapturedLogger } from './capture-logger.js';
 import { createRecordingDispatcher } from './recording-dispatcher.js';
 
@@ -65,21 +65,11 @@ beforeAll(async () => {
     keyPrefix: `test:tryton-routes:${randomUUID()}:`,
     logger,
   });
-  client = createTrytonClient(
-    {
-      rpcUrl: trytond.url,
-      database: trytond.database,
-      user: trytond.user,
-      password: trytond.password,
-      timeoutMs: 10_000,
-      loginTimeoutMs: 45_000,
-      retries: 1,
-      sessionTtlSeconds: 3_600,
-      allowedMethods: [],
-      cacheTtlSeconds: 60,
-    },
-    { logger, dispatcher: recorder.dispatcher, cache },
-  );
+  client = createTrytonClient(trytonConfigFor(trytond), {
+    logger,
+    dispatcher: recorder.dispatcher,
+    cache,
+  });
   opened.push(recorder, cache, client);
   app = await buildApp({
     client,
@@ -221,18 +211,7 @@ describe('failures towards Tryton', () => {
   it('answers 502 without credentials when Tryton refuses the login', async () => {
     const { logger } = createCapturedLogger();
     const wrong = createTrytonClient(
-      {
-        rpcUrl: trytond.url,
-        database: trytond.database,
-        user: trytond.user,
-        password: 'Not-The-Password-42',
-        timeoutMs: 10_000,
-        loginTimeoutMs: 45_000,
-        retries: 0,
-        sessionTtlSeconds: 3_600,
-        allowedMethods: [],
-        cacheTtlSeconds: 0,
-      },
+      trytonConfigFor(trytond, { password: 'Not-The-Password-42', retries: 0, cacheTtlSeconds: 0 }),
       { logger },
     );
     const failing = await buildApp({
