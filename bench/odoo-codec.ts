@@ -28,20 +28,29 @@ function rate(records: number, milliseconds: number): string {
   return `${Math.round((records * 1000) / milliseconds).toLocaleString('en-US')} records/s`;
 }
 
+/** The raw XML-RPC answer of one keyset page of lines after `lastId`. */
+async function fetchLinePage(
+  sandbox: OdooSandbox,
+  fields: string[],
+  lastId: number,
+): Promise<ArrayBuffer> {
+  const body = serializeMethodCall('execute_kw', [
+    sandbox.database,
+    sandbox.uid,
+    sandbox.password,
+    'dimagaz.bc.line',
+    'search_read',
+    [[['id', '>', lastId]]],
+    { fields, limit: PAGE_SIZE, order: 'id asc' },
+  ]);
+  const response = await request(`${sandbox.url}/xmlrpc/2/object`, { method: 'POST', body });
+  return response.body.arrayBuffer();
+}
+
 async function recordPages(sandbox: OdooSandbox, fields: string[]): Promise<Buffer[]> {
   const pages: Buffer[] = [];
   for (let lastId = 0; ;) {
-    const body = serializeMethodCall('execute_kw', [
-      sandbox.database,
-      sandbox.uid,
-      sandbox.password,
-      'dimagaz.bc.line',
-      'search_read',
-      [[['id', '>', lastId]]],
-      { fields, limit: PAGE_SIZE, order: 'id asc' },
-    ]);
-    const response = await request(`${sandbox.url}/xmlrpc/2/object`, { method: 'POST', body });
-    const xml = Buffer.from(await response.body.arrayBuffer());
+    const xml = Buffer.from(await fetchLinePage(sandbox, fields, lastId));
     const decoded = decodeMethodResponse(xml);
     if (decoded.fault || !Array.isArray(decoded.value) || decoded.value.length === 0) return pages;
     pages.push(xml);
@@ -96,17 +105,7 @@ async function benchRawServe(sandbox: OdooSandbox, fields: string[]): Promise<vo
   let bytes = 0;
   const started = performance.now();
   for (let lastId = 0; ;) {
-    const body = serializeMethodCall('execute_kw', [
-      sandbox.database,
-      sandbox.uid,
-      sandbox.password,
-      'dimagaz.bc.line',
-      'search_read',
-      [[['id', '>', lastId]]],
-      { fields, limit: PAGE_SIZE, order: 'id asc' },
-    ]);
-    const response = await request(`${sandbox.url}/xmlrpc/2/object`, { method: 'POST', body });
-    const raw = await response.body.arrayBuffer();
+    const raw = await fetchLinePage(sandbox, fields, lastId);
     bytes += raw.byteLength;
     // Count without decoding: one struct per record.
     const text = Buffer.from(raw).toString('latin1');
