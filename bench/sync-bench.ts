@@ -122,6 +122,8 @@ export async function runSyncBench(
         overlapSeconds: 600,
         pageSize: 500,
         reconcileMinRatio: 0.5,
+        failureBackoffBaseMs: 60_000,
+        jobLockMs: 30_000,
         concurrency: 8,
         jobAttempts: 3,
       },

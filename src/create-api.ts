@@ -17,7 +17,7 @@ import { packageVersion } from './lib/package-version.js';
 import type { Shutdown } from './lib/shutdown.js';
 import { createQueues } from './queues/queues.js';
 import { createRedisConnection } from './queues/redis-connection.js';
-import { readSyncState } from './sync/lease.js';
+import { readSyncState } from './sync/sync-state.js';
 import { BC_SYNC_KEY } from './sync/models.js';
 
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */

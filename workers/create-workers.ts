@@ -21,11 +21,13 @@ export interface WorkerSettings {
   readonly prefix: string;
   /** SYNC_CONCURRENCY: BC jobs get it, pages half of it (at least 1), runs 2. */
   readonly concurrency: number;
+  /** SYNC_JOB_LOCK_MS: a job whose lock is not renewed this long (its worker died) is taken over. */
+  readonly lockMs: number;
 }
 
 function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
-  if (queue === 'upsert') return settings.concurrency;
-  if (queue === 'fetch') return Math.max(1, Math.floor(settings.concurrency / 2));
+  if (queue === 'sync-bc') return settings.concurrency;
+  if (queue === 'sync-page') return Math.max(1, Math.floor(settings.concurrency / 2));
   return 2;
 }
 
@@ -44,6 +46,8 @@ export function createWorkers(ctx: WorkerContext, settings: WorkerSettings): Wor
         connection: settings.connection,
         prefix: settings.prefix,
         concurrency: concurrencyOf(queue, settings),
+        lockDuration: settings.lockMs,
+        stalledInterval: settings.lockMs,
         autorun: false,
       },
     );
@@ -52,8 +56,16 @@ export function createWorkers(ctx: WorkerContext, settings: WorkerSettings): Wor
       if (!job) return;
       const final =
         job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
+      // The job's reason is the safe message; the log gets the original error in full.
       ctx.logger[final ? 'error' : 'warn'](
-        { queue, job: job.name, jobId: job.id, attempt: job.attemptsMade, final },
+        {
+          queue,
+          job: job.name,
+          jobId: job.id,
+          attempt: job.attemptsMade,
+          final,
+          err: error.cause ?? error,
+        },
         `${job.name} failed${final ? '' : ', will retry'}: ${describeError(error)}`,
       );
     });

@@ -4,11 +4,11 @@
  */
 import type { Job } from 'bullmq';
 import type { JobData, JobName } from '../src/queues/catalogue.js';
-import { processFetchPage } from './processors/fetch-page.js';
 import { processReconcile } from './processors/reconcile.js';
 import { processResyncBc } from './processors/resync-bc.js';
+import { processSyncBc } from './processors/sync-bc.js';
+import { processSyncPage } from './processors/sync-page.js';
 import { processSyncRun } from './processors/sync-run.js';
-import { processUpsertBc } from './processors/upsert-bc.js';
 import type { WorkerContext } from './worker-context.js';
 
 export type Handler<N extends JobName> = (
@@ -20,8 +20,8 @@ export type Handler<N extends JobName> = (
 
 export const HANDLERS: { readonly [N in JobName]: Handler<N> } = {
   'sync-run': processSyncRun,
-  'fetch-page': processFetchPage,
-  'upsert-bc': processUpsertBc,
+  'sync-page': processSyncPage,
+  'sync-bc': processSyncBc,
   'resync-bc': processResyncBc,
   reconcile: processReconcile,
 };

@@ -12,19 +12,24 @@ import { syncFailure, syncLog } from '../src/db/schema/index.js';
 import { describeError } from '../src/lib/errors.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
-import { readSyncState } from '../src/sync/lease.js';
+import { readSyncState, setPaused } from '../src/sync/sync-state.js';
 import { BC_SYNC_KEY } from '../src/sync/models.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
 
 Commands:
-  run                 run an incremental sync now and wait for it
-  resync <odooId>     fetch one BC fresh from Odoo and upsert it
-  reconcile           archive BCs and delete lines that vanished from Odoo
+  run                 run an incremental sync now and wait for it (runs even while paused)
+  run --full          a full resync: re-read every BC from Odoo (the copy keeps its data)
+  resync <odooId>     read one BC fresh from Odoo and write it
+  reconcile           heal the copy against Odoo's full lists: archive vanished BCs, read again
+                      what is missing or stale
   status              print the sync state, the last runs and pending failures
+  pause               pause the schedule (scheduled runs and reconciles skip until resumed)
+  resume              resume the schedule
 
 Options:
+  --full              with run: re-read everything
   --json              print the result as JSON
   -h, --help          this help
 
@@ -41,7 +46,11 @@ const { values, positionals } = (() => {
   try {
     return parseArgs({
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        json: { type: 'boolean' },
+        full: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     return usage(describeError(error));
@@ -52,15 +61,18 @@ if (values.help) {
   process.exit(0);
 }
 const [command, argument] = positionals;
-if (!command || !['run', 'resync', 'reconcile', 'status'].includes(command))
+const COMMANDS = ['run', 'resync', 'reconcile', 'status', 'pause', 'resume'];
+if (!command || !COMMANDS.includes(command))
   usage(command ? `unknown command "${command}"` : 'no command given');
 const odooId = command === 'resync' ? Number(argument) : undefined;
 if (command === 'resync' && (!Number.isInteger(odooId) || odooId! <= 0))
   usage('resync needs a positive BC id');
+if (values.full && command !== 'run') usage('--full goes with run only');
+const databaseOnly = command === 'status' || command === 'pause' || command === 'resume';
 
 const config = loadConfigOrExit({
   mode: 'production',
-  role: command === 'status' ? 'migrate' : 'cli',
+  role: databaseOnly ? 'migrate' : 'cli',
 });
 const logger = createLogger({ ...config.log, name: 'sync-cli' });
 const db = await createDb({ url: config.database.url, poolMax: 4, logger });
@@ -75,6 +87,7 @@ try {
       db.db.select().from(syncFailure).orderBy(syncFailure.odooId).limit(20),
     ]);
     const lines = [
+      `schedule:      ${state?.pausedAt ? `paused since ${state.pausedAt.toISOString()} by ${state.pausedBy ?? '?'}` : 'active'}`,
       `watermark:     ${state?.watermark?.toISOString() ?? 'none (next run copies everything)'}`,
       `syncing:       ${state?.isSyncing ? `yes, lease held by ${state.leaseOwner} until ${state.leaseExpiresAt?.toISOString()}` : 'no'}`,
       `last success:  ${state?.lastSuccessAt?.toISOString() ?? 'never'}`,
@@ -86,6 +99,14 @@ try {
       ),
     ];
     print(lines.join('\n'), { state, runs, failures });
+  } else if (command === 'pause' || command === 'resume') {
+    const state = await setPaused(db.db, BC_SYNC_KEY, command === 'pause' ? 'cli' : null);
+    print(
+      command === 'pause'
+        ? `schedule paused since ${state.pausedAt?.toISOString()}: scheduled runs and reconciles skip; "run" still works`
+        : 'schedule resumed',
+      { paused: state.pausedAt !== null, pausedAt: state.pausedAt, pausedBy: state.pausedBy },
+    );
   } else {
     const runtime = createSyncRuntimeFromConfig({
       config,
@@ -104,7 +125,7 @@ try {
       runtime.start();
       const job =
         command === 'run'
-          ? await runtime.queues.add('sync-run', { trigger: 'cli' })
+          ? await runtime.queues.add('sync-run', { trigger: 'cli', full: values.full === true })
           : command === 'resync'
             ? await runtime.queues.add('resync-bc', { odooId: odooId!, trigger: 'cli' })
             : await runtime.queues.add('reconcile', { trigger: 'cli' });

@@ -6,19 +6,30 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createOdooClient } from '../src/clients/odoo/index.js';
+import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import type { Config, OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
-import { createFieldsCache } from '../src/sync/fetch.js';
-import { createLeaseHeartbeat } from '../src/sync/lease.js';
+import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
 import { createWorkers } from './create-workers.js';
 
-/** How long a worker process trusts its list of Odoo stored fields. */
-const FIELDS_TTL_MS = 10 * 60_000;
+/** How long a worker process trusts its list of Odoo stored fields and the user's context. */
+const SCHEMA_TTL_MS = 10 * 60_000;
+
+export interface RuntimeSettings extends SyncSettings {
+  readonly concurrency: number;
+  readonly jobAttempts: number;
+  /** First backoff delay of a retried job. */
+  readonly backoffMs?: number;
+  /** How long a job's lock lives unrenewed: a dead worker's jobs are taken over after it. */
+  readonly jobLockMs: number;
+  /** ODOO_CONTEXT: overrides the sync user's own context in every read. */
+  readonly odooContext?: OdooContext;
+}
 
 export interface SyncRuntimeInput {
   db: Db;
@@ -27,21 +38,21 @@ export interface SyncRuntimeInput {
   /** A connection with `maxRetriesPerRequest: null` (see createRedisConnection). */
   connection: Redis;
   prefix: string;
-  settings: SyncSettings & { concurrency: number; jobAttempts: number; backoffMs?: number };
+  settings: RuntimeSettings;
 }
 
 /** The runtime's settings as the configuration gives them. */
-export function syncSettingsFromConfig(
-  config: Config,
-  odoo: OdooConfig,
-): SyncRuntimeInput['settings'] {
+export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): RuntimeSettings {
   return {
     leaseSeconds: config.sync.leaseSeconds,
     overlapSeconds: config.sync.overlapSeconds,
     pageSize: odoo.pageSize,
     reconcileMinRatio: config.sync.reconcileMinRatio,
+    failureBackoffBaseMs: config.sync.everyMs,
     concurrency: config.sync.concurrency,
     jobAttempts: config.sync.jobAttempts,
+    jobLockMs: config.sync.jobLockMs,
+    odooContext: odoo.context,
   };
 }
 
@@ -56,26 +67,28 @@ export interface SyncRuntime {
 }
 
 export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
+  const { settings } = input;
   const sync: SyncDeps = {
     db: input.db,
     odoo: input.odoo,
     logger: input.logger,
-    settings: input.settings,
-    fields: createFieldsCache(FIELDS_TTL_MS),
-    heartbeat: createLeaseHeartbeat(input.db, input.settings.leaseSeconds),
+    settings,
+    schema: createSchemaCache(SCHEMA_TTL_MS, settings.odooContext),
   };
   const queues = createQueues({
     logger: input.logger,
     connection: input.connection,
     prefix: input.prefix,
-    settings: {
-      attempts: input.settings.jobAttempts,
-      backoffMs: input.settings.backoffMs ?? 1_000,
-    },
+    settings: { attempts: settings.jobAttempts, backoffMs: settings.backoffMs ?? 1_000 },
   });
   const workers = createWorkers(
     { sync, queues, logger: input.logger },
-    { connection: input.connection, prefix: input.prefix, concurrency: input.settings.concurrency },
+    {
+      connection: input.connection,
+      prefix: input.prefix,
+      concurrency: settings.concurrency,
+      lockMs: settings.jobLockMs,
+    },
   );
   return {
     sync,
@@ -137,14 +150,7 @@ export function createSyncRuntimeFromConfig(input: {
     logger,
     connection,
     prefix: config.redis.queuePrefix,
-    settings: {
-      leaseSeconds: config.sync.leaseSeconds,
-      overlapSeconds: config.sync.overlapSeconds,
-      pageSize: input.odoo.pageSize,
-      reconcileMinRatio: config.sync.reconcileMinRatio,
-      concurrency: config.sync.concurrency,
-      jobAttempts: config.sync.jobAttempts,
-    },
+    settings: syncSettingsFromConfig(config, input.odoo),
   });
   return {
     ...runtime,

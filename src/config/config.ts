@@ -22,6 +22,8 @@ export interface OdooConfig {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly pageSize: number;
+  /** ODOO_CONTEXT: overrides the sync user's own context (`lang`, `tz`) in every read. */
+  readonly context?: Readonly<Record<string, unknown>>;
 }
 
 export interface TrytonConfig {
@@ -59,6 +61,7 @@ export interface Config {
     readonly jobAttempts: number;
     readonly reconcileCron: string;
     readonly reconcileMinRatio: number;
+    readonly jobLockMs: number;
   };
   /** Undefined when Tryton is not configured: the gateway routes then answer 503. */
   readonly tryton?: TrytonConfig;
@@ -159,6 +162,7 @@ function build(env: Env, apiKeys: ApiKeyEntry[], options: LoadConfigOptions): Co
           timeoutMs: env.ODOO_TIMEOUT_MS,
           retries: env.ODOO_RETRIES,
           pageSize: env.ODOO_PAGE_SIZE,
+          ...(env.ODOO_CONTEXT ? { context: env.ODOO_CONTEXT } : {}),
         }
       : undefined;
   const tryton: TrytonConfig | undefined =
@@ -193,6 +197,7 @@ function build(env: Env, apiKeys: ApiKeyEntry[], options: LoadConfigOptions): Co
       jobAttempts: env.SYNC_JOB_ATTEMPTS,
       reconcileCron: env.SYNC_RECONCILE_CRON,
       reconcileMinRatio: env.SYNC_RECONCILE_MIN_RATIO,
+      jobLockMs: env.SYNC_JOB_LOCK_MS,
     },
     tryton,
     http: {

@@ -93,6 +93,30 @@ const list = () =>
       .filter((item) => item.length > 0),
   );
 
+/** An Odoo context as a JSON object; `active_test` is the sync's own and cannot be overridden. */
+const odooContext = () =>
+  z.string().transform((text, ctx) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"lang":"fr_FR"}' });
+      return z.NEVER;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"lang":"fr_FR"}' });
+      return z.NEVER;
+    }
+    if ('active_test' in value) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must not set active_test: the sync always reads archived BCs too',
+      });
+      return z.NEVER;
+    }
+    return value as Record<string, unknown>;
+  });
+
 /** Read-only model methods and the server version: safe to expose by default. */
 export const DEFAULT_TRYTON_ALLOWED_METHODS =
   'model.*.search,model.*.search_read,model.*.read,model.*.search_count,model.*.fields_get,common.server.version';
@@ -122,6 +146,7 @@ export const envSchema = z.object({
   ),
   ODOO_RETRIES: withDefault(wholeNumber('a whole number of retries', 0, 10), '3'),
   ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of records', 1, 10_000), '500'),
+  ODOO_CONTEXT: z.preprocess(blankToUndefined, odooContext().optional()),
 
   SYNC_EVERY: withDefault(duration(), '5m'),
   SYNC_OVERLAP_SECONDS: withDefault(wholeNumber('a whole number of seconds', 0, 86_400), '600'),
@@ -136,6 +161,10 @@ export const envSchema = z.object({
     '0 3 * * *',
   ),
   SYNC_RECONCILE_MIN_RATIO: withDefault(ratio(), '0.5'),
+  SYNC_JOB_LOCK_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 1_000, 600_000),
+    '30000',
+  ),
 
   TRYTON_RPC_URL: optionalUrl(['http:', 'https:']),
   TRYTON_DATABASE: optionalText(),
@@ -238,6 +267,11 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   },
   { key: 'ODOO_PAGE_SIZE', description: 'Records per Odoo page.', default: '500' },
   {
+    key: 'ODOO_CONTEXT',
+    description:
+      'Extra Odoo context for every read, as JSON (e.g. {"lang":"fr_FR","tz":"Africa/Casablanca"}). Default: the sync user\'s own lang and tz; active_test is always false.',
+  },
+  {
     key: 'SYNC_EVERY',
     description: 'Interval of the incremental sync (30s, 5m, 1h).',
     default: '5m',
@@ -266,8 +300,14 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'SYNC_RECONCILE_MIN_RATIO',
     description:
-      'Reconcile refuses to run when Odoo reports fewer than this share of the BCs we hold.',
+      'Reconcile archives nothing when Odoo lists fewer than this share of the live BCs the copy holds.',
     default: '0.5',
+  },
+  {
+    key: 'SYNC_JOB_LOCK_MS',
+    description:
+      "How long a job's lock lives without renewal: the jobs of a worker that died are taken over after it.",
+    default: '30000',
   },
   {
     key: 'TRYTON_RPC_URL',

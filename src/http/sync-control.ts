@@ -12,7 +12,7 @@ import {
   type SyncStateRow,
 } from '../db/schema/index.js';
 import type { Queues } from '../queues/queues.js';
-import { readSyncState } from '../sync/lease.js';
+import { readSyncState } from '../sync/sync-state.js';
 import { BC_SYNC_KEY } from '../sync/models.js';
 import { HttpError } from './http-error.js';
 

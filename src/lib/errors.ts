@@ -2,22 +2,25 @@
  * The base of every error erp-bridge raises on purpose.
  *
  * Each carries a stable `code` (for logs, metrics and API bodies), the original error as
- * `cause`, and whether retrying the same operation may succeed. Callers branch on `code` and
- * `retryable`, never on message text.
+ * `cause`, whether retrying the same operation may succeed, and a `safeMessage`: the part of the
+ * message that may be stored and shown (run logs, failures, API answers). The full message may
+ * hold what a server said (a traceback, SQL, a host); it goes to the redacted log only.
  */
 export class AppError extends Error {
   readonly code: string;
   readonly retryable: boolean;
+  readonly safeMessage: string;
 
   constructor(
     code: string,
     message: string,
-    options: { cause?: unknown; retryable?: boolean } = {},
+    options: { cause?: unknown; retryable?: boolean; safeMessage?: string } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.safeMessage = options.safeMessage ?? message;
   }
 }
 
@@ -26,9 +29,40 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof AppError ? error.retryable : false;
 }
 
-/** A short, single-line description of any thrown value, safe for logs and job failure reasons. */
+/** A short, single-line description of any thrown value, for logs and job failure reasons. */
 export function describeError(error: unknown): string {
   if (error instanceof AppError) return `${error.code}: ${error.message}`;
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** A stored or shown error: a stable code and a message that reveals nothing internal. */
+export interface SafeError {
+  readonly code: string;
+  readonly message: string;
+}
+
+const SAFE_MESSAGE_LIMIT = 300;
+
+/**
+ * The code and safe message of any thrown value. Database errors keep only their SQLSTATE (their
+ * text names tables, columns and values); anything unknown becomes a generic message.
+ */
+export function toSafeError(error: unknown): SafeError {
+  if (error instanceof AppError) return { code: error.code, message: bounded(error.safeMessage) };
+  const sqlState = postgresSqlState(error);
+  if (sqlState !== undefined)
+    return { code: 'DATABASE_ERROR', message: `database error (SQLSTATE ${sqlState})` };
+  return { code: 'INTERNAL', message: 'unexpected error; the worker log has the details' };
+}
+
+function postgresSqlState(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.name !== 'PostgresError') return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'unknown';
+}
+
+function bounded(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > SAFE_MESSAGE_LIMIT ? `${line.slice(0, SAFE_MESSAGE_LIMIT - 1)}…` : line;
 }

@@ -2,66 +2,81 @@
  * The one job catalogue: every job's name, queue, payload schema, attempts, backoff, retention
  * and id. Producers and the worker import it; a job added here without a handler does not
  * compile (see workers/handlers.ts). No secret ever goes into job data: jobs carry ids, field
- * names and counts, and the worker holds the credentials.
+ * names, counts and the run's lease, and the worker holds the credentials. Job data and return
+ * values stay small whatever the number of BCs or failures: a page carries its own ids only, a
+ * report its counts and its first errors.
  */
+import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import type { SyncSchema } from '../sync/odoo-reads.js';
+import { MAX_REPORTED_ERRORS } from '../sync/run-counts.js';
 
-export const QUEUE_NAMES = ['sync', 'fetch', 'upsert'] as const;
+export const QUEUE_NAMES = ['sync', 'sync-page', 'sync-bc'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-const syncFields = z.object({ bc: z.array(z.string()), line: z.array(z.string()) });
 const trigger = z.string().min(1).max(64);
+const id = z.number().int().positive();
+
+/** A run as its jobs carry it: its log row and its lease. */
+const runRef = z.object({
+  runId: z.number().int(),
+  lease: z.object({ key: z.string(), owner: z.string(), token: z.number().int() }),
+});
+
+const schema = z.object({
+  fields: z.object({ bc: z.array(z.string()), line: z.array(z.string()) }),
+  context: z.record(z.string(), z.unknown()),
+});
+
+const count = z.number().int().nonnegative();
+/** What every step reports to its parent. */
+export const runReport = z.object({
+  counts: z.object({
+    pages: count,
+    bcsSeen: count,
+    created: count,
+    updated: count,
+    unchanged: count,
+    archived: count,
+    restored: count,
+    linesDeleted: count,
+    failed: count,
+    odooCalls: count,
+  }),
+  errors: z
+    .array(z.object({ odooId: z.number().int().optional(), code: z.string(), message: z.string() }))
+    .max(MAX_REPORTED_ERRORS),
+});
 
 export const syncRunData = z.object({
   trigger,
-  /** Set by the job itself between its steps (start → finish). */
+  /** Produced by the job scheduler: skipped while the schedule is paused. */
+  scheduled: z.boolean().default(false),
+  /** Re-read everything (the watermarks start from nothing; the copy keeps its data). */
+  full: z.boolean().default(false),
+  /** Saved after the run's children were queued (children first, then the step state). */
   state: z
     .object({
-      runId: z.number().int(),
-      owner: z.string(),
-      startCalls: z.number().int(),
-      lineMaxWriteDate: z.string().nullable(),
+      run: runRef,
+      watermark: z.string().nullable(),
+      lineWatermark: z.string().nullable(),
+      startCalls: count,
     })
     .optional(),
 });
 
-export const fetchPageData = z.object({
-  runId: z.number().int(),
-  owner: z.string(),
-  page: z.number().int().nonnegative(),
-  ids: z.array(z.number().int().positive()).min(1),
-  fields: syncFields,
-  retryIds: z.array(z.number().int().positive()),
-  /** Set by the job itself once it wrote its BCs and queued the BCs that need a job of their own. */
-  fetched: z
-    .object({
-      maxWriteDate: z.string().nullable(),
-      odooCalls: z.number().int(),
-      alreadyCurrent: z.number().int(),
-      written: z.object({
-        bcsSeen: z.number().int(),
-        created: z.number().int(),
-        updated: z.number().int(),
-        unchanged: z.number().int(),
-        archived: z.number().int(),
-        restored: z.number().int(),
-        linesDeleted: z.number().int(),
-      }),
-    })
-    .optional(),
+export const syncPageData = z.object({
+  run: runRef,
+  ids: z.array(id).min(1),
+  schema,
+  /** Saved after the page's own BC jobs were queued. */
+  state: z.object({ report: runReport, ownJobs: z.array(id) }).optional(),
 });
 
-export const upsertBcData = z.object({
-  runId: z.number().int(),
-  owner: z.string(),
-  odooId: z.number().int().positive(),
-  /** The BC was a pending failure: a success clears it. */
-  retry: z.boolean(),
-});
-
-export const resyncBcData = z.object({ odooId: z.number().int().positive(), trigger });
-export const reconcileData = z.object({ trigger });
+export const syncBcData = z.object({ run: runRef, odooId: id });
+export const resyncBcData = z.object({ odooId: id, trigger });
+export const reconcileData = z.object({ trigger, scheduled: z.boolean().default(false) });
 
 export interface JobDefinition<S extends z.ZodType> {
   readonly queue: QueueName;
@@ -82,7 +97,7 @@ const retention = {
 };
 
 export const JOBS = {
-  /** One incremental run: start (lease, scan, pages) → wait for its pages → finish. */
+  /** One incremental run: start (lease, scans, plan) → its pages and retried BCs → finish. */
   'sync-run': {
     queue: 'sync',
     schema: syncRunData,
@@ -93,27 +108,27 @@ export const JOBS = {
       removeOnFail: { age: 30 * DAY_SECONDS },
     }),
   },
-  /** One page of BCs and their lines from Odoo, written in batches; BCs needing more get an upsert-bc job. */
-  'fetch-page': {
-    queue: 'fetch',
-    schema: fetchPageData,
+  /** One page of BCs with their lines, read and written; BCs that fail alone get a sync-bc job. */
+  'sync-page': {
+    queue: 'sync-page',
+    schema: syncPageData,
     options: (s) => ({
       attempts: s.attempts,
       backoff: { type: 'exponential', delay: s.backoffMs * 2 },
       ...retention,
     }),
   },
-  /** One BC of a run that needs its own attempts: read fresh from Odoo, upserted, recorded if it never passes. */
-  'upsert-bc': {
-    queue: 'upsert',
-    schema: upsertBcData,
+  /** One BC of a run read fresh from Odoo and written, with its own attempts and backoff. */
+  'sync-bc': {
+    queue: 'sync-bc',
+    schema: syncBcData,
     options: (s) => ({
       attempts: s.attempts,
       backoff: { type: 'exponential', delay: s.backoffMs },
       ...retention,
     }),
   },
-  /** One BC fetched fresh from Odoo and upserted (admin retry, API, CLI). */
+  /** One BC read fresh from Odoo and written, outside any run (API, CLI, bull-board). */
   'resync-bc': {
     queue: 'sync',
     schema: resyncBcData,
@@ -123,7 +138,7 @@ export const JOBS = {
       ...retention,
     }),
   },
-  /** Full id lists from Odoo: archive vanished BCs, delete vanished lines. */
+  /** Full id lists from Odoo: archive vanished BCs, read again what the copy lacks or holds stale. */
   reconcile: {
     queue: 'sync',
     schema: reconcileData,
@@ -137,21 +152,55 @@ export const JOBS = {
 
 export type JobName = keyof typeof JOBS;
 export type JobData<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
+/** A payload as producers write it (defaults may be left out). */
+export type JobInput<N extends JobName> = z.input<(typeof JOBS)[N]['schema']>;
 
-/**
- * The id of a BC job: the BC and its run. Within a run a BC gets one job, so a page retried after
- * a crash re-adds the same ids and they collapse. The run is part of the id because BullMQ attaches
- * a re-added id to the job already stored: a completed one from an earlier run would answer with
- * its old outcome, a failed one would leave the new page waiting forever.
- */
-export function upsertBcJobId(odooId: number, runId: number): string {
-  return `bc-${odooId}-r${runId}`;
+/** A child job a step asks for: its catalogue name, payload and deterministic id. */
+export interface ChildJob<N extends JobName = JobName> {
+  readonly name: N;
+  readonly data: JobInput<N>;
+  readonly jobId: string;
 }
 
-/** The BC a BC job is about, from its key (`prefix:upsert:bc-<id>-…`); undefined for other jobs. */
-export function odooIdFromJobKey(jobKey: string): number | undefined {
-  const match = /(?:^|:)bc-(\d+)-/.exec(jobKey);
-  return match ? Number(match[1]) : undefined;
+type RunRefData = z.infer<typeof runRef>;
+
+/**
+ * A page of a run. Its id digests its BC ids: a run whose first step ran twice (a crash between
+ * queuing its pages and saving its state) queues the same pages again and they collapse, and a
+ * page whose BCs differ can never be mistaken for one already queued.
+ */
+export function pageJob(
+  run: RunRefData,
+  ids: readonly number[],
+  syncSchema: SyncSchema,
+): ChildJob<'sync-page'> {
+  const digest = createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 12);
+  const { fields, context } = syncSchema;
+  return {
+    name: 'sync-page',
+    data: {
+      run,
+      ids: [...ids],
+      schema: { fields: { bc: [...fields.bc], line: [...fields.line] }, context: { ...context } },
+    },
+    jobId: `page-r${run.runId}-${ids[0]}-${digest}`,
+  };
+}
+
+/**
+ * The job of one BC within a run: one per BC and run, so a page or run re-queuing it collapses.
+ * The run is part of the id because BullMQ attaches a re-added id to the job already stored: a
+ * completed one from an earlier run would answer with its old outcome.
+ */
+export function bcJob(run: RunRefData, odooId: number): ChildJob<'sync-bc'> {
+  return { name: 'sync-bc', data: { run, odooId }, jobId: `bc-${odooId}-r${run.runId}` };
+}
+
+/** A child as BullMQ names it in its parent (`prefix:queue:jobId`). */
+export function parseJobKey(key: string): { queue: string; jobId: string; odooId?: number } {
+  const [queue = '', jobId = ''] = key.split(':').slice(-2);
+  const bc = /^bc-(\d+)-/.exec(jobId);
+  return bc ? { queue, jobId, odooId: Number(bc[1]) } : { queue, jobId };
 }
 
 export const SCHEDULER_IDS = { sync: 'sync-every', reconcile: 'reconcile-daily' } as const;

@@ -8,7 +8,8 @@ import type { Logger } from '../lib/logger.js';
 import {
   JOBS,
   QUEUE_NAMES,
-  type JobData,
+  type ChildJob,
+  type JobInput,
   type JobName,
   type JobSettings,
   type QueueName,
@@ -19,12 +20,18 @@ export interface Queues {
   readonly all: readonly Queue[];
   readonly settings: JobSettings;
   /** Adds a job of the catalogue; rejects a payload that does not match its schema. */
-  add<N extends JobName>(name: N, data: JobData<N>, options?: JobsOptions): Promise<Job>;
+  add<N extends JobName>(name: N, data: JobInput<N>, options?: JobsOptions): Promise<Job>;
   /** Adds many jobs of one kind in one round trip. */
   addBulk<N extends JobName>(
     name: N,
-    jobs: readonly { data: JobData<N>; options?: JobsOptions }[],
+    jobs: readonly { data: JobInput<N>; options?: JobsOptions }[],
   ): Promise<Job[]>;
+  /**
+   * Adds a step's children under `parent`, each with its deterministic id (re-adding collapses).
+   * A child that fails for good does not block its parent: the parent reads it from its list of
+   * failed children.
+   */
+  addChildren(parent: { id: string; queue: string }, children: readonly ChildJob[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,6 +71,20 @@ export function createQueues(input: {
           opts: optionsOf(name, job.options),
         })),
       );
+    },
+    async addChildren(parent, children) {
+      const byName = new Map<JobName, ChildJob[]>();
+      for (const child of children)
+        byName.set(child.name, [...(byName.get(child.name) ?? []), child]);
+      for (const [name, group] of byName) {
+        await this.addBulk(
+          name,
+          group.map((child) => ({
+            data: child.data,
+            options: { jobId: child.jobId, parent, ignoreDependencyOnFailure: true },
+          })),
+        );
+      }
     },
     async close() {
       await Promise.all(Object.values(byName).map((queue) => queue.close()));

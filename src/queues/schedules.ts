@@ -14,11 +14,19 @@ export async function upsertSchedules(
   await sync.upsertJobScheduler(
     SCHEDULER_IDS.sync,
     { every: schedule.everyMs },
-    { name: 'sync-run', data: { trigger: 'schedule' }, opts: JOBS['sync-run'].options() },
+    {
+      name: 'sync-run',
+      data: JOBS['sync-run'].schema.parse({ trigger: 'schedule', scheduled: true }),
+      opts: JOBS['sync-run'].options(),
+    },
   );
   await sync.upsertJobScheduler(
     SCHEDULER_IDS.reconcile,
     { pattern: schedule.reconcileCron, tz: 'UTC' },
-    { name: 'reconcile', data: { trigger: 'schedule' }, opts: JOBS.reconcile.options() },
+    {
+      name: 'reconcile',
+      data: JOBS.reconcile.schema.parse({ trigger: 'schedule', scheduled: true }),
+      opts: JOBS.reconcile.options(),
+    },
   );
 }

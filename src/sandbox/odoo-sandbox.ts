@@ -49,6 +49,8 @@ export interface OdooSandboxOptions {
   orders?: number;
   /** Lines per generated BC (default 0). */
   linesPerOrder?: number;
+  /** The API user's language and time zone, as `res.users.context_get` reports them (default fr_FR, Africa/Casablanca). */
+  userContext?: { lang: string; tz: string };
   /** Seed of the data generator and of probabilistic faults (default 1). */
   seed?: number;
   /** Time source in microseconds since the epoch (default: the wall clock). */
@@ -115,6 +117,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   let password = options.password ?? 'sandbox-secret';
   const clock: SandboxClock = createSandboxClock(options.clock);
   const store = new SandboxStore();
+  if (options.userContext) store.userContext = { ...options.userContext };
   const faults = new SandboxFaults(options.seed ?? 1);
   const cooldown =
     options.loginCooldown === false

@@ -47,6 +47,8 @@ export interface SandboxRecordsOptions {
   load?: '' | '_classic_read';
   /** Only these ids. */
   ids?: readonly number[];
+  /** Language of translatable texts (default: the API user's, as `context_get` reports it). */
+  lang?: string;
 }
 
 /** The test-facing side of the sandbox. Every mutation is its own committed transaction. */
@@ -64,6 +66,11 @@ export interface SandboxControl {
   unarchive(model: string, ids: number | readonly number[]): void;
   unlink(model: string, ids: number | readonly number[], options?: SandboxWriteOptions): void;
   begin(): SandboxTransaction;
+  /**
+   * Breaks a stored record the way only direct SQL can (no stamp, no check): internal values,
+   * `null` for empty (`{ write_date: null }`, `{ bc_id: null }`).
+   */
+  corrupt(model: string, id: number, values: Record<string, unknown>): void;
   /**
    * The committed records as a client would decode them from `read` (archived and hidden ones
    * included), sorted by id: what a sync's copy should equal.
@@ -129,6 +136,9 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     begin() {
       return beginTransaction();
     },
+    corrupt(model, id, values) {
+      store.overwriteRaw(requireModel(model), id, values);
+    },
     records(model, recordsOptions = {}) {
       const table = store.requireTable(requireModel(model));
       const fields = recordsOptions.fields ?? control.storedFields(model);
@@ -138,7 +148,10 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
           : [...recordsOptions.ids].sort((a, b) => a - b);
       // The committed state, whatever the API user's record rules hide.
       return store
-        .read(model, ids, fields, recordsOptions.load ?? '_classic_read', { ignoreRules: true })
+        .read(model, ids, fields, recordsOptions.load ?? '_classic_read', {
+          ignoreRules: true,
+          lang: recordsOptions.lang ?? store.userContext.lang,
+        })
         .map((record) => unwrap(record) as Record<string, unknown> & { id: number });
     },
     ids(model, idsOptions = {}) {

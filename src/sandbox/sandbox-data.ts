@@ -37,7 +37,14 @@ const BUYERS = [
   'Hicham Alaoui',
   'Fatima-Zahra Bennani',
 ];
-const UOMS = ['Units', 'kg', 'L', 'm', 'Dozens'];
+/** Translatable names: Odoo's source text (en_US) and the French the company's users see. */
+const UOMS: Array<{ en_US: string; fr_FR: string }> = [
+  { en_US: 'Units', fr_FR: 'Unités' },
+  { en_US: 'kg', fr_FR: 'kg' },
+  { en_US: 'L', fr_FR: 'L' },
+  { en_US: 'm', fr_FR: 'm' },
+  { en_US: 'Dozens', fr_FR: 'Douzaines' },
+];
 const TAXES: Array<[string, number]> = [
   ['TVA 20%', 20],
   ['TVA 14%', 14],
@@ -72,22 +79,22 @@ const PARTNER_SUFFIXES = [
   'Distribution',
   '',
 ];
-const PRODUCTS = [
-  'Bouteille butane 12 kg',
-  'Bouteille propane 35 kg',
-  'Détendeur 28 mbar',
-  'Flexible gaz 1,5 m',
-  'Robinet ¼ tour',
-  'Vanne DN50 PN16',
-  'Joint torique Ø 20 mm',
-  'Manomètre 0–10 bar',
-  'Collier de serrage inox',
-  'Étiquette « Danger »',
-  'Palette bois 120×80',
-  'Peinture RAL 3020 <rouge>',
-  'Clé plate 17 mm',
-  'Capuchon de protection',
-  'Soupape de sûreté',
+const PRODUCTS: Array<{ en_US: string; fr_FR: string }> = [
+  { en_US: 'Butane cylinder 12 kg', fr_FR: 'Bouteille butane 12 kg' },
+  { en_US: 'Propane cylinder 35 kg', fr_FR: 'Bouteille propane 35 kg' },
+  { en_US: 'Pressure regulator 28 mbar', fr_FR: 'Détendeur 28 mbar' },
+  { en_US: 'Gas hose 1.5 m', fr_FR: 'Flexible gaz 1,5 m' },
+  { en_US: 'Quarter-turn valve', fr_FR: 'Robinet ¼ tour' },
+  { en_US: 'Valve DN50 PN16', fr_FR: 'Vanne DN50 PN16' },
+  { en_US: 'O-ring Ø 20 mm', fr_FR: 'Joint torique Ø 20 mm' },
+  { en_US: 'Pressure gauge 0–10 bar', fr_FR: 'Manomètre 0–10 bar' },
+  { en_US: 'Stainless hose clamp', fr_FR: 'Collier de serrage inox' },
+  { en_US: 'Label « Danger »', fr_FR: 'Étiquette « Danger »' },
+  { en_US: 'Wooden pallet 120×80', fr_FR: 'Palette bois 120×80' },
+  { en_US: 'Paint RAL 3020 <red>', fr_FR: 'Peinture RAL 3020 <rouge>' },
+  { en_US: 'Open-end wrench 17 mm', fr_FR: 'Clé plate 17 mm' },
+  { en_US: 'Protective cap', fr_FR: 'Capuchon de protection' },
+  { en_US: 'Safety valve', fr_FR: 'Soupape de sûreté' },
 ];
 const STATES: Array<[string, number]> = [
   ['draft', 0.15],
@@ -137,7 +144,7 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
     store.insertSeedRow('res.company', { id: index + 1, name, ...reference }),
   );
   UOMS.forEach((name, index) =>
-    store.insertSeedRow('uom.uom', { id: index + 1, name, ...reference }),
+    store.insertSeedRow('uom.uom', { id: index + 1, name: { ...name }, ...reference }),
   );
   TAXES.forEach(([name, amount], index) =>
     store.insertSeedRow('account.tax', { id: index + 1, name, amount, ...reference }),
@@ -155,8 +162,9 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
   }
   const productCount = Math.max(PRODUCTS.length, Math.min(300, options.orders));
   for (let id = 1; id <= productCount; id++) {
-    const base = PRODUCTS[(id - 1) % PRODUCTS.length] as string;
-    const name = id > PRODUCTS.length ? `${base} (v${Math.ceil(id / PRODUCTS.length)})` : base;
+    const base = PRODUCTS[(id - 1) % PRODUCTS.length]!;
+    const version = id > PRODUCTS.length ? ` (v${Math.ceil(id / PRODUCTS.length)})` : '';
+    const name = { en_US: `${base.en_US}${version}`, fr_FR: `${base.fr_FR}${version}` };
     store.insertSeedRow('product.product', {
       id,
       name,
@@ -235,9 +243,10 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
         bc_id: id,
         sequence: sequence * 10,
         product_id: chance(0.97) ? product : null,
+        // Buyers type line descriptions in French; the text is not translated.
         name: chance(0.15)
-          ? `${PRODUCTS[(product - 1) % PRODUCTS.length] as string} — lot n°${int(1, 999)} & co`
-          : PRODUCTS[(product - 1) % PRODUCTS.length],
+          ? `${PRODUCTS[(product - 1) % PRODUCTS.length]!.fr_FR} — lot n°${int(1, 999)} & co`
+          : PRODUCTS[(product - 1) % PRODUCTS.length]!.fr_FR,
         product_qty: qty,
         qty_received: received,
         product_uom: int(1, UOMS.length),

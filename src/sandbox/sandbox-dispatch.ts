@@ -17,7 +17,7 @@ import {
   userError,
   type OdooException,
 } from './sandbox-exceptions.js';
-import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
+import { langOf, type SandboxStore, type TransactionInfo } from './sandbox-store.js';
 
 interface Parameter {
   name: string;
@@ -104,7 +104,8 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
       { name: 'fields', default: null },
       { name: 'load', default: '_classic_read' },
     ],
-    run: ({ store, model, ids, args }) => store.readList(model, ids, args.fields, args.load),
+    run: ({ store, model, ids, args, context }) =>
+      store.readList(model, ids, args.fields, args.load, langOf(context)),
   },
   fields_get: {
     api: 'model',
@@ -168,7 +169,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     api: 'model',
     params: [],
     models: ['res.users'],
-    run: ({ tx }) => ({ lang: 'en_US', tz: 'Africa/Casablanca', uid: tx.uid }),
+    run: ({ store, tx }) => ({ ...store.userContext, uid: tx.uid }),
   },
 };
 

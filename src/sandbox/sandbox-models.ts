@@ -297,13 +297,25 @@ const BC_LINE: ModelSpec = {
   ],
 };
 
-function referenceModel(name: string, description: string, extra: FieldSpec[] = []): ModelSpec {
+function referenceModel(
+  name: string,
+  description: string,
+  extra: FieldSpec[] = [],
+  options: { translateName?: boolean } = {},
+): ModelSpec {
   return {
     name,
     description,
     order: 'id',
     fields: [
-      { name: 'name', type: 'char', string: 'Name', store: true, required: true },
+      {
+        name: 'name',
+        type: 'char',
+        string: 'Name',
+        store: true,
+        required: true,
+        translate: options.translateName === true,
+      },
       ...extra,
       ...magicFields(),
     ],
@@ -322,10 +334,13 @@ export const SANDBOX_MODELS: readonly ModelSpec[] = [
   referenceModel('res.users', 'User', [
     { name: 'login', type: 'char', string: 'Login', store: true, required: true },
   ]),
-  referenceModel('product.product', 'Product', [
-    { name: 'default_code', type: 'char', string: 'Internal Reference', store: true },
-  ]),
-  referenceModel('uom.uom', 'Product Unit of Measure'),
+  referenceModel(
+    'product.product',
+    'Product',
+    [{ name: 'default_code', type: 'char', string: 'Internal Reference', store: true }],
+    { translateName: true },
+  ),
+  referenceModel('uom.uom', 'Product Unit of Measure', [], { translateName: true }),
   referenceModel('account.tax', 'Tax', [
     { name: 'amount', type: 'float', string: 'Amount', store: true, digits: [16, 4] },
   ]),

@@ -61,6 +61,28 @@ export interface SearchOptions {
   context?: Record<string, unknown>;
 }
 
+/** The language reads answer in when the caller's context names none (Odoo's source language). */
+export const SOURCE_LANG = 'en_US';
+
+/**
+ * A translatable field's value: one text, or (like Odoo 16+'s jsonb columns) one text per
+ * language code, read in the context's `lang` with a fallback to the source language.
+ */
+export type TranslatedText = string | Readonly<Record<string, string>>;
+
+export function translatedText(value: unknown, lang: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  const texts = value as Record<string, string>;
+  return texts[lang] ?? texts[SOURCE_LANG] ?? Object.values(texts)[0] ?? null;
+}
+
+/** The language a call reads in: its context's `lang`, else the source language. */
+export function langOf(context: Record<string, unknown> | undefined): string {
+  const lang = context?.lang;
+  return typeof lang === 'string' && lang !== '' ? lang : SOURCE_LANG;
+}
+
 export interface WriteOptions {
   /** Line writes: also recompute the BC's totals and move its write_date (default false). */
   bumpParent?: boolean;
@@ -89,6 +111,8 @@ export class SandboxStore {
   private readonly readerCache = new Map<string, Array<[string, Reader]>>();
   private readonly emitterCache = new Map<string, Array<[string, Emitter]>>();
   private bcSequence = 0;
+  /** What `res.users.context_get` answers for the API user. */
+  userContext: { lang: string; tz: string } = { lang: 'fr_FR', tz: 'Africa/Casablanca' };
 
   constructor() {
     for (const spec of SANDBOX_MODELS) this.tables.set(spec.name, this.createTable(spec));
@@ -236,10 +260,10 @@ export class SandboxStore {
     ids: unknown,
     fields: unknown,
     load: unknown = '_classic_read',
-    options: { ignoreRules?: boolean } = {},
+    options: { ignoreRules?: boolean; lang?: string } = {},
   ): Array<Record<string, PyValue>> {
     const table = this.requireTable(model);
-    const readers = this.readers(table, fields, load === '_classic_read');
+    const readers = this.readers(table, fields, load === '_classic_read', options.lang);
     return this.readableRows(table, toIdList(ids), options.ignoreRules === true).map((row) =>
       plainRecord(row, readers),
     );
@@ -251,11 +275,12 @@ export class SandboxStore {
     ids: unknown,
     fields: unknown,
     load: unknown = '_classic_read',
+    lang: string = SOURCE_LANG,
   ): RecordList {
     const table = this.requireTable(model);
     const classic = load === '_classic_read';
-    const readers = this.readers(table, fields, classic);
-    const emitters = this.emitters(table, classic, readers);
+    const readers = this.readers(table, fields, classic, lang);
+    const emitters = this.emitters(table, classic, readers, lang);
     const rows = this.readableRows(table, toIdList(ids), false);
     return new RecordList(
       rows.map((row) => row.id),
@@ -303,9 +328,10 @@ export class SandboxStore {
   ): RecordList {
     const table = this.requireTable(model);
     // Odoo checks the field names before searching.
-    this.readers(table, fields, true);
+    const lang = langOf(options.context);
+    this.readers(table, fields, true, lang);
     const ids = this.search(model, domain, options);
-    return this.readList(model, ids, fields, options.load ?? '_classic_read');
+    return this.readList(model, ids, fields, options.load ?? '_classic_read', lang);
   }
 
   /** `fields_get(allfields, attributes)`: `attributes` filters each description exactly. */
@@ -333,7 +359,12 @@ export class SandboxStore {
   }
 
   /** Converters from a row to each requested field's wire value, cached per field list. */
-  private readers(table: SandboxTable, fields: unknown, classic: boolean): Array<[string, Reader]> {
+  private readers(
+    table: SandboxTable,
+    fields: unknown,
+    classic: boolean,
+    lang: string = SOURCE_LANG,
+  ): Array<[string, Reader]> {
     let names: string[];
     if (
       fields === false ||
@@ -347,7 +378,7 @@ export class SandboxStore {
     } else {
       throw pythonError('ValueError', `Invalid fields specification ${repr(fields)}`);
     }
-    const key = `${table.spec.name}|${classic ? 1 : 0}|${names.join(',')}`;
+    const key = `${table.spec.name}|${classic ? 1 : 0}|${lang}|${names.join(',')}`;
     const cached = this.readerCache.get(key);
     if (cached !== undefined) return cached;
     const readers: Array<[string, Reader]> = [];
@@ -361,7 +392,7 @@ export class SandboxStore {
         );
       if (seen.has(name)) continue;
       seen.add(name);
-      readers.push([name, this.reader(table, spec, classic)]);
+      readers.push([name, this.reader(table, spec, classic, lang)]);
     }
     if (this.readerCache.size > 500) this.readerCache.clear();
     this.readerCache.set(key, readers);
@@ -376,23 +407,25 @@ export class SandboxStore {
     table: SandboxTable,
     classic: boolean,
     readers: Array<[string, Reader]>,
+    lang: string,
   ): Array<[string, Emitter]> {
-    const key = `${table.spec.name}|${classic ? 1 : 0}|${readers.map(([name]) => name).join(',')}`;
+    const key = `${table.spec.name}|${classic ? 1 : 0}|${lang}|${readers.map(([name]) => name).join(',')}`;
     const cached = this.emitterCache.get(key);
     if (cached !== undefined) return cached;
     const emitters = readers.map(([name, reader]): [string, Emitter] => [
       `<member>\n<name>${escapeXmlText(name)}</name>\n`,
-      this.emitter(table.fields.get(name) as FieldSpec, classic, reader),
+      this.emitter(table.fields.get(name) as FieldSpec, classic, reader, lang),
     ]);
     if (this.emitterCache.size > 500) this.emitterCache.clear();
     this.emitterCache.set(key, emitters);
     return emitters;
   }
 
-  private emitter(spec: FieldSpec, classic: boolean, reader: Reader): Emitter {
+  private emitter(spec: FieldSpec, classic: boolean, reader: Reader, lang: string): Emitter {
     const name = spec.name;
     const generic: Emitter = (row) => marshalValue(reader(row));
-    if ((spec.computed && !spec.store) || name === 'display_name') return generic;
+    if ((spec.computed && !spec.store) || name === 'display_name' || spec.translate === true)
+      return generic;
     switch (spec.type) {
       case 'char':
       case 'text':
@@ -427,7 +460,7 @@ export class SandboxStore {
           if (!classic) return `<value><int>${id}</int></value>\n`;
           return (
             `<value><array><data>\n<value><int>${id}</int></value>\n` +
-            `<value><string>${escapeXmlText(this.displayName(relation, id))}</string></value>\n</data></array></value>\n`
+            `<value><string>${escapeXmlText(this.displayName(relation, id, lang))}</string></value>\n</data></array></value>\n`
           );
         };
       }
@@ -436,10 +469,11 @@ export class SandboxStore {
     }
   }
 
-  private reader(table: SandboxTable, spec: FieldSpec, classic: boolean): Reader {
+  private reader(table: SandboxTable, spec: FieldSpec, classic: boolean, lang: string): Reader {
     const name = spec.name;
-    if (spec.computed && !spec.store) return this.computedReader(table, spec);
-    if (name === 'display_name') return (row) => this.displayName(table.spec.name, row.id);
+    if (spec.computed && !spec.store) return this.computedReader(table, spec, lang);
+    if (name === 'display_name') return (row) => this.displayName(table.spec.name, row.id, lang);
+    if (spec.translate === true) return (row) => translatedText(row[name], lang) ?? false;
     switch (spec.type) {
       case 'char':
       case 'text':
@@ -473,7 +507,7 @@ export class SandboxStore {
         return classic
           ? (row) => {
               const id = row[name] as number | null;
-              return id === null ? false : [id, this.displayName(relation, id)];
+              return id === null ? false : [id, this.displayName(relation, id, lang)];
             }
           : (row) => (row[name] as number | null) ?? false;
       }
@@ -486,8 +520,9 @@ export class SandboxStore {
     }
   }
 
-  private computedReader(table: SandboxTable, spec: FieldSpec): Reader {
-    if (spec.name === 'display_name') return (row) => this.displayName(table.spec.name, row.id);
+  private computedReader(table: SandboxTable, spec: FieldSpec, lang: string): Reader {
+    if (spec.name === 'display_name')
+      return (row) => this.displayName(table.spec.name, row.id, lang);
     if (spec.name === 'line_count') {
       const lines = this.requireTable(BC_LINE_MODEL).index.get('bc_id') as Map<number, Set<number>>;
       return (row) => lines.get(row.id)?.size ?? 0;
@@ -501,15 +536,15 @@ export class SandboxStore {
     return () => false;
   }
 
-  displayName(model: string, id: number): string {
+  displayName(model: string, id: number, lang: string = SOURCE_LANG): string {
     const table = this.tables.get(model);
     const row = table?.rows.get(id);
     if (row === undefined) return `${model},${id}`;
     if (model === BC_LINE_MODEL) {
-      const bc = typeof row.bc_id === 'number' ? this.displayName(BC_MODEL, row.bc_id) : '';
+      const bc = typeof row.bc_id === 'number' ? this.displayName(BC_MODEL, row.bc_id, lang) : '';
       return `${bc}: ${(row.name as string | null) ?? ''}`;
     }
-    return (row.name as string | null) ?? '';
+    return translatedText(row.name, lang) ?? '';
   }
 
   // --- ORM: writing -----------------------------------------------------------------------
@@ -599,6 +634,18 @@ export class SandboxStore {
   recomputeTotals(id: number): void {
     const bc = this.requireTable(BC_MODEL).rows.get(id);
     if (bc !== undefined) this.recomputeAmounts(bc);
+  }
+
+  /**
+   * Overwrites stored values as given, without stamps, defaults or checks: the broken rows a
+   * real database ends up with (an empty `write_date` after a bad migration, a line whose BC
+   * was cleared by SQL), which no ORM call can produce.
+   */
+  overwriteRaw(model: string, id: number, values: Record<string, unknown>): void {
+    const table = this.requireTable(model);
+    const row = table.rows.get(id);
+    if (row === undefined) throw new Error(`${model} ${id} does not exist`);
+    this.updateRow(table, row, values);
   }
 
   /** `write(ids, vals)`. @throws MissingError when a record no longer exists. */

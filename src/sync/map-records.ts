@@ -1,8 +1,12 @@
 /**
  * Pure mapping from Odoo records (as Odoo sent them) to rows of the copy: typed columns for what
- * the API filters and sorts on, and `data` holding the record untouched, so a field Odoo adds
- * later is copied without a migration.
+ * the API filters and sorts on, `data` holding the record untouched (a field Odoo adds later is
+ * copied without a migration), and a digest of `data`.
+ *
+ * The digest is what tells two versions apart: Odoo stamps `write_date` with its transaction's
+ * start and sends it in whole seconds, so two commits in one second carry the same stamp.
  */
+import { hash } from 'node:crypto';
 import {
   parseMany2one,
   parseOdooDatetime,
@@ -13,7 +17,50 @@ import {
 import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import type { NewBcLineRow, NewBcRow } from '../db/schema/index.js';
 import { SyncDataError } from './sync-errors.js';
-import { LINE_PARENT_FIELD } from './models.js';
+import { BC_LINE_MODEL, BC_MODEL, LINE_PARENT_FIELD } from './models.js';
+
+/** One BC as Odoo sent it, with every line it has. */
+export interface BcPayload {
+  readonly bc: OdooRecord;
+  readonly lines: readonly OdooRecord[];
+}
+
+/** One BC mapped to the rows of the copy, each with its digest. */
+export interface MappedBc {
+  readonly odooId: number;
+  readonly bc: NewBcRow & { dataHash: string };
+  readonly lines: readonly (NewBcLineRow & { dataHash: string })[];
+}
+
+/** A digest of a record: equal for equal data whatever the order of its keys. */
+export function dataHashOf(record: OdooRecord): string {
+  return hash('md5', canonicalJson(record), 'base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+}
+
+/**
+ * Maps a BC and its lines, checking that every line is the BC's.
+ * @throws SyncDataError when a record cannot be copied (an empty `write_date`, a line of another BC)
+ */
+export function mapBc(payload: BcPayload): MappedBc {
+  const bc = { ...toBcRow(payload.bc), dataHash: dataHashOf(payload.bc) };
+  const lines = payload.lines.map((record) => {
+    const line = { ...toBcLineRow(record), dataHash: dataHashOf(record) };
+    if (line.bcOdooId !== bc.odooId)
+      throw new SyncDataError(
+        `${BC_LINE_MODEL} ${line.odooId} belongs to BC ${line.bcOdooId}, not ${bc.odooId}`,
+      );
+    return line;
+  });
+  return { odooId: bc.odooId, bc, lines };
+}
 
 /** A decimal string for a numeric column: Odoo's double exactly as JavaScript prints it. */
 function decimal(value: unknown): string | null {
@@ -39,7 +86,7 @@ export function writeDateOf(record: OdooRecord, model: string): Date {
 }
 
 export function toBcRow(record: OdooRecord): NewBcRow {
-  const m = 'dimagaz.bc';
+  const m = BC_MODEL;
   const field = <T>(name: string, parse: (value: unknown) => T): T | undefined =>
     name in record ? guard(m, record.id, name, () => parse(record[name])) : undefined;
   const partner = field('partner_id', parseMany2one);
@@ -70,16 +117,16 @@ export function toBcRow(record: OdooRecord): NewBcRow {
 
 /** The BC a line belongs to, from its `bc_id` many2one. */
 export function lineParentId(record: OdooRecord): number {
-  const parent = guard('dimagaz.bc.line', record.id, LINE_PARENT_FIELD, () =>
+  const parent = guard(BC_LINE_MODEL, record.id, LINE_PARENT_FIELD, () =>
     parseMany2one(record[LINE_PARENT_FIELD]),
   );
   if (!parent)
-    throw new SyncDataError(`dimagaz.bc.line ${record.id}: ${LINE_PARENT_FIELD} is empty`);
+    throw new SyncDataError(`${BC_LINE_MODEL} ${record.id}: ${LINE_PARENT_FIELD} is empty`);
   return parent.id;
 }
 
 export function toBcLineRow(record: OdooRecord): NewBcLineRow {
-  const m = 'dimagaz.bc.line';
+  const m = BC_LINE_MODEL;
   const field = <T>(name: string, parse: (value: unknown) => T): T | undefined =>
     name in record ? guard(m, record.id, name, () => parse(record[name])) : undefined;
   const product = field('product_id', parseMany2one);

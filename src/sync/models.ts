@@ -11,6 +11,3 @@ export const LINE_PARENT_FIELD = 'bc_id';
 /** Fields the mapping needs whatever `fields_get` says (a model without them is not a BC). */
 export const REQUIRED_BC_FIELDS = ['write_date'] as const;
 export const REQUIRED_LINE_FIELDS = ['write_date', LINE_PARENT_FIELD] as const;
-
-/** Every search passes this: archived BCs must sync with active=false, not look deleted. */
-export const SYNC_CONTEXT = Object.freeze({ active_test: false });

@@ -1,9 +1,10 @@
 /**
  * What the sync needs from Odoo: the Odoo client satisfies it, and `countCalls` wraps it so each
- * run can report how many calls it made (they must grow with pages, not with BCs).
+ * step can report how many calls it made (they must grow with pages, not with BCs).
  */
 import type {
   OdooCallOptions,
+  OdooContext,
   OdooDomain,
   OdooReadOptions,
   OdooRecord,
@@ -33,6 +34,7 @@ export interface OdooSource {
     call?: OdooCallOptions,
   ): Promise<OdooRecord[]>;
   storedFields(model: string, call?: OdooCallOptions): Promise<OdooStoredField[]>;
+  userContext(call?: OdooCallOptions): Promise<OdooContext>;
 }
 
 export interface CountedSource extends OdooSource {
@@ -53,5 +55,6 @@ export function countCalls(source: OdooSource): CountedSource {
     searchRead: (...args) => count(() => source.searchRead(...args)),
     read: (...args) => count(() => source.read(...args)),
     storedFields: (...args) => count(() => source.storedFields(...args)),
+    userContext: (...args) => count(() => source.userContext(...args)),
   };
 }

@@ -1,103 +1,88 @@
-/** The run log (`sync_log`) and the pending failures (`sync_failure`) of the sync. */
-import { eq, inArray, sql } from 'drizzle-orm';
+/**
+ * The run log (`sync_log`): one row per sync or reconcile run, opened when the run starts and
+ * closed once. A row never stays `running` after its run is gone: the next run that takes the
+ * lease closes every running row it does not own.
+ */
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import {
-  syncFailure,
-  syncState,
   syncLog,
   type SyncLogRow,
   type SyncRunError,
   type SyncRunStatus,
 } from '../db/schema/index.js';
-import { AppError, describeError } from '../lib/errors.js';
-import { BC_SYNC_KEY } from './models.js';
+import { toSafeError } from '../lib/errors.js';
+import { MAX_REPORTED_ERRORS, type RunCounts } from './run-counts.js';
 
 export type RunKind = 'sync' | 'reconcile';
 
-export interface RunCounts {
-  pages: number;
-  bcsSeen: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  archived: number;
-  restored: number;
-  linesDeleted: number;
-  failed: number;
-  odooCalls: number;
-}
-
-export const ZERO_COUNTS: Readonly<RunCounts> = Object.freeze({
-  pages: 0,
-  bcsSeen: 0,
-  created: 0,
-  updated: 0,
-  unchanged: 0,
-  archived: 0,
-  restored: 0,
-  linesDeleted: 0,
-  failed: 0,
-  odooCalls: 0,
-});
-
-export function addCounts(a: Readonly<RunCounts>, b: Partial<RunCounts>): RunCounts {
-  const sum = { ...a };
-  for (const key of Object.keys(ZERO_COUNTS) as (keyof RunCounts)[]) sum[key] += b[key] ?? 0;
-  return sum;
-}
-
-/** How many error entries one run row keeps: enough to diagnose, never a megabyte of JSON. */
-const MAX_LOGGED_ERRORS = 50;
-
+/** A stored run error: a code and a safe message, never what a server said. */
 export function toRunError(error: unknown, odooId?: number): SyncRunError {
-  const code = error instanceof AppError ? error.code : 'ERROR';
-  return {
-    ...(odooId === undefined ? {} : { odooId }),
-    code,
-    message: describeError(error).slice(0, 500),
-  };
+  const { code, message } = toSafeError(error);
+  return { ...(odooId === undefined ? {} : { odooId }), code, message };
 }
 
+/**
+ * Opens the run's row, or finds it again when the same owner re-enters (its job ran again after
+ * a crash): one run, one row.
+ */
 export async function openRun(
   db: Db,
-  values: { kind: RunKind; trigger: string; leaseOwner: string; status?: SyncRunStatus },
+  values: { kind: RunKind; trigger: string; leaseOwner: string },
 ): Promise<SyncLogRow> {
+  const [existing] = await db
+    .select()
+    .from(syncLog)
+    .where(and(eq(syncLog.leaseOwner, values.leaseOwner), eq(syncLog.status, 'running')));
+  if (existing) return existing;
   const [row] = await db
     .insert(syncLog)
-    .values({
-      kind: values.kind,
-      trigger: values.trigger,
-      leaseOwner: values.leaseOwner,
-      status: values.status ?? 'running',
-    })
+    .values({ ...values, status: 'running' })
     .returning();
   return row!;
 }
 
+/** What a running run knows so far: its window and planned pages. */
+export async function noteRunPlan(
+  db: Db,
+  runId: number,
+  values: { windowFrom: Date | null; counts: Partial<RunCounts> },
+): Promise<void> {
+  await db
+    .update(syncLog)
+    .set({ windowFrom: values.windowFrom, ...values.counts })
+    .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running')));
+}
+
+/**
+ * Closes a running row. Returns the closed row and whether this call closed it (a re-entered
+ * finish finds it closed already and must not count twice).
+ */
 export async function closeRun(
   db: Db,
   runId: number,
   values: {
-    status: SyncRunStatus;
+    status: Exclude<SyncRunStatus, 'running'>;
     counts?: Partial<RunCounts>;
-    errors?: SyncRunError[];
-    windowFrom?: Date | null;
+    errors?: readonly SyncRunError[];
     windowTo?: Date | null;
   },
-): Promise<SyncLogRow> {
+): Promise<{ row: SyncLogRow; closedNow: boolean }> {
   const [row] = await db
     .update(syncLog)
     .set({
       status: values.status,
       finishedAt: sql`now()`,
       ...values.counts,
-      ...(values.errors ? { errors: values.errors.slice(0, MAX_LOGGED_ERRORS) } : {}),
-      ...(values.windowFrom !== undefined ? { windowFrom: values.windowFrom } : {}),
+      ...(values.errors ? { errors: values.errors.slice(0, MAX_REPORTED_ERRORS) } : {}),
       ...(values.windowTo !== undefined ? { windowTo: values.windowTo } : {}),
     })
-    .where(eq(syncLog.id, runId))
+    .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running')))
     .returning();
-  return row!;
+  if (row) return { row, closedNow: true };
+  const existing = await readRun(db, runId);
+  if (!existing) throw new Error(`sync_log row ${runId} does not exist`);
+  return { row: existing, closedNow: false };
 }
 
 export async function readRun(db: Db, runId: number): Promise<SyncLogRow | undefined> {
@@ -105,70 +90,43 @@ export async function readRun(db: Db, runId: number): Promise<SyncLogRow | undef
   return row;
 }
 
-/**
- * Logs a run that did not start because another holds the lease, naming the holder; returns the
- * log row's id and the holder.
- */
+/** Logs a run that did not start, with why (another run holds the lease). */
 export async function recordSkippedRun(
   db: Db,
-  values: { kind: RunKind; trigger: string; leaseOwner: string },
-): Promise<{ runId: number; heldBy: string | null }> {
-  const [current] = await db
-    .select({ owner: syncState.leaseOwner })
-    .from(syncState)
-    .where(eq(syncState.key, BC_SYNC_KEY));
-  const heldBy = current?.owner ?? null;
-  const run = await openRun(db, { ...values, status: 'skipped' });
-  await closeRun(db, run.id, {
-    status: 'skipped',
-    errors: [
-      { code: 'SYNC_LEASE_HELD', message: `another run holds the lease (${heldBy ?? 'unknown'})` },
-    ],
-  });
-  return { runId: run.id, heldBy };
-}
-
-/** Records that a BC's last attempt failed; it is retried first by every later run. */
-export async function recordFailure(
-  db: Db,
-  values: { odooId: number; error: unknown; runId?: number | null; jobId?: string | null },
-): Promise<void> {
-  const { code, message } = toRunError(values.error);
-  await db
-    .insert(syncFailure)
+  values: { kind: RunKind; trigger: string; leaseOwner: string; error: SyncRunError },
+): Promise<number> {
+  const [row] = await db
+    .insert(syncLog)
     .values({
-      odooId: values.odooId,
-      errorCode: code,
-      error: message,
-      lastRunId: values.runId ?? null,
-      lastJobId: values.jobId ?? null,
+      kind: values.kind,
+      trigger: values.trigger,
+      leaseOwner: values.leaseOwner,
+      status: 'skipped',
+      finishedAt: sql`now()`,
+      errors: [values.error],
     })
-    .onConflictDoUpdate({
-      target: syncFailure.odooId,
-      set: {
-        errorCode: code,
-        error: message,
-        attempts: sql`${syncFailure.attempts} + 1`,
-        lastRunId: values.runId ?? null,
-        lastJobId: values.jobId ?? null,
-        lastFailedAt: sql`now()`,
-      },
-    });
+    .returning({ id: syncLog.id });
+  return row!.id;
 }
 
-export async function clearFailures(db: Db, odooIds: readonly number[]): Promise<number> {
-  if (odooIds.length === 0) return 0;
+/**
+ * Closes the rows of runs that ended without closing them (a worker killed, a job removed by
+ * hand). Only the lease holder calls this: no other run is alive then.
+ */
+export async function closeAbandonedRuns(db: Db, holder: string): Promise<number> {
   const rows = await db
-    .delete(syncFailure)
-    .where(inArray(syncFailure.odooId, [...odooIds]))
-    .returning({ odooId: syncFailure.odooId });
+    .update(syncLog)
+    .set({
+      status: 'failed',
+      finishedAt: sql`now()`,
+      errors: sql`${JSON.stringify([
+        {
+          code: 'SYNC_RUN_ABANDONED',
+          message: 'the run ended without finishing (its worker died or its job was removed)',
+        },
+      ])}::jsonb`,
+    })
+    .where(and(eq(syncLog.status, 'running'), ne(syncLog.leaseOwner, holder)))
+    .returning({ id: syncLog.id });
   return rows.length;
-}
-
-export async function pendingFailureIds(db: Db): Promise<number[]> {
-  const rows = await db
-    .select({ odooId: syncFailure.odooId })
-    .from(syncFailure)
-    .orderBy(syncFailure.odooId);
-  return rows.map((row) => row.odooId);
 }

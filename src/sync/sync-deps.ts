@@ -1,16 +1,20 @@
 /** What the sync domain is given by its caller (a processor, the CLI, a test). */
 import type { Db } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
-import type { FieldsCache } from './fetch.js';
-import type { LeaseHeartbeat } from './lease.js';
+import type { SchemaCache } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
 
 export interface SyncSettings {
   readonly leaseSeconds: number;
   readonly overlapSeconds: number;
   readonly pageSize: number;
-  /** Reconcile refuses to archive when Odoo reports fewer than this share of our live BCs. */
+  /** Reconcile refuses to archive when Odoo lists fewer than this share of our live BCs. */
   readonly reconcileMinRatio: number;
+  /**
+   * A pending failure is retried by the next run, then waits this long, doubling with each
+   * further failure (at most six hours).
+   */
+  readonly failureBackoffBaseMs: number;
 }
 
 export interface SyncDeps {
@@ -18,6 +22,6 @@ export interface SyncDeps {
   readonly odoo: OdooSource;
   readonly logger: Logger;
   readonly settings: SyncSettings;
-  readonly fields: FieldsCache;
-  readonly heartbeat: LeaseHeartbeat;
+  /** The stored fields and the context every read uses, cached for a while. */
+  readonly schema: SchemaCache;
 }

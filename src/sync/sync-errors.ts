@@ -8,16 +8,28 @@ export class SyncDataError extends AppError {
   }
 }
 
-/** The reconcile's safety stop: Odoo reports far fewer BCs than we hold. */
+/** The reconcile's safety stop: Odoo lists far fewer of the BCs we hold than it used to. */
 export class ReconcileSafetyStop extends AppError {
   constructor(message: string) {
     super('SYNC_RECONCILE_SAFETY_STOP', message, { retryable: false });
   }
 }
 
-/** A run that lost its lease to another (its worker stalled past the lease). */
+/** A job of a run that no longer holds the lease: it stops, and writes nothing more. */
 export class LeaseLostError extends AppError {
   constructor(message: string) {
     super('SYNC_LEASE_LOST', message, { retryable: false });
+  }
+}
+
+/**
+ * A job of a run that was halted: another job met an error no job of the run may meet again
+ * (Odoo refused the credentials), so this one does not call Odoo at all.
+ */
+export class RunHaltedError extends AppError {
+  constructor(readonly haltCode: string) {
+    super('SYNC_RUN_HALTED', `the run was halted (${haltCode}); this job makes no Odoo call`, {
+      retryable: false,
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app.js';
-import { upsertBc } from '../../src/sync/upsert-bc.js';
+import { mapBc } from '../../src/sync/map-records.js';
+import { writeBcs } from '../../src/sync/write-bcs.js';
 import { bearer, createTestApp } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { fakeBc, fakeLine, seedBcs } from '../helpers/seed-bcs.js';
@@ -120,13 +121,18 @@ describe('BC endpoints', () => {
   it('walking all pages returns every row once even while a sync updates and inserts rows between pages', async () => {
     const rows = await walk('?limit=10', async (page) => {
       const id = page * 7;
-      await upsertBc(
+      await writeBcs(
         db.db,
-        {
-          bc: fakeBc(id, { origin: `changed on page ${page}`, write_date: '2026-04-01 00:00:00' }),
-          lines: [],
-        },
-        { runId: null },
+        [
+          mapBc({
+            bc: fakeBc(id, {
+              origin: `changed on page ${page}`,
+              write_date: '2026-04-01 00:00:00',
+            }),
+            lines: [],
+          }),
+        ],
+        { runId: null, lease: null },
       );
     });
     expect(rows.map((bc) => bc.odooId)).toEqual(IDS.filter((id) => id !== 7 && id !== 8));

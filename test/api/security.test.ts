@@ -130,7 +130,7 @@ describe('API security and input handling', () => {
         .json<{ queues: { name: string }[] }>()
         .queues.map((q) => q.name)
         .sort(),
-    ).toEqual(['fetch', 'sync', 'upsert']);
+    ).toEqual(['sync', 'sync-bc', 'sync-page']);
   });
 
   const r = (role: 'reader' | 'operator') => bearer(role);

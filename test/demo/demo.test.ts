@@ -117,7 +117,7 @@ describe('npm run demo', () => {
     const queues = (
       (await board.json()) as { queues: { name: string; counts: Record<string, number> }[] }
     ).queues;
-    expect(queues.find((q) => q.name === 'fetch')!.counts.completed).toBe(5);
+    expect(queues.find((q) => q.name === 'sync-page')!.counts.completed).toBe(5);
     expect(queues.find((q) => q.name === 'sync')!.counts.completed).toBeGreaterThanOrEqual(1);
 
     const processes = descendants(child.pid!);

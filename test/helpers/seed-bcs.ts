@@ -1,7 +1,8 @@
-/** Odoo-shaped BC records for API tests, written through the real upsert. */
+/** Odoo-shaped BC records for API tests, written through the real write path. */
 import type { OdooRecord } from '../../src/clients/odoo/odoo-types.js';
 import type { Db } from '../../src/db/create-db.js';
-import { upsertBc } from '../../src/sync/upsert-bc.js';
+import { mapBc } from '../../src/sync/map-records.js';
+import { writeBcs } from '../../src/sync/write-bcs.js';
 
 const STATES = ['draft', 'sent', 'purchase', 'done', 'cancel'] as const;
 const PARTNERS: [number, string][] = [
@@ -48,9 +49,8 @@ export function fakeLine(bcId: number, n: number, overrides: Partial<OdooRecord>
 
 export async function seedBcs(db: Db, ids: readonly number[]): Promise<void> {
   for (const id of ids)
-    await upsertBc(
-      db,
-      { bc: fakeBc(id), lines: [fakeLine(id, 1), fakeLine(id, 2)] },
-      { runId: null },
-    );
+    await writeBcs(db, [mapBc({ bc: fakeBc(id), lines: [fakeLine(id, 1), fakeLine(id, 2)] })], {
+      runId: null,
+      lease: null,
+    });
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { asc } from 'drizzle-orm';
+import { asc, desc, eq } from 'drizzle-orm';
 import { inject } from 'vitest';
 import {
   createOdooClient,
@@ -17,11 +17,18 @@ import {
   scrapDimagazBc,
   scrapDimagazBcLine,
   syncAudit,
+  syncFailure,
+  syncLog,
+  syncState,
   type BcLineRow,
   type BcRow,
+  type SyncFailureRow,
+  type SyncLogRow,
+  type SyncStateRow,
 } from '../../src/db/schema/index.js';
 import type { Logger } from '../../src/lib/logger.js';
-import type { JobData, JobName } from '../../src/queues/catalogue.js';
+import type { JobInput, JobName } from '../../src/queues/catalogue.js';
+import type { OdooContext } from '../../src/clients/odoo/odoo-types.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import {
   createOdooSandbox,
@@ -44,6 +51,14 @@ export interface SyncHarnessOptions {
   overlapSeconds?: number;
   jobAttempts?: number;
   concurrency?: number;
+  /** Backoff of pending failures across runs (default 0: every run retries them). */
+  failureBackoffBaseMs?: number;
+  /** Lock of a job (default 30 s): after it, a dead worker's job is taken over. */
+  jobLockMs?: number;
+  /** ODOO_CONTEXT. */
+  odooContext?: OdooContext;
+  /** The Odoo client's cooldown after refused credentials (default 60 s, as in production). */
+  authCooldownMs?: number;
 }
 
 export interface SyncHarness {
@@ -54,13 +69,24 @@ export interface SyncHarness {
   readonly logger: Logger;
   readonly logLines: string[];
   readonly prefix: string;
-  run<N extends JobName>(name: N, data: JobData<N>): Promise<Record<string, unknown>>;
+  run<N extends JobName>(name: N, data: JobInput<N>): Promise<Record<string, unknown>>;
   /** Queues a job without waiting. */
-  add<N extends JobName>(name: N, data: JobData<N>): Promise<Job>;
+  add<N extends JobName>(name: N, data: JobInput<N>): Promise<Job>;
   wait(job: Job): Promise<Record<string, unknown>>;
   bcRows(): Promise<BcRow[]>;
   lineRows(): Promise<BcLineRow[]>;
   auditRows(): Promise<(typeof syncAudit.$inferSelect)[]>;
+  state(): Promise<SyncStateRow>;
+  /** The run log, newest first. */
+  runs(): Promise<SyncLogRow[]>;
+  failures(): Promise<SyncFailureRow[]>;
+  /**
+   * Another worker process's runtime on the same queues (started), as a second machine of the
+   * fleet; disposed with the harness.
+   */
+  spawnRuntime(): SyncRuntime;
+  /** One BC of the copy with its lines. */
+  copyOf(odooId: number): Promise<{ bc: BcRow | undefined; lines: BcLineRow[] }>;
   /** Asserts nothing: returns the differences between the copy and the sandbox's committed state. */
   diffWithSandbox(): Promise<string[]>;
   dispose(): Promise<void>;
@@ -82,12 +108,13 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       protocol: options.protocol ?? 'xmlrpc',
       retryBaseDelayMs: 5,
       retryMaxDelayMs: 20,
+      ...(options.authCooldownMs === undefined ? {} : { authCooldownMs: options.authCooldownMs }),
     },
     { logger },
   );
   const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const prefix = `test-${randomBytes(5).toString('hex')}`;
-  const runtime = createSyncRuntime({
+  const runtimeInput = {
     db: db.db,
     odoo,
     logger,
@@ -98,11 +125,16 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       overlapSeconds: options.overlapSeconds ?? 600,
       pageSize: options.pageSize ?? 100,
       reconcileMinRatio: 0.5,
+      failureBackoffBaseMs: options.failureBackoffBaseMs ?? 0,
       concurrency: options.concurrency ?? 8,
       jobAttempts: options.jobAttempts ?? 2,
       backoffMs: 5,
+      jobLockMs: options.jobLockMs ?? 30_000,
+      ...(options.odooContext ? { odooContext: options.odooContext } : {}),
     },
-  });
+  };
+  const runtime = createSyncRuntime(runtimeInput);
+  const spawned: SyncRuntime[] = [];
   const events = Object.fromEntries(
     runtime.queues.all.map((queue) => [
       queue.name,
@@ -133,6 +165,27 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     bcRows,
     lineRows,
     auditRows: () => db.db.select().from(syncAudit).orderBy(asc(syncAudit.id)),
+    state: async () => (await db.db.select().from(syncState))[0]!,
+    runs: () => db.db.select().from(syncLog).orderBy(desc(syncLog.id)),
+    failures: () => db.db.select().from(syncFailure).orderBy(asc(syncFailure.odooId)),
+    spawnRuntime() {
+      const other = createSyncRuntime(runtimeInput);
+      other.start();
+      spawned.push(other);
+      return other;
+    },
+    async copyOf(odooId) {
+      const [bc] = await db.db
+        .select()
+        .from(scrapDimagazBc)
+        .where(eq(scrapDimagazBc.odooId, odooId));
+      const lines = await db.db
+        .select()
+        .from(scrapDimagazBcLine)
+        .where(eq(scrapDimagazBcLine.bcOdooId, odooId))
+        .orderBy(asc(scrapDimagazBcLine.odooId));
+      return { bc, lines };
+    },
     async diffWithSandbox() {
       const diffs: string[] = [];
       const compare = (
@@ -163,6 +216,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       return diffs;
     },
     async dispose() {
+      for (const other of spawned) await other.close(5_000);
       await Promise.all(runtime.workers.map((worker) => worker.close()));
       await Promise.all(runtime.queues.all.map((queue) => queue.obliterate({ force: true })));
       await runtime.close(5_000);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -67,5 +68,81 @@ describe.each(ODOO_PROTOCOLS)('reconcile over %s', (protocol) => {
     );
     expect((await h.bcRows()).filter((bc) => bc.archivedAt).length).toBe(before);
     c.unhide(BC_MODEL, visible);
+  });
+});
+
+describe('reconcile heals what slipped through', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await createSyncHarness({ sandbox: { orders: 60, linesPerOrder: 4 } });
+    await h.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it('brings back a BC the copy lost, and reads again BCs and lines whose stamps differ', async () => {
+    const c = h.sandbox.control;
+    const [lost, staleBc, staleLineOf] = c.ids(BC_MODEL).slice(5, 8);
+    const staleLine = (await h.copyOf(staleLineOf!)).lines[0]!.odooId;
+    // Losses an incremental run can no longer see: outside every window from now on.
+    await h.db.db.execute(sql`delete from scrap_dimagaz_bc where odoo_id = ${lost!}`);
+    await h.db.db.execute(sql`
+      update scrap_dimagaz_bc set origin = 'stale', odoo_write_date = odoo_write_date - interval '1 day',
+        data = jsonb_set(data, '{origin}', '"stale"') where odoo_id = ${staleBc!}`);
+    await h.db.db.execute(sql`
+      update scrap_dimagaz_bc_line set name = 'stale', odoo_write_date = odoo_write_date - interval '1 day',
+        data = jsonb_set(data, '{name}', '"stale"') where odoo_id = ${staleLine}`);
+
+    const result = await h.run('reconcile', { trigger: 'test' });
+    expect(result).toMatchObject({ status: 'succeeded', created: 1, updated: 2, archived: 0 });
+    expect(await h.diffWithSandbox()).toEqual([]);
+    expect((await h.copyOf(lost!)).lines).toHaveLength(4);
+    await expect(h.run('reconcile', { trigger: 'test' })).resolves.toMatchObject({
+      created: 0,
+      updated: 0,
+      archived: 0,
+    });
+  });
+
+  it('archives in the same run a BC deleted between the scan and the read', async () => {
+    const c = h.sandbox.control;
+    const target = c.ids(BC_MODEL)[12]!;
+    await h.db.db.execute(sql`
+      update scrap_dimagaz_bc set odoo_write_date = odoo_write_date - interval '1 day'
+      where odoo_id = ${target}`);
+    const slow = c.injectFault({
+      kind: 'latency',
+      latencyMs: 200,
+      method: 'read',
+      model: BC_MODEL,
+    });
+    const read = c.waitForCall({ method: 'read', model: BC_MODEL });
+    const job = await h.add('reconcile', { trigger: 'test' });
+    await read;
+    c.unlink(BC_MODEL, target);
+    await expect(h.wait(job)).resolves.toMatchObject({ status: 'succeeded', archived: 1 });
+    slow.remove();
+    const row = (await h.copyOf(target)).bc!;
+    expect(row.archivedAt).not.toBeNull();
+    expect(row.archiveReason).toBe('deleted in Odoo');
+  });
+
+  it('the safety stop compares what both hold: many new BCs in Odoo cannot mask a mass disappearance', async () => {
+    const c = h.sandbox.control;
+    const live = (await h.bcRows()).filter((bc) => !bc.archivedAt).map((bc) => bc.odooId);
+    const partner = c.records(BC_MODEL, { load: '', ids: [live[0]!] })[0]!.partner_id;
+    const hidden = live.slice(0, Math.ceil(live.length * 0.8));
+    c.hide(BC_MODEL, hidden);
+    // Odoo lists as many BCs as before, but most are not the ones the copy holds.
+    for (let i = 0; i < hidden.length; i += 1)
+      c.create(BC_MODEL, { name: `NEW${i}`, partner_id: partner, state: 'draft' });
+    await expect(h.run('reconcile', { trigger: 'test' })).rejects.toThrow(
+      /SYNC_RECONCILE_SAFETY_STOP/,
+    );
+    expect((await h.bcRows()).filter((bc) => hidden.includes(bc.odooId) && bc.archivedAt)).toEqual(
+      [],
+    );
+    c.unhide(BC_MODEL, hidden);
   });
 });

@@ -1,24 +1,25 @@
-/** `reconcile`: archive the BCs and delete the lines that vanished from Odoo. */
+/** `reconcile`: heal the copy against Odoo's full lists (see src/sync/reconcile.ts). */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { reconcile } from '../../src/sync/reconcile.js';
+import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
-import { toJobError } from './job-errors.js';
 
 export async function processReconcile(
   job: Job<JobData<'reconcile'>>,
-  _token: string | undefined,
+  token: string | undefined,
   signal: AbortSignal,
   ctx: WorkerContext,
 ) {
   const data = JOBS.reconcile.schema.parse(job.data);
-  try {
-    return await reconcile(
-      ctx.sync,
-      { trigger: data.trigger, owner: `reconcile-${job.id}` },
-      { signal },
-    );
-  } catch (error) {
-    throw toJobError(error);
-  }
+  return runStepJob<never, unknown>(job, token, signal, ctx, {
+    state: undefined,
+    start: async (abort) => ({
+      result: await reconcile(
+        ctx.sync,
+        { trigger: data.trigger, owner: `reconcile-${job.id}`, scheduled: data.scheduled },
+        { signal: abort },
+      ),
+    }),
+  });
 }

@@ -139,6 +139,7 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       return new OdooError('ODOO_HTTP', `${label}: HTTP ${status}: ${bodyExcerpt(body)}`, {
         httpStatus: status,
+        safeMessage: `${label}: HTTP ${status}`,
         retryable: isRetryableHttpStatus(status),
       });
     }
@@ -149,6 +150,7 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
         `${label}: HTTP ${status}: ${data.message ?? bodyExcerpt(body)}`,
         {
           httpStatus: status,
+          safeMessage: `${label}: HTTP ${status}`,
           retryable: true,
         },
       );

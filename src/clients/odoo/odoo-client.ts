@@ -18,6 +18,7 @@ import type { OdooTransportSettings } from './odoo-http.js';
 import type {
   OdooCallOptions,
   OdooClientOptions,
+  OdooContext,
   OdooDomain,
   OdooFieldDescription,
   OdooFieldsGetOptions,
@@ -52,6 +53,8 @@ export interface OdooClient {
    * @throws OdooError `ODOO_AUTH` (not retryable) when Odoo refuses the credentials.
    */
   authenticate(options?: OdooCallOptions): Promise<number>;
+  /** The sync user's own context (`res.users.context_get`: `lang`, `tz`, `uid`). */
+  userContext(options?: OdooCallOptions): Promise<OdooContext>;
   /** `execute_kw(model, method, args, kwargs)`; `undefined` kwargs are left out. */
   executeKw<T = unknown>(
     model: string,
@@ -111,6 +114,7 @@ export interface OdooClient {
 
 const DEFAULT_RETRY_BASE_DELAY_MS = 250;
 const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
+const DEFAULT_AUTH_COOLDOWN_MS = 60_000;
 const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
 /** Creates a client; it connects lazily, on the first call. */
@@ -140,8 +144,34 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   const baseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
   const maxDelayMs = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
 
+  const authCooldownMs = options.authCooldownMs ?? DEFAULT_AUTH_COOLDOWN_MS;
+
   let uid: number | undefined;
   let pendingLogin: Promise<number> | undefined;
+  let authRefusedAtMs: number | undefined;
+
+  /** Remembers a refusal, so the calls that follow fail here instead of at Odoo. */
+  function noteAuthRefused(error: unknown): void {
+    if (error instanceof OdooError && error.code === 'ODOO_AUTH') {
+      uid = undefined;
+      authRefusedAtMs = Date.now();
+    }
+  }
+
+  function assertNotRefused(label: string): void {
+    if (authRefusedAtMs === undefined) return;
+    const ageMs = Date.now() - authRefusedAtMs;
+    if (ageMs >= authCooldownMs) {
+      authRefusedAtMs = undefined;
+      return;
+    }
+    throw new OdooError(
+      'ODOO_AUTH',
+      `${label} not sent: Odoo refused the credentials ${Math.round(ageMs / 1_000)} s ago; ` +
+        `no call before ${Math.ceil((authCooldownMs - ageMs) / 1_000)} s`,
+      { faultCode: 3 },
+    );
+  }
 
   /** One attempt: the transport call under a timer and the caller's signal. */
   async function attemptOnce<T>(
@@ -204,10 +234,15 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   }
 
   async function login(): Promise<number> {
+    assertNotRefused('common.authenticate');
     const answer = await withRetries('common.authenticate', (request) =>
       transport.authenticate(request),
-    );
+    ).catch((error: unknown) => {
+      noteAuthRefused(error);
+      throw error;
+    });
     if (answer === false) {
+      authRefusedAtMs = Date.now();
       log.error(
         { database: options.database, username: options.username },
         'Odoo refused the credentials',
@@ -215,7 +250,10 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
       throw new OdooError(
         'ODOO_AUTH',
         `Odoo refused the credentials of user '${options.username}' on database '${options.database}'`,
-        { faultCode: 3 },
+        {
+          faultCode: 3,
+          safeMessage: "Odoo refused the sync user's credentials (common.authenticate)",
+        },
       );
     }
     uid = answer;
@@ -239,6 +277,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     callOptions?: OdooCallOptions,
   ): Promise<T> {
     const userId = await authenticate(callOptions);
+    assertNotRefused(`${model}.${method}`);
     const cleanKwargs = withoutUndefined(kwargs);
     try {
       return (await withRetries(
@@ -247,8 +286,8 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         callOptions?.signal,
       )) as T;
     } catch (error) {
-      // A key revoked since the login: forget the uid so a later call logs in again, once.
-      if (error instanceof OdooError && error.code === 'ODOO_AUTH') uid = undefined;
+      // A key revoked since the login: forget the uid so a call after the cooldown logs in again.
+      noteAuthRefused(error);
       throw error;
     }
   }
@@ -296,6 +335,8 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     version: (callOptions) =>
       withRetries('common.version', (request) => transport.version(request), callOptions?.signal),
     authenticate,
+    userContext: (callOptions) =>
+      executeKw<OdooContext>('res.users', 'context_get', [], {}, callOptions),
     executeKw,
     searchRead,
     search: (model, domain, searchOptions = {}, callOptions) =>

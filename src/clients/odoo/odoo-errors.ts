@@ -31,6 +31,8 @@ export type OdooErrorCode =
 
 export interface OdooErrorOptions {
   cause?: unknown;
+  /** What may be stored and shown; defaults to the message (see AppError). */
+  safeMessage?: string;
   retryable?: boolean;
   faultCode?: number | string;
   faultString?: string;
@@ -47,7 +49,11 @@ export class OdooError extends AppError {
   readonly httpStatus?: number;
 
   constructor(code: OdooErrorCode, message: string, options: OdooErrorOptions = {}) {
-    super(code, message, { cause: options.cause, retryable: options.retryable ?? false });
+    super(code, message, {
+      cause: options.cause,
+      retryable: options.retryable ?? false,
+      safeMessage: options.safeMessage,
+    });
     if (options.faultCode !== undefined) this.faultCode = options.faultCode;
     if (options.faultString !== undefined) this.faultString = options.faultString;
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
@@ -130,21 +136,28 @@ export function faultToError(
   const options = { faultCode: code, faultString: text, ...extra };
   switch (code) {
     case 3:
-      return new OdooError(
-        'ODOO_AUTH',
-        `Odoo refused the credentials (${label}): ${short}`,
-        options,
-      );
+      return new OdooError('ODOO_AUTH', `Odoo refused the credentials (${label}): ${short}`, {
+        ...options,
+        safeMessage: `Odoo refused the sync user's credentials (${label})`,
+      });
     case 4:
       return new OdooError('ODOO_ACCESS', `Odoo access error on ${label}: ${short}`, options);
     case 2:
       return new OdooError('ODOO_USER_ERROR', `Odoo user error on ${label}: ${short}`, options);
     default:
+      // A server fault's text is a traceback that may quote SQL and data: only its class is safe.
       return new OdooError('ODOO_SERVER_FAULT', `Odoo server fault on ${label}: ${short}`, {
         ...options,
+        safeMessage: `Odoo server fault on ${label} (${exceptionClass(short)})`,
         retryable: isSerializationFailure(text),
       });
   }
+}
+
+/** `psycopg2.errors.UniqueViolation: duplicate key…` → `psycopg2.errors.UniqueViolation`. */
+function exceptionClass(line: string): string {
+  const match = /^([A-Za-z_][\w.]*)(?::|$)/.exec(line);
+  return match?.[1] ?? 'exception';
 }
 
 /** HTTP statuses a proxy or a restarting Odoo answers with, which a later attempt may not meet. */

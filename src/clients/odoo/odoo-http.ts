@@ -125,7 +125,10 @@ export function translateTransportError(
     });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new OdooError('ODOO_NETWORK', `${label}: request failed: ${message}`, { cause: error });
+  return new OdooError('ODOO_NETWORK', `${label}: request failed: ${message}`, {
+    cause: error,
+    safeMessage: `${label}: request failed`,
+  });
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -190,6 +193,7 @@ export function httpStatusError(
   return new OdooError('ODOO_HTTP', `${label}: ${what}`, {
     httpStatus: status,
     retryable: isRetryableHttpStatus(status),
+    safeMessage: `${label}: HTTP ${status}${html ? ' (HTML page)' : ''} instead of ${protocol}`,
   });
 }
 

@@ -22,6 +22,12 @@ export interface OdooClientOptions {
   retryBaseDelayMs?: number;
   /** Upper bound of one backoff wait. Default 10,000. */
   retryMaxDelayMs?: number;
+  /**
+   * After Odoo refuses the credentials, every call fails at once without reaching Odoo for this
+   * long (default 60,000, Odoo's own login cooldown): a fleet of jobs meeting a revoked key must
+   * not become a storm of failed logins that locks the IP out.
+   */
+  authCooldownMs?: number;
 }
 
 /** Per-call options every client method takes last. */

@@ -4,3 +4,4 @@ export * from './sync-state.js';
 export * from './sync-log.js';
 export * from './sync-audit.js';
 export * from './sync-failure.js';
+export * from './sync-reconcile-scan.js';

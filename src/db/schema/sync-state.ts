@@ -1,7 +1,11 @@
 /**
- * `sync_state`: one row per sync key. Holds the watermark (the largest Odoo `write_date` seen,
- * never a local clock) and the crash-safe lease: a run owns the sync while `lease_expires_at` is
- * in the future, and a heartbeat pushes it forward; a dead worker's lease simply runs out.
+ * `sync_state`: one row per sync key. Holds the watermarks (the largest Odoo `write_date` the
+ * scans saw, never a local clock), the crash-safe lease, and the operators' controls.
+ *
+ * The lease: a run owns the sync while `lease_expires_at` is in the future, and a heartbeat
+ * pushes it forward; a dead worker's lease simply runs out. `lease_token` grows by one each time
+ * a new owner takes the lease: every write of a run checks it inside its transaction (a fencing
+ * token), so a run that lost the lease can never write after the next one started.
  */
 import { bigint, boolean, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -14,12 +18,18 @@ export const syncState = pgTable('sync_state', {
   isSyncing: boolean('is_syncing').notNull().default(false),
   leaseOwner: text('lease_owner'),
   leaseExpiresAt: utc('lease_expires_at'),
+  leaseToken: bigint('lease_token', { mode: 'number' }).notNull().default(0),
+  /** Set when the run holding the lease must stop every job (refused Odoo credentials). */
+  haltCode: text('halt_code'),
   currentRunId: bigint('current_run_id', { mode: 'number' }),
   lastRunAt: utc('last_run_at'),
   lastRunStatus: text('last_run_status'),
   lastSuccessAt: utc('last_success_at'),
   lastError: text('last_error'),
   lastReconcileAt: utc('last_reconcile_at'),
+  /** Scheduled runs and reconciles skip while set; runs asked for by a person still run. */
+  pausedAt: utc('paused_at'),
+  pausedBy: text('paused_by'),
   updatedAt: utc('updated_at').notNull().defaultNow(),
 });
 

@@ -1,44 +1,38 @@
 /**
  * Writes BCs and their lines into the copy. For each BC, all or nothing: the BC row, its lines,
  * the deletion of local lines Odoo no longer lists for it, and one audit row per change. Several
- * BCs may share one transaction (the workers batch them); a batch that fails is retried BC by BC,
- * so one bad BC never takes others down with it.
+ * BCs share one transaction (a batch); a batch that fails is retried BC by BC, so one bad BC
+ * never takes others down with it.
  *
- * Guarded: data older than what is stored (by Odoo `write_date`) never overwrites it, so a late
- * retry of a stale job cannot undo a newer change. Records that did not change are not written
- * and leave no audit row.
+ * Guarded: data with an older `write_date` than what is stored never overwrites it (a late retry
+ * of a stale job cannot undo a newer change); with an equal stamp the digests decide, since two
+ * commits in one second share a stamp. Records that did not change are not written and leave no
+ * audit row. Fenced: a run's batch commits only while the run holds the lease.
  *
- * Set-based: each batch is five statements whatever its size, every row set passed as one jsonb
- * parameter and expanded by PostgreSQL (`jsonb_to_recordset`), which keeps query building and
- * round trips off the hot path.
+ * Set-based: each batch is a handful of statements whatever its size, every row set passed as
+ * one jsonb parameter and expanded by PostgreSQL (`jsonb_to_recordset`).
  */
 import { sql } from 'drizzle-orm';
-import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
 import type { NewBcLineRow, NewBcRow, OdooRecordData } from '../db/schema/index.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
-import { changedFields, toBcLineRow, toBcRow } from './map-records.js';
+import type { Logger } from '../lib/logger.js';
+import { changedFields, type MappedBc } from './map-records.js';
 import { BC_LINE_MODEL, BC_MODEL } from './models.js';
-import { SyncDataError } from './sync-errors.js';
+import type { BcAction, BcOutcome } from './run-counts.js';
+import { LeaseLostError, SyncDataError } from './sync-errors.js';
+import { fenceLease, type Lease } from './sync-state.js';
 
-export interface BcPayload {
-  readonly bc: OdooRecord;
-  readonly lines: readonly OdooRecord[];
-}
-
-export type BcAction = 'created' | 'updated' | 'unchanged' | 'restored' | 'stale';
-
-export interface UpsertOutcome {
-  readonly odooId: number;
-  readonly action: BcAction;
-  readonly linesCreated: number;
-  readonly linesUpdated: number;
-  readonly linesDeleted: number;
+/** Who writes: a run (its log row and lease) or a single resync outside any run. */
+export interface WriteContext {
+  readonly runId: number | null;
+  readonly lease: Lease | null;
 }
 
 interface StoredBc {
   odoo_id: number;
   odoo_write_date: Date;
+  data_hash: string | null;
   data: OdooRecordData;
   archived_at: Date | null;
 }
@@ -47,6 +41,7 @@ interface StoredLine {
   odoo_id: number;
   bc_odoo_id: number;
   odoo_write_date: Date;
+  data_hash: string | null;
   data: OdooRecordData;
 }
 
@@ -82,6 +77,7 @@ function bcRecord(row: NewBcRow) {
     odoo_create_date: iso(row.odooCreateDate),
     odoo_write_date: iso(row.odooWriteDate),
     data: row.data,
+    data_hash: row.dataHash,
   };
 }
 
@@ -99,59 +95,47 @@ function lineRecord(row: NewBcLineRow) {
     price_subtotal: row.priceSubtotal,
     odoo_write_date: iso(row.odooWriteDate),
     data: row.data,
+    data_hash: row.dataHash,
   };
 }
 
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
-
-/** Upserts one BC; see {@link upsertBcs}. */
-export async function upsertBc(
-  db: Db,
-  payload: BcPayload,
-  context: { runId?: number | null },
-): Promise<UpsertOutcome> {
-  const [outcome] = await upsertBcs(db, [payload], context);
-  return outcome!;
-}
+const older = (stored: Date, incoming: Date | string) =>
+  new Date(stored).getTime() > new Date(incoming).getTime();
+/** Same version: same digest and same stamp (a digest alone would trust a copy edited by hand). */
+const same = (
+  stored: { data_hash: string | null; odoo_write_date: Date },
+  incoming: { dataHash: string; odooWriteDate: Date | string },
+) =>
+  stored.data_hash === incoming.dataHash &&
+  new Date(stored.odoo_write_date).getTime() === new Date(incoming.odooWriteDate).getTime();
 
 /**
- * Upserts distinct BCs in one transaction and returns one outcome per payload, in order.
- * @throws SyncDataError when a record cannot be mapped or a line belongs to another BC.
+ * Writes distinct BCs in one transaction and returns one outcome per BC, in order.
+ * @throws LeaseLostError when the run no longer holds the lease (nothing is written)
  */
-export async function upsertBcs(
+export async function writeBcs(
   db: Db,
-  payloads: readonly BcPayload[],
-  context: { runId?: number | null },
-): Promise<UpsertOutcome[]> {
-  const runId = context.runId ?? null;
-  const items = payloads.map((payload) => {
-    const bc = toBcRow(payload.bc);
-    const lines = payload.lines.map(toBcLineRow);
-    for (const line of lines) {
-      if (line.bcOdooId !== bc.odooId) {
-        throw new SyncDataError(
-          `${BC_LINE_MODEL} ${line.odooId} belongs to BC ${line.bcOdooId}, not ${bc.odooId}`,
-        );
-      }
-    }
-    return { bc, lines };
-  });
-  const bcIds = items.map((item) => item.bc.odooId);
+  items: readonly MappedBc[],
+  context: WriteContext,
+): Promise<BcOutcome[]> {
+  if (items.length === 0) return [];
+  const bcIds = items.map((item) => item.odooId);
   if (new Set(bcIds).size !== bcIds.length)
     throw new SyncDataError('a batch holds the same BC twice');
-  if (items.length === 0) return [];
   const lineIds = items.flatMap((item) => item.lines.map((line) => line.odooId));
 
   return db.transaction(async (tx) => {
+    if (context.lease) await fenceLease(tx, context.lease);
     // Locked in id order, so two batches that share BCs cannot deadlock.
     const storedBcs = rowsOf<StoredBc>(
       await tx.execute(sql`
-        select odoo_id, odoo_write_date, data, archived_at from scrap_dimagaz_bc
+        select odoo_id, odoo_write_date, data_hash, data, archived_at from scrap_dimagaz_bc
         where odoo_id = any(${intArray(bcIds)}::int[]) order by odoo_id for update`),
     );
     const storedLines = rowsOf<StoredLine>(
       await tx.execute(sql`
-        select odoo_id, bc_odoo_id, odoo_write_date, data from scrap_dimagaz_bc_line
+        select odoo_id, bc_odoo_id, odoo_write_date, data_hash, data from scrap_dimagaz_bc_line
         where bc_odoo_id = any(${intArray(bcIds)}::int[]) or odoo_id = any(${intArray(lineIds)}::int[])`),
     );
     const bcById = new Map(storedBcs.map((row) => [row.odoo_id, row]));
@@ -171,36 +155,37 @@ export async function upsertBcs(
       model: string,
       odooId: number,
       action: AuditRow['action'],
-      changedFields: string[],
-      odooWriteDate: Date,
+      changed: string[],
+      writeDate: Date | string,
       bcOdooId: number | null = null,
     ) =>
       audits.push({
-        run_id: runId,
+        run_id: context.runId,
         model,
         odoo_id: odooId,
         bc_odoo_id: bcOdooId,
         action,
-        changed_fields: changedFields,
-        odoo_write_date: iso(odooWriteDate),
+        changed_fields: changed,
+        odoo_write_date: iso(new Date(writeDate)),
       });
-    const outcomes = items.map(({ bc, lines }): UpsertOutcome => {
-      const odooId = bc.odooId;
+
+    const outcomes = items.map(({ odooId, bc, lines }): BcOutcome => {
       const stored = bcById.get(odooId);
-      const writeDate = new Date(bc.odooWriteDate);
-      if (stored && new Date(stored.odoo_write_date) > writeDate) {
+      if (stored && older(stored.odoo_write_date, bc.odooWriteDate)) {
         return { odooId, action: 'stale', linesCreated: 0, linesUpdated: 0, linesDeleted: 0 };
       }
       let action: BcAction;
       if (!stored) {
         action = 'created';
-        audit(BC_MODEL, odooId, action, [], writeDate);
+        audit(BC_MODEL, odooId, action, [], bc.odooWriteDate);
+      } else if (stored.archived_at) {
+        action = 'restored';
+        audit(BC_MODEL, odooId, action, changedFields(stored.data, bc.data), bc.odooWriteDate);
+      } else if (same(stored, bc)) {
+        action = 'unchanged';
       } else {
-        const changed = changedFields(stored.data, bc.data);
-        action = stored.archived_at ? 'restored' : changed.length > 0 ? 'updated' : 'unchanged';
-        if (action !== 'unchanged') {
-          audit(BC_MODEL, odooId, action, changed, writeDate);
-        }
+        action = 'updated';
+        audit(BC_MODEL, odooId, action, changedFields(stored.data, bc.data), bc.odooWriteDate);
       }
       if (action !== 'unchanged') bcWrites.push(bcRecord(bc));
 
@@ -210,19 +195,18 @@ export async function upsertBcs(
       for (const line of lines) {
         incoming.add(line.odooId);
         const storedLine = lineById.get(line.odooId);
-        const lineWriteDate = new Date(line.odooWriteDate);
         if (!storedLine) {
           linesCreated += 1;
           lineWrites.push(lineRecord(line));
-          audit(BC_LINE_MODEL, line.odooId, 'created', [], lineWriteDate, odooId);
+          audit(BC_LINE_MODEL, line.odooId, 'created', [], line.odooWriteDate, odooId);
           continue;
         }
-        if (new Date(storedLine.odoo_write_date) > lineWriteDate) continue;
+        if (older(storedLine.odoo_write_date, line.odooWriteDate)) continue;
+        if (same(storedLine, line) && storedLine.bc_odoo_id === odooId) continue;
         const changed = changedFields(storedLine.data, line.data);
-        if (changed.length === 0 && storedLine.bc_odoo_id === odooId) continue;
         linesUpdated += 1;
         lineWrites.push(lineRecord(line));
-        audit(BC_LINE_MODEL, line.odooId, 'updated', changed, lineWriteDate, odooId);
+        audit(BC_LINE_MODEL, line.odooId, 'updated', changed, line.odooWriteDate, odooId);
       }
       // Lines Odoo no longer lists under this BC: gone from Odoo (or moved, and re-parented above).
       let linesDeleted = 0;
@@ -230,14 +214,7 @@ export async function upsertBcs(
         if (incoming.has(storedLine.odoo_id)) continue;
         linesDeleted += 1;
         lineDeletes.push(storedLine.odoo_id);
-        audit(
-          BC_LINE_MODEL,
-          storedLine.odoo_id,
-          'deleted',
-          [],
-          new Date(storedLine.odoo_write_date),
-          odooId,
-        );
+        audit(BC_LINE_MODEL, storedLine.odoo_id, 'deleted', [], storedLine.odoo_write_date, odooId);
       }
       return { odooId, action, linesCreated, linesUpdated, linesDeleted };
     });
@@ -246,21 +223,22 @@ export async function upsertBcs(
       await tx.execute(sql`
         insert into scrap_dimagaz_bc (odoo_id, name, state, partner_id, partner_name, date_order, date_planned,
           amount_untaxed, amount_tax, amount_total, currency_id, currency_name, company_id, origin, active,
-          odoo_create_date, odoo_write_date, data)
+          odoo_create_date, odoo_write_date, data, data_hash)
         select odoo_id, name, state, partner_id, partner_name, date_order, date_planned, amount_untaxed, amount_tax,
-          amount_total, currency_id, currency_name, company_id, origin, active, odoo_create_date, odoo_write_date, data
+          amount_total, currency_id, currency_name, company_id, origin, active, odoo_create_date, odoo_write_date,
+          data, data_hash
         from jsonb_to_recordset(${json(bcWrites)}) as x(odoo_id int, name text, state text, partner_id int,
           partner_name text, date_order timestamptz, date_planned timestamptz, amount_untaxed numeric, amount_tax numeric,
           amount_total numeric, currency_id int, currency_name text, company_id int, origin text, active boolean,
-          odoo_create_date timestamptz, odoo_write_date timestamptz, data jsonb)
+          odoo_create_date timestamptz, odoo_write_date timestamptz, data jsonb, data_hash text)
         on conflict (odoo_id) do update set
           name = excluded.name, state = excluded.state, partner_id = excluded.partner_id,
           partner_name = excluded.partner_name, date_order = excluded.date_order, date_planned = excluded.date_planned,
           amount_untaxed = excluded.amount_untaxed, amount_tax = excluded.amount_tax, amount_total = excluded.amount_total,
           currency_id = excluded.currency_id, currency_name = excluded.currency_name, company_id = excluded.company_id,
           origin = excluded.origin, active = excluded.active, odoo_create_date = excluded.odoo_create_date,
-          odoo_write_date = excluded.odoo_write_date, data = excluded.data, archived_at = null, archive_reason = null,
-          synced_at = now()
+          odoo_write_date = excluded.odoo_write_date, data = excluded.data, data_hash = excluded.data_hash,
+          archived_at = null, archive_reason = null, synced_at = now()
         where scrap_dimagaz_bc.odoo_write_date <= excluded.odoo_write_date`);
     }
     if (lineDeletes.length > 0) {
@@ -271,19 +249,19 @@ export async function upsertBcs(
     if (lineWrites.length > 0) {
       await tx.execute(sql`
         insert into scrap_dimagaz_bc_line (odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty,
-          qty_received, price_unit, price_subtotal, odoo_write_date, data)
+          qty_received, price_unit, price_subtotal, odoo_write_date, data, data_hash)
         select odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty, qty_received, price_unit,
-          price_subtotal, odoo_write_date, data
+          price_subtotal, odoo_write_date, data, data_hash
         from jsonb_to_recordset(${json(lineWrites)}) as x(odoo_id int, bc_odoo_id int, sequence int, product_id int,
           product_name text, name text, product_qty numeric, qty_received numeric, price_unit numeric,
-          price_subtotal numeric, odoo_write_date timestamptz, data jsonb)
+          price_subtotal numeric, odoo_write_date timestamptz, data jsonb, data_hash text)
         order by odoo_id
         on conflict (odoo_id) do update set
           bc_odoo_id = excluded.bc_odoo_id, sequence = excluded.sequence, product_id = excluded.product_id,
           product_name = excluded.product_name, name = excluded.name, product_qty = excluded.product_qty,
           qty_received = excluded.qty_received, price_unit = excluded.price_unit,
           price_subtotal = excluded.price_subtotal, odoo_write_date = excluded.odoo_write_date, data = excluded.data,
-          synced_at = now()
+          data_hash = excluded.data_hash, synced_at = now()
         where scrap_dimagaz_bc_line.odoo_write_date <= excluded.odoo_write_date`);
     }
     if (audits.length > 0) {
@@ -295,4 +273,54 @@ export async function upsertBcs(
     }
     return outcomes;
   });
+}
+
+/** BCs per transaction: a few hundred kB of jsonb, and a short lock on the rows it touches. */
+export const WRITE_BATCH_SIZE = 100;
+
+export interface BatchWrite {
+  readonly outcomes: BcOutcome[];
+  /** BCs whose own write failed: each gets a job of its own, which retries with backoff. */
+  readonly failed: { odooId: number; error: unknown }[];
+}
+
+/**
+ * Writes BCs in batches; a failed batch is replayed BC by BC. A lost lease is not a BC's fault:
+ * it stops the whole write.
+ */
+export async function writeBcBatches(
+  db: Db,
+  items: readonly MappedBc[],
+  context: WriteContext,
+  logger: Logger,
+): Promise<BatchWrite> {
+  const outcomes: BcOutcome[] = [];
+  const failed: { odooId: number; error: unknown }[] = [];
+  const writeAlone = async (item: MappedBc) => {
+    try {
+      outcomes.push(...(await writeBcs(db, [item], context)));
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      failed.push({ odooId: item.odooId, error });
+    }
+  };
+  for (let i = 0; i < items.length; i += WRITE_BATCH_SIZE) {
+    const batch = items.slice(i, i + WRITE_BATCH_SIZE);
+    if (batch.length === 1) {
+      await writeAlone(batch[0]!);
+      continue;
+    }
+    try {
+      outcomes.push(...(await writeBcs(db, batch, context)));
+      continue;
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      logger.warn(
+        { runId: context.runId, err: error, bcs: batch.length },
+        'batch write failed; writing its BCs one by one',
+      );
+    }
+    for (const item of batch) await writeAlone(item);
+  }
+  return { outcomes, failed };
 }

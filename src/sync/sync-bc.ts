@@ -1,0 +1,74 @@
+/**
+ * One BC read fresh from Odoo and written (job `sync-bc` within a run, job `resync-bc` on
+ * demand): a BC its page could not read or write, a pending failure, an operator's resync. A BC
+ * Odoo no longer has is archived. Success clears the BC's pending failure.
+ */
+import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
+import { archiveBcs } from './archive.js';
+import { mapBc } from './map-records.js';
+import { countCalls } from './odoo-source.js';
+import { confirmGone, readBcPage } from './odoo-reads.js';
+import { countOutcome, reportOf, type BcOutcome, type RunReport } from './run-counts.js';
+import type { RunRef } from './run-lease.js';
+import { clearFailures, recordFailures } from './sync-failures.js';
+import type { SyncDeps } from './sync-deps.js';
+import { writeBcs } from './write-bcs.js';
+import { toRunError } from './run-log.js';
+
+export interface SyncedBc {
+  readonly outcome: BcOutcome;
+  readonly report: RunReport;
+}
+
+export async function syncBc(
+  deps: SyncDeps,
+  input: { odooId: number; run: RunRef | null },
+  call?: OdooCallOptions,
+): Promise<SyncedBc> {
+  const { db, logger } = deps;
+  const { odooId, run } = input;
+  const context = { runId: run?.runId ?? null, lease: run?.lease ?? null };
+  const odoo = countCalls(deps.odoo);
+  const schema = await deps.schema(odoo, call);
+  const page = await readBcPage(odoo, [odooId], schema, call);
+  const item = page.items[0];
+  let outcome: BcOutcome;
+  if (item) {
+    [outcome] = (await writeBcs(db, [mapBc(item)], context)) as [BcOutcome];
+  } else {
+    const gone = await confirmGone(odoo, [odooId], schema, call);
+    const archived = await archiveBcs(db, gone, 'deleted in Odoo', context);
+    outcome = {
+      odooId,
+      action: archived.length > 0 ? 'archived' : 'missing',
+      linesCreated: 0,
+      linesUpdated: 0,
+      linesDeleted: 0,
+    };
+  }
+  await clearFailures(db, [odooId]);
+  logger.info(
+    { runId: context.runId, odooId, action: outcome.action },
+    `BC ${odooId} synced alone`,
+  );
+  return { outcome, report: reportOf({ ...countOutcome(outcome), odooCalls: odoo.calls }) };
+}
+
+/** A BC job's last attempt failed: the BC waits in sync_failure for a later run. */
+export async function recordBcFailure(
+  deps: SyncDeps,
+  input: { odooId: number; runId: number | null; jobId: string; error: unknown },
+): Promise<void> {
+  await recordFailures(
+    deps.db,
+    [
+      {
+        odooId: input.odooId,
+        error: toRunError(input.error),
+        runId: input.runId,
+        jobId: input.jobId,
+      },
+    ],
+    deps.settings.failureBackoffBaseMs,
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * Every read and write of `sync_failure`, the BCs whose last attempt failed for good. Recording
+ * is idempotent per job (the job itself and its parent may both record one failure), and each
+ * new failure pushes the next attempt further out: retried by the next run, then after the
+ * backoff base, doubling, at most six hours apart.
+ */
+import { inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import { syncFailure, type SyncRunError } from '../db/schema/index.js';
+import { intArray, rowsOf } from '../db/sql-rows.js';
+
+export interface FailureEntry {
+  readonly odooId: number;
+  readonly error: Pick<SyncRunError, 'code' | 'message'>;
+  readonly runId: number | null;
+  /** What failed (a job id): the same failure recorded twice counts one attempt. */
+  readonly jobId: string;
+}
+
+const MAX_BACKOFF_SECONDS = 6 * 3_600;
+
+export async function recordFailures(
+  db: Db,
+  entries: readonly FailureEntry[],
+  backoffBaseMs: number,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map((entry) => ({
+    odoo_id: entry.odooId,
+    error_code: entry.error.code,
+    error: entry.error.message,
+    last_run_id: entry.runId,
+    last_job_id: entry.jobId,
+  }));
+  const attempts = sql`(sync_failure.attempts + case when sync_failure.last_job_id is not distinct from excluded.last_job_id then 0 else 1 end)`;
+  await db.execute(sql`
+    insert into sync_failure (odoo_id, error_code, error, last_run_id, last_job_id)
+    select distinct on (odoo_id) odoo_id, error_code, error, last_run_id, last_job_id
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as x(odoo_id int, error_code text, error text, last_run_id bigint, last_job_id text)
+    order by odoo_id
+    on conflict (odoo_id) do update set
+      error_code = excluded.error_code,
+      error = excluded.error,
+      last_run_id = excluded.last_run_id,
+      last_failed_at = now(),
+      next_attempt_at = now() + least(
+        make_interval(secs => ${MAX_BACKOFF_SECONDS}),
+        make_interval(secs => ${backoffBaseMs / 1_000} * power(2, greatest(${attempts} - 2, 0)))
+      ) * least(${attempts} - 1, 1),
+      attempts = ${attempts},
+      last_job_id = excluded.last_job_id`);
+}
+
+/** Deletes the failures of BCs that synced; returns how many there were. */
+export async function clearFailures(db: Db, odooIds: readonly number[]): Promise<number> {
+  if (odooIds.length === 0) return 0;
+  const rows = await db
+    .delete(syncFailure)
+    .where(inArray(syncFailure.odooId, [...odooIds]))
+    .returning({ odooId: syncFailure.odooId });
+  return rows.length;
+}
+
+/** Pending failures whose next attempt has come, oldest first. */
+export async function dueFailureIds(db: Db, limit: number): Promise<number[]> {
+  const rows = rowsOf<{ odoo_id: number }>(
+    await db.execute(sql`
+      select odoo_id from sync_failure where next_attempt_at <= now()
+      order by next_attempt_at, odoo_id limit ${limit}`),
+  );
+  return rows.map((row) => row.odoo_id);
+}
+
+/** Those of `odooIds` that have no failure row. */
+export async function unrecordedFailures(db: Db, odooIds: readonly number[]): Promise<number[]> {
+  if (odooIds.length === 0) return [];
+  const rows = rowsOf<{ odoo_id: number }>(
+    await db.execute(sql`
+      select id as odoo_id from unnest(${intArray(odooIds)}::int[]) as id
+      where not exists (select 1 from sync_failure f where f.odoo_id = id)`),
+  );
+  return rows.map((row) => row.odoo_id);
+}

@@ -1,0 +1,242 @@
+/**
+ * Every read and write of `sync_state`: the lease (take, check, extend, fence, release), the
+ * run's halt flag, the watermarks, the last run's outcome and the operators' controls.
+ *
+ * Times come from PostgreSQL's clock, the one clock every worker shares; watermarks are Odoo's
+ * stamps. A lease is named by its owner and its token: the token changes whenever another owner
+ * takes the lease, so a stale run is recognised even if an owner name were reused.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import { syncState, type SyncStateRow } from '../db/schema/index.js';
+import { rowsOf } from '../db/sql-rows.js';
+import { LeaseLostError, RunHaltedError } from './sync-errors.js';
+
+/** The lease as a run holds it; every job of the run carries it. */
+export interface Lease {
+  readonly key: string;
+  readonly owner: string;
+  readonly token: number;
+}
+
+/** A transaction or the database: fencing runs inside the write's own transaction. */
+type Executor = Pick<Db, 'execute'>;
+
+const ours = (lease: Lease) =>
+  and(
+    eq(syncState.key, lease.key),
+    eq(syncState.leaseOwner, lease.owner),
+    eq(syncState.leaseToken, lease.token),
+    eq(syncState.isSyncing, true),
+  );
+
+export async function readSyncState(db: Db, key: string): Promise<SyncStateRow | undefined> {
+  const [row] = await db.select().from(syncState).where(eq(syncState.key, key));
+  return row;
+}
+
+/**
+ * Takes the lease if it is free, expired, or already this owner's (a run's job re-entered after
+ * a crash keeps its token, so its children's writes stay valid). Returns the row before the run
+ * changes anything, with the lease; undefined when another owner holds it.
+ */
+export async function takeLease(
+  db: Db,
+  request: { key: string; owner: string; leaseSeconds: number },
+): Promise<{ state: SyncStateRow; lease: Lease } | undefined> {
+  await db.insert(syncState).values({ key: request.key }).onConflictDoNothing();
+  // SET expressions read the row as it was: a re-entry keeps the token and the halt flag.
+  const reentry = sql`(${syncState.leaseOwner} = ${request.owner} and ${syncState.isSyncing})`;
+  const [row] = await db
+    .update(syncState)
+    .set({
+      isSyncing: true,
+      leaseToken: sql`case when ${reentry} then ${syncState.leaseToken} else ${syncState.leaseToken} + 1 end`,
+      haltCode: sql`case when ${reentry} then ${syncState.haltCode} else null end`,
+      leaseOwner: request.owner,
+      leaseExpiresAt: sql`now() + make_interval(secs => ${request.leaseSeconds})`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(syncState.key, request.key),
+        sql`(${syncState.isSyncing} = false or ${syncState.leaseExpiresAt} < now() or ${syncState.leaseOwner} = ${request.owner})`,
+      ),
+    )
+    .returning();
+  if (!row) return undefined;
+  return { state: row, lease: { key: row.key, owner: request.owner, token: row.leaseToken } };
+}
+
+/** Extends our lease; false when it is no longer ours. */
+export async function extendLease(db: Db, lease: Lease, leaseSeconds: number): Promise<boolean> {
+  const rows = await db
+    .update(syncState)
+    .set({
+      leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})`,
+      updatedAt: sql`now()`,
+    })
+    .where(ours(lease))
+    .returning({ key: syncState.key });
+  return rows.length > 0;
+}
+
+/**
+ * What every job of a run does before it starts: checks the lease is still the run's and the run
+ * was not halted, and extends the lease when a third of it has gone by (many short jobs then cost
+ * one read each, not one write of this hot row each).
+ * @throws LeaseLostError, RunHaltedError
+ */
+export async function checkLease(db: Db, lease: Lease, leaseSeconds: number): Promise<void> {
+  const [row] = rowsOf<{
+    owner: string | null;
+    token: string | number;
+    syncing: boolean;
+    halt: string | null;
+    remaining: number | null;
+  }>(
+    await db.execute(sql`
+      select lease_owner as owner, lease_token as token, is_syncing as syncing, halt_code as halt,
+        extract(epoch from lease_expires_at - now())::float8 as remaining
+      from sync_state where key = ${lease.key}`),
+  );
+  if (!row || !row.syncing || row.owner !== lease.owner || Number(row.token) !== lease.token)
+    throw lostError(lease, row?.owner ?? null);
+  if (row.halt) throw new RunHaltedError(row.halt);
+  if (
+    (row.remaining ?? 0) < (leaseSeconds * 2) / 3 &&
+    !(await extendLease(db, lease, leaseSeconds))
+  )
+    throw lostError(lease, null);
+}
+
+/**
+ * The fencing check, inside a write's transaction: the row lock it takes (FOR SHARE) makes a new
+ * owner's takeover wait for this transaction, so once another run holds the lease no write of
+ * ours can commit.
+ * @throws LeaseLostError
+ */
+export async function fenceLease(tx: Executor, lease: Lease): Promise<void> {
+  const [row] = rowsOf<{ owner: string | null; token: string | number; syncing: boolean }>(
+    await tx.execute(sql`
+      select lease_owner as owner, lease_token as token, is_syncing as syncing
+      from sync_state where key = ${lease.key} for share`),
+  );
+  if (!row || !row.syncing || row.owner !== lease.owner || Number(row.token) !== lease.token)
+    throw lostError(lease, row?.owner ?? null);
+}
+
+function lostError(lease: Lease, holder: string | null): LeaseLostError {
+  return new LeaseLostError(
+    `${lease.owner} no longer holds the sync lease${holder && holder !== lease.owner ? ` (${holder} does)` : ''}; it stops and writes nothing more`,
+  );
+}
+
+/** Releases our lease; a lease another run took over is left alone. */
+export async function releaseLease(db: Db, lease: Lease): Promise<boolean> {
+  const rows = await db
+    .update(syncState)
+    .set({
+      isSyncing: false,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      currentRunId: null,
+      haltCode: null,
+      updatedAt: sql`now()`,
+    })
+    .where(ours(lease))
+    .returning({ key: syncState.key });
+  return rows.length > 0;
+}
+
+/** Stops every job of the run holding this lease: they fail at their next check, before Odoo. */
+export async function haltRun(db: Db, lease: Lease, code: string): Promise<void> {
+  await db
+    .update(syncState)
+    .set({ haltCode: code, updatedAt: sql`now()` })
+    .where(and(ours(lease), sql`${syncState.haltCode} is null`));
+}
+
+export async function recordRunStart(db: Db, key: string, runId: number): Promise<void> {
+  await db
+    .update(syncState)
+    .set({ currentRunId: runId, lastRunAt: sql`now()`, updatedAt: sql`now()` })
+    .where(eq(syncState.key, key));
+}
+
+/** A full resync: the run re-reads everything; the copy's data stays as it is. */
+export async function resetWatermarks(db: Db, lease: Lease): Promise<void> {
+  await db
+    .update(syncState)
+    .set({ watermark: null, lineWatermark: null, updatedAt: sql`now()` })
+    .where(ours(lease));
+}
+
+const later = (column: typeof syncState.watermark, date: Date) =>
+  sql`greatest(${column}, ${date.toISOString()}::timestamptz)`;
+
+/**
+ * Records how a run ended, under the fence: the watermarks move only forward and only when the
+ * run succeeded or only some BCs failed (those wait in sync_failure).
+ * @returns the state after the update, or undefined when the lease was no longer ours
+ */
+export async function recordRunEnd(
+  db: Db,
+  lease: Lease,
+  end: {
+    status: string;
+    error: string | null;
+    watermark: Date | null;
+    lineWatermark: Date | null;
+  },
+): Promise<SyncStateRow | undefined> {
+  const advance = end.status === 'succeeded' || end.status === 'partial';
+  const [row] = await db
+    .update(syncState)
+    .set({
+      ...(advance && end.watermark ? { watermark: later(syncState.watermark, end.watermark) } : {}),
+      ...(advance && end.lineWatermark
+        ? { lineWatermark: later(syncState.lineWatermark, end.lineWatermark) }
+        : {}),
+      lastRunStatus: end.status,
+      ...(advance ? { lastSuccessAt: sql`now()`, lastError: null } : { lastError: end.error }),
+      updatedAt: sql`now()`,
+    })
+    .where(ours(lease))
+    .returning();
+  return row;
+}
+
+/** A run that ended without the lease (lost, or never taken) still tells operators it failed. */
+export async function recordFailureWithoutLease(db: Db, key: string, error: string): Promise<void> {
+  await db
+    .update(syncState)
+    .set({ lastRunStatus: 'failed', lastError: error, updatedAt: sql`now()` })
+    .where(eq(syncState.key, key));
+}
+
+export async function markReconciled(db: Db, key: string): Promise<void> {
+  await db
+    .update(syncState)
+    .set({ lastReconcileAt: sql`now()`, updatedAt: sql`now()` })
+    .where(eq(syncState.key, key));
+}
+
+/** Pauses (by names who asked) or resumes the schedule. */
+export async function setPaused(db: Db, key: string, by: string | null): Promise<SyncStateRow> {
+  await db.insert(syncState).values({ key }).onConflictDoNothing();
+  const [row] = await db
+    .update(syncState)
+    .set(
+      by === null
+        ? { pausedAt: null, pausedBy: null, updatedAt: sql`now()` }
+        : {
+            pausedAt: sql`coalesce(${syncState.pausedAt}, now())`,
+            pausedBy: by,
+            updatedAt: sql`now()`,
+          },
+    )
+    .where(eq(syncState.key, key))
+    .returning();
+  return row!;
+}
