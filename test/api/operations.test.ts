@@ -93,7 +93,9 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
     const after = await scrape();
     expect(value(after, 'erp_bridge_sync_runs', { kind: 'sync', status: 'succeeded' })).toBe(1);
     expect(value(after, 'erp_bridge_sync_records', { action: 'created' })).toBe(30);
-    expect(value(after, 'erp_bridge_queue_jobs', { queue: 'sync-page', state: 'completed' })).toBe(1);
+    expect(value(after, 'erp_bridge_queue_jobs', { queue: 'sync-page', state: 'completed' })).toBe(
+      1,
+    );
     expect(value(after, 'erp_bridge_queue_jobs', { queue: 'sync', state: 'completed' })).toBe(1);
     expect(value(after, 'erp_bridge_sync_last_run_duration_seconds', {})).toBeGreaterThan(0);
   });

@@ -65,6 +65,22 @@ describe('the sync CLI', () => {
     expect(JSON.parse(reconcile.stdout)).toMatchObject({ status: 'succeeded', archived: 0 });
   }, 90_000);
 
+  it('pause and resume the schedule; run --full re-reads every BC', async () => {
+    const paused = await cli(['pause']);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/^schedule paused since/m);
+    expect((await cli(['status'])).stdout).toMatch(/^schedule: +paused since .* by cli$/m);
+    const full = await cli(['run', '--full', '--json']);
+    expect(full.code, full.stderr).toBe(0);
+    expect(JSON.parse(full.stdout)).toMatchObject({
+      status: 'succeeded',
+      counts: { bcsSeen: 40, created: 0 },
+    });
+    expect((await cli(['resume'])).stdout).toMatch(/^schedule resumed/m);
+    expect((await cli(['status'])).stdout).toMatch(/^schedule: +active$/m);
+    expect((await cli(['pause', '--full'])).code).toBe(64);
+  }, 90_000);
+
   it('exits 1 with the reason when the run fails, 64 on a usage error, 0 for --help', async () => {
     const failed = await cli(['run'], { ODOO_PASSWORD: 'wrong-password' });
     expect(failed.code).toBe(1);
