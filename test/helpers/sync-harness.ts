@@ -35,10 +35,10 @@ import {
   type OdooSandbox,
   type OdooSandboxOptions,
 } from '../../src/sandbox/odoo-sandbox.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
 import { createSyncRuntime, type SyncRuntime } from '../../workers/sync-runtime.js';
 import { memoryLogger } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
+import { diffCopyWithSandbox } from './copy-diff.js';
 
 /** Every sync test file runs once per Odoo transport. */
 export const ODOO_PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
@@ -186,35 +186,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
         .orderBy(asc(scrapDimagazBcLine.odooId));
       return { bc, lines };
     },
-    async diffWithSandbox() {
-      const diffs: string[] = [];
-      const compare = (
-        model: string,
-        rows: { odooId: number; data: Record<string, unknown> }[],
-        archivedIds = new Set<number>(),
-      ) => {
-        const expected = new Map(
-          sandbox.control.records(model).map((record) => [record.id, record]),
-        );
-        const actual = new Map(
-          rows.filter((row) => !archivedIds.has(row.odooId)).map((row) => [row.odooId, row.data]),
-        );
-        for (const [id, record] of expected) {
-          const copy = actual.get(id);
-          if (!copy) diffs.push(`${model} ${id}: missing from the copy`);
-          else if (JSON.stringify(sortKeys(copy)) !== JSON.stringify(sortKeys(record)))
-            diffs.push(`${model} ${id}: data differs`);
-        }
-        for (const id of actual.keys())
-          if (!expected.has(id)) diffs.push(`${model} ${id}: in the copy but not in Odoo`);
-      };
-      const bcs = await bcRows();
-      compare(BC_MODEL, bcs, new Set(bcs.filter((row) => row.archivedAt).map((row) => row.odooId)));
-      const archivedBcs = new Set(bcs.filter((row) => row.archivedAt).map((row) => row.odooId));
-      const lines = (await lineRows()).filter((line) => !archivedBcs.has(line.bcOdooId));
-      compare(BC_LINE_MODEL, lines);
-      return diffs;
-    },
+    diffWithSandbox: () => diffCopyWithSandbox(db.db, sandbox.control),
     async dispose() {
       for (const other of spawned) await other.close(5_000);
       await Promise.all(runtime.workers.map((worker) => worker.close()));
@@ -227,8 +199,4 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       await db.dispose();
     },
   };
-}
-
-function sortKeys(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }

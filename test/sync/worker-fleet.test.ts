@@ -1,0 +1,140 @@
+/**
+ * The fleet as it runs in production: three worker processes (separate OS processes) share one
+ * run of 20,000 BCs, and one is killed with SIGKILL in the middle. Its jobs are taken over, the
+ * run's lease outlives it, and after one more run the copy equals Odoo: no BC lost, none twice,
+ * no log row left `running`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { Redis } from 'ioredis';
+import { sql } from 'drizzle-orm';
+import { syncLog } from '../../src/db/schema/index.js';
+import { rowsOf } from '../../src/db/sql-rows.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
+import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { createOdooSandbox, type OdooSandbox } from '../../src/sandbox/odoo-sandbox.js';
+import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
+import { setPaused } from '../../src/sync/sync-state.js';
+import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+const ORDERS = 20_000;
+
+describe('three worker processes share one run', () => {
+  let db: TestDb;
+  let sandbox: OdooSandbox;
+  let connection: Redis;
+  let queues: Queues;
+  let events: OwnedQueueEvents;
+  const workers: ChildProcess[] = [];
+
+  const startWorker = async (env: NodeJS.ProcessEnv): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    workers.push(child);
+    const lines = createInterface({ input: child.stdout! });
+    for await (const line of lines) if (line.includes('worker started')) break;
+    lines.on('line', () => undefined);
+    return child;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    sandbox = createOdooSandbox({ orders: ORDERS, linesPerOrder: 1, loginCooldown: false });
+    await sandbox.start();
+    // The workers' schedulers fire at once: a paused schedule keeps this test's run the only one.
+    await setPaused(db.db, BC_SYNC_KEY, 'test');
+    const prefix = `fleet-${randomBytes(4).toString('hex')}`;
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: db.url,
+      DATABASE_POOL_MAX: '4',
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: prefix,
+      ODOO_URL: sandbox.url,
+      ODOO_DATABASE: sandbox.database,
+      ODOO_USERNAME: sandbox.username,
+      ODOO_PASSWORD: sandbox.password,
+      ODOO_PAGE_SIZE: '250',
+      SYNC_EVERY: '1h',
+      SYNC_LEASE_SECONDS: '10',
+      SYNC_JOB_LOCK_MS: '2000',
+      SYNC_CONCURRENCY: '4',
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+    };
+    await Promise.all([startWorker(env), startWorker(env), startWorker(env)]);
+    connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    queues = createQueues({
+      connection,
+      prefix,
+      settings: { attempts: 3, backoffMs: 100 },
+      logger: createLogger({ level: 'silent', pretty: false }),
+    });
+    events = createQueueEvents(connection, 'sync', prefix);
+    await events.events.waitUntilReady();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const worker of workers) {
+      if (worker.exitCode !== null || worker.signalCode !== null) continue;
+      worker.kill('SIGTERM');
+      await once(worker, 'exit');
+    }
+    await Promise.all(queues.all.map((queue) => queue.obliterate({ force: true })));
+    await queues.close();
+    await events.close();
+    await connection.quit();
+    await sandbox.stop();
+    await db.dispose();
+  });
+
+  const run = async () => {
+    const job = await queues.add('sync-run', { trigger: 'test' });
+    return (await job.waitUntilFinished(events.events).catch((error: Error) => ({
+      status: 'failed',
+      reason: error.message,
+    }))) as { status: string };
+  };
+
+  it('one is SIGKILLed mid-run: after the lease expires and one more run, the copy equals Odoo', async () => {
+    const first = queues.add('sync-run', { trigger: 'test' });
+    // A good part of the 80 pages has been read: kill a worker in the middle of its jobs.
+    for (let page = 0; page < 20; page += 1)
+      await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
+    workers[0]!.kill('SIGKILL');
+    await once(workers[0]!, 'exit');
+    // The killed worker's jobs are taken over once their locks expire: the run ends either way.
+    const firstResult = (await (
+      await first
+    )
+      .waitUntilFinished(events.events)
+      .catch(() => ({ status: 'failed' }))) as { status: string };
+    expect(['succeeded', 'failed']).toContain(firstResult.status);
+
+    // One more run; while a dead run's lease has not expired, runs are skipped.
+    await vi.waitFor(async () => expect((await run()).status).toBe('succeeded'), {
+      timeout: 60_000,
+      interval: 1_000,
+    });
+    expect(await diffCopyWithSandbox(db.db, sandbox.control)).toEqual([]);
+    const [counts] = rowsOf<{ rows: number; ids: number }>(
+      await db.db.execute(
+        sql`select count(*)::int as rows, count(distinct odoo_id)::int as ids from scrap_dimagaz_bc`,
+      ),
+    );
+    expect(counts).toEqual({ rows: ORDERS, ids: ORDERS });
+    const running = await db.db
+      .select()
+      .from(syncLog)
+      .where(sql`${syncLog.status} = 'running'`);
+    expect(running).toEqual([]);
+  }, 180_000);
+});
