@@ -2,6 +2,10 @@
  * One BC read fresh from Odoo and written (job `sync-bc` within a run, job `resync-bc` on
  * demand): a BC its page could not read or write, a pending failure, an operator's resync. A BC
  * Odoo no longer has is archived. Success clears the BC's pending failure.
+ *
+ * A run's BC job works under the run's lease while the run lasts. Retried after its run ended
+ * (an admin pressing "retry" in bull-board), it is a resync of its own: there is no lease left to
+ * fence with, and no run left to interleave with.
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import { archiveBcs } from './archive.js';
@@ -9,15 +13,27 @@ import { mapBc } from './map-records.js';
 import { countCalls } from './odoo-source.js';
 import { confirmGone, readBcPage } from './odoo-reads.js';
 import { countOutcome, reportOf, type BcOutcome, type RunReport } from './run-counts.js';
-import type { RunRef } from './run-lease.js';
+import { withRunLease, type RunRef } from './run-lease.js';
 import { clearFailures, recordFailures } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
 import { writeBcs } from './write-bcs.js';
-import { toRunError } from './run-log.js';
+import { readRun, toRunError } from './run-log.js';
 
 export interface SyncedBc {
   readonly outcome: BcOutcome;
   readonly report: RunReport;
+}
+
+export async function syncRunBc(
+  deps: SyncDeps,
+  input: { odooId: number; run: RunRef },
+  call?: OdooCallOptions,
+): Promise<SyncedBc> {
+  if ((await readRun(deps.db, input.run.runId))?.status !== 'running')
+    return syncBc(deps, { odooId: input.odooId, run: null }, call);
+  return withRunLease(deps, input.run.lease, call?.signal, (signal) =>
+    syncBc(deps, input, { signal }),
+  );
 }
 
 export async function syncBc(

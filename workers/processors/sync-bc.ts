@@ -5,8 +5,7 @@
  */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
-import { withRunLease } from '../../src/sync/run-lease.js';
-import { recordBcFailure, syncBc } from '../../src/sync/sync-bc.js';
+import { recordBcFailure, syncRunBc } from '../../src/sync/sync-bc.js';
 import { isRunLevelFailure } from '../../src/sync/sync-page.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
@@ -21,9 +20,7 @@ export async function processSyncBc(
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
     start: async (abort) => {
-      const synced = await withRunLease(ctx.sync, data.run.lease, abort, (leased) =>
-        syncBc(ctx.sync, { odooId: data.odooId, run: data.run }, { signal: leased }),
-      );
+      const synced = await syncRunBc(ctx.sync, data, { signal: abort });
       return { result: { ...synced.report, odooId: data.odooId, action: synced.outcome.action } };
     },
     async onLastFailure(error) {
