@@ -5,13 +5,13 @@
  * because another run holds the lease, 64 on a usage error.
  */
 import { parseArgs } from 'node:util';
-import { desc } from 'drizzle-orm';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
-import { syncFailure, syncLog } from '../src/db/schema/index.js';
 import { describeError } from '../src/lib/errors.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
+import { listRuns } from '../src/sync/run-log.js';
+import { listFailures } from '../src/sync/sync-failures.js';
 import { readSyncState, setPaused } from '../src/sync/sync-state.js';
 import { BC_SYNC_KEY } from '../src/sync/models.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
@@ -81,24 +81,24 @@ const print = (text: string, data: unknown) =>
 
 try {
   if (command === 'status') {
-    const [state, runs, failures] = await Promise.all([
+    const [state, runs, { rows: failures, total: pendingFailures }] = await Promise.all([
       readSyncState(db.db, BC_SYNC_KEY),
-      db.db.select().from(syncLog).orderBy(desc(syncLog.id)).limit(5),
-      db.db.select().from(syncFailure).orderBy(syncFailure.odooId).limit(20),
+      listRuns(db.db, { limit: 5 }),
+      listFailures(db.db, { limit: 20 }),
     ]);
     const lines = [
       `schedule:      ${state?.pausedAt ? `paused since ${state.pausedAt.toISOString()} by ${state.pausedBy ?? '?'}` : 'active'}`,
       `watermark:     ${state?.watermark?.toISOString() ?? 'none (next run copies everything)'}`,
       `syncing:       ${state?.isSyncing ? `yes, lease held by ${state.leaseOwner} until ${state.leaseExpiresAt?.toISOString()}` : 'no'}`,
       `last success:  ${state?.lastSuccessAt?.toISOString() ?? 'never'}`,
-      `pending failures: ${failures.length}${failures.map((f) => `\n  BC ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
+      `pending failures: ${pendingFailures}${failures.map((f) => `\n  BC ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
       'last runs:',
       ...runs.map(
         (r) =>
           `  #${r.id} ${r.kind} ${r.status} (${r.trigger}) ${r.startedAt.toISOString()} created=${r.created} updated=${r.updated} archived=${r.archived} failed=${r.failed}`,
       ),
     ];
-    print(lines.join('\n'), { state, runs, failures });
+    print(lines.join('\n'), { state, runs, failures, pendingFailures });
   } else if (command === 'pause' || command === 'resume') {
     const state = await setPaused(db.db, BC_SYNC_KEY, command === 'pause' ? 'cli' : null);
     print(

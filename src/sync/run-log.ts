@@ -3,7 +3,7 @@
  * closed once. A row never stays `running` after its run is gone: the next run that takes the
  * lease closes every running row it does not own.
  */
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import {
   syncLog,
@@ -83,6 +83,19 @@ export async function closeRun(
   const existing = await readRun(db, runId);
   if (!existing) throw new Error(`sync_log row ${runId} does not exist`);
   return { row: existing, closedNow: false };
+}
+
+/** The run log, newest first, a page at a time. */
+export async function listRuns(
+  db: Db,
+  page: { limit: number; beforeId?: number },
+): Promise<SyncLogRow[]> {
+  return db
+    .select()
+    .from(syncLog)
+    .where(page.beforeId === undefined ? undefined : lt(syncLog.id, page.beforeId))
+    .orderBy(desc(syncLog.id))
+    .limit(page.limit);
 }
 
 export async function readRun(db: Db, runId: number): Promise<SyncLogRow | undefined> {

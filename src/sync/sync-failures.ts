@@ -4,10 +4,10 @@
  * new failure pushes the next attempt further out: retried by the next run, then after the
  * backoff base, doubling, at most six hours apart.
  */
-import { inArray, sql } from 'drizzle-orm';
+import { asc, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import { syncFailure, type SyncRunError } from '../db/schema/index.js';
-import { intArray, rowsOf } from '../db/sql-rows.js';
+import { syncFailure, type SyncFailureRow, type SyncRunError } from '../db/schema/index.js';
+import { rowsOf } from '../db/sql-rows.js';
 
 export interface FailureEntry {
   readonly odooId: number;
@@ -72,13 +72,19 @@ export async function dueFailureIds(db: Db, limit: number): Promise<number[]> {
   return rows.map((row) => row.odoo_id);
 }
 
-/** Those of `odooIds` that have no failure row. */
-export async function unrecordedFailures(db: Db, odooIds: readonly number[]): Promise<number[]> {
-  if (odooIds.length === 0) return [];
-  const rows = rowsOf<{ odoo_id: number }>(
-    await db.execute(sql`
-      select id as odoo_id from unnest(${intArray(odooIds)}::int[]) as id
-      where not exists (select 1 from sync_failure f where f.odoo_id = id)`),
-  );
-  return rows.map((row) => row.odoo_id);
+/** A page of pending failures by BC id, and how many there are in all. */
+export async function listFailures(
+  db: Db,
+  page: { limit: number; afterOdooId?: number },
+): Promise<{ rows: SyncFailureRow[]; total: number }> {
+  const [rows, [count]] = await Promise.all([
+    db
+      .select()
+      .from(syncFailure)
+      .where(page.afterOdooId === undefined ? undefined : gt(syncFailure.odooId, page.afterOdooId))
+      .orderBy(asc(syncFailure.odooId))
+      .limit(page.limit),
+    db.select({ total: sql<number>`count(*)::int` }).from(syncFailure),
+  ]);
+  return { rows, total: count?.total ?? 0 };
 }

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { OdooError } from '../clients/odoo/odoo-errors.js';
+import type { OdooRecord } from '../clients/odoo/odoo-types.js';
+import { createSchemaCache, readBcPageIsolating, type SyncSchema } from './odoo-reads.js';
+import type { OdooSource } from './odoo-source.js';
+
+const schema: SyncSchema = {
+  fields: { bc: ['name', 'write_date'], line: ['bc_id', 'write_date'] },
+  context: { active_test: false },
+};
+
+/** An Odoo whose reads break on the poison BCs, or that is down altogether. */
+function fakeOdoo(options: { poison?: number[]; down?: boolean; error?: () => OdooError }) {
+  const reads: number[][] = [];
+  const fail = options.error ?? (() => new OdooError('ODOO_NETWORK', 'reset', { retryable: true }));
+  const source: OdooSource = {
+    read: (_model, ids) => {
+      reads.push([...ids]);
+      if (options.down || ids.some((id) => options.poison?.includes(id)))
+        return Promise.reject(fail());
+      return Promise.resolve(
+        ids.map((id): OdooRecord => ({ id, write_date: '2026-03-02 08:00:00' })),
+      );
+    },
+    searchRead: () => Promise.resolve([]),
+    search: () => (options.down ? Promise.reject(fail()) : Promise.resolve([])),
+    storedFields: () => Promise.resolve([]),
+    userContext: () => Promise.resolve({}),
+  };
+  return { source, reads };
+}
+
+describe('readBcPageIsolating', () => {
+  it('splits a page until the BC that breaks it stands alone', async () => {
+    const { source, reads } = fakeOdoo({ poison: [13] });
+    const page = await readBcPageIsolating(source, [10, 11, 12, 13, 14, 15, 16, 17], schema);
+    expect(page.items.map((item) => item.bc.id)).toEqual([10, 11, 12, 14, 15, 16, 17]);
+    expect(page.unreadable.map((entry) => [entry.odooId, entry.error.code])).toEqual([
+      [13, 'ODOO_NETWORK'],
+    ]);
+    // log2(8) levels, not one read per BC.
+    expect(reads.length).toBeLessThanOrEqual(8);
+  });
+
+  it('isolates record-level faults the same way', async () => {
+    const { source } = fakeOdoo({
+      poison: [2, 7],
+      error: () => new OdooError('ODOO_SERVER_FAULT', 'broken compute'),
+    });
+    const page = await readBcPageIsolating(source, [1, 2, 3, 4, 5, 6, 7, 8], schema);
+    expect(page.unreadable.map((entry) => entry.odooId)).toEqual([2, 7]);
+  });
+
+  it('fails the page whole when Odoo is down, and never isolates refused credentials', async () => {
+    await expect(
+      readBcPageIsolating(fakeOdoo({ down: true }).source, [1, 2, 3, 4], schema),
+    ).rejects.toMatchObject({ code: 'ODOO_NETWORK' });
+    const refused = fakeOdoo({ poison: [3], error: () => new OdooError('ODOO_AUTH', 'refused') });
+    await expect(readBcPageIsolating(refused.source, [1, 2, 3, 4], schema)).rejects.toMatchObject({
+      code: 'ODOO_AUTH',
+    });
+    expect(refused.reads).toHaveLength(1);
+  });
+});
+
+describe('createSchemaCache', () => {
+  const source = (user: Record<string, unknown>) => {
+    let contextCalls = 0;
+    const odoo: OdooSource = {
+      ...fakeOdoo({}).source,
+      storedFields: () => Promise.resolve([{ name: 'name', type: 'char' }]),
+      userContext: () => {
+        contextCalls += 1;
+        return Promise.resolve(user);
+      },
+    };
+    return { odoo, calls: () => contextCalls };
+  };
+
+  it("reads with the user's lang and tz, overridden by the configured context; active_test is always false", async () => {
+    const user = source({ lang: 'fr_FR', tz: 'Africa/Casablanca', uid: 2 });
+    const schemaOf = createSchemaCache(60_000, { tz: 'UTC' });
+    expect((await schemaOf(user.odoo)).context).toEqual({
+      lang: 'fr_FR',
+      tz: 'UTC',
+      active_test: false,
+    });
+    const configured = source({ lang: 'fr_FR' });
+    const full = createSchemaCache(60_000, { lang: 'en_US', tz: 'UTC' });
+    expect((await full(configured.odoo)).context).toEqual({
+      lang: 'en_US',
+      tz: 'UTC',
+      active_test: false,
+    });
+    expect(configured.calls()).toBe(0);
+  });
+
+  it('keeps the schema for its time to live, then reads it again', async () => {
+    let nowMs = 0;
+    const user = source({ lang: 'fr_FR', tz: 'UTC' });
+    const schemaOf = createSchemaCache(1_000, {}, () => nowMs);
+    const first = await schemaOf(user.odoo);
+    expect(first.fields).toEqual({
+      bc: ['name', 'write_date'],
+      line: ['bc_id', 'name', 'write_date'],
+    });
+    nowMs = 999;
+    await schemaOf(user.odoo);
+    expect(user.calls()).toBe(1);
+    nowMs = 1_000;
+    await schemaOf(user.odoo);
+    expect(user.calls()).toBe(2);
+  });
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { countOutcome, MAX_REPORTED_ERRORS, mergeReports, reportOf } from './run-counts.js';
+
+const outcome = (action: Parameters<typeof countOutcome>[0]['action'], lines = 0) => ({
+  odooId: 1,
+  action,
+  linesCreated: lines,
+  linesUpdated: 0,
+  linesDeleted: 0,
+});
+
+describe('run counts', () => {
+  it('counts each BC once, a BC whose lines alone moved as updated', () => {
+    expect(countOutcome(outcome('created'))).toMatchObject({ bcsSeen: 1, created: 1 });
+    expect(countOutcome(outcome('unchanged'))).toMatchObject({ bcsSeen: 1, unchanged: 1 });
+    expect(countOutcome(outcome('unchanged', 2))).toMatchObject({ bcsSeen: 1, updated: 1 });
+    expect(countOutcome(outcome('stale'))).toMatchObject({ bcsSeen: 1, unchanged: 1 });
+    expect(countOutcome(outcome('archived'))).toMatchObject({ bcsSeen: 1, archived: 1 });
+  });
+
+  it('adds reports up and keeps only the first errors', () => {
+    const error = { code: 'X', message: 'x' };
+    const merged = mergeReports(
+      Array.from({ length: 30 }, () => reportOf({ failed: 1, odooCalls: 2 }, [error])),
+    );
+    expect(merged.counts).toMatchObject({ failed: 30, odooCalls: 60, created: 0 });
+    expect(merged.errors).toHaveLength(MAX_REPORTED_ERRORS);
+  });
+});
