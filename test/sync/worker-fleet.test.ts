@@ -38,7 +38,7 @@ describe('three worker processes share one run', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     workers.push(child);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     for await (const line of lines) if (line.includes('worker started')) break;
     lines.on('line', () => undefined);
     return child;
