@@ -7,8 +7,6 @@ CREATE TABLE "sync_reconcile_scan" (
 	CONSTRAINT "sync_reconcile_scan_run_id_kind_odoo_id_pk" PRIMARY KEY("run_id","kind","odoo_id")
 );
 --> statement-breakpoint
-ALTER TABLE "scrap_dimagaz_bc" ADD COLUMN "data_hash" text;--> statement-breakpoint
-ALTER TABLE "scrap_dimagaz_bc_line" ADD COLUMN "data_hash" text;--> statement-breakpoint
 ALTER TABLE "sync_state" ADD COLUMN "lease_token" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "sync_state" ADD COLUMN "halt_code" text;--> statement-breakpoint
 ALTER TABLE "sync_state" ADD COLUMN "paused_at" timestamp with time zone;--> statement-breakpoint

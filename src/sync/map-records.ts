@@ -1,12 +1,8 @@
 /**
  * Pure mapping from Odoo records (as Odoo sent them) to rows of the copy: typed columns for what
- * the API filters and sorts on, `data` holding the record untouched (a field Odoo adds later is
- * copied without a migration), and a digest of `data`.
- *
- * The digest is what tells two versions apart: Odoo stamps `write_date` with its transaction's
- * start and sends it in whole seconds, so two commits in one second carry the same stamp.
+ * the API filters and sorts on, and `data` holding the record untouched, so a field Odoo adds
+ * later is copied without a migration.
  */
-import { hash } from 'node:crypto';
 import {
   parseMany2one,
   parseOdooDatetime,
@@ -25,24 +21,11 @@ export interface BcPayload {
   readonly lines: readonly OdooRecord[];
 }
 
-/** One BC mapped to the rows of the copy, each with its digest. */
+/** One BC mapped to the rows of the copy. */
 export interface MappedBc {
   readonly odooId: number;
-  readonly bc: NewBcRow & { dataHash: string };
-  readonly lines: readonly (NewBcLineRow & { dataHash: string })[];
-}
-
-/** A digest of a record: equal for equal data whatever the order of its keys. */
-export function dataHashOf(record: OdooRecord): string {
-  return hash('md5', canonicalJson(record), 'base64url');
-}
-
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  readonly bc: NewBcRow;
+  readonly lines: readonly NewBcLineRow[];
 }
 
 /**
@@ -50,9 +33,9 @@ function canonicalJson(value: unknown): string {
  * @throws SyncDataError when a record cannot be copied (an empty `write_date`, a line of another BC)
  */
 export function mapBc(payload: BcPayload): MappedBc {
-  const bc = { ...toBcRow(payload.bc), dataHash: dataHashOf(payload.bc) };
+  const bc = toBcRow(payload.bc);
   const lines = payload.lines.map((record) => {
-    const line = { ...toBcLineRow(record), dataHash: dataHashOf(record) };
+    const line = toBcLineRow(record);
     if (line.bcOdooId !== bc.odooId)
       throw new SyncDataError(
         `${BC_LINE_MODEL} ${line.odooId} belongs to BC ${line.bcOdooId}, not ${bc.odooId}`,

@@ -1,14 +1,16 @@
 /**
- * Drops, before anything is written, the BCs of a page whose copy is already current: same
- * digest of the BC and of each of its lines, not archived, no line gone. The overlap window
- * re-reads many such BCs on every run; they cost one query per page this way.
+ * Drops, before anything is written, the BCs of a page whose copy is already current. The overlap
+ * window re-reads many such BCs on every run; they cost two queries per page this way.
  *
- * Digests, not stamps: Odoo sends `write_date` in whole seconds, so two commits in one second
- * look equal by stamp while their data differ.
+ * Stamps alone cannot prove a BC current: Odoo sends `write_date` in whole seconds, so two
+ * commits in one second carry the same stamp. A BC whose stamps all match is compared by its data
+ * too, in PostgreSQL (jsonb equality does not depend on key order); a stamp that differs already
+ * proves a change.
  */
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { scrapDimagazBc, scrapDimagazBcLine } from '../db/schema/index.js';
+import { rowsOf } from '../db/sql-rows.js';
 import type { MappedBc } from './map-records.js';
 
 export async function selectChanged(
@@ -21,7 +23,7 @@ export async function selectChanged(
     db
       .select({
         odooId: scrapDimagazBc.odooId,
-        dataHash: scrapDimagazBc.dataHash,
+        writeDate: scrapDimagazBc.odooWriteDate,
         archivedAt: scrapDimagazBc.archivedAt,
       })
       .from(scrapDimagazBc)
@@ -30,24 +32,53 @@ export async function selectChanged(
       .select({
         odooId: scrapDimagazBcLine.odooId,
         bcOdooId: scrapDimagazBcLine.bcOdooId,
-        dataHash: scrapDimagazBcLine.dataHash,
+        writeDate: scrapDimagazBcLine.odooWriteDate,
       })
       .from(scrapDimagazBcLine)
       .where(inArray(scrapDimagazBcLine.bcOdooId, ids)),
   ]);
   const storedBc = new Map(bcs.map((row) => [row.odooId, row]));
-  const storedLines = new Map<number, Map<number, string | null>>();
+  const storedLines = new Map<number, Map<number, number>>();
   for (const line of lines) {
     let byId = storedLines.get(line.bcOdooId);
-    if (!byId) storedLines.set(line.bcOdooId, (byId = new Map<number, string | null>()));
-    byId.set(line.odooId, line.dataHash);
+    if (!byId) storedLines.set(line.bcOdooId, (byId = new Map<number, number>()));
+    byId.set(line.odooId, line.writeDate.getTime());
   }
-  const changed = items.filter((item) => {
+  const sameStamps = (item: MappedBc) => {
     const stored = storedBc.get(item.odooId);
-    if (!stored || stored.archivedAt || stored.dataHash !== item.bc.dataHash) return true;
+    if (
+      !stored ||
+      stored.archivedAt ||
+      stored.writeDate.getTime() !== item.bc.odooWriteDate.getTime()
+    )
+      return false;
     const byId = storedLines.get(item.odooId);
-    if ((byId?.size ?? 0) !== item.lines.length) return true;
-    return item.lines.some((line) => byId?.get(line.odooId) !== line.dataHash);
-  });
+    if ((byId?.size ?? 0) !== item.lines.length) return false;
+    return item.lines.every((line) => byId?.get(line.odooId) === line.odooWriteDate.getTime());
+  };
+  const candidates = items.filter(sameStamps);
+  const differing = await differingData(db, candidates);
+  const changed = items.filter((item) => !candidates.includes(item) || differing.has(item.odooId));
   return { changed, current: items.length - changed.length };
+}
+
+/** Of BCs whose stamps match the copy's, those whose data (the BC's or a line's) does not. */
+async function differingData(db: Db, items: readonly MappedBc[]): Promise<Set<number>> {
+  if (items.length === 0) return new Set();
+  const bcs = items.map((item) => ({ id: item.odooId, data: item.bc.data }));
+  const lines = items.flatMap((item) =>
+    item.lines.map((line) => ({ id: line.odooId, bc: item.odooId, data: line.data })),
+  );
+  const rows = rowsOf<{ odoo_id: number }>(
+    await db.execute(sql`
+      select x.id as odoo_id
+      from jsonb_to_recordset(${JSON.stringify(bcs)}::jsonb) as x(id int, data jsonb)
+      join scrap_dimagaz_bc b on b.odoo_id = x.id
+      where b.data is distinct from x.data
+      union
+      select x.bc from jsonb_to_recordset(${JSON.stringify(lines)}::jsonb) as x(id int, bc int, data jsonb)
+      join scrap_dimagaz_bc_line l on l.odoo_id = x.id
+      where l.data is distinct from x.data`),
+  );
+  return new Set(rows.map((row) => row.odoo_id));
 }

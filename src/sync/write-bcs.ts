@@ -5,7 +5,7 @@
  * never takes others down with it.
  *
  * Guarded: data with an older `write_date` than what is stored never overwrites it (a late retry
- * of a stale job cannot undo a newer change); with an equal stamp the digests decide, since two
+ * of a stale job cannot undo a newer change); with an equal stamp the data decide, since two
  * commits in one second share a stamp. Records that did not change are not written and leave no
  * audit row. Fenced: a run's batch commits only while the run holds the lease.
  *
@@ -32,7 +32,6 @@ export interface WriteContext {
 interface StoredBc {
   odoo_id: number;
   odoo_write_date: Date;
-  data_hash: string | null;
   data: OdooRecordData;
   archived_at: Date | null;
 }
@@ -41,7 +40,6 @@ interface StoredLine {
   odoo_id: number;
   bc_odoo_id: number;
   odoo_write_date: Date;
-  data_hash: string | null;
   data: OdooRecordData;
 }
 
@@ -77,7 +75,6 @@ function bcRecord(row: NewBcRow) {
     odoo_create_date: iso(row.odooCreateDate),
     odoo_write_date: iso(row.odooWriteDate),
     data: row.data,
-    data_hash: row.dataHash,
   };
 }
 
@@ -95,20 +92,12 @@ function lineRecord(row: NewBcLineRow) {
     price_subtotal: row.priceSubtotal,
     odoo_write_date: iso(row.odooWriteDate),
     data: row.data,
-    data_hash: row.dataHash,
   };
 }
 
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 const older = (stored: Date, incoming: Date | string) =>
   new Date(stored).getTime() > new Date(incoming).getTime();
-/** Same version: same digest and same stamp (a digest alone would trust a copy edited by hand). */
-const same = (
-  stored: { data_hash: string | null; odoo_write_date: Date },
-  incoming: { dataHash: string; odooWriteDate: Date | string },
-) =>
-  stored.data_hash === incoming.dataHash &&
-  new Date(stored.odoo_write_date).getTime() === new Date(incoming.odooWriteDate).getTime();
 
 /**
  * Writes distinct BCs in one transaction and returns one outcome per BC, in order.
@@ -130,12 +119,12 @@ export async function writeBcs(
     // Locked in id order, so two batches that share BCs cannot deadlock.
     const storedBcs = rowsOf<StoredBc>(
       await tx.execute(sql`
-        select odoo_id, odoo_write_date, data_hash, data, archived_at from scrap_dimagaz_bc
+        select odoo_id, odoo_write_date, data, archived_at from scrap_dimagaz_bc
         where odoo_id = any(${intArray(bcIds)}::int[]) order by odoo_id for update`),
     );
     const storedLines = rowsOf<StoredLine>(
       await tx.execute(sql`
-        select odoo_id, bc_odoo_id, odoo_write_date, data_hash, data from scrap_dimagaz_bc_line
+        select odoo_id, bc_odoo_id, odoo_write_date, data from scrap_dimagaz_bc_line
         where bc_odoo_id = any(${intArray(bcIds)}::int[]) or odoo_id = any(${intArray(lineIds)}::int[])`),
     );
     const bcById = new Map(storedBcs.map((row) => [row.odoo_id, row]));
@@ -178,14 +167,10 @@ export async function writeBcs(
       if (!stored) {
         action = 'created';
         audit(BC_MODEL, odooId, action, [], bc.odooWriteDate);
-      } else if (stored.archived_at) {
-        action = 'restored';
-        audit(BC_MODEL, odooId, action, changedFields(stored.data, bc.data), bc.odooWriteDate);
-      } else if (same(stored, bc)) {
-        action = 'unchanged';
       } else {
-        action = 'updated';
-        audit(BC_MODEL, odooId, action, changedFields(stored.data, bc.data), bc.odooWriteDate);
+        const changed = changedFields(stored.data, bc.data);
+        action = stored.archived_at ? 'restored' : changed.length > 0 ? 'updated' : 'unchanged';
+        if (action !== 'unchanged') audit(BC_MODEL, odooId, action, changed, bc.odooWriteDate);
       }
       if (action !== 'unchanged') bcWrites.push(bcRecord(bc));
 
@@ -202,8 +187,8 @@ export async function writeBcs(
           continue;
         }
         if (older(storedLine.odoo_write_date, line.odooWriteDate)) continue;
-        if (same(storedLine, line) && storedLine.bc_odoo_id === odooId) continue;
         const changed = changedFields(storedLine.data, line.data);
+        if (changed.length === 0 && storedLine.bc_odoo_id === odooId) continue;
         linesUpdated += 1;
         lineWrites.push(lineRecord(line));
         audit(BC_LINE_MODEL, line.odooId, 'updated', changed, line.odooWriteDate, odooId);
@@ -223,22 +208,20 @@ export async function writeBcs(
       await tx.execute(sql`
         insert into scrap_dimagaz_bc (odoo_id, name, state, partner_id, partner_name, date_order, date_planned,
           amount_untaxed, amount_tax, amount_total, currency_id, currency_name, company_id, origin, active,
-          odoo_create_date, odoo_write_date, data, data_hash)
+          odoo_create_date, odoo_write_date, data)
         select odoo_id, name, state, partner_id, partner_name, date_order, date_planned, amount_untaxed, amount_tax,
-          amount_total, currency_id, currency_name, company_id, origin, active, odoo_create_date, odoo_write_date,
-          data, data_hash
+          amount_total, currency_id, currency_name, company_id, origin, active, odoo_create_date, odoo_write_date, data
         from jsonb_to_recordset(${json(bcWrites)}) as x(odoo_id int, name text, state text, partner_id int,
           partner_name text, date_order timestamptz, date_planned timestamptz, amount_untaxed numeric, amount_tax numeric,
           amount_total numeric, currency_id int, currency_name text, company_id int, origin text, active boolean,
-          odoo_create_date timestamptz, odoo_write_date timestamptz, data jsonb, data_hash text)
+          odoo_create_date timestamptz, odoo_write_date timestamptz, data jsonb)
         on conflict (odoo_id) do update set
           name = excluded.name, state = excluded.state, partner_id = excluded.partner_id,
           partner_name = excluded.partner_name, date_order = excluded.date_order, date_planned = excluded.date_planned,
           amount_untaxed = excluded.amount_untaxed, amount_tax = excluded.amount_tax, amount_total = excluded.amount_total,
           currency_id = excluded.currency_id, currency_name = excluded.currency_name, company_id = excluded.company_id,
           origin = excluded.origin, active = excluded.active, odoo_create_date = excluded.odoo_create_date,
-          odoo_write_date = excluded.odoo_write_date, data = excluded.data, data_hash = excluded.data_hash,
-          archived_at = null, archive_reason = null, synced_at = now()
+          odoo_write_date = excluded.odoo_write_date, data = excluded.data, archived_at = null, archive_reason = null, synced_at = now()
         where scrap_dimagaz_bc.odoo_write_date <= excluded.odoo_write_date`);
     }
     if (lineDeletes.length > 0) {
@@ -249,19 +232,19 @@ export async function writeBcs(
     if (lineWrites.length > 0) {
       await tx.execute(sql`
         insert into scrap_dimagaz_bc_line (odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty,
-          qty_received, price_unit, price_subtotal, odoo_write_date, data, data_hash)
+          qty_received, price_unit, price_subtotal, odoo_write_date, data)
         select odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty, qty_received, price_unit,
-          price_subtotal, odoo_write_date, data, data_hash
+          price_subtotal, odoo_write_date, data
         from jsonb_to_recordset(${json(lineWrites)}) as x(odoo_id int, bc_odoo_id int, sequence int, product_id int,
           product_name text, name text, product_qty numeric, qty_received numeric, price_unit numeric,
-          price_subtotal numeric, odoo_write_date timestamptz, data jsonb, data_hash text)
+          price_subtotal numeric, odoo_write_date timestamptz, data jsonb)
         order by odoo_id
         on conflict (odoo_id) do update set
           bc_odoo_id = excluded.bc_odoo_id, sequence = excluded.sequence, product_id = excluded.product_id,
           product_name = excluded.product_name, name = excluded.name, product_qty = excluded.product_qty,
           qty_received = excluded.qty_received, price_unit = excluded.price_unit,
           price_subtotal = excluded.price_subtotal, odoo_write_date = excluded.odoo_write_date, data = excluded.data,
-          data_hash = excluded.data_hash, synced_at = now()
+          synced_at = now()
         where scrap_dimagaz_bc_line.odoo_write_date <= excluded.odoo_write_date`);
     }
     if (audits.length > 0) {

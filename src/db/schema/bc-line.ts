@@ -32,7 +32,6 @@ export const scrapDimagazBcLine = pgTable(
     priceSubtotal: numeric('price_subtotal'),
     odooWriteDate: utc('odoo_write_date').notNull(),
     data: jsonb('data').$type<OdooRecordData>().notNull(),
-    dataHash: text('data_hash'),
     syncedAt: utc('synced_at').notNull().defaultNow(),
   },
   (t) => [index('scrap_dimagaz_bc_line_bc_idx').on(t.bcOdooId, t.sequence, t.odooId)],

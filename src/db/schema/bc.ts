@@ -41,8 +41,6 @@ export const scrapDimagazBc = pgTable(
     odooCreateDate: utc('odoo_create_date'),
     odooWriteDate: utc('odoo_write_date').notNull(),
     data: jsonb('data').$type<OdooRecordData>().notNull(),
-    /** Digest of `data` (see map-records): equal stamps do not prove equal data, the digest does. */
-    dataHash: text('data_hash'),
     archivedAt: utc('archived_at'),
     archiveReason: text('archive_reason'),
     firstSyncedAt: utc('first_synced_at').notNull().defaultNow(),
