@@ -2,26 +2,26 @@
  * What the API may do to the sync: read its state, log and failures, and queue jobs. It never
  * runs a sync itself; the workers do.
  */
-import { desc, lt } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import {
-  syncFailure,
-  syncLog,
-  type SyncFailureRow,
-  type SyncLogRow,
-  type SyncStateRow,
-} from '../db/schema/index.js';
+import type { SyncFailureRow, SyncLogRow, SyncStateRow } from '../db/schema/index.js';
 import type { Queues } from '../queues/queues.js';
-import { readSyncState } from '../sync/sync-state.js';
+import { listRuns } from '../sync/run-log.js';
+import { listFailures } from '../sync/sync-failures.js';
+import { readSyncState, setPaused } from '../sync/sync-state.js';
 import { BC_SYNC_KEY } from '../sync/models.js';
 import { HttpError } from './http-error.js';
 
 export interface SyncControl {
   state(): Promise<SyncStateRow | undefined>;
   runs(input: { limit: number; beforeId?: number }): Promise<SyncLogRow[]>;
-  failures(): Promise<SyncFailureRow[]>;
-  /** Queues a run; 409 while a live lease says one is running. */
-  requestRun(trigger: string): Promise<{ jobId: string }>;
+  failures(page: {
+    limit: number;
+    afterOdooId?: number;
+  }): Promise<{ rows: SyncFailureRow[]; total: number }>;
+  /** Queues a run (a full resync with `full`); 409 while a live lease says one is running. */
+  requestRun(trigger: string, options?: { full?: boolean }): Promise<{ jobId: string }>;
+  /** Pauses the schedule (`by` names who), or resumes it with `null`. */
+  setPaused(by: string | null): Promise<SyncStateRow>;
   requestResync(odooId: number, trigger: string): Promise<{ jobId: string }>;
   requestReconcile(trigger: string): Promise<{ jobId: string }>;
 }
@@ -52,15 +52,10 @@ export function createSyncControl(db: Db, queues: Queues | undefined): SyncContr
   };
   return {
     state: () => readSyncState(db, BC_SYNC_KEY),
-    runs: ({ limit, beforeId }) =>
-      db
-        .select()
-        .from(syncLog)
-        .where(beforeId === undefined ? undefined : lt(syncLog.id, beforeId))
-        .orderBy(desc(syncLog.id))
-        .limit(limit),
-    failures: () => db.select().from(syncFailure).orderBy(syncFailure.odooId),
-    async requestRun(trigger) {
+    runs: (page) => listRuns(db, page),
+    failures: (page) => listFailures(db, page),
+    setPaused: (by) => setPaused(db, BC_SYNC_KEY, by),
+    async requestRun(trigger, options = {}) {
       const state = await readSyncState(db, BC_SYNC_KEY);
       if (state?.isSyncing && state.leaseExpiresAt && state.leaseExpiresAt > new Date()) {
         throw new HttpError(
@@ -69,8 +64,13 @@ export function createSyncControl(db: Db, queues: Queues | undefined): SyncContr
           `a sync run is in progress (run ${state.currentRunId ?? '?'}, lease held until ${state.leaseExpiresAt.toISOString()})`,
         );
       }
+      const full = options.full === true;
       // Requests racing past the check above collapse into one queued job.
-      return add('sync-run', { trigger }, { deduplication: { id: 'manual-sync-run' } });
+      return add(
+        'sync-run',
+        { trigger, full },
+        { deduplication: { id: full ? 'manual-full-resync' : 'manual-sync-run' } },
+      );
     },
     requestResync: (odooId, trigger) =>
       add('resync-bc', { odooId, trigger }, { deduplication: { id: `resync-${odooId}` } }),

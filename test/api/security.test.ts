@@ -11,7 +11,7 @@ import { seedBcs } from '../helpers/seed-bcs.js';
 
 type Method = 'GET' | 'POST';
 /** Every authenticated route, with the lowest role that may call it. */
-const ROUTES: { method: Method; url: string; role: 'reader' | 'operator' }[] = [
+const ROUTES: { method: Method; url: string; role: 'reader' | 'operator' | 'admin' }[] = [
   { method: 'GET', url: '/api/bcs', role: 'reader' },
   { method: 'GET', url: '/api/bcs/1', role: 'reader' },
   { method: 'GET', url: '/api/bcs/1/lines', role: 'reader' },
@@ -25,6 +25,9 @@ const ROUTES: { method: Method; url: string; role: 'reader' | 'operator' }[] = [
   { method: 'POST', url: '/api/tryton/rpc', role: 'operator' },
   { method: 'GET', url: '/api/tryton/ping', role: 'operator' },
   { method: 'GET', url: '/metrics', role: 'operator' },
+  { method: 'POST', url: '/api/sync/pause', role: 'admin' },
+  { method: 'POST', url: '/api/sync/resume', role: 'admin' },
+  { method: 'POST', url: '/api/sync/full-resync', role: 'admin' },
 ];
 
 describe('API security and input handling', () => {
@@ -75,7 +78,7 @@ describe('API security and input handling', () => {
     },
   );
 
-  it.each(ROUTES.filter((route) => route.role === 'operator'))(
+  it.each(ROUTES.filter((route) => route.role !== 'reader'))(
     '$method $url: 403 for a reader',
     async ({ method, url }) => {
       const response = await app.inject({
@@ -84,6 +87,15 @@ describe('API security and input handling', () => {
         headers: bearer('reader'),
         payload: method === 'POST' ? {} : undefined,
       });
+      expect(response.statusCode).toBe(403);
+      expect(response.json()).toMatchObject({ error: 'FORBIDDEN' });
+    },
+  );
+
+  it.each(ROUTES.filter((route) => route.role === 'admin'))(
+    '$method $url: 403 for an operator',
+    async ({ method, url }) => {
+      const response = await app.inject({ method, url, headers: bearer('operator'), payload: {} });
       expect(response.statusCode).toBe(403);
       expect(response.json()).toMatchObject({ error: 'FORBIDDEN' });
     },
@@ -205,6 +217,10 @@ describe('API security and input handling', () => {
     { name: 'history before text', method: 'GET', url: '/api/bcs/1/history?before=last' },
     { name: 'runs limit negative', method: 'GET', url: '/api/sync/runs?limit=-1' },
     { name: 'runs unknown parameter', method: 'GET', url: '/api/sync/runs?status=failed' },
+    { name: 'runs cursor beyond int4', method: 'GET', url: '/api/sync/runs?before=9999999999' },
+    { name: 'runs cursor 1e300', method: 'GET', url: '/api/sync/runs?before=1e300' },
+    { name: 'failures cursor with NUL', method: 'GET', url: '/api/sync/failures?after=1%00' },
+    { name: 'failures limit too big', method: 'GET', url: '/api/sync/failures?limit=501' },
     { name: 'resync bad id', method: 'POST', url: '/api/bcs/xyz/resync', headers: r('operator') },
     {
       name: 'tryton rpc bad JSON',

@@ -13,8 +13,11 @@ export const authErrors = {
   429: errorBody,
 } as const;
 
+/** A positive id that fits PostgreSQL's `integer`, so no forged value reaches a query. */
+export const positiveId = () => z.coerce.number().int().positive().max(2_147_483_647);
+
 export const odooIdParams = z.object({
-  odooId: z.coerce.number().int().positive().max(2_147_483_647).describe('the Odoo id of the BC'),
+  odooId: positiveId().describe('the Odoo id of the BC'),
 });
 
 export const pageLimit = (defaultLimit: number, maxLimit: number) =>

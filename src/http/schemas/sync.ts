@@ -17,6 +17,9 @@ export const syncStateSchema = z
     lastSuccessAt: z.string().nullable(),
     lastError: z.string().nullable(),
     lastReconcileAt: z.string().nullable(),
+    paused: z.boolean().describe('scheduled runs and reconciles skip while paused'),
+    pausedAt: z.string().nullable(),
+    pausedBy: z.string().nullable(),
   })
   .describe('SyncState');
 
@@ -74,6 +77,9 @@ export function toStateBody(row: SyncStateRow | undefined): z.infer<typeof syncS
     lastSuccessAt: iso(row?.lastSuccessAt),
     lastError: row?.lastError ?? null,
     lastReconcileAt: iso(row?.lastReconcileAt),
+    paused: Boolean(row?.pausedAt),
+    pausedAt: iso(row?.pausedAt),
+    pausedBy: row?.pausedBy ?? null,
   };
 }
 

@@ -1,8 +1,11 @@
-/** Sync control: state, run log and failures (reader); run and reconcile now (operator). */
+/**
+ * Sync control: state, run log and failures (reader); run and reconcile now (operator); pause,
+ * resume and full resync (admin).
+ */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SyncControl } from '../../../sync-control.js';
-import { authErrors, errorBody, pageLimit } from '../../../schemas/common.js';
+import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
 import {
   syncFailureSchema,
   syncRunSchema,
@@ -18,6 +21,9 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
 ) => {
   const reader = app.authorize('reader');
   const operator = app.authorize('operator');
+  const admin = app.authorize('admin');
+  const caller = (request: { caller?: { name: string } }) =>
+    `api:${request.caller?.name ?? 'unknown'}`;
   const accepted = { 202: z.object({ jobId: z.string() }), 503: errorBody, ...authErrors };
 
   app.get(
@@ -43,7 +49,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
         querystring: z
           .object({
             limit: pageLimit(20, 200),
-            before: z.coerce.number().int().positive().optional(),
+            before: positiveId().optional().describe('cursor: the last run id of the page before'),
           })
           .strict(),
         response: {
@@ -71,11 +77,36 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       onRequest: reader,
       schema: {
         tags: ['sync'],
-        summary: 'BCs whose last attempt failed',
-        response: { 200: z.object({ items: z.array(syncFailureSchema) }), ...authErrors },
+        summary: 'BCs whose last attempt failed, by BC id',
+        querystring: z
+          .object({
+            limit: pageLimit(50, 500),
+            after: positiveId().optional().describe('cursor: the last BC id of the page before'),
+          })
+          .strict(),
+        response: {
+          200: z.object({
+            items: z.array(syncFailureSchema),
+            total: z.number().int().describe('pending failures in all'),
+            nextAfter: z.number().int().nullable(),
+          }),
+          ...authErrors,
+        },
       },
     },
-    async () => ({ items: (await syncControl.failures()).map(toFailureBody) }),
+    async (request) => {
+      const { rows, total } = await syncControl.failures({
+        limit: request.query.limit + 1,
+        afterOdooId: request.query.after,
+      });
+      const page = rows.slice(0, request.query.limit);
+      return {
+        items: page.map(toFailureBody),
+        total,
+        nextAfter:
+          rows.length > request.query.limit ? (page[page.length - 1]?.odooId ?? null) : null,
+      };
+    },
   );
 
   app.post(
@@ -88,11 +119,44 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
         response: { ...accepted, 409: errorBody },
       },
     },
-    async (request, reply) =>
-      reply
-        .code(202)
-        .send(await syncControl.requestRun(`api:${request.caller?.name ?? 'unknown'}`)),
+    async (request, reply) => reply.code(202).send(await syncControl.requestRun(caller(request))),
   );
+
+  app.post(
+    '/api/sync/full-resync',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['sync'],
+        summary:
+          'Queue a full resync: every BC read again, the copy keeps its data (409 while a run runs)',
+        response: { ...accepted, 409: errorBody },
+      },
+    },
+    async (request, reply) =>
+      reply.code(202).send(await syncControl.requestRun(caller(request), { full: true })),
+  );
+
+  for (const [action, by] of [
+    ['pause', (request: { caller?: { name: string } }) => caller(request)],
+    ['resume', () => null],
+  ] as const) {
+    app.post(
+      `/api/sync/${action}`,
+      {
+        onRequest: admin,
+        schema: {
+          tags: ['sync'],
+          summary:
+            action === 'pause'
+              ? 'Pause the schedule: scheduled runs and reconciles skip until resumed'
+              : 'Resume the schedule',
+          response: { 200: syncStateSchema, ...authErrors },
+        },
+      },
+      async (request) => toStateBody(await syncControl.setPaused(by(request))),
+    );
+  }
 
   app.post(
     '/api/sync/reconcile',
@@ -101,9 +165,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       schema: { tags: ['sync'], summary: 'Queue a reconcile now', response: accepted },
     },
     async (request, reply) =>
-      reply
-        .code(202)
-        .send(await syncControl.requestReconcile(`api:${request.caller?.name ?? 'unknown'}`)),
+      reply.code(202).send(await syncControl.requestReconcile(caller(request))),
   );
   return Promise.resolve();
 };
