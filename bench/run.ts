@@ -6,13 +6,15 @@
  * 2. Sync: a full sync of 20,000 BCs × 10 lines and an incremental run with 1% changed, once per
  *    transport, each in a fresh process so its peak RSS is its own.
  * 3. Tryton proxy: cached and uncached calls through the API vs trytond directly.
+ * 4. API: the BC list, a BC detail and a cached Tryton call through the whole production app.
  *
- * `npm run bench -- sync` (or `codec`, `tryton`) runs one of them.
+ * `npm run bench -- sync` (or `codec`, `tryton`, `api`) runs one of them.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { OdooProtocol } from '../src/clients/odoo/index.js';
 import { runOdooCodecBench } from './odoo-codec.js';
+import { runApiBench } from './api-bench.js';
 import type { SyncBenchResult } from './sync-bench.js';
 import { runTrytonProxyBench } from './tryton-proxy.js';
 
@@ -65,6 +67,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   codec: runOdooCodecBench,
   sync: syncBench,
   tryton: runTrytonProxyBench,
+  api: runApiBench,
 };
 
 const chosen = process.argv.slice(2);

@@ -18,86 +18,12 @@ import { createLogger } from '../src/lib/logger.js';
 import { trytonRoutes } from '../src/http/routes/tryton/index.js';
 import { startLocalRedis } from '../test/helpers/local-services.js';
 import { startTrytond, trytonConfigFor } from '../test/helpers/trytond.js';
+import { CONCURRENCY, measure, postJson, printFigures, REQUESTS } from './load.js';
 
-const REQUESTS = 500;
-const CONCURRENCY = 8;
 const PARTIES = 100;
 const PAGE = 50;
 const FIELDS = ['name', 'code', 'active', 'create_date', 'write_date'];
 const PARAMS = [[], 0, PAGE, [['id', 'ASC']], FIELDS, {}];
-
-interface Figures {
-  label: string;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
-}
-
-/** Sends `REQUESTS` requests, `CONCURRENCY` at a time; every answer must be a 200. */
-async function measure(label: string, send: () => Promise<number>): Promise<Figures> {
-  const latenciesMs: number[] = [];
-  let next = 0;
-  const startedAt = performance.now();
-  const worker = async () => {
-    while (next < REQUESTS) {
-      next += 1;
-      const sentAt = performance.now();
-      const status = await send();
-      latenciesMs.push(performance.now() - sentAt);
-      if (status !== 200) throw new Error(`${label}: HTTP ${status}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsedS = (performance.now() - startedAt) / 1000;
-  latenciesMs.sort((a, b) => a - b);
-  return {
-    label,
-    requestsPerSecond: REQUESTS / elapsedS,
-    p50Ms: percentile(latenciesMs, 0.5),
-    p99Ms: percentile(latenciesMs, 0.99),
-  };
-}
-
-async function postJson(
-  pool: Pool,
-  path: string,
-  payload: unknown,
-  authorization?: string,
-): Promise<number> {
-  const body = JSON.stringify(payload);
-  const response = await pool.request({
-    method: 'POST',
-    path,
-    headers: {
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(body)),
-      ...(authorization ? { authorization } : {}),
-    },
-    body,
-  });
-  await response.body.arrayBuffer();
-  return response.statusCode;
-}
-
-function print(figures: Figures[]): void {
-  const width = Math.max(...figures.map((f) => f.label.length)) + 2;
-  console.log(
-    `\nTryton proxy: ${REQUESTS} requests each, concurrency ${CONCURRENCY}, search_read of ${PAGE} parties (${FIELDS.length} fields)`,
-  );
-  console.log(
-    `${'path'.padEnd(width)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
-  );
-  for (const f of figures) {
-    console.log(
-      `${f.label.padEnd(width)}${f.requestsPerSecond.toFixed(0).padStart(9)}` +
-        `${f.p50Ms.toFixed(2).padStart(9)}${f.p99Ms.toFixed(2).padStart(9)}`,
-    );
-  }
-}
 
 export async function runTrytonProxyBench(): Promise<void> {
   const logger = createLogger({ level: 'warn', pretty: false, name: 'bench' });
@@ -187,7 +113,10 @@ export async function runTrytonProxyBench(): Promise<void> {
         ),
       ),
     ];
-    print(figures);
+    printFigures(
+      `Tryton proxy: ${REQUESTS} requests each, concurrency ${CONCURRENCY}, search_read of ${PAGE} parties (${FIELDS.length} fields)`,
+      figures,
+    );
     console.log(
       `client: ${JSON.stringify(client.stats())}; cache: ${JSON.stringify(cache.stats())}`,
     );

@@ -1,0 +1,92 @@
+/**
+ * The benches' load generator: a fixed number of requests over keep-alive connections, a few at
+ * a time, with requests/s and latency percentiles. Every answer must be a 200, so a bench that
+ * measures errors fails instead of printing flattering figures.
+ */
+import type { Pool } from 'undici';
+
+export const REQUESTS = 2_000;
+export const CONCURRENCY = 8;
+
+export interface Figures {
+  label: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
+}
+
+/** Sends `requests` requests, `CONCURRENCY` at a time; every answer must be a 200. */
+export async function measure(
+  label: string,
+  send: () => Promise<number>,
+  requests = REQUESTS,
+): Promise<Figures> {
+  const latenciesMs: number[] = [];
+  let next = 0;
+  const startedAt = performance.now();
+  const worker = async () => {
+    while (next < requests) {
+      next += 1;
+      const sentAt = performance.now();
+      const status = await send();
+      latenciesMs.push(performance.now() - sentAt);
+      if (status !== 200) throw new Error(`${label}: HTTP ${status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const elapsedS = (performance.now() - startedAt) / 1000;
+  latenciesMs.sort((a, b) => a - b);
+  return {
+    label,
+    requestsPerSecond: requests / elapsedS,
+    p50Ms: percentile(latenciesMs, 0.5),
+    p99Ms: percentile(latenciesMs, 0.99),
+  };
+}
+
+async function send(
+  pool: Pool,
+  options: { method: 'GET' | 'POST'; path: string; payload?: unknown; authorization?: string },
+): Promise<number> {
+  const body = options.payload === undefined ? undefined : JSON.stringify(options.payload);
+  const response = await pool.request({
+    method: options.method,
+    path: options.path,
+    headers: {
+      ...(body === undefined
+        ? {}
+        : {
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+          }),
+      ...(options.authorization ? { authorization: options.authorization } : {}),
+    },
+    body,
+  });
+  await response.body.arrayBuffer();
+  return response.statusCode;
+}
+
+export const postJson = (pool: Pool, path: string, payload: unknown, authorization?: string) =>
+  send(pool, { method: 'POST', path, payload, authorization });
+
+export const getJson = (pool: Pool, path: string, authorization?: string) =>
+  send(pool, { method: 'GET', path, authorization });
+
+export function printFigures(title: string, figures: readonly Figures[]): void {
+  const width = Math.max(...figures.map((f) => f.label.length)) + 2;
+  console.log(`\n${title}`);
+  console.log(
+    `${'path'.padEnd(width)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
+  );
+  for (const f of figures) {
+    console.log(
+      `${f.label.padEnd(width)}${f.requestsPerSecond.toFixed(0).padStart(9)}` +
+        `${f.p50Ms.toFixed(2).padStart(9)}${f.p99Ms.toFixed(2).padStart(9)}`,
+    );
+  }
+}
