@@ -15,6 +15,7 @@ import { Pool, request } from 'undici';
 import { createTrytonCache } from '../src/clients/tryton/tryton-cache.js';
 import { createTrytonClient } from '../src/clients/tryton/tryton-client.js';
 import { createLogger } from '../src/lib/logger.js';
+import { createGatewayPolicy } from '../src/http/routes/tryton/gateway-policy.js';
 import { trytonRoutes } from '../src/http/routes/tryton/index.js';
 import { startLocalRedis } from '../test/helpers/local-services.js';
 import { startTrytond, trytonConfigFor } from '../test/helpers/trytond.js';
@@ -56,8 +57,13 @@ export async function runTrytonProxyBench(): Promise<void> {
       app.setSerializerCompiler(serializerCompiler);
       await app.register(trytonRoutes, {
         client,
-        allowedMethods: ['model.*.search_read'],
+        policy: createGatewayPolicy({
+          models: [{ model: 'party.party' }],
+          methodPatterns: [],
+          maxSearchLimit: 1_000,
+        }),
         cacheTtlSeconds,
+        onRequest: (_request, _reply, done) => done(),
       });
       stops.push(() => app.close());
       return app.listen({ host: '127.0.0.1', port: 0 });

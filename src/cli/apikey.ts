@@ -4,7 +4,7 @@
  * key is shown once and stored nowhere.
  */
 import { parseArgs } from 'node:util';
-import { API_ROLES, generateApiKey, type ApiRole } from '../config/api-keys.js';
+import { API_KEY_NAME, API_ROLES, generateApiKey, type ApiRole } from '../config/api-keys.js';
 
 const USAGE = `Usage: npm run apikey -- --role reader|operator|admin [--name NAME]
 
@@ -38,7 +38,8 @@ if (!values.role) fail('--role is required');
 if (!API_ROLES.includes(values.role as ApiRole)) fail(`unknown role "${values.role}"`);
 const role = values.role as ApiRole;
 const name = values.name ?? `${role}-${new Date().toISOString().slice(0, 10)}`;
-if (!/^[A-Za-z0-9_.-]+$/.test(name)) fail('--name may only hold letters, digits, ".", "_" and "-"');
+if (!API_KEY_NAME.test(name))
+  fail('--name is 1 to 40 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 const { key, entry } = generateApiKey(name, role);
 process.stdout.write(`API key (${role}): ${key}\nAPI_KEYS entry:   ${entry}\n`);

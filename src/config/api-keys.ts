@@ -14,7 +14,12 @@ export interface ApiKeyEntry {
   readonly sha256: string;
 }
 
-const ENTRY = /^([A-Za-z0-9_.-]+):(reader|operator|admin):([0-9a-fA-F]{64})$/;
+/**
+ * Names show up in logs, run triggers and job ids, so they are short and plain: a letter or digit,
+ * then up to 39 letters, digits, `_`, `.` or `-`.
+ */
+export const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
+const ENTRY = /^([^:]*):(reader|operator|admin):([0-9a-fA-F]{64})$/;
 
 /** Parses `API_KEYS`; returns the entries or the list of malformed items (never their hashes). */
 export function parseApiKeys(text: string): { entries: ApiKeyEntry[]; problems: string[] } {
@@ -28,6 +33,12 @@ export function parseApiKeys(text: string): { entries: ApiKeyEntry[]; problems: 
     const match = ENTRY.exec(item);
     if (!match) {
       problems.push(`entry ${index + 1} is not name:role:sha256hex (role: ${API_ROLES.join('|')})`);
+      return;
+    }
+    if (!API_KEY_NAME.test(match[1]!)) {
+      problems.push(
+        `entry ${index + 1}: a key name is 1 to 40 letters, digits, "_", "." or "-", starting with a letter or digit`,
+      );
       return;
     }
     entries.push({ name: match[1]!, role: match[2] as ApiRole, sha256: match[3]!.toLowerCase() });

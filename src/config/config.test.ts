@@ -57,6 +57,47 @@ describe('loadConfig', () => {
     expect(error.message).not.toMatch(/abc|soap|s3cret/);
   });
 
+  it('refuses settings that would hurt: an overlap under a minute, a long key name, a bad model list', () => {
+    const error = problemsOf(() =>
+      loadConfig(
+        {
+          ...production,
+          SYNC_OVERLAP_SECONDS: '30',
+          API_KEYS: `${'n'.repeat(41)}:reader:${'a'.repeat(64)}`,
+          TRYTON_MODELS: 'party.party,party party,product.product:name|,party.party',
+          TRYTON_ALLOWED_METHODS: 'model.*party.read',
+        },
+        { mode: 'production', role: 'api' },
+      ),
+    );
+    const messages = (key: string) =>
+      error.problems.filter((p) => p.key === key).map((p) => p.message);
+    expect(messages('SYNC_OVERLAP_SECONDS')).toEqual([
+      expect.stringMatching(/at least 60: Odoo stamps a change with the start of its transaction/),
+    ]);
+    expect(messages('API_KEYS')).toEqual([expect.stringContaining('1 to 40')]);
+    expect(messages('TRYTON_MODELS')).toHaveLength(3);
+    expect(messages('TRYTON_ALLOWED_METHODS')).toHaveLength(1);
+  });
+
+  it('exposes no Tryton model by default', () => {
+    const config = loadConfig(
+      {
+        ...production,
+        TRYTON_RPC_URL: 'http://tryton:8000',
+        TRYTON_DATABASE: 'tryton',
+        TRYTON_USER: 'svc',
+        TRYTON_PASSWORD: 'pw',
+      },
+      { mode: 'production', role: 'api' },
+    );
+    expect(config.tryton).toMatchObject({
+      models: [],
+      allowedMethods: ['common.server.version'],
+      maxSearchLimit: 1_000,
+    });
+  });
+
   it('reports a malformed URL without echoing its password', () => {
     const error = problemsOf(() =>
       loadConfig(

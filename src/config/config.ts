@@ -8,6 +8,7 @@
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
+import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
 
 export type ConfigMode = 'production' | 'demo';
 /** What the process does decides what it must be given: the API never needs Odoo's password. */
@@ -35,8 +36,14 @@ export interface TrytonConfig {
   readonly loginTimeoutMs: number;
   readonly retries: number;
   readonly sessionTtlSeconds: number;
+  /** TRYTON_MODELS: the models the gateway exposes, with their fields when restricted. */
+  readonly models: readonly ExposedModel[];
+  /** TRYTON_ALLOWED_METHODS: other methods, by pattern (`*` is one segment). */
   readonly allowedMethods: readonly string[];
+  readonly maxSearchLimit: number;
+  readonly maxResponseBytes: number;
   readonly cacheTtlSeconds: number;
+  readonly cacheMaxBytes: number;
 }
 
 export interface Config {
@@ -146,11 +153,25 @@ export function loadConfig(
     for (const message of keyProblems) problems.push({ key: 'API_KEYS', message });
   }
 
+  const items = (key: string) =>
+    (env[key] ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+  const exposure = parseExposedModels(items('TRYTON_MODELS'));
+  for (const message of exposure.problems) problems.push({ key: 'TRYTON_MODELS', message });
+  for (const message of badMethodPatterns(items('TRYTON_ALLOWED_METHODS')))
+    problems.push({ key: 'TRYTON_ALLOWED_METHODS', message });
+
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return freeze(build(parsed.data, apiKeys, options));
+  return freeze(build(parsed.data, { apiKeys, models: exposure.models }, options));
 }
 
-function build(env: Env, apiKeys: ApiKeyEntry[], options: LoadConfigOptions): Config {
+function build(
+  env: Env,
+  parsed: { apiKeys: ApiKeyEntry[]; models: ExposedModel[] },
+  options: LoadConfigOptions,
+): Config {
   const odoo: OdooConfig | undefined =
     env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME && env.ODOO_PASSWORD
       ? {
@@ -176,8 +197,12 @@ function build(env: Env, apiKeys: ApiKeyEntry[], options: LoadConfigOptions): Co
           loginTimeoutMs: env.TRYTON_LOGIN_TIMEOUT_MS,
           retries: env.TRYTON_RETRIES,
           sessionTtlSeconds: env.TRYTON_SESSION_TTL_SECONDS,
+          models: parsed.models,
           allowedMethods: env.TRYTON_ALLOWED_METHODS,
+          maxSearchLimit: env.TRYTON_MAX_SEARCH_LIMIT,
+          maxResponseBytes: env.TRYTON_MAX_RESPONSE_BYTES,
           cacheTtlSeconds: env.TRYTON_CACHE_TTL_SECONDS,
+          cacheMaxBytes: env.TRYTON_CACHE_MAX_BYTES,
         }
       : undefined;
   return {
@@ -208,7 +233,7 @@ function build(env: Env, apiKeys: ApiKeyEntry[], options: LoadConfigOptions): Co
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
-    apiKeys,
+    apiKeys: parsed.apiKeys,
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? options.isTty ?? false },
   };
 }

@@ -117,9 +117,8 @@ const odooContext = () =>
     return value as Record<string, unknown>;
   });
 
-/** Read-only model methods and the server version: safe to expose by default. */
-export const DEFAULT_TRYTON_ALLOWED_METHODS =
-  'model.*.search,model.*.search_read,model.*.read,model.*.search_count,model.*.fields_get,common.server.version';
+/** Least privilege: the server version and no model; operators list what they expose. */
+export const DEFAULT_TRYTON_ALLOWED_METHODS = 'common.server.version';
 
 export const envSchema = z.object({
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
@@ -149,7 +148,13 @@ export const envSchema = z.object({
   ODOO_CONTEXT: z.preprocess(blankToUndefined, odooContext().optional()),
 
   SYNC_EVERY: withDefault(duration(), '5m'),
-  SYNC_OVERLAP_SECONDS: withDefault(wholeNumber('a whole number of seconds', 0, 86_400), '600'),
+  SYNC_OVERLAP_SECONDS: withDefault(
+    wholeNumber('a whole number of seconds', 0, 86_400).refine((seconds) => seconds >= 60, {
+      error:
+        "must be at least 60: Odoo stamps a change with the start of its transaction, so a change committed late carries an older stamp; the overlap must outlast Odoo's longest transaction",
+    }),
+    '600',
+  ),
   SYNC_LEASE_SECONDS: withDefault(wholeNumber('a whole number of seconds', 10, 86_400), '120'),
   SYNC_CONCURRENCY: withDefault(wholeNumber('a whole number of jobs', 1, 64), '4'),
   SYNC_JOB_ATTEMPTS: withDefault(wholeNumber('a whole number of attempts', 1, 50), '5'),
@@ -183,8 +188,21 @@ export const envSchema = z.object({
     wholeNumber('a whole number of seconds', 60, 31_536_000),
     '86400',
   ),
+  TRYTON_MODELS: withDefault(list(), ''),
   TRYTON_ALLOWED_METHODS: withDefault(list(), DEFAULT_TRYTON_ALLOWED_METHODS),
+  TRYTON_MAX_SEARCH_LIMIT: withDefault(
+    wholeNumber('a whole number of records', 1, 100_000),
+    '1000',
+  ),
+  TRYTON_MAX_RESPONSE_BYTES: withDefault(
+    wholeNumber('a whole number of bytes', 1_024, 1_073_741_824),
+    '10485760',
+  ),
   TRYTON_CACHE_TTL_SECONDS: withDefault(wholeNumber('a whole number of seconds', 0, 86_400), '60'),
+  TRYTON_CACHE_MAX_BYTES: withDefault(
+    wholeNumber('a whole number of bytes', 0, 104_857_600),
+    '262144',
+  ),
 
   API_KEYS: optionalText(),
   PORT: withDefault(wholeNumber('a TCP port', 0, 65_535), '3000'),
@@ -333,14 +351,38 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     default: '86400',
   },
   {
+    key: 'TRYTON_MODELS',
+    description:
+      'Models whose read methods (search, search_read, search_count, read, fields_get) the gateway forwards, comma-separated, each optionally with its only readable fields: party.party,product.product:name|code. Empty: no model. res.* and ir.* only when named here (a warning at boot).',
+    default: '',
+  },
+  {
     key: 'TRYTON_ALLOWED_METHODS',
-    description: 'Methods the proxy forwards; comma-separated, * matches one dotted segment.',
+    description:
+      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.* or ir.* models.',
     default: DEFAULT_TRYTON_ALLOWED_METHODS,
+  },
+  {
+    key: 'TRYTON_MAX_SEARCH_LIMIT',
+    description:
+      'Most records one proxied search returns (added when the caller sends no limit) and most ids one read names.',
+    default: '1000',
+  },
+  {
+    key: 'TRYTON_MAX_RESPONSE_BYTES',
+    description:
+      'Largest Tryton answer the client reads; past it the call fails (502 at the gateway).',
+    default: '10485760',
   },
   {
     key: 'TRYTON_CACHE_TTL_SECONDS',
     description: 'Cache lifetime of proxied read calls (0 disables the cache).',
     default: '60',
+  },
+  {
+    key: 'TRYTON_CACHE_MAX_BYTES',
+    description: 'Answers larger than this are not cached.',
+    default: '262144',
   },
   {
     key: 'API_KEYS',

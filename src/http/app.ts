@@ -30,6 +30,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { bullBoardRoutes } from './routes/admin/bull-board.js';
 import { bcRoutes } from './routes/api/bcs/index.js';
 import { syncRoutes } from './routes/api/sync/index.js';
+import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health/index.js';
 import { createSyncControl } from './sync-control.js';
@@ -99,9 +100,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(bcRoutes, { db: deps.db.db, syncControl });
   await app.register(syncRoutes, { syncControl });
+  const trytonPolicy = createGatewayPolicy({
+    models: config.tryton?.models ?? [],
+    methodPatterns: config.tryton?.allowedMethods ?? [],
+    maxSearchLimit: config.tryton?.maxSearchLimit ?? 0,
+  });
+  for (const warning of trytonPolicy.warnings) deps.logger.warn(warning);
   await app.register(trytonRoutes, {
     client: deps.tryton,
-    allowedMethods: config.tryton?.allowedMethods ?? [],
+    policy: trytonPolicy,
     cacheTtlSeconds: config.tryton?.cacheTtlSeconds ?? 0,
     onRequest: app.authorize('operator'),
   });

@@ -2,6 +2,7 @@
  * What the API may do to the sync: read its state, log and failures, and queue jobs. It never
  * runs a sync itself; the workers do.
  */
+import { z } from 'zod';
 import type { Db } from '../db/create-db.js';
 import type { SyncFailureRow, SyncLogRow, SyncStateRow } from '../db/schema/index.js';
 import type { Queues } from '../queues/queues.js';
@@ -47,6 +48,8 @@ export function createSyncControl(db: Db, queues: Queues | undefined): SyncContr
       const job = await queues.add(...args);
       return { jobId: job.id! };
     } catch (error) {
+      // A payload the catalogue refuses is a bug here, not Redis being away.
+      if (error instanceof z.ZodError) throw error;
       throw queueUnavailable(error);
     }
   };

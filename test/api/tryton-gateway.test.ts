@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { createTrytonCache, type TrytonCache } from '../../src/clients/tryton/tryton-cache.js';
 import { createTrytonClient, type TrytonClient } from '../../src/clients/tryton/tryton-client.js';
 import { buildApp, type App } from '../../src/http/app.js';
-import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { startTrytond, type Trytond } from '../helpers/trytond.js';
 
@@ -13,15 +13,16 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
   let client: TrytonClient;
   let cache: TrytonCache;
   let app: App;
+  const trytonEnv = () => ({
+    TRYTON_RPC_URL: trytond.url,
+    TRYTON_DATABASE: trytond.database,
+    TRYTON_USER: trytond.user,
+    TRYTON_PASSWORD: trytond.password,
+  });
   beforeAll(async () => {
     trytond = await startTrytond();
     db = await createTestDb();
-    const config = testConfig({
-      TRYTON_RPC_URL: trytond.url,
-      TRYTON_DATABASE: trytond.database,
-      TRYTON_USER: trytond.user,
-      TRYTON_PASSWORD: trytond.password,
-    });
+    const config = testConfig({ ...trytonEnv(), TRYTON_MODELS: 'party.party' });
     const { logger } = memoryLogger('warn');
     cache = createTrytonCache({
       redisUrl: inject('redisUrl'),
@@ -90,5 +91,179 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
     } finally {
       await bare.close();
     }
+  });
+
+  describe('least privilege', () => {
+    const RESET = 'Temp-Reset-Password-7391';
+    let adminId: number;
+    const gateway = async (
+      env: Record<string, string>,
+      run: (app: App, logged: string[]) => Promise<void>,
+    ) => {
+      const { logger, lines } = memoryLogger('info');
+      const gatewayApp = await buildApp({
+        config: testConfig({ ...trytonEnv(), TRYTON_CACHE_TTL_SECONDS: '0', ...env }),
+        logger,
+        db,
+        tryton: client,
+      });
+      try {
+        await run(gatewayApp, lines);
+      } finally {
+        await gatewayApp.close();
+      }
+    };
+    const call = (target: App, method: string, params: unknown[]) =>
+      target.inject({
+        method: 'POST',
+        url: '/api/tryton/rpc',
+        headers: bearer('operator'),
+        payload: { method, params },
+      });
+    beforeAll(async () => {
+      const [found] = await client.call<number[]>('model.res.user.search', [
+        [['login', '=', trytond.user]],
+        0,
+        1,
+        null,
+        {},
+      ]);
+      adminId = found!;
+      await client.call('model.res.user.write', [
+        [adminId],
+        { password_reset: RESET, password_reset_expire: new Date(Date.now() + 86_400_000) },
+        {},
+      ]);
+      expect(
+        await client.call<{ password_reset: string }[]>('model.res.user.read', [
+          [adminId],
+          ['password_reset'],
+          {},
+        ]),
+      ).toEqual([expect.objectContaining({ password_reset: RESET })]);
+    });
+
+    it('the default configuration reaches no model: a reset password is never readable', async () => {
+      await gateway({}, async (target) => {
+        for (const [method, params] of [
+          ['model.res.user.read', [[adminId], ['password_reset'], {}]],
+          ['model.res.user.search_read', [[], 0, 10, null, ['password_reset'], {}]],
+          ['model.res.user.search_read', [[], 0, 10, null, null, {}]],
+          ['model.res.user.application.search_read', [[], 0, 10, null, null, {}]],
+          ['model.party.party.read', [[trytond.parties[0]!.id], ['create_uid.password_reset'], {}]],
+          ['model.party.party.search', [[], {}]],
+        ] as const) {
+          const response = await call(target, method, [...params]);
+          expect(response.statusCode, `${method}: ${response.body}`).toBe(403);
+          expect(response.json()).toMatchObject({ error: 'TRYTON_METHOD_NOT_ALLOWED' });
+          expect(response.body).not.toContain(RESET);
+        }
+        expect((await call(target, 'common.server.version', [])).statusCode).toBe(200);
+      });
+    });
+
+    it('a wildcard never reaches res.* or ir.*, and matches exactly one segment', async () => {
+      await gateway(
+        { TRYTON_ALLOWED_METHODS: 'model.*.*.read,model.*.*.search_read,model.party.*' },
+        async (target) => {
+          for (const [method, params] of [
+            ['model.res.user.read', [[adminId], ['password_reset'], {}]],
+            ['model.ir.session.search_read', [[], 0, 10, null, null, {}]],
+            // `model.party.*` names no method of party.party: `*` is one segment.
+            ['model.party.party.write', [[trytond.parties[0]!.id], { name: 'x' }, {}]],
+          ] as const) {
+            const response = await call(target, method, [...params]);
+            expect(response.statusCode, `${method}: ${response.body}`).toBe(403);
+            expect(response.body).not.toContain(RESET);
+          }
+          const parties = await call(target, 'model.party.party.read', [
+            [trytond.parties[0]!.id],
+            ['name'],
+            {},
+          ]);
+          expect(parties.statusCode).toBe(200);
+          const related = await call(target, 'model.party.party.read', [
+            [trytond.parties[0]!.id],
+            ['create_uid.password_reset'],
+            {},
+          ]);
+          expect(related.statusCode).toBe(403);
+          expect(related.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
+        },
+      );
+    });
+
+    it('a model listed with fields is read, searched and sorted on those fields only', async () => {
+      await gateway({ TRYTON_MODELS: 'party.party:name|code' }, async (target) => {
+        const all = await call(target, 'model.party.party.search_read', [
+          [],
+          0,
+          null,
+          null,
+          null,
+          {},
+        ]);
+        expect(all.statusCode, all.body).toBe(200);
+        const rows = all.json<{ result: Record<string, unknown>[] }>().result;
+        expect(rows.length).toBe(trytond.parties.length);
+        for (const row of rows) expect(Object.keys(row).sort()).toEqual(['code', 'id', 'name']);
+        for (const params of [
+          [[], 0, 10, null, ['name', 'create_date'], {}],
+          [[['create_uid.password_reset', '=', RESET]], 0, 10, null, ['name'], {}],
+          [[['create_uid', 'where', [['password_reset', '=', RESET]]]], 0, 10, null, ['name'], {}],
+          [[], 0, 10, [['create_date', 'DESC']], ['name'], {}],
+        ]) {
+          const refused = await call(target, 'model.party.party.search_read', params);
+          expect(refused.statusCode, JSON.stringify(params)).toBe(403);
+          expect(refused.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
+        }
+      });
+    });
+
+    it('naming a user model is possible, with a warning at boot, and its field list still holds', async () => {
+      await gateway({ TRYTON_MODELS: 'res.user:name|login' }, async (target, logged) => {
+        expect(logged.join('')).toContain('exposes res.user');
+        const names = await call(target, 'model.res.user.read', [[adminId], ['name', 'login'], {}]);
+        expect(names.statusCode).toBe(200);
+        const secret = await call(target, 'model.res.user.read', [
+          [adminId],
+          ['password_reset'],
+          {},
+        ]);
+        expect(secret.statusCode).toBe(403);
+        expect(secret.body).not.toContain(RESET);
+      });
+    });
+
+    it('searches are bounded: no limit gets the maximum, a larger one is a 400', async () => {
+      await gateway(
+        { TRYTON_MODELS: 'party.party', TRYTON_MAX_SEARCH_LIMIT: '2' },
+        async (target) => {
+          const capped = await call(target, 'model.party.party.search', [[], {}]);
+          expect(capped.statusCode, capped.body).toBe(200);
+          expect(capped.json<{ result: number[] }>().result).toHaveLength(2);
+          const tooMany = await call(target, 'model.party.party.search', [[], 0, 3, null, {}]);
+          expect(tooMany.statusCode).toBe(400);
+          expect(tooMany.json()).toMatchObject({ error: 'TRYTON_LIMIT_TOO_LARGE' });
+          const ids = trytond.parties.map((party) => party.id);
+          const read = await call(target, 'model.party.party.read', [ids, ['name'], {}]);
+          expect(read.statusCode).toBe(400);
+        },
+      );
+    });
+
+    it('every forwarded call is logged with the calling key, the model and the method', async () => {
+      await gateway({ TRYTON_MODELS: 'party.party' }, async (target, logged) => {
+        await call(target, 'model.party.party.search_count', [[], {}]);
+        const line = logged
+          .map((text) => JSON.parse(text) as Record<string, unknown>)
+          .find((entry) => entry.msg === 'tryton call');
+        expect(line).toMatchObject({
+          caller: 'ops',
+          tryton: { method: 'model.party.party.search_count', allowed: true },
+        });
+        expect(JSON.stringify(logged)).not.toContain(KEYS.operator.key);
+      });
+    });
   });
 });

@@ -309,8 +309,12 @@ export function trytonConfigFor(
     loginTimeoutMs: 45_000,
     retries: 1,
     sessionTtlSeconds: 3_600,
+    models: [],
     allowedMethods: [],
+    maxSearchLimit: 1_000,
+    maxResponseBytes: 10_485_760,
     cacheTtlSeconds: 60,
+    cacheMaxBytes: 262_144,
     ...overrides,
   };
 }

@@ -35,11 +35,11 @@ afterAll(async () => {
   await trytond?.stop();
 });
 
-function config(): TrytonConfig {
-  return trytonConfigFor(trytond);
+function config(overrides: Partial<TrytonConfig> = {}): TrytonConfig {
+  return trytonConfigFor(trytond, overrides);
 }
 
-function newClient(redisUrl = inject('redisUrl')) {
+function newClient(redisUrl = inject('redisUrl'), overrides: Partial<TrytonConfig> = {}) {
   const log = createCapturedLogger();
   const cache = createTrytonCache({
     redisUrl,
@@ -48,7 +48,7 @@ function newClient(redisUrl = inject('redisUrl')) {
     commandTimeoutMs: 300,
   });
   const recorder = createRecordingDispatcher();
-  const client = createTrytonClient(config(), {
+  const client = createTrytonClient(config(overrides), {
     logger: log.logger,
     dispatcher: recorder.dispatcher,
     cache,
@@ -107,6 +107,17 @@ describe('cachedCall', () => {
     ).toBe(true);
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, errors: 0, writes: 1 });
     expect(await redis.exists(keyOf(cache, 'model.party.party.search_read', PARAMS))).toBe(1);
+  });
+
+  it('serves but never keeps an answer larger than cacheMaxBytes', async () => {
+    const { client, cache, recorder } = newClient(inject('redisUrl'), { cacheMaxBytes: 64 });
+    const params = [[], 0, null, [['id', 'DESC']], FIELDS, {}];
+    const first = await client.cachedCallDetailed('model.party.party.search_read', params, 30);
+    const second = await client.cachedCallDetailed('model.party.party.search_read', params, 30);
+    expect([first.cache, second.cache]).toEqual(['miss', 'miss']);
+    expect(second.result).toEqual(first.result);
+    expect(recorder.count('model.party.party.search_read')).toBe(2);
+    expect(await redis.exists(keyOf(cache, 'model.party.party.search_read', params))).toBe(0);
   });
 
   it('keys on canonical params: key order in the context does not matter, its values do', async () => {

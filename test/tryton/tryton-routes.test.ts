@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTrytonCache } from '../../src/clients/tryton/tryton-cache.js';
 import { createTrytonClient, type TrytonClient } from '../../src/clients/tryton/tryton-client.js';
 import { DEFAULT_TRYTON_ALLOWED_METHODS } from '../../src/config/env-schema.js';
+import { createGatewayPolicy } from '../../src/http/routes/tryton/gateway-policy.js';
 import { HttpError } from '../../src/http/http-error.js';
 import { trytonRoutes, type TrytonRoutesOptions } from '../../src/http/routes/tryton/index.js';
 import { startTrytond, trytonConfigFor, type Trytond } from '../helpers/trytond.js';
@@ -36,6 +37,13 @@ const requireKey: onRequestHookHandler = (request, reply, done) => {
 };
 
 /** What the API's app does around every plugin: zod compilers and one `{error, message}` handler. */
+const policyFor = (models: string[], methodPatterns: string[] = []) =>
+  createGatewayPolicy({
+    models: models.map((model) => ({ model })),
+    methodPatterns,
+    maxSearchLimit: 1_000,
+  });
+
 async function buildApp(options: TrytonRoutesOptions): Promise<FastifyInstance> {
   const instance = Fastify({ logger: false });
   instance.setValidatorCompiler(validatorCompiler);
@@ -73,7 +81,7 @@ beforeAll(async () => {
   opened.push(recorder, cache, client);
   app = await buildApp({
     client,
-    allowedMethods: DEFAULT_TRYTON_ALLOWED_METHODS.split(','),
+    policy: policyFor(['party.party', 'no.such.model'], [DEFAULT_TRYTON_ALLOWED_METHODS]),
     cacheTtlSeconds: 60,
     onRequest: requireKey,
   });
@@ -188,7 +196,7 @@ describe('GET /api/tryton/ping', () => {
 describe('failures towards Tryton', () => {
   it('answers 503 TRYTON_NOT_CONFIGURED on every route when there is no client', async () => {
     const bare = await buildApp({
-      allowedMethods: ['model.*.read'],
+      policy: policyFor(['party.party']),
       cacheTtlSeconds: 0,
       onRequest: requireKey,
     });
@@ -216,13 +224,15 @@ describe('failures towards Tryton', () => {
     );
     const failing = await buildApp({
       client: wrong,
-      allowedMethods: ['model.*.search_count'],
+      policy: policyFor(['party.party']),
       cacheTtlSeconds: 0,
+      onRequest: requireKey,
     });
     try {
       const response = await failing.inject({
         method: 'POST',
         url: '/api/tryton/rpc',
+        headers: KEY,
         payload: { method: 'model.party.party.search_count', params: [[], {}] },
       });
       expect(response.statusCode).toBe(502);

@@ -14,6 +14,7 @@ import {
   TrytonAuthError,
   TrytonNetworkError,
   TrytonProtocolError,
+  TrytonResponseTooLargeError,
   TrytonTimeoutError,
 } from './tryton-errors.js';
 
@@ -104,8 +105,12 @@ function newClient(url: string, overrides: Partial<TrytonConfig> = {}): TrytonCl
       loginTimeoutMs: 1_000,
       retries: 2,
       sessionTtlSeconds: 3_600,
+      models: [],
       allowedMethods: [],
+      maxSearchLimit: 1_000,
+      maxResponseBytes: 1_048_576,
       cacheTtlSeconds: 0,
+      cacheMaxBytes: 262_144,
       ...overrides,
     },
     { logger: silent, retryBaseDelayMs: 5 },
@@ -182,14 +187,57 @@ describe('tryton client wire format', () => {
 });
 
 describe('tryton client retries', () => {
-  it('replays a read that timed out, with backoff, up to `retries` times', async () => {
+  it('replays a read that timed out once at most: trytond still runs the first', async () => {
     const server = await scriptedServer(
-      tryton((r, nth) => (nth <= 2 ? 'stall' : { json: { id: r.body.id, result: [1, 2] } })),
+      tryton((r, nth) => (nth <= 1 ? 'stall' : { json: { id: r.body.id, result: [1, 2] } })),
     );
     const client = newClient(server.url);
     expect(await client.model('party.party').search([])).toEqual([1, 2]);
-    expect(server.methods().filter((m) => m === 'model.party.party.search')).toHaveLength(3);
-    expect(client.stats()).toMatchObject({ retries: 2, logins: 1, calls: { ok: 1 } });
+    expect(server.methods().filter((m) => m === 'model.party.party.search')).toHaveLength(2);
+    expect(client.stats()).toMatchObject({ retries: 1, logins: 1, calls: { ok: 1 } });
+
+    const stalling = await scriptedServer(tryton(() => 'stall'));
+    const patient = newClient(stalling.url, { retries: 5 });
+    await expect(patient.model('party.party').search([])).rejects.toMatchObject({
+      code: 'TRYTON_TIMEOUT',
+    });
+    expect(stalling.methods().filter((m) => m === 'model.party.party.search')).toHaveLength(2);
+  });
+
+  it('cuts an answer over maxResponseBytes while it streams, with a typed error', async () => {
+    let sentBytes = 0;
+    let finished = false;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = () => {
+          while (sentBytes < 50 * 1024 * 1024) {
+            sentBytes += chunk.byteLength;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          finished = true;
+          res.end();
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    toClose.push({
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    });
+    const client = newClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      maxResponseBytes: 256 * 1024,
+    });
+    const error = await client.ping().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrytonResponseTooLargeError);
+    expect(error).toMatchObject({ code: 'TRYTON_RESPONSE_TOO_LARGE', retryable: false });
+    expect(finished).toBe(false);
   });
 
   it('never replays a write after a timeout: it may have committed', async () => {

@@ -167,7 +167,12 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
     return result;
   };
 
-  const transport = createTrytonTransport({ rpcUrl, dispatcher, redact });
+  const transport = createTrytonTransport({
+    rpcUrl,
+    dispatcher,
+    redact,
+    maxResponseBytes: config.maxResponseBytes,
+  });
   const counters = { logins: 0, loginFailures: 0, sessionRejections: 0, retries: 0 };
   const calls: Record<string, number> = {};
   let closed = false;
@@ -210,6 +215,16 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
     return false;
   }
 
+  /**
+   * Retries left after `made` attempts. A timed-out call is replayed once at most: trytond keeps
+   * running the first one, so each replay adds a query to a server that is already slow.
+   */
+  function mayRetry(error: unknown, made: number): boolean {
+    return error instanceof TrytonTimeoutError
+      ? made < Math.min(1, config.retries)
+      : made < config.retries;
+  }
+
   async function withRetries<T>(
     method: string,
     idempotent: boolean,
@@ -224,7 +239,7 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
         return value;
       } catch (error) {
         if (
-          made >= config.retries ||
+          !mayRetry(error, made) ||
           !retryable(error, idempotent, method) ||
           signal?.aborted ||
           closed
@@ -481,7 +496,11 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
     }
     const answer = await callDetailed(method, params, options);
     const keepSeconds = answer.cacheSeconds ?? ttlSeconds;
-    if (keepSeconds > 0) await cache.set(key, stringifyTrytonJson(answer.result), keepSeconds);
+    if (keepSeconds > 0) {
+      const text = stringifyTrytonJson(answer.result);
+      // A large answer would crowd the cache out for one caller; it is served, not kept.
+      if (Buffer.byteLength(text) <= config.cacheMaxBytes) await cache.set(key, text, keepSeconds);
+    }
     return { result: answer.result as T, cache: 'miss' };
   }
 

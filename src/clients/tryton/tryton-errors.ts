@@ -37,6 +37,8 @@ export type TrytonErrorCode =
   | 'TRYTON_NETWORK'
   /** A proxy in front of trytond answered 502, 503 or 504. */
   | 'TRYTON_UNAVAILABLE'
+  /** An answer larger than the client's `maxResponseBytes`: cut while streaming, never read whole. */
+  | 'TRYTON_RESPONSE_TOO_LARGE'
   /** An answer the protocol does not promise: HTML, bad JSON, wrong id, unexpected status. */
   | 'TRYTON_PROTOCOL'
   /** The caller's AbortSignal fired. */
@@ -160,6 +162,17 @@ export class TrytonNetworkError extends TrytonError {
 export class TrytonProtocolError extends TrytonError {
   constructor(message: string, options: Omit<TrytonErrorOptions, 'retryable'> = {}) {
     super('TRYTON_PROTOCOL', message, { ...options, retryable: false });
+  }
+}
+
+/** An answer over the size limit; the rest of it was never read. */
+export class TrytonResponseTooLargeError extends TrytonError {
+  constructor(
+    message: string,
+    readonly limitBytes: number,
+    options: Omit<TrytonErrorOptions, 'retryable'> = {},
+  ) {
+    super('TRYTON_RESPONSE_TOO_LARGE', message, { ...options, retryable: false });
   }
 }
 

@@ -16,6 +16,7 @@ import {
   TrytonNetworkError,
   TrytonProtocolError,
   TrytonRPCError,
+  TrytonResponseTooLargeError,
   TrytonTimeoutError,
 } from './tryton-errors.js';
 
@@ -49,6 +50,8 @@ export interface TrytonTransportOptions {
   dispatcher: Dispatcher;
   /** Masks secrets in any server text before it goes into an error message. */
   redact: (text: string) => string;
+  /** Largest answer read; past it the body is dropped mid-stream and the call fails. */
+  maxResponseBytes: number;
 }
 
 const MESSAGE_LIMIT = 300;
@@ -63,8 +66,31 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/** Reads a body as text, giving up (and dropping the connection) past `limitBytes`. */
+async function readBounded(
+  body: Dispatcher.ResponseData['body'],
+  limitBytes: number,
+  method: string,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let sizeBytes = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    sizeBytes += chunk.byteLength;
+    if (sizeBytes > limitBytes) {
+      body.destroy();
+      throw new TrytonResponseTooLargeError(
+        `Tryton's answer to ${method} is over ${limitBytes} bytes`,
+        limitBytes,
+        { method },
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export function createTrytonTransport(options: TrytonTransportOptions): TrytonTransport {
-  const { rpcUrl, dispatcher, redact } = options;
+  const { rpcUrl, dispatcher, redact, maxResponseBytes } = options;
   let nextId = 1;
 
   async function exchange(call: TrytonExchange): Promise<TrytonAnswer> {
@@ -124,8 +150,9 @@ export function createTrytonTransport(options: TrytonTransportOptions): TrytonTr
       });
       statusCode = response.statusCode;
       responseHeaders = response.headers;
-      text = await response.body.text();
+      text = await readBounded(response.body, maxResponseBytes, call.method);
     } catch (error) {
+      if (error instanceof TrytonResponseTooLargeError) throw error;
       throw failed(error);
     }
 

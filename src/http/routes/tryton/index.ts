@@ -5,10 +5,14 @@
  * Tryton. Values Tryton types (Decimal, datetime, bytes…) are answered in Tryton's own
  * `__class__` JSON shape, so portal code can send them back unchanged.
  *
+ * What a call may reach is the gateway policy's decision (least privilege: no model unless
+ * listed). Each forwarded call is logged with the calling key's name, the model and the method,
+ * so the shared Tryton account keeps an audit trail.
+ *
  * The plugin declares full paths: register it without a prefix. Authentication is the API's
- * job: it passes its operator-role check as `onRequest`, so a caller without a key is refused
- * before its body is even read. Without a client (Tryton not
- * configured) every route answers 503.
+ * job, and a required option: its operator-role check runs as `onRequest`, so a caller without a
+ * key is refused before its body is even read. Without a client (Tryton not configured) every
+ * route answers 503.
  */
 import type { FastifyPluginAsync, FastifyReply, onRequestHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -17,18 +21,18 @@ import type { TrytonClient, TrytonPing } from '../../../clients/tryton/tryton-cl
 import { decodeTrytonValue, encodeTrytonValue } from '../../../clients/tryton/tryton-codec.js';
 import { isReadOnlyTrytonMethod } from '../../../clients/tryton/tryton-read-only-methods.js';
 import { HttpError } from '../../http-error.js';
-import { createMethodAllowlist } from './method-allowlist.js';
+import type { GatewayPolicy } from './gateway-policy.js';
 import { trytonHttpError } from './tryton-http-error.js';
 
 export interface TrytonRoutesOptions {
   /** The shared client (built with its cache); undefined when Tryton is not configured. */
   client?: TrytonClient;
-  /** Method patterns the proxy forwards (`TRYTON_ALLOWED_METHODS`); `*` matches a (dotted) name. */
-  allowedMethods: readonly string[];
+  /** What calls may reach (models, methods, bounds). */
+  policy: GatewayPolicy;
   /** Cache lifetime of proxied read calls; 0 sends every call to Tryton. */
   cacheTtlSeconds: number;
   /** The API's authentication check (operator role), run before each route. */
-  onRequest?: onRequestHookHandler;
+  onRequest: onRequestHookHandler;
   /** How long a ping answer is reused; default 5 s. */
   pingCacheSeconds?: number;
 }
@@ -88,9 +92,9 @@ function abortOnDisconnect(reply: FastifyReply): AbortSignal {
 export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, options) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { client, cacheTtlSeconds } = options;
-  const isAllowed = createMethodAllowlist(options.allowedMethods);
+  const { policy } = options;
   const pingCacheMs = (options.pingCacheSeconds ?? 5) * 1000;
-  const auth = options.onRequest ? { onRequest: options.onRequest } : {};
+  const auth = { onRequest: options.onRequest };
   let lastPing: { ping: TrytonPing; atMs: number } | undefined;
   let pingInFlight: Promise<TrytonPing> | undefined;
 
@@ -108,16 +112,9 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
     async (request, reply) => {
       if (!client) throw notConfigured();
       const { method } = request.body;
-      if (!isAllowed(method)) {
-        throw new HttpError(
-          403,
-          'TRYTON_METHOD_NOT_ALLOWED',
-          `The method ${method} is not allowed through the gateway`,
-        );
-      }
-      let params: unknown[];
+      let decoded: unknown[];
       try {
-        params = decodeTrytonValue(request.body.params) as unknown[];
+        decoded = decodeTrytonValue(request.body.params) as unknown[];
       } catch (error) {
         throw new HttpError(
           400,
@@ -125,6 +122,13 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
           `Invalid Tryton value in params: ${(error as Error).message}`,
         );
       }
+      const verdict = policy.check(method, decoded);
+      request.log.info(
+        { caller: request.caller?.name, tryton: { method, allowed: verdict.allowed } },
+        'tryton call',
+      );
+      if (!verdict.allowed) throw new HttpError(verdict.status, verdict.code, verdict.message);
+      const params = [...verdict.params];
       const signal = abortOnDisconnect(reply);
       try {
         if (cacheTtlSeconds > 0 && isReadOnlyTrytonMethod(method)) {
