@@ -91,6 +91,7 @@ export async function createApi(input: {
     tryton,
     readinessChecks: checks,
     metricSources,
+    rateLimitRedis: connection,
     isShuttingDown: () => shutdown.stopping,
     version: packageVersion(),
   });

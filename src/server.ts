@@ -14,7 +14,12 @@ const logger = createLogger({ ...config.log, name: 'api' });
 const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs);
 onSignals(shutdown, logger);
 
-const db = await createDb({ url: config.database.url, poolMax: config.database.poolMax, logger });
+const db = await createDb({
+  url: config.database.url,
+  poolMax: config.database.poolMax,
+  statementTimeoutMs: config.http.statementTimeoutMs,
+  logger,
+});
 shutdown.add('database', () => db.close());
 const app = await createApi({ config, logger, db, shutdown });
 await app.listen({ port: config.http.port, host: config.http.host });

@@ -78,6 +78,10 @@ export interface Config {
     readonly corsOrigins: readonly string[];
     readonly bodyLimitBytes: number;
     readonly rateLimitPerMinute: number;
+    readonly rateLimitAnonymousPerMinute: number;
+    readonly trustProxy: boolean | number | readonly string[];
+    readonly docs: 'public' | 'protected' | 'off';
+    readonly statementTimeoutMs: number;
     readonly shutdownTimeoutMs: number;
   };
   readonly apiKeys: readonly ApiKeyEntry[];
@@ -231,6 +235,10 @@ function build(
       corsOrigins: env.CORS_ORIGINS,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      rateLimitAnonymousPerMinute: env.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
+      docs: options.mode === 'demo' && env.API_DOCS === 'protected' ? 'public' : env.API_DOCS,
+      statementTimeoutMs: env.API_STATEMENT_TIMEOUT_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     apiKeys: parsed.apiKeys,

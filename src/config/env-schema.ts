@@ -93,6 +93,27 @@ const list = () =>
       .filter((item) => item.length > 0),
   );
 
+/**
+ * Which proxies to believe about the client's address: `false` (the peer is the client), `true`
+ * (any), a number of hops, or addresses and CIDR ranges.
+ */
+const trustProxy = () =>
+  z
+    .string()
+    .trim()
+    .transform((text, ctx): boolean | number | string[] => {
+      if (/^(false|off|no|0)$/i.test(text)) return false;
+      if (/^(true|on|yes)$/i.test(text)) return true;
+      if (/^\d{1,2}$/.test(text)) return Number(text);
+      const items = text.split(',').map((item) => item.trim());
+      if (items.every((item) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(item))) return items;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be false, true, a number of proxy hops, or addresses/CIDR ranges',
+      });
+      return z.NEVER;
+    });
+
 /** An Odoo context as a JSON object; `active_test` is the sync's own and cannot be overridden. */
 const odooContext = () =>
   z.string().transform((text, ctx) => {
@@ -215,6 +236,16 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: withDefault(
     wholeNumber('a whole number of requests', 1, 1_000_000),
     '600',
+  ),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: withDefault(
+    wholeNumber('a whole number of requests', 1, 1_000_000),
+    '120',
+  ),
+  TRUST_PROXY: withDefault(trustProxy(), 'false'),
+  API_DOCS: withDefault(oneOf(['public', 'protected', 'off']), 'protected'),
+  API_STATEMENT_TIMEOUT_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 100, 600_000),
+    '5000',
   ),
   SHUTDOWN_TIMEOUT_MS: withDefault(
     wholeNumber('a whole number of milliseconds', 100, 600_000),
@@ -404,8 +435,32 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   },
   {
     key: 'RATE_LIMIT_PER_MINUTE',
-    description: 'Requests per minute allowed per API key (or per IP without a key).',
+    description:
+      "Requests per minute allowed per API key, counted in Redis across API replicas (before the route's own checks).",
     default: '600',
+  },
+  {
+    key: 'RATE_LIMIT_ANONYMOUS_PER_MINUTE',
+    description:
+      'Requests per minute allowed per client address without a valid key: every refused key counts here.',
+    default: '120',
+  },
+  {
+    key: 'TRUST_PROXY',
+    description:
+      'Whether X-Forwarded-For is believed for the client address: false, true, a number of proxy hops, or proxy addresses/CIDR ranges.',
+    default: 'false',
+  },
+  {
+    key: 'API_DOCS',
+    description:
+      'The OpenAPI document and page at /docs: public, protected (a reader key, Bearer or Basic) or off. The demo serves them public.',
+    default: 'protected',
+  },
+  {
+    key: 'API_STATEMENT_TIMEOUT_MS',
+    description: "PostgreSQL statement timeout of the API's queries.",
+    default: '5000',
   },
   {
     key: 'SHUTDOWN_TIMEOUT_MS',

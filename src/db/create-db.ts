@@ -29,20 +29,26 @@ export interface CreateDbOptions {
   poolMax?: number;
   /** Directory for PGlite when there is no URL; `memory://` keeps it in memory. */
   pgliteDir?: string;
+  /** Cancels any statement running longer (the API's bound on a query); none when unset. */
+  statementTimeoutMs?: number;
   logger?: Logger;
 }
 
 export async function createDb(options: CreateDbOptions): Promise<DbHandle> {
-  if (options.url) return createPostgresDb(options.url, options.poolMax ?? 10, options.logger);
+  if (options.url) return createPostgresDb(options.url, options);
   if (options.pgliteDir) return createPgliteDb(options.pgliteDir);
   throw new Error('createDb needs a PostgreSQL URL or a PGlite directory');
 }
 
-function createPostgresDb(url: string, poolMax: number, logger?: Logger): DbHandle {
+function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
+  const { logger, statementTimeoutMs } = options;
   const sql = postgres(url, {
-    max: poolMax,
+    max: options.poolMax ?? 10,
     onnotice: (notice) => logger?.debug({ notice: notice.message }, 'postgres notice'),
-    connection: { application_name: 'erp-bridge' },
+    connection: {
+      application_name: 'erp-bridge',
+      ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
+    },
   });
   const db = drizzlePostgres(sql, { schema }) as unknown as Db;
   return {

@@ -3,7 +3,6 @@
  * socket and the process, tests use `app.inject`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -17,6 +16,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
@@ -46,6 +46,8 @@ export interface AppDeps {
   /** Extra readiness probes (Redis, Odoo, Tryton) added by the composition root. */
   readinessChecks?: readonly ReadinessCheck[];
   metricSources?: readonly MetricSource[];
+  /** Where the rate limiter counts, so limits hold across API replicas; in memory without it. */
+  rateLimitRedis?: Redis;
   isShuttingDown?: () => boolean;
   version?: string;
 }
@@ -63,11 +65,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   // Typed as Fastify's logger so the instance type stays the plain App type routes expect.
   const loggerInstance: FastifyBaseLogger = deps.logger;
+  const { trustProxy } = config.http;
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
+    trustProxy:
+      typeof trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < trustProxy
+        : typeof trustProxy === 'boolean'
+          ? trustProxy
+          : [...trustProxy],
     routerOptions: { maxParamLength: 200 },
+    // One line per request, written below with the calling key's name.
+    disableRequestLogging: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -77,18 +88,50 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(helmet, { contentSecurityPolicy: false });
   if (config.http.corsOrigins.length > 0)
     await app.register(cors, { origin: [...config.http.corsOrigins] });
-  await app.register(rateLimit, {
-    max: config.http.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // Per key when one is sent (hashed: the limiter's store must not hold keys), else per address.
-    keyGenerator: (request) => {
-      const auth = request.headers.authorization;
-      return auth ? createHash('sha256').update(auth).digest('base64url') : request.ip;
-    },
-    allowList: (request) => request.url.startsWith('/health/'),
-  });
   await app.register(apiKeyAuth, { keys: config.apiKeys });
-  await app.register(docsPlugin, { version: deps.version ?? '0.0.0' });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
+        caller: request.caller?.name ?? app.callerOf(request)?.name ?? null,
+        ip: request.ip,
+      },
+      'request completed',
+    );
+    done();
+  });
+  await app.register(rateLimit, {
+    global: false,
+    redis: deps.rateLimitRedis,
+    nameSpace: `${config.redis.queuePrefix}:rate-limit:`,
+    // Redis away: serve rather than refuse everyone (BC reads must stay up).
+    skipOnError: true,
+  });
+  // A hook of the root, so it runs before each route's own key check and for unknown routes:
+  // refused keys and probing count too. A known key has its own bucket; anything else counts
+  // against the client's address.
+  app.addHook(
+    'onRequest',
+    app.rateLimit({
+      keyGenerator: (request) => {
+        const caller = app.callerOf(request);
+        return caller ? `key:${caller.name}` : `ip:${request.ip}`;
+      },
+      max: (_request, key) =>
+        key.startsWith('key:')
+          ? config.http.rateLimitPerMinute
+          : config.http.rateLimitAnonymousPerMinute,
+      timeWindow: 60_000,
+      allowList: (request) => request.url.startsWith('/health/'),
+    }),
+  );
+  await app.register(docsPlugin, {
+    version: deps.version ?? '0.0.0',
+    access: config.http.docs,
+  });
   await app.register(metricsPlugin, {
     metrics: createMetrics({ db: deps.db.db, queues: deps.queues, sources: deps.metricSources }),
   });

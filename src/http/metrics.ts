@@ -90,12 +90,18 @@ export function createMetrics(input: {
   });
   const queues = input.queues;
   if (queues) {
+    const reachable = new Gauge({
+      name: 'erp_bridge_queue_reachable',
+      help: '1 when the last scrape could read the queue counts from Redis, else 0',
+      registers: [registry],
+    });
     new Gauge({
       name: 'erp_bridge_queue_jobs',
       help: 'BullMQ jobs by queue and state',
       labelNames: ['queue', 'state'] as const,
       registers: [registry],
       async collect() {
+        // Redis away must not take the whole scrape down: the other figures still matter.
         const counts = await Promise.all(
           queues.all.map(async (queue) => ({
             queue: queue.name,
@@ -109,9 +115,10 @@ export function createMetrics(input: {
               'prioritized',
             ),
           })),
-        );
+        ).catch(() => undefined);
         this.reset();
-        for (const { queue, counts: byState } of counts) {
+        reachable.set(counts ? 1 : 0);
+        for (const { queue, counts: byState } of counts ?? []) {
           for (const [state, n] of Object.entries(byState)) this.set({ queue, state }, n);
         }
       },

@@ -14,6 +14,15 @@ function capture() {
 }
 
 describe('logger redaction', () => {
+  it('masks the credentials of a URL in messages and in errors', () => {
+    const { lines, logger } = capture();
+    const url = 'https://sync:url-secret-pw@odoo.example:8069/xmlrpc/2/object';
+    logger.warn({ err: new Error(`cannot reach ${url}`) }, `calling ${url}`);
+    const output = lines.join('');
+    expect(output).not.toContain('url-secret-pw');
+    expect(output).toContain('https://[redacted]@odoo.example:8069');
+  });
+
   it('prints none of the secrets of a password, an Authorization header and an execute_kw call', () => {
     const { lines, logger } = capture();
     logger.info(

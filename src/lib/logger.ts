@@ -42,6 +42,22 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.params[2]',
 ];
 
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
+
+/** `http://user:secret@odoo:8069` → `http://[redacted]@odoo:8069`, wherever it sits in a text. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, '$1[redacted]@');
+}
+
+/** The standard error serializer, with credentials in URLs (ODOO_URL, a proxy's) masked. */
+function serializeError(error: Error): Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  for (const key of ['message', 'stack'])
+    if (typeof serialized[key] === 'string')
+      serialized[key] = redactUrlCredentials(serialized[key]);
+  return serialized;
+}
+
 export interface LoggerSettings {
   level: string;
   /** Human-readable output; only meant for a terminal. */
@@ -53,7 +69,18 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
   const options: LoggerOptions = {
     level: settings.level,
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
-    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+    serializers: { err: serializeError, error: serializeError },
+    hooks: {
+      // Messages are masked too: a URL may reach one through an error's text.
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((arg) =>
+            typeof arg === 'string' ? redactUrlCredentials(arg) : arg,
+          ) as Parameters<typeof method>,
+        );
+      },
+    },
     ...(settings.name ? { name: settings.name } : {}),
   };
   if (destination) return pino(options, destination);

@@ -3,7 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { createDb } from '../../src/db/create-db.js';
 import { buildApp, type App } from '../../src/http/app.js';
-import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe('operations: OpenAPI, metrics, health, a real socket', () => {
@@ -25,7 +25,8 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
   });
 
   it('/docs/json is a valid OpenAPI 3 document listing every route', async () => {
-    const response = await app.inject({ url: '/docs/json' });
+    expect((await app.inject({ url: '/docs/json' })).statusCode).toBe(401);
+    const response = await app.inject({ url: '/docs/json', headers: bearer('reader') });
     expect(response.statusCode).toBe(200);
     const document = response.json<{
       openapi: string;
@@ -60,7 +61,33 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
         'GET /metrics',
       ].sort(),
     );
-    expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
+    const basic = `Basic ${Buffer.from(`me:${KEYS.reader.key}`).toString('base64')}`;
+    expect(
+      (await app.inject({ url: '/docs', headers: { authorization: basic } })).statusCode,
+    ).toBeLessThan(400);
+  });
+
+  it('API_DOCS decides who reads the docs: public, protected (a key), off', async () => {
+    for (const [access, anonymous, withKey] of [
+      ['public', 200, 200],
+      ['protected', 401, 200],
+      ['off', 404, 404],
+    ] as const) {
+      const docsApp = await buildApp({
+        config: testConfig({ API_DOCS: access }),
+        logger: memoryLogger('warn').logger,
+        db: h.db,
+      });
+      try {
+        expect((await docsApp.inject({ url: '/docs/json' })).statusCode, access).toBe(anonymous);
+        expect(
+          (await docsApp.inject({ url: '/docs/json', headers: bearer('reader') })).statusCode,
+          access,
+        ).toBe(withKey);
+      } finally {
+        await docsApp.close();
+      }
+    }
   });
 
   it('/metrics parses as Prometheus text and moves after a sync run', async () => {
@@ -117,14 +144,52 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
     try {
       const down = await broken.inject({ url: '/health/ready' });
       expect(down.statusCode).toBe(503);
-      expect(down.json()).toMatchObject({
+      // Anonymous callers learn what is down, not why (the why names hosts and drivers).
+      expect(down.json()).toEqual({
         status: 'unready',
+        parts: { postgres: { status: 'down', optional: false } },
+      });
+      const detailed = await broken.inject({ url: '/health/ready', headers: bearer('operator') });
+      expect(detailed.json()).toMatchObject({
         parts: { postgres: { status: 'down', error: expect.any(String) } },
       });
+      expect(
+        (await broken.inject({ url: '/health/ready', headers: bearer('reader') })).json(),
+      ).toEqual(down.json());
       expect((await broken.inject({ url: '/health/live' })).statusCode).toBe(200);
     } finally {
       await broken.close();
       await deadDb.close();
+    }
+  });
+
+  it('/health/ready probes at most once a second, however many callers ask', async () => {
+    let probes = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const probed = await buildApp({
+      config: testConfig(),
+      logger: memoryLogger('warn').logger,
+      db: h.db,
+      readinessChecks: [
+        {
+          name: 'counted',
+          check: async () => {
+            probes += 1;
+            await held;
+          },
+        },
+      ],
+    });
+    try {
+      const answers = Array.from({ length: 50 }, () => probed.inject({ url: '/health/ready' }));
+      release();
+      const statuses = (await Promise.all(answers)).map((answer) => answer.statusCode);
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      expect((await probed.inject({ url: '/health/ready' })).statusCode).toBe(200);
+      expect(probes).toBe(1);
+    } finally {
+      await probed.close();
     }
   });
 

@@ -345,4 +345,187 @@ describe('API security and input handling', () => {
       await limited.close();
     }
   });
+
+  describe('rate limits that count', () => {
+    const limitedApp = (env: Record<string, string>, rateLimitRedis?: Redis) =>
+      buildApp({
+        config: testConfig({ QUEUE_PREFIX: `rl-${randomBytes(5).toString('hex')}`, ...env }),
+        logger: memoryLogger('fatal').logger,
+        db,
+        rateLimitRedis,
+      });
+
+    it('counts refused keys per client address, before the key check: the next try is a 429', async () => {
+      const limited = await limitedApp({ RATE_LIMIT_ANONYMOUS_PER_MINUTE: '3' });
+      try {
+        const statuses = [];
+        for (const key of ['guess-1', 'guess-2', 'guess-3', 'guess-4', KEYS.reader.key.slice(1)])
+          statuses.push(
+            (
+              await limited.inject({
+                url: '/api/sync/state',
+                headers: { authorization: `Bearer ${key}` },
+              })
+            ).statusCode,
+          );
+        expect(statuses).toEqual([401, 401, 401, 429, 429]);
+        // Unknown routes count too: probing for URLs is not free.
+        expect((await limited.inject({ url: '/wp-admin' })).statusCode).toBe(429);
+        // Another address has its own budget; a known key its own.
+        expect(
+          (await limited.inject({ url: '/api/sync/state', remoteAddress: '10.0.0.9' })).statusCode,
+        ).toBe(401);
+        expect(
+          (await limited.inject({ url: '/api/sync/state', headers: bearer('reader') })).statusCode,
+        ).toBe(200);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('one bucket per key, whatever the spelling of the header; a 403 counts against the key', async () => {
+      const limited = await limitedApp({ RATE_LIMIT_PER_MINUTE: '3' });
+      try {
+        const statuses = [];
+        for (const authorization of [
+          `Bearer ${KEYS.reader.key}`,
+          `bearer   ${KEYS.reader.key}  `,
+          `BEARER ${KEYS.reader.key}`,
+          `Bearer ${KEYS.reader.key}`,
+        ])
+          statuses.push(
+            (await limited.inject({ url: '/api/sync/state', headers: { authorization } }))
+              .statusCode,
+          );
+        expect(statuses).toEqual([200, 200, 200, 429]);
+        const forbidden = [];
+        for (let i = 0; i < 4; i += 1)
+          forbidden.push(
+            (
+              await limited.inject({
+                method: 'POST',
+                url: '/api/sync/run',
+                headers: bearer('operator'),
+              })
+            ).statusCode,
+          );
+        expect(forbidden.slice(3)).toEqual([429]);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('holds across API replicas through Redis', async () => {
+      const prefix = `rl-${randomBytes(5).toString('hex')}`;
+      const env = { QUEUE_PREFIX: prefix, RATE_LIMIT_PER_MINUTE: '2' };
+      const store = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+      const [first, second] = await Promise.all([limitedApp(env, store), limitedApp(env, store)]);
+      try {
+        const ask = (target: App) =>
+          target.inject({ url: '/api/sync/state', headers: bearer('reader') });
+        expect((await ask(first)).statusCode).toBe(200);
+        expect((await ask(second)).statusCode).toBe(200);
+        expect((await ask(first)).statusCode).toBe(429);
+        expect((await ask(second)).statusCode).toBe(429);
+      } finally {
+        await first.close();
+        await second.close();
+        const keys = await store.keys(`${prefix}:rate-limit:*`);
+        if (keys.length > 0) await store.del(...keys);
+        await store.quit();
+      }
+    });
+
+    it('believes X-Forwarded-For only with TRUST_PROXY', async () => {
+      const spoofed = (target: App, address: string) =>
+        target.inject({
+          url: '/api/sync/state',
+          remoteAddress: '192.0.2.1',
+          headers: { 'x-forwarded-for': address },
+        });
+      const strict = await limitedApp({ RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1' });
+      const behindProxy = await limitedApp({
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1',
+        TRUST_PROXY: '192.0.2.1',
+      });
+      try {
+        expect((await spoofed(strict, '198.51.100.1')).statusCode).toBe(401);
+        expect((await spoofed(strict, '198.51.100.2')).statusCode).toBe(429);
+        expect((await spoofed(behindProxy, '198.51.100.1')).statusCode).toBe(401);
+        expect((await spoofed(behindProxy, '198.51.100.2')).statusCode).toBe(401);
+        expect((await spoofed(behindProxy, '198.51.100.2')).statusCode).toBe(429);
+      } finally {
+        await strict.close();
+        await behindProxy.close();
+      }
+    });
+  });
+
+  it('with Redis away, BC reads and /metrics still answer; routes that need the queue answer 503', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
+    const deadQueues = createQueues({
+      logger: memoryLogger('fatal').logger,
+      connection: dead,
+      prefix: `dead-${randomBytes(4).toString('hex')}`,
+      settings: { attempts: 1, backoffMs: 10 },
+    });
+    const cutLog = memoryLogger('error');
+    const cut = await buildApp({
+      config: testConfig(),
+      logger: cutLog.logger,
+      db,
+      queues: deadQueues,
+      rateLimitRedis: dead,
+    });
+    try {
+      const list = await cut.inject({ url: '/api/bcs', headers: bearer('reader') });
+      expect(list.statusCode, cutLog.lines.join('')).toBe(200);
+      expect(list.json<{ items: unknown[] }>().items).toHaveLength(3);
+      expect((await cut.inject({ url: '/api/bcs/1', headers: bearer('reader') })).statusCode).toBe(
+        200,
+      );
+      const run = await cut.inject({
+        method: 'POST',
+        url: '/api/sync/run',
+        headers: bearer('operator'),
+      });
+      expect(run.statusCode).toBe(503);
+      expect(run.json()).toMatchObject({
+        error: 'QUEUE_UNAVAILABLE',
+        requestId: expect.any(String),
+      });
+      const metrics = await cut.inject({ url: '/metrics', headers: bearer('operator') });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toContain('erp_bridge_http_request_duration_seconds');
+      expect(metrics.body).toMatch(/^erp_bridge_queue_reachable 0$/m);
+    } finally {
+      await cut.close();
+      await deadQueues.close().catch(() => undefined);
+      dead.disconnect();
+    }
+  });
+
+  it('every request log line names the calling key, never the key itself', async () => {
+    const captured = memoryLogger('info');
+    const logged = await buildApp({ config: testConfig(), logger: captured.logger, db });
+    try {
+      await logged.inject({ url: '/api/bcs?limit=1', headers: bearer('reader') });
+      await logged.inject({ url: '/api/bcs', headers: { authorization: 'Bearer wrong-key' } });
+      const lines = captured.lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.msg === 'request completed');
+      expect(lines).toEqual([
+        expect.objectContaining({ url: '/api/bcs?limit=1', statusCode: 200, caller: 'front' }),
+        expect.objectContaining({ url: '/api/bcs', statusCode: 401, caller: null }),
+      ]);
+      expect(captured.lines.join('')).not.toContain(KEYS.reader.key);
+    } finally {
+      await logged.close();
+    }
+  });
 });

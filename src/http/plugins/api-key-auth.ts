@@ -22,6 +22,11 @@ declare module 'fastify' {
     authorize(role: ApiRole): onRequestHookHandler;
     /** The caller a raw key belongs to, if any (for bull-board's basic auth). */
     identify(key: string): Caller | undefined;
+    /**
+     * The caller of a request's key, Bearer or Basic (for pages a browser opens), if any; worked
+     * out once per request. API routes take Bearer only, through `authorize`.
+     */
+    callerOf(request: FastifyRequest): Caller | undefined;
   }
   interface FastifyRequest {
     caller?: Caller;
@@ -41,6 +46,15 @@ export function createKeyMatcher(entries: readonly ApiKeyEntry[]) {
   };
 }
 
+/** The password of `Authorization: Basic …` (any user name): how browsers send a key. */
+export function basicPassword(header: string | undefined): string | undefined {
+  const match = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
 function bearerKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
@@ -51,12 +65,24 @@ function bearerKey(request: FastifyRequest): string | undefined {
 export const apiKeyAuth = fp(
   (app: FastifyInstance, options: { keys: readonly ApiKeyEntry[] }) => {
     const identify = createKeyMatcher(options.keys);
+    // The rate limiter asks first, then the route's check: the key is hashed once per request.
+    const identified = new WeakMap<FastifyRequest, Caller | null>();
+    const callerOf = (request: FastifyRequest): Caller | undefined => {
+      let caller = identified.get(request);
+      if (caller === undefined) {
+        const key = bearerKey(request) ?? basicPassword(request.headers.authorization);
+        caller = (key ? identify(key) : undefined) ?? null;
+        identified.set(request, caller);
+      }
+      return caller ?? undefined;
+    };
     app.decorateRequest('caller', undefined);
     app.decorate('identify', identify);
+    app.decorate('callerOf', callerOf);
     app.decorate('authorize', (role: ApiRole): onRequestHookHandler => {
       return (request, _reply, done) => {
         const key = bearerKey(request);
-        const caller = key ? identify(key) : undefined;
+        const caller = key ? callerOf(request) : undefined;
         if (!caller) {
           done(
             new HttpError(

@@ -1,12 +1,19 @@
-/** OpenAPI 3 from the routes' zod schemas, served as JSON at `/docs/json` and as a UI at `/docs`. */
+/**
+ * OpenAPI 3 from the routes' zod schemas, served as JSON at `/docs/json` and as a UI at `/docs`
+ * — to anyone (`public`), to callers with a reader key (`protected`: Bearer, or Basic with the
+ * key as the password so a browser can open the page), or not at all (`off`).
+ */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 export const docsPlugin = fp(
-  async (app: FastifyInstance, options: { version: string }) => {
+  async (
+    app: FastifyInstance,
+    options: { version: string; access: 'public' | 'protected' | 'off' },
+  ) => {
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',
@@ -28,7 +35,21 @@ export const docsPlugin = fp(
       transform: jsonSchemaTransform,
       transformObject: jsonSchemaTransformObject,
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
+    if (options.access === 'off') return;
+    const protect = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (app.callerOf(request)) return;
+      await reply
+        .code(401)
+        .headers({ 'www-authenticate': 'Basic realm="erp-bridge docs", charset="UTF-8"' })
+        .send({
+          error: 'UNAUTHORIZED',
+          message: 'the API docs need an API key (Bearer, or Basic)',
+        });
+    };
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      ...(options.access === 'protected' ? { uiHooks: { onRequest: protect } } : {}),
+    });
   },
   { name: 'docs' },
 );

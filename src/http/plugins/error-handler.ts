@@ -33,11 +33,16 @@ export const errorHandler = fp(
 
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (error instanceof HttpError) {
-        if (error.statusCode >= 500) request.log.warn({ err: error }, 'request failed');
+        const serverSide = error.statusCode >= 500;
+        if (serverSide) request.log.warn({ err: error }, 'request failed');
         return reply
           .code(error.statusCode)
           .headers(error.headers)
-          .send({ error: error.code, message: error.message } satisfies ErrorBody);
+          .send({
+            error: error.code,
+            message: error.message,
+            ...(serverSide ? { requestId: request.id } : {}),
+          } satisfies ErrorBody);
       }
       if (error.validation) {
         return reply
@@ -56,6 +61,7 @@ export const errorHandler = fp(
       return reply.code(status >= 500 ? status : 500).send({
         error: 'INTERNAL',
         message: `internal error (request ${request.id})`,
+        requestId: request.id,
       } satisfies ErrorBody);
     });
   },

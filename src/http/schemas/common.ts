@@ -2,7 +2,11 @@
 import { z } from 'zod';
 
 export const errorBody = z
-  .object({ error: z.string().describe('stable error code'), message: z.string() })
+  .object({
+    error: z.string().describe('stable error code'),
+    message: z.string(),
+    requestId: z.string().optional().describe('on a 5xx: the request id to find in the log'),
+  })
   .describe('Error');
 
 /** The error answers every authenticated route may give. */

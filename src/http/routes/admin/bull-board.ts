@@ -8,6 +8,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ErrorBody } from '../../http-error.js';
+import { basicPassword } from '../../plugins/api-key-auth.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -15,20 +16,11 @@ export interface BullBoardOptions {
   queues: readonly Queue[];
 }
 
-function basicPassword(header: string | undefined): string | undefined {
-  const match = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : decoded.slice(colon + 1);
-}
-
 export const bullBoardRoutes: FastifyPluginAsync<BullBoardOptions> = async (app, options) => {
   const challenge = { 'www-authenticate': 'Basic realm="erp-bridge admin", charset="UTF-8"' };
   // Answered here rather than thrown: bull-board's own error handler would reshape the body.
   app.addHook('onRequest', async (request, reply) => {
-    const password = basicPassword(request.headers.authorization);
-    const caller = password ? app.identify(password) : undefined;
+    const caller = basicPassword(request.headers.authorization) ? app.callerOf(request) : undefined;
     if (!caller) {
       const body: ErrorBody = {
         error: 'UNAUTHORIZED',

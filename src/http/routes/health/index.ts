@@ -1,7 +1,9 @@
 /**
  * `/health/live` says the process is up; `/health/ready` says whether it can serve: every
  * dependency is probed and the body names the part that is down. No API key: probes and load
- * balancers call these.
+ * balancers call these — so the probes run at most once a second whatever the traffic (callers
+ * in between share the last answer or the one in flight), and why a part is down (hosts, driver
+ * messages) is told only to an operator key.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -18,6 +20,8 @@ export interface HealthRoutesOptions {
   checks: readonly ReadinessCheck[];
   isShuttingDown: () => boolean;
   checkTimeoutMs?: number;
+  /** How long one round of probes answers for; default 1 s. */
+  probeEveryMs?: number;
 }
 
 const partSchema = z.object({
@@ -30,8 +34,57 @@ const readySchema = z.object({
   parts: z.record(z.string(), partSchema),
 });
 
+type Parts = z.infer<typeof readySchema>['parts'];
+
 export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = (app, options) => {
   const timeoutMs = options.checkTimeoutMs ?? 2_000;
+  const probeEveryMs = options.probeEveryMs ?? 1_000;
+  let last: { parts: Parts; atMs: number } | undefined;
+  let inFlight: Promise<Parts> | undefined;
+
+  async function probeAll(): Promise<Parts> {
+    const parts: Parts = {};
+    await Promise.all(
+      options.checks.map(async (part) => {
+        const { name, optional = false } = part;
+        try {
+          const ok = await Promise.race([
+            part.check(),
+            new Promise<never>((_, reject) =>
+              setTimeout(
+                () => reject(new Error(`no answer in ${timeoutMs} ms`)),
+                timeoutMs,
+              ).unref(),
+            ),
+          ]);
+          parts[name] =
+            ok === false
+              ? { status: 'down', optional, error: 'unreachable' }
+              : { status: 'up', optional };
+        } catch (error) {
+          parts[name] = {
+            status: 'down',
+            optional,
+            error: error instanceof Error ? error.message.slice(0, 200) : 'unreachable',
+          };
+        }
+      }),
+    );
+    return parts;
+  }
+
+  function probes(): Promise<Parts> {
+    if (last && performance.now() - last.atMs < probeEveryMs) return Promise.resolve(last.parts);
+    inFlight ??= probeAll()
+      .then((parts) => {
+        last = { parts, atMs: performance.now() };
+        return parts;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  }
 
   app.get(
     '/health/live',
@@ -44,38 +97,24 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = (app, op
   app.get(
     '/health/ready',
     { schema: { tags: ['health'], response: { 200: readySchema, 503: readySchema } } },
-    async (_request, reply) => {
-      const parts: z.infer<typeof readySchema>['parts'] = {};
-      await Promise.all(
-        options.checks.map(async (part) => {
-          const { name, optional = false } = part;
-          try {
-            const ok = await Promise.race([
-              part.check(),
-              new Promise<never>((_, reject) =>
-                setTimeout(
-                  () => reject(new Error(`no answer in ${timeoutMs} ms`)),
-                  timeoutMs,
-                ).unref(),
-              ),
-            ]);
-            parts[name] =
-              ok === false
-                ? { status: 'down', optional, error: 'unreachable' }
-                : { status: 'up', optional };
-          } catch (error) {
-            parts[name] = {
-              status: 'down',
-              optional,
-              error: error instanceof Error ? error.message.slice(0, 200) : 'unreachable',
-            };
-          }
-        }),
-      );
+    async (request, reply) => {
+      const parts: Parts = { ...(await probes()) };
       if (options.isShuttingDown())
         parts.process = { status: 'down', optional: false, error: 'shutting down' };
       const ready = Object.values(parts).every((part) => part.status === 'up' || part.optional);
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', parts });
+      const caller = app.callerOf(request);
+      const detailed = caller?.role === 'operator' || caller?.role === 'admin';
+      const shown = detailed
+        ? parts
+        : Object.fromEntries(
+            Object.entries(parts).map(([name, { status, optional }]) => [
+              name,
+              { status, optional },
+            ]),
+          );
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'unready', parts: shown });
     },
   );
   return Promise.resolve();

@@ -37,7 +37,11 @@ export interface TrytonRoutesOptions {
   pingCacheSeconds?: number;
 }
 
-const errorBody = z.object({ error: z.string(), message: z.string() });
+const errorBody = z.object({
+  error: z.string(),
+  message: z.string(),
+  requestId: z.string().optional(),
+});
 const errorResponses = {
   400: errorBody,
   401: errorBody,

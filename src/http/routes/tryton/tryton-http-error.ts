@@ -24,7 +24,13 @@ export function trytonHttpError(error: unknown): unknown {
       return new HttpError(422, error.code, error.message, options);
     if (error.code === 'TRYTON_FORBIDDEN_METHOD')
       return new HttpError(403, error.code, error.message, options);
-    return new HttpError(502, error.code, error.message, options);
+    // A server-side exception's text may hold SQL, paths or hosts: it goes to the log only.
+    return new HttpError(
+      502,
+      error.code,
+      `Tryton failed to run ${error.method ?? 'the call'}; the gateway's log has the details`,
+      options,
+    );
   }
   if (error instanceof TrytonAuthError) {
     // The portal cannot fix the gateway's credentials: say so without naming them.
@@ -45,5 +51,10 @@ export function trytonHttpError(error: unknown): unknown {
   if (error.code === 'TRYTON_ABORTED' || error.code === 'TRYTON_CLIENT_CLOSED') {
     return new HttpError(503, error.code, error.message, options);
   }
-  return new HttpError(502, error.code, error.message, options);
+  return new HttpError(
+    502,
+    error.code,
+    `Tryton's answer could not be used (${error.code})`,
+    options,
+  );
 }
