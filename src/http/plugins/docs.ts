@@ -36,9 +36,9 @@ export const docsPlugin = fp(
       transformObject: jsonSchemaTransformObject,
     });
     if (options.access === 'off') return;
-    const protect = async (request: FastifyRequest, reply: FastifyReply) => {
-      if (app.callerOf(request)) return;
-      await reply
+    const protect = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      if (app.callerOf(request)) return done();
+      void reply
         .code(401)
         .headers({ 'www-authenticate': 'Basic realm="erp-bridge docs", charset="UTF-8"' })
         .send({
