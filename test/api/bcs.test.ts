@@ -149,6 +149,28 @@ describe('BC endpoints', () => {
 
     const lines = await app.inject({ url: '/api/bcs/41/lines', headers: bearer('reader') });
     expect(lines.json<{ items: unknown[] }>().items).toHaveLength(2);
+    const first = await app.inject({ url: '/api/bcs/41/lines?limit=1', headers: bearer('reader') });
+    const firstPage = first.json<{ items: { odooId: number }[]; nextCursor: string }>();
+    expect(firstPage.items).toHaveLength(1);
+    const second = await app.inject({
+      url: `/api/bcs/41/lines?limit=1&after=${firstPage.nextCursor}`,
+      headers: bearer('reader'),
+    });
+    const secondPage = second.json<{ items: { odooId: number }[]; nextCursor: string | null }>();
+    expect(secondPage.nextCursor).toBeNull();
+    expect([...firstPage.items, ...secondPage.items].map((line) => line.odooId)).toEqual(
+      lines.json<{ items: { odooId: number }[] }>().items.map((line) => line.odooId),
+    );
+    for (const after of ['1e300', '9999999999_1', 'x_1', '1_%00'])
+      expect(
+        (
+          await app.inject({
+            url: `/api/bcs/41/lines?after=${after}`,
+            headers: bearer('reader'),
+          })
+        ).statusCode,
+        after,
+      ).toBe(400);
 
     const history = await app.inject({ url: '/api/bcs/41/history', headers: bearer('reader') });
     const actions = history

@@ -1,5 +1,5 @@
 /** BC read endpoints (reader) and the per-BC resync (operator). */
-import { and, asc, desc, eq, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
@@ -23,13 +23,40 @@ export interface BcRoutesOptions {
   syncControl: SyncControl;
 }
 
-/** A BC's lines in Odoo's order: by sequence, then id. */
-const linesOf = (db: Db, odooId: number) =>
-  db
+/** Lines without a sequence come last, as PostgreSQL sorts nulls. */
+const lineOrder = sql`coalesce(${scrapDimagazBcLine.sequence}, 2147483647)`;
+const LINE_CURSOR = /^(-?\d{1,10})_(\d{1,10})$/;
+
+/**
+ * A page of a BC's lines in Odoo's order (by sequence, then id); the cursor is the last line's
+ * `<sequence>_<odooId>`, so a page never repeats or skips a line.
+ */
+async function pageOfLines(db: Db, odooId: number, page: { limit: number; after?: string }) {
+  const where = [eq(scrapDimagazBcLine.bcOdooId, odooId)];
+  if (page.after) {
+    const match = LINE_CURSOR.exec(page.after);
+    const [sequence, id] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+    if (!Number.isSafeInteger(sequence) || Math.abs(sequence) > 2_147_483_647 || id > 2_147_483_647)
+      throw new HttpError(400, 'BAD_CURSOR', 'after is not a cursor this endpoint gave');
+    where.push(sql`(${lineOrder}, ${scrapDimagazBcLine.odooId}) > (${sequence}, ${id})`);
+  }
+  const rows = await db
     .select()
     .from(scrapDimagazBcLine)
-    .where(eq(scrapDimagazBcLine.bcOdooId, odooId))
-    .orderBy(asc(scrapDimagazBcLine.sequence), asc(scrapDimagazBcLine.odooId));
+    .where(and(...where))
+    .orderBy(asc(lineOrder), asc(scrapDimagazBcLine.odooId))
+    .limit(page.limit + 1);
+  const items = rows.slice(0, page.limit);
+  const last = items[items.length - 1];
+  return {
+    items,
+    next:
+      rows.length > page.limit && last ? `${last.sequence ?? 2_147_483_647}_${last.odooId}` : null,
+  };
+}
+
+/** Lines a BC detail carries; a BC with more gives the cursor to the rest. */
+const DETAIL_LINES = 200;
 
 const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
@@ -66,7 +93,13 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         summary: 'One BC with its lines',
         params: odooIdParams,
         response: {
-          200: bcSchema.extend({ lines: z.array(bcLineSchema) }),
+          200: bcSchema.extend({
+            lines: z.array(bcLineSchema).describe(`the first ${DETAIL_LINES} lines`),
+            linesNextCursor: z
+              .string()
+              .nullable()
+              .describe('when the BC has more lines: `after` for /api/bcs/{odooId}/lines'),
+          }),
           404: errorBody,
           ...authErrors,
         },
@@ -76,8 +109,8 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
       const { odooId } = request.params;
       const [bc] = await db.select().from(scrapDimagazBc).where(eq(scrapDimagazBc.odooId, odooId));
       if (!bc) throw notFound(odooId);
-      const lines = await linesOf(db, odooId);
-      return { ...toBcBody(bc), lines: lines.map(toLineBody) };
+      const lines = await pageOfLines(db, odooId, { limit: DETAIL_LINES });
+      return { ...toBcBody(bc), lines: lines.items.map(toLineBody), linesNextCursor: lines.next };
     },
   );
 
@@ -87,10 +120,16 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
       ...reader,
       schema: {
         tags: ['bcs'],
-        summary: "A BC's lines",
+        summary: "A BC's lines, a page at a time",
         params: odooIdParams,
+        querystring: z
+          .object({
+            limit: pageLimit(200, 1_000),
+            after: z.string().max(30).optional().describe('cursor: nextCursor of the page before'),
+          })
+          .strict(),
         response: {
-          200: z.object({ items: z.array(bcLineSchema) }),
+          200: z.object({ items: z.array(bcLineSchema), nextCursor: z.string().nullable() }),
           404: errorBody,
           ...authErrors,
         },
@@ -103,8 +142,8 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         .from(scrapDimagazBc)
         .where(eq(scrapDimagazBc.odooId, odooId));
       if (!bc) throw notFound(odooId);
-      const lines = await linesOf(db, odooId);
-      return { items: lines.map(toLineBody) };
+      const lines = await pageOfLines(db, odooId, request.query);
+      return { items: lines.items.map(toLineBody), nextCursor: lines.next };
     },
   );
 
