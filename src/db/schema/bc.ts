@@ -54,6 +54,16 @@ export const scrapDimagazBc = pgTable(
     index('scrap_dimagaz_bc_live_idx')
       .on(t.odooId)
       .where(sql`${t.archivedAt} is null`),
+    // The API's sorts, on the very expressions it orders by (see list-bcs.ts), live rows only.
+    index('scrap_dimagaz_bc_live_name_idx')
+      .on(sql`coalesce(${t.name}, '')`, t.odooId)
+      .where(sql`${t.archivedAt} is null`),
+    index('scrap_dimagaz_bc_live_date_order_idx')
+      .on(sql`coalesce(${t.dateOrder}, '-infinity'::timestamptz)`, t.odooId)
+      .where(sql`${t.archivedAt} is null`),
+    index('scrap_dimagaz_bc_live_amount_idx')
+      .on(sql`coalesce(${t.amountTotal}, '-Infinity'::numeric)`, t.odooId)
+      .where(sql`${t.archivedAt} is null`),
   ],
 );
 

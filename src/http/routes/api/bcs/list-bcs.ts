@@ -137,10 +137,8 @@ function sortValueOf(row: BcRow, field: SortField): string {
   }
 }
 
-export async function listBcs(
-  db: Db,
-  query: ListQuery,
-): Promise<{ rows: BcRow[]; nextCursor: string | null }> {
+/** The list's query, unrun (its plan is checked against the indexes in the tests). */
+export function listBcsQuery(db: Db, query: ListQuery) {
   const descending = query.sort.startsWith('-');
   const field = (descending ? query.sort.slice(1) : query.sort) as SortField;
   const { expr, cast } = SORTS[field];
@@ -177,12 +175,21 @@ export async function listBcs(
   const order = descending
     ? [desc(expr), desc(scrapDimagazBc.odooId)]
     : [asc(expr), asc(scrapDimagazBc.odooId)];
-  const rows = await db
+  return db
     .select()
     .from(scrapDimagazBc)
     .where(and(...where))
     .orderBy(...order)
     .limit(query.limit + 1);
+}
+
+export async function listBcs(
+  db: Db,
+  query: ListQuery,
+): Promise<{ rows: BcRow[]; nextCursor: string | null }> {
+  const descending = query.sort.startsWith('-');
+  const field = (descending ? query.sort.slice(1) : query.sort) as SortField;
+  const rows = await listBcsQuery(db, query);
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];

@@ -1,0 +1,3 @@
+CREATE INDEX "scrap_dimagaz_bc_live_name_idx" ON "scrap_dimagaz_bc" USING btree (coalesce("name", ''),"odoo_id") WHERE "scrap_dimagaz_bc"."archived_at" is null;--> statement-breakpoint
+CREATE INDEX "scrap_dimagaz_bc_live_date_order_idx" ON "scrap_dimagaz_bc" USING btree (coalesce("date_order", '-infinity'::timestamptz),"odoo_id") WHERE "scrap_dimagaz_bc"."archived_at" is null;--> statement-breakpoint
+CREATE INDEX "scrap_dimagaz_bc_live_amount_idx" ON "scrap_dimagaz_bc" USING btree (coalesce("amount_total", '-Infinity'::numeric),"odoo_id") WHERE "scrap_dimagaz_bc"."archived_at" is null;
