@@ -2,7 +2,7 @@
 #   docker run IMAGE            → API
 #   docker run IMAGE worker     → sync worker
 #   docker run IMAGE migrate    → apply migrations and exit
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -11,7 +11,7 @@ COPY src ./src
 COPY workers ./workers
 RUN npm run build
 
-FROM node:22-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -4,6 +4,8 @@
  *   testcontainers when a container engine answers, else started locally from Debian's binaries;
  * - a migrated template database that each test file clones (isolation by construction).
  * A service that cannot be provided fails the run: tests never skip for lack of one.
+ * It first prints the Node version the suite runs on (the project's own Node 24 where the
+ * machine's is older), so a CI log shows what was tested.
  */
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
@@ -58,6 +60,7 @@ async function provide(
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  console.log(`[test runtime] Node ${process.version}`);
   const needContainers = !process.env.TEST_DATABASE_URL || !process.env.TEST_REDIS_URL;
   const useContainers = needContainers && (await containerRuntimeAnswers());
   if (needContainers && !useContainers) {

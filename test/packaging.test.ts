@@ -78,7 +78,7 @@ describe('Dockerfile', () => {
   const entrypoint = readFileSync('docker/entrypoint.sh', 'utf8');
 
   it('is multi-stage on Node LTS, installs production dependencies only, runs as a non-root user, with a healthcheck', () => {
-    expect(dockerfile.match(/^FROM node:(22|24)[\w.-]* AS \w+/gm)).toHaveLength(2);
+    expect(dockerfile.match(/^FROM node:24-[\w.-]*-slim AS \w+/gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
