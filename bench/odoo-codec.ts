@@ -11,10 +11,10 @@ import { pino } from 'pino';
 import { request } from 'undici';
 import { createOdooClient } from '../src/clients/odoo/index.js';
 import { decodeMethodResponse } from '../src/clients/odoo/xmlrpc-decoder.js';
-import { decodeWithXmlrpcPackage } from '../src/clients/odoo/xmlrpc-reference-decoder.js';
+import { decodeWithXmlrpcPackage } from '../dev/reference/xmlrpc-reference-decoder.js';
 import { serializeMethodCall } from '../src/clients/odoo/xmlrpc-transport.js';
 import type { OdooProtocol } from '../src/clients/odoo/odoo-types.js';
-import { createOdooSandbox, type OdooSandbox } from '../src/sandbox/odoo-sandbox.js';
+import { createOdooSandbox, type OdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
 
 const ORDERS = 2_000;
 const LINES_PER_ORDER = 10;

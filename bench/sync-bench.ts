@@ -44,7 +44,7 @@ async function startSandbox(
     [
       '--import',
       'tsx',
-      'src/sandbox/cli.ts',
+      'dev/sandbox/cli.ts',
       '--orders',
       String(orders),
       '--lines',

@@ -1,8 +1,8 @@
 /**
- * Database factory: PostgreSQL through postgres.js in production and tests, PGlite (embedded
- * PostgreSQL in this process) only for the demo. Callers get one drizzle type either way.
+ * Database factory: PostgreSQL through postgres.js. The demo's embedded PGlite builds the same
+ * handle in `dev/demo/pglite-db.ts`, so callers get one drizzle type either way and production
+ * never carries the embedded engine.
  */
-import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -25,19 +25,17 @@ export interface DbHandle {
 }
 
 export interface CreateDbOptions {
+  /** Optional in the type because the configuration's is; a missing URL is an error. */
   url?: string;
   poolMax?: number;
-  /** Directory for PGlite when there is no URL; `memory://` keeps it in memory. */
-  pgliteDir?: string;
   /** Cancels any statement running longer (the API's bound on a query); none when unset. */
   statementTimeoutMs?: number;
   logger?: Logger;
 }
 
-export async function createDb(options: CreateDbOptions): Promise<DbHandle> {
-  if (options.url) return createPostgresDb(options.url, options);
-  if (options.pgliteDir) return createPgliteDb(options.pgliteDir);
-  throw new Error('createDb needs a PostgreSQL URL or a PGlite directory');
+export function createDb(options: CreateDbOptions): Promise<DbHandle> {
+  if (!options.url) return Promise.reject(new Error('createDb needs a PostgreSQL URL'));
+  return Promise.resolve(createPostgresDb(options.url, options));
 }
 
 function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
@@ -61,27 +59,6 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
     },
     async close() {
       await sql.end({ timeout: 5 });
-    },
-  };
-}
-
-async function createPgliteDb(dir: string): Promise<DbHandle> {
-  // Imported lazily: production processes never load the embedded engine.
-  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('drizzle-orm/pglite'),
-  ]);
-  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir);
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
-  return {
-    db,
-    kind: 'pglite',
-    async ping() {
-      await client.query('select 1');
-    },
-    async close() {
-      await client.close();
     },
   };
 }

@@ -30,12 +30,6 @@ export async function runMigrations(
   handle: DbHandle,
   migrationsFolder = findMigrationsFolder(),
 ): Promise<void> {
-  if (handle.kind === 'pglite') {
-    // PGlite lives in this one process: nothing else can migrate it concurrently.
-    const { migrate } = await import('drizzle-orm/pglite/migrator');
-    await migrate(handle.db as never, { migrationsFolder });
-    return;
-  }
   if (!handle.url) throw new Error('a PostgreSQL handle must expose its URL');
   // One connection only: the session lock and every migration statement share it.
   const sql = postgres(handle.url, { max: 1, onnotice: () => undefined });

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createOdooSandbox, type OdooSandbox } from '../../src/sandbox/odoo-sandbox.js';
+import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const run = promisify(execFile);

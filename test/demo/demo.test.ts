@@ -123,7 +123,7 @@ describe('npm run demo', () => {
     const processes = descendants(child.pid!);
     const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const demo = processes.find(
-      (pid) => cmdline(pid)[0]!.endsWith('node') && cmdline(pid).includes('src/demo.ts'),
+      (pid) => cmdline(pid)[0]!.endsWith('node') && cmdline(pid).includes('dev/demo/main.ts'),
     );
     expect(demo).toBeDefined();
     process.kill(demo!, 'SIGINT');

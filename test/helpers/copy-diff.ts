@@ -2,7 +2,7 @@
 import { asc } from 'drizzle-orm';
 import type { Db } from '../../src/db/create-db.js';
 import { scrapDimagazBc, scrapDimagazBcLine } from '../../src/db/schema/index.js';
-import type { SandboxControl } from '../../src/sandbox/sandbox-control.js';
+import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
 
 /**

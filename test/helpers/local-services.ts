@@ -8,8 +8,8 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../src/lib/free-port.js';
-import { startRedisServer } from '../../src/lib/redis-server.js';
+import { freePort } from '../../dev/services/free-port.js';
+import { startRedisServer } from '../../dev/services/redis-server.js';
 
 const run = promisify(execFile);
 

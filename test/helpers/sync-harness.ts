@@ -34,7 +34,7 @@ import {
   createOdooSandbox,
   type OdooSandbox,
   type OdooSandboxOptions,
-} from '../../src/sandbox/odoo-sandbox.js';
+} from '../../dev/sandbox/odoo-sandbox.js';
 import { createSyncRuntime, type SyncRuntime } from '../../workers/sync-runtime.js';
 import { memoryLogger } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';

@@ -27,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import type { TrytonConfig } from '../../src/config/config.js';
-import { freePort } from '../../src/lib/free-port.js';
+import { freePort } from '../../dev/services/free-port.js';
 
 const run = promisify(execFile);
 

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeMethodResponse } from '../../src/clients/odoo/xmlrpc-decoder.js';
 import { serializeMethodCall } from '../../src/clients/odoo/xmlrpc-transport.js';
-import { createManualClock, type ManualClock } from '../../src/sandbox/odoo-sandbox.js';
+import { createManualClock, type ManualClock } from '../../dev/sandbox/odoo-sandbox.js';
 import { startSandbox, type SandboxHarness } from './sandbox-harness.js';
 
 const START = new Date('2025-03-10T08:00:00.000Z');

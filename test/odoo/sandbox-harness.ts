@@ -9,7 +9,7 @@ import {
   createOdooSandbox,
   type OdooSandbox,
   type OdooSandboxOptions,
-} from '../../src/sandbox/odoo-sandbox.js';
+} from '../../dev/sandbox/odoo-sandbox.js';
 
 export const PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
 

@@ -13,10 +13,10 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OdooError } from '../../src/clients/odoo/odoo-errors.js';
 import { decodeMethodResponse } from '../../src/clients/odoo/xmlrpc-decoder.js';
-import { decodeWithXmlrpcPackage } from '../../src/clients/odoo/xmlrpc-reference-decoder.js';
+import { decodeWithXmlrpcPackage } from '../../dev/reference/xmlrpc-reference-decoder.js';
 import { serializeMethodCall } from '../../src/clients/odoo/xmlrpc-transport.js';
-import { mulberry32 } from '../../src/sandbox/sandbox-faults.js';
-import { marshalFault, marshalResponse } from '../../src/sandbox/xmlrpc-marshaller.js';
+import { mulberry32 } from '../../dev/sandbox/sandbox-faults.js';
+import { marshalFault, marshalResponse } from '../../dev/sandbox/xmlrpc-marshaller.js';
 import { startSandbox, type SandboxHarness } from './sandbox-harness.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);

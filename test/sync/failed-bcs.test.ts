@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createManualClock } from '../../src/sandbox/sandbox-time.js';
+import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 

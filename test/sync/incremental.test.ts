@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
-import { createManualClock } from '../../src/sandbox/sandbox-time.js';
+import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 

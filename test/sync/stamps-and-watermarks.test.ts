@@ -4,7 +4,7 @@
  * the watermark past changes it never listed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/sandbox/sandbox-time.js';
+import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 

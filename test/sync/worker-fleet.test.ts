@@ -16,7 +16,7 @@ import { rowsOf } from '../../src/db/sql-rows.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { createOdooSandbox, type OdooSandbox } from '../../src/sandbox/odoo-sandbox.js';
+import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';

@@ -3,7 +3,7 @@
  * runs its Redis this way; so do the tests on machines without a container engine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { AppError } from './errors.js';
+import { AppError } from '../../src/lib/errors.js';
 import { freePort } from './free-port.js';
 
 export interface RedisServer {

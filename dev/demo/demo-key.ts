@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateApiKey, hashApiKey, type ApiKeyEntry } from '../config/api-keys.js';
+import { generateApiKey, hashApiKey, type ApiKeyEntry } from '../../src/config/api-keys.js';
 
 export function demoAdminKey(dataDir: string): { key: string; entry: ApiKeyEntry } {
   const file = join(dataDir, 'demo-admin-key');

@@ -5,19 +5,20 @@
  * started at once. Ctrl-C stops everything it started. Started again, it reuses its data.
  */
 import { dirname, resolve } from 'node:path';
-import { createApi } from './create-api.js';
-import { loadConfigOrExit, type Config } from './config/config.js';
-import { createDb } from './db/create-db.js';
-import { runMigrations } from './db/migrate.js';
-import { provideDemoRedis } from './demo/local-redis.js';
-import { demoAdminKey } from './demo/demo-key.js';
-import { describeError } from './lib/errors.js';
-import { createLogger } from './lib/logger.js';
-import { createShutdown, onSignals } from './lib/shutdown.js';
-import { createQueueEvents } from './queues/queue-events.js';
-import { upsertSchedules } from './queues/schedules.js';
-import { createOdooSandbox } from './sandbox/odoo-sandbox.js';
-import { createSyncRuntimeFromConfig } from '../workers/sync-runtime.js';
+import { createApi } from '../../src/create-api.js';
+import { loadConfigOrExit, type Config } from '../../src/config/config.js';
+import { createDb, type DbHandle } from '../../src/db/create-db.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { provideDemoRedis } from './local-redis.js';
+import { createPgliteDb } from './pglite-db.js';
+import { demoAdminKey } from './demo-key.js';
+import { describeError } from '../../src/lib/errors.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
+import { createShutdown, onSignals } from '../../src/lib/shutdown.js';
+import { createQueueEvents } from '../../src/queues/queue-events.js';
+import { upsertSchedules } from '../../src/queues/schedules.js';
+import { createOdooSandbox } from '../sandbox/odoo-sandbox.js';
+import { createSyncRuntimeFromConfig } from '../../workers/sync-runtime.js';
 
 /** Size of the sandbox's data: a few thousand BCs, synced within a minute on a laptop. */
 const DEMO_ORDERS = 2_500;
@@ -29,16 +30,27 @@ const shutdown = createShutdown(logger, base.http.shutdownTimeoutMs + 5_000);
 onSignals(shutdown, logger);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/** DATABASE_URL when set, else PGlite in PGLITE_DIR; migrated either way. */
+async function openDatabase(config: Config, log: Logger): Promise<DbHandle> {
+  if (config.database.url) {
+    const db = await createDb({
+      url: config.database.url,
+      poolMax: config.database.poolMax,
+      logger: log,
+    });
+    await runMigrations(db);
+    return db;
+  }
+  const db = await createPgliteDb(resolve(config.database.pgliteDir));
+  await db.migrate();
+  return db;
+}
+
 try {
   const dataDir = resolve(base.database.url ? '.data' : dirname(base.database.pgliteDir));
 
-  const db = await createDb(
-    base.database.url
-      ? { url: base.database.url, poolMax: base.database.poolMax, logger }
-      : { pgliteDir: resolve(base.database.pgliteDir) },
-  );
+  const db = await openDatabase(base, logger);
   shutdown.add('database', () => db.close());
-  await runMigrations(db);
   logger.info(
     {
       database:

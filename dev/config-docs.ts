@@ -1,6 +1,6 @@
 /** `npm run config:docs`: rewrites `.env.example` and the README's configuration table. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderEnvExample, replaceReadmeTable } from '../config/config-docs.js';
+import { renderEnvExample, replaceReadmeTable } from '../src/config/config-docs.js';
 
 writeFileSync('.env.example', renderEnvExample());
 writeFileSync('README.md', replaceReadmeTable(readFileSync('README.md', 'utf8')));

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import type { XmlRpcResponse } from './xmlrpc-decoder.js';
+import type { XmlRpcResponse } from '../../src/clients/odoo/xmlrpc-decoder.js';
 
 interface XmlRpcDeserializer {
   deserializeMethodResponse(

@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
-import { AppError } from '../lib/errors.js';
-import { startRedisServer } from '../lib/redis-server.js';
+import { AppError } from '../../src/lib/errors.js';
+import { startRedisServer } from '../services/redis-server.js';
 
 export interface DemoRedis {
   readonly url: string;

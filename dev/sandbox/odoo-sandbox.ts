@@ -11,9 +11,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Logger } from '../lib/logger.js';
-import type { OdooProtocol } from '../clients/odoo/odoo-types.js';
-import { decodeMethodCall } from '../clients/odoo/xmlrpc-decoder.js';
+import type { Logger } from '../../src/lib/logger.js';
+import type { OdooProtocol } from '../../src/clients/odoo/odoo-types.js';
+import { decodeMethodCall } from '../../src/clients/odoo/xmlrpc-decoder.js';
 import type { PyValue } from './python-values.js';
 import { createSandboxControl, type SandboxControl } from './sandbox-control.js';
 import { generateSandboxData } from './sandbox-data.js';

@@ -7,7 +7,7 @@
  * display name. Each business model has a non-stored computed field, so `fields_get`'s `store`
  * matters to a client that asks for stored fields only.
  */
-import type { OdooFieldType } from '../clients/odoo/odoo-types.js';
+import type { OdooFieldType } from '../../src/clients/odoo/odoo-types.js';
 
 export interface FieldSpec {
   name: string;

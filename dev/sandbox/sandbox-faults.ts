@@ -4,7 +4,7 @@
  * serialization conflict, a revoked key, a record that breaks whoever touches it), for the next
  * N matching calls or with a probability, and the call counter tests assert on.
  */
-import type { OdooProtocol } from '../clients/odoo/odoo-types.js';
+import type { OdooProtocol } from '../../src/clients/odoo/odoo-types.js';
 import { RecordList } from './python-values.js';
 
 /** What an injected failure does. */

@@ -1,0 +1,68 @@
+/**
+ * What ships is production code only: `src/` and `workers/` (the compiled `dist/`) import nothing
+ * from `dev/`, `test/` or `bench/`, and no package outside `dependencies`; tsx and PGlite, which
+ * only the demo and the tests use, are dev dependencies.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter(
+      (entry) => entry.isFile() && /\.ts$/.test(entry.name) && !/\.test\.ts$/.test(entry.name),
+    )
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+const IMPORT =
+  /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function importsOf(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!);
+}
+
+/** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+describe('production code', () => {
+  const files = [...sources('src'), ...sources('workers')];
+
+  it('imports only production dependencies and Node built-ins', () => {
+    const offending = files.flatMap((file) =>
+      importsOf(file)
+        .filter((spec) => !spec.startsWith('.'))
+        .filter((spec) => !spec.startsWith('node:') && !builtinModules.includes(spec))
+        .filter((spec) => !(packageName(spec) in pkg.dependencies))
+        .map((spec) => `${file}: ${spec}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it('imports nothing from dev/, test/ or bench/', () => {
+    const offending = files.flatMap((file) =>
+      importsOf(file)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => relative('.', resolve(file, '..', spec)))
+        .filter((target) => /^(dev|test|bench)\//.test(target))
+        .map((target) => `${file}: ${target}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it('keeps tsx and PGlite among the dev dependencies', () => {
+    for (const name of ['tsx', '@electric-sql/pglite', 'node']) {
+      expect(pkg.dependencies, name).not.toHaveProperty(name);
+      expect(pkg.devDependencies, name).toHaveProperty(name);
+    }
+  });
+});
