@@ -1,0 +1,116 @@
+/**
+ * The sandbox's one user and how Odoo checks it: `authenticate`/`login` answer the uid or False,
+ * `execute_kw` re-checks uid and password on every call (AccessDenied, fault 3), JSON-2 takes the
+ * password as a bearer API key, and an address that failed too often is refused for a while
+ * (Odoo's login cooldown: 10 failures, then 60 s), whatever it sends.
+ */
+import { accessDenied, moduleError } from './sandbox-exceptions.js';
+import type { SandboxClock } from './sandbox-time.js';
+
+/** The uid of the sandbox's API user. */
+export const UID = 2;
+
+export interface SandboxAuthOptions {
+  database: string;
+  username: string;
+  password: string;
+  clock: SandboxClock;
+  /** Failures before the cooldown and its length; undefined disables it. */
+  cooldown?: { failures: number; durationMs: number };
+}
+
+export interface SandboxAuth {
+  readonly database: string;
+  readonly username: string;
+  readonly password: string;
+  setPassword(next: string): void;
+  /** `res.users.authenticate` for the one user: the uid, or false. */
+  authenticate(address: string, db: unknown, login: unknown, secret: unknown): number | false;
+  /** `_check_uid_passwd` of `execute_kw`: AccessDenied (fault 3) unless uid and password match. */
+  checkUidPassword(address: string, uid: unknown, secret: unknown): void;
+  /** JSON-2's `Authorization: bearer <key>`: true when the key is the user's. */
+  checkApiKey(address: string, authorization: string): boolean;
+  /** A database other than the sandbox's fails as psycopg2 would. */
+  checkDatabase(db: unknown): void;
+  resetFailures(): void;
+}
+
+export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
+  const { database, username, clock, cooldown } = options;
+  let password = options.password;
+  const loginFailures = new Map<string, { count: number; lastMicros: number }>();
+
+  function coolingDown(address: string): boolean {
+    if (cooldown === undefined) return false;
+    const entry = loginFailures.get(address);
+    return (
+      entry !== undefined &&
+      entry.count >= cooldown.failures &&
+      clock.nowMicros() - entry.lastMicros < cooldown.durationMs * 1000
+    );
+  }
+
+  function registerFailure(address: string): void {
+    if (cooldown === undefined) return;
+    const entry = loginFailures.get(address) ?? { count: 0, lastMicros: 0 };
+    if (clock.nowMicros() - entry.lastMicros >= cooldown.durationMs * 1000) entry.count = 0;
+    entry.count++;
+    entry.lastMicros = clock.nowMicros();
+    loginFailures.set(address, entry);
+  }
+
+  function checkDatabase(db: unknown): void {
+    if (db !== database) {
+      throw moduleError(
+        'psycopg2.OperationalError',
+        `connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: FATAL:  database "${String(db)}" does not exist`,
+      );
+    }
+  }
+
+  return {
+    database,
+    username,
+    get password() {
+      return password;
+    },
+    setPassword(next) {
+      password = next;
+    },
+    authenticate(address, db, login, secret) {
+      checkDatabase(db);
+      if (coolingDown(address)) return false;
+      if (
+        login === username &&
+        typeof secret === 'string' &&
+        secret !== '' &&
+        secret === password
+      ) {
+        loginFailures.delete(address);
+        return UID;
+      }
+      registerFailure(address);
+      return false;
+    },
+    checkUidPassword(address, uid, secret) {
+      if (typeof secret !== 'string' || secret === '') throw accessDenied();
+      if (coolingDown(address)) throw accessDenied();
+      if (Number(uid) !== UID || secret !== password) {
+        registerFailure(address);
+        throw accessDenied();
+      }
+    },
+    checkApiKey(address, authorization) {
+      const match = /^bearer\s+(.+)$/i.exec(authorization);
+      if (match === null || coolingDown(address) || match[1] !== password) {
+        if (match !== null) registerFailure(address);
+        return false;
+      }
+      return true;
+    },
+    checkDatabase,
+    resetFailures() {
+      loginFailures.clear();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * `/json/2/<model>/<method>` (Odoo 19): named arguments as a JSON object, the API key as a bearer
+ * token, the database from `X-Odoo-Database`; errors are HTTP statuses with the serialized
+ * exception as the body (a server error is a 500).
+ */
+import type { IncomingMessage } from 'node:http';
+import { idsOf, JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
+import type { SandboxAuth } from './sandbox-auth.js';
+import { dispatchJson2 } from './sandbox-dispatch.js';
+import {
+  asOdooException,
+  httpException,
+  serializeException,
+  type OdooException,
+} from './sandbox-exceptions.js';
+import type { SandboxCallInfo } from './sandbox-faults.js';
+import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
+
+export interface Json2Request {
+  address: string;
+  model: string;
+  method: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export function prepareJson2(
+  deps: { store: SandboxStore; auth: SandboxAuth; transaction: () => TransactionInfo },
+  request: Json2Request,
+): PreparedCall {
+  const { address, model, method, headers, body } = request;
+  const errorAnswer = (exception: OdooException): Answer => ({
+    status: exception.family === 'server' ? 500 : exception.httpStatus,
+    contentType: JSON_TYPE,
+    body: JSON.stringify(serializeException(exception)),
+  });
+  const unauthorized = (): Answer => errorAnswer(httpException(401, 'Invalid apikey'));
+  let parsed: unknown = {};
+  let badRequest: string | undefined;
+  if (body.trim() !== '') {
+    try {
+      parsed = JSON.parse(body);
+    } catch (error) {
+      badRequest = `could not parse the body as json: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  const named =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  const info: SandboxCallInfo = {
+    protocol: 'json2',
+    service: 'object',
+    method,
+    model,
+    modelMethod: method,
+  };
+  const ids = idsOf(named.ids);
+  if (ids !== undefined) info.ids = ids;
+  return {
+    info,
+    run() {
+      if (badRequest !== undefined)
+        return { result: undefined, answer: errorAnswer(httpException(400, badRequest)) };
+      if (!deps.auth.checkApiKey(address, headers.authorization ?? ''))
+        return { result: undefined, answer: unauthorized() };
+      const requested = headers['x-odoo-database'];
+      if (requested !== undefined && requested !== deps.auth.database) {
+        return {
+          result: undefined,
+          answer: errorAnswer(
+            httpException(404, `database ${JSON.stringify(requested)} not found`),
+          ),
+        };
+      }
+      try {
+        const result = dispatchJson2(deps.store, deps.transaction(), model, method, named);
+        return {
+          result,
+          answer: { status: 200, contentType: JSON_TYPE, body: JSON.stringify(result ?? null) },
+        };
+      } catch (error) {
+        return { result: undefined, answer: errorAnswer(asOdooException(error)) };
+      }
+    },
+    fail: errorAnswer,
+    refuse: unauthorized,
+  };
+}

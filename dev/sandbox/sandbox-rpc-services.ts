@@ -1,0 +1,98 @@
+/**
+ * `dispatch_rpc(service, method, params)`, the services XML-RPC and JSON-RPC share: `common`
+ * (version, authenticate, login), `db` (list, server_version, db_exist) and `object`
+ * (`execute_kw` and `execute`, checked against the user on every call).
+ */
+import type { OdooProtocol } from '../../src/clients/odoo/odoo-types.js';
+import { idsOf } from './sandbox-answer.js';
+import type { SandboxAuth } from './sandbox-auth.js';
+import { dispatchExecuteKw } from './sandbox-dispatch.js';
+import { pythonError } from './sandbox-exceptions.js';
+import type { SandboxCallInfo } from './sandbox-faults.js';
+import type { PyValue } from './python-values.js';
+import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
+
+export const SERVER_VERSION = {
+  server_version: '19.0',
+  server_version_info: [19, 0, 0, 'final', 0, ''],
+  server_serie: '19.0',
+  protocol_version: 1,
+};
+
+/** Methods whose first argument is the ids of the records they act on. */
+const RECORD_METHODS = new Set(['read', 'write', 'unlink', 'action_archive', 'action_unarchive']);
+
+export interface RpcServices {
+  dispatch(address: string, service: string, method: string, params: unknown[]): PyValue;
+  /** What the fault rules and the call counts see of a call. */
+  callInfo(
+    protocol: OdooProtocol,
+    service: string,
+    method: string,
+    params: unknown[],
+  ): SandboxCallInfo;
+}
+
+export function createRpcServices(deps: {
+  store: SandboxStore;
+  auth: SandboxAuth;
+  transaction: () => TransactionInfo;
+}): RpcServices {
+  const { store, auth, transaction } = deps;
+  return {
+    dispatch(address, service, method, params) {
+      switch (service) {
+        case 'common':
+          if (method === 'version') return SERVER_VERSION;
+          if (method === 'authenticate' || method === 'login')
+            return auth.authenticate(address, params[0], params[1], params[2]);
+          if (method === 'about') return 'See http://openerp.com';
+          throw pythonError('Exception', `Method not found: ${method}`);
+        case 'db':
+          if (method === 'list') return [auth.database];
+          if (method === 'server_version') return SERVER_VERSION.server_version;
+          if (method === 'db_exist') return params[0] === auth.database;
+          throw pythonError('KeyError', `'${method}'`);
+        case 'object': {
+          if (method !== 'execute_kw' && method !== 'execute')
+            throw pythonError('NameError', `Method not available ${method}`);
+          if (params.length < 5)
+            throw pythonError(
+              'ValueError',
+              `not enough values to unpack (expected at least 5, got ${params.length})`,
+            );
+          const [db, uid, secret, model, modelMethod, ...rest] = params;
+          auth.checkUidPassword(address, uid, secret);
+          auth.checkDatabase(db);
+          if (typeof model !== 'string' || typeof modelMethod !== 'string')
+            throw pythonError('TypeError', 'model and method must be strings');
+          const tx = transaction();
+          if (method === 'execute')
+            return dispatchExecuteKw(store, tx, model, modelMethod, rest, {});
+          return dispatchExecuteKw(store, tx, model, modelMethod, rest[0] ?? [], rest[1] ?? {});
+        }
+        default:
+          throw pythonError('KeyError', `'${service}'`);
+      }
+    },
+    callInfo(protocol, service, method, params) {
+      const info: SandboxCallInfo = {
+        protocol,
+        service: service === 'common' || service === 'db' ? service : 'object',
+        method,
+      };
+      if (service === 'object' && typeof params[3] === 'string') {
+        info.model = params[3];
+        if (typeof params[4] === 'string') info.modelMethod = params[4];
+        const ids = idsOf(params[5]);
+        if (
+          ids !== undefined &&
+          info.modelMethod !== undefined &&
+          RECORD_METHODS.has(info.modelMethod)
+        )
+          info.ids = ids;
+      }
+      return info;
+    },
+  };
+}
