@@ -1,18 +1,19 @@
 /**
  * The API process: loads the configuration, builds the clients and the app, listens, and on
  * SIGTERM/SIGINT turns unready, stops accepting requests, lets those in flight finish, then closes
- * its clients.
+ * its clients. An uncaught error is logged before the process exits 1.
  */
 import { createApi } from './create-api.js';
 import { loadConfigOrExit } from './config/config.js';
 import { createDb } from './db/create-db.js';
 import { createLogger } from './lib/logger.js';
-import { createShutdown, onSignals } from './lib/shutdown.js';
+import { createShutdown, onFatalErrors, onSignals } from './lib/shutdown.js';
 
 const config = loadConfigOrExit({ mode: 'production', role: 'api' });
 const logger = createLogger({ ...config.log, name: 'api' });
 const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs);
 onSignals(shutdown, logger);
+onFatalErrors(shutdown, logger);
 
 const db = await createDb({
   url: config.database.url,

@@ -1,38 +1,82 @@
 /**
  * The worker process: loads the configuration, builds the clients and the sync runtime,
- * upserts the job schedulers, takes jobs, and on SIGTERM/SIGINT stops taking jobs and lets
- * active ones finish within SHUTDOWN_TIMEOUT_MS before closing connections.
+ * upserts the job schedulers, takes jobs, and serves its health and metrics port.
+ *
+ * On SIGTERM/SIGINT it turns unready at once (the orchestrator stops counting on it), stops
+ * taking jobs and lets active ones finish within SHUTDOWN_TIMEOUT_MS, lets in-flight probe and
+ * scrape requests finish, then closes its connections and exits 0. An uncaught error is logged
+ * before the process exits 1.
  *
  * A run's lease belongs to the run, not to this process: its remaining jobs go on on other
  * workers, and if none is left the lease simply expires.
  */
-import { utimesSync, writeFileSync } from 'node:fs';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { createLogger } from '../src/lib/logger.js';
-import { createShutdown, onSignals } from '../src/lib/shutdown.js';
+import { createShutdown, onFatalErrors, onSignals } from '../src/lib/shutdown.js';
+import { registerQueueMetrics } from '../src/queues/queue-metrics.js';
 import { upsertSchedules } from '../src/queues/schedules.js';
+import { startWorkerHeartbeat } from './worker-heartbeat.js';
+import { buildWorkerHttp } from './worker-http.js';
+import { createWorkerMetrics } from './worker-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 
-/** Touched every 30 s while the process is healthy; the container healthcheck reads its age. */
-const ALIVE_FILE = '/tmp/erp-bridge-worker.alive';
+/** The heartbeat beats this often while the job loops run; readiness wants one within 3 beats. */
+const HEARTBEAT_INTERVAL_MS = 10_000;
+const HEARTBEAT_MAX_AGE_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
 const config = loadConfigOrExit({ mode: 'production', role: 'worker' });
 const logger = createLogger({ ...config.log, name: 'worker' });
 const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs + 5_000);
 onSignals(shutdown, logger);
+onFatalErrors(shutdown, logger);
 
 const db = await createDb({ url: config.database.url, poolMax: config.database.poolMax, logger });
 shutdown.add('database', () => db.close());
+
+const metrics = createWorkerMetrics();
 const runtime = createSyncRuntimeFromConfig({
   config,
   odoo: config.odoo!,
   redisUrl: config.redis.url!,
   db: db.db,
   logger,
+  odooObserver: metrics.odoo,
+});
+registerQueueMetrics(metrics.registry, runtime.queues);
+for (const worker of runtime.workers)
+  worker.on('completed', (job, result) => metrics.jobCompleted(job, result));
+const heartbeat = startWorkerHeartbeat(runtime.workers, {
+  intervalMs: HEARTBEAT_INTERVAL_MS,
+  maxAgeMs: HEARTBEAT_MAX_AGE_MS,
+});
+
+const http = await buildWorkerHttp({
+  logger,
+  registry: metrics.registry,
+  isShuttingDown: () => shutdown.stopping,
+  checks: [
+    { name: 'postgres', check: () => db.ping() },
+    { name: 'redis', check: async () => void (await runtime.connection.ping()) },
+    {
+      name: 'jobs',
+      check: () => {
+        if (!heartbeat.recent())
+          throw new Error(`no job heartbeat for ${Math.round(heartbeat.ageMs() / 1_000)} s`);
+        return Promise.resolve();
+      },
+    },
+  ],
+});
+// Closers run last-registered first: jobs drain while probes still get their 503, then HTTP.
+shutdown.add('http', () => http.close());
+shutdown.add('heartbeat', () => {
+  heartbeat.stop();
+  return Promise.resolve();
 });
 shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
+const address = await http.listen({ port: config.http.workerPort, host: config.http.host });
 await upsertSchedules(runtime.queues, {
   everyMs: config.sync.everyMs,
   reconcileCron: config.sync.reconcileCron,
@@ -44,17 +88,7 @@ logger.info(
     reconcileCron: config.sync.reconcileCron,
     concurrency: config.sync.concurrency,
     odoo: config.odoo!.url,
+    http: address,
   },
   'worker started',
 );
-
-writeFileSync(ALIVE_FILE, '');
-const alive = setInterval(() => {
-  const now = new Date();
-  utimesSync(ALIVE_FILE, now, now);
-}, 30_000);
-alive.unref();
-shutdown.add('alive-file', () => {
-  clearInterval(alive);
-  return Promise.resolve();
-});

@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createOdooClient } from '../src/clients/odoo/index.js';
+import { createOdooClient, type OdooCallObserver } from '../src/clients/odoo/index.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import type { Config, OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
@@ -140,9 +140,11 @@ export function createSyncRuntimeFromConfig(input: {
   redisUrl: string;
   db: Db;
   logger: Logger;
+  /** Sees every Odoo call (the worker's metrics). */
+  odooObserver?: OdooCallObserver;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
-  const odoo = createOdooClient(input.odoo, { logger });
+  const odoo = createOdooClient(input.odoo, { logger, observer: input.odooObserver });
   const connection = createRedisConnection(input.redisUrl, 'worker', logger);
   const runtime = createSyncRuntime({
     db: input.db,

@@ -75,6 +75,8 @@ export interface Config {
   readonly http: {
     readonly port: number;
     readonly host: string;
+    /** The worker's own port: health probes and Prometheus metrics. */
+    readonly workerPort: number;
     readonly corsOrigins: readonly string[];
     readonly bodyLimitBytes: number;
     readonly rateLimitPerMinute: number;
@@ -232,6 +234,7 @@ function build(
     http: {
       port: env.PORT,
       host: env.HOST,
+      workerPort: env.WORKER_HTTP_PORT,
       corsOrigins: env.CORS_ORIGINS,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,

@@ -228,6 +228,7 @@ export const envSchema = z.object({
   API_KEYS: optionalText(),
   PORT: withDefault(wholeNumber('a TCP port', 0, 65_535), '3000'),
   HOST: withDefault(z.string().trim(), '0.0.0.0'),
+  WORKER_HTTP_PORT: withDefault(wholeNumber('a TCP port', 0, 65_535), '3001'),
   CORS_ORIGINS: withDefault(list(), ''),
   HTTP_BODY_LIMIT_BYTES: withDefault(
     wholeNumber('a whole number of bytes', 1_024, 104_857_600),
@@ -423,6 +424,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   },
   { key: 'PORT', description: 'API listen port.', default: '3000' },
   { key: 'HOST', description: 'API listen address.', default: '0.0.0.0' },
+  {
+    key: 'WORKER_HTTP_PORT',
+    description:
+      "Worker's health and metrics port (/health/live, /health/ready, /metrics), on HOST; 0 picks a free one.",
+    default: '3001',
+  },
   {
     key: 'CORS_ORIGINS',
     description: 'Comma-separated origins allowed by CORS; empty disables CORS.',

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/create-db.js';
 import { syncLog } from '../db/schema/index.js';
+import { registerQueueMetrics } from '../queues/queue-metrics.js';
 import type { Queues } from '../queues/queues.js';
 
 export interface MetricSource {
@@ -88,42 +89,7 @@ export function createMetrics(input: {
       this.set(row?.seconds ?? 0);
     },
   });
-  const queues = input.queues;
-  if (queues) {
-    const reachable = new Gauge({
-      name: 'erp_bridge_queue_reachable',
-      help: '1 when the last scrape could read the queue counts from Redis, else 0',
-      registers: [registry],
-    });
-    new Gauge({
-      name: 'erp_bridge_queue_jobs',
-      help: 'BullMQ jobs by queue and state',
-      labelNames: ['queue', 'state'] as const,
-      registers: [registry],
-      async collect() {
-        // Redis away must not take the whole scrape down: the other figures still matter.
-        const counts = await Promise.all(
-          queues.all.map(async (queue) => ({
-            queue: queue.name,
-            counts: await queue.getJobCounts(
-              'waiting',
-              'active',
-              'delayed',
-              'completed',
-              'failed',
-              'waiting-children',
-              'prioritized',
-            ),
-          })),
-        ).catch(() => undefined);
-        this.reset();
-        reachable.set(counts ? 1 : 0);
-        for (const { queue, counts: byState } of counts ?? []) {
-          for (const [state, n] of Object.entries(byState)) this.set({ queue, state }, n);
-        }
-      },
-    });
-  }
+  if (input.queues) registerQueueMetrics(registry, input.queues);
   for (const source of input.sources ?? []) source.register(registry);
   return { registry, httpDuration };
 }

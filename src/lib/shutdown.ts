@@ -66,3 +66,17 @@ export function onSignals(shutdown: Shutdown, logger: Logger): void {
     });
   }
 }
+
+/**
+ * An uncaught exception or an unhandled rejection is logged in full, then the process shuts down
+ * as on a signal and exits 1: its state is unknown, and a silent death tells an operator nothing.
+ */
+export function onFatalErrors(shutdown: Shutdown, logger: Logger): void {
+  const fatal = (kind: string) => (error: unknown) => {
+    logger.fatal({ err: error }, `${kind}: shutting down`);
+    process.exitCode = 1;
+    void shutdown.run(kind).then(() => process.exit(1));
+  };
+  process.on('uncaughtException', fatal('uncaught exception'));
+  process.on('unhandledRejection', fatal('unhandled rejection'));
+}

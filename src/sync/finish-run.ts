@@ -39,6 +39,8 @@ export interface FinishedRun {
   readonly counts: RunCounts;
   readonly watermark: Date | null;
   readonly errors: readonly SyncRunError[];
+  /** From the run log: its start to its end. */
+  readonly durationMs: number;
 }
 
 export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<FinishedRun> {
@@ -103,7 +105,7 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
   });
   if (held) await releaseLease(db, run.lease);
   const result = finished(row, after?.watermark ?? state?.watermark ?? null);
-  const durationMs = (row.finishedAt ?? new Date()).getTime() - row.startedAt.getTime();
+  const { durationMs } = result;
   logger[status === 'failed' ? 'error' : 'info'](
     {
       runId: run.runId,
@@ -127,5 +129,6 @@ function finished(row: SyncLogRow, watermark: Date | null): FinishedRun {
     counts: countsOf(row),
     watermark,
     errors: row.errors,
+    durationMs: (row.finishedAt ?? new Date()).getTime() - row.startedAt.getTime(),
   };
 }

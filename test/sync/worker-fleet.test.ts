@@ -67,6 +67,7 @@ describe('three worker processes share one run', () => {
       SYNC_LEASE_SECONDS: '10',
       SYNC_JOB_LOCK_MS: '2000',
       SYNC_CONCURRENCY: '4',
+      WORKER_HTTP_PORT: '0',
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
     };

@@ -3,6 +3,8 @@ declare module 'parse-prometheus-text-format' {
     labels?: Record<string, string>;
     value?: string;
     buckets?: Record<string, string>;
+    count?: string;
+    sum?: string;
   }
   interface Family {
     name: string;

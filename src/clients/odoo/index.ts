@@ -2,7 +2,12 @@
  * The Odoo client's public surface: the factory, its types, the error and the value helpers.
  * Callers import from here, never from a transport.
  */
-export { createOdooClient, type OdooClient, type OdooClientDeps } from './odoo-client.js';
+export {
+  createOdooClient,
+  type OdooCallObserver,
+  type OdooClient,
+  type OdooClientDeps,
+} from './odoo-client.js';
 export {
   OdooError,
   isOdooError,

@@ -13,7 +13,7 @@ import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { createJson2Transport } from './json2-transport.js';
 import { createJsonRpcTransport } from './jsonrpc-transport.js';
-import { OdooError } from './odoo-errors.js';
+import { OdooError, type OdooCallLabel, type OdooErrorCode } from './odoo-errors.js';
 import type { OdooTransportSettings } from './odoo-http.js';
 import type {
   OdooCallOptions,
@@ -35,8 +35,17 @@ import type {
 } from './odoo-types.js';
 import { createXmlRpcTransport } from './xmlrpc-transport.js';
 
+/** Sees every attempt of every call, for metrics; it must not throw. */
+export interface OdooCallObserver {
+  /** One attempt ended after `durationMs`: 'ok', or the code of the error it failed with. */
+  attempt(call: OdooCallLabel, durationMs: number, outcome: 'ok' | OdooErrorCode): void;
+  /** A failed attempt is about to be retried. */
+  retry(call: OdooCallLabel, code: OdooErrorCode): void;
+}
+
 export interface OdooClientDeps {
   logger: Logger;
+  observer?: OdooCallObserver;
   /** An undici dispatcher to share (tests, proxies); the client creates and owns one otherwise. */
   dispatcher?: Dispatcher;
   /** A transport to use instead of the one `options.protocol` names. */
@@ -190,8 +199,15 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     }, timeoutMs);
     const onAbort = (): void => controller.abort(abortedError(label, signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
+    const startedMs = performance.now();
     try {
-      return await run({ signal: controller.signal, timeoutMs });
+      const result = await run({ signal: controller.signal, timeoutMs });
+      deps.observer?.attempt(label, performance.now() - startedMs, 'ok');
+      return result;
+    } catch (error) {
+      const code = error instanceof OdooError ? error.code : 'ODOO_PROTOCOL';
+      deps.observer?.attempt(label, performance.now() - startedMs, code);
+      throw error;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -213,6 +229,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
             ? caught
             : new OdooError('ODOO_PROTOCOL', `${label}: ${String(caught)}`, { cause: caught });
         if (!error.retryable || attempt >= retries) throw error;
+        deps.observer?.retry(label, error.code);
         // Full jitter: a random wait up to the exponential bound spreads out a fleet's retries.
         const delayMs = Math.round(
           Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt),

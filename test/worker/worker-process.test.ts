@@ -1,0 +1,178 @@
+/**
+ * The worker as a process, as an orchestrator sees it: its HTTP port answers the probes and
+ * Prometheus; a first run shows up in the metrics; then SIGTERM while a page job waits on a slow
+ * Odoo: readiness turns 503 at once while liveness holds, the job completes, the process exits 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
+import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
+import { setPaused } from '../../src/sync/sync-state.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+const ORDERS = 12;
+
+describe('the worker process', () => {
+  let db: TestDb;
+  let sandbox: OdooSandbox;
+  let connection: Redis;
+  let queues: Queues;
+  let events: OwnedQueueEvents;
+  let worker: ChildProcess;
+  let base: string;
+  const prefix = `worker-${randomBytes(4).toString('hex')}`;
+  const output: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    sandbox = createOdooSandbox({ orders: ORDERS, linesPerOrder: 2, loginCooldown: false });
+    await sandbox.start();
+    // The scheduler fires at start: a paused schedule keeps this test's runs the only ones.
+    await setPaused(db.db, BC_SYNC_KEY, 'test');
+    worker = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME ?? '/tmp',
+        DATABASE_URL: db.url,
+        DATABASE_POOL_MAX: '4',
+        REDIS_URL: inject('redisUrl'),
+        QUEUE_PREFIX: prefix,
+        ODOO_URL: sandbox.url,
+        ODOO_DATABASE: sandbox.database,
+        ODOO_USERNAME: sandbox.username,
+        ODOO_PASSWORD: sandbox.password,
+        SYNC_EVERY: '1h',
+        HOST: '127.0.0.1',
+        WORKER_HTTP_PORT: '0',
+        SHUTDOWN_TIMEOUT_MS: '20000',
+        LOG_LEVEL: 'info',
+        LOG_PRETTY: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: worker.stdout! });
+    for await (const line of lines) {
+      output.push(line);
+      if (line.includes('worker started')) {
+        base = (JSON.parse(line) as { http: string }).http;
+        break;
+      }
+    }
+    lines.on('line', (line) => output.push(line));
+    connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    queues = createQueues({
+      connection,
+      prefix,
+      settings: { attempts: 3, backoffMs: 100 },
+      logger: createLogger({ level: 'silent', pretty: false }),
+    });
+    events = createQueueEvents(connection, 'sync-page', prefix);
+    await events.events.waitUntilReady();
+  }, 60_000);
+
+  afterAll(async () => {
+    if (worker.exitCode === null && worker.signalCode === null) {
+      worker.kill('SIGKILL');
+      await once(worker, 'exit');
+    }
+    await Promise.all(queues.all.map((queue) => queue.obliterate({ force: true })));
+    await queues.close();
+    await events.close();
+    await connection.quit();
+    await sandbox.stop();
+    await db.dispose();
+  });
+
+  const get = async (path: string) => {
+    const response = await fetch(`${base}${path}`);
+    return { status: response.status, text: await response.text() };
+  };
+  const metric = async (name: string) =>
+    parsePrometheusTextFormat((await get('/metrics')).text).find((family) => family.name === name);
+
+  it('answers its probes and shows a finished run in its metrics', async () => {
+    expect((await get('/health/live')).status).toBe(200);
+    const ready = await get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.text)).toMatchObject({
+      status: 'ready',
+      parts: { postgres: { status: 'up' }, redis: { status: 'up' }, jobs: { status: 'up' } },
+    });
+
+    const run = await queues.add('sync-run', { trigger: 'test' });
+    const runEvents = createQueueEvents(connection, 'sync', prefix);
+    try {
+      await runEvents.events.waitUntilReady();
+      expect(await run.waitUntilFinished(runEvents.events)).toMatchObject({ status: 'succeeded' });
+    } finally {
+      await runEvents.close();
+    }
+
+    const written = await metric('erp_bridge_sync_records_written_total');
+    expect(written?.metrics).toContainEqual(
+      expect.objectContaining({ labels: { action: 'created' }, value: String(ORDERS) }),
+    );
+    // The parser drops a histogram's labels: read its _count series from the text.
+    const text = (await get('/metrics')).text;
+    expect(text).toMatch(
+      /^erp_bridge_sync_run_duration_seconds_count\{kind="sync",status="succeeded"\} 1$/m,
+    );
+    expect(text).toMatch(
+      new RegExp(
+        `^erp_bridge_odoo_call_duration_seconds_count\\{call="${BC_MODEL}.read",outcome="ok"\\} [1-9]`,
+        'm',
+      ),
+    );
+    const jobs = await metric('erp_bridge_queue_jobs');
+    expect(jobs?.metrics).toContainEqual({
+      labels: { queue: 'sync-page', state: 'completed' },
+      value: '1',
+    });
+    expect(await metric('erp_bridge_odoo_call_retries_total')).toBeDefined();
+    expect(await metric('erp_bridge_odoo_call_errors_total')).toBeDefined();
+  }, 60_000);
+
+  it('on SIGTERM turns unready at once, finishes the job in flight, and exits 0', async () => {
+    sandbox.control.write(BC_MODEL, [1, 2], { notes: 'changed for the second run' });
+    sandbox.control.injectFault({
+      kind: 'latency',
+      latencyMs: 3_000,
+      method: 'read',
+      model: BC_MODEL,
+      times: 1,
+    });
+    const pageDone = new Promise<string>((resolve) =>
+      events.events.on('completed', ({ jobId }) => resolve(jobId)),
+    );
+    await queues.add('sync-run', { trigger: 'test' });
+    await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
+
+    const exited = once(worker, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    worker.kill('SIGTERM');
+    await vi.waitFor(async () => expect((await get('/health/ready')).status).toBe(503), {
+      timeout: 1_000,
+      interval: 50,
+    });
+    const unready = JSON.parse((await get('/health/ready')).text) as {
+      parts: Record<string, { status: string; error?: string }>;
+    };
+    expect(unready.parts.process).toEqual({
+      status: 'down',
+      optional: false,
+      error: 'shutting down',
+    });
+    expect((await get('/health/live')).status).toBe(200);
+
+    expect(await pageDone).toMatch(/^page-/);
+    expect(await exited).toEqual([0, null]);
+    expect(output.join('\n')).toContain('"msg":"stopped"');
+  }, 60_000);
+});

@@ -1,0 +1,106 @@
+/**
+ * The worker process's Prometheus registry (the composition root adds the queue counts the API
+ * also shows, from src/queues/queue-metrics.ts): what only a worker sees as it happens — each Odoo call's latency, its retries and errors by code, the
+ * records its jobs created, updated, archived, restored and deleted, and how long runs took.
+ * Counters start at zero with the process; Prometheus' `rate()` and `increase()` handle restarts.
+ */
+import type { Job } from 'bullmq';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OdooCallObserver } from '../src/clients/odoo/index.js';
+import type { RunCounts } from '../src/sync/run-counts.js';
+
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  /** Hand it to the Odoo client: it times every attempt. */
+  readonly odoo: OdooCallObserver;
+  /** Counts what a completed job wrote, and for a run or a reconcile how long it took. */
+  jobCompleted(job: Job, result: unknown): void;
+}
+
+/** The record counters of a run's counts, by the `action` label they get. */
+const RECORD_ACTIONS = {
+  created: 'created',
+  updated: 'updated',
+  archived: 'archived',
+  restored: 'restored',
+  linesDeleted: 'lines_deleted',
+} as const satisfies Partial<Record<keyof RunCounts, string>>;
+
+/** Jobs whose result carries the counts of what they wrote themselves (a run only adds them up). */
+const WRITING_JOBS = new Set(['sync-page', 'sync-bc', 'resync-bc', 'reconcile']);
+
+export function createWorkerMetrics(): WorkerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'erp_bridge_' });
+
+  const odooDuration = new Histogram({
+    name: 'erp_bridge_odoo_call_duration_seconds',
+    help: 'Odoo call attempts by call (model.method) and outcome (ok or the error code)',
+    labelNames: ['call', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const odooRetries = new Counter({
+    name: 'erp_bridge_odoo_call_retries_total',
+    help: 'Odoo call attempts retried, by call and the error code that caused the retry',
+    labelNames: ['call', 'code'] as const,
+    registers: [registry],
+  });
+  const odooErrors = new Counter({
+    name: 'erp_bridge_odoo_call_errors_total',
+    help: 'Odoo call attempts that failed, by call and error code',
+    labelNames: ['call', 'code'] as const,
+    registers: [registry],
+  });
+  const records = new Counter({
+    name: 'erp_bridge_sync_records_written_total',
+    help: 'BCs created, updated, archived and restored, and lines deleted, by the jobs of this worker',
+    labelNames: ['action'] as const,
+    registers: [registry],
+  });
+  const runDuration = new Histogram({
+    name: 'erp_bridge_sync_run_duration_seconds',
+    help: 'Duration of finished sync runs and reconciles, by kind and status',
+    labelNames: ['kind', 'status'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1_800, 3_600],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    odoo: {
+      attempt(call, durationMs, outcome) {
+        odooDuration.observe({ call, outcome }, durationMs / 1_000);
+        if (outcome !== 'ok') odooErrors.inc({ call, code: outcome });
+      },
+      retry(call, code) {
+        odooRetries.inc({ call, code });
+      },
+    },
+    jobCompleted(job, result) {
+      if (typeof result !== 'object' || result === null) return;
+      const outcome = result as {
+        status?: unknown;
+        durationMs?: unknown;
+        counts?: Partial<RunCounts>;
+      } & Partial<RunCounts>;
+      if (WRITING_JOBS.has(job.name)) {
+        // Page and BC jobs report `{ counts }`; a reconcile spreads its counts in its result.
+        const counts = outcome.counts ?? outcome;
+        for (const [field, action] of Object.entries(RECORD_ACTIONS)) {
+          const n = counts[field as keyof RunCounts];
+          if (typeof n === 'number' && n > 0) records.inc({ action }, n);
+        }
+      }
+      if (typeof outcome.status !== 'string') return;
+      if (job.name === 'sync-run' && typeof outcome.durationMs === 'number')
+        runDuration.observe({ kind: 'sync', status: outcome.status }, outcome.durationMs / 1_000);
+      // A reconcile is one job: its processing time is the run's.
+      if (job.name === 'reconcile' && job.processedOn !== undefined)
+        runDuration.observe(
+          { kind: 'reconcile', status: outcome.status },
+          (Date.now() - job.processedOn) / 1_000,
+        );
+    },
+  };
+}
