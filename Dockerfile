@@ -1,7 +1,10 @@
-# One image for every process: the command picks api (default), worker or migrate.
-#   docker run IMAGE            → API
-#   docker run IMAGE worker     → sync worker
-#   docker run IMAGE migrate    → apply migrations and exit
+# One image for every operator command, each running the compiled dist/ (no TypeScript at start):
+#   docker run IMAGE [api]                 the API (PORT, default 3000)
+#   docker run IMAGE worker                a sync worker (probes and metrics on WORKER_HTTP_PORT, default 3001)
+#   docker run IMAGE migrate               apply migrations and exit
+#   docker run IMAGE sync run|status|…     the sync CLI
+#   docker run IMAGE apikey --role admin   a new API key and its API_KEYS entry
+# It runs as `node` and writes nothing to its filesystem: `docker run --read-only` works.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -15,13 +18,14 @@ FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+# --omit=optional too: PGlite (dev only) is an optional peer of drizzle-orm, which npm keeps otherwise.
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 COPY docker/entrypoint.sh /usr/local/bin/erp-bridge
 USER node
-EXPOSE 3000
-HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+EXPOSE 3000 3001
+# Probes the port of the process the container runs (the API's or the worker's); see the entrypoint.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["erp-bridge", "healthcheck"]
 ENTRYPOINT ["erp-bridge"]
 CMD ["api"]

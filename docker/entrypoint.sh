@@ -1,9 +1,29 @@
 #!/bin/sh
-# Selects the process the image runs: api (default), worker or migrate.
-set -e
-case "${1:-api}" in
-  api) shift 2>/dev/null || true; exec node dist/src/server.js "$@" ;;
-  worker) shift; exec node dist/workers/main.js "$@" ;;
-  migrate) shift; exec node dist/src/db/migrate-cli.js "$@" ;;
-  *) exec "$@" ;;
+# The image's one command: runs an operator command on the compiled dist/, with source maps in
+# stack traces and ./.env loaded when one is mounted (the environment wins over it). exec: Node
+# gets the signals itself and stops gracefully.
+set -eu
+
+run() {
+  exec node --enable-source-maps --env-file-if-exists=.env "$@"
+}
+
+command="${1:-api}"
+[ "$#" -gt 0 ] && shift
+case "$command" in
+  api) run dist/src/server.js "$@" ;;
+  worker) run dist/workers/main.js "$@" ;;
+  migrate) run dist/src/db/migrate-cli.js "$@" ;;
+  sync) run dist/workers/sync-cli.js "$@" ;;
+  apikey) run dist/src/cli/apikey.js "$@" ;;
+  healthcheck)
+    # HEALTHCHECK runs beside the main process: read what PID 1 runs to pick its port.
+    case "$(tr '\0' ' ' < /proc/1/cmdline)" in
+      *dist/src/server.js*) url="http://127.0.0.1:${PORT:-3000}/health/live" ;;
+      *dist/workers/main.js*) url="http://127.0.0.1:${WORKER_HTTP_PORT:-3001}/health/ready" ;;
+      *) exit 0 ;; # one-shot commands (migrate, sync, apikey) have nothing to probe
+    esac
+    exec node -e "fetch('$url').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+    ;;
+  *) exec "$command" "$@" ;;
 esac

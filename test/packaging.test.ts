@@ -1,14 +1,17 @@
 /**
- * The production package: the compose file (parsed, since no container engine runs here) and the
- * Dockerfile, which must build the same `npm run build` output that the entrypoint runs.
+ * The production package, checked statically since no container engine runs here: the compose
+ * file, the Dockerfile and its entrypoint (base image, user, commands, healthcheck per command;
+ * the compiled commands run through the entrypoint), and the Kubernetes manifests, whose ports and
+ * probes must match the code's configuration defaults.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { ENV_KEYS } from '../src/config/env-schema.js';
 
 const run = promisify(execFile);
 
@@ -73,34 +76,189 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** The defaults operators get, from the config schema: manifests and the image must agree. */
+const DEFAULTS = Object.fromEntries(ENV_KEYS.map((doc) => [doc.key, doc.default]));
+
 describe('Dockerfile', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8');
   const entrypoint = readFileSync('docker/entrypoint.sh', 'utf8');
+  /** `name) run dist/….js` arms of the entrypoint: the operator commands and what they start. */
+  const commands = Object.fromEntries(
+    [...entrypoint.matchAll(/^\s*(\w+)\) run (dist\/\S+\.js)/gm)].map((m) => [m[1]!, m[2]!]),
+  );
 
-  it('is multi-stage on Node LTS, installs production dependencies only, runs as a non-root user, with a healthcheck', () => {
+  it('is multi-stage on Node 24 slim, installs production dependencies only, runs as a non-root user', () => {
     expect(dockerfile.match(/^FROM node:24-[\w.-]*-slim AS \w+/gm)).toHaveLength(2);
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
-    expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
     expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    const lines = dockerfile.split('\n');
+    const user = lines.findIndex((line) => line === 'USER node');
+    expect(user).toBeGreaterThan(lines.findLastIndex((line) => line.startsWith('FROM ')));
+    expect(user).toBeLessThan(lines.findIndex((line) => line.startsWith('ENTRYPOINT ')));
+    expect(dockerfile).toMatch(/^COPY docker\/entrypoint\.sh \/usr\/local\/bin\/erp-bridge$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["erp-bridge"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["api"\]$/m);
+    expect(dockerfile).toMatch(
+      new RegExp(`^EXPOSE ${DEFAULTS.PORT} ${DEFAULTS.WORKER_HTTP_PORT}$`, 'm'),
+    );
   });
 
-  it('builds with npm run build into the files its entrypoint starts', async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'erp-bridge-build-'));
+  it('starts every operator command from the compiled build, with source maps and an optional .env', () => {
+    expect(commands).toEqual({
+      api: 'dist/src/server.js',
+      worker: 'dist/workers/main.js',
+      migrate: 'dist/src/db/migrate-cli.js',
+      sync: 'dist/workers/sync-cli.js',
+      apikey: 'dist/src/cli/apikey.js',
+    });
+    expect(entrypoint).toMatch(/exec node --enable-source-maps --env-file-if-exists=\.env "\$@"/);
+  });
+
+  it('has a healthcheck that probes the port of the process it runs', () => {
+    expect(dockerfile).toMatch(/^HEALTHCHECK .* CMD \["erp-bridge", "healthcheck"\]$/m);
+    const arms = [...entrypoint.matchAll(/\*(dist\/\S+\.js)\*\) url="([^"]+)"/g)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    expect(arms).toEqual([
+      [commands.api, `http://127.0.0.1:\${PORT:-${DEFAULTS.PORT}}/health/live`],
+      [
+        commands.worker,
+        `http://127.0.0.1:\${WORKER_HTTP_PORT:-${DEFAULTS.WORKER_HTTP_PORT}}/health/ready`,
+      ],
+    ]);
+  });
+
+  it('sends only the sources the build needs to the image builder', () => {
+    const ignore = readFileSync('.dockerignore', 'utf8').split('\n');
+    expect(ignore[ignore.findIndex((line) => !line.startsWith('#'))]).toBe('*');
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) =>
+      m[1]!.split(' '),
+    );
+    for (const path of copied)
+      expect(ignore, path).toContain(`!${path.replace(/\/?$/, path.includes('.') ? '' : '/')}`);
+    for (const shipped of ['dev', 'test', 'bench', '.env', 'node_modules'])
+      expect(ignore.join('\n')).not.toContain(`!${shipped}`);
+  });
+
+  it('builds with npm run build into the files its entrypoint starts, which run without tsx', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'erp-bridge-build-'));
     try {
-      await run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', outDir], {
+      await run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(root, 'dist')], {
         timeout: 240_000,
       });
-      const started = [...entrypoint.matchAll(/node (dist\/\S+\.js)/g)].map((m) => m[1]!);
-      expect(started.sort()).toEqual([
-        'dist/src/db/migrate-cli.js',
-        'dist/src/server.js',
-        'dist/workers/main.js',
-      ]);
-      for (const file of started)
-        expect(existsSync(join(outDir, file.replace(/^dist\//, ''))), file).toBe(true);
+      for (const file of Object.values(commands))
+        expect(existsSync(join(root, file)), file).toBe(true);
+      expect(existsSync(join(root, 'dist/src/server.js.map'))).toBe(true);
+      expect(existsSync(join(root, 'dist/dev'))).toBe(false);
+      // As in the image: the entrypoint in a directory holding dist/ and node_modules/.
+      symlinkSync(resolve('node_modules'), join(root, 'node_modules'));
+      const entry = resolve('docker/entrypoint.sh');
+      const apikey = await run('sh', [entry, 'apikey', '--role', 'admin'], { cwd: root });
+      expect(apikey.stdout).toMatch(/^API key \(admin\): \S+\nAPI_KEYS entry: +admin-/);
+      const sync = await run('sh', [entry, 'sync', '--help'], { cwd: root });
+      expect(sync.stdout).toMatch(/^Usage: npm run sync -- <command>/);
     } finally {
-      rmSync(outDir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+interface Container {
+  name: string;
+  image: string;
+  args: string[];
+  ports?: { name: string; containerPort: number }[];
+  env?: { name: string; value: string }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  livenessProbe?: { httpGet: { path: string; port: string } };
+  readinessProbe?: { httpGet: { path: string; port: string } };
+  startupProbe?: { httpGet: { path: string; port: string } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
+}
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  spec?: {
+    template?: {
+      spec: {
+        containers: Container[];
+        terminationGracePeriodSeconds?: number;
+        securityContext?: { runAsNonRoot?: boolean };
+      };
+    };
+    ports?: { port: number; targetPort: string }[];
+  };
+}
+
+describe('deploy/kubernetes', () => {
+  const dir = 'deploy/kubernetes';
+  const kustomization = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as {
+    resources: string[];
+  };
+  const manifests = kustomization.resources.flatMap((file) =>
+    parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((doc) => doc.toJS() as Manifest),
+  );
+  const find = (kind: string, name: string) => {
+    const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+    expect(found, `${kind} ${name}`).toBeDefined();
+    return found!;
+  };
+  const containerOf = (manifest: Manifest) => manifest.spec!.template!.spec.containers[0]!;
+  const portOf = (container: Container, name: string) =>
+    container.ports?.find((port) => port.name === name)?.containerPort;
+
+  it('runs the API on its configured port, probed on /health/live and /health/ready, behind a Service', () => {
+    const api = containerOf(find('Deployment', 'erp-bridge-api'));
+    expect(api.args).toEqual(['api']);
+    expect(portOf(api, 'http')).toBe(Number(DEFAULTS.PORT));
+    expect(api.env).toContainEqual({ name: 'PORT', value: DEFAULTS.PORT });
+    expect(api.livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'http' });
+    expect(api.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+    expect(find('Service', 'erp-bridge-api').spec!.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 'http' },
+    ]);
+  });
+
+  it('probes the workers on WORKER_HTTP_PORT and migrates in a one-shot Job', () => {
+    const worker = containerOf(find('Deployment', 'erp-bridge-worker'));
+    expect(worker.args).toEqual(['worker']);
+    expect(portOf(worker, 'metrics')).toBe(Number(DEFAULTS.WORKER_HTTP_PORT));
+    expect(worker.env).toContainEqual({
+      name: 'WORKER_HTTP_PORT',
+      value: DEFAULTS.WORKER_HTTP_PORT,
+    });
+    expect(worker.livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'metrics' });
+    expect(worker.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'metrics' });
+    expect(containerOf(find('Job', 'erp-bridge-migrate')).args).toEqual(['migrate']);
+  });
+
+  it('gives every pod its secrets from the Secret, resources, a read-only root and time to drain', () => {
+    const workloads = manifests.filter((m) => m.spec?.template);
+    expect(workloads).toHaveLength(3);
+    for (const workload of workloads) {
+      const pod = workload.spec!.template!.spec;
+      const container = containerOf(workload);
+      expect(container.image).toBe('erp-bridge');
+      expect(container.envFrom).toContainEqual({ secretRef: { name: 'erp-bridge' } });
+      expect(container.resources?.requests?.memory, workload.metadata.name).toBeDefined();
+      expect(container.resources?.limits?.memory, workload.metadata.name).toBeDefined();
+      expect(container.securityContext).toMatchObject({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+      });
+      expect(pod.securityContext?.runAsNonRoot).toBe(true);
+      if (workload.kind === 'Deployment') {
+        expect(pod.terminationGracePeriodSeconds! * 1_000).toBeGreaterThan(
+          Number(DEFAULTS.SHUTDOWN_TIMEOUT_MS) + 5_000,
+        );
+      }
+    }
+    const secrets = parse(readFileSync(join(dir, 'secret.example.yaml'), 'utf8')) as {
+      stringData: Record<string, string>;
+    };
+    for (const key of ['DATABASE_URL', 'REDIS_URL', 'ODOO_PASSWORD', 'API_KEYS'])
+      expect(secrets.stringData).toHaveProperty(key);
+  });
 });
