@@ -25,6 +25,8 @@ export async function buildWorkerHttp(deps: WorkerHttpDeps): Promise<FastifyInst
   await app.register(healthRoutes, {
     checks: deps.checks,
     isShuttingDown: deps.isShuttingDown,
+    // A port for the cluster network only, serving no data: its readers are the operators.
+    showsDetails: () => true,
   });
   app.get('/metrics', async (_request, reply) => {
     const body = await deps.registry.metrics();

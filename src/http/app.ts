@@ -140,6 +140,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes, {
     checks: [{ name: 'postgres', check: () => deps.db.ping() }, ...(deps.readinessChecks ?? [])],
     isShuttingDown: deps.isShuttingDown ?? (() => false),
+    showsDetails: (request) => {
+      const role = app.callerOf(request)?.role;
+      return role === 'operator' || role === 'admin';
+    },
   });
   await app.register(bcRoutes, { db: deps.db.db, syncControl });
   await app.register(syncRoutes, { syncControl });

@@ -5,6 +5,7 @@
  * in between share the last answer or the one in flight), and why a part is down (hosts, driver
  * messages) is told only to an operator key.
  */
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -22,6 +23,8 @@ export interface HealthRoutesOptions {
   checkTimeoutMs?: number;
   /** How long one round of probes answers for; default 1 s. */
   probeEveryMs?: number;
+  /** Whether this caller may read why a part is down (hosts, driver messages). */
+  showsDetails: (request: FastifyRequest) => boolean;
 }
 
 const partSchema = z.object({
@@ -102,9 +105,7 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = (app, op
       if (options.isShuttingDown())
         parts.process = { status: 'down', optional: false, error: 'shutting down' };
       const ready = Object.values(parts).every((part) => part.status === 'up' || part.optional);
-      const caller = app.callerOf(request);
-      const detailed = caller?.role === 'operator' || caller?.role === 'admin';
-      const shown = detailed
+      const shown = options.showsDetails(request)
         ? parts
         : Object.fromEntries(
             Object.entries(parts).map(([name, { status, optional }]) => [
