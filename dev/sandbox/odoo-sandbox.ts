@@ -5,7 +5,7 @@
  * transactions, committed state, failure injection, call counts).
  *
  * It is the stand-in for Odoo in tests, benchmarks and the demo; its worth is its faithfulness
- * to what `protocols/odoo.md` documents (faults as HTTP 200, exact fault codes and texts, no
+ * to what docs/odoo.md describes (faults as HTTP 200, exact fault codes and texts, no
  * `<nil/>`, second-truncated datetimes, microsecond `write_date`s, visibility at commit).
  * It is not an Odoo: no access rights beyond one user, no workflows, no other models.
  */

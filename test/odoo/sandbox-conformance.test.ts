@@ -1,5 +1,6 @@
 /**
- * The sandbox against the facts of protocols/odoo.md (§2–§4, §6, §9), checked on the raw wire:
+ * The sandbox against the facts of docs/odoo.md (transports, values, reading, the time model,
+ * failures), checked on the raw wire:
  * answer shapes, fault codes and texts, empty values, many2one both ways, datetime truncation
  * and microsecond comparisons, the implicit active filter, default order, fields_get
  * attributes, domains, and the time model of long transactions.
