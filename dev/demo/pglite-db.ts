@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Db, DbHandle } from '../../src/db/create-db.js';
@@ -18,7 +19,8 @@ export interface PgliteDbHandle extends DbHandle {
 
 export async function createPgliteDb(dir: string): Promise<PgliteDbHandle> {
   mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir);
+  // The migrations create pg_trgm (the list's text search); PGlite ships it as a contrib module.
+  const client = await PGlite.create(dir, { extensions: { pg_trgm } });
   const db = drizzle(client, { schema });
   return {
     db: db as unknown as Db,

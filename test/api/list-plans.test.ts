@@ -51,6 +51,8 @@ describe('BC list query plans on 200,000 BCs', () => {
     { updatedSince: '2026-01-03T00:00:00Z', sort: 'odooWriteDate' },
     { state: 'purchase,done', partnerId: '42', sort: '-dateOrder' },
     { includeArchived: 'true', sort: '-odooWriteDate' },
+    { q: '01234' },
+    { q: 'SO1999', sort: '-dateOrder' },
   ])('%o is served by an index', async (query) => {
     const plan = await planOf(query);
     expect(plan).not.toContain('"Seq Scan"');

@@ -64,6 +64,9 @@ export const scrapDimagazBc = pgTable(
     index('scrap_dimagaz_bc_live_amount_idx')
       .on(sql`coalesce(${t.amountTotal}, '-Infinity'::numeric)`, t.odooId)
       .where(sql`${t.archivedAt} is null`),
+    // `q` searches text inside the name or the origin (ilike '%…%'): trigram indexes (pg_trgm).
+    index('scrap_dimagaz_bc_name_trgm_idx').using('gin', t.name.op('gin_trgm_ops')),
+    index('scrap_dimagaz_bc_origin_trgm_idx').using('gin', t.origin.op('gin_trgm_ops')),
   ],
 );
 

@@ -1,0 +1,288 @@
+/**
+ * Every route of the OpenAPI document, probed with random, boundary and hostile values for each
+ * parameter and body field, under each role and with header tricks (fast-check): no answer is a
+ * 5xx, every 4xx is JSON with a stable code, and no key ever reaches the log.
+ *
+ * Tryton is a stub here: the subject is the API's own handling of input (validation, the
+ * gateway policy, the codec), not trytond's.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TrytonClient } from '../../src/clients/tryton/tryton-client.js';
+import { buildApp, type App } from '../../src/http/app.js';
+import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { seedBcs } from '../helpers/seed-bcs.js';
+
+interface SchemaObject {
+  type?: string;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+  properties?: Record<string, SchemaObject>;
+  anyOf?: SchemaObject[];
+}
+interface Operation {
+  parameters?: { name: string; in: 'query' | 'path'; schema: SchemaObject }[];
+  requestBody?: { content: Record<string, { schema: SchemaObject }> };
+}
+interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  operation: Operation;
+}
+
+const HOSTILE_TEXT = [
+  '',
+  ' ',
+  '0',
+  '-1',
+  '1e300',
+  '9999999999',
+  '2147483648',
+  'NaN',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '\u0000',
+  '1\u0000',
+  "' or 1=1 --",
+  '../../etc/passwd',
+  '%',
+  '%FF',
+  '<script>',
+  '\u202e',
+  '😀',
+  'a'.repeat(5_000),
+];
+
+const hostileText = fc.oneof(fc.constantFrom(...HOSTILE_TEXT), fc.string({ maxLength: 40 }));
+
+/** Values for one schema: valid ones at its bounds, and hostile text. */
+function valueFor(schema: SchemaObject): fc.Arbitrary<string> {
+  const candidates: fc.Arbitrary<string>[] = [hostileText];
+  if (schema.enum) candidates.push(fc.constantFrom(...schema.enum.map(String)));
+  if (schema.type === 'integer' || schema.type === 'number') {
+    const bounds = [schema.minimum, schema.maximum].filter((n) => n !== undefined) as number[];
+    candidates.push(
+      fc.constantFrom(
+        ...[...bounds, ...bounds.map((n) => n - 1), ...bounds.map((n) => n + 1)].map(String),
+      ),
+      fc.integer().map(String),
+      fc.double().map(String),
+    );
+  }
+  if (schema.type === 'boolean') candidates.push(fc.constantFrom('true', 'false', 'TRUE', '1'));
+  if (schema.maxLength !== undefined)
+    candidates.push(
+      fc.constantFrom('a'.repeat(schema.maxLength), 'a'.repeat(schema.maxLength + 1)),
+    );
+  for (const option of schema.anyOf ?? []) candidates.push(valueFor(option));
+  return fc.oneof(...candidates);
+}
+
+const jsonValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constantFrom(
+    { __class__: 'Decimal', decimal: 'NaN' },
+    { __class__: 'datetime', year: 99999 },
+    { __class__: 'bytes', base64: '%%%' },
+    [[['create_uid.password_reset', '=', 'x']]],
+    [[['name', 'where', []]]],
+    Array.from({ length: 200 }, () => 1),
+  ),
+);
+
+const AUTHORIZATIONS = fc.constantFrom<(string | undefined)[]>(
+  undefined,
+  `Bearer ${KEYS.reader.key}`,
+  `Bearer ${KEYS.operator.key}`,
+  `Bearer ${KEYS.admin.key}`,
+  `bearer   ${KEYS.operator.key}  `,
+  `Bearer ${KEYS.admin.key}x`,
+  `Bearer ${KEYS.admin.key.toUpperCase()}`,
+  `Basic ${Buffer.from(`x:${KEYS.admin.key}`).toString('base64')}`,
+  'Bearer',
+  'Bearer \u0000',
+  `Bearer ${'k'.repeat(10_000)}`,
+  'Negotiate abc',
+);
+
+const HEADER_TRICKS = fc.record(
+  {
+    'x-forwarded-for': fc.constantFrom('1.2.3.4', 'garbage', '::1, 10.0.0.1', ''),
+    'x-request-id': fc.constantFrom('a'.repeat(500), '../', '\u00e9'),
+    'content-type': fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/json; charset=latin1',
+      'multipart/form-data; boundary=x',
+      'application/x-www-form-urlencoded',
+    ),
+    accept: fc.constantFrom('text/html', '*/*', 'application/xml'),
+  },
+  { requiredKeys: [] },
+);
+
+function routesOf(document: { paths: Record<string, Record<string, Operation>> }): Route[] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({
+      method: method.toUpperCase() as Route['method'],
+      path,
+      operation,
+    })),
+  );
+}
+
+function bodyFor(operation: Operation): fc.Arbitrary<string | undefined> {
+  const schema = operation.requestBody?.content['application/json']?.schema;
+  if (!schema) return fc.constant(undefined);
+  const fields = Object.keys(schema.properties ?? {});
+  const record = fc
+    .dictionary(fc.constantFrom(...fields, 'extra', '__proto__', 'constructor'), jsonValue, {
+      maxKeys: fields.length + 2,
+    })
+    .map((value) => JSON.stringify(value));
+  return fc.oneof(
+    record,
+    fc.constantFrom(
+      '{"method": ',
+      '[]',
+      'null',
+      '"text"',
+      '{"method":"a".."b"}',
+      'x'.repeat(2_000_000),
+    ),
+  );
+}
+
+describe('hostile probe of every route', () => {
+  let db: TestDb;
+  let connection: Redis;
+  let queues: Queues;
+  let app: App;
+  const log = memoryLogger('info');
+  const stubTryton = {
+    database: 'stub',
+    user: 'stub',
+    call: () => Promise.resolve([]),
+    cachedCall: () => Promise.resolve([]),
+    cachedCallDetailed: () => Promise.resolve({ result: [], cache: 'miss' as const }),
+    ping: () => Promise.resolve({ version: '7.0.0', latencyMs: 1 }),
+    stats: () => ({}),
+    close: () => Promise.resolve(),
+  } as unknown as TrytonClient;
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    await seedBcs(db.db, [1, 2, 3]);
+    connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+    const prefix = `probe-${randomBytes(5).toString('hex')}`;
+    queues = createQueues({
+      logger: log.logger,
+      connection,
+      prefix,
+      settings: { attempts: 1, backoffMs: 10 },
+    });
+    app = await buildApp({
+      config: testConfig({
+        QUEUE_PREFIX: prefix,
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000',
+        TRYTON_RPC_URL: 'http://tryton.invalid:8000',
+        TRYTON_DATABASE: 'stub',
+        TRYTON_USER: 'stub',
+        TRYTON_PASSWORD: 'stub-password',
+        TRYTON_MODELS: 'party.party,product.product:name|code',
+        TRYTON_ALLOWED_METHODS: 'common.server.version,model.*.*.search_count',
+      }),
+      logger: log.logger,
+      db,
+      queues,
+      tryton: stubTryton,
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await Promise.all(queues.all.map((queue) => queue.obliterate({ force: true })));
+    await queues.close();
+    await connection.quit();
+    await db.dispose();
+  });
+
+  it('answers no 5xx and a JSON code on every 4xx, over at least 120 hostile requests per route kind, leaking no key', async () => {
+    const document = (await app.inject({ url: '/docs/json', headers: bearer('admin') })).json<{
+      paths: Record<string, Record<string, Operation>>;
+    }>();
+    const routes = routesOf(document);
+    expect(routes.length).toBeGreaterThan(15);
+
+    const request = fc.constantFrom(...routes).chain((route) =>
+      fc.record({
+        route: fc.constant(route),
+        params: fc.record(
+          Object.fromEntries(
+            (route.operation.parameters ?? []).map((parameter) => [
+              `${parameter.in}:${parameter.name}`,
+              parameter.in === 'path'
+                ? valueFor(parameter.schema)
+                : fc.option(valueFor(parameter.schema)),
+            ]),
+          ),
+        ),
+        unknownQuery: fc.option(fc.constantFrom('x=1', 'limit=1&limit=2', '__proto__[a]=1', '%zz')),
+        body: bodyFor(route.operation),
+        authorization: AUTHORIZATIONS,
+        headers: HEADER_TRICKS,
+      }),
+    );
+
+    let probes = 0;
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(request, async (probe) => {
+        let path = probe.route.path;
+        const query: string[] = [];
+        for (const [key, value] of Object.entries(probe.params)) {
+          const [where, name] = key.split(':') as ['query' | 'path', string];
+          if (where === 'path') path = path.replace(`{${name}}`, encodeURIComponent(String(value)));
+          else if (value !== null) query.push(`${name}=${encodeURIComponent(String(value))}`);
+        }
+        if (probe.unknownQuery) query.push(probe.unknownQuery);
+        const response = await app.inject({
+          method: probe.route.method,
+          url: query.length > 0 ? `${path}?${query.join('&')}` : path,
+          headers: {
+            ...probe.headers,
+            ...(probe.authorization === undefined ? {} : { authorization: probe.authorization }),
+          },
+          ...(probe.route.method === 'POST' && probe.body !== undefined
+            ? { payload: probe.body }
+            : {}),
+        });
+        probes += 1;
+        statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+        const where = `${probe.route.method} ${path} → ${response.statusCode} ${response.body.slice(0, 300)}`;
+        expect(response.statusCode, where).toBeLessThan(500);
+        if (response.statusCode >= 400) {
+          const body = response.json<{ error?: unknown; message?: unknown }>();
+          expect(body.error, where).toMatch(/^[A-Z][A-Z0-9_]*$/);
+          expect(typeof body.message, where).toBe('string');
+        }
+      }),
+      { numRuns: 600, seed: 20261122 },
+    );
+    expect(probes).toBeGreaterThanOrEqual(120 * 5);
+    const output = log.lines.join('');
+    for (const key of Object.values(KEYS)) expect(output).not.toContain(key.key);
+    expect(output).not.toContain('stub-password');
+    // The probe reached past validation too, not only 400s.
+    expect([...statuses.keys()].some((status) => status < 300)).toBe(true);
+  });
+});
