@@ -68,7 +68,7 @@ function valueFor(schema: SchemaObject): fc.Arbitrary<string> {
   const candidates: fc.Arbitrary<string>[] = [hostileText];
   if (schema.enum) candidates.push(fc.constantFrom(...schema.enum.map(String)));
   if (schema.type === 'integer' || schema.type === 'number') {
-    const bounds = [schema.minimum, schema.maximum].filter((n) => n !== undefined) as number[];
+    const bounds = [schema.minimum, schema.maximum].filter((n): n is number => n !== undefined);
     candidates.push(
       fc.constantFrom(
         ...[...bounds, ...bounds.map((n) => n - 1), ...bounds.map((n) => n + 1)].map(String),
