@@ -5,7 +5,7 @@
  *
  * `trytond-admin` takes ~5 s, so the initialised database is built once and cached as a file
  * (keyed by trytond's version and this setup), then copied for each server: every server still
- * has its own database. Not for production use; no PostgreSQL here (tryton.md §1 covers that).
+ * has its own database. Not for production use.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';

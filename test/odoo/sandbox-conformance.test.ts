@@ -87,7 +87,7 @@ async function fault(
   return { faultCode: decoded.faultCode, faultString: String(decoded.faultString) };
 }
 
-describe('routes and wire format (§1, §2.2, §3.3)', () => {
+describe('routes and wire format (docs/odoo.md, Transports)', () => {
   it('answers common.version with CPython marshaller bytes', async () => {
     const body = await xml('common', 'version', []);
     expect(
@@ -135,7 +135,7 @@ describe('routes and wire format (§1, §2.2, §3.3)', () => {
   });
 });
 
-describe('authentication (§1.2, §3.2)', () => {
+describe('authentication (docs/odoo.md, Transports and Failures)', () => {
   it('authenticate returns the uid, or False (not a fault) for a wrong password', async () => {
     const { sandbox } = harness;
     expect(
@@ -190,7 +190,7 @@ describe('authentication (§1.2, §3.2)', () => {
   });
 });
 
-describe('faults (§3.2)', () => {
+describe('faults (docs/odoo.md, Failures)', () => {
   it('unknown model: fault 2 "Object x doesn\'t exist"', async () => {
     expect(await fault(executeKw('dimagaz.nope', 'search', [[]]))).toEqual({
       faultCode: 2,
@@ -257,7 +257,7 @@ describe('faults (§3.2)', () => {
   });
 });
 
-describe('values (§2.3)', () => {
+describe('values (docs/odoo.md, Values)', () => {
   it('empty values are False, numeric NULLs are 0 / 0.0, strings always in <string>', async () => {
     const id = harness.sandbox.control.create('dimagaz.bc', { partner_id: 2 });
     const body = await executeKw('dimagaz.bc', 'read', [[id]], {
@@ -370,7 +370,7 @@ describe('values (§2.3)', () => {
   });
 });
 
-describe('search semantics (§4)', () => {
+describe('search semantics (docs/odoo.md, Reading)', () => {
   it('adds active = True unless active_test is false or the domain names active', async () => {
     const id = harness.sandbox.control.create('dimagaz.bc', {
       partner_id: 4,
@@ -514,7 +514,7 @@ describe('search semantics (§4)', () => {
   });
 });
 
-describe('time model (§5, §9.6)', () => {
+describe('time model (docs/odoo.md, The time model)', () => {
   it('stamps write_date with the transaction start in microseconds and sends whole seconds', async () => {
     clock.set(new Date('2025-03-10T09:15:30.000Z'));
     clock.advanceMicros(123_456);
@@ -656,7 +656,7 @@ describe('time model (§5, §9.6)', () => {
   });
 });
 
-describe('JSON-RPC and JSON-2 (§6)', () => {
+describe('JSON-RPC and JSON-2 (docs/odoo.md, Transports)', () => {
   async function jsonrpc(service: string, method: string, args: unknown[]) {
     const answer = await post(
       '/jsonrpc',

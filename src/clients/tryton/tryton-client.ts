@@ -4,7 +4,7 @@
  * every call, bounded retries with backoff for transport failures only, typed errors, an
  * optional Redis cache, a ping, and counters for metrics.
  *
- * Facts it relies on are in protocols/tryton.md (§0 and §12 summarise them). The password, the
+ * Facts it relies on are in docs/tryton.md. The password, the
  * session key and the device cookie are secrets: they are never logged and every server text
  * that reaches an error message is scrubbed of them.
  *
@@ -136,7 +136,7 @@ export interface TrytonClientDeps {
   now?: () => number;
 }
 
-/** Methods served on `POST /` without a session (protocols/tryton.md §2). */
+/** Methods served on `POST /` without a session (docs/tryton.md §1). */
 const ROOT_METHODS = new Set(['common.server.version', 'common.db.list']);
 /** Methods that would replace or destroy the client's own session. */
 const SESSION_METHODS = new Set(['common.db.login', 'common.db.logout']);
@@ -260,7 +260,7 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
 
   async function renewDeviceCookie(authorization: string): Promise<void> {
     // A device cookie gives this client its own bucket of login attempts, so someone guessing
-    // the service account's password cannot lock the service out (§8.3). Best effort.
+    // the service account's password cannot lock the service out (docs/tryton.md §2). Best effort.
     try {
       const answer = await transport.exchange({
         path: databasePath,
@@ -320,7 +320,7 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
       );
     }
     const result = answer.result;
-    // Newer trytond appends elements (the bus URL): read the first two only (§3.1).
+    // Newer trytond appends elements (the bus URL): read the first two only (docs/tryton.md §2).
     if (!Array.isArray(result) || typeof result[0] !== 'number' || typeof result[1] !== 'string') {
       counters.loginFailures += 1;
       throw new TrytonProtocolError('Tryton answered common.db.login without [user id, session]', {
@@ -374,7 +374,7 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
     });
     if (first.kind === 'result') return first;
     // The session is gone (expired, logged out, deleted): one shared re-login, then one replay.
-    // Safe even for writes: trytond answers 401 before it runs the method (§12.3).
+    // Safe even for writes: trytond answers 401 before it runs the method (docs/tryton.md §2).
     counters.sessionRejections += 1;
     log.warn(
       { method, generation: handle.generation },

@@ -12,7 +12,7 @@ import {
   stringifyTrytonJson,
 } from './tryton-codec.js';
 
-// Verbatim from a real trytond 6.0 (protocols/tryton.md §5).
+// Verbatim from a real trytond 6.0 (docs/tryton.md §5).
 const SERVER_ANSWER =
   '{"create_date":{"__class__":"datetime","year":2026,"month":11,"day":21,"hour":22,"minute":2,"second":1,"microsecond":114141},' +
   '"rate":{"__class__":"Decimal","decimal":"1.0850"},"date":{"__class__":"date","year":2024,"month":1,"day":31},"id":1,"currency":1,' +

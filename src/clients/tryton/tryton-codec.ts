@@ -1,6 +1,6 @@
 /**
  * Tryton's JSON value codec: the `__class__` objects trytond uses for Decimal, datetime, date,
- * time, timedelta and bytes (protocols/tryton.md §5), decoded into exact JS values and encoded
+ * time, timedelta and bytes (docs/tryton.md §5), decoded into exact JS values and encoded
  * back into the same shapes.
  *
  * Exactness is the point: a `Decimal` stays a decimal string (never a float), a datetime keeps

@@ -1,7 +1,7 @@
 /**
  * Typed wrappers of the read methods every Tryton model exposes (`search`, `search_read`,
  * `read`, `search_count`, `fields_get`), so callers pass named options instead of positional
- * arrays whose order differs per method (protocols/tryton.md §4). The context is always the
+ * arrays whose order differs per method (docs/tryton.md §3). The context is always the
  * last positional argument, which trytond requires.
  *
  * Not here: writes (call `client.call('model.x.create', …)` deliberately), caching.
@@ -86,7 +86,7 @@ export function createTrytonModel<R extends TrytonRecord = TrytonRecord>(
   return {
     name,
     async search(domain, options) {
-      // search(domain, offset, limit, order, context): `count=True` is broken over RPC (§4).
+      // search(domain, offset, limit, order, context): `count=True` is broken over RPC.
       const params = [
         domain,
         options?.offset ?? 0,

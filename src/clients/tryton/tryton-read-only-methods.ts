@@ -2,7 +2,7 @@
  * Which Tryton RPC methods only read: the client replays them after a timeout, and the gateway
  * may cache their answers. Everything else (`create`, `write`, `delete`, `copy`, buttons,
  * wizards, `device.renew`…) may have committed when its answer was lost, so it is neither
- * replayed after a timeout nor cached (protocols/tryton.md §12.6).
+ * replayed after a timeout nor cached (docs/tryton.md §3).
  *
  * Deliberately a closed list: a method missing here is merely not retried, while a write listed
  * here by mistake could run twice.

@@ -18,7 +18,7 @@ export interface TrytonLoginResult {
   key: string;
 }
 
-/** The `Authorization` header for a session: `Session base64(login:userId:key)` (§3.2). */
+/** The `Authorization` header for a session: `Session base64(login:userId:key)` (docs/tryton.md §2). */
 export function trytonSessionAuthorization(login: string, result: TrytonLoginResult): string {
   // trytond checks only the user id and the key; the login part is informative.
   return `Session ${Buffer.from(`${login}:${result.userId}:${result.key}`, 'utf8').toString('base64')}`;

@@ -1,7 +1,7 @@
 /**
  * One JSON-RPC exchange with trytond over undici: Tryton's own envelope (exactly `id`, `method`,
  * `params` — any other key turns Tryton's error answers into bare HTTP statuses, see
- * protocols/tryton.md §0), a per-request id checked on the answer, a timeout and the caller's
+ * docs/tryton.md §1), a per-request id checked on the answer, a timeout and the caller's
  * abort signal, and every answer classified: a result, "unauthorized" (the session is gone),
  * or a typed `TrytonError`.
  *
@@ -281,7 +281,7 @@ function asText(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Maps Tryton's `error` member (`[name, args]`, protocols/tryton.md §6) to a typed error. */
+/** Maps Tryton's `error` member (`[name, args]`, docs/tryton.md §4) to a typed error. */
 function rpcError(method: string, error: unknown, redact: (text: string) => string): TrytonError {
   const options = { method };
   if (!Array.isArray(error) || typeof error[0] !== 'string') {
