@@ -20,7 +20,6 @@ import { accessError, moduleError, pythonError, userError } from './sandbox-exce
 import { SandboxFaults, type SandboxFaultRule } from './sandbox-faults.js';
 import { prepareJson2 } from './sandbox-json2.js';
 import { prepareJsonRpc } from './sandbox-jsonrpc.js';
-import { BC_LINE_MODEL, BC_MODEL } from './sandbox-models.js';
 import { createRpcServices, SERVER_VERSION } from './sandbox-rpc-services.js';
 import { SandboxStore, type TransactionInfo } from './sandbox-store.js';
 import { createSandboxClock, type MicrosSource, type SandboxClock } from './sandbox-time.js';
@@ -357,13 +356,4 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
   return tooLarge ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
-export { BC_MODEL, BC_LINE_MODEL };
-export type {
-  SandboxFaultRule,
-  SandboxFaultHandle,
-  SandboxFaultKind,
-  SandboxCallFilter,
-  SandboxCallCount,
-  SandboxCallInfo,
-} from './sandbox-faults.js';
 export { createManualClock, type ManualClock } from './sandbox-time.js';

@@ -20,16 +20,10 @@ import { search, type SearchOptions } from './sandbox-search.js';
 import { SandboxTables, SOURCE_LANG, type SandboxTable } from './sandbox-tables.js';
 import { SandboxWrites, type WriteOptions } from './sandbox-writes.js';
 
-export type { Row } from './sandbox-domain.js';
 export type { TransactionInfo } from './sandbox-bc-rules.js';
 export { langOf } from './sandbox-reads.js';
 export type { SearchOptions } from './sandbox-search.js';
-export {
-  SOURCE_LANG,
-  translatedText,
-  type SandboxTable,
-  type TranslatedText,
-} from './sandbox-tables.js';
+export type { SandboxTable } from './sandbox-tables.js';
 export type { WriteOptions } from './sandbox-writes.js';
 
 export class SandboxStore {

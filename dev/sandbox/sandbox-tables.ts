@@ -35,11 +35,9 @@ export interface SandboxTable {
 export const SOURCE_LANG = 'en_US';
 
 /**
- * A translatable field's value: one text, or (like Odoo 16+'s jsonb columns) one text per
- * language code, read in the context's `lang` with a fallback to the source language.
+ * Reads a translatable field's value — one text, or (like Odoo 16+'s jsonb columns) one text per
+ * language code — in `lang`, with a fallback to the source language.
  */
-export type TranslatedText = string | Readonly<Record<string, string>>;
-
 export function translatedText(value: unknown, lang: string): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;

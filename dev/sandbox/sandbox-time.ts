@@ -81,12 +81,6 @@ export function formatOdooDatetime(micros: number): string {
   return `${dayString} ${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[secs]}`;
 }
 
-/** Microseconds → the exact timestamp with its fraction, for messages and tests. */
-export function formatMicros(micros: number): string {
-  const fraction = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
-  return `${formatOdooDatetime(micros)}.${fraction}`;
-}
-
 const DATETIME_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$/;
 

@@ -259,7 +259,6 @@ export const envSchema = z.object({
   LOG_PRETTY: z.preprocess(blankToUndefined, booleanText().optional()),
 });
 
-export type EnvInput = z.input<typeof envSchema>;
 export type Env = z.output<typeof envSchema>;
 
 /** Operator-facing documentation of every key, in the order of `.env.example`. */

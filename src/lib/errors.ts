@@ -24,11 +24,6 @@ export class AppError extends Error {
   }
 }
 
-/** True for errors that a later attempt of the same operation may not meet again. */
-export function isRetryable(error: unknown): boolean {
-  return error instanceof AppError ? error.retryable : false;
-}
-
 /** A short, single-line description of any thrown value, for logs and job failure reasons. */
 export function describeError(error: unknown): string {
   if (error instanceof AppError) return `${error.code}: ${error.message}`;

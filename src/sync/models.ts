@@ -3,7 +3,7 @@ export const BC_MODEL = 'dimagaz.bc';
 export const BC_LINE_MODEL = 'dimagaz.bc.line';
 
 /** The sync_state key of the BC sync. */
-export const BC_SYNC_KEY = BC_MODEL;
+export const BC_SYNC_KEY = 'dimagaz.bc';
 
 /** The field of a line that points at its BC. */
 export const LINE_PARENT_FIELD = 'bc_id';

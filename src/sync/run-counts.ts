@@ -84,8 +84,6 @@ export interface RunReport {
   readonly errors: readonly SyncRunError[];
 }
 
-export const EMPTY_REPORT: RunReport = Object.freeze({ counts: ZERO_COUNTS, errors: [] });
-
 export function mergeReports(reports: readonly RunReport[]): RunReport {
   let counts: RunCounts = ZERO_COUNTS;
   const errors: SyncRunError[] = [];

@@ -2,19 +2,7 @@
  * The Odoo client's public surface: the factory, its types, the error and the value helpers.
  * Callers import from here, never from a transport.
  */
-export {
-  createOdooClient,
-  type OdooCallObserver,
-  type OdooClient,
-  type OdooClientDeps,
-} from './odoo-client.js';
-export {
-  OdooError,
-  isOdooError,
-  isSerializationFailure,
-  shortenFaultString,
-  type OdooErrorCode,
-} from './odoo-errors.js';
+export { createOdooClient, type OdooCallObserver, type OdooClient } from './odoo-client.js';
+export { OdooError } from './odoo-errors.js';
 export * from './odoo-types.js';
 export * from './odoo-values.js';
-export { decodeMethodResponse, type XmlRpcResponse } from './xmlrpc-decoder.js';

@@ -186,8 +186,3 @@ export class TrytonAbortedError extends TrytonError {
     super(code, message, { ...options, retryable: false });
   }
 }
-
-/** True when the error is a `TrytonError`, optionally with the given code. */
-export function isTrytonError(error: unknown, code?: TrytonErrorCode): error is TrytonError {
-  return error instanceof TrytonError && (code === undefined || error.code === code);
-}

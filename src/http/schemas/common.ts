@@ -32,5 +32,3 @@ export const pageLimit = (defaultLimit: number, maxLimit: number) =>
     .max(maxLimit)
     .default(defaultLimit)
     .describe(`page size (1–${maxLimit})`);
-
-export const isoDateTime = z.iso.datetime({ offset: true });
