@@ -1,4 +1,9 @@
-/** PostgreSQL and Redis from testcontainers, for machines where a container engine answers. */
+/**
+ * PostgreSQL, Redis and trytond from testcontainers, for machines where a container engine
+ * answers: a laptop with only Docker runs the whole suite.
+ */
+import { PostgreSqlContainer } from '@testcontainers/postgresql';
+import { RedisContainer } from '@testcontainers/redis';
 import { GenericContainer, Wait, getContainerRuntimeClient } from 'testcontainers';
 import type { LocalService } from './local-services.js';
 
@@ -16,14 +21,14 @@ export async function containerRuntimeAnswers(): Promise<boolean> {
 }
 
 export async function startContainerPostgres(): Promise<LocalService> {
-  const container = await new GenericContainer('postgres:15-alpine')
-    .withEnvironment({ POSTGRES_PASSWORD: 'postgres', POSTGRES_HOST_AUTH_METHOD: 'trust' })
+  const container = await new PostgreSqlContainer('postgres:15-alpine')
+    .withDatabase('postgres')
+    .withUsername('postgres')
+    .withPassword('postgres')
     .withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=300'])
-    .withExposedPorts(5432)
-    .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
     .start();
   return {
-    url: `postgres://postgres:postgres@${container.getHost()}:${container.getMappedPort(5432)}/postgres`,
+    url: container.getConnectionUri(),
     async stop() {
       await container.stop();
     },
@@ -31,7 +36,8 @@ export async function startContainerPostgres(): Promise<LocalService> {
 }
 
 export async function startContainerRedis(): Promise<LocalService> {
-  const container = await new GenericContainer('redis:7-alpine')
+  // BullMQ needs noeviction; nothing here needs to outlive the container.
+  const container = await new RedisContainer('redis:7-alpine')
     .withCommand([
       'redis-server',
       '--save',
@@ -41,11 +47,51 @@ export async function startContainerRedis(): Promise<LocalService> {
       '--maxmemory-policy',
       'noeviction',
     ])
-    .withExposedPorts(6379)
-    .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
     .start();
   return {
-    url: `redis://${container.getHost()}:${container.getMappedPort(6379)}`,
+    url: container.getConnectionUrl(),
+    async stop() {
+      await container.stop();
+    },
+  };
+}
+
+export interface TrytondContainerSetup {
+  /** The trytond.conf to run with; its `[web] listen` must be `0.0.0.0:8000`. */
+  config: string;
+  database: string;
+  adminPassword: string;
+  adminEmail: string;
+  modules: readonly string[];
+}
+
+/**
+ * The official trytond image (the same 6.0 series as Debian's package): the database initialised
+ * with `trytond-admin`, then the server, on a SQLite file inside the container.
+ */
+export async function startContainerTrytond(setup: TrytondContainerSetup): Promise<LocalService> {
+  const dataFile = `/var/lib/trytond/db/${setup.database}.sqlite`;
+  const container = await new GenericContainer('tryton/tryton:6.0')
+    .withCopyContentToContainer([
+      { content: setup.config, target: '/etc/trytond.conf' },
+      { content: `${setup.adminPassword}\n`, target: '/tmp/admin-password' },
+    ])
+    .withEnvironment({ TRYTONPASSFILE: '/tmp/admin-password' })
+    .withCommand([
+      'sh',
+      '-c',
+      [
+        `mkdir -p /var/lib/trytond/db && touch ${dataFile}`,
+        `trytond-admin -c /etc/trytond.conf -d ${setup.database} --all -u ${setup.modules.join(' ')} --activate-dependencies --email ${setup.adminEmail}`,
+        `exec trytond -c /etc/trytond.conf -d ${setup.database}`,
+      ].join(' && '),
+    ])
+    .withExposedPorts(8000)
+    .withWaitStrategy(Wait.forListeningPorts())
+    .withStartupTimeout(300_000)
+    .start();
+  return {
+    url: `http://${container.getHost()}:${container.getMappedPort(8000)}`,
     async stop() {
       await container.stop();
     },

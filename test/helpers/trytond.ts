@@ -7,6 +7,7 @@
  * (keyed by trytond's version and this setup), then copied for each server: every server still
  * has its own database. Not for production use.
  */
+import { containerRuntimeAnswers, startContainerTrytond } from './container-services.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -78,24 +79,25 @@ function onPath(name: string): boolean {
     .some((dir) => dir !== '' && existsSync(join(dir, name)));
 }
 
-function writeConfig(path: string, dataDir: string, port: number, options: TrytondOptions): void {
+function configText(dataDir: string, listen: string, options: TrytondOptions): string {
   const session = [
     options.sessionMaxAgeSeconds === undefined ? '' : `max_age = ${options.sessionMaxAgeSeconds}`,
     options.sessionTimeoutSeconds === undefined ? '' : `timeout = ${options.sessionTimeoutSeconds}`,
     options.maxAttempt === undefined ? '' : `max_attempt = ${options.maxAttempt}`,
   ].filter(Boolean);
-  writeFileSync(
-    path,
-    [
-      '[database]',
-      'uri = sqlite://',
-      `path = ${dataDir}`,
-      '[web]',
-      `listen = 127.0.0.1:${port}`,
-      ...(session.length > 0 ? ['[session]', ...session] : []),
-      '',
-    ].join('\n'),
-  );
+  return [
+    '[database]',
+    'uri = sqlite://',
+    `path = ${dataDir}`,
+    '[web]',
+    `listen = ${listen}`,
+    ...(session.length > 0 ? ['[session]', ...session] : []),
+    '',
+  ].join('\n');
+}
+
+function writeConfig(path: string, dataDir: string, port: number, options: TrytondOptions): void {
+  writeFileSync(path, configText(dataDir, `127.0.0.1:${port}`, options));
 }
 
 /** The initialised database file, built with `trytond-admin` once per trytond version. */
@@ -116,7 +118,7 @@ async function templateDatabase(): Promise<string> {
   try {
     const dataDir = join(workDir, 'data');
     mkdirSync(dataDir);
-    // trytond-admin on SQLite needs the file to exist (FACTS.md, trytond).
+    // trytond-admin on SQLite needs the database file to exist.
     writeFileSync(join(dataDir, `${DATABASE}.sqlite`), '');
     const conf = join(workDir, 'trytond.conf');
     writeConfig(conf, dataDir, 8000, {});
@@ -244,12 +246,39 @@ async function seed(url: string): Promise<SeededParty[]> {
   return SEED_PARTIES.map((party, index) => ({ ...party, id: ids[index] ?? 0 }));
 }
 
+/** trytond in a container, for machines without Debian's package but with a container engine. */
+async function startTrytondContainer(options: TrytondOptions): Promise<Trytond> {
+  const server = await startContainerTrytond({
+    config: configText('/var/lib/trytond/db', '0.0.0.0:8000', options),
+    database: DATABASE,
+    adminPassword: ADMIN_PASSWORD,
+    adminEmail: ADMIN_EMAIL,
+    modules: MODULES,
+  });
+  try {
+    const parties = await seed(server.url);
+    return {
+      url: server.url,
+      database: DATABASE,
+      user: ADMIN_USER,
+      password: ADMIN_PASSWORD,
+      parties,
+      stop: () => server.stop(),
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
 /**
- * Starts a trytond for the calling test file. Throws, naming the apt packages, when Debian's
- * tryton-server is not installed: tests never skip for lack of it.
+ * Starts a trytond for the calling test file: Debian's tryton-server when installed, else a
+ * container when an engine answers. Throws, naming the apt packages, when neither is there:
+ * tests never skip for lack of it.
  */
 export async function startTrytond(options: TrytondOptions = {}): Promise<Trytond> {
   if (!onPath('trytond') || !onPath('trytond-admin')) {
+    if (await containerRuntimeAnswers()) return startTrytondContainer(options);
     throw new Error(`trytond is not installed; install it with: ${INSTALL_HINT}`);
   }
   const template = await templateDatabase();
