@@ -2,7 +2,8 @@
  * The Odoo client's public surface: the factory, its types, the error and the value helpers.
  * Callers import from here, never from a transport.
  */
-export { createOdooClient, type OdooCallObserver, type OdooClient } from './odoo-client.js';
+export { createOdooClient, type OdooClient } from './odoo-client.js';
+export type { OdooCallObserver } from './odoo-attempts.js';
 export { OdooError } from './odoo-errors.js';
 export * from './odoo-types.js';
 export * from './odoo-values.js';

@@ -12,8 +12,9 @@ import { Agent, type Dispatcher } from 'undici';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { createJson2Transport } from './json2-transport.js';
+import { abortedError, createOdooAttempts, type OdooCallObserver } from './odoo-attempts.js';
 import { createJsonRpcTransport } from './jsonrpc-transport.js';
-import { OdooError, type OdooCallLabel, type OdooErrorCode } from './odoo-errors.js';
+import { OdooError } from './odoo-errors.js';
 import type { OdooTransportSettings } from './odoo-http.js';
 import type {
   OdooCallOptions,
@@ -25,7 +26,6 @@ import type {
   OdooPagesOptions,
   OdooReadOptions,
   OdooRecord,
-  OdooRequestOptions,
   OdooSearchCountOptions,
   OdooSearchOptions,
   OdooSearchReadOptions,
@@ -34,14 +34,6 @@ import type {
   OdooVersion,
 } from './odoo-types.js';
 import { createXmlRpcTransport } from './xmlrpc-transport.js';
-
-/** Sees every attempt of every call, for metrics; it must not throw. */
-export interface OdooCallObserver {
-  /** One attempt ended after `durationMs`: 'ok', or the code of the error it failed with. */
-  attempt(call: OdooCallLabel, durationMs: number, outcome: 'ok' | OdooErrorCode): void;
-  /** A failed attempt is about to be retried. */
-  retry(call: OdooCallLabel, code: OdooErrorCode): void;
-}
 
 export interface OdooClientDeps {
   logger: Logger;
@@ -154,6 +146,14 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   const maxDelayMs = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
 
   const authCooldownMs = options.authCooldownMs ?? DEFAULT_AUTH_COOLDOWN_MS;
+  const attempts = createOdooAttempts({
+    timeoutMs,
+    retries,
+    baseDelayMs,
+    maxDelayMs,
+    logger: log,
+    observer: deps.observer,
+  });
 
   let uid: number | undefined;
   let pendingLogin: Promise<number> | undefined;
@@ -182,82 +182,14 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     );
   }
 
-  /** One attempt: the transport call under a timer and the caller's signal. */
-  async function attemptOnce<T>(
-    label: string,
-    run: (request: OdooRequestOptions) => Promise<T>,
-    signal?: AbortSignal,
-  ): Promise<T> {
-    if (signal?.aborted) throw abortedError(label, signal.reason);
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      controller.abort(
-        new OdooError('ODOO_TIMEOUT', `${label} timed out after ${timeoutMs} ms`, {
-          retryable: true,
-        }),
-      );
-    }, timeoutMs);
-    const onAbort = (): void => controller.abort(abortedError(label, signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const startedMs = performance.now();
-    try {
-      const result = await run({ signal: controller.signal, timeoutMs });
-      deps.observer?.attempt(label, performance.now() - startedMs, 'ok');
-      return result;
-    } catch (error) {
-      const code = error instanceof OdooError ? error.code : 'ODOO_PROTOCOL';
-      deps.observer?.attempt(label, performance.now() - startedMs, code);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /** Attempts until success, a final error, or `retries` retries of retryable ones. */
-  async function withRetries<T>(
-    label: string,
-    run: (request: OdooRequestOptions) => Promise<T>,
-    signal?: AbortSignal,
-  ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await attemptOnce(label, run, signal);
-      } catch (caught) {
-        const error =
-          caught instanceof OdooError
-            ? caught
-            : new OdooError('ODOO_PROTOCOL', `${label}: ${String(caught)}`, { cause: caught });
-        if (!error.retryable || attempt >= retries) throw error;
-        deps.observer?.retry(label, error.code);
-        // Full jitter: a random wait up to the exponential bound spreads out a fleet's retries.
-        const delayMs = Math.round(
-          Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt),
-        );
-        log.warn(
-          {
-            call: label,
-            attempt: attempt + 1,
-            retries,
-            delayMs,
-            code: error.code,
-            reason: error.message,
-          },
-          'Odoo call failed; retrying',
-        );
-        await sleep(delayMs, label, signal);
-      }
-    }
-  }
-
   async function login(): Promise<number> {
     assertNotRefused('common.authenticate');
-    const answer = await withRetries('common.authenticate', (request) =>
-      transport.authenticate(request),
-    ).catch((error: unknown) => {
-      noteAuthRefused(error);
-      throw error;
-    });
+    const answer = await attempts
+      .run('common.authenticate', (request) => transport.authenticate(request))
+      .catch((error: unknown) => {
+        noteAuthRefused(error);
+        throw error;
+      });
     if (answer === false) {
       authRefusedAtMs = Date.now();
       log.error(
@@ -297,7 +229,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     assertNotRefused(`${model}.${method}`);
     const cleanKwargs = withoutUndefined(kwargs);
     try {
-      return (await withRetries(
+      return (await attempts.run(
         `${model}.${method}`,
         (request) => transport.executeKw(userId, model, method, args, cleanKwargs, request),
         callOptions?.signal,
@@ -350,7 +282,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   return {
     protocol: options.protocol,
     version: (callOptions) =>
-      withRetries('common.version', (request) => transport.version(request), callOptions?.signal),
+      attempts.run('common.version', (request) => transport.version(request), callOptions?.signal),
     authenticate,
     userContext: (callOptions) =>
       executeKw<OdooContext>('res.users', 'context_get', [], {}, callOptions),
@@ -485,10 +417,6 @@ function validateOptions(options: OdooClientOptions): void {
     throw new AppError('ODOO_CONFIG', `invalid Odoo client options: ${problems.join('; ')}`);
 }
 
-function abortedError(label: string, reason: unknown): OdooError {
-  return new OdooError('ODOO_ABORTED', `${label} was aborted`, { cause: reason });
-}
-
 function withoutUndefined(kwargs: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const clean: Record<string, unknown> = {};
   for (const key of Object.keys(kwargs)) {
@@ -496,24 +424,6 @@ function withoutUndefined(kwargs: Readonly<Record<string, unknown>>): Record<str
     if (kwargs[key] !== undefined) clean[key] = kwargs[key];
   }
   return clean;
-}
-
-function sleep(delayMs: number, label: string, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortedError(label, signal.reason));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortedError(label, signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, delayMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function raceSignal<T>(promise: Promise<T>, label: string, signal?: AbortSignal): Promise<T> {

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
-import { encodeTrytonValue } from './tryton-codec.js';
+import { encodeTrytonValue, parseTrytonJson, stringifyTrytonJson } from './tryton-codec.js';
 
 export interface TrytonCacheOptions {
   /** Redis URL (`CACHE_REDIS_URL`). Never logged: it may hold a password. */
@@ -186,4 +186,40 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
       redis.disconnect();
     },
   };
+}
+
+/**
+ * A read through the cache: the stored answer when there is one (an unreadable entry is ignored),
+ * else `load()`, kept for the server's `X-Tryton-Cache` seconds or `ttlSeconds` — unless it is
+ * over `maxBytes`: a large answer would crowd the cache out for one caller; it is served, not
+ * kept.
+ */
+export async function readThrough<T>(input: {
+  cache: TrytonCache;
+  key: string;
+  ttlSeconds: number;
+  maxBytes: number;
+  method: string;
+  logger: Logger;
+  load: () => Promise<{ result: unknown; cacheSeconds?: number }>;
+}): Promise<{ result: T; cache: 'hit' | 'miss' }> {
+  const cached = await input.cache.get(input.key);
+  if (cached !== undefined) {
+    try {
+      return { result: parseTrytonJson(cached) as T, cache: 'hit' };
+    } catch (error) {
+      input.logger.warn(
+        { err: error, method: input.method },
+        'tryton cache: unreadable entry ignored',
+      );
+    }
+  }
+  const answer = await input.load();
+  const keepSeconds = answer.cacheSeconds ?? input.ttlSeconds;
+  if (keepSeconds > 0) {
+    const text = stringifyTrytonJson(answer.result);
+    if (Buffer.byteLength(text) <= input.maxBytes)
+      await input.cache.set(input.key, text, keepSeconds);
+  }
+  return { result: answer.result as T, cache: 'miss' };
 }

@@ -1,8 +1,8 @@
 /**
  * The shared Tryton JSON-RPC client: one session per client reused by every call, a
  * single-flight re-login when the server rejects it, timeouts and the caller's abort signal on
- * every call, bounded retries with backoff for transport failures only, typed errors, an
- * optional Redis cache, a ping, and counters for metrics.
+ * every call, retries (tryton-retries), typed errors, an optional Redis cache (tryton-cache), a
+ * ping, and counters for metrics.
  *
  * Facts it relies on are in docs/tryton.md. The password, the
  * session key and the device cookie are secrets: they are never logged and every server text
@@ -10,24 +10,21 @@
  *
  * Not here: the wire exchange (tryton-transport), the value codec (tryton-codec), HTTP routes.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import type { TrytonConfig } from '../../config/config.js';
 import type { Logger } from '../../lib/logger.js';
-import type { TrytonCache } from './tryton-cache.js';
-import { parseTrytonJson, stringifyTrytonJson } from './tryton-codec.js';
+import { readThrough, type TrytonCache } from './tryton-cache.js';
 import {
   TrytonAbortedError,
   TrytonAuthError,
   TrytonError,
-  TrytonNetworkError,
   TrytonProtocolError,
   TrytonRPCError,
-  TrytonTimeoutError,
   type TrytonErrorCode,
 } from './tryton-errors.js';
 import { createTrytonModel, type TrytonModel, type TrytonRecord } from './tryton-model.js';
 import { isReadOnlyTrytonMethod } from './tryton-read-only-methods.js';
+import { createTrytonRetryPolicy } from './tryton-retries.js';
 import {
   createTrytonSession,
   trytonSessionAuthorization,
@@ -140,7 +137,6 @@ export interface TrytonClientDeps {
 const ROOT_METHODS = new Set(['common.server.version', 'common.db.list']);
 /** Methods that would replace or destroy the client's own session. */
 const SESSION_METHODS = new Set(['common.db.login', 'common.db.logout']);
-const MAX_RETRY_DELAY_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 const LOGOUT_TIMEOUT_MS = 2_000;
 
@@ -179,84 +175,15 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
   let deviceCookie: string | undefined;
   let rateLimitedUntilMs = 0;
 
-  function backoffDelayMs(attempt: number): number {
-    const ceiling = Math.min(MAX_RETRY_DELAY_MS, retryBaseDelayMs * 2 ** attempt);
-    // Half fixed, half random: spreads the retries of many callers after a shared failure.
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-  }
-
-  async function pause(
-    delayMs: number,
-    signal: AbortSignal | undefined,
-    method: string,
-  ): Promise<void> {
-    try {
-      await sleep(delayMs, undefined, signal ? { signal } : undefined);
-    } catch (error) {
-      throw new TrytonAbortedError('TRYTON_ABORTED', `Tryton call ${method} was aborted`, {
-        method,
-        cause: error,
-      });
-    }
-  }
-
-  function retryable(error: unknown, idempotent: boolean, method: string): boolean {
-    // A failed login met by a call is final for that call: the login already had its own
-    // (narrower) retries, and replaying it would add failed attempts on the server.
-    if (
-      error instanceof TrytonError &&
-      error.method === 'common.db.login' &&
-      method !== 'common.db.login'
-    ) {
-      return false;
-    }
-    if (error instanceof TrytonNetworkError) return idempotent || !error.requestSent;
-    if (error instanceof TrytonTimeoutError) return idempotent;
-    return false;
-  }
-
-  /**
-   * Retries left after `made` attempts. A timed-out call is replayed once at most: trytond keeps
-   * running the first one, so each replay adds a query to a server that is already slow.
-   */
-  function mayRetry(error: unknown, made: number): boolean {
-    return error instanceof TrytonTimeoutError
-      ? made < Math.min(1, config.retries)
-      : made < config.retries;
-  }
-
-  async function withRetries<T>(
-    method: string,
-    idempotent: boolean,
-    signal: AbortSignal | undefined,
-    attempt: () => Promise<T>,
-    onAttempts?: (attempts: number) => void,
-  ): Promise<T> {
-    for (let made = 0; ; made++) {
-      try {
-        const value = await attempt();
-        onAttempts?.(made + 1);
-        return value;
-      } catch (error) {
-        if (
-          !mayRetry(error, made) ||
-          !retryable(error, idempotent, method) ||
-          signal?.aborted ||
-          closed
-        ) {
-          onAttempts?.(made + 1);
-          throw error;
-        }
-        const delayMs = backoffDelayMs(made);
-        counters.retries += 1;
-        log.warn(
-          { method, attempt: made + 1, delayMs, code: (error as TrytonError).code },
-          'tryton call failed in transport; retrying',
-        );
-        await pause(delayMs, signal, method);
-      }
-    }
-  }
+  const retries = createTrytonRetryPolicy({
+    retries: config.retries,
+    baseDelayMs: retryBaseDelayMs,
+    logger: log,
+    isClosed: () => closed,
+    onRetry: () => {
+      counters.retries += 1;
+    },
+  });
 
   async function renewDeviceCookie(authorization: string): Promise<void> {
     // A device cookie gives this client its own bucket of login attempts, so someone guessing
@@ -343,7 +270,7 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
     authenticate: async () => {
       // Only failures before the request left are retried: a timed-out or refused login is not
       // replayed, since trytond delays and then locks out repeated attempts.
-      const login = await withRetries('common.db.login', false, undefined, loginOnce);
+      const login = await retries.run({ method: 'common.db.login', idempotent: false }, loginOnce);
       await renewDeviceCookie(trytonSessionAuthorization(config.user, login));
       return login;
     },
@@ -442,10 +369,8 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
     const idempotent = options?.idempotent ?? isReadOnlyTrytonMethod(method);
     let attempts = 0;
     try {
-      const answer = await withRetries(
-        method,
-        idempotent,
-        options?.signal,
+      const answer = await retries.run(
+        { method, idempotent, signal: options?.signal },
         () => exchangeWithSession(method, params, timeoutMs, options?.signal),
         (made) => {
           attempts = made;
@@ -479,29 +404,21 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
     }
     if (!cache)
       return { result: (await callDetailed(method, params, options)).result as T, cache: 'miss' };
-    const key = cache.keyFor({
-      server: rpcUrl,
-      database: config.database,
-      user: config.user,
+    return readThrough<T>({
+      cache,
+      key: cache.keyFor({
+        server: rpcUrl,
+        database: config.database,
+        user: config.user,
+        method,
+        params,
+      }),
+      ttlSeconds,
+      maxBytes: config.cacheMaxBytes,
       method,
-      params,
+      logger: log,
+      load: () => callDetailed(method, params, options),
     });
-    const cached = await cache.get(key);
-    if (cached !== undefined) {
-      try {
-        return { result: parseTrytonJson(cached) as T, cache: 'hit' };
-      } catch (error) {
-        log.warn({ err: error, method }, 'tryton cache: unreadable entry ignored');
-      }
-    }
-    const answer = await callDetailed(method, params, options);
-    const keepSeconds = answer.cacheSeconds ?? ttlSeconds;
-    if (keepSeconds > 0) {
-      const text = stringifyTrytonJson(answer.result);
-      // A large answer would crowd the cache out for one caller; it is served, not kept.
-      if (Buffer.byteLength(text) <= config.cacheMaxBytes) await cache.set(key, text, keepSeconds);
-    }
-    return { result: answer.result as T, cache: 'miss' };
   }
 
   const client: TrytonClient = {
