@@ -7,14 +7,16 @@
  *    transport, each in a fresh process so its peak RSS is its own.
  * 3. Tryton proxy: cached and uncached calls through the API vs trytond directly.
  * 4. API: the BC list, a BC detail and a cached Tryton call through the whole production app.
+ * 5. Webhooks: the lag from an edit in the sandbox to its row in PostgreSQL, 50 edits/s for 60 s.
  *
- * `npm run bench -- sync` (or `codec`, `tryton`, `api`) runs one of them.
+ * `npm run bench -- sync` (or `codec`, `tryton`, `api`, `webhook`) runs one of them.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { OdooProtocol } from '../src/clients/odoo/index.js';
 import { runOdooCodecBench } from './odoo-codec.js';
 import { runApiBench } from './api-bench.js';
+import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 import type { SyncBenchResult } from './sync-bench.js';
 import { runTrytonProxyBench } from './tryton-proxy.js';
 
@@ -68,6 +70,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   sync: syncBench,
   tryton: runTrytonProxyBench,
   api: runApiBench,
+  webhook: async () => printWebhookBench(await runWebhookBench(), 60, 50),
 };
 
 const chosen = process.argv.slice(2);

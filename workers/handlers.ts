@@ -9,6 +9,7 @@ import { processResyncBc } from './processors/resync-bc.js';
 import { processSyncBc } from './processors/sync-bc.js';
 import { processSyncPage } from './processors/sync-page.js';
 import { processSyncRun } from './processors/sync-run.js';
+import { processWebhookBc } from './processors/webhook-bc.js';
 import type { WorkerContext } from './worker-context.js';
 
 export type Handler<N extends JobName> = (
@@ -23,5 +24,6 @@ export const HANDLERS: { readonly [N in JobName]: Handler<N> } = {
   'sync-page': processSyncPage,
   'sync-bc': processSyncBc,
   'resync-bc': processResyncBc,
+  'webhook-bc': processWebhookBc,
   reconcile: processReconcile,
 };

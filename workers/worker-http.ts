@@ -3,7 +3,7 @@
  * `/metrics`, for the orchestrator's probes and Prometheus. No API key: it serves no data, and
  * the port is meant for the cluster network only. It never listens here; `workers/main.ts` does.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { healthRoutes, type ReadinessCheck } from '../src/http/routes/health/index.js';
@@ -19,7 +19,10 @@ export interface WorkerHttpDeps {
 export async function buildWorkerHttp(deps: WorkerHttpDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   // Probes every few seconds would drown the worker's own log lines.
-  const app = Fastify({ loggerInstance, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(healthRoutes, {

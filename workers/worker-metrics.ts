@@ -27,7 +27,7 @@ const RECORD_ACTIONS = {
 } as const satisfies Partial<Record<keyof RunCounts, string>>;
 
 /** Jobs whose result carries the counts of what they wrote themselves (a run only adds them up). */
-const WRITING_JOBS = new Set(['sync-page', 'sync-bc', 'resync-bc', 'reconcile']);
+const WRITING_JOBS = new Set(['sync-page', 'sync-bc', 'resync-bc', 'webhook-bc', 'reconcile']);
 
 export function createWorkerMetrics(): WorkerMetrics {
   const registry = new Registry();
@@ -66,6 +66,13 @@ export function createWorkerMetrics(): WorkerMetrics {
     registers: [registry],
   });
 
+  const webhookLag = new Histogram({
+    name: 'erp_bridge_webhook_lag_seconds',
+    help: "From an Odoo webhook's arrival to its BC's committed copy in PostgreSQL",
+    buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30],
+    registers: [registry],
+  });
+
   return {
     registry,
     odoo: {
@@ -92,6 +99,9 @@ export function createWorkerMetrics(): WorkerMetrics {
           if (typeof n === 'number' && n > 0) records.inc({ action }, n);
         }
       }
+      const received = (job.data as { receivedAtMs?: unknown }).receivedAtMs;
+      if (job.name === 'webhook-bc' && typeof received === 'number')
+        webhookLag.observe((Date.now() - received) / 1_000);
       if (typeof outcome.status !== 'string') return;
       if (job.name === 'sync-run' && typeof outcome.durationMs === 'number')
         runDuration.observe({ kind: 'sync', status: outcome.status }, outcome.durationMs / 1_000);

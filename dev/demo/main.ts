@@ -5,7 +5,10 @@
  * started at once. Ctrl-C stops everything it started. Started again, it reuses its data.
  */
 import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { createApi } from '../../src/create-api.js';
+import { hashApiKey } from '../../src/config/api-keys.js';
+import { BC_MODEL } from '../../src/sync/models.js';
 import { loadConfigOrExit, type Config } from '../../src/config/config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
@@ -17,7 +20,7 @@ import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { createShutdown, onSignals } from '../../src/lib/shutdown.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { upsertSchedules } from '../../src/queues/schedules.js';
-import { createOdooSandbox } from '../sandbox/odoo-sandbox.js';
+import { createOdooSandbox, type OdooSandbox } from '../sandbox/odoo-sandbox.js';
 import { createSyncRuntimeFromConfig } from '../../workers/sync-runtime.js';
 
 /** Size of the sandbox's data: a few thousand BCs, synced within a minute on a laptop. */
@@ -66,15 +69,17 @@ try {
   logger.info({ redis: base.redis.url ? 'REDIS_URL' : redis.url }, 'redis ready');
 
   let odooSettings = base.odoo;
+  let sandbox: OdooSandbox | undefined;
   if (!odooSettings) {
-    const sandbox = createOdooSandbox({
+    sandbox = createOdooSandbox({
       orders: DEMO_ORDERS,
       linesPerOrder: DEMO_LINES_PER_ORDER,
       seed: 1,
       logger,
     });
     await sandbox.start();
-    shutdown.add('odoo-sandbox', () => sandbox.stop());
+    const started = sandbox;
+    shutdown.add('odoo-sandbox', () => started.stop());
     odooSettings = {
       url: sandbox.url,
       database: sandbox.database,
@@ -92,8 +97,13 @@ try {
   }
 
   const admin = demoAdminKey(dataDir);
+  // The sandbox pushes its changes as Odoo's automation rule would, to a token of this run.
+  const webhookToken = randomBytes(32).toString('base64url');
   const config: Config = {
     ...base,
+    webhooks: sandbox
+      ? { ...base.webhooks, tokenSha256: [hashApiKey(webhookToken)] }
+      : base.webhooks,
     redis: { ...base.redis, url: redis.url, cacheUrl: base.redis.cacheUrl ?? redis.url },
     odoo: odooSettings,
     apiKeys: [...base.apiKeys, admin.entry],
@@ -154,9 +164,50 @@ try {
   events.on('failed', ({ failedReason }) => {
     if (!reported) say(`sync job failed: ${failedReason} (see bull-board)`);
   });
+  if (sandbox)
+    showPushedChanges(sandbox, `${address}/hooks/odoo/${webhookToken}`, {
+      connection: runtime.connection,
+      prefix: config.redis.queuePrefix,
+    });
 } catch (error) {
   logger.error({ err: error }, `demo could not start: ${describeError(error)}`);
   process.stderr.write(`erp-bridge demo: ${describeError(error)}\n`);
   process.exitCode = 1;
   await shutdown.run('startup failed');
+}
+
+/**
+ * Turns the sandbox's webhook rule on, and every 30 s edits a BC in the sandbox and says how
+ * long the copy took to have it: a change pushed in about a second, not at the next poll.
+ */
+function showPushedChanges(
+  odoo: OdooSandbox,
+  hookUrl: string,
+  queue: { connection: Parameters<typeof createQueueEvents>[0]; prefix: string },
+): void {
+  odoo.control.setWebhook({ url: hookUrl, fields: ['write_date', 'bc_id'] });
+  const { events, close } = createQueueEvents(queue.connection, 'sync-bc', queue.prefix);
+  shutdown.add('webhook-events', close);
+  const edited = new Map<number, number>();
+  events.on('completed', ({ returnvalue }) => {
+    const odooId = (returnvalue as unknown as { odooId?: number } | null)?.odooId;
+    const at = odooId === undefined ? undefined : edited.get(odooId);
+    if (at === undefined) return;
+    edited.delete(odooId!);
+    say(
+      `Odoo changed BC ${odooId}: in the copy ${((Date.now() - at) / 1_000).toFixed(1)} s later (webhook)`,
+    );
+  });
+  const timer = setInterval(() => {
+    const ids = odoo.control.ids(BC_MODEL);
+    const odooId = ids[Math.floor(Math.random() * ids.length)]!;
+    edited.set(odooId, Date.now());
+    odoo.control.write(BC_MODEL, odooId, {
+      origin: `edited in Odoo at ${new Date().toISOString().slice(11, 19)}`,
+    });
+  }, 30_000);
+  shutdown.add('demo-edits', () => {
+    clearInterval(timer);
+    return Promise.resolve();
+  });
 }

@@ -15,6 +15,7 @@ import type { Logger } from '../../src/lib/logger.js';
 import { htmlAnswer, JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
 import { createSandboxAuth, UID } from './sandbox-auth.js';
 import { createSandboxControl, type SandboxControl } from './sandbox-control.js';
+import { createSandboxWebhooks } from './sandbox-webhooks.js';
 import { generateSandboxData } from './sandbox-data.js';
 import { accessError, moduleError, pythonError, userError } from './sandbox-exceptions.js';
 import { SandboxFaults, type SandboxFaultRule } from './sandbox-faults.js';
@@ -279,6 +280,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     nowMicros: () => clock.nowMicros(),
     setPassword: (next) => auth.setPassword(next),
     resetLoginFailures: () => auth.resetFailures(),
+    webhooks: createSandboxWebhooks(),
   });
 
   return {

@@ -14,6 +14,12 @@ import type {
 } from './sandbox-faults.js';
 import { PyFloat, type PyValue } from './python-values.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
+import { formatOdooDatetime } from './sandbox-time.js';
+import type {
+  SandboxWebhookEvent,
+  SandboxWebhookRule,
+  SandboxWebhooks,
+} from './sandbox-webhooks.js';
 
 /** Options of a control-interface write. */
 export interface SandboxWriteOptions {
@@ -100,6 +106,14 @@ export interface SandboxControl {
   resetCalls(): void;
   /** Clears the login-failure counters of the cooldown. */
   resetLoginFailures(): void;
+  /**
+   * An automation rule that posts a webhook on each change of a BC or a line, from inside the
+   * transaction before its commit (undefined removes it). While one is set, a change becomes
+   * visible only after its webhook was answered: await `settled()` to see it committed.
+   */
+  setWebhook(rule: SandboxWebhookRule | undefined): void;
+  /** Resolves once every change waiting behind a webhook is committed. */
+  settled(): Promise<void>;
 }
 
 /** What the control interface drives. */
@@ -111,28 +125,77 @@ export interface SandboxControlDeps {
   nowMicros: () => number;
   setPassword: (password: string) => void;
   resetLoginFailures: () => void;
+  webhooks: SandboxWebhooks;
 }
 
 export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
-  const { store, faults, transaction } = deps;
+  const { store, faults, transaction, webhooks } = deps;
+
+  /** The rule's events for a change, with the fields as read inside the transaction. */
+  function eventsFor(
+    model: string,
+    ids: readonly number[],
+    vals: Record<string, unknown>,
+    info: TransactionInfo,
+  ): SandboxWebhookEvent[] {
+    if (!webhooks.fires(model)) return [];
+    const table = store.requireTable(model);
+    return ids.map((id) => {
+      const row: Record<string, unknown> = table.rows.get(id) ?? {};
+      const event: Record<string, unknown> = {
+        _model: model,
+        _id: id,
+        _action: 'erp-bridge (#1)',
+        id,
+      };
+      for (const field of webhooks.fields()) {
+        if (field === 'write_date') event[field] = datetimeWithMicros(info.nowMicros);
+        else event[field] = unwrap((field in vals ? vals[field] : row[field]) as PyValue) ?? false;
+      }
+      return event as SandboxWebhookEvent;
+    });
+  }
+
+  /** One change in its own transaction, committed behind its webhook when a rule fires. */
+  function change(
+    model: string,
+    ids: readonly number[],
+    vals: Record<string, unknown>,
+    apply: (info: TransactionInfo) => void,
+  ): void {
+    const info = transaction();
+    const events = eventsFor(model, ids, vals, info);
+    if (events.length === 0) apply(info);
+    else webhooks.sendThenCommit(events, () => apply(info));
+  }
 
   const control: SandboxControl = {
     nowMicros: deps.nowMicros,
     create(model, vals) {
-      return store.create(requireModel(model), [vals], transaction())[0] as number;
+      const id = store.reserveId(requireModel(model));
+      change(model, [id], vals, (info) => store.create(model, [vals], info, [id]));
+      return id;
     },
     write(model, ids, vals, writeOptions = {}) {
-      store.write(requireModel(model), toIds(ids), vals, transaction(), writeOptions);
+      const list = toIds(ids);
+      change(requireModel(model), list, vals, (info) =>
+        store.write(model, list, vals, info, writeOptions),
+      );
     },
     archive(model, ids) {
-      store.write(requireModel(model), toIds(ids), { active: false }, transaction());
+      control.write(model, ids, { active: false });
     },
     unarchive(model, ids) {
-      store.write(requireModel(model), toIds(ids), { active: true }, transaction());
+      control.write(model, ids, { active: true });
     },
     unlink(model, ids, writeOptions = {}) {
-      store.unlink(requireModel(model), toIds(ids), transaction(), writeOptions);
+      const list = toIds(ids);
+      change(requireModel(model), list, {}, (info) =>
+        store.unlink(model, list, info, writeOptions),
+      );
     },
+    setWebhook: (rule) => webhooks.configure(rule),
+    settled: () => webhooks.settled(),
     begin() {
       return beginTransaction();
     },
@@ -190,6 +253,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function beginTransaction(): SandboxTransaction {
     const info = transaction();
     const staged: Array<() => void> = [];
+    const events: SandboxWebhookEvent[] = [];
     let state: 'open' | 'committed' | 'rolled back' = 'open';
     const ensureOpen = (): void => {
       if (state !== 'open') throw new Error(`the transaction is already ${state}`);
@@ -200,28 +264,36 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       create(model, vals) {
         ensureOpen();
         const id = store.reserveId(requireModel(model));
+        events.push(...eventsFor(model, [id], vals, info));
         staged.push(() => store.create(model, [vals], info, [id]));
         return id;
       },
       write(model, ids, vals, writeOptions = {}) {
         ensureOpen();
         const list = toIds(ids);
-        staged.push(() => store.write(requireModel(model), list, vals, info, writeOptions));
+        events.push(...eventsFor(requireModel(model), list, vals, info));
+        staged.push(() => store.write(model, list, vals, info, writeOptions));
       },
       archive(model, ids) {
         ensureOpen();
         const list = toIds(ids);
-        staged.push(() => store.write(requireModel(model), list, { active: false }, info));
+        events.push(...eventsFor(requireModel(model), list, { active: false }, info));
+        staged.push(() => store.write(model, list, { active: false }, info));
       },
       unlink(model, ids, writeOptions = {}) {
         ensureOpen();
         const list = toIds(ids);
-        staged.push(() => store.unlink(requireModel(model), list, info, writeOptions));
+        events.push(...eventsFor(requireModel(model), list, {}, info));
+        staged.push(() => store.unlink(model, list, info, writeOptions));
       },
       commit() {
         ensureOpen();
         state = 'committed';
-        for (const change of staged) change();
+        const apply = () => {
+          for (const staging of staged) staging();
+        };
+        if (events.length === 0) apply();
+        else webhooks.sendThenCommit(events, apply);
       },
       rollback() {
         ensureOpen();
@@ -236,6 +308,12 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   }
 
   return control;
+}
+
+/** A datetime as Odoo's webhook sends it (`load=None`): with its microseconds. */
+function datetimeWithMicros(micros: number): string {
+  const fraction = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
+  return `${formatOdooDatetime(micros)}.${fraction}`;
 }
 
 function toIds(ids: number | readonly number[]): number[] {

@@ -70,6 +70,12 @@ export interface Config {
     readonly reconcileMinRatio: number;
     readonly jobLockMs: number;
   };
+  /** Odoo's webhooks (automation rules): the tokens' hashes, the debounce window, a rate limit. */
+  readonly webhooks: {
+    readonly tokenSha256: readonly string[];
+    readonly debounceMs: number;
+    readonly rateLimitPerMinute: number;
+  };
   /** Undefined when Tryton is not configured: the gateway routes then answer 503. */
   readonly tryton?: TrytonConfig;
   readonly http: {
@@ -168,6 +174,13 @@ export function loadConfig(
   for (const message of exposure.problems) problems.push({ key: 'TRYTON_MODELS', message });
   for (const message of badMethodPatterns(items('TRYTON_ALLOWED_METHODS')))
     problems.push({ key: 'TRYTON_ALLOWED_METHODS', message });
+  items('ODOO_WEBHOOK_TOKENS').forEach((hash, index) => {
+    if (!/^[0-9a-fA-F]{64}$/.test(hash))
+      problems.push({
+        key: 'ODOO_WEBHOOK_TOKENS',
+        message: `entry ${index + 1} is not the SHA-256 (64 hex characters) of a token`,
+      });
+  });
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return freeze(build(parsed.data, { apiKeys, models: exposure.models }, options));
@@ -229,6 +242,11 @@ function build(
       reconcileCron: env.SYNC_RECONCILE_CRON,
       reconcileMinRatio: env.SYNC_RECONCILE_MIN_RATIO,
       jobLockMs: env.SYNC_JOB_LOCK_MS,
+    },
+    webhooks: {
+      tokenSha256: env.ODOO_WEBHOOK_TOKENS.map((hash) => hash.toLowerCase()),
+      debounceMs: env.ODOO_WEBHOOK_DEBOUNCE_MS,
+      rateLimitPerMinute: env.ODOO_WEBHOOK_RATE_LIMIT_PER_MINUTE,
     },
     tryton,
     http: {

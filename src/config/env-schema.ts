@@ -167,6 +167,15 @@ export const envSchema = z.object({
   ODOO_RETRIES: withDefault(wholeNumber('a whole number of retries', 0, 10), '3'),
   ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of records', 1, 10_000), '500'),
   ODOO_CONTEXT: z.preprocess(blankToUndefined, odooContext().optional()),
+  ODOO_WEBHOOK_TOKENS: withDefault(list(), ''),
+  ODOO_WEBHOOK_DEBOUNCE_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 0, 60_000),
+    '500',
+  ),
+  ODOO_WEBHOOK_RATE_LIMIT_PER_MINUTE: withDefault(
+    wholeNumber('a whole number of requests', 1, 1_000_000),
+    '6000',
+  ),
 
   SYNC_EVERY: withDefault(duration(), '5m'),
   SYNC_OVERLAP_SECONDS: withDefault(
@@ -319,6 +328,23 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     key: 'ODOO_CONTEXT',
     description:
       'Extra Odoo context for every read, as JSON (e.g. {"lang":"fr_FR","tz":"Africa/Casablanca"}). Default: the sync user\'s own lang and tz; active_test is always false.',
+  },
+  {
+    key: 'ODOO_WEBHOOK_TOKENS',
+    description:
+      "SHA-256 (hex) of the tokens Odoo's webhook URLs carry (POST /hooks/odoo/<token>), comma-separated: several during a rotation. Empty: the webhook route answers 404. `npm run apikey -- --webhook` makes one.",
+    default: '',
+    secret: true,
+  },
+  {
+    key: 'ODOO_WEBHOOK_DEBOUNCE_MS',
+    description: 'Webhook events for one BC within this window collapse into one read of Odoo.',
+    default: '500',
+  },
+  {
+    key: 'ODOO_WEBHOOK_RATE_LIMIT_PER_MINUTE',
+    description: 'Webhook requests per minute accepted with a valid token.',
+    default: '6000',
   },
   {
     key: 'SYNC_EVERY',

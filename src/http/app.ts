@@ -7,6 +7,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type RawServerDefault,
@@ -29,6 +30,11 @@ import { errorHandler } from './plugins/error-handler.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { bullBoardRoutes } from './routes/admin/bull-board.js';
 import { bcRoutes } from './routes/api/bcs/index.js';
+import {
+  createWebhookTokenMatcher,
+  odooWebhookRoutes,
+  WEBHOOK_PATH_PREFIX,
+} from './routes/hooks/odoo-webhook.js';
 import { syncRoutes } from './routes/api/sync/index.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
@@ -76,9 +82,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         : typeof trustProxy === 'boolean'
           ? trustProxy
           : [...trustProxy],
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: {
+      maxParamLength: 200,
+      // Answered by the router itself, before any hook: the same JSON error shape as the rest.
+      onMaxParamLength: (_path, _request, response) => {
+        response.statusCode = 414;
+        response.setHeader('content-type', 'application/json; charset=utf-8');
+        response.end(
+          JSON.stringify({
+            error: 'URI_TOO_LONG',
+            message: 'a path segment is over 200 characters',
+          }),
+        );
+      },
+    },
     // One line per request, written below with the calling key's name.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -103,6 +122,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     );
     done();
   });
+  // Odoo's webhooks with a valid token get a bucket of their own: Odoo posts one per change.
+  const webhookToken = createWebhookTokenMatcher(config.webhooks.tokenSha256);
+  const isOdooWebhook = (url: string) =>
+    url.startsWith(WEBHOOK_PATH_PREFIX) &&
+    webhookToken(url.slice(WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '');
   await app.register(rateLimit, {
     global: false,
     redis: deps.rateLimitRedis,
@@ -117,13 +141,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     'onRequest',
     app.rateLimit({
       keyGenerator: (request) => {
+        if (isOdooWebhook(request.url)) return 'hook:odoo';
         const caller = app.callerOf(request);
         return caller ? `key:${caller.name}` : `ip:${request.ip}`;
       },
       max: (_request, key) =>
-        key.startsWith('key:')
-          ? config.http.rateLimitPerMinute
-          : config.http.rateLimitAnonymousPerMinute,
+        key === 'hook:odoo'
+          ? config.webhooks.rateLimitPerMinute
+          : key.startsWith('key:')
+            ? config.http.rateLimitPerMinute
+            : config.http.rateLimitAnonymousPerMinute,
       timeWindow: 60_000,
       allowList: (request) => request.url.startsWith('/health/'),
     }),
@@ -132,9 +159,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     version: deps.version ?? '0.0.0',
     access: config.http.docs,
   });
-  await app.register(metricsPlugin, {
-    metrics: createMetrics({ db: deps.db.db, queues: deps.queues, sources: deps.metricSources }),
+  const metrics = createMetrics({
+    db: deps.db.db,
+    queues: deps.queues,
+    sources: deps.metricSources,
   });
+  await app.register(metricsPlugin, { metrics });
 
   const syncControl = createSyncControl(deps.db.db, deps.queues);
   await app.register(healthRoutes, {
@@ -158,6 +188,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     policy: trytonPolicy,
     cacheTtlSeconds: config.tryton?.cacheTtlSeconds ?? 0,
     onRequest: app.authorize('operator'),
+  });
+  await app.register(odooWebhookRoutes, {
+    tokenSha256: config.webhooks.tokenSha256,
+    debounceMs: config.webhooks.debounceMs,
+    queues: deps.queues,
+    registry: metrics.registry,
   });
   if (deps.queues) await app.register(bullBoardRoutes, { queues: deps.queues.all });
   return app;

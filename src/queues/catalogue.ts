@@ -77,6 +77,22 @@ export const syncPageData = z.object({
 export const syncBcData = z.object({ run: runRef, odooId: id });
 export const resyncBcData = z.object({ odooId: id, trigger });
 export const reconcileData = z.object({ trigger, scheduled: z.boolean().default(false) });
+/** What an Odoo webhook said: which BC (or line) changed, and its stamp when the rule sends it. */
+export const webhookBcData = z
+  .object({
+    /** The BC; for a line's event, its BC when the rule sent `bc_id`. */
+    odooId: id.optional(),
+    lineId: id.optional(),
+    /** `write_date` as read inside Odoo's transaction: the read waits until Odoo shows it. */
+    writeDate: z.string().max(40).optional(),
+    /** A deletion: the BC is archived once Odoo confirms it is gone. */
+    deleted: z.boolean().default(false),
+    /** When the API received the event (epoch ms), for the lag metric. */
+    receivedAtMs: z.number().int().nonnegative(),
+  })
+  .refine((data) => data.odooId !== undefined || data.lineId !== undefined, {
+    error: 'a webhook job names a BC or a line',
+  });
 
 export interface JobDefinition<S extends z.ZodType> {
   readonly queue: QueueName;
@@ -135,6 +151,16 @@ export const JOBS = {
     options: (s) => ({
       attempts: s.attempts,
       backoff: { type: 'exponential', delay: s.backoffMs * 2 },
+      ...retention,
+    }),
+  },
+  /** A BC Odoo's webhook says changed, read once the change is committed (debounced per BC). */
+  'webhook-bc': {
+    queue: 'sync-bc',
+    schema: webhookBcData,
+    options: (s) => ({
+      attempts: s.attempts,
+      backoff: { type: 'exponential', delay: s.backoffMs },
       ...retention,
     }),
   },

@@ -13,7 +13,7 @@ export async function archiveBcs(
   db: Db,
   odooIds: readonly number[],
   reason: string,
-  context: { runId: number | null; lease: Lease | null },
+  context: { runId: number | null; lease: Lease | null; trigger?: string },
 ): Promise<number[]> {
   if (odooIds.length === 0) return [];
   return db.transaction(async (tx) => {
@@ -27,6 +27,7 @@ export async function archiveBcs(
       await tx.insert(syncAudit).values(
         rows.map((row) => ({
           runId: context.runId,
+          trigger: context.trigger ?? null,
           model: BC_MODEL,
           odooId: row.odooId,
           action: 'archived' as const,

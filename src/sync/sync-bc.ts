@@ -9,9 +9,9 @@
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import { archiveBcs } from './archive.js';
-import { mapBc } from './map-records.js';
-import { countCalls } from './odoo-source.js';
-import { confirmGone, readBcPage } from './odoo-reads.js';
+import { mapBc, type BcPayload } from './map-records.js';
+import { countCalls, type CountedSource } from './odoo-source.js';
+import { confirmGone, readBcPage, type SyncSchema } from './odoo-reads.js';
 import { countOutcome, reportOf, type BcOutcome, type RunReport } from './run-counts.js';
 import { withRunLease, type RunRef } from './run-lease.js';
 import { clearFailures, recordFailures } from './sync-failures.js';
@@ -38,16 +38,33 @@ export async function syncRunBc(
 
 export async function syncBc(
   deps: SyncDeps,
-  input: { odooId: number; run: RunRef | null },
+  input: { odooId: number; run: RunRef | null; trigger?: string },
+  call?: OdooCallOptions,
+): Promise<SyncedBc> {
+  const odoo = countCalls(deps.odoo);
+  const schema = await deps.schema(odoo, call);
+  const page = await readBcPage(odoo, [input.odooId], schema, call);
+  return settleBc(deps, { ...input, item: page.items[0] }, { odoo, schema }, call);
+}
+
+/**
+ * Writes a BC as just read (`item`), or archives it when Odoo confirms it is gone; clears its
+ * pending failure. `trigger` marks the audit rows of a change made outside a run.
+ */
+export async function settleBc(
+  deps: SyncDeps,
+  input: { odooId: number; run: RunRef | null; trigger?: string; item: BcPayload | undefined },
+  reading: { odoo: CountedSource; schema: SyncSchema },
   call?: OdooCallOptions,
 ): Promise<SyncedBc> {
   const { db, logger } = deps;
-  const { odooId, run } = input;
-  const context = { runId: run?.runId ?? null, lease: run?.lease ?? null };
-  const odoo = countCalls(deps.odoo);
-  const schema = await deps.schema(odoo, call);
-  const page = await readBcPage(odoo, [odooId], schema, call);
-  const item = page.items[0];
+  const { odooId, run, item } = input;
+  const { odoo, schema } = reading;
+  const context = {
+    runId: run?.runId ?? null,
+    lease: run?.lease ?? null,
+    trigger: run ? undefined : (input.trigger ?? 'resync'),
+  };
   let outcome: BcOutcome;
   if (item) {
     [outcome] = (await writeBcs(db, [mapBc(item)], context)) as [BcOutcome];
@@ -64,7 +81,7 @@ export async function syncBc(
   }
   await clearFailures(db, [odooId]);
   logger.info(
-    { runId: context.runId, odooId, action: outcome.action },
+    { runId: context.runId, trigger: context.trigger, odooId, action: outcome.action },
     `BC ${odooId} synced alone`,
   );
   return { outcome, report: reportOf({ ...countOutcome(outcome), odooCalls: odoo.calls }) };

@@ -27,6 +27,8 @@ import { fenceLease, type Lease } from './sync-state.js';
 export interface WriteContext {
   readonly runId: number | null;
   readonly lease: Lease | null;
+  /** What made the change outside a run (`resync`, `webhook`), kept on its audit rows. */
+  readonly trigger?: string;
 }
 
 interface StoredBc {
@@ -45,6 +47,7 @@ interface StoredLine {
 
 interface AuditRow {
   run_id: number | null;
+  trigger: string | null;
   model: string;
   odoo_id: number;
   bc_odoo_id: number | null;
@@ -150,6 +153,7 @@ export async function writeBcs(
     ) =>
       audits.push({
         run_id: context.runId,
+        trigger: context.trigger ?? null,
         model,
         odoo_id: odooId,
         bc_odoo_id: bcOdooId,
@@ -249,9 +253,9 @@ export async function writeBcs(
     }
     if (audits.length > 0) {
       await tx.execute(sql`
-        insert into sync_audit (run_id, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date)
-        select run_id, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date
-        from jsonb_to_recordset(${json(audits)}) as x(run_id bigint, model text, odoo_id int, bc_odoo_id int,
+        insert into sync_audit (run_id, trigger, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date)
+        select run_id, trigger, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date
+        from jsonb_to_recordset(${json(audits)}) as x(run_id bigint, trigger text, model text, odoo_id int, bc_odoo_id int,
           action text, changed_fields jsonb, odoo_write_date timestamptz)`);
     }
     return outcomes;

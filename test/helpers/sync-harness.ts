@@ -73,6 +73,8 @@ export interface SyncHarness {
   /** Queues a job without waiting. */
   add<N extends JobName>(name: N, data: JobInput<N>): Promise<Job>;
   wait(job: Job): Promise<Record<string, unknown>>;
+  /** The return value of the next job of `queue` to complete whose id starts with `idPrefix`. */
+  nextCompleted(queue: string, idPrefix: string): Promise<Record<string, unknown>>;
   bcRows(): Promise<BcRow[]>;
   lineRows(): Promise<BcLineRow[]>;
   auditRows(): Promise<(typeof syncAudit.$inferSelect)[]>;
@@ -162,6 +164,16 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     add,
     wait,
     run: async (name, data) => wait(await add(name, data)),
+    nextCompleted: (queue, idPrefix) =>
+      new Promise((resolve) => {
+        const { events: queueEvents } = events[queue]!;
+        const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+          if (!jobId.startsWith(idPrefix)) return;
+          queueEvents.off('completed', onCompleted);
+          resolve(returnvalue as Record<string, unknown>);
+        };
+        queueEvents.on('completed', onCompleted);
+      }),
     bcRows,
     lineRows,
     auditRows: () => db.db.select().from(syncAudit).orderBy(asc(syncAudit.id)),

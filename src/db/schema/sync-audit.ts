@@ -12,6 +12,8 @@ export const syncAudit = pgTable(
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     runId: bigint('run_id', { mode: 'number' }),
+    /** What made a change outside a run: `resync`, `webhook`; null within a run (see run_id). */
+    trigger: text('trigger'),
     model: text('model').notNull(),
     odooId: integer('odoo_id').notNull(),
     /** For lines: the BC they belong to, so a BC's history includes its lines. */

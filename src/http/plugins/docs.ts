@@ -30,6 +30,10 @@ export const docsPlugin = fp(
           { name: 'sync', description: 'Sync control' },
           { name: 'tryton', description: 'Tryton gateway' },
           { name: 'health', description: 'Probes and metrics' },
+          {
+            name: 'hooks',
+            description: "Odoo's webhooks (the token in the path is the credential)",
+          },
         ],
       },
       transform: jsonSchemaTransform,

@@ -1,0 +1,191 @@
+/**
+ * Webhook lag: the sandbox's automation rule posts each change from inside its transaction (as
+ * Odoo 17/18 do) to the API listening on a real socket; the workers read the BC once committed.
+ * 50 edits per second on random BCs for 60 s; the lag of each edit is the time from the edit in
+ * Odoo to the row showing it in PostgreSQL (polled every 20 ms). Prints p50, p95 and max.
+ *
+ * `npx tsx bench/webhook-bench.ts [--seconds 60] [--rate 50] [--orders 2000]`, or
+ * `npm run bench -- webhook`.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { createOdooClient } from '../src/clients/odoo/index.js';
+import { hashApiKey } from '../src/config/api-keys.js';
+import { loadConfig } from '../src/config/config.js';
+import { createDb } from '../src/db/create-db.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { buildApp } from '../src/http/app.js';
+import { createLogger } from '../src/lib/logger.js';
+import { createQueueEvents } from '../src/queues/queue-events.js';
+import { BC_MODEL } from '../src/sync/models.js';
+import { createSyncRuntime } from '../workers/sync-runtime.js';
+import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
+import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+
+export interface WebhookBenchResult {
+  edits: number;
+  seen: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
+const percentile = (sorted: readonly number[], fraction: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
+
+export async function runWebhookBench(
+  options: { seconds?: number; rate?: number; orders?: number } = {},
+): Promise<WebhookBenchResult> {
+  const seconds = options.seconds ?? 60;
+  const rate = options.rate ?? 50;
+  const logger = createLogger({ level: 'warn', pretty: false, name: 'bench' });
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const [pg, redis] = await Promise.all([startLocalPostgres(), startLocalRedis()]);
+    stops.push(
+      () => pg.stop(),
+      () => redis.stop(),
+    );
+    const sandbox = createOdooSandbox({
+      orders: options.orders ?? 2_000,
+      linesPerOrder: 5,
+      seed: 5,
+    });
+    await sandbox.start();
+    stops.push(() => sandbox.stop());
+    const db = await createDb({ url: pg.url, poolMax: 12 });
+    stops.push(() => db.close());
+    await runMigrations(db);
+    const odoo = createOdooClient(
+      {
+        url: sandbox.url,
+        database: sandbox.database,
+        username: sandbox.username,
+        password: sandbox.password,
+        protocol: 'xmlrpc',
+        timeoutMs: 30_000,
+        retries: 2,
+      },
+      { logger },
+    );
+    stops.push(() => odoo.close());
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    stops.push(async () => void (await connection.quit()));
+    const prefix = `bench-${randomBytes(3).toString('hex')}`;
+    const runtime = createSyncRuntime({
+      db: db.db,
+      odoo,
+      logger,
+      connection,
+      prefix,
+      settings: {
+        leaseSeconds: 120,
+        overlapSeconds: 600,
+        pageSize: 500,
+        reconcileMinRatio: 0.5,
+        failureBackoffBaseMs: 60_000,
+        jobLockMs: 30_000,
+        concurrency: 8,
+        jobAttempts: 3,
+      },
+    });
+    stops.push(() => runtime.close(10_000));
+    const { events, close } = createQueueEvents(connection, 'sync', prefix);
+    stops.push(close);
+    await events.waitUntilReady();
+    runtime.start();
+    const first = await runtime.queues.add('sync-run', { trigger: 'bench' });
+    await first.waitUntilFinished(events);
+
+    const token = randomBytes(32).toString('base64url');
+    const config = loadConfig(
+      {
+        DATABASE_URL: pg.url,
+        REDIS_URL: redis.url,
+        QUEUE_PREFIX: prefix,
+        API_KEYS: `bench:reader:${hashApiKey('unused')}`,
+        ODOO_WEBHOOK_TOKENS: hashApiKey(token),
+        LOG_LEVEL: 'warn',
+      },
+      { mode: 'production', role: 'api' },
+    );
+    const app = await buildApp({ config, logger, db, queues: runtime.queues });
+    stops.push(() => app.close());
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    sandbox.control.setWebhook({ url: `${address}/hooks/odoo/${token}`, fields: ['write_date'] });
+
+    const ids = sandbox.control.ids(BC_MODEL);
+    const pending = new Map<number, { origin: string; atMs: number }>();
+    const lagsMs: number[] = [];
+    let edits = 0;
+    let editing = true;
+    const poller = (async () => {
+      while (editing || pending.size > 0) {
+        await sleep(20);
+        if (pending.size === 0) continue;
+        const rows = await db.sql!<{ odoo_id: number; origin: string | null }[]>`
+          select odoo_id, origin from scrap_dimagaz_bc where odoo_id = any(${[...pending.keys()]}::int[])`;
+        const now = performance.now();
+        for (const row of rows) {
+          const expected = pending.get(row.odoo_id);
+          if (expected && row.origin === expected.origin) {
+            lagsMs.push(now - expected.atMs);
+            pending.delete(row.odoo_id);
+          }
+        }
+      }
+    })();
+    const intervalMs = 1_000 / rate;
+    const startedMs = performance.now();
+    while (performance.now() - startedMs < seconds * 1_000) {
+      const odooId = ids[Math.floor(Math.random() * ids.length)]!;
+      const origin = `bench edit ${++edits}`;
+      pending.set(odooId, { origin, atMs: performance.now() });
+      sandbox.control.write(BC_MODEL, odooId, { origin });
+      await sleep(Math.max(0, startedMs + edits * intervalMs - performance.now()));
+    }
+    editing = false;
+    await Promise.race([poller, sleep(15_000)]);
+    const missed = pending.size;
+    pending.clear();
+    await poller;
+    lagsMs.sort((a, b) => a - b);
+    return {
+      edits,
+      seen: edits - missed,
+      p50Ms: percentile(lagsMs, 0.5),
+      p95Ms: percentile(lagsMs, 0.95),
+      maxMs: lagsMs.at(-1) ?? Number.NaN,
+    };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+export function printWebhookBench(result: WebhookBenchResult, seconds: number, rate: number) {
+  console.log(
+    `\nWebhook lag: ${rate} edits/s on random BCs for ${seconds} s, Odoo edit → row in PostgreSQL`,
+  );
+  console.log(
+    `edits ${result.edits}, in the copy ${result.seen}; p50 ${result.p50Ms.toFixed(0)} ms, ` +
+      `p95 ${result.p95Ms.toFixed(0)} ms, max ${result.maxMs.toFixed(0)} ms (goal: p95 < 2,000 ms)`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '60' },
+      rate: { type: 'string', default: '50' },
+      orders: { type: 'string', default: '2000' },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const rate = Number(values.rate);
+  const result = await runWebhookBench({ seconds, rate, orders: Number(values.orders) });
+  printWebhookBench(result, seconds, rate);
+  process.exit(0);
+}

@@ -1,0 +1,109 @@
+/**
+ * The sandbox's emulation of an Odoo automation rule whose action is "Send Webhook Notification"
+ * (docs/odoo.md, Webhooks): on create, write or deletion of a BC or a line, a JSON POST of
+ * `{_model, _id, _action, id, <chosen fields>}` with a 1 s timeout, no retry and no signature —
+ * sent as Odoo 17 and 18 send it, from inside the transaction, before its commit: the change is
+ * applied only once the POST is answered (or timed out), so a receiver that reads at once sees
+ * the old version.
+ */
+import { request } from 'undici';
+
+export interface SandboxWebhookEvent {
+  readonly _model: string;
+  readonly _id: number;
+  readonly _action: string;
+  readonly id: number;
+  readonly [field: string]: unknown;
+}
+
+export interface SandboxWebhookRule {
+  /** Where Odoo posts; the rule's "URL" field. */
+  url: string;
+  /** The models whose changes fire the rule; default `dimagaz.bc` and `dimagaz.bc.line`. */
+  models?: readonly string[];
+  /** The rule's "Fields" (read inside the transaction with `load=None`); default none. */
+  fields?: readonly string[];
+  /** True drops the event (Odoo sends nothing again for a webhook that failed). */
+  drop?: (event: SandboxWebhookEvent) => boolean;
+  /** Awaited after the POST, before the commit: a test holds the transaction open here. */
+  beforeCommit?: () => Promise<void>;
+}
+
+/** Odoo's own timeout on the webhook request. */
+const WEBHOOK_TIMEOUT_MS = 1_000;
+const DEFAULT_MODELS = ['dimagaz.bc', 'dimagaz.bc.line'];
+
+export interface SandboxWebhooks {
+  configure(rule: SandboxWebhookRule | undefined): void;
+  /** Whether changes to `model` fire the rule. */
+  fires(model: string): boolean;
+  /** The fields the rule sends besides `_model`, `_id`, `_action` and `id`. */
+  fields(): readonly string[];
+  /**
+   * Posts the events, then runs `commit`: the transaction's changes become visible only after
+   * the webhook left, as in Odoo. Returns at once; `settled()` waits for every such commit.
+   */
+  sendThenCommit(events: readonly SandboxWebhookEvent[], commit: () => void): void;
+  settled(): Promise<void>;
+  /** Events posted so far (dropped ones excluded). */
+  readonly sent: number;
+}
+
+export function createSandboxWebhooks(): SandboxWebhooks {
+  let rule: SandboxWebhookRule | undefined;
+  let sent = 0;
+  const pending = new Set<Promise<void>>();
+  // Transactions on the same rows commit one after the other (row locks): so do these.
+  let last: Promise<void> = Promise.resolve();
+
+  async function post(target: SandboxWebhookRule, event: SandboxWebhookEvent): Promise<void> {
+    if (target.drop?.(event)) return;
+    sent += 1;
+    const body = JSON.stringify(event);
+    try {
+      const response = await request(target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      });
+      await response.body.dump();
+    } catch {
+      // Odoo logs the failure and goes on: the change commits, the event is lost.
+    }
+  }
+
+  return {
+    configure(next) {
+      rule = next;
+    },
+    fires(model) {
+      return rule !== undefined && (rule.models ?? DEFAULT_MODELS).includes(model);
+    },
+    fields() {
+      return rule?.fields ?? [];
+    },
+    sendThenCommit(events, commit) {
+      const target = rule;
+      if (!target) {
+        commit();
+        return;
+      }
+      const previous = last;
+      const done: Promise<void> = (async () => {
+        await previous;
+        for (const event of events) await post(target, event);
+        await target.beforeCommit?.();
+        commit();
+      })().finally(() => pending.delete(done));
+      last = done;
+      pending.add(done);
+    },
+    async settled() {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    get sent() {
+      return sent;
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * `POST /hooks/odoo/<token>`: where Odoo's automation rules ("Send Webhook Notification") post
+ * when a BC or a line changes (docs/odoo.md, Webhooks). The token in the path is the only
+ * credential Odoo can carry, so it is long and random, configured as its SHA-256
+ * (`ODOO_WEBHOOK_TOKENS`, several during a rotation) and compared in constant time; a bad one is a
+ * 404, like any unknown URL, and counts against the caller's address in the rate limiter.
+ *
+ * The route only queues: Odoo waits at most 1 s for the answer, and posts from inside its
+ * transaction, so nothing can be read yet anyway. Events for one BC within
+ * `ODOO_WEBHOOK_DEBOUNCE_MS` collapse into one job (BullMQ debounce: the last one's data wins).
+ * The payload's data is never trusted: it names a record; the job reads it from Odoo. A rule
+ * for deletions adds `?event=deleted` to its URL: the job then waits until Odoo confirms the BC
+ * is gone, and archives it.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Counter, type Registry } from 'prom-client';
+import { z } from 'zod';
+import type { Queues } from '../../../queues/queues.js';
+import { BC_LINE_MODEL, BC_MODEL } from '../../../sync/models.js';
+import { HttpError } from '../../http-error.js';
+import { errorBody } from '../../schemas/common.js';
+
+export const WEBHOOK_PATH_PREFIX = '/hooks/odoo/';
+/** Odoo's payload is an id, a few names and the fields a rule chose: small. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+/** Without a stamp to wait for, the BC is read once more this much later. */
+export const RECHECK_DELAY_MS = 3_000;
+
+export interface OdooWebhookOptions {
+  tokenSha256: readonly string[];
+  debounceMs: number;
+  queues?: Queues;
+  registry: Registry;
+}
+
+/** Whether a token is one of the configured ones, in time independent of which (or none). */
+export function createWebhookTokenMatcher(tokenSha256: readonly string[]) {
+  const digests = tokenSha256.map((hex) => Buffer.from(hex, 'hex'));
+  return (token: string): boolean => {
+    const digest = createHash('sha256').update(token, 'utf8').digest();
+    let found = false;
+    for (const candidate of digests) if (timingSafeEqual(candidate, digest)) found = true;
+    return found;
+  };
+}
+
+const id = z.number().int().positive().max(2_147_483_647);
+const payload = z
+  .object({
+    _model: z.string().max(100),
+    _id: id,
+    _action: z.string().max(200).optional(),
+    /** Sent when the rule includes it: `write_date` as read inside the transaction. */
+    write_date: z.string().max(40).optional(),
+    /** A line's BC, when the rule includes it (`load=None`: a bare id, or false). */
+    bc_id: z.union([id, z.literal(false), z.null()]).optional(),
+  })
+  .loose();
+
+const notFound = (url: string) =>
+  new HttpError(404, 'NOT_FOUND', `no route POST ${url.split('?')[0]?.replace(/[^/]+$/, '…')}`);
+
+export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app, options) => {
+  const matches = createWebhookTokenMatcher(options.tokenSha256);
+  const events = new Counter({
+    name: 'erp_bridge_webhook_events_total',
+    help: 'Odoo webhook events by outcome: queued, deduplicated (folded into a queued job), rejected',
+    labelNames: ['outcome'] as const,
+    registers: [options.registry],
+  });
+
+  app.post(
+    `${WEBHOOK_PATH_PREFIX}:token`,
+    {
+      bodyLimit: BODY_LIMIT_BYTES,
+      onRequest: (request, _reply, done) => {
+        // Before the body is read: a caller without a token learns nothing, not even a 400.
+        const token = (request.params as { token?: string }).token ?? '';
+        if (token.length > 200 || !matches(token)) {
+          events.inc({ outcome: 'rejected' });
+          done(notFound(request.url));
+          return;
+        }
+        done();
+      },
+      schema: {
+        tags: ['hooks'],
+        summary: "Odoo's webhook: a BC or a line changed (the token is the credential)",
+        params: z.object({ token: z.string().max(200) }),
+        querystring: z.object({ event: z.enum(['deleted']).optional() }).strict(),
+        body: payload,
+        response: {
+          202: z.object({ queued: z.boolean(), deduplicated: z.boolean() }),
+          400: errorBody,
+          404: errorBody,
+          413: errorBody,
+          422: errorBody,
+          429: errorBody,
+          503: errorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { queues } = options;
+      const event = request.body;
+      if (event._model !== BC_MODEL && event._model !== BC_LINE_MODEL) {
+        events.inc({ outcome: 'rejected' });
+        throw new HttpError(
+          422,
+          'UNKNOWN_MODEL',
+          `webhooks are taken for ${BC_MODEL} and ${BC_LINE_MODEL} only, not ${event._model}`,
+        );
+      }
+      if (!queues)
+        throw new HttpError(
+          503,
+          'QUEUE_UNAVAILABLE',
+          'this API instance has no job queue configured',
+        );
+      const isLine = event._model === BC_LINE_MODEL;
+      const bcId = isLine ? (typeof event.bc_id === 'number' ? event.bc_id : undefined) : event._id;
+      const data = {
+        odooId: bcId,
+        lineId: isLine ? event._id : undefined,
+        writeDate: event.write_date,
+        deleted: request.query.event === 'deleted',
+        receivedAtMs: Date.now(),
+      };
+      const key = bcId !== undefined ? `bc-${bcId}` : `line-${event._id}`;
+      const jobId = `hook-${key}-${randomUUID()}`;
+      let deduplicated: boolean;
+      try {
+        // A job still waiting for this BC takes the event (for the metric; BullMQ decides).
+        deduplicated =
+          (await queues.byName['sync-bc'].getDeduplicationJobId(`hook-${key}`)) !== null;
+        await queues.add('webhook-bc', data, {
+          jobId,
+          delay: options.debounceMs,
+          deduplication: {
+            id: `hook-${key}`,
+            ttl: Math.max(options.debounceMs, 1),
+            extend: true,
+            replace: true,
+          },
+        });
+        if (data.writeDate === undefined && !data.deleted)
+          await queues.add('webhook-bc', data, {
+            jobId: `${jobId}-recheck`,
+            delay: options.debounceMs + RECHECK_DELAY_MS,
+            deduplication: {
+              id: `hook-${key}-recheck`,
+              ttl: RECHECK_DELAY_MS,
+              extend: true,
+              replace: true,
+            },
+          });
+      } catch (error) {
+        throw new HttpError(503, 'QUEUE_UNAVAILABLE', 'the job queue (Redis) is not reachable', {
+          cause: error,
+        });
+      }
+      events.inc({ outcome: deduplicated ? 'deduplicated' : 'queued' });
+      return reply.code(202).send({ queued: true, deduplicated });
+    },
+  );
+  return Promise.resolve();
+};
