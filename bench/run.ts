@@ -7,15 +7,17 @@
  *    transport, each in a fresh process so its peak RSS is its own.
  * 3. Tryton proxy: cached and uncached calls through the API vs trytond directly.
  * 4. API: the BC list, a BC detail and a cached Tryton call through the whole production app.
- * 5. Webhooks: the lag from an edit in the sandbox to its row in PostgreSQL, 50 edits/s for 60 s.
+ * 5. A fresh process: the Odoo calls of an idle `sync run`, and how long `sync status` takes.
+ * 6. Webhooks: the lag from an edit in the sandbox to its row in PostgreSQL, 50 edits/s for 60 s.
  *
- * `npm run bench -- sync` (or `codec`, `tryton`, `api`, `webhook`) runs one of them.
+ * `npm run bench -- sync` (or `codec`, `tryton`, `api`, `cold`, `webhook`) runs one of them.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { OdooProtocol } from '../src/clients/odoo/index.js';
 import { runOdooCodecBench } from './odoo-codec.js';
 import { runApiBench } from './api-bench.js';
+import { printColdRunBench, runColdRunBench } from './cold-run-bench.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 import type { SyncBenchResult } from './sync-bench.js';
 import { runTrytonProxyBench } from './tryton-proxy.js';
@@ -70,6 +72,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   sync: syncBench,
   tryton: runTrytonProxyBench,
   api: runApiBench,
+  cold: async () => printColdRunBench(await runColdRunBench()),
   webhook: async () => printWebhookBench(await runWebhookBench(), 60, 50),
 };
 

@@ -13,6 +13,7 @@ import type { Logger } from '../src/lib/logger.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
+import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
 import { createWorkers } from './create-workers.js';
@@ -73,7 +74,12 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     odoo: input.odoo,
     logger: input.logger,
     settings,
-    schema: createSchemaCache(SCHEMA_TTL_MS, settings.odooContext),
+    schema: createSchemaCache(
+      SCHEMA_TTL_MS,
+      settings.odooContext,
+      Date.now,
+      createDbSchemaStore(input.db, settings.odooContext),
+    ),
   };
   const queues = createQueues({
     logger: input.logger,

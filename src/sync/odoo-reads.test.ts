@@ -111,4 +111,29 @@ describe('createSchemaCache', () => {
     await schemaOf(user.odoo);
     expect(user.calls()).toBe(2);
   });
+
+  it('shares the schema between processes through its store, within the time to live', async () => {
+    let nowMs = 10_000;
+    let saved: { schema: SyncSchema; savedAtMs: number } | undefined;
+    const store = {
+      load: () => Promise.resolve(saved),
+      save: (schema: SyncSchema) => {
+        saved = { schema, savedAtMs: nowMs };
+        return Promise.resolve();
+      },
+    };
+    const first = source({ lang: 'fr_FR', tz: 'UTC' });
+    const schema = await createSchemaCache(1_000, {}, () => nowMs, store)(first.odoo);
+    expect(saved?.schema).toEqual(schema);
+    // A fresh process within the TTL asks Odoo nothing.
+    const fresh = source({ lang: 'fr_FR', tz: 'UTC' });
+    nowMs = 10_500;
+    expect(await createSchemaCache(1_000, {}, () => nowMs, store)(fresh.odoo)).toEqual(schema);
+    expect(fresh.calls()).toBe(0);
+    // Past it, it reads again and saves for the next one.
+    nowMs = 11_000;
+    await createSchemaCache(1_000, {}, () => nowMs, store)(fresh.odoo);
+    expect(fresh.calls()).toBe(1);
+    expect(saved?.savedAtMs).toBe(11_000);
+  });
 });

@@ -33,19 +33,32 @@ export interface SyncSchema {
 
 export type SchemaCache = (source: OdooSource, call?: OdooCallOptions) => Promise<SyncSchema>;
 
+/** Keeps the schema for other processes (see schema-store.ts); failures only cost a read. */
+export interface SchemaStore {
+  load(): Promise<{ schema: SyncSchema; savedAtMs: number } | undefined>;
+  save(schema: SyncSchema): Promise<void>;
+}
+
 /**
- * The schema, read once per `ttlMs` (a field added in Odoo reaches the copy within that time).
- * `configured` (ODOO_CONTEXT) overrides the user's own context; with both `lang` and `tz` given
- * there is no `context_get` call. `active_test` is always false.
+ * The schema, read once per `ttlMs` (a field added in Odoo reaches the copy within that time),
+ * shared with other processes through `store`: a fresh process reads what a sibling saved within
+ * the TTL instead of asking Odoo. `configured` (ODOO_CONTEXT) overrides the user's own context;
+ * with both `lang` and `tz` given there is no `context_get` call. `active_test` is always false.
  */
 export function createSchemaCache(
   ttlMs: number,
   configured: OdooContext = {},
   now: () => number = Date.now,
+  store?: SchemaStore,
 ): SchemaCache {
   let cached: { schema: SyncSchema; atMs: number } | undefined;
   return async function schema(source, call) {
     if (cached && now() - cached.atMs < ttlMs) return cached.schema;
+    const stored = await store?.load().catch(() => undefined);
+    if (stored && now() - stored.savedAtMs < ttlMs) {
+      cached = { schema: stored.schema, atMs: stored.savedAtMs };
+      return stored.schema;
+    }
     const needsUser = !('lang' in configured && 'tz' in configured);
     const [bc, line, user] = await Promise.all([
       source.storedFields(BC_MODEL, call),
@@ -62,6 +75,7 @@ export function createSchemaCache(
       context: { ...own, ...configured, active_test: false },
     };
     cached = { schema: fresh, atMs: now() };
+    await store?.save(fresh).catch(() => undefined);
     return fresh;
   };
 }

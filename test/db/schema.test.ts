@@ -25,6 +25,7 @@ describe('migrations', () => {
         'sync_audit',
         'sync_failure',
         'sync_log',
+        'sync_odoo_schema',
         'sync_reconcile_scan',
         'sync_state',
       ]);

@@ -5,3 +5,4 @@ export * from './sync-log.js';
 export * from './sync-audit.js';
 export * from './sync-failure.js';
 export * from './sync-reconcile-scan.js';
+export * from './sync-odoo-schema.js';
