@@ -19,9 +19,20 @@ import { writeBcs } from '../src/sync/write-bcs.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { fakeBc, fakeLine } from '../test/helpers/seed-bcs.js';
 import { startTrytond } from '../test/helpers/trytond.js';
-import { CONCURRENCY, getJson, measure, postJson, printFigures, REQUESTS } from './load.js';
+import {
+  CONCURRENCY,
+  getJson,
+  getJsonBody,
+  measure,
+  measureAtRate,
+  postJson,
+  printFigures,
+  REQUESTS,
+} from './load.js';
 
 const BCS = 2_000;
+const LARGE_BCS = 200_000;
+const LARGE_LIST = '/api/bcs?partnerId=42&state=sent&sort=-dateOrder&limit=50';
 const BATCH = 500;
 
 export async function runApiBench(): Promise<void> {
@@ -99,6 +110,34 @@ export async function runApiBench(): Promise<void> {
     printFigures(
       `API (createApi: auth, limiter, validation): ${REQUESTS} requests each, concurrency ${CONCURRENCY}, ${BCS.toLocaleString('en-US')} BCs`,
       figures,
+    );
+
+    // The same API on 200,000 BCs, at a fixed 500 req/s: a filtered page behind a cursor, and a
+    // BC with 50 lines.
+    await db.sql!`
+      insert into scrap_dimagaz_bc (odoo_id, name, state, partner_id, date_order, amount_total,
+        origin, odoo_write_date, data)
+      select n, 'P' || lpad(n::text, 6, '0'), (array['draft','sent','purchase','done','cancel'])[1 + n % 5],
+        1 + n % 500, timestamptz '2024-01-01' + (n % 900) * interval '1 day', (n % 10000)::numeric / 7,
+        'SO' || n, timestamptz '2026-01-01' + n * interval '1 second', '{}'::jsonb
+      from generate_series(${BCS + 1}::int, ${LARGE_BCS}::int) as n`;
+    await db.sql!`
+      insert into scrap_dimagaz_bc_line (odoo_id, bc_odoo_id, sequence, name, odoo_write_date, data)
+      select 1000000 + n, ${BCS + 1}::int, n, 'line ' || n, now(), '{}'::jsonb from generate_series(1, 50) as n`;
+    await db.sql!`analyze`;
+    const firstPage = await getJsonBody(pool, `${LARGE_LIST}`, asReader);
+    const cursorPath = `${LARGE_LIST}&cursor=${encodeURIComponent(firstPage.nextCursor as string)}`;
+    const atRate = [
+      await measureAtRate('GET /api/bcs (partner, sort, cursor)', 500, 10, () =>
+        getJson(pool, cursorPath, asReader),
+      ),
+      await measureAtRate('GET /api/bcs/:odooId (50 lines)', 500, 10, () =>
+        getJson(pool, `/api/bcs/${BCS + 1}`, asReader),
+      ),
+    ];
+    printFigures(
+      `API on ${LARGE_BCS.toLocaleString('en-US')} BCs at 500 req/s for 10 s (goal: p99 < 50 ms)`,
+      atRate,
     );
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

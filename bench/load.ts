@@ -48,6 +48,42 @@ export async function measure(
   };
 }
 
+/**
+ * An open-loop load: `rate` requests per second for `seconds`, each sent on schedule whether or
+ * not the earlier ones answered (a closed loop would hide queueing delay). Latency is measured
+ * from each request's scheduled time.
+ */
+export async function measureAtRate(
+  label: string,
+  rate: number,
+  seconds: number,
+  send: () => Promise<number>,
+): Promise<Figures> {
+  const latenciesMs: number[] = [];
+  const total = Math.round(rate * seconds);
+  const startedAt = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i += 1) {
+    const dueMs = startedAt + (i * 1_000) / rate;
+    const waitMs = dueMs - performance.now();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    inFlight.push(
+      send().then((status) => {
+        latenciesMs.push(performance.now() - dueMs);
+        if (status !== 200) throw new Error(`${label}: HTTP ${status}`);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  latenciesMs.sort((a, b) => a - b);
+  return {
+    label,
+    requestsPerSecond: total / ((performance.now() - startedAt) / 1_000),
+    p50Ms: percentile(latenciesMs, 0.5),
+    p99Ms: percentile(latenciesMs, 0.99),
+  };
+}
+
 async function send(
   pool: Pool,
   options: { method: 'GET' | 'POST'; path: string; payload?: unknown; authorization?: string },
@@ -76,6 +112,19 @@ export const postJson = (pool: Pool, path: string, payload: unknown, authorizati
 
 export const getJson = (pool: Pool, path: string, authorization?: string) =>
   send(pool, { method: 'GET', path, authorization });
+
+export async function getJsonBody(
+  pool: Pool,
+  path: string,
+  authorization?: string,
+): Promise<Record<string, unknown>> {
+  const response = await pool.request({
+    method: 'GET',
+    path,
+    headers: authorization ? { authorization } : {},
+  });
+  return (await response.body.json()) as Record<string, unknown>;
+}
 
 export function printFigures(title: string, figures: readonly Figures[]): void {
   const width = Math.max(...figures.map((f) => f.label.length)) + 2;
