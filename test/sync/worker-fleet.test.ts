@@ -4,45 +4,27 @@
  * run's lease outlives it, and after one more run the copy equals Odoo: no BC lost, none twice,
  * no log row left `running`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { Redis } from 'ioredis';
 import { sql } from 'drizzle-orm';
 import { syncLog } from '../../src/db/schema/index.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
-import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { createProducer, startWorkerProcess, type Producer } from '../helpers/worker-process.js';
 
 const ORDERS = 20_000;
 
 describe('three worker processes share one run', () => {
   let db: TestDb;
   let sandbox: OdooSandbox;
-  let connection: Redis;
-  let queues: Queues;
-  let events: OwnedQueueEvents;
+  let producer: Producer;
   const workers: ChildProcess[] = [];
-
-  const startWorker = async (env: NodeJS.ProcessEnv): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    workers.push(child);
-    const lines = createInterface({ input: child.stdout });
-    for await (const line of lines) if (line.includes('worker started')) break;
-    lines.on('line', () => undefined);
-    return child;
-  };
 
   beforeAll(async () => {
     db = await createTestDb();
@@ -71,16 +53,9 @@ describe('three worker processes share one run', () => {
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
     };
-    await Promise.all([startWorker(env), startWorker(env), startWorker(env)]);
-    connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-    queues = createQueues({
-      connection,
-      prefix,
-      settings: { attempts: 3, backoffMs: 100 },
-      logger: createLogger({ level: 'silent', pretty: false }),
-    });
-    events = createQueueEvents(connection, 'sync', prefix);
-    await events.events.waitUntilReady();
+    const started = await Promise.all([1, 2, 3].map(() => startWorkerProcess(env)));
+    workers.push(...started.map((worker) => worker.child));
+    producer = await createProducer(prefix, 'sync');
   }, 120_000);
 
   afterAll(async () => {
@@ -89,24 +64,21 @@ describe('three worker processes share one run', () => {
       worker.kill('SIGTERM');
       await once(worker, 'exit');
     }
-    await Promise.all(queues.all.map((queue) => queue.obliterate({ force: true })));
-    await queues.close();
-    await events.close();
-    await connection.quit();
+    await producer.close();
     await sandbox.stop();
     await db.dispose();
   });
 
   const run = async () => {
-    const job = await queues.add('sync-run', { trigger: 'test' });
-    return (await job.waitUntilFinished(events.events).catch((error: Error) => ({
+    const job = await producer.queues.add('sync-run', { trigger: 'test' });
+    return (await job.waitUntilFinished(producer.events.events).catch((error: Error) => ({
       status: 'failed',
       reason: error.message,
     }))) as { status: string };
   };
 
   it('one is SIGKILLed mid-run: after the lease expires and one more run, the copy equals Odoo', async () => {
-    const first = queues.add('sync-run', { trigger: 'test' });
+    const first = producer.queues.add('sync-run', { trigger: 'test' });
     // A good part of the 80 pages has been read: kill a worker in the middle of its jobs.
     for (let page = 0; page < 20; page += 1)
       await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
@@ -116,7 +88,7 @@ describe('three worker processes share one run', () => {
     const firstResult = (await (
       await first
     )
-      .waitUntilFinished(events.events)
+      .waitUntilFinished(producer.events.events)
       .catch(() => ({ status: 'failed' }))) as { status: string };
     expect(['succeeded', 'failed']).toContain(firstResult.status);
 

@@ -3,33 +3,28 @@
  * Prometheus; a first run shows up in the metrics; then SIGTERM while a page job waits on a slow
  * Odoo: readiness turns 503 at once while liveness holds, the job completes, the process exits 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { Redis } from 'ioredis';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
-import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { createProducer, startWorkerProcess, type Producer } from '../helpers/worker-process.js';
 
 const ORDERS = 12;
 
 describe('the worker process', () => {
   let db: TestDb;
   let sandbox: OdooSandbox;
-  let connection: Redis;
-  let queues: Queues;
-  let events: OwnedQueueEvents;
+  let producer: Producer;
   let worker: ChildProcess;
   let base: string;
   const prefix = `worker-${randomBytes(4).toString('hex')}`;
-  const output: string[] = [];
+  let output: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDb();
@@ -37,45 +32,28 @@ describe('the worker process', () => {
     await sandbox.start();
     // The scheduler fires at start: a paused schedule keeps this test's runs the only ones.
     await setPaused(db.db, BC_SYNC_KEY, 'test');
-    worker = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME ?? '/tmp',
-        DATABASE_URL: db.url,
-        DATABASE_POOL_MAX: '4',
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: prefix,
-        ODOO_URL: sandbox.url,
-        ODOO_DATABASE: sandbox.database,
-        ODOO_USERNAME: sandbox.username,
-        ODOO_PASSWORD: sandbox.password,
-        SYNC_EVERY: '1h',
-        HOST: '127.0.0.1',
-        WORKER_HTTP_PORT: '0',
-        SHUTDOWN_TIMEOUT_MS: '20000',
-        LOG_LEVEL: 'info',
-        LOG_PRETTY: 'false',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const started = await startWorkerProcess({
+      PATH: process.env.PATH,
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: db.url,
+      DATABASE_POOL_MAX: '4',
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: prefix,
+      ODOO_URL: sandbox.url,
+      ODOO_DATABASE: sandbox.database,
+      ODOO_USERNAME: sandbox.username,
+      ODOO_PASSWORD: sandbox.password,
+      SYNC_EVERY: '1h',
+      HOST: '127.0.0.1',
+      WORKER_HTTP_PORT: '0',
+      SHUTDOWN_TIMEOUT_MS: '20000',
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
     });
-    const lines = createInterface({ input: worker.stdout! });
-    for await (const line of lines) {
-      output.push(line);
-      if (line.includes('worker started')) {
-        base = (JSON.parse(line) as { http: string }).http;
-        break;
-      }
-    }
-    lines.on('line', (line) => output.push(line));
-    connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-    queues = createQueues({
-      connection,
-      prefix,
-      settings: { attempts: 3, backoffMs: 100 },
-      logger: createLogger({ level: 'silent', pretty: false }),
-    });
-    events = createQueueEvents(connection, 'sync-page', prefix);
-    await events.events.waitUntilReady();
+    worker = started.child;
+    output = started.output;
+    base = started.started.http as string;
+    producer = await createProducer(prefix, 'sync-page');
   }, 60_000);
 
   afterAll(async () => {
@@ -83,10 +61,7 @@ describe('the worker process', () => {
       worker.kill('SIGKILL');
       await once(worker, 'exit');
     }
-    await Promise.all(queues.all.map((queue) => queue.obliterate({ force: true })));
-    await queues.close();
-    await events.close();
-    await connection.quit();
+    await producer.close();
     await sandbox.stop();
     await db.dispose();
   });
@@ -107,8 +82,8 @@ describe('the worker process', () => {
       parts: { postgres: { status: 'up' }, redis: { status: 'up' }, jobs: { status: 'up' } },
     });
 
-    const run = await queues.add('sync-run', { trigger: 'test' });
-    const runEvents = createQueueEvents(connection, 'sync', prefix);
+    const run = await producer.queues.add('sync-run', { trigger: 'test' });
+    const runEvents = createQueueEvents(producer.connection, 'sync', prefix);
     try {
       await runEvents.events.waitUntilReady();
       expect(await run.waitUntilFinished(runEvents.events)).toMatchObject({ status: 'succeeded' });
@@ -150,9 +125,9 @@ describe('the worker process', () => {
       times: 1,
     });
     const pageDone = new Promise<string>((resolve) =>
-      events.events.on('completed', ({ jobId }) => resolve(jobId)),
+      producer.events.events.on('completed', ({ jobId }) => resolve(jobId)),
     );
-    await queues.add('sync-run', { trigger: 'test' });
+    await producer.queues.add('sync-run', { trigger: 'test' });
     await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
 
     const exited = once(worker, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;

@@ -1,0 +1,71 @@
+/**
+ * The worker as an operator starts it (`workers/main.ts`, its own OS process), and the producer
+ * side a test drives it with: queues and the events of one queue on the test's prefix.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { createLogger } from '../../src/lib/logger.js';
+import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
+import { createQueues, type Queues } from '../../src/queues/queues.js';
+
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  /** Its `worker started` log line, parsed. */
+  readonly started: Record<string, unknown>;
+  /** Every line it printed so far. */
+  readonly output: string[];
+}
+
+/** Spawns a worker with `env` and resolves once it logged `worker started`. */
+export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const output: string[] = [];
+  const lines = createInterface({ input: child.stdout });
+  let started: Record<string, unknown> | undefined;
+  for await (const line of lines) {
+    output.push(line);
+    if (line.includes('worker started')) {
+      started = JSON.parse(line) as Record<string, unknown>;
+      break;
+    }
+  }
+  lines.on('line', (line) => output.push(line));
+  if (!started) throw new Error(`the worker exited before it started:\n${output.join('\n')}`);
+  return { child, started, output };
+}
+
+export interface Producer {
+  readonly connection: Redis;
+  readonly queues: Queues;
+  readonly events: OwnedQueueEvents;
+  /** Obliterates the test's queues and closes every connection. */
+  close(): Promise<void>;
+}
+
+export async function createProducer(prefix: string, eventsOf: string): Promise<Producer> {
+  const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  const queues = createQueues({
+    connection,
+    prefix,
+    settings: { attempts: 3, backoffMs: 100 },
+    logger: createLogger({ level: 'silent', pretty: false }),
+  });
+  const events = createQueueEvents(connection, eventsOf, prefix);
+  await events.events.waitUntilReady();
+  return {
+    connection,
+    queues,
+    events,
+    async close() {
+      await Promise.all(queues.all.map((queue) => queue.obliterate({ force: true })));
+      await queues.close();
+      await events.close();
+      await connection.quit();
+    },
+  };
+}
