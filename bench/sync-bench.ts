@@ -8,19 +8,16 @@
  * `npm run bench` runs it once per transport, each in a fresh process (so peak RSS is its own).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import { createOdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
 import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { createQueueEvents } from '../src/queues/queue-events.js';
 import { BC_MODEL } from '../src/sync/models.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
-import { createSyncRuntime } from '../workers/sync-runtime.js';
+import { startBenchRuntime } from './bench-runtime.js';
 
 export interface SyncBenchResult {
   protocol: OdooProtocol;
@@ -109,35 +106,10 @@ export async function runSyncBench(
       },
       { logger },
     );
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const prefix = `bench-${randomBytes(3).toString('hex')}`;
-    const runtime = createSyncRuntime({
-      db: db.db,
-      odoo,
-      logger,
-      connection,
-      prefix,
-      settings: {
-        leaseSeconds: 120,
-        overlapSeconds: 600,
-        pageSize: 500,
-        reconcileMinRatio: 0.5,
-        failureBackoffBaseMs: 60_000,
-        jobLockMs: 30_000,
-        concurrency: 8,
-        jobAttempts: 3,
-      },
-    });
-    const { events, close: closeEvents } = createQueueEvents(connection, 'sync', prefix);
-    await events.waitUntilReady();
-    runtime.start();
+    const bench = await startBenchRuntime({ db: db.db, odoo, logger, redisUrl: redis.url });
     const runOnce = async () => {
       const started = performance.now();
-      const job = await runtime.queues.add('sync-run', { trigger: 'bench' });
-      const result = (await job.waitUntilFinished(events)) as {
-        status: string;
-        counts: { bcsSeen: number; odooCalls: number };
-      };
+      const result = await bench.runSync();
       return { seconds: (performance.now() - started) / 1_000, result };
     };
 
@@ -156,9 +128,7 @@ export async function runSyncBench(
     await odoo.executeKw(BC_MODEL, 'write', [ids, { origin: 'bench: changed' }]);
     const incremental = await runOnce();
 
-    await runtime.close(10_000);
-    await closeEvents();
-    await connection.quit();
+    await bench.close();
     await odoo.close();
     await db.close();
     return {

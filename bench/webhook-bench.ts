@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { createOdooClient } from '../src/clients/odoo/index.js';
 import { hashApiKey } from '../src/config/api-keys.js';
 import { loadConfig } from '../src/config/config.js';
@@ -19,10 +18,9 @@ import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/lib/logger.js';
-import { createQueueEvents } from '../src/queues/queue-events.js';
 import { BC_MODEL } from '../src/sync/models.js';
-import { createSyncRuntime } from '../workers/sync-runtime.js';
 import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
+import { startBenchRuntime } from './bench-runtime.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 
 export interface WebhookBenchResult {
@@ -72,47 +70,23 @@ export async function runWebhookBench(
       { logger },
     );
     stops.push(() => odoo.close());
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    stops.push(async () => void (await connection.quit()));
-    const prefix = `bench-${randomBytes(3).toString('hex')}`;
-    const runtime = createSyncRuntime({
-      db: db.db,
-      odoo,
-      logger,
-      connection,
-      prefix,
-      settings: {
-        leaseSeconds: 120,
-        overlapSeconds: 600,
-        pageSize: 500,
-        reconcileMinRatio: 0.5,
-        failureBackoffBaseMs: 60_000,
-        jobLockMs: 30_000,
-        concurrency: 8,
-        jobAttempts: 3,
-      },
-    });
-    stops.push(() => runtime.close(10_000));
-    const { events, close } = createQueueEvents(connection, 'sync', prefix);
-    stops.push(close);
-    await events.waitUntilReady();
-    runtime.start();
-    const first = await runtime.queues.add('sync-run', { trigger: 'bench' });
-    await first.waitUntilFinished(events);
+    const bench = await startBenchRuntime({ db: db.db, odoo, logger, redisUrl: redis.url });
+    stops.push(() => bench.close());
+    await bench.runSync();
 
     const token = randomBytes(32).toString('base64url');
     const config = loadConfig(
       {
         DATABASE_URL: pg.url,
         REDIS_URL: redis.url,
-        QUEUE_PREFIX: prefix,
+        QUEUE_PREFIX: bench.prefix,
         API_KEYS: `bench:reader:${hashApiKey('unused')}`,
         ODOO_WEBHOOK_TOKENS: hashApiKey(token),
         LOG_LEVEL: 'warn',
       },
       { mode: 'production', role: 'api' },
     );
-    const app = await buildApp({ config, logger, db, queues: runtime.queues });
+    const app = await buildApp({ config, logger, db, queues: bench.runtime.queues });
     stops.push(() => app.close());
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     sandbox.control.setWebhook({ url: `${address}/hooks/odoo/${token}`, fields: ['write_date'] });

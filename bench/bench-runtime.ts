@@ -1,0 +1,62 @@
+/**
+ * The sync runtime as the benches run it: the workers' production settings on a Redis of the
+ * bench's own, a fresh queue prefix, and a way to run one sync and wait for its result.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { OdooClient } from '../src/clients/odoo/index.js';
+import type { Db } from '../src/db/create-db.js';
+import type { Logger } from '../src/lib/logger.js';
+import { createQueueEvents } from '../src/queues/queue-events.js';
+import { createSyncRuntime, type SyncRuntime } from '../workers/sync-runtime.js';
+
+export interface BenchRuntime {
+  readonly runtime: SyncRuntime;
+  readonly prefix: string;
+  /** Queues a sync run and resolves with its result. */
+  runSync(): Promise<{ status: string; counts: { bcsSeen: number; odooCalls: number } }>;
+  close(): Promise<void>;
+}
+
+export async function startBenchRuntime(input: {
+  db: Db;
+  odoo: OdooClient;
+  logger: Logger;
+  redisUrl: string;
+}): Promise<BenchRuntime> {
+  const connection = new Redis(input.redisUrl, { maxRetriesPerRequest: null });
+  const prefix = `bench-${randomBytes(3).toString('hex')}`;
+  const runtime = createSyncRuntime({
+    db: input.db,
+    odoo: input.odoo,
+    logger: input.logger,
+    connection,
+    prefix,
+    settings: {
+      leaseSeconds: 120,
+      overlapSeconds: 600,
+      pageSize: 500,
+      reconcileMinRatio: 0.5,
+      failureBackoffBaseMs: 60_000,
+      jobLockMs: 30_000,
+      concurrency: 8,
+      jobAttempts: 3,
+    },
+  });
+  const { events, close: closeEvents } = createQueueEvents(connection, 'sync', prefix);
+  await events.waitUntilReady();
+  runtime.start();
+  return {
+    runtime,
+    prefix,
+    async runSync() {
+      const job = await runtime.queues.add('sync-run', { trigger: 'bench' });
+      return (await job.waitUntilFinished(events)) as Awaited<ReturnType<BenchRuntime['runSync']>>;
+    },
+    async close() {
+      await runtime.close(10_000);
+      await closeEvents();
+      await connection.quit();
+    },
+  };
+}
