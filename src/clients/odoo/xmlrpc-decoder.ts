@@ -4,7 +4,7 @@
  * XML tree and no event stream.
  *
  * Why: the `xmlrpc` package's sax-based deserializer decodes about 2,200 Odoo records/s, which
- * would make decoding the bottleneck of the sync (FACTS.md). This decoder gives the same values
+ * would make decoding the bottleneck of the sync (docs/odoo.md, Transports). This decoder gives the same values
  * as that deserializer (a differential test proves it) at many times its speed.
  *
  * Values, exactly as the `xmlrpc` package gives them: int/i4 → number (parseInt), i8 → decimal
