@@ -2,34 +2,28 @@
  * The Odoo client against odd Odoos (the sandbox over real HTTP): one without the deprecated RPC
  * endpoints, and a record that breaks whoever touches it.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OdooError } from '../../src/clients/odoo/index.js';
-import { rejectionOf, startSandbox, type SandboxHarness } from './sandbox-harness.js';
+import { describe, expect, it } from 'vitest';
+import {
+  expectOdooError,
+  rejectionOf,
+  startSandbox,
+  useSandbox,
+  type SandboxHarness,
+} from './sandbox-harness.js';
 
 const PASSWORD = 'pw-Tr3s-Secret-4711';
 
 let harness: SandboxHarness;
 
-beforeAll(async () => {
-  harness = await startSandbox({ orders: 120, linesPerOrder: 3, seed: 42, password: PASSWORD });
-});
-
-afterAll(async () => {
-  await harness.close();
-});
-
-beforeEach(() => {
-  harness.sandbox.control.clearFaults();
-  harness.sandbox.control.resetCalls();
-  harness.sandbox.control.setPassword(PASSWORD);
-});
-
-function expectOdooError(error: unknown, code: string, retryable: boolean): OdooError {
-  expect(error).toBeInstanceOf(OdooError);
-  const odooError = error as OdooError;
-  expect({ code: odooError.code, retryable: odooError.retryable }).toEqual({ code, retryable });
-  return odooError;
-}
+useSandbox(
+  { orders: 120, linesPerOrder: 3, seed: 42, password: PASSWORD },
+  (started) => (harness = started),
+  ({ sandbox }) => {
+    sandbox.control.clearFaults();
+    sandbox.control.resetCalls();
+    sandbox.control.setPassword(PASSWORD);
+  },
+);
 
 describe('an Odoo without the deprecated RPC endpoints', () => {
   it('fails fast on XML-RPC and JSON-RPC with a 404, while JSON-2 works', async () => {

@@ -6,40 +6,30 @@
 import { inspect } from 'node:util';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OdooError, type OdooRecord } from '../../src/clients/odoo/index.js';
+import { describe, expect, it } from 'vitest';
+import type { OdooRecord } from '../../src/clients/odoo/index.js';
 import {
   PROTOCOLS,
   loginCalls,
   rejectionOf,
-  startSandbox,
   type SandboxHarness,
+  useSandbox,
+  expectOdooError,
 } from './sandbox-harness.js';
 
 const PASSWORD = 'pw-Tr3s-Secret-4711';
 
 let harness: SandboxHarness;
 
-beforeAll(async () => {
-  harness = await startSandbox({ orders: 120, linesPerOrder: 3, seed: 42, password: PASSWORD });
-});
-
-afterAll(async () => {
-  await harness.close();
-});
-
-beforeEach(() => {
-  harness.sandbox.control.clearFaults();
-  harness.sandbox.control.resetCalls();
-  harness.sandbox.control.setPassword(PASSWORD);
-});
-
-function expectOdooError(error: unknown, code: string, retryable: boolean): OdooError {
-  expect(error).toBeInstanceOf(OdooError);
-  const odooError = error as OdooError;
-  expect({ code: odooError.code, retryable: odooError.retryable }).toEqual({ code, retryable });
-  return odooError;
-}
+useSandbox(
+  { orders: 120, linesPerOrder: 3, seed: 42, password: PASSWORD },
+  (started) => (harness = started),
+  ({ sandbox }) => {
+    sandbox.control.clearFaults();
+    sandbox.control.resetCalls();
+    sandbox.control.setPassword(PASSWORD);
+  },
+);
 
 describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
   it('reads the server version and logs in once for many calls', async () => {

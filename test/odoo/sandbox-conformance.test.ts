@@ -4,30 +4,22 @@
  * many2one both ways, and the JSON transports.
  */
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeMethodResponse } from '../../src/clients/odoo/xmlrpc-decoder.js';
 import { serializeMethodCall } from '../../src/clients/odoo/xmlrpc-transport.js';
 import { createManualClock, type ManualClock } from '../../dev/sandbox/odoo-sandbox.js';
-import { startSandbox, type SandboxHarness } from './sandbox-harness.js';
+import { startSandbox, useSandbox, type SandboxHarness } from './sandbox-harness.js';
 import { sandboxWire } from './sandbox-wire.js';
 
 const START = new Date('2025-03-10T08:00:00.000Z');
 
 let harness: SandboxHarness;
-let clock: ManualClock;
 
-beforeAll(async () => {
-  clock = createManualClock(START);
-  harness = await startSandbox({ orders: 60, linesPerOrder: 2, seed: 3, clock: clock.source });
-});
-
-afterAll(async () => {
-  await harness.close();
-});
-
-beforeEach(() => {
-  harness.sandbox.control.clearFaults();
-});
+const clock: ManualClock = createManualClock(START);
+useSandbox(
+  { orders: 60, linesPerOrder: 2, seed: 3, clock: clock.source },
+  (started) => (harness = started),
+);
 
 const { post, xml, executeKw, value, fault } = sandboxWire(() => harness);
 

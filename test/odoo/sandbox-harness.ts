@@ -3,6 +3,8 @@
  * closed by one `close()` (each test file starts its own sandbox: isolation by construction).
  */
 import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { OdooError } from '../../src/clients/odoo/index.js';
 import { createOdooClient, type OdooClient } from '../../src/clients/odoo/index.js';
 import type { OdooClientOptions, OdooProtocol } from '../../src/clients/odoo/odoo-types.js';
 import {
@@ -74,4 +76,32 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the promise to reject');
+}
+
+/**
+ * A sandbox for the calling test file: started before its tests and handed to `bind`, stopped
+ * after them, and `reset` before each (by default: no fault left over from the test before).
+ */
+export function useSandbox(
+  options: OdooSandboxOptions,
+  bind: (harness: SandboxHarness) => void,
+  reset: (harness: SandboxHarness) => void = (harness) => harness.sandbox.control.clearFaults(),
+): void {
+  let started: SandboxHarness | undefined;
+  beforeAll(async () => {
+    started = await startSandbox(options);
+    bind(started);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  beforeEach(() => reset(started!));
+}
+
+/** Asserts an OdooError with this code and retryability, and returns it. */
+export function expectOdooError(error: unknown, code: string, retryable: boolean): OdooError {
+  expect(error).toBeInstanceOf(OdooError);
+  const odooError = error as OdooError;
+  expect({ code: odooError.code, retryable: odooError.retryable }).toEqual({ code, retryable });
+  return odooError;
 }

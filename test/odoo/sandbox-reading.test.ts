@@ -3,28 +3,20 @@
  * wire: the implicit active filter, default order, fields_get attributes, domains, datetime
  * truncation and microsecond comparisons, and the time model of long transactions.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../dev/sandbox/odoo-sandbox.js';
-import { startSandbox, type SandboxHarness } from './sandbox-harness.js';
+import { startSandbox, useSandbox, type SandboxHarness } from './sandbox-harness.js';
 import { sandboxWire } from './sandbox-wire.js';
 
 const START = new Date('2025-03-10T08:00:00.000Z');
 
 let harness: SandboxHarness;
-let clock: ManualClock;
 
-beforeAll(async () => {
-  clock = createManualClock(START);
-  harness = await startSandbox({ orders: 60, linesPerOrder: 2, seed: 3, clock: clock.source });
-});
-
-afterAll(async () => {
-  await harness.close();
-});
-
-beforeEach(() => {
-  harness.sandbox.control.clearFaults();
-});
+const clock: ManualClock = createManualClock(START);
+useSandbox(
+  { orders: 60, linesPerOrder: 2, seed: 3, clock: clock.source },
+  (started) => (harness = started),
+);
 
 const { executeKw, value } = sandboxWire(() => harness);
 
