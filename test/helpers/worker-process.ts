@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import type { OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
@@ -16,6 +17,33 @@ export interface WorkerProcess {
   readonly started: Record<string, unknown>;
   /** Every line it printed so far. */
   readonly output: string[];
+}
+
+/**
+ * A worker's environment: the test's database, Redis and queue prefix, the sandbox as its Odoo,
+ * an hourly schedule, a free HTTP port, JSON logs; `extra` adds or overrides keys.
+ */
+export function workerEnv(
+  input: { databaseUrl: string; prefix: string; odoo: OdooSandbox },
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: input.databaseUrl,
+    DATABASE_POOL_MAX: '4',
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: input.prefix,
+    ODOO_URL: input.odoo.url,
+    ODOO_DATABASE: input.odoo.database,
+    ODOO_USERNAME: input.odoo.username,
+    ODOO_PASSWORD: input.odoo.password,
+    SYNC_EVERY: '1h',
+    WORKER_HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    LOG_PRETTY: 'false',
+    ...extra,
+  };
 }
 
 /** Spawns a worker with `env` and resolves once it logged `worker started`. */

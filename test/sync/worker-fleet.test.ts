@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { syncLog } from '../../src/db/schema/index.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
@@ -16,7 +16,12 @@ import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { createProducer, startWorkerProcess, type Producer } from '../helpers/worker-process.js';
+import {
+  createProducer,
+  startWorkerProcess,
+  workerEnv,
+  type Producer,
+} from '../helpers/worker-process.js';
 
 const ORDERS = 20_000;
 
@@ -33,26 +38,15 @@ describe('three worker processes share one run', () => {
     // The workers' schedulers fire at once: a paused schedule keeps this test's run the only one.
     await setPaused(db.db, BC_SYNC_KEY, 'test');
     const prefix = `fleet-${randomBytes(4).toString('hex')}`;
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL: db.url,
-      DATABASE_POOL_MAX: '4',
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: prefix,
-      ODOO_URL: sandbox.url,
-      ODOO_DATABASE: sandbox.database,
-      ODOO_USERNAME: sandbox.username,
-      ODOO_PASSWORD: sandbox.password,
-      ODOO_PAGE_SIZE: '250',
-      SYNC_EVERY: '1h',
-      SYNC_LEASE_SECONDS: '10',
-      SYNC_JOB_LOCK_MS: '2000',
-      SYNC_CONCURRENCY: '4',
-      WORKER_HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-      LOG_PRETTY: 'false',
-    };
+    const env = workerEnv(
+      { databaseUrl: db.url, prefix, odoo: sandbox },
+      {
+        ODOO_PAGE_SIZE: '250',
+        SYNC_LEASE_SECONDS: '10',
+        SYNC_JOB_LOCK_MS: '2000',
+        SYNC_CONCURRENCY: '4',
+      },
+    );
     const started = await Promise.all([1, 2, 3].map(() => startWorkerProcess(env)));
     workers.push(...started.map((worker) => worker.child));
     producer = await createProducer(prefix, 'sync');

@@ -7,13 +7,18 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { createProducer, startWorkerProcess, type Producer } from '../helpers/worker-process.js';
+import {
+  createProducer,
+  startWorkerProcess,
+  workerEnv,
+  type Producer,
+} from '../helpers/worker-process.js';
 
 const ORDERS = 12;
 
@@ -32,24 +37,12 @@ describe('the worker process', () => {
     await sandbox.start();
     // The scheduler fires at start: a paused schedule keeps this test's runs the only ones.
     await setPaused(db.db, BC_SYNC_KEY, 'test');
-    const started = await startWorkerProcess({
-      PATH: process.env.PATH,
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL: db.url,
-      DATABASE_POOL_MAX: '4',
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: prefix,
-      ODOO_URL: sandbox.url,
-      ODOO_DATABASE: sandbox.database,
-      ODOO_USERNAME: sandbox.username,
-      ODOO_PASSWORD: sandbox.password,
-      SYNC_EVERY: '1h',
-      HOST: '127.0.0.1',
-      WORKER_HTTP_PORT: '0',
-      SHUTDOWN_TIMEOUT_MS: '20000',
-      LOG_LEVEL: 'info',
-      LOG_PRETTY: 'false',
-    });
+    const started = await startWorkerProcess(
+      workerEnv(
+        { databaseUrl: db.url, prefix, odoo: sandbox },
+        { HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '20000' },
+      ),
+    );
     worker = started.child;
     output = started.output;
     base = started.started.http as string;
