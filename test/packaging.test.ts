@@ -144,7 +144,7 @@ describe('Dockerfile', () => {
   it('builds with npm run build into the files its entrypoint starts, which run without tsx', async () => {
     const root = mkdtempSync(join(tmpdir(), 'erp-bridge-build-'));
     try {
-      await run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(root, 'dist')], {
+      await run('npx', ['tsx', 'build.ts', '--outdir', join(root, 'dist')], {
         timeout: 240_000,
       });
       for (const file of Object.values(commands))
