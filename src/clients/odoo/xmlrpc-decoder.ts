@@ -49,13 +49,13 @@ export function decodeMethodCall(xml: string | Uint8Array): XmlRpcCall {
 }
 
 function parserFor(xml: string | Uint8Array): Parser {
-  if (typeof xml === 'string') return new Parser(xml, false);
+  if (typeof xml === 'string') return new Parser(xml);
   const bytes = Buffer.isBuffer(xml)
     ? xml
     : Buffer.from(xml.buffer, xml.byteOffset, xml.byteLength);
   // A UTF-8 byte order mark, which the text form would have decoded to U+FEFF.
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  return new Parser(bytes.toString('latin1', start, bytes.length), true);
+  return new Parser(bytes.toString('latin1', start, bytes.length), { bytes, offset: start });
 }
 
 /** True when a body looks like an HTML page (a proxy's error page, a login redirect). */
@@ -89,10 +89,11 @@ const HIGH_BYTE = /[\x80-\xff]/g;
 /** How Python's marshaller opens each struct member. */
 const MEMBER_HEAD = '\n<member>\n<name>';
 
-/** Text scanned as latin1 → the UTF-8 it encodes. */
-function fromLatin1(raw: string): string {
-  return Buffer.from(raw, 'latin1').toString('utf8');
-}
+/**
+ * V8 keeps a slice of 13 characters or more as a view of its parent string: a value sliced from
+ * the body would keep the whole body (megabytes for a page) alive for as long as its record.
+ */
+const MIN_SLICED_LENGTH = 13;
 
 class Parser {
   private readonly s: string;
@@ -103,15 +104,18 @@ class Parser {
   /** Member names of the last struct seen, by position: records of one page share them. */
   private readonly keyCache: string[] = [];
   private rootEnd = '';
-  /** The text is the body's bytes as latin1: runs with bytes ≥ 0x80 still need UTF-8 decoding. */
-  private readonly latin1: boolean;
+  /**
+   * The body's bytes, when the text is those bytes read as latin1 (`offset` bytes skipped): runs
+   * with bytes ≥ 0x80 still need UTF-8 decoding.
+   */
+  private readonly body: { readonly bytes: Buffer; readonly offset: number } | undefined;
   /** Index of the next byte ≥ 0x80 at or after some point ≤ p, or n (latin1 mode only). */
   private high = -1;
 
-  constructor(text: string, latin1: boolean) {
+  constructor(text: string, body?: { bytes: Buffer; offset: number }) {
     this.s = text;
     this.n = text.length;
-    this.latin1 = latin1;
+    this.body = body;
   }
 
   methodResponse(): XmlRpcResponse {
@@ -638,16 +642,16 @@ class Parser {
     if (s.charCodeAt(q + 1) === 33) return this.mixedText();
     this.p = q;
     if (q === p) return '';
-    let raw = s.slice(p, q);
-    if (this.latin1) {
-      let high = this.high;
+    let high = this.n;
+    if (this.body) {
+      high = this.high;
       if (high < p) {
         HIGH_BYTE.lastIndex = p;
         high = HIGH_BYTE.exec(s)?.index ?? this.n;
         this.high = high;
       }
-      if (high < q) raw = fromLatin1(raw);
     }
+    const raw = this.chars(p, q, high < q);
     let amp = this.amp;
     if (amp < p) {
       amp = s.indexOf('&', p);
@@ -665,12 +669,12 @@ class Parser {
     for (;;) {
       const q = s.indexOf('<', p);
       if (q < 0) this.fail('truncated text');
-      const raw = this.utf8(s.slice(p, q));
+      const raw = this.chars(p, q, this.hasHighByte(p, q));
       out += raw.includes('&') ? decodeEntities(raw, this) : raw;
       if (s.startsWith('<![CDATA[', q)) {
         const end = s.indexOf(']]>', q + 9);
         if (end < 0) this.fail('truncated CDATA section');
-        out += this.utf8(s.slice(q + 9, end));
+        out += this.chars(q + 9, end, this.hasHighByte(q + 9, end));
         p = end + 3;
       } else if (s.startsWith('<!--', q)) {
         const end = s.indexOf('-->', q + 4);
@@ -683,9 +687,19 @@ class Parser {
     }
   }
 
-  /** A run of raw text as the characters it encodes. */
-  private utf8(raw: string): string {
-    return this.latin1 && /[\x80-\xff]/.test(raw) ? fromLatin1(raw) : raw;
+  /** Whether raw text p..q holds a byte ≥ 0x80 (which latin1 text must decode as UTF-8). */
+  private hasHighByte(p: number, q: number): boolean {
+    return this.body !== undefined && /[\x80-\xff]/.test(this.s.slice(p, q));
+  }
+
+  /** The characters raw text p..q encodes, as a string that holds no reference to the body. */
+  private chars(p: number, q: number, highByte: boolean): string {
+    const body = this.body;
+    if (!body) return this.s.slice(p, q);
+    if (highByte) return body.bytes.toString('utf8', body.offset + p, body.offset + q);
+    return q - p < MIN_SLICED_LENGTH
+      ? this.s.slice(p, q)
+      : body.bytes.toString('latin1', body.offset + p, body.offset + q);
   }
 
   /** Skips whitespace, comments and processing instructions. */
