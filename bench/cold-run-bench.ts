@@ -1,8 +1,8 @@
 /**
  * What a fresh process pays: `npm run sync -- run` started as a new process, first on an empty
  * copy, then again with nothing changed in Odoo (the sandbox counts every call it answers), and
- * how long `npm run sync -- status` takes from start to exit. The CLI runs through tsx here;
- * the image runs the compiled `dist/` (no TypeScript at start).
+ * how long `npm run sync -- status` takes from start to exit. The CLI runs compiled, as the image
+ * runs it (`dist/workers/sync-cli.js`: `npm run build` first; `npm run bench` does).
  *
  * `npx tsx bench/cold-run-bench.ts`, or `npm run bench -- cold`.
  */
@@ -43,7 +43,7 @@ export async function runColdRunBench(): Promise<ColdRunResult> {
       LOG_LEVEL: 'warn',
     };
     const cli = (...args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'workers/sync-cli.ts', ...args], {
+      run(process.execPath, ['--enable-source-maps', 'dist/workers/sync-cli.js', ...args], {
         env,
         timeout: 300_000,
         maxBuffer: 16 * 1024 * 1024,
@@ -72,17 +72,7 @@ export async function runColdRunBench(): Promise<ColdRunResult> {
   }
 }
 
-export function printColdRunBench(result: ColdRunResult): void {
-  console.log(
-    '\nA fresh process: `npm run sync -- run` twice (the second finds nothing new), then `status`',
-  );
-  console.log(
-    `first run ${result.firstRunCalls} Odoo calls; idle run ${result.idleRunCalls} Odoo calls (goal ≤ 4); ` +
-      `status ${result.statusSeconds.toFixed(2)} s through tsx (goal < 1 s, compiled)`,
-  );
-}
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  printColdRunBench(await runColdRunBench());
+  console.log(await runColdRunBench());
   process.exit(0);
 }

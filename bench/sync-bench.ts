@@ -1,35 +1,60 @@
 /**
- * Sync benchmark: a full sync of 20,000 BCs × 10 lines from the Odoo sandbox (in a process of
- * its own, so it has the second core) into a throw-away PostgreSQL, through the real queues and
- * workers, then an incremental run after 1% of the BCs changed. Prints records/s (BCs and lines),
- * Odoo calls, wall time and the worker process's peak RSS.
+ * Sync benchmark: the product's sync against the bare pipeline (bench/bare-pipeline.ts), in one
+ * run, on the same data, from the same Odoo sandbox (a process of its own) into two databases of
+ * one throw-away PostgreSQL:
  *
- * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]`;
- * `npm run bench` runs it once per transport, each in a fresh process (so peak RSS is its own).
+ * 1. a full copy into an empty database: the bare pipeline, then the product;
+ * 2. 10% of the BCs changed in Odoo, then the same window (watermark − overlap) read again: the
+ *    bare pipeline, then the product's incremental run.
+ *
+ * The product runs as operators run it: the compiled worker (`dist/workers/main.js`, production
+ * defaults) in its own process, its runs queued through BullMQ and awaited; its peak RSS is the
+ * kernel's high-water mark of that process (VmHWM). The bare pipeline runs in this process.
+ *
+ * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
+ * [--product-only] [--worker-node-args '--trace-gc'] [--json]` (it builds dist/ first, unless
+ * `--no-build`); `npm run bench` runs it per transport.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
-import { createOdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
-import { createDb } from '../src/db/create-db.js';
+import { createOdooClient, type OdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
+import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { BC_MODEL } from '../src/sync/models.js';
+import { createQueueEvents } from '../src/queues/queue-events.js';
+import { createQueues } from '../src/queues/queues.js';
+import { BC_MODEL, BC_SYNC_KEY } from '../src/sync/models.js';
+import { createSchemaCache } from '../src/sync/odoo-reads.js';
+import { setPaused } from '../src/sync/sync-state.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
-import { startBenchRuntime } from './bench-runtime.js';
+import { runBarePipeline } from './bare-pipeline.js';
+
+/** SYNC_OVERLAP_SECONDS's default: the window both sides read again after the change. */
+const OVERLAP_SECONDS = 600;
+const CHANGED_FRACTION = 0.1;
 
 export interface SyncBenchResult {
   protocol: OdooProtocol;
   orders: number;
   records: number;
-  fullSeconds: number;
-  fullRecordsPerSecond: number;
-  fullOdooCalls: number;
-  incrementalSeconds: number;
-  incrementalChangedBcs: number;
-  incrementalOdooCalls: number;
-  peakRssMb: number;
+  changedBcs: number;
+  postgresVersion: string;
+  bare?: { fullSeconds: number; changedSeconds: number };
+  product: {
+    fullSeconds: number;
+    changedSeconds: number;
+    fullOdooCalls: number;
+    changedOdooCalls: number;
+    /** A run that finds nothing new, on the worker that ran the others. */
+    idleOdooCalls: number;
+    peakRssMb: number;
+  };
 }
 
 async function startSandbox(
@@ -49,9 +74,7 @@ async function startSandbox(
       '--port',
       '0',
     ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const env: Record<string, string> = {};
   await new Promise<void>((resolve, reject) => {
@@ -64,36 +87,99 @@ async function startSandbox(
     });
     child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
   });
-  return {
-    env,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { env, stop: () => stopChild(child) };
 }
 
-export async function runSyncBench(
-  protocol: OdooProtocol,
-  orders = 20_000,
-  lines = 10,
-): Promise<SyncBenchResult> {
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** The compiled worker on `env`, once it logged `worker started`. */
+async function startWorker(env: NodeJS.ProcessEnv, nodeArgs: string[]): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--enable-source-maps', 'dist/workers/main.js'],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout });
+  for await (const line of lines) {
+    if (!line.includes('worker started')) continue;
+    // Keep reading: a worker whose stdout pipe fills up blocks on its next log line.
+    lines.on('line', () => undefined);
+    return child;
+  }
+  throw new Error('the worker exited before it started');
+}
+
+/** The kernel's high-water mark of a process's resident memory, in MB. */
+function peakRssMb(pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Math.round(Number(match![1]) / 1_024);
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<DbHandle> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = await createDb({ url: url.toString(), poolMax: 4 });
+  await runMigrations(db);
+  return db;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const startedMs = performance.now();
+  const value = await work();
+  return { seconds: (performance.now() - startedMs) / 1_000, value };
+}
+
+/** Writes `origin` on every 1/fraction-th BC; resolves with their count. */
+async function changeBcs(odoo: OdooClient, fraction: number): Promise<number> {
+  const ids = await odoo.search(BC_MODEL, [], { order: 'id asc', context: { active_test: false } });
+  const chosen = ids.filter((_, i) => i % Math.round(1 / fraction) === 0);
+  await odoo.executeKw(BC_MODEL, 'write', [chosen, { origin: 'bench: changed' }]);
+  return chosen.length;
+}
+
+/** The largest `write_date` Odoo holds for a BC: the watermark a run would have kept. */
+async function lastWriteDate(odoo: OdooClient): Promise<Date> {
+  const [last] = await odoo.searchRead(BC_MODEL, [], {
+    fields: ['write_date'],
+    order: 'write_date desc',
+    limit: 1,
+    context: { active_test: false },
+  });
+  return new Date(`${String(last!.write_date).replace(' ', 'T')}Z`);
+}
+
+export async function runSyncBench(input: {
+  protocol: OdooProtocol;
+  orders: number;
+  lines: number;
+  productOnly?: boolean;
+  /** Extra Node options for the worker (`--trace-gc`, `--heapsnapshot-signal=SIGUSR2` …). */
+  workerNodeArgs?: string[];
+}): Promise<SyncBenchResult> {
+  const { protocol, orders, lines } = input;
   const logger = pino({ level: 'warn' });
   const [pg, redis, sandbox] = await Promise.all([
     startLocalPostgres(),
     startLocalRedis(),
     startSandbox(orders, lines),
   ]);
+  const closers: (() => Promise<unknown>)[] = [
+    () => sandbox.stop(),
+    () => redis.stop(),
+    () => pg.stop(),
+  ];
   try {
-    const admin = postgres(pg.url, { max: 1, onnotice: () => undefined });
-    await admin.unsafe('create database bench');
-    await admin.end();
-    const url = new URL(pg.url);
-    url.pathname = '/bench';
-    const db = await createDb({ url: url.toString(), poolMax: 12 });
-    await runMigrations(db);
     const odoo = createOdooClient(
       {
         url: sandbox.env.ODOO_URL!,
@@ -106,64 +192,123 @@ export async function runSyncBench(
       },
       { logger },
     );
-    const bench = await startBenchRuntime({ db: db.db, odoo, logger, redisUrl: redis.url });
-    const runOnce = async () => {
-      const started = performance.now();
-      const result = await bench.runSync();
-      return { seconds: (performance.now() - started) / 1_000, result };
+    closers.unshift(() => odoo.close());
+    const schema = await createSchemaCache(60_000)(odoo);
+    const bareDb = input.productOnly ? undefined : await createDatabase(pg.url, 'bare');
+    const productDb = await createDatabase(pg.url, 'product');
+    closers.unshift(
+      () => productDb.close(),
+      async () => bareDb?.close(),
+    );
+    // Scheduled runs skip while paused; the bench's own runs are asked for, so they run.
+    await setPaused(productDb.db, BC_SYNC_KEY, 'bench');
+
+    const prefix = `bench-${randomBytes(3).toString('hex')}`;
+    const worker = await startWorker(
+      {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME ?? '/tmp',
+        DATABASE_URL: productDb.url,
+        REDIS_URL: redis.url,
+        QUEUE_PREFIX: prefix,
+        ODOO_URL: sandbox.env.ODOO_URL,
+        ODOO_DATABASE: sandbox.env.ODOO_DATABASE,
+        ODOO_USERNAME: sandbox.env.ODOO_USERNAME,
+        ODOO_PASSWORD: sandbox.env.ODOO_PASSWORD,
+        ODOO_PROTOCOL: protocol,
+        SYNC_EVERY: '1h',
+        WORKER_HTTP_PORT: '0',
+        LOG_LEVEL: 'info',
+        LOG_PRETTY: 'false',
+      },
+      input.workerNodeArgs ?? [],
+    );
+    closers.unshift(() => stopChild(worker));
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queues = createQueues({
+      connection,
+      prefix,
+      settings: { attempts: 1, backoffMs: 1_000 },
+      logger,
+    });
+    const events = createQueueEvents(connection, 'sync', prefix);
+    closers.unshift(async () => {
+      await events.close();
+      await queues.close();
+      await connection.quit();
+    });
+    await events.events.waitUntilReady();
+    const productRun = async () => {
+      const job = await queues.add('sync-run', { trigger: 'bench' });
+      const result = (await job.waitUntilFinished(events.events)) as {
+        status: string;
+        counts: { odooCalls: number };
+      };
+      if (result.status !== 'succeeded') throw new Error(`product run ${result.status}`);
+      return result.counts.odooCalls;
     };
 
-    const full = await runOnce();
-    if (full.result.status !== 'succeeded') throw new Error(`full sync ${full.result.status}`);
-    const [counted] = await db.sql!<{ bcs: number; lines: number }[]>`
-      select (select count(*)::int from scrap_dimagaz_bc) as bcs, (select count(*)::int from scrap_dimagaz_bc_line) as lines`;
-    const records = counted!.bcs + counted!.lines;
+    const bareFull = bareDb && (await timed(() => runBarePipeline(odoo, bareDb.db, schema, null)));
+    const productFull = await timed(productRun);
+    const [counted] = await productDb.sql!<{ records: number }[]>`
+      select (select count(*)::int from scrap_dimagaz_bc) + (select count(*)::int from scrap_dimagaz_bc_line) as records`;
 
-    const changed = Math.round(orders / 100);
-    const ids = await odoo.search(BC_MODEL, [], {
-      order: 'id asc',
-      limit: changed,
-      context: { active_test: false },
-    });
-    await odoo.executeKw(BC_MODEL, 'write', [ids, { origin: 'bench: changed' }]);
-    const incremental = await runOnce();
+    const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
+    const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
+    const bareChanged =
+      bareDb && (await timed(() => runBarePipeline(odoo, bareDb.db, schema, since)));
+    const productChanged = await timed(productRun);
+    const idleOdooCalls = await productRun();
+    const [version] = await productDb.sql!<{ server_version: string }[]>`show server_version`;
 
-    await bench.close();
-    await odoo.close();
-    await db.close();
     return {
       protocol,
       orders,
-      records,
-      fullSeconds: full.seconds,
-      fullRecordsPerSecond: Math.round(records / full.seconds),
-      fullOdooCalls: full.result.counts.odooCalls,
-      incrementalSeconds: incremental.seconds,
-      incrementalChangedBcs: incremental.result.counts.bcsSeen,
-      incrementalOdooCalls: incremental.result.counts.odooCalls,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1_024),
+      records: counted!.records,
+      changedBcs,
+      postgresVersion: version!.server_version,
+      ...(bareFull && bareChanged
+        ? { bare: { fullSeconds: bareFull.seconds, changedSeconds: bareChanged.seconds } }
+        : {}),
+      product: {
+        fullSeconds: productFull.seconds,
+        changedSeconds: productChanged.seconds,
+        fullOdooCalls: productFull.value,
+        changedOdooCalls: productChanged.value,
+        idleOdooCalls,
+        peakRssMb: peakRssMb(worker.pid!),
+      },
     };
   } finally {
-    await Promise.all([sandbox.stop(), redis.stop(), pg.stop()]);
+    for (const close of closers) await close().catch(() => undefined);
   }
+}
+
+/** The production build the worker runs. */
+export function buildDist(): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: {
       protocol: { type: 'string', default: 'xmlrpc' },
-      orders: { type: 'string' },
-      lines: { type: 'string' },
+      orders: { type: 'string', default: '20000' },
+      lines: { type: 'string', default: '10' },
+      'product-only': { type: 'boolean' },
+      'no-build': { type: 'boolean' },
+      'worker-node-args': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
-  const result = await runSyncBench(
-    values.protocol as OdooProtocol,
-    Number(values.orders ?? 20_000),
-    Number(values.lines ?? 10),
-  );
-  process.stdout.write(
-    values.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`,
-  );
+  if (!values['no-build']) buildDist();
+  const result = await runSyncBench({
+    protocol: values.protocol as OdooProtocol,
+    orders: Number(values.orders),
+    lines: Number(values.lines),
+    productOnly: values['product-only'],
+    workerNodeArgs: values['worker-node-args']?.split(' ').filter(Boolean),
+  });
+  process.stdout.write(`${JSON.stringify(result, null, values.json ? undefined : 2)}\n`);
   process.exit(0);
 }

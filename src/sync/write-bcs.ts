@@ -139,8 +139,8 @@ export async function writeBcs(
       linesByBc.set(line.bc_odoo_id, list);
     }
 
-    const bcWrites: ReturnType<typeof bcRecord>[] = [];
-    const lineWrites: ReturnType<typeof lineRecord>[] = [];
+    const bcWrites: NewBcRow[] = [];
+    const lineWrites: NewBcLineRow[] = [];
     const lineDeletes: number[] = [];
     const audits: AuditRow[] = [];
     const audit = (
@@ -176,7 +176,7 @@ export async function writeBcs(
         action = stored.archived_at ? 'restored' : changed.length > 0 ? 'updated' : 'unchanged';
         if (action !== 'unchanged') audit(BC_MODEL, odooId, action, changed, bc.odooWriteDate);
       }
-      if (action !== 'unchanged') bcWrites.push(bcRecord(bc));
+      if (action !== 'unchanged') bcWrites.push(bc);
 
       let linesCreated = 0;
       let linesUpdated = 0;
@@ -186,7 +186,7 @@ export async function writeBcs(
         const storedLine = lineById.get(line.odooId);
         if (!storedLine) {
           linesCreated += 1;
-          lineWrites.push(lineRecord(line));
+          lineWrites.push(line);
           audit(BC_LINE_MODEL, line.odooId, 'created', [], line.odooWriteDate, odooId);
           continue;
         }
@@ -194,7 +194,7 @@ export async function writeBcs(
         const changed = changedFields(storedLine.data, line.data);
         if (changed.length === 0 && storedLine.bc_odoo_id === odooId) continue;
         linesUpdated += 1;
-        lineWrites.push(lineRecord(line));
+        lineWrites.push(line);
         audit(BC_LINE_MODEL, line.odooId, 'updated', changed, line.odooWriteDate, odooId);
       }
       // Lines Odoo no longer lists under this BC: gone from Odoo (or moved, and re-parented above).
@@ -208,49 +208,13 @@ export async function writeBcs(
       return { odooId, action, linesCreated, linesUpdated, linesDeleted };
     });
 
-    if (bcWrites.length > 0) {
-      await tx.execute(sql`
-        insert into scrap_dimagaz_bc (odoo_id, name, state, partner_id, partner_name, date_order, date_planned,
-          amount_untaxed, amount_tax, amount_total, currency_id, currency_name, company_id, origin, active,
-          odoo_create_date, odoo_write_date, data)
-        select odoo_id, name, state, partner_id, partner_name, date_order, date_planned, amount_untaxed, amount_tax,
-          amount_total, currency_id, currency_name, company_id, origin, active, odoo_create_date, odoo_write_date, data
-        from jsonb_to_recordset(${json(bcWrites)}) as x(odoo_id int, name text, state text, partner_id int,
-          partner_name text, date_order timestamptz, date_planned timestamptz, amount_untaxed numeric, amount_tax numeric,
-          amount_total numeric, currency_id int, currency_name text, company_id int, origin text, active boolean,
-          odoo_create_date timestamptz, odoo_write_date timestamptz, data jsonb)
-        on conflict (odoo_id) do update set
-          name = excluded.name, state = excluded.state, partner_id = excluded.partner_id,
-          partner_name = excluded.partner_name, date_order = excluded.date_order, date_planned = excluded.date_planned,
-          amount_untaxed = excluded.amount_untaxed, amount_tax = excluded.amount_tax, amount_total = excluded.amount_total,
-          currency_id = excluded.currency_id, currency_name = excluded.currency_name, company_id = excluded.company_id,
-          origin = excluded.origin, active = excluded.active, odoo_create_date = excluded.odoo_create_date,
-          odoo_write_date = excluded.odoo_write_date, data = excluded.data, archived_at = null, archive_reason = null, synced_at = now()
-        where scrap_dimagaz_bc.odoo_write_date <= excluded.odoo_write_date`);
-    }
+    await upsertBcRows(tx, bcWrites);
     if (lineDeletes.length > 0) {
       await tx.execute(
         sql`delete from scrap_dimagaz_bc_line where odoo_id = any(${intArray(lineDeletes)}::int[])`,
       );
     }
-    if (lineWrites.length > 0) {
-      await tx.execute(sql`
-        insert into scrap_dimagaz_bc_line (odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty,
-          qty_received, price_unit, price_subtotal, odoo_write_date, data)
-        select odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty, qty_received, price_unit,
-          price_subtotal, odoo_write_date, data
-        from jsonb_to_recordset(${json(lineWrites)}) as x(odoo_id int, bc_odoo_id int, sequence int, product_id int,
-          product_name text, name text, product_qty numeric, qty_received numeric, price_unit numeric,
-          price_subtotal numeric, odoo_write_date timestamptz, data jsonb)
-        order by odoo_id
-        on conflict (odoo_id) do update set
-          bc_odoo_id = excluded.bc_odoo_id, sequence = excluded.sequence, product_id = excluded.product_id,
-          product_name = excluded.product_name, name = excluded.name, product_qty = excluded.product_qty,
-          qty_received = excluded.qty_received, price_unit = excluded.price_unit,
-          price_subtotal = excluded.price_subtotal, odoo_write_date = excluded.odoo_write_date, data = excluded.data,
-          synced_at = now()
-        where scrap_dimagaz_bc_line.odoo_write_date <= excluded.odoo_write_date`);
-    }
+    await upsertLineRows(tx, lineWrites);
     if (audits.length > 0) {
       await tx.execute(sql`
         insert into sync_audit (run_id, trigger, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date)
@@ -260,6 +224,55 @@ export async function writeBcs(
     }
     return outcomes;
   });
+}
+
+type Executor = Pick<Db, 'execute'>;
+
+/**
+ * Upserts BC rows in one statement, guarded: a row is never overwritten by an older `write_date`.
+ * No audit and no lease: callers that need them (`writeBcs`) add them around it.
+ */
+export async function upsertBcRows(tx: Executor, rows: readonly NewBcRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    insert into scrap_dimagaz_bc (odoo_id, name, state, partner_id, partner_name, date_order, date_planned,
+      amount_untaxed, amount_tax, amount_total, currency_id, currency_name, company_id, origin, active,
+      odoo_create_date, odoo_write_date, data)
+    select odoo_id, name, state, partner_id, partner_name, date_order, date_planned, amount_untaxed, amount_tax,
+      amount_total, currency_id, currency_name, company_id, origin, active, odoo_create_date, odoo_write_date, data
+    from jsonb_to_recordset(${json(rows.map(bcRecord))}) as x(odoo_id int, name text, state text, partner_id int,
+      partner_name text, date_order timestamptz, date_planned timestamptz, amount_untaxed numeric, amount_tax numeric,
+      amount_total numeric, currency_id int, currency_name text, company_id int, origin text, active boolean,
+      odoo_create_date timestamptz, odoo_write_date timestamptz, data jsonb)
+    on conflict (odoo_id) do update set
+      name = excluded.name, state = excluded.state, partner_id = excluded.partner_id,
+      partner_name = excluded.partner_name, date_order = excluded.date_order, date_planned = excluded.date_planned,
+      amount_untaxed = excluded.amount_untaxed, amount_tax = excluded.amount_tax, amount_total = excluded.amount_total,
+      currency_id = excluded.currency_id, currency_name = excluded.currency_name, company_id = excluded.company_id,
+      origin = excluded.origin, active = excluded.active, odoo_create_date = excluded.odoo_create_date,
+      odoo_write_date = excluded.odoo_write_date, data = excluded.data, archived_at = null, archive_reason = null, synced_at = now()
+    where scrap_dimagaz_bc.odoo_write_date <= excluded.odoo_write_date`);
+}
+
+/** Upserts line rows in one statement, guarded like `upsertBcRows`. */
+export async function upsertLineRows(tx: Executor, rows: readonly NewBcLineRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    insert into scrap_dimagaz_bc_line (odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty,
+      qty_received, price_unit, price_subtotal, odoo_write_date, data)
+    select odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty, qty_received, price_unit,
+      price_subtotal, odoo_write_date, data
+    from jsonb_to_recordset(${json(rows.map(lineRecord))}) as x(odoo_id int, bc_odoo_id int, sequence int, product_id int,
+      product_name text, name text, product_qty numeric, qty_received numeric, price_unit numeric,
+      price_subtotal numeric, odoo_write_date timestamptz, data jsonb)
+    order by odoo_id
+    on conflict (odoo_id) do update set
+      bc_odoo_id = excluded.bc_odoo_id, sequence = excluded.sequence, product_id = excluded.product_id,
+      product_name = excluded.product_name, name = excluded.name, product_qty = excluded.product_qty,
+      qty_received = excluded.qty_received, price_unit = excluded.price_unit,
+      price_subtotal = excluded.price_subtotal, odoo_write_date = excluded.odoo_write_date, data = excluded.data,
+      synced_at = now()
+    where scrap_dimagaz_bc_line.odoo_write_date <= excluded.odoo_write_date`);
 }
 
 /** BCs per transaction: a few hundred kB of jsonb, and a short lock on the rows it touches. */
