@@ -12,7 +12,7 @@
  * kernel's high-water mark of that process (VmHWM). The bare pipeline runs in this process.
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
- * [--product-only] [--worker-node-args '--trace-gc'] [--json]` (it builds dist/ first, unless
+ * [--product-only] [--worker-node-args=--trace-gc] [--worker-log] [--json]` (it builds dist/ first, unless
  * `--no-build`); `npm run bench` runs it per transport.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -98,7 +98,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** The compiled worker on `env`, once it logged `worker started`. */
-async function startWorker(env: NodeJS.ProcessEnv, nodeArgs: string[]): Promise<ChildProcess> {
+async function startWorker(
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[],
+  echo: boolean,
+): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [...nodeArgs, '--enable-source-maps', 'dist/workers/main.js'],
@@ -111,7 +115,7 @@ async function startWorker(env: NodeJS.ProcessEnv, nodeArgs: string[]): Promise<
   for await (const line of lines) {
     if (!line.includes('worker started')) continue;
     // Keep reading: a worker whose stdout pipe fills up blocks on its next log line.
-    lines.on('line', () => undefined);
+    lines.on('line', (next) => echo && process.stderr.write(`${next}\n`));
     return child;
   }
   throw new Error('the worker exited before it started');
@@ -166,6 +170,8 @@ export async function runSyncBench(input: {
   productOnly?: boolean;
   /** Extra Node options for the worker (`--trace-gc`, `--heapsnapshot-signal=SIGUSR2` …). */
   workerNodeArgs?: string[];
+  /** Copies the worker's output to stderr. */
+  workerLog?: boolean;
 }): Promise<SyncBenchResult> {
   const { protocol, orders, lines } = input;
   const logger = pino({ level: 'warn' });
@@ -222,6 +228,7 @@ export async function runSyncBench(input: {
         LOG_PRETTY: 'false',
       },
       input.workerNodeArgs ?? [],
+      input.workerLog ?? false,
     );
     closers.unshift(() => stopChild(worker));
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
@@ -298,6 +305,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       'product-only': { type: 'boolean' },
       'no-build': { type: 'boolean' },
       'worker-node-args': { type: 'string' },
+      'worker-log': { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -308,6 +316,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     lines: Number(values.lines),
     productOnly: values['product-only'],
     workerNodeArgs: values['worker-node-args']?.split(' ').filter(Boolean),
+    workerLog: values['worker-log'],
   });
   process.stdout.write(`${JSON.stringify(result, null, values.json ? undefined : 2)}\n`);
   process.exit(0);

@@ -5,7 +5,11 @@
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createOdooClient, type OdooCallObserver } from '../src/clients/odoo/index.js';
+import {
+  createOdooClient,
+  createRedisLoginMemo,
+  type OdooCallObserver,
+} from '../src/clients/odoo/index.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import type { Config, OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
@@ -150,8 +154,10 @@ export function createSyncRuntimeFromConfig(input: {
   odooObserver?: OdooCallObserver;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
-  const odoo = createOdooClient(input.odoo, { logger, observer: input.odooObserver });
   const connection = createRedisConnection(input.redisUrl, 'worker', logger);
+  // Later processes reuse this login's uid: a fresh CLI run pays no login.
+  const loginMemo = createRedisLoginMemo(connection, config.redis.queuePrefix, input.odoo);
+  const odoo = createOdooClient(input.odoo, { logger, observer: input.odooObserver, loginMemo });
   const runtime = createSyncRuntime({
     db: input.db,
     odoo,

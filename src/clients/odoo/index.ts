@@ -5,5 +5,6 @@
 export { createOdooClient, type OdooClient } from './odoo-client.js';
 export type { OdooCallObserver } from './odoo-attempts.js';
 export { OdooError } from './odoo-errors.js';
+export { createRedisLoginMemo, type LoginMemo } from './login-memo.js';
 export * from './odoo-types.js';
 export * from './odoo-values.js';

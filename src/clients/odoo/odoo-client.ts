@@ -33,6 +33,7 @@ import type {
   OdooTransport,
   OdooVersion,
 } from './odoo-types.js';
+import type { LoginMemo } from './login-memo.js';
 import { createXmlRpcTransport } from './xmlrpc-transport.js';
 
 export interface OdooClientDeps {
@@ -42,6 +43,8 @@ export interface OdooClientDeps {
   dispatcher?: Dispatcher;
   /** A transport to use instead of the one `options.protocol` names. */
   transport?: OdooTransport;
+  /** Shares the uid of a login with later processes (see login-memo.ts). */
+  loginMemo?: LoginMemo;
 }
 
 /** A client for one Odoo database and user. Every method takes `{ signal }` last. */
@@ -156,7 +159,12 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   });
 
   let uid: number | undefined;
+  /** A uid read from the memo that Odoo has not confirmed to this process yet. */
+  let unconfirmedUid: number | undefined;
+  /** A remembered uid Odoo refused: calls still in flight with it log in again too. */
+  let refusedRememberedUid: number | undefined;
   let pendingLogin: Promise<number> | undefined;
+  const memo = deps.loginMemo;
   let authRefusedAtMs: number | undefined;
 
   /** Remembers a refusal, so the calls that follow fail here instead of at Odoo. */
@@ -206,16 +214,47 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
       );
     }
     uid = answer;
+    await memo?.save(answer).catch((error: unknown) => {
+      log.warn({ err: error }, 'could not remember the Odoo uid; the next process logs in');
+    });
     return answer;
+  }
+
+  /** The remembered uid, or a login. */
+  async function rememberedOrLogin(): Promise<number> {
+    const remembered = await memo?.load().catch(() => undefined);
+    if (
+      remembered === undefined ||
+      remembered === refusedRememberedUid ||
+      authRefusedAtMs !== undefined
+    )
+      return login();
+    uid = remembered;
+    unconfirmedUid = remembered;
+    return remembered;
   }
 
   async function authenticate(callOptions?: OdooCallOptions): Promise<number> {
     if (uid !== undefined) return uid;
     // One login for all concurrent callers; each still stops waiting when its own signal fires.
-    pendingLogin ??= login().finally(() => {
+    pendingLogin ??= rememberedOrLogin().finally(() => {
       pendingLogin = undefined;
     });
     return raceSignal(pendingLogin, 'common.authenticate', callOptions?.signal);
+  }
+
+  /**
+   * After Odoo refused a call made with a remembered uid: forget it, so the callers log in for
+   * real once (a user created again has a new uid). False when the uid was not a remembered one.
+   */
+  async function dropRememberedUid(userId: number, error: unknown): Promise<boolean> {
+    if (!(error instanceof OdooError && error.code === 'ODOO_AUTH')) return false;
+    if (userId !== unconfirmedUid) return userId === refusedRememberedUid;
+    unconfirmedUid = undefined;
+    refusedRememberedUid = userId;
+    if (uid === userId) uid = undefined;
+    await memo?.forget().catch(() => undefined);
+    return true;
   }
 
   async function executeKw<T>(
@@ -228,14 +267,37 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     const userId = await authenticate(callOptions);
     assertNotRefused(`${model}.${method}`);
     const cleanKwargs = withoutUndefined(kwargs);
-    try {
-      return (await attempts.run(
+    const send = (id: number) =>
+      attempts.run(
         `${model}.${method}`,
-        (request) => transport.executeKw(userId, model, method, args, cleanKwargs, request),
+        (request) => transport.executeKw(id, model, method, args, cleanKwargs, request),
         callOptions?.signal,
-      )) as T;
+      ) as Promise<T>;
+    try {
+      const result = await send(userId);
+      if (userId === unconfirmedUid) unconfirmedUid = undefined;
+      return result;
     } catch (error) {
+      if (await dropRememberedUid(userId, error)) {
+        return executeKwLoggedIn(send, `${model}.${method}`, callOptions);
+      }
       // A key revoked since the login: forget the uid so a call after the cooldown logs in again.
+      noteAuthRefused(error);
+      throw error;
+    }
+  }
+
+  /** The call again, once, after a real login. */
+  async function executeKwLoggedIn<T>(
+    send: (id: number) => Promise<T>,
+    label: string,
+    callOptions?: OdooCallOptions,
+  ): Promise<T> {
+    const userId = await authenticate(callOptions);
+    assertNotRefused(label);
+    try {
+      return await send(userId);
+    } catch (error) {
       noteAuthRefused(error);
       throw error;
     }
