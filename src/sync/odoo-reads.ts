@@ -144,6 +144,26 @@ export async function scanChanges(
   return { bcIds: [...bcIds].sort((a, b) => a - b), maxWriteDate, skipped };
 }
 
+/**
+ * The largest `write_date` of a model in one call: what a scan of every record would give as its
+ * next watermark, for the runs that read every BC anyway (the first, a full one) and so need no
+ * list of the BCs whose lines changed.
+ */
+export async function latestWriteDate(
+  source: OdooSource,
+  model: typeof BC_MODEL | typeof BC_LINE_MODEL,
+  context: OdooContext,
+  call?: OdooCallOptions,
+): Promise<ChangeScan> {
+  const [latest] = await source.searchRead(
+    model,
+    [['write_date', '!=', false]],
+    { fields: ['write_date'], order: 'write_date desc, id desc', limit: 1, context, load: '' },
+    call,
+  );
+  return { bcIds: [], maxWriteDate: latest ? (scannedDate(latest) ?? null) : null, skipped: 0 };
+}
+
 function scannedDate(record: OdooRecord): Date | undefined {
   try {
     return parseOdooDatetime(record.write_date) ?? undefined;

@@ -11,7 +11,7 @@
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import { BC_LINE_MODEL, BC_MODEL, BC_SYNC_KEY } from './models.js';
 import { countCalls } from './odoo-source.js';
-import { scanChanges, type SyncSchema } from './odoo-reads.js';
+import { latestWriteDate, scanChanges, type SyncSchema } from './odoo-reads.js';
 import {
   closeAbandonedRuns,
   closeRun,
@@ -122,7 +122,10 @@ export async function startRun(
         : minusSeconds(state.lineWatermark, settings.overlapSeconds);
       const [bcScan, lineScan, retryIds] = await Promise.all([
         scanChanges(odoo, BC_MODEL, windowFrom, schema.context, calls),
-        scanChanges(odoo, BC_LINE_MODEL, lineFrom, schema.context, calls),
+        // Without a BC window every BC is read: the lines only tell the next line watermark.
+        windowFrom === null
+          ? latestWriteDate(odoo, BC_LINE_MODEL, schema.context, calls)
+          : scanChanges(odoo, BC_LINE_MODEL, lineFrom, schema.context, calls),
         dueFailureIds(db, MAX_RETRIES_PER_RUN),
       ]);
       const retried = new Set(retryIds);

@@ -92,3 +92,28 @@ describe('the watermark moves only as far as the scan proved', () => {
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 });
+
+describe('a run without a BC window', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await createSyncHarness({ sandbox: { orders: 30, linesPerOrder: 4 }, pageSize: 10 });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it('reads every BC, and learns the line watermark from the latest line alone', async () => {
+    const c = h.sandbox.control;
+    c.resetCalls();
+    await h.run('sync-run', { trigger: 'test' });
+    // Three pages of 10 BCs, each reading its lines; one more line call for the watermark.
+    expect(c.countCalls({ model: BC_LINE_MODEL, method: 'search_read' })).toBe(3 + 1);
+    const latest = c
+      .records(BC_LINE_MODEL, { fields: ['write_date'] })
+      .map((line) => String(line.write_date))
+      .sort()
+      .at(-1)!;
+    expect((await h.state()).lineWatermark!.toISOString()).toBe(`${latest.replace(' ', 'T')}.000Z`);
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+});
