@@ -9,6 +9,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
+import { createDb } from '../src/db/create-db.js';
 import { createLogger } from '../src/lib/logger.js';
 import { mapBc } from '../src/sync/map-records.js';
 import { writeBcs } from '../src/sync/write-bcs.js';
@@ -41,7 +42,10 @@ export async function measureApiGoals(): Promise<GoalRow[]> {
       logger,
     });
     stops.push(() => api.close());
-    const { db, origin, asReader } = api;
+    const { origin, asReader } = api;
+    // Seeding takes longer than the API's statement timeout: a connection of its own, without it.
+    const db = await createDb({ url: postgres.url, poolMax: 2, logger });
+    stops.push(() => db.close());
     for (let first = 1; first <= BCS; first += BATCH) {
       const items = Array.from({ length: Math.min(BATCH, BCS - first + 1) }, (_, i) => {
         const id = first + i;

@@ -6,7 +6,7 @@
 import { generateApiKey } from '../src/config/api-keys.js';
 import { loadConfig } from '../src/config/config.js';
 import { createApi } from '../src/create-api.js';
-import { createDb, type DbHandle } from '../src/db/create-db.js';
+import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createShutdown } from '../src/lib/shutdown.js';
@@ -14,7 +14,6 @@ import { createShutdown } from '../src/lib/shutdown.js';
 export interface BenchApi {
   /** Where it listens, e.g. `http://127.0.0.1:41234`. */
   readonly origin: string;
-  readonly db: DbHandle;
   /** `Authorization` header values of a reader and an operator key. */
   readonly asReader: string;
   readonly asOperator: string;
@@ -53,7 +52,6 @@ export async function startBenchApi(input: {
     const origin = await app.listen({ host: '127.0.0.1', port: 0 });
     return {
       origin,
-      db,
       asReader: `Bearer ${reader.key}`,
       asOperator: `Bearer ${operator.key}`,
       close: () => shutdown.run('bench done'),
