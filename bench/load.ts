@@ -1,8 +1,16 @@
 /**
  * The benches' load generator: a fixed number of requests over keep-alive connections, a few at
- * a time, with requests/s and latency percentiles. Every answer must be a 200, so a bench that
- * measures errors fails instead of printing flattering figures.
+ * a time (closed loop), or a fixed rate (open loop), with requests/s and latency percentiles.
+ * Every answer must be a 200, so a bench that measures errors fails instead of printing
+ * flattering figures.
+ *
+ * The measuring itself runs in a process of its own (`bench/load-client.ts`, started by
+ * {@link runLoadClient}): a load generator in the server's process takes the server's CPU and
+ * adds its own event-loop delays to every latency.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Pool } from 'undici';
 
 export const REQUESTS = 2_000;
@@ -19,11 +27,12 @@ function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
 }
 
-/** Sends `requests` requests, `CONCURRENCY` at a time; every answer must be a 200. */
+/** Sends `requests` requests, `concurrency` at a time; every answer must be a 200. */
 export async function measure(
   label: string,
   send: () => Promise<number>,
   requests = REQUESTS,
+  concurrency = CONCURRENCY,
 ): Promise<Figures> {
   const latenciesMs: number[] = [];
   let next = 0;
@@ -37,7 +46,7 @@ export async function measure(
       if (status !== 200) throw new Error(`${label}: HTTP ${status}`);
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedS = (performance.now() - startedAt) / 1000;
   latenciesMs.sort((a, b) => a - b);
   return {
@@ -124,6 +133,47 @@ export async function getJsonBody(
     headers: authorization ? { authorization } : {},
   });
   return (await response.body.json()) as Record<string, unknown>;
+}
+
+/** One load to put on a server, as `bench/load-client.ts` takes it. */
+export interface LoadSpec {
+  label: string;
+  /** The server's origin, e.g. `http://127.0.0.1:41234`. */
+  origin: string;
+  path: string;
+  /** A JSON body makes it a POST; without one it is a GET. */
+  payload?: unknown;
+  authorization?: string;
+  /** Closed loop: `requests` requests, `concurrency` at a time (defaults 2,000 and 8). */
+  requests?: number;
+  concurrency?: number;
+  /** Open loop instead: `rate` requests per second for `seconds`. */
+  rate?: number;
+  seconds?: number;
+}
+
+/** Sends one spec's load from the client's own pool; used by `bench/load-client.ts`. */
+export function sendLoad(pool: Pool, spec: LoadSpec): Promise<Figures> {
+  const sendOne = () =>
+    spec.payload === undefined
+      ? getJson(pool, spec.path, spec.authorization)
+      : postJson(pool, spec.path, spec.payload, spec.authorization);
+  return spec.rate === undefined
+    ? measure(spec.label, sendOne, spec.requests, spec.concurrency)
+    : measureAtRate(spec.label, spec.rate, spec.seconds ?? 10, sendOne);
+}
+
+const LOAD_CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
+const runFile = promisify(execFile);
+
+/** Runs `spec` from a fresh load-client process and resolves with its figures. */
+export async function runLoadClient(spec: LoadSpec): Promise<Figures> {
+  const { stdout } = await runFile(
+    process.execPath,
+    ['--import', 'tsx', LOAD_CLIENT, JSON.stringify(spec)],
+    { maxBuffer: 1024 * 1024, timeout: 300_000 },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Figures;
 }
 
 export function printFigures(title: string, figures: readonly Figures[]): void {

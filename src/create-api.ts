@@ -1,8 +1,9 @@
 /**
- * Builds the API app from the configuration: queue producers on a fail-fast Redis connection,
- * the shared Tryton client and its cache (on their own Redis connection), readiness probes,
- * metric sources, then the app itself. Each resource, the app included, registers its closer with
- * the shutdown. Used by the API process and the demo; neither listens here.
+ * Builds the API app from the configuration: queue producers on a fail-fast Redis connection, the
+ * rate limiter on another, the shared Tryton client and its cache (on their own Redis
+ * connection), readiness probes, metric sources, then the app itself. Each resource, the app
+ * included, registers its closer with the shutdown. Used by the API process and the demo; neither
+ * listens here.
  */
 import { createTrytonCache } from './clients/tryton/tryton-cache.js';
 import { createTrytonClient } from './clients/tryton/tryton-client.js';
@@ -45,6 +46,10 @@ export async function createApi(input: {
     settings: { attempts: config.sync.jobAttempts, backoffMs: 1_000 },
   });
   shutdown.add('queues', () => queues.close());
+  const rateLimitRedis = createRedisConnection(config.redis.url!, 'rate-limit', logger);
+  shutdown.add('rate-limit-redis', async () => {
+    await rateLimitRedis.quit();
+  });
 
   const checks: ReadinessCheck[] = [
     { name: 'redis', check: async () => void (await connection.ping()) },
@@ -91,7 +96,7 @@ export async function createApi(input: {
     tryton,
     readinessChecks: checks,
     metricSources,
-    rateLimitRedis: connection,
+    rateLimitRedis,
     isShuttingDown: () => shutdown.stopping,
     version: packageVersion(),
   });

@@ -1,18 +1,22 @@
 /**
  * ioredis connections for BullMQ, configured as its production guide asks: workers wait for
  * Redis forever (`maxRetriesPerRequest: null`); producers inside HTTP handlers fail fast instead
- * of queueing commands while Redis is away.
+ * of queueing commands while Redis is away. The API's rate limiter has a connection of its own:
+ * it fails fast too, and sends the counts of concurrent requests in one write (auto-pipelining),
+ * since it makes a round trip on every request.
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
 
-export type ConnectionRole = 'worker' | 'producer';
+export type ConnectionRole = 'worker' | 'producer' | 'rate-limit';
 
 export function createRedisConnection(url: string, role: ConnectionRole, logger: Logger): Redis {
   const connection = new Redis(url, {
     maxRetriesPerRequest: role === 'worker' ? null : 1,
     enableOfflineQueue: role === 'worker',
     connectionName: `erp-bridge-${role}`,
+    // Kept off BullMQ's connections: its transactions and blocking commands are not batched.
+    enableAutoPipelining: role === 'rate-limit',
   });
   let lastReportMs = 0;
   connection.on('error', (error: Error) => {

@@ -1,5 +1,8 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scrapDimagazBc, scrapDimagazBcLine } from '../../src/db/schema/index.js';
 import type { App } from '../../src/http/app.js';
+import { bcLineSchema, bcSchema } from '../../src/http/schemas/bc.js';
 import { mapBc } from '../../src/sync/map-records.js';
 import { writeBcs } from '../../src/sync/write-bcs.js';
 import { bearer, createTestApp } from '../helpers/test-app.js';
@@ -189,5 +192,86 @@ describe('BC endpoints', () => {
       expect(response.statusCode).toBe(404);
       expect(response.json()).toEqual({ error: 'NOT_FOUND', message: 'no BC with Odoo id 999999' });
     }
+  });
+});
+
+describe('BC bodies', () => {
+  let db: TestDb;
+  let app: App;
+  beforeAll(async () => {
+    db = await createTestDb();
+    await writeBcs(
+      db.db,
+      [
+        mapBc({
+          bc: fakeBc(34, { partner_id: false, amount_untaxed: 1.5, notes: 'x'.repeat(3) }),
+          lines: [fakeLine(34, 1, { product_id: false, price_unit: 0.1 })],
+        }),
+      ],
+      { runId: null, lease: null },
+    );
+    await db.sql!`update scrap_dimagaz_bc
+      set amount_untaxed = 1.50, date_planned = '2026-02-03 04:05:06.789123+00' where odoo_id = 34`;
+    app = await createTestApp(db);
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.dispose();
+  });
+
+  it('answers each field in its documented form: ISO instants in UTC to the millisecond, decimal text, null references', async () => {
+    const [bc] = await db.db.select().from(scrapDimagazBc).where(eq(scrapDimagazBc.odooId, 34));
+    const [line] = await db.db
+      .select()
+      .from(scrapDimagazBcLine)
+      .where(eq(scrapDimagazBcLine.bcOdooId, 34));
+    const expectedBc = {
+      odooId: 34,
+      name: 'P00034',
+      state: fakeBc(34).state,
+      partner: null,
+      dateOrder: null,
+      datePlanned: '2026-02-03T04:05:06.789Z',
+      amountUntaxed: '1.50',
+      amountTax: bc!.amountTax,
+      amountTotal: String(fakeBc(34).amount_total),
+      currency: { id: 1, name: 'MAD' },
+      companyId: null,
+      origin: null,
+      active: true,
+      archivedAt: null,
+      archiveReason: null,
+      odooWriteDate: bc!.odooWriteDate.toISOString(),
+      syncedAt: bc!.syncedAt.toISOString(),
+      data: fakeBc(34, { partner_id: false, amount_untaxed: 1.5, notes: 'xxx' }),
+    };
+    const expectedLine = {
+      odooId: 341,
+      bcOdooId: 34,
+      sequence: 10,
+      product: null,
+      name: 'Bouteille 1 kg',
+      productQty: '3',
+      qtyReceived: '0',
+      priceUnit: '0.1',
+      priceSubtotal: '37.5',
+      odooWriteDate: line!.odooWriteDate.toISOString(),
+      syncedAt: line!.syncedAt.toISOString(),
+      data: fakeLine(34, 1, { product_id: false, price_unit: 0.1 }),
+    };
+
+    const detail = await app.inject({ url: '/api/bcs/34', headers: bearer('reader') });
+    expect(detail.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(detail.json()).toStrictEqual({
+      ...expectedBc,
+      lines: [expectedLine],
+      linesNextCursor: null,
+    });
+    const page = await app.inject({ url: '/api/bcs', headers: bearer('reader') });
+    expect(page.json()).toStrictEqual({ items: [expectedBc], nextCursor: null });
+    const lines = await app.inject({ url: '/api/bcs/34/lines', headers: bearer('reader') });
+    expect(lines.json()).toStrictEqual({ items: [expectedLine], nextCursor: null });
+    expect(() => bcSchema.strict().parse(expectedBc)).not.toThrow();
+    expect(() => bcLineSchema.strict().parse(expectedLine)).not.toThrow();
   });
 });

@@ -115,17 +115,32 @@ describe('session', () => {
     expect(recorder.count('common.db.login')).toBe(0);
   });
 
-  it('after the server dropped the session, 50 concurrent calls all succeed with exactly 1 re-login', async () => {
+  it('after the server dropped the session, 100 concurrent calls all succeed with exactly 1 login', async () => {
     const { client, recorder } = newClient();
     const party = client.model('party.party');
     expect(await party.searchCount([])).toBe(trytond.parties.length);
     await logoutOnServer(recorder.lastAuthorization() ?? '');
+    const loginsBefore = recorder.count('common.db.login');
 
-    const counts = await Promise.all(Array.from({ length: 50 }, () => party.searchCount([])));
-    expect(counts).toEqual(Array.from({ length: 50 }, () => trytond.parties.length));
-    expect(recorder.count('common.db.login')).toBe(2);
-    expect(client.stats().logins).toBe(2);
+    const counts = await Promise.all(Array.from({ length: 100 }, () => party.searchCount([])));
+    expect(counts).toEqual(Array.from({ length: 100 }, () => trytond.parties.length));
+    expect(recorder.count('common.db.login') - loginsBefore).toBe(1);
+    expect(client.stats().logins).toBe(loginsBefore + 1);
     expect(client.stats().sessionRejections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('100 concurrent calls meeting a session past its TTL share exactly 1 login', async () => {
+    let offsetMs = 0;
+    // Only the client's clock moves: the server and its sessions are real.
+    const { client, recorder } = newClient({ sessionTtlSeconds: 60 }, () => Date.now() + offsetMs);
+    const party = client.model('party.party');
+    expect(await party.searchCount([])).toBe(trytond.parties.length);
+    offsetMs = 61_000;
+
+    const counts = await Promise.all(Array.from({ length: 100 }, () => party.searchCount([])));
+    expect(counts).toEqual(Array.from({ length: 100 }, () => trytond.parties.length));
+    expect(recorder.count('common.db.login')).toBe(2);
+    expect(client.stats()).toMatchObject({ logins: 2, sessionRejections: 0 });
   });
 
   it('renews the session proactively once it is older than the TTL', async () => {

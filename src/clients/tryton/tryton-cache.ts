@@ -85,6 +85,8 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
 
   const redis = new Redis(options.redisUrl, {
     enableOfflineQueue: false,
+    // Every proxied read is a GET: concurrent ones share a write instead of one syscall each.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(commandTimeoutMs, 2_000),

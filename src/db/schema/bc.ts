@@ -61,6 +61,12 @@ export const scrapDimagazBc = pgTable(
     index('scrap_dimagaz_bc_live_date_order_idx')
       .on(sql`coalesce(${t.dateOrder}, '-infinity'::timestamptz)`, t.odooId)
       .where(sql`${t.archivedAt} is null`),
+    // The portal's common list: one partner's BCs, newest first. The partner leads, then the
+    // same sort expression, so a page and every cursor after it is one index range: without it
+    // PostgreSQL intersects the partner and state indexes and sorts the partner's whole set.
+    index('scrap_dimagaz_bc_live_partner_date_order_idx')
+      .on(t.partnerId, sql`coalesce(${t.dateOrder}, '-infinity'::timestamptz)`, t.odooId)
+      .where(sql`${t.archivedAt} is null`),
     index('scrap_dimagaz_bc_live_amount_idx')
       .on(sql`coalesce(${t.amountTotal}, '-Infinity'::numeric)`, t.odooId)
       .where(sql`${t.archivedAt} is null`),

@@ -33,10 +33,25 @@ declare module 'fastify' {
   }
 }
 
+/** Keys whose digest is remembered; past it the oldest is forgotten (random keys cannot grow it). */
+const DIGEST_MEMO_SIZE = 1_000;
+
 export function createKeyMatcher(entries: readonly ApiKeyEntry[]) {
   const hashes = entries.map((entry) => ({ entry, digest: Buffer.from(entry.sha256, 'hex') }));
+  // A caller sends the same key on every request: hashing it once is enough. The memo only saves
+  // the SHA-256; the digest is still compared with every entry in constant time below.
+  const digests = new Map<string, Buffer>();
+  const digestOf = (key: string): Buffer => {
+    let digest = digests.get(key);
+    if (digest === undefined) {
+      digest = Buffer.from(hashApiKey(key), 'hex');
+      if (digests.size >= DIGEST_MEMO_SIZE) digests.delete(digests.keys().next().value!);
+      digests.set(key, digest);
+    }
+    return digest;
+  };
   return (key: string): Caller | undefined => {
-    const digest = Buffer.from(hashApiKey(key), 'hex');
+    const digest = digestOf(key);
     let found: ApiKeyEntry | undefined;
     // Compare against every entry, found or not, so the time taken says nothing about the keys.
     for (const candidate of hashes) {

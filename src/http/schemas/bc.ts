@@ -1,6 +1,9 @@
-/** The BC, line and audit shapes the API answers with, and their mapping from database rows. */
+/**
+ * The BC, line and audit shapes the API answers with, and the audit rows' mapping (PostgreSQL
+ * builds the BC and line bodies itself: routes/api/bcs/bc-json.ts).
+ */
 import { z } from 'zod';
-import type { BcLineRow, BcRow, SyncAuditRow } from '../../db/schema/index.js';
+import type { SyncAuditRow } from '../../db/schema/index.js';
 
 const many2one = z.object({ id: z.number().int(), name: z.string().nullable() }).nullable();
 const odooData = z
@@ -61,47 +64,6 @@ export const auditSchema = z
   .describe('AuditEntry');
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
-const ref = (id: number | null, name: string | null) => (id === null ? null : { id, name });
-
-export function toBcBody(row: BcRow): z.infer<typeof bcSchema> {
-  return {
-    odooId: row.odooId,
-    name: row.name,
-    state: row.state,
-    partner: ref(row.partnerId, row.partnerName),
-    dateOrder: iso(row.dateOrder),
-    datePlanned: iso(row.datePlanned),
-    amountUntaxed: row.amountUntaxed,
-    amountTax: row.amountTax,
-    amountTotal: row.amountTotal,
-    currency: ref(row.currencyId, row.currencyName),
-    companyId: row.companyId,
-    origin: row.origin,
-    active: row.active,
-    archivedAt: iso(row.archivedAt),
-    archiveReason: row.archiveReason,
-    odooWriteDate: row.odooWriteDate.toISOString(),
-    syncedAt: row.syncedAt.toISOString(),
-    data: row.data,
-  };
-}
-
-export function toLineBody(row: BcLineRow): z.infer<typeof bcLineSchema> {
-  return {
-    odooId: row.odooId,
-    bcOdooId: row.bcOdooId,
-    sequence: row.sequence,
-    product: ref(row.productId, row.productName),
-    name: row.name,
-    productQty: row.productQty,
-    qtyReceived: row.qtyReceived,
-    priceUnit: row.priceUnit,
-    priceSubtotal: row.priceSubtotal,
-    odooWriteDate: row.odooWriteDate.toISOString(),
-    syncedAt: row.syncedAt.toISOString(),
-    data: row.data,
-  };
-}
 
 export function toAuditBody(row: SyncAuditRow): z.infer<typeof auditSchema> {
   return {

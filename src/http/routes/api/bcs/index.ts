@@ -1,5 +1,6 @@
 /** BC read endpoints (reader) and the per-BC resync (operator). */
 import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
@@ -7,15 +8,9 @@ import { scrapDimagazBc, scrapDimagazBcLine, syncAudit } from '../../../../db/sc
 import { BC_MODEL } from '../../../../sync/models.js';
 import { HttpError } from '../../../http-error.js';
 import type { SyncControl } from '../../../sync-control.js';
-import {
-  auditSchema,
-  bcLineSchema,
-  bcSchema,
-  toAuditBody,
-  toBcBody,
-  toLineBody,
-} from '../../../schemas/bc.js';
+import { auditSchema, bcLineSchema, bcSchema, toAuditBody } from '../../../schemas/bc.js';
 import { authErrors, errorBody, odooIdParams, pageLimit } from '../../../schemas/common.js';
+import { bcJson, jsonArray, lineJson } from './bc-json.js';
 import { listBcs, listQuery } from './list-bcs.js';
 
 export interface BcRoutesOptions {
@@ -28,8 +23,8 @@ const lineOrder = sql`coalesce(${scrapDimagazBcLine.sequence}, 2147483647)`;
 const LINE_CURSOR = /^(-?\d{1,10})_(\d{1,10})$/;
 
 /**
- * A page of a BC's lines in Odoo's order (by sequence, then id); the cursor is the last line's
- * `<sequence>_<odooId>`, so a page never repeats or skips a line.
+ * A page of a BC's lines in Odoo's order (by sequence, then id), as JSON text; the cursor is the
+ * last line's `<sequence>_<odooId>`, so a page never repeats or skips a line.
  */
 async function pageOfLines(db: Db, odooId: number, page: { limit: number; after?: string }) {
   const where = [eq(scrapDimagazBcLine.bcOdooId, odooId)];
@@ -41,7 +36,11 @@ async function pageOfLines(db: Db, odooId: number, page: { limit: number; after?
     where.push(sql`(${lineOrder}, ${scrapDimagazBcLine.odooId}) > (${sequence}, ${id})`);
   }
   const rows = await db
-    .select()
+    .select({
+      body: lineJson,
+      sequence: scrapDimagazBcLine.sequence,
+      odooId: scrapDimagazBcLine.odooId,
+    })
     .from(scrapDimagazBcLine)
     .where(and(...where))
     .orderBy(asc(lineOrder), asc(scrapDimagazBcLine.odooId))
@@ -49,10 +48,18 @@ async function pageOfLines(db: Db, odooId: number, page: { limit: number; after?
   const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
   return {
-    items,
+    itemsJson: jsonArray(items.map((row) => row.body)),
     next:
       rows.length > page.limit && last ? `${last.sequence ?? 2_147_483_647}_${last.odooId}` : null,
   };
+}
+
+/**
+ * Sends JSON text PostgreSQL built (bc-json.ts) as it is: a string with a JSON content type skips
+ * the response serializer; the route's response schema stays the documented shape.
+ */
+function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json);
 }
 
 /** Lines a BC detail carries; a BC with more gives the cursor to the rest. */
@@ -78,9 +85,12 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         },
       },
     },
-    async (request) => {
-      const { rows, nextCursor } = await listBcs(db, request.query);
-      return { items: rows.map(toBcBody), nextCursor };
+    async (request, reply) => {
+      const { itemsJson, nextCursor } = await listBcs(db, request.query);
+      return sendJsonText(
+        reply,
+        `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
+      );
     },
   );
 
@@ -105,12 +115,20 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { odooId } = request.params;
-      const [bc] = await db.select().from(scrapDimagazBc).where(eq(scrapDimagazBc.odooId, odooId));
+      const [bc] = await db
+        .select({ body: bcJson })
+        .from(scrapDimagazBc)
+        .where(eq(scrapDimagazBc.odooId, odooId));
       if (!bc) throw notFound(odooId);
       const lines = await pageOfLines(db, odooId, { limit: DETAIL_LINES });
-      return { ...toBcBody(bc), lines: lines.items.map(toLineBody), linesNextCursor: lines.next };
+      // The BC's object, its closing brace replaced by the two members the detail adds.
+      return sendJsonText(
+        reply,
+        `${bc.body.slice(0, bc.body.lastIndexOf('}'))},"lines":${lines.itemsJson},` +
+          `"linesNextCursor":${JSON.stringify(lines.next)}}`,
+      );
     },
   );
 
@@ -135,7 +153,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { odooId } = request.params;
       const [bc] = await db
         .select({ odooId: scrapDimagazBc.odooId })
@@ -143,7 +161,10 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         .where(eq(scrapDimagazBc.odooId, odooId));
       if (!bc) throw notFound(odooId);
       const lines = await pageOfLines(db, odooId, request.query);
-      return { items: lines.items.map(toLineBody), nextCursor: lines.next };
+      return sendJsonText(
+        reply,
+        `{"items":${lines.itemsJson},"nextCursor":${JSON.stringify(lines.next)}}`,
+      );
     },
   );
 

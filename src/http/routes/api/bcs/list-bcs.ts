@@ -20,22 +20,40 @@ import {
 } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
-import { scrapDimagazBc, type BcRow } from '../../../../db/schema/index.js';
+import { scrapDimagazBc } from '../../../../db/schema/index.js';
 import { HttpError } from '../../../http-error.js';
+import { bcJson, isoInstant, jsonArray } from './bc-json.js';
 
-/** Sortable fields, each with a never-null expression (nulls sort first ascending). */
+/**
+ * Sortable fields, each with a never-null expression (nulls sort first ascending), and the text a
+ * cursor keeps of it (cast back with `cast` when the next page compares).
+ */
 const SORTS = {
-  odooId: { expr: sql`${scrapDimagazBc.odooId}`, cast: 'int' },
-  name: { expr: sql`coalesce(${scrapDimagazBc.name}, '')`, cast: 'text' },
+  odooId: {
+    expr: sql`${scrapDimagazBc.odooId}`,
+    cast: 'int',
+    text: sql`${scrapDimagazBc.odooId}::text`,
+  },
+  name: {
+    expr: sql`coalesce(${scrapDimagazBc.name}, '')`,
+    cast: 'text',
+    text: sql`coalesce(${scrapDimagazBc.name}, '')`,
+  },
   dateOrder: {
     expr: sql`coalesce(${scrapDimagazBc.dateOrder}, '-infinity'::timestamptz)`,
     cast: 'timestamptz',
+    text: sql`coalesce(${isoInstant(scrapDimagazBc.dateOrder)}, '-infinity')`,
   },
   amountTotal: {
     expr: sql`coalesce(${scrapDimagazBc.amountTotal}, '-Infinity'::numeric)`,
     cast: 'numeric',
+    text: sql`coalesce(${scrapDimagazBc.amountTotal}::text, '-Infinity')`,
   },
-  odooWriteDate: { expr: sql`${scrapDimagazBc.odooWriteDate}`, cast: 'timestamptz' },
+  odooWriteDate: {
+    expr: sql`${scrapDimagazBc.odooWriteDate}`,
+    cast: 'timestamptz',
+    text: isoInstant(scrapDimagazBc.odooWriteDate),
+  },
 } as const;
 export type SortField = keyof typeof SORTS;
 export const SORT_FIELDS = Object.keys(SORTS) as SortField[];
@@ -122,26 +140,11 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function sortValueOf(row: BcRow, field: SortField): string {
-  switch (field) {
-    case 'odooId':
-      return String(row.odooId);
-    case 'name':
-      return row.name ?? '';
-    case 'dateOrder':
-      return row.dateOrder ? row.dateOrder.toISOString() : '-infinity';
-    case 'amountTotal':
-      return row.amountTotal ?? '-Infinity';
-    case 'odooWriteDate':
-      return row.odooWriteDate.toISOString();
-  }
-}
-
 /** The list's query, unrun (its plan is checked against the indexes in the tests). */
 export function listBcsQuery(db: Db, query: ListQuery) {
   const descending = query.sort.startsWith('-');
   const field = (descending ? query.sort.slice(1) : query.sort) as SortField;
-  const { expr, cast } = SORTS[field];
+  const { expr, cast, text } = SORTS[field];
 
   const where: (SQL | undefined)[] = [];
   if (!query.includeArchived) where.push(isNull(scrapDimagazBc.archivedAt));
@@ -176,28 +179,27 @@ export function listBcsQuery(db: Db, query: ListQuery) {
     ? [desc(expr), desc(scrapDimagazBc.odooId)]
     : [asc(expr), asc(scrapDimagazBc.odooId)];
   return db
-    .select()
+    .select({ body: bcJson, odooId: scrapDimagazBc.odooId, sortText: sql<string>`${text}` })
     .from(scrapDimagazBc)
     .where(and(...where))
     .orderBy(...order)
     .limit(query.limit + 1);
 }
 
+/** A page of the list: its items as JSON text, and the cursor to the next page. */
 export async function listBcs(
   db: Db,
   query: ListQuery,
-): Promise<{ rows: BcRow[]; nextCursor: string | null }> {
-  const descending = query.sort.startsWith('-');
-  const field = (descending ? query.sort.slice(1) : query.sort) as SortField;
+): Promise<{ itemsJson: string; nextCursor: string | null }> {
   const rows = await listBcsQuery(db, query);
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];
   return {
-    rows: page,
+    itemsJson: jsonArray(page.map((row) => row.body)),
     nextCursor:
       hasMore && last
-        ? encodeCursor({ sort: query.sort, value: sortValueOf(last, field), id: last.odooId })
+        ? encodeCursor({ sort: query.sort, value: last.sortText, id: last.odooId })
         : null,
   };
 }

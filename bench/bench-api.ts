@@ -1,0 +1,63 @@
+/**
+ * The API as the benches run it: the production app built by `createApi` (auth, the rate limiter
+ * in Redis, validation, the Tryton cache) on a database handle made the way `src/server.ts`
+ * makes it, listening on a real socket, with a reader and an operator key of its own.
+ */
+import { generateApiKey } from '../src/config/api-keys.js';
+import { loadConfig } from '../src/config/config.js';
+import { createApi } from '../src/create-api.js';
+import { createDb } from '../src/db/create-db.js';
+import { runMigrations } from '../src/db/migrate.js';
+import type { Logger } from '../src/lib/logger.js';
+import { createShutdown } from '../src/lib/shutdown.js';
+
+export interface BenchApi {
+  /** Where it listens, e.g. `http://127.0.0.1:41234`. */
+  readonly origin: string;
+  /** `Authorization` header values of a reader and an operator key. */
+  readonly asReader: string;
+  readonly asOperator: string;
+  close(): Promise<void>;
+}
+
+/** Starts the API on `env` (DATABASE_URL, REDIS_URL, Tryton keys…); the database is migrated. */
+export async function startBenchApi(input: {
+  env: Record<string, string>;
+  logger: Logger;
+}): Promise<BenchApi> {
+  const reader = generateApiKey('bench-reader', 'reader');
+  const operator = generateApiKey('bench-operator', 'operator');
+  const config = loadConfig(
+    {
+      API_KEYS: `${reader.entry},${operator.entry}`,
+      // The bench measures the limiter's cost, never its refusals.
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      LOG_LEVEL: 'warn',
+      ...input.env,
+    },
+    { mode: 'production', role: 'api' },
+  );
+  const { logger } = input;
+  const db = await createDb({
+    url: config.database.url,
+    poolMax: config.database.poolMax,
+    statementTimeoutMs: config.http.statementTimeoutMs,
+    logger,
+  });
+  const shutdown = createShutdown(logger, 10_000);
+  shutdown.add('database', () => db.close());
+  try {
+    await runMigrations(db);
+    const app = await createApi({ config, logger, db, shutdown });
+    const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+    return {
+      origin,
+      asReader: `Bearer ${reader.key}`,
+      asOperator: `Bearer ${operator.key}`,
+      close: () => shutdown.run('bench done'),
+    };
+  } catch (error) {
+    await shutdown.run('bench failed');
+    throw error;
+  }
+}
