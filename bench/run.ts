@@ -17,12 +17,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { OdooProtocol } from '../src/clients/odoo/index.js';
-import { runApiBench } from './api-bench.js';
+import { measureApiGoals } from './api-bench.js';
 import { runColdRunBench } from './cold-run-bench.js';
 import { runOdooCodecBench } from './odoo-codec.js';
 import { atLeast, atMost, context, formatGoalTable, type GoalRow } from './report.js';
 import { buildDist, type SyncBenchResult } from './sync-bench.js';
-import { runTrytonProxyBench } from './tryton-proxy.js';
+import { measureTrytonProxyGoals } from './tryton-proxy.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 
 const run = promisify(execFile);
@@ -129,14 +129,8 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   sync,
   memory,
   cold,
-  tryton: async () => {
-    await runTrytonProxyBench();
-    return [];
-  },
-  api: async () => {
-    await runApiBench();
-    return [];
-  },
+  tryton: measureTrytonProxyGoals,
+  api: measureApiGoals,
   codec: async () => {
     await runOdooCodecBench();
     return [];

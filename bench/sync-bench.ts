@@ -12,7 +12,7 @@
  * kernel's high-water mark of that process (VmHWM). The bare pipeline runs in this process.
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
- * [--product-only] [--worker-node-args=--trace-gc] [--worker-log] [--json]` (it builds dist/ first, unless
+ * [--product-only] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]… [--json]` (it builds dist/ first, unless
  * `--no-build`); `npm run bench` runs it per transport.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -172,6 +172,8 @@ export async function runSyncBench(input: {
   workerNodeArgs?: string[];
   /** Copies the worker's output to stderr. */
   workerLog?: boolean;
+  /** Extra environment for the worker (`MALLOC_ARENA_MAX=2` …). */
+  workerEnv?: Record<string, string>;
 }): Promise<SyncBenchResult> {
   const { protocol, orders, lines } = input;
   const logger = pino({ level: 'warn' });
@@ -226,6 +228,7 @@ export async function runSyncBench(input: {
         WORKER_HTTP_PORT: '0',
         LOG_LEVEL: 'info',
         LOG_PRETTY: 'false',
+        ...input.workerEnv,
       },
       input.workerNodeArgs ?? [],
       input.workerLog ?? false,
@@ -306,6 +309,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       'no-build': { type: 'boolean' },
       'worker-node-args': { type: 'string' },
       'worker-log': { type: 'boolean' },
+      'worker-env': { type: 'string', multiple: true },
       json: { type: 'boolean' },
     },
   });
@@ -317,6 +321,12 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     productOnly: values['product-only'],
     workerNodeArgs: values['worker-node-args']?.split(' ').filter(Boolean),
     workerLog: values['worker-log'],
+    workerEnv: Object.fromEntries(
+      (values['worker-env'] ?? []).map((pair) => [
+        pair.split('=')[0]!,
+        pair.split('=').slice(1).join('='),
+      ]),
+    ),
   });
   process.stdout.write(`${JSON.stringify(result, null, values.json ? undefined : 2)}\n`);
   process.exit(0);
