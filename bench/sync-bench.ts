@@ -97,17 +97,35 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** The compiled worker on `env`, once it logged `worker started`. */
+/** How `npm run start:worker` starts the worker: its environment and Node options. */
+function productionWorkerCommand(): { env: Record<string, string>; nodeArgs: string[] } {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const words = scripts['start:worker']!.split(/\s+/);
+  const node = words.indexOf('node');
+  return {
+    env: Object.fromEntries(
+      words.slice(0, node).map((word) => word.split('=') as [string, string]),
+    ),
+    nodeArgs: words
+      .slice(node + 1)
+      .filter((word) => word.startsWith('--') && !word.startsWith('--env-file')),
+  };
+}
+
+/** The compiled worker as `npm run start:worker` starts it, on `env`, once it logged `worker started`. */
 async function startWorker(
   env: NodeJS.ProcessEnv,
   nodeArgs: string[],
   echo: boolean,
 ): Promise<ChildProcess> {
+  const production = productionWorkerCommand();
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--enable-source-maps', 'dist/workers/main.js'],
+    [...production.nodeArgs, ...nodeArgs, 'dist/workers/main.js'],
     {
-      env,
+      env: { ...production.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );

@@ -114,6 +114,21 @@ describe('Dockerfile', () => {
     expect(entrypoint).toMatch(/exec node --enable-source-maps --env-file-if-exists=\.env "\$@"/);
   });
 
+  it('starts the sync processes with the memory settings npm run start:worker and start:sync use', () => {
+    const arm = /dist\/workers\/\*\)\n(?:\s*#.*\n)*\s*export (.+)\n\s*set -- (.+) "\$@"/.exec(
+      entrypoint,
+    );
+    expect(arm).not.toBeNull();
+    const [, exports, flags] = arm!;
+    const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    for (const script of ['start:worker', 'start:sync']) {
+      expect(scripts[script]).toContain(`${exports} node ${flags} --enable-source-maps`);
+    }
+    expect(flags).toMatch(/--max-semi-space-size=\d+ --heap-growing-percent=\d+/);
+  });
+
   it('has a healthcheck that probes the port of the process it runs', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK .* CMD \["erp-bridge", "healthcheck"\]$/m);
     const arms = [...entrypoint.matchAll(/\*(dist\/\S+\.js)\*\) url="([^"]+)"/g)].map((m) => [
