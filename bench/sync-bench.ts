@@ -17,7 +17,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -45,7 +45,7 @@ export interface SyncBenchResult {
   records: number;
   changedBcs: number;
   postgresVersion: string;
-  bare?: { fullSeconds: number; changedSeconds: number };
+  bare?: { fullSeconds: number; changedSeconds: number; fullCpu: CpuSplit; changedCpu: CpuSplit };
   product: {
     fullSeconds: number;
     changedSeconds: number;
@@ -54,13 +54,15 @@ export interface SyncBenchResult {
     /** A run that finds nothing new, on the worker that ran the others. */
     idleOdooCalls: number;
     peakRssMb: number;
+    fullCpu: CpuSplit;
+    changedCpu: CpuSplit;
   };
 }
 
 async function startSandbox(
   orders: number,
   lines: number,
-): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
+): Promise<{ env: Record<string, string>; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     [
@@ -87,7 +89,7 @@ async function startSandbox(
     });
     child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
   });
-  return { env, stop: () => stopChild(child) };
+  return { env, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -137,6 +139,68 @@ async function startWorker(
     return child;
   }
   throw new Error('the worker exited before it started');
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every PostgreSQL process's CPU seconds: the bench's server is the only one it starts. */
+function postgresCpuSeconds(): number {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('postgres');
+      } catch {
+        return false;
+      }
+    })
+    .reduce((sum, pid) => sum + cpuSecondsOf(Number(pid)), 0);
+}
+
+/** Where a phase's CPU went: Odoo (the sandbox), the copier, PostgreSQL. */
+export interface CpuSplit {
+  odoo: number;
+  copier: number;
+  postgres: number;
+}
+
+function cpuSplit(odooPid: number, copierPid: number | undefined): CpuSplit {
+  return {
+    odoo: cpuSecondsOf(odooPid),
+    copier:
+      copierPid === undefined
+        ? process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6
+        : cpuSecondsOf(copierPid),
+    postgres: postgresCpuSeconds(),
+  };
+}
+
+async function measured<T>(
+  work: () => Promise<T>,
+  odooPid: number,
+  copierPid?: number,
+): Promise<{ seconds: number; value: T; cpu: CpuSplit }> {
+  const before = cpuSplit(odooPid, copierPid);
+  const { seconds, value } = await timed(work);
+  const after = cpuSplit(odooPid, copierPid);
+  return {
+    seconds,
+    value,
+    cpu: {
+      odoo: after.odoo - before.odoo,
+      copier: after.copier - before.copier,
+      postgres: after.postgres - before.postgres,
+    },
+  };
 }
 
 /** The kernel's high-water mark of a process's resident memory, in MB. */
@@ -276,16 +340,18 @@ export async function runSyncBench(input: {
       return result.counts.odooCalls;
     };
 
-    const bareFull = bareDb && (await timed(() => runBarePipeline(odoo, bareDb.db, schema, null)));
-    const productFull = await timed(productRun);
+    const bareFull =
+      bareDb && (await measured(() => runBarePipeline(odoo, bareDb.db, schema, null), sandbox.pid));
+    const productFull = await measured(productRun, sandbox.pid, worker.pid);
     const [counted] = await productDb.sql!<{ records: number }[]>`
       select (select count(*)::int from scrap_dimagaz_bc) + (select count(*)::int from scrap_dimagaz_bc_line) as records`;
 
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
     const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
     const bareChanged =
-      bareDb && (await timed(() => runBarePipeline(odoo, bareDb.db, schema, since)));
-    const productChanged = await timed(productRun);
+      bareDb &&
+      (await measured(() => runBarePipeline(odoo, bareDb.db, schema, since), sandbox.pid));
+    const productChanged = await measured(productRun, sandbox.pid, worker.pid);
     const idleOdooCalls = await productRun();
     const [version] = await productDb.sql!<{ server_version: string }[]>`show server_version`;
 
@@ -296,7 +362,14 @@ export async function runSyncBench(input: {
       changedBcs,
       postgresVersion: version!.server_version,
       ...(bareFull && bareChanged
-        ? { bare: { fullSeconds: bareFull.seconds, changedSeconds: bareChanged.seconds } }
+        ? {
+            bare: {
+              fullSeconds: bareFull.seconds,
+              changedSeconds: bareChanged.seconds,
+              fullCpu: bareFull.cpu,
+              changedCpu: bareChanged.cpu,
+            },
+          }
         : {}),
       product: {
         fullSeconds: productFull.seconds,
@@ -305,6 +378,8 @@ export async function runSyncBench(input: {
         changedOdooCalls: productChanged.value,
         idleOdooCalls,
         peakRssMb: peakRssMb(worker.pid!),
+        fullCpu: productFull.cpu,
+        changedCpu: productChanged.cpu,
       },
     };
   } finally {
