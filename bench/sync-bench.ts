@@ -342,7 +342,13 @@ export async function runSyncBench(input: {
 
     const bareFull =
       bareDb && (await measured(() => runBarePipeline(odoo, bareDb.db, schema, null), sandbox.pid));
+    // Each phase starts on a quiet server: autovacuum cleaning up after the phase before would
+    // otherwise run (and be counted) during the next one.
+    const settle = () =>
+      Promise.all([productDb, bareDb].map((db) => db?.sql!.unsafe('vacuum (analyze)')));
+    await settle();
     const productFull = await measured(productRun, sandbox.pid, worker.pid);
+    await settle();
     const [counted] = await productDb.sql!<{ records: number }[]>`
       select (select count(*)::int from scrap_dimagaz_bc) + (select count(*)::int from scrap_dimagaz_bc_line) as records`;
 
@@ -351,7 +357,9 @@ export async function runSyncBench(input: {
     const bareChanged =
       bareDb &&
       (await measured(() => runBarePipeline(odoo, bareDb.db, schema, since), sandbox.pid));
+    await settle();
     const productChanged = await measured(productRun, sandbox.pid, worker.pid);
+    await settle();
     const idleOdooCalls = await productRun();
     const [version] = await productDb.sql!<{ server_version: string }[]>`show server_version`;
 

@@ -1,3 +1,5 @@
+import { sql } from 'drizzle-orm';
+
 /**
  * Rows of a raw `db.execute(sql…)`, whichever driver ran it: postgres.js answers an array,
  * PGlite an object with `rows`.
@@ -16,3 +18,11 @@ export function intArray(values: readonly number[]): string {
   }
   return `{${values.join(',')}}`;
 }
+
+/**
+ * For a transaction whose statements look rows up by key (`odoo_id`, `bc_odoo_id`): always
+ * through their indexes. While a first sync fills the copy, autovacuum has not analyzed it yet and
+ * the planner, guessing 200 distinct BCs, scans the whole line table for each batch — a copy of
+ * 200,000 lines read 200 times (measured in docs/performance.md).
+ */
+export const KEY_LOOKUPS_ONLY = sql`set local enable_seqscan = off`;

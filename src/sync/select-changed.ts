@@ -10,7 +10,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { scrapDimagazBc, scrapDimagazBcLine } from '../db/schema/index.js';
-import { rowsOf } from '../db/sql-rows.js';
+import { KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import type { MappedBc } from './map-records.js';
 
 export async function selectChanged(
@@ -19,24 +19,34 @@ export async function selectChanged(
 ): Promise<{ changed: MappedBc[]; current: number }> {
   if (items.length === 0) return { changed: [], current: 0 };
   const ids = items.map((item) => item.odooId);
-  const [bcs, lines] = await Promise.all([
-    db
-      .select({
-        odooId: scrapDimagazBc.odooId,
-        writeDate: scrapDimagazBc.odooWriteDate,
-        archivedAt: scrapDimagazBc.archivedAt,
-      })
-      .from(scrapDimagazBc)
-      .where(inArray(scrapDimagazBc.odooId, ids)),
-    db
-      .select({
-        odooId: scrapDimagazBcLine.odooId,
-        bcOdooId: scrapDimagazBcLine.bcOdooId,
-        writeDate: scrapDimagazBcLine.odooWriteDate,
-      })
-      .from(scrapDimagazBcLine)
-      .where(inArray(scrapDimagazBcLine.bcOdooId, ids)),
-  ]);
+  return db.transaction(async (tx) => {
+    await tx.execute(KEY_LOOKUPS_ONLY);
+    return selectChangedIn(tx, items, ids);
+  });
+}
+
+async function selectChangedIn(
+  db: Db,
+  items: readonly MappedBc[],
+  ids: number[],
+): Promise<{ changed: MappedBc[]; current: number }> {
+  // One after the other: a transaction is one connection (and PGlite's cannot interleave).
+  const bcs = await db
+    .select({
+      odooId: scrapDimagazBc.odooId,
+      writeDate: scrapDimagazBc.odooWriteDate,
+      archivedAt: scrapDimagazBc.archivedAt,
+    })
+    .from(scrapDimagazBc)
+    .where(inArray(scrapDimagazBc.odooId, ids));
+  const lines = await db
+    .select({
+      odooId: scrapDimagazBcLine.odooId,
+      bcOdooId: scrapDimagazBcLine.bcOdooId,
+      writeDate: scrapDimagazBcLine.odooWriteDate,
+    })
+    .from(scrapDimagazBcLine)
+    .where(inArray(scrapDimagazBcLine.bcOdooId, ids));
   const storedBc = new Map(bcs.map((row) => [row.odooId, row]));
   const storedLines = new Map<number, Map<number, number>>();
   for (const line of lines) {

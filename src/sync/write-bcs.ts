@@ -12,10 +12,10 @@
  * Set-based: each batch is a handful of statements whatever its size, every row set passed as
  * one jsonb parameter and expanded by PostgreSQL (`jsonb_to_recordset`).
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import type { NewBcLineRow, NewBcRow, OdooRecordData } from '../db/schema/index.js';
-import { intArray, rowsOf } from '../db/sql-rows.js';
+import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import type { Logger } from '../lib/logger.js';
 import { changedFields, type MappedBc } from './map-records.js';
 import { BC_LINE_MODEL, BC_MODEL } from './models.js';
@@ -98,6 +98,13 @@ function lineRecord(row: NewBcLineRow) {
   };
 }
 
+/** The stored lines of these BCs, and these lines wherever they are (a line can move). */
+export function storedLinesQuery(bcIds: readonly number[], lineIds: readonly number[]): SQL {
+  return sql`
+    select odoo_id, bc_odoo_id, odoo_write_date, data from scrap_dimagaz_bc_line
+    where bc_odoo_id = any(${intArray(bcIds)}::int[]) or odoo_id = any(${intArray(lineIds)}::int[])`;
+}
+
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 const older = (stored: Date, incoming: Date | string) =>
   new Date(stored).getTime() > new Date(incoming).getTime();
@@ -118,6 +125,7 @@ export async function writeBcs(
   const lineIds = items.flatMap((item) => item.lines.map((line) => line.odooId));
 
   return db.transaction(async (tx) => {
+    await tx.execute(KEY_LOOKUPS_ONLY);
     if (context.lease) await fenceLease(tx, context.lease);
     // Locked in id order, so two batches that share BCs cannot deadlock.
     const storedBcs = rowsOf<StoredBc>(
@@ -125,11 +133,7 @@ export async function writeBcs(
         select odoo_id, odoo_write_date, data, archived_at from scrap_dimagaz_bc
         where odoo_id = any(${intArray(bcIds)}::int[]) order by odoo_id for update`),
     );
-    const storedLines = rowsOf<StoredLine>(
-      await tx.execute(sql`
-        select odoo_id, bc_odoo_id, odoo_write_date, data from scrap_dimagaz_bc_line
-        where bc_odoo_id = any(${intArray(bcIds)}::int[]) or odoo_id = any(${intArray(lineIds)}::int[])`),
-    );
+    const storedLines = rowsOf<StoredLine>(await tx.execute(storedLinesQuery(bcIds, lineIds)));
     const bcById = new Map(storedBcs.map((row) => [row.odoo_id, row]));
     const lineById = new Map(storedLines.map((row) => [row.odoo_id, row]));
     const linesByBc = new Map<number, StoredLine[]>();
