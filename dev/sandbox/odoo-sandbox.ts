@@ -240,6 +240,8 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     response.writeHead(answer.status, {
       'content-type': answer.contentType,
       'content-length': payload.length,
+      // Odoo's HTTP server stamps its answers with its clock: the sandbox's, set or real.
+      date: new Date(Math.floor(clock.nowMicros() / 1_000)).toUTCString(),
     });
     response.end(payload);
   }
@@ -250,6 +252,8 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     response.writeHead(answer.status, {
       'content-type': answer.contentType,
       'content-length': payload.length,
+      // Odoo's HTTP server stamps its answers with its clock: the sandbox's, set or real.
+      date: new Date(Math.floor(clock.nowMicros() / 1_000)).toUTCString(),
     });
     response.flushHeaders();
     response.write(payload.subarray(0, Math.max(1, Math.floor(payload.length / 2))), () => {

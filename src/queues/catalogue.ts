@@ -61,6 +61,7 @@ export const syncRunData = z.object({
       run: runRef,
       watermark: z.string().nullable(),
       lineWatermark: z.string().nullable(),
+      settledThrough: z.string().nullable().default(null),
       startCalls: count,
     })
     .optional(),

@@ -25,6 +25,8 @@ export interface FinishRunInput {
   /** From the run's first step. */
   readonly watermark: string | null;
   readonly lineWatermark: string | null;
+  /** What the run proves settled once it succeeds (see sync-state.ts). */
+  readonly settledThrough: string | null;
   readonly startCalls: number;
   readonly reports: readonly RunReport[];
   /** Pages that failed for good: the run failed, the watermarks stay. */
@@ -93,6 +95,7 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
         error: status === 'failed' ? firstError : null,
         watermark: input.watermark ? new Date(input.watermark) : null,
         lineWatermark: input.lineWatermark ? new Date(input.lineWatermark) : null,
+        settledThrough: input.settledThrough ? new Date(input.settledThrough) : null,
       })
     : undefined;
   if (!after) await recordFailureWithoutLease(db, BC_SYNC_KEY, firstError ?? 'lease lost');

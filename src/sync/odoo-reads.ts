@@ -96,6 +96,14 @@ export interface ChangeScan {
   readonly maxWriteDate: Date | null;
   /** Records the scan could not use (an empty `write_date`, a line without its BC). */
   readonly skipped: number;
+  /** What the scan saw of each record it could use: its id, its BC, its stamp. */
+  readonly scanned: readonly ScannedRecord[];
+}
+
+export interface ScannedRecord {
+  readonly id: number;
+  readonly bcId: number;
+  readonly writeDate: Date;
 }
 
 /**
@@ -111,6 +119,7 @@ export async function scanChanges(
 ): Promise<ChangeScan> {
   const lines = model === BC_LINE_MODEL;
   const bcIds = new Set<number>();
+  const scanned: ScannedRecord[] = [];
   let maxWriteDate: Date | null = null;
   let skipped = 0;
   let lastId = 0;
@@ -135,13 +144,17 @@ export async function scanChanges(
         continue;
       }
       bcIds.add(bcId);
-      if (date === undefined) skipped += 1;
-      else if (!maxWriteDate || date > maxWriteDate) maxWriteDate = date;
+      if (date === undefined) {
+        skipped += 1;
+        continue;
+      }
+      scanned.push({ id: record.id, bcId, writeDate: date });
+      if (!maxWriteDate || date > maxWriteDate) maxWriteDate = date;
     }
     if (page.length < SCAN_PAGE_SIZE) break;
     lastId = page[page.length - 1]!.id;
   }
-  return { bcIds: [...bcIds].sort((a, b) => a - b), maxWriteDate, skipped };
+  return { bcIds: [...bcIds].sort((a, b) => a - b), maxWriteDate, skipped, scanned };
 }
 
 /**
@@ -161,7 +174,12 @@ export async function latestWriteDate(
     { fields: ['write_date'], order: 'write_date desc, id desc', limit: 1, context, load: '' },
     call,
   );
-  return { bcIds: [], maxWriteDate: latest ? (scannedDate(latest) ?? null) : null, skipped: 0 };
+  return {
+    bcIds: [],
+    maxWriteDate: latest ? (scannedDate(latest) ?? null) : null,
+    skipped: 0,
+    scanned: [],
+  };
 }
 
 function scannedDate(record: OdooRecord): Date | undefined {

@@ -35,6 +35,8 @@ export interface OdooSource {
   ): Promise<OdooRecord[]>;
   storedFields(model: string, call?: OdooCallOptions): Promise<OdooStoredField[]>;
   userContext(call?: OdooCallOptions): Promise<OdooContext>;
+  /** Odoo's clock as its last answer gave it (see the Odoo client). */
+  serverTime?(): Date | undefined;
 }
 
 export interface CountedSource extends OdooSource {
@@ -56,5 +58,6 @@ export function countCalls(source: OdooSource): CountedSource {
     read: (...args) => count(() => source.read(...args)),
     storedFields: (...args) => count(() => source.storedFields(...args)),
     userContext: (...args) => count(() => source.userContext(...args)),
+    serverTime: () => source.serverTime?.(),
   };
 }

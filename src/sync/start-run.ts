@@ -21,6 +21,7 @@ import {
   toRunError,
 } from './run-log.js';
 import { withRunLease, type RunRef } from './run-lease.js';
+import { provenCurrent, settledBy } from './settled.js';
 import { dueFailureIds } from './sync-failures.js';
 import {
   readSyncState,
@@ -53,6 +54,8 @@ export interface RunPlan {
   /** The next watermarks, as the scans proved them (ISO strings: they travel in job data). */
   readonly watermark: string | null;
   readonly lineWatermark: string | null;
+  /** What this run proves settled once it succeeds (see settled.ts). */
+  readonly settledThrough: string | null;
   readonly odooCalls: number;
 }
 
@@ -128,9 +131,18 @@ export async function startRun(
           : scanChanges(odoo, BC_LINE_MODEL, lineFrom, schema.context, calls),
         dueFailureIds(db, MAX_RETRIES_PER_RUN),
       ]);
+      // Odoo's clock now: every page of this run reads after it.
+      const settledThrough = settledBy(odoo.serverTime?.(), settings.overlapSeconds);
+      const proven =
+        windowFrom === null
+          ? new Set<number>()
+          : await provenCurrent(db, state.settledThrough, {
+              bcs: bcScan.scanned,
+              lines: lineScan.scanned,
+            });
       const retried = new Set(retryIds);
       const ids = [...new Set([...bcScan.bcIds, ...lineScan.bcIds])]
-        .filter((id) => !retried.has(id))
+        .filter((id) => !retried.has(id) && !proven.has(id))
         .sort((a, b) => a - b);
       const pages = chunk(ids, settings.pageSize);
       await noteRunPlan(db, run.runId, {
@@ -147,6 +159,7 @@ export async function startRun(
           changedBcs: bcScan.bcIds.length,
           bcsWithChangedLines: lineScan.bcIds.length,
           retries: retryIds.length,
+          settledBcs: proven.size,
           pages: pages.length,
           unusableRecords: skipped,
         },
@@ -163,6 +176,7 @@ export async function startRun(
           retryIds,
           watermark: bcScan.maxWriteDate?.toISOString() ?? null,
           lineWatermark: lineScan.maxWriteDate?.toISOString() ?? null,
+          settledThrough: settledThrough?.toISOString() ?? null,
           odooCalls: odoo.calls,
         },
       };

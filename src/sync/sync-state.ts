@@ -188,9 +188,12 @@ export async function recordRunEnd(
     error: string | null;
     watermark: Date | null;
     lineWatermark: Date | null;
+    /** Moves only after a run in which every BC was written: a failed one may hold an old copy. */
+    settledThrough: Date | null;
   },
 ): Promise<SyncStateRow | undefined> {
   const advance = end.status === 'succeeded' || end.status === 'partial';
+  const settle = end.status === 'succeeded' && end.settledThrough !== null;
   const [row] = await db
     .update(syncState)
     .set({
@@ -198,6 +201,7 @@ export async function recordRunEnd(
       ...(advance && end.lineWatermark
         ? { lineWatermark: later(syncState.lineWatermark, end.lineWatermark) }
         : {}),
+      ...(settle ? { settledThrough: later(syncState.settledThrough, end.settledThrough!) } : {}),
       lastRunStatus: end.status,
       ...(advance ? { lastSuccessAt: sql`now()`, lastError: null } : { lastError: end.error }),
       updatedAt: sql`now()`,

@@ -48,6 +48,7 @@ export async function processSyncRun(
             run,
             watermark: plan.watermark,
             lineWatermark: plan.lineWatermark,
+            settledThrough: plan.settledThrough,
             startCalls: plan.odooCalls,
           },
         };

@@ -36,8 +36,10 @@ export function createOdooAttempts(settings: {
   maxDelayMs: number;
   logger: Logger;
   observer?: OdooCallObserver;
+  /** Sees the `Date` header of each answer. */
+  onServerDate?: (date: Date) => void;
 }): OdooAttempts {
-  const { timeoutMs, retries, observer } = settings;
+  const { timeoutMs, retries, observer, onServerDate } = settings;
 
   async function attemptOnce<T>(
     label: OdooCallLabel,
@@ -57,7 +59,7 @@ export function createOdooAttempts(settings: {
     signal?.addEventListener('abort', onAbort, { once: true });
     const startedMs = performance.now();
     try {
-      const result = await call({ signal: controller.signal, timeoutMs });
+      const result = await call({ signal: controller.signal, timeoutMs, onServerDate });
       observer?.attempt(label, performance.now() - startedMs, 'ok');
       return result;
     } catch (error) {

@@ -112,6 +112,11 @@ export interface OdooClient {
     pagesOptions: OdooPagesOptions,
     options?: OdooCallOptions,
   ): AsyncIterable<T[]>;
+  /**
+   * Odoo's clock as its last answer gave it (the HTTP `Date` header, to the second), or undefined
+   * before any answer. Behind a proxy it is the proxy's clock.
+   */
+  serverTime(): Date | undefined;
   /** Closes the connection pool the client created (a given dispatcher is left open). */
   close(): Promise<void>;
 }
@@ -149,7 +154,11 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   const maxDelayMs = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
 
   const authCooldownMs = options.authCooldownMs ?? DEFAULT_AUTH_COOLDOWN_MS;
+  let serverDate: Date | undefined;
   const attempts = createOdooAttempts({
+    onServerDate: (date) => {
+      serverDate = date;
+    },
     timeoutMs,
     retries,
     baseDelayMs,
@@ -439,6 +448,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         },
       };
     },
+    serverTime: () => serverDate,
     async close() {
       if (ownedAgent !== undefined) await ownedAgent.close();
     },

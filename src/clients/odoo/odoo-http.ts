@@ -78,6 +78,11 @@ export async function sendOdooRequest(
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
+    const date = response.headers.date;
+    if (options.onServerDate && typeof date === 'string') {
+      const parsed = new Date(date);
+      if (!Number.isNaN(parsed.getTime())) options.onServerDate(parsed);
+    }
     const bytes = await response.body.bytes();
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const contentType = response.headers['content-type'];

@@ -143,6 +143,8 @@ export interface OdooVersion {
 export interface OdooRequestOptions {
   signal: AbortSignal;
   timeoutMs: number;
+  /** Sees the `Date` header of each answer: Odoo's clock, to the second. */
+  onServerDate?: (date: Date) => void;
 }
 
 /**

@@ -15,6 +15,12 @@ export const syncState = pgTable('sync_state', {
   key: text('key').primaryKey(),
   watermark: utc('watermark'),
   lineWatermark: utc('line_watermark'),
+  /**
+   * Every copy row whose stamp is at or before this, and equals Odoo's, holds the last version
+   * of that stamp: the last successful run read after every transaction of that second had
+   * committed, by Odoo's clock (docs/sync.md, "Settled stamps").
+   */
+  settledThrough: utc('settled_through'),
   isSyncing: boolean('is_syncing').notNull().default(false),
   leaseOwner: text('lease_owner'),
   leaseExpiresAt: utc('lease_expires_at'),

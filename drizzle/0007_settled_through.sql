@@ -1,0 +1,1 @@
+ALTER TABLE "sync_state" ADD COLUMN "settled_through" timestamp with time zone;
