@@ -51,7 +51,7 @@ export interface SyncBenchResult {
     changedSeconds: number;
     fullOdooCalls: number;
     changedOdooCalls: number;
-    /** A run that finds nothing new, on the worker that ran the others. */
+    /** A run that finds nothing new, right after the full copy, on the worker that ran it. */
     idleOdooCalls: number;
     peakRssMb: number;
     fullCpu: CpuSplit;
@@ -352,6 +352,8 @@ export async function runSyncBench(input: {
     const [counted] = await productDb.sql!<{ records: number }[]>`
       select (select count(*)::int from scrap_dimagaz_bc) + (select count(*)::int from scrap_dimagaz_bc_line) as records`;
 
+    // Nothing changed since the full copy: what a quiet Odoo costs a long-running worker.
+    const idleOdooCalls = await productRun();
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
     const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
     const bareChanged =
@@ -360,7 +362,6 @@ export async function runSyncBench(input: {
     await settle();
     const productChanged = await measured(productRun, sandbox.pid, worker.pid);
     await settle();
-    const idleOdooCalls = await productRun();
     const [version] = await productDb.sql!<{ server_version: string }[]>`show server_version`;
 
     return {
