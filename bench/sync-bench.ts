@@ -344,8 +344,9 @@ export async function runSyncBench(input: {
       bareDb && (await measured(() => runBarePipeline(odoo, bareDb.db, schema, null), sandbox.pid));
     // Each phase starts on a quiet server: autovacuum cleaning up after the phase before would
     // otherwise run (and be counted) during the next one.
-    const settle = () =>
-      Promise.all([productDb, bareDb].map((db) => db?.sql!.unsafe('vacuum (analyze)')));
+    const settle = async () => {
+      for (const db of [productDb, bareDb]) await db?.sql!.unsafe('vacuum (analyze)');
+    };
     await settle();
     const productFull = await measured(productRun, sandbox.pid, worker.pid);
     await settle();
