@@ -62,6 +62,7 @@ export const syncRunData = z.object({
       watermark: z.string().nullable(),
       lineWatermark: z.string().nullable(),
       settledThrough: z.string().nullable().default(null),
+      startedAt: z.string().nullable().default(null),
       startCalls: count,
     })
     .optional(),

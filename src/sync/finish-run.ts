@@ -25,8 +25,9 @@ export interface FinishRunInput {
   /** From the run's first step. */
   readonly watermark: string | null;
   readonly lineWatermark: string | null;
-  /** What the run proves settled once it succeeds (see sync-state.ts). */
+  /** What the run proves settled once it succeeds, and when it started (see settled.ts). */
   readonly settledThrough: string | null;
+  readonly startedAt: string | null;
   readonly startCalls: number;
   readonly reports: readonly RunReport[];
   /** Pages that failed for good: the run failed, the watermarks stay. */
@@ -96,6 +97,7 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
         watermark: input.watermark ? new Date(input.watermark) : null,
         lineWatermark: input.lineWatermark ? new Date(input.lineWatermark) : null,
         settledThrough: input.settledThrough ? new Date(input.settledThrough) : null,
+        startedAt: input.startedAt ? new Date(input.startedAt) : null,
       })
     : undefined;
   if (!after) await recordFailureWithoutLease(db, BC_SYNC_KEY, firstError ?? 'lease lost');

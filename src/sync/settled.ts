@@ -10,7 +10,8 @@
  * run's first step notes Odoo's clock after its scans (the HTTP `Date` of its answers, minus the
  * overlap and a margin for the skew between Odoo's web and database servers); a run in which
  * every BC was written makes it `sync_state.settled_through`; the next runs skip the BCs whose
- * stamps, and their changed lines' stamps, are all at or before it and equal to the copy's.
+ * stamps, and their changed lines' stamps, are all at or before it and equal to the copy's, in
+ * rows no one wrote since that run started.
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
@@ -33,10 +34,11 @@ export function settledBy(serverTime: Date | undefined, overlapSeconds: number):
  */
 export async function provenCurrent(
   db: Db,
-  settledThrough: Date | null,
+  settled: { settledThrough: Date | null; settledAt: Date | null },
   scans: { bcs: readonly ScannedRecord[]; lines: readonly ScannedRecord[] },
 ): Promise<Set<number>> {
-  if (!settledThrough) return new Set();
+  const { settledThrough, settledAt } = settled;
+  if (!settledThrough || !settledAt) return new Set();
   const limitMs = settledThrough.getTime();
   const unsettled = new Set<number>();
   const candidates = new Set<number>();
@@ -50,15 +52,18 @@ export async function provenCurrent(
   const lines = scans.lines.filter((line) => candidates.has(line.bcId));
   const [storedBcs, storedLines] = await db.transaction(async (tx) => {
     await tx.execute(KEY_LOOKUPS_ONLY);
+    // A row written after the settling run started may hold an older version of its stamp
+    // (a webhook or a resync that read before that version's commit): not proven.
     const bcs = rowsOf<{ odoo_id: number; odoo_write_date: Date; archived_at: Date | null }>(
       await tx.execute(sql`
         select odoo_id, odoo_write_date, archived_at from scrap_dimagaz_bc
-        where odoo_id = any(${intArray([...candidates])}::int[])`),
+        where odoo_id = any(${intArray([...candidates])}::int[]) and synced_at <= ${settledAt.toISOString()}::timestamptz`),
     );
     const stored = rowsOf<{ odoo_id: number; bc_odoo_id: number; odoo_write_date: Date }>(
       await tx.execute(sql`
         select odoo_id, bc_odoo_id, odoo_write_date from scrap_dimagaz_bc_line
-        where odoo_id = any(${intArray(lines.map((line) => line.id))}::int[])`),
+        where odoo_id = any(${intArray(lines.map((line) => line.id))}::int[])
+          and synced_at <= ${settledAt.toISOString()}::timestamptz`),
     );
     return [bcs, stored] as const;
   });

@@ -54,8 +54,9 @@ export interface RunPlan {
   /** The next watermarks, as the scans proved them (ISO strings: they travel in job data). */
   readonly watermark: string | null;
   readonly lineWatermark: string | null;
-  /** What this run proves settled once it succeeds (see settled.ts). */
+  /** What this run proves settled once it succeeds, and when it started (see settled.ts). */
   readonly settledThrough: string | null;
+  readonly startedAt: string;
   readonly odooCalls: number;
 }
 
@@ -136,7 +137,7 @@ export async function startRun(
       const proven =
         windowFrom === null
           ? new Set<number>()
-          : await provenCurrent(db, state.settledThrough, {
+          : await provenCurrent(db, state, {
               bcs: bcScan.scanned,
               lines: lineScan.scanned,
             });
@@ -177,6 +178,7 @@ export async function startRun(
           watermark: bcScan.maxWriteDate?.toISOString() ?? null,
           lineWatermark: lineScan.maxWriteDate?.toISOString() ?? null,
           settledThrough: settledThrough?.toISOString() ?? null,
+          startedAt: row.startedAt.toISOString(),
           odooCalls: odoo.calls,
         },
       };

@@ -190,10 +190,13 @@ export async function recordRunEnd(
     lineWatermark: Date | null;
     /** Moves only after a run in which every BC was written: a failed one may hold an old copy. */
     settledThrough: Date | null;
+    /** When the run started: rows written after it are not proven by it. */
+    startedAt: Date | null;
   },
 ): Promise<SyncStateRow | undefined> {
   const advance = end.status === 'succeeded' || end.status === 'partial';
-  const settle = end.status === 'succeeded' && end.settledThrough !== null;
+  const settle =
+    end.status === 'succeeded' && end.settledThrough !== null && end.startedAt !== null;
   const [row] = await db
     .update(syncState)
     .set({
@@ -201,7 +204,7 @@ export async function recordRunEnd(
       ...(advance && end.lineWatermark
         ? { lineWatermark: later(syncState.lineWatermark, end.lineWatermark) }
         : {}),
-      ...(settle ? { settledThrough: later(syncState.settledThrough, end.settledThrough!) } : {}),
+      ...(settle ? { settledThrough: end.settledThrough, settledAt: end.startedAt } : {}),
       lastRunStatus: end.status,
       ...(advance ? { lastSuccessAt: sql`now()`, lastError: null } : { lastError: end.error }),
       updatedAt: sql`now()`,

@@ -3,6 +3,7 @@
  * run has read Odoo after its stamp + overlap by Odoo's clock; after that, runs that find nothing
  * new cost the two scans alone — and a change, even one keeping the stamp's second, is read.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
@@ -77,6 +78,26 @@ describe('settled stamps', () => {
     expect((await h.copyOf(first!)).bc!.origin).toBe('changed once more');
     const copied = (await h.copyOf(second!)).lines.find((l) => l.odooId === line.id)!;
     expect(Number(copied.qtyReceived)).toBe(7);
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+
+  it('a row written outside the runs after the one that settled it is read again', async () => {
+    const c = h.sandbox.control;
+    const [bcId] = c.ids(BC_MODEL, { activeOnly: true }).slice(2);
+    clock.advanceMs(SETTLE_MS);
+    c.write(BC_MODEL, bcId!, { origin: 'the last version' });
+    await runCountingCalls();
+    clock.advanceMs(SETTLE_MS);
+    await runCountingCalls();
+    expect(await runCountingCalls()).toEqual({ search_read: 2 });
+
+    // As a webhook job that read an older version of the same stamp and wrote it late would.
+    await h.db.db.execute(sql`
+      update scrap_dimagaz_bc set origin = 'an older version of the stamp',
+        data = jsonb_set(data, '{origin}', '"an older version of the stamp"'), synced_at = now()
+      where odoo_id = ${bcId}`);
+    expect((await runCountingCalls()).read).toBe(1);
+    expect((await h.copyOf(bcId!)).bc!.origin).toBe('the last version');
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 

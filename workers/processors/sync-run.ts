@@ -49,6 +49,7 @@ export async function processSyncRun(
             watermark: plan.watermark,
             lineWatermark: plan.lineWatermark,
             settledThrough: plan.settledThrough,
+            startedAt: plan.startedAt,
             startCalls: plan.odooCalls,
           },
         };

@@ -21,6 +21,11 @@ export const syncState = pgTable('sync_state', {
    * committed, by Odoo's clock (docs/sync.md, "Settled stamps").
    */
   settledThrough: utc('settled_through'),
+  /**
+   * When the run that set `settled_through` started (this database's clock): a row written after
+   * it is not proven by it — a webhook or a resync may have written an older version of a stamp.
+   */
+  settledAt: utc('settled_at'),
   isSyncing: boolean('is_syncing').notNull().default(false),
   leaseOwner: text('lease_owner'),
   leaseExpiresAt: utc('lease_expires_at'),
