@@ -83,8 +83,7 @@ export async function sendOdooRequest(
       const parsed = new Date(date);
       if (!Number.isNaN(parsed.getTime())) options.onServerDate(parsed);
     }
-    const bytes = await response.body.bytes();
-    const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const body = await readBody(response.body, response.headers['content-length']);
     const contentType = response.headers['content-type'];
     return {
       status: response.statusCode,
@@ -94,6 +93,29 @@ export async function sendOdooRequest(
   } catch (error) {
     throw translateTransportError(error, label, signal);
   }
+}
+
+/**
+ * The whole body. With a Content-Length (Odoo sends one), each chunk is copied into one buffer
+ * as it arrives and can be collected at once: collecting the chunks and concatenating them at the
+ * end held a page's answer (megabytes) twice.
+ */
+async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  contentLength: string | string[] | undefined,
+): Promise<Buffer> {
+  const length = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+  if (!Number.isSafeInteger(length) || length <= 0) {
+    const bytes = await body.bytes();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  const buffer = Buffer.allocUnsafe(length);
+  let offset = 0;
+  // undici fails the read when the body's length differs from Content-Length.
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    offset += chunk.copy(buffer, offset);
+  }
+  return buffer.subarray(0, offset);
 }
 
 /** The `OdooError` for anything thrown while sending a request or reading its answer. */
