@@ -1,12 +1,12 @@
 /** BC read endpoints (reader) and the per-BC resync (operator). */
 import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc, scrapDimagazBcLine, syncAudit } from '../../../../db/schema/index.js';
 import { BC_MODEL } from '../../../../sync/models.js';
 import { HttpError } from '../../../http-error.js';
+import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
 import { auditSchema, bcLineSchema, bcSchema, toAuditBody } from '../../../schemas/bc.js';
 import { authErrors, errorBody, odooIdParams, pageLimit } from '../../../schemas/common.js';
@@ -52,14 +52,6 @@ async function pageOfLines(db: Db, odooId: number, page: { limit: number; after?
     next:
       rows.length > page.limit && last ? `${last.sequence ?? 2_147_483_647}_${last.odooId}` : null,
   };
-}
-
-/**
- * Sends JSON text PostgreSQL built (bc-json.ts) as it is: a string with a JSON content type skips
- * the response serializer; the route's response schema stays the documented shape.
- */
-function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
-  return reply.type('application/json; charset=utf-8').send(json);
 }
 
 /** Lines a BC detail carries; a BC with more gives the cursor to the rest. */
