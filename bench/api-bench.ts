@@ -108,9 +108,18 @@ export async function measureApiGoals(): Promise<GoalRow[]> {
     const atRate = { rate: RATE_PER_SECOND, seconds: RATE_SECONDS, origin };
     const stalls: string[] = [];
     const atRateWatched = async (label: string, path: string) => {
+      api.takeServerTimesMs();
       const stop = watchServerStalls();
       const figures = await runLoadClient({ ...atRate, label, path, authorization: asReader });
-      stalls.push(formatServerStalls(label, stop()));
+      const inServerMs = api.takeServerTimesMs();
+      const at = (fraction: number) =>
+        (
+          inServerMs[Math.min(inServerMs.length - 1, Math.floor(inServerMs.length * fraction))] ??
+          NaN
+        ).toFixed(1);
+      stalls.push(
+        `${formatServerStalls(label, stop())}; in the server p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`,
+      );
       return figures;
     };
     const list = await atRateWatched('GET /api/bcs (partner, sort, cursor)', cursorPath);
