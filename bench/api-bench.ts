@@ -18,6 +18,7 @@ import { fakeBc, fakeLine } from '../test/helpers/seed-bcs.js';
 import { startBenchApi } from './bench-api.js';
 import { getJson, getJsonBody, printFigures, REQUESTS, runLoadClient } from './load.js';
 import { atMost, context, formatGoalTable, type GoalRow } from './report.js';
+import { formatServerStalls, watchServerStalls } from './server-stalls.js';
 
 const BCS = 2_000;
 const LARGE_BCS = 200_000;
@@ -105,24 +106,29 @@ export async function measureApiGoals(): Promise<GoalRow[]> {
       await getJson(pool, largeDetailPath, asReader);
     }
     const atRate = { rate: RATE_PER_SECOND, seconds: RATE_SECONDS, origin };
-    const [list, detail] = [
-      await runLoadClient({
-        ...atRate,
-        label: 'GET /api/bcs (partner, sort, cursor)',
-        path: cursorPath,
-        authorization: asReader,
-      }),
-      await runLoadClient({
-        ...atRate,
-        label: 'GET /api/bcs/:odooId (50 lines)',
-        path: largeDetailPath,
-        authorization: asReader,
-      }),
-    ];
+    const stalls: string[] = [];
+    const atRateWatched = async (label: string, path: string) => {
+      api.takeServerTimesMs();
+      const stop = watchServerStalls();
+      const figures = await runLoadClient({ ...atRate, label, path, authorization: asReader });
+      const inServerMs = api.takeServerTimesMs();
+      const at = (fraction: number) =>
+        (
+          inServerMs[Math.min(inServerMs.length - 1, Math.floor(inServerMs.length * fraction))] ??
+          NaN
+        ).toFixed(1);
+      stalls.push(
+        `${formatServerStalls(label, stop())}; in the server p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`,
+      );
+      return figures;
+    };
+    const list = await atRateWatched('GET /api/bcs (partner, sort, cursor)', cursorPath);
+    const detail = await atRateWatched('GET /api/bcs/:odooId (50 lines)', largeDetailPath);
     printFigures(
       `API on ${LARGE_BCS.toLocaleString('en-US')} BCs at ${RATE_PER_SECOND} req/s for ${RATE_SECONDS} s (goal: p99 < ${GOAL_P99_MS} ms)`,
       [list, detail],
     );
+    console.log(`\nThe server's process meanwhile:\n${stalls.join('\n')}`);
     return [
       ...small.map((f) =>
         context(

@@ -17,6 +17,12 @@ export interface BenchApi {
   /** `Authorization` header values of a reader and an operator key. */
   readonly asReader: string;
   readonly asOperator: string;
+  /**
+   * Time each request spent inside the server since the last call, in ms sorted ascending: from
+   * Fastify's first hook to the response's end. A client latency far above it was spent outside
+   * our code (the sockets, the kernel, a stalled event loop before the request was read).
+   */
+  takeServerTimesMs(): number[];
   close(): Promise<void>;
 }
 
@@ -49,11 +55,21 @@ export async function startBenchApi(input: {
   try {
     await runMigrations(db);
     const app = await createApi({ config, logger, db, shutdown });
+    let serverTimesMs: number[] = [];
+    app.addHook('onResponse', (_request, reply, done) => {
+      serverTimesMs.push(reply.elapsedTime);
+      done();
+    });
     const origin = await app.listen({ host: '127.0.0.1', port: 0 });
     return {
       origin,
       asReader: `Bearer ${reader.key}`,
       asOperator: `Bearer ${operator.key}`,
+      takeServerTimesMs: () => {
+        const taken = serverTimesMs.sort((a, b) => a - b);
+        serverTimesMs = [];
+        return taken;
+      },
       close: () => shutdown.run('bench done'),
     };
   } catch (error) {

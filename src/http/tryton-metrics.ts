@@ -31,7 +31,7 @@ export function trytonMetrics(client: TrytonClient, cache?: TrytonCache): Metric
       if (cache) {
         new Gauge({
           name: 'erp_bridge_tryton_cache',
-          help: 'Tryton cache lookups since start: hits, misses, errors, writes',
+          help: 'Tryton cache lookups since start (hits, of which localHits in-process, misses, errors, writes) and the in-process level now (localEntries, localBytes)',
           labelNames: ['result'] as const,
           registers: [registry],
           collect() {

@@ -186,6 +186,38 @@ describe('BC endpoints', () => {
     ]);
   });
 
+  it("gives a BC's first 200 lines in the lines route's order, and its cursor to the rest", async () => {
+    // Ties on sequence and lines without one: the order falls back to the Odoo id, nulls last.
+    await db.sql!`
+      insert into scrap_dimagaz_bc_line (odoo_id, bc_odoo_id, sequence, name, odoo_write_date, data)
+      select 1000000 + n, 42, case when n % 7 = 0 then null else n % 50 end, 'line ' || n, now(),
+        '{}'::jsonb
+      from generate_series(1, 203) as n`;
+    type LinesPage = { items: { odooId: number }[]; nextCursor: string | null };
+    const detail = await app.inject({ url: '/api/bcs/42', headers: bearer('reader') });
+    const bc = detail.json<BcBody & { linesNextCursor: string | null }>();
+    const page = (
+      await app.inject({ url: '/api/bcs/42/lines?limit=200', headers: bearer('reader') })
+    ).json<LinesPage>();
+    expect(bc.lines!.map((line) => line.odooId)).toEqual(page.items.map((line) => line.odooId));
+    expect(bc.lines![0]).toEqual(page.items[0]);
+    expect(bc.linesNextCursor).toBe(page.nextCursor);
+    const rest = (
+      await app.inject({
+        url: `/api/bcs/42/lines?after=${bc.linesNextCursor}`,
+        headers: bearer('reader'),
+      })
+    ).json<LinesPage>();
+    expect(rest.nextCursor).toBeNull();
+    const all = [...bc.lines!, ...rest.items].map((line) => line.odooId);
+    const [row] = await db.sql!<
+      { count: number }[]
+    >`select count(*)::int as count from scrap_dimagaz_bc_line where bc_odoo_id = 42`;
+    expect(all).toHaveLength(row!.count);
+    expect(new Set(all).size).toBe(row!.count);
+    expect(all.slice(-29)).toEqual(Array.from({ length: 29 }, (_, i) => 1_000_000 + 7 * (i + 1)));
+  });
+
   it('answers 404 JSON for an unknown BC', async () => {
     for (const url of ['/api/bcs/999999', '/api/bcs/999999/lines']) {
       const response = await app.inject({ url, headers: bearer('reader') });

@@ -173,6 +173,7 @@ describe('hostile probe of every route', () => {
     call: () => Promise.resolve([]),
     cachedCall: () => Promise.resolve([]),
     cachedCallDetailed: () => Promise.resolve({ result: [], cache: 'miss' as const }),
+    cachedCallJson: () => Promise.resolve({ json: '[]', cache: 'miss' as const }),
     ping: () => Promise.resolve({ version: '7.0.0', latencyMs: 1 }),
     stats: () => ({}),
     close: () => Promise.resolve(),

@@ -7,7 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TrytonConfig } from '../../src/config/config.js';
-import { createTrytonCache, type TrytonCache } from '../../src/clients/tryton/tryton-cache.js';
+import {
+  createTrytonCache,
+  type TrytonCache,
+  type TrytonCacheOptions,
+} from '../../src/clients/tryton/tryton-cache.js';
 import { createTrytonClient } from '../../src/clients/tryton/tryton-client.js';
 import { TrytonDateTime } from '../../src/clients/tryton/tryton-codec.js';
 import { startLocalRedis } from '../helpers/local-services.js';
@@ -39,13 +43,18 @@ function config(overrides: Partial<TrytonConfig> = {}): TrytonConfig {
   return trytonConfigFor(trytond, overrides);
 }
 
-function newClient(redisUrl = inject('redisUrl'), overrides: Partial<TrytonConfig> = {}) {
+function newClient(
+  redisUrl = inject('redisUrl'),
+  overrides: Partial<TrytonConfig> = {},
+  cacheOptions: Pick<TrytonCacheOptions, 'local'> = {},
+) {
   const log = createCapturedLogger();
   const cache = createTrytonCache({
     redisUrl,
     keyPrefix,
     logger: log.logger,
     commandTimeoutMs: 300,
+    ...cacheOptions,
   });
   const recorder = createRecordingDispatcher();
   const client = createTrytonClient(config(overrides), {
@@ -177,7 +186,8 @@ describe('Redis outage', () => {
     const ownRedis = await startLocalRedis();
     let stopped = false;
     try {
-      const { client, cache, recorder, log } = newClient(ownRedis.url);
+      // Redis alone: the first level would answer these calls from memory (tested below).
+      const { client, cache, recorder, log } = newClient(ownRedis.url, {}, { local: false });
       const params = [[], {}];
       expect(await client.cachedCall('model.party.party.search_count', params, 30)).toBe(
         trytond.parties.length,
@@ -205,6 +215,90 @@ describe('Redis outage', () => {
       expect(warnings.length).toBeGreaterThanOrEqual(1);
       // Rate-limited: not one warning per failed command.
       expect(warnings.length).toBeLessThan(cache.stats().errors);
+    } finally {
+      if (!stopped) await ownRedis.stop();
+    }
+  });
+});
+
+describe('the in-process first level', () => {
+  function cacheWithClock(redisUrl = inject('redisUrl')) {
+    const clock = { nowMs: 1_000 };
+    const log = createCapturedLogger();
+    const cache = createTrytonCache({
+      redisUrl,
+      keyPrefix,
+      logger: log.logger,
+      commandTimeoutMs: 300,
+      local: { nowMs: () => clock.nowMs },
+    });
+    opened.push(cache);
+    return { cache, clock, log };
+  }
+
+  it('keeps an entry read from Redis no longer than its remaining TTL there', async () => {
+    const { cache, clock } = cacheWithClock();
+    const key = `${keyPrefix}read-${randomUUID()}`;
+    await redis.set(key, '[1]', 'PX', 5_000);
+    expect(await cache.get(key)).toBe('[1]');
+    // Gone from Redis early (eviction): the copy is still served until Redis's expiry time.
+    await redis.del(key);
+    expect(await cache.get(key)).toBe('[1]');
+    expect(cache.stats()).toMatchObject({ hits: 2, localHits: 1, localEntries: 1 });
+    clock.nowMs += 5_000;
+    expect(await cache.get(key)).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ hits: 2, localHits: 1, misses: 1, localEntries: 0 });
+  });
+
+  it('keeps an entry it wrote no longer than the TTL Redis got', async () => {
+    const { cache, clock } = cacheWithClock();
+    const key = `${keyPrefix}write-${randomUUID()}`;
+    await cache.set(key, '{"a":1}', 2);
+    const redisTtlMs = await redis.pttl(key);
+    expect(redisTtlMs).toBeGreaterThan(0);
+    expect(redisTtlMs).toBeLessThanOrEqual(2_000);
+    await redis.del(key);
+    clock.nowMs += 1_999;
+    expect(await cache.get(key)).toBe('{"a":1}');
+    clock.nowMs += 1;
+    expect(await cache.get(key)).toBeUndefined();
+  });
+
+  it('treats an unreadable Redis entry as a miss, and a call then replaces it', async () => {
+    const { cache, log } = cacheWithClock();
+    const key = `${keyPrefix}bad-${randomUUID()}`;
+    await redis.set(key, '{"__class__":"Decimal","decimal":"x"}', 'EX', 30);
+    expect(await cache.get(key)).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 1, localEntries: 0 });
+    expect(log.text()).toContain('unreadable entry ignored');
+  });
+
+  it('serves the answer text as stored, and the same text on a miss', async () => {
+    const { client, recorder } = newClient();
+    const params = [[], 0, 2, [['id', 'ASC']], FIELDS, {}];
+    const first = await client.cachedCallJson('model.party.party.search_read', params, 30);
+    const second = await client.cachedCallJson('model.party.party.search_read', params, 30);
+    expect([first.cache, second.cache]).toEqual(['miss', 'hit']);
+    expect(second.json).toBe(first.json);
+    expect(recorder.count('model.party.party.search_read')).toBe(1);
+    const parties = JSON.parse(first.json) as { create_date: { __class__: string } }[];
+    expect(parties[0]?.create_date.__class__).toBe('datetime');
+  });
+
+  it('still serves its unexpired entries while Redis is away; anything else is a miss', async () => {
+    const ownRedis = await startLocalRedis();
+    let stopped = false;
+    try {
+      const { cache } = cacheWithClock(ownRedis.url);
+      await cache.set(`${keyPrefix}kept`, '[1]', 30);
+      await ownRedis.stop();
+      stopped = true;
+      expect(await cache.get(`${keyPrefix}kept`)).toBe('[1]');
+      expect(await cache.get(`${keyPrefix}other`)).toBeUndefined();
+      await cache.set(`${keyPrefix}other`, '[2]', 30);
+      // A write Redis did not take is not kept locally either.
+      expect(await cache.get(`${keyPrefix}other`)).toBeUndefined();
+      expect(cache.stats().errors).toBeGreaterThanOrEqual(2);
     } finally {
       if (!stopped) await ownRedis.stop();
     }

@@ -1,11 +1,14 @@
 /**
  * The Redis cache of Tryton answers, on its own ioredis connection (a cache wants an evicting
- * Redis; BullMQ's must be `noeviction`, so the two never share a connection).
+ * Redis; BullMQ's must be `noeviction`, so the two never share a connection), with an in-process
+ * first level in front (tryton-local-cache): a hit there costs no Redis round trip, and each
+ * of its entries expires no later than the Redis entry it copies.
  *
  * A cache must never make a call fail or hang: every command has a short timeout, nothing is
  * queued while Redis is away (`enableOfflineQueue: false`), and every Redis failure turns into
  * a miss (or a skipped write) plus a rate-limited warning. Hits, misses and errors are counted
- * for metrics.
+ * for metrics. What `get` returns is always JSON that decodes as Tryton values (an unreadable
+ * Redis entry is a miss), so callers may send it as it is.
  *
  * Not here: what to cache and for how long (the client's `cachedCall` decides), and the key's
  * contents beyond hashing them (see {@link TrytonCache.keyFor}).
@@ -14,6 +17,11 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
 import { encodeTrytonValue, parseTrytonJson, stringifyTrytonJson } from './tryton-codec.js';
+import {
+  createTrytonLocalCache,
+  type TrytonLocalCacheOptions,
+  type TrytonLocalCacheStats,
+} from './tryton-local-cache.js';
 
 export interface TrytonCacheOptions {
   /** Redis URL (`CACHE_REDIS_URL`). Never logged: it may hold a password. */
@@ -25,10 +33,17 @@ export interface TrytonCacheOptions {
   commandTimeoutMs?: number;
   /** At most one warning per this interval while Redis keeps failing. */
   warnIntervalMs?: number;
+  /**
+   * Bounds of the in-process first level (defaults: 2,000 entries, 32 MiB, 10 s), or `false`
+   * for none. Its clock (`nowMs`, monotonic) is injectable for tests.
+   */
+  local?: Partial<TrytonLocalCacheOptions> | false;
 }
 
-export interface TrytonCacheStats {
+export interface TrytonCacheStats extends TrytonLocalCacheStats {
+  /** Hits on either level; `localHits` of them cost no Redis command. */
   hits: number;
+  localHits: number;
   misses: number;
   /** Redis commands that failed or timed out (each degraded to an uncached call). */
   errors: number;
@@ -49,9 +64,15 @@ export interface TrytonCache {
   readonly keyPrefix: string;
   /** A stable key: a hash of the parts, with params in canonical form (object keys sorted). */
   keyFor(parts: TrytonCacheKeyParts): string;
-  /** The cached text, or undefined on a miss or when Redis fails. Never rejects. */
+  /**
+   * The cached text (JSON of Tryton values), or undefined on a miss or when Redis fails. Never
+   * rejects.
+   */
   get(key: string): Promise<string | undefined>;
-  /** Stores the text for `ttlSeconds`. Never rejects; a failure is counted and warned about. */
+  /**
+   * Stores the text (JSON of Tryton values) for `ttlSeconds`. Never rejects; a failure is
+   * counted and warned about, and the text is then not kept in the first level either.
+   */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   stats(): TrytonCacheStats;
   close(): Promise<void>;
@@ -72,13 +93,20 @@ function sortKeys(value: unknown): unknown {
 }
 
 const KEY_VERSION = 'v1';
+const LOCAL_DEFAULTS = { maxEntries: 2_000, maxBytes: 32 * 1024 * 1024, maxAgeMs: 10_000 };
 
 export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
   const keyPrefix = options.keyPrefix ?? 'erp-bridge:tryton-cache:';
   const commandTimeoutMs = options.commandTimeoutMs ?? 500;
   const warnIntervalMs = options.warnIntervalMs ?? 30_000;
   const log = options.logger;
-  const counters: TrytonCacheStats = { hits: 0, misses: 0, errors: 0, writes: 0 };
+  const counters = { hits: 0, localHits: 0, misses: 0, errors: 0, writes: 0 };
+  const nowMs =
+    (options.local === false ? undefined : options.local?.nowMs) ?? (() => performance.now());
+  const local =
+    options.local === false
+      ? undefined
+      : createTrytonLocalCache({ ...LOCAL_DEFAULTS, ...options.local, nowMs });
   let lastWarnAtMs = Number.NEGATIVE_INFINITY;
   let suppressedWarnings = 0;
   let everReady = false;
@@ -147,14 +175,37 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
       return `${keyPrefix}${KEY_VERSION}:${hash}`;
     },
     async get(key) {
+      const kept = local?.get(key);
+      if (kept !== undefined) {
+        counters.hits += 1;
+        counters.localHits += 1;
+        return kept;
+      }
       try {
         if (!(await connected())) throw new Error(`redis is ${redis.status}`);
-        const value = await redis.get(key);
+        // Sent before either command, so sentAtMs + the remaining TTL is no later than Redis's
+        // own expiry. Auto-pipelined: both commands go in one write.
+        const sentAtMs = nowMs();
+        const [value, remainingMs] = await Promise.all([redis.get(key), redis.pttl(key)]);
         if (value === null) {
           counters.misses += 1;
           return undefined;
         }
+        try {
+          parseTrytonJson(value);
+        } catch (error) {
+          log.warn({ err: error }, 'tryton cache: unreadable entry ignored');
+          counters.misses += 1;
+          return undefined;
+        }
         counters.hits += 1;
+        // -1: no expiry in Redis (set by hand); -2: expired between the two commands.
+        if (remainingMs !== -2)
+          local?.set(
+            key,
+            value,
+            remainingMs === -1 ? Number.POSITIVE_INFINITY : sentAtMs + remainingMs - nowMs(),
+          );
         return value;
       } catch (error) {
         counters.errors += 1;
@@ -166,15 +217,19 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
     async set(key, value, ttlSeconds) {
       try {
         if (!(await connected())) throw new Error(`redis is ${redis.status}`);
-        await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+        const seconds = Math.max(1, Math.ceil(ttlSeconds));
+        // Redis starts the TTL when the SET arrives, after this instant.
+        const sentAtMs = nowMs();
+        await redis.set(key, value, 'EX', seconds);
         counters.writes += 1;
+        local?.set(key, value, sentAtMs + seconds * 1_000 - nowMs());
       } catch (error) {
         counters.errors += 1;
         warn('write', error);
       }
     },
     stats() {
-      return { ...counters };
+      return { ...counters, ...(local?.stats() ?? { localEntries: 0, localBytes: 0 }) };
     },
     async close() {
       if (redis.status === 'ready') {
@@ -190,38 +245,49 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
   };
 }
 
-/**
- * A read through the cache: the stored answer when there is one (an unreadable entry is ignored),
- * else `load()`, kept for the server's `X-Tryton-Cache` seconds or `ttlSeconds` — unless it is
- * over `maxBytes`: a large answer would crowd the cache out for one caller; it is served, not
- * kept.
- */
-export async function readThrough<T>(input: {
+interface ReadThroughInput {
   cache: TrytonCache;
   key: string;
   ttlSeconds: number;
   maxBytes: number;
-  method: string;
-  logger: Logger;
   load: () => Promise<{ result: unknown; cacheSeconds?: number }>;
-}): Promise<{ result: T; cache: 'hit' | 'miss' }> {
+}
+
+/**
+ * Keeps an answer's text for the server's `X-Tryton-Cache` seconds or `ttlSeconds` — unless it is
+ * over `maxBytes`: a large answer would crowd the cache out for one caller; it is served, not kept.
+ */
+async function keep(input: ReadThroughInput, keepSeconds: number, text: string): Promise<void> {
+  if (keepSeconds > 0 && Buffer.byteLength(text) <= input.maxBytes)
+    await input.cache.set(input.key, text, keepSeconds);
+}
+
+/**
+ * A read through the cache: the stored answer when there is one, else `load()`, kept as
+ * {@link keep} says.
+ */
+export async function readThrough<T>(
+  input: ReadThroughInput,
+): Promise<{ result: T; cache: 'hit' | 'miss' }> {
   const cached = await input.cache.get(input.key);
-  if (cached !== undefined) {
-    try {
-      return { result: parseTrytonJson(cached) as T, cache: 'hit' };
-    } catch (error) {
-      input.logger.warn(
-        { err: error, method: input.method },
-        'tryton cache: unreadable entry ignored',
-      );
-    }
-  }
+  if (cached !== undefined) return { result: parseTrytonJson(cached) as T, cache: 'hit' };
   const answer = await input.load();
   const keepSeconds = answer.cacheSeconds ?? input.ttlSeconds;
-  if (keepSeconds > 0) {
-    const text = stringifyTrytonJson(answer.result);
-    if (Buffer.byteLength(text) <= input.maxBytes)
-      await input.cache.set(input.key, text, keepSeconds);
-  }
+  if (keepSeconds > 0) await keep(input, keepSeconds, stringifyTrytonJson(answer.result));
   return { result: answer.result as T, cache: 'miss' };
+}
+
+/**
+ * {@link readThrough} answering the result as JSON text in Tryton's `__class__` shapes: a hit is
+ * the stored text itself, never parsed and encoded again.
+ */
+export async function readThroughJson(
+  input: ReadThroughInput,
+): Promise<{ json: string; cache: 'hit' | 'miss' }> {
+  const cached = await input.cache.get(input.key);
+  if (cached !== undefined) return { json: cached, cache: 'hit' };
+  const answer = await input.load();
+  const json = stringifyTrytonJson(answer.result);
+  await keep(input, answer.cacheSeconds ?? input.ttlSeconds, json);
+  return { json, cache: 'miss' };
 }

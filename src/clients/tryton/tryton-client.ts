@@ -13,7 +13,8 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { TrytonConfig } from '../../config/config.js';
 import type { Logger } from '../../lib/logger.js';
-import { readThrough, type TrytonCache } from './tryton-cache.js';
+import { readThrough, readThroughJson, type TrytonCache } from './tryton-cache.js';
+import { stringifyTrytonJson } from './tryton-codec.js';
 import {
   TrytonAbortedError,
   TrytonAuthError,
@@ -109,6 +110,16 @@ export interface TrytonClient {
     ttlSeconds: number,
     options?: TrytonCallOptions,
   ): Promise<TrytonCachedResult<T>>;
+  /**
+   * {@link TrytonClient.cachedCall} answering the result as JSON text in Tryton's `__class__`
+   * shapes (what the gateway sends on): a cache hit is the stored text, never decoded.
+   */
+  cachedCallJson(
+    method: string,
+    params: readonly unknown[],
+    ttlSeconds: number,
+    options?: TrytonCallOptions,
+  ): Promise<{ json: string; cache: 'hit' | 'miss' }>;
   /** Typed read helpers for one model: `client.model('party.party').searchRead(…)`. */
   model<R extends TrytonRecord = TrytonRecord>(name: string): TrytonModel<R>;
   /** `common.server.version`, without a session and without retries: a liveness probe. */
@@ -389,12 +400,7 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
     }
   }
 
-  async function cachedCallDetailed<T>(
-    method: string,
-    params: readonly unknown[],
-    ttlSeconds: number,
-    options?: TrytonCallOptions,
-  ): Promise<TrytonCachedResult<T>> {
+  function checkCacheable(method: string, options: TrytonCallOptions | undefined): void {
     if (!(options?.idempotent ?? isReadOnlyTrytonMethod(method))) {
       throw new TrytonError(
         'TRYTON_NOT_CACHEABLE',
@@ -402,9 +408,16 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
         { method },
       );
     }
-    if (!cache)
-      return { result: (await callDetailed(method, params, options)).result as T, cache: 'miss' };
-    return readThrough<T>({
+  }
+
+  function readThroughInput(
+    cache: TrytonCache,
+    method: string,
+    params: readonly unknown[],
+    ttlSeconds: number,
+    options: TrytonCallOptions | undefined,
+  ) {
+    return {
       cache,
       key: cache.keyFor({
         server: rpcUrl,
@@ -415,10 +428,34 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
       }),
       ttlSeconds,
       maxBytes: config.cacheMaxBytes,
-      method,
-      logger: log,
       load: () => callDetailed(method, params, options),
-    });
+    };
+  }
+
+  async function cachedCallDetailed<T>(
+    method: string,
+    params: readonly unknown[],
+    ttlSeconds: number,
+    options?: TrytonCallOptions,
+  ): Promise<TrytonCachedResult<T>> {
+    checkCacheable(method, options);
+    if (!cache)
+      return { result: (await callDetailed(method, params, options)).result as T, cache: 'miss' };
+    return readThrough<T>(readThroughInput(cache, method, params, ttlSeconds, options));
+  }
+
+  async function cachedCallJson(
+    method: string,
+    params: readonly unknown[],
+    ttlSeconds: number,
+    options?: TrytonCallOptions,
+  ): Promise<{ json: string; cache: 'hit' | 'miss' }> {
+    checkCacheable(method, options);
+    if (!cache) {
+      const answer = await callDetailed(method, params, options);
+      return { json: stringifyTrytonJson(answer.result), cache: 'miss' };
+    }
+    return readThroughJson(readThroughInput(cache, method, params, ttlSeconds, options));
   }
 
   const client: TrytonClient = {
@@ -440,6 +477,7 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
       return (await cachedCallDetailed<T>(method, params, ttlSeconds, options)).result;
     },
     cachedCallDetailed,
+    cachedCallJson,
     model<R extends TrytonRecord = TrytonRecord>(name: string): TrytonModel<R> {
       return createTrytonModel<R>(
         (method, params, options) => callDetailed(method, params, options).then((a) => a.result),

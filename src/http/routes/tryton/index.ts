@@ -21,6 +21,7 @@ import type { TrytonClient, TrytonPing } from '../../../clients/tryton/tryton-cl
 import { decodeTrytonValue, encodeTrytonValue } from '../../../clients/tryton/tryton-codec.js';
 import { isReadOnlyTrytonMethod } from '../../../clients/tryton/tryton-read-only-methods.js';
 import { HttpError } from '../../http-error.js';
+import { sendJsonText } from '../../send-json-text.js';
 import type { GatewayPolicy } from './gateway-policy.js';
 import { trytonHttpError } from './tryton-http-error.js';
 
@@ -136,11 +137,12 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
       const signal = abortOnDisconnect(reply);
       try {
         if (cacheTtlSeconds > 0 && isReadOnlyTrytonMethod(method)) {
-          const answer = await client.cachedCallDetailed(method, params, cacheTtlSeconds, {
+          const answer = await client.cachedCallJson(method, params, cacheTtlSeconds, {
             signal,
           });
+          // The result's JSON text as the cache holds it: a hit is never parsed and encoded again.
           void reply.header('x-cache', answer.cache);
-          return { result: encodeTrytonValue(answer.result) };
+          return sendJsonText(reply, `{"result":${answer.json}}`);
         }
         const result = await client.call(method, params, { signal });
         void reply.header('x-cache', 'miss');

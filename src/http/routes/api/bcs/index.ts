@@ -1,16 +1,16 @@
 /** BC read endpoints (reader) and the per-BC resync (operator). */
 import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc, scrapDimagazBcLine, syncAudit } from '../../../../db/schema/index.js';
 import { BC_MODEL } from '../../../../sync/models.js';
 import { HttpError } from '../../../http-error.js';
+import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
 import { auditSchema, bcLineSchema, bcSchema, toAuditBody } from '../../../schemas/bc.js';
 import { authErrors, errorBody, odooIdParams, pageLimit } from '../../../schemas/common.js';
-import { bcJson, jsonArray, lineJson } from './bc-json.js';
+import { bcJson, detailLinesJson, jsonArray, lineJson, lineOrder } from './bc-json.js';
 import { listBcs, listQuery } from './list-bcs.js';
 
 export interface BcRoutesOptions {
@@ -18,8 +18,6 @@ export interface BcRoutesOptions {
   syncControl: SyncControl;
 }
 
-/** Lines without a sequence come last, as PostgreSQL sorts nulls. */
-const lineOrder = sql`coalesce(${scrapDimagazBcLine.sequence}, 2147483647)`;
 const LINE_CURSOR = /^(-?\d{1,10})_(\d{1,10})$/;
 
 /**
@@ -54,16 +52,10 @@ async function pageOfLines(db: Db, odooId: number, page: { limit: number; after?
   };
 }
 
-/**
- * Sends JSON text PostgreSQL built (bc-json.ts) as it is: a string with a JSON content type skips
- * the response serializer; the route's response schema stays the documented shape.
- */
-function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
-  return reply.type('application/json; charset=utf-8').send(json);
-}
-
 /** Lines a BC detail carries; a BC with more gives the cursor to the rest. */
 const DETAIL_LINES = 200;
+/** Rendered once: the detail's lines subquery, as {@link bcJson} is. */
+const detailLines = detailLinesJson(DETAIL_LINES);
 
 const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
@@ -118,17 +110,12 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
     async (request, reply) => {
       const { odooId } = request.params;
       const [bc] = await db
-        .select({ body: bcJson })
+        .select({ body: bcJson, lines: detailLines })
         .from(scrapDimagazBc)
         .where(eq(scrapDimagazBc.odooId, odooId));
       if (!bc) throw notFound(odooId);
-      const lines = await pageOfLines(db, odooId, { limit: DETAIL_LINES });
       // The BC's object, its closing brace replaced by the two members the detail adds.
-      return sendJsonText(
-        reply,
-        `${bc.body.slice(0, bc.body.lastIndexOf('}'))},"lines":${lines.itemsJson},` +
-          `"linesNextCursor":${JSON.stringify(lines.next)}}`,
-      );
+      return sendJsonText(reply, `${bc.body.slice(0, bc.body.lastIndexOf('}'))}${bc.lines}}`);
     },
   );
 
