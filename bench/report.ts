@@ -20,7 +20,7 @@ export interface GoalRow {
   readonly ratio?: number;
 }
 
-/** A row for a figure that should stay at or under `limit`. */
+/** A row for a figure that should stay at or under `limit` (one at or under zero meets any). */
 export function atMost(
   goal: string,
   what: string,
@@ -34,7 +34,7 @@ export function atMost(
     what,
     figure: `${value.toFixed(digits)} ${unit}`.trim(),
     target: `≤ ${limit} ${unit}`.trim(),
-    ratio: value === 0 ? Number.POSITIVE_INFINITY : limit / value,
+    ratio: value <= 0 ? Number.POSITIVE_INFINITY : limit / value,
   };
 }
 
