@@ -29,13 +29,8 @@ export function atMost(
   unit: string,
   digits = 0,
 ): GoalRow {
-  return {
-    goal,
-    what,
-    figure: `${value.toFixed(digits)} ${unit}`.trim(),
-    target: `≤ ${limit} ${unit}`.trim(),
-    ratio: value <= 0 ? Number.POSITIVE_INFINITY : limit / value,
-  };
+  const ratio = value <= 0 ? Number.POSITIVE_INFINITY : limit / value;
+  return measured(goal, what, `${value.toFixed(digits)} ${unit}`, `≤ ${limit} ${unit}`, ratio);
 }
 
 /** A row for a figure that should reach at least `floor`. */
@@ -47,13 +42,17 @@ export function atLeast(
   unit: string,
   digits = 0,
 ): GoalRow {
-  return {
+  return measured(
     goal,
     what,
-    figure: `${value.toFixed(digits)} ${unit}`.trim(),
-    target: `≥ ${floor} ${unit}`.trim(),
-    ratio: value / floor,
-  };
+    `${value.toFixed(digits)} ${unit}`,
+    `≥ ${floor} ${unit}`,
+    value / floor,
+  );
+}
+
+function measured(goal: string, what: string, figure: string, target: string, ratio: number) {
+  return { goal, what, figure: figure.trim(), target: target.trim(), ratio };
 }
 
 /** A figure printed for context, with no goal of its own. */

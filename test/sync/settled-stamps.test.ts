@@ -43,6 +43,16 @@ describe('settled stamps', () => {
     return calls;
   }
 
+  /** Writes `origin` on a BC, then runs until its stamp has settled and a run costs the scans alone. */
+  async function changeAndSettle(bcId: number, origin: string): Promise<void> {
+    clock.advanceMs(SETTLE_MS);
+    h.sandbox.control.write(BC_MODEL, bcId, { origin });
+    await runCountingCalls();
+    clock.advanceMs(SETTLE_MS);
+    await runCountingCalls();
+    expect(await runCountingCalls()).toEqual({ search_read: 2 });
+  }
+
   it('a BC changed a moment ago is read again until a run read it after its stamp settled', async () => {
     const c = h.sandbox.control;
     const [bcId] = c.ids(BC_MODEL, { activeOnly: true });
@@ -63,12 +73,7 @@ describe('settled stamps', () => {
   it('a settled BC changed again is read, and so is one whose line alone changed', async () => {
     const c = h.sandbox.control;
     const [first, second] = c.ids(BC_MODEL, { activeOnly: true }).slice(1);
-    clock.advanceMs(SETTLE_MS);
-    c.write(BC_MODEL, first!, { origin: 'settled, then changed' });
-    await runCountingCalls();
-    clock.advanceMs(SETTLE_MS);
-    await runCountingCalls();
-    expect(await runCountingCalls()).toEqual({ search_read: 2 });
+    await changeAndSettle(first!, 'settled, then changed');
 
     c.write(BC_MODEL, first!, { origin: 'changed once more' });
     const line = c.records(BC_LINE_MODEL, { load: '' }).find((l) => l.bc_id === second)!;
@@ -82,14 +87,8 @@ describe('settled stamps', () => {
   });
 
   it('a row written outside the runs after the one that settled it is read again', async () => {
-    const c = h.sandbox.control;
-    const [bcId] = c.ids(BC_MODEL, { activeOnly: true }).slice(2);
-    clock.advanceMs(SETTLE_MS);
-    c.write(BC_MODEL, bcId!, { origin: 'the last version' });
-    await runCountingCalls();
-    clock.advanceMs(SETTLE_MS);
-    await runCountingCalls();
-    expect(await runCountingCalls()).toEqual({ search_read: 2 });
+    const [bcId] = h.sandbox.control.ids(BC_MODEL, { activeOnly: true }).slice(2);
+    await changeAndSettle(bcId!, 'the last version');
 
     // As a webhook job that read an older version of the same stamp and wrote it late would.
     await h.db.db.execute(sql`
