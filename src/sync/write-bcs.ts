@@ -12,9 +12,15 @@
  * Set-based: each batch is a handful of statements whatever its size, every row set passed as
  * one jsonb parameter and expanded by PostgreSQL (`jsonb_to_recordset`).
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import type { NewBcLineRow, NewBcRow, OdooRecordData } from '../db/schema/index.js';
+import {
+  scrapDimagazBc,
+  scrapDimagazBcLine,
+  type NewBcLineRow,
+  type NewBcRow,
+  type OdooRecordData,
+} from '../db/schema/index.js';
 import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import type { Logger } from '../lib/logger.js';
 import { changedFields, type MappedBc } from './map-records.js';
@@ -45,59 +51,6 @@ interface StoredLine {
   data: OdooRecordData;
 }
 
-interface AuditRow {
-  run_id: number | null;
-  trigger: string | null;
-  model: string;
-  odoo_id: number;
-  bc_odoo_id: number | null;
-  action: string;
-  changed_fields: string[];
-  odoo_write_date: string | null;
-}
-
-const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
-
-function bcRecord(row: NewBcRow) {
-  return {
-    odoo_id: row.odooId,
-    name: row.name,
-    state: row.state,
-    partner_id: row.partnerId,
-    partner_name: row.partnerName,
-    date_order: iso(row.dateOrder),
-    date_planned: iso(row.datePlanned),
-    amount_untaxed: row.amountUntaxed,
-    amount_tax: row.amountTax,
-    amount_total: row.amountTotal,
-    currency_id: row.currencyId,
-    currency_name: row.currencyName,
-    company_id: row.companyId,
-    origin: row.origin,
-    active: row.active,
-    odoo_create_date: iso(row.odooCreateDate),
-    odoo_write_date: iso(row.odooWriteDate),
-    data: row.data,
-  };
-}
-
-function lineRecord(row: NewBcLineRow) {
-  return {
-    odoo_id: row.odooId,
-    bc_odoo_id: row.bcOdooId,
-    sequence: row.sequence,
-    product_id: row.productId,
-    product_name: row.productName,
-    name: row.name,
-    product_qty: row.productQty,
-    qty_received: row.qtyReceived,
-    price_unit: row.priceUnit,
-    price_subtotal: row.priceSubtotal,
-    odoo_write_date: iso(row.odooWriteDate),
-    data: row.data,
-  };
-}
-
 /** The stored lines of these BCs, and these lines wherever they are (a line can move). */
 export function storedLinesQuery(bcIds: readonly number[], lineIds: readonly number[]): SQL {
   return sql`
@@ -105,7 +58,6 @@ export function storedLinesQuery(bcIds: readonly number[], lineIds: readonly num
     where bc_odoo_id = any(${intArray(bcIds)}::int[]) or odoo_id = any(${intArray(lineIds)}::int[])`;
 }
 
-const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 const older = (stored: Date, incoming: Date | string) =>
   new Date(stored).getTime() > new Date(incoming).getTime();
 
@@ -146,39 +98,19 @@ export async function writeBcs(
     const bcWrites: NewBcRow[] = [];
     const lineWrites: NewBcLineRow[] = [];
     const lineDeletes: number[] = [];
-    const audits: AuditRow[] = [];
-    const audit = (
-      model: string,
-      odooId: number,
-      action: AuditRow['action'],
-      changed: string[],
-      writeDate: Date | string,
-      bcOdooId: number | null = null,
-    ) =>
-      audits.push({
-        run_id: context.runId,
-        trigger: context.trigger ?? null,
-        model,
-        odoo_id: odooId,
-        bc_odoo_id: bcOdooId,
-        action,
-        changed_fields: changed,
-        odoo_write_date: iso(new Date(writeDate)),
-      });
+    const bcUpdates: AuditedUpdate[] = [];
+    const lineUpdates: AuditedUpdate[] = [];
 
     const outcomes = items.map(({ odooId, bc, lines }): BcOutcome => {
       const stored = bcById.get(odooId);
       if (stored && older(stored.odoo_write_date, bc.odooWriteDate)) {
         return { odooId, action: 'stale', linesCreated: 0, linesUpdated: 0, linesDeleted: 0 };
       }
-      let action: BcAction;
-      if (!stored) {
-        action = 'created';
-        audit(BC_MODEL, odooId, action, [], bc.odooWriteDate);
-      } else {
+      let action: BcAction = 'created';
+      if (stored) {
         const changed = changedFields(stored.data, bc.data);
         action = stored.archived_at ? 'restored' : changed.length > 0 ? 'updated' : 'unchanged';
-        if (action !== 'unchanged') audit(BC_MODEL, odooId, action, changed, bc.odooWriteDate);
+        if (action !== 'unchanged') bcUpdates.push({ odoo_id: odooId, action, changed });
       }
       if (action !== 'unchanged') bcWrites.push(bc);
 
@@ -191,7 +123,6 @@ export async function writeBcs(
         if (!storedLine) {
           linesCreated += 1;
           lineWrites.push(line);
-          audit(BC_LINE_MODEL, line.odooId, 'created', [], line.odooWriteDate, odooId);
           continue;
         }
         if (older(storedLine.odoo_write_date, line.odooWriteDate)) continue;
@@ -199,7 +130,7 @@ export async function writeBcs(
         if (changed.length === 0 && storedLine.bc_odoo_id === odooId) continue;
         linesUpdated += 1;
         lineWrites.push(line);
-        audit(BC_LINE_MODEL, line.odooId, 'updated', changed, line.odooWriteDate, odooId);
+        lineUpdates.push({ odoo_id: line.odooId, action: 'updated', changed });
       }
       // Lines Odoo no longer lists under this BC: gone from Odoo (or moved, and re-parented above).
       let linesDeleted = 0;
@@ -207,76 +138,198 @@ export async function writeBcs(
         if (incoming.has(storedLine.odoo_id)) continue;
         linesDeleted += 1;
         lineDeletes.push(storedLine.odoo_id);
-        audit(BC_LINE_MODEL, storedLine.odoo_id, 'deleted', [], storedLine.odoo_write_date, odooId);
       }
       return { odooId, action, linesCreated, linesUpdated, linesDeleted };
     });
 
-    await upsertBcRows(tx, bcWrites);
+    const audited = (updates: AuditedUpdate[]): RowsAudit => ({
+      runId: context.runId,
+      trigger: context.trigger ?? null,
+      updates,
+    });
+    await upsertBcRows(tx, bcWrites, audited(bcUpdates));
     if (lineDeletes.length > 0) {
-      await tx.execute(
-        sql`delete from scrap_dimagaz_bc_line where odoo_id = any(${intArray(lineDeletes)}::int[])`,
-      );
-    }
-    await upsertLineRows(tx, lineWrites);
-    if (audits.length > 0) {
       await tx.execute(sql`
-        insert into sync_audit (run_id, trigger, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date)
-        select run_id, trigger, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date
-        from jsonb_to_recordset(${json(audits)}) as x(run_id bigint, trigger text, model text, odoo_id int, bc_odoo_id int,
-          action text, changed_fields jsonb, odoo_write_date timestamptz)`);
+        with gone as (
+          delete from scrap_dimagaz_bc_line where odoo_id = any(${intArray(lineDeletes)}::int[])
+          returning odoo_id, bc_odoo_id, odoo_write_date)
+        ${auditInsert(
+          BC_LINE_MODEL,
+          context.runId,
+          context.trigger ?? null,
+          sql`select odoo_id, bc_odoo_id, 'deleted', '[]'::jsonb, odoo_write_date from gone`,
+        )}`);
     }
+    await upsertLineRows(tx, lineWrites, audited(lineUpdates));
     return outcomes;
   });
 }
 
 type Executor = Pick<Db, 'execute'>;
 
-/**
- * Upserts BC rows in one statement, guarded: a row is never overwritten by an older `write_date`.
- * No audit and no lease: callers that need them (`writeBcs`) add them around it.
- */
-export async function upsertBcRows(tx: Executor, rows: readonly NewBcRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.execute(sql`
-    insert into scrap_dimagaz_bc (odoo_id, name, state, partner_id, partner_name, date_order, date_planned,
-      amount_untaxed, amount_tax, amount_total, currency_id, currency_name, company_id, origin, active,
-      odoo_create_date, odoo_write_date, data)
-    select odoo_id, name, state, partner_id, partner_name, date_order, date_planned, amount_untaxed, amount_tax,
-      amount_total, currency_id, currency_name, company_id, origin, active, odoo_create_date, odoo_write_date, data
-    from jsonb_to_recordset(${json(rows.map(bcRecord))}) as x(odoo_id int, name text, state text, partner_id int,
-      partner_name text, date_order timestamptz, date_planned timestamptz, amount_untaxed numeric, amount_tax numeric,
-      amount_total numeric, currency_id int, currency_name text, company_id int, origin text, active boolean,
-      odoo_create_date timestamptz, odoo_write_date timestamptz, data jsonb)
-    on conflict (odoo_id) do update set
-      name = excluded.name, state = excluded.state, partner_id = excluded.partner_id,
-      partner_name = excluded.partner_name, date_order = excluded.date_order, date_planned = excluded.date_planned,
-      amount_untaxed = excluded.amount_untaxed, amount_tax = excluded.amount_tax, amount_total = excluded.amount_total,
-      currency_id = excluded.currency_id, currency_name = excluded.currency_name, company_id = excluded.company_id,
-      origin = excluded.origin, active = excluded.active, odoo_create_date = excluded.odoo_create_date,
-      odoo_write_date = excluded.odoo_write_date, data = excluded.data, archived_at = null, archive_reason = null, synced_at = now()
-    where scrap_dimagaz_bc.odoo_write_date <= excluded.odoo_write_date`);
+/** A written row that replaced a stored one: its audit entry. Every other written row is new. */
+interface AuditedUpdate {
+  readonly odoo_id: number;
+  readonly action: 'updated' | 'restored';
+  readonly changed: string[];
 }
 
-/** Upserts line rows in one statement, guarded like `upsertBcRows`. */
-export async function upsertLineRows(tx: Executor, rows: readonly NewBcLineRow[]): Promise<void> {
+/** Who wrote a batch of rows, and which of them replaced stored rows. */
+interface RowsAudit {
+  readonly runId: number | null;
+  readonly trigger: string | null;
+  readonly updates: readonly AuditedUpdate[];
+}
+
+/** `insert into sync_audit`, for a select of (odoo_id, bc_odoo_id, action, changed, write date). */
+function auditInsert(model: string, runId: number | null, trigger: string | null, rows: SQL): SQL {
+  return sql`
+    insert into sync_audit (run_id, trigger, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date)
+    select ${runId}::bigint, ${trigger}::text, ${model}::text, a.* from (${rows}) a`;
+}
+
+/** How a copy table is written: the columns the mapping fills, by their property names. */
+interface UpsertShape {
+  /** `(odoo_id, name, …)` */
+  readonly into: SQL;
+  /** `"odooId", "name", …` */
+  readonly select: SQL;
+  /** `"odooId" integer, "name" text, …`: the jsonb records' columns */
+  readonly recordset: SQL;
+  /** `name = excluded.name, …` and what a write resets */
+  readonly update: SQL;
+  /** The BC of a written row, for its audit row */
+  readonly parent: SQL;
+}
+
+function upsertShape(
+  table: typeof scrapDimagazBc | typeof scrapDimagazBcLine,
+  keys: readonly string[],
+  onWrite: string,
+  parent: string,
+): UpsertShape {
+  const columns: Record<string, { name: string; getSQLType(): string }> = getTableColumns(table);
+  const written = keys.map((key) => ({ key, column: columns[key]! }));
+  const list = (part: (entry: (typeof written)[number]) => string) =>
+    sql.raw(written.map(part).join(', '));
+  return {
+    into: sql.raw(`(${written.map(({ column }) => column.name).join(', ')})`),
+    select: list(({ key }) => `"${key}"`),
+    recordset: list(({ key, column }) => `"${key}" ${column.getSQLType()}`),
+    update: sql.raw(
+      [
+        ...written
+          .filter(({ key }) => key !== 'odooId')
+          .map(({ column }) => `${column.name} = excluded.${column.name}`),
+        onWrite,
+      ].join(', '),
+    ),
+    parent: sql.raw(parent),
+  };
+}
+
+const BC_SHAPE = upsertShape(
+  scrapDimagazBc,
+  [
+    'odooId',
+    'name',
+    'state',
+    'partnerId',
+    'partnerName',
+    'dateOrder',
+    'datePlanned',
+    'amountUntaxed',
+    'amountTax',
+    'amountTotal',
+    'currencyId',
+    'currencyName',
+    'companyId',
+    'origin',
+    'active',
+    'odooCreateDate',
+    'odooWriteDate',
+    'data',
+  ] satisfies (keyof NewBcRow)[],
+  'archived_at = null, archive_reason = null, synced_at = now()',
+  'null::int',
+);
+
+const LINE_SHAPE = upsertShape(
+  scrapDimagazBcLine,
+  [
+    'odooId',
+    'bcOdooId',
+    'sequence',
+    'productId',
+    'productName',
+    'name',
+    'productQty',
+    'qtyReceived',
+    'priceUnit',
+    'priceSubtotal',
+    'odooWriteDate',
+    'data',
+  ] satisfies (keyof NewBcLineRow)[],
+  'synced_at = now()',
+  'bc_odoo_id',
+);
+
+/**
+ * Upserts `rows` in one statement, from one jsonb parameter read by property name, so the mapped
+ * rows are serialized as they are. Guarded: a row is never overwritten by an older
+ * `write_date`. With `audit`, each row the statement really wrote gets its audit row in the same
+ * statement (a row the guard kept out gets none); rows not in `audit.updates` are `created`.
+ */
+function upsertStatement(
+  table: typeof scrapDimagazBc | typeof scrapDimagazBcLine,
+  shape: UpsertShape,
+  model: string,
+  rows: readonly object[],
+  audit: RowsAudit | undefined,
+): SQL {
+  const upsert = sql`
+    insert into ${table} ${shape.into}
+    select ${shape.select} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${shape.recordset})
+    order by "odooId"
+    on conflict (odoo_id) do update set ${shape.update}
+    where ${table}.odoo_write_date <= excluded.odoo_write_date`;
+  if (!audit) return upsert;
+  return sql`
+    with written as (${upsert} returning odoo_id, ${shape.parent} as bc_odoo_id, odoo_write_date)
+    ${auditInsert(
+      model,
+      audit.runId,
+      audit.trigger,
+      sql`
+        select w.odoo_id, w.bc_odoo_id, coalesce(u.action, 'created'), coalesce(u.changed, '[]'::jsonb),
+          w.odoo_write_date
+        from written w
+        left join jsonb_to_recordset(${JSON.stringify(audit.updates)}::jsonb)
+          as u(odoo_id int, action text, changed jsonb) on u.odoo_id = w.odoo_id`,
+    )}`;
+}
+
+/**
+ * Upserts BC rows in one statement; a BC written again is live again (not archived). No lease:
+ * callers that need one (`writeBcs`) fence around it.
+ */
+export async function upsertBcRows(
+  tx: Executor,
+  rows: readonly NewBcRow[],
+  audit?: RowsAudit,
+): Promise<void> {
   if (rows.length === 0) return;
-  await tx.execute(sql`
-    insert into scrap_dimagaz_bc_line (odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty,
-      qty_received, price_unit, price_subtotal, odoo_write_date, data)
-    select odoo_id, bc_odoo_id, sequence, product_id, product_name, name, product_qty, qty_received, price_unit,
-      price_subtotal, odoo_write_date, data
-    from jsonb_to_recordset(${json(rows.map(lineRecord))}) as x(odoo_id int, bc_odoo_id int, sequence int, product_id int,
-      product_name text, name text, product_qty numeric, qty_received numeric, price_unit numeric,
-      price_subtotal numeric, odoo_write_date timestamptz, data jsonb)
-    order by odoo_id
-    on conflict (odoo_id) do update set
-      bc_odoo_id = excluded.bc_odoo_id, sequence = excluded.sequence, product_id = excluded.product_id,
-      product_name = excluded.product_name, name = excluded.name, product_qty = excluded.product_qty,
-      qty_received = excluded.qty_received, price_unit = excluded.price_unit,
-      price_subtotal = excluded.price_subtotal, odoo_write_date = excluded.odoo_write_date, data = excluded.data,
-      synced_at = now()
-    where scrap_dimagaz_bc_line.odoo_write_date <= excluded.odoo_write_date`);
+  await tx.execute(upsertStatement(scrapDimagazBc, BC_SHAPE, BC_MODEL, rows, audit));
+}
+
+/** Upserts line rows in one statement, like `upsertBcRows`. */
+export async function upsertLineRows(
+  tx: Executor,
+  rows: readonly NewBcLineRow[],
+  audit?: RowsAudit,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(upsertStatement(scrapDimagazBcLine, LINE_SHAPE, BC_LINE_MODEL, rows, audit));
 }
 
 /** BCs per transaction: a few hundred kB of jsonb, and a short lock on the rows it touches. */
