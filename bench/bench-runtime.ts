@@ -35,7 +35,7 @@ export async function startBenchRuntime(input: {
     settings: {
       leaseSeconds: 120,
       overlapSeconds: 600,
-      pageSize: 500,
+      pageSize: 100,
       reconcileMinRatio: 0.5,
       failureBackoffBaseMs: 60_000,
       jobLockMs: 30_000,

@@ -88,7 +88,7 @@ try {
       protocol: 'xmlrpc',
       timeoutMs: 30_000,
       retries: 3,
-      pageSize: 500,
+      pageSize: 100,
     };
     logger.info(
       { url: sandbox.url, orders: DEMO_ORDERS, linesPerOrder: DEMO_LINES_PER_ORDER },

@@ -165,7 +165,7 @@ export const envSchema = z.object({
     '30000',
   ),
   ODOO_RETRIES: withDefault(wholeNumber('a whole number of retries', 0, 10), '3'),
-  ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of records', 1, 10_000), '500'),
+  ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of BCs', 1, 10_000), '100'),
   ODOO_CONTEXT: z.preprocess(blankToUndefined, odooContext().optional()),
   ODOO_WEBHOOK_TOKENS: withDefault(list(), ''),
   ODOO_WEBHOOK_DEBOUNCE_MS: withDefault(
@@ -323,7 +323,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description: 'Retries of a failed Odoo call when the failure is transient.',
     default: '3',
   },
-  { key: 'ODOO_PAGE_SIZE', description: 'Records per Odoo page.', default: '500' },
+  {
+    key: 'ODOO_PAGE_SIZE',
+    description:
+      'BCs per page: a page job reads them with their lines and writes them. A worker holds SYNC_CONCURRENCY/2 pages at once, and their records are most of its memory (docs/performance.md).',
+    default: '100',
+  },
   {
     key: 'ODOO_CONTEXT',
     description:
