@@ -51,48 +51,58 @@ function decimal(value: unknown): string | null {
   return number === null ? null : String(number);
 }
 
-function guard<T>(model: string, id: unknown, field: string, parse: () => T): T {
+/**
+ * A field parsed for its column; undefined when the record does not have it. A plain function and
+ * module-level parsers: a page maps thousands of records, and a closure per field was most of
+ * what mapping allocated.
+ */
+function field<T>(
+  record: OdooRecord,
+  model: string,
+  name: string,
+  parse: (value: unknown) => T,
+): T | undefined {
+  if (!(name in record)) return undefined;
   try {
-    return parse();
+    return parse(record[name]);
   } catch (error) {
-    throw new SyncDataError(`${model} ${String(id)}: field ${field}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new SyncDataError(
+      `${model} ${String(record.id)}: field ${name}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
 /** The record's `write_date`, which every guard and watermark relies on. */
 export function writeDateOf(record: OdooRecord, model: string): Date {
-  const date = guard(model, record.id, 'write_date', () => parseOdooDatetime(record.write_date));
+  const date = field(record, model, 'write_date', parseOdooDatetime);
   if (!date) throw new SyncDataError(`${model} ${record.id}: write_date is empty`);
   return date;
 }
 
 export function toBcRow(record: OdooRecord): NewBcRow {
   const m = BC_MODEL;
-  const field = <T>(name: string, parse: (value: unknown) => T): T | undefined =>
-    name in record ? guard(m, record.id, name, () => parse(record[name])) : undefined;
-  const partner = field('partner_id', parseMany2one);
-  const currency = field('currency_id', parseMany2one);
-  const company = field('company_id', parseMany2one);
+  const partner = field(record, m, 'partner_id', parseMany2one);
+  const currency = field(record, m, 'currency_id', parseMany2one);
+  const company = field(record, m, 'company_id', parseMany2one);
   return {
     odooId: record.id,
-    name: field('name', fromOdooString) ?? null,
-    state: field('state', fromOdooString) ?? null,
+    name: field(record, m, 'name', fromOdooString) ?? null,
+    state: field(record, m, 'state', fromOdooString) ?? null,
     partnerId: partner?.id ?? null,
     partnerName: partner?.name ?? null,
-    dateOrder: field('date_order', parseOdooDatetime) ?? null,
-    datePlanned: field('date_planned', parseOdooDatetime) ?? null,
-    amountUntaxed: field('amount_untaxed', decimal) ?? null,
-    amountTax: field('amount_tax', decimal) ?? null,
-    amountTotal: field('amount_total', decimal) ?? null,
+    dateOrder: field(record, m, 'date_order', parseOdooDatetime) ?? null,
+    datePlanned: field(record, m, 'date_planned', parseOdooDatetime) ?? null,
+    amountUntaxed: field(record, m, 'amount_untaxed', decimal) ?? null,
+    amountTax: field(record, m, 'amount_tax', decimal) ?? null,
+    amountTotal: field(record, m, 'amount_total', decimal) ?? null,
     currencyId: currency?.id ?? null,
     currencyName: currency?.name ?? null,
     companyId: company?.id ?? null,
-    origin: field('origin', fromOdooString) ?? null,
+    origin: field(record, m, 'origin', fromOdooString) ?? null,
     // A model without `active` has no archived records: everything it returns is live.
     active: 'active' in record ? record.active !== false : true,
-    odooCreateDate: field('create_date', parseOdooDatetime) ?? null,
+    odooCreateDate: field(record, m, 'create_date', parseOdooDatetime) ?? null,
     odooWriteDate: writeDateOf(record, m),
     data: record,
   };
@@ -100,9 +110,7 @@ export function toBcRow(record: OdooRecord): NewBcRow {
 
 /** The BC a line belongs to, from its `bc_id` many2one. */
 export function lineParentId(record: OdooRecord): number {
-  const parent = guard(BC_LINE_MODEL, record.id, LINE_PARENT_FIELD, () =>
-    parseMany2one(record[LINE_PARENT_FIELD]),
-  );
+  const parent = field(record, BC_LINE_MODEL, LINE_PARENT_FIELD, parseMany2one);
   if (!parent)
     throw new SyncDataError(`${BC_LINE_MODEL} ${record.id}: ${LINE_PARENT_FIELD} is empty`);
   return parent.id;
@@ -110,20 +118,18 @@ export function lineParentId(record: OdooRecord): number {
 
 export function toBcLineRow(record: OdooRecord): NewBcLineRow {
   const m = BC_LINE_MODEL;
-  const field = <T>(name: string, parse: (value: unknown) => T): T | undefined =>
-    name in record ? guard(m, record.id, name, () => parse(record[name])) : undefined;
-  const product = field('product_id', parseMany2one);
+  const product = field(record, m, 'product_id', parseMany2one);
   return {
     odooId: record.id,
     bcOdooId: lineParentId(record),
-    sequence: field('sequence', parseOdooInteger) ?? null,
+    sequence: field(record, m, 'sequence', parseOdooInteger) ?? null,
     productId: product?.id ?? null,
     productName: product?.name ?? null,
-    name: field('name', fromOdooString) ?? null,
-    productQty: field('product_qty', decimal) ?? null,
-    qtyReceived: field('qty_received', decimal) ?? null,
-    priceUnit: field('price_unit', decimal) ?? null,
-    priceSubtotal: field('price_subtotal', decimal) ?? null,
+    name: field(record, m, 'name', fromOdooString) ?? null,
+    productQty: field(record, m, 'product_qty', decimal) ?? null,
+    qtyReceived: field(record, m, 'qty_received', decimal) ?? null,
+    priceUnit: field(record, m, 'price_unit', decimal) ?? null,
+    priceSubtotal: field(record, m, 'price_subtotal', decimal) ?? null,
     odooWriteDate: writeDateOf(record, m),
     data: record,
   };

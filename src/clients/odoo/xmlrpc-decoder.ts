@@ -111,6 +111,13 @@ class Parser {
   private readonly body: { readonly bytes: Buffer; readonly offset: number } | undefined;
   /** Index of the next byte ≥ 0x80 at or after some point ≤ p, or n (latin1 mode only). */
   private high = -1;
+  /**
+   * The values of the arrays being decoded, innermost last, from `start` to `top`: each array is
+   * copied out at its exact length when it ends. An array grown by `push` keeps room for 17
+   * values, and a page of records holds thousands of `[id, name]` pairs.
+   */
+  private readonly items: unknown[] = [];
+  private top = 0;
 
   constructor(text: string, body?: { bytes: Buffer; offset: number }) {
     this.s = text;
@@ -513,9 +520,10 @@ class Parser {
   private array(): unknown[] {
     const s = this.s;
     this.misc();
-    const values: unknown[] = [];
+    let values: unknown[] = [];
     if (s.startsWith('<data>', this.p)) {
       this.p += 6;
+      const start = this.top;
       for (;;) {
         this.misc();
         const p = this.p;
@@ -523,8 +531,9 @@ class Parser {
           this.expect('</data>');
           break;
         }
-        values.push(this.value());
+        this.keep(this.value());
       }
+      values = this.take(start);
     } else if (s.startsWith('<data/>', this.p)) {
       this.p += 7;
     } else {
@@ -538,25 +547,38 @@ class Parser {
   /** After Python's `<value><array><data>\n`: values up to and including `</value>`. */
   private arrayItems(): unknown[] {
     const s = this.s;
-    const values: unknown[] = [];
+    const start = this.top;
     for (;;) {
       if (s.startsWith('</data></array></value>', this.p)) {
         this.p += 23;
-        return values;
+        return this.take(start);
       }
       if (s.charCodeAt(this.p) !== 60 || s.charCodeAt(this.p + 1) !== 118) {
         // Not Python's layout after all: finish through the general path.
         this.misc();
         if (s.charCodeAt(this.p) === 60 && s.charCodeAt(this.p + 1) === 47) {
+          const values = this.take(start);
           this.expect('</data>');
           this.misc();
           this.expect('</array>');
           return this.endValue(values) as unknown[];
         }
       }
-      values.push(this.value());
+      this.keep(this.value());
       if (s.charCodeAt(this.p) === 10) this.p++;
     }
+  }
+
+  /** Adds an item to the innermost array being decoded (after its own items are taken). */
+  private keep(value: unknown): void {
+    this.items[this.top++] = value;
+  }
+
+  /** The items kept since `start`, as an array of their exact length. */
+  private take(start: number): unknown[] {
+    const values = this.items.slice(start, this.top);
+    this.top = start;
+    return values;
   }
 
   /** An `<int>`/`<i4>` body: parseInt's result, computed in place for plain digits. */
@@ -646,8 +668,9 @@ class Parser {
     if (this.body) {
       high = this.high;
       if (high < p) {
+        // test(), not exec(): the same position through lastIndex, without a match array.
         HIGH_BYTE.lastIndex = p;
-        high = HIGH_BYTE.exec(s)?.index ?? this.n;
+        high = HIGH_BYTE.test(s) ? HIGH_BYTE.lastIndex - 1 : this.n;
         this.high = high;
       }
     }
