@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { OdooStoredField } from './odoo-types.js';
@@ -57,16 +58,45 @@ describe('Odoo value conventions', () => {
     expect(parseOdooDatetime('2025-03-10 09:15:30')).toEqual(new Date('2025-03-10T09:15:30.000Z'));
     expect(toOdooDatetime(new Date('2025-03-10T09:15:30.999Z'))).toBe('2025-03-10 09:15:30');
     expect(toOdooDatetime(new Date('0999-01-02T03:04:05Z'))).toBe('0999-01-02 03:04:05');
+    // Date.UTC would read years 0–99 as 1900–1999.
+    expect(toOdooDatetime(parseOdooDatetime('0099-12-31 23:59:59')!)).toBe('0099-12-31 23:59:59');
+    expect(parseOdooDate('0096-02-29')).toBe('0096-02-29');
     for (const bad of [
       '2025-03-10T09:15:30',
       '2025-03-10 09:15:30.5',
       '2025-02-30 00:00:00',
       '2025-03-10 24:00:00',
       '2025-03-10',
+      '0000-01-01 00:00:00',
+      '2025-0a-10 09:15:30',
     ]) {
       expect(() => parseOdooDatetime(bad)).toThrow(TypeError);
     }
     expect(() => toOdooDatetime(new Date(Number.NaN))).toThrow(TypeError);
+  });
+
+  it('accepts exactly the strings shaped YYYY-MM-DD HH:MM:SS, read in place', () => {
+    const shape = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+    const near = fc
+      .array(fc.constantFrom(...'0123456789-: T.a\n٣'), { minLength: 17, maxLength: 21 })
+      .map((chars) => chars.join(''));
+    const valid = fc
+      .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z') })
+      .map(toOdooDatetime);
+    fc.assert(
+      fc.property(fc.oneof(near, valid), (text) => {
+        const parsed = (() => {
+          try {
+            return parseOdooDatetime(text);
+          } catch {
+            return undefined;
+          }
+        })();
+        if (!shape.test(text)) return parsed === undefined;
+        return parsed === undefined || toOdooDatetime(parsed) === text;
+      }),
+      { seed: 14, numRuns: 2_000 },
+    );
   });
 
   it('round-trips datetimes through Odoo strings', () => {

@@ -29,7 +29,8 @@ export type TypedOdooValue =
   | Record<string, unknown>
   | unknown[];
 
-const DATETIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+/** `YYYY-MM-DD HH:MM:SS`: the separator expected at each position, digits elsewhere. */
+const DATETIME_SHAPE = '____-__-__ __:__:__';
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** `False` (and, defensively, null/undefined/'') → null; a string stays as is. */
@@ -47,14 +48,17 @@ export function parseOdooDatetime(value: unknown): Date | null {
   if (value === false || value === null || value === undefined) return null;
   if (typeof value !== 'string')
     throw new TypeError(`expected an Odoo datetime, got ${describe(value)}`);
-  const match = DATETIME_PATTERN.exec(value);
-  if (!match) throw new TypeError(`expected 'YYYY-MM-DD HH:MM:SS', got '${value}'`);
-  const [year, month, day] = [part(match, 1), part(match, 2), part(match, 3)];
-  const date = new Date(
-    Date.UTC(year, month - 1, day, part(match, 4), part(match, 5), part(match, 6)),
-  );
-  // Date.UTC rolls 2025-02-30 over to March; Odoo never sends such a value, so refuse it.
-  if (date.getUTCDate() !== day || date.getUTCMonth() !== month - 1 || part(match, 4) > 23) {
+  // Read in place: every record carries several datetimes, and a regular expression's match
+  // and its six substrings were most of what parsing one allocated.
+  if (!hasDatetimeShape(value))
+    throw new TypeError(`expected 'YYYY-MM-DD HH:MM:SS', got '${value}'`);
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const day = digits(value, 8, 2);
+  const hour = digits(value, 11, 2);
+  const date = utcDate(year, month, day, hour, digits(value, 14, 2), digits(value, 17, 2));
+  // Dates roll 2025-02-30 over to March; Odoo never sends such a value, so refuse it.
+  if (year < 1 || date.getUTCDate() !== day || date.getUTCMonth() !== month - 1 || hour > 23) {
     throw new TypeError(`not a calendar datetime: '${value}'`);
   }
   return date;
@@ -80,8 +84,8 @@ export function parseOdooDate(value: unknown): string | null {
   const match = DATE_PATTERN.exec(value);
   if (!match) throw new TypeError(`expected 'YYYY-MM-DD', got '${value}'`);
   const [year, month, day] = [part(match, 1), part(match, 2), part(match, 3)];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCDate() !== day || date.getUTCMonth() !== month - 1) {
+  const date = utcDate(year, month, day);
+  if (year < 1 || date.getUTCDate() !== day || date.getUTCMonth() !== month - 1) {
     throw new TypeError(`not a calendar date: '${value}'`);
   }
   return value;
@@ -206,6 +210,31 @@ export function fromOdooRecord(
 function toInteger(value: number): number {
   if (!Number.isSafeInteger(value)) throw new TypeError(`expected an integer, got ${value}`);
   return value;
+}
+
+/** A UTC date; unlike `Date.UTC`, years 0–99 stay themselves instead of becoming 1900–1999. */
+function utcDate(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date;
+}
+
+function hasDatetimeShape(value: string): boolean {
+  if (value.length !== DATETIME_SHAPE.length) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const separator = DATETIME_SHAPE.charCodeAt(i);
+    if (separator === 95 ? c < 48 || c > 57 : c !== separator) return false;
+  }
+  return true;
+}
+
+/** The number the `width` ASCII digits at `start` write (checked by hasDatetimeShape). */
+function digits(value: string, start: number, width: number): number {
+  let number = 0;
+  for (let i = start; i < start + width; i++) number = number * 10 + value.charCodeAt(i) - 48;
+  return number;
 }
 
 function part(match: RegExpExecArray, index: number): number {
