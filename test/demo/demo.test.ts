@@ -117,7 +117,8 @@ describe('npm run demo', () => {
     const queues = (
       (await board.json()) as { queues: { name: string; counts: Record<string, number> }[] }
     ).queues;
-    expect(queues.find((q) => q.name === 'sync-page')!.counts.completed).toBe(5);
+    // 2,500 BCs in pages of ODOO_PAGE_SIZE's default, 100.
+    expect(queues.find((q) => q.name === 'sync-page')!.counts.completed).toBe(25);
     expect(queues.find((q) => q.name === 'sync')!.counts.completed).toBeGreaterThanOrEqual(1);
 
     const processes = descendants(child.pid!);
