@@ -54,10 +54,13 @@ export async function runStepJob<S, R>(
     if (state === undefined) {
       const started = await step.start(signal);
       if ('result' in started) return started.result;
-      await queueChildren(ctx, job, started.children);
-      await job.updateData({ ...(job.data as object), state: started.state });
-      if (started.children.length > 0 && (await job.moveToWaitingChildren(token!)))
-        throw new WaitingChildrenError();
+      // Without children the job settles in this attempt: its state is kept only for the
+      // attempt that comes back after waiting for them.
+      if (started.children.length > 0) {
+        await queueChildren(ctx, job, started.children);
+        await job.updateData({ ...(job.data as object), state: started.state });
+        if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
+      }
       state = started.state;
     }
     if (!step.settle) throw new Error(`${job.name} queued children but has no settle step`);
@@ -75,7 +78,6 @@ async function queueChildren(
   job: Job,
   children: readonly ChildJob[],
 ): Promise<void> {
-  if (children.length === 0) return;
   const failed = new Set(
     Object.keys(await job.getIgnoredChildrenFailures()).map((key) => parseJobKey(key).jobId),
   );

@@ -78,8 +78,8 @@ export async function settleBc(
       linesUpdated: 0,
       linesDeleted: 0,
     };
+    await clearFailures(db, [odooId]);
   }
-  await clearFailures(db, [odooId]);
   logger.info(
     { runId: context.runId, trigger: context.trigger, odooId, action: outcome.action },
     `BC ${odooId} synced alone`,

@@ -23,7 +23,6 @@ import {
 } from './run-counts.js';
 import { toRunError } from './run-log.js';
 import type { RunRef } from './run-lease.js';
-import { selectChanged } from './select-changed.js';
 import { clearFailures, recordFailures, type FailureEntry } from './sync-failures.js';
 import { AppError } from '../lib/errors.js';
 import type { SyncDeps } from './sync-deps.js';
@@ -64,9 +63,8 @@ export async function syncPage(
       ownJobs.push({ odooId: item.bc.id, reason: error });
     }
   }
-  const { changed, current } = await selectChanged(db, mapped);
   const context = { runId: run.runId, lease: run.lease };
-  const written = await writeBcBatches(db, changed, context, logger);
+  const written = await writeBcBatches(db, mapped, context, logger);
   ownJobs.push(...written.failed.map(({ odooId, error }) => ({ odooId, reason: error })));
 
   const gone = await confirmGone(odoo, page.missingIds, schema, call);
@@ -81,8 +79,9 @@ export async function syncPage(
       linesDeleted: 0,
     })),
   ];
-  // A BC waiting in sync_failure that its page wrote is no failure any more.
-  await clearFailures(db, [...written.outcomes.map((o) => o.odooId), ...gone]);
+  // A BC waiting in sync_failure that Odoo deleted is no failure any more (written BCs' are
+  // cleared with their write).
+  await clearFailures(db, gone);
 
   for (const { odooId, reason } of ownJobs) {
     const { code, message } = toRunError(reason);
@@ -94,7 +93,7 @@ export async function syncPage(
   return {
     report: mergeReports([
       ...outcomes.map((outcome) => reportOf(countOutcome(outcome))),
-      reportOf({ bcsSeen: current, unchanged: current, odooCalls: odoo.calls }),
+      reportOf({ odooCalls: odoo.calls }),
     ]),
     ownJobs: ownJobs.map((entry) => entry.odooId),
   };
