@@ -47,6 +47,7 @@ export async function startBenchApi(input: {
   const db = await createDb({
     url: config.database.url,
     poolMax: config.database.poolMax,
+    preparedStatements: config.database.preparedStatements,
     statementTimeoutMs: config.http.statementTimeoutMs,
     logger,
   });

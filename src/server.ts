@@ -18,6 +18,7 @@ onFatalErrors(shutdown, logger);
 const db = await createDb({
   url: config.database.url,
   poolMax: config.database.poolMax,
+  preparedStatements: config.database.preparedStatements,
   statementTimeoutMs: config.http.statementTimeoutMs,
   logger,
 });

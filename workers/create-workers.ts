@@ -1,7 +1,8 @@
 /**
  * One BullMQ worker per queue, dispatching by job name through the handler map. Concurrency per
- * queue: runs are few and light; pages hold an Odoo call and a batch write each (be gentle with
- * Odoo); BC jobs are the exceptions of a run, each a fresh read and a small write.
+ * queue: runs are few and light; pages and BC jobs each get SYNC_CONCURRENCY. A page job waits
+ * on Odoo, then on PostgreSQL: with fewer pages in flight than that, a full copy spends its time
+ * waiting instead of working (half as many made it a third slower, docs/performance.md).
  */
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -19,15 +20,14 @@ import type { WorkerContext } from './worker-context.js';
 export interface WorkerSettings {
   readonly connection: Redis;
   readonly prefix: string;
-  /** SYNC_CONCURRENCY: BC jobs get it, pages half of it (at least 1), runs 2. */
+  /** SYNC_CONCURRENCY: page jobs get it, and so do BC jobs; runs 2. */
   readonly concurrency: number;
   /** SYNC_JOB_LOCK_MS: a job whose lock is not renewed this long (its worker died) is taken over. */
   readonly lockMs: number;
 }
 
 function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
-  if (queue === 'sync-bc') return settings.concurrency;
-  if (queue === 'sync-page') return Math.max(1, Math.floor(settings.concurrency / 2));
+  if (queue === 'sync-bc' || queue === 'sync-page') return settings.concurrency;
   return 2;
 }
 

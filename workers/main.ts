@@ -31,7 +31,12 @@ const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs + 5_000);
 onSignals(shutdown, logger);
 onFatalErrors(shutdown, logger);
 
-const db = await createDb({ url: config.database.url, poolMax: config.database.poolMax, logger });
+const db = await createDb({
+  url: config.database.url,
+  poolMax: config.database.poolMax,
+  preparedStatements: config.database.preparedStatements,
+  logger,
+});
 shutdown.add('database', () => db.close());
 
 const metrics = createWorkerMetrics();

@@ -39,6 +39,7 @@ async function openDatabase(config: Config, log: Logger): Promise<DbHandle> {
     const db = await createDb({
       url: config.database.url,
       poolMax: config.database.poolMax,
+      preparedStatements: config.database.preparedStatements,
       logger: log,
     });
     await runMigrations(db);

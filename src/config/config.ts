@@ -51,6 +51,7 @@ export interface Config {
   readonly database: {
     readonly url?: string;
     readonly poolMax: number;
+    readonly preparedStatements: boolean;
     readonly pgliteDir: string;
   };
   readonly redis: {
@@ -226,7 +227,12 @@ function build(
       : undefined;
   return {
     mode: options.mode,
-    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, pgliteDir: env.PGLITE_DIR },
+    database: {
+      url: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+      pgliteDir: env.PGLITE_DIR,
+    },
     redis: {
       url: env.REDIS_URL,
       cacheUrl: env.CACHE_REDIS_URL ?? env.REDIS_URL,

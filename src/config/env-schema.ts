@@ -144,6 +144,7 @@ export const DEFAULT_TRYTON_ALLOWED_METHODS = 'common.server.version';
 export const envSchema = z.object({
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: withDefault(wholeNumber('a whole number of connections', 1, 500), '10'),
+  DATABASE_PREPARED_STATEMENTS: withDefault(booleanText(), 'true'),
   PGLITE_DIR: withDefault(z.string().trim(), '.data/pglite'),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
   CACHE_REDIS_URL: optionalUrl(['redis:', 'rediss:']),
@@ -284,6 +285,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     default: '10',
   },
   {
+    key: 'DATABASE_PREPARED_STATEMENTS',
+    description:
+      'Whether queries run as named prepared statements (one round trip instead of two). Set false behind PgBouncer in transaction mode before 1.21.',
+    default: 'true',
+  },
+  {
     key: 'PGLITE_DIR',
     description: 'Demo only: where PGlite keeps its data when DATABASE_URL is unset.',
     default: '.data/pglite',
@@ -326,7 +333,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'ODOO_PAGE_SIZE',
     description:
-      'BCs per page: a page job reads them with their lines and writes them. A worker holds SYNC_CONCURRENCY/2 pages at once, and their records are most of its memory (docs/performance.md).',
+      'BCs per page: a page job reads them with their lines and writes them. A worker holds SYNC_CONCURRENCY pages at once, and their records are most of its memory (docs/performance.md).',
     default: '100',
   },
   {
@@ -366,7 +373,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description: 'Lifetime of the sync lease; a heartbeat extends it while a run is alive.',
     default: '120',
   },
-  { key: 'SYNC_CONCURRENCY', description: 'Jobs one worker process runs at once.', default: '4' },
+  {
+    key: 'SYNC_CONCURRENCY',
+    description:
+      'Page jobs one worker process runs at once, and as many BC jobs besides. Each page in flight holds its records in memory.',
+    default: '4',
+  },
   {
     key: 'SYNC_JOB_ATTEMPTS',
     description: 'Attempts of a sync job before it fails for good.',

@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Logger } from '../lib/logger.js';
+import { preparingStatements } from './prepared-statements.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -30,6 +31,8 @@ export interface CreateDbOptions {
   poolMax?: number;
   /** Cancels any statement running longer (the API's bound on a query); none when unset. */
   statementTimeoutMs?: number;
+  /** Named prepared statements (prepared-statements.ts); on unless set to false. */
+  preparedStatements?: boolean;
   logger?: Logger;
 }
 
@@ -48,7 +51,8 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
       ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
     },
   });
-  const db = drizzlePostgres(sql, { schema }) as unknown as Db;
+  const client = options.preparedStatements === false ? sql : preparingStatements(sql);
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
     db,
     kind: 'postgres',

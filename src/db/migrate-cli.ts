@@ -6,7 +6,12 @@ import { runMigrations } from './migrate.js';
 
 const config = loadConfigOrExit({ mode: 'production', role: 'migrate' });
 const logger = createLogger({ ...config.log, name: 'migrate' });
-const handle = await createDb({ url: config.database.url, poolMax: 1, logger });
+const handle = await createDb({
+  url: config.database.url,
+  poolMax: 1,
+  preparedStatements: config.database.preparedStatements,
+  logger,
+});
 try {
   await runMigrations(handle);
   logger.info('migrations applied');

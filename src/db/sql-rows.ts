@@ -19,6 +19,11 @@ export function intArray(values: readonly number[]): string {
   return `{${values.join(',')}}`;
 }
 
+/** A PostgreSQL array literal of texts (`{"a","b"}`), for `= any(…::text[])` on every driver. */
+export function textArray(values: readonly string[]): string {
+  return `{${values.map((value) => `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
 /**
  * For a transaction whose statements look rows up by key (`odoo_id`, `bc_odoo_id`): always
  * through their indexes. While a first sync fills the copy, autovacuum has not analyzed it yet and

@@ -4,10 +4,10 @@
  * new failure pushes the next attempt further out: retried by the next run, then after the
  * backoff base, doubling, at most six hours apart.
  */
-import { asc, gt, inArray, sql } from 'drizzle-orm';
+import { asc, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { syncFailure, type SyncFailureRow, type SyncRunError } from '../db/schema/index.js';
-import { rowsOf } from '../db/sql-rows.js';
+import { intArray, rowsOf } from '../db/sql-rows.js';
 
 export interface FailureEntry {
   readonly odooId: number;
@@ -57,7 +57,7 @@ export async function clearFailures(db: Db, odooIds: readonly number[]): Promise
   if (odooIds.length === 0) return 0;
   const rows = await db
     .delete(syncFailure)
-    .where(inArray(syncFailure.odooId, [...odooIds]))
+    .where(sql`${syncFailure.odooId} = any(${intArray(odooIds)}::int[])`)
     .returning({ odooId: syncFailure.odooId });
   return rows.length;
 }

@@ -4,23 +4,11 @@
  * were inserted or deleted meanwhile; sorted by `odooId` (the default), a row that a sync updates
  * between two pages still appears exactly once.
  */
-import {
-  and,
-  asc,
-  desc,
-  eq,
-  gte,
-  ilike,
-  inArray,
-  isNull,
-  lt,
-  or,
-  sql,
-  type SQL,
-} from 'drizzle-orm';
+import { and, asc, desc, eq, gte, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc } from '../../../../db/schema/index.js';
+import { textArray } from '../../../../db/sql-rows.js';
 import { HttpError } from '../../../http-error.js';
 import { bcJson, isoInstant, jsonArray } from './bc-json.js';
 
@@ -148,12 +136,10 @@ export function listBcsQuery(db: Db, query: ListQuery) {
 
   const where: (SQL | undefined)[] = [];
   if (!query.includeArchived) where.push(isNull(scrapDimagazBc.archivedAt));
+  // One array parameter, whatever the number of states: the statement's text stays the same.
   if (query.state)
     where.push(
-      inArray(
-        scrapDimagazBc.state,
-        query.state.split(',').map((s) => s.trim()),
-      ),
+      sql`${scrapDimagazBc.state} = any(${textArray(query.state.split(',').map((s) => s.trim()))}::text[])`,
     );
   if (query.partnerId !== undefined) where.push(eq(scrapDimagazBc.partnerId, query.partnerId));
   if (query.orderedFrom) where.push(gte(scrapDimagazBc.dateOrder, new Date(query.orderedFrom)));

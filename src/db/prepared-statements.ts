@@ -1,0 +1,67 @@
+/**
+ * Named prepared statements for drizzle's queries on postgres.js.
+ *
+ * drizzle's postgres.js session runs every query it was not given a name for as
+ * `unsafe(text, params, { prepare: false })`, whatever the client's own `prepare` setting
+ * (drizzle-orm issue 6096, open in 0.45). postgres.js then sends each query with parameters in two
+ * round trips — Parse and Describe, wait for the parameter types, then Bind and Execute — and
+ * PostgreSQL parses and plans its text again every time. A sync page runs a dozen such statements
+ * and a BC list request two; on a busy machine each round trip waits for the other process to be
+ * scheduled (docs/performance.md).
+ *
+ * This view of the client prepares them: the first run of a text on a connection is described
+ * once, later runs are one round trip and reuse the parsed statement. postgres.js keeps a
+ * connection's statements for the connection's life, so the number of texts prepared is bounded:
+ * past `maxTexts` distinct texts (a caller combining many optional filters), new texts run
+ * unprepared as before. Texts stay few when lists travel as one array parameter
+ * (`= any($1::int[])`) rather than one placeholder per item.
+ *
+ * Not for PgBouncer in transaction mode before 1.21, which cannot hold named statements:
+ * `DATABASE_PREPARED_STATEMENTS=false` turns this off.
+ */
+import type postgres from 'postgres';
+
+/** Distinct query texts a pool prepares; the product runs about sixty. */
+export const MAX_PREPARED_TEXTS = 512;
+
+type UnsafeOptions = Parameters<postgres.Sql['unsafe']>[2];
+type Work = (sql: postgres.Sql) => unknown;
+
+export function preparingStatements(
+  client: postgres.Sql,
+  maxTexts = MAX_PREPARED_TEXTS,
+): postgres.Sql {
+  const prepared = new Set<string>();
+  const shouldPrepare = (text: string) => {
+    if (prepared.has(text)) return true;
+    if (prepared.size >= maxTexts) return false;
+    prepared.add(text);
+    return true;
+  };
+  const view = (target: postgres.Sql): postgres.Sql =>
+    new Proxy(target, {
+      get(sql, property, receiver) {
+        if (property === 'unsafe') {
+          return (
+            text: string,
+            params?: postgres.ParameterOrJSON<never>[],
+            options?: UnsafeOptions,
+          ) =>
+            sql.unsafe(text, params, {
+              ...options,
+              prepare: options?.prepare === true || shouldPrepare(text),
+            });
+        }
+        // A transaction's (or savepoint's) queries run on the client it hands to its callback.
+        if (property === 'begin' || property === 'savepoint') {
+          const open = Reflect.get(sql, property, receiver) as (...args: unknown[]) => unknown;
+          return (...args: unknown[]) => {
+            const work = args.pop() as Work;
+            return open.call(sql, ...args, (inner: postgres.Sql) => work(view(inner)));
+          };
+        }
+        return Reflect.get(sql, property, receiver) as unknown;
+      },
+    });
+  return view(client);
+}
