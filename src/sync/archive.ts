@@ -2,9 +2,10 @@
  * Marking BCs that vanished from Odoo. A BC is never deleted from the copy: it is archived (with
  * the reason), its lines kept, and restored by the next write if it comes back.
  */
-import { and, inArray, isNull, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import { scrapDimagazBc, syncAudit } from '../db/schema/index.js';
+import { intArray, rowsOf } from '../db/sql-rows.js';
+import { auditInsert } from './audit.js';
 import { BC_MODEL } from './models.js';
 import { fenceLease, type Lease } from './sync-state.js';
 
@@ -18,22 +19,20 @@ export async function archiveBcs(
   if (odooIds.length === 0) return [];
   return db.transaction(async (tx) => {
     if (context.lease) await fenceLease(tx, context.lease);
-    const rows = await tx
-      .update(scrapDimagazBc)
-      .set({ archivedAt: sql`now()`, archiveReason: reason })
-      .where(and(inArray(scrapDimagazBc.odooId, [...odooIds]), isNull(scrapDimagazBc.archivedAt)))
-      .returning({ odooId: scrapDimagazBc.odooId });
-    if (rows.length > 0) {
-      await tx.insert(syncAudit).values(
-        rows.map((row) => ({
-          runId: context.runId,
-          trigger: context.trigger ?? null,
-          model: BC_MODEL,
-          odooId: row.odooId,
-          action: 'archived' as const,
-        })),
-      );
-    }
-    return rows.map((row) => row.odooId);
+    const source = { runId: context.runId, trigger: context.trigger ?? null };
+    const rows = rowsOf<{ odoo_id: number }>(
+      await tx.execute(sql`
+        with archived as (
+          update scrap_dimagaz_bc set archived_at = now(), archive_reason = ${reason}
+          where odoo_id = any(${intArray(odooIds)}::int[]) and archived_at is null
+          returning odoo_id, odoo_write_date)
+        ${auditInsert(
+          BC_MODEL,
+          source,
+          sql`select odoo_id, odoo_id, 'archived', '[]'::jsonb, odoo_write_date from archived`,
+        )}
+        returning odoo_id`),
+    );
+    return rows.map((row) => row.odoo_id);
   });
 }

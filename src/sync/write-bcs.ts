@@ -26,6 +26,7 @@ import {
 } from '../db/schema/index.js';
 import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import type { Logger } from '../lib/logger.js';
+import { auditInsert, type AuditSource } from './audit.js';
 import { changedFields, type MappedBc } from './map-records.js';
 import { BC_LINE_MODEL, BC_MODEL } from './models.js';
 import type { BcAction, BcOutcome } from './run-counts.js';
@@ -178,11 +179,8 @@ async function writeChanged(
     return { odooId, action, linesCreated, linesUpdated, linesDeleted };
   });
 
-  const audited = (updates: AuditedUpdate[]): RowsAudit => ({
-    runId: context.runId,
-    trigger: context.trigger ?? null,
-    updates,
-  });
+  const source = { runId: context.runId, trigger: context.trigger ?? null };
+  const audited = (updates: AuditedUpdate[]): RowsAudit => ({ ...source, updates });
   await upsertBcRows(tx, bcWrites, audited(bcUpdates));
   if (lineDeletes.length > 0) {
     await tx.execute(sql`
@@ -191,8 +189,7 @@ async function writeChanged(
         returning odoo_id, bc_odoo_id, odoo_write_date)
       ${auditInsert(
         BC_LINE_MODEL,
-        context.runId,
-        context.trigger ?? null,
+        source,
         sql`select odoo_id, bc_odoo_id, 'deleted', '[]'::jsonb, odoo_write_date from gone`,
       )}`);
   }
@@ -210,17 +207,8 @@ interface AuditedUpdate {
 }
 
 /** Who wrote a batch of rows, and which of them replaced stored rows. */
-interface RowsAudit {
-  readonly runId: number | null;
-  readonly trigger: string | null;
+interface RowsAudit extends AuditSource {
   readonly updates: readonly AuditedUpdate[];
-}
-
-/** `insert into sync_audit`, for a select of (odoo_id, bc_odoo_id, action, changed, write date). */
-function auditInsert(model: string, runId: number | null, trigger: string | null, rows: SQL): SQL {
-  return sql`
-    insert into sync_audit (run_id, trigger, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date)
-    select ${runId}::bigint, ${trigger}::text, ${model}::text, a.* from (${rows}) a`;
 }
 
 /** How a copy table is written: the columns the mapping fills, by their property names. */
@@ -286,7 +274,7 @@ const BC_SHAPE = upsertShape(
     'data',
   ] satisfies (keyof NewBcRow)[],
   'archived_at = null, archive_reason = null, synced_at = now()',
-  'null::int',
+  'odoo_id',
 );
 
 const LINE_SHAPE = upsertShape(
@@ -333,8 +321,7 @@ function upsertStatement(
     with written as (${upsert} returning odoo_id, ${shape.parent} as bc_odoo_id, odoo_write_date)
     ${auditInsert(
       model,
-      audit.runId,
-      audit.trigger,
+      audit,
       sql`
         select w.odoo_id, w.bc_odoo_id, coalesce(u.action, 'created'), coalesce(u.changed, '[]'::jsonb),
           w.odoo_write_date

@@ -16,18 +16,18 @@ export const syncAudit = pgTable(
     trigger: text('trigger'),
     model: text('model').notNull(),
     odooId: integer('odoo_id').notNull(),
-    /** For lines: the BC they belong to, so a BC's history includes its lines. */
+    /**
+     * The BC the record belongs to: a line's BC, or the BC itself. A BC's history, its lines
+     * included, is one range of the one secondary index: every audit row costs the write of a
+     * sync (one per record of a first copy) an index entry per index.
+     */
     bcOdooId: integer('bc_odoo_id'),
     action: text('action').$type<AuditAction>().notNull(),
     changedFields: jsonb('changed_fields').$type<string[]>().notNull().default([]),
     odooWriteDate: timestamp('odoo_write_date', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [
-    index('sync_audit_record_idx').on(t.model, t.odooId, t.id),
-    index('sync_audit_bc_idx').on(t.bcOdooId, t.id),
-    index('sync_audit_run_idx').on(t.runId),
-  ],
+  (t) => [index('sync_audit_bc_idx').on(t.bcOdooId, t.id)],
 );
 
 export type SyncAuditRow = typeof syncAudit.$inferSelect;

@@ -1,10 +1,9 @@
 /** BC read endpoints (reader) and the per-BC resync (operator). */
-import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc, scrapDimagazBcLine, syncAudit } from '../../../../db/schema/index.js';
-import { BC_MODEL } from '../../../../sync/models.js';
 import { HttpError } from '../../../http-error.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
@@ -183,10 +182,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         .from(syncAudit)
         .where(
           and(
-            or(
-              and(eq(syncAudit.model, BC_MODEL), eq(syncAudit.odooId, odooId)),
-              eq(syncAudit.bcOdooId, odooId),
-            ),
+            eq(syncAudit.bcOdooId, odooId),
             before === undefined ? undefined : lt(syncAudit.id, before),
           ),
         )
