@@ -6,9 +6,11 @@
 import { createApi } from './create-api.js';
 import { loadConfigOrExit } from './config/config.js';
 import { createDb } from './db/create-db.js';
+import { restoreFastStringMethods } from './lib/fast-string-methods.js';
 import { createLogger } from './lib/logger.js';
 import { createShutdown, onFatalErrors, onSignals } from './lib/shutdown.js';
 
+restoreFastStringMethods();
 const config = loadConfigOrExit({ mode: 'production', role: 'api' });
 const logger = createLogger({ ...config.log, name: 'api' });
 const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs);

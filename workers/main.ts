@@ -12,6 +12,7 @@
  */
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
+import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createShutdown, onFatalErrors, onSignals } from '../src/lib/shutdown.js';
 import { registerQueueMetrics } from '../src/queues/queue-metrics.js';
@@ -25,6 +26,7 @@ import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 const HEARTBEAT_INTERVAL_MS = 10_000;
 const HEARTBEAT_MAX_AGE_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
+restoreFastStringMethods();
 const config = loadConfigOrExit({ mode: 'production', role: 'worker' });
 const logger = createLogger({ ...config.log, name: 'worker' });
 const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs + 5_000);

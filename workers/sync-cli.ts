@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { describeError } from '../src/lib/errors.js';
+import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
 import { listRuns } from '../src/sync/run-log.js';
@@ -70,6 +71,7 @@ if (command === 'resync' && (!Number.isInteger(odooId) || odooId! <= 0))
 if (values.full && command !== 'run') usage('--full goes with run only');
 const databaseOnly = command === 'status' || command === 'pause' || command === 'resume';
 
+restoreFastStringMethods();
 const config = loadConfigOrExit({
   mode: 'production',
   role: databaseOnly ? 'migrate' : 'cli',

@@ -16,6 +16,7 @@ import { provideDemoRedis } from './local-redis.js';
 import { createPgliteDb } from './pglite-db.js';
 import { demoAdminKey } from './demo-key.js';
 import { describeError } from '../../src/lib/errors.js';
+import { restoreFastStringMethods } from '../../src/lib/fast-string-methods.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { createShutdown, onSignals } from '../../src/lib/shutdown.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
@@ -27,6 +28,7 @@ import { createSyncRuntimeFromConfig } from '../../workers/sync-runtime.js';
 const DEMO_ORDERS = 2_500;
 const DEMO_LINES_PER_ORDER = 6;
 
+restoreFastStringMethods();
 const base = loadConfigOrExit({ mode: 'demo', role: 'demo' });
 const logger = createLogger({ ...base.log, name: 'demo' });
 const shutdown = createShutdown(logger, base.http.shutdownTimeoutMs + 5_000);
