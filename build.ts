@@ -10,13 +10,15 @@
  * dependency stays in node_modules (`npm ci --omit=dev` installs them): pino's transports,
  * BullMQ's Lua scripts and the xmlrpc serializer are loaded from their packages' files.
  *
- * `--outdir DIR` writes elsewhere (the packaging test builds into a temp dir).
+ * `--outdir DIR` writes elsewhere (the packaging test builds into a temp dir). The benches bundle
+ * their own processes with the same options (`bundleOptions`), so they run as the product does.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 
 /** The operator commands: what the image's entrypoint and the `start:*` scripts run. */
 const ENTRY_POINTS = [
@@ -30,36 +32,38 @@ const ENTRY_POINTS = [
 /** Dependencies bundled into dist/ instead of loaded from node_modules (see above). */
 const BUNDLED = new Set(['drizzle-orm']);
 
-const require = createRequire(import.meta.url);
-const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } });
+/** How an entry point is bundled: the production dependencies but drizzle-orm stay external. */
+export function bundleOptions(entryPoints: string[], outdir: string): BuildOptions {
+  const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  const external = Object.keys(dependencies)
+    .filter((name) => !BUNDLED.has(name))
+    .flatMap((name) => [name, `${name}/*`]);
+  return {
+    entryPoints,
+    outbase: '.',
+    outdir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    external,
+    sourcemap: true,
+    // Stack traces name the original file and line; the sources themselves are not shipped.
+    sourcesContent: false,
+    logLevel: 'warning',
+  };
+}
 
-execFileSync(
-  process.execPath,
-  [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmit'],
-  {
-    stdio: 'inherit',
-  },
-);
-
-const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8')) as {
-  dependencies: Record<string, string>;
-};
-const external = Object.keys(dependencies)
-  .filter((name) => !BUNDLED.has(name))
-  .flatMap((name) => [name, `${name}/*`]);
-
-await build({
-  entryPoints: ENTRY_POINTS,
-  outbase: '.',
-  outdir: values.outdir,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  external,
-  sourcemap: true,
-  // Stack traces name the original file and line; the sources themselves are not shipped.
-  sourcesContent: false,
-  logLevel: 'warning',
-});
-process.stdout.write(`built ${ENTRY_POINTS.length} commands into ${values.outdir}/\n`);
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const require = createRequire(import.meta.url);
+  const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmit'],
+    { stdio: 'inherit' },
+  );
+  await build(bundleOptions(ENTRY_POINTS, values.outdir));
+  process.stdout.write(`built ${ENTRY_POINTS.length} commands into ${values.outdir}/\n`);
+}

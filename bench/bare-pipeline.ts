@@ -4,12 +4,22 @@
  * client and decoder, mapped by the same functions and written by the same guarded upserts, one
  * transaction per page, the next page fetched while the current one is written. No queue, no
  * lease, no change detection, no audit rows, no run log.
+ *
+ * It runs as a process of its own, bundled and started as the worker is (bench/sync-bench.ts):
+ * `node <flags> bare-pipeline.js '<BareSpec as JSON>'` prepares (logs in, reads the stored
+ * fields, connects), prints `ready`, copies when a line arrives on its standard input, prints its
+ * figures as one JSON line, and closes when its standard input ends (its PostgreSQL backends
+ * live until then, so the bench can count their CPU).
  */
-import type { OdooClient } from '../src/clients/odoo/index.js';
-import type { Db } from '../src/db/create-db.js';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { createOdooClient, type OdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
+import { createDb, type Db } from '../src/db/create-db.js';
 import { mapBc, type BcPayload } from '../src/sync/map-records.js';
 import { BC_LINE_MODEL, BC_MODEL, LINE_PARENT_FIELD } from '../src/sync/models.js';
-import { changedSince, type SyncSchema } from '../src/sync/odoo-reads.js';
+import { changedSince, createSchemaCache, type SyncSchema } from '../src/sync/odoo-reads.js';
 import { upsertBcRows, upsertLineRows } from '../src/sync/write-bcs.js';
 
 const PAGE_SIZE = 500;
@@ -68,4 +78,67 @@ export async function runBarePipeline(
       return records;
     }
   }
+}
+
+/** What the bare pipeline's process is told to copy. */
+export interface BareSpec {
+  readonly odoo: {
+    url: string;
+    database: string;
+    username: string;
+    password: string;
+    protocol: OdooProtocol;
+  };
+  readonly databaseUrl: string;
+  /** ISO instant: copy what changed since then; null copies everything. */
+  readonly since: string | null;
+}
+
+/** What the process prints: the copy's wall time and its own CPU, and its peak RSS. */
+export interface BareFigures {
+  readonly seconds: number;
+  readonly records: number;
+  readonly cpuSeconds: number;
+  readonly peakRssMb: number;
+}
+
+async function main(spec: BareSpec): Promise<void> {
+  const odoo = createOdooClient(
+    { ...spec.odoo, timeoutMs: 60_000, retries: 2 },
+    { logger: pino({ level: 'warn' }) },
+  );
+  const handle = await createDb({ url: spec.databaseUrl, poolMax: 2 });
+  try {
+    const schema = await createSchemaCache(60_000)(odoo);
+    await handle.ping();
+    const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+    process.stdout.write('ready\n');
+    await lines.next();
+    const cpu = process.cpuUsage();
+    const startedMs = performance.now();
+    const records = await runBarePipeline(
+      odoo,
+      handle.db,
+      schema,
+      spec.since === null ? null : new Date(spec.since),
+    );
+    const seconds = (performance.now() - startedMs) / 1_000;
+    const used = process.cpuUsage(cpu);
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))!;
+    const figures: BareFigures = {
+      seconds,
+      records,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      peakRssMb: Math.round(Number(hwm[1]) / 1_024),
+    };
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    while (!(await lines.next()).done);
+  } finally {
+    await handle.close();
+    await odoo.close();
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(JSON.parse(process.argv[2] ?? '') as BareSpec);
 }

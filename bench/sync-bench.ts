@@ -9,13 +9,18 @@
  *
  * The product runs as operators run it: the compiled worker (`dist/workers/main.js`, production
  * defaults) in its own process, its runs queued through BullMQ and awaited; its peak RSS is the
- * kernel's high-water mark of that process (VmHWM). The bare pipeline runs in this process.
+ * kernel's high-water mark of that process (VmHWM). The bare pipeline runs the same way: bundled
+ * like the worker and started with the worker's Node options and memory settings, so the ratio
+ * measures what the product does more (queue, lease, change detection, audit), not two runtimes.
+ * For context, the bare pipeline also copies once at Node's default heap sizing, which trades
+ * memory for fewer garbage collections.
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
  * [--product-only] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]… [--json]` (it builds dist/ first, unless
  * `--no-build`); `npm run bench` runs it per transport.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -30,10 +35,10 @@ import { runMigrations } from '../src/db/migrate.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
 import { createQueues } from '../src/queues/queues.js';
 import { BC_MODEL, BC_SYNC_KEY } from '../src/sync/models.js';
-import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
-import { runBarePipeline } from './bare-pipeline.js';
+import { bundleOptions } from '../build.js';
+import type { BareFigures, BareSpec } from './bare-pipeline.js';
 
 /** SYNC_OVERLAP_SECONDS's default: the window both sides read again after the change. */
 const OVERLAP_SECONDS = 600;
@@ -45,7 +50,15 @@ export interface SyncBenchResult {
   records: number;
   changedBcs: number;
   postgresVersion: string;
-  bare?: { fullSeconds: number; changedSeconds: number; fullCpu: CpuSplit; changedCpu: CpuSplit };
+  bare?: {
+    fullSeconds: number;
+    changedSeconds: number;
+    fullCpu: CpuSplit;
+    changedCpu: CpuSplit;
+    peakRssMb: number;
+    /** A full copy at Node's default heap sizing (no memory settings), for context. */
+    defaultHeap: { fullSeconds: number; peakRssMb: number; copierCpu: number };
+  };
   product: {
     fullSeconds: number;
     changedSeconds: number;
@@ -209,6 +222,58 @@ function peakRssMb(pid: number): number {
   return Math.round(Number(match![1]) / 1_024);
 }
 
+/** Where the bench bundles its bare pipeline: beside node_modules, whose packages it imports. */
+const BARE_BUILD_DIR = 'node_modules/.cache/erp-bridge-bench';
+
+/** The bare pipeline bundled as the worker is (build.ts); resolves with the script's path. */
+async function buildBarePipeline(): Promise<string> {
+  await build(bundleOptions(['bench/bare-pipeline.ts'], BARE_BUILD_DIR));
+  return `${BARE_BUILD_DIR}/bench/bare-pipeline.js`;
+}
+
+/**
+ * One copy by the bare pipeline in a process of its own, started with the worker's Node options
+ * and memory settings (or, `defaultHeap`, without the memory settings). Odoo's and PostgreSQL's
+ * CPU is counted from its `ready` (logged in, stored fields read, connected) to its answer, while
+ * its database connections are still open.
+ */
+async function runBare(
+  script: string,
+  spec: BareSpec,
+  odooPid: number,
+  defaultHeap = false,
+): Promise<{ seconds: number; cpu: CpuSplit; peakRssMb: number }> {
+  const production = productionWorkerCommand();
+  const nodeArgs = defaultHeap
+    ? production.nodeArgs.filter(
+        (arg) => !/^--(max-semi-space-size|heap-growing-percent)=/.test(arg),
+      )
+    : production.nodeArgs;
+  const child = spawn(process.execPath, [...nodeArgs, script, JSON.stringify(spec)], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...(defaultHeap ? {} : production.env) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (what: string) => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`the bare pipeline exited (${await exited}) before ${what}`);
+    return line.value;
+  };
+  if ((await next('it was ready')) !== 'ready') throw new Error('the bare pipeline did not start');
+  const before = { odoo: cpuSecondsOf(odooPid), postgres: postgresCpuSeconds() };
+  child.stdin.write('go\n');
+  const figures = JSON.parse(await next('it copied')) as BareFigures;
+  const cpu = {
+    odoo: cpuSecondsOf(odooPid) - before.odoo,
+    copier: figures.cpuSeconds,
+    postgres: postgresCpuSeconds() - before.postgres,
+  };
+  child.stdin.end();
+  await exited;
+  return { seconds: figures.seconds, cpu, peakRssMb: figures.peakRssMb };
+}
+
 async function createDatabase(adminUrl: string, name: string): Promise<DbHandle> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);
@@ -283,13 +348,28 @@ export async function runSyncBench(input: {
       { logger },
     );
     closers.unshift(() => odoo.close());
-    const schema = await createSchemaCache(60_000)(odoo);
     const bareDb = input.productOnly ? undefined : await createDatabase(pg.url, 'bare');
+    const bareDefaultDb = input.productOnly
+      ? undefined
+      : await createDatabase(pg.url, 'bare_default_heap');
     const productDb = await createDatabase(pg.url, 'product');
     closers.unshift(
       () => productDb.close(),
       async () => bareDb?.close(),
+      async () => bareDefaultDb?.close(),
     );
+    const bareScript = input.productOnly ? undefined : await buildBarePipeline();
+    const bareSpec = (db: DbHandle, since: Date | null): BareSpec => ({
+      odoo: {
+        url: sandbox.env.ODOO_URL!,
+        database: sandbox.env.ODOO_DATABASE!,
+        username: sandbox.env.ODOO_USERNAME!,
+        password: sandbox.env.ODOO_PASSWORD!,
+        protocol,
+      },
+      databaseUrl: db.url!,
+      since: since?.toISOString() ?? null,
+    });
     // Scheduled runs skip while paused; the bench's own runs are asked for, so they run.
     await setPaused(productDb.db, BC_SYNC_KEY, 'bench');
 
@@ -340,13 +420,17 @@ export async function runSyncBench(input: {
       return result.counts.odooCalls;
     };
 
-    const bareFull =
-      bareDb && (await measured(() => runBarePipeline(odoo, bareDb.db, schema, null), sandbox.pid));
     // Each phase starts on a quiet server: autovacuum cleaning up after the phase before would
     // otherwise run (and be counted) during the next one.
     const settle = async () => {
-      for (const db of [productDb, bareDb]) await db?.sql!.unsafe('vacuum (analyze)');
+      for (const db of [productDb, bareDb, bareDefaultDb])
+        await db?.sql!.unsafe('vacuum (analyze)');
     };
+    const bareFull = bareDb && (await runBare(bareScript!, bareSpec(bareDb, null), sandbox.pid));
+    await settle();
+    const bareDefaultHeap =
+      bareDefaultDb &&
+      (await runBare(bareScript!, bareSpec(bareDefaultDb, null), sandbox.pid, true));
     await settle();
     const productFull = await measured(productRun, sandbox.pid, worker.pid);
     await settle();
@@ -358,8 +442,7 @@ export async function runSyncBench(input: {
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
     const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
     const bareChanged =
-      bareDb &&
-      (await measured(() => runBarePipeline(odoo, bareDb.db, schema, since), sandbox.pid));
+      bareDb && (await runBare(bareScript!, bareSpec(bareDb, since), sandbox.pid));
     await settle();
     const productChanged = await measured(productRun, sandbox.pid, worker.pid);
     await settle();
@@ -371,13 +454,19 @@ export async function runSyncBench(input: {
       records: counted!.records,
       changedBcs,
       postgresVersion: version!.server_version,
-      ...(bareFull && bareChanged
+      ...(bareFull && bareChanged && bareDefaultHeap
         ? {
             bare: {
               fullSeconds: bareFull.seconds,
               changedSeconds: bareChanged.seconds,
               fullCpu: bareFull.cpu,
               changedCpu: bareChanged.cpu,
+              peakRssMb: Math.max(bareFull.peakRssMb, bareChanged.peakRssMb),
+              defaultHeap: {
+                fullSeconds: bareDefaultHeap.seconds,
+                peakRssMb: bareDefaultHeap.peakRssMb,
+                copierCpu: bareDefaultHeap.cpu.copier,
+              },
             },
           }
         : {}),
