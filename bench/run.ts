@@ -5,17 +5,19 @@
  * tests. Ratios of timings are taken within one run, on the same data: CPU steal on a shared
  * machine moves absolute figures from one run to the next.
  *
- * 1. Sync: the product's worker (compiled, its own process) against the bare pipeline, a full
- *    copy of 20,000 BCs × 10 lines and a re-read after 10% changed, over XML-RPC and JSON-RPC;
- *    the worker's peak RSS, then again at 200,000 × 10.
+ * 1. Sync: the product's worker against the bare pipeline (each compiled, in its own process,
+ *    with the same Node options), a full copy of 20,000 BCs × 10 lines and a re-read after 10%
+ *    changed, over XML-RPC and JSON-RPC; the worker's peak RSS, then again at 200,000 × 10.
  * 2. A fresh process: the Odoo calls of an idle `sync run`, and how long `sync status` takes.
  * 3. Tryton gateway and 4. the API: the production app under load from a client process.
  * 5. Odoo codec and webhooks: figures for context.
  *
  * `npm run bench -- sync` (or `memory`, `cold`, `tryton`, `api`, `codec`, `webhook`) runs some.
+ * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { parseArgs, promisify } from 'node:util';
 import type { OdooProtocol } from '../src/clients/odoo/index.js';
 import { measureApiGoals } from './api-bench.js';
 import { runColdRunBench } from './cold-run-bench.js';
@@ -23,6 +25,7 @@ import { runOdooCodecBench } from './odoo-codec.js';
 import { atLeast, atMost, context, formatGoalTable, type GoalRow } from './report.js';
 import { buildDist, type SyncBenchResult } from './sync-bench.js';
 import { measureTrytonProxyGoals } from './tryton-proxy.js';
+import { postgresServerVersion } from '../test/helpers/local-services.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 
 const run = promisify(execFile);
@@ -30,8 +33,6 @@ const run = promisify(execFile);
 const RSS_LIMIT_MB = 250;
 /** Goal 2: the product's share of the bare pipeline's speed. */
 const SPEED_FLOOR = 0.8;
-
-let postgresVersion = 'unknown';
 
 async function syncBench(protocol: OdooProtocol, orders: number, productOnly = false) {
   const args = ['--import', 'tsx', 'bench/sync-bench.ts', '--protocol', protocol];
@@ -42,7 +43,6 @@ async function syncBench(protocol: OdooProtocol, orders: number, productOnly = f
     timeout: 3_600_000,
   });
   const result = JSON.parse(stdout.trim().split('\n').pop()!) as SyncBenchResult;
-  postgresVersion = result.postgresVersion;
   return result;
 }
 
@@ -64,8 +64,15 @@ async function sync(): Promise<GoalRow[]> {
         100 * SPEED_FLOOR,
         '%',
       );
+    const records = (seconds: number) =>
+      `${Math.round(r.records / seconds).toLocaleString('en-US')} records/s`;
     rows.push(
       speed('full copy, product/bare', bare!.fullSeconds, product.fullSeconds, r.records),
+      context(
+        '2',
+        `${protocol} full copy, bare at Node's default heap sizing`,
+        `${records(bare!.defaultHeap.fullSeconds)}, product ${Math.round((100 * bare!.defaultHeap.fullSeconds) / product.fullSeconds)} %; RSS ${bare!.defaultHeap.peakRssMb} MB (${bare!.peakRssMb} MB with the worker's settings)`,
+      ),
       speed(
         '10% changed, product/bare',
         bare!.changedSeconds,
@@ -142,8 +149,34 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   },
 };
 
-const chosen = process.argv.slice(2);
-for (const name of chosen) {
+/** How a bench run as a child hands its rows back: its last line of output starts with this. */
+const ROWS_MARKER = 'BENCH-ROWS ';
+
+/**
+ * Runs one bench in a process of its own, its output passed through: a bench that runs the API
+ * in its process must not inherit the heap, timers and sockets of the benches before it.
+ */
+async function runInChild(name: string): Promise<GoalRow[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--child', name], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let result: GoalRow[] | undefined;
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (line.startsWith(ROWS_MARKER))
+      result = JSON.parse(line.slice(ROWS_MARKER.length)) as GoalRow[];
+    else process.stdout.write(`${line}\n`);
+  }
+  const code = await exited;
+  if (code !== 0 || !result) throw new Error(`bench "${name}" failed (exit code ${code})`);
+  return result;
+}
+
+const { values, positionals: chosen } = parseArgs({
+  options: { child: { type: 'string' } },
+  allowPositionals: true,
+});
+for (const name of values.child ? [values.child] : chosen) {
   if (!(name in BENCHES)) {
     process.stderr.write(
       `unknown benchmark "${name}"; choose from ${Object.keys(BENCHES).join(', ')}\n`,
@@ -151,14 +184,19 @@ for (const name of chosen) {
     process.exit(64);
   }
 }
+if (values.child) {
+  const rows = await BENCHES[values.child]!();
+  process.stdout.write(`${ROWS_MARKER}${JSON.stringify(rows)}\n`);
+  process.exit(0);
+}
 buildDist();
 const rows: GoalRow[] = [];
 for (const name of chosen.length > 0 ? chosen : Object.keys(BENCHES)) {
   process.stdout.write(`\n== ${name} ==\n`);
-  rows.push(...(await BENCHES[name]!()));
+  rows.push(...(await runInChild(name)));
 }
 process.stdout.write(
-  `\n== Goals (docs/performance.md) — Node ${process.version}, PostgreSQL ${postgresVersion}, ` +
+  `\n== Goals (docs/performance.md) — Node ${process.version}, PostgreSQL ${await postgresServerVersion()}, ` +
     `${new Date().toISOString().slice(0, 10)} ==\n${formatGoalTable(rows)}\n`,
 );
 process.exit(0);

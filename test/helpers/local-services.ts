@@ -43,6 +43,12 @@ async function postgresUid(): Promise<{ uid: number; gid: number } | undefined> 
   return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
 }
 
+/** The version the machine's PostgreSQL server binary reports, e.g. `15.18 (Debian 15.18-0+deb12u1)`. */
+export async function postgresServerVersion(): Promise<string> {
+  const { stdout } = await run(findPgBin('postgres'), ['--version']);
+  return stdout.trim().replace(/^postgres \(PostgreSQL\) /, '');
+}
+
 export async function startLocalPostgres(): Promise<LocalService> {
   const initdb = findPgBin('initdb');
   const pgCtl = findPgBin('pg_ctl');
