@@ -1,8 +1,8 @@
 /**
  * One BullMQ worker per queue, dispatching by job name through the handler map. Concurrency per
  * queue: runs are few and light; pages and BC jobs each get SYNC_CONCURRENCY. A page job waits
- * on Odoo, then on PostgreSQL: with fewer pages in flight than that, a full copy spends its time
- * waiting instead of working (half as many made it a third slower, docs/performance.md).
+ * on Odoo, then on PostgreSQL: with fewer pages in flight, the worker sits idle meanwhile (two
+ * instead of four made a full copy about 7 % slower, one instead of four 50 %; docs/performance.md).
  */
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
