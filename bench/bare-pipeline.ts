@@ -7,9 +7,10 @@
  *
  * It runs as a process of its own, bundled and started as the worker is (bench/sync-bench.ts):
  * `node <flags> bare-pipeline.js '<BareSpec as JSON>'` prepares (logs in, reads the stored
- * fields, connects), prints `ready`, copies when a line arrives on its standard input, prints its
- * figures as one JSON line, and closes when its standard input ends (its PostgreSQL backends
- * live until then, so the bench can count their CPU).
+ * fields, connects) and prints `ready`; then each line on its standard input, `{"since": ISO or
+ * null}`, is one copy, answered with its figures as one JSON line. It closes when its standard
+ * input ends: its PostgreSQL backends live until then, so the bench can count their CPU, and a
+ * later copy runs as warm as the worker's.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -90,6 +91,10 @@ export interface BareSpec {
     protocol: OdooProtocol;
   };
   readonly databaseUrl: string;
+}
+
+/** One copy the process is asked for. */
+export interface BareCopy {
   /** ISO instant: copy what changed since then; null copies everything. */
   readonly since: string | null;
 }
@@ -111,28 +116,29 @@ async function main(spec: BareSpec): Promise<void> {
   try {
     const schema = await createSchemaCache(60_000)(odoo);
     await handle.ping();
-    const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+    const lines = createInterface({ input: process.stdin });
     process.stdout.write('ready\n');
-    await lines.next();
-    const cpu = process.cpuUsage();
-    const startedMs = performance.now();
-    const records = await runBarePipeline(
-      odoo,
-      handle.db,
-      schema,
-      spec.since === null ? null : new Date(spec.since),
-    );
-    const seconds = (performance.now() - startedMs) / 1_000;
-    const used = process.cpuUsage(cpu);
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))!;
-    const figures: BareFigures = {
-      seconds,
-      records,
-      cpuSeconds: (used.user + used.system) / 1e6,
-      peakRssMb: Math.round(Number(hwm[1]) / 1_024),
-    };
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
-    while (!(await lines.next()).done);
+    for await (const line of lines) {
+      const { since } = JSON.parse(line) as BareCopy;
+      const cpu = process.cpuUsage();
+      const startedMs = performance.now();
+      const records = await runBarePipeline(
+        odoo,
+        handle.db,
+        schema,
+        since === null ? null : new Date(since),
+      );
+      const seconds = (performance.now() - startedMs) / 1_000;
+      const used = process.cpuUsage(cpu);
+      const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))!;
+      const figures: BareFigures = {
+        seconds,
+        records,
+        cpuSeconds: (used.user + used.system) / 1e6,
+        peakRssMb: Math.round(Number(hwm[1]) / 1_024),
+      };
+      process.stdout.write(`${JSON.stringify(figures)}\n`);
+    }
   } finally {
     await handle.close();
     await odoo.close();

@@ -38,7 +38,7 @@ import { BC_MODEL, BC_SYNC_KEY } from '../src/sync/models.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { bundleOptions } from '../build.js';
-import type { BareFigures, BareSpec } from './bare-pipeline.js';
+import type { BareCopy, BareFigures, BareSpec } from './bare-pipeline.js';
 
 /** SYNC_OVERLAP_SECONDS's default: the window both sides read again after the change. */
 const OVERLAP_SECONDS = 600;
@@ -231,18 +231,24 @@ async function buildBarePipeline(): Promise<string> {
   return `${BARE_BUILD_DIR}/bench/bare-pipeline.js`;
 }
 
+/** A bare pipeline process, ready to copy. */
+interface BareProcess {
+  /** One copy; Odoo's and PostgreSQL's CPU counted from the request to the answer. */
+  copy(since: Date | null): Promise<{ seconds: number; cpu: CpuSplit; peakRssMb: number }>;
+  close(): Promise<void>;
+}
+
 /**
- * One copy by the bare pipeline in a process of its own, started with the worker's Node options
- * and memory settings (or, `defaultHeap`, without the memory settings). Odoo's and PostgreSQL's
- * CPU is counted from its `ready` (logged in, stored fields read, connected) to its answer, while
- * its database connections are still open.
+ * The bare pipeline in a process of its own, started with the worker's Node options and memory
+ * settings (or, `defaultHeap`, without the memory settings), logged in, its stored fields read
+ * and its database connected, as the worker is when a run starts.
  */
-async function runBare(
+async function startBare(
   script: string,
   spec: BareSpec,
   odooPid: number,
   defaultHeap = false,
-): Promise<{ seconds: number; cpu: CpuSplit; peakRssMb: number }> {
+): Promise<BareProcess> {
   const production = productionWorkerCommand();
   const nodeArgs = defaultHeap
     ? production.nodeArgs.filter(
@@ -261,17 +267,24 @@ async function runBare(
     return line.value;
   };
   if ((await next('it was ready')) !== 'ready') throw new Error('the bare pipeline did not start');
-  const before = { odoo: cpuSecondsOf(odooPid), postgres: postgresCpuSeconds() };
-  child.stdin.write('go\n');
-  const figures = JSON.parse(await next('it copied')) as BareFigures;
-  const cpu = {
-    odoo: cpuSecondsOf(odooPid) - before.odoo,
-    copier: figures.cpuSeconds,
-    postgres: postgresCpuSeconds() - before.postgres,
+  return {
+    async copy(since) {
+      const before = { odoo: cpuSecondsOf(odooPid), postgres: postgresCpuSeconds() };
+      const request: BareCopy = { since: since?.toISOString() ?? null };
+      child.stdin.write(`${JSON.stringify(request)}\n`);
+      const figures = JSON.parse(await next('it copied')) as BareFigures;
+      const cpu = {
+        odoo: cpuSecondsOf(odooPid) - before.odoo,
+        copier: figures.cpuSeconds,
+        postgres: postgresCpuSeconds() - before.postgres,
+      };
+      return { seconds: figures.seconds, cpu, peakRssMb: figures.peakRssMb };
+    },
+    async close() {
+      child.stdin.end();
+      await exited;
+    },
   };
-  child.stdin.end();
-  await exited;
-  return { seconds: figures.seconds, cpu, peakRssMb: figures.peakRssMb };
 }
 
 async function createDatabase(adminUrl: string, name: string): Promise<DbHandle> {
@@ -359,7 +372,7 @@ export async function runSyncBench(input: {
       async () => bareDefaultDb?.close(),
     );
     const bareScript = input.productOnly ? undefined : await buildBarePipeline();
-    const bareSpec = (db: DbHandle, since: Date | null): BareSpec => ({
+    const bareSpec = (db: DbHandle): BareSpec => ({
       odoo: {
         url: sandbox.env.ODOO_URL!,
         database: sandbox.env.ODOO_DATABASE!,
@@ -368,8 +381,17 @@ export async function runSyncBench(input: {
         protocol,
       },
       databaseUrl: db.url!,
-      since: since?.toISOString() ?? null,
     });
+    const bare = bareDb && (await startBare(bareScript!, bareSpec(bareDb), sandbox.pid));
+    closers.unshift(async () => bare?.close());
+    const copyOnce = async (spec: BareSpec) => {
+      const once = await startBare(bareScript!, spec, sandbox.pid, true);
+      try {
+        return await once.copy(null);
+      } finally {
+        await once.close();
+      }
+    };
     // Scheduled runs skip while paused; the bench's own runs are asked for, so they run.
     await setPaused(productDb.db, BC_SYNC_KEY, 'bench');
 
@@ -426,11 +448,9 @@ export async function runSyncBench(input: {
       for (const db of [productDb, bareDb, bareDefaultDb])
         await db?.sql!.unsafe('vacuum (analyze)');
     };
-    const bareFull = bareDb && (await runBare(bareScript!, bareSpec(bareDb, null), sandbox.pid));
+    const bareFull = await bare?.copy(null);
     await settle();
-    const bareDefaultHeap =
-      bareDefaultDb &&
-      (await runBare(bareScript!, bareSpec(bareDefaultDb, null), sandbox.pid, true));
+    const bareDefaultHeap = bareDefaultDb && (await copyOnce(bareSpec(bareDefaultDb)));
     await settle();
     const productFull = await measured(productRun, sandbox.pid, worker.pid);
     await settle();
@@ -441,8 +461,7 @@ export async function runSyncBench(input: {
     const idleOdooCalls = await productRun();
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
     const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
-    const bareChanged =
-      bareDb && (await runBare(bareScript!, bareSpec(bareDb, since), sandbox.pid));
+    const bareChanged = await bare?.copy(since);
     await settle();
     const productChanged = await measured(productRun, sandbox.pid, worker.pid);
     await settle();
