@@ -49,6 +49,7 @@ export async function startBenchApi(input: {
     poolMax: config.database.poolMax,
     preparedStatements: config.database.preparedStatements,
     statementTimeoutMs: config.http.statementTimeoutMs,
+    planEachCall: true,
     logger,
   });
   const shutdown = createShutdown(logger, 10_000);

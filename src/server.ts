@@ -22,6 +22,7 @@ const db = await createDb({
   poolMax: config.database.poolMax,
   preparedStatements: config.database.preparedStatements,
   statementTimeoutMs: config.http.statementTimeoutMs,
+  planEachCall: true,
   logger,
 });
 shutdown.add('database', () => db.close());

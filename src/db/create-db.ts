@@ -33,6 +33,12 @@ export interface CreateDbOptions {
   statementTimeoutMs?: number;
   /** Named prepared statements (prepared-statements.ts); on unless set to false. */
   preparedStatements?: boolean;
+  /**
+   * Plans every execution of a prepared statement for its parameters (PostgreSQL's
+   * `force_custom_plan`), as unnamed statements are: for the API, whose plans depend on the
+   * filters' values. Others let PostgreSQL keep a generic plan after five executions.
+   */
+  planEachCall?: boolean;
   logger?: Logger;
 }
 
@@ -42,13 +48,14 @@ export function createDb(options: CreateDbOptions): Promise<DbHandle> {
 }
 
 function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
-  const { logger, statementTimeoutMs } = options;
+  const { logger, statementTimeoutMs, planEachCall } = options;
   const sql = postgres(url, {
     max: options.poolMax ?? 10,
     onnotice: (notice) => logger?.debug({ notice: notice.message }, 'postgres notice'),
     connection: {
       application_name: 'erp-bridge',
       ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
+      ...(planEachCall ? { plan_cache_mode: 'force_custom_plan' } : {}),
     },
   });
   const client = options.preparedStatements === false ? sql : preparingStatements(sql);

@@ -67,6 +67,17 @@ describe('prepared statements', () => {
     }
   });
 
+  it('plans each call for its parameters when asked (the API), else lets PostgreSQL choose', async () => {
+    const planMode = async (db: Db) =>
+      rowsOf<{ mode: string }>(
+        await db.execute(sql`select current_setting('plan_cache_mode') as mode`),
+      )[0]?.mode;
+    const api = await createDb({ url: testDb.url, poolMax: 1, planEachCall: true });
+    handles.push(api);
+    expect(await planMode(api.db)).toBe('force_custom_plan');
+    expect(await planMode(await open())).toBe('auto');
+  });
+
   it('prepares nothing when turned off (PgBouncer in transaction mode)', async () => {
     const db = await open(false);
     await answer(db, 'off', 5);
