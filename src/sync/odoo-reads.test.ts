@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { OdooError } from '../clients/odoo/odoo-errors.js';
 import type { OdooRecord } from '../clients/odoo/odoo-types.js';
-import { createSchemaCache, readBcPageIsolating, type SyncSchema } from './odoo-reads.js';
+import {
+  createSchemaCache,
+  readBcPageIsolating,
+  scanChanges,
+  type SyncSchema,
+} from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
 
 const schema: SyncSchema = {
@@ -135,5 +140,33 @@ describe('createSchemaCache', () => {
     await createSchemaCache(1_000, {}, () => nowMs, store)(fresh.odoo);
     expect(fresh.calls()).toBe(1);
     expect(saved?.savedAtMs).toBe(11_000);
+  });
+});
+
+describe('scanChanges', () => {
+  const bcs: OdooRecord[] = [
+    { id: 1, write_date: '2026-03-02 08:00:00' },
+    { id: 2, write_date: '2026-03-02 09:30:00' },
+  ];
+  const source: OdooSource = {
+    read: () => Promise.resolve([]),
+    searchRead: () => Promise.resolve(bcs),
+    search: () => Promise.resolve([]),
+    storedFields: () => Promise.resolve([]),
+    userContext: () => Promise.resolve({}),
+  };
+
+  it('keeps each record’s stamp for a windowed scan, which may prove copies current', async () => {
+    const scan = await scanChanges(source, 'dimagaz.bc', new Date('2026-03-02T00:00:00Z'), {});
+    expect(scan.bcIds).toEqual([1, 2]);
+    expect(scan.maxWriteDate).toEqual(new Date('2026-03-02T09:30:00Z'));
+    expect(scan.scanned.map((record) => record.id)).toEqual([1, 2]);
+  });
+
+  it('keeps no stamps for a scan of everything: such a run reads every BC', async () => {
+    const scan = await scanChanges(source, 'dimagaz.bc', null, {});
+    expect(scan.bcIds).toEqual([1, 2]);
+    expect(scan.maxWriteDate).toEqual(new Date('2026-03-02T09:30:00Z'));
+    expect(scan.scanned).toEqual([]);
   });
 });

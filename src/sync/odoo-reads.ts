@@ -96,7 +96,11 @@ export interface ChangeScan {
   readonly maxWriteDate: Date | null;
   /** Records the scan could not use (an empty `write_date`, a line without its BC). */
   readonly skipped: number;
-  /** What the scan saw of each record it could use: its id, its BC, its stamp. */
+  /**
+   * What the scan saw of each record it could use: its id, its BC, its stamp. Empty for a scan
+   * without a window (a first or full run reads every BC, and proves none current): for 200,000
+   * BCs these were tens of MB a worker held while it planned the run.
+   */
   readonly scanned: readonly ScannedRecord[];
 }
 
@@ -148,7 +152,7 @@ export async function scanChanges(
         skipped += 1;
         continue;
       }
-      scanned.push({ id: record.id, bcId, writeDate: date });
+      if (since) scanned.push({ id: record.id, bcId, writeDate: date });
       if (!maxWriteDate || date > maxWriteDate) maxWriteDate = date;
     }
     if (page.length < SCAN_PAGE_SIZE) break;
