@@ -15,6 +15,13 @@ import {
   type QueueName,
 } from './catalogue.js';
 
+/**
+ * Children added per round trip: a full run of 200,000 BCs queues 2,000 pages, and BullMQ builds
+ * every job of an `addBulk` (its JSON, its script call) before sending any; in slices, a worker's
+ * memory does not jump when a large run starts.
+ */
+const CHILDREN_PER_ADD = 100;
+
 export interface Queues {
   readonly byName: Readonly<Record<QueueName, Queue>>;
   readonly all: readonly Queue[];
@@ -77,13 +84,15 @@ export function createQueues(input: {
       for (const child of children)
         byName.set(child.name, [...(byName.get(child.name) ?? []), child]);
       for (const [name, group] of byName) {
-        await this.addBulk(
-          name,
-          group.map((child) => ({
-            data: child.data,
-            options: { jobId: child.jobId, parent, ignoreDependencyOnFailure: true },
-          })),
-        );
+        for (let i = 0; i < group.length; i += CHILDREN_PER_ADD) {
+          await this.addBulk(
+            name,
+            group.slice(i, i + CHILDREN_PER_ADD).map((child) => ({
+              data: child.data,
+              options: { jobId: child.jobId, parent, ignoreDependencyOnFailure: true },
+            })),
+          );
+        }
       }
     },
     async close() {
