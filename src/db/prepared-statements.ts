@@ -5,9 +5,9 @@
  * `unsafe(text, params, { prepare: false })`, whatever the client's own `prepare` setting
  * (drizzle-orm issue 6096, open in 0.45). postgres.js then sends each query with parameters in two
  * round trips — Parse and Describe, wait for the parameter types, then Bind and Execute — and
- * PostgreSQL parses and plans its text again every time. A sync page runs a dozen such statements
- * and a BC list request two; on a busy machine each round trip waits for the other process to be
- * scheduled (docs/performance.md).
+ * PostgreSQL parses and plans its text again every time. A sync page runs about ten such
+ * statements; on a busy machine each round trip waits for the other process to be scheduled
+ * (docs/performance.md).
  *
  * This view of the client prepares them: the first run of a text on a connection is described
  * once, later runs are one round trip and reuse the parsed statement. postgres.js keeps a
@@ -21,7 +21,7 @@
  */
 import type postgres from 'postgres';
 
-/** Distinct query texts a pool prepares; the product runs about sixty. */
+/** Distinct query texts a pool prepares: far more than the product's fixed queries. */
 export const MAX_PREPARED_TEXTS = 512;
 
 type UnsafeOptions = Parameters<postgres.Sql['unsafe']>[2];
