@@ -14,10 +14,9 @@ import { intArray, rowsOf } from '../db/sql-rows.js';
 import type { MappedBc } from './map-records.js';
 
 export interface Selection {
-  /** BCs to write: new, archived, or with a stamp or data that differs from the copy. */
+  /** BCs to write: new, archived, or with a stamp or data that differs from the copy; the
+   * others' copy is current. */
   readonly changed: MappedBc[];
-  /** BCs whose copy is current. */
-  readonly current: MappedBc[];
   /** Whether the copy holds any of these BCs, or any of their lines (under whatever BC). */
   readonly anyStored: boolean;
 }
@@ -37,7 +36,7 @@ const stampMs = (value: Date | string) => new Date(value).getTime();
  * more for the data of the BCs whose stamps all match.
  */
 export async function selectChanged(tx: Db, items: readonly MappedBc[]): Promise<Selection> {
-  if (items.length === 0) return { changed: [], current: [], anyStored: false };
+  if (items.length === 0) return { changed: [], anyStored: false };
   const bcIds = items.map((item) => item.odooId);
   const lineIds = items.flatMap((item) => item.lines.map((line) => line.odooId));
   // Lines are looked up by id too: a line that moved from another BC is stored, and its row will
@@ -51,7 +50,7 @@ export async function selectChanged(tx: Db, items: readonly MappedBc[]): Promise
       from scrap_dimagaz_bc_line
       where bc_odoo_id = any(${intArray(bcIds)}::int[]) or odoo_id = any(${intArray(lineIds)}::int[])`),
   );
-  if (stamps.length === 0) return { changed: [...items], current: [], anyStored: false };
+  if (stamps.length === 0) return { changed: [...items], anyStored: false };
 
   const storedBc = new Map<number, StoredStamp>();
   const storedLines = new Map<number, Map<number, number>>();
@@ -78,13 +77,8 @@ export async function selectChanged(tx: Db, items: readonly MappedBc[]): Promise
   };
   const candidates = items.filter(sameStamps);
   const differing = await differingData(tx, candidates);
-  const sameData = new Set(candidates.filter((item) => !differing.has(item.odooId)));
-  const isCurrent = (item: MappedBc) => sameData.has(item);
-  return {
-    changed: items.filter((item) => !isCurrent(item)),
-    current: items.filter(isCurrent),
-    anyStored: true,
-  };
+  const current = new Set(candidates.filter((item) => !differing.has(item.odooId)));
+  return { changed: items.filter((item) => !current.has(item)), anyStored: true };
 }
 
 /** Of BCs whose stamps match the copy's, those whose data (the BC's or a line's) does not. */
