@@ -332,7 +332,7 @@ export async function runSyncBench(input: {
   workerNodeArgs?: string[];
   /** Copies the worker's output to stderr. */
   workerLog?: boolean;
-  /** Extra environment for the worker (`MALLOC_ARENA_MAX=2` …). */
+  /** Extra environment for the worker (`SYNC_CONCURRENCY=8` …). */
   workerEnv?: Record<string, string>;
 }): Promise<SyncBenchResult> {
   const { protocol, orders, lines } = input;
