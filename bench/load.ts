@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Pool } from 'undici';
+import { Pool } from 'undici';
 
 export const REQUESTS = 2_000;
 export const CONCURRENCY = 8;
@@ -152,12 +152,58 @@ export interface LoadSpec {
   seconds?: number;
 }
 
+/**
+ * Two servers measured call by call, one call at a time: `pairs` calls to each, alternating, the
+ * first of each pair swapped every pair. A machine that slows down for a moment slows both alike,
+ * so the difference of their latencies is the difference of the servers, not of the moments.
+ */
+export interface PairedSpec {
+  pairs: number;
+  targets: readonly [PairedTarget, PairedTarget];
+}
+
+export type PairedTarget = Pick<
+  LoadSpec,
+  'label' | 'origin' | 'path' | 'payload' | 'authorization'
+>;
+
+const sendTo = (pool: Pool, target: PairedTarget) =>
+  target.payload === undefined
+    ? getJson(pool, target.path, target.authorization)
+    : postJson(pool, target.path, target.payload, target.authorization);
+
+/** Sends a paired load (one connection per target); used by `bench/load-client.ts`. */
+export async function sendPairedLoad(spec: PairedSpec): Promise<[Figures, Figures]> {
+  const pools = spec.targets.map((target) => new Pool(target.origin, { connections: 1 }));
+  const latenciesMs: [number[], number[]] = [[], []];
+  try {
+    for (let pair = 0; pair < spec.pairs; pair += 1) {
+      for (const side of pair % 2 === 0 ? [0, 1] : [1, 0]) {
+        const sentAt = performance.now();
+        const status = await sendTo(pools[side]!, spec.targets[side]!);
+        latenciesMs[side]!.push(performance.now() - sentAt);
+        if (status !== 200) throw new Error(`${spec.targets[side]!.label}: HTTP ${status}`);
+      }
+    }
+  } finally {
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+  const figures = (side: 0 | 1): Figures => {
+    const sorted = latenciesMs[side].sort((a, b) => a - b);
+    return {
+      label: spec.targets[side].label,
+      // Each side's own share of the time: the sum of its latencies.
+      requestsPerSecond: (spec.pairs * 1000) / sorted.reduce((sum, ms) => sum + ms, 0),
+      p50Ms: percentile(sorted, 0.5),
+      p99Ms: percentile(sorted, 0.99),
+    };
+  };
+  return [figures(0), figures(1)];
+}
+
 /** Sends one spec's load from the client's own pool; used by `bench/load-client.ts`. */
 export function sendLoad(pool: Pool, spec: LoadSpec): Promise<Figures> {
-  const sendOne = () =>
-    spec.payload === undefined
-      ? getJson(pool, spec.path, spec.authorization)
-      : postJson(pool, spec.path, spec.payload, spec.authorization);
+  const sendOne = () => sendTo(pool, spec);
   return spec.rate === undefined
     ? measure(spec.label, sendOne, spec.requests, spec.concurrency)
     : measureAtRate(spec.label, spec.rate, spec.seconds ?? 10, sendOne);
@@ -167,13 +213,18 @@ const LOAD_CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 const runFile = promisify(execFile);
 
 /** Runs `spec` from a fresh load-client process and resolves with its figures. */
-export async function runLoadClient(spec: LoadSpec): Promise<Figures> {
+export const runLoadClient = (spec: LoadSpec) => runClient<Figures>(spec);
+
+/** Runs a paired load from a fresh load-client process and resolves with both sides' figures. */
+export const runPairedLoadClient = (spec: PairedSpec) => runClient<[Figures, Figures]>(spec);
+
+async function runClient<T>(spec: LoadSpec | PairedSpec): Promise<T> {
   const { stdout } = await runFile(
     process.execPath,
     ['--import', 'tsx', LOAD_CLIENT, JSON.stringify(spec)],
-    { maxBuffer: 1024 * 1024, timeout: 300_000 },
+    { maxBuffer: 1024 * 1024, timeout: 600_000 },
   );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as Figures;
+  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
 }
 
 export function printFigures(title: string, figures: readonly Figures[]): void {

@@ -9,8 +9,9 @@
  *   difference of the p50s is what the proxy adds to a call (goal 4: ≤ 2 ms). One at a time,
  *   because trytond's built-in server closes every connection and runs Python threads under one
  *   GIL: with calls queued inside trytond, its queue, not the proxy, would set both latencies.
- *   The two alternate in rounds, and the overhead is the median of the rounds' differences: a
- *   machine that slows down for a while (CPU steal) then slows both sides of a round alike.
+ *   The two alternate call by call: a machine that slows down for a while (CPU steal, another
+ *   process's I/O) then slows both sides alike. In rounds of 100 calls a side, the difference
+ *   moved by a millisecond from one run to the next.
  *
  * `npx tsx bench/tryton-proxy.ts`, or `npm run bench -- tryton`.
  */
@@ -21,7 +22,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startTrytond, trytonConfigFor } from '../test/helpers/trytond.js';
 import { startBenchApi } from './bench-api.js';
-import { postJson, printFigures, runLoadClient, type Figures } from './load.js';
+import { postJson, printFigures, runLoadClient, runPairedLoadClient } from './load.js';
 import { atLeast, atMost, context, formatGoalTable, type GoalRow } from './report.js';
 
 const PARTIES = 100;
@@ -30,24 +31,8 @@ const FIELDS = ['name', 'code', 'active', 'create_date', 'write_date'];
 const PARAMS = [[], 0, PAGE, [['id', 'ASC']], FIELDS, {}];
 const CACHED_REQUESTS = 50_000;
 const CACHED_CONCURRENCY = 16;
-/** Rounds of uncached calls, each through the proxy then straight to trytond. */
-const UNCACHED_ROUNDS = 5;
-const UNCACHED_REQUESTS_PER_ROUND = 100;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** Each figure the median of the rounds' own. */
-function medianFigures(rounds: readonly Figures[]): Figures {
-  return {
-    label: rounds[0]!.label,
-    requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
-    p50Ms: median(rounds.map((r) => r.p50Ms)),
-    p99Ms: median(rounds.map((r) => r.p99Ms)),
-  };
-}
+/** Uncached calls to each of the proxy and trytond, alternating. */
+const UNCACHED_PAIRS = 1_000;
 
 /** Runs the bench and returns its rows of the goal table (goal 4). */
 export async function measureTrytonProxyGoals(): Promise<GoalRow[]> {
@@ -127,35 +112,30 @@ export async function measureTrytonProxyGoals(): Promise<GoalRow[]> {
       requests: CACHED_REQUESTS,
       concurrency: CACHED_CONCURRENCY,
     });
-    const serial = { requests: UNCACHED_REQUESTS_PER_ROUND, concurrency: 1 };
-    const rounds: { uncached: Figures; direct: Figures }[] = [];
-    for (let round = 0; round < UNCACHED_ROUNDS; round += 1) {
-      rounds.push({
-        uncached: await runLoadClient({
-          ...serial,
+    const [uncached, direct] = await runPairedLoadClient({
+      pairs: UNCACHED_PAIRS,
+      targets: [
+        {
           label: 'proxy, uncached (to trytond), one at a time',
           origin: uncachedApi.origin,
           path: '/api/tryton/rpc',
           payload: proxyCall,
           authorization: uncachedApi.asOperator,
-        }),
-        direct: await runLoadClient({
-          ...serial,
+        },
+        {
           label: 'trytond direct, one at a time',
           origin: trytond.url,
           path: `/${trytond.database}/`,
           payload: { id: 1, method: 'model.party.party.search_read', params: PARAMS },
           authorization: trytondAuthorization,
-        }),
-      });
-    }
-    const uncached = medianFigures(rounds.map((r) => r.uncached));
-    const direct = medianFigures(rounds.map((r) => r.direct));
+        },
+      ],
+    });
     printFigures(
-      `Tryton proxy (createApi): search_read of ${PAGE} parties (${FIELDS.length} fields); uncached and direct: medians of ${UNCACHED_ROUNDS} alternating rounds of ${UNCACHED_REQUESTS_PER_ROUND}`,
+      `Tryton proxy (createApi): search_read of ${PAGE} parties (${FIELDS.length} fields); uncached and direct alternate, ${UNCACHED_PAIRS} calls each`,
       [cached, uncached, direct],
     );
-    const overheadMs = median(rounds.map((r) => r.uncached.p50Ms - r.direct.p50Ms));
+    const overheadMs = uncached.p50Ms - direct.p50Ms;
     return [
       atLeast('4', 'cached Tryton call, req/s', cached.requestsPerSecond, 5_000, 'req/s'),
       atMost('4', 'cached Tryton call, p99', cached.p99Ms, 20, 'ms', 1),
