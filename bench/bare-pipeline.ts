@@ -12,7 +12,6 @@
  * input ends: its PostgreSQL backends live until then, so the bench can count their CPU, and a
  * later copy runs as warm as the worker's.
  */
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -99,12 +98,10 @@ export interface BareCopy {
   readonly since: string | null;
 }
 
-/** What the process prints: the copy's wall time and its own CPU, and its peak RSS. */
+/** What the process prints: the copy's wall time (the bench reads its CPU and RSS from /proc). */
 export interface BareFigures {
   readonly seconds: number;
   readonly records: number;
-  readonly cpuSeconds: number;
-  readonly peakRssMb: number;
 }
 
 async function main(spec: BareSpec): Promise<void> {
@@ -120,7 +117,6 @@ async function main(spec: BareSpec): Promise<void> {
     process.stdout.write('ready\n');
     for await (const line of lines) {
       const { since } = JSON.parse(line) as BareCopy;
-      const cpu = process.cpuUsage();
       const startedMs = performance.now();
       const records = await runBarePipeline(
         odoo,
@@ -128,15 +124,7 @@ async function main(spec: BareSpec): Promise<void> {
         schema,
         since === null ? null : new Date(since),
       );
-      const seconds = (performance.now() - startedMs) / 1_000;
-      const used = process.cpuUsage(cpu);
-      const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))!;
-      const figures: BareFigures = {
-        seconds,
-        records,
-        cpuSeconds: (used.user + used.system) / 1e6,
-        peakRssMb: Math.round(Number(hwm[1]) / 1_024),
-      };
+      const figures: BareFigures = { seconds: (performance.now() - startedMs) / 1_000, records };
       process.stdout.write(`${JSON.stringify(figures)}\n`);
     }
   } finally {

@@ -1,12 +1,11 @@
 /**
  * The API as the benches run it: the production app built by `createApi` (auth, the rate limiter
- * in Redis, validation, the Tryton cache) on a database handle made the way `src/server.ts`
- * makes it, listening on a real socket, with a reader and an operator key of its own.
+ * in Redis, validation, the Tryton cache) on the database handle `src/server.ts` uses
+ * (`createApiDb`), listening on a real socket, with a reader and an operator key of its own.
  */
 import { generateApiKey } from '../src/config/api-keys.js';
 import { loadConfig } from '../src/config/config.js';
-import { createApi } from '../src/create-api.js';
-import { createDb } from '../src/db/create-db.js';
+import { createApi, createApiDb } from '../src/create-api.js';
 import { runMigrations } from '../src/db/migrate.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createShutdown } from '../src/lib/shutdown.js';
@@ -44,14 +43,7 @@ export async function startBenchApi(input: {
     { mode: 'production', role: 'api' },
   );
   const { logger } = input;
-  const db = await createDb({
-    url: config.database.url,
-    poolMax: config.database.poolMax,
-    preparedStatements: config.database.preparedStatements,
-    statementTimeoutMs: config.http.statementTimeoutMs,
-    planEachCall: true,
-    logger,
-  });
+  const db = await createApiDb(config, logger);
   const shutdown = createShutdown(logger, 10_000);
   shutdown.add('database', () => db.close());
   try {

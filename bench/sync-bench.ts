@@ -269,16 +269,20 @@ async function startBare(
   if ((await next('it was ready')) !== 'ready') throw new Error('the bare pipeline did not start');
   return {
     async copy(since) {
-      const before = { odoo: cpuSecondsOf(odooPid), postgres: postgresCpuSeconds() };
+      const before = {
+        odoo: cpuSecondsOf(odooPid),
+        copier: cpuSecondsOf(child.pid!),
+        postgres: postgresCpuSeconds(),
+      };
       const request: BareCopy = { since: since?.toISOString() ?? null };
       child.stdin.write(`${JSON.stringify(request)}\n`);
       const figures = JSON.parse(await next('it copied')) as BareFigures;
       const cpu = {
         odoo: cpuSecondsOf(odooPid) - before.odoo,
-        copier: figures.cpuSeconds,
+        copier: cpuSecondsOf(child.pid!) - before.copier,
         postgres: postgresCpuSeconds() - before.postgres,
       };
-      return { seconds: figures.seconds, cpu, peakRssMb: figures.peakRssMb };
+      return { seconds: figures.seconds, cpu, peakRssMb: peakRssMb(child.pid!) };
     },
     async close() {
       child.stdin.end();

@@ -8,7 +8,7 @@
 import { createTrytonCache } from './clients/tryton/tryton-cache.js';
 import { createTrytonClient } from './clients/tryton/tryton-client.js';
 import type { Config } from './config/config.js';
-import type { DbHandle } from './db/create-db.js';
+import { createDb, type DbHandle } from './db/create-db.js';
 import { buildApp, type App, type AppDeps } from './http/app.js';
 import type { MetricSource } from './http/metrics.js';
 import type { ReadinessCheck } from './http/routes/health/index.js';
@@ -27,6 +27,19 @@ const ODOO_DOWN = /^ODOO_(NETWORK|TIMEOUT|HTTP|PROTOCOL|AUTH)\b/;
 /** Slowloris guard, and longer than the idle timeout of the load balancers in front. */
 const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * The API's database handle: each statement bounded in time, and each prepared statement planned
+ * for its parameters (a list's plan depends on its filters' values).
+ */
+export function createApiDb(config: Config, logger: Logger): Promise<DbHandle> {
+  return createDb({
+    ...config.database,
+    statementTimeoutMs: config.http.statementTimeoutMs,
+    planEachCall: true,
+    logger,
+  });
+}
 
 export async function createApi(input: {
   config: Config;

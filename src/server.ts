@@ -3,9 +3,8 @@
  * SIGTERM/SIGINT turns unready, stops accepting requests, lets those in flight finish, then closes
  * its clients. An uncaught error is logged before the process exits 1.
  */
-import { createApi } from './create-api.js';
+import { createApi, createApiDb } from './create-api.js';
 import { loadConfigOrExit } from './config/config.js';
-import { createDb } from './db/create-db.js';
 import { restoreFastStringMethods } from './lib/fast-string-methods.js';
 import { createLogger } from './lib/logger.js';
 import { createShutdown, onFatalErrors, onSignals } from './lib/shutdown.js';
@@ -17,14 +16,7 @@ const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs);
 onSignals(shutdown, logger);
 onFatalErrors(shutdown, logger);
 
-const db = await createDb({
-  url: config.database.url,
-  poolMax: config.database.poolMax,
-  preparedStatements: config.database.preparedStatements,
-  statementTimeoutMs: config.http.statementTimeoutMs,
-  planEachCall: true,
-  logger,
-});
+const db = await createApiDb(config, logger);
 shutdown.add('database', () => db.close());
 const app = await createApi({ config, logger, db, shutdown });
 await app.listen({ port: config.http.port, host: config.http.host });

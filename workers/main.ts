@@ -33,12 +33,7 @@ const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs + 5_000);
 onSignals(shutdown, logger);
 onFatalErrors(shutdown, logger);
 
-const db = await createDb({
-  url: config.database.url,
-  poolMax: config.database.poolMax,
-  preparedStatements: config.database.preparedStatements,
-  logger,
-});
+const db = await createDb({ ...config.database, logger });
 shutdown.add('database', () => db.close());
 
 const metrics = createWorkerMetrics();

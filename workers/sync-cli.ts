@@ -77,12 +77,7 @@ const config = loadConfigOrExit({
   role: databaseOnly ? 'migrate' : 'cli',
 });
 const logger = createLogger({ ...config.log, name: 'sync-cli' });
-const db = await createDb({
-  url: config.database.url,
-  poolMax: 4,
-  preparedStatements: config.database.preparedStatements,
-  logger,
-});
+const db = await createDb({ ...config.database, poolMax: 4, logger });
 const print = (text: string, data: unknown) =>
   process.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 

@@ -38,12 +38,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 /** DATABASE_URL when set, else PGlite in PGLITE_DIR; migrated either way. */
 async function openDatabase(config: Config, log: Logger): Promise<DbHandle> {
   if (config.database.url) {
-    const db = await createDb({
-      url: config.database.url,
-      poolMax: config.database.poolMax,
-      preparedStatements: config.database.preparedStatements,
-      logger: log,
-    });
+    const db = await createDb({ ...config.database, logger: log });
     await runMigrations(db);
     return db;
   }

@@ -6,12 +6,7 @@ import { runMigrations } from './migrate.js';
 
 const config = loadConfigOrExit({ mode: 'production', role: 'migrate' });
 const logger = createLogger({ ...config.log, name: 'migrate' });
-const handle = await createDb({
-  url: config.database.url,
-  poolMax: 1,
-  preparedStatements: config.database.preparedStatements,
-  logger,
-});
+const handle = await createDb({ ...config.database, poolMax: 1, logger });
 try {
   await runMigrations(handle);
   logger.info('migrations applied');
