@@ -43,19 +43,18 @@ export async function startBenchRuntime(input: {
       jobAttempts: 3,
     },
   });
-  const { events, close: closeEvents } = createQueueEvents(connection, 'sync', prefix);
-  await events.waitUntilReady();
+  const events = await createQueueEvents(connection, runtime.queues.byName.sync);
   runtime.start();
   return {
     runtime,
     prefix,
     async runSync() {
       const job = await runtime.queues.add('sync-run', { trigger: 'bench' });
-      return (await job.waitUntilFinished(events)) as Awaited<ReturnType<BenchRuntime['runSync']>>;
+      return (await events.waitFor(job)) as Awaited<ReturnType<BenchRuntime['runSync']>>;
     },
     async close() {
       await runtime.close(10_000);
-      await closeEvents();
+      await events.close();
       await connection.quit();
     },
   };

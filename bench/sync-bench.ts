@@ -429,16 +429,15 @@ export async function runSyncBench(input: {
       settings: { attempts: 1, backoffMs: 1_000 },
       logger,
     });
-    const events = createQueueEvents(connection, 'sync', prefix);
+    const events = await createQueueEvents(connection, queues.byName.sync);
     closers.unshift(async () => {
       await events.close();
       await queues.close();
       await connection.quit();
     });
-    await events.events.waitUntilReady();
     const productRun = async () => {
       const job = await queues.add('sync-run', { trigger: 'bench' });
-      const result = (await job.waitUntilFinished(events.events)) as {
+      const result = (await events.waitFor(job)) as {
         status: string;
         counts: { odooCalls: number };
       };

@@ -117,13 +117,8 @@ try {
       db: db.db,
       logger,
     });
-    const { events, close: closeEvents } = createQueueEvents(
-      runtime.connection,
-      'sync',
-      config.redis.queuePrefix,
-    );
+    const events = await createQueueEvents(runtime.connection, runtime.queues.byName.sync);
     try {
-      await events.waitUntilReady();
       runtime.start();
       const job =
         command === 'run'
@@ -132,7 +127,7 @@ try {
             ? await runtime.queues.add('resync-bc', { odooId: odooId!, trigger: 'cli' })
             : await runtime.queues.add('reconcile', { trigger: 'cli' });
       logger.info({ jobId: job.id, job: job.name }, 'job queued; waiting for it');
-      const result = (await job.waitUntilFinished(events)) as Record<string, unknown>;
+      const result = (await events.waitFor(job)) as Record<string, unknown>;
       const outcome =
         typeof result.status === 'string'
           ? result.status
@@ -146,7 +141,7 @@ try {
       process.exitCode = 1;
     } finally {
       await runtime.close(config.http.shutdownTimeoutMs);
-      await closeEvents();
+      await events.close();
     }
   }
 } finally {

@@ -22,7 +22,10 @@ import { createShutdown, onSignals } from '../../src/lib/shutdown.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { upsertSchedules } from '../../src/queues/schedules.js';
 import { createOdooSandbox, type OdooSandbox } from '../sandbox/odoo-sandbox.js';
-import { createSyncRuntimeFromConfig } from '../../workers/sync-runtime.js';
+import {
+  createSyncRuntimeFromConfig,
+  type ConfiguredSyncRuntime,
+} from '../../workers/sync-runtime.js';
 
 /** Size of the sandbox's data: a few thousand BCs, synced within a minute on a laptop. */
 const DEMO_ORDERS = 2_500;
@@ -129,10 +132,9 @@ try {
   runtime.start();
 
   // The scheduler's first job starts a run at once; report the first run that was not skipped.
-  const { events, close: closeEvents } = createQueueEvents(
+  const { events, close: closeEvents } = await createQueueEvents(
     runtime.connection,
-    'sync',
-    config.redis.queuePrefix,
+    runtime.queues.byName.sync,
   );
   shutdown.add('queue-events', closeEvents);
   let reported = false;
@@ -162,11 +164,7 @@ try {
   events.on('failed', ({ failedReason }) => {
     if (!reported) say(`sync job failed: ${failedReason} (see bull-board)`);
   });
-  if (sandbox)
-    showPushedChanges(sandbox, `${address}/hooks/odoo/${webhookToken}`, {
-      connection: runtime.connection,
-      prefix: config.redis.queuePrefix,
-    });
+  if (sandbox) await showPushedChanges(sandbox, `${address}/hooks/odoo/${webhookToken}`, runtime);
 } catch (error) {
   logger.error({ err: error }, `demo could not start: ${describeError(error)}`);
   process.stderr.write(`erp-bridge demo: ${describeError(error)}\n`);
@@ -178,13 +176,16 @@ try {
  * Turns the sandbox's webhook rule on, and every 30 s edits a BC in the sandbox and says how
  * long the copy took to have it: a change pushed in about a second, not at the next poll.
  */
-function showPushedChanges(
+async function showPushedChanges(
   odoo: OdooSandbox,
   hookUrl: string,
-  queue: { connection: Parameters<typeof createQueueEvents>[0]; prefix: string },
-): void {
+  runtime: ConfiguredSyncRuntime,
+): Promise<void> {
   odoo.control.setWebhook({ url: hookUrl, fields: ['write_date', 'bc_id'] });
-  const { events, close } = createQueueEvents(queue.connection, 'sync-bc', queue.prefix);
+  const { events, close } = await createQueueEvents(
+    runtime.connection,
+    runtime.queues.byName['sync-bc'],
+  );
   shutdown.add('webhook-events', close);
   const edited = new Map<number, number>();
   events.on('completed', ({ returnvalue }) => {

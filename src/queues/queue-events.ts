@@ -1,28 +1,115 @@
 /**
- * QueueEvents on a connection of their own (they block on Redis streams). BullMQ never closes a
- * connection it was handed, so `close()` quits the duplicate too; without that, a CLI that is
- * done still would not exit.
+ * QueueEvents on a connection of their own (they block on Redis streams), and the one way a
+ * process waits for a job it queued: `waitFor`, which ends when the job ends even if an event is
+ * lost.
+ *
+ * Why events get lost (BullMQ 6.7): QueueEvents races each blocking `XREAD` against a watchdog
+ * (`blockingTimeout` + 1 s). When the event loop was held longer than that (a CPU-heavy job in
+ * the same process, a busy machine), the watchdog's timer runs before the socket's reply is read
+ * (timers come before I/O in a loop iteration), so the reply is thrown away. With BullMQ's default
+ * start position `$`, the next read starts from the stream's new end: every event in between,
+ * the job's `completed` among them, is gone, and `job.waitUntilFinished` waits forever. So the
+ * events here start from the stream's last id as it stands (a discarded reply is read again), and
+ * `waitFor` also reads the job's own state every `pollMs`.
+ *
+ * BullMQ never closes a connection it was handed, so `close()` quits the duplicate too; without
+ * that, a CLI that is done still would not exit.
  */
-import { QueueEvents } from 'bullmq';
+import { QueueEvents, QueueKeys, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 export interface OwnedQueueEvents {
   readonly events: QueueEvents;
+  /**
+   * The job's return value once it completed, or its failure as an Error: whichever the events
+   * or the job's state (read every `pollMs`, default 2 s) show first.
+   */
+  waitFor(job: Job, options?: { pollMs?: number }): Promise<unknown>;
   readonly close: () => Promise<void>;
 }
 
-export function createQueueEvents(
+export interface QueueEventsOptions {
+  /** The blocking read's timeout (BullMQ's `blockingTimeout`, default 10 s). */
+  readonly blockingTimeoutMs?: number;
+}
+
+const DEFAULT_POLL_MS = 2_000;
+
+/** Events of `queue`, on a duplicate of `connection`. */
+export async function createQueueEvents(
   connection: Redis,
-  queueName: string,
-  prefix: string,
-): OwnedQueueEvents {
+  queue: Queue,
+  options: QueueEventsOptions = {},
+): Promise<OwnedQueueEvents> {
   const own = connection.duplicate();
-  const events = new QueueEvents(queueName, { connection: own, prefix });
+  const { name: queueName } = queue;
+  const prefix = queue.opts.prefix;
+  const key = new QueueKeys(prefix).toKey(queueName, 'events');
+  const [last] = (await own.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+  const events = new QueueEvents(queueName, {
+    connection: own,
+    prefix,
+    lastEventId: last?.[0] ?? '0-0',
+    ...(options.blockingTimeoutMs === undefined
+      ? {}
+      : { blockingTimeout: options.blockingTimeoutMs }),
+  });
+  await events.waitUntilReady();
   return {
     events,
+    waitFor: (job, waitOptions) =>
+      waitForJob(queue, job, events, waitOptions?.pollMs ?? DEFAULT_POLL_MS),
     close: async () => {
       await events.close();
       await own.quit();
     },
   };
+}
+
+/**
+ * Waits for `job` of `queue` through `events`, and reads the job's state every `pollMs` in case
+ * the events lose its end.
+ */
+export async function waitForJob(
+  queue: Queue,
+  job: Job,
+  events: QueueEvents,
+  pollMs: number,
+): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const polled = new Promise<unknown>((resolve, reject) => {
+    const poll = () => {
+      if (stopped) return;
+      settledState(queue, job.id!).then(
+        (state) => {
+          if (state === undefined) timer = setTimeout(poll, pollMs);
+          else if (state.failed) reject(new Error(state.reason));
+          else resolve(state.value);
+        },
+        (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
+      );
+    };
+    timer = setTimeout(poll, pollMs);
+  });
+  try {
+    return await Promise.race([job.waitUntilFinished(events), polled]);
+  } finally {
+    stopped = true;
+    clearTimeout(timer);
+  }
+}
+
+type SettledState =
+  | { readonly failed: false; readonly value: unknown }
+  | { readonly failed: true; readonly reason: string };
+
+/** The job's outcome as Redis holds it; undefined while it has none. */
+async function settledState(queue: Queue, jobId: string): Promise<SettledState | undefined> {
+  const fresh = await queue.getJob(jobId);
+  if (!fresh) return { failed: true, reason: `job ${jobId} no longer exists` };
+  const state = await fresh.getState();
+  if (state === 'completed') return { failed: false, value: fresh.returnvalue };
+  if (state === 'failed') return { failed: true, reason: fresh.failedReason };
+  return undefined;
 }

@@ -138,17 +138,17 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   const runtime = createSyncRuntime(runtimeInput);
   const spawned: SyncRuntime[] = [];
   const events = Object.fromEntries(
-    runtime.queues.all.map((queue) => [
-      queue.name,
-      createQueueEvents(connection, queue.name, prefix),
-    ]),
+    await Promise.all(
+      runtime.queues.all.map(
+        async (queue) => [queue.name, await createQueueEvents(connection, queue)] as const,
+      ),
+    ),
   );
-  await Promise.all(Object.values(events).map((owned) => owned.events.waitUntilReady()));
   runtime.start();
 
   const add: SyncHarness['add'] = (name, data) => runtime.queues.add(name, data);
   const wait = async (job: Job) =>
-    (await job.waitUntilFinished(events[job.queueName]!.events)) as Record<string, unknown>;
+    (await events[job.queueName]!.waitFor(job)) as Record<string, unknown>;
   const bcRows = () => db.db.select().from(scrapDimagazBc).orderBy(asc(scrapDimagazBc.odooId));
   const lineRows = () =>
     db.db.select().from(scrapDimagazBcLine).orderBy(asc(scrapDimagazBcLine.odooId));

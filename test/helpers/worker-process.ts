@@ -10,6 +10,7 @@ import type { OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import type { QueueName } from '../../src/queues/catalogue.js';
 
 export interface WorkerProcess {
   readonly child: ChildProcess;
@@ -75,7 +76,7 @@ export interface Producer {
   close(): Promise<void>;
 }
 
-export async function createProducer(prefix: string, eventsOf: string): Promise<Producer> {
+export async function createProducer(prefix: string, eventsOf: QueueName): Promise<Producer> {
   const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const queues = createQueues({
     connection,
@@ -83,8 +84,7 @@ export async function createProducer(prefix: string, eventsOf: string): Promise<
     settings: { attempts: 3, backoffMs: 100 },
     logger: createLogger({ level: 'silent', pretty: false }),
   });
-  const events = createQueueEvents(connection, eventsOf, prefix);
-  await events.events.waitUntilReady();
+  const events = await createQueueEvents(connection, queues.byName[eventsOf]);
   return {
     connection,
     queues,

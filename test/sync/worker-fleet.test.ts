@@ -65,7 +65,7 @@ describe('three worker processes share one run', () => {
 
   const run = async () => {
     const job = await producer.queues.add('sync-run', { trigger: 'test' });
-    return (await job.waitUntilFinished(producer.events.events).catch((error: Error) => ({
+    return (await producer.events.waitFor(job).catch((error: Error) => ({
       status: 'failed',
       reason: error.message,
     }))) as { status: string };
@@ -79,10 +79,8 @@ describe('three worker processes share one run', () => {
     workers[0]!.kill('SIGKILL');
     await once(workers[0]!, 'exit');
     // The killed worker's jobs are taken over once their locks expire: the run ends either way.
-    const firstResult = (await (
-      await first
-    )
-      .waitUntilFinished(producer.events.events)
+    const firstResult = (await producer.events
+      .waitFor(await first)
       .catch(() => ({ status: 'failed' }))) as { status: string };
     expect(['succeeded', 'failed']).toContain(firstResult.status);
 

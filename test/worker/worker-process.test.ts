@@ -76,10 +76,9 @@ describe('the worker process', () => {
     });
 
     const run = await producer.queues.add('sync-run', { trigger: 'test' });
-    const runEvents = createQueueEvents(producer.connection, 'sync', prefix);
+    const runEvents = await createQueueEvents(producer.connection, producer.queues.byName.sync);
     try {
-      await runEvents.events.waitUntilReady();
-      expect(await run.waitUntilFinished(runEvents.events)).toMatchObject({ status: 'succeeded' });
+      expect(await runEvents.waitFor(run)).toMatchObject({ status: 'succeeded' });
     } finally {
       await runEvents.close();
     }
