@@ -52,6 +52,11 @@ export interface Config {
     readonly url?: string;
     readonly poolMax: number;
     readonly preparedStatements: boolean;
+    /** Bounds on what one session may hold (see createDb); the migrator goes without. */
+    readonly sessionLimits: {
+      readonly lockTimeoutMs: number;
+      readonly idleInTransactionTimeoutMs: number;
+    };
     readonly pgliteDir: string;
   };
   readonly redis: {
@@ -231,6 +236,10 @@ function build(
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,
       preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+      sessionLimits: {
+        lockTimeoutMs: env.DATABASE_LOCK_TIMEOUT_MS,
+        idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      },
       pgliteDir: env.PGLITE_DIR,
     },
     redis: {

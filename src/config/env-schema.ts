@@ -145,6 +145,14 @@ export const envSchema = z.object({
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: withDefault(wholeNumber('a whole number of connections', 1, 500), '10'),
   DATABASE_PREPARED_STATEMENTS: withDefault(booleanText(), 'true'),
+  DATABASE_LOCK_TIMEOUT_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 100, 600_000),
+    '30000',
+  ),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 1_000, 3_600_000),
+    '60000',
+  ),
   PGLITE_DIR: withDefault(z.string().trim(), '.data/pglite'),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']),
   CACHE_REDIS_URL: optionalUrl(['redis:', 'rediss:']),
@@ -289,6 +297,18 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       'Whether queries run as named prepared statements (one round trip instead of two). Set false behind PgBouncer in transaction mode before 1.21.',
     default: 'true',
+  },
+  {
+    key: 'DATABASE_LOCK_TIMEOUT_MS',
+    description:
+      'How long a statement of the API, a worker or the sync CLI waits for a lock before it fails (and is retried): a stuck session cannot hold the sync lease or the copy for hours. The migrator waits as long as it must.',
+    default: '30000',
+  },
+  {
+    key: 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    description:
+      'PostgreSQL ends a session of the API, a worker or the sync CLI that sits this long inside a transaction (a frozen process), releasing its locks.',
+    default: '60000',
   },
   {
     key: 'PGLITE_DIR',

@@ -25,6 +25,18 @@ export interface DbHandle {
   readonly url?: string;
 }
 
+/**
+ * What one session may hold, so that a stuck process (a frozen worker inside a fenced write, an
+ * event loop blocked between two statements) cannot hold the sync lease or rows of the copy until
+ * TCP gives up: a statement waits for a lock at most `lockTimeoutMs` (it then fails, and the job
+ * or heartbeat is retried), and PostgreSQL ends a session idle inside a transaction for
+ * `idleInTransactionTimeoutMs`, which releases its locks.
+ */
+export interface DatabaseSessionLimits {
+  readonly lockTimeoutMs: number;
+  readonly idleInTransactionTimeoutMs: number;
+}
+
 export interface CreateDbOptions {
   /** Optional in the type because the configuration's is; a missing URL is an error. */
   url?: string;
@@ -39,6 +51,7 @@ export interface CreateDbOptions {
    * filters' values. Others let PostgreSQL keep a generic plan after five executions.
    */
   planEachCall?: boolean;
+  sessionLimits?: DatabaseSessionLimits;
   logger?: Logger;
 }
 
@@ -48,7 +61,7 @@ export function createDb(options: CreateDbOptions): Promise<DbHandle> {
 }
 
 function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
-  const { logger, statementTimeoutMs, planEachCall } = options;
+  const { logger, statementTimeoutMs, planEachCall, sessionLimits } = options;
   const sql = postgres(url, {
     max: options.poolMax ?? 10,
     onnotice: (notice) => logger?.debug({ notice: notice.message }, 'postgres notice'),
@@ -56,6 +69,12 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
       application_name: 'erp-bridge',
       ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
       ...(planEachCall ? { plan_cache_mode: 'force_custom_plan' } : {}),
+      ...(sessionLimits
+        ? {
+            lock_timeout: sessionLimits.lockTimeoutMs,
+            idle_in_transaction_session_timeout: sessionLimits.idleInTransactionTimeoutMs,
+          }
+        : {}),
     },
   });
   const client = options.preparedStatements === false ? sql : preparingStatements(sql);

@@ -6,7 +6,9 @@ import { runMigrations } from './migrate.js';
 
 const config = loadConfigOrExit({ mode: 'production', role: 'migrate' });
 const logger = createLogger({ ...config.log, name: 'migrate' });
-const handle = await createDb({ ...config.database, poolMax: 1, logger });
+// No session limits: a migrator waits on the advisory lock (and DDL on the API's reads) as long
+// as another migrator or query holds it.
+const handle = await createDb({ ...config.database, sessionLimits: undefined, poolMax: 1, logger });
 try {
   await runMigrations(handle);
   logger.info('migrations applied');

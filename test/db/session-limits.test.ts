@@ -1,0 +1,67 @@
+/**
+ * A worker frozen inside a fenced write (its event loop blocked, its process stopped) must not hold
+ * the sync lease row until TCP gives up: the sessions of the sync's processes wait for a lock a
+ * bounded time, and PostgreSQL ends a session idle inside a transaction, releasing its locks.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { createDb, type DbHandle } from '../../src/db/create-db.js';
+import { syncState } from '../../src/db/schema/index.js';
+import { BC_SYNC_KEY } from '../../src/sync/models.js';
+import { takeLease } from '../../src/sync/sync-state.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+describe("the sync's database sessions", () => {
+  let db: TestDb;
+  const handles: DbHandle[] = [];
+  beforeAll(async () => {
+    db = await createTestDb();
+    await db.db.insert(syncState).values({ key: BC_SYNC_KEY });
+  });
+  afterAll(async () => {
+    for (const handle of handles) await handle.close();
+    await db.dispose();
+  });
+
+  /** A database handle as a worker opens it, from its configuration. */
+  async function workerDb(): Promise<DbHandle> {
+    const config = loadConfig(
+      {
+        DATABASE_URL: db.url,
+        REDIS_URL: 'redis://127.0.0.1:1',
+        ODOO_URL: 'http://127.0.0.1:1',
+        ODOO_DATABASE: 'odoo',
+        ODOO_USERNAME: 'sync',
+        ODOO_PASSWORD: 'secret',
+        DATABASE_LOCK_TIMEOUT_MS: '300',
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500',
+      },
+      { mode: 'production', role: 'worker' },
+    );
+    const handle = await createDb({ ...config.database, poolMax: 2 });
+    handles.push(handle);
+    return handle;
+  }
+
+  it('a frozen fenced write holds the lease row for a bounded time, then loses its session', async () => {
+    const frozenWorker = await workerDb();
+    const nextRun = await workerDb();
+    // What fenceLease does inside a write's transaction, then nothing more: the process froze.
+    const frozen = await frozenWorker.sql!.reserve();
+    await frozen`begin`;
+    await frozen`select key from sync_state where key = ${BC_SYNC_KEY} for share`;
+
+    const request = { key: BC_SYNC_KEY, owner: 'run-next', leaseSeconds: 60 };
+    // While the frozen session lives, taking the lease fails fast (lock_timeout), never hangs.
+    await expect(takeLease(nextRun.db, request)).rejects.toMatchObject({
+      cause: expect.objectContaining({ code: '55P03' }) as unknown,
+    });
+    // PostgreSQL ends the frozen session (idle_in_transaction_session_timeout): the lease is free.
+    await vi.waitFor(async () => expect(await takeLease(nextRun.db, request)).toBeDefined(), {
+      timeout: 10_000,
+      interval: 250,
+    });
+    await expect(frozen`select 1`).rejects.toThrow();
+    frozen.release();
+  });
+});
