@@ -36,6 +36,7 @@ import { createQueueEvents } from '../src/queues/queue-events.js';
 import { createQueues } from '../src/queues/queues.js';
 import { BC_MODEL, BC_SYNC_KEY } from '../src/sync/models.js';
 import { setPaused } from '../src/sync/sync-state.js';
+import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { bundleOptions } from '../build.js';
 import type { BareCopy, BareFigures, BareSpec } from './bare-pipeline.js';
@@ -70,46 +71,6 @@ export interface SyncBenchResult {
     fullCpu: CpuSplit;
     changedCpu: CpuSplit;
   };
-}
-
-async function startSandbox(
-  orders: number,
-  lines: number,
-): Promise<{ env: Record<string, string>; pid: number; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'dev/sandbox/cli.ts',
-      '--orders',
-      String(orders),
-      '--lines',
-      String(lines),
-      '--port',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const env: Record<string, string> = {};
-  await new Promise<void>((resolve, reject) => {
-    let buffer = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      for (const match of buffer.matchAll(/^(ODOO_\w+)=(.*)$/gm)) env[match[1]!] = match[2]!.trim();
-      if (env.ODOO_PASSWORD) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
-  });
-  return { env, pid: child.pid!, stop: () => stopChild(child) };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** How `npm run start:worker` starts the worker: its environment and Node options. */
@@ -344,7 +305,7 @@ export async function runSyncBench(input: {
   const [pg, redis, sandbox] = await Promise.all([
     startLocalPostgres(),
     startLocalRedis(),
-    startSandbox(orders, lines),
+    startSandboxProcess({ orders, lines }),
   ]);
   const closers: (() => Promise<unknown>)[] = [
     () => sandbox.stop(),

@@ -52,6 +52,14 @@ export function createWorkers(ctx: WorkerContext, settings: WorkerSettings): Wor
       },
     );
     worker.on('error', (error) => ctx.logger.error({ err: error, queue }, 'worker error'));
+    // A job whose lock could not be renewed is run again elsewhere once BullMQ finds it stalled:
+    // this execution stops (its signal aborts every Odoo call and loop) rather than go on beside it.
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) {
+        ctx.logger.warn({ queue, jobId }, 'job lost its lock; cancelling this execution');
+        worker.cancelJob(jobId, 'the job lost its lock: BullMQ runs it again');
+      }
+    });
     worker.on('failed', (job, error) => {
       if (!job) return;
       const final =

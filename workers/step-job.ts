@@ -7,30 +7,48 @@
  * for the same children with the same ids, and they collapse. (State first would lose them: the
  * job, run again, would find its state and wait for children that were never queued.) A child
  * that already failed for good is not attached again — BullMQ would make the parent wait for it
- * forever.
+ * forever. A step may return its children as batches read on demand (a run's pages, from the
+ * stage in PostgreSQL): they are queued batch by batch, and never all held at once.
+ *
+ * Failures cross the job boundary as data: a child's failed attempt stores `{ code, message,
+ * retryable }` in its job's data before BullMQ records it, and the parent reads its failed
+ * children's data, not their failure text.
  */
-import { UnrecoverableError, WaitingChildrenError, type Job } from 'bullmq';
-import { parseJobKey, type ChildJob } from '../src/queues/catalogue.js';
+import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job } from 'bullmq';
+import {
+  isQueueName,
+  splitJobKey,
+  type ChildJob,
+  type JobFailure,
+} from '../src/queues/catalogue.js';
 import { AppError, toSafeError } from '../src/lib/errors.js';
-import type { RunReport } from '../src/sync/run-counts.js';
 import type { WorkerContext } from './worker-context.js';
 
 /** What a step's first half returns: a result, or children to wait for and the state to keep. */
 export type Started<S, R> =
-  { readonly result: R } | { readonly children: readonly ChildJob[]; readonly state: S };
+  | { readonly result: R }
+  | {
+      readonly children: readonly ChildJob[] | AsyncIterable<readonly ChildJob[]>;
+      readonly state: S;
+    };
 
-/** A failed child, as its parent sees it. */
-export interface FailedChildJob {
-  readonly queue: string;
+/** A child that completed: what it returned. */
+export interface CompletedChild {
   readonly jobId: string;
-  readonly odooId?: number;
-  readonly reason: string;
+  readonly value: unknown;
+}
+
+/** A child that failed for good: its payload and its failure. */
+export interface FailedChild {
+  readonly name: string;
+  readonly jobId: string;
+  readonly data: unknown;
+  readonly failure: JobFailure;
 }
 
 export interface SettledChildren {
-  /** What the children that completed returned: every child reports a RunReport. */
-  readonly reports: RunReport[];
-  readonly failed: FailedChildJob[];
+  readonly completed: CompletedChild[];
+  readonly failed: FailedChild[];
 }
 
 export interface StepJob<S, R> {
@@ -56,52 +74,85 @@ export async function runStepJob<S, R>(
       if ('result' in started) return started.result;
       // Without children the job settles in this attempt: its state is kept only for the
       // attempt that comes back after waiting for them.
-      if (started.children.length > 0) {
-        await queueChildren(ctx, job, started.children);
+      if ((await queueChildren(ctx, job, started.children)) > 0) {
         await job.updateData({ ...(job.data as object), state: started.state });
         if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
       }
       state = started.state;
     }
     if (!step.settle) throw new Error(`${job.name} queued children but has no settle step`);
-    return await step.settle(state, await settledChildren(job));
+    return await step.settle(state, await settledChildren(ctx, job));
   } catch (error) {
-    if (error instanceof WaitingChildrenError) throw error;
+    if (error instanceof WaitingChildrenError || error instanceof DelayedError) throw error;
     const jobError = toJobError(error);
+    // For the parent, which reads it once this job failed for good (top-level jobs have none).
+    if (job.parentKey)
+      await job.updateData({ ...(job.data as object), failure: toJobFailure(error) });
     if (step.onLastFailure && isLastAttempt(job, jobError)) await step.onLastFailure(error);
     throw jobError;
   }
 }
 
+/** Queues the children, batch by batch; returns how many there were. */
 async function queueChildren(
   ctx: WorkerContext,
   job: Job,
-  children: readonly ChildJob[],
-): Promise<void> {
+  children: readonly ChildJob[] | AsyncIterable<readonly ChildJob[]>,
+): Promise<number> {
   const failed = new Set(
-    Object.keys(await job.getIgnoredChildrenFailures()).map((key) => parseJobKey(key).jobId),
+    Object.keys(await job.getIgnoredChildrenFailures()).map((key) => splitJobKey(key).jobId),
   );
-  await ctx.queues.addChildren(
-    { id: job.id!, queue: job.queueQualifiedName },
-    children.filter((child) => !failed.has(child.jobId)),
-  );
+  const parent = { id: job.id!, queue: job.queueQualifiedName };
+  let count = 0;
+  const batches = Array.isArray(children) ? [children] : children;
+  for await (const batch of batches as AsyncIterable<readonly ChildJob[]>) {
+    count += batch.length;
+    await ctx.queues.addChildren(
+      parent,
+      batch.filter((child) => !failed.has(child.jobId)),
+    );
+  }
+  return count;
 }
 
-async function settledChildren(job: Job): Promise<SettledChildren> {
+async function settledChildren(ctx: WorkerContext, job: Job): Promise<SettledChildren> {
   const [values, failures] = await Promise.all([
-    job.getChildrenValues<RunReport>(),
+    job.getChildrenValues<unknown>(),
     job.getIgnoredChildrenFailures(),
   ]);
+  const failed = await Promise.all(
+    Object.entries(failures).map(async ([key, reason]): Promise<FailedChild> => {
+      const { queue, jobId } = splitJobKey(key);
+      const child = isQueueName(queue) ? await ctx.queues.byName[queue].getJob(jobId) : undefined;
+      const data = child?.data as { failure?: JobFailure } | undefined;
+      return {
+        name: child?.name ?? 'unknown',
+        jobId,
+        data,
+        // A child that died before it could record its failure (stalled too often, say).
+        failure: data?.failure ?? { code: 'SYNC_JOB_FAILED', message: reason, retryable: true },
+      };
+    }),
+  );
   return {
-    reports: Object.values(values),
-    failed: Object.entries(failures).map(([key, reason]) => ({ ...parseJobKey(key), reason })),
+    completed: Object.entries(values).map(([key, value]) => ({
+      jobId: splitJobKey(key).jobId,
+      value,
+    })),
+    failed,
   };
+}
+
+/** A failure as it crosses the job boundary: a code, a safe message, whether to retry. */
+export function toJobFailure(error: unknown): JobFailure {
+  const safe = toSafeError(error);
+  return { ...safe, retryable: !(error instanceof AppError) || error.retryable };
 }
 
 /**
  * What BullMQ is told: a failure no retry can fix ends the job at once (`UnrecoverableError`),
- * anything else is retried with backoff. The message is `CODE: safe message` — readable in
- * bull-board, parseable by the parent, and free of what a server said (that is in the log).
+ * anything else is retried with backoff. The message is `CODE: safe message`, readable in
+ * bull-board and free of what a server said (that is in the log).
  */
 export function toJobError(error: unknown): Error {
   const safe = toSafeError(error);

@@ -66,6 +66,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     registers: [registry],
   });
 
+  const futureStamped = new Counter({
+    name: 'erp_bridge_sync_future_stamped_records_total',
+    help: "Records the runs' scans saw stamped later than Odoo's clock (read, never a watermark)",
+    registers: [registry],
+  });
+
   const webhookLag = new Histogram({
     name: 'erp_bridge_webhook_lag_seconds',
     help: "From an Odoo webhook's arrival to its BC's committed copy in PostgreSQL",
@@ -102,6 +108,9 @@ export function createWorkerMetrics(): WorkerMetrics {
       const received = (job.data as { receivedAtMs?: unknown }).receivedAtMs;
       if (job.name === 'webhook-bc' && typeof received === 'number')
         webhookLag.observe((Date.now() - received) / 1_000);
+      const future = outcome.counts?.futureStamped;
+      if (job.name === 'sync-run' && typeof future === 'number' && future > 0)
+        futureStamped.inc(future);
       if (typeof outcome.status !== 'string') return;
       if (job.name === 'sync-run' && typeof outcome.durationMs === 'number')
         runDuration.observe({ kind: 'sync', status: outcome.status }, outcome.durationMs / 1_000);

@@ -51,10 +51,16 @@ export function toSafeError(error: unknown): SafeError {
   return { code: 'INTERNAL', message: 'unexpected error; the worker log has the details' };
 }
 
+/** The SQLSTATE of a PostgreSQL error, itself or as the cause drizzle wraps it in. */
 function postgresSqlState(error: unknown): string | undefined {
-  if (!(error instanceof Error) || error.name !== 'PostgresError') return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'unknown';
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (current.name === 'PostgresError') {
+      const code = (current as { code?: unknown }).code;
+      return typeof code === 'string' ? code : 'unknown';
+    }
+    current = current.cause;
+  }
+  return undefined;
 }
 
 function bounded(text: string): string {

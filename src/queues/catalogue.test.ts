@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bcJob, pageJob, parseJobKey } from './catalogue.js';
+import { bcJob, pageJob, splitJobKey } from './catalogue.js';
 
 const run = { runId: 12, lease: { key: 'dimagaz.bc', owner: 'run-77', token: 3 } };
 const schema = {
@@ -14,20 +14,22 @@ describe('job ids', () => {
     expect(pageJob(run, [4, 5, 7], schema).jobId).not.toBe(page.jobId);
     expect(pageJob({ ...run, runId: 13 }, [4, 5, 6], schema).jobId).not.toBe(page.jobId);
     // BullMQ: no ':' in a custom id, and not all digits.
-    expect(page.jobId).toMatch(/^page-r12-4-[0-9a-f]{12}$/);
+    expect(page.jobId).toMatch(/^page-r12-t3-4-[0-9a-f]{12}$/);
   });
 
-  it('name a BC job by BC and run, and read the BC back from its key', () => {
-    const job = bcJob(run, 42);
-    expect(job.jobId).toBe('bc-42-r12');
-    expect(parseJobKey(`{erp-bridge}:sync-bc:${job.jobId}`)).toEqual({
+  it("name a run's children by the execution that queued them: a second one queues its own", () => {
+    const second = { ...run, lease: { ...run.lease, token: 4 } };
+    expect(pageJob(second, [4, 5, 6], schema).jobId).not.toBe(
+      pageJob(run, [4, 5, 6], schema).jobId,
+    );
+    expect(bcJob(run, 42).jobId).toBe('bc-42-r12-t3');
+    expect(bcJob(second, 42).jobId).not.toBe(bcJob(run, 42).jobId);
+  });
+
+  it("split BullMQ's key of a child into its queue and id", () => {
+    expect(splitJobKey('{erp-bridge}:sync-bc:bc-42-r12-t3')).toEqual({
       queue: 'sync-bc',
-      jobId: 'bc-42-r12',
-      odooId: 42,
-    });
-    expect(parseJobKey('{erp-bridge}:sync-page:page-r12-4-abc')).toEqual({
-      queue: 'sync-page',
-      jobId: 'page-r12-4-abc',
+      jobId: 'bc-42-r12-t3',
     });
   });
 });

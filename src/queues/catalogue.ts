@@ -15,11 +15,23 @@ import { MAX_REPORTED_ERRORS } from '../sync/run-counts.js';
 export const QUEUE_NAMES = ['sync', 'sync-page', 'sync-bc'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
+export function isQueueName(name: string): name is QueueName {
+  return (QUEUE_NAMES as readonly string[]).includes(name);
+}
+
+/** A failure as it crosses the job boundary: data, never text to parse. */
+export const jobFailure = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type JobFailure = z.infer<typeof jobFailure>;
+
 const trigger = z.string().min(1).max(64);
 const id = z.number().int().positive();
 
 /** A run as its jobs carry it: its log row and its lease. */
-const runRef = z.object({
+export const runRef = z.object({
   runId: z.number().int(),
   lease: z.object({ key: z.string(), owner: z.string(), token: z.number().int() }),
 });
@@ -30,7 +42,7 @@ const schema = z.object({
 });
 
 const count = z.number().int().nonnegative();
-/** What every step reports to its parent. */
+/** What every step reports to its parent; a run's children add the token they ran under. */
 export const runReport = z.object({
   counts: z.object({
     pages: count,
@@ -42,11 +54,14 @@ export const runReport = z.object({
     restored: count,
     linesDeleted: count,
     failed: count,
+    futureStamped: count,
     odooCalls: count,
   }),
   errors: z
     .array(z.object({ odooId: z.number().int().optional(), code: z.string(), message: z.string() }))
     .max(MAX_REPORTED_ERRORS),
+  /** The lease token of the run execution that queued the child (see childReport). */
+  token: z.number().int().optional(),
 });
 
 export const syncRunData = z.object({
@@ -64,6 +79,7 @@ export const syncRunData = z.object({
       settledThrough: z.string().nullable().default(null),
       startedAt: z.string().nullable().default(null),
       startCalls: count,
+      futureStamped: count.default(0),
     })
     .optional(),
 });
@@ -195,7 +211,9 @@ type RunRefData = z.infer<typeof runRef>;
 /**
  * A page of a run. Its id digests its BC ids: a run whose first step ran twice (a crash between
  * queuing its pages and saving its state) queues the same pages again and they collapse, and a
- * page whose BCs differ can never be mistaken for one already queued.
+ * page whose BCs differ can never be mistaken for one already queued. It names the lease token of
+ * the execution that queued it: a second execution of the step (a token of its own) queues pages
+ * of its own, and the run counts only those.
  */
 export function pageJob(
   run: RunRefData,
@@ -211,7 +229,7 @@ export function pageJob(
       ids: [...ids],
       schema: { fields: { bc: [...fields.bc], line: [...fields.line] }, context: { ...context } },
     },
-    jobId: `page-r${run.runId}-${ids[0]}-${digest}`,
+    jobId: `page-r${run.runId}-t${run.lease.token}-${ids[0]}-${digest}`,
   };
 }
 
@@ -221,14 +239,17 @@ export function pageJob(
  * completed one from an earlier run would answer with its old outcome.
  */
 export function bcJob(run: RunRefData, odooId: number): ChildJob<'sync-bc'> {
-  return { name: 'sync-bc', data: { run, odooId }, jobId: `bc-${odooId}-r${run.runId}` };
+  return {
+    name: 'sync-bc',
+    data: { run, odooId },
+    jobId: `bc-${odooId}-r${run.runId}-t${run.lease.token}`,
+  };
 }
 
-/** A child as BullMQ names it in its parent (`prefix:queue:jobId`). */
-export function parseJobKey(key: string): { queue: string; jobId: string; odooId?: number } {
+/** A child's queue and id in BullMQ's key of it (`prefix:queue:jobId`; ids hold no `:`). */
+export function splitJobKey(key: string): { queue: string; jobId: string } {
   const [queue = '', jobId = ''] = key.split(':').slice(-2);
-  const bc = /^bc-(\d+)-/.exec(jobId);
-  return bc ? { queue, jobId, odooId: Number(bc[1]) } : { queue, jobId };
+  return { queue, jobId };
 }
 
 export const SCHEDULER_IDS = { sync: 'sync-every', reconcile: 'reconcile-daily' } as const;

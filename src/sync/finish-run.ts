@@ -10,7 +10,8 @@ import { BC_SYNC_KEY } from './models.js';
 import { countsOf, mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
 import { closeRun, readRun } from './run-log.js';
 import type { RunRef } from './run-lease.js';
-import { bcFailures, parseFailureReason, type FailedChild } from './sync-page.js';
+import { bcFailures, type FailedBc, type FailedChild } from './sync-page.js';
+import { clearStage } from './scan-stage.js';
 import { recordFailures } from './sync-failures.js';
 import {
   readSyncState,
@@ -29,11 +30,13 @@ export interface FinishRunInput {
   readonly settledThrough: string | null;
   readonly startedAt: string | null;
   readonly startCalls: number;
+  /** Records the scans saw stamped later than Odoo's clock. */
+  readonly futureStamped: number;
   readonly reports: readonly RunReport[];
   /** Pages that failed for good: the run failed, the watermarks stay. */
-  readonly failedPages: readonly { readonly jobId: string; readonly reason: string }[];
+  readonly failedPages: readonly FailedChild[];
   /** Retried BCs that failed for good. */
-  readonly failedBcs: readonly FailedChild[];
+  readonly failedBcs: readonly FailedBc[];
 }
 
 export interface FinishedRun {
@@ -54,18 +57,22 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
 
   await recordFailures(db, bcFailures(run, input.failedBcs), settings.failureBackoffBaseMs);
   const report = mergeReports([
-    reportOf({ odooCalls: input.startCalls }),
+    reportOf({ odooCalls: input.startCalls, futureStamped: input.futureStamped }),
     ...input.reports,
     reportOf(
       { bcsSeen: input.failedBcs.length, failed: input.failedBcs.length },
       input.failedBcs.map((child) => ({
         odooId: child.odooId,
-        ...parseFailureReason(child.reason),
+        code: child.failure.code,
+        message: child.failure.message,
       })),
     ),
     reportOf(
       { pages: input.failedPages.length },
-      input.failedPages.map((page) => ({ ...parseFailureReason(page.reason) })),
+      input.failedPages.map((page) => ({
+        code: page.failure.code,
+        message: page.failure.message,
+      })),
     ),
   ]);
 
@@ -108,6 +115,7 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
     errors,
     windowTo: advanced && input.watermark ? new Date(input.watermark) : null,
   });
+  await clearStage(db, { runId: run.runId, token: run.lease.token });
   if (held) await releaseLease(db, run.lease);
   const result = finished(row, after?.watermark ?? state?.watermark ?? null);
   const { durationMs } = result;

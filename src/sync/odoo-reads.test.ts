@@ -4,7 +4,8 @@ import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import {
   createSchemaCache,
   readBcPageIsolating,
-  scanChanges,
+  SCAN_PAGE_SIZE,
+  scanPages,
   type SyncSchema,
 } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
@@ -143,30 +144,38 @@ describe('createSchemaCache', () => {
   });
 });
 
-describe('scanChanges', () => {
-  const bcs: OdooRecord[] = [
-    { id: 1, write_date: '2026-03-02 08:00:00' },
-    { id: 2, write_date: '2026-03-02 09:30:00' },
-  ];
+describe('scanPages', () => {
+  const page = (from: number, count: number): OdooRecord[] =>
+    Array.from({ length: count }, (_, i) => ({ id: from + i, write_date: '2026-03-02 08:00:00' }));
+  const asked: unknown[] = [];
   const source: OdooSource = {
     read: () => Promise.resolve([]),
-    searchRead: () => Promise.resolve(bcs),
+    searchRead: (_model, domain) => {
+      asked.push(domain);
+      return Promise.resolve(
+        asked.length === 1 ? page(1, SCAN_PAGE_SIZE) : page(SCAN_PAGE_SIZE + 1, 3),
+      );
+    },
     search: () => Promise.resolve([]),
     storedFields: () => Promise.resolve([]),
     userContext: () => Promise.resolve({}),
   };
 
-  it('keeps each record’s stamp for a windowed scan, which may prove copies current', async () => {
-    const scan = await scanChanges(source, 'dimagaz.bc', new Date('2026-03-02T00:00:00Z'), {});
-    expect(scan.bcIds).toEqual([1, 2]);
-    expect(scan.maxWriteDate).toEqual(new Date('2026-03-02T09:30:00Z'));
-    expect(scan.scanned.map((record) => record.id)).toEqual([1, 2]);
-  });
-
-  it('keeps no stamps for a scan of everything: such a run reads every BC', async () => {
-    const scan = await scanChanges(source, 'dimagaz.bc', null, {});
-    expect(scan.bcIds).toEqual([1, 2]);
-    expect(scan.maxWriteDate).toEqual(new Date('2026-03-02T09:30:00Z'));
-    expect(scan.scanned).toEqual([]);
+  it('pages on id after the last id seen, within the window, until a short page', async () => {
+    const pages: number[] = [];
+    const since = new Date('2026-03-02T00:00:00Z');
+    for await (const records of scanPages(source, 'dimagaz.bc', since, {}))
+      pages.push(records.length);
+    expect(pages).toEqual([SCAN_PAGE_SIZE, 3]);
+    expect(asked).toEqual([
+      [
+        ['write_date', '>=', '2026-03-02 00:00:00'],
+        ['id', '>', 0],
+      ],
+      [
+        ['write_date', '>=', '2026-03-02 00:00:00'],
+        ['id', '>', SCAN_PAGE_SIZE],
+      ],
+    ]);
   });
 });

@@ -88,77 +88,38 @@ export function changedSince(since: Date | null): OdooDomain {
   return since ? [['write_date', '>=', toOdooDatetime(since)]] : [];
 }
 
-/** One change scan: which BCs to read, and how far the scan proved the copy can be brought. */
-export interface ChangeScan {
-  /** BCs to read: those changed, or those whose lines changed. */
-  readonly bcIds: number[];
-  /** The largest `write_date` the scan saw: the next watermark, Odoo's clock, never ours. */
-  readonly maxWriteDate: Date | null;
-  /** Records the scan could not use (an empty `write_date`, a line without its BC). */
-  readonly skipped: number;
-  /**
-   * What the scan saw of each record it could use: its id, its BC, its stamp. Empty for a scan
-   * without a window (a first or full run reads every BC, and proves none current): for 200,000
-   * BCs these were tens of MB a worker held while it planned the run.
-   */
-  readonly scanned: readonly ScannedRecord[];
-}
-
-export interface ScannedRecord {
-  readonly id: number;
-  readonly bcId: number;
-  readonly writeDate: Date;
+/** What a scan asks of each record: its stamp, and a line's BC. */
+function scanFields(model: typeof BC_MODEL | typeof BC_LINE_MODEL): string[] {
+  return model === BC_LINE_MODEL ? ['write_date', LINE_PARENT_FIELD] : ['write_date'];
 }
 
 /**
- * Scans a model for records written since `since`, keyset-paged on id (offsets skip records in
- * a set that changes while it is read). For lines, the BCs they belong to.
+ * The records of a model written since `since` (every record, archived included, without it),
+ * a page at a time, keyset-paged on id (offsets skip records in a set that changes while it is
+ * read): each page is used and dropped before the next is asked for, so a scan holds one page
+ * whatever the size of its window.
  */
-export async function scanChanges(
+export async function* scanPages(
   source: OdooSource,
   model: typeof BC_MODEL | typeof BC_LINE_MODEL,
   since: Date | null,
   context: OdooContext,
   call?: OdooCallOptions,
-): Promise<ChangeScan> {
-  const lines = model === BC_LINE_MODEL;
-  const bcIds = new Set<number>();
-  const scanned: ScannedRecord[] = [];
-  let maxWriteDate: Date | null = null;
-  let skipped = 0;
+  pageSize: number = SCAN_PAGE_SIZE,
+): AsyncGenerator<OdooRecord[]> {
   let lastId = 0;
   for (;;) {
+    call?.signal?.throwIfAborted();
     const page = await source.searchRead(
       model,
       [...changedSince(since), ['id', '>', lastId]],
-      {
-        fields: lines ? ['write_date', LINE_PARENT_FIELD] : ['write_date'],
-        order: 'id asc',
-        limit: SCAN_PAGE_SIZE,
-        context,
-        load: '',
-      },
+      { fields: scanFields(model), order: 'id asc', limit: pageSize, context, load: '' },
       call,
     );
-    for (const record of page) {
-      const date = scannedDate(record);
-      const bcId = lines ? scannedParent(record) : record.id;
-      if (bcId === undefined) {
-        skipped += 1;
-        continue;
-      }
-      bcIds.add(bcId);
-      if (date === undefined) {
-        skipped += 1;
-        continue;
-      }
-      if (since) scanned.push({ id: record.id, bcId, writeDate: date });
-      if (!maxWriteDate || date > maxWriteDate) maxWriteDate = date;
-    }
-    if (page.length < SCAN_PAGE_SIZE) break;
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
     lastId = page[page.length - 1]!.id;
   }
-  return { bcIds: [...bcIds].sort((a, b) => a - b), maxWriteDate, skipped, scanned };
 }
 
 /**
@@ -171,22 +132,18 @@ export async function latestWriteDate(
   model: typeof BC_MODEL | typeof BC_LINE_MODEL,
   context: OdooContext,
   call?: OdooCallOptions,
-): Promise<ChangeScan> {
+): Promise<Date | null> {
   const [latest] = await source.searchRead(
     model,
     [['write_date', '!=', false]],
     { fields: ['write_date'], order: 'write_date desc, id desc', limit: 1, context, load: '' },
     call,
   );
-  return {
-    bcIds: [],
-    maxWriteDate: latest ? (scannedDate(latest) ?? null) : null,
-    skipped: 0,
-    scanned: [],
-  };
+  return latest ? (scannedDate(latest) ?? null) : null;
 }
 
-function scannedDate(record: OdooRecord): Date | undefined {
+/** A scanned record's stamp; undefined when it has none the sync can use. */
+export function scannedDate(record: OdooRecord): Date | undefined {
   try {
     return parseOdooDatetime(record.write_date) ?? undefined;
   } catch {
@@ -195,38 +152,11 @@ function scannedDate(record: OdooRecord): Date | undefined {
 }
 
 /** A line's BC, or undefined for a line that has none: there is no BC to copy it under. */
-function scannedParent(record: OdooRecord): number | undefined {
+export function scannedParent(record: OdooRecord): number | undefined {
   try {
     return lineParentId(record);
   } catch {
     return undefined;
-  }
-}
-
-/** Every id of a model (archived included), keyset-paged: for the reconcile. */
-export async function* scanAll(
-  source: OdooSource,
-  model: typeof BC_MODEL | typeof BC_LINE_MODEL,
-  context: OdooContext,
-  call?: OdooCallOptions,
-): AsyncGenerator<OdooRecord[]> {
-  let lastId = 0;
-  for (;;) {
-    const page = await source.searchRead(
-      model,
-      [['id', '>', lastId]],
-      {
-        fields: model === BC_LINE_MODEL ? ['write_date', LINE_PARENT_FIELD] : ['write_date'],
-        order: 'id asc',
-        limit: SCAN_PAGE_SIZE,
-        context,
-        load: '',
-      },
-      call,
-    );
-    if (page.length > 0) yield page;
-    if (page.length < SCAN_PAGE_SIZE) return;
-    lastId = page[page.length - 1]!.id;
   }
 }
 

@@ -15,6 +15,8 @@ export interface RunCounts {
   restored: number;
   linesDeleted: number;
   failed: number;
+  /** Records a scan saw stamped later than Odoo's clock: read, never a watermark. */
+  futureStamped: number;
   odooCalls: number;
 }
 
@@ -28,6 +30,7 @@ export const ZERO_COUNTS: Readonly<RunCounts> = Object.freeze({
   restored: 0,
   linesDeleted: 0,
   failed: 0,
+  futureStamped: 0,
   odooCalls: 0,
 });
 

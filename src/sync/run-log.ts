@@ -13,6 +13,7 @@ import {
 } from '../db/schema/index.js';
 import { toSafeError } from '../lib/errors.js';
 import { MAX_REPORTED_ERRORS, type RunCounts } from './run-counts.js';
+import type { Lease } from './sync-state.js';
 
 export type RunKind = 'sync' | 'reconcile';
 
@@ -56,7 +57,9 @@ export async function noteRunPlan(
 
 /**
  * Closes a running row. Returns the closed row and whether this call closed it (a re-entered
- * finish finds it closed already and must not count twice).
+ * finish finds it closed already and must not count twice). With `heldBy`, only while that lease
+ * is still held: an execution that another one superseded (same run, a newer token) leaves the
+ * row to it.
  */
 export async function closeRun(
   db: Db,
@@ -66,8 +69,13 @@ export async function closeRun(
     counts?: Partial<RunCounts>;
     errors?: readonly SyncRunError[];
     windowTo?: Date | null;
+    heldBy?: Lease;
   },
 ): Promise<{ row: SyncLogRow; closedNow: boolean }> {
+  const held = values.heldBy
+    ? sql`exists (select 1 from sync_state where key = ${values.heldBy.key}
+        and lease_owner = ${values.heldBy.owner} and lease_token = ${values.heldBy.token})`
+    : undefined;
   const [row] = await db
     .update(syncLog)
     .set({
@@ -77,7 +85,7 @@ export async function closeRun(
       ...(values.errors ? { errors: values.errors.slice(0, MAX_REPORTED_ERRORS) } : {}),
       ...(values.windowTo !== undefined ? { windowTo: values.windowTo } : {}),
     })
-    .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running')))
+    .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running'), held))
     .returning();
   if (row) return { row, closedNow: true };
   const existing = await readRun(db, runId);

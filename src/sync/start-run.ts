@@ -1,8 +1,9 @@
 /**
  * Step one of an incremental run (job `sync-run`, first pass): take the lease, close the rows of
- * runs that died, open this run's row, and plan: the BCs changed since `watermark - overlap`, the
- * BCs whose lines changed since `line watermark - overlap`, cut into pages, and the pending
- * failures that are due, each retried on its own.
+ * runs that died, open this run's row, and plan: the BCs changed since `watermark - overlap` and
+ * the BCs whose lines changed since `line watermark - overlap`, staged in PostgreSQL as the scans
+ * go (run-plan.ts), read back as pages; and the pending failures that are due, each retried on
+ * its own.
  *
  * The next watermarks come from the scans, never from records read later: a run can take longer
  * than the overlap (a first sync, a catch-up, a slow Odoo), and a BC changed during the run that
@@ -11,7 +12,7 @@
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import { BC_LINE_MODEL, BC_MODEL, BC_SYNC_KEY } from './models.js';
 import { countCalls } from './odoo-source.js';
-import { latestWriteDate, scanChanges, type SyncSchema } from './odoo-reads.js';
+import { latestWriteDate, type SyncSchema } from './odoo-reads.js';
 import {
   closeAbandonedRuns,
   closeRun,
@@ -21,7 +22,9 @@ import {
   toRunError,
 } from './run-log.js';
 import { withRunLease, type RunRef } from './run-lease.js';
-import { provenCurrent, settledBy } from './settled.js';
+import { planCounts, plannedPages, stageChanges, type ChangeScan } from './run-plan.js';
+import { clearEndedStages, clearStage } from './scan-stage.js';
+import { settledBy } from './settled.js';
 import { dueFailureIds } from './sync-failures.js';
 import {
   readSyncState,
@@ -49,7 +52,9 @@ export interface StartRunInput {
 /** What the run's last step needs to know from its first. */
 export interface RunPlan {
   readonly schema: SyncSchema;
-  readonly pages: number[][];
+  /** The pages of BCs to read, from the stage: iterate once, while the run holds the lease. */
+  readonly pages: AsyncIterable<number[]>;
+  readonly pageCount: number;
   readonly retryIds: number[];
   /** The next watermarks, as the scans proved them (ISO strings: they travel in job data). */
   readonly watermark: string | null;
@@ -58,6 +63,8 @@ export interface RunPlan {
   readonly settledThrough: string | null;
   readonly startedAt: string;
   readonly odooCalls: number;
+  /** Records the scans saw stamped later than Odoo's clock. */
+  readonly futureStamped: number;
 }
 
 export type StartedRun =
@@ -69,11 +76,13 @@ function minusSeconds(date: Date | null, seconds: number): Date | null {
   return date ? new Date(date.getTime() - seconds * 1_000) : null;
 }
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
+const NO_LINE_SCAN: ChangeScan = {
+  listed: 0,
+  maxWriteDate: null,
+  skipped: 0,
+  futureStamped: 0,
+  futureIds: [],
+};
 
 export async function startRun(
   deps: SyncDeps,
@@ -113,8 +122,10 @@ export async function startRun(
   const row = await openRun(db, { kind: 'sync', trigger: input.trigger, leaseOwner: input.owner });
   const run: RunRef = { runId: row.id, lease };
   await recordRunStart(db, BC_SYNC_KEY, run.runId);
+  await clearEndedStages(db);
 
   const odoo = countCalls(deps.odoo);
+  const stage = { runId: run.runId, token: lease.token };
   try {
     return await withRunLease(deps, lease, call?.signal, async (signal) => {
       if (input.full) await resetWatermarks(db, lease);
@@ -124,72 +135,116 @@ export async function startRun(
       const lineFrom = input.full
         ? null
         : minusSeconds(state.lineWatermark, settings.overlapSeconds);
-      const [bcScan, lineScan, retryIds] = await Promise.all([
-        scanChanges(odoo, BC_MODEL, windowFrom, schema.context, calls),
-        // Without a BC window every BC is read: the lines only tell the next line watermark.
+      // Without a window every BC is read: nothing to prove current.
+      const settled =
+        windowFrom !== null && state.settledThrough && state.settledAt
+          ? { settledThrough: state.settledThrough, settledAt: state.settledAt }
+          : null;
+      const scan = (model: typeof BC_MODEL | typeof BC_LINE_MODEL, since: Date | null) =>
+        stageChanges(
+          db,
+          odoo,
+          stage,
+          { model, since, context: schema.context, settled, scanPageSize: settings.scanPageSize },
+          calls,
+        );
+      const bcScan = await scan(BC_MODEL, windowFrom);
+      // Without a BC window every BC is read: the lines only tell the next line watermark.
+      const lineScan =
         windowFrom === null
-          ? latestWriteDate(odoo, BC_LINE_MODEL, schema.context, calls)
-          : scanChanges(odoo, BC_LINE_MODEL, lineFrom, schema.context, calls),
-        dueFailureIds(db, MAX_RETRIES_PER_RUN),
-      ]);
+          ? {
+              ...NO_LINE_SCAN,
+              maxWriteDate: await latestWriteDate(odoo, BC_LINE_MODEL, schema.context, calls),
+            }
+          : await scan(BC_LINE_MODEL, lineFrom);
+      const retryIds = await dueFailureIds(db, MAX_RETRIES_PER_RUN);
       // Odoo's clock now: every page of this run reads after it.
       const settledThrough = settledBy(odoo.serverTime?.(), settings.overlapSeconds);
-      const proven =
-        windowFrom === null
-          ? new Set<number>()
-          : await provenCurrent(db, state, {
-              bcs: bcScan.scanned,
-              lines: lineScan.scanned,
-            });
-      const retried = new Set(retryIds);
-      const ids = [...new Set([...bcScan.bcIds, ...lineScan.bcIds])]
-        .filter((id) => !retried.has(id) && !proven.has(id))
-        .sort((a, b) => a - b);
-      const pages = chunk(ids, settings.pageSize);
+      const counts = await planCounts(db, stage, retryIds);
+      const pageCount = Math.ceil(counts.toRead / settings.pageSize);
       await noteRunPlan(db, run.runId, {
         windowFrom,
-        counts: { pages: pages.length, odooCalls: odoo.calls },
+        counts: { pages: pageCount, odooCalls: odoo.calls },
       });
-      const skipped = bcScan.skipped + lineScan.skipped;
-      logger[skipped > 0 ? 'warn' : 'info'](
-        {
-          runId: run.runId,
-          windowFrom,
-          full: input.full,
-          bcs: ids.length,
-          changedBcs: bcScan.bcIds.length,
-          bcsWithChangedLines: lineScan.bcIds.length,
-          retries: retryIds.length,
-          settledBcs: proven.size,
-          pages: pages.length,
-          unusableRecords: skipped,
-        },
-        skipped > 0
-          ? `sync run started; ${skipped} changed records cannot be copied (no write_date, or a line without its BC)`
-          : 'sync run started',
+      logStart(
+        deps,
+        { runId: run.runId, windowFrom, full: input.full, counts, pageCount },
+        [bcScan, lineScan],
+        retryIds.length,
       );
       return {
         status: 'started' as const,
         run,
         plan: {
           schema,
-          pages,
+          pages: plannedPages(db, stage, settings.pageSize, retryIds),
+          pageCount,
           retryIds,
           watermark: bcScan.maxWriteDate?.toISOString() ?? null,
           lineWatermark: lineScan.maxWriteDate?.toISOString() ?? null,
           settledThrough: settledThrough?.toISOString() ?? null,
           startedAt: row.startedAt.toISOString(),
           odooCalls: odoo.calls,
+          futureStamped: bcScan.futureStamped + lineScan.futureStamped,
         },
       };
     });
   } catch (error) {
+    await clearStage(db, stage);
     await failRun(deps, run, error, odoo.calls);
     throw error;
   }
 }
 
-/** Ends a run that cannot go on: its row says why, its lease is released. */
+function logStart(
+  deps: SyncDeps,
+  run: {
+    runId: number;
+    windowFrom: Date | null;
+    full: boolean;
+    counts: { listed: number; proven: number; toRead: number };
+    pageCount: number;
+  },
+  [bcScan, lineScan]: readonly [ChangeScan, ChangeScan],
+  retries: number,
+): void {
+  const { logger } = deps;
+  const skipped = bcScan.skipped + lineScan.skipped;
+  const future = bcScan.futureStamped + lineScan.futureStamped;
+  const fields = {
+    runId: run.runId,
+    windowFrom: run.windowFrom,
+    full: run.full,
+    bcs: run.counts.toRead,
+    changedBcs: bcScan.listed,
+    changedLines: lineScan.listed,
+    retries,
+    settledBcs: run.counts.proven,
+    pages: run.pageCount,
+    unusableRecords: skipped,
+    futureStamped: future,
+  };
+  if (future > 0)
+    logger.warn(
+      {
+        ...fields,
+        futureBcIds: bcScan.futureIds,
+        futureLineIds: lineScan.futureIds,
+      },
+      `sync run started; ${future} changed records are stamped later than Odoo's clock: read by every run until their stamp is past, never a watermark`,
+    );
+  else if (skipped > 0)
+    logger.warn(
+      fields,
+      `sync run started; ${skipped} changed records cannot be copied (no write_date, or a line without its BC)`,
+    );
+  else logger.info(fields, 'sync run started');
+}
+
+/**
+ * Ends a run that cannot go on: its row says why, its lease is released. An execution another one
+ * superseded (the same run under a newer token) leaves both to it.
+ */
 export async function failRun(
   deps: SyncDeps,
   run: RunRef,
@@ -197,11 +252,19 @@ export async function failRun(
   odooCalls: number,
 ): Promise<void> {
   const runError = toRunError(error);
-  await closeRun(deps.db, run.runId, {
+  const { closedNow } = await closeRun(deps.db, run.runId, {
     status: 'failed',
     errors: [runError],
     counts: { odooCalls },
+    heldBy: run.lease,
   });
+  if (!closedNow) {
+    deps.logger.warn(
+      { runId: run.runId, err: error },
+      `an execution of sync run ${run.runId} stopped: ${runError.message}; the run goes on without it`,
+    );
+    return;
+  }
   await recordFailureWithoutLease(deps.db, BC_SYNC_KEY, `${runError.code}: ${runError.message}`);
   await releaseLease(deps.db, run.lease);
   deps.logger.error({ runId: run.runId, err: error }, `sync run failed: ${runError.message}`);

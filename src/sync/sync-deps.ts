@@ -8,6 +8,8 @@ export interface SyncSettings {
   readonly leaseSeconds: number;
   readonly overlapSeconds: number;
   readonly pageSize: number;
+  /** Records per scan call (default SCAN_PAGE_SIZE): two small fields each. */
+  readonly scanPageSize?: number;
   /** Reconcile refuses to archive when Odoo lists fewer than this share of our live BCs. */
   readonly reconcileMinRatio: number;
   /**

@@ -24,7 +24,7 @@ import {
 import { toRunError } from './run-log.js';
 import type { RunRef } from './run-lease.js';
 import { clearFailures, recordFailures, type FailureEntry } from './sync-failures.js';
-import { AppError } from '../lib/errors.js';
+import { AppError, type SafeError } from '../lib/errors.js';
 import type { SyncDeps } from './sync-deps.js';
 import { writeBcBatches } from './write-bcs.js';
 
@@ -110,30 +110,31 @@ export function isRunLevelFailure(error: unknown): boolean {
   return error instanceof AppError && RUN_LEVEL_CODES.has(error.code);
 }
 
-/** A child job that failed for good, as the queue remembers it. */
+/** A child job that failed for good, as its parent learns it from the queue. */
 export interface FailedChild {
-  readonly odooId: number;
   readonly jobId: string;
-  /** The job's failure, `CODE: safe message`. */
-  readonly reason: string;
+  readonly failure: SafeError;
 }
 
-/** `CODE: message` back to its parts. */
-export function parseFailureReason(reason: string): { code: string; message: string } {
-  const match = /^([A-Z][A-Z0-9_]+): (.*)$/s.exec(reason);
-  return match
-    ? { code: match[1]!, message: match[2]! }
-    : { code: 'SYNC_BC_FAILED', message: reason };
+/** A BC job that failed for good. */
+export interface FailedBc extends FailedChild {
+  readonly odooId: number;
 }
 
 /** The failures of BC jobs to record: their own, not the run's. */
-export function bcFailures(run: RunRef, failed: readonly FailedChild[]): FailureEntry[] {
-  return failed.flatMap((child) => {
-    const error = parseFailureReason(child.reason);
-    return RUN_LEVEL_CODES.has(error.code)
+export function bcFailures(run: RunRef, failed: readonly FailedBc[]): FailureEntry[] {
+  return failed.flatMap((child) =>
+    RUN_LEVEL_CODES.has(child.failure.code)
       ? []
-      : [{ odooId: child.odooId, error, runId: run.runId, jobId: child.jobId }];
-  });
+      : [
+          {
+            odooId: child.odooId,
+            error: { code: child.failure.code, message: child.failure.message },
+            runId: run.runId,
+            jobId: child.jobId,
+          },
+        ],
+  );
 }
 
 /** The page's second half: its BC jobs have settled. */
@@ -143,7 +144,7 @@ export async function settlePage(
     run: RunRef;
     progress: PageProgress;
     children: readonly RunReport[];
-    failed: readonly FailedChild[];
+    failed: readonly FailedBc[];
   },
 ): Promise<RunReport> {
   const failures = bcFailures(input.run, input.failed);

@@ -36,8 +36,10 @@ export async function readSyncState(db: Db, key: string): Promise<SyncStateRow |
 }
 
 /**
- * Takes the lease if it is free, expired, or already this owner's (a run's job re-entered after
- * a crash keeps its token, so its children's writes stay valid). Returns the row before the run
+ * Takes the lease if it is free, expired, or already this owner's (the run's job run again, after
+ * a crash or while a first execution that lost its job lock goes on). Every execution gets a token
+ * of its own: from then on a first execution's writes are fenced out, and what it staged is
+ * apart. A halted run stays halted through its re-executions. Returns the row before the run
  * changes anything, with the lease; undefined when another owner holds it.
  */
 export async function takeLease(
@@ -45,13 +47,13 @@ export async function takeLease(
   request: { key: string; owner: string; leaseSeconds: number },
 ): Promise<{ state: SyncStateRow; lease: Lease } | undefined> {
   await db.insert(syncState).values({ key: request.key }).onConflictDoNothing();
-  // SET expressions read the row as it was: a re-entry keeps the token and the halt flag.
+  // SET expressions read the row as it was: a re-entry keeps the halt flag.
   const reentry = sql`(${syncState.leaseOwner} = ${request.owner} and ${syncState.isSyncing})`;
   const [row] = await db
     .update(syncState)
     .set({
       isSyncing: true,
-      leaseToken: sql`case when ${reentry} then ${syncState.leaseToken} else ${syncState.leaseToken} + 1 end`,
+      leaseToken: sql`${syncState.leaseToken} + 1`,
       haltCode: sql`case when ${reentry} then ${syncState.haltCode} else null end`,
       leaseOwner: request.owner,
       leaseExpiresAt: sql`now() + make_interval(secs => ${request.leaseSeconds})`,

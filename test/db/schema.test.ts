@@ -26,7 +26,7 @@ describe('migrations', () => {
         'sync_failure',
         'sync_log',
         'sync_odoo_schema',
-        'sync_reconcile_scan',
+        'sync_scan',
         'sync_state',
       ]);
     } finally {

@@ -57,6 +57,10 @@ export interface SyncHarnessOptions {
   jobLockMs?: number;
   /** ODOO_CONTEXT. */
   odooContext?: OdooContext;
+  /** SYNC_RECONCILE_MIN_RATIO (default 0.5). */
+  reconcileMinRatio?: number;
+  /** Records per scan call (default 10,000). */
+  scanPageSize?: number;
   /** The Odoo client's cooldown after refused credentials (default 60 s, as in production). */
   authCooldownMs?: number;
 }
@@ -126,7 +130,8 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       leaseSeconds: options.leaseSeconds ?? 60,
       overlapSeconds: options.overlapSeconds ?? 600,
       pageSize: options.pageSize ?? 100,
-      reconcileMinRatio: 0.5,
+      ...(options.scanPageSize ? { scanPageSize: options.scanPageSize } : {}),
+      reconcileMinRatio: options.reconcileMinRatio ?? 0.5,
       failureBackoffBaseMs: options.failureBackoffBaseMs ?? 0,
       concurrency: options.concurrency ?? 8,
       jobAttempts: options.jobAttempts ?? 2,

@@ -25,7 +25,11 @@ export interface WorkerProcess {
  * an hourly schedule, a free HTTP port, JSON logs; `extra` adds or overrides keys.
  */
 export function workerEnv(
-  input: { databaseUrl: string; prefix: string; odoo: OdooSandbox },
+  input: {
+    databaseUrl: string;
+    prefix: string;
+    odoo: Pick<OdooSandbox, 'url' | 'database' | 'username' | 'password'>;
+  },
   extra: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
   return {
@@ -47,9 +51,15 @@ export function workerEnv(
   };
 }
 
-/** Spawns a worker with `env` and resolves once it logged `worker started`. */
-export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+/**
+ * Spawns a worker with `env` (and Node's `nodeOptions`, a heap limit say) and resolves once it
+ * logged `worker started`.
+ */
+export async function startWorkerProcess(
+  env: NodeJS.ProcessEnv,
+  nodeOptions: readonly string[] = [],
+): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', 'workers/main.ts'], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
+import type { OdooSource } from '../../src/sync/odoo-source.js';
+import { reconcile } from '../../src/sync/reconcile.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe.each(ODOO_PROTOCOLS)('reconcile over %s', (protocol) => {
@@ -144,5 +147,94 @@ describe('reconcile heals what slipped through', () => {
       [],
     );
     c.unhide(BC_MODEL, hidden);
+  });
+});
+
+describe('a reconcile run twice (its job ran again while the first execution went on)', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    // Scans of 10 records: Odoo's 60 BCs come in six pages, so a stage can be half-filled.
+    h = await createSyncHarness({
+      sandbox: { orders: 60, linesPerOrder: 2 },
+      scanPageSize: 10,
+      jobLockMs: 1_000,
+    });
+    await h.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  /** The sync's Odoo source, holding the `nth` scan call on `model` until `release()`. */
+  function holding(source: OdooSource, model: string, nth: number) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    let calls = 0;
+    const gated: OdooSource = {
+      ...source,
+      searchRead: async (called, ...rest) => {
+        if (called === model && (calls += 1) === nth) {
+          reached();
+          await released;
+        }
+        return source.searchRead(called, ...rest);
+      },
+    };
+    return { source: gated, held, release };
+  }
+
+  it('the first execution archives nothing Odoo has, whatever the second one staged', async () => {
+    const input = { trigger: 'test', owner: 'reconcile-job-7', scheduled: false };
+    // The first execution has listed every BC and waits on its line scan.
+    const first = holding(h.runtime.sync.odoo, BC_LINE_MODEL, 1);
+    const firstEnded = reconcile({ ...h.runtime.sync, odoo: first.source }, input).then(
+      (outcome) => outcome,
+      (error: Error) => error,
+    );
+    await first.held;
+    // BullMQ runs the job again: same owner, same run row. It has listed 40 of the 60 BCs when
+    // the first one goes on: enough for the safety stop, far from all.
+    const second = holding(h.runtime.sync.odoo, BC_MODEL, 5);
+    const secondEnded = reconcile({ ...h.runtime.sync, odoo: second.source }, input);
+    await second.held;
+    first.release();
+    expect(await firstEnded).toMatchObject({ code: 'SYNC_LEASE_LOST' });
+    expect((await h.bcRows()).filter((bc) => bc.archivedAt)).toEqual([]);
+    second.release();
+    await expect(secondEnded).resolves.toMatchObject({ status: 'succeeded', archived: 0 });
+    expect((await h.bcRows()).filter((bc) => bc.archivedAt)).toEqual([]);
+    expect(await h.diffWithSandbox()).toEqual([]);
+    expect((await h.runs())[0]).toMatchObject({ kind: 'reconcile', status: 'succeeded' });
+  });
+
+  it('a job whose lock renewal fails is cancelled: its Odoo call is aborted, not waited for', async () => {
+    const c = h.sandbox.control;
+    const slow = c.injectFault({
+      kind: 'latency',
+      latencyMs: 20_000,
+      method: 'search_read',
+      model: BC_LINE_MODEL,
+    });
+    const lineScan = c.waitForCall({ method: 'search_read', model: BC_LINE_MODEL });
+    const job = await h.add('reconcile', { trigger: 'test' });
+    await lineScan;
+    slow.remove();
+    // Its lock goes (as when Redis was away longer than the lock): the next renewal fails.
+    const redis = new Redis(inject('redisUrl'));
+    await redis.del(`${h.prefix}:sync:${job.id}:lock`);
+    await redis.quit();
+    // The execution stops at once: its run ends failed, its Odoo call aborted (not 20 s later).
+    await vi.waitFor(
+      async () =>
+        expect((await h.runs()).find((run) => run.status === 'failed')?.errors).toEqual([
+          expect.objectContaining({ code: 'ODOO_ABORTED' }),
+        ]),
+      { timeout: 10_000, interval: 100 },
+    );
+    // BullMQ runs the job again (stalled): that execution reconciles.
+    await expect(h.wait(job)).resolves.toMatchObject({ status: 'succeeded' });
+    expect(await h.diffWithSandbox()).toEqual([]);
   });
 });

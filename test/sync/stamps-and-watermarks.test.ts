@@ -117,3 +117,44 @@ describe('a run without a BC window', () => {
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 });
+
+describe('a record stamped in the future', () => {
+  let h: SyncHarness;
+  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      sandbox: { orders: 20, linesPerOrder: 2, clock: clock.source },
+      overlapSeconds: 60,
+    });
+    await h.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it("never moves the watermark past Odoo's clock: later changes are still picked up", async () => {
+    const c = h.sandbox.control;
+    const [future, later] = c.ids(BC_MODEL, { activeOnly: true });
+    clock.advanceMs(60_000);
+    // A stamp set by SQL, or by a database whose clock stepped a year ahead.
+    const nextYearMicros = Date.parse('2027-03-02T08:00:00Z') * 1_000;
+    c.corrupt(BC_MODEL, future!, { origin: 'stamped next year', write_date: nextYearMicros });
+    const first = await h.run('sync-run', { trigger: 'test' });
+    clock.advanceMs(60_000);
+    c.write(BC_MODEL, later!, { origin: 'changed after the future stamp' });
+    const second = await h.run('sync-run', { trigger: 'test' });
+
+    expect((await h.copyOf(later!)).bc!.origin).toBe('changed after the future stamp');
+    expect((await h.copyOf(future!)).bc!.origin).toBe('stamped next year');
+    expect(await h.diffWithSandbox()).toEqual([]);
+    expect((await h.state()).watermark!.getTime()).toBeLessThan(Date.parse('2026-03-03T00:00:00Z'));
+    // Counted and logged, and read again by every run until its stamp is past.
+    expect(first).toMatchObject({ status: 'succeeded', counts: { futureStamped: 1 } });
+    expect(second).toMatchObject({ status: 'succeeded', counts: { futureStamped: 1 } });
+    expect(
+      h.logLines.some(
+        (line) => line.includes('stamped later than Odoo') && line.includes(`${future}`),
+      ),
+    ).toBe(true);
+  });
+});

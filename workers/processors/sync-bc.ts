@@ -21,7 +21,14 @@ export async function processSyncBc(
     state: undefined,
     start: async (abort) => {
       const synced = await syncRunBc(ctx.sync, data, { signal: abort });
-      return { result: { ...synced.report, odooId: data.odooId, action: synced.outcome.action } };
+      return {
+        result: {
+          ...synced.report,
+          token: data.run.lease.token,
+          odooId: data.odooId,
+          action: synced.outcome.action,
+        },
+      };
     },
     async onLastFailure(error) {
       if (isRunLevelFailure(error)) return;

@@ -4,6 +4,7 @@ import { bcJob, JOBS, type JobData } from '../../src/queues/catalogue.js';
 import type { RunReport } from '../../src/sync/run-counts.js';
 import { withRunLease } from '../../src/sync/run-lease.js';
 import { settlePage, syncPage } from '../../src/sync/sync-page.js';
+import { childrenOfRun } from '../run-children.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
 
@@ -12,10 +13,10 @@ export async function processSyncPage(
   token: string | undefined,
   signal: AbortSignal,
   ctx: WorkerContext,
-): Promise<RunReport> {
+): Promise<RunReport & { token: number }> {
   const data = JOBS['sync-page'].schema.parse(job.data);
   const { run } = data;
-  return runStepJob(job, token, signal, ctx, {
+  const report = await runStepJob(job, token, signal, ctx, {
     state: data.state,
     start: (abort) =>
       withRunLease(ctx.sync, run.lease, abort, async (leased) => {
@@ -25,16 +26,12 @@ export async function processSyncPage(
           state: progress,
         };
       }),
-    settle: (progress, children) =>
-      withRunLease(ctx.sync, run.lease, signal, () =>
-        settlePage(ctx.sync, {
-          run,
-          progress,
-          children: children.reports,
-          failed: children.failed.flatMap((child) =>
-            child.odooId === undefined ? [] : [{ ...child, odooId: child.odooId }],
-          ),
-        }),
-      ),
+    settle: (progress, children) => {
+      const { reports, failedBcs } = childrenOfRun(run, children);
+      return withRunLease(ctx.sync, run.lease, signal, () =>
+        settlePage(ctx.sync, { run, progress, children: reports, failed: failedBcs }),
+      );
+    },
   });
+  return { ...report, token: run.lease.token };
 }

@@ -3,14 +3,31 @@
  * once they have settled. A failed run is a failed job, so bull-board and the CLI show it.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import { bcJob, JOBS, pageJob, type JobData } from '../../src/queues/catalogue.js';
+import { bcJob, JOBS, pageJob, type ChildJob, type JobData } from '../../src/queues/catalogue.js';
 import { finishRun, type FinishedRun } from '../../src/sync/finish-run.js';
+import type { RunRef } from '../../src/sync/run-lease.js';
+import type { RunPlan } from '../../src/sync/start-run.js';
 import { startRun } from '../../src/sync/start-run.js';
 import { runStepJob } from '../step-job.js';
+import { childrenOfRun } from '../run-children.js';
 import type { WorkerContext } from '../worker-context.js';
 
 type Result =
   FinishedRun | { status: 'paused' | 'skipped'; runId?: number; heldBy?: string | null };
+
+/** Children queued per batch: the plan's pages are read from the stage as they are queued. */
+const CHILDREN_PER_BATCH = 100;
+
+async function* runChildren(run: RunRef, plan: RunPlan): AsyncGenerator<ChildJob[]> {
+  let batch: ChildJob[] = [];
+  for await (const ids of plan.pages) {
+    batch.push(pageJob(run, ids, plan.schema));
+    if (batch.length < CHILDREN_PER_BATCH) continue;
+    yield batch;
+    batch = [];
+  }
+  yield [...batch, ...plan.retryIds.map((odooId) => bcJob(run, odooId))];
+}
 
 export async function processSyncRun(
   job: Job<JobData<'sync-run'>>,
@@ -40,10 +57,7 @@ export async function processSyncRun(
         if (started.status !== 'started') return { result: started };
         const { run, plan } = started;
         return {
-          children: [
-            ...plan.pages.map((ids) => pageJob(run, ids, plan.schema)),
-            ...plan.retryIds.map((odooId) => bcJob(run, odooId)),
-          ],
+          children: runChildren(run, plan),
           state: {
             run,
             watermark: plan.watermark,
@@ -51,18 +65,12 @@ export async function processSyncRun(
             settledThrough: plan.settledThrough,
             startedAt: plan.startedAt,
             startCalls: plan.odooCalls,
+            futureStamped: plan.futureStamped,
           },
         };
       },
       settle: (state, children) =>
-        finishRun(ctx.sync, {
-          ...state,
-          reports: children.reports,
-          failedPages: children.failed.filter((child) => child.odooId === undefined),
-          failedBcs: children.failed.flatMap((child) =>
-            child.odooId === undefined ? [] : [{ ...child, odooId: child.odooId }],
-          ),
-        }),
+        finishRun(ctx.sync, { ...state, ...childrenOfRun(state.run, children) }),
     },
   );
   if (finished.status === 'failed')

@@ -4,5 +4,5 @@ export * from './sync-state.js';
 export * from './sync-log.js';
 export * from './sync-audit.js';
 export * from './sync-failure.js';
-export * from './sync-reconcile-scan.js';
+export * from './sync-scan.js';
 export * from './sync-odoo-schema.js';

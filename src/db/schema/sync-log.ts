@@ -33,6 +33,7 @@ export const syncLog = pgTable(
     restored: integer('restored').notNull().default(0),
     linesDeleted: integer('lines_deleted').notNull().default(0),
     failed: integer('failed').notNull().default(0),
+    futureStamped: integer('future_stamped').notNull().default(0),
     odooCalls: integer('odoo_calls').notNull().default(0),
     errors: jsonb('errors').$type<SyncRunError[]>().notNull().default([]),
   },

@@ -43,6 +43,10 @@ export const syncRunSchema = z
       restored: z.number().int(),
       linesDeleted: z.number().int(),
       failed: z.number().int(),
+      futureStamped: z
+        .number()
+        .int()
+        .describe("Records stamped later than Odoo's clock: read, never a watermark"),
       odooCalls: z.number().int(),
     }),
     errors: z.array(
@@ -103,6 +107,7 @@ export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
       restored: row.restored,
       linesDeleted: row.linesDeleted,
       failed: row.failed,
+      futureStamped: row.futureStamped,
       odooCalls: row.odooCalls,
     },
     errors: row.errors,

@@ -1,0 +1,1 @@
+DROP TABLE "sync_reconcile_scan" CASCADE;

@@ -1,0 +1,1 @@
+ALTER TABLE "sync_log" ADD COLUMN "future_stamped" integer DEFAULT 0 NOT NULL;

@@ -1,0 +1,186 @@
+/**
+ * A run's plan, staged in PostgreSQL (`sync_scan`, kind `plan`): the change scans list which BCs
+ * to read — those changed, and those whose lines changed — and each page of a scan is staged as
+ * soon as Odoo answers it, with what the settled stamps prove of it (settled.ts), then dropped.
+ * A run's pages are read back from the stage. So a worker holds one scan page and one batch of
+ * page jobs, whatever the window: a mass update of millions of lines needs no more memory than a
+ * quiet run (docs/sync.md, "Bounded memory").
+ *
+ * The next watermark is the largest stamp the scan saw, bounded by Odoo's own clock: a record
+ * stamped in the future (a database clock stepped ahead, a stamp set by SQL) is read by every
+ * run, counted and logged, but never moves the watermark past the present.
+ */
+import { sql } from 'drizzle-orm';
+import type { OdooCallOptions, OdooContext } from '../clients/odoo/odoo-types.js';
+import type { Db } from '../db/create-db.js';
+import { intArray, rowsOf } from '../db/sql-rows.js';
+import { BC_LINE_MODEL, type BC_MODEL } from './models.js';
+import { scanPages, scannedDate, scannedParent } from './odoo-reads.js';
+import type { OdooSource } from './odoo-source.js';
+import type { StageRef } from './scan-stage.js';
+import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
+
+/** What a settling run proved (sync_state), for the proof of each scanned record. */
+export interface SettledStamps {
+  readonly settledThrough: Date;
+  readonly settledAt: Date;
+}
+
+/** What one change scan saw. */
+export interface ChangeScan {
+  /** Records the scan listed. */
+  readonly listed: number;
+  /** The largest `write_date` the scan saw, bounded by Odoo's clock: the next watermark. */
+  readonly maxWriteDate: Date | null;
+  /** Records the scan could not use (an empty `write_date`, a line without its BC). */
+  readonly skipped: number;
+  /** Records stamped later than Odoo's clock (plus a margin): read, but not a watermark. */
+  readonly futureStamped: number;
+  /** A few of those, for the log. */
+  readonly futureIds: readonly number[];
+}
+
+const FUTURE_IDS_LOGGED = 20;
+
+/**
+ * Scans the records of `model` written since `since` and stages, page by page, the BCs they name
+ * into the run's plan. With `settled`, each record also says whether the copy holds it for good;
+ * a BC is proven only when every record of it that any scan listed is.
+ */
+export async function stageChanges(
+  db: Db,
+  source: OdooSource,
+  ref: StageRef,
+  input: {
+    model: typeof BC_MODEL | typeof BC_LINE_MODEL;
+    since: Date | null;
+    context: OdooContext;
+    settled: SettledStamps | null;
+    scanPageSize?: number;
+  },
+  call?: OdooCallOptions,
+): Promise<ChangeScan> {
+  const lines = input.model === BC_LINE_MODEL;
+  let listed = 0;
+  let maxWriteDate: Date | null = null;
+  let skipped = 0;
+  let futureStamped = 0;
+  const futureIds: number[] = [];
+  const pages = scanPages(
+    source,
+    input.model,
+    input.since,
+    input.context,
+    call,
+    input.scanPageSize,
+  );
+  for await (const page of pages) {
+    // Odoo's clock as it answered this page: no transaction that committed before the answer
+    // can carry a later stamp (the margin covers Odoo's web and database servers' skew).
+    const answeredAt = source.serverTime?.();
+    const futureAfterMs =
+      answeredAt === undefined
+        ? Infinity
+        : answeredAt.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000;
+    const rows: { id: number; bc: number; wd: string | null }[] = [];
+    for (const record of page) {
+      const bc = lines ? scannedParent(record) : record.id;
+      if (bc === undefined) {
+        skipped += 1;
+        continue;
+      }
+      const date = scannedDate(record);
+      rows.push({ id: record.id, bc, wd: date?.toISOString() ?? null });
+      if (date === undefined) {
+        skipped += 1;
+      } else if (date.getTime() > futureAfterMs) {
+        futureStamped += 1;
+        if (futureIds.length < FUTURE_IDS_LOGGED) futureIds.push(record.id);
+      } else if (!maxWriteDate || date > maxWriteDate) {
+        maxWriteDate = date;
+      }
+    }
+    listed += page.length;
+    await stagePage(db, ref, lines, rows, input.settled);
+  }
+  return { listed, maxWriteDate, skipped, futureStamped, futureIds };
+}
+
+/** Stages a scan page: the BCs it names, and whether the settled stamps prove each current. */
+function stagePage(
+  db: Db,
+  ref: StageRef,
+  lines: boolean,
+  rows: readonly { id: number; bc: number; wd: string | null }[],
+  settled: SettledStamps | null,
+): Promise<unknown> {
+  if (rows.length === 0) return Promise.resolve();
+  const through = settled?.settledThrough.toISOString() ?? null;
+  const at = settled?.settledAt.toISOString() ?? null;
+  const records = sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id int, bc int, wd timestamptz)`;
+  // The BC row must be live and written before the settling run started: a row written after it
+  // (a webhook, a resync) may hold an older version of the stamp.
+  const liveBc = sql`b.odoo_id is not null and b.archived_at is null and b.synced_at <= ${at}::timestamptz`;
+  const upsert = sql`on conflict (run_id, token, kind, odoo_id) do update
+    set proven = sync_scan.proven and excluded.proven`;
+  return db.execute(
+    lines
+      ? sql`
+        insert into sync_scan (run_id, token, kind, odoo_id, proven)
+        select ${ref.runId}, ${ref.token}, 'plan', x.bc, bool_and(coalesce(
+          x.wd <= ${through}::timestamptz and l.bc_odoo_id = x.bc and l.odoo_write_date = x.wd
+            and l.synced_at <= ${at}::timestamptz and ${liveBc}, false))
+        from ${records}
+        left join scrap_dimagaz_bc_line l on l.odoo_id = x.id
+        left join scrap_dimagaz_bc b on b.odoo_id = x.bc
+        group by x.bc
+        ${upsert}`
+      : sql`
+        insert into sync_scan (run_id, token, kind, odoo_id, proven)
+        select ${ref.runId}, ${ref.token}, 'plan', x.id, coalesce(
+          x.wd <= ${through}::timestamptz and b.odoo_write_date = x.wd and ${liveBc}, false)
+        from ${records}
+        left join scrap_dimagaz_bc b on b.odoo_id = x.id
+        ${upsert}`,
+  );
+}
+
+/** How the plan stands: BCs the scans listed, those proven current, and those to read. */
+export async function planCounts(
+  db: Db,
+  ref: StageRef,
+  excluded: readonly number[],
+): Promise<{ listed: number; proven: number; toRead: number }> {
+  const [row] = rowsOf<{ listed: number; proven: number; to_read: number }>(
+    await db.execute(sql`
+      select count(*)::int as listed, count(*) filter (where proven)::int as proven,
+        count(*) filter (where not proven and odoo_id <> all(${intArray(excluded)}::int[]))::int as to_read
+      from sync_scan where run_id = ${ref.runId} and token = ${ref.token} and kind = 'plan'`),
+  );
+  return { listed: row!.listed, proven: row!.proven, toRead: row!.to_read };
+}
+
+/** Pages read back from the stage per query. */
+const PAGES_PER_QUERY = 20;
+
+/** The run's pages of BCs to read, in id order, leaving out those proven and `excluded`. */
+export async function* plannedPages(
+  db: Db,
+  ref: StageRef,
+  pageSize: number,
+  excluded: readonly number[],
+): AsyncGenerator<number[]> {
+  const limit = pageSize * PAGES_PER_QUERY;
+  for (let lastId = 0; ;) {
+    const ids = rowsOf<{ odoo_id: number }>(
+      await db.execute(sql`
+        select odoo_id from sync_scan
+        where run_id = ${ref.runId} and token = ${ref.token} and kind = 'plan' and not proven
+          and odoo_id > ${lastId} and odoo_id <> all(${intArray(excluded)}::int[])
+        order by odoo_id limit ${limit}`),
+    ).map((row) => row.odoo_id);
+    for (let i = 0; i < ids.length; i += pageSize) yield ids.slice(i, i + pageSize);
+    if (ids.length < limit) return;
+    lastId = ids[ids.length - 1]!;
+  }
+}
