@@ -220,6 +220,90 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
       });
     });
 
+    it('reads domains as trytond does: no group head trytond accepts, at any depth, smuggles a relation path', async () => {
+      // What trytond evaluates as a group's first element without failing: AND, OR, and the
+      // empty text (an AND); null, false, 0, [] and {} are elements it takes as true.
+      const heads: unknown[] = ['', 'AND', 'OR', null, false, 0, [], {}];
+      const clause = (prefix: string) => ['create_uid.password_reset', 'like', `${prefix}%`];
+      const placements: [string, (group: unknown[]) => unknown[]][] = [
+        ['top level', (group) => group],
+        ['inside AND', (group) => ['AND', group]],
+        ['inside OR', (group) => ['OR', [['name', '=', 'nobody']], group]],
+        ['three levels down', (group) => [[[group]]]],
+      ];
+      const count = (domain: unknown[]) =>
+        client.call<number>('model.party.party.search_count', [domain, {}]);
+      await gateway({ TRYTON_MODELS: 'party.party' }, async (target) => {
+        for (const head of heads)
+          for (const [where, place] of placements) {
+            const domain = (prefix: string) => place([head, clause(prefix)]);
+            const shape = `${JSON.stringify(head)} ${where}`;
+            // Sent straight to trytond, the clause is evaluated: an oracle on the reset password.
+            expect(await count(domain(RESET.slice(0, 5))), shape).toBe(trytond.parties.length);
+            expect(await count(domain('zzz')), shape).toBe(0);
+            const response = await call(target, 'model.party.party.search_count', [
+              domain(RESET.slice(0, 5)),
+              {},
+            ]);
+            expect([400, 403], `${shape}: ${response.body}`).toContain(response.statusCode);
+            expect(response.json(), shape).toMatchObject({
+              error: expect.stringMatching(/^TRYTON_(FIELD_NOT_ALLOWED|BAD_DOMAIN)$/),
+            });
+          }
+        // The issue's own request, word for word.
+        const issue = await call(target, 'model.party.party.search_count', [
+          ['', ['create_uid.password_reset', 'like', 'zq7%']],
+          {},
+        ]);
+        expect(issue.statusCode, issue.body).toBe(400);
+        expect(issue.json()).toMatchObject({ error: 'TRYTON_BAD_DOMAIN' });
+      });
+    });
+
+    it('refuses every other place a field name reaches another model: where, child_of targets, order, field lists', async () => {
+      const id = trytond.parties[0]!.id;
+      await gateway({ TRYTON_MODELS: 'party.party' }, async (target) => {
+        for (const [method, params] of [
+          [
+            'model.party.party.search_count',
+            [[['create_uid', 'where', [['password_reset', 'like', 'T%']]]], {}],
+          ],
+          [
+            'model.party.party.search_count',
+            [[['create_uid', 'not where', [['password_reset', 'like', 'T%']]]], {}],
+          ],
+          ['model.party.party.search_count', [[['create_uid', 'child_of', [1], 'create_uid']], {}]],
+          ['model.party.party.search_count', [[['create_uid', 'parent_of', 'x', 'login']], {}]],
+          ['model.party.party.search', [[], 0, 10, [['create_uid.password_reset', 'ASC']], {}]],
+          ['model.party.party.search_read', [[], 0, 10, null, ['create_uid.password_reset'], {}]],
+          ['model.party.party.search_read', [[], 0, 10, null, ['create_uid/password_reset'], {}]],
+          ['model.party.party.read', [[id], ['create_uid.password_hash'], {}]],
+          ['model.party.party.read', [[id], ['create_uid.rec_name'], {}]],
+          ['model.party.party.read', [[id], ['addresses/city'], {}]],
+        ] as const) {
+          const response = await call(target, method, [...params]);
+          expect(response.statusCode, `${method} ${JSON.stringify(params)}: ${response.body}`).toBe(
+            403,
+          );
+          expect(response.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
+          expect(response.body).not.toContain(RESET);
+        }
+        // What stays allowed: plain fields, nested groups, sorts with a null ordering.
+        const allowed = await call(target, 'model.party.party.search', [
+          ['OR', [['name', '=', 'Globex']], ['AND', [['code', 'ilike', 'ACM%']], []]],
+          0,
+          10,
+          [
+            ['name', 'desc nulls last'],
+            ['id', null],
+          ],
+          {},
+        ]);
+        expect(allowed.statusCode, allowed.body).toBe(200);
+        expect(allowed.json<{ result: number[] }>().result).toHaveLength(2);
+      });
+    });
+
     it('naming a user model is possible, with a warning at boot, and its field list still holds', async () => {
       await gateway({ TRYTON_MODELS: 'res.user:name|login' }, async (target, logged) => {
         expect(logged.join('')).toContain('exposes res.user');
