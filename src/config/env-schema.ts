@@ -433,7 +433,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'TRYTON_ALLOWED_METHODS',
     description:
-      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.* or ir.* models.',
+      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.* or ir.* models; no pattern reaches a method that reads fields or renders records outside the field checks (export_data, fields_view_get, on_change…, report.*, wizard.*). A pattern matching more than the read methods is warned about at boot.',
     default: DEFAULT_TRYTON_ALLOWED_METHODS,
   },
   {

@@ -304,6 +304,62 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
       });
     });
 
+    it('no method pattern reaches a method that reads fields or renders records outside the field policy', async () => {
+      const id = trytond.parties[0]!.id;
+      const patterns = 'model.party.party.*,report.*.*.*.execute,wizard.*.*.*';
+      // Straight to trytond, these read the reset password: what the gateway must never forward.
+      const exported = await client.call<string[][]>('model.party.party.export_data', [
+        [id],
+        ['name', 'create_uid/password_reset'],
+        {},
+      ]);
+      expect(exported[0]).toContain(RESET);
+      const report = await client.call<unknown[]>('report.res.user.email_reset_password.execute', [
+        [adminId],
+        {},
+        {},
+      ]);
+      expect(JSON.stringify(report)).toContain(RESET);
+      await gateway({ TRYTON_ALLOWED_METHODS: patterns }, async (target, logged) => {
+        for (const [method, params] of [
+          ['model.party.party.export_data', [[id], ['name', 'create_uid/password_reset'], {}]],
+          ['model.party.party.export_data_domain', [[], ['create_uid/password_reset'], {}]],
+          ['report.res.user.email_reset_password.execute', [[adminId], {}, {}]],
+          ['model.party.party.fields_view_get', [null, 'form', {}]],
+          ['model.party.party.default_get', [['create_uid'], true, {}]],
+          ['model.party.party.on_change_with', [{ id }, ['rec_name'], {}]],
+          ['wizard.party.replace.create', [{}]],
+        ] as const) {
+          const response = await call(target, method, [...params]);
+          expect(response.statusCode, `${method}: ${response.body}`).toBe(403);
+          expect(response.json()).toMatchObject({ error: 'TRYTON_METHOD_NOT_ALLOWED' });
+          expect(response.body).not.toContain(RESET);
+        }
+        // Read methods a pattern matches go through the field policy.
+        const path = await call(target, 'model.party.party.search_read', [
+          [],
+          0,
+          10,
+          null,
+          ['create_uid.password_reset'],
+          {},
+        ]);
+        expect(path.statusCode).toBe(403);
+        expect(path.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
+        const count = await call(target, 'model.party.party.search_count', [[], {}]);
+        expect(count.json()).toEqual({ result: trytond.parties.length });
+        const warnings = logged
+          .map((line) => JSON.parse(line) as { level: number; msg: string })
+          .filter((line) => line.level === 40)
+          .map((line) => line.msg);
+        for (const pattern of patterns.split(','))
+          expect(
+            warnings.some((warning) => warning.includes(`"${pattern}"`)),
+            `${pattern}: ${warnings.join(' | ')}`,
+          ).toBe(true);
+      });
+    });
+
     it('naming a user model is possible, with a warning at boot, and its field list still holds', async () => {
       await gateway({ TRYTON_MODELS: 'res.user:name|login' }, async (target, logged) => {
         expect(logged.join('')).toContain('exposes res.user');

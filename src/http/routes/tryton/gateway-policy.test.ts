@@ -44,10 +44,11 @@ describe('gateway policy', () => {
     expect(named.warnings).toEqual([
       expect.stringContaining('exposes res.user'),
       expect.stringContaining('exposes ir.date'),
+      expect.stringContaining('"model.ir.date.today" matches methods other than the read methods'),
     ]);
     expect(named.check('model.res.user.read', [[1], ['name'], {}]).allowed).toBe(true);
     expect(named.check('model.ir.date.today', [{}]).allowed).toBe(true);
-    expect(policy.warnings).toEqual([]);
+    expect(policy.warnings).toEqual([expect.stringContaining('"model.party.party.create"')]);
   });
 
   it('adds the maximum limit to a search without one, keeping the context last', () => {
@@ -285,5 +286,84 @@ describe('read method arguments', () => {
       expect(policy.check('model.party.party.read', [ids, ['name'], {}])).toMatchObject({
         status: 400,
       });
+  });
+});
+
+describe('methods that read fields or render records', () => {
+  const everything = createGatewayPolicy({
+    models: [{ model: 'party.party', fields: ['name'] }],
+    methodPatterns: [
+      'model.party.party.*',
+      'model.*.*.*',
+      'report.*.*.*.execute',
+      'report.*.*.execute',
+      'wizard.*.*.*',
+      'model.party.party.export_data',
+    ],
+    maxSearchLimit: 100,
+  });
+
+  it('are never forwarded, whatever pattern matches them, even by name', () => {
+    for (const method of [
+      'model.party.party.export_data',
+      'model.party.party.export_data_domain',
+      'model.party.party.import_data',
+      'model.party.party.history_revisions',
+      'model.party.party.fields_view_get',
+      'model.party.party.default_get',
+      'model.party.party.pre_validate',
+      'model.party.party.on_change',
+      'model.party.party.on_change_with',
+      'model.party.party.on_change_name',
+      'model.party.party.on_change_with_rec_name',
+      'model.party.party.autocomplete_name',
+      'report.res.user.email_reset_password.execute',
+      'report.party.label.execute',
+      'wizard.party.replace.create',
+      'wizard.party.replace.execute',
+    ])
+      expect(everything.check(method, [[1], ['name'], {}]), method).toMatchObject({
+        allowed: false,
+        status: 403,
+        code: 'TRYTON_METHOD_NOT_ALLOWED',
+      });
+  });
+
+  it('lets a pattern forward other methods, and read methods only through the field policy', () => {
+    expect(everything.check('model.party.party.write', [[1], { name: 'x' }, {}]).allowed).toBe(
+      true,
+    );
+    expect(everything.check('model.party.address.search_count', [[], {}]).allowed).toBe(true);
+    expect(
+      everything.check('model.party.address.read', [[1], ['party.create_uid'], {}]),
+    ).toMatchObject({ status: 403, code: 'TRYTON_FIELD_NOT_ALLOWED' });
+    expect(everything.check('model.party.party.read', [[1], ['code'], {}])).toMatchObject({
+      status: 403,
+    });
+  });
+
+  it('warns at boot about every pattern matching a method outside the read methods', () => {
+    const warned = (patterns: string[]) =>
+      createGatewayPolicy({ models: [], methodPatterns: patterns, maxSearchLimit: 10 }).warnings;
+    expect(
+      warned([
+        'common.server.version',
+        'common.db.list',
+        'model.party.party.read',
+        'model.*.*.search_read',
+        'model.*.*.*.fields_get',
+      ]),
+    ).toEqual([]);
+    for (const pattern of [
+      'model.party.party.*',
+      'model.party.party.create',
+      'model.*.*.*',
+      '*.party.party.read',
+      'report.*.*.*.execute',
+      'wizard.*.*.*',
+      'model.party.party.export_data',
+      'system.listMethods',
+    ])
+      expect(warned([pattern]), pattern).toEqual([expect.stringContaining(`"${pattern}"`)]);
   });
 });

@@ -5,6 +5,10 @@
  *
  * - A model of `res.*` (users, their keys and reset passwords, groups) or `ir.*` (the system) is
  *   never reached through a wildcard: only when an operator names it, which logs a warning at boot.
+ * - No pattern, not even one naming it, reaches a method that reads fields or renders records
+ *   outside the field checks below (export_data, reports, wizards…: field-reading-methods); the
+ *   read methods a pattern matches go through those checks. Every pattern that matches a method
+ *   other than the read methods logs a warning at boot.
  * - A model listed with fields is read, searched and sorted on those fields only; a read that
  *   names no field is given that list.
  * - Every place a field name enters a read method — domain clauses at every nesting level, sort
@@ -20,6 +24,11 @@
  * is refused rather than forwarded.
  */
 import type { ExposedModel } from '../../../config/tryton-exposure.js';
+import {
+  isFieldReadingModelMethod,
+  isRenderingMethodType,
+  readsFieldsOutsideThePolicy,
+} from './field-reading-methods.js';
 import { readDomain } from './tryton-domain.js';
 
 export interface GatewayPolicyOptions {
@@ -39,7 +48,10 @@ export type GatewayVerdict =
 
 export interface GatewayPolicy {
   check(method: string, params: readonly unknown[]): GatewayVerdict;
-  /** Things operators should know at boot: sensitive models they exposed by name. */
+  /**
+   * Things operators should know at boot: sensitive models they exposed by name, and patterns
+   * that forward more than the read methods.
+   */
   readonly warnings: readonly string[];
 }
 
@@ -55,6 +67,8 @@ const READ_METHOD_ARITY: ReadonlyMap<string, number> = new Map([
   ['fields_get', 1],
 ]);
 const MODEL_READ_METHODS: ReadonlySet<string> = new Set(READ_METHOD_ARITY.keys());
+/** Read methods served on Tryton's root, without a session. */
+const ROOT_READ_METHODS: ReadonlySet<string> = new Set(['common.server.version', 'common.db.list']);
 const SENSITIVE_MODEL = /^(?:res|ir)\./;
 const SEGMENT = '[A-Za-z0-9_]+';
 /** A field of the called model itself; anything with `.` or `/` is a path to another model. */
@@ -79,6 +93,22 @@ function compilePattern(pattern: string): Pattern {
       ? modelSegments.join('.')
       : undefined;
   return { expression, literalModel };
+}
+
+/** What an operator should know about a pattern at boot, if it matches more than read methods. */
+function patternWarning(pattern: string): string | undefined {
+  const segments = pattern.split('.');
+  const type = segments[0]!;
+  const last = segments[segments.length - 1]!;
+  const literalLast = segments.length >= 3 && last !== '*';
+  if (ROOT_READ_METHODS.has(pattern)) return undefined;
+  if (type === 'model' && literalLast && MODEL_READ_METHODS.has(last)) return undefined;
+  if (
+    isRenderingMethodType(type) ||
+    (type === 'model' && literalLast && isFieldReadingModelMethod(last))
+  )
+    return `TRYTON_ALLOWED_METHODS: "${pattern}" matches only methods that read fields or render records outside the gateway's field policy; the gateway never forwards them`;
+  return `TRYTON_ALLOWED_METHODS: "${pattern}" matches methods other than the read methods (writes, buttons…), and every operator key can call them; those that read fields or render records outside the field policy (export_data, on_change, reports, wizards…) stay refused`;
 }
 
 /** `model.party.party.read` → `{ model: 'party.party', name: 'read' }`. */
@@ -112,12 +142,15 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
     ...models.keys(),
     ...patterns.flatMap((pattern) => (pattern.literalModel ? [pattern.literalModel] : [])),
   ]);
-  const warnings = [...named]
-    .filter((model) => SENSITIVE_MODEL.test(model))
-    .map(
-      (model) =>
-        `the Tryton gateway exposes ${model}, a user or system model: every operator key can reach it`,
-    );
+  const warnings = [
+    ...[...named]
+      .filter((model) => SENSITIVE_MODEL.test(model))
+      .map(
+        (model) =>
+          `the Tryton gateway exposes ${model}, a user or system model: every operator key can reach it`,
+      ),
+    ...options.methodPatterns.flatMap((pattern) => patternWarning(pattern) ?? []),
+  ];
 
   const allowedByPattern = (method: string, model: string | undefined) =>
     patterns.some(
@@ -281,7 +314,15 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
     check(method, params) {
       const target = modelMethod(method);
       const entry = target ? models.get(target.model) : undefined;
-      const viaModels = entry !== undefined && MODEL_READ_METHODS.has(target!.name);
+      const readMethod = target !== undefined && MODEL_READ_METHODS.has(target.name);
+      if (!readMethod && readsFieldsOutsideThePolicy(method))
+        return {
+          allowed: false,
+          status: 403,
+          code: 'TRYTON_METHOD_NOT_ALLOWED',
+          message: `The method ${method} reads fields or renders records outside the gateway's field checks; no pattern forwards it`,
+        };
+      const viaModels = entry !== undefined && readMethod;
       if (!viaModels && !allowedByPattern(method, target?.model)) {
         return {
           allowed: false,
