@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
+import { ODOO_WEBHOOK_PATH_PREFIX } from '../lib/redact-url.js';
 import type { TrytonClient } from '../clients/tryton/tryton-client.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
@@ -30,11 +31,7 @@ import { errorHandler } from './plugins/error-handler.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { bullBoardRoutes } from './routes/admin/bull-board.js';
 import { bcRoutes } from './routes/api/bcs/index.js';
-import {
-  createWebhookTokenMatcher,
-  odooWebhookRoutes,
-  WEBHOOK_PATH_PREFIX,
-} from './routes/hooks/odoo-webhook.js';
+import { createWebhookTokenMatcher, odooWebhookRoutes } from './routes/hooks/odoo-webhook.js';
 import { syncRoutes } from './routes/api/sync/index.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
@@ -114,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       request.log.info(
         {
           method: request.method,
+          // Masked (the webhook token) and bounded by the logger's url serializer.
           url: request.url,
           statusCode: reply.statusCode,
           responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
@@ -127,8 +125,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Odoo's webhooks with a valid token get a bucket of their own: Odoo posts one per change.
   const webhookToken = createWebhookTokenMatcher(config.webhooks.tokenSha256);
   const isOdooWebhook = (url: string) =>
-    url.startsWith(WEBHOOK_PATH_PREFIX) &&
-    webhookToken(url.slice(WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '');
+    url.startsWith(ODOO_WEBHOOK_PATH_PREFIX) &&
+    webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '');
   await app.register(rateLimit, {
     global: false,
     redis: deps.rateLimitRedis,
