@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTrytonCache, type TrytonCache } from '../../src/clients/tryton/tryton-cache.js';
 import { createTrytonClient, type TrytonClient } from '../../src/clients/tryton/tryton-client.js';
+import { createApi } from '../../src/create-api.js';
 import { buildApp, type App } from '../../src/http/app.js';
+import { createShutdown } from '../../src/lib/shutdown.js';
 import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { startTrytond, type Trytond } from '../helpers/trytond.js';
@@ -28,6 +30,8 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
       redisUrl: inject('redisUrl'),
       keyPrefix: `test-${db.name}:`,
       logger,
+      // The test Redis is the queues' (noeviction): allowed here, as an operator may.
+      allowNoEviction: true,
     });
     client = createTrytonClient(config.tryton!, { logger, cache });
     app = await buildApp({ config, logger, db, tryton: client });
@@ -90,6 +94,34 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
       expect(response.json()).toMatchObject({ error: 'TRYTON_NOT_CONFIGURED' });
     } finally {
       await bare.close();
+    }
+  });
+
+  it('warns at boot when the Tryton cache shares the queue Redis, and only then', async () => {
+    for (const [cacheRedisUrl, shared] of [
+      [undefined, true],
+      ['redis://cache.invalid:6379', false],
+    ] as const) {
+      const { logger, lines } = memoryLogger('warn');
+      const shutdown = createShutdown(logger, 10_000);
+      try {
+        await createApi({
+          config: testConfig({
+            ...trytonEnv(),
+            REDIS_URL: inject('redisUrl'),
+            ...(cacheRedisUrl ? { CACHE_REDIS_URL: cacheRedisUrl } : {}),
+          }),
+          logger,
+          db,
+          shutdown,
+        });
+      } finally {
+        await shutdown.run('test');
+      }
+      expect(
+        lines.some((line) => line.includes('the Tryton cache shares the queue Redis')),
+        lines.join(''),
+      ).toBe(shared);
     }
   });
 
