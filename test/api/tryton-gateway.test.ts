@@ -77,6 +77,26 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
     expect((await rpc('model.party.party.search', [[], {}], 'reader')).statusCode).toBe(403);
   });
 
+  it('answers 400 for params nested deeper than any call needs, at every depth, never a 5xx', async () => {
+    for (const depth of [100, 1_000, 3_000, 5_000, 10_000, 100_000]) {
+      const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      for (const [method, params] of [
+        ['common.server.version', `[${nested}]`],
+        ['model.party.party.search_count', `[${nested},{}]`],
+        ['model.party.party.search_count', `[[], {"a":${nested}}]`],
+      ] as const) {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/api/tryton/rpc',
+          headers: { ...bearer('operator'), 'content-type': 'application/json' },
+          payload: `{"method":"${method}","params":${params}}`,
+        });
+        expect(response.statusCode, `${method} at depth ${depth}: ${response.body}`).toBe(400);
+        expect(response.json()).toMatchObject({ error: expect.stringMatching(/^TRYTON_BAD_/) });
+      }
+    }
+  });
+
   it('/api/tryton/ping answers the server version and latency', async () => {
     const response = await app.inject({ url: '/api/tryton/ping', headers: bearer('operator') });
     expect(response.statusCode).toBe(200);
