@@ -530,7 +530,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'RATE_LIMIT_ANONYMOUS_PER_MINUTE',
     description:
-      'Requests per minute allowed per client address without a valid key: every refused key counts here.',
+      'Requests per minute allowed per client address without a valid key (an IPv6 client by its /64 network): every refused key and unknown path counts here; only /health/live and /health/ready are exempt.',
     default: '120',
   },
   {

@@ -35,7 +35,8 @@ import { createWebhookTokenMatcher, odooWebhookRoutes } from './routes/hooks/odo
 import { syncRoutes } from './routes/api/sync/index.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
-import { healthRoutes, type ReadinessCheck } from './routes/health/index.js';
+import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
+import { rateLimitAddress } from './client-address.js';
 import { createSyncControl } from './sync-control.js';
 
 export interface AppDeps {
@@ -136,14 +137,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   // A hook of the root, so it runs before each route's own key check and for unknown routes:
   // refused keys and probing count too. A known key has its own bucket; anything else counts
-  // against the client's address.
+  // against the client's address (an IPv6 client's /64).
   app.addHook(
     'onRequest',
     app.rateLimit({
       keyGenerator: (request) => {
         if (isOdooWebhook(request.url)) return 'hook:odoo';
         const caller = app.callerOf(request);
-        return caller ? `key:${caller.name}` : `ip:${request.ip}`;
+        return caller ? `key:${caller.name}` : `ip:${rateLimitAddress(request.ip)}`;
       },
       max: (_request, key) =>
         key === 'hook:odoo'
@@ -152,7 +153,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
             ? config.http.rateLimitPerMinute
             : config.http.rateLimitAnonymousPerMinute,
       timeWindow: 60_000,
-      allowList: (request) => request.url.startsWith('/health/'),
+      // By the route matched, never the raw URL: `/health/../x` and `/health/anything` are
+      // probes of unknown paths like any other, and count.
+      allowList: (request) => HEALTH_ROUTE_PATHS.has(request.routeOptions.url ?? ''),
     }),
   );
   await app.register(docsPlugin, {
