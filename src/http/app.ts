@@ -2,6 +2,7 @@
  * Builds the Fastify app from ready dependencies and never listens: `src/server.ts` owns the
  * socket and the process, tests use `app.inject`.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -65,6 +66,13 @@ export type App = FastifyInstance<
   ZodTypeProvider
 >;
 
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:=+-]{1,64}$/;
+
+function requestId(request: IncomingMessage): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && CLIENT_REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   // Typed as Fastify's logger so the instance type stays the plain App type routes expect.
@@ -73,7 +81,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
+    // The client's x-request-id goes into every log line of its request and into 5xx bodies:
+    // kept only when it is a short, plain id (a proxy's trace id), else one of ours.
+    requestIdHeader: false,
+    genReqId: requestId,
     trustProxy:
       typeof trustProxy === 'number'
         ? (_address: string, hop: number) => hop < trustProxy
