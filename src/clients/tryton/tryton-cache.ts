@@ -10,7 +10,10 @@
  *   process writing to the same prefix: a Lua script writes each entry and, in the same atomic
  *   step, forgets the expired ones and evicts the soonest to expire until the new one fits. Its
  *   bookkeeping (an index of expiry times, entry sizes, a byte total) shares one hash slot with
- *   the entries, for Redis Cluster, and expires after the longest entry could;
+ *   the entries, for Redis Cluster, and expires after the longest entry could. On an evicting
+ *   Redis, eviction may take bookkeeping too, and the budget undercounts until the entries it
+ *   lost track of expire; there Redis's own maxmemory bounds the cache, and where nothing is
+ *   evicted (noeviction, when allowed) the budget is exact;
  * - it writes nothing to a Redis whose `maxmemory-policy` is `noeviction` (or cannot be read),
  *   unless `allowNoEviction`: that is what a queue's Redis must run with, and a full one refuses
  *   the queue's writes. It warns once per connection instead.
@@ -144,6 +147,7 @@ local function forget(key)
 end
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now)) do forget(key) end
 if redis.call('ZSCORE', index, entry) then forget(entry) end
+if total < 0 then total = 0 end
 while redis.call('ZCARD', index) >= maxEntries or total + size > maxBytes do
   local soonest = redis.call('ZRANGE', index, 0, 0)[1]
   if not soonest then break end
