@@ -86,10 +86,20 @@ export async function createApi(input: {
   let tryton: AppDeps['tryton'];
   const metricSources: MetricSource[] = [];
   if (config.tryton) {
+    if (config.redis.cacheSharesQueue)
+      logger.warn(
+        config.tryton.cacheAllowNoEviction
+          ? 'the Tryton cache shares the queue Redis (CACHE_REDIS_URL unset or the same), and TRYTON_CACHE_ALLOW_NOEVICTION lets it write there: its budget (TRYTON_CACHE_MAX_ENTRIES, TRYTON_CACHE_MAX_TOTAL_BYTES) is all that keeps it from filling that Redis and stopping the queues'
+          : 'the Tryton cache shares the queue Redis (CACHE_REDIS_URL unset or the same): a queue Redis runs with noeviction, so nothing is cached; give CACHE_REDIS_URL a Redis of its own with an evicting policy',
+      );
     const cache = createTrytonCache({
       redisUrl: config.redis.cacheUrl!,
       keyPrefix: 'erp-bridge:tryton:',
       logger,
+      maxTtlSeconds: config.tryton.cacheMaxTtlSeconds,
+      maxEntries: config.tryton.cacheMaxEntries,
+      maxTotalBytes: config.tryton.cacheMaxTotalBytes,
+      allowNoEviction: config.tryton.cacheAllowNoEviction,
     });
     const client = createTrytonClient(config.tryton, {
       logger: logger.child({ module: 'tryton' }),

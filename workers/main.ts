@@ -14,6 +14,7 @@ import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
+import { redactUrl } from '../src/lib/redact-url.js';
 import { createShutdown, onFatalErrors, onSignals } from '../src/lib/shutdown.js';
 import { registerQueueMetrics } from '../src/queues/queue-metrics.js';
 import { upsertSchedules } from '../src/queues/schedules.js';
@@ -89,7 +90,7 @@ logger.info(
     everyMs: config.sync.everyMs,
     reconcileCron: config.sync.reconcileCron,
     concurrency: config.sync.concurrency,
-    odoo: config.odoo!.url,
+    odoo: redactUrl(config.odoo!.url),
     http: address,
   },
   'worker started',

@@ -98,6 +98,61 @@ describe('loadConfig', () => {
     });
   });
 
+  it('bounds the Tryton cache: its budget, its lifetime cap, noeviction refused unless allowed', () => {
+    const tryton = {
+      ...production,
+      TRYTON_RPC_URL: 'http://tryton:8000',
+      TRYTON_DATABASE: 'tryton',
+      TRYTON_USER: 'svc',
+      TRYTON_PASSWORD: 'pw',
+    };
+    const config = loadConfig(tryton, { mode: 'production', role: 'api' });
+    expect(config.tryton).toMatchObject({
+      cacheMaxTtlSeconds: 3_600,
+      cacheMaxEntries: 10_000,
+      cacheMaxTotalBytes: 67_108_864,
+      cacheAllowNoEviction: false,
+    });
+    expect(config.redis.cacheSharesQueue).toBe(true);
+    expect(
+      loadConfig(
+        { ...tryton, CACHE_REDIS_URL: 'redis://cache:6379', TRYTON_CACHE_ALLOW_NOEVICTION: 'true' },
+        { mode: 'production', role: 'api' },
+      ),
+    ).toMatchObject({ redis: { cacheSharesQueue: false }, tryton: { cacheAllowNoEviction: true } });
+    // The same server and database, however written, is shared; another database is not.
+    for (const [cacheUrl, shared] of [
+      ['redis://redis:6379/0', true],
+      ['redis://:other-pw@redis', true],
+      ['redis://redis:6379/1', false],
+      ['rediss://redis:6380', false],
+    ] as const)
+      expect(
+        loadConfig({ ...tryton, CACHE_REDIS_URL: cacheUrl }, { mode: 'production', role: 'api' })
+          .redis.cacheSharesQueue,
+        cacheUrl,
+      ).toBe(shared);
+    const error = problemsOf(() =>
+      loadConfig(
+        {
+          ...tryton,
+          TRYTON_CACHE_MAX_TTL_SECONDS: '0',
+          TRYTON_CACHE_MAX_ENTRIES: 'many',
+          TRYTON_CACHE_MAX_TOTAL_BYTES: '4096',
+          TRYTON_CACHE_MAX_BYTES: '8192',
+          TRYTON_CACHE_ALLOW_NOEVICTION: 'perhaps',
+        },
+        { mode: 'production', role: 'api' },
+      ),
+    );
+    expect(error.problems.map((p) => p.key).sort()).toEqual([
+      'TRYTON_CACHE_ALLOW_NOEVICTION',
+      'TRYTON_CACHE_MAX_BYTES',
+      'TRYTON_CACHE_MAX_ENTRIES',
+      'TRYTON_CACHE_MAX_TTL_SECONDS',
+    ]);
+  });
+
   it('reports a malformed URL without echoing its password', () => {
     const error = problemsOf(() =>
       loadConfig(

@@ -42,8 +42,15 @@ export interface TrytonConfig {
   readonly allowedMethods: readonly string[];
   readonly maxSearchLimit: number;
   readonly maxResponseBytes: number;
+  /** TRYTON_CACHE_TTL_SECONDS, already capped by `cacheMaxTtlSeconds`. */
   readonly cacheTtlSeconds: number;
   readonly cacheMaxBytes: number;
+  /** The cache's bounds: no entry outlives the cap; the budget holds across replicas. */
+  readonly cacheMaxTtlSeconds: number;
+  readonly cacheMaxEntries: number;
+  readonly cacheMaxTotalBytes: number;
+  /** Whether the cache writes to a noeviction Redis (the queue's); off by default. */
+  readonly cacheAllowNoEviction: boolean;
 }
 
 export interface Config {
@@ -62,6 +69,8 @@ export interface Config {
   readonly redis: {
     readonly url?: string;
     readonly cacheUrl?: string;
+    /** Whether the Tryton cache's Redis is the queue's: the same server and database. */
+    readonly cacheSharesQueue: boolean;
     readonly queuePrefix: string;
   };
   /** Undefined only in demo mode, where the bundled sandbox stands in. */
@@ -180,6 +189,16 @@ export function loadConfig(
   for (const message of exposure.problems) problems.push({ key: 'TRYTON_MODELS', message });
   for (const message of badMethodPatterns(items('TRYTON_ALLOWED_METHODS')))
     problems.push({ key: 'TRYTON_ALLOWED_METHODS', message });
+  // Checked whenever both keys are readable, so it is named with the other bad keys.
+  const answerBytes = envSchema.shape.TRYTON_CACHE_MAX_BYTES.safeParse(env.TRYTON_CACHE_MAX_BYTES);
+  const totalBytes = envSchema.shape.TRYTON_CACHE_MAX_TOTAL_BYTES.safeParse(
+    env.TRYTON_CACHE_MAX_TOTAL_BYTES,
+  );
+  if (answerBytes.success && totalBytes.success && answerBytes.data > totalBytes.data)
+    problems.push({
+      key: 'TRYTON_CACHE_MAX_BYTES',
+      message: 'must not be over TRYTON_CACHE_MAX_TOTAL_BYTES: such an answer could never be kept',
+    });
   items('ODOO_WEBHOOK_TOKENS').forEach((hash, index) => {
     if (!/^[0-9a-fA-F]{64}$/.test(hash))
       problems.push({
@@ -226,8 +245,12 @@ function build(
           allowedMethods: env.TRYTON_ALLOWED_METHODS,
           maxSearchLimit: env.TRYTON_MAX_SEARCH_LIMIT,
           maxResponseBytes: env.TRYTON_MAX_RESPONSE_BYTES,
-          cacheTtlSeconds: env.TRYTON_CACHE_TTL_SECONDS,
+          cacheTtlSeconds: Math.min(env.TRYTON_CACHE_TTL_SECONDS, env.TRYTON_CACHE_MAX_TTL_SECONDS),
           cacheMaxBytes: env.TRYTON_CACHE_MAX_BYTES,
+          cacheMaxTtlSeconds: env.TRYTON_CACHE_MAX_TTL_SECONDS,
+          cacheMaxEntries: env.TRYTON_CACHE_MAX_ENTRIES,
+          cacheMaxTotalBytes: env.TRYTON_CACHE_MAX_TOTAL_BYTES,
+          cacheAllowNoEviction: env.TRYTON_CACHE_ALLOW_NOEVICTION,
         }
       : undefined;
   return {
@@ -245,6 +268,9 @@ function build(
     redis: {
       url: env.REDIS_URL,
       cacheUrl: env.CACHE_REDIS_URL ?? env.REDIS_URL,
+      cacheSharesQueue:
+        env.CACHE_REDIS_URL === undefined ||
+        (env.REDIS_URL !== undefined && sameRedis(env.CACHE_REDIS_URL, env.REDIS_URL)),
       queuePrefix: env.QUEUE_PREFIX,
     },
     odoo,
@@ -280,6 +306,16 @@ function build(
     apiKeys: parsed.apiKeys,
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? options.isTty ?? false },
   };
+}
+
+/** Whether two Redis URLs name the same server and database, whatever their credentials. */
+function sameRedis(a: string, b: string): boolean {
+  const where = (text: string) => {
+    const url = new URL(text);
+    const database = Number(url.pathname.slice(1) || '0');
+    return `${url.protocol}//${url.hostname.toLowerCase()}:${url.port || '6379'}/${database}`;
+  };
+  return where(a) === where(b);
 }
 
 function freeze<T>(value: T): T {

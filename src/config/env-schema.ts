@@ -242,6 +242,19 @@ export const envSchema = z.object({
     wholeNumber('a whole number of bytes', 0, 104_857_600),
     '262144',
   ),
+  TRYTON_CACHE_MAX_TTL_SECONDS: withDefault(
+    wholeNumber('a whole number of seconds', 1, 86_400),
+    '3600',
+  ),
+  TRYTON_CACHE_MAX_ENTRIES: withDefault(
+    wholeNumber('a whole number of entries', 1, 10_000_000),
+    '10000',
+  ),
+  TRYTON_CACHE_MAX_TOTAL_BYTES: withDefault(
+    wholeNumber('a whole number of bytes', 1_024, 17_179_869_184),
+    '67108864',
+  ),
+  TRYTON_CACHE_ALLOW_NOEVICTION: withDefault(booleanText(), 'false'),
 
   API_KEYS: optionalText(),
   PORT: withDefault(wholeNumber('a TCP port', 0, 65_535), '3000'),
@@ -323,7 +336,8 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   },
   {
     key: 'CACHE_REDIS_URL',
-    description: 'Redis for the Tryton cache (an evicting policy suits it). Defaults to REDIS_URL.',
+    description:
+      'Redis for the Tryton cache, with an evicting maxmemory-policy (allkeys-lru). Defaults to REDIS_URL, with a warning at boot: the queue Redis is noeviction, so the cache then caches nothing unless TRYTON_CACHE_ALLOW_NOEVICTION is true.',
     secret: true,
   },
   {
@@ -453,7 +467,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'TRYTON_ALLOWED_METHODS',
     description:
-      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.* or ir.* models.',
+      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.* or ir.* models; no pattern reaches a method that reads fields or renders records outside the field checks (export_data, fields_view_get, on_change…, report.*, wizard.*). A pattern matching more than the read methods is warned about at boot.',
     default: DEFAULT_TRYTON_ALLOWED_METHODS,
   },
   {
@@ -470,13 +484,38 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   },
   {
     key: 'TRYTON_CACHE_TTL_SECONDS',
-    description: 'Cache lifetime of proxied read calls (0 disables the cache).',
+    description:
+      'Cache lifetime of proxied read calls (0 disables the cache), at most TRYTON_CACHE_MAX_TTL_SECONDS.',
     default: '60',
   },
   {
     key: 'TRYTON_CACHE_MAX_BYTES',
-    description: 'Answers larger than this are not cached.',
+    description: 'Answers larger than this are not cached; at most TRYTON_CACHE_MAX_TOTAL_BYTES.',
     default: '262144',
+  },
+  {
+    key: 'TRYTON_CACHE_MAX_TTL_SECONDS',
+    description:
+      "Longest a cached Tryton answer is kept, whatever TRYTON_CACHE_TTL_SECONDS or Tryton's X-Tryton-Cache header (86400 for fields_get) asks.",
+    default: '3600',
+  },
+  {
+    key: 'TRYTON_CACHE_MAX_ENTRIES',
+    description:
+      'Most answers the Tryton cache holds in Redis, counted across API replicas; past it the soonest to expire go first. Callers choose the context, so each call may make a new entry.',
+    default: '10000',
+  },
+  {
+    key: 'TRYTON_CACHE_MAX_TOTAL_BYTES',
+    description:
+      'Most bytes of answers the Tryton cache holds in Redis, counted across API replicas; past it the soonest to expire go first.',
+    default: '67108864',
+  },
+  {
+    key: 'TRYTON_CACHE_ALLOW_NOEVICTION',
+    description:
+      "Whether the Tryton cache writes to a Redis whose maxmemory-policy is noeviction (or cannot be read), such as the queue's. Off: it caches nothing there and warns; a full noeviction Redis stops the queues.",
+    default: 'false',
   },
   {
     key: 'API_KEYS',
@@ -511,7 +550,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'RATE_LIMIT_ANONYMOUS_PER_MINUTE',
     description:
-      'Requests per minute allowed per client address without a valid key: every refused key counts here.',
+      'Requests per minute allowed per client address without a valid key (an IPv6 client by its /64 network): every refused key and unknown path counts here; only /health/live and /health/ready are exempt.',
     default: '120',
   },
   {

@@ -2,6 +2,7 @@
  * Builds the Fastify app from ready dependencies and never listens: `src/server.ts` owns the
  * socket and the process, tests use `app.inject`.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -21,6 +22,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
+import { ODOO_WEBHOOK_PATH_PREFIX } from '../lib/redact-url.js';
 import type { TrytonClient } from '../clients/tryton/tryton-client.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
@@ -30,15 +32,12 @@ import { errorHandler } from './plugins/error-handler.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { bullBoardRoutes } from './routes/admin/bull-board.js';
 import { bcRoutes } from './routes/api/bcs/index.js';
-import {
-  createWebhookTokenMatcher,
-  odooWebhookRoutes,
-  WEBHOOK_PATH_PREFIX,
-} from './routes/hooks/odoo-webhook.js';
+import { createWebhookTokenMatcher, odooWebhookRoutes } from './routes/hooks/odoo-webhook.js';
 import { syncRoutes } from './routes/api/sync/index.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
-import { healthRoutes, type ReadinessCheck } from './routes/health/index.js';
+import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
+import { rateLimitAddress } from './client-address.js';
 import { createSyncControl } from './sync-control.js';
 
 export interface AppDeps {
@@ -67,6 +66,13 @@ export type App = FastifyInstance<
   ZodTypeProvider
 >;
 
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:=+-]{1,64}$/;
+
+function requestId(request: IncomingMessage): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && CLIENT_REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   // Typed as Fastify's logger so the instance type stays the plain App type routes expect.
@@ -75,7 +81,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
+    // The client's x-request-id goes into every log line of its request and into 5xx bodies:
+    // kept only when it is a short, plain id (a proxy's trace id), else one of ours.
+    requestIdHeader: false,
+    genReqId: requestId,
     trustProxy:
       typeof trustProxy === 'number'
         ? (_address: string, hop: number) => hop < trustProxy
@@ -114,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       request.log.info(
         {
           method: request.method,
+          // Masked (the webhook token) and bounded by the logger's url serializer.
           url: request.url,
           statusCode: reply.statusCode,
           responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
@@ -127,8 +137,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Odoo's webhooks with a valid token get a bucket of their own: Odoo posts one per change.
   const webhookToken = createWebhookTokenMatcher(config.webhooks.tokenSha256);
   const isOdooWebhook = (url: string) =>
-    url.startsWith(WEBHOOK_PATH_PREFIX) &&
-    webhookToken(url.slice(WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '');
+    url.startsWith(ODOO_WEBHOOK_PATH_PREFIX) &&
+    webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '');
   await app.register(rateLimit, {
     global: false,
     redis: deps.rateLimitRedis,
@@ -138,14 +148,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   // A hook of the root, so it runs before each route's own key check and for unknown routes:
   // refused keys and probing count too. A known key has its own bucket; anything else counts
-  // against the client's address.
+  // against the client's address (an IPv6 client's /64).
   app.addHook(
     'onRequest',
     app.rateLimit({
       keyGenerator: (request) => {
         if (isOdooWebhook(request.url)) return 'hook:odoo';
         const caller = app.callerOf(request);
-        return caller ? `key:${caller.name}` : `ip:${request.ip}`;
+        return caller ? `key:${caller.name}` : `ip:${rateLimitAddress(request.ip)}`;
       },
       max: (_request, key) =>
         key === 'hook:odoo'
@@ -154,7 +164,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
             ? config.http.rateLimitPerMinute
             : config.http.rateLimitAnonymousPerMinute,
       timeWindow: 60_000,
-      allowList: (request) => request.url.startsWith('/health/'),
+      // By the route matched, never the raw URL: `/health/../x` and `/health/anything` are
+      // probes of unknown paths like any other, and count.
+      allowList: (request) => HEALTH_ROUTE_PATHS.has(request.routeOptions.url ?? ''),
     }),
   );
   await app.register(docsPlugin, {

@@ -62,3 +62,38 @@ describe('logger redaction', () => {
     ]);
   });
 });
+
+describe('URL secrets in log lines', () => {
+  it('masks the webhook token in every shape Fastify logs a request in, and in messages and errors', () => {
+    const { lines, logger } = capture();
+    const token = 'wh-token-1234567890abcdef';
+    const url = `/hooks/odoo/${token}?event=deleted`;
+    logger.info(
+      { req: { method: 'POST', url, id: 'req-1', headers: { a: 1 } } },
+      'incoming request',
+    );
+    logger.info({ res: { statusCode: 202, raw: {} } }, 'request completed');
+    logger.info({ url, statusCode: 404 }, 'request completed');
+    logger.info(`Route POST:${url} not found`);
+    logger.error({ err: new Error(`no route GET ${url}`) }, 'request failed');
+    const output = lines.join('');
+    expect(output).not.toContain(token);
+    const [incoming, completed] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(incoming).toMatchObject({
+      req: { method: 'POST', url: '/hooks/odoo/[redacted]?event=deleted', id: 'req-1' },
+    });
+    expect(completed).toMatchObject({ res: { statusCode: 202 } });
+    expect(output).not.toContain('headers');
+  });
+
+  it('bounds a request URL and replaces its control characters', () => {
+    const { lines, logger } = capture();
+    const long = `/api/bcs?q=${'a'.repeat(100_000)}`;
+    logger.info({ url: long }, 'request completed');
+    logger.info({ url: '/api/bcs?q=a\n{"level":60}\u0000' }, 'request completed');
+    const [cut, controlled] = lines.map((line) => JSON.parse(line) as { url: string });
+    expect(cut!.url.length).toBeLessThan(600);
+    expect(cut!.url).toMatch(new RegExp(`…\\(${long.length} characters\\)$`));
+    expect(controlled!.url).toBe('/api/bcs?q=a\ufffd{"level":60}\ufffd');
+  });
+});

@@ -4,9 +4,11 @@
  *
  * Redaction is the last line of defence for secrets: the clients never put credentials in log
  * objects on purpose, but a request header or an Odoo argument list logged by mistake must still
- * print as [redacted].
+ * print as [redacted], and URL secrets (credentials, the webhook token: redact-url) are masked in
+ * messages, errors and `url`/`req` fields.
  */
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { logSafeRequestUrl, redactUrl } from './redact-url.js';
 
 export type { Logger } from 'pino';
 
@@ -42,21 +44,31 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.params[2]',
 ];
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
-
-/** `http://user:secret@odoo:8069` → `http://[redacted]@odoo:8069`, wherever it sits in a text. */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(URL_CREDENTIALS, '$1[redacted]@');
-}
-
-/** The standard error serializer, with credentials in URLs (ODOO_URL, a proxy's) masked. */
+/** The standard error serializer, with URL secrets (credentials, the webhook token) masked. */
 function serializeError(error: Error): Record<string, unknown> {
   const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
   for (const key of ['message', 'stack'])
-    if (typeof serialized[key] === 'string')
-      serialized[key] = redactUrlCredentials(serialized[key]);
+    if (typeof serialized[key] === 'string') serialized[key] = redactUrl(serialized[key]);
   return serialized;
 }
+
+/**
+ * Fastify logs its request as `req` and its reply as `res` when request logging is on: only what
+ * identifies them, the URL masked and bounded (the whole objects hold headers and sockets).
+ */
+function serializeRequest(request: { method?: unknown; url?: unknown; id?: unknown }) {
+  return {
+    method: request.method,
+    url: typeof request.url === 'string' ? logSafeRequestUrl(request.url) : undefined,
+    id: request.id,
+  };
+}
+
+function serializeReply(reply: { statusCode?: unknown }) {
+  return { statusCode: reply.statusCode };
+}
+
+const serializeUrl = (url: unknown) => (typeof url === 'string' ? logSafeRequestUrl(url) : url);
 
 export interface LoggerSettings {
   level: string;
@@ -69,15 +81,23 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
   const options: LoggerOptions = {
     level: settings.level,
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
-    serializers: { err: serializeError, error: serializeError },
+    serializers: {
+      err: serializeError,
+      error: serializeError,
+      req: serializeRequest,
+      res: serializeReply,
+      // Any `url` a line carries: a request's (the client chose it) or a configured one.
+      url: serializeUrl,
+    },
     hooks: {
-      // Messages are masked too: a URL may reach one through an error's text.
+      // Messages are masked too: a URL may reach one through an error's text, or Fastify's own
+      // lines (`Route POST:/hooks/odoo/<token> not found`).
       logMethod(args, method) {
         method.apply(
           this,
-          args.map((arg) =>
-            typeof arg === 'string' ? redactUrlCredentials(arg) : arg,
-          ) as Parameters<typeof method>,
+          args.map((arg) => (typeof arg === 'string' ? redactUrl(arg) : arg)) as Parameters<
+            typeof method
+          >,
         );
       },
     },

@@ -218,6 +218,65 @@ describe('BC endpoints', () => {
     expect(all.slice(-29)).toEqual(Array.from({ length: 29 }, (_, i) => 1_000_000 + 7 * (i + 1)));
   });
 
+  it('decodes forged cursors totally: a value PostgreSQL would reject is a 400, for every sort', async () => {
+    const cursor = (sort: string, value: unknown, id: unknown = 1) =>
+      Buffer.from(JSON.stringify([sort, value, id])).toString('base64url');
+    const forged: [string, unknown, unknown?][] = [
+      ['odooId', '9999999999'],
+      ['odooId', '2147483648'],
+      ['odooId', '-2147483649'],
+      ['odooId', '1', 2_147_483_648],
+      ['odooId', '1', 1e20],
+      ['odooId', '1', -2_147_483_649],
+      ['name', 'a\u0000b'],
+      ['name', '\ud800'],
+      ['name', 'x', 99_999_999_999],
+      ['dateOrder', '2026-13-01T00:00:00.000Z'],
+      ['dateOrder', '2026-02-30T00:00:00.000Z'],
+      ['dateOrder', '2026-01-01T24:00:00.000Z'],
+      ['dateOrder', '2026-01-01T00:60:00.000Z'],
+      ['dateOrder', '2026-01-01T00:00:60.000Z'],
+      ['dateOrder', '0000-01-01T00:00:00.000Z'],
+      ['dateOrder', '294277-01-01T00:00:00.000Z'],
+      ['dateOrder', '-infinity', 3_000_000_000],
+      ['odooWriteDate', '2025-02-29T00:00:00.000Z'],
+      ['odooWriteDate', '9999999-01-01T00:00:00.000Z'],
+      ['amountTotal', '1e999999'],
+      ['amountTotal', 'nan'],
+    ];
+    for (const [sort, value, id] of forged)
+      for (const direction of ['', '-']) {
+        const response = await app.inject({
+          url: `/api/bcs?sort=${direction}${sort}&cursor=${cursor(`${direction}${sort}`, value, id)}`,
+          headers: bearer('reader'),
+        });
+        expect(
+          response.statusCode,
+          `${direction}${sort} ${JSON.stringify([value, id])}: ${response.body}`,
+        ).toBe(400);
+        expect(response.json()).toMatchObject({ error: 'BAD_CURSOR' });
+      }
+    // Values PostgreSQL takes, the infinities and the largest years included, page normally.
+    for (const [sort, value] of [
+      ['odooId', '2147483647'],
+      ['odooId', '-2147483648'],
+      ['name', 'Zoë 😀'],
+      ['dateOrder', 'infinity'],
+      ['dateOrder', '-infinity'],
+      ['dateOrder', '2024-02-29T23:59:59.999Z'],
+      ['dateOrder', '294276-12-31T23:59:59.999Z'],
+      ['odooWriteDate', '0001-01-01T00:00:00.000Z'],
+      ['amountTotal', 'NaN'],
+      ['amountTotal', 'Infinity'],
+      ['amountTotal', '-Infinity'],
+      ['amountTotal', '-12.5e-3'],
+      ['amountTotal', `1${'0'.repeat(300)}e999`],
+    ] as const) {
+      const page = await list(`?sort=${sort}&cursor=${cursor(sort, value, 2_147_483_647)}`);
+      expect(page.items, `${sort} ${value}`).toBeInstanceOf(Array);
+    }
+  });
+
   it('answers 404 JSON for an unknown BC', async () => {
     for (const url of ['/api/bcs/999999', '/api/bcs/999999/lines']) {
       const response = await app.inject({ url, headers: bearer('reader') });

@@ -63,9 +63,79 @@ const HOSTILE_TEXT = [
 
 const hostileText = fc.oneof(fc.constantFrom(...HOSTILE_TEXT), fc.string({ maxLength: 40 }));
 
+/**
+ * Values a cursor may carry, for every cast a sort compares in: at and past each bound
+ * PostgreSQL has (int4, the calendar, timestamptz's years, numeric's exponent, text's encoding),
+ * what PostgreSQL writes itself (infinities, NaN) and arbitrary text of every kind.
+ */
+const CURSOR_VALUE = fc.oneof(
+  fc.constantFrom(
+    '0',
+    '2147483647',
+    '2147483648',
+    '-2147483648',
+    '-2147483649',
+    '9999999999',
+    '1e999',
+    '1e999999',
+    '-1e-999',
+    'NaN',
+    'nan',
+    'Infinity',
+    '-Infinity',
+    'infinity',
+    '-infinity',
+    '',
+    'a\u0000b',
+    '\ud800',
+    '\udfff😀',
+    'x'.repeat(300),
+    'x'.repeat(301),
+    '2026-01-01T00:00:00.000Z',
+    '2026-13-01T00:00:00.000Z',
+    '2026-02-29T00:00:00.000Z',
+    '2024-02-29T23:59:59.999Z',
+    '2026-01-01T24:00:00.000Z',
+    '2026-01-01T23:59:60.000Z',
+    '0000-01-01T00:00:00.000Z',
+    '0001-01-01T00:00:00.000Z',
+    '10000-01-01T00:00:00.000Z',
+    '294276-12-31T23:59:59.999Z',
+    '294277-01-01T00:00:00.000Z',
+    '999999-12-31T23:59:59.999Z',
+    '2026-01-01',
+  ),
+  fc.string({ maxLength: 30, unit: 'binary' }),
+  fc.integer().map(String),
+  fc.double().map(String),
+  fc.bigInt().map(String),
+  fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+);
+const CURSOR_ID = fc.oneof(
+  fc.integer({ min: -2_147_483_648, max: 2_147_483_647 }),
+  fc.constantFrom(2_147_483_648, -2_147_483_649, 1e20, 1.5, Number.MAX_SAFE_INTEGER, '1', null),
+  fc.integer(),
+);
+
+/** A cursor for one sort: base64url of `[sort, value, id]`, the list's own shape. */
+function cursorFor(sort: string): fc.Arbitrary<string> {
+  return fc
+    .tuple(CURSOR_VALUE, CURSOR_ID)
+    .map(([value, id]) => Buffer.from(JSON.stringify([sort, value, id])).toString('base64url'));
+}
+
+/** Cursors of each other kind the API gives: a line cursor, run and audit ids. */
+const OTHER_CURSORS = fc.oneof(
+  fc
+    .tuple(fc.oneof(fc.integer(), fc.constant(2_147_483_648)), fc.integer())
+    .map(([sequence, id]) => `${sequence}_${id}`),
+  fc.constantFrom('-2147483649_1', '1_2147483648', '99999999999_1', '9223372036854775808', '1e20'),
+);
+
 /** Values for one schema: valid ones at its bounds, and hostile text. */
-function valueFor(schema: SchemaObject): fc.Arbitrary<string> {
+function valueFor(schema: SchemaObject, name = ''): fc.Arbitrary<string> {
   const candidates: fc.Arbitrary<string>[] = [hostileText];
+  if (name === 'after' || name === 'before') candidates.push(OTHER_CURSORS);
   if (schema.enum) candidates.push(fc.constantFrom(...schema.enum.map(String)));
   if (schema.type === 'integer' || schema.type === 'number') {
     const bounds = [schema.minimum, schema.maximum].filter((n): n is number => n !== undefined);
@@ -128,6 +198,14 @@ const HEADER_TRICKS = fc.record(
   },
   { requiredKeys: [] },
 );
+
+/** The sorts a route's `sort` parameter takes, when it takes a `cursor` too; else none. */
+function sortsOf(route: Route): string[] {
+  const parameters = route.operation.parameters ?? [];
+  const sort = parameters.find((parameter) => parameter.name === 'sort');
+  if (!parameters.some((parameter) => parameter.name === 'cursor') || !sort?.schema.enum) return [];
+  return sort.schema.enum.map(String);
+}
 
 function routesOf(document: { paths: Record<string, Record<string, Operation>> }): Route[] {
   return Object.entries(document.paths).flatMap(([path, item]) =>
@@ -232,11 +310,21 @@ describe('hostile probe of every route', () => {
             (route.operation.parameters ?? []).map((parameter) => [
               `${parameter.in}:${parameter.name}`,
               parameter.in === 'path'
-                ? valueFor(parameter.schema)
-                : fc.option(valueFor(parameter.schema)),
+                ? valueFor(parameter.schema, parameter.name)
+                : fc.option(valueFor(parameter.schema, parameter.name)),
             ]),
           ),
         ),
+        // A cursor for the sort the request asks for (or the default), so its value reaches the
+        // decoder of that sort's type instead of stopping at "another sort's cursor".
+        cursor:
+          sortsOf(route).length === 0
+            ? fc.constant(null)
+            : fc.option(
+                fc
+                  .constantFrom(...sortsOf(route))
+                  .chain((sort) => cursorFor(sort).map((cursor) => ({ sort, cursor }))),
+              ),
         unknownQuery: fc.option(fc.constantFrom('x=1', 'limit=1&limit=2', '__proto__[a]=1', '%zz')),
         body: bodyFor(route.operation),
         authorization: AUTHORIZATIONS,
@@ -245,6 +333,7 @@ describe('hostile probe of every route', () => {
     );
 
     let probes = 0;
+    let cursorProbes = 0;
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(request, async (probe) => {
@@ -254,6 +343,20 @@ describe('hostile probe of every route', () => {
           const [where, name] = key.split(':') as ['query' | 'path', string];
           if (where === 'path') path = path.replace(`{${name}}`, encodeURIComponent(String(value)));
           else if (value !== null) query.push(`${name}=${encodeURIComponent(String(value))}`);
+        }
+        if (probe.cursor) {
+          const { sort, cursor } = probe.cursor;
+          const others = query.filter(
+            (item) => !item.startsWith('sort=') && !item.startsWith('cursor='),
+          );
+          query.splice(
+            0,
+            query.length,
+            ...others,
+            `sort=${encodeURIComponent(sort)}`,
+            `cursor=${cursor}`,
+          );
+          cursorProbes += 1;
         }
         if (probe.unknownQuery) query.push(probe.unknownQuery);
         const response = await app.inject({
@@ -280,10 +383,40 @@ describe('hostile probe of every route', () => {
       { numRuns: 600, seed: 20261122 },
     );
     expect(probes).toBeGreaterThanOrEqual(120 * 5);
+    expect(cursorProbes).toBeGreaterThanOrEqual(10);
     const output = log.lines.join('');
     for (const key of Object.values(KEYS)) expect(output).not.toContain(key.key);
     expect(output).not.toContain('stub-password');
     // The probe reached past validation too, not only 400s.
     expect([...statuses.keys()].some((status) => status < 300)).toBe(true);
+  });
+
+  it('answers no 5xx to cursors carrying values of every type, for every sort of the list', async () => {
+    const document = (await app.inject({ url: '/docs/json', headers: bearer('admin') })).json<{
+      paths: Record<string, Record<string, Operation>>;
+    }>();
+    const list = routesOf(document).find((route) => route.path === '/api/bcs')!;
+    const sorts = sortsOf(list);
+    expect(sorts.length).toBeGreaterThanOrEqual(10);
+    const seen = new Map<string, Set<number>>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...sorts).chain((sort) => fc.tuple(fc.constant(sort), cursorFor(sort))),
+        async ([sort, cursor]) => {
+          const response = await app.inject({
+            url: `/api/bcs?sort=${encodeURIComponent(sort)}&cursor=${cursor}`,
+            headers: bearer('reader'),
+          });
+          const where = `${sort} ${Buffer.from(cursor, 'base64url').toString()} → ${response.statusCode} ${response.body.slice(0, 200)}`;
+          expect(response.statusCode, where).toBeLessThan(500);
+          if (response.statusCode >= 400)
+            expect(response.json(), where).toMatchObject({ error: 'BAD_CURSOR' });
+          seen.set(sort, (seen.get(sort) ?? new Set()).add(response.statusCode));
+        },
+      ),
+      { numRuns: 1_000, seed: 20261123 },
+    );
+    // Every sort was probed, and its cursors reached both answers: a page and a refusal.
+    for (const sort of sorts) expect([...(seen.get(sort) ?? [])].sort(), sort).toEqual([200, 400]);
   });
 });

@@ -4,11 +4,27 @@
  * only with TRUST_PROXY.
  */
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, type App } from '../../src/http/app.js';
 import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+/** A GET sent byte for byte as written: no client normalizes `..` or `%2e` away. */
+async function rawGet(port: number, path: string): Promise<number> {
+  const head = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n`),
+    );
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+}
 
 describe('rate limits', () => {
   let db: TestDb;
@@ -110,6 +126,48 @@ describe('rate limits', () => {
           ).statusCode,
         );
       expect(forbidden.slice(3)).toEqual([429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('exempts the health routes themselves, not every path that starts like them', async () => {
+    const limited = await limitedApp({ RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2' });
+    try {
+      await limited.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = limited.server.address() as { port: number };
+      const statuses = [];
+      for (const path of [
+        '/health/../api/sync/state',
+        '/health/%2e%2e/api/sync/state',
+        '/health/live/../../wp-admin',
+        '/health/anything',
+        '/health%2F..%2Fapi%2Fsync%2Fstate',
+      ])
+        statuses.push(await rawGet(port, path));
+      expect(statuses).toEqual([404, 404, 429, 429, 429]);
+      // The probes themselves, with any query, still answer: the bucket is spent, they are exempt.
+      for (const path of ['/health/live', '/health/ready', '/health/live?probe=1'])
+        expect(await rawGet(port, path), path).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('counts IPv6 clients per /64 network, and IPv4-mapped addresses as the IPv4 address', async () => {
+    const limited = await limitedApp({ RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2' });
+    try {
+      const from = async (remoteAddress: string) =>
+        (await limited.inject({ url: '/api/sync/state', remoteAddress })).statusCode;
+      // One /64 is one client: its 2^64 addresses share a budget.
+      expect(await from('2001:db8:1:2::1')).toBe(401);
+      expect(await from('2001:db8:1:2:ffff:ffff:ffff:fffe')).toBe(401);
+      expect(await from('2001:0db8:0001:0002:0000:0000:0000:abcd')).toBe(429);
+      expect(await from('2001:db8:1:3::1')).toBe(401);
+      expect(await from('192.0.2.7')).toBe(401);
+      expect(await from('::ffff:192.0.2.7')).toBe(401);
+      expect(await from('::ffff:c000:207')).toBe(429);
+      expect(await from('192.0.2.8')).toBe(401);
     } finally {
       await limited.close();
     }

@@ -366,6 +366,41 @@ describe('API security and input handling', () => {
     }
   });
 
+  it("keeps a client's x-request-id only when it is a short plain id; any other gets an id of ours", async () => {
+    const captured = memoryLogger('info');
+    const logged = await buildApp({ config: testConfig(), logger: captured.logger, db });
+    try {
+      const sent = [
+        'trace-7f3a:01.2',
+        'a'.repeat(10_000),
+        'x\n{"level":60,"msg":"forged"}',
+        '../',
+        'é',
+        '<script>',
+        ' ',
+      ];
+      for (const id of sent)
+        await logged.inject({
+          url: '/api/bcs?limit=1',
+          headers: { ...bearer('reader'), 'x-request-id': id },
+        });
+      const ids = captured.lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.msg === 'request completed')
+        .map((line) => line.reqId as string);
+      expect(ids).toHaveLength(sent.length);
+      expect(ids[0]).toBe('trace-7f3a:01.2');
+      for (const id of ids.slice(1)) {
+        expect(id).toMatch(/^[A-Za-z0-9._:=+-]{1,64}$/);
+        expect(sent).not.toContain(id);
+      }
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(captured.lines.join('')).not.toContain('forged');
+    } finally {
+      await logged.close();
+    }
+  });
+
   it('every request log line names the calling key, never the key itself', async () => {
     const captured = memoryLogger('info');
     const logged = await buildApp({ config: testConfig(), logger: captured.logger, db });

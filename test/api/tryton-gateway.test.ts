@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createTrytonCache, type TrytonCache } from '../../src/clients/tryton/tryton-cache.js';
 import { createTrytonClient, type TrytonClient } from '../../src/clients/tryton/tryton-client.js';
+import { createApi } from '../../src/create-api.js';
 import { buildApp, type App } from '../../src/http/app.js';
+import { createShutdown } from '../../src/lib/shutdown.js';
 import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { startTrytond, type Trytond } from '../helpers/trytond.js';
@@ -28,6 +30,8 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
       redisUrl: inject('redisUrl'),
       keyPrefix: `test-${db.name}:`,
       logger,
+      // The test Redis is the queues' (noeviction): allowed here, as an operator may.
+      allowNoEviction: true,
     });
     client = createTrytonClient(config.tryton!, { logger, cache });
     app = await buildApp({ config, logger, db, tryton: client });
@@ -73,6 +77,26 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
     expect((await rpc('model.party.party.search', [[], {}], 'reader')).statusCode).toBe(403);
   });
 
+  it('answers 400 for params nested deeper than any call needs, at every depth, never a 5xx', async () => {
+    for (const depth of [100, 1_000, 3_000, 5_000, 10_000, 100_000]) {
+      const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      for (const [method, params] of [
+        ['common.server.version', `[${nested}]`],
+        ['model.party.party.search_count', `[${nested},{}]`],
+        ['model.party.party.search_count', `[[], {"a":${nested}}]`],
+      ] as const) {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/api/tryton/rpc',
+          headers: { ...bearer('operator'), 'content-type': 'application/json' },
+          payload: `{"method":"${method}","params":${params}}`,
+        });
+        expect(response.statusCode, `${method} at depth ${depth}: ${response.body}`).toBe(400);
+        expect(response.json()).toMatchObject({ error: expect.stringMatching(/^TRYTON_BAD_/) });
+      }
+    }
+  });
+
   it('/api/tryton/ping answers the server version and latency', async () => {
     const response = await app.inject({ url: '/api/tryton/ping', headers: bearer('operator') });
     expect(response.statusCode).toBe(200);
@@ -90,6 +114,34 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
       expect(response.json()).toMatchObject({ error: 'TRYTON_NOT_CONFIGURED' });
     } finally {
       await bare.close();
+    }
+  });
+
+  it('warns at boot when the Tryton cache shares the queue Redis, and only then', async () => {
+    for (const [cacheRedisUrl, shared] of [
+      [undefined, true],
+      ['redis://cache.invalid:6379', false],
+    ] as const) {
+      const { logger, lines } = memoryLogger('warn');
+      const shutdown = createShutdown(logger, 10_000);
+      try {
+        await createApi({
+          config: testConfig({
+            ...trytonEnv(),
+            REDIS_URL: inject('redisUrl'),
+            ...(cacheRedisUrl ? { CACHE_REDIS_URL: cacheRedisUrl } : {}),
+          }),
+          logger,
+          db,
+          shutdown,
+        });
+      } finally {
+        await shutdown.run('test');
+      }
+      expect(
+        lines.some((line) => line.includes('the Tryton cache shares the queue Redis')),
+        lines.join(''),
+      ).toBe(shared);
     }
   });
 
@@ -217,6 +269,146 @@ describe('the Tryton gateway through the API, with real API keys and a real tryt
           expect(refused.statusCode, JSON.stringify(params)).toBe(403);
           expect(refused.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
         }
+      });
+    });
+
+    it('reads domains as trytond does: no group head trytond accepts, at any depth, smuggles a relation path', async () => {
+      // What trytond evaluates as a group's first element without failing: AND, OR, and the
+      // empty text (an AND); null, false, 0, [] and {} are elements it takes as true.
+      const heads: unknown[] = ['', 'AND', 'OR', null, false, 0, [], {}];
+      const clause = (prefix: string) => ['create_uid.password_reset', 'like', `${prefix}%`];
+      const placements: [string, (group: unknown[]) => unknown[]][] = [
+        ['top level', (group) => group],
+        ['inside AND', (group) => ['AND', group]],
+        ['inside OR', (group) => ['OR', [['name', '=', 'nobody']], group]],
+        ['three levels down', (group) => [[[group]]]],
+      ];
+      const count = (domain: unknown[]) =>
+        client.call<number>('model.party.party.search_count', [domain, {}]);
+      await gateway({ TRYTON_MODELS: 'party.party' }, async (target) => {
+        for (const head of heads)
+          for (const [where, place] of placements) {
+            const domain = (prefix: string) => place([head, clause(prefix)]);
+            const shape = `${JSON.stringify(head)} ${where}`;
+            // Sent straight to trytond, the clause is evaluated: an oracle on the reset password.
+            expect(await count(domain(RESET.slice(0, 5))), shape).toBe(trytond.parties.length);
+            expect(await count(domain('zzz')), shape).toBe(0);
+            const response = await call(target, 'model.party.party.search_count', [
+              domain(RESET.slice(0, 5)),
+              {},
+            ]);
+            expect([400, 403], `${shape}: ${response.body}`).toContain(response.statusCode);
+            expect(response.json(), shape).toMatchObject({
+              error: expect.stringMatching(/^TRYTON_(FIELD_NOT_ALLOWED|BAD_DOMAIN)$/),
+            });
+          }
+        // The issue's own request, word for word.
+        const issue = await call(target, 'model.party.party.search_count', [
+          ['', ['create_uid.password_reset', 'like', 'zq7%']],
+          {},
+        ]);
+        expect(issue.statusCode, issue.body).toBe(400);
+        expect(issue.json()).toMatchObject({ error: 'TRYTON_BAD_DOMAIN' });
+      });
+    });
+
+    it('refuses every other place a field name reaches another model: where, child_of targets, order, field lists', async () => {
+      const id = trytond.parties[0]!.id;
+      await gateway({ TRYTON_MODELS: 'party.party' }, async (target) => {
+        for (const [method, params] of [
+          [
+            'model.party.party.search_count',
+            [[['create_uid', 'where', [['password_reset', 'like', 'T%']]]], {}],
+          ],
+          [
+            'model.party.party.search_count',
+            [[['create_uid', 'not where', [['password_reset', 'like', 'T%']]]], {}],
+          ],
+          ['model.party.party.search_count', [[['create_uid', 'child_of', [1], 'create_uid']], {}]],
+          ['model.party.party.search_count', [[['create_uid', 'parent_of', 'x', 'login']], {}]],
+          ['model.party.party.search', [[], 0, 10, [['create_uid.password_reset', 'ASC']], {}]],
+          ['model.party.party.search_read', [[], 0, 10, null, ['create_uid.password_reset'], {}]],
+          ['model.party.party.search_read', [[], 0, 10, null, ['create_uid/password_reset'], {}]],
+          ['model.party.party.read', [[id], ['create_uid.password_hash'], {}]],
+          ['model.party.party.read', [[id], ['create_uid.rec_name'], {}]],
+          ['model.party.party.read', [[id], ['addresses/city'], {}]],
+        ] as const) {
+          const response = await call(target, method, [...params]);
+          expect(response.statusCode, `${method} ${JSON.stringify(params)}: ${response.body}`).toBe(
+            403,
+          );
+          expect(response.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
+          expect(response.body).not.toContain(RESET);
+        }
+        // What stays allowed: plain fields, nested groups, sorts with a null ordering.
+        const allowed = await call(target, 'model.party.party.search', [
+          ['OR', [['name', '=', 'Globex']], ['AND', [['code', 'ilike', 'ACM%']], []]],
+          0,
+          10,
+          [
+            ['name', 'desc nulls last'],
+            ['id', null],
+          ],
+          {},
+        ]);
+        expect(allowed.statusCode, allowed.body).toBe(200);
+        expect(allowed.json<{ result: number[] }>().result).toHaveLength(2);
+      });
+    });
+
+    it('no method pattern reaches a method that reads fields or renders records outside the field policy', async () => {
+      const id = trytond.parties[0]!.id;
+      const patterns = 'model.party.party.*,report.*.*.*.execute,wizard.*.*.*';
+      // Straight to trytond, these read the reset password: what the gateway must never forward.
+      const exported = await client.call<string[][]>('model.party.party.export_data', [
+        [id],
+        ['name', 'create_uid/password_reset'],
+        {},
+      ]);
+      expect(exported[0]).toContain(RESET);
+      const report = await client.call<unknown[]>('report.res.user.email_reset_password.execute', [
+        [adminId],
+        {},
+        {},
+      ]);
+      expect(JSON.stringify(report)).toContain(RESET);
+      await gateway({ TRYTON_ALLOWED_METHODS: patterns }, async (target, logged) => {
+        for (const [method, params] of [
+          ['model.party.party.export_data', [[id], ['name', 'create_uid/password_reset'], {}]],
+          ['model.party.party.export_data_domain', [[], ['create_uid/password_reset'], {}]],
+          ['report.res.user.email_reset_password.execute', [[adminId], {}, {}]],
+          ['model.party.party.fields_view_get', [null, 'form', {}]],
+          ['model.party.party.default_get', [['create_uid'], true, {}]],
+          ['model.party.party.on_change_with', [{ id }, ['rec_name'], {}]],
+          ['wizard.party.replace.create', [{}]],
+        ] as const) {
+          const response = await call(target, method, [...params]);
+          expect(response.statusCode, `${method}: ${response.body}`).toBe(403);
+          expect(response.json()).toMatchObject({ error: 'TRYTON_METHOD_NOT_ALLOWED' });
+          expect(response.body).not.toContain(RESET);
+        }
+        // Read methods a pattern matches go through the field policy.
+        const path = await call(target, 'model.party.party.search_read', [
+          [],
+          0,
+          10,
+          null,
+          ['create_uid.password_reset'],
+          {},
+        ]);
+        expect(path.statusCode).toBe(403);
+        expect(path.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
+        const count = await call(target, 'model.party.party.search_count', [[], {}]);
+        expect(count.json()).toEqual({ result: trytond.parties.length });
+        const warnings = logged
+          .map((line) => JSON.parse(line) as { level: number; msg: string })
+          .filter((line) => line.level === 40)
+          .map((line) => line.msg);
+        for (const pattern of patterns.split(','))
+          expect(
+            warnings.some((warning) => warning.includes(`"${pattern}"`)),
+            `${pattern}: ${warnings.join(' | ')}`,
+          ).toBe(true);
       });
     });
 

@@ -344,6 +344,10 @@ export function trytonConfigFor(
     maxResponseBytes: 10_485_760,
     cacheTtlSeconds: 60,
     cacheMaxBytes: 262_144,
+    cacheMaxTtlSeconds: 3_600,
+    cacheMaxEntries: 10_000,
+    cacheMaxTotalBytes: 67_108_864,
+    cacheAllowNoEviction: false,
     ...overrides,
   };
 }

@@ -46,7 +46,7 @@ function config(overrides: Partial<TrytonConfig> = {}): TrytonConfig {
 function newClient(
   redisUrl = inject('redisUrl'),
   overrides: Partial<TrytonConfig> = {},
-  cacheOptions: Pick<TrytonCacheOptions, 'local'> = {},
+  cacheOptions: Partial<Omit<TrytonCacheOptions, 'redisUrl' | 'logger'>> = {},
 ) {
   const log = createCapturedLogger();
   const cache = createTrytonCache({
@@ -54,6 +54,8 @@ function newClient(
     keyPrefix,
     logger: log.logger,
     commandTimeoutMs: 300,
+    // The test Redis is the queues' (noeviction); the tests on that rule say otherwise.
+    allowNoEviction: true,
     ...cacheOptions,
   });
   const recorder = createRecordingDispatcher();
@@ -163,12 +165,23 @@ describe('cachedCall', () => {
     expect(recorder.count('model.party.party.search_read')).toBe(2);
   });
 
-  it("keeps an answer for the server's X-Tryton-Cache seconds when it sends the header", async () => {
-    const { client, cache } = newClient();
+  it("keeps an answer for the server's X-Tryton-Cache seconds when it sends the header, up to the cap", async () => {
+    const { client, cache } = newClient(inject('redisUrl'), {}, { maxTtlSeconds: 86_400 });
     const params = [['name'], {}];
     await client.cachedCall('model.party.party.fields_get', params, 5);
     const ttlSeconds = await redis.ttl(keyOf(cache, 'model.party.party.fields_get', params));
     expect(ttlSeconds).toBeGreaterThan(86_000);
+    // trytond asks 86,400 s for fields_get; the cache keeps nothing longer than its cap.
+    const capped = newClient(inject('redisUrl'), {}, { maxTtlSeconds: 600 });
+    const cappedParams = [['code'], {}];
+    await capped.client.cachedCall('model.party.party.fields_get', cappedParams, 5);
+    const cappedMs = await redis.pttl(
+      keyOf(capped.cache, 'model.party.party.fields_get', cappedParams),
+    );
+    expect(cappedMs).toBeGreaterThan(590_000);
+    expect(cappedMs).toBeLessThanOrEqual(600_000);
+    await capped.cache.set(`${keyPrefix}long`, '[1]', 86_400);
+    expect(await redis.pttl(`${keyPrefix}long`)).toBeLessThanOrEqual(600_000);
   });
 
   it('refuses to cache a method that may change data', async () => {
@@ -230,6 +243,7 @@ describe('the in-process first level', () => {
       keyPrefix,
       logger: log.logger,
       commandTimeoutMs: 300,
+      allowNoEviction: true,
       local: { nowMs: () => clock.nowMs },
     });
     opened.push(cache);
@@ -301,6 +315,96 @@ describe('the in-process first level', () => {
       expect(cache.stats().errors).toBeGreaterThanOrEqual(2);
     } finally {
       if (!stopped) await ownRedis.stop();
+    }
+  });
+});
+
+describe('bounds: callers choose the keys, the cache keeps its budget', () => {
+  /** The entries of `keys` Redis still holds, and their bytes. */
+  async function held(keys: string[]): Promise<{ keys: string[]; bytes: number }> {
+    const lengths = await Promise.all(keys.map((key) => redis.strlen(key)));
+    return {
+      keys: keys.filter((_, index) => lengths[index]! > 0),
+      bytes: lengths.reduce((sum, length) => sum + length, 0),
+    };
+  }
+
+  it('holds at most its budget of entries in Redis, the soonest to expire going first', async () => {
+    const prefix = `${keyPrefix}entries-${randomUUID()}:`;
+    const { client, cache } = newClient(
+      inject('redisUrl'),
+      {},
+      { keyPrefix: prefix, maxEntries: 5, maxTotalBytes: 1_000_000, local: false },
+    );
+    const keys: string[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      // A context key of the caller's choosing makes a new cache key each time.
+      const params = [[], { caller_choice: i }];
+      await client.cachedCall('model.party.party.search_count', params, 60);
+      keys.push(keyOf(cache, 'model.party.party.search_count', params));
+    }
+    expect((await held(keys)).keys).toEqual(keys.slice(-5));
+    const all = await redis.keys(`${prefix}*`);
+    // The five entries and the cache's own bookkeeping, which expires too.
+    expect(all.length).toBeLessThanOrEqual(5 + 3);
+    for (const key of all) expect(await redis.pttl(key), key).toBeGreaterThan(0);
+  });
+
+  it('holds at most its budget of bytes in Redis', async () => {
+    const prefix = `${keyPrefix}bytes-${randomUUID()}:`;
+    const { client, cache } = newClient(
+      inject('redisUrl'),
+      {},
+      { keyPrefix: prefix, maxEntries: 1_000, maxTotalBytes: 1_000, local: false },
+    );
+    const keys: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const params = [[], 0, null, [['id', 'ASC']], FIELDS, { caller_choice: i }];
+      await client.cachedCall('model.party.party.search_read', params, 60);
+      keys.push(keyOf(cache, 'model.party.party.search_read', params));
+    }
+    const { keys: kept, bytes } = await held(keys);
+    expect(bytes).toBeLessThanOrEqual(1_000);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept).toEqual(keys.slice(-kept.length));
+    expect(cache.stats().writes).toBe(30);
+  });
+
+  it('caches nothing on a noeviction Redis unless told to, and says why', async () => {
+    // The test Redis runs with Redis's default policy, noeviction, as a queue's must.
+    const refused = newClient(inject('redisUrl'), {}, { allowNoEviction: false });
+    const params = [[['code', '=', 'INITECH']], {}];
+    for (let i = 0; i < 2; i += 1)
+      expect(
+        await refused.client.cachedCallDetailed('model.party.party.search_count', params, 60),
+      ).toEqual({ result: 1, cache: 'miss' });
+    expect(refused.recorder.count('model.party.party.search_count')).toBe(2);
+    expect(refused.cache.stats()).toMatchObject({ writes: 0, errors: 0 });
+    expect(await redis.exists(keyOf(refused.cache, 'model.party.party.search_count', params))).toBe(
+      0,
+    );
+    expect(refused.log.text()).toContain('noeviction');
+    expect(refused.log.text()).toContain('TRYTON_CACHE_ALLOW_NOEVICTION');
+
+    const allowed = newClient(inject('redisUrl'), {}, { allowNoEviction: true });
+    await allowed.client.cachedCall('model.party.party.search_count', params, 60);
+    await allowed.client.cachedCall('model.party.party.search_count', params, 60);
+    expect(allowed.recorder.count('model.party.party.search_count')).toBe(1);
+  });
+
+  it('caches on an evicting Redis without being told', async () => {
+    const ownRedis = await startLocalRedis();
+    const admin = new Redis(ownRedis.url);
+    try {
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      const { client, recorder, log } = newClient(ownRedis.url, {}, { allowNoEviction: false });
+      await client.cachedCall('model.party.party.search_count', [[], {}], 60);
+      await client.cachedCall('model.party.party.search_count', [[], {}], 60);
+      expect(recorder.count('model.party.party.search_count')).toBe(1);
+      expect(log.text()).not.toContain('noeviction');
+    } finally {
+      await admin.quit();
+      await ownRedis.stop();
     }
   });
 });

@@ -72,6 +72,8 @@ beforeAll(async () => {
     redisUrl: inject('redisUrl'),
     keyPrefix: `test:tryton-routes:${randomUUID()}:`,
     logger,
+    // The test Redis is the queues' (noeviction): allowed here, as an operator may.
+    allowNoEviction: true,
   });
   client = createTrytonClient(trytonConfigFor(trytond), {
     logger,

@@ -1,8 +1,22 @@
 /**
- * The Redis cache of Tryton answers, on its own ioredis connection (a cache wants an evicting
- * Redis; BullMQ's must be `noeviction`, so the two never share a connection), with an in-process
- * first level in front (tryton-local-cache): a hit there costs no Redis round trip, and each
- * of its entries expires no later than the Redis entry it copies.
+ * The Redis cache of Tryton answers, on its own ioredis connection, with an in-process first
+ * level in front (tryton-local-cache): a hit there costs no Redis round trip, and each of its
+ * entries expires no later than the Redis entry it copies.
+ *
+ * The cache is bounded whatever its callers do — they choose the params, the context included,
+ * so each call may make a new key, and trytond may ask for a day (`X-Tryton-Cache: 86400`):
+ * - no entry lives longer than `maxTtlSeconds`;
+ * - its entries in Redis stay within a budget (`maxEntries`, `maxTotalBytes`) shared by every
+ *   process writing to the same prefix: a Lua script writes each entry and, in the same atomic
+ *   step, forgets the expired ones and evicts the soonest to expire until the new one fits. Its
+ *   bookkeeping (an index of expiry times, entry sizes, a byte total) shares one hash slot with
+ *   the entries, for Redis Cluster, and expires after the longest entry could. On an evicting
+ *   Redis, eviction may take bookkeeping too, and the budget undercounts until the entries it
+ *   lost track of expire; there Redis's own maxmemory bounds the cache, and where nothing is
+ *   evicted (noeviction, when allowed) the budget is exact;
+ * - it writes nothing to a Redis whose `maxmemory-policy` is `noeviction` (or cannot be read),
+ *   unless `allowNoEviction`: that is what a queue's Redis must run with, and a full one refuses
+ *   the queue's writes. It warns once per connection instead.
  *
  * A cache must never make a call fail or hang: every command has a short timeout, nothing is
  * queued while Redis is away (`enableOfflineQueue: false`), and every Redis failure turns into
@@ -14,7 +28,7 @@
  * contents beyond hashing them (see {@link TrytonCache.keyFor}).
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type ClientContext, type Result } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
 import { encodeTrytonValue, parseTrytonJson, stringifyTrytonJson } from './tryton-codec.js';
 import {
@@ -26,8 +40,15 @@ import {
 export interface TrytonCacheOptions {
   /** Redis URL (`CACHE_REDIS_URL`). Never logged: it may hold a password. */
   redisUrl: string;
-  /** Prefix of every key, e.g. `erp-bridge:tryton:`. */
+  /** Prefix of every key, e.g. `erp-bridge:tryton:`; the budget is shared per prefix. */
   keyPrefix?: string;
+  /** Longest an entry lives, whatever its writer asks (default 3,600 s). */
+  maxTtlSeconds?: number;
+  /** Most entries, and bytes of entries, the prefix holds in Redis (defaults 10,000, 64 MiB). */
+  maxEntries?: number;
+  maxTotalBytes?: number;
+  /** Whether to write to a Redis whose maxmemory-policy is noeviction; default false. */
+  allowNoEviction?: boolean;
   logger: Logger;
   /** Upper bound of one Redis command; past it the call goes on uncached. */
   commandTimeoutMs?: number;
@@ -92,11 +113,84 @@ function sortKeys(value: unknown): unknown {
   return sorted;
 }
 
-const KEY_VERSION = 'v1';
+// v2: entries carry the `{c}` hash tag of the budget's bookkeeping.
+const KEY_VERSION = 'v2';
 const LOCAL_DEFAULTS = { maxEntries: 2_000, maxBytes: 32 * 1024 * 1024, maxAgeMs: 10_000 };
+const DEFAULT_BOUNDS = {
+  maxTtlSeconds: 3_600,
+  maxEntries: 10_000,
+  maxTotalBytes: 64 * 1024 * 1024,
+};
+/** The bookkeeping outlives the longest entry by this much, then goes with the last of them. */
+const BOOKKEEPING_MARGIN_MS = 60_000;
+
+/**
+ * Writes one entry within the budget, atomically. Expiry times are Redis's own clock (`TIME`),
+ * so replicas' clocks never disagree about what has expired.
+ * KEYS: entry, index (sorted set: entry key → expiry ms), sizes (hash: entry key → bytes), total.
+ * ARGV: value, ttl ms, max entries, max total bytes, bookkeeping ttl ms. Returns 1, or 0 when the
+ * value alone is over the byte budget.
+ */
+const BUDGETED_SET = `
+local entry, index, sizes, totalKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local value, ttl = ARGV[1], tonumber(ARGV[2])
+local maxEntries, maxBytes, keep = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local size = string.len(value)
+if size > maxBytes then return 0 end
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local total = tonumber(redis.call('GET', totalKey) or '0')
+local function forget(key)
+  total = total - tonumber(redis.call('HGET', sizes, key) or '0')
+  redis.call('HDEL', sizes, key)
+  redis.call('ZREM', index, key)
+end
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now)) do forget(key) end
+if redis.call('ZSCORE', index, entry) then forget(entry) end
+if total < 0 then total = 0 end
+while redis.call('ZCARD', index) >= maxEntries or total + size > maxBytes do
+  local soonest = redis.call('ZRANGE', index, 0, 0)[1]
+  if not soonest then break end
+  redis.call('DEL', soonest)
+  forget(soonest)
+end
+redis.call('SET', entry, value, 'PX', ttl)
+redis.call('ZADD', index, now + ttl, entry)
+redis.call('HSET', sizes, entry, size)
+redis.call('SET', totalKey, total + size, 'PX', keep)
+redis.call('PEXPIRE', index, keep)
+redis.call('PEXPIRE', sizes, keep)
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    /** {@link BUDGETED_SET}, defined on the cache's connection. */
+    trytonCacheSet(
+      entry: string,
+      index: string,
+      sizes: string,
+      total: string,
+      value: string,
+      ttlMs: number,
+      maxEntries: number,
+      maxTotalBytes: number,
+      keepMs: number,
+    ): Result<number, Context>;
+  }
+}
+
+/** `maxmemory_policy` of `INFO memory`, or undefined when the answer does not say. */
+function maxMemoryPolicy(info: string): string | undefined {
+  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+}
 
 export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
   const keyPrefix = options.keyPrefix ?? 'erp-bridge:tryton-cache:';
+  const { maxTtlSeconds, maxEntries, maxTotalBytes } = { ...DEFAULT_BOUNDS, ...options };
+  // `{c}`: the entries and their bookkeeping share a hash slot (the script touches all of them).
+  const slot = `${keyPrefix}{c}:`;
+  const budget = { index: `${slot}index`, sizes: `${slot}sizes`, total: `${slot}bytes` };
   const commandTimeoutMs = options.commandTimeoutMs ?? 500;
   const warnIntervalMs = options.warnIntervalMs ?? 30_000;
   const log = options.logger;
@@ -136,10 +230,34 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
     suppressedWarnings = 0;
   };
 
+  redis.defineCommand('trytonCacheSet', { numberOfKeys: 4, lua: BUDGETED_SET });
+
+  /** Whether this Redis may hold the cache: not a noeviction one unless the operator says so. */
+  async function checkPolicy(): Promise<boolean> {
+    if (options.allowNoEviction) return true;
+    let policy: string | undefined;
+    try {
+      policy = maxMemoryPolicy(await redis.info('memory'));
+    } catch (error) {
+      log.debug({ err: error }, 'tryton cache: INFO memory failed');
+    }
+    if (policy !== undefined && policy !== 'noeviction') return true;
+    log.warn(
+      { maxmemoryPolicy: policy ?? 'unknown' },
+      policy === undefined
+        ? "tryton cache: cannot read this Redis's maxmemory-policy, so it caches nothing; give CACHE_REDIS_URL a Redis with an evicting policy, or set TRYTON_CACHE_ALLOW_NOEVICTION=true"
+        : 'tryton cache: this Redis runs with maxmemory-policy noeviction (a queue Redis must), so it caches nothing: a full one would refuse the queues their writes. Give CACHE_REDIS_URL a Redis with an evicting policy (allkeys-lru), or set TRYTON_CACHE_ALLOW_NOEVICTION=true',
+    );
+    return false;
+  }
+  let usable: Promise<boolean> = Promise.resolve(false);
+
   // Without a listener ioredis reports connection errors as unhandled 'error' events.
   redis.on('error', (error: unknown) => warn('redis connection', error));
+  // Registered before any `connected()` waits, so `usable` is the new connection's by then.
   redis.on('ready', () => {
     everReady = true;
+    usable = checkPolicy();
   });
 
   // Right after boot the connection may still be opening: wait for it once, briefly, instead of
@@ -172,7 +290,7 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
           canonicalJson([parts.server, parts.database, parts.user, parts.method, parts.params]),
         )
         .digest('hex');
-      return `${keyPrefix}${KEY_VERSION}:${hash}`;
+      return `${slot}${KEY_VERSION}:${hash}`;
     },
     async get(key) {
       const kept = local?.get(key);
@@ -183,6 +301,10 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
       }
       try {
         if (!(await connected())) throw new Error(`redis is ${redis.status}`);
+        if (!(await usable)) {
+          counters.misses += 1;
+          return undefined;
+        }
         // Sent before either command, so sentAtMs + the remaining TTL is no later than Redis's
         // own expiry. Auto-pipelined: both commands go in one write.
         const sentAtMs = nowMs();
@@ -217,12 +339,24 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
     async set(key, value, ttlSeconds) {
       try {
         if (!(await connected())) throw new Error(`redis is ${redis.status}`);
-        const seconds = Math.max(1, Math.ceil(ttlSeconds));
-        // Redis starts the TTL when the SET arrives, after this instant.
+        if (!(await usable)) return;
+        const ttlMs = Math.min(maxTtlSeconds, Math.max(1, Math.ceil(ttlSeconds))) * 1_000;
+        // Redis starts the TTL when the script runs, after this instant.
         const sentAtMs = nowMs();
-        await redis.set(key, value, 'EX', seconds);
+        const kept = await redis.trytonCacheSet(
+          key,
+          budget.index,
+          budget.sizes,
+          budget.total,
+          value,
+          ttlMs,
+          maxEntries,
+          maxTotalBytes,
+          maxTtlSeconds * 1_000 + BOOKKEEPING_MARGIN_MS,
+        );
+        if (kept !== 1) return;
         counters.writes += 1;
-        local?.set(key, value, sentAtMs + seconds * 1_000 - nowMs());
+        local?.set(key, value, sentAtMs + ttlMs - nowMs());
       } catch (error) {
         counters.errors += 1;
         warn('write', error);

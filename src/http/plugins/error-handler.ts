@@ -9,6 +9,7 @@ import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
+import { logSafeRequestUrl } from '../../lib/redact-url.js';
 import { HttpError, type ErrorBody } from '../http-error.js';
 
 function describeValidation(error: FastifyError): string {
@@ -26,7 +27,8 @@ export const errorHandler = fp(
     app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
       const body: ErrorBody = {
         error: 'NOT_FOUND',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+        // The path as a log would show it: a webhook token masked, a long path cut.
+        message: `no route ${request.method} ${logSafeRequestUrl(request.url.split('?')[0] ?? '')}`,
       };
       return reply.code(404).send(body);
     });

@@ -39,6 +39,9 @@ const readySchema = z.object({
 
 type Parts = z.infer<typeof readySchema>['parts'];
 
+/** The probes' routes, which no rate limit counts (load balancers call them all the time). */
+export const HEALTH_ROUTE_PATHS: ReadonlySet<string> = new Set(['/health/live', '/health/ready']);
+
 export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = (app, options) => {
   const timeoutMs = options.checkTimeoutMs ?? 2_000;
   const probeEveryMs = options.probeEveryMs ?? 1_000;

@@ -3,7 +3,9 @@
  * when a BC or a line changes (docs/odoo.md, Webhooks). The token in the path is the only
  * credential Odoo can carry, so it is long and random, configured as its SHA-256
  * (`ODOO_WEBHOOK_TOKENS`, several during a rotation) and compared in constant time; a bad one is a
- * 404, like any unknown URL, and counts against the caller's address in the rate limiter.
+ * 404, like any unknown URL, and counts against the caller's address in the rate limiter. No log
+ * line, error or metric label shows the token: the logger masks it (lib/redact-url), the route's
+ * metric label is its pattern.
  *
  * The route only queues: Odoo waits at most 1 s for the answer, and posts from inside its
  * transaction, so nothing can be read yet anyway. Events for one BC within
@@ -17,11 +19,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Queues } from '../../../queues/queues.js';
+import { ODOO_WEBHOOK_PATH_PREFIX } from '../../../lib/redact-url.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../../sync/models.js';
 import { HttpError } from '../../http-error.js';
 import { errorBody } from '../../schemas/common.js';
 
-export const WEBHOOK_PATH_PREFIX = '/hooks/odoo/';
 /** Odoo's payload is an id, a few names and the fields a rule chose: small. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 /** Without a stamp to wait for, the BC is read once more this much later. */
@@ -71,7 +73,7 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
   });
 
   app.post(
-    `${WEBHOOK_PATH_PREFIX}:token`,
+    `${ODOO_WEBHOOK_PATH_PREFIX}:token`,
     {
       bodyLimit: BODY_LIMIT_BYTES,
       onRequest: (request, _reply, done) => {

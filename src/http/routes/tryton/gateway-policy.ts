@@ -5,18 +5,31 @@
  *
  * - A model of `res.*` (users, their keys and reset passwords, groups) or `ir.*` (the system) is
  *   never reached through a wildcard: only when an operator names it, which logs a warning at boot.
+ * - No pattern, not even one naming it, reaches a method that reads fields or renders records
+ *   outside the field checks below (export_data, reports, wizards…: field-reading-methods); the
+ *   read methods a pattern matches go through those checks. Every pattern that matches a method
+ *   other than the read methods logs a warning at boot.
  * - A model listed with fields is read, searched and sorted on those fields only; a read that
  *   names no field is given that list.
- * - A field path through a relation (`create_uid.password_reset`) reaches another model, so it is
- *   refused unless the model lists that very path; so are `where` clauses, which search another
- *   model.
+ * - Every place a field name enters a read method — domain clauses at every nesting level, sort
+ *   orders, field lists — is checked. A path through a relation (`create_uid.password_reset`,
+ *   `create_uid/password_reset`) reaches another model, and so do `where` clauses and a clause's
+ *   fourth element: all are refused. Domains are read as trytond reads them (tryton-domain), so
+ *   no shape trytond evaluates differently slips a clause past the check.
  * - A search returns at most `maxSearchLimit` records (the limit is added when the caller sends
  *   none), and a read names at most as many ids.
  *
  * Tryton takes the context as the last positional parameter (see docs/tryton.md); params are
- * read and rebuilt with that in mind.
+ * read and rebuilt with that in mind, and a read method given more arguments than its signature
+ * is refused rather than forwarded.
  */
 import type { ExposedModel } from '../../../config/tryton-exposure.js';
+import {
+  isFieldReadingModelMethod,
+  isRenderingMethodType,
+  readsFieldsOutsideThePolicy,
+} from './field-reading-methods.js';
+import { readDomain } from './tryton-domain.js';
 
 export interface GatewayPolicyOptions {
   readonly models: readonly ExposedModel[];
@@ -35,14 +48,33 @@ export type GatewayVerdict =
 
 export interface GatewayPolicy {
   check(method: string, params: readonly unknown[]): GatewayVerdict;
-  /** Things operators should know at boot: sensitive models they exposed by name. */
+  /**
+   * Things operators should know at boot: sensitive models they exposed by name, and patterns
+   * that forward more than the read methods.
+   */
   readonly warnings: readonly string[];
 }
 
-/** Read methods a listed model gets; writes and buttons only through a named pattern. */
-const MODEL_READ_METHODS = new Set(['search', 'search_read', 'search_count', 'read', 'fields_get']);
+/**
+ * Read methods a listed model gets, with the arguments the gateway takes before the context;
+ * writes and buttons only through a named pattern.
+ */
+const READ_METHOD_ARITY: ReadonlyMap<string, number> = new Map([
+  ['search', 5],
+  ['search_read', 5],
+  ['search_count', 1],
+  ['read', 2],
+  ['fields_get', 1],
+]);
+const MODEL_READ_METHODS: ReadonlySet<string> = new Set(READ_METHOD_ARITY.keys());
+/** Read methods served on Tryton's root, without a session. */
+const ROOT_READ_METHODS: ReadonlySet<string> = new Set(['common.server.version', 'common.db.list']);
 const SENSITIVE_MODEL = /^(?:res|ir)\./;
 const SEGMENT = '[A-Za-z0-9_]+';
+/** A field of the called model itself; anything with `.` or `/` is a path to another model. */
+const FIELD_NAME = /^[A-Za-z0-9_]+$/;
+/** trytond's sort directions (`ModelSQL.search`), upper-cased there before it reads them. */
+const ORDER_DIRECTION = /^(?:asc|desc)(?: nulls (?:first|last))?$/i;
 
 interface Pattern {
   readonly expression: RegExp;
@@ -63,12 +95,32 @@ function compilePattern(pattern: string): Pattern {
   return { expression, literalModel };
 }
 
+/** What an operator should know about a pattern at boot, if it matches more than read methods. */
+function patternWarning(pattern: string): string | undefined {
+  const segments = pattern.split('.');
+  const type = segments[0]!;
+  const last = segments[segments.length - 1]!;
+  const literalLast = segments.length >= 3 && last !== '*';
+  if (ROOT_READ_METHODS.has(pattern)) return undefined;
+  if (type === 'model' && literalLast && MODEL_READ_METHODS.has(last)) return undefined;
+  if (
+    isRenderingMethodType(type) ||
+    (type === 'model' && literalLast && isFieldReadingModelMethod(last))
+  )
+    return `TRYTON_ALLOWED_METHODS: "${pattern}" matches only methods that read fields or render records outside the gateway's field policy; the gateway never forwards them`;
+  return `TRYTON_ALLOWED_METHODS: "${pattern}" matches methods other than the read methods (writes, buttons…), and every operator key can call them; those that read fields or render records outside the field policy (export_data, on_change, reports, wizards…) stay refused`;
+}
+
 /** `model.party.party.read` → `{ model: 'party.party', name: 'read' }`. */
 function modelMethod(method: string): { model: string; name: string } | undefined {
   const segments = method.split('.');
   if (segments[0] !== 'model' || segments.length < 3) return undefined;
   return { model: segments.slice(1, -1).join('.'), name: segments[segments.length - 1]! };
 }
+
+/** A caller's field name in a message, cut short: it comes from the request. */
+const shown = (field: string) =>
+  JSON.stringify(field.length > 80 ? `${field.slice(0, 80)}…` : field);
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -90,12 +142,15 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
     ...models.keys(),
     ...patterns.flatMap((pattern) => (pattern.literalModel ? [pattern.literalModel] : [])),
   ]);
-  const warnings = [...named]
-    .filter((model) => SENSITIVE_MODEL.test(model))
-    .map(
-      (model) =>
-        `the Tryton gateway exposes ${model}, a user or system model: every operator key can reach it`,
-    );
+  const warnings = [
+    ...[...named]
+      .filter((model) => SENSITIVE_MODEL.test(model))
+      .map(
+        (model) =>
+          `the Tryton gateway exposes ${model}, a user or system model: every operator key can reach it`,
+      ),
+    ...options.methodPatterns.flatMap((pattern) => patternWarning(pattern) ?? []),
+  ];
 
   const allowedByPattern = (method: string, model: string | undefined) =>
     patterns.some(
@@ -107,33 +162,40 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
   function checkField(entry: ExposedModel | undefined, field: unknown, where: string): void {
     if (typeof field !== 'string')
       throw new Refusal(400, 'TRYTON_BAD_PARAMS', `${where}: a field name must be a string`);
-    const listed = entry?.fields;
-    if (listed ? listed.includes(field) : !field.includes('.')) return;
-    throw new Refusal(
-      403,
-      'TRYTON_FIELD_NOT_ALLOWED',
-      field.includes('.') && !listed
-        ? `${where}: the field path ${field} reaches another model; list it in TRYTON_MODELS to allow it`
-        : `${where}: the field ${field} is not exposed`,
-    );
+    if (field.includes('.') || field.includes('/'))
+      throw new Refusal(
+        403,
+        'TRYTON_FIELD_NOT_ALLOWED',
+        `${where}: the field path ${shown(field)} reaches another model; the gateway forwards no path through a relation`,
+      );
+    if (!FIELD_NAME.test(field))
+      throw new Refusal(400, 'TRYTON_BAD_PARAMS', `${where}: ${shown(field)} is not a field name`);
+    if (entry?.fields && !entry.fields.includes(field))
+      throw new Refusal(
+        403,
+        'TRYTON_FIELD_NOT_ALLOWED',
+        `${where}: the field ${shown(field)} is not exposed`,
+      );
   }
 
-  function checkDomain(entry: ExposedModel | undefined, domain: unknown, depth = 0): void {
-    if (domain === undefined || domain === null) return;
-    if (!Array.isArray(domain) || depth > 32)
-      throw new Refusal(400, 'TRYTON_BAD_PARAMS', 'the domain must be a list of clauses');
-    const [first, operator] = domain as unknown[];
-    if (typeof first === 'string' && first !== 'AND' && first !== 'OR') {
-      if (typeof operator === 'string' && /^not where$|^where$/i.test(operator))
+  function checkDomain(entry: ExposedModel | undefined, domain: unknown): void {
+    const reading = readDomain(domain);
+    if (!reading.ok) throw new Refusal(400, 'TRYTON_BAD_DOMAIN', `domain: ${reading.problem}`);
+    for (const clause of reading.clauses) {
+      if (clause.operator === 'where' || clause.operator === 'not where')
         throw new Refusal(
           403,
           'TRYTON_FIELD_NOT_ALLOWED',
-          `domain: "${operator}" searches another model`,
+          `domain: "${clause.operator}" searches another model`,
         );
-      checkField(entry, first, 'domain');
-      return;
+      if (clause.hasTarget)
+        throw new Refusal(
+          403,
+          'TRYTON_FIELD_NOT_ALLOWED',
+          `domain: the fourth element of a clause on ${clause.field} names another model or its field`,
+        );
+      checkField(entry, clause.field, 'domain');
     }
-    for (const item of domain) if (Array.isArray(item)) checkDomain(entry, item, depth + 1);
   }
 
   function checkFields(entry: ExposedModel | undefined, names: unknown, where: string) {
@@ -145,7 +207,22 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
   function checkOrder(entry: ExposedModel | undefined, order: unknown): void {
     if (order === undefined || order === null) return;
     if (!Array.isArray(order)) throw new Refusal(400, 'TRYTON_BAD_PARAMS', 'order must be a list');
-    for (const item of order) checkField(entry, Array.isArray(item) ? item[0] : item, 'order');
+    for (const item of order) {
+      if (!Array.isArray(item) || item.length !== 2)
+        throw new Refusal(400, 'TRYTON_BAD_PARAMS', 'order: each item is [field, direction]');
+      const [field, direction] = item as unknown[];
+      checkField(entry, field, 'order');
+      if (
+        direction !== null &&
+        direction !== '' &&
+        !(typeof direction === 'string' && ORDER_DIRECTION.test(direction))
+      )
+        throw new Refusal(
+          400,
+          'TRYTON_BAD_PARAMS',
+          'order: a direction is ASC or DESC, optionally with NULLS FIRST or NULLS LAST',
+        );
+    }
   }
 
   function checkLimit(limit: unknown): number {
@@ -161,12 +238,35 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
     return limit;
   }
 
+  function checkOffset(offset: unknown): void {
+    if (offset !== null && !(Number.isSafeInteger(offset) && (offset as number) >= 0))
+      throw new Refusal(400, 'TRYTON_BAD_PARAMS', 'offset must be a whole number from 0');
+  }
+
+  function checkIds(ids: unknown): void {
+    if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && (id as number) >= 0))
+      throw new Refusal(400, 'TRYTON_BAD_PARAMS', 'read takes a list of record ids');
+    if (ids.length > options.maxSearchLimit)
+      throw new Refusal(
+        400,
+        'TRYTON_LIMIT_TOO_LARGE',
+        `read of ${ids.length} ids is over the gateway's maximum of ${options.maxSearchLimit}`,
+      );
+  }
+
   /** Checks the arguments of a model read method; returns them with the bounds filled in. */
   function boundArguments(
     entry: ExposedModel | undefined,
     name: string,
     args: unknown[],
   ): unknown[] {
+    // Positional arguments past the signature would land elsewhere than the checks assumed.
+    if (args.length > (READ_METHOD_ARITY.get(name) ?? 0))
+      throw new Refusal(
+        400,
+        'TRYTON_BAD_PARAMS',
+        `${name} takes at most ${READ_METHOD_ARITY.get(name)} arguments before the context`,
+      );
     const readAll = (names: unknown) =>
       entry?.fields &&
       (names === undefined || names === null || (Array.isArray(names) && names.length === 0))
@@ -175,41 +275,37 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
     switch (name) {
       case 'search':
       case 'search_read': {
-        const [domain = [], offset = 0, limit, order = null, fieldNames, ...rest] = args;
+        const [domain = [], offset = 0, limit, order = null, last] = args;
         checkDomain(entry, domain);
+        checkOffset(offset);
         checkOrder(entry, order);
         const bounded = [domain, offset, checkLimit(limit), order];
-        if (name === 'search')
-          return [...bounded, ...(fieldNames === undefined ? [] : [fieldNames]), ...rest];
-        const names = readAll(fieldNames);
+        if (name === 'search') {
+          if (last !== undefined && typeof last !== 'boolean')
+            throw new Refusal(400, 'TRYTON_BAD_PARAMS', 'count must be true or false');
+          return last === undefined ? bounded : [...bounded, last];
+        }
+        const names = readAll(last);
         if (names !== undefined && names !== null) checkFields(entry, names, 'fields');
-        return [...bounded, names ?? null, ...rest];
+        return [...bounded, names ?? null];
       }
       case 'search_count':
         checkDomain(entry, args[0]);
         return args;
       case 'read': {
-        const [ids, fieldNames, ...rest] = args;
-        if (!Array.isArray(ids))
-          throw new Refusal(400, 'TRYTON_BAD_PARAMS', 'read takes a list of ids');
-        if (ids.length > options.maxSearchLimit)
-          throw new Refusal(
-            400,
-            'TRYTON_LIMIT_TOO_LARGE',
-            `read of ${ids.length} ids is over the gateway's maximum of ${options.maxSearchLimit}`,
-          );
+        const [ids, fieldNames] = args;
+        checkIds(ids);
         const names = readAll(fieldNames);
         if (names !== undefined && names !== null) checkFields(entry, names, 'fields');
-        return [ids, names ?? null, ...rest];
+        return [ids, names ?? null];
       }
-      case 'fields_get': {
-        const [fieldNames, ...rest] = args;
+      default: {
+        // fields_get: its level argument, which would describe related models, is not taken.
+        const [fieldNames] = args;
         const names = readAll(fieldNames);
         if (names !== undefined && names !== null) checkFields(entry, names, 'fields');
-        return names === undefined ? args : [names, ...rest];
+        return names === undefined ? args : [names];
       }
-      default:
-        return args;
     }
   }
 
@@ -218,7 +314,15 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
     check(method, params) {
       const target = modelMethod(method);
       const entry = target ? models.get(target.model) : undefined;
-      const viaModels = entry !== undefined && MODEL_READ_METHODS.has(target!.name);
+      const readMethod = target !== undefined && MODEL_READ_METHODS.has(target.name);
+      if (!readMethod && readsFieldsOutsideThePolicy(method))
+        return {
+          allowed: false,
+          status: 403,
+          code: 'TRYTON_METHOD_NOT_ALLOWED',
+          message: `The method ${method} reads fields or renders records outside the gateway's field checks; no pattern forwards it`,
+        };
+      const viaModels = entry !== undefined && readMethod;
       if (!viaModels && !allowedByPattern(method, target?.model)) {
         return {
           allowed: false,

@@ -77,6 +77,25 @@ const pingAnswer = z.object({
   cached: z.boolean(),
 });
 
+/**
+ * Deepest nesting of lists and objects params may have: a domain nests at most
+ * MAX_DOMAIN_DEPTH groups, with room for the clauses and values inside. Deeper params would
+ * only reach the recursive value code (the codec, the cache key) to overflow its stack.
+ */
+const MAX_PARAMS_DEPTH = 64;
+
+/** Whether a parsed JSON value nests deeper than `maxDepth`; iterative, so any depth is safe. */
+function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (next.value === null || typeof next.value !== 'object') continue;
+    if (next.depth >= maxDepth) return true;
+    for (const child of Object.values(next.value))
+      pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}
+
 function notConfigured(): HttpError {
   return new HttpError(
     503,
@@ -117,6 +136,12 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
     async (request, reply) => {
       if (!client) throw notConfigured();
       const { method } = request.body;
+      if (nestsDeeperThan(request.body.params, MAX_PARAMS_DEPTH))
+        throw new HttpError(
+          400,
+          'TRYTON_BAD_PARAMS',
+          `params nest lists and objects deeper than ${MAX_PARAMS_DEPTH} levels`,
+        );
       let decoded: unknown[];
       try {
         decoded = decodeTrytonValue(request.body.params) as unknown[];

@@ -1,0 +1,55 @@
+/**
+ * A URL's credentials never reach the worker's start line: it names the Odoo it syncs from, and
+ * ODOO_URL may carry a user and password (`http://sync:secret@odoo:8069`).
+ */
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BC_SYNC_KEY } from '../../src/sync/models.js';
+import { setPaused } from '../../src/sync/sync-state.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { createProducer, startWorkerProcess } from '../helpers/worker-process.js';
+
+describe('secrets at boot', () => {
+  let db: TestDb;
+  const prefix = `boot-${randomBytes(4).toString('hex')}`;
+  beforeAll(async () => {
+    db = await createTestDb();
+    // The scheduler fires at start; paused, no run calls this Odoo, which does not exist.
+    await setPaused(db.db, BC_SYNC_KEY, 'test');
+  });
+  afterAll(async () => {
+    const producer = await createProducer(prefix, 'sync');
+    await producer.close();
+    await db.dispose();
+  });
+
+  it("the worker's start line names ODOO_URL without its password", async () => {
+    const worker = await startWorkerProcess({
+      PATH: process.env.PATH,
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: db.url,
+      DATABASE_POOL_MAX: '2',
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: prefix,
+      ODOO_URL: 'http://sync:url-s3cret-pw@odoo.invalid:8069',
+      ODOO_DATABASE: 'prod',
+      ODOO_USERNAME: 'sync',
+      ODOO_PASSWORD: 'odoo-s3cret-pw',
+      SYNC_EVERY: '1h',
+      WORKER_HTTP_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+    });
+    try {
+      expect(worker.started).toMatchObject({ odoo: 'http://[redacted]@odoo.invalid:8069' });
+      expect(worker.output.join('\n')).not.toMatch(/s3cret/);
+    } finally {
+      const exited = once(worker.child, 'exit');
+      worker.child.kill('SIGTERM');
+      await exited;
+    }
+    expect(worker.output.join('\n')).not.toMatch(/s3cret/);
+  });
+});
