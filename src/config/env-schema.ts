@@ -461,13 +461,13 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'TRYTON_MODELS',
     description:
-      'Models whose read methods (search, search_read, search_count, read, fields_get) the gateway forwards, comma-separated, each optionally with its only readable fields: party.party,product.product:name|code. Empty: no model. res.* and ir.* only when named here (a warning at boot).',
+      'Models whose read methods (search, search_read, search_count, read, fields_get) the gateway forwards, comma-separated, each optionally with its only readable fields: party.party,product.product:name|code. Empty: no model. res.*, ir.* and web.* only when named here (a warning at boot).',
     default: '',
   },
   {
     key: 'TRYTON_ALLOWED_METHODS',
     description:
-      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.* or ir.* models; no pattern reaches a method that reads fields or renders records outside the field checks (export_data, fields_view_get, on_change…, report.*, wizard.*). A pattern matching more than the read methods is warned about at boot.',
+      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.*, ir.* or web.* models; no pattern reaches a method that reads fields or renders records outside the field checks (export_data, fields_view_get, on_change…, report.*, wizard.*). A pattern matching more than the read methods is warned about at boot.',
     default: DEFAULT_TRYTON_ALLOWED_METHODS,
   },
   {

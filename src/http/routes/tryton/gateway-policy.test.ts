@@ -26,6 +26,7 @@ describe('gateway policy', () => {
       'model.account.invoice.line.search_count',
       'model.res.user.search_count',
       'model.ir.session.search_count',
+      'model.web.user.search_count',
       'common.db.login',
     ])
       expect(policy.check(method, [[], {}]), method).toMatchObject({

@@ -69,7 +69,8 @@ const READ_METHOD_ARITY: ReadonlyMap<string, number> = new Map([
 const MODEL_READ_METHODS: ReadonlySet<string> = new Set(READ_METHOD_ARITY.keys());
 /** Read methods served on Tryton's root, without a session. */
 const ROOT_READ_METHODS: ReadonlySet<string> = new Set(['common.server.version', 'common.db.list']);
-const SENSITIVE_MODEL = /^(?:res|ir)\./;
+/** Users, the system, and web users (web_user: password hashes, reset tokens, sessions). */
+const SENSITIVE_MODEL = /^(?:res|ir|web)\./;
 const SEGMENT = '[A-Za-z0-9_]+';
 /** A field of the called model itself; anything with `.` or `/` is a path to another model. */
 const FIELD_NAME = /^[A-Za-z0-9_]+$/;
