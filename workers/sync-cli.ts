@@ -34,6 +34,9 @@ Options:
   --json              print the result as JSON
   -h, --help          this help
 
+A full resync and a reconcile wait while another run holds the lease or Odoo is away (they are
+put off and run later); an incremental run is skipped instead.
+
 Exit codes: 0 done, 1 failed, 2 skipped (another run holds the lease), 64 usage error.
 Configuration comes from the environment (see .env.example).`;
 

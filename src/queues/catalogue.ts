@@ -70,6 +70,8 @@ export const syncRunData = z.object({
   scheduled: z.boolean().default(false),
   /** Re-read everything (the watermarks start from nothing; the copy keeps its data). */
   full: z.boolean().default(false),
+  /** How often a full resync was put off (the lease busy, Odoo away): it waits until it runs. */
+  deferrals: count.default(0),
   /** Saved after the run's children were queued (children first, then the step state). */
   state: z
     .object({
@@ -94,7 +96,12 @@ export const syncPageData = z.object({
 
 export const syncBcData = z.object({ run: runRef, odooId: id });
 export const resyncBcData = z.object({ odooId: id, trigger });
-export const reconcileData = z.object({ trigger, scheduled: z.boolean().default(false) });
+export const reconcileData = z.object({
+  trigger,
+  scheduled: z.boolean().default(false),
+  /** How often it was put off (the lease busy, Odoo away): it waits until it runs. */
+  deferrals: count.default(0),
+});
 /** What an Odoo webhook said: which BC (or line) changed, and its stamp when the rule sends it. */
 export const webhookBcData = z
   .object({

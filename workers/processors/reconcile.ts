@@ -1,7 +1,11 @@
-/** `reconcile`: heal the copy against Odoo's full lists (see src/sync/reconcile.ts). */
+/**
+ * `reconcile`: heal the copy against Odoo's full lists (see src/sync/reconcile.ts). Put off, not
+ * dropped, while another run holds the lease or Odoo is away (see defer-job.ts).
+ */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { reconcile } from '../../src/sync/reconcile.js';
+import { deferJob, deferOnTransientFailure } from '../defer-job.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
 
@@ -14,12 +18,15 @@ export async function processReconcile(
   const data = JOBS.reconcile.schema.parse(job.data);
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
-    start: async (abort) => ({
-      result: await reconcile(
+    async start(abort) {
+      const outcome = await reconcile(
         ctx.sync,
         { trigger: data.trigger, owner: `reconcile-${job.id}`, scheduled: data.scheduled },
         { signal: abort },
-      ),
-    }),
+      ).catch(deferOnTransientFailure(job, token, ctx, { wanted: true, signal: abort }));
+      if (outcome.status === 'skipped')
+        await deferJob(job, token, ctx, 'another run holds the lease');
+      return { result: outcome };
+    },
   });
 }

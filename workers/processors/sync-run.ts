@@ -8,6 +8,7 @@ import { finishRun, type FinishedRun } from '../../src/sync/finish-run.js';
 import type { RunRef } from '../../src/sync/run-lease.js';
 import type { RunPlan } from '../../src/sync/start-run.js';
 import { startRun } from '../../src/sync/start-run.js';
+import { deferJob, deferOnTransientFailure } from '../defer-job.js';
 import { runStepJob } from '../step-job.js';
 import { childrenOfRun } from '../run-children.js';
 import type { WorkerContext } from '../worker-context.js';
@@ -44,6 +45,7 @@ export async function processSyncRun(
     {
       state: data.state,
       async start(abort) {
+        // A full resync someone asked for waits until it runs (see defer-job.ts).
         const started = await startRun(
           ctx.sync,
           {
@@ -53,7 +55,9 @@ export async function processSyncRun(
             full: data.full,
           },
           { signal: abort },
-        );
+        ).catch(deferOnTransientFailure(job, token, ctx, { wanted: data.full, signal: abort }));
+        if (started.status === 'skipped' && data.full)
+          await deferJob(job, token, ctx, 'another run holds the lease');
         if (started.status !== 'started') return { result: started };
         const { run, plan } = started;
         return {
