@@ -20,14 +20,14 @@ import type { WorkerContext } from './worker-context.js';
 export interface WorkerSettings {
   readonly connection: Redis;
   readonly prefix: string;
-  /** SYNC_CONCURRENCY: page jobs get it, and so do BC jobs; runs 2. */
+  /** SYNC_CONCURRENCY: page jobs get it, and so do BC and webhook jobs; runs 2. */
   readonly concurrency: number;
   /** SYNC_JOB_LOCK_MS: a job whose lock is not renewed this long (its worker died) is taken over. */
   readonly lockMs: number;
 }
 
 function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
-  if (queue === 'sync-bc' || queue === 'sync-page') return settings.concurrency;
+  if (queue !== 'sync') return settings.concurrency;
   return 2;
 }
 

@@ -21,6 +21,7 @@ import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
 import { createWorkers } from './create-workers.js';
+import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
 /** How long a worker process trusts its list of Odoo stored fields and the user's context. */
 const SCHEMA_TTL_MS = 10 * 60_000;
@@ -91,20 +92,20 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     prefix: input.prefix,
     settings: { attempts: settings.jobAttempts, backoffMs: settings.backoffMs ?? 1_000 },
   });
-  const workers = createWorkers(
-    { sync, queues, logger: input.logger },
-    {
-      connection: input.connection,
-      prefix: input.prefix,
-      concurrency: settings.concurrency,
-      lockMs: settings.jobLockMs,
-    },
-  );
+  const ctx = { sync, queues, logger: input.logger };
+  const workers = createWorkers(ctx, {
+    connection: input.connection,
+    prefix: input.prefix,
+    concurrency: settings.concurrency,
+    lockMs: settings.jobLockMs,
+  });
+  let keeper: LeaseKeeper | undefined;
   return {
     sync,
     queues,
     workers,
     start() {
+      keeper ??= startLeaseKeeper(ctx, settings.leaseSeconds);
       for (const worker of workers) {
         worker
           .run()
@@ -114,6 +115,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
       }
     },
     async close(deadlineMs) {
+      keeper?.stop();
       // worker.close() waits for active jobs without a deadline of its own: race it. Jobs cut off
       // are picked up again by another worker once their lock expires (stalled-job recovery).
       const graceful = Promise.all(workers.map((worker) => worker.close()));

@@ -184,7 +184,7 @@ async function showPushedChanges(
   odoo.control.setWebhook({ url: hookUrl, fields: ['write_date', 'bc_id'] });
   const { events, close } = await createQueueEvents(
     runtime.connection,
-    runtime.queues.byName['sync-bc'],
+    runtime.queues.byName['sync-webhook'],
   );
   shutdown.add('webhook-events', close);
   const edited = new Map<number, number>();

@@ -12,7 +12,11 @@ import { z } from 'zod';
 import type { SyncSchema } from '../sync/odoo-reads.js';
 import { MAX_REPORTED_ERRORS } from '../sync/run-counts.js';
 
-export const QUEUE_NAMES = ['sync', 'sync-page', 'sync-bc'] as const;
+/**
+ * Webhook work has a queue of its own: a mass edit in Odoo (thousands of events) must never queue
+ * ahead of a run's own BC jobs.
+ */
+export const QUEUE_NAMES = ['sync', 'sync-page', 'sync-bc', 'sync-webhook'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export function isQueueName(name: string): name is QueueName {
@@ -181,7 +185,7 @@ export const JOBS = {
   },
   /** A BC Odoo's webhook says changed, read once the change is committed (debounced per BC). */
   'webhook-bc': {
-    queue: 'sync-bc',
+    queue: 'sync-webhook',
     schema: webhookBcData,
     options: (s) => ({
       attempts: s.attempts,

@@ -43,6 +43,8 @@ export interface StartRunInput {
   readonly trigger: string;
   /** Names the run's lease; the same owner re-entering (a job run again after a crash) resumes. */
   readonly owner: string;
+  /** The queue job that runs it: workers keep its lease while it waits on its children. */
+  readonly jobId?: string;
   /** A scheduled run skips while the schedule is paused; one a person asked for runs anyway. */
   readonly scheduled: boolean;
   /** Re-read everything: the watermarks start from nothing; the copy keeps its data. */
@@ -101,6 +103,7 @@ export async function startRun(
     key: BC_SYNC_KEY,
     owner: input.owner,
     leaseSeconds: settings.leaseSeconds,
+    ...(input.jobId === undefined ? {} : { jobId: input.jobId }),
   });
   if (!taken) {
     const heldBy = (await readSyncState(db, BC_SYNC_KEY))?.leaseOwner ?? null;

@@ -44,7 +44,13 @@ export async function readSyncState(db: Db, key: string): Promise<SyncStateRow |
  */
 export async function takeLease(
   db: Db,
-  request: { key: string; owner: string; leaseSeconds: number },
+  request: {
+    key: string;
+    owner: string;
+    leaseSeconds: number;
+    /** The queue job that runs it, for the workers that keep a waiting run's lease. */
+    jobId?: string;
+  },
 ): Promise<{ state: SyncStateRow; lease: Lease } | undefined> {
   await db.insert(syncState).values({ key: request.key }).onConflictDoNothing();
   // SET expressions read the row as it was: a re-entry keeps the halt flag.
@@ -56,6 +62,7 @@ export async function takeLease(
       leaseToken: sql`${syncState.leaseToken} + 1`,
       haltCode: sql`case when ${reentry} then ${syncState.haltCode} else null end`,
       leaseOwner: request.owner,
+      leaseJobId: request.jobId ?? null,
       leaseExpiresAt: sql`now() + make_interval(secs => ${request.leaseSeconds})`,
       updatedAt: sql`now()`,
     })
@@ -68,6 +75,23 @@ export async function takeLease(
     .returning();
   if (!row) return undefined;
   return { state: row, lease: { key: row.key, owner: request.owner, token: row.leaseToken } };
+}
+
+/** The leases held now, with the queue job of the execution holding each. */
+export async function leasesHeldByJobs(db: Db): Promise<{ lease: Lease; jobId: string }[]> {
+  const rows = await db
+    .select({
+      key: syncState.key,
+      owner: syncState.leaseOwner,
+      token: syncState.leaseToken,
+      jobId: syncState.leaseJobId,
+    })
+    .from(syncState)
+    .where(and(eq(syncState.isSyncing, true), sql`${syncState.leaseJobId} is not null`));
+  return rows.map((row) => ({
+    lease: { key: row.key, owner: row.owner!, token: row.token },
+    jobId: row.jobId!,
+  }));
 }
 
 /** Extends our lease; false when it is no longer ours. */
@@ -141,6 +165,7 @@ export async function releaseLease(db: Db, lease: Lease): Promise<boolean> {
     .set({
       isSyncing: false,
       leaseOwner: null,
+      leaseJobId: null,
       leaseExpiresAt: null,
       currentRunId: null,
       haltCode: null,

@@ -142,7 +142,7 @@ describe('API security and input handling', () => {
         .json<{ queues: { name: string }[] }>()
         .queues.map((q) => q.name)
         .sort(),
-    ).toEqual(['sync', 'sync-bc', 'sync-page']);
+    ).toEqual(['sync', 'sync-bc', 'sync-page', 'sync-webhook']);
   });
 
   const r = (role: 'reader' | 'operator') => bearer(role);

@@ -39,7 +39,7 @@ describe('changes pushed by Odoo webhooks', () => {
   });
 
   const c = () => h.sandbox.control;
-  const webhookDone = () => h.nextCompleted('sync-bc', 'hook-');
+  const webhookDone = () => h.nextCompleted('sync-webhook', 'hook-');
 
   it('a change reaches the copy through its webhook, with no polling run', async () => {
     const id = c().ids(BC_MODEL)[0]!;
@@ -129,7 +129,7 @@ describe('changes pushed by Odoo webhooks', () => {
   });
 
   it('refuses a bad token (404), a huge body (413) and a foreign model (422), queuing nothing', async () => {
-    const queue = h.runtime.queues.byName['sync-bc'];
+    const queue = h.runtime.queues.byName['sync-webhook'];
     const before = await queue.getJobCounts('waiting', 'delayed', 'active');
     const post = (url: string, body: string) =>
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

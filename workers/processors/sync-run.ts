@@ -51,6 +51,7 @@ export async function processSyncRun(
           {
             trigger: data.trigger,
             owner: `run-${job.id}`,
+            jobId: job.id!,
             scheduled: data.scheduled,
             full: data.full,
           },

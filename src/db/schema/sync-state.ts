@@ -30,6 +30,11 @@ export const syncState = pgTable('sync_state', {
   leaseOwner: text('lease_owner'),
   leaseExpiresAt: utc('lease_expires_at'),
   leaseToken: bigint('lease_token', { mode: 'number' }).notNull().default(0),
+  /**
+   * The queue job of the execution holding the lease: while that job waits on its children, any
+   * worker keeps the lease alive for it.
+   */
+  leaseJobId: text('lease_job_id'),
   /** Set when the run holding the lease must stop every job (refused Odoo credentials). */
   haltCode: text('halt_code'),
   currentRunId: bigint('current_run_id', { mode: 'number' }),

@@ -135,7 +135,7 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
       try {
         // A job still waiting for this BC takes the event (for the metric; BullMQ decides).
         deduplicated =
-          (await queues.byName['sync-bc'].getDeduplicationJobId(`hook-${key}`)) !== null;
+          (await queues.byName['sync-webhook'].getDeduplicationJobId(`hook-${key}`)) !== null;
         await queues.add('webhook-bc', data, {
           jobId,
           delay: options.debounceMs,
