@@ -277,6 +277,16 @@ describe('BC endpoints', () => {
     }
   });
 
+  it('pages past a BC whose name is a thousand characters long, sorted by name', async () => {
+    const long = `Z${'é'.repeat(1_500)}`;
+    await db.db.update(scrapDimagazBc).set({ name: long }).where(eq(scrapDimagazBc.odooId, 1));
+    const seen = await walk('?sort=-name&limit=50');
+    const live = await db.sql!<{ n: number }[]>`
+      select count(*)::int as n from scrap_dimagaz_bc where archived_at is null`;
+    expect(seen[0]!.name).toBe(long);
+    expect(new Set(seen.map((bc) => bc.odooId)).size).toBe(live[0]!.n);
+  });
+
   it('answers 404 JSON for an unknown BC', async () => {
     for (const url of ['/api/bcs/999999', '/api/bcs/999999/lines']) {
       const response = await app.inject({ url, headers: bearer('reader') });

@@ -81,7 +81,8 @@ export const listQuery = z
       .default('odooId')
       .describe(`one of ${SORT_FIELDS.join(', ')}; prefix - for descending`),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+    // Long enough for the cursor of a name of a few thousand characters.
+    cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
   })
   .strict();
 
@@ -134,7 +135,7 @@ const ACCEPTS: Record<Cast, (value: string) => boolean> = {
   int: (value) => /^-?\d{1,10}$/.test(value) && isInt4(Number(value)),
   // PostgreSQL text holds no NUL, and UTF-8 no lone surrogate.
   // (`\p{Cs}` with the u flag matches a surrogate only when it is not half of a pair.)
-  text: (value) => value.length <= 300 && !value.includes('\u0000') && !/\p{Cs}/u.test(value),
+  text: (value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value),
   timestamptz: (value) => value === 'infinity' || value === '-infinity' || isInstant(value),
   // numeric::text never has an exponent; three digits of one stay far inside numeric's range.
   numeric: (value) => /^(?:NaN|-?Infinity|-?\d+(?:\.\d+)?(?:e[+-]?\d{1,3})?)$/.test(value),
