@@ -74,15 +74,26 @@ export async function stageChanges(
     call,
     input.scanPageSize,
   );
-  for await (const page of pages) {
+  // The next page is asked for while this one is staged: Odoo and PostgreSQL work side by side,
+  // and a worker holds two pages at most.
+  let next = pages.next();
+  let staging: Promise<void> = Promise.resolve();
+  for (;;) {
+    const answer = await next.catch(async (error: unknown) => {
+      await staging.catch(() => undefined);
+      throw error;
+    });
+    if (answer.done) break;
+    const page = answer.value;
     // Odoo's clock as it answered this page: no transaction that committed before the answer
     // can carry a later stamp (the margin covers Odoo's web and database servers' skew).
     const answeredAt = source.serverTime?.();
+    next = pages.next();
     const futureAfterMs =
       answeredAt === undefined
         ? Infinity
         : answeredAt.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000;
-    const rows: { id: number; bc: number; wd: string | null }[] = [];
+    const rows: ScannedRow[] = [];
     for (const record of page) {
       const bc = lines ? scannedParent(record) : record.id;
       if (bc === undefined) {
@@ -101,35 +112,64 @@ export async function stageChanges(
       }
     }
     listed += page.length;
-    await stagePage(db, ref, lines, rows, input.settled);
+    try {
+      await staging;
+    } catch (error) {
+      // The page asked for meanwhile is dropped; its failure, if any, is not this one's.
+      next.catch(() => undefined);
+      await pages.return(undefined);
+      throw error;
+    }
+    staging = stagePage(db, ref, lines, rows, input.settled);
   }
+  await staging;
   return { listed, maxWriteDate, skipped, futureStamped, futureIds };
 }
 
-/** Stages a scan page: the BCs it names, and whether the settled stamps prove each current. */
-function stagePage(
+interface ScannedRow {
+  readonly id: number;
+  readonly bc: number;
+  readonly wd: string | null;
+}
+
+/**
+ * Stages a scan page: the BCs it names, and whether the settled stamps prove each current. A BC
+ * with a record stamped after what is settled (most of a mass update's) is decided here and
+ * staged as one row; only the BCs all of whose records could be proven are checked against the
+ * copy in SQL.
+ */
+async function stagePage(
   db: Db,
   ref: StageRef,
   lines: boolean,
-  rows: readonly { id: number; bc: number; wd: string | null }[],
+  rows: readonly ScannedRow[],
   settled: SettledStamps | null,
-): Promise<unknown> {
-  if (rows.length === 0) return Promise.resolve();
-  const through = settled?.settledThrough.toISOString() ?? null;
-  const at = settled?.settledAt.toISOString() ?? null;
-  const records = sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id int, bc int, wd timestamptz)`;
+): Promise<void> {
+  const throughMs = settled?.settledThrough.getTime() ?? -Infinity;
+  const unproven = new Set<number>();
+  for (const row of rows)
+    if (row.wd === null || Date.parse(row.wd) > throughMs) unproven.add(row.bc);
+  const candidates = rows.filter((row) => !unproven.has(row.bc));
+  const upsert = sql`on conflict (run_id, token, kind, odoo_id) do update
+    set proven = sync_scan.proven and excluded.proven`;
+  if (unproven.size > 0)
+    await db.execute(sql`
+      insert into sync_scan (run_id, token, kind, odoo_id, proven)
+      select ${ref.runId}, ${ref.token}, 'plan', id, false from unnest(${intArray([...unproven])}::int[]) as id
+      ${upsert}`);
+  if (candidates.length === 0 || !settled) return;
+  const at = settled.settledAt.toISOString();
+  const records = sql`jsonb_to_recordset(${JSON.stringify(candidates)}::jsonb) as x(id int, bc int, wd timestamptz)`;
   // The BC row must be live and written before the settling run started: a row written after it
   // (a webhook, a resync) may hold an older version of the stamp.
   const liveBc = sql`b.odoo_id is not null and b.archived_at is null and b.synced_at <= ${at}::timestamptz`;
-  const upsert = sql`on conflict (run_id, token, kind, odoo_id) do update
-    set proven = sync_scan.proven and excluded.proven`;
-  return db.execute(
+  await db.execute(
     lines
       ? sql`
         insert into sync_scan (run_id, token, kind, odoo_id, proven)
         select ${ref.runId}, ${ref.token}, 'plan', x.bc, bool_and(coalesce(
-          x.wd <= ${through}::timestamptz and l.bc_odoo_id = x.bc and l.odoo_write_date = x.wd
-            and l.synced_at <= ${at}::timestamptz and ${liveBc}, false))
+          l.bc_odoo_id = x.bc and l.odoo_write_date = x.wd and l.synced_at <= ${at}::timestamptz
+            and ${liveBc}, false))
         from ${records}
         left join scrap_dimagaz_bc_line l on l.odoo_id = x.id
         left join scrap_dimagaz_bc b on b.odoo_id = x.bc
@@ -137,8 +177,8 @@ function stagePage(
         ${upsert}`
       : sql`
         insert into sync_scan (run_id, token, kind, odoo_id, proven)
-        select ${ref.runId}, ${ref.token}, 'plan', x.id, coalesce(
-          x.wd <= ${through}::timestamptz and b.odoo_write_date = x.wd and ${liveBc}, false)
+        select ${ref.runId}, ${ref.token}, 'plan', x.id,
+          coalesce(b.odoo_write_date = x.wd and ${liveBc}, false)
         from ${records}
         left join scrap_dimagaz_bc b on b.odoo_id = x.id
         ${upsert}`,
