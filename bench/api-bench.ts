@@ -11,10 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { createDb } from '../src/db/create-db.js';
 import { createLogger } from '../src/lib/logger.js';
-import { mapBc } from '../src/sync/map-records.js';
-import { writeBcs } from '../src/sync/write-bcs.js';
+
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
-import { fakeBc, fakeLine } from '../test/helpers/seed-bcs.js';
+import { fakeBc, fakeLine, mapBc, writeBcs } from '../test/helpers/seed-bcs.js';
 import { startBenchApi } from './bench-api.js';
 import { getJson, getJsonBody, printFigures, REQUESTS, runLoadClient } from './load.js';
 import { atMost, context, formatGoalTable, type GoalRow } from './report.js';

@@ -16,23 +16,25 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createOdooClient, type OdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
+import { sql } from 'drizzle-orm';
 import { createDb, type Db } from '../src/db/create-db.js';
-import { mapBc, type BcPayload } from '../src/sync/map-records.js';
-import { BC_LINE_MODEL, BC_MODEL, LINE_PARENT_FIELD } from '../src/sync/models.js';
-import { changedSince, createSchemaCache, type SyncSchema } from '../src/sync/odoo-reads.js';
-import { upsertBcRows, upsertLineRows } from '../src/sync/write-bcs.js';
+import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
+import { mapRoot, type Row, type RootPayload } from '../src/families/map-record.js';
+import { childWriteShape, rootWriteShape, type WriteShape } from '../src/families/write-shape.js';
+import { changedSince, createSchemaCache, type FamilySchema } from '../src/sync/odoo-reads.js';
 
 const PAGE_SIZE = 500;
+const LINE = bcsFamily.children[0]!;
 
 async function fetchPage(
   odoo: OdooClient,
-  schema: SyncSchema,
+  schema: FamilySchema,
   since: Date | null,
   afterId: number,
-): Promise<BcPayload[]> {
+): Promise<RootPayload[]> {
   const { fields, context } = schema;
   const bcs = await odoo.searchRead(BC_MODEL, [...changedSince(since), ['id', '>', afterId]], {
-    fields: fields.bc,
+    fields: fields[BC_MODEL]!,
     order: 'id asc',
     limit: PAGE_SIZE,
     context,
@@ -40,19 +42,30 @@ async function fetchPage(
   if (bcs.length === 0) return [];
   const lines = await odoo.searchRead(
     BC_LINE_MODEL,
-    [[LINE_PARENT_FIELD, 'in', bcs.map((bc) => bc.id)]],
-    { fields: fields.line, order: 'id asc', context },
+    [[LINE.parentField, 'in', bcs.map((bc) => bc.id)]],
+    { fields: fields[BC_LINE_MODEL]!, order: 'id asc', context },
   );
   const byBc = new Map(bcs.map((bc) => [bc.id, [] as typeof lines]));
-  for (const line of lines) byBc.get((line[LINE_PARENT_FIELD] as [number, string])[0])?.push(line);
-  return bcs.map((bc) => ({ bc, lines: byBc.get(bc.id)! }));
+  for (const line of lines) byBc.get((line[LINE.parentField] as [number, string])[0])?.push(line);
+  return bcs.map((bc) => ({ root: bc, children: [byBc.get(bc.id)!] }));
+}
+
+/** The guarded upsert of the product's writer, without its change detection and audit rows. */
+async function upsert(tx: Pick<Db, 'execute'>, shape: WriteShape, rows: readonly Row[]) {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    insert into ${shape.table} ${shape.into}
+    select ${shape.select} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${shape.recordset})
+    order by "odoo_id"
+    on conflict (odoo_id) do update set ${shape.update}
+    where ${shape.table}.odoo_write_date <= excluded.odoo_write_date`);
 }
 
 /** Copies the BCs written since `since` (all with null); resolves with the records written. */
 export async function runBarePipeline(
   odoo: OdooClient,
   db: Db,
-  schema: SyncSchema,
+  schema: FamilySchema,
   since: Date | null,
 ): Promise<number> {
   let records = 0;
@@ -60,19 +73,21 @@ export async function runBarePipeline(
   for (;;) {
     const page = await next;
     if (page.length === 0) return records;
-    next = fetchPage(odoo, schema, since, page[page.length - 1]!.bc.id);
-    const mapped = page.map(mapBc);
+    next = fetchPage(odoo, schema, since, page[page.length - 1]!.root.id);
+    const mapped = page.map((item) => mapRoot(bcsFamily, item));
     await db.transaction(async (tx) => {
-      await upsertBcRows(
+      await upsert(
         tx,
-        mapped.map((item) => item.bc),
+        rootWriteShape(bcsFamily.root),
+        mapped.map((item) => item.row),
       );
-      await upsertLineRows(
+      await upsert(
         tx,
-        mapped.flatMap((item) => item.lines),
+        childWriteShape(LINE),
+        mapped.flatMap((item) => item.children[0]!.map((line) => line.row)),
       );
     });
-    records += mapped.reduce((sum, item) => sum + 1 + item.lines.length, 0);
+    records += mapped.reduce((sum, item) => sum + 1 + item.children[0]!.length, 0);
     if (page.length < PAGE_SIZE) {
       await next;
       return records;
@@ -111,7 +126,7 @@ async function main(spec: BareSpec): Promise<void> {
   );
   const handle = await createDb({ url: spec.databaseUrl, poolMax: 2 });
   try {
-    const schema = await createSchemaCache(60_000)(odoo);
+    const schema = await createSchemaCache(60_000)(bcsFamily, odoo);
     await handle.ping();
     const lines = createInterface({ input: process.stdin });
     process.stdout.write('ready\n');

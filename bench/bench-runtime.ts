@@ -8,13 +8,15 @@ import type { OdooClient } from '../src/clients/odoo/index.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
+import { bcsFamily } from '../src/families/bcs/family.js';
+import { createFamilies } from '../src/families/registry.js';
 import { createSyncRuntime, type SyncRuntime } from '../workers/sync-runtime.js';
 
 export interface BenchRuntime {
   readonly runtime: SyncRuntime;
   readonly prefix: string;
   /** Queues a sync run and resolves with its result. */
-  runSync(): Promise<{ status: string; counts: { bcsSeen: number; odooCalls: number } }>;
+  runSync(): Promise<{ status: string; counts: { recordsSeen: number; odooCalls: number } }>;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startBenchRuntime(input: {
   const prefix = `bench-${randomBytes(3).toString('hex')}`;
   const runtime = createSyncRuntime({
     db: input.db,
+    families: createFamilies([bcsFamily]),
     odoo: input.odoo,
     logger: input.logger,
     connection,
@@ -49,7 +52,10 @@ export async function startBenchRuntime(input: {
     runtime,
     prefix,
     async runSync() {
-      const job = await runtime.queues.add('sync-run', { trigger: 'bench' });
+      const job = await runtime.queues.add('sync-run', {
+        family: bcsFamily.name,
+        trigger: 'bench',
+      });
       return (await events.waitFor(job)) as Awaited<ReturnType<BenchRuntime['runSync']>>;
     },
     async close() {

@@ -34,7 +34,7 @@ import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
 import { createQueues } from '../src/queues/queues.js';
-import { BC_MODEL, BC_SYNC_KEY } from '../src/sync/models.js';
+import { BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
@@ -358,7 +358,7 @@ export async function runSyncBench(input: {
       }
     };
     // Scheduled runs skip while paused; the bench's own runs are asked for, so they run.
-    await setPaused(productDb.db, BC_SYNC_KEY, 'bench');
+    await setPaused(productDb.db, bcsFamily.name, 'bench');
 
     const prefix = `bench-${randomBytes(3).toString('hex')}`;
     const worker = await startWorker(
@@ -397,7 +397,7 @@ export async function runSyncBench(input: {
       await connection.quit();
     });
     const productRun = async () => {
-      const job = await queues.add('sync-run', { trigger: 'bench' });
+      const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'bench' });
       const result = (await events.waitFor(job)) as {
         status: string;
         counts: { odooCalls: number };

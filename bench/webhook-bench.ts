@@ -18,7 +18,7 @@ import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/lib/logger.js';
-import { BC_MODEL } from '../src/sync/models.js';
+import { BC_MODEL } from '../src/families/bcs/family.js';
 import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
 import { startBenchRuntime } from './bench-runtime.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';

@@ -19,7 +19,6 @@ import type { Shutdown } from './lib/shutdown.js';
 import { createQueues } from './queues/queues.js';
 import { createRedisConnection } from './queues/redis-connection.js';
 import { readSyncState } from './sync/sync-state.js';
-import { BC_SYNC_KEY } from './sync/models.js';
 
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */
 const ODOO_DOWN = /^ODOO_(NETWORK|TIMEOUT|HTTP|PROTOCOL|AUTH)\b/;
@@ -69,15 +68,19 @@ export async function createApi(input: {
     {
       name: 'odoo',
       optional: true,
-      // The API never calls Odoo; the workers' last run says whether they could.
+      // The API never calls Odoo; the workers' last run of each family says whether they could.
       check: async () => {
-        const state = await readSyncState(db.db, BC_SYNC_KEY);
-        if (
-          state?.lastRunStatus === 'failed' &&
-          state.lastError &&
-          ODOO_DOWN.test(state.lastError)
-        ) {
-          throw new Error(`last sync run could not reach Odoo: ${state.lastError.slice(0, 150)}`);
+        for (const family of config.sync.families) {
+          const state = await readSyncState(db.db, family.name);
+          if (
+            state?.lastRunStatus === 'failed' &&
+            state.lastError &&
+            ODOO_DOWN.test(state.lastError)
+          ) {
+            throw new Error(
+              `last ${family.name} sync run could not reach Odoo: ${state.lastError.slice(0, 150)}`,
+            );
+          }
         }
       },
     },

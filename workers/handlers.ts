@@ -5,11 +5,11 @@
 import type { Job } from 'bullmq';
 import type { JobData, JobName } from '../src/queues/catalogue.js';
 import { processReconcile } from './processors/reconcile.js';
-import { processResyncBc } from './processors/resync-bc.js';
-import { processSyncBc } from './processors/sync-bc.js';
+import { processResyncRecord } from './processors/resync-record.js';
 import { processSyncPage } from './processors/sync-page.js';
+import { processSyncRecord } from './processors/sync-record.js';
 import { processSyncRun } from './processors/sync-run.js';
-import { processWebhookBc } from './processors/webhook-bc.js';
+import { processWebhookRecord } from './processors/webhook-record.js';
 import type { WorkerContext } from './worker-context.js';
 
 export type Handler<N extends JobName> = (
@@ -22,8 +22,8 @@ export type Handler<N extends JobName> = (
 export const HANDLERS: { readonly [N in JobName]: Handler<N> } = {
   'sync-run': processSyncRun,
   'sync-page': processSyncPage,
-  'sync-bc': processSyncBc,
-  'resync-bc': processResyncBc,
-  'webhook-bc': processWebhookBc,
+  'sync-record': processSyncRecord,
+  'resync-record': processResyncRecord,
+  'webhook-record': processWebhookRecord,
   reconcile: processReconcile,
 };

@@ -80,13 +80,14 @@ shutdown.add('heartbeat', () => {
 shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
 const address = await http.listen({ port: config.http.workerPort, host: config.http.host });
-await upsertSchedules(runtime.queues, {
+await upsertSchedules(runtime.queues, runtime.sync.families.all, {
   everyMs: config.sync.everyMs,
   reconcileCron: config.sync.reconcileCron,
 });
 runtime.start();
 logger.info(
   {
+    families: runtime.sync.families.all.map((family) => family.name),
     everyMs: config.sync.everyMs,
     reconcileCron: config.sync.reconcileCron,
     concurrency: config.sync.concurrency,

@@ -1,35 +1,37 @@
 /**
- * `npm run sync -- <command>`: runs one sync job through the same queue code as the worker
- * fleet, with an in-process worker for its duration (running workers may share the work), waits
- * for its result and prints a summary. Exits 1 when the job failed, 2 when the run was skipped
- * because another run holds the lease, 64 on a usage error.
+ * `npm run sync -- <command>`: runs sync jobs through the same queue code as the worker fleet,
+ * with an in-process worker for their duration (running workers may share the work), waits for
+ * their results and prints a summary. Without `--family`, a command acts on every family copied
+ * (SYNC_FAMILIES); `resync` acts on the first of them. Exits 1 when a job failed, 2 when a run was
+ * skipped because another run holds the lease, 64 on a usage error.
  */
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
+import { createFamilies } from '../src/families/registry.js';
 import { describeError } from '../src/lib/errors.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
-import { listRuns } from '../src/sync/run-log.js';
-import { listFailures } from '../src/sync/sync-failures.js';
-import { readSyncState, setPaused } from '../src/sync/sync-state.js';
-import { BC_SYNC_KEY } from '../src/sync/models.js';
+import { setPaused } from '../src/sync/sync-state.js';
+import { describeStatus } from './sync-cli-status.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
 
 Commands:
   run                 run an incremental sync now and wait for it (runs even while paused)
-  run --full          a full resync: re-read every BC from Odoo (the copy keeps its data)
-  resync <odooId>     read one BC fresh from Odoo and write it
-  reconcile           heal the copy against Odoo's full lists: archive vanished BCs, read again
-                      what is missing or stale
-  status              print the sync state, the last runs and pending failures
+  run --full          a full resync: re-read every record from Odoo (the copy keeps its data)
+  resync <odooId>     read one root record fresh from Odoo and write it
+  reconcile           heal the copy against Odoo's full lists: archive vanished records, read
+                      again what is missing or stale
+  status              print each family's state, the last runs and pending failures
   pause               pause the schedule (scheduled runs and reconciles skip until resumed)
   resume              resume the schedule
 
 Options:
+  --family F          act on the family F only (bcs, partners, moves…); without it, on every
+                      family copied (SYNC_FAMILIES), and resync on the first of them
   --full              with run: re-read everything
   --json              print the result as JSON
   -h, --help          this help
@@ -53,6 +55,7 @@ const { values, positionals } = (() => {
       options: {
         json: { type: 'boolean' },
         full: { type: 'boolean' },
+        family: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -70,7 +73,7 @@ if (!command || !COMMANDS.includes(command))
   usage(command ? `unknown command "${command}"` : 'no command given');
 const odooId = command === 'resync' ? Number(argument) : undefined;
 if (command === 'resync' && (!Number.isInteger(odooId) || odooId! <= 0))
-  usage('resync needs a positive BC id');
+  usage('resync needs a positive record id');
 if (values.full && command !== 'run') usage('--full goes with run only');
 const databaseOnly = command === 'status' || command === 'pause' || command === 'resume';
 
@@ -79,6 +82,14 @@ const config = loadConfigOrExit({
   mode: 'production',
   role: databaseOnly ? 'migrate' : 'cli',
 });
+const families = createFamilies(config.sync.families);
+const named = values.family === undefined ? undefined : families.byName(values.family);
+if (values.family !== undefined && !named)
+  usage(
+    `--family: "${values.family}" is not copied here (copied: ${families.all.map((f) => f.name).join(', ')})`,
+  );
+const targets = named ? [named] : command === 'resync' ? families.all.slice(0, 1) : families.all;
+
 const logger = createLogger({ ...config.log, name: 'sync-cli' });
 const db = await createDb({ ...config.database, poolMax: 4, logger });
 const print = (text: string, data: unknown) =>
@@ -86,31 +97,22 @@ const print = (text: string, data: unknown) =>
 
 try {
   if (command === 'status') {
-    const [state, runs, { rows: failures, total: pendingFailures }] = await Promise.all([
-      readSyncState(db.db, BC_SYNC_KEY),
-      listRuns(db.db, { limit: 5 }),
-      listFailures(db.db, { limit: 20 }),
-    ]);
-    const lines = [
-      `schedule:      ${state?.pausedAt ? `paused since ${state.pausedAt.toISOString()} by ${state.pausedBy ?? '?'}` : 'active'}`,
-      `watermark:     ${state?.watermark?.toISOString() ?? 'none (next run copies everything)'}`,
-      `syncing:       ${state?.isSyncing ? `yes, lease held by ${state.leaseOwner} until ${state.leaseExpiresAt?.toISOString()}` : 'no'}`,
-      `last success:  ${state?.lastSuccessAt?.toISOString() ?? 'never'}`,
-      `pending failures: ${pendingFailures}${failures.map((f) => `\n  BC ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
-      'last runs:',
-      ...runs.map(
-        (r) =>
-          `  #${r.id} ${r.kind} ${r.status} (${r.trigger}) ${r.startedAt.toISOString()} created=${r.created} updated=${r.updated} archived=${r.archived} failed=${r.failed}`,
-      ),
-    ];
-    print(lines.join('\n'), { state, runs, failures, pendingFailures });
+    const status = await describeStatus(db.db, targets);
+    print(status.text, status.data);
   } else if (command === 'pause' || command === 'resume') {
-    const state = await setPaused(db.db, BC_SYNC_KEY, command === 'pause' ? 'cli' : null);
+    const states = await Promise.all(
+      targets.map((family) => setPaused(db.db, family.name, command === 'pause' ? 'cli' : null)),
+    );
     print(
       command === 'pause'
-        ? `schedule paused since ${state.pausedAt?.toISOString()}: scheduled runs and reconciles skip; "run" still works`
-        : 'schedule resumed',
-      { paused: state.pausedAt !== null, pausedAt: state.pausedAt, pausedBy: state.pausedBy },
+        ? `schedule of ${targets.map((f) => f.name).join(', ')} paused: scheduled runs and reconciles skip; "run" still works`
+        : `schedule of ${targets.map((f) => f.name).join(', ')} resumed`,
+      states.map((state) => ({
+        family: state.key,
+        paused: state.pausedAt !== null,
+        pausedAt: state.pausedAt,
+        pausedBy: state.pausedBy,
+      })),
     );
   } else {
     const runtime = createSyncRuntimeFromConfig({
@@ -123,25 +125,53 @@ try {
     const events = await createQueueEvents(runtime.connection, runtime.queues.byName.sync);
     try {
       runtime.start();
-      const job =
-        command === 'run'
-          ? await runtime.queues.add('sync-run', { trigger: 'cli', full: values.full === true })
-          : command === 'resync'
-            ? await runtime.queues.add('resync-bc', { odooId: odooId!, trigger: 'cli' })
-            : await runtime.queues.add('reconcile', { trigger: 'cli' });
-      logger.info({ jobId: job.id, job: job.name }, 'job queued; waiting for it');
-      const result = (await events.waitFor(job)) as Record<string, unknown>;
-      const outcome =
-        typeof result.status === 'string'
-          ? result.status
-          : typeof result.action === 'string'
-            ? result.action
-            : 'done';
-      print(`${command}: ${outcome}\n${JSON.stringify(result, null, 2)}`, result);
-      if (result.status === 'skipped') process.exitCode = 2;
-    } catch (error) {
-      process.stderr.write(`${command} failed: ${describeError(error)}\n`);
-      process.exitCode = 1;
+      const jobs = await Promise.all(
+        targets.map((family) =>
+          command === 'run'
+            ? runtime.queues.add('sync-run', {
+                family: family.name,
+                trigger: 'cli',
+                full: values.full === true,
+              })
+            : command === 'resync'
+              ? runtime.queues.add('resync-record', {
+                  family: family.name,
+                  odooId: odooId!,
+                  trigger: 'cli',
+                })
+              : runtime.queues.add('reconcile', { family: family.name, trigger: 'cli' }),
+        ),
+      );
+      logger.info({ jobs: jobs.map((job) => job.id), job: command }, 'jobs queued; waiting');
+      const outcomes = await Promise.all(
+        jobs.map((job, i) =>
+          events.waitFor(job).then(
+            (result) => ({ family: targets[i]!.name, result: result as Record<string, unknown> }),
+            (error: unknown) => ({ family: targets[i]!.name, error: describeError(error) }),
+          ),
+        ),
+      );
+      for (const outcome of outcomes) {
+        if ('error' in outcome) {
+          process.stderr.write(`${command} ${outcome.family} failed: ${outcome.error}\n`);
+          process.exitCode = 1;
+          continue;
+        }
+        const { result } = outcome;
+        const status =
+          typeof result.status === 'string'
+            ? result.status
+            : typeof result.action === 'string'
+              ? result.action
+              : 'done';
+        if (!values.json)
+          print(
+            `${command} ${outcome.family}: ${status}\n${JSON.stringify(result, null, 2)}`,
+            null,
+          );
+        if (result.status === 'skipped' && process.exitCode !== 1) process.exitCode = 2;
+      }
+      if (values.json) print('', outcomes);
     } finally {
       await runtime.close(config.http.shutdownTimeoutMs);
       await events.close();

@@ -20,6 +20,7 @@ import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
+import { createFamilies, type Families } from '../src/families/registry.js';
 import { createWorkers } from './create-workers.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
@@ -39,6 +40,7 @@ export interface RuntimeSettings extends SyncSettings {
 
 export interface SyncRuntimeInput {
   db: Db;
+  families: Families;
   odoo: OdooSource;
   logger: Logger;
   /** A connection with `maxRetriesPerRequest: null` (see createRedisConnection). */
@@ -76,6 +78,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   const { settings } = input;
   const sync: SyncDeps = {
     db: input.db,
+    families: input.families,
     odoo: input.odoo,
     logger: input.logger,
     settings,
@@ -162,6 +165,7 @@ export function createSyncRuntimeFromConfig(input: {
   const odoo = createOdooClient(input.odoo, { logger, observer: input.odooObserver, loginMemo });
   const runtime = createSyncRuntime({
     db: input.db,
+    families: createFamilies(config.sync.families),
     odoo,
     logger,
     connection,

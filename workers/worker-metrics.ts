@@ -1,7 +1,8 @@
 /**
  * The worker process's Prometheus registry (the composition root adds the queue counts the API
  * also shows, from src/queues/queue-metrics.ts): what only a worker sees as it happens — each Odoo call's latency, its retries and errors by code, the
- * records its jobs created, updated, archived, restored and deleted, and how long runs took.
+ * records its jobs created, updated, archived, restored and deleted, and how long runs took, by
+ * record family.
  * Counters start at zero with the process; Prometheus' `rate()` and `increase()` handle restarts.
  */
 import type { Job } from 'bullmq';
@@ -23,11 +24,17 @@ const RECORD_ACTIONS = {
   updated: 'updated',
   archived: 'archived',
   restored: 'restored',
-  linesDeleted: 'lines_deleted',
+  childrenDeleted: 'children_deleted',
 } as const satisfies Partial<Record<keyof RunCounts, string>>;
 
 /** Jobs whose result carries the counts of what they wrote themselves (a run only adds them up). */
-const WRITING_JOBS = new Set(['sync-page', 'sync-bc', 'resync-bc', 'webhook-bc', 'reconcile']);
+const WRITING_JOBS = new Set([
+  'sync-page',
+  'sync-record',
+  'resync-record',
+  'webhook-record',
+  'reconcile',
+]);
 
 export function createWorkerMetrics(): WorkerMetrics {
   const registry = new Registry();
@@ -54,27 +61,29 @@ export function createWorkerMetrics(): WorkerMetrics {
   });
   const records = new Counter({
     name: 'erp_bridge_sync_records_written_total',
-    help: 'BCs created, updated, archived and restored, and lines deleted, by the jobs of this worker',
-    labelNames: ['action'] as const,
+    help: 'Root records created, updated, archived and restored, and children deleted, by the jobs of this worker, by family',
+    labelNames: ['family', 'action'] as const,
     registers: [registry],
   });
   const runDuration = new Histogram({
     name: 'erp_bridge_sync_run_duration_seconds',
-    help: 'Duration of finished sync runs and reconciles, by kind and status',
-    labelNames: ['kind', 'status'] as const,
+    help: 'Duration of finished sync runs and reconciles, by family, kind and status',
+    labelNames: ['family', 'kind', 'status'] as const,
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1_800, 3_600],
     registers: [registry],
   });
 
   const futureStamped = new Counter({
     name: 'erp_bridge_sync_future_stamped_records_total',
-    help: "Records the runs' scans saw stamped later than Odoo's clock (read, never a watermark)",
+    help: "Records the runs' scans saw stamped later than Odoo's clock (read, never a watermark), by family",
+    labelNames: ['family'] as const,
     registers: [registry],
   });
 
   const webhookLag = new Histogram({
     name: 'erp_bridge_webhook_lag_seconds',
-    help: "From an Odoo webhook's arrival to its BC's committed copy in PostgreSQL",
+    help: "From an Odoo webhook's arrival to its record's committed copy in PostgreSQL, by family",
+    labelNames: ['family'] as const,
     buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30],
     registers: [registry],
   });
@@ -97,27 +106,31 @@ export function createWorkerMetrics(): WorkerMetrics {
         durationMs?: unknown;
         counts?: Partial<RunCounts>;
       } & Partial<RunCounts>;
+      const data = job.data as { family?: unknown; receivedAtMs?: unknown };
+      const family = typeof data.family === 'string' ? data.family : 'unknown';
       if (WRITING_JOBS.has(job.name)) {
-        // Page and BC jobs report `{ counts }`; a reconcile spreads its counts in its result.
+        // Page and record jobs report `{ counts }`; a reconcile spreads its counts in its result.
         const counts = outcome.counts ?? outcome;
         for (const [field, action] of Object.entries(RECORD_ACTIONS)) {
           const n = counts[field as keyof RunCounts];
-          if (typeof n === 'number' && n > 0) records.inc({ action }, n);
+          if (typeof n === 'number' && n > 0) records.inc({ family, action }, n);
         }
       }
-      const received = (job.data as { receivedAtMs?: unknown }).receivedAtMs;
-      if (job.name === 'webhook-bc' && typeof received === 'number')
-        webhookLag.observe((Date.now() - received) / 1_000);
+      if (job.name === 'webhook-record' && typeof data.receivedAtMs === 'number')
+        webhookLag.observe({ family }, (Date.now() - data.receivedAtMs) / 1_000);
       const future = outcome.counts?.futureStamped;
       if (job.name === 'sync-run' && typeof future === 'number' && future > 0)
-        futureStamped.inc(future);
+        futureStamped.inc({ family }, future);
       if (typeof outcome.status !== 'string') return;
       if (job.name === 'sync-run' && typeof outcome.durationMs === 'number')
-        runDuration.observe({ kind: 'sync', status: outcome.status }, outcome.durationMs / 1_000);
+        runDuration.observe(
+          { family, kind: 'sync', status: outcome.status },
+          outcome.durationMs / 1_000,
+        );
       // A reconcile is one job: its processing time is the run's.
       if (job.name === 'reconcile' && job.processedOn !== undefined)
         runDuration.observe(
-          { kind: 'reconcile', status: outcome.status },
+          { family, kind: 'reconcile', status: outcome.status },
           (Date.now() - job.processedOn) / 1_000,
         );
     },

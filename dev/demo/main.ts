@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createApi } from '../../src/create-api.js';
 import { hashApiKey } from '../../src/config/api-keys.js';
-import { BC_MODEL } from '../../src/sync/models.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { loadConfigOrExit, type Config } from '../../src/config/config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
@@ -125,7 +125,7 @@ try {
     host: config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host,
   });
 
-  await upsertSchedules(runtime.queues, {
+  await upsertSchedules(runtime.queues, runtime.sync.families.all, {
     everyMs: config.sync.everyMs,
     reconcileCron: config.sync.reconcileCron,
   });

@@ -5,6 +5,8 @@
  * reason, never the value (a URL may carry a password). Nothing outside `src/config` reads
  * `process.env`.
  */
+import type { RecordFamily } from '../families/family.js';
+import { CODE_FAMILIES } from '../families/registry.js';
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
@@ -76,6 +78,8 @@ export interface Config {
   /** Undefined only in demo mode, where the bundled sandbox stands in. */
   readonly odoo?: OdooConfig;
   readonly sync: {
+    /** The record families copied (SYNC_FAMILIES), the BC family by default. */
+    readonly families: readonly RecordFamily[];
     readonly everyMs: number;
     readonly overlapSeconds: number;
     readonly leaseSeconds: number;
@@ -185,6 +189,17 @@ export function loadConfig(
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item.length > 0);
+  const familyNames = env.SYNC_FAMILIES?.trim() ? items('SYNC_FAMILIES') : ['bcs'];
+  const families = familyNames.flatMap((name) => {
+    const family = CODE_FAMILIES.find((known) => known.name === name);
+    if (!family)
+      problems.push({
+        key: 'SYNC_FAMILIES',
+        message: `"${name}" is not a record family (known: ${CODE_FAMILIES.map((f) => f.name).join(', ')})`,
+      });
+    return family ? [family] : [];
+  });
+  if (familyNames.length === 0) problems.push({ key: 'SYNC_FAMILIES', message: 'names no family' });
   const exposure = parseExposedModels(items('TRYTON_MODELS'));
   for (const message of exposure.problems) problems.push({ key: 'TRYTON_MODELS', message });
   for (const message of badMethodPatterns(items('TRYTON_ALLOWED_METHODS')))
@@ -208,12 +223,12 @@ export function loadConfig(
   });
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return freeze(build(parsed.data, { apiKeys, models: exposure.models }, options));
+  return freeze(build(parsed.data, { apiKeys, models: exposure.models, families }, options));
 }
 
 function build(
   env: Env,
-  parsed: { apiKeys: ApiKeyEntry[]; models: ExposedModel[] },
+  parsed: { apiKeys: ApiKeyEntry[]; models: ExposedModel[]; families: RecordFamily[] },
   options: LoadConfigOptions,
 ): Config {
   const odoo: OdooConfig | undefined =
@@ -275,6 +290,7 @@ function build(
     },
     odoo,
     sync: {
+      families: [...new Set(parsed.families)],
       everyMs: env.SYNC_EVERY,
       overlapSeconds: env.SYNC_OVERLAP_SECONDS,
       leaseSeconds: env.SYNC_LEASE_SECONDS,

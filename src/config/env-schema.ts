@@ -186,6 +186,7 @@ export const envSchema = z.object({
     '6000',
   ),
 
+  SYNC_FAMILIES: withDefault(z.string().trim(), 'bcs'),
   SYNC_EVERY: withDefault(duration(), '5m'),
   SYNC_OVERLAP_SECONDS: withDefault(
     wholeNumber('a whole number of seconds', 0, 86_400).refine((seconds) => seconds >= 60, {
@@ -393,8 +394,15 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     default: '6000',
   },
   {
+    key: 'SYNC_FAMILIES',
+    description:
+      'Record families copied, comma-separated: bcs (dimagaz.bc with its lines), partners (res.partner), moves (account.move with its lines). Each has its own lease, schedule and state.',
+    default: 'bcs',
+  },
+  {
     key: 'SYNC_EVERY',
-    description: 'Interval of the incremental sync (30s, 5m, 1h).',
+    description:
+      'Interval of the incremental sync of each family (30s, 5m, 1h), unless its declaration sets its own.',
     default: '5m',
   },
   {

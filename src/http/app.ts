@@ -39,6 +39,7 @@ import { trytonRoutes } from './routes/tryton/index.js';
 import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
 import { rateLimitAddress } from './client-address.js';
 import { createSyncControl } from './sync-control.js';
+import { createFamilies } from '../families/registry.js';
 
 export interface AppDeps {
   config: Config;
@@ -180,7 +181,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(metricsPlugin, { metrics });
 
-  const syncControl = createSyncControl(deps.db.db, deps.queues);
+  const families = createFamilies(config.sync.families);
+  const syncControl = createSyncControl(deps.db.db, families, deps.queues);
   await app.register(healthRoutes, {
     checks: [{ name: 'postgres', check: () => deps.db.ping() }, ...(deps.readinessChecks ?? [])],
     isShuttingDown: deps.isShuttingDown ?? (() => false),
@@ -204,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     onRequest: app.authorize('operator'),
   });
   await app.register(odooWebhookRoutes, {
+    families,
     tokenSha256: config.webhooks.tokenSha256,
     debounceMs: config.webhooks.debounceMs,
     queues: deps.queues,

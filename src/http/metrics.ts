@@ -51,22 +51,25 @@ export function createMetrics(input: {
   });
   new Gauge({
     name: 'erp_bridge_sync_records',
-    help: 'BCs changed by all runs of the run log, by action',
-    labelNames: ['action'] as const,
+    help: 'Root records changed by all runs of the run log, by family and action',
+    labelNames: ['family', 'action'] as const,
     registers: [registry],
     async collect() {
-      const [row] = await input.db
+      const rows = await input.db
         .select({
+          family: syncLog.family,
           created: sql<number>`coalesce(sum(${syncLog.created}), 0)::int`,
           updated: sql<number>`coalesce(sum(${syncLog.updated}), 0)::int`,
           archived: sql<number>`coalesce(sum(${syncLog.archived}), 0)::int`,
           restored: sql<number>`coalesce(sum(${syncLog.restored}), 0)::int`,
-          linesDeleted: sql<number>`coalesce(sum(${syncLog.linesDeleted}), 0)::int`,
+          childrenDeleted: sql<number>`coalesce(sum(${syncLog.childrenDeleted}), 0)::int`,
           failed: sql<number>`coalesce(sum(${syncLog.failed}), 0)::int`,
         })
-        .from(syncLog);
+        .from(syncLog)
+        .groupBy(syncLog.family);
       this.reset();
-      for (const [action, value] of Object.entries(row ?? {})) this.set({ action }, value);
+      for (const { family, ...counts } of rows)
+        for (const [action, value] of Object.entries(counts)) this.set({ family, action }, value);
     },
   });
   new Gauge({

@@ -1,22 +1,22 @@
 /**
  * The one job catalogue: every job's name, queue, payload schema, attempts, backoff, retention
  * and id. Producers and the worker import it; a job added here without a handler does not
- * compile (see workers/handlers.ts). No secret ever goes into job data: jobs carry ids, field
- * names, counts and the run's lease, and the worker holds the credentials. Job data and return
- * values stay small whatever the number of BCs or failures: a page carries its own ids only, a
- * report its counts and its first errors.
+ * compile (see workers/handlers.ts). No secret ever goes into job data: jobs carry a family's
+ * name, ids, field names, counts and the run's lease, and the worker holds the credentials. Job
+ * data and return values stay small whatever the number of records or failures: a page carries
+ * its own ids only, a report its counts and its first errors.
  */
 import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import type { SyncSchema } from '../sync/odoo-reads.js';
-import { MAX_REPORTED_ERRORS } from '../sync/run-counts.js';
+import type { FamilySchema } from '../sync/odoo-reads.js';
+import { runReportSchema } from '../sync/run-counts.js';
 
 /**
  * Webhook work has a queue of its own: a mass edit in Odoo (thousands of events) must never queue
- * ahead of a run's own BC jobs.
+ * ahead of a run's own record jobs.
  */
-export const QUEUE_NAMES = ['sync', 'sync-page', 'sync-bc', 'sync-webhook'] as const;
+export const QUEUE_NAMES = ['sync', 'sync-page', 'sync-record', 'sync-webhook'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export function isQueueName(name: string): name is QueueName {
@@ -33,6 +33,9 @@ export type JobFailure = z.infer<typeof jobFailure>;
 
 const trigger = z.string().min(1).max(64);
 const id = z.number().int().positive();
+const count = z.number().int().nonnegative();
+/** A record family's name. */
+const family = z.string().min(1).max(64);
 
 /** A run as its jobs carry it: its log row and its lease. */
 export const runRef = z.object({
@@ -41,34 +44,15 @@ export const runRef = z.object({
 });
 
 const schema = z.object({
-  fields: z.object({ bc: z.array(z.string()), line: z.array(z.string()) }),
+  fields: z.record(z.string(), z.array(z.string())),
   context: z.record(z.string(), z.unknown()),
 });
 
-const count = z.number().int().nonnegative();
-/** What every step reports to its parent; a run's children add the token they ran under. */
-export const runReport = z.object({
-  counts: z.object({
-    pages: count,
-    bcsSeen: count,
-    created: count,
-    updated: count,
-    unchanged: count,
-    archived: count,
-    restored: count,
-    linesDeleted: count,
-    failed: count,
-    futureStamped: count,
-    odooCalls: count,
-  }),
-  errors: z
-    .array(z.object({ odooId: z.number().int().optional(), code: z.string(), message: z.string() }))
-    .max(MAX_REPORTED_ERRORS),
-  /** The lease token of the run execution that queued the child (see childReport). */
-  token: z.number().int().optional(),
-});
+/** What a run's child reports to its parent: its counts, and the token it ran under. */
+export const childReport = runReportSchema.extend({ token: z.number().int().optional() });
 
 export const syncRunData = z.object({
+  family,
   trigger,
   /** Produced by the job scheduler: skipped while the schedule is paused. */
   scheduled: z.boolean().default(false),
@@ -80,48 +64,51 @@ export const syncRunData = z.object({
   state: z
     .object({
       run: runRef,
-      watermark: z.string().nullable(),
-      lineWatermark: z.string().nullable(),
-      settledThrough: z.string().nullable().default(null),
-      startedAt: z.string().nullable().default(null),
+      /** The next watermark of each model, ISO. */
+      watermarks: z.record(z.string(), z.string()),
+      settledThrough: z.string().nullable(),
+      startedAt: z.string().nullable(),
       startCalls: count,
-      futureStamped: count.default(0),
+      futureStamped: count,
     })
     .optional(),
 });
 
 export const syncPageData = z.object({
+  family,
   run: runRef,
   ids: z.array(id).min(1),
   schema,
-  /** Saved after the page's own BC jobs were queued. */
-  state: z.object({ report: runReport, ownJobs: z.array(id) }).optional(),
+  /** Saved after the page's own record jobs were queued. */
+  state: z.object({ report: runReportSchema, ownJobs: z.array(id) }).optional(),
 });
 
-export const syncBcData = z.object({ run: runRef, odooId: id });
-export const resyncBcData = z.object({ odooId: id, trigger });
+/** One root record, by family and Odoo id. */
+export const syncRecordData = z.object({ family, odooId: id, run: runRef });
+export const resyncRecordData = z.object({ family, odooId: id, trigger });
 export const reconcileData = z.object({
+  family,
   trigger,
   scheduled: z.boolean().default(false),
   /** How often it was put off (the lease busy, Odoo away): it waits until it runs. */
   deferrals: count.default(0),
 });
-/** What an Odoo webhook said: which BC (or line) changed, and its stamp when the rule sends it. */
-export const webhookBcData = z
-  .object({
-    /** The BC; for a line's event, its BC when the rule sent `bc_id`. */
-    odooId: id.optional(),
-    lineId: id.optional(),
-    /** `write_date` as read inside Odoo's transaction: the read waits until Odoo shows it. */
-    writeDate: z.string().max(40).optional(),
-    /** A deletion: the BC is archived once Odoo confirms it is gone. */
-    deleted: z.boolean().default(false),
-    /** When the API received the event (epoch ms), for the lag metric. */
-    receivedAtMs: z.number().int().nonnegative(),
-  })
-  .refine((data) => data.odooId !== undefined || data.lineId !== undefined, {
-    error: 'a webhook job names a BC or a line',
-  });
+/** What an Odoo webhook said: which record changed, and its stamp when the rule sends it. */
+export const webhookRecordData = z.object({
+  family,
+  /** The model the event is about: the family's root or one of its children. */
+  model: z.string().max(128),
+  /** The record the event is about. */
+  recordId: id,
+  /** Its root, when the event is a root's or the rule sent a child's link. */
+  rootId: id.optional(),
+  /** `write_date` as read inside Odoo's transaction: the read waits until Odoo shows it. */
+  writeDate: z.string().max(40).optional(),
+  /** A root's deletion: archived once Odoo confirms it is gone. */
+  deleted: z.boolean().default(false),
+  /** When the API received the event (epoch ms), for the lag metric. */
+  receivedAtMs: z.number().int().nonnegative(),
+});
 
 export interface JobDefinition<S extends z.ZodType> {
   readonly queue: QueueName;
@@ -142,7 +129,7 @@ const retention = {
 };
 
 export const JOBS = {
-  /** One incremental run: start (lease, scans, plan) → its pages and retried BCs → finish. */
+  /** One incremental run of a family: start (lease, scans, plan) → pages, retried records → finish. */
   'sync-run': {
     queue: 'sync',
     schema: syncRunData,
@@ -153,7 +140,7 @@ export const JOBS = {
       removeOnFail: { age: 30 * DAY_SECONDS },
     }),
   },
-  /** One page of BCs with their lines, read and written; BCs that fail alone get a sync-bc job. */
+  /** One page of roots with their children, read and written; a root that fails alone gets a sync-record job. */
   'sync-page': {
     queue: 'sync-page',
     schema: syncPageData,
@@ -163,37 +150,37 @@ export const JOBS = {
       ...retention,
     }),
   },
-  /** One BC of a run read fresh from Odoo and written, with its own attempts and backoff. */
-  'sync-bc': {
-    queue: 'sync-bc',
-    schema: syncBcData,
+  /** One root of a run read fresh from Odoo and written, with its own attempts and backoff. */
+  'sync-record': {
+    queue: 'sync-record',
+    schema: syncRecordData,
     options: (s) => ({
       attempts: s.attempts,
       backoff: { type: 'exponential', delay: s.backoffMs },
       ...retention,
     }),
   },
-  /** One BC read fresh from Odoo and written, outside any run (API, CLI, bull-board). */
-  'resync-bc': {
+  /** One root read fresh from Odoo and written, outside any run (API, CLI, bull-board). */
+  'resync-record': {
     queue: 'sync',
-    schema: resyncBcData,
+    schema: resyncRecordData,
     options: (s) => ({
       attempts: s.attempts,
       backoff: { type: 'exponential', delay: s.backoffMs * 2 },
       ...retention,
     }),
   },
-  /** A BC Odoo's webhook says changed, read once the change is committed (debounced per BC). */
-  'webhook-bc': {
+  /** A record Odoo's webhook says changed, read once the change is committed (debounced per root). */
+  'webhook-record': {
     queue: 'sync-webhook',
-    schema: webhookBcData,
+    schema: webhookRecordData,
     options: (s) => ({
       attempts: s.attempts,
       backoff: { type: 'exponential', delay: s.backoffMs },
       ...retention,
     }),
   },
-  /** Full id lists from Odoo: archive vanished BCs, read again what the copy lacks or holds stale. */
+  /** A family's full id lists from Odoo: archive vanished roots, read again what is missing or stale. */
   reconcile: {
     queue: 'sync',
     schema: reconcileData,
@@ -220,40 +207,49 @@ export interface ChildJob<N extends JobName = JobName> {
 type RunRefData = z.infer<typeof runRef>;
 
 /**
- * A page of a run. Its id digests its BC ids: a run whose first step ran twice (a crash between
+ * A page of a run. Its id digests its root ids: a run whose first step ran twice (a crash between
  * queuing its pages and saving its state) queues the same pages again and they collapse, and a
- * page whose BCs differ can never be mistaken for one already queued. It names the lease token of
- * the execution that queued it: a second execution of the step (a token of its own) queues pages
- * of its own, and the run counts only those.
+ * page whose roots differ can never be mistaken for one already queued. It names the lease token
+ * of the execution that queued it: a second execution of the step (a token of its own) queues
+ * pages of its own, and the run counts only those.
  */
 export function pageJob(
+  familyName: string,
   run: RunRefData,
   ids: readonly number[],
-  syncSchema: SyncSchema,
+  familySchema: FamilySchema,
 ): ChildJob<'sync-page'> {
   const digest = createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 12);
-  const { fields, context } = syncSchema;
+  const { fields, context } = familySchema;
   return {
     name: 'sync-page',
     data: {
+      family: familyName,
       run,
       ids: [...ids],
-      schema: { fields: { bc: [...fields.bc], line: [...fields.line] }, context: { ...context } },
+      schema: {
+        fields: Object.fromEntries(Object.entries(fields).map(([model, f]) => [model, [...f]])),
+        context: { ...context },
+      },
     },
-    jobId: `page-r${run.runId}-t${run.lease.token}-${ids[0]}-${digest}`,
+    jobId: `page-${familyName}-r${run.runId}-t${run.lease.token}-${ids[0]}-${digest}`,
   };
 }
 
 /**
- * The job of one BC within a run: one per BC and run, so a page or run re-queuing it collapses.
- * The run is part of the id because BullMQ attaches a re-added id to the job already stored: a
- * completed one from an earlier run would answer with its old outcome.
+ * The job of one root within a run: one per root and run, so a page or run re-queuing it
+ * collapses. The run is part of the id because BullMQ attaches a re-added id to the job already
+ * stored: a completed one from an earlier run would answer with its old outcome.
  */
-export function bcJob(run: RunRefData, odooId: number): ChildJob<'sync-bc'> {
+export function recordJob(
+  familyName: string,
+  run: RunRefData,
+  odooId: number,
+): ChildJob<'sync-record'> {
   return {
-    name: 'sync-bc',
-    data: { run, odooId },
-    jobId: `bc-${odooId}-r${run.runId}-t${run.lease.token}`,
+    name: 'sync-record',
+    data: { family: familyName, run, odooId },
+    jobId: `rec-${familyName}-${odooId}-r${run.runId}-t${run.lease.token}`,
   };
 }
 
@@ -263,4 +259,7 @@ export function splitJobKey(key: string): { queue: string; jobId: string } {
   return { queue, jobId };
 }
 
-export const SCHEDULER_IDS = { sync: 'sync-every', reconcile: 'reconcile-daily' } as const;
+/** The job schedulers of a family: its incremental sync and its reconcile. */
+export function schedulerIds(familyName: string): { sync: string; reconcile: string } {
+  return { sync: `sync-every-${familyName}`, reconcile: `reconcile-daily-${familyName}` };
+}

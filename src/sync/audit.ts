@@ -2,8 +2,8 @@
  * Rows of `sync_audit`, one per change the sync made to the copy, written by the statement that
  * makes the change (from its `returning` rows), so a write the stamp guard refused leaves none.
  *
- * Each row names the BC it belongs to (`bc_odoo_id`: a line's BC, or the BC itself), which is
- * how a BC's history, lines included, is read through one index.
+ * Each row names its family and the root it belongs to (`root_odoo_id`: a child's root, or the
+ * root itself), which is how a root's history, children included, is read through one index.
  */
 import { sql, type SQL } from 'drizzle-orm';
 
@@ -14,11 +14,12 @@ export interface AuditSource {
 }
 
 /**
- * `insert into sync_audit` for `rows`, a select of (odoo_id, bc_odoo_id, action,
+ * `insert into sync_audit` for `rows`, a select of (odoo_id, root_odoo_id, action,
  * changed_fields jsonb, odoo_write_date).
  */
-export function auditInsert(model: string, source: AuditSource, rows: SQL): SQL {
+export function auditInsert(family: string, model: string, source: AuditSource, rows: SQL): SQL {
   return sql`
-    insert into sync_audit (run_id, trigger, model, odoo_id, bc_odoo_id, action, changed_fields, odoo_write_date)
-    select ${source.runId}::bigint, ${source.trigger}::text, ${model}::text, a.* from (${rows}) a`;
+    insert into sync_audit (run_id, trigger, family, model, odoo_id, root_odoo_id, action, changed_fields, odoo_write_date)
+    select ${source.runId}::bigint, ${source.trigger}::text, ${family}::text, ${model}::text, a.*
+    from (${rows}) a`;
 }

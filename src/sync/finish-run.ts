@@ -1,20 +1,21 @@
 /**
  * The last step of an incremental run (job `sync-run`, second pass), once every page and retried
- * BC has settled: sum their reports, record the retried BCs that failed for good, then — only if
- * the run still holds the lease, was not halted and lost no page — advance the watermarks to what
- * the scans proved, close the log row and release the lease. Runs again safely: a row already
- * closed is reported as it stands.
+ * record has settled: sum their reports, record the retried records that failed for good, then —
+ * only if the run still holds the lease, was not halted and lost no page — advance the watermarks
+ * to what the scans proved, close the log row and release the lease. Runs again safely: a row
+ * already closed is reported as it stands.
  */
 import type { SyncLogRow, SyncRunError, SyncRunStatus } from '../db/schema/index.js';
-import { BC_SYNC_KEY } from './models.js';
+import type { RecordFamily } from '../families/family.js';
 import { countsOf, mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
 import { closeRun, readRun } from './run-log.js';
 import type { RunRef } from './run-lease.js';
-import { bcFailures, type FailedBc, type FailedChild } from './sync-page.js';
+import { recordFailuresOf, type FailedChild, type FailedRecord } from './sync-page.js';
 import { clearStage } from './scan-stage.js';
 import { recordFailures } from './sync-failures.js';
 import {
   readSyncState,
+  readWatermarks,
   recordFailureWithoutLease,
   recordRunEnd,
   releaseLease,
@@ -22,10 +23,10 @@ import {
 import type { SyncDeps } from './sync-deps.js';
 
 export interface FinishRunInput {
+  readonly family: RecordFamily;
   readonly run: RunRef;
-  /** From the run's first step. */
-  readonly watermark: string | null;
-  readonly lineWatermark: string | null;
+  /** From the run's first step: the next watermark of each model, ISO. */
+  readonly watermarks: Readonly<Record<string, string>>;
   /** What the run proves settled once it succeeds, and when it started (see settled.ts). */
   readonly settledThrough: string | null;
   readonly startedAt: string | null;
@@ -35,15 +36,15 @@ export interface FinishRunInput {
   readonly reports: readonly RunReport[];
   /** Pages that failed for good: the run failed, the watermarks stay. */
   readonly failedPages: readonly FailedChild[];
-  /** Retried BCs that failed for good. */
-  readonly failedBcs: readonly FailedBc[];
+  /** Retried records that failed for good. */
+  readonly failedRecords: readonly FailedRecord[];
 }
 
 export interface FinishedRun {
   readonly runId: number;
   readonly status: SyncRunStatus;
   readonly counts: RunCounts;
-  readonly watermark: Date | null;
+  readonly watermarks: Readonly<Record<string, Date>>;
   readonly errors: readonly SyncRunError[];
   /** From the run log: its start to its end. */
   readonly durationMs: number;
@@ -51,17 +52,23 @@ export interface FinishedRun {
 
 export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<FinishedRun> {
   const { db, logger, settings } = deps;
-  const { run } = input;
+  const { family, run } = input;
   const existing = await readRun(db, run.runId);
-  if (existing && existing.status !== 'running') return finished(existing, null);
+  if (existing && existing.status !== 'running')
+    return finished(existing, await readWatermarks(db, family.name));
 
-  await recordFailures(db, bcFailures(run, input.failedBcs), settings.failureBackoffBaseMs);
+  await recordFailures(
+    db,
+    family.name,
+    recordFailuresOf(run, input.failedRecords),
+    settings.failureBackoffBaseMs,
+  );
   const report = mergeReports([
     reportOf({ odooCalls: input.startCalls, futureStamped: input.futureStamped }),
     ...input.reports,
     reportOf(
-      { bcsSeen: input.failedBcs.length, failed: input.failedBcs.length },
-      input.failedBcs.map((child) => ({
+      { recordsSeen: input.failedRecords.length, failed: input.failedRecords.length },
+      input.failedRecords.map((child) => ({
         odooId: child.odooId,
         code: child.failure.code,
         message: child.failure.message,
@@ -76,7 +83,7 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
     ),
   ]);
 
-  const state = await readSyncState(db, BC_SYNC_KEY);
+  const state = await readSyncState(db, family.name);
   const held =
     state?.isSyncing === true &&
     state.leaseOwner === run.lease.owner &&
@@ -101,46 +108,49 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
     ? await recordRunEnd(db, run.lease, {
         status,
         error: status === 'failed' ? firstError : null,
-        watermark: input.watermark ? new Date(input.watermark) : null,
-        lineWatermark: input.lineWatermark ? new Date(input.lineWatermark) : null,
+        watermarks: Object.fromEntries(
+          Object.entries(input.watermarks).map(([model, iso]) => [model, new Date(iso)]),
+        ),
         settledThrough: input.settledThrough ? new Date(input.settledThrough) : null,
         startedAt: input.startedAt ? new Date(input.startedAt) : null,
       })
     : undefined;
-  if (!after) await recordFailureWithoutLease(db, BC_SYNC_KEY, firstError ?? 'lease lost');
+  if (!after) await recordFailureWithoutLease(db, family.name, firstError ?? 'lease lost');
   const advanced = after !== undefined && status !== 'failed';
+  const rootWatermark = input.watermarks[family.root.model];
   const { row } = await closeRun(db, run.runId, {
     status,
     counts: report.counts,
     errors,
-    windowTo: advanced && input.watermark ? new Date(input.watermark) : null,
+    windowTo: advanced && rootWatermark ? new Date(rootWatermark) : null,
   });
   await clearStage(db, { runId: run.runId, token: run.lease.token });
   if (held) await releaseLease(db, run.lease);
-  const result = finished(row, after?.watermark ?? state?.watermark ?? null);
+  const result = finished(row, await readWatermarks(db, family.name));
   const { durationMs } = result;
   logger[status === 'failed' ? 'error' : 'info'](
     {
+      family: family.name,
       runId: run.runId,
       status,
       ...report.counts,
       durationMs,
-      bcsPerSecond:
-        durationMs > 0 ? Math.round((report.counts.bcsSeen * 1_000) / durationMs) : null,
-      watermark: result.watermark,
+      recordsPerSecond:
+        durationMs > 0 ? Math.round((report.counts.recordsSeen * 1_000) / durationMs) : null,
+      watermarks: result.watermarks,
     },
-    `sync run ${status}: ${report.counts.created} created, ${report.counts.updated} updated, ` +
+    `${family.name} sync run ${status}: ${report.counts.created} created, ${report.counts.updated} updated, ` +
       `${report.counts.archived} archived, ${report.counts.failed} failed in ${(durationMs / 1_000).toFixed(1)} s`,
   );
   return result;
 }
 
-function finished(row: SyncLogRow, watermark: Date | null): FinishedRun {
+function finished(row: SyncLogRow, watermarks: Readonly<Record<string, Date>>): FinishedRun {
   return {
     runId: row.id,
     status: row.status,
     counts: countsOf(row),
-    watermark,
+    watermarks,
     errors: row.errors,
     durationMs: (row.finishedAt ?? new Date()).getTime() - row.startedAt.getTime(),
   };

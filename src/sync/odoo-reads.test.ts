@@ -1,19 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { OdooError } from '../clients/odoo/odoo-errors.js';
 import type { OdooRecord } from '../clients/odoo/odoo-types.js';
+import { bcsFamily } from '../families/bcs/family.js';
 import {
   createSchemaCache,
-  readBcPageIsolating,
+  readRootPageIsolating,
   SCAN_PAGE_SIZE,
   scanPages,
-  type SyncSchema,
+  type FamilySchema,
 } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
 
-const schema: SyncSchema = {
-  fields: { bc: ['name', 'write_date'], line: ['bc_id', 'write_date'] },
+const schema: FamilySchema = {
+  fields: { 'dimagaz.bc': ['name', 'write_date'], 'dimagaz.bc.line': ['bc_id', 'write_date'] },
   context: { active_test: false },
 };
+const isolating = (source: OdooSource, ids: number[]) =>
+  readRootPageIsolating(source, bcsFamily, ids, schema);
 
 /** An Odoo whose reads break on the poison BCs, or that is down altogether. */
 function fakeOdoo(options: { poison?: number[]; down?: boolean; error?: () => OdooError }) {
@@ -36,11 +39,11 @@ function fakeOdoo(options: { poison?: number[]; down?: boolean; error?: () => Od
   return { source, reads };
 }
 
-describe('readBcPageIsolating', () => {
+describe('readRootPageIsolating', () => {
   it('splits a page until the BC that breaks it stands alone', async () => {
     const { source, reads } = fakeOdoo({ poison: [13] });
-    const page = await readBcPageIsolating(source, [10, 11, 12, 13, 14, 15, 16, 17], schema);
-    expect(page.items.map((item) => item.bc.id)).toEqual([10, 11, 12, 14, 15, 16, 17]);
+    const page = await isolating(source, [10, 11, 12, 13, 14, 15, 16, 17]);
+    expect(page.items.map((item) => item.root.id)).toEqual([10, 11, 12, 14, 15, 16, 17]);
     expect(page.unreadable.map((entry) => [entry.odooId, entry.error.code])).toEqual([
       [13, 'ODOO_NETWORK'],
     ]);
@@ -53,16 +56,16 @@ describe('readBcPageIsolating', () => {
       poison: [2, 7],
       error: () => new OdooError('ODOO_SERVER_FAULT', 'broken compute'),
     });
-    const page = await readBcPageIsolating(source, [1, 2, 3, 4, 5, 6, 7, 8], schema);
+    const page = await isolating(source, [1, 2, 3, 4, 5, 6, 7, 8]);
     expect(page.unreadable.map((entry) => entry.odooId)).toEqual([2, 7]);
   });
 
   it('fails the page whole when Odoo is down, and never isolates refused credentials', async () => {
-    await expect(
-      readBcPageIsolating(fakeOdoo({ down: true }).source, [1, 2, 3, 4], schema),
-    ).rejects.toMatchObject({ code: 'ODOO_NETWORK' });
+    await expect(isolating(fakeOdoo({ down: true }).source, [1, 2, 3, 4])).rejects.toMatchObject({
+      code: 'ODOO_NETWORK',
+    });
     const refused = fakeOdoo({ poison: [3], error: () => new OdooError('ODOO_AUTH', 'refused') });
-    await expect(readBcPageIsolating(refused.source, [1, 2, 3, 4], schema)).rejects.toMatchObject({
+    await expect(isolating(refused.source, [1, 2, 3, 4])).rejects.toMatchObject({
       code: 'ODOO_AUTH',
     });
     expect(refused.reads).toHaveLength(1);
@@ -86,14 +89,14 @@ describe('createSchemaCache', () => {
   it("reads with the user's lang and tz, overridden by the configured context; active_test is always false", async () => {
     const user = source({ lang: 'fr_FR', tz: 'Africa/Casablanca', uid: 2 });
     const schemaOf = createSchemaCache(60_000, { tz: 'UTC' });
-    expect((await schemaOf(user.odoo)).context).toEqual({
+    expect((await schemaOf(bcsFamily, user.odoo)).context).toEqual({
       lang: 'fr_FR',
       tz: 'UTC',
       active_test: false,
     });
     const configured = source({ lang: 'fr_FR' });
     const full = createSchemaCache(60_000, { lang: 'en_US', tz: 'UTC' });
-    expect((await full(configured.odoo)).context).toEqual({
+    expect((await full(bcsFamily, configured.odoo)).context).toEqual({
       lang: 'en_US',
       tz: 'UTC',
       active_test: false,
@@ -105,40 +108,42 @@ describe('createSchemaCache', () => {
     let nowMs = 0;
     const user = source({ lang: 'fr_FR', tz: 'UTC' });
     const schemaOf = createSchemaCache(1_000, {}, () => nowMs);
-    const first = await schemaOf(user.odoo);
+    const first = await schemaOf(bcsFamily, user.odoo);
     expect(first.fields).toEqual({
-      bc: ['name', 'write_date'],
-      line: ['bc_id', 'name', 'write_date'],
+      'dimagaz.bc': ['name', 'write_date'],
+      'dimagaz.bc.line': ['bc_id', 'name', 'write_date'],
     });
     nowMs = 999;
-    await schemaOf(user.odoo);
+    await schemaOf(bcsFamily, user.odoo);
     expect(user.calls()).toBe(1);
     nowMs = 1_000;
-    await schemaOf(user.odoo);
+    await schemaOf(bcsFamily, user.odoo);
     expect(user.calls()).toBe(2);
   });
 
   it('shares the schema between processes through its store, within the time to live', async () => {
     let nowMs = 10_000;
-    let saved: { schema: SyncSchema; savedAtMs: number } | undefined;
+    let saved: { schema: FamilySchema; savedAtMs: number } | undefined;
     const store = {
       load: () => Promise.resolve(saved),
-      save: (schema: SyncSchema) => {
+      save: (_family: string, schema: FamilySchema) => {
         saved = { schema, savedAtMs: nowMs };
         return Promise.resolve();
       },
     };
     const first = source({ lang: 'fr_FR', tz: 'UTC' });
-    const schema = await createSchemaCache(1_000, {}, () => nowMs, store)(first.odoo);
+    const schema = await createSchemaCache(1_000, {}, () => nowMs, store)(bcsFamily, first.odoo);
     expect(saved?.schema).toEqual(schema);
     // A fresh process within the TTL asks Odoo nothing.
     const fresh = source({ lang: 'fr_FR', tz: 'UTC' });
     nowMs = 10_500;
-    expect(await createSchemaCache(1_000, {}, () => nowMs, store)(fresh.odoo)).toEqual(schema);
+    expect(await createSchemaCache(1_000, {}, () => nowMs, store)(bcsFamily, fresh.odoo)).toEqual(
+      schema,
+    );
     expect(fresh.calls()).toBe(0);
     // Past it, it reads again and saves for the next one.
     nowMs = 11_000;
-    await createSchemaCache(1_000, {}, () => nowMs, store)(fresh.odoo);
+    await createSchemaCache(1_000, {}, () => nowMs, store)(bcsFamily, fresh.odoo);
     expect(fresh.calls()).toBe(1);
     expect(saved?.savedAtMs).toBe(11_000);
   });
@@ -164,7 +169,7 @@ describe('scanPages', () => {
   it('pages on id after the last id seen, within the window, until a short page', async () => {
     const pages: number[] = [];
     const since = new Date('2026-03-02T00:00:00Z');
-    for await (const records of scanPages(source, 'dimagaz.bc', since, {}))
+    for await (const records of scanPages(source, bcsFamily.root, since, {}))
       pages.push(records.length);
     expect(pages).toEqual([SCAN_PAGE_SIZE, 3]);
     expect(asked).toEqual([

@@ -1,9 +1,10 @@
 /**
- * Everything the sync reads from Odoo: the schema (stored fields and the context of every read),
- * the change scans that decide a run's BCs and its watermarks, the pages of BCs with their lines,
- * and the isolation that keeps one poisoned BC from taking its page down.
+ * Everything the sync reads from Odoo: the schema (each model's stored fields and the context of
+ * every read), the change scans that decide a run's records and its watermarks, the pages of root
+ * records with their children, and the isolation that keeps one poisoned record from taking its
+ * page down.
  *
- * Every read passes `active_test: false` (archived BCs sync with `active=false` instead of
+ * Every read passes `active_test: false` (archived records sync with `active=false` instead of
  * looking deleted) and the sync user's own `lang` and `tz`: over the external API Odoo answers
  * in the context it is given, and without `lang` translated names come back in English.
  */
@@ -15,35 +16,40 @@ import type {
   OdooRecord,
 } from '../clients/odoo/odoo-types.js';
 import { parseOdooDatetime, toOdooDatetime } from '../clients/odoo/odoo-values.js';
-import { lineParentId, type BcPayload } from './map-records.js';
 import {
-  BC_LINE_MODEL,
-  BC_MODEL,
-  LINE_PARENT_FIELD,
-  REQUIRED_BC_FIELDS,
-  REQUIRED_LINE_FIELDS,
-} from './models.js';
+  familyModels,
+  isChild,
+  type ChildModel,
+  type ModelDeclaration,
+  type RecordFamily,
+} from '../families/family.js';
+import { parentIdOf, type RootPayload } from '../families/map-record.js';
 import type { OdooSource } from './odoo-source.js';
 
-/** The stored fields each read asks for, and the context it passes. */
-export interface SyncSchema {
-  readonly fields: { readonly bc: readonly string[]; readonly line: readonly string[] };
+/** The stored fields each read of a family asks for, by model, and the context it passes. */
+export interface FamilySchema {
+  readonly fields: Readonly<Record<string, readonly string[]>>;
   readonly context: OdooContext;
 }
 
-export type SchemaCache = (source: OdooSource, call?: OdooCallOptions) => Promise<SyncSchema>;
+export type SchemaCache = (
+  family: RecordFamily,
+  source: OdooSource,
+  call?: OdooCallOptions,
+) => Promise<FamilySchema>;
 
 /** Keeps the schema for other processes (see schema-store.ts); failures only cost a read. */
 export interface SchemaStore {
-  load(): Promise<{ schema: SyncSchema; savedAtMs: number } | undefined>;
-  save(schema: SyncSchema): Promise<void>;
+  load(family: string): Promise<{ schema: FamilySchema; savedAtMs: number } | undefined>;
+  save(family: string, schema: FamilySchema): Promise<void>;
 }
 
 /**
- * The schema, read once per `ttlMs` (a field added in Odoo reaches the copy within that time),
- * shared with other processes through `store`: a fresh process reads what a sibling saved within
- * the TTL instead of asking Odoo. `configured` (ODOO_CONTEXT) overrides the user's own context;
- * with both `lang` and `tz` given there is no `context_get` call. `active_test` is always false.
+ * Each family's schema, read once per `ttlMs` (a field added in Odoo reaches the copy within that
+ * time), shared with other processes through `store`: a fresh process reads what a sibling saved
+ * within the TTL instead of asking Odoo. `configured` (ODOO_CONTEXT) overrides the user's own
+ * context; with both `lang` and `tz` given there is no `context_get` call. `active_test` is
+ * always false.
  */
 export function createSchemaCache(
   ttlMs: number,
@@ -51,31 +57,35 @@ export function createSchemaCache(
   now: () => number = Date.now,
   store?: SchemaStore,
 ): SchemaCache {
-  let cached: { schema: SyncSchema; atMs: number } | undefined;
-  return async function schema(source, call) {
-    if (cached && now() - cached.atMs < ttlMs) return cached.schema;
-    const stored = await store?.load().catch(() => undefined);
+  const cached = new Map<string, { schema: FamilySchema; atMs: number }>();
+  return async function schema(family, source, call) {
+    const hit = cached.get(family.name);
+    if (hit && now() - hit.atMs < ttlMs) return hit.schema;
+    const stored = await store?.load(family.name).catch(() => undefined);
     if (stored && now() - stored.savedAtMs < ttlMs) {
-      cached = { schema: stored.schema, atMs: stored.savedAtMs };
+      cached.set(family.name, { schema: stored.schema, atMs: stored.savedAtMs });
       return stored.schema;
     }
     const needsUser = !('lang' in configured && 'tz' in configured);
-    const [bc, line, user] = await Promise.all([
-      source.storedFields(BC_MODEL, call),
-      source.storedFields(BC_LINE_MODEL, call),
+    const models = familyModels(family);
+    const [user, ...stored_] = await Promise.all([
       needsUser ? source.userContext(call) : Promise.resolve({}),
+      ...models.map((model) => source.storedFields(model.model, call)),
     ]);
-    const names = (fields: typeof bc, required: readonly string[]) =>
-      [...new Set([...fields.map((f) => f.name), ...required])].sort();
     const own = Object.fromEntries(
       Object.entries(user).filter(([key]) => key === 'lang' || key === 'tz'),
     );
-    const fresh: SyncSchema = {
-      fields: { bc: names(bc, REQUIRED_BC_FIELDS), line: names(line, REQUIRED_LINE_FIELDS) },
+    const fresh: FamilySchema = {
+      fields: Object.fromEntries(
+        models.map((model, i) => [
+          model.model,
+          [...new Set([...stored_[i]!.map((f) => f.name), ...model.requiredFields])].sort(),
+        ]),
+      ),
       context: { ...own, ...configured, active_test: false },
     };
-    cached = { schema: fresh, atMs: now() };
-    await store?.save(fresh).catch(() => undefined);
+    cached.set(family.name, { schema: fresh, atMs: now() });
+    await store?.save(family.name, fresh).catch(() => undefined);
     return fresh;
   };
 }
@@ -88,9 +98,9 @@ export function changedSince(since: Date | null): OdooDomain {
   return since ? [['write_date', '>=', toOdooDatetime(since)]] : [];
 }
 
-/** What a scan asks of each record: its stamp, and a line's BC. */
-function scanFields(model: typeof BC_MODEL | typeof BC_LINE_MODEL): string[] {
-  return model === BC_LINE_MODEL ? ['write_date', LINE_PARENT_FIELD] : ['write_date'];
+/** What a scan asks of each record: its stamp, and a child's root. */
+function scanFields(model: ModelDeclaration): string[] {
+  return isChild(model) ? ['write_date', model.parentField] : ['write_date'];
 }
 
 /**
@@ -101,7 +111,7 @@ function scanFields(model: typeof BC_MODEL | typeof BC_LINE_MODEL): string[] {
  */
 export async function* scanPages(
   source: OdooSource,
-  model: typeof BC_MODEL | typeof BC_LINE_MODEL,
+  model: ModelDeclaration,
   since: Date | null,
   context: OdooContext,
   call?: OdooCallOptions,
@@ -111,7 +121,7 @@ export async function* scanPages(
   for (;;) {
     call?.signal?.throwIfAborted();
     const page = await source.searchRead(
-      model,
+      model.model,
       [...changedSince(since), ['id', '>', lastId]],
       { fields: scanFields(model), order: 'id asc', limit: pageSize, context, load: '' },
       call,
@@ -124,17 +134,17 @@ export async function* scanPages(
 
 /**
  * The largest `write_date` of a model in one call: what a scan of every record would give as its
- * next watermark, for the runs that read every BC anyway (the first, a full one) and so need no
- * list of the BCs whose lines changed.
+ * next watermark, for the runs that read every root anyway (the first, a full one) and so need
+ * no list of the roots whose children changed.
  */
 export async function latestWriteDate(
   source: OdooSource,
-  model: typeof BC_MODEL | typeof BC_LINE_MODEL,
+  model: ModelDeclaration,
   context: OdooContext,
   call?: OdooCallOptions,
 ): Promise<Date | null> {
   const [latest] = await source.searchRead(
-    model,
+    model.model,
     [['write_date', '!=', false]],
     { fields: ['write_date'], order: 'write_date desc, id desc', limit: 1, context, load: '' },
     call,
@@ -151,97 +161,120 @@ export function scannedDate(record: OdooRecord): Date | undefined {
   }
 }
 
-/** A line's BC, or undefined for a line that has none: there is no BC to copy it under. */
-export function scannedParent(record: OdooRecord): number | undefined {
+/** A child's root, or undefined for a child that has none: there is no root to copy it under. */
+export function scannedParent(child: ChildModel, record: OdooRecord): number | undefined {
   try {
-    return lineParentId(record);
+    return parentIdOf(child, record);
   } catch {
     return undefined;
   }
 }
 
-/** A page of BCs as Odoo has them now. */
-export interface BcPage {
-  readonly items: BcPayload[];
+/** A page of root records as Odoo has them now. */
+export interface RootPage {
+  readonly items: RootPayload[];
   /** Ids asked for that Odoo no longer has (deleted since they were listed). */
   readonly missingIds: number[];
 }
 
-/** Lines of one page of BCs per call: pages of big BCs take a few calls. */
-function lineLimit(bcs: number): number {
-  return Math.max(1_000, bcs * 20);
+/** Children of one page of roots per call: pages of big roots take a few calls. */
+function childLimit(roots: number): number {
+  return Math.max(1_000, roots * 20);
 }
 
-/** BCs by id and every line of those BCs: two calls (more only for huge pages of lines). */
-export async function readBcPage(
+/** Roots by id and every child of those roots: one call per model (more for huge pages). */
+export async function readRootPage(
   source: OdooSource,
+  family: RecordFamily,
   ids: readonly number[],
-  schema: SyncSchema,
+  schema: FamilySchema,
   call?: OdooCallOptions,
-): Promise<BcPage> {
-  const { fields, context } = schema;
-  const bcs = await source.read(BC_MODEL, ids, fields.bc, { context }, call);
-  const linesByBc = new Map<number, OdooRecord[]>(bcs.map((bc) => [bc.id, []]));
-  const limit = lineLimit(bcs.length);
-  let lastId = 0;
-  while (bcs.length > 0) {
-    const lines = await source.searchRead(
-      BC_LINE_MODEL,
-      [
-        [LINE_PARENT_FIELD, 'in', bcs.map((bc) => bc.id)],
-        ['id', '>', lastId],
-      ],
-      { fields: fields.line, order: 'id asc', limit, context },
-      call,
-    );
-    for (const line of lines) linesByBc.get(parentOf(line))?.push(line);
-    if (lines.length < limit) break;
-    lastId = lines[lines.length - 1]!.id;
-  }
-  const found = new Set(bcs.map((bc) => bc.id));
+): Promise<RootPage> {
+  const { root } = family;
+  const fields = schema.fields[root.model] ?? root.requiredFields;
+  const roots = await source.read(root.model, ids, fields, { context: schema.context }, call);
+  const rootIds = roots.map((record) => record.id);
+  const children = await Promise.all(
+    family.children.map((child) => readChildren(source, child, rootIds, schema, call)),
+  );
+  const found = new Set(rootIds);
   return {
-    items: bcs.map((bc) => ({ bc, lines: linesByBc.get(bc.id) ?? [] })),
+    items: roots.map((record) => ({
+      root: record,
+      children: children.map((byRoot) => byRoot.get(record.id) ?? []),
+    })),
     missingIds: ids.filter((id) => !found.has(id)),
   };
 }
 
-/** The BC id of a line found by `bc_id in [...]` (many2one `[id, name]`, or a bare id). */
-function parentOf(line: OdooRecord): number {
-  const value = line[LINE_PARENT_FIELD];
+/** Every child of these roots, by root. */
+async function readChildren(
+  source: OdooSource,
+  child: ChildModel,
+  rootIds: readonly number[],
+  schema: FamilySchema,
+  call?: OdooCallOptions,
+): Promise<Map<number, OdooRecord[]>> {
+  const byRoot = new Map<number, OdooRecord[]>(rootIds.map((id) => [id, []]));
+  const limit = childLimit(rootIds.length);
+  const fields = schema.fields[child.model] ?? child.requiredFields;
+  let lastId = 0;
+  while (rootIds.length > 0) {
+    const records = await source.searchRead(
+      child.model,
+      [
+        [child.parentField, 'in', [...rootIds]],
+        ['id', '>', lastId],
+      ],
+      { fields, order: 'id asc', limit, context: schema.context },
+      call,
+    );
+    for (const record of records) byRoot.get(rootIdOf(child, record))?.push(record);
+    if (records.length < limit) break;
+    lastId = records[records.length - 1]!.id;
+  }
+  return byRoot;
+}
+
+/** The root of a child found by `<parent> in [...]` (many2one `[id, name]`, or a bare id). */
+function rootIdOf(child: ChildModel, record: OdooRecord): number {
+  const value = record[child.parentField];
   return Array.isArray(value) ? (value[0] as number) : (value as number);
 }
 
-export interface IsolatedPage extends BcPage {
-  /** BCs Odoo would not give even alone: each gets a job of its own. */
+export interface IsolatedPage extends RootPage {
+  /** Roots Odoo would not give even alone: each gets a job of its own. */
   readonly unreadable: { odooId: number; error: OdooError }[];
 }
 
 /**
- * A page whose read fails even after the client's own retries is split in halves until the BCs
- * that break it stand alone: a broken computed field (fault 1), an access rule (fault 4), or a
- * record whose read kills Odoo's worker (a reset connection, a 502 from the proxy). When both
+ * A page whose read fails even after the client's own retries is split in halves until the
+ * records that break it stand alone: a broken computed field (fault 1), an access rule (fault 4),
+ * or a record whose read kills Odoo's worker (a reset connection, a 502 from the proxy). When both
  * halves fail on the transport and Odoo does not answer a trivial call either, Odoo is down, not
  * a record: the page fails as a whole and is retried later. Refused credentials and aborts are
  * never about records and always propagate.
  */
-export async function readBcPageIsolating(
+export async function readRootPageIsolating(
   source: OdooSource,
+  family: RecordFamily,
   ids: readonly number[],
-  schema: SyncSchema,
+  schema: FamilySchema,
   call?: OdooCallOptions,
 ): Promise<IsolatedPage> {
   try {
-    return { ...(await readBcPage(source, ids, schema, call)), unreadable: [] };
+    return { ...(await readRootPage(source, family, ids, schema, call)), unreadable: [] };
   } catch (error) {
     if (!isRecordSuspect(error)) throw error;
     if (ids.length === 1)
       return { items: [], missingIds: [], unreadable: [{ odooId: ids[0]!, error }] };
-    if (isTransportFailure(error) && !(await odooAnswers(source, schema, call))) throw error;
+    if (isTransportFailure(error) && !(await odooAnswers(source, family, schema, call)))
+      throw error;
   }
   const middle = ids.length >>> 1;
   // One half after the other: a page that breaks Odoo's workers must not break two at once.
-  const left = await readBcPageIsolating(source, ids.slice(0, middle), schema, call);
-  const right = await readBcPageIsolating(source, ids.slice(middle), schema, call);
+  const left = await readRootPageIsolating(source, family, ids.slice(0, middle), schema, call);
+  const right = await readRootPageIsolating(source, family, ids.slice(middle), schema, call);
   return {
     items: [...left.items, ...right.items],
     missingIds: [...left.missingIds, ...right.missingIds],
@@ -260,11 +293,17 @@ function isTransportFailure(error: OdooError): boolean {
 /** Whether Odoo answers a call that touches no record (an empty search). */
 async function odooAnswers(
   source: OdooSource,
-  schema: SyncSchema,
+  family: RecordFamily,
+  schema: FamilySchema,
   call?: OdooCallOptions,
 ): Promise<boolean> {
   try {
-    await source.search(BC_MODEL, [['id', '=', 0]], { limit: 1, context: schema.context }, call);
+    await source.search(
+      family.root.model,
+      [['id', '=', 0]],
+      { limit: 1, context: schema.context },
+      call,
+    );
     return true;
   } catch (error) {
     if (isOdooError(error) && isTransportFailure(error)) return false;
@@ -273,18 +312,24 @@ async function odooAnswers(
 }
 
 /**
- * Of BCs a read did not return, those Odoo really has no more: `read` drops deleted ids
- * silently, and archiving on a false "missing" would hide a live BC until the next reconcile.
+ * Of roots a read did not return, those Odoo really has no more: `read` drops deleted ids
+ * silently, and archiving on a false "missing" would hide a live record until the next reconcile.
  */
 export async function confirmGone(
   source: OdooSource,
+  family: RecordFamily,
   ids: readonly number[],
-  schema: SyncSchema,
+  schema: FamilySchema,
   call?: OdooCallOptions,
 ): Promise<number[]> {
   if (ids.length === 0) return [];
   const present = new Set(
-    await source.search(BC_MODEL, [['id', 'in', [...ids]]], { context: schema.context }, call),
+    await source.search(
+      family.root.model,
+      [['id', 'in', [...ids]]],
+      { context: schema.context },
+      call,
+    ),
   );
   return ids.filter((id) => !present.has(id));
 }

@@ -1,38 +1,38 @@
 /**
- * The reconcile (job `reconcile`, daily and on demand) heals what the incremental runs cannot see
- * or let slip: it lists every BC and line Odoo has (archived included) with its `write_date`,
- * stages the lists in PostgreSQL, and compares them with the copy in SQL — so it works in bounded
- * memory whatever the size of the tables. Then it:
- * - archives the live BCs Odoo no longer lists, once Odoo confirms each is gone (a search by id,
- *   as the pages do): a stage that lacks a BC is never reason enough;
- * - reads again every BC Odoo has that the copy lacks, holds archived or holds at another
- *   `write_date`, and every BC with a line missing, different or gone, and writes it;
- * - archives at once a BC found deleted between its scan and its read.
+ * The reconcile of a family (job `reconcile`, daily and on demand) heals what the incremental
+ * runs cannot see or let slip: it lists every record of each model of the family Odoo has
+ * (archived included) with its `write_date`, stages the lists in PostgreSQL, and compares them
+ * with the copy in SQL — so it works in bounded memory whatever the size of the tables. Then it:
+ * - archives the live roots Odoo no longer lists, once Odoo confirms each is gone (a search by
+ *   id, as the pages do): a stage that lacks a root is never reason enough;
+ * - reads again every root Odoo has that the copy lacks, holds archived or holds at another
+ *   `write_date`, and every root with a child missing, different or gone, and writes it;
+ * - archives at once a root found deleted between its scan and its read.
  *
  * What it stages is its own execution's (its run and the lease token it took): a second execution
  * of the same job (BullMQ ran it again while the first went on) takes a new token, which fences
  * the first one's writes out, and neither reads nor deletes the other's rows.
  *
- * Safety stop: when Odoo lists less than SYNC_RECONCILE_MIN_RATIO of the copy's live BCs (what
- * both hold, over what the copy holds — new BCs in Odoo cannot mask a mass disappearance), it
+ * Safety stop: when Odoo lists less than SYNC_RECONCILE_MIN_RATIO of the copy's live roots (what
+ * both hold, over what the copy holds — new records in Odoo cannot mask a mass disappearance), it
  * archives nothing: a changed API user or record rule looks exactly like a mass deletion.
  */
 import { sql } from 'drizzle-orm';
 import type { OdooCallOptions, OdooRecord } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
-import type { ScanKind } from '../db/schema/index.js';
 import { rowsOf } from '../db/sql-rows.js';
-import { archiveBcs } from './archive.js';
-import { mapBc, type MappedBc } from './map-records.js';
-import { BC_LINE_MODEL, BC_MODEL, BC_SYNC_KEY } from './models.js';
+import type { ChildModel, RecordFamily } from '../families/family.js';
+import { mapRoot, type MappedRoot } from '../families/map-record.js';
+import { childWriteShape, rootWriteShape } from '../families/write-shape.js';
+import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
 import {
   confirmGone,
-  readBcPageIsolating,
+  readRootPageIsolating,
   scannedDate,
   scannedParent,
   scanPages,
-  type SyncSchema,
+  type FamilySchema,
 } from './odoo-reads.js';
 import {
   countOutcome,
@@ -48,34 +48,36 @@ import { recordFailures } from './sync-failures.js';
 import { LeaseLostError, ReconcileSafetyStop } from './sync-errors.js';
 import { markReconciled, readSyncState, releaseLease, takeLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
-import { writeBcBatches } from './write-bcs.js';
+import { writeRootBatches } from './write-records.js';
 
 export type ReconcileOutcome =
   | { status: 'paused' }
   | { status: 'skipped'; runId: number }
-  | ({ status: 'succeeded'; runId: number; odooBcs: number } & RunCounts);
+  | ({ status: 'succeeded'; runId: number; odooRecords: number } & RunCounts);
 
-/** BCs looked up in Odoo, then archived, per batch. */
+/** Roots looked up in Odoo, then archived, per batch. */
 const ARCHIVE_BATCH = 1_000;
 
 export async function reconcile(
   deps: SyncDeps,
-  input: { trigger: string; owner: string; scheduled: boolean },
+  input: { family: RecordFamily; trigger: string; owner: string; scheduled: boolean },
   call?: OdooCallOptions,
 ): Promise<ReconcileOutcome> {
   const { db, logger, settings } = deps;
-  if (input.scheduled && (await readSyncState(db, BC_SYNC_KEY))?.pausedAt) {
-    logger.info('scheduled reconcile not started: the schedule is paused');
+  const { family } = input;
+  if (input.scheduled && (await readSyncState(db, family.name))?.pausedAt) {
+    logger.info({ family: family.name }, 'scheduled reconcile not started: the schedule is paused');
     return { status: 'paused' };
   }
   const taken = await takeLease(db, {
-    key: BC_SYNC_KEY,
+    key: family.name,
     owner: input.owner,
     leaseSeconds: settings.leaseSeconds,
   });
   if (!taken) {
-    const heldBy = (await readSyncState(db, BC_SYNC_KEY))?.leaseOwner ?? null;
+    const heldBy = (await readSyncState(db, family.name))?.leaseOwner ?? null;
     const runId = await recordSkippedRun(db, {
+      family: family.name,
       kind: 'reconcile',
       trigger: input.trigger,
       leaseOwner: input.owner,
@@ -84,11 +86,15 @@ export async function reconcile(
         message: `another run holds the lease (${heldBy ?? 'unknown'})`,
       },
     });
-    logger.info({ runId, heldBy }, 'reconcile skipped: another run holds the lease');
+    logger.info(
+      { family: family.name, runId, heldBy },
+      'reconcile skipped: another run holds the lease',
+    );
     return { status: 'skipped', runId };
   }
-  await closeAbandonedRuns(db, input.owner);
+  await closeAbandonedRuns(db, family.name, input.owner);
   const row = await openRun(db, {
+    family: family.name,
     kind: 'reconcile',
     trigger: input.trigger,
     leaseOwner: input.owner,
@@ -98,8 +104,8 @@ export async function reconcile(
   await clearEndedStages(db);
   const odoo = countCalls(deps.odoo);
   try {
-    const { report, odooBcs } = await withRunLease(deps, run.lease, call?.signal, (signal) =>
-      reconcileUnderLease({ ...deps, odoo }, run, stage, { signal }),
+    const { report, odooRecords } = await withRunLease(deps, run.lease, call?.signal, (signal) =>
+      reconcileUnderLease({ ...deps, odoo }, family, run, stage, { signal }),
     );
     const counts = { ...report.counts, odooCalls: odoo.calls };
     const { closedNow } = await closeRun(db, run.runId, {
@@ -110,11 +116,14 @@ export async function reconcile(
     });
     if (!closedNow)
       throw new LeaseLostError(
-        `${input.owner} no longer holds the sync lease: another execution of this reconcile took it over`,
+        `${input.owner} no longer holds the ${family.name} lease: another execution of this reconcile took it over`,
       );
-    await markReconciled(db, BC_SYNC_KEY);
-    logger.info({ runId: run.runId, odooBcs, ...counts }, 'reconcile done');
-    return { status: 'succeeded', runId: run.runId, odooBcs, ...counts };
+    await markReconciled(db, family.name);
+    logger.info(
+      { family: family.name, runId: run.runId, odooRecords, ...counts },
+      'reconcile done',
+    );
+    return { status: 'succeeded', runId: run.runId, odooRecords, ...counts };
   } catch (error) {
     // A superseded execution leaves the run's row to the one that took its place.
     await closeRun(db, run.runId, {
@@ -123,7 +132,7 @@ export async function reconcile(
       counts: { odooCalls: odoo.calls },
       heldBy: run.lease,
     });
-    logger.error({ runId: run.runId, err: error }, 'reconcile failed');
+    logger.error({ family: family.name, runId: run.runId, err: error }, 'reconcile failed');
     throw error;
   } finally {
     await clearStage(db, stage);
@@ -133,34 +142,37 @@ export async function reconcile(
 
 async function reconcileUnderLease(
   deps: SyncDeps,
+  family: RecordFamily,
   run: RunRef,
   stage: StageRef,
   call: OdooCallOptions,
-): Promise<{ report: RunReport; odooBcs: number }> {
+): Promise<{ report: RunReport; odooRecords: number }> {
   const { db, settings } = deps;
   const signal = call.signal!;
-  const schema = await deps.schema(deps.odoo, call);
-  let odooBcs = 0;
-  const scan = (model: typeof BC_MODEL | typeof BC_LINE_MODEL) =>
+  const schema = await deps.schema(family, deps.odoo, call);
+  let odooRecords = 0;
+  const scan = (model: typeof family.root | ChildModel) =>
     scanPages(deps.odoo, model, null, schema.context, call, settings.scanPageSize);
-  for await (const page of scan(BC_MODEL)) {
-    odooBcs += page.length;
-    await stageRecords(db, stage, 'bc', page);
+  for await (const page of scan(family.root)) {
+    odooRecords += page.length;
+    await stageRecords(db, stage, family.root.model, undefined, page);
   }
-  for await (const page of scan(BC_LINE_MODEL)) await stageRecords(db, stage, 'line', page);
+  for (const child of family.children)
+    for await (const page of scan(child)) await stageRecords(db, stage, child.model, child, page);
 
+  const roots = rootWriteShape(family.root).table;
+  const listedRoot = sql`exists (
+    select 1 from sync_scan s
+    where ${ours(stage)} and s.kind = ${family.root.model} and s.odoo_id = b.odoo_id)`;
   const [overlap] = rowsOf<{ live: number; listed: number }>(
     await db.execute(sql`
-      select count(*)::int as live,
-        count(*) filter (where exists (
-          select 1 from sync_scan s
-          where ${ours(stage)} and s.kind = 'bc' and s.odoo_id = b.odoo_id))::int as listed
-      from scrap_dimagaz_bc b where b.archived_at is null`),
+      select count(*)::int as live, count(*) filter (where ${listedRoot})::int as listed
+      from ${roots} b where b.archived_at is null`),
   );
   const { live, listed } = overlap!;
   if (live > 0 && listed < live * settings.reconcileMinRatio) {
     throw new ReconcileSafetyStop(
-      `Odoo lists only ${listed} of the ${live} live BCs the copy holds (below the ratio ${settings.reconcileMinRatio}); nothing archived. Check the Odoo user's access, then lower SYNC_RECONCILE_MIN_RATIO if the deletions are real.`,
+      `Odoo lists only ${listed} of the ${live} live ${family.root.model} records the copy holds (below the ratio ${settings.reconcileMinRatio}); nothing archived. Check the Odoo user's access, then lower SYNC_RECONCILE_MIN_RATIO if the deletions are real.`,
     );
   }
 
@@ -170,20 +182,18 @@ async function reconcileUnderLease(
     signal.throwIfAborted();
     const unlisted = rowsOf<{ odoo_id: number }>(
       await db.execute(sql`
-        select b.odoo_id from scrap_dimagaz_bc b
-        where b.archived_at is null and b.odoo_id > ${lastId} and not exists (
-          select 1 from sync_scan s
-          where ${ours(stage)} and s.kind = 'bc' and s.odoo_id = b.odoo_id)
+        select b.odoo_id from ${roots} b
+        where b.archived_at is null and b.odoo_id > ${lastId} and not ${listedRoot}
         order by b.odoo_id limit ${ARCHIVE_BATCH}`),
     ).map((row) => row.odoo_id);
     if (unlisted.length === 0) break;
-    const gone = await confirmGone(deps.odoo, unlisted, schema, call);
-    const archived = await archiveBcs(db, gone, 'deleted in Odoo', context);
+    const gone = await confirmGone(deps.odoo, family, unlisted, schema, call);
+    const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
     reports.push(reportOf({ archived: archived.length }));
     lastId = unlisted[unlisted.length - 1]!;
   }
 
-  await stageRefetch(db, stage);
+  await stageRefetch(db, family, stage);
   for (let lastId = 0; ;) {
     signal.throwIfAborted();
     const ids = rowsOf<{ odoo_id: number }>(
@@ -193,10 +203,10 @@ async function reconcileUnderLease(
         order by odoo_id limit ${settings.pageSize}`),
     ).map((row) => row.odoo_id);
     if (ids.length === 0) break;
-    reports.push(await refetch(deps, run, ids, schema, call));
+    reports.push(await refetch(deps, family, run, ids, schema, call));
     lastId = ids[ids.length - 1]!;
   }
-  return { report: mergeReports(reports), odooBcs };
+  return { report: mergeReports(reports), odooRecords };
 }
 
 /** Stage rows `s` of this execution. */
@@ -204,36 +214,38 @@ function ours(stage: StageRef) {
   return sql`s.run_id = ${stage.runId} and s.token = ${stage.token}`;
 }
 
-/** Reads BCs again and writes them; those that fail wait in sync_failure. */
+/** Reads roots again and writes them; those that fail wait in sync_failure. */
 async function refetch(
   deps: SyncDeps,
+  family: RecordFamily,
   run: RunRef,
   ids: readonly number[],
-  schema: SyncSchema,
+  schema: FamilySchema,
   call: OdooCallOptions,
 ): Promise<RunReport> {
   const { db, logger, settings } = deps;
   const context = { runId: run.runId, lease: run.lease };
-  const page = await readBcPageIsolating(deps.odoo, ids, schema, call);
+  const page = await readRootPageIsolating(deps.odoo, family, ids, schema, call);
   const failures: { odooId: number; error: unknown }[] = page.unreadable.map((entry) => ({
     odooId: entry.odooId,
     error: entry.error,
   }));
-  const mapped: MappedBc[] = [];
+  const mapped: MappedRoot[] = [];
   for (const item of page.items) {
     try {
-      mapped.push(mapBc(item));
+      mapped.push(mapRoot(family, item));
     } catch (error) {
-      failures.push({ odooId: item.bc.id, error });
+      failures.push({ odooId: item.root.id, error });
     }
   }
-  const written = await writeBcBatches(db, mapped, context, logger);
+  const written = await writeRootBatches(db, family, mapped, context, logger);
   failures.push(...written.failed);
-  const gone = await confirmGone(deps.odoo, page.missingIds, schema, call);
-  const archived = await archiveBcs(db, gone, 'deleted in Odoo', context);
+  const gone = await confirmGone(deps.odoo, family, page.missingIds, schema, call);
+  const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
   const runErrors = failures.map(({ odooId, error }) => toRunError(error, odooId));
   await recordFailures(
     db,
+    family.name,
     runErrors.map((error) => ({
       odooId: error.odooId!,
       error,
@@ -248,54 +260,62 @@ async function refetch(
   ]);
 }
 
-/** One page of Odoo's ids and stamps into the stage. */
+/** One page of Odoo's ids and stamps into the stage, kind the model's name. */
 async function stageRecords(
   db: Db,
   stage: StageRef,
-  kind: Extract<ScanKind, 'bc' | 'line'>,
+  kind: string,
+  child: ChildModel | undefined,
   records: readonly OdooRecord[],
 ): Promise<void> {
   const rows = records.map((record) => ({
     id: record.id,
-    bc: kind === 'line' ? (scannedParent(record) ?? null) : null,
+    root: child ? (scannedParent(child, record) ?? null) : null,
     wd: scannedDate(record)?.toISOString() ?? null,
   }));
   await db.execute(sql`
     insert into sync_scan (run_id, token, kind, odoo_id, root_id, write_date)
-    select ${stage.runId}, ${stage.token}, ${kind}, x.id, x.bc, x.wd
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id int, bc int, wd timestamptz)
+    select ${stage.runId}, ${stage.token}, ${kind}, x.id, x.root, x.wd
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id int, root int, wd timestamptz)
     on conflict do nothing`);
 }
 
 /**
- * The BCs to read again, each once: Odoo has them and the copy lacks them, holds them archived
- * or at another stamp; or one of their lines is missing, different or moved; or the copy holds
- * a line of theirs that Odoo no longer has.
+ * The roots to read again, each once: Odoo has them and the copy lacks them, holds them archived
+ * or at another stamp; or one of their children is missing, different or moved; or the copy holds
+ * a child of theirs that Odoo no longer has.
  */
-async function stageRefetch(db: Db, stage: StageRef): Promise<void> {
+async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Promise<void> {
+  const roots = rootWriteShape(family.root).table;
+  const childDiffs = family.children.map((child) => {
+    const parent = sql.raw(`"${child.parentColumn}"`);
+    const children = childWriteShape(child).table;
+    return sql`
+      union
+      select s.root_id from sync_scan s
+        left join ${children} l on l.odoo_id = s.odoo_id
+        where ${ours(stage)} and s.kind = ${child.model} and s.root_id is not null
+          and (l.odoo_id is null or l.${parent} <> s.root_id
+            or l.odoo_write_date is distinct from s.write_date)
+      union
+      select l.${parent} from ${children} l
+        join ${roots} b on b.odoo_id = l.${parent} and b.archived_at is null
+        where not exists (
+          select 1 from sync_scan s
+          where ${ours(stage)} and s.kind = ${child.model} and s.odoo_id = l.odoo_id)`;
+  });
   await db.execute(sql`
     insert into sync_scan (run_id, token, kind, odoo_id)
     select ${stage.runId}, ${stage.token}, 'refetch', ids.id from (
       select s.odoo_id as id from sync_scan s
-        left join scrap_dimagaz_bc b on b.odoo_id = s.odoo_id
-        where ${ours(stage)} and s.kind = 'bc'
+        left join ${roots} b on b.odoo_id = s.odoo_id
+        where ${ours(stage)} and s.kind = ${family.root.model}
           and (b.odoo_id is null or b.archived_at is not null
             or b.odoo_write_date is distinct from s.write_date)
-      union
-      select s.root_id from sync_scan s
-        left join scrap_dimagaz_bc_line l on l.odoo_id = s.odoo_id
-        where ${ours(stage)} and s.kind = 'line' and s.root_id is not null
-          and (l.odoo_id is null or l.bc_odoo_id <> s.root_id
-            or l.odoo_write_date is distinct from s.write_date)
-      union
-      select l.bc_odoo_id from scrap_dimagaz_bc_line l
-        join scrap_dimagaz_bc b on b.odoo_id = l.bc_odoo_id and b.archived_at is null
-        where not exists (
-          select 1 from sync_scan s
-          where ${ours(stage)} and s.kind = 'line' and s.odoo_id = l.odoo_id)
+      ${sql.join(childDiffs, sql` `)}
     ) ids
     where exists (
       select 1 from sync_scan s
-      where ${ours(stage)} and s.kind = 'bc' and s.odoo_id = ids.id)
+      where ${ours(stage)} and s.kind = ${family.root.model} and s.odoo_id = ids.id)
     on conflict do nothing`);
 }

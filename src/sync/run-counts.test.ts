@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { countOutcome, MAX_REPORTED_ERRORS, mergeReports, reportOf } from './run-counts.js';
 
-const outcome = (action: Parameters<typeof countOutcome>[0]['action'], lines = 0) => ({
+const outcome = (action: Parameters<typeof countOutcome>[0]['action'], children = 0) => ({
   odooId: 1,
   action,
-  linesCreated: lines,
-  linesUpdated: 0,
-  linesDeleted: 0,
+  childrenCreated: children,
+  childrenUpdated: 0,
+  childrenDeleted: 0,
 });
 
 describe('run counts', () => {
-  it('counts each BC once, a BC whose lines alone moved as updated', () => {
-    expect(countOutcome(outcome('created'))).toMatchObject({ bcsSeen: 1, created: 1 });
-    expect(countOutcome(outcome('unchanged'))).toMatchObject({ bcsSeen: 1, unchanged: 1 });
-    expect(countOutcome(outcome('unchanged', 2))).toMatchObject({ bcsSeen: 1, updated: 1 });
-    expect(countOutcome(outcome('stale'))).toMatchObject({ bcsSeen: 1, unchanged: 1 });
-    expect(countOutcome(outcome('archived'))).toMatchObject({ bcsSeen: 1, archived: 1 });
+  it('counts each root once, a root whose children alone moved as updated', () => {
+    expect(countOutcome(outcome('created'))).toMatchObject({ recordsSeen: 1, created: 1 });
+    expect(countOutcome(outcome('unchanged'))).toMatchObject({ recordsSeen: 1, unchanged: 1 });
+    expect(countOutcome(outcome('unchanged', 2))).toMatchObject({ recordsSeen: 1, updated: 1 });
+    expect(countOutcome(outcome('stale'))).toMatchObject({ recordsSeen: 1, unchanged: 1 });
+    expect(countOutcome(outcome('archived'))).toMatchObject({ recordsSeen: 1, archived: 1 });
   });
 
   it('adds reports up and keeps only the first errors', () => {

@@ -1,38 +1,37 @@
 /**
- * The run counters, declared once: what each step of a run counts, how steps' reports add up,
- * and the bound on what a report carries (job return values live in Redis: they stay small
- * whatever the number of failing BCs).
+ * The run counters, declared once (`runCountsSchema`; the type, the zero, the job reports and the
+ * API derive from it): what each step of a run counts, how steps' reports add up, and the bound
+ * on what a report carries (job return values live in Redis: they stay small whatever the number
+ * of failing records).
  */
-import type { SyncRunError } from '../db/schema/index.js';
+import { z } from 'zod';
 
-export interface RunCounts {
-  pages: number;
-  bcsSeen: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  archived: number;
-  restored: number;
-  linesDeleted: number;
-  failed: number;
+const count = z.number().int().nonnegative();
+
+export const runCountsSchema = z.object({
+  pages: count,
+  /** Root records the run read or tried to. */
+  recordsSeen: count,
+  created: count,
+  updated: count,
+  unchanged: count,
+  archived: count,
+  restored: count,
+  /** Children Odoo no longer lists under their root, deleted from the copy. */
+  childrenDeleted: count,
+  failed: count,
   /** Records a scan saw stamped later than Odoo's clock: read, never a watermark. */
-  futureStamped: number;
-  odooCalls: number;
-}
-
-export const ZERO_COUNTS: Readonly<RunCounts> = Object.freeze({
-  pages: 0,
-  bcsSeen: 0,
-  created: 0,
-  updated: 0,
-  unchanged: 0,
-  archived: 0,
-  restored: 0,
-  linesDeleted: 0,
-  failed: 0,
-  futureStamped: 0,
-  odooCalls: 0,
+  futureStamped: count,
+  odooCalls: count,
 });
+
+export type RunCounts = z.infer<typeof runCountsSchema>;
+
+export const RUN_COUNTERS = Object.keys(runCountsSchema.shape) as (keyof RunCounts)[];
+
+export const ZERO_COUNTS: Readonly<RunCounts> = Object.freeze(
+  Object.fromEntries(RUN_COUNTERS.map((key) => [key, 0])) as RunCounts,
+);
 
 /** The counters of a row that holds them among other columns (a `sync_log` row). */
 export function countsOf(row: Readonly<RunCounts>): RunCounts {
@@ -41,26 +40,31 @@ export function countsOf(row: Readonly<RunCounts>): RunCounts {
 
 export function addCounts(a: Readonly<RunCounts>, b: Partial<RunCounts>): RunCounts {
   const sum = { ...a };
-  for (const key of Object.keys(ZERO_COUNTS) as (keyof RunCounts)[]) sum[key] += b[key] ?? 0;
+  for (const key of RUN_COUNTERS) sum[key] += b[key] ?? 0;
   return sum;
 }
 
-/** What happened to one BC, as a step counts it. */
-export type BcAction =
+/** What happened to one root record, as a step counts it. */
+export type RecordAction =
   'created' | 'updated' | 'unchanged' | 'restored' | 'stale' | 'archived' | 'missing';
 
-export interface BcOutcome {
+export interface RecordOutcome {
   readonly odooId: number;
-  readonly action: BcAction;
-  readonly linesCreated: number;
-  readonly linesUpdated: number;
-  readonly linesDeleted: number;
+  readonly action: RecordAction;
+  readonly childrenCreated: number;
+  readonly childrenUpdated: number;
+  readonly childrenDeleted: number;
 }
 
-/** The counts one BC adds to its run. */
-export function countOutcome(outcome: BcOutcome): Partial<RunCounts> {
-  const lines = outcome.linesCreated + outcome.linesUpdated + outcome.linesDeleted;
-  const counts: Partial<RunCounts> = { bcsSeen: 1, linesDeleted: outcome.linesDeleted };
+/** The outcome of a root whose children did not move. */
+export function outcomeOf(odooId: number, action: RecordAction): RecordOutcome {
+  return { odooId, action, childrenCreated: 0, childrenUpdated: 0, childrenDeleted: 0 };
+}
+
+/** The counts one root adds to its run. */
+export function countOutcome(outcome: RecordOutcome): Partial<RunCounts> {
+  const children = outcome.childrenCreated + outcome.childrenUpdated + outcome.childrenDeleted;
+  const counts: Partial<RunCounts> = { recordsSeen: 1, childrenDeleted: outcome.childrenDeleted };
   switch (outcome.action) {
     case 'created':
     case 'restored':
@@ -71,8 +75,8 @@ export function countOutcome(outcome: BcOutcome): Partial<RunCounts> {
       counts.updated = 1;
       break;
     default:
-      // A BC whose own fields did not move but whose lines did counts as updated.
-      if (lines > 0) counts.updated = 1;
+      // A root whose own fields did not move but whose children did counts as updated.
+      if (children > 0) counts.updated = 1;
       else counts.unchanged = 1;
   }
   return counts;
@@ -81,15 +85,23 @@ export function countOutcome(outcome: BcOutcome): Partial<RunCounts> {
 /** How many error entries a report or a run row keeps: enough to diagnose, never a megabyte. */
 export const MAX_REPORTED_ERRORS = 20;
 
+export const runErrorSchema = z.object({
+  odooId: z.number().int().optional(),
+  code: z.string(),
+  message: z.string(),
+});
+
 /** What a step reports to its parent job: counts and the first errors. */
-export interface RunReport {
-  readonly counts: RunCounts;
-  readonly errors: readonly SyncRunError[];
-}
+export const runReportSchema = z.object({
+  counts: runCountsSchema,
+  errors: z.array(runErrorSchema).max(MAX_REPORTED_ERRORS),
+});
+
+export type RunReport = z.infer<typeof runReportSchema>;
 
 export function mergeReports(reports: readonly RunReport[]): RunReport {
   let counts: RunCounts = ZERO_COUNTS;
-  const errors: SyncRunError[] = [];
+  const errors: RunReport['errors'] = [];
   for (const report of reports) {
     counts = addCounts(counts, report.counts);
     for (const error of report.errors) {
@@ -100,9 +112,6 @@ export function mergeReports(reports: readonly RunReport[]): RunReport {
   return { counts, errors };
 }
 
-export function reportOf(
-  counts: Partial<RunCounts>,
-  errors: readonly SyncRunError[] = [],
-): RunReport {
+export function reportOf(counts: Partial<RunCounts>, errors: RunReport['errors'] = []): RunReport {
   return { counts: addCounts(ZERO_COUNTS, counts), errors: errors.slice(0, MAX_REPORTED_ERRORS) };
 }

@@ -1,7 +1,7 @@
 /**
- * The run log (`sync_log`): one row per sync or reconcile run, opened when the run starts and
- * closed once. A row never stays `running` after its run is gone: the next run that takes the
- * lease closes every running row it does not own.
+ * The run log (`sync_log`): one row per sync or reconcile run of a family, opened when the run
+ * starts and closed once. A row never stays `running` after its run is gone: the next run of the
+ * family that takes its lease closes every running row of the family it does not own.
  */
 import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
@@ -15,7 +15,7 @@ import { toSafeError } from '../lib/errors.js';
 import { MAX_REPORTED_ERRORS, type RunCounts } from './run-counts.js';
 import type { Lease } from './sync-state.js';
 
-export type RunKind = 'sync' | 'reconcile';
+export type RunKind = 'sync' | 'reconcile' | 'verify';
 
 /** A stored run error: a code and a safe message, never what a server said. */
 export function toRunError(error: unknown, odooId?: number): SyncRunError {
@@ -29,12 +29,18 @@ export function toRunError(error: unknown, odooId?: number): SyncRunError {
  */
 export async function openRun(
   db: Db,
-  values: { kind: RunKind; trigger: string; leaseOwner: string },
+  values: { family: string; kind: RunKind; trigger: string; leaseOwner: string },
 ): Promise<SyncLogRow> {
   const [existing] = await db
     .select()
     .from(syncLog)
-    .where(and(eq(syncLog.leaseOwner, values.leaseOwner), eq(syncLog.status, 'running')));
+    .where(
+      and(
+        eq(syncLog.family, values.family),
+        eq(syncLog.leaseOwner, values.leaseOwner),
+        eq(syncLog.status, 'running'),
+      ),
+    );
   if (existing) return existing;
   const [row] = await db
     .insert(syncLog)
@@ -93,15 +99,20 @@ export async function closeRun(
   return { row: existing, closedNow: false };
 }
 
-/** The run log, newest first, a page at a time. */
+/** The run log (of one family, or of every family), newest first, a page at a time. */
 export async function listRuns(
   db: Db,
-  page: { limit: number; beforeId?: number },
+  page: { limit: number; beforeId?: number; family?: string },
 ): Promise<SyncLogRow[]> {
   return db
     .select()
     .from(syncLog)
-    .where(page.beforeId === undefined ? undefined : lt(syncLog.id, page.beforeId))
+    .where(
+      and(
+        page.family === undefined ? undefined : eq(syncLog.family, page.family),
+        page.beforeId === undefined ? undefined : lt(syncLog.id, page.beforeId),
+      ),
+    )
     .orderBy(desc(syncLog.id))
     .limit(page.limit);
 }
@@ -114,11 +125,18 @@ export async function readRun(db: Db, runId: number): Promise<SyncLogRow | undef
 /** Logs a run that did not start, with why (another run holds the lease). */
 export async function recordSkippedRun(
   db: Db,
-  values: { kind: RunKind; trigger: string; leaseOwner: string; error: SyncRunError },
+  values: {
+    family: string;
+    kind: RunKind;
+    trigger: string;
+    leaseOwner: string;
+    error: SyncRunError;
+  },
 ): Promise<number> {
   const [row] = await db
     .insert(syncLog)
     .values({
+      family: values.family,
       kind: values.kind,
       trigger: values.trigger,
       leaseOwner: values.leaseOwner,
@@ -131,10 +149,10 @@ export async function recordSkippedRun(
 }
 
 /**
- * Closes the rows of runs that ended without closing them (a worker killed, a job removed by
- * hand). Only the lease holder calls this: no other run is alive then.
+ * Closes the rows of a family's runs that ended without closing them (a worker killed, a job
+ * removed by hand). Only the family's lease holder calls this: no other run of it is alive then.
  */
-export async function closeAbandonedRuns(db: Db, holder: string): Promise<number> {
+export async function closeAbandonedRuns(db: Db, family: string, holder: string): Promise<number> {
   const rows = await db
     .update(syncLog)
     .set({
@@ -147,7 +165,13 @@ export async function closeAbandonedRuns(db: Db, holder: string): Promise<number
         },
       ])}::jsonb`,
     })
-    .where(and(eq(syncLog.status, 'running'), ne(syncLog.leaseOwner, holder)))
+    .where(
+      and(
+        eq(syncLog.family, family),
+        eq(syncLog.status, 'running'),
+        ne(syncLog.leaseOwner, holder),
+      ),
+    )
     .returning({ id: syncLog.id });
   return rows.length;
 }

@@ -1,10 +1,10 @@
 /**
- * A run's plan, staged in PostgreSQL (`sync_scan`, kind `plan`): the change scans list which BCs
- * to read — those changed, and those whose lines changed — and each page of a scan is staged as
- * soon as Odoo answers it, with what the settled stamps prove of it (settled.ts), then dropped.
- * A run's pages are read back from the stage. So a worker holds one scan page and one batch of
- * page jobs, whatever the window: a mass update of millions of lines needs no more memory than a
- * quiet run (docs/sync.md, "Bounded memory").
+ * A run's plan, staged in PostgreSQL (`sync_scan`, kind `plan`): the change scans list which root
+ * records to read — those changed, and those whose children changed — and each page of a scan is
+ * staged as soon as Odoo answers it, with what the settled stamps prove of it (settled.ts), then
+ * dropped. A run's pages are read back from the stage. So a worker holds one scan page and one
+ * batch of page jobs, whatever the window: a mass update of millions of children needs no more
+ * memory than a quiet run (docs/sync.md, "Bounded memory").
  *
  * The next watermark is the largest stamp the scan saw, bounded by Odoo's own clock: a record
  * stamped in the future (a database clock stepped ahead, a stamp set by SQL) is read by every
@@ -14,7 +14,13 @@ import { sql } from 'drizzle-orm';
 import type { OdooCallOptions, OdooContext } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
-import { BC_LINE_MODEL, type BC_MODEL } from './models.js';
+import {
+  isChild,
+  type ChildModel,
+  type ModelDeclaration,
+  type RecordFamily,
+} from '../families/family.js';
+import { childWriteShape, rootWriteShape } from '../families/write-shape.js';
 import { scanPages, scannedDate, scannedParent } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
 import type { StageRef } from './scan-stage.js';
@@ -32,7 +38,7 @@ export interface ChangeScan {
   readonly listed: number;
   /** The largest `write_date` the scan saw, bounded by Odoo's clock: the next watermark. */
   readonly maxWriteDate: Date | null;
-  /** Records the scan could not use (an empty `write_date`, a line without its BC). */
+  /** Records the scan could not use (an empty `write_date`, a child without its root). */
   readonly skipped: number;
   /** Records stamped later than Odoo's clock (plus a margin): read, but not a watermark. */
   readonly futureStamped: number;
@@ -43,16 +49,17 @@ export interface ChangeScan {
 const FUTURE_IDS_LOGGED = 20;
 
 /**
- * Scans the records of `model` written since `since` and stages, page by page, the BCs they name
- * into the run's plan. With `settled`, each record also says whether the copy holds it for good;
- * a BC is proven only when every record of it that any scan listed is.
+ * Scans the records of a model of the family written since `since` and stages, page by page, the
+ * roots they name into the run's plan. With `settled`, each record also says whether the copy
+ * holds it for good; a root is proven only when every record of it that any scan listed is.
  */
 export async function stageChanges(
   db: Db,
   source: OdooSource,
   ref: StageRef,
   input: {
-    model: typeof BC_MODEL | typeof BC_LINE_MODEL;
+    family: RecordFamily;
+    model: ModelDeclaration;
     since: Date | null;
     context: OdooContext;
     settled: SettledStamps | null;
@@ -60,7 +67,7 @@ export async function stageChanges(
   },
   call?: OdooCallOptions,
 ): Promise<ChangeScan> {
-  const lines = input.model === BC_LINE_MODEL;
+  const child = isChild(input.model) ? input.model : undefined;
   let listed = 0;
   let maxWriteDate: Date | null = null;
   let skipped = 0;
@@ -95,13 +102,13 @@ export async function stageChanges(
         : answeredAt.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000;
     const rows: ScannedRow[] = [];
     for (const record of page) {
-      const bc = lines ? scannedParent(record) : record.id;
-      if (bc === undefined) {
+      const root = child ? scannedParent(child, record) : record.id;
+      if (root === undefined) {
         skipped += 1;
         continue;
       }
       const date = scannedDate(record);
-      rows.push({ id: record.id, bc, wd: date?.toISOString() ?? null });
+      rows.push({ id: record.id, root, wd: date?.toISOString() ?? null });
       if (date === undefined) {
         skipped += 1;
       } else if (date.getTime() > futureAfterMs) {
@@ -120,7 +127,7 @@ export async function stageChanges(
       await pages.return(undefined);
       throw error;
     }
-    staging = stagePage(db, ref, lines, rows, input.settled);
+    staging = stagePage(db, ref, input.family, child, rows, input.settled);
   }
   await staging;
   return { listed, maxWriteDate, skipped, futureStamped, futureIds };
@@ -128,28 +135,29 @@ export async function stageChanges(
 
 interface ScannedRow {
   readonly id: number;
-  readonly bc: number;
+  readonly root: number;
   readonly wd: string | null;
 }
 
 /**
- * Stages a scan page: the BCs it names, and whether the settled stamps prove each current. A BC
- * with a record stamped after what is settled (most of a mass update's) is decided here and
- * staged as one row; only the BCs all of whose records could be proven are checked against the
+ * Stages a scan page: the roots it names, and whether the settled stamps prove each current. A
+ * root with a record stamped after what is settled (most of a mass update's) is decided here and
+ * staged as one row; only the roots all of whose records could be proven are checked against the
  * copy in SQL.
  */
 async function stagePage(
   db: Db,
   ref: StageRef,
-  lines: boolean,
+  family: RecordFamily,
+  child: ChildModel | undefined,
   rows: readonly ScannedRow[],
   settled: SettledStamps | null,
 ): Promise<void> {
   const throughMs = settled?.settledThrough.getTime() ?? -Infinity;
   const unproven = new Set<number>();
   for (const row of rows)
-    if (row.wd === null || Date.parse(row.wd) > throughMs) unproven.add(row.bc);
-  const candidates = rows.filter((row) => !unproven.has(row.bc));
+    if (row.wd === null || Date.parse(row.wd) > throughMs) unproven.add(row.root);
+  const candidates = rows.filter((row) => !unproven.has(row.root));
   const upsert = sql`on conflict (run_id, token, kind, odoo_id) do update
     set proven = sync_scan.proven and excluded.proven`;
   if (unproven.size > 0)
@@ -159,33 +167,34 @@ async function stagePage(
       ${upsert}`);
   if (candidates.length === 0 || !settled) return;
   const at = settled.settledAt.toISOString();
-  const records = sql`jsonb_to_recordset(${JSON.stringify(candidates)}::jsonb) as x(id int, bc int, wd timestamptz)`;
-  // The BC row must be live and written before the settling run started: a row written after it
-  // (a webhook, a resync) may hold an older version of the stamp.
-  const liveBc = sql`b.odoo_id is not null and b.archived_at is null and b.synced_at <= ${at}::timestamptz`;
+  const records = sql`jsonb_to_recordset(${JSON.stringify(candidates)}::jsonb) as x(id int, root int, wd timestamptz)`;
+  // The root's row must be live and written before the settling run started: a row written after
+  // it (a webhook, a resync) may hold an older version of the stamp.
+  const liveRoot = sql`b.odoo_id is not null and b.archived_at is null and b.synced_at <= ${at}::timestamptz`;
+  const roots = rootWriteShape(family.root).table;
   await db.execute(
-    lines
+    child
       ? sql`
         insert into sync_scan (run_id, token, kind, odoo_id, proven)
-        select ${ref.runId}, ${ref.token}, 'plan', x.bc, bool_and(coalesce(
-          l.bc_odoo_id = x.bc and l.odoo_write_date = x.wd and l.synced_at <= ${at}::timestamptz
-            and ${liveBc}, false))
+        select ${ref.runId}, ${ref.token}, 'plan', x.root, bool_and(coalesce(
+          l.${sql.raw(`"${child.parentColumn}"`)} = x.root and l.odoo_write_date = x.wd
+            and l.synced_at <= ${at}::timestamptz and ${liveRoot}, false))
         from ${records}
-        left join scrap_dimagaz_bc_line l on l.odoo_id = x.id
-        left join scrap_dimagaz_bc b on b.odoo_id = x.bc
-        group by x.bc
+        left join ${childWriteShape(child).table} l on l.odoo_id = x.id
+        left join ${roots} b on b.odoo_id = x.root
+        group by x.root
         ${upsert}`
       : sql`
         insert into sync_scan (run_id, token, kind, odoo_id, proven)
         select ${ref.runId}, ${ref.token}, 'plan', x.id,
-          coalesce(b.odoo_write_date = x.wd and ${liveBc}, false)
+          coalesce(b.odoo_write_date = x.wd and ${liveRoot}, false)
         from ${records}
-        left join scrap_dimagaz_bc b on b.odoo_id = x.id
+        left join ${roots} b on b.odoo_id = x.id
         ${upsert}`,
   );
 }
 
-/** How the plan stands: BCs the scans listed, those proven current, and those to read. */
+/** How the plan stands: roots the scans listed, those proven current, and those to read. */
 export async function planCounts(
   db: Db,
   ref: StageRef,
@@ -203,7 +212,7 @@ export async function planCounts(
 /** Pages read back from the stage per query. */
 const PAGES_PER_QUERY = 20;
 
-/** The run's pages of BCs to read, in id order, leaving out those proven and `excluded`. */
+/** The run's pages of roots to read, in id order, leaving out those proven and `excluded`. */
 export async function* plannedPages(
   db: Db,
   ref: StageRef,

@@ -1,27 +1,34 @@
 /**
- * Where the schema cache keeps what it read for other processes: one row of
- * `sync_odoo_schema` per configured context.
+ * Where the schema cache keeps what it read for other processes: one row of `sync_odoo_schema`
+ * per family and configured context.
  */
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { OdooContext } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
 import { syncOdooSchema } from '../db/schema/index.js';
-import type { SchemaStore, SyncSchema } from './odoo-reads.js';
+import type { FamilySchema, SchemaStore } from './odoo-reads.js';
 
 export function createDbSchemaStore(db: Db, configured: OdooContext = {}): SchemaStore {
-  const key = `dimagaz.bc:${createHash('sha256').update(JSON.stringify(configured)).digest('hex').slice(0, 16)}`;
+  const context = createHash('sha256')
+    .update(JSON.stringify(configured))
+    .digest('hex')
+    .slice(0, 16);
+  const keyOf = (family: string) => `${family}:${context}`;
   return {
-    async load() {
-      const [row] = await db.select().from(syncOdooSchema).where(eq(syncOdooSchema.key, key));
+    async load(family) {
+      const [row] = await db
+        .select()
+        .from(syncOdooSchema)
+        .where(eq(syncOdooSchema.key, keyOf(family)));
       return row
-        ? { schema: row.schema as SyncSchema, savedAtMs: row.savedAt.getTime() }
+        ? { schema: row.schema as FamilySchema, savedAtMs: row.savedAt.getTime() }
         : undefined;
     },
-    async save(schema) {
+    async save(family, schema) {
       await db
         .insert(syncOdooSchema)
-        .values({ key, schema, savedAt: sql`now()` })
+        .values({ key: keyOf(family), schema, savedAt: sql`now()` })
         .onConflictDoUpdate({
           target: syncOdooSchema.key,
           set: { schema, savedAt: sql`now()` },

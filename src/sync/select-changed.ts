@@ -1,103 +1,129 @@
 /**
- * Sorts, inside the write's own transaction, the BCs whose copy is already current from those to
- * write. The overlap window re-reads many current BCs on every run; they cost one query for the
- * whole batch this way, and are neither locked nor read in full.
+ * Sorts, inside the write's own transaction, the roots whose copy is already current from those
+ * to write. The overlap window re-reads many current roots on every run; they cost one query for
+ * the whole batch this way, and are neither locked nor read in full.
  *
- * Stamps alone cannot prove a BC current: Odoo sends `write_date` in whole seconds, so two
- * commits in one second carry the same stamp. A BC whose stamps all match is compared by its data
- * too, in PostgreSQL (jsonb equality does not depend on key order); a stamp that differs already
- * proves a change.
+ * Stamps alone cannot prove a root current: Odoo sends `write_date` in whole seconds, so two
+ * commits in one second carry the same stamp. A root whose stamps (its own and its children's) all
+ * match is compared by its data too, in PostgreSQL (jsonb equality does not depend on key order);
+ * a stamp that differs already proves a change.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
-import type { MappedBc } from './map-records.js';
+import type { RecordFamily } from '../families/family.js';
+import type { MappedRoot } from '../families/map-record.js';
+import { childWriteShape, rootWriteShape } from '../families/write-shape.js';
 
 export interface Selection {
-  /** BCs to write: new, archived, or with a stamp or data that differs from the copy; the
-   * others' copy is current. */
-  readonly changed: MappedBc[];
-  /** Whether the copy holds any of these BCs, or any of their lines (under whatever BC). */
+  /**
+   * Roots to write: new, archived, or with a stamp or data that differs from the copy; the
+   * others' copy is current.
+   */
+  readonly changed: MappedRoot[];
+  /** Whether the copy holds any of these roots, or any of their children (under whatever root). */
   readonly anyStored: boolean;
 }
 
 interface StoredStamp {
-  kind: 'bc' | 'line';
+  /** -1 for the root, else the child model's index in the family. */
+  model: number;
   odoo_id: number;
-  bc_odoo_id: number;
+  root_id: number;
   odoo_write_date: Date | string;
   archived: boolean;
 }
 
 const stampMs = (value: Date | string) => new Date(value).getTime();
 
+/** The stored stamps of these roots, and of their children and these children wherever they are. */
+function storedStamps(family: RecordFamily, items: readonly MappedRoot[]): SQL {
+  const rootIds = intArray(items.map((item) => item.odooId));
+  const parts = [
+    sql`select -1 as model, odoo_id, odoo_id as root_id, odoo_write_date, archived_at is not null as archived
+      from ${rootWriteShape(family.root).table} where odoo_id = any(${rootIds}::int[])`,
+    // Children are looked up by id too: one that moved from another root is stored, and its row
+    // will be written, even when none of these roots is.
+    ...family.children.map((child, i) => {
+      const childIds = intArray(items.flatMap((item) => item.children[i]!.map((c) => c.odooId)));
+      const parent = sql.raw(`"${child.parentColumn}"`);
+      return sql`select ${sql.raw(String(i))}, odoo_id, ${parent}, odoo_write_date, false
+        from ${childWriteShape(child).table}
+        where ${parent} = any(${rootIds}::int[]) or odoo_id = any(${childIds}::int[])`;
+    }),
+  ];
+  return sql.join(parts, sql` union all `);
+}
+
 /**
  * Runs in the caller's transaction, after its `KEY_LOOKUPS_ONLY`: one query for every stamp, one
- * more for the data of the BCs whose stamps all match.
+ * more for the data of the roots whose stamps all match.
  */
-export async function selectChanged(tx: Db, items: readonly MappedBc[]): Promise<Selection> {
+export async function selectChanged(
+  tx: Db,
+  family: RecordFamily,
+  items: readonly MappedRoot[],
+): Promise<Selection> {
   if (items.length === 0) return { changed: [], anyStored: false };
-  const bcIds = items.map((item) => item.odooId);
-  const lineIds = items.flatMap((item) => item.lines.map((line) => line.odooId));
-  // Lines are looked up by id too: a line that moved from another BC is stored, and its row will
-  // be written, even when none of these BCs is.
-  const stamps = rowsOf<StoredStamp>(
-    await tx.execute(sql`
-      select 'bc' as kind, odoo_id, odoo_id as bc_odoo_id, odoo_write_date, archived_at is not null as archived
-      from scrap_dimagaz_bc where odoo_id = any(${intArray(bcIds)}::int[])
-      union all
-      select 'line', odoo_id, bc_odoo_id, odoo_write_date, false
-      from scrap_dimagaz_bc_line
-      where bc_odoo_id = any(${intArray(bcIds)}::int[]) or odoo_id = any(${intArray(lineIds)}::int[])`),
-  );
+  const stamps = rowsOf<StoredStamp>(await tx.execute(storedStamps(family, items)));
   if (stamps.length === 0) return { changed: [...items], anyStored: false };
 
-  const storedBc = new Map<number, StoredStamp>();
-  const storedLines = new Map<number, Map<number, number>>();
+  const storedRoot = new Map<number, StoredStamp>();
+  // By child model: root id → child id → stamp.
+  const storedChildren = family.children.map(() => new Map<number, Map<number, number>>());
   for (const row of stamps) {
-    if (row.kind === 'bc') {
-      storedBc.set(row.odoo_id, row);
+    if (row.model < 0) {
+      storedRoot.set(row.odoo_id, row);
       continue;
     }
-    let byId = storedLines.get(row.bc_odoo_id);
-    if (!byId) storedLines.set(row.bc_odoo_id, (byId = new Map<number, number>()));
+    const byRoot = storedChildren[row.model]!;
+    let byId = byRoot.get(row.root_id);
+    if (!byId) byRoot.set(row.root_id, (byId = new Map<number, number>()));
     byId.set(row.odoo_id, stampMs(row.odoo_write_date));
   }
-  const sameStamps = (item: MappedBc) => {
-    const stored = storedBc.get(item.odooId);
-    if (
-      !stored ||
-      stored.archived ||
-      stampMs(stored.odoo_write_date) !== item.bc.odooWriteDate.getTime()
-    )
+  const sameStamps = (item: MappedRoot) => {
+    const stored = storedRoot.get(item.odooId);
+    if (!stored || stored.archived || stampMs(stored.odoo_write_date) !== item.writeDate.getTime())
       return false;
-    const byId = storedLines.get(item.odooId);
-    if ((byId?.size ?? 0) !== item.lines.length) return false;
-    return item.lines.every((line) => byId?.get(line.odooId) === line.odooWriteDate.getTime());
+    return item.children.every((children, i) => {
+      const byId = storedChildren[i]!.get(item.odooId);
+      if ((byId?.size ?? 0) !== children.length) return false;
+      return children.every((child) => byId?.get(child.odooId) === child.writeDate.getTime());
+    });
   };
   const candidates = items.filter(sameStamps);
-  const differing = await differingData(tx, candidates);
+  const differing = await differingData(tx, family, candidates);
   const current = new Set(candidates.filter((item) => !differing.has(item.odooId)));
   return { changed: items.filter((item) => !current.has(item)), anyStored: true };
 }
 
-/** Of BCs whose stamps match the copy's, those whose data (the BC's or a line's) does not. */
-async function differingData(tx: Db, items: readonly MappedBc[]): Promise<Set<number>> {
+/** Of roots whose stamps match the copy's, those whose data (the root's or a child's) does not. */
+async function differingData(
+  tx: Db,
+  family: RecordFamily,
+  items: readonly MappedRoot[],
+): Promise<Set<number>> {
   if (items.length === 0) return new Set();
-  const bcs = items.map((item) => ({ id: item.odooId, data: item.bc.data }));
-  const lines = items.flatMap((item) =>
-    item.lines.map((line) => ({ id: line.odooId, bc: item.odooId, data: line.data })),
-  );
-  const rows = rowsOf<{ odoo_id: number }>(
-    await tx.execute(sql`
-      select x.id as odoo_id
-      from jsonb_to_recordset(${JSON.stringify(bcs)}::jsonb) as x(id int, data jsonb)
-      join scrap_dimagaz_bc b on b.odoo_id = x.id
-      where b.data is distinct from x.data
-      union
-      select x.bc from jsonb_to_recordset(${JSON.stringify(lines)}::jsonb) as x(id int, bc int, data jsonb)
-      join scrap_dimagaz_bc_line l on l.odoo_id = x.id
-      where l.data is distinct from x.data`),
-  );
+  const roots = items.map((item) => ({ id: item.odooId, data: item.data }));
+  const parts = [
+    sql`select x.id as odoo_id
+      from jsonb_to_recordset(${JSON.stringify(roots)}::jsonb) as x(id int, data jsonb)
+      join ${rootWriteShape(family.root).table} r on r.odoo_id = x.id
+      where r.data is distinct from x.data`,
+    ...family.children.flatMap((child, i) => {
+      const children = items.flatMap((item) =>
+        item.children[i]!.map((c) => ({ id: c.odooId, root: item.odooId, data: c.data })),
+      );
+      return children.length === 0
+        ? []
+        : [
+            sql`select x.root from jsonb_to_recordset(${JSON.stringify(children)}::jsonb)
+                as x(id int, root int, data jsonb)
+              join ${childWriteShape(child).table} c on c.odoo_id = x.id
+              where c.data is distinct from x.data`,
+          ];
+    }),
+  ];
+  const rows = rowsOf<{ odoo_id: number }>(await tx.execute(sql.join(parts, sql` union `)));
   return new Set(rows.map((row) => row.odoo_id));
 }

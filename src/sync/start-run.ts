@@ -1,18 +1,18 @@
 /**
- * Step one of an incremental run (job `sync-run`, first pass): take the lease, close the rows of
- * runs that died, open this run's row, and plan: the BCs changed since `watermark - overlap` and
- * the BCs whose lines changed since `line watermark - overlap`, staged in PostgreSQL as the scans
- * go (run-plan.ts), read back as pages; and the pending failures that are due, each retried on
- * its own.
+ * Step one of an incremental run of a family (job `sync-run`, first pass): take the family's
+ * lease, close the rows of its runs that died, open this run's row, and plan: the roots changed
+ * since their model's `watermark - overlap` and the roots whose children changed since each child
+ * model's own, staged in PostgreSQL as the scans go (run-plan.ts), read back as pages; and the
+ * pending failures that are due, each retried on its own.
  *
  * The next watermarks come from the scans, never from records read later: a run can take longer
- * than the overlap (a first sync, a catch-up, a slow Odoo), and a BC changed during the run that
+ * than the overlap (a first sync, a catch-up, a slow Odoo), and a root changed during the run that
  * the scan did not list must still fall inside the next run's window.
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
-import { BC_LINE_MODEL, BC_MODEL, BC_SYNC_KEY } from './models.js';
+import type { RecordFamily } from '../families/family.js';
 import { countCalls } from './odoo-source.js';
-import { latestWriteDate, type SyncSchema } from './odoo-reads.js';
+import { latestWriteDate, type FamilySchema } from './odoo-reads.js';
 import {
   closeAbandonedRuns,
   closeRun,
@@ -28,6 +28,7 @@ import { settledBy } from './settled.js';
 import { dueFailureIds } from './sync-failures.js';
 import {
   readSyncState,
+  readWatermarks,
   recordFailureWithoutLease,
   recordRunStart,
   releaseLease,
@@ -40,6 +41,7 @@ import type { SyncDeps } from './sync-deps.js';
 export const MAX_RETRIES_PER_RUN = 500;
 
 export interface StartRunInput {
+  readonly family: RecordFamily;
   readonly trigger: string;
   /** Names the run's lease; the same owner re-entering (a job run again after a crash) resumes. */
   readonly owner: string;
@@ -53,14 +55,13 @@ export interface StartRunInput {
 
 /** What the run's last step needs to know from its first. */
 export interface RunPlan {
-  readonly schema: SyncSchema;
-  /** The pages of BCs to read, from the stage: iterate once, while the run holds the lease. */
+  readonly schema: FamilySchema;
+  /** The pages of roots to read, from the stage: iterate once, while the run holds the lease. */
   readonly pages: AsyncIterable<number[]>;
   readonly pageCount: number;
   readonly retryIds: number[];
-  /** The next watermarks, as the scans proved them (ISO strings: they travel in job data). */
-  readonly watermark: string | null;
-  readonly lineWatermark: string | null;
+  /** The next watermark of each model, as the scans proved them (ISO: they travel in job data). */
+  readonly watermarks: Record<string, string>;
   /** What this run proves settled once it succeeds, and when it started (see settled.ts). */
   readonly settledThrough: string | null;
   readonly startedAt: string;
@@ -74,17 +75,9 @@ export type StartedRun =
   | { readonly status: 'skipped'; readonly runId: number; readonly heldBy: string | null }
   | { readonly status: 'started'; readonly run: RunRef; readonly plan: RunPlan };
 
-function minusSeconds(date: Date | null, seconds: number): Date | null {
+function minusSeconds(date: Date | undefined, seconds: number): Date | null {
   return date ? new Date(date.getTime() - seconds * 1_000) : null;
 }
-
-const NO_LINE_SCAN: ChangeScan = {
-  listed: 0,
-  maxWriteDate: null,
-  skipped: 0,
-  futureStamped: 0,
-  futureIds: [],
-};
 
 export async function startRun(
   deps: SyncDeps,
@@ -92,22 +85,24 @@ export async function startRun(
   call?: OdooCallOptions,
 ): Promise<StartedRun> {
   const { db, settings, logger } = deps;
-  if (input.scheduled && (await readSyncState(db, BC_SYNC_KEY))?.pausedAt) {
+  const { family } = input;
+  if (input.scheduled && (await readSyncState(db, family.name))?.pausedAt) {
     logger.info(
-      { trigger: input.trigger },
+      { family: family.name, trigger: input.trigger },
       'scheduled sync run not started: the schedule is paused',
     );
     return { status: 'paused' };
   }
   const taken = await takeLease(db, {
-    key: BC_SYNC_KEY,
+    key: family.name,
     owner: input.owner,
     leaseSeconds: settings.leaseSeconds,
     ...(input.jobId === undefined ? {} : { jobId: input.jobId }),
   });
   if (!taken) {
-    const heldBy = (await readSyncState(db, BC_SYNC_KEY))?.leaseOwner ?? null;
+    const heldBy = (await readSyncState(db, family.name))?.leaseOwner ?? null;
     const runId = await recordSkippedRun(db, {
+      family: family.name,
       kind: 'sync',
       trigger: input.trigger,
       leaseOwner: input.owner,
@@ -116,15 +111,24 @@ export async function startRun(
         message: `another run holds the lease (${heldBy ?? 'unknown'})`,
       },
     });
-    logger.info({ runId, heldBy }, 'sync run skipped: another run holds the lease');
+    logger.info(
+      { family: family.name, runId, heldBy },
+      'sync run skipped: another run holds the lease',
+    );
     return { status: 'skipped', runId, heldBy };
   }
   const { state, lease } = taken;
-  const abandoned = await closeAbandonedRuns(db, input.owner);
-  if (abandoned > 0) logger.warn({ abandoned }, 'closed the log rows of runs that died');
-  const row = await openRun(db, { kind: 'sync', trigger: input.trigger, leaseOwner: input.owner });
+  const abandoned = await closeAbandonedRuns(db, family.name, input.owner);
+  if (abandoned > 0)
+    logger.warn({ family: family.name, abandoned }, 'closed the log rows of runs that died');
+  const row = await openRun(db, {
+    family: family.name,
+    kind: 'sync',
+    trigger: input.trigger,
+    leaseOwner: input.owner,
+  });
   const run: RunRef = { runId: row.id, lease };
-  await recordRunStart(db, BC_SYNC_KEY, run.runId);
+  await recordRunStart(db, family.name, run.runId);
   await clearEndedStages(db);
 
   const odoo = countCalls(deps.odoo);
@@ -133,34 +137,46 @@ export async function startRun(
     return await withRunLease(deps, lease, call?.signal, async (signal) => {
       if (input.full) await resetWatermarks(db, lease);
       const calls = { signal };
-      const schema = await deps.schema(odoo, calls);
-      const windowFrom = input.full ? null : minusSeconds(state.watermark, settings.overlapSeconds);
-      const lineFrom = input.full
-        ? null
-        : minusSeconds(state.lineWatermark, settings.overlapSeconds);
-      // Without a window every BC is read: nothing to prove current.
+      const schema = await deps.schema(family, odoo, calls);
+      const watermarks = input.full ? {} : await readWatermarks(db, family.name);
+      const windowOf = (model: string) => minusSeconds(watermarks[model], settings.overlapSeconds);
+      const windowFrom = windowOf(family.root.model);
+      // Without a window every root is read: nothing to prove current.
       const settled =
         windowFrom !== null && state.settledThrough && state.settledAt
           ? { settledThrough: state.settledThrough, settledAt: state.settledAt }
           : null;
-      const scan = (model: typeof BC_MODEL | typeof BC_LINE_MODEL, since: Date | null) =>
+      const scan = (model: (typeof family.children)[number] | typeof family.root) =>
         stageChanges(
           db,
           odoo,
           stage,
-          { model, since, context: schema.context, settled, scanPageSize: settings.scanPageSize },
+          {
+            family,
+            model,
+            since: windowOf(model.model),
+            context: schema.context,
+            settled,
+            scanPageSize: settings.scanPageSize,
+          },
           calls,
         );
-      const bcScan = await scan(BC_MODEL, windowFrom);
-      // Without a BC window every BC is read: the lines only tell the next line watermark.
-      const lineScan =
-        windowFrom === null
-          ? {
-              ...NO_LINE_SCAN,
-              maxWriteDate: await latestWriteDate(odoo, BC_LINE_MODEL, schema.context, calls),
-            }
-          : await scan(BC_LINE_MODEL, lineFrom);
-      const retryIds = await dueFailureIds(db, MAX_RETRIES_PER_RUN);
+      const scans: { model: string; scan: ChangeScan }[] = [
+        { model: family.root.model, scan: await scan(family.root) },
+      ];
+      for (const child of family.children) {
+        // Without a root window every root is read: a child model's scan would only tell its
+        // next watermark, which its latest stamp tells in one call.
+        const childScan =
+          windowFrom === null
+            ? {
+                ...NO_SCAN,
+                maxWriteDate: await latestWriteDate(odoo, child, schema.context, calls),
+              }
+            : await scan(child);
+        scans.push({ model: child.model, scan: childScan });
+      }
+      const retryIds = await dueFailureIds(db, family.name, MAX_RETRIES_PER_RUN);
       // Odoo's clock now: every page of this run reads after it.
       const settledThrough = settledBy(odoo.serverTime?.(), settings.overlapSeconds);
       const counts = await planCounts(db, stage, retryIds);
@@ -169,12 +185,16 @@ export async function startRun(
         windowFrom,
         counts: { pages: pageCount, odooCalls: odoo.calls },
       });
-      logStart(
-        deps,
-        { runId: run.runId, windowFrom, full: input.full, counts, pageCount },
-        [bcScan, lineScan],
-        retryIds.length,
-      );
+      logStart(deps, {
+        family,
+        runId: run.runId,
+        windowFrom,
+        full: input.full,
+        counts,
+        pageCount,
+        scans,
+        retries: retryIds.length,
+      });
       return {
         status: 'started' as const,
         run,
@@ -183,46 +203,58 @@ export async function startRun(
           pages: plannedPages(db, stage, settings.pageSize, retryIds),
           pageCount,
           retryIds,
-          watermark: bcScan.maxWriteDate?.toISOString() ?? null,
-          lineWatermark: lineScan.maxWriteDate?.toISOString() ?? null,
+          watermarks: Object.fromEntries(
+            scans.flatMap(({ model, scan: { maxWriteDate } }) =>
+              maxWriteDate ? [[model, maxWriteDate.toISOString()]] : [],
+            ),
+          ),
           settledThrough: settledThrough?.toISOString() ?? null,
           startedAt: row.startedAt.toISOString(),
           odooCalls: odoo.calls,
-          futureStamped: bcScan.futureStamped + lineScan.futureStamped,
+          futureStamped: scans.reduce((sum, { scan: s }) => sum + s.futureStamped, 0),
         },
       };
     });
   } catch (error) {
     await clearStage(db, stage);
-    await failRun(deps, run, error, odoo.calls);
+    await failRun(deps, family, run, error, odoo.calls);
     throw error;
   }
 }
 
+const NO_SCAN: ChangeScan = {
+  listed: 0,
+  maxWriteDate: null,
+  skipped: 0,
+  futureStamped: 0,
+  futureIds: [],
+};
+
 function logStart(
   deps: SyncDeps,
   run: {
+    family: RecordFamily;
     runId: number;
     windowFrom: Date | null;
     full: boolean;
     counts: { listed: number; proven: number; toRead: number };
     pageCount: number;
+    scans: readonly { model: string; scan: ChangeScan }[];
+    retries: number;
   },
-  [bcScan, lineScan]: readonly [ChangeScan, ChangeScan],
-  retries: number,
 ): void {
   const { logger } = deps;
-  const skipped = bcScan.skipped + lineScan.skipped;
-  const future = bcScan.futureStamped + lineScan.futureStamped;
+  const skipped = run.scans.reduce((sum, { scan }) => sum + scan.skipped, 0);
+  const future = run.scans.reduce((sum, { scan }) => sum + scan.futureStamped, 0);
   const fields = {
+    family: run.family.name,
     runId: run.runId,
     windowFrom: run.windowFrom,
     full: run.full,
-    bcs: run.counts.toRead,
-    changedBcs: bcScan.listed,
-    changedLines: lineScan.listed,
-    retries,
-    settledBcs: run.counts.proven,
+    records: run.counts.toRead,
+    changed: Object.fromEntries(run.scans.map(({ model, scan }) => [model, scan.listed])),
+    retries: run.retries,
+    settledRecords: run.counts.proven,
     pages: run.pageCount,
     unusableRecords: skipped,
     futureStamped: future,
@@ -231,15 +263,14 @@ function logStart(
     logger.warn(
       {
         ...fields,
-        futureBcIds: bcScan.futureIds,
-        futureLineIds: lineScan.futureIds,
+        futureIds: Object.fromEntries(run.scans.map(({ model, scan }) => [model, scan.futureIds])),
       },
       `sync run started; ${future} changed records are stamped later than Odoo's clock: read by every run until their stamp is past, never a watermark`,
     );
   else if (skipped > 0)
     logger.warn(
       fields,
-      `sync run started; ${skipped} changed records cannot be copied (no write_date, or a line without its BC)`,
+      `sync run started; ${skipped} changed records cannot be copied (no write_date, or a child without its ${run.family.noun})`,
     );
   else logger.info(fields, 'sync run started');
 }
@@ -248,8 +279,9 @@ function logStart(
  * Ends a run that cannot go on: its row says why, its lease is released. An execution another one
  * superseded (the same run under a newer token) leaves both to it.
  */
-export async function failRun(
+async function failRun(
   deps: SyncDeps,
+  family: RecordFamily,
   run: RunRef,
   error: unknown,
   odooCalls: number,
@@ -264,11 +296,14 @@ export async function failRun(
   if (!closedNow) {
     deps.logger.warn(
       { runId: run.runId, err: error },
-      `an execution of sync run ${run.runId} stopped: ${runError.message}; the run goes on without it`,
+      `an execution of ${family.name} sync run ${run.runId} stopped: ${runError.message}; the run goes on without it`,
     );
     return;
   }
-  await recordFailureWithoutLease(deps.db, BC_SYNC_KEY, `${runError.code}: ${runError.message}`);
+  await recordFailureWithoutLease(deps.db, family.name, `${runError.code}: ${runError.message}`);
   await releaseLease(deps.db, run.lease);
-  deps.logger.error({ runId: run.runId, err: error }, `sync run failed: ${runError.message}`);
+  deps.logger.error(
+    { family: family.name, runId: run.runId, err: error },
+    `${family.name} sync run failed: ${runError.message}`,
+  );
 }

@@ -1,5 +1,6 @@
 /** What the sync domain is given by its caller (a processor, the CLI, a test). */
 import type { Db } from '../db/create-db.js';
+import type { Families } from '../families/registry.js';
 import type { Logger } from '../lib/logger.js';
 import type { SchemaCache } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
@@ -10,7 +11,7 @@ export interface SyncSettings {
   readonly pageSize: number;
   /** Records per scan call (default SCAN_PAGE_SIZE): two small fields each. */
   readonly scanPageSize?: number;
-  /** Reconcile refuses to archive when Odoo lists fewer than this share of our live BCs. */
+  /** Reconcile refuses to archive when Odoo lists fewer than this share of the live roots. */
   readonly reconcileMinRatio: number;
   /**
    * A pending failure is retried by the next run, then waits this long, doubling with each
@@ -24,6 +25,8 @@ export interface SyncDeps {
   readonly odoo: OdooSource;
   readonly logger: Logger;
   readonly settings: SyncSettings;
+  /** The record families this deployment copies. */
+  readonly families: Families;
   /** The stored fields and the context every read uses, cached for a while. */
   readonly schema: SchemaCache;
 }

@@ -1,10 +1,10 @@
 /**
- * Every read and write of `sync_failure`, the BCs whose last attempt failed for good. Recording
- * is idempotent per job (the job itself and its parent may both record one failure), and each
- * new failure pushes the next attempt further out: retried by the next run, then after the
- * backoff base, doubling, at most six hours apart.
+ * Every read and write of `sync_failure`, the root records, by family, whose last attempt failed
+ * for good. Recording is idempotent per job (the job itself and its parent may both record one
+ * failure), and each new failure pushes the next attempt further out: retried by the next run,
+ * then after the backoff base, doubling, at most six hours apart.
  */
-import { asc, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { syncFailure, type SyncFailureRow, type SyncRunError } from '../db/schema/index.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
@@ -21,6 +21,7 @@ const MAX_BACKOFF_SECONDS = 6 * 3_600;
 
 export async function recordFailures(
   db: Db,
+  family: string,
   entries: readonly FailureEntry[],
   backoffBaseMs: number,
 ): Promise<void> {
@@ -34,12 +35,12 @@ export async function recordFailures(
   }));
   const attempts = sql`(sync_failure.attempts + case when sync_failure.last_job_id is not distinct from excluded.last_job_id then 0 else 1 end)`;
   await db.execute(sql`
-    insert into sync_failure (odoo_id, error_code, error, last_run_id, last_job_id)
-    select distinct on (odoo_id) odoo_id, error_code, error, last_run_id, last_job_id
+    insert into sync_failure (family, odoo_id, error_code, error, last_run_id, last_job_id)
+    select distinct on (odoo_id) ${family}, odoo_id, error_code, error, last_run_id, last_job_id
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       as x(odoo_id int, error_code text, error text, last_run_id bigint, last_job_id text)
     order by odoo_id
-    on conflict (odoo_id) do update set
+    on conflict (family, odoo_id) do update set
       error_code = excluded.error_code,
       error = excluded.error,
       last_run_id = excluded.last_run_id,
@@ -52,39 +53,59 @@ export async function recordFailures(
       last_job_id = excluded.last_job_id`);
 }
 
-/** Deletes the failures of BCs that synced; returns how many there were. */
-export async function clearFailures(db: Db, odooIds: readonly number[]): Promise<number> {
+/** Deletes the failures of records that synced; returns how many there were. */
+export async function clearFailures(
+  db: Db,
+  family: string,
+  odooIds: readonly number[],
+): Promise<number> {
   if (odooIds.length === 0) return 0;
   const rows = await db
     .delete(syncFailure)
-    .where(sql`${syncFailure.odooId} = any(${intArray(odooIds)}::int[])`)
+    .where(
+      and(
+        eq(syncFailure.family, family),
+        sql`${syncFailure.odooId} = any(${intArray(odooIds)}::int[])`,
+      ),
+    )
     .returning({ odooId: syncFailure.odooId });
   return rows.length;
 }
 
-/** Pending failures whose next attempt has come, oldest first. */
-export async function dueFailureIds(db: Db, limit: number): Promise<number[]> {
+/** A family's pending failures whose next attempt has come, oldest first. */
+export async function dueFailureIds(db: Db, family: string, limit: number): Promise<number[]> {
   const rows = rowsOf<{ odoo_id: number }>(
     await db.execute(sql`
-      select odoo_id from sync_failure where next_attempt_at <= now()
+      select odoo_id from sync_failure where family = ${family} and next_attempt_at <= now()
       order by next_attempt_at, odoo_id limit ${limit}`),
   );
   return rows.map((row) => row.odoo_id);
 }
 
-/** A page of pending failures by BC id, and how many there are in all. */
+/**
+ * A page of pending failures (of one family, or of every family), by family and id, and how many
+ * there are in all.
+ */
 export async function listFailures(
   db: Db,
-  page: { limit: number; afterOdooId?: number },
+  page: { limit: number; family?: string; after?: { family: string; odooId: number } },
 ): Promise<{ rows: SyncFailureRow[]; total: number }> {
+  const inFamily = page.family === undefined ? undefined : eq(syncFailure.family, page.family);
+  const after =
+    page.after === undefined
+      ? undefined
+      : sql`(${syncFailure.family}, ${syncFailure.odooId}) > (${page.after.family}, ${page.after.odooId})`;
   const [rows, [count]] = await Promise.all([
     db
       .select()
       .from(syncFailure)
-      .where(page.afterOdooId === undefined ? undefined : gt(syncFailure.odooId, page.afterOdooId))
-      .orderBy(asc(syncFailure.odooId))
+      .where(and(inFamily, after))
+      .orderBy(asc(syncFailure.family), asc(syncFailure.odooId))
       .limit(page.limit),
-    db.select({ total: sql<number>`count(*)::int` }).from(syncFailure),
+    db
+      .select({ total: sql<number>`count(*)::int` })
+      .from(syncFailure)
+      .where(inFamily),
   ]);
   return { rows, total: count?.total ?? 0 };
 }

@@ -1,43 +1,47 @@
 /**
- * A run's middle (job `sync-page`): one page of BCs read from Odoo with their lines, mapped,
- * compared with the copy and written in batches — the data is in hand, and a job per BC would
- * cost more than the write. A BC that fails alone (Odoo will not give it, it cannot be mapped,
- * its write fails) gets a job of its own that reads it fresh and retries with backoff. A BC Odoo
- * deleted since the scan is archived here and now.
+ * A run's middle (job `sync-page`): one page of root records read from Odoo with their children,
+ * mapped, compared with the copy and written in batches — the data is in hand, and a job per
+ * record would cost more than the write. A root that fails alone (Odoo will not give it, it
+ * cannot be mapped, its write fails) gets a job of its own that reads it fresh and retries with
+ * backoff. A root Odoo deleted since the scan is archived here and now.
  *
- * The page's second half (`settlePage`) runs once those jobs have settled: it records every BC
- * job that failed for good in `sync_failure` — from the queue's own list, so a job that died
- * without recording itself (a crash, a stall) is recorded all the same — and reports the page.
+ * The page's second half (`settlePage`) runs once those jobs have settled: it records every
+ * record job that failed for good in `sync_failure` — from the queue's own list, so a job that
+ * died without recording itself (a crash, a stall) is recorded all the same — and reports the
+ * page.
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
-import { archiveBcs } from './archive.js';
-import { mapBc, type MappedBc } from './map-records.js';
+import type { RecordFamily } from '../families/family.js';
+import { mapRoot, type MappedRoot } from '../families/map-record.js';
+import { AppError, type SafeError } from '../lib/errors.js';
+import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
-import { confirmGone, readBcPageIsolating, type SyncSchema } from './odoo-reads.js';
+import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
 import {
   countOutcome,
   mergeReports,
+  outcomeOf,
   reportOf,
-  type BcOutcome,
+  type RecordOutcome,
   type RunReport,
 } from './run-counts.js';
 import { toRunError } from './run-log.js';
 import type { RunRef } from './run-lease.js';
 import { clearFailures, recordFailures, type FailureEntry } from './sync-failures.js';
-import { AppError, type SafeError } from '../lib/errors.js';
 import type { SyncDeps } from './sync-deps.js';
-import { writeBcBatches } from './write-bcs.js';
+import { writeRootBatches } from './write-records.js';
 
 export interface PageInput {
+  readonly family: RecordFamily;
   readonly run: RunRef;
   readonly ids: readonly number[];
-  readonly schema: SyncSchema;
+  readonly schema: FamilySchema;
 }
 
 export interface PageProgress {
   /** What the page did itself. */
   readonly report: RunReport;
-  /** BCs that need a job of their own. */
+  /** Roots that need a job of their own. */
   readonly ownJobs: number[];
 }
 
@@ -47,47 +51,41 @@ export async function syncPage(
   call?: OdooCallOptions,
 ): Promise<PageProgress> {
   const { db, logger } = deps;
-  const { run, schema } = input;
+  const { family, run, schema } = input;
   const odoo = countCalls(deps.odoo);
-  const page = await readBcPageIsolating(odoo, input.ids, schema, call);
+  const page = await readRootPageIsolating(odoo, family, input.ids, schema, call);
 
-  const mapped: MappedBc[] = [];
+  const mapped: MappedRoot[] = [];
   const ownJobs: { odooId: number; reason: unknown }[] = page.unreadable.map((entry) => ({
     odooId: entry.odooId,
     reason: entry.error,
   }));
   for (const item of page.items) {
     try {
-      mapped.push(mapBc(item));
+      mapped.push(mapRoot(family, item));
     } catch (error) {
-      ownJobs.push({ odooId: item.bc.id, reason: error });
+      ownJobs.push({ odooId: item.root.id, reason: error });
     }
   }
   const context = { runId: run.runId, lease: run.lease };
-  const written = await writeBcBatches(db, mapped, context, logger);
+  const written = await writeRootBatches(db, family, mapped, context, logger);
   ownJobs.push(...written.failed.map(({ odooId, error }) => ({ odooId, reason: error })));
 
-  const gone = await confirmGone(odoo, page.missingIds, schema, call);
-  const archived = await archiveBcs(db, gone, 'deleted in Odoo', context);
-  const outcomes: BcOutcome[] = [
+  const gone = await confirmGone(odoo, family, page.missingIds, schema, call);
+  const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
+  const outcomes: RecordOutcome[] = [
     ...written.outcomes,
-    ...gone.map((odooId) => ({
-      odooId,
-      action: archived.includes(odooId) ? ('archived' as const) : ('missing' as const),
-      linesCreated: 0,
-      linesUpdated: 0,
-      linesDeleted: 0,
-    })),
+    ...gone.map((odooId) => outcomeOf(odooId, archived.includes(odooId) ? 'archived' : 'missing')),
   ];
-  // A BC waiting in sync_failure that Odoo deleted is no failure any more (written BCs' are
+  // A root waiting in sync_failure that Odoo deleted is no failure any more (written roots' are
   // cleared with their write).
-  await clearFailures(db, gone);
+  await clearFailures(db, family.name, gone);
 
   for (const { odooId, reason } of ownJobs) {
     const { code, message } = toRunError(reason);
     logger.warn(
-      { runId: run.runId, odooId, code, err: reason },
-      `BC ${odooId} gets a job of its own: ${message}`,
+      { family: family.name, runId: run.runId, odooId, code, err: reason },
+      `${family.noun} ${odooId} gets a job of its own: ${message}`,
     );
   }
   return {
@@ -100,9 +98,9 @@ export async function syncPage(
 }
 
 /**
- * Failures that are not a BC's own: the run lost its lease, was halted, or Odoo refused the
- * credentials. The run fails for them (its watermarks stay); recording BCs in sync_failure for
- * them would only fill it with BCs that have nothing wrong.
+ * Failures that are not a record's own: the run lost its lease, was halted, or Odoo refused the
+ * credentials. The run fails for them (its watermarks stay); recording records in sync_failure
+ * for them would only fill it with records that have nothing wrong.
  */
 const RUN_LEVEL_CODES = new Set(['SYNC_LEASE_LOST', 'SYNC_RUN_HALTED', 'ODOO_AUTH']);
 
@@ -116,13 +114,13 @@ export interface FailedChild {
   readonly failure: SafeError;
 }
 
-/** A BC job that failed for good. */
-export interface FailedBc extends FailedChild {
+/** A record job that failed for good. */
+export interface FailedRecord extends FailedChild {
   readonly odooId: number;
 }
 
-/** The failures of BC jobs to record: their own, not the run's. */
-export function bcFailures(run: RunRef, failed: readonly FailedBc[]): FailureEntry[] {
+/** The failures of record jobs to record: their own, not the run's. */
+export function recordFailuresOf(run: RunRef, failed: readonly FailedRecord[]): FailureEntry[] {
   return failed.flatMap((child) =>
     RUN_LEVEL_CODES.has(child.failure.code)
       ? []
@@ -137,24 +135,25 @@ export function bcFailures(run: RunRef, failed: readonly FailedBc[]): FailureEnt
   );
 }
 
-/** The page's second half: its BC jobs have settled. */
+/** The page's second half: its record jobs have settled. */
 export async function settlePage(
   deps: SyncDeps,
   input: {
+    family: RecordFamily;
     run: RunRef;
     progress: PageProgress;
     children: readonly RunReport[];
-    failed: readonly FailedBc[];
+    failed: readonly FailedRecord[];
   },
 ): Promise<RunReport> {
-  const failures = bcFailures(input.run, input.failed);
-  await recordFailures(deps.db, failures, deps.settings.failureBackoffBaseMs);
+  const failures = recordFailuresOf(input.run, input.failed);
+  await recordFailures(deps.db, input.family.name, failures, deps.settings.failureBackoffBaseMs);
   return mergeReports([
     reportOf({ pages: 1 }),
     input.progress.report,
     ...input.children,
     reportOf(
-      { bcsSeen: failures.length, failed: failures.length },
+      { recordsSeen: failures.length, failed: failures.length },
       failures.map((f) => ({ odooId: f.odooId, ...f.error })),
     ),
   ]);

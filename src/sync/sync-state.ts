@@ -1,6 +1,7 @@
 /**
- * Every read and write of `sync_state`: the lease (take, check, extend, fence, release), the
- * run's halt flag, the watermarks, the last run's outcome and the operators' controls.
+ * Every read and write of a family's sync state (`sync_state`, keyed by the family's name, and its
+ * watermarks in `sync_watermark`): the lease (take, check, extend, fence, release), the run's
+ * halt flag, the watermarks, the last run's outcome and the operators' controls.
  *
  * Times come from PostgreSQL's clock, the one clock every worker shares; watermarks are Odoo's
  * stamps. A lease is named by its owner and its token: the token changes whenever another owner
@@ -8,7 +9,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import { syncState, type SyncStateRow } from '../db/schema/index.js';
+import { syncState, syncWatermark, type SyncStateRow } from '../db/schema/index.js';
 import { rowsOf } from '../db/sql-rows.js';
 import { LeaseLostError, RunHaltedError } from './sync-errors.js';
 
@@ -191,20 +192,25 @@ export async function recordRunStart(db: Db, key: string, runId: number): Promis
     .where(eq(syncState.key, key));
 }
 
-/** A full resync: the run re-reads everything; the copy's data stays as it is. */
-export async function resetWatermarks(db: Db, lease: Lease): Promise<void> {
-  await db
-    .update(syncState)
-    .set({ watermark: null, lineWatermark: null, updatedAt: sql`now()` })
-    .where(ours(lease));
+/** A family's watermarks, by model; a model without one is read whole. */
+export type Watermarks = Readonly<Record<string, Date>>;
+
+export async function readWatermarks(db: Db, family: string): Promise<Watermarks> {
+  const rows = await db.select().from(syncWatermark).where(eq(syncWatermark.family, family));
+  return Object.fromEntries(rows.map((row) => [row.model, row.watermark]));
 }
 
-const later = (column: typeof syncState.watermark, date: Date) =>
-  sql`greatest(${column}, ${date.toISOString()}::timestamptz)`;
+/** A full resync: the run re-reads everything; the copy's data stays as it is. */
+export async function resetWatermarks(db: Db, lease: Lease): Promise<void> {
+  await db.transaction(async (tx) => {
+    await fenceLease(tx, lease);
+    await tx.delete(syncWatermark).where(eq(syncWatermark.family, lease.key));
+  });
+}
 
 /**
  * Records how a run ended, under the fence: the watermarks move only forward and only when the
- * run succeeded or only some BCs failed (those wait in sync_failure).
+ * run succeeded or only some records failed (those wait in sync_failure).
  * @returns the state after the update, or undefined when the lease was no longer ours
  */
 export async function recordRunEnd(
@@ -213,9 +219,9 @@ export async function recordRunEnd(
   end: {
     status: string;
     error: string | null;
-    watermark: Date | null;
-    lineWatermark: Date | null;
-    /** Moves only after a run in which every BC was written: a failed one may hold an old copy. */
+    /** The next watermark of each model the scans proved one for. */
+    watermarks: Watermarks;
+    /** Moves only after a run in which every record was written: a failed one may hold an old copy. */
     settledThrough: Date | null;
     /** When the run started: rows written after it are not proven by it. */
     startedAt: Date | null;
@@ -224,21 +230,28 @@ export async function recordRunEnd(
   const advance = end.status === 'succeeded' || end.status === 'partial';
   const settle =
     end.status === 'succeeded' && end.settledThrough !== null && end.startedAt !== null;
-  const [row] = await db
-    .update(syncState)
-    .set({
-      ...(advance && end.watermark ? { watermark: later(syncState.watermark, end.watermark) } : {}),
-      ...(advance && end.lineWatermark
-        ? { lineWatermark: later(syncState.lineWatermark, end.lineWatermark) }
-        : {}),
-      ...(settle ? { settledThrough: end.settledThrough, settledAt: end.startedAt } : {}),
-      lastRunStatus: end.status,
-      ...(advance ? { lastSuccessAt: sql`now()`, lastError: null } : { lastError: end.error }),
-      updatedAt: sql`now()`,
-    })
-    .where(ours(lease))
-    .returning();
-  return row;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(syncState)
+      .set({
+        ...(settle ? { settledThrough: end.settledThrough, settledAt: end.startedAt } : {}),
+        lastRunStatus: end.status,
+        ...(advance ? { lastSuccessAt: sql`now()`, lastError: null } : { lastError: end.error }),
+        updatedAt: sql`now()`,
+      })
+      .where(ours(lease))
+      .returning();
+    const watermarks = Object.entries(end.watermarks);
+    if (row && advance && watermarks.length > 0)
+      await tx
+        .insert(syncWatermark)
+        .values(watermarks.map(([model, watermark]) => ({ family: lease.key, model, watermark })))
+        .onConflictDoUpdate({
+          target: [syncWatermark.family, syncWatermark.model],
+          set: { watermark: sql`greatest(${syncWatermark.watermark}, excluded.watermark)` },
+        });
+    return row;
+  });
 }
 
 /** A run that ended without the lease (lost, or never taken) still tells operators it failed. */

@@ -1,13 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scrapDimagazBc, scrapDimagazBcLine } from '../../src/db/schema/index.js';
+import { scrapDimagazBc, scrapDimagazBcLine } from '../../src/families/bcs/tables.js';
 import type { App } from '../../src/http/app.js';
 import { bcLineSchema, bcSchema } from '../../src/http/schemas/bc.js';
-import { mapBc } from '../../src/sync/map-records.js';
-import { writeBcs } from '../../src/sync/write-bcs.js';
 import { bearer, createTestApp } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { fakeBc, fakeLine, seedBcs } from '../helpers/seed-bcs.js';
+import { fakeBc, fakeLine, mapBc, seedBcs, writeBcs } from '../helpers/seed-bcs.js';
 
 interface BcBody {
   odooId: number;

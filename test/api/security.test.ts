@@ -142,7 +142,7 @@ describe('API security and input handling', () => {
         .json<{ queues: { name: string }[] }>()
         .queues.map((q) => q.name)
         .sort(),
-    ).toEqual(['sync', 'sync-bc', 'sync-page', 'sync-webhook']);
+    ).toEqual(['sync', 'sync-page', 'sync-record', 'sync-webhook']);
   });
 
   const r = (role: 'reader' | 'operator') => bearer(role);
@@ -302,7 +302,7 @@ describe('API security and input handling', () => {
 
   it('POST /api/sync/run while a run holds the lease: 409', async () => {
     await db.sql!`insert into sync_state (key, is_syncing, lease_owner, lease_expires_at, current_run_id)
-      values ('dimagaz.bc', true, 'run-42', now() + interval '1 minute', 42)
+      values ('bcs', true, 'run-42', now() + interval '1 minute', 42)
       on conflict (key) do update set is_syncing = true, lease_owner = 'run-42', lease_expires_at = now() + interval '1 minute', current_run_id = 42`;
     const response = await app.inject({
       method: 'POST',

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/http/app.js';
 import { syncFailure } from '../../src/db/schema/index.js';
-import { BC_MODEL } from '../../src/sync/models.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -36,13 +36,18 @@ describe('sync controls through the API', () => {
     const paused = await post('/api/sync/pause');
     expect(paused.statusCode).toBe(200);
     expect(paused.json()).toMatchObject({
-      paused: true,
-      pausedAt: expect.any(String),
-      pausedBy: expect.stringMatching(/^api:/),
+      families: [
+        {
+          family: 'bcs',
+          paused: true,
+          pausedAt: expect.any(String),
+          pausedBy: expect.stringMatching(/^api:/),
+        },
+      ],
     });
     expect(
-      (await app.inject({ url: '/api/sync/state', headers: bearer('reader') })).json(),
-    ).toMatchObject({ paused: true });
+      (await app.inject({ url: '/api/sync/state?family=bcs', headers: bearer('reader') })).json(),
+    ).toMatchObject({ families: [{ family: 'bcs', paused: true }] });
 
     const c = h.sandbox.control;
     const id = c.ids(BC_MODEL)[0]!;
@@ -54,7 +59,9 @@ describe('sync controls through the API', () => {
 
     const resumed = await post('/api/sync/resume');
     expect(resumed.statusCode).toBe(200);
-    expect(resumed.json()).toMatchObject({ paused: false, pausedAt: null, pausedBy: null });
+    expect(resumed.json()).toMatchObject({
+      families: [{ paused: false, pausedAt: null, pausedBy: null }],
+    });
     await expect(
       h.run('sync-run', { trigger: 'schedule', scheduled: true }),
     ).resolves.toMatchObject({ status: 'succeeded' });
@@ -62,15 +69,17 @@ describe('sync controls through the API', () => {
   });
 
   it('full-resync queues a run that reads every BC again, keeping the data and the watermark', async () => {
-    const before = await h.state();
+    const before = await h.watermark();
     const response = await post('/api/sync/full-resync');
     expect(response.statusCode).toBe(202);
-    const result = await finished(response.json<{ jobId: string }>().jobId);
+    const { jobs } = response.json<{ jobs: { family: string; jobId: string }[] }>();
+    expect(jobs.map((job) => job.family)).toEqual(['bcs']);
+    const result = await finished(jobs[0]!.jobId);
     expect(result).toMatchObject({
       status: 'succeeded',
-      counts: expect.objectContaining({ bcsSeen: 20, created: 0, updated: 0, unchanged: 20 }),
+      counts: expect.objectContaining({ recordsSeen: 20, created: 0, updated: 0, unchanged: 20 }),
     });
-    expect((await h.state()).watermark).toEqual(before.watermark);
+    expect(await h.watermark()).toEqual(before);
     expect((await h.runs())[0]).toMatchObject({ trigger: expect.stringMatching(/^api:/) });
   });
 
@@ -78,6 +87,7 @@ describe('sync controls through the API', () => {
     const now = new Date();
     await h.db.db.insert(syncFailure).values(
       [5, 1, 4, 2, 3].map((odooId) => ({
+        family: 'bcs',
         odooId,
         errorCode: 'SYNC_DATA',
         error: `BC ${odooId} cannot be mapped`,
@@ -96,15 +106,15 @@ describe('sync controls through the API', () => {
         return response.json<{
           items: { odooId: number }[];
           total: number;
-          nextAfter: number | null;
+          nextAfter: string | null;
         }>();
       };
       const first = await page('?limit=2');
-      expect(first).toMatchObject({ total: 5, nextAfter: 2 });
+      expect(first).toMatchObject({ total: 5, nextAfter: 'bcs/2' });
       expect(first.items.map((item) => item.odooId)).toEqual([1, 2]);
-      const second = await page('?limit=2&after=2');
+      const second = await page('?family=bcs&limit=2&after=bcs/2');
       expect(second.items.map((item) => item.odooId)).toEqual([3, 4]);
-      const last = await page('?limit=2&after=4');
+      const last = await page(`?limit=2&after=${second.nextAfter}`);
       expect(last).toMatchObject({ total: 5, nextAfter: null });
       expect(last.items.map((item) => item.odooId)).toEqual([5]);
     } finally {

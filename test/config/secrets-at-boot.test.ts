@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BC_SYNC_KEY } from '../../src/sync/models.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { createProducer, startWorkerProcess } from '../helpers/worker-process.js';
@@ -16,7 +16,7 @@ describe('secrets at boot', () => {
   beforeAll(async () => {
     db = await createTestDb();
     // The scheduler fires at start; paused, no run calls this Odoo, which does not exist.
-    await setPaused(db.db, BC_SYNC_KEY, 'test');
+    await setPaused(db.db, bcsFamily.name, 'test');
   });
   afterAll(async () => {
     const producer = await createProducer(prefix, 'sync');

@@ -2,49 +2,35 @@
  * A copy migrated before a BC's own audit rows named their BC keeps its whole history readable:
  * the migration fills `bc_odoo_id` of those rows, and a BC's history is then one index range.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findMigrationsFolder, runMigrations } from '../../src/db/migrate.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { migrationsBefore, type MigrationsFolder } from '../helpers/migrations.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-
-/** The migrations as they stood before `tag`: a copy of drizzle/ with a shorter journal. */
-function migrationsBefore(tag: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-migrations-'));
-  cpSync(findMigrationsFolder(), dir, { recursive: true });
-  const journalPath = join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as {
-    entries: { tag: string }[];
-  };
-  const at = journal.entries.findIndex((entry) => entry.tag === tag);
-  expect(at).toBeGreaterThan(0);
-  writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
-  return dir;
-}
 
 describe('migration 0008: one audit index', () => {
   let db: TestDb;
-  let oldMigrations: string;
+  let before: MigrationsFolder;
+  let through: MigrationsFolder;
   beforeAll(async () => {
     db = await createTestDb({ migrated: false });
-    oldMigrations = migrationsBefore('0008_audit_one_index');
+    before = migrationsBefore('0008_audit_one_index');
+    through = migrationsBefore('0009_sync_scan');
   });
   afterAll(async () => {
     await db.dispose();
-    rmSync(oldMigrations, { recursive: true, force: true });
+    before.remove();
+    through.remove();
   });
 
   it("names a BC's own audit rows' BC and keeps one secondary index", async () => {
-    await runMigrations(db, oldMigrations);
+    await runMigrations(db, before.dir);
     await db.sql!`
       insert into sync_audit (run_id, model, odoo_id, bc_odoo_id, action) values
         (1, 'dimagaz.bc', 7, null, 'created'),
         (1, 'dimagaz.bc.line', 70, 7, 'created'),
         (2, 'dimagaz.bc', 8, null, 'archived')`;
 
-    await runMigrations(db);
-
+    await runMigrations(db, through.dir);
     const rows = await db.sql!<{ model: string; odoo_id: number; bc_odoo_id: number }[]>`
       select model, odoo_id, bc_odoo_id from sync_audit order by id`;
     expect(rows).toEqual([

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { scrapDimagazBc, scrapDimagazBcLine } from '../../src/db/schema/index.js';
+import { scrapDimagazBc, scrapDimagazBcLine } from '../../src/families/bcs/tables.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const bc = (odooId: number) => ({
@@ -20,14 +20,18 @@ describe('migrations', () => {
       const rows = await blank.sql!<{ table_name: string }[]>`
         select table_name from information_schema.tables where table_schema = 'public' order by 1`;
       expect(rows.map((r) => r.table_name)).toEqual([
+        'scrap_account_move',
+        'scrap_account_move_line',
         'scrap_dimagaz_bc',
         'scrap_dimagaz_bc_line',
+        'scrap_res_partner',
         'sync_audit',
         'sync_failure',
         'sync_log',
         'sync_odoo_schema',
         'sync_scan',
         'sync_state',
+        'sync_watermark',
       ]);
     } finally {
       await blank.dispose();

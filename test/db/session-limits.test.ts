@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { syncState } from '../../src/db/schema/index.js';
-import { BC_SYNC_KEY } from '../../src/sync/models.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
 import { takeLease } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
@@ -16,7 +16,7 @@ describe("the sync's database sessions", () => {
   const handles: DbHandle[] = [];
   beforeAll(async () => {
     db = await createTestDb();
-    await db.db.insert(syncState).values({ key: BC_SYNC_KEY });
+    await db.db.insert(syncState).values({ key: bcsFamily.name });
   });
   afterAll(async () => {
     for (const handle of handles) await handle.close();
@@ -49,9 +49,9 @@ describe("the sync's database sessions", () => {
     // What fenceLease does inside a write's transaction, then nothing more: the process froze.
     const frozen = await frozenWorker.sql!.reserve();
     await frozen`begin`;
-    await frozen`select key from sync_state where key = ${BC_SYNC_KEY} for share`;
+    await frozen`select key from sync_state where key = ${bcsFamily.name} for share`;
 
-    const request = { key: BC_SYNC_KEY, owner: 'run-next', leaseSeconds: 60 };
+    const request = { key: bcsFamily.name, owner: 'run-next', leaseSeconds: 60 };
     // While the frozen session lives, taking the lease fails fast (lock_timeout), never hangs.
     await expect(takeLease(nextRun.db, request)).rejects.toMatchObject({
       cause: expect.objectContaining({ code: '55P03' }) as unknown,

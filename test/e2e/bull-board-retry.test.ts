@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { App } from '../../src/http/app.js';
-import { BC_MODEL } from '../../src/sync/models.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 import { createTestApp, KEYS } from '../helpers/test-app.js';
@@ -49,8 +49,8 @@ describe('bull-board in a browser', () => {
       httpCredentials: { username: 'admin', password: KEYS.admin.key },
     });
     const page = await context.newPage();
-    await page.goto(`${base}/admin/queues/queue/sync-bc?status=failed`);
-    const job = page.getByText(`bc-${target}-r`, { exact: false }).first();
+    await page.goto(`${base}/admin/queues/queue/sync-record?status=failed`);
+    const job = page.getByText(`rec-bcs-${target}-r`, { exact: false }).first();
     await job.waitFor({ state: 'visible', timeout: 10_000 });
     await job.click();
     await page.waitForLoadState('networkidle');

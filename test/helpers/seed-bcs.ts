@@ -1,8 +1,10 @@
 /** Odoo-shaped BC records for API tests, written through the real write path. */
 import type { OdooRecord } from '../../src/clients/odoo/odoo-types.js';
 import type { Db } from '../../src/db/create-db.js';
-import { mapBc } from '../../src/sync/map-records.js';
-import { writeBcs } from '../../src/sync/write-bcs.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
+import { mapRoot, type MappedRoot } from '../../src/families/map-record.js';
+import type { RecordOutcome } from '../../src/sync/run-counts.js';
+import { writeRoots, type WriteContext } from '../../src/sync/write-records.js';
 
 const STATES = ['draft', 'sent', 'purchase', 'done', 'cancel'] as const;
 const PARTNERS: [number, string][] = [
@@ -53,4 +55,18 @@ export async function seedBcs(db: Db, ids: readonly number[]): Promise<void> {
       runId: null,
       lease: null,
     });
+}
+
+/** A BC and its lines as Odoo sent them, mapped to the BC family's rows. */
+export function mapBc(payload: { bc: OdooRecord; lines: readonly OdooRecord[] }): MappedRoot {
+  return mapRoot(bcsFamily, { root: payload.bc, children: [payload.lines] });
+}
+
+/** Writes BCs through the real write path of the BC family. */
+export function writeBcs(
+  db: Db,
+  items: readonly MappedRoot[],
+  context: WriteContext,
+): Promise<RecordOutcome[]> {
+  return writeRoots(db, bcsFamily, items, context);
 }

@@ -1,7 +1,9 @@
 /**
  * A whole sync stack for one test file: its own database, the Odoo sandbox on a free port, the
  * real Odoo client, real BullMQ queues under a random prefix on the shared Redis, and real
- * workers. `run()` queues a job and resolves with its result (or rejects with its failure).
+ * workers copying the families given (the BC family by default). `run()` queues a job and
+ * resolves with its result (or rejects with its failure); a job that names no family is the
+ * first family's.
  */
 import { randomBytes } from 'node:crypto';
 import type { Job } from 'bullmq';
@@ -14,18 +16,24 @@ import {
   type OdooProtocol,
 } from '../../src/clients/odoo/index.js';
 import {
-  scrapDimagazBc,
-  scrapDimagazBcLine,
   syncAudit,
   syncFailure,
   syncLog,
   syncState,
-  type BcLineRow,
-  type BcRow,
   type SyncFailureRow,
   type SyncLogRow,
   type SyncStateRow,
 } from '../../src/db/schema/index.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
+import {
+  scrapDimagazBc,
+  scrapDimagazBcLine,
+  type BcLineRow,
+  type BcRow,
+} from '../../src/families/bcs/tables.js';
+import type { RecordFamily } from '../../src/families/family.js';
+import { createFamilies } from '../../src/families/registry.js';
+import { readWatermarks } from '../../src/sync/sync-state.js';
 import type { Logger } from '../../src/lib/logger.js';
 import type { JobInput, JobName } from '../../src/queues/catalogue.js';
 import type { OdooContext } from '../../src/clients/odoo/odoo-types.js';
@@ -45,6 +53,8 @@ export const ODOO_PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'js
 
 export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
+  /** The families copied (default: the BC family); the first is the jobs' default. */
+  families?: readonly RecordFamily[];
   protocol?: OdooProtocol;
   pageSize?: number;
   leaseSeconds?: number;
@@ -65,6 +75,9 @@ export interface SyncHarnessOptions {
   authCooldownMs?: number;
 }
 
+/** A job's payload, its family optional (the harness's first family). */
+export type HarnessJobInput<N extends JobName> = Omit<JobInput<N>, 'family'> & { family?: string };
+
 export interface SyncHarness {
   readonly db: TestDb;
   readonly sandbox: OdooSandbox;
@@ -73,9 +86,11 @@ export interface SyncHarness {
   readonly logger: Logger;
   readonly logLines: string[];
   readonly prefix: string;
-  run<N extends JobName>(name: N, data: JobInput<N>): Promise<Record<string, unknown>>;
+  /** The family jobs default to. */
+  readonly family: RecordFamily;
+  run<N extends JobName>(name: N, data: HarnessJobInput<N>): Promise<Record<string, unknown>>;
   /** Queues a job without waiting. */
-  add<N extends JobName>(name: N, data: JobInput<N>): Promise<Job>;
+  add<N extends JobName>(name: N, data: HarnessJobInput<N>): Promise<Job>;
   wait(job: Job): Promise<Record<string, unknown>>;
   /** The return value of the next job of `queue` to complete whose id starts with `idPrefix`. */
   nextCompleted(queue: string, idPrefix: string): Promise<Record<string, unknown>>;
@@ -83,6 +98,8 @@ export interface SyncHarness {
   lineRows(): Promise<BcLineRow[]>;
   auditRows(): Promise<(typeof syncAudit.$inferSelect)[]>;
   state(): Promise<SyncStateRow>;
+  /** A model's watermark (the family's root by default); null before the first run. */
+  watermark(model?: string): Promise<Date | null>;
   /** The run log, newest first. */
   runs(): Promise<SyncLogRow[]>;
   failures(): Promise<SyncFailureRow[]>;
@@ -93,8 +110,11 @@ export interface SyncHarness {
   spawnRuntime(): SyncRuntime;
   /** One BC of the copy with its lines. */
   copyOf(odooId: number): Promise<{ bc: BcRow | undefined; lines: BcLineRow[] }>;
-  /** Asserts nothing: returns the differences between the copy and the sandbox's committed state. */
-  diffWithSandbox(): Promise<string[]>;
+  /**
+   * Asserts nothing: returns the differences between a family's copy (the first family's by
+   * default) and the sandbox's committed state.
+   */
+  diffWithSandbox(family?: RecordFamily): Promise<string[]>;
   dispose(): Promise<void>;
 }
 
@@ -120,8 +140,11 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   );
   const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const prefix = `test-${randomBytes(5).toString('hex')}`;
+  const families = createFamilies(options.families ?? [bcsFamily]);
+  const family = families.all[0]!;
   const runtimeInput = {
     db: db.db,
+    families,
     odoo,
     logger,
     connection,
@@ -151,7 +174,8 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   );
   runtime.start();
 
-  const add: SyncHarness['add'] = (name, data) => runtime.queues.add(name, data);
+  const add: SyncHarness['add'] = (name, data) =>
+    runtime.queues.add(name, { family: family.name, ...data } as JobInput<typeof name>);
   const wait = async (job: Job) =>
     (await events[job.queueName]!.waitFor(job)) as Record<string, unknown>;
   const bcRows = () => db.db.select().from(scrapDimagazBc).orderBy(asc(scrapDimagazBc.odooId));
@@ -163,6 +187,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     sandbox,
     odoo,
     runtime,
+    family,
     logger,
     logLines,
     prefix,
@@ -182,7 +207,10 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     bcRows,
     lineRows,
     auditRows: () => db.db.select().from(syncAudit).orderBy(asc(syncAudit.id)),
-    state: async () => (await db.db.select().from(syncState))[0]!,
+    state: async () =>
+      (await db.db.select().from(syncState).where(eq(syncState.key, family.name)))[0]!,
+    watermark: async (model = family.root.model) =>
+      (await readWatermarks(db.db, family.name))[model] ?? null,
     runs: () => db.db.select().from(syncLog).orderBy(desc(syncLog.id)),
     failures: () => db.db.select().from(syncFailure).orderBy(asc(syncFailure.odooId)),
     spawnRuntime() {
@@ -203,7 +231,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
         .orderBy(asc(scrapDimagazBcLine.odooId));
       return { bc, lines };
     },
-    diffWithSandbox: () => diffCopyWithSandbox(db.db, sandbox.control),
+    diffWithSandbox: (of = family) => diffCopyWithSandbox(db.db, sandbox.control, of),
     async dispose() {
       for (const other of spawned) await other.close(5_000);
       await Promise.all(runtime.workers.map((worker) => worker.close()));

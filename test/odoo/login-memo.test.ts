@@ -12,7 +12,7 @@ import {
   type OdooClient,
   type OdooProtocol,
 } from '../../src/clients/odoo/index.js';
-import { BC_MODEL } from '../../src/sync/models.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
 import {
   expectOdooError,
   loginCalls,

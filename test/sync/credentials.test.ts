@@ -4,7 +4,7 @@
  * Odoo again, whatever worker it is on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BC_MODEL } from '../../src/sync/models.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
 /** A worker runs as many pages at once as its concurrency. */
@@ -42,6 +42,6 @@ describe.each(ODOO_PROTOCOLS)('credentials revoked mid-run over %s', (protocol) 
     expect(JSON.stringify(last!.errors)).not.toContain(h.sandbox.username);
     // Nothing was wrong with the BCs: none waits in sync_failure.
     expect(await h.failures()).toEqual([]);
-    expect((await h.state()).watermark).toBeNull();
+    expect(await h.watermark()).toBeNull();
   });
 });

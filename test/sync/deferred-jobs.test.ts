@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { syncState } from '../../src/db/schema/index.js';
-import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe('jobs that must run once asked for', () => {
@@ -27,7 +27,7 @@ describe('jobs that must run once asked for', () => {
           ? { isSyncing: true, leaseOwner: owner, leaseExpiresAt: sql`now() + interval '1 hour'` }
           : { isSyncing: false, leaseOwner: null, leaseExpiresAt: null },
       )
-      .where(eq(syncState.key, BC_SYNC_KEY));
+      .where(eq(syncState.key, bcsFamily.name));
 
   it.each([
     ['a reconcile', 'reconcile', {}],

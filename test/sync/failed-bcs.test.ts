@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
+import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
 const linesOf = (h: SyncHarness, bcId: number) =>
@@ -96,7 +96,7 @@ describe.each(ODOO_PROTOCOLS)('one poison BC cannot freeze the sync over %s', (p
     const poison = ids[5]!;
     clock.advanceMs(60_000);
     for (const id of ids) c.write(BC_MODEL, id, { origin: `edited ${id}` });
-    const before = (await h.state()).watermark!;
+    const before = (await h.watermark())!;
     const fault = c.injectFault({
       kind: 'reset',
       method: 'read',
@@ -113,7 +113,7 @@ describe.each(ODOO_PROTOCOLS)('one poison BC cannot freeze the sync over %s', (p
     ]);
     for (const id of ids.filter((id) => id !== poison))
       expect((await h.copyOf(id)).bc!.origin).toBe(`edited ${id}`);
-    expect((await h.state()).watermark!.getTime()).toBeGreaterThan(before.getTime());
+    expect((await h.watermark())!.getTime()).toBeGreaterThan(before.getTime());
 
     fault.remove();
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
@@ -134,7 +134,7 @@ describe.each(ODOO_PROTOCOLS)('one poison BC cannot freeze the sync over %s', (p
     c.write(BC_LINE_MODEL, orphan, { qty_received: 4 });
     c.corrupt(BC_LINE_MODEL, orphan, { bc_id: null });
     c.write(BC_MODEL, healthy!, { origin: 'healthy and changed' });
-    const before = (await h.state()).watermark!;
+    const before = (await h.watermark())!;
 
     const result = await h.run('sync-run', { trigger: 'test' });
     expect(result).toMatchObject({
@@ -145,7 +145,7 @@ describe.each(ODOO_PROTOCOLS)('one poison BC cannot freeze the sync over %s', (p
       [broken, 'SYNC_BAD_RECORD'],
     ]);
     expect((await h.copyOf(healthy!)).bc!.origin).toBe('healthy and changed');
-    expect((await h.state()).watermark!.getTime()).toBeGreaterThan(before.getTime());
+    expect((await h.watermark())!.getTime()).toBeGreaterThan(before.getTime());
     // Still broken: the next runs retry it and go on.
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
       status: 'partial',

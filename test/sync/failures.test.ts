@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desc } from 'drizzle-orm';
 import { syncFailure, syncLog, syncState } from '../../src/db/schema/index.js';
-import { BC_MODEL } from '../../src/sync/models.js';
-import { mapBc } from '../../src/sync/map-records.js';
-import { writeBcBatches, writeBcs } from '../../src/sync/write-bcs.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
+import { writeRootBatches } from '../../src/sync/write-records.js';
+import { mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe.each(ODOO_PROTOCOLS)('sync failures over %s', (protocol) => {
@@ -44,7 +45,7 @@ describe.each(ODOO_PROTOCOLS)('sync failures over %s', (protocol) => {
     const failures = await h.db.db.select().from(syncFailure);
     expect(failures.map((f) => f.odooId)).toEqual([poisoned]);
     expect(failures[0]!.error).toContain('Broken computed field');
-    const failedJobs = await h.runtime.queues.byName['sync-bc'].getFailed();
+    const failedJobs = await h.runtime.queues.byName['sync-record'].getFailed();
     expect(failedJobs.map((job) => (job.data as { odooId: number }).odooId)).toContain(poisoned);
     const copy = await h.bcRows();
     for (const id of ids.slice(0, 15).filter((id) => id !== poisoned)) {
@@ -87,7 +88,9 @@ describe.each(ODOO_PROTOCOLS)('sync failures over %s', (protocol) => {
     await h.run('sync-run', { trigger: 'test' });
     expect((await h.db.db.select().from(syncFailure)).map((f) => f.odooId)).toEqual([target]);
     fault.remove();
-    await expect(h.run('resync-bc', { odooId: target, trigger: 'test' })).resolves.toMatchObject({
+    await expect(
+      h.run('resync-record', { odooId: target, trigger: 'test' }),
+    ).resolves.toMatchObject({
       action: 'updated',
     });
     expect(await h.db.db.select().from(syncFailure)).toEqual([]);
@@ -105,8 +108,9 @@ describe.each(ODOO_PROTOCOLS)('sync failures over %s', (protocol) => {
     await h.run('sync-run', { trigger: 'test' });
 
     // A page that fetched before the change writes after it: its stale BC is skipped, the rest written.
-    const written = await writeBcBatches(
+    const written = await writeRootBatches(
       h.db.db,
+      bcsFamily,
       [
         mapBc({ bc: old!, lines: oldLines }),
         mapBc({ bc: { ...oldNeighbour!, origin: 'same version, new value' }, lines: [] }),
@@ -123,7 +127,9 @@ describe.each(ODOO_PROTOCOLS)('sync failures over %s', (protocol) => {
     expect(replay!.action).toBe('stale');
 
     // A BC job replayed late reads fresh data, so it can only confirm the newer version.
-    await expect(h.run('resync-bc', { odooId: target, trigger: 'replay' })).resolves.toMatchObject({
+    await expect(
+      h.run('resync-record', { odooId: target, trigger: 'replay' }),
+    ).resolves.toMatchObject({
       action: 'unchanged',
     });
     const row = (await h.bcRows()).find((bc) => bc.odooId === target)!;
@@ -132,14 +138,14 @@ describe.each(ODOO_PROTOCOLS)('sync failures over %s', (protocol) => {
   });
 
   it('Odoo answering HTML 502: the run fails with a readable reason, the watermark stays, the lease is released, the next run recovers', async () => {
-    const [before] = await h.db.db.select().from(syncState);
+    const before = await h.watermark();
     const fault = h.sandbox.control.injectFault({ kind: 'html', status: 502, times: Infinity });
     await expect(h.run('sync-run', { trigger: 'test' })).rejects.toThrow(/502/);
     const run = await lastRun();
     expect(run.status).toBe('failed');
     expect(run.errors[0]!.message).toMatch(/HTTP 502 \(HTML page\)/);
-    const [after] = await h.db.db.select().from(syncState);
-    expect(after!.watermark).toEqual(before!.watermark);
+    const after = await h.state();
+    expect(await h.watermark()).toEqual(before);
     expect(after).toMatchObject({ isSyncing: false, leaseOwner: null, lastRunStatus: 'failed' });
 
     fault.remove();

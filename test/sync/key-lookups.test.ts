@@ -7,7 +7,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_LOOKUPS_ONLY, rowsOf } from '../../src/db/sql-rows.js';
-import { storedLinesQuery } from '../../src/sync/write-bcs.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
+import { storedChildrenQuery } from '../../src/sync/write-records.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const BCS = 10_000;
@@ -39,7 +40,7 @@ describe('the stored lines of a batch, on a copy never analyzed', () => {
   const plan = (lookupsOnly: boolean) =>
     db.db.transaction(async (tx) => {
       if (lookupsOnly) await tx.execute(KEY_LOOKUPS_ONLY);
-      const query = storedLinesQuery(batch, lines);
+      const query = storedChildrenQuery(bcsFamily.children[0]!, batch, lines);
       const rows = rowsOf<{ 'QUERY PLAN': string }>(await tx.execute(sql`explain ${query}`));
       return rows.map((row) => row['QUERY PLAN']).join('\n');
     });

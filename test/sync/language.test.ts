@@ -4,7 +4,7 @@
  * users read. The copy reads with the sync user's own context, or ODOO_CONTEXT.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BC_LINE_MODEL } from '../../src/sync/models.js';
+import { BC_LINE_MODEL } from '../../src/families/bcs/family.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
 const nameOf = (value: unknown) => (value as [number, string])[1];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desc, eq, sql } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
-import { BC_SYNC_KEY } from '../../src/sync/models.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe.each(ODOO_PROTOCOLS)('the sync lease over %s', (protocol) => {
@@ -42,7 +42,7 @@ describe.each(ODOO_PROTOCOLS)('the sync lease over %s', (protocol) => {
         leaseOwner: 'run-dead-worker',
         leaseExpiresAt: sql`now() + interval '1 hour'`,
       })
-      .where(eq(syncState.key, BC_SYNC_KEY));
+      .where(eq(syncState.key, bcsFamily.name));
     expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({
       status: 'skipped',
       heldBy: 'run-dead-worker',
@@ -51,7 +51,7 @@ describe.each(ODOO_PROTOCOLS)('the sync lease over %s', (protocol) => {
     await h.db.db
       .update(syncState)
       .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
-      .where(eq(syncState.key, BC_SYNC_KEY));
+      .where(eq(syncState.key, bcsFamily.name));
     expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({ status: 'succeeded' });
     expect(await h.diffWithSandbox()).toEqual([]);
     const bcs = await h.bcRows();

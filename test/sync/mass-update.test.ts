@@ -9,10 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eq } from 'drizzle-orm';
 import { startSandboxProcess, type SandboxProcess } from '../../dev/services/sandbox-process.js';
-import { syncState } from '../../src/db/schema/index.js';
-import { BC_SYNC_KEY } from '../../src/sync/models.js';
+import { syncWatermark } from '../../src/db/schema/index.js';
+import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import {
@@ -51,17 +50,17 @@ describe('a window of three million changed lines', () => {
     ]);
     // A windowed run (the copy has synced before) whose window holds every line Odoo has; the
     // schedule paused so this test's run is the only one.
-    await setPaused(db.db, BC_SYNC_KEY, 'test');
+    await setPaused(db.db, bcsFamily.name, 'test');
     const longAgo = new Date('2000-01-01T00:00:00Z');
-    await db.db
-      .update(syncState)
-      .set({ watermark: longAgo, lineWatermark: longAgo })
-      .where(eq(syncState.key, BC_SYNC_KEY));
+    await db.db.insert(syncWatermark).values([
+      { family: bcsFamily.name, model: BC_MODEL, watermark: longAgo },
+      { family: bcsFamily.name, model: BC_LINE_MODEL, watermark: longAgo },
+    ]);
     const prefix = `mass-${randomBytes(4).toString('hex')}`;
     producer = await createProducer(prefix, 'sync');
     // Only the plan is under test: its pages stay queued.
     await producer.queues.byName['sync-page'].pause();
-    await producer.queues.byName['sync-bc'].pause();
+    await producer.queues.byName['sync-record'].pause();
     const env = workerEnv(
       {
         databaseUrl: db.url,
@@ -89,7 +88,7 @@ describe('a window of three million changed lines', () => {
   });
 
   it('is planned by a worker with a small heap: every BC in a page, the worker alive', async () => {
-    const run = await producer.queues.add('sync-run', { trigger: 'test' });
+    const run = await producer.queues.add('sync-run', { family: bcsFamily.name, trigger: 'test' });
     await vi.waitFor(
       async () => {
         expect(worker.exitCode, 'the worker died while it planned').toBeNull();

@@ -1,6 +1,6 @@
 /** What operators can do to the schedule: pause it, resume it, and ask for a full resync. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -17,7 +17,7 @@ describe('operator controls', () => {
   it('while paused, scheduled runs and reconciles do nothing; runs asked for by a person still run', async () => {
     const c = h.sandbox.control;
     c.write(BC_MODEL, c.ids(BC_MODEL)[0]!, { origin: 'while paused' });
-    await setPaused(h.db.db, BC_SYNC_KEY, 'test');
+    await setPaused(h.db.db, bcsFamily.name, 'test');
     const runsBefore = (await h.runs()).length;
     await expect(
       h.run('sync-run', { trigger: 'schedule', scheduled: true }),
@@ -31,7 +31,7 @@ describe('operator controls', () => {
     await expect(h.run('sync-run', { trigger: 'api' })).resolves.toMatchObject({
       status: 'succeeded',
     });
-    await setPaused(h.db.db, BC_SYNC_KEY, null);
+    await setPaused(h.db.db, bcsFamily.name, null);
     await expect(
       h.run('sync-run', { trigger: 'schedule', scheduled: true }),
     ).resolves.toMatchObject({ status: 'succeeded' });
@@ -39,13 +39,13 @@ describe('operator controls', () => {
   });
 
   it('a full resync reads every BC again and keeps the data', async () => {
-    const before = await h.state();
+    const before = await h.watermark();
     const result = await h.run('sync-run', { trigger: 'api', full: true });
     expect(result).toMatchObject({
       status: 'succeeded',
-      counts: expect.objectContaining({ bcsSeen: 30, created: 0, updated: 0, unchanged: 30 }),
+      counts: expect.objectContaining({ recordsSeen: 30, created: 0, updated: 0, unchanged: 30 }),
     });
-    expect((await h.state()).watermark).toEqual(before.watermark);
+    expect(await h.watermark()).toEqual(before);
     expect(await h.bcRows()).toHaveLength(30);
   });
 });

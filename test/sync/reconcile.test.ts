@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
+import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import type { OdooSource } from '../../src/sync/odoo-source.js';
 import { reconcile } from '../../src/sync/reconcile.js';
 import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
@@ -28,7 +28,7 @@ describe.each(ODOO_PROTOCOLS)('reconcile over %s', (protocol) => {
     c.unlink(BC_LINE_MODEL, deletedLine);
 
     const result = await h.run('reconcile', { trigger: 'test' });
-    expect(result).toMatchObject({ status: 'succeeded', archived: 1, linesDeleted: 1 });
+    expect(result).toMatchObject({ status: 'succeeded', archived: 1, childrenDeleted: 1 });
 
     const row = (await h.bcRows()).find((bc) => bc.odooId === deletedBc)!;
     expect(row.archivedAt).not.toBeNull();
@@ -42,7 +42,7 @@ describe.each(ODOO_PROTOCOLS)('reconcile over %s', (protocol) => {
     expect(await h.diffWithSandbox()).toEqual([]);
 
     const again = await h.run('reconcile', { trigger: 'test' });
-    expect(again).toMatchObject({ archived: 0, linesDeleted: 0 });
+    expect(again).toMatchObject({ archived: 0, childrenDeleted: 0 });
   });
 
   it('restores an archived BC that Odoo lists again', async () => {
@@ -186,7 +186,12 @@ describe('a reconcile run twice (its job ran again while the first execution wen
   }
 
   it('the first execution archives nothing Odoo has, whatever the second one staged', async () => {
-    const input = { trigger: 'test', owner: 'reconcile-job-7', scheduled: false };
+    const input = {
+      family: bcsFamily,
+      trigger: 'test',
+      owner: 'reconcile-job-7',
+      scheduled: false,
+    };
     // The first execution has listed every BC and waits on its line scan.
     const first = holding(h.runtime.sync.odoo, BC_LINE_MODEL, 1);
     const firstEnded = reconcile({ ...h.runtime.sync, odoo: first.source }, input).then(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe.each([
@@ -112,7 +112,7 @@ describe('a lease that fences', () => {
     await h.db.db
       .update(syncState)
       .set({ leaseOwner: 'run-intruder', leaseExpiresAt: sql`now() + interval '1 hour'` })
-      .where(eq(syncState.key, BC_SYNC_KEY));
+      .where(eq(syncState.key, bcsFamily.name));
 
     await expect(h.wait(run)).rejects.toThrow(/failed/);
     slow.remove();
@@ -123,7 +123,7 @@ describe('a lease that fences', () => {
     await h.db.db
       .update(syncState)
       .set({ isSyncing: false, leaseOwner: null, leaseExpiresAt: null })
-      .where(eq(syncState.key, BC_SYNC_KEY));
+      .where(eq(syncState.key, bcsFamily.name));
   });
 });
 
@@ -140,7 +140,13 @@ describe('no orphan rows', () => {
     // A run whose worker died and whose job was removed from the queue by hand.
     const [ghost] = await h.db.db
       .insert(syncLog)
-      .values({ kind: 'sync', trigger: 'schedule', status: 'running', leaseOwner: 'run-gone' })
+      .values({
+        family: 'bcs',
+        kind: 'sync',
+        trigger: 'schedule',
+        status: 'running',
+        leaseOwner: 'run-gone',
+      })
       .returning();
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
       status: 'succeeded',

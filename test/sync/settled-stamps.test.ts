@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
+import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from '../../src/sync/settled.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 

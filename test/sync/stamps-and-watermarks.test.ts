@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
+import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe('equal stamps are not equal data', () => {
@@ -113,7 +113,9 @@ describe('a run without a BC window', () => {
       .map((line) => String(line.write_date))
       .sort()
       .at(-1)!;
-    expect((await h.state()).lineWatermark!.toISOString()).toBe(`${latest.replace(' ', 'T')}.000Z`);
+    expect((await h.watermark(BC_LINE_MODEL))!.toISOString()).toBe(
+      `${latest.replace(' ', 'T')}.000Z`,
+    );
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 });
@@ -147,7 +149,7 @@ describe('a record stamped in the future', () => {
     expect((await h.copyOf(later!)).bc!.origin).toBe('changed after the future stamp');
     expect((await h.copyOf(future!)).bc!.origin).toBe('stamped next year');
     expect(await h.diffWithSandbox()).toEqual([]);
-    expect((await h.state()).watermark!.getTime()).toBeLessThan(Date.parse('2026-03-03T00:00:00Z'));
+    expect((await h.watermark())!.getTime()).toBeLessThan(Date.parse('2026-03-03T00:00:00Z'));
     // Counted and logged, and read again by every run until its stamp is past.
     expect(first).toMatchObject({ status: 'succeeded', counts: { futureStamped: 1 } });
     expect(second).toMatchObject({ status: 'succeeded', counts: { futureStamped: 1 } });

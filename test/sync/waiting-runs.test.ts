@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { syncFailure } from '../../src/db/schema/index.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { BC_MODEL } from '../../src/sync/models.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe('a run waiting on its children', () => {
@@ -35,7 +35,7 @@ describe('a run waiting on its children', () => {
   const pendingFailure = (odooId: number) =>
     h.db.db
       .insert(syncFailure)
-      .values({ odooId, errorCode: 'ODOO_NETWORK', error: 'Odoo did not answer' })
+      .values({ family: 'bcs', odooId, errorCode: 'ODOO_NETWORK', error: 'Odoo did not answer' })
       .onConflictDoNothing();
 
   /**
@@ -61,7 +61,7 @@ describe('a run waiting on its children', () => {
   it('keeps its lease while its BC jobs wait in a paused queue', async () => {
     const [retried] = h.sandbox.control.ids(BC_MODEL).slice(3);
     await pendingFailure(retried!);
-    const bcQueue = h.runtime.queues.byName['sync-bc'];
+    const bcQueue = h.runtime.queues.byName['sync-record'];
     await bcQueue.pause();
     const first = await h.add('sync-run', { trigger: 'waiting' });
     await vi.waitFor(async () => expect(await first.getState()).toBe('waiting-children'), {
@@ -87,8 +87,10 @@ describe('a run waiting on its children', () => {
     await pendingFailure(retried!);
     // Events announcing versions Odoo never commits: each job reads until it gives up (~3 s).
     for (const odooId of edited)
-      await h.add('webhook-bc', {
-        odooId,
+      await h.add('webhook-record', {
+        model: BC_MODEL,
+        recordId: odooId,
+        rootId: odooId,
         writeDate: '2099-01-01 00:00:00',
         receivedAtMs: Date.now(),
       });

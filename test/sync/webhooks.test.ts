@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/http/app.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/sync/models.js';
+import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 

@@ -12,7 +12,7 @@ import { sql } from 'drizzle-orm';
 import { syncLog } from '../../src/db/schema/index.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
-import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
@@ -36,7 +36,7 @@ describe('three worker processes share one run', () => {
     sandbox = createOdooSandbox({ orders: ORDERS, linesPerOrder: 1, loginCooldown: false });
     await sandbox.start();
     // The workers' schedulers fire at once: a paused schedule keeps this test's run the only one.
-    await setPaused(db.db, BC_SYNC_KEY, 'test');
+    await setPaused(db.db, bcsFamily.name, 'test');
     const prefix = `fleet-${randomBytes(4).toString('hex')}`;
     const env = workerEnv(
       { databaseUrl: db.url, prefix, odoo: sandbox },
@@ -64,7 +64,7 @@ describe('three worker processes share one run', () => {
   });
 
   const run = async () => {
-    const job = await producer.queues.add('sync-run', { trigger: 'test' });
+    const job = await producer.queues.add('sync-run', { family: 'bcs', trigger: 'test' });
     return (await producer.events.waitFor(job).catch((error: Error) => ({
       status: 'failed',
       reason: error.message,
@@ -72,7 +72,7 @@ describe('three worker processes share one run', () => {
   };
 
   it('one is SIGKILLed mid-run: after the lease expires and one more run, the copy equals Odoo', async () => {
-    const first = producer.queues.add('sync-run', { trigger: 'test' });
+    const first = producer.queues.add('sync-run', { family: 'bcs', trigger: 'test' });
     // A good part of the 80 pages has been read: kill a worker in the middle of its jobs.
     for (let page = 0; page < 20; page += 1)
       await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
@@ -89,7 +89,7 @@ describe('three worker processes share one run', () => {
       timeout: 60_000,
       interval: 1_000,
     });
-    expect(await diffCopyWithSandbox(db.db, sandbox.control)).toEqual([]);
+    expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
     const [counts] = rowsOf<{ rows: number; ids: number }>(
       await db.db.execute(
         sql`select count(*)::int as rows, count(distinct odoo_id)::int as ids from scrap_dimagaz_bc`,

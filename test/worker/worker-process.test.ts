@@ -10,7 +10,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
-import { BC_MODEL, BC_SYNC_KEY } from '../../src/sync/models.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import {
@@ -36,7 +36,7 @@ describe('the worker process', () => {
     sandbox = createOdooSandbox({ orders: ORDERS, linesPerOrder: 2, loginCooldown: false });
     await sandbox.start();
     // The scheduler fires at start: a paused schedule keeps this test's runs the only ones.
-    await setPaused(db.db, BC_SYNC_KEY, 'test');
+    await setPaused(db.db, bcsFamily.name, 'test');
     const started = await startWorkerProcess(
       workerEnv(
         { databaseUrl: db.url, prefix, odoo: sandbox },
@@ -75,7 +75,7 @@ describe('the worker process', () => {
       parts: { postgres: { status: 'up' }, redis: { status: 'up' }, jobs: { status: 'up' } },
     });
 
-    const run = await producer.queues.add('sync-run', { trigger: 'test' });
+    const run = await producer.queues.add('sync-run', { family: 'bcs', trigger: 'test' });
     const runEvents = await createQueueEvents(producer.connection, producer.queues.byName.sync);
     try {
       expect(await runEvents.waitFor(run)).toMatchObject({ status: 'succeeded' });
@@ -85,12 +85,15 @@ describe('the worker process', () => {
 
     const written = await metric('erp_bridge_sync_records_written_total');
     expect(written?.metrics).toContainEqual(
-      expect.objectContaining({ labels: { action: 'created' }, value: String(ORDERS) }),
+      expect.objectContaining({
+        labels: { family: 'bcs', action: 'created' },
+        value: String(ORDERS),
+      }),
     );
     // The parser drops a histogram's labels: read its _count series from the text.
     const text = (await get('/metrics')).text;
     expect(text).toMatch(
-      /^erp_bridge_sync_run_duration_seconds_count\{kind="sync",status="succeeded"\} 1$/m,
+      /^erp_bridge_sync_run_duration_seconds_count\{family="bcs",kind="sync",status="succeeded"\} 1$/m,
     );
     expect(text).toMatch(
       new RegExp(
@@ -119,7 +122,7 @@ describe('the worker process', () => {
     const pageDone = new Promise<string>((resolve) =>
       producer.events.events.on('completed', ({ jobId }) => resolve(jobId)),
     );
-    await producer.queues.add('sync-run', { trigger: 'test' });
+    await producer.queues.add('sync-run', { family: 'bcs', trigger: 'test' });
     await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
 
     const exited = once(worker, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;

@@ -16,12 +16,18 @@ export async function processReconcile(
   ctx: WorkerContext,
 ) {
   const data = JOBS.reconcile.schema.parse(job.data);
+  const family = ctx.sync.families.require(data.family);
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
     async start(abort) {
       const outcome = await reconcile(
         ctx.sync,
-        { trigger: data.trigger, owner: `reconcile-${job.id}`, scheduled: data.scheduled },
+        {
+          family,
+          trigger: data.trigger,
+          owner: `reconcile-${job.id}`,
+          scheduled: data.scheduled,
+        },
         { signal: abort },
       ).catch(deferOnTransientFailure(job, token, ctx, { wanted: true, signal: abort }));
       if (outcome.status === 'skipped')

@@ -1,6 +1,6 @@
-/** `sync-page`: one page of a run, then its BC jobs' outcomes (see src/sync/sync-page.ts). */
+/** `sync-page`: one page of a run, then its record jobs' outcomes (see src/sync/sync-page.ts). */
 import type { Job } from 'bullmq';
-import { bcJob, JOBS, type JobData } from '../../src/queues/catalogue.js';
+import { JOBS, recordJob, type JobData } from '../../src/queues/catalogue.js';
 import type { RunReport } from '../../src/sync/run-counts.js';
 import { withRunLease } from '../../src/sync/run-lease.js';
 import { settlePage, syncPage } from '../../src/sync/sync-page.js';
@@ -16,20 +16,21 @@ export async function processSyncPage(
 ): Promise<RunReport & { token: number }> {
   const data = JOBS['sync-page'].schema.parse(job.data);
   const { run } = data;
+  const family = ctx.sync.families.require(data.family);
   const report = await runStepJob(job, token, signal, ctx, {
     state: data.state,
     start: (abort) =>
       withRunLease(ctx.sync, run.lease, abort, async (leased) => {
-        const progress = await syncPage(ctx.sync, data, { signal: leased });
+        const progress = await syncPage(ctx.sync, { ...data, family }, { signal: leased });
         return {
-          children: progress.ownJobs.map((odooId) => bcJob(run, odooId)),
+          children: progress.ownJobs.map((odooId) => recordJob(family.name, run, odooId)),
           state: progress,
         };
       }),
     settle: (progress, children) => {
-      const { reports, failedBcs } = childrenOfRun(run, children);
+      const { reports, failedRecords } = childrenOfRun(run, children);
       return withRunLease(ctx.sync, run.lease, signal, () =>
-        settlePage(ctx.sync, { run, progress, children: reports, failed: failedBcs }),
+        settlePage(ctx.sync, { family, run, progress, children: reports, failed: failedRecords }),
       );
     },
   });

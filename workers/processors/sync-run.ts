@@ -3,7 +3,14 @@
  * once they have settled. A failed run is a failed job, so bull-board and the CLI show it.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import { bcJob, JOBS, pageJob, type ChildJob, type JobData } from '../../src/queues/catalogue.js';
+import {
+  JOBS,
+  pageJob,
+  recordJob,
+  type ChildJob,
+  type JobData,
+} from '../../src/queues/catalogue.js';
+import type { RecordFamily } from '../../src/families/family.js';
 import { finishRun, type FinishedRun } from '../../src/sync/finish-run.js';
 import type { RunRef } from '../../src/sync/run-lease.js';
 import type { RunPlan } from '../../src/sync/start-run.js';
@@ -19,15 +26,19 @@ type Result =
 /** Children queued per batch: the plan's pages are read from the stage as they are queued. */
 const CHILDREN_PER_BATCH = 100;
 
-async function* runChildren(run: RunRef, plan: RunPlan): AsyncGenerator<ChildJob[]> {
+async function* runChildren(
+  family: RecordFamily,
+  run: RunRef,
+  plan: RunPlan,
+): AsyncGenerator<ChildJob[]> {
   let batch: ChildJob[] = [];
   for await (const ids of plan.pages) {
-    batch.push(pageJob(run, ids, plan.schema));
+    batch.push(pageJob(family.name, run, ids, plan.schema));
     if (batch.length < CHILDREN_PER_BATCH) continue;
     yield batch;
     batch = [];
   }
-  yield [...batch, ...plan.retryIds.map((odooId) => bcJob(run, odooId))];
+  yield [...batch, ...plan.retryIds.map((odooId) => recordJob(family.name, run, odooId))];
 }
 
 export async function processSyncRun(
@@ -37,6 +48,7 @@ export async function processSyncRun(
   ctx: WorkerContext,
 ): Promise<Result> {
   const data = JOBS['sync-run'].schema.parse(job.data);
+  const family = ctx.sync.families.require(data.family);
   const finished = await runStepJob<NonNullable<typeof data.state>, Result>(
     job,
     token,
@@ -49,6 +61,7 @@ export async function processSyncRun(
         const started = await startRun(
           ctx.sync,
           {
+            family,
             trigger: data.trigger,
             owner: `run-${job.id}`,
             jobId: job.id!,
@@ -62,11 +75,10 @@ export async function processSyncRun(
         if (started.status !== 'started') return { result: started };
         const { run, plan } = started;
         return {
-          children: runChildren(run, plan),
+          children: runChildren(family, run, plan),
           state: {
             run,
-            watermark: plan.watermark,
-            lineWatermark: plan.lineWatermark,
+            watermarks: plan.watermarks,
             settledThrough: plan.settledThrough,
             startedAt: plan.startedAt,
             startCalls: plan.odooCalls,
@@ -75,12 +87,12 @@ export async function processSyncRun(
         };
       },
       settle: (state, children) =>
-        finishRun(ctx.sync, { ...state, ...childrenOfRun(state.run, children) }),
+        finishRun(ctx.sync, { ...state, family, ...childrenOfRun(state.run, children) }),
     },
   );
   if (finished.status === 'failed')
     throw new UnrecoverableError(
-      `SYNC_RUN_FAILED: run ${finished.runId} failed: ${'errors' in finished ? (finished.errors[0]?.message ?? 'see sync_log') : ''}`,
+      `SYNC_RUN_FAILED: ${family.name} run ${finished.runId} failed: ${'errors' in finished ? (finished.errors[0]?.message ?? 'see sync_log') : ''}`,
     );
   return finished;
 }

@@ -1,6 +1,5 @@
-export * from './bc.js';
-export * from './bc-line.js';
 export * from './sync-state.js';
+export * from './sync-watermark.js';
 export * from './sync-log.js';
 export * from './sync-audit.js';
 export * from './sync-failure.js';

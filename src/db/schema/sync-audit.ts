@@ -1,6 +1,6 @@
 /**
  * `sync_audit`: one row per change the sync made to the copy. Never deleted with the record it
- * describes, so a deleted line or an archived BC keeps its history.
+ * describes, so a deleted child or an archived root keeps its history.
  */
 import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -14,20 +14,21 @@ export const syncAudit = pgTable(
     runId: bigint('run_id', { mode: 'number' }),
     /** What made a change outside a run: `resync`, `webhook`; null within a run (see run_id). */
     trigger: text('trigger'),
+    family: text('family').notNull(),
     model: text('model').notNull(),
     odooId: integer('odoo_id').notNull(),
     /**
-     * The BC the record belongs to: a line's BC, or the BC itself. A BC's history, its lines
-     * included, is one range of the one secondary index: every audit row costs the write of a
-     * sync (one per record of a first copy) an index entry per index.
+     * The root the record belongs to: a child's root, or the root itself. A root's history, its
+     * children included, is one range of the one secondary index: every audit row costs the write
+     * of a sync (one per record of a first copy) an index entry per index.
      */
-    bcOdooId: integer('bc_odoo_id'),
+    rootOdooId: integer('root_odoo_id'),
     action: text('action').$type<AuditAction>().notNull(),
     changedFields: jsonb('changed_fields').$type<string[]>().notNull().default([]),
     odooWriteDate: timestamp('odoo_write_date', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('sync_audit_bc_idx').on(t.bcOdooId, t.id)],
+  (t) => [index('sync_audit_root_idx').on(t.family, t.rootOdooId, t.id)],
 );
 
 export type SyncAuditRow = typeof syncAudit.$inferSelect;

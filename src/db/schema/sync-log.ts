@@ -16,6 +16,7 @@ export const syncLog = pgTable(
   'sync_log',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    family: text('family').notNull(),
     kind: text('kind').notNull().default('sync'),
     trigger: text('trigger').notNull(),
     status: text('status').$type<SyncRunStatus>().notNull(),
@@ -25,19 +26,22 @@ export const syncLog = pgTable(
     windowFrom: utc('window_from'),
     windowTo: utc('window_to'),
     pages: integer('pages').notNull().default(0),
-    bcsSeen: integer('bcs_seen').notNull().default(0),
+    recordsSeen: integer('records_seen').notNull().default(0),
     created: integer('created').notNull().default(0),
     updated: integer('updated').notNull().default(0),
     unchanged: integer('unchanged').notNull().default(0),
     archived: integer('archived').notNull().default(0),
     restored: integer('restored').notNull().default(0),
-    linesDeleted: integer('lines_deleted').notNull().default(0),
+    childrenDeleted: integer('children_deleted').notNull().default(0),
     failed: integer('failed').notNull().default(0),
     futureStamped: integer('future_stamped').notNull().default(0),
     odooCalls: integer('odoo_calls').notNull().default(0),
     errors: jsonb('errors').$type<SyncRunError[]>().notNull().default([]),
   },
-  (t) => [index('sync_log_started_idx').on(t.startedAt, t.id)],
+  (t) => [
+    index('sync_log_started_idx').on(t.startedAt, t.id),
+    index('sync_log_family_idx').on(t.family, t.id),
+  ],
 );
 
 export type SyncLogRow = typeof syncLog.$inferSelect;

@@ -4,8 +4,8 @@
  * window or of the tables:
  * - a run's plan (`plan`): every root record its change scans listed, and whether the settled
  *   stamps prove its copy current;
- * - a reconcile's lists (`bc`, `line`: every id with its `write_date`) and what it reads again
- *   (`refetch`).
+ * - a reconcile's lists (kind: the Odoo model; every id with its `write_date`, a child's root)
+ *   and what it reads again (`refetch`).
  *
  * Rows are keyed by the run and the lease token of the execution that staged them: a second
  * execution of the same step (its job run again while the first goes on) has a token of its own
@@ -23,17 +23,15 @@ import {
   timestamp,
 } from 'drizzle-orm/pg-core';
 
-export const SCAN_KINDS = ['plan', 'bc', 'line', 'refetch'] as const;
-export type ScanKind = (typeof SCAN_KINDS)[number];
-
 export const syncScan = pgTable(
   'sync_scan',
   {
     runId: bigint('run_id', { mode: 'number' }).notNull(),
     token: bigint('token', { mode: 'number' }).notNull(),
-    kind: text('kind').$type<ScanKind>().notNull(),
+    /** `plan`, `refetch`, or the Odoo model of a reconcile's list. */
+    kind: text('kind').notNull(),
     odooId: integer('odoo_id').notNull(),
-    /** A line's BC (`line`). */
+    /** A child's root, in a reconcile's list of a child model. */
     rootId: integer('root_id'),
     writeDate: timestamp('write_date', { withTimezone: true, mode: 'date' }),
     /** `plan`: the settled stamps prove the copy current; the run need not read it. */

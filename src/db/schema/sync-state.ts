@@ -1,6 +1,7 @@
 /**
- * `sync_state`: one row per sync key. Holds the watermarks (the largest Odoo `write_date` the
- * scans saw, never a local clock), the crash-safe lease, and the operators' controls.
+ * `sync_state`: one row per record family (`key` is the family's name). Holds the crash-safe
+ * lease, the settled stamps, the last run's outcome and the operators' controls; the watermarks
+ * are in `sync_watermark`, one per model.
  *
  * The lease: a run owns the sync while `lease_expires_at` is in the future, and a heartbeat
  * pushes it forward; a dead worker's lease simply runs out. `lease_token` grows by one each time
@@ -13,8 +14,6 @@ const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date'
 
 export const syncState = pgTable('sync_state', {
   key: text('key').primaryKey(),
-  watermark: utc('watermark'),
-  lineWatermark: utc('line_watermark'),
   /**
    * Every copy row whose stamp is at or before this, and equals Odoo's, holds the last version
    * of that stamp: the last successful run read after every transaction of that second had

@@ -1,13 +1,19 @@
 /** Shapes of the sync control answers. */
 import { z } from 'zod';
-import type { SyncFailureRow, SyncLogRow, SyncStateRow } from '../../db/schema/index.js';
+import type { SyncFailureRow, SyncLogRow } from '../../db/schema/index.js';
+import { familyModels } from '../../families/family.js';
+import { countsOf, runCountsSchema, runErrorSchema } from '../../sync/run-counts.js';
+import type { FamilyState } from '../sync-control.js';
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
 export const syncStateSchema = z
   .object({
-    watermark: z.string().nullable().describe('largest Odoo write_date copied'),
-    lineWatermark: z.string().nullable(),
+    family: z.string().describe('the record family'),
+    models: z.array(z.string()).describe('its Odoo models, the root first'),
+    watermarks: z
+      .record(z.string(), z.string())
+      .describe("each model's largest Odoo write_date copied; a model without one is read whole"),
     isSyncing: z.boolean(),
     leaseOwner: z.string().nullable(),
     leaseExpiresAt: z.string().nullable(),
@@ -23,9 +29,12 @@ export const syncStateSchema = z
   })
   .describe('SyncState');
 
+export const syncStatesSchema = z.object({ families: z.array(syncStateSchema) });
+
 export const syncRunSchema = z
   .object({
     id: z.number().int(),
+    family: z.string(),
     kind: z.string(),
     trigger: z.string(),
     status: z.string(),
@@ -33,30 +42,18 @@ export const syncRunSchema = z
     finishedAt: z.string().nullable(),
     windowFrom: z.string().nullable(),
     windowTo: z.string().nullable(),
-    counts: z.object({
-      pages: z.number().int(),
-      bcsSeen: z.number().int(),
-      created: z.number().int(),
-      updated: z.number().int(),
-      unchanged: z.number().int(),
-      archived: z.number().int(),
-      restored: z.number().int(),
-      linesDeleted: z.number().int(),
-      failed: z.number().int(),
-      futureStamped: z
-        .number()
-        .int()
-        .describe("Records stamped later than Odoo's clock: read, never a watermark"),
-      odooCalls: z.number().int(),
+    counts: runCountsSchema.extend({
+      futureStamped: runCountsSchema.shape.futureStamped.describe(
+        "Records stamped later than Odoo's clock: read, never a watermark",
+      ),
     }),
-    errors: z.array(
-      z.object({ odooId: z.number().int().optional(), code: z.string(), message: z.string() }),
-    ),
+    errors: z.array(runErrorSchema),
   })
   .describe('SyncRun');
 
 export const syncFailureSchema = z
   .object({
+    family: z.string(),
     odooId: z.number().int(),
     errorCode: z.string(),
     error: z.string(),
@@ -68,10 +65,14 @@ export const syncFailureSchema = z
   })
   .describe('SyncFailure');
 
-export function toStateBody(row: SyncStateRow | undefined): z.infer<typeof syncStateSchema> {
+export function toStateBody(input: FamilyState): z.infer<typeof syncStateSchema> {
+  const { family, state: row, watermarks } = input;
   return {
-    watermark: iso(row?.watermark),
-    lineWatermark: iso(row?.lineWatermark),
+    family: family.name,
+    models: familyModels(family).map((model) => model.model),
+    watermarks: Object.fromEntries(
+      Object.entries(watermarks).map(([model, date]) => [model, date.toISOString()]),
+    ),
     isSyncing: row?.isSyncing ?? false,
     leaseOwner: row?.leaseOwner ?? null,
     leaseExpiresAt: iso(row?.leaseExpiresAt),
@@ -90,6 +91,7 @@ export function toStateBody(row: SyncStateRow | undefined): z.infer<typeof syncS
 export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
   return {
     id: row.id,
+    family: row.family,
     kind: row.kind,
     trigger: row.trigger,
     status: row.status,
@@ -97,25 +99,14 @@ export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
     finishedAt: iso(row.finishedAt),
     windowFrom: iso(row.windowFrom),
     windowTo: iso(row.windowTo),
-    counts: {
-      pages: row.pages,
-      bcsSeen: row.bcsSeen,
-      created: row.created,
-      updated: row.updated,
-      unchanged: row.unchanged,
-      archived: row.archived,
-      restored: row.restored,
-      linesDeleted: row.linesDeleted,
-      failed: row.failed,
-      futureStamped: row.futureStamped,
-      odooCalls: row.odooCalls,
-    },
+    counts: countsOf(row),
     errors: row.errors,
   };
 }
 
 export function toFailureBody(row: SyncFailureRow): z.infer<typeof syncFailureSchema> {
   return {
+    family: row.family,
     odooId: row.odooId,
     errorCode: row.errorCode,
     error: row.error,

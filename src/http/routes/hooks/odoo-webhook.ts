@@ -1,6 +1,7 @@
 /**
  * `POST /hooks/odoo/<token>`: where Odoo's automation rules ("Send Webhook Notification") post
- * when a BC or a line changes (docs/odoo.md, Webhooks). The token in the path is the only
+ * when a record of a family copied changes — a root or one of its children (docs/odoo.md,
+ * Webhooks); the event goes to its family by its model. The token in the path is the only
  * credential Odoo can carry, so it is long and random, configured as its SHA-256
  * (`ODOO_WEBHOOK_TOKENS`, several during a rotation) and compared in constant time; a bad one is a
  * 404, like any unknown URL, and counts against the caller's address in the rate limiter. No log
@@ -8,10 +9,10 @@
  * metric label is its pattern.
  *
  * The route only queues: Odoo waits at most 1 s for the answer, and posts from inside its
- * transaction, so nothing can be read yet anyway. Events for one BC within
+ * transaction, so nothing can be read yet anyway. Events for one root within
  * `ODOO_WEBHOOK_DEBOUNCE_MS` collapse into one job (BullMQ debounce: the last one's data wins).
  * The payload's data is never trusted: it names a record; the job reads it from Odoo. A rule
- * for deletions adds `?event=deleted` to its URL: the job then waits until Odoo confirms the BC
+ * for deletions adds `?event=deleted` to its URL: the job then waits until Odoo confirms the root
  * is gone, and archives it.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -20,7 +21,7 @@ import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Queues } from '../../../queues/queues.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../../../lib/redact-url.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../../sync/models.js';
+import type { Families } from '../../../families/registry.js';
 import { HttpError } from '../../http-error.js';
 import { errorBody } from '../../schemas/common.js';
 
@@ -30,6 +31,7 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 export const RECHECK_DELAY_MS = 3_000;
 
 export interface OdooWebhookOptions {
+  families: Families;
   tokenSha256: readonly string[];
   debounceMs: number;
   queues?: Queues;
@@ -55,10 +57,13 @@ const payload = z
     _action: z.string().max(200).optional(),
     /** Sent when the rule includes it: `write_date` as read inside the transaction. */
     write_date: z.string().max(40).optional(),
-    /** A line's BC, when the rule includes it (`load=None`: a bare id, or false). */
-    bc_id: z.union([id, z.literal(false), z.null()]).optional(),
   })
   .loose();
+
+/** A child's link to its root as the rule sent it (`load=None`: a bare id); else undefined. */
+function linkedRoot(value: unknown): number | undefined {
+  return id.safeParse(value).success ? (value as number) : undefined;
+}
 
 const notFound = (url: string) =>
   new HttpError(404, 'NOT_FOUND', `no route POST ${url.split('?')[0]?.replace(/[^/]+$/, '…')}`);
@@ -88,7 +93,8 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
       },
       schema: {
         tags: ['hooks'],
-        summary: "Odoo's webhook: a BC or a line changed (the token is the credential)",
+        summary:
+          "Odoo's webhook: a record of a family copied changed (the token is the credential)",
         params: z.object({ token: z.string().max(200) }),
         querystring: z.object({ event: z.enum(['deleted']).optional() }).strict(),
         body: payload,
@@ -104,14 +110,17 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
       },
     },
     async (request, reply) => {
-      const { queues } = options;
+      const { queues, families } = options;
       const event = request.body;
-      if (event._model !== BC_MODEL && event._model !== BC_LINE_MODEL) {
+      const place = families.ofModel(event._model);
+      if (!place) {
         events.inc({ outcome: 'rejected' });
         throw new HttpError(
           422,
           'UNKNOWN_MODEL',
-          `webhooks are taken for ${BC_MODEL} and ${BC_LINE_MODEL} only, not ${event._model}`,
+          `webhooks are taken for the models copied (${families.all
+            .flatMap((family) => [family.root, ...family.children].map((model) => model.model))
+            .join(', ')}), not ${event._model}`,
         );
       }
       if (!queues)
@@ -120,23 +129,29 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
           'QUEUE_UNAVAILABLE',
           'this API instance has no job queue configured',
         );
-      const isLine = event._model === BC_LINE_MODEL;
-      const bcId = isLine ? (typeof event.bc_id === 'number' ? event.bc_id : undefined) : event._id;
+      const { family, child } = place;
+      const rootId = child ? linkedRoot(event[child.parentField]) : event._id;
       const data = {
-        odooId: bcId,
-        lineId: isLine ? event._id : undefined,
+        family: family.name,
+        model: event._model,
+        recordId: event._id,
+        rootId,
         writeDate: event.write_date,
         deleted: request.query.event === 'deleted',
         receivedAtMs: Date.now(),
       };
-      const key = bcId !== undefined ? `bc-${bcId}` : `line-${event._id}`;
+      // Events for one root collapse, whichever of its records they name.
+      const key =
+        rootId !== undefined
+          ? `${family.name}-${rootId}`
+          : `${family.name}-${event._model.replace(/[^a-z0-9_]/gi, '_')}-${event._id}`;
       const jobId = `hook-${key}-${randomUUID()}`;
       let deduplicated: boolean;
       try {
         // A job still waiting for this BC takes the event (for the metric; BullMQ decides).
         deduplicated =
           (await queues.byName['sync-webhook'].getDeduplicationJobId(`hook-${key}`)) !== null;
-        await queues.add('webhook-bc', data, {
+        await queues.add('webhook-record', data, {
           jobId,
           delay: options.debounceMs,
           deduplication: {
@@ -147,7 +162,7 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
           },
         });
         if (data.writeDate === undefined && !data.deleted)
-          await queues.add('webhook-bc', data, {
+          await queues.add('webhook-record', data, {
             jobId: `${jobId}-recheck`,
             delay: options.debounceMs + RECHECK_DELAY_MS,
             deduplication: {

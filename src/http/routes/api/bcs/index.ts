@@ -3,7 +3,9 @@ import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
-import { scrapDimagazBc, scrapDimagazBcLine, syncAudit } from '../../../../db/schema/index.js';
+import { syncAudit } from '../../../../db/schema/index.js';
+import { bcsFamily } from '../../../../families/bcs/family.js';
+import { scrapDimagazBc, scrapDimagazBcLine } from '../../../../families/bcs/tables.js';
 import { HttpError } from '../../../http-error.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
@@ -182,7 +184,8 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         .from(syncAudit)
         .where(
           and(
-            eq(syncAudit.bcOdooId, odooId),
+            eq(syncAudit.family, bcsFamily.name),
+            eq(syncAudit.rootOdooId, odooId),
             before === undefined ? undefined : lt(syncAudit.id, before),
           ),
         )
@@ -207,15 +210,14 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         response: { 202: z.object({ jobId: z.string() }), 503: errorBody, ...authErrors },
       },
     },
-    async (request, reply) =>
-      reply
-        .code(202)
-        .send(
-          await syncControl.requestResync(
-            request.params.odooId,
-            `api:${request.caller?.name ?? 'unknown'}`,
-          ),
-        ),
+    async (request, reply) => {
+      const { jobs } = await syncControl.requestResync(
+        bcsFamily.name,
+        request.params.odooId,
+        `api:${request.caller?.name ?? 'unknown'}`,
+      );
+      return reply.code(202).send({ jobId: jobs[0]!.jobId });
+    },
   );
   return Promise.resolve();
 };

@@ -7,10 +7,11 @@
 import { and, asc, desc, eq, gte, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
-import { scrapDimagazBc } from '../../../../db/schema/index.js';
+import { scrapDimagazBc } from '../../../../families/bcs/tables.js';
 import { textArray } from '../../../../db/sql-rows.js';
 import { HttpError } from '../../../http-error.js';
-import { bcJson, isoInstant, jsonArray } from './bc-json.js';
+import { isoInstant } from '../../../record-bodies.js';
+import { bcJson, jsonArray } from './bc-json.js';
 
 /**
  * Sortable fields, each with a never-null expression (nulls sort first ascending), and the text a

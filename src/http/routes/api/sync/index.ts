@@ -1,6 +1,7 @@
 /**
- * Sync control: state, run log and failures (reader); run and reconcile now (operator); pause,
- * resume and full resync (admin).
+ * Sync control, per record family: state, run log and failures (reader); run and reconcile now
+ * (operator); pause, resume and full resync (admin). Every route takes `?family=`; without it, it
+ * acts on (or lists) every family copied.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,11 +10,27 @@ import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/c
 import {
   syncFailureSchema,
   syncRunSchema,
-  syncStateSchema,
+  syncStatesSchema,
   toFailureBody,
   toRunBody,
   toStateBody,
 } from '../../../schemas/sync.js';
+
+const familyName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,47}$/, 'a record family name, e.g. bcs')
+  .optional()
+  .describe('one record family (bcs, partners…); every family copied without it');
+
+/** A failures page's cursor: `<family>/<odoo id>` of the last failure of the page before. */
+const failureCursor = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,47}\/\d{1,10}$/, 'nextAfter of the page before')
+  .transform((text) => {
+    const [family = '', id = ''] = text.split('/');
+    return { family, odooId: Number(id) };
+  })
+  .refine((cursor) => cursor.odooId <= 2_147_483_647, 'nextAfter of the page before');
 
 export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
   app,
@@ -24,7 +41,11 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
   const admin = app.authorize('admin');
   const caller = (request: { caller?: { name: string } }) =>
     `api:${request.caller?.name ?? 'unknown'}`;
-  const accepted = { 202: z.object({ jobId: z.string() }), 503: errorBody, ...authErrors };
+  const familyOnly = z.object({ family: familyName }).strict();
+  const queued = z.object({
+    jobs: z.array(z.object({ family: z.string(), jobId: z.string() })),
+  });
+  const accepted = { 202: queued, 404: errorBody, 503: errorBody, ...authErrors };
 
   app.get(
     '/api/sync/state',
@@ -32,11 +53,14 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       onRequest: reader,
       schema: {
         tags: ['sync'],
-        summary: 'Watermark, lease and last runs',
-        response: { 200: syncStateSchema, ...authErrors },
+        summary: "Each family's watermarks, lease and last runs",
+        querystring: familyOnly,
+        response: { 200: syncStatesSchema, 404: errorBody, ...authErrors },
       },
     },
-    async () => toStateBody(await syncControl.state()),
+    async (request) => ({
+      families: (await syncControl.state(request.query.family)).map(toStateBody),
+    }),
   );
 
   app.get(
@@ -48,12 +72,14 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
         summary: 'The run log, newest first',
         querystring: z
           .object({
+            family: familyName,
             limit: pageLimit(20, 200),
             before: positiveId().optional().describe('cursor: the last run id of the page before'),
           })
           .strict(),
         response: {
           200: z.object({ items: z.array(syncRunSchema), nextBefore: z.number().int().nullable() }),
+          404: errorBody,
           ...authErrors,
         },
       },
@@ -62,6 +88,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       const rows = await syncControl.runs({
         limit: request.query.limit + 1,
         beforeId: request.query.before,
+        family: request.query.family,
       });
       const page = rows.slice(0, request.query.limit);
       return {
@@ -77,19 +104,21 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       onRequest: reader,
       schema: {
         tags: ['sync'],
-        summary: 'BCs whose last attempt failed, by BC id',
+        summary: 'Root records whose last attempt failed, by family and id',
         querystring: z
           .object({
+            family: familyName,
             limit: pageLimit(50, 500),
-            after: positiveId().optional().describe('cursor: the last BC id of the page before'),
+            after: failureCursor.optional().describe('cursor: nextAfter of the page before'),
           })
           .strict(),
         response: {
           200: z.object({
             items: z.array(syncFailureSchema),
             total: z.number().int().describe('pending failures in all'),
-            nextAfter: z.number().int().nullable(),
+            nextAfter: z.string().nullable(),
           }),
+          404: errorBody,
           ...authErrors,
         },
       },
@@ -97,14 +126,16 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
     async (request) => {
       const { rows, total } = await syncControl.failures({
         limit: request.query.limit + 1,
-        afterOdooId: request.query.after,
+        family: request.query.family,
+        after: request.query.after,
       });
       const page = rows.slice(0, request.query.limit);
+      const last = page[page.length - 1];
       return {
         items: page.map(toFailureBody),
         total,
         nextAfter:
-          rows.length > request.query.limit ? (page[page.length - 1]?.odooId ?? null) : null,
+          rows.length > request.query.limit && last ? `${last.family}/${last.odooId}` : null,
       };
     },
   );
@@ -116,10 +147,14 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       schema: {
         tags: ['sync'],
         summary: 'Queue an incremental run now (409 while one runs)',
+        querystring: familyOnly,
         response: { ...accepted, 409: errorBody },
       },
     },
-    async (request, reply) => reply.code(202).send(await syncControl.requestRun(caller(request))),
+    async (request, reply) =>
+      reply
+        .code(202)
+        .send(await syncControl.requestRun(caller(request), { family: request.query.family })),
   );
 
   app.post(
@@ -129,12 +164,18 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       schema: {
         tags: ['sync'],
         summary:
-          'Queue a full resync: every BC read again, the copy keeps its data (409 while a run runs)',
+          'Queue a full resync: every record read again, the copy keeps its data (409 while a run runs)',
+        querystring: familyOnly,
         response: { ...accepted, 409: errorBody },
       },
     },
     async (request, reply) =>
-      reply.code(202).send(await syncControl.requestRun(caller(request), { full: true })),
+      reply.code(202).send(
+        await syncControl.requestRun(caller(request), {
+          full: true,
+          family: request.query.family,
+        }),
+      ),
   );
 
   for (const [action, by] of [
@@ -151,10 +192,13 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
             action === 'pause'
               ? 'Pause the schedule: scheduled runs and reconciles skip until resumed'
               : 'Resume the schedule',
-          response: { 200: syncStateSchema, ...authErrors },
+          querystring: familyOnly,
+          response: { 200: syncStatesSchema, 404: errorBody, ...authErrors },
         },
       },
-      async (request) => toStateBody(await syncControl.setPaused(by(request))),
+      async (request) => ({
+        families: (await syncControl.setPaused(by(request), request.query.family)).map(toStateBody),
+      }),
     );
   }
 
@@ -162,10 +206,17 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
     '/api/sync/reconcile',
     {
       onRequest: operator,
-      schema: { tags: ['sync'], summary: 'Queue a reconcile now', response: accepted },
+      schema: {
+        tags: ['sync'],
+        summary: 'Queue a reconcile now',
+        querystring: familyOnly,
+        response: accepted,
+      },
     },
     async (request, reply) =>
-      reply.code(202).send(await syncControl.requestReconcile(caller(request))),
+      reply
+        .code(202)
+        .send(await syncControl.requestReconcile(caller(request), request.query.family)),
   );
   return Promise.resolve();
 };

@@ -1,28 +1,16 @@
-/** `scrap_dimagaz_bc`: one row per Odoo `dimagaz.bc` (purchase order), never hard-deleted. */
+/**
+ * The BC family's copy tables: `scrap_dimagaz_bc`, one row per Odoo `dimagaz.bc` (purchase
+ * order), never hard-deleted; `scrap_dimagaz_bc_line`, one row per `dimagaz.bc.line`, tied to its
+ * BC by Odoo id. The indexes serve the BC routes' filters and sorts.
+ */
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  boolean,
-  index,
-  integer,
-  jsonb,
-  numeric,
-  pgTable,
-  text,
-  timestamp,
-} from 'drizzle-orm/pg-core';
-
-/** A stored Odoo record exactly as Odoo sent it (every stored field, Odoo's own conventions). */
-export type OdooRecordData = Record<string, unknown>;
-
-const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+import { index, integer, numeric, pgTable, text } from 'drizzle-orm/pg-core';
+import { childCopyColumns, rootCopyColumns, utc } from '../copy-columns.js';
 
 export const scrapDimagazBc = pgTable(
   'scrap_dimagaz_bc',
   {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    // A unique constraint (not only an index) so the line foreign key can reference it.
-    odooId: integer('odoo_id').notNull().unique('scrap_dimagaz_bc_odoo_id_key'),
+    ...rootCopyColumns('scrap_dimagaz_bc'),
     name: text('name'),
     state: text('state'),
     partnerId: integer('partner_id'),
@@ -37,14 +25,7 @@ export const scrapDimagazBc = pgTable(
     currencyName: text('currency_name'),
     companyId: integer('company_id'),
     origin: text('origin'),
-    active: boolean('active').notNull().default(true),
     odooCreateDate: utc('odoo_create_date'),
-    odooWriteDate: utc('odoo_write_date').notNull(),
-    data: jsonb('data').$type<OdooRecordData>().notNull(),
-    archivedAt: utc('archived_at'),
-    archiveReason: text('archive_reason'),
-    firstSyncedAt: utc('first_synced_at').notNull().defaultNow(),
-    syncedAt: utc('synced_at').notNull().defaultNow(),
   },
   (t) => [
     index('scrap_dimagaz_bc_state_idx').on(t.state),
@@ -76,5 +57,24 @@ export const scrapDimagazBc = pgTable(
   ],
 );
 
+export const scrapDimagazBcLine = pgTable(
+  'scrap_dimagaz_bc_line',
+  {
+    ...childCopyColumns('scrap_dimagaz_bc_line'),
+    bcOdooId: integer('bc_odoo_id')
+      .notNull()
+      .references(() => scrapDimagazBc.odooId, { onDelete: 'cascade' }),
+    sequence: integer('sequence'),
+    productId: integer('product_id'),
+    productName: text('product_name'),
+    name: text('name'),
+    productQty: numeric('product_qty'),
+    qtyReceived: numeric('qty_received'),
+    priceUnit: numeric('price_unit'),
+    priceSubtotal: numeric('price_subtotal'),
+  },
+  (t) => [index('scrap_dimagaz_bc_line_bc_idx').on(t.bcOdooId, t.sequence, t.odooId)],
+);
+
 export type BcRow = typeof scrapDimagazBc.$inferSelect;
-export type NewBcRow = typeof scrapDimagazBc.$inferInsert;
+export type BcLineRow = typeof scrapDimagazBcLine.$inferSelect;

@@ -1,25 +1,27 @@
-/** `webhook-bc`: a BC Odoo's webhook says changed, read once the change is committed. */
+/** `webhook-record`: a record Odoo's webhook says changed, read once the change is committed. */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
-import { recordBcFailure } from '../../src/sync/sync-bc.js';
+import { recordJobFailure } from '../../src/sync/sync-record.js';
 import { syncWebhookEvent } from '../../src/sync/webhook-event.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
 
-export async function processWebhookBc(
-  job: Job<JobData<'webhook-bc'>>,
+export async function processWebhookRecord(
+  job: Job<JobData<'webhook-record'>>,
   token: string | undefined,
   signal: AbortSignal,
   ctx: WorkerContext,
 ) {
-  const data = JOBS['webhook-bc'].schema.parse(job.data);
+  const data = JOBS['webhook-record'].schema.parse(job.data);
+  const family = ctx.sync.families.require(data.family);
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
     start: async (abort) => {
-      const outcome = await syncWebhookEvent(ctx.sync, data, { signal: abort });
+      const outcome = await syncWebhookEvent(ctx.sync, { ...data, family }, { signal: abort });
       return {
         result: {
           ...outcome.synced?.report,
+          family: family.name,
           odooId: outcome.odooId,
           action: outcome.synced?.outcome.action ?? (outcome.committed ? 'archived' : 'missing'),
           committed: outcome.committed,
@@ -28,8 +30,14 @@ export async function processWebhookBc(
       };
     },
     onLastFailure: (error) =>
-      data.odooId === undefined
+      data.rootId === undefined
         ? Promise.resolve()
-        : recordBcFailure(ctx.sync, { odooId: data.odooId, runId: null, jobId: job.id!, error }),
+        : recordJobFailure(ctx.sync, {
+            family,
+            odooId: data.rootId,
+            runId: null,
+            jobId: job.id!,
+            error,
+          }),
   });
 }

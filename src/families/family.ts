@@ -1,0 +1,116 @@
+/**
+ * A record family: a root Odoo model and its child models, each child linked to its root by a
+ * many2one. A root and its children are read and written together, in one transaction; children
+ * Odoo no longer lists are deleted. A family may have no children.
+ *
+ * One declaration per family; the sync's SQL, the mapping, the write shapes, the jobs, the
+ * webhook routing and the API bodies are derived from it (docs/sync.md, "Record families").
+ */
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { FieldColumn } from './columns.js';
+
+/** A copy table as the engine writes it: its name, and each column's PostgreSQL type by name. */
+export interface CopyTable {
+  readonly name: string;
+  readonly sqlTypes: ReadonlyMap<string, string>;
+}
+
+/** What every model of a family declares. */
+export interface ModelDeclaration {
+  /** The Odoo model, e.g. `dimagaz.bc`. */
+  readonly model: string;
+  readonly table: CopyTable;
+  /** The typed columns; every stored field is copied into `data` besides. */
+  readonly columns: readonly FieldColumn[];
+  /** Fields every read asks for, whatever Odoo's `fields_get` lists. */
+  readonly requiredFields: readonly string[];
+}
+
+export interface RootModel extends ModelDeclaration {
+  /**
+   * Whether the model has Odoo's `active` flag: archived records are copied with active=false.
+   * A model without it has no archived records.
+   */
+  readonly hasActive: boolean;
+}
+
+export interface ChildModel extends ModelDeclaration {
+  /** The child's many2one to its root (`bc_id`). */
+  readonly parentField: string;
+  /** The column holding the root's Odoo id (`bc_odoo_id`). */
+  readonly parentColumn: string;
+}
+
+export interface FamilySchedule {
+  /** The incremental sync's interval; default SYNC_EVERY. */
+  readonly everyMs?: number;
+  /** The reconcile's cron (UTC); default SYNC_RECONCILE_CRON. */
+  readonly reconcileCron?: string;
+}
+
+export interface RecordFamily {
+  /** The family's name in jobs, state, the CLI and the API (`bcs`, `partners`). */
+  readonly name: string;
+  /** What one root record is called in logs and messages (`BC`, `partner`). */
+  readonly noun: string;
+  readonly root: RootModel;
+  readonly children: readonly ChildModel[];
+  readonly schedule: FamilySchedule;
+}
+
+export function isChild(model: ModelDeclaration): model is ChildModel {
+  return 'parentField' in model;
+}
+
+/** Every model of a family, root first. */
+export function familyModels(family: RecordFamily): readonly ModelDeclaration[] {
+  return [family.root, ...family.children];
+}
+
+/** The columns every copy table has, by the model's place in its family. */
+const ROOT_COLUMNS = [
+  'odoo_id',
+  'odoo_write_date',
+  'data',
+  'active',
+  'archived_at',
+  'archive_reason',
+  'synced_at',
+];
+const CHILD_COLUMNS = ['odoo_id', 'odoo_write_date', 'data', 'synced_at'];
+
+/** A drizzle table as the engine sees it. */
+export function copyTableOf(table: PgTable): CopyTable {
+  return {
+    name: getTableName(table),
+    sqlTypes: new Map(
+      Object.values(getTableColumns(table)).map((column) => [column.name, column.getSQLType()]),
+    ),
+  };
+}
+
+/**
+ * Checks a family against its tables: every declared column exists, and so does every column the
+ * engine writes. A family declared in code that fails this is a bug: the check runs in a test.
+ * @returns the problems, empty when the family is sound
+ */
+export function familyProblems(family: RecordFamily): string[] {
+  const problems: string[] = [];
+  const check = (model: ModelDeclaration, required: readonly string[]) => {
+    const missing = [
+      ...required,
+      ...model.columns.flatMap((c) => (c.nameColumn ? [c.column, c.nameColumn] : [c.column])),
+    ].filter((name) => !model.table.sqlTypes.has(name));
+    for (const name of missing)
+      problems.push(
+        `${family.name}: ${model.model}: table ${model.table.name} has no column ${name}`,
+      );
+  };
+  check(family.root, ROOT_COLUMNS);
+  for (const child of family.children) check(child, [...CHILD_COLUMNS, child.parentColumn]);
+  const models = familyModels(family).map((model) => model.model);
+  if (new Set(models).size !== models.length)
+    problems.push(`${family.name}: a model appears twice`);
+  return problems;
+}

@@ -1,0 +1,130 @@
+/**
+ * Pure mapping from Odoo records (as Odoo sent them) to rows of a family's copy tables, from the
+ * family's declaration: the typed columns, `data` holding the record untouched (a field Odoo adds
+ * later is copied without a migration), the stamp every guard and watermark relies on, and a
+ * child's link to its root. Rows are keyed by column name, as the writer sends them.
+ */
+import { parseMany2one, parseOdooDatetime } from '../clients/odoo/odoo-values.js';
+import type { OdooRecord } from '../clients/odoo/odoo-types.js';
+import { BadRecordError } from './bad-record-error.js';
+import { PARSERS } from './columns.js';
+import type { ChildModel, ModelDeclaration, RecordFamily } from './family.js';
+
+/** A row of a copy table, by column name. */
+export type Row = Record<string, unknown>;
+
+/** A stored Odoo record exactly as Odoo sent it (every stored field, Odoo's own conventions). */
+export type OdooRecordData = Record<string, unknown>;
+
+/** One record mapped to its row. */
+export interface MappedRecord {
+  readonly odooId: number;
+  readonly writeDate: Date;
+  readonly data: OdooRecordData;
+  readonly row: Row;
+}
+
+export interface MappedChild extends MappedRecord {
+  /** The root the child belongs to. */
+  readonly parentId: number;
+}
+
+/** A root record as Odoo sent it, with every child it has, by child model (the family's order). */
+export interface RootPayload {
+  readonly root: OdooRecord;
+  readonly children: readonly (readonly OdooRecord[])[];
+}
+
+export interface MappedRoot extends MappedRecord {
+  readonly children: readonly (readonly MappedChild[])[];
+}
+
+/**
+ * A field parsed for its column; undefined when the record does not have it. A plain function:
+ * a page maps thousands of records, and a closure per field was most of what mapping allocated.
+ */
+function field<T>(
+  record: OdooRecord,
+  model: string,
+  name: string,
+  parse: (value: unknown) => T,
+): T | undefined {
+  if (!(name in record)) return undefined;
+  try {
+    return parse(record[name]);
+  } catch (error) {
+    throw new BadRecordError(
+      `${model} ${String(record.id)}: field ${name}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The record's `write_date`, which every guard and watermark relies on. */
+export function writeDateOf(record: OdooRecord, model: string): Date {
+  const date = field(record, model, 'write_date', parseOdooDatetime);
+  if (!date) throw new BadRecordError(`${model} ${record.id}: write_date is empty`);
+  return date;
+}
+
+/** The root of a child record, from its many2one. */
+export function parentIdOf(child: ChildModel, record: OdooRecord): number {
+  const parent = field(record, child.model, child.parentField, parseMany2one);
+  if (!parent)
+    throw new BadRecordError(`${child.model} ${record.id}: ${child.parentField} is empty`);
+  return parent.id;
+}
+
+/** A record's row: its typed columns, its stamp and `data`. */
+export function mapRecord(model: ModelDeclaration, record: OdooRecord): MappedRecord {
+  const row: Row = { odoo_id: record.id };
+  for (const column of model.columns) {
+    if (column.kind === 'many2one') {
+      const target = field(record, model.model, column.field, parseMany2one);
+      row[column.column] = target?.id ?? null;
+      if (column.nameColumn) row[column.nameColumn] = target?.name ?? null;
+    } else {
+      row[column.column] = field(record, model.model, column.field, PARSERS[column.kind]) ?? null;
+    }
+  }
+  const writeDate = writeDateOf(record, model.model);
+  row.odoo_write_date = writeDate;
+  row.data = record;
+  return { odooId: record.id, writeDate, data: record, row };
+}
+
+/**
+ * Maps a root and its children, checking that every child is the root's.
+ * @throws BadRecordError when a record cannot be copied (an empty `write_date`, a child of another root)
+ */
+export function mapRoot(family: RecordFamily, payload: RootPayload): MappedRoot {
+  const root = mapRecord(family.root, payload.root);
+  // A model without `active` has no archived records: everything it returns is live.
+  root.row.active = family.root.hasActive ? payload.root.active !== false : true;
+  const children = family.children.map((child, i) =>
+    (payload.children[i] ?? []).map((record): MappedChild => {
+      const mapped = mapRecord(child, record);
+      const parentId = parentIdOf(child, record);
+      if (parentId !== root.odooId)
+        throw new BadRecordError(
+          `${child.model} ${record.id} belongs to ${family.noun} ${parentId}, not ${root.odooId}`,
+        );
+      mapped.row[child.parentColumn] = parentId;
+      return { ...mapped, parentId };
+    }),
+  );
+  return { ...root, children };
+}
+
+/** Names of the fields whose values differ between two stored `data` objects. */
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const changed: string[] = [];
+  for (const name of names) {
+    if (JSON.stringify(before[name]) !== JSON.stringify(after[name])) changed.push(name);
+  }
+  return changed.sort();
+}

@@ -1,0 +1,96 @@
+/**
+ * How a model's rows are written, derived from its declaration: the columns the mapping fills,
+ * as SQL pieces for one set-based upsert that reads the rows from one jsonb parameter
+ * (`jsonb_to_recordset`), and what a write resets.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { ChildModel, ModelDeclaration, RootModel } from './family.js';
+
+export interface WriteShape {
+  /** The table. */
+  readonly table: SQL;
+  /** `("odoo_id", "name", …)` */
+  readonly into: SQL;
+  /** `"odoo_id", "name", …` */
+  readonly select: SQL;
+  /** `"odoo_id" integer, "name" text, …`: the jsonb records' columns */
+  readonly recordset: SQL;
+  /** `"name" = excluded."name", …` and what a write resets */
+  readonly update: SQL;
+  /** The root a written row belongs to, for its audit row */
+  readonly rootOf: SQL;
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** The columns a model's rows fill, in a stable order. */
+export function writtenColumns(model: ModelDeclaration, extra: readonly string[]): string[] {
+  return [
+    'odoo_id',
+    ...model.columns.flatMap((c) => (c.nameColumn ? [c.column, c.nameColumn] : [c.column])),
+    ...extra,
+    'odoo_write_date',
+    'data',
+  ];
+}
+
+function shape(
+  model: ModelDeclaration,
+  written: readonly string[],
+  onWrite: string,
+  rootOf: string,
+): WriteShape {
+  const list = (part: (name: string) => string) => sql.raw(written.map(part).join(', '));
+  const typeOf = (name: string) => {
+    const type = model.table.sqlTypes.get(name);
+    if (!type) throw new Error(`${model.table.name} has no column ${name}`);
+    return type;
+  };
+  return {
+    table: sql.raw(quote(model.table.name)),
+    into: sql.raw(`(${written.map(quote).join(', ')})`),
+    select: list(quote),
+    recordset: list((name) => `${quote(name)} ${typeOf(name)}`),
+    update: sql.raw(
+      [
+        ...written
+          .filter((name) => name !== 'odoo_id')
+          .map((name) => `${quote(name)} = excluded.${quote(name)}`),
+        onWrite,
+      ].join(', '),
+    ),
+    rootOf: sql.raw(rootOf),
+  };
+}
+
+/** Shapes are derived once per declaration: a page writes thousands of rows with them. */
+const shapes = new WeakMap<ModelDeclaration, WriteShape>();
+
+function cached(model: ModelDeclaration, make: () => WriteShape): WriteShape {
+  let known = shapes.get(model);
+  if (!known) shapes.set(model, (known = make()));
+  return known;
+}
+
+/** A root written again is live again (not archived). */
+export function rootWriteShape(root: RootModel): WriteShape {
+  return cached(root, () =>
+    shape(
+      root,
+      writtenColumns(root, ['active']),
+      'archived_at = null, archive_reason = null, synced_at = now()',
+      'odoo_id',
+    ),
+  );
+}
+
+export function childWriteShape(child: ChildModel): WriteShape {
+  return cached(child, () =>
+    shape(
+      child,
+      writtenColumns(child, [child.parentColumn]),
+      'synced_at = now()',
+      quote(child.parentColumn),
+    ),
+  );
+}

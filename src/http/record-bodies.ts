@@ -1,0 +1,150 @@
+/**
+ * The API body of a copied record, derived from its model's declaration: the JSON text PostgreSQL
+ * builds for it (sent as it comes: mapping every column of every row into JS values, validating
+ * and serialising them cost the API several times the query's own CPU), and the zod schema that
+ * documents it in OpenAPI.
+ *
+ * Each value keeps the form the API has always answered with: amounts as decimal strings (the
+ * numeric's own text), instants as `Date#toISOString()` writes them (UTC, milliseconds), days as
+ * `YYYY-MM-DD`, a many2one kept with its name as `{id, name}` or null, and `data` as stored. A
+ * column's name in the body is its own in camelCase; a many2one with a name is named after its
+ * field, without `_id` (`partner_id` → `partner`).
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { z } from 'zod';
+import type { FieldColumn } from '../families/columns.js';
+import { isChild, type ModelDeclaration } from '../families/family.js';
+
+/** An instant as `Date#toISOString()` writes it: `2026-01-31T08:00:00.000Z`. */
+export const isoInstant = (column: AnyPgColumn | SQL): SQL =>
+  sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** The body's name of a column. */
+export function bodyName(column: FieldColumn): string {
+  return column.kind === 'many2one' && column.nameColumn
+    ? camel(column.field.replace(/_id$/, ''))
+    : camel(column.column);
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** A column of the model's table, qualified, so a correlated subquery cannot mistake it. */
+export function tableColumn(model: ModelDeclaration, name: string): SQL {
+  return sql.raw(`${quote(model.table.name)}.${quote(name)}`);
+}
+
+function columnValue(model: ModelDeclaration, column: FieldColumn): SQL {
+  const value = tableColumn(model, column.column);
+  switch (column.kind) {
+    case 'many2one':
+      return column.nameColumn
+        ? sql`case when ${value} is null then null else json_build_object('id', ${value}, 'name', ${tableColumn(model, column.nameColumn)}) end`
+        : value;
+    case 'decimal':
+      return sql`${value}::text`;
+    case 'datetime':
+      return isoInstant(value);
+    case 'date':
+      return sql`${value}::text`;
+    default:
+      return value;
+  }
+}
+
+/** The body's entries, in order: the id, the link to the root, the columns, the bookkeeping. */
+function entries(model: ModelDeclaration): [string, SQL][] {
+  const column = (name: string) => tableColumn(model, name);
+  return [
+    ['odooId', column('odoo_id')],
+    ...(isChild(model)
+      ? [[camel(model.parentColumn), column(model.parentColumn)] as [string, SQL]]
+      : []),
+    ...model.columns
+      .filter((c) => c.api)
+      .map((c): [string, SQL] => [bodyName(c), columnValue(model, c)]),
+    ...(isChild(model)
+      ? []
+      : [
+          ['active', column('active')] as [string, SQL],
+          ['archivedAt', isoInstant(column('archived_at'))] as [string, SQL],
+          ['archiveReason', column('archive_reason')] as [string, SQL],
+        ]),
+    ['odooWriteDate', isoInstant(column('odoo_write_date'))],
+    ['syncedAt', isoInstant(column('synced_at'))],
+    ['data', column('data')],
+  ];
+}
+
+/**
+ * A fragment rendered to SQL text once: drizzle otherwise walks these thirty-odd chunks again on
+ * every request. They hold no parameters, only column names and literals.
+ */
+export const prerendered = (fragment: SQL): SQL<string> =>
+  sql.raw(new PgDialect().sqlToQuery(fragment).sql) as SQL<string>;
+
+const bodies = new WeakMap<ModelDeclaration, SQL<string>>();
+
+/** One record's body as JSON text, for a select from the model's table. */
+export function recordJson(model: ModelDeclaration): SQL<string> {
+  let body = bodies.get(model);
+  if (!body) {
+    // Keys as literals: a prerendered fragment carries no parameters.
+    const pairs = entries(model).map(([name, value]) => sql`${sql.raw(`'${name}'`)}, ${value}`);
+    // json_build_object takes at most 100 arguments: wide models are built in parts and merged.
+    const parts: SQL[] = [];
+    for (let i = 0; i < pairs.length; i += 50)
+      parts.push(sql`jsonb_build_object(${sql.join(pairs.slice(i, i + 50), sql`, `)})`);
+    body =
+      parts.length === 1
+        ? prerendered(sql`json_build_object(${sql.join(pairs, sql`, `)})::text`)
+        : prerendered(sql`(${sql.join(parts, sql` || `)})::text`);
+    bodies.set(model, body);
+  }
+  return body;
+}
+
+const many2one = z.object({ id: z.number().int(), name: z.string().nullable() }).nullable();
+const odooData = z
+  .record(z.string(), z.unknown())
+  .describe('every stored field exactly as Odoo sent it');
+
+function columnSchema(column: FieldColumn): z.ZodType {
+  switch (column.kind) {
+    case 'many2one':
+      return column.nameColumn ? many2one : z.number().int().nullable();
+    case 'integer':
+      return z.number().int().nullable();
+    case 'decimal':
+      return z.string().nullable().describe('decimal string');
+    case 'datetime':
+      return z.string().nullable().describe('instant, ISO 8601 in UTC');
+    case 'date':
+      return z.string().nullable().describe('day, YYYY-MM-DD');
+    case 'boolean':
+      return z.boolean().nullable();
+    case 'json':
+      return z.unknown();
+    default:
+      return z.string().nullable();
+  }
+}
+
+/** The zod schema of a record's body, named `title` in OpenAPI. */
+export function recordSchema(model: ModelDeclaration, title: string) {
+  const shape: Record<string, z.ZodType> = { odooId: z.number().int() };
+  if (isChild(model)) shape[camel(model.parentColumn)] = z.number().int();
+  for (const column of model.columns.filter((c) => c.api))
+    shape[bodyName(column)] = columnSchema(column);
+  if (!isChild(model)) {
+    shape.active = z.boolean();
+    shape.archivedAt = z.string().nullable();
+    shape.archiveReason = z.string().nullable();
+  }
+  shape.odooWriteDate = z.string();
+  shape.syncedAt = z.string();
+  shape.data = odooData;
+  return z.object(shape).describe(title);
+}

@@ -1,0 +1,124 @@
+/**
+ * One root record read fresh from Odoo and written (job `sync-record` within a run, job
+ * `resync-record` on demand): a root its page could not read or write, a pending failure, an
+ * operator's resync. A root Odoo no longer has is archived. Success clears its pending failure.
+ *
+ * A run's record job works under the run's lease while the run lasts. Retried after its run ended
+ * (an admin pressing "retry" in bull-board), it is a resync of its own: there is no lease left to
+ * fence with, and no run left to interleave with.
+ */
+import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
+import type { RecordFamily } from '../families/family.js';
+import { mapRoot, type RootPayload } from '../families/map-record.js';
+import { archiveRoots } from './archive.js';
+import { countCalls, type CountedSource } from './odoo-source.js';
+import { confirmGone, readRootPage, type FamilySchema } from './odoo-reads.js';
+import {
+  countOutcome,
+  outcomeOf,
+  reportOf,
+  type RecordOutcome,
+  type RunReport,
+} from './run-counts.js';
+import { withRunLease, type RunRef } from './run-lease.js';
+import { clearFailures, recordFailures } from './sync-failures.js';
+import type { SyncDeps } from './sync-deps.js';
+import { writeRoots } from './write-records.js';
+import { readRun, toRunError } from './run-log.js';
+
+export interface SyncedRecord {
+  readonly outcome: RecordOutcome;
+  readonly report: RunReport;
+}
+
+export interface RecordInput {
+  readonly family: RecordFamily;
+  readonly odooId: number;
+}
+
+export async function syncRunRecord(
+  deps: SyncDeps,
+  input: RecordInput & { run: RunRef },
+  call?: OdooCallOptions,
+): Promise<SyncedRecord> {
+  if ((await readRun(deps.db, input.run.runId))?.status !== 'running')
+    return syncRecord(deps, { ...input, run: null }, call);
+  return withRunLease(deps, input.run.lease, call?.signal, (signal) =>
+    syncRecord(deps, input, { signal }),
+  );
+}
+
+export async function syncRecord(
+  deps: SyncDeps,
+  input: RecordInput & { run: RunRef | null; trigger?: string },
+  call?: OdooCallOptions,
+): Promise<SyncedRecord> {
+  const odoo = countCalls(deps.odoo);
+  const schema = await deps.schema(input.family, odoo, call);
+  const page = await readRootPage(odoo, input.family, [input.odooId], schema, call);
+  return writeOrArchive(deps, { ...input, item: page.items[0] }, { odoo, schema }, call);
+}
+
+/**
+ * Writes a root as just read (`item`), or archives it when Odoo confirms it is gone; clears its
+ * pending failure. `trigger` marks the audit rows of a change made outside a run.
+ */
+export async function writeOrArchive(
+  deps: SyncDeps,
+  input: RecordInput & {
+    run: RunRef | null;
+    trigger?: string;
+    item: RootPayload | undefined;
+  },
+  reading: { odoo: CountedSource; schema: FamilySchema },
+  call?: OdooCallOptions,
+): Promise<SyncedRecord> {
+  const { db, logger } = deps;
+  const { family, odooId, run, item } = input;
+  const { odoo, schema } = reading;
+  const context = {
+    runId: run?.runId ?? null,
+    lease: run?.lease ?? null,
+    trigger: run ? undefined : (input.trigger ?? 'resync'),
+  };
+  let outcome: RecordOutcome;
+  if (item) {
+    [outcome] = (await writeRoots(db, family, [mapRoot(family, item)], context)) as [RecordOutcome];
+  } else {
+    const gone = await confirmGone(odoo, family, [odooId], schema, call);
+    const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
+    outcome = outcomeOf(odooId, archived.length > 0 ? 'archived' : 'missing');
+    await clearFailures(db, family.name, [odooId]);
+  }
+  logger.info(
+    {
+      family: family.name,
+      runId: context.runId,
+      trigger: context.trigger,
+      odooId,
+      action: outcome.action,
+    },
+    `${family.noun} ${odooId} synced alone`,
+  );
+  return { outcome, report: reportOf({ ...countOutcome(outcome), odooCalls: odoo.calls }) };
+}
+
+/** A record job's last attempt failed: the root waits in sync_failure for a later run. */
+export async function recordJobFailure(
+  deps: SyncDeps,
+  input: RecordInput & { runId: number | null; jobId: string; error: unknown },
+): Promise<void> {
+  await recordFailures(
+    deps.db,
+    input.family.name,
+    [
+      {
+        odooId: input.odooId,
+        error: toRunError(input.error),
+        runId: input.runId,
+        jobId: input.jobId,
+      },
+    ],
+    deps.settings.failureBackoffBaseMs,
+  );
+}

@@ -1,0 +1,361 @@
+/**
+ * Writes root records and their children into a family's copy. For each root, all or nothing: the
+ * root's row, its children, the deletion of local children Odoo no longer lists for it, and one
+ * audit row per change. Several roots share one transaction (a batch); a batch that fails is
+ * retried root by root, so one bad root never takes others down with it.
+ *
+ * Guarded: data with an older `write_date` than what is stored never overwrites it (a late retry
+ * of a stale job cannot undo a newer change); with an equal stamp the data decide, since two
+ * commits in one second share a stamp. Records that did not change are not written and leave no
+ * audit row. Fenced: a run's batch commits only while the run holds the lease.
+ *
+ * Set-based: each batch is a handful of statements whatever its size, every row set passed as one
+ * jsonb parameter and expanded by PostgreSQL (`jsonb_to_recordset`). The batch's roots whose copy
+ * is already current are sorted out in the same transaction (select-changed.ts), and the pending
+ * failures of every root it brings up to date are cleared with it. Round trips are what a page
+ * costs most on a busy machine.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
+import { BadRecordError } from '../families/bad-record-error.js';
+import type { ChildModel, RecordFamily } from '../families/family.js';
+import {
+  changedFields,
+  type MappedRoot,
+  type OdooRecordData,
+  type Row,
+} from '../families/map-record.js';
+import { childWriteShape, rootWriteShape, type WriteShape } from '../families/write-shape.js';
+import type { Logger } from '../lib/logger.js';
+import { auditInsert, type AuditSource } from './audit.js';
+import { outcomeOf, type RecordAction, type RecordOutcome } from './run-counts.js';
+import { selectChanged } from './select-changed.js';
+import { LeaseLostError } from './sync-errors.js';
+import { clearFailures } from './sync-failures.js';
+import { fenceLease, type Lease } from './sync-state.js';
+
+/** Who writes: a run (its log row and lease) or a single resync outside any run. */
+export interface WriteContext {
+  readonly runId: number | null;
+  readonly lease: Lease | null;
+  /** What made the change outside a run (`resync`, `webhook`), kept on its audit rows. */
+  readonly trigger?: string;
+}
+
+interface StoredRoot {
+  odoo_id: number;
+  odoo_write_date: Date;
+  data: OdooRecordData;
+  archived_at: Date | null;
+}
+
+interface StoredChild {
+  odoo_id: number;
+  root_id: number;
+  odoo_write_date: Date;
+  data: OdooRecordData;
+}
+
+const older = (stored: Date, incoming: Date) => new Date(stored).getTime() > incoming.getTime();
+
+/**
+ * Writes distinct roots in one transaction and returns one outcome per root, in order; their
+ * pending failures (sync_failure) are cleared with the write.
+ * @throws LeaseLostError when the run no longer holds the lease (nothing is written)
+ */
+export async function writeRoots(
+  db: Db,
+  family: RecordFamily,
+  items: readonly MappedRoot[],
+  context: WriteContext,
+): Promise<RecordOutcome[]> {
+  if (items.length === 0) return [];
+  const ids = items.map((item) => item.odooId);
+  if (new Set(ids).size !== ids.length)
+    throw new BadRecordError(`a batch holds the same ${family.noun} twice`);
+
+  return db.transaction(async (tx) => {
+    await tx.execute(KEY_LOOKUPS_ONLY);
+    if (context.lease) await fenceLease(tx, context.lease);
+    const selection = await selectChanged(tx, family, items);
+    await clearFailures(tx, family.name, ids);
+    const written = await writeChanged(tx, family, selection.changed, selection.anyStored, context);
+    const byId = new Map(written.map((outcome) => [outcome.odooId, outcome]));
+    return ids.map((odooId) => byId.get(odooId) ?? outcomeOf(odooId, 'unchanged'));
+  });
+}
+
+/** A written row that replaced a stored one: its audit entry. Every other written row is new. */
+interface AuditedUpdate {
+  readonly odoo_id: number;
+  readonly action: 'updated' | 'restored';
+  readonly changed: string[];
+}
+
+/** What one child model of a batch writes. */
+interface ChildWrites {
+  readonly rows: Row[];
+  readonly updates: AuditedUpdate[];
+  readonly deletes: number[];
+}
+
+/** The stored children of these roots, and these children wherever they are (a child can move). */
+export function storedChildrenQuery(
+  child: ChildModel,
+  rootIds: readonly number[],
+  childIds: readonly number[],
+): SQL {
+  const parent = sql.raw(`"${child.parentColumn}"`);
+  return sql`
+    select odoo_id, ${parent} as root_id, odoo_write_date, data from ${childWriteShape(child).table}
+    where ${parent} = any(${intArray(rootIds)}::int[]) or odoo_id = any(${intArray(childIds)}::int[])`;
+}
+
+/** Writes roots known to differ from the copy, in the caller's transaction. */
+async function writeChanged(
+  tx: Db,
+  family: RecordFamily,
+  items: readonly MappedRoot[],
+  anyStored: boolean,
+  context: WriteContext,
+): Promise<RecordOutcome[]> {
+  if (items.length === 0) return [];
+  const rootIds = items.map((item) => item.odooId);
+  const rootShape = rootWriteShape(family.root);
+  // When the copy holds none of these roots and none of their children (a first copy), there is
+  // nothing to lock or compare. Locked in id order, so two batches that share roots cannot deadlock.
+  const storedRoots = anyStored
+    ? rowsOf<StoredRoot>(
+        await tx.execute(sql`
+          select odoo_id, odoo_write_date, data, archived_at from ${rootShape.table}
+          where odoo_id = any(${intArray(rootIds)}::int[]) order by odoo_id for update`),
+      )
+    : [];
+  const storedChildren: StoredChild[][] = [];
+  for (const [i, child] of family.children.entries()) {
+    const childIds = items.flatMap((item) => item.children[i]!.map((c) => c.odooId));
+    storedChildren.push(
+      anyStored
+        ? rowsOf<StoredChild>(await tx.execute(storedChildrenQuery(child, rootIds, childIds)))
+        : [],
+    );
+  }
+  const rootById = new Map(storedRoots.map((row) => [row.odoo_id, row]));
+
+  const rootRows: Row[] = [];
+  const rootUpdates: AuditedUpdate[] = [];
+  const childWrites: ChildWrites[] = family.children.map(() => ({
+    rows: [],
+    updates: [],
+    deletes: [],
+  }));
+  const childCounts = new Map<number, { created: number; updated: number; deleted: number }>();
+
+  const outcomes = items.map((item): RecordOutcome => {
+    const stored = rootById.get(item.odooId);
+    if (stored && older(stored.odoo_write_date, item.writeDate))
+      return outcomeOf(item.odooId, 'stale');
+    let action: RecordAction = 'created';
+    if (stored) {
+      const changed = changedFields(stored.data, item.data);
+      action = stored.archived_at ? 'restored' : changed.length > 0 ? 'updated' : 'unchanged';
+      if (action !== 'unchanged') rootUpdates.push({ odoo_id: item.odooId, action, changed });
+    }
+    if (action !== 'unchanged') rootRows.push(item.row);
+    childCounts.set(item.odooId, { created: 0, updated: 0, deleted: 0 });
+    return {
+      odooId: item.odooId,
+      action,
+      childrenCreated: 0,
+      childrenUpdated: 0,
+      childrenDeleted: 0,
+    };
+  });
+  const writing = new Set(
+    outcomes.filter((outcome) => outcome.action !== 'stale').map((o) => o.odooId),
+  );
+  family.children.forEach((_, i) => {
+    planChildren(
+      items.filter((item) => writing.has(item.odooId)),
+      i,
+      storedChildren[i]!,
+      childWrites[i]!,
+      childCounts,
+    );
+  });
+
+  const source: AuditSource = { runId: context.runId, trigger: context.trigger ?? null };
+  await upsertRows(tx, family, family.root.model, rootShape, rootRows, {
+    ...source,
+    updates: rootUpdates,
+  });
+  for (const [i, child] of family.children.entries()) {
+    const writes = childWrites[i]!;
+    const shape = childWriteShape(child);
+    if (writes.deletes.length > 0) {
+      const parent = sql.raw(`"${child.parentColumn}"`);
+      await tx.execute(sql`
+        with gone as (
+          delete from ${shape.table} where odoo_id = any(${intArray(writes.deletes)}::int[])
+          returning odoo_id, ${parent} as root_id, odoo_write_date)
+        ${auditInsert(
+          family.name,
+          child.model,
+          source,
+          sql`select odoo_id, root_id, 'deleted', '[]'::jsonb, odoo_write_date from gone`,
+        )}`);
+    }
+    await upsertRows(tx, family, child.model, shape, writes.rows, {
+      ...source,
+      updates: writes.updates,
+    });
+  }
+  return outcomes.map((outcome) => {
+    const counts = childCounts.get(outcome.odooId);
+    return counts
+      ? {
+          ...outcome,
+          childrenCreated: counts.created,
+          childrenUpdated: counts.updated,
+          childrenDeleted: counts.deleted,
+        }
+      : outcome;
+  });
+}
+
+/** What the batch writes of one child model, for the roots it writes. */
+function planChildren(
+  items: readonly MappedRoot[],
+  model: number,
+  stored: readonly StoredChild[],
+  writes: ChildWrites,
+  counts: Map<number, { created: number; updated: number; deleted: number }>,
+): void {
+  const byId = new Map(stored.map((row) => [row.odoo_id, row]));
+  const byRoot = new Map<number, StoredChild[]>();
+  for (const row of stored) {
+    const list = byRoot.get(row.root_id) ?? [];
+    list.push(row);
+    byRoot.set(row.root_id, list);
+  }
+  for (const item of items) {
+    const count = counts.get(item.odooId)!;
+    const incoming = new Set<number>();
+    for (const child of item.children[model]!) {
+      incoming.add(child.odooId);
+      const storedChild = byId.get(child.odooId);
+      if (!storedChild) {
+        count.created += 1;
+        writes.rows.push(child.row);
+        continue;
+      }
+      if (older(storedChild.odoo_write_date, child.writeDate)) continue;
+      const changed = changedFields(storedChild.data, child.data);
+      if (changed.length === 0 && storedChild.root_id === item.odooId) continue;
+      count.updated += 1;
+      writes.rows.push(child.row);
+      writes.updates.push({ odoo_id: child.odooId, action: 'updated', changed });
+    }
+    // Children Odoo no longer lists under this root: gone from Odoo (or moved, and re-parented).
+    for (const storedChild of byRoot.get(item.odooId) ?? []) {
+      if (incoming.has(storedChild.odoo_id)) continue;
+      count.deleted += 1;
+      writes.deletes.push(storedChild.odoo_id);
+    }
+  }
+}
+
+type Executor = Pick<Db, 'execute'>;
+
+/** Who wrote a batch of rows, and which of them replaced stored rows. */
+interface RowsAudit extends AuditSource {
+  readonly updates: readonly AuditedUpdate[];
+}
+
+/**
+ * Upserts `rows` in one statement, from one jsonb parameter read by column name, so the mapped
+ * rows are serialized as they are. Guarded: a row is never overwritten by an older
+ * `write_date`. Each row the statement really wrote gets its audit row in the same statement (a
+ * row the guard kept out gets none); rows not in `audit.updates` are `created`.
+ */
+async function upsertRows(
+  tx: Executor,
+  family: RecordFamily,
+  model: string,
+  shape: WriteShape,
+  rows: readonly Row[],
+  audit: RowsAudit,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    with written as (
+      insert into ${shape.table} ${shape.into}
+      select ${shape.select} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${shape.recordset})
+      order by "odoo_id"
+      on conflict (odoo_id) do update set ${shape.update}
+      where ${shape.table}.odoo_write_date <= excluded.odoo_write_date
+      returning odoo_id, ${shape.rootOf} as root_id, odoo_write_date)
+    ${auditInsert(
+      family.name,
+      model,
+      audit,
+      sql`
+        select w.odoo_id, w.root_id, coalesce(u.action, 'created'), coalesce(u.changed, '[]'::jsonb),
+          w.odoo_write_date
+        from written w
+        left join jsonb_to_recordset(${JSON.stringify(audit.updates)}::jsonb)
+          as u(odoo_id int, action text, changed jsonb) on u.odoo_id = w.odoo_id`,
+    )}`);
+}
+
+/** Roots per transaction: a few hundred kB of jsonb, and a short lock on the rows it touches. */
+export const WRITE_BATCH_SIZE = 100;
+
+export interface BatchWrite {
+  readonly outcomes: RecordOutcome[];
+  /** Roots whose own write failed: each gets a job of its own, which retries with backoff. */
+  readonly failed: { odooId: number; error: unknown }[];
+}
+
+/**
+ * Writes roots in batches; a failed batch is replayed root by root. A lost lease is not a root's
+ * fault: it stops the whole write.
+ */
+export async function writeRootBatches(
+  db: Db,
+  family: RecordFamily,
+  items: readonly MappedRoot[],
+  context: WriteContext,
+  logger: Logger,
+): Promise<BatchWrite> {
+  const outcomes: RecordOutcome[] = [];
+  const failed: { odooId: number; error: unknown }[] = [];
+  const writeAlone = async (item: MappedRoot) => {
+    try {
+      outcomes.push(...(await writeRoots(db, family, [item], context)));
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      failed.push({ odooId: item.odooId, error });
+    }
+  };
+  for (let i = 0; i < items.length; i += WRITE_BATCH_SIZE) {
+    const batch = items.slice(i, i + WRITE_BATCH_SIZE);
+    if (batch.length === 1) {
+      await writeAlone(batch[0]!);
+      continue;
+    }
+    try {
+      outcomes.push(...(await writeRoots(db, family, batch, context)));
+      continue;
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      logger.warn(
+        { family: family.name, runId: context.runId, err: error, records: batch.length },
+        `batch write failed; writing its ${family.noun}s one by one`,
+      );
+    }
+    for (const item of batch) await writeAlone(item);
+  }
+  return { outcomes, failed };
+}

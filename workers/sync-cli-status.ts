@@ -1,0 +1,57 @@
+/** What `npm run sync -- status` prints: each family's state, its last runs and pending failures. */
+import type { Db } from '../src/db/create-db.js';
+import type { RecordFamily } from '../src/families/family.js';
+import { listRuns } from '../src/sync/run-log.js';
+import { listFailures } from '../src/sync/sync-failures.js';
+import { readSyncState, readWatermarks } from '../src/sync/sync-state.js';
+
+const FAILURES_SHOWN = 20;
+const RUNS_SHOWN = 5;
+
+export async function describeStatus(
+  db: Db,
+  families: readonly RecordFamily[],
+): Promise<{ text: string; data: unknown }> {
+  const sections = await Promise.all(
+    families.map(async (family) => {
+      const [state, watermarks, runs, failures] = await Promise.all([
+        readSyncState(db, family.name),
+        readWatermarks(db, family.name),
+        listRuns(db, { limit: RUNS_SHOWN, family: family.name }),
+        listFailures(db, { limit: FAILURES_SHOWN, family: family.name }),
+      ]);
+      const models = [family.root, ...family.children].map((model) => model.model);
+      const lines = [
+        `${family.name} (${models.join(', ')})`,
+        `  schedule:      ${state?.pausedAt ? `paused since ${state.pausedAt.toISOString()} by ${state.pausedBy ?? '?'}` : 'active'}`,
+        ...models.map(
+          (model) =>
+            `  watermark:     ${model} ${watermarks[model]?.toISOString() ?? 'none (next run copies everything)'}`,
+        ),
+        `  syncing:       ${state?.isSyncing ? `yes, lease held by ${state.leaseOwner} until ${state.leaseExpiresAt?.toISOString()}` : 'no'}`,
+        `  last success:  ${state?.lastSuccessAt?.toISOString() ?? 'never'}`,
+        `  pending failures: ${failures.total}${failures.rows.map((f) => `\n    ${family.noun} ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
+        '  last runs:',
+        ...runs.map(
+          (r) =>
+            `    #${r.id} ${r.kind} ${r.status} (${r.trigger}) ${r.startedAt.toISOString()} created=${r.created} updated=${r.updated} archived=${r.archived} failed=${r.failed}`,
+        ),
+      ];
+      return {
+        text: lines.join('\n'),
+        data: {
+          family: family.name,
+          state,
+          watermarks,
+          runs,
+          failures: failures.rows,
+          pendingFailures: failures.total,
+        },
+      };
+    }),
+  );
+  return {
+    text: sections.map((section) => section.text).join('\n\n'),
+    data: sections.map((section) => section.data),
+  };
+}
