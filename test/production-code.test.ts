@@ -1,12 +1,15 @@
 /**
  * What ships is production code only: `src/` and `workers/` (the compiled `dist/`) import nothing
  * from `dev/`, `test/` or `bench/`, and no package outside `dependencies`; tsx and PGlite, which
- * only the demo and the tests use, are dev dependencies.
+ * only the demo and the tests use, are dev dependencies. And the engine is one for every family:
+ * no family's table is named in its code, only in the family's own declaration.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { familyModels } from '../src/families/family.js';
+import { CODE_FAMILIES } from '../src/families/registry.js';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   dependencies: Record<string, string>;
@@ -64,5 +67,21 @@ describe('production code', () => {
       expect(pkg.dependencies, name).not.toHaveProperty(name);
       expect(pkg.devDependencies, name).toHaveProperty(name);
     }
+  });
+});
+
+describe('the record-family engine', () => {
+  const tables = CODE_FAMILIES.flatMap((family) =>
+    familyModels(family).map((model) => model.table.name),
+  );
+
+  it("names no table of a family outside the family's own folder", () => {
+    const offending = [...sources('src'), ...sources('workers')]
+      .filter((file) => !/^src\/families\/[^/]+\//.test(relative('.', file)))
+      .flatMap((file) => {
+        const text = readFileSync(file, 'utf8');
+        return tables.filter((table) => text.includes(table)).map((table) => `${file}: ${table}`);
+      });
+    expect(offending).toEqual([]);
   });
 });

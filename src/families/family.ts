@@ -68,6 +68,9 @@ export function familyModels(family: RecordFamily): readonly ModelDeclaration[] 
   return [family.root, ...family.children];
 }
 
+/** What a family's name may be. */
+export const FAMILY_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
+
 /** The columns every copy table has, by the model's place in its family. */
 const ROOT_COLUMNS = [
   'odoo_id',
@@ -97,6 +100,11 @@ export function copyTableOf(table: PgTable): CopyTable {
  */
 export function familyProblems(family: RecordFamily): string[] {
   const problems: string[] = [];
+  // It goes into job ids (no `:`), URLs and metric labels.
+  if (!FAMILY_NAME.test(family.name))
+    problems.push(
+      `${family.name}: the name must be lowercase letters, digits, - or _, starting with a letter`,
+    );
   const check = (model: ModelDeclaration, required: readonly string[]) => {
     const missing = [
       ...required,

@@ -55,6 +55,8 @@ export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
   /** The families copied (default: the BC family); the first is the jobs' default. */
   families?: readonly RecordFamily[];
+  /** A database of the test's own, migrated (default: a fresh clone of the template). */
+  db?: TestDb;
   protocol?: OdooProtocol;
   pageSize?: number;
   leaseSeconds?: number;
@@ -120,7 +122,7 @@ export interface SyncHarness {
 
 export async function createSyncHarness(options: SyncHarnessOptions = {}): Promise<SyncHarness> {
   const { lines: logLines, logger } = memoryLogger('info');
-  const db = await createTestDb({ poolMax: 10 });
+  const db = options.db ?? (await createTestDb({ poolMax: 10 }));
   const sandbox = createOdooSandbox({ seed: 7, ...options.sandbox });
   await sandbox.start();
   const odoo = createOdooClient(

@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { FAMILY_NAME } from '../../../../families/family.js';
 import type { SyncControl } from '../../../sync-control.js';
 import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
 import {
@@ -18,7 +19,7 @@ import {
 
 const familyName = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,47}$/, 'a record family name, e.g. bcs')
+  .regex(FAMILY_NAME, 'a record family name, e.g. bcs')
   .optional()
   .describe('one record family (bcs, partners…); every family copied without it');
 

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { BadRecordError } from './bad-record-error.js';
+import { bcsFamily } from './bcs/family.js';
+import { changedFields, mapRoot } from './map-record.js';
+import { movesFamily } from './moves/family.js';
+import { partnersFamily } from './partners/family.js';
+
+const bc = { id: 7, name: 'P00007', write_date: '2026-03-02 08:00:00', partner_id: [3, 'Atlas'] };
+const line = { id: 70, bc_id: [7, 'P00007'], write_date: '2026-03-02 08:00:00', product_qty: 2 };
+
+describe('mapRoot', () => {
+  it('maps a BC and its lines: typed columns by column name, and the records untouched in data', () => {
+    const mapped = mapRoot(bcsFamily, { root: bc, children: [[line]] });
+    expect(mapped.odooId).toBe(7);
+    expect(mapped.row).toMatchObject({
+      odoo_id: 7,
+      name: 'P00007',
+      partner_id: 3,
+      partner_name: 'Atlas',
+      active: true,
+      data: bc,
+    });
+    expect(mapped.row.odoo_write_date).toEqual(new Date('2026-03-02T08:00:00Z'));
+    expect(mapped.children[0]!.map((l) => [l.odooId, l.row.bc_odoo_id, l.row.product_qty])).toEqual(
+      [[70, 7, '2']],
+    );
+  });
+
+  it('refuses an empty write_date and a child of another root', () => {
+    expect(() =>
+      mapRoot(bcsFamily, { root: { ...bc, write_date: false }, children: [[]] }),
+    ).toThrow(BadRecordError);
+    expect(() =>
+      mapRoot(bcsFamily, { root: bc, children: [[{ ...line, bc_id: [8, 'P00008'] }]] }),
+    ).toThrow(/belongs to BC 8, not 7/);
+  });
+
+  it("copies Odoo's False as false for a boolean and as empty elsewhere; a model without active is live", () => {
+    const partner = mapRoot(partnersFamily, {
+      root: { id: 3, write_date: '2026-03-02 08:00:00', is_company: false, email: false },
+      children: [],
+    });
+    expect(partner.row).toMatchObject({ is_company: false, email: null, active: true });
+    const move = mapRoot(movesFamily, {
+      root: { id: 9, write_date: '2026-03-02 08:00:00', invoice_date: '2026-03-01', date: false },
+      children: [[]],
+    });
+    expect(move.row).toMatchObject({ invoice_date: '2026-03-01', date: null, active: true });
+  });
+});
+
+describe('changedFields', () => {
+  it('names the fields whose values differ, whatever the order of the keys', () => {
+    const reordered = {
+      partner_id: [3, 'Atlas'],
+      write_date: bc.write_date,
+      name: 'P00007',
+      id: 7,
+    };
+    expect(changedFields(bc, reordered)).toEqual([]);
+    expect(changedFields(bc, { ...bc, name: 'P00008', origin: 'SO1' })).toEqual(['name', 'origin']);
+  });
+});
