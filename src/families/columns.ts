@@ -27,6 +27,8 @@ export interface FieldColumn {
   readonly nameColumn?: string;
   /** Whether the API serves it (default true). */
   readonly api: boolean;
+  /** Odoo no longer has the field: the column keeps what it held and is no longer written. */
+  readonly frozen?: boolean;
 }
 
 interface ColumnOptions {

@@ -16,23 +16,54 @@ export interface CopyTable {
   readonly sqlTypes: ReadonlyMap<string, string>;
 }
 
+/**
+ * A many2many or one2many field kept as a table of its own: one row per target, in Odoo's order,
+ * replaced whole whenever its record is written (docs/models.md).
+ */
+export interface LinkTable {
+  /** The to-many field. */
+  readonly field: string;
+  /** The link table: `owner_id`, `position`, `target_id`. */
+  readonly table: string;
+  /** The target model. */
+  readonly relation: string;
+}
+
+/** Which stored fields a model's reads ask for, when not every one of them. */
+export interface FieldSelection {
+  /** Only these (and the required ones); every stored field when undefined. */
+  readonly only?: readonly string[];
+  /** Binary fields are read only when listed here. */
+  readonly binary: readonly string[];
+}
+
 /** What every model of a family declares. */
 export interface ModelDeclaration {
   /** The Odoo model, e.g. `dimagaz.bc`. */
   readonly model: string;
   readonly table: CopyTable;
-  /** The typed columns; every stored field is copied into `data` besides. */
+  /** The typed columns; every field read is copied into `data` besides. */
   readonly columns: readonly FieldColumn[];
+  /** To-many fields kept as link tables; none for the families declared in code. */
+  readonly links: readonly LinkTable[];
   /** Fields every read asks for, whatever Odoo's `fields_get` lists. */
   readonly requiredFields: readonly string[];
+  /** Every stored field when undefined. */
+  readonly fields?: FieldSelection;
+  /**
+   * The version of the table's layout (a configured family's, see docs/models.md): every row
+   * written carries it, and a row written under an older layout is written again by the next
+   * write or reconcile, even when Odoo did not change it. Undefined for tables declared in code.
+   */
+  readonly layoutVersion?: number;
 }
 
 export interface RootModel extends ModelDeclaration {
   /**
-   * Whether the model has Odoo's `active` flag: archived records are copied with active=false.
-   * A model without it has no archived records.
+   * Odoo's archive flag (`active`, `x_active` on custom models): archived records are copied with
+   * active=false. A model without one (null) has no archived records.
    */
-  readonly hasActive: boolean;
+  readonly activeField: string | null;
 }
 
 export interface ChildModel extends ModelDeclaration {
@@ -108,6 +139,7 @@ export function familyProblems(family: RecordFamily): string[] {
   const check = (model: ModelDeclaration, required: readonly string[]) => {
     const missing = [
       ...required,
+      ...(model.layoutVersion === undefined ? [] : ['layout_version']),
       ...model.columns.flatMap((c) => (c.nameColumn ? [c.column, c.nameColumn] : [c.column])),
     ].filter((name) => !model.table.sqlTypes.has(name));
     for (const name of missing)

@@ -22,6 +22,8 @@ export interface MappedRecord {
   readonly writeDate: Date;
   readonly data: OdooRecordData;
   readonly row: Row;
+  /** The targets of each of the model's link tables, in Odoo's order (the model's order). */
+  readonly links: readonly (readonly number[])[];
 }
 
 export interface MappedChild extends MappedRecord {
@@ -75,10 +77,19 @@ export function parentIdOf(child: ChildModel, record: OdooRecord): number {
   return parent.id;
 }
 
-/** A record's row: its typed columns, its stamp and `data`. */
+/** A to-many field's ids, as `read` sends them; a field the record lacks links nothing. */
+function targetIds(value: unknown): number[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((id) => Number.isSafeInteger(id) && id > 0))
+    throw new TypeError(`expected a list of record ids, got ${JSON.stringify(value)?.slice(0, 80)}`);
+  return value as number[];
+}
+
+/** A record's row: its typed columns, its stamp and `data`; and its links. */
 export function mapRecord(model: ModelDeclaration, record: OdooRecord): MappedRecord {
   const row: Row = { odoo_id: record.id };
   for (const column of model.columns) {
+    if (column.frozen) continue;
     if (column.kind === 'many2one') {
       const target = field(record, model.model, column.field, parseMany2one);
       row[column.column] = target?.id ?? null;
@@ -87,10 +98,14 @@ export function mapRecord(model: ModelDeclaration, record: OdooRecord): MappedRe
       row[column.column] = field(record, model.model, column.field, PARSERS[column.kind]) ?? null;
     }
   }
+  if (model.layoutVersion !== undefined) row.layout_version = model.layoutVersion;
+  const links = model.links.map(
+    (link) => field(record, model.model, link.field, targetIds) ?? [],
+  );
   const writeDate = writeDateOf(record, model.model);
   row.odoo_write_date = writeDate;
   row.data = record;
-  return { odooId: record.id, writeDate, data: record, row };
+  return { odooId: record.id, writeDate, data: record, row, links };
 }
 
 /**
@@ -99,8 +114,9 @@ export function mapRecord(model: ModelDeclaration, record: OdooRecord): MappedRe
  */
 export function mapRoot(family: RecordFamily, payload: RootPayload): MappedRoot {
   const root = mapRecord(family.root, payload.root);
-  // A model without `active` has no archived records: everything it returns is live.
-  root.row.active = family.root.hasActive ? payload.root.active !== false : true;
+  // A model without an archive flag has no archived records: everything it returns is live.
+  const { activeField } = family.root;
+  root.row.active = activeField === null ? true : payload.root[activeField] !== false;
   const children = family.children.map((child, i) =>
     (payload.children[i] ?? []).map((record): MappedChild => {
       const mapped = mapRecord(child, record);

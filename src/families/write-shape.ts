@@ -25,12 +25,18 @@ const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** The columns a model's rows fill, in a stable order. */
 export function writtenColumns(model: ModelDeclaration, extra: readonly string[]): string[] {
+  // A child's parent column may be one of its typed columns too (its many2one's id).
   return [
-    'odoo_id',
-    ...model.columns.flatMap((c) => (c.nameColumn ? [c.column, c.nameColumn] : [c.column])),
-    ...extra,
-    'odoo_write_date',
-    'data',
+    ...new Set([
+      'odoo_id',
+      ...model.columns
+        .filter((c) => !c.frozen)
+        .flatMap((c) => (c.nameColumn ? [c.column, c.nameColumn] : [c.column])),
+      ...extra,
+      ...(model.layoutVersion === undefined ? [] : ['layout_version']),
+      'odoo_write_date',
+      'data',
+    ]),
   ];
 }
 

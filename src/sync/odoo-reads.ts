@@ -14,6 +14,7 @@ import type {
   OdooContext,
   OdooDomain,
   OdooRecord,
+  OdooStoredField,
 } from '../clients/odoo/odoo-types.js';
 import { parseOdooDatetime, toOdooDatetime } from '../clients/odoo/odoo-values.js';
 import {
@@ -38,10 +39,36 @@ export type SchemaCache = (
   call?: OdooCallOptions,
 ) => Promise<FamilySchema>;
 
-/** Keeps the schema for other processes (see schema-store.ts); failures only cost a read. */
+/**
+ * Keeps the schema for other processes (see schema-store.ts), under the family's name (and its
+ * layout version, for a configured family); failures only cost a read.
+ */
 export interface SchemaStore {
-  load(family: string): Promise<{ schema: FamilySchema; savedAtMs: number } | undefined>;
-  save(family: string, schema: FamilySchema): Promise<void>;
+  load(key: string): Promise<{ schema: FamilySchema; savedAtMs: number } | undefined>;
+  save(key: string, schema: FamilySchema): Promise<void>;
+}
+
+/**
+ * A family's schema is kept under its name and its layout: a configured family's new layout
+ * (docs/models.md) reads `fields_get` again, so every row written under it was read with the
+ * fields its columns come from.
+ */
+function schemaKey(family: RecordFamily): string {
+  const version = family.root.layoutVersion;
+  return version === undefined ? family.name : `${family.name}@${version}`;
+}
+
+/** The stored fields of a model its reads ask for: all of them, or its selection. */
+function selectedFields(model: ModelDeclaration, stored: readonly OdooStoredField[]): string[] {
+  const selection = model.fields;
+  const chosen = selection
+    ? stored.filter(
+        (field) =>
+          (selection.only === undefined || selection.only.includes(field.name)) &&
+          (field.type !== 'binary' || selection.binary.includes(field.name)),
+      )
+    : stored;
+  return [...new Set([...chosen.map((field) => field.name), ...model.requiredFields])].sort();
 }
 
 /**
@@ -59,16 +86,17 @@ export function createSchemaCache(
 ): SchemaCache {
   const cached = new Map<string, { schema: FamilySchema; atMs: number }>();
   return async function schema(family, source, call) {
-    const hit = cached.get(family.name);
+    const key = schemaKey(family);
+    const hit = cached.get(key);
     if (hit && now() - hit.atMs < ttlMs) return hit.schema;
-    const stored = await store?.load(family.name).catch(() => undefined);
+    const stored = await store?.load(key).catch(() => undefined);
     if (stored && now() - stored.savedAtMs < ttlMs) {
-      cached.set(family.name, { schema: stored.schema, atMs: stored.savedAtMs });
+      cached.set(key, { schema: stored.schema, atMs: stored.savedAtMs });
       return stored.schema;
     }
     const needsUser = !('lang' in configured && 'tz' in configured);
     const models = familyModels(family);
-    const [user, ...stored_] = await Promise.all([
+    const [user, ...storedFields] = await Promise.all([
       needsUser ? source.userContext(call) : Promise.resolve({}),
       ...models.map((model) => source.storedFields(model.model, call)),
     ]);
@@ -77,15 +105,12 @@ export function createSchemaCache(
     );
     const fresh: FamilySchema = {
       fields: Object.fromEntries(
-        models.map((model, i) => [
-          model.model,
-          [...new Set([...stored_[i]!.map((f) => f.name), ...model.requiredFields])].sort(),
-        ]),
+        models.map((model, i) => [model.model, selectedFields(model, storedFields[i]!)]),
       ),
       context: { ...own, ...configured, active_test: false },
     };
-    cached.set(family.name, { schema: fresh, atMs: now() });
-    await store?.save(family.name, fresh).catch(() => undefined);
+    cached.set(key, { schema: fresh, atMs: now() });
+    await store?.save(key, fresh).catch(() => undefined);
     return fresh;
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Where the schema cache keeps what it read for other processes: one row of `sync_odoo_schema`
- * per family and configured context.
+ * per family (and layout) and configured context.
  */
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
@@ -14,21 +14,21 @@ export function createDbSchemaStore(db: Db, configured: OdooContext = {}): Schem
     .update(JSON.stringify(configured))
     .digest('hex')
     .slice(0, 16);
-  const keyOf = (family: string) => `${family}:${context}`;
+  const keyOf = (key: string) => `${key}:${context}`;
   return {
-    async load(family) {
+    async load(key) {
       const [row] = await db
         .select()
         .from(syncOdooSchema)
-        .where(eq(syncOdooSchema.key, keyOf(family)));
+        .where(eq(syncOdooSchema.key, keyOf(key)));
       return row
         ? { schema: row.schema as FamilySchema, savedAtMs: row.savedAt.getTime() }
         : undefined;
     },
-    async save(family, schema) {
+    async save(key, schema) {
       await db
         .insert(syncOdooSchema)
-        .values({ key: keyOf(family), schema, savedAt: sql`now()` })
+        .values({ key: keyOf(key), schema, savedAt: sql`now()` })
         .onConflictDoUpdate({
           target: syncOdooSchema.key,
           set: { schema, savedAt: sql`now()` },

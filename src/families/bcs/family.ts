@@ -16,7 +16,8 @@ export const bcsFamily: RecordFamily = {
   root: {
     model: BC_MODEL,
     table: copyTableOf(scrapDimagazBc),
-    hasActive: true,
+    activeField: 'active',
+    links: [],
     requiredFields: ['write_date'],
     columns: [
       c.text('name'),
@@ -39,6 +40,7 @@ export const bcsFamily: RecordFamily = {
       table: copyTableOf(scrapDimagazBcLine),
       parentField: 'bc_id',
       parentColumn: 'bc_odoo_id',
+      links: [],
       requiredFields: ['write_date', 'bc_id'],
       columns: [
         c.integer('sequence'),

@@ -13,7 +13,8 @@ export const movesFamily: RecordFamily = {
   root: {
     model: 'account.move',
     table: copyTableOf(scrapAccountMove),
-    hasActive: false,
+    activeField: null,
+    links: [],
     requiredFields: ['write_date'],
     columns: [
       c.text('name'),
@@ -35,6 +36,7 @@ export const movesFamily: RecordFamily = {
       table: copyTableOf(scrapAccountMoveLine),
       parentField: 'move_id',
       parentColumn: 'move_odoo_id',
+      links: [],
       requiredFields: ['write_date', 'move_id'],
       columns: [
         c.integer('sequence'),

@@ -12,7 +12,8 @@ export const partnersFamily: RecordFamily = {
   root: {
     model: 'res.partner',
     table: copyTableOf(scrapResPartner),
-    hasActive: true,
+    activeField: 'active',
+    links: [],
     requiredFields: ['write_date'],
     columns: [
       c.text('name'),
