@@ -183,10 +183,10 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       );
     },
     archive(model, ids) {
-      control.write(model, ids, { active: false });
+      control.write(model, ids, { [activeFieldOf(model)]: false });
     },
     unarchive(model, ids) {
-      control.write(model, ids, { active: true });
+      control.write(model, ids, { [activeFieldOf(model)]: true });
     },
     unlink(model, ids, writeOptions = {}) {
       const list = toIds(ids);
@@ -219,8 +219,9 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     },
     ids(model, idsOptions = {}) {
       const table = store.requireTable(requireModel(model));
-      if (idsOptions.activeOnly !== true || !table.hasActive) return [...table.ids];
-      return table.ids.filter((id) => table.rows.get(id)?.active === true);
+      const active = table.activeField;
+      if (idsOptions.activeOnly !== true || active === undefined) return [...table.ids];
+      return table.ids.filter((id) => table.rows.get(id)?.[active] === true);
     },
     writeDateMicros(model, id) {
       const value = store.requireTable(requireModel(model)).rows.get(id)?.write_date;
@@ -277,8 +278,9 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       archive(model, ids) {
         ensureOpen();
         const list = toIds(ids);
-        events.push(...eventsFor(requireModel(model), list, { active: false }, info));
-        staged.push(() => store.write(model, list, { active: false }, info));
+        const vals = { [activeFieldOf(model)]: false };
+        events.push(...eventsFor(requireModel(model), list, vals, info));
+        staged.push(() => store.write(model, list, vals, info));
       },
       unlink(model, ids, writeOptions = {}) {
         ensureOpen();
@@ -300,6 +302,13 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         state = 'rolled back';
       },
     };
+  }
+
+  /** The model's archive field; an error for a model that cannot be archived. */
+  function activeFieldOf(model: string): string {
+    const active = store.requireTable(requireModel(model)).activeField;
+    if (active === undefined) throw new Error(`the sandbox model ${model} has no archive field`);
+    return active;
   }
 
   function requireModel(model: string): string {

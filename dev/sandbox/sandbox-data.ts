@@ -276,7 +276,7 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
     }
     store.recomputeTotals(id);
   }
-  store.setBcSequence(options.orders);
+  store.advanceSequence(BC_MODEL, options.orders);
 }
 
 function weighted<T>(draw: number, choices: ReadonlyArray<readonly [T, number]>): T {
