@@ -1,14 +1,19 @@
 /**
- * `fields_get`: each field described with the attributes Odoo's `Field.get_description` gives,
- * filtered by `attributes` exactly (None values dropped, as Odoo does).
+ * `fields_get`: each field described with the attributes Odoo's `Field.get_description` gives
+ * (odoo/orm/fields*.py: one `_description_<attribute>` per attribute, `None` values dropped),
+ * filtered by `attributes` exactly. Every field has the base attributes (type, string, store,
+ * readonly, required, searchable, sortable, groupable, manual, company_dependent, depends…);
+ * each type adds its own: `size` (when set), `translate` and `trim` for char, `sanitize*` for
+ * html, `selection`, `digits` for a float that sets them, `currency_field` for monetary,
+ * `attachment` for binary, `relation`/`domain`/`context` for relational fields and
+ * `relation_field` for one2many.
  */
 import type { PyValue } from './python-values.js';
 import type { FieldSpec } from './models/field-spec.js';
-import type { SandboxTable, SandboxTables } from './sandbox-tables.js';
+import type { SandboxTable } from './sandbox-tables.js';
 
 /** `fields_get(allfields, attributes)` of a table. */
 export function describeFields(
-  _tables: SandboxTables,
   table: SandboxTable,
   allfields: unknown,
   attributes: unknown,
@@ -19,7 +24,7 @@ export function describeFields(
   const result: Record<string, Record<string, PyValue>> = {};
   for (const spec of table.spec.fields) {
     if (only !== undefined && !only.has(spec.name)) continue;
-    const description = describeField(spec);
+    const description = describeField(table, spec);
     if (keep !== undefined) {
       for (const key of Object.keys(description)) if (!keep.has(key)) delete description[key];
     }
@@ -28,41 +33,97 @@ export function describeFields(
   return result;
 }
 
-/** The attributes `fields_get` describes a field with (None values dropped, as Odoo does). */
-function describeField(spec: FieldSpec): Record<string, PyValue> {
-  const relational =
-    spec.type === 'many2one' || spec.type === 'one2many' || spec.type === 'many2many';
-  const numeric = spec.type === 'integer' || spec.type === 'float' || spec.type === 'monetary';
+/** Types without a column of their own: Odoo cannot sort by them (and not group by a one2many). */
+const NO_COLUMN = new Set(['one2many', 'many2many']);
+
+function describeField(table: SandboxTable, spec: FieldSpec): Record<string, PyValue> {
+  // Odoo's shortcut: a stored field with a column sorts and groups; others are tried in SQL.
+  const column = spec.store && !NO_COLUMN.has(spec.type) && spec.type !== 'binary';
   const description: Record<string, PyValue> = {
-    change_default: false,
-    company_dependent: false,
+    change_default: spec.changeDefault === true,
+    company_dependent: spec.companyDependent === true,
+    default_export_compatible: false,
     depends: [...(spec.depends ?? [])],
     exportable: true,
-    groupable:
-      spec.store && !['text', 'html', 'binary', 'one2many', 'many2many'].includes(spec.type),
-    manual: false,
+    groupable: column || (spec.store && spec.type === 'many2many'),
+    manual: spec.manual === true,
     name: spec.name,
     readonly: spec.readonly === true || (spec.computed === true && !spec.store),
     required: spec.required === true,
-    searchable: spec.store || spec.type === 'one2many',
-    sortable: spec.store && spec.type !== 'one2many' && spec.type !== 'many2many',
+    // display_name has a search method (`_search_display_name`); other non-stored fields do not.
+    searchable: spec.store || spec.name === 'display_name',
+    sortable: column,
     store: spec.store,
     string: spec.string,
     type: spec.type,
   };
-  if (numeric && spec.name !== 'id' && spec.name !== 'sequence') description.aggregator = 'sum';
+  const aggregator = aggregatorOf(spec);
+  if (aggregator !== undefined) description.aggregator = aggregator;
   if (spec.help !== undefined) description.help = spec.help;
-  if (relational) {
-    description.relation = spec.relation;
-    description.context = {};
-    description.domain = [];
-  }
-  if (spec.relationField !== undefined) description.relation_field = spec.relationField;
-  if (spec.selection !== undefined)
-    description.selection = spec.selection.map(([key, label]) => [key, label]);
-  if (spec.currencyField !== undefined) description.currency_field = spec.currencyField;
-  if (spec.digits !== undefined) description.digits = [...spec.digits];
-  if (spec.type === 'char' || spec.type === 'text' || spec.type === 'html')
-    description.translate = spec.translate === true;
+  if (spec.related !== undefined) description.related = spec.related;
+  Object.assign(description, typeAttributes(table, spec));
   return description;
+}
+
+/** Integers, floats and monetaries sum (except `id` and a field named `sequence`). */
+function aggregatorOf(spec: FieldSpec): string | undefined {
+  if (!spec.store) return undefined;
+  if (spec.type === 'integer')
+    return spec.name === 'id' || spec.name === 'sequence' ? undefined : 'sum';
+  return spec.type === 'float' || spec.type === 'monetary' ? 'sum' : undefined;
+}
+
+function typeAttributes(table: SandboxTable, spec: FieldSpec): Record<string, PyValue> {
+  switch (spec.type) {
+    case 'char':
+      return {
+        ...(spec.size === undefined ? {} : { size: spec.size }),
+        translate: spec.translate === true,
+        trim: true,
+      };
+    case 'text':
+      return { translate: spec.translate === true };
+    case 'html':
+      return {
+        sanitize: true,
+        sanitize_attributes: true,
+        sanitize_style: false,
+        sanitize_tags: true,
+        strip_classes: false,
+        strip_style: false,
+        translate: spec.translate === true,
+      };
+    case 'selection':
+      return { selection: (spec.selection ?? []).map(([key, label]) => [key, label]) };
+    case 'float':
+      return spec.digits === undefined ? {} : { digits: [...spec.digits] };
+    case 'monetary': {
+      // Monetary.get_currency_field: the declared one, else currency_id, else x_currency_id.
+      const currency =
+        spec.currencyField ??
+        (table.fields.has('currency_id')
+          ? 'currency_id'
+          : table.fields.has('x_currency_id')
+            ? 'x_currency_id'
+            : undefined);
+      return currency === undefined ? {} : { currency_field: currency };
+    }
+    case 'binary':
+      return { attachment: true };
+    case 'many2one':
+    case 'many2many':
+      return relational(spec);
+    case 'one2many':
+      return { ...relational(spec), relation_field: spec.relationField };
+    default:
+      return {};
+  }
+}
+
+function relational(spec: FieldSpec): Record<string, PyValue> {
+  return {
+    context: {},
+    domain: JSON.parse(JSON.stringify(spec.domain ?? [])) as PyValue,
+    relation: spec.relation,
+  };
 }

@@ -142,7 +142,7 @@ export class SandboxReads {
     allfields: unknown,
     attributes: unknown,
   ): Record<string, Record<string, PyValue>> {
-    return describeFields(this.tables, this.tables.requireTable(model), allfields, attributes);
+    return describeFields(this.tables.requireTable(model), allfields, attributes);
   }
 
   /** Converters from a row to each requested field's wire value, cached per field list. */
