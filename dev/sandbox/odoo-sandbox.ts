@@ -39,6 +39,14 @@ export interface OdooSandboxOptions {
   orders?: number;
   /** Lines per generated BC (default 0). */
   linesPerOrder?: number;
+  /** Contacts (`res.partner`) beyond the BCs' vendors (default 0: the vendors only). */
+  partners?: number;
+  /** Journal entries (`account.move`) to generate (default 0). */
+  moves?: number;
+  /** Lines (`account.move.line`) per generated entry (default 0). */
+  linesPerMove?: number;
+  /** Custom `x_cylinder` records, with their `x_cylinder_valve`s (default 0). */
+  cylinders?: number;
   /** The API user's language and time zone, as `res.users.context_get` reports them (default fr_FR, Africa/Casablanca). */
   userContext?: { lang: string; tz: string };
   /** Seed of the data generator and of probabilistic faults (default 1). */
@@ -95,6 +103,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   generateSandboxData(store, {
     orders: options.orders ?? 0,
     linesPerOrder: options.linesPerOrder ?? 0,
+    partners: options.partners,
+    moves: options.moves,
+    linesPerMove: options.linesPerMove,
+    cylinders: options.cylinders,
     seed: options.seed ?? 1,
     nowMicros: clock.nowMicros(),
     username,

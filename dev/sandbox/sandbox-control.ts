@@ -23,8 +23,13 @@ import type {
 
 /** Options of a control-interface write. */
 export interface SandboxWriteOptions {
-  /** On lines: also recompute the BC's totals and move its `write_date` (default false). */
+  /**
+   * On lines: also recompute the parent's amounts and move its `write_date` (default false; a
+   * journal item's move moves anyway when its amounts change).
+   */
   bumpParent?: boolean;
+  /** The context's language: which text of a translated field is set (default en_US). */
+  lang?: string;
 }
 
 /** A long transaction: changes staged now, stamped with its start, visible at `commit()`. */

@@ -17,7 +17,6 @@
 import type { PyValue, RecordList } from './python-values.js';
 import type { Row } from './sandbox-domain.js';
 import type { FieldSpec } from './models/field-spec.js';
-import { recomputeTotals } from './rules/bc-rules.js';
 import type { TransactionInfo } from './rules/model-rules.js';
 import { langContext, readContextOf, SandboxReads, type ReadContext } from './sandbox-reads.js';
 import { search, type SearchOptions } from './sandbox-search.js';
@@ -203,9 +202,11 @@ export class SandboxStore {
     this.writes.insertSeedRow(model, values);
   }
 
-  /** Recomputes a BC's stored totals from its lines without writing it (the generator's path). */
-  recomputeTotals(id: number): void {
-    recomputeTotals(this.tables, id);
+  /** Recomputes stored computes of generated records without writing them (no stamp moves). */
+  recomputeStored(model: string, ids: readonly number[]): void {
+    const table = this.tables.requireTable(model);
+    const rows = ids.flatMap((id) => table.rows.get(id) ?? []);
+    table.rules.recomputeStored?.(rows, this.tables);
   }
 
   /** Advances a sequence past the numbers a generator used (`dimagaz.bc`: `P00001`…). */

@@ -90,6 +90,20 @@ export const MOVE_RULES: ModelRules = {
       recomputeMoveAmounts(ctx.tables, lines, move);
     }
   },
+  recomputeStored(rows, tables) {
+    const lines = tables.requireTable(MOVE_LINE_MODEL);
+    for (const move of rows) {
+      for (const id of lines.index.get('move_id')?.get(move.id) ?? []) {
+        const line = lines.rows.get(id);
+        if (line === undefined) continue;
+        line.move_name = move.name;
+        line.date = move.date;
+        line.company_currency_id = COMPANY_CURRENCY;
+        computeLineAmounts(tables, line, move);
+      }
+      recomputeMoveAmounts(tables, lines, move);
+    }
+  },
   displayName(row) {
     const moveType = row.move_type as MoveType;
     let name = row.state === 'draft' ? `${DRAFT_LABELS[moveType]} ` : '';

@@ -30,6 +30,9 @@ export const BC_RULES: ModelRules = {
     if (!changed.has('line_ids')) return;
     for (const bc of rows) recomputeAmounts(ctx.tables, bc);
   },
+  recomputeStored(rows, tables) {
+    for (const bc of rows) recomputeAmounts(tables, bc);
+  },
 };
 
 export const BC_LINE_RULES: ModelRules = {
@@ -96,12 +99,6 @@ function recomputeAmounts(tables: SandboxTables, bc: Row): void {
   bc.amount_untaxed = round2(untaxed);
   bc.amount_tax = round2(tax);
   bc.amount_total = round2(untaxed + tax);
-}
-
-/** Recomputes a BC's stored totals from its lines without writing it (the generator's path). */
-export function recomputeTotals(tables: SandboxTables, id: number): void {
-  const bc = tables.requireTable(BC_MODEL).rows.get(id);
-  if (bc !== undefined) recomputeAmounts(tables, bc);
 }
 
 function subtotal(line: Row): number {

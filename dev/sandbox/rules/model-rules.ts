@@ -60,6 +60,8 @@ export interface ModelRules {
    * key's ON DELETE SET NULL): no write, but Odoo recomputes what depended on the target.
    */
   referenceCleared?(rows: readonly Row[], field: string, ctx: RuleContext): void;
+  /** Stored computes of rows a data generator inserted as they are (no stamp moves). */
+  recomputeStored?(rows: readonly Row[], tables: SandboxTables): void;
   /** The record's display name in `lang`; default: its `_rec_name` value. */
   displayName?(row: Row, lang: string, tables: SandboxTables): DisplayName;
 }

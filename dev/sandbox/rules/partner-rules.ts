@@ -34,6 +34,10 @@ export const PARTNER_RULES: ModelRules = {
     }
     recomputeContacts(partners, rows, ctx);
   },
+  recomputeStored(rows, tables) {
+    const partners = tables.requireTable(PARTNER_MODEL);
+    for (const row of rows) row.complete_name = completeName(partners, row);
+  },
   displayName: (row) =>
     (row.complete_name as string | null) ?? (row.name as string | null) ?? false,
 };
