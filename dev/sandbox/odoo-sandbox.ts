@@ -375,3 +375,4 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
 }
 
 export { createManualClock, type ManualClock } from './sandbox-time.js';
+export type { FieldSpec as SandboxFieldSpec } from './models/field-spec.js';

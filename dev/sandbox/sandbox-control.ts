@@ -12,6 +12,7 @@ import type {
   SandboxFaultRule,
   SandboxFaults,
 } from './sandbox-faults.js';
+import type { FieldSpec } from './models/field-spec.js';
 import { PyFloat, type PyValue } from './python-values.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
 import { formatOdooDatetime } from './sandbox-time.js';
@@ -96,6 +97,19 @@ export interface SandboxControl {
   writeDateMicros(model: string, id: number): number | undefined;
   /** Names of the model's stored fields, as `fields_get` reports them. */
   storedFields(model: string): string[];
+  /**
+   * A module installed or upgraded adds a stored field: `fields_get` lists it at once, and every
+   * existing record gets `options.default` (given as a write would send it) without its
+   * `write_date` moving — Odoo fills a new column with one SQL UPDATE (`_init_column`), not
+   * with writes. Records created later get the default too. A many2many starts with no links;
+   * a one2many reads its comodel's records pointing back.
+   */
+  addField(model: string, field: FieldSpec, options?: { default?: unknown }): void;
+  /**
+   * A module uninstalled drops a stored field: `fields_get` no longer lists it, reading it is
+   * Odoo's "Invalid field" fault, its values are gone; no `write_date` moves.
+   */
+  removeField(model: string, name: string): void;
   /** A record rule hides these records from the API user (searches skip them, reads fault 4). */
   hide(model: string, ids: number | readonly number[]): void;
   unhide(model: string, ids: number | readonly number[]): void;
@@ -238,6 +252,39 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         .spec.fields.filter((field) => field.store)
         .map((field) => field.name);
     },
+    addField(model, field, fieldOptions = {}) {
+      const table = store.requireTable(requireModel(model));
+      if (table.fields.has(field.name))
+        throw new Error(`${model} already has a field ${field.name}`);
+      if (field.type === 'selection' && (field.selection ?? []).length === 0)
+        throw new Error(`the selection field ${field.name} needs its selection`);
+      if (['many2one', 'one2many', 'many2many'].includes(field.type)) {
+        const comodel = store.table(field.relation ?? '');
+        if (comodel === undefined)
+          throw new Error(`${field.name}: the sandbox has no model ${String(field.relation)}`);
+        const inverse = comodel.fields.get(field.relationField ?? '');
+        if (
+          field.type === 'one2many' &&
+          (inverse?.type !== 'many2one' || inverse.relation !== model)
+        )
+          throw new Error(
+            `${field.name}: ${String(field.relationField)} is not a many2one of ${comodel.spec.name} to ${model}`,
+          );
+      }
+      store.addField(model, field, fieldOptions.default);
+    },
+    removeField(model, name) {
+      const table = store.requireTable(requireModel(model));
+      const field = table.fields.get(name);
+      if (field === undefined) throw new Error(`${model} has no field ${name}`);
+      if (MAGIC_FIELDS.includes(name)) throw new Error(`${name} is a magic field of every model`);
+      if (table.spec.order.split(',').some((term) => term.trim().split(/\s+/)[0] === name))
+        throw new Error(`${model} is ordered by ${name}`);
+      const inverseOf = one2manyInverseOf(store, model, name);
+      if (inverseOf !== undefined)
+        throw new Error(`${name} is the inverse of the one2many ${inverseOf}: remove that first`);
+      store.removeField(model, name);
+    },
     hide(model, ids) {
       const table = store.requireTable(requireModel(model));
       for (const id of toIds(ids)) table.hidden.add(id);
@@ -328,6 +375,19 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
 function datetimeWithMicros(micros: number): string {
   const fraction = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
   return `${formatOdooDatetime(micros)}.${fraction}`;
+}
+
+const MAGIC_FIELDS = ['id', 'display_name', 'create_uid', 'create_date', 'write_uid', 'write_date'];
+
+/** The one2many (as `model.field`) whose inverse is `model`'s field `name`, if any. */
+function one2manyInverseOf(store: SandboxStore, model: string, name: string): string | undefined {
+  for (const other of store.models()) {
+    const table = store.requireTable(other);
+    for (const field of table.spec.fields)
+      if (field.type === 'one2many' && field.relation === model && field.relationField === name)
+        return `${other}.${field.name}`;
+  }
+  return undefined;
 }
 
 function toIds(ids: number | readonly number[]): number[] {

@@ -42,6 +42,11 @@ export class SandboxStore {
     return this.tables.table(model);
   }
 
+  /** Every model's name. */
+  models(): string[] {
+    return this.tables.models();
+  }
+
   /** The table, or an error for a model the sandbox does not have. */
   requireTable(model: string): SandboxTable {
     return this.tables.requireTable(model);
@@ -178,10 +183,18 @@ export class SandboxStore {
    */
   addField(model: string, field: FieldSpec, value: unknown): void {
     const table = this.tables.requireTable(model);
-    if (field.type !== 'one2many') {
-      const stored = field.type === 'many2many' ? [] : this.writes.storedValue(table, field, value);
-      for (const row of table.rows.values())
-        row[field.name] = Array.isArray(stored) ? [...(stored as unknown[])] : stored;
+    if (field.type === 'one2many') {
+      this.tables.ensureIndexed(
+        this.tables.requireTable(field.relation as string),
+        field.relationField as string,
+      );
+    } else if (field.type === 'many2many') {
+      // No column: the link table starts empty, whatever the default.
+      for (const row of table.rows.values()) row[field.name] = [];
+    } else {
+      const stored = this.writes.storedValue(table, field, value);
+      for (const row of table.rows.values()) row[field.name] = stored;
+      if (stored !== null) table.addedDefaults.set(field.name, stored);
     }
     this.tables.addField(table, field);
     this.reads.schemaChanged();

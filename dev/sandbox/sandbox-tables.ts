@@ -25,6 +25,8 @@ export interface SandboxTable {
   readonly index: Map<string, Map<number, Set<number>>>;
   /** Ids a record rule hides from the API user (they vanish from searches; reads are refused). */
   readonly hidden: Set<number>;
+  /** Defaults of fields added at run time (a module's `default=`), for records created later. */
+  readonly addedDefaults: Map<string, unknown>;
   /** The archive field (Odoo's `_active_name`): `active`, or `x_active` on custom models. */
   activeField: string | undefined;
   readonly hasActive: boolean;
@@ -50,6 +52,10 @@ export class SandboxTables {
 
   table(model: string): SandboxTable | undefined {
     return this.tables.get(model);
+  }
+
+  models(): string[] {
+    return [...this.tables.keys()];
   }
 
   /** The table, or an error for a model the sandbox does not have. */
@@ -180,7 +186,18 @@ export class SandboxTables {
       table,
       table.spec.fields.filter((field) => field.name !== name),
     );
+    table.addedDefaults.delete(name);
     for (const row of table.rows.values()) delete row[name];
+  }
+
+  /** Indexes a many2one (a one2many added at run time reads through it). */
+  ensureIndexed(table: SandboxTable, name: string): void {
+    const field = table.fields.get(name);
+    if (field === undefined || field.indexed === true) return;
+    this.setFields(
+      table,
+      table.spec.fields.map((spec) => (spec === field ? { ...field, indexed: true } : spec)),
+    );
   }
 
   private setFields(table: SandboxTable, fields: readonly FieldSpec[]): void {
@@ -228,6 +245,7 @@ export class SandboxTables {
       nextId: 1,
       index,
       hidden: new Set(),
+      addedDefaults: new Map(),
       activeField: activeFieldOf(fields),
       get hasActive() {
         return table.activeField !== undefined;

@@ -119,7 +119,12 @@ export class SandboxWrites {
         continue;
       row[spec.name] = spec.type === 'many2many' ? [] : null;
     }
-    Object.assign(row, table.rules.defaults?.(values, ctx) ?? {}, values);
+    Object.assign(
+      row,
+      table.rules.defaults?.(values, ctx) ?? {},
+      Object.fromEntries(table.addedDefaults),
+      values,
+    );
     row.create_uid ??= ctx.tx.uid;
     row.write_uid ??= ctx.tx.uid;
     row.create_date ??= ctx.tx.nowMicros;
