@@ -14,13 +14,11 @@ import type {
 } from './sandbox-faults.js';
 import type { FieldSpec } from './models/field-spec.js';
 import { PyFloat, type PyValue } from './python-values.js';
+import type { Row } from './sandbox-domain.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
-import { formatOdooDatetime } from './sandbox-time.js';
-import type {
-  SandboxWebhookEvent,
-  SandboxWebhookRule,
-  SandboxWebhooks,
-} from './sandbox-webhooks.js';
+import { SOURCE_LANG } from './sandbox-translations.js';
+import { webhookDelivery, type SandboxWebhookDelivery } from './sandbox-webhook-payload.js';
+import type { SandboxWebhookRule, SandboxWebhooks } from './sandbox-webhooks.js';
 
 /** Options of a control-interface write. */
 export interface SandboxWriteOptions {
@@ -67,7 +65,8 @@ export interface SandboxRecordsOptions {
 export interface SandboxControl {
   /** The sandbox clock in microseconds (strictly increasing). */
   nowMicros(): number;
-  create(model: string, vals: Record<string, unknown>): number;
+  /** `options.lang`: the context's language, which text of a translated field is set. */
+  create(model: string, vals: Record<string, unknown>, options?: { lang?: string }): number;
   write(
     model: string,
     ids: number | readonly number[],
@@ -126,7 +125,8 @@ export interface SandboxControl {
   /** Clears the login-failure counters of the cooldown. */
   resetLoginFailures(): void;
   /**
-   * An automation rule that posts a webhook on each change of a BC or a line, from inside the
+   * An automation rule that posts a webhook on each change (create, write, deletion) of a record
+   * of its models — the BC family by default, any model the sandbox serves — from inside the
    * transaction before its commit (undefined removes it). While one is set, a change becomes
    * visible only after its webhook was answered: await `settled()` to see it committed.
    */
@@ -150,28 +150,29 @@ export interface SandboxControlDeps {
 export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   const { store, faults, transaction, webhooks } = deps;
 
-  /** The rule's events for a change, with the fields as read inside the transaction. */
-  function eventsFor(
+  /**
+   * The rule's posts for a change, each record read as the change leaves it inside the
+   * transaction (before commit). `staged` carries the records a long transaction already
+   * changed, so a later change of the same record previews from them.
+   */
+  function deliveriesFor(
     model: string,
     ids: readonly number[],
-    vals: Record<string, unknown>,
+    change: { vals: Record<string, unknown>; mode: 'create' | 'write' | 'unlink'; lang?: string },
     info: TransactionInfo,
-  ): SandboxWebhookEvent[] {
+    staged?: Map<string, Row>,
+  ): SandboxWebhookDelivery[] {
     if (!webhooks.fires(model)) return [];
-    const table = store.requireTable(model);
+    const lang = change.lang ?? SOURCE_LANG;
     return ids.map((id) => {
-      const row: Record<string, unknown> = table.rows.get(id) ?? {};
-      const event: Record<string, unknown> = {
-        _model: model,
-        _id: id,
-        _action: 'erp-bridge (#1)',
-        id,
-      };
-      for (const field of webhooks.fields()) {
-        if (field === 'write_date') event[field] = datetimeWithMicros(info.nowMicros);
-        else event[field] = unwrap((field in vals ? vals[field] : row[field]) as PyValue) ?? false;
-      }
-      return event as SandboxWebhookEvent;
+      const key = `${model}#${id}`;
+      const base = staged?.get(key);
+      const row =
+        change.mode === 'unlink'
+          ? (base ?? store.requireTable(model).rows.get(id) ?? { id })
+          : store.preview(model, id, change.vals, info, change.mode, { base, lang });
+      staged?.set(key, row);
+      return webhookDelivery(store, model, row, webhooks.fields(), lang);
     });
   }
 
@@ -179,25 +180,27 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function change(
     model: string,
     ids: readonly number[],
-    vals: Record<string, unknown>,
+    what: { vals: Record<string, unknown>; mode: 'create' | 'write' | 'unlink'; lang?: string },
     apply: (info: TransactionInfo) => void,
   ): void {
     const info = transaction();
-    const events = eventsFor(model, ids, vals, info);
-    if (events.length === 0) apply(info);
-    else webhooks.sendThenCommit(events, () => apply(info));
+    const deliveries = deliveriesFor(model, ids, what, info);
+    if (deliveries.length === 0) apply(info);
+    else webhooks.sendThenCommit(deliveries, () => apply(info));
   }
 
   const control: SandboxControl = {
     nowMicros: deps.nowMicros,
-    create(model, vals) {
+    create(model, vals, createOptions = {}) {
       const id = store.reserveId(requireModel(model));
-      change(model, [id], vals, (info) => store.create(model, [vals], info, [id]));
+      change(model, [id], { vals, mode: 'create', lang: createOptions.lang }, (info) =>
+        store.create(model, [vals], info, [id], createOptions),
+      );
       return id;
     },
     write(model, ids, vals, writeOptions = {}) {
       const list = toIds(ids);
-      change(requireModel(model), list, vals, (info) =>
+      change(requireModel(model), list, { vals, mode: 'write', lang: writeOptions.lang }, (info) =>
         store.write(model, list, vals, info, writeOptions),
       );
     },
@@ -209,11 +212,14 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     },
     unlink(model, ids, writeOptions = {}) {
       const list = toIds(ids);
-      change(requireModel(model), list, {}, (info) =>
+      change(requireModel(model), list, { vals: {}, mode: 'unlink' }, (info) =>
         store.unlink(model, list, info, writeOptions),
       );
     },
-    setWebhook: (rule) => webhooks.configure(rule),
+    setWebhook(rule) {
+      for (const model of rule?.models ?? []) requireModel(model);
+      webhooks.configure(rule);
+    },
     settled: () => webhooks.settled(),
     begin() {
       return beginTransaction();
@@ -306,7 +312,8 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function beginTransaction(): SandboxTransaction {
     const info = transaction();
     const staged: Array<() => void> = [];
-    const events: SandboxWebhookEvent[] = [];
+    const deliveries: SandboxWebhookDelivery[] = [];
+    const previews = new Map<string, Row>();
     let state: 'open' | 'committed' | 'rolled back' = 'open';
     const ensureOpen = (): void => {
       if (state !== 'open') throw new Error(`the transaction is already ${state}`);
@@ -317,27 +324,37 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       create(model, vals) {
         ensureOpen();
         const id = store.reserveId(requireModel(model));
-        events.push(...eventsFor(model, [id], vals, info));
+        deliveries.push(...deliveriesFor(model, [id], { vals, mode: 'create' }, info, previews));
         staged.push(() => store.create(model, [vals], info, [id]));
         return id;
       },
       write(model, ids, vals, writeOptions = {}) {
         ensureOpen();
         const list = toIds(ids);
-        events.push(...eventsFor(requireModel(model), list, vals, info));
+        deliveries.push(
+          ...deliveriesFor(
+            requireModel(model),
+            list,
+            { vals, mode: 'write', lang: writeOptions.lang },
+            info,
+            previews,
+          ),
+        );
         staged.push(() => store.write(model, list, vals, info, writeOptions));
       },
       archive(model, ids) {
         ensureOpen();
         const list = toIds(ids);
         const vals = { [activeFieldOf(model)]: false };
-        events.push(...eventsFor(requireModel(model), list, vals, info));
+        deliveries.push(...deliveriesFor(model, list, { vals, mode: 'write' }, info, previews));
         staged.push(() => store.write(model, list, vals, info));
       },
       unlink(model, ids, writeOptions = {}) {
         ensureOpen();
         const list = toIds(ids);
-        events.push(...eventsFor(requireModel(model), list, {}, info));
+        deliveries.push(
+          ...deliveriesFor(requireModel(model), list, { vals: {}, mode: 'unlink' }, info, previews),
+        );
         staged.push(() => store.unlink(model, list, info, writeOptions));
       },
       commit() {
@@ -346,8 +363,8 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         const apply = () => {
           for (const staging of staged) staging();
         };
-        if (events.length === 0) apply();
-        else webhooks.sendThenCommit(events, apply);
+        if (deliveries.length === 0) apply();
+        else webhooks.sendThenCommit(deliveries, apply);
       },
       rollback() {
         ensureOpen();
@@ -369,12 +386,6 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   }
 
   return control;
-}
-
-/** A datetime as Odoo's webhook sends it (`load=None`): with its microseconds. */
-function datetimeWithMicros(micros: number): string {
-  const fraction = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
-  return `${formatOdooDatetime(micros)}.${fraction}`;
 }
 
 const MAGIC_FIELDS = ['id', 'display_name', 'create_uid', 'create_date', 'write_uid', 'write_date'];

@@ -56,6 +56,18 @@ export class SandboxStore {
     return this.tables.displayName(model, id, lang);
   }
 
+  /** The display name of a row that may not be stored yet (a create's preview). */
+  displayNameOf(model: string, row: Row, lang: string = SOURCE_LANG): DisplayName {
+    return this.tables.displayNameOf(this.tables.requireTable(model), row, lang);
+  }
+
+  /** An x2many's ids for a row (stored or previewed), in the comodel's order. */
+  x2manyIds(model: string, field: FieldSpec, row: Row, lang: string = SOURCE_LANG): number[] {
+    return field.type === 'one2many'
+      ? this.tables.one2manyIds(field, row.id, lang)
+      : this.tables.many2manyIds(field, row, lang);
+  }
+
   // --- ORM: reading -----------------------------------------------------------------------
 
   search(model: string, domain: unknown, options: SearchOptions = {}): number[] {
@@ -162,17 +174,21 @@ export class SandboxStore {
     this.writes.unlink(model, ids, tx, options);
   }
 
-  /** The record a create or a write would leave, not applied (a webhook reads it in the transaction). */
+  /**
+   * The record a create or a write would leave, not applied: what a webhook reads inside the
+   * transaction. `base` is the record as the transaction already changed it, if it did.
+   */
   preview(
     model: string,
     id: number,
     vals: Record<string, unknown>,
     tx: TransactionInfo,
     mode: 'create' | 'write',
+    options: { base?: Row; lang?: string } = {},
   ): Row {
     return mode === 'create'
-      ? this.writes.previewCreate(model, id, vals, tx)
-      : this.writes.previewWrite(model, id, vals, tx);
+      ? this.writes.previewCreate(model, id, vals, tx, options.lang)
+      : this.writes.previewWrite(model, id, vals, tx, options);
   }
 
   // --- schema changes (a module installed, upgraded or uninstalled) -----------------------

@@ -107,6 +107,11 @@ export class SandboxTables {
     const table = this.tables.get(model);
     const row = table?.rows.get(id);
     if (table === undefined || row === undefined) return `${model},${id}`;
+    return this.displayNameOf(table, row, lang);
+  }
+
+  /** The display name of `row`, stored or not. */
+  displayNameOf(table: SandboxTable, row: Row, lang: string = SOURCE_LANG): DisplayName {
     if (table.rules.displayName !== undefined) return table.rules.displayName(row, lang, this);
     return translatedText(row[table.spec.recName ?? 'name'], lang) || false;
   }

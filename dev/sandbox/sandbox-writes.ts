@@ -80,19 +80,36 @@ export class SandboxWrites {
     id: number,
     vals: Record<string, unknown>,
     tx: TransactionInfo,
+    lang: string = SOURCE_LANG,
   ): Row {
     const table = this.tables.requireTable(model);
-    const { values } = this.convertVals(table, vals, 'create', { lang: SOURCE_LANG });
+    const { values } = this.convertVals(table, vals, 'create', { lang });
     // A preview must not consume a sequence number the create will take.
     return this.newRow(table, id, values, this.context(tx, true));
   }
 
-  /** The record as a write would leave it, not written: what a webhook reads inside the transaction. */
-  previewWrite(model: string, id: number, vals: Record<string, unknown>, tx: TransactionInfo): Row {
+  /**
+   * The record as a write would leave it, not written: what a webhook reads inside the
+   * transaction. x2many fields keep their links from before the write's commands.
+   */
+  previewWrite(
+    model: string,
+    id: number,
+    vals: Record<string, unknown>,
+    tx: TransactionInfo,
+    options: { base?: Row; lang?: string } = {},
+  ): Row {
     const table = this.tables.requireTable(model);
-    const [row] = this.existing(table, [id]);
-    const { values } = this.convertVals(table, vals, 'write', { lang: SOURCE_LANG }, row);
-    return { ...row, ...values, write_date: tx.nowMicros, write_uid: tx.uid } as Row;
+    const [row] = options.base === undefined ? this.existing(table, [id]) : [options.base];
+    if (row === undefined) throw new Error(`${model} ${id} does not exist`);
+    const { values } = this.convertVals(
+      table,
+      vals,
+      'write',
+      { lang: options.lang ?? SOURCE_LANG },
+      row,
+    );
+    return { ...row, ...values, write_date: tx.nowMicros, write_uid: tx.uid };
   }
 
   private context(tx: TransactionInfo, peek = false): RuleContext {
