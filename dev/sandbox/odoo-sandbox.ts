@@ -6,8 +6,15 @@
  *
  * It is the stand-in for Odoo in tests, benchmarks and the demo; its worth is its faithfulness
  * to what docs/odoo.md describes (faults as HTTP 200, exact fault codes and texts, no
- * `<nil/>`, second-truncated datetimes, microsecond `write_date`s, visibility at commit).
- * It is not an Odoo: no access rights beyond one user, no workflows, no other models.
+ * `<nil/>`, second-truncated datetimes, microsecond `write_date`s, visibility at commit,
+ * `fields_get` as Odoo describes each field type).
+ *
+ * Its models (dev/sandbox/models/): the BC family (`dimagaz.bc`, `dimagaz.bc.line`),
+ * `res.partner` with its countries and tags, the journal entries (`account.move`,
+ * `account.move.line`), two custom Studio models (`x_cylinder`, `x_cylinder_valve`) and the
+ * reference models they point at; fields can be added and dropped at run time, as modules do.
+ * It is not an Odoo: no access rights beyond one user, no workflows (posting, cancelling and
+ * their checks), no models beyond those, html stored as written (Odoo sanitizes it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
