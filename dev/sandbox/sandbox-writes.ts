@@ -229,6 +229,7 @@ export class SandboxWrites {
     options: CallOptions,
   ): void {
     const rules = table.rules;
+    rules.checkWrite?.(rows, values, this.tables);
     const tracked = rules.tracked?.filter((field) => field in values) ?? [];
     const before =
       tracked.length === 0

@@ -245,3 +245,16 @@ describe('renaming records others point at', () => {
     expect(answer).toContain('Constraint: dimagaz_bc_partner_id_fkey');
   });
 });
+
+describe('contact hierarchy', () => {
+  it('refuses to put a company under its own contact, as Odoo’s _check_parent_id does', async () => {
+    const company = control().create('res.partner', { name: 'Loop SA', is_company: true });
+    const contact = control().create('res.partner', { name: 'Ali', parent_id: company });
+    const answer = await executeKw('res.partner', 'write', [[company], { parent_id: contact }]);
+    expect(answer).toContain('<int>2</int>');
+    expect(answer).toContain('You cannot create recursive Partner hierarchies.');
+    expect(
+      control().records('res.partner', { ids: [company], fields: ['parent_id'] })[0]!.parent_id,
+    ).toBe(false);
+  });
+});

@@ -43,6 +43,12 @@ export interface ModelRules {
   computeNew?(row: Row, ctx: RuleContext): void;
   /** After records were created and their x2many commands applied. */
   created?(rows: readonly Row[], ctx: RuleContext, options: WriteOptions): void;
+  /** Odoo's constraints on a write, checked before anything changes (raise to refuse it). */
+  checkWrite?(
+    rows: readonly Row[],
+    values: Readonly<Record<string, unknown>>,
+    tables: SandboxTables,
+  ): void;
   /** Fields whose value before a write `written` receives (by record id). */
   tracked?: readonly string[];
   /** After rows were written; `changed` names the fields set, x2many fields included. */

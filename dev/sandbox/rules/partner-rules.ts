@@ -6,6 +6,7 @@
  * `partner_id`) read the new name with their stamps unmoved.
  */
 import type { Row } from '../sandbox-domain.js';
+import { validationError } from '../sandbox-exceptions.js';
 import type { SandboxTable } from '../sandbox-tables.js';
 import { stamp, type ModelRules, type RuleContext } from './model-rules.js';
 
@@ -16,6 +17,19 @@ export const PARTNER_RULES: ModelRules = {
   defaults: () => ({ active: true }),
   computeNew(row, ctx) {
     row.complete_name = completeName(ctx.tables.requireTable(PARTNER_MODEL), row);
+  },
+  checkWrite(rows, values, tables) {
+    const parent = values.parent_id;
+    if (typeof parent !== 'number') return;
+    // `_check_parent_id`: a contact cannot end up under itself.
+    const partners = tables.requireTable(PARTNER_MODEL);
+    const moved = new Set(rows.map((row) => row.id));
+    const seen = new Set<number>();
+    for (let id: unknown = parent; typeof id === 'number' && !seen.has(id);) {
+      if (moved.has(id)) throw validationError('You cannot create recursive Partner hierarchies.');
+      seen.add(id);
+      id = partners.rows.get(id)?.parent_id;
+    }
   },
   written(rows, changed, ctx) {
     if (!NAME_INPUTS.some((field) => changed.has(field))) return;
@@ -48,9 +62,12 @@ export function completeName(partners: SandboxTable, row: Row): string | null {
   const parent = typeof row.parent_id === 'number' ? partners.rows.get(row.parent_id) : undefined;
   if (parent === undefined || row.is_company === true) return (row.name as string | null) ?? null;
   let commercial = parent;
+  const seen = new Set<Row>([row]);
   while (commercial.is_company !== true && typeof commercial.parent_id === 'number') {
     const next = partners.rows.get(commercial.parent_id);
-    if (next === undefined || next === row) break;
+    // A hierarchy broken outside the ORM (corrupt) can loop: stop where it would.
+    if (next === undefined || seen.has(next)) break;
+    seen.add(commercial);
     commercial = next;
   }
   const company = commercial.is_company === true ? (commercial.name as string | null) : null;
