@@ -147,6 +147,13 @@ export interface SandboxControlDeps {
   webhooks: SandboxWebhooks;
 }
 
+/** A change a webhook reports: its values, its kind, the language of its context. */
+interface ReportedChange {
+  vals: Record<string, unknown>;
+  mode: 'create' | 'write' | 'unlink';
+  lang?: string;
+}
+
 export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   const { store, faults, transaction, webhooks } = deps;
 
@@ -158,19 +165,19 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function deliveriesFor(
     model: string,
     ids: readonly number[],
-    change: { vals: Record<string, unknown>; mode: 'create' | 'write' | 'unlink'; lang?: string },
+    what: ReportedChange,
     info: TransactionInfo,
     staged?: Map<string, Row>,
   ): SandboxWebhookDelivery[] {
     if (!webhooks.fires(model)) return [];
-    const lang = change.lang ?? SOURCE_LANG;
+    const lang = what.lang ?? SOURCE_LANG;
     return ids.map((id) => {
       const key = `${model}#${id}`;
       const base = staged?.get(key);
       const row =
-        change.mode === 'unlink'
+        what.mode === 'unlink'
           ? (base ?? store.requireTable(model).rows.get(id) ?? { id })
-          : store.preview(model, id, change.vals, info, change.mode, { base, lang });
+          : store.preview(model, id, what.vals, info, what.mode, { base, lang });
       staged?.set(key, row);
       return webhookDelivery(store, model, row, webhooks.fields(), lang);
     });
@@ -180,7 +187,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function change(
     model: string,
     ids: readonly number[],
-    what: { vals: Record<string, unknown>; mode: 'create' | 'write' | 'unlink'; lang?: string },
+    what: ReportedChange,
     apply: (info: TransactionInfo) => void,
   ): void {
     const info = transaction();

@@ -10,9 +10,6 @@ import type { ModelSpec } from './models/field-spec.js';
 import { PARTNER } from './models/partner-model.js';
 import { REFERENCE_MODELS } from './models/reference-models.js';
 
-export { BC_LINE_MODEL, BC_MODEL, BC_STATES } from './models/bc-models.js';
-export type { FieldSpec, ModelSpec } from './models/field-spec.js';
-
 export const SANDBOX_MODELS: readonly ModelSpec[] = [
   BC,
   BC_LINE,

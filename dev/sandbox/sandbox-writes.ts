@@ -1,17 +1,26 @@
 /**
- * The ORM's writes: `create`, `write` and `unlink`, values converted and validated like Odoo's
- * `convert_to_cache`, x2many commands on any one2many or many2many, the magic fields stamped
- * with the transaction's time, deletions as Odoo's foreign keys carry them out (`ondelete`),
- * and the raw paths the data generators and the fault injection use. What Odoo computes on top
- * (defaults, stored computes, other records moved) is each model's rules (rules/).
+ * The ORM's writes: `create`, `write` and `unlink`, x2many commands on any one2many or
+ * many2many, the magic fields stamped with the transaction's time, and the raw paths the data
+ * generators and the fault injection use. Values are converted as Odoo's `convert_to_cache`
+ * does (sandbox-convert.ts); deletions go as the foreign keys carry them out
+ * (sandbox-foreign-keys.ts); what Odoo computes on top (defaults, stored computes, other records
+ * moved) is each model's rules (rules/).
  */
 import { repr, type Row } from './sandbox-domain.js';
-import { missingError, moduleError, pythonError, validationError } from './sandbox-exceptions.js';
+import { missingError, pythonError, validationError } from './sandbox-exceptions.js';
 import type { FieldSpec } from './models/field-spec.js';
 import type { RuleContext, TransactionInfo, WriteOptions } from './rules/model-rules.js';
+import {
+  convertVals,
+  convertValue,
+  requireTargets,
+  translated,
+  type Converted,
+  type X2manyCommand,
+} from './sandbox-convert.js';
+import { deleteThroughForeignKeys, ondeleteOf } from './sandbox-foreign-keys.js';
 import { toIdList } from './sandbox-reads.js';
 import type { SandboxTable, SandboxTables } from './sandbox-tables.js';
-import { parseDateString, parseDatetimeMicros } from './sandbox-time.js';
 import { SOURCE_LANG } from './sandbox-translations.js';
 
 export type { TransactionInfo, WriteOptions } from './rules/model-rules.js';
@@ -20,24 +29,6 @@ export type { TransactionInfo, WriteOptions } from './rules/model-rules.js';
 export interface CallOptions extends WriteOptions {
   /** The context's `lang`: which text of a translated field a write sets (default en_US). */
   lang?: string;
-}
-
-const MAGIC_FIELDS = new Set([
-  'id',
-  'create_uid',
-  'create_date',
-  'write_uid',
-  'write_date',
-  'display_name',
-]);
-
-/** `(code, id, vals)`: Odoo's x2many commands (`Command.CREATE` … `Command.SET`). */
-type X2manyCommand = readonly [number, unknown?, unknown?];
-
-/** Converted values, and the x2many fields' commands (applied per record). */
-interface Converted {
-  values: Record<string, unknown>;
-  x2many: Array<[FieldSpec, X2manyCommand[]]>;
 }
 
 export class SandboxWrites {
@@ -83,7 +74,7 @@ export class SandboxWrites {
     lang: string = SOURCE_LANG,
   ): Row {
     const table = this.tables.requireTable(model);
-    const { values } = this.convertVals(table, vals, 'create', { lang });
+    const { values } = convertVals(this.tables, table, vals, 'create', { lang });
     // A preview must not consume a sequence number the create will take.
     return this.newRow(table, id, values, this.context(tx, true));
   }
@@ -102,7 +93,8 @@ export class SandboxWrites {
     const table = this.tables.requireTable(model);
     const [row] = options.base === undefined ? this.existing(table, [id]) : [options.base];
     if (row === undefined) throw new Error(`${model} ${id} does not exist`);
-    const { values } = this.convertVals(
+    const { values } = convertVals(
+      this.tables,
       table,
       vals,
       'write',
@@ -159,7 +151,7 @@ export class SandboxWrites {
   ): number {
     const model = table.spec.name;
     const ctx = this.context(tx);
-    const { values, x2many } = this.convertVals(table, vals, 'create', options);
+    const { values, x2many } = convertVals(this.tables, table, vals, 'create', options);
     const row = this.newRow(table, id, values, ctx);
     for (const spec of table.spec.fields) {
       if (spec.required && (row[spec.name] === null || row[spec.name] === undefined)) {
@@ -217,7 +209,13 @@ export class SandboxWrites {
       throw pythonError('ValueError', `write() takes a dictionary of values, got ${repr(vals)}`);
     }
     const rows = this.existing(table, toIdList(ids));
-    const converted = this.convertVals(table, vals as Record<string, unknown>, 'write', options);
+    const converted = convertVals(
+      this.tables,
+      table,
+      vals as Record<string, unknown>,
+      'write',
+      options,
+    );
     this.writeRows(table, rows, converted, tx, options);
   }
 
@@ -266,91 +264,13 @@ export class SandboxWrites {
   unlink(model: string, ids: unknown, tx: TransactionInfo, options: WriteOptions = {}): void {
     const table = this.tables.requireTable(model);
     const rows = this.existing(table, toIdList(ids));
-    const doomed = this.cascadeOf(table, rows);
-    this.refuseRestricted(doomed);
-    const cleared: Array<[SandboxTable, FieldSpec, Row[]]> = [];
-    for (const [target, targetIds] of doomed) {
-      for (const { table: owner, field } of this.tables.references(target.spec.name)) {
-        const spared = (row: Row) => !doomed.get(owner)?.has(row.id);
-        if (field.type === 'many2many') {
-          for (const row of owner.rows.values()) {
-            const links = row[field.name] as number[] | null;
-            if (links?.some((id) => targetIds.has(id)))
-              row[field.name] = links.filter((id) => !targetIds.has(id));
-          }
-        } else if (ondeleteOf(field) === 'set null') {
-          const emptied = this.pointingAt(owner, field, targetIds).filter(spared);
-          for (const row of emptied) this.tables.updateRow(owner, row, { [field.name]: null });
-          if (emptied.length > 0) cleared.push([owner, field, emptied]);
-        }
-      }
-    }
-    for (const [target, targetIds] of doomed)
-      for (const id of targetIds) this.tables.deleteRow(target, id);
+    const cleared = deleteThroughForeignKeys(this.tables, table, rows);
     const ctx = this.context(tx);
     table.rules.unlinked?.(rows, ctx, options);
     for (const [owner, field, emptied] of cleared) {
       const alive = emptied.filter((row) => owner.rows.has(row.id));
       if (alive.length > 0) owner.rules.referenceCleared?.(alive, field.name, ctx);
     }
-  }
-
-  /** The rows to delete: `rows` and, through `ondelete='cascade'`, everything under them. */
-  private cascadeOf(table: SandboxTable, rows: readonly Row[]): Map<SandboxTable, Set<number>> {
-    const doomed = new Map<SandboxTable, Set<number>>([[table, new Set(rows.map((r) => r.id))]]);
-    const queue: Array<[SandboxTable, Set<number>]> = [[table, new Set(rows.map((r) => r.id))]];
-    while (queue.length > 0) {
-      const [target, targetIds] = queue.shift() as [SandboxTable, Set<number>];
-      for (const { table: owner, field } of this.tables.references(target.spec.name)) {
-        if (field.type !== 'many2one' || ondeleteOf(field) !== 'cascade') continue;
-        const seen = doomed.get(owner) ?? new Set<number>();
-        const fresh = new Set<number>();
-        for (const row of this.pointingAt(owner, field, targetIds))
-          if (!seen.has(row.id)) fresh.add(row.id);
-        if (fresh.size === 0) continue;
-        for (const id of fresh) seen.add(id);
-        doomed.set(owner, seen);
-        queue.push([owner, fresh]);
-      }
-    }
-    return doomed;
-  }
-
-  /** PostgreSQL's ForeignKeyViolation, as Odoo reports it, when a `restrict` reference remains. */
-  private refuseRestricted(doomed: Map<SandboxTable, Set<number>>): void {
-    for (const [target, targetIds] of doomed) {
-      for (const { table: owner, field } of this.tables.references(target.spec.name)) {
-        if (field.type !== 'many2one' || ondeleteOf(field) !== 'restrict') continue;
-        const blocking = this.pointingAt(owner, field, targetIds).some(
-          (row) => !doomed.get(owner)?.has(row.id),
-        );
-        if (!blocking) continue;
-        const tableName = owner.spec.name.replace(/\./g, '_');
-        throw validationError(
-          'The operation cannot be completed: another model requires the record being deleted. ' +
-            'If possible, archive it instead.\n\n' +
-            `Model: ${owner.spec.description} (${owner.spec.name})\n` +
-            `Constraint: ${tableName}_${field.name}_fkey\n`,
-        );
-      }
-    }
-  }
-
-  /** The rows of `owner` whose many2one `field` points at one of `targets`. */
-  private pointingAt(owner: SandboxTable, field: FieldSpec, targets: ReadonlySet<number>): Row[] {
-    const rows: Row[] = [];
-    const byTarget = owner.index.get(field.name);
-    if (byTarget !== undefined) {
-      for (const target of targets)
-        for (const id of byTarget.get(target) ?? []) {
-          const row = owner.rows.get(id);
-          if (row !== undefined) rows.push(row);
-        }
-      return rows;
-    }
-    for (const row of owner.rows.values())
-      if (targets.has(row[field.name] as number)) rows.push(row);
-    return rows;
   }
 
   private existing(table: SandboxTable, ids: number[]): Row[] {
@@ -367,6 +287,11 @@ export class SandboxWrites {
       );
     }
     return rows;
+  }
+
+  /** A field's value as stored, converted from the form an RPC call would send it in. */
+  storedValue(table: SandboxTable, field: FieldSpec, value: unknown): unknown {
+    return convertValue(this.tables, table, field, value, SOURCE_LANG, undefined);
   }
 
   /** Advances a sequence past numbers the generators used (`dimagaz.bc`: `P00001`…). */
@@ -410,14 +335,14 @@ export class SandboxWrites {
             links = links.filter((id) => !ids.includes(id));
             break;
           case 4:
-            this.requireTargets(comodel, ids);
+            requireTargets(comodel, ids);
             for (const id of ids) if (!links.includes(id)) links.push(id);
             break;
           case 5:
             links = [];
             break;
           default:
-            this.requireTargets(comodel, ids);
+            requireTargets(comodel, ids);
             links = [...new Set(ids)];
         }
       }
@@ -502,170 +427,4 @@ export class SandboxWrites {
         return bad();
     }
   }
-
-  private requireTargets(comodel: SandboxTable, ids: readonly number[]): void {
-    const missing = ids.filter((id) => !comodel.rows.has(id));
-    if (missing.length > 0) {
-      throw missingError(
-        `Record does not exist or has been deleted.\n(Record: ${comodel.spec.name}(${missing.join(', ')},), User: 2)`,
-      );
-    }
-  }
-
-  /** RPC values → stored values, validated like Odoo's convert_to_cache. */
-  private convertVals(
-    table: SandboxTable,
-    vals: Record<string, unknown>,
-    mode: 'create' | 'write',
-    options: CallOptions,
-    current?: Row,
-  ): Converted {
-    const values: Record<string, unknown> = {};
-    const x2many: Array<[FieldSpec, X2manyCommand[]]> = [];
-    for (const [name, value] of Object.entries(vals)) {
-      const spec = table.fields.get(name);
-      if (spec === undefined) {
-        throw pythonError(
-          'ValueError',
-          mode === 'create'
-            ? `Invalid field ${repr(name)} in ${repr(table.spec.name)}`
-            : `Invalid field ${repr(name)} on model ${repr(table.spec.name)}`,
-        );
-      }
-      // Odoo sets the magic fields itself; values sent for them are ignored.
-      if (MAGIC_FIELDS.has(name) && options.allowMagic !== true) continue;
-      if (spec.computed && !spec.store) continue;
-      if (spec.type === 'one2many' || spec.type === 'many2many') {
-        x2many.push([spec, this.x2manyCommands(table, spec, value)]);
-        continue;
-      }
-      values[name] = this.convertValue(table, spec, value, options.lang ?? SOURCE_LANG, current);
-    }
-    return { values, x2many };
-  }
-
-  /** A field's value as stored, converted from the form an RPC call would send it in. */
-  storedValue(table: SandboxTable, field: FieldSpec, value: unknown): unknown {
-    return this.convertValue(table, field, value, SOURCE_LANG, undefined);
-  }
-
-  /** An x2many value as commands: a list of ids means SET, False means CLEAR. */
-  private x2manyCommands(table: SandboxTable, spec: FieldSpec, value: unknown): X2manyCommand[] {
-    if (value === false || value === null || value === undefined) return [[5]];
-    if (!Array.isArray(value))
-      throw pythonError(
-        'ValueError',
-        `Wrong value for ${table.spec.name}.${spec.name}: ${repr(value)}`,
-      );
-    if (value.every((item) => typeof item === 'number')) return [[6, 0, value]];
-    return value.map((command: unknown) => {
-      if (!Array.isArray(command) || typeof command[0] !== 'number')
-        throw pythonError(
-          'ValueError',
-          `Invalid ${spec.type} command ${repr(command)} on ${table.spec.name}.${spec.name}`,
-        );
-      return command as unknown as X2manyCommand;
-    });
-  }
-
-  private convertValue(
-    table: SandboxTable,
-    spec: FieldSpec,
-    value: unknown,
-    lang: string,
-    current: Row | undefined,
-  ): unknown {
-    const wrong = (): never => {
-      throw pythonError(
-        'ValueError',
-        `Wrong value for ${table.spec.name}.${spec.name}: ${repr(value)}`,
-      );
-    };
-    const empty = value === false || value === null || value === undefined;
-    switch (spec.type) {
-      case 'char':
-      case 'text':
-      case 'html': {
-        if (empty) return null;
-        if (typeof value !== 'string') return wrong();
-        // Char fields keep `size` characters (Python slices code points).
-        const text =
-          spec.size === undefined ? value : Array.from(value).slice(0, spec.size).join('');
-        return spec.translate === true ? translated(current?.[spec.name], text, lang) : text;
-      }
-      case 'binary':
-        if (empty || value === '') return null;
-        if (Buffer.isBuffer(value)) return value.toString('base64');
-        return typeof value === 'string' ? base64Value(value) : wrong();
-      case 'selection':
-        if (empty) return null;
-        return typeof value === 'string' && spec.selection?.some(([key]) => key === value)
-          ? value
-          : wrong();
-      case 'integer':
-        if (empty) return 0;
-        return typeof value === 'number' && Number.isInteger(value) ? value : wrong();
-      case 'float':
-      case 'monetary':
-        if (empty) return 0;
-        return typeof value === 'number' && Number.isFinite(value) ? value : wrong();
-      case 'boolean':
-        return Boolean(value);
-      case 'date':
-        if (empty) return null;
-        return parseDateString(value) ?? wrong();
-      case 'datetime':
-        if (empty) return null;
-        if (typeof value === 'number') return value;
-        return parseDatetimeMicros(value) ?? wrong();
-      case 'json':
-        // Odoo stores `json.loads(json.dumps(value))`, and nothing for an empty value.
-        if (empty || isEmptyJson(value)) return null;
-        return JSON.parse(JSON.stringify(value)) as unknown;
-      case 'many2one': {
-        if (empty) return null;
-        if (typeof value !== 'number') return wrong();
-        this.requireTargets(this.tables.requireTable(spec.relation as string), [value]);
-        return value;
-      }
-      default:
-        return value;
-    }
-  }
-}
-
-/** What the database does to a record when the target of its many2one is deleted. */
-function ondeleteOf(field: FieldSpec): 'cascade' | 'set null' | 'restrict' {
-  return field.ondelete ?? (field.required === true ? 'restrict' : 'set null');
-}
-
-/**
- * A translated field's new stored value: the text for the call's language merged into the
- * texts it had (Odoo updates one key of its jsonb column), or both `en_US` and that language
- * for a field that had none.
- */
-function translated(stored: unknown, text: string, lang: string): unknown {
-  if (stored === null || stored === undefined) return { [SOURCE_LANG]: text, [lang]: text };
-  const texts: Record<string, string> =
-    typeof stored === 'string'
-      ? { [SOURCE_LANG]: stored }
-      : { ...(stored as Record<string, string>) };
-  texts[lang] = text;
-  return texts;
-}
-
-/**
- * Odoo decodes a binary value (`base64.b64decode`, which skips characters outside the alphabet
- * and wants whole quadruples) into its attachment and reads it back as canonical base64.
- */
-function base64Value(value: string): string {
-  const compact = value.replace(/[^A-Za-z0-9+/=]/g, '');
-  if (compact.length % 4 !== 0) throw moduleError('binascii.Error', 'Incorrect padding');
-  return Buffer.from(compact, 'base64').toString('base64');
-}
-
-function isEmptyJson(value: unknown): boolean {
-  if (value === 0 || value === '') return true;
-  if (Array.isArray(value)) return value.length === 0;
-  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
 }
