@@ -1,6 +1,6 @@
 /**
- * `npm run sandbox -- --orders 5000 --lines 10 --port 8069 [--seed 1]`: the Odoo sandbox as a
- * process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=` lines ready to
+ * `npm run sandbox -- --orders 5000 --lines 10 --port 8069 [--seed 1] [--partners N]
+ * [--moves N --move-lines M] [--cylinders N]`: the Odoo sandbox as a process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=` lines ready to
  * paste into `.env`; SIGINT/SIGTERM close it cleanly.
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +12,10 @@ Usage: npm run sandbox -- [options]
 
   --orders N      purchase orders (dimagaz.bc) to generate      (default 1000)
   --lines M       lines per order (dimagaz.bc.line)             (default 10)
+  --partners N    contacts (res.partner) beyond the vendors     (default 0)
+  --moves N       journal entries (account.move)                (default 0)
+  --move-lines M  lines per entry (account.move.line)           (default 0)
+  --cylinders N   custom x_cylinder records, with their valves  (default 0)
   --seed S        seed of the data generator                    (default 1)
   --port P        port to listen on; 0 picks a free one         (default 8069)
   --database D    database name                                 (default odoo_sandbox)
@@ -33,6 +37,10 @@ async function main(): Promise<void> {
     options: {
       orders: { type: 'string' },
       lines: { type: 'string' },
+      partners: { type: 'string' },
+      moves: { type: 'string' },
+      'move-lines': { type: 'string' },
+      cylinders: { type: 'string' },
       seed: { type: 'string' },
       port: { type: 'string' },
       database: { type: 'string' },
@@ -51,6 +59,10 @@ async function main(): Promise<void> {
   const sandbox = createOdooSandbox({
     orders: wholeNumber('orders', values.orders, 1000),
     linesPerOrder: wholeNumber('lines', values.lines, 10),
+    partners: wholeNumber('partners', values.partners, 0),
+    moves: wholeNumber('moves', values.moves, 0),
+    linesPerMove: wholeNumber('move-lines', values['move-lines'], 0),
+    cylinders: wholeNumber('cylinders', values.cylinders, 0),
     seed: wholeNumber('seed', values.seed, 1),
     port,
     host: '127.0.0.1',

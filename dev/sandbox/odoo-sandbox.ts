@@ -6,8 +6,15 @@
  *
  * It is the stand-in for Odoo in tests, benchmarks and the demo; its worth is its faithfulness
  * to what docs/odoo.md describes (faults as HTTP 200, exact fault codes and texts, no
- * `<nil/>`, second-truncated datetimes, microsecond `write_date`s, visibility at commit).
- * It is not an Odoo: no access rights beyond one user, no workflows, no other models.
+ * `<nil/>`, second-truncated datetimes, microsecond `write_date`s, visibility at commit,
+ * `fields_get` as Odoo describes each field type).
+ *
+ * Its models (dev/sandbox/models/): the BC family (`dimagaz.bc`, `dimagaz.bc.line`),
+ * `res.partner` with its countries and tags, the journal entries (`account.move`,
+ * `account.move.line`), two custom Studio models (`x_cylinder`, `x_cylinder_valve`) and the
+ * reference models they point at; fields can be added and dropped at run time, as modules do.
+ * It is not an Odoo: no access rights beyond one user, no workflows (posting, cancelling and
+ * their checks), no models beyond those, html stored as written (Odoo sanitizes it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -39,6 +46,14 @@ export interface OdooSandboxOptions {
   orders?: number;
   /** Lines per generated BC (default 0). */
   linesPerOrder?: number;
+  /** Contacts (`res.partner`) beyond the BCs' vendors (default 0: the vendors only). */
+  partners?: number;
+  /** Journal entries (`account.move`) to generate (default 0). */
+  moves?: number;
+  /** Lines (`account.move.line`) per generated entry (default 0). */
+  linesPerMove?: number;
+  /** Custom `x_cylinder` records, with their `x_cylinder_valve`s (default 0). */
+  cylinders?: number;
   /** The API user's language and time zone, as `res.users.context_get` reports them (default fr_FR, Africa/Casablanca). */
   userContext?: { lang: string; tz: string };
   /** Seed of the data generator and of probabilistic faults (default 1). */
@@ -95,6 +110,10 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   generateSandboxData(store, {
     orders: options.orders ?? 0,
     linesPerOrder: options.linesPerOrder ?? 0,
+    partners: options.partners,
+    moves: options.moves,
+    linesPerMove: options.linesPerMove,
+    cylinders: options.cylinders,
     seed: options.seed ?? 1,
     nowMicros: clock.nowMicros(),
     username,
@@ -363,3 +382,4 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
 }
 
 export { createManualClock, type ManualClock } from './sandbox-time.js';
+export type { FieldSpec as SandboxFieldSpec } from './models/field-spec.js';

@@ -70,3 +70,48 @@ export function pyFloatRepr(value: number): string {
   const sign = exponent < 0 ? '-' : '+';
   return `${mantissa}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
 }
+
+/**
+ * Python's `json.dumps(value, sort_keys=True)` with its defaults, byte for byte: `", "` and
+ * `": "` separators, keys sorted at every level, floats as `repr` (`100.0`), and
+ * `ensure_ascii` (every non-ASCII character as `\uXXXX`, astral ones as surrogate pairs).
+ */
+export function pythonJsonDumps(value: PyValue): string {
+  if (value === null || value === undefined) return 'null';
+  if (value === true) return 'true';
+  if (value === false) return 'false';
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? String(value) : pyFloatRepr(value);
+  if (value instanceof PyFloat) return pyFloatRepr(value.value);
+  if (typeof value === 'string') return pythonJsonString(value);
+  if (Array.isArray(value)) return `[${(value as PyValue[]).map(pythonJsonDumps).join(', ')}]`;
+  if (value instanceof RecordList) return pythonJsonDumps(value.toJSON());
+  if (Buffer.isBuffer(value) || value instanceof Date) return pythonJsonString(String(value));
+  const struct = value as { readonly [key: string]: PyValue };
+  const members = Object.keys(struct)
+    .sort()
+    .map((key) => `${pythonJsonString(key)}: ${pythonJsonDumps(struct[key])}`);
+  return `{${members.join(', ')}}`;
+}
+
+const JSON_ESCAPES: Readonly<Record<string, string>> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
+};
+
+function pythonJsonString(text: string): string {
+  let out = '"';
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index] as string;
+    const code = text.charCodeAt(index);
+    if (JSON_ESCAPES[char] !== undefined) out += JSON_ESCAPES[char];
+    else if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += char;
+  }
+  return `${out}"`;
+}

@@ -12,19 +12,23 @@ import type {
   SandboxFaultRule,
   SandboxFaults,
 } from './sandbox-faults.js';
+import type { FieldSpec } from './models/field-spec.js';
 import { PyFloat, type PyValue } from './python-values.js';
+import type { Row } from './sandbox-domain.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
-import { formatOdooDatetime } from './sandbox-time.js';
-import type {
-  SandboxWebhookEvent,
-  SandboxWebhookRule,
-  SandboxWebhooks,
-} from './sandbox-webhooks.js';
+import { SOURCE_LANG } from './sandbox-translations.js';
+import { webhookDelivery, type SandboxWebhookDelivery } from './sandbox-webhook-payload.js';
+import type { SandboxWebhookRule, SandboxWebhooks } from './sandbox-webhooks.js';
 
 /** Options of a control-interface write. */
 export interface SandboxWriteOptions {
-  /** On lines: also recompute the BC's totals and move its `write_date` (default false). */
+  /**
+   * On lines: also recompute the parent's amounts and move its `write_date` (default false; a
+   * journal item's move moves anyway when its amounts change).
+   */
   bumpParent?: boolean;
+  /** The context's language: which text of a translated field is set (default en_US). */
+  lang?: string;
 }
 
 /** A long transaction: changes staged now, stamped with its start, visible at `commit()`. */
@@ -61,7 +65,8 @@ export interface SandboxRecordsOptions {
 export interface SandboxControl {
   /** The sandbox clock in microseconds (strictly increasing). */
   nowMicros(): number;
-  create(model: string, vals: Record<string, unknown>): number;
+  /** `options.lang`: the context's language, which text of a translated field is set. */
+  create(model: string, vals: Record<string, unknown>, options?: { lang?: string }): number;
   write(
     model: string,
     ids: number | readonly number[],
@@ -91,6 +96,19 @@ export interface SandboxControl {
   writeDateMicros(model: string, id: number): number | undefined;
   /** Names of the model's stored fields, as `fields_get` reports them. */
   storedFields(model: string): string[];
+  /**
+   * A module installed or upgraded adds a stored field: `fields_get` lists it at once, and every
+   * existing record gets `options.default` (given as a write would send it) without its
+   * `write_date` moving — Odoo fills a new column with one SQL UPDATE (`_init_column`), not
+   * with writes. Records created later get the default too. A many2many starts with no links;
+   * a one2many reads its comodel's records pointing back.
+   */
+  addField(model: string, field: FieldSpec, options?: { default?: unknown }): void;
+  /**
+   * A module uninstalled drops a stored field: `fields_get` no longer lists it, reading it is
+   * Odoo's "Invalid field" fault, its values are gone; no `write_date` moves.
+   */
+  removeField(model: string, name: string): void;
   /** A record rule hides these records from the API user (searches skip them, reads fault 4). */
   hide(model: string, ids: number | readonly number[]): void;
   unhide(model: string, ids: number | readonly number[]): void;
@@ -107,7 +125,8 @@ export interface SandboxControl {
   /** Clears the login-failure counters of the cooldown. */
   resetLoginFailures(): void;
   /**
-   * An automation rule that posts a webhook on each change of a BC or a line, from inside the
+   * An automation rule that posts a webhook on each change (create, write, deletion) of a record
+   * of its models — the BC family by default, any model the sandbox serves — from inside the
    * transaction before its commit (undefined removes it). While one is set, a change becomes
    * visible only after its webhook was answered: await `settled()` to see it committed.
    */
@@ -128,31 +147,39 @@ export interface SandboxControlDeps {
   webhooks: SandboxWebhooks;
 }
 
+/** A change a webhook reports: its values, its kind, the language of its context. */
+interface ReportedChange {
+  vals: Record<string, unknown>;
+  mode: 'create' | 'write' | 'unlink';
+  lang?: string;
+}
+
 export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   const { store, faults, transaction, webhooks } = deps;
 
-  /** The rule's events for a change, with the fields as read inside the transaction. */
-  function eventsFor(
+  /**
+   * The rule's posts for a change, each record read as the change leaves it inside the
+   * transaction (before commit). `staged` carries the records a long transaction already
+   * changed, so a later change of the same record previews from them.
+   */
+  function deliveriesFor(
     model: string,
     ids: readonly number[],
-    vals: Record<string, unknown>,
+    what: ReportedChange,
     info: TransactionInfo,
-  ): SandboxWebhookEvent[] {
+    staged?: Map<string, Row>,
+  ): SandboxWebhookDelivery[] {
     if (!webhooks.fires(model)) return [];
-    const table = store.requireTable(model);
+    const lang = what.lang ?? SOURCE_LANG;
     return ids.map((id) => {
-      const row: Record<string, unknown> = table.rows.get(id) ?? {};
-      const event: Record<string, unknown> = {
-        _model: model,
-        _id: id,
-        _action: 'erp-bridge (#1)',
-        id,
-      };
-      for (const field of webhooks.fields()) {
-        if (field === 'write_date') event[field] = datetimeWithMicros(info.nowMicros);
-        else event[field] = unwrap((field in vals ? vals[field] : row[field]) as PyValue) ?? false;
-      }
-      return event as SandboxWebhookEvent;
+      const key = `${model}#${id}`;
+      const base = staged?.get(key);
+      const row =
+        what.mode === 'unlink'
+          ? (base ?? store.requireTable(model).rows.get(id) ?? { id })
+          : store.preview(model, id, what.vals, info, what.mode, { base, lang });
+      staged?.set(key, row);
+      return webhookDelivery(store, model, row, webhooks.fields(), lang);
     });
   }
 
@@ -160,41 +187,46 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function change(
     model: string,
     ids: readonly number[],
-    vals: Record<string, unknown>,
+    what: ReportedChange,
     apply: (info: TransactionInfo) => void,
   ): void {
     const info = transaction();
-    const events = eventsFor(model, ids, vals, info);
-    if (events.length === 0) apply(info);
-    else webhooks.sendThenCommit(events, () => apply(info));
+    const deliveries = deliveriesFor(model, ids, what, info);
+    if (deliveries.length === 0) apply(info);
+    else webhooks.sendThenCommit(deliveries, () => apply(info));
   }
 
   const control: SandboxControl = {
     nowMicros: deps.nowMicros,
-    create(model, vals) {
+    create(model, vals, createOptions = {}) {
       const id = store.reserveId(requireModel(model));
-      change(model, [id], vals, (info) => store.create(model, [vals], info, [id]));
+      change(model, [id], { vals, mode: 'create', lang: createOptions.lang }, (info) =>
+        store.create(model, [vals], info, [id], createOptions),
+      );
       return id;
     },
     write(model, ids, vals, writeOptions = {}) {
       const list = toIds(ids);
-      change(requireModel(model), list, vals, (info) =>
+      change(requireModel(model), list, { vals, mode: 'write', lang: writeOptions.lang }, (info) =>
         store.write(model, list, vals, info, writeOptions),
       );
     },
     archive(model, ids) {
-      control.write(model, ids, { active: false });
+      control.write(model, ids, { [activeFieldOf(model)]: false });
     },
     unarchive(model, ids) {
-      control.write(model, ids, { active: true });
+      control.write(model, ids, { [activeFieldOf(model)]: true });
     },
     unlink(model, ids, writeOptions = {}) {
       const list = toIds(ids);
-      change(requireModel(model), list, {}, (info) =>
+      change(requireModel(model), list, { vals: {}, mode: 'unlink' }, (info) =>
         store.unlink(model, list, info, writeOptions),
       );
     },
-    setWebhook: (rule) => webhooks.configure(rule),
+    setWebhook(rule) {
+      for (const model of rule?.models ?? []) requireModel(model);
+      webhooks.configure(rule);
+    },
     settled: () => webhooks.settled(),
     begin() {
       return beginTransaction();
@@ -219,8 +251,9 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     },
     ids(model, idsOptions = {}) {
       const table = store.requireTable(requireModel(model));
-      if (idsOptions.activeOnly !== true || !table.hasActive) return [...table.ids];
-      return table.ids.filter((id) => table.rows.get(id)?.active === true);
+      const active = table.activeField;
+      if (idsOptions.activeOnly !== true || active === undefined) return [...table.ids];
+      return table.ids.filter((id) => table.rows.get(id)?.[active] === true);
     },
     writeDateMicros(model, id) {
       const value = store.requireTable(requireModel(model)).rows.get(id)?.write_date;
@@ -231,6 +264,39 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         .requireTable(requireModel(model))
         .spec.fields.filter((field) => field.store)
         .map((field) => field.name);
+    },
+    addField(model, field, fieldOptions = {}) {
+      const table = store.requireTable(requireModel(model));
+      if (table.fields.has(field.name))
+        throw new Error(`${model} already has a field ${field.name}`);
+      if (field.type === 'selection' && (field.selection ?? []).length === 0)
+        throw new Error(`the selection field ${field.name} needs its selection`);
+      if (['many2one', 'one2many', 'many2many'].includes(field.type)) {
+        const comodel = store.table(field.relation ?? '');
+        if (comodel === undefined)
+          throw new Error(`${field.name}: the sandbox has no model ${String(field.relation)}`);
+        const inverse = comodel.fields.get(field.relationField ?? '');
+        if (
+          field.type === 'one2many' &&
+          (inverse?.type !== 'many2one' || inverse.relation !== model)
+        )
+          throw new Error(
+            `${field.name}: ${String(field.relationField)} is not a many2one of ${comodel.spec.name} to ${model}`,
+          );
+      }
+      store.addField(model, field, fieldOptions.default);
+    },
+    removeField(model, name) {
+      const table = store.requireTable(requireModel(model));
+      const field = table.fields.get(name);
+      if (field === undefined) throw new Error(`${model} has no field ${name}`);
+      if (MAGIC_FIELDS.includes(name)) throw new Error(`${name} is a magic field of every model`);
+      if (table.spec.order.split(',').some((term) => term.trim().split(/\s+/)[0] === name))
+        throw new Error(`${model} is ordered by ${name}`);
+      const inverseOf = one2manyInverseOf(store, model, name);
+      if (inverseOf !== undefined)
+        throw new Error(`${name} is the inverse of the one2many ${inverseOf}: remove that first`);
+      store.removeField(model, name);
     },
     hide(model, ids) {
       const table = store.requireTable(requireModel(model));
@@ -253,7 +319,8 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function beginTransaction(): SandboxTransaction {
     const info = transaction();
     const staged: Array<() => void> = [];
-    const events: SandboxWebhookEvent[] = [];
+    const deliveries: SandboxWebhookDelivery[] = [];
+    const previews = new Map<string, Row>();
     let state: 'open' | 'committed' | 'rolled back' = 'open';
     const ensureOpen = (): void => {
       if (state !== 'open') throw new Error(`the transaction is already ${state}`);
@@ -264,26 +331,37 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       create(model, vals) {
         ensureOpen();
         const id = store.reserveId(requireModel(model));
-        events.push(...eventsFor(model, [id], vals, info));
+        deliveries.push(...deliveriesFor(model, [id], { vals, mode: 'create' }, info, previews));
         staged.push(() => store.create(model, [vals], info, [id]));
         return id;
       },
       write(model, ids, vals, writeOptions = {}) {
         ensureOpen();
         const list = toIds(ids);
-        events.push(...eventsFor(requireModel(model), list, vals, info));
+        deliveries.push(
+          ...deliveriesFor(
+            requireModel(model),
+            list,
+            { vals, mode: 'write', lang: writeOptions.lang },
+            info,
+            previews,
+          ),
+        );
         staged.push(() => store.write(model, list, vals, info, writeOptions));
       },
       archive(model, ids) {
         ensureOpen();
         const list = toIds(ids);
-        events.push(...eventsFor(requireModel(model), list, { active: false }, info));
-        staged.push(() => store.write(model, list, { active: false }, info));
+        const vals = { [activeFieldOf(model)]: false };
+        deliveries.push(...deliveriesFor(model, list, { vals, mode: 'write' }, info, previews));
+        staged.push(() => store.write(model, list, vals, info));
       },
       unlink(model, ids, writeOptions = {}) {
         ensureOpen();
         const list = toIds(ids);
-        events.push(...eventsFor(requireModel(model), list, {}, info));
+        deliveries.push(
+          ...deliveriesFor(requireModel(model), list, { vals: {}, mode: 'unlink' }, info, previews),
+        );
         staged.push(() => store.unlink(model, list, info, writeOptions));
       },
       commit() {
@@ -292,14 +370,21 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         const apply = () => {
           for (const staging of staged) staging();
         };
-        if (events.length === 0) apply();
-        else webhooks.sendThenCommit(events, apply);
+        if (deliveries.length === 0) apply();
+        else webhooks.sendThenCommit(deliveries, apply);
       },
       rollback() {
         ensureOpen();
         state = 'rolled back';
       },
     };
+  }
+
+  /** The model's archive field; an error for a model that cannot be archived. */
+  function activeFieldOf(model: string): string {
+    const active = store.requireTable(requireModel(model)).activeField;
+    if (active === undefined) throw new Error(`the sandbox model ${model} has no archive field`);
+    return active;
   }
 
   function requireModel(model: string): string {
@@ -310,10 +395,17 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   return control;
 }
 
-/** A datetime as Odoo's webhook sends it (`load=None`): with its microseconds. */
-function datetimeWithMicros(micros: number): string {
-  const fraction = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
-  return `${formatOdooDatetime(micros)}.${fraction}`;
+const MAGIC_FIELDS = ['id', 'display_name', 'create_uid', 'create_date', 'write_uid', 'write_date'];
+
+/** The one2many (as `model.field`) whose inverse is `model`'s field `name`, if any. */
+function one2manyInverseOf(store: SandboxStore, model: string, name: string): string | undefined {
+  for (const other of store.models()) {
+    const table = store.requireTable(other);
+    for (const field of table.spec.fields)
+      if (field.type === 'one2many' && field.relation === model && field.relationField === name)
+        return `${other}.${field.name}`;
+  }
+  return undefined;
 }
 
 function toIds(ids: number | readonly number[]): number[] {

@@ -17,7 +17,7 @@ import {
   userError,
   type OdooException,
 } from './sandbox-exceptions.js';
-import { langOf, type SandboxStore, type TransactionInfo } from './sandbox-store.js';
+import { langOf, readContextOf, type SandboxStore, type TransactionInfo } from './sandbox-store.js';
 
 interface Parameter {
   name: string;
@@ -105,7 +105,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
       { name: 'load', default: '_classic_read' },
     ],
     run: ({ store, model, ids, args, context }) =>
-      store.readList(model, ids, args.fields, args.load, langOf(context)),
+      store.readList(model, ids, args.fields, args.load, readContextOf(context)),
   },
   fields_get: {
     api: 'model',
@@ -118,7 +118,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
   create: {
     api: 'model',
     params: [{ name: 'vals_list' }],
-    run: ({ store, model, args, tx }) => {
+    run: ({ store, model, args, tx, context }) => {
       const single =
         typeof args.vals_list === 'object' &&
         args.vals_list !== null &&
@@ -127,6 +127,8 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
         model,
         single ? [args.vals_list] : (args.vals_list as unknown[]),
         tx,
+        undefined,
+        { lang: langOf(context) },
       );
       return single ? ids[0] : ids;
     },
@@ -134,8 +136,8 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
   write: {
     api: 'records',
     params: [{ name: 'vals' }],
-    run: ({ store, model, ids, args, tx }) => {
-      store.write(model, ids, args.vals, tx);
+    run: ({ store, model, ids, args, tx, context }) => {
+      store.write(model, ids, args.vals, tx, { lang: langOf(context) });
       return true;
     },
   },
@@ -152,7 +154,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     params: [],
     needsActive: true,
     run: ({ store, model, ids, tx }) => {
-      store.write(model, ids, { active: false }, tx);
+      store.write(model, ids, { [activeFieldOf(store, model)]: false }, tx);
       return true;
     },
   },
@@ -161,7 +163,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     params: [],
     needsActive: true,
     run: ({ store, model, ids, tx }) => {
-      store.write(model, ids, { active: true }, tx);
+      store.write(model, ids, { [activeFieldOf(store, model)]: true }, tx);
       return true;
     },
   },
@@ -172,6 +174,11 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     run: ({ store, tx }) => ({ ...store.userContext, uid: tx.uid }),
   },
 };
+
+/** The model's archive field (`needsActive` methods only run on models that have one). */
+function activeFieldOf(store: SandboxStore, model: string): string {
+  return store.requireTable(model).activeField as string;
+}
 
 /** Which wire called: decides how lookup failures are reported. */
 export type DispatchStyle = 'execute_kw' | 'json2';

@@ -8,9 +8,10 @@
  * scan in the shapes a sync uses: `id > n` (start of a keyset page), `id in [...]`, and
  * `bc_id in [...]` (an indexed many2one).
  */
-import type { FieldSpec } from './sandbox-models.js';
+import type { FieldSpec } from './models/field-spec.js';
 import { moduleError, pythonError } from './sandbox-exceptions.js';
 import { parseDateString, parseDatetimeMicros } from './sandbox-time.js';
+import { SOURCE_LANG, translatedText } from './sandbox-translations.js';
 
 /** A stored record: field name → internal value (datetime as microseconds, many2one as id). */
 export type Row = Record<string, unknown> & { id: number };
@@ -19,10 +20,12 @@ export type Row = Record<string, unknown> & { id: number };
 export interface DomainModel {
   name: string;
   field(name: string): FieldSpec | undefined;
+  /** The archive field (`active`, or `x_active` on custom models), if the model has one. */
+  activeField(): string | undefined;
   /** The ids of a one2many (the comodel records pointing back). */
   one2manyIds(field: FieldSpec, id: number): number[];
   /** A record's display name, for `many2one ilike 'text'`. */
-  displayName(model: string, id: number): string;
+  displayName(model: string, id: number): string | false;
 }
 
 export interface CompiledDomain {
@@ -33,7 +36,7 @@ export interface CompiledDomain {
   idSet?: Set<number>;
   /** Rows must point at one of these ids through this indexed many2one. */
   indexed?: { field: string; targets: Set<number> };
-  /** The domain names the `active` field somewhere (which disables the implicit filter). */
+  /** The domain names the archive field somewhere (which disables the implicit filter). */
   mentionsActive: boolean;
   /** The domain can match nothing (a top-level `id in []`). */
   empty: boolean;
@@ -64,8 +67,15 @@ const OPERATORS = new Set([
   '=?',
 ]);
 
-/** Compiles `domain` for `model`. @throws OdooException (ValueError) like Odoo for bad domains. */
-export function compileDomain(model: DomainModel, domain: unknown): CompiledDomain {
+/**
+ * Compiles `domain` for `model`; translated fields compare their text in `lang`.
+ * @throws OdooException (ValueError) like Odoo for bad domains.
+ */
+export function compileDomain(
+  model: DomainModel,
+  domain: unknown,
+  lang: string = SOURCE_LANG,
+): CompiledDomain {
   const terms = domain === false || domain === null || domain === undefined ? [] : domain;
   if (!Array.isArray(terms)) throw pythonError('ValueError', `Invalid domain: ${repr(domain)}`);
   const topLevel: Node[] = [];
@@ -94,16 +104,28 @@ export function compileDomain(model: DomainModel, domain: unknown): CompiledDoma
   const compiled: CompiledDomain = {
     predicate: () => true,
     idAbove: 0,
-    mentionsActive: topLevel.some(mentionsField('active')),
+    mentionsActive: topLevel.some(mentionsField(model.activeField() ?? 'active')),
     empty: false,
   };
   const rest: Node[] = [];
   for (const node of conjuncts) {
     if (!absorbHint(model, node, compiled)) rest.push(node);
   }
-  const predicates = rest.map((node) => compileNode(model, node));
+  const predicates = rest.map((node) => compileNode(model, node, lang));
   compiled.predicate = conjunction(predicates);
   return compiled;
+}
+
+/** The whole domain as one predicate, scan hints included: for filtering rows already at hand. */
+export function compileFilter(model: DomainModel, domain: unknown): (row: Row) => boolean {
+  const compiled = compileDomain(model, domain);
+  const { idAbove, idSet, indexed, predicate } = compiled;
+  if (compiled.empty) return () => false;
+  return (row) =>
+    row.id > idAbove &&
+    (idSet === undefined || idSet.has(row.id)) &&
+    (indexed === undefined || indexed.targets.has(row[indexed.field] as number)) &&
+    predicate(row);
 }
 
 /** Turns a top-level leaf into a scan hint when it is one the store can serve from an index. */
@@ -213,23 +235,37 @@ function conjunction(predicates: Array<(row: Row) => boolean>): (row: Row) => bo
   };
 }
 
-function compileNode(model: DomainModel, node: Node): (row: Row) => boolean {
+function compileNode(model: DomainModel, node: Node, lang: string): (row: Row) => boolean {
   switch (node.kind) {
     case 'constant':
       return node.value ? () => true : () => false;
     case 'not': {
-      const inner = compileNode(model, node.child);
+      const inner = compileNode(model, node.child, lang);
       return (row) => !inner(row);
     }
     case 'and':
-      return conjunction(node.children.map((child) => compileNode(model, child)));
+      return conjunction(node.children.map((child) => compileNode(model, child, lang)));
     case 'or': {
-      const children = node.children.map((child) => compileNode(model, child));
+      const children = node.children.map((child) => compileNode(model, child, lang));
       return (row) => children.some((child) => child(row));
     }
     case 'leaf':
-      return compileLeaf(model, node.field, node.operator, node.value);
+      return compileTranslatable(model, node.field, node.operator, node.value, lang);
   }
+}
+
+/** A leaf on a translated field compares the field's text in `lang`. */
+function compileTranslatable(
+  model: DomainModel,
+  field: string,
+  operator: string,
+  value: unknown,
+  lang: string,
+): (row: Row) => boolean {
+  const spec = model.field(field) as FieldSpec;
+  if (spec.translate !== true) return compileLeaf(model, field, operator, value);
+  const onText = compileLeaf(model, field, operator, value);
+  return (row) => onText({ id: row.id, [field]: translatedText(row[field], lang) });
 }
 
 /** The comparable form of a domain value for a field: micros, ids, strings, numbers, or null. */
@@ -396,7 +432,7 @@ function compileMany2oneByName(
   const name = spec.name;
   const nameOf = (row: Row): string | null => {
     const id = row[name];
-    return typeof id === 'number' ? model.displayName(relation, id) : null;
+    return typeof id === 'number' ? model.displayName(relation, id) || null : null;
   };
   if (operator === '=') return compileLike('=like', escapeLike(text), nameOf);
   if (operator === '!=') return compileLike('not =like', escapeLike(text), nameOf);

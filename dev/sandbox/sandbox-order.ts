@@ -2,13 +2,15 @@
  * `order` specifications for the sandbox (`'write_date desc, id'`, `'priority desc, id desc'`):
  * parsing with Odoo's validation, and a comparator over stored rows with PostgreSQL's NULL
  * placement (last when ascending, first when descending, unless `nulls first|last` says).
+ * Translated fields sort by their text in the reading language, as Odoo orders its jsonb column.
  *
  * Simplification: a many2one sorts by the target's id, not by the comodel's own `_order`.
  */
 import type { Row } from './sandbox-domain.js';
 import { repr } from './sandbox-domain.js';
-import type { FieldSpec } from './sandbox-models.js';
+import type { FieldSpec } from './models/field-spec.js';
 import { pythonError } from './sandbox-exceptions.js';
+import { SOURCE_LANG, translatedText } from './sandbox-translations.js';
 
 export interface CompiledOrder {
   compare: (a: Row, b: Row) => number;
@@ -20,12 +22,21 @@ export interface CompiledOrder {
 
 const TERM = /^\s*"?([a-z0-9_]+)"?(?:\.id)?(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$/i;
 
+type Comparable = number | string | boolean | null | undefined;
+
 export function compileOrder(
   order: string,
   modelName: string,
   field: (name: string) => FieldSpec | undefined,
+  lang: string = SOURCE_LANG,
 ): CompiledOrder {
-  const keys: Array<{ name: string; direction: 1 | -1; nullsFirst: boolean }> = [];
+  const keys: Array<{
+    name: string;
+    direction: 1 | -1;
+    nullsFirst: boolean;
+    /** Translated fields only: the text in `lang` (other fields compare their stored value). */
+    text?: (row: Row) => Comparable;
+  }> = [];
   for (const term of order.split(',')) {
     const match = TERM.exec(term);
     if (!match)
@@ -46,7 +57,14 @@ export function compileOrder(
     const direction = match[2]?.toLowerCase() === 'desc' ? -1 : 1;
     const nullsFirst =
       match[3] === undefined ? direction === -1 : match[3].toLowerCase() === 'first';
-    keys.push({ name, direction, nullsFirst });
+    if (spec.translate === true)
+      keys.push({
+        name,
+        direction,
+        nullsFirst,
+        text: (row) => translatedText(row[name], lang),
+      });
+    else keys.push({ name, direction, nullsFirst });
   }
   // Odoo appends `id` to make the order total; so do we.
   if (!keys.some((key) => key.name === 'id'))
@@ -58,8 +76,8 @@ export function compileOrder(
     idDescending: onlyId && first.direction === -1,
     compare(a, b) {
       for (const key of keys) {
-        const x = a[key.name] as number | string | boolean | null;
-        const y = b[key.name] as number | string | boolean | null;
+        const x = key.text === undefined ? (a[key.name] as Comparable) : key.text(a);
+        const y = key.text === undefined ? (b[key.name] as Comparable) : key.text(b);
         if (x === y) continue;
         if (x === null || x === undefined) return key.nullsFirst ? -1 : 1;
         if (y === null || y === undefined) return key.nullsFirst ? 1 : -1;

@@ -1,20 +1,19 @@
 /**
  * The ORM's reads: `read` (as plain records, or as an RPC answer that XML-RPC marshals straight
- * from the rows) and `fields_get`, with Odoo's read conventions: many2one as `[id, name]` under
- * `_classic_read`, empty values as False, whole floats as floats, datetimes to the second,
- * translated fields in the context's language.
+ * from the rows) with Odoo's read conventions: many2one as `[id, name]` under `_classic_read`,
+ * empty values as False, whole floats as floats, datetimes to the second, translated fields in
+ * the context's language, x2many values in the comodel's order, binary values as base64 (or
+ * their size, with `bin_size` in the context), json values as they were stored.
  */
 import { PyFloat, RecordList, pyFloatRepr, type PyValue } from './python-values.js';
 import { repr, type Row } from './sandbox-domain.js';
 import { accessError, pythonError } from './sandbox-exceptions.js';
-import { BC_LINE_MODEL, type FieldSpec } from './sandbox-models.js';
-import {
-  SOURCE_LANG,
-  translatedText,
-  type SandboxTable,
-  type SandboxTables,
-} from './sandbox-tables.js';
+import { describeFields } from './sandbox-fields-get.js';
+import type { FieldSpec } from './models/field-spec.js';
+import { BC_LINE_MODEL } from './models/bc-models.js';
+import type { SandboxTable, SandboxTables } from './sandbox-tables.js';
 import { formatOdooDatetime } from './sandbox-time.js';
+import { SOURCE_LANG, translatedText } from './sandbox-translations.js';
 import { escapeXmlText, marshalValue } from './xmlrpc-marshaller.js';
 
 const MAXINT = 2 ** 31 - 1;
@@ -26,10 +25,33 @@ type Emitter = (row: Row) => string;
 const FALSE_XML = '<value><boolean>0</boolean></value>\n';
 const TRUE_XML = '<value><boolean>1</boolean></value>\n';
 
+/** What of a call's context a read depends on. */
+export interface ReadContext {
+  /** The language translated fields and display names are read in. */
+  readonly lang: string;
+  /** `bin_size` (every binary field) or `bin_size_<field>` (that one): sizes instead of data. */
+  readonly binSize: (field: string) => boolean;
+}
+
 /** The language a call reads in: its context's `lang`, else the source language. */
 export function langOf(context: Record<string, unknown> | undefined): string {
   const lang = context?.lang;
   return typeof lang === 'string' && lang !== '' ? lang : SOURCE_LANG;
+}
+
+/** A call's context as reads see it. */
+export function readContextOf(context: Record<string, unknown> | undefined): ReadContext {
+  const lang = langOf(context);
+  const all = isTruthy(context?.bin_size);
+  return {
+    lang,
+    binSize: (field) => all || isTruthy(context?.[`bin_size_${field}`]),
+  };
+}
+
+/** A read context for the language alone (no `bin_size`). */
+export function langContext(lang: string = SOURCE_LANG): ReadContext {
+  return { lang, binSize: () => false };
 }
 
 export class SandboxReads {
@@ -37,6 +59,12 @@ export class SandboxReads {
   private readonly emitterCache = new Map<string, Array<[string, Emitter]>>();
 
   constructor(private readonly tables: SandboxTables) {}
+
+  /** Forgets compiled readers: a field was added or removed. */
+  schemaChanged(): void {
+    this.readerCache.clear();
+    this.emitterCache.clear();
+  }
 
   /**
    * `read`: records that do not exist are dropped silently; hidden ones raise AccessError.
@@ -47,10 +75,11 @@ export class SandboxReads {
     ids: unknown,
     fields: unknown,
     load: unknown = '_classic_read',
-    options: { ignoreRules?: boolean; lang?: string } = {},
+    options: { ignoreRules?: boolean; context?: ReadContext } = {},
   ): Array<Record<string, PyValue>> {
     const table = this.tables.requireTable(model);
-    const readers = this.readers(table, fields, load === '_classic_read', options.lang);
+    const context = options.context ?? langContext();
+    const readers = this.readers(table, fields, load === '_classic_read', context);
     return this.readableRows(table, toIdList(ids), options.ignoreRules === true).map((row) =>
       plainRecord(row, readers),
     );
@@ -62,12 +91,12 @@ export class SandboxReads {
     ids: unknown,
     fields: unknown,
     load: unknown = '_classic_read',
-    lang: string = SOURCE_LANG,
+    context: ReadContext = langContext(),
   ): RecordList {
     const table = this.tables.requireTable(model);
     const classic = load === '_classic_read';
-    const readers = this.readers(table, fields, classic, lang);
-    const emitters = this.emitters(table, classic, readers, lang);
+    const readers = this.readers(table, fields, classic, context);
+    const emitters = this.emitters(table, classic, readers, context);
     const rows = this.readableRows(table, toIdList(ids), false);
     return new RecordList(
       rows.map((row) => row.id),
@@ -113,22 +142,7 @@ export class SandboxReads {
     allfields: unknown,
     attributes: unknown,
   ): Record<string, Record<string, PyValue>> {
-    const table = this.tables.requireTable(model);
-    const only =
-      Array.isArray(allfields) && allfields.length > 0
-        ? new Set(allfields as unknown[])
-        : undefined;
-    const keep = Array.isArray(attributes) ? new Set(attributes as unknown[]) : undefined;
-    const result: Record<string, Record<string, PyValue>> = {};
-    for (const spec of table.spec.fields) {
-      if (only !== undefined && !only.has(spec.name)) continue;
-      const description = describeField(spec);
-      if (keep !== undefined) {
-        for (const key of Object.keys(description)) if (!keep.has(key)) delete description[key];
-      }
-      result[spec.name] = description;
-    }
-    return result;
+    return describeFields(this.tables.requireTable(model), allfields, attributes);
   }
 
   /** Converters from a row to each requested field's wire value, cached per field list. */
@@ -136,7 +150,7 @@ export class SandboxReads {
     table: SandboxTable,
     fields: unknown,
     classic: boolean,
-    lang: string = SOURCE_LANG,
+    context: ReadContext = langContext(),
   ): Array<[string, Reader]> {
     let names: string[];
     if (
@@ -151,7 +165,7 @@ export class SandboxReads {
     } else {
       throw pythonError('ValueError', `Invalid fields specification ${repr(fields)}`);
     }
-    const key = `${table.spec.name}|${classic ? 1 : 0}|${lang}|${names.join(',')}`;
+    const key = this.cacheKey(table, classic, context, names);
     const cached = this.readerCache.get(key);
     if (cached !== undefined) return cached;
     const readers: Array<[string, Reader]> = [];
@@ -165,11 +179,24 @@ export class SandboxReads {
         );
       if (seen.has(name)) continue;
       seen.add(name);
-      readers.push([name, this.reader(table, spec, classic, lang)]);
+      readers.push([name, this.reader(table, spec, classic, context)]);
     }
     if (this.readerCache.size > 500) this.readerCache.clear();
     this.readerCache.set(key, readers);
     return readers;
+  }
+
+  private cacheKey(
+    table: SandboxTable,
+    classic: boolean,
+    context: ReadContext,
+    names: readonly string[],
+  ): string {
+    const binSize = table.spec.fields
+      .filter((spec) => spec.type === 'binary' && context.binSize(spec.name))
+      .map((spec) => spec.name)
+      .join(',');
+    return `${table.spec.name}|${classic ? 1 : 0}|${context.lang}|${binSize}|${names.join(',')}`;
   }
 
   /**
@@ -180,14 +207,19 @@ export class SandboxReads {
     table: SandboxTable,
     classic: boolean,
     readers: Array<[string, Reader]>,
-    lang: string,
+    context: ReadContext,
   ): Array<[string, Emitter]> {
-    const key = `${table.spec.name}|${classic ? 1 : 0}|${lang}|${readers.map(([name]) => name).join(',')}`;
+    const key = this.cacheKey(
+      table,
+      classic,
+      context,
+      readers.map(([name]) => name),
+    );
     const cached = this.emitterCache.get(key);
     if (cached !== undefined) return cached;
     const emitters = readers.map(([name, reader]): [string, Emitter] => [
       `<member>\n<name>${escapeXmlText(name)}</name>\n`,
-      this.emitter(table.fields.get(name) as FieldSpec, classic, reader, lang),
+      this.emitter(table.fields.get(name) as FieldSpec, classic, reader, context.lang),
     ]);
     if (this.emitterCache.size > 500) this.emitterCache.clear();
     this.emitterCache.set(key, emitters);
@@ -204,7 +236,6 @@ export class SandboxReads {
       case 'text':
       case 'html':
       case 'selection':
-      case 'binary':
       case 'date':
         return (row) => {
           const value = row[name] as string | null;
@@ -231,9 +262,13 @@ export class SandboxReads {
           const id = row[name] as number | null;
           if (id === null) return FALSE_XML;
           if (!classic) return `<value><int>${id}</int></value>\n`;
+          const display = this.tables.displayName(relation, id, lang);
           return (
             `<value><array><data>\n<value><int>${id}</int></value>\n` +
-            `<value><string>${escapeXmlText(this.tables.displayName(relation, id, lang))}</string></value>\n</data></array></value>\n`
+            (display === false
+              ? FALSE_XML
+              : `<value><string>${escapeXmlText(display)}</string></value>\n`) +
+            '</data></array></value>\n'
           );
         };
       }
@@ -242,8 +277,14 @@ export class SandboxReads {
     }
   }
 
-  private reader(table: SandboxTable, spec: FieldSpec, classic: boolean, lang: string): Reader {
+  private reader(
+    table: SandboxTable,
+    spec: FieldSpec,
+    classic: boolean,
+    context: ReadContext,
+  ): Reader {
     const name = spec.name;
+    const lang = context.lang;
     if (spec.computed && !spec.store) return this.computedReader(table, spec, lang);
     if (name === 'display_name')
       return (row) => this.tables.displayName(table.spec.name, row.id, lang);
@@ -253,9 +294,12 @@ export class SandboxReads {
       case 'text':
       case 'html':
       case 'selection':
-      case 'binary':
       case 'date':
         return (row) => (row[name] as string | null) ?? false;
+      case 'binary':
+        return context.binSize(name)
+          ? (row) => binarySize(row[name] as string | null)
+          : (row) => (row[name] as string | null) ?? false;
       case 'integer':
         return (row) => {
           const value = (row[name] as number | null) ?? 0;
@@ -286,9 +330,12 @@ export class SandboxReads {
           : (row) => (row[name] as number | null) ?? false;
       }
       case 'one2many':
-        return (row) => table.domainModel.one2manyIds(spec, row.id);
+        return (row) => this.tables.one2manyIds(spec, row.id, lang);
       case 'many2many':
-        return (row) => [...((row[name] as number[] | null) ?? [])];
+        return (row) => this.tables.many2manyIds(spec, row, lang);
+      case 'json':
+        // Stored as given (Odoo's convert_to_cache is a JSON round trip); empty is False.
+        return (row) => (row[name] as PyValue) ?? false;
       default:
         return (row) => (row[name] as PyValue) ?? false;
     }
@@ -320,43 +367,32 @@ function plainRecord(row: Row, readers: Array<[string, Reader]>): Record<string,
   return record;
 }
 
-/** The attributes `fields_get` describes a field with (None values dropped, as Odoo does). */
-function describeField(spec: FieldSpec): Record<string, PyValue> {
-  const relational =
-    spec.type === 'many2one' || spec.type === 'one2many' || spec.type === 'many2many';
-  const numeric = spec.type === 'integer' || spec.type === 'float' || spec.type === 'monetary';
-  const description: Record<string, PyValue> = {
-    change_default: false,
-    company_dependent: false,
-    depends: [...(spec.depends ?? [])],
-    exportable: true,
-    groupable:
-      spec.store && !['text', 'html', 'binary', 'one2many', 'many2many'].includes(spec.type),
-    manual: false,
-    name: spec.name,
-    readonly: spec.readonly === true || (spec.computed === true && !spec.store),
-    required: spec.required === true,
-    searchable: spec.store || spec.type === 'one2many',
-    sortable: spec.store && spec.type !== 'one2many' && spec.type !== 'many2many',
-    store: spec.store,
-    string: spec.string,
-    type: spec.type,
-  };
-  if (numeric && spec.name !== 'id' && spec.name !== 'sequence') description.aggregator = 'sum';
-  if (spec.help !== undefined) description.help = spec.help;
-  if (relational) {
-    description.relation = spec.relation;
-    description.context = {};
-    description.domain = [];
+/**
+ * A binary value read with `bin_size`: the attachment's size as `odoo.tools.human_size` writes
+ * it ("%0.2f %s" in bytes, Kb, Mb…), False when there is none.
+ */
+export function binarySize(base64: string | null): string | false {
+  if (base64 === null || base64 === '') return false;
+  const units = ['bytes', 'Kb', 'Mb', 'Gb', 'Tb'];
+  const bytes = Buffer.from(base64, 'base64').length;
+  if (bytes === 0) return false;
+  let unit = 0;
+  let divisor = 1;
+  while (bytes >= divisor * 1024 && unit < units.length - 1) {
+    divisor *= 1024;
+    unit += 1;
   }
-  if (spec.relationField !== undefined) description.relation_field = spec.relationField;
-  if (spec.selection !== undefined)
-    description.selection = spec.selection.map(([key, label]) => [key, label]);
-  if (spec.currencyField !== undefined) description.currency_field = spec.currencyField;
-  if (spec.digits !== undefined) description.digits = [...spec.digits];
-  if (spec.type === 'char' || spec.type === 'text' || spec.type === 'html')
-    description.translate = spec.translate === true;
-  return description;
+  // Python's '%0.2f' rounds a tie to even (1152 bytes are '1.12 Kb'); integers keep it exact.
+  const quotient = Math.floor((bytes * 100) / divisor);
+  const twice = 2 * (bytes * 100 - quotient * divisor);
+  const cents =
+    twice > divisor || (twice === divisor && quotient % 2 === 1) ? quotient + 1 : quotient;
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')} ${units[unit]}`;
+}
+
+/** Python truthiness of a context value. */
+function isTruthy(value: unknown): boolean {
+  return !(value === false || value === 0 || value === null || value === undefined || value === '');
 }
 
 export function toIdList(ids: unknown): number[] {

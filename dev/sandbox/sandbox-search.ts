@@ -4,7 +4,7 @@
  */
 import { pythonError } from './sandbox-exceptions.js';
 import { compileDomain, repr, type Row } from './sandbox-domain.js';
-import { compileOrder } from './sandbox-order.js';
+import { langOf } from './sandbox-reads.js';
 import { upperBound, type SandboxTable, type SandboxTables } from './sandbox-tables.js';
 
 export interface SearchOptions {
@@ -21,20 +21,24 @@ export function search(
   options: SearchOptions = {},
 ): number[] {
   const table = tables.requireTable(model);
-  const compiled = compileDomain(table.domainModel, domain);
-  const order = compileOrder(orderText(options.order) ?? table.spec.order, model, (name) =>
-    table.fields.get(name),
-  );
+  const lang = langOf(options.context);
+  const compiled = compileDomain(table.domainModel, domain, lang);
+  const order = tables.order(table, lang, orderText(options.order));
   const offset = toCount(options.offset, 'offset') ?? 0;
   const limit = toCount(options.limit, 'limit') ?? Infinity;
   if (compiled.empty || limit === 0) return [];
 
+  const active = table.activeField;
   const activeTest =
-    table.hasActive && isTruthy(options.context?.active_test ?? true) && !compiled.mentionsActive;
+    active !== undefined &&
+    isTruthy(options.context?.active_test ?? true) &&
+    !compiled.mentionsActive;
   const hidden = table.hidden;
   const base = compiled.predicate;
   const matches = (row: Row): boolean =>
-    (!activeTest || row.active === true) && (hidden.size === 0 || !hidden.has(row.id)) && base(row);
+    (!activeTest || row[active] === true) &&
+    (hidden.size === 0 || !hidden.has(row.id)) &&
+    base(row);
 
   const candidates = candidateIds(table, compiled);
   const rows = table.rows;

@@ -10,21 +10,26 @@
  * transactions stage their changes and apply them at commit (see odoo-sandbox.ts).
  *
  * This is the one object the server holds; the work is done by the layers it composes: tables
- * and indexes (sandbox-tables.ts), queries (sandbox-search.ts), reads (sandbox-reads.ts), writes
- * (sandbox-writes.ts) and what Odoo's purchase module computes (sandbox-bc-rules.ts).
+ * and indexes (sandbox-tables.ts), queries (sandbox-search.ts), reads (sandbox-reads.ts),
+ * `fields_get` (sandbox-fields-get.ts), writes (sandbox-writes.ts) and what Odoo computes on its
+ * own (rules/).
  */
 import type { PyValue, RecordList } from './python-values.js';
-import { recomputeTotals, type TransactionInfo } from './sandbox-bc-rules.js';
-import { langOf, SandboxReads } from './sandbox-reads.js';
+import type { Row } from './sandbox-domain.js';
+import type { FieldSpec } from './models/field-spec.js';
+import type { TransactionInfo } from './rules/model-rules.js';
+import { langContext, readContextOf, SandboxReads, type ReadContext } from './sandbox-reads.js';
 import { search, type SearchOptions } from './sandbox-search.js';
-import { SandboxTables, SOURCE_LANG, type SandboxTable } from './sandbox-tables.js';
-import { SandboxWrites, type WriteOptions } from './sandbox-writes.js';
+import { SandboxTables, type SandboxTable } from './sandbox-tables.js';
+import { SOURCE_LANG } from './sandbox-translations.js';
+import { SandboxWrites, type CallOptions, type WriteOptions } from './sandbox-writes.js';
+import type { DisplayName } from './rules/model-rules.js';
 
-export type { TransactionInfo } from './sandbox-bc-rules.js';
-export { langOf } from './sandbox-reads.js';
+export type { TransactionInfo } from './rules/model-rules.js';
+export { langOf, readContextOf, type ReadContext } from './sandbox-reads.js';
 export type { SearchOptions } from './sandbox-search.js';
 export type { SandboxTable } from './sandbox-tables.js';
-export type { WriteOptions } from './sandbox-writes.js';
+export type { CallOptions, WriteOptions } from './sandbox-writes.js';
 
 export class SandboxStore {
   private readonly tables = new SandboxTables();
@@ -37,13 +42,30 @@ export class SandboxStore {
     return this.tables.table(model);
   }
 
+  /** Every model's name. */
+  models(): string[] {
+    return this.tables.models();
+  }
+
   /** The table, or an error for a model the sandbox does not have. */
   requireTable(model: string): SandboxTable {
     return this.tables.requireTable(model);
   }
 
-  displayName(model: string, id: number, lang: string = SOURCE_LANG): string {
+  displayName(model: string, id: number, lang: string = SOURCE_LANG): DisplayName {
     return this.tables.displayName(model, id, lang);
+  }
+
+  /** The display name of a row that may not be stored yet (a create's preview). */
+  displayNameOf(model: string, row: Row, lang: string = SOURCE_LANG): DisplayName {
+    return this.tables.displayNameOf(this.tables.requireTable(model), row, lang);
+  }
+
+  /** An x2many's ids for a row (stored or previewed), in the comodel's order. */
+  x2manyIds(model: string, field: FieldSpec, row: Row, lang: string = SOURCE_LANG): number[] {
+    return field.type === 'one2many'
+      ? this.tables.one2manyIds(field, row.id, lang)
+      : this.tables.many2manyIds(field, row, lang);
   }
 
   // --- ORM: reading -----------------------------------------------------------------------
@@ -75,7 +97,10 @@ export class SandboxStore {
     load: unknown = '_classic_read',
     options: { ignoreRules?: boolean; lang?: string } = {},
   ): Array<Record<string, PyValue>> {
-    return this.reads.read(model, ids, fields, load, options);
+    return this.reads.read(model, ids, fields, load, {
+      ignoreRules: options.ignoreRules,
+      context: langContext(options.lang),
+    });
   }
 
   /** `read` for an RPC answer: the same records, which XML-RPC marshals from the rows directly. */
@@ -84,9 +109,9 @@ export class SandboxStore {
     ids: unknown,
     fields: unknown,
     load: unknown = '_classic_read',
-    lang: string = SOURCE_LANG,
+    context: ReadContext = langContext(),
   ): RecordList {
-    return this.reads.readList(model, ids, fields, load, lang);
+    return this.reads.readList(model, ids, fields, load, context);
   }
 
   searchReadList(
@@ -97,10 +122,10 @@ export class SandboxStore {
   ): RecordList {
     const table = this.tables.requireTable(model);
     // Odoo checks the field names before searching.
-    const lang = langOf(options.context);
-    this.reads.readers(table, fields, true, lang);
+    const context = readContextOf(options.context);
+    this.reads.readers(table, fields, true, context);
     const ids = this.search(model, domain, options);
-    return this.reads.readList(model, ids, fields, options.load ?? '_classic_read', lang);
+    return this.reads.readList(model, ids, fields, options.load ?? '_classic_read', context);
   }
 
   /** `fields_get(allfields, attributes)`: `attributes` filters each description exactly. */
@@ -123,8 +148,9 @@ export class SandboxStore {
     valsList: readonly unknown[],
     tx: TransactionInfo,
     reservedIds?: readonly number[],
+    options: CallOptions = {},
   ): number[] {
-    return this.writes.create(model, valsList, tx, reservedIds);
+    return this.writes.create(model, valsList, tx, reservedIds, options);
   }
 
   /** Reserves an id now (PostgreSQL sequences are not transactional) for a later create. */
@@ -138,34 +164,83 @@ export class SandboxStore {
     ids: unknown,
     vals: unknown,
     tx: TransactionInfo,
-    options: WriteOptions = {},
+    options: CallOptions = {},
   ): void {
     this.writes.write(model, ids, vals, tx, options);
   }
 
-  /** `unlink()`: a BC takes its lines with it (ondelete cascade, no write on the lines). */
+  /** `unlink()`: records pointing at the deleted ones follow their field's `ondelete`. */
   unlink(model: string, ids: unknown, tx: TransactionInfo, options: WriteOptions = {}): void {
     this.writes.unlink(model, ids, tx, options);
   }
 
-  // --- the data generator's and the fault injection's raw paths ---------------------------
+  /**
+   * The record a create or a write would leave, not applied: what a webhook reads inside the
+   * transaction. `base` is the record as the transaction already changed it, if it did.
+   */
+  preview(
+    model: string,
+    id: number,
+    vals: Record<string, unknown>,
+    tx: TransactionInfo,
+    mode: 'create' | 'write',
+    options: { base?: Row; lang?: string } = {},
+  ): Row {
+    return mode === 'create'
+      ? this.writes.previewCreate(model, id, vals, tx, options.lang)
+      : this.writes.previewWrite(model, id, vals, tx, options);
+  }
+
+  // --- schema changes (a module installed, upgraded or uninstalled) -----------------------
+
+  /**
+   * A stored field appears, and existing records get `value` the way Odoo's `_init_column`
+   * fills a new column: one SQL UPDATE, no write, so no `write_date` moves.
+   */
+  addField(model: string, field: FieldSpec, value: unknown): void {
+    const table = this.tables.requireTable(model);
+    if (field.type === 'one2many') {
+      this.tables.ensureIndexed(
+        this.tables.requireTable(field.relation as string),
+        field.relationField as string,
+      );
+    } else if (field.type === 'many2many') {
+      // No column: the link table starts empty, whatever the default.
+      for (const row of table.rows.values()) row[field.name] = [];
+    } else {
+      const stored = this.writes.storedValue(table, field, value);
+      for (const row of table.rows.values()) row[field.name] = stored;
+      if (stored !== null) table.addedDefaults.set(field.name, stored);
+    }
+    this.tables.addField(table, field);
+    this.reads.schemaChanged();
+  }
+
+  removeField(model: string, name: string): void {
+    this.tables.removeField(this.tables.requireTable(model), name);
+    this.reads.schemaChanged();
+  }
+
+  // --- the data generators' and the fault injection's raw paths ---------------------------
 
   /**
    * Inserts a record exactly as given (internal values: datetimes in microseconds, many2one as
-   * ids), every other stored field empty. The data generator's fast path: no defaults, no checks.
+   * ids), every other stored field empty. The data generators' fast path: no defaults, no checks.
    */
   insertSeedRow(model: string, values: Record<string, unknown> & { id: number }): void {
     this.writes.insertSeedRow(model, values);
   }
 
-  /** Recomputes a BC's stored totals from its lines without writing it (the generator's path). */
-  recomputeTotals(id: number): void {
-    recomputeTotals(this.tables, id);
+  /** Recomputes stored computes of generated records without writing them (no stamp moves). */
+  recomputeStored(model: string, ids: readonly number[]): void {
+    const table = this.tables.requireTable(model);
+    const rows = ids.flatMap((id) => table.rows.get(id) ?? []);
+    table.rules.recomputeStored?.(rows, this.tables);
   }
 
-  /** Advances the BC name sequence past names the generator used. */
-  setBcSequence(value: number): void {
-    this.writes.setBcSequence(value);
+  /** Advances a sequence past the numbers a generator used (`dimagaz.bc`: `P00001`…). */
+  advanceSequence(sequence: string, value: number): void {
+    this.writes.advanceSequence(sequence, value);
   }
 
   /**

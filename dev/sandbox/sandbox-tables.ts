@@ -1,22 +1,22 @@
 /**
  * The sandbox's tables: every model's committed records by id, its ascending id list (keyset
  * pages start with a binary search) and its many2one indexes, with the low-level mutations that
- * keep them consistent. Display names live here too: every layer above needs them.
+ * keep them consistent, and the schema changes a module upgrade makes (a field added or
+ * dropped). Display names and x2many values live here too: every layer above needs them.
  */
-import { type DomainModel, type Row } from './sandbox-domain.js';
-import {
-  BC_LINE_MODEL,
-  BC_MODEL,
-  SANDBOX_MODELS,
-  type FieldSpec,
-  type ModelSpec,
-} from './sandbox-models.js';
-import { compileOrder } from './sandbox-order.js';
+import { compileFilter, type DomainModel, type Row } from './sandbox-domain.js';
+import type { FieldSpec, ModelSpec } from './models/field-spec.js';
+import { SANDBOX_MODELS } from './sandbox-models.js';
+import { compileOrder, type CompiledOrder } from './sandbox-order.js';
+import type { DisplayName, ModelRules } from './rules/model-rules.js';
+import { rulesFor } from './rules/rules-by-model.js';
+import { SOURCE_LANG, translatedText } from './sandbox-translations.js';
 
 /** One model's committed records. */
 export interface SandboxTable {
-  readonly spec: ModelSpec;
-  readonly fields: ReadonlyMap<string, FieldSpec>;
+  /** The model's declaration; replaced (never mutated) when a field is added or removed. */
+  spec: ModelSpec;
+  fields: ReadonlyMap<string, FieldSpec>;
   readonly rows: Map<number, Row>;
   /** Every id, ascending: keyset pages start with a binary search. */
   readonly ids: number[];
@@ -25,28 +25,26 @@ export interface SandboxTable {
   readonly index: Map<string, Map<number, Set<number>>>;
   /** Ids a record rule hides from the API user (they vanish from searches; reads are refused). */
   readonly hidden: Set<number>;
+  /** Defaults of fields added at run time (a module's `default=`), for records created later. */
+  readonly addedDefaults: Map<string, unknown>;
+  /** The archive field (Odoo's `_active_name`): `active`, or `x_active` on custom models. */
+  activeField: string | undefined;
   readonly hasActive: boolean;
   readonly domainModel: DomainModel;
-  /** The model's `_order`, compiled once (one2many values come in that order). */
-  readonly defaultOrder: ReturnType<typeof compileOrder>;
+  readonly rules: ModelRules;
 }
 
-/** The language reads answer in when the caller's context names none (Odoo's source language). */
-export const SOURCE_LANG = 'en_US';
-
-/**
- * Reads a translatable field's value — one text, or (like Odoo 16+'s jsonb columns) one text per
- * language code — in `lang`, with a fallback to the source language.
- */
-export function translatedText(value: unknown, lang: string): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value;
-  const texts = value as Record<string, string>;
-  return texts[lang] ?? texts[SOURCE_LANG] ?? Object.values(texts)[0] ?? null;
+/** A field whose target is `model`: what deleting a record of `model` touches. */
+export interface Reference {
+  readonly table: SandboxTable;
+  readonly field: FieldSpec;
 }
 
 export class SandboxTables {
   private readonly tables = new Map<string, SandboxTable>();
+  private readonly orders = new Map<string, CompiledOrder>();
+  private readonly x2manyFilters = new Map<FieldSpec, (row: Row) => boolean>();
+  private referencesByModel: Map<string, Reference[]> | undefined;
 
   constructor() {
     for (const spec of SANDBOX_MODELS) this.tables.set(spec.name, this.createTable(spec));
@@ -56,7 +54,11 @@ export class SandboxTables {
     return this.tables.get(model);
   }
 
-  /** The table, or Odoo's UserError for an unknown model. */
+  models(): string[] {
+    return [...this.tables.keys()];
+  }
+
+  /** The table, or an error for a model the sandbox does not have. */
   requireTable(model: string): SandboxTable {
     const table = this.tables.get(model);
     if (table === undefined) throw new Error(`unknown sandbox model ${model}`);
@@ -100,52 +102,177 @@ export class SandboxTables {
     table.hidden.delete(id);
   }
 
-  displayName(model: string, id: number, lang: string = SOURCE_LANG): string {
+  /** A record's display name in `lang` (`model,id` when it does not exist). */
+  displayName(model: string, id: number, lang: string = SOURCE_LANG): DisplayName {
     const table = this.tables.get(model);
     const row = table?.rows.get(id);
-    if (row === undefined) return `${model},${id}`;
-    if (model === BC_LINE_MODEL) {
-      const bc = typeof row.bc_id === 'number' ? this.displayName(BC_MODEL, row.bc_id, lang) : '';
-      return `${bc}: ${(row.name as string | null) ?? ''}`;
-    }
-    return translatedText(row.name, lang) ?? '';
+    if (table === undefined || row === undefined) return `${model},${id}`;
+    return this.displayNameOf(table, row, lang);
   }
 
-  private createTable(spec: ModelSpec): SandboxTable {
-    const fields = new Map(spec.fields.map((field) => [field.name, field]));
+  /** The display name of `row`, stored or not. */
+  displayNameOf(table: SandboxTable, row: Row, lang: string = SOURCE_LANG): DisplayName {
+    if (table.rules.displayName !== undefined) return table.rules.displayName(row, lang, this);
+    return translatedText(row[table.spec.recName ?? 'name'], lang) || false;
+  }
+
+  /** The model's `_order` (or `order`), compiled once per language. */
+  order(table: SandboxTable, lang: string = SOURCE_LANG, order = table.spec.order): CompiledOrder {
+    const key = `${table.spec.name}|${lang}|${order}`;
+    let compiled = this.orders.get(key);
+    if (compiled === undefined) {
+      compiled = compileOrder(order, table.spec.name, (name) => table.fields.get(name), lang);
+      // Callers choose `order`: keep the cache bounded whatever they send.
+      if (this.orders.size > 500) this.orders.clear();
+      this.orders.set(key, compiled);
+    }
+    return compiled;
+  }
+
+  /**
+   * A one2many's value: the comodel records pointing back that the field's domain keeps,
+   * archived ones included (Odoo reads x2many fields with `active_test` off), in the comodel's
+   * order.
+   */
+  one2manyIds(field: FieldSpec, id: number, lang: string = SOURCE_LANG): number[] {
+    const comodel = this.requireTable(field.relation as string);
+    const set = comodel.index.get(field.relationField as string)?.get(id);
+    if (set === undefined || set.size === 0) return [];
+    const keep = this.x2manyFilter(field, comodel);
+    const rows: Row[] = [];
+    for (const lineId of set) {
+      const row = comodel.rows.get(lineId);
+      if (row !== undefined && (keep === undefined || keep(row))) rows.push(row);
+    }
+    return rows.sort(this.order(comodel, lang).compare).map((row) => row.id);
+  }
+
+  /** A many2many's value: the stored links, in the comodel's order. */
+  many2manyIds(field: FieldSpec, row: Row, lang: string = SOURCE_LANG): number[] {
+    const ids = (row[field.name] as number[] | null | undefined) ?? [];
+    if (ids.length < 2) return [...ids];
+    const comodel = this.requireTable(field.relation as string);
+    const order = this.order(comodel, lang);
+    if (order.idAscending) return [...ids].sort((a, b) => a - b);
+    const rows: Row[] = [];
+    for (const id of ids) {
+      const target = comodel.rows.get(id);
+      if (target !== undefined) rows.push(target);
+    }
+    return rows.sort(order.compare).map((target) => target.id);
+  }
+
+  /** Every many2one and many2many whose target is `model`. */
+  references(model: string): readonly Reference[] {
+    if (this.referencesByModel === undefined) {
+      const byModel = new Map<string, Reference[]>();
+      for (const table of this.tables.values()) {
+        for (const field of table.spec.fields) {
+          if (field.type !== 'many2one' && field.type !== 'many2many') continue;
+          const relation = field.relation as string;
+          const list = byModel.get(relation) ?? [];
+          list.push({ table, field });
+          byModel.set(relation, list);
+        }
+      }
+      this.referencesByModel = byModel;
+    }
+    return this.referencesByModel.get(model) ?? [];
+  }
+
+  /** A module upgrade adds a stored field: the model's declaration gets it (rows are untouched). */
+  addField(table: SandboxTable, field: FieldSpec): void {
+    this.setFields(table, [...table.spec.fields, field]);
+  }
+
+  /** A module uninstall drops a field: its declaration, index and every stored value go. */
+  removeField(table: SandboxTable, name: string): void {
+    this.setFields(
+      table,
+      table.spec.fields.filter((field) => field.name !== name),
+    );
+    table.addedDefaults.delete(name);
+    for (const row of table.rows.values()) delete row[name];
+  }
+
+  /** Indexes a many2one (a one2many added at run time reads through it). */
+  ensureIndexed(table: SandboxTable, name: string): void {
+    const field = table.fields.get(name);
+    if (field === undefined || field.indexed === true) return;
+    this.setFields(
+      table,
+      table.spec.fields.map((spec) => (spec === field ? { ...field, indexed: true } : spec)),
+    );
+  }
+
+  private setFields(table: SandboxTable, fields: readonly FieldSpec[]): void {
+    table.spec = { ...table.spec, fields };
+    table.fields = new Map(fields.map((field) => [field.name, field]));
+    for (const name of [...table.index.keys()])
+      if (table.fields.get(name)?.indexed !== true) table.index.delete(name);
+    for (const field of fields) {
+      if (field.indexed !== true || table.index.has(field.name)) continue;
+      const byTarget = new Map<number, Set<number>>();
+      for (const row of table.rows.values()) {
+        const target = row[field.name];
+        if (typeof target === 'number') addToIndex(byTarget, target, row.id);
+      }
+      table.index.set(field.name, byTarget);
+    }
+    table.activeField = activeFieldOf(table.fields);
+    this.orders.clear();
+    this.x2manyFilters.clear();
+    this.referencesByModel = undefined;
+  }
+
+  private x2manyFilter(
+    field: FieldSpec,
+    comodel: SandboxTable,
+  ): ((row: Row) => boolean) | undefined {
+    if (field.domain === undefined || field.domain.length === 0) return undefined;
+    let filter = this.x2manyFilters.get(field);
+    if (filter === undefined) {
+      filter = compileFilter(comodel.domainModel, field.domain);
+      this.x2manyFilters.set(field, filter);
+    }
+    return filter;
+  }
+
+  private createTable(declared: ModelSpec): SandboxTable {
+    const fields = new Map(declared.fields.map((field) => [field.name, field]));
     const index = new Map<string, Map<number, Set<number>>>();
-    for (const field of spec.fields) if (field.indexed) index.set(field.name, new Map());
+    for (const field of declared.fields) if (field.indexed) index.set(field.name, new Map());
     const table: SandboxTable = {
-      spec,
+      spec: declared,
       fields,
       rows: new Map(),
       ids: [],
       nextId: 1,
       index,
       hidden: new Set(),
-      hasActive: fields.has('active'),
-      defaultOrder: compileOrder(spec.order, spec.name, (name) => fields.get(name)),
+      addedDefaults: new Map(),
+      activeField: activeFieldOf(fields),
+      get hasActive() {
+        return table.activeField !== undefined;
+      },
+      rules: rulesFor(declared.name),
       domainModel: {
-        name: spec.name,
-        field: (name) => fields.get(name),
+        name: declared.name,
+        field: (name) => table.fields.get(name),
+        activeField: () => table.activeField,
         one2manyIds: (field, id) => this.one2manyIds(field, id),
         displayName: (model, id) => this.displayName(model, id),
       },
     };
     return table;
   }
+}
 
-  private one2manyIds(field: FieldSpec, id: number): number[] {
-    const comodel = this.requireTable(field.relation as string);
-    const set = comodel.index.get(field.relationField as string)?.get(id);
-    if (set === undefined || set.size === 0) return [];
-    const rows: Row[] = [];
-    for (const lineId of set) {
-      const row = comodel.rows.get(lineId);
-      if (row !== undefined) rows.push(row);
-    }
-    return rows.sort(comodel.defaultOrder.compare).map((row) => row.id);
-  }
+/** Odoo's `_active_name`: `active` if the model has it, else `x_active`. */
+function activeFieldOf(fields: ReadonlyMap<string, FieldSpec>): string | undefined {
+  if (fields.get('active')?.type === 'boolean') return 'active';
+  if (fields.get('x_active')?.type === 'boolean') return 'x_active';
+  return undefined;
 }
 
 function addToIndex(byTarget: Map<number, Set<number>>, target: number, id: number): void {

@@ -81,6 +81,11 @@ export function formatOdooDatetime(micros: number): string {
   return `${dayString} ${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[secs]}`;
 }
 
+/** Microseconds → the UTC day, as Odoo writes a date (`YYYY-MM-DD`). */
+export function formatOdooDate(micros: number): string {
+  return formatOdooDatetime(micros).slice(0, 10);
+}
+
 const DATETIME_PATTERN =
   /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$/;
 

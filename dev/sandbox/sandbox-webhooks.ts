@@ -1,27 +1,26 @@
 /**
  * The sandbox's emulation of an Odoo automation rule whose action is "Send Webhook Notification"
- * (docs/odoo.md, Webhooks): on create, write or deletion of a BC or a line, a JSON POST of
- * `{_model, _id, _action, id, <chosen fields>}` with a 1 s timeout, no retry and no signature —
+ * (docs/odoo.md, Webhooks): on create, write or deletion of a record of the rule's models (the BC
+ * family by default, any model the sandbox serves), a JSON POST of `{_model, _id, _action, id,
+ * <chosen fields>}` (sandbox-webhook-payload.ts) with a 1 s timeout, no retry and no signature —
  * sent as Odoo 17 and 18 send it, from inside the transaction, before its commit: the change is
  * applied only once the POST is answered (or timed out), so a receiver that reads at once sees
  * the old version.
  */
 import { request } from 'undici';
+import type { SandboxWebhookDelivery, SandboxWebhookEvent } from './sandbox-webhook-payload.js';
 
-export interface SandboxWebhookEvent {
-  readonly _model: string;
-  readonly _id: number;
-  readonly _action: string;
-  readonly id: number;
-  readonly [field: string]: unknown;
-}
+export type { SandboxWebhookEvent } from './sandbox-webhook-payload.js';
 
 export interface SandboxWebhookRule {
   /** Where Odoo posts; the rule's "URL" field. */
   url: string;
-  /** The models whose changes fire the rule; default `dimagaz.bc` and `dimagaz.bc.line`. */
+  /** The models whose changes fire the rule (any the sandbox serves); default the BC family. */
   models?: readonly string[];
-  /** The rule's "Fields" (read inside the transaction with `load=None`); default none. */
+  /**
+   * The rule's "Fields" (read inside the transaction with `load=None`); default none. A model
+   * without one of them leaves it out.
+   */
   fields?: readonly string[];
   /** True drops the event (Odoo sends nothing again for a webhook that failed). */
   drop?: (event: SandboxWebhookEvent) => boolean;
@@ -43,7 +42,7 @@ export interface SandboxWebhooks {
    * Posts the events, then runs `commit`: the transaction's changes become visible only after
    * the webhook left, as in Odoo. Returns at once; `settled()` waits for every such commit.
    */
-  sendThenCommit(events: readonly SandboxWebhookEvent[], commit: () => void): void;
+  sendThenCommit(deliveries: readonly SandboxWebhookDelivery[], commit: () => void): void;
   settled(): Promise<void>;
   /** Events posted so far (dropped ones excluded). */
   readonly sent: number;
@@ -56,10 +55,10 @@ export function createSandboxWebhooks(): SandboxWebhooks {
   // Transactions on the same rows commit one after the other (row locks): so do these.
   let last: Promise<void> = Promise.resolve();
 
-  async function post(target: SandboxWebhookRule, event: SandboxWebhookEvent): Promise<void> {
-    if (target.drop?.(event)) return;
+  async function post(target: SandboxWebhookRule, delivery: SandboxWebhookDelivery): Promise<void> {
+    if (target.drop?.(delivery.event)) return;
     sent += 1;
-    const body = JSON.stringify(event);
+    const body = delivery.body;
     try {
       const response = await request(target.url, {
         method: 'POST',
@@ -83,7 +82,7 @@ export function createSandboxWebhooks(): SandboxWebhooks {
     fields() {
       return rule?.fields ?? [];
     },
-    sendThenCommit(events, commit) {
+    sendThenCommit(deliveries, commit) {
       const target = rule;
       if (!target) {
         commit();
@@ -92,7 +91,7 @@ export function createSandboxWebhooks(): SandboxWebhooks {
       const previous = last;
       const done: Promise<void> = (async () => {
         await previous;
-        for (const event of events) await post(target, event);
+        for (const delivery of deliveries) await post(target, delivery);
         await target.beforeCommit?.();
         commit();
       })().finally(() => pending.delete(done));

@@ -1,44 +1,38 @@
 /**
- * The ORM's writes: `create`, `write` and `unlink`, values converted and validated like Odoo's
- * `convert_to_cache`, one2many commands on a BC's lines, the magic fields stamped with the
- * transaction's time, and the raw paths the data generator and the fault injection use.
- *
- * Lines written through `dimagaz.bc.line` do not touch their BC (real Odoo lines change on their
- * own); `bumpParent` asks for the BC's totals to be recomputed and its `write_date` moved.
+ * The ORM's writes: `create`, `write` and `unlink`, x2many commands on any one2many or
+ * many2many, the magic fields stamped with the transaction's time, and the raw paths the data
+ * generators and the fault injection use. Values are converted as Odoo's `convert_to_cache`
+ * does (sandbox-convert.ts); deletions go as the foreign keys carry them out
+ * (sandbox-foreign-keys.ts); what Odoo computes on top (defaults, stored computes, other records
+ * moved) is each model's rules (rules/).
  */
 import { repr, type Row } from './sandbox-domain.js';
 import { missingError, pythonError, validationError } from './sandbox-exceptions.js';
+import type { FieldSpec } from './models/field-spec.js';
+import type { RuleContext, TransactionInfo, WriteOptions } from './rules/model-rules.js';
 import {
-  bumpBcs,
-  defaultValues,
-  fillLineFromBc,
-  recomputeAmounts,
-  subtotal,
-  type TransactionInfo,
-} from './sandbox-bc-rules.js';
-import { BC_LINE_MODEL, BC_MODEL, type FieldSpec } from './sandbox-models.js';
+  convertVals,
+  convertValue,
+  requireTargets,
+  translated,
+  type Converted,
+  type X2manyCommand,
+} from './sandbox-convert.js';
+import { deleteThroughForeignKeys, ondeleteOf } from './sandbox-foreign-keys.js';
 import { toIdList } from './sandbox-reads.js';
 import type { SandboxTable, SandboxTables } from './sandbox-tables.js';
-import { parseDateString, parseDatetimeMicros } from './sandbox-time.js';
+import { SOURCE_LANG } from './sandbox-translations.js';
 
-export interface WriteOptions {
-  /** Line writes: also recompute the BC's totals and move its write_date (default false). */
-  bumpParent?: boolean;
-  /** Let magic fields (write_date…) through, for tests that need an exact timestamp. */
-  allowMagic?: boolean;
+export type { TransactionInfo, WriteOptions } from './rules/model-rules.js';
+
+/** Options of an RPC create or write: the language of its context. */
+export interface CallOptions extends WriteOptions {
+  /** The context's `lang`: which text of a translated field a write sets (default en_US). */
+  lang?: string;
 }
 
-const MAGIC_FIELDS = new Set([
-  'id',
-  'create_uid',
-  'create_date',
-  'write_uid',
-  'write_date',
-  'display_name',
-]);
-
 export class SandboxWrites {
-  private bcSequence = 0;
+  private readonly sequences = new Map<string, number>();
 
   constructor(private readonly tables: SandboxTables) {}
 
@@ -51,6 +45,7 @@ export class SandboxWrites {
     valsList: readonly unknown[],
     tx: TransactionInfo,
     reservedIds?: readonly number[],
+    options: CallOptions = {},
   ): number[] {
     const table = this.tables.requireTable(model);
     const created: number[] = [];
@@ -59,7 +54,7 @@ export class SandboxWrites {
         throw pythonError('ValueError', `create() takes dictionaries of values, got ${repr(vals)}`);
       }
       const id = reservedIds?.[index] ?? table.nextId++;
-      created.push(this.createOne(table, id, vals as Record<string, unknown>, tx));
+      created.push(this.createOne(table, id, vals as Record<string, unknown>, tx, options));
     });
     return created;
   }
@@ -70,15 +65,63 @@ export class SandboxWrites {
     return table.nextId++;
   }
 
-  private createOne(
-    table: SandboxTable,
+  /** The record a create would insert, not inserted: what a webhook reads inside the transaction. */
+  previewCreate(
+    model: string,
     id: number,
     vals: Record<string, unknown>,
     tx: TransactionInfo,
-    allowMagic = false,
-  ): number {
-    const model = table.spec.name;
-    const { values, lineCommands } = this.convertVals(table, vals, 'create', allowMagic);
+    lang: string = SOURCE_LANG,
+  ): Row {
+    const table = this.tables.requireTable(model);
+    const { values } = convertVals(this.tables, table, vals, 'create', { lang });
+    // A preview must not consume a sequence number the create will take.
+    return this.newRow(table, id, values, this.context(tx, true));
+  }
+
+  /**
+   * The record as a write would leave it, not written: what a webhook reads inside the
+   * transaction. x2many fields keep their links from before the write's commands.
+   */
+  previewWrite(
+    model: string,
+    id: number,
+    vals: Record<string, unknown>,
+    tx: TransactionInfo,
+    options: { base?: Row; lang?: string } = {},
+  ): Row {
+    const table = this.tables.requireTable(model);
+    const [row] = options.base === undefined ? this.existing(table, [id]) : [options.base];
+    if (row === undefined) throw new Error(`${model} ${id} does not exist`);
+    const { values } = convertVals(
+      this.tables,
+      table,
+      vals,
+      'write',
+      { lang: options.lang ?? SOURCE_LANG },
+      row,
+    );
+    return { ...row, ...values, write_date: tx.nowMicros, write_uid: tx.uid };
+  }
+
+  private context(tx: TransactionInfo, peek = false): RuleContext {
+    return {
+      tables: this.tables,
+      tx,
+      nextNumber: (sequence) => {
+        const next = (this.sequences.get(sequence) ?? 0) + 1;
+        if (!peek) this.sequences.set(sequence, next);
+        return next;
+      },
+    };
+  }
+
+  private newRow(
+    table: SandboxTable,
+    id: number,
+    values: Record<string, unknown>,
+    ctx: RuleContext,
+  ): Row {
     const row: Row = { id };
     for (const spec of table.spec.fields) {
       if (spec.type === 'one2many' || (spec.computed && !spec.store) || spec.name === 'id')
@@ -87,15 +130,29 @@ export class SandboxWrites {
     }
     Object.assign(
       row,
-      defaultValues(table, () => this.nextBcName(), tx, values),
+      table.rules.defaults?.(values, ctx) ?? {},
+      Object.fromEntries(table.addedDefaults),
       values,
     );
-    row.create_uid ??= tx.uid;
-    row.write_uid ??= tx.uid;
-    row.create_date ??= tx.nowMicros;
-    row.write_date ??= tx.nowMicros;
-    if (model === BC_LINE_MODEL) fillLineFromBc(this.tables, row);
-    if (model === BC_LINE_MODEL) row.price_subtotal = subtotal(row);
+    row.create_uid ??= ctx.tx.uid;
+    row.write_uid ??= ctx.tx.uid;
+    row.create_date ??= ctx.tx.nowMicros;
+    row.write_date ??= ctx.tx.nowMicros;
+    table.rules.computeNew?.(row, ctx);
+    return row;
+  }
+
+  private createOne(
+    table: SandboxTable,
+    id: number,
+    vals: Record<string, unknown>,
+    tx: TransactionInfo,
+    options: CallOptions,
+  ): number {
+    const model = table.spec.name;
+    const ctx = this.context(tx);
+    const { values, x2many } = convertVals(this.tables, table, vals, 'create', options);
+    const row = this.newRow(table, id, values, ctx);
     for (const spec of table.spec.fields) {
       if (spec.required && (row[spec.name] === null || row[spec.name] === undefined)) {
         throw validationError(
@@ -106,8 +163,8 @@ export class SandboxWrites {
       }
     }
     this.tables.insertRow(table, row);
-    if (lineCommands !== undefined) this.applyLineCommands(row, lineCommands, tx);
-    if (model === BC_MODEL) recomputeAmounts(this.tables, row);
+    for (const [field, commands] of x2many) this.applyX2many(table, row, field, commands, tx);
+    table.rules.created?.([row], ctx, options);
     return id;
   }
 
@@ -145,52 +202,75 @@ export class SandboxWrites {
     ids: unknown,
     vals: unknown,
     tx: TransactionInfo,
-    options: WriteOptions = {},
+    options: CallOptions = {},
   ): void {
     const table = this.tables.requireTable(model);
     if (typeof vals !== 'object' || vals === null || Array.isArray(vals)) {
       throw pythonError('ValueError', `write() takes a dictionary of values, got ${repr(vals)}`);
     }
-    const idList = toIdList(ids);
-    const rows = this.existing(table, idList);
-    const { values, lineCommands } = this.convertVals(
+    const rows = this.existing(table, toIdList(ids));
+    const converted = convertVals(
+      this.tables,
       table,
       vals as Record<string, unknown>,
       'write',
-      options.allowMagic === true,
+      options,
     );
-    const parents = new Set<number>();
+    this.writeRows(table, rows, converted, tx, options);
+  }
+
+  private writeRows(
+    table: SandboxTable,
+    rows: readonly Row[],
+    { values, x2many }: Converted,
+    tx: TransactionInfo,
+    options: CallOptions,
+  ): void {
+    const rules = table.rules;
+    rules.checkWrite?.(rows, values, this.tables);
+    const tracked = rules.tracked?.filter((field) => field in values) ?? [];
+    const before =
+      tracked.length === 0
+        ? undefined
+        : new Map(rows.map((row) => [row.id, Object.fromEntries(tracked.map((f) => [f, row[f]]))]));
+    const translatedNames = Object.keys(values).filter(
+      (name) => table.fields.get(name)?.translate === true && values[name] !== null,
+    );
+    const lang = options.lang ?? SOURCE_LANG;
     for (const row of rows) {
       const changes: Record<string, unknown> = { ...values };
+      // Each record keeps its own texts in the other languages.
+      for (const name of translatedNames)
+        changes[name] = translated(
+          row[name],
+          (values[name] as Record<string, string>)[lang] as string,
+          lang,
+        );
       if (!(options.allowMagic === true && 'write_date' in values))
         changes.write_date = tx.nowMicros;
       changes.write_uid ??= tx.uid;
       this.tables.updateRow(table, row, changes);
-      if (model === BC_LINE_MODEL) {
-        if ('product_qty' in values || 'price_unit' in values) row.price_subtotal = subtotal(row);
-        if (typeof row.bc_id === 'number') parents.add(row.bc_id);
-      }
-      if (lineCommands !== undefined) this.applyLineCommands(row, lineCommands, tx);
-      if (model === BC_MODEL && lineCommands !== undefined) recomputeAmounts(this.tables, row);
+      for (const [field, commands] of x2many) this.applyX2many(table, row, field, commands, tx);
     }
-    if (options.bumpParent === true) bumpBcs(this.tables, [...parents], tx);
+    const changed = new Set([...Object.keys(values), ...x2many.map(([field]) => field.name)]);
+    rules.written?.(rows, changed, this.context(tx), options, before);
   }
 
-  /** `unlink()`: a BC takes its lines with it (ondelete cascade, no write on the lines). */
+  /**
+   * `unlink()`, with what the database's foreign keys do to the records pointing at the deleted
+   * ones: `cascade` deletes them too, `set null` empties the field (no write: their stamps stay),
+   * `restrict` refuses the whole deletion; many2many links to them disappear.
+   */
   unlink(model: string, ids: unknown, tx: TransactionInfo, options: WriteOptions = {}): void {
     const table = this.tables.requireTable(model);
     const rows = this.existing(table, toIdList(ids));
-    const parents = new Set<number>();
-    for (const row of rows) {
-      if (model === BC_MODEL) {
-        const lines = this.tables.requireTable(BC_LINE_MODEL);
-        for (const lineId of [...(lines.index.get('bc_id')?.get(row.id) ?? [])])
-          this.tables.deleteRow(lines, lineId);
-      }
-      if (model === BC_LINE_MODEL && typeof row.bc_id === 'number') parents.add(row.bc_id);
-      this.tables.deleteRow(table, row.id);
+    const cleared = deleteThroughForeignKeys(this.tables, table, rows);
+    const ctx = this.context(tx);
+    table.rules.unlinked?.(rows, ctx, options);
+    for (const [owner, field, emptied] of cleared) {
+      const alive = emptied.filter((row) => owner.rows.has(row.id));
+      if (alive.length > 0) owner.rules.referenceCleared?.(alive, field.name, ctx);
     }
-    if (options.bumpParent === true) bumpBcs(this.tables, [...parents], tx);
   }
 
   private existing(table: SandboxTable, ids: number[]): Row[] {
@@ -209,162 +289,142 @@ export class SandboxWrites {
     return rows;
   }
 
-  /** Advances the BC name sequence past names the generator used. */
-  setBcSequence(value: number): void {
-    this.bcSequence = Math.max(this.bcSequence, value);
+  /** A field's value as stored, converted from the form an RPC call would send it in. */
+  storedValue(table: SandboxTable, field: FieldSpec, value: unknown): unknown {
+    return convertValue(this.tables, table, field, value, SOURCE_LANG, undefined);
   }
 
-  private nextBcName(): string {
-    return `P${String(++this.bcSequence).padStart(5, '0')}`;
+  /** Advances a sequence past numbers the generators used (`dimagaz.bc`: `P00001`…). */
+  advanceSequence(sequence: string, value: number): void {
+    this.sequences.set(sequence, Math.max(this.sequences.get(sequence) ?? 0, value));
   }
 
-  /** one2many commands on `line_ids`: (0,0,vals) create, (1,id,vals) update, (2|3,id) delete, (5) clear, (6,0,ids) keep only. */
-  private applyLineCommands(bc: Row, commands: unknown[], tx: TransactionInfo): void {
-    const lines = this.tables.requireTable(BC_LINE_MODEL);
-    const current = (): number[] => [...(lines.index.get('bc_id')?.get(bc.id) ?? [])];
-    for (const command of commands) {
-      if (!Array.isArray(command) || typeof command[0] !== 'number') {
-        throw pythonError('ValueError', `Invalid one2many command ${repr(command)}`);
+  /**
+   * An x2many field's commands on one record, as Odoo's `write_real`: on a one2many,
+   * (0,0,vals) creates a comodel record pointing back, (1,id,vals) writes one, (2,id) deletes
+   * one, (3,id) detaches one (deleting it when the inverse is `ondelete='cascade'`, else
+   * emptying its inverse), (4,id) attaches one, (5) detaches all, (6,0,ids) keeps exactly
+   * those; on a many2many, the same commands act on the links (0, 1 and 2 on the records too).
+   */
+  private applyX2many(
+    table: SandboxTable,
+    row: Row,
+    field: FieldSpec,
+    commands: readonly X2manyCommand[],
+    tx: TransactionInfo,
+  ): void {
+    const comodel = this.tables.requireTable(field.relation as string);
+    if (field.type === 'many2many') {
+      let links = [...((row[field.name] as number[] | null) ?? [])];
+      for (const [code, target, vals] of commands) {
+        const ids = this.commandIds(table, field, code, target, vals);
+        switch (code) {
+          case 0:
+            links.push(
+              this.createOne(comodel, comodel.nextId++, vals as Record<string, unknown>, tx, {}),
+            );
+            break;
+          case 1:
+            this.write(comodel.spec.name, ids, vals, tx);
+            break;
+          case 2:
+            this.unlink(comodel.spec.name, ids, tx);
+            links = links.filter((id) => !ids.includes(id));
+            break;
+          case 3:
+            links = links.filter((id) => !ids.includes(id));
+            break;
+          case 4:
+            requireTargets(comodel, ids);
+            for (const id of ids) if (!links.includes(id)) links.push(id);
+            break;
+          case 5:
+            links = [];
+            break;
+          default:
+            requireTargets(comodel, ids);
+            links = [...new Set(ids)];
+        }
       }
-      const [code, target, vals] = command as [number, unknown, unknown];
+      this.tables.updateRow(table, row, { [field.name]: links });
+      return;
+    }
+    const inverse = field.relationField as string;
+    const cascade = ondeleteOf(comodel.fields.get(inverse) as FieldSpec) === 'cascade';
+    const detach = (ids: number[]): void => {
+      if (ids.length === 0) return;
+      if (cascade) this.unlink(comodel.spec.name, ids, tx);
+      else this.write(comodel.spec.name, ids, { [inverse]: false }, tx);
+    };
+    const attach = (ids: number[]): void => {
+      const current = new Set(this.tables.one2manyIds(field, row.id));
+      const fresh = ids.filter((id) => !current.has(id));
+      if (fresh.length > 0) this.write(comodel.spec.name, fresh, { [inverse]: row.id }, tx);
+    };
+    for (const [code, target, vals] of commands) {
+      const ids = this.commandIds(table, field, code, target, vals);
       switch (code) {
         case 0:
           this.createOne(
-            lines,
-            lines.nextId++,
-            { ...(vals as Record<string, unknown>), bc_id: bc.id },
+            comodel,
+            comodel.nextId++,
+            { ...(vals as Record<string, unknown>), [inverse]: row.id },
             tx,
+            {},
           );
           break;
         case 1:
-          this.write(BC_LINE_MODEL, [target], vals, tx);
+          this.write(comodel.spec.name, ids, vals, tx);
           break;
         case 2:
+          this.unlink(comodel.spec.name, ids, tx);
+          break;
         case 3:
-          this.unlink(BC_LINE_MODEL, [target], tx);
+          detach(ids);
+          break;
+        case 4:
+          attach(ids);
           break;
         case 5:
-          this.unlink(BC_LINE_MODEL, current(), tx);
+          detach(this.tables.one2manyIds(field, row.id));
           break;
-        case 6: {
-          const keep = new Set(Array.isArray(vals) ? (vals as number[]) : []);
-          this.unlink(
-            BC_LINE_MODEL,
-            current().filter((id) => !keep.has(id)),
-            tx,
-          );
-          break;
+        default: {
+          const keep = new Set(ids);
+          detach(this.tables.one2manyIds(field, row.id).filter((id) => !keep.has(id)));
+          attach(ids);
         }
-        default:
-          throw pythonError('ValueError', `Unsupported one2many command ${code} on line_ids`);
       }
     }
   }
 
-  /** RPC values → stored values, validated like Odoo's convert_to_cache. */
-  private convertVals(
+  /** The ids a command names (its target, or its list for SET); ValueError for a bad command. */
+  private commandIds(
     table: SandboxTable,
-    vals: Record<string, unknown>,
-    mode: 'create' | 'write',
-    allowMagic: boolean,
-  ): { values: Record<string, unknown>; lineCommands?: unknown[] } {
-    const values: Record<string, unknown> = {};
-    let lineCommands: unknown[] | undefined;
-    for (const [name, value] of Object.entries(vals)) {
-      const spec = table.fields.get(name);
-      if (spec === undefined) {
-        throw pythonError(
-          'ValueError',
-          mode === 'create'
-            ? `Invalid field ${repr(name)} in ${repr(table.spec.name)}`
-            : `Invalid field ${repr(name)} on model ${repr(table.spec.name)}`,
-        );
-      }
-      // Odoo sets the magic fields itself; values sent for them are ignored.
-      if (MAGIC_FIELDS.has(name) && !allowMagic) continue;
-      if (spec.computed && !spec.store) continue;
-      if (spec.type === 'one2many') {
-        if (!Array.isArray(value))
-          throw pythonError(
-            'ValueError',
-            `Wrong value for ${table.spec.name}.${name}: ${repr(value)}`,
-          );
-        lineCommands = value;
-        continue;
-      }
-      values[name] = this.convertValue(table, spec, value);
-    }
-    return lineCommands === undefined ? { values } : { values, lineCommands };
-  }
-
-  private convertValue(table: SandboxTable, spec: FieldSpec, value: unknown): unknown {
-    const wrong = (): never => {
+    field: FieldSpec,
+    code: number,
+    target: unknown,
+    vals: unknown,
+  ): number[] {
+    const bad = (): never => {
       throw pythonError(
         'ValueError',
-        `Wrong value for ${table.spec.name}.${spec.name}: ${repr(value)}`,
+        `Invalid command ${repr([code, target, vals])} for ${table.spec.name}.${field.name}`,
       );
     };
-    const empty = value === false || value === null || value === undefined;
-    switch (spec.type) {
-      case 'char':
-      case 'text':
-      case 'html':
-      case 'binary':
-        if (empty) return null;
-        return typeof value === 'string' ? value : wrong();
-      case 'selection':
-        if (empty) return null;
-        return typeof value === 'string' && spec.selection?.some(([key]) => key === value)
-          ? value
-          : wrong();
-      case 'integer':
-        if (empty) return 0;
-        return typeof value === 'number' && Number.isInteger(value) ? value : wrong();
-      case 'float':
-      case 'monetary':
-        if (empty) return 0;
-        return typeof value === 'number' && Number.isFinite(value) ? value : wrong();
-      case 'boolean':
-        return Boolean(value);
-      case 'date':
-        if (empty) return null;
-        return parseDateString(value) ?? wrong();
-      case 'datetime':
-        if (empty) return null;
-        if (typeof value === 'number') return value;
-        return parseDatetimeMicros(value) ?? wrong();
-      case 'many2one': {
-        if (empty) return null;
-        if (typeof value !== 'number') return wrong();
-        if (!this.tables.table(spec.relation as string)?.rows.has(value)) {
-          throw missingError(
-            `Record does not exist or has been deleted.\n(Record: ${spec.relation as string}(${value},), User: 2)`,
-          );
-        }
-        return value;
-      }
-      case 'many2many':
-        return this.convertMany2many(value, wrong);
+    switch (code) {
+      case 0:
+        return typeof vals === 'object' && vals !== null && !Array.isArray(vals) ? [] : bad();
+      case 1:
+      case 2:
+      case 3:
+      case 4:
+        return typeof target === 'number' && Number.isInteger(target) ? [target] : bad();
+      case 5:
+        return [];
+      case 6:
+        return Array.isArray(vals) && vals.every((id) => typeof id === 'number') ? vals : bad();
       default:
-        return value;
+        return bad();
     }
-  }
-
-  private convertMany2many(value: unknown, wrong: () => never): number[] {
-    if (value === false || value === null || value === undefined) return [];
-    if (!Array.isArray(value)) return wrong();
-    if (value.every((item) => typeof item === 'number')) return [...value];
-    let ids: number[] = [];
-    for (const command of value) {
-      if (!Array.isArray(command)) return wrong();
-      const [code, target, list] = command as [unknown, unknown, unknown];
-      if (code === 6) ids = Array.isArray(list) ? [...(list as number[])] : wrong();
-      else if (code === 4 && typeof target === 'number')
-        ids = ids.includes(target) ? ids : [...ids, target];
-      else if (code === 3 && typeof target === 'number') ids = ids.filter((id) => id !== target);
-      else if (code === 5) ids = [];
-      else return wrong();
-    }
-    return ids;
   }
 }
