@@ -10,6 +10,7 @@ import { createTrytonClient } from './clients/tryton/tryton-client.js';
 import type { Config } from './config/config.js';
 import { createDb, type DbHandle } from './db/create-db.js';
 import { buildApp, type App, type AppDeps } from './http/app.js';
+import type { Families } from './families/registry.js';
 import type { MetricSource } from './http/metrics.js';
 import type { ReadinessCheck } from './http/routes/health/index.js';
 import { trytonMetrics } from './http/tryton-metrics.js';
@@ -45,6 +46,8 @@ export async function createApi(input: {
   logger: Logger;
   db: DbHandle;
   shutdown: Shutdown;
+  /** The families served; loaded from the configuration when not given. */
+  families?: Families;
 }): Promise<App> {
   const { config, logger, db, shutdown } = input;
   const connection = createRedisConnection(config.redis.url!, 'producer', logger);
@@ -70,15 +73,15 @@ export async function createApi(input: {
       optional: true,
       // The API never calls Odoo; the workers' last run of each family says whether they could.
       check: async () => {
-        for (const family of config.sync.families) {
-          const state = await readSyncState(db.db, family.name);
+        for (const family of config.sync.families.copied) {
+          const state = await readSyncState(db.db, family);
           if (
             state?.lastRunStatus === 'failed' &&
             state.lastError &&
             ODOO_DOWN.test(state.lastError)
           ) {
             throw new Error(
-              `last ${family.name} sync run could not reach Odoo: ${state.lastError.slice(0, 150)}`,
+              `last ${family} sync run could not reach Odoo: ${state.lastError.slice(0, 150)}`,
             );
           }
         }
@@ -115,6 +118,7 @@ export async function createApi(input: {
     checks.push({ name: 'tryton', optional: true, check: async () => void (await client.ping()) });
   }
   const app = await buildApp({
+    ...(input.families ? { families: input.families } : {}),
     config,
     logger,
     db,

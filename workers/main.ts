@@ -10,6 +10,7 @@
  * A run's lease belongs to the run, not to this process: its remaining jobs go on on other
  * workers, and if none is left the lease simply expires.
  */
+import { loadFamilies } from '../src/families/load-families.js';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
@@ -37,12 +38,14 @@ onFatalErrors(shutdown, logger);
 const db = await createDb({ ...config.database, logger });
 shutdown.add('database', () => db.close());
 
+const families = await loadFamilies(db.db, config.sync.families);
 const metrics = createWorkerMetrics();
 const runtime = createSyncRuntimeFromConfig({
   config,
   odoo: config.odoo!,
   redisUrl: config.redis.url!,
   db: db.db,
+  families,
   logger,
   odooObserver: metrics.odoo,
 });

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
-import { createFamilies } from '../src/families/registry.js';
+import { loadFamilies } from '../src/families/load-families.js';
 import { describeError } from '../src/lib/errors.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -82,16 +82,20 @@ const config = loadConfigOrExit({
   mode: 'production',
   role: databaseOnly ? 'migrate' : 'cli',
 });
-const families = createFamilies(config.sync.families);
-const named = values.family === undefined ? undefined : families.byName(values.family);
-if (values.family !== undefined && !named)
-  usage(
-    `--family: "${values.family}" is not copied here (copied: ${families.all.map((f) => f.name).join(', ')})`,
-  );
-const targets = named ? [named] : command === 'resync' ? families.all.slice(0, 1) : families.all;
+const { copied } = config.sync.families;
+if (values.family !== undefined && !copied.includes(values.family))
+  usage(`--family: "${values.family}" is not copied here (copied: ${copied.join(', ')})`);
 
 const logger = createLogger({ ...config.log, name: 'sync-cli' });
 const db = await createDb({ ...config.database, poolMax: 4, logger });
+// A configured family `migrate` never created: said plainly, not as a usage error.
+const families = await loadFamilies(db.db, config.sync.families).catch(async (error: unknown) => {
+  process.stderr.write(`${describeError(error)}\n`);
+  await db.close();
+  return process.exit(1);
+});
+const named = values.family === undefined ? undefined : families.require(values.family);
+const targets = named ? [named] : command === 'resync' ? families.all.slice(0, 1) : families.all;
 const print = (text: string, data: unknown) =>
   process.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 
@@ -120,6 +124,7 @@ try {
       odoo: config.odoo!,
       redisUrl: config.redis.url!,
       db: db.db,
+      families,
       logger,
     });
     const events = await createQueueEvents(runtime.connection, runtime.queues.byName.sync);

@@ -20,7 +20,7 @@ import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
-import { createFamilies, type Families } from '../src/families/registry.js';
+import type { Families } from '../src/families/registry.js';
 import { createWorkers } from './create-workers.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
@@ -154,6 +154,8 @@ export function createSyncRuntimeFromConfig(input: {
   odoo: OdooConfig;
   redisUrl: string;
   db: Db;
+  /** The families copied (families/load-families.ts). */
+  families: Families;
   logger: Logger;
   /** Sees every Odoo call (the worker's metrics). */
   odooObserver?: OdooCallObserver;
@@ -165,7 +167,7 @@ export function createSyncRuntimeFromConfig(input: {
   const odoo = createOdooClient(input.odoo, { logger, observer: input.odooObserver, loginMemo });
   const runtime = createSyncRuntime({
     db: input.db,
-    families: createFamilies(config.sync.families),
+    families: input.families,
     odoo,
     logger,
     connection,

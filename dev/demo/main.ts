@@ -4,6 +4,7 @@
  * sandbox when there is no ODOO_URL — with the API, bull-board and the workers, and a first sync
  * started at once. Ctrl-C stops everything it started. Started again, it reuses its data.
  */
+import { loadFamilies } from '../../src/families/load-families.js';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createApi } from '../../src/create-api.js';
@@ -110,16 +111,18 @@ try {
     apiKeys: [...base.apiKeys, admin.entry],
   };
 
+  const families = await loadFamilies(db.db, config.sync.families);
   const runtime = createSyncRuntimeFromConfig({
     config,
     odoo: config.odoo!,
     redisUrl: redis.url,
     db: db.db,
+    families,
     logger,
   });
   shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
-  const app = await createApi({ config, logger, db, shutdown });
+  const app = await createApi({ config, logger, db, shutdown, families });
   const address = await app.listen({
     port: config.http.port,
     host: config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host,

@@ -5,14 +5,26 @@
  * reason, never the value (a URL may carry a password). Nothing outside `src/config` reads
  * `process.env`.
  */
-import type { RecordFamily } from '../families/family.js';
+import type { ConfiguredFamilySpec } from '../families/configured/spec.js';
+import { familyModels, type RecordFamily } from '../families/family.js';
 import { CODE_FAMILIES } from '../families/registry.js';
+import { readFamiliesFile } from './families-file.js';
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
 
 export type ConfigMode = 'production' | 'demo';
+
+/** The record families: those copied, and those the file declares (see families/load-families.ts). */
+export interface FamiliesConfig {
+  /** The families copied, by name, in order (SYNC_FAMILIES); the first is the CLI's default. */
+  readonly copied: readonly string[];
+  /** The families declared in code among them. */
+  readonly code: readonly RecordFamily[];
+  /** Every family of SYNC_FAMILIES_FILE: `migrate` creates the tables of each. */
+  readonly configured: readonly ConfiguredFamilySpec[];
+}
 /** What the process does decides what it must be given: the API never needs Odoo's password. */
 export type ConfigRole = 'api' | 'worker' | 'cli' | 'migrate' | 'demo';
 
@@ -78,8 +90,7 @@ export interface Config {
   /** Undefined only in demo mode, where the bundled sandbox stands in. */
   readonly odoo?: OdooConfig;
   readonly sync: {
-    /** The record families copied (SYNC_FAMILIES), the BC family by default. */
-    readonly families: readonly RecordFamily[];
+    readonly families: FamiliesConfig;
     readonly everyMs: number;
     readonly overlapSeconds: number;
     readonly leaseSeconds: number;
@@ -165,7 +176,12 @@ export function loadConfig(
   if (options.mode === 'production') {
     missing('DATABASE_URL');
     if (options.role !== 'migrate') missing('REDIS_URL');
-    if (options.role === 'worker' || options.role === 'cli')
+    // migrate creates the configured families' tables from Odoo's own schema.
+    if (
+      options.role === 'worker' ||
+      options.role === 'cli' ||
+      (options.role === 'migrate' && env.SYNC_FAMILIES_FILE?.trim())
+    )
       for (const key of ODOO_KEYS) missing(key);
     if (options.role === 'api') missing('API_KEYS');
   }
@@ -189,17 +205,7 @@ export function loadConfig(
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item.length > 0);
-  const familyNames = env.SYNC_FAMILIES?.trim() ? items('SYNC_FAMILIES') : ['bcs'];
-  const families = familyNames.flatMap((name) => {
-    const family = CODE_FAMILIES.find((known) => known.name === name);
-    if (!family)
-      problems.push({
-        key: 'SYNC_FAMILIES',
-        message: `"${name}" is not a record family (known: ${CODE_FAMILIES.map((f) => f.name).join(', ')})`,
-      });
-    return family ? [family] : [];
-  });
-  if (familyNames.length === 0) problems.push({ key: 'SYNC_FAMILIES', message: 'names no family' });
+  const families = parseFamilies(env, items('SYNC_FAMILIES'), problems);
   const exposure = parseExposedModels(items('TRYTON_MODELS'));
   for (const message of exposure.problems) problems.push({ key: 'TRYTON_MODELS', message });
   for (const message of badMethodPatterns(items('TRYTON_ALLOWED_METHODS')))
@@ -226,9 +232,57 @@ export function loadConfig(
   return freeze(build(parsed.data, { apiKeys, models: exposure.models, families }, options));
 }
 
+/**
+ * The families copied: SYNC_FAMILIES, else every family of SYNC_FAMILIES_FILE, else the BC
+ * family. A file's families may not take a name, a model or a table of a family declared in code.
+ */
+function parseFamilies(
+  env: NodeJS.ProcessEnv,
+  listed: readonly string[],
+  problems: { key: string; message: string }[],
+): FamiliesConfig {
+  const path = env.SYNC_FAMILIES_FILE?.trim();
+  let configured: ConfiguredFamilySpec[] = [];
+  if (path) {
+    const read = readFamiliesFile(path, {
+      families: CODE_FAMILIES.map((family) => family.name),
+      tables: CODE_FAMILIES.flatMap((family) =>
+        familyModels(family).map((model) => model.table.name),
+      ),
+    });
+    configured = read.families;
+    for (const message of read.problems) problems.push({ key: 'SYNC_FAMILIES_FILE', message });
+  }
+  const names = [
+    ...new Set(
+      env.SYNC_FAMILIES?.trim() ? listed : path ? configured.map((family) => family.name) : ['bcs'],
+    ),
+  ];
+  const known = [...CODE_FAMILIES.map((family) => family.name), ...configured.map((f) => f.name)];
+  for (const name of names)
+    if (!known.includes(name))
+      problems.push({
+        key: 'SYNC_FAMILIES',
+        message: `"${name}" is not a record family (known: ${known.join(', ')})`,
+      });
+  if (names.length === 0) problems.push({ key: 'SYNC_FAMILIES', message: 'names no family' });
+  const code = CODE_FAMILIES.filter((family) => names.includes(family.name));
+  // A model is copied by one family at most: the file may name one a family in code copies
+  // only when that family is not copied here.
+  for (const spec of configured.filter((family) => names.includes(family.name)))
+    for (const model of [spec.root, ...spec.children])
+      for (const other of code)
+        if (familyModels(other).some((known) => known.model === model.model))
+          problems.push({
+            key: 'SYNC_FAMILIES',
+            message: `${spec.name} and ${other.name} both copy ${model.model}: copy one of them`,
+          });
+  return { copied: names, code, configured };
+}
+
 function build(
   env: Env,
-  parsed: { apiKeys: ApiKeyEntry[]; models: ExposedModel[]; families: RecordFamily[] },
+  parsed: { apiKeys: ApiKeyEntry[]; models: ExposedModel[]; families: FamiliesConfig },
   options: LoadConfigOptions,
 ): Config {
   const odoo: OdooConfig | undefined =
@@ -290,7 +344,7 @@ function build(
     },
     odoo,
     sync: {
-      families: [...new Set(parsed.families)],
+      families: parsed.families,
       everyMs: env.SYNC_EVERY,
       overlapSeconds: env.SYNC_OVERLAP_SECONDS,
       leaseSeconds: env.SYNC_LEASE_SECONDS,

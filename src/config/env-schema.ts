@@ -186,7 +186,8 @@ export const envSchema = z.object({
     '6000',
   ),
 
-  SYNC_FAMILIES: withDefault(z.string().trim(), 'bcs'),
+  SYNC_FAMILIES: optionalText(),
+  SYNC_FAMILIES_FILE: optionalText(),
   SYNC_EVERY: withDefault(duration(), '5m'),
   SYNC_OVERLAP_SECONDS: withDefault(
     wholeNumber('a whole number of seconds', 0, 86_400).refine((seconds) => seconds >= 60, {
@@ -396,8 +397,13 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'SYNC_FAMILIES',
     description:
-      'Record families copied, comma-separated: bcs (dimagaz.bc with its lines), partners (res.partner), moves (account.move with its lines). Each has its own lease, schedule and state.',
-    default: 'bcs',
+      'Record families copied, comma-separated: bcs (dimagaz.bc with its lines), partners (res.partner), moves (account.move with its lines), and the families of SYNC_FAMILIES_FILE. Each has its own lease, schedule and state.',
+    default: 'bcs, or every family of SYNC_FAMILIES_FILE when it is set',
+  },
+  {
+    key: 'SYNC_FAMILIES_FILE',
+    description:
+      "A YAML or JSON file declaring more families to copy, any Odoo model (docs/models.md); `migrate` creates their tables from Odoo's fields_get.",
   },
   {
     key: 'SYNC_EVERY',

@@ -1,5 +1,11 @@
-/** `npm run db:migrate`: applies migrations to DATABASE_URL and exits non-zero on failure. */
+/**
+ * `npm run db:migrate`: applies the migrations to DATABASE_URL, then creates or extends the tables
+ * of the families SYNC_FAMILIES_FILE declares from Odoo's `fields_get` (docs/models.md); exits
+ * non-zero on failure, naming every problem.
+ */
+import { createOdooClient } from '../clients/odoo/index.js';
 import { loadConfigOrExit } from '../config/config.js';
+import { applyLayouts } from '../families/configured/apply-layouts.js';
 import { createLogger } from '../lib/logger.js';
 import { createDb } from './create-db.js';
 import { runMigrations } from './migrate.js';
@@ -12,6 +18,21 @@ const handle = await createDb({ ...config.database, sessionLimits: undefined, po
 try {
   await runMigrations(handle);
   logger.info('migrations applied');
+  const { configured } = config.sync.families;
+  if (configured.length > 0) {
+    const odoo = createOdooClient(config.odoo!, { logger });
+    try {
+      for (const applied of await applyLayouts(handle.db, odoo, configured))
+        logger.info(
+          applied,
+          applied.changed
+            ? `family ${applied.family}: tables at layout ${applied.version}; the next reconcile fills what it added`
+            : `family ${applied.family}: tables up to date (layout ${applied.version})`,
+        );
+    } finally {
+      await odoo.close();
+    }
+  }
 } catch (error) {
   logger.error({ err: error }, 'migration failed');
   process.exitCode = 1;

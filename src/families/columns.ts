@@ -92,3 +92,23 @@ export const PARSERS: Readonly<
   boolean: parseOdooBoolean,
   json,
 };
+
+/**
+ * What a sort orders a column by: never null (nulls first ascending, as the lowest value), so a
+ * cursor holds one value and compares as a tuple. The index of a sorted column is built on this
+ * very expression.
+ */
+const SORT_FLOORS: Readonly<Record<ColumnKind, string>> = {
+  text: "''",
+  integer: '-2147483648',
+  many2one: '0',
+  decimal: "'-Infinity'::numeric",
+  datetime: "'-infinity'::timestamptz",
+  date: "'-infinity'::date",
+  boolean: 'false',
+  json: "'null'::jsonb",
+};
+
+export function sortExpression(kind: ColumnKind, column: string): string {
+  return `coalesce(${column}, ${SORT_FLOORS[kind]})`;
+}

@@ -51,6 +51,11 @@ export interface ModelDeclaration {
   /** Every stored field when undefined. */
   readonly fields?: FieldSelection;
   /**
+   * The fields whose columns the read API filters and sorts on (`/api/models/…`), besides the id
+   * and the stamp; each has an index on what the API compares.
+   */
+  readonly query?: { readonly filter: readonly string[]; readonly sort: readonly string[] };
+  /**
    * The version of the table's layout (a configured family's, see docs/models.md): every row
    * written carries it, and a row written under an older layout is written again by the next
    * write or reconcile, even when Odoo did not change it. Undefined for tables declared in code.

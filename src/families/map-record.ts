@@ -4,6 +4,7 @@
  * later is copied without a migration), the stamp every guard and watermark relies on, and a
  * child's link to its root. Rows are keyed by column name, as the writer sends them.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { parseMany2one, parseOdooDatetime } from '../clients/odoo/odoo-values.js';
 import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import { BadRecordError } from './bad-record-error.js';
@@ -81,7 +82,9 @@ export function parentIdOf(child: ChildModel, record: OdooRecord): number {
 function targetIds(value: unknown): number[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((id) => Number.isSafeInteger(id) && id > 0))
-    throw new TypeError(`expected a list of record ids, got ${JSON.stringify(value)?.slice(0, 80)}`);
+    throw new TypeError(
+      `expected a list of record ids, got ${JSON.stringify(value)?.slice(0, 80)}`,
+    );
   return value as number[];
 }
 
@@ -99,9 +102,7 @@ export function mapRecord(model: ModelDeclaration, record: OdooRecord): MappedRe
     }
   }
   if (model.layoutVersion !== undefined) row.layout_version = model.layoutVersion;
-  const links = model.links.map(
-    (link) => field(record, model.model, link.field, targetIds) ?? [],
-  );
+  const links = model.links.map((link) => field(record, model.model, link.field, targetIds) ?? []);
   const writeDate = writeDateOf(record, model.model);
   row.odoo_write_date = writeDate;
   row.data = record;
@@ -139,8 +140,7 @@ export function changedFields(
 ): string[] {
   const names = new Set([...Object.keys(before), ...Object.keys(after)]);
   const changed: string[] = [];
-  for (const name of names) {
-    if (JSON.stringify(before[name]) !== JSON.stringify(after[name])) changed.push(name);
-  }
+  // By value: a stored jsonb keeps an object's keys in an order of its own.
+  for (const name of names) if (!isDeepStrictEqual(before[name], after[name])) changed.push(name);
   return changed.sort();
 }

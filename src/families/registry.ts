@@ -33,6 +33,12 @@ export interface Families {
   /** @throws AppError `UNKNOWN_FAMILY` */
   require(name: string): RecordFamily;
   ofModel(model: string): ModelPlace | undefined;
+  /**
+   * Takes up the layouts `migrate` changed since (configured families, docs/models.md): run and
+   * reconcile steps call it first, so a column added while the workers run is written from their
+   * next run on. Nothing to do for families declared in code.
+   */
+  refresh(): Promise<void>;
 }
 
 export class UnknownFamilyError extends AppError {
@@ -41,11 +47,8 @@ export class UnknownFamilyError extends AppError {
   }
 }
 
-/**
- * The families to copy. Two families may not share a name or a model.
- * @throws Error naming every problem of an unsound set
- */
-export function createFamilies(families: readonly RecordFamily[]): Families {
+/** The lookups over one set of families. */
+function index(families: readonly RecordFamily[]) {
   const problems = families.flatMap(familyProblems);
   const byName = new Map<string, RecordFamily>();
   const places = new Map<string, ModelPlace>();
@@ -60,15 +63,33 @@ export function createFamilies(families: readonly RecordFamily[]): Families {
     }
   }
   if (problems.length > 0) throw new Error(`unsound record families: ${problems.join('; ')}`);
+  return { all: families, byName, places };
+}
+
+/**
+ * The families to copy. Two families may not share a name or a model. `reload` builds them again
+ * (the same families, their layouts as they are now), for `refresh`.
+ * @throws Error naming every problem of an unsound set
+ */
+export function createFamilies(
+  families: readonly RecordFamily[],
+  reload?: () => Promise<readonly RecordFamily[]>,
+): Families {
+  let current = index(families);
   const names = families.map((family) => family.name);
   return {
-    all: families,
-    byName: (name) => byName.get(name),
+    get all() {
+      return current.all;
+    },
+    byName: (name) => current.byName.get(name),
     require(name) {
-      const family = byName.get(name);
+      const family = current.byName.get(name);
       if (!family) throw new UnknownFamilyError(name, names);
       return family;
     },
-    ofModel: (model) => places.get(model),
+    ofModel: (model) => current.places.get(model),
+    async refresh() {
+      if (reload) current = index(await reload());
+    },
   };
 }

@@ -100,3 +100,14 @@ export function childWriteShape(child: ChildModel): WriteShape {
     ),
   );
 }
+
+/**
+ * Whether a stored row (of the table, or aliased `alias`) was written under an older layout than
+ * the model's: such a row is written again even when Odoo did not change. Never, for a table
+ * declared in code.
+ */
+export function staleLayout(model: ModelDeclaration, alias?: string): SQL {
+  if (model.layoutVersion === undefined) return sql.raw('false');
+  const column = alias ? `${alias}.${quote('layout_version')}` : quote('layout_version');
+  return sql.raw(`(${column} is distinct from ${String(model.layoutVersion)})`);
+}

@@ -39,7 +39,8 @@ import { trytonRoutes } from './routes/tryton/index.js';
 import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
 import { rateLimitAddress } from './client-address.js';
 import { createSyncControl } from './sync-control.js';
-import { createFamilies } from '../families/registry.js';
+import { loadFamilies } from '../families/load-families.js';
+import type { Families } from '../families/registry.js';
 
 export interface AppDeps {
   config: Config;
@@ -56,6 +57,8 @@ export interface AppDeps {
   rateLimitRedis?: Redis;
   isShuttingDown?: () => boolean;
   version?: string;
+  /** The families served; loaded from the configuration and the database when not given. */
+  families?: Families;
 }
 
 /** The app as routes see it: zod schemas drive validation, serialization, types and OpenAPI. */
@@ -181,7 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(metricsPlugin, { metrics });
 
-  const families = createFamilies(config.sync.families);
+  const families = deps.families ?? (await loadFamilies(deps.db.db, config.sync.families));
   const syncControl = createSyncControl(deps.db.db, families, deps.queues);
   await app.register(healthRoutes, {
     checks: [{ name: 'postgres', check: () => deps.db.ping() }, ...(deps.readinessChecks ?? [])],

@@ -1,6 +1,8 @@
 /**
  * Marking root records that vanished from Odoo. A root is never deleted from the copy: it is
  * archived (with the reason), its children kept, and restored by the next write if it comes back.
+ * Its link rows go: they are Odoo's relations of a record Odoo no longer has (a restore writes
+ * them again).
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
@@ -37,6 +39,12 @@ export async function archiveRoots(
         )}
         returning odoo_id`),
     );
-    return rows.map((row) => row.odoo_id);
+    const archived = rows.map((row) => row.odoo_id);
+    if (archived.length > 0)
+      for (const link of family.root.links)
+        await tx.execute(sql`
+          delete from ${sql.identifier(link.table)}
+          where owner_id = any(${intArray(archived)}::int[])`);
+    return archived;
   });
 }

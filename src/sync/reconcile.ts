@@ -23,7 +23,7 @@ import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
 import type { ChildModel, RecordFamily } from '../families/family.js';
 import { mapRoot, type MappedRoot } from '../families/map-record.js';
-import { childWriteShape, rootWriteShape } from '../families/write-shape.js';
+import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
 import {
@@ -281,9 +281,10 @@ async function stageRecords(
 }
 
 /**
- * The roots to read again, each once: Odoo has them and the copy lacks them, holds them archived
- * or at another stamp; or one of their children is missing, different or moved; or the copy holds
- * a child of theirs that Odoo no longer has.
+ * The roots to read again, each once: Odoo has them and the copy lacks them, holds them archived,
+ * at another stamp or written under an older layout of its table; or one of their children is
+ * missing, different, moved or written under an older layout; or the copy holds a child of
+ * theirs that Odoo no longer has.
  */
 async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Promise<void> {
   const roots = rootWriteShape(family.root).table;
@@ -296,7 +297,7 @@ async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Prom
         left join ${children} l on l.odoo_id = s.odoo_id
         where ${ours(stage)} and s.kind = ${child.model} and s.root_id is not null
           and (l.odoo_id is null or l.${parent} <> s.root_id
-            or l.odoo_write_date is distinct from s.write_date)
+            or l.odoo_write_date is distinct from s.write_date or ${staleLayout(child, 'l')})
       union
       select l.${parent} from ${children} l
         join ${roots} b on b.odoo_id = l.${parent} and b.archived_at is null
@@ -311,7 +312,7 @@ async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Prom
         left join ${roots} b on b.odoo_id = s.odoo_id
         where ${ours(stage)} and s.kind = ${family.root.model}
           and (b.odoo_id is null or b.archived_at is not null
-            or b.odoo_write_date is distinct from s.write_date)
+            or b.odoo_write_date is distinct from s.write_date or ${staleLayout(family.root, 'b')})
       ${sql.join(childDiffs, sql` `)}
     ) ids
     where exists (

@@ -6,14 +6,15 @@
  * Stamps alone cannot prove a root current: Odoo sends `write_date` in whole seconds, so two
  * commits in one second carry the same stamp. A root whose stamps (its own and its children's) all
  * match is compared by its data too, in PostgreSQL (jsonb equality does not depend on key order);
- * a stamp that differs already proves a change.
+ * a stamp that differs already proves a change. A row written under an older layout of its table
+ * (docs/models.md) is never current.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
 import type { MappedRoot } from '../families/map-record.js';
-import { childWriteShape, rootWriteShape } from '../families/write-shape.js';
+import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 
 export interface Selection {
   /**
@@ -32,6 +33,7 @@ interface StoredStamp {
   root_id: number;
   odoo_write_date: Date | string;
   archived: boolean;
+  stale_layout: boolean;
 }
 
 const stampMs = (value: Date | string) => new Date(value).getTime();
@@ -40,14 +42,16 @@ const stampMs = (value: Date | string) => new Date(value).getTime();
 function storedStamps(family: RecordFamily, items: readonly MappedRoot[]): SQL {
   const rootIds = intArray(items.map((item) => item.odooId));
   const parts = [
-    sql`select -1 as model, odoo_id, odoo_id as root_id, odoo_write_date, archived_at is not null as archived
+    sql`select -1 as model, odoo_id, odoo_id as root_id, odoo_write_date, archived_at is not null as archived,
+        ${staleLayout(family.root)} as stale_layout
       from ${rootWriteShape(family.root).table} where odoo_id = any(${rootIds}::int[])`,
     // Children are looked up by id too: one that moved from another root is stored, and its row
     // will be written, even when none of these roots is.
     ...family.children.map((child, i) => {
       const childIds = intArray(items.flatMap((item) => item.children[i]!.map((c) => c.odooId)));
       const parent = sql.raw(`"${child.parentColumn}"`);
-      return sql`select ${sql.raw(String(i))}, odoo_id, ${parent}, odoo_write_date, false
+      return sql`select ${sql.raw(String(i))}, odoo_id, ${parent}, odoo_write_date, false,
+          ${staleLayout(child)}
         from ${childWriteShape(child).table}
         where ${parent} = any(${rootIds}::int[]) or odoo_id = any(${childIds}::int[])`;
     }),
@@ -69,9 +73,11 @@ export async function selectChanged(
   if (stamps.length === 0) return { changed: [...items], anyStored: false };
 
   const storedRoot = new Map<number, StoredStamp>();
+  const staleRoots = new Set<number>();
   // By child model: root id → child id → stamp.
   const storedChildren = family.children.map(() => new Map<number, Map<number, number>>());
   for (const row of stamps) {
+    if (row.stale_layout) staleRoots.add(row.root_id);
     if (row.model < 0) {
       storedRoot.set(row.odoo_id, row);
       continue;
@@ -83,7 +89,12 @@ export async function selectChanged(
   }
   const sameStamps = (item: MappedRoot) => {
     const stored = storedRoot.get(item.odooId);
-    if (!stored || stored.archived || stampMs(stored.odoo_write_date) !== item.writeDate.getTime())
+    if (
+      !stored ||
+      stored.archived ||
+      staleRoots.has(item.odooId) ||
+      stampMs(stored.odoo_write_date) !== item.writeDate.getTime()
+    )
       return false;
     return item.children.every((children, i) => {
       const byId = storedChildren[i]!.get(item.odooId);

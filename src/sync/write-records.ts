@@ -19,14 +19,20 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import { BadRecordError } from '../families/bad-record-error.js';
-import type { ChildModel, RecordFamily } from '../families/family.js';
+import type { ChildModel, ModelDeclaration, RecordFamily } from '../families/family.js';
 import {
   changedFields,
+  type MappedRecord,
   type MappedRoot,
   type OdooRecordData,
   type Row,
 } from '../families/map-record.js';
-import { childWriteShape, rootWriteShape, type WriteShape } from '../families/write-shape.js';
+import {
+  childWriteShape,
+  rootWriteShape,
+  staleLayout,
+  type WriteShape,
+} from '../families/write-shape.js';
 import type { Logger } from '../lib/logger.js';
 import { auditInsert, type AuditSource } from './audit.js';
 import { outcomeOf, type RecordAction, type RecordOutcome } from './run-counts.js';
@@ -48,6 +54,7 @@ interface StoredRoot {
   odoo_write_date: Date;
   data: OdooRecordData;
   archived_at: Date | null;
+  stale_layout: boolean;
 }
 
 interface StoredChild {
@@ -55,6 +62,7 @@ interface StoredChild {
   root_id: number;
   odoo_write_date: Date;
   data: OdooRecordData;
+  stale_layout: boolean;
 }
 
 const older = (stored: Date, incoming: Date) => new Date(stored).getTime() > incoming.getTime();
@@ -86,17 +94,24 @@ export async function writeRoots(
   });
 }
 
-/** A written row that replaced a stored one: its audit entry. Every other written row is new. */
+/**
+ * A written row that replaced a stored one: its audit entry. Every other written row is new. A
+ * row written again only because its table's layout grew (`relaid`) leaves no audit row: Odoo
+ * did not change it.
+ */
 interface AuditedUpdate {
   readonly odoo_id: number;
-  readonly action: 'updated' | 'restored';
+  readonly action: 'updated' | 'restored' | 'relaid';
   readonly changed: string[];
 }
 
-/** What one child model of a batch writes. */
-interface ChildWrites {
-  readonly rows: Row[];
+/** What one model of a batch writes. */
+interface ModelWrites {
+  readonly records: MappedRecord[];
   readonly updates: AuditedUpdate[];
+}
+
+interface ChildWrites extends ModelWrites {
   readonly deletes: number[];
 }
 
@@ -108,8 +123,17 @@ export function storedChildrenQuery(
 ): SQL {
   const parent = sql.raw(`"${child.parentColumn}"`);
   return sql`
-    select odoo_id, ${parent} as root_id, odoo_write_date, data from ${childWriteShape(child).table}
+    select odoo_id, ${parent} as root_id, odoo_write_date, data, ${staleLayout(child)} as stale_layout
+    from ${childWriteShape(child).table}
     where ${parent} = any(${intArray(rootIds)}::int[]) or odoo_id = any(${intArray(childIds)}::int[])`;
+}
+
+/**
+ * Whether the only changes are fields the stored record did not have: a row written again for
+ * the columns a new layout added (the fields read with it), not for anything Odoo changed.
+ */
+function onlyLearned(stored: OdooRecordData, changed: readonly string[]): boolean {
+  return changed.every((name) => !(name in stored));
 }
 
 /** Writes roots known to differ from the copy, in the caller's transaction. */
@@ -128,7 +152,8 @@ async function writeChanged(
   const storedRoots = anyStored
     ? rowsOf<StoredRoot>(
         await tx.execute(sql`
-          select odoo_id, odoo_write_date, data, archived_at from ${rootShape.table}
+          select odoo_id, odoo_write_date, data, archived_at, ${staleLayout(family.root)} as stale_layout
+          from ${rootShape.table}
           where odoo_id = any(${intArray(rootIds)}::int[]) order by odoo_id for update`),
       )
     : [];
@@ -143,10 +168,9 @@ async function writeChanged(
   }
   const rootById = new Map(storedRoots.map((row) => [row.odoo_id, row]));
 
-  const rootRows: Row[] = [];
-  const rootUpdates: AuditedUpdate[] = [];
+  const rootWrites: ModelWrites = { records: [], updates: [] };
   const childWrites: ChildWrites[] = family.children.map(() => ({
-    rows: [],
+    records: [],
     updates: [],
     deletes: [],
   }));
@@ -159,10 +183,17 @@ async function writeChanged(
     let action: RecordAction = 'created';
     if (stored) {
       const changed = changedFields(stored.data, item.data);
-      action = stored.archived_at ? 'restored' : changed.length > 0 ? 'updated' : 'unchanged';
-      if (action !== 'unchanged') rootUpdates.push({ odoo_id: item.odooId, action, changed });
+      const audited = stored.archived_at
+        ? 'restored'
+        : stored.stale_layout && onlyLearned(stored.data, changed)
+          ? 'relaid'
+          : changed.length > 0
+            ? 'updated'
+            : undefined;
+      action = audited === undefined ? 'unchanged' : audited === 'relaid' ? 'updated' : audited;
+      if (audited) rootWrites.updates.push({ odoo_id: item.odooId, action: audited, changed });
     }
-    if (action !== 'unchanged') rootRows.push(item.row);
+    if (action !== 'unchanged') rootWrites.records.push(item);
     childCounts.set(item.odooId, { created: 0, updated: 0, deleted: 0 });
     return {
       odooId: item.odooId,
@@ -186,10 +217,7 @@ async function writeChanged(
   });
 
   const source: AuditSource = { runId: context.runId, trigger: context.trigger ?? null };
-  await upsertRows(tx, family, family.root.model, rootShape, rootRows, {
-    ...source,
-    updates: rootUpdates,
-  });
+  await writeModel(tx, family, family.root, rootShape, rootWrites, source, anyStored);
   for (const [i, child] of family.children.entries()) {
     const writes = childWrites[i]!;
     const shape = childWriteShape(child);
@@ -206,10 +234,7 @@ async function writeChanged(
           sql`select odoo_id, root_id, 'deleted', '[]'::jsonb, odoo_write_date from gone`,
         )}`);
     }
-    await upsertRows(tx, family, child.model, shape, writes.rows, {
-      ...source,
-      updates: writes.updates,
-    });
+    await writeModel(tx, family, child, shape, writes, source, anyStored);
   }
   return outcomes.map((outcome) => {
     const counts = childCounts.get(outcome.odooId);
@@ -247,15 +272,21 @@ function planChildren(
       const storedChild = byId.get(child.odooId);
       if (!storedChild) {
         count.created += 1;
-        writes.rows.push(child.row);
+        writes.records.push(child);
         continue;
       }
       if (older(storedChild.odoo_write_date, child.writeDate)) continue;
       const changed = changedFields(storedChild.data, child.data);
-      if (changed.length === 0 && storedChild.root_id === item.odooId) continue;
+      const moved = storedChild.root_id !== item.odooId;
+      if (changed.length === 0 && !moved && !storedChild.stale_layout) continue;
+      const relaid = storedChild.stale_layout && !moved && onlyLearned(storedChild.data, changed);
       count.updated += 1;
-      writes.rows.push(child.row);
-      writes.updates.push({ odoo_id: child.odooId, action: 'updated', changed });
+      writes.records.push(child);
+      writes.updates.push({
+        odoo_id: child.odooId,
+        action: relaid ? 'relaid' : 'updated',
+        changed,
+      });
     }
     // Children Odoo no longer lists under this root: gone from Odoo (or moved, and re-parented).
     for (const storedChild of byRoot.get(item.odooId) ?? []) {
@@ -273,11 +304,40 @@ interface RowsAudit extends AuditSource {
   readonly updates: readonly AuditedUpdate[];
 }
 
+/** Writes a model's rows of a batch, then the links of those the guard let through. */
+async function writeModel(
+  tx: Executor,
+  family: RecordFamily,
+  model: ModelDeclaration,
+  shape: WriteShape,
+  writes: ModelWrites,
+  source: AuditSource,
+  anyStored: boolean,
+): Promise<void> {
+  const written = await upsertRows(
+    tx,
+    family,
+    model.model,
+    shape,
+    writes.records.map((record) => record.row),
+    { ...source, updates: writes.updates },
+  );
+  if (model.links.length === 0 || written.length === 0) return;
+  const ids = new Set(written);
+  await replaceLinks(
+    tx,
+    model,
+    writes.records.filter((record) => ids.has(record.odooId)),
+    anyStored,
+  );
+}
+
 /**
  * Upserts `rows` in one statement, from one jsonb parameter read by column name, so the mapped
  * rows are serialized as they are. Guarded: a row is never overwritten by an older
  * `write_date`. Each row the statement really wrote gets its audit row in the same statement (a
  * row the guard kept out gets none); rows not in `audit.updates` are `created`.
+ * @returns the ids of the rows written
  */
 async function upsertRows(
   tx: Executor,
@@ -286,17 +346,18 @@ async function upsertRows(
   shape: WriteShape,
   rows: readonly Row[],
   audit: RowsAudit,
-): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.execute(sql`
+): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const written = rowsOf<{ odoo_id: number }>(
+    await tx.execute(sql`
     with written as (
       insert into ${shape.table} ${shape.into}
       select ${shape.select} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${shape.recordset})
       order by "odoo_id"
       on conflict (odoo_id) do update set ${shape.update}
       where ${shape.table}.odoo_write_date <= excluded.odoo_write_date
-      returning odoo_id, ${shape.rootOf} as root_id, odoo_write_date)
-    ${auditInsert(
+      returning odoo_id, ${shape.rootOf} as root_id, odoo_write_date),
+    audited as (${auditInsert(
       family.name,
       model,
       audit,
@@ -305,8 +366,55 @@ async function upsertRows(
           w.odoo_write_date
         from written w
         left join jsonb_to_recordset(${JSON.stringify(audit.updates)}::jsonb)
-          as u(odoo_id int, action text, changed jsonb) on u.odoo_id = w.odoo_id`,
-    )}`);
+          as u(odoo_id int, action text, changed jsonb) on u.odoo_id = w.odoo_id
+        where u.action is distinct from 'relaid'`,
+    )})
+    select odoo_id from written`),
+  );
+  return written.map((row) => row.odoo_id);
+}
+
+/**
+ * Replaces the link rows of written records whole: a removed target is removed, an emptied
+ * field leaves none, and the order is Odoo's. In a first copy (`anyStored` false) there are
+ * none to remove: a link row cannot outlive its record's row.
+ */
+async function replaceLinks(
+  tx: Executor,
+  model: ModelDeclaration,
+  records: readonly MappedRecord[],
+  anyStored: boolean,
+): Promise<void> {
+  if (records.length === 0) return;
+  const owners = intArray(records.map((record) => record.odooId));
+  const tables = model.links.map((link) => sql.identifier(link.table));
+  if (anyStored)
+    await tx.execute(sql`
+      with ${sql.join(
+        tables.map(
+          (table, i) =>
+            sql`${sql.raw(`d${String(i)}`)} as (delete from ${table} where owner_id = any(${owners}::int[]))`,
+        ),
+        sql`, `,
+      )}
+      select 1`);
+  const inserts = tables.flatMap((table, i) => {
+    const rows = records.flatMap((record) =>
+      record.links[i]!.map((target, position) => ({
+        o: record.odooId,
+        p: position + 1,
+        t: target,
+      })),
+    );
+    return rows.length === 0
+      ? []
+      : [
+          sql`${sql.raw(`i${String(i)}`)} as (
+            insert into ${table} (owner_id, position, target_id)
+            select o, p, t from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(o int, p int, t int))`,
+        ];
+  });
+  if (inserts.length > 0) await tx.execute(sql`with ${sql.join(inserts, sql`, `)} select 1`);
 }
 
 /** Roots per transaction: a few hundred kB of jsonb, and a short lock on the rows it touches. */

@@ -27,6 +27,7 @@ describe('migrations', () => {
         'scrap_res_partner',
         'sync_audit',
         'sync_failure',
+        'sync_family_layout',
         'sync_log',
         'sync_odoo_schema',
         'sync_scan',

@@ -1,14 +1,34 @@
 /** Compares a family's copy with the sandbox's committed state, as a sync should leave it. */
+import { isDeepStrictEqual } from 'node:util';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/create-db.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import type { RecordFamily } from '../../src/families/family.js';
+import type { ModelDeclaration, RecordFamily } from '../../src/families/family.js';
+import { changedFields } from '../../src/families/map-record.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
 
 /**
+ * The fields a copy of the model holds, from the sandbox's own schema: every stored field, or the
+ * model's selection (binary fields only when listed).
+ */
+function expectedFields(control: SandboxControl, model: ModelDeclaration): string[] {
+  const selection = model.fields;
+  return control
+    .storedFields(model.model)
+    .filter(
+      (name) =>
+        !selection ||
+        model.requiredFields.includes(name) ||
+        ((selection.only === undefined || selection.only.includes(name)) &&
+          (control.fieldType(model.model, name) !== 'binary' || selection.binary.includes(name))),
+    );
+}
+
+/**
  * Asserts nothing: returns one line per difference (a record missing from the copy, a record
- * whose data differs, a record in the copy that Odoo does not have). Archived roots and their
- * children are the copy's history, not Odoo's state: they are left out.
+ * whose data differs, a record in the copy that Odoo does not have, a link table that does not
+ * hold the targets Odoo lists, in its order). Archived roots and their children are the copy's
+ * history, not Odoo's state: they are left out.
  */
 export async function diffCopyWithSandbox(
   db: Db,
@@ -16,17 +36,46 @@ export async function diffCopyWithSandbox(
   family: RecordFamily,
 ): Promise<string[]> {
   const diffs: string[] = [];
-  const compare = (model: string, rows: { odoo_id: number; data: Record<string, unknown> }[]) => {
-    const expected = new Map(control.records(model).map((record) => [record.id, record]));
+  const compare = async (
+    model: ModelDeclaration,
+    rows: { odoo_id: number; data: Record<string, unknown> }[],
+  ) => {
+    const records = control.records(model.model, { fields: expectedFields(control, model) });
+    const expected = new Map(records.map((record) => [record.id, record]));
     const actual = new Map(rows.map((row) => [row.odoo_id, row.data]));
     for (const [id, record] of expected) {
       const copy = actual.get(id);
-      if (!copy) diffs.push(`${model} ${id}: missing from the copy`);
-      else if (JSON.stringify(sortKeys(copy)) !== JSON.stringify(sortKeys(record)))
-        diffs.push(`${model} ${id}: data differs`);
+      if (!copy) diffs.push(`${model.model} ${id}: missing from the copy`);
+      else if (!isDeepStrictEqual(copy, record))
+        diffs.push(
+          `${model.model} ${id}: data differs (${changedFields(copy, record).join(', ')})`,
+        );
     }
     for (const id of actual.keys())
-      if (!expected.has(id)) diffs.push(`${model} ${id}: in the copy but not in Odoo`);
+      if (!expected.has(id)) diffs.push(`${model.model} ${id}: in the copy but not in Odoo`);
+    for (const link of model.links) {
+      const stored = rowsOf<{ owner_id: number; targets: number[] }>(
+        await db.execute(
+          sql`select owner_id, array_agg(target_id order by position) as targets
+            from ${sql.identifier(link.table)} group by owner_id`,
+        ),
+      );
+      const byOwner = new Map(stored.map((row) => [row.owner_id, row.targets]));
+      for (const [id, record] of expected) {
+        if (!actual.has(id)) continue;
+        const want = JSON.stringify(record[link.field] ?? []);
+        const have = JSON.stringify(byOwner.get(id) ?? []);
+        if (want !== have)
+          diffs.push(`${model.model} ${id}: ${link.table} holds ${have}, not ${want}`);
+        byOwner.delete(id);
+      }
+      // A root gone from Odoo loses its links; the children of an archived root keep theirs.
+      if (model === family.root)
+        for (const owner of byOwner.keys())
+          diffs.push(
+            `${link.table}: links of ${model.model} ${owner}, which the copy does not hold live`,
+          );
+    }
   };
   const { root } = family;
   const roots = rowsOf<{ odoo_id: number; data: Record<string, unknown>; archived: boolean }>(
@@ -35,8 +84,8 @@ export async function diffCopyWithSandbox(
     ),
   );
   const archived = new Set(roots.filter((row) => row.archived).map((row) => row.odoo_id));
-  compare(
-    root.model,
+  await compare(
+    root,
     roots.filter((row) => !archived.has(row.odoo_id)),
   );
   for (const child of family.children) {
@@ -45,14 +94,10 @@ export async function diffCopyWithSandbox(
         sql`select odoo_id, data, ${sql.identifier(child.parentColumn)} as root_id from ${sql.identifier(child.table.name)} order by odoo_id`,
       ),
     );
-    compare(
-      child.model,
+    await compare(
+      child,
       children.filter((row) => !archived.has(row.root_id)),
     );
   }
   return diffs;
-}
-
-function sortKeys(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -32,7 +32,7 @@ import {
   type BcRow,
 } from '../../src/families/bcs/tables.js';
 import type { RecordFamily } from '../../src/families/family.js';
-import { createFamilies } from '../../src/families/registry.js';
+import { createFamilies, type Families } from '../../src/families/registry.js';
 import { readWatermarks } from '../../src/sync/sync-state.js';
 import type { Logger } from '../../src/lib/logger.js';
 import type { JobInput, JobName } from '../../src/queues/catalogue.js';
@@ -55,6 +55,11 @@ export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
   /** The families copied (default: the BC family); the first is the jobs' default. */
   families?: readonly RecordFamily[];
+  /**
+   * Loads the families instead, once the database and Odoo are up: configured families, whose
+   * tables `migrate` creates from Odoo's schema.
+   */
+  loadFamilies?: (db: TestDb, odoo: OdooClient) => Promise<Families>;
   /** A database of the test's own, migrated (default: a fresh clone of the template). */
   db?: TestDb;
   protocol?: OdooProtocol;
@@ -142,7 +147,9 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   );
   const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const prefix = `test-${randomBytes(5).toString('hex')}`;
-  const families = createFamilies(options.families ?? [bcsFamily]);
+  const families = options.loadFamilies
+    ? await options.loadFamilies(db, odoo)
+    : createFamilies(options.families ?? [bcsFamily]);
   const family = families.all[0]!;
   const runtimeInput = {
     db: db.db,

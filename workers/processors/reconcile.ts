@@ -16,6 +16,8 @@ export async function processReconcile(
   ctx: WorkerContext,
 ) {
   const data = JOBS.reconcile.schema.parse(job.data);
+  // A run reads and writes under the layouts as migrate left them (docs/models.md).
+  await ctx.sync.families.refresh();
   const family = ctx.sync.families.require(data.family);
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,

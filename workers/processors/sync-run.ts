@@ -48,6 +48,8 @@ export async function processSyncRun(
   ctx: WorkerContext,
 ): Promise<Result> {
   const data = JOBS['sync-run'].schema.parse(job.data);
+  // A run reads and writes under the layouts as migrate left them (docs/models.md).
+  await ctx.sync.families.refresh();
   const family = ctx.sync.families.require(data.family);
   const finished = await runStepJob<NonNullable<typeof data.state>, Result>(
     job,

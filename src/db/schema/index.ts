@@ -5,3 +5,4 @@ export * from './sync-audit.js';
 export * from './sync-failure.js';
 export * from './sync-scan.js';
 export * from './sync-odoo-schema.js';
+export * from './sync-family-layout.js';

@@ -19,6 +19,11 @@ export const bcsFamily: RecordFamily = {
     activeField: 'active',
     links: [],
     requiredFields: ['write_date'],
+    // The indexes of the BC routes serve these too (tables.ts).
+    query: {
+      filter: ['state', 'partner_id', 'name'],
+      sort: ['name', 'date_order', 'amount_total'],
+    },
     columns: [
       c.text('name'),
       c.text('state'),

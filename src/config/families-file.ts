@@ -1,0 +1,163 @@
+/**
+ * The record families operators declare in a file (`SYNC_FAMILIES_FILE`, YAML or JSON), read and
+ * checked once at boot: every bad entry is named, as a bad key of the environment is.
+ *
+ * ```yaml
+ * families:
+ *   - name: cylinders
+ *     model: x_cylinder
+ *     children:
+ *       - { model: x_cylinder_valve, link: x_cylinder_id }
+ *     binary: [x_photo]
+ *     schedule: { every: 10m, reconcileCron: '0 4 * * *' }
+ *     api: { filter: [x_status, x_partner_id], sort: [x_name] }
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { FAMILY_NAME } from '../families/family.js';
+import {
+  defaultTableOf,
+  type ConfiguredFamilySpec,
+  type ConfiguredModelSpec,
+} from '../families/configured/spec.js';
+import { MAX_IDENTIFIER } from '../families/configured/layout.js';
+import { parseDurationMs } from './duration.js';
+
+const modelName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, 'must be an Odoo model name such as res.partner');
+const fieldName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be an Odoo field name');
+const tableName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lowercase table name')
+  .max(MAX_IDENTIFIER);
+
+const api = z
+  .object({
+    filter: z.array(fieldName).default([]),
+    sort: z.array(fieldName).default([]),
+  })
+  .strict()
+  .default({ filter: [], sort: [] });
+
+const model = {
+  model: modelName,
+  table: tableName.optional(),
+  fields: z.array(fieldName).min(1).optional(),
+  binary: z.array(fieldName).default([]),
+  api,
+};
+
+const family = z
+  .object({
+    name: z.string().regex(FAMILY_NAME, 'must be lowercase letters, digits, - or _'),
+    ...model,
+    children: z.array(z.object({ ...model, link: fieldName }).strict()).default([]),
+    schedule: z
+      .object({
+        every: z
+          .string()
+          .refine((text) => (parseDurationMs(text) ?? 0) >= 1_000, 'must be a duration such as 5m')
+          .optional(),
+        reconcileCron: z
+          .string()
+          .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern such as "0 3 * * *"')
+          .optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+const file = z.object({ families: z.array(family).min(1) }).strict();
+
+/** Reads and checks the file; returns its families, or the problems (one per bad entry). */
+export function readFamiliesFile(
+  path: string,
+  taken: { families: readonly string[]; tables: readonly string[] },
+): { families: ConfiguredFamilySpec[]; problems: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return { families: [], problems: [`cannot be read: ${(error as NodeJS.ErrnoException).code}`] };
+  }
+  let raw: unknown;
+  try {
+    raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    return {
+      families: [],
+      problems: [
+        `is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+      ],
+    };
+  }
+  const parsed = file.safeParse(raw);
+  if (!parsed.success)
+    return {
+      families: [],
+      problems: parsed.error.issues.map(
+        (issue) =>
+          `${
+            issue.path
+              .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+              .join('')
+              .replace(/^\./, '') || '(file)'
+          }: ${issue.message}`,
+      ),
+    };
+
+  const problems: string[] = [];
+  const names = new Set(taken.families);
+  const models = new Set<string>();
+  const tables = new Set(taken.tables);
+  const families = parsed.data.families.map((entry, i): ConfiguredFamilySpec => {
+    const at = `families[${i}]`;
+    if (names.has(entry.name))
+      problems.push(`${at}.name: ${entry.name} is taken by another family`);
+    names.add(entry.name);
+    const spec = (
+      declared: typeof entry | (typeof entry.children)[number],
+      where: string,
+    ): ConfiguredModelSpec => {
+      if (models.has(declared.model))
+        problems.push(`${where}.model: ${declared.model} is in another family of the file already`);
+      models.add(declared.model);
+      const table = declared.table ?? defaultTableOf(declared.model);
+      if (table.length > MAX_IDENTIFIER)
+        problems.push(
+          `${where}.table: ${table} is longer than PostgreSQL's ${MAX_IDENTIFIER} characters: name the table`,
+        );
+      if (tables.has(table) || table.startsWith('sync_'))
+        problems.push(`${where}.table: ${table} is taken`);
+      tables.add(table);
+      return {
+        model: declared.model,
+        table,
+        ...(declared.fields ? { fields: declared.fields } : {}),
+        binary: declared.binary,
+        api: declared.api,
+      };
+    };
+    const everyMs =
+      entry.schedule.every === undefined ? undefined : parseDurationMs(entry.schedule.every);
+    return {
+      name: entry.name,
+      root: spec(entry, at),
+      children: entry.children.map((child, c) => ({
+        ...spec(child, `${at}.children[${c}]`),
+        link: child.link,
+      })),
+      schedule: {
+        ...(everyMs === undefined ? {} : { everyMs }),
+        ...(entry.schedule.reconcileCron === undefined
+          ? {}
+          : { reconcileCron: entry.schedule.reconcileCron }),
+      },
+    };
+  });
+  return { families, problems };
+}

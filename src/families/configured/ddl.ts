@@ -1,0 +1,111 @@
+/**
+ * The DDL a layout needs, every statement idempotent (`if not exists`): the tables, the columns
+ * the layout added, the link tables, and the indexes the sync and the API's filters and sorts
+ * use. Nothing is ever dropped or altered.
+ */
+import { sortExpression } from '../columns.js';
+import { identifier, type FamilyLayout, type ModelLayout } from './layout.js';
+import type { ConfiguredFamilySpec, ConfiguredModelSpec } from './spec.js';
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+const INSTANT = 'timestamp with time zone';
+
+function createTable(model: ModelLayout, root: ModelLayout): string {
+  const t = model.table;
+  const own = [
+    `${quote('id')} bigint primary key generated always as identity`,
+    `${quote('odoo_id')} integer not null`,
+    ...(model === root ? [`${quote('active')} boolean not null default true`] : []),
+    `${quote('odoo_write_date')} ${INSTANT} not null`,
+    `${quote('data')} jsonb not null`,
+    ...(model === root
+      ? [
+          `${quote('archived_at')} ${INSTANT}`,
+          `${quote('archive_reason')} text`,
+          `${quote('first_synced_at')} ${INSTANT} not null default now()`,
+        ]
+      : []),
+    `${quote('synced_at')} ${INSTANT} not null default now()`,
+    `${quote('layout_version')} integer not null default 0`,
+    ...(model.parentColumn === undefined
+      ? []
+      : [
+          `${quote(model.parentColumn)} integer not null constraint ${quote(identifier(`${t}_${model.parentColumn}_fkey`))} references ${quote(root.table)} (${quote('odoo_id')}) on delete cascade`,
+        ]),
+    // A unique constraint (not only an index): link tables and children reference it.
+    `constraint ${quote(identifier(`${t}_odoo_id_key`))} unique (${quote('odoo_id')})`,
+  ];
+  return `create table if not exists ${quote(t)} (\n  ${own.join(',\n  ')}\n)`;
+}
+
+function index(table: string, suffix: string, on: string, where?: string): string {
+  return `create index if not exists ${quote(identifier(`${table}_${suffix}`))} on ${quote(table)} (${on})${where ? ` where ${where}` : ''}`;
+}
+
+function modelStatements(
+  model: ModelLayout,
+  root: ModelLayout,
+  spec: ConfiguredModelSpec,
+): string[] {
+  const t = model.table;
+  const isRoot = model === root;
+  const live = isRoot ? 'archived_at is null' : undefined;
+  const statements = [createTable(model, root)];
+  for (const column of model.columns) {
+    if (column.frozen) continue;
+    statements.push(
+      `alter table ${quote(t)} add column if not exists ${quote(column.column)} ${column.sqlType}`,
+    );
+    if (column.nameColumn)
+      statements.push(
+        `alter table ${quote(t)} add column if not exists ${quote(column.nameColumn)} text`,
+      );
+  }
+  if (isRoot) {
+    statements.push(index(t, 'live_idx', quote('odoo_id'), live));
+    statements.push(index(t, 'write_date_idx', `${quote('odoo_write_date')}, ${quote('odoo_id')}`));
+  } else {
+    statements.push(index(t, 'parent_idx', `${quote(model.parentColumn!)}, ${quote('odoo_id')}`));
+  }
+  for (const link of model.links) {
+    statements.push(
+      `create table if not exists ${quote(link.table)} (
+  ${quote('owner_id')} integer not null constraint ${quote(identifier(`${link.table}_owner_fkey`))} references ${quote(t)} (${quote('odoo_id')}) on delete cascade,
+  ${quote('position')} integer not null,
+  ${quote('target_id')} integer not null,
+  constraint ${quote(identifier(`${link.table}_pkey`))} primary key (${quote('owner_id')}, ${quote('position')})
+)`,
+      index(link.table, 'target_idx', quote('target_id')),
+    );
+  }
+  const columnOf = (field: string) => model.columns.find((column) => column.field === field)!;
+  for (const field of spec.api.sort) {
+    const column = columnOf(field);
+    statements.push(
+      index(
+        t,
+        `${column.column}_sort_idx`,
+        `${sortExpression(column.kind, quote(column.column))}, ${quote('odoo_id')}`,
+        live,
+      ),
+    );
+  }
+  for (const field of spec.api.filter) {
+    const column = columnOf(field);
+    statements.push(index(t, `${column.column}_idx`, quote(column.column)));
+    // `contains` on text: a trigram index (pg_trgm, created by the migrations).
+    if (column.kind === 'text')
+      statements.push(
+        `create index if not exists ${quote(identifier(`${t}_${column.column}_trgm_idx`))} on ${quote(t)} using gin (${quote(column.column)} gin_trgm_ops)`,
+      );
+  }
+  return statements;
+}
+
+/** Every statement the family's layout needs, tables before what references them. */
+export function layoutStatements(layout: FamilyLayout, spec: ConfiguredFamilySpec): string[] {
+  const [root, ...children] = layout.models;
+  const specs = [spec.root, ...spec.children];
+  return [root!, ...children].flatMap((model, i) => modelStatements(model, root!, specs[i]!));
+}

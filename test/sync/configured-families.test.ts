@@ -1,0 +1,327 @@
+/**
+ * Any Odoo model by configuration, with no code: an operator declares a custom Studio model
+ * (`x_cylinder` with its valves) and a standard one (`account.move` with its lines) in a file,
+ * runs `migrate`, and the workers copy them — typed columns from Odoo's own `fields_get`, exact
+ * many2many links, booleans that are false, archives and deletions — and a field Odoo gains while
+ * the service runs becomes a column that the next reconcile fills.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/config.js';
+import { rowsOf } from '../../src/db/sql-rows.js';
+import {
+  applyLayouts,
+  readCatalog,
+  LayoutRefusedError,
+} from '../../src/families/configured/apply-layouts.js';
+import { loadFamilies } from '../../src/families/load-families.js';
+import { buildApp, type App } from '../../src/http/app.js';
+import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import { memoryLogger, testConfig } from '../helpers/test-app.js';
+
+const FILE = `
+families:
+  - name: cylinders
+    model: x_cylinder
+    children:
+      - { model: x_cylinder_valve, link: x_cylinder_id }
+    binary: [x_photo]
+    api: { filter: [x_status, x_partner_id, x_in_service], sort: [x_name, x_checked_at] }
+  - name: invoices
+    model: account.move
+    table: invoice
+    children:
+      - { model: account.move.line, link: move_id, table: invoice_line }
+    api: { filter: [state, partner_id], sort: [date, amount_total] }
+`;
+
+const CYLINDER = 'x_cylinder';
+const TAGS = 'scrap_x_cylinder__x_tag_ids';
+
+describe('families declared in a file', () => {
+  let dir: string;
+  let config: Config;
+  let h: SyncHarness;
+  const migrate = () => applyLayouts(h.db.db, h.odoo, config.sync.families.configured);
+  const query = async <T>(text: string) => rowsOf<T>(await h.db.db.execute(sql.raw(text)));
+  const c = () => h.sandbox.control;
+  const family = (name: string) => h.runtime.sync.families.require(name);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-families-'));
+    writeFileSync(join(dir, 'families.yaml'), FILE);
+    config = testConfig({ SYNC_FAMILIES_FILE: join(dir, 'families.yaml') });
+    h = await createSyncHarness({
+      sandbox: { cylinders: 40, moves: 20, linesPerMove: 3 },
+      loadFamilies: async (db, odoo) => {
+        await applyLayouts(db.db, odoo, config.sync.families.configured);
+        return loadFamilies(db.db, config.sync.families);
+      },
+    });
+  });
+  afterAll(async () => {
+    await h.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('copies what the file names, the BC family no more', () => {
+    expect(config.sync.families.copied).toEqual(['cylinders', 'invoices']);
+    expect(h.runtime.sync.families.all.map((f) => f.name)).toEqual(['cylinders', 'invoices']);
+  });
+
+  it('migrate creates a typed column per field from fields_get, and a link table per to-many field', async () => {
+    const catalog = await readCatalog(h.db.db, [
+      'scrap_x_cylinder',
+      'scrap_x_cylinder_valve',
+      TAGS,
+      'invoice_line',
+    ]);
+    const cylinder = Object.fromEntries(catalog.get('scrap_x_cylinder')!);
+    expect(cylinder).toMatchObject({
+      x_name: 'text',
+      x_serial: 'text',
+      x_capacity: 'numeric',
+      x_price: 'numeric',
+      x_currency_id: 'integer',
+      x_currency_name: 'text',
+      x_in_service: 'boolean',
+      x_installed_on: 'date',
+      x_checked_at: 'timestamp with time zone',
+      x_status: 'text',
+      x_notes: 'text',
+      x_photo: 'text',
+      x_partner_id: 'integer',
+      x_partner_name: 'text',
+      x_specs: 'jsonb',
+      create_date: 'timestamp with time zone',
+      active: 'boolean',
+      odoo_write_date: 'timestamp with time zone',
+      data: 'jsonb',
+      archived_at: 'timestamp with time zone',
+    });
+    // The valves are a child table, not a link list; the tags are a link table, not a column.
+    expect(cylinder).not.toHaveProperty('x_valve_ids');
+    expect(cylinder).not.toHaveProperty('x_tag_ids');
+    expect(cylinder).not.toHaveProperty('x_active');
+    expect(Object.fromEntries(catalog.get(TAGS)!)).toEqual({
+      owner_id: 'integer',
+      position: 'integer',
+      target_id: 'integer',
+    });
+    expect(catalog.get('scrap_x_cylinder_valve')!.get('x_cylinder_id')).toBe('integer');
+    // A float with digits is a numeric with them.
+    expect(catalog.get('invoice_line')!.get('quantity')).toBe('numeric(16,2)');
+  });
+
+  it('migrate run again changes nothing', async () => {
+    const again = await migrate();
+    expect(again.map((applied) => [applied.family, applied.version, applied.changed])).toEqual([
+      ['cylinders', 1, false],
+      ['invoices', 1, false],
+    ]);
+  });
+
+  it('the first sync copies every record of both families, links included', async () => {
+    for (const name of ['cylinders', 'invoices'])
+      expect(await h.run('sync-run', { family: name, trigger: 'test' })).toMatchObject({
+        status: 'succeeded',
+      });
+    expect(await h.diffWithSandbox(family('cylinders'))).toEqual([]);
+    expect(await h.diffWithSandbox(family('invoices'))).toEqual([]);
+
+    // Boolean False is false, never NULL; a missing many2one is NULL with its name.
+    const [booleans] = await query<{ nulls: number; falses: number; trues: number }>(
+      `select count(*) filter (where x_in_service is null)::int as nulls,
+        count(*) filter (where not x_in_service)::int as falses,
+        count(*) filter (where x_in_service)::int as trues from scrap_x_cylinder`,
+    );
+    expect(booleans).toMatchObject({ nulls: 0 });
+    expect(booleans!.falses).toBeGreaterThan(0);
+    expect(booleans!.trues).toBeGreaterThan(0);
+    const archived = c()
+      .records(CYLINDER, { fields: ['x_active'] })
+      .filter((r) => !r.x_active);
+    expect(archived.length).toBeGreaterThan(0);
+    const [copied] = await query<{ active: boolean }>(
+      `select active from scrap_x_cylinder where odoo_id = ${archived[0]!.id}`,
+    );
+    expect(copied).toEqual({ active: false });
+  });
+
+  it('many2many edits, a two-id list, a boolean set to False, archive and unarchive reach the copy exactly', async () => {
+    const tags = c().ids('res.partner.category');
+    const byTags = (count: number) =>
+      c()
+        .records(CYLINDER, { fields: ['x_tag_ids', 'x_active'] })
+        .filter((r) => r.x_active && (r.x_tag_ids as number[]).length === count)
+        .map((r) => r.id);
+    const [untagged, alsoUntagged] = byTags(0);
+    const [twoTags] = byTags(2);
+    const [oneTag] = byTags(1);
+    const inService = c()
+      .records(CYLINDER, { fields: ['x_in_service', 'x_active'] })
+      .find((r) => r.x_active && r.x_in_service === true)!.id;
+    const archivedOne = c()
+      .records(CYLINDER, { fields: ['x_active'] })
+      .find((r) => r.x_active === false)!.id;
+
+    c().write(CYLINDER, untagged!, { x_tag_ids: [tags[3]!] }); // add
+    c().write(CYLINDER, alsoUntagged!, { x_tag_ids: [tags[5]!, tags[1]!] }); // exactly two
+    const [keep] = c().records(CYLINDER, { ids: [twoTags!], fields: ['x_tag_ids'] })[0]!
+      .x_tag_ids as number[];
+    c().write(CYLINDER, twoTags!, { x_tag_ids: [keep!] }); // remove one
+    c().write(CYLINDER, oneTag!, { x_tag_ids: false }); // empty
+    c().write(CYLINDER, inService, { x_in_service: false });
+    c().archive(CYLINDER, oneTag!);
+    c().unarchive(CYLINDER, archivedOne);
+
+    await h.run('sync-run', { family: 'cylinders', trigger: 'test' });
+    expect(await h.diffWithSandbox(family('cylinders'))).toEqual([]);
+    const links = async (id: number) =>
+      (
+        await query<{ target_id: number }>(
+          `select target_id from ${TAGS} where owner_id = ${id} order by position`,
+        )
+      ).map((row) => row.target_id);
+    const expected = (id: number) =>
+      c().records(CYLINDER, { ids: [id], fields: ['x_tag_ids'] })[0]!.x_tag_ids;
+    expect(await links(untagged!)).toEqual(expected(untagged!));
+    expect(await links(alsoUntagged!)).toHaveLength(2);
+    expect(await links(alsoUntagged!)).toEqual(expected(alsoUntagged!));
+    expect(await links(twoTags!)).toEqual([keep]);
+    expect(await links(oneTag!)).toEqual([]);
+    const rows = await query<{ odoo_id: number; active: boolean; x_in_service: boolean }>(
+      `select odoo_id, active, x_in_service from scrap_x_cylinder
+        where odoo_id in (${inService}, ${oneTag!}, ${archivedOne}) order by odoo_id`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.odoo_id, [r.active, r.x_in_service]]))).toEqual(
+      expect.objectContaining({
+        [inService]: [true, false],
+        [oneTag!]: [false, expect.any(Boolean)],
+        [archivedOne]: [true, expect.any(Boolean)],
+      }),
+    );
+  });
+
+  it('a record deleted in Odoo is archived by the reconcile, its links removed, its valves kept', async () => {
+    const gone = c()
+      .records(CYLINDER, { fields: ['x_tag_ids', 'x_valve_ids', 'x_active'] })
+      .find(
+        (r) =>
+          r.x_active &&
+          (r.x_tag_ids as number[]).length > 0 &&
+          (r.x_valve_ids as number[]).length > 0,
+      )!;
+    c().unlink(CYLINDER, gone.id);
+    expect(await h.run('reconcile', { family: 'cylinders', trigger: 'test' })).toMatchObject({
+      status: 'succeeded',
+      archived: 1,
+    });
+    const [row] = await query<{ archived: boolean; reason: string; links: number; valves: number }>(
+      `select archived_at is not null as archived, archive_reason as reason,
+        (select count(*)::int from ${TAGS} where owner_id = ${gone.id}) as links,
+        (select count(*)::int from scrap_x_cylinder_valve where x_cylinder_id = ${gone.id}) as valves
+       from scrap_x_cylinder where odoo_id = ${gone.id}`,
+    );
+    expect(row).toEqual({
+      archived: true,
+      reason: 'deleted in Odoo',
+      links: 0,
+      valves: (gone.x_valve_ids as number[]).length,
+    });
+    expect(await h.diffWithSandbox(family('cylinders'))).toEqual([]);
+  });
+
+  it("a webhook of a configured model reaches its family's copy", async () => {
+    const token = randomBytes(32).toString('base64url');
+    const app: App = await buildApp({
+      config: testConfig({
+        ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
+        ODOO_WEBHOOK_DEBOUNCE_MS: '0',
+      }),
+      logger: memoryLogger('warn').logger,
+      db: h.db,
+      queues: h.runtime.queues,
+      families: h.runtime.sync.families,
+    });
+    try {
+      const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/hooks/odoo/${token}`;
+      // The rule sends write_date, as the README sets it up: the job knows what to wait for.
+      c().setWebhook({ url, models: [CYLINDER, 'x_cylinder_valve'], fields: ['write_date'] });
+      const id = c().ids(CYLINDER, { activeOnly: true })[0]!;
+      const done = h.nextCompleted('sync-webhook', 'hook-');
+      c().write(CYLINDER, id, { x_serial: 'PUSHED-1', x_tag_ids: [] });
+      expect(await done).toMatchObject({ odooId: id, action: 'updated', committed: true });
+      const [row] = await query<{ x_serial: string; links: number }>(
+        `select x_serial, (select count(*)::int from ${TAGS} where owner_id = ${id}) as links
+         from scrap_x_cylinder where odoo_id = ${id}`,
+      );
+      expect(row).toEqual({ x_serial: 'PUSHED-1', links: 0 });
+      // A model no family copies is refused.
+      const refused = await app.inject({
+        method: 'POST',
+        url: `/hooks/odoo/${token}`,
+        payload: { _model: 'res.users', _id: 2 },
+      });
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json()).toMatchObject({ error: 'UNKNOWN_MODEL' });
+    } finally {
+      c().setWebhook(undefined);
+      await c().settled();
+      await app.close();
+    }
+  });
+
+  it('a field added in Odoo while the service runs becomes a column after migrate, filled for every record by the next reconcile', async () => {
+    c().addField(
+      CYLINDER,
+      { name: 'x_weight', type: 'float', string: 'Weight (kg)', store: true, manual: true },
+      { default: 61.5 },
+    );
+    const [applied] = await migrate();
+    expect(applied).toMatchObject({ family: 'cylinders', version: 2, changed: true });
+    const [empty] = await query<{ filled: number }>(
+      'select count(x_weight)::int as filled from scrap_x_cylinder',
+    );
+    expect(empty).toEqual({ filled: 0 });
+    const auditBefore = (await h.auditRows()).length;
+
+    expect(await h.run('reconcile', { family: 'cylinders', trigger: 'test' })).toMatchObject({
+      status: 'succeeded',
+    });
+    const [filled] = await query<{ rows: number; filled: number; weights: string[]; old: number }>(
+      `select count(*)::int as rows, count(x_weight)::int as filled,
+        array_agg(distinct x_weight::text) as weights,
+        count(*) filter (where layout_version <> 2)::int as old
+       from scrap_x_cylinder where archived_at is null`,
+    );
+    expect(filled).toMatchObject({ filled: filled!.rows, weights: ['61.5'], old: 0 });
+    // Odoo changed no record: a record written again for its new column leaves no audit row.
+    expect((await h.auditRows()).length).toBe(auditBefore);
+    expect(await h.diffWithSandbox(family('cylinders'))).toEqual([]);
+  });
+
+  it('a type change is refused, naming the way out, and changes nothing', async () => {
+    c().removeField(CYLINDER, 'x_serial');
+    c().addField(CYLINDER, {
+      name: 'x_serial',
+      type: 'integer',
+      string: 'Serial Number',
+      store: true,
+      manual: true,
+    });
+    const refused = await migrate().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LayoutRefusedError);
+    expect((refused as Error).message).toMatch(
+      /x_cylinder: x_serial is now integer \(integer\), but column scrap_x_cylinder\.x_serial is text.*rename column x_serial to x_serial_old/,
+    );
+    const [layout] = await query<{ version: number }>(
+      "select version from sync_family_layout where family = 'cylinders'",
+    );
+    expect(layout).toEqual({ version: 2 });
+  });
+});
