@@ -265,7 +265,10 @@ function parseFamilies(
         key: 'SYNC_FAMILIES',
         message: `"${name}" is not a record family (known: ${known.join(', ')})`,
       });
-  if (names.length === 0) problems.push({ key: 'SYNC_FAMILIES', message: 'names no family' });
+  // A file that could not be read is the problem, not the families it did not give.
+  const fileFailed = problems.some((problem) => problem.key === 'SYNC_FAMILIES_FILE');
+  if (names.length === 0 && !fileFailed)
+    problems.push({ key: 'SYNC_FAMILIES', message: 'names no family' });
   const code = CODE_FAMILIES.filter((family) => names.includes(family.name));
   // A model is copied by one family at most: the file may name one a family in code copies
   // only when that family is not copied here.

@@ -180,13 +180,11 @@ export function planLayout(
   const models = [spec.root, ...spec.children].map((model, index): ModelLayout => {
     const fields = described[model.model] ?? {};
     const where = `${spec.name}: ${model.model}`;
-    if (Object.keys(fields).length === 0) {
-      problems.push(`${where}: Odoo has no such model, or the sync user cannot read it`);
-    }
     const before = previous?.models.find((known) => known.model === model.model);
+    const modelProblems: string[] = [];
     const planned = planModel(model, fields, before, {
       where,
-      problems,
+      problems: modelProblems,
       catalog,
       isRoot: index === 0,
       rootModel: spec.root.model,
@@ -201,6 +199,12 @@ export function planLayout(
         );
       },
     });
+    // A model Odoo does not have is the one problem to name, not each field it lacks.
+    problems.push(
+      ...(Object.keys(fields).length === 0
+        ? [`${where}: Odoo has no such model, or the sync user cannot read it`]
+        : modelProblems),
+    );
     return planned;
   });
   // Compared by content: jsonb keeps keys in an order of its own.
