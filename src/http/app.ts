@@ -40,6 +40,7 @@ import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/
 import { rateLimitAddress } from './client-address.js';
 import { createSyncControl } from './sync-control.js';
 import { loadFamilies } from '../families/load-families.js';
+import { modelRoutes } from './routes/api/models/index.js';
 import type { Families } from '../families/registry.js';
 
 export interface AppDeps {
@@ -195,6 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   await app.register(bcRoutes, { db: deps.db.db, syncControl });
+  await app.register(modelRoutes, { db: deps.db.db, families });
   await app.register(syncRoutes, { syncControl });
   const trytonPolicy = createGatewayPolicy({
     models: config.tryton?.models ?? [],

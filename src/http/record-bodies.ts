@@ -20,7 +20,9 @@ import { isChild, type ModelDeclaration } from '../families/family.js';
 export const isoInstant = (column: AnyPgColumn | SQL): SQL =>
   sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** A column's name in bodies and query parameters: `partner_id` → `partnerId`. */
+export const camel = (name: string) =>
+  name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** The body's name of a column. */
 export function bodyName(column: FieldColumn): string {
@@ -31,9 +33,14 @@ export function bodyName(column: FieldColumn): string {
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/** A column of the model's table as SQL text, qualified. */
+export function qualifiedColumn(model: ModelDeclaration, name: string): string {
+  return `${quote(model.table.name)}.${quote(name)}`;
+}
+
 /** A column of the model's table, qualified, so a correlated subquery cannot mistake it. */
 export function tableColumn(model: ModelDeclaration, name: string): SQL {
-  return sql.raw(`${quote(model.table.name)}.${quote(name)}`);
+  return sql.raw(qualifiedColumn(model, name));
 }
 
 function columnValue(model: ModelDeclaration, column: FieldColumn): SQL {

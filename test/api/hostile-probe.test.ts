@@ -7,10 +7,16 @@
  * gateway policy, the codec), not trytond's.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TrytonClient } from '../../src/clients/tryton/tryton-client.js';
+import type { OdooFieldDescription } from '../../src/clients/odoo/odoo-types.js';
+import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
@@ -35,6 +41,44 @@ interface Route {
   path: string;
   operation: Operation;
 }
+
+const GADGETS = `
+families:
+  - name: gadgets
+    model: x_gadget
+    table: x_gadget
+    children: [{ model: x_gadget_part, link: x_gadget_id, table: x_gadget_part }]
+    api:
+      filter: [x_name, x_size, x_price, x_ok, x_day, x_at, x_kind, x_owner_id]
+      sort: [x_name, x_size, x_price, x_ok, x_day, x_at, x_kind, x_owner_id]
+`;
+
+const field = (type: string, more: Partial<OdooFieldDescription> = {}) =>
+  ({ type, store: true, ...more }) as OdooFieldDescription;
+
+const GADGET_FIELDS: Record<string, Record<string, OdooFieldDescription>> = {
+  x_gadget: {
+    id: field('integer'),
+    write_date: field('datetime'),
+    x_active: field('boolean'),
+    x_name: field('char'),
+    x_size: field('integer'),
+    x_price: field('float', { digits: [12, 2] }),
+    x_ok: field('boolean'),
+    x_day: field('date'),
+    x_at: field('datetime'),
+    x_kind: field('selection'),
+    x_owner_id: field('many2one', { relation: 'res.partner' }),
+    x_tag_ids: field('many2many', { relation: 'res.partner.category' }),
+    x_spec: field('json'),
+  },
+  x_gadget_part: {
+    id: field('integer'),
+    write_date: field('datetime'),
+    x_gadget_id: field('many2one', { relation: 'x_gadget' }),
+    x_qty: field('float'),
+  },
+};
 
 const HOSTILE_TEXT = [
   '',
@@ -104,12 +148,22 @@ const CURSOR_VALUE = fc.oneof(
     '294277-01-01T00:00:00.000Z',
     '999999-12-31T23:59:59.999Z',
     '2026-01-01',
+    '2024-02-29',
+    '2026-02-29',
+    '5874897-12-31',
+    '5874898-01-01',
+    '0000-12-31',
+    'true',
+    'false',
+    'TRUE',
   ),
   fc.string({ maxLength: 30, unit: 'binary' }),
   fc.integer().map(String),
   fc.double().map(String),
   fc.bigInt().map(String),
   fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+  fc.date({ noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)),
+  fc.boolean().map(String),
 );
 const CURSOR_ID = fc.oneof(
   fc.integer({ min: -2_147_483_648, max: 2_147_483_647 }),
@@ -241,6 +295,8 @@ function bodyFor(operation: Operation): fc.Arbitrary<string | undefined> {
 
 describe('hostile probe of every route', () => {
   let db: TestDb;
+  let dir: string;
+  let familiesEnv: Record<string, string>;
   let connection: Redis;
   let queues: Queues;
   let app: App;
@@ -260,6 +316,22 @@ describe('hostile probe of every route', () => {
   beforeAll(async () => {
     db = await createTestDb();
     await seedBcs(db.db, [1, 2, 3]);
+    // A family configured in a file, its tables from a fields_get answer, so the routes its
+    // declaration generates are probed too.
+    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-probe-'));
+    writeFileSync(join(dir, 'families.yaml'), GADGETS);
+    familiesEnv = { SYNC_FAMILIES_FILE: join(dir, 'families.yaml'), SYNC_FAMILIES: 'bcs,gadgets' };
+    const { configured } = testConfig(familiesEnv).sync.families;
+    await applyLayouts(
+      db.db,
+      { fieldsGet: (model) => Promise.resolve(GADGET_FIELDS[model]!) },
+      configured,
+    );
+    await db.db.execute(
+      sql.raw(`insert into x_gadget (odoo_id, odoo_write_date, data, x_name, x_size, x_price, x_ok, x_day, x_at, x_kind)
+        values (1, now(), '{}', 'one', 1, 1.50, false, '2026-01-01', now(), 'a'),
+               (2, now(), '{}', null, null, null, true, null, null, null)`),
+    );
     connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
     const prefix = `probe-${randomBytes(5).toString('hex')}`;
     queues = createQueues({
@@ -270,6 +342,7 @@ describe('hostile probe of every route', () => {
     });
     app = await buildApp({
       config: testConfig({
+        ...familiesEnv,
         QUEUE_PREFIX: prefix,
         RATE_LIMIT_PER_MINUTE: '1000000',
         RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000',
@@ -293,6 +366,7 @@ describe('hostile probe of every route', () => {
     await queues.close();
     await connection.quit();
     await db.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers no 5xx and a JSON code on every 4xx, over at least 120 hostile requests per route kind, leaking no key', async () => {
@@ -391,32 +465,39 @@ describe('hostile probe of every route', () => {
     expect([...statuses.keys()].some((status) => status < 300)).toBe(true);
   });
 
-  it('answers no 5xx to cursors carrying values of every type, for every sort of the list', async () => {
-    const document = (await app.inject({ url: '/docs/json', headers: bearer('admin') })).json<{
-      paths: Record<string, Record<string, Operation>>;
-    }>();
-    const list = routesOf(document).find((route) => route.path === '/api/bcs')!;
-    const sorts = sortsOf(list);
-    expect(sorts.length).toBeGreaterThanOrEqual(10);
-    const seen = new Map<string, Set<number>>();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...sorts).chain((sort) => fc.tuple(fc.constant(sort), cursorFor(sort))),
-        async ([sort, cursor]) => {
-          const response = await app.inject({
-            url: `/api/bcs?sort=${encodeURIComponent(sort)}&cursor=${cursor}`,
-            headers: bearer('reader'),
-          });
-          const where = `${sort} ${Buffer.from(cursor, 'base64url').toString()} → ${response.statusCode} ${response.body.slice(0, 200)}`;
-          expect(response.statusCode, where).toBeLessThan(500);
-          if (response.statusCode >= 400)
-            expect(response.json(), where).toMatchObject({ error: 'BAD_CURSOR' });
-          seen.set(sort, (seen.get(sort) ?? new Set()).add(response.statusCode));
-        },
-      ),
-      { numRuns: 1_000, seed: 20261123 },
-    );
-    // Every sort was probed, and its cursors reached both answers: a page and a refusal.
-    for (const sort of sorts) expect([...(seen.get(sort) ?? [])].sort(), sort).toEqual([200, 400]);
-  });
+  it.each([
+    ['/api/bcs', 10],
+    ['/api/models/x_gadget/records', 12],
+  ])(
+    'answers no 5xx to cursors carrying values of every type, for every sort of %s',
+    async (path, sortCount) => {
+      const document = (await app.inject({ url: '/docs/json', headers: bearer('admin') })).json<{
+        paths: Record<string, Record<string, Operation>>;
+      }>();
+      const list = routesOf(document).find((route) => route.path === path)!;
+      const sorts = sortsOf(list);
+      expect(sorts.length).toBeGreaterThanOrEqual(sortCount);
+      const seen = new Map<string, Set<number>>();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...sorts).chain((sort) => fc.tuple(fc.constant(sort), cursorFor(sort))),
+          async ([sort, cursor]) => {
+            const response = await app.inject({
+              url: `${path}?sort=${encodeURIComponent(sort)}&cursor=${cursor}`,
+              headers: bearer('reader'),
+            });
+            const where = `${sort} ${Buffer.from(cursor, 'base64url').toString()} → ${response.statusCode} ${response.body.slice(0, 200)}`;
+            expect(response.statusCode, where).toBeLessThan(500);
+            if (response.statusCode >= 400)
+              expect(response.json(), where).toMatchObject({ error: 'BAD_CURSOR' });
+            seen.set(sort, (seen.get(sort) ?? new Set()).add(response.statusCode));
+          },
+        ),
+        { numRuns: 1_000, seed: 20261123 },
+      );
+      // Every sort was probed, and its cursors reached both answers: a page and a refusal.
+      for (const sort of sorts)
+        expect([...(seen.get(sort) ?? [])].sort(), sort).toEqual([200, 400]);
+    },
+  );
 });

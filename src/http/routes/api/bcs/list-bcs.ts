@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc } from '../../../../families/bcs/tables.js';
 import { textArray } from '../../../../db/sql-rows.js';
-import { HttpError } from '../../../http-error.js';
+import { decodeCursor, encodeCursor, escapeLike } from '../../../cursors.js';
 import { isoInstant } from '../../../record-bodies.js';
 import { bcJson, jsonArray } from './bc-json.js';
 
@@ -88,82 +88,6 @@ export const listQuery = z
   .strict();
 
 export type ListQuery = z.infer<typeof listQuery>;
-
-interface Cursor {
-  sort: string;
-  value: string;
-  id: number;
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.sort, cursor.value, cursor.id])).toString('base64url');
-}
-
-type Cast = (typeof SORTS)[SortField]['cast'];
-
-const isInt4 = (n: number) => Number.isSafeInteger(n) && n >= -2_147_483_648 && n <= 2_147_483_647;
-
-const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-/** PostgreSQL's timestamptz ends in 294276 AD; a cursor's instants start at year 1. */
-const LAST_YEAR = 294_276;
-// What isoInstant writes: to_char's YYYY is four digits, more for years past 9999.
-const INSTANT = /^(\d{4}|[1-9]\d{4,5})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
-
-/** Whether the text is an instant PostgreSQL takes: a real calendar day and time of day. */
-function isInstant(text: string): boolean {
-  const match = INSTANT.exec(text);
-  if (!match) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (year < 1 || year > LAST_YEAR || month < 1 || month > 12 || day < 1) return false;
-  const days = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
-  return day <= days && hour <= 23 && minute <= 59 && second <= 59;
-}
-
-/**
- * Whether PostgreSQL takes a cursor value in its cast, so a forged cursor is a 400, never a SQL
- * error: each check is what the cast itself would refuse (range, calendar, encoding), and each
- * accepts every value the list writes into a cursor.
- */
-const ACCEPTS: Record<Cast, (value: string) => boolean> = {
-  int: (value) => /^-?\d{1,10}$/.test(value) && isInt4(Number(value)),
-  // PostgreSQL text holds no NUL, and UTF-8 no lone surrogate.
-  // (`\p{Cs}` with the u flag matches a surrogate only when it is not half of a pair.)
-  text: (value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value),
-  timestamptz: (value) => value === 'infinity' || value === '-infinity' || isInstant(value),
-  // numeric::text never has an exponent; three digits of one stay far inside numeric's range.
-  numeric: (value) => /^(?:NaN|-?Infinity|-?\d+(?:\.\d+)?(?:e[+-]?\d{1,3})?)$/.test(value),
-};
-
-function decodeCursor(text: string, sort: string, cast: Cast): Cursor {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 3 &&
-      typeof parsed[1] === 'string' &&
-      ACCEPTS[cast](parsed[1]) &&
-      isInt4(parsed[2] as number) &&
-      parsed[0] === sort
-    ) {
-      return { sort, value: parsed[1], id: parsed[2] as number };
-    }
-  } catch {
-    // fall through to the 400 below
-  }
-  throw new HttpError(400, 'BAD_CURSOR', 'cursor is malformed or belongs to another sort order');
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 /** The list's query, unrun (its plan is checked against the indexes in the tests). */
 export function listBcsQuery(db: Db, query: ListQuery) {

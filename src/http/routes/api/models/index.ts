@@ -1,0 +1,282 @@
+/**
+ * A read API for every copied model, generated at boot from the families' declarations (reader
+ * role, as the BC routes): `GET /api/models/{model}/records` lists with the model's filters and
+ * sorts; `…/records/{odooId}` is one record with its children and its links, each paged;
+ * `…/links/{field}` pages a link list; `…/history` is the record's audit. Each model has routes of
+ * its own, so the OpenAPI document describes its columns and filters.
+ */
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../../../../db/create-db.js';
+import { syncAudit } from '../../../../db/schema/index.js';
+import { rowsOf } from '../../../../db/sql-rows.js';
+import {
+  familyModels,
+  isChild,
+  type LinkTable,
+  type ModelDeclaration,
+  type RecordFamily,
+} from '../../../../families/family.js';
+import type { Families } from '../../../../families/registry.js';
+import { HttpError } from '../../../http-error.js';
+import { recordJson, recordSchema, tableColumn } from '../../../record-bodies.js';
+import { auditSchema, toAuditBody } from '../../../schemas/bc.js';
+import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
+import { sendJsonText } from '../../../send-json-text.js';
+import { modelList, type ModelList } from './model-query.js';
+
+export interface ModelRoutesOptions {
+  db: Db;
+  families: Families;
+}
+
+/** Children of each child model, and targets of each link, a detail carries. */
+const DETAIL_PAGE = 50;
+
+const params = z.object({ odooId: positiveId().describe('the Odoo id of the record') });
+
+/** `account.move.line` → `AccountMoveLine`: a name OpenAPI can give the model's schema. */
+const schemaName = (model: string) =>
+  model
+    .split(/[._]/)
+    .filter((part) => part.length > 0)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+
+const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** A page of a record's link list in Odoo's order; the cursor is the last position. */
+async function pageOfLinks(
+  db: Db,
+  link: LinkTable,
+  owner: number,
+  limit: number,
+  after: number | undefined,
+): Promise<{ items: number[]; nextCursor: string | null }> {
+  const rows = rowsOf<{ position: number; target_id: number }>(
+    await db.execute(sql`
+      select position, target_id from ${sql.identifier(link.table)}
+      where owner_id = ${owner} and position > ${after ?? 0}
+      order by position limit ${limit + 1}`),
+  );
+  const items = rows.slice(0, limit);
+  return {
+    items: items.map((row) => row.target_id),
+    nextCursor: rows.length > limit ? String(items[items.length - 1]!.position) : null,
+  };
+}
+
+export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db, families }) => {
+  const reader = { onRequest: app.authorize('reader') };
+  const lists = new Map<ModelDeclaration, ModelList>();
+  for (const family of families.all)
+    for (const model of familyModels(family)) lists.set(model, modelList(model));
+
+  for (const family of families.all)
+    for (const model of familyModels(family)) register(family, model);
+
+  function register(family: RecordFamily, model: ModelDeclaration) {
+    const base = `/api/models/${model.model}/records`;
+    const list = lists.get(model)!;
+    const record = recordSchema(model, schemaName(model.model));
+    const tags = [`models: ${family.name}`];
+    const notFound = (odooId: number) =>
+      new HttpError(404, 'NOT_FOUND', `no ${model.model} record with Odoo id ${odooId}`);
+    const body = recordJson(model);
+    const table = sql.identifier(model.table.name);
+    const odooId = tableColumn(model, 'odoo_id');
+    const find = async (id: number) =>
+      rowsOf<{ body: string; parent: number | null }>(
+        await db.execute(sql`
+          select ${body} as body,
+            ${isChild(model) ? tableColumn(model, model.parentColumn) : sql`null::int`} as parent
+          from ${table} where ${odooId} = ${id}`),
+      )[0];
+
+    app.get(
+      base,
+      {
+        ...reader,
+        schema: {
+          tags,
+          summary: `List ${model.model} records with filters, sorting and cursor pagination`,
+          querystring: list.querystring,
+          response: { 200: page(record), ...authErrors },
+        },
+      },
+      async (request, reply) => {
+        const { itemsJson, nextCursor } = await list.page(
+          db,
+          request.query,
+        );
+        return sendJsonText(
+          reply,
+          `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
+        );
+      },
+    );
+
+    const children = isChild(model) ? [] : family.children;
+    app.get(
+      `${base}/:odooId`,
+      {
+        ...reader,
+        schema: {
+          tags,
+          summary: `One ${model.model} record with its children and its links, paged`,
+          params,
+          response: {
+            200: record.extend({
+              children: z
+                .object(
+                  Object.fromEntries(
+                    children.map((child) => [
+                      child.model,
+                      page(recordSchema(child, schemaName(child.model))).describe(
+                        `the first ${DETAIL_PAGE}; nextCursor continues /api/models/${child.model}/records?${lists.get(child)!.parentKey}={odooId}`,
+                      ),
+                    ]),
+                  ),
+                )
+                .describe('each child model, the first records by Odoo id'),
+              links: z
+                .object(
+                  Object.fromEntries(
+                    model.links.map((link) => [
+                      link.field,
+                      page(z.number().int().describe(`a ${link.relation} id`)).describe(
+                        `the first ${DETAIL_PAGE}, in Odoo's order; nextCursor is after for …/links/${link.field}`,
+                      ),
+                    ]),
+                  ),
+                )
+                .describe('each many2many and one2many field: the target ids'),
+            }),
+            404: errorBody,
+            ...authErrors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { odooId: id } = request.params;
+        const found = await find(id);
+        if (!found) throw notFound(id);
+        const [childPages, linkPages] = await Promise.all([
+          Promise.all(
+            children.map((child) => {
+              const childList = lists.get(child)!;
+              return childList.page(db, {
+                [childList.parentKey!]: id,
+                sort: 'odooId',
+                limit: DETAIL_PAGE,
+              });
+            }),
+          ),
+          Promise.all(model.links.map((link) => pageOfLinks(db, link, id, DETAIL_PAGE, undefined))),
+        ]);
+        const childrenJson = children
+          .map(
+            (child, i) =>
+              `${JSON.stringify(child.model)}:{"items":${childPages[i]!.itemsJson},"nextCursor":${JSON.stringify(childPages[i]!.nextCursor)}}`,
+          )
+          .join(',');
+        const linksJson = JSON.stringify(
+          Object.fromEntries(model.links.map((link, i) => [link.field, linkPages[i]])),
+        );
+        // The record's object, its closing brace replaced by the two members the detail adds.
+        return sendJsonText(
+          reply,
+          `${found.body.slice(0, found.body.lastIndexOf('}'))},"children":{${childrenJson}},"links":${linksJson}}`,
+        );
+      },
+    );
+
+    for (const link of model.links)
+      app.get(
+        `${base}/:odooId/links/${link.field}`,
+        {
+          ...reader,
+          schema: {
+            tags,
+            summary: `The ${link.relation} ids of a ${model.model} record's ${link.field}, in Odoo's order`,
+            params,
+            querystring: z
+              .object({
+                limit: pageLimit(200, 1_000),
+                after: z.coerce
+                  .number()
+                  .int()
+                  .min(0)
+                  .max(2_147_483_647)
+                  .optional()
+                  .describe('cursor: nextCursor of the page before'),
+              })
+              .strict(),
+            response: { 200: page(z.number().int()), 404: errorBody, ...authErrors },
+          },
+        },
+        async (request) => {
+          const { odooId: id } = request.params;
+          if (!(await find(id))) throw notFound(id);
+          return pageOfLinks(db, link, id, request.query.limit, request.query.after);
+        },
+      );
+
+    app.get(
+      `${base}/:odooId/history`,
+      {
+        ...reader,
+        schema: {
+          tags,
+          summary: `Audit rows of a ${model.model} record${isChild(model) ? '' : ' and its children'}, newest first`,
+          params,
+          querystring: z
+            .object({
+              limit: pageLimit(50, 500),
+              before: z.coerce.number().int().positive().optional(),
+            })
+            .strict(),
+          response: {
+            200: z.object({ items: z.array(auditSchema), nextBefore: z.number().int().nullable() }),
+            404: errorBody,
+            ...authErrors,
+          },
+        },
+      },
+      async (request) => {
+        const { odooId: id } = request.params;
+        const { limit, before } = request.query;
+        // Audit rows are found by their root (one index): a child's through the root it has now.
+        let root = id;
+        if (isChild(model)) {
+          const found = await find(id);
+          if (!found) throw notFound(id);
+          root = found.parent!;
+        }
+        const rows = await db
+          .select()
+          .from(syncAudit)
+          .where(
+            and(
+              eq(syncAudit.family, family.name),
+              eq(syncAudit.rootOdooId, root),
+              isChild(model)
+                ? and(eq(syncAudit.model, model.model), eq(syncAudit.odooId, id))
+                : undefined,
+              before === undefined ? undefined : lt(syncAudit.id, before),
+            ),
+          )
+          .orderBy(desc(syncAudit.id))
+          .limit(limit + 1);
+        const items = rows.slice(0, limit);
+        return {
+          items: items.map(toAuditBody),
+          nextBefore: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null,
+        };
+      },
+    );
+  }
+  return Promise.resolve();
+};

@@ -1,0 +1,308 @@
+/**
+ * The list of a copied model (`GET /api/models/{model}/records`), derived from its declaration:
+ * the filters and sorts its `query` names (each with an index on what it compares, see
+ * families/configured/ddl.ts), typed operators by column kind, and keyset paging as the BC list
+ * pages (cursors.ts). A query parameter is named after the column's body name: `xPartnerId`,
+ * `dateOrder`; an operator follows a dot: `amountTotal.gte=100`, `state.in=draft,posted`.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../../../db/create-db.js';
+import { rowsOf, textArray } from '../../../../db/sql-rows.js';
+import { sortExpression, type ColumnKind, type FieldColumn } from '../../../../families/columns.js';
+import { isChild, type ModelDeclaration } from '../../../../families/family.js';
+import { decodeCursor, encodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
+import {
+  camel,
+  isoInstant,
+  qualifiedColumn,
+  recordJson,
+  tableColumn,
+} from '../../../record-bodies.js';
+
+interface Sort {
+  readonly expr: SQL;
+  readonly cast: CursorCast;
+  /** The sort value as a cursor keeps it. */
+  readonly text: SQL;
+}
+
+const CASTS: Readonly<Record<ColumnKind, CursorCast>> = {
+  text: 'text',
+  integer: 'int',
+  many2one: 'int',
+  decimal: 'numeric',
+  datetime: 'timestamptz',
+  date: 'date',
+  boolean: 'boolean',
+  json: 'text',
+};
+
+function sortOf(model: ModelDeclaration, column: FieldColumn): Sort {
+  const name = tableColumn(model, column.column);
+  const expr = sql.raw(sortExpression(column.kind, qualifiedColumn(model, column.column)));
+  const text =
+    column.kind === 'datetime'
+      ? sql`coalesce(${isoInstant(name)}, '-infinity')`
+      : column.kind === 'text'
+        ? expr
+        : sql`${expr}::text`;
+  return { expr, cast: CASTS[column.kind], text };
+}
+
+/** The comparisons each kind of column takes, besides equality. */
+const OPERATORS: Readonly<Record<ColumnKind, readonly string[]>> = {
+  text: ['in', 'contains'],
+  integer: ['in', 'gt', 'gte', 'lt', 'lte'],
+  many2one: ['in'],
+  decimal: ['gt', 'gte', 'lt', 'lte'],
+  datetime: ['gt', 'gte', 'lt', 'lte'],
+  date: ['gt', 'gte', 'lt', 'lte'],
+  boolean: [],
+  json: [],
+};
+
+const int4 = z.coerce.number().int().min(-2_147_483_648).max(2_147_483_647);
+// PostgreSQL text holds no NUL: refused here, not by a SQL error.
+const text = z
+  .string()
+  .max(200)
+  .refine(
+    (value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value),
+    'holds a character PostgreSQL text cannot',
+  );
+const decimal = z.string().regex(/^-?\d{1,30}(\.\d{1,30})?$/, 'a decimal number such as 12.50');
+const instant = z.iso.datetime({ offset: true }).or(z.iso.date());
+const day = z.iso.date();
+const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+const VALUES: Readonly<Record<ColumnKind, z.ZodType>> = {
+  text,
+  integer: int4,
+  many2one: int4,
+  decimal,
+  datetime: instant,
+  date: day,
+  boolean: bool,
+  json: text,
+};
+
+const list = (item: z.ZodType) =>
+  z
+    .string()
+    .max(2_000)
+    .transform((value, ctx) => {
+      const items = value.split(',').map((entry) => entry.trim());
+      if (items.length > 100) {
+        ctx.addIssue({ code: 'custom', message: 'at most 100 values' });
+        return z.NEVER;
+      }
+      const parsed = items.map((entry) => item.safeParse(entry));
+      if (parsed.some((result) => !result.success)) {
+        ctx.addIssue({ code: 'custom', message: 'a comma-separated list of values of the column' });
+        return z.NEVER;
+      }
+      return parsed.map((result) => result.data);
+    });
+
+interface Filter {
+  readonly column: FieldColumn;
+  /** `''` for equality. */
+  readonly operator: string;
+}
+
+export interface ModelList {
+  /** The querystring's zod schema (validation and OpenAPI). */
+  readonly querystring: z.ZodObject;
+  readonly sortNames: readonly string[];
+  /** A page of the list, its items as JSON text. */
+  page(
+    db: Db,
+    query: Record<string, unknown>,
+  ): Promise<{ itemsJson: string; nextCursor: string | null }>;
+  /** The cursor of the list sorted by odooId after `odooId`, filtered on `parentKey`. */
+  readonly parentKey: string | undefined;
+}
+
+const SQL_OPERATORS: Readonly<Record<string, string>> = {
+  gt: '>',
+  gte: '>=',
+  lt: '<',
+  lte: '<=',
+};
+
+/** What the list of `model` takes and how it runs. */
+export function modelList(model: ModelDeclaration): ModelList {
+  const byField = new Map(model.columns.map((column) => [column.field, column]));
+  const filterColumns = (model.query?.filter ?? []).map((field) => byField.get(field)!);
+  // A child is listed by its root: its parent column is always a filter (it has an index).
+  const parent = isChild(model)
+    ? (model.columns.find((column) => column.column === model.parentColumn) ?? {
+        field: model.parentField,
+        kind: 'integer' as const,
+        column: model.parentColumn,
+        api: true,
+      })
+    : undefined;
+  if (parent && !filterColumns.includes(parent)) filterColumns.unshift(parent);
+
+  const filters = new Map<string, Filter>();
+  const shape: Record<string, z.ZodType> = {};
+  for (const column of filterColumns) {
+    const key = camel(column.column);
+    filters.set(key, { column, operator: '' });
+    shape[key] = VALUES[column.kind].optional().describe(`${column.field} equals`);
+    for (const operator of OPERATORS[column.kind]) {
+      filters.set(`${key}.${operator}`, { column, operator });
+      shape[`${key}.${operator}`] = (
+        operator === 'in'
+          ? list(VALUES[column.kind])
+          : operator === 'contains'
+            ? text
+            : VALUES[column.kind]
+      )
+        .optional()
+        .describe(`${column.field} ${operator === 'contains' ? 'contains this text' : operator}`);
+    }
+    filters.set(`${key}.null`, { column, operator: 'null' });
+    shape[`${key}.null`] = bool
+      .optional()
+      .describe(`${column.field} is empty (true) or set (false)`);
+  }
+
+  const sorts = new Map<string, Sort>([
+    [
+      'odooId',
+      {
+        expr: tableColumn(model, 'odoo_id'),
+        cast: 'int',
+        text: sql`${tableColumn(model, 'odoo_id')}::text`,
+      },
+    ],
+    [
+      'odooWriteDate',
+      {
+        expr: tableColumn(model, 'odoo_write_date'),
+        cast: 'timestamptz',
+        text: isoInstant(tableColumn(model, 'odoo_write_date')),
+      },
+    ],
+  ]);
+  for (const field of model.query?.sort ?? []) {
+    const column = byField.get(field)!;
+    sorts.set(camel(column.column), sortOf(model, column));
+  }
+  const sortNames = [...sorts.keys()];
+  const sortValues = [...sortNames, ...sortNames.map((name) => `-${name}`)] as [
+    string,
+    ...string[],
+  ];
+
+  const isRoot = !isChild(model);
+  const querystring = z
+    .object({
+      ...shape,
+      updatedSince: z.iso.datetime({ offset: true }).optional().describe('Odoo write_date ≥ this'),
+      ...(isRoot
+        ? {
+            active: bool.optional().describe("Odoo's archive flag"),
+            includeArchived: bool.default(false).describe('include records gone from Odoo'),
+          }
+        : {}),
+      sort: z
+        .enum(sortValues)
+        .default('odooId')
+        .describe(`one of ${sortNames.join(', ')}; prefix - for descending`),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
+    })
+    .strict();
+
+  const body = recordJson(model);
+  const table = sql.identifier(model.table.name);
+  const odooId = tableColumn(model, 'odoo_id');
+
+  return {
+    querystring,
+    sortNames,
+    parentKey: parent ? camel(parent.column) : undefined,
+    async page(db, query) {
+      const sortName = query.sort as string;
+      const descending = sortName.startsWith('-');
+      const sort = sorts.get(descending ? sortName.slice(1) : sortName)!;
+      const where: SQL[] = [];
+      if (isRoot && query.includeArchived !== true)
+        where.push(sql`${tableColumn(model, 'archived_at')} is null`);
+      if (isRoot && query.active !== undefined)
+        where.push(sql`${tableColumn(model, 'active')} = ${query.active as boolean}`);
+      if (query.updatedSince !== undefined)
+        where.push(
+          sql`${tableColumn(model, 'odoo_write_date')} >= ${new Date(query.updatedSince as string).toISOString()}::timestamptz`,
+        );
+      for (const [key, value] of Object.entries(query)) {
+        const filter = filters.get(key);
+        if (!filter || value === undefined) continue;
+        where.push(condition(model, filter, value));
+      }
+      if (typeof query.cursor === 'string') {
+        const cursor = decodeCursor(query.cursor, sortName, sort.cast);
+        const value = sql`${cursor.value}::${sql.raw(sort.cast)}`;
+        where.push(
+          descending
+            ? sql`(${sort.expr}, ${odooId}) < (${value}, ${cursor.id})`
+            : sql`(${sort.expr}, ${odooId}) > (${value}, ${cursor.id})`,
+        );
+      }
+      const direction = sql.raw(descending ? 'desc' : 'asc');
+      const limit = query.limit as number;
+      const rows = rowsOf<{ body: string; odoo_id: number; sort_text: string }>(
+        await db.execute(sql`
+        select ${body} as body, ${odooId} as odoo_id, ${sort.text} as sort_text
+        from ${table}
+        ${where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``}
+        order by ${sort.expr} ${direction}, ${odooId} ${direction}
+        limit ${limit + 1}`),
+      );
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return {
+        itemsJson: `[${items.map((row) => row.body).join(',')}]`,
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor({ sort: sortName, value: last.sort_text, id: last.odoo_id })
+            : null,
+      };
+    },
+  };
+}
+
+function condition(model: ModelDeclaration, filter: Filter, value: unknown): SQL {
+  const { column, operator } = filter;
+  const name = tableColumn(model, column.column);
+  const typed = (item: unknown) => sql`${item}::${sql.raw(SQL_TYPES[column.kind])}`;
+  switch (operator) {
+    case '':
+      return sql`${name} = ${typed(value)}`;
+    case 'null':
+      return value === true ? sql`${name} is null` : sql`${name} is not null`;
+    case 'in':
+      // One array parameter, whatever the number of values: the statement's text stays the same.
+      return sql`${name} = any(${textArray((value as unknown[]).map(String))}::${sql.raw(SQL_TYPES[column.kind])}[])`;
+    case 'contains':
+      return sql`${name} ilike ${`%${escapeLike(value as string)}%`}`;
+    default:
+      return sql`${name} ${sql.raw(SQL_OPERATORS[operator]!)} ${typed(value)}`;
+  }
+}
+
+/** The type a filter's value is cast to, for an index on the column to apply. */
+const SQL_TYPES: Readonly<Record<ColumnKind, string>> = {
+  text: 'text',
+  integer: 'integer',
+  many2one: 'integer',
+  decimal: 'numeric',
+  datetime: 'timestamptz',
+  date: 'date',
+  boolean: 'boolean',
+  json: 'text',
+};
