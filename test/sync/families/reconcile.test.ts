@@ -205,7 +205,7 @@ describe.each(FAMILY_CASES)('reconcile of $family.name', (c) => {
   });
 });
 
-describe('reconcile of partners archived in Odoo', () => {
+describe("reconcile of partners: archived in Odoo, and a company's contacts", () => {
   const c = PARTNERS_CASE;
   let h: SyncHarness;
   beforeAll(async () => {
@@ -228,6 +228,38 @@ describe('reconcile of partners archived in Odoo', () => {
       updated: 0,
     });
     expect(await root()).toMatchObject({ active: false, archived_at: null });
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+
+  /** A company without contacts, and a contact then added under it. */
+  const companyWithNewContact = async () => {
+    const control = h.sandbox.control;
+    const [company] = control
+      .records(c.rootModel, { ids: c.standalone(control), fields: ['is_company'] })
+      .filter((partner) => partner.is_company === true);
+    const contact = control.create(c.rootModel, { name: 'Nadia Tazi', parent_id: company!.id });
+    await h.run('sync-run', { trigger: 'test' });
+    await h.run('reconcile', { trigger: 'test' });
+    return { company: company!.id, contact };
+  };
+
+  it('a contact added under a company is copied by the next run', async () => {
+    const { contact, company } = await companyWithNewContact();
+    const { root } = await copyOfRoot(h.db.db, c.family, contact);
+    expect(root).toMatchObject({ parent_id: company, archived_at: null });
+    expect(h.sandbox.control.records(c.rootModel, { ids: [company] })[0]!.child_ids).toEqual([
+      contact,
+    ]);
+  });
+
+  // A known loss: Odoo does not stamp a company when a contact is added under it (a one2many is
+  // its comodel's many2one), and the copy keeps the company's `child_ids` in `data`. No
+  // incremental run lists the company, and the reconcile compares stamps: only a full resync
+  // reads it again. `it.fails` until the copy either keeps the list current or does not keep it.
+  it.fails("the company's copy holds its contact list current, or does not hold it", async () => {
+    const { company, contact } = await companyWithNewContact();
+    const { root } = await copyOfRoot(h.db.db, c.family, company);
+    expect([undefined, [contact]]).toContainEqual(root!.data.child_ids);
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 });
