@@ -30,6 +30,8 @@ export interface FamilyCase {
   readonly rootText: string;
   /** A text field of the child (its label), for child-only edits. */
   readonly childText: string | undefined;
+  /** A many2one of one of the family's models whose target's name Odoo translates. */
+  readonly translated: { readonly model: string; readonly field: string };
   /** Whether the root archives in Odoo (`active`); a move has no archive flag. */
   readonly archivable: boolean;
   /**
@@ -53,6 +55,7 @@ export const MOVES_CASE: FamilyCase = {
   childModel: 'account.move.line',
   rootText: 'ref',
   childText: 'name',
+  translated: { model: 'account.move.line', field: 'account_id' },
   archivable: false,
   sandbox: ({ roots, childrenPerRoot }) => ({
     moves: roots,
@@ -68,6 +71,7 @@ export const PARTNERS_CASE: FamilyCase = {
   childModel: undefined,
   rootText: 'email',
   childText: undefined,
+  translated: { model: 'res.partner', field: 'country_id' },
   archivable: true,
   sandbox: ({ roots }) => ({ partners: roots }),
   newRoot: (i) => ({ name: `New contact ${i}`, email: `new${i}@example.ma` }),
