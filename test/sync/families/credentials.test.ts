@@ -12,7 +12,7 @@ import { createSyncHarness, type SyncHarness } from '../../helpers/sync-harness.
 const PAGES_IN_FLIGHT = 6;
 const c = MOVES_CASE;
 
-describe('credentials revoked in the middle of a moves run', () => {
+describe('credentials revoked during a moves run', () => {
   let h: SyncHarness;
   beforeAll(async () => {
     // 40 pages, six at a time.
@@ -47,5 +47,31 @@ describe('credentials revoked in the middle of a moves run', () => {
     expect(await h.watermark(c.rootModel)).toBeNull();
     expect(await h.watermark(c.childModel!)).toBeNull();
     expect(await h.state()).toMatchObject({ leaseOwner: null, lastRunStatus: 'failed' });
+  });
+});
+
+describe('credentials refused when a moves run starts', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      families: [c.family],
+      sandbox: c.sandbox({ roots: 20, childrenPerRoot: 1 }),
+    });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it('stop the run at once with ODOO_AUTH, without a retry storm', async () => {
+    const control = h.sandbox.control;
+    control.setPassword('rotated-elsewhere');
+    control.resetCalls();
+    await expect(h.run('sync-run', { trigger: 'test' })).rejects.toThrow(/ODOO_AUTH/);
+    const [last] = await h.runs();
+    expect(last).toMatchObject({ family: c.family.name, status: 'failed' });
+    expect(last!.errors[0]!.code).toBe('ODOO_AUTH');
+    expect(control.countCalls({ method: 'authenticate' })).toBeLessThanOrEqual(1);
+    expect(control.countCalls()).toBeLessThanOrEqual(3);
+    expect(await h.watermark(c.rootModel)).toBeNull();
   });
 });

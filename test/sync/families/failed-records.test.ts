@@ -183,7 +183,9 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
     ).resolves.toMatchObject({ action: 'unchanged' });
     const copy = await copyOfRoot(h.db.db, c.family, target!);
     expect(copy.root!.data[c.rootText]).toBe('newer');
-    expect(copy.children.map((rows) => rows.length)).toEqual(oldChildren.map((rows) => rows.length));
+    expect(copy.children.map((rows) => rows.length)).toEqual(
+      oldChildren.map((rows) => rows.length),
+    );
     // The neighbour's copy is Odoo's again once read (same stamp, the data decide).
     await expect(
       h.run('resync-record', { odooId: neighbour!, trigger: 'test' }),
@@ -205,6 +207,18 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
       lastRunStatus: 'failed',
     });
 
+    fault.remove();
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
+  });
+
+  it('Odoo unreachable: the run fails with a network error, the watermarks stay, the next run recovers', async () => {
+    const before = await watermarks();
+    const fault = h.sandbox.control.injectFault({ kind: 'reset', times: Infinity });
+    await expect(h.run('sync-run', { trigger: 'test' })).rejects.toThrow(/ODOO_NETWORK/);
+    expect((await h.runs())[0]).toMatchObject({ family: c.family.name, status: 'failed' });
+    expect(await watermarks()).toEqual(before);
     fault.remove();
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
       status: 'succeeded',
@@ -291,9 +305,9 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
     expect(await rootText(healthy!)).toBe('healthy and changed');
     expect((await h.watermark())!.getTime()).toBeGreaterThan(before.getTime());
     if (child)
-      expect(
-        h.logLines.some((line) => line.includes('1 changed records cannot be copied')),
-      ).toBe(true);
+      expect(h.logLines.some((line) => line.includes('1 changed records cannot be copied'))).toBe(
+        true,
+      );
     // Still broken: the next runs retry it and go on.
     await expect(h.run('sync-run', { trigger: 'test', full })).resolves.toMatchObject({
       status: 'partial',
