@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import { createManualClock } from '../../../dev/sandbox/sandbox-time.js';
 import { mapRoot } from '../../../src/families/map-record.js';
 import { writeRootBatches } from '../../../src/sync/write-records.js';
-import { childIdsOf, FAMILY_CASES } from '../../helpers/family-cases.js';
+import { childIdsOf, FAMILY_CASES, MOVES_CASE } from '../../helpers/family-cases.js';
 import { copyOfRoot } from '../../helpers/family-copy.js';
 import { createSyncHarness, type SyncHarness } from '../../helpers/sync-harness.js';
 
@@ -323,6 +323,98 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
       });
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
       status: 'succeeded',
+    });
+    expect(await h.failures()).toEqual([]);
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+});
+
+describe('bounded state in Redis while many moves fail', () => {
+  const c = MOVES_CASE;
+  let h: SyncHarness;
+  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      families: [c.family],
+      sandbox: { ...c.sandbox({ roots: 150, childrenPerRoot: 1 }), clock: clock.source },
+      pageSize: 20,
+      jobAttempts: 1,
+      failureBackoffBaseMs: 3_600_000,
+    });
+    await h.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  const jobSizes = async () => {
+    const sizes: { name: string; data: number; ids: number; result: number }[] = [];
+    for (const queue of h.runtime.queues.all) {
+      for (const job of await queue.getJobs(['completed', 'failed', 'waiting', 'delayed'])) {
+        const data = job.data as { ids?: number[] };
+        sizes.push({
+          name: job.name,
+          data: JSON.stringify(job.data).length,
+          ids: JSON.stringify(data.ids ?? []).length,
+          result: JSON.stringify(job.returnvalue ?? null).length,
+        });
+      }
+    }
+    return sizes;
+  };
+
+  it('120 failing moves: job data and results stay small, errors are capped, failures back off', async () => {
+    const control = h.sandbox.control;
+    const failing = control.ids(c.rootModel).slice(0, 120);
+    // A line change lists each move; a record rule then refuses every read of it (fault 4).
+    clock.advanceMs(60_000);
+    for (const id of failing)
+      control.write(c.childModel!, childIdsOf(control, c, id)[0]!, {
+        [c.childText!]: 'relabelled',
+      });
+    control.hide(c.rootModel, failing);
+
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'partial',
+      counts: expect.objectContaining({ failed: 120 }),
+    });
+    // Later changes move the window past them: from now on only their retries read them.
+    clock.advanceMs(20 * 60_000);
+    const unrelated = control.ids(c.rootModel).at(-1)!;
+    control.write(c.rootModel, unrelated, { [c.rootText]: 'unrelated, later' });
+    control.write(c.childModel!, childIdsOf(control, c, unrelated)[0]!, {
+      [c.childText!]: 'unrelated, later',
+    });
+    // The next run retries them all, each on its own; they fail again.
+    const second = await h.run('sync-run', { trigger: 'test' });
+    expect(second).toMatchObject({
+      status: 'partial',
+      counts: expect.objectContaining({ failed: 120 }),
+    });
+    expect((second.errors as unknown[]).length).toBeLessThanOrEqual(20);
+
+    for (const size of await jobSizes()) {
+      // Whatever fails, a job carries its own ids and a few hundred bytes more.
+      expect(size.data - size.ids, `${size.name} data`).toBeLessThan(2_500);
+      expect(size.result, `${size.name} result`).toBeLessThan(6_000);
+    }
+    const [run] = await h.runs();
+    expect(run!.errors.length).toBeLessThanOrEqual(20);
+    const failures = await h.failures();
+    expect(failures.map((f) => f.odooId)).toEqual(failing);
+    expect(failures.every((f) => f.attempts === 2 && f.error.length <= 300)).toBe(true);
+    // A third run comes before their backoff is over: they wait, nothing is retried.
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
+    expect((await h.failures()).every((f) => f.attempts === 2)).toBe(true);
+
+    // Readable again, and retried once due: every move and line is in the copy.
+    control.unhide(c.rootModel, failing);
+    await h.db.db.execute(sql`update sync_failure set next_attempt_at = now()`);
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+      counts: expect.objectContaining({ failed: 0 }),
     });
     expect(await h.failures()).toEqual([]);
     expect(await h.diffWithSandbox()).toEqual([]);

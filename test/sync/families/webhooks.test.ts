@@ -145,6 +145,19 @@ describe('changes of moves and partners pushed by Odoo webhooks', () => {
     });
   });
 
+  it('refuses an event of a model whose family is not copied here (422), queuing nothing', async () => {
+    const queue = h.runtime.queues.byName['sync-webhook'];
+    const before = await queue.getJobCounts('waiting', 'delayed', 'active');
+    const response = await fetch(hook, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ _model: 'dimagaz.bc', _id: 1, _action: 'x' }),
+    });
+    expect(response.status).toBe(422);
+    expect(await response.json()).toMatchObject({ error: 'UNKNOWN_MODEL' });
+    expect(await queue.getJobCounts('waiting', 'delayed', 'active')).toEqual(before);
+  });
+
   describe('journal items', () => {
     const c = MOVES_CASE;
     const lineText = async (moveId: number, lineId: number) =>
