@@ -45,7 +45,7 @@ describe('credentials revoked during a moves run', () => {
     // Nothing was wrong with the moves: none waits in sync_failure, no watermark moved.
     expect(await h.failures()).toEqual([]);
     expect(await h.watermark(c.rootModel)).toBeNull();
-    expect(await h.watermark(c.childModel!)).toBeNull();
+    expect(await h.watermark(c.family.children[0]!.model)).toBeNull();
     expect(await h.state()).toMatchObject({ leaseOwner: null, lastRunStatus: 'failed' });
   });
 });

@@ -117,7 +117,9 @@ describe.each(FAMILY_CASES)('incremental sync of $family.name', (c) => {
     const of = (model: string | undefined, action: string) =>
       sorted(audits.filter((a) => a.model === model && a.action === action).map((a) => a.odooId));
     expect(of(c.rootModel, 'created')).toEqual(created);
-    expect(of(c.rootModel, 'updated')).toEqual(sorted([...edited, ...archived, ...childDeletedFrom]));
+    expect(of(c.rootModel, 'updated')).toEqual(
+      sorted([...edited, ...archived, ...childDeletedFrom]),
+    );
     expect(of(c.rootModel, 'archived')).toEqual([]);
     // write_uid moves too: the control interface writes as another user than the seed data.
     const changed = (id: number) =>

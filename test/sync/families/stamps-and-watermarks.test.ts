@@ -54,9 +54,7 @@ describe.each(FAMILY_CASES)('stamps and watermarks of $family.name', (c) => {
     expect(await rootText(id!)).toBe('second version');
     if (child !== undefined) expect(await childText(id!, child)).toBe('second label');
     expect(await h.diffWithSandbox()).toEqual([]);
-    const audits = (await h.auditRows()).filter(
-      (a) => a.odooId === id && a.model === c.rootModel,
-    );
+    const audits = (await h.auditRows()).filter((a) => a.odooId === id && a.model === c.rootModel);
     expect(audits.at(-1)!.changedFields).toEqual([c.rootText]);
   });
 
@@ -126,7 +124,9 @@ describe.each(FAMILY_CASES)('stamps and watermarks of $family.name', (c) => {
     }
     expect(await h.diffWithSandbox()).toEqual([]);
     for (const model of [c.rootModel, ...(c.childModel ? [c.childModel] : [])])
-      expect((await h.watermark(model))!.getTime()).toBeLessThan(Date.parse('2026-03-03T00:00:00Z'));
+      expect((await h.watermark(model))!.getTime()).toBeLessThan(
+        Date.parse('2026-03-03T00:00:00Z'),
+      );
     // Counted and logged, and read again by every run until its stamp is past.
     const futureStamped = futureChild === undefined ? 1 : 2;
     expect(first).toMatchObject({ status: 'succeeded', counts: { futureStamped } });
