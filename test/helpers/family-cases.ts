@@ -26,7 +26,10 @@ export interface FamilyCase {
   readonly rootModel: string;
   /** The family's child model; undefined for a root without children. */
   readonly childModel: string | undefined;
-  /** A text field of the root that nothing else depends on, for edits. */
+  /**
+   * A plain text field of the root, for edits. A move's `ref` is part of its display name, which
+   * its lines read in their `move_id`: an edit changes their data, never their stamps.
+   */
   readonly rootText: string;
   /** A text field of the child (its label), for child-only edits. */
   readonly childText: string | undefined;
