@@ -1,0 +1,193 @@
+/**
+ * The incremental sync's guarantees (test/sync/incremental.test.ts for BCs) for the other
+ * families: the first run copies exactly and learns each model's watermark, a quiet run costs its
+ * scans, every kind of change reaches the copy with exactly its audit rows, and a transaction that
+ * commits late with an old stamp is not lost behind the watermark.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../../dev/sandbox/sandbox-time.js';
+import { childIdsOf, FAMILY_CASES } from '../../helpers/family-cases.js';
+import { copyOfRoot, copyRows } from '../../helpers/family-copy.js';
+import { createSyncHarness, type SyncHarness } from '../../helpers/sync-harness.js';
+
+const odooStamp = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 19);
+const latestStamp = (records: readonly Record<string, unknown>[]) =>
+  records
+    .map((record) => String(record.write_date))
+    .sort()
+    .at(-1)!;
+const sorted = (ids: readonly number[]) => [...ids].sort((a, b) => a - b);
+
+describe.each(FAMILY_CASES)('incremental sync of $family.name', (c) => {
+  let h: SyncHarness;
+  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
+  const PAGE_SIZE = 25;
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      families: [c.family],
+      sandbox: { ...c.sandbox({ roots: 120, childrenPerRoot: 3 }), clock: clock.source },
+      pageSize: PAGE_SIZE,
+    });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it('a first run copies the committed state exactly and takes each watermark from the latest stamp', async () => {
+    const control = h.sandbox.control;
+    const roots = control.ids(c.rootModel);
+    control.resetCalls();
+    const result = await h.run('sync-run', { trigger: 'test' });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      counts: expect.objectContaining({ created: roots.length, failed: 0 }),
+    });
+    expect(await h.diffWithSandbox()).toEqual([]);
+
+    const rows = await copyRows(h.db.db, c.family.root);
+    expect(rows.map((row) => row.odoo_id)).toEqual(roots);
+    const records = new Map(control.records(c.rootModel).map((record) => [record.id, record]));
+    for (const row of rows) {
+      const record = records.get(row.odoo_id)!;
+      expect(row.active).toBe(c.archivable ? record.active : true);
+      expect(row[c.rootText]).toBe(record[c.rootText] === false ? null : record[c.rootText]);
+      expect(odooStamp(row.odoo_write_date)).toBe(record.write_date);
+      expect(row.archived_at).toBeNull();
+    }
+    if (c.archivable) expect(rows.filter((row) => row.active === false).length).toBeGreaterThan(0);
+    expect(odooStamp((await h.watermark())!)).toBe(latestStamp([...records.values()]));
+
+    for (const child of c.family.children) {
+      const childRecords = control.records(child.model, { fields: ['write_date'] });
+      expect((await copyRows(h.db.db, child)).length).toBe(childRecords.length);
+      // Without a root window every root is read: one children call per page, and one call for
+      // the child model's latest stamp instead of a scan.
+      expect(control.countCalls({ model: child.model, method: 'search_read' })).toBe(
+        Math.ceil(roots.length / PAGE_SIZE) + 1,
+      );
+      expect(odooStamp((await h.watermark(child.model))!)).toBe(latestStamp(childRecords));
+    }
+  });
+
+  it('a run with nothing changed makes at most 4 Odoo calls and writes no audit row', async () => {
+    const auditsBefore = (await h.auditRows()).length;
+    h.sandbox.control.resetCalls();
+    const result = await h.run('sync-run', { trigger: 'test' });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      counts: expect.objectContaining({ created: 0, updated: 0, failed: 0 }),
+    });
+    expect(h.sandbox.control.countCalls()).toBeLessThanOrEqual(4);
+    expect((await h.auditRows()).length).toBe(auditsBefore);
+  });
+
+  it('picks up edits, child-only edits, child deletions, archives and new roots, and audits exactly those', async () => {
+    const control = h.sandbox.control;
+    const ids = c.standalone(control);
+    const edited = ids.slice(0, 6);
+    const childEdited = c.childModel ? ids.slice(6, 9) : [];
+    const childDeletedFrom = c.childModel ? ids.slice(9, 11) : [];
+    const archived = c.archivable ? ids.slice(11, 13) : [];
+    const auditsBefore = (await h.auditRows()).length;
+    clock.advanceMs(60_000);
+
+    for (const id of edited) control.write(c.rootModel, id, { [c.rootText]: `edited ${id}` });
+    const editedChildren = childEdited.map((id) => childIdsOf(control, c, id)[0]!);
+    for (const childId of editedChildren)
+      control.write(c.childModel!, childId, { [c.childText!]: `label ${childId}` });
+    // Deleting a child recomputes its root's totals, which moves the root's stamp.
+    const deletedChildren = childDeletedFrom.map((id) => childIdsOf(control, c, id)[1]!);
+    for (const childId of deletedChildren)
+      control.unlink(c.childModel!, childId, { bumpParent: true });
+    if (archived.length > 0) control.archive(c.rootModel, archived);
+    const created = [0, 1, 2].map((i) => control.create(c.rootModel, c.newRoot(i)));
+
+    const result = await h.run('sync-run', { trigger: 'test' });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      counts: expect.objectContaining({
+        created: 3,
+        failed: 0,
+        childrenDeleted: deletedChildren.length,
+      }),
+    });
+    expect(await h.diffWithSandbox()).toEqual([]);
+
+    const audits = (await h.auditRows()).slice(auditsBefore);
+    const of = (model: string | undefined, action: string) =>
+      sorted(audits.filter((a) => a.model === model && a.action === action).map((a) => a.odooId));
+    expect(of(c.rootModel, 'created')).toEqual(created);
+    expect(of(c.rootModel, 'updated')).toEqual(
+      sorted([...edited, ...archived, ...childDeletedFrom]),
+    );
+    expect(of(c.rootModel, 'archived')).toEqual([]);
+    // write_uid moves too: the control interface writes as another user than the seed data.
+    const changed = (id: number) =>
+      audits
+        .find((a) => a.model === c.rootModel && a.odooId === id)!
+        .changedFields.filter((field) => field !== 'write_uid');
+    for (const id of edited) expect(changed(id)).toEqual([c.rootText, 'write_date'].sort());
+    for (const id of archived) expect(changed(id)).toEqual(['active', 'write_date']);
+    for (const row of (await copyRows(h.db.db, c.family.root)).filter((r) =>
+      archived.includes(r.odoo_id),
+    ))
+      expect(row).toMatchObject({ active: false, archived_at: null });
+
+    if (c.childModel) {
+      const parentField = c.family.children[0]!.parentField;
+      const childUpdates = audits.filter((a) => a.model === c.childModel && a.action === 'updated');
+      // A child whose root was renamed reads its root's new display name: that link alone moved.
+      for (const a of childUpdates.filter((a) => edited.includes(a.rootOdooId!)))
+        expect(a.changedFields).toEqual([parentField]);
+      expect(
+        sorted(childUpdates.filter((a) => !edited.includes(a.rootOdooId!)).map((a) => a.odooId)),
+      ).toEqual(sorted(editedChildren));
+      expect(of(c.childModel, 'deleted')).toEqual(sorted(deletedChildren));
+      expect(of(c.childModel, 'created')).toEqual([]);
+      for (const [i, id] of childEdited.entries()) {
+        const { children } = await copyOfRoot(h.db.db, c.family, id);
+        const copy = children[0]!.find((row) => row.odoo_id === editedChildren[i]);
+        expect(copy!.data[c.childText!]).toBe(`label ${editedChildren[i]}`);
+      }
+    }
+  });
+
+  it('picks up a long transaction that commits after a run with a stamp older than the watermark', async () => {
+    const control = h.sandbox.control;
+    const [target, quick, childOwner] = c.standalone(control).slice(20, 23);
+    const child = c.childModel ? childIdsOf(control, c, childOwner!)[0] : undefined;
+    clock.advanceMs(60_000);
+    const tx = control.begin();
+    tx.write(c.rootModel, target!, { [c.rootText]: 'written by a long transaction' });
+    if (child !== undefined)
+      tx.write(c.childModel!, child, { [c.childText!]: 'child written by a long transaction' });
+    clock.advanceMs(90_000);
+    control.write(c.rootModel, quick!, { [c.rootText]: 'a later, quicker change' });
+    if (c.childModel)
+      control.write(c.childModel, childIdsOf(control, c, quick!)[0]!, {
+        [c.childText!]: 'a later, quicker child change',
+      });
+
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
+    for (const model of [c.rootModel, ...(c.childModel ? [c.childModel] : [])])
+      expect((await h.watermark(model))!.getTime()).toBeGreaterThan(tx.startedAt.getTime());
+    tx.commit();
+
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
+    expect((await copyOfRoot(h.db.db, c.family, target!)).root!.data[c.rootText]).toBe(
+      'written by a long transaction',
+    );
+    if (child !== undefined) {
+      const { children } = await copyOfRoot(h.db.db, c.family, childOwner!);
+      expect(children[0]!.find((row) => row.odoo_id === child)!.data[c.childText!]).toBe(
+        'child written by a long transaction',
+      );
+    }
+    expect(await h.diffWithSandbox()).toEqual([]);
+    expect((await h.runs()).filter((run) => run.status !== 'succeeded')).toEqual([]);
+  });
+});

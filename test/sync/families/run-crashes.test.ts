@@ -1,0 +1,203 @@
+/**
+ * What a crash, a stall or a slow job must not do to a run of another family than BCs
+ * (test/sync/run-crashes.test.ts for BCs): drop its children, let a run that lost the family's
+ * lease write on, or leave a log row `running` — and a run closes only its own family's rows.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { syncLog, syncState } from '../../../src/db/schema/index.js';
+import { rowsOf } from '../../../src/db/sql-rows.js';
+import { bcsFamily } from '../../../src/families/bcs/family.js';
+import { MOVES_CASE } from '../../helpers/family-cases.js';
+import { copyOfRoot } from '../../helpers/family-copy.js';
+import { createSyncHarness, type SyncHarness } from '../../helpers/sync-harness.js';
+
+const c = MOVES_CASE;
+
+describe.each([
+  ['while it queues its pages', false],
+  ['after it queued its pages, before it saved its state', true],
+])('children first, then step state: a moves worker dies %s', (_when, afterQueuing) => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      families: [c.family],
+      sandbox: c.sandbox({ roots: 60, childrenPerRoot: 2 }),
+      pageSize: 10,
+      jobLockMs: 1_000,
+    });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it('another worker takes the run over and every page is synced', async () => {
+    const queues = h.runtime.queues;
+    const addBulk = queues.addBulk.bind(queues);
+    let dying: () => void = () => undefined;
+    const died = new Promise<void>((resolve) => (dying = resolve));
+    // The worker dies around the queuing of the run's pages: the call never returns.
+    (queues as { addBulk: typeof queues.addBulk }).addBulk = async (name, jobs) => {
+      if (!String(name).endsWith('page')) return addBulk(name, jobs);
+      if (afterQueuing) await addBulk(name, jobs);
+      dying();
+      return new Promise(() => undefined);
+    };
+
+    const run = await h.add('sync-run', { trigger: 'test' });
+    await died;
+    await Promise.all(h.runtime.workers.map((worker) => worker.close(true)));
+    // Another worker of the fleet takes the stalled run over once its lock expires.
+    h.spawnRuntime();
+    await expect(h.wait(run)).resolves.toMatchObject({
+      status: 'succeeded',
+      counts: expect.objectContaining({ recordsSeen: 60, failed: 0 }),
+    });
+    expect(await h.diffWithSandbox()).toEqual([]);
+    // Whichever execution's pages wrote them, each move was created once.
+    const created = (await h.auditRows())
+      .filter((a) => a.model === c.rootModel && a.action === 'created')
+      .map((a) => a.odooId);
+    expect(created.sort((a, b) => a - b)).toEqual(h.sandbox.control.ids(c.rootModel));
+    expect((await h.runs()).map((r) => [r.family, r.status])).toEqual([['moves', 'succeeded']]);
+    expect(await h.state()).toMatchObject({ isSyncing: false, leaseOwner: null });
+  });
+});
+
+describe('a moves lease that fences', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      families: [c.family],
+      sandbox: c.sandbox({ roots: 30, childrenPerRoot: 2 }),
+      pageSize: 10,
+      leaseSeconds: 2,
+    });
+    await h.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  const leasePast = async (expiry: Date) => {
+    const [row] = rowsOf<{ past: boolean }>(
+      await h.db.db.execute(sql`select now() > ${expiry.toISOString()}::timestamptz as past`),
+    );
+    return row!.past;
+  };
+
+  it('a page longer than the lease keeps it: a run asked for meanwhile is skipped', async () => {
+    const control = h.sandbox.control;
+    const target = control.ids(c.rootModel)[0]!;
+    control.write(c.rootModel, target, { [c.rootText]: 'read by a slow page' });
+    const slow = control.injectFault({
+      kind: 'latency',
+      latencyMs: 3_500,
+      method: 'read',
+      model: c.rootModel,
+    });
+    const pageRead = control.waitForCall({ method: 'read', model: c.rootModel });
+    const first = await h.add('sync-run', { trigger: 'slow' });
+    await pageRead;
+    const expiry = (await h.state()).leaseExpiresAt!;
+    // Past the lease the first run took: only its heartbeat keeps it.
+    await vi.waitFor(async () => expect(await leasePast(expiry)).toBe(true), {
+      timeout: 3_000,
+      interval: 100,
+    });
+    await expect(h.run('sync-run', { trigger: 'meanwhile' })).resolves.toMatchObject({
+      status: 'skipped',
+    });
+    await expect(h.wait(first)).resolves.toMatchObject({ status: 'succeeded' });
+    slow.remove();
+    expect((await copyOfRoot(h.db.db, c.family, target)).root!.data[c.rootText]).toBe(
+      'read by a slow page',
+    );
+  });
+
+  it('a run that lost its lease writes nothing more and ends failed', async () => {
+    const control = h.sandbox.control;
+    const target = control.ids(c.rootModel)[1]!;
+    control.write(c.rootModel, target, { [c.rootText]: 'must not be written by the old run' });
+    const slow = control.injectFault({
+      kind: 'latency',
+      latencyMs: 500,
+      method: 'read',
+      model: c.rootModel,
+    });
+    const pageRead = control.waitForCall({ method: 'read', model: c.rootModel });
+    const run = await h.add('sync-run', { trigger: 'test' });
+    await pageRead;
+    // Another run takes the family's lease over while the page is reading.
+    await h.db.db
+      .update(syncState)
+      .set({ leaseOwner: 'run-intruder', leaseExpiresAt: sql`now() + interval '1 hour'` })
+      .where(eq(syncState.key, c.family.name));
+
+    await expect(h.wait(run)).rejects.toThrow(/failed/);
+    slow.remove();
+    expect((await copyOfRoot(h.db.db, c.family, target)).root!.data[c.rootText]).not.toBe(
+      'must not be written by the old run',
+    );
+    const [last] = await h.runs();
+    expect(last).toMatchObject({ family: c.family.name, status: 'failed' });
+    expect(last!.errors.map((e) => e.code)).toContain('SYNC_LEASE_LOST');
+    await h.db.db
+      .update(syncState)
+      .set({ isSyncing: false, leaseOwner: null, leaseExpiresAt: null })
+      .where(eq(syncState.key, c.family.name));
+    await h.run('sync-run', { trigger: 'test' });
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+});
+
+describe('no orphan rows, family by family', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      families: [c.family, bcsFamily],
+      sandbox: { ...c.sandbox({ roots: 10, childrenPerRoot: 1 }), orders: 10, linesPerOrder: 1 },
+    });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it("the log row of a run whose job is gone is closed by its own family's next run, not another's", async () => {
+    // Runs whose workers died and whose jobs were removed from the queue by hand.
+    const ghost = async (family: string) =>
+      (
+        await h.db.db
+          .insert(syncLog)
+          .values({
+            family,
+            kind: 'sync',
+            trigger: 'schedule',
+            status: 'running',
+            leaseOwner: 'run-gone',
+          })
+          .returning()
+      )[0]!.id;
+    const movesGhost = await ghost(c.family.name);
+    const bcsGhost = await ghost(bcsFamily.name);
+    const row = async (id: number) =>
+      (await h.db.db.select().from(syncLog).where(eq(syncLog.id, id)))[0]!;
+
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
+    expect(await row(movesGhost)).toMatchObject({ status: 'failed' });
+    expect((await row(movesGhost)).finishedAt).not.toBeNull();
+    expect((await row(movesGhost)).errors[0]!.code).toBe('SYNC_RUN_ABANDONED');
+    // The BC family's lease was never taken: its run may still be alive for all this run knows.
+    expect(await row(bcsGhost)).toMatchObject({ status: 'running' });
+
+    await expect(
+      h.run('sync-run', { family: bcsFamily.name, trigger: 'test' }),
+    ).resolves.toMatchObject({ status: 'succeeded' });
+    expect((await row(bcsGhost)).errors[0]!.code).toBe('SYNC_RUN_ABANDONED');
+    expect((await h.runs()).filter((r) => r.status === 'running')).toEqual([]);
+    expect(await h.diffWithSandbox(c.family)).toEqual([]);
+    expect(await h.diffWithSandbox(bcsFamily)).toEqual([]);
+  });
+});

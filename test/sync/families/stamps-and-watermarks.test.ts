@@ -1,0 +1,140 @@
+/**
+ * Odoo's time model against the copy of the other families (test/sync/stamps-and-watermarks.test.ts
+ * for BCs): equal stamps are not equal data, the watermark moves only as far as the scan proved,
+ * and never past Odoo's clock — for a root, and for a child, whose watermark is its own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../../dev/sandbox/sandbox-time.js';
+import { childIdsOf, FAMILY_CASES } from '../../helpers/family-cases.js';
+import { copyOfRoot } from '../../helpers/family-copy.js';
+import { createSyncHarness, type SyncHarness } from '../../helpers/sync-harness.js';
+
+describe.each(FAMILY_CASES)('stamps and watermarks of $family.name', (c) => {
+  let h: SyncHarness;
+  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      families: [c.family],
+      sandbox: { ...c.sandbox({ roots: 40, childrenPerRoot: 2 }), clock: clock.source },
+      pageSize: 10,
+      overlapSeconds: 60,
+    });
+    await h.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  const rootText = async (id: number) =>
+    (await copyOfRoot(h.db.db, c.family, id)).root!.data[c.rootText];
+  const childText = async (rootId: number, childId: number) =>
+    (await copyOfRoot(h.db.db, c.family, rootId)).children[0]!.find(
+      (row) => row.odoo_id === childId,
+    )!.data[c.childText!];
+
+  it('two commits on one root and one child in one second, a run between them: the copy ends with the second', async () => {
+    const control = h.sandbox.control;
+    const [id] = c.standalone(control);
+    const child = c.childModel ? childIdsOf(control, c, id!)[0] : undefined;
+    clock.set(new Date('2026-03-02T09:00:00.100Z'));
+    control.write(c.rootModel, id!, { [c.rootText]: 'first version' });
+    if (child !== undefined) control.write(c.childModel!, child, { [c.childText!]: 'first label' });
+    await h.run('sync-run', { trigger: 'test' });
+    expect(await rootText(id!)).toBe('first version');
+
+    clock.advanceMs(500);
+    control.write(c.rootModel, id!, { [c.rootText]: 'second version' });
+    if (child !== undefined)
+      control.write(c.childModel!, child, { [c.childText!]: 'second label' });
+    // Same second: Odoo sends the same stamp for both versions.
+    const [record] = control.records(c.rootModel, { ids: [id!], fields: ['write_date'] });
+    expect(record!.write_date).toBe('2026-03-02 09:00:00');
+
+    await h.run('sync-run', { trigger: 'test' });
+    expect(await rootText(id!)).toBe('second version');
+    if (child !== undefined) expect(await childText(id!, child)).toBe('second label');
+    expect(await h.diffWithSandbox()).toEqual([]);
+    const audits = (await h.auditRows()).filter((a) => a.odooId === id && a.model === c.rootModel);
+    expect(audits.at(-1)!.changedFields).toEqual([c.rootText]);
+  });
+
+  it('a root or child changed during a run longer than the overlap is caught by the next run', async () => {
+    const control = h.sandbox.control;
+    const [listed, unlisted, childOwner] = c.standalone(control).slice(1, 4);
+    const child = c.childModel ? childIdsOf(control, c, childOwner!)[0] : undefined;
+    clock.advanceMs(60_000);
+    control.write(c.rootModel, listed!, { [c.rootText]: 'listed by the scan' });
+
+    // The run's page read waits; meanwhile a change lands on a root the scan did not list, then
+    // the listed root changes again much later: the page reads that later stamp.
+    const slow = control.injectFault({
+      kind: 'latency',
+      latencyMs: 300,
+      method: 'read',
+      model: c.rootModel,
+    });
+    const pageRead = control.waitForCall({ method: 'read', model: c.rootModel });
+    const run = await h.add('sync-run', { trigger: 'test' });
+    await pageRead;
+    control.write(c.rootModel, unlisted!, { [c.rootText]: 'changed during the run' });
+    if (child !== undefined)
+      control.write(c.childModel!, child, { [c.childText!]: 'child changed during the run' });
+    clock.advanceMs(10 * 60_000);
+    control.write(c.rootModel, listed!, { [c.rootText]: 'read by the page, ten minutes later' });
+    await expect(h.wait(run)).resolves.toMatchObject({ status: 'succeeded' });
+    slow.remove();
+    expect(await rootText(unlisted!)).not.toBe('changed during the run');
+
+    await h.run('sync-run', { trigger: 'test' });
+    expect(await rootText(unlisted!)).toBe('changed during the run');
+    if (child !== undefined)
+      expect(await childText(childOwner!, child)).toBe('child changed during the run');
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+
+  it("a record stamped in the future never moves its model's watermark past Odoo's clock: later changes are still picked up", async () => {
+    const control = h.sandbox.control;
+    const [future, later, childOwner] = c.standalone(control).slice(3, 6);
+    clock.advanceMs(60_000);
+    // A stamp set by SQL, or by a database whose clock stepped a year ahead.
+    const nextYearMicros = Date.parse('2027-03-02T08:00:00Z') * 1_000;
+    control.corrupt(c.rootModel, future!, {
+      [c.rootText]: 'stamped next year',
+      write_date: nextYearMicros,
+    });
+    const futureChild = c.childModel ? childIdsOf(control, c, childOwner!)[0] : undefined;
+    if (futureChild !== undefined)
+      control.corrupt(c.childModel!, futureChild, {
+        [c.childText!]: 'child stamped next year',
+        write_date: nextYearMicros,
+      });
+    const first = await h.run('sync-run', { trigger: 'test' });
+    clock.advanceMs(60_000);
+    control.write(c.rootModel, later!, { [c.rootText]: 'changed after the future stamp' });
+    const laterChild = c.childModel ? childIdsOf(control, c, later!)[0] : undefined;
+    if (laterChild !== undefined)
+      control.write(c.childModel!, laterChild, { [c.childText!]: 'child changed after it' });
+    const second = await h.run('sync-run', { trigger: 'test' });
+
+    expect(await rootText(later!)).toBe('changed after the future stamp');
+    expect(await rootText(future!)).toBe('stamped next year');
+    if (futureChild !== undefined) {
+      expect(await childText(childOwner!, futureChild)).toBe('child stamped next year');
+      expect(await childText(later!, laterChild!)).toBe('child changed after it');
+    }
+    expect(await h.diffWithSandbox()).toEqual([]);
+    for (const model of [c.rootModel, ...(c.childModel ? [c.childModel] : [])])
+      expect((await h.watermark(model))!.getTime()).toBeLessThan(
+        Date.parse('2026-03-03T00:00:00Z'),
+      );
+    // Counted and logged, and read again by every run until its stamp is past.
+    const futureStamped = futureChild === undefined ? 1 : 2;
+    expect(first).toMatchObject({ status: 'succeeded', counts: { futureStamped } });
+    expect(second).toMatchObject({ status: 'succeeded', counts: { futureStamped } });
+    expect(
+      h.logLines.some(
+        (line) => line.includes('stamped later than Odoo') && line.includes(`${future}`),
+      ),
+    ).toBe(true);
+  });
+});
