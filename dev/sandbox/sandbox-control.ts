@@ -96,8 +96,8 @@ export interface SandboxControl {
   writeDateMicros(model: string, id: number): number | undefined;
   /** Names of the model's stored fields, as `fields_get` reports them. */
   storedFields(model: string): string[];
-  /** A field's type, as `fields_get` reports it; undefined for a field the model lacks. */
-  fieldType(model: string, name: string): string | undefined;
+  /** A field's type and relation, as `fields_get` reports them; undefined for a field the model lacks. */
+  field(model: string, name: string): { type: string; relation?: string } | undefined;
   /**
    * A module installed or upgraded adds a stored field: `fields_get` lists it at once, and every
    * existing record gets `options.default` (given as a write would send it) without its
@@ -267,8 +267,13 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         .spec.fields.filter((field) => field.store)
         .map((field) => field.name);
     },
-    fieldType(model, name) {
-      return store.requireTable(requireModel(model)).fields.get(name)?.type;
+    field(model, name) {
+      const spec = store.requireTable(requireModel(model)).fields.get(name);
+      if (!spec) return undefined;
+      return {
+        type: spec.type,
+        ...(spec.relation === undefined ? {} : { relation: spec.relation }),
+      };
     },
     addField(model, field, fieldOptions = {}) {
       const table = store.requireTable(requireModel(model));

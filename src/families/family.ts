@@ -27,6 +27,12 @@ export interface LinkTable {
   readonly table: string;
   /** The target model. */
   readonly relation: string;
+  /**
+   * A one2many's inverse: the target's many2one to the owner. Odoo moves no stamp of the owner
+   * when a target changes owner or order, so these targets are scanned on their own, as children
+   * are (see `relationScans`). Undefined for a many2many.
+   */
+  readonly inverse?: string;
 }
 
 /** Which stored fields a model's reads ask for, when not every one of them. */
@@ -97,6 +103,38 @@ export interface RecordFamily {
 
 export function isChild(model: ModelDeclaration): model is ChildModel {
   return 'parentField' in model;
+}
+
+/**
+ * A one2many kept as a link table, as a change scan lists it: the targets written since the
+ * scan's watermark, each naming its owner now; the owner it had before is in the link table.
+ */
+export interface RelationScan {
+  /** Its watermark's name: `<owner model>.<field>`. */
+  readonly key: string;
+  readonly owner: ModelDeclaration;
+  readonly link: LinkTable & { readonly inverse: string };
+}
+
+export function isRelationScan(scanned: ModelDeclaration | RelationScan): scanned is RelationScan {
+  return 'owner' in scanned;
+}
+
+/** The family's one2many link tables, each scanned on its own. */
+export function relationScans(family: RecordFamily): RelationScan[] {
+  return familyModels(family).flatMap((owner) =>
+    owner.links.flatMap((link) =>
+      link.inverse === undefined
+        ? []
+        : [
+            {
+              key: `${owner.model}.${link.field}`,
+              owner,
+              link: { ...link, inverse: link.inverse },
+            },
+          ],
+    ),
+  );
 }
 
 /** Every model of a family, root first. */

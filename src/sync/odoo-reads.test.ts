@@ -7,6 +7,7 @@ import {
   readRootPageIsolating,
   SCAN_PAGE_SIZE,
   scanPages,
+  scanTargetOf,
   type FamilySchema,
 } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
@@ -169,7 +170,7 @@ describe('scanPages', () => {
   it('pages on id after the last id seen, within the window, until a short page', async () => {
     const pages: number[] = [];
     const since = new Date('2026-03-02T00:00:00Z');
-    for await (const records of scanPages(source, bcsFamily.root, since, {}))
+    for await (const records of scanPages(source, scanTargetOf(bcsFamily.root), since, {}))
       pages.push(records.length);
     expect(pages).toEqual([SCAN_PAGE_SIZE, 3]);
     expect(asked).toEqual([

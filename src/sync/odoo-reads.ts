@@ -23,6 +23,7 @@ import {
   type ChildModel,
   type ModelDeclaration,
   type RecordFamily,
+  type RelationScan,
 } from '../families/family.js';
 import { parentIdOf, type RootPayload } from '../families/map-record.js';
 import type { OdooSource } from './odoo-source.js';
@@ -58,16 +59,28 @@ function schemaKey(family: RecordFamily): string {
   return version === undefined ? family.name : `${family.name}@${version}`;
 }
 
-/** The stored fields of a model its reads ask for: all of them, or its selection. */
-function selectedFields(model: ModelDeclaration, stored: readonly OdooStoredField[]): string[] {
+/**
+ * The stored fields of a model its reads ask for: all of them, or its selection. A one2many is
+ * read only when the copy keeps it current: a family's children are read with their root, a
+ * link table's targets are scanned on their own. Any other one2many changes without its
+ * record's stamp moving (a contact added to a company leaves the company's stamp), so no run
+ * would ever write it again: it stays out of `data`.
+ */
+function selectedFields(
+  family: RecordFamily,
+  model: ModelDeclaration,
+  stored: readonly OdooStoredField[],
+): string[] {
+  const children = new Set(family.children.map((child) => child.model));
+  const linked = new Set(model.links.map((link) => link.field));
   const selection = model.fields;
-  const chosen = selection
-    ? stored.filter(
-        (field) =>
-          (selection.only === undefined || selection.only.includes(field.name)) &&
-          (field.type !== 'binary' || selection.binary.includes(field.name)),
-      )
-    : stored;
+  const chosen = stored.filter(
+    (field) =>
+      (field.type !== 'one2many' || children.has(field.relation ?? '') || linked.has(field.name)) &&
+      (!selection ||
+        ((selection.only === undefined || selection.only.includes(field.name)) &&
+          (field.type !== 'binary' || selection.binary.includes(field.name)))),
+  );
   return [...new Set([...chosen.map((field) => field.name), ...model.requiredFields])].sort();
 }
 
@@ -105,7 +118,7 @@ export function createSchemaCache(
     );
     const fresh: FamilySchema = {
       fields: Object.fromEntries(
-        models.map((model, i) => [model.model, selectedFields(model, storedFields[i]!)]),
+        models.map((model, i) => [model.model, selectedFields(family, model, storedFields[i]!)]),
       ),
       context: { ...own, ...configured, active_test: false },
     };
@@ -123,9 +136,24 @@ export function changedSince(since: Date | null): OdooDomain {
   return since ? [['write_date', '>=', toOdooDatetime(since)]] : [];
 }
 
-/** What a scan asks of each record: its stamp, and a child's root. */
-function scanFields(model: ModelDeclaration): string[] {
-  return isChild(model) ? ['write_date', model.parentField] : ['write_date'];
+/** What a change scan lists: a model's records, and the few fields that tell their root. */
+export interface ScanTarget {
+  readonly model: string;
+  /** `write_date` first; then a child's link to its root, or a one2many target's owner. */
+  readonly fields: readonly string[];
+}
+
+/** A model of the family, scanned: its stamp, and a child's root. */
+export function scanTargetOf(model: ModelDeclaration): ScanTarget {
+  return {
+    model: model.model,
+    fields: isChild(model) ? ['write_date', model.parentField] : ['write_date'],
+  };
+}
+
+/** The targets of a one2many link table, scanned: their stamp and their owner now. */
+export function relationTargetOf(scan: RelationScan): ScanTarget {
+  return { model: scan.link.relation, fields: ['write_date', scan.link.inverse] };
 }
 
 /**
@@ -136,7 +164,7 @@ function scanFields(model: ModelDeclaration): string[] {
  */
 export async function* scanPages(
   source: OdooSource,
-  model: ModelDeclaration,
+  target: ScanTarget,
   since: Date | null,
   context: OdooContext,
   call?: OdooCallOptions,
@@ -146,9 +174,9 @@ export async function* scanPages(
   for (;;) {
     call?.signal?.throwIfAborted();
     const page = await source.searchRead(
-      model.model,
+      target.model,
       [...changedSince(since), ['id', '>', lastId]],
-      { fields: scanFields(model), order: 'id asc', limit: pageSize, context, load: '' },
+      { fields: [...target.fields], order: 'id asc', limit: pageSize, context, load: '' },
       call,
     );
     if (page.length > 0) yield page;
@@ -164,12 +192,12 @@ export async function* scanPages(
  */
 export async function latestWriteDate(
   source: OdooSource,
-  model: ModelDeclaration,
+  model: string,
   context: OdooContext,
   call?: OdooCallOptions,
 ): Promise<Date | null> {
   const [latest] = await source.searchRead(
-    model.model,
+    model,
     [['write_date', '!=', false]],
     { fields: ['write_date'], order: 'write_date desc, id desc', limit: 1, context, load: '' },
     call,
@@ -193,6 +221,13 @@ export function scannedParent(child: ChildModel, record: OdooRecord): number | u
   } catch {
     return undefined;
   }
+}
+
+/** A one2many target's owner now (its inverse many2one); undefined when it has none. */
+export function scannedOwner(scan: RelationScan, record: OdooRecord): number | undefined {
+  const value = record[scan.link.inverse];
+  const id: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
 /** A page of root records as Odoo has them now. */

@@ -21,7 +21,7 @@ import { sql } from 'drizzle-orm';
 import type { OdooCallOptions, OdooRecord } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
-import type { ChildModel, RecordFamily } from '../families/family.js';
+import { relationScans, type RecordFamily } from '../families/family.js';
 import { mapRoot, type MappedRoot } from '../families/map-record.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 import { archiveRoots } from './archive.js';
@@ -29,11 +29,16 @@ import { countCalls } from './odoo-source.js';
 import {
   confirmGone,
   readRootPageIsolating,
+  relationTargetOf,
   scannedDate,
+  scannedOwner,
   scannedParent,
   scanPages,
+  scanTargetOf,
   type FamilySchema,
+  type ScanTarget,
 } from './odoo-reads.js';
+import { linkTable, ownerRoot, relationKind } from './relations.js';
 import {
   countOutcome,
   mergeReports,
@@ -151,14 +156,24 @@ async function reconcileUnderLease(
   const signal = call.signal!;
   const schema = await deps.schema(family, deps.odoo, call);
   let odooRecords = 0;
-  const scan = (model: typeof family.root | ChildModel) =>
-    scanPages(deps.odoo, model, null, schema.context, call, settings.scanPageSize);
-  for await (const page of scan(family.root)) {
+  const scan = (target: ScanTarget) =>
+    scanPages(deps.odoo, target, null, schema.context, call, settings.scanPageSize);
+  for await (const page of scan(scanTargetOf(family.root))) {
     odooRecords += page.length;
     await stageRecords(db, stage, family.root.model, undefined, page);
   }
   for (const child of family.children)
-    for await (const page of scan(child)) await stageRecords(db, stage, child.model, child, page);
+    for await (const page of scan(scanTargetOf(child)))
+      await stageRecords(db, stage, child.model, (record) => scannedParent(child, record), page);
+  for (const relation of relationScans(family))
+    for await (const page of scan(relationTargetOf(relation)))
+      await stageRecords(
+        db,
+        stage,
+        relationKind(relation),
+        (record) => scannedOwner(relation, record),
+        page,
+      );
 
   const roots = rootWriteShape(family.root).table;
   const listedRoot = sql`exists (
@@ -260,17 +275,20 @@ async function refetch(
   ]);
 }
 
-/** One page of Odoo's ids and stamps into the stage, kind the model's name. */
+/**
+ * One page of Odoo's ids and stamps into the stage, kind the model's name (a one2many's targets:
+ * relations.ts), with a child's root or a target's owner.
+ */
 async function stageRecords(
   db: Db,
   stage: StageRef,
   kind: string,
-  child: ChildModel | undefined,
+  rootOf: ((record: OdooRecord) => number | undefined) | undefined,
   records: readonly OdooRecord[],
 ): Promise<void> {
   const rows = records.map((record) => ({
     id: record.id,
-    root: child ? (scannedParent(child, record) ?? null) : null,
+    root: rootOf?.(record) ?? null,
     wd: scannedDate(record)?.toISOString() ?? null,
   }));
   await db.execute(sql`
@@ -305,6 +323,22 @@ async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Prom
           select 1 from sync_scan s
           where ${ours(stage)} and s.kind = ${child.model} and s.odoo_id = l.odoo_id)`;
   });
+  // A one2many whose targets Odoo lists under an owner the copy does not link them to, or the
+  // copy links to an owner Odoo does not list them under (gone, or moved).
+  const relationDiffs = relationScans(family).map((relation) => {
+    const kind = relationKind(relation);
+    return sql`
+      union
+      select ${ownerRoot(relation, sql`s.root_id`)} from sync_scan s
+        where ${ours(stage)} and s.kind = ${kind} and s.root_id is not null
+          and not exists (
+            select 1 from ${linkTable(relation)} l where l.owner_id = s.root_id and l.target_id = s.odoo_id)
+      union
+      select ${ownerRoot(relation, sql`l.owner_id`)} from ${linkTable(relation)} l
+        where not exists (
+          select 1 from sync_scan s
+          where ${ours(stage)} and s.kind = ${kind} and s.odoo_id = l.target_id and s.root_id = l.owner_id)`;
+  });
   await db.execute(sql`
     insert into sync_scan (run_id, token, kind, odoo_id)
     select ${stage.runId}, ${stage.token}, 'refetch', ids.id from (
@@ -314,8 +348,9 @@ async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Prom
           and (b.odoo_id is null or b.archived_at is not null
             or b.odoo_write_date is distinct from s.write_date or ${staleLayout(family.root, 'b')})
       ${sql.join(childDiffs, sql` `)}
+      ${sql.join(relationDiffs, sql` `)}
     ) ids
-    where exists (
+    where ids.id is not null and exists (
       select 1 from sync_scan s
       where ${ours(stage)} and s.kind = ${family.root.model} and s.odoo_id = ids.id)
     on conflict do nothing`);

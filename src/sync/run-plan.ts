@@ -16,12 +16,22 @@ import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
 import {
   isChild,
+  isRelationScan,
   type ChildModel,
   type ModelDeclaration,
   type RecordFamily,
+  type RelationScan,
 } from '../families/family.js';
 import { childWriteShape, rootWriteShape } from '../families/write-shape.js';
-import { scanPages, scannedDate, scannedParent } from './odoo-reads.js';
+import {
+  relationTargetOf,
+  scannedDate,
+  scannedOwner,
+  scannedParent,
+  scanPages,
+  scanTargetOf,
+} from './odoo-reads.js';
+import { linkTable, ownerRoot } from './relations.js';
 import type { OdooSource } from './odoo-source.js';
 import type { StageRef } from './scan-stage.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
@@ -59,7 +69,8 @@ export async function stageChanges(
   ref: StageRef,
   input: {
     family: RecordFamily;
-    model: ModelDeclaration;
+    /** A model of the family, or the targets of one of its one2many link tables. */
+    scanned: ModelDeclaration | RelationScan;
     since: Date | null;
     context: OdooContext;
     settled: SettledStamps | null;
@@ -67,7 +78,9 @@ export async function stageChanges(
   },
   call?: OdooCallOptions,
 ): Promise<ChangeScan> {
-  const child = isChild(input.model) ? input.model : undefined;
+  const { scanned } = input;
+  const relation = isRelationScan(scanned) ? scanned : undefined;
+  const child = !isRelationScan(scanned) && isChild(scanned) ? scanned : undefined;
   let listed = 0;
   let maxWriteDate: Date | null = null;
   let skipped = 0;
@@ -75,7 +88,7 @@ export async function stageChanges(
   const futureIds: number[] = [];
   const pages = scanPages(
     source,
-    input.model,
+    isRelationScan(scanned) ? relationTargetOf(scanned) : scanTargetOf(scanned),
     input.since,
     input.context,
     call,
@@ -102,7 +115,12 @@ export async function stageChanges(
         : answeredAt.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000;
     const rows: ScannedRow[] = [];
     for (const record of page) {
-      const root = child ? scannedParent(child, record) : record.id;
+      // A target of a one2many names its owner (or none: it left every owner).
+      const root = relation
+        ? (scannedOwner(relation, record) ?? null)
+        : child
+          ? scannedParent(child, record)
+          : record.id;
       if (root === undefined) {
         skipped += 1;
         continue;
@@ -127,7 +145,16 @@ export async function stageChanges(
       await pages.return(undefined);
       throw error;
     }
-    staging = stagePage(db, ref, input.family, child, rows, input.settled);
+    staging = relation
+      ? stageRelationPage(db, ref, relation, rows)
+      : stagePage(
+          db,
+          ref,
+          input.family,
+          child,
+          rows.filter((row): row is ScannedRow & { root: number } => row.root !== null),
+          input.settled,
+        );
   }
   await staging;
   return { listed, maxWriteDate, skipped, futureStamped, futureIds };
@@ -135,8 +162,34 @@ export async function stageChanges(
 
 interface ScannedRow {
   readonly id: number;
-  readonly root: number;
+  /** The record's root; for a one2many target, its owner (null: none). */
+  readonly root: number | null;
   readonly wd: string | null;
+}
+
+/**
+ * Stages the roots a page of one2many targets names: the owner each has now and the owner the
+ * copy links it to. Never proven: the target's stamp says nothing of its place in the owner's
+ * list (a rename can reorder it).
+ */
+async function stageRelationPage(
+  db: Db,
+  ref: StageRef,
+  scan: RelationScan,
+  rows: readonly ScannedRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const targets = sql`jsonb_to_recordset(${JSON.stringify(rows.map((row) => ({ id: row.id, owner: row.root })))}::jsonb) as x(id int, owner int)`;
+  await db.execute(sql`
+    insert into sync_scan (run_id, token, kind, odoo_id, proven)
+    select ${ref.runId}, ${ref.token}, 'plan', r.root, false from (
+      select ${ownerRoot(scan, sql`x.owner`)} as root from ${targets} where x.owner is not null
+      union
+      select ${ownerRoot(scan, sql`l.owner_id`)} from ${targets}
+        join ${linkTable(scan)} l on l.target_id = x.id
+    ) r
+    where r.root is not null
+    on conflict (run_id, token, kind, odoo_id) do update set proven = false`);
 }
 
 /**
@@ -150,7 +203,7 @@ async function stagePage(
   ref: StageRef,
   family: RecordFamily,
   child: ChildModel | undefined,
-  rows: readonly ScannedRow[],
+  rows: readonly (ScannedRow & { root: number })[],
   settled: SettledStamps | null,
 ): Promise<void> {
   const throughMs = settled?.settledThrough.getTime() ?? -Infinity;

@@ -10,7 +10,12 @@
  * the scan did not list must still fall inside the next run's window.
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
-import type { RecordFamily } from '../families/family.js';
+import {
+  relationScans,
+  type ModelDeclaration,
+  type RecordFamily,
+  type RelationScan,
+} from '../families/family.js';
 import { countCalls } from './odoo-source.js';
 import { latestWriteDate, type FamilySchema } from './odoo-reads.js';
 import {
@@ -146,15 +151,15 @@ export async function startRun(
         windowFrom !== null && state.settledThrough && state.settledAt
           ? { settledThrough: state.settledThrough, settledAt: state.settledAt }
           : null;
-      const scan = (model: (typeof family.children)[number] | typeof family.root) =>
+      const scan = (scanned: ModelDeclaration | RelationScan, key: string) =>
         stageChanges(
           db,
           odoo,
           stage,
           {
             family,
-            model,
-            since: windowOf(model.model),
+            scanned,
+            since: windowOf(key),
             context: schema.context,
             settled,
             scanPageSize: settings.scanPageSize,
@@ -162,19 +167,32 @@ export async function startRun(
           calls,
         );
       const scans: { model: string; scan: ChangeScan }[] = [
-        { model: family.root.model, scan: await scan(family.root) },
+        { model: family.root.model, scan: await scan(family.root, family.root.model) },
       ];
-      for (const child of family.children) {
-        // Without a root window every root is read: a child model's scan would only tell its
-        // next watermark, which its latest stamp tells in one call.
-        const childScan =
+      // Children, and the targets of one2many link tables, each against its own watermark.
+      const others = [
+        ...family.children.map((child) => ({
+          key: child.model,
+          scanned: child,
+          model: child.model,
+        })),
+        ...relationScans(family).map((relation) => ({
+          key: relation.key,
+          scanned: relation,
+          model: relation.link.relation,
+        })),
+      ];
+      for (const other of others) {
+        // Without a root window every root is read: another scan would only tell its next
+        // watermark, which its model's latest stamp tells in one call.
+        const otherScan =
           windowFrom === null
             ? {
                 ...NO_SCAN,
-                maxWriteDate: await latestWriteDate(odoo, child, schema.context, calls),
+                maxWriteDate: await latestWriteDate(odoo, other.model, schema.context, calls),
               }
-            : await scan(child);
-        scans.push({ model: child.model, scan: childScan });
+            : await scan(other.scanned, other.key);
+        scans.push({ model: other.key, scan: otherScan });
       }
       const retryIds = await dueFailureIds(db, family.name, MAX_RETRIES_PER_RUN);
       // Odoo's clock now: every page of this run reads after it.

@@ -157,7 +157,7 @@ describe('the read API of a configured model', () => {
     const recent = await all(`/api/models/x_cylinder/records?xCheckedAt.gte=${since}`);
     expect(recent.map((r) => r.odooId)).toEqual(
       sandbox
-        .filter((r) => typeof r.x_checked_at === 'string' && (r.x_checked_at as string) >= checked)
+        .filter((r) => typeof r.x_checked_at === 'string' && r.x_checked_at >= checked)
         .map((r) => r.id),
     );
     const named = sandbox.find((r) => typeof r.x_name === 'string')!.x_name as string;

@@ -9,19 +9,31 @@ import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
 
 /**
  * The fields a copy of the model holds, from the sandbox's own schema: every stored field, or the
- * model's selection (binary fields only when listed).
+ * model's selection (binary fields only when listed); a one2many only when the copy keeps it
+ * current (a child model of the family, or a link table of the model).
  */
-function expectedFields(control: SandboxControl, model: ModelDeclaration): string[] {
+function expectedFields(
+  control: SandboxControl,
+  family: RecordFamily,
+  model: ModelDeclaration,
+): string[] {
   const selection = model.fields;
-  return control
-    .storedFields(model.model)
-    .filter(
-      (name) =>
-        !selection ||
-        model.requiredFields.includes(name) ||
-        ((selection.only === undefined || selection.only.includes(name)) &&
-          (control.fieldType(model.model, name) !== 'binary' || selection.binary.includes(name))),
+  const children = new Set(family.children.map((child) => child.model));
+  return control.storedFields(model.model).filter((name) => {
+    if (model.requiredFields.includes(name)) return true;
+    const field = control.field(model.model, name)!;
+    if (
+      field.type === 'one2many' &&
+      !children.has(field.relation ?? '') &&
+      !model.links.some((link) => link.field === name)
+    )
+      return false;
+    return (
+      !selection ||
+      ((selection.only === undefined || selection.only.includes(name)) &&
+        (field.type !== 'binary' || selection.binary.includes(name)))
     );
+  });
 }
 
 /**
@@ -40,7 +52,9 @@ export async function diffCopyWithSandbox(
     model: ModelDeclaration,
     rows: { odoo_id: number; data: Record<string, unknown> }[],
   ) => {
-    const records = control.records(model.model, { fields: expectedFields(control, model) });
+    const records = control.records(model.model, {
+      fields: expectedFields(control, family, model),
+    });
     const expected = new Map(records.map((record) => [record.id, record]));
     const actual = new Map(rows.map((row) => [row.odoo_id, row.data]));
     for (const [id, record] of expected) {

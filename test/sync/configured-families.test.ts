@@ -37,6 +37,10 @@ families:
     children:
       - { model: account.move.line, link: move_id, table: invoice_line }
     api: { filter: [state, partner_id], sort: [date, amount_total] }
+  - name: contacts
+    model: res.partner
+    table: contact
+    api: { filter: [parent_id, is_company], sort: [name] }
 `;
 
 const CYLINDER = 'x_cylinder';
@@ -56,7 +60,7 @@ describe('families declared in a file', () => {
     writeFileSync(join(dir, 'families.yaml'), FILE);
     config = testConfig({ SYNC_FAMILIES_FILE: join(dir, 'families.yaml') });
     h = await createSyncHarness({
-      sandbox: { cylinders: 40, moves: 20, linesPerMove: 3 },
+      sandbox: { cylinders: 40, moves: 20, linesPerMove: 3, partners: 40 },
       loadFamilies: async (db, odoo) => {
         await applyLayouts(db.db, odoo, config.sync.families.configured);
         return loadFamilies(db.db, config.sync.families);
@@ -69,8 +73,12 @@ describe('families declared in a file', () => {
   });
 
   it('copies what the file names, the BC family no more', () => {
-    expect(config.sync.families.copied).toEqual(['cylinders', 'invoices']);
-    expect(h.runtime.sync.families.all.map((f) => f.name)).toEqual(['cylinders', 'invoices']);
+    expect(config.sync.families.copied).toEqual(['cylinders', 'invoices', 'contacts']);
+    expect(h.runtime.sync.families.all.map((f) => f.name)).toEqual([
+      'cylinders',
+      'invoices',
+      'contacts',
+    ]);
   });
 
   it('migrate creates a typed column per field from fields_get, and a link table per to-many field', async () => {
@@ -122,16 +130,17 @@ describe('families declared in a file', () => {
     expect(again.map((applied) => [applied.family, applied.version, applied.changed])).toEqual([
       ['cylinders', 1, false],
       ['invoices', 1, false],
+      ['contacts', 1, false],
     ]);
   });
 
   it('the first sync copies every record of both families, links included', async () => {
-    for (const name of ['cylinders', 'invoices'])
+    for (const name of ['cylinders', 'invoices', 'contacts']) {
       expect(await h.run('sync-run', { family: name, trigger: 'test' })).toMatchObject({
         status: 'succeeded',
       });
-    expect(await h.diffWithSandbox(family('cylinders'))).toEqual([]);
-    expect(await h.diffWithSandbox(family('invoices'))).toEqual([]);
+      expect(await h.diffWithSandbox(family(name))).toEqual([]);
+    }
 
     // Boolean False is false, never NULL; a missing many2one is NULL with its name.
     const [booleans] = await query<{ nulls: number; falses: number; trues: number }>(
@@ -323,5 +332,54 @@ describe('families declared in a file', () => {
       "select version from sync_family_layout where family = 'cylinders'",
     );
     expect(layout).toEqual({ version: 2 });
+  });
+
+  it('a one2many stays exact though Odoo moves no stamp of its owner: a contact added, moved, renamed (reordered) or deleted', async () => {
+    const PARTNER = 'res.partner';
+    const contacts = family('contacts');
+    // Contacts no other family's record names: their new names change no other copy.
+    const named = new Set(
+      c()
+        .records(CYLINDER, { fields: ['x_partner_id'] })
+        .map((r) => (Array.isArray(r.x_partner_id) ? (r.x_partner_id[0] as number) : 0)),
+    );
+    const companies = c()
+      .records(PARTNER, { fields: ['is_company', 'child_ids', 'active'] })
+      .filter(
+        (r) => r.is_company && r.active && (r.child_ids as number[]).some((id) => !named.has(id)),
+      );
+    const [first, second] = companies;
+    const stamp = (id: number) => c().writeDateMicros(PARTNER, id);
+    const before = [stamp(first!.id), stamp(second!.id)];
+
+    const added = c().create(PARTNER, { name: 'Aaron Added', parent_id: first!.id });
+    const moved = (second!.child_ids as number[]).find((id) => !named.has(id))!;
+    c().write(PARTNER, moved, { parent_id: first!.id });
+    const renamed = (first!.child_ids as number[]).filter((id) => !named.has(id)).at(-1)!;
+    c().write(PARTNER, renamed, { name: 'AAA First Now' });
+    // Odoo stamped the contacts, not their companies.
+    expect([stamp(first!.id), stamp(second!.id)]).toEqual(before);
+
+    await h.run('sync-run', { family: 'contacts', trigger: 'test' });
+    expect(await h.diffWithSandbox(contacts)).toEqual([]);
+    const links = async (id: number) =>
+      (
+        await query<{ target_id: number }>(
+          `select target_id from contact__child_ids where owner_id = ${id} order by position`,
+        )
+      ).map((row) => row.target_id);
+    const childIds = (id: number) =>
+      c().records(PARTNER, { ids: [id], fields: ['child_ids'] })[0]!.child_ids as number[];
+    expect(await links(first!.id)).toEqual(childIds(first!.id));
+    expect(await links(first!.id)).toEqual(expect.arrayContaining([added, moved, renamed]));
+    expect(await links(second!.id)).toEqual(childIds(second!.id));
+    expect(await links(second!.id)).not.toContain(moved);
+
+    // A deleted target names no owner in any scan: the reconcile finds the link Odoo lacks.
+    c().unlink(PARTNER, added);
+    await h.run('reconcile', { family: 'contacts', trigger: 'test' });
+    expect(await links(first!.id)).toEqual(childIds(first!.id));
+    expect(await links(first!.id)).not.toContain(added);
+    expect(await h.diffWithSandbox(contacts)).toEqual([]);
   });
 });

@@ -55,7 +55,12 @@ function declaration(
     })),
     links: layout.links
       .filter((link) => !link.frozen)
-      .map((link) => ({ field: link.field, table: link.table, relation: link.relation })),
+      .map((link) => ({
+        field: link.field,
+        table: link.table,
+        relation: link.relation,
+        ...(link.inverse === undefined ? {} : { inverse: link.inverse }),
+      })),
     requiredFields: ['write_date', ...required],
     fields: { ...(spec.fields ? { only: spec.fields } : {}), binary: spec.binary },
     query: spec.api,

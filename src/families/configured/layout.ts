@@ -30,6 +30,8 @@ export interface LayoutColumn {
 export interface LayoutLink {
   readonly field: string;
   readonly relation: string;
+  /** A one2many's inverse many2one on the target. */
+  readonly inverse?: string;
   readonly table: string;
   readonly frozen?: boolean;
 }
@@ -314,9 +316,13 @@ function planModel(
     const type = description.type ?? 'unknown';
     if (type === 'many2many' || type === 'one2many') {
       const known = before?.links.find((link) => link.field === name);
+      const inverse = type === 'one2many' ? description.relation_field : undefined;
+      // A one2many is kept current by scanning its targets' inverse: one without is left out.
+      if (type === 'one2many' && typeof inverse !== 'string') continue;
       links.push({
         field: name,
         relation: description.relation ?? '',
+        ...(typeof inverse === 'string' ? { inverse } : {}),
         table: known?.table ?? identifier(linkTableOf(spec.table, name)),
       });
       continue;

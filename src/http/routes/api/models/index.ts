@@ -107,10 +107,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
         },
       },
       async (request, reply) => {
-        const { itemsJson, nextCursor } = await list.page(
-          db,
-          request.query,
-        );
+        const { itemsJson, nextCursor } = await list.page(db, request.query);
         return sendJsonText(
           reply,
           `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
