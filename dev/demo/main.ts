@@ -28,9 +28,13 @@ import {
   type ConfiguredSyncRuntime,
 } from '../../workers/sync-runtime.js';
 
-/** Size of the sandbox's data: a few thousand BCs, synced within a minute on a laptop. */
+/**
+ * Size of the sandbox's data: a few thousand BCs and contacts, synced within a minute on a
+ * laptop.
+ */
 const DEMO_ORDERS = 2_500;
 const DEMO_LINES_PER_ORDER = 6;
+const DEMO_PARTNERS = 1_000;
 
 restoreFastStringMethods();
 const base = loadConfigOrExit({ mode: 'demo', role: 'demo' });
@@ -76,6 +80,7 @@ try {
     sandbox = createOdooSandbox({
       orders: DEMO_ORDERS,
       linesPerOrder: DEMO_LINES_PER_ORDER,
+      partners: DEMO_PARTNERS,
       seed: 1,
       logger,
     });
@@ -93,7 +98,12 @@ try {
       pageSize: 100,
     };
     logger.info(
-      { url: sandbox.url, orders: DEMO_ORDERS, linesPerOrder: DEMO_LINES_PER_ORDER },
+      {
+        url: sandbox.url,
+        orders: DEMO_ORDERS,
+        linesPerOrder: DEMO_LINES_PER_ORDER,
+        partners: DEMO_PARTNERS,
+      },
       'Odoo sandbox ready',
     );
   }
@@ -140,17 +150,21 @@ try {
     runtime.queues.byName.sync,
   );
   shutdown.add('queue-events', closeEvents);
-  let reported = false;
+  // The first run of each family that was not skipped, said once.
+  const reported = new Set<string>();
   events.on('completed', ({ returnvalue }) => {
     const result = returnvalue as unknown as {
+      family?: string;
       status?: string;
       counts?: Record<string, number>;
     } | null;
-    if (reported || !result?.counts || result.status === 'skipped') return;
-    reported = true;
+    if (!result?.family || !result.counts || result.status === 'skipped') return;
+    if (reported.has(result.family)) return;
+    reported.add(result.family);
+    const noun = runtime.sync.families.byName(result.family)?.noun ?? 'record';
     const counts = result.counts;
     say(
-      `first sync ${result.status ?? 'finished'}: ${counts.created ?? 0} BCs created, ${counts.updated ?? 0} updated, ` +
+      `first ${result.family} sync ${result.status ?? 'finished'}: ${counts.created ?? 0} ${noun}s created, ${counts.updated ?? 0} updated, ` +
         `${counts.unchanged ?? 0} unchanged, ${counts.failed ?? 0} failed — try the API now`,
     );
   });
@@ -158,6 +172,8 @@ try {
   say('');
   say('erp-bridge demo is running');
   say(`  API:        ${address}/api/bcs`);
+  for (const family of runtime.sync.families.all)
+    say(`  ${`${family.name}:`.padEnd(11)} ${address}/api/models/${family.root.model}/records`);
   say(`  Docs:       ${address}/docs`);
   say(`  bull-board: ${address}/admin/queues  (user: anything, password: the API key)`);
   say(`  API key: ${admin.key}`);
@@ -165,7 +181,8 @@ try {
   say('  Ctrl-C stops everything.');
   say('');
   events.on('failed', ({ failedReason }) => {
-    if (!reported) say(`sync job failed: ${failedReason} (see bull-board)`);
+    if (reported.size < runtime.sync.families.all.length)
+      say(`sync job failed: ${failedReason} (see bull-board)`);
   });
   if (sandbox) await showPushedChanges(sandbox, `${address}/hooks/odoo/${webhookToken}`, runtime);
 } catch (error) {
@@ -184,7 +201,14 @@ async function showPushedChanges(
   hookUrl: string,
   runtime: ConfiguredSyncRuntime,
 ): Promise<void> {
-  odoo.control.setWebhook({ url: hookUrl, fields: ['write_date', 'bc_id'] });
+  // Every model copied pushes its changes, as an automation rule per model would in Odoo.
+  odoo.control.setWebhook({
+    url: hookUrl,
+    models: runtime.sync.families.all.flatMap((family) =>
+      [family.root, ...family.children].map((model) => model.model),
+    ),
+    fields: ['write_date'],
+  });
   const { events, close } = await createQueueEvents(
     runtime.connection,
     runtime.queues.byName['sync-webhook'],

@@ -205,7 +205,7 @@ export function loadConfig(
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item.length > 0);
-  const families = parseFamilies(env, items('SYNC_FAMILIES'), problems);
+  const families = parseFamilies(env, items('SYNC_FAMILIES'), problems, options.mode);
   const exposure = parseExposedModels(items('TRYTON_MODELS'));
   for (const message of exposure.problems) problems.push({ key: 'TRYTON_MODELS', message });
   for (const message of badMethodPatterns(items('TRYTON_ALLOWED_METHODS')))
@@ -234,12 +234,14 @@ export function loadConfig(
 
 /**
  * The families copied: SYNC_FAMILIES, else every family of SYNC_FAMILIES_FILE, else the BC
- * family. A file's families may not take a name, a model or a table of a family declared in code.
+ * family (and the partners beside it in the demo). A file's families may not take a name or a
+ * table of a family declared in code.
  */
 function parseFamilies(
   env: NodeJS.ProcessEnv,
   listed: readonly string[],
   problems: { key: string; message: string }[],
+  mode: ConfigMode,
 ): FamiliesConfig {
   const path = env.SYNC_FAMILIES_FILE?.trim();
   let configured: ConfiguredFamilySpec[] = [];
@@ -253,11 +255,12 @@ function parseFamilies(
     configured = read.families;
     for (const message of read.problems) problems.push({ key: 'SYNC_FAMILIES_FILE', message });
   }
-  const names = [
-    ...new Set(
-      env.SYNC_FAMILIES?.trim() ? listed : path ? configured.map((family) => family.name) : ['bcs'],
-    ),
-  ];
+  const byDefault = path
+    ? configured.map((family) => family.name)
+    : mode === 'demo'
+      ? ['bcs', 'partners']
+      : ['bcs'];
+  const names = [...new Set(env.SYNC_FAMILIES?.trim() ? listed : byDefault)];
   const known = [...CODE_FAMILIES.map((family) => family.name), ...configured.map((f) => f.name)];
   for (const name of names)
     if (!known.includes(name))

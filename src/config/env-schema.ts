@@ -397,8 +397,8 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'SYNC_FAMILIES',
     description:
-      'Record families copied, comma-separated: bcs (dimagaz.bc with its lines), partners (res.partner), moves (account.move with its lines), and the families of SYNC_FAMILIES_FILE. Each has its own lease, schedule and state.',
-    default: 'bcs, or every family of SYNC_FAMILIES_FILE when it is set',
+      'Record families copied, comma-separated: bcs (dimagaz.bc with its lines), partners (res.partner), moves (account.move with its lines), and the families of SYNC_FAMILIES_FILE. Each has its own lease, schedule and state. Unset: bcs, the demo bcs and partners, and with SYNC_FAMILIES_FILE every family it declares.',
+    default: 'bcs',
   },
   {
     key: 'SYNC_FAMILIES_FILE',

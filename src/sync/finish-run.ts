@@ -41,6 +41,7 @@ export interface FinishRunInput {
 }
 
 export interface FinishedRun {
+  readonly family: string;
   readonly runId: number;
   readonly status: SyncRunStatus;
   readonly counts: RunCounts;
@@ -147,6 +148,7 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
 
 function finished(row: SyncLogRow, watermarks: Readonly<Record<string, Date>>): FinishedRun {
   return {
+    family: row.family,
     runId: row.id,
     status: row.status,
     counts: countsOf(row),

@@ -100,14 +100,25 @@ describe('npm run demo', () => {
   it('runs a first sync, serves BCs and bull-board, and stops cleanly on SIGINT', async () => {
     const [, api] = await waitFor(/API: +(http:\/\/\S+)\/api\/bcs/);
     const [, key] = await waitFor(/API key: (\S+)/);
-    await waitFor(/first sync succeeded: (\d+) BCs created/);
-    expect(output).toMatch(/first sync succeeded: 2500 BCs created/);
+    await waitFor(/first bcs sync succeeded: (\d+) BCs created/);
+    expect(output).toMatch(/first bcs sync succeeded: 2500 BCs created/);
+    // A second family beside the BCs: the contacts, with the link to their API.
+    const [, partners] = await waitFor(
+      /partners: +(http:\/\/\S+\/api\/models\/res\.partner\/records)/,
+    );
+    const [, created] = await waitFor(/first partners sync succeeded: (\d+) partners created/);
+    expect(Number(created)).toBeGreaterThan(1_000);
 
     const bcs = await fetch(`${api}/api/bcs?limit=3`, {
       headers: { authorization: `Bearer ${key}` },
     });
     expect(bcs.status).toBe(200);
     expect(((await bcs.json()) as { items: unknown[] }).items).toHaveLength(3);
+    const contacts = await fetch(`${partners}?limit=3&sort=-odooWriteDate`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(contacts.status).toBe(200);
+    expect(((await contacts.json()) as { items: unknown[] }).items).toHaveLength(3);
 
     const basic = `Basic ${Buffer.from(`admin:${key}`).toString('base64')}`;
     const board = await fetch(`${api}/admin/queues/api/queues?activeQueue=sync&status=completed`, {
@@ -117,8 +128,8 @@ describe('npm run demo', () => {
     const queues = (
       (await board.json()) as { queues: { name: string; counts: Record<string, number> }[] }
     ).queues;
-    // 2,500 BCs in pages of ODOO_PAGE_SIZE's default, 100.
-    expect(queues.find((q) => q.name === 'sync-page')!.counts.completed).toBe(25);
+    // 2,500 BCs in pages of ODOO_PAGE_SIZE's default, 100, and the partners' pages.
+    expect(queues.find((q) => q.name === 'sync-page')!.counts.completed).toBeGreaterThan(25);
     expect(queues.find((q) => q.name === 'sync')!.counts.completed).toBeGreaterThanOrEqual(1);
 
     const processes = descendants(child.pid!);
