@@ -7,7 +7,7 @@ import { createApi, createApiDb } from './create-api.js';
 import { loadConfigOrExit } from './config/config.js';
 import { restoreFastStringMethods } from './lib/fast-string-methods.js';
 import { createLogger } from './lib/logger.js';
-import { createShutdown, onFatalErrors, onSignals } from './lib/shutdown.js';
+import { createShutdown, onFatalErrors, onSignals, refuseToStart } from './lib/shutdown.js';
 
 restoreFastStringMethods();
 const config = loadConfigOrExit({ mode: 'production', role: 'api' });
@@ -18,5 +18,7 @@ onFatalErrors(shutdown, logger);
 
 const db = await createApiDb(config, logger);
 shutdown.add('database', () => db.close());
-const app = await createApi({ config, logger, db, shutdown });
+const app = await createApi({ config, logger, db, shutdown }).catch((error: unknown) =>
+  refuseToStart(shutdown, logger, error),
+);
 await app.listen({ port: config.http.port, host: config.http.host });

@@ -16,7 +16,12 @@ import { createDb } from '../src/db/create-db.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
 import { redactUrl } from '../src/lib/redact-url.js';
-import { createShutdown, onFatalErrors, onSignals } from '../src/lib/shutdown.js';
+import {
+  createShutdown,
+  onFatalErrors,
+  onSignals,
+  refuseToStart,
+} from '../src/lib/shutdown.js';
 import { registerQueueMetrics } from '../src/queues/queue-metrics.js';
 import { upsertSchedules } from '../src/queues/schedules.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
@@ -38,7 +43,9 @@ onFatalErrors(shutdown, logger);
 const db = await createDb({ ...config.database, logger });
 shutdown.add('database', () => db.close());
 
-const families = await loadFamilies(db.db, config.sync.families);
+const families = await loadFamilies(db.db, config.sync.families).catch((error: unknown) =>
+  refuseToStart(shutdown, logger, error),
+);
 const metrics = createWorkerMetrics();
 const runtime = createSyncRuntimeFromConfig({
   config,

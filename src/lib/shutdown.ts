@@ -3,6 +3,7 @@
  * reverse order of registration, bounded by a deadline; a second signal or the deadline forces
  * exit 1, so a stuck close never leaves a zombie process behind.
  */
+import { describeError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export interface Shutdown {
@@ -79,4 +80,18 @@ export function onFatalErrors(shutdown: Shutdown, logger: Logger): void {
   };
   process.on('uncaughtException', fatal('uncaught exception'));
   process.on('unhandledRejection', fatal('unhandled rejection'));
+}
+
+/**
+ * A composition root that cannot start (a configured family never migrated, say): one line says
+ * why, what it opened is closed, and the process exits 1.
+ */
+export async function refuseToStart(
+  shutdown: Shutdown,
+  logger: Logger,
+  error: unknown,
+): Promise<never> {
+  logger.fatal({ err: error }, `cannot start: ${describeError(error)}`);
+  await shutdown.run('cannot start');
+  process.exit(1);
 }

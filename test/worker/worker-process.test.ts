@@ -3,9 +3,12 @@
  * Prometheus; a first run shows up in the metrics; then SIGTERM while a page job waits on a slow
  * Odoo: readiness turns 503 at once while liveness holds, the job completes, the process exits 0.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
@@ -144,5 +147,46 @@ describe('the worker process', () => {
     expect(await pageDone).toMatch(/^page-/);
     expect(await exited).toEqual([0, null]);
     expect(output.join('\n')).toContain('"msg":"stopped"');
+  }, 60_000);
+});
+
+describe('a worker whose configured family was never migrated', () => {
+  it('refuses to start, naming the family and what to run, and exits 1', async () => {
+    const db = await createTestDb();
+    const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-unmigrated-'));
+    try {
+      writeFileSync(
+        join(dir, 'families.yaml'),
+        'families:\n  - name: tags\n    model: res.partner.category\n',
+      );
+      const env = workerEnv(
+        {
+          databaseUrl: db.url,
+          prefix: `unmigrated-${randomBytes(4).toString('hex')}`,
+          odoo: { url: 'http://127.0.0.1:9', database: 'odoo', username: 'u', password: 'p' },
+        },
+        { SYNC_FAMILIES_FILE: join(dir, 'families.yaml') },
+      );
+      const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => (output += chunk));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      const fatal = output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .find((line) => line.level === 60);
+      expect(fatal?.msg).toBe(
+        'cannot start: FAMILIES_NOT_MIGRATED: record families not ready: family tags has no tables yet: run migrate',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await db.dispose();
+    }
   }, 60_000);
 });

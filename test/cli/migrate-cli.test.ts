@@ -1,0 +1,108 @@
+/**
+ * `migrate` as an operator runs it with a declaration file: two at once on a blank database (every
+ * instance may run it at start) both succeed and create the families' tables once; run again it
+ * changes nothing; a field whose type changed is refused, the process exits 1 naming it.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+describe('migrate with a declaration file', () => {
+  let db: TestDb;
+  let sandbox: OdooSandbox;
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await createTestDb({ migrated: false });
+    sandbox = createOdooSandbox({ cylinders: 5, loginCooldown: false });
+    await sandbox.start();
+    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-migrate-'));
+    writeFileSync(
+      join(dir, 'families.yaml'),
+      'families:\n  - name: cylinders\n    model: x_cylinder\n    children: [{ model: x_cylinder_valve, link: x_cylinder_id }]\n',
+    );
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await sandbox.stop();
+    await db.dispose();
+  });
+
+  async function migrate(): Promise<{ code: number | null; lines: LogLine[] }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/db/migrate-cli.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME ?? '/tmp',
+        DATABASE_URL: db.url,
+        ODOO_URL: sandbox.url,
+        ODOO_DATABASE: sandbox.database,
+        ODOO_USERNAME: sandbox.username,
+        ODOO_PASSWORD: sandbox.password,
+        SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
+        LOG_PRETTY: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (output += chunk));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const lines = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+    return { code, lines };
+  }
+  const said = (lines: LogLine[]) => lines.map((line) => line.msg);
+
+  it('creates the tables once when two run at once, then changes nothing', async () => {
+    const [first, second] = await Promise.all([migrate(), migrate()]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const messages = [...said(first.lines), ...said(second.lines)];
+    expect(messages).toContain(
+      'family cylinders: tables at layout 1; the next reconcile fills what it added',
+    );
+    expect(messages).toContain('family cylinders: tables up to date (layout 1)');
+    const tables = await db.sql!<{ table_name: string }[]>`
+      select table_name from information_schema.tables
+      where table_name like 'scrap_x_cylinder%' order by 1`;
+    expect(tables.map((row) => row.table_name)).toEqual([
+      'scrap_x_cylinder',
+      'scrap_x_cylinder__x_tag_ids',
+      'scrap_x_cylinder_valve',
+    ]);
+
+    const again = await migrate();
+    expect(again.code).toBe(0);
+    expect(said(again.lines)).toContain('family cylinders: tables up to date (layout 1)');
+  }, 60_000);
+
+  it('refuses a field whose type changed, exits 1 and names it', async () => {
+    sandbox.control.removeField('x_cylinder', 'x_capacity');
+    sandbox.control.addField('x_cylinder', {
+      name: 'x_capacity',
+      type: 'char',
+      string: 'Capacity',
+      store: true,
+      manual: true,
+    });
+    const refused = await migrate();
+    expect(refused.code).toBe(1);
+    const error = refused.lines.find((line) => line.level === 50)!;
+    expect(error.msg).toBe('migration failed');
+    expect(JSON.stringify(error.err)).toContain(
+      'cylinders: x_cylinder: x_capacity is now char (text), but column scrap_x_cylinder.x_capacity is numeric',
+    );
+  }, 60_000);
+});
