@@ -53,9 +53,10 @@ async function fetchPage(
 /** The guarded upsert of the product's writer, without its change detection and audit rows. */
 async function upsert(tx: Pick<Db, 'execute'>, shape: WriteShape, rows: readonly Row[]) {
   if (rows.length === 0) return;
+  const values = rows.map((row) => shape.columns.map((name) => row[name] ?? null));
   await tx.execute(sql`
     insert into ${shape.table} ${shape.into}
-    select ${shape.select} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${shape.recordset})
+    select ${shape.values} from jsonb_array_elements(${JSON.stringify(values)}::jsonb) as r
     order by "odoo_id"
     on conflict (odoo_id) do update set ${shape.update}
     where ${shape.table}.odoo_write_date <= excluded.odoo_write_date`);

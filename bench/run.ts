@@ -34,10 +34,16 @@ const RSS_LIMIT_MB = 250;
 /** Goal 2: the product's share of the bare pipeline's speed. */
 const SPEED_FLOOR = 0.8;
 
-async function syncBench(protocol: OdooProtocol, orders: number, productOnly = false) {
+async function syncBench(
+  protocol: OdooProtocol,
+  orders: number,
+  productOnly = false,
+  configured = false,
+) {
   const args = ['--import', 'tsx', 'bench/sync-bench.ts', '--protocol', protocol];
   args.push('--orders', String(orders), '--json', '--no-build');
   if (productOnly) args.push('--product-only');
+  if (configured) args.push('--configured');
   const { stdout } = await run(process.execPath, args, {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 3_600_000,
@@ -117,6 +123,51 @@ async function memory(): Promise<GoalRow[]> {
   ];
 }
 
+/** Goal 6: a configured family's copy rate against the BC family's, per record. */
+const CONFIGURED_FLOOR = 0.9;
+
+/**
+ * The BC models copied as the BC family and as a family declared in a file, alternately (the
+ * order does not favour either), full copy and 10 % changed, over XML-RPC.
+ */
+async function configured(): Promise<GoalRow[]> {
+  const runs: { code: SyncBenchResult; file: SyncBenchResult }[] = [];
+  for (let i = 0; i < 2; i += 1) {
+    const first = i % 2 === 0;
+    const a = await syncBench('xmlrpc', 20_000, true, !first);
+    const b = await syncBench('xmlrpc', 20_000, true, first);
+    const [code, file] = first ? [a, b] : [b, a];
+    process.stdout.write(`configured ${i + 1}: code ${JSON.stringify(code)}
+`);
+    process.stdout.write(`configured ${i + 1}: file ${JSON.stringify(file)}
+`);
+    runs.push({ code, file });
+  }
+  const rate = (r: SyncBenchResult, seconds: number) => r.records / seconds;
+  const full = runs.map(
+    ({ code, file }) => rate(file, file.product.fullSeconds) / rate(code, code.product.fullSeconds),
+  );
+  const changed = runs.map(
+    ({ code, file }) =>
+      rate(file, file.product.changedSeconds) / rate(code, code.product.changedSeconds),
+  );
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  return [
+    atLeast(
+      '6',
+      `configured family full copy, per record, vs the BC family (xmlrpc, ${runs.length} pairs: ${full.map((r) => `${Math.round(100 * r)} %`).join(', ')})`,
+      100 * mean(full),
+      100 * CONFIGURED_FLOOR,
+      '%',
+    ),
+    context(
+      '6',
+      'configured family, 10% changed, vs the BC family',
+      changed.map((r) => `${Math.round(100 * r)} %`).join(', '),
+    ),
+  ];
+}
+
 async function cold(): Promise<GoalRow[]> {
   const result = await runColdRunBench();
   return [
@@ -134,6 +185,7 @@ async function cold(): Promise<GoalRow[]> {
 
 const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   sync,
+  configured,
   memory,
   cold,
   tryton: measureTrytonProxyGoals,

@@ -16,13 +16,16 @@
  * memory for fewer garbage collections.
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
- * [--product-only] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]… [--json]` (it builds dist/ first, unless
+ * [--product-only] [--configured] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]…
+ * [--json]` (`--configured`: the product copies the BC models declared in a file; it builds dist/ first, unless
  * `--no-build`); `npm run bench` runs it per transport.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -30,7 +33,9 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import { createOdooClient, type OdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
+import { readFamiliesFile } from '../src/config/families-file.js';
 import { createDb, type DbHandle } from '../src/db/create-db.js';
+import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
 import { createQueues } from '../src/queues/queues.js';
@@ -47,6 +52,8 @@ const CHANGED_FRACTION = 0.1;
 
 export interface SyncBenchResult {
   protocol: OdooProtocol;
+  /** The family the product copied: the BC family declared in code, or the same models configured. */
+  family: string;
   orders: number;
   records: number;
   changedBcs: number;
@@ -269,6 +276,40 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; valu
   return { seconds: (performance.now() - startedMs) / 1_000, value };
 }
 
+/**
+ * The BC models declared in a file instead of in code: the same data, tables `migrate` makes from
+ * fields_get (a typed column per field, a link table for the lines' taxes), filtered and sorted
+ * like the BC routes. Copying it against the BC family measures what a configured family costs.
+ */
+const CONFIGURED_FAMILY = 'bcs_configured';
+const CONFIGURED_FILE = `families:
+  - name: ${CONFIGURED_FAMILY}
+    model: dimagaz.bc
+    table: bc_configured
+    children: [{ model: dimagaz.bc.line, link: bc_id, table: bc_line_configured }]
+    api:
+      filter: [state, partner_id, name, origin]
+      sort: [name, date_order, amount_total]
+`;
+
+/** Writes the declaration file and creates its tables; resolves with the worker's settings. */
+async function configureFamily(
+  db: DbHandle,
+  odoo: OdooClient,
+): Promise<{ env: Record<string, string>; tables: string[]; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-bench-'));
+  const path = join(dir, 'families.yaml');
+  writeFileSync(path, CONFIGURED_FILE);
+  const { families, problems } = readFamiliesFile(path, { families: [], tables: [] });
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  await applyLayouts(db.db, odoo, families);
+  return {
+    env: { SYNC_FAMILIES_FILE: path, SYNC_FAMILIES: CONFIGURED_FAMILY },
+    tables: ['bc_configured', 'bc_line_configured'],
+    close: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
 /** Writes `origin` on every 1/fraction-th BC; resolves with their count. */
 async function changeBcs(odoo: OdooClient, fraction: number): Promise<number> {
   const ids = await odoo.search(BC_MODEL, [], { order: 'id asc', context: { active_test: false } });
@@ -299,6 +340,8 @@ export async function runSyncBench(input: {
   workerLog?: boolean;
   /** Extra environment for the worker (`SYNC_CONCURRENCY=8` …). */
   workerEnv?: Record<string, string>;
+  /** The product copies the BC models as a configured family (CONFIGURED_FILE). */
+  configured?: boolean;
 }): Promise<SyncBenchResult> {
   const { protocol, orders, lines } = input;
   const logger = pino({ level: 'warn' });
@@ -357,8 +400,12 @@ export async function runSyncBench(input: {
         await once.close();
       }
     };
+    const configured = input.configured ? await configureFamily(productDb, odoo) : undefined;
+    if (configured) closers.unshift(configured.close);
+    const family = configured ? CONFIGURED_FAMILY : bcsFamily.name;
+    const tables = configured?.tables ?? ['scrap_dimagaz_bc', 'scrap_dimagaz_bc_line'];
     // Scheduled runs skip while paused; the bench's own runs are asked for, so they run.
-    await setPaused(productDb.db, bcsFamily.name, 'bench');
+    await setPaused(productDb.db, family, 'bench');
 
     const prefix = `bench-${randomBytes(3).toString('hex')}`;
     const worker = await startWorker(
@@ -377,6 +424,7 @@ export async function runSyncBench(input: {
         WORKER_HTTP_PORT: '0',
         LOG_LEVEL: 'info',
         LOG_PRETTY: 'false',
+        ...configured?.env,
         ...input.workerEnv,
       },
       input.workerNodeArgs ?? [],
@@ -397,7 +445,7 @@ export async function runSyncBench(input: {
       await connection.quit();
     });
     const productRun = async () => {
-      const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'bench' });
+      const job = await queues.add('sync-run', { family, trigger: 'bench' });
       const result = (await events.waitFor(job)) as {
         status: string;
         counts: { odooCalls: number };
@@ -419,7 +467,8 @@ export async function runSyncBench(input: {
     const productFull = await measured(productRun, sandbox.pid, worker.pid);
     await settle();
     const [counted] = await productDb.sql!<{ records: number }[]>`
-      select (select count(*)::int from scrap_dimagaz_bc) + (select count(*)::int from scrap_dimagaz_bc_line) as records`;
+      select (select count(*)::int from ${productDb.sql!(tables[0]!)})
+        + (select count(*)::int from ${productDb.sql!(tables[1]!)}) as records`;
 
     // Nothing changed since the full copy: what a quiet Odoo costs a long-running worker.
     const idleOdooCalls = await productRun();
@@ -433,6 +482,7 @@ export async function runSyncBench(input: {
 
     return {
       protocol,
+      family,
       orders,
       records: counted!.records,
       changedBcs,
@@ -485,6 +535,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       'worker-node-args': { type: 'string' },
       'worker-log': { type: 'boolean' },
       'worker-env': { type: 'string', multiple: true },
+      configured: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -496,6 +547,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     productOnly: values['product-only'],
     workerNodeArgs: values['worker-node-args']?.split(' ').filter(Boolean),
     workerLog: values['worker-log'],
+    configured: values.configured,
     workerEnv: Object.fromEntries(
       (values['worker-env'] ?? []).map((pair) => [
         pair.split('=')[0]!,

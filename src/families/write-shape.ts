@@ -1,7 +1,9 @@
 /**
  * How a model's rows are written, derived from its declaration: the columns the mapping fills,
- * as SQL pieces for one set-based upsert that reads the rows from one jsonb parameter
- * (`jsonb_to_recordset`), and what a write resets.
+ * as SQL pieces for one set-based upsert that reads the rows from one jsonb parameter, and what a
+ * write resets. Each row travels as a JSON array of its values in the shape's column order, not
+ * an object: a wide model's column names, repeated in every row, were a third of what was
+ * serialized and parsed on both sides.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { ChildModel, ModelDeclaration, RootModel } from './family.js';
@@ -9,12 +11,12 @@ import type { ChildModel, ModelDeclaration, RootModel } from './family.js';
 export interface WriteShape {
   /** The table. */
   readonly table: SQL;
+  /** The columns written, in the order a row's array holds their values. */
+  readonly columns: readonly string[];
   /** `("odoo_id", "name", …)` */
   readonly into: SQL;
-  /** `"odoo_id", "name", …` */
-  readonly select: SQL;
-  /** `"odoo_id" integer, "name" text, …`: the jsonb records' columns */
-  readonly recordset: SQL;
+  /** `(r->>0)::integer as "odoo_id", r->>1 as "name", …`: a row's values from its array `r` */
+  readonly values: SQL;
   /** `"name" = excluded."name", …` and what a write resets */
   readonly update: SQL;
   /** The root a written row belongs to, for its audit row */
@@ -46,17 +48,21 @@ function shape(
   onWrite: string,
   rootOf: string,
 ): WriteShape {
-  const list = (part: (name: string) => string) => sql.raw(written.map(part).join(', '));
   const typeOf = (name: string) => {
     const type = model.table.sqlTypes.get(name);
     if (!type) throw new Error(`${model.table.name} has no column ${name}`);
     return type;
   };
+  const valueOf = (name: string, i: number) => {
+    const type = typeOf(name);
+    if (type === 'jsonb') return `r->${i}`;
+    return type === 'text' ? `r->>${i}` : `(r->>${i})::${type}`;
+  };
   return {
     table: sql.raw(quote(model.table.name)),
+    columns: written,
     into: sql.raw(`(${written.map(quote).join(', ')})`),
-    select: list(quote),
-    recordset: list((name) => `${quote(name)} ${typeOf(name)}`),
+    values: sql.raw(written.map((name, i) => `${valueOf(name, i)} as ${quote(name)}`).join(', ')),
     update: sql.raw(
       [
         ...written

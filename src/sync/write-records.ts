@@ -333,8 +333,8 @@ async function writeModel(
 }
 
 /**
- * Upserts `rows` in one statement, from one jsonb parameter read by column name, so the mapped
- * rows are serialized as they are. Guarded: a row is never overwritten by an older
+ * Upserts `rows` in one statement, from one jsonb parameter: each row an array of its values in
+ * the shape's column order. Guarded: a row is never overwritten by an older
  * `write_date`. Each row the statement really wrote gets its audit row in the same statement (a
  * row the guard kept out gets none); rows not in `audit.updates` are `created`.
  * @returns the ids of the rows written
@@ -348,11 +348,12 @@ async function upsertRows(
   audit: RowsAudit,
 ): Promise<number[]> {
   if (rows.length === 0) return [];
+  const values = rows.map((row) => shape.columns.map((name) => row[name] ?? null));
   const written = rowsOf<{ odoo_id: number }>(
     await tx.execute(sql`
     with written as (
       insert into ${shape.table} ${shape.into}
-      select ${shape.select} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${shape.recordset})
+      select ${shape.values} from jsonb_array_elements(${JSON.stringify(values)}::jsonb) as r
       order by "odoo_id"
       on conflict (odoo_id) do update set ${shape.update}
       where ${shape.table}.odoo_write_date <= excluded.odoo_write_date
