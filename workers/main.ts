@@ -16,12 +16,7 @@ import { createDb } from '../src/db/create-db.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
 import { redactUrl } from '../src/lib/redact-url.js';
-import {
-  createShutdown,
-  onFatalErrors,
-  onSignals,
-  refuseToStart,
-} from '../src/lib/shutdown.js';
+import { createShutdown, onFatalErrors, onSignals, refuseToStart } from '../src/lib/shutdown.js';
 import { registerQueueMetrics } from '../src/queues/queue-metrics.js';
 import { upsertSchedules } from '../src/queues/schedules.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
