@@ -8,11 +8,14 @@
  * 1. Sync: the product's worker against the bare pipeline (each compiled, in its own process,
  *    with the same Node options), a full copy of 20,000 BCs × 10 lines and a re-read after 10%
  *    changed, over XML-RPC and JSON-RPC; the worker's peak RSS, then again at 200,000 × 10.
+ *    The same BC models declared in a file (a configured family) against the BC family, and a
+ *    verify of every record on a fresh worker.
  * 2. A fresh process: the Odoo calls of an idle `sync run`, and how long `sync status` takes.
  * 3. Tryton gateway and 4. the API: the production app under load from a client process.
  * 5. Odoo codec and webhooks: figures for context.
  *
- * `npm run bench -- sync` (or `memory`, `cold`, `tryton`, `api`, `codec`, `webhook`) runs some.
+ * `npm run bench -- sync` (or `configured`, `verify`, `memory`, `cold`, `tryton`, `api`, `codec`,
+ * `webhook`) runs some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -38,12 +41,11 @@ async function syncBench(
   protocol: OdooProtocol,
   orders: number,
   productOnly = false,
-  configured = false,
+  extra: readonly ('--configured' | '--verify')[] = [],
 ) {
   const args = ['--import', 'tsx', 'bench/sync-bench.ts', '--protocol', protocol];
-  args.push('--orders', String(orders), '--json', '--no-build');
+  args.push('--orders', String(orders), '--json', '--no-build', ...extra);
   if (productOnly) args.push('--product-only');
-  if (configured) args.push('--configured');
   const { stdout } = await run(process.execPath, args, {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 3_600_000,
@@ -134,8 +136,8 @@ async function configured(): Promise<GoalRow[]> {
   const runs: { code: SyncBenchResult; file: SyncBenchResult }[] = [];
   for (let i = 0; i < 2; i += 1) {
     const first = i % 2 === 0;
-    const a = await syncBench('xmlrpc', 20_000, true, !first);
-    const b = await syncBench('xmlrpc', 20_000, true, first);
+    const a = await syncBench('xmlrpc', 20_000, true, first ? [] : ['--configured']);
+    const b = await syncBench('xmlrpc', 20_000, true, first ? ['--configured'] : []);
     const [code, file] = first ? [a, b] : [b, a];
     process.stdout.write(`configured ${i + 1}: code ${JSON.stringify(code)}
 `);
@@ -168,6 +170,30 @@ async function configured(): Promise<GoalRow[]> {
   ];
 }
 
+/**
+ * A verify of every record of a current 20,000 × 10 copy, on a fresh worker: its time, its Odoo
+ * calls and the worker's peak, for the cost of a nightly slice (docs/performance.md).
+ */
+async function verifyBench(): Promise<GoalRow[]> {
+  const r = await syncBench('xmlrpc', 20_000, true, ['--verify']);
+  const v = r.verify!;
+  process.stdout.write(`verify: ${JSON.stringify(v)}\n`);
+  return [
+    context(
+      '7',
+      `verify of every record, ${r.records.toLocaleString('en-US')} records (xmlrpc)`,
+      `${v.seconds.toFixed(1)} s, ${Math.round(r.records / v.seconds).toLocaleString('en-US')} records/s, ${v.odooCalls} Odoo calls, ${v.drifted} drifted`,
+    ),
+    atMost(
+      '1',
+      'worker peak RSS, verify of 20,000 × 10 (fresh worker)',
+      v.peakRssMb,
+      RSS_LIMIT_MB,
+      'MB',
+    ),
+  ];
+}
+
 async function cold(): Promise<GoalRow[]> {
   const result = await runColdRunBench();
   return [
@@ -186,6 +212,7 @@ async function cold(): Promise<GoalRow[]> {
 const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   sync,
   configured,
+  verify: verifyBench,
   memory,
   cold,
   tryton: measureTrytonProxyGoals,

@@ -17,7 +17,8 @@
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
  * [--product-only] [--configured] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]…
- * [--json]` (`--configured`: the product copies the BC models declared in a file; it builds dist/ first, unless
+ * [--verify] [--json]` (`--configured`: the product copies the BC models declared in a file;
+ * `--verify`: then a fresh worker verifies every record; it builds dist/ first, unless
  * `--no-build`); `npm run bench` runs it per transport.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -77,6 +78,16 @@ export interface SyncBenchResult {
     peakRssMb: number;
     fullCpu: CpuSplit;
     changedCpu: CpuSplit;
+  };
+  /** A verify of every record, on a fresh worker, after the copy is current (`--verify`). */
+  verify?: {
+    seconds: number;
+    odooCalls: number;
+    recordsChecked: number;
+    drifted: number;
+    /** The fresh worker's peak: what a verify itself holds. */
+    peakRssMb: number;
+    cpu: CpuSplit;
   };
 }
 
@@ -342,6 +353,8 @@ export async function runSyncBench(input: {
   workerEnv?: Record<string, string>;
   /** The product copies the BC models as a configured family (CONFIGURED_FILE). */
   configured?: boolean;
+  /** Then a fresh worker verifies every record. */
+  verify?: boolean;
 }): Promise<SyncBenchResult> {
   const { protocol, orders, lines } = input;
   const logger = pino({ level: 'warn' });
@@ -408,25 +421,26 @@ export async function runSyncBench(input: {
     await setPaused(productDb.db, family, 'bench');
 
     const prefix = `bench-${randomBytes(3).toString('hex')}`;
+    const workerEnvironment = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: productDb.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: prefix,
+      ODOO_URL: sandbox.env.ODOO_URL,
+      ODOO_DATABASE: sandbox.env.ODOO_DATABASE,
+      ODOO_USERNAME: sandbox.env.ODOO_USERNAME,
+      ODOO_PASSWORD: sandbox.env.ODOO_PASSWORD,
+      ODOO_PROTOCOL: protocol,
+      SYNC_EVERY: '1h',
+      WORKER_HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+      ...configured?.env,
+      ...input.workerEnv,
+    };
     const worker = await startWorker(
-      {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME ?? '/tmp',
-        DATABASE_URL: productDb.url,
-        REDIS_URL: redis.url,
-        QUEUE_PREFIX: prefix,
-        ODOO_URL: sandbox.env.ODOO_URL,
-        ODOO_DATABASE: sandbox.env.ODOO_DATABASE,
-        ODOO_USERNAME: sandbox.env.ODOO_USERNAME,
-        ODOO_PASSWORD: sandbox.env.ODOO_PASSWORD,
-        ODOO_PROTOCOL: protocol,
-        SYNC_EVERY: '1h',
-        WORKER_HTTP_PORT: '0',
-        LOG_LEVEL: 'info',
-        LOG_PRETTY: 'false',
-        ...configured?.env,
-        ...input.workerEnv,
-      },
+      workerEnvironment,
       input.workerNodeArgs ?? [],
       input.workerLog ?? false,
     );
@@ -480,6 +494,41 @@ export async function runSyncBench(input: {
     await settle();
     const [version] = await productDb.sql!<{ server_version: string }[]>`show server_version`;
 
+    const productPeakMb = peakRssMb(worker.pid!);
+    let verified: SyncBenchResult['verify'];
+    if (input.verify) {
+      // A fresh worker: its peak is what the verify holds, not what the copy before it did.
+      await stopChild(worker);
+      const fresh = await startWorker(
+        workerEnvironment,
+        input.workerNodeArgs ?? [],
+        input.workerLog ?? false,
+      );
+      closers.unshift(() => stopChild(fresh));
+      const run = await measured(
+        async () => {
+          const job = await queues.add('verify', { family, trigger: 'bench', all: true });
+          return (await events.waitFor(job)) as {
+            status: string;
+            recordsSeen: number;
+            drifted: number;
+            odooCalls: number;
+          };
+        },
+        sandbox.pid,
+        fresh.pid,
+      );
+      if (run.value.status !== 'succeeded') throw new Error(`verify ${run.value.status}`);
+      verified = {
+        seconds: run.seconds,
+        odooCalls: run.value.odooCalls,
+        recordsChecked: run.value.recordsSeen,
+        drifted: run.value.drifted,
+        peakRssMb: peakRssMb(fresh.pid!),
+        cpu: run.cpu,
+      };
+    }
+
     return {
       protocol,
       family,
@@ -509,10 +558,11 @@ export async function runSyncBench(input: {
         fullOdooCalls: productFull.value,
         changedOdooCalls: productChanged.value,
         idleOdooCalls,
-        peakRssMb: peakRssMb(worker.pid!),
+        peakRssMb: productPeakMb,
         fullCpu: productFull.cpu,
         changedCpu: productChanged.cpu,
       },
+      ...(verified ? { verify: verified } : {}),
     };
   } finally {
     for (const close of closers) await close().catch(() => undefined);
@@ -536,6 +586,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       'worker-log': { type: 'boolean' },
       'worker-env': { type: 'string', multiple: true },
       configured: { type: 'boolean' },
+      verify: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -548,6 +599,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     workerNodeArgs: values['worker-node-args']?.split(' ').filter(Boolean),
     workerLog: values['worker-log'],
     configured: values.configured,
+    verify: values.verify,
     workerEnv: Object.fromEntries(
       (values['worker-env'] ?? []).map((pair) => [
         pair.split('=')[0]!,

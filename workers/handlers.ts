@@ -9,6 +9,7 @@ import { processResyncRecord } from './processors/resync-record.js';
 import { processSyncPage } from './processors/sync-page.js';
 import { processSyncRecord } from './processors/sync-record.js';
 import { processSyncRun } from './processors/sync-run.js';
+import { processVerify } from './processors/verify.js';
 import { processWebhookRecord } from './processors/webhook-record.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -26,4 +27,5 @@ export const HANDLERS: { readonly [N in JobName]: Handler<N> } = {
   'resync-record': processResyncRecord,
   'webhook-record': processWebhookRecord,
   reconcile: processReconcile,
+  verify: processVerify,
 };

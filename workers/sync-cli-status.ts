@@ -28,13 +28,23 @@ export async function describeStatus(
           (model) =>
             `  watermark:     ${model} ${watermarks[model]?.toISOString() ?? 'none (next run copies everything)'}`,
         ),
+        // The one2many link tables' targets, scanned on their own (docs/models.md).
+        ...Object.entries(watermarks)
+          .filter(([key]) => !models.includes(key))
+          .map(([key, date]) => `  watermark:     ${key} ${date.toISOString()}`),
         `  syncing:       ${state?.isSyncing ? `yes, lease held by ${state.leaseOwner} until ${state.leaseExpiresAt?.toISOString()}` : 'no'}`,
         `  last success:  ${state?.lastSuccessAt?.toISOString() ?? 'never'}`,
+        `  last reconcile: ${state?.lastReconcileAt?.toISOString() ?? 'never'}`,
+        `  last verify:   ${state?.lastVerifyAt?.toISOString() ?? 'never'} (next slice ${state?.verifySlice ?? 0})`,
         `  pending failures: ${failures.total}${failures.rows.map((f) => `\n    ${family.noun} ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
         '  last runs:',
         ...runs.map(
           (r) =>
-            `    #${r.id} ${r.kind} ${r.status} (${r.trigger}) ${r.startedAt.toISOString()} created=${r.created} updated=${r.updated} archived=${r.archived} failed=${r.failed}`,
+            `    #${r.id} ${r.kind} ${r.status} (${r.trigger}) ${r.startedAt.toISOString()} ${
+              r.kind === 'verify'
+                ? `checked=${r.recordsSeen} drifted=${r.drifted} healed=${r.healed}`
+                : `created=${r.created} updated=${r.updated}`
+            } archived=${r.archived} failed=${r.failed}`,
         ),
       ];
       return {

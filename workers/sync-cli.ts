@@ -25,6 +25,9 @@ Commands:
   resync <odooId>     read one root record fresh from Odoo and write it
   reconcile           heal the copy against Odoo's full lists: archive vanished records, read
                       again what is missing or stale
+  verify              compare the next slice of the copy with Odoo by content (data, children,
+                      links, whatever the stamps say) and write again what differs
+  verify --all        the same for every record
   status              print each family's state, the last runs and pending failures
   pause               pause the schedule (scheduled runs and reconciles skip until resumed)
   resume              resume the schedule
@@ -33,11 +36,12 @@ Options:
   --family F          act on the family F only (bcs, partners, moves…); without it, on every
                       family copied (SYNC_FAMILIES), and resync on the first of them
   --full              with run: re-read everything
+  --all               with verify: every record, not the next slice
   --json              print the result as JSON
   -h, --help          this help
 
-A full resync and a reconcile wait while another run holds the lease or Odoo is away (they are
-put off and run later); an incremental run is skipped instead.
+A full resync, a reconcile and a verify wait while another run holds the lease or Odoo is away
+(they are put off and run later); an incremental run is skipped instead.
 
 Exit codes: 0 done, 1 failed, 2 skipped (another run holds the lease), 64 usage error.
 Configuration comes from the environment (see .env.example).`;
@@ -55,6 +59,7 @@ const { values, positionals } = (() => {
       options: {
         json: { type: 'boolean' },
         full: { type: 'boolean' },
+        all: { type: 'boolean' },
         family: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -68,13 +73,14 @@ if (values.help) {
   process.exit(0);
 }
 const [command, argument] = positionals;
-const COMMANDS = ['run', 'resync', 'reconcile', 'status', 'pause', 'resume'];
+const COMMANDS = ['run', 'resync', 'reconcile', 'verify', 'status', 'pause', 'resume'];
 if (!command || !COMMANDS.includes(command))
   usage(command ? `unknown command "${command}"` : 'no command given');
 const odooId = command === 'resync' ? Number(argument) : undefined;
 if (command === 'resync' && (!Number.isInteger(odooId) || odooId! <= 0))
   usage('resync needs a positive record id');
 if (values.full && command !== 'run') usage('--full goes with run only');
+if (values.all && command !== 'verify') usage('--all goes with verify only');
 const databaseOnly = command === 'status' || command === 'pause' || command === 'resume';
 
 restoreFastStringMethods();
@@ -144,7 +150,13 @@ try {
                   odooId: odooId!,
                   trigger: 'cli',
                 })
-              : runtime.queues.add('reconcile', { family: family.name, trigger: 'cli' }),
+              : command === 'verify'
+                ? runtime.queues.add('verify', {
+                    family: family.name,
+                    trigger: 'cli',
+                    all: values.all === true,
+                  })
+                : runtime.queues.add('reconcile', { family: family.name, trigger: 'cli' }),
         ),
       );
       logger.info({ jobs: jobs.map((job) => job.id), job: command }, 'jobs queued; waiting');

@@ -56,6 +56,7 @@ export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): Runtim
     overlapSeconds: config.sync.overlapSeconds,
     pageSize: odoo.pageSize,
     reconcileMinRatio: config.sync.reconcileMinRatio,
+    verifyCycleDays: config.sync.verifyCycleDays,
     failureBackoffBaseMs: config.sync.everyMs,
     concurrency: config.sync.concurrency,
     jobAttempts: config.sync.jobAttempts,

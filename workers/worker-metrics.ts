@@ -25,6 +25,8 @@ const RECORD_ACTIONS = {
   archived: 'archived',
   restored: 'restored',
   childrenDeleted: 'children_deleted',
+  // A verify's writes of what differed from Odoo.
+  healed: 'drift',
 } as const satisfies Partial<Record<keyof RunCounts, string>>;
 
 /** Jobs whose result carries the counts of what they wrote themselves (a run only adds them up). */
@@ -34,6 +36,7 @@ const WRITING_JOBS = new Set([
   'resync-record',
   'webhook-record',
   'reconcile',
+  'verify',
 ]);
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -80,6 +83,13 @@ export function createWorkerMetrics(): WorkerMetrics {
     registers: [registry],
   });
 
+  const drifted = new Counter({
+    name: 'erp_bridge_sync_drifted_records_total',
+    help: 'Root records a verify found different from Odoo by content (children and links included), by family',
+    labelNames: ['family'] as const,
+    registers: [registry],
+  });
+
   const webhookLag = new Histogram({
     name: 'erp_bridge_webhook_lag_seconds',
     help: "From an Odoo webhook's arrival to its record's committed copy in PostgreSQL, by family",
@@ -121,16 +131,19 @@ export function createWorkerMetrics(): WorkerMetrics {
       const future = outcome.counts?.futureStamped;
       if (job.name === 'sync-run' && typeof future === 'number' && future > 0)
         futureStamped.inc({ family }, future);
+      if (job.name === 'verify' && typeof outcome.drifted === 'number')
+        // Zero too: a family verified and found exact has its series.
+        drifted.inc({ family }, outcome.drifted);
       if (typeof outcome.status !== 'string') return;
       if (job.name === 'sync-run' && typeof outcome.durationMs === 'number')
         runDuration.observe(
           { family, kind: 'sync', status: outcome.status },
           outcome.durationMs / 1_000,
         );
-      // A reconcile is one job: its processing time is the run's.
-      if (job.name === 'reconcile' && job.processedOn !== undefined)
+      // A reconcile or a verify is one job: its processing time is the run's.
+      if ((job.name === 'reconcile' || job.name === 'verify') && job.processedOn !== undefined)
         runDuration.observe(
-          { family, kind: 'reconcile', status: outcome.status },
+          { family, kind: job.name, status: outcome.status },
           (Date.now() - job.processedOn) / 1_000,
         );
     },

@@ -98,6 +98,8 @@ export interface Config {
     readonly jobAttempts: number;
     readonly reconcileCron: string;
     readonly reconcileMinRatio: number;
+    /** The verify checks every record once in this many nights (SYNC_VERIFY_CYCLE_DAYS). */
+    readonly verifyCycleDays: number;
     readonly jobLockMs: number;
   };
   /** Odoo's webhooks (automation rules): the tokens' hashes, the debounce window, a rate limit. */
@@ -358,6 +360,7 @@ function build(
       jobAttempts: env.SYNC_JOB_ATTEMPTS,
       reconcileCron: env.SYNC_RECONCILE_CRON,
       reconcileMinRatio: env.SYNC_RECONCILE_MIN_RATIO,
+      verifyCycleDays: env.SYNC_VERIFY_CYCLE_DAYS,
       jobLockMs: env.SYNC_JOB_LOCK_MS,
     },
     webhooks: {

@@ -207,6 +207,7 @@ export const envSchema = z.object({
     '0 3 * * *',
   ),
   SYNC_RECONCILE_MIN_RATIO: withDefault(ratio(), '0.5'),
+  SYNC_VERIFY_CYCLE_DAYS: withDefault(wholeNumber('a whole number of days', 1, 365), '7'),
   SYNC_JOB_LOCK_MS: withDefault(
     wholeNumber('a whole number of milliseconds', 1_000, 600_000),
     '30000',
@@ -442,6 +443,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       'Reconcile archives nothing when Odoo lists fewer than this share of the live BCs the copy holds.',
     default: '0.5',
+  },
+  {
+    key: 'SYNC_VERIFY_CYCLE_DAYS',
+    description:
+      "Days in which the nightly verify, after each family's reconcile, compares every record of the copy with Odoo by content: one slice (odoo_id modulo this) a night.",
+    default: '7',
   },
   {
     key: 'SYNC_JOB_LOCK_MS',

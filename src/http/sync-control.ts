@@ -43,6 +43,8 @@ export interface SyncControl {
   setPaused(by: string | null, family?: string): Promise<FamilyState[]>;
   requestResync(family: string, odooId: number, trigger: string): Promise<QueuedJobs>;
   requestReconcile(trigger: string, family?: string): Promise<QueuedJobs>;
+  /** Queues a verify of the next slice, or of every record with `all`. */
+  requestVerify(trigger: string, options?: { all?: boolean; family?: string }): Promise<QueuedJobs>;
 }
 
 function queueUnavailable(error: unknown): HttpError {
@@ -157,6 +159,20 @@ export function createSyncControl(
             'reconcile',
             { family: family.name, trigger },
             { deduplication: { id: `manual-reconcile-${family.name}` } },
+          ),
+        });
+      return { jobs };
+    },
+    async requestVerify(trigger, options = {}) {
+      const all = options.all === true;
+      const jobs = [];
+      for (const family of targets(options.family))
+        jobs.push({
+          family: family.name,
+          jobId: await add(
+            'verify',
+            { family: family.name, trigger, all },
+            { deduplication: { id: `manual-verify-${all ? 'all' : 'slice'}-${family.name}` } },
           ),
         });
       return { jobs };

@@ -93,6 +93,16 @@ export const reconcileData = z.object({
   /** How often it was put off (the lease busy, Odoo away): it waits until it runs. */
   deferrals: count.default(0),
 });
+export const verifyData = z.object({
+  family,
+  trigger,
+  /** Queued after the nightly reconcile: skipped while the schedule is paused. */
+  scheduled: z.boolean().default(false),
+  /** Every record, not the next slice of the cycle. */
+  all: z.boolean().default(false),
+  /** How often it was put off (the lease busy, Odoo away): it waits until it runs. */
+  deferrals: count.default(0),
+});
 /** What an Odoo webhook said: which record changed, and its stamp when the rule sends it. */
 export const webhookRecordData = z.object({
   family,
@@ -184,6 +194,16 @@ export const JOBS = {
   reconcile: {
     queue: 'sync',
     schema: reconcileData,
+    options: () => ({
+      attempts: 1,
+      removeOnComplete: { age: 30 * DAY_SECONDS },
+      removeOnFail: { age: 30 * DAY_SECONDS },
+    }),
+  },
+  /** A slice of a family's copy (or all of it) compared with Odoo by content, what differs healed. */
+  verify: {
+    queue: 'sync',
+    schema: verifyData,
     options: () => ({
       attempts: 1,
       removeOnComplete: { age: 30 * DAY_SECONDS },

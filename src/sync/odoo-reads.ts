@@ -38,6 +38,8 @@ export type SchemaCache = (
   family: RecordFamily,
   source: OdooSource,
   call?: OdooCallOptions,
+  /** `fresh`: read from Odoo now, whatever is cached (and cache what was read). */
+  options?: { fresh?: boolean },
 ) => Promise<FamilySchema>;
 
 /**
@@ -98,11 +100,11 @@ export function createSchemaCache(
   store?: SchemaStore,
 ): SchemaCache {
   const cached = new Map<string, { schema: FamilySchema; atMs: number }>();
-  return async function schema(family, source, call) {
+  return async function schema(family, source, call, options = {}) {
     const key = schemaKey(family);
     const hit = cached.get(key);
-    if (hit && now() - hit.atMs < ttlMs) return hit.schema;
-    const stored = await store?.load(key).catch(() => undefined);
+    if (!options.fresh && hit && now() - hit.atMs < ttlMs) return hit.schema;
+    const stored = options.fresh ? undefined : await store?.load(key).catch(() => undefined);
     if (stored && now() - stored.savedAtMs < ttlMs) {
       cached.set(key, { schema: stored.schema, atMs: stored.savedAtMs });
       return stored.schema;

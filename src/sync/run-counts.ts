@@ -22,6 +22,10 @@ export const runCountsSchema = z.object({
   failed: count,
   /** Records a scan saw stamped later than Odoo's clock: read, never a watermark. */
   futureStamped: count,
+  /** A verify's root records whose copy differed from Odoo by content (children and links included). */
+  drifted: count,
+  /** Of those, the ones written back to what Odoo holds. */
+  healed: count,
   odooCalls: count,
 });
 

@@ -1,5 +1,5 @@
 /**
- * The run log (`sync_log`): one row per sync or reconcile run of a family, opened when the run
+ * The run log (`sync_log`): one row per sync, reconcile or verify run of a family, opened when the run
  * starts and closed once. A row never stays `running` after its run is gone: the next run of the
  * family that takes its lease closes every running row of the family it does not own.
  */
@@ -75,6 +75,8 @@ export async function closeRun(
     counts?: Partial<RunCounts>;
     errors?: readonly SyncRunError[];
     windowTo?: Date | null;
+    /** A verify's drift: per model and field, how many records differed. */
+    driftFields?: Readonly<Record<string, Readonly<Record<string, number>>>>;
     heldBy?: Lease;
   },
 ): Promise<{ row: SyncLogRow; closedNow: boolean }> {
@@ -90,6 +92,7 @@ export async function closeRun(
       ...values.counts,
       ...(values.errors ? { errors: values.errors.slice(0, MAX_REPORTED_ERRORS) } : {}),
       ...(values.windowTo !== undefined ? { windowTo: values.windowTo } : {}),
+      ...(values.driftFields ? { driftFields: values.driftFields } : {}),
     })
     .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running'), held))
     .returning();

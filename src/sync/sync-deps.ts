@@ -13,6 +13,8 @@ export interface SyncSettings {
   readonly scanPageSize?: number;
   /** Reconcile refuses to archive when Odoo lists fewer than this share of the live roots. */
   readonly reconcileMinRatio: number;
+  /** The verify checks every record once in this many slices, one a night (default 7). */
+  readonly verifyCycleDays?: number;
   /**
    * A pending failure is retried by the next run, then waits this long, doubling with each
    * further failure (at most six hours).

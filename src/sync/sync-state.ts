@@ -269,6 +269,26 @@ export async function markReconciled(db: Db, key: string): Promise<void> {
     .where(eq(syncState.key, key));
 }
 
+/**
+ * Records a verify that went through: when it ran, the slice the next nightly one checks, and,
+ * after a verify of every record, the fields and context it read with.
+ */
+export async function markVerified(
+  db: Db,
+  key: string,
+  next: { slice: number; schemaHash?: string },
+): Promise<void> {
+  await db
+    .update(syncState)
+    .set({
+      lastVerifyAt: sql`now()`,
+      verifySlice: next.slice,
+      ...(next.schemaHash === undefined ? {} : { verifySchemaHash: next.schemaHash }),
+      updatedAt: sql`now()`,
+    })
+    .where(eq(syncState.key, key));
+}
+
 /** Pauses (by names who asked) or resumes the schedule. */
 export async function setPaused(db: Db, key: string, by: string | null): Promise<SyncStateRow> {
   await db.insert(syncState).values({ key }).onConflictDoNothing();

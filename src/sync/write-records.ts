@@ -47,7 +47,16 @@ export interface WriteContext {
   readonly lease: Lease | null;
   /** What made the change outside a run (`resync`, `webhook`), kept on its audit rows. */
   readonly trigger?: string;
+  /**
+   * A verify healing what it found different from Odoo (verify.ts): every root is compared by
+   * content whatever its stamps, the records whose links differ (by model) are written again
+   * though their data is equal, and the audit rows of what is written say `drift`.
+   */
+  readonly drift?: { readonly relink: ReadonlyMap<string, ReadonlySet<number>> };
 }
+
+/** The audit action of a record written for what its content lacked. */
+type AuditAction = 'updated' | 'restored' | 'relaid' | 'drift';
 
 interface StoredRoot {
   odoo_id: number;
@@ -86,7 +95,10 @@ export async function writeRoots(
   return db.transaction(async (tx) => {
     await tx.execute(KEY_LOOKUPS_ONLY);
     if (context.lease) await fenceLease(tx, context.lease);
-    const selection = await selectChanged(tx, family, items);
+    // A verify compared the content itself: every root it hands over differs.
+    const selection = context.drift
+      ? { changed: [...items], anyStored: true }
+      : await selectChanged(tx, family, items);
     await clearFailures(tx, family.name, ids);
     const written = await writeChanged(tx, family, selection.changed, selection.anyStored, context);
     const byId = new Map(written.map((outcome) => [outcome.odooId, outcome]));
@@ -101,7 +113,7 @@ export async function writeRoots(
  */
 interface AuditedUpdate {
   readonly odoo_id: number;
-  readonly action: 'updated' | 'restored' | 'relaid';
+  readonly action: AuditAction;
   readonly changed: string[];
 }
 
@@ -168,6 +180,9 @@ async function writeChanged(
   }
   const rootById = new Map(storedRoots.map((row) => [row.odoo_id, row]));
 
+  const drift = context.drift;
+  const relinked = (model: string, odooId: number) =>
+    drift?.relink.get(model)?.has(odooId) ?? false;
   const rootWrites: ModelWrites = { records: [], updates: [] };
   const childWrites: ChildWrites[] = family.children.map(() => ({
     records: [],
@@ -183,14 +198,23 @@ async function writeChanged(
     let action: RecordAction = 'created';
     if (stored) {
       const changed = changedFields(stored.data, item.data);
-      const audited = stored.archived_at
+      const audited: AuditAction | undefined = stored.archived_at
         ? 'restored'
-        : stored.stale_layout && onlyLearned(stored.data, changed)
-          ? 'relaid'
-          : changed.length > 0
+        : drift
+          ? changed.length > 0 || relinked(family.root.model, item.odooId)
+            ? 'drift'
+            : undefined
+          : stored.stale_layout && onlyLearned(stored.data, changed)
+            ? 'relaid'
+            : changed.length > 0
+              ? 'updated'
+              : undefined;
+      action =
+        audited === undefined
+          ? 'unchanged'
+          : audited === 'relaid' || audited === 'drift'
             ? 'updated'
-            : undefined;
-      action = audited === undefined ? 'unchanged' : audited === 'relaid' ? 'updated' : audited;
+            : audited;
       if (audited) rootWrites.updates.push({ odoo_id: item.odooId, action: audited, changed });
     }
     if (action !== 'unchanged') rootWrites.records.push(item);
@@ -213,11 +237,13 @@ async function writeChanged(
       storedChildren[i]!,
       childWrites[i]!,
       childCounts,
+      drift ? (odooId) => relinked(family.children[i]!.model, odooId) : undefined,
     );
   });
 
   const source: AuditSource = { runId: context.runId, trigger: context.trigger ?? null };
-  await writeModel(tx, family, family.root, rootShape, rootWrites, source, anyStored);
+  const created = drift ? 'drift' : 'created';
+  await writeModel(tx, family, family.root, rootShape, rootWrites, source, anyStored, created);
   for (const [i, child] of family.children.entries()) {
     const writes = childWrites[i]!;
     const shape = childWriteShape(child);
@@ -234,7 +260,7 @@ async function writeChanged(
           sql`select odoo_id, root_id, 'deleted', '[]'::jsonb, odoo_write_date from gone`,
         )}`);
     }
-    await writeModel(tx, family, child, shape, writes, source, anyStored);
+    await writeModel(tx, family, child, shape, writes, source, anyStored, created);
   }
   return outcomes.map((outcome) => {
     const counts = childCounts.get(outcome.odooId);
@@ -256,6 +282,8 @@ function planChildren(
   stored: readonly StoredChild[],
   writes: ChildWrites,
   counts: Map<number, { created: number; updated: number; deleted: number }>,
+  /** A verify's: the children whose links differ, and every write is `drift`. */
+  drifted?: (odooId: number) => boolean,
 ): void {
   const byId = new Map(stored.map((row) => [row.odoo_id, row]));
   const byRoot = new Map<number, StoredChild[]>();
@@ -278,13 +306,15 @@ function planChildren(
       if (older(storedChild.odoo_write_date, child.writeDate)) continue;
       const changed = changedFields(storedChild.data, child.data);
       const moved = storedChild.root_id !== item.odooId;
-      if (changed.length === 0 && !moved && !storedChild.stale_layout) continue;
+      const relink = drifted?.(child.odooId) ?? false;
+      if (changed.length === 0 && !moved && !relink && !(storedChild.stale_layout && !drifted))
+        continue;
       const relaid = storedChild.stale_layout && !moved && onlyLearned(storedChild.data, changed);
       count.updated += 1;
       writes.records.push(child);
       writes.updates.push({
         odoo_id: child.odooId,
-        action: relaid ? 'relaid' : 'updated',
+        action: drifted ? 'drift' : relaid ? 'relaid' : 'updated',
         changed,
       });
     }
@@ -299,9 +329,10 @@ function planChildren(
 
 type Executor = Pick<Db, 'execute'>;
 
-/** Who wrote a batch of rows, and which of them replaced stored rows. */
+/** Who wrote a batch of rows, which of them replaced stored rows, and what a new row is. */
 interface RowsAudit extends AuditSource {
   readonly updates: readonly AuditedUpdate[];
+  readonly created: 'created' | 'drift';
 }
 
 /** Writes a model's rows of a batch, then the links of those the guard let through. */
@@ -313,16 +344,19 @@ async function writeModel(
   writes: ModelWrites,
   source: AuditSource,
   anyStored: boolean,
+  created: 'created' | 'drift',
 ): Promise<void> {
+  const linked = model.links.length > 0;
   const written = await upsertRows(
     tx,
     family,
     model.model,
     shape,
     writes.records.map((record) => record.row),
-    { ...source, updates: writes.updates },
+    { ...source, updates: writes.updates, created },
+    linked,
   );
-  if (model.links.length === 0 || written.length === 0) return;
+  if (!linked || written.length === 0) return;
   const ids = new Set(written);
   await replaceLinks(
     tx,
@@ -336,8 +370,8 @@ async function writeModel(
  * Upserts `rows` in one statement, from one jsonb parameter: each row an array of its values in
  * the shape's column order. Guarded: a row is never overwritten by an older
  * `write_date`. Each row the statement really wrote gets its audit row in the same statement (a
- * row the guard kept out gets none); rows not in `audit.updates` are `created`.
- * @returns the ids of the rows written
+ * row the guard kept out gets none); rows not in `audit.updates` are `audit.created`.
+ * @returns with `written`, the ids of the rows written (else none: a first copy writes 200,000)
  */
 async function upsertRows(
   tx: Executor,
@@ -346,10 +380,11 @@ async function upsertRows(
   shape: WriteShape,
   rows: readonly Row[],
   audit: RowsAudit,
+  written: boolean,
 ): Promise<number[]> {
   if (rows.length === 0) return [];
   const values = rows.map((row) => shape.columns.map((name) => row[name] ?? null));
-  const written = rowsOf<{ odoo_id: number }>(
+  const result = rowsOf<{ odoo_id: number }>(
     await tx.execute(sql`
     with written as (
       insert into ${shape.table} ${shape.into}
@@ -363,16 +398,16 @@ async function upsertRows(
       model,
       audit,
       sql`
-        select w.odoo_id, w.root_id, coalesce(u.action, 'created'), coalesce(u.changed, '[]'::jsonb),
+        select w.odoo_id, w.root_id, coalesce(u.action, ${audit.created}::text), coalesce(u.changed, '[]'::jsonb),
           w.odoo_write_date
         from written w
         left join jsonb_to_recordset(${JSON.stringify(audit.updates)}::jsonb)
           as u(odoo_id int, action text, changed jsonb) on u.odoo_id = w.odoo_id
         where u.action is distinct from 'relaid'`,
     )})
-    select odoo_id from written`),
+    select odoo_id from written where ${written}`),
   );
-  return written.map((row) => row.odoo_id);
+  return result.map((row) => row.odoo_id);
 }
 
 /**

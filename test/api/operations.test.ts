@@ -60,6 +60,7 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
         'POST /api/sync/pause',
         'POST /api/sync/resume',
         'POST /api/sync/full-resync',
+        'POST /api/sync/verify',
         'POST /hooks/odoo/{token}',
         'POST /api/tryton/rpc',
         'GET /api/tryton/ping',

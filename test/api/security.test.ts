@@ -28,6 +28,7 @@ const ROUTES: { method: Method; url: string; role: 'reader' | 'operator' | 'admi
   { method: 'POST', url: '/api/sync/pause', role: 'admin' },
   { method: 'POST', url: '/api/sync/resume', role: 'admin' },
   { method: 'POST', url: '/api/sync/full-resync', role: 'admin' },
+  { method: 'POST', url: '/api/sync/verify', role: 'admin' },
 ];
 
 describe('API security and input handling', () => {

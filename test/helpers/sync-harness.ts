@@ -78,6 +78,8 @@ export interface SyncHarnessOptions {
   reconcileMinRatio?: number;
   /** Records per scan call (default 10,000). */
   scanPageSize?: number;
+  /** SYNC_VERIFY_CYCLE_DAYS (default 7). */
+  verifyCycleDays?: number;
   /** The Odoo client's cooldown after refused credentials (default 60 s, as in production). */
   authCooldownMs?: number;
 }
@@ -164,6 +166,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       pageSize: options.pageSize ?? 100,
       ...(options.scanPageSize ? { scanPageSize: options.scanPageSize } : {}),
       reconcileMinRatio: options.reconcileMinRatio ?? 0.5,
+      ...(options.verifyCycleDays ? { verifyCycleDays: options.verifyCycleDays } : {}),
       failureBackoffBaseMs: options.failureBackoffBaseMs ?? 0,
       concurrency: options.concurrency ?? 8,
       jobAttempts: options.jobAttempts ?? 2,

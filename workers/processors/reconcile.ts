@@ -1,6 +1,7 @@
 /**
  * `reconcile`: heal the copy against Odoo's full lists (see src/sync/reconcile.ts). Put off, not
- * dropped, while another run holds the lease or Odoo is away (see defer-job.ts).
+ * dropped, while another run holds the lease or Odoo is away (see defer-job.ts). The nightly one
+ * queues the night's verify once it is done (src/sync/verify.ts).
  */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
@@ -34,6 +35,12 @@ export async function processReconcile(
       ).catch(deferOnTransientFailure(job, token, ctx, { wanted: true, signal: abort }));
       if (outcome.status === 'skipped')
         await deferJob(job, token, ctx, 'another run holds the lease');
+      if (data.scheduled && outcome.status === 'succeeded')
+        await ctx.queues.add(
+          'verify',
+          { family: family.name, trigger: 'nightly', scheduled: true },
+          { jobId: `verify-after-${job.id!.replace(/:/g, '-')}` },
+        );
       return { result: outcome };
     },
   });

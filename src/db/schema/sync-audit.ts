@@ -4,7 +4,15 @@
  */
 import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
-export const AUDIT_ACTIONS = ['created', 'updated', 'archived', 'restored', 'deleted'] as const;
+/** `drift`: a verify found the copy differing from Odoo under an equal stamp and wrote Odoo's version. */
+export const AUDIT_ACTIONS = [
+  'created',
+  'updated',
+  'archived',
+  'restored',
+  'deleted',
+  'drift',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export const syncAudit = pgTable(

@@ -1,4 +1,4 @@
-/** `sync_log`: one row per sync or reconcile run, written as the run goes. */
+/** `sync_log`: one row per sync, reconcile or verify run, written as the run goes. */
 import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -35,7 +35,14 @@ export const syncLog = pgTable(
     childrenDeleted: integer('children_deleted').notNull().default(0),
     failed: integer('failed').notNull().default(0),
     futureStamped: integer('future_stamped').notNull().default(0),
+    drifted: integer('drifted').notNull().default(0),
+    healed: integer('healed').notNull().default(0),
     odooCalls: integer('odoo_calls').notNull().default(0),
+    /** A verify's drift, per model and field: counts, never values. */
+    driftFields: jsonb('drift_fields')
+      .$type<Record<string, Record<string, number>>>()
+      .notNull()
+      .default({}),
     errors: jsonb('errors').$type<SyncRunError[]>().notNull().default([]),
   },
   (t) => [

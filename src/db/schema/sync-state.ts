@@ -8,7 +8,7 @@
  * a new owner takes the lease: every write of a run checks it inside its transaction (a fencing
  * token), so a run that lost the lease can never write after the next one started.
  */
-import { bigint, boolean, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -42,6 +42,14 @@ export const syncState = pgTable('sync_state', {
   lastSuccessAt: utc('last_success_at'),
   lastError: text('last_error'),
   lastReconcileAt: utc('last_reconcile_at'),
+  lastVerifyAt: utc('last_verify_at'),
+  /** The slice (`odoo_id % SYNC_VERIFY_CYCLE_DAYS`) the next nightly verify checks. */
+  verifySlice: integer('verify_slice').notNull().default(0),
+  /**
+   * The fields and context the last full verify read with: when they change, the next verify
+   * checks every record, not a slice.
+   */
+  verifySchemaHash: text('verify_schema_hash'),
   /** Scheduled runs and reconciles skip while set; runs asked for by a person still run. */
   pausedAt: utc('paused_at'),
   pausedBy: text('paused_by'),

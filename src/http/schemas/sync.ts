@@ -23,6 +23,7 @@ export const syncStateSchema = z
     lastSuccessAt: z.string().nullable(),
     lastError: z.string().nullable(),
     lastReconcileAt: z.string().nullable(),
+    lastVerifyAt: z.string().nullable(),
     paused: z.boolean().describe('scheduled runs and reconciles skip while paused'),
     pausedAt: z.string().nullable(),
     pausedBy: z.string().nullable(),
@@ -47,6 +48,11 @@ export const syncRunSchema = z
         "Records stamped later than Odoo's clock: read, never a watermark",
       ),
     }),
+    driftFields: z
+      .record(z.string(), z.record(z.string(), z.number().int()))
+      .describe(
+        'a verify: for each model, how many records differed from Odoo in each field (children and links: "(missing)", "(gone)", "links.<field>")',
+      ),
     errors: z.array(runErrorSchema),
   })
   .describe('SyncRun');
@@ -82,6 +88,7 @@ export function toStateBody(input: FamilyState): z.infer<typeof syncStateSchema>
     lastSuccessAt: iso(row?.lastSuccessAt),
     lastError: row?.lastError ?? null,
     lastReconcileAt: iso(row?.lastReconcileAt),
+    lastVerifyAt: iso(row?.lastVerifyAt),
     paused: Boolean(row?.pausedAt),
     pausedAt: iso(row?.pausedAt),
     pausedBy: row?.pausedBy ?? null,
@@ -100,6 +107,7 @@ export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
     windowFrom: iso(row.windowFrom),
     windowTo: iso(row.windowTo),
     counts: countsOf(row),
+    driftFields: row.driftFields,
     errors: row.errors,
   };
 }

@@ -204,6 +204,36 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
   }
 
   app.post(
+    '/api/sync/verify',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['sync'],
+        summary:
+          'Queue a verify: the next slice of the copy (or every record, all=true) compared with Odoo by content, what differs written again',
+        querystring: z
+          .object({
+            family: familyName,
+            all: z
+              .enum(['true', 'false'])
+              .transform((value) => value === 'true')
+              .default(false)
+              .describe('every record, not the next slice of the cycle'),
+          })
+          .strict(),
+        response: accepted,
+      },
+    },
+    async (request, reply) =>
+      reply.code(202).send(
+        await syncControl.requestVerify(caller(request), {
+          all: request.query.all,
+          family: request.query.family,
+        }),
+      ),
+  );
+
+  app.post(
     '/api/sync/reconcile',
     {
       onRequest: operator,

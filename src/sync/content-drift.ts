@@ -1,0 +1,151 @@
+/**
+ * How a page of roots, as Odoo has them now, differs from the copy by content, whatever the
+ * stamps say: each root's data, its children (one missing, gone or moved, or whose data differs)
+ * and the link tables of both. What the verify reports and heals (verify.ts); a stamp proves
+ * nothing here — two versions of a second share one, and a renamed product moves no stamp.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import { intArray, rowsOf } from '../db/sql-rows.js';
+import type { ModelDeclaration, RecordFamily } from '../families/family.js';
+import {
+  changedFields,
+  type MappedRecord,
+  type MappedRoot,
+  type OdooRecordData,
+} from '../families/map-record.js';
+import { rootWriteShape } from '../families/write-shape.js';
+import { storedChildrenQuery } from './write-records.js';
+
+/** Per model, per field: how many records differ in it. */
+export type DriftCounts = Record<string, Record<string, number>>;
+
+/** One root whose copy differs: the fields that differ, by model, with the records of each. */
+export interface RootDrift {
+  readonly odooId: number;
+  /** Children's and links' as `(missing)`, `(gone)`, `(moved)`, `links.<field>`. */
+  readonly fields: DriftCounts;
+}
+
+/** Adds one record's differing fields to counts by model and field. */
+function countDrift(counts: DriftCounts, model: string, names: readonly string[]): void {
+  if (names.length === 0) return;
+  const byField = (counts[model] ??= {});
+  for (const name of names) byField[name] = (byField[name] ?? 0) + 1;
+}
+
+/** Adds a root's counts to a run's. */
+export function addDrift(total: DriftCounts, counts: DriftCounts): void {
+  for (const [model, byField] of Object.entries(counts)) {
+    const into = (total[model] ??= {});
+    for (const [name, records] of Object.entries(byField)) into[name] = (into[name] ?? 0) + records;
+  }
+}
+
+export interface PageDrift {
+  readonly drifts: RootDrift[];
+  /** Records whose link tables differ though their data may not, by model: written again. */
+  readonly relink: Map<string, Set<number>>;
+}
+
+/** The link tables of these owners as the copy holds them: targets in order, by link. */
+async function storedLinks(
+  db: Db,
+  model: ModelDeclaration,
+  owners: readonly number[],
+): Promise<Map<number, number[]>[]> {
+  return Promise.all(
+    model.links.map(async (link) => {
+      const rows = rowsOf<{ owner_id: number; targets: number[] }>(
+        await db.execute(sql`
+          select owner_id, array_agg(target_id order by position) as targets
+          from ${sql.identifier(link.table)}
+          where owner_id = any(${intArray(owners)}::int[]) group by owner_id`),
+      );
+      return new Map(rows.map((row) => [row.owner_id, row.targets]));
+    }),
+  );
+}
+
+/** The link fields whose stored targets are not Odoo's, in order. */
+function linkDrift(
+  model: ModelDeclaration,
+  record: MappedRecord,
+  stored: readonly Map<number, number[]>[],
+): string[] {
+  return model.links.flatMap((link, i) => {
+    const have = stored[i]!.get(record.odooId) ?? [];
+    const want = record.links[i]!;
+    return have.length === want.length && have.every((id, at) => id === want[at])
+      ? []
+      : [`links.${link.field}`];
+  });
+}
+
+/** Compares a page of mapped roots with the copy; a handful of queries whatever its size. */
+export async function contentDrift(
+  db: Db,
+  family: RecordFamily,
+  items: readonly MappedRoot[],
+): Promise<PageDrift> {
+  const rootIds = items.map((item) => item.odooId);
+  const relink = new Map<string, Set<number>>();
+  const markRelink = (model: string, odooId: number) => {
+    let ids = relink.get(model);
+    if (!ids) relink.set(model, (ids = new Set()));
+    ids.add(odooId);
+  };
+  if (items.length === 0) return { drifts: [], relink };
+  const roots = rowsOf<{ odoo_id: number; data: OdooRecordData }>(
+    await db.execute(sql`
+      select odoo_id, data from ${rootWriteShape(family.root).table}
+      where odoo_id = any(${intArray(rootIds)}::int[])`),
+  );
+  const rootById = new Map(roots.map((row) => [row.odoo_id, row.data]));
+  const rootLinks = await storedLinks(db, family.root, rootIds);
+  const children = await Promise.all(
+    family.children.map(async (child, i) => {
+      const childIds = items.flatMap((item) => item.children[i]!.map((c) => c.odooId));
+      const stored = rowsOf<{ odoo_id: number; root_id: number; data: OdooRecordData }>(
+        await db.execute(storedChildrenQuery(child, rootIds, childIds)),
+      );
+      return { stored, links: await storedLinks(db, child, childIds) };
+    }),
+  );
+
+  const drifts: RootDrift[] = [];
+  for (const item of items) {
+    const fields: DriftCounts = {};
+    const note = (model: string, names: readonly string[]) => countDrift(fields, model, names);
+    const stored = rootById.get(item.odooId);
+    if (!stored) note(family.root.model, ['(missing)']);
+    else note(family.root.model, changedFields(stored, item.data));
+    const rootLinkDrift = linkDrift(family.root, item, rootLinks);
+    if (rootLinkDrift.length > 0) markRelink(family.root.model, item.odooId);
+    note(family.root.model, rootLinkDrift);
+
+    family.children.forEach((child, i) => {
+      const { stored: storedChildren, links } = children[i]!;
+      const byId = new Map(storedChildren.map((row) => [row.odoo_id, row]));
+      const incoming = new Set<number>();
+      for (const record of item.children[i]!) {
+        incoming.add(record.odooId);
+        const copy = byId.get(record.odooId);
+        if (!copy) {
+          note(child.model, ['(missing)']);
+          continue;
+        }
+        if (copy.root_id !== item.odooId) note(child.model, ['(moved)']);
+        note(child.model, changedFields(copy.data, record.data));
+        const childLinkDrift = linkDrift(child, record, links);
+        if (childLinkDrift.length > 0) markRelink(child.model, record.odooId);
+        note(child.model, childLinkDrift);
+      }
+      for (const row of storedChildren)
+        if (row.root_id === item.odooId && !incoming.has(row.odoo_id))
+          note(child.model, ['(gone)']);
+    });
+    if (Object.keys(fields).length > 0) drifts.push({ odooId: item.odooId, fields });
+  }
+  return { drifts, relink };
+}

@@ -1,0 +1,296 @@
+/**
+ * The verify of a family (job `verify`, each night after the reconcile, and on demand) proves
+ * the copy equal to Odoo by content, which no stamp can: it reads again from Odoo a slice of the
+ * live roots the copy holds (`odoo_id % SYNC_VERIFY_CYCLE_DAYS`, the next slice each night, so
+ * every record is checked once per cycle), page by page, compares each with the copy — data,
+ * children and links, whatever the stamps say (content-drift.ts) — and writes what differs
+ * through the guarded writer, its audit rows saying `drift`. What slips past every cursor is
+ * found here: a second version committed in the same second by a transaction longer than the
+ * overlap, a stale write of an equal stamp, a field Odoo filled without moving stamps, a renamed
+ * many2one target.
+ *
+ * It runs under the family's lease, as the reconcile does: its writes are fenced, and no run
+ * writes between its read and its write. When the fields or the context the family's reads use
+ * have changed since the last verify, it checks every record instead of a slice.
+ */
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
+import type { Db } from '../db/create-db.js';
+import { rowsOf } from '../db/sql-rows.js';
+import type { RecordFamily } from '../families/family.js';
+import { mapRoot, type MappedRoot } from '../families/map-record.js';
+import { rootWriteShape } from '../families/write-shape.js';
+import { archiveRoots } from './archive.js';
+import { addDrift, contentDrift, type DriftCounts } from './content-drift.js';
+import { countCalls } from './odoo-source.js';
+import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
+import { mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
+import { closeAbandonedRuns, closeRun, openRun, recordSkippedRun, toRunError } from './run-log.js';
+import { withRunLease, type RunRef } from './run-lease.js';
+import { LeaseLostError } from './sync-errors.js';
+import { recordFailures } from './sync-failures.js';
+import { markVerified, readSyncState, releaseLease, takeLease } from './sync-state.js';
+import type { SyncDeps } from './sync-deps.js';
+import { writeRootBatches } from './write-records.js';
+
+/** SYNC_VERIFY_CYCLE_DAYS's default: every record is checked once a week. */
+export const VERIFY_CYCLE_DAYS = 7;
+
+export type VerifyOutcome =
+  | { status: 'paused' }
+  | { status: 'skipped'; runId: number }
+  | ({
+      status: 'succeeded' | 'partial';
+      family: string;
+      runId: number;
+      /** Which records it checked: a slice of the cycle, or every record. */
+      scope: { slice: number; slices: number } | 'all';
+      driftFields: DriftCounts;
+    } & RunCounts);
+
+/** What the family's reads ask for: when it changes, the next verify checks every record. */
+function schemaHash(schema: FamilySchema): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 16);
+}
+
+export async function verify(
+  deps: SyncDeps,
+  input: {
+    family: RecordFamily;
+    trigger: string;
+    owner: string;
+    scheduled: boolean;
+    /** Every record, not the next slice. */
+    all: boolean;
+  },
+  call?: OdooCallOptions,
+): Promise<VerifyOutcome> {
+  const { db, logger, settings } = deps;
+  const { family } = input;
+  if (input.scheduled && (await readSyncState(db, family.name))?.pausedAt) {
+    logger.info({ family: family.name }, 'scheduled verify not started: the schedule is paused');
+    return { status: 'paused' };
+  }
+  const taken = await takeLease(db, {
+    key: family.name,
+    owner: input.owner,
+    leaseSeconds: settings.leaseSeconds,
+  });
+  if (!taken) {
+    const heldBy = (await readSyncState(db, family.name))?.leaseOwner ?? null;
+    const runId = await recordSkippedRun(db, {
+      family: family.name,
+      kind: 'verify',
+      trigger: input.trigger,
+      leaseOwner: input.owner,
+      error: {
+        code: 'SYNC_LEASE_HELD',
+        message: `another run holds the lease (${heldBy ?? 'unknown'})`,
+      },
+    });
+    logger.info(
+      { family: family.name, runId, heldBy },
+      'verify skipped: another run holds the lease',
+    );
+    return { status: 'skipped', runId };
+  }
+  await closeAbandonedRuns(db, family.name, input.owner);
+  const row = await openRun(db, {
+    family: family.name,
+    kind: 'verify',
+    trigger: input.trigger,
+    leaseOwner: input.owner,
+  });
+  const run: RunRef = { runId: row.id, lease: taken.lease };
+  const odoo = countCalls(deps.odoo);
+  try {
+    const { report, driftFields, scope, next } = await withRunLease(
+      deps,
+      run.lease,
+      call?.signal,
+      async (signal) => {
+        // Read now, not from the cache: a field Odoo gained an hour ago is part of the proof.
+        const schema = await deps.schema(family, odoo, { signal }, { fresh: true });
+        const hash = schemaHash(schema);
+        const slices = settings.verifyCycleDays ?? VERIFY_CYCLE_DAYS;
+        const known = taken.state.verifySchemaHash;
+        // Fields or a context that changed: every record, once (a first verify knows no change).
+        const everything = input.all || (known !== null && known !== hash);
+        const slice = taken.state.verifySlice % slices;
+        const checked = await verifyUnderLease(
+          { ...deps, odoo },
+          family,
+          run,
+          schema,
+          everything ? undefined : { slice, slices },
+          { signal },
+        );
+        return {
+          ...checked,
+          scope: everything ? ('all' as const) : { slice, slices },
+          // A slice moves the cycle on; a verify of everything leaves it where it was.
+          next: { slice: everything ? slice : (slice + 1) % slices, schemaHash: hash },
+        };
+      },
+    );
+    const counts = { ...report.counts, odooCalls: odoo.calls };
+    const status = counts.failed > 0 ? ('partial' as const) : ('succeeded' as const);
+    const { closedNow } = await closeRun(db, run.runId, {
+      status,
+      counts,
+      errors: report.errors,
+      driftFields,
+      heldBy: run.lease,
+    });
+    if (!closedNow)
+      throw new LeaseLostError(
+        `${input.owner} no longer holds the ${family.name} lease: another execution of this verify took it over`,
+      );
+    await markVerified(db, family.name, next);
+    logger.info(
+      {
+        family: family.name,
+        runId: run.runId,
+        scope,
+        checked: counts.recordsSeen,
+        drifted: counts.drifted,
+        healed: counts.healed,
+        driftFields,
+        odooCalls: counts.odooCalls,
+      },
+      `${family.name} verify done: ${counts.recordsSeen} ${family.noun}s checked, ${counts.drifted} differed from Odoo, ${counts.healed} healed`,
+    );
+    return {
+      status,
+      family: family.name,
+      runId: run.runId,
+      scope,
+      driftFields,
+      ...counts,
+    };
+  } catch (error) {
+    await closeRun(db, run.runId, {
+      status: 'failed',
+      errors: [toRunError(error)],
+      counts: { odooCalls: odoo.calls },
+      heldBy: run.lease,
+    });
+    logger.error({ family: family.name, runId: run.runId, err: error }, 'verify failed');
+    throw error;
+  } finally {
+    await releaseLease(db, run.lease);
+  }
+}
+
+/** The live roots of the slice after `afterId`, a page of them. */
+async function slicePage(
+  db: Db,
+  family: RecordFamily,
+  afterId: number,
+  limit: number,
+  slice: { slice: number; slices: number } | undefined,
+): Promise<number[]> {
+  const { table } = rootWriteShape(family.root);
+  const inSlice = slice ? sql`and odoo_id % ${slice.slices} = ${slice.slice}` : sql``;
+  return rowsOf<{ odoo_id: number }>(
+    await db.execute(sql`
+      select odoo_id from ${table}
+      where archived_at is null and odoo_id > ${afterId} ${inSlice}
+      order by odoo_id limit ${limit}`),
+  ).map((row) => row.odoo_id);
+}
+
+async function verifyUnderLease(
+  deps: SyncDeps,
+  family: RecordFamily,
+  run: RunRef,
+  schema: FamilySchema,
+  slice: { slice: number; slices: number } | undefined,
+  call: OdooCallOptions,
+): Promise<{ report: RunReport; driftFields: DriftCounts }> {
+  const { db, settings } = deps;
+  const reports: RunReport[] = [];
+  const driftFields: DriftCounts = {};
+  for (let lastId = 0; ;) {
+    call.signal?.throwIfAborted();
+    const ids = await slicePage(db, family, lastId, settings.pageSize, slice);
+    if (ids.length === 0) break;
+    reports.push(await verifyPage(deps, family, run, ids, schema, call, driftFields));
+    lastId = ids[ids.length - 1]!;
+  }
+  return { report: mergeReports(reports), driftFields };
+}
+
+/** Reads a page of roots, compares them with the copy, heals what differs. */
+async function verifyPage(
+  deps: SyncDeps,
+  family: RecordFamily,
+  run: RunRef,
+  ids: readonly number[],
+  schema: FamilySchema,
+  call: OdooCallOptions,
+  driftFields: DriftCounts,
+): Promise<RunReport> {
+  const { db, logger, settings } = deps;
+  const context = { runId: run.runId, lease: run.lease };
+  const page = await readRootPageIsolating(deps.odoo, family, ids, schema, call);
+  const failures: { odooId: number; error: unknown }[] = page.unreadable.map((entry) => ({
+    odooId: entry.odooId,
+    error: entry.error,
+  }));
+  const mapped: MappedRoot[] = [];
+  for (const item of page.items) {
+    try {
+      mapped.push(mapRoot(family, item));
+    } catch (error) {
+      failures.push({ odooId: item.root.id, error });
+    }
+  }
+  const { drifts, relink } = await contentDrift(db, family, mapped);
+  for (const drift of drifts) {
+    logger.warn(
+      { family: family.name, runId: run.runId, odooId: drift.odooId, fields: drift.fields },
+      `${family.noun} ${drift.odooId}: the copy differed from Odoo; written again`,
+    );
+    addDrift(driftFields, drift.fields);
+  }
+  const drifted = new Set(drifts.map((drift) => drift.odooId));
+  const written = await writeRootBatches(
+    db,
+    family,
+    mapped.filter((item) => drifted.has(item.odooId)),
+    { ...context, trigger: 'verify', drift: { relink } },
+    logger,
+  );
+  failures.push(...written.failed);
+  const healed = written.outcomes.filter(
+    (outcome) => outcome.action !== 'stale' && outcome.action !== 'unchanged',
+  ).length;
+  // Roots the copy holds live that Odoo no longer has: gone, once Odoo confirms it.
+  const gone = await confirmGone(deps.odoo, family, page.missingIds, schema, call);
+  const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
+  const runErrors = failures.map(({ odooId, error }) => toRunError(error, odooId));
+  await recordFailures(
+    db,
+    family.name,
+    runErrors.map((error) => ({
+      odooId: error.odooId!,
+      error,
+      runId: run.runId,
+      jobId: `verify-${run.runId}`,
+    })),
+    settings.failureBackoffBaseMs,
+  );
+  return reportOf(
+    {
+      pages: 1,
+      recordsSeen: ids.length,
+      drifted: drifts.length,
+      healed,
+      archived: archived.length,
+      failed: failures.length,
+    },
+    runErrors,
+  );
+}
