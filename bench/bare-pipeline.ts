@@ -51,7 +51,7 @@ async function fetchPage(
 }
 
 /** The guarded upsert of the product's writer, without its change detection and audit rows. */
-async function upsert(tx: Pick<Db, 'execute'>, shape: WriteShape, rows: readonly Row[]) {
+export async function bareUpsert(tx: Pick<Db, 'execute'>, shape: WriteShape, rows: readonly Row[]) {
   if (rows.length === 0) return;
   const values = rows.map((row) => shape.columns.map((name) => row[name] ?? null));
   await tx.execute(sql`
@@ -77,12 +77,12 @@ export async function runBarePipeline(
     next = fetchPage(odoo, schema, since, page[page.length - 1]!.root.id);
     const mapped = page.map((item) => mapRoot(bcsFamily, item));
     await db.transaction(async (tx) => {
-      await upsert(
+      await bareUpsert(
         tx,
         rootWriteShape(bcsFamily.root),
         mapped.map((item) => item.row),
       );
-      await upsert(
+      await bareUpsert(
         tx,
         childWriteShape(LINE),
         mapped.flatMap((item) => item.children[0]!.map((line) => line.row)),

@@ -145,7 +145,7 @@ function cpuSecondsOf(pid: number): number {
 }
 
 /** Every PostgreSQL process's CPU seconds: the bench's server is the only one it starts. */
-function postgresCpuSeconds(): number {
+export function postgresCpuSeconds(): number {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {

@@ -35,6 +35,7 @@ import {
 } from '../families/write-shape.js';
 import type { Logger } from '../lib/logger.js';
 import { auditInsert, type AuditSource } from './audit.js';
+import { analyzeTablesPlannedEmpty } from './planner-statistics.js';
 import { outcomeOf, type RecordAction, type RecordOutcome } from './run-counts.js';
 import { selectChanged } from './select-changed.js';
 import { LeaseLostError } from './sync-errors.js';
@@ -501,5 +502,11 @@ export async function writeRootBatches(
     }
     for (const item of batch) await writeAlone(item);
   }
+  const analyzed = await analyzeTablesPlannedEmpty(db, family);
+  if (analyzed.length > 0)
+    logger.info(
+      { family: family.name, tables: analyzed },
+      'tables analyzed: their statistics said empty, and PostgreSQL planned them so',
+    );
   return { outcomes, failed };
 }
