@@ -10,11 +10,12 @@
  *    changed, over XML-RPC and JSON-RPC; the worker's peak RSS, then again at 200,000 × 10.
  *    The same BC models declared in a file (a configured family) against the BC family, and a
  *    verify of every record on a fresh worker.
+ *    Where the writer's PostgreSQL time goes (bench/write-bench.ts).
  * 2. A fresh process: the Odoo calls of an idle `sync run`, and how long `sync status` takes.
  * 3. Tryton gateway and 4. the API: the production app under load from a client process.
  * 5. Odoo codec and webhooks: figures for context.
  *
- * `npm run bench -- sync` (or `configured`, `verify`, `memory`, `cold`, `tryton`, `api`, `codec`,
+ * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`, `codec`,
  * `webhook`) runs some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
@@ -28,6 +29,7 @@ import { runOdooCodecBench } from './odoo-codec.js';
 import { atLeast, atMost, context, formatGoalTable, type GoalRow } from './report.js';
 import { buildDist, type SyncBenchResult } from './sync-bench.js';
 import { measureTrytonProxyGoals } from './tryton-proxy.js';
+import { runWriteBench } from './write-bench.js';
 import { postgresServerVersion } from '../test/helpers/local-services.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 
@@ -194,6 +196,19 @@ async function verifyBench(): Promise<GoalRow[]> {
   ];
 }
 
+/** Where the writer's PostgreSQL time goes: context for goal 2 (bench/write-bench.ts). */
+async function write(): Promise<GoalRow[]> {
+  const result = await runWriteBench({ orders: 20_000, lines: 10, batchRoots: 100, repeat: 3 });
+  const bare = result.figures.find((figure) => figure.way === 'bare')!;
+  return result.figures.map((figure) =>
+    context(
+      '2',
+      `PostgreSQL CPU of a first copy of ${result.records.toLocaleString('en-US')} records: ${figure.way}`,
+      `${figure.postgresCpuSeconds.toFixed(1)} s (${Math.round((100 * figure.postgresCpuSeconds) / bare.postgresCpuSeconds)} % of bare)`,
+    ),
+  );
+}
+
 async function cold(): Promise<GoalRow[]> {
   const result = await runColdRunBench();
   return [
@@ -213,6 +228,7 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   sync,
   configured,
   verify: verifyBench,
+  write,
   memory,
   cold,
   tryton: measureTrytonProxyGoals,

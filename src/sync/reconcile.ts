@@ -46,12 +46,12 @@ import {
   type RunCounts,
   type RunReport,
 } from './run-counts.js';
-import { closeAbandonedRuns, closeRun, openRun, recordSkippedRun, toRunError } from './run-log.js';
-import { withRunLease, type RunRef } from './run-lease.js';
+import { closeRun, toRunError } from './run-log.js';
+import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { clearEndedStages, clearStage, type StageRef } from './scan-stage.js';
 import { recordFailures } from './sync-failures.js';
 import { LeaseLostError, ReconcileSafetyStop } from './sync-errors.js';
-import { markReconciled, readSyncState, releaseLease, takeLease } from './sync-state.js';
+import { markReconciled, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
 import { writeRootBatches } from './write-records.js';
 
@@ -68,43 +68,12 @@ export async function reconcile(
   input: { family: RecordFamily; trigger: string; owner: string; scheduled: boolean },
   call?: OdooCallOptions,
 ): Promise<ReconcileOutcome> {
-  const { db, logger, settings } = deps;
+  const { db, logger } = deps;
   const { family } = input;
-  if (input.scheduled && (await readSyncState(db, family.name))?.pausedAt) {
-    logger.info({ family: family.name }, 'scheduled reconcile not started: the schedule is paused');
-    return { status: 'paused' };
-  }
-  const taken = await takeLease(db, {
-    key: family.name,
-    owner: input.owner,
-    leaseSeconds: settings.leaseSeconds,
-  });
-  if (!taken) {
-    const heldBy = (await readSyncState(db, family.name))?.leaseOwner ?? null;
-    const runId = await recordSkippedRun(db, {
-      family: family.name,
-      kind: 'reconcile',
-      trigger: input.trigger,
-      leaseOwner: input.owner,
-      error: {
-        code: 'SYNC_LEASE_HELD',
-        message: `another run holds the lease (${heldBy ?? 'unknown'})`,
-      },
-    });
-    logger.info(
-      { family: family.name, runId, heldBy },
-      'reconcile skipped: another run holds the lease',
-    );
-    return { status: 'skipped', runId };
-  }
-  await closeAbandonedRuns(db, family.name, input.owner);
-  const row = await openRun(db, {
-    family: family.name,
-    kind: 'reconcile',
-    trigger: input.trigger,
-    leaseOwner: input.owner,
-  });
-  const run: RunRef = { runId: row.id, lease: taken.lease };
+  const opened = await openLeasedRun(deps, { ...input, kind: 'reconcile' });
+  if (opened.status === 'paused') return opened;
+  if (opened.status === 'skipped') return { status: 'skipped', runId: opened.runId };
+  const { run } = opened;
   const stage: StageRef = { runId: run.runId, token: run.lease.token };
   await clearEndedStages(db);
   const odoo = countCalls(deps.odoo);

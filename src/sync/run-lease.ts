@@ -8,7 +8,17 @@
  * one job meets `ODOO_AUTH` no other job of the run, on any worker, calls Odoo again.
  */
 import { isOdooError } from '../clients/odoo/odoo-errors.js';
-import { checkLease, extendLease, haltRun, type Lease } from './sync-state.js';
+import type { SyncStateRow } from '../db/schema/index.js';
+import type { RecordFamily } from '../families/family.js';
+import { closeAbandonedRuns, openRun, recordSkippedRun, type RunKind } from './run-log.js';
+import {
+  checkLease,
+  extendLease,
+  haltRun,
+  readSyncState,
+  takeLease,
+  type Lease,
+} from './sync-state.js';
 import { LeaseLostError } from './sync-errors.js';
 import type { SyncDeps } from './sync-deps.js';
 
@@ -16,6 +26,89 @@ import type { SyncDeps } from './sync-deps.js';
 export interface RunRef {
   readonly runId: number;
   readonly lease: Lease;
+}
+
+/** A run of a family asked for: a sync run, a reconcile, a verify. */
+export interface LeasedRunRequest {
+  readonly family: RecordFamily;
+  readonly kind: RunKind;
+  readonly trigger: string;
+  readonly owner: string;
+  /** Asked for by the family's schedule: it waits while the family is paused. */
+  readonly scheduled: boolean;
+  /** The job that holds the lease, for a crashed holder's lease to be told from a live one. */
+  readonly jobId?: string;
+}
+
+export type LeasedRunStart =
+  | { readonly status: 'paused' }
+  | { readonly status: 'skipped'; readonly runId: number; readonly heldBy: string | null }
+  | {
+      readonly status: 'opened';
+      readonly run: RunRef;
+      readonly state: SyncStateRow;
+      readonly startedAt: Date;
+    };
+
+const RUN_NAMES: Record<RunKind, string> = {
+  sync: 'sync run',
+  reconcile: 'reconcile',
+  verify: 'verify',
+};
+
+/**
+ * Opens a run under its family's lease: a scheduled run does not start while the family is
+ * paused; a lease another run holds is a skipped run in the log; the log rows of runs whose
+ * holder died are closed; then the run's own row is opened.
+ */
+export async function openLeasedRun(
+  deps: Pick<SyncDeps, 'db' | 'logger' | 'settings'>,
+  request: LeasedRunRequest,
+): Promise<LeasedRunStart> {
+  const { db, logger, settings } = deps;
+  const { family, kind, trigger, owner } = request;
+  const name = RUN_NAMES[kind];
+  if (request.scheduled && (await readSyncState(db, family.name))?.pausedAt) {
+    logger.info(
+      { family: family.name, trigger },
+      `scheduled ${name} not started: the schedule is paused`,
+    );
+    return { status: 'paused' };
+  }
+  const taken = await takeLease(db, {
+    key: family.name,
+    owner,
+    leaseSeconds: settings.leaseSeconds,
+    ...(request.jobId === undefined ? {} : { jobId: request.jobId }),
+  });
+  if (!taken) {
+    const heldBy = (await readSyncState(db, family.name))?.leaseOwner ?? null;
+    const runId = await recordSkippedRun(db, {
+      family: family.name,
+      kind,
+      trigger,
+      leaseOwner: owner,
+      error: {
+        code: 'SYNC_LEASE_HELD',
+        message: `another run holds the lease (${heldBy ?? 'unknown'})`,
+      },
+    });
+    logger.info(
+      { family: family.name, runId, heldBy },
+      `${name} skipped: another run holds the lease`,
+    );
+    return { status: 'skipped', runId, heldBy };
+  }
+  const abandoned = await closeAbandonedRuns(db, family.name, owner);
+  if (abandoned > 0)
+    logger.warn({ family: family.name, abandoned }, 'closed the log rows of runs that died');
+  const row = await openRun(db, { family: family.name, kind, trigger, leaseOwner: owner });
+  return {
+    status: 'opened',
+    run: { runId: row.id, lease: taken.lease },
+    state: taken.state,
+    startedAt: row.startedAt,
+  };
 }
 
 export async function withRunLease<T>(

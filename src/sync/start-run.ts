@@ -18,27 +18,18 @@ import {
 } from '../families/family.js';
 import { countCalls } from './odoo-source.js';
 import { latestWriteDate, type FamilySchema } from './odoo-reads.js';
-import {
-  closeAbandonedRuns,
-  closeRun,
-  noteRunPlan,
-  openRun,
-  recordSkippedRun,
-  toRunError,
-} from './run-log.js';
-import { withRunLease, type RunRef } from './run-lease.js';
+import { closeRun, noteRunPlan, toRunError } from './run-log.js';
+import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { planCounts, plannedPages, stageChanges, type ChangeScan } from './run-plan.js';
 import { clearEndedStages, clearStage } from './scan-stage.js';
 import { settledBy } from './settled.js';
 import { dueFailureIds } from './sync-failures.js';
 import {
-  readSyncState,
   readWatermarks,
   recordFailureWithoutLease,
   recordRunStart,
   releaseLease,
   resetWatermarks,
-  takeLease,
 } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
 
@@ -89,50 +80,12 @@ export async function startRun(
   input: StartRunInput,
   call?: OdooCallOptions,
 ): Promise<StartedRun> {
-  const { db, settings, logger } = deps;
+  const { db, settings } = deps;
   const { family } = input;
-  if (input.scheduled && (await readSyncState(db, family.name))?.pausedAt) {
-    logger.info(
-      { family: family.name, trigger: input.trigger },
-      'scheduled sync run not started: the schedule is paused',
-    );
-    return { status: 'paused' };
-  }
-  const taken = await takeLease(db, {
-    key: family.name,
-    owner: input.owner,
-    leaseSeconds: settings.leaseSeconds,
-    ...(input.jobId === undefined ? {} : { jobId: input.jobId }),
-  });
-  if (!taken) {
-    const heldBy = (await readSyncState(db, family.name))?.leaseOwner ?? null;
-    const runId = await recordSkippedRun(db, {
-      family: family.name,
-      kind: 'sync',
-      trigger: input.trigger,
-      leaseOwner: input.owner,
-      error: {
-        code: 'SYNC_LEASE_HELD',
-        message: `another run holds the lease (${heldBy ?? 'unknown'})`,
-      },
-    });
-    logger.info(
-      { family: family.name, runId, heldBy },
-      'sync run skipped: another run holds the lease',
-    );
-    return { status: 'skipped', runId, heldBy };
-  }
-  const { state, lease } = taken;
-  const abandoned = await closeAbandonedRuns(db, family.name, input.owner);
-  if (abandoned > 0)
-    logger.warn({ family: family.name, abandoned }, 'closed the log rows of runs that died');
-  const row = await openRun(db, {
-    family: family.name,
-    kind: 'sync',
-    trigger: input.trigger,
-    leaseOwner: input.owner,
-  });
-  const run: RunRef = { runId: row.id, lease };
+  const opened = await openLeasedRun(deps, { ...input, kind: 'sync' });
+  if (opened.status !== 'opened') return opened;
+  const { run, state, startedAt } = opened;
+  const { lease } = run;
   await recordRunStart(db, family.name, run.runId);
   await clearEndedStages(db);
 
@@ -227,7 +180,7 @@ export async function startRun(
             ),
           ),
           settledThrough: settledThrough?.toISOString() ?? null,
-          startedAt: row.startedAt.toISOString(),
+          startedAt: startedAt.toISOString(),
           odooCalls: odoo.calls,
           futureStamped: scans.reduce((sum, { scan: s }) => sum + s.futureStamped, 0),
         },

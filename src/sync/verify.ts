@@ -26,11 +26,11 @@ import { addDrift, contentDrift, type DriftCounts } from './content-drift.js';
 import { countCalls } from './odoo-source.js';
 import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
 import { mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
-import { closeAbandonedRuns, closeRun, openRun, recordSkippedRun, toRunError } from './run-log.js';
-import { withRunLease, type RunRef } from './run-lease.js';
+import { closeRun, toRunError } from './run-log.js';
+import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { LeaseLostError } from './sync-errors.js';
 import { recordFailures } from './sync-failures.js';
-import { markVerified, readSyncState, releaseLease, takeLease } from './sync-state.js';
+import { markVerified, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
 import { writeRootBatches } from './write-records.js';
 
@@ -68,41 +68,10 @@ export async function verify(
 ): Promise<VerifyOutcome> {
   const { db, logger, settings } = deps;
   const { family } = input;
-  if (input.scheduled && (await readSyncState(db, family.name))?.pausedAt) {
-    logger.info({ family: family.name }, 'scheduled verify not started: the schedule is paused');
-    return { status: 'paused' };
-  }
-  const taken = await takeLease(db, {
-    key: family.name,
-    owner: input.owner,
-    leaseSeconds: settings.leaseSeconds,
-  });
-  if (!taken) {
-    const heldBy = (await readSyncState(db, family.name))?.leaseOwner ?? null;
-    const runId = await recordSkippedRun(db, {
-      family: family.name,
-      kind: 'verify',
-      trigger: input.trigger,
-      leaseOwner: input.owner,
-      error: {
-        code: 'SYNC_LEASE_HELD',
-        message: `another run holds the lease (${heldBy ?? 'unknown'})`,
-      },
-    });
-    logger.info(
-      { family: family.name, runId, heldBy },
-      'verify skipped: another run holds the lease',
-    );
-    return { status: 'skipped', runId };
-  }
-  await closeAbandonedRuns(db, family.name, input.owner);
-  const row = await openRun(db, {
-    family: family.name,
-    kind: 'verify',
-    trigger: input.trigger,
-    leaseOwner: input.owner,
-  });
-  const run: RunRef = { runId: row.id, lease: taken.lease };
+  const opened = await openLeasedRun(deps, { ...input, kind: 'verify' });
+  if (opened.status === 'paused') return opened;
+  if (opened.status === 'skipped') return { status: 'skipped', runId: opened.runId };
+  const { run, state } = opened;
   const odoo = countCalls(deps.odoo);
   try {
     const { report, driftFields, scope, next } = await withRunLease(
@@ -114,10 +83,10 @@ export async function verify(
         const schema = await deps.schema(family, odoo, { signal }, { fresh: true });
         const hash = schemaHash(schema);
         const slices = settings.verifyCycleDays ?? VERIFY_CYCLE_DAYS;
-        const known = taken.state.verifySchemaHash;
+        const known = state.verifySchemaHash;
         // Fields or a context that changed: every record, once (a first verify knows no change).
         const everything = input.all || (known !== null && known !== hash);
-        const slice = taken.state.verifySlice % slices;
+        const slice = state.verifySlice % slices;
         const checked = await verifyUnderLease(
           { ...deps, odoo },
           family,

@@ -1,5 +1,5 @@
 /**
- * The Redis cache of Tryton answers on a real Redis and a real trytond (issue 5, acceptance 6):
+ * The Redis cache of Tryton answers on a real Redis and a real trytond:
  * one Tryton call for two cachedCalls, expiry after the TTL, the server's X-Tryton-Cache hint,
  * exact values from the cache, and calls that go on when Redis is gone.
  */

@@ -1,5 +1,5 @@
 /**
- * The Tryton client against a real trytond 6.0 (issue 5, acceptance 1–5): sessions, single-flight
+ * The Tryton client against a real trytond 6.0: sessions, single-flight
  * re-login, errors, timeouts, secrets kept out of logs and errors, exact special values.
  */
 import { createServer, type Server, type Socket } from 'node:net';

@@ -1,6 +1,6 @@
 /**
- * The gateway routes on a bare Fastify app with a real trytond and Redis (issue 5, acceptance 7).
- * The auth hook is a stand-in (401 without `x-api-key`); the API issue re-tests the routes
+ * The gateway routes on a bare Fastify app with a real trytond and Redis.
+ * The auth hook is a stand-in (401 without `x-api-key`); test/api/tryton-gateway.test.ts tests the routes
  * with real API keys.
  */
 import { randomUUID } from 'node:crypto';
