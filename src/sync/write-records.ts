@@ -435,20 +435,23 @@ async function replaceLinks(
         sql`, `,
       )}
       select 1`);
+  // Three int arrays, not a row object per link: a first copy writes one per target.
   const inserts = tables.flatMap((table, i) => {
-    const rows = records.flatMap((record) =>
-      record.links[i]!.map((target, position) => ({
-        o: record.odooId,
-        p: position + 1,
-        t: target,
-      })),
-    );
-    return rows.length === 0
+    const linkOwners: number[] = [];
+    const positions: number[] = [];
+    const targets: number[] = [];
+    for (const record of records)
+      record.links[i]!.forEach((target, at) => {
+        linkOwners.push(record.odooId);
+        positions.push(at + 1);
+        targets.push(target);
+      });
+    return linkOwners.length === 0
       ? []
       : [
           sql`${sql.raw(`i${String(i)}`)} as (
             insert into ${table} (owner_id, position, target_id)
-            select o, p, t from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(o int, p int, t int))`,
+            select * from unnest(${intArray(linkOwners)}::int[], ${intArray(positions)}::int[], ${intArray(targets)}::int[]))`,
         ];
   });
   if (inserts.length > 0) await tx.execute(sql`with ${sql.join(inserts, sql`, `)} select 1`);
