@@ -22,13 +22,11 @@ import type { OdooCallOptions, OdooRecord } from '../clients/odoo/odoo-types.js'
 import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
 import { relationScans, type RecordFamily } from '../families/family.js';
-import { mapRoot, type MappedRoot } from '../families/map-record.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
 import {
   confirmGone,
-  readRootPageIsolating,
   relationTargetOf,
   scannedDate,
   scannedOwner,
@@ -38,6 +36,7 @@ import {
   type FamilySchema,
   type ScanTarget,
 } from './odoo-reads.js';
+import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
 import { linkTable, ownerRoot, relationKind } from './relations.js';
 import {
   countOutcome,
@@ -49,7 +48,6 @@ import {
 import { closeRun, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { clearEndedStages, clearStage, type StageRef } from './scan-stage.js';
-import { recordFailures } from './sync-failures.js';
 import { LeaseLostError, ReconcileSafetyStop } from './sync-errors.js';
 import { markReconciled, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
@@ -207,40 +205,25 @@ async function refetch(
   schema: FamilySchema,
   call: OdooCallOptions,
 ): Promise<RunReport> {
-  const { db, logger, settings } = deps;
+  const { db, logger } = deps;
+  const page = await readMappedPage(deps.odoo, family, ids, schema, call);
   const context = { runId: run.runId, lease: run.lease };
-  const page = await readRootPageIsolating(deps.odoo, family, ids, schema, call);
-  const failures: { odooId: number; error: unknown }[] = page.unreadable.map((entry) => ({
-    odooId: entry.odooId,
-    error: entry.error,
-  }));
-  const mapped: MappedRoot[] = [];
-  for (const item of page.items) {
-    try {
-      mapped.push(mapRoot(family, item));
-    } catch (error) {
-      failures.push({ odooId: item.root.id, error });
-    }
-  }
-  const written = await writeRootBatches(db, family, mapped, context, logger);
-  failures.push(...written.failed);
-  const gone = await confirmGone(deps.odoo, family, page.missingIds, schema, call);
-  const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
-  const runErrors = failures.map(({ odooId, error }) => toRunError(error, odooId));
-  await recordFailures(
-    db,
-    family.name,
-    runErrors.map((error) => ({
-      odooId: error.odooId!,
-      error,
-      runId: run.runId,
+  const written = await writeRootBatches(db, family, page.mapped, context, logger);
+  const { archived, errors } = await archiveGoneRecordFailed(
+    deps,
+    family,
+    run,
+    {
+      missingIds: page.missingIds,
+      failures: [...page.failures, ...written.failed],
       jobId: `reconcile-${run.runId}`,
-    })),
-    settings.failureBackoffBaseMs,
+    },
+    schema,
+    call,
   );
   return mergeReports([
     ...written.outcomes.map((outcome) => reportOf(countOutcome(outcome))),
-    reportOf({ archived: archived.length, failed: failures.length }, runErrors),
+    reportOf({ archived, failed: errors.length }, errors),
   ]);
 }
 

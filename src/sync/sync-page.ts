@@ -12,11 +12,11 @@
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import type { RecordFamily } from '../families/family.js';
-import { mapRoot, type MappedRoot } from '../families/map-record.js';
 import { AppError, type SafeError } from '../lib/errors.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
-import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
+import { confirmGone, type FamilySchema } from './odoo-reads.js';
+import { readMappedPage } from './read-roots-again.js';
 import {
   countOutcome,
   mergeReports,
@@ -53,23 +53,10 @@ export async function syncPage(
   const { db, logger } = deps;
   const { family, run, schema } = input;
   const odoo = countCalls(deps.odoo);
-  const page = await readRootPageIsolating(odoo, family, input.ids, schema, call);
-
-  const mapped: MappedRoot[] = [];
-  const ownJobs: { odooId: number; reason: unknown }[] = page.unreadable.map((entry) => ({
-    odooId: entry.odooId,
-    reason: entry.error,
-  }));
-  for (const item of page.items) {
-    try {
-      mapped.push(mapRoot(family, item));
-    } catch (error) {
-      ownJobs.push({ odooId: item.root.id, reason: error });
-    }
-  }
+  const page = await readMappedPage(odoo, family, input.ids, schema, call);
   const context = { runId: run.runId, lease: run.lease };
-  const written = await writeRootBatches(db, family, mapped, context, logger);
-  ownJobs.push(...written.failed.map(({ odooId, error }) => ({ odooId, reason: error })));
+  const written = await writeRootBatches(db, family, page.mapped, context, logger);
+  const ownJobs = [...page.failures, ...written.failed];
 
   const gone = await confirmGone(odoo, family, page.missingIds, schema, call);
   const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
@@ -81,10 +68,10 @@ export async function syncPage(
   // cleared with their write).
   await clearFailures(db, family.name, gone);
 
-  for (const { odooId, reason } of ownJobs) {
-    const { code, message } = toRunError(reason);
+  for (const { odooId, error } of ownJobs) {
+    const { code, message } = toRunError(error);
     logger.warn(
-      { family: family.name, runId: run.runId, odooId, code, err: reason },
+      { family: family.name, runId: run.runId, odooId, code, err: error },
       `${family.noun} ${odooId} gets a job of its own: ${message}`,
     );
   }

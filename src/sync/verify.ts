@@ -19,17 +19,15 @@ import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
-import { mapRoot, type MappedRoot } from '../families/map-record.js';
 import { rootWriteShape } from '../families/write-shape.js';
-import { archiveRoots } from './archive.js';
 import { addDrift, contentDrift, type DriftCounts } from './content-drift.js';
 import { countCalls } from './odoo-source.js';
-import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
+import type { FamilySchema } from './odoo-reads.js';
+import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
 import { mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
 import { closeRun, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { LeaseLostError } from './sync-errors.js';
-import { recordFailures } from './sync-failures.js';
 import { markVerified, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
 import { writeRootBatches } from './write-records.js';
@@ -201,21 +199,14 @@ async function verifyPage(
   call: OdooCallOptions,
   driftFields: DriftCounts,
 ): Promise<RunReport> {
-  const { db, logger, settings } = deps;
-  const context = { runId: run.runId, lease: run.lease };
-  const page = await readRootPageIsolating(deps.odoo, family, ids, schema, call);
-  const failures: { odooId: number; error: unknown }[] = page.unreadable.map((entry) => ({
-    odooId: entry.odooId,
-    error: entry.error,
-  }));
-  const mapped: MappedRoot[] = [];
-  for (const item of page.items) {
-    try {
-      mapped.push(mapRoot(family, item));
-    } catch (error) {
-      failures.push({ odooId: item.root.id, error });
-    }
-  }
+  const { db, logger } = deps;
+  const { mapped, failures, missingIds } = await readMappedPage(
+    deps.odoo,
+    family,
+    ids,
+    schema,
+    call,
+  );
   const { drifts, relink } = await contentDrift(db, family, mapped);
   for (const drift of drifts) {
     logger.warn(
@@ -229,27 +220,20 @@ async function verifyPage(
     db,
     family,
     mapped.filter((item) => drifted.has(item.odooId)),
-    { ...context, trigger: 'verify', drift: { relink } },
+    { runId: run.runId, lease: run.lease, trigger: 'verify', drift: { relink } },
     logger,
   );
-  failures.push(...written.failed);
   const healed = written.outcomes.filter(
     (outcome) => outcome.action !== 'stale' && outcome.action !== 'unchanged',
   ).length;
   // Roots the copy holds live that Odoo no longer has: gone, once Odoo confirms it.
-  const gone = await confirmGone(deps.odoo, family, page.missingIds, schema, call);
-  const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
-  const runErrors = failures.map(({ odooId, error }) => toRunError(error, odooId));
-  await recordFailures(
-    db,
-    family.name,
-    runErrors.map((error) => ({
-      odooId: error.odooId!,
-      error,
-      runId: run.runId,
-      jobId: `verify-${run.runId}`,
-    })),
-    settings.failureBackoffBaseMs,
+  const { archived, errors } = await archiveGoneRecordFailed(
+    deps,
+    family,
+    run,
+    { missingIds, failures: [...failures, ...written.failed], jobId: `verify-${run.runId}` },
+    schema,
+    call,
   );
   return reportOf(
     {
@@ -257,9 +241,9 @@ async function verifyPage(
       recordsSeen: ids.length,
       drifted: drifts.length,
       healed,
-      archived: archived.length,
-      failed: failures.length,
+      archived,
+      failed: errors.length,
     },
-    runErrors,
+    errors,
   );
 }

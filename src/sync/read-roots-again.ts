@@ -1,0 +1,80 @@
+/**
+ * Roots read again by id — a run's page, the reconcile's refetch, a verify's slice — mapped as
+ * the writer takes them, and, for the steps that heal outside a run's pages, what follows the
+ * write: the roots Odoo confirms gone archived, the roots that failed waiting in sync_failure.
+ */
+import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
+import type { SyncRunError } from '../db/schema/index.js';
+import type { RecordFamily } from '../families/family.js';
+import { mapRoot, type MappedRoot } from '../families/map-record.js';
+import { archiveRoots } from './archive.js';
+import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
+import type { OdooSource } from './odoo-source.js';
+import { toRunError } from './run-log.js';
+import type { RunRef } from './run-lease.js';
+import type { SyncDeps } from './sync-deps.js';
+import { recordFailures } from './sync-failures.js';
+
+/** A root that could not be copied, and why. */
+export interface RootFailure {
+  readonly odooId: number;
+  readonly error: unknown;
+}
+
+export interface MappedPage {
+  readonly mapped: MappedRoot[];
+  /** Roots Odoo would not give even alone, and roots that could not be mapped. */
+  readonly failures: RootFailure[];
+  /** Roots Odoo did not return: gone, or hidden from the sync user. */
+  readonly missingIds: number[];
+}
+
+/** Reads roots with their children, a bad record alone (readRootPageIsolating), and maps them. */
+export async function readMappedPage(
+  source: OdooSource,
+  family: RecordFamily,
+  ids: readonly number[],
+  schema: FamilySchema,
+  call?: OdooCallOptions,
+): Promise<MappedPage> {
+  const page = await readRootPageIsolating(source, family, ids, schema, call);
+  const failures: RootFailure[] = page.unreadable.map(({ odooId, error }) => ({ odooId, error }));
+  const mapped: MappedRoot[] = [];
+  for (const item of page.items) {
+    try {
+      mapped.push(mapRoot(family, item));
+    } catch (error) {
+      failures.push({ odooId: item.root.id, error });
+    }
+  }
+  return { mapped, failures, missingIds: page.missingIds };
+}
+
+/**
+ * After a step outside a run's pages wrote what it read: archives the roots Odoo confirms gone
+ * and records the failures in sync_failure under the step's job id.
+ * @returns how many roots were archived, and the failures as the run log reports them
+ */
+export async function archiveGoneRecordFailed(
+  deps: SyncDeps,
+  family: RecordFamily,
+  run: RunRef,
+  input: { missingIds: readonly number[]; failures: readonly RootFailure[]; jobId: string },
+  schema: FamilySchema,
+  call: OdooCallOptions,
+): Promise<{ archived: number; errors: SyncRunError[] }> {
+  const { db, settings } = deps;
+  const gone = await confirmGone(deps.odoo, family, input.missingIds, schema, call);
+  const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', {
+    runId: run.runId,
+    lease: run.lease,
+  });
+  const errors = input.failures.map(({ odooId, error }) => toRunError(error, odooId));
+  await recordFailures(
+    db,
+    family.name,
+    errors.map((error) => ({ odooId: error.odooId!, error, runId: run.runId, jobId: input.jobId })),
+    settings.failureBackoffBaseMs,
+  );
+  return { archived: archived.length, errors };
+}
