@@ -4,7 +4,20 @@
  * so this file is the single source of truth for operators.
  */
 import { z } from 'zod';
-import { parseDurationMs } from './duration.js';
+import {
+  blankToUndefined,
+  booleanText,
+  duration,
+  list,
+  odooContext,
+  oneOf,
+  optionalText,
+  optionalUrl,
+  ratio,
+  trustProxy,
+  wholeNumber,
+  withDefault,
+} from './env-values.js';
 
 export interface EnvKeyDoc {
   readonly key: string;
@@ -14,129 +27,6 @@ export interface EnvKeyDoc {
   /** Values that must never be printed (URLs may hold passwords). */
   readonly secret?: boolean;
 }
-
-const blankToUndefined = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-
-const optionalText = () => z.preprocess(blankToUndefined, z.string().trim().optional());
-
-const withDefault = <T extends z.ZodType>(inner: T, fallback: string) =>
-  z.preprocess((value) => blankToUndefined(value) ?? fallback, inner);
-
-const wholeNumber = (what: string, min: number, max: number) =>
-  z
-    .string({ error: `must be ${what}` })
-    .trim()
-    .regex(/^\d+$/, { error: `must be ${what}` })
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, { error: `must be ${what} between ${min} and ${max}` });
-
-const ratio = () =>
-  z
-    .string()
-    .trim()
-    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { error: 'must be a number between 0 and 1' })
-    .transform(Number);
-
-const url = (protocols: readonly string[]) =>
-  z
-    .string()
-    .trim()
-    .refine(
-      (text) => {
-        try {
-          return protocols.includes(new URL(text).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { error: `must be a URL (${protocols.join(' or ')})` },
-    );
-
-const optionalUrl = (protocols: readonly string[]) =>
-  z.preprocess(blankToUndefined, url(protocols).optional());
-
-const duration = () =>
-  z
-    .string()
-    .trim()
-    .transform((text, ctx) => {
-      const ms = parseDurationMs(text);
-      if (ms === undefined || ms < 1_000) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a duration such as 30s, 5m or 1h (at least 1s)',
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(', ')}` });
-
-const booleanText = () =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((text) => ['true', 'false', '1', '0', 'yes', 'no'].includes(text), {
-      error: 'must be true or false',
-    })
-    .transform((text) => ['true', '1', 'yes'].includes(text));
-
-const list = () =>
-  z.string().transform((text) =>
-    text
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  );
-
-/**
- * Which proxies to believe about the client's address: `false` (the peer is the client), `true`
- * (any), a number of hops, or addresses and CIDR ranges.
- */
-const trustProxy = () =>
-  z
-    .string()
-    .trim()
-    .transform((text, ctx): boolean | number | string[] => {
-      if (/^(false|off|no|0)$/i.test(text)) return false;
-      if (/^(true|on|yes)$/i.test(text)) return true;
-      if (/^\d{1,2}$/.test(text)) return Number(text);
-      const items = text.split(',').map((item) => item.trim());
-      if (items.every((item) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(item))) return items;
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be false, true, a number of proxy hops, or addresses/CIDR ranges',
-      });
-      return z.NEVER;
-    });
-
-/** An Odoo context as a JSON object; `active_test` is the sync's own and cannot be overridden. */
-const odooContext = () =>
-  z.string().transform((text, ctx) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"lang":"fr_FR"}' });
-      return z.NEVER;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"lang":"fr_FR"}' });
-      return z.NEVER;
-    }
-    if ('active_test' in value) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must not set active_test: the sync always reads archived BCs too',
-      });
-      return z.NEVER;
-    }
-    return value as Record<string, unknown>;
-  });
 
 /** Least privilege: the server version and no model; operators list what they expose. */
 export const DEFAULT_TRYTON_ALLOWED_METHODS = 'common.server.version';
