@@ -48,7 +48,7 @@ describe("the sync's database sessions", () => {
     const nextRun = await workerDb();
     // What fenceLease does inside a write's transaction, then nothing more: the process froze.
     const frozen = await frozenWorker.sql!.reserve();
-    const [{ pid }] = await frozen<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    const [{ pid }] = await frozen<[{ pid: number }]>`select pg_backend_pid() as pid`;
     await frozen`begin`;
     await frozen`select key from sync_state where key = ${bcsFamily.name} for share`;
 
@@ -64,7 +64,7 @@ describe("the sync's database sessions", () => {
     });
     // Gone on the server's side. Not asked through the frozen session itself: postgres.js can
     // hang writing a query to a socket the server has just closed.
-    const [{ alive }] = await nextRun.sql!<{ alive: number }[]>`
+    const [{ alive }] = await nextRun.sql!<[{ alive: number }]>`
       select count(*)::int as alive from pg_stat_activity where pid = ${pid}`;
     expect(alive).toBe(0);
     frozen.release();
