@@ -8,7 +8,8 @@
  * messages, errors and `url`/`req` fields.
  */
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { logSafeRequestUrl, redactUrl } from './redact-url.js';
+import { databaseErrorFacts, describeDatabaseError } from './errors.js';
+import { boundedText, logSafeRequestUrl, redactUrl } from './redact-url.js';
 
 export type { Logger } from 'pino';
 
@@ -44,11 +45,40 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.params[2]',
 ];
 
-/** The standard error serializer, with URL secrets (credentials, the webhook token) masked. */
+/** Properties of a failed statement's error that hold its text, its values or a row. */
+const STATEMENT_PROPERTIES = ['query', 'params', 'parameters', 'args', 'types', 'detail', 'where'];
+
+/** A stack's frames, without the message its first lines repeat. */
+function framesOf(stack: unknown): string | undefined {
+  if (typeof stack !== 'string') return undefined;
+  return stack
+    .split('\n')
+    .filter((line) => line.startsWith('    at '))
+    .join('\n');
+}
+
+/**
+ * The standard error serializer, bounded and masked: message and stack cut to a bounded length,
+ * then URL secrets (credentials, the webhook token) masked. A database error is logged as its
+ * facts (SQLSTATE, table, constraint) and frames: its message is the statement with every
+ * parameter, which for the writer is a page of whole Odoo records.
+ */
 function serializeError(error: Error): Record<string, unknown> {
+  const database = databaseErrorFacts(error);
+  if (database)
+    return {
+      type: error.constructor.name,
+      message: redactUrl(describeDatabaseError(database)),
+      ...(database.sqlState === undefined ? {} : { code: database.sqlState }),
+      ...(database.table === undefined ? {} : { table: database.table }),
+      ...(database.constraint === undefined ? {} : { constraint: database.constraint }),
+      stack: framesOf(error.stack),
+    };
   const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  for (const key of STATEMENT_PROPERTIES) delete serialized[key];
   for (const key of ['message', 'stack'])
-    if (typeof serialized[key] === 'string') serialized[key] = redactUrl(serialized[key]);
+    if (typeof serialized[key] === 'string')
+      serialized[key] = redactUrl(boundedText(serialized[key]));
   return serialized;
 }
 
@@ -95,7 +125,7 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
       logMethod(args, method) {
         method.apply(
           this,
-          args.map((arg) => (typeof arg === 'string' ? redactUrl(arg) : arg)) as Parameters<
+          args.map((arg) => (typeof arg === 'string' ? redactUrl(boundedText(arg)) : arg)) as Parameters<
             typeof method
           >,
         );
