@@ -31,3 +31,11 @@ export function textArray(values: readonly string[]): string {
  * 200,000 lines read 200 times (measured in docs/performance.md).
  */
 export const KEY_LOOKUPS_ONLY = sql`set local enable_seqscan = off`;
+
+/**
+ * An identifier quoted for SQL text, `"` doubled: the one quoting of every table and column name
+ * written into a statement's text (names planned from Odoo's `fields_get` included).
+ */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

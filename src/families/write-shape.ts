@@ -7,6 +7,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { ChildModel, ModelDeclaration, RootModel } from './family.js';
+import { quoteIdentifier as quote } from '../db/sql-rows.js';
 
 export interface WriteShape {
   /** The table. */
@@ -22,8 +23,6 @@ export interface WriteShape {
   /** The root a written row belongs to, for its audit row */
   readonly rootOf: SQL;
 }
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** The columns a model's rows fill, in a stable order. */
 export function writtenColumns(model: ModelDeclaration, extra: readonly string[]): string[] {

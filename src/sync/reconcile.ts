@@ -259,7 +259,7 @@ async function stageRecords(
 async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Promise<void> {
   const roots = rootWriteShape(family.root).table;
   const childDiffs = family.children.map((child) => {
-    const parent = sql.raw(`"${child.parentColumn}"`);
+    const parent = sql.identifier(child.parentColumn);
     const children = childWriteShape(child).table;
     return sql`
       union

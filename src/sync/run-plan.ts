@@ -230,7 +230,7 @@ async function stagePage(
       ? sql`
         insert into sync_scan (run_id, token, kind, odoo_id, proven)
         select ${ref.runId}, ${ref.token}, 'plan', x.root, bool_and(coalesce(
-          l.${sql.raw(`"${child.parentColumn}"`)} = x.root and l.odoo_write_date = x.wd
+          l.${sql.identifier(child.parentColumn)} = x.root and l.odoo_write_date = x.wd
             and l.synced_at <= ${at}::timestamptz and ${liveRoot}, false))
         from ${records}
         left join ${childWriteShape(child).table} l on l.odoo_id = x.id

@@ -49,7 +49,7 @@ function storedStamps(family: RecordFamily, items: readonly MappedRoot[]): SQL {
     // will be written, even when none of these roots is.
     ...family.children.map((child, i) => {
       const childIds = intArray(items.flatMap((item) => item.children[i]!.map((c) => c.odooId)));
-      const parent = sql.raw(`"${child.parentColumn}"`);
+      const parent = sql.identifier(child.parentColumn);
       return sql`select ${sql.raw(String(i))}, odoo_id, ${parent}, odoo_write_date, false,
           ${staleLayout(child)}
         from ${childWriteShape(child).table}

@@ -134,7 +134,7 @@ export function storedChildrenQuery(
   rootIds: readonly number[],
   childIds: readonly number[],
 ): SQL {
-  const parent = sql.raw(`"${child.parentColumn}"`);
+  const parent = sql.identifier(child.parentColumn);
   return sql`
     select odoo_id, ${parent} as root_id, odoo_write_date, data, ${staleLayout(child)} as stale_layout
     from ${childWriteShape(child).table}
@@ -249,7 +249,7 @@ async function writeChanged(
     const writes = childWrites[i]!;
     const shape = childWriteShape(child);
     if (writes.deletes.length > 0) {
-      const parent = sql.raw(`"${child.parentColumn}"`);
+      const parent = sql.identifier(child.parentColumn);
       await tx.execute(sql`
         with gone as (
           delete from ${shape.table} where odoo_id = any(${intArray(writes.deletes)}::int[])

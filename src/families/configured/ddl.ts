@@ -6,8 +6,7 @@
 import { sortExpression } from '../columns.js';
 import { identifier, type FamilyLayout, type ModelLayout } from './layout.js';
 import type { ConfiguredFamilySpec, ConfiguredModelSpec } from './spec.js';
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+import { quoteIdentifier as quote } from '../../db/sql-rows.js';
 
 const INSTANT = 'timestamp with time zone';
 
