@@ -5,7 +5,12 @@
  */
 import { createOdooClient } from '../clients/odoo/index.js';
 import { loadConfigOrExit } from '../config/config.js';
-import { applyLayouts } from '../families/configured/apply-layouts.js';
+import {
+  applyLayouts,
+  LayoutRefusedError,
+  type AppliedLayout,
+} from '../families/configured/apply-layouts.js';
+import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createDb } from './create-db.js';
 import { runMigrations } from './migrate.js';
@@ -23,12 +28,12 @@ try {
     const odoo = createOdooClient(config.odoo!, { logger });
     try {
       for (const applied of await applyLayouts(handle.db, odoo, configured))
-        logger.info(
-          applied,
-          applied.changed
-            ? `family ${applied.family}: tables at layout ${applied.version}; the next reconcile fills what it added`
-            : `family ${applied.family}: tables up to date (layout ${applied.version})`,
-        );
+        reportApplied(logger, applied);
+    } catch (error) {
+      // The families migrate could apply are applied: say so before naming the refused ones.
+      if (error instanceof LayoutRefusedError)
+        for (const applied of error.applied) reportApplied(logger, applied);
+      throw error;
     } finally {
       await odoo.close();
     }
@@ -38,4 +43,29 @@ try {
   process.exitCode = 1;
 } finally {
   await handle.close();
+}
+
+/** What migrate did for a family, and per model each stored field it left out and why. */
+function reportApplied(log: Logger, applied: AppliedLayout): void {
+  const { leftOut, ...counts } = applied;
+  log.info(
+    counts,
+    applied.changed
+      ? `family ${applied.family}: tables at layout ${applied.version}; the next reconcile fills what it added`
+      : `family ${applied.family}: tables up to date (layout ${applied.version})`,
+  );
+  const models = [...new Set(leftOut.map((field) => field.model))];
+  for (const model of models) {
+    const fields = leftOut.filter((field) => field.model === model);
+    log.info(
+      {
+        family: applied.family,
+        model,
+        leftOut: fields.map(({ field, reason }) => ({ field, reason })),
+      },
+      `family ${applied.family}: ${model}: ${fields.length} stored fields left out:\n${fields
+        .map(({ field, reason }) => `  - ${field}: ${reason}`)
+        .join('\n')}`,
+    );
+  }
 }

@@ -324,7 +324,10 @@ describe('hostile probe of every route', () => {
     const { configured } = testConfig(familiesEnv).sync.families;
     await applyLayouts(
       db.db,
-      { fieldsGet: (model) => Promise.resolve(GADGET_FIELDS[model]!) },
+      {
+        fieldsGet: (model) => Promise.resolve(GADGET_FIELDS[model]!),
+        executeKw: <T>() => Promise.resolve(true as T),
+      },
       configured,
     );
     await db.db.execute(

@@ -1,28 +1,42 @@
 /**
- * `migrate`'s part for configured families: reads `fields_get` of every configured model, plans
- * each family's layout, and creates what it adds — all families in one transaction under an
- * advisory lock, so two migrators never interleave and a refused family leaves nothing half
- * done. Run again with nothing changed, it changes nothing.
+ * `migrate`'s part for configured families: reads `fields_get` of every configured model and of
+ * the one2many targets they name, plans each family's layout, and creates what it adds. Each
+ * family in a transaction of its own under an advisory lock taken before Odoo is read, so two
+ * migrators never plan from two readings nor interleave; a refused family leaves nothing half
+ * done and stops no other. Run again with nothing changed, it changes nothing.
  */
 import { sql } from 'drizzle-orm';
 import { isOdooError } from '../../clients/odoo/odoo-errors.js';
-import type { OdooClient, OdooFieldDescription } from '../../clients/odoo/index.js';
+import type { OdooClient } from '../../clients/odoo/index.js';
 import type { Db } from '../../db/create-db.js';
 import { syncFamilyLayout } from '../../db/schema/index.js';
 import { rowsOf, textArray } from '../../db/sql-rows.js';
 import { AppError } from '../../lib/errors.js';
+import type { LeftOutField } from '../field-policy.js';
+import { one2manyTargets, type DescribedModel } from './choose-fields.js';
 import { layoutStatements } from './ddl.js';
-import { LAYOUT_ATTRIBUTES, planLayout, type Catalog, type FamilyLayout } from './layout.js';
+import {
+  LAYOUT_ATTRIBUTES,
+  planLayout,
+  sameLayout,
+  TARGET_ATTRIBUTES,
+  type Catalog,
+  type FamilyLayout,
+} from './layout.js';
 import type { ConfiguredFamilySpec } from './spec.js';
 
 /** Not the drizzle migrator's lock: a migrate holds that one and then this one. */
 const LAYOUT_LOCK_KEY = 4_242_001_338;
 
+/** The families `migrate` refused, each with its problems; the others were applied. */
 export class LayoutRefusedError extends AppError {
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    readonly applied: readonly AppliedLayout[],
+  ) {
     super(
       'LAYOUT_REFUSED',
-      `configured families not migrated, nothing changed:\n  - ${problems.join('\n  - ')}`,
+      `configured families not migrated, nothing of theirs changed:\n  - ${problems.join('\n  - ')}`,
     );
   }
 }
@@ -35,22 +49,61 @@ export interface AppliedLayout {
   readonly tables: number;
   readonly columns: number;
   readonly frozen: number;
+  /** Stored fields Odoo lists that the copy does not hold, and why. */
+  readonly leftOut: readonly LeftOutField[];
 }
 
-type FieldsSource = Pick<OdooClient, 'fieldsGet'>;
+type OdooSchemaSource = Pick<OdooClient, 'fieldsGet' | 'executeKw'>;
 
+/**
+ * A model's fields and whether the sync user may read it; undefined when Odoo has no such model
+ * or will not describe it (both are named with the family's other problems).
+ */
 async function describe(
-  odoo: FieldsSource,
+  odoo: OdooSchemaSource,
   model: string,
-): Promise<Record<string, OdooFieldDescription>> {
+  attributes: readonly string[],
+): Promise<DescribedModel | undefined> {
   try {
-    return await odoo.fieldsGet(model, LAYOUT_ATTRIBUTES);
+    const [fields, readable] = await Promise.all([
+      odoo.fieldsGet(model, attributes),
+      mayRead(odoo, model),
+    ]);
+    return { fields, readable };
   } catch (error) {
-    // A model Odoo does not have, or one the user may not read: a problem named with the others.
     if (isOdooError(error) && (error.code === 'ODOO_SERVER_FAULT' || error.code === 'ODOO_ACCESS'))
-      return {};
+      return undefined;
     throw error;
   }
+}
+
+/** `check_access_rights('read')` without raising: false when the sync user may not read it. */
+async function mayRead(odoo: OdooSchemaSource, model: string): Promise<boolean> {
+  const answer = await odoo.executeKw<unknown>(model, 'check_access_rights', ['read'], {
+    raise_exception: false,
+  });
+  return answer === true;
+}
+
+/** The family's models and the one2many targets they name, each described once. */
+async function describeFamily(
+  odoo: OdooSchemaSource,
+  spec: ConfiguredFamilySpec,
+): Promise<Map<string, DescribedModel>> {
+  const described = new Map<string, DescribedModel>();
+  const own = [spec.root, ...spec.children].map((model) => model.model);
+  for (const [i, found] of (
+    await Promise.all(own.map((model) => describe(odoo, model, LAYOUT_ATTRIBUTES)))
+  ).entries())
+    if (found) described.set(own[i]!, found);
+  const targets = [
+    ...new Set([...described.values()].flatMap((model) => one2manyTargets(model.fields))),
+  ].filter((model) => !described.has(model));
+  for (const [i, found] of (
+    await Promise.all(targets.map((model) => describe(odoo, model, TARGET_ATTRIBUTES)))
+  ).entries())
+    if (found) described.set(targets[i]!, found);
+  return described;
 }
 
 /** Each table's columns and types, for the tables named. */
@@ -84,76 +137,79 @@ export async function readLayouts(db: Db): Promise<Map<string, FamilyLayout>> {
 }
 
 /**
- * Plans and creates the tables of the configured families.
- * @throws LayoutRefusedError naming every problem (nothing is changed then)
+ * Plans and creates the tables of each configured family, each family on its own.
+ * @throws LayoutRefusedError naming every problem of the families refused, after applying the others
  */
 export async function applyLayouts(
   db: Db,
-  odoo: FieldsSource,
+  odoo: OdooSchemaSource,
   specs: readonly ConfiguredFamilySpec[],
 ): Promise<AppliedLayout[]> {
-  if (specs.length === 0) return [];
-  const models = specs.flatMap((spec) => [spec.root, ...spec.children].map((m) => m.model));
-  const described = Object.fromEntries(
-    await Promise.all(models.map(async (model) => [model, await describe(odoo, model)] as const)),
-  );
+  const applied: AppliedLayout[] = [];
+  const problems: string[] = [];
+  for (const spec of specs) {
+    const outcome = await applyLayout(db, odoo, spec);
+    if (Array.isArray(outcome)) problems.push(...outcome);
+    else applied.push(outcome);
+  }
+  if (problems.length > 0) throw new LayoutRefusedError(problems, applied);
+  return applied;
+}
+
+/** One family's layout, applied; or its problems, with nothing changed. */
+async function applyLayout(
+  db: Db,
+  odoo: OdooSchemaSource,
+  spec: ConfiguredFamilySpec,
+): Promise<AppliedLayout | string[]> {
+  const tables = [spec.root, ...spec.children].map((m) => m.table);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LAYOUT_LOCK_KEY})`);
-    const previous = await readLayouts(tx);
-    const catalog = await readCatalog(
-      tx,
-      specs.flatMap((spec) => [spec.root, ...spec.children].map((m) => m.table)),
-    );
-    const plans = specs.map((spec) => ({
-      spec,
-      before: previous.get(spec.name),
-      ...planLayout(spec, described, previous.get(spec.name), catalog),
-    }));
-    const problems = plans.flatMap((plan) => plan.problems);
-    for (const plan of plans)
-      for (const model of plan.layout.models) {
-        const table = catalog.get(model.table);
-        if (table && !(table.has('odoo_id') && table.has('data')))
-          problems.push(
-            `${plan.spec.name}: ${model.model}: table ${model.table} exists and is not a copy table`,
-          );
-      }
-    if (problems.length > 0) throw new LayoutRefusedError(problems);
-
-    const applied: AppliedLayout[] = [];
-    for (const { spec, layout, before } of plans) {
-      for (const statement of layoutStatements(layout, spec)) await tx.execute(sql.raw(statement));
-      const changed = before?.version !== layout.version;
-      if (changed)
-        await tx
-          .insert(syncFamilyLayout)
-          .values({ family: spec.name, specHash: layout.specHash, version: layout.version, layout })
-          .onConflictDoUpdate({
-            target: syncFamilyLayout.family,
-            set: {
-              specHash: layout.specHash,
-              version: layout.version,
-              layout,
-              updatedAt: sql`now()`,
-            },
-          });
-      applied.push({
-        family: spec.name,
-        version: layout.version,
-        changed,
-        tables:
-          layout.models.length +
-          layout.models.reduce((n, model) => n + model.links.filter((l) => !l.frozen).length, 0),
-        columns: layout.models.reduce(
-          (n, model) => n + model.columns.filter((c) => !c.frozen).length,
-          0,
-        ),
-        frozen: layout.models.reduce(
-          (n, model) => n + model.columns.filter((c) => c.frozen).length,
-          0,
-        ),
-      });
+    const described = await describeFamily(odoo, spec);
+    const previous = (await readLayouts(tx)).get(spec.name);
+    const catalog = await readCatalog(tx, tables);
+    const { layout, problems, leftOut } = planLayout(spec, described, previous, catalog);
+    for (const model of layout.models) {
+      const table = catalog.get(model.table);
+      if (table && !(table.has('odoo_id') && table.has('data')))
+        problems.push(
+          `${spec.name}: ${model.model}: table ${model.table} exists and is not a copy table`,
+        );
     }
-    return applied;
+    if (problems.length > 0) return problems;
+
+    for (const statement of layoutStatements(layout, spec, catalog))
+      await tx.execute(sql.raw(statement));
+    const changed = previous?.version !== layout.version;
+    if (previous === undefined || !sameLayout(previous, layout))
+      await tx
+        .insert(syncFamilyLayout)
+        .values({ family: spec.name, specHash: layout.specHash, version: layout.version, layout })
+        .onConflictDoUpdate({
+          target: syncFamilyLayout.family,
+          set: {
+            specHash: layout.specHash,
+            version: layout.version,
+            layout,
+            updatedAt: sql`now()`,
+          },
+        });
+    return {
+      family: spec.name,
+      version: layout.version,
+      changed,
+      tables:
+        layout.models.length +
+        layout.models.reduce((n, model) => n + model.links.filter((l) => !l.frozen).length, 0),
+      columns: layout.models.reduce(
+        (n, model) => n + model.columns.filter((c) => !c.frozen).length,
+        0,
+      ),
+      frozen: layout.models.reduce(
+        (n, model) => n + model.columns.filter((c) => c.frozen).length,
+        0,
+      ),
+      leftOut,
+    };
   });
 }

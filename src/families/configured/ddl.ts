@@ -4,7 +4,13 @@
  * use. Nothing is ever dropped or altered.
  */
 import { sortExpression } from '../columns.js';
-import { identifier, type FamilyLayout, type ModelLayout } from './layout.js';
+import {
+  identifier,
+  ROUNDED_NUMERIC,
+  type Catalog,
+  type FamilyLayout,
+  type ModelLayout,
+} from './layout.js';
 import type { ConfiguredFamilySpec, ConfiguredModelSpec } from './spec.js';
 import { quoteIdentifier as quote } from '../../db/sql-rows.js';
 
@@ -46,16 +52,21 @@ function modelStatements(
   model: ModelLayout,
   root: ModelLayout,
   spec: ConfiguredModelSpec,
+  catalog: Catalog,
 ): string[] {
   const t = model.table;
   const isRoot = model === root;
   const live = isRoot ? 'archived_at is null' : undefined;
   const statements = [createTable(model, root)];
+  const existing = catalog.get(t);
   for (const column of model.columns) {
     if (column.frozen) continue;
     statements.push(
       `alter table ${quote(t)} add column if not exists ${quote(column.column)} ${column.sqlType}`,
     );
+    // An earlier version rounded decimals to Odoo's digits: widened, every value kept.
+    if (column.sqlType === 'numeric' && ROUNDED_NUMERIC.test(existing?.get(column.column) ?? ''))
+      statements.push(`alter table ${quote(t)} alter column ${quote(column.column)} type numeric`);
     if (column.nameColumn)
       statements.push(
         `alter table ${quote(t)} add column if not exists ${quote(column.nameColumn)} text`,
@@ -103,8 +114,14 @@ function modelStatements(
 }
 
 /** Every statement the family's layout needs, tables before what references them. */
-export function layoutStatements(layout: FamilyLayout, spec: ConfiguredFamilySpec): string[] {
+export function layoutStatements(
+  layout: FamilyLayout,
+  spec: ConfiguredFamilySpec,
+  catalog: Catalog,
+): string[] {
   const [root, ...children] = layout.models;
   const specs = [spec.root, ...spec.children];
-  return [root!, ...children].flatMap((model, i) => modelStatements(model, root!, specs[i]!));
+  return [root!, ...children].flatMap((model, i) =>
+    modelStatements(model, root!, specs[i]!, catalog),
+  );
 }

@@ -51,6 +51,13 @@ const spec: ConfiguredFamilySpec = {
   schedule: {},
 };
 
+/** A one2many target that keeps its owner in a stored many2one and carries stamps. */
+const NOTE: Record<string, OdooFieldDescription> = {
+  id: stored('integer'),
+  write_date: stored('datetime'),
+  order_id: stored('many2one', { relation: 'x.order' }),
+};
+
 const plan = (
   fields: Record<string, Record<string, OdooFieldDescription>> = {
     'x.order': ORDER,
@@ -59,7 +66,19 @@ const plan = (
   previous?: FamilyLayout,
   catalog = new Map<string, Map<string, string>>(),
   declared: ConfiguredFamilySpec = spec,
-) => planLayout(declared, fields, previous, catalog);
+  unreadable: readonly string[] = [],
+) =>
+  planLayout(
+    declared,
+    new Map(
+      Object.entries({ 'x.note': NOTE, ...fields }).map(([model, described]) => [
+        model,
+        { fields: described, readable: !unreadable.includes(model) },
+      ]),
+    ),
+    previous,
+    catalog,
+  );
 
 describe('planLayout', () => {
   it('gives every stored field a typed column, and to-many fields link tables', () => {
@@ -76,7 +95,8 @@ describe('planLayout', () => {
       // partner_name is a field of the model: the display name takes another name.
       ['partner_id', 'partner_id', 'integer', 'partner_id_name'],
       ['partner_name', 'partner_name', 'text', undefined],
-      ['qty', 'qty', 'numeric(16,3)', undefined],
+      // Plain numeric whatever Odoo's digits: they are an admin setting, and can change.
+      ['qty', 'qty', 'numeric', undefined],
     ]);
     // The one2many to the child model is its table; the other one2many is a link table.
     expect(root!.links.map((link) => [link.field, link.table])).toEqual([
@@ -165,6 +185,170 @@ describe('planLayout', () => {
     expect(plan({ 'x.order.line': LINE }).problems).toEqual([
       'orders: x.order: Odoo has no such model, or the sync user cannot read it',
     ]);
+  });
+});
+
+describe('what planLayout leaves out', () => {
+  const MAIL_FOLLOWERS: Record<string, OdooFieldDescription> = {
+    id: stored('integer'),
+    res_model: stored('char'),
+    res_id: stored('many2one_reference'),
+    partner_id: stored('many2one', { relation: 'res.partner' }),
+  };
+  const MAIL_MESSAGE: Record<string, OdooFieldDescription> = {
+    id: stored('integer'),
+    write_date: stored('datetime'),
+    model: stored('char'),
+    res_id: stored('many2one_reference'),
+  };
+  const PARTNER: Record<string, OdooFieldDescription> = {
+    id: stored('integer'),
+    write_date: stored('datetime'),
+    active: stored('boolean'),
+    name: stored('char'),
+    parent_id: stored('many2one', { relation: 'res.partner' }),
+    child_ids: stored('one2many', {
+      relation: 'res.partner',
+      relation_field: 'parent_id',
+      domain: [['active', '=', true]],
+    }),
+    message_follower_ids: stored('one2many', {
+      relation: 'mail.followers',
+      relation_field: 'res_id',
+    }),
+    message_ids: stored('one2many', { relation: 'mail.message', relation_field: 'res_id' }),
+    layer_ids: stored('one2many', {
+      relation: 'stock.valuation.layer',
+      relation_field: 'partner_id',
+    }),
+    gone_ids: stored('one2many', { relation: 'x.nowhere', relation_field: 'partner_id' }),
+    scoped_ids: stored('one2many', {
+      relation: 'res.partner',
+      relation_field: 'parent_id',
+      domain: "[('company_id', '=', company_id)]",
+    }),
+    signup_token: stored('char'),
+    access_token: stored('char'),
+    totp_secret: stored('char'),
+    image_1920: stored('binary'),
+    'x_studio_odd-name': stored('char'),
+  };
+  const LAYER: Record<string, OdooFieldDescription> = {
+    id: stored('integer'),
+    write_date: stored('datetime'),
+    partner_id: stored('many2one', { relation: 'res.partner' }),
+  };
+  const partners: ConfiguredFamilySpec = {
+    name: 'contacts',
+    root: {
+      model: 'res.partner',
+      table: 'scrap_res_partner',
+      binary: [],
+      api: { filter: [], sort: [] },
+    },
+    children: [],
+    schedule: {},
+  };
+  const planPartners = (declared = partners) =>
+    plan(
+      {
+        'res.partner': PARTNER,
+        'mail.followers': MAIL_FOLLOWERS,
+        'mail.message': MAIL_MESSAGE,
+        'stock.valuation.layer': LAYER,
+      },
+      undefined,
+      undefined,
+      declared,
+      ['stock.valuation.layer'],
+    );
+
+  it('keeps a one2many only where the copy can keep it exact, with its static domain, and says why for the others', () => {
+    const { layout, problems, leftOut } = planPartners();
+    expect(problems).toEqual([]);
+    expect(layout.models[0]!.links).toEqual([
+      {
+        field: 'child_ids',
+        relation: 'res.partner',
+        inverse: 'parent_id',
+        domain: [['active', '=', true]],
+        table: 'scrap_res_partner__child_ids',
+      },
+    ]);
+    const why = Object.fromEntries(leftOut.map((field) => [field.field, field.reason]));
+    expect(why).toEqual({
+      message_follower_ids: expect.stringMatching(
+        /^its inverse mail\.followers\.res_id is a stored many2one_reference, not a stored many2one to res\.partner/,
+      ) as unknown,
+      message_ids: expect.stringMatching(
+        /^its inverse mail\.message\.res_id is a stored many2one_reference/,
+      ) as unknown,
+      layer_ids: 'the sync user may not read stock.valuation.layer',
+      gone_ids: 'Odoo has no model x.nowhere the sync user can describe',
+      scoped_ids: "its domain depends on the record ([('company_id', '=', company_id)])",
+      signup_token: 'its name says it holds a secret: name it under fields to copy it',
+      access_token: 'its name says it holds a secret: name it under fields to copy it',
+      totp_secret: 'its name says it holds a secret: name it under fields to copy it',
+      image_1920: 'a binary: list it under binary to copy it',
+      'x_studio_odd-name': 'its name is not a plain identifier',
+    });
+    expect(layout.models[0]!.columns.map((column) => column.field)).toEqual(['name', 'parent_id']);
+  });
+
+  it('leaves a one2many out when its targets carry no write_date (mail.followers)', () => {
+    const { leftOut } = plan(
+      {
+        'res.partner': {
+          ...PARTNER,
+          message_follower_ids: stored('one2many', {
+            relation: 'mail.followers',
+            relation_field: 'partner_id',
+          }),
+        },
+        'mail.followers': MAIL_FOLLOWERS,
+        'mail.message': MAIL_MESSAGE,
+      },
+      undefined,
+      undefined,
+      partners,
+    );
+    expect(leftOut.find((field) => field.field === 'message_follower_ids')?.reason).toBe(
+      'mail.followers has no write_date (Odoo keeps no stamps of it): a change to it cannot be seen',
+    );
+  });
+
+  it('copies a secret the declaration names, and refuses a named field it cannot keep exact', () => {
+    const { layout, problems } = planPartners({
+      ...partners,
+      root: { ...partners.root, fields: ['name', 'signup_token', 'message_ids'] },
+    });
+    expect(layout.models[0]!.columns.map((column) => column.field)).toEqual([
+      'name',
+      'signup_token',
+    ]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^contacts: res\.partner: fields: message_ids cannot be copied: its inverse/,
+      ),
+    ]);
+  });
+
+  it('widens a column an earlier version rounded to numeric(p,s), keeping the layout version', () => {
+    const earlier = plan().layout;
+    const rounded: FamilyLayout = {
+      ...earlier,
+      models: earlier.models.map((model) => ({
+        ...model,
+        columns: model.columns.map((column) =>
+          column.field === 'qty' ? { ...column, sqlType: 'numeric(16,3)' } : column,
+        ),
+      })),
+    };
+    const catalog = new Map([['scrap_x_order', new Map([['qty', 'numeric(16,3)']])]]);
+    const next = plan(undefined, rounded, catalog);
+    expect(next.problems).toEqual([]);
+    expect(next.layout.version).toBe(rounded.version);
+    expect(next.layout.models[0]!.columns.find((c) => c.field === 'qty')!.sqlType).toBe('numeric');
   });
 });
 

@@ -9,8 +9,10 @@
  * whose type changed is refused while its column holds the old type.
  */
 import { createHash } from 'node:crypto';
-import type { OdooFieldDescription } from '../../clients/odoo/odoo-types.js';
+import type { OdooDomain, OdooFieldDescription } from '../../clients/odoo/odoo-types.js';
 import type { ColumnKind } from '../columns.js';
+import type { LeftOutField } from '../field-policy.js';
+import { chooseFields, type DescribedModels } from './choose-fields.js';
 import type { ConfiguredFamilySpec, ConfiguredModelSpec } from './spec.js';
 import { linkTableOf } from './spec.js';
 
@@ -32,6 +34,8 @@ export interface LayoutLink {
   readonly relation: string;
   /** A one2many's inverse many2one on the target. */
   readonly inverse?: string;
+  /** A one2many's static domain: what reading the field filters, and its scans apply. */
+  readonly domain?: OdooDomain;
   readonly table: string;
   readonly frozen?: boolean;
 }
@@ -63,9 +67,12 @@ export const LAYOUT_ATTRIBUTES = [
   'store',
   'relation',
   'relation_field',
-  'digits',
+  'domain',
   'string',
 ];
+
+/** `fields_get` of a one2many's target, with these attributes: enough to judge its inverse. */
+export const TARGET_ATTRIBUTES = ['type', 'store', 'relation'];
 
 export type DescribedFields = Readonly<
   Record<string, Readonly<Record<string, OdooFieldDescription>>>
@@ -143,51 +150,51 @@ const SQL_TYPES: Readonly<Record<ColumnKind, string>> = {
   many2one: 'integer',
 };
 
-/** numeric with the field's digits when Odoo gives them: `numeric(16,2)`. */
-function sqlTypeOf(kind: ColumnKind, description: OdooFieldDescription): string {
-  const digits = description.digits;
-  if (
-    kind === 'decimal' &&
-    Array.isArray(digits) &&
-    digits.length === 2 &&
-    digits.every((n) => Number.isInteger(n)) &&
-    (digits[0] as number) >= 1 &&
-    (digits[0] as number) <= 1000 &&
-    (digits[1] as number) >= 0 &&
-    (digits[1] as number) <= (digits[0] as number)
-  )
-    return `numeric(${String(digits[0])},${String(digits[1])})`;
+/**
+ * A decimal is a plain `numeric`: Odoo's digits are an admin setting (decimal accuracy) that can
+ * change, and a column rounded to yesterday's digits would silently round the API's values.
+ */
+function sqlTypeOf(kind: ColumnKind): string {
   return SQL_TYPES[kind];
 }
+
+/** A column planned `numeric(p,s)` by an earlier version: widened to `numeric`, never refused. */
+export const ROUNDED_NUMERIC = /^numeric\(\d+,\d+\)$/;
 
 export interface PlannedLayout {
   readonly layout: FamilyLayout;
   /** What the family's declaration asks that Odoo or the tables refuse; nothing is created then. */
   readonly problems: string[];
+  /** Stored fields Odoo lists that the copy does not hold, and why (`migrate` prints them). */
+  readonly leftOut: LeftOutField[];
 }
 
 /**
  * Plans a family's layout from Odoo's fields and the layout kept so far.
- * @param described `fields_get` of every model of the family, by model
+ * @param described every model of the family and every one2many target they name
  * @param catalog the family's tables as they are (to refuse a type change)
  */
 export function planLayout(
   spec: ConfiguredFamilySpec,
-  described: DescribedFields,
+  described: DescribedModels,
   previous: FamilyLayout | undefined,
   catalog: Catalog,
 ): PlannedLayout {
   const problems: string[] = [];
+  const leftOut: LeftOutField[] = [];
   const childModels = new Map(spec.children.map((child) => [child.model, child]));
   const models = [spec.root, ...spec.children].map((model, index): ModelLayout => {
-    const fields = described[model.model] ?? {};
+    const found = described.get(model.model);
+    const fields = found?.fields ?? {};
     const where = `${spec.name}: ${model.model}`;
     const before = previous?.models.find((known) => known.model === model.model);
     const modelProblems: string[] = [];
     const planned = planModel(model, fields, before, {
       where,
       problems: modelProblems,
+      leftOut,
       catalog,
+      described,
       isRoot: index === 0,
       rootModel: spec.root.model,
       parentField: index === 0 ? undefined : spec.children[index - 1]!.link,
@@ -205,12 +212,13 @@ export function planLayout(
     problems.push(
       ...(Object.keys(fields).length === 0
         ? [`${where}: Odoo has no such model, or the sync user cannot read it`]
-        : modelProblems),
+        : found?.readable === false
+          ? [`${where}: the sync user may not read the model (check_access_rights)`]
+          : modelProblems),
     );
     return planned;
   });
-  // Compared by content: jsonb keeps keys in an order of its own.
-  const sameModels = previous !== undefined && canonical(previous.models) === canonical(models);
+  const sameModels = previous !== undefined && sameRows(previous.models, models);
   const hash = specHash(spec);
   const version =
     previous === undefined
@@ -218,7 +226,27 @@ export function planLayout(
       : sameModels && previous.specHash === hash
         ? previous.version
         : previous.version + 1;
-  return { layout: { family: spec.name, specHash: hash, version, models }, problems };
+  return { layout: { family: spec.name, specHash: hash, version, models }, problems, leftOut };
+}
+
+/**
+ * Whether rows written under one layout are what the other would write: the same columns and
+ * links. A decimal widened from `numeric(p,s)` to `numeric` keeps its rows.
+ */
+function sameRows(a: readonly ModelLayout[], b: readonly ModelLayout[]): boolean {
+  const rows = (models: readonly ModelLayout[]) =>
+    models.map((model) => ({
+      ...model,
+      columns: model.columns.map((column) =>
+        ROUNDED_NUMERIC.test(column.sqlType) ? { ...column, sqlType: 'numeric' } : column,
+      ),
+    }));
+  return canonical(rows(a)) === canonical(rows(b));
+}
+
+/** Whether two layouts differ in anything, so the newer must be kept. */
+export function sameLayout(a: FamilyLayout, b: FamilyLayout): boolean {
+  return canonical(a) === canonical(b);
 }
 
 /** JSON with every object's keys sorted. */
@@ -235,7 +263,9 @@ function canonical(value: unknown): string {
 interface ModelContext {
   readonly where: string;
   readonly problems: string[];
+  readonly leftOut: LeftOutField[];
   readonly catalog: Catalog;
+  readonly described: DescribedModels;
   readonly isRoot: boolean;
   readonly rootModel: string;
   readonly parentField: string | undefined;
@@ -253,13 +283,6 @@ function planModel(
   const stored = (name: string) => fields[name]?.store === true;
   const typeOf = (name: string) => fields[name]?.type;
 
-  for (const name of spec.fields ?? [])
-    if (!stored(name))
-      problems.push(`${where}: fields: ${name} is not a stored field of the model`);
-  for (const name of spec.binary)
-    if (typeOf(name) !== 'binary')
-      problems.push(`${where}: binary: ${name} is not a binary field of the model`);
-
   const activeField = isRoot
     ? (['active', 'x_active'].find((name) => stored(name) && typeOf(name) === 'boolean') ?? null)
     : undefined;
@@ -271,19 +294,16 @@ function planModel(
       );
   }
 
-  const selected = (name: string) =>
-    name === parentField ||
-    spec.fields === undefined ||
-    spec.fields.includes(name) ||
-    spec.binary.includes(name);
-  const wanted = Object.entries(fields)
-    .filter(([name, description]) => {
-      if (!description.store || !selected(name)) return false;
-      if (name === 'id' || name === 'write_date' || name === activeField) return false;
-      if (description.type === 'binary') return spec.binary.includes(name);
-      return !context.childOf(description);
-    })
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const choice = chooseFields(spec, fields, {
+    where,
+    model: spec.model,
+    parentField,
+    activeField,
+    childOf: context.childOf,
+    targets: context.described,
+  });
+  problems.push(...choice.problems);
+  context.leftOut.push(...choice.leftOut);
 
   const reserved = new Set(isRoot ? ROOT_BOOKKEEPING : CHILD_BOOKKEEPING);
   const taken = new Set<string>(reserved);
@@ -311,28 +331,29 @@ function planModel(
   const columns: LayoutColumn[] = [];
   const links: LayoutLink[] = [];
   const seen = new Set<string>();
-  for (const [name, description] of wanted) {
+  for (const { name, description, domain } of choice.chosen) {
     seen.add(name);
     const type = description.type ?? 'unknown';
     if (type === 'many2many' || type === 'one2many') {
       const known = before?.links.find((link) => link.field === name);
       const inverse = type === 'one2many' ? description.relation_field : undefined;
-      // A one2many is kept current by scanning its targets' inverse: one without is left out.
-      if (type === 'one2many' && typeof inverse !== 'string') continue;
       links.push({
         field: name,
         relation: description.relation ?? '',
         ...(typeof inverse === 'string' ? { inverse } : {}),
+        ...(domain === undefined ? {} : { domain }),
         table: known?.table ?? identifier(linkTableOf(spec.table, name)),
       });
       continue;
     }
     const kind = KINDS[type] ?? 'json';
-    const sqlType = sqlTypeOf(kind, description);
+    const sqlType = sqlTypeOf(kind);
     const known = before?.columns.find((column) => column.field === name);
     const column = known?.column ?? claim(name, `odoo_${name}`);
     const existing = table?.get(column);
-    if (existing !== undefined && existing !== sqlType) {
+    const widened =
+      sqlType === 'numeric' && existing !== undefined && ROUNDED_NUMERIC.test(existing);
+    if (existing !== undefined && existing !== sqlType && !widened) {
       problems.push(
         `${where}: ${name} is now ${type} (${sqlType}), but column ${spec.table}.${column} is ${existing}: ` +
           `a column's type is never changed. Rename the old column (alter table ${spec.table} rename column ${column} to ${column}_old), ` +
