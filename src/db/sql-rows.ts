@@ -39,3 +39,8 @@ export const KEY_LOOKUPS_ONLY = sql`set local enable_seqscan = off`;
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** A text quoted as a SQL string literal, `'` doubled (standard_conforming_strings is on). */
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}

@@ -8,6 +8,7 @@
  */
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import type { OdooDomain } from '../clients/odoo/odoo-types.js';
 import type { FieldColumn } from './columns.js';
 
 /** A copy table as the engine writes it: its name, and each column's PostgreSQL type by name. */
@@ -33,6 +34,12 @@ export interface LinkTable {
    * are (see `relationScans`). Undefined for a many2many.
    */
   readonly inverse?: string;
+  /**
+   * A one2many's static domain (`child_ids`: active contacts only): what reading the field
+   * filters, so the reconcile's list of the targets applies it too, or the relation would never
+   * agree with the copy and be read again every night.
+   */
+  readonly domain?: OdooDomain;
 }
 
 /** Which stored fields a model's reads ask for, when not every one of them. */

@@ -60,4 +60,16 @@ describe('changedFields', () => {
     expect(changedFields(bc, reordered)).toEqual([]);
     expect(changedFields(bc, { ...bc, name: 'P00008', origin: 'SO1' })).toEqual(['name', 'origin']);
   });
+
+  it('takes -0.0 for the 0 jsonb stores, at any depth', () => {
+    expect(
+      changedFields({ amount: 0, specs: { x: [0] } }, { amount: -0, specs: { x: [-0] } }),
+    ).toEqual([]);
+  });
+
+  it('keeps a field only the copy holds (Odoo no longer lists it), and drops one the reads leave out', () => {
+    const stored = { name: 'a', x_gone: 'kept', signup_token: 'old' };
+    expect(changedFields(stored, { name: 'a' })).toEqual([]);
+    expect(changedFields(stored, { name: 'a' }, ['signup_token'])).toEqual(['signup_token']);
+  });
 });

@@ -3,8 +3,11 @@
  * family's declaration: the typed columns, `data` holding the record untouched (a field Odoo adds
  * later is copied without a migration), the stamp every guard and watermark relies on, and a
  * child's link to its root. Rows are keyed by column name, as the writer sends them.
+ *
+ * A row holds the columns of the fields the record has, and only those: a field Odoo no longer
+ * lists (a Studio field deleted, a module uninstalled) is not read, and its column keeps its last
+ * value, as `data` keeps its key (docs/models.md, "When Odoo's schema changes").
  */
-import { isDeepStrictEqual } from 'node:util';
 import { parseMany2one, parseOdooDatetime } from '../clients/odoo/odoo-values.js';
 import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import { BadRecordError } from './bad-record-error.js';
@@ -25,6 +28,12 @@ export interface MappedRecord {
   readonly row: Row;
   /** The targets of each of the model's link tables, in Odoo's order (the model's order). */
   readonly links: readonly (readonly number[])[];
+  /**
+   * Fields Odoo lists that the read left out on purpose (a secret, a binary, a one2many the copy
+   * cannot keep exact): a copy holding one from before loses it at its next write. Every other
+   * key of the stored `data` that the record lacks is kept.
+   */
+  readonly unread: readonly string[];
 }
 
 export interface MappedChild extends MappedRecord {
@@ -89,10 +98,14 @@ function targetIds(value: unknown): number[] {
 }
 
 /** A record's row: its typed columns, its stamp and `data`; and its links. */
-export function mapRecord(model: ModelDeclaration, record: OdooRecord): MappedRecord {
+export function mapRecord(
+  model: ModelDeclaration,
+  record: OdooRecord,
+  unread: readonly string[] = [],
+): MappedRecord {
   const row: Row = { odoo_id: record.id };
   for (const column of model.columns) {
-    if (column.frozen) continue;
+    if (column.frozen || !(column.field in record)) continue;
     if (column.kind === 'many2one') {
       const target = field(record, model.model, column.field, parseMany2one);
       row[column.column] = target?.id ?? null;
@@ -106,21 +119,25 @@ export function mapRecord(model: ModelDeclaration, record: OdooRecord): MappedRe
   const writeDate = writeDateOf(record, model.model);
   row.odoo_write_date = writeDate;
   row.data = record;
-  return { odooId: record.id, writeDate, data: record, row, links };
+  return { odooId: record.id, writeDate, data: record, row, links, unread };
 }
 
 /**
  * Maps a root and its children, checking that every child is the root's.
  * @throws BadRecordError when a record cannot be copied (an empty `write_date`, a child of another root)
  */
-export function mapRoot(family: RecordFamily, payload: RootPayload): MappedRoot {
-  const root = mapRecord(family.root, payload.root);
+export function mapRoot(
+  family: RecordFamily,
+  payload: RootPayload,
+  unread: Readonly<Record<string, readonly string[]>> = {},
+): MappedRoot {
+  const root = mapRecord(family.root, payload.root, unread[family.root.model]);
   // A model without an archive flag has no archived records: everything it returns is live.
   const { activeField } = family.root;
   root.row.active = activeField === null ? true : payload.root[activeField] !== false;
   const children = family.children.map((child, i) =>
     (payload.children[i] ?? []).map((record): MappedChild => {
-      const mapped = mapRecord(child, record);
+      const mapped = mapRecord(child, record, unread[child.model]);
       const parentId = parentIdOf(child, record);
       if (parentId !== root.odooId)
         throw new BadRecordError(
@@ -133,14 +150,38 @@ export function mapRoot(family: RecordFamily, payload: RootPayload): MappedRoot 
   return { ...root, children };
 }
 
-/** Names of the fields whose values differ between two stored `data` objects. */
+/**
+ * Names of the fields a write of `after` over the stored `before` changes: those `after` holds
+ * with another value, and those of `unread` that `before` still holds (they go). A field only
+ * `before` holds otherwise stays: Odoo no longer lists it, and the copy keeps its last value.
+ */
 export function changedFields(
   before: Record<string, unknown>,
   after: Record<string, unknown>,
+  unread: readonly string[] = [],
 ): string[] {
-  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const names = new Set([...Object.keys(after), ...unread.filter((name) => name in before)]);
   const changed: string[] = [];
-  // By value: a stored jsonb keeps an object's keys in an order of its own.
-  for (const name of names) if (!isDeepStrictEqual(before[name], after[name])) changed.push(name);
+  for (const name of names) if (!sameJson(before[name], after[name])) changed.push(name);
   return changed.sort();
+}
+
+/**
+ * Equality of two JSON values as jsonb holds them: an object's keys in any order (jsonb keeps an
+ * order of its own), and numbers by value, so Odoo's `-0.0` equals the `0` jsonb stores for it
+ * (compared strictly, every verify found it drifted).
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => sameJson(item, b[i]));
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  return keys.every((key) => key in right && sameJson(left[key], right[key]));
 }

@@ -6,8 +6,8 @@
  * serialized and parsed on both sides.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { ChildModel, ModelDeclaration, RootModel } from './family.js';
-import { quoteIdentifier as quote } from '../db/sql-rows.js';
+import { isChild, type ChildModel, type ModelDeclaration, type RootModel } from './family.js';
+import { quoteIdentifier as quote, quoteLiteral } from '../db/sql-rows.js';
 
 export interface WriteShape {
   /** The table. */
@@ -41,11 +41,26 @@ export function writtenColumns(model: ModelDeclaration, extra: readonly string[]
   ];
 }
 
+/**
+ * `data` as a write leaves it: the stored record with the incoming one laid over it, so a field
+ * the incoming record lacks (Odoo no longer lists it) keeps its last value, less the fields the
+ * reads leave out on purpose (`unread`).
+ */
+function mergedData(table: string, unread: readonly string[]): string {
+  const stored = `${quote(table)}.${quote('data')}`;
+  const kept =
+    unread.length === 0
+      ? stored
+      : `(${stored} - array[${unread.map(quoteLiteral).join(', ')}]::text[])`;
+  return `${kept} || excluded.${quote('data')}`;
+}
+
 function shape(
   model: ModelDeclaration,
   written: readonly string[],
   onWrite: string,
   rootOf: string,
+  unread: readonly string[] = [],
 ): WriteShape {
   const typeOf = (name: string) => {
     const type = model.table.sqlTypes.get(name);
@@ -66,7 +81,11 @@ function shape(
       [
         ...written
           .filter((name) => name !== 'odoo_id')
-          .map((name) => `${quote(name)} = excluded.${quote(name)}`),
+          .map((name) =>
+            name === 'data'
+              ? `${quote(name)} = ${mergedData(model.table.name, unread)}`
+              : `${quote(name)} = excluded.${quote(name)}`,
+          ),
         onWrite,
       ].join(', '),
     ),
@@ -74,36 +93,56 @@ function shape(
   };
 }
 
-/** Shapes are derived once per declaration: a page writes thousands of rows with them. */
-const shapes = new WeakMap<ModelDeclaration, WriteShape>();
+/** What a model's write does, by the model's place in its family. */
+function writeOf(model: RootModel | ChildModel) {
+  return isChild(model)
+    ? {
+        all: writtenColumns(model, [model.parentColumn]),
+        onWrite: 'synced_at = now()',
+        rootOf: quote(model.parentColumn),
+      }
+    : {
+        all: writtenColumns(model, ['active']),
+        // A root written again is live again (not archived).
+        onWrite: 'archived_at = null, archive_reason = null, synced_at = now()',
+        rootOf: 'odoo_id',
+      };
+}
 
-function cached(model: ModelDeclaration, make: () => WriteShape): WriteShape {
-  let known = shapes.get(model);
-  if (!known) shapes.set(model, (known = make()));
+/**
+ * Shapes are derived once per declaration and set of columns: a page writes thousands of rows
+ * with one of them.
+ */
+const shapes = new WeakMap<ModelDeclaration, Map<string, WriteShape>>();
+
+/**
+ * The shape that writes rows holding these columns (a record read without a field Odoo no
+ * longer lists has no column for it), dropping `unread` from the stored `data`. Every column of
+ * the model when `present` is not given.
+ */
+export function writeShape(
+  model: RootModel | ChildModel,
+  present?: ReadonlySet<string>,
+  unread: readonly string[] = [],
+): WriteShape {
+  const { all, onWrite, rootOf } = writeOf(model);
+  const written = present ? all.filter((name) => present.has(name)) : all;
+  const key = `${written.join(',')}|${unread.join(',')}`;
+  let byKey = shapes.get(model);
+  if (!byKey) shapes.set(model, (byKey = new Map()));
+  let known = byKey.get(key);
+  if (!known) byKey.set(key, (known = shape(model, written, onWrite, rootOf, unread)));
   return known;
 }
 
-/** A root written again is live again (not archived). */
+/** The root table's shape, every column. */
 export function rootWriteShape(root: RootModel): WriteShape {
-  return cached(root, () =>
-    shape(
-      root,
-      writtenColumns(root, ['active']),
-      'archived_at = null, archive_reason = null, synced_at = now()',
-      'odoo_id',
-    ),
-  );
+  return writeShape(root);
 }
 
+/** A child table's shape, every column. */
 export function childWriteShape(child: ChildModel): WriteShape {
-  return cached(child, () =>
-    shape(
-      child,
-      writtenColumns(child, [child.parentColumn]),
-      'synced_at = now()',
-      quote(child.parentColumn),
-    ),
-  );
+  return writeShape(child);
 }
 
 /**

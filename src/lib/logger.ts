@@ -125,9 +125,9 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
       logMethod(args, method) {
         method.apply(
           this,
-          args.map((arg) => (typeof arg === 'string' ? redactUrl(boundedText(arg)) : arg)) as Parameters<
-            typeof method
-          >,
+          args.map((arg) =>
+            typeof arg === 'string' ? redactUrl(boundedText(arg)) : arg,
+          ) as Parameters<typeof method>,
         );
       },
     },

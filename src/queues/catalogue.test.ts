@@ -4,6 +4,7 @@ import { pageJob, recordJob, splitJobKey } from './catalogue.js';
 const run = { runId: 12, lease: { key: 'bcs', owner: 'run-77', token: 3 } };
 const schema = {
   fields: { 'dimagaz.bc': ['name', 'write_date'], 'dimagaz.bc.line': ['bc_id', 'write_date'] },
+  unread: {},
   context: {},
 };
 const page = (at: typeof run, ids: number[], family = 'bcs') => pageJob(family, at, ids, schema);

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import type { FamilySchema } from '../sync/odoo-reads.js';
-import { runReportSchema } from '../sync/run-counts.js';
+import { MAX_REPORTED_ERRORS, runErrorSchema, runReportSchema } from '../sync/run-counts.js';
 
 /**
  * Webhook work has a queue of its own: a mass edit in Odoo (thousands of events) must never queue
@@ -45,6 +45,7 @@ export const runRef = z.object({
 
 const schema = z.object({
   fields: z.record(z.string(), z.array(z.string())),
+  unread: z.record(z.string(), z.array(z.string())).default({}),
   context: z.record(z.string(), z.unknown()),
 });
 
@@ -70,6 +71,8 @@ export const syncRunData = z.object({
       startedAt: z.string().nullable(),
       startCalls: count,
       futureStamped: count,
+      /** One2many relations whose target scan Odoo refused. */
+      scanErrors: z.array(runErrorSchema).max(MAX_REPORTED_ERRORS).default([]),
     })
     .optional(),
 });

@@ -1,20 +1,24 @@
 /**
  * How a page of roots, as Odoo has them now, differs from the copy by content, whatever the
- * stamps say: each root's data, its children (one missing, gone or moved, or whose data differs)
- * and the link tables of both. What the verify reports and heals (verify.ts); a stamp proves
- * nothing here — two versions of a second share one, and a renamed product moves no stamp.
+ * stamps say: each root's data and typed columns, its children (one missing, gone or moved, or
+ * whose data or columns differ) and the link tables of both. What the verify reports and heals
+ * (verify.ts); a stamp proves nothing here — two versions of a second share one, and a renamed
+ * product moves no stamp.
+ *
+ * A field the copy holds that Odoo no longer lists is no difference: the copy keeps its last
+ * value (docs/models.md). Those are counted apart (`kept`), for the verify to say so.
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
-import type { ModelDeclaration, RecordFamily } from '../families/family.js';
+import type { ChildModel, ModelDeclaration, RecordFamily, RootModel } from '../families/family.js';
 import {
   changedFields,
   type MappedRecord,
   type MappedRoot,
   type OdooRecordData,
 } from '../families/map-record.js';
-import { rootWriteShape } from '../families/write-shape.js';
+import { rootWriteShape, writeShape } from '../families/write-shape.js';
 import { storedChildrenQuery } from './write-records.js';
 
 /** Per model, per field: how many records differ in it. */
@@ -44,8 +48,57 @@ export function addDrift(total: DriftCounts, counts: DriftCounts): void {
 
 export interface PageDrift {
   readonly drifts: RootDrift[];
-  /** Records whose link tables differ though their data may not, by model: written again. */
+  /**
+   * Records whose link tables or typed columns differ though their data may not, by model:
+   * written again.
+   */
   readonly relink: Map<string, Set<number>>;
+  /** Per model, the fields Odoo no longer lists that the copy keeps, with how many records. */
+  readonly kept: DriftCounts;
+}
+
+/** Fields the stored record holds that Odoo's lacks and the reads do not leave out on purpose. */
+function keptFields(stored: OdooRecordData, record: MappedRecord): string[] {
+  return Object.keys(stored).filter(
+    (name) => !(name in record.data) && !record.unread.includes(name),
+  );
+}
+
+/**
+ * The typed columns of these records whose stored values differ from what a write would store,
+ * compared in PostgreSQL with the writer's own casts (a numeric `1.50` is `1.5`), by record: the
+ * fields they come from.
+ */
+async function columnDrift(
+  db: Db,
+  model: RootModel | ChildModel,
+  records: readonly MappedRecord[],
+): Promise<Map<number, string[]>> {
+  const [first] = records;
+  if (!first) return new Map();
+  const shape = writeShape(model, new Set(Object.keys(first.row)), first.unread);
+  const typed = model.columns.flatMap((column) =>
+    [column.column, ...(column.nameColumn ? [column.nameColumn] : [])]
+      .filter((name) => shape.columns.includes(name))
+      .map((name) => ({ name, field: column.field })),
+  );
+  if (typed.length === 0) return new Map();
+  const values = records.map((record) => shape.columns.map((name) => record.row[name] ?? null));
+  const rows = rowsOf<{ odoo_id: number; fields: string[] }>(
+    await db.execute(sql`
+      select odoo_id, fields from (
+        select x.odoo_id, array_remove(array[${sql.join(
+          typed.map(
+            ({ name, field }) =>
+              sql`case when t.${sql.identifier(name)} is distinct from x.${sql.identifier(name)} then ${field}::text end`,
+          ),
+          sql`, `,
+        )}], null) as fields
+        from (select ${shape.values} from jsonb_array_elements(${JSON.stringify(values)}::jsonb) as r) x
+        join ${shape.table} t on t.odoo_id = x.odoo_id) d
+      where cardinality(fields) > 0`),
+  );
+  return new Map(rows.map((row) => [row.odoo_id, [...new Set(row.fields)]]));
 }
 
 /** The link tables of these owners as the copy holds them: targets in order, by link. */
@@ -95,7 +148,8 @@ export async function contentDrift(
     if (!ids) relink.set(model, (ids = new Set()));
     ids.add(odooId);
   };
-  if (items.length === 0) return { drifts: [], relink };
+  const kept: DriftCounts = {};
+  if (items.length === 0) return { drifts: [], relink, kept };
   const roots = rowsOf<{ odoo_id: number; data: OdooRecordData }>(
     await db.execute(sql`
       select odoo_id, data from ${rootWriteShape(family.root).table}
@@ -109,9 +163,28 @@ export async function contentDrift(
       const stored = rowsOf<{ odoo_id: number; root_id: number; data: OdooRecordData }>(
         await db.execute(storedChildrenQuery(child, rootIds, childIds)),
       );
-      return { stored, links: await storedLinks(db, child, childIds) };
+      const records = items.flatMap((item) => item.children[i]!);
+      return {
+        stored,
+        links: await storedLinks(db, child, childIds),
+        columns: await columnDrift(db, child, records),
+      };
     }),
   );
+  const rootColumns = await columnDrift(db, family.root, items);
+  /** The fields that differ: in data, or in the typed columns only (then written again too). */
+  const differing = (
+    model: string,
+    stored: OdooRecordData,
+    record: MappedRecord,
+    columns: ReadonlyMap<number, string[]>,
+  ) => {
+    countDrift(kept, model, keptFields(stored, record));
+    const inData = changedFields(stored, record.data, record.unread);
+    const inColumns = (columns.get(record.odooId) ?? []).filter((name) => !inData.includes(name));
+    if (inColumns.length > 0) markRelink(model, record.odooId);
+    return [...inData, ...inColumns];
+  };
 
   const drifts: RootDrift[] = [];
   for (const item of items) {
@@ -119,13 +192,13 @@ export async function contentDrift(
     const note = (model: string, names: readonly string[]) => countDrift(fields, model, names);
     const stored = rootById.get(item.odooId);
     if (!stored) note(family.root.model, ['(missing)']);
-    else note(family.root.model, changedFields(stored, item.data));
+    else note(family.root.model, differing(family.root.model, stored, item, rootColumns));
     const rootLinkDrift = linkDrift(family.root, item, rootLinks);
     if (rootLinkDrift.length > 0) markRelink(family.root.model, item.odooId);
     note(family.root.model, rootLinkDrift);
 
     family.children.forEach((child, i) => {
-      const { stored: storedChildren, links } = children[i]!;
+      const { stored: storedChildren, links, columns } = children[i]!;
       const byId = new Map(storedChildren.map((row) => [row.odoo_id, row]));
       const incoming = new Set<number>();
       for (const record of item.children[i]!) {
@@ -136,7 +209,7 @@ export async function contentDrift(
           continue;
         }
         if (copy.root_id !== item.odooId) note(child.model, ['(moved)']);
-        note(child.model, changedFields(copy.data, record.data));
+        note(child.model, differing(child.model, copy.data, record, columns));
         const childLinkDrift = linkDrift(child, record, links);
         if (childLinkDrift.length > 0) markRelink(child.model, record.odooId);
         note(child.model, childLinkDrift);
@@ -147,5 +220,5 @@ export async function contentDrift(
     });
     if (Object.keys(fields).length > 0) drifts.push({ odooId: item.odooId, fields });
   }
-  return { drifts, relink };
+  return { drifts, relink, kept };
 }

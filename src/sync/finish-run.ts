@@ -33,6 +33,8 @@ export interface FinishRunInput {
   readonly startCalls: number;
   /** Records the scans saw stamped later than Odoo's clock. */
   readonly futureStamped: number;
+  /** One2many relations whose target scan Odoo refused: their watermarks stay. */
+  readonly scanErrors: readonly SyncRunError[];
   readonly reports: readonly RunReport[];
   /** Pages that failed for good: the run failed, the watermarks stay. */
   readonly failedPages: readonly FailedChild[];
@@ -65,7 +67,9 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
     settings.failureBackoffBaseMs,
   );
   const report = mergeReports([
-    reportOf({ odooCalls: input.startCalls, futureStamped: input.futureStamped }),
+    reportOf({ odooCalls: input.startCalls, futureStamped: input.futureStamped }, [
+      ...input.scanErrors,
+    ]),
     ...input.reports,
     reportOf(
       { recordsSeen: input.failedRecords.length, failed: input.failedRecords.length },
@@ -100,7 +104,7 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
   const status: Exclude<SyncRunStatus, 'running'> =
     !held || state.haltCode || input.failedPages.length > 0
       ? 'failed'
-      : report.counts.failed > 0
+      : report.counts.failed > 0 || input.scanErrors.length > 0
         ? 'partial'
         : 'succeeded';
 

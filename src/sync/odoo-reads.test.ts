@@ -14,6 +14,7 @@ import type { OdooSource } from './odoo-source.js';
 
 const schema: FamilySchema = {
   fields: { 'dimagaz.bc': ['name', 'write_date'], 'dimagaz.bc.line': ['bc_id', 'write_date'] },
+  unread: {},
   context: { active_test: false },
 };
 const isolating = (source: OdooSource, ids: number[]) =>

@@ -25,12 +25,20 @@ import {
   type RecordFamily,
   type RelationScan,
 } from '../families/family.js';
+import { FIELD_NAME, isSecretField } from '../families/field-policy.js';
 import { parentIdOf, type RootPayload } from '../families/map-record.js';
 import type { OdooSource } from './odoo-source.js';
 
 /** The stored fields each read of a family asks for, by model, and the context it passes. */
 export interface FamilySchema {
   readonly fields: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The stored fields Odoo lists that the reads leave out on purpose (secrets, binaries, a
+   * one2many the copy cannot keep exact, what a declaration does not select), by model: a copy
+   * made before they were left out loses them at its next write. Any other field the copy holds
+   * and a read lacks is one Odoo no longer lists: its last value is kept (docs/models.md).
+   */
+  readonly unread: Readonly<Record<string, readonly string[]>>;
   readonly context: OdooContext;
 }
 
@@ -62,9 +70,10 @@ function schemaKey(family: RecordFamily): string {
 }
 
 /**
- * The stored fields of a model its reads ask for: all of them, or its selection. A one2many is
- * read only when the copy keeps it current: a family's children are read with their root, a
- * link table's targets are scanned on their own. Any other one2many changes without its
+ * The stored fields of a model its reads ask for: all of them but secrets, binaries and names
+ * that are no identifiers (field-policy.ts) unless the declaration names them; or its selection.
+ * A one2many is read only when the copy keeps it current: a family's children are read with their
+ * root, a link table's targets are scanned on their own. Any other one2many changes without its
  * record's stamp moving (a contact added to a company leaves the company's stamp), so no run
  * would ever write it again: it stays out of `data`.
  */
@@ -72,18 +81,34 @@ function selectedFields(
   family: RecordFamily,
   model: ModelDeclaration,
   stored: readonly OdooStoredField[],
-): string[] {
+): { read: string[]; unread: string[] } {
   const children = new Set(family.children.map((child) => child.model));
   const linked = new Set(model.links.map((link) => link.field));
   const selection = model.fields;
-  const chosen = stored.filter(
-    (field) =>
-      (field.type !== 'one2many' || children.has(field.relation ?? '') || linked.has(field.name)) &&
-      (!selection ||
-        ((selection.only === undefined || selection.only.includes(field.name)) &&
-          (field.type !== 'binary' || selection.binary.includes(field.name)))),
-  );
-  return [...new Set([...chosen.map((field) => field.name), ...model.requiredFields])].sort();
+  const named = new Set([
+    ...model.requiredFields,
+    ...model.columns.map((column) => column.field),
+    ...(selection?.only ?? []),
+    ...(selection?.binary ?? []),
+  ]);
+  const chosen = (field: OdooStoredField) => {
+    if (field.type === 'one2many' && !children.has(field.relation ?? '') && !linked.has(field.name))
+      return false;
+    if (named.has(field.name)) return true;
+    if (selection?.only !== undefined) return false;
+    return field.type !== 'binary' && !isSecretField(field.name) && FIELD_NAME.test(field.name);
+  };
+  const read = new Set([
+    ...stored.filter(chosen).map((field) => field.name),
+    ...model.requiredFields,
+  ]);
+  return {
+    read: [...read].sort(),
+    unread: stored
+      .map((field) => field.name)
+      .filter((name) => !read.has(name))
+      .sort(),
+  };
 }
 
 /**
@@ -118,10 +143,10 @@ export function createSchemaCache(
     const own = Object.fromEntries(
       Object.entries(user).filter(([key]) => key === 'lang' || key === 'tz'),
     );
+    const selected = models.map((model, i) => selectedFields(family, model, storedFields[i]!));
     const fresh: FamilySchema = {
-      fields: Object.fromEntries(
-        models.map((model, i) => [model.model, selectedFields(family, model, storedFields[i]!)]),
-      ),
+      fields: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.read])),
+      unread: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.unread])),
       context: { ...own, ...configured, active_test: false },
     };
     cached.set(key, { schema: fresh, atMs: now() });
@@ -143,6 +168,8 @@ export interface ScanTarget {
   readonly model: string;
   /** `write_date` first; then a child's link to its root, or a one2many target's owner. */
   readonly fields: readonly string[];
+  /** Only the records this domain keeps. */
+  readonly domain?: OdooDomain;
 }
 
 /** A model of the family, scanned: its stamp, and a child's root. */
@@ -153,9 +180,22 @@ export function scanTargetOf(model: ModelDeclaration): ScanTarget {
   };
 }
 
-/** The targets of a one2many link table, scanned: their stamp and their owner now. */
-export function relationTargetOf(scan: RelationScan): ScanTarget {
-  return { model: scan.link.relation, fields: ['write_date', scan.link.inverse] };
+/**
+ * The targets of a one2many link table, scanned: their stamp and their owner now. A change scan
+ * lists every target written, whatever the field's domain (a contact archived leaves the
+ * `child_ids` of its company: its company must be read again); the reconcile, which compares the
+ * whole relation with the copy, lists what reading the field would give (`listing`).
+ */
+export function relationTargetOf(
+  scan: RelationScan,
+  options: { listing?: boolean } = {},
+): ScanTarget {
+  const { domain } = scan.link;
+  return {
+    model: scan.link.relation,
+    fields: ['write_date', scan.link.inverse],
+    ...(options.listing === true && domain !== undefined ? { domain } : {}),
+  };
 }
 
 /**
@@ -177,7 +217,7 @@ export async function* scanPages(
     call?.signal?.throwIfAborted();
     const page = await source.searchRead(
       target.model,
-      [...changedSince(since), ['id', '>', lastId]],
+      [...changedSince(since), ...(target.domain ?? []), ['id', '>', lastId]],
       { fields: [...target.fields], order: 'id asc', limit: pageSize, context, load: '' },
       call,
     );
@@ -307,6 +347,16 @@ function rootIdOf(child: ChildModel, record: OdooRecord): number {
 export interface IsolatedPage extends RootPage {
   /** Roots Odoo would not give even alone: each gets a job of its own. */
   readonly unreadable: { odooId: number; error: OdooError }[];
+  /** The schema the page was read with: a fresher one when the one given named a field Odoo lacks. */
+  readonly schema: FamilySchema;
+}
+
+/**
+ * Whether Odoo refused a read for a field it no longer has (`ValueError: Invalid field …`): a
+ * Studio field deleted, a module uninstalled, since the schema was read.
+ */
+function isUnknownFieldFault(error: OdooError): boolean {
+  return error.code === 'ODOO_SERVER_FAULT' && /Invalid field\b/.test(error.message);
 }
 
 /**
@@ -323,13 +373,17 @@ export async function readRootPageIsolating(
   ids: readonly number[],
   schema: FamilySchema,
   call?: OdooCallOptions,
+  /** The family's schema read from Odoo now: asked once, when Odoo lacks a field it names. */
+  refresh?: () => Promise<FamilySchema>,
 ): Promise<IsolatedPage> {
   try {
-    return { ...(await readRootPage(source, family, ids, schema, call)), unreadable: [] };
+    return { ...(await readRootPage(source, family, ids, schema, call)), unreadable: [], schema };
   } catch (error) {
     if (!isRecordSuspect(error)) throw error;
+    if (refresh && isUnknownFieldFault(error))
+      return readRootPageIsolating(source, family, ids, await refresh(), call);
     if (ids.length === 1)
-      return { items: [], missingIds: [], unreadable: [{ odooId: ids[0]!, error }] };
+      return { items: [], missingIds: [], unreadable: [{ odooId: ids[0]!, error }], schema };
     if (isTransportFailure(error) && !(await odooAnswers(source, family, schema, call)))
       throw error;
   }
@@ -341,6 +395,7 @@ export async function readRootPageIsolating(
     items: [...left.items, ...right.items],
     missingIds: [...left.missingIds, ...right.missingIds],
     unreadable: [...left.unreadable, ...right.unreadable],
+    schema,
   };
 }
 

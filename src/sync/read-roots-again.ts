@@ -36,13 +36,15 @@ export async function readMappedPage(
   ids: readonly number[],
   schema: FamilySchema,
   call?: OdooCallOptions,
+  /** The family's schema read from Odoo now, for a page Odoo refuses for a field it lacks. */
+  refresh?: () => Promise<FamilySchema>,
 ): Promise<MappedPage> {
-  const page = await readRootPageIsolating(source, family, ids, schema, call);
+  const page = await readRootPageIsolating(source, family, ids, schema, call, refresh);
   const failures: RootFailure[] = page.unreadable.map(({ odooId, error }) => ({ odooId, error }));
   const mapped: MappedRoot[] = [];
   for (const item of page.items) {
     try {
-      mapped.push(mapRoot(family, item));
+      mapped.push(mapRoot(family, item, page.schema.unread));
     } catch (error) {
       failures.push({ odooId: item.root.id, error });
     }

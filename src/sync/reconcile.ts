@@ -21,7 +21,8 @@ import { sql } from 'drizzle-orm';
 import type { OdooCallOptions, OdooRecord } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
-import { relationScans, type RecordFamily } from '../families/family.js';
+import type { SyncRunError } from '../db/schema/sync-log.js';
+import { relationScans, type RecordFamily, type RelationScan } from '../families/family.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
@@ -37,7 +38,13 @@ import {
   type ScanTarget,
 } from './odoo-reads.js';
 import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
-import { linkTable, ownerRoot, relationKind } from './relations.js';
+import {
+  isRelationRefused,
+  linkTable,
+  ownerRoot,
+  relationKind,
+  relationRefusal,
+} from './relations.js';
 import {
   countOutcome,
   mergeReports,
@@ -81,7 +88,7 @@ export async function reconcile(
     );
     const counts = { ...report.counts, odooCalls: odoo.calls };
     const { closedNow } = await closeRun(db, run.runId, {
-      status: counts.failed > 0 ? 'partial' : 'succeeded',
+      status: counts.failed > 0 || report.errors.length > 0 ? 'partial' : 'succeeded',
       counts,
       errors: report.errors,
       heldBy: run.lease,
@@ -132,15 +139,30 @@ async function reconcileUnderLease(
   for (const child of family.children)
     for await (const page of scan(scanTargetOf(child)))
       await stageRecords(db, stage, child.model, (record) => scannedParent(child, record), page);
-  for (const relation of relationScans(family))
-    for await (const page of scan(relationTargetOf(relation)))
-      await stageRecords(
-        db,
-        stage,
-        relationKind(relation),
-        (record) => scannedOwner(relation, record),
-        page,
+  // A relation whose targets Odoo refuses to list is left out of the comparison: the copy's
+  // links would all look gone.
+  const refused: SyncRunError[] = [];
+  const compared: RelationScan[] = [];
+  for (const relation of relationScans(family)) {
+    try {
+      for await (const page of scan(relationTargetOf(relation, { listing: true })))
+        await stageRecords(
+          db,
+          stage,
+          relationKind(relation),
+          (record) => scannedOwner(relation, record),
+          page,
+        );
+      compared.push(relation);
+    } catch (error) {
+      if (!isRelationRefused(error)) throw error;
+      refused.push(relationRefusal(relation, error));
+      deps.logger.warn(
+        { family: family.name, runId: run.runId, err: error },
+        refused.at(-1)!.message,
       );
+    }
+  }
 
   const roots = rootWriteShape(family.root).table;
   const listedRoot = sql`exists (
@@ -175,7 +197,7 @@ async function reconcileUnderLease(
     lastId = unlisted[unlisted.length - 1]!;
   }
 
-  await stageRefetch(db, family, stage);
+  await stageRefetch(db, family, stage, compared);
   for (let lastId = 0; ;) {
     signal.throwIfAborted();
     const ids = rowsOf<{ odoo_id: number }>(
@@ -188,7 +210,7 @@ async function reconcileUnderLease(
     reports.push(await refetch(deps, family, run, ids, schema, call));
     lastId = ids[ids.length - 1]!;
   }
-  return { report: mergeReports(reports), odooRecords };
+  return { report: mergeReports([...reports, reportOf({}, refused)]), odooRecords };
 }
 
 /** Stage rows `s` of this execution. */
@@ -206,7 +228,9 @@ async function refetch(
   call: OdooCallOptions,
 ): Promise<RunReport> {
   const { db, logger } = deps;
-  const page = await readMappedPage(deps.odoo, family, ids, schema, call);
+  const page = await readMappedPage(deps.odoo, family, ids, schema, call, () =>
+    deps.schema(family, deps.odoo, call, { fresh: true }),
+  );
   const context = { runId: run.runId, lease: run.lease };
   const written = await writeRootBatches(db, family, page.mapped, context, logger);
   const { archived, errors } = await archiveGoneRecordFailed(
@@ -256,7 +280,12 @@ async function stageRecords(
  * missing, different, moved or written under an older layout; or the copy holds a child of
  * theirs that Odoo no longer has.
  */
-async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Promise<void> {
+async function stageRefetch(
+  db: Db,
+  family: RecordFamily,
+  stage: StageRef,
+  relations: readonly RelationScan[],
+): Promise<void> {
   const roots = rootWriteShape(family.root).table;
   const childDiffs = family.children.map((child) => {
     const parent = sql.identifier(child.parentColumn);
@@ -277,7 +306,7 @@ async function stageRefetch(db: Db, family: RecordFamily, stage: StageRef): Prom
   });
   // A one2many whose targets Odoo lists under an owner the copy does not link them to, or the
   // copy links to an owner Odoo does not list them under (gone, or moved).
-  const relationDiffs = relationScans(family).map((relation) => {
+  const relationDiffs = relations.map((relation) => {
     const kind = relationKind(relation);
     return sql`
       union

@@ -6,8 +6,10 @@
  * it to. The reconcile compares the whole relation (docs/models.md, "Relations").
  */
 import { sql, type SQL } from 'drizzle-orm';
+import { isOdooError, type OdooError } from '../clients/odoo/odoo-errors.js';
 import { isChild, type RelationScan } from '../families/family.js';
 import { childWriteShape } from '../families/write-shape.js';
+import type { SyncRunError } from '../db/schema/sync-log.js';
 
 /** The root of an owner by its Odoo id: itself, or a child's root as the copy holds it. */
 export function ownerRoot(scan: RelationScan, owner: SQL): SQL {
@@ -25,4 +27,27 @@ export function linkTable(scan: RelationScan): SQL {
 /** The stage kind of a scan's targets in a reconcile. */
 export function relationKind(scan: RelationScan): string {
   return `link:${scan.key}`;
+}
+
+/**
+ * Whether a one2many's target scan failed for a reason of that model's own: Odoo answered, and
+ * refused (an access right the sync user lacks, a fault on that model). The relation waits, its
+ * watermark stays, the rest of the run goes on. Odoo away or the credentials refused stop the
+ * whole run, as always.
+ */
+export function isRelationRefused(error: unknown): error is OdooError {
+  return (
+    isOdooError(error) &&
+    (error.code === 'ODOO_ACCESS' ||
+      error.code === 'ODOO_SERVER_FAULT' ||
+      error.code === 'ODOO_USER_ERROR')
+  );
+}
+
+/** The run error a refused relation leaves: its key and Odoo's safe answer. */
+export function relationRefusal(scan: RelationScan, error: OdooError): SyncRunError {
+  return {
+    code: error.code,
+    message: `${scan.key}: its targets (${scan.link.relation}) cannot be scanned: ${error.safeMessage}; the relation waits, the rest goes on`,
+  };
 }

@@ -9,12 +9,18 @@ import type { Db } from '../db/create-db.js';
 import { syncOdooSchema } from '../db/schema/index.js';
 import type { FamilySchema, SchemaStore } from './odoo-reads.js';
 
+/**
+ * Grows when what a schema holds or how its fields are chosen changes: rows saved by an earlier
+ * version are then never read (they expire on their own TTL, and are written over).
+ */
+const SCHEMA_SHAPE = 2;
+
 export function createDbSchemaStore(db: Db, configured: OdooContext = {}): SchemaStore {
   const context = createHash('sha256')
     .update(JSON.stringify(configured))
     .digest('hex')
     .slice(0, 16);
-  const keyOf = (key: string) => `${key}:${context}`;
+  const keyOf = (key: string) => `${key}:${context}:v${SCHEMA_SHAPE}`;
   return {
     async load(key) {
       const [row] = await db

@@ -11,7 +11,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import { intArray, rowsOf } from '../db/sql-rows.js';
+import { intArray, rowsOf, textArray } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
 import type { MappedRoot } from '../families/map-record.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
@@ -116,12 +116,17 @@ async function differingData(
 ): Promise<Set<number>> {
   if (items.length === 0) return new Set();
   const roots = items.map((item) => ({ id: item.odooId, data: item.data }));
+  // What a write would leave (writeShape's merge): a key only the copy holds is kept, unless the
+  // reads leave it out on purpose.
+  const written = (alias: string, unread: readonly string[]) =>
+    sql`((${sql.identifier(alias)}.data - ${textArray(unread)}::text[]) || x.data)`;
   const parts = [
     sql`select x.id as odoo_id
       from jsonb_to_recordset(${JSON.stringify(roots)}::jsonb) as x(id int, data jsonb)
       join ${rootWriteShape(family.root).table} r on r.odoo_id = x.id
-      where r.data is distinct from x.data`,
+      where r.data is distinct from ${written('r', items[0]!.unread)}`,
     ...family.children.flatMap((child, i) => {
+      const records = items.flatMap((item) => item.children[i]!);
       const children = items.flatMap((item) =>
         item.children[i]!.map((c) => ({ id: c.odooId, root: item.odooId, data: c.data })),
       );
@@ -131,7 +136,7 @@ async function differingData(
             sql`select x.root from jsonb_to_recordset(${JSON.stringify(children)}::jsonb)
                 as x(id int, root int, data jsonb)
               join ${childWriteShape(child).table} c on c.odoo_id = x.id
-              where c.data is distinct from x.data`,
+              where c.data is distinct from ${written('c', records[0]!.unread)}`,
           ];
     }),
   ];

@@ -11,16 +11,19 @@
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import {
+  isRelationScan,
   relationScans,
   type ModelDeclaration,
   type RecordFamily,
   type RelationScan,
 } from '../families/family.js';
+import type { SyncRunError } from '../db/schema/sync-log.js';
 import { countCalls } from './odoo-source.js';
 import { latestWriteDate, type FamilySchema } from './odoo-reads.js';
 import { closeRun, noteRunPlan, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { planCounts, plannedPages, stageChanges, type ChangeScan } from './run-plan.js';
+import { isRelationRefused, relationRefusal } from './relations.js';
 import { clearEndedStages, clearStage } from './scan-stage.js';
 import { settledBy } from './settled.js';
 import { dueFailureIds } from './sync-failures.js';
@@ -64,6 +67,8 @@ export interface RunPlan {
   readonly odooCalls: number;
   /** Records the scans saw stamped later than Odoo's clock. */
   readonly futureStamped: number;
+  /** One2many relations whose target scan Odoo refused: they wait, the run goes on. */
+  readonly scanErrors: SyncRunError[];
 }
 
 export type StartedRun =
@@ -135,17 +140,25 @@ export async function startRun(
           model: relation.link.relation,
         })),
       ];
+      const scanErrors: SyncRunError[] = [];
       for (const other of others) {
         // Without a root window every root is read: another scan would only tell its next
         // watermark, which its model's latest stamp tells in one call.
-        const otherScan =
+        const otherScan = async () =>
           windowFrom === null
             ? {
                 ...NO_SCAN,
                 maxWriteDate: await latestWriteDate(odoo, other.model, schema.context, calls),
               }
             : await scan(other.scanned, other.key);
-        scans.push({ model: other.key, scan: otherScan });
+        try {
+          scans.push({ model: other.key, scan: await otherScan() });
+        } catch (error) {
+          if (!isRelationScan(other.scanned) || !isRelationRefused(error)) throw error;
+          const refusal = relationRefusal(other.scanned, error);
+          scanErrors.push(refusal);
+          deps.logger.warn({ family: family.name, runId: run.runId, err: error }, refusal.message);
+        }
       }
       const retryIds = await dueFailureIds(db, family.name, MAX_RETRIES_PER_RUN);
       // Odoo's clock now: every page of this run reads after it.
@@ -183,6 +196,7 @@ export async function startRun(
           startedAt: startedAt.toISOString(),
           odooCalls: odoo.calls,
           futureStamped: scans.reduce((sum, { scan: s }) => sum + s.futureStamped, 0),
+          scanErrors,
         },
       };
     });

@@ -53,7 +53,9 @@ export async function syncPage(
   const { db, logger } = deps;
   const { family, run, schema } = input;
   const odoo = countCalls(deps.odoo);
-  const page = await readMappedPage(odoo, family, input.ids, schema, call);
+  const page = await readMappedPage(odoo, family, input.ids, schema, call, () =>
+    deps.schema(family, odoo, call, { fresh: true }),
+  );
   const context = { runId: run.runId, lease: run.lease };
   const written = await writeRootBatches(db, family, page.mapped, context, logger);
   const ownJobs = [...page.failures, ...written.failed];

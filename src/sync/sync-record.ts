@@ -12,7 +12,7 @@ import type { RecordFamily } from '../families/family.js';
 import { mapRoot, type RootPayload } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
 import { countCalls, type CountedSource } from './odoo-source.js';
-import { confirmGone, readRootPage, type FamilySchema } from './odoo-reads.js';
+import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
 import {
   countOutcome,
   outcomeOf,
@@ -54,9 +54,19 @@ export async function syncRecord(
   call?: OdooCallOptions,
 ): Promise<SyncedRecord> {
   const odoo = countCalls(deps.odoo);
-  const schema = await deps.schema(input.family, odoo, call);
-  const page = await readRootPage(odoo, input.family, [input.odooId], schema, call);
-  return writeOrArchive(deps, { ...input, item: page.items[0] }, { odoo, schema }, call);
+  const cached = await deps.schema(input.family, odoo, call);
+  const page = await readRootPageIsolating(odoo, input.family, [input.odooId], cached, call, () =>
+    deps.schema(input.family, odoo, call, { fresh: true }),
+  );
+  // Alone, an unreadable record is this job's failure: it retries with backoff.
+  const [unreadable] = page.unreadable;
+  if (unreadable) throw unreadable.error;
+  return writeOrArchive(
+    deps,
+    { ...input, item: page.items[0] },
+    { odoo, schema: page.schema },
+    call,
+  );
 }
 
 /**
@@ -83,7 +93,9 @@ export async function writeOrArchive(
   };
   let outcome: RecordOutcome;
   if (item) {
-    [outcome] = (await writeRoots(db, family, [mapRoot(family, item)], context)) as [RecordOutcome];
+    [outcome] = (await writeRoots(db, family, [mapRoot(family, item, schema.unread)], context)) as [
+      RecordOutcome,
+    ];
   } else {
     const gone = await confirmGone(odoo, family, [odooId], schema, call);
     const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);

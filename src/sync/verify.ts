@@ -179,13 +179,23 @@ async function verifyUnderLease(
   const { db, settings } = deps;
   const reports: RunReport[] = [];
   const driftFields: DriftCounts = {};
+  const keptFields: DriftCounts = {};
   for (let lastId = 0; ;) {
     call.signal?.throwIfAborted();
     const ids = await slicePage(db, family, lastId, settings.pageSize, slice);
     if (ids.length === 0) break;
-    reports.push(await verifyPage(deps, family, run, ids, schema, call, driftFields));
+    reports.push(await verifyPage(deps, family, run, ids, schema, call, driftFields, keptFields));
     lastId = ids[ids.length - 1]!;
   }
+  if (Object.keys(keptFields).length > 0)
+    deps.logger.warn(
+      { family: family.name, runId: run.runId, kept: keptFields },
+      `${family.name} verify: fields Odoo no longer lists are kept in the copy with their last values, not erased: ${Object.entries(
+        keptFields,
+      )
+        .map(([model, fields]) => `${model}: ${Object.keys(fields).sort().join(', ')}`)
+        .join('; ')}`,
+    );
   return { report: mergeReports(reports), driftFields };
 }
 
@@ -198,6 +208,7 @@ async function verifyPage(
   schema: FamilySchema,
   call: OdooCallOptions,
   driftFields: DriftCounts,
+  keptFields: DriftCounts,
 ): Promise<RunReport> {
   const { db, logger } = deps;
   const { mapped, failures, missingIds } = await readMappedPage(
@@ -207,14 +218,8 @@ async function verifyPage(
     schema,
     call,
   );
-  const { drifts, relink } = await contentDrift(db, family, mapped);
-  for (const drift of drifts) {
-    logger.warn(
-      { family: family.name, runId: run.runId, odooId: drift.odooId, fields: drift.fields },
-      `${family.noun} ${drift.odooId}: the copy differed from Odoo; written again`,
-    );
-    addDrift(driftFields, drift.fields);
-  }
+  const { drifts, relink, kept } = await contentDrift(db, family, mapped);
+  addDrift(keptFields, kept);
   const drifted = new Set(drifts.map((drift) => drift.odooId));
   const written = await writeRootBatches(
     db,
@@ -223,6 +228,29 @@ async function verifyPage(
     { runId: run.runId, lease: run.lease, trigger: 'verify', drift: { relink } },
     logger,
   );
+  // Told once the writer has decided: what it wrote, or why not.
+  const actions = new Map(written.outcomes.map((outcome) => [outcome.odooId, outcome.action]));
+  const failed = new Set(written.failed.map((failure) => failure.odooId));
+  for (const drift of drifts) {
+    addDrift(driftFields, drift.fields);
+    const action = actions.get(drift.odooId);
+    logger.warn(
+      {
+        family: family.name,
+        runId: run.runId,
+        odooId: drift.odooId,
+        fields: drift.fields,
+        action: failed.has(drift.odooId) ? 'failed' : action,
+      },
+      `${family.noun} ${drift.odooId}: the copy differed from Odoo; ${
+        failed.has(drift.odooId)
+          ? 'its write failed: it waits in the failures'
+          : action === 'stale'
+            ? "left as it is: the copy's stamp is newer than Odoo's"
+            : 'written again'
+      }`,
+    );
+  }
   const healed = written.outcomes.filter(
     (outcome) => outcome.action !== 'stale' && outcome.action !== 'unchanged',
   ).length;

@@ -19,7 +19,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import { BadRecordError } from '../families/bad-record-error.js';
-import type { ChildModel, ModelDeclaration, RecordFamily } from '../families/family.js';
+import type { ChildModel, ModelDeclaration, RecordFamily, RootModel } from '../families/family.js';
 import {
   changedFields,
   type MappedRecord,
@@ -31,6 +31,7 @@ import {
   childWriteShape,
   rootWriteShape,
   staleLayout,
+  writeShape,
   type WriteShape,
 } from '../families/write-shape.js';
 import type { Logger } from '../lib/logger.js';
@@ -198,7 +199,7 @@ async function writeChanged(
       return outcomeOf(item.odooId, 'stale');
     let action: RecordAction = 'created';
     if (stored) {
-      const changed = changedFields(stored.data, item.data);
+      const changed = changedFields(stored.data, item.data, item.unread);
       const audited: AuditAction | undefined = stored.archived_at
         ? 'restored'
         : drift
@@ -244,7 +245,7 @@ async function writeChanged(
 
   const source: AuditSource = { runId: context.runId, trigger: context.trigger ?? null };
   const created = drift ? 'drift' : 'created';
-  await writeModel(tx, family, family.root, rootShape, rootWrites, source, anyStored, created);
+  await writeModel(tx, family, family.root, rootWrites, source, anyStored, created);
   for (const [i, child] of family.children.entries()) {
     const writes = childWrites[i]!;
     const shape = childWriteShape(child);
@@ -261,7 +262,7 @@ async function writeChanged(
           sql`select odoo_id, root_id, 'deleted', '[]'::jsonb, odoo_write_date from gone`,
         )}`);
     }
-    await writeModel(tx, family, child, shape, writes, source, anyStored, created);
+    await writeModel(tx, family, child, writes, source, anyStored, created);
   }
   return outcomes.map((outcome) => {
     const counts = childCounts.get(outcome.odooId);
@@ -305,7 +306,7 @@ function planChildren(
         continue;
       }
       if (older(storedChild.odoo_write_date, child.writeDate)) continue;
-      const changed = changedFields(storedChild.data, child.data);
+      const changed = changedFields(storedChild.data, child.data, child.unread);
       const moved = storedChild.root_id !== item.odooId;
       const relink = drifted?.(child.odooId) ?? false;
       if (changed.length === 0 && !moved && !relink && !(storedChild.stale_layout && !drifted))
@@ -336,35 +337,48 @@ interface RowsAudit extends AuditSource {
   readonly created: 'created' | 'drift';
 }
 
-/** Writes a model's rows of a batch, then the links of those the guard let through. */
+/**
+ * Writes a model's rows of a batch, then the links of those the guard let through. Rows are
+ * written by the columns they hold: a batch read with one field list holds one set.
+ */
 async function writeModel(
   tx: Executor,
   family: RecordFamily,
-  model: ModelDeclaration,
-  shape: WriteShape,
+  model: RootModel | ChildModel,
   writes: ModelWrites,
   source: AuditSource,
   anyStored: boolean,
   created: 'created' | 'drift',
 ): Promise<void> {
   const linked = model.links.length > 0;
-  const written = await upsertRows(
-    tx,
-    family,
-    model.model,
-    shape,
-    writes.records.map((record) => record.row),
-    { ...source, updates: writes.updates, created },
-    linked,
-  );
-  if (!linked || written.length === 0) return;
-  const ids = new Set(written);
-  await replaceLinks(
-    tx,
-    model,
-    writes.records.filter((record) => ids.has(record.odooId)),
-    anyStored,
-  );
+  const groups = new Map<string, MappedRecord[]>();
+  for (const record of writes.records) {
+    const key = `${Object.keys(record.row).sort().join(',')}|${record.unread.join(',')}`;
+    const group = groups.get(key);
+    if (group) group.push(record);
+    else groups.set(key, [record]);
+  }
+  for (const records of groups.values()) {
+    const [first] = records as [MappedRecord];
+    const shape = writeShape(model, new Set(Object.keys(first.row)), first.unread);
+    const written = await upsertRows(
+      tx,
+      family,
+      model.model,
+      shape,
+      records.map((record) => record.row),
+      { ...source, updates: writes.updates, created },
+      linked,
+    );
+    if (!linked || written.length === 0) continue;
+    const ids = new Set(written);
+    await replaceLinks(
+      tx,
+      model,
+      records.filter((record) => ids.has(record.odooId)),
+      anyStored,
+    );
+  }
 }
 
 /**

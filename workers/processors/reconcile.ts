@@ -20,8 +20,17 @@ export async function processReconcile(
   // A run reads and writes under the layouts as migrate left them (docs/models.md).
   await ctx.sync.families.refresh();
   const family = ctx.sync.families.require(data.family);
+  // The night's verify does not depend on the reconcile: one that fails for good (a safety
+  // stop, a refused relation, Odoo's fault) still lets the copy be proven by content.
+  const queueVerify = () =>
+    ctx.queues.add(
+      'verify',
+      { family: family.name, trigger: 'nightly', scheduled: true },
+      { jobId: `verify-after-${job.id!.replace(/:/g, '-')}` },
+    );
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
+    ...(data.scheduled ? { onLastFailure: async () => void (await queueVerify()) } : {}),
     async start(abort) {
       const outcome = await reconcile(
         ctx.sync,
@@ -35,12 +44,7 @@ export async function processReconcile(
       ).catch(deferOnTransientFailure(job, token, ctx, { wanted: true, signal: abort }));
       if (outcome.status === 'skipped')
         await deferJob(job, token, ctx, 'another run holds the lease');
-      if (data.scheduled && outcome.status === 'succeeded')
-        await ctx.queues.add(
-          'verify',
-          { family: family.name, trigger: 'nightly', scheduled: true },
-          { jobId: `verify-after-${job.id!.replace(/:/g, '-')}` },
-        );
+      if (data.scheduled && outcome.status === 'succeeded') await queueVerify();
       return { result: outcome };
     },
   });

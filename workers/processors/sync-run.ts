@@ -85,6 +85,7 @@ export async function processSyncRun(
             startedAt: plan.startedAt,
             startCalls: plan.odooCalls,
             futureStamped: plan.futureStamped,
+            scanErrors: plan.scanErrors,
           },
         };
       },

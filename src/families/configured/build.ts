@@ -60,6 +60,7 @@ function declaration(
         table: link.table,
         relation: link.relation,
         ...(link.inverse === undefined ? {} : { inverse: link.inverse }),
+        ...(link.domain === undefined ? {} : { domain: link.domain }),
       })),
     requiredFields: ['write_date', ...required],
     fields: { ...(spec.fields ? { only: spec.fields } : {}), binary: spec.binary },
