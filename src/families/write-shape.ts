@@ -129,7 +129,7 @@ export function writeShape(
   const written = present ? all.filter((name) => present.has(name)) : all;
   const key = `${written.join(',')}|${unread.join(',')}`;
   let byKey = shapes.get(model);
-  if (!byKey) shapes.set(model, (byKey = new Map()));
+  if (!byKey) shapes.set(model, (byKey = new Map<string, WriteShape>()));
   let known = byKey.get(key);
   if (!known) byKey.set(key, (known = shape(model, written, onWrite, rootOf, unread)));
   return known;

@@ -79,7 +79,7 @@ function one2manyRefusal(
   if (!('write_date' in target.fields))
     return `${relation} has no write_date (Odoo keeps no stamps of it): a change to it cannot be seen`;
   if (description.domain !== undefined && !Array.isArray(description.domain))
-    return `its domain depends on the record (${String(description.domain).slice(0, 80)})`;
+    return `its domain depends on the record (${JSON.stringify(description.domain).slice(1, -1).slice(0, 80)})`;
   return undefined;
 }
 
