@@ -35,7 +35,7 @@ export async function archiveRoots(
           family.name,
           family.root.model,
           source,
-          sql`select odoo_id, odoo_id, 'archived', '[]'::jsonb, odoo_write_date from archived`,
+          sql`select odoo_id, odoo_id, 'archived', '[]'::jsonb, odoo_write_date, ${reason}::text from archived`,
         )}
         returning odoo_id`),
     );

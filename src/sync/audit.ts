@@ -15,11 +15,11 @@ export interface AuditSource {
 
 /**
  * `insert into sync_audit` for `rows`, a select of (odoo_id, root_odoo_id, action,
- * changed_fields jsonb, odoo_write_date).
+ * changed_fields jsonb, odoo_write_date, reason).
  */
 export function auditInsert(family: string, model: string, source: AuditSource, rows: SQL): SQL {
   return sql`
-    insert into sync_audit (run_id, trigger, family, model, odoo_id, root_odoo_id, action, changed_fields, odoo_write_date)
+    insert into sync_audit (run_id, trigger, family, model, odoo_id, root_odoo_id, action, changed_fields, odoo_write_date, reason)
     select ${source.runId}::bigint, ${source.trigger}::text, ${family}::text, ${model}::text, a.*
     from (${rows}) a`;
 }

@@ -237,10 +237,15 @@ export async function latestWriteDate(
   model: string,
   context: OdooContext,
   call?: OdooCallOptions,
+  /** Odoo's clock plus the margin: a later stamp is never a watermark (run-plan.ts). */
+  notAfter?: Date,
 ): Promise<Date | null> {
   const [latest] = await source.searchRead(
     model,
-    [['write_date', '!=', false]],
+    [
+      ['write_date', '!=', false],
+      ...(notAfter ? [['write_date', '<=', toOdooDatetime(notAfter)] as const] : []),
+    ],
     { fields: ['write_date'], order: 'write_date desc, id desc', limit: 1, context, load: '' },
     call,
   );

@@ -231,7 +231,13 @@ async function refetch(
   const page = await readMappedPage(deps.odoo, family, ids, schema, call, () =>
     deps.schema(family, deps.odoo, call, { fresh: true }),
   );
-  const context = { runId: run.runId, lease: run.lease };
+  // Odoo's current record is the truth under the lease, whatever its stamp (write-rule.ts).
+  const context = {
+    runId: run.runId,
+    lease: run.lease,
+    authoritative: true,
+    odooNow: deps.odoo.serverTime?.(),
+  };
   const written = await writeRootBatches(db, family, page.mapped, context, logger);
   const { archived, errors } = await archiveGoneRecordFailed(
     deps,

@@ -23,3 +23,8 @@ export function settledBy(serverTime: Date | undefined, overlapSeconds: number):
   if (!serverTime) return null;
   return new Date(serverTime.getTime() - (overlapSeconds + CLOCK_SKEW_MARGIN_SECONDS) * 1_000);
 }
+
+/** The latest stamp a committed record can carry by Odoo's clock: later ones came from a clock ahead. */
+export function clockBound(odooNow: Date | undefined): Date | undefined {
+  return odooNow && new Date(odooNow.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000);
+}

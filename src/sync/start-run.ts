@@ -25,9 +25,10 @@ import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { planCounts, plannedPages, stageChanges, type ChangeScan } from './run-plan.js';
 import { isRelationRefused, relationRefusal } from './relations.js';
 import { clearEndedStages, clearStage } from './scan-stage.js';
-import { settledBy } from './settled.js';
+import { clockBound, CLOCK_SKEW_MARGIN_SECONDS, settledBy } from './settled.js';
 import { dueFailureIds } from './sync-failures.js';
 import {
+  clampWatermarks,
   readWatermarks,
   recordFailureWithoutLease,
   recordRunStart,
@@ -101,8 +102,26 @@ export async function startRun(
       if (input.full) await resetWatermarks(db, lease);
       const calls = { signal };
       const schema = await deps.schema(family, odoo, calls);
-      const watermarks = input.full ? {} : await readWatermarks(db, family.name);
-      const windowOf = (model: string) => minusSeconds(watermarks[model], settings.overlapSeconds);
+      const watermarks: Record<string, Date> = input.full
+        ? {}
+        : { ...(await readWatermarks(db, family.name)) };
+      // A watermark later than Odoo's clock (a stamp written by a clock that ran ahead, before
+      // scans were bounded by Odoo's) would hide every change until the clock caught up: it is
+      // clamped to Odoo's clock, as soon as this process has read it.
+      const clamped: { model: string; watermark: Date; odooNow: Date }[] = [];
+      const windowOf = (model: string) => {
+        const mark = watermarks[model];
+        const odooNow = odoo.serverTime?.();
+        if (
+          mark &&
+          odooNow &&
+          mark.getTime() > odooNow.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000
+        ) {
+          clamped.push({ model, watermark: mark, odooNow });
+          watermarks[model] = odooNow;
+        }
+        return minusSeconds(watermarks[model], settings.overlapSeconds);
+      };
       const windowFrom = windowOf(family.root.model);
       // Without a window every root is read: nothing to prove current.
       const settled =
@@ -148,7 +167,13 @@ export async function startRun(
           windowFrom === null
             ? {
                 ...NO_SCAN,
-                maxWriteDate: await latestWriteDate(odoo, other.model, schema.context, calls),
+                maxWriteDate: await latestWriteDate(
+                  odoo,
+                  other.model,
+                  schema.context,
+                  calls,
+                  clockBound(odoo.serverTime?.()),
+                ),
               }
             : await scan(other.scanned, other.key);
         try {
@@ -160,6 +185,15 @@ export async function startRun(
           deps.logger.warn({ family: family.name, runId: run.runId, err: error }, refusal.message);
         }
       }
+      // Stored clamped now: a run ends by moving watermarks forward only.
+      if (clamped.length > 0) await clampWatermarks(db, lease, clamped);
+      if (clamped.length > 0)
+        deps.logger.warn(
+          { family: family.name, runId: run.runId, clamped },
+          `${family.name}: watermarks later than Odoo's clock, clamped to it: ${clamped
+            .map(({ model }) => model)
+            .join(', ')}`,
+        );
       const retryIds = await dueFailureIds(db, family.name, MAX_RETRIES_PER_RUN);
       // Odoo's clock now: every page of this run reads after it.
       const settledThrough = settledBy(odoo.serverTime?.(), settings.overlapSeconds);

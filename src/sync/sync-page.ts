@@ -56,7 +56,7 @@ export async function syncPage(
   const page = await readMappedPage(odoo, family, input.ids, schema, call, () =>
     deps.schema(family, odoo, call, { fresh: true }),
   );
-  const context = { runId: run.runId, lease: run.lease };
+  const context = { runId: run.runId, lease: run.lease, odooNow: odoo.serverTime?.() };
   const written = await writeRootBatches(db, family, page.mapped, context, logger);
   const ownJobs = [...page.failures, ...written.failed];
 

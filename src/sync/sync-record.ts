@@ -90,6 +90,7 @@ export async function writeOrArchive(
     runId: run?.runId ?? null,
     lease: run?.lease ?? null,
     trigger: run ? undefined : (input.trigger ?? 'resync'),
+    odooNow: odoo.serverTime?.(),
   };
   let outcome: RecordOutcome;
   if (item) {

@@ -307,3 +307,23 @@ export async function setPaused(db: Db, key: string, by: string | null): Promise
     .returning();
   return row!;
 }
+
+/**
+ * Sets watermarks found later than Odoo's clock back to it, under the family's lease: a run only
+ * ever moves watermarks forward (recordRunEnd), so a watermark set by a clock that ran ahead
+ * would otherwise stand until Odoo's clock passed it, hiding every change meanwhile.
+ */
+export async function clampWatermarks(
+  db: Db,
+  lease: Lease,
+  clamped: readonly { model: string; odooNow: Date }[],
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await fenceLease(tx, lease);
+    for (const { model, odooNow } of clamped)
+      await tx
+        .update(syncWatermark)
+        .set({ watermark: odooNow })
+        .where(and(eq(syncWatermark.family, lease.key), eq(syncWatermark.model, model)));
+  });
+}

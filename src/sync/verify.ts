@@ -225,7 +225,13 @@ async function verifyPage(
     db,
     family,
     mapped.filter((item) => drifted.has(item.odooId)),
-    { runId: run.runId, lease: run.lease, trigger: 'verify', drift: { relink } },
+    {
+      runId: run.runId,
+      lease: run.lease,
+      trigger: 'verify',
+      drift: { relink },
+      odooNow: deps.odoo.serverTime?.(),
+    },
     logger,
   );
   // Told once the writer has decided: what it wrote, or why not.

@@ -21,7 +21,6 @@ import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import { BadRecordError } from '../families/bad-record-error.js';
 import type { ChildModel, ModelDeclaration, RecordFamily, RootModel } from '../families/family.js';
 import {
-  changedFields,
   type MappedRecord,
   type MappedRoot,
   type OdooRecordData,
@@ -42,6 +41,15 @@ import { selectChanged } from './select-changed.js';
 import { LeaseLostError } from './sync-errors.js';
 import { clearFailures } from './sync-failures.js';
 import { fenceLease, type Lease } from './sync-state.js';
+import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
+import {
+  decide,
+  decideChild,
+  type AuditEntry,
+  type AuditedAction,
+  type Decision,
+  type WriteMode,
+} from './write-rule.js';
 
 /** Who writes: a run (its log row and lease) or a single resync outside any run. */
 export interface WriteContext {
@@ -55,10 +63,14 @@ export interface WriteContext {
    * though their data is equal, and the audit rows of what is written say `drift`.
    */
   readonly drift?: { readonly relink: ReadonlyMap<string, ReadonlySet<number>> };
+  /**
+   * Under the family's lease, from Odoo's current record (the reconcile's re-read): Odoo's version
+   * is written even when its stamp is older than the copy's (write-rule.ts). A verify is too.
+   */
+  readonly authoritative?: boolean;
+  /** Odoo's clock (its last answer's `Date`): a stored stamp later than it never guards. */
+  readonly odooNow?: Date;
 }
-
-/** The audit action of a record written for what its content lacked. */
-type AuditAction = 'updated' | 'restored' | 'relaid' | 'drift';
 
 interface StoredRoot {
   odoo_id: number;
@@ -75,8 +87,6 @@ interface StoredChild {
   data: OdooRecordData;
   stale_layout: boolean;
 }
-
-const older = (stored: Date, incoming: Date) => new Date(stored).getTime() > incoming.getTime();
 
 /**
  * Writes distinct roots in one transaction and returns one outcome per root, in order; their
@@ -115,8 +125,9 @@ export async function writeRoots(
  */
 interface AuditedUpdate {
   readonly odoo_id: number;
-  readonly action: AuditAction;
+  readonly action: AuditedAction;
   readonly changed: string[];
+  readonly reason: string | null;
 }
 
 /** What one model of a batch writes. */
@@ -142,12 +153,23 @@ export function storedChildrenQuery(
     where ${parent} = any(${intArray(rootIds)}::int[]) or odoo_id = any(${intArray(childIds)}::int[])`;
 }
 
-/**
- * Whether the only changes are fields the stored record did not have: a row written again for
- * the columns a new layout added (the fields read with it), not for anything Odoo changed.
- */
-function onlyLearned(stored: OdooRecordData, changed: readonly string[]): boolean {
-  return changed.every((name) => !(name in stored));
+/** How this context writes a record (write-rule.ts). */
+function modeOf(context: WriteContext, model: string, odooId: number): WriteMode {
+  return {
+    drift: context.drift !== undefined,
+    rewrite: context.drift?.relink.get(model)?.has(odooId) ?? false,
+    authoritative: context.authoritative === true || context.drift !== undefined,
+    futureAfter: context.odooNow
+      ? new Date(context.odooNow.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000)
+      : undefined,
+  };
+}
+
+/** A record's outcome as a run counts it, from the rule's decision. */
+function actionOf(decision: Decision): RecordAction {
+  if (!decision.write) return decision.stale ? 'stale' : 'unchanged';
+  const { action } = decision.audit;
+  return action === 'relaid' || action === 'drift' ? 'updated' : action;
 }
 
 /** Writes roots known to differ from the copy, in the caller's transaction. */
@@ -182,9 +204,6 @@ async function writeChanged(
   }
   const rootById = new Map(storedRoots.map((row) => [row.odoo_id, row]));
 
-  const drift = context.drift;
-  const relinked = (model: string, odooId: number) =>
-    drift?.relink.get(model)?.has(odooId) ?? false;
   const rootWrites: ModelWrites = { records: [], updates: [] };
   const childWrites: ChildWrites[] = family.children.map(() => ({
     records: [],
@@ -195,35 +214,24 @@ async function writeChanged(
 
   const outcomes = items.map((item): RecordOutcome => {
     const stored = rootById.get(item.odooId);
-    if (stored && older(stored.odoo_write_date, item.writeDate))
-      return outcomeOf(item.odooId, 'stale');
-    let action: RecordAction = 'created';
-    if (stored) {
-      const changed = changedFields(stored.data, item.data, item.unread);
-      const audited: AuditAction | undefined = stored.archived_at
-        ? 'restored'
-        : drift
-          ? changed.length > 0 || relinked(family.root.model, item.odooId)
-            ? 'drift'
-            : undefined
-          : stored.stale_layout && onlyLearned(stored.data, changed)
-            ? 'relaid'
-            : changed.length > 0
-              ? 'updated'
-              : undefined;
-      action =
-        audited === undefined
-          ? 'unchanged'
-          : audited === 'relaid' || audited === 'drift'
-            ? 'updated'
-            : audited;
-      if (audited) rootWrites.updates.push({ odoo_id: item.odooId, action: audited, changed });
+    const decision = decide(
+      stored && {
+        writeDate: new Date(stored.odoo_write_date),
+        data: stored.data,
+        archived: stored.archived_at !== null,
+        staleLayout: stored.stale_layout,
+      },
+      item,
+      modeOf(context, family.root.model, item.odooId),
+    );
+    if (decision.write) {
+      rootWrites.records.push(item);
+      if (stored) rootWrites.updates.push(auditedUpdate(item.odooId, decision.audit));
     }
-    if (action !== 'unchanged') rootWrites.records.push(item);
     childCounts.set(item.odooId, { created: 0, updated: 0, deleted: 0 });
     return {
       odooId: item.odooId,
-      action,
+      action: actionOf(decision),
       childrenCreated: 0,
       childrenUpdated: 0,
       childrenDeleted: 0,
@@ -232,20 +240,24 @@ async function writeChanged(
   const writing = new Set(
     outcomes.filter((outcome) => outcome.action !== 'stale').map((o) => o.odooId),
   );
-  family.children.forEach((_, i) => {
+  family.children.forEach((child, i) => {
     planChildren(
       items.filter((item) => writing.has(item.odooId)),
       i,
       storedChildren[i]!,
       childWrites[i]!,
       childCounts,
-      drift ? (odooId) => relinked(family.children[i]!.model, odooId) : undefined,
+      (odooId) => modeOf(context, child.model, odooId),
     );
   });
 
   const source: AuditSource = { runId: context.runId, trigger: context.trigger ?? null };
-  const created = drift ? 'drift' : 'created';
-  await writeModel(tx, family, family.root, rootWrites, source, anyStored, created);
+  const how: WriteHow = {
+    created: context.drift ? 'drift' : 'created',
+    overwriteOlder: context.authoritative === true || context.drift !== undefined,
+    overwriteAfter: modeOf(context, family.root.model, 0).futureAfter,
+  };
+  await writeModel(tx, family, family.root, rootWrites, source, anyStored, how);
   for (const [i, child] of family.children.entries()) {
     const writes = childWrites[i]!;
     const shape = childWriteShape(child);
@@ -259,10 +271,10 @@ async function writeChanged(
           family.name,
           child.model,
           source,
-          sql`select odoo_id, root_id, 'deleted', '[]'::jsonb, odoo_write_date from gone`,
+          sql`select odoo_id, root_id, 'deleted', '[]'::jsonb, odoo_write_date, null::text from gone`,
         )}`);
     }
-    await writeModel(tx, family, child, writes, source, anyStored, created);
+    await writeModel(tx, family, child, writes, source, anyStored, how);
   }
   return outcomes.map((outcome) => {
     const counts = childCounts.get(outcome.odooId);
@@ -277,6 +289,15 @@ async function writeChanged(
   });
 }
 
+function auditedUpdate(odooId: number, audit: AuditEntry): AuditedUpdate {
+  return {
+    odoo_id: odooId,
+    action: audit.action,
+    changed: audit.changed,
+    reason: audit.reason ?? null,
+  };
+}
+
 /** What the batch writes of one child model, for the roots it writes. */
 function planChildren(
   items: readonly MappedRoot[],
@@ -284,8 +305,7 @@ function planChildren(
   stored: readonly StoredChild[],
   writes: ChildWrites,
   counts: Map<number, { created: number; updated: number; deleted: number }>,
-  /** A verify's: the children whose links differ, and every write is `drift`. */
-  drifted?: (odooId: number) => boolean,
+  modeOf: (odooId: number) => WriteMode,
 ): void {
   const byId = new Map(stored.map((row) => [row.odoo_id, row]));
   const byRoot = new Map<number, StoredChild[]>();
@@ -300,25 +320,25 @@ function planChildren(
     for (const child of item.children[model]!) {
       incoming.add(child.odooId);
       const storedChild = byId.get(child.odooId);
+      const decision = decideChild(
+        storedChild && {
+          writeDate: new Date(storedChild.odoo_write_date),
+          data: storedChild.data,
+          archived: false,
+          staleLayout: storedChild.stale_layout,
+          moved: storedChild.root_id !== item.odooId,
+        },
+        child,
+        modeOf(child.odooId),
+      );
+      if (!decision.write) continue;
+      writes.records.push(child);
       if (!storedChild) {
         count.created += 1;
-        writes.records.push(child);
         continue;
       }
-      if (older(storedChild.odoo_write_date, child.writeDate)) continue;
-      const changed = changedFields(storedChild.data, child.data, child.unread);
-      const moved = storedChild.root_id !== item.odooId;
-      const relink = drifted?.(child.odooId) ?? false;
-      if (changed.length === 0 && !moved && !relink && !(storedChild.stale_layout && !drifted))
-        continue;
-      const relaid = storedChild.stale_layout && !moved && onlyLearned(storedChild.data, changed);
       count.updated += 1;
-      writes.records.push(child);
-      writes.updates.push({
-        odoo_id: child.odooId,
-        action: drifted ? 'drift' : relaid ? 'relaid' : 'updated',
-        changed,
-      });
+      writes.updates.push(auditedUpdate(child.odooId, decision.audit));
     }
     // Children Odoo no longer lists under this root: gone from Odoo (or moved, and re-parented).
     for (const storedChild of byRoot.get(item.odooId) ?? []) {
@@ -331,10 +351,24 @@ function planChildren(
 
 type Executor = Pick<Db, 'execute'>;
 
+/** What a batch's new rows are audited as, and when a stored row yields to an older stamp. */
+interface WriteHow {
+  readonly created: 'created' | 'drift';
+  /** Always (under the lease, from Odoo's current record). */
+  readonly overwriteOlder: boolean;
+  /** When the stored stamp is later than this (a clock ahead of Odoo's). */
+  readonly overwriteAfter: Date | undefined;
+}
+
 /** Who wrote a batch of rows, which of them replaced stored rows, and what a new row is. */
 interface RowsAudit extends AuditSource {
   readonly updates: readonly AuditedUpdate[];
   readonly created: 'created' | 'drift';
+  /**
+   * When a stored row may be overwritten by an older stamp: what the rule decided under the rows'
+   * locks (write-rule.ts), kept by the statement itself for the rows a first copy does not lock.
+   */
+  readonly guard: SQL;
 }
 
 /**
@@ -348,7 +382,7 @@ async function writeModel(
   writes: ModelWrites,
   source: AuditSource,
   anyStored: boolean,
-  created: 'created' | 'drift',
+  how: WriteHow,
 ): Promise<void> {
   const linked = model.links.length > 0;
   const groups = new Map<string, MappedRecord[]>();
@@ -367,7 +401,16 @@ async function writeModel(
       model.model,
       shape,
       records.map((record) => record.row),
-      { ...source, updates: writes.updates, created },
+      {
+        ...source,
+        updates: writes.updates,
+        created: how.created,
+        guard: how.overwriteOlder
+          ? sql`true`
+          : how.overwriteAfter
+            ? sql`${shape.table}.odoo_write_date > ${how.overwriteAfter.toISOString()}::timestamptz`
+            : sql`false`,
+      },
       linked,
     );
     if (!linked || written.length === 0) continue;
@@ -406,7 +449,7 @@ async function upsertRows(
       select ${shape.values} from jsonb_array_elements(${JSON.stringify(values)}::jsonb) as r
       order by "odoo_id"
       on conflict (odoo_id) do update set ${shape.update}
-      where ${shape.table}.odoo_write_date <= excluded.odoo_write_date
+      where ${shape.table}.odoo_write_date <= excluded.odoo_write_date or ${audit.guard}
       returning odoo_id, ${shape.rootOf} as root_id, odoo_write_date),
     audited as (${auditInsert(
       family.name,
@@ -414,10 +457,10 @@ async function upsertRows(
       audit,
       sql`
         select w.odoo_id, w.root_id, coalesce(u.action, ${audit.created}::text), coalesce(u.changed, '[]'::jsonb),
-          w.odoo_write_date
+          w.odoo_write_date, u.reason
         from written w
         left join jsonb_to_recordset(${JSON.stringify(audit.updates)}::jsonb)
-          as u(odoo_id int, action text, changed jsonb) on u.odoo_id = w.odoo_id
+          as u(odoo_id int, action text, changed jsonb, reason text) on u.odoo_id = w.odoo_id
         where u.action is distinct from 'relaid'`,
     )})
     select odoo_id from written where ${written}`),

@@ -4,7 +4,10 @@
  */
 import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
-/** `drift`: a verify found the copy differing from Odoo under an equal stamp and wrote Odoo's version. */
+/**
+ * `drift`: Odoo's current record was written over the copy's though no stamp asked for it: a
+ * verify found the copy differing from Odoo, or Odoo's stamp went back (with its `reason`).
+ */
 export const AUDIT_ACTIONS = [
   'created',
   'updated',
@@ -34,6 +37,8 @@ export const syncAudit = pgTable(
     action: text('action').$type<AuditAction>().notNull(),
     changedFields: jsonb('changed_fields').$type<string[]>().notNull().default([]),
     odooWriteDate: timestamp('odoo_write_date', { withTimezone: true, mode: 'date' }),
+    /** Why a record was written against its stamps (`drift` only): see src/sync/write-rule.ts. */
+    reason: text('reason'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [index('sync_audit_root_idx').on(t.family, t.rootOdooId, t.id)],

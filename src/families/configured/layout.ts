@@ -74,10 +74,6 @@ export const LAYOUT_ATTRIBUTES = [
 /** `fields_get` of a one2many's target, with these attributes: enough to judge its inverse. */
 export const TARGET_ATTRIBUTES = ['type', 'store', 'relation'];
 
-export type DescribedFields = Readonly<
-  Record<string, Readonly<Record<string, OdooFieldDescription>>>
->;
-
 /** Each table's columns and their types, as the catalog has them now. */
 export type Catalog = ReadonlyMap<string, ReadonlyMap<string, string>>;
 

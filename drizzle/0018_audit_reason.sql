@@ -1,0 +1,1 @@
+ALTER TABLE "sync_audit" ADD COLUMN "reason" text;

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decide,
+  decideChild,
+  STAMP_FROM_FUTURE,
+  STAMP_WENT_BACK,
+  type StoredVersion,
+  type WriteMode,
+} from './write-rule.js';
+
+const at = (iso: string) => new Date(`2026-11-24T${iso}Z`);
+const stored = (over: Partial<StoredVersion> = {}): StoredVersion => ({
+  writeDate: at('10:00:00'),
+  data: { name: 'a', qty: 1 },
+  archived: false,
+  staleLayout: false,
+  ...over,
+});
+const incoming = (time: string, data: Record<string, unknown> = { name: 'a', qty: 1 }) => ({
+  writeDate: at(time),
+  data,
+  unread: [] as string[],
+});
+const run: WriteMode = {
+  drift: false,
+  rewrite: false,
+  authoritative: false,
+  futureAfter: at('10:05:00'),
+};
+const heal: WriteMode = { ...run, authoritative: true };
+const verify: WriteMode = { ...run, drift: true, authoritative: true };
+
+describe('the writer rule', () => {
+  it.each([
+    [
+      'new record',
+      undefined,
+      incoming('10:00:00'),
+      run,
+      { write: true, audit: { action: 'created', changed: [] } },
+    ],
+    [
+      'new record, verify',
+      undefined,
+      incoming('10:00:00'),
+      verify,
+      { write: true, audit: { action: 'drift', changed: [] } },
+    ],
+    ['same stamp, same data', stored(), incoming('10:00:00'), run, { write: false, stale: false }],
+    [
+      'same stamp, other data',
+      stored(),
+      incoming('10:00:00', { name: 'b', qty: 1 }),
+      run,
+      { write: true, audit: { action: 'updated', changed: ['name'] } },
+    ],
+    [
+      'newer stamp',
+      stored(),
+      incoming('10:00:01', { name: 'b', qty: 1 }),
+      run,
+      { write: true, audit: { action: 'updated', changed: ['name'] } },
+    ],
+    [
+      'older stamp',
+      stored(),
+      incoming('09:59:59', { name: 'b', qty: 1 }),
+      run,
+      { write: false, stale: true },
+    ],
+    [
+      'older stamp over a stamp from the future',
+      stored({ writeDate: at('11:00:00') }),
+      incoming('10:01:00', { name: 'b', qty: 1 }),
+      run,
+      { write: true, audit: { action: 'drift', changed: ['name'], reason: STAMP_FROM_FUTURE } },
+    ],
+    [
+      'older stamp, unknown clock',
+      stored({ writeDate: at('11:00:00') }),
+      incoming('10:01:00'),
+      { ...run, futureAfter: undefined },
+      { write: false, stale: true },
+    ],
+    [
+      'older stamp under the lease (a restored Odoo)',
+      stored(),
+      incoming('09:00:00', { name: 'b', qty: 1 }),
+      heal,
+      { write: true, audit: { action: 'drift', changed: ['name'], reason: STAMP_WENT_BACK } },
+    ],
+    [
+      'archived in the copy',
+      stored({ archived: true }),
+      incoming('10:00:00'),
+      run,
+      { write: true, audit: { action: 'restored', changed: [] } },
+    ],
+    [
+      'stale layout, a field learned',
+      stored({ staleLayout: true }),
+      incoming('10:00:00', { name: 'a', qty: 1, x_new: 2 }),
+      run,
+      { write: true, audit: { action: 'relaid', changed: ['x_new'] } },
+    ],
+    [
+      'stale layout, a field changed',
+      stored({ staleLayout: true }),
+      incoming('10:00:00', { name: 'b', qty: 1 }),
+      run,
+      { write: true, audit: { action: 'updated', changed: ['name'] } },
+    ],
+    [
+      'verify, same data, links differ',
+      stored(),
+      incoming('10:00:00'),
+      { ...verify, rewrite: true },
+      { write: true, audit: { action: 'drift', changed: [] } },
+    ],
+    ['verify, same data', stored(), incoming('10:00:00'), verify, { write: false, stale: false }],
+    [
+      'a field Odoo no longer lists',
+      stored({ data: { name: 'a', qty: 1, x_gone: 3 } }),
+      incoming('10:00:00'),
+      run,
+      { write: false, stale: false },
+    ],
+  ])('%s', (_case, before, after, mode, expected) => {
+    expect(decide(before, after, mode)).toEqual(expected);
+  });
+
+  it('writes a child that moved to another root whatever its data, never as relaid', () => {
+    expect(decideChild({ ...stored(), moved: true }, incoming('10:00:00'), run)).toEqual({
+      write: true,
+      audit: { action: 'updated', changed: [] },
+    });
+    expect(
+      decideChild({ ...stored({ staleLayout: true }), moved: true }, incoming('10:00:00'), run),
+    ).toEqual({ write: true, audit: { action: 'updated', changed: [] } });
+    expect(decideChild({ ...stored(), moved: true }, incoming('09:00:00'), run)).toEqual({
+      write: false,
+      stale: true,
+    });
+  });
+});

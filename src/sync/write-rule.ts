@@ -1,0 +1,117 @@
+/**
+ * The writer's rule, pure: given what the copy holds of a record and what Odoo sent, whether to
+ * write it and what its audit row says. `write-records.ts` runs the statements; the decision is
+ * here, tested as a table (write-rule.test.ts).
+ *
+ * - Stamps guard the copy: a version stamped before the stored one is stale and never overwrites
+ *   it (a late retry of a stale job cannot undo a newer change); with an equal stamp the data
+ *   decide, since two commits in one second share a stamp.
+ * - A stored stamp later than Odoo's clock (plus the margin) was set by a clock that ran ahead: it
+ *   never makes a newer version stale, or the record would freeze until Odoo's clock caught up.
+ * - Under the family's lease, healing from Odoo's current record (the reconcile's re-read, the
+ *   verify), Odoo's version is the truth even when its stamp is older than the copy's (an Odoo
+ *   restored from a backup): it is written, audited `drift` with its reason.
+ */
+import { changedFields, type OdooRecordData } from '../families/map-record.js';
+
+/** What the copy holds of a record. */
+export interface StoredVersion {
+  readonly writeDate: Date;
+  readonly data: OdooRecordData;
+  /** A root archived in the copy (gone from Odoo, or archived by a reconcile). */
+  readonly archived: boolean;
+  /** Written under an older layout of its table (docs/models.md). */
+  readonly staleLayout: boolean;
+}
+
+/** What Odoo sent. */
+export interface IncomingVersion {
+  readonly writeDate: Date;
+  readonly data: OdooRecordData;
+  /** Fields the reads leave out on purpose: a stored one goes. */
+  readonly unread: readonly string[];
+}
+
+/** How the write is made. */
+export interface WriteMode {
+  /**
+   * A verify healing what it found different: every record handed over differs from Odoo (its
+   * content, its links or its columns), and every write is audited `drift`.
+   */
+  readonly drift: boolean;
+  /** Whether the verify found this record's links or typed columns different from Odoo's. */
+  readonly rewrite: boolean;
+  /** Under the family's lease, from Odoo's current record: stamps do not guard. */
+  readonly authoritative: boolean;
+  /** A stored stamp later than this was set by a clock ahead of Odoo's (undefined: unknown). */
+  readonly futureAfter: Date | undefined;
+}
+
+export type AuditedAction = 'created' | 'updated' | 'restored' | 'relaid' | 'drift';
+
+export interface AuditEntry {
+  readonly action: AuditedAction;
+  readonly changed: string[];
+  /** Why a record was written against its stamps. */
+  readonly reason?: string;
+}
+
+/** Whether to write, and the audit row (none for `relaid`: Odoo changed nothing). */
+export type Decision =
+  | { readonly write: false; readonly stale: boolean }
+  | { readonly write: true; readonly audit: AuditEntry };
+
+export const STAMP_WENT_BACK =
+  "Odoo's stamp is older than the copy's: Odoo's current record is the truth (an Odoo restored from a backup?)";
+export const STAMP_FROM_FUTURE =
+  "the copy's stamp was later than Odoo's clock: set by a clock that ran ahead";
+
+/** The decision for one record (a root, or a child under its root). */
+export function decide(
+  stored: StoredVersion | undefined,
+  incoming: IncomingVersion,
+  mode: WriteMode,
+): Decision {
+  if (!stored)
+    return { write: true, audit: { action: mode.drift ? 'drift' : 'created', changed: [] } };
+  const wentBack = stored.writeDate.getTime() > incoming.writeDate.getTime();
+  const fromFuture =
+    wentBack && mode.futureAfter !== undefined && stored.writeDate > mode.futureAfter;
+  if (wentBack && !mode.authoritative && !fromFuture) return { write: false, stale: true };
+  const changed = changedFields(stored.data, incoming.data, incoming.unread);
+  if (stored.archived) return { write: true, audit: { action: 'restored', changed } };
+  if (wentBack)
+    return {
+      write: true,
+      audit: { action: 'drift', changed, reason: fromFuture ? STAMP_FROM_FUTURE : STAMP_WENT_BACK },
+    };
+  if (mode.drift)
+    return changed.length > 0 || mode.rewrite
+      ? { write: true, audit: { action: 'drift', changed } }
+      : { write: false, stale: false };
+  if (stored.staleLayout && changed.every((name) => !(name in stored.data)))
+    return { write: true, audit: { action: 'relaid', changed } };
+  return changed.length > 0
+    ? { write: true, audit: { action: 'updated', changed } }
+    : { write: false, stale: false };
+}
+
+/**
+ * The decision for a child, which may have moved from another root: a moved child is written
+ * (re-parented) whatever its data, and is never only `relaid`.
+ */
+export function decideChild(
+  stored: (StoredVersion & { readonly moved: boolean }) | undefined,
+  incoming: IncomingVersion,
+  mode: WriteMode,
+): Decision {
+  const decision = decide(stored, incoming, mode);
+  if (!stored?.moved) return decision;
+  if (!decision.write)
+    return decision.stale
+      ? decision
+      : { write: true, audit: { action: mode.drift ? 'drift' : 'updated', changed: [] } };
+  return decision.audit.action === 'relaid'
+    ? { write: true, audit: { ...decision.audit, action: 'updated' } }
+    : decision;
+}
