@@ -433,6 +433,16 @@ export async function startTrytond(options: TrytondOptions = {}): Promise<Tryton
   throw new Error(`cannot start trytond: ${(lastError as Error).message}`, { cause: lastError });
 }
 
+/** trytond's text for a read of ids that do not exist: 7.0 dropped the "anymore". */
+export function missingRecordsMessage(series: TrytondSeries, ids: string, model: string): string {
+  const tail = series === '6.0' ? "don't exist anymore." : "don't exist.";
+  return `You are trying to read records "${ids}" of "${model}" that ${tail}`;
+}
+
+/** What `common.server.version` answers for a series: `6.0.29`, `7.0.30`… */
+export const seriesVersion = (series: TrytondSeries): RegExp =>
+  new RegExp(`^${series.replace('.', '\\.')}\\.\\d+$`);
+
 /** A client configuration for a test server: its credentials, test-friendly defaults, overrides. */
 export function trytonConfigFor(
   server: Trytond,
