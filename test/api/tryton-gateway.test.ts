@@ -161,6 +161,11 @@ describe.each(TRYTOND_SERIES)(
 
     describe('least privilege', () => {
       const RESET = 'Temp-Reset-Password-7391';
+      const warningsIn = (logged: string[]) =>
+        logged
+          .map((line) => JSON.parse(line) as { level: number; msg: string })
+          .filter((line) => line.level === 40)
+          .map((line) => line.msg);
       let adminId: number;
       const gateway = async (
         env: Record<string, string>,
@@ -437,6 +442,61 @@ describe.each(TRYTOND_SERIES)(
               `${pattern}: ${warnings.join(' | ')}`,
             ).toBe(true);
         });
+      });
+
+      it("refuses 7.0's autocomplete, on_scan_code and on_change_notify whatever the pattern, and says so at boot", async () => {
+        const id = trytond.parties[0]!.id;
+        const oracle = (prefix: string) => [
+          '',
+          [['create_uid.password_reset', 'like', `${prefix}%`]],
+          10,
+          null,
+          {},
+        ];
+        if (series === '7.0') {
+          // Straight to trytond 7.0, autocomplete searches a domain nobody checked and answers
+          // each record's rec_name: an oracle on the reset password, and names past a field list.
+          const found = await client.call<{ name: string }[]>(
+            'model.party.party.autocomplete',
+            oracle(RESET.slice(0, 5)),
+          );
+          expect(found.map((row) => row.name).sort()).toEqual(
+            trytond.parties.map((party) => party.name).sort(),
+          );
+          expect(await client.call('model.party.party.autocomplete', oracle('zq7'))).toEqual([]);
+        }
+        const named = [
+          'model.party.party.autocomplete',
+          'model.party.party.on_scan_code',
+          'model.party.party.on_change_notify',
+        ];
+        await gateway(
+          {
+            TRYTON_MODELS: 'party.party:code',
+            TRYTON_ALLOWED_METHODS: ['model.party.party.*', ...named].join(','),
+          },
+          async (target, logged) => {
+            for (const [method, params] of [
+              // The issue's own request, word for word, then one whose clause matches.
+              ['model.party.party.autocomplete', oracle('zq7')],
+              ['model.party.party.autocomplete', oracle(RESET.slice(0, 5))],
+              ['model.party.party.autocomplete', ['Acme', [], 10, null, {}]],
+              ['model.party.party.on_scan_code', [{ id, name: 'x' }, 'ACME', {}]],
+              ['model.party.party.on_change_notify', [{ id, name: 'x' }, {}]],
+            ] as const) {
+              const response = await call(target, method, [...params]);
+              expect(response.statusCode, `${method}: ${response.body}`).toBe(403);
+              expect(response.json()).toMatchObject({ error: 'TRYTON_METHOD_NOT_ALLOWED' });
+              expect(response.body).not.toContain('Acme Corp');
+            }
+            const warnings = warningsIn(logged);
+            for (const pattern of named)
+              expect(
+                warnings.find((warning) => warning.includes(`"${pattern}"`)),
+                pattern,
+              ).toContain('the gateway never forwards them');
+          },
+        );
       });
 
       it('naming a user model is possible, with a warning at boot, and its field list still holds', async () => {

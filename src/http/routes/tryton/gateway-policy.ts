@@ -109,7 +109,7 @@ function patternWarning(pattern: string): string | undefined {
     (type === 'model' && literalLast && isFieldReadingModelMethod(last))
   )
     return `TRYTON_ALLOWED_METHODS: "${pattern}" matches only methods that read fields or render records outside the gateway's field policy; the gateway never forwards them`;
-  return `TRYTON_ALLOWED_METHODS: "${pattern}" matches methods other than the read methods (writes, buttons…), and every operator key can call them; those that read fields or render records outside the field policy (export_data, on_change, reports, wizards…) stay refused`;
+  return `TRYTON_ALLOWED_METHODS: "${pattern}" matches methods other than the read methods (writes, buttons…), and every operator key can call them; those that read fields or render records outside the field policy (export_data, on_change, autocomplete, reports, wizards…) stay refused`;
 }
 
 /** `model.party.party.read` → `{ model: 'party.party', name: 'read' }`. */
