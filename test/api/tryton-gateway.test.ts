@@ -159,6 +159,35 @@ describe.each(TRYTOND_SERIES)(
       }
     });
 
+    it("names a wrong TRYTON_DATABASE: a typed error and a readable message, not trytond's text", async () => {
+      const { logger } = memoryLogger('warn');
+      const config = testConfig({
+        ...trytonEnv(),
+        TRYTON_DATABASE: 'no_such_database',
+        TRYTON_MODELS: 'party.party',
+        TRYTON_CACHE_TTL_SECONDS: '0',
+      });
+      const wrong = createTrytonClient(config.tryton!, { logger });
+      const wrongApp = await buildApp({ config, logger, db, tryton: wrong });
+      try {
+        const response = await wrongApp.inject({
+          method: 'POST',
+          url: '/api/tryton/rpc',
+          headers: bearer('operator'),
+          payload: { method: 'model.party.party.search_count', params: [[], {}] },
+        });
+        expect(response.statusCode, response.body).toBe(502);
+        expect(response.json()).toMatchObject({
+          error: 'TRYTON_UNKNOWN_DATABASE',
+          message: expect.stringContaining('TRYTON_DATABASE'),
+        });
+        expect(response.body).not.toMatch(/put_connection|sqlite|no_such_database/);
+      } finally {
+        await wrongApp.close();
+        await wrong.close();
+      }
+    });
+
     describe('least privilege', () => {
       const RESET = 'Temp-Reset-Password-7391';
       const warningsIn = (logged: string[]) =>

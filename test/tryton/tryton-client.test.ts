@@ -216,6 +216,20 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
       });
     });
 
+    it('names a database the server does not have: TRYTON_UNKNOWN_DATABASE after one login, on 6.0 and 7.0 alike', async () => {
+      // 6.0 answers 404 (PostgreSQL) or a missing-file error (SQLite); 7.0 an error about
+      // put_connection, whatever the backend.
+      const { client: wrong, recorder } = newClient({ database: 'no_such_database' });
+      const failure = wrong.call('model.party.party.search_count', [[], {}]);
+      await expect(failure).rejects.toBeInstanceOf(TrytonAuthError);
+      await expect(failure).rejects.toMatchObject({
+        code: 'TRYTON_UNKNOWN_DATABASE',
+        retryable: false,
+        message: expect.stringMatching(/database "no_such_database".*TRYTON_DATABASE/),
+      });
+      expect(recorder.count('common.db.login')).toBe(1);
+    });
+
     describe('a stalled server (accepts, never answers)', () => {
       let stalled: Server;
       let url: string;
