@@ -190,6 +190,9 @@ describe.each(TRYTOND_SERIES)(
 
     describe('least privilege', () => {
       const RESET = 'Temp-Reset-Password-7391';
+      const IDENTIFIER = 'SECRET-ID-5521';
+      const EMAIL = 'hidden-4410@example.invalid';
+      const STREET = '12 Hidden Lane';
       const warningsIn = (logged: string[]) =>
         logged
           .map((line) => JSON.parse(line) as { level: number; msg: string })
@@ -241,6 +244,16 @@ describe.each(TRYTOND_SERIES)(
             {},
           ]),
         ).toEqual([expect.objectContaining({ password_reset: RESET })]);
+        // Records of models the gateway never exposes, reachable only through party's relations.
+        await client.call('model.party.party.write', [
+          [trytond.parties[1]!.id],
+          {
+            identifiers: [['create', [{ code: IDENTIFIER }]]],
+            contact_mechanisms: [['create', [{ type: 'email', value: EMAIL }]]],
+            addresses: [['create', [{ street: STREET }]]],
+          },
+          {},
+        ]);
       });
 
       it('the default configuration reaches no model: a reset password is never readable', async () => {
@@ -526,6 +539,75 @@ describe.each(TRYTOND_SERIES)(
               ).toContain('the gateway never forwards them');
           },
         );
+      });
+
+      it("refuses text compared with a relation unless the gateway exposes the related model's names, which trytond would search", async () => {
+        const probes: [string, (value: string) => unknown[], string][] = [
+          [
+            'identifiers',
+            (value) => [['identifiers', 'ilike', value]],
+            `${IDENTIFIER.slice(0, 9)}%`,
+          ],
+          [
+            'contact_mechanisms',
+            (value) => [['contact_mechanisms', 'like', value]],
+            `%${EMAIL.slice(-18)}`,
+          ],
+          ['addresses', (value) => [['addresses', 'ilike', value]], `%${STREET.slice(3)}%`],
+          // A many2one compared with text: the users' names and logins.
+          ['create_uid', (value) => [['create_uid', 'ilike', value]], 'adm%'],
+          [
+            'identifiers, nested',
+            (value) => ['OR', [['name', '=', 'nobody']], [[['identifiers', '=', value]]]],
+            IDENTIFIER,
+          ],
+        ];
+        const straight = (domain: unknown[]) =>
+          client.call<number>('model.party.party.search_count', [domain, {}]);
+        for (const [name, domain, match] of probes) {
+          // Straight to trytond, each is an oracle on records of a model nobody exposed.
+          expect(await straight(domain(match)), name).toBeGreaterThan(0);
+          expect(await straight(domain('zz-no-match')), name).toBe(0);
+        }
+        await gateway({ TRYTON_MODELS: 'party.party' }, async (target) => {
+          for (const [name, domain, match] of probes) {
+            const response = await call(target, 'model.party.party.search_count', [
+              domain(match),
+              {},
+            ]);
+            expect(response.statusCode, `${name}: ${response.body}`).toBe(403);
+            expect(response.json()).toMatchObject({
+              error: 'TRYTON_FIELD_NOT_ALLOWED',
+              message: expect.stringContaining(name.split(',')[0]!),
+            });
+          }
+          // Ids on a relation, and text on a field that is not one, stay allowed.
+          for (const [domain, expected] of [
+            [[['create_uid', '=', adminId]], trytond.parties.length],
+            [[['identifiers', '=', null]], trytond.parties.length - 1],
+            [[['name', 'ilike', 'Glob%']], 1],
+          ] as const) {
+            const response = await call(target, 'model.party.party.search_count', [domain, {}]);
+            expect(response.statusCode, `${JSON.stringify(domain)}: ${response.body}`).toBe(200);
+            expect(response.json()).toEqual({ result: expected });
+          }
+        });
+        const byIdentifier = [[['identifiers', 'ilike', `${IDENTIFIER.slice(0, 9)}%`]], {}];
+        // Listed without its names, the related model stays out, even named in a field list.
+        await gateway(
+          { TRYTON_MODELS: 'party.party:name|identifiers,party.identifier:code' },
+          async (target) => {
+            const response = await call(target, 'model.party.party.search_count', byIdentifier);
+            expect(response.statusCode, response.body).toBe(403);
+            expect(response.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
+          },
+        );
+        // Exposed with its names, the related model could be searched by name directly anyway.
+        await gateway({ TRYTON_MODELS: 'party.party,party.identifier' }, async (target) => {
+          const response = await call(target, 'model.party.party.search_count', byIdentifier);
+          expect(response.statusCode, response.body).toBe(200);
+          expect(response.json()).toEqual({ result: 1 });
+        });
       });
 
       it('naming a user model is possible, with a warning at boot, and its field list still holds', async () => {

@@ -183,6 +183,22 @@ describe.each(TRYTOND_SERIES)('the gateway routes against trytond %s', (series) 
       });
     });
 
+    it("reads a model's relations from Tryton once, and only for a domain that compares with text", async () => {
+      const search = async (domain: unknown[]) =>
+        (await rpc('model.party.party.search_count', [domain, {}])).statusCode;
+      expect(await search([['id', '>', 0]])).toBe(200);
+      expect(await search([['name', 'ilike', 'A%']])).toBe(200);
+      const asked = recorder.count('model.party.party.fields_get');
+      expect(asked).toBeGreaterThanOrEqual(1);
+      expect(await search([['code', '=', 'ACME']])).toBe(200);
+      expect(await search([['create_uid', 'ilike', 'adm%']])).toBe(403);
+      expect(recorder.count('model.party.party.fields_get')).toBe(asked);
+      // A model Tryton lacks fails its relations' lookup as its call would: a typed 502.
+      const unknown = await rpc('model.no.such.model.search_count', [[['name', '=', 'x']], {}]);
+      expect(unknown.statusCode).toBe(502);
+      expect(unknown.json()).toMatchObject({ error: 'TRYTON_SERVER_ERROR' });
+    });
+
     it('rejects a malformed body with 400', async () => {
       const response = await rpc('not a method', []);
       expect(response.statusCode).toBe(400);
