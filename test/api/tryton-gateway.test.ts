@@ -541,7 +541,7 @@ describe.each(TRYTOND_SERIES)(
         );
       });
 
-      it("refuses text compared with a relation unless the gateway exposes the related model's names, which trytond would search", async () => {
+      it('refuses text compared with a relation, and searches on rec_name, unless TRYTON_MODELS lists the names they search', async () => {
         const probes: [string, (value: string) => unknown[], string][] = [
           [
             'identifiers',
@@ -556,6 +556,8 @@ describe.each(TRYTOND_SERIES)(
           ['addresses', (value) => [['addresses', 'ilike', value]], `%${STREET.slice(3)}%`],
           // A many2one compared with text: the users' names and logins.
           ['create_uid', (value) => [['create_uid', 'ilike', value]], 'adm%'],
+          // party's own name search also searches its contact mechanisms.
+          ['rec_name', (value) => [['rec_name', 'ilike', value]], `%${EMAIL.slice(-18)}`],
           [
             'identifiers, nested',
             (value) => ['OR', [['name', '=', 'nobody']], [[['identifiers', '=', value]]]],
@@ -593,21 +595,25 @@ describe.each(TRYTOND_SERIES)(
           }
         });
         const byIdentifier = [[['identifiers', 'ilike', `${IDENTIFIER.slice(0, 9)}%`]], {}];
-        // Listed without its names, the related model stays out, even named in a field list.
+        // The relation in party's field list, the related model listed, but not naming rec_name:
+        // its name search is its own code, forwarded only where an operator named it.
         await gateway(
-          { TRYTON_MODELS: 'party.party:name|identifiers,party.identifier:code' },
+          { TRYTON_MODELS: 'party.party:name|identifiers,party.identifier' },
           async (target) => {
             const response = await call(target, 'model.party.party.search_count', byIdentifier);
             expect(response.statusCode, response.body).toBe(403);
             expect(response.json()).toMatchObject({ error: 'TRYTON_FIELD_NOT_ALLOWED' });
           },
         );
-        // Exposed with its names, the related model could be searched by name directly anyway.
-        await gateway({ TRYTON_MODELS: 'party.party,party.identifier' }, async (target) => {
-          const response = await call(target, 'model.party.party.search_count', byIdentifier);
-          expect(response.statusCode, response.body).toBe(200);
-          expect(response.json()).toEqual({ result: 1 });
-        });
+        // Listed naming rec_name, the related model could be searched by name directly anyway.
+        await gateway(
+          { TRYTON_MODELS: 'party.party,party.identifier:code|rec_name' },
+          async (target) => {
+            const response = await call(target, 'model.party.party.search_count', byIdentifier);
+            expect(response.statusCode, response.body).toBe(200);
+            expect(response.json()).toEqual({ result: 1 });
+          },
+        );
       });
 
       it('naming a user model is possible, with a warning at boot, and its field list still holds', async () => {

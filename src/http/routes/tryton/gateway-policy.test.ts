@@ -452,15 +452,16 @@ describe('text compared with a relation, which trytond runs as a name search of 
       expect((await count(party, domain)).allowed, JSON.stringify(domain)).toBe(true);
   });
 
-  it('passes when the gateway forwards the same name search itself: listed with rec_name, or by a search pattern', async () => {
+  it('passes only when TRYTON_MODELS lists the related model with fields naming rec_name', async () => {
     for (const [policy, domain, allowed] of [
-      [exposing([{ model: 'party.party' }, { model: 'party.identifier' }]), byIdentifier, true],
       [
         exposing([{ model: 'party.party' }, { model: 'party.identifier', fields: ['rec_name'] }]),
         byIdentifier,
         true,
       ],
-      // Even the field named in a list: the related model's own list lacks its names.
+      // Listed without a field list, reached by a pattern, or listed without its names: the
+      // related model's name search is its own code, forwarded only where an operator named it.
+      [exposing([{ model: 'party.party' }, { model: 'party.identifier' }]), byIdentifier, false],
       [
         exposing([
           { model: 'party.party', fields: ['name', 'identifiers'] },
@@ -469,14 +470,7 @@ describe('text compared with a relation, which trytond runs as a name search of 
         byIdentifier,
         false,
       ],
-      [
-        exposing([{ model: 'party.party' }], ['model.party.identifier.search_read']),
-        byIdentifier,
-        true,
-      ],
-      [exposing([{ model: 'party.party' }], ['model.*.*.search_count']), byIdentifier, true],
-      // A wildcard never reaches res.*: the users' names stay out.
-      [exposing([{ model: 'party.party' }], ['model.*.*.search_count']), byUser, false],
+      [exposing([{ model: 'party.party' }], ['model.*.*.search_count']), byIdentifier, false],
       [
         exposing([{ model: 'party.party' }, { model: 'res.user', fields: ['name'] }]),
         byUser,
@@ -489,6 +483,23 @@ describe('text compared with a relation, which trytond runs as a name search of 
       ],
     ] as const)
       expect((await count(policy, domain)).allowed, JSON.stringify(domain)).toBe(allowed);
+  });
+
+  it("refuses a search on the model's own rec_name unless its field list names it: its name search is the model's code", async () => {
+    const byName = [['rec_name', 'ilike', '%@example.com']];
+    for (const [policy, allowed] of [
+      [exposing([{ model: 'party.party' }]), false],
+      [exposing([], ['model.party.party.search_count']), false],
+      [exposing([{ model: 'party.party', fields: ['name', 'rec_name'] }]), true],
+    ] as const)
+      expect((await count(policy, byName)).allowed, JSON.stringify(policy.warnings)).toBe(allowed);
+    expect(await count(exposing([{ model: 'party.party' }]), [['rec_name', '=', 5]])).toMatchObject(
+      {
+        status: 403,
+        code: 'TRYTON_FIELD_NOT_ALLOWED',
+        message: expect.stringContaining('rec_name') as string,
+      },
+    );
   });
 
   it("asks for the model's relations only when a domain compares with text", async () => {

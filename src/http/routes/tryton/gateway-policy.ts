@@ -16,12 +16,14 @@
  *   `create_uid/password_reset`) reaches another model, and so do `where` clauses and a clause's
  *   fourth element: all are refused. Domains are read as trytond reads them (tryton-domain), so
  *   no shape trytond evaluates differently slips a clause past the check.
+ * - A search on `rec_name`, a model's name, runs that model's own code: party's also searches
+ *   its identifiers' codes and its contact mechanisms, models nobody listed. It is forwarded only
+ *   for a model listed with a field list that names `rec_name`: an operator's explicit choice.
  * - A relation field compared with text (`["identifiers", "ilike", "X%"]`, a many2one `=` a
- *   string) makes trytond search the related model by name, its `rec_name`, with that model's
- *   access checks off. Such a clause passes only when the gateway would forward that name search
- *   itself: the related model listed (with `rec_name`, if it has a field list) or reached by a
- *   search pattern. Which fields are relations, only Tryton knows: the caller of `check` passes
- *   a lookup of the model's relation fields, asked only for domains that compare with text.
+ *   string) is such a name search of the related model, which trytond runs with that model's
+ *   access checks off: it passes only when the related model's `rec_name` is listed so too.
+ *   Which fields are relations, only Tryton knows: the caller of `check` passes a lookup of the
+ *   model's relation fields, asked only for domains that compare with text.
  * - A search returns at most `maxSearchLimit` records (the limit is added when the caller sends
  *   none), and a read names at most as many ids.
  *
@@ -83,8 +85,6 @@ const READ_METHOD_ARITY: ReadonlyMap<string, number> = new Map([
   ['fields_get', 1],
 ]);
 const MODEL_READ_METHODS: ReadonlySet<string> = new Set(READ_METHOD_ARITY.keys());
-/** The read methods that search a domain: any of them forwarded makes a name search reachable. */
-const SEARCH_METHODS = ['search', 'search_read', 'search_count'] as const;
 /** Read methods served on Tryton's root, without a session. */
 const ROOT_READ_METHODS: ReadonlySet<string> = new Set(['common.server.version', 'common.db.list']);
 /** Users, the system, and web users (web_user: password hashes, reset tokens, sessions). */
@@ -228,16 +228,19 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
           `domain: the fourth element of a clause on ${clause.field} names another model or its field`,
         );
       checkField(entry, clause.field, 'domain');
+      if (clause.field === 'rec_name' && !namesListed(entry?.model))
+        throw new Refusal(
+          403,
+          'TRYTON_FIELD_NOT_ALLOWED',
+          "domain: a search on rec_name runs the model's own name search, which may reach other models; TRYTON_MODELS must list the model with fields naming rec_name",
+        );
       if (comparesText(clause.value)) textFields.add(clause.field);
     }
   }
 
-  /** Whether the gateway itself forwards a search of `model` on `rec_name`. */
-  function forwardsNameSearch(model: string): boolean {
-    const entry = models.get(model);
-    if (entry) return entry.fields === undefined || entry.fields.includes('rec_name');
-    return SEARCH_METHODS.some((name) => allowedByPattern(`model.${model}.${name}`, model));
-  }
+  /** Whether an operator listed `model` with a field list naming `rec_name`. */
+  const namesListed = (model: string | undefined): boolean =>
+    model !== undefined && models.get(model)?.fields?.includes('rec_name') === true;
 
   async function checkTextOnRelations(
     model: string,
@@ -247,11 +250,11 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
     const relations = await relationFields(model);
     for (const field of textFields) {
       const related = relations.get(field);
-      if (related !== undefined && !forwardsNameSearch(related))
+      if (related !== undefined && !namesListed(related))
         throw new Refusal(
           403,
           'TRYTON_FIELD_NOT_ALLOWED',
-          `domain: text compared with the relation ${shown(field)} searches ${related} records by name, and the gateway does not expose ${related} with rec_name; compare ids instead`,
+          `domain: text compared with the relation ${shown(field)} searches ${related} records by name, which TRYTON_MODELS does not list (${related}:…|rec_name); compare ids instead`,
         );
     }
   }
