@@ -34,11 +34,15 @@ host_mirror() {
 }
 
 build() {
-  [ "$(id -u)" = 0 ] || die "building the trixie chroot needs root (debootstrap, chroot)"
   command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
   local mirror=${ERP_BRIDGE_DEBIAN_MIRROR:-$(host_mirror)}
   [ -n "$mirror" ] || die "no Debian mirror in the host's apt sources: set ERP_BRIDGE_DEBIAN_MIRROR"
   local partial="$ROOT.partial"
+  # A build that died may have left debootstrap's /proc or /sys mounted there: never rm through.
+  if awk -v p="$partial" '$5 == p || index($5, p "/") == 1 { f = 1 } END { exit !f }' \
+    /proc/self/mountinfo; then
+    die "something is still mounted under $partial; unmount it, then run again"
+  fi
   rm -rf -- "$partial"
   printf 'trytond7-chroot: building %s from %s (once)\n' "$ROOT" "$mirror" >&2
   # --include resolves the packages' dependencies from trixie itself; debootstrap keeps services
@@ -56,6 +60,7 @@ build() {
 
 ensure() {
   if [ ! -f "$ROOT/$READY" ]; then
+    [ "$(id -u)" = 0 ] || die "building the trixie chroot in $ROOT needs root (debootstrap, chroot)"
     mkdir -p "$(dirname "$ROOT")"
     exec 9>"$ROOT.lock"
     flock -w 900 9 || die "another build holds $ROOT.lock"
