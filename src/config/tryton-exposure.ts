@@ -2,7 +2,10 @@
  * What the Tryton gateway exposes, as operators write it:
  *
  * - `TRYTON_MODELS=party.party,product.product:name|code`: the models whose read methods the
- *   gateway forwards, optionally with the only fields a caller may read, search or sort on.
+ *   gateway forwards, optionally with the only fields a caller may read, search or sort on. A
+ *   field list naming `rec_name` is also what lets callers search that model by name, directly
+ *   or through a relation compared with text: a name search is the model's own code, which may
+ *   reach other models (docs/tryton.md, "Names").
  * - `TRYTON_ALLOWED_METHODS=common.server.version,model.party.party.create`: any other method,
  *   by pattern, where `*` stands for exactly one dotted segment.
  *

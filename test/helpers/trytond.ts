@@ -1,7 +1,12 @@
 /**
- * A real trytond (Debian's `tryton-server` 6.0, SQLite backend) for one test file or bench: its
- * own temp dir, config, database file and port, seeded with a few `party.party` records, and a
- * `stop()` that kills it and removes every file.
+ * A real trytond (SQLite backend) for one test file or bench: its own temp dir, config, database
+ * file and port, seeded with a few `party.party` records, and a `stop()` that kills it and removes
+ * every file. Two series, the two LTS the gateway supports (docs/tryton.md):
+ *
+ * - 6.0, Debian bookworm's `tryton-server`, installed on the machine;
+ * - 7.0, Debian trixie's `tryton-server`: the machine's own when it has 7.0, else run in a trixie
+ *   chroot that `dev/services/trytond7-chroot.sh` builds once and caches outside the tree. The
+ *   server's files then live under the chroot's /tmp, which both sides see without a mount.
  *
  * `trytond-admin` takes ~5 s, so the initialised database is built once and cached as a file
  * (keyed by trytond's version and this setup), then copied for each server: every server still
@@ -24,15 +29,28 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import type { TrytonConfig } from '../../src/config/config.js';
 import { freePort } from '../../dev/services/free-port.js';
 
-const run = promisify(execFile);
+const runFile = promisify(execFile);
+
+/** The Tryton LTS series the gateway is tested against. */
+export type TrytondSeries = '6.0' | '7.0';
+export const TRYTOND_SERIES: readonly TrytondSeries[] = ['6.0', '7.0'];
+
+/**
+ * How long a test file's hook may take to start a 7.0 server: the first start on a machine builds
+ * the trixie chroot (debootstrap, about a minute; more on a loaded machine or a slow mirror).
+ */
+export const TRYTOND_START_TIMEOUT_MS = 900_000;
 
 export interface TrytondOptions {
+  /** Which LTS series to start (default 6.0). */
+  series?: TrytondSeries;
   /** `[session] max_age`: absolute session lifetime (default 30 days). */
   sessionMaxAgeSeconds?: number;
   /** `[session] timeout`: idle time, and the window for counting failed logins (default 300). */
@@ -48,6 +66,9 @@ export interface SeededParty {
 }
 
 export interface Trytond {
+  series: TrytondSeries;
+  /** What the server answers to `common.server.version`, e.g. `7.0.30`. */
+  version: string;
   /** Base URL, e.g. `http://127.0.0.1:41234` (the RPC endpoint is `${url}/${database}/`). */
   url: string;
   database: string;
@@ -72,11 +93,96 @@ const SEED_PARTIES = [
 const INSTALL_HINT = 'apt-get install -y tryton-server tryton-modules-party';
 const READY_ATTEMPTS = 150;
 const START_ATTEMPTS = 3;
+const CHROOT_SCRIPT = fileURLToPath(
+  new URL('../../dev/services/trytond7-chroot.sh', import.meta.url),
+);
 
 function onPath(name: string): boolean {
   return (process.env.PATH ?? '')
     .split(delimiter)
     .some((dir) => dir !== '' && existsSync(join(dir, name)));
+}
+
+/** The file and arguments that run `program` with `env` added, as `execFile`/`spawn` take them. */
+type Command = (
+  program: string,
+  args: readonly string[],
+  env?: Record<string, string>,
+) => [string, string[]];
+
+/**
+ * Where a series' trytond runs: the programs to spawn, and the folder its files go in, as this
+ * process sees it (`hostDir`) and as trytond sees it (`innerPath`).
+ */
+interface TrytondRuntime {
+  readonly series: TrytondSeries;
+  /** trytond's own version, e.g. `7.0.30`. */
+  readonly version: string;
+  readonly hostDir: string;
+  innerPath(hostPath: string): string;
+  readonly command: Command;
+}
+
+async function installedVersion(run: Command): Promise<string> {
+  const [file, args] = run('trytond', ['--version']);
+  const { stdout } = await runFile(file, args);
+  return stdout.trim().replace(/^trytond\s+/, '');
+}
+
+const assignments = (env: Record<string, string>) =>
+  Object.entries(env).map(([key, value]) => `${key}=${value}`);
+
+const localCommand: Command = (program, args, env = {}) => [
+  'env',
+  [...assignments(env), program, ...args],
+];
+
+function localRuntime(series: TrytondSeries, version: string): TrytondRuntime {
+  return { series, version, hostDir: tmpdir(), innerPath: (path) => path, command: localCommand };
+}
+
+/** The trixie chroot, built on first use (under the script's lock: files racing share one build). */
+let chrootRoot: Promise<string> | undefined;
+
+async function chrootRuntime(): Promise<TrytondRuntime> {
+  chrootRoot ??= runFile('bash', [CHROOT_SCRIPT, 'ensure'], {
+    timeout: TRYTOND_START_TIMEOUT_MS,
+  }).then(
+    ({ stdout }) => stdout.trim(),
+    (error: unknown) => {
+      chrootRoot = undefined;
+      throw new Error(
+        `cannot provide trytond 7.0: the trixie chroot could not be built (docs/tryton.md, "Tryton 7.0"): ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`,
+        { cause: error },
+      );
+    },
+  );
+  const root = await chrootRoot;
+  const command: Command = (program, args, env = {}) => [
+    'bash',
+    [CHROOT_SCRIPT, 'exec', 'env', ...assignments(env), program, ...args],
+  ];
+  return {
+    series: '7.0',
+    version: await installedVersion(command),
+    hostDir: join(root, 'tmp'),
+    innerPath: (hostPath) => hostPath.slice(root.length),
+    command,
+  };
+}
+
+/**
+ * The runtime of a series, or an error saying how to get it: tests never skip for lack of a
+ * server. 7.0 runs from the machine's own trytond when that is 7.0 (a trixie machine).
+ */
+async function runtimeFor(series: TrytondSeries): Promise<TrytondRuntime | undefined> {
+  const installed = onPath('trytond') && onPath('trytond-admin');
+  const local = installed ? await installedVersion(localCommand) : undefined;
+  if (local?.startsWith(`${series}.`)) return localRuntime(series, local);
+  if (series === '7.0') return chrootRuntime();
+  if (local !== undefined)
+    throw new Error(`trytond ${series} is needed, and the installed trytond is ${local}`);
+  return undefined;
 }
 
 function configText(dataDir: string, listen: string, options: TrytondOptions): string {
@@ -96,14 +202,9 @@ function configText(dataDir: string, listen: string, options: TrytondOptions): s
   ].join('\n');
 }
 
-function writeConfig(path: string, dataDir: string, port: number, options: TrytondOptions): void {
-  writeFileSync(path, configText(dataDir, `127.0.0.1:${port}`, options));
-}
-
 /** The initialised database file, built with `trytond-admin` once per trytond version. */
-async function templateDatabase(): Promise<string> {
-  const { stdout } = await run('trytond', ['--version']);
-  const version = stdout.trim().replace(/[^\w.]+/g, '_');
+async function templateDatabase(runtime: TrytondRuntime): Promise<string> {
+  const version = runtime.version.replace(/[^\w.]+/g, '_');
   const setupHash = createHash('sha256')
     .update(
       JSON.stringify({ ADMIN_USER, ADMIN_PASSWORD, ADMIN_EMAIL, MODULES, DATABASE, format: 1 }),
@@ -114,21 +215,21 @@ async function templateDatabase(): Promise<string> {
   const cached = join(cacheDir, `${version}-${setupHash}.sqlite`);
   if (existsSync(cached)) return cached;
 
-  const workDir = mkdtempSync(join(tmpdir(), 'erp-bridge-trytond-init-'));
+  const workDir = mkdtempSync(join(runtime.hostDir, 'erp-bridge-trytond-init-'));
   try {
     const dataDir = join(workDir, 'data');
     mkdirSync(dataDir);
     // trytond-admin on SQLite needs the database file to exist.
     writeFileSync(join(dataDir, `${DATABASE}.sqlite`), '');
     const conf = join(workDir, 'trytond.conf');
-    writeConfig(conf, dataDir, 8000, {});
+    writeFileSync(conf, configText(runtime.innerPath(dataDir), '127.0.0.1:8000', {}));
     const passFile = join(workDir, 'admin-password');
     writeFileSync(passFile, `${ADMIN_PASSWORD}\n`);
-    await run(
+    const [file, args] = runtime.command(
       'trytond-admin',
       [
         '-c',
-        conf,
+        runtime.innerPath(conf),
         '-d',
         DATABASE,
         '--all',
@@ -138,12 +239,9 @@ async function templateDatabase(): Promise<string> {
         '--email',
         ADMIN_EMAIL,
       ],
-      {
-        env: { ...process.env, TRYTONPASSFILE: passFile },
-        timeout: 180_000,
-        maxBuffer: 16 * 1024 * 1024,
-      },
+      { TRYTONPASSFILE: runtime.innerPath(passFile) },
     );
+    await runFile(file, args, { timeout: 180_000, maxBuffer: 16 * 1024 * 1024 });
     mkdirSync(cacheDir, { recursive: true });
     // Copy then rename: a concurrent test file never sees a half-written template.
     const partial = `${cached}.${process.pid}.partial`;
@@ -152,10 +250,8 @@ async function templateDatabase(): Promise<string> {
     return cached;
   } catch (error) {
     throw new Error(
-      `trytond-admin could not initialise the test database: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      `trytond-admin ${runtime.version} could not initialise the test database: ${(error as Error).message}`,
+      { cause: error },
     );
   } finally {
     rmSync(workDir, { recursive: true, force: true });
@@ -193,8 +289,8 @@ function logTail(path: string): string {
   }
 }
 
-/** Resolves once trytond answers `common.server.version`; rejects if it exits first. */
-async function waitUntilReady(child: ChildProcess, url: string, logPath: string): Promise<void> {
+/** Resolves to trytond's version once it answers; rejects if it exits first. */
+async function waitUntilReady(child: ChildProcess, url: string, logPath: string): Promise<string> {
   const state: { exitCode: number | null } = { exitCode: null };
   const onExit = (code: number | null) => {
     state.exitCode = code ?? -1;
@@ -205,7 +301,8 @@ async function waitUntilReady(child: ChildProcess, url: string, logPath: string)
       if (state.exitCode !== null)
         throw new Error(`trytond exited with ${state.exitCode}:\n${logTail(logPath)}`);
       try {
-        if ((await rpc(`${url}/`, 'common.server.version', [])) !== undefined) return;
+        const version = await rpc(`${url}/`, 'common.server.version', []);
+        if (typeof version === 'string') return version;
       } catch {
         // Not listening yet: the next attempt comes after a short, growing pause.
       }
@@ -258,6 +355,8 @@ async function startTrytondContainer(options: TrytondOptions): Promise<Trytond> 
   try {
     const parties = await seed(server.url);
     return {
+      series: '6.0',
+      version: String(await rpc(`${server.url}/`, 'common.server.version', [])),
       url: server.url,
       database: DATABASE,
       user: ADMIN_USER,
@@ -272,17 +371,20 @@ async function startTrytondContainer(options: TrytondOptions): Promise<Trytond> 
 }
 
 /**
- * Starts a trytond for the calling test file: Debian's tryton-server when installed, else a
- * container when an engine answers. Throws, naming the apt packages, when neither is there:
- * tests never skip for lack of it.
+ * Starts a trytond of the series asked (6.0 by default) for the calling test file: Debian's
+ * tryton-server when installed, 7.0 from the trixie chroot, 6.0 from a container when an engine
+ * answers and nothing is installed. Throws, saying what to install, when neither is there: tests
+ * never skip for lack of it.
  */
 export async function startTrytond(options: TrytondOptions = {}): Promise<Trytond> {
-  if (!onPath('trytond') || !onPath('trytond-admin')) {
+  const series = options.series ?? '6.0';
+  const runtime = await runtimeFor(series);
+  if (!runtime) {
     if (await containerRuntimeAnswers()) return startTrytondContainer(options);
     throw new Error(`trytond is not installed; install it with: ${INSTALL_HINT}`);
   }
-  const template = await templateDatabase();
-  const root = mkdtempSync(join(tmpdir(), 'erp-bridge-trytond-'));
+  const template = await templateDatabase(runtime);
+  const root = mkdtempSync(join(runtime.hostDir, 'erp-bridge-trytond-'));
   const dataDir = join(root, 'data');
   mkdirSync(dataDir);
   copyFileSync(template, join(dataDir, `${DATABASE}.sqlite`));
@@ -294,17 +396,24 @@ export async function startTrytond(options: TrytondOptions = {}): Promise<Tryton
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    writeConfig(conf, dataDir, port, options);
+    writeFileSync(conf, configText(runtime.innerPath(dataDir), `127.0.0.1:${port}`, options));
     // A file, not a pipe: a pipe nobody reads would block trytond once full.
     const logFd = openSync(logPath, 'a');
-    const child = spawn('trytond', ['-c', conf, '-d', DATABASE], {
-      stdio: ['ignore', logFd, logFd],
-    });
+    // The chroot's command execs its way to trytond: the child is trytond, and kill stops it.
+    const [file, args] = runtime.command('trytond', [
+      '-c',
+      runtime.innerPath(conf),
+      '-d',
+      DATABASE,
+    ]);
+    const child = spawn(file, args, { stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
     try {
-      await waitUntilReady(child, url, logPath);
+      const version = await waitUntilReady(child, url, logPath);
       const parties = await seed(url);
       return {
+        series,
+        version,
         url,
         database: DATABASE,
         user: ADMIN_USER,
@@ -323,6 +432,16 @@ export async function startTrytond(options: TrytondOptions = {}): Promise<Tryton
   rmSync(root, { recursive: true, force: true });
   throw new Error(`cannot start trytond: ${(lastError as Error).message}`, { cause: lastError });
 }
+
+/** trytond's text for a read of ids that do not exist: 7.0 dropped the "anymore". */
+export function missingRecordsMessage(series: TrytondSeries, ids: string, model: string): string {
+  const tail = series === '6.0' ? "don't exist anymore." : "don't exist.";
+  return `You are trying to read records "${ids}" of "${model}" that ${tail}`;
+}
+
+/** What `common.server.version` answers for a series: `6.0.29`, `7.0.30`… */
+export const seriesVersion = (series: TrytondSeries): RegExp =>
+  new RegExp(`^${series.replace('.', '\\.')}\\.\\d+$`);
 
 /** A client configuration for a test server: its credentials, test-friendly defaults, overrides. */
 export function trytonConfigFor(

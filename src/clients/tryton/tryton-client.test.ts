@@ -337,6 +337,21 @@ describe('tryton client logins', () => {
     });
   });
 
+  it('a database trytond cannot open is TRYTON_UNKNOWN_DATABASE, whichever way the series says it', async () => {
+    // 6.0 on PostgreSQL (test/tryton/ meets the SQLite and 7.0 answers on real servers).
+    const server = await scriptedServer(() => ({
+      status: 404,
+      text: '<title>404 Not Found</title><p>The requested URL was not found on the server.</p>',
+    }));
+    await expect(newClient(server.url).model('x').searchCount([])).rejects.toMatchObject({
+      name: 'TrytonAuthError',
+      code: 'TRYTON_UNKNOWN_DATABASE',
+      retryable: false,
+      message: expect.stringContaining('"db" (TRYTON_DATABASE)') as string,
+    });
+    expect(server.methods()).toEqual(['common.db.login']);
+  });
+
   it('still 401 right after a fresh login is TRYTON_SESSION_REJECTED, without a loop', async () => {
     const server = await scriptedServer(tryton(() => ({ status: 401, text: '' })));
     const client = newClient(server.url);

@@ -151,6 +151,17 @@ const SESSION_METHODS = new Set(['common.db.login', 'common.db.logout']);
 const CONNECT_TIMEOUT_MS = 5_000;
 const LOGOUT_TIMEOUT_MS = 2_000;
 
+/**
+ * Whether a login's failure says trytond could not open the database (docs/tryton.md §4): 6.0
+ * answers 404 on PostgreSQL and names the missing file on SQLite; 7.0 fails while closing the
+ * transaction it never opened, with an error about `put_connection`, on either backend.
+ */
+function opensNoDatabase(error: unknown): boolean {
+  if (error instanceof TrytonProtocolError) return error.httpStatus === 404;
+  if (!(error instanceof TrytonRPCError) || error.code !== 'TRYTON_SERVER_ERROR') return false;
+  return /put_connection|^Database .* doesn't exist/.test(error.errorName);
+}
+
 export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps): TrytonClient {
   const log = deps.logger;
   const rpcUrl = config.rpcUrl.replace(/\/+$/, '');
@@ -239,6 +250,13 @@ export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps)
       counters.loginFailures += 1;
       if (error instanceof TrytonAuthError && error.code === 'TRYTON_AUTH_RATE_LIMITED') {
         rateLimitedUntilMs = now() + rateLimitCooldownMs;
+      }
+      if (opensNoDatabase(error)) {
+        throw new TrytonAuthError(
+          'TRYTON_UNKNOWN_DATABASE',
+          `Tryton cannot open the database "${config.database}" (TRYTON_DATABASE): the server has no database of that name, or cannot reach its database server`,
+          { method: 'common.db.login', cause: error },
+        );
       }
       if (error instanceof TrytonRPCError && error.code === 'TRYTON_LOGIN_EXCEPTION') {
         throw new TrytonAuthError(

@@ -19,6 +19,8 @@ export type TrytonErrorCode =
   | 'TRYTON_AUTH_PARAMETER_REQUIRED'
   /** A call still answered 401 right after a fresh login. */
   | 'TRYTON_SESSION_REJECTED'
+  /** `common.db.login` could not open `TRYTON_DATABASE`: no such database, or its server is away. */
+  | 'TRYTON_UNKNOWN_DATABASE'
   /** `UserError` (also ValidationError, AccessError… which serialise alike). */
   | 'TRYTON_USER_ERROR'
   /** `UserWarning`: the server wants a confirmation the client cannot give. */
@@ -70,8 +72,9 @@ export class TrytonError extends AppError {
 }
 
 /**
- * Tryton refused the service account's credentials, rate-limited its logins, or rejected a
- * fresh session. Never retryable: trytond delays and then locks out repeated failed logins.
+ * Tryton refused the service account's credentials, rate-limited its logins, rejected a fresh
+ * session, or could not open the configured database. Never retryable: trytond delays and then
+ * locks out repeated failed logins.
  */
 export class TrytonAuthError extends TrytonError {
   constructor(
@@ -79,7 +82,8 @@ export class TrytonAuthError extends TrytonError {
       | 'TRYTON_AUTH_FAILED'
       | 'TRYTON_AUTH_RATE_LIMITED'
       | 'TRYTON_AUTH_PARAMETER_REQUIRED'
-      | 'TRYTON_SESSION_REJECTED',
+      | 'TRYTON_SESSION_REJECTED'
+      | 'TRYTON_UNKNOWN_DATABASE',
     message: string,
     options: Omit<TrytonErrorOptions, 'retryable'> = {},
   ) {

@@ -1,15 +1,21 @@
 /**
  * The Tryton RPC methods that read fields or render records without the gateway's field policy
  * seeing which fields (docs/tryton.md §3, "Methods that read fields"): no method pattern reaches
- * them, even one naming them outright. A closed list, from trytond 6.0's own `__rpc__`
- * declarations:
+ * them, even one naming them outright. A closed list, from the `__rpc__` declarations of trytond
+ * 6.0 and 7.0 (ModelStorage, ModelSQL, ModelView, fields' `set_rpc`):
  *
  * - `export_data` and `export_data_domain` read any field path (`create_uid/password_reset`);
  *   `import_data` looks related records up by any path; `history_revisions` reads users' names;
  * - `fields_view_get` describes every field of a view, listed or not; `default_get`,
  *   `pre_validate`, `on_change`, `on_change_with` and the per-field `on_change_<field>`,
  *   `on_change_with_<field>` and `autocomplete_<field>` compute values from the fields a caller
- *   sends or names;
+ *   sends or names; so do 7.0's `on_scan_code` and `on_change_notify`, which build a record from
+ *   the caller's values as `on_change` does;
+ * - 7.0's `autocomplete(text, domain, limit, order)` searches `[domain, rec_name ilike text]` and
+ *   answers each record's `rec_name`. It is refused rather than checked like `search`: checking it
+ *   would still answer `rec_name` past a field list (`party.party:code` would show names) and
+ *   search the model's own `rec_name` code, and it gives a portal nothing `search_read` with
+ *   `rec_name` does not, through the one set of checks the gateway keeps;
  * - every `report.*` method renders records (`report.res.user.email_reset_password.execute`
  *   renders a user's reset password), and every `wizard.*` method runs a wizard whose views show
  *   records and whose code reads any model.
@@ -28,6 +34,9 @@ const MODEL_METHODS: ReadonlySet<string> = new Set([
   'pre_validate',
   'on_change',
   'on_change_with',
+  'on_change_notify',
+  'on_scan_code',
+  'autocomplete',
 ]);
 
 /** trytond adds one RPC method per field with these (`Field.set_rpc`, `Char.set_rpc`). */

@@ -16,6 +16,14 @@
  *   `create_uid/password_reset`) reaches another model, and so do `where` clauses and a clause's
  *   fourth element: all are refused. Domains are read as trytond reads them (tryton-domain), so
  *   no shape trytond evaluates differently slips a clause past the check.
+ * - A search on `rec_name`, a model's name, runs that model's own code: party's also searches
+ *   its identifiers' codes and its contact mechanisms, models nobody listed. It is forwarded only
+ *   for a model listed with a field list that names `rec_name`: an operator's explicit choice.
+ * - A relation field compared with text (`["identifiers", "ilike", "X%"]`, a many2one `=` a
+ *   string) is such a name search of the related model, which trytond runs with that model's
+ *   access checks off: it passes only when the related model's `rec_name` is listed so too.
+ *   Which fields are relations, only Tryton knows: the caller of `check` passes a lookup of the
+ *   model's relation fields, asked only for domains that compare with text.
  * - A search returns at most `maxSearchLimit` records (the limit is added when the caller sends
  *   none), and a read names at most as many ids.
  *
@@ -46,8 +54,18 @@ export type GatewayVerdict =
       readonly message: string;
     };
 
+/**
+ * The relation fields of a model (many2one, one2many, many2many, one2one) with the model each
+ * points to, as Tryton's `fields_get` describes them.
+ */
+export type RelationFields = (model: string) => Promise<ReadonlyMap<string, string>>;
+
 export interface GatewayPolicy {
-  check(method: string, params: readonly unknown[]): GatewayVerdict;
+  check(
+    method: string,
+    params: readonly unknown[],
+    relationFields: RelationFields,
+  ): Promise<GatewayVerdict>;
   /**
    * Things operators should know at boot: sensitive models they exposed by name, and patterns
    * that forward more than the read methods.
@@ -109,7 +127,7 @@ function patternWarning(pattern: string): string | undefined {
     (type === 'model' && literalLast && isFieldReadingModelMethod(last))
   )
     return `TRYTON_ALLOWED_METHODS: "${pattern}" matches only methods that read fields or render records outside the gateway's field policy; the gateway never forwards them`;
-  return `TRYTON_ALLOWED_METHODS: "${pattern}" matches methods other than the read methods (writes, buttons…), and every operator key can call them; those that read fields or render records outside the field policy (export_data, on_change, reports, wizards…) stay refused`;
+  return `TRYTON_ALLOWED_METHODS: "${pattern}" matches methods other than the read methods (writes, buttons…), and every operator key can call them; those that read fields or render records outside the field policy (export_data, on_change, autocomplete, reports, wizards…) stay refused`;
 }
 
 /** `model.party.party.read` → `{ model: 'party.party', name: 'read' }`. */
@@ -125,6 +143,15 @@ const shown = (field: string) =>
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Whether trytond could take a clause value for names to search on a relation: text turns into
+ * a `rec_name` search there. A list holding text is counted too: 6.0 and 7.0 compare ids with it,
+ * and it matches no record id anyway.
+ */
+const comparesText = (value: unknown): boolean =>
+  typeof value === 'string' ||
+  (Array.isArray(value) && value.some((item) => typeof item === 'string'));
 
 class Refusal extends Error {
   constructor(
@@ -179,7 +206,12 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
       );
   }
 
-  function checkDomain(entry: ExposedModel | undefined, domain: unknown): void {
+  /** Checks a domain; adds to `textFields` each field it compares with text. */
+  function checkDomain(
+    entry: ExposedModel | undefined,
+    domain: unknown,
+    textFields: Set<string>,
+  ): void {
     const reading = readDomain(domain);
     if (!reading.ok) throw new Refusal(400, 'TRYTON_BAD_DOMAIN', `domain: ${reading.problem}`);
     for (const clause of reading.clauses) {
@@ -196,6 +228,34 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
           `domain: the fourth element of a clause on ${clause.field} names another model or its field`,
         );
       checkField(entry, clause.field, 'domain');
+      if (clause.field === 'rec_name' && !namesListed(entry?.model))
+        throw new Refusal(
+          403,
+          'TRYTON_FIELD_NOT_ALLOWED',
+          "domain: a search on rec_name runs the model's own name search, which may reach other models; TRYTON_MODELS must list the model with fields naming rec_name",
+        );
+      if (comparesText(clause.value)) textFields.add(clause.field);
+    }
+  }
+
+  /** Whether an operator listed `model` with a field list naming `rec_name`. */
+  const namesListed = (model: string | undefined): boolean =>
+    model !== undefined && models.get(model)?.fields?.includes('rec_name') === true;
+
+  async function checkTextOnRelations(
+    model: string,
+    textFields: ReadonlySet<string>,
+    relationFields: RelationFields,
+  ): Promise<void> {
+    const relations = await relationFields(model);
+    for (const field of textFields) {
+      const related = relations.get(field);
+      if (related !== undefined && !namesListed(related))
+        throw new Refusal(
+          403,
+          'TRYTON_FIELD_NOT_ALLOWED',
+          `domain: text compared with the relation ${shown(field)} searches ${related} records by name, which TRYTON_MODELS does not list (${related}:…|rec_name); compare ids instead`,
+        );
     }
   }
 
@@ -255,11 +315,15 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
       );
   }
 
-  /** Checks the arguments of a model read method; returns them with the bounds filled in. */
+  /**
+   * Checks the arguments of a model read method; returns them with the bounds filled in. Fields
+   * its domain compares with text go to `textFields`, for the relation check.
+   */
   function boundArguments(
     entry: ExposedModel | undefined,
     name: string,
     args: unknown[],
+    textFields: Set<string>,
   ): unknown[] {
     // Positional arguments past the signature would land elsewhere than the checks assumed.
     if (args.length > (READ_METHOD_ARITY.get(name) ?? 0))
@@ -277,7 +341,7 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
       case 'search':
       case 'search_read': {
         const [domain = [], offset = 0, limit, order = null, last] = args;
-        checkDomain(entry, domain);
+        checkDomain(entry, domain, textFields);
         checkOffset(offset);
         checkOrder(entry, order);
         const bounded = [domain, offset, checkLimit(limit), order];
@@ -291,7 +355,7 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
         return [...bounded, names ?? null];
       }
       case 'search_count':
-        checkDomain(entry, args[0]);
+        checkDomain(entry, args[0], textFields);
         return args;
       case 'read': {
         const [ids, fieldNames] = args;
@@ -312,7 +376,7 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
 
   return {
     warnings,
-    check(method, params) {
+    async check(method, params, relationFields) {
       const target = modelMethod(method);
       const entry = target ? models.get(target.model) : undefined;
       const readMethod = target !== undefined && MODEL_READ_METHODS.has(target.name);
@@ -338,7 +402,10 @@ export function createGatewayPolicy(options: GatewayPolicyOptions): GatewayPolic
       const context = isPlainObject(last) ? last : undefined;
       const args = context ? params.slice(0, -1) : [...params];
       try {
-        const bounded = boundArguments(entry, target.name, args);
+        const textFields = new Set<string>();
+        const bounded = boundArguments(entry, target.name, args, textFields);
+        if (textFields.size > 0)
+          await checkTextOnRelations(target.model, textFields, relationFields);
         return { allowed: true, params: [...bounded, context ?? {}], model: target.model };
       } catch (error) {
         if (!(error instanceof Refusal)) throw error;

@@ -6,7 +6,7 @@
  * `__class__` JSON shape, so portal code can send them back unchanged.
  *
  * What a call may reach is the gateway policy's decision (least privilege: no model unless
- * listed). Each forwarded call is logged with the calling key's name, the model and the method,
+ * listed), with the model's relation fields read from Tryton when a domain compares with text. Each forwarded call is logged with the calling key's name, the model and the method,
  * so the shared Tryton account keeps an audit trail.
  *
  * The plugin declares full paths: register it without a prefix. Authentication is the API's
@@ -22,7 +22,8 @@ import { decodeTrytonValue, encodeTrytonValue } from '../../../clients/tryton/tr
 import { isReadOnlyTrytonMethod } from '../../../clients/tryton/tryton-read-only-methods.js';
 import { HttpError } from '../../http-error.js';
 import { sendJsonText } from '../../send-json-text.js';
-import type { GatewayPolicy } from './gateway-policy.js';
+import type { GatewayPolicy, GatewayVerdict } from './gateway-policy.js';
+import { createRelationFields } from './relation-fields.js';
 import { trytonHttpError } from './tryton-http-error.js';
 
 export interface TrytonRoutesOptions {
@@ -117,6 +118,7 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { client, cacheTtlSeconds } = options;
   const { policy } = options;
+  const relationFields = client && createRelationFields(client);
   const pingCacheMs = (options.pingCacheSeconds ?? 5) * 1000;
   const auth = { onRequest: options.onRequest };
   let lastPing: { ping: TrytonPing; atMs: number } | undefined;
@@ -134,7 +136,7 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
       },
     },
     async (request, reply) => {
-      if (!client) throw notConfigured();
+      if (!client || !relationFields) throw notConfigured();
       const { method } = request.body;
       if (nestsDeeperThan(request.body.params, MAX_PARAMS_DEPTH))
         throw new HttpError(
@@ -152,7 +154,12 @@ export const trytonRoutes: FastifyPluginAsync<TrytonRoutesOptions> = (fastify, o
           `Invalid Tryton value in params: ${(error as Error).message}`,
         );
       }
-      const verdict = policy.check(method, decoded);
+      let verdict: GatewayVerdict;
+      try {
+        verdict = await policy.check(method, decoded, relationFields);
+      } catch (error) {
+        throw trytonHttpError(error);
+      }
       request.log.info(
         { caller: request.caller?.name, tryton: { method, allowed: verdict.allowed } },
         'tryton call',

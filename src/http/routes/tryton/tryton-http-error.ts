@@ -33,11 +33,13 @@ export function trytonHttpError(error: unknown): unknown {
     );
   }
   if (error instanceof TrytonAuthError) {
-    // The portal cannot fix the gateway's credentials: say so without naming them.
+    // The portal cannot fix the gateway's credentials or database: say so without naming them.
     const message =
       error.code === 'TRYTON_AUTH_RATE_LIMITED'
         ? "Tryton is refusing the gateway's logins for now (too many failed attempts)"
-        : 'The gateway could not authenticate to Tryton';
+        : error.code === 'TRYTON_UNKNOWN_DATABASE'
+          ? 'Tryton cannot open the database the gateway is configured with (TRYTON_DATABASE)'
+          : 'The gateway could not authenticate to Tryton';
     return new HttpError(502, error.code, message, options);
   }
   if (error instanceof TrytonTimeoutError)
