@@ -374,11 +374,14 @@ export class SandboxReads {
     classic: boolean,
     context: ReadContext,
   ): Reader {
+    const text = spec.type === 'char' || spec.type === 'text' || spec.type === 'html';
     const asStored: FieldSpec = {
       ...spec,
       store: true,
       computed: false,
       type: spec.type === 'one2many' ? 'many2many' : spec.type,
+      // A related text may reach a translated one: read it in the context's language.
+      translate: spec.translate === true || text,
     };
     const read = this.reader(table, asStored, classic, context);
     return (row) =>

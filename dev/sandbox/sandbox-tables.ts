@@ -5,7 +5,7 @@
  * dropped). Display names and x2many values live here too: every layer above needs them.
  */
 import { compileFilter, type DomainModel, type Row } from './sandbox-domain.js';
-import type { FieldSpec, ModelSpec } from './models/field-spec.js';
+import { holdsValue, type FieldSpec, type ModelSpec } from './models/field-spec.js';
 import { SANDBOX_CATALOGUE, type SandboxCatalogue } from './sandbox-models.js';
 import { compileOrder, type CompiledOrder } from './sandbox-order.js';
 import type { DisplayName, ModelRules } from './rules/model-rules.js';
@@ -123,14 +123,17 @@ export class SandboxTables {
   displayNameOf(table: SandboxTable, row: Row, lang: string = SOURCE_LANG): DisplayName {
     if (table.rules.displayName !== undefined) return table.rules.displayName(row, lang, this);
     const recName = table.fields.get(table.spec.recName ?? 'name');
+    if (recName === undefined) return false;
+    // A `_rec_name` may be related (a user's name is its partner's): computed then.
+    const value = holdsValue(recName)
+      ? row[recName.name]
+      : (this.computedValue(table, recName, row) ?? row[recName.name]);
     // A many2one `_rec_name` (mail.followers' partner_id) shows its target's name.
-    if (recName?.type === 'many2one') {
-      const target = row[recName.name];
-      return typeof target === 'number'
-        ? this.displayName(recName.relation as string, target, lang)
+    if (recName.type === 'many2one')
+      return typeof value === 'number'
+        ? this.displayName(recName.relation as string, value, lang)
         : false;
-    }
-    return translatedText(row[table.spec.recName ?? 'name'], lang) || false;
+    return translatedText(value, lang) || false;
   }
 
   /** The model's `_order` (or `order`), compiled once per language. */

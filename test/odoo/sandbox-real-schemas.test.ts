@@ -33,12 +33,16 @@ const dump = (model: string): Dump =>
 const START = new Date('2025-06-02T09:00:00.000Z');
 const SIZES = { 'res.partner': 40, 'account.move': 12, 'res.partner.category': 5 } as const;
 let harness: SandboxHarness;
+/** The sandbox's own generators run too: their records are completed to the dumps' fields. */
+const OPTIONS = {
+  seed: 5,
+  partners: 15,
+  moves: 4,
+  linesPerMove: 2,
+  realSchemas: { models: [...DUMPED_MODELS], records: SIZES, linesPerMove: 3 },
+};
 useSandbox(
-  {
-    seed: 5,
-    clock: createManualClock(START).source,
-    realSchemas: { models: [...DUMPED_MODELS], records: SIZES, linesPerMove: 3 },
-  },
+  { ...OPTIONS, clock: createManualClock(START).source },
   (started) => (harness = started),
 );
 const { executeKw, value } = sandboxWire(() => harness);
@@ -135,15 +139,14 @@ describe('the model’s _order and _rec_name', () => {
 
 describe('generated records', () => {
   it('makes the records asked, completes the other generators’ and is deterministic', () => {
-    expect(control().ids('account.move')).toHaveLength(SIZES['account.move']);
-    expect(control().ids('account.move.line')).toHaveLength(3 * SIZES['account.move']);
-    // The BC generator's 20 vendors, and the partners of the users and companies it made.
-    expect(control().ids('res.partner').length).toBeGreaterThan(SIZES['res.partner'] + 20);
-    const again = createOdooSandbox({
-      seed: 5,
-      clock: createManualClock(START).source,
-      realSchemas: { models: [...DUMPED_MODELS], records: SIZES, linesPerMove: 3 },
-    });
+    expect(control().ids('account.move')).toHaveLength(SIZES['account.move'] + 4);
+    expect(control().ids('account.move.line')).toHaveLength(3 * SIZES['account.move'] + 2 * 4);
+    // The BC generator's 20 vendors, the contacts generator's, the users' and companies'.
+    expect(control().ids('res.partner').length).toBeGreaterThan(SIZES['res.partner'] + 35);
+    const lines = bare('account.move.line', ['display_type', 'journal_id', 'move_id']);
+    expect(new Set(lines.map((line) => line.display_type))).toEqual(new Set(['product']));
+    expect(lines.every((line) => line.journal_id !== false)).toBe(true);
+    const again = createOdooSandbox({ ...OPTIONS, clock: createManualClock(START).source });
     for (const model of ['res.partner', 'account.move.line', 'mail.message', 'mail.activity'])
       expect(again.control.records(model, { load: '' })).toEqual(bare(model));
   });

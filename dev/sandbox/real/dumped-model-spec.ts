@@ -71,8 +71,9 @@ function dumpedField(
     spec.domain = description.domain as unknown[];
   if (orm?.ondelete !== undefined) spec.ondelete = orm.ondelete;
   if (orm?.model_field !== undefined) spec.modelField = orm.model_field;
-  // One2many fields read through their inverse, and tests search by any relation: index them all.
-  if (store && (type === 'many2one' || type === 'many2one_reference')) spec.indexed = true;
+  // Odoo's indexed references; the catalogue indexes the inverses of one2many fields too.
+  if (store && (type === 'many2one' || type === 'many2one_reference') && orm?.index !== undefined)
+    spec.indexed = true;
   if (description.change_default === true) spec.changeDefault = true;
   return spec;
 }

@@ -6,7 +6,7 @@
  * languages, images as real PNG bytes in base64, a many2one or many2many among the target's
  * existing records. Values are internal (a datetime in microseconds, a many2one as its id).
  */
-import type { FieldSpec } from '../models/field-spec.js';
+import { holdsValue, type FieldSpec } from '../models/field-spec.js';
 import type { SeededRandom } from '../data/seeded-random.js';
 import { DAY_MICROS, secondsOnly } from '../data/data-time.js';
 import type { SandboxTable } from '../sandbox-tables.js';
@@ -49,6 +49,26 @@ export interface ValueContext {
   readonly id: number;
 }
 
+/** Set by their own generator, or computed: generic values leave them alone. */
+const LEFT_ALONE = new Set(['id', 'create_uid', 'create_date', 'write_uid', 'write_date']);
+
+/** Whether the generic generator fills `field` (its own generator or a rule sets the others). */
+export function generated(table: SandboxTable, field: FieldSpec): boolean {
+  if (!holdsValue(field) || LEFT_ALONE.has(field.name)) return false;
+  // Hierarchies, related copies and references into any model come from the shapes and rules.
+  if (field.related !== undefined && field.store) return false;
+  if (field.type === 'many2one_reference' || field.name === 'parent_id') return false;
+  return !(field.relation === table.spec.name && field.type === 'many2one');
+}
+
+/** Generic values for every field of `table` the generic generator fills. */
+export function genericValues(table: SandboxTable, ctx: ValueContext): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const field of table.spec.fields)
+    if (generated(table, field)) values[field.name] = fieldValue(field, ctx);
+  return values;
+}
+
 /** A value for `field`, or null when it stays empty. */
 export function fieldValue(field: FieldSpec, ctx: ValueContext): unknown {
   const { random } = ctx;
@@ -66,7 +86,8 @@ export function fieldValue(field: FieldSpec, ctx: ValueContext): unknown {
         ? null
         : random.pick(field.selection)[0];
     case 'boolean':
-      return random.chance(0.3);
+      // Most records are live; other flags are mostly off.
+      return field.name === 'active' ? !random.chance(0.08) : random.chance(0.3);
     case 'integer':
       return random.chance(0.3) ? 0 : random.int(1, 1_000);
     case 'float':
@@ -104,13 +125,14 @@ function existingTarget(field: FieldSpec, ctx: ValueContext): number | undefined
   return ids.length === 0 ? undefined : ctx.random.pick(ids);
 }
 
+/** The target's live records, or all of them when every one is archived. */
 function targetIds(field: FieldSpec, ctx: ValueContext): number[] {
   const target = ctx.tables.table(field.relation as string);
   if (target === undefined) return [];
   const active = target.activeField;
-  return active === undefined
-    ? target.ids
-    : target.ids.filter((id) => target.rows.get(id)?.[active] !== false);
+  const live =
+    active === undefined ? [] : target.ids.filter((id) => target.rows.get(id)?.[active] !== false);
+  return live.length > 0 ? live : target.ids;
 }
 
 /** A text that looks like what the field's name says. */

@@ -36,11 +36,13 @@ export function threadRows(
   const table = tables.table(mailModel);
   const modelField = THREAD_MODELS.find(([name]) => name === mailModel)?.[1];
   if (table === undefined || modelField === undefined) return [];
+  const index = table.index.get('res_id');
+  const candidates =
+    index === undefined
+      ? table.rows.values()
+      : [...(index.get(id) ?? [])].flatMap((rowId) => table.rows.get(rowId) ?? []);
   const rows: Row[] = [];
-  for (const rowId of table.index.get('res_id')?.get(id) ?? []) {
-    const row = table.rows.get(rowId);
-    if (row !== undefined && row[modelField] === model) rows.push(row);
-  }
+  for (const row of candidates) if (row.res_id === id && row[modelField] === model) rows.push(row);
   return rows;
 }
 

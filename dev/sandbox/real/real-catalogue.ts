@@ -83,6 +83,7 @@ function completeRelations(specs: Map<string, ModelSpec>): void {
       const through = spec.fields.find((candidate) => candidate.name === hop);
       if (next === undefined || through?.relation === undefined || !stubs.has(through.relation))
         continue;
+      if (field.relation !== undefined) ensureModel(field.relation);
       ensureField(specs, through.relation, nextHop(next, field));
     }
   }
@@ -131,7 +132,19 @@ function ensureInverse(
   name: string,
   owner: string,
 ): void {
-  if ((specs.get(target) as ModelSpec).fields.some((field) => field.name === name)) return;
+  const spec = specs.get(target) as ModelSpec;
+  const existing = spec.fields.find((field) => field.name === name);
+  if (existing !== undefined) {
+    // The one2many reads through it: the inverse is indexed.
+    if (existing.indexed !== true)
+      specs.set(target, {
+        ...spec,
+        fields: spec.fields.map((field) =>
+          field === existing ? { ...field, indexed: true } : field,
+        ),
+      });
+    return;
+  }
   if (name === 'res_id') {
     ensureField(specs, target, charField('res_model'));
     ensureField(specs, target, {

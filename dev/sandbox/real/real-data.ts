@@ -12,10 +12,10 @@
  */
 import { createdAt, HOUR_MICROS } from '../data/data-time.js';
 import { seededRandom, type SeededRandom } from '../data/seeded-random.js';
-import { holdsValue, type FieldSpec } from '../models/field-spec.js';
+import type { FieldSpec } from '../models/field-spec.js';
 import type { SandboxStore } from '../sandbox-store.js';
 import type { SandboxTable } from '../sandbox-tables.js';
-import { fieldValue } from './field-values.js';
+import { genericValues } from './field-values.js';
 import { generateMailData } from './mail-data.js';
 import { COMPLETIONS, moveLine, SHAPES, type ShapeContext } from './record-shapes.js';
 import { isDumpedModel } from './schema-dump.js';
@@ -38,10 +38,8 @@ const GENERATION_ORDER = [
   'res.partner.category',
   'res.partner',
   'account.move',
+  'account.move.line',
 ];
-
-/** Set by their own generator or computed: the generic values leave them alone. */
-const LEFT_ALONE = new Set(['id', 'create_uid', 'create_date', 'write_uid', 'write_date']);
 
 export function generateRealData(store: SandboxStore, options: RealDataOptions): void {
   const loaded = new Set(
@@ -55,12 +53,19 @@ export function generateRealData(store: SandboxStore, options: RealDataOptions):
     sequences.set(key, value);
     return value;
   };
-  for (const model of GENERATION_ORDER) {
-    if (!loaded.has(model)) continue;
-    const random = seededRandom(options.seed, `real:${model}`);
+  const streams = new Map(
+    GENERATION_ORDER.map((model) => [model, seededRandom(options.seed, `real:${model}`)]),
+  );
+  const order = GENERATION_ORDER.filter((model) => loaded.has(model));
+  // What the other generators made first, so that none of the new records is taken for theirs.
+  for (const model of order) {
     const table = store.requireTable(model);
     ensureRequiredTargets(store, table);
-    complete(store, table, random, options.nowMicros, nextNumber);
+    complete(store, table, streams.get(model) as SeededRandom, options.nowMicros, nextNumber);
+  }
+  for (const model of order) {
+    const random = streams.get(model) as SeededRandom;
+    const table = store.requireTable(model);
     const count = options.records[model] ?? 0;
     for (let index = 0; index < count; index++) {
       const id = create(store, table, random, index, count, options.nowMicros, nextNumber);
@@ -69,20 +74,9 @@ export function generateRealData(store: SandboxStore, options: RealDataOptions):
           createLine(store, random, id, sequence, options.nowMicros, nextNumber);
     }
   }
-  for (const model of [...GENERATION_ORDER, 'account.move.line'])
-    if (loaded.has(model)) store.recomputeStored(model, store.requireTable(model).ids);
+  for (const model of order) store.recomputeStored(model, store.requireTable(model).ids);
   generateMailData(store, seededRandom(options.seed, 'real:mail'), options.nowMicros);
   for (const [key, value] of sequences) store.advanceSequence(key, value);
-}
-
-/** Whether the generic generator fills `field` (its own generator or a rule sets the others). */
-function generated(table: SandboxTable, field: FieldSpec): boolean {
-  if (!holdsValue(field) || LEFT_ALONE.has(field.name)) return false;
-  // Hierarchies, related copies and references into any model come from the shapes and rules.
-  if (field.related !== undefined && field.store) return false;
-  if (field.type === 'many2one_reference' || field.name === 'parent_id') return false;
-  if (field.relation === table.spec.name && field.type === 'many2one') return false;
-  return true;
 }
 
 function shapeContext(
@@ -111,9 +105,8 @@ function complete(
     const created = (row.create_date as number | null) ?? nowMicros;
     const ctx = shapeContext(store, random, id, index, created, nextNumber);
     const values: Record<string, unknown> = {};
-    for (const field of table.spec.fields)
-      if (generated(table, field) && !fits(field, row[field.name]))
-        values[field.name] = fieldValue(field, ctx);
+    for (const [name, value] of Object.entries(genericValues(table, ctx)))
+      if (!fits(table.fields.get(name) as FieldSpec, row[name])) values[name] = value;
     for (const [name, value] of Object.entries(completion?.(row, ctx) ?? {}))
       if ((row[name] ?? null) === null) values[name] = value;
     store.overwriteRaw(table.spec.name, id, values);
@@ -153,9 +146,7 @@ function create(
   const id = table.nextId;
   const created = createdAt(nowMicros, index, count, random.int(0, 999_999));
   const ctx = shapeContext(store, random, id, index, created, nextNumber);
-  const values: Record<string, unknown> = {};
-  for (const field of table.spec.fields)
-    if (generated(table, field)) values[field.name] = fieldValue(field, ctx);
+  const values = genericValues(table, ctx);
   Object.assign(
     values,
     SHAPES.get(table.spec.name)?.(ctx) ?? {},
@@ -179,9 +170,7 @@ function createLine(
   const id = lines.nextId;
   const created = (move?.create_date as number | undefined) ?? nowMicros;
   const ctx = shapeContext(store, random, id, sequence, created, nextNumber);
-  const values: Record<string, unknown> = {};
-  for (const field of lines.spec.fields)
-    if (generated(lines, field)) values[field.name] = fieldValue(field, ctx);
+  const values = genericValues(lines, ctx);
   Object.assign(values, moveLine(ctx, moveId, sequence), {
     create_date: move?.create_date,
     write_date: move?.write_date,

@@ -12,7 +12,7 @@ import { weighted } from '../data/seeded-random.js';
 import { DAY_MICROS } from '../data/data-time.js';
 import type { SandboxStore } from '../sandbox-store.js';
 import { formatOdooDate } from '../sandbox-time.js';
-import type { ValueContext } from './field-values.js';
+import { genericValues, type ValueContext } from './field-values.js';
 
 export interface ShapeContext extends ValueContext {
   readonly store: SandboxStore;
@@ -34,6 +34,7 @@ const JOURNALS: Readonly<Record<'sale' | 'purchase' | 'general', string>> = {
   purchase: 'Vendor Bills',
   general: 'Miscellaneous Operations',
 };
+const CURRENCY_SYMBOLS: Readonly<Record<string, string>> = { MAD: 'DH', EUR: '€', USD: '$' };
 const LABELS = ['Recharge butane', 'Consigne bouteille', 'Transport — zone nord', 'Réglage'];
 
 function slug(name: string): string {
@@ -112,30 +113,44 @@ const currency: Shape = ({ id }) => ({
  * The partner a company or a user is (`_inherits` for users, `partner_id` for companies), made
  * for it: their name is the partner's.
  */
-export function ownPartner(store: SandboxStore, name: unknown, isCompany: boolean): number {
-  const partners = store.requireTable('res.partner');
+export function ownPartner(ctx: ShapeContext, name: unknown, isCompany: boolean): number {
+  const partners = ctx.store.requireTable('res.partner');
   const id = partners.nextId;
   const text = typeof name === 'string' ? name : ((name as { en_US?: string } | null)?.en_US ?? '');
-  store.insertSeedRow('res.partner', {
+  ctx.store.insertSeedRow('res.partner', {
+    ...genericValues(partners, { ...ctx, id }),
     id,
     name: text,
     is_company: isCompany,
+    parent_id: null,
     active: true,
+    type: 'contact',
     commercial_partner_id: id,
+    category_id: [],
+    property_account_receivable_id: accountOfType(ctx.store, 'asset_receivable'),
+    property_account_payable_id: accountOfType(ctx.store, 'liability_payable'),
+    ...(ctx.store.requireTable('res.partner').spec.logAccess === false
+      ? {}
+      : {
+          create_date: ctx.createdMicros,
+          write_date: ctx.createdMicros,
+          create_uid: 1,
+          write_uid: 1,
+        }),
   });
   return id;
 }
 
-const company: Shape = ({ store, id }) => {
-  const name = `Dimagaz Filiale ${id}`;
-  return { name, partner_id: ownPartner(store, name, true), currency_id: 1, parent_id: null };
+const company: Shape = (ctx) => {
+  const name = `Dimagaz Filiale ${ctx.id}`;
+  return { name, partner_id: ownPartner(ctx, name, true), currency_id: 1, parent_id: null };
 };
 
-const user: Shape = ({ store, id, random }) => {
-  const name = `${random.pick(FIRST_NAMES)} ${random.pick(LAST_NAMES)}`;
+const user: Shape = (ctx) => {
+  const name = `${ctx.random.pick(FIRST_NAMES)} ${ctx.random.pick(LAST_NAMES)}`;
   return {
-    login: `${slug(name)}.${id}`,
-    partner_id: ownPartner(store, name, false),
+    login: `${slug(name)}.${ctx.id}`,
+    partner_id: ownPartner(ctx, name, false),
     company_id: 1,
     active: true,
   };
@@ -261,24 +276,75 @@ export type Completion = (
 ) => Record<string, unknown>;
 
 export const COMPLETIONS: ReadonlyMap<string, Completion> = new Map<string, Completion>([
-  // The BC generator's vendors are companies.
+  // The BC generator's vendors are companies; the contacts generator's keep what they are.
   [
     'res.partner',
     (row, { store }) => ({
       is_company: true,
       type: 'contact',
-      commercial_partner_id: row.id,
+      commercial_partner_id: commercialPartner(store, row),
       property_account_receivable_id: accountOfType(store, 'asset_receivable'),
       property_account_payable_id: accountOfType(store, 'liability_payable'),
-      lang: 'en_US',
     }),
   ],
-  ['res.company', (row, { store }) => ({ partner_id: ownPartner(store, row.name, true) })],
+  // Their partner, made for them: a user's or a company's name is its partner's.
+  [
+    'res.company',
+    (row, ctx) => ({
+      ...(row.partner_id == null ? { partner_id: ownPartner(ctx, row.name, true) } : {}),
+      currency_id: 1,
+    }),
+  ],
   [
     'res.users',
-    (row, { store }) => ({ partner_id: ownPartner(store, row.name, false), company_id: 1 }),
+    (row, ctx) => ({
+      ...(row.partner_id == null ? { partner_id: ownPartner(ctx, row.name, false) } : {}),
+      company_id: 1,
+    }),
+  ],
+  // The BC generator's currencies, by their ISO code.
+  [
+    'res.currency',
+    (row) => ({
+      symbol: CURRENCY_SYMBOLS[row.name as string] ?? '¤',
+      rounding: 0.01,
+      decimal_places: 2,
+      active: true,
+    }),
+  ],
+  // The journal entries generator's moves and lines.
+  [
+    'account.move',
+    (row, { store }) => ({
+      journal_id: journalOf(store, (row.move_type as MoveType | null) ?? 'entry'),
+      company_id: 1,
+      auto_post: 'no',
+      payment_state: 'not_paid',
+    }),
+  ],
+  [
+    'account.move.line',
+    (row, { store }) => ({
+      display_type: 'product',
+      partner_id:
+        store.requireTable('account.move').rows.get(row.move_id as number)?.partner_id ?? null,
+    }),
   ],
 ]);
+
+/** The company a contact belongs to, itself for a company or a contact of nobody. */
+function commercialPartner(store: SandboxStore, row: Readonly<Record<string, unknown>>): unknown {
+  const partners = store.requireTable('res.partner');
+  let current = row;
+  const seen = new Set<unknown>();
+  while (current.is_company !== true && typeof current.parent_id === 'number') {
+    const parent = partners.rows.get(current.parent_id);
+    if (parent === undefined || seen.has(parent.id)) break;
+    seen.add(parent.id);
+    current = parent;
+  }
+  return current.id;
+}
 
 export const SHAPES: ReadonlyMap<string, Shape> = new Map([
   ['res.partner', partner],

@@ -50,7 +50,7 @@ export function followPath(
 }
 
 /** Any field's value on a record, in internal form. */
-export function valueOf(
+function valueOf(
   tables: SandboxTables,
   table: SandboxTable,
   field: FieldSpec,
@@ -59,6 +59,8 @@ export function valueOf(
 ): unknown {
   if (field.name === 'id') return row.id;
   if (field.type === 'one2many' && field.store) return tables.one2manyIds(field, row.id);
+  // Links in the comodel's order, and a relation table's other side read from there.
+  if (field.type === 'many2many' && field.store) return tables.many2manyIds(field, row);
   if (holdsValue(field)) return row[field.name] ?? null;
   return compute(tables, table, field, row);
 }
@@ -72,11 +74,7 @@ function firstTarget(
 ): number | undefined {
   const value = valueOf(tables, table, field, row, compute);
   if (typeof value === 'number') return value;
-  if (Array.isArray(value)) {
-    const ids = field.type === 'many2many' && field.store ? tables.many2manyIds(field, row) : value;
-    return ids[0] as number | undefined;
-  }
-  return undefined;
+  return Array.isArray(value) ? (value[0] as number | undefined) : undefined;
 }
 
 /** The stored related fields of a model. */
@@ -84,31 +82,45 @@ function storedRelated(table: SandboxTable): FieldSpec[] {
   return table.spec.fields.filter((field) => field.store && field.related !== undefined);
 }
 
-/** Sets `row`'s stored related fields (those `only` keeps); true when one of them changed. */
-function refresh(
+/** `row`'s stored related fields (those `only` keeps) whose value changed, as new values. */
+function recomputed(
   tables: SandboxTables,
   table: SandboxTable,
   row: Row,
   compute: ComputeValue,
   only: (field: FieldSpec) => boolean = () => true,
-): boolean {
-  let changed = false;
+): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
   for (const field of storedRelated(table)) {
     if (!only(field)) continue;
     const value = followPath(tables, table, row, field.related as string, compute);
     if (value === undefined || sameValue(row[field.name], value)) continue;
-    if (field.type === 'many2many') row[field.name] = [...(value as number[])];
-    else row[field.name] = Array.isArray(value) ? (value[0] ?? null) : value;
-    changed = true;
+    if (field.type === 'many2many') changes[field.name] = [...(value as number[])];
+    else changes[field.name] = Array.isArray(value) ? (value[0] ?? null) : value;
   }
-  return changed;
+  return changes;
+}
+
+/** Applies `row`'s recomputed related fields through the tables (indexes follow); true if any. */
+function refresh(
+  tables: SandboxTables,
+  table: SandboxTable,
+  row: Row,
+  compute: ComputeValue,
+  only?: (field: FieldSpec) => boolean,
+): boolean {
+  const changes = recomputed(tables, table, row, compute, only);
+  if (Object.keys(changes).length === 0) return false;
+  tables.updateRow(table, row, changes);
+  return true;
 }
 
 /** The rules that keep `model`'s stored related fields, and those pointing at it, up to date. */
 export function relatedFieldRules(model: string, compute: ComputeValue): ModelRules {
   return {
     computeNew(row, ctx) {
-      refresh(ctx.tables, ctx.tables.requireTable(model), row, compute);
+      // Not in the table yet: no index to keep.
+      Object.assign(row, recomputed(ctx.tables, ctx.tables.requireTable(model), row, compute));
     },
     created(rows, ctx) {
       // Again once the x2many commands are applied (a path through one).

@@ -27,6 +27,8 @@ export type DumpedModel = (typeof DUMPED_MODELS)[number];
 /** What `orm` says of a field beyond `fields_get`. */
 export interface OrmFacts {
   readonly column: boolean;
+  /** `index=`: true, or the kind of index (`btree_not_null`, `trigram`). */
+  readonly index?: boolean | string;
   readonly compute?: boolean;
   readonly related?: string;
   readonly ondelete?: 'cascade' | 'set null' | 'restrict';
