@@ -336,6 +336,12 @@ function compileComputed(
     store: true,
     // A computed x2many is a list of ids, as a many2many's stored links are.
     type: spec.type === 'one2many' ? 'many2many' : spec.type,
+    // A related text may reach a translated one: compared in the context's language.
+    translate:
+      spec.translate === true ||
+      spec.type === 'char' ||
+      spec.type === 'text' ||
+      spec.type === 'html',
   };
   const stored: DomainModel = {
     ...model,

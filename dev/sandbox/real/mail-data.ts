@@ -10,7 +10,7 @@ import type { SeededRandom } from '../data/seeded-random.js';
 import type { SandboxStore } from '../sandbox-store.js';
 import type { SandboxTable } from '../sandbox-tables.js';
 import { formatOdooDate } from '../sandbox-time.js';
-import { fieldValue } from './field-values.js';
+import { genericValues } from './field-values.js';
 import { ACTIVITY_MODEL, FOLLOWERS_MODEL, isThreadModel, MESSAGE_MODEL } from './mail-threads.js';
 
 const MESSAGE_TYPES: ReadonlyArray<readonly [string, number]> = [
@@ -83,7 +83,7 @@ export function generateMailData(
   if (activities !== undefined) store.recomputeStored(ACTIVITY_MODEL, activities.ids);
 }
 
-/** Generic values for every field the mail record holds (overridden by what follows). */
+/** Generic values for every field of the mail record (what follows overrides them). */
 function generic(
   store: SandboxStore,
   table: SandboxTable,
@@ -91,14 +91,7 @@ function generic(
   id: number,
   created: number,
 ): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  const ctx = { random, tables: store, createdMicros: created, id };
-  for (const field of table.spec.fields) {
-    if (!field.store || field.type === 'one2many' || field.relation !== undefined) continue;
-    if (field.name === 'id' || field.type === 'many2one_reference') continue;
-    values[field.name] = fieldValue(field, ctx);
-  }
-  return values;
+  return genericValues(table, { random, tables: store, createdMicros: created, id });
 }
 
 function threadMessages(
