@@ -143,11 +143,6 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     ],
     run: ({ store, model, args }) => store.fieldsGet(model, args.allfields, args.attributes),
   },
-  check_access_rights: {
-    api: 'model',
-    params: [{ name: 'operation' }, { name: 'raise_exception', default: true }],
-    run: () => true,
-  },
   create: {
     api: 'model',
     params: [{ name: 'vals_list' }],
