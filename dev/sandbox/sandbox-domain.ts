@@ -633,7 +633,7 @@ function compileX2many(
  * Python's `repr` of a value from a request, as a message quotes it: a leaf is a tuple (Odoo
  * makes one of it), lists inside stay lists.
  */
-export function pyRepr(value: unknown, tuple = false): string {
+function pyRepr(value: unknown, tuple = false): string {
   if (typeof value === 'string') {
     const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
     const escaped = value

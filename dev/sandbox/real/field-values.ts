@@ -112,11 +112,21 @@ export function fieldValue(field: FieldSpec, ctx: ValueContext): unknown {
       return existingTarget(field, ctx) ?? null;
     case 'many2many': {
       const ids = targetIds(field, ctx);
-      return random.sample(ids, random.int(0, Math.min(3, ids.length)));
+      return distinct(random, ids, random.int(0, Math.min(3, ids.length)));
     }
     default:
       return null;
   }
+}
+
+/** Up to `count` different items drawn from `items` (no copy of a list of thousands). */
+export function distinct<T>(random: SeededRandom, items: readonly T[], count: number): T[] {
+  const out: T[] = [];
+  for (let draw = 0; draw < count * 3 && out.length < count && items.length > 0; draw++) {
+    const item = random.pick(items);
+    if (!out.includes(item)) out.push(item);
+  }
+  return out;
 }
 
 /** A live record of the field's target, if it has any. */
@@ -125,15 +135,26 @@ function existingTarget(field: FieldSpec, ctx: ValueContext): number | undefined
   return ids.length === 0 ? undefined : ctx.random.pick(ids);
 }
 
-/** The target's live records, or all of them when every one is archived. */
-function targetIds(field: FieldSpec, ctx: ValueContext): number[] {
+/**
+ * The target's live records, or all of them when every one is archived; kept while the target
+ * has as many records (a generator picks among them for thousands of records).
+ */
+function targetIds(field: FieldSpec, ctx: ValueContext): readonly number[] {
   const target = ctx.tables.table(field.relation as string);
   if (target === undefined) return [];
+  const cached = liveTargets.get(target);
+  if (cached?.count === target.ids.length) return cached.ids;
   const active = target.activeField;
   const live =
-    active === undefined ? [] : target.ids.filter((id) => target.rows.get(id)?.[active] !== false);
-  return live.length > 0 ? live : target.ids;
+    active === undefined
+      ? target.ids
+      : target.ids.filter((id) => target.rows.get(id)?.[active] !== false);
+  const ids = live.length > 0 ? [...live] : [...target.ids];
+  liveTargets.set(target, { count: target.ids.length, ids });
+  return ids;
 }
+
+const liveTargets = new WeakMap<SandboxTable, { count: number; ids: readonly number[] }>();
 
 /** A text that looks like what the field's name says. */
 function charText(name: string, ctx: ValueContext): string {

@@ -10,7 +10,7 @@ import type { SeededRandom } from '../data/seeded-random.js';
 import type { SandboxStore } from '../sandbox-store.js';
 import type { SandboxTable } from '../sandbox-tables.js';
 import { formatOdooDate } from '../sandbox-time.js';
-import { genericValues } from './field-values.js';
+import { distinct, genericValues } from './field-values.js';
 import { ACTIVITY_MODEL, FOLLOWERS_MODEL, isThreadModel, MESSAGE_MODEL } from './mail-threads.js';
 
 const MESSAGE_TYPES: ReadonlyArray<readonly [string, number]> = [
@@ -54,7 +54,7 @@ export function generateMailData(
       if (row === undefined) continue;
       const created = (row.create_date as number | null) ?? nowMicros - 30 * DAY_MICROS;
       if (followers !== undefined)
-        for (const partner of random.sample(livePartners, random.int(0, 3)))
+        for (const partner of distinct(random, livePartners, random.int(0, 3)))
           store.insertSeedRow(FOLLOWERS_MODEL, {
             ...generic(store, followers, random, followers.nextId, created),
             id: followers.nextId,

@@ -53,13 +53,22 @@ function accountOfType(store: SandboxStore, type: string): number | null {
   return accounts?.ids.find((id) => accounts.rows.get(id)?.account_type === type) ?? null;
 }
 
+/** A company among the partners, found by a few draws (a scan per contact would be quadratic). */
+function someCompany({ random, store }: ShapeContext): number | null {
+  const partners = store.requireTable('res.partner');
+  for (let draw = 0; draw < 20 && partners.ids.length > 0; draw++) {
+    const id = random.pick(partners.ids);
+    if (partners.rows.get(id)?.is_company === true) return id;
+  }
+  return null;
+}
+
 /** A company, a contact of a company, or an individual, in turns of ten. */
 const partner: Shape = (ctx) => {
   const { random, index, id, store } = ctx;
   const kind = index % 10 < 3 ? 'company' : index % 10 < 8 ? 'contact' : 'person';
   const partners = store.requireTable('res.partner');
-  const companies = partners.ids.filter((other) => partners.rows.get(other)?.is_company === true);
-  const parent = kind === 'contact' && companies.length > 0 ? random.pick(companies) : null;
+  const parent = kind === 'contact' ? someCompany(ctx) : null;
   const name =
     kind === 'company'
       ? `${random.pick(COMPANY_STEMS)} #${id}`
