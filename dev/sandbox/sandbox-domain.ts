@@ -11,7 +11,10 @@
 import type { FieldSpec } from './models/field-spec.js';
 import { moduleError, pythonError } from './sandbox-exceptions.js';
 import { parseDateString, parseDatetimeMicros } from './sandbox-time.js';
+import { ignoredLeaf, oppositeOperator } from './domain-odoo17.js';
+import { compileLike, escapeLike } from './sandbox-like.js';
 import { SOURCE_LANG, translatedText } from './sandbox-translations.js';
+import { pyRepr } from './python-repr.js';
 
 /** A stored record: field name → internal value (datetime as microseconds, many2one as id). */
 export type Row = Record<string, unknown> & { id: number };
@@ -271,35 +274,13 @@ function compileNode(
     }
     case 'leaf': {
       if (ignoredLeaf(model, node.field)) return () => true;
-      const opposite = OPPOSITES[node.operator];
-      if (negated && model.release === '17.0' && opposite !== undefined)
+      const opposite = negated ? oppositeOperator(model, node.operator) : undefined;
+      if (opposite !== undefined)
         return compileTranslatable(model, node.field, opposite, node.value, lang);
       const predicate = compileTranslatable(model, node.field, node.operator, node.value, lang);
       return negated ? (row) => !predicate(row) : predicate;
     }
   }
-}
-
-/** Odoo 17's `TERM_OPERATORS_NEGATION`. */
-const OPPOSITES: Readonly<Record<string, string>> = {
-  '<': '>=',
-  '>': '<=',
-  '<=': '>',
-  '>=': '<',
-  '=': '!=',
-  '!=': '=',
-  in: 'not in',
-  'not in': 'in',
-  like: 'not like',
-  'not like': 'like',
-  ilike: 'not ilike',
-  'not ilike': 'ilike',
-};
-
-/** A leaf Odoo 17 drops: on a non-stored field that cannot be searched (it logs an error). */
-function ignoredLeaf(model: DomainModel, field: string): boolean {
-  const spec = model.field(field);
-  return model.release === '17.0' && spec !== undefined && !spec.store && spec.searchable === false;
 }
 
 /**
@@ -534,67 +515,6 @@ function compileMany2oneByName(
   return compileLike(operator, text, nameOf);
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function compileLike(
-  operator: string,
-  rawValue: unknown,
-  text: (row: Row) => string | null,
-): (row: Row) => boolean {
-  const pattern = String(rawValue);
-  let test: (value: string) => boolean;
-  switch (operator) {
-    case 'like':
-    case 'not like':
-      test = (value) => value.includes(pattern);
-      break;
-    case 'ilike':
-    case 'not ilike': {
-      const lower = pattern.toLowerCase();
-      test = (value) => value.toLowerCase().includes(lower);
-      break;
-    }
-    case '=like':
-    case '=ilike':
-    case 'not =like': {
-      const regex = likeToRegExp(pattern, operator === '=ilike');
-      test = (value) => regex.test(value);
-      break;
-    }
-    default:
-      throw pythonError('ValueError', `Invalid operator ${repr(operator)}`);
-  }
-  if (operator.startsWith('not ')) {
-    return (row) => {
-      const value = text(row);
-      return value === null || !test(value);
-    };
-  }
-  return (row) => {
-    const value = text(row);
-    return value !== null && test(value);
-  };
-}
-
-/** SQL LIKE pattern (`%`, `_`, backslash escapes) → an anchored RegExp. */
-function likeToRegExp(pattern: string, insensitive: boolean): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '\\' && i + 1 < pattern.length) source += escapeRegExp(pattern[++i] as string);
-    else if (c === '%') source += '[\\s\\S]*';
-    else if (c === '_') source += '[\\s\\S]';
-    else source += escapeRegExp(c);
-  }
-  return new RegExp(`^${source}$`, insensitive ? 'i' : '');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 function compileX2many(
   model: DomainModel,
   spec: FieldSpec,
@@ -627,34 +547,6 @@ function compileX2many(
         `Invalid operator ${repr(operator)} for x2many field ${repr(spec.name)}`,
       );
   }
-}
-
-/**
- * Python's `repr` of a value from a request, as a message quotes it: a leaf is a tuple (Odoo
- * makes one of it), lists inside stay lists.
- */
-function pyRepr(value: unknown, tuple = false): string {
-  if (typeof value === 'string') {
-    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-    const escaped = value
-      .replace(/\\/g, '\\\\')
-      .replace(new RegExp(quote, 'g'), `\\${quote}`)
-      .replace(/\n/g, '\\n')
-      .replace(/\r/g, '\\r')
-      .replace(/\t/g, '\\t');
-    return `${quote}${escaped}${quote}`;
-  }
-  if (Array.isArray(value)) {
-    const items = value.map((item) => pyRepr(item));
-    return tuple
-      ? `(${items.join(', ')}${items.length === 1 ? ',' : ''})`
-      : `[${items.join(', ')}]`;
-  }
-  if (value !== null && typeof value === 'object' && !(value instanceof Date))
-    return `{${Object.entries(value)
-      .map(([key, item]) => `${pyRepr(key)}: ${pyRepr(item)}`)
-      .join(', ')}}`;
-  return repr(value);
 }
 
 /** A short Python-like repr for messages. */
