@@ -1,10 +1,12 @@
 /**
  * `npm run sandbox -- --orders 5000 --lines 10 --port 8069 [--seed 1] [--partners N]
- * [--moves N --move-lines M] [--cylinders N]`: the Odoo sandbox as a process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=` lines ready to
- * paste into `.env`; SIGINT/SIGTERM close it cleanly.
+ * [--moves N --move-lines M] [--cylinders N] [--real-models M,… --real-records M=N,…]`: the
+ * Odoo sandbox as a process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=`
+ * lines ready to paste into `.env`; SIGINT/SIGTERM close it cleanly.
  */
 import { parseArgs } from 'node:util';
-import { createOdooSandbox } from './odoo-sandbox.js';
+import { createOdooSandbox, type SandboxRealSchemas } from './odoo-sandbox.js';
+import { DUMPED_MODELS, isDumpedModel, type DumpedModel } from './real/schema-dump.js';
 
 const HELP = `Odoo sandbox: an emulated Odoo 19 external API (XML-RPC, JSON-RPC, JSON-2) on 127.0.0.1.
 
@@ -16,6 +18,10 @@ Usage: npm run sandbox -- [options]
   --moves N       journal entries (account.move)                (default 0)
   --move-lines M  lines per entry (account.move.line)           (default 0)
   --cylinders N   custom x_cylinder records, with their valves  (default 0)
+  --real-models M,N  serve these models from real Odoo 17.0 dumps (dev/sandbox/schemas/):
+                  ${DUMPED_MODELS.join(', ')}
+  --real-records M=N,…  records to generate per real model; --move-lines gives each new
+                  account.move its lines (default 3)
   --seed S        seed of the data generator                    (default 1)
   --port P        port to listen on; 0 picks a free one         (default 8069)
   --database D    database name                                 (default odoo_sandbox)
@@ -25,6 +31,33 @@ Usage: npm run sandbox -- [options]
 
 When ready it prints ODOO_URL, ODOO_DATABASE, ODOO_USERNAME and ODOO_PASSWORD lines.
 `;
+
+/** `--real-models` and `--real-records` as the sandbox's `realSchemas`. */
+function realSchemas(
+  models: string | undefined,
+  records: string | undefined,
+  linesPerMove: number,
+): SandboxRealSchemas | undefined {
+  if (models === undefined) {
+    if (records !== undefined) throw new Error('--real-records needs --real-models');
+    return undefined;
+  }
+  const dumped = (name: string): DumpedModel => {
+    if (!isDumpedModel(name))
+      throw new Error(`no dump of ${name}: choose among ${DUMPED_MODELS.join(', ')}`);
+    return name;
+  };
+  const counts: Partial<Record<DumpedModel, number>> = {};
+  for (const entry of records?.split(',') ?? []) {
+    const [model = '', count] = entry.split('=');
+    counts[dumped(model.trim())] = wholeNumber('real-records', count?.trim(), 0);
+  }
+  return {
+    models: models.split(',').map((name) => dumped(name.trim())),
+    records: counts,
+    linesPerMove,
+  };
+}
 
 function wholeNumber(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -41,6 +74,8 @@ async function main(): Promise<void> {
       moves: { type: 'string' },
       'move-lines': { type: 'string' },
       cylinders: { type: 'string' },
+      'real-models': { type: 'string' },
+      'real-records': { type: 'string' },
       seed: { type: 'string' },
       port: { type: 'string' },
       database: { type: 'string' },
@@ -63,6 +98,11 @@ async function main(): Promise<void> {
     moves: wholeNumber('moves', values.moves, 0),
     linesPerMove: wholeNumber('move-lines', values['move-lines'], 0),
     cylinders: wholeNumber('cylinders', values.cylinders, 0),
+    realSchemas: realSchemas(
+      values['real-models'],
+      values['real-records'],
+      wholeNumber('move-lines', values['move-lines'], 3),
+    ),
     seed: wholeNumber('seed', values.seed, 1),
     port,
     host: '127.0.0.1',

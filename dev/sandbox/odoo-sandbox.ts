@@ -13,14 +13,20 @@
  * `res.partner` with its countries and tags, the journal entries (`account.move`,
  * `account.move.line`), two custom Studio models (`x_cylinder`, `x_cylinder_valve`) and the
  * reference models they point at; fields can be added and dropped at run time, as modules do.
- * It is not an Odoo: no access rights beyond one user, no workflows (posting, cancelling and
- * their checks), no models beyond those, html stored as written (Odoo sanitizes it).
+ * With `realSchemas`, models a test names are served from a real Odoo 17.0's `fields_get`
+ * dumps instead (dev/sandbox/real/): every field Odoo has, the mixins' followers, messages and
+ * activities, Odoo 17's ORM semantics for them, and the dump's user's access rights.
+ * It is not an Odoo: one user, no workflows (posting, cancelling and their checks), no models
+ * beyond those, html stored as written (Odoo sanitizes it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../../src/lib/logger.js';
 import { htmlAnswer, JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
 import { createSandboxAuth, UID } from './sandbox-auth.js';
+import { realCatalogue } from './real/real-catalogue.js';
+import type { SandboxRealSchemas } from './real/real-schemas.js';
+import { NO_INVENTORY_RIGHTS } from './sandbox-access.js';
 import { createSandboxControl, type SandboxControl } from './sandbox-control.js';
 import { createSandboxWebhooks } from './sandbox-webhooks.js';
 import { generateSandboxData } from './sandbox-data.js';
@@ -56,6 +62,11 @@ export interface OdooSandboxOptions {
   cylinders?: number;
   /** The API user's language and time zone, as `res.users.context_get` reports them (default fr_FR, Africa/Casablanca). */
   userContext?: { lang: string; tz: string };
+  /**
+   * Models served from a real Odoo 17.0's dumps (schemas/odoo-17.0/) instead of the sandbox's
+   * own declarations, with the records to generate in them.
+   */
+  realSchemas?: SandboxRealSchemas;
   /** Seed of the data generator and of probabilistic faults (default 1). */
   seed?: number;
   /** Time source in microseconds since the epoch (default: the wall clock). */
@@ -91,7 +102,13 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   const database = options.database ?? 'odoo_sandbox';
   const username = options.username ?? 'sync@dimagaz.example';
   const clock: SandboxClock = createSandboxClock(options.clock);
-  const store = new SandboxStore();
+  const real = options.realSchemas;
+  const store = new SandboxStore({
+    catalogue: real === undefined ? undefined : realCatalogue(real.models),
+    nowMicros: () => clock.peekMicros(),
+  });
+  for (const denied of real?.unreadable ?? (real === undefined ? [] : NO_INVENTORY_RIGHTS))
+    store.access.deny(denied);
   if (options.userContext) store.userContext = { ...options.userContext };
   const faults = new SandboxFaults(options.seed ?? 1);
   const auth = createSandboxAuth({
@@ -117,6 +134,9 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     seed: options.seed ?? 1,
     nowMicros: clock.nowMicros(),
     username,
+    ...(real === undefined
+      ? {}
+      : { real: { records: real.records ?? {}, linesPerMove: real.linesPerMove ?? 3 } }),
   });
 
   const sockets = new Set<Socket>();
@@ -382,4 +402,5 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
 }
 
 export { createManualClock, type ManualClock } from './sandbox-time.js';
+export type { SandboxRealSchemas } from './real/real-schemas.js';
 export type { FieldSpec as SandboxFieldSpec } from './models/field-spec.js';

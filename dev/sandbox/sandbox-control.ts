@@ -15,6 +15,8 @@ import type {
 import type { FieldSpec } from './models/field-spec.js';
 import { PyFloat, type PyValue } from './python-values.js';
 import type { Row } from './sandbox-domain.js';
+import type { SandboxDeniedModel } from './sandbox-access.js';
+import { createMailControl, type SandboxMailControl } from './sandbox-mail-control.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
 import { SOURCE_LANG } from './sandbox-translations.js';
 import { webhookDelivery, type SandboxWebhookDelivery } from './sandbox-webhook-payload.js';
@@ -62,7 +64,7 @@ export interface SandboxRecordsOptions {
 }
 
 /** The test-facing side of the sandbox. Every mutation is its own committed transaction. */
-export interface SandboxControl {
+export interface SandboxControl extends SandboxMailControl {
   /** The sandbox clock in microseconds (strictly increasing). */
   nowMicros(): number;
   /** `options.lang`: the context's language, which text of a translated field is set. */
@@ -111,6 +113,13 @@ export interface SandboxControl {
    * Odoo's "Invalid field" fault, its values are gone; no `write_date` moves.
    */
   removeField(model: string, name: string): void;
+  /**
+   * The API user loses the right to read `denied.model` (Odoo's ACL): `check_access_rights`
+   * answers False, reads and searches on it fault 4, and so does reading a one2many into it.
+   */
+  denyRead(denied: SandboxDeniedModel): void;
+  /** The API user may read `model` again (as far as its dump's access says). */
+  allowRead(model: string): void;
   /** A record rule hides these records from the API user (searches skip them, reads fault 4). */
   hide(model: string, ids: number | readonly number[]): void;
   unhide(model: string, ids: number | readonly number[]): void;
@@ -308,6 +317,8 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         throw new Error(`${name} is the inverse of the one2many ${inverseOf}: remove that first`);
       store.removeField(model, name);
     },
+    denyRead: (denied) => store.access.deny(denied),
+    allowRead: (model) => store.access.allow(model),
     hide(model, ids) {
       const table = store.requireTable(requireModel(model));
       for (const id of toIds(ids)) table.hidden.add(id);
@@ -324,6 +335,10 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     calls: () => faults.calls(),
     resetCalls: () => faults.resetCounts(),
     resetLoginFailures: deps.resetLoginFailures,
+    ...createMailControl(store, {
+      create: (model, vals) => control.create(model, vals),
+      unlink: (model, ids) => control.unlink(model, ids),
+    }),
   };
 
   function beginTransaction(): SandboxTransaction {

@@ -62,7 +62,8 @@ export function convertVals(
     }
     // Odoo sets the magic fields itself; values sent for them are ignored.
     if (MAGIC_FIELDS.has(name) && options.allowMagic !== true) continue;
-    if (spec.computed && !spec.store) continue;
+    // Computed fields are not written, but a company-dependent one stores the company's value.
+    if (spec.computed && !spec.store && spec.companyDependent !== true) continue;
     if (spec.type === 'one2many' || spec.type === 'many2many') {
       x2many.push([spec, x2manyCommands(table, spec, value)]);
       continue;
@@ -127,6 +128,7 @@ export function convertValue(
         ? value
         : wrong();
     case 'integer':
+    case 'many2one_reference':
       if (empty) return 0;
       return typeof value === 'number' && Number.isInteger(value) ? value : wrong();
     case 'float':

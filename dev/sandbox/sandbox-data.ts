@@ -4,12 +4,15 @@
  * seed and its name, so the BC data of a seed never changes whatever the other counts are.
  * Default counts give today's BCs with their reference records, and the new families'
  * reference records (countries, tags, accounts) with no contacts, moves or cylinders beyond them.
+ * Models loaded from dumps come last (real/real-data.ts): what the other generators made in them
+ * is completed to every field the dump declares, and their own records are added.
  */
 import { generateAccountData } from './data/account-data.js';
 import { generateBcData } from './data/bc-data.js';
 import { generateCylinderData } from './data/cylinder-data.js';
 import { generatePartnerData } from './data/partner-data.js';
 import { seededRandom } from './data/seeded-random.js';
+import { generateRealData, type RealDataOptions } from './real/real-data.js';
 import type { SandboxStore } from './sandbox-store.js';
 
 export interface SandboxDataOptions {
@@ -27,6 +30,8 @@ export interface SandboxDataOptions {
   nowMicros: number;
   /** Login of the API user (uid 2). */
   username: string;
+  /** Records of the models loaded from dumps, if any are. */
+  real?: Pick<RealDataOptions, 'records' | 'linesPerMove'>;
 }
 
 export function generateSandboxData(store: SandboxStore, options: SandboxDataOptions): void {
@@ -51,4 +56,5 @@ export function generateSandboxData(store: SandboxStore, options: SandboxDataOpt
     cylinders: options.cylinders ?? 0,
     nowMicros,
   });
+  if (options.real !== undefined) generateRealData(store, { ...options.real, seed, nowMicros });
 }

@@ -17,6 +17,7 @@ import {
   userError,
   type OdooException,
 } from './sandbox-exceptions.js';
+import type { AccessOperation } from './models/field-spec.js';
 import { langOf, readContextOf, type SandboxStore, type TransactionInfo } from './sandbox-store.js';
 
 interface Parameter {
@@ -47,7 +48,27 @@ export interface BoundCall {
   context: Record<string, unknown>;
 }
 
+/** `check_access_rights(operation)` on the call's model; AccessError when refused. */
+function checkRead(store: SandboxStore, model: string): void {
+  store.access.check(store.requireTable(model).spec, 'read');
+}
+
+const OPERATIONS = new Set(['read', 'write', 'create', 'unlink']);
+
 const METHODS: Readonly<Record<string, MethodSpec>> = {
+  check_access_rights: {
+    api: 'model',
+    params: [{ name: 'operation' }, { name: 'raise_exception', default: true }],
+    run: ({ store, model, args }) => {
+      const operation = args.operation;
+      if (typeof operation !== 'string' || !OPERATIONS.has(operation))
+        throw pythonError('AssertionError', 'Invalid access mode');
+      const spec = store.requireTable(model).spec;
+      const mode = operation as AccessOperation;
+      if (isTruthy(args.raise_exception)) store.access.check(spec, mode);
+      return store.access.allows(spec, mode);
+    },
+  },
   search_read: {
     api: 'model',
     params: [
@@ -59,6 +80,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     ],
     extraKwargs: true,
     run: ({ store, model, args, context }) => {
+      checkRead(store, model);
       const { domain, fields, offset, limit, order, ...readKwargs } = args;
       for (const key of Object.keys(readKwargs)) {
         if (key !== 'load')
@@ -84,19 +106,23 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
       { name: 'limit', default: null },
       { name: 'order', default: null },
     ],
-    run: ({ store, model, args, context }) =>
-      store.search(model, args.domain, {
+    run: ({ store, model, args, context }) => {
+      checkRead(store, model);
+      return store.search(model, args.domain, {
         offset: args.offset,
         limit: args.limit,
         order: args.order,
         context,
-      }),
+      });
+    },
   },
   search_count: {
     api: 'model',
     params: [{ name: 'domain' }, { name: 'limit', default: null }],
-    run: ({ store, model, args, context }) =>
-      store.searchCount(model, args.domain, { limit: args.limit, context }),
+    run: ({ store, model, args, context }) => {
+      checkRead(store, model);
+      return store.searchCount(model, args.domain, { limit: args.limit, context });
+    },
   },
   read: {
     api: 'records',
@@ -104,8 +130,10 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
       { name: 'fields', default: null },
       { name: 'load', default: '_classic_read' },
     ],
-    run: ({ store, model, ids, args, context }) =>
-      store.readList(model, ids, args.fields, args.load, readContextOf(context)),
+    run: ({ store, model, ids, args, context }) => {
+      checkRead(store, model);
+      return store.readList(model, ids, args.fields, args.load, readContextOf(context));
+    },
   },
   fields_get: {
     api: 'model',
@@ -114,11 +142,6 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
       { name: 'attributes', default: null },
     ],
     run: ({ store, model, args }) => store.fieldsGet(model, args.allfields, args.attributes),
-  },
-  check_access_rights: {
-    api: 'model',
-    params: [{ name: 'operation' }, { name: 'raise_exception', default: true }],
-    run: () => true,
   },
   create: {
     api: 'model',
@@ -310,4 +333,9 @@ function bind(
     bound[param.name] = param.default;
   }
   return bound;
+}
+
+/** Python truthiness of an argument. */
+function isTruthy(value: unknown): boolean {
+  return !(value === false || value === 0 || value === null || value === undefined || value === '');
 }

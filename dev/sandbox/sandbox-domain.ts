@@ -11,7 +11,10 @@
 import type { FieldSpec } from './models/field-spec.js';
 import { moduleError, pythonError } from './sandbox-exceptions.js';
 import { parseDateString, parseDatetimeMicros } from './sandbox-time.js';
+import { ignoredLeaf, oppositeOperator } from './domain-odoo17.js';
+import { compileLike, escapeLike } from './sandbox-like.js';
 import { SOURCE_LANG, translatedText } from './sandbox-translations.js';
+import { pyRepr } from './python-repr.js';
 
 /** A stored record: field name → internal value (datetime as microseconds, many2one as id). */
 export type Row = Record<string, unknown> & { id: number };
@@ -24,8 +27,14 @@ export interface DomainModel {
   activeField(): string | undefined;
   /** The ids of a one2many (the comodel records pointing back). */
   one2manyIds(field: FieldSpec, id: number): number[];
+  /** The ids of a stored many2many (its links, or its other side's). */
+  many2manyIds(field: FieldSpec, row: Row): number[];
   /** A record's display name, for `many2one ilike 'text'`. */
   displayName(model: string, id: number): string | false;
+  /** '17.0': Odoo 17's domain semantics (see `ModelSpec.release`). */
+  readonly release?: '17.0';
+  /** A non-stored field's value on a row (internal form), to search computed fields by. */
+  computedValue?(field: FieldSpec, row: Row): unknown;
 }
 
 export interface CompiledDomain {
@@ -200,7 +209,12 @@ function leaf(model: DomainModel, term: unknown): Node {
     );
   }
   if (model.field(field) === undefined) {
-    throw pythonError('ValueError', `Invalid field ${repr(field)} on model ${repr(model.name)}`);
+    throw pythonError(
+      'ValueError',
+      model.release === '17.0'
+        ? `Invalid field ${model.name}.${field} in leaf ${pyRepr(term, true)}`
+        : `Invalid field ${repr(field)} on model ${repr(model.name)}`,
+    );
   }
   return { kind: 'leaf', field, operator: operator === '<>' ? '!=' : operator, value };
 }
@@ -235,26 +249,44 @@ function conjunction(predicates: Array<(row: Row) => boolean>): (row: Row) => bo
   };
 }
 
-function compileNode(model: DomainModel, node: Node, lang: string): (row: Row) => boolean {
+/**
+ * A node as a predicate, with `!` pushed down to the leaves as Odoo's `distribute_not` does: on
+ * an Odoo 17 model a negated leaf takes the opposite operator (`!(f > 5)` is `f <= 5`, which an
+ * empty `f` does not match), and a leaf Odoo ignores stays true whatever negates it.
+ */
+function compileNode(
+  model: DomainModel,
+  node: Node,
+  lang: string,
+  negated = false,
+): (row: Row) => boolean {
   switch (node.kind) {
     case 'constant':
-      return node.value ? () => true : () => false;
-    case 'not': {
-      const inner = compileNode(model, node.child, lang);
-      return (row) => !inner(row);
-    }
+      return node.value !== negated ? () => true : () => false;
+    case 'not':
+      return compileNode(model, node.child, lang, !negated);
     case 'and':
-      return conjunction(node.children.map((child) => compileNode(model, child, lang)));
     case 'or': {
-      const children = node.children.map((child) => compileNode(model, child, lang));
-      return (row) => children.some((child) => child(row));
+      const children = node.children.map((child) => compileNode(model, child, lang, negated));
+      return (node.kind === 'and') !== negated
+        ? conjunction(children)
+        : (row) => children.some((child) => child(row));
     }
-    case 'leaf':
-      return compileTranslatable(model, node.field, node.operator, node.value, lang);
+    case 'leaf': {
+      if (ignoredLeaf(model, node.field)) return () => true;
+      const opposite = negated ? oppositeOperator(model, node.operator) : undefined;
+      if (opposite !== undefined)
+        return compileTranslatable(model, node.field, opposite, node.value, lang);
+      const predicate = compileTranslatable(model, node.field, node.operator, node.value, lang);
+      return negated ? (row) => !predicate(row) : predicate;
+    }
   }
 }
 
-/** A leaf on a translated field compares the field's text in `lang`. */
+/**
+ * A leaf on a translated field compares the field's text in `lang`. On an Odoo 17 model, a leaf
+ * on a searchable non-stored field compares its computed value.
+ */
 function compileTranslatable(
   model: DomainModel,
   field: string,
@@ -263,9 +295,42 @@ function compileTranslatable(
   lang: string,
 ): (row: Row) => boolean {
   const spec = model.field(field) as FieldSpec;
+  if (model.release === '17.0' && !spec.store && spec.name !== 'id')
+    return compileComputed(model, spec, operator, value, lang);
   if (spec.translate !== true) return compileLeaf(model, field, operator, value);
   const onText = compileLeaf(model, field, operator, value);
   return (row) => onText({ id: row.id, [field]: translatedText(row[field], lang) });
+}
+
+/** A leaf on a searchable non-stored field: the leaf on its value, as if it were stored. */
+function compileComputed(
+  model: DomainModel,
+  spec: FieldSpec,
+  operator: string,
+  value: unknown,
+  lang: string,
+): (row: Row) => boolean {
+  if (model.computedValue === undefined) return () => true;
+  const computed = (field: FieldSpec, row: Row): unknown => model.computedValue?.(field, row);
+  const asStored: FieldSpec = {
+    ...spec,
+    store: true,
+    // A computed x2many is a list of ids, as a many2many's stored links are.
+    type: spec.type === 'one2many' ? 'many2many' : spec.type,
+    // A related text may reach a translated one: compared in the context's language.
+    translate:
+      spec.translate === true ||
+      spec.type === 'char' ||
+      spec.type === 'text' ||
+      spec.type === 'html',
+  };
+  const stored: DomainModel = {
+    ...model,
+    release: undefined,
+    field: (name) => (name === spec.name ? asStored : model.field(name)),
+  };
+  const inner = compileTranslatable(stored, spec.name, operator, value, lang);
+  return (row) => inner({ id: row.id, [spec.name]: computed(spec, row) });
 }
 
 /** The comparable form of a domain value for a field: micros, ids, strings, numbers, or null. */
@@ -450,67 +515,6 @@ function compileMany2oneByName(
   return compileLike(operator, text, nameOf);
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function compileLike(
-  operator: string,
-  rawValue: unknown,
-  text: (row: Row) => string | null,
-): (row: Row) => boolean {
-  const pattern = String(rawValue);
-  let test: (value: string) => boolean;
-  switch (operator) {
-    case 'like':
-    case 'not like':
-      test = (value) => value.includes(pattern);
-      break;
-    case 'ilike':
-    case 'not ilike': {
-      const lower = pattern.toLowerCase();
-      test = (value) => value.toLowerCase().includes(lower);
-      break;
-    }
-    case '=like':
-    case '=ilike':
-    case 'not =like': {
-      const regex = likeToRegExp(pattern, operator === '=ilike');
-      test = (value) => regex.test(value);
-      break;
-    }
-    default:
-      throw pythonError('ValueError', `Invalid operator ${repr(operator)}`);
-  }
-  if (operator.startsWith('not ')) {
-    return (row) => {
-      const value = text(row);
-      return value === null || !test(value);
-    };
-  }
-  return (row) => {
-    const value = text(row);
-    return value !== null && test(value);
-  };
-}
-
-/** SQL LIKE pattern (`%`, `_`, backslash escapes) → an anchored RegExp. */
-function likeToRegExp(pattern: string, insensitive: boolean): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '\\' && i + 1 < pattern.length) source += escapeRegExp(pattern[++i] as string);
-    else if (c === '%') source += '[\\s\\S]*';
-    else if (c === '_') source += '[\\s\\S]';
-    else source += escapeRegExp(c);
-  }
-  return new RegExp(`^${source}$`, insensitive ? 'i' : '');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 function compileX2many(
   model: DomainModel,
   spec: FieldSpec,
@@ -520,7 +524,9 @@ function compileX2many(
   const idsOf =
     spec.type === 'one2many'
       ? (row: Row): number[] => model.one2manyIds(spec, row.id)
-      : (row: Row): number[] => (row[spec.name] as number[] | undefined) ?? [];
+      : spec.mirrorOf === undefined
+        ? (row: Row): number[] => (row[spec.name] as number[] | undefined) ?? []
+        : (row: Row): number[] => model.many2manyIds(spec, row);
   const empty = rawValue === false || rawValue === null || rawValue === undefined;
   const wanted = new Set<number>(
     (Array.isArray(rawValue) ? rawValue : [rawValue]).filter(

@@ -6,7 +6,8 @@
  * each type adds its own: `size` (when set), `translate` and `trim` for char, `sanitize*` for
  * html, `selection`, `digits` for a float that sets them, `currency_field` for monetary,
  * `attachment` for binary, `relation`/`domain`/`context` for relational fields and
- * `relation_field` for one2many.
+ * `relation_field` for one2many. A field loaded from a real Odoo's dump answers what that Odoo
+ * answered, filtered the same way.
  */
 import type { PyValue } from './python-values.js';
 import type { FieldSpec } from './models/field-spec.js';
@@ -24,8 +25,11 @@ export function describeFields(
   const result: Record<string, Record<string, PyValue>> = {};
   for (const spec of table.spec.fields) {
     if (only !== undefined && !only.has(spec.name)) continue;
-    const description = describeField(table, spec);
-    if (keep !== undefined) {
+    const description =
+      spec.description === undefined
+        ? describeField(table, spec)
+        : (structuredClone(spec.description) as Record<string, PyValue>);
+    if (keep !== undefined && spec.unfiltered !== true) {
       for (const key of Object.keys(description)) if (!keep.has(key)) delete description[key];
     }
     result[spec.name] = description;

@@ -3,6 +3,8 @@
  * parsing with Odoo's validation, and a comparator over stored rows with PostgreSQL's NULL
  * placement (last when ascending, first when descending, unless `nulls first|last` says).
  * Translated fields sort by their text in the reading language, as Odoo orders its jsonb column.
+ * Odoo 17 skips a term on a field without a column (it logs "cannot be sorted"); later releases
+ * refuse it.
  *
  * Simplification: a many2one sorts by the target's id, not by the comodel's own `_order`.
  */
@@ -28,8 +30,9 @@ export function compileOrder(
   order: string,
   modelName: string,
   field: (name: string) => FieldSpec | undefined,
-  lang: string = SOURCE_LANG,
+  options: { lang?: string; skipWithoutColumn?: boolean } = {},
 ): CompiledOrder {
+  const lang = options.lang ?? SOURCE_LANG;
   const keys: Array<{
     name: string;
     direction: 1 | -1;
@@ -48,6 +51,9 @@ export function compileOrder(
     const spec = field(name);
     if (spec === undefined)
       throw pythonError('ValueError', `Invalid field ${repr(name)} on model ${repr(modelName)}`);
+    const column =
+      spec.column ?? (spec.store && spec.type !== 'one2many' && spec.type !== 'many2many');
+    if (!column && options.skipWithoutColumn === true) continue;
     if (!spec.store || spec.type === 'one2many' || spec.type === 'many2many') {
       throw pythonError(
         'ValueError',

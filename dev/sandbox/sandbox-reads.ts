@@ -3,9 +3,12 @@
  * from the rows) with Odoo's read conventions: many2one as `[id, name]` under `_classic_read`,
  * empty values as False, whole floats as floats, datetimes to the second, translated fields in
  * the context's language, x2many values in the comodel's order, binary values as base64 (or
- * their size, with `bin_size` in the context), json values as they were stored.
+ * their size, with `bin_size` in the context), json values as they were stored. Reading a
+ * one2many needs the right to read its model (Odoo searches it as the user). A model loaded from
+ * a dump reads its non-stored fields as their catalogue computes them (real/computed-values.ts).
  */
 import { PyFloat, RecordList, pyFloatRepr, type PyValue } from './python-values.js';
+import type { SandboxAccess } from './sandbox-access.js';
 import { repr, type Row } from './sandbox-domain.js';
 import { accessError, pythonError } from './sandbox-exceptions.js';
 import { describeFields } from './sandbox-fields-get.js';
@@ -58,7 +61,10 @@ export class SandboxReads {
   private readonly readerCache = new Map<string, Array<[string, Reader]>>();
   private readonly emitterCache = new Map<string, Array<[string, Emitter]>>();
 
-  constructor(private readonly tables: SandboxTables) {}
+  constructor(
+    private readonly tables: SandboxTables,
+    private readonly access: SandboxAccess,
+  ) {}
 
   /** Forgets compiled readers: a field was added or removed. */
   schemaChanged(): void {
@@ -80,9 +86,9 @@ export class SandboxReads {
     const table = this.tables.requireTable(model);
     const context = options.context ?? langContext();
     const readers = this.readers(table, fields, load === '_classic_read', context);
-    return this.readableRows(table, toIdList(ids), options.ignoreRules === true).map((row) =>
-      plainRecord(row, readers),
-    );
+    const rows = this.readableRows(table, toIdList(ids), options.ignoreRules === true);
+    if (options.ignoreRules !== true && rows.length > 0) this.checkOne2manys(table, readers);
+    return rows.map((row) => plainRecord(row, readers));
   }
 
   /** `read` for an RPC answer: the same records, which XML-RPC marshals from the rows directly. */
@@ -98,6 +104,7 @@ export class SandboxReads {
     const readers = this.readers(table, fields, classic, context);
     const emitters = this.emitters(table, classic, readers, context);
     const rows = this.readableRows(table, toIdList(ids), false);
+    if (rows.length > 0) this.checkOne2manys(table, readers);
     return new RecordList(
       rows.map((row) => row.id),
       model === BC_LINE_MODEL ? rows.map((row) => row.bc_id as number | null) : undefined,
@@ -112,6 +119,15 @@ export class SandboxReads {
       },
       () => rows.map((row) => plainRecord(row, readers)),
     );
+  }
+
+  /** AccessError when a one2many read names a model the user may not read. */
+  private checkOne2manys(table: SandboxTable, readers: Array<[string, Reader]>): void {
+    for (const [name] of readers) {
+      const field = table.fields.get(name);
+      if (field?.type !== 'one2many' || !field.store) continue;
+      this.access.check(this.tables.requireTable(field.relation as string).spec, 'read');
+    }
   }
 
   /** The existing rows among `ids`, in order; AccessError when a record rule hides one. */
@@ -285,9 +301,15 @@ export class SandboxReads {
   ): Reader {
     const name = spec.name;
     const lang = context.lang;
-    if (spec.computed && !spec.store) return this.computedReader(table, spec, lang);
     if (name === 'display_name')
       return (row) => this.tables.displayName(table.spec.name, row.id, lang);
+    if (spec.computed && !spec.store) {
+      // The record holds the current company's value of a company-dependent field.
+      if (spec.companyDependent === true)
+        return this.reader(table, { ...spec, computed: false, store: true }, classic, context);
+      if (table.spec.release === '17.0') return this.derivedReader(table, spec, classic, context);
+      return this.computedReader(table, spec);
+    }
     if (spec.translate === true) return (row) => translatedText(row[name], lang) ?? false;
     switch (spec.type) {
       case 'char':
@@ -301,6 +323,7 @@ export class SandboxReads {
           ? (row) => binarySize(row[name] as string | null)
           : (row) => (row[name] as string | null) ?? false;
       case 'integer':
+      case 'many2one_reference':
         return (row) => {
           const value = (row[name] as number | null) ?? 0;
           // fields.Integer.convert_to_read: XML-RPC has no 64-bit ints, so Odoo sends a float.
@@ -341,9 +364,31 @@ export class SandboxReads {
     }
   }
 
-  private computedReader(table: SandboxTable, spec: FieldSpec, lang: string): Reader {
-    if (spec.name === 'display_name')
-      return (row) => this.tables.displayName(table.spec.name, row.id, lang);
+  /**
+   * A non-stored field of a model loaded from a dump: its computed value, read as a stored one
+   * would be (a computed x2many as a list of ids in its model's order).
+   */
+  private derivedReader(
+    table: SandboxTable,
+    spec: FieldSpec,
+    classic: boolean,
+    context: ReadContext,
+  ): Reader {
+    const text = spec.type === 'char' || spec.type === 'text' || spec.type === 'html';
+    const asStored: FieldSpec = {
+      ...spec,
+      store: true,
+      computed: false,
+      type: spec.type === 'one2many' ? 'many2many' : spec.type,
+      // A related text may reach a translated one: read it in the context's language.
+      translate: spec.translate === true || text,
+    };
+    const read = this.reader(table, asStored, classic, context);
+    return (row) =>
+      read({ id: row.id, [spec.name]: this.tables.computedValue(table, spec, row) ?? null });
+  }
+
+  private computedReader(table: SandboxTable, spec: FieldSpec): Reader {
     if (spec.name === 'line_count') {
       const lines = this.tables.requireTable(BC_LINE_MODEL).index.get('bc_id') as Map<
         number,

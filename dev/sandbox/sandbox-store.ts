@@ -20,6 +20,8 @@ import type { FieldSpec } from './models/field-spec.js';
 import type { TransactionInfo } from './rules/model-rules.js';
 import { langContext, readContextOf, SandboxReads, type ReadContext } from './sandbox-reads.js';
 import { search, type SearchOptions } from './sandbox-search.js';
+import { SandboxAccess } from './sandbox-access.js';
+import type { SandboxCatalogue } from './sandbox-models.js';
 import { SandboxTables, type SandboxTable } from './sandbox-tables.js';
 import { SOURCE_LANG } from './sandbox-translations.js';
 import { SandboxWrites, type CallOptions, type WriteOptions } from './sandbox-writes.js';
@@ -32,11 +34,23 @@ export type { SandboxTable } from './sandbox-tables.js';
 export type { CallOptions, WriteOptions } from './sandbox-writes.js';
 
 export class SandboxStore {
-  private readonly tables = new SandboxTables();
-  private readonly reads = new SandboxReads(this.tables);
-  private readonly writes = new SandboxWrites(this.tables);
+  private readonly tables: SandboxTables;
+  private readonly reads: SandboxReads;
+  private readonly writes: SandboxWrites;
+  /** The API user's access rights. */
+  readonly access = new SandboxAccess();
   /** What `res.users.context_get` answers for the API user. */
   userContext: { lang: string; tz: string } = { lang: 'fr_FR', tz: 'Africa/Casablanca' };
+
+  /**
+   * `catalogue`: the models served (default: the sandbox's own); `nowMicros`: the sandbox clock,
+   * for what Odoo computes against today.
+   */
+  constructor(options: { catalogue?: SandboxCatalogue; nowMicros?: () => number } = {}) {
+    this.tables = new SandboxTables(options.catalogue, options.nowMicros);
+    this.reads = new SandboxReads(this.tables, this.access);
+    this.writes = new SandboxWrites(this.tables);
+  }
 
   table(model: string): SandboxTable | undefined {
     return this.tables.table(model);

@@ -5,11 +5,10 @@
  * dropped). Display names and x2many values live here too: every layer above needs them.
  */
 import { compileFilter, type DomainModel, type Row } from './sandbox-domain.js';
-import type { FieldSpec, ModelSpec } from './models/field-spec.js';
-import { SANDBOX_MODELS } from './sandbox-models.js';
+import { holdsValue, type FieldSpec, type ModelSpec } from './models/field-spec.js';
+import { SANDBOX_CATALOGUE, type SandboxCatalogue } from './sandbox-models.js';
 import { compileOrder, type CompiledOrder } from './sandbox-order.js';
 import type { DisplayName, ModelRules } from './rules/model-rules.js';
-import { rulesFor } from './rules/rules-by-model.js';
 import { SOURCE_LANG, translatedText } from './sandbox-translations.js';
 
 /** One model's committed records. */
@@ -44,10 +43,15 @@ export class SandboxTables {
   private readonly tables = new Map<string, SandboxTable>();
   private readonly orders = new Map<string, CompiledOrder>();
   private readonly x2manyFilters = new Map<FieldSpec, (row: Row) => boolean>();
+  private readonly owners = new Map<FieldSpec, string>();
   private referencesByModel: Map<string, Reference[]> | undefined;
 
-  constructor() {
-    for (const spec of SANDBOX_MODELS) this.tables.set(spec.name, this.createTable(spec));
+  constructor(
+    private readonly catalogue: SandboxCatalogue = SANDBOX_CATALOGUE,
+    /** The sandbox clock, for what Odoo computes against today (an activity overdue). */
+    readonly nowMicros: () => number = () => Date.now() * 1000,
+  ) {
+    for (const spec of catalogue.models) this.tables.set(spec.name, this.createTable(spec));
   }
 
   table(model: string): SandboxTable | undefined {
@@ -102,6 +106,11 @@ export class SandboxTables {
     table.hidden.delete(id);
   }
 
+  /** A non-stored field's value on a record of a model loaded from a dump (internal form). */
+  computedValue(table: SandboxTable, field: FieldSpec, row: Row): unknown {
+    return this.catalogue.computeValue?.(this, table, field, row);
+  }
+
   /** A record's display name in `lang` (`model,id` when it does not exist). */
   displayName(model: string, id: number, lang: string = SOURCE_LANG): DisplayName {
     const table = this.tables.get(model);
@@ -113,7 +122,18 @@ export class SandboxTables {
   /** The display name of `row`, stored or not. */
   displayNameOf(table: SandboxTable, row: Row, lang: string = SOURCE_LANG): DisplayName {
     if (table.rules.displayName !== undefined) return table.rules.displayName(row, lang, this);
-    return translatedText(row[table.spec.recName ?? 'name'], lang) || false;
+    const recName = table.fields.get(table.spec.recName ?? 'name');
+    if (recName === undefined) return false;
+    // A `_rec_name` may be related (a user's name is its partner's): computed then.
+    const value = holdsValue(recName)
+      ? row[recName.name]
+      : (this.computedValue(table, recName, row) ?? row[recName.name]);
+    // A many2one `_rec_name` (mail.followers' partner_id) shows its target's name.
+    if (recName.type === 'many2one')
+      return typeof value === 'number'
+        ? this.displayName(recName.relation as string, value, lang)
+        : false;
+    return translatedText(value, lang) || false;
   }
 
   /** The model's `_order` (or `order`), compiled once per language. */
@@ -121,7 +141,10 @@ export class SandboxTables {
     const key = `${table.spec.name}|${lang}|${order}`;
     let compiled = this.orders.get(key);
     if (compiled === undefined) {
-      compiled = compileOrder(order, table.spec.name, (name) => table.fields.get(name), lang);
+      compiled = compileOrder(order, table.spec.name, (name) => table.fields.get(name), {
+        lang,
+        skipWithoutColumn: table.spec.release === '17.0',
+      });
       // Callers choose `order`: keep the cache bounded whatever they send.
       if (this.orders.size > 500) this.orders.clear();
       this.orders.set(key, compiled);
@@ -132,24 +155,44 @@ export class SandboxTables {
   /**
    * A one2many's value: the comodel records pointing back that the field's domain keeps,
    * archived ones included (Odoo reads x2many fields with `active_test` off), in the comodel's
-   * order.
+   * order. An inverse that is a many2one_reference (`res_id`) points into any model: only the
+   * records whose model field names the one2many's model count (Odoo adds that to the domain).
    */
   one2manyIds(field: FieldSpec, id: number, lang: string = SOURCE_LANG): number[] {
     const comodel = this.requireTable(field.relation as string);
     const set = comodel.index.get(field.relationField as string)?.get(id);
     if (set === undefined || set.size === 0) return [];
     const keep = this.x2manyFilter(field, comodel);
+    const inverse = comodel.fields.get(field.relationField as string);
+    const modelField = inverse?.type === 'many2one_reference' ? inverse.modelField : undefined;
+    const owner = modelField === undefined ? undefined : this.ownerOf(field);
     const rows: Row[] = [];
     for (const lineId of set) {
       const row = comodel.rows.get(lineId);
-      if (row !== undefined && (keep === undefined || keep(row))) rows.push(row);
+      if (row === undefined || (keep !== undefined && !keep(row))) continue;
+      if (modelField !== undefined && row[modelField] !== owner) continue;
+      rows.push(row);
     }
     return rows.sort(this.order(comodel, lang).compare).map((row) => row.id);
   }
 
-  /** A many2many's value: the stored links, in the comodel's order. */
+  /** The model declaring `field`. */
+  private ownerOf(field: FieldSpec): string | undefined {
+    let owner = this.owners.get(field);
+    if (owner === undefined) {
+      for (const table of this.tables.values())
+        if (table.fields.get(field.name) === field) owner = table.spec.name;
+      if (owner !== undefined) this.owners.set(field, owner);
+    }
+    return owner;
+  }
+
+  /** A many2many's value: the stored links (or its other side's), in the comodel's order. */
   many2manyIds(field: FieldSpec, row: Row, lang: string = SOURCE_LANG): number[] {
-    const ids = (row[field.name] as number[] | null | undefined) ?? [];
+    const ids =
+      field.mirrorOf === undefined
+        ? ((row[field.name] as number[] | null | undefined) ?? [])
+        : this.mirroredIds(field.mirrorOf, row.id);
     if (ids.length < 2) return [...ids];
     const comodel = this.requireTable(field.relation as string);
     const order = this.order(comodel, lang);
@@ -160,6 +203,14 @@ export class SandboxTables {
       if (target !== undefined) rows.push(target);
     }
     return rows.sort(order.compare).map((target) => target.id);
+  }
+
+  /** The records whose many2many `mirror.field` lists `id`. */
+  private mirroredIds(mirror: { model: string; field: string }, id: number): number[] {
+    const ids: number[] = [];
+    for (const row of this.requireTable(mirror.model).rows.values())
+      if ((row[mirror.field] as number[] | null | undefined)?.includes(id)) ids.push(row.id);
+    return ids;
   }
 
   /** Every many2one and many2many whose target is `model`. */
@@ -255,13 +306,16 @@ export class SandboxTables {
       get hasActive() {
         return table.activeField !== undefined;
       },
-      rules: rulesFor(declared.name),
+      rules: this.catalogue.rules(declared),
       domainModel: {
         name: declared.name,
         field: (name) => table.fields.get(name),
         activeField: () => table.activeField,
         one2manyIds: (field, id) => this.one2manyIds(field, id),
+        many2manyIds: (field, row) => this.many2manyIds(field, row),
         displayName: (model, id) => this.displayName(model, id),
+        ...(declared.release === undefined ? {} : { release: declared.release }),
+        computedValue: (field, row) => this.computedValue(table, field, row),
       },
     };
     return table;

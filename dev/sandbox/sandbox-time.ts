@@ -12,6 +12,8 @@ export type MicrosSource = () => number;
 /** A clock whose readings strictly increase, like transaction starts on one database. */
 export interface SandboxClock {
   nowMicros(): number;
+  /** The time now, without taking a reading (the next transaction still gets a later one). */
+  peekMicros(): number;
 }
 
 /**
@@ -26,6 +28,7 @@ export function createSandboxClock(source: MicrosSource = createWallClockSource(
       last = reading > last ? reading : last + 1;
       return last;
     },
+    peekMicros: () => Math.max(Math.floor(source()), last),
   };
 }
 

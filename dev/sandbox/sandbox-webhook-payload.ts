@@ -53,7 +53,8 @@ export function webhookDelivery(
       payload[name] = store.displayNameOf(model, row, lang);
       continue;
     }
-    if (spec.computed === true && !spec.store) {
+    // A company-dependent field's value is the record's own; other computed ones are not sent.
+    if (spec.computed === true && !spec.store && spec.companyDependent !== true) {
       payload[name] = false;
       continue;
     }

@@ -8,7 +8,7 @@
  */
 import { repr, type Row } from './sandbox-domain.js';
 import { missingError, pythonError, validationError } from './sandbox-exceptions.js';
-import type { FieldSpec } from './models/field-spec.js';
+import { holdsValue, type FieldSpec } from './models/field-spec.js';
 import type { RuleContext, TransactionInfo, WriteOptions } from './rules/model-rules.js';
 import {
   convertVals,
@@ -101,6 +101,7 @@ export class SandboxWrites {
       { lang: options.lang ?? SOURCE_LANG },
       row,
     );
+    if (table.spec.logAccess === false) return { ...row, ...values };
     return { ...row, ...values, write_date: tx.nowMicros, write_uid: tx.uid };
   }
 
@@ -124,8 +125,7 @@ export class SandboxWrites {
   ): Row {
     const row: Row = { id };
     for (const spec of table.spec.fields) {
-      if (spec.type === 'one2many' || (spec.computed && !spec.store) || spec.name === 'id')
-        continue;
+      if (!holdsValue(spec) || spec.name === 'id') continue;
       row[spec.name] = spec.type === 'many2many' ? [] : null;
     }
     Object.assign(
@@ -134,10 +134,12 @@ export class SandboxWrites {
       Object.fromEntries(table.addedDefaults),
       values,
     );
-    row.create_uid ??= ctx.tx.uid;
-    row.write_uid ??= ctx.tx.uid;
-    row.create_date ??= ctx.tx.nowMicros;
-    row.write_date ??= ctx.tx.nowMicros;
+    if (table.spec.logAccess !== false) {
+      row.create_uid ??= ctx.tx.uid;
+      row.write_uid ??= ctx.tx.uid;
+      row.create_date ??= ctx.tx.nowMicros;
+      row.write_date ??= ctx.tx.nowMicros;
+    }
     table.rules.computeNew?.(row, ctx);
     return row;
   }
@@ -176,8 +178,7 @@ export class SandboxWrites {
     const table = this.tables.requireTable(model);
     const row: Row = { id: values.id };
     for (const spec of table.spec.fields) {
-      if (spec.type === 'one2many' || (spec.computed && !spec.store) || spec.name === 'id')
-        continue;
+      if (!holdsValue(spec) || spec.name === 'id') continue;
       row[spec.name] = spec.type === 'many2many' ? [] : null;
     }
     Object.assign(row, values);
@@ -246,9 +247,12 @@ export class SandboxWrites {
           (values[name] as Record<string, string>)[lang] as string,
           lang,
         );
-      if (!(options.allowMagic === true && 'write_date' in values))
-        changes.write_date = tx.nowMicros;
-      changes.write_uid ??= tx.uid;
+      // A model without `_log_access` has no stamps to move.
+      if (table.spec.logAccess !== false) {
+        if (!(options.allowMagic === true && 'write_date' in values))
+          changes.write_date = tx.nowMicros;
+        changes.write_uid ??= tx.uid;
+      }
       this.tables.updateRow(table, row, changes);
       for (const [field, commands] of x2many) this.applyX2many(table, row, field, commands, tx);
     }
@@ -315,7 +319,10 @@ export class SandboxWrites {
   ): void {
     const comodel = this.tables.requireTable(field.relation as string);
     if (field.type === 'many2many') {
-      let links = [...((row[field.name] as number[] | null) ?? [])];
+      let links =
+        field.mirrorOf === undefined
+          ? [...((row[field.name] as number[] | null) ?? [])]
+          : this.tables.many2manyIds(field, row);
       for (const [code, target, vals] of commands) {
         const ids = this.commandIds(table, field, code, target, vals);
         switch (code) {
@@ -346,7 +353,8 @@ export class SandboxWrites {
             links = [...new Set(ids)];
         }
       }
-      this.tables.updateRow(table, row, { [field.name]: links });
+      if (field.mirrorOf === undefined) this.tables.updateRow(table, row, { [field.name]: links });
+      else this.setMirroredLinks(field.mirrorOf, row.id, links);
       return;
     }
     const inverse = field.relationField as string;
@@ -394,6 +402,26 @@ export class SandboxWrites {
           attach(ids);
         }
       }
+    }
+  }
+
+  /**
+   * Links written from the side that does not hold them: the other side's records gain or lose
+   * `id` in their list, as rows of the relation table come and go (their stamps stay).
+   */
+  private setMirroredLinks(
+    mirror: { model: string; field: string },
+    id: number,
+    links: readonly number[],
+  ): void {
+    const owners = this.tables.requireTable(mirror.model);
+    const wanted = new Set(links);
+    for (const owner of owners.rows.values()) {
+      const current = (owner[mirror.field] as number[] | null) ?? [];
+      const has = current.includes(id);
+      if (has === wanted.has(owner.id)) continue;
+      const next = has ? current.filter((target) => target !== id) : [...current, id];
+      this.tables.updateRow(owners, owner, { [mirror.field]: next });
     }
   }
 

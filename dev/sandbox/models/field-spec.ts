@@ -6,6 +6,7 @@
  * rules (rules/).
  */
 import type { OdooFieldType } from '../../../src/clients/odoo/odoo-types.js';
+import type { PyValue } from '../python-values.js';
 
 export interface FieldSpec {
   name: string;
@@ -51,7 +52,31 @@ export interface FieldSpec {
   domain?: readonly unknown[];
   /** `change_default`: the web client offers to make a value the default of dependent fields. */
   changeDefault?: boolean;
+  /** many2one_reference: the char field naming the model its integer points into (`res_model`). */
+  modelField?: string;
+  /**
+   * Whether the field has a column of its own (false for attachment binaries and x2many fields):
+   * Odoo 17 sorts only by columns. Default: stored and neither x2many nor binary.
+   */
+  column?: boolean;
+  /** Non-stored only: whether a domain can name it (Odoo 17 ignores a leaf on one that cannot). */
+  searchable?: boolean;
+  /**
+   * What `fields_get` answers for the field, verbatim: a model loaded from a real Odoo's dump
+   * (schemas/) is described exactly as that Odoo described it.
+   */
+  description?: Readonly<Record<string, PyValue>>;
+  /** `fields_get` gives the whole description whatever `attributes` asks (res.users' group fields). */
+  unfiltered?: boolean;
+  /**
+   * many2many: the other side of the same relation table holds the links (a tag's `partner_ids`
+   * are the partners whose `category_id` lists it): read from there, written there.
+   */
+  mirrorOf?: { readonly model: string; readonly field: string };
 }
+
+/** The operations `check_access_rights` answers for. */
+export type AccessOperation = 'read' | 'write' | 'create' | 'unlink';
 
 export interface ModelSpec {
   name: string;
@@ -61,6 +86,31 @@ export interface ModelSpec {
   fields: readonly FieldSpec[];
   /** `_rec_name` (default `name`; custom models use `x_name`). */
   recName?: string;
+  /**
+   * `_log_access` (default true): false means no `create_uid`, `create_date`, `write_uid` nor
+   * `write_date`, and nothing stamps its records (`mail.followers`).
+   */
+  logAccess?: boolean;
+  /**
+   * The Odoo release whose ORM the model follows where releases differ: '17.0' for a model
+   * loaded from a dump (a domain's invalid field named with its leaf, a leaf on a field that
+   * cannot be searched ignored, an order on a field without a column ignored). Default: 19.
+   */
+  release?: '17.0';
+  /** What `check_access_rights` answers for the API user (default: every operation allowed). */
+  access?: Readonly<Record<AccessOperation, boolean>>;
+  /** The mixins the model inherits (`mail.thread` …): what its records have around them. */
+  mixins?: readonly string[];
+}
+
+/**
+ * Whether a record holds the field's value itself: stored fields but one2many (read through
+ * their inverse), and company-dependent ones (Odoo keeps one value per company in
+ * `ir.property`; the sandbox, the current company's in the record).
+ */
+export function holdsValue(spec: FieldSpec): boolean {
+  if (spec.type === 'one2many' || spec.mirrorOf !== undefined) return false;
+  return spec.store || spec.companyDependent === true;
 }
 
 /** Fields every model has (`_log_access`), plus `id` and `display_name`. */
