@@ -250,9 +250,7 @@ function parseFamilies(
   if (path) {
     const read = readFamiliesFile(path, {
       families: CODE_FAMILIES.map((family) => family.name),
-      tables: CODE_FAMILIES.flatMap((family) =>
-        familyModels(family).map((model) => model.table.name),
-      ),
+      tables: [],
     });
     configured = read.families;
     for (const message of read.problems) problems.push({ key: 'SYNC_FAMILIES_FILE', message });
@@ -275,16 +273,22 @@ function parseFamilies(
   if (names.length === 0 && !fileFailed)
     problems.push({ key: 'SYNC_FAMILIES', message: 'names no family' });
   const code = CODE_FAMILIES.filter((family) => names.includes(family.name));
-  // A model is copied by one family at most: the file may name one a family in code copies
-  // only when that family is not copied here.
+  // A model and a table are a family's at most: the file may name one a family in code copies
+  // only when that family is not copied here (migrate then takes its table over: docs/models.md).
   for (const spec of configured.filter((family) => names.includes(family.name)))
     for (const model of [spec.root, ...spec.children])
-      for (const other of code)
+      for (const other of code) {
         if (familyModels(other).some((known) => known.model === model.model))
           problems.push({
             key: 'SYNC_FAMILIES',
             message: `${spec.name} and ${other.name} both copy ${model.model}: copy one of them`,
           });
+        else if (familyModels(other).some((known) => known.table.name === model.table))
+          problems.push({
+            key: 'SYNC_FAMILIES_FILE',
+            message: `${spec.name}: ${model.model}: table ${model.table} is the ${other.name} family's, copied here: name another table`,
+          });
+      }
   return { copied: names, code, configured };
 }
 

@@ -147,10 +147,29 @@ families:
     });
     expect(further).toEqual([
       'SYNC_FAMILIES_FILE: families[0].name: bcs is taken by another family',
-      'SYNC_FAMILIES_FILE: families[0].table: scrap_dimagaz_bc is taken',
       'SYNC_FAMILIES_FILE: families[1].children[0].model: x_cylinder is in another family of the file already',
       'SYNC_FAMILIES_FILE: families[1].children[0].table: scrap_x_cylinder is taken',
       'SYNC_FAMILIES_FILE: families[2].table: sync_state is taken',
+      "SYNC_FAMILIES_FILE: bcs: x_other: table scrap_dimagaz_bc is the bcs family's, copied here: name another table",
+    ]);
+    // The README's example: a model a family in code copies, with its default table, while that
+    // family is not copied (migrate takes the table over).
+    const readme = file(`
+families:
+  - name: invoices
+    model: account.move
+    children: [{ model: account.move.line, link: move_id }]
+    api: { filter: [state, partner_id], sort: [date, amount_total] }
+  - name: contacts
+    model: res.partner
+`);
+    expect(load({ SYNC_FAMILIES_FILE: readme }).sync.families.copied).toEqual([
+      'invoices',
+      'contacts',
+    ]);
+    expect(problems({ SYNC_FAMILIES_FILE: readme, SYNC_FAMILIES: 'invoices,moves' })).toEqual([
+      'SYNC_FAMILIES: invoices and moves both copy account.move: copy one of them',
+      'SYNC_FAMILIES: invoices and moves both copy account.move.line: copy one of them',
     ]);
     expect(
       problems({

@@ -130,6 +130,30 @@ export async function readCatalog(
   return catalog;
 }
 
+/** Each table's `not null` columns without a default: what a row must give. */
+async function readRequiredColumns(
+  db: Pick<Db, 'execute'>,
+  tables: readonly string[],
+): Promise<Map<string, Set<string>>> {
+  const rows = rowsOf<{ table_name: string; column_name: string }>(
+    await db.execute(sql`
+      select c.relname as table_name, a.attname as column_name
+      from pg_attribute a
+      join pg_class c on c.oid = a.attrelid
+      join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relname = any(${textArray(tables)}::text[])
+        and a.attnum > 0 and not a.attisdropped and a.attnotnull and not a.atthasdef
+        and a.attidentity = ''`),
+  );
+  const required = new Map<string, Set<string>>();
+  for (const row of rows) {
+    let columns = required.get(row.table_name);
+    if (!columns) required.set(row.table_name, (columns = new Set()));
+    columns.add(row.column_name);
+  }
+  return required;
+}
+
 /** The layouts `migrate` kept, by family. */
 export async function readLayouts(db: Db): Promise<Map<string, FamilyLayout>> {
   const rows = await db.select().from(syncFamilyLayout);
@@ -178,7 +202,8 @@ async function applyLayout(
     }
     if (problems.length > 0) return problems;
 
-    for (const statement of layoutStatements(layout, spec, catalog))
+    const required = await readRequiredColumns(tx, tables);
+    for (const statement of layoutStatements(layout, spec, { catalog, required }))
       await tx.execute(sql.raw(statement));
     const changed = previous?.version !== layout.version;
     if (previous === undefined || !sameLayout(previous, layout))
