@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pageJob, recordJob, splitJobKey } from './catalogue.js';
+import { pageJob, recordJob, splitJobKey, webhookKey } from './catalogue.js';
 
 const run = { runId: 12, lease: { key: 'bcs', owner: 'run-77', token: 3 } };
 const schema = {
@@ -33,5 +33,13 @@ describe('job ids', () => {
       queue: 'sync-record',
       jobId: 'rec-bcs-42-r12-t3',
     });
+  });
+});
+
+describe('webhook keys', () => {
+  it('never let two families share one: a family name holds no `.`', () => {
+    expect(webhookKey('a-x', { rootId: 5 })).not.toBe(webhookKey('a', { model: 'x', odooId: 5 }));
+    expect(webhookKey('a', { model: 'x.y', odooId: 5 })).toBe('a.x_y.5');
+    expect(webhookKey('bcs', { rootId: 7 })).toBe('bcs.7');
   });
 });

@@ -243,7 +243,7 @@ export function pageJob(
   familySchema: FamilySchema,
 ): ChildJob<'sync-page'> {
   const digest = createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 12);
-  const { fields, context } = familySchema;
+  const { fields, unread, context } = familySchema;
   return {
     name: 'sync-page',
     data: {
@@ -252,6 +252,7 @@ export function pageJob(
       ids: [...ids],
       schema: {
         fields: Object.fromEntries(Object.entries(fields).map(([model, f]) => [model, [...f]])),
+        unread: Object.fromEntries(Object.entries(unread).map(([model, f]) => [model, [...f]])),
         context: { ...context },
       },
     },
@@ -274,6 +275,20 @@ export function recordJob(
     data: { family: familyName, run, odooId },
     jobId: `rec-${familyName}-${odooId}-r${run.runId}-t${run.lease.token}`,
   };
+}
+
+/**
+ * What webhook events collapse on (their debounce id and job ids): one root of a family, or a
+ * record of a model whose root is not known yet. Parts are joined by `.`, which no family name
+ * holds: `a-x` and `a` with a model `x` never share a key.
+ */
+export function webhookKey(
+  familyName: string,
+  record: { readonly rootId: number } | { readonly model: string; readonly odooId: number },
+): string {
+  return 'rootId' in record
+    ? `${familyName}.${record.rootId}`
+    : `${familyName}.${record.model.replace(/[^a-z0-9_]/gi, '_')}.${record.odooId}`;
 }
 
 /** A child's queue and id in BullMQ's key of it (`prefix:queue:jobId`; ids hold no `:`). */

@@ -114,6 +114,9 @@ export async function stageChanges(
         ? Infinity
         : answeredAt.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000;
     const rows: ScannedRow[] = [];
+    // A child's root now (or none), against the root the copy holds it under: that one is read
+    // again too, or its data would keep listing a child that left it until the verify.
+    const placed: { id: number; root: number | null }[] = [];
     for (const record of page) {
       // A target of a one2many names its owner (or none: it left every owner).
       const root = relation
@@ -121,6 +124,7 @@ export async function stageChanges(
         : child
           ? scannedParent(child, record)
           : record.id;
+      if (child) placed.push({ id: record.id, root: root ?? null });
       if (root === undefined) {
         skipped += 1;
         continue;
@@ -154,7 +158,7 @@ export async function stageChanges(
           child,
           rows.filter((row): row is ScannedRow & { root: number } => row.root !== null),
           input.settled,
-        );
+        ).then(() => (child ? stageFormerRoots(db, ref, child, placed) : undefined));
   }
   await staging;
   return { listed, maxWriteDate, skipped, futureStamped, futureIds };
@@ -189,6 +193,29 @@ async function stageRelationPage(
         join ${linkTable(scan)} l on l.target_id = x.id
     ) r
     where r.root is not null
+    on conflict (run_id, token, kind, odoo_id) do update set proven = false`);
+}
+
+/**
+ * Stages the roots the copy holds these children under when Odoo now puts them under another
+ * root or none: a child moved or detached changes the one2many of its former root, whose stamp
+ * Odoo does not move. Never proven.
+ */
+async function stageFormerRoots(
+  db: Db,
+  ref: StageRef,
+  child: ChildModel,
+  placed: readonly { id: number; root: number | null }[],
+): Promise<void> {
+  if (placed.length === 0) return;
+  const parent = sql.identifier(child.parentColumn);
+  await db.execute(sql`
+    insert into sync_scan (run_id, token, kind, odoo_id, proven)
+    select ${ref.runId}, ${ref.token}, 'plan', r.root, false from (
+      select distinct l.${parent} as root
+      from jsonb_to_recordset(${JSON.stringify(placed)}::jsonb) as x(id int, root int)
+      join ${childWriteShape(child).table} l on l.odoo_id = x.id
+      where l.${parent} is distinct from x.root) r
     on conflict (run_id, token, kind, odoo_id) do update set proven = false`);
 }
 

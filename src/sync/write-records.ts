@@ -314,6 +314,10 @@ function planChildren(
     list.push(row);
     byRoot.set(row.root_id, list);
   }
+  // A child that leaves one root of the batch for another moves: it is not deleted from the first.
+  const listedInBatch = new Set(
+    items.flatMap((item) => item.children[model]!.map((c) => c.odooId)),
+  );
   for (const item of items) {
     const count = counts.get(item.odooId)!;
     const incoming = new Set<number>();
@@ -342,7 +346,7 @@ function planChildren(
     }
     // Children Odoo no longer lists under this root: gone from Odoo (or moved, and re-parented).
     for (const storedChild of byRoot.get(item.odooId) ?? []) {
-      if (incoming.has(storedChild.odoo_id)) continue;
+      if (incoming.has(storedChild.odoo_id) || listedInBatch.has(storedChild.odoo_id)) continue;
       count.deleted += 1;
       writes.deletes.push(storedChild.odoo_id);
     }

@@ -20,6 +20,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Queues } from '../../../queues/queues.js';
+import { webhookKey } from '../../../queues/catalogue.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../../../lib/redact-url.js';
 import type { Families } from '../../../families/registry.js';
 import { HttpError } from '../../http-error.js';
@@ -141,10 +142,10 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
         receivedAtMs: Date.now(),
       };
       // Events for one root collapse, whichever of its records they name.
-      const key =
-        rootId !== undefined
-          ? `${family.name}-${rootId}`
-          : `${family.name}-${event._model.replace(/[^a-z0-9_]/gi, '_')}-${event._id}`;
+      const key = webhookKey(
+        family.name,
+        rootId !== undefined ? { rootId } : { model: event._model, odooId: event._id },
+      );
       const jobId = `hook-${key}-${randomUUID()}`;
       let deduplicated: boolean;
       try {
