@@ -26,8 +26,11 @@ export interface MappedRecord {
   readonly writeDate: Date;
   readonly data: OdooRecordData;
   readonly row: Row;
-  /** The targets of each of the model's link tables, in Odoo's order (the model's order). */
-  readonly links: readonly (readonly number[])[];
+  /**
+   * The targets of each of the model's link tables, in Odoo's order (the model's order);
+   * undefined for a field the read left out (its link table keeps what it holds).
+   */
+  readonly links: readonly (readonly number[] | undefined)[];
   /**
    * Fields Odoo lists that the read left out on purpose (a secret, a binary, a one2many the copy
    * cannot keep exact): a copy holding one from before loses it at its next write. Every other
@@ -87,9 +90,8 @@ export function parentIdOf(child: ChildModel, record: OdooRecord): number {
   return parent.id;
 }
 
-/** A to-many field's ids, as `read` sends them; a field the record lacks links nothing. */
+/** A to-many field's ids, as `read` sends them. */
 function targetIds(value: unknown): number[] {
-  if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((id) => Number.isSafeInteger(id) && id > 0))
     throw new TypeError(
       `expected a list of record ids, got ${JSON.stringify(value)?.slice(0, 80)}`,
@@ -115,7 +117,7 @@ export function mapRecord(
     }
   }
   if (model.layoutVersion !== undefined) row.layout_version = model.layoutVersion;
-  const links = model.links.map((link) => field(record, model.model, link.field, targetIds) ?? []);
+  const links = model.links.map((link) => field(record, model.model, link.field, targetIds));
   const writeDate = writeDateOf(record, model.model);
   row.odoo_write_date = writeDate;
   row.data = record;

@@ -128,7 +128,9 @@ function linkDrift(
 ): string[] {
   return model.links.flatMap((link, i) => {
     const have = stored[i]!.get(record.odooId) ?? [];
-    const want = record.links[i]!;
+    const want = record.links[i];
+    // A field the read left out is no difference: its link table keeps what it holds.
+    if (want === undefined) return [];
     return have.length === want.length && have.every((id, at) => id === want[at])
       ? []
       : [`links.${link.field}`];

@@ -36,6 +36,7 @@ function fakeOdoo(options: { poison?: number[]; down?: boolean; error?: () => Od
     searchRead: () => Promise.resolve([]),
     search: () => (options.down ? Promise.reject(fail()) : Promise.resolve([])),
     storedFields: () => Promise.resolve([]),
+    canRead: () => Promise.resolve(true),
     userContext: () => Promise.resolve({}),
   };
   return { source, reads };
@@ -165,6 +166,7 @@ describe('scanPages', () => {
     },
     search: () => Promise.resolve([]),
     storedFields: () => Promise.resolve([]),
+    canRead: () => Promise.resolve(true),
     userContext: () => Promise.resolve({}),
   };
 

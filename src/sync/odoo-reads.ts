@@ -81,6 +81,7 @@ function selectedFields(
   family: RecordFamily,
   model: ModelDeclaration,
   stored: readonly OdooStoredField[],
+  refused: ReadonlySet<string>,
 ): { read: string[]; unread: string[] } {
   const children = new Set(family.children.map((child) => child.model));
   const linked = new Set(model.links.map((link) => link.field));
@@ -102,13 +103,49 @@ function selectedFields(
     ...stored.filter(chosen).map((field) => field.name),
     ...model.requiredFields,
   ]);
+  // A one2many whose targets the sync user may not read (anymore) makes Odoo refuse the whole
+  // record: left out of the reads, its link table keeping what it holds, not dropped either.
+  for (const name of refused) read.delete(name);
   return {
     read: [...read].sort(),
     unread: stored
       .map((field) => field.name)
-      .filter((name) => !read.has(name))
+      .filter((name) => !read.has(name) && !refused.has(name))
       .sort(),
   };
+}
+
+/**
+ * The one2many link fields whose targets the sync user may not read, by model: `migrate` kept
+ * only readable ones, but rights can be taken away since. One call per target model.
+ */
+async function refusedLinks(
+  source: OdooSource,
+  models: readonly ModelDeclaration[],
+  call?: OdooCallOptions,
+): Promise<Map<string, Set<string>>> {
+  const targets = [
+    ...new Set(
+      models.flatMap((model) =>
+        model.links.flatMap((link) => (link.inverse === undefined ? [] : [link.relation])),
+      ),
+    ),
+  ];
+  const readable = new Map(
+    await Promise.all(
+      targets.map(async (target) => [target, await source.canRead(target, call)] as const),
+    ),
+  );
+  return new Map(
+    models.map((model) => [
+      model.model,
+      new Set(
+        model.links
+          .filter((link) => link.inverse !== undefined && readable.get(link.relation) === false)
+          .map((link) => link.field),
+      ),
+    ]),
+  );
 }
 
 /**
@@ -136,14 +173,17 @@ export function createSchemaCache(
     }
     const needsUser = !('lang' in configured && 'tz' in configured);
     const models = familyModels(family);
-    const [user, ...storedFields] = await Promise.all([
+    const [user, refused, ...storedFields] = await Promise.all([
       needsUser ? source.userContext(call) : Promise.resolve({}),
+      refusedLinks(source, models, call),
       ...models.map((model) => source.storedFields(model.model, call)),
     ]);
     const own = Object.fromEntries(
       Object.entries(user).filter(([key]) => key === 'lang' || key === 'tz'),
     );
-    const selected = models.map((model, i) => selectedFields(family, model, storedFields[i]!));
+    const selected = models.map((model, i) =>
+      selectedFields(family, model, storedFields[i]!, refused.get(model.model) ?? new Set()),
+    );
     const fresh: FamilySchema = {
       fields: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.read])),
       unread: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.unread])),
@@ -357,11 +397,27 @@ export interface IsolatedPage extends RootPage {
 }
 
 /**
- * Whether Odoo refused a read for a field it no longer has (`ValueError: Invalid field …`): a
- * Studio field deleted, a module uninstalled, since the schema was read.
+ * Whether Odoo may have refused a read for what the schema asks rather than for the records: a
+ * field it no longer has (`ValueError: Invalid field …`: a Studio field deleted, a module
+ * uninstalled), or a one2many whose targets the sync user may no longer read (an access error on
+ * the whole page). A schema read now tells; a record's own access error stays one after it.
  */
-function isUnknownFieldFault(error: OdooError): boolean {
-  return error.code === 'ODOO_SERVER_FAULT' && /Invalid field\b/.test(error.message);
+function isSchemaFault(error: OdooError): boolean {
+  return (
+    error.code === 'ODOO_ACCESS' ||
+    (error.code === 'ODOO_SERVER_FAULT' && /Invalid field\b/.test(error.message))
+  );
+}
+
+/** The schema with a one2many left out of its owner's reads (its targets refused to the user). */
+export function withoutLink(schema: FamilySchema, owner: string, field: string): FamilySchema {
+  return {
+    ...schema,
+    fields: {
+      ...schema.fields,
+      [owner]: (schema.fields[owner] ?? []).filter((name) => name !== field),
+    },
+  };
 }
 
 /**
@@ -385,7 +441,7 @@ export async function readRootPageIsolating(
     return { ...(await readRootPage(source, family, ids, schema, call)), unreadable: [], schema };
   } catch (error) {
     if (!isRecordSuspect(error)) throw error;
-    if (refresh && isUnknownFieldFault(error))
+    if (refresh && isSchemaFault(error))
       return readRootPageIsolating(source, family, ids, await refresh(), call);
     if (ids.length === 1)
       return { items: [], missingIds: [], unreadable: [{ odooId: ids[0]!, error }], schema };

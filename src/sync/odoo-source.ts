@@ -34,6 +34,7 @@ export interface OdooSource {
     call?: OdooCallOptions,
   ): Promise<OdooRecord[]>;
   storedFields(model: string, call?: OdooCallOptions): Promise<OdooStoredField[]>;
+  canRead(model: string, call?: OdooCallOptions): Promise<boolean>;
   userContext(call?: OdooCallOptions): Promise<OdooContext>;
   /** Odoo's clock as its last answer gave it (see the Odoo client). */
   serverTime?(): Date | undefined;
@@ -57,6 +58,7 @@ export function countCalls(source: OdooSource): CountedSource {
     searchRead: (...args) => count(() => source.searchRead(...args)),
     read: (...args) => count(() => source.read(...args)),
     storedFields: (...args) => count(() => source.storedFields(...args)),
+    canRead: (...args) => count(() => source.canRead(...args)),
     userContext: (...args) => count(() => source.userContext(...args)),
     serverTime: () => source.serverTime?.(),
   };

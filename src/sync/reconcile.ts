@@ -34,6 +34,7 @@ import {
   scannedParent,
   scanPages,
   scanTargetOf,
+  withoutLink,
   type FamilySchema,
   type ScanTarget,
 } from './odoo-reads.js';
@@ -128,7 +129,7 @@ async function reconcileUnderLease(
 ): Promise<{ report: RunReport; odooRecords: number }> {
   const { db, settings } = deps;
   const signal = call.signal!;
-  const schema = await deps.schema(family, deps.odoo, call);
+  let schema = await deps.schema(family, deps.odoo, call);
   let odooRecords = 0;
   const scan = (target: ScanTarget) =>
     scanPages(deps.odoo, target, null, schema.context, call, settings.scanPageSize);
@@ -157,6 +158,8 @@ async function reconcileUnderLease(
     } catch (error) {
       if (!isRelationRefused(error)) throw error;
       refused.push(relationRefusal(relation, error));
+      // Reading the owners with that field would be refused too.
+      schema = withoutLink(schema, relation.owner.model, relation.link.field);
       deps.logger.warn(
         { family: family.name, runId: run.runId, err: error },
         refused.at(-1)!.message,

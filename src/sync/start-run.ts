@@ -19,7 +19,7 @@ import {
 } from '../families/family.js';
 import type { SyncRunError } from '../db/schema/sync-log.js';
 import { countCalls } from './odoo-source.js';
-import { latestWriteDate, type FamilySchema } from './odoo-reads.js';
+import { latestWriteDate, withoutLink, type FamilySchema } from './odoo-reads.js';
 import { closeRun, noteRunPlan, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { planCounts, plannedPages, stageChanges, type ChangeScan } from './run-plan.js';
@@ -101,7 +101,7 @@ export async function startRun(
     return await withRunLease(deps, lease, call?.signal, async (signal) => {
       if (input.full) await resetWatermarks(db, lease);
       const calls = { signal };
-      const schema = await deps.schema(family, odoo, calls);
+      let schema = await deps.schema(family, odoo, calls);
       const watermarks: Record<string, Date> = input.full
         ? {}
         : { ...(await readWatermarks(db, family.name)) };
@@ -182,6 +182,8 @@ export async function startRun(
           if (!isRelationScan(other.scanned) || !isRelationRefused(error)) throw error;
           const refusal = relationRefusal(other.scanned, error);
           scanErrors.push(refusal);
+          // Reading the owners with that field would be refused too.
+          schema = withoutLink(schema, other.scanned.owner.model, other.scanned.link.field);
           deps.logger.warn({ family: family.name, runId: run.runId, err: error }, refusal.message);
         }
       }

@@ -484,25 +484,27 @@ async function replaceLinks(
   anyStored: boolean,
 ): Promise<void> {
   if (records.length === 0) return;
-  const owners = intArray(records.map((record) => record.odooId));
+  // A link field the read left out (its targets refused to the sync user) keeps its rows.
+  const ownersOf = (i: number) =>
+    records.filter((record) => record.links[i] !== undefined).map((record) => record.odooId);
   const tables = model.links.map((link) => sql.identifier(link.table));
-  if (anyStored)
-    await tx.execute(sql`
-      with ${sql.join(
-        tables.map(
-          (table, i) =>
-            sql`${sql.raw(`d${String(i)}`)} as (delete from ${table} where owner_id = any(${owners}::int[]))`,
-        ),
-        sql`, `,
-      )}
-      select 1`);
+  const deletes = tables.flatMap((table, i) => {
+    const owners = ownersOf(i);
+    return owners.length === 0
+      ? []
+      : [
+          sql`${sql.raw(`d${String(i)}`)} as (delete from ${table} where owner_id = any(${intArray(owners)}::int[]))`,
+        ];
+  });
+  if (anyStored && deletes.length > 0)
+    await tx.execute(sql`with ${sql.join(deletes, sql`, `)} select 1`);
   // Three int arrays, not a row object per link: a first copy writes one per target.
   const inserts = tables.flatMap((table, i) => {
     const linkOwners: number[] = [];
     const positions: number[] = [];
     const targets: number[] = [];
     for (const record of records)
-      record.links[i]!.forEach((target, at) => {
+      record.links[i]?.forEach((target, at) => {
         linkOwners.push(record.odooId);
         positions.push(at + 1);
         targets.push(target);

@@ -102,6 +102,8 @@ export interface OdooClient {
   ): Promise<Record<string, OdooFieldDescription>>;
   /** The model's stored fields (`store: true`) with their types, sorted by name. */
   storedFields(model: string, options?: OdooCallOptions): Promise<OdooStoredField[]>;
+  /** Whether the user may read the model (`check_access_rights('read')`, never raising). */
+  canRead(model: string, options?: OdooCallOptions): Promise<boolean>;
   /**
    * Pages of the records matching `domain`, by keyset on id (`id > last id`, `order: 'id asc'`):
    * each record that matches throughout is returned exactly once even while others change.
@@ -397,6 +399,16 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
       );
     },
     fieldsGet,
+    async canRead(model, callOptions) {
+      const answer = await executeKw<unknown>(
+        model,
+        'check_access_rights',
+        ['read'],
+        { raise_exception: false },
+        callOptions,
+      );
+      return answer === true;
+    },
     async storedFields(model, callOptions) {
       const fields = await fieldsGet(model, ['type', 'store', 'relation'], {}, callOptions);
       return Object.entries(fields)

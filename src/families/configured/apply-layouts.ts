@@ -53,7 +53,7 @@ export interface AppliedLayout {
   readonly leftOut: readonly LeftOutField[];
 }
 
-type OdooSchemaSource = Pick<OdooClient, 'fieldsGet' | 'executeKw'>;
+type OdooSchemaSource = Pick<OdooClient, 'fieldsGet' | 'canRead'>;
 
 /**
  * A model's fields and whether the sync user may read it; undefined when Odoo has no such model
@@ -67,7 +67,7 @@ async function describe(
   try {
     const [fields, readable] = await Promise.all([
       odoo.fieldsGet(model, attributes),
-      mayRead(odoo, model),
+      odoo.canRead(model),
     ]);
     return { fields, readable };
   } catch (error) {
@@ -75,14 +75,6 @@ async function describe(
       return undefined;
     throw error;
   }
-}
-
-/** `check_access_rights('read')` without raising: false when the sync user may not read it. */
-async function mayRead(odoo: OdooSchemaSource, model: string): Promise<boolean> {
-  const answer = await odoo.executeKw<unknown>(model, 'check_access_rights', ['read'], {
-    raise_exception: false,
-  });
-  return answer === true;
 }
 
 /** The family's models and the one2many targets they name, each described once. */
