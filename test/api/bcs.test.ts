@@ -275,6 +275,30 @@ describe('BC endpoints', () => {
     }
   });
 
+  it('refuses a date or an instant PostgreSQL would refuse with a 400 naming the parameter', async () => {
+    for (const [parameter, value] of [
+      ['orderedFrom', '0000-01-01'],
+      ['orderedTo', '0000-12-31T23:59:59Z'],
+      // Year 0001 here, year 0000 in UTC.
+      ['orderedFrom', '0001-01-01T00:30:00+01:00'],
+      // Year 9999 here, 10000 in UTC.
+      ['orderedTo', '9999-12-31T23:00:00-05:00'],
+      ['updatedSince', '0000-06-01T00:00:00Z'],
+    ]) {
+      const response = await app.inject({
+        url: `/api/bcs?sort=name&${parameter}=${encodeURIComponent(value!)}`,
+        headers: bearer('reader'),
+      });
+      expect([parameter, value, response.statusCode]).toEqual([parameter, value, 400]);
+      expect(response.json()).toMatchObject({
+        error: 'BAD_REQUEST',
+        message: expect.stringContaining(`querystring.${parameter}`),
+      });
+    }
+    // The calendar's first and last days are values like any other.
+    expect((await list('?orderedFrom=0001-01-01&orderedTo=9999-12-31')).items.length).toBe(50);
+  });
+
   it('pages past a BC whose name is a thousand characters long, sorted by name', async () => {
     const long = `Z${'é'.repeat(1_500)}`;
     await db.db.update(scrapDimagazBc).set({ name: long }).where(eq(scrapDimagazBc.odooId, 1));

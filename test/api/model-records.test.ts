@@ -218,6 +218,20 @@ describe('the read API of a configured model', () => {
       expect([url, status]).toEqual([url, 400]);
       expect(body.error).toMatch(/^[A-Z_]+$/);
     }
+    // Values PostgreSQL's calendar refuses, named by their parameter.
+    for (const [parameter, value] of [
+      ['xInstalledOn', '0000-01-01'],
+      ['xInstalledOn.gt', '0000-02-01'],
+      ['xCheckedAt.gte', '0000-01-01'],
+      ['xCheckedAt.lt', '9999-12-31T23:00:00-05:00'],
+      ['updatedSince', '0000-12-31T23:00:00Z'],
+    ]) {
+      const { status, body } = await get<{ error: string; message: string }>(
+        `/api/models/x_cylinder/records?${parameter}=${encodeURIComponent(value!)}`,
+      );
+      expect([parameter, status]).toEqual([parameter, 400]);
+      expect(body.message).toContain(`querystring.${parameter}`);
+    }
   });
 
   it("describes each model's columns and filters in the OpenAPI document", async () => {

@@ -10,6 +10,7 @@ import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc } from '../../../../families/bcs/tables.js';
 import { textArray } from '../../../../db/sql-rows.js';
 import { decodeCursor, encodeCursor, escapeLike } from '../../../cursors.js';
+import { instant } from '../../../postgres-values.js';
 import { isoInstant } from '../../../record-bodies.js';
 import { bcJson, jsonArray } from './bc-json.js';
 
@@ -63,17 +64,9 @@ export const listQuery = z
       .optional()
       .describe('comma-separated states, e.g. purchase,done'),
     partnerId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
-    orderedFrom: z.iso
-      .datetime({ offset: true })
-      .or(z.iso.date())
-      .optional()
-      .describe('date_order ≥ this'),
-    orderedTo: z.iso
-      .datetime({ offset: true })
-      .or(z.iso.date())
-      .optional()
-      .describe('date_order < this'),
-    updatedSince: z.iso.datetime({ offset: true }).optional().describe('Odoo write_date ≥ this'),
+    orderedFrom: instant({ dayAlone: true }).optional().describe('date_order ≥ this'),
+    orderedTo: instant({ dayAlone: true }).optional().describe('date_order < this'),
+    updatedSince: instant({ dayAlone: false }).optional().describe('Odoo write_date ≥ this'),
     q: z.string().min(1).max(100).optional().describe('text contained in the name or the origin'),
     active: bool.optional().describe('Odoo active flag'),
     includeArchived: bool.default(false).describe('include BCs that vanished from Odoo'),

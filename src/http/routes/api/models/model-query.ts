@@ -12,6 +12,7 @@ import { rowsOf, textArray } from '../../../../db/sql-rows.js';
 import { sortExpression, type ColumnKind, type FieldColumn } from '../../../../families/columns.js';
 import { isChild, type ModelDeclaration } from '../../../../families/family.js';
 import { decodeCursor, encodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
+import { day, decimal, instant, int4 } from '../../../postgres-values.js';
 import {
   camel,
   isoInstant,
@@ -62,7 +63,6 @@ const OPERATORS: Readonly<Record<ColumnKind, readonly string[]>> = {
   json: [],
 };
 
-const int4 = z.coerce.number().int().min(-2_147_483_648).max(2_147_483_647);
 // PostgreSQL text holds no NUL: refused here, not by a SQL error.
 const text = z
   .string()
@@ -71,18 +71,15 @@ const text = z
     (value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value),
     'holds a character PostgreSQL text cannot',
   );
-const decimal = z.string().regex(/^-?\d{1,30}(\.\d{1,30})?$/, 'a decimal number such as 12.50');
-const instant = z.iso.datetime({ offset: true }).or(z.iso.date());
-const day = z.iso.date();
 const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 const VALUES: Readonly<Record<ColumnKind, z.ZodType>> = {
   text,
-  integer: int4,
-  many2one: int4,
-  decimal,
-  datetime: instant,
-  date: day,
+  integer: int4(),
+  many2one: int4(),
+  decimal: decimal(),
+  datetime: instant({ dayAlone: true }),
+  date: day(),
   boolean: bool,
   json: text,
 };
@@ -202,7 +199,7 @@ export function modelList(model: ModelDeclaration): ModelList {
   const querystring = z
     .object({
       ...shape,
-      updatedSince: z.iso.datetime({ offset: true }).optional().describe('Odoo write_date ≥ this'),
+      updatedSince: instant({ dayAlone: false }).optional().describe('Odoo write_date ≥ this'),
       ...(isRoot
         ? {
             active: bool.optional().describe("Odoo's archive flag"),
@@ -237,7 +234,7 @@ export function modelList(model: ModelDeclaration): ModelList {
         where.push(sql`${tableColumn(model, 'active')} = ${query.active as boolean}`);
       if (query.updatedSince !== undefined)
         where.push(
-          sql`${tableColumn(model, 'odoo_write_date')} >= ${new Date(query.updatedSince as string).toISOString()}::timestamptz`,
+          sql`${tableColumn(model, 'odoo_write_date')} >= ${query.updatedSince as string}::timestamptz`,
         );
       for (const [key, value] of Object.entries(query)) {
         const filter = filters.get(key);
