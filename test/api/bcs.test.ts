@@ -309,6 +309,29 @@ describe('BC endpoints', () => {
     expect(new Set(seen.map((bc) => bc.odooId)).size).toBe(live[0]!.n);
   });
 
+  it('answers a BC gone from Odoo only when asked for, as the list does', async () => {
+    await db.sql!`update scrap_dimagaz_bc set archived_at = now(), archive_reason = 'deleted in Odoo' where odoo_id = 7`;
+    for (const url of ['/api/bcs/7', '/api/bcs/7/lines']) {
+      const hidden = await app.inject({ url, headers: bearer('reader') });
+      expect([url, hidden.statusCode]).toEqual([url, 404]);
+      expect(hidden.json()).toEqual({ error: 'NOT_FOUND', message: 'no BC with Odoo id 7' });
+    }
+    const shown = await app.inject({
+      url: '/api/bcs/7?includeArchived=true',
+      headers: bearer('reader'),
+    });
+    expect(shown.statusCode).toBe(200);
+    const bc = shown.json<BcBody>();
+    expect(bc).toMatchObject({ odooId: 7, archivedAt: expect.any(String) });
+    const lines = await app.inject({
+      url: '/api/bcs/7/lines?includeArchived=true',
+      headers: bearer('reader'),
+    });
+    expect(lines.json<{ items: { odooId: number }[] }>().items.map((line) => line.odooId)).toEqual(
+      bc.lines!.map((line) => line.odooId),
+    );
+  });
+
   it('answers 404 JSON for an unknown BC', async () => {
     for (const url of ['/api/bcs/999999', '/api/bcs/999999/lines']) {
       const response = await app.inject({ url, headers: bearer('reader') });

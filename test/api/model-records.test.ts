@@ -202,6 +202,33 @@ describe('the read API of a configured model', () => {
     expect((await get(`/api/models/x_cylinder/records/999999`)).status).toBe(404);
   });
 
+  it('answers a record gone from Odoo only when asked for, as the list does', async () => {
+    const cylinder = records().find((r) => (r.x_tag_ids as number[]).length > 0)!;
+    // As the reconcile leaves a record Odoo confirmed gone.
+    await h.db
+      .sql!`update scrap_x_cylinder set archived_at = now(), archive_reason = 'deleted in Odoo'
+      where odoo_id = ${cylinder.id}`;
+    try {
+      for (const path of ['', '/links/x_tag_ids']) {
+        const url = `/api/models/x_cylinder/records/${cylinder.id}${path}`;
+        expect([url, (await get(url)).status]).toEqual([url, 404]);
+        const shown = await get<{ odooId?: number; archivedAt?: string | null }>(
+          `${url}?includeArchived=true`,
+        );
+        expect([url, shown.status]).toEqual([url, 200]);
+      }
+      const detail = await get<Cylinder & { archivedAt: string | null }>(
+        `/api/models/x_cylinder/records/${cylinder.id}?includeArchived=true`,
+      );
+      expect(detail.body).toMatchObject({ odooId: cylinder.id, archivedAt: expect.any(String) });
+      // Its history stays readable: it says what happened to it.
+      expect((await get(`/api/models/x_cylinder/records/${cylinder.id}/history`)).status).toBe(200);
+    } finally {
+      await h.db.sql!`update scrap_x_cylinder set archived_at = null, archive_reason = null
+        where odoo_id = ${cylinder.id}`;
+    }
+  });
+
   it('refuses bad input with a 400 and a JSON code', async () => {
     for (const url of [
       '/api/models/x_cylinder/records?xCapacity.gte=lots',

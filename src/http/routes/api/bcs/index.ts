@@ -1,5 +1,5 @@
 /** BC read endpoints (reader) and the per-BC resync (operator). */
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
@@ -58,6 +58,19 @@ const DETAIL_LINES = 200;
 /** Rendered once: the detail's lines subquery, as {@link bcJson} is. */
 const detailLines = detailLinesJson(DETAIL_LINES);
 
+/** A BC gone from Odoo (archived in the copy) is answered only when asked for, as the list does. */
+const includeArchived = z
+  .enum(['true', 'false'])
+  .transform((value) => value === 'true')
+  .default(false)
+  .describe('answer a BC gone from Odoo too (404 without it)');
+
+const found = (odooId: number, archivedToo: boolean) =>
+  and(
+    eq(scrapDimagazBc.odooId, odooId),
+    archivedToo ? undefined : isNull(scrapDimagazBc.archivedAt),
+  );
+
 const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
 
@@ -95,6 +108,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         tags: ['bcs'],
         summary: 'One BC with its lines',
         params: odooIdParams,
+        querystring: z.object({ includeArchived }).strict(),
         response: {
           200: bcSchema.extend({
             lines: z.array(bcLineSchema).describe(`the first ${DETAIL_LINES} lines`),
@@ -113,7 +127,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
       const [bc] = await db
         .select({ body: bcJson, lines: detailLines })
         .from(scrapDimagazBc)
-        .where(eq(scrapDimagazBc.odooId, odooId));
+        .where(found(odooId, request.query.includeArchived));
       if (!bc) throw notFound(odooId);
       // The BC's object, its closing brace replaced by the two members the detail adds.
       return sendJsonText(reply, `${bc.body.slice(0, bc.body.lastIndexOf('}'))}${bc.lines}}`);
@@ -130,6 +144,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         params: odooIdParams,
         querystring: z
           .object({
+            includeArchived,
             limit: pageLimit(200, 1_000),
             after: z.string().max(30).optional().describe('cursor: nextCursor of the page before'),
           })
@@ -146,7 +161,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
       const [bc] = await db
         .select({ odooId: scrapDimagazBc.odooId })
         .from(scrapDimagazBc)
-        .where(eq(scrapDimagazBc.odooId, odooId));
+        .where(found(odooId, request.query.includeArchived));
       if (!bc) throw notFound(odooId);
       const lines = await pageOfLines(db, odooId, request.query);
       return sendJsonText(

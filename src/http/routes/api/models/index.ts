@@ -47,6 +47,12 @@ const schemaName = (model: string) =>
 const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
+const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Whether a route's query asked for records gone from Odoo (only a root's routes take it). */
+const includesArchived = (query: object) =>
+  'includeArchived' in query && query.includeArchived === true;
+
 /** A page of a record's link list in Odoo's order; the cursor is the last position. */
 async function pageOfLinks(
   db: Db,
@@ -87,13 +93,23 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
     const body = recordJson(model);
     const table = sql.identifier(model.table.name);
     const odooId = tableColumn(model, 'odoo_id');
-    const find = async (id: number) =>
+    // A root gone from Odoo (archived in the copy) is found only when asked for, as the list does.
+    const find = async (id: number, includeArchived = false) =>
       rowsOf<{ body: string; parent: number | null }>(
         await db.execute(sql`
           select ${body} as body,
             ${isChild(model) ? tableColumn(model, model.parentColumn) : sql`null::int`} as parent
-          from ${table} where ${odooId} = ${id}`),
+          from ${table} where ${odooId} = ${id}
+          ${isChild(model) || includeArchived ? sql`` : sql`and ${tableColumn(model, 'archived_at')} is null`}`),
       )[0];
+    /** What a root's detail and link pages take: the records gone from Odoo, on demand. */
+    const archivedQuery = isChild(model)
+      ? {}
+      : {
+          includeArchived: bool
+            .default(false)
+            .describe('answer a record gone from Odoo too (404 without it)'),
+        };
 
     app.get(
       base,
@@ -124,6 +140,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
           tags,
           summary: `One ${model.model} record with its children and its links, paged`,
           params,
+          querystring: z.object(archivedQuery).strict(),
           response: {
             200: record.extend({
               children: z
@@ -158,7 +175,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
       },
       async (request, reply) => {
         const { odooId: id } = request.params;
-        const found = await find(id);
+        const found = await find(id, includesArchived(request.query));
         if (!found) throw notFound(id);
         const [childPages, linkPages] = await Promise.all([
           Promise.all(
@@ -201,6 +218,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
             params,
             querystring: z
               .object({
+                ...archivedQuery,
                 limit: pageLimit(200, 1_000),
                 after: z.coerce
                   .number()
@@ -216,7 +234,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
         },
         async (request) => {
           const { odooId: id } = request.params;
-          if (!(await find(id))) throw notFound(id);
+          if (!(await find(id, includesArchived(request.query)))) throw notFound(id);
           return pageOfLinks(db, link, id, request.query.limit, request.query.after);
         },
       );
