@@ -4,15 +4,32 @@
  * were inserted or deleted meanwhile; sorted by `odooId` (the default), a row that a sync updates
  * between two pages still appears exactly once.
  */
-import { and, asc, desc, eq, gte, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableName,
+  gte,
+  ilike,
+  isNull,
+  lt,
+  or,
+  sql,
+  type SQL,
+} from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc } from '../../../../families/bcs/tables.js';
+import { indexKey } from '../../../../families/index-keys.js';
 import { textArray } from '../../../../db/sql-rows.js';
 import { decodeCursor, encodeCursor, escapeLike } from '../../../cursors.js';
 import { instant } from '../../../postgres-values.js';
 import { isoInstant } from '../../../record-bodies.js';
 import { bcJson, jsonArray } from './bc-json.js';
+
+/** The name's key in its sort index (index-keys.ts). */
+const nameKey = sql.raw(indexKey('text', `"${getTableName(scrapDimagazBc)}"."name"`));
 
 /**
  * Sortable fields, each with a never-null expression (nulls sort first ascending), and the text a
@@ -24,10 +41,11 @@ const SORTS = {
     cast: 'int',
     text: sql`${scrapDimagazBc.odooId}::text`,
   },
+  // A name's key, its first characters (index-keys.ts), then the id: any name can be copied.
   name: {
-    expr: sql`coalesce(${scrapDimagazBc.name}, '')`,
+    expr: nameKey,
     cast: 'text',
-    text: sql`coalesce(${scrapDimagazBc.name}, '')`,
+    text: nameKey,
   },
   dateOrder: {
     expr: sql`coalesce(${scrapDimagazBc.dateOrder}, '-infinity'::timestamptz)`,

@@ -9,8 +9,9 @@ import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { rowsOf, textArray } from '../../../../db/sql-rows.js';
-import { sortExpression, type ColumnKind, type FieldColumn } from '../../../../families/columns.js';
+import type { ColumnKind, FieldColumn } from '../../../../families/columns.js';
 import { isChild, type ModelDeclaration } from '../../../../families/family.js';
+import { indexKey, TEXT_KEY_CHARS } from '../../../../families/index-keys.js';
 import { decodeCursor, encodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
 import { day, decimal, instant, int4 } from '../../../postgres-values.js';
 import {
@@ -39,9 +40,13 @@ const CASTS: Readonly<Record<ColumnKind, CursorCast>> = {
   json: 'text',
 };
 
+/** What the column's indexes hold (index-keys.ts): a sort orders by it, an equality finds it. */
+const keyOf = (model: ModelDeclaration, column: FieldColumn): SQL =>
+  sql.raw(indexKey(column.kind, qualifiedColumn(model, column.column)));
+
 function sortOf(model: ModelDeclaration, column: FieldColumn): Sort {
   const name = tableColumn(model, column.column);
-  const expr = sql.raw(sortExpression(column.kind, qualifiedColumn(model, column.column)));
+  const expr = keyOf(model, column);
   const text =
     column.kind === 'datetime'
       ? sql`coalesce(${isoInstant(name)}, '-infinity')`
@@ -63,10 +68,12 @@ const OPERATORS: Readonly<Record<ColumnKind, readonly string[]>> = {
   json: [],
 };
 
+/** Longest text a filter takes: shorter than an index's key (index-keys.ts), so its own key. */
+const TEXT_FILTER_CHARS = 200;
 // PostgreSQL text holds no NUL: refused here, not by a SQL error.
 const text = z
   .string()
-  .max(200)
+  .max(TEXT_FILTER_CHARS)
   .refine(
     (value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value),
     'holds a character PostgreSQL text cannot',
@@ -279,12 +286,20 @@ function condition(model: ModelDeclaration, filter: Filter, value: unknown): SQL
   const typed = (item: unknown) => sql`${item}::${sql.raw(SQL_TYPES[column.kind])}`;
   switch (operator) {
     case '':
-      return sql`${name} = ${typed(value)}`;
+      // A text's index holds its key (index-keys.ts): found by the key, then compared whole.
+      return column.kind === 'text'
+        ? sql`${keyOf(model, column)} = left(${typed(value)}, ${TEXT_KEY_CHARS}) and ${name} = ${typed(value)}`
+        : sql`${name} = ${typed(value)}`;
     case 'null':
       return value === true ? sql`${name} is null` : sql`${name} is not null`;
-    case 'in':
+    case 'in': {
       // One array parameter, whatever the number of values: the statement's text stays the same.
-      return sql`${name} = any(${textArray((value as unknown[]).map(String))}::${sql.raw(SQL_TYPES[column.kind])}[])`;
+      const values = sql`${textArray((value as unknown[]).map(String))}::${sql.raw(SQL_TYPES[column.kind])}[]`;
+      // A filter's text is shorter than a key (TEXT_FILTER_CHARS): its own key.
+      return column.kind === 'text'
+        ? sql`${keyOf(model, column)} = any(${values}) and ${name} = any(${values})`
+        : sql`${name} = any(${values})`;
+    }
     case 'contains':
       return sql`${name} ilike ${`%${escapeLike(value as string)}%`}`;
     default:
