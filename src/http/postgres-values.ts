@@ -48,3 +48,21 @@ export const instant = (options: { dayAlone: boolean }) =>
     }
     return at.toISOString();
   });
+
+/**
+ * A `contains` needle its trigram index can look up: three letters or digits in a row (pg_trgm
+ * makes trigrams of words; `%ab%` or `%a-b%` gives none, and PostgreSQL then reads the whole index
+ * and rechecks every row — one request that holds a connection for the length of a table scan).
+ */
+export const trigramNeedle = (maxLength: number) =>
+  z
+    .string()
+    .max(maxLength)
+    .refine(
+      (value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value),
+      'holds a character PostgreSQL text cannot',
+    )
+    .refine(
+      (value) => /[\p{L}\p{N}]{3}/u.test(value),
+      'needs three letters or digits in a row (a trigram): a shorter text cannot use the index',
+    );

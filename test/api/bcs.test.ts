@@ -299,6 +299,22 @@ describe('BC endpoints', () => {
     expect((await list('?orderedFrom=0001-01-01&orderedTo=9999-12-31')).items.length).toBe(50);
   });
 
+  it('refuses a text search the trigram index cannot look up: three letters or digits in a row', async () => {
+    for (const q of ['P0', 'a b', '_%_', '1.2.3']) {
+      const response = await app.inject({
+        url: `/api/bcs?q=${encodeURIComponent(q)}`,
+        headers: bearer('reader'),
+      });
+      expect([q, response.statusCode]).toEqual([q, 400]);
+      expect(response.json()).toMatchObject({
+        error: 'BAD_REQUEST',
+        message: expect.stringContaining('querystring.q'),
+      });
+    }
+    expect((await list('?q=P00')).items.length).toBeGreaterThan(0);
+    expect((await list('?q=Zoë')).items).toEqual([]);
+  });
+
   it('pages past a BC whose name is a thousand characters long, sorted by name', async () => {
     const long = `Z${'é'.repeat(1_500)}`;
     await db.db.update(scrapDimagazBc).set({ name: long }).where(eq(scrapDimagazBc.odooId, 1));

@@ -24,7 +24,7 @@ import { scrapDimagazBc } from '../../../../families/bcs/tables.js';
 import { indexKey } from '../../../../families/index-keys.js';
 import { textArray } from '../../../../db/sql-rows.js';
 import { decodeCursor, encodeCursor, escapeLike } from '../../../cursors.js';
-import { instant } from '../../../postgres-values.js';
+import { instant, trigramNeedle } from '../../../postgres-values.js';
 import { isoInstant } from '../../../record-bodies.js';
 import { bcJson, jsonArray } from './bc-json.js';
 
@@ -85,7 +85,11 @@ export const listQuery = z
     orderedFrom: instant({ dayAlone: true }).optional().describe('date_order ≥ this'),
     orderedTo: instant({ dayAlone: true }).optional().describe('date_order < this'),
     updatedSince: instant({ dayAlone: false }).optional().describe('Odoo write_date ≥ this'),
-    q: z.string().min(1).max(100).optional().describe('text contained in the name or the origin'),
+    q: trigramNeedle(100)
+      .optional()
+      .describe(
+        'text contained in the name or the origin: three letters or digits in a row at least',
+      ),
     active: bool.optional().describe('Odoo active flag'),
     includeArchived: bool.default(false).describe('include BCs that vanished from Odoo'),
     sort: z

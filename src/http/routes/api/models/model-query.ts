@@ -13,7 +13,7 @@ import type { ColumnKind, FieldColumn } from '../../../../families/columns.js';
 import { isChild, type ModelDeclaration } from '../../../../families/family.js';
 import { indexKey, TEXT_KEY_CHARS } from '../../../../families/index-keys.js';
 import { decodeCursor, encodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
-import { day, decimal, instant, int4 } from '../../../postgres-values.js';
+import { day, decimal, instant, int4, trigramNeedle } from '../../../postgres-values.js';
 import {
   camel,
   isoInstant,
@@ -162,11 +162,13 @@ export function modelList(model: ModelDeclaration): ModelList {
         operator === 'in'
           ? list(VALUES[column.kind])
           : operator === 'contains'
-            ? text
+            ? trigramNeedle(TEXT_FILTER_CHARS)
             : VALUES[column.kind]
       )
         .optional()
-        .describe(`${column.field} ${operator === 'contains' ? 'contains this text' : operator}`);
+        .describe(
+          `${column.field} ${operator === 'contains' ? 'contains this text (three letters or digits in a row at least)' : operator}`,
+        );
     }
     filters.set(`${key}.null`, { column, operator: 'null' });
     shape[`${key}.null`] = bool
