@@ -172,6 +172,11 @@ export const envSchema = z.object({
     wholeNumber('a whole number of milliseconds', 100, 600_000),
     '5000',
   ),
+  // The limits a client of the API meets (README, API).
+  API_PAGE_MAX_BYTES: withDefault(
+    wholeNumber('a whole number of bytes', 65_536, 268_435_456),
+    '4194304',
+  ),
   SHUTDOWN_TIMEOUT_MS: withDefault(
     wholeNumber('a whole number of milliseconds', 100, 600_000),
     '15000',
@@ -480,6 +485,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     key: 'API_STATEMENT_TIMEOUT_MS',
     description: "PostgreSQL statement timeout of the API's queries.",
     default: '5000',
+  },
+  {
+    key: 'API_PAGE_MAX_BYTES',
+    description:
+      "Largest answer of a list page (and of a detail's child pages, together): a page stops short of it, with its nextCursor, and always holds one record at least.",
+    default: '4194304',
   },
   {
     key: 'SHUTDOWN_TIMEOUT_MS',

@@ -195,8 +195,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return role === 'operator' || role === 'admin';
     },
   });
-  await app.register(bcRoutes, { db: deps.db.db, syncControl });
-  await app.register(modelRoutes, { db: deps.db.db, families });
+  await app.register(bcRoutes, {
+    db: deps.db.db,
+    syncControl,
+    pageMaxBytes: config.http.pageMaxBytes,
+  });
+  await app.register(modelRoutes, {
+    db: deps.db.db,
+    families,
+    pageMaxBytes: config.http.pageMaxBytes,
+  });
   await app.register(syncRoutes, { syncControl });
   const trytonPolicy = createGatewayPolicy({
     models: config.tryton?.models ?? [],

@@ -61,8 +61,14 @@ function columnValue(model: ModelDeclaration, column: FieldColumn): SQL {
   }
 }
 
-/** The body's entries, in order: the id, the link to the root, the columns, the bookkeeping. */
-function entries(model: ModelDeclaration): [string, SQL][] {
+/** What of a record a body holds: everything, or its typed columns without `data`. */
+export type BodyFields = 'all' | 'columns';
+
+/**
+ * The body's entries, in order: the id, the link to the root, the columns, the bookkeeping, and
+ * the record as Odoo sent it unless only the columns are asked for.
+ */
+function entries(model: ModelDeclaration, fields: BodyFields): [string, SQL][] {
   const column = (name: string) => tableColumn(model, name);
   return [
     ['odooId', column('odoo_id')],
@@ -81,7 +87,7 @@ function entries(model: ModelDeclaration): [string, SQL][] {
         ]),
     ['odooWriteDate', isoInstant(column('odoo_write_date'))],
     ['syncedAt', isoInstant(column('synced_at'))],
-    ['data', column('data')],
+    ...(fields === 'all' ? [['data', column('data')] as [string, SQL]] : []),
   ];
 }
 
@@ -92,14 +98,19 @@ function entries(model: ModelDeclaration): [string, SQL][] {
 export const prerendered = (fragment: SQL): SQL<string> =>
   sql.raw(new PgDialect().sqlToQuery(fragment).sql) as SQL<string>;
 
-const bodies = new WeakMap<ModelDeclaration, SQL<string>>();
+const bodies: Record<BodyFields, WeakMap<ModelDeclaration, SQL<string>>> = {
+  all: new WeakMap(),
+  columns: new WeakMap(),
+};
 
 /** One record's body as JSON text, for a select from the model's table. */
-export function recordJson(model: ModelDeclaration): SQL<string> {
-  let body = bodies.get(model);
+export function recordJson(model: ModelDeclaration, fields: BodyFields = 'all'): SQL<string> {
+  let body = bodies[fields].get(model);
   if (!body) {
     // Keys as literals: a prerendered fragment carries no parameters.
-    const pairs = entries(model).map(([name, value]) => sql`${sql.raw(`'${name}'`)}, ${value}`);
+    const pairs = entries(model, fields).map(
+      ([name, value]) => sql`${sql.raw(`'${name}'`)}, ${value}`,
+    );
     // json_build_object takes at most 100 arguments: wide models are built in parts and merged.
     const parts: SQL[] = [];
     for (let i = 0; i < pairs.length; i += 50)
@@ -108,15 +119,48 @@ export function recordJson(model: ModelDeclaration): SQL<string> {
       parts.length === 1
         ? prerendered(sql`json_build_object(${sql.join(pairs, sql`, `)})::text`)
         : prerendered(sql`(${sql.join(parts, sql` || `)})::text`);
-    bodies.set(model, body);
+    bodies[fields].set(model, body);
   }
   return body;
+}
+
+const hints: Record<BodyFields, WeakMap<ModelDeclaration, SQL>> = {
+  all: new WeakMap(),
+  columns: new WeakMap(),
+};
+
+/**
+ * A cheap estimate of a body's bytes (bounded-page.ts): the stored sizes of what can be large in
+ * it — `data`, texts, json, display names — read from the row without decompressing or fetching
+ * them.
+ */
+export function bodySizeHint(model: ModelDeclaration, fields: BodyFields = 'all'): SQL {
+  let hint = hints[fields].get(model);
+  if (!hint) {
+    const large = model.columns
+      .filter((c) => c.api)
+      .flatMap((c) =>
+        c.kind === 'text' || c.kind === 'json' ? [c.column] : c.nameColumn ? [c.nameColumn] : [],
+      );
+    const names = [...large, ...(fields === 'all' ? ['data'] : [])];
+    hint = prerendered(
+      sql`(${sql.join(
+        [
+          sql.raw('0'),
+          ...names.map((name) => sql`coalesce(pg_column_size(${tableColumn(model, name)}), 0)`),
+        ],
+        sql` + `,
+      )})`,
+    );
+    hints[fields].set(model, hint);
+  }
+  return hint;
 }
 
 const many2one = z.object({ id: z.number().int(), name: z.string().nullable() }).nullable();
 const odooData = z
   .record(z.string(), z.unknown())
-  .describe('every stored field exactly as Odoo sent it');
+  .describe('every stored field exactly as Odoo sent it; absent with fields=columns');
 
 function columnSchema(column: FieldColumn): z.ZodType {
   switch (column.kind) {
@@ -152,6 +196,6 @@ export function recordSchema(model: ModelDeclaration, title: string) {
   }
   shape.odooWriteDate = z.string();
   shape.syncedAt = z.string();
-  shape.data = odooData;
+  shape.data = odooData.optional();
   return z.object(shape).describe(title);
 }

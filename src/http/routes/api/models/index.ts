@@ -20,15 +20,24 @@ import {
 } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
 import { HttpError } from '../../../http-error.js';
-import { recordJson, recordSchema, tableColumn } from '../../../record-bodies.js';
+import { PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
+import { recordJson, recordSchema, tableColumn, type BodyFields } from '../../../record-bodies.js';
 import { auditSchema, toAuditBody } from '../../../schemas/bc.js';
-import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
+import {
+  authErrors,
+  bodyFields,
+  errorBody,
+  pageLimit,
+  positiveId,
+} from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import { modelList, type ModelList } from './model-query.js';
 
 export interface ModelRoutesOptions {
   db: Db;
   families: Families;
+  /** The largest answer of a list page, and of a detail with its child pages. */
+  pageMaxBytes: number;
 }
 
 /** Children of each child model, and targets of each link, a detail carries. */
@@ -74,8 +83,12 @@ async function pageOfLinks(
   };
 }
 
-export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db, families }) => {
+export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
+  app,
+  { db, families, pageMaxBytes },
+) => {
   const reader = { onRequest: app.authorize('reader') };
+  const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
   const lists = new Map<ModelDeclaration, ModelList>();
   for (const family of families.all)
     for (const model of familyModels(family)) lists.set(model, modelList(model));
@@ -90,14 +103,13 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
     const tags = [`models: ${family.name}`];
     const notFound = (odooId: number) =>
       new HttpError(404, 'NOT_FOUND', `no ${model.model} record with Odoo id ${odooId}`);
-    const body = recordJson(model);
     const table = sql.identifier(model.table.name);
     const odooId = tableColumn(model, 'odoo_id');
     // A root gone from Odoo (archived in the copy) is found only when asked for, as the list does.
-    const find = async (id: number, includeArchived = false) =>
+    const find = async (id: number, includeArchived = false, fields: BodyFields = 'all') =>
       rowsOf<{ body: string; parent: number | null }>(
         await db.execute(sql`
-          select ${body} as body,
+          select ${recordJson(model, fields)} as body,
             ${isChild(model) ? tableColumn(model, model.parentColumn) : sql`null::int`} as parent
           from ${table} where ${odooId} = ${id}
           ${isChild(model) || includeArchived ? sql`` : sql`and ${tableColumn(model, 'archived_at')} is null`}`),
@@ -123,7 +135,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
         },
       },
       async (request, reply) => {
-        const { itemsJson, nextCursor } = await list.page(db, request.query);
+        const { itemsJson, nextCursor } = await list.page(db, request.query, itemsMaxBytes);
         return sendJsonText(
           reply,
           `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
@@ -140,7 +152,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
           tags,
           summary: `One ${model.model} record with its children and its links, paged`,
           params,
-          querystring: z.object(archivedQuery).strict(),
+          querystring: z.object({ ...archivedQuery, fields: bodyFields }).strict(),
           response: {
             200: record.extend({
               children: z
@@ -149,7 +161,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
                     children.map((child) => [
                       child.model,
                       page(recordSchema(child, schemaName(child.model))).describe(
-                        `the first ${DETAIL_PAGE}; nextCursor continues /api/models/${child.model}/records?${lists.get(child)!.parentKey}={odooId}`,
+                        `the first ${DETAIL_PAGE} (fewer when the page's bytes reach its share of API_PAGE_MAX_BYTES); nextCursor continues /api/models/${child.model}/records?${lists.get(child)!.parentKey}={odooId}`,
                       ),
                     ]),
                   ),
@@ -175,17 +187,25 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
       },
       async (request, reply) => {
         const { odooId: id } = request.params;
-        const found = await find(id, includesArchived(request.query));
+        const { fields } = request.query;
+        const found = await find(id, includesArchived(request.query), fields);
         if (!found) throw notFound(id);
+        // The child pages share what the record leaves of the budget (one child at least each).
+        const childMaxBytes = Math.max(
+          1,
+          Math.floor(
+            (itemsMaxBytes - Buffer.byteLength(found.body)) / Math.max(1, children.length),
+          ) - PAGE_ENVELOPE_BYTES,
+        );
         const [childPages, linkPages] = await Promise.all([
           Promise.all(
             children.map((child) => {
               const childList = lists.get(child)!;
-              return childList.page(db, {
-                [childList.parentKey!]: id,
-                sort: 'odooId',
-                limit: DETAIL_PAGE,
-              });
+              return childList.page(
+                db,
+                { [childList.parentKey!]: id, sort: 'odooId', limit: DETAIL_PAGE, fields },
+                childMaxBytes,
+              );
             }),
           ),
           Promise.all(model.links.map((link) => pageOfLinks(db, link, id, DETAIL_PAGE, undefined))),

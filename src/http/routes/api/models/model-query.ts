@@ -8,19 +8,23 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
-import { rowsOf, textArray } from '../../../../db/sql-rows.js';
+import { textArray } from '../../../../db/sql-rows.js';
 import type { ColumnKind, FieldColumn } from '../../../../families/columns.js';
 import { isChild, type ModelDeclaration } from '../../../../families/family.js';
 import { indexKey, TEXT_KEY_CHARS } from '../../../../families/index-keys.js';
-import { decodeCursor, encodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
+import { boundedPage, type PageQuery } from '../../../bounded-page.js';
+import { decodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
 import { day, decimal, instant, int4, trigramNeedle } from '../../../postgres-values.js';
 import {
+  bodySizeHint,
   camel,
   isoInstant,
   qualifiedColumn,
   recordJson,
   tableColumn,
+  type BodyFields,
 } from '../../../record-bodies.js';
+import { bodyFields } from '../../../schemas/common.js';
 
 interface Sort {
   readonly expr: SQL;
@@ -119,10 +123,13 @@ export interface ModelList {
   /** The querystring's zod schema (validation and OpenAPI). */
   readonly querystring: z.ZodObject;
   readonly sortNames: readonly string[];
-  /** A page of the list, its items as JSON text. */
+  /** The page's query, unrun (its plan is checked against the indexes in the tests). */
+  pageQuery(query: Record<string, unknown>): PageQuery;
+  /** A page of the list within `maxBytes` (bounded-page.ts), its items as JSON text. */
   page(
     db: Db,
     query: Record<string, unknown>,
+    maxBytes: number,
   ): Promise<{ itemsJson: string; nextCursor: string | null }>;
   /** The cursor of the list sorted by odooId after `odooId`, filtered on `parentKey`. */
   readonly parentKey: string | undefined;
@@ -221,64 +228,61 @@ export function modelList(model: ModelDeclaration): ModelList {
         .describe(`one of ${sortNames.join(', ')}; prefix - for descending`),
       limit: z.coerce.number().int().min(1).max(200).default(50),
       cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
+      fields: bodyFields,
     })
     .strict();
 
-  const body = recordJson(model);
   const table = sql.identifier(model.table.name);
   const odooId = tableColumn(model, 'odoo_id');
+
+  const pageQuery = (query: Record<string, unknown>): PageQuery => {
+    const sortName = query.sort as string;
+    const descending = sortName.startsWith('-');
+    const sort = sorts.get(descending ? sortName.slice(1) : sortName)!;
+    const where: SQL[] = [];
+    if (isRoot && query.includeArchived !== true)
+      where.push(sql`${tableColumn(model, 'archived_at')} is null`);
+    if (isRoot && query.active !== undefined)
+      where.push(sql`${tableColumn(model, 'active')} = ${query.active as boolean}`);
+    if (query.updatedSince !== undefined)
+      where.push(
+        sql`${tableColumn(model, 'odoo_write_date')} >= ${query.updatedSince as string}::timestamptz`,
+      );
+    for (const [key, value] of Object.entries(query)) {
+      const filter = filters.get(key);
+      if (!filter || value === undefined) continue;
+      where.push(condition(model, filter, value));
+    }
+    if (typeof query.cursor === 'string') {
+      const cursor = decodeCursor(query.cursor, sortName, sort.cast);
+      const value = sql`${cursor.value}::${sql.raw(sort.cast)}`;
+      where.push(
+        descending
+          ? sql`(${sort.expr}, ${odooId}) < (${value}, ${cursor.id})`
+          : sql`(${sort.expr}, ${odooId}) > (${value}, ${cursor.id})`,
+      );
+    }
+    const fields = (query.fields as BodyFields | undefined) ?? 'all';
+    return {
+      from: sql`${table}`,
+      where: where.length > 0 ? sql.join(where, sql` and `) : undefined,
+      body: recordJson(model, fields),
+      sizeHint: bodySizeHint(model, fields),
+      sortKey: sort.expr,
+      sortText: sort.text,
+      odooId,
+      descending,
+      limit: query.limit as number,
+      sort: sortName,
+    };
+  };
 
   return {
     querystring,
     sortNames,
     parentKey: parent ? camel(parent.column) : undefined,
-    async page(db, query) {
-      const sortName = query.sort as string;
-      const descending = sortName.startsWith('-');
-      const sort = sorts.get(descending ? sortName.slice(1) : sortName)!;
-      const where: SQL[] = [];
-      if (isRoot && query.includeArchived !== true)
-        where.push(sql`${tableColumn(model, 'archived_at')} is null`);
-      if (isRoot && query.active !== undefined)
-        where.push(sql`${tableColumn(model, 'active')} = ${query.active as boolean}`);
-      if (query.updatedSince !== undefined)
-        where.push(
-          sql`${tableColumn(model, 'odoo_write_date')} >= ${query.updatedSince as string}::timestamptz`,
-        );
-      for (const [key, value] of Object.entries(query)) {
-        const filter = filters.get(key);
-        if (!filter || value === undefined) continue;
-        where.push(condition(model, filter, value));
-      }
-      if (typeof query.cursor === 'string') {
-        const cursor = decodeCursor(query.cursor, sortName, sort.cast);
-        const value = sql`${cursor.value}::${sql.raw(sort.cast)}`;
-        where.push(
-          descending
-            ? sql`(${sort.expr}, ${odooId}) < (${value}, ${cursor.id})`
-            : sql`(${sort.expr}, ${odooId}) > (${value}, ${cursor.id})`,
-        );
-      }
-      const direction = sql.raw(descending ? 'desc' : 'asc');
-      const limit = query.limit as number;
-      const rows = rowsOf<{ body: string; odoo_id: number; sort_text: string }>(
-        await db.execute(sql`
-        select ${body} as body, ${odooId} as odoo_id, ${sort.text} as sort_text
-        from ${table}
-        ${where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``}
-        order by ${sort.expr} ${direction}, ${odooId} ${direction}
-        limit ${limit + 1}`),
-      );
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        itemsJson: `[${items.map((row) => row.body).join(',')}]`,
-        nextCursor:
-          rows.length > limit && last
-            ? encodeCursor({ sort: sortName, value: last.sort_text, id: last.odoo_id })
-            : null,
-      };
-    },
+    pageQuery,
+    page: (db, query, maxBytes) => boundedPage(db, pageQuery(query), maxBytes),
   };
 }
 
