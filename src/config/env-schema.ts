@@ -173,6 +173,7 @@ export const envSchema = z.object({
     '5000',
   ),
   // The limits a client of the API meets (README, API).
+  API_MAX_IN_FLIGHT_PER_KEY: withDefault(wholeNumber('a whole number of requests', 1, 1_000), '4'),
   API_PAGE_MAX_BYTES: withDefault(
     wholeNumber('a whole number of bytes', 65_536, 268_435_456),
     '4194304',
@@ -485,6 +486,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     key: 'API_STATEMENT_TIMEOUT_MS',
     description: "PostgreSQL statement timeout of the API's queries.",
     default: '5000',
+  },
+  {
+    key: 'API_MAX_IN_FLIGHT_PER_KEY',
+    description:
+      "Requests of one API key an API process serves at once; past it, 429 with Retry-After. Below DATABASE_POOL_MAX, one key's slow requests never hold every connection.",
+    default: '4',
   },
   {
     key: 'API_PAGE_MAX_BYTES',

@@ -16,7 +16,11 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface DbHandle {
   readonly db: Db;
   readonly kind: 'postgres' | 'pglite';
-  /** Runs `select 1`; rejects when the database does not answer. */
+  /**
+   * Runs `select 1` on a connection of its own, outside the pool: readiness says whether
+   * PostgreSQL answers, and a pool that requests hold busy must not make it say no. Rejects when
+   * the database does not answer.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
   /** postgres.js client for raw SQL; absent on PGlite. */
@@ -55,6 +59,9 @@ export interface CreateDbOptions {
   logger?: Logger;
 }
 
+/** How long a readiness probe's `select 1` may take (the health route's own bound is 2 s). */
+const PROBE_TIMEOUT_MS = 2_000;
+
 export function createDb(options: CreateDbOptions): Promise<DbHandle> {
   if (!options.url) return Promise.reject(new Error('createDb needs a PostgreSQL URL'));
   return Promise.resolve(createPostgresDb(options.url, options));
@@ -79,16 +86,25 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
   });
   const client = options.preparedStatements === false ? sql : preparingStatements(sql);
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  // Opened at the first probe; one connection more than the pool, per process.
+  let probe: postgres.Sql | undefined;
   return {
     db,
     kind: 'postgres',
     sql,
     url,
     async ping() {
-      await sql`select 1`;
+      probe ??= postgres(url, {
+        max: 1,
+        // The probe's caller waits at most this long: no statement outlives it.
+        connect_timeout: PROBE_TIMEOUT_MS / 1_000,
+        onnotice: () => undefined,
+        connection: { application_name: 'erp-bridge-probe', statement_timeout: PROBE_TIMEOUT_MS },
+      });
+      await probe`select 1`;
     },
     async close() {
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), probe?.end({ timeout: 5 })]);
     },
   };
 }

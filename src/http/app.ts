@@ -121,7 +121,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(helmet, { contentSecurityPolicy: false });
   if (config.http.corsOrigins.length > 0)
     await app.register(cors, { origin: [...config.http.corsOrigins] });
-  await app.register(apiKeyAuth, { keys: config.apiKeys });
+  await app.register(apiKeyAuth, {
+    keys: config.apiKeys,
+    maxInFlightPerKey: config.http.maxInFlightPerKey,
+  });
   app.addHook('onResponse', (request, reply, done) => {
     // Skipped whole when info is off: building the line (the caller, the address) costs per request.
     if (deps.logger.isLevelEnabled('info'))
