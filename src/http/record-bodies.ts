@@ -8,27 +8,59 @@
  * numeric's own text), instants as `Date#toISOString()` writes them (UTC, milliseconds), days as
  * `YYYY-MM-DD`, a many2one kept with its name as `{id, name}` or null, and `data` as stored. A
  * column's name in the body is its own in camelCase; a many2one with a name is named after its
- * field, without `_id` (`partner_id` → `partner`).
+ * field, without `_id` (`partner_id` → `partner`); two columns that would share a key are told
+ * apart (api-names.ts).
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { FieldColumn } from '../families/columns.js';
+import { apiNames, camel, type ApiNames } from './api-names.js';
 import { isChild, type ModelDeclaration } from '../families/family.js';
 
 /** An instant as `Date#toISOString()` writes it: `2026-01-31T08:00:00.000Z`. */
 export const isoInstant = (column: AnyPgColumn | SQL): SQL =>
   sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** A column's name in bodies and query parameters: `partner_id` → `partnerId`. */
-export const camel = (name: string) =>
-  name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-/** The body's name of a column. */
-export function bodyName(column: FieldColumn): string {
+/** A column's natural name in a body: a many2one with its display name is named after its field. */
+function naturalBodyName(column: FieldColumn): string {
   return column.kind === 'many2one' && column.nameColumn
     ? camel(column.field.replace(/_id$/, ''))
     : camel(column.column);
+}
+
+/** The keys a body holds besides its columns, a detail's included. */
+const BODY_KEYS = [
+  'odooId',
+  'active',
+  'archivedAt',
+  'archiveReason',
+  'odooWriteDate',
+  'syncedAt',
+  'data',
+  'children',
+  'links',
+  'lines',
+  'linesNextCursor',
+];
+
+const names = new WeakMap<ModelDeclaration, ApiNames>();
+
+/** The body's key of each column the API serves (api-names.ts). */
+export function bodyNames(model: ModelDeclaration): ApiNames {
+  let found = names.get(model);
+  if (!found) {
+    const reserved = new Set(
+      isChild(model) ? [...BODY_KEYS, camel(model.parentColumn)] : BODY_KEYS,
+    );
+    found = apiNames(
+      model.columns.filter((c) => c.api),
+      naturalBodyName,
+      reserved,
+    );
+    names.set(model, found);
+  }
+  return found;
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -77,7 +109,7 @@ function entries(model: ModelDeclaration, fields: BodyFields): [string, SQL][] {
       : []),
     ...model.columns
       .filter((c) => c.api)
-      .map((c): [string, SQL] => [bodyName(c), columnValue(model, c)]),
+      .map((c): [string, SQL] => [bodyNames(model).of.get(c)!, columnValue(model, c)]),
     ...(isChild(model)
       ? []
       : [
@@ -188,7 +220,7 @@ export function recordSchema(model: ModelDeclaration, title: string) {
   const shape: Record<string, z.ZodType> = { odooId: z.number().int() };
   if (isChild(model)) shape[camel(model.parentColumn)] = z.number().int();
   for (const column of model.columns.filter((c) => c.api))
-    shape[bodyName(column)] = columnSchema(column);
+    shape[bodyNames(model).of.get(column)!] = columnSchema(column);
   if (!isChild(model)) {
     shape.active = z.boolean();
     shape.archivedAt = z.string().nullable();

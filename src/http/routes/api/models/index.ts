@@ -21,7 +21,13 @@ import {
 import type { Families } from '../../../../families/registry.js';
 import { HttpError } from '../../../http-error.js';
 import { PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
-import { recordJson, recordSchema, tableColumn, type BodyFields } from '../../../record-bodies.js';
+import {
+  bodyNames,
+  recordJson,
+  recordSchema,
+  tableColumn,
+  type BodyFields,
+} from '../../../record-bodies.js';
 import { auditSchema, toAuditBody } from '../../../schemas/bc.js';
 import {
   authErrors,
@@ -94,7 +100,20 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
     for (const model of familyModels(family)) lists.set(model, modelList(model));
 
   for (const family of families.all)
-    for (const model of familyModels(family)) register(family, model);
+    for (const model of familyModels(family)) {
+      // Two columns that would share a name, or a column named like the list's own parameters.
+      for (const { column, natural, name } of bodyNames(model).renamed)
+        app.log.warn(
+          { model: model.model, field: column.field, natural, name },
+          'a field is served under another key than its natural one, which another key has',
+        );
+      for (const { column, natural, name } of lists.get(model)!.renamed)
+        app.log.warn(
+          { model: model.model, field: column.field, natural, name },
+          'a field is filtered or sorted by another parameter than its natural one, which another parameter has',
+        );
+      register(family, model);
+    }
 
   function register(family: RecordFamily, model: ModelDeclaration) {
     const base = `/api/models/${model.model}/records`;

@@ -15,9 +15,9 @@ import { indexKey, TEXT_KEY_CHARS } from '../../../../families/index-keys.js';
 import { boundedPage, type PageQuery } from '../../../bounded-page.js';
 import { decodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
 import { day, decimal, instant, int4, trigramNeedle } from '../../../postgres-values.js';
+import { apiNames, camel, type Renamed } from '../../../api-names.js';
 import {
   bodySizeHint,
-  camel,
   isoInstant,
   qualifiedColumn,
   recordJson,
@@ -133,6 +133,8 @@ export interface ModelList {
   ): Promise<{ itemsJson: string; nextCursor: string | null }>;
   /** The cursor of the list sorted by odooId after `odooId`, filtered on `parentKey`. */
   readonly parentKey: string | undefined;
+  /** Filters and sorts whose parameter is not their column's natural name (api-names.ts). */
+  readonly renamed: readonly Renamed[];
 }
 
 const SQL_OPERATORS: Readonly<Record<string, string>> = {
@@ -141,6 +143,25 @@ const SQL_OPERATORS: Readonly<Record<string, string>> = {
   lt: '<',
   lte: '<=',
 };
+
+/**
+ * The list's own parameters, and the sorts every list has: no filter or sort of a column takes
+ * these names (a field named `limit` never changes paging: api-names.ts).
+ */
+const CHILD_PARAMETERS: ReadonlySet<string> = new Set([
+  'updatedSince',
+  'sort',
+  'limit',
+  'cursor',
+  'fields',
+  'odooId',
+  'odooWriteDate',
+]);
+const ROOT_PARAMETERS: ReadonlySet<string> = new Set([
+  ...CHILD_PARAMETERS,
+  'active',
+  'includeArchived',
+]);
 
 /** What the list of `model` takes and how it runs. */
 export function modelList(model: ModelDeclaration): ModelList {
@@ -157,10 +178,16 @@ export function modelList(model: ModelDeclaration): ModelList {
     : undefined;
   if (parent && !filterColumns.includes(parent)) filterColumns.unshift(parent);
 
+  const sortColumns = (model.query?.sort ?? []).map((field) => byField.get(field)!);
+  const names = apiNames(
+    [...new Set([...filterColumns, ...sortColumns])],
+    (column) => camel(column.column),
+    isChild(model) ? CHILD_PARAMETERS : ROOT_PARAMETERS,
+  );
   const filters = new Map<string, Filter>();
   const shape: Record<string, z.ZodType> = {};
   for (const column of filterColumns) {
-    const key = camel(column.column);
+    const key = names.of.get(column)!;
     filters.set(key, { column, operator: '' });
     shape[key] = VALUES[column.kind].optional().describe(`${column.field} equals`);
     for (const operator of OPERATORS[column.kind]) {
@@ -201,10 +228,7 @@ export function modelList(model: ModelDeclaration): ModelList {
       },
     ],
   ]);
-  for (const field of model.query?.sort ?? []) {
-    const column = byField.get(field)!;
-    sorts.set(camel(column.column), sortOf(model, column));
-  }
+  for (const column of sortColumns) sorts.set(names.of.get(column)!, sortOf(model, column));
   const sortNames = [...sorts.keys()];
   const sortValues = [...sortNames, ...sortNames.map((name) => `-${name}`)] as [
     string,
@@ -280,7 +304,8 @@ export function modelList(model: ModelDeclaration): ModelList {
   return {
     querystring,
     sortNames,
-    parentKey: parent ? camel(parent.column) : undefined,
+    parentKey: parent ? names.of.get(parent) : undefined,
+    renamed: names.renamed,
     pageQuery,
     page: (db, query, maxBytes) => boundedPage(db, pageQuery(query), maxBytes),
   };
