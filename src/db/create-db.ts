@@ -7,7 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Logger } from '../lib/logger.js';
-import { preparingStatements } from './prepared-statements.js';
+import { MAX_SHAPED_TEXTS, preparingStatements } from './prepared-statements.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -15,6 +15,13 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 export interface DbHandle {
   readonly db: Db;
+  /**
+   * The same pool, for queries whose text a request shapes (the API's lists: which filters, which
+   * sort): prepared within a budget of their own (prepared-statements.ts), so no number of
+   * distinct shapes uses up the budget of the fixed queries. `db` itself with prepared statements
+   * turned off; absent on PGlite, which prepares nothing (callers then use `db`).
+   */
+  readonly shapedDb?: Db;
   readonly kind: 'postgres' | 'pglite';
   /**
    * Runs `select 1` on a connection of its own, outside the pool: readiness says whether
@@ -84,12 +91,18 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
         : {}),
     },
   });
-  const client = options.preparedStatements === false ? sql : preparingStatements(sql);
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const prepared = options.preparedStatements !== false;
+  const db = drizzlePostgres(prepared ? preparingStatements(sql) : sql, {
+    schema,
+  }) as unknown as Db;
+  const shapedDb = prepared
+    ? (drizzlePostgres(preparingStatements(sql, MAX_SHAPED_TEXTS), { schema }) as unknown as Db)
+    : db;
   // Opened at the first probe; one connection more than the pool, per process.
   let probe: postgres.Sql | undefined;
   return {
     db,
+    shapedDb,
     kind: 'postgres',
     sql,
     url,

@@ -198,13 +198,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return role === 'operator' || role === 'admin';
     },
   });
+  const shapedDb = deps.db.shapedDb ?? deps.db.db;
   await app.register(bcRoutes, {
     db: deps.db.db,
+    shapedDb,
     syncControl,
     pageMaxBytes: config.http.pageMaxBytes,
   });
   await app.register(modelRoutes, {
     db: deps.db.db,
+    shapedDb,
     families,
     pageMaxBytes: config.http.pageMaxBytes,
   });

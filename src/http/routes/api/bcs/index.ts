@@ -24,6 +24,8 @@ import { listBcs, listQuery } from './list-bcs.js';
 
 export interface BcRoutesOptions {
   db: Db;
+  /** For the list, whose query's text its filters shape (create-db.ts). */
+  shapedDb: Db;
   syncControl: SyncControl;
   /** The largest answer of a list page, and of a BC with its lines. */
   pageMaxBytes: number;
@@ -84,7 +86,7 @@ const notFound = (odooId: number) =>
 
 export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
   app,
-  { db, syncControl, pageMaxBytes },
+  { db, shapedDb, syncControl, pageMaxBytes },
 ) => {
   const reader = { onRequest: app.authorize('reader') };
   const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
@@ -109,7 +111,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
       },
     },
     async (request, reply) => {
-      const { itemsJson, nextCursor } = await listBcs(db, request.query, itemsMaxBytes);
+      const { itemsJson, nextCursor } = await listBcs(shapedDb, request.query, itemsMaxBytes);
       return sendJsonText(
         reply,
         `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,

@@ -41,6 +41,8 @@ import { modelList, type ModelList } from './model-query.js';
 
 export interface ModelRoutesOptions {
   db: Db;
+  /** For the lists, whose queries' texts their filters shape (create-db.ts). */
+  shapedDb: Db;
   families: Families;
   /** The largest answer of a list page, and of a detail with its child pages. */
   pageMaxBytes: number;
@@ -91,7 +93,7 @@ async function pageOfLinks(
 
 export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
   app,
-  { db, families, pageMaxBytes },
+  { db, shapedDb, families, pageMaxBytes },
 ) => {
   const reader = { onRequest: app.authorize('reader') };
   const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
@@ -154,7 +156,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
         },
       },
       async (request, reply) => {
-        const { itemsJson, nextCursor } = await list.page(db, request.query, itemsMaxBytes);
+        const { itemsJson, nextCursor } = await list.page(shapedDb, request.query, itemsMaxBytes);
         return sendJsonText(
           reply,
           `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
