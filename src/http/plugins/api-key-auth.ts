@@ -72,11 +72,16 @@ export function basicPassword(header: string | undefined): string | undefined {
   return colon < 0 ? undefined : decoded.slice(colon + 1);
 }
 
-function bearerKey(request: FastifyRequest): string | undefined {
+function bearerKey(request: { headers: { authorization?: string } }): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
+}
+
+/** The key a request carries, Bearer or Basic (the password), if any. */
+export function requestKey(request: { headers: { authorization?: string } }): string | undefined {
+  return bearerKey(request) ?? basicPassword(request.headers.authorization);
 }
 
 export const apiKeyAuth = fp(
@@ -93,7 +98,7 @@ export const apiKeyAuth = fp(
     const callerOf = (request: FastifyRequest): Caller | undefined => {
       let caller = identified.get(request);
       if (caller === undefined) {
-        const key = bearerKey(request) ?? basicPassword(request.headers.authorization);
+        const key = requestKey(request);
         caller = (key ? identify(key) : undefined) ?? null;
         identified.set(request, caller);
       }
