@@ -126,6 +126,8 @@ export interface Config {
     readonly maxInFlightPerKey: number;
     /** Largest answer of a list page. */
     readonly pageMaxBytes: number;
+    /** How long after a family's reconcile or verify ran another is refused. */
+    readonly reconcileCooldownSeconds: number;
     readonly shutdownTimeoutMs: number;
   };
   readonly apiKeys: readonly ApiKeyEntry[];
@@ -390,6 +392,7 @@ function build(
       statementTimeoutMs: env.API_STATEMENT_TIMEOUT_MS,
       maxInFlightPerKey: env.API_MAX_IN_FLIGHT_PER_KEY,
       pageMaxBytes: env.API_PAGE_MAX_BYTES,
+      reconcileCooldownSeconds: env.API_RECONCILE_COOLDOWN_SECONDS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     apiKeys: parsed.apiKeys,

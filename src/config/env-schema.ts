@@ -178,6 +178,10 @@ export const envSchema = z.object({
     wholeNumber('a whole number of bytes', 65_536, 268_435_456),
     '4194304',
   ),
+  API_RECONCILE_COOLDOWN_SECONDS: withDefault(
+    wholeNumber('a whole number of seconds', 0, 604_800),
+    '900',
+  ),
   SHUTDOWN_TIMEOUT_MS: withDefault(
     wholeNumber('a whole number of milliseconds', 100, 600_000),
     '15000',
@@ -498,6 +502,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       "Largest answer of a list page (and of a detail's child pages, together): a page stops short of it, with its nextCursor, and always holds one record at least.",
     default: '4194304',
+  },
+  {
+    key: 'API_RECONCILE_COOLDOWN_SECONDS',
+    description:
+      'After a reconcile or a verify of a family ran (whoever asked for it), how long POST /api/sync/reconcile or /api/sync/verify answers 409 for that family, as it does while one is queued or running; 0: only then.',
+    default: '900',
   },
   {
     key: 'SHUTDOWN_TIMEOUT_MS',

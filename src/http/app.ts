@@ -215,7 +215,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(metricsPlugin, { metrics });
 
   const families = deps.families ?? (await loadFamilies(deps.db.db, config.sync.families));
-  const syncControl = createSyncControl(deps.db.db, families, deps.queues);
+  const syncControl = createSyncControl(deps.db.db, families, deps.queues, {
+    reconcileCooldownSeconds: config.http.reconcileCooldownSeconds,
+  });
   await app.register(healthRoutes, {
     checks: [{ name: 'postgres', check: () => deps.db.ping() }, ...(deps.readinessChecks ?? [])],
     isShuttingDown: deps.isShuttingDown ?? (() => false),
