@@ -53,7 +53,11 @@ describe('one key cannot hold the API', () => {
     });
     await applyLayouts(
       testDb.db,
-      { fieldsGet: () => Promise.resolve(GADGET_FIELDS) },
+      {
+        fieldsGet: () => Promise.resolve(GADGET_FIELDS),
+        // The sync user may read every model.
+        executeKw: <T>() => Promise.resolve(true as T),
+      },
       config.sync.families.configured,
     );
     await testDb.sql!`insert into x_gadget (odoo_id, odoo_write_date, data, x_name)
