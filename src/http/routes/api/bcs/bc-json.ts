@@ -20,9 +20,6 @@ export const bcColumnsJson = recordJson(bcsFamily.root, 'columns');
 /** One line's body as JSON text, whole or without `data`. */
 export const lineJson = (fields: BodyFields) => recordJson(bcsFamily.children[0]!, fields);
 
-/** `[a,b,…]` from JSON texts. */
-export const jsonArray = (items: readonly string[]): string => `[${items.join(',')}]`;
-
 /** Lines without a sequence come last, as PostgreSQL sorts nulls. */
 export const lineOrder = sql`coalesce(${line.sequence}, 2147483647)`;
 
