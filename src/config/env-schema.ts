@@ -205,7 +205,8 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   },
   {
     key: 'DATABASE_POOL_MAX',
-    description: 'Connections in the PostgreSQL pool of each process.',
+    description:
+      'Connections in the PostgreSQL pool of each process; its readiness probe (/health/ready) holds one more of its own.',
     default: '10',
   },
   {
