@@ -218,19 +218,22 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
             (itemsMaxBytes - Buffer.byteLength(found.body)) / Math.max(1, children.length),
           ) - PAGE_ENVELOPE_BYTES,
         );
-        const [childPages, linkPages] = await Promise.all([
-          Promise.all(
-            children.map((child) => {
-              const childList = lists.get(child)!;
-              return childList.page(
-                db,
-                { [childList.parentKey!]: id, sort: 'odooId', limit: DETAIL_PAGE, fields },
-                childMaxBytes,
-              );
-            }),
-          ),
-          Promise.all(model.links.map((link) => pageOfLinks(db, link, id, DETAIL_PAGE, undefined))),
-        ]);
+        // One after the other: a request holds one connection of the pool at a time, so a key's
+        // requests in flight (in-flight.ts) bound the connections it holds, whatever the model.
+        const childPages: { itemsJson: string; nextCursor: string | null }[] = [];
+        for (const child of children) {
+          const childList = lists.get(child)!;
+          childPages.push(
+            await childList.page(
+              db,
+              { [childList.parentKey!]: id, sort: 'odooId', limit: DETAIL_PAGE, fields },
+              childMaxBytes,
+            ),
+          );
+        }
+        const linkPages: Awaited<ReturnType<typeof pageOfLinks>>[] = [];
+        for (const link of model.links)
+          linkPages.push(await pageOfLinks(db, link, id, DETAIL_PAGE, undefined));
         const childrenJson = children
           .map(
             (child, i) =>
