@@ -156,16 +156,20 @@ export function createSyncControl(
       throw queueUnavailable(error);
     }
   };
-  const stateOf = async (family: RecordFamily): Promise<FamilyState> => {
-    const [state, watermarks] = await Promise.all([
-      readSyncState(db, family.name),
-      readWatermarks(db, family.name),
-    ]);
-    return { family, state, watermarks };
+  // One query after the other: a request holds one connection at a time (in-flight.ts).
+  const stateOf = async (family: RecordFamily): Promise<FamilyState> => ({
+    family,
+    state: await readSyncState(db, family.name),
+    watermarks: await readWatermarks(db, family.name),
+  });
+  const statesOf = async (chosen: readonly RecordFamily[]) => {
+    const states: FamilyState[] = [];
+    for (const family of chosen) states.push(await stateOf(family));
+    return states;
   };
   return {
     families,
-    state: (family) => Promise.all(targets(family).map(stateOf)),
+    state: (family) => statesOf(targets(family)),
     runs: (page) => {
       if (page.family !== undefined) targets(page.family);
       return listRuns(db, page);
@@ -177,7 +181,7 @@ export function createSyncControl(
     async setPaused(by, family) {
       const chosen = targets(family);
       for (const target of chosen) await setPaused(db, target.name, by);
-      return Promise.all(chosen.map(stateOf));
+      return statesOf(chosen);
     },
     async requestRun(trigger, options = {}) {
       const chosen = targets(options.family);
