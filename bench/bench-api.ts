@@ -35,8 +35,9 @@ export async function startBenchApi(input: {
   const config = loadConfig(
     {
       API_KEYS: `${reader.entry},${operator.entry}`,
-      // The bench measures the limiter's cost, never its refusals.
+      // The bench measures the limiters' cost, never their refusals: its load comes from one key.
       RATE_LIMIT_PER_MINUTE: '1000000',
+      API_MAX_IN_FLIGHT_PER_KEY: '1000',
       LOG_LEVEL: 'warn',
       ...input.env,
     },

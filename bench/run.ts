@@ -12,11 +12,12 @@
  *    verify of every record on a fresh worker.
  *    Where the writer's PostgreSQL time goes (bench/write-bench.ts).
  * 2. A fresh process: the Odoo calls of an idle `sync run`, and how long `sync status` takes.
- * 3. Tryton gateway and 4. the API: the production app under load from a client process.
+ * 3. Tryton gateway and 4. the API: the production app under load from a client process; another
+ *    key's reads while one key sends slow requests (bench/in-flight-bench.ts).
  * 5. Odoo codec and webhooks: figures for context.
  *
- * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`, `codec`,
- * `webhook`) runs some.
+ * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
+ * `inflight`, `codec`, `webhook`) runs some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -25,6 +26,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { OdooProtocol } from '../src/clients/odoo/index.js';
 import { measureApiGoals } from './api-bench.js';
 import { runColdRunBench } from './cold-run-bench.js';
+import { measureInFlight } from './in-flight-bench.js';
 import { runOdooCodecBench } from './odoo-codec.js';
 import { atLeast, atMost, context, formatGoalTable, type GoalRow } from './report.js';
 import { buildDist, type SyncBenchResult } from './sync-bench.js';
@@ -233,6 +235,7 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   cold,
   tryton: measureTrytonProxyGoals,
   api: measureApiGoals,
+  inflight: measureInFlight,
   codec: async () => {
     await runOdooCodecBench();
     return [];

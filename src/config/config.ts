@@ -122,6 +122,12 @@ export interface Config {
     readonly trustProxy: boolean | number | readonly string[];
     readonly docs: 'public' | 'protected' | 'off';
     readonly statementTimeoutMs: number;
+    /** Requests of one API key a process serves at once. */
+    readonly maxInFlightPerKey: number;
+    /** Largest answer of a list page. */
+    readonly pageMaxBytes: number;
+    /** How long after a family's reconcile or verify ran another is refused. */
+    readonly reconcileCooldownSeconds: number;
     readonly shutdownTimeoutMs: number;
   };
   readonly apiKeys: readonly ApiKeyEntry[];
@@ -384,6 +390,9 @@ function build(
       trustProxy: env.TRUST_PROXY,
       docs: options.mode === 'demo' && env.API_DOCS === 'protected' ? 'public' : env.API_DOCS,
       statementTimeoutMs: env.API_STATEMENT_TIMEOUT_MS,
+      maxInFlightPerKey: env.API_MAX_IN_FLIGHT_PER_KEY,
+      pageMaxBytes: env.API_PAGE_MAX_BYTES,
+      reconcileCooldownSeconds: env.API_RECONCILE_COOLDOWN_SECONDS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     apiKeys: parsed.apiKeys,

@@ -172,6 +172,16 @@ export const envSchema = z.object({
     wholeNumber('a whole number of milliseconds', 100, 600_000),
     '5000',
   ),
+  // The limits a client of the API meets (README, API).
+  API_MAX_IN_FLIGHT_PER_KEY: withDefault(wholeNumber('a whole number of requests', 1, 1_000), '4'),
+  API_PAGE_MAX_BYTES: withDefault(
+    wholeNumber('a whole number of bytes', 65_536, 268_435_456),
+    '4194304',
+  ),
+  API_RECONCILE_COOLDOWN_SECONDS: withDefault(
+    wholeNumber('a whole number of seconds', 0, 604_800),
+    '900',
+  ),
   SHUTDOWN_TIMEOUT_MS: withDefault(
     wholeNumber('a whole number of milliseconds', 100, 600_000),
     '15000',
@@ -195,7 +205,8 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   },
   {
     key: 'DATABASE_POOL_MAX',
-    description: 'Connections in the PostgreSQL pool of each process.',
+    description:
+      'Connections in the PostgreSQL pool of each process; its readiness probe (/health/ready) holds one more of its own.',
     default: '10',
   },
   {
@@ -480,6 +491,24 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     key: 'API_STATEMENT_TIMEOUT_MS',
     description: "PostgreSQL statement timeout of the API's queries.",
     default: '5000',
+  },
+  {
+    key: 'API_MAX_IN_FLIGHT_PER_KEY',
+    description:
+      "Requests of one API key an API process serves at once; past it, 429 with Retry-After. Below DATABASE_POOL_MAX, one key's slow requests never hold every connection.",
+    default: '4',
+  },
+  {
+    key: 'API_PAGE_MAX_BYTES',
+    description:
+      "Largest answer of a list page (and of a detail's child pages, together): a page stops short of it, with its nextCursor, and always holds one record at least.",
+    default: '4194304',
+  },
+  {
+    key: 'API_RECONCILE_COOLDOWN_SECONDS',
+    description:
+      'After a reconcile or a verify of a family ran (whoever asked for it), how long POST /api/sync/reconcile or /api/sync/verify answers 409 for that family, as it does while one is queued or running; 0: only then.',
+    default: '900',
   },
   {
     key: 'SHUTDOWN_TIMEOUT_MS',

@@ -7,7 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Logger } from '../lib/logger.js';
-import { preparingStatements } from './prepared-statements.js';
+import { MAX_SHAPED_TEXTS, preparingStatements } from './prepared-statements.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -15,8 +15,19 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 export interface DbHandle {
   readonly db: Db;
+  /**
+   * The same pool, for queries whose text a request shapes (the API's lists: which filters, which
+   * sort): prepared within a budget of their own (prepared-statements.ts), so no number of
+   * distinct shapes uses up the budget of the fixed queries. `db` itself with prepared statements
+   * turned off; absent on PGlite, which prepares nothing (callers then use `db`).
+   */
+  readonly shapedDb?: Db;
   readonly kind: 'postgres' | 'pglite';
-  /** Runs `select 1`; rejects when the database does not answer. */
+  /**
+   * Runs `select 1` on a connection of its own, outside the pool: readiness says whether
+   * PostgreSQL answers, and a pool that requests hold busy must not make it say no. Rejects when
+   * the database does not answer.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
   /** postgres.js client for raw SQL; absent on PGlite. */
@@ -55,6 +66,9 @@ export interface CreateDbOptions {
   logger?: Logger;
 }
 
+/** How long a readiness probe's `select 1` may take (the health route's own bound is 2 s). */
+const PROBE_TIMEOUT_MS = 2_000;
+
 export function createDb(options: CreateDbOptions): Promise<DbHandle> {
   if (!options.url) return Promise.reject(new Error('createDb needs a PostgreSQL URL'));
   return Promise.resolve(createPostgresDb(options.url, options));
@@ -77,18 +91,33 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
         : {}),
     },
   });
-  const client = options.preparedStatements === false ? sql : preparingStatements(sql);
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const prepared = options.preparedStatements !== false;
+  const db = drizzlePostgres(prepared ? preparingStatements(sql) : sql, {
+    schema,
+  }) as unknown as Db;
+  const shapedDb = prepared
+    ? (drizzlePostgres(preparingStatements(sql, MAX_SHAPED_TEXTS), { schema }) as unknown as Db)
+    : db;
+  // Opened at the first probe; one connection more than the pool, per process.
+  let probe: postgres.Sql | undefined;
   return {
     db,
+    shapedDb,
     kind: 'postgres',
     sql,
     url,
     async ping() {
-      await sql`select 1`;
+      probe ??= postgres(url, {
+        max: 1,
+        // The probe's caller waits at most this long: no statement outlives it.
+        connect_timeout: PROBE_TIMEOUT_MS / 1_000,
+        onnotice: () => undefined,
+        connection: { application_name: 'erp-bridge-probe', statement_timeout: PROBE_TIMEOUT_MS },
+      });
+      await probe`select 1`;
     },
     async close() {
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), probe?.end({ timeout: 5 })]);
     },
   };
 }

@@ -11,10 +11,15 @@
  *
  * This view of the client prepares them: the first run of a text on a connection is described
  * once, later runs are one round trip and reuse the parsed statement. postgres.js keeps a
- * connection's statements for the connection's life, so the number of texts prepared is bounded:
- * past `maxTexts` distinct texts (a caller combining many optional filters), new texts run
- * unprepared as before. Texts stay few when lists travel as one array parameter
- * (`= any($1::int[])`) rather than one placeholder per item.
+ * connection's statements for the connection's life (it never deallocates one), so the number of
+ * texts prepared is bounded: past `maxTexts` distinct texts, new texts run unprepared as before.
+ * Texts stay few when lists travel as one array parameter (`= any($1::int[])`) rather than one
+ * placeholder per item.
+ *
+ * A request shapes the text of a list's query (which filters, which operators, which sort): a
+ * caller can send thousands of shapes. Those queries go through a view of their own, with a budget
+ * of its own ({@link MAX_SHAPED_TEXTS}, create-db.ts's `shapedDb`): however many shapes come, the
+ * product's fixed queries keep theirs, and no connection holds more than both budgets.
  *
  * Not for PgBouncer in transaction mode before 1.21, which cannot hold named statements:
  * `DATABASE_PREPARED_STATEMENTS=false` turns this off.
@@ -23,6 +28,9 @@ import type postgres from 'postgres';
 
 /** Distinct query texts a pool prepares: far more than the product's fixed queries. */
 export const MAX_PREPARED_TEXTS = 512;
+
+/** Distinct texts of queries a request shapes (the API's lists) a pool prepares: the common ones. */
+export const MAX_SHAPED_TEXTS = 64;
 
 type UnsafeOptions = Parameters<postgres.Sql['unsafe']>[2];
 type Work = (sql: postgres.Sql) => unknown;

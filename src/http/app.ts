@@ -3,7 +3,7 @@
  * socket and the process, tests use `app.inject`.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -26,7 +26,7 @@ import { ODOO_WEBHOOK_PATH_PREFIX } from '../lib/redact-url.js';
 import type { TrytonClient } from '../clients/tryton/tryton-client.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
-import { apiKeyAuth } from './plugins/api-key-auth.js';
+import { apiKeyAuth, createKeyMatcher, requestKey } from './plugins/api-key-auth.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -38,6 +38,8 @@ import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
 import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
 import { rateLimitAddress } from './client-address.js';
+import { createEarlyRefusal } from './early-refusal.js';
+import { HttpError } from './http-error.js';
 import { createSyncControl } from './sync-control.js';
 import { loadFamilies } from '../families/load-families.js';
 import { modelRoutes } from './routes/api/models/index.js';
@@ -83,8 +85,27 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Typed as Fastify's logger so the instance type stays the plain App type routes expect.
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const { trustProxy } = config.http;
+  // Odoo's webhooks with a valid token get a bucket of their own: Odoo posts one per change.
+  const webhookToken = createWebhookTokenMatcher(config.webhooks.tokenSha256);
+  const isOdooWebhook = (url: string) =>
+    url.startsWith(ODOO_WEBHOOK_PATH_PREFIX) &&
+    webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '');
+  const matchKey = createKeyMatcher(config.apiKeys);
+  const earlyRefusal = createEarlyRefusal({
+    trustsProxy: trustProxy !== false,
+    callerOf: (request) => {
+      const key = requestKey(request);
+      return key ? matchKey(key) : undefined;
+    },
+    exempt: (url) => HEALTH_ROUTE_PATHS.has(url.split('?')[0] ?? '') || isOdooWebhook(url),
+  });
   const app = Fastify({
     loggerInstance,
+    // An anonymous client over its rate limit is answered here, before routing (early-refusal.ts).
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        if (!earlyRefusal.refuse(request, response)) handler(request, response);
+      }),
     bodyLimit: config.http.bodyLimitBytes,
     // The client's x-request-id goes into every log line of its request and into 5xx bodies:
     // kept only when it is a short, plain id (a proxy's trace id), else one of ours.
@@ -121,7 +142,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(helmet, { contentSecurityPolicy: false });
   if (config.http.corsOrigins.length > 0)
     await app.register(cors, { origin: [...config.http.corsOrigins] });
-  await app.register(apiKeyAuth, { keys: config.apiKeys });
+  await app.register(apiKeyAuth, {
+    keys: config.apiKeys,
+    maxInFlightPerKey: config.http.maxInFlightPerKey,
+  });
   app.addHook('onResponse', (request, reply, done) => {
     // Skipped whole when info is off: building the line (the caller, the address) costs per request.
     if (deps.logger.isLevelEnabled('info'))
@@ -139,17 +163,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       );
     done();
   });
-  // Odoo's webhooks with a valid token get a bucket of their own: Odoo posts one per change.
-  const webhookToken = createWebhookTokenMatcher(config.webhooks.tokenSha256);
-  const isOdooWebhook = (url: string) =>
-    url.startsWith(ODOO_WEBHOOK_PATH_PREFIX) &&
-    webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '');
   await app.register(rateLimit, {
     global: false,
     redis: deps.rateLimitRedis,
     nameSpace: `${config.redis.queuePrefix}:rate-limit:`,
     // Redis away: serve rather than refuse everyone (BC reads must stay up).
     skipOnError: true,
+    errorResponseBuilder: (request, context) => {
+      // An anonymous client: its next requests are refused before routing until the window ends.
+      if (!isOdooWebhook(request.url) && !app.callerOf(request))
+        earlyRefusal.note(request.raw, Date.now() + context.ttl);
+      return new HttpError(
+        context.statusCode,
+        'RATE_LIMITED',
+        `rate limit exceeded, retry in ${context.after}`,
+      );
+    },
   });
   // A hook of the root, so it runs before each route's own key check and for unknown routes:
   // refused keys and probing count too. A known key has its own bucket; anything else counts
@@ -181,12 +210,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics({
     db: deps.db.db,
     queues: deps.queues,
-    sources: deps.metricSources,
+    sources: [...(deps.metricSources ?? []), earlyRefusal.metrics],
   });
   await app.register(metricsPlugin, { metrics });
 
   const families = deps.families ?? (await loadFamilies(deps.db.db, config.sync.families));
-  const syncControl = createSyncControl(deps.db.db, families, deps.queues);
+  const syncControl = createSyncControl(deps.db.db, families, deps.queues, {
+    reconcileCooldownSeconds: config.http.reconcileCooldownSeconds,
+  });
   await app.register(healthRoutes, {
     checks: [{ name: 'postgres', check: () => deps.db.ping() }, ...(deps.readinessChecks ?? [])],
     isShuttingDown: deps.isShuttingDown ?? (() => false),
@@ -195,8 +226,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return role === 'operator' || role === 'admin';
     },
   });
-  await app.register(bcRoutes, { db: deps.db.db, syncControl });
-  await app.register(modelRoutes, { db: deps.db.db, families });
+  const shapedDb = deps.db.shapedDb ?? deps.db.db;
+  await app.register(bcRoutes, {
+    db: deps.db.db,
+    shapedDb,
+    syncControl,
+    pageMaxBytes: config.http.pageMaxBytes,
+  });
+  await app.register(modelRoutes, {
+    db: deps.db.db,
+    shapedDb,
+    families,
+    pageMaxBytes: config.http.pageMaxBytes,
+  });
   await app.register(syncRoutes, { syncControl });
   const trytonPolicy = createGatewayPolicy({
     models: config.tryton?.models ?? [],

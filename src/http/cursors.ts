@@ -5,6 +5,7 @@
  * error.
  */
 import { HttpError } from './http-error.js';
+import { isDay, isInt4 } from './postgres-values.js';
 
 /** The PostgreSQL type a cursor value is cast to. */
 export type CursorCast = 'int' | 'text' | 'timestamptz' | 'numeric' | 'date' | 'boolean';
@@ -19,11 +20,6 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.sort, cursor.value, cursor.id])).toString('base64url');
 }
 
-export const isInt4 = (n: number) =>
-  Number.isSafeInteger(n) && n >= -2_147_483_648 && n <= 2_147_483_647;
-
-const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /** PostgreSQL's timestamptz ends in 294276 AD; a cursor's instants start at year 1. */
 const LAST_YEAR = 294_276;
 // What isoInstant writes: to_char's YYYY is four digits, more for years past 9999.
@@ -32,11 +28,6 @@ const INSTANT = /^(\d{4}|[1-9]\d{4,5})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.
 const DAY = /^(\d{4}|[1-9]\d{4,6})-(\d{2})-(\d{2})$/;
 /** PostgreSQL's date ends in 5874897 AD. */
 const LAST_DAY_YEAR = 5_874_897;
-
-function isDay(year: number, month: number, day: number): boolean {
-  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
-  return day <= (month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!);
-}
 
 /** Whether the text is an instant PostgreSQL takes: a real calendar day and time of day. */
 function isInstant(text: string): boolean {

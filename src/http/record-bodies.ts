@@ -8,27 +8,59 @@
  * numeric's own text), instants as `Date#toISOString()` writes them (UTC, milliseconds), days as
  * `YYYY-MM-DD`, a many2one kept with its name as `{id, name}` or null, and `data` as stored. A
  * column's name in the body is its own in camelCase; a many2one with a name is named after its
- * field, without `_id` (`partner_id` → `partner`).
+ * field, without `_id` (`partner_id` → `partner`); two columns that would share a key are told
+ * apart (api-names.ts).
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { FieldColumn } from '../families/columns.js';
+import { apiNames, camel, type ApiNames } from './api-names.js';
 import { isChild, type ModelDeclaration } from '../families/family.js';
 
 /** An instant as `Date#toISOString()` writes it: `2026-01-31T08:00:00.000Z`. */
 export const isoInstant = (column: AnyPgColumn | SQL): SQL =>
   sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** A column's name in bodies and query parameters: `partner_id` → `partnerId`. */
-export const camel = (name: string) =>
-  name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-/** The body's name of a column. */
-export function bodyName(column: FieldColumn): string {
+/** A column's natural name in a body: a many2one with its display name is named after its field. */
+function naturalBodyName(column: FieldColumn): string {
   return column.kind === 'many2one' && column.nameColumn
     ? camel(column.field.replace(/_id$/, ''))
     : camel(column.column);
+}
+
+/** The keys a body holds besides its columns, a detail's included. */
+const BODY_KEYS = [
+  'odooId',
+  'active',
+  'archivedAt',
+  'archiveReason',
+  'odooWriteDate',
+  'syncedAt',
+  'data',
+  'children',
+  'links',
+  'lines',
+  'linesNextCursor',
+];
+
+const names = new WeakMap<ModelDeclaration, ApiNames>();
+
+/** The body's key of each column the API serves (api-names.ts). */
+export function bodyNames(model: ModelDeclaration): ApiNames {
+  let found = names.get(model);
+  if (!found) {
+    const reserved = new Set(
+      isChild(model) ? [...BODY_KEYS, camel(model.parentColumn)] : BODY_KEYS,
+    );
+    found = apiNames(
+      model.columns.filter((c) => c.api),
+      naturalBodyName,
+      reserved,
+    );
+    names.set(model, found);
+  }
+  return found;
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -61,8 +93,14 @@ function columnValue(model: ModelDeclaration, column: FieldColumn): SQL {
   }
 }
 
-/** The body's entries, in order: the id, the link to the root, the columns, the bookkeeping. */
-function entries(model: ModelDeclaration): [string, SQL][] {
+/** What of a record a body holds: everything, or its typed columns without `data`. */
+export type BodyFields = 'all' | 'columns';
+
+/**
+ * The body's entries, in order: the id, the link to the root, the columns, the bookkeeping, and
+ * the record as Odoo sent it unless only the columns are asked for.
+ */
+function entries(model: ModelDeclaration, fields: BodyFields): [string, SQL][] {
   const column = (name: string) => tableColumn(model, name);
   return [
     ['odooId', column('odoo_id')],
@@ -71,7 +109,7 @@ function entries(model: ModelDeclaration): [string, SQL][] {
       : []),
     ...model.columns
       .filter((c) => c.api)
-      .map((c): [string, SQL] => [bodyName(c), columnValue(model, c)]),
+      .map((c): [string, SQL] => [bodyNames(model).of.get(c)!, columnValue(model, c)]),
     ...(isChild(model)
       ? []
       : [
@@ -81,7 +119,7 @@ function entries(model: ModelDeclaration): [string, SQL][] {
         ]),
     ['odooWriteDate', isoInstant(column('odoo_write_date'))],
     ['syncedAt', isoInstant(column('synced_at'))],
-    ['data', column('data')],
+    ...(fields === 'all' ? [['data', column('data')] as [string, SQL]] : []),
   ];
 }
 
@@ -92,14 +130,19 @@ function entries(model: ModelDeclaration): [string, SQL][] {
 export const prerendered = (fragment: SQL): SQL<string> =>
   sql.raw(new PgDialect().sqlToQuery(fragment).sql) as SQL<string>;
 
-const bodies = new WeakMap<ModelDeclaration, SQL<string>>();
+const bodies: Record<BodyFields, WeakMap<ModelDeclaration, SQL<string>>> = {
+  all: new WeakMap(),
+  columns: new WeakMap(),
+};
 
 /** One record's body as JSON text, for a select from the model's table. */
-export function recordJson(model: ModelDeclaration): SQL<string> {
-  let body = bodies.get(model);
+export function recordJson(model: ModelDeclaration, fields: BodyFields = 'all'): SQL<string> {
+  let body = bodies[fields].get(model);
   if (!body) {
     // Keys as literals: a prerendered fragment carries no parameters.
-    const pairs = entries(model).map(([name, value]) => sql`${sql.raw(`'${name}'`)}, ${value}`);
+    const pairs = entries(model, fields).map(
+      ([name, value]) => sql`${sql.raw(`'${name}'`)}, ${value}`,
+    );
     // json_build_object takes at most 100 arguments: wide models are built in parts and merged.
     const parts: SQL[] = [];
     for (let i = 0; i < pairs.length; i += 50)
@@ -108,15 +151,48 @@ export function recordJson(model: ModelDeclaration): SQL<string> {
       parts.length === 1
         ? prerendered(sql`json_build_object(${sql.join(pairs, sql`, `)})::text`)
         : prerendered(sql`(${sql.join(parts, sql` || `)})::text`);
-    bodies.set(model, body);
+    bodies[fields].set(model, body);
   }
   return body;
+}
+
+const hints: Record<BodyFields, WeakMap<ModelDeclaration, SQL>> = {
+  all: new WeakMap(),
+  columns: new WeakMap(),
+};
+
+/**
+ * A cheap estimate of a body's bytes (bounded-page.ts): the stored sizes of what can be large in
+ * it — `data`, texts, json, display names — read from the row without decompressing or fetching
+ * them.
+ */
+export function bodySizeHint(model: ModelDeclaration, fields: BodyFields = 'all'): SQL {
+  let hint = hints[fields].get(model);
+  if (!hint) {
+    const large = model.columns
+      .filter((c) => c.api)
+      .flatMap((c) =>
+        c.kind === 'text' || c.kind === 'json' ? [c.column] : c.nameColumn ? [c.nameColumn] : [],
+      );
+    const names = [...large, ...(fields === 'all' ? ['data'] : [])];
+    hint = prerendered(
+      sql`(${sql.join(
+        [
+          sql.raw('0'),
+          ...names.map((name) => sql`coalesce(pg_column_size(${tableColumn(model, name)}), 0)`),
+        ],
+        sql` + `,
+      )})`,
+    );
+    hints[fields].set(model, hint);
+  }
+  return hint;
 }
 
 const many2one = z.object({ id: z.number().int(), name: z.string().nullable() }).nullable();
 const odooData = z
   .record(z.string(), z.unknown())
-  .describe('every stored field exactly as Odoo sent it');
+  .describe('every stored field exactly as Odoo sent it; absent with fields=columns');
 
 function columnSchema(column: FieldColumn): z.ZodType {
   switch (column.kind) {
@@ -144,7 +220,7 @@ export function recordSchema(model: ModelDeclaration, title: string) {
   const shape: Record<string, z.ZodType> = { odooId: z.number().int() };
   if (isChild(model)) shape[camel(model.parentColumn)] = z.number().int();
   for (const column of model.columns.filter((c) => c.api))
-    shape[bodyName(column)] = columnSchema(column);
+    shape[bodyNames(model).of.get(column)!] = columnSchema(column);
   if (!isChild(model)) {
     shape.active = z.boolean();
     shape.archivedAt = z.string().nullable();
@@ -152,6 +228,6 @@ export function recordSchema(model: ModelDeclaration, title: string) {
   }
   shape.odooWriteDate = z.string();
   shape.syncedAt = z.string();
-  shape.data = odooData;
+  shape.data = odooData.optional();
   return z.object(shape).describe(title);
 }

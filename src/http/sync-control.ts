@@ -9,7 +9,7 @@ import type { SyncFailureRow, SyncLogRow, SyncStateRow } from '../db/schema/inde
 import type { RecordFamily } from '../families/family.js';
 import type { Families } from '../families/registry.js';
 import type { Queues } from '../queues/queues.js';
-import { listRuns } from '../sync/run-log.js';
+import { listRuns, readRun } from '../sync/run-log.js';
 import { listFailures } from '../sync/sync-failures.js';
 import { readSyncState, readWatermarks, setPaused, type Watermarks } from '../sync/sync-state.js';
 import { HttpError } from './http-error.js';
@@ -42,10 +42,29 @@ export interface SyncControl {
   /** Pauses the schedule (`by` names who), or resumes it with `null`. */
   setPaused(by: string | null, family?: string): Promise<FamilyState[]>;
   requestResync(family: string, odooId: number, trigger: string): Promise<QueuedJobs>;
+  /**
+   * Queues a reconcile of the family, or of every family; 409 while one is queued or running, or
+   * within the cooldown after one ran ({@link SyncControlOptions}).
+   */
   requestReconcile(trigger: string, family?: string): Promise<QueuedJobs>;
-  /** Queues a verify of the next slice, or of every record with `all`. */
+  /** Queues a verify of the next slice, or of every record with `all`; 409 as a reconcile. */
   requestVerify(trigger: string, options?: { all?: boolean; family?: string }): Promise<QueuedJobs>;
 }
+
+export interface SyncControlOptions {
+  /**
+   * How long after a family's reconcile (or verify) ran, whoever asked for it, another is
+   * refused: each reads every record of the family from Odoo, and a key must not chain them.
+   */
+  readonly reconcileCooldownSeconds: number;
+}
+
+type CheckKind = 'reconcile' | 'verify';
+
+/** The deduplication ids of the reconciles and verifies asked for here. */
+const reconcileId = (family: string) => `manual-reconcile-${family}`;
+const verifyId = (family: string, all: boolean) =>
+  `manual-verify-${all ? 'all' : 'slice'}-${family}`;
 
 function queueUnavailable(error: unknown): HttpError {
   return new HttpError(
@@ -60,6 +79,7 @@ export function createSyncControl(
   db: Db,
   families: Families,
   queues: Queues | undefined,
+  options: SyncControlOptions,
 ): SyncControl {
   const add = async (...args: Parameters<Queues['add']>) => {
     if (!queues)
@@ -89,16 +109,67 @@ export function createSyncControl(
       );
     return [family];
   };
-  const stateOf = async (family: RecordFamily): Promise<FamilyState> => {
-    const [state, watermarks] = await Promise.all([
-      readSyncState(db, family.name),
-      readWatermarks(db, family.name),
-    ]);
-    return { family, state, watermarks };
+  /**
+   * Refuses a reconcile or a verify of the family that would follow another too soon: one queued
+   * or running (asked for here, or the night's), or one that ran within the cooldown.
+   * @throws HttpError 409 `RECONCILE_PENDING` / `VERIFY_PENDING`, or `…_TOO_SOON` with Retry-After
+   */
+  const checkDue = async (family: RecordFamily, kind: CheckKind, manualIds: readonly string[]) => {
+    const code = kind.toUpperCase();
+    const cooldownSeconds = options.reconcileCooldownSeconds;
+    const pending = (what: string) =>
+      new HttpError(
+        409,
+        `${code}_PENDING`,
+        `a ${kind} of ${family.name} is ${what}: ask again once it has run${cooldownSeconds > 0 ? ` and ${cooldownSeconds} s have passed` : ''}`,
+      );
+    for (const id of manualIds) {
+      const jobId = await dedupedJob(id);
+      if (jobId) throw pending(`already queued (job ${jobId})`);
+    }
+    const state = await readSyncState(db, family.name);
+    const now = Date.now();
+    if (
+      state?.isSyncing &&
+      state.currentRunId !== null &&
+      state.leaseExpiresAt &&
+      state.leaseExpiresAt.getTime() > now &&
+      (await readRun(db, state.currentRunId))?.kind === kind
+    )
+      throw pending(`running (run ${state.currentRunId})`);
+    const last = kind === 'reconcile' ? state?.lastReconcileAt : state?.lastVerifyAt;
+    const nextMs = last ? last.getTime() + cooldownSeconds * 1_000 : 0;
+    if (last && nextMs > now)
+      throw new HttpError(
+        409,
+        `${code}_TOO_SOON`,
+        `a ${kind} of ${family.name} ran at ${last.toISOString()}; the next may run from ${new Date(nextMs).toISOString()}`,
+        { headers: { 'retry-after': String(Math.ceil((nextMs - now) / 1_000)) } },
+      );
+  };
+  /** The job a deduplication id still holds (queued, delayed or running), if any. */
+  const dedupedJob = async (id: string) => {
+    if (!queues) return null;
+    try {
+      return await queues.byName.sync.getDeduplicationJobId(id);
+    } catch (error) {
+      throw queueUnavailable(error);
+    }
+  };
+  // One query after the other: a request holds one connection at a time (in-flight.ts).
+  const stateOf = async (family: RecordFamily): Promise<FamilyState> => ({
+    family,
+    state: await readSyncState(db, family.name),
+    watermarks: await readWatermarks(db, family.name),
+  });
+  const statesOf = async (chosen: readonly RecordFamily[]) => {
+    const states: FamilyState[] = [];
+    for (const family of chosen) states.push(await stateOf(family));
+    return states;
   };
   return {
     families,
-    state: (family) => Promise.all(targets(family).map(stateOf)),
+    state: (family) => statesOf(targets(family)),
     runs: (page) => {
       if (page.family !== undefined) targets(page.family);
       return listRuns(db, page);
@@ -110,7 +181,7 @@ export function createSyncControl(
     async setPaused(by, family) {
       const chosen = targets(family);
       for (const target of chosen) await setPaused(db, target.name, by);
-      return Promise.all(chosen.map(stateOf));
+      return statesOf(chosen);
     },
     async requestRun(trigger, options = {}) {
       const chosen = targets(options.family);
@@ -151,28 +222,37 @@ export function createSyncControl(
       return { jobs: [{ family: family!.name, jobId }] };
     },
     async requestReconcile(trigger, familyName) {
+      const chosen = targets(familyName);
+      // Every family checked before any is queued: a refusal queues nothing.
+      for (const family of chosen) await checkDue(family, 'reconcile', [reconcileId(family.name)]);
       const jobs = [];
-      for (const family of targets(familyName))
+      for (const family of chosen)
         jobs.push({
           family: family.name,
           jobId: await add(
             'reconcile',
             { family: family.name, trigger },
-            { deduplication: { id: `manual-reconcile-${family.name}` } },
+            { deduplication: { id: reconcileId(family.name) } },
           ),
         });
       return { jobs };
     },
-    async requestVerify(trigger, options = {}) {
-      const all = options.all === true;
+    async requestVerify(trigger, verify = {}) {
+      const all = verify.all === true;
+      const chosen = targets(verify.family);
+      for (const family of chosen)
+        await checkDue(family, 'verify', [
+          verifyId(family.name, true),
+          verifyId(family.name, false),
+        ]);
       const jobs = [];
-      for (const family of targets(options.family))
+      for (const family of chosen)
         jobs.push({
           family: family.name,
           jobId: await add(
             'verify',
             { family: family.name, trigger, all },
-            { deduplication: { id: `manual-verify-${all ? 'all' : 'slice'}-${family.name}` } },
+            { deduplication: { id: verifyId(family.name, all) } },
           ),
         });
       return { jobs };

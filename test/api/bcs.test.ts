@@ -275,6 +275,46 @@ describe('BC endpoints', () => {
     }
   });
 
+  it('refuses a date or an instant PostgreSQL would refuse with a 400 naming the parameter', async () => {
+    for (const [parameter, value] of [
+      ['orderedFrom', '0000-01-01'],
+      ['orderedTo', '0000-12-31T23:59:59Z'],
+      // Year 0001 here, year 0000 in UTC.
+      ['orderedFrom', '0001-01-01T00:30:00+01:00'],
+      // Year 9999 here, 10000 in UTC.
+      ['orderedTo', '9999-12-31T23:00:00-05:00'],
+      ['updatedSince', '0000-06-01T00:00:00Z'],
+    ]) {
+      const response = await app.inject({
+        url: `/api/bcs?sort=name&${parameter}=${encodeURIComponent(value!)}`,
+        headers: bearer('reader'),
+      });
+      expect([parameter, value, response.statusCode]).toEqual([parameter, value, 400]);
+      expect(response.json()).toMatchObject({
+        error: 'BAD_REQUEST',
+        message: expect.stringContaining(`querystring.${parameter}`),
+      });
+    }
+    // The calendar's first and last days are values like any other.
+    expect((await list('?orderedFrom=0001-01-01&orderedTo=9999-12-31')).items.length).toBe(50);
+  });
+
+  it('refuses a text search the trigram index cannot look up: three letters or digits in a row', async () => {
+    for (const q of ['P0', 'a b', '_%_', '1.2.3']) {
+      const response = await app.inject({
+        url: `/api/bcs?q=${encodeURIComponent(q)}`,
+        headers: bearer('reader'),
+      });
+      expect([q, response.statusCode]).toEqual([q, 400]);
+      expect(response.json()).toMatchObject({
+        error: 'BAD_REQUEST',
+        message: expect.stringContaining('querystring.q'),
+      });
+    }
+    expect((await list('?q=P00')).items.length).toBeGreaterThan(0);
+    expect((await list('?q=Zoë')).items).toEqual([]);
+  });
+
   it('pages past a BC whose name is a thousand characters long, sorted by name', async () => {
     const long = `Z${'é'.repeat(1_500)}`;
     await db.db.update(scrapDimagazBc).set({ name: long }).where(eq(scrapDimagazBc.odooId, 1));
@@ -283,6 +323,29 @@ describe('BC endpoints', () => {
       select count(*)::int as n from scrap_dimagaz_bc where archived_at is null`;
     expect(seen[0]!.name).toBe(long);
     expect(new Set(seen.map((bc) => bc.odooId)).size).toBe(live[0]!.n);
+  });
+
+  it('answers a BC gone from Odoo only when asked for, as the list does', async () => {
+    await db.sql!`update scrap_dimagaz_bc set archived_at = now(), archive_reason = 'deleted in Odoo' where odoo_id = 7`;
+    for (const url of ['/api/bcs/7', '/api/bcs/7/lines']) {
+      const hidden = await app.inject({ url, headers: bearer('reader') });
+      expect([url, hidden.statusCode]).toEqual([url, 404]);
+      expect(hidden.json()).toEqual({ error: 'NOT_FOUND', message: 'no BC with Odoo id 7' });
+    }
+    const shown = await app.inject({
+      url: '/api/bcs/7?includeArchived=true',
+      headers: bearer('reader'),
+    });
+    expect(shown.statusCode).toBe(200);
+    const bc = shown.json<BcBody>();
+    expect(bc).toMatchObject({ odooId: 7, archivedAt: expect.any(String) });
+    const lines = await app.inject({
+      url: '/api/bcs/7/lines?includeArchived=true',
+      headers: bearer('reader'),
+    });
+    expect(lines.json<{ items: { odooId: number }[] }>().items.map((line) => line.odooId)).toEqual(
+      bc.lines!.map((line) => line.odooId),
+    );
   });
 
   it('answers 404 JSON for an unknown BC', async () => {

@@ -47,7 +47,11 @@ families:
   - name: gadgets
     model: x_gadget
     table: x_gadget
-    children: [{ model: x_gadget_part, link: x_gadget_id, table: x_gadget_part }]
+    children:
+      - model: x_gadget_part
+        link: x_gadget_id
+        table: x_gadget_part
+        api: { filter: [x_qty], sort: [x_qty] }
     api:
       filter: [x_name, x_size, x_price, x_ok, x_day, x_at, x_kind, x_owner_id]
       sort: [x_name, x_size, x_price, x_ok, x_day, x_at, x_kind, x_owner_id]
@@ -177,6 +181,63 @@ function cursorFor(sort: string): fc.Arbitrary<string> {
     .tuple(CURSOR_VALUE, CURSOR_ID)
     .map(([value, id]) => Buffer.from(JSON.stringify([sort, value, id])).toString('base64url'));
 }
+
+/**
+ * Values at and past each bound PostgreSQL has, for a filter of any type: the calendar's first
+ * and last days and the years either side (with offsets that move an instant across them), int4's
+ * bounds, numeric's digits, text's encoding and length, infinities and NaN, and lists of them;
+ * URL-encoded.
+ */
+const BOUND_VALUES = [
+  '0001-01-01',
+  '0000-01-01',
+  '0000-12-31',
+  '9999-12-31',
+  '10000-01-01',
+  '2024-02-29',
+  '2023-02-29',
+  '294276-12-31',
+  '5874897-12-31',
+  '0001-01-01T00:00:00Z',
+  '0001-01-01T00:30:00+01:00',
+  '0000-12-31T23:59:59Z',
+  '9999-12-31T23:59:59.999Z',
+  '9999-12-31T23:00:00-05:00',
+  '2026-01-01T24:00:00Z',
+  'infinity',
+  '-infinity',
+  '2147483647',
+  '2147483648',
+  '-2147483648',
+  '-2147483649',
+  '9223372036854775808',
+  '1e309',
+  '-1e-400',
+  '-0',
+  `1${'0'.repeat(29)}`,
+  `9${'9'.repeat(30)}`,
+  `0.${'0'.repeat(29)}1`,
+  `1.${'0'.repeat(31)}`,
+  'NaN',
+  'Infinity',
+  '',
+  'abc',
+  'a b',
+  '%_\\',
+  '\u0000',
+  'é'.repeat(200),
+  'a'.repeat(200),
+  'a'.repeat(201),
+  'true',
+  'TRUE',
+  '1',
+  Array.from({ length: 100 }, (_, i) => String(i)).join(','),
+  Array.from({ length: 101 }, (_, i) => String(i)).join(','),
+  '0001-01-01,0000-01-01',
+  '2147483647,2147483648',
+].map(encodeURIComponent);
+/** Bytes no UTF-8 text holds (a lone surrogate's CESU-8, a stray byte), as a client may send them. */
+const BOUND_BYTES = ['%ED%A0%80', '%FF', '%C3'];
 
 /** Cursors of each other kind the API gives: a line cursor, run and audit ids. */
 const OTHER_CURSORS = fc.oneof(
@@ -466,6 +527,48 @@ describe('hostile probe of every route', () => {
     expect(output).not.toContain('stub-password');
     // The probe reached past validation too, not only 400s.
     expect([...statuses.keys()].some((status) => status < 300)).toBe(true);
+  });
+
+  it('answers no 5xx to any filter of any configured model given values at and past PostgreSQL’s bounds', async () => {
+    const document = (await app.inject({ url: '/docs/json', headers: bearer('admin') })).json<{
+      paths: Record<string, Record<string, Operation>>;
+    }>();
+    const lists = routesOf(document).filter((route) =>
+      /^\/api\/models\/x_gadget(_part)?\/records$/.test(route.path),
+    );
+    expect(lists.map((route) => route.path).sort()).toEqual([
+      '/api/models/x_gadget/records',
+      '/api/models/x_gadget_part/records',
+    ]);
+    const own = new Set(['sort', 'limit', 'cursor', 'fields']);
+    const answered = new Map<number, number>();
+    for (const list of lists) {
+      const filters = (list.operation.parameters ?? [])
+        .map((parameter) => parameter.name)
+        .filter((name) => !own.has(name));
+      // Each kind of filter, and the list's own date parameter, are among them.
+      expect(filters).toEqual(
+        expect.arrayContaining(
+          list.path.includes('_part')
+            ? ['xQty', 'xQty.gte', 'xGadgetId.in', 'updatedSince']
+            : ['xDay.gte', 'xAt.lt', 'xPrice', 'xSize.in', 'xName.contains', 'xOk', 'updatedSince'],
+        ),
+      );
+      for (const name of filters)
+        for (const value of [...BOUND_VALUES, ...BOUND_BYTES]) {
+          const response = await app.inject({
+            url: `${list.path}?${name}=${value}`,
+            headers: bearer('reader'),
+          });
+          const where = `${list.path}?${name}=${value.slice(0, 60)} → ${response.statusCode} ${response.body.slice(0, 200)}`;
+          expect(response.statusCode, where).toBeLessThan(500);
+          if (response.statusCode >= 400)
+            expect(response.json<{ error: string }>().error, where).toMatch(/^[A-Z][A-Z0-9_]*$/);
+          answered.set(response.statusCode, (answered.get(response.statusCode) ?? 0) + 1);
+        }
+    }
+    // Bounds PostgreSQL takes are answered, the others refused.
+    expect([...answered.keys()].sort()).toEqual([200, 400]);
   });
 
   it.each([

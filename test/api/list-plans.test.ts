@@ -3,10 +3,13 @@
  * plan for each never scans the whole table (checked with EXPLAIN, not with timings).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { boundedPageQuery } from '../../src/http/bounded-page.js';
 import { listBcs, listBcsQuery, listQuery } from '../../src/http/routes/api/bcs/list-bcs.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const BCS = 200_000;
+const PAGE_BYTES = 4_000_000;
 
 describe('BC list query plans on 200,000 BCs', () => {
   let db: TestDb;
@@ -33,7 +36,9 @@ describe('BC list query plans on 200,000 BCs', () => {
   });
 
   const planOf = async (query: Record<string, string>) => {
-    const { sql, params } = listBcsQuery(db.db, listQuery.parse(query)).toSQL();
+    const { sql, params } = new PgDialect().sqlToQuery(
+      boundedPageQuery(listBcsQuery(listQuery.parse(query)), PAGE_BYTES),
+    );
     const [row] = await db.sql!.unsafe(`explain (format json) ${sql}`, params as never[]);
     return JSON.stringify(row);
   };
@@ -64,7 +69,7 @@ describe('BC list query plans on 200,000 BCs', () => {
   // planner; without them it intersects two indexes and sorts the partner's whole set.
   it("one partner's BCs newest first, behind a cursor, are one index range read in order", async () => {
     const query = { partnerId: '42', state: 'sent', sort: '-dateOrder', limit: '50' };
-    const { nextCursor } = await listBcs(db.db, listQuery.parse(query));
+    const { nextCursor } = await listBcs(db.db, listQuery.parse(query), PAGE_BYTES);
     expect(nextCursor).toEqual(expect.any(String));
     for (const page of [query, { ...query, cursor: nextCursor! }]) {
       const plan = await planOf(page);

@@ -162,7 +162,7 @@ describe('the read API of a configured model', () => {
     );
     const named = sandbox.find((r) => typeof r.x_name === 'string')!.x_name as string;
     const contains = await all(
-      `/api/models/x_cylinder/records?xName.contains=${encodeURIComponent(named.slice(1, 5))}`,
+      `/api/models/x_cylinder/records?xName.contains=${encodeURIComponent(named.slice(-5))}`,
     );
     expect(contains.map((r) => r.odooId)).toContain(sandbox.find((r) => r.x_name === named)!.id);
   });
@@ -202,6 +202,33 @@ describe('the read API of a configured model', () => {
     expect((await get(`/api/models/x_cylinder/records/999999`)).status).toBe(404);
   });
 
+  it('answers a record gone from Odoo only when asked for, as the list does', async () => {
+    const cylinder = records().find((r) => (r.x_tag_ids as number[]).length > 0)!;
+    // As the reconcile leaves a record Odoo confirmed gone.
+    await h.db
+      .sql!`update scrap_x_cylinder set archived_at = now(), archive_reason = 'deleted in Odoo'
+      where odoo_id = ${cylinder.id}`;
+    try {
+      for (const path of ['', '/links/x_tag_ids']) {
+        const url = `/api/models/x_cylinder/records/${cylinder.id}${path}`;
+        expect([url, (await get(url)).status]).toEqual([url, 404]);
+        const shown = await get<{ odooId?: number; archivedAt?: string | null }>(
+          `${url}?includeArchived=true`,
+        );
+        expect([url, shown.status]).toEqual([url, 200]);
+      }
+      const detail = await get<Cylinder & { archivedAt: string | null }>(
+        `/api/models/x_cylinder/records/${cylinder.id}?includeArchived=true`,
+      );
+      expect(detail.body).toMatchObject({ odooId: cylinder.id, archivedAt: expect.any(String) });
+      // Its history stays readable: it says what happened to it.
+      expect((await get(`/api/models/x_cylinder/records/${cylinder.id}/history`)).status).toBe(200);
+    } finally {
+      await h.db.sql!`update scrap_x_cylinder set archived_at = null, archive_reason = null
+        where odoo_id = ${cylinder.id}`;
+    }
+  });
+
   it('refuses bad input with a 400 and a JSON code', async () => {
     for (const url of [
       '/api/models/x_cylinder/records?xCapacity.gte=lots',
@@ -213,10 +240,28 @@ describe('the read API of a configured model', () => {
       '/api/models/x_cylinder/records?xCheckedAt.lt=yesterday',
       '/api/models/x_cylinder/records?cursor=bm9wZQ',
       '/api/models/x_cylinder/records?xPartnerId=2147483648',
+      // A needle the trigram index cannot look up would read the whole table.
+      '/api/models/x_cylinder/records?xName.contains=ab',
+      '/api/models/x_cylinder/records?xName.contains=a-b-c',
+      '/api/models/x_cylinder/records?xName.contains=%25%25%25',
     ]) {
       const { status, body } = await get<{ error: string }>(url);
       expect([url, status]).toEqual([url, 400]);
       expect(body.error).toMatch(/^[A-Z_]+$/);
+    }
+    // Values PostgreSQL's calendar refuses, named by their parameter.
+    for (const [parameter, value] of [
+      ['xInstalledOn', '0000-01-01'],
+      ['xInstalledOn.gt', '0000-02-01'],
+      ['xCheckedAt.gte', '0000-01-01'],
+      ['xCheckedAt.lt', '9999-12-31T23:00:00-05:00'],
+      ['updatedSince', '0000-12-31T23:00:00Z'],
+    ]) {
+      const { status, body } = await get<{ error: string; message: string }>(
+        `/api/models/x_cylinder/records?${parameter}=${encodeURIComponent(value!)}`,
+      );
+      expect([parameter, status]).toEqual([parameter, 400]);
+      expect(body.message).toContain(`querystring.${parameter}`);
     }
   });
 

@@ -12,19 +12,30 @@ import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 /** A GET sent byte for byte as written: no client normalizes `..` or `%2e` away. */
-async function rawGet(port: number, path: string): Promise<number> {
-  const head = await new Promise<string>((resolve, reject) => {
+async function rawAnswer(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; head: string; body: string }> {
+  const text = await new Promise<string>((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () =>
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n`),
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: api\r\n${Object.entries(headers)
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('')}Connection: close\r\n\r\n`,
+      ),
     );
-    let text = '';
+    let answer = '';
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('end', () => resolve(text));
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
     socket.on('error', reject);
   });
-  return Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+  const [head = '', body = ''] = text.split('\r\n\r\n');
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), head, body };
 }
+
+const rawGet = async (port: number, path: string) => (await rawAnswer(port, path)).status;
 
 describe('rate limits', () => {
   let db: TestDb;
@@ -149,6 +160,61 @@ describe('rate limits', () => {
       // The probes themselves, with any query, still answer: the bucket is spent, they are exempt.
       for (const path of ['/health/live', '/health/ready', '/health/live?probe=1'])
         expect(await rawGet(port, path), path).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('refuses an anonymous client over its limit before routing: Fastify never sees it, no line is logged', async () => {
+    const log = memoryLogger('info');
+    const limited = await buildApp({
+      config: testConfig({
+        QUEUE_PREFIX: `rl-${randomBytes(5).toString('hex')}`,
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2',
+        LOG_LEVEL: 'info',
+      }),
+      logger: log.logger,
+      db,
+    });
+    // Every answer Fastify gives passes here, its refusals included.
+    let seen = 0;
+    limited.addHook('onResponse', (_request, _reply, done) => {
+      seen += 1;
+      done();
+    });
+    try {
+      await limited.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = limited.server.address() as { port: number };
+      // A crafted URL of a kilobyte: parsing it, matching it and logging it are what is spared.
+      const crafted = `/api/models/x/records?${'a.b-'.repeat(250)}`;
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1) statuses.push(await rawGet(port, crafted));
+      expect(statuses).toEqual([404, 404, 429]);
+      expect(seen).toBe(3);
+      const logged = log.lines.length;
+
+      for (let i = 0; i < 20; i += 1) {
+        const answer = await rawAnswer(port, crafted, { authorization: 'Bearer guess' });
+        expect(answer.status).toBe(429);
+        expect(answer.head).toMatch(/\r\nretry-after: \d+\r\n/i);
+        expect(JSON.parse(answer.body)).toMatchObject({
+          error: 'RATE_LIMITED',
+          message: expect.stringMatching(/rate limit/i),
+        });
+      }
+      expect(seen).toBe(3);
+      expect(log.lines.length).toBe(logged);
+
+      // A valid key from the same address, and the health probes, are never refused there.
+      expect(
+        (await rawAnswer(port, '/api/sync/state', { authorization: `Bearer ${KEYS.reader.key}` }))
+          .status,
+      ).toBe(200);
+      expect(await rawGet(port, '/health/live')).toBe(200);
+      const metrics = await rawAnswer(port, '/metrics', {
+        authorization: `Bearer ${KEYS.operator.key}`,
+      });
+      expect(metrics.body).toMatch(/^erp_bridge_http_refused_early_total 20$/m);
     } finally {
       await limited.close();
     }

@@ -83,6 +83,62 @@ describe('sync controls through the API', () => {
     expect((await h.runs())[0]).toMatchObject({ trigger: expect.stringMatching(/^api:/) });
   });
 
+  it('refuses a reconcile or a verify while one is queued, and for the cooldown after one ran, saying when the next may run', async () => {
+    const queue = h.runtime.queues.byName.sync;
+    // Held in the queue until this test lets it go.
+    await queue.pause();
+    let jobId: string;
+    try {
+      const queued = await post('/api/sync/reconcile?family=bcs');
+      expect(queued.statusCode).toBe(202);
+      jobId = queued.json<{ jobs: { jobId: string }[] }>().jobs[0]!.jobId;
+      for (const url of ['/api/sync/reconcile?family=bcs', '/api/sync/reconcile']) {
+        const again = await post(url);
+        expect([url, again.statusCode]).toEqual([url, 409]);
+        expect(again.json()).toMatchObject({
+          error: 'RECONCILE_PENDING',
+          message: expect.stringContaining(`job ${jobId}`),
+        });
+      }
+    } finally {
+      await queue.resume();
+    }
+    expect(await finished(jobId)).toMatchObject({ status: 'succeeded' });
+
+    const tooSoon = await post('/api/sync/reconcile');
+    expect(tooSoon.statusCode).toBe(409);
+    expect(tooSoon.json()).toMatchObject({
+      error: 'RECONCILE_TOO_SOON',
+      message: expect.stringMatching(/the next may run from \d{4}-\d\d-\d\dT/),
+    });
+    expect(Number(tooSoon.headers['retry-after'])).toBeGreaterThan(890);
+    expect(Number(tooSoon.headers['retry-after'])).toBeLessThanOrEqual(900);
+
+    const verify = await post('/api/sync/verify?all=true');
+    expect(verify.statusCode).toBe(202);
+    await finished(verify.json<{ jobs: { jobId: string }[] }>().jobs[0]!.jobId);
+    expect((await post('/api/sync/verify')).json()).toMatchObject({ error: 'VERIFY_TOO_SOON' });
+
+    // Without a cooldown, only a reconcile queued or running is refused.
+    const eager = await buildApp({
+      config: testConfig({ API_RECONCILE_COOLDOWN_SECONDS: '0' }),
+      logger: memoryLogger('warn').logger,
+      db: h.db,
+      queues: h.runtime.queues,
+    });
+    try {
+      const now = await eager.inject({
+        method: 'POST',
+        url: '/api/sync/reconcile',
+        headers: bearer('operator'),
+      });
+      expect(now.statusCode).toBe(202);
+      await finished(now.json<{ jobs: { jobId: string }[] }>().jobs[0]!.jobId);
+    } finally {
+      await eager.close();
+    }
+  });
+
   it('failures come a page at a time, with the total and a cursor', async () => {
     const now = new Date();
     await h.db.db.insert(syncFailure).values(

@@ -226,6 +226,8 @@ describe('verify: the nightly slices', () => {
     const app = await buildApp({
       config: testConfig({
         ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
+        // The verifies above just ran: no cooldown, this asks for one more.
+        API_RECONCILE_COOLDOWN_SECONDS: '0',
       }),
       logger: memoryLogger('warn').logger,
       db: h.db,

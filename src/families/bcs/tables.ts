@@ -4,8 +4,12 @@
  * BC by Odoo id. The indexes serve the BC routes' filters and sorts.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, numeric, pgTable, text } from 'drizzle-orm/pg-core';
+import { index, integer, numeric, pgTable, text, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { childCopyColumns, rootCopyColumns, utc } from '../copy-columns.js';
+import { indexKey } from '../index-keys.js';
+
+/** A text column's key in the API's indexes: its first characters, never null. */
+const textKey = (column: AnyPgColumn) => sql.raw(indexKey('text', `"${column.name}"`));
 
 export const scrapDimagazBc = pgTable(
   'scrap_dimagaz_bc',
@@ -28,6 +32,7 @@ export const scrapDimagazBc = pgTable(
     odooCreateDate: utc('odoo_create_date'),
   },
   (t) => [
+    // A selection: its values are Odoo's own short keys, never a user's text (index-keys.ts).
     index('scrap_dimagaz_bc_state_idx').on(t.state),
     index('scrap_dimagaz_bc_partner_idx').on(t.partnerId),
     index('scrap_dimagaz_bc_date_order_idx').on(t.dateOrder, t.odooId),
@@ -35,22 +40,24 @@ export const scrapDimagazBc = pgTable(
     index('scrap_dimagaz_bc_live_idx')
       .on(t.odooId)
       .where(sql`${t.archivedAt} is null`),
-    // The API's sorts, on the very expressions it orders by (see list-bcs.ts), live rows only.
-    index('scrap_dimagaz_bc_live_name_idx')
-      .on(sql`coalesce(${t.name}, '')`, t.odooId)
-      .where(sql`${t.archivedAt} is null`),
-    index('scrap_dimagaz_bc_live_date_order_idx')
-      .on(sql`coalesce(${t.dateOrder}, '-infinity'::timestamptz)`, t.odooId)
-      .where(sql`${t.archivedAt} is null`),
+    // The API's sorts, on the very expressions it orders by (see list-bcs.ts), over every row:
+    // includeArchived=true sorts too. A name's key is its first characters (index-keys.ts): a
+    // name of any length can be copied.
+    index('scrap_dimagaz_bc_name_sort_idx').on(textKey(t.name), t.odooId),
+    index('scrap_dimagaz_bc_date_order_sort_idx').on(
+      sql`coalesce(${t.dateOrder}, '-infinity'::timestamptz)`,
+      t.odooId,
+    ),
     // The portal's common list: one partner's BCs, newest first. The partner leads, then the
     // same sort expression, so a page and every cursor after it is one index range: without it
     // PostgreSQL intersects the partner and state indexes and sorts the partner's whole set.
     index('scrap_dimagaz_bc_live_partner_date_order_idx')
       .on(t.partnerId, sql`coalesce(${t.dateOrder}, '-infinity'::timestamptz)`, t.odooId)
       .where(sql`${t.archivedAt} is null`),
-    index('scrap_dimagaz_bc_live_amount_idx')
-      .on(sql`coalesce(${t.amountTotal}, '-Infinity'::numeric)`, t.odooId)
-      .where(sql`${t.archivedAt} is null`),
+    index('scrap_dimagaz_bc_amount_sort_idx').on(
+      sql`coalesce(${t.amountTotal}, '-Infinity'::numeric)`,
+      t.odooId,
+    ),
     // `q` searches text inside the name or the origin (ilike '%…%'): trigram indexes (pg_trgm).
     index('scrap_dimagaz_bc_name_trgm_idx').using('gin', t.name.op('gin_trgm_ops')),
     index('scrap_dimagaz_bc_origin_trgm_idx').using('gin', t.origin.op('gin_trgm_ops')),
@@ -73,7 +80,11 @@ export const scrapDimagazBcLine = pgTable(
     priceUnit: numeric('price_unit'),
     priceSubtotal: numeric('price_subtotal'),
   },
-  (t) => [index('scrap_dimagaz_bc_line_bc_idx').on(t.bcOdooId, t.sequence, t.odooId)],
+  (t) => [
+    index('scrap_dimagaz_bc_line_bc_idx').on(t.bcOdooId, t.sequence, t.odooId),
+    // The read API's sort by stamp (/api/models/dimagaz.bc.line/records?sort=odooWriteDate).
+    index('scrap_dimagaz_bc_line_write_date_idx').on(t.odooWriteDate, t.odooId),
+  ],
 );
 
 export type BcRow = typeof scrapDimagazBc.$inferSelect;

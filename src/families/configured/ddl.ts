@@ -1,10 +1,12 @@
 /**
  * The DDL a layout needs, every statement idempotent (`if not exists`): the tables, the columns
  * the layout added, the link tables, and the indexes the sync and the API's filters and sorts
- * use. Nothing is ever dropped; a column is altered only to widen a decimal an earlier version
- * rounded, or to accept the nulls of a table taken over (adoptTable).
+ * use. No table is ever dropped; a column is altered only to widen a decimal an earlier version
+ * rounded, or to accept the nulls of a table taken over (adoptTable). An index an earlier version
+ * created and this one replaces (see {@link REPLACED_INDEXES}) is dropped: `migrate` upgrades an
+ * existing table in place.
  */
-import { sortExpression } from '../columns.js';
+import { indexKey } from '../index-keys.js';
 import {
   identifier,
   ROUNDED_NUMERIC,
@@ -91,9 +93,22 @@ function adoptTable(
   return statements;
 }
 
+const indexName = (table: string, suffix: string) => identifier(`${table}_${suffix}`);
+
 function index(table: string, suffix: string, on: string, where?: string): string {
-  return `create index if not exists ${quote(identifier(`${table}_${suffix}`))} on ${quote(table)} (${on})${where ? ` where ${where}` : ''}`;
+  return `create index if not exists ${quote(indexName(table, suffix))} on ${quote(table)} (${on})${where ? ` where ${where}` : ''}`;
 }
+
+/**
+ * Indexes earlier versions created and this one replaces, by the suffix of their name: a sorted
+ * field's `<column>_sort_idx` held live rows only (so includeArchived=true sorted the whole
+ * table) and a whole text; a filtered text's `<column>_idx` held the whole text, so a value past
+ * about 2,700 bytes could not be written (index-keys.ts).
+ */
+const REPLACED_INDEXES = {
+  sort: (column: string) => `${column}_sort_idx`,
+  textFilter: (column: string) => `${column}_idx`,
+};
 
 function modelStatements(
   model: ModelLayout,
@@ -121,12 +136,12 @@ function modelStatements(
         `alter table ${quote(t)} add column if not exists ${quote(column.nameColumn)} text`,
       );
   }
-  if (isRoot) {
-    statements.push(index(t, 'live_idx', quote('odoo_id'), live));
-    statements.push(index(t, 'write_date_idx', `${quote('odoo_write_date')}, ${quote('odoo_id')}`));
-  } else {
-    statements.push(index(t, 'parent_idx', `${quote(model.parentColumn!)}, ${quote('odoo_id')}`));
-  }
+  // (name suffix, what it indexes, where): every index the layout wants on the table.
+  const indexes: [string, string, string?][] = [];
+  // The API's sort by stamp, on a root and on a child alike.
+  indexes.push(['write_date_idx', `${quote('odoo_write_date')}, ${quote('odoo_id')}`]);
+  if (isRoot) indexes.push(['live_idx', quote('odoo_id'), live]);
+  else indexes.push(['parent_idx', `${quote(model.parentColumn!)}, ${quote('odoo_id')}`]);
   for (const link of model.links) {
     statements.push(
       `create table if not exists ${quote(link.table)} (
@@ -139,26 +154,39 @@ function modelStatements(
     );
   }
   const columnOf = (field: string) => model.columns.find((column) => column.field === field)!;
+  const replaced: string[] = [];
+  // The API orders by the column's key, then the id (index-keys.ts), over every row: live rows
+  // and, with includeArchived=true, the archived ones.
   for (const field of spec.api.sort) {
     const column = columnOf(field);
-    statements.push(
-      index(
-        t,
-        `${column.column}_sort_idx`,
-        `${sortExpression(column.kind, quote(column.column))}, ${quote('odoo_id')}`,
-        live,
-      ),
-    );
+    indexes.push([
+      `${column.column}_order_idx`,
+      `${indexKey(column.kind, quote(column.column))}, ${quote('odoo_id')}`,
+    ]);
+    replaced.push(REPLACED_INDEXES.sort(column.column));
   }
+  const trigram: string[] = [];
   for (const field of spec.api.filter) {
     const column = columnOf(field);
-    statements.push(index(t, `${column.column}_idx`, quote(column.column)));
-    // `contains` on text: a trigram index (pg_trgm, created by the migrations).
-    if (column.kind === 'text')
-      statements.push(
-        `create index if not exists ${quote(identifier(`${t}_${column.column}_trgm_idx`))} on ${quote(t)} using gin (${quote(column.column)} gin_trgm_ops)`,
+    if (column.kind === 'text') {
+      // Equality finds a text by its key (a sorted text's order index leads with it); `contains`
+      // by trigrams (pg_trgm, created by the migrations): pieces of three characters.
+      if (!spec.api.sort.includes(field))
+        indexes.push([`${column.column}_key_idx`, indexKey(column.kind, quote(column.column))]);
+      replaced.push(REPLACED_INDEXES.textFilter(column.column));
+      trigram.push(
+        `create index if not exists ${quote(indexName(t, `${column.column}_trgm_idx`))} on ${quote(t)} using gin (${quote(column.column)} gin_trgm_ops)`,
       );
+    } else {
+      indexes.push([`${column.column}_idx`, quote(column.column)]);
+    }
   }
+  // Dropped first, and never under a name the layout wants now (the names of two columns can
+  // meet: `x_sort`'s filter index is `x_sort_idx`, the former sort index of `x`).
+  const wanted = new Set(indexes.map(([suffix]) => indexName(t, suffix)));
+  for (const name of new Set(replaced.map((suffix) => indexName(t, suffix))))
+    if (!wanted.has(name)) statements.push(`drop index if exists ${quote(name)}`);
+  statements.push(...indexes.map(([suffix, on, where]) => index(t, suffix, on, where)), ...trigram);
   return statements;
 }
 

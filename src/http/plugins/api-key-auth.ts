@@ -1,13 +1,15 @@
 /**
  * API keys: `Authorization: Bearer <key>`, checked against the SHA-256 hashes of `API_KEYS` in
  * constant time. Each key has a role; `app.authorize(role)` is the onRequest hook a route uses to
- * demand at least that role, before its body is read. No key → 401, too low a role → 403.
+ * demand at least that role, before its body is read. No key → 401, too low a role → 403, a key
+ * with as many requests in flight as it may have → 429 (in-flight.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashApiKey, type ApiKeyEntry, type ApiRole } from '../../config/api-keys.js';
 import { HttpError } from '../http-error.js';
+import { createInFlightLimit } from '../in-flight.js';
 
 const RANK: Record<ApiRole, number> = { reader: 1, operator: 2, admin: 3 };
 
@@ -70,22 +72,33 @@ export function basicPassword(header: string | undefined): string | undefined {
   return colon < 0 ? undefined : decoded.slice(colon + 1);
 }
 
-function bearerKey(request: FastifyRequest): string | undefined {
+function bearerKey(request: { headers: { authorization?: string } }): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }
 
+/** The key a request carries, Bearer or Basic (the password), if any. */
+export function requestKey(request: { headers: { authorization?: string } }): string | undefined {
+  return bearerKey(request) ?? basicPassword(request.headers.authorization);
+}
+
 export const apiKeyAuth = fp(
-  (app: FastifyInstance, options: { keys: readonly ApiKeyEntry[] }) => {
+  (app: FastifyInstance, options: { keys: readonly ApiKeyEntry[]; maxInFlightPerKey: number }) => {
     const identify = createKeyMatcher(options.keys);
+    const inFlight = createInFlightLimit(options.maxInFlightPerKey);
+    // Every answer, an error's too, passes here once its work is done.
+    app.addHook('onSend', (request, _reply, payload, done) => {
+      inFlight.answered(request);
+      done(null, payload);
+    });
     // The rate limiter asks first, then the route's check: the key is hashed once per request.
     const identified = new WeakMap<FastifyRequest, Caller | null>();
     const callerOf = (request: FastifyRequest): Caller | undefined => {
       let caller = identified.get(request);
       if (caller === undefined) {
-        const key = bearerKey(request) ?? basicPassword(request.headers.authorization);
+        const key = requestKey(request);
         caller = (key ? identify(key) : undefined) ?? null;
         identified.set(request, caller);
       }
@@ -95,7 +108,7 @@ export const apiKeyAuth = fp(
     app.decorate('identify', identify);
     app.decorate('callerOf', callerOf);
     app.decorate('authorize', (role: ApiRole): onRequestHookHandler => {
-      return (request, _reply, done) => {
+      return (request, reply, done) => {
         const key = bearerKey(request);
         const caller = key ? callerOf(request) : undefined;
         if (!caller) {
@@ -122,7 +135,7 @@ export const apiKeyAuth = fp(
           );
           return;
         }
-        done();
+        done(inFlight.take(request, reply, caller.name));
       };
     });
   },

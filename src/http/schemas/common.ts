@@ -32,3 +32,11 @@ export const pageLimit = (defaultLimit: number, maxLimit: number) =>
     .max(maxLimit)
     .default(defaultLimit)
     .describe(`page size (1–${maxLimit})`);
+
+/** What of each record an answer holds: `columns` leaves out `data`, the record as Odoo sent it. */
+export const bodyFields = z
+  .enum(['all', 'columns'])
+  .default('all')
+  .describe(
+    'all: every typed column and data, the record as Odoo sent it; columns: the typed columns without data (lighter pages)',
+  );

@@ -1,5 +1,5 @@
 /** BC read endpoints (reader) and the per-BC resync (operator). */
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
@@ -10,23 +10,39 @@ import { HttpError } from '../../../http-error.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
 import { auditSchema, bcLineSchema, bcSchema, toAuditBody } from '../../../schemas/bc.js';
-import { authErrors, errorBody, odooIdParams, pageLimit } from '../../../schemas/common.js';
-import { bcJson, detailLinesJson, jsonArray, lineJson, lineOrder } from './bc-json.js';
+import {
+  authErrors,
+  bodyFields,
+  errorBody,
+  odooIdParams,
+  pageLimit,
+} from '../../../schemas/common.js';
+import { boundedPage, PAGE_ENVELOPE_BYTES, type PageQuery } from '../../../bounded-page.js';
+import { bodySizeHint, type BodyFields } from '../../../record-bodies.js';
+import { bcColumnsJson, bcJson, detailLinesJson, lineJson, lineOrder } from './bc-json.js';
 import { listBcs, listQuery } from './list-bcs.js';
 
 export interface BcRoutesOptions {
   db: Db;
+  /** For the list, whose query's text its filters shape (create-db.ts). */
+  shapedDb: Db;
   syncControl: SyncControl;
+  /** The largest answer of a list page, and of a BC with its lines. */
+  pageMaxBytes: number;
 }
 
 const LINE_CURSOR = /^(-?\d{1,10})_(\d{1,10})$/;
 
 /**
- * A page of a BC's lines in Odoo's order (by sequence, then id), as JSON text; the cursor is the
- * last line's `<sequence>_<odooId>`, so a page never repeats or skips a line.
+ * A page of a BC's lines in Odoo's order (by sequence, then id), within a budget of bytes
+ * (bounded-page.ts); the cursor is the last line's `<sequence>_<odooId>`, so a page never repeats
+ * or skips a line.
  */
-async function pageOfLines(db: Db, odooId: number, page: { limit: number; after?: string }) {
-  const where = [eq(scrapDimagazBcLine.bcOdooId, odooId)];
+function pageOfLines(
+  odooId: number,
+  page: { limit: number; after?: string; fields: BodyFields },
+): PageQuery {
+  const where = [sql`${scrapDimagazBcLine.bcOdooId} = ${odooId}`];
   if (page.after) {
     const match = LINE_CURSOR.exec(page.after);
     const [sequence, id] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
@@ -34,35 +50,51 @@ async function pageOfLines(db: Db, odooId: number, page: { limit: number; after?
       throw new HttpError(400, 'BAD_CURSOR', 'after is not a cursor this endpoint gave');
     where.push(sql`(${lineOrder}, ${scrapDimagazBcLine.odooId}) > (${sequence}, ${id})`);
   }
-  const rows = await db
-    .select({
-      body: lineJson,
-      sequence: scrapDimagazBcLine.sequence,
-      odooId: scrapDimagazBcLine.odooId,
-    })
-    .from(scrapDimagazBcLine)
-    .where(and(...where))
-    .orderBy(asc(lineOrder), asc(scrapDimagazBcLine.odooId))
-    .limit(page.limit + 1);
-  const items = rows.slice(0, page.limit);
-  const last = items[items.length - 1];
   return {
-    itemsJson: jsonArray(items.map((row) => row.body)),
-    next:
-      rows.length > page.limit && last ? `${last.sequence ?? 2_147_483_647}_${last.odooId}` : null,
+    from: sql`${scrapDimagazBcLine}`,
+    where: sql.join(where, sql` and `),
+    body: lineJson(page.fields),
+    sizeHint: bodySizeHint(bcsFamily.children[0]!, page.fields),
+    sortKey: lineOrder,
+    sortText: sql`${lineOrder}::text || '_' || ${scrapDimagazBcLine.odooId}`,
+    odooId: sql`${scrapDimagazBcLine.odooId}`,
+    descending: false,
+    limit: page.limit,
+    sort: 'lines',
+    cursorOf: (row) => row.sort_text,
   };
 }
 
 /** Lines a BC detail carries; a BC with more gives the cursor to the rest. */
 const DETAIL_LINES = 200;
-/** Rendered once: the detail's lines subquery, as {@link bcJson} is. */
-const detailLines = detailLinesJson(DETAIL_LINES);
+
+/** A BC gone from Odoo (archived in the copy) is answered only when asked for, as the list does. */
+const includeArchived = z
+  .enum(['true', 'false'])
+  .transform((value) => value === 'true')
+  .default(false)
+  .describe('answer a BC gone from Odoo too (404 without it)');
+
+const found = (odooId: number, archivedToo: boolean) =>
+  and(
+    eq(scrapDimagazBc.odooId, odooId),
+    archivedToo ? undefined : isNull(scrapDimagazBc.archivedAt),
+  );
 
 const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
 
-export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, syncControl }) => {
+export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
+  app,
+  { db, shapedDb, syncControl, pageMaxBytes },
+) => {
   const reader = { onRequest: app.authorize('reader') };
+  const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
+  // Rendered once: the detail's lines subquery, as bcJson is.
+  const detailLines = {
+    all: detailLinesJson(DETAIL_LINES, itemsMaxBytes, 'all'),
+    columns: detailLinesJson(DETAIL_LINES, itemsMaxBytes, 'columns'),
+  };
 
   app.get(
     '/api/bcs',
@@ -79,7 +111,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
       },
     },
     async (request, reply) => {
-      const { itemsJson, nextCursor } = await listBcs(db, request.query);
+      const { itemsJson, nextCursor } = await listBcs(shapedDb, request.query, itemsMaxBytes);
       return sendJsonText(
         reply,
         `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
@@ -95,9 +127,14 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         tags: ['bcs'],
         summary: 'One BC with its lines',
         params: odooIdParams,
+        querystring: z.object({ includeArchived, fields: bodyFields }).strict(),
         response: {
           200: bcSchema.extend({
-            lines: z.array(bcLineSchema).describe(`the first ${DETAIL_LINES} lines`),
+            lines: z
+              .array(bcLineSchema)
+              .describe(
+                `the first ${DETAIL_LINES} lines (fewer when the answer reaches API_PAGE_MAX_BYTES)`,
+              ),
             linesNextCursor: z
               .string()
               .nullable()
@@ -110,10 +147,14 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
     },
     async (request, reply) => {
       const { odooId } = request.params;
+      const { fields } = request.query;
       const [bc] = await db
-        .select({ body: bcJson, lines: detailLines })
+        .select({
+          body: fields === 'all' ? bcJson : bcColumnsJson,
+          lines: detailLines[fields],
+        })
         .from(scrapDimagazBc)
-        .where(eq(scrapDimagazBc.odooId, odooId));
+        .where(found(odooId, request.query.includeArchived));
       if (!bc) throw notFound(odooId);
       // The BC's object, its closing brace replaced by the two members the detail adds.
       return sendJsonText(reply, `${bc.body.slice(0, bc.body.lastIndexOf('}'))}${bc.lines}}`);
@@ -130,8 +171,10 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
         params: odooIdParams,
         querystring: z
           .object({
+            includeArchived,
             limit: pageLimit(200, 1_000),
             after: z.string().max(30).optional().describe('cursor: nextCursor of the page before'),
+            fields: bodyFields,
           })
           .strict(),
         response: {
@@ -146,12 +189,12 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { db, sync
       const [bc] = await db
         .select({ odooId: scrapDimagazBc.odooId })
         .from(scrapDimagazBc)
-        .where(eq(scrapDimagazBc.odooId, odooId));
+        .where(found(odooId, request.query.includeArchived));
       if (!bc) throw notFound(odooId);
-      const lines = await pageOfLines(db, odooId, request.query);
+      const lines = await boundedPage(db, pageOfLines(odooId, request.query), itemsMaxBytes);
       return sendJsonText(
         reply,
-        `{"items":${lines.itemsJson},"nextCursor":${JSON.stringify(lines.next)}}`,
+        `{"items":${lines.itemsJson},"nextCursor":${JSON.stringify(lines.nextCursor)}}`,
       );
     },
   );

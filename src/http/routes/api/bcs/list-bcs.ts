@@ -4,14 +4,22 @@
  * were inserted or deleted meanwhile; sorted by `odooId` (the default), a row that a sync updates
  * between two pages still appears exactly once.
  */
-import { and, asc, desc, eq, gte, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableName, gte, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc } from '../../../../families/bcs/tables.js';
+import { indexKey } from '../../../../families/index-keys.js';
 import { textArray } from '../../../../db/sql-rows.js';
-import { decodeCursor, encodeCursor, escapeLike } from '../../../cursors.js';
-import { isoInstant } from '../../../record-bodies.js';
-import { bcJson, jsonArray } from './bc-json.js';
+import { boundedPage, type PageQuery } from '../../../bounded-page.js';
+import { decodeCursor, escapeLike } from '../../../cursors.js';
+import { instant, trigramNeedle } from '../../../postgres-values.js';
+import { bodySizeHint, isoInstant } from '../../../record-bodies.js';
+import { bcsFamily } from '../../../../families/bcs/family.js';
+import { bodyFields } from '../../../schemas/common.js';
+import { bcColumnsJson, bcJson } from './bc-json.js';
+
+/** The name's key in its sort index (index-keys.ts). */
+const nameKey = sql.raw(indexKey('text', `"${getTableName(scrapDimagazBc)}"."name"`));
 
 /**
  * Sortable fields, each with a never-null expression (nulls sort first ascending), and the text a
@@ -23,10 +31,11 @@ const SORTS = {
     cast: 'int',
     text: sql`${scrapDimagazBc.odooId}::text`,
   },
+  // A name's key, its first characters (index-keys.ts), then the id: any name can be copied.
   name: {
-    expr: sql`coalesce(${scrapDimagazBc.name}, '')`,
+    expr: nameKey,
     cast: 'text',
-    text: sql`coalesce(${scrapDimagazBc.name}, '')`,
+    text: nameKey,
   },
   dateOrder: {
     expr: sql`coalesce(${scrapDimagazBc.dateOrder}, '-infinity'::timestamptz)`,
@@ -63,18 +72,14 @@ export const listQuery = z
       .optional()
       .describe('comma-separated states, e.g. purchase,done'),
     partnerId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
-    orderedFrom: z.iso
-      .datetime({ offset: true })
-      .or(z.iso.date())
+    orderedFrom: instant({ dayAlone: true }).optional().describe('date_order ≥ this'),
+    orderedTo: instant({ dayAlone: true }).optional().describe('date_order < this'),
+    updatedSince: instant({ dayAlone: false }).optional().describe('Odoo write_date ≥ this'),
+    q: trigramNeedle(100)
       .optional()
-      .describe('date_order ≥ this'),
-    orderedTo: z.iso
-      .datetime({ offset: true })
-      .or(z.iso.date())
-      .optional()
-      .describe('date_order < this'),
-    updatedSince: z.iso.datetime({ offset: true }).optional().describe('Odoo write_date ≥ this'),
-    q: z.string().min(1).max(100).optional().describe('text contained in the name or the origin'),
+      .describe(
+        'text contained in the name or the origin: three letters or digits in a row at least',
+      ),
     active: bool.optional().describe('Odoo active flag'),
     includeArchived: bool.default(false).describe('include BCs that vanished from Odoo'),
     sort: z
@@ -84,13 +89,14 @@ export const listQuery = z
     limit: z.coerce.number().int().min(1).max(200).default(50),
     // Long enough for the cursor of a name of a few thousand characters.
     cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
+    fields: bodyFields,
   })
   .strict();
 
 export type ListQuery = z.infer<typeof listQuery>;
 
-/** The list's query, unrun (its plan is checked against the indexes in the tests). */
-export function listBcsQuery(db: Db, query: ListQuery) {
+/** The list's page query, unrun (its plan is checked against the indexes in the tests). */
+export function listBcsQuery(query: ListQuery): PageQuery {
   const descending = query.sort.startsWith('-');
   const field = (descending ? query.sort.slice(1) : query.sort) as SortField;
   const { expr, cast, text } = SORTS[field];
@@ -122,31 +128,28 @@ export function listBcsQuery(db: Db, query: ListQuery) {
     );
   }
 
-  const order = descending
-    ? [desc(expr), desc(scrapDimagazBc.odooId)]
-    : [asc(expr), asc(scrapDimagazBc.odooId)];
-  return db
-    .select({ body: bcJson, odooId: scrapDimagazBc.odooId, sortText: sql<string>`${text}` })
-    .from(scrapDimagazBc)
-    .where(and(...where))
-    .orderBy(...order)
-    .limit(query.limit + 1);
+  return {
+    from: sql`${scrapDimagazBc}`,
+    where: and(...where),
+    body: query.fields === 'columns' ? bcColumnsJson : bcJson,
+    sizeHint: bodySizeHint(bcsFamily.root, query.fields),
+    sortKey: expr,
+    sortText: text,
+    odooId: sql`${scrapDimagazBc.odooId}`,
+    descending,
+    limit: query.limit,
+    sort: query.sort,
+  };
 }
 
-/** A page of the list: its items as JSON text, and the cursor to the next page. */
-export async function listBcs(
+/**
+ * A page of the list within `maxBytes` (bounded-page.ts): its items as JSON text, and the cursor
+ * to the next page.
+ */
+export function listBcs(
   db: Db,
   query: ListQuery,
+  maxBytes: number,
 ): Promise<{ itemsJson: string; nextCursor: string | null }> {
-  const rows = await listBcsQuery(db, query);
-  const hasMore = rows.length > query.limit;
-  const page = hasMore ? rows.slice(0, query.limit) : rows;
-  const last = page[page.length - 1];
-  return {
-    itemsJson: jsonArray(page.map((row) => row.body)),
-    nextCursor:
-      hasMore && last
-        ? encodeCursor({ sort: query.sort, value: last.sortText, id: last.odooId })
-        : null,
-  };
+  return boundedPage(db, listBcsQuery(query), maxBytes);
 }

@@ -20,15 +20,32 @@ import {
 } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
 import { HttpError } from '../../../http-error.js';
-import { recordJson, recordSchema, tableColumn } from '../../../record-bodies.js';
+import { PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
+import {
+  bodyNames,
+  recordJson,
+  recordSchema,
+  tableColumn,
+  type BodyFields,
+} from '../../../record-bodies.js';
 import { auditSchema, toAuditBody } from '../../../schemas/bc.js';
-import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
+import {
+  authErrors,
+  bodyFields,
+  errorBody,
+  pageLimit,
+  positiveId,
+} from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import { modelList, type ModelList } from './model-query.js';
 
 export interface ModelRoutesOptions {
   db: Db;
+  /** For the lists, whose queries' texts their filters shape (create-db.ts). */
+  shapedDb: Db;
   families: Families;
+  /** The largest answer of a list page, and of a detail with its child pages. */
+  pageMaxBytes: number;
 }
 
 /** Children of each child model, and targets of each link, a detail carries. */
@@ -46,6 +63,12 @@ const schemaName = (model: string) =>
 
 const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Whether a route's query asked for records gone from Odoo (only a root's routes take it). */
+const includesArchived = (query: object) =>
+  'includeArchived' in query && query.includeArchived === true;
 
 /** A page of a record's link list in Odoo's order; the cursor is the last position. */
 async function pageOfLinks(
@@ -68,14 +91,31 @@ async function pageOfLinks(
   };
 }
 
-export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db, families }) => {
+export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
+  app,
+  { db, shapedDb, families, pageMaxBytes },
+) => {
   const reader = { onRequest: app.authorize('reader') };
+  const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
   const lists = new Map<ModelDeclaration, ModelList>();
   for (const family of families.all)
     for (const model of familyModels(family)) lists.set(model, modelList(model));
 
   for (const family of families.all)
-    for (const model of familyModels(family)) register(family, model);
+    for (const model of familyModels(family)) {
+      // Two columns that would share a name, or a column named like the list's own parameters.
+      for (const { column, natural, name } of bodyNames(model).renamed)
+        app.log.warn(
+          { model: model.model, field: column.field, natural, name },
+          'a field is served under another key than its natural one, which another key has',
+        );
+      for (const { column, natural, name } of lists.get(model)!.renamed)
+        app.log.warn(
+          { model: model.model, field: column.field, natural, name },
+          'a field is filtered or sorted by another parameter than its natural one, which another parameter has',
+        );
+      register(family, model);
+    }
 
   function register(family: RecordFamily, model: ModelDeclaration) {
     const base = `/api/models/${model.model}/records`;
@@ -84,16 +124,25 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
     const tags = [`models: ${family.name}`];
     const notFound = (odooId: number) =>
       new HttpError(404, 'NOT_FOUND', `no ${model.model} record with Odoo id ${odooId}`);
-    const body = recordJson(model);
     const table = sql.identifier(model.table.name);
     const odooId = tableColumn(model, 'odoo_id');
-    const find = async (id: number) =>
+    // A root gone from Odoo (archived in the copy) is found only when asked for, as the list does.
+    const find = async (id: number, includeArchived = false, fields: BodyFields = 'all') =>
       rowsOf<{ body: string; parent: number | null }>(
         await db.execute(sql`
-          select ${body} as body,
+          select ${recordJson(model, fields)} as body,
             ${isChild(model) ? tableColumn(model, model.parentColumn) : sql`null::int`} as parent
-          from ${table} where ${odooId} = ${id}`),
+          from ${table} where ${odooId} = ${id}
+          ${isChild(model) || includeArchived ? sql`` : sql`and ${tableColumn(model, 'archived_at')} is null`}`),
       )[0];
+    /** What a root's detail and link pages take: the records gone from Odoo, on demand. */
+    const archivedQuery = isChild(model)
+      ? {}
+      : {
+          includeArchived: bool
+            .default(false)
+            .describe('answer a record gone from Odoo too (404 without it)'),
+        };
 
     app.get(
       base,
@@ -107,7 +156,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
         },
       },
       async (request, reply) => {
-        const { itemsJson, nextCursor } = await list.page(db, request.query);
+        const { itemsJson, nextCursor } = await list.page(shapedDb, request.query, itemsMaxBytes);
         return sendJsonText(
           reply,
           `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
@@ -124,6 +173,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
           tags,
           summary: `One ${model.model} record with its children and its links, paged`,
           params,
+          querystring: z.object({ ...archivedQuery, fields: bodyFields }).strict(),
           response: {
             200: record.extend({
               children: z
@@ -132,7 +182,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
                     children.map((child) => [
                       child.model,
                       page(recordSchema(child, schemaName(child.model))).describe(
-                        `the first ${DETAIL_PAGE}; nextCursor continues /api/models/${child.model}/records?${lists.get(child)!.parentKey}={odooId}`,
+                        `the first ${DETAIL_PAGE} (fewer when the page's bytes reach its share of API_PAGE_MAX_BYTES); nextCursor continues /api/models/${child.model}/records?${lists.get(child)!.parentKey}={odooId}`,
                       ),
                     ]),
                   ),
@@ -158,21 +208,32 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
       },
       async (request, reply) => {
         const { odooId: id } = request.params;
-        const found = await find(id);
+        const { fields } = request.query;
+        const found = await find(id, includesArchived(request.query), fields);
         if (!found) throw notFound(id);
-        const [childPages, linkPages] = await Promise.all([
-          Promise.all(
-            children.map((child) => {
-              const childList = lists.get(child)!;
-              return childList.page(db, {
-                [childList.parentKey!]: id,
-                sort: 'odooId',
-                limit: DETAIL_PAGE,
-              });
-            }),
-          ),
-          Promise.all(model.links.map((link) => pageOfLinks(db, link, id, DETAIL_PAGE, undefined))),
-        ]);
+        // The child pages share what the record leaves of the budget (one child at least each).
+        const childMaxBytes = Math.max(
+          1,
+          Math.floor(
+            (itemsMaxBytes - Buffer.byteLength(found.body)) / Math.max(1, children.length),
+          ) - PAGE_ENVELOPE_BYTES,
+        );
+        // One after the other: a request holds one connection of the pool at a time, so a key's
+        // requests in flight (in-flight.ts) bound the connections it holds, whatever the model.
+        const childPages: { itemsJson: string; nextCursor: string | null }[] = [];
+        for (const child of children) {
+          const childList = lists.get(child)!;
+          childPages.push(
+            await childList.page(
+              db,
+              { [childList.parentKey!]: id, sort: 'odooId', limit: DETAIL_PAGE, fields },
+              childMaxBytes,
+            ),
+          );
+        }
+        const linkPages: Awaited<ReturnType<typeof pageOfLinks>>[] = [];
+        for (const link of model.links)
+          linkPages.push(await pageOfLinks(db, link, id, DETAIL_PAGE, undefined));
         const childrenJson = children
           .map(
             (child, i) =>
@@ -201,6 +262,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
             params,
             querystring: z
               .object({
+                ...archivedQuery,
                 limit: pageLimit(200, 1_000),
                 after: z.coerce
                   .number()
@@ -216,7 +278,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { db
         },
         async (request) => {
           const { odooId: id } = request.params;
-          if (!(await find(id))) throw notFound(id);
+          if (!(await find(id, includesArchived(request.query)))) throw notFound(id);
           return pageOfLinks(db, link, id, request.query.limit, request.query.after);
         },
       );

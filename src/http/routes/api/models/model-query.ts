@@ -8,17 +8,23 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
-import { rowsOf, textArray } from '../../../../db/sql-rows.js';
-import { sortExpression, type ColumnKind, type FieldColumn } from '../../../../families/columns.js';
+import { textArray } from '../../../../db/sql-rows.js';
+import type { ColumnKind, FieldColumn } from '../../../../families/columns.js';
 import { isChild, type ModelDeclaration } from '../../../../families/family.js';
-import { decodeCursor, encodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
+import { indexKey, TEXT_KEY_CHARS } from '../../../../families/index-keys.js';
+import { boundedPage, type PageQuery } from '../../../bounded-page.js';
+import { decodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
+import { day, decimal, instant, int4, trigramNeedle } from '../../../postgres-values.js';
+import { apiNames, camel, type Renamed } from '../../../api-names.js';
 import {
-  camel,
+  bodySizeHint,
   isoInstant,
   qualifiedColumn,
   recordJson,
   tableColumn,
+  type BodyFields,
 } from '../../../record-bodies.js';
+import { bodyFields } from '../../../schemas/common.js';
 
 interface Sort {
   readonly expr: SQL;
@@ -38,9 +44,13 @@ const CASTS: Readonly<Record<ColumnKind, CursorCast>> = {
   json: 'text',
 };
 
+/** What the column's indexes hold (index-keys.ts): a sort orders by it, an equality finds it. */
+const keyOf = (model: ModelDeclaration, column: FieldColumn): SQL =>
+  sql.raw(indexKey(column.kind, qualifiedColumn(model, column.column)));
+
 function sortOf(model: ModelDeclaration, column: FieldColumn): Sort {
   const name = tableColumn(model, column.column);
-  const expr = sql.raw(sortExpression(column.kind, qualifiedColumn(model, column.column)));
+  const expr = keyOf(model, column);
   const text =
     column.kind === 'datetime'
       ? sql`coalesce(${isoInstant(name)}, '-infinity')`
@@ -62,27 +72,25 @@ const OPERATORS: Readonly<Record<ColumnKind, readonly string[]>> = {
   json: [],
 };
 
-const int4 = z.coerce.number().int().min(-2_147_483_648).max(2_147_483_647);
+/** Longest text a filter takes: shorter than an index's key (index-keys.ts), so its own key. */
+const TEXT_FILTER_CHARS = 200;
 // PostgreSQL text holds no NUL: refused here, not by a SQL error.
 const text = z
   .string()
-  .max(200)
+  .max(TEXT_FILTER_CHARS)
   .refine(
     (value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value),
     'holds a character PostgreSQL text cannot',
   );
-const decimal = z.string().regex(/^-?\d{1,30}(\.\d{1,30})?$/, 'a decimal number such as 12.50');
-const instant = z.iso.datetime({ offset: true }).or(z.iso.date());
-const day = z.iso.date();
 const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 const VALUES: Readonly<Record<ColumnKind, z.ZodType>> = {
   text,
-  integer: int4,
-  many2one: int4,
-  decimal,
-  datetime: instant,
-  date: day,
+  integer: int4(),
+  many2one: int4(),
+  decimal: decimal(),
+  datetime: instant({ dayAlone: true }),
+  date: day(),
   boolean: bool,
   json: text,
 };
@@ -115,13 +123,18 @@ export interface ModelList {
   /** The querystring's zod schema (validation and OpenAPI). */
   readonly querystring: z.ZodObject;
   readonly sortNames: readonly string[];
-  /** A page of the list, its items as JSON text. */
+  /** The page's query, unrun (its plan is checked against the indexes in the tests). */
+  pageQuery(query: Record<string, unknown>): PageQuery;
+  /** A page of the list within `maxBytes` (bounded-page.ts), its items as JSON text. */
   page(
     db: Db,
     query: Record<string, unknown>,
+    maxBytes: number,
   ): Promise<{ itemsJson: string; nextCursor: string | null }>;
   /** The cursor of the list sorted by odooId after `odooId`, filtered on `parentKey`. */
   readonly parentKey: string | undefined;
+  /** Filters and sorts whose parameter is not their column's natural name (api-names.ts). */
+  readonly renamed: readonly Renamed[];
 }
 
 const SQL_OPERATORS: Readonly<Record<string, string>> = {
@@ -130,6 +143,25 @@ const SQL_OPERATORS: Readonly<Record<string, string>> = {
   lt: '<',
   lte: '<=',
 };
+
+/**
+ * The list's own parameters, and the sorts every list has: no filter or sort of a column takes
+ * these names (a field named `limit` never changes paging: api-names.ts).
+ */
+const CHILD_PARAMETERS: ReadonlySet<string> = new Set([
+  'updatedSince',
+  'sort',
+  'limit',
+  'cursor',
+  'fields',
+  'odooId',
+  'odooWriteDate',
+]);
+const ROOT_PARAMETERS: ReadonlySet<string> = new Set([
+  ...CHILD_PARAMETERS,
+  'active',
+  'includeArchived',
+]);
 
 /** What the list of `model` takes and how it runs. */
 export function modelList(model: ModelDeclaration): ModelList {
@@ -146,10 +178,16 @@ export function modelList(model: ModelDeclaration): ModelList {
     : undefined;
   if (parent && !filterColumns.includes(parent)) filterColumns.unshift(parent);
 
+  const sortColumns = (model.query?.sort ?? []).map((field) => byField.get(field)!);
+  const names = apiNames(
+    [...new Set([...filterColumns, ...sortColumns])],
+    (column) => camel(column.column),
+    isChild(model) ? CHILD_PARAMETERS : ROOT_PARAMETERS,
+  );
   const filters = new Map<string, Filter>();
   const shape: Record<string, z.ZodType> = {};
   for (const column of filterColumns) {
-    const key = camel(column.column);
+    const key = names.of.get(column)!;
     filters.set(key, { column, operator: '' });
     shape[key] = VALUES[column.kind].optional().describe(`${column.field} equals`);
     for (const operator of OPERATORS[column.kind]) {
@@ -158,11 +196,13 @@ export function modelList(model: ModelDeclaration): ModelList {
         operator === 'in'
           ? list(VALUES[column.kind])
           : operator === 'contains'
-            ? text
+            ? trigramNeedle(TEXT_FILTER_CHARS)
             : VALUES[column.kind]
       )
         .optional()
-        .describe(`${column.field} ${operator === 'contains' ? 'contains this text' : operator}`);
+        .describe(
+          `${column.field} ${operator === 'contains' ? 'contains this text (three letters or digits in a row at least)' : operator}`,
+        );
     }
     filters.set(`${key}.null`, { column, operator: 'null' });
     shape[`${key}.null`] = bool
@@ -188,10 +228,7 @@ export function modelList(model: ModelDeclaration): ModelList {
       },
     ],
   ]);
-  for (const field of model.query?.sort ?? []) {
-    const column = byField.get(field)!;
-    sorts.set(camel(column.column), sortOf(model, column));
-  }
+  for (const column of sortColumns) sorts.set(names.of.get(column)!, sortOf(model, column));
   const sortNames = [...sorts.keys()];
   const sortValues = [...sortNames, ...sortNames.map((name) => `-${name}`)] as [
     string,
@@ -202,7 +239,7 @@ export function modelList(model: ModelDeclaration): ModelList {
   const querystring = z
     .object({
       ...shape,
-      updatedSince: z.iso.datetime({ offset: true }).optional().describe('Odoo write_date ≥ this'),
+      updatedSince: instant({ dayAlone: false }).optional().describe('Odoo write_date ≥ this'),
       ...(isRoot
         ? {
             active: bool.optional().describe("Odoo's archive flag"),
@@ -215,64 +252,62 @@ export function modelList(model: ModelDeclaration): ModelList {
         .describe(`one of ${sortNames.join(', ')}; prefix - for descending`),
       limit: z.coerce.number().int().min(1).max(200).default(50),
       cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
+      fields: bodyFields,
     })
     .strict();
 
-  const body = recordJson(model);
   const table = sql.identifier(model.table.name);
   const odooId = tableColumn(model, 'odoo_id');
+
+  const pageQuery = (query: Record<string, unknown>): PageQuery => {
+    const sortName = query.sort as string;
+    const descending = sortName.startsWith('-');
+    const sort = sorts.get(descending ? sortName.slice(1) : sortName)!;
+    const where: SQL[] = [];
+    if (isRoot && query.includeArchived !== true)
+      where.push(sql`${tableColumn(model, 'archived_at')} is null`);
+    if (isRoot && query.active !== undefined)
+      where.push(sql`${tableColumn(model, 'active')} = ${query.active as boolean}`);
+    if (query.updatedSince !== undefined)
+      where.push(
+        sql`${tableColumn(model, 'odoo_write_date')} >= ${query.updatedSince as string}::timestamptz`,
+      );
+    for (const [key, value] of Object.entries(query)) {
+      const filter = filters.get(key);
+      if (!filter || value === undefined) continue;
+      where.push(condition(model, filter, value));
+    }
+    if (typeof query.cursor === 'string') {
+      const cursor = decodeCursor(query.cursor, sortName, sort.cast);
+      const value = sql`${cursor.value}::${sql.raw(sort.cast)}`;
+      where.push(
+        descending
+          ? sql`(${sort.expr}, ${odooId}) < (${value}, ${cursor.id})`
+          : sql`(${sort.expr}, ${odooId}) > (${value}, ${cursor.id})`,
+      );
+    }
+    const fields = (query.fields as BodyFields | undefined) ?? 'all';
+    return {
+      from: sql`${table}`,
+      where: where.length > 0 ? sql.join(where, sql` and `) : undefined,
+      body: recordJson(model, fields),
+      sizeHint: bodySizeHint(model, fields),
+      sortKey: sort.expr,
+      sortText: sort.text,
+      odooId,
+      descending,
+      limit: query.limit as number,
+      sort: sortName,
+    };
+  };
 
   return {
     querystring,
     sortNames,
-    parentKey: parent ? camel(parent.column) : undefined,
-    async page(db, query) {
-      const sortName = query.sort as string;
-      const descending = sortName.startsWith('-');
-      const sort = sorts.get(descending ? sortName.slice(1) : sortName)!;
-      const where: SQL[] = [];
-      if (isRoot && query.includeArchived !== true)
-        where.push(sql`${tableColumn(model, 'archived_at')} is null`);
-      if (isRoot && query.active !== undefined)
-        where.push(sql`${tableColumn(model, 'active')} = ${query.active as boolean}`);
-      if (query.updatedSince !== undefined)
-        where.push(
-          sql`${tableColumn(model, 'odoo_write_date')} >= ${new Date(query.updatedSince as string).toISOString()}::timestamptz`,
-        );
-      for (const [key, value] of Object.entries(query)) {
-        const filter = filters.get(key);
-        if (!filter || value === undefined) continue;
-        where.push(condition(model, filter, value));
-      }
-      if (typeof query.cursor === 'string') {
-        const cursor = decodeCursor(query.cursor, sortName, sort.cast);
-        const value = sql`${cursor.value}::${sql.raw(sort.cast)}`;
-        where.push(
-          descending
-            ? sql`(${sort.expr}, ${odooId}) < (${value}, ${cursor.id})`
-            : sql`(${sort.expr}, ${odooId}) > (${value}, ${cursor.id})`,
-        );
-      }
-      const direction = sql.raw(descending ? 'desc' : 'asc');
-      const limit = query.limit as number;
-      const rows = rowsOf<{ body: string; odoo_id: number; sort_text: string }>(
-        await db.execute(sql`
-        select ${body} as body, ${odooId} as odoo_id, ${sort.text} as sort_text
-        from ${table}
-        ${where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``}
-        order by ${sort.expr} ${direction}, ${odooId} ${direction}
-        limit ${limit + 1}`),
-      );
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        itemsJson: `[${items.map((row) => row.body).join(',')}]`,
-        nextCursor:
-          rows.length > limit && last
-            ? encodeCursor({ sort: sortName, value: last.sort_text, id: last.odoo_id })
-            : null,
-      };
-    },
+    parentKey: parent ? names.of.get(parent) : undefined,
+    renamed: names.renamed,
+    pageQuery,
+    page: (db, query, maxBytes) => boundedPage(db, pageQuery(query), maxBytes),
   };
 }
 
@@ -282,12 +317,20 @@ function condition(model: ModelDeclaration, filter: Filter, value: unknown): SQL
   const typed = (item: unknown) => sql`${item}::${sql.raw(SQL_TYPES[column.kind])}`;
   switch (operator) {
     case '':
-      return sql`${name} = ${typed(value)}`;
+      // A text's index holds its key (index-keys.ts): found by the key, then compared whole.
+      return column.kind === 'text'
+        ? sql`${keyOf(model, column)} = left(${typed(value)}, ${TEXT_KEY_CHARS}) and ${name} = ${typed(value)}`
+        : sql`${name} = ${typed(value)}`;
     case 'null':
       return value === true ? sql`${name} is null` : sql`${name} is not null`;
-    case 'in':
+    case 'in': {
       // One array parameter, whatever the number of values: the statement's text stays the same.
-      return sql`${name} = any(${textArray((value as unknown[]).map(String))}::${sql.raw(SQL_TYPES[column.kind])}[])`;
+      const values = sql`${textArray((value as unknown[]).map(String))}::${sql.raw(SQL_TYPES[column.kind])}[]`;
+      // A filter's text is shorter than a key (TEXT_FILTER_CHARS): its own key.
+      return column.kind === 'text'
+        ? sql`${keyOf(model, column)} = any(${values}) and ${name} = any(${values})`
+        : sql`${name} = any(${values})`;
+    }
     case 'contains':
       return sql`${name} ilike ${`%${escapeLike(value as string)}%`}`;
     default:

@@ -210,7 +210,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       schema: {
         tags: ['sync'],
         summary:
-          'Queue a verify: the next slice of the copy (or every record, all=true) compared with Odoo by content, what differs written again',
+          'Queue a verify: the next slice of the copy (or every record, all=true) compared with Odoo by content, what differs written again (409 while one is queued or running, or within API_RECONCILE_COOLDOWN_SECONDS after one ran)',
         querystring: z
           .object({
             family: familyName,
@@ -221,7 +221,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
               .describe('every record, not the next slice of the cycle'),
           })
           .strict(),
-        response: accepted,
+        response: { ...accepted, 409: errorBody },
       },
     },
     async (request, reply) =>
@@ -239,9 +239,10 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       onRequest: operator,
       schema: {
         tags: ['sync'],
-        summary: 'Queue a reconcile now',
+        summary:
+          'Queue a reconcile now (409 while one is queued or running, or within API_RECONCILE_COOLDOWN_SECONDS after one ran)',
         querystring: familyOnly,
-        response: accepted,
+        response: { ...accepted, 409: errorBody },
       },
     },
     async (request, reply) =>
