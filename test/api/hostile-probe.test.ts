@@ -22,6 +22,7 @@ import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { seedBcs } from '../helpers/seed-bcs.js';
+import { schemaAnswers } from '../helpers/schema-answers.js';
 
 interface SchemaObject {
   type?: string;
@@ -383,14 +384,7 @@ describe('hostile probe of every route', () => {
     writeFileSync(join(dir, 'families.yaml'), GADGETS);
     familiesEnv = { SYNC_FAMILIES_FILE: join(dir, 'families.yaml'), SYNC_FAMILIES: 'bcs,gadgets' };
     const { configured } = testConfig(familiesEnv).sync.families;
-    await applyLayouts(
-      db.db,
-      {
-        fieldsGet: (model) => Promise.resolve(GADGET_FIELDS[model]!),
-        canRead: () => Promise.resolve(true),
-      },
-      configured,
-    );
+    await applyLayouts(db.db, schemaAnswers(GADGET_FIELDS), configured);
     await db.db.execute(
       sql.raw(`insert into x_gadget (odoo_id, odoo_write_date, data, x_name, x_size, x_price, x_ok, x_day, x_at, x_kind)
         values (1, now(), '{}', 'one', 1, 1.50, false, '2026-01-01', now(), 'a'),

@@ -17,6 +17,7 @@ import { buildApp, type App } from '../../src/http/app.js';
 import { seedBcs } from '../helpers/seed-bcs.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { schemaAnswers } from '../helpers/schema-answers.js';
 
 const POOL = 10;
 const SLOW = 12;
@@ -53,11 +54,7 @@ describe('one key cannot hold the API', () => {
     });
     await applyLayouts(
       testDb.db,
-      {
-        fieldsGet: () => Promise.resolve(GADGET_FIELDS),
-        // The sync user may read every model.
-        executeKw: <T>() => Promise.resolve(true as T),
-      },
+      schemaAnswers(GADGET_FIELDS, false),
       config.sync.families.configured,
     );
     await testDb.sql!`insert into x_gadget (odoo_id, odoo_write_date, data, x_name)

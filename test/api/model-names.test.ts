@@ -14,6 +14,7 @@ import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { schemaAnswers } from '../helpers/schema-answers.js';
 
 const THINGS = `
 families:
@@ -60,15 +61,7 @@ describe('the API names of a model’s fields', () => {
       SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
       SYNC_FAMILIES: 'things',
     });
-    await applyLayouts(
-      db.db,
-      {
-        fieldsGet: () => Promise.resolve(FIELDS),
-        // The sync user may read every model.
-        executeKw: <T>() => Promise.resolve(true as T),
-      },
-      config.sync.families.configured,
-    );
+    await applyLayouts(db.db, schemaAnswers(FIELDS, false), config.sync.families.configured);
     await db.sql!`
       insert into x_thing (odoo_id, odoo_write_date, data, x_size_2, x_size2, x_partner_id,
         x_partner_name, x_partner, "limit", sort, cursor)

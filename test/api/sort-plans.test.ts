@@ -20,6 +20,7 @@ import { listBcsQuery, listQuery, SORT_FIELDS } from '../../src/http/routes/api/
 import { modelList } from '../../src/http/routes/api/models/model-query.js';
 import { testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { schemaAnswers } from '../helpers/schema-answers.js';
 
 const ROWS = 30_000;
 const PAGE_BYTES = 4_000_000;
@@ -94,15 +95,7 @@ describe('every sort the API offers reads an index', () => {
       SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
       SYNC_FAMILIES: 'bcs,gadgets',
     });
-    await applyLayouts(
-      db.db,
-      {
-        fieldsGet: (model) => Promise.resolve(FIELDS[model]!),
-        // The sync user may read every model.
-        executeKw: <T>() => Promise.resolve(true as T),
-      },
-      config.sync.families.configured,
-    );
+    await applyLayouts(db.db, schemaAnswers(FIELDS), config.sync.families.configured);
     families = await loadFamilies(db.db, config.sync.families);
     // A fiftieth of the roots archived: includeArchived=true reads them too.
     await db.sql!.unsafe(`
