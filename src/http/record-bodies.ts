@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { FieldColumn } from '../families/columns.js';
 import { apiNames, camel, type ApiNames } from './api-names.js';
 import { isChild, type ModelDeclaration } from '../families/family.js';
+import { quoteIdentifier, quoteLiteral } from '../db/sql-rows.js';
 
 /** An instant as `Date#toISOString()` writes it: `2026-01-31T08:00:00.000Z`. */
 export const isoInstant = (column: AnyPgColumn | SQL): SQL =>
@@ -63,11 +64,9 @@ export function bodyNames(model: ModelDeclaration): ApiNames {
   return found;
 }
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 /** A column of the model's table as SQL text, qualified. */
 export function qualifiedColumn(model: ModelDeclaration, name: string): string {
-  return `${quote(model.table.name)}.${quote(name)}`;
+  return `${quoteIdentifier(model.table.name)}.${quoteIdentifier(name)}`;
 }
 
 /** A column of the model's table, qualified, so a correlated subquery cannot mistake it. */
@@ -139,9 +138,9 @@ const bodies: Record<BodyFields, WeakMap<ModelDeclaration, SQL<string>>> = {
 export function recordJson(model: ModelDeclaration, fields: BodyFields = 'all'): SQL<string> {
   let body = bodies[fields].get(model);
   if (!body) {
-    // Keys as literals: a prerendered fragment carries no parameters.
+    // Keys as literals (a prerendered fragment carries no parameters), escaped as literals are.
     const pairs = entries(model, fields).map(
-      ([name, value]) => sql`${sql.raw(`'${name}'`)}, ${value}`,
+      ([name, value]) => sql`${sql.raw(quoteLiteral(name))}, ${value}`,
     );
     // json_build_object takes at most 100 arguments: wide models are built in parts and merged.
     const parts: SQL[] = [];

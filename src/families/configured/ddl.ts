@@ -190,7 +190,6 @@ function modelStatements(
   return statements;
 }
 
-/** Every statement the family's layout needs, tables before what references them. */
 /** The family's tables as they are: each column's type, and the columns that refuse a null. */
 export interface ExistingTables {
   readonly catalog: Catalog;
@@ -198,6 +197,7 @@ export interface ExistingTables {
   readonly required: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
+/** Every statement the family's layout needs, tables before what references them. */
 export function layoutStatements(
   layout: FamilyLayout,
   spec: ConfiguredFamilySpec,

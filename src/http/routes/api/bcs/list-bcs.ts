@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { scrapDimagazBc } from '../../../../families/bcs/tables.js';
 import { indexKey } from '../../../../families/index-keys.js';
-import { textArray } from '../../../../db/sql-rows.js';
+import { quoteIdentifier, textArray } from '../../../../db/sql-rows.js';
 import { boundedPage, type PageQuery } from '../../../bounded-page.js';
 import { decodeCursor, escapeLike } from '../../../cursors.js';
 import { instant, trigramNeedle } from '../../../postgres-values.js';
@@ -19,7 +19,9 @@ import { bodyFields } from '../../../schemas/common.js';
 import { bcColumnsJson, bcJson } from './bc-json.js';
 
 /** The name's key in its sort index (index-keys.ts). */
-const nameKey = sql.raw(indexKey('text', `"${getTableName(scrapDimagazBc)}"."name"`));
+const nameKey = sql.raw(
+  indexKey('text', `${quoteIdentifier(getTableName(scrapDimagazBc))}.${quoteIdentifier('name')}`),
+);
 
 /**
  * Sortable fields, each with a never-null expression (nulls sort first ascending), and the text a
