@@ -6,6 +6,7 @@ import type { FieldColumn } from '../columns.js';
 import type { ChildModel, CopyTable, ModelDeclaration, RecordFamily } from '../family.js';
 import {
   CHILD_BOOKKEEPING,
+  layoutProblems,
   ROOT_BOOKKEEPING,
   specHash,
   type FamilyLayout,
@@ -80,6 +81,9 @@ export function buildConfiguredFamily(
   if (!layout) return `family ${spec.name} has no tables yet: run migrate`;
   if (layout.specHash !== specHash(spec))
     return `family ${spec.name} was declared differently when migrate last ran: run migrate`;
+  const problems = layoutProblems(layout);
+  if (problems.length > 0)
+    return `family ${spec.name}: its layout in sync_family_layout is not one migrate made (${problems.join('; ')}): run migrate`;
   const [rootLayout, ...childLayouts] = layout.models;
   const activeField = rootLayout!.activeField ?? null;
   const children = spec.children.map((childSpec, i): ChildModel => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OdooFieldDescription } from '../../clients/odoo/odoo-types.js';
-import { identifier, planLayout, type FamilyLayout } from './layout.js';
+import { identifier, layoutProblems, planLayout, type FamilyLayout } from './layout.js';
 import type { ConfiguredFamilySpec } from './spec.js';
 
 const stored = (type: string, more: Partial<OdooFieldDescription> = {}): OdooFieldDescription =>
@@ -349,6 +349,31 @@ describe('what planLayout leaves out', () => {
     expect(next.problems).toEqual([]);
     expect(next.layout.version).toBe(rounded.version);
     expect(next.layout.models[0]!.columns.find((c) => c.field === 'qty')!.sqlType).toBe('numeric');
+  });
+});
+
+describe('layoutProblems', () => {
+  it('finds nothing in a layout migrate planned, and names what a hand-edited row slipped in', () => {
+    const { layout } = plan();
+    expect(layoutProblems(layout)).toEqual([]);
+    const [root, ...children] = layout.models;
+    const tampered: FamilyLayout = {
+      ...layout,
+      models: [
+        {
+          ...root!,
+          table: 'scrap_x_order"; drop table sync_state; --',
+          columns: [{ ...root!.columns[0]!, sqlType: 'text) ; select 1 --' }],
+          links: [{ ...root!.links[0]!, relation: "x.note' or 1=1" }],
+        },
+        ...children,
+      ],
+    };
+    expect(layoutProblems(tampered)).toEqual([
+      expect.stringMatching(/^table "scrap_x_order\\"; drop table/),
+      expect.stringMatching(/^type "text\) ; select 1 --" is not one migrate makes$/),
+      expect.stringMatching(/^model "x.note' or 1=1" is not one migrate makes$/),
+    ]);
   });
 });
 

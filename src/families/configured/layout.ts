@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { OdooDomain, OdooFieldDescription } from '../../clients/odoo/odoo-types.js';
 import type { ColumnKind } from '../columns.js';
-import type { LeftOutField } from '../field-policy.js';
+import { FIELD_NAME, MODEL_NAME, type LeftOutField } from '../field-policy.js';
 import { chooseFields, type DescribedModels } from './choose-fields.js';
 import type { ConfiguredFamilySpec, ConfiguredModelSpec } from './spec.js';
 import { linkTableOf } from './spec.js';
@@ -408,4 +408,48 @@ function planModel(
     columns,
     links,
   };
+}
+
+/** What a name the layout gives a table or a column may be: `identifier`'s output. */
+const LAYOUT_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const LAYOUT_SQL_TYPES = new Set(Object.values(SQL_TYPES));
+
+/**
+ * What in a layout read back from `sync_family_layout` could not have been planned here: every
+ * name written into SQL, every type, every field and model name is checked again before a family
+ * is built from it (a row edited by hand, or by anything but `migrate`, must not become SQL).
+ * @returns the problems, empty when the layout is sound
+ */
+export function layoutProblems(layout: FamilyLayout): string[] {
+  const problems: string[] = [];
+  const check = (what: string, value: unknown, valid: (text: string) => boolean) => {
+    if (typeof value !== 'string' || !valid(value))
+      problems.push(`${what} ${JSON.stringify(value)?.slice(0, 80)} is not one migrate makes`);
+  };
+  const name = (text: string) => LAYOUT_IDENTIFIER.test(text);
+  for (const model of layout.models) {
+    check('model', model.model, (text) => MODEL_NAME.test(text));
+    check('table', model.table, name);
+    if (model.parentColumn !== undefined) check('column', model.parentColumn, name);
+    for (const column of model.columns) {
+      check('field', column.field, (text) => FIELD_NAME.test(text));
+      check('column', column.column, name);
+      if (column.nameColumn !== undefined) check('column', column.nameColumn, name);
+      check(
+        'type',
+        column.sqlType,
+        (text) => LAYOUT_SQL_TYPES.has(text) || ROUNDED_NUMERIC.test(text),
+      );
+      check('kind', column.kind, (text) => text in SQL_TYPES);
+    }
+    for (const link of model.links) {
+      check('field', link.field, (text) => FIELD_NAME.test(text));
+      check('table', link.table, name);
+      check('model', link.relation, (text) => MODEL_NAME.test(text));
+      if (link.inverse !== undefined) check('field', link.inverse, (text) => FIELD_NAME.test(text));
+      if (link.domain !== undefined && !Array.isArray(link.domain))
+        problems.push(`the domain of ${link.field} is not a list`);
+    }
+  }
+  return problems;
 }
