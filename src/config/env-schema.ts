@@ -383,13 +383,13 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'TRYTON_MODELS',
     description:
-      'Models whose read methods (search, search_read, search_count, read, fields_get) the gateway forwards, comma-separated, each optionally with its only readable fields: party.party,product.product:name|code. Empty: no model. res.*, ir.* and web.* only when named here (a warning at boot).',
+      'Models whose read methods (search, search_read, search_count, read, fields_get) the gateway forwards, comma-separated, each optionally with its only readable fields: party.party,product.product:name|code. Empty: no model. res.*, ir.* and web.* only when named here (a warning at boot). A search on rec_name, and a relation compared with text (party.identifiers ilike …), run the model\'s own name search: forwarded only for a model whose field list names rec_name (party.identifier:code|rec_name).',
     default: '',
   },
   {
     key: 'TRYTON_ALLOWED_METHODS',
     description:
-      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.*, ir.* or web.* models; no pattern reaches a method that reads fields or renders records outside the field checks (export_data, fields_view_get, on_change…, report.*, wizard.*). A pattern matching more than the read methods is warned about at boot.',
+      'Other methods the gateway forwards; comma-separated patterns where * matches exactly one dotted segment (model.party.party.create). A wildcard never reaches res.*, ir.* or web.* models; no pattern reaches a method that reads fields or renders records outside the field checks (export_data, fields_view_get, on_change…, autocomplete and on_scan_code of Tryton 7.0, report.*, wizard.*). A pattern matching more than the read methods is warned about at boot.',
     default: DEFAULT_TRYTON_ALLOWED_METHODS,
   },
   {
