@@ -383,7 +383,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'TRYTON_MODELS',
     description:
-      'Models whose read methods (search, search_read, search_count, read, fields_get) the gateway forwards, comma-separated, each optionally with its only readable fields: party.party,product.product:name|code. Empty: no model. res.*, ir.* and web.* only when named here (a warning at boot). A search on rec_name, and a relation compared with text (party.identifiers ilike …), run the model\'s own name search: forwarded only for a model whose field list names rec_name (party.identifier:code|rec_name).',
+      "Models whose read methods (search, search_read, search_count, read, fields_get) the gateway forwards, comma-separated, each optionally with its only readable fields: party.party,product.product:name|code. Empty: no model. res.*, ir.* and web.* only when named here (a warning at boot). A search on rec_name, and a relation compared with text (party.identifiers ilike …), run the model's own name search: forwarded only for a model whose field list names rec_name (party.identifier:code|rec_name).",
     default: '',
   },
   {
