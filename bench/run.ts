@@ -129,47 +129,46 @@ async function memory(): Promise<GoalRow[]> {
   ];
 }
 
-/** Goal 6: a configured family's copy rate against the BC family's, per record. */
-const CONFIGURED_FLOOR = 0.9;
+/** Goal 6: a configured family's copy rate per record against the bare pipeline's. */
+const CONFIGURED_FLOOR = 0.8;
 
 /**
- * The BC models copied as the BC family and as a family declared in a file, alternately (the
- * order does not favour either), full copy and 10 % changed, over XML-RPC.
+ * The BC models declared in a file (a configured family) copied against the bare pipeline, full
+ * copy and 10 % changed, over XML-RPC, twice; the BC family declared in code in between, for the
+ * share a configured family costs beside it.
  */
 async function configured(): Promise<GoalRow[]> {
   const runs: { code: SyncBenchResult; file: SyncBenchResult }[] = [];
   for (let i = 0; i < 2; i += 1) {
-    const first = i % 2 === 0;
-    const a = await syncBench('xmlrpc', 20_000, true, first ? [] : ['--configured']);
-    const b = await syncBench('xmlrpc', 20_000, true, first ? ['--configured'] : []);
-    const [code, file] = first ? [a, b] : [b, a];
-    process.stdout.write(`configured ${i + 1}: code ${JSON.stringify(code)}
-`);
-    process.stdout.write(`configured ${i + 1}: file ${JSON.stringify(file)}
-`);
+    const file = await syncBench('xmlrpc', 20_000, false, ['--configured']);
+    const code = await syncBench('xmlrpc', 20_000, true);
+    process.stdout.write(`configured ${i + 1}: file ${JSON.stringify(file)}\n`);
+    process.stdout.write(`configured ${i + 1}: code ${JSON.stringify(code)}\n`);
     runs.push({ code, file });
   }
-  const rate = (r: SyncBenchResult, seconds: number) => r.records / seconds;
-  const full = runs.map(
-    ({ code, file }) => rate(file, file.product.fullSeconds) / rate(code, code.product.fullSeconds),
+  const share = (bareSeconds: number, productSeconds: number) => bareSeconds / productSeconds;
+  const full = runs.map(({ file }) => share(file.bare!.fullSeconds, file.product.fullSeconds));
+  const changed = runs.map(({ file }) =>
+    share(file.bare!.changedSeconds, file.product.changedSeconds),
   );
-  const changed = runs.map(
-    ({ code, file }) =>
-      rate(file, file.product.changedSeconds) / rate(code, code.product.changedSeconds),
+  const besideCode = runs.map(
+    ({ code, file }) => code.product.fullSeconds / file.product.fullSeconds,
   );
   const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const percents = (values: number[]) => values.map((r) => `${Math.round(100 * r)} %`).join(', ');
   return [
     atLeast(
       '6',
-      `configured family full copy, per record, vs the BC family (xmlrpc, ${runs.length} pairs: ${full.map((r) => `${Math.round(100 * r)} %`).join(', ')})`,
+      `configured family full copy, per record, vs the bare pipeline (xmlrpc, ${runs.length} runs: ${percents(full)})`,
       100 * mean(full),
       100 * CONFIGURED_FLOOR,
       '%',
     ),
+    context('6', 'configured family, 10% changed, vs the bare pipeline', percents(changed)),
     context(
       '6',
-      'configured family, 10% changed, vs the BC family',
-      changed.map((r) => `${Math.round(100 * r)} %`).join(', '),
+      'configured family full copy vs the BC family declared in code',
+      percents(besideCode),
     ),
   ];
 }
