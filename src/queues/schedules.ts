@@ -3,7 +3,7 @@
  * (one waiting for `migrate` too: it runs as soon as it is migrated), its incremental sync every
  * `everyMs` (queue `sync`) and its reconcile at its cron (queue `sync-reconcile`). Upserting with
  * the same id updates the one scheduler in place (a changed interval replaces it); never
- * remove-then-add (bullmq#3063).
+ * remove-then-add (BullMQ may then never queue the scheduler's next job).
  *
  * Workers of one fleet may copy different families (`SYNC_FAMILIES`): no worker removes the
  * schedulers of a family another one copies. Every worker notes in Redis the families it copies,
