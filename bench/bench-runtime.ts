@@ -44,6 +44,7 @@ export async function startBenchRuntime(input: {
       jobLockMs: 30_000,
       concurrency: 8,
       jobAttempts: 3,
+      runPagesInFlight: 100,
     },
   });
   const events = await createQueueEvents(connection, runtime.queues.byName.sync);

@@ -1,47 +1,70 @@
 /**
  * One BullMQ worker per queue, dispatching by job name through the handler map. Concurrency per
- * queue: runs are few and light; pages and BC jobs each get SYNC_CONCURRENCY. A page job waits
- * on Odoo, then on PostgreSQL: with fewer pages in flight, the worker sits idle meanwhile (two
- * instead of four made a full copy about 7 % slower, one instead of four 50 %; docs/performance.md).
+ * queue: runs are few and light, and so are reconciles and verifies at a time (they run for long,
+ * on a queue of their own); pages and BC jobs each get SYNC_CONCURRENCY. A page job waits on
+ * Odoo, then on PostgreSQL: with fewer pages in flight, the worker sits idle meanwhile
+ * (docs/performance.md).
+ *
+ * Before a handler runs: a job of a family this worker does not copy goes back for a worker that
+ * does (hand-back.ts); one of a family waiting for `migrate` finds it migrated, or fails at once
+ * saying so (not retryable).
  */
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  JOBS,
   QUEUE_NAMES,
   type JobData,
   type JobName,
   type QueueName,
 } from '../src/queues/catalogue.js';
-import { describeError } from '../src/lib/errors.js';
+import { AppError, describeError } from '../src/lib/errors.js';
+import { handBack } from './hand-back.js';
 import { HANDLERS, type Handler } from './handlers.js';
+import { toJobError } from './step-job.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerSettings {
   readonly connection: Redis;
   readonly prefix: string;
-  /** SYNC_CONCURRENCY: page jobs get it, and so do BC and webhook jobs; runs 2. */
+  /** SYNC_CONCURRENCY: page jobs get it, and so do BC and webhook jobs; runs and reconciles 2. */
   readonly concurrency: number;
   /** SYNC_JOB_LOCK_MS: a job whose lock is not renewed this long (its worker died) is taken over. */
   readonly lockMs: number;
 }
 
 function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
-  if (queue !== 'sync') return settings.concurrency;
-  return 2;
+  if (queue === 'sync' || queue === 'sync-reconcile') return 2;
+  return settings.concurrency;
+}
+
+async function dispatch(
+  job: Job<JobData<JobName>>,
+  token: string | undefined,
+  signal: AbortSignal,
+  ctx: WorkerContext,
+): Promise<unknown> {
+  // By name alone: a job left on the queue its kind had in an older version runs all the same.
+  const handler = HANDLERS[job.name as JobName] as Handler<JobName> | undefined;
+  if (!handler) throw new Error(`no handler for job "${job.name}"`);
+  const { families } = ctx.sync;
+  if (!families.copies(job.data.family)) return handBack(job, token, ctx);
+  // A family waiting for migrate: migrated since, it is copied from this job on.
+  if (!families.byName(job.data.family)) await families.refresh();
+  try {
+    return await handler(job, token, signal, ctx);
+  } catch (error) {
+    // An error raised before the step took over (the family unavailable, say): the same
+    // translation, so that what no retry can fix is not retried.
+    throw error instanceof AppError ? toJobError(error) : error;
+  }
 }
 
 export function createWorkers(ctx: WorkerContext, settings: WorkerSettings): Worker[] {
   return QUEUE_NAMES.map((queue) => {
     const worker = new Worker(
       queue,
-      (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) => {
-        const name = job.name as JobName;
-        const handler = HANDLERS[name] as Handler<JobName> | undefined;
-        if (!handler || JOBS[name].queue !== queue)
-          throw new Error(`no handler for job "${job.name}" on queue "${queue}"`);
-        return handler(job, token, signal ?? new AbortController().signal, ctx);
-      },
+      (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) =>
+        dispatch(job, token, signal ?? new AbortController().signal, ctx),
       {
         connection: settings.connection,
         prefix: settings.prefix,

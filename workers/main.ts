@@ -18,7 +18,11 @@ import { createLogger } from '../src/lib/logger.js';
 import { redactUrl } from '../src/lib/redact-url.js';
 import { createShutdown, onFatalErrors, onSignals, refuseToStart } from '../src/lib/shutdown.js';
 import { registerQueueMetrics } from '../src/queues/queue-metrics.js';
-import { upsertSchedules } from '../src/queues/schedules.js';
+import {
+  FAMILIES_SEEN_EVERY_MS,
+  markFamiliesSeen,
+  upsertSchedules,
+} from '../src/queues/schedules.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp } from './worker-http.js';
 import { createWorkerMetrics } from './worker-metrics.js';
@@ -38,7 +42,8 @@ onFatalErrors(shutdown, logger);
 const db = await createDb({ ...config.database, logger });
 shutdown.add('database', () => db.close());
 
-const families = await loadFamilies(db.db, config.sync.families).catch((error: unknown) =>
+// A family waiting for migrate is named in a warning; the others are copied meanwhile.
+const families = await loadFamilies(db.db, config.sync.families, logger).catch((error: unknown) =>
   refuseToStart(shutdown, logger, error),
 );
 const metrics = createWorkerMetrics();
@@ -85,14 +90,34 @@ shutdown.add('heartbeat', () => {
 shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
 const address = await http.listen({ port: config.http.workerPort, host: config.http.host });
-await upsertSchedules(runtime.queues, runtime.sync.families.all, {
+// Every family copied here, one waiting for migrate too: it runs as soon as it is migrated.
+const copied = [...families.all, ...families.unavailable];
+await upsertSchedules(runtime.queues, runtime.connection, copied, {
   everyMs: config.sync.everyMs,
   reconcileCron: config.sync.reconcileCron,
+});
+// Other workers keep the schedulers of the families this one copies while it runs.
+const seen = setInterval(() => {
+  markFamiliesSeen(
+    runtime.queues,
+    runtime.connection,
+    copied.map((family) => family.name),
+  ).catch((error: unknown) =>
+    logger.warn({ err: error }, 'noting the families this worker copies failed'),
+  );
+}, FAMILIES_SEEN_EVERY_MS);
+seen.unref();
+shutdown.add('families seen', () => {
+  clearInterval(seen);
+  return Promise.resolve();
 });
 runtime.start();
 logger.info(
   {
-    families: runtime.sync.families.all.map((family) => family.name),
+    families: families.all.map((family) => family.name),
+    ...(families.unavailable.length > 0
+      ? { waitingForMigrate: families.unavailable.map((family) => family.name) }
+      : {}),
     everyMs: config.sync.everyMs,
     reconcileCron: config.sync.reconcileCron,
     concurrency: config.sync.concurrency,

@@ -7,8 +7,10 @@
  * for the same children with the same ids, and they collapse. (State first would lose them: the
  * job, run again, would find its state and wait for children that were never queued.) A child
  * that already failed for good is not attached again — BullMQ would make the parent wait for it
- * forever. A step may return its children as batches read on demand (a run's pages, from the
- * stage in PostgreSQL): they are queued batch by batch, and never all held at once.
+ * forever. A step may queue its children in waves (a run's pages, read from the stage in
+ * PostgreSQL): once a wave has settled, `more` gives the next one and its state, and the step
+ * waits again; the children of every wave are settled together at the end. So a run with ten
+ * thousand pages never has more than a wave of them in Redis, and never holds them all.
  *
  * Failures cross the job boundary as data: a child's failed attempt stores `{ code, message,
  * retryable }` in its job's data before BullMQ records it, and the parent reads its failed
@@ -24,13 +26,14 @@ import {
 import { AppError, toSafeError } from '../src/lib/errors.js';
 import type { WorkerContext } from './worker-context.js';
 
-/** What a step's first half returns: a result, or children to wait for and the state to keep. */
-export type Started<S, R> =
-  | { readonly result: R }
-  | {
-      readonly children: readonly ChildJob[] | AsyncIterable<readonly ChildJob[]>;
-      readonly state: S;
-    };
+/** Children to wait for, and the state to keep meanwhile. */
+export interface Wave<S> {
+  readonly children: readonly ChildJob[];
+  readonly state: S;
+}
+
+/** What a step's first half returns: a result, or its first wave of children. */
+export type Started<S, R> = { readonly result: R } | Wave<S>;
 
 /** A child that completed: what it returned. */
 export interface CompletedChild {
@@ -54,6 +57,8 @@ export interface SettledChildren {
 export interface StepJob<S, R> {
   readonly state: S | undefined;
   start(signal: AbortSignal): Promise<Started<S, R>>;
+  /** The next wave of children once the last one has settled; undefined when there is none. */
+  more?(state: S, signal: AbortSignal): Promise<Wave<S> | undefined>;
   /** Steps that never return children have none. */
   settle?(state: S, children: SettledChildren): Promise<R>;
   /** Runs when the job fails and no attempt will follow. */
@@ -68,17 +73,26 @@ export async function runStepJob<S, R>(
   step: StepJob<S, R>,
 ): Promise<R> {
   try {
-    let state = step.state;
-    if (state === undefined) {
+    let state: S;
+    let wave: Wave<S> | undefined;
+    if (step.state === undefined) {
       const started = await step.start(signal);
       if ('result' in started) return started.result;
-      // Without children the job settles in this attempt: its state is kept only for the
-      // attempt that comes back after waiting for them.
-      if ((await queueChildren(ctx, job, started.children)) > 0) {
-        await job.updateData({ ...(job.data as object), state: started.state });
+      ({ state } = started);
+      wave = started;
+    } else {
+      state = step.state;
+      wave = await step.more?.(state, signal);
+    }
+    while (wave) {
+      state = wave.state;
+      // A wave without children settles in this attempt: its state is kept only for the attempt
+      // that comes back after waiting for them.
+      if ((await queueChildren(ctx, job, wave.children)) > 0) {
+        await job.updateData({ ...(job.data as object), state });
         if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
       }
-      state = started.state;
+      wave = await step.more?.(state, signal);
     }
     if (!step.settle) throw new Error(`${job.name} queued children but has no settle step`);
     return await step.settle(state, await settledChildren(ctx, job));
@@ -93,26 +107,21 @@ export async function runStepJob<S, R>(
   }
 }
 
-/** Queues the children, batch by batch; returns how many there were. */
+/** Queues the children; returns how many there were. */
 async function queueChildren(
   ctx: WorkerContext,
   job: Job,
-  children: readonly ChildJob[] | AsyncIterable<readonly ChildJob[]>,
+  children: readonly ChildJob[],
 ): Promise<number> {
+  if (children.length === 0) return 0;
   const failed = new Set(
     Object.keys(await job.getIgnoredChildrenFailures()).map((key) => splitJobKey(key).jobId),
   );
-  const parent = { id: job.id!, queue: job.queueQualifiedName };
-  let count = 0;
-  const batches = Array.isArray(children) ? [children] : children;
-  for await (const batch of batches as AsyncIterable<readonly ChildJob[]>) {
-    count += batch.length;
-    await ctx.queues.addChildren(
-      parent,
-      batch.filter((child) => !failed.has(child.jobId)),
-    );
-  }
-  return count;
+  await ctx.queues.addChildren(
+    { id: job.id!, queue: job.queueQualifiedName },
+    children.filter((child) => !failed.has(child.jobId)),
+  );
+  return children.length;
 }
 
 async function settledChildren(ctx: WorkerContext, job: Job): Promise<SettledChildren> {

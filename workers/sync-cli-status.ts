@@ -1,6 +1,10 @@
-/** What `npm run sync -- status` prints: each family's state, its last runs and pending failures. */
+/**
+ * What `npm run sync -- status` prints: each family's state, its last runs and pending failures;
+ * and each family waiting for `migrate`, with why.
+ */
 import type { Db } from '../src/db/create-db.js';
 import type { RecordFamily } from '../src/families/family.js';
+import type { UnavailableFamily } from '../src/families/registry.js';
 import { listRuns } from '../src/sync/run-log.js';
 import { listFailures } from '../src/sync/sync-failures.js';
 import { readSyncState, readWatermarks } from '../src/sync/sync-state.js';
@@ -11,6 +15,7 @@ const RUNS_SHOWN = 5;
 export async function describeStatus(
   db: Db,
   families: readonly RecordFamily[],
+  unavailable: readonly UnavailableFamily[] = [],
 ): Promise<{ text: string; data: unknown }> {
   const sections = await Promise.all(
     families.map(async (family) => {
@@ -60,8 +65,18 @@ export async function describeStatus(
       };
     }),
   );
+  const waiting = unavailable.map((family) => ({
+    text: [
+      `${family.name} (${family.models.join(', ')})`,
+      `  unavailable:   ${family.reason} (code FAMILY_NOT_MIGRATED); its jobs fail, the other families are copied`,
+    ].join('\n'),
+    data: { family: family.name, available: false, unavailableReason: family.reason },
+  }));
   return {
-    text: sections.map((section) => section.text).join('\n\n'),
-    data: sections.map((section) => section.data),
+    text: [...sections, ...waiting].map((section) => section.text).join('\n\n'),
+    data: [
+      ...sections.map((section) => ({ ...section.data, available: true })),
+      ...waiting.map((section) => section.data),
+    ],
   };
 }

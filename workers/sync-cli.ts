@@ -9,9 +9,11 @@ import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { loadFamilies } from '../src/families/load-families.js';
+import { FamilyNotMigratedError } from '../src/families/registry.js';
 import { describeError } from '../src/lib/errors.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
+import { JOBS } from '../src/queues/catalogue.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { describeStatus } from './sync-cli-status.js';
@@ -94,29 +96,44 @@ if (values.family !== undefined && !copied.includes(values.family))
 
 const logger = createLogger({ ...config.log, name: 'sync-cli' });
 const db = await createDb({ ...config.database, poolMax: 4, logger });
-// A configured family `migrate` never created: said plainly, not as a usage error.
+// No family that can be copied (migrate never ran): said plainly, not as a usage error.
 const families = await loadFamilies(db.db, config.sync.families).catch(async (error: unknown) => {
   process.stderr.write(`${describeError(error)}\n`);
   await db.close();
   return process.exit(1);
 });
-const named = values.family === undefined ? undefined : families.require(values.family);
-const targets = named ? [named] : command === 'resync' ? families.all.slice(0, 1) : families.all;
+// Families waiting for migrate: status shows them, pause and resume act on them too, and a job
+// for one is refused with why and what to run.
+const waiting = families.unavailable.filter(
+  (family) => values.family === undefined || family.name === values.family,
+);
+if (!databaseOnly) {
+  for (const family of waiting)
+    process.stderr.write(`${new FamilyNotMigratedError(family).message}\n`);
+  if (values.family !== undefined && waiting.length > 0) {
+    await db.close();
+    process.exit(1);
+  }
+}
+const named = values.family === undefined ? undefined : families.byName(values.family);
+const everyTarget = command === 'resync' ? families.all.slice(0, 1) : families.all;
+const targets = values.family === undefined ? everyTarget : named ? [named] : [];
 const print = (text: string, data: unknown) =>
   process.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 
 try {
   if (command === 'status') {
-    const status = await describeStatus(db.db, targets);
+    const status = await describeStatus(db.db, targets, waiting);
     print(status.text, status.data);
   } else if (command === 'pause' || command === 'resume') {
+    const names = [...targets, ...waiting].map((family) => family.name);
     const states = await Promise.all(
-      targets.map((family) => setPaused(db.db, family.name, command === 'pause' ? 'cli' : null)),
+      names.map((name) => setPaused(db.db, name, command === 'pause' ? 'cli' : null)),
     );
     print(
       command === 'pause'
-        ? `schedule of ${targets.map((f) => f.name).join(', ')} paused: scheduled runs and reconciles skip; "run" still works`
-        : `schedule of ${targets.map((f) => f.name).join(', ')} resumed`,
+        ? `schedule of ${names.join(', ')} paused: scheduled runs and reconciles skip; "run" still works`
+        : `schedule of ${names.join(', ')} resumed`,
       states.map((state) => ({
         family: state.key,
         paused: state.pausedAt !== null,
@@ -133,7 +150,12 @@ try {
       families,
       logger,
     });
-    const events = await createQueueEvents(runtime.connection, runtime.queues.byName.sync);
+    // Reconciles and verifies have a queue of their own (src/queues/catalogue.ts).
+    const jobQueue =
+      command === 'reconcile' || command === 'verify'
+        ? JOBS[command].queue
+        : JOBS['sync-run'].queue;
+    const events = await createQueueEvents(runtime.connection, runtime.queues.byName[jobQueue]);
     try {
       runtime.start();
       const jobs = await Promise.all(

@@ -36,6 +36,8 @@ export interface RuntimeSettings extends SyncSettings {
   readonly jobLockMs: number;
   /** ODOO_CONTEXT: overrides the sync user's own context in every read. */
   readonly odooContext?: OdooContext;
+  /** Pages a run has queued at once (SYNC_RUN_PAGES_IN_FLIGHT): it queues them in waves. */
+  readonly runPagesInFlight: number;
 }
 
 export interface SyncRuntimeInput {
@@ -61,6 +63,7 @@ export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): Runtim
     concurrency: config.sync.concurrency,
     jobAttempts: config.sync.jobAttempts,
     jobLockMs: config.sync.jobLockMs,
+    runPagesInFlight: config.sync.runPagesInFlight,
     odooContext: odoo.context,
   };
 }
@@ -96,7 +99,12 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     prefix: input.prefix,
     settings: { attempts: settings.jobAttempts, backoffMs: settings.backoffMs ?? 1_000 },
   });
-  const ctx = { sync, queues, logger: input.logger };
+  const ctx = {
+    sync,
+    queues,
+    logger: input.logger,
+    runPagesInFlight: settings.runPagesInFlight,
+  };
   const workers = createWorkers(ctx, {
     connection: input.connection,
     prefix: input.prefix,

@@ -7,4 +7,6 @@ export interface WorkerContext {
   readonly sync: SyncDeps;
   readonly queues: Queues;
   readonly logger: Logger;
+  /** Pages a run has queued at once (SYNC_RUN_PAGES_IN_FLIGHT): it queues them in waves. */
+  readonly runPagesInFlight: number;
 }

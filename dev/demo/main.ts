@@ -121,7 +121,7 @@ try {
     apiKeys: [...base.apiKeys, admin.entry],
   };
 
-  const families = await loadFamilies(db.db, config.sync.families);
+  const families = await loadFamilies(db.db, config.sync.families, logger);
   const runtime = createSyncRuntimeFromConfig({
     config,
     odoo: config.odoo!,
@@ -138,10 +138,12 @@ try {
     host: config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host,
   });
 
-  await upsertSchedules(runtime.queues, runtime.sync.families.all, {
-    everyMs: config.sync.everyMs,
-    reconcileCron: config.sync.reconcileCron,
-  });
+  await upsertSchedules(
+    runtime.queues,
+    runtime.connection,
+    [...runtime.sync.families.all, ...runtime.sync.families.unavailable],
+    { everyMs: config.sync.everyMs, reconcileCron: config.sync.reconcileCron },
+  );
   runtime.start();
 
   // The scheduler's first job starts a run at once; report the first run that was not skipped.

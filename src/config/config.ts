@@ -96,6 +96,8 @@ export interface Config {
     readonly leaseSeconds: number;
     readonly concurrency: number;
     readonly jobAttempts: number;
+    /** Pages a run has queued at once, in waves (SYNC_RUN_PAGES_IN_FLIGHT). */
+    readonly runPagesInFlight: number;
     readonly reconcileCron: string;
     readonly reconcileMinRatio: number;
     /** The verify checks every record once in this many nights (SYNC_VERIFY_CYCLE_DAYS). */
@@ -368,6 +370,7 @@ function build(
       leaseSeconds: env.SYNC_LEASE_SECONDS,
       concurrency: env.SYNC_CONCURRENCY,
       jobAttempts: env.SYNC_JOB_ATTEMPTS,
+      runPagesInFlight: env.SYNC_RUN_PAGES_IN_FLIGHT,
       reconcileCron: env.SYNC_RECONCILE_CRON,
       reconcileMinRatio: env.SYNC_RECONCILE_MIN_RATIO,
       verifyCycleDays: env.SYNC_VERIFY_CYCLE_DAYS,

@@ -89,6 +89,7 @@ export const envSchema = z.object({
   SYNC_LEASE_SECONDS: withDefault(wholeNumber('a whole number of seconds', 10, 86_400), '120'),
   SYNC_CONCURRENCY: withDefault(wholeNumber('a whole number of jobs', 1, 64), '4'),
   SYNC_JOB_ATTEMPTS: withDefault(wholeNumber('a whole number of attempts', 1, 50), '5'),
+  SYNC_RUN_PAGES_IN_FLIGHT: withDefault(wholeNumber('a whole number of pages', 1, 10_000), '100'),
   SYNC_RECONCILE_CRON: withDefault(
     z
       .string()
@@ -335,8 +336,15 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     default: '5',
   },
   {
+    key: 'SYNC_RUN_PAGES_IN_FLIGHT',
+    description:
+      "Pages a run has queued at once: it queues them in waves of this many, the next once these have settled. Bounds what a large run (a first copy) keeps in Redis and how many of its pages another family's run can wait behind (a small run's pages go first anyway).",
+    default: '100',
+  },
+  {
     key: 'SYNC_RECONCILE_CRON',
-    description: 'Cron pattern (UTC) of the reconcile that archives BCs deleted in Odoo.',
+    description:
+      "Cron pattern (UTC) of each family's reconcile (then its verify), unless its declaration sets its own: each family's minute is moved by 0-59 minutes, the same for a name on every worker, so that families do not all start at once (0 3 * * * runs between 03:00 and 03:59). A minute that is not one number is kept.",
     default: '0 3 * * *',
   },
   {

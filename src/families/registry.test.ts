@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bcsFamily } from './bcs/family.js';
 import { familyProblems } from './family.js';
+import { partnersFamily } from './partners/family.js';
 import { CODE_FAMILIES, createFamilies } from './registry.js';
 
 describe('record families', () => {
@@ -17,6 +18,45 @@ describe('record families', () => {
     expect(families.ofModel('res.partner')?.family.name).toBe('partners');
     expect(families.ofModel('res.users')).toBeUndefined();
     expect(() => families.require('invoices')).toThrow(/no family "invoices" is copied here/);
+  });
+
+  it('know a family waiting for migrate, refuse its jobs by a code of their own, take it up once migrated', async () => {
+    const waiting = {
+      name: 'partners',
+      models: ['res.partner'],
+      reason: 'family partners was declared differently when migrate last ran: run migrate',
+      schedule: {},
+    };
+    let migrated = false;
+    const families = createFamilies([bcsFamily], {
+      unavailable: [waiting],
+      reload: () =>
+        Promise.resolve(
+          migrated
+            ? { available: [bcsFamily, partnersFamily], unavailable: [] }
+            : { available: [bcsFamily], unavailable: [waiting] },
+        ),
+    });
+    expect(families.all).toEqual([bcsFamily]);
+    expect(families.copies('partners')).toBe(true);
+    expect(families.copies('moves')).toBe(false);
+    expect(() => families.require('partners')).toThrow(
+      expect.objectContaining({
+        code: 'FAMILY_NOT_MIGRATED',
+        retryable: false,
+        message: expect.stringMatching(/^family partners .*: run migrate; /),
+      }),
+    );
+    expect(() => families.require('moves')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_FAMILY' }),
+    );
+    await families.refresh();
+    expect(families.unavailable).toEqual([waiting]);
+    migrated = true;
+    await families.refresh();
+    expect(families.require('partners')).toBe(partnersFamily);
+    expect(families.unavailable).toEqual([]);
+    expect(families.ofModel('res.partner')?.family).toBe(partnersFamily);
   });
 
   it('refuse a set where two families share a name or a model, or a column is missing', () => {

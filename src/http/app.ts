@@ -214,7 +214,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(metricsPlugin, { metrics });
 
-  const families = deps.families ?? (await loadFamilies(deps.db.db, config.sync.families));
+  const families =
+    deps.families ?? (await loadFamilies(deps.db.db, config.sync.families, deps.logger));
   const syncControl = createSyncControl(deps.db.db, families, deps.queues, {
     reconcileCooldownSeconds: config.http.reconcileCooldownSeconds,
   });

@@ -1,13 +1,15 @@
 /**
  * What the API may do to the sync of each family: read its state, log and failures, and queue
  * jobs. It never runs a sync itself; the workers do. A request that names no family acts on every
- * family copied.
+ * family copied. A family waiting for `migrate` is shown, with why, and can be paused; a job asked
+ * for it is a 409 until it is migrated.
  */
 import { z } from 'zod';
 import type { Db } from '../db/create-db.js';
 import type { SyncFailureRow, SyncLogRow, SyncStateRow } from '../db/schema/index.js';
-import type { RecordFamily } from '../families/family.js';
+import { familyModels, type RecordFamily } from '../families/family.js';
 import type { Families } from '../families/registry.js';
+import { JOBS } from '../queues/catalogue.js';
 import type { Queues } from '../queues/queues.js';
 import { listRuns, readRun } from '../sync/run-log.js';
 import { listFailures } from '../sync/sync-failures.js';
@@ -16,9 +18,20 @@ import { HttpError } from './http-error.js';
 
 /** A family's sync state, its watermarks included. */
 export interface FamilyState {
-  readonly family: RecordFamily;
+  readonly family: string;
+  /** Its Odoo models, the root first. */
+  readonly models: readonly string[];
+  /** Why it cannot be copied until `migrate` runs; null when it can. */
+  readonly unavailableReason: string | null;
   readonly state: SyncStateRow | undefined;
   readonly watermarks: Watermarks;
+}
+
+/** A family copied here as its state shows it. */
+interface CopiedFamily {
+  readonly name: string;
+  readonly models: readonly string[];
+  readonly unavailableReason: string | null;
 }
 
 export interface QueuedJobs {
@@ -97,17 +110,42 @@ export function createSyncControl(
       throw queueUnavailable(error);
     }
   };
-  /** The family named, or every family; 404 for a family not copied here. */
+  /** 409 for a family waiting for migrate, 404 for a family not copied here. */
+  const unknownOrWaiting = (name: string): HttpError => {
+    const waiting = families.unavailable.find((family) => family.name === name);
+    if (waiting) return new HttpError(409, 'FAMILY_NOT_MIGRATED', waiting.reason);
+    const copied = [...families.all, ...families.unavailable].map((family) => family.name);
+    return new HttpError(
+      404,
+      'UNKNOWN_FAMILY',
+      `no family "${name}" is copied here (copied: ${copied.join(', ')})`,
+    );
+  };
+  /** The family named, or every family that can be copied. */
   const targets = (name: string | undefined): readonly RecordFamily[] => {
     if (name === undefined) return families.all;
     const family = families.byName(name);
-    if (!family)
-      throw new HttpError(
-        404,
-        'UNKNOWN_FAMILY',
-        `no family "${name}" is copied here (copied: ${families.all.map((f) => f.name).join(', ')})`,
-      );
+    if (!family) throw unknownOrWaiting(name);
     return [family];
+  };
+  /** The family named, or every family copied, those waiting for migrate too. */
+  const everyTarget = (name: string | undefined): readonly CopiedFamily[] => {
+    const all = [
+      ...families.all.map((family) => ({
+        name: family.name,
+        models: familyModels(family).map((model) => model.model),
+        unavailableReason: null,
+      })),
+      ...families.unavailable.map((family) => ({
+        name: family.name,
+        models: family.models,
+        unavailableReason: family.reason,
+      })),
+    ];
+    if (name === undefined) return all;
+    const named = all.filter((family) => family.name === name);
+    if (named.length === 0) throw unknownOrWaiting(name);
+    return named;
   };
   /**
    * Refuses a reconcile or a verify of the family that would follow another too soon: one queued
@@ -124,7 +162,7 @@ export function createSyncControl(
         `a ${kind} of ${family.name} is ${what}: ask again once it has run${cooldownSeconds > 0 ? ` and ${cooldownSeconds} s have passed` : ''}`,
       );
     for (const id of manualIds) {
-      const jobId = await dedupedJob(id);
+      const jobId = await dedupedJob(kind, id);
       if (jobId) throw pending(`already queued (job ${jobId})`);
     }
     const state = await readSyncState(db, family.name);
@@ -148,38 +186,44 @@ export function createSyncControl(
       );
   };
   /** The job a deduplication id still holds (queued, delayed or running), if any. */
-  const dedupedJob = async (id: string) => {
+  const dedupedJob = async (kind: CheckKind, id: string) => {
     if (!queues) return null;
     try {
-      return await queues.byName.sync.getDeduplicationJobId(id);
+      return await queues.byName[JOBS[kind].queue].getDeduplicationJobId(id);
     } catch (error) {
       throw queueUnavailable(error);
     }
   };
   // One query after the other: a request holds one connection at a time (in-flight.ts).
-  const stateOf = async (family: RecordFamily): Promise<FamilyState> => ({
-    family,
+  const stateOf = async (family: CopiedFamily): Promise<FamilyState> => ({
+    family: family.name,
+    models: family.models,
+    unavailableReason: family.unavailableReason,
     state: await readSyncState(db, family.name),
     watermarks: await readWatermarks(db, family.name),
   });
-  const statesOf = async (chosen: readonly RecordFamily[]) => {
+  const statesOf = async (chosen: readonly CopiedFamily[]) => {
     const states: FamilyState[] = [];
     for (const family of chosen) states.push(await stateOf(family));
     return states;
   };
   return {
     families,
-    state: (family) => statesOf(targets(family)),
+    async state(family) {
+      // As it stands now: a family migrated since the API started shows as available.
+      await families.refresh();
+      return statesOf(everyTarget(family));
+    },
     runs: (page) => {
-      if (page.family !== undefined) targets(page.family);
+      if (page.family !== undefined) everyTarget(page.family);
       return listRuns(db, page);
     },
     failures: (page) => {
-      if (page.family !== undefined) targets(page.family);
+      if (page.family !== undefined) everyTarget(page.family);
       return listFailures(db, page);
     },
     async setPaused(by, family) {
-      const chosen = targets(family);
+      const chosen = everyTarget(family);
       for (const target of chosen) await setPaused(db, target.name, by);
       return statesOf(chosen);
     },

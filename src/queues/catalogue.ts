@@ -4,19 +4,27 @@
  * compile (see workers/handlers.ts). No secret ever goes into job data: jobs carry a family's
  * name, ids, field names, counts and the run's lease, and the worker holds the credentials. Job
  * data and return values stay small whatever the number of records or failures: a page carries
- * its own ids only, a report its counts and its first errors.
+ * its own ids and a reference to its run's schema (kept once in PostgreSQL), a report its counts
+ * and its first errors.
  */
 import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import type { FamilySchema } from '../sync/odoo-reads.js';
 import { MAX_REPORTED_ERRORS, runErrorSchema, runReportSchema } from '../sync/run-counts.js';
 
 /**
- * Webhook work has a queue of its own: a mass edit in Odoo (thousands of events) must never queue
- * ahead of a run's own record jobs.
+ * Each kind of work has a queue of its own, so that no kind waits behind another: runs (`sync`)
+ * never wait for a reconcile or a verify, which hold a worker's slot for minutes or hours
+ * (`sync-reconcile`: a priority could not help, a job once active keeps its slot); webhook work
+ * (thousands of events after a mass edit in Odoo) never queues ahead of a run's record jobs.
  */
-export const QUEUE_NAMES = ['sync', 'sync-page', 'sync-record', 'sync-webhook'] as const;
+export const QUEUE_NAMES = [
+  'sync',
+  'sync-page',
+  'sync-record',
+  'sync-webhook',
+  'sync-reconcile',
+] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export function isQueueName(name: string): name is QueueName {
@@ -36,6 +44,11 @@ const id = z.number().int().positive();
 const count = z.number().int().nonnegative();
 /** A record family's name. */
 const family = z.string().min(1).max(64);
+/**
+ * When a worker that does not copy the job's family first handed it back for one that does
+ * (epoch ms; see workers/hand-back.ts). Every job may carry it.
+ */
+const handedBackAt = z.number().int().nonnegative().optional();
 
 /** A run as its jobs carry it: its log row and its lease. */
 export const runRef = z.object({
@@ -43,17 +56,15 @@ export const runRef = z.object({
   lease: z.object({ key: z.string(), owner: z.string(), token: z.number().int() }),
 });
 
-const schema = z.object({
-  fields: z.record(z.string(), z.array(z.string())),
-  unread: z.record(z.string(), z.array(z.string())).default({}),
-  context: z.record(z.string(), z.unknown()),
-});
+/** A run's schema as kept in PostgreSQL (src/sync/schema-store.ts): its digest. */
+const schemaKey = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** What a run's child reports to its parent: its counts, and the token it ran under. */
 export const childReport = runReportSchema.extend({ token: z.number().int().optional() });
 
 export const syncRunData = z.object({
   family,
+  handedBackAt,
   trigger,
   /** Produced by the job scheduler: skipped while the schedule is paused. */
   scheduled: z.boolean().default(false),
@@ -73,24 +84,32 @@ export const syncRunData = z.object({
       futureStamped: count,
       /** One2many relations whose target scan Odoo refused. */
       scanErrors: z.array(runErrorSchema).max(MAX_REPORTED_ERRORS).default([]),
+      /** The schema every page of the run reads with. */
+      schemaKey,
+      /** Pages of the whole run: their priority (see pagePriority). */
+      pageCount: count,
+      /** The last root id of the pages queued so far; null once every page was queued. */
+      pagesAfter: id.nullable(),
     })
     .optional(),
 });
 
 export const syncPageData = z.object({
   family,
+  handedBackAt,
   run: runRef,
   ids: z.array(id).min(1),
-  schema,
+  schemaKey,
   /** Saved after the page's own record jobs were queued. */
   state: z.object({ report: runReportSchema, ownJobs: z.array(id) }).optional(),
 });
 
 /** One root record, by family and Odoo id. */
-export const syncRecordData = z.object({ family, odooId: id, run: runRef });
-export const resyncRecordData = z.object({ family, odooId: id, trigger });
+export const syncRecordData = z.object({ family, handedBackAt, odooId: id, run: runRef });
+export const resyncRecordData = z.object({ family, handedBackAt, odooId: id, trigger });
 export const reconcileData = z.object({
   family,
+  handedBackAt,
   trigger,
   scheduled: z.boolean().default(false),
   /** How often it was put off (the lease busy, Odoo away): it waits until it runs. */
@@ -98,6 +117,7 @@ export const reconcileData = z.object({
 });
 export const verifyData = z.object({
   family,
+  handedBackAt,
   trigger,
   /** Queued after the nightly reconcile: skipped while the schedule is paused. */
   scheduled: z.boolean().default(false),
@@ -109,6 +129,7 @@ export const verifyData = z.object({
 /** What an Odoo webhook said: which record changed, and its stamp when the rule sends it. */
 export const webhookRecordData = z.object({
   family,
+  handedBackAt,
   /** The model the event is about: the family's root or one of its children. */
   model: z.string().max(128),
   /** The record the event is about. */
@@ -195,7 +216,7 @@ export const JOBS = {
   },
   /** A family's full id lists from Odoo: archive vanished roots, read again what is missing or stale. */
   reconcile: {
-    queue: 'sync',
+    queue: 'sync-reconcile',
     schema: reconcileData,
     options: () => ({
       attempts: 1,
@@ -205,7 +226,7 @@ export const JOBS = {
   },
   /** A slice of a family's copy (or all of it) compared with Odoo by content, what differs healed. */
   verify: {
-    queue: 'sync',
+    queue: 'sync-reconcile',
     schema: verifyData,
     options: () => ({
       attempts: 1,
@@ -220,43 +241,48 @@ export type JobData<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
 /** A payload as producers write it (defaults may be left out). */
 export type JobInput<N extends JobName> = z.input<(typeof JOBS)[N]['schema']>;
 
-/** A child job a step asks for: its catalogue name, payload and deterministic id. */
+/** A child job a step asks for: its catalogue name, payload, deterministic id and priority. */
 export interface ChildJob<N extends JobName = JobName> {
   readonly name: N;
   readonly data: JobInput<N>;
   readonly jobId: string;
+  /** BullMQ's priority (1 goes first); none: before every prioritized job, in order. */
+  readonly priority?: number;
 }
 
 type RunRefData = z.infer<typeof runRef>;
 
 /**
- * A page of a run. Its id digests its root ids: a run whose first step ran twice (a crash between
- * queuing its pages and saving its state) queues the same pages again and they collapse, and a
- * page whose roots differ can never be mistaken for one already queued. It names the lease token
- * of the execution that queued it: a second execution of the step (a token of its own) queues
- * pages of its own, and the run counts only those.
+ * The priority of a run's pages: a small run's pages go before a large one's, whatever was
+ * queued first — a family's five-minute run does not wait behind another's first copy of a
+ * million records. It grows with the number of digits of the run's page count: 1 for fewer than
+ * 10 pages, 2 for fewer than 100, and so on. (Runs of one size class take turns in the order
+ * their pages were queued, a wave at a time: see workers/processors/sync-run.ts.)
+ */
+export function pagePriority(pageCount: number): number {
+  return String(Math.max(1, Math.trunc(pageCount))).length;
+}
+
+/**
+ * A page of a run. Its id digests its root ids: a run whose step ran twice (a crash between
+ * queuing a wave of pages and saving its state) queues the same pages again and they collapse,
+ * and a page whose roots differ can never be mistaken for one already queued. It names the lease
+ * token of the execution that queued it: a second execution of the step (a token of its own)
+ * queues pages of its own, and the run counts only those. It refers to the run's schema, kept
+ * once (a wide model's field names are kilobytes, and a run has thousands of pages).
  */
 export function pageJob(
   familyName: string,
   run: RunRefData,
   ids: readonly number[],
-  familySchema: FamilySchema,
+  page: { schemaKey: string; pageCount: number },
 ): ChildJob<'sync-page'> {
   const digest = createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 12);
-  const { fields, unread, context } = familySchema;
   return {
     name: 'sync-page',
-    data: {
-      family: familyName,
-      run,
-      ids: [...ids],
-      schema: {
-        fields: Object.fromEntries(Object.entries(fields).map(([model, f]) => [model, [...f]])),
-        unread: Object.fromEntries(Object.entries(unread).map(([model, f]) => [model, [...f]])),
-        context: { ...context },
-      },
-    },
+    data: { family: familyName, run, ids: [...ids], schemaKey: page.schemaKey },
     jobId: `page-${familyName}-r${run.runId}-t${run.lease.token}-${ids[0]}-${digest}`,
+    priority: pagePriority(page.pageCount),
   };
 }
 
@@ -297,7 +323,7 @@ export function splitJobKey(key: string): { queue: string; jobId: string } {
   return { queue, jobId };
 }
 
-/** The job schedulers of a family: its incremental sync and its reconcile. */
+/** The job schedulers of a family: its incremental sync (queue `sync`) and its reconcile (`sync-reconcile`). */
 export function schedulerIds(familyName: string): { sync: string; reconcile: string } {
   return { sync: `sync-every-${familyName}`, reconcile: `reconcile-daily-${familyName}` };
 }

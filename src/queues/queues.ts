@@ -16,9 +16,9 @@ import {
 } from './catalogue.js';
 
 /**
- * Children added per round trip: a full run of 200,000 BCs queues 2,000 pages, and BullMQ builds
- * every job of an `addBulk` (its JSON, its script call) before sending any; in slices, a worker's
- * memory does not jump when a large run starts.
+ * Children added per round trip: BullMQ builds every job of an `addBulk` (its JSON, its script
+ * call) before sending any; in slices, a worker's memory does not jump when a wave of a large
+ * run's pages is queued.
  */
 const CHILDREN_PER_ADD = 100;
 
@@ -89,7 +89,12 @@ export function createQueues(input: {
             name,
             group.slice(i, i + CHILDREN_PER_ADD).map((child) => ({
               data: child.data,
-              options: { jobId: child.jobId, parent, ignoreDependencyOnFailure: true },
+              options: {
+                jobId: child.jobId,
+                parent,
+                ignoreDependencyOnFailure: true,
+                ...(child.priority === undefined ? {} : { priority: child.priority }),
+              },
             })),
           );
         }

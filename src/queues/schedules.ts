@@ -1,11 +1,21 @@
 /**
- * The job schedulers, upserted from one place at worker start: for each family copied, its
- * incremental sync every `everyMs` and its reconcile at its cron. Upserting with the same id
- * updates the one scheduler in place (a changed interval replaces it); never remove-then-add
- * (bullmq#3063). Schedulers of families no longer copied (and the pre-family ones) are removed,
- * so they stop queuing runs nobody handles.
+ * The job schedulers, upserted from one place at worker start: for each family the worker copies
+ * (one waiting for `migrate` too: it runs as soon as it is migrated), its incremental sync every
+ * `everyMs` (queue `sync`) and its reconcile at its cron (queue `sync-reconcile`). Upserting with
+ * the same id updates the one scheduler in place (a changed interval replaces it); never
+ * remove-then-add (BullMQ may then never queue the scheduler's next job).
+ *
+ * Workers of one fleet may copy different families (`SYNC_FAMILIES`): no worker removes the
+ * schedulers of a family another one copies. Every worker notes in Redis the families it copies,
+ * at start and then every `FAMILIES_SEEN_EVERY_MS` (`markFamiliesSeen`); a family's schedulers
+ * are removed once no worker has noted it for `RETIRED_AFTER_MS` — it is copied nowhere, and its
+ * runs would wait for a worker that never comes. Schedulers of no family (an older version's) are
+ * removed, and so is a reconcile scheduler an older version left on the `sync` queue.
  */
-import type { RecordFamily } from '../families/family.js';
+import { createHash } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { FamilySchedule } from '../families/family.js';
 import { JOBS, schedulerIds } from './catalogue.js';
 import type { Queues } from './queues.js';
 
@@ -16,16 +26,72 @@ export interface ScheduleDefaults {
   readonly reconcileCron: string;
 }
 
+/** A family as its schedulers need it. */
+export interface ScheduledFamily {
+  readonly name: string;
+  readonly schedule: FamilySchedule;
+}
+
+/** How often a running worker notes the families it copies. */
+export const FAMILIES_SEEN_EVERY_MS = 10 * 60_000;
+/** How long a family's schedulers outlive the last worker that copied it. */
+const RETIRED_AFTER_MS = 24 * 3_600_000;
+
+/**
+ * How many minutes a family's reconcile is moved from the default cron: 0 to 59, from its name
+ * alone, so that every worker of a fleet computes the same.
+ */
+export function staggerMinutes(familyName: string): number {
+  return createHash('sha256').update(familyName).digest().readUInt32BE(0) % 60;
+}
+
+/**
+ * The reconcile cron of a family whose declaration sets none: the default with its minute moved
+ * by `staggerMinutes`, within the same hour (`0 3 * * *` becomes `17 3 * * *` for one family,
+ * `42 3 * * *` for another): the families' nightly reconciles and verifies, each of which reads
+ * a whole family from Odoo, do not all start at once. A default whose minute is not one number
+ * (`*\/15`, `0,30`) is left as it is.
+ */
+export function staggeredCron(pattern: string, familyName: string): string {
+  const fields = pattern.trim().split(/\s+/);
+  // Five fields, or six with the seconds first.
+  const at = fields.length === 6 ? 1 : 0;
+  const minute = fields[at];
+  if (fields.length < 5 || minute === undefined || !/^\d{1,2}$/.test(minute)) return pattern;
+  fields[at] = String((Number(minute) + staggerMinutes(familyName)) % 60);
+  return fields.join(' ');
+}
+
+/** The hash of family → when a worker last noted it copies it (epoch ms). */
+function seenKey(queues: Queues): string {
+  return queues.byName.sync.toKey('families-seen');
+}
+
+/** Notes that a worker copies these families now (see the module's header). */
+export async function markFamiliesSeen(
+  queues: Queues,
+  redis: Redis,
+  names: readonly string[],
+  now = Date.now(),
+): Promise<void> {
+  if (names.length > 0)
+    await redis.hset(seenKey(queues), Object.fromEntries(names.map((name) => [name, now])));
+}
+
 export async function upsertSchedules(
   queues: Queues,
-  families: readonly RecordFamily[],
+  redis: Redis,
+  families: readonly ScheduledFamily[],
   defaults: ScheduleDefaults,
 ): Promise<void> {
-  const sync = queues.byName.sync;
-  const wanted = new Set<string>();
+  const { sync, 'sync-reconcile': reconciles } = queues.byName;
+  await markFamiliesSeen(
+    queues,
+    redis,
+    families.map((family) => family.name),
+  );
   for (const family of families) {
     const ids = schedulerIds(family.name);
-    wanted.add(ids.sync).add(ids.reconcile);
     await sync.upsertJobScheduler(
       ids.sync,
       { every: family.schedule.everyMs ?? defaults.everyMs },
@@ -39,9 +105,13 @@ export async function upsertSchedules(
         opts: JOBS['sync-run'].options(),
       },
     );
-    await sync.upsertJobScheduler(
+    await reconciles.upsertJobScheduler(
       ids.reconcile,
-      { pattern: family.schedule.reconcileCron ?? defaults.reconcileCron, tz: 'UTC' },
+      {
+        pattern:
+          family.schedule.reconcileCron ?? staggeredCron(defaults.reconcileCron, family.name),
+        tz: 'UTC',
+      },
       {
         name: 'reconcile',
         data: JOBS.reconcile.schema.parse({
@@ -53,7 +123,48 @@ export async function upsertSchedules(
       },
     );
   }
-  for (const scheduler of await sync.getJobSchedulers()) {
-    if (!wanted.has(scheduler.key)) await sync.removeJobScheduler(scheduler.key);
-  }
+  await retireSchedulers(queues, redis, new Set(families.map((family) => family.name)));
+}
+
+/** The family a scheduler is for, by its id; undefined for a scheduler of no family. */
+function familyOf(schedulerId: string, kind: 'sync' | 'reconcile'): string | undefined {
+  const prefix = kind === 'sync' ? 'sync-every-' : 'reconcile-daily-';
+  if (!schedulerId.startsWith(prefix)) return undefined;
+  const family = schedulerId.slice(prefix.length);
+  return schedulerIds(family)[kind] === schedulerId ? family : undefined;
+}
+
+/** Removes the schedulers no worker stands for (see the module's header). */
+async function retireSchedulers(
+  queues: Queues,
+  redis: Redis,
+  copiedHere: ReadonlySet<string>,
+): Promise<void> {
+  const key = seenKey(queues);
+  const seen = await redis.hgetall(key);
+  const now = Date.now();
+  const retired = new Set<string>();
+  const stillWanted = async (family: string): Promise<boolean> => {
+    if (copiedHere.has(family)) return true;
+    const at = seen[family];
+    // A family no worker noted yet (schedulers an older version upserted): it has its full time.
+    if (at === undefined) {
+      await redis.hsetnx(key, family, now);
+      return true;
+    }
+    if (now - Number(at) <= RETIRED_AFTER_MS) return true;
+    retired.add(family);
+    return false;
+  };
+  // A reconcile scheduler an older version left on the `sync` queue is of no family there.
+  const sweep = async (queue: Queue, kind: 'sync' | 'reconcile') => {
+    for (const scheduler of await queue.getJobSchedulers()) {
+      const family = familyOf(scheduler.key, kind);
+      if (family === undefined || !(await stillWanted(family)))
+        await queue.removeJobScheduler(scheduler.key);
+    }
+  };
+  await sweep(queues.byName.sync, 'sync');
+  await sweep(queues.byName['sync-reconcile'], 'reconcile');
+  if (retired.size > 0) await redis.hdel(key, ...retired);
 }

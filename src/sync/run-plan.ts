@@ -2,9 +2,9 @@
  * A run's plan, staged in PostgreSQL (`sync_scan`, kind `plan`): the change scans list which root
  * records to read — those changed, and those whose children changed — and each page of a scan is
  * staged as soon as Odoo answers it, with what the settled stamps prove of it (settled.ts), then
- * dropped. A run's pages are read back from the stage. So a worker holds one scan page and one
- * batch of page jobs, whatever the window: a mass update of millions of children needs no more
- * memory than a quiet run (docs/sync.md, "Bounded memory").
+ * dropped. A run's pages are read back from the stage a wave at a time. So a worker holds one
+ * scan page and one wave of page jobs, whatever the window: a mass update of millions of children
+ * needs no more memory than a quiet run (docs/sync.md, "Bounded memory").
  *
  * The next watermark is the largest stamp the scan saw, bounded by Odoo's own clock: a record
  * stamped in the future (a database clock stepped ahead, a stamp set by SQL) is read by every
@@ -289,23 +289,39 @@ export async function planCounts(
   return { listed: row!.listed, proven: row!.proven, toRead: row!.to_read };
 }
 
+/**
+ * Takes roots out of the plan: the due pending failures, which the run retries each with a job of
+ * its own. Called once the plan is counted; its pages are then read back without them.
+ */
+export async function dropFromPlan(
+  db: Db,
+  ref: StageRef,
+  odooIds: readonly number[],
+): Promise<void> {
+  if (odooIds.length === 0) return;
+  await db.execute(sql`
+    delete from sync_scan
+    where run_id = ${ref.runId} and token = ${ref.token} and kind = 'plan'
+      and odoo_id = any(${intArray(odooIds)}::int[])`);
+}
+
 /** Pages read back from the stage per query. */
 const PAGES_PER_QUERY = 20;
 
-/** The run's pages of roots to read, in id order, leaving out those proven and `excluded`. */
+/** The run's pages of roots to read after root `afterId`, in id order, leaving out those proven. */
 export async function* plannedPages(
   db: Db,
   ref: StageRef,
   pageSize: number,
-  excluded: readonly number[],
+  afterId = 0,
 ): AsyncGenerator<number[]> {
   const limit = pageSize * PAGES_PER_QUERY;
-  for (let lastId = 0; ;) {
+  for (let lastId = afterId; ;) {
     const ids = rowsOf<{ odoo_id: number }>(
       await db.execute(sql`
         select odoo_id from sync_scan
         where run_id = ${ref.runId} and token = ${ref.token} and kind = 'plan' and not proven
-          and odoo_id > ${lastId} and odoo_id <> all(${intArray(excluded)}::int[])
+          and odoo_id > ${lastId}
         order by odoo_id limit ${limit}`),
     ).map((row) => row.odoo_id);
     for (let i = 0; i < ids.length; i += pageSize) yield ids.slice(i, i + pageSize);

@@ -1,9 +1,10 @@
 /**
  * Step one of an incremental run of a family (job `sync-run`, first pass): take the family's
- * lease, close the rows of its runs that died, open this run's row, and plan: the roots changed
- * since their model's `watermark - overlap` and the roots whose children changed since each child
- * model's own, staged in PostgreSQL as the scans go (run-plan.ts), read back as pages; and the
- * pending failures that are due, each retried on its own.
+ * lease, close the rows of its runs that died, open this run's row, keep the schema its pages
+ * read with, and plan: the roots changed since their model's `watermark - overlap` and the roots
+ * whose children changed since each child model's own, staged in PostgreSQL as the scans go
+ * (run-plan.ts), read back as pages a wave at a time (`plannedWave`); and the pending failures
+ * that are due, each retried on its own.
  *
  * The next watermarks come from the scans, never from records read later: a run can take longer
  * than the overlap (a first sync, a catch-up, a slow Odoo), and a root changed during the run that
@@ -19,12 +20,19 @@ import {
 } from '../families/family.js';
 import type { SyncRunError } from '../db/schema/sync-log.js';
 import { countCalls } from './odoo-source.js';
-import { latestWriteDate, withoutLink, type FamilySchema } from './odoo-reads.js';
+import { latestWriteDate, withoutLink } from './odoo-reads.js';
 import { closeRun, noteRunPlan, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
-import { planCounts, plannedPages, stageChanges, type ChangeScan } from './run-plan.js';
+import {
+  dropFromPlan,
+  planCounts,
+  plannedPages,
+  stageChanges,
+  type ChangeScan,
+} from './run-plan.js';
 import { isRelationRefused, relationRefusal } from './relations.js';
 import { clearEndedStages, clearStage } from './scan-stage.js';
+import { keepRunSchema } from './schema-store.js';
 import { clockBound, CLOCK_SKEW_MARGIN_SECONDS, settledBy } from './settled.js';
 import { dueFailureIds } from './sync-failures.js';
 import {
@@ -55,9 +63,9 @@ export interface StartRunInput {
 
 /** What the run's last step needs to know from its first. */
 export interface RunPlan {
-  readonly schema: FamilySchema;
-  /** The pages of roots to read, from the stage: iterate once, while the run holds the lease. */
-  readonly pages: AsyncIterable<number[]>;
+  /** The schema every page of the run reads with, as kept in PostgreSQL (schema-store.ts). */
+  readonly schemaKey: string;
+  /** The pages of roots to read: `plannedWave` reads them back from the stage. */
   readonly pageCount: number;
   readonly retryIds: number[];
   /** The next watermark of each model, as the scans proved them (ISO: they travel in job data). */
@@ -196,10 +204,13 @@ export async function startRun(
             .map(({ model }) => model)
             .join(', ')}`,
         );
+      // Kept once the scans have left out what they had to: every page reads with it.
+      const schemaKey = await keepRunSchema(db, schema);
       const retryIds = await dueFailureIds(db, family.name, MAX_RETRIES_PER_RUN);
       // Odoo's clock now: every page of this run reads after it.
       const settledThrough = settledBy(odoo.serverTime?.(), settings.overlapSeconds);
       const counts = await planCounts(db, stage, retryIds);
+      await dropFromPlan(db, stage, retryIds);
       const pageCount = Math.ceil(counts.toRead / settings.pageSize);
       await noteRunPlan(db, run.runId, {
         windowFrom,
@@ -219,8 +230,7 @@ export async function startRun(
         status: 'started' as const,
         run,
         plan: {
-          schema,
-          pages: plannedPages(db, stage, settings.pageSize, retryIds),
+          schemaKey,
           pageCount,
           retryIds,
           watermarks: Object.fromEntries(
@@ -241,6 +251,38 @@ export async function startRun(
     await failRun(deps, family, run, error, odoo.calls);
     throw error;
   }
+}
+
+/** A wave of a run's pages, and where the next one starts. */
+export interface PlannedWave {
+  readonly pages: number[][];
+  /** The last root id of the wave: the next wave reads after it; null when there is none. */
+  readonly after: number | null;
+}
+
+/**
+ * The next wave of a run's pages: at most `pages` pages of roots after root `after` (0 for the
+ * first), read back from the stage under the run's lease. A run queues its pages a wave at a
+ * time: the state it leaves in Redis, and the wait of another family's pages behind it, are
+ * bounded by a wave, whatever the number of records.
+ * @throws LeaseLostError, RunHaltedError when the run no longer holds its lease or was halted
+ */
+export async function plannedWave(
+  deps: SyncDeps,
+  input: { readonly run: RunRef; readonly after: number; readonly pages: number },
+  call?: OdooCallOptions,
+): Promise<PlannedWave> {
+  const { run } = input;
+  const stage = { runId: run.runId, token: run.lease.token };
+  return withRunLease(deps, run.lease, call?.signal, async () => {
+    const pages: number[][] = [];
+    for await (const ids of plannedPages(deps.db, stage, deps.settings.pageSize, input.after)) {
+      pages.push(ids);
+      if (pages.length === input.pages) break;
+    }
+    const full = pages.length === input.pages;
+    return { pages, after: full ? pages[pages.length - 1]!.at(-1)! : null };
+  });
 }
 
 const NO_SCAN: ChangeScan = {

@@ -15,7 +15,7 @@ import type { RecordFamily } from '../families/family.js';
 import { AppError, type SafeError } from '../lib/errors.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
-import { confirmGone, type FamilySchema } from './odoo-reads.js';
+import { confirmGone } from './odoo-reads.js';
 import { readMappedPage } from './read-roots-again.js';
 import {
   countOutcome,
@@ -27,6 +27,7 @@ import {
 } from './run-counts.js';
 import { toRunError } from './run-log.js';
 import type { RunRef } from './run-lease.js';
+import { readRunSchema } from './schema-store.js';
 import { clearFailures, recordFailures, type FailureEntry } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
 import { writeRootBatches } from './write-records.js';
@@ -35,7 +36,8 @@ export interface PageInput {
   readonly family: RecordFamily;
   readonly run: RunRef;
   readonly ids: readonly number[];
-  readonly schema: FamilySchema;
+  /** The run's schema, as the run kept it (schema-store.ts). */
+  readonly schemaKey: string;
 }
 
 export interface PageProgress {
@@ -51,8 +53,12 @@ export async function syncPage(
   call?: OdooCallOptions,
 ): Promise<PageProgress> {
   const { db, logger } = deps;
-  const { family, run, schema } = input;
+  const { family, run } = input;
   const odoo = countCalls(deps.odoo);
+  // Every page of a run reads with the run's schema; one whose row is gone (a migration emptied
+  // the table under a running run) with the family's current one.
+  const schema =
+    (await readRunSchema(db, input.schemaKey)) ?? (await deps.schema(family, odoo, call));
   const page = await readMappedPage(odoo, family, input.ids, schema, call, () =>
     deps.schema(family, odoo, call, { fresh: true }),
   );

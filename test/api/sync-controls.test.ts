@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/http/app.js';
 import { syncFailure } from '../../src/db/schema/index.js';
+import type { QueueName } from '../../src/queues/catalogue.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
@@ -26,8 +27,9 @@ describe('sync controls through the API', () => {
   });
 
   const post = (url: string) => app.inject({ method: 'POST', url, headers: bearer('admin') });
-  const finished = async (jobId: string) => {
-    const job = await h.runtime.queues.byName.sync.getJob(jobId);
+  /** A job's result: runs are on `sync`, reconciles and verifies on `sync-reconcile`. */
+  const finished = async (jobId: string, queue: QueueName = 'sync') => {
+    const job = await h.runtime.queues.byName[queue].getJob(jobId);
     expect(job).toBeDefined();
     return h.wait(job!);
   };
@@ -84,7 +86,7 @@ describe('sync controls through the API', () => {
   });
 
   it('refuses a reconcile or a verify while one is queued, and for the cooldown after one ran, saying when the next may run', async () => {
-    const queue = h.runtime.queues.byName.sync;
+    const queue = h.runtime.queues.byName['sync-reconcile'];
     // Held in the queue until this test lets it go.
     await queue.pause();
     let jobId: string;
@@ -103,7 +105,7 @@ describe('sync controls through the API', () => {
     } finally {
       await queue.resume();
     }
-    expect(await finished(jobId)).toMatchObject({ status: 'succeeded' });
+    expect(await finished(jobId, 'sync-reconcile')).toMatchObject({ status: 'succeeded' });
 
     const tooSoon = await post('/api/sync/reconcile');
     expect(tooSoon.statusCode).toBe(409);
@@ -116,7 +118,7 @@ describe('sync controls through the API', () => {
 
     const verify = await post('/api/sync/verify?all=true');
     expect(verify.statusCode).toBe(202);
-    await finished(verify.json<{ jobs: { jobId: string }[] }>().jobs[0]!.jobId);
+    await finished(verify.json<{ jobs: { jobId: string }[] }>().jobs[0]!.jobId, 'sync-reconcile');
     expect((await post('/api/sync/verify')).json()).toMatchObject({ error: 'VERIFY_TOO_SOON' });
 
     // Without a cooldown, only a reconcile queued or running is refused.
@@ -133,7 +135,7 @@ describe('sync controls through the API', () => {
         headers: bearer('operator'),
       });
       expect(now.statusCode).toBe(202);
-      await finished(now.json<{ jobs: { jobId: string }[] }>().jobs[0]!.jobId);
+      await finished(now.json<{ jobs: { jobId: string }[] }>().jobs[0]!.jobId, 'sync-reconcile');
     } finally {
       await eager.close();
     }

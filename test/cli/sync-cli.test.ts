@@ -1,6 +1,9 @@
 /** `npm run sync -- …` as an operator runs it: a child process against real services. */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
@@ -102,5 +105,28 @@ describe('the sync CLI', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: npm run sync -- <command>/);
+  }, 90_000);
+
+  it('status shows a family waiting for migrate with why; a job asked for it exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-cli-'));
+    try {
+      writeFileSync(
+        join(dir, 'families.yaml'),
+        'families:\n  - name: tags\n    model: res.partner.category\n',
+      );
+      const waiting = { SYNC_FAMILIES: 'bcs,tags', SYNC_FAMILIES_FILE: join(dir, 'families.yaml') };
+      const status = await cli(['status'], waiting);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(/^bcs \(dimagaz\.bc, dimagaz\.bc\.line\)$/m);
+      expect(status.stdout).toMatch(/^tags \(res\.partner\.category\)$/m);
+      expect(status.stdout).toMatch(
+        /^ +unavailable: +family tags has no tables yet: run migrate \(code FAMILY_NOT_MIGRATED\)/m,
+      );
+      const run = await cli(['run', '--family', 'tags'], waiting);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^family tags has no tables yet: run migrate/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 90_000);
 });

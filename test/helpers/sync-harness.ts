@@ -82,6 +82,8 @@ export interface SyncHarnessOptions {
   verifyCycleDays?: number;
   /** The Odoo client's cooldown after refused credentials (default 60 s, as in production). */
   authCooldownMs?: number;
+  /** SYNC_RUN_PAGES_IN_FLIGHT (default 100). */
+  runPagesInFlight?: number;
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -172,6 +174,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       jobAttempts: options.jobAttempts ?? 2,
       backoffMs: 5,
       jobLockMs: options.jobLockMs ?? 30_000,
+      runPagesInFlight: options.runPagesInFlight ?? 100,
       ...(options.odooContext ? { odooContext: options.odooContext } : {}),
     },
   };

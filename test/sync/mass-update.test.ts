@@ -2,7 +2,8 @@
  * A mass update in Odoo (a recomputed stored field, an import, a sync resumed after days) puts
  * millions of lines in one run's window. The run's worker must plan it in the memory of a quiet
  * run: here a worker process whose heap is capped well below what holding each changed line
- * would take (about 170 bytes a line) plans a window of three million changed lines.
+ * would take (about 170 bytes a line) plans a window of three million changed lines, and queues
+ * the first wave of its pages (SYNC_RUN_PAGES_IN_FLIGHT), not all of them.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,8 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSandboxProcess, type SandboxProcess } from '../../dev/services/sandbox-process.js';
-import { syncWatermark } from '../../src/db/schema/index.js';
+import { desc } from 'drizzle-orm';
+import { syncLog, syncWatermark } from '../../src/db/schema/index.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
@@ -26,6 +28,8 @@ const LINES_PER_ORDER = 100;
 const PAGE_SIZE = 100;
 /** V8's old generation of the worker: a quarter of what three million scanned lines would hold. */
 const WORKER_HEAP_MB = 128;
+/** SYNC_RUN_PAGES_IN_FLIGHT: a wave of pages. */
+const PAGES_IN_FLIGHT = 100;
 
 /** A process's peak resident memory, from the kernel (VmHWM). */
 function peakRssMb(pid: number): number {
@@ -72,7 +76,12 @@ describe('a window of three million changed lines', () => {
           password: sandbox.env.ODOO_PASSWORD!,
         },
       },
-      { ODOO_PROTOCOL: 'jsonrpc', ODOO_PAGE_SIZE: String(PAGE_SIZE), ODOO_TIMEOUT_MS: '120000' },
+      {
+        ODOO_PROTOCOL: 'jsonrpc',
+        ODOO_PAGE_SIZE: String(PAGE_SIZE),
+        ODOO_TIMEOUT_MS: '120000',
+        SYNC_RUN_PAGES_IN_FLIGHT: String(PAGES_IN_FLIGHT),
+      },
     );
     ({ child: worker } = await startWorkerProcess(env, [`--max-old-space-size=${WORKER_HEAP_MB}`]));
   }, 300_000);
@@ -96,11 +105,16 @@ describe('a window of three million changed lines', () => {
       },
       { timeout: 300_000, interval: 500 },
     );
-    const pages = await producer.queues.byName['sync-page'].getWaitingCount();
-    expect(pages).toBe(ORDERS / PAGE_SIZE);
+    const [planned] = await db.db.select().from(syncLog).orderBy(desc(syncLog.id)).limit(1);
+    expect(planned!.pages).toBe(ORDERS / PAGE_SIZE);
+    const queued = await producer.queues.byName['sync-page'].getJobCountByTypes(
+      'waiting',
+      'prioritized',
+    );
+    expect(queued).toBe(PAGES_IN_FLIGHT);
     const rssMb = peakRssMb(worker.pid!);
     console.log(
-      `[mass update] ${ORDERS * LINES_PER_ORDER} changed lines planned into ${pages} pages; worker peak RSS ${rssMb.toFixed(0)} MB (heap capped at ${WORKER_HEAP_MB} MB)`,
+      `[mass update] ${ORDERS * LINES_PER_ORDER} changed lines planned into ${planned!.pages} pages, ${PAGES_IN_FLIGHT} queued; worker peak RSS ${rssMb.toFixed(0)} MB (heap capped at ${WORKER_HEAP_MB} MB)`,
     );
   }, 330_000);
 });

@@ -22,7 +22,7 @@ describe("the night's verify", () => {
     // A record rule hides most BCs from the sync user: the reconcile's safety stop refuses.
     const ids = c.ids(BC_MODEL);
     c.hide(BC_MODEL, ids.slice(0, 8));
-    const verified = h.nextCompleted('sync', 'verify-after-');
+    const verified = h.nextCompleted('sync-reconcile', 'verify-after-');
     await expect(h.run('reconcile', { trigger: 'nightly', scheduled: true })).rejects.toThrow(
       /SYNC_RECONCILE_SAFETY_STOP|lists only/,
     );

@@ -228,7 +228,7 @@ describe('a reconcile run twice (its job ran again while the first execution wen
     slow.remove();
     // Its lock goes (as when Redis was away longer than the lock): the next renewal fails.
     const redis = new Redis(inject('redisUrl'));
-    await redis.del(`${h.prefix}:sync:${job.id}:lock`);
+    await redis.del(`${h.prefix}:${job.queueName}:${job.id}:lock`);
     await redis.quit();
     // The execution stops at once: its run ends failed, its Odoo call aborted (not 20 s later).
     await vi.waitFor(

@@ -209,7 +209,7 @@ describe('verify: the nightly slices', () => {
     const ids = h.sandbox.control.ids(BC_MODEL);
     const seen: number[] = [];
     for (let night = 0; night < 3; night += 1) {
-      const verified = h.nextCompleted('sync', 'verify-after-');
+      const verified = h.nextCompleted('sync-reconcile', 'verify-after-');
       await h.run('reconcile', { trigger: 'cron', scheduled: true });
       const result = (await verified) as unknown as VerifyResult & {
         scope: { slice: number; slices: number };
@@ -249,7 +249,7 @@ describe('verify: the nightly slices', () => {
       expect(queued.statusCode).toBe(202);
       const { jobs } = queued.json<{ jobs: { family: string; jobId: string }[] }>();
       expect(jobs).toMatchObject([{ family: 'bcs' }]);
-      const job = (await h.runtime.queues.byName.sync.getJob(jobs[0]!.jobId))!;
+      const job = (await h.runtime.queues.byName['sync-reconcile'].getJob(jobs[0]!.jobId))!;
       expect(await h.wait(job)).toMatchObject({ scope: 'all', drifted: 0 });
       const runs = await app.inject({
         url: '/api/sync/runs?family=bcs&limit=1',

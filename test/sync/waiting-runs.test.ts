@@ -1,14 +1,24 @@
 /**
  * A run whose children wait — behind a burst of webhook events, in a paused or busy queue — keeps
  * its lease: nothing of it is active to heartbeat, yet the run asked for meanwhile is skipped and
- * the waiting run ends as it should.
+ * the waiting run ends as it should. So does a run whose pages are all done while its own job
+ * waits for a worker busy elsewhere to take it up again for its last step.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { syncFailure } from '../../src/db/schema/index.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { BC_MODEL } from '../../src/families/bcs/family.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
+import { partnersFamily } from '../../src/families/partners/family.js';
+import { takeLease } from '../../src/sync/sync-state.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+
+const leasePastIn = async (h: SyncHarness, expiry: Date) => {
+  const [row] = rowsOf<{ past: boolean }>(
+    await h.db.db.execute(sql`select now() > ${expiry.toISOString()}::timestamptz as past`),
+  );
+  return row!.past;
+};
 
 describe('a run waiting on its children', () => {
   let h: SyncHarness;
@@ -24,12 +34,7 @@ describe('a run waiting on its children', () => {
     await h.dispose();
   });
 
-  const leasePast = async (expiry: Date) => {
-    const [row] = rowsOf<{ past: boolean }>(
-      await h.db.db.execute(sql`select now() > ${expiry.toISOString()}::timestamptz as past`),
-    );
-    return row!.past;
-  };
+  const leasePast = (expiry: Date) => leasePastIn(h, expiry);
 
   /** A BC waiting in sync_failure: the next run retries it as a BC job of its own. */
   const pendingFailure = (odooId: number) =>
@@ -98,5 +103,66 @@ describe('a run waiting on its children', () => {
     expect(first).toMatchObject({ status: 'succeeded' });
     expect(second).toMatchObject({ status: expect.stringMatching(/^(skipped|succeeded)$/) });
     expect(await h.failures()).toEqual([]);
+  });
+});
+
+describe('a run whose pages are done, waiting for its last step', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      families: [bcsFamily, partnersFamily],
+      sandbox: { orders: 20, linesPerOrder: 1 },
+      leaseSeconds: 2,
+    });
+    await h.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it("keeps its lease while the worker's run slots are busy elsewhere", async () => {
+    const c = h.sandbox.control;
+    c.write(BC_MODEL, c.ids(BC_MODEL)[0]!, { origin: 'read by the waiting run' });
+    // The run's page reads slowly: meanwhile the run's slots fill with slow jobs of another family.
+    c.injectFault({ kind: 'latency', latencyMs: 1_500, method: 'read', model: BC_MODEL });
+    const pageRead = c.waitForCall({ method: 'read', model: BC_MODEL });
+    const run = await h.add('sync-run', { trigger: 'waiting' });
+    await pageRead;
+    // Four record reads of 4 s on a queue of two slots: busy for about 8 s, four leases.
+    c.injectFault({
+      kind: 'latency',
+      latencyMs: 4_000,
+      method: 'read',
+      model: partnersFamily.root.model,
+      times: 4,
+    });
+    const partners = c.ids(partnersFamily.root.model).slice(0, 4);
+    const busy = await Promise.all(
+      partners.map((odooId) =>
+        h.add('resync-record', { family: partnersFamily.name, odooId, trigger: 'busy' }),
+      ),
+    );
+    await vi.waitFor(async () => expect(await run.getState()).toBe('waiting'), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    expect(await busy[0]!.getState()).toBe('active');
+    // Past the lease as it stood when the pages were done: only a keeper holds it now.
+    const expiry = (await h.state()).leaseExpiresAt!;
+    await vi.waitFor(async () => expect(await leasePastIn(h, expiry)).toBe(true), {
+      timeout: 5_000,
+      interval: 100,
+    });
+    expect(await run.getState()).toBe('waiting');
+    // What the next scheduled run would do first.
+    const taken = await takeLease(h.db.db, {
+      key: bcsFamily.name,
+      owner: 'run-scheduled-meanwhile',
+      leaseSeconds: 60,
+    });
+    expect(taken).toBeUndefined();
+    await expect(h.wait(run)).resolves.toMatchObject({ status: 'succeeded' });
+    await Promise.all(busy.map((job) => h.wait(job)));
+    expect(await h.diffWithSandbox()).toEqual([]);
   });
 });

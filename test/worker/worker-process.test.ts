@@ -151,7 +151,51 @@ describe('the worker process', () => {
 });
 
 describe('a worker whose configured family was never migrated', () => {
-  it('refuses to start, naming the family and what to run, and exits 1', async () => {
+  it('copies the other families, and names it in a warning at boot', async () => {
+    const db = await createTestDb();
+    const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-unmigrated-'));
+    const prefix = `unmigrated-${randomBytes(4).toString('hex')}`;
+    await setPaused(db.db, bcsFamily.name, 'test');
+    const producer = await createProducer(prefix, 'sync');
+    try {
+      writeFileSync(
+        join(dir, 'families.yaml'),
+        'families:\n  - name: tags\n    model: res.partner.category\n',
+      );
+      const started = await startWorkerProcess(
+        workerEnv(
+          {
+            databaseUrl: db.url,
+            prefix,
+            odoo: { url: 'http://127.0.0.1:9', database: 'odoo', username: 'u', password: 'p' },
+          },
+          { SYNC_FAMILIES: 'bcs,tags', SYNC_FAMILIES_FILE: join(dir, 'families.yaml') },
+        ),
+      );
+      try {
+        expect(started.started).toMatchObject({ families: ['bcs'], waitingForMigrate: ['tags'] });
+        const warning = started.output
+          .map((line) => JSON.parse(line) as { level: number; msg: string; code?: string })
+          .find((line) => line.level === 40 && line.code === 'FAMILY_NOT_MIGRATED');
+        expect(warning?.msg).toMatch(/^family tags has no tables yet: run migrate; /);
+        // Its schedulers exist: it runs as soon as it is migrated.
+        const schedulers = await producer.queues.byName.sync.getJobSchedulers();
+        expect(schedulers.map((scheduler) => scheduler.key).sort()).toEqual([
+          'sync-every-bcs',
+          'sync-every-tags',
+        ]);
+      } finally {
+        started.child.kill('SIGTERM');
+        await once(started.child, 'exit');
+      }
+    } finally {
+      await producer.close();
+      rmSync(dir, { recursive: true, force: true });
+      await db.dispose();
+    }
+  }, 60_000);
+
+  it('refuses to start when no family at all can be copied, naming it and what to run, and exits 1', async () => {
     const db = await createTestDb();
     const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-unmigrated-'));
     try {

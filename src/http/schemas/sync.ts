@@ -1,7 +1,6 @@
 /** Shapes of the sync control answers. */
 import { z } from 'zod';
 import type { SyncFailureRow, SyncLogRow } from '../../db/schema/index.js';
-import { familyModels } from '../../families/family.js';
 import { countsOf, runCountsSchema, runErrorSchema } from '../../sync/run-counts.js';
 import type { FamilyState } from '../sync-control.js';
 
@@ -11,6 +10,13 @@ export const syncStateSchema = z
   .object({
     family: z.string().describe('the record family'),
     models: z.array(z.string()).describe('its Odoo models, the root first'),
+    available: z
+      .boolean()
+      .describe('false while the family waits for migrate: its jobs fail, the others run'),
+    unavailableReason: z
+      .string()
+      .nullable()
+      .describe('why it is not available and what to run (FAMILY_NOT_MIGRATED)'),
     watermarks: z
       .record(z.string(), z.string())
       .describe("each model's largest Odoo write_date copied; a model without one is read whole"),
@@ -72,10 +78,12 @@ export const syncFailureSchema = z
   .describe('SyncFailure');
 
 export function toStateBody(input: FamilyState): z.infer<typeof syncStateSchema> {
-  const { family, state: row, watermarks } = input;
+  const { state: row, watermarks } = input;
   return {
-    family: family.name,
-    models: familyModels(family).map((model) => model.model),
+    family: input.family,
+    models: [...input.models],
+    available: input.unavailableReason === null,
+    unavailableReason: input.unavailableReason,
     watermarks: Object.fromEntries(
       Object.entries(watermarks).map(([model, date]) => [model, date.toISOString()]),
     ),
