@@ -57,6 +57,7 @@ export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): Runtim
     leaseSeconds: config.sync.leaseSeconds,
     overlapSeconds: config.sync.overlapSeconds,
     pageSize: odoo.pageSize,
+    pageMaxBytes: odoo.pageMaxBytes,
     reconcileMinRatio: config.sync.reconcileMinRatio,
     verifyCycleDays: config.sync.verifyCycleDays,
     failureBackoffBaseMs: config.sync.everyMs,

@@ -95,7 +95,8 @@ try {
       protocol: 'xmlrpc',
       timeoutMs: 30_000,
       retries: 3,
-      pageSize: 100,
+      pageSize: 1_000,
+      pageMaxBytes: 2 * 1024 * 1024,
     };
     logger.info(
       {

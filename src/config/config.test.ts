@@ -25,7 +25,12 @@ function problemsOf(fn: () => unknown): ConfigError {
 describe('loadConfig', () => {
   it('builds a frozen, typed config with defaults and units', () => {
     const config = loadConfig(production, { mode: 'production', role: 'worker' });
-    expect(config.odoo).toMatchObject({ timeoutMs: 30_000, pageSize: 100, protocol: 'xmlrpc' });
+    expect(config.odoo).toMatchObject({
+      timeoutMs: 30_000,
+      pageSize: 1_000,
+      pageMaxBytes: 2 * 1024 * 1024,
+      protocol: 'xmlrpc',
+    });
     expect(config.sync).toMatchObject({ everyMs: 300_000, overlapSeconds: 600 });
     expect(config.redis.cacheUrl).toBe(production.REDIS_URL);
     expect(config.redis.queuePrefix).toBe('{erp-bridge}');

@@ -37,6 +37,7 @@ export interface OdooConfig {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly pageSize: number;
+  readonly pageMaxBytes: number;
   /** ODOO_CONTEXT: overrides the sync user's own context (`lang`, `tz`) in every read. */
   readonly context?: Readonly<Record<string, unknown>>;
 }
@@ -316,6 +317,7 @@ function build(
           timeoutMs: env.ODOO_TIMEOUT_MS,
           retries: env.ODOO_RETRIES,
           pageSize: env.ODOO_PAGE_SIZE,
+          pageMaxBytes: env.ODOO_PAGE_MAX_BYTES,
           ...(env.ODOO_CONTEXT ? { context: env.ODOO_CONTEXT } : {}),
         }
       : undefined;

@@ -64,7 +64,11 @@ export const envSchema = z.object({
     '30000',
   ),
   ODOO_RETRIES: withDefault(wholeNumber('a whole number of retries', 0, 10), '3'),
-  ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of BCs', 1, 10_000), '100'),
+  ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of records', 1, 10_000), '1000'),
+  ODOO_PAGE_MAX_BYTES: withDefault(
+    wholeNumber('a whole number of bytes', 16_384, 268_435_456),
+    '2097152',
+  ),
   ODOO_CONTEXT: z.preprocess(blankToUndefined, odooContext().optional()),
   ODOO_WEBHOOK_TOKENS: withDefault(list(), ''),
   ODOO_WEBHOOK_DEBOUNCE_MS: withDefault(
@@ -272,8 +276,14 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'ODOO_PAGE_SIZE',
     description:
-      'BCs per page: a page job reads them with their lines and writes them. A worker holds SYNC_CONCURRENCY pages at once, and their records are most of its memory (docs/performance.md).',
-    default: '100',
+      'Root records a page reads at most (a page job reads them with their children and writes them); pages are sized by ODOO_PAGE_MAX_BYTES below this.',
+    default: '1000',
+  },
+  {
+    key: 'ODOO_PAGE_MAX_BYTES',
+    description:
+      "A page's records as JSON, children included, at most: pages hold as many roots as fit, from the size of the records the copy holds (or of a few read first, in a first copy). Each Odoo call costs Odoo tens of milliseconds whatever its size, so narrow records are read by the thousand; a worker holds SYNC_CONCURRENCY pages at once, and their records are most of its memory (docs/performance.md).",
+    default: '2097152',
   },
   {
     key: 'ODOO_CONTEXT',

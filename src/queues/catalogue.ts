@@ -88,6 +88,8 @@ export const syncRunData = z.object({
       schemaKey,
       /** Pages of the whole run: their priority (see pagePriority). */
       pageCount: count,
+      /** Roots per page, as the run's start sized them (absent: a run queued by an earlier version). */
+      pageSize: z.number().int().positive().optional(),
       /** The last root id of the pages queued so far; null once every page was queued. */
       pagesAfter: id.nullable(),
     })

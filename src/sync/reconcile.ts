@@ -38,6 +38,7 @@ import {
   type FamilySchema,
   type ScanTarget,
 } from './odoo-reads.js';
+import { heldPageSize } from './page-size.js';
 import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
 import {
   isRelationRefused,
@@ -201,13 +202,14 @@ async function reconcileUnderLease(
   }
 
   await stageRefetch(db, family, stage, compared);
+  const pageSize = await heldPageSize(db, settings, family);
   for (let lastId = 0; ;) {
     signal.throwIfAborted();
     const ids = rowsOf<{ odoo_id: number }>(
       await db.execute(sql`
         select odoo_id from sync_scan s
         where ${ours(stage)} and s.kind = 'refetch' and s.odoo_id > ${lastId}
-        order by odoo_id limit ${settings.pageSize}`),
+        order by odoo_id limit ${pageSize}`),
     ).map((row) => row.odoo_id);
     if (ids.length === 0) break;
     reports.push(await refetch(deps, family, run, ids, schema, call));

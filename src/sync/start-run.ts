@@ -19,8 +19,10 @@ import {
   type RelationScan,
 } from '../families/family.js';
 import type { SyncRunError } from '../db/schema/sync-log.js';
-import { countCalls } from './odoo-source.js';
-import { latestWriteDate, withoutLink } from './odoo-reads.js';
+import type { Db } from '../db/create-db.js';
+import { countCalls, type OdooSource } from './odoo-source.js';
+import { latestWriteDate, withoutLink, type FamilySchema } from './odoo-reads.js';
+import { readRootBytes, rootsPerPage, storedRootBytes } from './page-size.js';
 import { closeRun, noteRunPlan, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import {
@@ -31,7 +33,7 @@ import {
   type ChangeScan,
 } from './run-plan.js';
 import { isRelationRefused, relationRefusal } from './relations.js';
-import { clearEndedStages, clearStage } from './scan-stage.js';
+import { clearEndedStages, clearStage, type StageRef } from './scan-stage.js';
 import { keepRunSchema } from './schema-store.js';
 import { clockBound, CLOCK_SKEW_MARGIN_SECONDS, settledBy } from './settled.js';
 import { dueFailureIds } from './sync-failures.js';
@@ -67,6 +69,8 @@ export interface RunPlan {
   readonly schemaKey: string;
   /** The pages of roots to read: `plannedWave` reads them back from the stage. */
   readonly pageCount: number;
+  /** Roots per page (page-size.ts). */
+  readonly pageSize: number;
   readonly retryIds: number[];
   /** The next watermark of each model, as the scans proved them (ISO: they travel in job data). */
   readonly watermarks: Record<string, string>;
@@ -211,7 +215,11 @@ export async function startRun(
       const settledThrough = settledBy(odoo.serverTime?.(), settings.overlapSeconds);
       const counts = await planCounts(db, stage, retryIds);
       await dropFromPlan(db, stage, retryIds);
-      const pageCount = Math.ceil(counts.toRead / settings.pageSize);
+      const pageSize =
+        counts.toRead === 0
+          ? settings.pageSize
+          : await runPageSize(deps, { family, stage, schema, odoo }, calls);
+      const pageCount = Math.ceil(counts.toRead / pageSize);
       await noteRunPlan(db, run.runId, {
         windowFrom,
         counts: { pages: pageCount, odooCalls: odoo.calls },
@@ -232,6 +240,7 @@ export async function startRun(
         plan: {
           schemaKey,
           pageCount,
+          pageSize,
           retryIds,
           watermarks: Object.fromEntries(
             scans.flatMap(({ model, scan: { maxWriteDate } }) =>
@@ -269,20 +278,52 @@ export interface PlannedWave {
  */
 export async function plannedWave(
   deps: SyncDeps,
-  input: { readonly run: RunRef; readonly after: number; readonly pages: number },
+  input: {
+    readonly run: RunRef;
+    readonly after: number;
+    readonly pages: number;
+    /** Roots per page, as the run's start sized them. */
+    readonly pageSize: number;
+  },
   call?: OdooCallOptions,
 ): Promise<PlannedWave> {
   const { run } = input;
   const stage = { runId: run.runId, token: run.lease.token };
   return withRunLease(deps, run.lease, call?.signal, async () => {
     const pages: number[][] = [];
-    for await (const ids of plannedPages(deps.db, stage, deps.settings.pageSize, input.after)) {
+    for await (const ids of plannedPages(deps.db, stage, input.pageSize, input.after)) {
       pages.push(ids);
       if (pages.length === input.pages) break;
     }
     const full = pages.length === input.pages;
     return { pages, after: full ? pages[pages.length - 1]!.at(-1)! : null };
   });
+}
+
+/**
+ * Roots per page of this run (page-size.ts): from the size of the roots the copy holds, or of a
+ * few of the planned ones read first when it holds none.
+ */
+async function runPageSize(
+  deps: SyncDeps,
+  input: { family: RecordFamily; stage: StageRef; schema: FamilySchema; odoo: OdooSource },
+  call: OdooCallOptions,
+): Promise<number> {
+  const { settings } = deps;
+  if (settings.pageMaxBytes === undefined) return settings.pageSize;
+  const budget = { maxBytes: settings.pageMaxBytes, maxRoots: settings.pageSize };
+  let bytes = await storedRootBytes(deps.db, input.family);
+  if (bytes === undefined) {
+    const [first] = await firstPlanned(deps.db, input.stage);
+    bytes = await readRootBytes(input.odoo, input.family, first ?? [], input.schema, call);
+  }
+  return rootsPerPage(budget, bytes);
+}
+
+/** The first planned roots of a run, for measuring them. */
+async function firstPlanned(db: Db, stage: StageRef): Promise<number[][]> {
+  for await (const ids of plannedPages(db, stage, 50, 0)) return [ids];
+  return [];
 }
 
 const NO_SCAN: ChangeScan = {

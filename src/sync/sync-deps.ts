@@ -8,7 +8,13 @@ import type { OdooSource } from './odoo-source.js';
 export interface SyncSettings {
   readonly leaseSeconds: number;
   readonly overlapSeconds: number;
+  /** Roots a page reads at most (ODOO_PAGE_SIZE). */
   readonly pageSize: number;
+  /**
+   * The records of a page as JSON at most (ODOO_PAGE_MAX_BYTES): pages are sized by it, up to
+   * `pageSize` roots (page-size.ts). Undefined: every page holds `pageSize` roots.
+   */
+  readonly pageMaxBytes?: number;
   /** Records per scan call (default SCAN_PAGE_SIZE): two small fields each. */
   readonly scanPageSize?: number;
   /** Reconcile refuses to archive when Odoo lists fewer than this share of the live roots. */

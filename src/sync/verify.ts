@@ -31,6 +31,7 @@ import { LeaseLostError } from './sync-errors.js';
 import { markVerified, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
 import { writeRootBatches } from './write-records.js';
+import { heldPageSize } from './page-size.js';
 
 /** SYNC_VERIFY_CYCLE_DAYS's default: every record is checked once a week. */
 export const VERIFY_CYCLE_DAYS = 7;
@@ -180,9 +181,10 @@ async function verifyUnderLease(
   const reports: RunReport[] = [];
   const driftFields: DriftCounts = {};
   const keptFields: DriftCounts = {};
+  const pageSize = await heldPageSize(db, settings, family);
   for (let lastId = 0; ;) {
     call.signal?.throwIfAborted();
-    const ids = await slicePage(db, family, lastId, settings.pageSize, slice);
+    const ids = await slicePage(db, family, lastId, pageSize, slice);
     if (ids.length === 0) break;
     reports.push(await verifyPage(deps, family, run, ids, schema, call, driftFields, keptFields));
     lastId = ids[ids.length - 1]!;

@@ -64,6 +64,8 @@ export interface SyncHarnessOptions {
   db?: TestDb;
   protocol?: OdooProtocol;
   pageSize?: number;
+  /** ODOO_PAGE_MAX_BYTES (default none: every page holds `pageSize` roots). */
+  pageMaxBytes?: number;
   leaseSeconds?: number;
   overlapSeconds?: number;
   jobAttempts?: number;
@@ -166,6 +168,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       leaseSeconds: options.leaseSeconds ?? 60,
       overlapSeconds: options.overlapSeconds ?? 600,
       pageSize: options.pageSize ?? 100,
+      ...(options.pageMaxBytes ? { pageMaxBytes: options.pageMaxBytes } : {}),
       ...(options.scanPageSize ? { scanPageSize: options.scanPageSize } : {}),
       reconcileMinRatio: options.reconcileMinRatio ?? 0.5,
       ...(options.verifyCycleDays ? { verifyCycleDays: options.verifyCycleDays } : {}),

@@ -79,6 +79,8 @@ describe('a window of three million changed lines', () => {
       {
         ODOO_PROTOCOL: 'jsonrpc',
         ODOO_PAGE_SIZE: String(PAGE_SIZE),
+        // Pages of PAGE_SIZE BCs whatever their size: the plan's count is what is checked.
+        ODOO_PAGE_MAX_BYTES: '268435456',
         ODOO_TIMEOUT_MS: '120000',
         SYNC_RUN_PAGES_IN_FLIGHT: String(PAGES_IN_FLIGHT),
       },

@@ -44,7 +44,12 @@ export async function processSyncRun(
     try {
       const wave = await plannedWave(
         ctx.sync,
-        { run: state.run, after: state.pagesAfter, pages: ctx.runPagesInFlight },
+        {
+          run: state.run,
+          after: state.pagesAfter,
+          pages: ctx.runPagesInFlight,
+          pageSize: state.pageSize ?? ctx.sync.settings.pageSize,
+        },
         { signal: abort },
       );
       return {
@@ -87,6 +92,7 @@ export async function processSyncRun(
           scanErrors: plan.scanErrors,
           schemaKey: plan.schemaKey,
           pageCount: plan.pageCount,
+          pageSize: plan.pageSize,
           pagesAfter: 0,
         },
         abort,
