@@ -10,7 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { createApi } from '../../src/create-api.js';
 import { hashApiKey } from '../../src/config/api-keys.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
-import { loadConfigOrExit, type Config } from '../../src/config/config.js';
+import {
+  defaultApiKeyLifecycle,
+  loadConfigOrExit,
+  type Config,
+} from '../../src/config/config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { provideDemoRedis } from './local-redis.js';
@@ -92,7 +96,10 @@ try {
       database: sandbox.database,
       username: sandbox.username,
       password: sandbox.password,
-      protocol: 'xmlrpc',
+      // The sandbox takes its password as an API key too: JSON-2, as on a real Odoo 19.
+      apiKey: sandbox.password,
+      apiKeyLifecycle: defaultApiKeyLifecycle(),
+      protocol: 'auto',
       timeoutMs: 30_000,
       retries: 3,
       pageSize: 1_000,

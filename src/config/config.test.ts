@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       timeoutMs: 30_000,
       pageSize: 1_000,
       pageMaxBytes: 2 * 1024 * 1024,
-      protocol: 'xmlrpc',
+      protocol: 'auto',
     });
     expect(config.sync).toMatchObject({ everyMs: 300_000, overlapSeconds: 600 });
     expect(config.redis.cacheUrl).toBe(production.REDIS_URL);

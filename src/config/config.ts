@@ -28,12 +28,29 @@ export interface FamiliesConfig {
 /** What the process does decides what it must be given: the API never needs Odoo's password. */
 export type ConfigRole = 'api' | 'worker' | 'cli' | 'migrate' | 'demo';
 
+/** The Odoo API key's lifecycle (ODOO_API_KEY_*): what is known of its expiry, and its renewal. */
+export interface OdooApiKeyConfig {
+  /** ODOO_API_KEY_EXPIRES_AT: the configured key's expiry, when the operator gives it. */
+  readonly expiresAt?: Date;
+  readonly warnDays: number;
+  readonly rotate: boolean;
+  readonly renewDays: number;
+  readonly lifetimeDays: number;
+  /** ODOO_API_KEY_SECRET: the encryption key of the stored key is derived from it. */
+  readonly secret?: string;
+}
+
 export interface OdooConfig {
   readonly url: string;
   readonly database: string;
   readonly username: string;
+  /** ODOO_PASSWORD, or the API key when only ODOO_API_KEY is set (Odoo takes keys as passwords). */
   readonly password: string;
-  readonly protocol: 'xmlrpc' | 'jsonrpc' | 'json2';
+  /** ODOO_API_KEY: JSON-2's bearer, and the secret of XML-RPC and JSON-RPC calls when set. */
+  readonly apiKey?: string;
+  readonly apiKeyLifecycle: OdooApiKeyConfig;
+  /** `auto`: chosen by the server's version at the first call (see the Odoo client). */
+  readonly protocol: 'auto' | 'xmlrpc' | 'jsonrpc' | 'json2';
   readonly timeoutMs: number;
   readonly retries: number;
   readonly pageSize: number;
@@ -157,7 +174,9 @@ export interface LoadConfigOptions {
   isTty?: boolean;
 }
 
-const ODOO_KEYS = ['ODOO_URL', 'ODOO_DATABASE', 'ODOO_USERNAME', 'ODOO_PASSWORD'] as const;
+const ODOO_KEYS = ['ODOO_URL', 'ODOO_DATABASE', 'ODOO_USERNAME'] as const;
+/** Either is the sync user's secret: an API key takes a password's place. */
+const ODOO_SECRET_KEYS = ['ODOO_PASSWORD', 'ODOO_API_KEY'] as const;
 const TRYTON_KEYS = [
   'TRYTON_RPC_URL',
   'TRYTON_DATABASE',
@@ -183,6 +202,10 @@ export function loadConfig(
       problems.push({ key, message: 'is required' });
     }
   };
+  const requireOdoo = () => {
+    for (const key of ODOO_KEYS) missing(key);
+    if (!ODOO_SECRET_KEYS.some((key) => env[key]?.trim())) missing('ODOO_PASSWORD');
+  };
 
   if (options.mode === 'production') {
     missing('DATABASE_URL');
@@ -193,13 +216,14 @@ export function loadConfig(
       options.role === 'cli' ||
       (options.role === 'migrate' && env.SYNC_FAMILIES_FILE?.trim())
     )
-      for (const key of ODOO_KEYS) missing(key);
+      requireOdoo();
     if (options.role === 'api') missing('API_KEYS');
   }
-  if (ODOO_KEYS.some((key) => env[key])) {
+  if ([...ODOO_KEYS, ...ODOO_SECRET_KEYS].some((key) => env[key])) {
     // Odoo is all or nothing: a half-configured Odoo is a mistake, not a reason to use the sandbox.
-    for (const key of ODOO_KEYS) missing(key);
+    requireOdoo();
   }
+  checkApiKeyLifecycle(env, parsed.success ? parsed.data : undefined, problems);
   if (TRYTON_KEYS.some((key) => env[key])) {
     for (const key of TRYTON_KEYS) missing(key);
   }
@@ -241,6 +265,44 @@ export function loadConfig(
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return freeze(build(parsed.data, { apiKeys, models: exposure.models, families }, options));
+}
+
+/** The lifecycle settings when no key is configured (the demo's sandbox): the schema's defaults. */
+export function defaultApiKeyLifecycle(): OdooApiKeyConfig {
+  const { shape } = envSchema;
+  return {
+    warnDays: shape.ODOO_API_KEY_WARN_DAYS.parse(undefined),
+    rotate: false,
+    renewDays: shape.ODOO_API_KEY_RENEW_DAYS.parse(undefined),
+    lifetimeDays: shape.ODOO_API_KEY_LIFETIME_DAYS.parse(undefined),
+  };
+}
+
+/**
+ * The API key's renewal needs the key it renews from and the secret its successor is stored
+ * under, and must leave time: a key renewed when fewer days remain than a new one lasts.
+ */
+function checkApiKeyLifecycle(
+  env: Readonly<Record<string, string | undefined>>,
+  parsed: Env | undefined,
+  problems: { key: string; message: string }[],
+): void {
+  if (parsed?.ODOO_API_KEY_ROTATE !== true) return;
+  if (!env.ODOO_API_KEY?.trim())
+    problems.push({
+      key: 'ODOO_API_KEY',
+      message: 'is required with ODOO_API_KEY_ROTATE=true: a key is renewed from the key itself',
+    });
+  if (!env.ODOO_API_KEY_SECRET?.trim())
+    problems.push({
+      key: 'ODOO_API_KEY_SECRET',
+      message: 'is required with ODOO_API_KEY_ROTATE=true: the renewed key is stored encrypted',
+    });
+  if (parsed.ODOO_API_KEY_RENEW_DAYS >= parsed.ODOO_API_KEY_LIFETIME_DAYS)
+    problems.push({
+      key: 'ODOO_API_KEY_RENEW_DAYS',
+      message: 'must be below ODOO_API_KEY_LIFETIME_DAYS, or every renewed key is due at once',
+    });
 }
 
 /**
@@ -306,13 +368,23 @@ function build(
   parsed: { apiKeys: ApiKeyEntry[]; models: ExposedModel[]; families: FamiliesConfig },
   options: LoadConfigOptions,
 ): Config {
+  const odooSecret = env.ODOO_PASSWORD ?? env.ODOO_API_KEY;
   const odoo: OdooConfig | undefined =
-    env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME && env.ODOO_PASSWORD
+    env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME && odooSecret
       ? {
           url: env.ODOO_URL.replace(/\/+$/, ''),
           database: env.ODOO_DATABASE,
           username: env.ODOO_USERNAME,
-          password: env.ODOO_PASSWORD,
+          password: odooSecret,
+          ...(env.ODOO_API_KEY ? { apiKey: env.ODOO_API_KEY } : {}),
+          apiKeyLifecycle: {
+            ...(env.ODOO_API_KEY_EXPIRES_AT ? { expiresAt: env.ODOO_API_KEY_EXPIRES_AT } : {}),
+            warnDays: env.ODOO_API_KEY_WARN_DAYS,
+            rotate: env.ODOO_API_KEY_ROTATE,
+            renewDays: env.ODOO_API_KEY_RENEW_DAYS,
+            lifetimeDays: env.ODOO_API_KEY_LIFETIME_DAYS,
+            ...(env.ODOO_API_KEY_SECRET ? { secret: env.ODOO_API_KEY_SECRET } : {}),
+          },
           protocol: env.ODOO_PROTOCOL,
           timeoutMs: env.ODOO_TIMEOUT_MS,
           retries: env.ODOO_RETRIES,

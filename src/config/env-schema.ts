@@ -8,6 +8,7 @@ import {
   blankToUndefined,
   booleanText,
   duration,
+  instant,
   list,
   odooContext,
   oneOf,
@@ -58,7 +59,21 @@ export const envSchema = z.object({
   ODOO_DATABASE: optionalText(),
   ODOO_USERNAME: optionalText(),
   ODOO_PASSWORD: optionalText(),
-  ODOO_PROTOCOL: withDefault(oneOf(['xmlrpc', 'jsonrpc', 'json2']), 'xmlrpc'),
+  ODOO_PROTOCOL: withDefault(oneOf(['auto', 'xmlrpc', 'jsonrpc', 'json2']), 'auto'),
+  ODOO_API_KEY: optionalText(),
+  ODOO_API_KEY_EXPIRES_AT: z.preprocess(blankToUndefined, instant().optional()),
+  ODOO_API_KEY_WARN_DAYS: withDefault(wholeNumber('a whole number of days', 0, 365), '14'),
+  ODOO_API_KEY_ROTATE: withDefault(booleanText(), 'false'),
+  ODOO_API_KEY_RENEW_DAYS: withDefault(wholeNumber('a whole number of days', 1, 365), '30'),
+  ODOO_API_KEY_LIFETIME_DAYS: withDefault(wholeNumber('a whole number of days', 2, 3_650), '89'),
+  ODOO_API_KEY_SECRET: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .min(32, { error: 'must be at least 32 characters (e.g. openssl rand -base64 32)' })
+      .optional(),
+  ),
   ODOO_TIMEOUT_MS: withDefault(
     wholeNumber('a whole number of milliseconds', 100, 600_000),
     '30000',
@@ -261,11 +276,57 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   },
   { key: 'ODOO_DATABASE', description: 'Odoo database name.' },
   { key: 'ODOO_USERNAME', description: 'Odoo login of the sync user.' },
-  { key: 'ODOO_PASSWORD', description: 'Odoo password or API key of the sync user.', secret: true },
+  {
+    key: 'ODOO_PASSWORD',
+    description:
+      'Odoo password of the sync user (or an API key). Not needed with ODOO_API_KEY, which is used in its place.',
+    secret: true,
+  },
   {
     key: 'ODOO_PROTOCOL',
-    description: 'Odoo transport: xmlrpc, jsonrpc or json2 (Odoo 19+).',
-    default: 'xmlrpc',
+    description:
+      "Odoo transport: auto (read the server's version once per process: json2 on Odoo 19+ with ODOO_API_KEY, jsonrpc otherwise), xmlrpc, jsonrpc or json2 (Odoo 19+).",
+    default: 'auto',
+  },
+  {
+    key: 'ODOO_API_KEY',
+    description:
+      "API key of the sync user (Odoo: Preferences → Account Security → New API Key). JSON-2's bearer on Odoo 19+, the password of XML-RPC and JSON-RPC before.",
+    secret: true,
+  },
+  {
+    key: 'ODOO_API_KEY_EXPIRES_AT',
+    description:
+      "When ODOO_API_KEY lapses (ISO date or date-time, UTC), as Odoo showed it at creation. Unset: erp-bridge reads it from Odoo (the user's keys), or knows it from its own renewal.",
+  },
+  {
+    key: 'ODOO_API_KEY_WARN_DAYS',
+    description:
+      'Days before the API key lapses from which the worker logs a warning, status and GET /api/sync/state say so, and erp_bridge_odoo_api_key_expiring is 1.',
+    default: '14',
+  },
+  {
+    key: 'ODOO_API_KEY_ROTATE',
+    description:
+      "Whether a worker renews the API key over Odoo's API (res.users.apikeys.generate, Odoo 19+ with programmatic keys enabled) before it lapses, keeps the new one encrypted in PostgreSQL for every process, and revokes the old one once none uses it. Needs ODOO_API_KEY and ODOO_API_KEY_SECRET.",
+    default: 'false',
+  },
+  {
+    key: 'ODOO_API_KEY_RENEW_DAYS',
+    description: 'With ODOO_API_KEY_ROTATE: renew the key when fewer days than this remain.',
+    default: '30',
+  },
+  {
+    key: 'ODOO_API_KEY_LIFETIME_DAYS',
+    description:
+      "With ODOO_API_KEY_ROTATE: the lifetime asked for a renewed key; at most what Odoo allows the user's groups (90 days for internal users: keep a day below, Odoo checks in its server's local time).",
+    default: '89',
+  },
+  {
+    key: 'ODOO_API_KEY_SECRET',
+    description:
+      'Secret (at least 32 characters) from which the key encrypting the renewed API key in PostgreSQL (AES-256-GCM) is derived; the same for every process. Required with ODOO_API_KEY_ROTATE.',
+    secret: true,
   },
   { key: 'ODOO_TIMEOUT_MS', description: 'Timeout of one Odoo call.', default: '30000' },
   {

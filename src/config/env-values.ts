@@ -62,6 +62,32 @@ export const duration = () =>
       return ms;
     });
 
+/**
+ * An instant as ISO 8601: a date (`2026-12-31`, midnight UTC) or a date-time; without an offset it
+ * is UTC, as Odoo shows its dates to the API.
+ */
+export const instant = () =>
+  z
+    .string()
+    .trim()
+    .transform((text, ctx) => {
+      const match =
+        /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(
+          text,
+        );
+      const date = match
+        ? new Date(`${match[1]}T${match[2] ?? '00:00:00'}${match[3] ?? 'Z'}`)
+        : undefined;
+      if (date === undefined || Number.isNaN(date.getTime())) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a date or date-time such as 2026-12-31 or 2026-12-31T08:00:00Z',
+        });
+        return z.NEVER;
+      }
+      return date;
+    });
+
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });
 

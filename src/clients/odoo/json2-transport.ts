@@ -21,7 +21,8 @@ import {
   faultTextOf,
   type OdooJsonErrorData,
 } from './jsonrpc-transport.js';
-import type { OdooRequestOptions, OdooTransport, OdooVersion } from './odoo-types.js';
+import type { OdooRequestOptions, OdooTransport } from './odoo-types.js';
+import { readWebVersion } from './server-version.js';
 
 /**
  * Parameter names of the ORM methods, in positional order. `ids` first marks a method called on
@@ -87,7 +88,7 @@ function isIdList(value: unknown): value is number[] {
 
 export function createJson2Transport(settings: OdooTransportSettings): OdooTransport {
   const { origin, basePath } = splitUrl(settings.url);
-  const { database, password, dispatcher } = settings;
+  const { database, secret, dispatcher } = settings;
 
   async function post(
     model: string,
@@ -103,7 +104,7 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
         method: 'POST',
         path: `${basePath}/json/2/${encodeURIComponent(model)}/${encodeURIComponent(method)}`,
         headers: {
-          authorization: `bearer ${password}`,
+          authorization: `bearer ${secret()}`,
           'x-odoo-database': database,
           'content-type': 'application/json',
           accept: 'application/json',
@@ -165,7 +166,7 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
       label,
       faultCode,
       faultTextOf(data, faultCode, `HTTP ${status}`),
-      password,
+      secret(),
       { httpStatus: status },
     );
   }
@@ -173,33 +174,15 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
   return {
     protocol: 'json2',
     async version(options) {
-      const response = await sendOdooRequest(
-        dispatcher,
-        origin,
-        {
-          method: 'GET',
-          path: `${basePath}/web/version`,
-          headers: { accept: 'application/json', 'user-agent': 'erp-bridge' },
-        },
-        'web.version',
-        options,
-      );
-      if (response.status !== 200)
-        throw httpStatusError(response, 'web.version', 'JSON', isHtmlResponse(response));
-      let raw: { version?: unknown; version_info?: unknown };
-      try {
-        raw = JSON.parse(response.body.toString('utf8')) as typeof raw;
-      } catch (error) {
-        throw new OdooError('ODOO_PROTOCOL', 'web.version: the answer is not valid JSON', {
-          cause: error,
-        });
-      }
-      const version: OdooVersion = {
-        serverVersion: typeof raw.version === 'string' ? raw.version : '',
-        versionInfo: Array.isArray(raw.version_info)
-          ? (raw.version_info as Array<number | string>)
-          : [],
-      };
+      const version = await readWebVersion(dispatcher, settings.url, options);
+      if (version === undefined)
+        throw new OdooError(
+          'ODOO_HTTP',
+          'web.version: Odoo answered 404 (is it Odoo 19 or later?)',
+          {
+            httpStatus: 404,
+          },
+        );
       return version;
     },
     async authenticate(options) {

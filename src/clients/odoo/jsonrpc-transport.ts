@@ -61,7 +61,7 @@ export function faultTextOf(data: OdooJsonErrorData, faultCode: number, fallback
 
 export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTransport {
   const { origin, basePath } = splitUrl(settings.url);
-  const { database, username, password, dispatcher } = settings;
+  const { database, username, secret, dispatcher } = settings;
   let nextId = 1;
 
   async function call(
@@ -131,7 +131,7 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
           faultCode,
           typeof error.message === 'string' ? error.message : 'unknown error',
         ),
-        password,
+        secret(),
       );
     }
     if (!('result' in envelope))
@@ -139,5 +139,5 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
     return envelope.result;
   }
 
-  return createServiceTransport('jsonrpc', { database, username, password }, call);
+  return createServiceTransport('jsonrpc', { database, username, secret }, call);
 }

@@ -26,6 +26,8 @@ export interface OdooAttempts {
     label: OdooCallLabel,
     call: (request: OdooRequestOptions) => Promise<T>,
     signal?: AbortSignal,
+    /** This call's retries, when not the client's. */
+    retriesOfCall?: number,
   ): Promise<T>;
 }
 
@@ -73,7 +75,7 @@ export function createOdooAttempts(settings: {
   }
 
   return {
-    async run(label, call, signal) {
+    async run(label, call, signal, retriesOfCall = retries) {
       for (let attempt = 0; ; attempt++) {
         try {
           return await attemptOnce(label, call, signal);
@@ -82,7 +84,7 @@ export function createOdooAttempts(settings: {
             caught instanceof OdooError
               ? caught
               : new OdooError('ODOO_PROTOCOL', `${label}: ${String(caught)}`, { cause: caught });
-          if (!error.retryable || attempt >= retries) throw error;
+          if (!error.retryable || attempt >= retriesOfCall) throw error;
           observer?.retry(label, error.code);
           // Full jitter: a random wait up to the exponential bound spreads out a fleet's retries.
           const delayMs = Math.round(
@@ -92,7 +94,7 @@ export function createOdooAttempts(settings: {
             {
               call: label,
               attempt: attempt + 1,
-              retries,
+              retries: retriesOfCall,
               delayMs,
               code: error.code,
               reason: error.message,
@@ -108,4 +110,28 @@ export function createOdooAttempts(settings: {
       }
     },
   };
+}
+
+/** `promise`, or the aborted error as soon as the caller's signal fires (the work goes on). */
+export function raceSignal<T>(
+  promise: Promise<T>,
+  label: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(abortedError(label, signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(label, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }

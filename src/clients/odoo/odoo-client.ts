@@ -1,22 +1,30 @@
 /**
- * The Odoo client: authentication, `execute_kw` and the ORM calls the sync needs, over whichever
- * transport the configuration names, with a timeout, an abort signal and bounded retries on
- * every call.
+ * The Odoo client: authentication, `execute_kw` and the ORM calls the sync needs, over the
+ * transport the configuration names — or, with `auto`, the one the server's version calls for,
+ * read once at the first call of the process (transport-choice.ts) — with a timeout, an abort
+ * signal and bounded retries on every call.
  *
  * Retries follow the errors' own `retryable` flag (transport failures, 502/503/504, HTML pages,
  * serialization faults) with exponential backoff and full jitter. Bad credentials are never
  * retried: Odoo locks an IP out after repeated failed logins, so one refusal ends the call.
  * The password lives only in the transport's request bodies and headers; nothing here logs it.
+ * An API key may change under the client (renewed by another process): it is read from its
+ * source before each call, and a call Odoo refuses is tried once more when a newer key exists.
  */
 import { Agent, type Dispatcher } from 'undici';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { createJson2Transport } from './json2-transport.js';
-import { abortedError, createOdooAttempts, type OdooCallObserver } from './odoo-attempts.js';
+import { createOdooAttempts, raceSignal, type OdooCallObserver } from './odoo-attempts.js';
 import { createJsonRpcTransport } from './jsonrpc-transport.js';
 import { OdooError } from './odoo-errors.js';
 import type { OdooTransportSettings } from './odoo-http.js';
+import { createModelDocReader, toStoredFields } from './model-doc.js';
+import { createOrmCalls } from './orm-calls.js';
+import { readServerVersion } from './server-version.js';
+import { chooseTransport, configuredChoice, type OdooTransportChoice } from './transport-choice.js';
 import type {
+  OdooApiKeySource,
   OdooCallOptions,
   OdooClientOptions,
   OdooContext,
@@ -29,6 +37,7 @@ import type {
   OdooSearchCountOptions,
   OdooSearchOptions,
   OdooSearchReadOptions,
+  OdooProtocol,
   OdooStoredField,
   OdooTransport,
   OdooVersion,
@@ -45,11 +54,22 @@ export interface OdooClientDeps {
   transport?: OdooTransport;
   /** Shares the uid of a login with later processes (see login-memo.ts). */
   loginMemo?: LoginMemo;
+  /** The API key, when another process may renew it (in place of `options.apiKey`). */
+  apiKeys?: OdooApiKeySource;
+  /** Told once, when the transport is chosen (at once for a configured protocol). */
+  onTransportChosen?: (choice: OdooTransportChoice) => void;
 }
 
 /** A client for one Odoo database and user. Every method takes `{ signal }` last. */
 export interface OdooClient {
-  readonly protocol: OdooClientOptions['protocol'];
+  /**
+   * The transport and why; with `auto` the first call of the process reads the server's version
+   * (no credentials needed) and every later call reuses the answer. A failure is not kept: the
+   * next call tries again.
+   */
+  transport(options?: OdooCallOptions): Promise<OdooTransportChoice>;
+  /** The transport chosen so far, without asking Odoo. */
+  chosenTransport(): OdooTransportChoice | undefined;
   /** The server's version (`common.version`, or `/web/version` on JSON-2). */
   version(options?: OdooCallOptions): Promise<OdooVersion>;
   /**
@@ -100,7 +120,11 @@ export interface OdooClient {
     fieldsOptions?: OdooFieldsGetOptions,
     options?: OdooCallOptions,
   ): Promise<Record<string, OdooFieldDescription>>;
-  /** The model's stored fields (`store: true`) with their types, sorted by name. */
+  /**
+   * The model's stored fields (`store: true`) with their types, sorted by name: on JSON-2 from
+   * `/doc-bearer/<model>.json` revalidated by its ETag when the user may read it (model-doc.ts),
+   * else from `fields_get`.
+   */
   storedFields(model: string, options?: OdooCallOptions): Promise<OdooStoredField[]>;
   /** Whether the user may read the model (`check_access_rights('read')`, never raising). */
   canRead(model: string, options?: OdooCallOptions): Promise<boolean>;
@@ -142,14 +166,28 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         })
       : undefined;
   const dispatcher: Dispatcher = deps.dispatcher ?? (ownedAgent as Agent);
+  /** What the transports send: the API key when there is one (it stands for the password too). */
+  let secretNow = options.apiKey ?? options.password;
+  const apiKeys = deps.apiKeys;
   const settings: OdooTransportSettings = {
     url: options.url,
     database: options.database,
     username: options.username,
-    password: options.password,
+    secret: () => secretNow,
     dispatcher,
   };
-  const transport = deps.transport ?? createTransport(options.protocol, settings);
+  let choice: OdooTransportChoice | undefined =
+    deps.transport !== undefined
+      ? configuredChoice(deps.transport.protocol)
+      : options.protocol === 'auto'
+        ? undefined
+        : configuredChoice(options.protocol);
+  let transport: OdooTransport | undefined =
+    deps.transport ??
+    (choice === undefined ? undefined : createTransport(choice.protocol, settings));
+  if (choice !== undefined) deps.onTransportChosen?.(choice);
+  let choosing: Promise<OdooTransport> | undefined;
+  const modelDocs = createModelDocReader(settings, log);
   const timeoutMs = options.timeoutMs;
   const retries = options.retries;
   const baseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
@@ -169,6 +207,68 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     observer: deps.observer,
   });
 
+  /** The version read once, then the transport it calls for (see transport-choice.ts). */
+  async function chooseNow(): Promise<OdooTransport> {
+    const version = await attempts.run('web.version', (request) =>
+      readServerVersion(dispatcher, options.url, request),
+    );
+    const chosen = chooseTransport(version, {
+      hasApiKey: options.apiKey !== undefined || apiKeys !== undefined,
+      password: options.password,
+    });
+    transport = createTransport(chosen.protocol, settings);
+    choice = chosen;
+    const facts = { transport: chosen.protocol, serverVersion: chosen.serverVersion };
+    if (chosen.deprecationWarning !== undefined) log.warn(facts, chosen.deprecationWarning);
+    else log.info(facts, `Odoo transport chosen: ${chosen.reason}`);
+    deps.onTransportChosen?.(chosen);
+    return transport;
+  }
+
+  async function transportFor(signal?: AbortSignal): Promise<OdooTransport> {
+    if (transport !== undefined) return transport;
+    // One version read for all concurrent first callers; a failure is not kept.
+    choosing ??= chooseNow().finally(() => {
+      choosing = undefined;
+    });
+    return raceSignal(choosing, 'web.version', signal);
+  }
+
+  /** The key of the next call, from its source when another process may renew it. */
+  async function freshSecret(): Promise<string> {
+    if (apiKeys !== undefined) secretNow = await apiKeys.current();
+    return secretNow;
+  }
+
+  /**
+   * A refusal of a key erp-bridge knows to have lapsed says so: Odoo answers an expired key as it
+   * answers a wrong one.
+   */
+  function explainRefusal(error: unknown): unknown {
+    const expiresAt = apiKeys?.expiresAt();
+    if (
+      !(error instanceof OdooError && error.code === 'ODOO_AUTH') ||
+      error.reason !== undefined ||
+      expiresAt === undefined ||
+      expiresAt.getTime() > Date.now() ||
+      (options.apiKey === undefined && apiKeys === undefined)
+    )
+      return error;
+    const when = expiresAt.toISOString();
+    return new OdooError(
+      'ODOO_AUTH',
+      `Odoo refused the API key: it lapsed at ${when} (API_KEY_EXPIRED). Create a new key for ` +
+        'the sync user and set it as ODOO_API_KEY, or let erp-bridge renew it (ODOO_API_KEY_ROTATE)',
+      {
+        cause: error,
+        reason: 'API_KEY_EXPIRED',
+        faultCode: error.faultCode,
+        ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
+        safeMessage: `Odoo's API key lapsed at ${when} (API_KEY_EXPIRED): set a new ODOO_API_KEY`,
+      },
+    );
+  }
+
   let uid: number | undefined;
   /** A uid read from the memo that Odoo has not confirmed to this process yet. */
   let unconfirmedUid: number | undefined;
@@ -177,12 +277,14 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   let pendingLogin: Promise<number> | undefined;
   const memo = deps.loginMemo;
   let authRefusedAtMs: number | undefined;
+  let refusalReason: OdooError['reason'];
 
   /** Remembers a refusal, so the calls that follow fail here instead of at Odoo. */
   function noteAuthRefused(error: unknown): void {
     if (error instanceof OdooError && error.code === 'ODOO_AUTH') {
       uid = undefined;
       authRefusedAtMs = Date.now();
+      refusalReason = error.reason;
     }
   }
 
@@ -195,34 +297,50 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     }
     throw new OdooError(
       'ODOO_AUTH',
-      `${label} not sent: Odoo refused the credentials ${Math.round(ageMs / 1_000)} s ago; ` +
+      `${label} not sent: Odoo refused the credentials ${Math.round(ageMs / 1_000)} s ago` +
+        `${refusalReason === undefined ? '' : ` (${refusalReason})`}; ` +
         `no call before ${Math.ceil((authCooldownMs - ageMs) / 1_000)} s`,
-      { faultCode: 3 },
+      { faultCode: 3, ...(refusalReason === undefined ? {} : { reason: refusalReason }) },
     );
   }
 
   async function login(): Promise<number> {
     assertNotRefused('common.authenticate');
-    const answer = await attempts
-      .run('common.authenticate', (request) => transport.authenticate(request))
+    const wire = await transportFor();
+    const tryLogin = () =>
+      attempts.run('common.authenticate', (request) => wire.authenticate(request));
+    let answer = await freshSecret()
+      .then(tryLogin)
       .catch((error: unknown) => {
-        noteAuthRefused(error);
-        throw error;
+        const explained = explainRefusal(error);
+        noteAuthRefused(explained);
+        throw explained;
       });
+    if (answer === false && apiKeys !== undefined) {
+      // Renewed by another process since this one read its key: once more with the new key.
+      const newer = await apiKeys.newerThan(secretNow);
+      if (newer !== undefined) {
+        secretNow = newer;
+        answer = await tryLogin();
+      }
+    }
     if (answer === false) {
-      authRefusedAtMs = Date.now();
+      const refusal = explainRefusal(
+        new OdooError(
+          'ODOO_AUTH',
+          `Odoo refused the credentials of user '${options.username}' on database '${options.database}'`,
+          {
+            faultCode: 3,
+            safeMessage: "Odoo refused the sync user's credentials (common.authenticate)",
+          },
+        ),
+      ) as OdooError;
+      noteAuthRefused(refusal);
       log.error(
-        { database: options.database, username: options.username },
+        { database: options.database, username: options.username, reason: refusal.reason },
         'Odoo refused the credentials',
       );
-      throw new OdooError(
-        'ODOO_AUTH',
-        `Odoo refused the credentials of user '${options.username}' on database '${options.database}'`,
-        {
-          faultCode: 3,
-          safeMessage: "Odoo refused the sync user's credentials (common.authenticate)",
-        },
-      );
+      throw refusal;
     }
     uid = answer;
     await memo?.save(answer).catch((error: unknown) => {
@@ -277,13 +395,16 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   ): Promise<T> {
     const userId = await authenticate(callOptions);
     assertNotRefused(`${model}.${method}`);
+    const wire = await transportFor(callOptions?.signal);
     const cleanKwargs = withoutUndefined(kwargs);
     const send = (id: number) =>
       attempts.run(
         `${model}.${method}`,
-        (request) => transport.executeKw(id, model, method, args, cleanKwargs, request),
+        (request) => wire.executeKw(id, model, method, args, cleanKwargs, request),
         callOptions?.signal,
+        callOptions?.retries,
       ) as Promise<T>;
+    const sentWith = await freshSecret();
     try {
       const result = await send(userId);
       if (userId === unconfirmedUid) unconfirmedUid = undefined;
@@ -292,9 +413,16 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
       if (await dropRememberedUid(userId, error)) {
         return executeKwLoggedIn(send, `${model}.${method}`, callOptions);
       }
+      const newer = isRefusal(error) ? await apiKeys?.newerThan(sentWith) : undefined;
+      if (newer !== undefined) {
+        // Renewed by another process since this one read its key: once more with the new key.
+        secretNow = newer;
+        return executeKwLoggedIn(send, `${model}.${method}`, callOptions);
+      }
       // A key revoked since the login: forget the uid so a call after the cooldown logs in again.
-      noteAuthRefused(error);
-      throw error;
+      const explained = explainRefusal(error);
+      noteAuthRefused(explained);
+      throw explained;
     }
   }
 
@@ -309,156 +437,52 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     try {
       return await send(userId);
     } catch (error) {
-      noteAuthRefused(error);
-      throw error;
+      const explained = explainRefusal(error);
+      noteAuthRefused(explained);
+      throw explained;
     }
   }
 
-  async function fieldsGet(
-    model: string,
-    attributes: readonly string[],
-    fieldsOptions: OdooFieldsGetOptions = {},
-    callOptions?: OdooCallOptions,
-  ): Promise<Record<string, OdooFieldDescription>> {
-    const result = await executeKw<Record<string, OdooFieldDescription>>(
-      model,
-      'fields_get',
-      [],
-      { allfields: fieldsOptions.allfields, attributes, context: fieldsOptions.context },
-      callOptions,
-    );
-    return result;
-  }
-
-  async function searchRead<T extends OdooRecord>(
-    model: string,
-    domain: OdooDomain,
-    readOptions: OdooSearchReadOptions,
-    callOptions?: OdooCallOptions,
-  ): Promise<T[]> {
-    return executeKw<T[]>(
-      model,
-      'search_read',
-      [domain],
-      {
-        fields: readOptions.fields,
-        offset: readOptions.offset,
-        limit: readOptions.limit,
-        order: readOptions.order,
-        context: readOptions.context,
-        load: readOptions.load,
-      },
-      callOptions,
-    );
-  }
+  const orm = createOrmCalls(executeKw);
 
   return {
-    protocol: options.protocol,
-    version: (callOptions) =>
-      attempts.run('common.version', (request) => transport.version(request), callOptions?.signal),
+    async transport(callOptions) {
+      await transportFor(callOptions?.signal);
+      return choice as OdooTransportChoice;
+    },
+    chosenTransport: () => choice,
+    async version(callOptions) {
+      const wire = await transportFor(callOptions?.signal);
+      return attempts.run(
+        'common.version',
+        (request) => wire.version(request),
+        callOptions?.signal,
+      );
+    },
     authenticate,
-    userContext: (callOptions) =>
-      executeKw<OdooContext>('res.users', 'context_get', [], {}, callOptions),
     executeKw,
-    searchRead,
-    search: (model, domain, searchOptions = {}, callOptions) =>
-      executeKw<number[]>(
-        model,
-        'search',
-        [domain],
-        {
-          offset: searchOptions.offset,
-          limit: searchOptions.limit,
-          order: searchOptions.order,
-          context: searchOptions.context,
-        },
-        callOptions,
-      ),
-    searchCount: (model, domain, countOptions = {}, callOptions) =>
-      executeKw<number>(
-        model,
-        'search_count',
-        [domain],
-        { limit: countOptions.limit, context: countOptions.context },
-        callOptions,
-      ),
-    async read<T extends OdooRecord>(
-      model: string,
-      ids: readonly number[],
-      fields: readonly string[],
-      readOptions: OdooReadOptions = {},
-      callOptions?: OdooCallOptions,
-    ): Promise<T[]> {
-      if (ids.length === 0) return [];
-      return executeKw<T[]>(
-        model,
-        'read',
-        [ids],
-        { fields, context: readOptions.context, load: readOptions.load },
-        callOptions,
-      );
-    },
-    fieldsGet,
-    async canRead(model, callOptions) {
-      const answer = await executeKw<unknown>(
-        model,
-        'check_access_rights',
-        ['read'],
-        { raise_exception: false },
-        callOptions,
-      );
-      return answer === true;
-    },
+    ...orm,
     async storedFields(model, callOptions) {
-      const fields = await fieldsGet(model, ['type', 'store', 'relation'], {}, callOptions);
-      return Object.entries(fields)
-        .filter(
-          ([, description]) => description.store === true && typeof description.type === 'string',
-        )
-        .map(([name, description]) => {
-          const field: OdooStoredField = {
-            name,
-            type: description.type as OdooStoredField['type'],
-          };
-          if (typeof description.relation === 'string') field.relation = description.relation;
-          return field;
-        })
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    },
-    pages<T extends OdooRecord>(
-      model: string,
-      domain: OdooDomain,
-      pagesOptions: OdooPagesOptions,
-      callOptions?: OdooCallOptions,
-    ) {
-      const { pageSize } = pagesOptions;
-      if (!Number.isInteger(pageSize) || pageSize < 1)
-        throw new AppError('ODOO_CONFIG', `pageSize must be a positive integer, got ${pageSize}`);
-      return {
-        async *[Symbol.asyncIterator](): AsyncGenerator<T[]> {
-          let lastId = 0;
-          for (;;) {
-            // Keyset, never offset: each call is its own transaction, so offsets shift under
-            // concurrent inserts and archivals; `id > last` does not.
-            const page = await searchRead<T>(
-              model,
-              [['id', '>', lastId], ...domain],
-              {
-                fields: pagesOptions.fields,
-                limit: pageSize,
-                order: 'id asc',
-                context: pagesOptions.context,
-                load: pagesOptions.load,
-              },
-              callOptions,
-            );
-            if (page.length === 0) return;
-            yield page;
-            if (page.length < pageSize) return;
-            for (const record of page) if (record.id > lastId) lastId = record.id;
-          }
-        },
-      };
+      const wire = await transportFor(callOptions?.signal);
+      if (wire.protocol === 'json2') {
+        assertNotRefused(`${model}.doc`);
+        await freshSecret();
+        const documented = await attempts
+          .run(
+            `${model}.doc`,
+            (request) => modelDocs.storedFields(model, request),
+            callOptions?.signal,
+          )
+          .catch((error: unknown) => {
+            const explained = explainRefusal(error);
+            noteAuthRefused(explained);
+            throw explained;
+          });
+        if (documented !== undefined) return documented;
+      }
+      return toStoredFields(
+        await orm.fieldsGet(model, ['type', 'store', 'relation'], {}, callOptions),
+      );
     },
     serverTime: () => serverDate,
     async close() {
@@ -467,10 +491,11 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   };
 }
 
-function createTransport(
-  protocol: OdooClientOptions['protocol'],
-  settings: OdooTransportSettings,
-): OdooTransport {
+function isRefusal(error: unknown): boolean {
+  return error instanceof OdooError && error.code === 'ODOO_AUTH';
+}
+
+function createTransport(protocol: OdooProtocol, settings: OdooTransportSettings): OdooTransport {
   switch (protocol) {
     case 'xmlrpc':
       return createXmlRpcTransport(settings);
@@ -508,23 +533,4 @@ function withoutUndefined(kwargs: Readonly<Record<string, unknown>>): Record<str
     if (kwargs[key] !== undefined) clean[key] = kwargs[key];
   }
   return clean;
-}
-
-function raceSignal<T>(promise: Promise<T>, label: string, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(abortedError(label, signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(label, signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

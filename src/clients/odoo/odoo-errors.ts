@@ -29,8 +29,15 @@ export type OdooErrorCode =
   /** The caller's AbortSignal fired. */
   | 'ODOO_ABORTED';
 
+/**
+ * What an `ODOO_AUTH` error adds when erp-bridge knows more than Odoo says: the API key lapsed
+ * (Odoo answers an expired key as it answers a wrong one).
+ */
+export type OdooAuthReason = 'API_KEY_EXPIRED';
+
 export interface OdooErrorOptions {
   cause?: unknown;
+  reason?: OdooAuthReason;
   /** What may be stored and shown; defaults to the message (see AppError). */
   safeMessage?: string;
   retryable?: boolean;
@@ -47,6 +54,8 @@ export class OdooError extends AppError {
   /** The server's full error text (for fault 1: the Python traceback). */
   readonly faultString?: string;
   readonly httpStatus?: number;
+  /** Why credentials were refused, when known (`ODOO_AUTH` only). */
+  readonly reason?: OdooAuthReason;
 
   constructor(code: OdooErrorCode, message: string, options: OdooErrorOptions = {}) {
     super(code, message, {
@@ -57,6 +66,7 @@ export class OdooError extends AppError {
     if (options.faultCode !== undefined) this.faultCode = options.faultCode;
     if (options.faultString !== undefined) this.faultString = options.faultString;
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    if (options.reason !== undefined) this.reason = options.reason;
   }
 }
 

@@ -17,7 +17,11 @@ export interface OdooTransportSettings {
   url: string;
   database: string;
   username: string;
-  password: string;
+  /**
+   * The password or API key to send now, read at each request: a renewed key replaces the old
+   * one between two calls without a new transport.
+   */
+  secret: () => string;
   dispatcher: Dispatcher;
 }
 
@@ -33,6 +37,8 @@ export interface OdooHttpResponse {
   contentType: string;
   /** The raw body: the XML-RPC decoder reads bytes faster than a decoded string. */
   body: Buffer;
+  /** The `ETag` header, when the answer has one. */
+  etag?: string;
 }
 
 const NETWORK_CODES = new Set([
@@ -85,10 +91,12 @@ export async function sendOdooRequest(
     }
     const body = await readBody(response.body, response.headers['content-length']);
     const contentType = response.headers['content-type'];
+    const etag = response.headers.etag;
     return {
       status: response.statusCode,
       contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? '',
       body,
+      ...(typeof etag === 'string' ? { etag } : {}),
     };
   } catch (error) {
     throw translateTransportError(error, label, signal);

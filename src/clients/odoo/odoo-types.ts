@@ -11,13 +11,19 @@ export interface OdooClientOptions {
   url: string;
   database: string;
   username: string;
-  /** Password or API key. Never logged, never put in an error. */
+  /** Password (or an API key). Never logged, never put in an error. */
   password: string;
+  /**
+   * The API key: JSON-2's bearer, and in the password's place on XML-RPC and JSON-RPC (Odoo takes
+   * a key wherever it takes the password). Never logged, never put in an error.
+   */
+  apiKey?: string;
   /** Timeout of one attempt of one call, connection to last byte. */
   timeoutMs: number;
   /** Further attempts after a retryable failure (0 = try once). */
   retries: number;
-  protocol: OdooProtocol;
+  /** `auto`: chosen from the server's version at the first call (transport-choice.ts). */
+  protocol: OdooProtocol | 'auto';
   /** First backoff step; each retry waits a random time up to base × 2^attempt. Default 250. */
   retryBaseDelayMs?: number;
   /** Upper bound of one backoff wait. Default 10,000. */
@@ -33,6 +39,11 @@ export interface OdooClientOptions {
 /** Per-call options every client method takes last. */
 export interface OdooCallOptions {
   signal?: AbortSignal;
+  /**
+   * Retries of this call instead of the client's (0 for a call that must not run twice, such as
+   * one that creates something: a timed-out attempt may have succeeded).
+   */
+  retries?: number;
 }
 
 /** An Odoo context dictionary (`active_test`, `lang`, `tz`, …). */
@@ -137,6 +148,20 @@ export interface OdooVersion {
   versionInfo: Array<number | string>;
   serverSerie?: string;
   protocolVersion?: number;
+}
+
+/**
+ * Where the client takes its API key when the key can change under it: renewed by another
+ * process and kept in a shared store. Implementations never throw for a store they cannot read:
+ * they answer the key they have.
+ */
+export interface OdooApiKeySource {
+  /** The key for the next call (a shared store read at most every few seconds). */
+  current(): Promise<string>;
+  /** After Odoo refused `refused`: a newer key stored since, to try once; else undefined. */
+  newerThan(refused: string): Promise<string | undefined>;
+  /** When the key in use lapses, when known. */
+  expiresAt(): Date | undefined;
 }
 
 /** Options of one transport request; the client sets both on every attempt. */

@@ -16,10 +16,10 @@ export type ServiceCall = (
 
 export function createServiceTransport(
   protocol: Exclude<OdooProtocol, 'json2'>,
-  credentials: { database: string; username: string; password: string },
+  credentials: { database: string; username: string; secret: () => string },
   call: ServiceCall,
 ): OdooTransport {
-  const { database, username, password } = credentials;
+  const { database, username, secret } = credentials;
   return {
     protocol,
     async version(options) {
@@ -29,7 +29,7 @@ export function createServiceTransport(
       const uid = await call(
         'common',
         'authenticate',
-        [database, username, password, {}],
+        [database, username, secret(), {}],
         'common.authenticate',
         options,
       );
@@ -39,7 +39,7 @@ export function createServiceTransport(
       return call(
         'object',
         'execute_kw',
-        [database, uid, password, model, method, [...args], { ...kwargs }],
+        [database, uid, secret(), model, method, [...args], { ...kwargs }],
         `${model}.${method}`,
         options,
       );

@@ -32,7 +32,7 @@ export function serializeMethodCall(method: string, params: readonly unknown[]):
 
 export function createXmlRpcTransport(settings: OdooTransportSettings): OdooTransport {
   const { origin, basePath } = splitUrl(settings.url);
-  const { database, username, password, dispatcher } = settings;
+  const { database, username, secret, dispatcher } = settings;
 
   async function call(
     service: 'common' | 'object',
@@ -55,9 +55,9 @@ export function createXmlRpcTransport(settings: OdooTransportSettings): OdooTran
     );
     checkHttpResponse(response, label, 'XML-RPC');
     const decoded = decodeMethodResponse(response.body);
-    if (decoded.fault) throw faultToError(label, decoded.faultCode, decoded.faultString, password);
+    if (decoded.fault) throw faultToError(label, decoded.faultCode, decoded.faultString, secret());
     return decoded.value;
   }
 
-  return createServiceTransport('xmlrpc', { database, username, password }, call);
+  return createServiceTransport('xmlrpc', { database, username, secret }, call);
 }

@@ -1,0 +1,127 @@
+/**
+ * The ORM calls the sync makes, built on `execute_kw`: each names Odoo's method and its
+ * arguments, and leaves transports, retries and credentials to the client.
+ */
+import { AppError } from '../../lib/errors.js';
+import type { OdooClient } from './odoo-client.js';
+import type { OdooContext, OdooFieldDescription, OdooRecord } from './odoo-types.js';
+
+type OrmCalls = Pick<
+  OdooClient,
+  | 'userContext'
+  | 'searchRead'
+  | 'search'
+  | 'searchCount'
+  | 'read'
+  | 'fieldsGet'
+  | 'canRead'
+  | 'pages'
+>;
+
+export function createOrmCalls(executeKw: OdooClient['executeKw']): OrmCalls {
+  const searchRead: OdooClient['searchRead'] = (model, domain, readOptions, callOptions) =>
+    executeKw(
+      model,
+      'search_read',
+      [domain],
+      {
+        fields: readOptions.fields,
+        offset: readOptions.offset,
+        limit: readOptions.limit,
+        order: readOptions.order,
+        context: readOptions.context,
+        load: readOptions.load,
+      },
+      callOptions,
+    );
+
+  return {
+    userContext: (callOptions) =>
+      executeKw<OdooContext>('res.users', 'context_get', [], {}, callOptions),
+    searchRead,
+    search: (model, domain, searchOptions = {}, callOptions) =>
+      executeKw<number[]>(
+        model,
+        'search',
+        [domain],
+        {
+          offset: searchOptions.offset,
+          limit: searchOptions.limit,
+          order: searchOptions.order,
+          context: searchOptions.context,
+        },
+        callOptions,
+      ),
+    searchCount: (model, domain, countOptions = {}, callOptions) =>
+      executeKw<number>(
+        model,
+        'search_count',
+        [domain],
+        { limit: countOptions.limit, context: countOptions.context },
+        callOptions,
+      ),
+    async read(model, ids, fields, readOptions = {}, callOptions) {
+      if (ids.length === 0) return [];
+      return executeKw(
+        model,
+        'read',
+        [ids],
+        { fields, context: readOptions.context, load: readOptions.load },
+        callOptions,
+      );
+    },
+    fieldsGet: (model, attributes, fieldsOptions = {}, callOptions) =>
+      executeKw<Record<string, OdooFieldDescription>>(
+        model,
+        'fields_get',
+        [],
+        { allfields: fieldsOptions.allfields, attributes, context: fieldsOptions.context },
+        callOptions,
+      ),
+    async canRead(model, callOptions) {
+      const answer = await executeKw<unknown>(
+        model,
+        'check_access_rights',
+        ['read'],
+        { raise_exception: false },
+        callOptions,
+      );
+      return answer === true;
+    },
+    pages<T extends OdooRecord>(
+      model: string,
+      domain: Parameters<OdooClient['pages']>[1],
+      pagesOptions: Parameters<OdooClient['pages']>[2],
+      callOptions?: Parameters<OdooClient['pages']>[3],
+    ) {
+      const { pageSize } = pagesOptions;
+      if (!Number.isInteger(pageSize) || pageSize < 1)
+        throw new AppError('ODOO_CONFIG', `pageSize must be a positive integer, got ${pageSize}`);
+      return {
+        async *[Symbol.asyncIterator](): AsyncGenerator<T[]> {
+          let lastId = 0;
+          for (;;) {
+            // Keyset, never offset: each call is its own transaction, so offsets shift under
+            // concurrent inserts and archivals; `id > last` does not.
+            const page = (await searchRead(
+              model,
+              [['id', '>', lastId], ...domain],
+              {
+                fields: pagesOptions.fields,
+                limit: pageSize,
+                order: 'id asc',
+                context: pagesOptions.context,
+                load: pagesOptions.load,
+              },
+              callOptions,
+            )) as T[];
+            if (page.length === 0) return;
+            yield page;
+            if (page.length < pageSize) return;
+            for (const record of page) if (record.id > lastId) lastId = record.id;
+          }
+        },
+      };
+    },
+  };
+}
