@@ -1,6 +1,7 @@
 /**
  * The Odoo sandbox: an HTTP server that speaks Odoo's external API the way a real Odoo 19 does
- * — `/xmlrpc/2/common|object|db`, `/jsonrpc`, `/json/2/<model>/<method>`, `/web/version` — over
+ * — `/xmlrpc/2/common|object|db`, `/jsonrpc`, `/json/2/<model>/<method>`, `/web/version`,
+ * `/doc-bearer/<model>.json` — or an Odoo 17.0 or 18.0 with the routes those have, over
  * the sandbox's models and time model, with a control interface for tests (mutations, long
  * transactions, committed state, failure injection, call counts).
  *
@@ -23,7 +24,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../../src/lib/logger.js';
 import { htmlAnswer, JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
+import {
+  createSandboxApiKeys,
+  type SandboxApiKeyControl,
+  type SandboxApiKeySpec,
+  type SandboxKeyManagement,
+} from './sandbox-apikeys.js';
 import { createSandboxAuth, UID } from './sandbox-auth.js';
+import { prepareDoc } from './sandbox-doc.js';
 import { realCatalogue } from './real/real-catalogue.js';
 import type { SandboxRealSchemas } from './real/real-schemas.js';
 import { NO_INVENTORY_RIGHTS } from './sandbox-access.js';
@@ -34,7 +42,7 @@ import { accessError, moduleError, pythonError, userError } from './sandbox-exce
 import { SandboxFaults, type SandboxFaultRule } from './sandbox-faults.js';
 import { prepareJson2 } from './sandbox-json2.js';
 import { prepareJsonRpc } from './sandbox-jsonrpc.js';
-import { createRpcServices, SERVER_VERSION } from './sandbox-rpc-services.js';
+import { createRpcServices, serverVersionOf, type SandboxSeries } from './sandbox-rpc-services.js';
 import { SandboxStore, type TransactionInfo } from './sandbox-store.js';
 import { createSandboxClock, type MicrosSource, type SandboxClock } from './sandbox-time.js';
 import { prepareXmlRpc } from './sandbox-xmlrpc.js';
@@ -48,6 +56,18 @@ export interface OdooSandboxOptions {
   username?: string;
   /** Password, also accepted as the JSON-2 API key. */
   password?: string;
+  /**
+   * The Odoo series played (default 19.0): 17.0 has no `/web/version` (only the JSON-RPC
+   * `/web/webclient/version_info`), no JSON-2 and keys that never lapse; 18.0 adds
+   * `/web/version` and key expiry; 19.0 JSON-2, `/doc-bearer` and programmatic key management.
+   */
+  serverVersion?: SandboxSeries;
+  /** The sync user's API keys (taken wherever the password is; lapsed ones refused). */
+  apiKeys?: readonly SandboxApiKeySpec[];
+  /** `res.users.apikeys.generate`/`revoke` on 19 (default `disabled`, as Odoo ships them). */
+  apiKeyManagement?: SandboxKeyManagement;
+  /** Whether the sync user is in "API Documentation" and may read `/doc-bearer` (default no). */
+  docAccess?: boolean;
   /** BCs to generate (default 0). */
   orders?: number;
   /** Lines per generated BC (default 0). */
@@ -92,6 +112,12 @@ export interface OdooSandbox {
   readonly password: string;
   readonly uid: number;
   readonly control: SandboxControl;
+  /** The sync user's API keys: add, list, lapse; programmatic management on or off. */
+  readonly keys: SandboxApiKeyControl;
+  /** The series played. */
+  readonly serverVersion: SandboxSeries;
+  /** Whether `/doc-bearer` answers the sync user. */
+  setDocAccess(allowed: boolean): void;
   start(): Promise<void>;
   /** Closes the listener and every connection; pending delayed answers are dropped. */
   stop(): Promise<void>;
@@ -111,11 +137,22 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     store.access.deny(denied);
   if (options.userContext) store.userContext = { ...options.userContext };
   const faults = new SandboxFaults(options.seed ?? 1);
+  const series = options.serverVersion ?? '19.0';
+  const major = Number(series.slice(0, 2));
+  const version = serverVersionOf(series);
+  const apiKeys = createSandboxApiKeys({
+    clock,
+    major,
+    ...(options.apiKeys ? { keys: options.apiKeys } : {}),
+    ...(options.apiKeyManagement ? { management: options.apiKeyManagement } : {}),
+  });
+  let docAccess = options.docAccess ?? false;
   const auth = createSandboxAuth({
     database,
     username,
     password: options.password ?? 'sandbox-secret',
     clock,
+    apiKeys,
     cooldown:
       options.loginCooldown === false
         ? undefined
@@ -145,7 +182,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   let url = '';
 
   const transaction = (): TransactionInfo => ({ uid: UID, nowMicros: clock.nowMicros() });
-  const rpc = createRpcServices({ store, auth, transaction });
+  const rpc = createRpcServices({ store, auth, apiKeys, version, transaction });
   const deprecatedRpc = options.deprecatedRpc !== false;
 
   // --- HTTP ---------------------------------------------------------------------------------
@@ -154,17 +191,34 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     const path = (request.url ?? '/').split('?')[0] as string;
     const address = request.socket.remoteAddress ?? 'unknown';
     const xmlrpc = /^\/xmlrpc\/2\/([a-z]+)$/.exec(path);
-    const json2 = /^\/json\/2\/([^/]+)\/([^/]+)$/.exec(path);
-    if (path === '/web/version' || path === '/json/version') {
-      const version = {
-        version_info: SERVER_VERSION.server_version_info,
-        version: SERVER_VERSION.server_version,
-      };
+    // JSON-2 and the API documentation came with 19.0; `/web/version` with 18.0.
+    const json2 = major >= 19 ? /^\/json\/2\/([^/]+)\/([^/]+)$/.exec(path) : null;
+    const doc = major >= 19 ? /^\/doc-bearer\/([^/]+)\.json$/.exec(path) : null;
+    if ((path === '/web/version' || path === '/json/version') && major >= 18) {
+      faults.count({ protocol: 'json2', service: 'web', method: 'version' });
+      const answer = { version_info: version.server_version_info, version: version.server_version };
       // GET on 19+; older clients POST a JSON-RPC envelope to the same route.
       const payload =
-        request.method === 'GET' ? version : { jsonrpc: '2.0', id: null, result: version };
+        request.method === 'GET' ? answer : { jsonrpc: '2.0', id: null, result: answer };
       if (request.method === 'POST') await readBody(request, maxBodyBytes);
       send(response, { status: 200, contentType: JSON_TYPE, body: JSON.stringify(payload) });
+      return;
+    }
+    if (path === '/web/webclient/version_info' && request.method === 'POST') {
+      // A JSON-RPC route of every series (`type='json'`): `common.version()`'s dict.
+      faults.count({ protocol: 'jsonrpc', service: 'web', method: 'version_info' });
+      await readBody(request, maxBodyBytes);
+      const payload = { jsonrpc: '2.0', id: null, result: version };
+      send(response, { status: 200, contentType: JSON_TYPE, body: JSON.stringify(payload) });
+      return;
+    }
+    if (doc !== null && request.method === 'GET') {
+      const call = prepareDoc(
+        { store, auth, docAccess: () => docAccess },
+        { address, model: decodeURIComponent(doc[1] as string), headers: request.headers },
+      );
+      faults.count(call.info);
+      send(response, call.run().answer);
       return;
     }
     if (
@@ -200,7 +254,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     if (xmlrpc !== null) call = prepareXmlRpc(rpc, address, xmlrpc[1] as string, body);
     else if (json2 !== null) {
       call = prepareJson2(
-        { store, auth, transaction },
+        { store, auth, apiKeys, transaction },
         {
           address,
           model: decodeURIComponent(json2[1] as string),
@@ -277,6 +331,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     if (response.destroyed) return;
     const payload = Buffer.from(answer.body, 'utf8');
     response.writeHead(answer.status, {
+      ...answer.headers,
       'content-type': answer.contentType,
       'content-length': payload.length,
       // Odoo's HTTP server stamps its answers with its clock: the sandbox's, set or real.
@@ -337,6 +392,11 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     },
     uid: UID,
     control,
+    keys: apiKeys,
+    serverVersion: series,
+    setDocAccess(allowed) {
+      docAccess = allowed;
+    },
     async start() {
       if (server !== undefined) return;
       const created = createServer(

@@ -11,6 +11,8 @@ export interface Answer {
   status: number;
   contentType: string;
   body: string;
+  /** More headers (an ETag). */
+  headers?: Record<string, string>;
 }
 
 /** A parsed request: what to count and match, and how to run it. */

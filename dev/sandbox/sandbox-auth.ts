@@ -1,9 +1,12 @@
 /**
  * The sandbox's one user and how Odoo checks it: `authenticate`/`login` answer the uid or False,
- * `execute_kw` re-checks uid and password on every call (AccessDenied, fault 3), JSON-2 takes the
- * password as a bearer API key, and an address that failed too often is refused for a while
- * (Odoo's login cooldown: 10 failures, then 60 s), whatever it sends.
+ * `execute_kw` re-checks uid and password on every call (AccessDenied, fault 3), an API key of
+ * the user is taken wherever the password is (a lapsed or revoked one is refused like a wrong
+ * one), JSON-2 takes a key — or, for convenience, the password — as its bearer, and an address
+ * that failed too often is refused for a while (Odoo's login cooldown: 10 failures, then 60 s),
+ * whatever it sends.
  */
+import type { SandboxApiKeys } from './sandbox-apikeys.js';
 import { accessDenied, moduleError } from './sandbox-exceptions.js';
 import type { SandboxClock } from './sandbox-time.js';
 
@@ -15,6 +18,7 @@ export interface SandboxAuthOptions {
   username: string;
   password: string;
   clock: SandboxClock;
+  apiKeys: SandboxApiKeys;
   /** Failures before the cooldown and its length; undefined disables it. */
   cooldown?: { failures: number; durationMs: number };
 }
@@ -36,8 +40,11 @@ export interface SandboxAuth {
 }
 
 export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
-  const { database, username, clock, cooldown } = options;
+  const { database, username, clock, cooldown, apiKeys } = options;
   let password = options.password;
+  /** The password, or a live API key of the user (Odoo's `_check_credentials`). */
+  const accepts = (secret: unknown): boolean =>
+    typeof secret === 'string' && secret !== '' && (secret === password || apiKeys.check(secret));
   const loginFailures = new Map<string, { count: number; lastMicros: number }>();
 
   function coolingDown(address: string): boolean {
@@ -80,12 +87,7 @@ export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
     authenticate(address, db, login, secret) {
       checkDatabase(db);
       if (coolingDown(address)) return false;
-      if (
-        login === username &&
-        typeof secret === 'string' &&
-        secret !== '' &&
-        secret === password
-      ) {
+      if (login === username && accepts(secret)) {
         loginFailures.delete(address);
         return UID;
       }
@@ -95,14 +97,14 @@ export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
     checkUidPassword(address, uid, secret) {
       if (typeof secret !== 'string' || secret === '') throw accessDenied();
       if (coolingDown(address)) throw accessDenied();
-      if (Number(uid) !== UID || secret !== password) {
+      if (Number(uid) !== UID || !accepts(secret)) {
         registerFailure(address);
         throw accessDenied();
       }
     },
     checkApiKey(address, authorization) {
       const match = /^bearer\s+(.+)$/i.exec(authorization);
-      if (match === null || coolingDown(address) || match[1] !== password) {
+      if (match === null || coolingDown(address) || !accepts(match[1])) {
         if (match !== null) registerFailure(address);
         return false;
       }

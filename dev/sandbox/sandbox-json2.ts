@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { idsOf, JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
+import { APIKEYS_MODEL, type SandboxApiKeys } from './sandbox-apikeys.js';
 import type { SandboxAuth } from './sandbox-auth.js';
 import { dispatchJson2 } from './sandbox-dispatch.js';
 import {
@@ -25,7 +26,12 @@ export interface Json2Request {
 }
 
 export function prepareJson2(
-  deps: { store: SandboxStore; auth: SandboxAuth; transaction: () => TransactionInfo },
+  deps: {
+    store: SandboxStore;
+    auth: SandboxAuth;
+    apiKeys: SandboxApiKeys;
+    transaction: () => TransactionInfo;
+  },
   request: Json2Request,
 ): PreparedCall {
   const { address, model, method, headers, body } = request;
@@ -74,7 +80,12 @@ export function prepareJson2(
         };
       }
       try {
-        const result = dispatchJson2(deps.store, deps.transaction(), model, method, named);
+        const tx = deps.transaction();
+        const { ids: _ids, context: _context, ...keyArguments } = named;
+        const result =
+          model === APIKEYS_MODEL
+            ? deps.apiKeys.dispatch(method, keyArguments, tx.uid, 'json2')
+            : dispatchJson2(deps.store, tx, model, method, named);
         return {
           result,
           answer: { status: 200, contentType: JSON_TYPE, body: JSON.stringify(result ?? null) },

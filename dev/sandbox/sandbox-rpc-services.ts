@@ -5,6 +5,7 @@
  */
 import type { OdooProtocol } from '../../src/clients/odoo/odoo-types.js';
 import { idsOf } from './sandbox-answer.js';
+import { APIKEYS_MODEL, apiKeyArguments, type SandboxApiKeys } from './sandbox-apikeys.js';
 import type { SandboxAuth } from './sandbox-auth.js';
 import { dispatchExecuteKw } from './sandbox-dispatch.js';
 import { pythonError } from './sandbox-exceptions.js';
@@ -12,12 +13,21 @@ import type { SandboxCallInfo } from './sandbox-faults.js';
 import type { PyValue } from './python-values.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
 
-export const SERVER_VERSION = {
-  server_version: '19.0',
-  server_version_info: [19, 0, 0, 'final', 0, ''],
-  server_serie: '19.0',
-  protocol_version: 1,
-};
+/** The Odoo series the sandbox plays: what it answers and which routes it has. */
+export type SandboxSeries = '17.0' | '18.0' | '19.0';
+
+/** `common.version()` of a series. */
+export function serverVersionOf(series: SandboxSeries) {
+  const major = Number(series.slice(0, 2));
+  return {
+    server_version: series,
+    server_version_info: [major, 0, 0, 'final', 0, ...(major >= 18 ? [''] : [])],
+    server_serie: series,
+    protocol_version: 1,
+  };
+}
+
+export type SandboxServerVersion = ReturnType<typeof serverVersionOf>;
 
 /** Methods whose first argument is the ids of the records they act on. */
 const RECORD_METHODS = new Set(['read', 'write', 'unlink', 'action_archive', 'action_unarchive']);
@@ -36,21 +46,23 @@ export interface RpcServices {
 export function createRpcServices(deps: {
   store: SandboxStore;
   auth: SandboxAuth;
+  apiKeys: SandboxApiKeys;
+  version: SandboxServerVersion;
   transaction: () => TransactionInfo;
 }): RpcServices {
-  const { store, auth, transaction } = deps;
+  const { store, auth, transaction, version } = deps;
   return {
     dispatch(address, service, method, params) {
       switch (service) {
         case 'common':
-          if (method === 'version') return SERVER_VERSION;
+          if (method === 'version') return version;
           if (method === 'authenticate' || method === 'login')
             return auth.authenticate(address, params[0], params[1], params[2]);
           if (method === 'about') return 'See http://openerp.com';
           throw pythonError('Exception', `Method not found: ${method}`);
         case 'db':
           if (method === 'list') return [auth.database];
-          if (method === 'server_version') return SERVER_VERSION.server_version;
+          if (method === 'server_version') return version.server_version;
           if (method === 'db_exist') return params[0] === auth.database;
           throw pythonError('KeyError', `'${method}'`);
         case 'object': {
@@ -67,6 +79,19 @@ export function createRpcServices(deps: {
           if (typeof model !== 'string' || typeof modelMethod !== 'string')
             throw pythonError('TypeError', 'model and method must be strings');
           const tx = transaction();
+          if (model === APIKEYS_MODEL) {
+            const [args, kwargs] = method === 'execute' ? [rest, {}] : [rest[0], rest[1]];
+            return deps.apiKeys.dispatch(
+              modelMethod,
+              apiKeyArguments(
+                modelMethod,
+                Array.isArray(args) ? (args as unknown[]) : [],
+                isDict(kwargs) ? kwargs : {},
+              ),
+              tx.uid,
+              'execute_kw',
+            );
+          }
           if (method === 'execute')
             return dispatchExecuteKw(store, tx, model, modelMethod, rest, {});
           return dispatchExecuteKw(store, tx, model, modelMethod, rest[0] ?? [], rest[1] ?? {});
@@ -95,4 +120,8 @@ export function createRpcServices(deps: {
       return info;
     },
   };
+}
+
+function isDict(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
