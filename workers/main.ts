@@ -14,6 +14,7 @@ import { loadFamilies } from '../src/families/load-families.js';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
+import { describeError } from '../src/lib/errors.js';
 import { createLogger } from '../src/lib/logger.js';
 import { redactUrl } from '../src/lib/redact-url.js';
 import { createShutdown, onFatalErrors, onSignals, refuseToStart } from '../src/lib/shutdown.js';
@@ -26,6 +27,7 @@ import {
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp } from './worker-http.js';
 import { createWorkerMetrics } from './worker-metrics.js';
+import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 
 /** The heartbeat beats this often while the job loops run; readiness wants one within 3 beats. */
@@ -55,8 +57,11 @@ const runtime = createSyncRuntimeFromConfig({
   families,
   logger,
   odooObserver: metrics.odoo,
+  withKeyLifecycle: true,
 });
 registerQueueMetrics(metrics.registry, runtime.queues);
+const keyLifecycle = runtime.odoo.lifecycle;
+if (keyLifecycle) registerApiKeyMetrics(metrics.registry, () => keyLifecycle.status());
 for (const worker of runtime.workers)
   worker.on('completed', (job, result) => metrics.jobCompleted(job, result));
 const heartbeat = startWorkerHeartbeat(runtime.workers, {
@@ -112,6 +117,17 @@ shutdown.add('families seen', () => {
   return Promise.resolve();
 });
 runtime.start();
+// The transport is chosen here, once, so the start line says which and why; an Odoo away at
+// boot is chosen at the first call instead. The key's lifecycle then checks it at once.
+const bootSignal = () => AbortSignal.timeout(config.odoo!.timeoutMs);
+const odooTransport = await runtime.odoo.client
+  .transport({ signal: bootSignal() })
+  .catch((error: unknown) => ({ pending: `not chosen yet: ${describeError(error)}` }));
+const odooApiKey = await keyLifecycle?.check(bootSignal()).then(
+  (status) => status.summary,
+  (error: unknown) => `not checked yet: ${describeError(error)}`,
+);
+keyLifecycle?.start();
 logger.info(
   {
     families: families.all.map((family) => family.name),
@@ -122,6 +138,8 @@ logger.info(
     reconcileCron: config.sync.reconcileCron,
     concurrency: config.sync.concurrency,
     odoo: redactUrl(config.odoo!.url),
+    odooTransport,
+    ...(odooApiKey === undefined ? {} : { odooApiKey }),
     http: address,
   },
   'worker started',

@@ -1,8 +1,11 @@
 /**
- * What `npm run sync -- status` prints: each family's state, its last runs and pending failures;
- * and each family waiting for `migrate`, with why.
+ * What `npm run sync -- status` prints: the Odoo link (transport, API key), then each family's
+ * state, its last runs and pending failures; and each family waiting for `migrate`, with why.
  */
+import type { OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
+import { linkStatusLines } from '../src/odoo-link/link-status.js';
+import { readLinkStatus } from '../src/odoo-link/link-store.js';
 import type { RecordFamily } from '../src/families/family.js';
 import type { UnavailableFamily } from '../src/families/registry.js';
 import { listRuns } from '../src/sync/run-log.js';
@@ -16,7 +19,9 @@ export async function describeStatus(
   db: Db,
   families: readonly RecordFamily[],
   unavailable: readonly UnavailableFamily[] = [],
+  odoo?: OdooConfig,
 ): Promise<{ text: string; data: unknown }> {
+  const link = await readLinkStatus(db, odoo);
   const sections = await Promise.all(
     families.map(async (family) => {
       const [state, watermarks, runs, failures] = await Promise.all([
@@ -73,10 +78,16 @@ export async function describeStatus(
     data: { family: family.name, available: false, unavailableReason: family.reason },
   }));
   return {
-    text: [...sections, ...waiting].map((section) => section.text).join('\n\n'),
-    data: [
-      ...sections.map((section) => ({ ...section.data, available: true })),
-      ...waiting.map((section) => section.data),
-    ],
+    text: [
+      ...(link ? [linkStatusLines(link).join('\n')] : []),
+      ...[...sections, ...waiting].map((section) => section.text),
+    ].join('\n\n'),
+    data: {
+      odoo: link,
+      families: [
+        ...sections.map((section) => ({ ...section.data, available: true })),
+        ...waiting.map((section) => section.data),
+      ],
+    },
   };
 }

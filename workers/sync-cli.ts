@@ -123,7 +123,7 @@ const print = (text: string, data: unknown) =>
 
 try {
   if (command === 'status') {
-    const status = await describeStatus(db.db, targets, waiting);
+    const status = await describeStatus(db.db, targets, waiting, config.odoo);
     print(status.text, status.data);
   } else if (command === 'pause' || command === 'resume') {
     const names = [...targets, ...waiting].map((family) => family.name);

@@ -5,17 +5,14 @@
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  createOdooClient,
-  createRedisLoginMemo,
-  type OdooCallObserver,
-} from '../src/clients/odoo/index.js';
+import { createRedisLoginMemo, type OdooCallObserver } from '../src/clients/odoo/index.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import type { Config, OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
+import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
@@ -153,6 +150,8 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
 export interface ConfiguredSyncRuntime extends SyncRuntime {
   /** The workers' Redis connection (for QueueEvents duplicates). */
   readonly connection: Redis;
+  /** The Odoo client, and in a worker its API key's lifecycle (started by the caller). */
+  readonly odoo: OdooLink;
 }
 
 /**
@@ -169,12 +168,22 @@ export function createSyncRuntimeFromConfig(input: {
   logger: Logger;
   /** Sees every Odoo call (the worker's metrics). */
   odooObserver?: OdooCallObserver;
+  /** Whether this process watches and renews the API key (the workers). */
+  withKeyLifecycle?: boolean;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
   const connection = createRedisConnection(input.redisUrl, 'worker', logger);
   // Later processes reuse this login's uid: a fresh CLI run pays no login.
   const loginMemo = createRedisLoginMemo(connection, config.redis.queuePrefix, input.odoo);
-  const odoo = createOdooClient(input.odoo, { logger, observer: input.odooObserver, loginMemo });
+  const link = createOdooLink({
+    db: input.db,
+    odoo: input.odoo,
+    logger,
+    loginMemo,
+    ...(input.odooObserver ? { observer: input.odooObserver } : {}),
+    withLifecycle: input.withKeyLifecycle === true,
+  });
+  const odoo = link.client;
   const runtime = createSyncRuntime({
     db: input.db,
     families: input.families,
@@ -187,7 +196,9 @@ export function createSyncRuntimeFromConfig(input: {
   return {
     ...runtime,
     connection,
+    odoo: link,
     async close(deadlineMs) {
+      link.lifecycle?.stop();
       await runtime.close(deadlineMs);
       await odoo.close();
       await connection.quit();

@@ -3,7 +3,6 @@
  * of the families SYNC_FAMILIES_FILE declares from Odoo's `fields_get` (docs/models.md); exits
  * non-zero on failure, naming every problem.
  */
-import { createOdooClient } from '../clients/odoo/index.js';
 import { loadConfigOrExit } from '../config/config.js';
 import {
   applyLayouts,
@@ -12,6 +11,7 @@ import {
 } from '../families/configured/apply-layouts.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
+import { createOdooLink } from '../odoo-link/odoo-link.js';
 import { createDb } from './create-db.js';
 import { runMigrations } from './migrate.js';
 
@@ -25,7 +25,8 @@ try {
   logger.info('migrations applied');
   const { configured } = config.sync.families;
   if (configured.length > 0) {
-    const odoo = createOdooClient(config.odoo!, { logger });
+    // The key in use may be one a worker renewed: read through the shared store.
+    const odoo = createOdooLink({ db: handle.db, odoo: config.odoo!, logger }).client;
     try {
       for (const applied of await applyLayouts(handle.db, odoo, configured))
         reportApplied(logger, applied);

@@ -40,6 +40,7 @@ import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/
 import { rateLimitAddress } from './client-address.js';
 import { createEarlyRefusal } from './early-refusal.js';
 import { HttpError } from './http-error.js';
+import { readLinkStatus } from '../odoo-link/link-store.js';
 import { createSyncControl } from './sync-control.js';
 import { loadFamilies } from '../families/load-families.js';
 import { modelRoutes } from './routes/api/models/index.js';
@@ -240,7 +241,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     families,
     pageMaxBytes: config.http.pageMaxBytes,
   });
-  await app.register(syncRoutes, { syncControl });
+  await app.register(syncRoutes, {
+    syncControl,
+    odooLink: () => readLinkStatus(deps.db.db, deps.config.odoo),
+  });
   const trytonPolicy = createGatewayPolicy({
     models: config.tryton?.models ?? [],
     methodPatterns: config.tryton?.allowedMethods ?? [],

@@ -14,6 +14,23 @@ function capture() {
 }
 
 describe('logger redaction', () => {
+  it("prints neither the Odoo API key's secret nor a key handed to generate/revoke nor a sealed key", () => {
+    const { lines, logger } = capture();
+    logger.info(
+      {
+        secret: 'odoo-api-key-secret-of-32-characters',
+        config: { secret: 'nested-secret-value-0123456789' },
+        call: { kwargs: { key: '0123456789abcdef0123456789abcdef01234567', name: 'erp-bridge' } },
+        row: { keySealed: 'v1.sealed-current', retiredSealed: 'v1.sealed-retired' },
+      },
+      'renewing',
+    );
+    const output = lines.join('');
+    for (const secret of ['32-characters', 'nested-secret', '0123456789abcdef', 'v1.sealed'])
+      expect(output).not.toContain(secret);
+    expect(output).toContain('erp-bridge');
+  });
+
   it('masks the credentials of a URL in messages and in errors', () => {
     const { lines, logger } = capture();
     const url = 'https://sync:url-secret-pw@odoo.example:8069/xmlrpc/2/object';

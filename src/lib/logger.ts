@@ -20,6 +20,19 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.*.password',
   'apiKey',
   '*.apiKey',
+  // The Odoo API key and the secret it is sealed under (ODOO_API_KEY, ODOO_API_KEY_SECRET), and a
+  // key passed to res.users.apikeys.generate/revoke (`kwargs.key`) if ever logged with its
+  // arguments, and the sealed copies of `odoo_link`.
+  'secret',
+  '*.secret',
+  'kwargs.key',
+  '*.kwargs.key',
+  'sealed',
+  '*.sealed',
+  'keySealed',
+  '*.keySealed',
+  'retiredSealed',
+  '*.retiredSealed',
   'token',
   '*.token',
   'session',

@@ -2,9 +2,10 @@
  * The Odoo client's public surface: the factory, its types, the error and the value helpers.
  * Callers import from here, never from a transport.
  */
-export { createOdooClient, type OdooClient } from './odoo-client.js';
+export { createOdooClient, type OdooClient, type OdooClientDeps } from './odoo-client.js';
+export type { OdooTransportChoice } from './transport-choice.js';
 export type { OdooCallObserver } from './odoo-attempts.js';
-export { OdooError } from './odoo-errors.js';
+export { isOdooError, OdooError } from './odoo-errors.js';
 export { createRedisLoginMemo, type LoginMemo } from './login-memo.js';
 export * from './odoo-types.js';
 export * from './odoo-values.js';

@@ -161,6 +161,10 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
     // arguments) are the caller's mistakes like a UserError; 500 is a server exception.
     let faultCode = faultCodeForExceptionName(data.name ?? '');
     if (status === 401) faultCode = 3;
+    // The bearer key was checked before the method ran (a refusal is the 401 above): an
+    // AccessDenied the method raises itself (revoking a key that is no longer valid) refuses the
+    // call, not erp-bridge's credentials, and must not start the refusal cooldown.
+    else if (faultCode === 3) faultCode = 4;
     else if (faultCode === 1 && status >= 400 && status < 500) faultCode = status === 403 ? 4 : 2;
     return faultToError(
       label,

@@ -6,3 +6,4 @@ export * from './sync-failure.js';
 export * from './sync-scan.js';
 export * from './sync-odoo-schema.js';
 export * from './sync-family-layout.js';
+export * from './odoo-link.js';

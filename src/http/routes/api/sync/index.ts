@@ -6,7 +6,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FAMILY_NAME } from '../../../../families/family.js';
+import type { LinkStatus } from '../../../../odoo-link/link-status.js';
 import type { SyncControl } from '../../../sync-control.js';
+import { odooLinkSchema, toOdooLinkBody } from '../../../schemas/odoo-link.js';
 import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
 import {
   syncFailureSchema,
@@ -33,10 +35,11 @@ const failureCursor = z
   })
   .refine((cursor) => cursor.odooId <= 2_147_483_647, 'nextAfter of the page before');
 
-export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
-  app,
-  { syncControl },
-) => {
+export const syncRoutes: FastifyPluginAsyncZod<{
+  syncControl: SyncControl;
+  /** The Odoo link's status (transport, API key); null when this process has no Odoo settings. */
+  odooLink: () => Promise<LinkStatus | null>;
+}> = (app, { syncControl, odooLink }) => {
   const reader = app.authorize('reader');
   const operator = app.authorize('operator');
   const admin = app.authorize('admin');
@@ -54,14 +57,22 @@ export const syncRoutes: FastifyPluginAsyncZod<{ syncControl: SyncControl }> = (
       onRequest: reader,
       schema: {
         tags: ['sync'],
-        summary: "Each family's watermarks, lease and last runs",
+        summary: "Each family's watermarks, lease and last runs, and the Odoo link",
         querystring: familyOnly,
-        response: { 200: syncStatesSchema, 404: errorBody, ...authErrors },
+        response: {
+          200: syncStatesSchema.extend({ odoo: odooLinkSchema.nullable() }),
+          404: errorBody,
+          ...authErrors,
+        },
       },
     },
-    async (request) => ({
-      families: (await syncControl.state(request.query.family)).map(toStateBody),
-    }),
+    async (request) => {
+      const [states, link] = await Promise.all([
+        syncControl.state(request.query.family),
+        odooLink(),
+      ]);
+      return { families: states.map(toStateBody), odoo: link && toOdooLinkBody(link) };
+    },
   );
 
   app.get(

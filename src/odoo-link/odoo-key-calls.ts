@@ -1,0 +1,76 @@
+/**
+ * The calls on Odoo's `res.users.apikeys` the key's lifecycle makes: the expiry of the user's
+ * own keys (18.0+; what `search_read` shows of them, never their value), and Odoo 19's
+ * programmatic `generate(key, scope, name, expiration_date)` and `revoke(key)`. `generate` is
+ * never retried: a timed-out attempt may have made a key, and a second would make another.
+ */
+import type { OdooClient } from '../clients/odoo/index.js';
+
+/** Odoo's datetime form, UTC. */
+function odooDatetime(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/**
+ * When the user's RPC keys lapse: the soonest expiry among the live keys usable for RPC (scope
+ * none or `rpc`) — the key in use is one of them, and Odoo cannot say which (a key is known by
+ * its value only). `null`: none lapses; undefined when Odoo cannot tell (17.0, no access).
+ */
+export async function soonestKeyExpiry(
+  odoo: OdooClient,
+  signal?: AbortSignal,
+): Promise<{ expiresAt: Date | null; keys: number } | undefined> {
+  const uid = await odoo.authenticate({ signal });
+  const keys = await odoo
+    .searchRead(
+      'res.users.apikeys',
+      [['user_id', '=', uid]],
+      { fields: ['scope', 'expiration_date'], order: 'id' },
+      { signal },
+    )
+    .catch(() => undefined);
+  if (keys === undefined) return undefined;
+  const now = Date.now();
+  const dates = keys
+    .filter((key) => key.scope === false || key.scope === 'rpc')
+    .map((key) =>
+      typeof key.expiration_date === 'string'
+        ? new Date(`${key.expiration_date.replace(' ', 'T')}Z`)
+        : null,
+    )
+    .filter((date) => date === null || date.getTime() >= now);
+  if (dates.length === 0) return undefined;
+  const lapsing = dates.filter((date): date is Date => date !== null);
+  return {
+    expiresAt: lapsing.length === 0 ? null : new Date(Math.min(...lapsing.map((d) => d.getTime()))),
+    keys: dates.length,
+  };
+}
+
+/** A new key from `key`, with the same (global RPC) scope, lapsing at `expiresAt`. */
+export function generateKey(
+  odoo: OdooClient,
+  input: { key: string; name: string; expiresAt: Date },
+  signal?: AbortSignal,
+): Promise<string> {
+  return odoo.executeKw<string>(
+    'res.users.apikeys',
+    'generate',
+    [],
+    {
+      key: input.key,
+      scope: null,
+      name: input.name,
+      expiration_date: odooDatetime(input.expiresAt),
+    },
+    { signal, retries: 0 },
+  );
+}
+
+export async function revokeKey(
+  odoo: OdooClient,
+  key: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  await odoo.executeKw('res.users.apikeys', 'revoke', [], { key }, { signal, retries: 0 });
+}

@@ -1,0 +1,77 @@
+/**
+ * The Odoo client as the composition roots build it from the configuration: its API key read
+ * through the shared store (a key renewed by one worker reaches every process), the transport it
+ * chooses recorded for status, and in the workers the key's lifecycle. The client itself knows
+ * nothing of PostgreSQL.
+ */
+import {
+  createOdooClient,
+  type LoginMemo,
+  type OdooCallObserver,
+  type OdooClient,
+} from '../clients/odoo/index.js';
+import type { OdooConfig } from '../config/config.js';
+import type { Db } from '../db/create-db.js';
+import type { Logger } from '../lib/logger.js';
+import { createApiKeyLifecycle, retireGraceMs, type ApiKeyLifecycle } from './api-key-lifecycle.js';
+import { createApiKeyProvider, KEY_REFRESH_MS } from './api-key-provider.js';
+import { createKeyCipher } from './key-cipher.js';
+import { connectionOf, saveTransport } from './link-store.js';
+
+export interface OdooLink {
+  readonly client: OdooClient;
+  /** The API key's lifecycle (workers only, with an API key); started by the caller. */
+  readonly lifecycle?: ApiKeyLifecycle;
+}
+
+export function createOdooLink(input: {
+  db: Db;
+  odoo: OdooConfig;
+  logger: Logger;
+  observer?: OdooCallObserver;
+  loginMemo?: LoginMemo;
+  /** Whether this process watches (and renews) the key: the workers do. */
+  withLifecycle?: boolean;
+}): OdooLink {
+  const { db, odoo, logger } = input;
+  const connection = connectionOf(odoo);
+  const settings = odoo.apiKeyLifecycle;
+  const cipher = settings.secret === undefined ? undefined : createKeyCipher(settings.secret);
+  const provider =
+    odoo.apiKey === undefined
+      ? undefined
+      : createApiKeyProvider({
+          db,
+          connection,
+          configuredKey: odoo.apiKey,
+          ...(settings.expiresAt ? { configuredExpiresAt: settings.expiresAt } : {}),
+          ...(cipher ? { cipher } : {}),
+          logger,
+        });
+  const client = createOdooClient(odoo, {
+    logger,
+    ...(input.observer ? { observer: input.observer } : {}),
+    ...(input.loginMemo ? { loginMemo: input.loginMemo } : {}),
+    ...(provider ? { apiKeys: provider } : {}),
+    onTransportChosen: (choice) => {
+      saveTransport(db, connection, choice).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not record the Odoo transport chosen'),
+      );
+    },
+  });
+  const lifecycle =
+    provider !== undefined && input.withLifecycle === true
+      ? createApiKeyLifecycle({
+          db,
+          odoo: client,
+          provider,
+          connection,
+          configuredKey: odoo.apiKey!,
+          settings,
+          ...(cipher ? { cipher } : {}),
+          graceMs: retireGraceMs(odoo, KEY_REFRESH_MS),
+          logger,
+        })
+      : undefined;
+  return { client, ...(lifecycle ? { lifecycle } : {}) };
+}
