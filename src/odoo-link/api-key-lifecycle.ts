@@ -236,8 +236,13 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
       last.renewFrom.getTime() <= now() &&
       last.state !== 'lapsed';
     // Once renewed (here or elsewhere) the check starts over with the new key and its expiry.
-    if (renewDue && round < 2 && (await renew(await provider.current(), inUse.version, signal)))
-      return check(signal, round + 1);
+    if (renewDue && round < 2) {
+      if (await renew(await provider.current(), inUse.version, signal))
+        return check(signal, round + 1);
+      // Refused: status says why until a renewal passes.
+      known = { ...known, renewalError: provider.row()?.renewalError ?? null };
+      last = describeApiKey(known, settings, now());
+    }
     if (rotating && row?.retiredSealed && row.retireAfter && row.retireAfter.getTime() <= now())
       await retire(signal);
     checked = true;

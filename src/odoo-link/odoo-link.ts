@@ -32,7 +32,10 @@ export function createOdooLink(input: {
   loginMemo?: LoginMemo;
   /** Whether this process watches (and renews) the key: the workers do. */
   withLifecycle?: boolean;
+  /** How long a process trusts the key it read (default KEY_REFRESH_MS). */
+  keyRefreshMs?: number;
 }): OdooLink {
+  const refreshMs = input.keyRefreshMs ?? KEY_REFRESH_MS;
   const { db, odoo, logger } = input;
   const connection = connectionOf(odoo);
   const settings = odoo.apiKeyLifecycle;
@@ -47,6 +50,7 @@ export function createOdooLink(input: {
           ...(settings.expiresAt ? { configuredExpiresAt: settings.expiresAt } : {}),
           ...(cipher ? { cipher } : {}),
           logger,
+          refreshMs,
         });
   const client = createOdooClient(odoo, {
     logger,
@@ -69,7 +73,7 @@ export function createOdooLink(input: {
           configuredKey: odoo.apiKey!,
           settings,
           ...(cipher ? { cipher } : {}),
-          graceMs: retireGraceMs(odoo, KEY_REFRESH_MS),
+          graceMs: retireGraceMs(odoo, refreshMs),
           logger,
         })
       : undefined;
