@@ -94,7 +94,9 @@ const { copied } = config.sync.families;
 if (values.family !== undefined && !copied.includes(values.family))
   usage(`--family: "${values.family}" is not copied here (copied: ${copied.join(', ')})`);
 
-const logger = createLogger({ ...config.log, name: 'sync-cli' });
+// Logs go to stderr: stdout is the command's answer (`--json` must parse), and a boot warning
+// (Odoo 19 without an API key) would otherwise come before it.
+const logger = createLogger({ ...config.log, name: 'sync-cli', stderr: true });
 const db = await createDb({ ...config.database, poolMax: 4, logger });
 // No family that can be copied (migrate never ran): said plainly, not as a usage error.
 const families = await loadFamilies(db.db, config.sync.families).catch(async (error: unknown) => {

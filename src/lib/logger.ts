@@ -118,6 +118,8 @@ export interface LoggerSettings {
   /** Human-readable output; only meant for a terminal. */
   pretty: boolean;
   name?: string;
+  /** Write to stderr: a CLI whose stdout is its answer (`--json`). */
+  stderr?: boolean;
 }
 
 export function createLogger(settings: LoggerSettings, destination?: DestinationStream): Logger {
@@ -152,9 +154,13 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
       ...options,
       transport: {
         target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' },
+        options: {
+          colorize: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ...(settings.stderr ? { destination: 2 } : {}),
+        },
       },
     });
   }
-  return pino(options);
+  return settings.stderr ? pino(options, pino.destination(2)) : pino(options);
 }
