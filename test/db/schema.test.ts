@@ -20,6 +20,7 @@ describe('migrations', () => {
       const rows = await blank.sql!<{ table_name: string }[]>`
         select table_name from information_schema.tables where table_schema = 'public' order by 1`;
       expect(rows.map((r) => r.table_name)).toEqual([
+        'odoo_link',
         'scrap_account_move',
         'scrap_account_move_line',
         'scrap_dimagaz_bc',
