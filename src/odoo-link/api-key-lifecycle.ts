@@ -93,7 +93,7 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
           sql`select pg_try_advisory_xact_lock(hashtextextended(${LOCK_NAME + connection}, 0)) as locked`,
         ),
       );
-      return row?.locked === true ? work(tx as unknown as Db) : undefined;
+      return row?.locked === true ? work(tx) : undefined;
     });
   }
 

@@ -103,7 +103,7 @@ export function createOrmCalls(executeKw: OdooClient['executeKw']): OrmCalls {
           for (;;) {
             // Keyset, never offset: each call is its own transaction, so offsets shift under
             // concurrent inserts and archivals; `id > last` does not.
-            const page = (await searchRead(
+            const page = await searchRead<T>(
               model,
               [['id', '>', lastId], ...domain],
               {
@@ -114,7 +114,7 @@ export function createOrmCalls(executeKw: OdooClient['executeKw']): OrmCalls {
                 load: pagesOptions.load,
               },
               callOptions,
-            )) as T[];
+            );
             if (page.length === 0) return;
             yield page;
             if (page.length < pageSize) return;
