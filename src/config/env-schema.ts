@@ -291,7 +291,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'ODOO_API_KEY',
     description:
-      "API key of the sync user (Odoo: Preferences → Account Security → New API Key). JSON-2's bearer on Odoo 19+, the password of XML-RPC and JSON-RPC before.",
+      "API key of the sync user (Odoo: Preferences → Account Security → New API Key). JSON-2's bearer on Odoo 19+, and the password of XML-RPC and JSON-RPC calls (Odoo takes a key wherever it takes the password).",
     secret: true,
   },
   {
