@@ -25,7 +25,7 @@ import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ApiKeyProvider } from './api-key-provider.js';
 import { fingerprintOf, type KeyCipher } from './key-cipher.js';
-import { readLink, writeLink } from './link-store.js';
+import { readLink, writeLink, writeLinkAt } from './link-store.js';
 import { describeApiKey, type ApiKeyStatus } from './link-status.js';
 import { generateKey, revokeKey, soonestKeyExpiry } from './odoo-key-calls.js';
 
@@ -133,7 +133,8 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
           "the sync user has several API keys: the soonest expiry is taken as this key's",
         );
     }
-    await writeLink(db, connection, {
+    // Only onto the key version it was learned for: a renewal since has its own expiry.
+    await writeLinkAt(db, connection, inUse.version, {
       keyFingerprint: inUse.fingerprint,
       keyExpiresAt: learned.expiresAt,
       keyExpirySource: learned.source,

@@ -37,6 +37,26 @@ export async function writeLink(db: Db, connection: string, update: LinkUpdate):
     });
 }
 
+/**
+ * Changes the given columns only while the row holds key `version` (or creates it at version
+ * 0): what a process learned of the key it read must not land on a key renewed since.
+ */
+export async function writeLinkAt(
+  db: Db,
+  connection: string,
+  version: number,
+  update: LinkUpdate,
+): Promise<void> {
+  await db
+    .insert(odooLink)
+    .values({ connection, ...update })
+    .onConflictDoUpdate({
+      target: odooLink.connection,
+      set: { ...update, updatedAt: sql`now()` },
+      setWhere: eq(odooLink.keyVersion, version),
+    });
+}
+
 /** What the last process to choose a transport chose, for status and the API. */
 export async function saveTransport(
   db: Db,

@@ -14,7 +14,7 @@ import { registerApiKeyMetrics } from '../../src/odoo-link/api-key-metrics.js';
 import { createOdooLink, type OdooLink } from '../../src/odoo-link/odoo-link.js';
 import { readLinkStatus } from '../../src/odoo-link/link-store.js';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
-import { memoryLogger } from '../helpers/test-app.js';
+import { bearer, createTestApp, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { rejectionOf } from './sandbox-harness.js';
 
@@ -126,6 +126,42 @@ describe('with ODOO_API_KEY_ROTATE', () => {
     expect(sandbox.control.countCalls({ method: 'generate' })).toBe(1);
   });
 
+  it('GET /api/sync/state shows the transport the worker chose and the renewed key', async () => {
+    const worker = processOf(config());
+    await countBcs(worker.link);
+    await worker.link.lifecycle!.check();
+    const app = await createTestApp(db, {
+      config: testConfig({
+        ODOO_URL: sandbox.url,
+        ODOO_DATABASE: sandbox.database,
+        ODOO_USERNAME: sandbox.username,
+        ODOO_API_KEY: initialKey,
+        ODOO_API_KEY_ROTATE: 'true',
+        ODOO_API_KEY_SECRET: SECRET,
+      }),
+    });
+    try {
+      const answer = await app.inject({ url: '/api/sync/state', headers: bearer('reader') });
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json<{ odoo: unknown }>().odoo).toMatchObject({
+        transport: {
+          protocol: 'json2',
+          serverVersion: '19.0',
+          reason: expect.stringContaining('API key'),
+        },
+        apiKey: {
+          state: 'ok',
+          expirySource: 'renewal',
+          rotate: true,
+          daysLeft: expect.toSatisfy((days: number) => days >= 88 && days <= 89),
+        },
+      });
+      expect(answer.body).not.toContain(initialKey);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('renews once when several workers find it due at the same time', async () => {
     const workers = [processOf(config()), processOf(config()), processOf(config())];
     await Promise.all(workers.map((worker) => worker.link.lifecycle!.check()));
@@ -194,7 +230,7 @@ describe('without rotation', () => {
     expect(metrics).toMatch(/^erp_bridge_odoo_api_key_expiring 1$/m);
     const seconds = Number(/^erp_bridge_odoo_api_key_expiry_seconds (\S+)$/m.exec(metrics)![1]);
     expect(seconds).toBeGreaterThan(9 * 86_400);
-    expect(seconds).toBeLessThan(10 * 86_400);
+    expect(seconds).toBeLessThanOrEqual(10 * 86_400);
     expect((await readLinkStatus(db.db, odoo))?.apiKey?.state).toBe('expiring');
     expect(sandbox.control.countCalls({ method: 'generate' })).toBe(0);
 
