@@ -64,6 +64,7 @@ function config(
     timeoutMs: 5_000,
     retries: 1,
     pageSize: 100,
+    pageMaxBytes: 2 * 1024 * 1024,
     apiKeyLifecycle: {
       warnDays: 14,
       rotate: true,
