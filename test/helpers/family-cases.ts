@@ -297,6 +297,10 @@ export const FINDINGS = {
     rows: ['cylinders', 'invoices'],
     says: 'a json field Odoo sends empty (False) is written into its typed column as the jsonb value null, not SQL NULL (write-shape.ts reads jsonb columns as `r->i`)',
   },
+  futureStampedPerScan: {
+    rows: ['invoices'],
+    says: "a record stamped later than Odoo's clock is counted once per scan that lists it — its model's, and each one2many scan whose targets are of its model — so the run's futureStamped and erp_bridge_sync_future_stamped_records_total overcount (start-run.ts sums the scans' counts)",
+  },
 } as const satisfies Record<string, Finding>;
 
 /** `it`, or `it.fails` where the row shows the finding. */
