@@ -301,6 +301,10 @@ export const FINDINGS = {
     rows: ['invoices'],
     says: "a record stamped later than Odoo's clock is counted once per scan that lists it — its model's, and each one2many scan whose targets are of its model — so the run's futureStamped and erp_bridge_sync_future_stamped_records_total overcount (start-run.ts sums the scans' counts)",
   },
+  pageJobCarriesSchema: {
+    rows: ['invoices'],
+    says: "a sync-page job carries the field lists of its family (fields and unread, per model) besides its ids: about 2.7 KB for Odoo 17's account.move with its lines declared with no field list, in each page job a run queues (catalogue.ts, pageJob)",
+  },
 } as const satisfies Record<string, Finding>;
 
 /** `it`, or `it.fails` where the row shows the finding. */
