@@ -33,7 +33,8 @@ import type { OdooClient, OdooProtocol } from '../../src/clients/odoo/index.js';
 import type { OdooSandboxOptions } from '../../dev/sandbox/odoo-sandbox.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
 import { bcsFamily } from '../../src/families/bcs/family.js';
-import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
+import { applyLayouts, type AppliedLayout } from '../../src/families/configured/apply-layouts.js';
+import type { FamiliesConfig } from '../../src/config/config.js';
 import type { RecordFamily } from '../../src/families/family.js';
 import { loadFamilies } from '../../src/families/load-families.js';
 import { movesFamily } from '../../src/families/moves/family.js';
@@ -87,6 +88,16 @@ export interface FamilyCase {
    */
   readonly translated:
     { readonly model: string; readonly field: string } | { readonly none: string };
+  /**
+   * A many2one of one of the family's models to a model outside the family: renaming a target
+   * changes the display name the records read in it, and moves none of their stamps.
+   */
+  readonly renamable: { readonly model: string; readonly field: string };
+  /**
+   * A stored field of the root with a typed column, other than `rootText`, that a test makes
+   * Odoo stop listing (a module uninstalled, a Studio field deleted).
+   */
+  readonly droppable: string;
   /** Whether the root archives in Odoo (its `active` or `x_active`); a move has no archive flag. */
   readonly archivable: boolean;
   /** The sandbox data: at least `roots` roots, each with `childrenPerRoot` children where the row can say. */
@@ -129,6 +140,8 @@ export const BCS_CASE: FamilyCase = {
   childText: 'name',
   rootTextInChild: [],
   translated: { model: 'dimagaz.bc.line', field: 'product_id' },
+  renamable: { model: 'dimagaz.bc.line', field: 'product_id' },
+  droppable: 'date_planned',
   archivable: true,
   sandbox: ({ roots, childrenPerRoot }) => ({
     orders: roots,
@@ -155,6 +168,8 @@ export const PARTNERS_CASE: FamilyCase = {
   childText: undefined,
   rootTextInChild: [],
   translated: { model: 'res.partner', field: 'country_id' },
+  renamable: { model: 'res.partner', field: 'country_id' },
+  droppable: 'phone',
   archivable: true,
   sandbox: ({ roots }) => ({ partners: roots }),
   newRoot: (i) => ({ name: `New contact ${i}`, email: `new${i}@example.ma` }),
@@ -192,6 +207,8 @@ export const MOVES_CASE: FamilyCase = {
   childText: 'name',
   rootTextInChild: ['move_id'],
   translated: { model: 'account.move.line', field: 'account_id' },
+  renamable: { model: 'account.move.line', field: 'account_id' },
+  droppable: 'invoice_date',
   archivable: false,
   sandbox: ({ roots, childrenPerRoot }) => ({
     moves: roots,
@@ -227,6 +244,8 @@ families:
   translated: {
     none: 'its many2ones point at currencies and contacts, whose names Odoo does not translate (its translated tags are a many2many: ids only)',
   },
+  renamable: { model: 'x_cylinder', field: 'x_partner_id' },
+  droppable: 'x_serial',
   archivable: true,
   // Cylinders have 0 to 3 valves in turn, whatever a test asks.
   sandbox: ({ roots }) => ({ cylinders: roots }),
@@ -265,6 +284,8 @@ families:
   // A line's `ref` is a stored related copy of its move's (Odoo 17's `related='move_id.ref'`).
   rootTextInChild: ['move_id', 'ref', 'write_date'],
   translated: { model: 'account.move.line', field: 'account_id' },
+  renamable: { model: 'account.move.line', field: 'account_id' },
+  droppable: 'payment_reference',
   archivable: false,
   sandbox: ({ roots, childrenPerRoot }) => ({
     // The BC generator's vendors are the moves' partners.
@@ -336,34 +357,14 @@ export function caseModels(c: FamilyCase): string[] {
   return [c.rootModel, ...(c.childModel === undefined ? [] : [c.childModel])];
 }
 
-/**
- * Builds the families of a harness: the row's first, then `beside` (families in code copied
- * next to it). A configured row's file is read as the configuration reads it and migrated, as
- * `migrate` does before the workers start.
- */
-function familiesOf(
-  c: FamilyCase,
-  beside: readonly RecordFamily[],
-): Pick<SyncHarnessOptions, 'families' | 'loadFamilies'> {
-  const { declaration } = c;
-  if ('code' in declaration) return { families: [declaration.code, ...beside] };
-  return {
-    loadFamilies: async (db: TestDb, odoo: OdooClient): Promise<Families> => {
-      const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-families-'));
-      try {
-        const path = join(dir, 'families.yaml');
-        writeFileSync(path, declaration.file);
-        const config = testConfig({
-          SYNC_FAMILIES_FILE: path,
-          SYNC_FAMILIES: [c.name, ...beside.map((family) => family.name)].join(','),
-        });
-        await applyLayouts(db.db, odoo, config.sync.families.configured);
-        return await loadFamilies(db.db, config.sync.families);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
+/** A row's harness: a sync harness, and `migrate` as an operator runs it. */
+export interface CaseHarness extends SyncHarness {
+  /**
+   * Runs `migrate` for a configured row (its tables follow Odoo's schema as it is now) and takes
+   * the layouts up, as a worker does at its next run; nothing for a family declared in code,
+   * whose tables drizzle's migrations made.
+   */
+  migrate(): Promise<AppliedLayout[]>;
 }
 
 export interface CaseHarnessOptions extends Omit<
@@ -377,10 +378,12 @@ export interface CaseHarnessOptions extends Omit<
 }
 
 /**
- * A harness copying the row's family (its jobs' default) over the row's transport, on the
- * row's sandbox data of `size` (and `options.sandbox`, which wins).
+ * A harness copying the row's family (its jobs' default) over the row's transport, on the row's
+ * sandbox data of `size` (and `options.sandbox`, which wins), with the families of `beside`. A
+ * configured row's file is read as the configuration reads it and migrated, as `migrate` does
+ * before the workers start.
  */
-export function createCaseHarness(
+export async function createCaseHarness(
   c: FamilyCase,
   {
     size,
@@ -388,15 +391,28 @@ export function createCaseHarness(
     besideSize = { roots: 10, childrenPerRoot: 1 },
     ...options
   }: CaseHarnessOptions,
-): Promise<SyncHarness> {
+): Promise<CaseHarness> {
   const besideFamilies = beside.map((other) => {
     if (!('code' in other.declaration))
       throw new Error(`${other.name}: only families declared in code are copied beside a row`);
     return other.declaration.code;
   });
-  return createSyncHarness({
+  const { declaration } = c;
+  let configured: FamiliesConfig | undefined;
+  const h = await createSyncHarness({
     ...options,
-    ...familiesOf(c, besideFamilies),
+    ...('code' in declaration
+      ? { families: [declaration.code, ...besideFamilies] }
+      : {
+          loadFamilies: async (db: TestDb, odoo: OdooClient): Promise<Families> => {
+            configured = readFamiliesFile(declaration.file, [
+              c.name,
+              ...besideFamilies.map((family) => family.name),
+            ]);
+            await applyLayouts(db.db, odoo, configured.configured);
+            return loadFamilies(db.db, configured);
+          },
+        }),
     protocol: c.protocol,
     sandbox: {
       ...Object.assign({}, ...beside.map((other) => other.sandbox(besideSize))),
@@ -404,6 +420,26 @@ export function createCaseHarness(
       ...options.sandbox,
     },
   });
+  return Object.assign(h, {
+    async migrate() {
+      if (configured === undefined) return [];
+      const applied = await applyLayouts(h.db.db, h.odoo, configured.configured);
+      await h.runtime.sync.families.refresh();
+      return applied;
+    },
+  });
+}
+
+/** The families of a file, copied with `copied` named in SYNC_FAMILIES, as the configuration reads them. */
+function readFamiliesFile(file: string, copied: readonly string[]): FamiliesConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-families-'));
+  try {
+    const path = join(dir, 'families.yaml');
+    writeFileSync(path, file);
+    return testConfig({ SYNC_FAMILIES_FILE: path, SYNC_FAMILIES: copied.join(',') }).sync.families;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Another family than the row's, for the rules that one family's state never touches another's. */

@@ -29,8 +29,8 @@ describe.each(FAMILY_CASES)('the language of the $name copy', (c) => {
   /** The row's many2one whose target's name Odoo translates: its model, field and name column. */
   const translated = (h: SyncHarness) => {
     if ('none' in c.translated) throw new Error(`${c.name}: ${c.translated.none}`);
-    const { field } = c.translated;
-    const model = familyModels(h.family).find((m) => m.model === c.translated.model)!;
+    const { field, model: name } = c.translated;
+    const model = familyModels(h.family).find((m) => m.model === name)!;
     const nameColumn = model.columns.find((column) => column.field === field)!.nameColumn!;
     return { model, field, nameColumn };
   };
