@@ -70,6 +70,8 @@ export interface FamilyCase {
   readonly childModel: string | undefined;
   /** The child's many2one to its root. */
   readonly childLink: string | undefined;
+  /** The root's one2many listing its children (`line_ids`), inverse of `childLink`. */
+  readonly childList: string | undefined;
   /**
    * A plain text field of the root, for edits, that no other record of the family reads (not in
    * the root's display name, which its children read in their link) unless said otherwise.
@@ -136,6 +138,7 @@ export const BCS_CASE: FamilyCase = {
   rootModel: 'dimagaz.bc',
   childModel: 'dimagaz.bc.line',
   childLink: 'bc_id',
+  childList: 'line_ids',
   rootText: 'origin',
   childText: 'name',
   rootTextInChild: [],
@@ -164,6 +167,7 @@ export const PARTNERS_CASE: FamilyCase = {
   rootModel: 'res.partner',
   childModel: undefined,
   childLink: undefined,
+  childList: undefined,
   rootText: 'email',
   childText: undefined,
   rootTextInChild: [],
@@ -201,6 +205,7 @@ export const MOVES_CASE: FamilyCase = {
   rootModel: 'account.move',
   childModel: 'account.move.line',
   childLink: 'move_id',
+  childList: 'line_ids',
   // Part of the move's display name, which its lines read in their `move_id`: an edit changes
   // their data, never their stamps.
   rootText: 'ref',
@@ -237,6 +242,7 @@ families:
   rootModel: 'x_cylinder',
   childModel: 'x_cylinder_valve',
   childLink: 'x_cylinder_id',
+  childList: 'x_valve_ids',
   // Html, stored as written; `x_serial` is cut to its 32 characters.
   rootText: 'x_notes',
   childText: 'x_name',
@@ -279,6 +285,7 @@ families:
   rootModel: 'account.move',
   childModel: 'account.move.line',
   childLink: 'move_id',
+  childList: 'line_ids',
   rootText: 'ref',
   childText: 'name',
   // A line's `ref` is a stored related copy of its move's (Odoo 17's `related='move_id.ref'`).
