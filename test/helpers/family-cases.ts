@@ -23,7 +23,9 @@
  *   mail mixins, the one2many link tables `migrate` keeps.
  *
  * Each row reads Odoo over one transport: every transport meets every rule in each file, on one
- * row or another (Odoo 17 has no JSON-2: the real 17.0 row speaks XML-RPC).
+ * row or another (Odoo 17 has no JSON-2: the real 17.0 row speaks XML-RPC; the Studio row speaks
+ * JSON-RPC, since `migrate` cannot read a schema over JSON-2 today: see
+ * test/sync/configured-families.test.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
