@@ -136,21 +136,24 @@ export async function diffCopyWithSandbox(
   return diffs;
 }
 
-/** Odoo's value of a typed column's field as text, the way PostgreSQL prints the column. */
+/**
+ * Odoo's value of a typed column's field (a string, a number, a boolean or json, as a client
+ * decodes it) as text, the way PostgreSQL prints the column.
+ */
 function expectedColumnText(kind: ColumnKind, value: unknown): string | null {
   if (kind === 'boolean') return value === true ? 'true' : 'false';
   if (value === false || value === null || value === undefined) return null;
+  if (kind === 'json') return JSON.stringify(value);
+  const text = value as string | number;
   switch (kind) {
     case 'datetime':
       // Compared as instants: the session's time zone prints timestamptz its own way.
-      return String(Date.parse(`${String(value).replace(' ', 'T')}Z`) / 1_000);
+      return String(Date.parse(`${String(text).replace(' ', 'T')}Z`) / 1_000);
     case 'decimal':
     case 'integer':
-      return String(Number(value));
-    case 'json':
-      return JSON.stringify(value);
+      return String(Number(text));
     default:
-      return String(value);
+      return String(text);
   }
 }
 

@@ -30,7 +30,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import type { OdooClient, OdooProtocol } from '../../src/clients/odoo/index.js';
 import type { OdooSandboxOptions } from '../../dev/sandbox/odoo-sandbox.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
@@ -196,50 +196,59 @@ export const PARTNERS_CASE: FamilyCase = {
   },
 };
 
-/** A journal item whose amounts are nil: deleting it leaves its move's amounts, and stamp, alone. */
-const quietJournalItem = (control: SandboxControl, lineId: number) =>
-  control.write('account.move.line', lineId, { quantity: 0 });
+/**
+ * Journal entries, in code or on Odoo 17's schema: no archive flag (a move is live until it is
+ * deleted), and a line's change moves its move's stamp only when the move's amounts change.
+ */
+const JOURNAL_ENTRIES = {
+  rootModel: 'account.move',
+  childModel: 'account.move.line',
+  childLink: 'move_id',
+  childList: 'line_ids',
+  // Part of the move's display name, which its lines read in their `move_id`.
+  rootText: 'ref',
+  childText: 'name',
+  translated: { model: 'account.move.line', field: 'account_id' },
+  renamable: { model: 'account.move.line', field: 'account_id' },
+  archivable: false,
+  newRoot: (i: number) => ({ move_type: 'entry', ref: `NEW${i}` }),
+  standalone: (control: SandboxControl) => control.ids('account.move'),
+  // A journal item whose amounts are nil: deleting it leaves its move's amounts, and stamp, alone.
+  quietChild: (control: SandboxControl, lineId: number) =>
+    control.write('account.move.line', lineId, { quantity: 0 }),
+  deleteChild: deleteRecomputing('account.move.line'),
+} satisfies Partial<FamilyCase>;
 
 export const MOVES_CASE: FamilyCase = {
   name: 'moves',
   declaration: { code: movesFamily },
   protocol: 'json2',
-  rootModel: 'account.move',
-  childModel: 'account.move.line',
-  childLink: 'move_id',
-  childList: 'line_ids',
-  // Part of the move's display name, which its lines read in their `move_id`: an edit changes
-  // their data, never their stamps.
-  rootText: 'ref',
-  childText: 'name',
+  ...JOURNAL_ENTRIES,
+  // An edit of a move's `ref` changes its lines' data (their link's name), never their stamps.
   rootTextInChild: ['move_id'],
-  translated: { model: 'account.move.line', field: 'account_id' },
-  renamable: { model: 'account.move.line', field: 'account_id' },
   droppable: 'invoice_date',
-  archivable: false,
   sandbox: ({ roots, childrenPerRoot }) => ({
     moves: roots,
     linesPerMove: childrenPerRoot ?? 2,
   }),
-  newRoot: (i) => ({ move_type: 'entry', ref: `NEW${i}` }),
-  standalone: (control) => control.ids('account.move'),
-  quietChild: quietJournalItem,
-  deleteChild: deleteRecomputing('account.move.line'),
 };
 
-export const CYLINDERS_CASE: FamilyCase = {
-  name: 'cylinders',
-  declaration: {
-    file: `
-families:
+/**
+ * The Studio model as the operators' file declares it (an entry of its `families`), its photo
+ * copied and API filters indexed; test/sync/configured-families.test.ts declares it so too.
+ */
+export const CYLINDERS_DECLARATION = `
   - name: cylinders
     model: x_cylinder
     children:
       - { model: x_cylinder_valve, link: x_cylinder_id }
     binary: [x_photo]
     api: { filter: [x_status, x_partner_id, x_in_service], sort: [x_name, x_checked_at] }
-`,
-  },
+`;
+
+export const CYLINDERS_CASE: FamilyCase = {
+  name: 'cylinders',
+  declaration: { file: `\nfamilies:${CYLINDERS_DECLARATION}` },
   protocol: 'jsonrpc',
   rootModel: 'x_cylinder',
   childModel: 'x_cylinder_valve',
@@ -284,18 +293,11 @@ families:
 `,
   },
   protocol: 'xmlrpc',
-  rootModel: 'account.move',
-  childModel: 'account.move.line',
-  childLink: 'move_id',
-  childList: 'line_ids',
-  rootText: 'ref',
-  childText: 'name',
-  // A line's `ref` is a stored related copy of its move's (Odoo 17's `related='move_id.ref'`).
+  ...JOURNAL_ENTRIES,
+  // A line's `ref` is a stored related copy of its move's (Odoo 17's `related='move_id.ref'`):
+  // an edit stamps the lines too.
   rootTextInChild: ['move_id', 'ref', 'write_date'],
-  translated: { model: 'account.move.line', field: 'account_id' },
-  renamable: { model: 'account.move.line', field: 'account_id' },
   droppable: 'payment_reference',
-  archivable: false,
   sandbox: ({ roots, childrenPerRoot }) => ({
     // The BC generator's vendors are the moves' partners.
     orders: 3,
@@ -305,10 +307,6 @@ families:
       linesPerMove: childrenPerRoot ?? 2,
     },
   }),
-  newRoot: (i) => ({ move_type: 'entry', ref: `NEW${i}` }),
-  standalone: (control) => control.ids('account.move'),
-  quietChild: quietJournalItem,
-  deleteChild: deleteRecomputing('account.move.line'),
 };
 
 /**
@@ -435,6 +433,35 @@ export async function createCaseHarness(
       const applied = await applyLayouts(h.db.db, h.odoo, configured.configured);
       await h.runtime.sync.families.refresh();
       return applied;
+    },
+  });
+}
+
+export interface UseCaseHarnessOptions extends CaseHarnessOptions {
+  /** Runs a first sync once the harness is up: the copy holds Odoo's records. */
+  readonly copied?: boolean;
+}
+
+/**
+ * The harness of a describe block's cases for one row: created before them (with a first sync
+ * when `copied`), disposed after them. The object returned stands for the harness from then on;
+ * reading it outside the block's cases throws.
+ */
+export function useCaseHarness(c: FamilyCase, options: UseCaseHarnessOptions): CaseHarness {
+  const { copied = false, ...harness } = options;
+  let current: CaseHarness | undefined;
+  beforeAll(async () => {
+    current = await createCaseHarness(c, harness);
+    if (copied) await current.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await current?.dispose();
+    current = undefined;
+  });
+  return new Proxy({} as CaseHarness, {
+    get(_target, key) {
+      if (current === undefined) throw new Error(`${c.name}: the harness is not up`);
+      return Reflect.get(current, key) as unknown;
     },
   });
 }

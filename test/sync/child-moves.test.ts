@@ -4,19 +4,11 @@
  * root again too, so its data stops listing the child at once, not at the next verify; and two
  * roots of one batch pass the child on as a move, not as a deletion and a creation.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseCopy, childIdsOf, createCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
+import { describe, expect, it } from 'vitest';
+import { caseCopy, childIdsOf, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
 
 describe.each(FAMILY_CASES)('a $name child moved to another root', (c) => {
-  let h: SyncHarness;
-  beforeAll(async () => {
-    h = await createCaseHarness(c, { size: { roots: 12, childrenPerRoot: 3 } });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useCaseHarness(c, { size: { roots: 12, childrenPerRoot: 3 }, copied: true });
 
   it('leaves no trace in the data of the root it left, after one run', async () => {
     if (c.childModel === undefined) {

@@ -4,25 +4,18 @@
  * refusal no job of the run calls Odoo again, whatever worker it is on, and nothing is recorded
  * against records that have nothing wrong.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseModels, createCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
+import { describe, expect, it } from 'vitest';
+import { caseModels, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
 
 /** A worker runs as many pages at once as its concurrency. */
 const PAGES_IN_FLIGHT = 6;
 
 describe.each(FAMILY_CASES)('credentials revoked during a $name run', (c) => {
-  let h: SyncHarness;
-  beforeAll(async () => {
-    // 40 pages, six at a time.
-    h = await createCaseHarness(c, {
-      size: { roots: 200, childrenPerRoot: 1 },
-      pageSize: 5,
-      concurrency: PAGES_IN_FLIGHT,
-    });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  // 40 pages, six at a time.
+  const h = useCaseHarness(c, {
+    size: { roots: 200, childrenPerRoot: 1 },
+    pageSize: 5,
+    concurrency: PAGES_IN_FLIGHT,
   });
 
   it('one refusal halts the run: at most one refused call per page in flight, the run fails with ODOO_AUTH', async () => {
@@ -48,13 +41,7 @@ describe.each(FAMILY_CASES)('credentials revoked during a $name run', (c) => {
 });
 
 describe.each(FAMILY_CASES)('credentials refused when a $name run starts', (c) => {
-  let h: SyncHarness;
-  beforeAll(async () => {
-    h = await createCaseHarness(c, { size: { roots: 20, childrenPerRoot: 1 } });
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useCaseHarness(c, { size: { roots: 20, childrenPerRoot: 1 } });
 
   it('stop the run at once with ODOO_AUTH, without a retry storm', async () => {
     const control = h.sandbox.control;

@@ -4,7 +4,7 @@
  * data, PostgreSQL), the watermarks never move past a root that is in neither, a write of older
  * data never undoes newer data, and what the failures leave in Redis stays small.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { mapRoot } from '../../src/families/map-record.js';
@@ -13,28 +13,21 @@ import {
   caseCopy,
   caseModels,
   childIdsOf,
-  createCaseHarness,
+  useCaseHarness,
   FAMILY_CASES,
   FINDINGS,
   itFor,
 } from '../helpers/family-cases.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
 
 describe.each(FAMILY_CASES)('failed $name records', (c) => {
-  let h: SyncHarness;
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 80, childrenPerRoot: 2 },
-      sandbox: { clock: clock.source },
-      pageSize: 20,
-      overlapSeconds: 60,
-      jobAttempts: 1,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 80, childrenPerRoot: 2 },
+    sandbox: { clock: clock.source },
+    pageSize: 20,
+    overlapSeconds: 60,
+    jobAttempts: 1,
+    copied: true,
   });
 
   const rootText = (id: number) => caseCopy(h, c).rootText(id);
@@ -331,20 +324,14 @@ describe.each(FAMILY_CASES)('failed $name records', (c) => {
 describe.each(FAMILY_CASES)('bounded state in Redis while many $name records fail', (c) => {
   /** More than a run log keeps errors of. */
   const FAILING = 30;
-  let h: SyncHarness;
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 80, childrenPerRoot: 1 },
-      sandbox: { clock: clock.source },
-      pageSize: 20,
-      jobAttempts: 1,
-      failureBackoffBaseMs: 3_600_000,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 80, childrenPerRoot: 1 },
+    sandbox: { clock: clock.source },
+    pageSize: 20,
+    jobAttempts: 1,
+    failureBackoffBaseMs: 3_600_000,
+    copied: true,
   });
 
   const jobSizes = async () => {

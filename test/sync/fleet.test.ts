@@ -54,6 +54,13 @@ const FLEETS: readonly (readonly FamilyCase[])[] = [
 const PAGE_SIZE = 100;
 /** About twenty pages of each family. */
 const ROOTS = 2_000;
+/** Jobs taken over two seconds after their worker died, runs' leases ten. */
+const WORKER_SETTINGS = {
+  ODOO_PAGE_SIZE: String(PAGE_SIZE),
+  SYNC_LEASE_SECONDS: '10',
+  SYNC_JOB_LOCK_MS: '2000',
+  SYNC_CONCURRENCY: '4',
+};
 
 describe.each(FLEETS.map((rows) => [rows.map((c) => c.name).join(', '), rows] as const))(
   '%s on three worker processes, one killed mid-run',
@@ -107,13 +114,7 @@ describe.each(FLEETS.map((rows) => [rows.map((c) => c.name).join(', '), rows] as
       const prefix = `fleet-${randomBytes(4).toString('hex')}`;
       const env = workerEnv(
         { databaseUrl: db.url, prefix, odoo: sandbox },
-        {
-          ...settings,
-          ODOO_PAGE_SIZE: String(PAGE_SIZE),
-          SYNC_LEASE_SECONDS: '10',
-          SYNC_JOB_LOCK_MS: '2000',
-          SYNC_CONCURRENCY: '4',
-        },
+        { ...settings, ...WORKER_SETTINGS },
       );
       const started = await Promise.all([1, 2, 3].map(() => startWorkerProcess(env)));
       workers.push(...started.map((worker) => worker.child));

@@ -6,7 +6,7 @@
  * audit rows; and a transaction that commits late with an old stamp is not lost behind the
  * watermark.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import type { ColumnKind } from '../../src/families/columns.js';
 import { familyModels, relationScans } from '../../src/families/family.js';
@@ -14,14 +14,13 @@ import {
   caseCopy,
   caseModels,
   childIdsOf,
-  createCaseHarness,
+  useCaseHarness,
   FAMILY_CASES,
   FINDINGS,
   itFor,
 } from '../helpers/family-cases.js';
 import { copyRows } from '../helpers/family-copy.js';
 import { diffTypedColumns } from '../helpers/copy-diff.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
 
 const odooStamp = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 19);
 const latestStamp = (records: readonly Record<string, unknown>[]) =>
@@ -41,18 +40,12 @@ const TYPED_BUT_JSON: readonly ColumnKind[] = [
 const sorted = (ids: readonly number[]) => [...ids].sort((a, b) => a - b);
 
 describe.each(FAMILY_CASES)('incremental sync of $name', (c) => {
-  let h: SyncHarness;
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
   const PAGE_SIZE = 25;
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 120, childrenPerRoot: 3 },
-      sandbox: { clock: clock.source },
-      pageSize: PAGE_SIZE,
-    });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 120, childrenPerRoot: 3 },
+    sandbox: { clock: clock.source },
+    pageSize: PAGE_SIZE,
   });
 
   it('a first run copies the committed state exactly, typed columns included, and takes each watermark from the latest stamp', async () => {

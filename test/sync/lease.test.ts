@@ -3,26 +3,19 @@
  * dead worker's lease blocks the family's runs until it expires — and only that family's: each
  * family has its own lease, copied here beside another.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
-import { createCaseHarness, FAMILY_CASES, neighbourOf } from '../helpers/family-cases.js';
+import { useCaseHarness, FAMILY_CASES, neighbourOf } from '../helpers/family-cases.js';
 import { copyRows } from '../helpers/family-copy.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
 
 describe.each(FAMILY_CASES)('the $name lease', (c) => {
   const neighbour = neighbourOf(c);
-  let h: SyncHarness;
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 150, childrenPerRoot: 2 },
-      beside: [neighbour],
-      besideSize: { roots: 40, childrenPerRoot: 2 },
-      pageSize: 50,
-    });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 150, childrenPerRoot: 2 },
+    beside: [neighbour],
+    besideSize: { roots: 40, childrenPerRoot: 2 },
+    pageSize: 50,
   });
 
   const runsOf = (family: string) =>

@@ -7,29 +7,21 @@
  * stop holds; and a reconcile whose job lost its lock stops at once.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import type { ModelDeclaration } from '../../src/families/family.js';
 import type { OdooSource } from '../../src/sync/odoo-source.js';
 import { reconcile } from '../../src/sync/reconcile.js';
 import {
   childIdsOf,
-  createCaseHarness,
+  useCaseHarness,
   FAMILY_CASES,
   PARTNERS_CASE,
 } from '../helpers/family-cases.js';
 import { copyOfRoot, copyRows } from '../helpers/family-copy.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
 
 describe.each(FAMILY_CASES)('reconcile of $name', (c) => {
-  let h: SyncHarness;
-  beforeAll(async () => {
-    h = await createCaseHarness(c, { size: { roots: 60, childrenPerRoot: 4 } });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useCaseHarness(c, { size: { roots: 60, childrenPerRoot: 4 }, copied: true });
 
   const copyOf = (id: number) => copyOfRoot(h.db.db, h.family, id);
   const archivedIds = async () =>
@@ -225,14 +217,7 @@ describe.each(FAMILY_CASES)('reconcile of $name', (c) => {
 
 describe("reconcile of partners: a company's contacts", () => {
   const c = PARTNERS_CASE;
-  let h: SyncHarness;
-  beforeAll(async () => {
-    h = await createCaseHarness(c, { size: { roots: 20 } });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  const h = useCaseHarness(c, { size: { roots: 20 }, copied: true });
 
   /** A company without contacts, and a contact then added under it. */
   const companyWithNewContact = async () => {
@@ -270,18 +255,12 @@ describe("reconcile of partners: a company's contacts", () => {
 describe.each(FAMILY_CASES)(
   'a $name reconcile run twice (its job ran again while the first execution went on)',
   (c) => {
-    let h: SyncHarness;
-    beforeAll(async () => {
-      // Scans of 10 records: Odoo's 60 roots come in six pages, so a stage can be half-filled.
-      h = await createCaseHarness(c, {
-        size: { roots: 60, childrenPerRoot: 2 },
-        scanPageSize: 10,
-        jobLockMs: 1_000,
-      });
-      await h.run('sync-run', { trigger: 'test' });
-    });
-    afterAll(async () => {
-      await h.dispose();
+    // Scans of 10 records: Odoo's 60 roots come in six pages, so a stage can be half-filled.
+    const h = useCaseHarness(c, {
+      size: { roots: 60, childrenPerRoot: 2 },
+      scanPageSize: 10,
+      jobLockMs: 1_000,
+      copied: true,
     });
 
     /** The sync's Odoo source, holding the `nth` scan call on `model` until `release()`. */

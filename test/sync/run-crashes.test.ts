@@ -4,12 +4,16 @@
  * run that lost the family's lease write on, or leave a log row `running` for ever — and a run
  * closes only its own family's rows.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
-import { rowsOf } from '../../src/db/sql-rows.js';
-import { caseCopy, createCaseHarness, FAMILY_CASES, neighbourOf } from '../helpers/family-cases.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
+import {
+  caseCopy,
+  createCaseHarness,
+  FAMILY_CASES,
+  neighbourOf,
+  useCaseHarness,
+} from '../helpers/family-cases.js';
 
 // Each case waits for a dead worker's lock to expire, on a harness of its own: they run at once.
 describe('children first, then step state', () => {
@@ -69,26 +73,14 @@ describe('children first, then step state', () => {
 
 describe.each(FAMILY_CASES)('a $name lease that fences, and no orphan rows', (c) => {
   const neighbour = neighbourOf(c);
-  let h: SyncHarness;
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 30, childrenPerRoot: 2 },
-      beside: [neighbour],
-      pageSize: 10,
-      leaseSeconds: 2,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 30, childrenPerRoot: 2 },
+    beside: [neighbour],
+    pageSize: 10,
+    leaseSeconds: 2,
+    copied: true,
   });
 
-  const leasePast = async (expiry: Date) => {
-    const [row] = rowsOf<{ past: boolean }>(
-      await h.db.db.execute(sql`select now() > ${expiry.toISOString()}::timestamptz as past`),
-    );
-    return row!.past;
-  };
   const rootText = (id: number) => caseCopy(h, c).rootText(id);
 
   it('a page longer than the lease keeps it: a run asked for meanwhile is skipped', async () => {
@@ -106,7 +98,7 @@ describe.each(FAMILY_CASES)('a $name lease that fences, and no orphan rows', (c)
     await pageRead;
     const expiry = (await h.state()).leaseExpiresAt!;
     // Past the lease the first run took: only its heartbeat keeps it.
-    await vi.waitFor(async () => expect(await leasePast(expiry)).toBe(true), {
+    await vi.waitFor(async () => expect(await h.isPast(expiry)).toBe(true), {
       timeout: 3_000,
       interval: 100,
     });

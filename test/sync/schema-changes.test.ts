@@ -7,14 +7,9 @@
  * `migrate`): the copy never destroys a value (docs/models.md, "When Odoo's schema changes").
  */
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import {
-  caseCopy,
-  createCaseHarness,
-  FAMILY_CASES,
-  type CaseHarness,
-} from '../helpers/family-cases.js';
+import { caseCopy, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
 
 interface VerifyResult {
   scope: unknown;
@@ -24,16 +19,11 @@ interface VerifyResult {
 }
 
 describe.each(FAMILY_CASES)('the $name copy when Odoo’s schema moves', (c) => {
-  let h: CaseHarness;
   const configured = 'file' in c.declaration;
+  const h = useCaseHarness(c, { size: { roots: 30, childrenPerRoot: 2 }, copied: true });
   beforeAll(async () => {
-    h = await createCaseHarness(c, { size: { roots: 30, childrenPerRoot: 2 } });
-    await h.run('sync-run', { trigger: 'test' });
     // A verify notes the fields the reads use: the next one knows when they changed.
     await h.run('verify', { trigger: 'test', all: true });
-  });
-  afterAll(async () => {
-    await h.dispose();
   });
 
   const control = () => h.sandbox.control;

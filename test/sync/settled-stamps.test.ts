@@ -5,30 +5,23 @@
  * change, even one keeping the stamp's second, is read.
  */
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { familyModels, relationScans } from '../../src/families/family.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from '../../src/sync/settled.js';
-import { caseCopy, childIdsOf, createCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
+import { caseCopy, childIdsOf, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
 
 const OVERLAP_SECONDS = 60;
 const SETTLE_MS = (OVERLAP_SECONDS + CLOCK_SKEW_MARGIN_SECONDS + 1) * 1_000;
 
 describe.each(FAMILY_CASES)('settled stamps of $name', (c) => {
-  let h: SyncHarness;
   const clock = createManualClock(new Date('2026-03-02T08:00:00.100Z'));
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 30, childrenPerRoot: 3 },
-      sandbox: { clock: clock.source },
-      pageSize: 10,
-      overlapSeconds: OVERLAP_SECONDS,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 30, childrenPerRoot: 3 },
+    sandbox: { clock: clock.source },
+    pageSize: 10,
+    overlapSeconds: OVERLAP_SECONDS,
+    copied: true,
   });
 
   const copy = () => caseCopy(h, c);

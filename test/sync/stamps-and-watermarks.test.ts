@@ -6,7 +6,7 @@
  * watermark is its own. (A run without a root window learns the children's watermark from their
  * latest stamp alone: test/sync/incremental.test.ts, its first run.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { relationScans } from '../../src/families/family.js';
 import { readWatermarks } from '../../src/sync/sync-state.js';
@@ -14,27 +14,20 @@ import {
   caseCopy,
   caseModels,
   childIdsOf,
-  createCaseHarness,
+  useCaseHarness,
   FAMILY_CASES,
   FINDINGS,
   itFor,
 } from '../helpers/family-cases.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
 
 describe.each(FAMILY_CASES)('stamps and watermarks of $name', (c) => {
-  let h: SyncHarness;
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 40, childrenPerRoot: 2 },
-      sandbox: { clock: clock.source },
-      pageSize: 10,
-      overlapSeconds: 60,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 40, childrenPerRoot: 2 },
+    sandbox: { clock: clock.source },
+    pageSize: 10,
+    overlapSeconds: 60,
+    copied: true,
   });
 
   const rootText = (id: number) => caseCopy(h, c).rootText(id);

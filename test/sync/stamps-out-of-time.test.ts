@@ -6,16 +6,14 @@
  * clamped, and a first copy never takes a watermark from a stamp in the future.
  */
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { STAMP_FROM_FUTURE, STAMP_WENT_BACK } from '../../src/sync/write-rule.js';
-import { caseCopy, childIdsOf, createCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
+import { caseCopy, childIdsOf, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
 
 const NOW = new Date('2026-03-02T08:00:00.250Z');
 
 describe.each(FAMILY_CASES)('$name stamps out of time', (c) => {
-  let h: SyncHarness;
   const clock = createManualClock(NOW);
   const control = () => h.sandbox.control;
   const copy = () => caseCopy(h, c);
@@ -36,15 +34,10 @@ describe.each(FAMILY_CASES)('$name stamps out of time', (c) => {
       ? { model: c.rootModel, text: c.rootText, ids: c.standalone(control()) }
       : { model: c.childModel, text: c.childText!, ids: childIdsOf(control(), c, owner!), owner };
   };
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 12, childrenPerRoot: 2 },
-      sandbox: { clock: clock.source },
-      overlapSeconds: 60,
-    });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 12, childrenPerRoot: 2 },
+    sandbox: { clock: clock.source },
+    overlapSeconds: 60,
   });
 
   it("a first copy bounds each watermark by Odoo's clock, though a record is stamped next year", async () => {

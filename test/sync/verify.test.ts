@@ -17,7 +17,7 @@ import { mapRoot } from '../../src/families/map-record.js';
 import { buildApp } from '../../src/http/app.js';
 import { readRootPage } from '../../src/sync/odoo-reads.js';
 import { writeRoots } from '../../src/sync/write-records.js';
-import { caseCopy, childIdsOf, createCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
+import { caseCopy, childIdsOf, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -31,7 +31,6 @@ interface VerifyResult {
 }
 
 describe.each(FAMILY_CASES)('verify: a $name copy proven equal by content', (c) => {
-  let h: SyncHarness;
   const clock = createManualClock(new Date('2026-03-02T08:00:00.100Z'));
   const control = () => h.sandbox.control;
   const copy = () => caseCopy(h, c);
@@ -57,17 +56,12 @@ describe.each(FAMILY_CASES)('verify: a $name copy proven equal by content', (c) 
     };
   };
 
-  beforeAll(async () => {
-    h = await createCaseHarness(c, {
-      size: { roots: 30, childrenPerRoot: 3 },
-      sandbox: { clock: clock.source },
-      overlapSeconds: 60,
-      pageSize: 10,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 30, childrenPerRoot: 3 },
+    sandbox: { clock: clock.source },
+    overlapSeconds: 60,
+    pageSize: 10,
+    copied: true,
   });
 
   it('finds nothing to do in an exact copy, and writes nothing', async () => {

@@ -5,40 +5,26 @@
  * change is committed. A child's event reads its root. Polling stays the safety net for webhooks
  * Odoo dropped; what is not a valid event of a copied model queues nothing.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildApp, type App } from '../../src/http/app.js';
+import type { App } from '../../src/http/app.js';
 import {
   caseCopy,
   caseModels,
   childIdsOf,
-  createCaseHarness,
   FAMILY_CASES,
+  useCaseHarness,
 } from '../helpers/family-cases.js';
-import type { SyncHarness } from '../helpers/sync-harness.js';
-import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { listenForWebhooks } from '../helpers/sync-harness.js';
+import { bearer } from '../helpers/test-app.js';
 
 describe.each(FAMILY_CASES)('changes of $name pushed by Odoo webhooks', (c) => {
-  let h: SyncHarness;
+  const h = useCaseHarness(c, { size: { roots: 20, childrenPerRoot: 2 }, copied: true });
   let app: App;
   let hook: string;
-  const token = randomBytes(32).toString('base64url');
   const models = caseModels(c);
   beforeAll(async () => {
-    h = await createCaseHarness(c, { size: { roots: 20, childrenPerRoot: 2 } });
-    await h.run('sync-run', { trigger: 'test' });
-    app = await buildApp({
-      config: testConfig({
-        ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
-        // Long enough that a burst of writes on a loaded machine still collapses into one read.
-        ODOO_WEBHOOK_DEBOUNCE_MS: '300',
-      }),
-      logger: memoryLogger('warn').logger,
-      db: h.db,
-      queues: h.runtime.queues,
-      families: h.runtime.sync.families,
-    });
-    hook = `${await app.listen({ host: '127.0.0.1', port: 0 })}/hooks/odoo/${token}`;
+    // Long enough that a burst of writes on a loaded machine still collapses into one read.
+    ({ app, url: hook } = await listenForWebhooks(h, { debounceMs: 300 }));
   });
   afterEach(async () => {
     h.sandbox.control.setWebhook(undefined);
@@ -48,7 +34,6 @@ describe.each(FAMILY_CASES)('changes of $name pushed by Odoo webhooks', (c) => {
   });
   afterAll(async () => {
     await app.close();
-    await h.dispose();
   });
 
   const control = () => h.sandbox.control;
