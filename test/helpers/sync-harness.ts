@@ -45,6 +45,7 @@ import {
   type OdooSandbox,
   type OdooSandboxOptions,
 } from '../../dev/sandbox/odoo-sandbox.js';
+import type { SandboxFaultHandle } from '../../dev/sandbox/sandbox-faults.js';
 import { createSyncRuntime, type SyncRuntime } from '../../workers/sync-runtime.js';
 import { memoryLogger, testConfig } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
@@ -106,6 +107,16 @@ export interface SyncHarness {
   run<N extends JobName>(name: N, data: HarnessJobInput<N>): Promise<Record<string, unknown>>;
   /** Queues a job without waiting. */
   add<N extends JobName>(name: N, data: HarnessJobInput<N>): Promise<Job>;
+  /**
+   * Queues a job whose calls of `method` on `model` each take `latencyMs` more, and resolves
+   * once the first of them reached Odoo: the test acts while the job reads. `slow.remove()`
+   * ends the latency.
+   */
+  addWhileReading<N extends JobName>(
+    name: N,
+    data: HarnessJobInput<N>,
+    read: { model: string; method?: 'read' | 'search_read'; latencyMs: number },
+  ): Promise<{ job: Job; slow: SandboxFaultHandle }>;
   wait(job: Job): Promise<Record<string, unknown>>;
   /** The return value of the next job of `queue` to complete whose id starts with `idPrefix`. */
   nextCompleted(queue: string, idPrefix: string): Promise<Record<string, unknown>>;
@@ -216,6 +227,13 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     add,
     wait,
     run: async (name, data) => wait(await add(name, data)),
+    async addWhileReading(name, data, { model, method = 'read', latencyMs }) {
+      const slow = sandbox.control.injectFault({ kind: 'latency', latencyMs, method, model });
+      const reading = sandbox.control.waitForCall({ method, model });
+      const job = await add(name, data);
+      await reading;
+      return { job, slow };
+    },
     nextCompleted: (queue, idPrefix) =>
       new Promise((resolve) => {
         const { events: queueEvents } = events[queue]!;

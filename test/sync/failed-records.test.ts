@@ -235,15 +235,11 @@ describe.each(FAMILY_CASES)('failed $name records', (c) => {
       times: Infinity,
     });
     // PostgreSQL loses the table once the run has started, until the run is over.
-    const slow = control.injectFault({
-      kind: 'latency',
-      latencyMs: 200,
-      method: 'read',
-      model: c.rootModel,
-    });
-    const pageRead = control.waitForCall({ method: 'read', model: c.rootModel });
-    const run = await h.add('sync-run', { trigger: 'test' });
-    await pageRead;
+    const { job: run, slow } = await h.addWhileReading(
+      'sync-run',
+      { trigger: 'test' },
+      { model: c.rootModel, latencyMs: 200 },
+    );
     await h.db.db.execute(sql`alter table sync_failure rename to sync_failure_away`);
     try {
       await expect(h.wait(run)).rejects.toThrow();

@@ -126,15 +126,11 @@ describe.each(FAMILY_CASES)('reconcile of $name', (c) => {
     const control = h.sandbox.control;
     const target = c.standalone(control)[12]!;
     await makeStale(h.family.root, target);
-    const slow = control.injectFault({
-      kind: 'latency',
-      latencyMs: 200,
-      method: 'read',
-      model: c.rootModel,
-    });
-    const read = control.waitForCall({ method: 'read', model: c.rootModel });
-    const job = await h.add('reconcile', { trigger: 'test' });
-    await read;
+    const { job, slow } = await h.addWhileReading(
+      'reconcile',
+      { trigger: 'test' },
+      { model: c.rootModel, latencyMs: 200 },
+    );
     control.unlink(c.rootModel, target);
     await expect(h.wait(job)).resolves.toMatchObject({ status: 'succeeded', archived: 1 });
     slow.remove();
@@ -330,17 +326,16 @@ describe.each(FAMILY_CASES)(
     });
 
     it('a job whose lock renewal fails is cancelled: its Odoo call is aborted, not waited for', async () => {
-      const control = h.sandbox.control;
       const { model } = lateScan();
-      const slow = control.injectFault({
-        kind: 'latency',
-        latencyMs: 20_000,
-        method: 'search_read',
-        model,
-      });
-      const scan = control.waitForCall({ method: 'search_read', model });
-      const job = await h.add('reconcile', { trigger: 'test' });
-      await scan;
+      const { job, slow } = await h.addWhileReading(
+        'reconcile',
+        { trigger: 'test' },
+        {
+          model,
+          method: 'search_read',
+          latencyMs: 20_000,
+        },
+      );
       slow.remove();
       // Its lock goes (as when Redis was away longer than the lock): the next renewal fails.
       const redis = new Redis(inject('redisUrl'));

@@ -87,15 +87,11 @@ describe.each(FAMILY_CASES)('a $name lease that fences, and no orphan rows', (c)
     const control = h.sandbox.control;
     const target = c.standalone(control)[0]!;
     control.write(c.rootModel, target, { [c.rootText]: 'read by a slow page' });
-    const slow = control.injectFault({
-      kind: 'latency',
-      latencyMs: 3_500,
-      method: 'read',
-      model: c.rootModel,
-    });
-    const pageRead = control.waitForCall({ method: 'read', model: c.rootModel });
-    const first = await h.add('sync-run', { trigger: 'slow' });
-    await pageRead;
+    const { job: first, slow } = await h.addWhileReading(
+      'sync-run',
+      { trigger: 'slow' },
+      { model: c.rootModel, latencyMs: 3_500 },
+    );
     const expiry = (await h.state()).leaseExpiresAt!;
     // Past the lease the first run took: only its heartbeat keeps it.
     await vi.waitFor(async () => expect(await h.isPast(expiry)).toBe(true), {
@@ -114,15 +110,11 @@ describe.each(FAMILY_CASES)('a $name lease that fences, and no orphan rows', (c)
     const control = h.sandbox.control;
     const target = c.standalone(control)[1]!;
     control.write(c.rootModel, target, { [c.rootText]: 'must not be written by the old run' });
-    const slow = control.injectFault({
-      kind: 'latency',
-      latencyMs: 500,
-      method: 'read',
-      model: c.rootModel,
-    });
-    const pageRead = control.waitForCall({ method: 'read', model: c.rootModel });
-    const run = await h.add('sync-run', { trigger: 'test' });
-    await pageRead;
+    const { job: run, slow } = await h.addWhileReading(
+      'sync-run',
+      { trigger: 'test' },
+      { model: c.rootModel, latencyMs: 500 },
+    );
     // Another run takes the family's lease over while the page is reading.
     await h.db.db
       .update(syncState)

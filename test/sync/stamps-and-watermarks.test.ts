@@ -68,15 +68,11 @@ describe.each(FAMILY_CASES)('stamps and watermarks of $name', (c) => {
 
     // The run's page read waits; meanwhile a change lands on a root the scan did not list, then
     // the listed root changes again much later: the page reads that later stamp.
-    const slow = control.injectFault({
-      kind: 'latency',
-      latencyMs: 300,
-      method: 'read',
-      model: c.rootModel,
-    });
-    const pageRead = control.waitForCall({ method: 'read', model: c.rootModel });
-    const run = await h.add('sync-run', { trigger: 'test' });
-    await pageRead;
+    const { job: run, slow } = await h.addWhileReading(
+      'sync-run',
+      { trigger: 'test' },
+      { model: c.rootModel, latencyMs: 300 },
+    );
     control.write(c.rootModel, unlisted!, { [c.rootText]: 'changed during the run' });
     if (child !== undefined)
       control.write(c.childModel!, child, { [c.childText!]: 'child changed during the run' });
