@@ -51,9 +51,6 @@ import { memoryLogger, testConfig } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
 import { diffCopyWithSandbox } from './copy-diff.js';
 
-/** Every sync test file runs once per Odoo transport. */
-export const ODOO_PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
-
 export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
   /** The families copied (default: the BC family); the first is the jobs' default. */
