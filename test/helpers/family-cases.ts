@@ -329,9 +329,9 @@ export const FINDINGS = {
     rows: ['invoices'],
     says: "a record stamped later than Odoo's clock is counted once per scan that lists it — its model's, and each one2many scan whose targets are of its model — so the run's futureStamped and erp_bridge_sync_future_stamped_records_total overcount (start-run.ts sums the scans' counts)",
   },
-  pageJobCarriesSchema: {
+  refusedCallsAtOnce: {
     rows: ['invoices'],
-    says: "a sync-page job carries the field lists of its family (fields and unread, per model) besides its ids: about 2.7 KB for Odoo 17's account.move with its lines declared with no field list, in each page job a run queues (catalogue.ts, pageJob)",
+    says: "with refused credentials, a run of a family with one2many link tables sends its first calls at once — context_get, fields_get of each model, check_access_rights of each one2many's targets (eight for Odoo 17's account.move with its lines) — and each meets the refusal, where the run should stop at the first: close to the 10 failed logins a minute after which Odoo locks the address out",
   },
 } as const satisfies Record<string, Finding>;
 

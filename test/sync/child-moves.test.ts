@@ -5,7 +5,7 @@
  * roots of one batch pass the child on as a move, not as a deletion and a creation.
  */
 import { describe, expect, it } from 'vitest';
-import { caseCopy, childIdsOf, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
+import { caseCopy, childIdsOf, FAMILY_CASES, useCaseHarness } from '../helpers/family-cases.js';
 
 describe.each(FAMILY_CASES)('a $name child moved to another root', (c) => {
   const h = useCaseHarness(c, { size: { roots: 12, childrenPerRoot: 3 }, copied: true });

@@ -13,10 +13,8 @@ import {
   caseCopy,
   caseModels,
   childIdsOf,
-  useCaseHarness,
   FAMILY_CASES,
-  FINDINGS,
-  itFor,
+  useCaseHarness,
 } from '../helpers/family-cases.js';
 
 describe.each(FAMILY_CASES)('failed $name records', (c) => {
@@ -423,18 +421,14 @@ describe.each(FAMILY_CASES)('bounded state in Redis while many $name records fai
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 
-  // Finding: a page job carries its family's field lists (FINDINGS.pageJobCarriesSchema).
-  itFor(c, FINDINGS.pageJobCarriesSchema)(
-    'whatever failed, a job carries its own ids and a few hundred bytes more, a result a few kilobytes',
-    async () => {
-      const sizes = await jobSizes();
-      expect(sizes.map((size) => size.name)).toEqual(
-        expect.arrayContaining(['sync-run', 'sync-page', 'sync-record']),
-      );
-      for (const size of sizes) {
-        expect(size.data - size.ids, `${size.name} data`).toBeLessThan(2_500);
-        expect(size.result, `${size.name} result`).toBeLessThan(6_000);
-      }
-    },
-  );
+  it('whatever failed, a job carries its own ids and a few hundred bytes more, a result a few kilobytes', async () => {
+    const sizes = await jobSizes();
+    expect(sizes.map((size) => size.name)).toEqual(
+      expect.arrayContaining(['sync-run', 'sync-page', 'sync-record']),
+    );
+    for (const size of sizes) {
+      expect(size.data - size.ids, `${size.name} data`).toBeLessThan(2_500);
+      expect(size.result, `${size.name} result`).toBeLessThan(6_000);
+    }
+  });
 });

@@ -28,10 +28,10 @@ import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import {
   BCS_CASE,
   CYLINDERS_CASE,
+  type FamilyCase,
   INVOICES_CASE,
   MOVES_CASE,
   PARTNERS_CASE,
-  type FamilyCase,
 } from '../helpers/family-cases.js';
 import { copyRows } from '../helpers/family-copy.js';
 import { testConfig } from '../helpers/test-app.js';

@@ -14,10 +14,10 @@ import {
   caseCopy,
   caseModels,
   childIdsOf,
-  useCaseHarness,
   FAMILY_CASES,
   FINDINGS,
   itFor,
+  useCaseHarness,
 } from '../helpers/family-cases.js';
 import { copyRows } from '../helpers/family-copy.js';
 import { diffTypedColumns } from '../helpers/copy-diff.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
-import { useCaseHarness, FAMILY_CASES, neighbourOf } from '../helpers/family-cases.js';
+import { FAMILY_CASES, neighbourOf, useCaseHarness } from '../helpers/family-cases.js';
 import { copyRows } from '../helpers/family-copy.js';
 
 describe.each(FAMILY_CASES)('the $name lease', (c) => {

@@ -14,9 +14,9 @@ import type { OdooSource } from '../../src/sync/odoo-source.js';
 import { reconcile } from '../../src/sync/reconcile.js';
 import {
   childIdsOf,
-  useCaseHarness,
   FAMILY_CASES,
   PARTNERS_CASE,
+  useCaseHarness,
 } from '../helpers/family-cases.js';
 import { copyOfRoot, copyRows } from '../helpers/family-copy.js';
 

@@ -9,7 +9,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { caseCopy, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
+import { caseCopy, FAMILY_CASES, useCaseHarness } from '../helpers/family-cases.js';
 
 interface VerifyResult {
   scope: unknown;

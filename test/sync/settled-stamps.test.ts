@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { familyModels, relationScans } from '../../src/families/family.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from '../../src/sync/settled.js';
-import { caseCopy, childIdsOf, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
+import { caseCopy, childIdsOf, FAMILY_CASES, useCaseHarness } from '../helpers/family-cases.js';
 
 const OVERLAP_SECONDS = 60;
 const SETTLE_MS = (OVERLAP_SECONDS + CLOCK_SKEW_MARGIN_SECONDS + 1) * 1_000;

@@ -14,10 +14,10 @@ import {
   caseCopy,
   caseModels,
   childIdsOf,
-  useCaseHarness,
   FAMILY_CASES,
   FINDINGS,
   itFor,
+  useCaseHarness,
 } from '../helpers/family-cases.js';
 
 describe.each(FAMILY_CASES)('stamps and watermarks of $name', (c) => {

@@ -17,7 +17,7 @@ import { mapRoot } from '../../src/families/map-record.js';
 import { buildApp } from '../../src/http/app.js';
 import { readRootPage } from '../../src/sync/odoo-reads.js';
 import { writeRoots } from '../../src/sync/write-records.js';
-import { caseCopy, childIdsOf, useCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
+import { caseCopy, childIdsOf, FAMILY_CASES, useCaseHarness } from '../helpers/family-cases.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
