@@ -5,10 +5,10 @@
  * resolves with its result (or rejects with its failure); a job that names no family is the
  * first family's.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { asc, desc, eq } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import { inject } from 'vitest';
 import {
   createOdooClient,
@@ -34,6 +34,8 @@ import {
 import type { RecordFamily } from '../../src/families/family.js';
 import { createFamilies, type Families } from '../../src/families/registry.js';
 import { readWatermarks } from '../../src/sync/sync-state.js';
+import { rowsOf } from '../../src/db/sql-rows.js';
+import { buildApp, type App } from '../../src/http/app.js';
 import type { Logger } from '../../src/lib/logger.js';
 import type { JobInput, JobName } from '../../src/queues/catalogue.js';
 import type { OdooContext } from '../../src/clients/odoo/odoo-types.js';
@@ -43,13 +45,11 @@ import {
   type OdooSandbox,
   type OdooSandboxOptions,
 } from '../../dev/sandbox/odoo-sandbox.js';
+import type { SandboxFaultHandle } from '../../dev/sandbox/sandbox-faults.js';
 import { createSyncRuntime, type SyncRuntime } from '../../workers/sync-runtime.js';
-import { memoryLogger } from './test-app.js';
+import { memoryLogger, testConfig } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
 import { diffCopyWithSandbox } from './copy-diff.js';
-
-/** Every sync test file runs once per Odoo transport. */
-export const ODOO_PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
 
 export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
@@ -104,6 +104,16 @@ export interface SyncHarness {
   run<N extends JobName>(name: N, data: HarnessJobInput<N>): Promise<Record<string, unknown>>;
   /** Queues a job without waiting. */
   add<N extends JobName>(name: N, data: HarnessJobInput<N>): Promise<Job>;
+  /**
+   * Queues a job whose calls of `method` on `model` each take `latencyMs` more, and resolves
+   * once the first of them reached Odoo: the test acts while the job reads. `slow.remove()`
+   * ends the latency.
+   */
+  addWhileReading<N extends JobName>(
+    name: N,
+    data: HarnessJobInput<N>,
+    read: { model: string; method?: 'read' | 'search_read'; latencyMs: number },
+  ): Promise<{ job: Job; slow: SandboxFaultHandle }>;
   wait(job: Job): Promise<Record<string, unknown>>;
   /** The return value of the next job of `queue` to complete whose id starts with `idPrefix`. */
   nextCompleted(queue: string, idPrefix: string): Promise<Record<string, unknown>>;
@@ -115,6 +125,8 @@ export interface SyncHarness {
   watermark(model?: string): Promise<Date | null>;
   /** The run log, newest first. */
   runs(): Promise<SyncLogRow[]>;
+  /** Whether PostgreSQL's clock, the one leases are taken by, is past `instant`. */
+  isPast(instant: Date): Promise<boolean>;
   failures(): Promise<SyncFailureRow[]>;
   /**
    * Another worker process's runtime on the same queues (started), as a second machine of the
@@ -212,6 +224,13 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     add,
     wait,
     run: async (name, data) => wait(await add(name, data)),
+    async addWhileReading(name, data, { model, method = 'read', latencyMs }) {
+      const slow = sandbox.control.injectFault({ kind: 'latency', latencyMs, method, model });
+      const reading = sandbox.control.waitForCall({ method, model });
+      const job = await add(name, data);
+      await reading;
+      return { job, slow };
+    },
     nextCompleted: (queue, idPrefix) =>
       new Promise((resolve) => {
         const { events: queueEvents } = events[queue]!;
@@ -230,6 +249,10 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     watermark: async (model = family.root.model) =>
       (await readWatermarks(db.db, family.name))[model] ?? null,
     runs: () => db.db.select().from(syncLog).orderBy(desc(syncLog.id)),
+    isPast: async (instant) =>
+      rowsOf<{ past: boolean }>(
+        await db.db.execute(sql`select now() > ${instant.toISOString()}::timestamptz as past`),
+      )[0]!.past,
     failures: () => db.db.select().from(syncFailure).orderBy(asc(syncFailure.odooId)),
     spawnRuntime() {
       const other = createSyncRuntime(runtimeInput);
@@ -262,4 +285,36 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       await db.dispose();
     },
   };
+}
+
+export interface WebhookReceiver {
+  /** The API, listening on a free port. */
+  readonly app: App;
+  /** The path Odoo's automation rule posts to, with its token. */
+  readonly path: string;
+  /** The rule's URL. */
+  readonly url: string;
+}
+
+/**
+ * The API taking Odoo's webhooks for the harness's families into its queues, as the README sets
+ * it up (a token of its own, configured as its SHA-256); closed by the caller.
+ */
+export async function listenForWebhooks(
+  h: SyncHarness,
+  options: { debounceMs: number },
+): Promise<WebhookReceiver> {
+  const token = randomBytes(32).toString('base64url');
+  const app = await buildApp({
+    config: testConfig({
+      ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
+      ODOO_WEBHOOK_DEBOUNCE_MS: String(options.debounceMs),
+    }),
+    logger: memoryLogger('warn').logger,
+    db: h.db,
+    queues: h.runtime.queues,
+    families: h.runtime.sync.families,
+  });
+  const path = `/hooks/odoo/${token}`;
+  return { app, path, url: `${await app.listen({ host: '127.0.0.1', port: 0 })}${path}` };
 }

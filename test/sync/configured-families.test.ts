@@ -5,12 +5,12 @@
  * many2many links, booleans that are false, archives and deletions — and a field Odoo gains while
  * the service runs becomes a column that the next reconcile fills.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOdooClient } from '../../src/clients/odoo/index.js';
 import type { Config } from '../../src/config/config.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import {
@@ -19,19 +19,12 @@ import {
   LayoutRefusedError,
 } from '../../src/families/configured/apply-layouts.js';
 import { loadFamilies } from '../../src/families/load-families.js';
-import { buildApp, type App } from '../../src/http/app.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
-import { memoryLogger, testConfig } from '../helpers/test-app.js';
+import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
+import { CYLINDERS_DECLARATION } from '../helpers/family-cases.js';
+import { testConfig } from '../helpers/test-app.js';
 
 const FILE = `
-families:
-  - name: cylinders
-    model: x_cylinder
-    children:
-      - { model: x_cylinder_valve, link: x_cylinder_id }
-    binary: [x_photo]
-    api: { filter: [x_status, x_partner_id, x_in_service], sort: [x_name, x_checked_at] }
-  - name: invoices
+families:${CYLINDERS_DECLARATION}  - name: invoices
     model: account.move
     table: invoice
     children:
@@ -132,6 +125,31 @@ describe('families declared in a file', () => {
       ['invoices', 1, false],
       ['contacts', 1, false],
     ]);
+  });
+
+  // Finding: migrate's access check, check_access_rights('read') (apply-layouts.ts, mayRead),
+  // passes its operation as a positional argument, which the JSON-2 transport refuses for a
+  // method whose parameter names it does not know: with ODOO_PROTOCOL=json2, migrate fails for
+  // every configured family. (The table's configured rows read over XML-RPC and JSON-RPC.)
+  it.fails('migrate reads the schema over JSON-2 too', async () => {
+    const json2 = createOdooClient(
+      {
+        url: h.sandbox.url,
+        database: h.sandbox.database,
+        username: h.sandbox.username,
+        password: h.sandbox.password,
+        timeoutMs: 5_000,
+        retries: 0,
+        protocol: 'json2',
+      },
+      { logger: h.logger },
+    );
+    try {
+      const applied = await applyLayouts(h.db.db, json2, config.sync.families.configured);
+      expect(applied.map((layout) => layout.changed)).toEqual([false, false, false]);
+    } finally {
+      await json2.close();
+    }
   });
 
   it('the first sync copies every record of both families, links included', async () => {
@@ -246,19 +264,8 @@ describe('families declared in a file', () => {
   });
 
   it("a webhook of a configured model reaches its family's copy", async () => {
-    const token = randomBytes(32).toString('base64url');
-    const app: App = await buildApp({
-      config: testConfig({
-        ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
-        ODOO_WEBHOOK_DEBOUNCE_MS: '0',
-      }),
-      logger: memoryLogger('warn').logger,
-      db: h.db,
-      queues: h.runtime.queues,
-      families: h.runtime.sync.families,
-    });
+    const { app, path, url } = await listenForWebhooks(h, { debounceMs: 0 });
     try {
-      const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/hooks/odoo/${token}`;
       // The rule sends write_date, as the README sets it up: the job knows what to wait for.
       c().setWebhook({ url, models: [CYLINDER, 'x_cylinder_valve'], fields: ['write_date'] });
       const id = c().ids(CYLINDER, { activeOnly: true })[0]!;
@@ -273,7 +280,7 @@ describe('families declared in a file', () => {
       // A model no family copies is refused.
       const refused = await app.inject({
         method: 'POST',
-        url: `/hooks/odoo/${token}`,
+        url: path,
         payload: { _model: 'res.users', _id: 2 },
       });
       expect(refused.statusCode).toBe(422);

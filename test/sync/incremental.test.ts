@@ -1,138 +1,215 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { syncLog } from '../../src/db/schema/index.js';
+/**
+ * The incremental sync, for every family (test/helpers/family-cases.ts): the first run copies
+ * the committed state exactly — every field, the typed columns, archived roots — reading every
+ * root once and learning each model's watermark from its latest stamp without scanning the
+ * children; a quiet run costs its scans; every kind of change reaches the copy with exactly its
+ * audit rows; and a transaction that commits late with an old stamp is not lost behind the
+ * watermark.
+ */
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
-import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
+import type { ColumnKind } from '../../src/families/columns.js';
+import { familyModels, relationScans } from '../../src/families/family.js';
+import {
+  caseCopy,
+  caseModels,
+  childIdsOf,
+  FAMILY_CASES,
+  FINDINGS,
+  itFor,
+  useCaseHarness,
+} from '../helpers/family-cases.js';
+import { copyRows } from '../helpers/family-copy.js';
+import { diffTypedColumns } from '../helpers/copy-diff.js';
 
-describe.each(ODOO_PROTOCOLS)('incremental sync over %s', (protocol) => {
-  let h: SyncHarness;
-  // Odoo's clock, moved by hand: Odoo stamps write_date with the transaction start and sends whole seconds.
+const odooStamp = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 19);
+const latestStamp = (records: readonly Record<string, unknown>[]) =>
+  records
+    .map((record) => String(record.write_date))
+    .sort()
+    .at(-1)!;
+const TYPED_BUT_JSON: readonly ColumnKind[] = [
+  'text',
+  'integer',
+  'decimal',
+  'datetime',
+  'date',
+  'boolean',
+  'many2one',
+];
+const sorted = (ids: readonly number[]) => [...ids].sort((a, b) => a - b);
+
+describe.each(FAMILY_CASES)('incremental sync of $name', (c) => {
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
-  beforeAll(async () => {
-    h = await createSyncHarness({
-      protocol,
-      sandbox: { orders: 2_000, linesPerOrder: 10, clock: clock.source },
-      pageSize: 250,
-    });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const PAGE_SIZE = 25;
+  const h = useCaseHarness(c, {
+    size: { roots: 120, childrenPerRoot: 3 },
+    sandbox: { clock: clock.source },
+    pageSize: PAGE_SIZE,
   });
 
-  it('first run copies the committed state exactly: ids, every field, typed columns, archived BCs', async () => {
+  it('a first run copies the committed state exactly, typed columns included, and takes each watermark from the latest stamp', async () => {
+    const control = h.sandbox.control;
+    const roots = control.ids(c.rootModel);
+    control.resetCalls();
     const result = await h.run('sync-run', { trigger: 'test' });
     expect(result).toMatchObject({
       status: 'succeeded',
-      counts: expect.objectContaining({ created: 2_000, failed: 0 }),
+      counts: expect.objectContaining({ created: roots.length, failed: 0 }),
     });
     expect(await h.diffWithSandbox()).toEqual([]);
+    expect(await diffTypedColumns(h.db.db, control, h.family, TYPED_BUT_JSON)).toEqual([]);
 
-    const bcs = await h.bcRows();
-    expect(bcs).toHaveLength(2_000);
-    const records = new Map(h.sandbox.control.records(BC_MODEL).map((r) => [r.id, r]));
-    const archived = bcs.filter((bc) => !bc.active);
-    expect(archived.length).toBeGreaterThan(0);
-    for (const bc of bcs) {
-      const record = records.get(bc.odooId)!;
-      expect(bc.active).toBe(record.active);
-      expect(bc.name).toBe(record.name);
-      expect(bc.state).toBe(record.state);
-      expect(bc.partnerId).toBe((record.partner_id as [number, string])[0]);
-      expect(Number(bc.amountTotal)).toBe(record.amount_total);
-      expect(bc.odooWriteDate.toISOString().replace('T', ' ').slice(0, 19)).toBe(record.write_date);
-      expect(bc.archivedAt).toBeNull();
+    const rows = await copyRows(h.db.db, h.family.root);
+    expect(rows.map((row) => row.odoo_id)).toEqual(roots);
+    const records = new Map(control.records(c.rootModel).map((record) => [record.id, record]));
+    const activeField = h.family.root.activeField;
+    for (const row of rows) {
+      const record = records.get(row.odoo_id)!;
+      expect(row.active).toBe(activeField === null ? true : record[activeField]);
+      expect(row[c.rootText]).toBe(record[c.rootText] === false ? null : record[c.rootText]);
+      expect(odooStamp(row.odoo_write_date)).toBe(record.write_date);
+      expect(row.archived_at).toBeNull();
     }
-    const lines = await h.lineRows();
-    expect(lines).toHaveLength(h.sandbox.control.ids(BC_LINE_MODEL).length);
+    expect(activeField !== null).toBe(c.archivable);
+    if (c.archivable) expect(rows.filter((row) => row.active === false).length).toBeGreaterThan(0);
+    expect(odooStamp((await h.watermark())!)).toBe(latestStamp([...records.values()]));
+
+    for (const child of h.family.children) {
+      const childRecords = control.records(child.model, { fields: ['write_date'] });
+      expect((await copyRows(h.db.db, child)).length).toBe(childRecords.length);
+      // Without a root window every root is read: one children call per page, and one call for
+      // the child model's latest stamp instead of a scan.
+      expect(control.countCalls({ model: child.model, method: 'search_read' })).toBe(
+        Math.ceil(roots.length / PAGE_SIZE) + 1,
+      );
+      expect(odooStamp((await h.watermark(child.model))!)).toBe(latestStamp(childRecords));
+    }
   });
 
-  it('a run with nothing changed makes at most 4 Odoo calls and writes no audit row', async () => {
+  // Finding: an empty json field is the jsonb value null in its column (FINDINGS.emptyJsonColumn).
+  itFor(c, FINDINGS.emptyJsonColumn)(
+    'an empty json field is an empty column (SQL NULL), a set one its json',
+    async () => {
+      expect(await diffTypedColumns(h.db.db, h.sandbox.control, h.family, ['json'])).toEqual([]);
+    },
+  );
+
+  it('a run with nothing changed costs its scans (and at most two calls more) and writes no audit row', async () => {
     const auditsBefore = (await h.auditRows()).length;
+    // One scan per model, and one per one2many kept as a link table (a configured family's).
+    const scans = familyModels(h.family).length + relationScans(h.family).length;
     h.sandbox.control.resetCalls();
     const result = await h.run('sync-run', { trigger: 'test' });
     expect(result).toMatchObject({
       status: 'succeeded',
       counts: expect.objectContaining({ created: 0, updated: 0, failed: 0 }),
     });
-    expect(h.sandbox.control.countCalls()).toBeLessThanOrEqual(4);
+    expect(h.sandbox.control.countCalls()).toBeLessThanOrEqual(scans + 2);
     expect((await h.auditRows()).length).toBe(auditsBefore);
   });
 
-  it('picks up edits, line-only edits, archives, line deletions and new BCs, and audits exactly those', async () => {
-    const c = h.sandbox.control;
-    const ids = c.ids(BC_MODEL, { activeOnly: true });
-    const edited = ids.slice(0, 10);
-    const lineEdited = ids.slice(10, 15);
-    const toArchive = ids.slice(15, 17);
-    const lineDeletedFrom = ids.slice(17, 20);
+  it('picks up edits, child-only edits, child deletions, archives and new roots, and audits exactly those', async () => {
+    const control = h.sandbox.control;
+    const ids = c.standalone(control);
+    const edited = ids.slice(0, 6);
+    const childEdited = c.childModel ? ids.slice(6, 9) : [];
+    const childDeletedFrom = c.childModel ? ids.slice(9, 11) : [];
+    const archived = c.archivable ? ids.slice(11, 13) : [];
     const auditsBefore = (await h.auditRows()).length;
+    clock.advanceMs(60_000);
 
-    for (const id of edited) c.write(BC_MODEL, id, { origin: `edited ${id}` });
-    const linesOf = (bcId: number) =>
-      c
-        .records(BC_LINE_MODEL, { load: '' })
-        .filter((l) => l.bc_id === bcId)
-        .map((l) => l.id);
-    const editedLines = lineEdited.map((bcId) => linesOf(bcId)[0]!);
-    for (const lineId of editedLines) c.write(BC_LINE_MODEL, lineId, { qty_received: 1 });
-    c.archive(BC_MODEL, toArchive);
-    // Deleting a line recomputes its BC's totals in Odoo, which moves the BC's write_date.
-    const deletedLines = lineDeletedFrom.map((bcId) => linesOf(bcId)[1]!);
-    for (const lineId of deletedLines) c.unlink(BC_LINE_MODEL, lineId, { bumpParent: true });
-    const partner = c.records(BC_MODEL, { load: '', ids: [ids[0]!] })[0]!.partner_id;
-    const created = Array.from({ length: 5 }, (_, i) =>
-      c.create(BC_MODEL, { name: `NEW${i}`, partner_id: partner, state: 'draft' }),
-    );
+    for (const id of edited) control.write(c.rootModel, id, { [c.rootText]: `edited ${id}` });
+    const editedChildren = childEdited.map((id) => childIdsOf(control, c, id)[0]!);
+    for (const childId of editedChildren)
+      control.write(c.childModel!, childId, { [c.childText!]: `label ${childId}` });
+    // Deleted through its root, which moves the root's stamp.
+    const deletedChildren = childDeletedFrom.map((id) => childIdsOf(control, c, id)[1]!);
+    for (const [i, childId] of deletedChildren.entries())
+      c.deleteChild(control, childDeletedFrom[i]!, childId);
+    if (archived.length > 0) control.archive(c.rootModel, archived);
+    const created = [0, 1, 2].map((i) => control.create(c.rootModel, c.newRoot(i, control)));
 
     const result = await h.run('sync-run', { trigger: 'test' });
-    expect(result).toMatchObject({ status: 'succeeded' });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      counts: expect.objectContaining({
+        created: 3,
+        failed: 0,
+        childrenDeleted: deletedChildren.length,
+      }),
+    });
     expect(await h.diffWithSandbox()).toEqual([]);
 
     const audits = (await h.auditRows()).slice(auditsBefore);
-    const of = (model: string, action: string) =>
-      audits
-        .filter((a) => a.model === model && a.action === action)
-        .map((a) => a.odooId)
-        .sort((a, b) => a - b);
-    expect(of(BC_MODEL, 'created')).toEqual(created);
-    expect(of(BC_LINE_MODEL, 'updated')).toEqual([...editedLines].sort((a, b) => a - b));
-    expect(of(BC_LINE_MODEL, 'deleted')).toEqual([...deletedLines].sort((a, b) => a - b));
-    expect(of(BC_MODEL, 'updated')).toEqual(
-      [...edited, ...toArchive, ...lineDeletedFrom].sort((a, b) => a - b),
+    const of = (model: string | undefined, action: string) =>
+      sorted(audits.filter((a) => a.model === model && a.action === action).map((a) => a.odooId));
+    expect(of(c.rootModel, 'created')).toEqual(created);
+    expect(of(c.rootModel, 'updated')).toEqual(
+      sorted([...edited, ...archived, ...childDeletedFrom]),
     );
+    expect(of(c.rootModel, 'archived')).toEqual([]);
     // write_uid moves too: the control interface writes as another user than the seed data.
-    for (const a of audits.filter((a) => a.model === BC_MODEL && edited.includes(a.odooId))) {
-      expect(a.changedFields.filter((f) => f !== 'write_uid')).toEqual(['origin', 'write_date']);
+    const changed = (id: number) =>
+      audits
+        .find((a) => a.model === c.rootModel && a.odooId === id)!
+        .changedFields.filter((field) => field !== 'write_uid');
+    for (const id of edited) expect(changed(id)).toEqual([c.rootText, 'write_date'].sort());
+    const activeField = h.family.root.activeField;
+    for (const id of archived) expect(changed(id)).toEqual([activeField, 'write_date'].sort());
+    for (const row of (await copyRows(h.db.db, h.family.root)).filter((r) =>
+      archived.includes(r.odoo_id),
+    ))
+      expect(row).toMatchObject({ active: false, archived_at: null });
+
+    if (c.childModel) {
+      const childUpdates = audits.filter((a) => a.model === c.childModel && a.action === 'updated');
+      // A child whose root's text changed reads it where it holds it (its link's display name, a
+      // related copy): those fields alone moved.
+      for (const a of childUpdates.filter((a) => edited.includes(a.rootOdooId!)))
+        expect(a.changedFields).toEqual([...c.rootTextInChild].sort());
+      expect(
+        sorted(childUpdates.filter((a) => !edited.includes(a.rootOdooId!)).map((a) => a.odooId)),
+      ).toEqual(sorted(editedChildren));
+      expect(of(c.childModel, 'deleted')).toEqual(sorted(deletedChildren));
+      expect(of(c.childModel, 'created')).toEqual([]);
+      const copy = caseCopy(h, c);
+      for (const [i, id] of childEdited.entries())
+        expect(await copy.childText(id, editedChildren[i]!)).toBe(`label ${editedChildren[i]}`);
     }
-    for (const a of audits.filter((a) => a.model === BC_MODEL && toArchive.includes(a.odooId))) {
-      expect(a.changedFields.filter((f) => f !== 'write_uid')).toEqual(['active', 'write_date']);
-    }
-    expect(of(BC_LINE_MODEL, 'created')).toEqual([]);
-    expect(of(BC_MODEL, 'archived')).toEqual([]);
-    const archivedRows = (await h.bcRows()).filter((bc) => toArchive.includes(bc.odooId));
-    expect(archivedRows.map((bc) => bc.active)).toEqual([false, false]);
   });
 
-  it('picks up a long transaction that commits after a run with a write_date older than the watermark', async () => {
-    const c = h.sandbox.control;
-    const [target] = c.ids(BC_MODEL, { activeOnly: true }).slice(-1);
+  it('picks up a long transaction that commits after a run with a stamp older than the watermark', async () => {
+    const control = h.sandbox.control;
+    const copy = caseCopy(h, c);
+    const [target, quick, childOwner] = c.standalone(control).slice(20, 23);
+    const child = c.childModel ? childIdsOf(control, c, childOwner!)[0] : undefined;
     clock.advanceMs(60_000);
-    const tx = c.begin();
-    tx.write(BC_MODEL, target!, { origin: 'written by a long transaction' });
+    const tx = control.begin();
+    tx.write(c.rootModel, target!, { [c.rootText]: 'written by a long transaction' });
+    if (child !== undefined)
+      tx.write(c.childModel!, child, { [c.childText!]: 'child written by a long transaction' });
     clock.advanceMs(90_000);
-    c.write(BC_MODEL, c.ids(BC_MODEL)[100]!, { origin: 'a later, quicker change' });
+    control.write(c.rootModel, quick!, { [c.rootText]: 'a later, quicker change' });
+    if (c.childModel)
+      control.write(c.childModel, childIdsOf(control, c, quick!)[0]!, {
+        [c.childText!]: 'a later, quicker child change',
+      });
 
-    const first = await h.run('sync-run', { trigger: 'test' });
-    expect(first).toMatchObject({ status: 'succeeded' });
-    expect((await h.watermark())!.getTime()).toBeGreaterThan(tx.startedAt.getTime());
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
+    for (const model of caseModels(c))
+      expect((await h.watermark(model))!.getTime()).toBeGreaterThan(tx.startedAt.getTime());
     tx.commit();
 
-    await h.run('sync-run', { trigger: 'test' });
-    const row = (await h.bcRows()).find((bc) => bc.odooId === target);
-    expect(row!.origin).toBe('written by a long transaction');
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
+    expect(await copy.rootText(target!)).toBe('written by a long transaction');
+    if (child !== undefined)
+      expect(await copy.childText(childOwner!, child)).toBe('child written by a long transaction');
     expect(await h.diffWithSandbox()).toEqual([]);
-    const runs = await h.db.db.select().from(syncLog).where(eq(syncLog.kind, 'sync'));
-    expect(runs.every((run) => run.status === 'succeeded')).toBe(true);
+    expect((await h.runs()).filter((run) => run.status !== 'succeeded')).toEqual([]);
   });
 });

@@ -1,21 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { desc, eq, sql } from 'drizzle-orm';
+/**
+ * The lease of every family (test/helpers/family-cases.ts): one run of the family at a time, a
+ * dead worker's lease blocks the family's runs until it expires — and only that family's: each
+ * family has its own lease, copied here beside another.
+ */
+import { describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
-import { bcsFamily } from '../../src/families/bcs/family.js';
-import { createSyncHarness, ODOO_PROTOCOLS, type SyncHarness } from '../helpers/sync-harness.js';
+import { FAMILY_CASES, neighbourOf, useCaseHarness } from '../helpers/family-cases.js';
+import { copyRows } from '../helpers/family-copy.js';
 
-describe.each(ODOO_PROTOCOLS)('the sync lease over %s', (protocol) => {
-  let h: SyncHarness;
-  beforeAll(async () => {
-    h = await createSyncHarness({
-      protocol,
-      sandbox: { orders: 300, linesPerOrder: 3 },
-      pageSize: 50,
-    });
+describe.each(FAMILY_CASES)('the $name lease', (c) => {
+  const neighbour = neighbourOf(c);
+  const h = useCaseHarness(c, {
+    size: { roots: 150, childrenPerRoot: 2 },
+    beside: [neighbour],
+    besideSize: { roots: 40, childrenPerRoot: 2 },
+    pageSize: 50,
   });
-  afterAll(async () => {
-    await h.dispose();
-  });
+
+  const runsOf = (family: string) =>
+    h.db.db.select().from(syncLog).where(eq(syncLog.family, family));
 
   it('two runs triggered at once: one runs, the other is logged as skipped', async () => {
     const [a, b] = await Promise.all([
@@ -24,17 +28,18 @@ describe.each(ODOO_PROTOCOLS)('the sync lease over %s', (protocol) => {
     ]);
     const results = await Promise.all([h.wait(a), h.wait(b)]);
     expect(results.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
-    const runs = await h.db.db.select().from(syncLog);
+    const runs = await runsOf(c.name);
     expect(runs.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
     expect(runs.find((r) => r.status === 'skipped')!.errors[0]!.code).toBe('SYNC_LEASE_HELD');
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 
-  it('a lease left by a dead worker blocks runs until it expires, then the next run takes over', async () => {
-    const c = h.sandbox.control;
-    for (const id of c.ids('dimagaz.bc').slice(0, 20))
-      c.write('dimagaz.bc', id, { origin: `after crash ${id}` });
+  it("a lease left by a dead worker blocks the family's runs until it expires, and no other family's", async () => {
+    const control = h.sandbox.control;
+    for (const id of c.standalone(control).slice(0, 20))
+      control.write(c.rootModel, id, { [c.rootText]: `after crash ${id}` });
     // A worker died mid-run: its lease is still there, with time left.
+    const own = eq(syncState.key, c.name);
     await h.db.db
       .update(syncState)
       .set({
@@ -42,23 +47,32 @@ describe.each(ODOO_PROTOCOLS)('the sync lease over %s', (protocol) => {
         leaseOwner: 'run-dead-worker',
         leaseExpiresAt: sql`now() + interval '1 hour'`,
       })
-      .where(eq(syncState.key, bcsFamily.name));
+      .where(own);
     expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({
       status: 'skipped',
       heldBy: 'run-dead-worker',
     });
+    // The other family's lease is its own: its run goes on meanwhile.
+    const other = h.runtime.sync.families.require(neighbour.name);
+    await expect(h.run('sync-run', { family: other.name, trigger: 'test' })).resolves.toMatchObject(
+      { status: 'succeeded' },
+    );
+    expect(await h.diffWithSandbox(other)).toEqual([]);
+    expect(await h.diffWithSandbox()).not.toEqual([]);
 
     await h.db.db
       .update(syncState)
       .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
-      .where(eq(syncState.key, bcsFamily.name));
+      .where(own);
     expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({ status: 'succeeded' });
     expect(await h.diffWithSandbox()).toEqual([]);
-    const bcs = await h.bcRows();
-    expect(new Set(bcs.map((bc) => bc.odooId)).size).toBe(bcs.length);
-    const [state] = await h.db.db.select().from(syncState);
-    expect(state).toMatchObject({ isSyncing: false, leaseOwner: null });
-    const [last] = await h.db.db.select().from(syncLog).orderBy(desc(syncLog.id)).limit(1);
+    const rows = await copyRows(h.db.db, h.family.root);
+    expect(new Set(rows.map((row) => row.odoo_id)).size).toBe(rows.length);
+    for (const family of [c.name, other.name]) {
+      const [state] = await h.db.db.select().from(syncState).where(eq(syncState.key, family));
+      expect(state, family).toMatchObject({ isSyncing: false, leaseOwner: null });
+    }
+    const last = (await runsOf(c.name)).sort((a, b) => b.id - a.id)[0];
     expect(last!.status).toBe('succeeded');
   });
 });

@@ -7,7 +7,6 @@
  * to Odoo through followers added, messages posted, lines moved, tags changed, archives and
  * deletions; a second reconcile reads nothing again.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { applyLayouts, type AppliedLayout } from '../../src/families/configured/apply-layouts.js';
 import { loadFamilies } from '../../src/families/load-families.js';
-import { buildApp, type App } from '../../src/http/app.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
-import { memoryLogger, testConfig } from '../helpers/test-app.js';
+import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
+import { testConfig } from '../helpers/test-app.js';
 
 // The README's example, as written.
 const FILE = `
@@ -166,20 +164,8 @@ describe('standard models of a real Odoo 17, declared with no field list', () =>
   });
 
   it("a webhook of each model reaches its family's copy", async () => {
-    const token = randomBytes(32).toString('base64url');
-    const app: App = await buildApp({
-      config: testConfig({
-        SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
-        ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
-        ODOO_WEBHOOK_DEBOUNCE_MS: '0',
-      }),
-      logger: memoryLogger('warn').logger,
-      db: h.db,
-      queues: h.runtime.queues,
-      families: h.runtime.sync.families,
-    });
+    const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
     try {
-      const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/hooks/odoo/${token}`;
       c().setWebhook({ url, models: [MOVE, LINE, PARTNER], fields: ['write_date'] });
       const [move] = c().ids(MOVE);
       const moved = h.nextCompleted('sync-webhook', 'hook-');

@@ -1,162 +1,157 @@
 /**
- * Odoo's time model against the copy: `write_date` is the transaction's start, sent in whole
- * seconds. Equal stamps do not mean equal data, and a run longer than the overlap must not move
- * the watermark past changes it never listed.
+ * Odoo's time model against the copy, for every family (test/helpers/family-cases.ts):
+ * `write_date` is the transaction's start, sent in whole seconds. Equal stamps are not equal
+ * data, a run longer than the overlap must not move the watermark past changes it never listed,
+ * and a stamp in the future never moves it past Odoo's clock — for a root, and for a child, whose
+ * watermark is its own. (A run without a root window learns the children's watermark from their
+ * latest stamp alone: test/sync/incremental.test.ts, its first run.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import { relationScans } from '../../src/families/family.js';
+import { readWatermarks } from '../../src/sync/sync-state.js';
+import {
+  caseCopy,
+  caseModels,
+  childIdsOf,
+  FAMILY_CASES,
+  FINDINGS,
+  itFor,
+  useCaseHarness,
+} from '../helpers/family-cases.js';
 
-describe('equal stamps are not equal data', () => {
-  let h: SyncHarness;
-  const clock = createManualClock(new Date('2026-03-02T08:00:00.100Z'));
-  beforeAll(async () => {
-    h = await createSyncHarness({
-      sandbox: { orders: 30, linesPerOrder: 3, clock: clock.source },
-      pageSize: 10,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+describe.each(FAMILY_CASES)('stamps and watermarks of $name', (c) => {
+  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
+  const h = useCaseHarness(c, {
+    size: { roots: 40, childrenPerRoot: 2 },
+    sandbox: { clock: clock.source },
+    pageSize: 10,
+    overlapSeconds: 60,
+    copied: true,
   });
 
-  it('two commits on one BC and one line in one second, a run between them: the copy ends with the second', async () => {
-    const c = h.sandbox.control;
-    const [bcId] = c.ids(BC_MODEL, { activeOnly: true });
-    const lineId = c.records(BC_LINE_MODEL, { load: '' }).find((l) => l.bc_id === bcId)!.id;
+  const rootText = (id: number) => caseCopy(h, c).rootText(id);
+  const childText = (rootId: number, childId: number) => caseCopy(h, c).childText(rootId, childId);
+
+  it('two commits on one root and one child in one second, a run between them: the copy ends with the second', async () => {
+    const control = h.sandbox.control;
+    const [id] = c.standalone(control);
+    const child = c.childModel ? childIdsOf(control, c, id!)[0] : undefined;
     clock.set(new Date('2026-03-02T09:00:00.100Z'));
-    c.write(BC_MODEL, bcId!, { origin: 'first version' });
-    c.write(BC_LINE_MODEL, lineId, { qty_received: 1 });
+    control.write(c.rootModel, id!, { [c.rootText]: 'first version' });
+    if (child !== undefined) control.write(c.childModel!, child, { [c.childText!]: 'first label' });
     await h.run('sync-run', { trigger: 'test' });
-    expect((await h.copyOf(bcId!)).bc!.origin).toBe('first version');
+    expect(await rootText(id!)).toBe('first version');
 
     clock.advanceMs(500);
-    c.write(BC_MODEL, bcId!, { origin: 'second version' });
-    c.write(BC_LINE_MODEL, lineId, { qty_received: 2 });
+    control.write(c.rootModel, id!, { [c.rootText]: 'second version' });
+    if (child !== undefined)
+      control.write(c.childModel!, child, { [c.childText!]: 'second label' });
     // Same second: Odoo sends the same stamp for both versions.
-    const [bc] = c.records(BC_MODEL, { ids: [bcId!], fields: ['write_date'] });
-    expect(bc!.write_date).toBe('2026-03-02 09:00:00');
+    const [record] = control.records(c.rootModel, { ids: [id!], fields: ['write_date'] });
+    expect(record!.write_date).toBe('2026-03-02 09:00:00');
 
     await h.run('sync-run', { trigger: 'test' });
-    const copy = await h.copyOf(bcId!);
-    expect(copy.bc!.origin).toBe('second version');
-    expect(Number(copy.lines.find((l) => l.odooId === lineId)!.qtyReceived)).toBe(2);
+    expect(await rootText(id!)).toBe('second version');
+    if (child !== undefined) expect(await childText(id!, child)).toBe('second label');
     expect(await h.diffWithSandbox()).toEqual([]);
-    const audits = (await h.auditRows()).filter((a) => a.odooId === bcId && a.model === BC_MODEL);
-    expect(audits.at(-1)!.changedFields).toContain('origin');
-  });
-});
-
-describe('the watermark moves only as far as the scan proved', () => {
-  let h: SyncHarness;
-  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
-  beforeAll(async () => {
-    h = await createSyncHarness({
-      sandbox: { orders: 40, linesPerOrder: 2, clock: clock.source },
-      pageSize: 10,
-      overlapSeconds: 60,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+    const audits = (await h.auditRows()).filter((a) => a.odooId === id && a.model === c.rootModel);
+    expect(audits.at(-1)!.changedFields).toEqual([c.rootText]);
   });
 
-  it('a BC changed during a run longer than the overlap is caught by the next run', async () => {
-    const c = h.sandbox.control;
-    const [listed, unlisted] = c.ids(BC_MODEL, { activeOnly: true });
+  it('a root or child changed during a run longer than the overlap is caught by the next run', async () => {
+    const control = h.sandbox.control;
+    const [listed, unlisted, childOwner] = c.standalone(control).slice(1, 4);
+    const child = c.childModel ? childIdsOf(control, c, childOwner!)[0] : undefined;
     clock.advanceMs(60_000);
-    c.write(BC_MODEL, listed!, { origin: 'listed by the scan' });
+    control.write(c.rootModel, listed!, { [c.rootText]: 'listed by the scan' });
 
-    // The run's page read waits; meanwhile a header-only change lands on a BC the scan did not
-    // list, then the listed BC changes again much later: the page reads that later stamp.
-    const slow = c.injectFault({
-      kind: 'latency',
-      latencyMs: 300,
-      method: 'read',
-      model: BC_MODEL,
-    });
-    const pageRead = c.waitForCall({ method: 'read', model: BC_MODEL });
-    const run = await h.add('sync-run', { trigger: 'test' });
-    await pageRead;
-    c.write(BC_MODEL, unlisted!, { origin: 'changed during the run' });
+    // The run's page read waits; meanwhile a change lands on a root the scan did not list, then
+    // the listed root changes again much later: the page reads that later stamp.
+    const { job: run, slow } = await h.addWhileReading(
+      'sync-run',
+      { trigger: 'test' },
+      { model: c.rootModel, latencyMs: 300 },
+    );
+    control.write(c.rootModel, unlisted!, { [c.rootText]: 'changed during the run' });
+    if (child !== undefined)
+      control.write(c.childModel!, child, { [c.childText!]: 'child changed during the run' });
     clock.advanceMs(10 * 60_000);
-    c.write(BC_MODEL, listed!, { origin: 'read by the page, ten minutes later' });
+    control.write(c.rootModel, listed!, { [c.rootText]: 'read by the page, ten minutes later' });
     await expect(h.wait(run)).resolves.toMatchObject({ status: 'succeeded' });
     slow.remove();
+    expect(await rootText(unlisted!)).not.toBe('changed during the run');
 
     await h.run('sync-run', { trigger: 'test' });
-    expect((await h.copyOf(unlisted!)).bc!.origin).toBe('changed during the run');
+    expect(await rootText(unlisted!)).toBe('changed during the run');
+    if (child !== undefined)
+      expect(await childText(childOwner!, child)).toBe('child changed during the run');
     expect(await h.diffWithSandbox()).toEqual([]);
   });
-});
 
-describe('a run without a BC window', () => {
-  let h: SyncHarness;
-  beforeAll(async () => {
-    h = await createSyncHarness({ sandbox: { orders: 30, linesPerOrder: 4 }, pageSize: 10 });
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
+  /** The two runs of the next case, and how many records it stamped in the future. */
+  let futureRuns: {
+    first: Record<string, unknown>;
+    second: Record<string, unknown>;
+    records: number;
+  };
 
-  it('reads every BC, and learns the line watermark from the latest line alone', async () => {
-    const c = h.sandbox.control;
-    c.resetCalls();
-    await h.run('sync-run', { trigger: 'test' });
-    // Three pages of 10 BCs, each reading its lines; one more line call for the watermark.
-    expect(c.countCalls({ model: BC_LINE_MODEL, method: 'search_read' })).toBe(3 + 1);
-    const latest = c
-      .records(BC_LINE_MODEL, { fields: ['write_date'] })
-      .map((line) => String(line.write_date))
-      .sort()
-      .at(-1)!;
-    expect((await h.watermark(BC_LINE_MODEL))!.toISOString()).toBe(
-      `${latest.replace(' ', 'T')}.000Z`,
-    );
-    expect(await h.diffWithSandbox()).toEqual([]);
-  });
-});
-
-describe('a record stamped in the future', () => {
-  let h: SyncHarness;
-  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
-  beforeAll(async () => {
-    h = await createSyncHarness({
-      sandbox: { orders: 20, linesPerOrder: 2, clock: clock.source },
-      overlapSeconds: 60,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
-  });
-
-  it("never moves the watermark past Odoo's clock: later changes are still picked up", async () => {
-    const c = h.sandbox.control;
-    const [future, later] = c.ids(BC_MODEL, { activeOnly: true });
+  it("a record stamped in the future never moves a watermark past Odoo's clock: later changes are still picked up", async () => {
+    const control = h.sandbox.control;
+    const [future, later, childOwner] = c.standalone(control).slice(3, 6);
     clock.advanceMs(60_000);
     // A stamp set by SQL, or by a database whose clock stepped a year ahead.
     const nextYearMicros = Date.parse('2027-03-02T08:00:00Z') * 1_000;
-    c.corrupt(BC_MODEL, future!, { origin: 'stamped next year', write_date: nextYearMicros });
+    control.corrupt(c.rootModel, future!, {
+      [c.rootText]: 'stamped next year',
+      write_date: nextYearMicros,
+    });
+    const futureChild = c.childModel ? childIdsOf(control, c, childOwner!)[0] : undefined;
+    if (futureChild !== undefined)
+      control.corrupt(c.childModel!, futureChild, {
+        [c.childText!]: 'child stamped next year',
+        write_date: nextYearMicros,
+      });
     const first = await h.run('sync-run', { trigger: 'test' });
     clock.advanceMs(60_000);
-    c.write(BC_MODEL, later!, { origin: 'changed after the future stamp' });
+    control.write(c.rootModel, later!, { [c.rootText]: 'changed after the future stamp' });
+    const laterChild = c.childModel ? childIdsOf(control, c, later!)[0] : undefined;
+    if (laterChild !== undefined)
+      control.write(c.childModel!, laterChild, { [c.childText!]: 'child changed after it' });
     const second = await h.run('sync-run', { trigger: 'test' });
+    futureRuns = { first, second, records: futureChild === undefined ? 1 : 2 };
 
-    expect((await h.copyOf(later!)).bc!.origin).toBe('changed after the future stamp');
-    expect((await h.copyOf(future!)).bc!.origin).toBe('stamped next year');
+    expect(first).toMatchObject({ status: 'succeeded' });
+    expect(second).toMatchObject({ status: 'succeeded' });
+    expect(await rootText(later!)).toBe('changed after the future stamp');
+    expect(await rootText(future!)).toBe('stamped next year');
+    if (futureChild !== undefined) {
+      expect(await childText(childOwner!, futureChild)).toBe('child stamped next year');
+      expect(await childText(later!, laterChild!)).toBe('child changed after it');
+    }
     expect(await h.diffWithSandbox()).toEqual([]);
-    expect((await h.watermark())!.getTime()).toBeLessThan(Date.parse('2026-03-03T00:00:00Z'));
-    // Counted and logged, and read again by every run until its stamp is past.
-    expect(first).toMatchObject({ status: 'succeeded', counts: { futureStamped: 1 } });
-    expect(second).toMatchObject({ status: 'succeeded', counts: { futureStamped: 1 } });
+    // Every watermark: each model's, and each one2many's a configured family scans on its own.
+    const marks = await readWatermarks(h.db.db, h.family.name);
+    const scanned = [...caseModels(c), ...relationScans(h.family).map((scan) => scan.key)];
+    expect(Object.keys(marks).sort()).toEqual(expect.arrayContaining(caseModels(c)));
+    for (const [key, mark] of Object.entries(marks)) {
+      expect(scanned, key).toContain(key);
+      expect(mark.getTime(), key).toBeLessThan(Date.parse('2026-03-03T00:00:00Z'));
+    }
     expect(
       h.logLines.some(
         (line) => line.includes('stamped later than Odoo') && line.includes(`${future}`),
       ),
     ).toBe(true);
   });
+
+  // Finding: counted once per scan that lists it (FINDINGS.futureStampedPerScan).
+  itFor(c, FINDINGS.futureStampedPerScan)(
+    'each record stamped in the future is counted once, by every run that reads it again',
+    () => {
+      const { first, second, records } = futureRuns;
+      expect(first).toMatchObject({ counts: { futureStamped: records } });
+      expect(second).toMatchObject({ counts: { futureStamped: records } });
+    },
+  );
 });

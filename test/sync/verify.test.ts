@@ -1,20 +1,23 @@
 /**
- * The verify proves the copy equal to Odoo by content. Each loss below slips past every cursor —
- * the incremental runs and the reconcile compare stamps — and each test first shows the copy
- * wrong after them, then exact after one `verify --all`, with a `drift` audit row and the run's
- * counts. A verify of an exact copy writes nothing; the nightly slices cover every record once
- * per cycle; a field list that changed makes the next verify check everything.
+ * The verify proves the copy equal to Odoo by content, in every family
+ * (test/helpers/family-cases.ts). Each loss below slips past every cursor — the incremental runs
+ * and the reconcile compare stamps — and each test first shows the copy wrong after them, then
+ * exact after one `verify --all`, with a `drift` audit row and the run's counts. A verify of an
+ * exact copy writes nothing; the nightly slices cover every record once per cycle. (A field Odoo
+ * adds, which moves no stamp: test/sync/schema-changes.test.ts.)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
+import { familyModels } from '../../src/families/family.js';
 import { mapRoot } from '../../src/families/map-record.js';
 import { buildApp } from '../../src/http/app.js';
 import { readRootPage } from '../../src/sync/odoo-reads.js';
 import { writeRoots } from '../../src/sync/write-records.js';
+import { caseCopy, childIdsOf, FAMILY_CASES, useCaseHarness } from '../helpers/family-cases.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -27,24 +30,38 @@ interface VerifyResult {
   driftFields: Record<string, Record<string, number>>;
 }
 
-describe('verify: a copy proven equal by content', () => {
-  let h: SyncHarness;
+describe.each(FAMILY_CASES)('verify: a $name copy proven equal by content', (c) => {
   const clock = createManualClock(new Date('2026-03-02T08:00:00.100Z'));
-  const c = () => h.sandbox.control;
+  const control = () => h.sandbox.control;
+  const copy = () => caseCopy(h, c);
   const verifyAll = async () =>
     (await h.run('verify', { trigger: 'test', all: true })) as unknown as VerifyResult;
   const driftRows = async () => (await h.auditRows()).filter((row) => row.action === 'drift');
+  /**
+   * What a verify finds when a root's text alone differs, in a version of the same second: the
+   * root's field, and where its children hold the text (its display name in their link, a
+   * related copy), theirs — not their stamps, of that same second.
+   */
+  const textDrift = (id: number) => {
+    const inChildren = c.rootTextInChild.filter((field) => field !== 'write_date');
+    return {
+      [c.rootModel]: { [c.rootText]: 1 },
+      ...(c.childModel === undefined || inChildren.length === 0
+        ? {}
+        : {
+            [c.childModel]: Object.fromEntries(
+              inChildren.map((field) => [field, childIdsOf(control(), c, id).length]),
+            ),
+          }),
+    };
+  };
 
-  beforeAll(async () => {
-    h = await createSyncHarness({
-      sandbox: { orders: 30, linesPerOrder: 3, clock: clock.source },
-      overlapSeconds: 60,
-      pageSize: 10,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 30, childrenPerRoot: 3 },
+    sandbox: { clock: clock.source },
+    overlapSeconds: 60,
+    pageSize: 10,
+    copied: true,
   });
 
   it('finds nothing to do in an exact copy, and writes nothing', async () => {
@@ -53,7 +70,7 @@ describe('verify: a copy proven equal by content', () => {
     expect(result).toMatchObject({
       status: 'succeeded',
       scope: 'all',
-      recordsSeen: c().ids(BC_MODEL, { activeOnly: false }).length,
+      recordsSeen: control().ids(c.rootModel).length,
       drifted: 0,
       healed: 0,
       driftFields: {},
@@ -64,73 +81,79 @@ describe('verify: a copy proven equal by content', () => {
   });
 
   it('heals a second version committed in the same second by a transaction longer than the overlap', async () => {
-    const [bc, other] = c().ids(BC_MODEL, { activeOnly: true });
+    const [id, other] = c.standalone(control());
     clock.advanceMs(60_000);
     // A long transaction starts (its stamp is its start), then a quick write lands in the same
     // second and is copied.
-    const long = c().begin();
+    const long = control().begin();
     clock.advanceMs(200);
-    c().write(BC_MODEL, bc!, { origin: 'first version' });
+    control().write(c.rootModel, id!, { [c.rootText]: 'first version' });
     await h.run('sync-run', { trigger: 'test' });
     // Later changes move the watermark on; the long transaction commits ten minutes later.
     clock.advanceMs(5 * 60_000);
-    c().write(BC_MODEL, other!, { origin: 'a later change' });
+    control().write(c.rootModel, other!, { [c.rootText]: 'a later change' });
     await h.run('sync-run', { trigger: 'test' });
     clock.advanceMs(5 * 60_000);
-    long.write(BC_MODEL, bc!, { origin: 'second version, same second' });
+    long.write(c.rootModel, id!, { [c.rootText]: 'second version, same second' });
     long.commit();
     await h.run('sync-run', { trigger: 'test' });
     await h.run('reconcile', { trigger: 'test' });
     // Every cursor missed it: equal stamps, a window long gone.
-    expect((await h.copyOf(bc!)).bc!.origin).toBe('first version');
+    expect(await copy().rootText(id!)).toBe('first version');
 
     const result = await verifyAll();
-    expect(result).toMatchObject({
-      drifted: 1,
-      healed: 1,
-      driftFields: { [BC_MODEL]: { origin: 1 } },
-    });
-    expect((await h.copyOf(bc!)).bc!.origin).toBe('second version, same second');
+    expect(result).toMatchObject({ drifted: 1, healed: 1, driftFields: textDrift(id!) });
+    expect(await copy().rootText(id!)).toBe('second version, same second');
     expect(await h.diffWithSandbox()).toEqual([]);
-    expect((await driftRows()).at(-1)).toMatchObject({
-      model: BC_MODEL,
-      odooId: bc,
+    expect((await driftRows()).filter((row) => row.model === c.rootModel).at(-1)).toMatchObject({
+      model: c.rootModel,
+      odooId: id,
       action: 'drift',
-      changedFields: ['origin'],
+      changedFields: [c.rootText],
       trigger: 'verify',
     });
   });
 
   it('heals a stale write of an equal stamp by an unfenced writer', async () => {
-    const bc = c().ids(BC_MODEL, { activeOnly: true })[3]!;
+    const id = c.standalone(control())[3]!;
     clock.advanceMs(60_000);
-    c().write(BC_MODEL, bc, { origin: 'read by a stalled job' });
+    control().write(c.rootModel, id, { [c.rootText]: 'read by a stalled job' });
     // A resync job reads this version, then stalls before its write...
-    const schema = await h.runtime.sync.schema(bcsFamily, h.odoo);
-    const read = await readRootPage(h.odoo, bcsFamily, [bc], schema);
-    const stale = mapRoot(bcsFamily, read.items[0]!);
+    const schema = await h.runtime.sync.schema(h.family, h.odoo);
+    const read = await readRootPage(h.odoo, h.family, [id], schema);
+    const stale = mapRoot(h.family, read.items[0]!);
     // ...while a second commit of the same second is copied by a run...
     clock.advanceMs(100);
-    c().write(BC_MODEL, bc, { origin: 'the last version' });
+    control().write(c.rootModel, id, { [c.rootText]: 'the last version' });
     await h.run('sync-run', { trigger: 'test' });
-    expect((await h.copyOf(bc)).bc!.origin).toBe('the last version');
+    expect(await copy().rootText(id)).toBe('the last version');
     // ...then the job commits what it read: equal stamps, other data, no lease to fence it.
-    await writeRoots(h.db.db, bcsFamily, [stale], { runId: null, lease: null, trigger: 'resync' });
+    await writeRoots(h.db.db, h.family, [stale], { runId: null, lease: null, trigger: 'resync' });
     await h.run('reconcile', { trigger: 'test' });
-    expect((await h.copyOf(bc)).bc!.origin).toBe('read by a stalled job');
+    expect(await copy().rootText(id)).toBe('read by a stalled job');
 
     expect(await verifyAll()).toMatchObject({ drifted: 1, healed: 1 });
-    expect((await h.copyOf(bc)).bc!.origin).toBe('the last version');
+    expect(await copy().rootText(id)).toBe('the last version');
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 
-  it('heals a renamed product: the display names the lines carry', async () => {
-    const [line] = c().records(BC_LINE_MODEL, { fields: ['product_id'] });
-    const [productId, before] = line!.product_id as [number, string];
+  it('heals a renamed target: the display names the records carry', async () => {
+    const { field } = c.renamable;
+    const model = familyModels(h.family).find((m) => m.model === c.renamable.model)!;
+    const nameColumn = model.columns.find((column) => column.field === field)!.nameColumn!;
+    const relation = control().field(model.model, field)!.relation!;
+    const [record] = control()
+      .records(model.model, { fields: [field] })
+      .filter((r) => r[field] !== false);
+    const [targetId, before] = record![field] as [number, string];
+    // Past the overlap of every earlier change, and a run that settles them: from now on no run
+    // reads again a record that holds the name.
+    clock.advanceMs(10 * 60_000);
+    await h.run('sync-run', { trigger: 'test' });
     // Renamed in the sync user's language (the sandbox's is French), as its reads see it.
-    c().write('product.product', productId, { name: 'Propane 35 kg (renommé)' }, { lang: 'fr_FR' });
+    control().write(relation, targetId, { name: `${before} (renommé)` }, { lang: 'fr_FR' });
     const renamed = (
-      c().records(BC_LINE_MODEL, { ids: [line!.id], fields: ['product_id'] })[0]!.product_id as [
+      control().records(model.model, { ids: [record!.id], fields: [field] })[0]![field] as [
         number,
         string,
       ]
@@ -138,55 +161,26 @@ describe('verify: a copy proven equal by content', () => {
     expect(renamed).not.toBe(before);
     await h.run('sync-run', { trigger: 'test' });
     await h.run('reconcile', { trigger: 'test' });
+    const table = sql.identifier(model.table.name);
     const names = async () =>
-      rowsOf<{ product_name: string }>(
+      rowsOf<{ name: string }>(
         await h.db.db.execute(
-          sql`select distinct product_name from scrap_dimagaz_bc_line where product_id = ${productId}`,
+          sql`select distinct ${sql.identifier(nameColumn)} as name from ${table}
+              where ${sql.identifier(model.columns.find((column) => column.field === field)!.column)} = ${targetId}`,
         ),
-      ).map((row) => row.product_name);
+      ).map((row) => row.name);
     expect(await names()).toEqual([before]);
-    // A run re-reads what its overlap still covers; every other line keeps the old name.
     const stale = rowsOf<{ n: number }>(
       await h.db.db.execute(
-        sql`select count(*)::int as n from scrap_dimagaz_bc_line where product_name = ${before}`,
+        sql`select count(*)::int as n from ${table} where ${sql.identifier(nameColumn)} = ${before}`,
       ),
     )[0]!.n;
     expect(stale).toBeGreaterThan(0);
 
     const result = await verifyAll();
-    expect(result.driftFields[BC_LINE_MODEL]).toEqual({ product_id: stale });
+    expect(result.driftFields[model.model]).toEqual({ [field]: stale });
     expect(await names()).toEqual([renamed]);
     expect(await h.diffWithSandbox()).toEqual([]);
-  });
-
-  it('heals a field Odoo added with a default, which moved no stamp', async () => {
-    c().addField(
-      BC_MODEL,
-      { name: 'x_channel', type: 'char', string: 'Channel', store: true, manual: true },
-      { default: 'portal' },
-    );
-    await h.run('sync-run', { trigger: 'test' });
-    await h.run('reconcile', { trigger: 'test' });
-    const live = c().ids(BC_MODEL).length;
-    const holding = async () =>
-      rowsOf<{ n: number }>(
-        await h.db.db.execute(
-          sql`select count(*)::int as n from scrap_dimagaz_bc where data->>'x_channel' = 'portal'`,
-        ),
-      )[0]!.n;
-    expect(await holding()).toBeLessThan(live);
-
-    // The field list changed: the verify checks every record, not a slice.
-    const result = (await h.run('verify', { trigger: 'test' })) as unknown as VerifyResult;
-    expect(result.scope).toBe('all');
-    expect(result.driftFields[BC_MODEL]).toMatchObject({ x_channel: expect.any(Number) });
-    expect(await holding()).toBe(live);
-    expect(await h.diffWithSandbox()).toEqual([]);
-    // Told, not hidden: the run log row and its counts, the audit rows.
-    const [run] = await h.runs();
-    expect(run).toMatchObject({ kind: 'verify', drifted: result.drifted, healed: result.drifted });
-    expect(run!.driftFields).toEqual(result.driftFields);
-    expect(h.logLines.join('')).toContain('the copy differed from Odoo; written again');
   });
 });
 

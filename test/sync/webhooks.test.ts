@@ -1,57 +1,77 @@
 /**
- * Changes pushed by Odoo: the sandbox's automation rule posts from inside its transaction,
- * before the commit, as Odoo 17 and 18 do; the API queues, the worker reads once the change is
- * committed. Polling stays the safety net for webhooks Odoo dropped.
+ * Changes pushed by Odoo, in every family (test/helpers/family-cases.ts): the sandbox's
+ * automation rule posts from inside its transaction, before the commit, as Odoo 17 and 18 do;
+ * the API routes the event to its family by its model and queues it, the worker reads once the
+ * change is committed. A child's event reads its root. Polling stays the safety net for webhooks
+ * Odoo dropped; what is not a valid event of a copied model queues nothing.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/http/app.js';
-import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
-import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { App } from '../../src/http/app.js';
+import {
+  caseCopy,
+  caseModels,
+  childIdsOf,
+  FAMILY_CASES,
+  useCaseHarness,
+} from '../helpers/family-cases.js';
+import { listenForWebhooks } from '../helpers/sync-harness.js';
+import { bearer } from '../helpers/test-app.js';
 
-describe('changes pushed by Odoo webhooks', () => {
-  let h: SyncHarness;
+describe.each(FAMILY_CASES)('changes of $name pushed by Odoo webhooks', (c) => {
+  const h = useCaseHarness(c, { size: { roots: 20, childrenPerRoot: 2 }, copied: true });
   let app: App;
   let hook: string;
-  const token = randomBytes(32).toString('base64url');
+  const models = caseModels(c);
   beforeAll(async () => {
-    h = await createSyncHarness({ sandbox: { orders: 20, linesPerOrder: 2 } });
-    await h.run('sync-run', { trigger: 'test' });
-    app = await buildApp({
-      config: testConfig({
-        ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
-        // Long enough that a burst of writes on a loaded machine still collapses into one read.
-        ODOO_WEBHOOK_DEBOUNCE_MS: '300',
-      }),
-      logger: memoryLogger('warn').logger,
-      db: h.db,
-      queues: h.runtime.queues,
-    });
-    hook = `${await app.listen({ host: '127.0.0.1', port: 0 })}/hooks/odoo/${token}`;
+    // Long enough that a burst of writes on a loaded machine still collapses into one read.
+    ({ app, url: hook } = await listenForWebhooks(h, { debounceMs: 300 }));
   });
   afterEach(async () => {
     h.sandbox.control.setWebhook(undefined);
     await h.sandbox.control.settled();
+    // No job of a case is left to complete during the next one.
+    await webhooksDone();
   });
   afterAll(async () => {
     await app.close();
-    await h.dispose();
   });
 
-  const c = () => h.sandbox.control;
+  const control = () => h.sandbox.control;
   const webhookDone = () => h.nextCompleted('sync-webhook', 'hook-');
+  /** Once Odoo has posted every event: until no webhook job waits or runs. */
+  const webhooksDone = () =>
+    vi.waitFor(
+      async () =>
+        expect(
+          await h.runtime.queues.byName['sync-webhook'].getJobCounts(
+            'waiting',
+            'delayed',
+            'prioritized',
+            'active',
+          ),
+        ).toEqual({ waiting: 0, delayed: 0, prioritized: 0, active: 0 }),
+      { timeout: 15_000, interval: 50 },
+    );
+  const copy = () => caseCopy(h, c);
 
   it('a change reaches the copy through its webhook, with no polling run', async () => {
-    const id = c().ids(BC_MODEL)[0]!;
+    const id = c.standalone(control())[0]!;
     const runsBefore = (await h.runs()).length;
-    c().setWebhook({ url: hook, fields: ['write_date'] });
+    control().setWebhook({ url: hook, models, fields: ['write_date'] });
     const done = webhookDone();
-    c().write(BC_MODEL, id, { origin: 'pushed by Odoo' });
-    expect(await done).toMatchObject({ odooId: id, action: 'updated', committed: true });
-    expect((await h.copyOf(id)).bc!.origin).toBe('pushed by Odoo');
+    control().write(c.rootModel, id, { [c.rootText]: 'pushed by Odoo' });
+    expect(await done).toMatchObject({
+      family: c.name,
+      odooId: id,
+      action: 'updated',
+      committed: true,
+    });
+    expect(await copy().rootText(id)).toBe('pushed by Odoo');
     expect((await h.runs()).length).toBe(runsBefore);
-    expect((await h.auditRows()).at(-1)).toMatchObject({
+    // The root's own row (children follow it where they hold its text).
+    const audits = (await h.auditRows()).filter((a) => a.model === c.rootModel);
+    expect(audits.at(-1)).toMatchObject({
+      family: c.name,
       odooId: id,
       action: 'updated',
       trigger: 'webhook',
@@ -60,88 +80,111 @@ describe('changes pushed by Odoo webhooks', () => {
   });
 
   it('a webhook that arrives before the commit still ends with the committed version', async () => {
-    const id = c().ids(BC_MODEL)[1]!;
+    const id = c.standalone(control())[1]!;
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    c().setWebhook({ url: hook, fields: ['write_date'], beforeCommit: () => held });
+    control().setWebhook({ url: hook, models, fields: ['write_date'], beforeCommit: () => held });
     const done = webhookDone();
     // The job reads while Odoo still shows the old version; only then does Odoo commit.
-    void c()
-      .waitForCall({ model: BC_MODEL })
+    void control()
+      .waitForCall({ model: c.rootModel })
       .then(() => release());
-    c().write(BC_MODEL, id, { origin: 'committed late' });
+    control().write(c.rootModel, id, { [c.rootText]: 'committed late' });
     expect(await done).toMatchObject({ odooId: id, committed: true });
-    expect((await h.copyOf(id)).bc!.origin).toBe('committed late');
+    expect(await copy().rootText(id)).toBe('committed late');
   });
 
-  it("a line's event resolves its BC from Odoo", async () => {
-    const bcId = c().ids(BC_MODEL)[2]!;
-    const [line] = c()
-      .records(BC_LINE_MODEL, { fields: ['bc_id'] })
-      .filter((l) => {
-        const bc = l.bc_id as [number, string];
-        return bc[0] === bcId;
-      });
-    c().setWebhook({ url: hook, models: [BC_LINE_MODEL], fields: ['write_date'] });
+  it("a child's event resolves its root from Odoo", async () => {
+    if (c.childModel === undefined) {
+      // The row's root has no children: every event names a root.
+      expect(h.family.children).toEqual([]);
+      return;
+    }
+    const rootId = c.standalone(control())[2]!;
+    const [child] = childIdsOf(control(), c, rootId);
+    control().setWebhook({ url: hook, models: [c.childModel], fields: ['write_date'] });
     const done = webhookDone();
-    c().write(BC_LINE_MODEL, line!.id, { name: 'line pushed by Odoo' });
-    expect(await done).toMatchObject({ odooId: bcId, committed: true });
-    const copy = await h.copyOf(bcId);
-    expect(copy.lines.find((l) => l.odooId === line!.id)?.data.name).toBe('line pushed by Odoo');
+    control().write(c.childModel, child!, { [c.childText!]: 'child pushed by Odoo' });
+    expect(await done).toMatchObject({ family: c.name, odooId: rootId, committed: true });
+    expect(await copy().childText(rootId, child!)).toBe('child pushed by Odoo');
+  });
+
+  it("a child's deletion, its event naming its root, deletes the child from the copy", async () => {
+    if (c.childModel === undefined) {
+      expect(h.family.children).toEqual([]);
+      return;
+    }
+    const rootId = c.standalone(control())[3]!;
+    const [child, ...kept] = childIdsOf(control(), c, rootId);
+    control().setWebhook({
+      url: `${hook}?event=deleted`,
+      models: [c.childModel],
+      fields: ['write_date', c.childLink!],
+    });
+    const done = webhookDone();
+    control().unlink(c.childModel, child!);
+    expect(await done).toMatchObject({ family: c.name, odooId: rootId, committed: true });
+    expect((await copy().children(rootId)).map((row) => row.odoo_id)).toEqual(kept);
+    expect((await copy().root(rootId))!.archived_at).toBeNull();
+    expect(await h.diffWithSandbox()).toEqual([]);
   });
 
   it('a dropped webhook is caught by the next polling run', async () => {
-    const id = c().ids(BC_MODEL)[3]!;
-    c().setWebhook({ url: hook, fields: ['write_date'], drop: () => true });
-    c().write(BC_MODEL, id, { origin: 'webhook dropped' });
-    await c().settled();
-    expect((await h.copyOf(id)).bc!.origin).not.toBe('webhook dropped');
+    const id = c.standalone(control())[4]!;
+    control().setWebhook({ url: hook, models, fields: ['write_date'], drop: () => true });
+    control().write(c.rootModel, id, { [c.rootText]: 'webhook dropped' });
+    await control().settled();
+    expect(await copy().rootText(id)).not.toBe('webhook dropped');
     await h.run('sync-run', { trigger: 'test' });
-    expect((await h.copyOf(id)).bc!.origin).toBe('webhook dropped');
+    expect(await copy().rootText(id)).toBe('webhook dropped');
+    expect(await h.diffWithSandbox()).toEqual([]);
   });
 
-  it('a burst of 50 events on one BC makes at most 2 Odoo reads', async () => {
-    const id = c().ids(BC_MODEL)[4]!;
-    c().setWebhook({ url: hook, fields: ['write_date'] });
-    await c().settled();
-    c().resetCalls();
+  it('a burst of 50 events on one root reads it at most twice', async () => {
+    const id = c.standalone(control())[5]!;
+    control().setWebhook({ url: hook, models, fields: ['write_date'] });
+    await control().settled();
+    control().resetCalls();
     const done = webhookDone();
-    for (let i = 1; i <= 50; i += 1) c().write(BC_MODEL, id, { origin: `burst ${i}` });
-    await c().settled();
+    for (let i = 1; i <= 50; i += 1)
+      control().write(c.rootModel, id, { [c.rootText]: `burst ${i}` });
+    await control().settled();
     expect(await done).toMatchObject({ odooId: id, committed: true });
-    expect((await h.copyOf(id)).bc!.origin).toBe('burst 50');
-    const reads = c()
-      .calls()
-      .filter((call) => call.service === 'object')
-      .reduce((sum, call) => sum + call.count, 0);
+    // A job that started before the last events were posted has one more after it.
+    await webhooksDone();
+    expect(await copy().rootText(id)).toBe('burst 50');
+    // Events collapse while their job waits: one read of the root (with its children), two when
+    // the last events came after the job began.
+    const reads = control().countCalls({ model: c.rootModel, method: 'read' });
     expect(reads).toBeGreaterThan(0);
     expect(reads).toBeLessThanOrEqual(2);
   });
 
-  it('a deletion archives the BC once Odoo confirms it is gone', async () => {
-    const id = c().ids(BC_MODEL)[5]!;
-    c().setWebhook({ url: `${hook}?event=deleted`, models: [BC_MODEL] });
+  it('a deletion archives the root once Odoo confirms it is gone', async () => {
+    const id = c.standalone(control())[6]!;
+    control().setWebhook({ url: `${hook}?event=deleted`, models: [c.rootModel] });
     const done = webhookDone();
-    c().unlink(BC_MODEL, id);
-    expect(await done).toMatchObject({ odooId: id, committed: true });
-    const { bc } = await h.copyOf(id);
-    expect(bc!.archivedAt).not.toBeNull();
-    expect(bc!.archiveReason).toBe('deleted in Odoo');
+    control().unlink(c.rootModel, id);
+    expect(await done).toMatchObject({ family: c.name, odooId: id, committed: true });
+    const root = await copy().root(id);
+    expect(root).toMatchObject({ archive_reason: 'deleted in Odoo' });
+    expect(root!.archived_at).not.toBeNull();
+    expect(await h.diffWithSandbox()).toEqual([]);
   });
 
-  it('refuses a bad token (404), a huge body (413) and a foreign model (422), queuing nothing', async () => {
+  it('refuses a bad token (404), a huge body (413), a malformed one (400) and a model no family copies (422), queuing nothing', async () => {
     const queue = h.runtime.queues.byName['sync-webhook'];
     const before = await queue.getJobCounts('waiting', 'delayed', 'active');
     const post = (url: string, body: string) =>
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const valid = JSON.stringify({ _model: BC_MODEL, _id: 1, _action: 'x' });
+    const valid = JSON.stringify({ _model: c.rootModel, _id: 1, _action: 'x' });
     const wrongToken = await post(`${hook.slice(0, -4)}AAAA`, valid);
     expect(wrongToken.status).toBe(404);
     expect(await wrongToken.json()).toMatchObject({ error: 'NOT_FOUND' });
     expect((await post(`${hook}x`, valid)).status).toBe(404);
     const huge = await post(
       hook,
-      JSON.stringify({ _model: BC_MODEL, _id: 1, pad: 'x'.repeat(100_000) }),
+      JSON.stringify({ _model: c.rootModel, _id: 1, pad: 'x'.repeat(100_000) }),
     );
     expect(huge.status).toBe(413);
     const foreign = await post(hook, JSON.stringify({ _model: 'res.users', _id: 1 }));
@@ -158,7 +201,9 @@ describe('changes pushed by Odoo webhooks', () => {
         )?.[1] ?? 0,
       );
     expect(count('rejected')).toBeGreaterThanOrEqual(3);
-    expect(count('queued')).toBeGreaterThanOrEqual(5);
+    // The events the cases above posted: a change, one before its commit, a burst, a deletion,
+    // and a child's change and deletion where the row has children.
+    expect(count('queued')).toBeGreaterThanOrEqual(c.childModel === undefined ? 4 : 6);
     expect(count('deduplicated')).toBeGreaterThanOrEqual(1);
   });
 });

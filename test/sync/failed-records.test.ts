@@ -1,45 +1,38 @@
 /**
  * A root that fails must fail alone and never fall through, in every family
- * (test/sync/failed-bcs.test.ts and failures.test.ts for BCs): it is in the copy or in
- * sync_failure, whatever broke (Odoo, the data, PostgreSQL), the watermarks never move past a root
- * that is in neither, and a write of older data never undoes newer data.
+ * (test/helpers/family-cases.ts): it is in the copy or in sync_failure, whatever broke (Odoo, the
+ * data, PostgreSQL), the watermarks never move past a root that is in neither, a write of older
+ * data never undoes newer data, and what the failures leave in Redis stays small.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createManualClock } from '../../../dev/sandbox/sandbox-time.js';
-import { mapRoot } from '../../../src/families/map-record.js';
-import { writeRootBatches } from '../../../src/sync/write-records.js';
-import { childIdsOf, FAMILY_CASES, MOVES_CASE } from '../../helpers/family-cases.js';
-import { copyOfRoot } from '../../helpers/family-copy.js';
-import { createSyncHarness, type SyncHarness } from '../../helpers/sync-harness.js';
+import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
+import { mapRoot } from '../../src/families/map-record.js';
+import { writeRootBatches } from '../../src/sync/write-records.js';
+import {
+  caseCopy,
+  caseModels,
+  childIdsOf,
+  FAMILY_CASES,
+  useCaseHarness,
+} from '../helpers/family-cases.js';
 
-describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
-  let h: SyncHarness;
+describe.each(FAMILY_CASES)('failed $name records', (c) => {
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
-  beforeAll(async () => {
-    h = await createSyncHarness({
-      families: [c.family],
-      sandbox: { ...c.sandbox({ roots: 80, childrenPerRoot: 2 }), clock: clock.source },
-      pageSize: 20,
-      overlapSeconds: 60,
-      jobAttempts: 1,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 80, childrenPerRoot: 2 },
+    sandbox: { clock: clock.source },
+    pageSize: 20,
+    overlapSeconds: 60,
+    jobAttempts: 1,
+    copied: true,
   });
 
-  const rootText = async (id: number) =>
-    (await copyOfRoot(h.db.db, c.family, id)).root!.data[c.rootText];
+  const rootText = (id: number) => caseCopy(h, c).rootText(id);
   const failures = async () => (await h.failures()).map((f) => [f.odooId, f.errorCode]);
   /** The watermark of every model of the family. */
   const watermarks = async () =>
-    Promise.all(
-      [c.rootModel, ...(c.childModel ? [c.childModel] : [])].map(
-        async (model) => (await h.watermark(model))?.getTime() ?? null,
-      ),
-    );
+    Promise.all(caseModels(c).map(async (model) => (await h.watermark(model))?.getTime() ?? null));
 
   it('a root whose read resets the connection fails alone; its page and the watermark go on', async () => {
     const control = h.sandbox.control;
@@ -94,11 +87,11 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
       counts: expect.objectContaining({ failed: 1 }),
     });
     const [failure] = await h.failures();
-    expect(failure).toMatchObject({ family: c.family.name, odooId: poisoned, attempts: 1 });
+    expect(failure).toMatchObject({ family: c.name, odooId: poisoned, attempts: 1 });
     expect(failure!.error).toContain('Broken computed field');
     const failedJobs = await h.runtime.queues.byName['sync-record'].getFailed();
     expect(failedJobs.map((job) => job.data as unknown)).toContainEqual(
-      expect.objectContaining({ family: c.family.name, odooId: poisoned }),
+      expect.objectContaining({ family: c.name, odooId: poisoned }),
     );
     for (const id of ids.filter((id) => id !== poisoned))
       expect(await rootText(id)).toBe(`batch ${id}`);
@@ -150,7 +143,7 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
     const control = h.sandbox.control;
     const [target, neighbour] = c.standalone(control).slice(19, 21);
     const childrenOf = (id: number) =>
-      c.family.children.map((child) =>
+      h.family.children.map((child) =>
         control.records(child.model, { ids: childIdsOf(control, c, id) }),
       );
     const [old, oldNeighbour] = control.records(c.rootModel, { ids: [target!, neighbour!] });
@@ -163,10 +156,10 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
     // written (same stamp, other data: the data decide).
     const written = await writeRootBatches(
       h.db.db,
-      c.family,
+      h.family,
       [
-        mapRoot(c.family, { root: old!, children: oldChildren }),
-        mapRoot(c.family, {
+        mapRoot(h.family, { root: old!, children: oldChildren }),
+        mapRoot(h.family, {
           root: { ...oldNeighbour!, [c.rootText]: 'same version, other value' },
           children: childrenOf(neighbour!),
         }),
@@ -181,11 +174,8 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
     await expect(
       h.run('resync-record', { odooId: target!, trigger: 'replay' }),
     ).resolves.toMatchObject({ action: 'unchanged' });
-    const copy = await copyOfRoot(h.db.db, c.family, target!);
-    expect(copy.root!.data[c.rootText]).toBe('newer');
-    expect(copy.children.map((rows) => rows.length)).toEqual(
-      oldChildren.map((rows) => rows.length),
-    );
+    expect(await rootText(target!)).toBe('newer');
+    expect((await caseCopy(h, c).children(target!)).length).toBe(oldChildren[0]?.length ?? 0);
     // The neighbour's copy is Odoo's again once read (same stamp, the data decide).
     await expect(
       h.run('resync-record', { odooId: neighbour!, trigger: 'test' }),
@@ -198,7 +188,7 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
     const fault = h.sandbox.control.injectFault({ kind: 'html', status: 502, times: Infinity });
     await expect(h.run('sync-run', { trigger: 'test' })).rejects.toThrow(/502/);
     const [run] = await h.runs();
-    expect(run).toMatchObject({ family: c.family.name, status: 'failed' });
+    expect(run).toMatchObject({ family: c.name, status: 'failed' });
     expect(run!.errors[0]!.message).toMatch(/HTTP 502 \(HTML page\)/);
     expect(await watermarks()).toEqual(before);
     expect(await h.state()).toMatchObject({
@@ -217,7 +207,7 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
     const before = await watermarks();
     const fault = h.sandbox.control.injectFault({ kind: 'reset', times: Infinity });
     await expect(h.run('sync-run', { trigger: 'test' })).rejects.toThrow(/ODOO_NETWORK/);
-    expect((await h.runs())[0]).toMatchObject({ family: c.family.name, status: 'failed' });
+    expect((await h.runs())[0]).toMatchObject({ family: c.name, status: 'failed' });
     expect(await watermarks()).toEqual(before);
     fault.remove();
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
@@ -243,15 +233,11 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
       times: Infinity,
     });
     // PostgreSQL loses the table once the run has started, until the run is over.
-    const slow = control.injectFault({
-      kind: 'latency',
-      latencyMs: 200,
-      method: 'read',
-      model: c.rootModel,
-    });
-    const pageRead = control.waitForCall({ method: 'read', model: c.rootModel });
-    const run = await h.add('sync-run', { trigger: 'test' });
-    await pageRead;
+    const { job: run, slow } = await h.addWhileReading(
+      'sync-run',
+      { trigger: 'test' },
+      { model: c.rootModel, latencyMs: 200 },
+    );
     await h.db.db.execute(sql`alter table sync_failure rename to sync_failure_away`);
     try {
       await expect(h.wait(run)).rejects.toThrow();
@@ -278,17 +264,17 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
   it('a root with an empty write_date fails alone, and a child without its root is skipped', async () => {
     const control = h.sandbox.control;
     const [broken, orphanOwner, healthy] = c.standalone(control).slice(24, 27);
-    const child = c.family.children[0];
+    const child = c.childModel;
     clock.advanceMs(60_000);
     let orphan: number | undefined;
     if (child) {
       // Both are in the run's window through a child of theirs, then broken the way only SQL can.
-      control.write(child.model, childIdsOf(control, c, broken!)[0]!, {
+      control.write(child, childIdsOf(control, c, broken!)[0]!, {
         [c.childText!]: 'changed',
       });
       orphan = childIdsOf(control, c, orphanOwner!)[0]!;
-      control.write(child.model, orphan, { [c.childText!]: 'orphaned' });
-      control.corrupt(child.model, orphan, { [child.parentField]: null });
+      control.write(child, orphan, { [c.childText!]: 'orphaned' });
+      control.corrupt(child, orphan, { [c.childLink!]: null });
     }
     control.corrupt(c.rootModel, broken!, { write_date: null });
     control.write(c.rootModel, healthy!, { [c.rootText]: 'healthy and changed' });
@@ -317,8 +303,8 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
     clock.advanceMs(60_000);
     control.corrupt(c.rootModel, broken!, { write_date: control.nowMicros() });
     if (child && orphan !== undefined)
-      control.corrupt(child.model, orphan, {
-        [child.parentField]: orphanOwner,
+      control.corrupt(child, orphan, {
+        [c.childLink!]: orphanOwner,
         write_date: control.nowMicros(),
       });
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
@@ -329,22 +315,17 @@ describe.each(FAMILY_CASES)('failed $family.name records', (c) => {
   });
 });
 
-describe('bounded state in Redis while many moves fail', () => {
-  const c = MOVES_CASE;
-  let h: SyncHarness;
+describe.each(FAMILY_CASES)('bounded state in Redis while many $name records fail', (c) => {
+  /** More than a run log keeps errors of. */
+  const FAILING = 30;
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
-  beforeAll(async () => {
-    h = await createSyncHarness({
-      families: [c.family],
-      sandbox: { ...c.sandbox({ roots: 150, childrenPerRoot: 1 }), clock: clock.source },
-      pageSize: 20,
-      jobAttempts: 1,
-      failureBackoffBaseMs: 3_600_000,
-    });
-    await h.run('sync-run', { trigger: 'test' });
-  });
-  afterAll(async () => {
-    await h.dispose();
+  const h = useCaseHarness(c, {
+    size: { roots: 80, childrenPerRoot: 1 },
+    sandbox: { clock: clock.source },
+    pageSize: 20,
+    jobAttempts: 1,
+    failureBackoffBaseMs: 3_600_000,
+    copied: true,
   });
 
   const jobSizes = async () => {
@@ -362,42 +343,62 @@ describe('bounded state in Redis while many moves fail', () => {
     }
     return sizes;
   };
-
-  it('120 failing moves: job data and results stay small, errors are capped, failures back off', async () => {
+  /** Puts a root in the next run's window: through a child of its where it has one. */
+  const touch = (id: number, text: string) => {
     const control = h.sandbox.control;
-    const failing = control.ids(c.rootModel).slice(0, 120);
-    // A line change lists each move; a record rule then refuses every read of it (fault 4).
+    const [child] = childIdsOf(control, c, id);
+    if (child === undefined) control.write(c.rootModel, id, { [c.rootText]: text });
+    else control.write(c.childModel!, child, { [c.childText!]: text });
+  };
+  /**
+   * Makes every read of the roots fail: a record rule where a child of theirs lists them (a
+   * record rule also hides a root from its own scan, so a root alone would be gone, not failing),
+   * a broken computed field on a root alone.
+   */
+  const refuse = (ids: readonly number[]) => {
+    const control = h.sandbox.control;
+    if (c.childModel !== undefined) {
+      control.hide(c.rootModel, ids);
+      return () => control.unhide(c.rootModel, ids);
+    }
+    const faults = ids.map((recordId) =>
+      control.injectFault({
+        kind: 'fault',
+        faultCode: 2,
+        message: 'Broken computed field',
+        method: 'read',
+        model: c.rootModel,
+        recordId,
+        times: Infinity,
+      }),
+    );
+    return () => faults.forEach((fault) => fault.remove());
+  };
+
+  it(`${FAILING} failing roots: errors are capped, failures back off, and each is copied once Odoo gives it`, async () => {
+    const control = h.sandbox.control;
+    const standalone = c.standalone(control);
+    const failing = standalone.slice(0, FAILING);
     clock.advanceMs(60_000);
-    for (const id of failing)
-      control.write(c.childModel!, childIdsOf(control, c, id)[0]!, {
-        [c.childText!]: 'relabelled',
-      });
-    control.hide(c.rootModel, failing);
+    for (const id of failing) touch(id, 'relabelled');
+    const allow = refuse(failing);
 
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
       status: 'partial',
-      counts: expect.objectContaining({ failed: 120 }),
+      counts: expect.objectContaining({ failed: FAILING }),
     });
     // Later changes move the window past them: from now on only their retries read them.
     clock.advanceMs(20 * 60_000);
-    const unrelated = control.ids(c.rootModel).at(-1)!;
+    const unrelated = standalone.at(-1)!;
     control.write(c.rootModel, unrelated, { [c.rootText]: 'unrelated, later' });
-    control.write(c.childModel!, childIdsOf(control, c, unrelated)[0]!, {
-      [c.childText!]: 'unrelated, later',
-    });
+    touch(unrelated, 'unrelated, later');
     // The next run retries them all, each on its own; they fail again.
     const second = await h.run('sync-run', { trigger: 'test' });
     expect(second).toMatchObject({
       status: 'partial',
-      counts: expect.objectContaining({ failed: 120 }),
+      counts: expect.objectContaining({ failed: FAILING }),
     });
     expect((second.errors as unknown[]).length).toBeLessThanOrEqual(20);
-
-    for (const size of await jobSizes()) {
-      // Whatever fails, a job carries its own ids and a few hundred bytes more.
-      expect(size.data - size.ids, `${size.name} data`).toBeLessThan(2_500);
-      expect(size.result, `${size.name} result`).toBeLessThan(6_000);
-    }
     const [run] = await h.runs();
     expect(run!.errors.length).toBeLessThanOrEqual(20);
     const failures = await h.failures();
@@ -409,8 +410,8 @@ describe('bounded state in Redis while many moves fail', () => {
     });
     expect((await h.failures()).every((f) => f.attempts === 2)).toBe(true);
 
-    // Readable again, and retried once due: every move and line is in the copy.
-    control.unhide(c.rootModel, failing);
+    // Readable again, and retried once due: every root and child is in the copy.
+    allow();
     await h.db.db.execute(sql`update sync_failure set next_attempt_at = now()`);
     await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
       status: 'succeeded',
@@ -418,5 +419,16 @@ describe('bounded state in Redis while many moves fail', () => {
     });
     expect(await h.failures()).toEqual([]);
     expect(await h.diffWithSandbox()).toEqual([]);
+  });
+
+  it('whatever failed, a job carries its own ids and a few hundred bytes more, a result a few kilobytes', async () => {
+    const sizes = await jobSizes();
+    expect(sizes.map((size) => size.name)).toEqual(
+      expect.arrayContaining(['sync-run', 'sync-page', 'sync-record']),
+    );
+    for (const size of sizes) {
+      expect(size.data - size.ids, `${size.name} data`).toBeLessThan(2_500);
+      expect(size.result, `${size.name} result`).toBeLessThan(6_000);
+    }
   });
 });
