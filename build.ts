@@ -24,7 +24,7 @@ import { build, type BuildOptions } from 'esbuild';
 const ENTRY_POINTS = [
   'src/server.ts',
   'workers/main.ts',
-  'src/db/migrate-cli.ts',
+  'src/cli/migrate.ts',
   'workers/sync-cli.ts',
   'src/cli/apikey.ts',
 ];

@@ -4,7 +4,7 @@ import { defineConfig } from 'drizzle-kit';
 export default defineConfig({
   dialect: 'postgresql',
   // The engine's own tables, and the copy tables of the families declared in code.
-  schema: ['./src/db/schema/index.ts', './src/families/*/tables.ts'],
+  schema: ['./src/db/schema/index.ts', './src/families/*/family.ts'],
   out: './drizzle',
   strict: true,
 });

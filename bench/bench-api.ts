@@ -9,6 +9,7 @@ import { createApi, createApiDb } from '../src/create-api.js';
 import { runMigrations } from '../src/db/migrate.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createShutdown } from '../src/lib/shutdown.js';
+import { CODE_FAMILIES } from '../src/families/registry.js';
 
 export interface BenchApi {
   /** Where it listens, e.g. `http://127.0.0.1:41234`. */
@@ -41,7 +42,7 @@ export async function startBenchApi(input: {
       LOG_LEVEL: 'warn',
       ...input.env,
     },
-    { mode: 'production', role: 'api' },
+    { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
   );
   const { logger } = input;
   const db = await createApiDb(config, logger);

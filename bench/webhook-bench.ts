@@ -22,6 +22,7 @@ import { BC_MODEL } from '../src/families/bcs/family.js';
 import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
 import { startBenchRuntime } from './bench-runtime.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { CODE_FAMILIES } from '../src/families/registry.js';
 
 export interface WebhookBenchResult {
   edits: number;
@@ -84,7 +85,7 @@ export async function runWebhookBench(
         ODOO_WEBHOOK_TOKENS: hashApiKey(token),
         LOG_LEVEL: 'warn',
       },
-      { mode: 'production', role: 'api' },
+      { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
     );
     const app = await buildApp({ config, logger, db, queues: bench.runtime.queues });
     stops.push(() => app.close());

@@ -26,7 +26,7 @@ command="${1:-api}"
 case "$command" in
   api) run dist/src/server.js "$@" ;;
   worker) run dist/workers/main.js "$@" ;;
-  migrate) run dist/src/db/migrate-cli.js "$@" ;;
+  migrate) run dist/src/cli/migrate.js "$@" ;;
   sync) run dist/workers/sync-cli.js "$@" ;;
   apikey) run dist/src/cli/apikey.js "$@" ;;
   healthcheck)

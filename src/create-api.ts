@@ -22,7 +22,13 @@ import { createRedisConnection } from './queues/redis-connection.js';
 import { readSyncState } from './sync/sync-state.js';
 
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */
-const ODOO_DOWN = /^ODOO_(NETWORK|TIMEOUT|HTTP|PROTOCOL|AUTH)\b/;
+const ODOO_DOWN: ReadonlySet<string> = new Set([
+  'ODOO_NETWORK',
+  'ODOO_TIMEOUT',
+  'ODOO_HTTP',
+  'ODOO_PROTOCOL',
+  'ODOO_AUTH',
+]);
 
 /** Slowloris guard, and longer than the idle timeout of the load balancers in front. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -77,11 +83,11 @@ export async function createApi(input: {
           const state = await readSyncState(db.db, family);
           if (
             state?.lastRunStatus === 'failed' &&
-            state.lastError &&
-            ODOO_DOWN.test(state.lastError)
+            state.lastErrorCode !== null &&
+            ODOO_DOWN.has(state.lastErrorCode)
           ) {
             throw new Error(
-              `last ${family} sync run could not reach Odoo: ${state.lastError.slice(0, 150)}`,
+              `last ${family} sync run could not reach Odoo: ${(state.lastError ?? state.lastErrorCode).slice(0, 150)}`,
             );
           }
         }

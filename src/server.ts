@@ -8,9 +8,10 @@ import { loadConfigOrExit } from './config/config.js';
 import { restoreFastStringMethods } from './lib/fast-string-methods.js';
 import { createLogger } from './lib/logger.js';
 import { createShutdown, onFatalErrors, onSignals, refuseToStart } from './lib/shutdown.js';
+import { CODE_FAMILIES } from './families/registry.js';
 
 restoreFastStringMethods();
-const config = loadConfigOrExit({ mode: 'production', role: 'api' });
+const config = loadConfigOrExit({ mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES });
 const logger = createLogger({ ...config.log, name: 'api' });
 const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs);
 onSignals(shutdown, logger);

@@ -107,7 +107,7 @@ describe('Dockerfile', () => {
     expect(commands).toEqual({
       api: 'dist/src/server.js',
       worker: 'dist/workers/main.js',
-      migrate: 'dist/src/db/migrate-cli.js',
+      migrate: 'dist/src/cli/migrate.js',
       sync: 'dist/workers/sync-cli.js',
       apikey: 'dist/src/cli/apikey.js',
     });

@@ -29,13 +29,18 @@ import { buildWorkerHttp } from './worker-http.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
+import { CODE_FAMILIES } from '../src/families/registry.js';
 
 /** The heartbeat beats this often while the job loops run; readiness wants one within 3 beats. */
 const HEARTBEAT_INTERVAL_MS = 10_000;
 const HEARTBEAT_MAX_AGE_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
 restoreFastStringMethods();
-const config = loadConfigOrExit({ mode: 'production', role: 'worker' });
+const config = loadConfigOrExit({
+  mode: 'production',
+  role: 'worker',
+  codeFamilies: CODE_FAMILIES,
+});
 const logger = createLogger({ ...config.log, name: 'worker' });
 const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs + 5_000);
 onSignals(shutdown, logger);

@@ -6,13 +6,14 @@
  * were fenced out).
  */
 import { z } from 'zod';
-import { childReport, runRef } from '../src/queues/catalogue.js';
+import { childReport } from '../src/queues/catalogue.js';
+import { runRefSchema } from '../src/sync/run-state.js';
 import type { RunReport } from '../src/sync/run-counts.js';
 import type { RunRef } from '../src/sync/run-lease.js';
-import type { FailedChild, FailedRecord } from '../src/sync/sync-page.js';
+import type { FailedChild, FailedRecord } from '../src/sync/sync-failures.js';
 import type { SettledChildren } from './step-job.js';
 
-const childData = z.object({ run: runRef, odooId: z.number().int().optional() });
+const childData = z.object({ run: runRefSchema, odooId: z.number().int().optional() });
 
 export interface RunChildren {
   readonly reports: RunReport[];

@@ -56,6 +56,8 @@ export interface SettledChildren {
 
 export interface StepJob<S, R> {
   readonly state: S | undefined;
+  /** The state as job data keeps it (JSON), when it is not the state itself. */
+  readonly encode?: (state: S) => unknown;
   start(signal: AbortSignal): Promise<Started<S, R>>;
   /** The next wave of children once the last one has settled; undefined when there is none. */
   more?(state: S, signal: AbortSignal): Promise<Wave<S> | undefined>;
@@ -89,7 +91,10 @@ export async function runStepJob<S, R>(
       // A wave without children settles in this attempt: its state is kept only for the attempt
       // that comes back after waiting for them.
       if ((await queueChildren(ctx, job, wave.children)) > 0) {
-        await job.updateData({ ...(job.data as object), state });
+        await job.updateData({
+          ...(job.data as object),
+          state: step.encode ? step.encode(state) : state,
+        });
         if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
       }
       wave = await step.more?.(state, signal);

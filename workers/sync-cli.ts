@@ -18,6 +18,7 @@ import { createQueueEvents } from '../src/queues/queue-events.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { describeStatus } from './sync-cli-status.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
+import { CODE_FAMILIES } from '../src/families/registry.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
 
@@ -89,6 +90,7 @@ restoreFastStringMethods();
 const config = loadConfigOrExit({
   mode: 'production',
   role: databaseOnly ? 'migrate' : 'cli',
+  codeFamilies: CODE_FAMILIES,
 });
 const { copied } = config.sync.families;
 if (values.family !== undefined && !copied.includes(values.family))

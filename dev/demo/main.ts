@@ -27,6 +27,7 @@ import {
   createSyncRuntimeFromConfig,
   type ConfiguredSyncRuntime,
 } from '../../workers/sync-runtime.js';
+import { CODE_FAMILIES } from '../../src/families/registry.js';
 
 /**
  * Size of the sandbox's data: a few thousand BCs and contacts, synced within a minute on a
@@ -37,7 +38,7 @@ const DEMO_LINES_PER_ORDER = 6;
 const DEMO_PARTNERS = 1_000;
 
 restoreFastStringMethods();
-const base = loadConfigOrExit({ mode: 'demo', role: 'demo' });
+const base = loadConfigOrExit({ mode: 'demo', role: 'demo', codeFamilies: CODE_FAMILIES });
 const logger = createLogger({ ...base.log, name: 'demo' });
 const shutdown = createShutdown(logger, base.http.shutdownTimeoutMs + 5_000);
 onSignals(shutdown, logger);

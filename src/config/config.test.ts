@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 import { parseDurationMs } from './duration.js';
+import { CODE_FAMILIES } from '../families/registry.js';
 
 const production = {
   DATABASE_URL: 'postgres://erp:s3cret-db@db:5432/erp',
@@ -24,7 +25,11 @@ function problemsOf(fn: () => unknown): ConfigError {
 
 describe('loadConfig', () => {
   it('builds a frozen, typed config with defaults and units', () => {
-    const config = loadConfig(production, { mode: 'production', role: 'worker' });
+    const config = loadConfig(production, {
+      mode: 'production',
+      role: 'worker',
+      codeFamilies: CODE_FAMILIES,
+    });
     expect(config.odoo).toMatchObject({
       timeoutMs: 30_000,
       pageSize: 1_000,
@@ -50,7 +55,7 @@ describe('loadConfig', () => {
           SYNC_EVERY: '5',
           ODOO_PROTOCOL: 'soap',
         },
-        { mode: 'production', role: 'api' },
+        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
       ),
     );
     expect(error.problems.map((p) => p.key).sort()).toEqual([
@@ -72,7 +77,7 @@ describe('loadConfig', () => {
           TRYTON_MODELS: 'party.party,party party,product.product:name|,party.party',
           TRYTON_ALLOWED_METHODS: 'model.*party.read',
         },
-        { mode: 'production', role: 'api' },
+        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
       ),
     );
     const messages = (key: string) =>
@@ -94,7 +99,7 @@ describe('loadConfig', () => {
         TRYTON_USER: 'svc',
         TRYTON_PASSWORD: 'pw',
       },
-      { mode: 'production', role: 'api' },
+      { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
     );
     expect(config.tryton).toMatchObject({
       models: [],
@@ -111,7 +116,11 @@ describe('loadConfig', () => {
       TRYTON_USER: 'svc',
       TRYTON_PASSWORD: 'pw',
     };
-    const config = loadConfig(tryton, { mode: 'production', role: 'api' });
+    const config = loadConfig(tryton, {
+      mode: 'production',
+      role: 'api',
+      codeFamilies: CODE_FAMILIES,
+    });
     expect(config.tryton).toMatchObject({
       cacheMaxTtlSeconds: 3_600,
       cacheMaxEntries: 10_000,
@@ -122,7 +131,7 @@ describe('loadConfig', () => {
     expect(
       loadConfig(
         { ...tryton, CACHE_REDIS_URL: 'redis://cache:6379', TRYTON_CACHE_ALLOW_NOEVICTION: 'true' },
-        { mode: 'production', role: 'api' },
+        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
       ),
     ).toMatchObject({ redis: { cacheSharesQueue: false }, tryton: { cacheAllowNoEviction: true } });
     // The same server and database, however written, is shared; another database is not.
@@ -133,8 +142,10 @@ describe('loadConfig', () => {
       ['rediss://redis:6380', false],
     ] as const)
       expect(
-        loadConfig({ ...tryton, CACHE_REDIS_URL: cacheUrl }, { mode: 'production', role: 'api' })
-          .redis.cacheSharesQueue,
+        loadConfig(
+          { ...tryton, CACHE_REDIS_URL: cacheUrl },
+          { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
+        ).redis.cacheSharesQueue,
         cacheUrl,
       ).toBe(shared);
     const error = problemsOf(() =>
@@ -147,7 +158,7 @@ describe('loadConfig', () => {
           TRYTON_CACHE_MAX_BYTES: '8192',
           TRYTON_CACHE_ALLOW_NOEVICTION: 'perhaps',
         },
-        { mode: 'production', role: 'api' },
+        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
       ),
     );
     expect(error.problems.map((p) => p.key).sort()).toEqual([
@@ -162,7 +173,7 @@ describe('loadConfig', () => {
     const error = problemsOf(() =>
       loadConfig(
         { ...production, REDIS_URL: 'not a url with p4ssword' },
-        { mode: 'production', role: 'worker' },
+        { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES },
       ),
     );
     expect(error.problems).toEqual([
@@ -179,24 +190,37 @@ describe('loadConfig', () => {
       ODOO_PASSWORD: _p,
       ...withoutOdoo
     } = production;
-    expect(loadConfig(withoutOdoo, { mode: 'production', role: 'api' }).odoo).toBeUndefined();
+    expect(
+      loadConfig(withoutOdoo, { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES })
+        .odoo,
+    ).toBeUndefined();
     const { ODOO_PASSWORD: _unused, ...withoutOdooPassword } = production;
     expect(
-      problemsOf(() => loadConfig(withoutOdooPassword, { mode: 'production', role: 'worker' }))
-        .problems,
+      problemsOf(() =>
+        loadConfig(withoutOdooPassword, {
+          mode: 'production',
+          role: 'worker',
+          codeFamilies: CODE_FAMILIES,
+        }),
+      ).problems,
     ).toEqual([{ key: 'ODOO_PASSWORD', message: 'is required' }]);
     expect(() =>
       loadConfig(
         { DATABASE_URL: production.DATABASE_URL },
-        { mode: 'production', role: 'migrate' },
+        { mode: 'production', role: 'migrate', codeFamilies: CODE_FAMILIES },
       ),
     ).not.toThrow();
   });
 
   it('lets the demo run on embedded defaults but refuses a half-configured Tryton', () => {
-    expect(loadConfig({}, { mode: 'demo', role: 'demo' }).odoo).toBeUndefined();
+    expect(
+      loadConfig({}, { mode: 'demo', role: 'demo', codeFamilies: CODE_FAMILIES }).odoo,
+    ).toBeUndefined();
     const error = problemsOf(() =>
-      loadConfig({ TRYTON_RPC_URL: 'http://tryton:8000' }, { mode: 'demo', role: 'demo' }),
+      loadConfig(
+        { TRYTON_RPC_URL: 'http://tryton:8000' },
+        { mode: 'demo', role: 'demo', codeFamilies: CODE_FAMILIES },
+      ),
     );
     expect(error.problems.map((p) => p.key)).toEqual([
       'TRYTON_DATABASE',
@@ -209,7 +233,7 @@ describe('loadConfig', () => {
     const error = problemsOf(() =>
       loadConfig(
         { ...production, API_KEYS: 'front:root:abc,ops:admin:' + 'b'.repeat(64) },
-        { mode: 'production', role: 'api' },
+        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
       ),
     );
     expect(error.problems).toEqual([

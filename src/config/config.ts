@@ -5,9 +5,10 @@
  * reason, never the value (a URL may carry a password). Nothing outside `src/config` reads
  * `process.env`.
  */
+import type { TrytonClientSettings } from '../clients/tryton/tryton-client.js';
 import type { ConfiguredFamilySpec } from '../families/configured/spec.js';
 import { familyModels, type RecordFamily } from '../families/family.js';
-import { CODE_FAMILIES } from '../families/registry.js';
+import type { FamiliesConfig } from '../families/load-families.js';
 import { readFamiliesFile } from './families-file.js';
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
@@ -16,15 +17,6 @@ import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryt
 
 export type ConfigMode = 'production' | 'demo';
 
-/** The record families: those copied, and those the file declares (see families/load-families.ts). */
-export interface FamiliesConfig {
-  /** The families copied, by name, in order (SYNC_FAMILIES); the first is the CLI's default. */
-  readonly copied: readonly string[];
-  /** The families declared in code among them. */
-  readonly code: readonly RecordFamily[];
-  /** Every family of SYNC_FAMILIES_FILE: `migrate` creates the tables of each. */
-  readonly configured: readonly ConfiguredFamilySpec[];
-}
 /** What the process does decides what it must be given: the API never needs Odoo's password. */
 export type ConfigRole = 'api' | 'worker' | 'cli' | 'migrate' | 'demo';
 
@@ -59,24 +51,15 @@ export interface OdooConfig {
   readonly context?: Readonly<Record<string, unknown>>;
 }
 
-export interface TrytonConfig {
-  readonly rpcUrl: string;
-  readonly database: string;
-  readonly user: string;
-  readonly password: string;
-  readonly timeoutMs: number;
-  readonly loginTimeoutMs: number;
-  readonly retries: number;
-  readonly sessionTtlSeconds: number;
+/** The Tryton client's settings, and the gateway's. */
+export interface TrytonConfig extends TrytonClientSettings {
   /** TRYTON_MODELS: the models the gateway exposes, with their fields when restricted. */
   readonly models: readonly ExposedModel[];
   /** TRYTON_ALLOWED_METHODS: other methods, by pattern (`*` is one segment). */
   readonly allowedMethods: readonly string[];
   readonly maxSearchLimit: number;
-  readonly maxResponseBytes: number;
   /** TRYTON_CACHE_TTL_SECONDS, already capped by `cacheMaxTtlSeconds`. */
   readonly cacheTtlSeconds: number;
-  readonly cacheMaxBytes: number;
   /** The cache's bounds: no entry outlives the cap; the budget holds across replicas. */
   readonly cacheMaxTtlSeconds: number;
   readonly cacheMaxEntries: number;
@@ -170,6 +153,12 @@ export class ConfigError extends AppError {
 export interface LoadConfigOptions {
   mode: ConfigMode;
   role: ConfigRole;
+  /**
+   * The families declared in code (the families' registry), handed by the composition root:
+   * SYNC_FAMILIES may name them, and the declaration file may take none of their names, models
+   * or tables that are copied.
+   */
+  codeFamilies: readonly RecordFamily[];
   /** Whether stdout is a terminal; decides pretty logs when LOG_PRETTY is unset. */
   isTty?: boolean;
 }
@@ -240,7 +229,7 @@ export function loadConfig(
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item.length > 0);
-  const families = parseFamilies(env, items('SYNC_FAMILIES'), problems, options.mode);
+  const families = parseFamilies(env, items('SYNC_FAMILIES'), problems, options);
   const exposure = parseExposedModels(items('TRYTON_MODELS'));
   for (const message of exposure.problems) problems.push({ key: 'TRYTON_MODELS', message });
   for (const message of badMethodPatterns(items('TRYTON_ALLOWED_METHODS')))
@@ -314,13 +303,13 @@ function parseFamilies(
   env: NodeJS.ProcessEnv,
   listed: readonly string[],
   problems: { key: string; message: string }[],
-  mode: ConfigMode,
+  { mode, codeFamilies }: LoadConfigOptions,
 ): FamiliesConfig {
   const path = env.SYNC_FAMILIES_FILE?.trim();
   let configured: ConfiguredFamilySpec[] = [];
   if (path) {
     const read = readFamiliesFile(path, {
-      families: CODE_FAMILIES.map((family) => family.name),
+      families: codeFamilies.map((family) => family.name),
       tables: [],
     });
     configured = read.families;
@@ -332,7 +321,7 @@ function parseFamilies(
       ? ['bcs', 'partners']
       : ['bcs'];
   const names = [...new Set(env.SYNC_FAMILIES?.trim() ? listed : byDefault)];
-  const known = [...CODE_FAMILIES.map((family) => family.name), ...configured.map((f) => f.name)];
+  const known = [...codeFamilies.map((family) => family.name), ...configured.map((f) => f.name)];
   for (const name of names)
     if (!known.includes(name))
       problems.push({
@@ -343,7 +332,7 @@ function parseFamilies(
   const fileFailed = problems.some((problem) => problem.key === 'SYNC_FAMILIES_FILE');
   if (names.length === 0 && !fileFailed)
     problems.push({ key: 'SYNC_FAMILIES', message: 'names no family' });
-  const code = CODE_FAMILIES.filter((family) => names.includes(family.name));
+  const code = codeFamilies.filter((family) => names.includes(family.name));
   // A model and a table are a family's at most: the file may name one a family in code copies
   // only when that family is not copied here (migrate then takes its table over: docs/models.md).
   for (const spec of configured.filter((family) => names.includes(family.name)))

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { CODE_FAMILIES } from '../families/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-families-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,7 +26,7 @@ const base = {
 };
 
 const load = (env: Record<string, string>, role: 'worker' | 'migrate' = 'worker') =>
-  loadConfig({ ...base, ...env }, { mode: 'production', role });
+  loadConfig({ ...base, ...env }, { mode: 'production', role, codeFamilies: CODE_FAMILIES });
 
 function problems(env: Record<string, string>, role: 'worker' | 'migrate' = 'worker'): string[] {
   try {
@@ -219,7 +220,7 @@ families:
         try {
           loadConfig(
             { ...withoutPassword, SYNC_FAMILIES_FILE: path },
-            { mode: 'production', role: 'migrate' },
+            { mode: 'production', role: 'migrate', codeFamilies: CODE_FAMILIES },
           );
         } catch (error) {
           return (error as ConfigError).problems;
@@ -228,8 +229,10 @@ families:
       })(),
     ).toEqual([{ key: 'ODOO_PASSWORD', message: 'is required' }]);
     expect(
-      loadConfig({ DATABASE_URL: base.DATABASE_URL }, { mode: 'production', role: 'migrate' }).sync
-        .families.copied,
+      loadConfig(
+        { DATABASE_URL: base.DATABASE_URL },
+        { mode: 'production', role: 'migrate', codeFamilies: CODE_FAMILIES },
+      ).sync.families.copied,
     ).toEqual(['bcs']);
   });
 });

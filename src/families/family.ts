@@ -6,10 +6,9 @@
  * One declaration per family; the sync's SQL, the mapping, the write shapes, the jobs, the
  * webhook routing and the API bodies are derived from it (docs/sync.md, "Record families").
  */
-import { getTableColumns, getTableName } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
 import type { OdooDomain } from '../clients/odoo/odoo-types.js';
 import type { FieldColumn } from './columns.js';
+import { ownColumns, type TablePlace } from './copy-columns.js';
 
 /** A copy table as the engine writes it: its name, and each column's PostgreSQL type by name. */
 export interface CopyTable {
@@ -50,6 +49,14 @@ export interface FieldSelection {
   readonly binary: readonly string[];
 }
 
+/** What the read API of a model filters, sorts and searches on. */
+export interface ModelQuery {
+  readonly filter: readonly string[];
+  readonly sort: readonly string[];
+  /** Searches by their parameter's name, each over the text fields it looks inside. */
+  readonly search?: Readonly<Record<string, readonly string[]>>;
+}
+
 /** What every model of a family declares. */
 export interface ModelDeclaration {
   /** The Odoo model, e.g. `dimagaz.bc`. */
@@ -65,9 +72,10 @@ export interface ModelDeclaration {
   readonly fields?: FieldSelection;
   /**
    * The fields whose columns the read API filters and sorts on (`/api/models/…`), besides the id
-   * and the stamp; each has an index on what the API compares.
+   * and the stamp, and its searches: a parameter that finds text inside any of some fields
+   * (`q`: the name or the origin). Each has an index on what the API compares.
    */
-  readonly query?: { readonly filter: readonly string[]; readonly sort: readonly string[] };
+  readonly query?: ModelQuery;
   /**
    * The version of the table's layout (a configured family's, see docs/models.md): every row
    * written carries it, and a row written under an older layout is written again by the next
@@ -89,6 +97,11 @@ export interface ChildModel extends ModelDeclaration {
   readonly parentField: string;
   /** The column holding the root's Odoo id (`bc_odoo_id`). */
   readonly parentColumn: string;
+  /**
+   * Odoo's order of a root's children (`sequence`, then the id; empty last), when it is not the
+   * id's: an integer field.
+   */
+  readonly order?: string;
 }
 
 export interface FamilySchedule {
@@ -152,28 +165,6 @@ export function familyModels(family: RecordFamily): readonly ModelDeclaration[] 
 /** What a family's name may be. */
 export const FAMILY_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
 
-/** The columns every copy table has, by the model's place in its family. */
-const ROOT_COLUMNS = [
-  'odoo_id',
-  'odoo_write_date',
-  'data',
-  'active',
-  'archived_at',
-  'archive_reason',
-  'synced_at',
-];
-const CHILD_COLUMNS = ['odoo_id', 'odoo_write_date', 'data', 'synced_at'];
-
-/** A drizzle table as the engine sees it. */
-export function copyTableOf(table: PgTable): CopyTable {
-  return {
-    name: getTableName(table),
-    sqlTypes: new Map(
-      Object.values(getTableColumns(table)).map((column) => [column.name, column.getSQLType()]),
-    ),
-  };
-}
-
 /**
  * Checks a family against its tables: every declared column exists, and so does every column the
  * engine writes. A family declared in code that fails this is a bug: the check runs in a test.
@@ -186,10 +177,10 @@ export function familyProblems(family: RecordFamily): string[] {
     problems.push(
       `${family.name}: the name must be lowercase letters, digits, - or _, starting with a letter`,
     );
-  const check = (model: ModelDeclaration, required: readonly string[]) => {
+  const check = (model: ModelDeclaration, place: TablePlace, required: readonly string[]) => {
     const missing = [
+      ...ownColumns(place, model.layoutVersion !== undefined).map((column) => column.name),
       ...required,
-      ...(model.layoutVersion === undefined ? [] : ['layout_version']),
       ...model.columns.flatMap((c) => (c.nameColumn ? [c.column, c.nameColumn] : [c.column])),
     ].filter((name) => !model.table.sqlTypes.has(name));
     for (const name of missing)
@@ -197,8 +188,8 @@ export function familyProblems(family: RecordFamily): string[] {
         `${family.name}: ${model.model}: table ${model.table.name} has no column ${name}`,
       );
   };
-  check(family.root, ROOT_COLUMNS);
-  for (const child of family.children) check(child, [...CHILD_COLUMNS, child.parentColumn]);
+  check(family.root, 'root', []);
+  for (const child of family.children) check(child, 'child', [child.parentColumn]);
   const models = familyModels(family).map((model) => model.model);
   if (new Set(models).size !== models.length)
     problems.push(`${family.name}: a model appears twice`);

@@ -5,13 +5,13 @@
  * created under another declaration, is unavailable: the others are copied, it waits for
  * `migrate` (see registry.ts). Only a process that could copy nothing at all refuses to start.
  */
-import type { FamiliesConfig } from '../config/config.js';
 import type { Db } from '../db/create-db.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { readLayouts } from './configured/apply-layouts.js';
 import { buildConfiguredFamily } from './configured/build.js';
 import type { FamilyLayout } from './configured/layout.js';
+import type { ConfiguredFamilySpec } from './configured/spec.js';
 import type { RecordFamily } from './family.js';
 import {
   createFamilies,
@@ -19,6 +19,16 @@ import {
   type LoadedFamilies,
   type UnavailableFamily,
 } from './registry.js';
+
+/** The record families a process copies, as its configuration names them. */
+export interface FamiliesConfig {
+  /** The families copied, by name, in order (SYNC_FAMILIES); the first is the CLI's default. */
+  readonly copied: readonly string[];
+  /** The families declared in code among them. */
+  readonly code: readonly RecordFamily[];
+  /** Every family of SYNC_FAMILIES_FILE: `migrate` creates the tables of each. */
+  readonly configured: readonly ConfiguredFamilySpec[];
+}
 
 export class FamiliesNotMigratedError extends AppError {
   constructor(problems: readonly string[]) {

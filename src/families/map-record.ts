@@ -11,7 +11,7 @@
 import { parseMany2one, parseOdooDatetime } from '../clients/odoo/odoo-values.js';
 import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import { BadRecordError } from './bad-record-error.js';
-import { PARSERS } from './columns.js';
+import { COLUMN_KINDS } from './columns.js';
 import type { ChildModel, ModelDeclaration, RecordFamily } from './family.js';
 
 /** A row of a copy table, by column name. */
@@ -108,12 +108,14 @@ export function mapRecord(
   const row: Row = { odoo_id: record.id };
   for (const column of model.columns) {
     if (column.frozen || !(column.field in record)) continue;
-    if (column.kind === 'many2one') {
+    if (column.nameColumn !== undefined) {
+      // A many2one kept with its display name: one parse fills both columns.
       const target = field(record, model.model, column.field, parseMany2one);
       row[column.column] = target?.id ?? null;
-      if (column.nameColumn) row[column.nameColumn] = target?.name ?? null;
+      row[column.nameColumn] = target?.name ?? null;
     } else {
-      row[column.column] = field(record, model.model, column.field, PARSERS[column.kind]) ?? null;
+      const { parse } = COLUMN_KINDS[column.kind];
+      row[column.column] = field(record, model.model, column.field, parse) ?? null;
     }
   }
   if (model.layoutVersion !== undefined) row.layout_version = model.layoutVersion;

@@ -4,24 +4,19 @@
  * and serialising them cost the API several times the query's own CPU), and the zod schema that
  * documents it in OpenAPI.
  *
- * Each value keeps the form the API has always answered with: amounts as decimal strings (the
- * numeric's own text), instants as `Date#toISOString()` writes them (UTC, milliseconds), days as
- * `YYYY-MM-DD`, a many2one kept with its name as `{id, name}` or null, and `data` as stored. A
+ * Each value is written as its kind says (api-columns.ts), and `data` as stored. A
  * column's name in the body is its own in camelCase; a many2one with a name is named after its
  * field, without `_id` (`partner_id` → `partner`); two columns that would share a key are told
  * apart (api-names.ts).
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { FieldColumn } from '../families/columns.js';
+import { API_COLUMNS, isoInstant } from './api-columns.js';
 import { apiNames, camel, type ApiNames } from './api-names.js';
 import { isChild, type ModelDeclaration } from '../families/family.js';
 import { quoteIdentifier, quoteLiteral } from '../db/sql-rows.js';
-
-/** An instant as `Date#toISOString()` writes it: `2026-01-31T08:00:00.000Z`. */
-export const isoInstant = (column: AnyPgColumn | SQL): SQL =>
-  sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** A column's natural name in a body: a many2one with its display name is named after its field. */
 function naturalBodyName(column: FieldColumn): string {
@@ -75,21 +70,10 @@ export function tableColumn(model: ModelDeclaration, name: string): SQL {
 }
 
 function columnValue(model: ModelDeclaration, column: FieldColumn): SQL {
-  const value = tableColumn(model, column.column);
-  switch (column.kind) {
-    case 'many2one':
-      return column.nameColumn
-        ? sql`case when ${value} is null then null else json_build_object('id', ${value}, 'name', ${tableColumn(model, column.nameColumn)}) end`
-        : value;
-    case 'decimal':
-      return sql`${value}::text`;
-    case 'datetime':
-      return isoInstant(value);
-    case 'date':
-      return sql`${value}::text`;
-    default:
-      return value;
-  }
+  return API_COLUMNS[column.kind].body(
+    tableColumn(model, column.column),
+    column.nameColumn === undefined ? undefined : tableColumn(model, column.nameColumn),
+  );
 }
 
 /** What of a record a body holds: everything, or its typed columns without `data`. */
@@ -171,7 +155,11 @@ export function bodySizeHint(model: ModelDeclaration, fields: BodyFields = 'all'
     const large = model.columns
       .filter((c) => c.api)
       .flatMap((c) =>
-        c.kind === 'text' || c.kind === 'json' ? [c.column] : c.nameColumn ? [c.nameColumn] : [],
+        API_COLUMNS[c.kind].unbounded
+          ? [c.column]
+          : c.nameColumn === undefined
+            ? []
+            : [c.nameColumn],
       );
     const names = [...large, ...(fields === 'all' ? ['data'] : [])];
     hint = prerendered(
@@ -188,38 +176,18 @@ export function bodySizeHint(model: ModelDeclaration, fields: BodyFields = 'all'
   return hint;
 }
 
-const many2one = z.object({ id: z.number().int(), name: z.string().nullable() }).nullable();
 const odooData = z
   .record(z.string(), z.unknown())
   .describe('every stored field exactly as Odoo sent it; absent with fields=columns');
-
-function columnSchema(column: FieldColumn): z.ZodType {
-  switch (column.kind) {
-    case 'many2one':
-      return column.nameColumn ? many2one : z.number().int().nullable();
-    case 'integer':
-      return z.number().int().nullable();
-    case 'decimal':
-      return z.string().nullable().describe('decimal string');
-    case 'datetime':
-      return z.string().nullable().describe('instant, ISO 8601 in UTC');
-    case 'date':
-      return z.string().nullable().describe('day, YYYY-MM-DD');
-    case 'boolean':
-      return z.boolean().nullable();
-    case 'json':
-      return z.unknown();
-    default:
-      return z.string().nullable();
-  }
-}
 
 /** The zod schema of a record's body, named `title` in OpenAPI. */
 export function recordSchema(model: ModelDeclaration, title: string) {
   const shape: Record<string, z.ZodType> = { odooId: z.number().int() };
   if (isChild(model)) shape[camel(model.parentColumn)] = z.number().int();
   for (const column of model.columns.filter((c) => c.api))
-    shape[bodyNames(model).of.get(column)!] = columnSchema(column);
+    shape[bodyNames(model).of.get(column)!] = API_COLUMNS[column.kind].schema(
+      column.nameColumn !== undefined,
+    );
   if (!isChild(model)) {
     shape.active = z.boolean();
     shape.archivedAt = z.string().nullable();

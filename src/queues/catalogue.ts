@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import { MAX_REPORTED_ERRORS, runErrorSchema, runReportSchema } from '../sync/run-counts.js';
+import { runReportSchema } from '../sync/run-counts.js';
+import { runRefSchema, runStateSchema, schemaKeySchema } from '../sync/run-state.js';
 
 /**
  * Each kind of work has a queue of its own, so that no kind waits behind another: runs (`sync`)
@@ -50,15 +51,6 @@ const family = z.string().min(1).max(64);
  */
 const handedBackAt = z.number().int().nonnegative().optional();
 
-/** A run as its jobs carry it: its log row and its lease. */
-export const runRef = z.object({
-  runId: z.number().int(),
-  lease: z.object({ key: z.string(), owner: z.string(), token: z.number().int() }),
-});
-
-/** A run's schema as kept in PostgreSQL (src/sync/schema-store.ts): its digest. */
-const schemaKey = z.string().regex(/^[0-9a-f]{64}$/);
-
 /** What a run's child reports to its parent: its counts, and the token it ran under. */
 export const childReport = runReportSchema.extend({ token: z.number().int().optional() });
 
@@ -73,41 +65,21 @@ export const syncRunData = z.object({
   /** How often a full resync was put off (the lease busy, Odoo away): it waits until it runs. */
   deferrals: count.default(0),
   /** Saved after the run's children were queued (children first, then the step state). */
-  state: z
-    .object({
-      run: runRef,
-      /** The next watermark of each model, ISO. */
-      watermarks: z.record(z.string(), z.string()),
-      settledThrough: z.string().nullable(),
-      startedAt: z.string().nullable(),
-      startCalls: count,
-      futureStamped: count,
-      /** One2many relations whose target scan Odoo refused. */
-      scanErrors: z.array(runErrorSchema).max(MAX_REPORTED_ERRORS).default([]),
-      /** The schema every page of the run reads with. */
-      schemaKey,
-      /** Pages of the whole run: their priority (see pagePriority). */
-      pageCount: count,
-      /** Roots per page, as the run's start sized them (absent: a run queued by an earlier version). */
-      pageSize: z.number().int().positive().optional(),
-      /** The last root id of the pages queued so far; null once every page was queued. */
-      pagesAfter: id.nullable(),
-    })
-    .optional(),
+  state: runStateSchema.optional(),
 });
 
 export const syncPageData = z.object({
   family,
   handedBackAt,
-  run: runRef,
+  run: runRefSchema,
   ids: z.array(id).min(1),
-  schemaKey,
+  schemaKey: schemaKeySchema,
   /** Saved after the page's own record jobs were queued. */
   state: z.object({ report: runReportSchema, ownJobs: z.array(id) }).optional(),
 });
 
 /** One root record, by family and Odoo id. */
-export const syncRecordData = z.object({ family, handedBackAt, odooId: id, run: runRef });
+export const syncRecordData = z.object({ family, handedBackAt, odooId: id, run: runRefSchema });
 export const resyncRecordData = z.object({ family, handedBackAt, odooId: id, trigger });
 export const reconcileData = z.object({
   family,
@@ -252,7 +224,7 @@ export interface ChildJob<N extends JobName = JobName> {
   readonly priority?: number;
 }
 
-type RunRefData = z.infer<typeof runRef>;
+type RunRefData = z.infer<typeof runRefSchema>;
 
 /**
  * The priority of a run's pages: a small run's pages go before a large one's, whatever was

@@ -9,10 +9,14 @@ import type { SyncLogRow, SyncRunError, SyncRunStatus } from '../db/schema/index
 import type { RecordFamily } from '../families/family.js';
 import { countsOf, mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
 import { closeRun, readRun } from './run-log.js';
-import type { RunRef } from './run-lease.js';
-import { recordFailuresOf, type FailedChild, type FailedRecord } from './sync-page.js';
+import {
+  recordFailures,
+  recordFailuresOf,
+  type FailedChild,
+  type FailedRecord,
+} from './sync-failures.js';
+import type { RunState } from './run-state.js';
 import { clearStage } from './scan-stage.js';
-import { recordFailures } from './sync-failures.js';
 import {
   readSyncState,
   readWatermarks,
@@ -24,17 +28,8 @@ import type { SyncDeps } from './sync-deps.js';
 
 export interface FinishRunInput {
   readonly family: RecordFamily;
-  readonly run: RunRef;
-  /** From the run's first step: the next watermark of each model, ISO. */
-  readonly watermarks: Readonly<Record<string, string>>;
-  /** What the run proves settled once it succeeds, and when it started (see settled.ts). */
-  readonly settledThrough: string | null;
-  readonly startedAt: string | null;
-  readonly startCalls: number;
-  /** Records the scans saw stamped later than Odoo's clock. */
-  readonly futureStamped: number;
-  /** One2many relations whose target scan Odoo refused: their watermarks stay. */
-  readonly scanErrors: readonly SyncRunError[];
+  /** The run's step state, as its first step left it (run-state.ts). */
+  readonly state: RunState;
   readonly reports: readonly RunReport[];
   /** Pages that failed for good: the run failed, the watermarks stay. */
   readonly failedPages: readonly FailedChild[];
@@ -55,7 +50,8 @@ export interface FinishedRun {
 
 export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<FinishedRun> {
   const { db, logger, settings } = deps;
-  const { family, run } = input;
+  const { family, state } = input;
+  const { run } = state;
   const existing = await readRun(db, run.runId);
   if (existing && existing.status !== 'running')
     return finished(existing, await readWatermarks(db, family.name));
@@ -67,8 +63,8 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
     settings.failureBackoffBaseMs,
   );
   const report = mergeReports([
-    reportOf({ odooCalls: input.startCalls, futureStamped: input.futureStamped }, [
-      ...input.scanErrors,
+    reportOf({ odooCalls: state.startCalls, futureStamped: state.futureStamped }, [
+      ...state.scanErrors,
     ]),
     ...input.reports,
     reportOf(
@@ -88,46 +84,51 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
     ),
   ]);
 
-  const state = await readSyncState(db, family.name);
+  const syncState = await readSyncState(db, family.name);
   const held =
-    state?.isSyncing === true &&
-    state.leaseOwner === run.lease.owner &&
-    state.leaseToken === run.lease.token;
+    syncState?.isSyncing === true &&
+    syncState.leaseOwner === run.lease.owner &&
+    syncState.leaseToken === run.lease.token;
   const errors: SyncRunError[] = [...report.errors];
   if (!held)
     errors.unshift({
       code: 'SYNC_LEASE_LOST',
       message: 'the lease expired and another run took over; watermarks left alone',
     });
-  else if (state.haltCode)
-    errors.unshift({ code: state.haltCode, message: 'the run was halted; watermarks left alone' });
+  else if (syncState.haltCode)
+    errors.unshift({
+      code: syncState.haltCode,
+      message: 'the run was halted; watermarks left alone',
+    });
   const status: Exclude<SyncRunStatus, 'running'> =
-    !held || state.haltCode || input.failedPages.length > 0
+    !held || syncState.haltCode || input.failedPages.length > 0
       ? 'failed'
-      : report.counts.failed > 0 || input.scanErrors.length > 0
+      : report.counts.failed > 0 || state.scanErrors.length > 0
         ? 'partial'
         : 'succeeded';
 
-  const firstError = errors[0] ? `${errors[0].code}: ${errors[0].message}` : null;
   const after = held
     ? await recordRunEnd(db, run.lease, {
         status,
-        error: status === 'failed' ? firstError : null,
-        watermarks: Object.fromEntries(
-          Object.entries(input.watermarks).map(([model, iso]) => [model, new Date(iso)]),
-        ),
-        settledThrough: input.settledThrough ? new Date(input.settledThrough) : null,
-        startedAt: input.startedAt ? new Date(input.startedAt) : null,
+        error: status === 'failed' ? (errors[0] ?? null) : null,
+        watermarks: state.watermarks,
+        settledThrough: state.settledThrough,
+        startedAt: state.startedAt,
       })
     : undefined;
-  if (!after) await recordFailureWithoutLease(db, family.name, firstError ?? 'lease lost');
+  if (!after)
+    await recordFailureWithoutLease(
+      db,
+      family.name,
+      errors[0] ?? { code: 'SYNC_LEASE_LOST', message: 'lease lost' },
+    );
   const advanced = after !== undefined && status !== 'failed';
-  const rootWatermark = input.watermarks[family.root.model];
+  const rootWatermark = state.watermarks[family.root.model];
   const { row } = await closeRun(db, run.runId, {
     status,
     counts: report.counts,
     errors,
-    windowTo: advanced && rootWatermark ? new Date(rootWatermark) : null,
+    windowTo: advanced && rootWatermark ? rootWatermark : null,
   });
   await clearStage(db, { runId: run.runId, token: run.lease.token });
   if (held) await releaseLease(db, run.lease);

@@ -36,7 +36,8 @@ import { isRelationRefused, relationRefusal } from './relations.js';
 import { clearEndedStages, clearStage, type StageRef } from './scan-stage.js';
 import { keepRunSchema } from './schema-store.js';
 import { clockBound, CLOCK_SKEW_MARGIN_SECONDS, settledBy } from './settled.js';
-import { dueFailureIds } from './sync-failures.js';
+import { dueFailureIds, isRunLevelFailure } from './sync-failures.js';
+import type { RunState } from './run-state.js';
 import {
   clampWatermarks,
   readWatermarks,
@@ -63,31 +64,16 @@ export interface StartRunInput {
   readonly full: boolean;
 }
 
-/** What the run's last step needs to know from its first. */
-export interface RunPlan {
-  /** The schema every page of the run reads with, as kept in PostgreSQL (schema-store.ts). */
-  readonly schemaKey: string;
-  /** The pages of roots to read: `plannedWave` reads them back from the stage. */
-  readonly pageCount: number;
-  /** Roots per page (page-size.ts). */
-  readonly pageSize: number;
-  readonly retryIds: number[];
-  /** The next watermark of each model, as the scans proved them (ISO: they travel in job data). */
-  readonly watermarks: Record<string, string>;
-  /** What this run proves settled once it succeeds, and when it started (see settled.ts). */
-  readonly settledThrough: string | null;
-  readonly startedAt: string;
-  readonly odooCalls: number;
-  /** Records the scans saw stamped later than Odoo's clock. */
-  readonly futureStamped: number;
-  /** One2many relations whose target scan Odoo refused: they wait, the run goes on. */
-  readonly scanErrors: SyncRunError[];
-}
-
 export type StartedRun =
   | { readonly status: 'paused' }
   | { readonly status: 'skipped'; readonly runId: number; readonly heldBy: string | null }
-  | { readonly status: 'started'; readonly run: RunRef; readonly plan: RunPlan };
+  | {
+      readonly status: 'started';
+      /** The run's step state, before its first wave of pages. */
+      readonly state: RunState;
+      /** Pending failures that are due, each retried by a job of its own. */
+      readonly retryIds: number[];
+    };
 
 function minusSeconds(date: Date | undefined, seconds: number): Date | null {
   return date ? new Date(date.getTime() - seconds * 1_000) : null;
@@ -236,23 +222,24 @@ export async function startRun(
       });
       return {
         status: 'started' as const,
-        run,
-        plan: {
+        state: {
+          run,
+          watermarks: Object.fromEntries(
+            scans.flatMap(({ model, scan: { maxWriteDate } }) =>
+              maxWriteDate ? [[model, maxWriteDate]] : [],
+            ),
+          ),
+          settledThrough: settledThrough ?? null,
+          startedAt,
+          startCalls: odoo.calls,
+          futureStamped: scans.reduce((sum, { scan: s }) => sum + s.futureStamped, 0),
+          scanErrors,
           schemaKey,
           pageCount,
           pageSize,
-          retryIds,
-          watermarks: Object.fromEntries(
-            scans.flatMap(({ model, scan: { maxWriteDate } }) =>
-              maxWriteDate ? [[model, maxWriteDate.toISOString()]] : [],
-            ),
-          ),
-          settledThrough: settledThrough?.toISOString() ?? null,
-          startedAt: startedAt.toISOString(),
-          odooCalls: odoo.calls,
-          futureStamped: scans.reduce((sum, { scan: s }) => sum + s.futureStamped, 0),
-          scanErrors,
+          pagesAfter: 0,
         },
+        retryIds,
       };
     });
   } catch (error) {
@@ -262,42 +249,44 @@ export async function startRun(
   }
 }
 
-/** A wave of a run's pages, and where the next one starts. */
+/** A wave of a run's pages, and the run's state once they are queued. */
 export interface PlannedWave {
   readonly pages: number[][];
-  /** The last root id of the wave: the next wave reads after it; null when there is none. */
-  readonly after: number | null;
+  readonly state: RunState;
 }
 
 /**
- * The next wave of a run's pages: at most `pages` pages of roots after root `after` (0 for the
- * first), read back from the stage under the run's lease. A run queues its pages a wave at a
- * time: the state it leaves in Redis, and the wait of another family's pages behind it, are
- * bounded by a wave, whatever the number of records.
- * @throws LeaseLostError, RunHaltedError when the run no longer holds its lease or was halted
+ * The next wave of a run's pages: at most `pages` pages of roots after the last one queued, read
+ * back from the stage under the run's lease. A run queues its pages a wave at a time: the state
+ * it leaves in Redis, and the wait of another family's pages behind it, are bounded by a wave,
+ * whatever the number of records. A run that lost its lease or was halted queues no more: its
+ * last step records why, and leaves the watermarks alone.
  */
 export async function plannedWave(
   deps: SyncDeps,
-  input: {
-    readonly run: RunRef;
-    readonly after: number;
-    readonly pages: number;
-    /** Roots per page, as the run's start sized them. */
-    readonly pageSize: number;
-  },
+  state: RunState,
+  pages: number,
   call?: OdooCallOptions,
 ): Promise<PlannedWave> {
-  const { run } = input;
+  const ended = { pages: [], state: { ...state, pagesAfter: null } };
+  if (state.pagesAfter === null) return ended;
+  const { run, pagesAfter } = state;
   const stage = { runId: run.runId, token: run.lease.token };
-  return withRunLease(deps, run.lease, call?.signal, async () => {
-    const pages: number[][] = [];
-    for await (const ids of plannedPages(deps.db, stage, input.pageSize, input.after)) {
-      pages.push(ids);
-      if (pages.length === input.pages) break;
-    }
-    const full = pages.length === input.pages;
-    return { pages, after: full ? pages[pages.length - 1]!.at(-1)! : null };
-  });
+  try {
+    return await withRunLease(deps, run.lease, call?.signal, async () => {
+      const wave: number[][] = [];
+      const pageSize = state.pageSize ?? deps.settings.pageSize;
+      for await (const ids of plannedPages(deps.db, stage, pageSize, pagesAfter)) {
+        wave.push(ids);
+        if (wave.length === pages) break;
+      }
+      const full = wave.length === pages;
+      return { pages: wave, state: { ...state, pagesAfter: full ? wave.at(-1)!.at(-1)! : null } };
+    });
+  } catch (error) {
+    if (isRunLevelFailure(error)) return ended;
+    throw error;
+  }
 }
 
 /**
@@ -404,7 +393,7 @@ async function failRun(
     );
     return;
   }
-  await recordFailureWithoutLease(deps.db, family.name, `${runError.code}: ${runError.message}`);
+  await recordFailureWithoutLease(deps.db, family.name, runError);
   await releaseLease(deps.db, run.lease);
   deps.logger.error(
     { family: family.name, runId: run.runId, err: error },

@@ -8,6 +8,8 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { syncFailure, type SyncFailureRow, type SyncRunError } from '../db/schema/index.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
+import { AppError, type SafeError } from '../lib/errors.js';
+import type { RunRef } from './run-lease.js';
 
 export interface FailureEntry {
   readonly odooId: number;
@@ -108,4 +110,42 @@ export async function listFailures(
       .where(inFamily),
   ]);
   return { rows, total: count?.total ?? 0 };
+}
+
+/**
+ * Failures that are not a record's own: the run lost its lease, was halted, or Odoo refused the
+ * credentials. The run fails for them (its watermarks stay); recording records in sync_failure
+ * for them would only fill it with records that have nothing wrong.
+ */
+const RUN_LEVEL_CODES = new Set(['SYNC_LEASE_LOST', 'SYNC_RUN_HALTED', 'ODOO_AUTH']);
+
+export function isRunLevelFailure(error: unknown): boolean {
+  return error instanceof AppError && RUN_LEVEL_CODES.has(error.code);
+}
+
+/** A child job that failed for good, as its parent learns it from the queue. */
+export interface FailedChild {
+  readonly jobId: string;
+  readonly failure: SafeError;
+}
+
+/** A record job that failed for good. */
+export interface FailedRecord extends FailedChild {
+  readonly odooId: number;
+}
+
+/** The failures of record jobs to record: their own, not the run's. */
+export function recordFailuresOf(run: RunRef, failed: readonly FailedRecord[]): FailureEntry[] {
+  return failed.flatMap((child) =>
+    RUN_LEVEL_CODES.has(child.failure.code)
+      ? []
+      : [
+          {
+            odooId: child.odooId,
+            error: { code: child.failure.code, message: child.failure.message },
+            runId: run.runId,
+            jobId: child.jobId,
+          },
+        ],
+  );
 }

@@ -12,7 +12,6 @@
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import type { RecordFamily } from '../families/family.js';
-import { AppError, type SafeError } from '../lib/errors.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
 import { confirmGone } from './odoo-reads.js';
@@ -26,9 +25,14 @@ import {
   type RunReport,
 } from './run-counts.js';
 import { toRunError } from './run-log.js';
-import type { RunRef } from './run-lease.js';
+import { withRunLease, type RunRef } from './run-lease.js';
 import { readRunSchema } from './schema-store.js';
-import { clearFailures, recordFailures, type FailureEntry } from './sync-failures.js';
+import {
+  clearFailures,
+  recordFailures,
+  recordFailuresOf,
+  type FailedRecord,
+} from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
 import { writeRootBatches } from './write-records.js';
 
@@ -47,10 +51,24 @@ export interface PageProgress {
   readonly ownJobs: number[];
 }
 
-export async function syncPage(
+/**
+ * The page's first half, under the run's lease (checked first, kept by a heartbeat).
+ * @throws LeaseLostError, RunHaltedError when the run no longer holds its lease or was halted
+ */
+export function syncPage(
   deps: SyncDeps,
   input: PageInput,
   call?: OdooCallOptions,
+): Promise<PageProgress> {
+  return withRunLease(deps, input.run.lease, call?.signal, (signal) =>
+    readAndWrite(deps, input, { signal }),
+  );
+}
+
+async function readAndWrite(
+  deps: SyncDeps,
+  input: PageInput,
+  call: OdooCallOptions,
 ): Promise<PageProgress> {
   const { db, logger } = deps;
   const { family, run } = input;
@@ -93,45 +111,10 @@ export async function syncPage(
 }
 
 /**
- * Failures that are not a record's own: the run lost its lease, was halted, or Odoo refused the
- * credentials. The run fails for them (its watermarks stay); recording records in sync_failure
- * for them would only fill it with records that have nothing wrong.
+ * The page's second half, once its record jobs have settled, under the run's lease.
+ * @throws LeaseLostError, RunHaltedError when the run no longer holds its lease or was halted
  */
-const RUN_LEVEL_CODES = new Set(['SYNC_LEASE_LOST', 'SYNC_RUN_HALTED', 'ODOO_AUTH']);
-
-export function isRunLevelFailure(error: unknown): boolean {
-  return error instanceof AppError && RUN_LEVEL_CODES.has(error.code);
-}
-
-/** A child job that failed for good, as its parent learns it from the queue. */
-export interface FailedChild {
-  readonly jobId: string;
-  readonly failure: SafeError;
-}
-
-/** A record job that failed for good. */
-export interface FailedRecord extends FailedChild {
-  readonly odooId: number;
-}
-
-/** The failures of record jobs to record: their own, not the run's. */
-export function recordFailuresOf(run: RunRef, failed: readonly FailedRecord[]): FailureEntry[] {
-  return failed.flatMap((child) =>
-    RUN_LEVEL_CODES.has(child.failure.code)
-      ? []
-      : [
-          {
-            odooId: child.odooId,
-            error: { code: child.failure.code, message: child.failure.message },
-            runId: run.runId,
-            jobId: child.jobId,
-          },
-        ],
-  );
-}
-
-/** The page's second half: its record jobs have settled. */
-export async function settlePage(
+export function settlePage(
   deps: SyncDeps,
   input: {
     family: RecordFamily;
@@ -140,16 +123,19 @@ export async function settlePage(
     children: readonly RunReport[];
     failed: readonly FailedRecord[];
   },
+  call?: OdooCallOptions,
 ): Promise<RunReport> {
-  const failures = recordFailuresOf(input.run, input.failed);
-  await recordFailures(deps.db, input.family.name, failures, deps.settings.failureBackoffBaseMs);
-  return mergeReports([
-    reportOf({ pages: 1 }),
-    input.progress.report,
-    ...input.children,
-    reportOf(
-      { recordsSeen: failures.length, failed: failures.length },
-      failures.map((f) => ({ odooId: f.odooId, ...f.error })),
-    ),
-  ]);
+  return withRunLease(deps, input.run.lease, call?.signal, async () => {
+    const failures = recordFailuresOf(input.run, input.failed);
+    await recordFailures(deps.db, input.family.name, failures, deps.settings.failureBackoffBaseMs);
+    return mergeReports([
+      reportOf({ pages: 1 }),
+      input.progress.report,
+      ...input.children,
+      reportOf(
+        { recordsSeen: failures.length, failed: failures.length },
+        failures.map((f) => ({ odooId: f.odooId, ...f.error })),
+      ),
+    ]);
+  });
 }

@@ -9,7 +9,12 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import { syncState, syncWatermark, type SyncStateRow } from '../db/schema/index.js';
+import {
+  syncState,
+  syncWatermark,
+  type SyncRunError,
+  type SyncStateRow,
+} from '../db/schema/index.js';
 import { rowsOf } from '../db/sql-rows.js';
 import { LeaseLostError, RunHaltedError } from './sync-errors.js';
 
@@ -19,6 +24,9 @@ export interface Lease {
   readonly owner: string;
   readonly token: number;
 }
+
+/** Why a run failed: its code and its safe message. */
+type RunError = Pick<SyncRunError, 'code' | 'message'>;
 
 /** A transaction or the database: fencing runs inside the write's own transaction. */
 type Executor = Pick<Db, 'execute'>;
@@ -218,7 +226,8 @@ export async function recordRunEnd(
   lease: Lease,
   end: {
     status: string;
-    error: string | null;
+    /** Why a failed run failed. */
+    error: RunError | null;
     /** The next watermark of each model the scans proved one for. */
     watermarks: Watermarks;
     /** Moves only after a run in which every record was written: a failed one may hold an old copy. */
@@ -236,7 +245,7 @@ export async function recordRunEnd(
       .set({
         ...(settle ? { settledThrough: end.settledThrough, settledAt: end.startedAt } : {}),
         lastRunStatus: end.status,
-        ...(advance ? { lastSuccessAt: sql`now()`, lastError: null } : { lastError: end.error }),
+        ...(advance ? { lastSuccessAt: sql`now()`, ...lastErrorOf(null) } : lastErrorOf(end.error)),
         updatedAt: sql`now()`,
       })
       .where(ours(lease))
@@ -255,11 +264,23 @@ export async function recordRunEnd(
 }
 
 /** A run that ended without the lease (lost, or never taken) still tells operators it failed. */
-export async function recordFailureWithoutLease(db: Db, key: string, error: string): Promise<void> {
+export async function recordFailureWithoutLease(
+  db: Db,
+  key: string,
+  error: RunError,
+): Promise<void> {
   await db
     .update(syncState)
-    .set({ lastRunStatus: 'failed', lastError: error, updatedAt: sql`now()` })
+    .set({ lastRunStatus: 'failed', ...lastErrorOf(error), updatedAt: sql`now()` })
     .where(eq(syncState.key, key));
+}
+
+/** A run's failure as `sync_state` keeps it: its text for a person, its code as data. */
+function lastErrorOf(error: RunError | null) {
+  return {
+    lastError: error && `${error.code}: ${error.message}`,
+    lastErrorCode: error?.code ?? null,
+  };
 }
 
 export async function markReconciled(db: Db, key: string): Promise<void> {

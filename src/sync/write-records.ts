@@ -42,9 +42,9 @@ import { LeaseLostError } from './sync-errors.js';
 import { clearFailures } from './sync-failures.js';
 import { fenceLease, type Lease } from './sync-state.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
+import { planChildren } from './child-plan.js';
 import {
   decide,
-  decideChild,
   type AuditEntry,
   type AuditedAction,
   type Decision,
@@ -136,10 +136,6 @@ interface ModelWrites {
   readonly updates: AuditedUpdate[];
 }
 
-interface ChildWrites extends ModelWrites {
-  readonly deletes: number[];
-}
-
 /** The stored children of these roots, and these children wherever they are (a child can move). */
 export function storedChildrenQuery(
   child: ChildModel,
@@ -205,13 +201,6 @@ async function writeChanged(
   const rootById = new Map(storedRoots.map((row) => [row.odoo_id, row]));
 
   const rootWrites: ModelWrites = { records: [], updates: [] };
-  const childWrites: ChildWrites[] = family.children.map(() => ({
-    records: [],
-    updates: [],
-    deletes: [],
-  }));
-  const childCounts = new Map<number, { created: number; updated: number; deleted: number }>();
-
   const outcomes = items.map((item): RecordOutcome => {
     const stored = rootById.get(item.odooId);
     const decision = decide(
@@ -228,7 +217,6 @@ async function writeChanged(
       rootWrites.records.push(item);
       if (stored) rootWrites.updates.push(auditedUpdate(item.odooId, decision.audit));
     }
-    childCounts.set(item.odooId, { created: 0, updated: 0, deleted: 0 });
     return {
       odooId: item.odooId,
       action: actionOf(decision),
@@ -237,19 +225,21 @@ async function writeChanged(
       childrenDeleted: 0,
     };
   });
-  const writing = new Set(
-    outcomes.filter((outcome) => outcome.action !== 'stale').map((o) => o.odooId),
-  );
-  family.children.forEach((child, i) => {
+  // The children of the roots written (a stale root's stay as they are).
+  const writing = items.filter((_, i) => outcomes[i]!.action !== 'stale');
+  const childPlans = family.children.map((child, i) =>
     planChildren(
-      items.filter((item) => writing.has(item.odooId)),
-      i,
-      storedChildren[i]!,
-      childWrites[i]!,
-      childCounts,
+      writing.map((item) => ({ odooId: item.odooId, children: item.children[i]! })),
+      storedChildren[i]!.map((row) => ({
+        odooId: row.odoo_id,
+        rootId: row.root_id,
+        writeDate: new Date(row.odoo_write_date),
+        data: row.data,
+        staleLayout: row.stale_layout,
+      })),
       (odooId) => modeOf(context, child.model, odooId),
-    );
-  });
+    ),
+  );
 
   const source: AuditSource = { runId: context.runId, trigger: context.trigger ?? null };
   const how: WriteHow = {
@@ -259,13 +249,13 @@ async function writeChanged(
   };
   await writeModel(tx, family, family.root, rootWrites, source, anyStored, how);
   for (const [i, child] of family.children.entries()) {
-    const writes = childWrites[i]!;
+    const plan = childPlans[i]!;
     const shape = childWriteShape(child);
-    if (writes.deletes.length > 0) {
+    if (plan.deletes.length > 0) {
       const parent = sql.identifier(child.parentColumn);
       await tx.execute(sql`
         with gone as (
-          delete from ${shape.table} where odoo_id = any(${intArray(writes.deletes)}::int[])
+          delete from ${shape.table} where odoo_id = any(${intArray(plan.deletes)}::int[])
           returning odoo_id, ${parent} as root_id, odoo_write_date)
         ${auditInsert(
           family.name,
@@ -274,18 +264,22 @@ async function writeChanged(
           sql`select odoo_id, root_id, 'deleted', '[]'::jsonb, odoo_write_date, null::text from gone`,
         )}`);
     }
+    const writes: ModelWrites = {
+      records: plan.writes.map((write) => write.child),
+      updates: plan.writes.flatMap((write) =>
+        write.replaces ? [auditedUpdate(write.child.odooId, write.replaces)] : [],
+      ),
+    };
     await writeModel(tx, family, child, writes, source, anyStored, how);
   }
   return outcomes.map((outcome) => {
-    const counts = childCounts.get(outcome.odooId);
-    return counts
-      ? {
-          ...outcome,
-          childrenCreated: counts.created,
-          childrenUpdated: counts.updated,
-          childrenDeleted: counts.deleted,
-        }
-      : outcome;
+    const counted = childPlans.flatMap((plan) => plan.counts.get(outcome.odooId) ?? []);
+    return {
+      ...outcome,
+      childrenCreated: counted.reduce((sum, counts) => sum + counts.created, 0),
+      childrenUpdated: counted.reduce((sum, counts) => sum + counts.updated, 0),
+      childrenDeleted: counted.reduce((sum, counts) => sum + counts.deleted, 0),
+    };
   });
 }
 
@@ -296,61 +290,6 @@ function auditedUpdate(odooId: number, audit: AuditEntry): AuditedUpdate {
     changed: audit.changed,
     reason: audit.reason ?? null,
   };
-}
-
-/** What the batch writes of one child model, for the roots it writes. */
-function planChildren(
-  items: readonly MappedRoot[],
-  model: number,
-  stored: readonly StoredChild[],
-  writes: ChildWrites,
-  counts: Map<number, { created: number; updated: number; deleted: number }>,
-  modeOf: (odooId: number) => WriteMode,
-): void {
-  const byId = new Map(stored.map((row) => [row.odoo_id, row]));
-  const byRoot = new Map<number, StoredChild[]>();
-  for (const row of stored) {
-    const list = byRoot.get(row.root_id) ?? [];
-    list.push(row);
-    byRoot.set(row.root_id, list);
-  }
-  // A child that leaves one root of the batch for another moves: it is not deleted from the first.
-  const listedInBatch = new Set(
-    items.flatMap((item) => item.children[model]!.map((c) => c.odooId)),
-  );
-  for (const item of items) {
-    const count = counts.get(item.odooId)!;
-    const incoming = new Set<number>();
-    for (const child of item.children[model]!) {
-      incoming.add(child.odooId);
-      const storedChild = byId.get(child.odooId);
-      const decision = decideChild(
-        storedChild && {
-          writeDate: new Date(storedChild.odoo_write_date),
-          data: storedChild.data,
-          archived: false,
-          staleLayout: storedChild.stale_layout,
-          moved: storedChild.root_id !== item.odooId,
-        },
-        child,
-        modeOf(child.odooId),
-      );
-      if (!decision.write) continue;
-      writes.records.push(child);
-      if (!storedChild) {
-        count.created += 1;
-        continue;
-      }
-      count.updated += 1;
-      writes.updates.push(auditedUpdate(child.odooId, decision.audit));
-    }
-    // Children Odoo no longer lists under this root: gone from Odoo (or moved, and re-parented).
-    for (const storedChild of byRoot.get(item.odooId) ?? []) {
-      if (incoming.has(storedChild.odoo_id) || listedInBatch.has(storedChild.odoo_id)) continue;
-      count.deleted += 1;
-      writes.deletes.push(storedChild.odoo_id);
-    }
-  }
 }
 
 type Executor = Pick<Db, 'execute'>;

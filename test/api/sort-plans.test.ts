@@ -1,6 +1,6 @@
 /**
  * Every sort the API offers reads an index in its order: for each sort of /api/bcs and of every
- * model's /api/models/{model}/records, both directions, with and without archived records,
+ * model's /api/models/{model}/records (the families in code and a configured one), both directions, with and without archived records,
  * PostgreSQL never plans a Sort over a scan of the whole table (checked with EXPLAIN on 30,000
  * rows a table, not with timings). A sort that did would hold a connection for as long as the
  * table takes to read, per request.
@@ -93,7 +93,7 @@ describe('every sort the API offers reads an index', () => {
     writeFileSync(join(dir, 'families.yaml'), GADGETS);
     const config = testConfig({
       SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
-      SYNC_FAMILIES: 'bcs,gadgets',
+      SYNC_FAMILIES: 'bcs,partners,moves,gadgets',
     });
     await applyLayouts(db.db, schemaAnswers(FIELDS), config.sync.families.configured);
     families = await loadFamilies(db.db, config.sync.families);
@@ -108,6 +108,26 @@ describe('every sort the API offers reads an index', () => {
       from generate_series(1, ${ROWS}) as n;
       insert into scrap_dimagaz_bc_line (odoo_id, bc_odoo_id, sequence, name, odoo_write_date, data)
       select n, n, 1, 'line ' || n, timestamptz '2026-01-01' + n * interval '1 second', '{}'::jsonb
+      from generate_series(1, ${ROWS}) as n;
+      insert into scrap_res_partner (odoo_id, name, email, is_company, customer_rank,
+        supplier_rank, country_id, parent_id, odoo_write_date, data, archived_at)
+      select n, 'partner ' || n, 'p' || n || '@example.com', n % 5 = 0, n % 40, n % 30,
+        1 + n % 200, case when n % 5 <> 0 then 1 + n % 3000 end,
+        timestamptz '2026-01-01' + n * interval '1 second', '{}'::jsonb,
+        case when n % 50 = 0 then now() end
+      from generate_series(1, ${ROWS}) as n;
+      insert into scrap_account_move (odoo_id, name, move_type, state, partner_id, date,
+        amount_total, odoo_write_date, data, archived_at)
+      select n, 'INV/' || n, (array['entry','out_invoice','in_invoice'])[1 + n % 3],
+        (array['draft','posted','cancel'])[1 + n % 3], 1 + n % 300,
+        date '2020-01-01' + n % 2000, (n % 10000)::numeric / 7,
+        timestamptz '2026-01-01' + n * interval '1 second', '{}'::jsonb,
+        case when n % 50 = 0 then now() end
+      from generate_series(1, ${ROWS}) as n;
+      insert into scrap_account_move_line (odoo_id, move_odoo_id, sequence, name, account_id,
+        odoo_write_date, data)
+      select n, n, 1, 'line ' || n, 1 + n % 100, timestamptz '2026-01-01' + n * interval '1 second',
+        '{}'::jsonb
       from generate_series(1, ${ROWS}) as n;
       insert into x_gadget (odoo_id, odoo_write_date, data, x_name, x_size, x_price, x_ok, x_day,
         x_at, x_kind, x_owner_id, archived_at)
@@ -154,6 +174,9 @@ describe('every sort the API offers reads an index', () => {
     expect(models.map((model) => model.model)).toEqual([
       'dimagaz.bc',
       'dimagaz.bc.line',
+      'res.partner',
+      'account.move',
+      'account.move.line',
       'x_gadget',
       'x_gadget_part',
     ]);

@@ -40,7 +40,7 @@ describe('migrate with a declaration file', () => {
   });
 
   async function migrate(): Promise<{ code: number | null; lines: LogLine[] }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/db/migrate-cli.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts'], {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME ?? '/tmp',

@@ -10,6 +10,7 @@ import { syncState } from '../../src/db/schema/index.js';
 import { bcsFamily } from '../../src/families/bcs/family.js';
 import { takeLease } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { CODE_FAMILIES } from '../../src/families/registry.js';
 
 describe("the sync's database sessions", () => {
   let db: TestDb;
@@ -36,7 +37,7 @@ describe("the sync's database sessions", () => {
         DATABASE_LOCK_TIMEOUT_MS: '300',
         DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500',
       },
-      { mode: 'production', role: 'worker' },
+      { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES },
     );
     const handle = await createDb({ ...config.database, poolMax: 2 });
     handles.push(handle);

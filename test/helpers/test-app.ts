@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { buildApp, type App, type AppDeps } from '../../src/http/app.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { TestDb } from './test-db.js';
+import { CODE_FAMILIES } from '../../src/families/registry.js';
 
 export const KEYS = {
   reader: generateApiKey('front', 'reader'),
@@ -27,7 +28,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
       LOG_LEVEL: 'warn',
       ...env,
     },
-    { mode: 'production', role: 'api' },
+    { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
   );
 }
 

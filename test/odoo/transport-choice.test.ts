@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/config.js';
 import type { OdooSandboxOptions } from '../../dev/sandbox/odoo-sandbox.js';
 import { memoryLogger } from '../helpers/test-app.js';
 import { startSandbox, type SandboxHarness } from './sandbox-harness.js';
+import { CODE_FAMILIES } from '../../src/families/registry.js';
 
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
@@ -39,7 +40,7 @@ async function clientFor(
       ODOO_USERNAME: sandbox.username,
       ...env,
     },
-    { mode: 'production', role: 'worker' },
+    { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES },
   );
   const { lines, logger } = memoryLogger('info');
   client = createOdooClient(config.odoo!, { logger });

@@ -2,7 +2,6 @@
 import type { Job } from 'bullmq';
 import { JOBS, recordJob, type JobData } from '../../src/queues/catalogue.js';
 import type { RunReport } from '../../src/sync/run-counts.js';
-import { withRunLease } from '../../src/sync/run-lease.js';
 import { settlePage, syncPage } from '../../src/sync/sync-page.js';
 import { childrenOfRun } from '../run-children.js';
 import { runStepJob } from '../step-job.js';
@@ -19,18 +18,19 @@ export async function processSyncPage(
   const family = ctx.sync.families.require(data.family);
   const report = await runStepJob(job, token, signal, ctx, {
     state: data.state,
-    start: (abort) =>
-      withRunLease(ctx.sync, run.lease, abort, async (leased) => {
-        const progress = await syncPage(ctx.sync, { ...data, family }, { signal: leased });
-        return {
-          children: progress.ownJobs.map((odooId) => recordJob(family.name, run, odooId)),
-          state: progress,
-        };
-      }),
+    async start(abort) {
+      const progress = await syncPage(ctx.sync, { ...data, family }, { signal: abort });
+      return {
+        children: progress.ownJobs.map((odooId) => recordJob(family.name, run, odooId)),
+        state: progress,
+      };
+    },
     settle: (progress, children) => {
       const { reports, failedRecords } = childrenOfRun(run, children);
-      return withRunLease(ctx.sync, run.lease, signal, () =>
-        settlePage(ctx.sync, { family, run, progress, children: reports, failed: failedRecords }),
+      return settlePage(
+        ctx.sync,
+        { family, run, progress, children: reports, failed: failedRecords },
+        { signal },
       );
     },
   });

@@ -5,7 +5,7 @@
  */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
-import { isRunLevelFailure } from '../../src/sync/sync-page.js';
+import { isRunLevelFailure } from '../../src/sync/sync-failures.js';
 import { recordJobFailure, syncRunRecord } from '../../src/sync/sync-record.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';

@@ -12,7 +12,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { JOBS, pageJob, recordJob, type JobData } from '../../src/queues/catalogue.js';
 import { finishRun, type FinishedRun } from '../../src/sync/finish-run.js';
-import { isRunLevelFailure } from '../../src/sync/sync-page.js';
+import { runStateSchema, type RunState } from '../../src/sync/run-state.js';
 import { plannedWave, startRun } from '../../src/sync/start-run.js';
 import { deferJob, deferOnTransientFailure } from '../defer-job.js';
 import { runStepJob, type Wave } from '../step-job.js';
@@ -21,8 +21,6 @@ import type { WorkerContext } from '../worker-context.js';
 
 type Result =
   FinishedRun | { status: 'paused' | 'skipped'; runId?: number; heldBy?: string | null };
-
-type RunState = NonNullable<JobData<'sync-run'>['state']>;
 
 export async function processSyncRun(
   job: Job<JobData<'sync-run'>>,
@@ -34,35 +32,17 @@ export async function processSyncRun(
   // A run reads and writes under the layouts as migrate left them (docs/models.md).
   await ctx.sync.families.refresh();
   const family = ctx.sync.families.require(data.family);
-  /**
-   * The wave of pages after the last one queued. A run that lost its lease or was halted queues
-   * no more: its last step records why, and leaves the watermarks alone.
-   */
+  /** The next wave of the run's pages, queued with the state that follows it. */
   const nextWave = async (state: RunState, abort: AbortSignal): Promise<Wave<RunState>> => {
-    const ended = { children: [], state: { ...state, pagesAfter: null } };
-    if (state.pagesAfter === null) return ended;
-    try {
-      const wave = await plannedWave(
-        ctx.sync,
-        {
-          run: state.run,
-          after: state.pagesAfter,
-          pages: ctx.runPagesInFlight,
-          pageSize: state.pageSize ?? ctx.sync.settings.pageSize,
-        },
-        { signal: abort },
-      );
-      return {
-        children: wave.pages.map((ids) => pageJob(family.name, state.run, ids, state)),
-        state: { ...state, pagesAfter: wave.after },
-      };
-    } catch (error) {
-      if (isRunLevelFailure(error)) return ended;
-      throw error;
-    }
+    const wave = await plannedWave(ctx.sync, state, ctx.runPagesInFlight, { signal: abort });
+    return {
+      children: wave.pages.map((ids) => pageJob(family.name, state.run, ids, state)),
+      state: wave.state,
+    };
   };
   const finished = await runStepJob<RunState, Result>(job, token, signal, ctx, {
     state: data.state,
+    encode: (state) => runStateSchema.encode(state),
     async start(abort) {
       // A full resync someone asked for waits until it runs (see defer-job.ts).
       const started = await startRun(
@@ -80,26 +60,10 @@ export async function processSyncRun(
       if (started.status === 'skipped' && data.full)
         await deferJob(job, token, ctx, 'another run holds the lease');
       if (started.status !== 'started') return { result: started };
-      const { run, plan } = started;
-      const first = await nextWave(
-        {
-          run,
-          watermarks: plan.watermarks,
-          settledThrough: plan.settledThrough,
-          startedAt: plan.startedAt,
-          startCalls: plan.odooCalls,
-          futureStamped: plan.futureStamped,
-          scanErrors: plan.scanErrors,
-          schemaKey: plan.schemaKey,
-          pageCount: plan.pageCount,
-          pageSize: plan.pageSize,
-          pagesAfter: 0,
-        },
-        abort,
-      );
+      const first = await nextWave(started.state, abort);
       return {
         children: [
-          ...plan.retryIds.map((odooId) => recordJob(family.name, run, odooId)),
+          ...started.retryIds.map((odooId) => recordJob(family.name, started.state.run, odooId)),
           ...first.children,
         ],
         state: first.state,
@@ -114,7 +78,7 @@ export async function processSyncRun(
       return wave.children.length > 0 ? wave : undefined;
     },
     settle: (state, children) =>
-      finishRun(ctx.sync, { ...state, family, ...childrenOfRun(state.run, children) }),
+      finishRun(ctx.sync, { family, state, ...childrenOfRun(state.run, children) }),
   });
   if (finished.status === 'failed')
     throw new UnrecoverableError(

@@ -11,7 +11,6 @@
  * Not here: the wire exchange (tryton-transport), the value codec (tryton-codec), HTTP routes.
  */
 import { Agent, type Dispatcher } from 'undici';
-import type { TrytonConfig } from '../../config/config.js';
 import type { Logger } from '../../lib/logger.js';
 import { readThrough, readThroughJson, type TrytonCache } from './tryton-cache.js';
 import { stringifyTrytonJson } from './tryton-codec.js';
@@ -129,6 +128,21 @@ export interface TrytonClient {
   close(): Promise<void>;
 }
 
+/** The server the client talks to, as whom, and its limits (TRYTON_* in the configuration). */
+export interface TrytonClientSettings {
+  readonly rpcUrl: string;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+  readonly timeoutMs: number;
+  readonly loginTimeoutMs: number;
+  readonly retries: number;
+  readonly sessionTtlSeconds: number;
+  readonly maxResponseBytes: number;
+  /** Answers larger than this are not cached. */
+  readonly cacheMaxBytes: number;
+}
+
 export interface TrytonClientDeps {
   logger: Logger;
   /** undici dispatcher; by default the client owns an Agent and closes it in `close()`. */
@@ -162,7 +176,10 @@ function opensNoDatabase(error: unknown): boolean {
   return /put_connection|^Database .* doesn't exist/.test(error.errorName);
 }
 
-export function createTrytonClient(config: TrytonConfig, deps: TrytonClientDeps): TrytonClient {
+export function createTrytonClient(
+  config: TrytonClientSettings,
+  deps: TrytonClientDeps,
+): TrytonClient {
   const log = deps.logger;
   const rpcUrl = config.rpcUrl.replace(/\/+$/, '');
   const databasePath = `/${encodeURIComponent(config.database)}/`;

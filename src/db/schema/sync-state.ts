@@ -40,7 +40,10 @@ export const syncState = pgTable('sync_state', {
   lastRunAt: utc('last_run_at'),
   lastRunStatus: text('last_run_status'),
   lastSuccessAt: utc('last_success_at'),
+  /** Why the last run failed, for a person: `CODE: message`. */
   lastError: text('last_error'),
+  /** The code of that failure, as data (`ODOO_NETWORK`): what a program reads. */
+  lastErrorCode: text('last_error_code'),
   lastReconcileAt: utc('last_reconcile_at'),
   lastVerifyAt: utc('last_verify_at'),
   /** The slice (`odoo_id % SYNC_VERIFY_CYCLE_DAYS`) the next nightly verify checks. */

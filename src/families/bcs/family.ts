@@ -1,32 +1,27 @@
 /**
  * The BC family: purchase orders (`dimagaz.bc`, "BC") and their lines (`dimagaz.bc.line`,
- * linked by `bc_id`). The first family the engine copied; its tables, indexes and API bodies are
+ * linked by `bc_id`), declared once: the engine's family and its drizzle tables
+ * (define-family.ts). The first family the engine copied; its tables, indexes and API bodies are
  * what they were before families existed.
  */
+import { sql } from 'drizzle-orm';
+import { index } from 'drizzle-orm/pg-core';
 import { columns as c } from '../columns.js';
-import { copyTableOf, type RecordFamily } from '../family.js';
-import { scrapDimagazBc, scrapDimagazBcLine } from './tables.js';
+import { defineFamily } from '../define-family.js';
 
 export const BC_MODEL = 'dimagaz.bc';
 export const BC_LINE_MODEL = 'dimagaz.bc.line';
 
-export const bcsFamily: RecordFamily = {
+const bcs = defineFamily({
   name: 'bcs',
   noun: 'BC',
   root: {
     model: BC_MODEL,
-    table: copyTableOf(scrapDimagazBc),
+    table: 'scrap_dimagaz_bc',
     activeField: 'active',
-    links: [],
-    requiredFields: ['write_date'],
-    // The indexes of the BC routes serve these too (tables.ts).
-    query: {
-      filter: ['state', 'partner_id', 'name'],
-      sort: ['name', 'date_order', 'amount_total'],
-    },
     columns: [
       c.text('name'),
-      c.text('state'),
+      c.selection('state'),
       c.many2one('partner_id', { name: 'partner_name' }),
       c.datetime('date_order'),
       c.datetime('date_planned'),
@@ -38,15 +33,36 @@ export const bcsFamily: RecordFamily = {
       c.text('origin'),
       c.datetime('create_date', { column: 'odoo_create_date', api: false }),
     ],
+    // /api/bcs maps its parameters onto these (src/http/routes/api/bcs/).
+    query: {
+      filter: ['state', 'partner_id', 'date_order', 'name'],
+      sort: [
+        'name',
+        'date_order',
+        { field: 'amount_total', index: 'scrap_dimagaz_bc_amount_sort_idx' },
+      ],
+      search: { q: ['name', 'origin'] },
+    },
+    indexes: (column) => [
+      // The portal's common list: one partner's BCs, newest first. The partner leads, then the
+      // same sort expression, so a page and every cursor after it is one index range: without it
+      // PostgreSQL intersects the partner and state indexes and sorts the partner's whole set.
+      index('scrap_dimagaz_bc_live_partner_date_order_idx')
+        .on(
+          column('partner_id'),
+          sql`coalesce(${column('date_order')}, '-infinity'::timestamptz)`,
+          column('odoo_id'),
+        )
+        .where(sql`${column('archived_at')} is null`),
+    ],
   },
   children: [
     {
       model: BC_LINE_MODEL,
-      table: copyTableOf(scrapDimagazBcLine),
+      table: 'scrap_dimagaz_bc_line',
       parentField: 'bc_id',
       parentColumn: 'bc_odoo_id',
-      links: [],
-      requiredFields: ['write_date', 'bc_id'],
+      order: 'sequence',
       columns: [
         c.integer('sequence'),
         c.many2one('product_id', { name: 'product_name' }),
@@ -58,5 +74,7 @@ export const bcsFamily: RecordFamily = {
       ],
     },
   ],
-  schedule: {},
-};
+});
+
+export const bcsFamily = bcs.family;
+export const { scrapDimagazBc, scrapDimagazBcLine } = bcs.tables;

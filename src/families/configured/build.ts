@@ -2,36 +2,18 @@
  * A configured family as the engine copies it: its declaration (the operators' file) and its
  * layout (what `migrate` created) make a `RecordFamily` like one declared in code.
  */
-import type { FieldColumn } from '../columns.js';
+import { SQL_TYPES, type FieldColumn } from '../columns.js';
+import { ownColumns, type TablePlace } from '../copy-columns.js';
 import type { ChildModel, CopyTable, ModelDeclaration, RecordFamily } from '../family.js';
-import {
-  CHILD_BOOKKEEPING,
-  layoutProblems,
-  ROOT_BOOKKEEPING,
-  specHash,
-  type FamilyLayout,
-  type ModelLayout,
-} from './layout.js';
+import { layoutProblems, specHash, type FamilyLayout, type ModelLayout } from './layout.js';
 import type { ConfiguredFamilySpec, ConfiguredModelSpec } from './spec.js';
 
-const BOOKKEEPING_TYPES: Readonly<Record<string, string>> = {
-  id: 'bigint',
-  odoo_id: 'integer',
-  odoo_write_date: 'timestamp with time zone',
-  data: 'jsonb',
-  active: 'boolean',
-  archived_at: 'timestamp with time zone',
-  archive_reason: 'text',
-  first_synced_at: 'timestamp with time zone',
-  synced_at: 'timestamp with time zone',
-  layout_version: 'integer',
-};
-
-function copyTable(layout: ModelLayout, bookkeeping: readonly string[]): CopyTable {
-  const sqlTypes = new Map(bookkeeping.map((name) => [name, BOOKKEEPING_TYPES[name]!]));
+/** The table as `migrate` made it: its own columns (copy-columns.ts), then the layout's. */
+function copyTable(layout: ModelLayout, place: TablePlace): CopyTable {
+  const sqlTypes = new Map(ownColumns(place, true).map((own) => [own.name, own.sqlType]));
   for (const column of layout.columns) {
     sqlTypes.set(column.column, column.sqlType);
-    if (column.nameColumn) sqlTypes.set(column.nameColumn, 'text');
+    if (column.nameColumn) sqlTypes.set(column.nameColumn, SQL_TYPES.text);
   }
   return { name: layout.table, sqlTypes };
 }
@@ -40,12 +22,12 @@ function declaration(
   spec: ConfiguredModelSpec,
   layout: ModelLayout,
   version: number,
-  bookkeeping: readonly string[],
+  place: TablePlace,
   required: readonly string[],
 ): ModelDeclaration {
   return {
     model: spec.model,
-    table: copyTable(layout, bookkeeping),
+    table: copyTable(layout, place),
     columns: layout.columns.map((column): FieldColumn => ({
       field: column.field,
       kind: column.kind,
@@ -89,7 +71,7 @@ export function buildConfiguredFamily(
   const children = spec.children.map((childSpec, i): ChildModel => {
     const childLayout = childLayouts[i]!;
     return {
-      ...declaration(childSpec, childLayout, layout.version, CHILD_BOOKKEEPING, [childSpec.link]),
+      ...declaration(childSpec, childLayout, layout.version, 'child', [childSpec.link]),
       parentField: childSpec.link,
       parentColumn: childLayout.parentColumn!,
     };
@@ -102,7 +84,7 @@ export function buildConfiguredFamily(
         spec.root,
         rootLayout!,
         layout.version,
-        ROOT_BOOKKEEPING,
+        'root',
         activeField ? [activeField] : [],
       ),
       activeField,

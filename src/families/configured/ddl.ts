@@ -6,7 +6,8 @@
  * created and this one replaces (see {@link REPLACED_INDEXES}) is dropped: `migrate` upgrades an
  * existing table in place.
  */
-import { indexKey } from '../index-keys.js';
+import { COLUMN_KINDS, indexKey, SQL_TYPES } from '../columns.js';
+import { ownColumns } from '../copy-columns.js';
 import {
   identifier,
   ROUNDED_NUMERIC,
@@ -17,27 +18,12 @@ import {
 import type { ConfiguredFamilySpec, ConfiguredModelSpec } from './spec.js';
 import { quoteIdentifier as quote } from '../../db/sql-rows.js';
 
-const INSTANT = 'timestamp with time zone';
-
-/** The columns every copy table has, by the model's place in its family, with their definitions. */
-function ownColumns(model: ModelLayout, root: ModelLayout): [string, string][] {
-  const isRoot = model === root;
-  return [
-    ['id', 'bigint primary key generated always as identity'],
-    ['odoo_id', 'integer not null'],
-    ...(isRoot ? [['active', 'boolean not null default true'] as [string, string]] : []),
-    ['odoo_write_date', `${INSTANT} not null`],
-    ['data', 'jsonb not null'],
-    ...(isRoot
-      ? ([
-          ['archived_at', INSTANT],
-          ['archive_reason', 'text'],
-          ['first_synced_at', `${INSTANT} not null default now()`],
-        ] as [string, string][])
-      : []),
-    ['synced_at', `${INSTANT} not null default now()`],
-    ['layout_version', 'integer not null default 0'],
-  ];
+/** The columns every copy table has (copy-columns.ts), by the model's place in its family. */
+function ownColumnsOf(model: ModelLayout, root: ModelLayout): [string, string][] {
+  return ownColumns(model === root ? 'root' : 'child', true).map((own) => [
+    own.name,
+    own.definition,
+  ]);
 }
 
 /** A child's link to its root: its root's Odoo id, removed with it. */
@@ -48,7 +34,7 @@ function parentReference(model: ModelLayout, root: ModelLayout): string {
 function createTable(model: ModelLayout, root: ModelLayout): string {
   const t = model.table;
   const own = [
-    ...ownColumns(model, root).map(([name, definition]) => `${quote(name)} ${definition}`),
+    ...ownColumnsOf(model, root).map(([name, definition]) => `${quote(name)} ${definition}`),
     ...(model.parentColumn === undefined
       ? []
       : [`${quote(model.parentColumn)} integer not null ${parentReference(model, root)}`]),
@@ -70,7 +56,7 @@ function adoptTable(
   required: ReadonlySet<string>,
 ): string[] {
   const t = quote(model.table);
-  const statements = ownColumns(model, root)
+  const statements = ownColumnsOf(model, root)
     .filter(([name]) => !existing.has(name))
     .map(
       ([name, definition]) =>
@@ -81,7 +67,7 @@ function adoptTable(
       `alter table ${t} add column if not exists ${quote(model.parentColumn)} integer ${parentReference(model, root)}`,
     );
   const written = new Set([
-    ...ownColumns(model, root).map(([name]) => name),
+    ...ownColumnsOf(model, root).map(([name]) => name),
     ...(model.parentColumn === undefined ? [] : [model.parentColumn]),
     ...model.columns.flatMap((column) =>
       column.nameColumn ? [column.column, column.nameColumn] : [column.column],
@@ -103,7 +89,7 @@ function index(table: string, suffix: string, on: string, where?: string): strin
  * Indexes earlier versions created and this one replaces, by the suffix of their name: a sorted
  * field's `<column>_sort_idx` held live rows only (so includeArchived=true sorted the whole
  * table) and a whole text; a filtered text's `<column>_idx` held the whole text, so a value past
- * about 2,700 bytes could not be written (index-keys.ts).
+ * about 2,700 bytes could not be written (columns.ts).
  */
 const REPLACED_INDEXES = {
   sort: (column: string) => `${column}_sort_idx`,
@@ -133,7 +119,7 @@ function modelStatements(
       statements.push(`alter table ${quote(t)} alter column ${quote(column.column)} type numeric`);
     if (column.nameColumn)
       statements.push(
-        `alter table ${quote(t)} add column if not exists ${quote(column.nameColumn)} text`,
+        `alter table ${quote(t)} add column if not exists ${quote(column.nameColumn)} ${SQL_TYPES.text}`,
       );
   }
   // (name suffix, what it indexes, where): every index the layout wants on the table.
@@ -155,7 +141,7 @@ function modelStatements(
   }
   const columnOf = (field: string) => model.columns.find((column) => column.field === field)!;
   const replaced: string[] = [];
-  // The API orders by the column's key, then the id (index-keys.ts), over every row: live rows
+  // The API orders by the column's key, then the id (columns.ts), over every row: live rows
   // and, with includeArchived=true, the archived ones.
   for (const field of spec.api.sort) {
     const column = columnOf(field);
@@ -168,18 +154,19 @@ function modelStatements(
   const trigram: string[] = [];
   for (const field of spec.api.filter) {
     const column = columnOf(field);
-    if (column.kind === 'text') {
-      // Equality finds a text by its key (a sorted text's order index leads with it); `contains`
-      // by trigrams (pg_trgm, created by the migrations): pieces of three characters.
+    const { keyChars, trigram: searched } = COLUMN_KINDS[column.kind];
+    if (keyChars === null) indexes.push([`${column.column}_idx`, quote(column.column)]);
+    else {
+      // Equality finds a text by its key (a sorted text's order index leads with it).
       if (!spec.api.sort.includes(field))
         indexes.push([`${column.column}_key_idx`, indexKey(column.kind, quote(column.column))]);
       replaced.push(REPLACED_INDEXES.textFilter(column.column));
+    }
+    // `contains` by trigrams (pg_trgm, created by the migrations): pieces of three characters.
+    if (searched)
       trigram.push(
         `create index if not exists ${quote(indexName(t, `${column.column}_trgm_idx`))} on ${quote(t)} using gin (${quote(column.column)} gin_trgm_ops)`,
       );
-    } else {
-      indexes.push([`${column.column}_idx`, quote(column.column)]);
-    }
   }
   // Dropped first, and never under a name the layout wants now (the names of two columns can
   // meet: `x_sort`'s filter index is `x_sort_idx`, the former sort index of `x`).

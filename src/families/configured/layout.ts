@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { OdooDomain, OdooFieldDescription } from '../../clients/odoo/odoo-types.js';
-import type { ColumnKind } from '../columns.js';
+import { COLUMN_KINDS, kindOfOdooType, SQL_TYPES, type ColumnKind } from '../columns.js';
+import { ownColumns } from '../copy-columns.js';
 import { FIELD_NAME, MODEL_NAME, type LeftOutField } from '../field-policy.js';
 import { chooseFields, type DescribedModels } from './choose-fields.js';
 import type { ConfiguredFamilySpec, ConfiguredModelSpec } from './spec.js';
@@ -77,28 +78,6 @@ export const TARGET_ATTRIBUTES = ['type', 'store', 'relation'];
 /** Each table's columns and their types, as the catalog has them now. */
 export type Catalog = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
-/** Columns of every root table and every child table, whatever the model. */
-export const ROOT_BOOKKEEPING = [
-  'id',
-  'odoo_id',
-  'odoo_write_date',
-  'data',
-  'active',
-  'archived_at',
-  'archive_reason',
-  'first_synced_at',
-  'synced_at',
-  'layout_version',
-];
-export const CHILD_BOOKKEEPING = [
-  'id',
-  'odoo_id',
-  'odoo_write_date',
-  'data',
-  'synced_at',
-  'layout_version',
-];
-
 /** PostgreSQL cuts identifiers at 63 bytes; longer names are cut and told apart by a hash. */
 export const MAX_IDENTIFIER = 63;
 
@@ -112,46 +91,6 @@ export function identifier(name: string): string {
 export function specHash(spec: ConfiguredFamilySpec): string {
   const { schedule: _schedule, ...planned } = spec;
   return createHash('sha256').update(JSON.stringify(planned)).digest('hex').slice(0, 16);
-}
-
-const KINDS: Readonly<Record<string, ColumnKind>> = {
-  integer: 'integer',
-  many2one_reference: 'integer',
-  float: 'decimal',
-  monetary: 'decimal',
-  boolean: 'boolean',
-  char: 'text',
-  text: 'text',
-  html: 'text',
-  selection: 'text',
-  reference: 'text',
-  // Listed binaries only: Odoo sends them base64-encoded.
-  binary: 'text',
-  date: 'date',
-  datetime: 'datetime',
-  many2one: 'many2one',
-  json: 'json',
-  properties: 'json',
-  properties_definition: 'json',
-};
-
-const SQL_TYPES: Readonly<Record<ColumnKind, string>> = {
-  integer: 'integer',
-  decimal: 'numeric',
-  boolean: 'boolean',
-  text: 'text',
-  date: 'date',
-  datetime: 'timestamp with time zone',
-  json: 'jsonb',
-  many2one: 'integer',
-};
-
-/**
- * A decimal is a plain `numeric`: Odoo's digits are an admin setting (decimal accuracy) that can
- * change, and a column rounded to yesterday's digits would silently round the API's values.
- */
-function sqlTypeOf(kind: ColumnKind): string {
-  return SQL_TYPES[kind];
 }
 
 /** A column planned `numeric(p,s)` by an earlier version: widened to `numeric`, never refused. */
@@ -301,8 +240,8 @@ function planModel(
   problems.push(...choice.problems);
   context.leftOut.push(...choice.leftOut);
 
-  const reserved = new Set(isRoot ? ROOT_BOOKKEEPING : CHILD_BOOKKEEPING);
-  const taken = new Set<string>(reserved);
+  // The table's own columns (copy-columns.ts) are no field's.
+  const taken = new Set(ownColumns(isRoot ? 'root' : 'child', true).map((own) => own.name));
   for (const column of before?.columns ?? []) {
     taken.add(column.column);
     if (column.nameColumn) taken.add(column.nameColumn);
@@ -342,8 +281,8 @@ function planModel(
       });
       continue;
     }
-    const kind = KINDS[type] ?? 'json';
-    const sqlType = sqlTypeOf(kind);
+    const kind = kindOfOdooType(type);
+    const sqlType = SQL_TYPES[kind];
     const known = before?.columns.find((column) => column.field === name);
     const column = known?.column ?? claim(name, `odoo_${name}`);
     const existing = table?.get(column);
@@ -388,7 +327,7 @@ function planModel(
   ] as const)
     for (const name of names) {
       const column = columns.find((candidate) => candidate.field === name);
-      if (!column || column.kind === 'json')
+      if (!column || !COLUMN_KINDS[column.kind].comparable)
         problems.push(
           `${where}: api.${what}: ${name} is not a column the API can ${what} on (a stored field, not to-many, json or an unlisted binary)`,
         );
@@ -440,7 +379,7 @@ export function layoutProblems(layout: FamilyLayout): string[] {
         column.sqlType,
         (text) => LAYOUT_SQL_TYPES.has(text) || ROUNDED_NUMERIC.test(text),
       );
-      check('kind', column.kind, (text) => text in SQL_TYPES);
+      check('kind', column.kind, (text) => Object.hasOwn(SQL_TYPES, text));
     }
     for (const link of model.links) {
       check('field', link.field, (text) => FIELD_NAME.test(text));

@@ -1,25 +1,23 @@
 /**
  * The journal entry family: `account.move` (invoices, bills, entries) and their lines
- * (`account.move.line`, linked by `move_id`). Odoo's moves have no `active` flag: a move is live
- * until it is deleted.
+ * (`account.move.line`, linked by `move_id`), declared once: the engine's family and its drizzle
+ * tables (define-family.ts). Odoo's moves have no `active` flag: a move is live until it is
+ * deleted.
  */
 import { columns as c } from '../columns.js';
-import { copyTableOf, type RecordFamily } from '../family.js';
-import { scrapAccountMove, scrapAccountMoveLine } from './tables.js';
+import { defineFamily } from '../define-family.js';
 
-export const movesFamily: RecordFamily = {
+const moves = defineFamily({
   name: 'moves',
   noun: 'move',
   root: {
     model: 'account.move',
-    table: copyTableOf(scrapAccountMove),
+    table: 'scrap_account_move',
     activeField: null,
-    links: [],
-    requiredFields: ['write_date'],
     columns: [
       c.text('name'),
-      c.text('move_type'),
-      c.text('state'),
+      c.selection('move_type'),
+      c.selection('state'),
       c.many2one('partner_id', { name: 'partner_name' }),
       c.date('date'),
       c.date('invoice_date'),
@@ -29,15 +27,18 @@ export const movesFamily: RecordFamily = {
       c.decimal('amount_tax'),
       c.decimal('amount_total'),
     ],
+    query: {
+      filter: ['name', 'move_type', 'state', 'partner_id', 'date', 'amount_total'],
+      sort: ['name', 'date', 'amount_total'],
+    },
   },
   children: [
     {
       model: 'account.move.line',
-      table: copyTableOf(scrapAccountMoveLine),
+      table: 'scrap_account_move_line',
       parentField: 'move_id',
       parentColumn: 'move_odoo_id',
-      links: [],
-      requiredFields: ['write_date', 'move_id'],
+      order: 'sequence',
       columns: [
         c.integer('sequence'),
         c.text('name'),
@@ -50,7 +51,10 @@ export const movesFamily: RecordFamily = {
         c.decimal('balance'),
         c.date('date'),
       ],
+      query: { filter: ['account_id', 'product_id'], sort: [] },
     },
   ],
-  schedule: {},
-};
+});
+
+export const movesFamily = moves.family;
+export const { scrapAccountMove, scrapAccountMoveLine } = moves.tables;

@@ -1,20 +1,18 @@
 /**
- * The partner family: `res.partner` alone, a root without children. Its many2many `category_id`
- * is kept as Odoo sends it, in `data`.
+ * The partner family: `res.partner` alone, a root without children, declared once: the engine's
+ * family and its drizzle table (define-family.ts). Its many2many `category_id` is kept as Odoo
+ * sends it, in `data`.
  */
 import { columns as c } from '../columns.js';
-import { copyTableOf, type RecordFamily } from '../family.js';
-import { scrapResPartner } from './tables.js';
+import { defineFamily } from '../define-family.js';
 
-export const partnersFamily: RecordFamily = {
+const partners = defineFamily({
   name: 'partners',
   noun: 'partner',
   root: {
     model: 'res.partner',
-    table: copyTableOf(scrapResPartner),
+    table: 'scrap_res_partner',
     activeField: 'active',
-    links: [],
-    requiredFields: ['write_date'],
     columns: [
       c.text('name'),
       c.text('email'),
@@ -29,7 +27,13 @@ export const partnersFamily: RecordFamily = {
       c.text('lang'),
       c.decimal('credit_limit'),
     ],
+    query: {
+      filter: ['name', 'email', 'is_company', 'country_id', 'parent_id'],
+      sort: ['name', 'customer_rank', 'supplier_rank'],
+    },
   },
   children: [],
-  schedule: {},
-};
+});
+
+export const partnersFamily = partners.family;
+export const { scrapResPartner } = partners.tables;

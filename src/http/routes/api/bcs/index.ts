@@ -1,14 +1,16 @@
-/** BC read endpoints (reader) and the per-BC resync (operator). */
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+/**
+ * The BC routes (reader) and the per-BC resync (operator): the portal's contract, kept as it was,
+ * served by the generated read engine (../models/): the list through the BC model's list
+ * (list-bcs.ts), a BC with its first lines in Odoo's order in one round trip, the rest of its lines
+ * a page at a time, its history.
+ */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
-import { syncAudit } from '../../../../db/schema/index.js';
 import { bcsFamily } from '../../../../families/bcs/family.js';
-import { scrapDimagazBc, scrapDimagazBcLine } from '../../../../families/bcs/tables.js';
+import { bool } from '../../../api-columns.js';
+import { boundedPage, PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
 import { HttpError } from '../../../http-error.js';
-import { sendJsonText } from '../../../send-json-text.js';
-import type { SyncControl } from '../../../sync-control.js';
 import { auditSchema, bcLineSchema, bcSchema, toAuditBody } from '../../../schemas/bc.js';
 import {
   authErrors,
@@ -17,9 +19,9 @@ import {
   odooIdParams,
   pageLimit,
 } from '../../../schemas/common.js';
-import { boundedPage, PAGE_ENVELOPE_BYTES, type PageQuery } from '../../../bounded-page.js';
-import { bodySizeHint, type BodyFields } from '../../../record-bodies.js';
-import { bcColumnsJson, bcJson, detailLinesJson, lineJson, lineOrder } from './bc-json.js';
+import { sendJsonText } from '../../../send-json-text.js';
+import type { SyncControl } from '../../../sync-control.js';
+import { childPageQuery, findRecord, readDetail, readHistory } from '../models/model-detail.js';
 import { listBcs, listQuery } from './list-bcs.js';
 
 export interface BcRoutesOptions {
@@ -31,55 +33,16 @@ export interface BcRoutesOptions {
   pageMaxBytes: number;
 }
 
-const LINE_CURSOR = /^(-?\d{1,10})_(\d{1,10})$/;
-
-/**
- * A page of a BC's lines in Odoo's order (by sequence, then id), within a budget of bytes
- * (bounded-page.ts); the cursor is the last line's `<sequence>_<odooId>`, so a page never repeats
- * or skips a line.
- */
-function pageOfLines(
-  odooId: number,
-  page: { limit: number; after?: string; fields: BodyFields },
-): PageQuery {
-  const where = [sql`${scrapDimagazBcLine.bcOdooId} = ${odooId}`];
-  if (page.after) {
-    const match = LINE_CURSOR.exec(page.after);
-    const [sequence, id] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
-    if (!Number.isSafeInteger(sequence) || Math.abs(sequence) > 2_147_483_647 || id > 2_147_483_647)
-      throw new HttpError(400, 'BAD_CURSOR', 'after is not a cursor this endpoint gave');
-    where.push(sql`(${lineOrder}, ${scrapDimagazBcLine.odooId}) > (${sequence}, ${id})`);
-  }
-  return {
-    from: sql`${scrapDimagazBcLine}`,
-    where: sql.join(where, sql` and `),
-    body: lineJson(page.fields),
-    sizeHint: bodySizeHint(bcsFamily.children[0]!, page.fields),
-    sortKey: lineOrder,
-    sortText: sql`${lineOrder}::text || '_' || ${scrapDimagazBcLine.odooId}`,
-    odooId: sql`${scrapDimagazBcLine.odooId}`,
-    descending: false,
-    limit: page.limit,
-    sort: 'lines',
-    cursorOf: (row) => row.sort_text,
-  };
-}
+const bc = bcsFamily.root;
+const [line] = bcsFamily.children as [(typeof bcsFamily.children)[number]];
 
 /** Lines a BC detail carries; a BC with more gives the cursor to the rest. */
 const DETAIL_LINES = 200;
 
 /** A BC gone from Odoo (archived in the copy) is answered only when asked for, as the list does. */
-const includeArchived = z
-  .enum(['true', 'false'])
-  .transform((value) => value === 'true')
+const includeArchived = bool()
   .default(false)
   .describe('answer a BC gone from Odoo too (404 without it)');
-
-const found = (odooId: number, archivedToo: boolean) =>
-  and(
-    eq(scrapDimagazBc.odooId, odooId),
-    archivedToo ? undefined : isNull(scrapDimagazBc.archivedAt),
-  );
 
 const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
@@ -90,11 +53,6 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
 ) => {
   const reader = { onRequest: app.authorize('reader') };
   const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
-  // Rendered once: the detail's lines subquery, as bcJson is.
-  const detailLines = {
-    all: detailLinesJson(DETAIL_LINES, itemsMaxBytes, 'all'),
-    columns: detailLinesJson(DETAIL_LINES, itemsMaxBytes, 'columns'),
-  };
 
   app.get(
     '/api/bcs',
@@ -147,17 +105,22 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
     },
     async (request, reply) => {
       const { odooId } = request.params;
-      const { fields } = request.query;
-      const [bc] = await db
-        .select({
-          body: fields === 'all' ? bcJson : bcColumnsJson,
-          lines: detailLines[fields],
-        })
-        .from(scrapDimagazBc)
-        .where(found(odooId, request.query.includeArchived));
-      if (!bc) throw notFound(odooId);
+      const detail = await readDetail(db, bc, odooId, {
+        includeArchived: request.query.includeArchived,
+        fields: request.query.fields,
+        children: [{ child: line, order: 'odoo', limit: DETAIL_LINES }],
+        maxBytes: itemsMaxBytes,
+        // The lines' keys and cursor are within the answer's own envelope.
+        pageEnvelopeBytes: 0,
+        linkLimit: 0,
+      });
+      if (!detail) throw notFound(odooId);
+      const [lines] = detail.children as [(typeof detail.children)[number]];
       // The BC's object, its closing brace replaced by the two members the detail adds.
-      return sendJsonText(reply, `${bc.body.slice(0, bc.body.lastIndexOf('}'))}${bc.lines}}`);
+      return sendJsonText(
+        reply,
+        `${detail.body.slice(0, detail.body.lastIndexOf('}'))},"lines":${lines.itemsJson},"linesNextCursor":${JSON.stringify(lines.nextCursor)}}`,
+      );
     },
   );
 
@@ -186,12 +149,13 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
     },
     async (request, reply) => {
       const { odooId } = request.params;
-      const [bc] = await db
-        .select({ odooId: scrapDimagazBc.odooId })
-        .from(scrapDimagazBc)
-        .where(found(odooId, request.query.includeArchived));
-      if (!bc) throw notFound(odooId);
-      const lines = await boundedPage(db, pageOfLines(odooId, request.query), itemsMaxBytes);
+      if (!(await findRecord(db, bc, odooId, request.query.includeArchived)))
+        throw notFound(odooId);
+      const lines = await boundedPage(
+        db,
+        childPageQuery(line, odooId, request.query),
+        itemsMaxBytes,
+      );
       return sendJsonText(
         reply,
         `{"items":${lines.itemsJson},"nextCursor":${JSON.stringify(lines.nextCursor)}}`,
@@ -221,24 +185,8 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
     },
     async (request) => {
       const { odooId } = request.params;
-      const { limit, before } = request.query;
-      const rows = await db
-        .select()
-        .from(syncAudit)
-        .where(
-          and(
-            eq(syncAudit.family, bcsFamily.name),
-            eq(syncAudit.rootOdooId, odooId),
-            before === undefined ? undefined : lt(syncAudit.id, before),
-          ),
-        )
-        .orderBy(desc(syncAudit.id))
-        .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      return {
-        items: page.map(toAuditBody),
-        nextBefore: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null,
-      };
+      const history = await readHistory(db, bcsFamily, bc, { odooId, root: odooId }, request.query);
+      return { items: history.rows.map(toAuditBody), nextBefore: history.nextBefore };
     },
   );
 

@@ -5,29 +5,20 @@
  * `…/links/{field}` pages a link list; `…/history` is the record's audit. Each model has routes of
  * its own, so the OpenAPI document describes its columns and filters.
  */
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
-import { syncAudit } from '../../../../db/schema/index.js';
-import { rowsOf } from '../../../../db/sql-rows.js';
 import {
   familyModels,
   isChild,
-  type LinkTable,
   type ModelDeclaration,
   type RecordFamily,
 } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
+import { bool } from '../../../api-columns.js';
 import { HttpError } from '../../../http-error.js';
 import { PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
-import {
-  bodyNames,
-  recordJson,
-  recordSchema,
-  tableColumn,
-  type BodyFields,
-} from '../../../record-bodies.js';
+import { bodyNames, recordSchema } from '../../../record-bodies.js';
 import { auditSchema, toAuditBody } from '../../../schemas/bc.js';
 import {
   authErrors,
@@ -37,7 +28,8 @@ import {
   positiveId,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
-import { modelList, type ModelList } from './model-query.js';
+import { findRecord, readDetail, readHistory, readLinkPage } from './model-detail.js';
+import { modelList } from './model-query.js';
 
 export interface ModelRoutesOptions {
   db: Db;
@@ -64,32 +56,9 @@ const schemaName = (model: string) =>
 const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
-const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
-
 /** Whether a route's query asked for records gone from Odoo (only a root's routes take it). */
 const includesArchived = (query: object) =>
   'includeArchived' in query && query.includeArchived === true;
-
-/** A page of a record's link list in Odoo's order; the cursor is the last position. */
-async function pageOfLinks(
-  db: Db,
-  link: LinkTable,
-  owner: number,
-  limit: number,
-  after: number | undefined,
-): Promise<{ items: number[]; nextCursor: string | null }> {
-  const rows = rowsOf<{ position: number; target_id: number }>(
-    await db.execute(sql`
-      select position, target_id from ${sql.identifier(link.table)}
-      where owner_id = ${owner} and position > ${after ?? 0}
-      order by position limit ${limit + 1}`),
-  );
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map((row) => row.target_id),
-    nextCursor: rows.length > limit ? String(items[items.length - 1]!.position) : null,
-  };
-}
 
 export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
   app,
@@ -97,9 +66,6 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
 ) => {
   const reader = { onRequest: app.authorize('reader') };
   const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
-  const lists = new Map<ModelDeclaration, ModelList>();
-  for (const family of families.all)
-    for (const model of familyModels(family)) lists.set(model, modelList(model));
 
   for (const family of families.all)
     for (const model of familyModels(family)) {
@@ -109,7 +75,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
           { model: model.model, field: column.field, natural, name },
           'a field is served under another key than its natural one, which another key has',
         );
-      for (const { column, natural, name } of lists.get(model)!.renamed)
+      for (const { column, natural, name } of modelList(model).renamed)
         app.log.warn(
           { model: model.model, field: column.field, natural, name },
           'a field is filtered or sorted by another parameter than its natural one, which another parameter has',
@@ -119,27 +85,16 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
 
   function register(family: RecordFamily, model: ModelDeclaration) {
     const base = `/api/models/${model.model}/records`;
-    const list = lists.get(model)!;
+    const list = modelList(model);
     const record = recordSchema(model, schemaName(model.model));
     const tags = [`models: ${family.name}`];
     const notFound = (odooId: number) =>
       new HttpError(404, 'NOT_FOUND', `no ${model.model} record with Odoo id ${odooId}`);
-    const table = sql.identifier(model.table.name);
-    const odooId = tableColumn(model, 'odoo_id');
-    // A root gone from Odoo (archived in the copy) is found only when asked for, as the list does.
-    const find = async (id: number, includeArchived = false, fields: BodyFields = 'all') =>
-      rowsOf<{ body: string; parent: number | null }>(
-        await db.execute(sql`
-          select ${recordJson(model, fields)} as body,
-            ${isChild(model) ? tableColumn(model, model.parentColumn) : sql`null::int`} as parent
-          from ${table} where ${odooId} = ${id}
-          ${isChild(model) || includeArchived ? sql`` : sql`and ${tableColumn(model, 'archived_at')} is null`}`),
-      )[0];
     /** What a root's detail and link pages take: the records gone from Odoo, on demand. */
     const archivedQuery = isChild(model)
       ? {}
       : {
-          includeArchived: bool
+          includeArchived: bool()
             .default(false)
             .describe('answer a record gone from Odoo too (404 without it)'),
         };
@@ -182,7 +137,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
                     children.map((child) => [
                       child.model,
                       page(recordSchema(child, schemaName(child.model))).describe(
-                        `the first ${DETAIL_PAGE} (fewer when the page's bytes reach its share of API_PAGE_MAX_BYTES); nextCursor continues /api/models/${child.model}/records?${lists.get(child)!.parentKey}={odooId}`,
+                        `the first ${DETAIL_PAGE} (fewer when the page's bytes reach its share of API_PAGE_MAX_BYTES); nextCursor continues /api/models/${child.model}/records?${modelList(child).parentKey}={odooId}`,
                       ),
                     ]),
                   ),
@@ -208,45 +163,29 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
       },
       async (request, reply) => {
         const { odooId: id } = request.params;
-        const { fields } = request.query;
-        const found = await find(id, includesArchived(request.query), fields);
-        if (!found) throw notFound(id);
-        // The child pages share what the record leaves of the budget (one child at least each).
-        const childMaxBytes = Math.max(
-          1,
-          Math.floor(
-            (itemsMaxBytes - Buffer.byteLength(found.body)) / Math.max(1, children.length),
-          ) - PAGE_ENVELOPE_BYTES,
-        );
-        // One after the other: a request holds one connection of the pool at a time, so a key's
-        // requests in flight (in-flight.ts) bound the connections it holds, whatever the model.
-        const childPages: { itemsJson: string; nextCursor: string | null }[] = [];
-        for (const child of children) {
-          const childList = lists.get(child)!;
-          childPages.push(
-            await childList.page(
-              db,
-              { [childList.parentKey!]: id, sort: 'odooId', limit: DETAIL_PAGE, fields },
-              childMaxBytes,
-            ),
-          );
-        }
-        const linkPages: Awaited<ReturnType<typeof pageOfLinks>>[] = [];
-        for (const link of model.links)
-          linkPages.push(await pageOfLinks(db, link, id, DETAIL_PAGE, undefined));
+        const detail = await readDetail(db, model, id, {
+          includeArchived: includesArchived(request.query),
+          fields: request.query.fields,
+          // By Odoo id: each page continues on its child's list, sorted by odooId.
+          children: children.map((child) => ({ child, order: 'id', limit: DETAIL_PAGE })),
+          maxBytes: itemsMaxBytes,
+          pageEnvelopeBytes: PAGE_ENVELOPE_BYTES,
+          linkLimit: DETAIL_PAGE,
+        });
+        if (!detail) throw notFound(id);
         const childrenJson = children
           .map(
             (child, i) =>
-              `${JSON.stringify(child.model)}:{"items":${childPages[i]!.itemsJson},"nextCursor":${JSON.stringify(childPages[i]!.nextCursor)}}`,
+              `${JSON.stringify(child.model)}:{"items":${detail.children[i]!.itemsJson},"nextCursor":${JSON.stringify(detail.children[i]!.nextCursor)}}`,
           )
           .join(',');
         const linksJson = JSON.stringify(
-          Object.fromEntries(model.links.map((link, i) => [link.field, linkPages[i]])),
+          Object.fromEntries(model.links.map((link, i) => [link.field, detail.links[i]])),
         );
         // The record's object, its closing brace replaced by the two members the detail adds.
         return sendJsonText(
           reply,
-          `${found.body.slice(0, found.body.lastIndexOf('}'))},"children":{${childrenJson}},"links":${linksJson}}`,
+          `${detail.body.slice(0, detail.body.lastIndexOf('}'))},"children":{${childrenJson}},"links":${linksJson}}`,
         );
       },
     );
@@ -278,8 +217,9 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
         },
         async (request) => {
           const { odooId: id } = request.params;
-          if (!(await find(id, includesArchived(request.query)))) throw notFound(id);
-          return pageOfLinks(db, link, id, request.query.limit, request.query.after);
+          if (!(await findRecord(db, model, id, includesArchived(request.query))))
+            throw notFound(id);
+          return readLinkPage(db, link, id, request.query.limit, request.query.after);
         },
       );
 
@@ -306,34 +246,15 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
       },
       async (request) => {
         const { odooId: id } = request.params;
-        const { limit, before } = request.query;
-        // Audit rows are found by their root (one index): a child's through the root it has now.
+        // A child's audit rows are found through the root it has now; a root's, even once gone.
         let root = id;
         if (isChild(model)) {
-          const found = await find(id);
+          const found = await findRecord(db, model, id);
           if (!found) throw notFound(id);
           root = found.parent!;
         }
-        const rows = await db
-          .select()
-          .from(syncAudit)
-          .where(
-            and(
-              eq(syncAudit.family, family.name),
-              eq(syncAudit.rootOdooId, root),
-              isChild(model)
-                ? and(eq(syncAudit.model, model.model), eq(syncAudit.odooId, id))
-                : undefined,
-              before === undefined ? undefined : lt(syncAudit.id, before),
-            ),
-          )
-          .orderBy(desc(syncAudit.id))
-          .limit(limit + 1);
-        const items = rows.slice(0, limit);
-        return {
-          items: items.map(toAuditBody),
-          nextBefore: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null,
-        };
+        const history = await readHistory(db, family, model, { odooId: id, root }, request.query);
+        return { items: history.rows.map(toAuditBody), nextBefore: history.nextBefore };
       },
     );
   }

@@ -1,24 +1,40 @@
 /**
- * The list of a copied model (`GET /api/models/{model}/records`), derived from its declaration:
- * the filters and sorts its `query` names (each with an index on what it compares, see
- * families/configured/ddl.ts), typed operators by column kind, and keyset paging as the BC list
- * pages (cursors.ts). A query parameter is named after the column's body name: `xPartnerId`,
- * `dateOrder`; an operator follows a dot: `amountTotal.gte=100`, `state.in=draft,posted`.
+ * The list of a copied model (`GET /api/models/{model}/records`, and `/api/bcs` through its own
+ * parameters), derived from its declaration: the filters, sorts and searches its `query` names
+ * (each with an index on what it compares: the families' declarations derive them), typed
+ * operators by column kind (api-columns.ts), and keyset paging (cursors.ts). A query parameter is
+ * named after the column's body name: `xPartnerId`, `dateOrder`; an operator follows a dot:
+ * `amountTotal.gte=100`, `state.in=draft,posted`.
+ *
+ * The cursor holds the last row's sort value and Odoo id, so pages never skip or repeat rows
+ * because others were inserted or deleted meanwhile; sorted by `odooId` (the default), a row that
+ * a sync updates between two pages still appears exactly once.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../../db/create-db.js';
 import { textArray } from '../../../../db/sql-rows.js';
-import type { ColumnKind, FieldColumn } from '../../../../families/columns.js';
+import {
+  COLUMN_KINDS,
+  indexKey,
+  SQL_TYPES,
+  TEXT_KEY_CHARS,
+  type FieldColumn,
+} from '../../../../families/columns.js';
 import { isChild, type ModelDeclaration } from '../../../../families/family.js';
-import { indexKey, TEXT_KEY_CHARS } from '../../../../families/index-keys.js';
+import {
+  API_COLUMNS,
+  bool,
+  isoInstant,
+  TEXT_FILTER_CHARS,
+  type FilterOperator,
+} from '../../../api-columns.js';
+import { apiNames, camel, type Renamed } from '../../../api-names.js';
 import { boundedPage, type PageQuery } from '../../../bounded-page.js';
 import { decodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
-import { day, decimal, instant, int4, trigramNeedle } from '../../../postgres-values.js';
-import { apiNames, camel, type Renamed } from '../../../api-names.js';
+import { instant, trigramNeedle } from '../../../postgres-values.js';
 import {
   bodySizeHint,
-  isoInstant,
   qualifiedColumn,
   recordJson,
   tableColumn,
@@ -33,67 +49,29 @@ interface Sort {
   readonly text: SQL;
 }
 
-const CASTS: Readonly<Record<ColumnKind, CursorCast>> = {
-  text: 'text',
-  integer: 'int',
-  many2one: 'int',
-  decimal: 'numeric',
-  datetime: 'timestamptz',
-  date: 'date',
-  boolean: 'boolean',
-  json: 'text',
-};
-
-/** What the column's indexes hold (index-keys.ts): a sort orders by it, an equality finds it. */
+/** What the column's indexes hold (columns.ts): a sort orders by it, an equality finds it. */
 const keyOf = (model: ModelDeclaration, column: FieldColumn): SQL =>
   sql.raw(indexKey(column.kind, qualifiedColumn(model, column.column)));
 
 function sortOf(model: ModelDeclaration, column: FieldColumn): Sort {
-  const name = tableColumn(model, column.column);
   const expr = keyOf(model, column);
-  const text =
-    column.kind === 'datetime'
-      ? sql`coalesce(${isoInstant(name)}, '-infinity')`
-      : column.kind === 'text'
-        ? expr
-        : sql`${expr}::text`;
-  return { expr, cast: CASTS[column.kind], text };
+  const { cast, text } = API_COLUMNS[column.kind].cursor;
+  return { expr, cast, text: text(expr, tableColumn(model, column.column)) };
 }
 
-/** The comparisons each kind of column takes, besides equality. */
-const OPERATORS: Readonly<Record<ColumnKind, readonly string[]>> = {
-  text: ['in', 'contains'],
-  integer: ['in', 'gt', 'gte', 'lt', 'lte'],
-  many2one: ['in'],
-  decimal: ['gt', 'gte', 'lt', 'lte'],
-  datetime: ['gt', 'gte', 'lt', 'lte'],
-  date: ['gt', 'gte', 'lt', 'lte'],
-  boolean: [],
-  json: [],
-};
-
-/** Longest text a filter takes: shorter than an index's key (index-keys.ts), so its own key. */
-const TEXT_FILTER_CHARS = 200;
-// PostgreSQL text holds no NUL: refused here, not by a SQL error.
-const text = z
-  .string()
-  .max(TEXT_FILTER_CHARS)
-  .refine(
-    (value) => !value.includes('\u0000') && !/\p{Cs}/u.test(value),
-    'holds a character PostgreSQL text cannot',
+/**
+ * The comparisons a column takes besides equality: its kind's, but for a selection's value,
+ * which is compared whole and never searched inside (columns.ts).
+ */
+function operatorsOf(column: FieldColumn): readonly FilterOperator[] {
+  return API_COLUMNS[column.kind].operators.filter(
+    (operator) => operator !== 'contains' || !column.selection,
   );
-const bool = z.enum(['true', 'false']).transform((value) => value === 'true');
+}
 
-const VALUES: Readonly<Record<ColumnKind, z.ZodType>> = {
-  text,
-  integer: int4(),
-  many2one: int4(),
-  decimal: decimal(),
-  datetime: instant({ dayAlone: true }),
-  date: day(),
-  boolean: bool,
-  json: text,
-};
+/** Whether the column's index holds a prefix of its values: an equality finds it by the key. */
+const keyed = (column: FieldColumn) =>
+  COLUMN_KINDS[column.kind].keyChars !== null && column.selection !== true;
 
 const list = (item: z.ZodType) =>
   z
@@ -113,31 +91,37 @@ const list = (item: z.ZodType) =>
       return parsed.map((result) => result.data);
     });
 
-interface Filter {
-  readonly column: FieldColumn;
-  /** `''` for equality. */
-  readonly operator: string;
-}
+/** Longest needle a declared search takes. */
+const SEARCH_CHARS = 100;
+
+type Filter =
+  | { readonly column: FieldColumn; readonly operator: FilterOperator | '' | 'null' }
+  | { readonly search: readonly FieldColumn[] };
+
+/** A list's query as its querystring parsed it: each parameter by its name. */
+export type ListQuery = Readonly<Record<string, unknown>>;
 
 export interface ModelList {
   /** The querystring's zod schema (validation and OpenAPI). */
   readonly querystring: z.ZodObject;
   readonly sortNames: readonly string[];
+  /** The parameter of a filter of `field` (`''` equality, or an operator), or of a search. */
+  parameter(field: string, operator?: FilterOperator | ''): string;
   /** The page's query, unrun (its plan is checked against the indexes in the tests). */
-  pageQuery(query: Record<string, unknown>): PageQuery;
+  pageQuery(query: ListQuery): PageQuery;
   /** A page of the list within `maxBytes` (bounded-page.ts), its items as JSON text. */
   page(
     db: Db,
-    query: Record<string, unknown>,
+    query: ListQuery,
     maxBytes: number,
   ): Promise<{ itemsJson: string; nextCursor: string | null }>;
-  /** The cursor of the list sorted by odooId after `odooId`, filtered on `parentKey`. */
+  /** A child's filter on its root, which its list always has; undefined for a root. */
   readonly parentKey: string | undefined;
   /** Filters and sorts whose parameter is not their column's natural name (api-names.ts). */
   readonly renamed: readonly Renamed[];
 }
 
-const SQL_OPERATORS: Readonly<Record<string, string>> = {
+const SQL_OPERATORS: Readonly<Record<'gt' | 'gte' | 'lt' | 'lte', string>> = {
   gt: '>',
   gte: '>=',
   lt: '<',
@@ -163,10 +147,23 @@ const ROOT_PARAMETERS: ReadonlySet<string> = new Set([
   'includeArchived',
 ]);
 
-/** What the list of `model` takes and how it runs. */
+const lists = new WeakMap<ModelDeclaration, ModelList>();
+
+/** What the list of `model` takes and how it runs; derived once per declaration. */
 export function modelList(model: ModelDeclaration): ModelList {
+  let found = lists.get(model);
+  if (!found) lists.set(model, (found = deriveList(model)));
+  return found;
+}
+
+function deriveList(model: ModelDeclaration): ModelList {
   const byField = new Map(model.columns.map((column) => [column.field, column]));
-  const filterColumns = (model.query?.filter ?? []).map((field) => byField.get(field)!);
+  const columnOf = (field: string) => {
+    const column = byField.get(field);
+    if (!column) throw new Error(`${model.model}: the API's query names ${field}, not a column`);
+    return column;
+  };
+  const filterColumns = (model.query?.filter ?? []).map(columnOf);
   // A child is listed by its root: its parent column is always a filter (it has an index).
   const parent = isChild(model)
     ? (model.columns.find((column) => column.column === model.parentColumn) ?? {
@@ -178,26 +175,31 @@ export function modelList(model: ModelDeclaration): ModelList {
     : undefined;
   if (parent && !filterColumns.includes(parent)) filterColumns.unshift(parent);
 
-  const sortColumns = (model.query?.sort ?? []).map((field) => byField.get(field)!);
+  const sortColumns = (model.query?.sort ?? []).map(columnOf);
+  const searches = Object.entries(model.query?.search ?? {});
   const names = apiNames(
     [...new Set([...filterColumns, ...sortColumns])],
     (column) => camel(column.column),
-    isChild(model) ? CHILD_PARAMETERS : ROOT_PARAMETERS,
+    new Set([
+      ...(isChild(model) ? CHILD_PARAMETERS : ROOT_PARAMETERS),
+      ...searches.map(([name]) => name),
+    ]),
   );
   const filters = new Map<string, Filter>();
   const shape: Record<string, z.ZodType> = {};
   for (const column of filterColumns) {
     const key = names.of.get(column)!;
+    const value = API_COLUMNS[column.kind].value;
     filters.set(key, { column, operator: '' });
-    shape[key] = VALUES[column.kind].optional().describe(`${column.field} equals`);
-    for (const operator of OPERATORS[column.kind]) {
+    shape[key] = value().optional().describe(`${column.field} equals`);
+    for (const operator of operatorsOf(column)) {
       filters.set(`${key}.${operator}`, { column, operator });
       shape[`${key}.${operator}`] = (
         operator === 'in'
-          ? list(VALUES[column.kind])
+          ? list(value())
           : operator === 'contains'
             ? trigramNeedle(TEXT_FILTER_CHARS)
-            : VALUES[column.kind]
+            : value()
       )
         .optional()
         .describe(
@@ -205,28 +207,24 @@ export function modelList(model: ModelDeclaration): ModelList {
         );
     }
     filters.set(`${key}.null`, { column, operator: 'null' });
-    shape[`${key}.null`] = bool
+    shape[`${key}.null`] = bool()
       .optional()
       .describe(`${column.field} is empty (true) or set (false)`);
   }
+  for (const [name, fields] of searches) {
+    filters.set(name, { search: fields.map(columnOf) });
+    shape[name] = trigramNeedle(SEARCH_CHARS)
+      .optional()
+      .describe(
+        `text contained in ${fields.join(' or ')}: three letters or digits in a row at least`,
+      );
+  }
 
+  const odooId = tableColumn(model, 'odoo_id');
+  const writeDate = tableColumn(model, 'odoo_write_date');
   const sorts = new Map<string, Sort>([
-    [
-      'odooId',
-      {
-        expr: tableColumn(model, 'odoo_id'),
-        cast: 'int',
-        text: sql`${tableColumn(model, 'odoo_id')}::text`,
-      },
-    ],
-    [
-      'odooWriteDate',
-      {
-        expr: tableColumn(model, 'odoo_write_date'),
-        cast: 'timestamptz',
-        text: isoInstant(tableColumn(model, 'odoo_write_date')),
-      },
-    ],
+    ['odooId', { expr: odooId, cast: 'int', text: sql`${odooId}::text` }],
+    ['odooWriteDate', { expr: writeDate, cast: 'timestamptz', text: isoInstant(writeDate) }],
   ]);
   for (const column of sortColumns) sorts.set(names.of.get(column)!, sortOf(model, column));
   const sortNames = [...sorts.keys()];
@@ -242,8 +240,8 @@ export function modelList(model: ModelDeclaration): ModelList {
       updatedSince: instant({ dayAlone: false }).optional().describe('Odoo write_date ≥ this'),
       ...(isRoot
         ? {
-            active: bool.optional().describe("Odoo's archive flag"),
-            includeArchived: bool.default(false).describe('include records gone from Odoo'),
+            active: bool().optional().describe("Odoo's archive flag"),
+            includeArchived: bool().default(false).describe('include records gone from Odoo'),
           }
         : {}),
       sort: z
@@ -251,15 +249,15 @@ export function modelList(model: ModelDeclaration): ModelList {
         .default('odooId')
         .describe(`one of ${sortNames.join(', ')}; prefix - for descending`),
       limit: z.coerce.number().int().min(1).max(200).default(50),
+      // Long enough for the cursor of a text of a few thousand characters.
       cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
       fields: bodyFields,
     })
     .strict();
 
   const table = sql.identifier(model.table.name);
-  const odooId = tableColumn(model, 'odoo_id');
 
-  const pageQuery = (query: Record<string, unknown>): PageQuery => {
+  const pageQuery = (query: ListQuery): PageQuery => {
     const sortName = query.sort as string;
     const descending = sortName.startsWith('-');
     const sort = sorts.get(descending ? sortName.slice(1) : sortName)!;
@@ -269,9 +267,7 @@ export function modelList(model: ModelDeclaration): ModelList {
     if (isRoot && query.active !== undefined)
       where.push(sql`${tableColumn(model, 'active')} = ${query.active as boolean}`);
     if (query.updatedSince !== undefined)
-      where.push(
-        sql`${tableColumn(model, 'odoo_write_date')} >= ${query.updatedSince as string}::timestamptz`,
-      );
+      where.push(sql`${writeDate} >= ${query.updatedSince as string}::timestamptz`);
     for (const [key, value] of Object.entries(query)) {
       const filter = filters.get(key);
       if (!filter || value === undefined) continue;
@@ -304,6 +300,14 @@ export function modelList(model: ModelDeclaration): ModelList {
   return {
     querystring,
     sortNames,
+    parameter(field, operator = '') {
+      if (searches.some(([name]) => name === field)) return field;
+      const key = names.of.get(columnOf(field));
+      const parameter = operator === '' ? key : `${key}.${operator}`;
+      if (!parameter || !filters.has(parameter))
+        throw new Error(`${model.model}: ${field} has no filter ${operator || '='}`);
+      return parameter;
+    },
     parentKey: parent ? names.of.get(parent) : undefined,
     renamed: names.renamed,
     pageQuery,
@@ -312,40 +316,37 @@ export function modelList(model: ModelDeclaration): ModelList {
 }
 
 function condition(model: ModelDeclaration, filter: Filter, value: unknown): SQL {
+  if ('search' in filter) {
+    const pattern = `%${escapeLike(value as string)}%`;
+    return sql`(${sql.join(
+      filter.search.map((column) => sql`${tableColumn(model, column.column)} ilike ${pattern}`),
+      sql` or `,
+    )})`;
+  }
   const { column, operator } = filter;
   const name = tableColumn(model, column.column);
-  const typed = (item: unknown) => sql`${item}::${sql.raw(SQL_TYPES[column.kind])}`;
+  // The type a filter's value is cast to, for an index on the column to apply.
+  const type = sql.raw(SQL_TYPES[column.kind]);
+  const typed = (item: unknown) => sql`${item}::${type}`;
   switch (operator) {
     case '':
-      // A text's index holds its key (index-keys.ts): found by the key, then compared whole.
-      return column.kind === 'text'
+      // A text's index holds its key (columns.ts): found by the key, then compared whole.
+      return keyed(column)
         ? sql`${keyOf(model, column)} = left(${typed(value)}, ${TEXT_KEY_CHARS}) and ${name} = ${typed(value)}`
         : sql`${name} = ${typed(value)}`;
     case 'null':
       return value === true ? sql`${name} is null` : sql`${name} is not null`;
     case 'in': {
       // One array parameter, whatever the number of values: the statement's text stays the same.
-      const values = sql`${textArray((value as unknown[]).map(String))}::${sql.raw(SQL_TYPES[column.kind])}[]`;
+      const values = sql`${textArray((value as unknown[]).map(String))}::${type}[]`;
       // A filter's text is shorter than a key (TEXT_FILTER_CHARS): its own key.
-      return column.kind === 'text'
+      return keyed(column)
         ? sql`${keyOf(model, column)} = any(${values}) and ${name} = any(${values})`
         : sql`${name} = any(${values})`;
     }
     case 'contains':
       return sql`${name} ilike ${`%${escapeLike(value as string)}%`}`;
     default:
-      return sql`${name} ${sql.raw(SQL_OPERATORS[operator]!)} ${typed(value)}`;
+      return sql`${name} ${sql.raw(SQL_OPERATORS[operator])} ${typed(value)}`;
   }
 }
-
-/** The type a filter's value is cast to, for an index on the column to apply. */
-const SQL_TYPES: Readonly<Record<ColumnKind, string>> = {
-  text: 'text',
-  integer: 'integer',
-  many2one: 'integer',
-  decimal: 'numeric',
-  datetime: 'timestamptz',
-  date: 'date',
-  boolean: 'boolean',
-  json: 'text',
-};

@@ -12,10 +12,15 @@ import {
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
-import { createDb } from './create-db.js';
-import { runMigrations } from './migrate.js';
+import { createDb } from '../db/create-db.js';
+import { runMigrations } from '../db/migrate.js';
+import { CODE_FAMILIES } from '../families/registry.js';
 
-const config = loadConfigOrExit({ mode: 'production', role: 'migrate' });
+const config = loadConfigOrExit({
+  mode: 'production',
+  role: 'migrate',
+  codeFamilies: CODE_FAMILIES,
+});
 const logger = createLogger({ ...config.log, name: 'migrate' });
 // No session limits: a migrator waits on the advisory lock (and DDL on the API's reads) as long
 // as another migrator or query holds it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recordFailuresOf } from './sync-page.js';
+import { recordFailuresOf } from './sync-failures.js';
 
 const run = { runId: 4, lease: { key: 'k', owner: 'run-9', token: 2 } };
 const failure = (code: string) => ({ code, message: `${code} happened` });
