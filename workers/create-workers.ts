@@ -19,6 +19,7 @@ import {
 } from '../src/queues/catalogue.js';
 import { AppError, describeError } from '../src/lib/errors.js';
 import { handBack } from './hand-back.js';
+import { runForFamily } from './job-family.js';
 import { HANDLERS, type Handler } from './handlers.js';
 import { toJobError } from './step-job.js';
 import type { WorkerContext } from './worker-context.js';
@@ -64,7 +65,9 @@ export function createWorkers(ctx: WorkerContext, settings: WorkerSettings): Wor
     const worker = new Worker(
       queue,
       (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) =>
-        dispatch(job, token, signal ?? new AbortController().signal, ctx),
+        runForFamily(job.data.family, () =>
+          dispatch(job, token, signal ?? new AbortController().signal, ctx),
+        ),
       {
         connection: settings.connection,
         prefix: settings.prefix,

@@ -62,6 +62,7 @@ const runtime = createSyncRuntimeFromConfig({
   families,
   logger,
   odooObserver: metrics.odoo,
+  budgetObserver: metrics.budget,
   withKeyLifecycle: true,
 });
 registerQueueMetrics(metrics.registry, runtime.queues);

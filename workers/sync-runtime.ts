@@ -13,6 +13,11 @@ import type { Logger } from '../src/lib/logger.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
+import {
+  createRedisCallBudget,
+  leaseMsFor,
+  type CallBudgetObserver,
+} from '../src/odoo-budget/call-budget.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
@@ -168,6 +173,8 @@ export function createSyncRuntimeFromConfig(input: {
   logger: Logger;
   /** Sees every Odoo call (the worker's metrics). */
   odooObserver?: OdooCallObserver;
+  /** Sees the call budget's waits and pauses (the worker's metrics). */
+  budgetObserver?: CallBudgetObserver;
   /** Whether this process watches and renews the API key (the workers). */
   withKeyLifecycle?: boolean;
 }): ConfiguredSyncRuntime {
@@ -175,10 +182,20 @@ export function createSyncRuntimeFromConfig(input: {
   const connection = createRedisConnection(input.redisUrl, 'worker', logger);
   // Later processes reuse this login's uid: a fresh CLI run pays no login.
   const loginMemo = createRedisLoginMemo(connection, config.redis.queuePrefix, input.odoo);
+  // Every process sharing this Redis shares one budget of calls to this Odoo.
+  const gate = createRedisCallBudget({
+    redis: connection,
+    keyPrefix: config.redis.queuePrefix,
+    odoo: input.odoo,
+    settings: { ...input.odoo.budget, leaseMs: leaseMsFor(input.odoo.timeoutMs) },
+    logger,
+    ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),
+  });
   const link = createOdooLink({
     db: input.db,
     odoo: input.odoo,
     logger,
+    gate,
     loginMemo,
     ...(input.odooObserver ? { observer: input.odooObserver } : {}),
     withLifecycle: input.withKeyLifecycle === true,

@@ -1,19 +1,24 @@
 /**
  * The worker process's Prometheus registry (the composition root adds the queue counts the API
- * also shows, from src/queues/queue-metrics.ts): what only a worker sees as it happens — each Odoo call's latency, its retries and errors by code, the
+ * also shows, from src/queues/queue-metrics.ts): what only a worker sees as it happens — each Odoo call's latency, bytes, retries and errors by code, the
+ * call budget's waits and pauses, the
  * records its jobs created, updated, archived, restored and deleted, and how long runs took, by
- * record family.
+ * record family (an Odoo call's family is its job's: job-family.ts).
  * Counters start at zero with the process; Prometheus' `rate()` and `increase()` handle restarts.
  */
 import type { Job } from 'bullmq';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { OdooCallObserver } from '../src/clients/odoo/index.js';
+import type { CallBudgetObserver } from '../src/odoo-budget/call-budget.js';
 import type { RunCounts } from '../src/sync/run-counts.js';
+import { currentFamily } from './job-family.js';
 
 export interface WorkerMetrics {
   readonly registry: Registry;
   /** Hand it to the Odoo client: it times every attempt. */
   readonly odoo: OdooCallObserver;
+  /** Hand it to the call budget: it counts waits and pauses. */
+  readonly budget: CallBudgetObserver;
   /** Counts what a completed job wrote, and for a run or a reconcile how long it took. */
   jobCompleted(job: Job, result: unknown): void;
 }
@@ -45,21 +50,45 @@ export function createWorkerMetrics(): WorkerMetrics {
 
   const odooDuration = new Histogram({
     name: 'erp_bridge_odoo_call_duration_seconds',
-    help: 'Odoo call attempts by call (model.method) and outcome (ok or the error code)',
-    labelNames: ['call', 'outcome'] as const,
+    help: "Odoo call attempts by family (its job's; none outside jobs), call (model.method) and outcome (ok or the error code): _count the calls, _sum the time spent in Odoo",
+    labelNames: ['family', 'call', 'outcome'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const odooBytes = new Counter({
+    name: 'erp_bridge_odoo_call_bytes_total',
+    help: 'Bytes of the bodies of Odoo call attempts, by family and direction (sent, received)',
+    labelNames: ['family', 'direction'] as const,
     registers: [registry],
   });
   const odooRetries = new Counter({
     name: 'erp_bridge_odoo_call_retries_total',
-    help: 'Odoo call attempts retried, by call and the error code that caused the retry',
-    labelNames: ['call', 'code'] as const,
+    help: 'Odoo call attempts retried, by family, call and the error code that caused the retry',
+    labelNames: ['family', 'call', 'code'] as const,
     registers: [registry],
   });
   const odooErrors = new Counter({
     name: 'erp_bridge_odoo_call_errors_total',
-    help: 'Odoo call attempts that failed, by call and error code',
-    labelNames: ['call', 'code'] as const,
+    help: 'Odoo call attempts that failed, by family, call and error code',
+    labelNames: ['family', 'call', 'code'] as const,
+    registers: [registry],
+  });
+  const budgetWait = new Histogram({
+    name: 'erp_bridge_odoo_budget_wait_seconds',
+    help: "Odoo call attempts that waited for the fleet's call budget, by family and what held them first (concurrency, rate, pause): _count the waits, _sum the time waited",
+    labelNames: ['family', 'reason'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const budgetPauses = new Counter({
+    name: 'erp_bridge_odoo_budget_pauses_total',
+    help: 'Pauses of every Odoo call of the fleet this process started, by the status Odoo answered (429, 503)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const budgetPausedSeconds = new Counter({
+    name: 'erp_bridge_odoo_budget_paused_seconds_total',
+    help: 'Length of the pauses this process started, in seconds',
     registers: [registry],
   });
   const records = new Counter({
@@ -101,12 +130,25 @@ export function createWorkerMetrics(): WorkerMetrics {
   return {
     registry,
     odoo: {
-      attempt(call, durationMs, outcome) {
-        odooDuration.observe({ call, outcome }, durationMs / 1_000);
-        if (outcome !== 'ok') odooErrors.inc({ call, code: outcome });
+      attempt(call, durationMs, outcome, bytes) {
+        const family = currentFamily();
+        odooDuration.observe({ family, call, outcome }, durationMs / 1_000);
+        if (bytes.sentBytes > 0) odooBytes.inc({ family, direction: 'sent' }, bytes.sentBytes);
+        if (bytes.receivedBytes > 0)
+          odooBytes.inc({ family, direction: 'received' }, bytes.receivedBytes);
+        if (outcome !== 'ok') odooErrors.inc({ family, call, code: outcome });
       },
       retry(call, code) {
-        odooRetries.inc({ call, code });
+        odooRetries.inc({ family: currentFamily(), call, code });
+      },
+    },
+    budget: {
+      waited(reason, waitedMs) {
+        budgetWait.observe({ family: currentFamily(), reason }, waitedMs / 1_000);
+      },
+      paused(status, pauseMs) {
+        budgetPauses.inc({ status: String(status) });
+        budgetPausedSeconds.inc(pauseMs / 1_000);
       },
     },
     jobCompleted(job, result) {

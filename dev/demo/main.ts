@@ -10,7 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { createApi } from '../../src/create-api.js';
 import { hashApiKey } from '../../src/config/api-keys.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
-import { defaultApiKeyLifecycle, loadConfigOrExit, type Config } from '../../src/config/config.js';
+import {
+  defaultApiKeyLifecycle,
+  defaultOdooBudget,
+  loadConfigOrExit,
+  type Config,
+} from '../../src/config/config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { provideDemoRedis } from './local-redis.js';
@@ -99,6 +104,7 @@ try {
       protocol: 'auto',
       timeoutMs: 30_000,
       retries: 3,
+      budget: defaultOdooBudget(),
       pageSize: 1_000,
       pageMaxBytes: 2 * 1024 * 1024,
     };

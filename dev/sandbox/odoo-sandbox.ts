@@ -188,6 +188,9 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   // --- HTTP ---------------------------------------------------------------------------------
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // In flight until its answer is handed to the socket (send), or the client left first.
+    answered.set(response, faults.begin());
+    response.once('close', () => answeredNow(response));
     const path = (request.url ?? '/').split('?')[0] as string;
     const address = request.socket.remoteAddress ?? 'unknown';
     const xmlrpc = /^\/xmlrpc\/2\/([a-z]+)$/.exec(path);
@@ -290,15 +293,20 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     switch (rule.kind) {
       case 'html': {
         const status = rule.status ?? 502;
-        return htmlAnswer(
+        const page = htmlAnswer(
           status,
           status === 504
             ? 'Gateway Time-out'
             : status === 503
               ? 'Service Temporarily Unavailable'
-              : 'Bad Gateway',
+              : status === 429
+                ? 'Too Many Requests'
+                : 'Bad Gateway',
           'nginx',
         );
+        return rule.retryAfter === undefined
+          ? page
+          : { ...page, headers: { 'retry-after': rule.retryAfter } };
       }
       case 'serialization':
         return call.fail(
@@ -327,7 +335,14 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     }
   }
 
+  /** Each request's end of flight (SandboxFaults.begin). */
+  const answered = new WeakMap<ServerResponse, () => void>();
+  function answeredNow(response: ServerResponse): void {
+    answered.get(response)?.();
+  }
+
   function send(response: ServerResponse, answer: Answer): void {
+    answeredNow(response);
     if (response.destroyed) return;
     const payload = Buffer.from(answer.body, 'utf8');
     response.writeHead(answer.status, {
@@ -342,6 +357,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
 
   /** Headers and half the body, then a TCP reset: what a killed worker looks like to a client. */
   function sendAndReset(response: ServerResponse, answer: Answer): void {
+    answeredNow(response);
     const payload = Buffer.from(answer.body, 'utf8');
     response.writeHead(answer.status, {
       'content-type': answer.contentType,

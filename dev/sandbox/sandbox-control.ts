@@ -11,6 +11,7 @@ import type {
   SandboxFaultHandle,
   SandboxFaultRule,
   SandboxFaults,
+  SandboxTimedCall,
 } from './sandbox-faults.js';
 import type { FieldSpec } from './models/field-spec.js';
 import { PyFloat, type PyValue } from './python-values.js';
@@ -132,6 +133,11 @@ export interface SandboxControl extends SandboxMailControl {
   /** Resolves when the sandbox receives the next call matching `filter` (before it answers). */
   waitForCall(filter?: SandboxCallFilter): Promise<SandboxCallInfo>;
   calls(): SandboxCallCount[];
+  /** The latest calls (up to 100,000) with when each was received, oldest first. */
+  timedCalls(): SandboxTimedCall[];
+  /** The most requests the sandbox was answering at once (arrived, not yet answered). */
+  mostRequestsInFlight(): number;
+  /** Clears the counts, the timed calls and the most requests in flight. */
   resetCalls(): void;
   /** Clears the login-failure counters of the cooldown. */
   resetLoginFailures(): void;
@@ -333,6 +339,8 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     countCalls: (filter) => faults.countCalls(filter),
     waitForCall: (filter) => faults.nextCall(filter),
     calls: () => faults.calls(),
+    timedCalls: () => faults.timedCalls(),
+    mostRequestsInFlight: () => faults.mostRequestsInFlight(),
     resetCalls: () => faults.resetCounts(),
     resetLoginFailures: deps.resetLoginFailures,
     ...createMailControl(store, {

@@ -9,7 +9,10 @@ import { RecordList } from './python-values.js';
 
 /** What an injected failure does. */
 export type SandboxFaultKind =
-  /** An HTML error page from a reverse proxy (`status`, default 502); the call does not run. */
+  /**
+   * An HTML error page from a reverse proxy (`status`, default 502; 429 a rate limit, 503 a
+   * maintenance page), with `retryAfter` as its Retry-After header; the call does not run.
+   */
   | 'html'
   /** The answer starts, then the connection is reset (a worker killed by limit_time_real). */
   | 'reset'
@@ -27,6 +30,8 @@ export type SandboxFaultKind =
 export interface SandboxFaultRule {
   kind: SandboxFaultKind;
   status?: number;
+  /** With `html`: the Retry-After header (delay-seconds or an HTTP date). */
+  retryAfter?: string;
   latencyMs?: number;
   faultCode?: 1 | 2 | 3 | 4;
   message?: string;
@@ -72,6 +77,15 @@ export type SandboxCallFilter = Partial<
   Pick<SandboxCallInfo, 'protocol' | 'service' | 'method' | 'model'>
 >;
 
+/** One call and when the sandbox received it (its body read, before it ran). */
+export interface SandboxTimedCall extends SandboxCallInfo {
+  /** Milliseconds since the epoch, from the machine's clock. */
+  atMs: number;
+}
+
+/** Calls whose times are kept: the latest ones (a bench's copy makes hundreds of thousands). */
+const TIMED_CALLS_KEPT = 100_000;
+
 /** Counts of one kind of call. */
 export interface SandboxCallCount {
   protocol: OdooProtocol;
@@ -101,6 +115,9 @@ const LINE_MODEL_NAME = 'dimagaz.bc.line';
 export class SandboxFaults {
   private rules: ActiveRule[] = [];
   private readonly counts = new Map<string, SandboxCallCount>();
+  private timed: SandboxTimedCall[] = [];
+  private inFlight = 0;
+  private mostInFlight = 0;
   private waiters: Array<{ filter: SandboxCallFilter; resolve: (call: SandboxCallInfo) => void }> =
     [];
   private random: () => number;
@@ -166,6 +183,8 @@ export class SandboxFaults {
   }
 
   count(call: SandboxCallInfo): void {
+    if (this.timed.length >= TIMED_CALLS_KEPT) this.timed = this.timed.slice(TIMED_CALLS_KEPT / 2);
+    this.timed.push({ ...call, atMs: Date.now() });
     if (this.waiters.length > 0) {
       const matched = this.waiters.filter((waiter) => matchesFilter(waiter.filter, call));
       this.waiters = this.waiters.filter((waiter) => !matched.includes(waiter));
@@ -199,8 +218,35 @@ export class SandboxFaults {
     return [...this.counts.values()].map((entry) => ({ ...entry }));
   }
 
+  /** The latest calls with the time each was received, oldest first. */
+  timedCalls(): SandboxTimedCall[] {
+    return this.timed.map((entry) => ({ ...entry }));
+  }
+
+  /**
+   * A request arrived; the function returned is called once its answer is handed to the socket
+   * (or the connection closed first). Until then it is in flight.
+   */
+  begin(): () => void {
+    this.inFlight++;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.inFlight--;
+    };
+  }
+
+  /** The most requests in flight at once since the counts were last reset. */
+  mostRequestsInFlight(): number {
+    return this.mostInFlight;
+  }
+
   resetCounts(): void {
     this.counts.clear();
+    this.timed = [];
+    this.mostInFlight = this.inFlight;
   }
 
   private fire(active: ActiveRule): boolean {

@@ -32,6 +32,12 @@ export interface OdooApiKeyConfig {
   readonly secret?: string;
 }
 
+/** One budget of Odoo calls for every process sharing the queue Redis; 0 is no bound. */
+export interface OdooBudgetConfig {
+  readonly maxConcurrentCalls: number;
+  readonly maxCallsPerSecond: number;
+}
+
 export interface OdooConfig {
   readonly url: string;
   readonly database: string;
@@ -45,6 +51,8 @@ export interface OdooConfig {
   readonly protocol: 'auto' | 'xmlrpc' | 'jsonrpc' | 'json2';
   readonly timeoutMs: number;
   readonly retries: number;
+  /** The fleet's call budget, shared through Redis (0: no bound): ODOO_MAX_* keys. */
+  readonly budget: OdooBudgetConfig;
   readonly pageSize: number;
   readonly pageMaxBytes: number;
   /** ODOO_CONTEXT: overrides the sync user's own context (`lang`, `tz`) in every read. */
@@ -267,6 +275,15 @@ export function defaultApiKeyLifecycle(): OdooApiKeyConfig {
   };
 }
 
+/** The call budget when no Odoo is configured (the demo's sandbox): the schema's defaults. */
+export function defaultOdooBudget(): OdooBudgetConfig {
+  const { shape } = envSchema;
+  return {
+    maxConcurrentCalls: shape.ODOO_MAX_CONCURRENT_CALLS.parse(undefined),
+    maxCallsPerSecond: shape.ODOO_MAX_CALLS_PER_SECOND.parse(undefined),
+  };
+}
+
 /**
  * The API key's renewal needs the key it renews from and the secret its successor is stored
  * under, and must leave time: a key renewed when fewer days remain than a new one lasts.
@@ -377,6 +394,10 @@ function build(
           protocol: env.ODOO_PROTOCOL,
           timeoutMs: env.ODOO_TIMEOUT_MS,
           retries: env.ODOO_RETRIES,
+          budget: {
+            maxConcurrentCalls: env.ODOO_MAX_CONCURRENT_CALLS,
+            maxCallsPerSecond: env.ODOO_MAX_CALLS_PER_SECOND,
+          },
           pageSize: env.ODOO_PAGE_SIZE,
           pageMaxBytes: env.ODOO_PAGE_MAX_BYTES,
           ...(env.ODOO_CONTEXT ? { context: env.ODOO_CONTEXT } : {}),

@@ -79,6 +79,8 @@ export const envSchema = z.object({
     '30000',
   ),
   ODOO_RETRIES: withDefault(wholeNumber('a whole number of retries', 0, 10), '3'),
+  ODOO_MAX_CONCURRENT_CALLS: withDefault(wholeNumber('a whole number of calls', 0, 1_000), '4'),
+  ODOO_MAX_CALLS_PER_SECOND: withDefault(wholeNumber('a whole number of calls', 0, 10_000), '0'),
   ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of records', 1, 10_000), '1000'),
   ODOO_PAGE_MAX_BYTES: withDefault(
     wholeNumber('a whole number of bytes', 16_384, 268_435_456),
@@ -333,6 +335,18 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     key: 'ODOO_RETRIES',
     description: 'Retries of a failed Odoo call when the failure is transient.',
     default: '3',
+  },
+  {
+    key: 'ODOO_MAX_CONCURRENT_CALLS',
+    description:
+      'Odoo calls in flight at once across every process that shares REDIS_URL (workers, the sync CLI, the demo); 0: no bound. Each call holds one of Odoo\'s HTTP workers: 4 leaves one to the users of the smallest Odoo deployed as Odoo advises (2 CPUs, 5 workers), and lets one worker\'s SYNC_CONCURRENCY pages run. A slot of a process that died is free after ODOO_TIMEOUT_MS plus 5 s (docs/odoo.md, "Call budget").',
+    default: '4',
+  },
+  {
+    key: 'ODOO_MAX_CALLS_PER_SECOND',
+    description:
+      'Odoo calls within any one second across every process that shares REDIS_URL; 0: no bound. A call counts from when it is sent until a second after its answer, so the bound holds as Odoo sees the calls arrive; it costs a full copy time (docs/odoo.md, "Call budget").',
+    default: '0',
   },
   {
     key: 'ODOO_PAGE_SIZE',

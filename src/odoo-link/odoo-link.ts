@@ -7,6 +7,7 @@
 import {
   createOdooClient,
   type LoginMemo,
+  type OdooCallGate,
   type OdooCallObserver,
   type OdooClient,
 } from '../clients/odoo/index.js';
@@ -29,6 +30,8 @@ export function createOdooLink(input: {
   odoo: OdooConfig;
   logger: Logger;
   observer?: OdooCallObserver;
+  /** The fleet's call budget (src/odoo-budget), when the process has the queue Redis. */
+  gate?: OdooCallGate;
   loginMemo?: LoginMemo;
   /** Whether this process watches (and renews) the key: the workers do. */
   withLifecycle?: boolean;
@@ -55,6 +58,7 @@ export function createOdooLink(input: {
   const client = createOdooClient(odoo, {
     logger,
     ...(input.observer ? { observer: input.observer } : {}),
+    ...(input.gate ? { gate: input.gate } : {}),
     ...(input.loginMemo ? { loginMemo: input.loginMemo } : {}),
     ...(provider ? { apiKeys: provider } : {}),
     onTransportChosen: (choice) => {

@@ -12,6 +12,7 @@ import { asc, desc, eq, sql } from 'drizzle-orm';
 import { inject } from 'vitest';
 import {
   createOdooClient,
+  type OdooCallGate,
   type OdooClient,
   type OdooProtocol,
 } from '../../src/clients/odoo/index.js';
@@ -86,6 +87,8 @@ export interface SyncHarnessOptions {
   authCooldownMs?: number;
   /** SYNC_RUN_PAGES_IN_FLIGHT (default 100). */
   runPagesInFlight?: number;
+  /** The call budget the harness's Odoo client awaits before each attempt (default none). */
+  odooGate?: OdooCallGate;
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -130,9 +133,9 @@ export interface SyncHarness {
   failures(): Promise<SyncFailureRow[]>;
   /**
    * Another worker process's runtime on the same queues (started), as a second machine of the
-   * fleet; disposed with the harness.
+   * fleet — with an Odoo client of its own when given one; disposed with the harness.
    */
-  spawnRuntime(): SyncRuntime;
+  spawnRuntime(odoo?: OdooClient): SyncRuntime;
   /** One BC of the copy with its lines. */
   copyOf(odooId: number): Promise<{ bc: BcRow | undefined; lines: BcLineRow[] }>;
   /**
@@ -161,7 +164,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       retryMaxDelayMs: 20,
       ...(options.authCooldownMs === undefined ? {} : { authCooldownMs: options.authCooldownMs }),
     },
-    { logger },
+    { logger, ...(options.odooGate ? { gate: options.odooGate } : {}) },
   );
   const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const prefix = `test-${randomBytes(5).toString('hex')}`;
@@ -254,8 +257,8 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
         await db.db.execute(sql`select now() > ${instant.toISOString()}::timestamptz as past`),
       )[0]!.past,
     failures: () => db.db.select().from(syncFailure).orderBy(asc(syncFailure.odooId)),
-    spawnRuntime() {
-      const other = createSyncRuntime(runtimeInput);
+    spawnRuntime(ownOdoo) {
+      const other = createSyncRuntime(ownOdoo ? { ...runtimeInput, odoo: ownOdoo } : runtimeInput);
       other.start();
       spawned.push(other);
       return other;

@@ -63,6 +63,7 @@ function config(
     protocol: 'auto',
     timeoutMs: 5_000,
     retries: 1,
+    budget: { maxConcurrentCalls: 0, maxCallsPerSecond: 0 },
     pageSize: 100,
     pageMaxBytes: 2 * 1024 * 1024,
     apiKeyLifecycle: {

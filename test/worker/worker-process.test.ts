@@ -100,7 +100,7 @@ describe('the worker process', () => {
     );
     expect(text).toMatch(
       new RegExp(
-        `^erp_bridge_odoo_call_duration_seconds_count\\{call="${BC_MODEL}.read",outcome="ok"\\} [1-9]`,
+        `^erp_bridge_odoo_call_duration_seconds_count\\{family="bcs",call="${BC_MODEL}.read",outcome="ok"\\} [1-9]`,
         'm',
       ),
     );
@@ -109,6 +109,17 @@ describe('the worker process', () => {
       labels: { queue: 'sync-page', state: 'completed' },
       value: '1',
     });
+    // What the family's calls cost: bytes both ways, under its job's family.
+    const bytes = await metric('erp_bridge_odoo_call_bytes_total');
+    for (const direction of ['sent', 'received'])
+      expect(
+        Number(
+          bytes?.metrics.find(
+            (series) => series.labels?.family === 'bcs' && series.labels.direction === direction,
+          )?.value,
+        ),
+      ).toBeGreaterThan(0);
+    expect(await metric('erp_bridge_odoo_budget_pauses_total')).toBeDefined();
     expect(await metric('erp_bridge_odoo_call_retries_total')).toBeDefined();
     expect(await metric('erp_bridge_odoo_call_errors_total')).toBeDefined();
   }, 60_000);

@@ -4,7 +4,12 @@
  */
 export { createOdooClient, type OdooClient, type OdooClientDeps } from './odoo-client.js';
 export type { OdooTransportChoice } from './transport-choice.js';
-export type { OdooCallObserver } from './odoo-attempts.js';
+export type {
+  OdooAttemptBytes,
+  OdooCallGate,
+  OdooCallObserver,
+  OdooCallPermit,
+} from './odoo-attempts.js';
 export { isOdooError, OdooError } from './odoo-errors.js';
 export { createRedisLoginMemo, type LoginMemo } from './login-memo.js';
 export * from './odoo-types.js';

@@ -12,8 +12,10 @@ import {
   bodyExcerpt,
   httpStatusError,
   isHtmlResponse,
+  retryAfterMsOf,
   sendOdooRequest,
   splitUrl,
+  type OdooHttpResponse,
   type OdooTransportSettings,
 } from './odoo-http.js';
 import {
@@ -133,15 +135,19 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
       });
     }
     if (response.status === 200) return parsed;
-    throw json2Error(label, response.status, parsed, response.body);
+    throw json2Error(label, parsed, response);
   }
 
-  function json2Error(label: string, status: number, parsed: unknown, body: Buffer): OdooError {
+  function json2Error(label: string, parsed: unknown, response: OdooHttpResponse): OdooError {
+    const { status, body } = response;
+    const retryAfterMs = retryAfterMsOf(response);
+    const waitAsked = retryAfterMs === undefined ? {} : { retryAfterMs };
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       return new OdooError('ODOO_HTTP', `${label}: HTTP ${status}: ${bodyExcerpt(body)}`, {
         httpStatus: status,
         safeMessage: `${label}: HTTP ${status}`,
         retryable: isRetryableHttpStatus(status),
+        ...waitAsked,
       });
     }
     const data = parsed as OdooJsonErrorData;
@@ -153,6 +159,7 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
           httpStatus: status,
           safeMessage: `${label}: HTTP ${status}`,
           retryable: true,
+          ...waitAsked,
         },
       );
     }

@@ -15,7 +15,12 @@ import { Agent, type Dispatcher } from 'undici';
 import { AppError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { createJson2Transport } from './json2-transport.js';
-import { createOdooAttempts, raceSignal, type OdooCallObserver } from './odoo-attempts.js';
+import {
+  createOdooAttempts,
+  raceSignal,
+  type OdooCallGate,
+  type OdooCallObserver,
+} from './odoo-attempts.js';
 import { createJsonRpcTransport } from './jsonrpc-transport.js';
 import { OdooError } from './odoo-errors.js';
 import type { OdooTransportSettings } from './odoo-http.js';
@@ -48,6 +53,8 @@ import { createXmlRpcTransport } from './xmlrpc-transport.js';
 export interface OdooClientDeps {
   logger: Logger;
   observer?: OdooCallObserver;
+  /** Admits every attempt of every call: a call budget shared by processes (none: no bound). */
+  gate?: OdooCallGate;
   /** An undici dispatcher to share (tests, proxies); the client creates and owns one otherwise. */
   dispatcher?: Dispatcher;
   /** A transport to use instead of the one `options.protocol` names. */
@@ -205,6 +212,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     maxDelayMs,
     logger: log,
     observer: deps.observer,
+    gate: deps.gate,
   });
 
   /** The version read once, then the transport it calls for (see transport-choice.ts). */

@@ -65,8 +65,8 @@ describe('Odoo error classification', () => {
     expect(isSerializationFailure('ValueError: Invalid field')).toBe(false);
   });
 
-  it('retries only the proxy statuses', () => {
-    expect([502, 503, 504].every(isRetryableHttpStatus)).toBe(true);
+  it('retries only the proxy statuses and a rate limit', () => {
+    expect([429, 502, 503, 504].every(isRetryableHttpStatus)).toBe(true);
     expect([400, 401, 404, 405, 413, 500].some(isRetryableHttpStatus)).toBe(false);
   });
 

@@ -27,7 +27,9 @@ export type OdooErrorCode =
   /** The connection failed: refused, reset, closed mid-body. */
   | 'ODOO_NETWORK'
   /** The caller's AbortSignal fired. */
-  | 'ODOO_ABORTED';
+  | 'ODOO_ABORTED'
+  /** The call budget the client was given (a gate shared by processes) could not admit the call. */
+  | 'ODOO_BUDGET';
 
 /**
  * What an `ODOO_AUTH` error adds when erp-bridge knows more than Odoo says: the API key lapsed
@@ -44,6 +46,7 @@ export interface OdooErrorOptions {
   faultCode?: number | string;
   faultString?: string;
   httpStatus?: number;
+  retryAfterMs?: number;
 }
 
 /** A failed Odoo call. `retryable` says whether the same call may succeed if made again. */
@@ -54,6 +57,8 @@ export class OdooError extends AppError {
   /** The server's full error text (for fault 1: the Python traceback). */
   readonly faultString?: string;
   readonly httpStatus?: number;
+  /** How long the answer asked the client to wait (its `Retry-After`), when it did. */
+  readonly retryAfterMs?: number;
   /** Why credentials were refused, when known (`ODOO_AUTH` only). */
   readonly reason?: OdooAuthReason;
 
@@ -66,6 +71,7 @@ export class OdooError extends AppError {
     if (options.faultCode !== undefined) this.faultCode = options.faultCode;
     if (options.faultString !== undefined) this.faultString = options.faultString;
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.reason !== undefined) this.reason = options.reason;
   }
 }
@@ -170,7 +176,10 @@ function exceptionClass(line: string): string {
   return match?.[1] ?? 'exception';
 }
 
-/** HTTP statuses a proxy or a restarting Odoo answers with, which a later attempt may not meet. */
+/**
+ * HTTP statuses a proxy or a restarting Odoo answers with, which a later attempt may not meet;
+ * 429 is a host's rate limit, which a later attempt meets less once the caller waited.
+ */
 export function isRetryableHttpStatus(status: number): boolean {
-  return status === 502 || status === 503 || status === 504;
+  return status === 429 || status === 502 || status === 503 || status === 504;
 }

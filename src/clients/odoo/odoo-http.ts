@@ -39,6 +39,8 @@ export interface OdooHttpResponse {
   body: Buffer;
   /** The `ETag` header, when the answer has one. */
   etag?: string;
+  /** The `Retry-After` header (seconds or an HTTP date), when the answer has one. */
+  retryAfter?: string;
 }
 
 const NETWORK_CODES = new Set([
@@ -90,13 +92,19 @@ export async function sendOdooRequest(
       if (!Number.isNaN(parsed.getTime())) options.onServerDate(parsed);
     }
     const body = await readBody(response.body, response.headers['content-length']);
+    options.onBytes?.(
+      request.body === undefined ? 0 : Buffer.byteLength(request.body),
+      body.length,
+    );
     const contentType = response.headers['content-type'];
     const etag = response.headers.etag;
+    const retryAfter = response.headers['retry-after'];
     return {
       status: response.statusCode,
       contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? '',
       body,
       ...(typeof etag === 'string' ? { etag } : {}),
+      ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
     };
   } catch (error) {
     throw translateTransportError(error, label, signal);
@@ -225,11 +233,28 @@ export function httpStatusError(
   const what = html
     ? `HTML page (HTTP ${status}) instead of ${protocol}`
     : `HTTP ${status} instead of ${protocol}${response.body.length === 0 ? '' : `: ${bodyExcerpt(response.body)}`}`;
+  const retryAfterMs = retryAfterMsOf(response);
   return new OdooError('ODOO_HTTP', `${label}: ${what}`, {
     httpStatus: status,
     retryable: isRetryableHttpStatus(status),
     safeMessage: `${label}: HTTP ${status}${html ? ' (HTML page)' : ''} instead of ${protocol}`,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   });
+}
+
+/**
+ * The answer's `Retry-After` in milliseconds from now: delay-seconds or an HTTP date (RFC 9110);
+ * undefined without one or when it cannot be read.
+ */
+export function retryAfterMsOf(
+  response: Pick<OdooHttpResponse, 'retryAfter'>,
+  nowMs = Date.now(),
+): number | undefined {
+  const value = response.retryAfter?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1_000;
+  const atMs = Date.parse(value);
+  return Number.isNaN(atMs) ? undefined : Math.max(0, atMs - nowMs);
 }
 
 /** Splits a base URL into the origin undici wants and a path prefix (Odoo behind `/odoo`). */

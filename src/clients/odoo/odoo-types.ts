@@ -170,6 +170,8 @@ export interface OdooRequestOptions {
   timeoutMs: number;
   /** Sees the `Date` header of each answer: Odoo's clock, to the second. */
   onServerDate?: (date: Date) => void;
+  /** Sees the size of each exchange: the request's body and the answer's, in bytes. */
+  onBytes?: (sentBytes: number, receivedBytes: number) => void;
 }
 
 /**

@@ -1,0 +1,213 @@
+/**
+ * One budget of Odoo calls for the whole fleet — every worker, sync CLI and demo process that
+ * shares the queue Redis — given to the Odoo client as its gate: the client awaits it before
+ * each attempt of each call and releases it once the attempt ended.
+ *
+ * - At most `maxConcurrentCalls` attempts in flight at once (ODOO_MAX_CONCURRENT_CALLS): each
+ *   holds one of Odoo's HTTP workers.
+ * - At most `maxCallsPerSecond` calls within any one second (ODOO_MAX_CALLS_PER_SECOND), as Odoo
+ *   sees them arrive (budget-scripts.ts says how).
+ * - A 429 or a 503 pauses every process: for the answer's `Retry-After` (at most five minutes),
+ *   else 1 s doubling with each pause that follows another within a minute, at most a minute.
+ *   The attempt that met it is retried as any transient failure is, after the pause.
+ *
+ * A slot is leased: an attempt of a process that died (or froze) is dropped once its lease runs
+ * out — the attempt's own timeout and a grace, since the client gives up on an attempt at its
+ * timeout and releases it then.
+ *
+ * Waiting honours the call's abort signal and has no deadline of its own: leases run out and
+ * pauses end, so a wait ends; the attempt's timeout starts once it is admitted. A process waits
+ * by asking Redis again when a release of its own may have made room, after the time Redis said
+ * room would be made, or every few tens of milliseconds when only another process's release can.
+ *
+ * Not for: anything but admission. It knows nothing of Odoo's protocol but an error's status and
+ * `Retry-After`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { OdooCallGate, OdooCallPermit, OdooError } from '../clients/odoo/index.js';
+import type { Logger } from '../lib/logger.js';
+import { acquireScript, releaseScript } from './budget-scripts.js';
+
+/** What made an attempt wait first. */
+export type BudgetWaitReason = 'concurrency' | 'rate' | 'pause';
+
+/** Sees the budget at work, for metrics; it must not throw. */
+export interface CallBudgetObserver {
+  /** An attempt waited `waitedMs` before it was admitted; `reason` held it first. */
+  waited(reason: BudgetWaitReason, waitedMs: number): void;
+  /** This process met `status` (429 or 503) and paused every process for `pauseMs`. */
+  paused(status: number, pauseMs: number): void;
+}
+
+export interface CallBudgetSettings {
+  /** Attempts in flight at once across the fleet; 0: no bound. */
+  readonly maxConcurrentCalls: number;
+  /** Calls within any one second across the fleet; 0: no bound. */
+  readonly maxCallsPerSecond: number;
+  /** How long an admitted attempt holds its slot unreleased before the slot is taken back. */
+  readonly leaseMs: number;
+}
+
+/** Beyond an attempt's timeout: the release of an attempt that timed out is on its way. */
+const LEASE_GRACE_MS = 5_000;
+const WINDOW_MS = 1_000;
+/** Between two asks while only another process's release can make room; jittered ±50 %. */
+const POLL_MS = 20;
+const PAUSE_BASE_MS = 1_000;
+const PAUSE_MAX_MS = 60_000;
+/** A Retry-After beyond this is cut to it: the attempt after it meets Odoo's answer again. */
+const RETRY_AFTER_MAX_MS = 300_000;
+/** A pause within this of the end of the last one doubles it. */
+const PAUSE_LEVEL_TTL_MS = 60_000;
+/** Statuses by which Odoo, or the proxy in front of it, asks its clients to slow down. */
+const PAUSING_STATUSES = new Set([429, 503]);
+
+/** The lease of an attempt whose timeout is `timeoutMs`. */
+export function leaseMsFor(timeoutMs: number): number {
+  return timeoutMs + LEASE_GRACE_MS;
+}
+
+export function createRedisCallBudget(input: {
+  redis: Redis;
+  /** The queue prefix: its hash tag keeps every key of the budget in one Cluster slot. */
+  keyPrefix: string;
+  /** One budget per Odoo database, whichever processes call it. */
+  odoo: { url: string; database: string };
+  settings: CallBudgetSettings;
+  logger: Logger;
+  observer?: CallBudgetObserver;
+}): OdooCallGate {
+  const { redis, settings, observer } = input;
+  const log = input.logger.child({ component: 'odoo-budget' });
+  const digest = createHash('sha256')
+    .update([input.odoo.url, input.odoo.database].join('\0'))
+    .digest('hex')
+    .slice(0, 24);
+  const base = `${input.keyPrefix}:odoo-budget:${digest}`;
+  const inFlightKey = `${base}:in-flight`;
+  const recentKey = `${base}:recent`;
+  const pauseKey = `${base}:pause`;
+  const pauseLevelKey = `${base}:pause-level`;
+  const bounded = settings.maxConcurrentCalls > 0 || settings.maxCallsPerSecond > 0;
+  const processTag = randomBytes(6).toString('hex');
+  let nextPermit = 0;
+  /** Waiters of this process that a release of its own may let in. */
+  const waiters = new Set<() => void>();
+  let lastReleaseWarningMs = 0;
+
+  function wakeWaiters(): void {
+    for (const wake of [...waiters]) wake();
+  }
+
+  /** Resolves after `ms`, or at a release of this process when `onRelease`; rejects on abort. */
+  function waitTurn(ms: number, onRelease: boolean, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        reject(signal?.reason as Error);
+      };
+      const timer = setTimeout(done, ms);
+      if (onRelease) waiters.add(done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** How long to wait before asking again, from what Redis answered. */
+  function waitMsFor(reason: BudgetWaitReason, hintMs: number): number {
+    if (hintMs < 0) return Math.round(POLL_MS * (0.5 + Math.random()));
+    // Waiters of every process wake at a pause's end: spread them over a tenth of it (≤ 1 s).
+    if (reason === 'pause')
+      return hintMs + Math.round(Math.random() * Math.min(hintMs / 10, 1_000));
+    return hintMs;
+  }
+
+  async function release(id: string, call: string, failure: OdooError | undefined): Promise<void> {
+    const status = failure?.httpStatus;
+    const pausing = status !== undefined && PAUSING_STATUSES.has(status);
+    try {
+      if (!bounded && !pausing) return;
+      const pauseMs = Number(
+        await releaseScript(
+          redis,
+          [inFlightKey, recentKey, pauseKey, pauseLevelKey],
+          [
+            id,
+            settings.maxCallsPerSecond > 0 ? 1 : 0,
+            pausing ? status : 0,
+            pausing ? (failure?.retryAfterMs ?? -1) : -1,
+            PAUSE_BASE_MS,
+            PAUSE_MAX_MS,
+            RETRY_AFTER_MAX_MS,
+            PAUSE_LEVEL_TTL_MS,
+            WINDOW_MS,
+          ],
+        ),
+      );
+      if (pausing && pauseMs > 0) {
+        observer?.paused(status, pauseMs);
+        log.warn(
+          {
+            call,
+            status,
+            pauseMs,
+            ...(failure?.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+          },
+          `Odoo answered ${status}: every process pauses its Odoo calls for ${pauseMs} ms`,
+        );
+      }
+    } catch (error) {
+      // The slot's lease runs out instead; one line every few seconds while Redis is away.
+      const now = Date.now();
+      if (now - lastReleaseWarningMs > 5_000) {
+        lastReleaseWarningMs = now;
+        log.warn({ err: error, call }, 'could not release an Odoo call slot; its lease frees it');
+      }
+    } finally {
+      wakeWaiters();
+    }
+  }
+
+  return {
+    async admit(call, signal) {
+      const id = `${processTag}:${nextPermit++}`;
+      let heldBy: BudgetWaitReason | undefined;
+      const startedMs = performance.now();
+      for (;;) {
+        signal?.throwIfAborted();
+        const answer = (await acquireScript(
+          redis,
+          [inFlightKey, recentKey, pauseKey],
+          [
+            id,
+            settings.leaseMs,
+            settings.maxConcurrentCalls,
+            settings.maxCallsPerSecond,
+            WINDOW_MS,
+          ],
+        )) as [number, number?, BudgetWaitReason?];
+        if (Number(answer[0]) === 1) break;
+        const reason = answer[2] ?? 'concurrency';
+        heldBy ??= reason;
+        await waitTurn(waitMsFor(reason, Number(answer[1])), reason !== 'pause', signal);
+      }
+      if (heldBy !== undefined) observer?.waited(heldBy, performance.now() - startedMs);
+      let released = false;
+      const permit: OdooCallPermit = {
+        release(failure) {
+          if (released) return Promise.resolve();
+          released = true;
+          return release(id, call, failure);
+        },
+      };
+      return permit;
+    },
+  };
+}
