@@ -60,6 +60,7 @@ export interface FeedDeliveryDeps {
   readonly sender: FeedSender;
   readonly logger: Logger;
   readonly settings: FeedDeliverySettings;
+  /** The clock of backoffs and give-ups (tests move it); signatures take the wall clock. */
   readonly now?: () => number;
 }
 
@@ -155,7 +156,8 @@ export async function deliverChanges(
     try {
       await deps.sender.send(
         subscription.url,
-        signMessage(createSigner(subscription.secret), message, new Date(now())),
+        // Signed with the wall clock: the receiver checks the timestamp against its own.
+        signMessage(createSigner(subscription.secret), message, new Date()),
         message.body,
         { signal, timeoutMs: settings.timeoutMs },
       );

@@ -43,7 +43,11 @@ import {
   type OdooSandbox,
   type OdooSandboxOptions,
 } from '../../dev/sandbox/odoo-sandbox.js';
-import { createSyncRuntime, type SyncRuntime } from '../../workers/sync-runtime.js';
+import {
+  createSyncRuntime,
+  type FeedRuntimeSettings,
+  type SyncRuntime,
+} from '../../workers/sync-runtime.js';
 import { memoryLogger } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
 import { diffCopyWithSandbox } from './copy-diff.js';
@@ -86,6 +90,8 @@ export interface SyncHarnessOptions {
   authCooldownMs?: number;
   /** SYNC_RUN_PAGES_IN_FLIGHT (default 100). */
   runPagesInFlight?: number;
+  /** The change feed's deliveries (default: the configuration keys' defaults). */
+  feed?: FeedRuntimeSettings;
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -179,6 +185,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       jobLockMs: options.jobLockMs ?? 30_000,
       runPagesInFlight: options.runPagesInFlight ?? 100,
       ...(options.odooContext ? { odooContext: options.odooContext } : {}),
+      ...(options.feed ? { feed: options.feed } : {}),
     },
   };
   const runtime = createSyncRuntime(runtimeInput);
