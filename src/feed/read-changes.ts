@@ -105,19 +105,33 @@ export async function readChanges(
       scanned as (
         select f.xid, f.id from sync_feed f
         where (f.xid, f.id) > (${afterXid}::xid8, ${afterId}::bigint) and f.xid < (select xmin from snap)
-        order by f.xid, f.id limit ${scan})
-      select s.xid::text as xid, s.id::text as id, snap.xmin::text as xmin,
-        exists (select 1 from sync_feed h
-          where (h.xid, h.id) > (${afterXid}::xid8, ${afterId}::bigint) and h.xid >= snap.xmin) as held_back,
+        order by f.xid, f.id limit ${scan}),
+      -- Where changes held back would start: after the position, and at or above the xmin.
+      bound as materialized (
+        select greatest(${afterXid}::xid8, xmin) as xid,
+          case when ${afterXid}::xid8 >= xmin then ${afterId}::bigint else 0 end as id from snap),
+      -- Bounds as plain values, the first row in index order: a range scan however it is planned.
+      held as materialized (
+        select (
+          select true from sync_feed h
+          where (h.xid, h.id) > ((select xid from bound), (select id from bound))
+          order by h.xid, h.id limit 1) is not null as held_back)
+      select s.xid::text as xid, s.id::text as id, snap.xmin::text as xmin, held.held_back,
         hz.xid::text as horizon_xid, hz.id::text as horizon_id,
         a.family, a.model, a.odoo_id, a.root_odoo_id, a.action, a.changed_fields, a.odoo_write_date,
         a.reason, a.run_id::text as run_id, a.trigger, a.created_at
       from snap
+      cross join held
       cross join sync_feed_horizon hz
       left join scanned s on true
-      left join sync_audit a on a.id = s.id
-        and (cardinality(${textArray(filter.families)}::text[]) = 0 or a.family = any(${textArray(filter.families)}::text[]))
-        and (cardinality(${textArray(filter.models)}::text[]) = 0 or a.model = any(${textArray(filter.models)}::text[]))
+      -- Each change's audit row by its key, whatever the planner thinks of the table's size
+      -- (its limit keeps it a lookup: flattened into a join, a generic plan scans the table).
+      left join lateral (
+        select * from sync_audit a where a.id = s.id
+          and (cardinality(${textArray(filter.families)}::text[]) = 0 or a.family = any(${textArray(filter.families)}::text[]))
+          and (cardinality(${textArray(filter.models)}::text[]) = 0 or a.model = any(${textArray(filter.models)}::text[]))
+        limit 1
+      ) a on true
       order by s.xid, s.id`),
   );
   const first = rows[0];
@@ -194,7 +208,8 @@ export async function readBacklog(
   const [row] = rowsOf<{ n: number; oldest: Date | string | null }>(
     await db.execute(sql`
       select count(*)::int as n, min(p.created_at) as oldest from (
-        select f.created_at from sync_feed f join sync_audit a on a.id = f.id
+        select f.created_at from sync_feed f
+        cross join lateral (select a.family, a.model from sync_audit a where a.id = f.id limit 1) a
         where (f.xid, f.id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
           and (cardinality(${textArray(filter.families)}::text[]) = 0 or a.family = any(${textArray(filter.families)}::text[]))
           and (cardinality(${textArray(filter.models)}::text[]) = 0 or a.model = any(${textArray(filter.models)}::text[]))
