@@ -13,9 +13,6 @@ export interface FeedPosition {
   readonly id: bigint;
 }
 
-/** The position before every change. */
-export const FEED_START: FeedPosition = { xid: 0n, id: 0n };
-
 const HEX_DIGITS = 16;
 const MAX_64 = (1n << 64n) - 1n;
 export const POSITION_PATTERN = /^[0-9a-f]{32}$/;

@@ -4,7 +4,6 @@
  */
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { familyModels } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
 import { positionSchema } from '../../../../feed/change-body.js';
 import type { FeedPositionGoneError } from '../../../../feed/feed-errors.js';
@@ -55,13 +54,6 @@ export function filterOf(
       );
   }
   return { families: query.family ?? [], models: query.model ?? [] };
-}
-
-/** The models of the families given (every model copied when none is). */
-export function knownModels(families: Families, names: readonly string[]): string[] {
-  return families.all
-    .filter((family) => names.length === 0 || names.includes(family.name))
-    .flatMap((family) => familyModels(family).map((model) => model.model));
 }
 
 export const goneBody = z
