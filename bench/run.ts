@@ -15,9 +15,11 @@
  * 3. Tryton gateway and 4. the API: the production app under load from a client process; another
  *    key's reads while one key sends slow requests (bench/in-flight-bench.ts).
  * 5. Odoo codec and webhooks: figures for context.
+ * 6. The change feed: its write cost per record of a first copy, and its delivery throughput
+ *    (bench/feed-bench.ts).
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`) runs some.
+ * `inflight`, `codec`, `webhook`, `feed`) runs some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -34,6 +36,7 @@ import { measureTrytonProxyGoals } from './tryton-proxy.js';
 import { runWriteBench } from './write-bench.js';
 import { postgresServerVersion } from '../test/helpers/local-services.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
+import { describeFeedBench, runFeedBench } from './feed-bench.js';
 
 const run = promisify(execFile);
 /** Goal 1: the worker's peak RSS for 20,000 × 10. */
@@ -238,6 +241,24 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   codec: async () => {
     await runOdooCodecBench();
     return [];
+  },
+  feed: async () => {
+    const result = await runFeedBench({ orders: 20_000, lines: 10, repeat: 3 });
+    for (const line of describeFeedBench(result)) process.stdout.write(`${line}\n`);
+    return [
+      context(
+        '-',
+        `change feed write cost, first copy of ${result.records.toLocaleString('en-US')} records`,
+        `${result.feedMicrosPerRecord.toFixed(1)} µs PostgreSQL CPU per record (+${result.feedPercent.toFixed(0)} % on the writer's own)`,
+      ),
+      ...result.delivery.map((d) =>
+        context(
+          '-',
+          `change feed delivery to a local receiver, ${d.batchMax} per message`,
+          `${Math.round(d.changesPerSecond).toLocaleString('en-US')} changes/s`,
+        ),
+      ),
+    ];
   },
   webhook: async () => {
     const result = await runWebhookBench();

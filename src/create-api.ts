@@ -54,6 +54,8 @@ export async function createApi(input: {
   shutdown: Shutdown;
   /** The families served; loaded from the configuration when not given. */
   families?: Families;
+  /** How the change feed's waiting requests hear of commits (PGlite's own in the demo). */
+  feedListen?: AppDeps['feedListen'];
 }): Promise<App> {
   const { config, logger, db, shutdown } = input;
   const connection = createRedisConnection(config.redis.url!, 'producer', logger);
@@ -125,6 +127,7 @@ export async function createApi(input: {
   }
   const app = await buildApp({
     ...(input.families ? { families: input.families } : {}),
+    ...(input.feedListen ? { feedListen: input.feedListen } : {}),
     config,
     logger,
     db,

@@ -48,9 +48,13 @@ async function dispatch(
   const handler = HANDLERS[job.name as JobName] as Handler<JobName> | undefined;
   if (!handler) throw new Error(`no handler for job "${job.name}"`);
   const { families } = ctx.sync;
-  if (!families.copies(job.data.family)) return handBack(job, token, ctx);
-  // A family waiting for migrate: migrated since, it is copied from this job on.
-  if (!families.byName(job.data.family)) await families.refresh();
+  // The change feed's jobs are of no family: every worker runs them.
+  if ('family' in job.data) {
+    if (!families.copies(job.data.family))
+      return handBack(job as Job<JobData<JobName> & { family: string }>, token, ctx);
+    // A family waiting for migrate: migrated since, it is copied from this job on.
+    if (!families.byName(job.data.family)) await families.refresh();
+  }
   try {
     return await handler(job, token, signal, ctx);
   } catch (error) {
@@ -65,7 +69,7 @@ export function createWorkers(ctx: WorkerContext, settings: WorkerSettings): Wor
     const worker = new Worker(
       queue,
       (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) =>
-        runForFamily(job.data.family, () =>
+        runForFamily('family' in job.data ? job.data.family : 'none', () =>
           dispatch(job, token, signal ?? new AbortController().signal, ctx),
         ),
       {

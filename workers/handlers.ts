@@ -4,6 +4,9 @@
  */
 import type { Job } from 'bullmq';
 import type { JobData, JobName } from '../src/queues/catalogue.js';
+import { processFeedDeliver } from './processors/feed-deliver.js';
+import { processFeedPrune } from './processors/feed-prune.js';
+import { processFeedPump } from './processors/feed-pump.js';
 import { processReconcile } from './processors/reconcile.js';
 import { processResyncRecord } from './processors/resync-record.js';
 import { processSyncPage } from './processors/sync-page.js';
@@ -28,4 +31,7 @@ export const HANDLERS: { readonly [N in JobName]: Handler<N> } = {
   'webhook-record': processWebhookRecord,
   reconcile: processReconcile,
   verify: processVerify,
+  'feed-deliver': processFeedDeliver,
+  'feed-pump': processFeedPump,
+  'feed-prune': processFeedPrune,
 };

@@ -24,6 +24,12 @@ import {
   markFamiliesSeen,
   upsertSchedules,
 } from '../src/queues/schedules.js';
+import { registerFeedMetrics } from '../src/feed/feed-metrics.js';
+import { postgresFeedListen } from '../src/feed/feed-signal.js';
+import { applyDeclaredSubscriptions } from '../src/feed/subscriptions.js';
+import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
+import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
+import { startFeedWake } from './feed-wake.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp } from './worker-http.js';
 import { createWorkerMetrics } from './worker-metrics.js';
@@ -68,6 +74,7 @@ const runtime = createSyncRuntimeFromConfig({
 registerQueueMetrics(metrics.registry, runtime.queues);
 const keyLifecycle = runtime.odoo.lifecycle;
 if (keyLifecycle) registerApiKeyMetrics(metrics.registry, () => keyLifecycle.status());
+registerFeedMetrics(metrics.registry, db.db);
 for (const worker of runtime.workers)
   worker.on('completed', (job, result) => metrics.jobCompleted(job, result));
 const heartbeat = startWorkerHeartbeat(runtime.workers, {
@@ -122,6 +129,22 @@ shutdown.add('families seen', () => {
   clearInterval(seen);
   return Promise.resolve();
 });
+// The change feed: the file's subscriptions, its schedulers, and a wake-up at every commit.
+await applyDeclaredSubscriptions(db.db, config.feed.subscriptions).catch((error: unknown) =>
+  refuseToStart(shutdown, logger, error),
+);
+await upsertFeedSchedules(runtime.queues);
+const feedWake = await startFeedWake({
+  listen: db.sql ? postgresFeedListen(db.sql) : undefined,
+  nudge: () =>
+    nudgeDeliveries({
+      db: db.db,
+      queues: runtime.queues,
+      flags: createNudgeFlags(runtime.connection, config.redis.queuePrefix),
+    }),
+  logger,
+});
+shutdown.add('feed wake', () => feedWake.stop());
 runtime.start();
 // The transport is chosen here, once, so the start line says which and why; an Odoo away at
 // boot is chosen at the first call instead. The key's lifecycle then checks it at once.

@@ -1,6 +1,7 @@
 /**
  * What `npm run sync -- status` prints: the Odoo link (transport, API key), then each family's
- * state, its last runs and pending failures; and each family waiting for `migrate`, with why.
+ * state, its last runs and pending failures; each family waiting for `migrate`, with why; then
+ * the change feed's subscriptions (how far behind, failures, dead letters).
  */
 import type { OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
@@ -8,6 +9,7 @@ import { linkStatusLines } from '../src/odoo-link/link-status.js';
 import { readLinkStatus } from '../src/odoo-link/link-store.js';
 import type { RecordFamily } from '../src/families/family.js';
 import type { UnavailableFamily } from '../src/families/registry.js';
+import { describeSubscriptionLines, viewSubscriptions } from '../src/feed/subscription-status.js';
 import { listRuns } from '../src/sync/run-log.js';
 import { listFailures } from '../src/sync/sync-failures.js';
 import { readSyncState, readWatermarks } from '../src/sync/sync-state.js';
@@ -77,10 +79,12 @@ export async function describeStatus(
     ].join('\n'),
     data: { family: family.name, available: false, unavailableReason: family.reason },
   }));
+  const subscriptions = await viewSubscriptions(db);
   return {
     text: [
       ...(link ? [linkStatusLines(link).join('\n')] : []),
       ...[...sections, ...waiting].map((section) => section.text),
+      describeSubscriptionLines(subscriptions).join('\n'),
     ].join('\n\n'),
     data: {
       odoo: link,
@@ -88,6 +92,7 @@ export async function describeStatus(
         ...sections.map((section) => ({ ...section.data, available: true })),
         ...waiting.map((section) => section.data),
       ],
+      subscriptions,
     },
   };
 }

@@ -7,9 +7,10 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedisLoginMemo, type OdooCallObserver } from '../src/clients/odoo/index.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
-import type { Config, OdooConfig } from '../src/config/config.js';
+import { defaultFeedConfig, type Config, type OdooConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
+import { createNudgeFlags } from '../src/queues/feed-nudge.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
@@ -23,6 +24,12 @@ import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
 import type { Families } from '../src/families/registry.js';
+import { createFeedSender, type FeedSender } from '../src/feed/feed-sender.js';
+import {
+  DELIVERY_TURN_MS,
+  FIRST_RETRY_MS,
+  type FeedDeliverySettings,
+} from '../src/feed/deliver.js';
 import { createWorkers } from './create-workers.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
@@ -40,6 +47,28 @@ export interface RuntimeSettings extends SyncSettings {
   readonly odooContext?: OdooContext;
   /** Pages a run has queued at once (SYNC_RUN_PAGES_IN_FLIGHT): it queues them in waves. */
   readonly runPagesInFlight: number;
+  /** The change feed's deliveries and retention; the configuration keys' defaults when absent. */
+  readonly feed?: FeedRuntimeSettings;
+}
+
+export interface FeedRuntimeSettings {
+  readonly retentionDays: number;
+  readonly delivery: FeedDeliverySettings;
+}
+
+/** The change feed's settings as the configuration gives them. */
+export function feedSettingsFromConfig(feed: Config['feed']): FeedRuntimeSettings {
+  return {
+    retentionDays: feed.retentionDays,
+    delivery: {
+      timeoutMs: feed.delivery.timeoutMs,
+      batchMax: feed.delivery.batchMax,
+      backoffBaseMs: FIRST_RETRY_MS,
+      backoffMaxMs: feed.delivery.backoffMaxMs,
+      giveUpMs: feed.delivery.giveUpHours * 3_600_000,
+      turnMs: DELIVERY_TURN_MS,
+    },
+  };
 }
 
 export interface SyncRuntimeInput {
@@ -68,6 +97,7 @@ export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): Runtim
     jobLockMs: config.sync.jobLockMs,
     runPagesInFlight: config.sync.runPagesInFlight,
     odooContext: odoo.context,
+    feed: feedSettingsFromConfig(config.feed),
   };
 }
 
@@ -102,11 +132,23 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     prefix: input.prefix,
     settings: { attempts: settings.jobAttempts, backoffMs: settings.backoffMs ?? 1_000 },
   });
+  const feedSettings = settings.feed ?? feedSettingsFromConfig(defaultFeedConfig());
+  const sender: FeedSender = createFeedSender();
   const ctx = {
     sync,
     queues,
     logger: input.logger,
     runPagesInFlight: settings.runPagesInFlight,
+    feed: {
+      delivery: {
+        db: input.db,
+        sender,
+        logger: input.logger,
+        settings: feedSettings.delivery,
+      },
+      retentionDays: feedSettings.retentionDays,
+      flags: createNudgeFlags(input.connection, input.prefix),
+    },
   };
   const workers = createWorkers(ctx, {
     connection: input.connection,
@@ -148,6 +190,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
       await queues.close();
+      await sender.close();
     },
   };
 }

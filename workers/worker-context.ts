@@ -1,5 +1,7 @@
 /** What every processor is handed: the sync domain's dependencies and the queues to add children to. */
+import type { FeedDeliveryDeps } from '../src/feed/deliver.js';
 import type { Logger } from '../src/lib/logger.js';
+import type { NudgeFlags } from '../src/queues/feed-nudge.js';
 import type { Queues } from '../src/queues/queues.js';
 import type { SyncDeps } from '../src/sync/sync-deps.js';
 
@@ -9,4 +11,14 @@ export interface WorkerContext {
   readonly logger: Logger;
   /** Pages a run has queued at once (SYNC_RUN_PAGES_IN_FLIGHT): it queues them in waves. */
   readonly runPagesInFlight: number;
+  /** The change feed's deliveries and retention (src/feed). */
+  readonly feed: FeedContext;
+}
+
+export interface FeedContext {
+  readonly delivery: FeedDeliveryDeps;
+  /** FEED_RETENTION_DAYS. */
+  readonly retentionDays: number;
+  /** A nudge that came while a delivery job ran: it reads once more before it completes. */
+  readonly flags: NudgeFlags;
 }

@@ -21,6 +21,7 @@ import { runMigrations } from '../../src/db/migrate.js';
 import { provideDemoRedis } from './local-redis.js';
 import { createPgliteDb } from './pglite-db.js';
 import { demoAdminKey } from './demo-key.js';
+import { startDemoFeed } from './demo-feed.js';
 import { describeError } from '../../src/lib/errors.js';
 import { restoreFastStringMethods } from '../../src/lib/fast-string-methods.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
@@ -143,7 +144,15 @@ try {
   });
   shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
-  const app = await createApi({ config, logger, db, shutdown, families });
+  const feed = await startDemoFeed({ db, runtime, config, logger, shutdown, say });
+  const app = await createApi({
+    config,
+    logger,
+    db,
+    shutdown,
+    families,
+    ...(feed.listen ? { feedListen: feed.listen } : {}),
+  });
   const address = await app.listen({
     port: config.http.port,
     host: config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host,
@@ -180,6 +189,14 @@ try {
       `first ${result.family} sync ${result.status ?? 'finished'}: ${counts.created ?? 0} ${noun}s created, ${counts.updated ?? 0} updated, ` +
         `${counts.unchanged ?? 0} unchanged, ${counts.failed ?? 0} failed — try the API now`,
     );
+    // The BCs copied, the receiver takes their changes from now on: never the first copy.
+    if (result.family === runtime.sync.families.all[0]?.name)
+      feed.subscribe().catch((error: unknown) => {
+        logger.error(
+          { err: error },
+          `the demo's receiver could not subscribe: ${describeError(error)}`,
+        );
+      });
   });
 
   say('');
@@ -187,6 +204,9 @@ try {
   say(`  API:        ${address}/api/bcs`);
   for (const family of runtime.sync.families.all)
     say(`  ${`${family.name}:`.padEnd(11)} ${address}/api/models/${family.root.model}/records`);
+  say(
+    `  changes:    ${address}/api/changes/stream  (each change as it commits; GET /api/changes pulls)`,
+  );
   say(`  Docs:       ${address}/docs`);
   say(`  bull-board: ${address}/admin/queues  (user: anything, password: the API key)`);
   say(`  API key: ${admin.key}`);

@@ -9,12 +9,15 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Db, DbHandle } from '../../src/db/create-db.js';
+import { FEED_CHANNEL, type FeedListen } from '../../src/feed/feed-signal.js';
 import { findMigrationsFolder } from '../../src/db/migrate.js';
 import * as schema from '../../src/db/schema/index.js';
 
 export interface PgliteDbHandle extends DbHandle {
   /** Applies the committed migrations; no lock needed, nothing else can reach this database. */
   migrate(): Promise<void>;
+  /** The change feed's notifications: PGlite delivers them in this process after each commit. */
+  readonly feedListen: FeedListen;
 }
 
 export async function createPgliteDb(dir: string): Promise<PgliteDbHandle> {
@@ -33,6 +36,10 @@ export async function createPgliteDb(dir: string): Promise<PgliteDbHandle> {
     },
     async migrate() {
       await migrate(db, { migrationsFolder: findMigrationsFolder() });
+    },
+    async feedListen(onNotify) {
+      const unlisten = await client.listen(FEED_CHANNEL, () => onNotify());
+      return () => unlisten();
     },
   };
 }

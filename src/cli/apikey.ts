@@ -13,9 +13,11 @@ import {
   hashApiKey,
   type ApiRole,
 } from '../config/api-keys.js';
+import { generateSecret } from '../feed/secret.js';
 
 const USAGE = `Usage: npm run apikey -- --role reader|operator|admin [--name NAME]
        npm run apikey -- --webhook
+       npm run apikey -- --webhook-secret
 
 Prints a new API key and its API_KEYS entry (name:role:sha256). Append the entry to API_KEYS
 (comma-separated) and give the key to its user; it is not stored anywhere.
@@ -23,20 +25,30 @@ Prints a new API key and its API_KEYS entry (name:role:sha256). Append the entry
 Roles: reader (BC endpoints), operator (+ sync control, Tryton gateway, metrics), admin (+ bull-board).
 
 --webhook prints a token for the URL of Odoo's automation rule (POST /hooks/odoo/<token>) and
-its ODOO_WEBHOOK_TOKENS entry (a SHA-256); see the README, "Changes pushed by Odoo".`;
+its ODOO_WEBHOOK_TOKENS entry (a SHA-256); see the README, "Changes pushed by Odoo".
+
+--webhook-secret prints a Standard Webhooks secret (whsec_…) for a change feed subscription of
+FEED_SUBSCRIPTIONS_FILE; see docs/feed.md.`;
 
 function fail(message: string): never {
   process.stderr.write(`apikey: ${message}\n\n${USAGE}\n`);
   process.exit(64);
 }
 
-let values: { role?: string; name?: string; webhook?: boolean; help?: boolean };
+let values: {
+  role?: string;
+  name?: string;
+  webhook?: boolean;
+  'webhook-secret'?: boolean;
+  help?: boolean;
+};
 try {
   ({ values } = parseArgs({
     options: {
       role: { type: 'string' },
       name: { type: 'string' },
       webhook: { type: 'boolean' },
+      'webhook-secret': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -53,6 +65,11 @@ if (values.webhook) {
   process.stdout.write(
     `webhook token:             ${token}\nODOO_WEBHOOK_TOKENS entry: ${hashApiKey(token)}\n`,
   );
+  process.exit(0);
+}
+if (values['webhook-secret']) {
+  // The receiver keeps it to verify each delivery's signature; the file keeps it to sign them.
+  process.stdout.write(`change feed subscription secret: ${generateSecret()}\n`);
   process.exit(0);
 }
 if (!values.role) fail('--role is required');

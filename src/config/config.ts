@@ -10,6 +10,8 @@ import type { ConfiguredFamilySpec } from '../families/configured/spec.js';
 import { familyModels, type RecordFamily } from '../families/family.js';
 import type { FamiliesConfig } from '../families/load-families.js';
 import { readFamiliesFile } from './families-file.js';
+import { readSubscriptionsFile } from './feed-subscriptions-file.js';
+import type { DeclaredSubscription } from '../feed/subscriptions.js';
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
@@ -112,6 +114,18 @@ export interface Config {
     /** The verify checks every record once in this many nights (SYNC_VERIFY_CYCLE_DAYS). */
     readonly verifyCycleDays: number;
     readonly jobLockMs: number;
+  };
+  /** The change feed (docs/feed.md): its retention, the subscriptions of the file, deliveries. */
+  readonly feed: {
+    readonly retentionDays: number;
+    /** FEED_SUBSCRIPTIONS_FILE's subscriptions (the workers apply them at start). */
+    readonly subscriptions: readonly DeclaredSubscription[];
+    readonly delivery: {
+      readonly timeoutMs: number;
+      readonly batchMax: number;
+      readonly backoffMaxMs: number;
+      readonly giveUpHours: number;
+    };
   };
   /** Odoo's webhooks (automation rules): the tokens' hashes, the debounce window, a rate limit. */
   readonly webhooks: {
@@ -238,6 +252,23 @@ export function loadConfig(
       .map((item) => item.trim())
       .filter((item) => item.length > 0);
   const families = parseFamilies(env, items('SYNC_FAMILIES'), problems, options);
+  const subscriptionsFile = env.FEED_SUBSCRIPTIONS_FILE?.trim();
+  const subscriptions = subscriptionsFile
+    ? readSubscriptionsFile(subscriptionsFile, families.copied)
+    : { subscriptions: [], problems: [] };
+  for (const message of subscriptions.problems)
+    problems.push({ key: 'FEED_SUBSCRIPTIONS_FILE', message });
+  if (
+    env.LOG_FORMAT?.trim() &&
+    env.LOG_PRETTY?.trim() &&
+    !failed.has('LOG_FORMAT') &&
+    !failed.has('LOG_PRETTY') &&
+    (env.LOG_FORMAT.trim() === 'pretty') !== (env.LOG_PRETTY.trim() === 'true')
+  )
+    problems.push({
+      key: 'LOG_FORMAT',
+      message: 'says otherwise than LOG_PRETTY: set one of them',
+    });
   const exposure = parseExposedModels(items('TRYTON_MODELS'));
   for (const message of exposure.problems) problems.push({ key: 'TRYTON_MODELS', message });
   for (const message of badMethodPatterns(items('TRYTON_ALLOWED_METHODS')))
@@ -261,7 +292,18 @@ export function loadConfig(
   });
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return freeze(build(parsed.data, { apiKeys, models: exposure.models, families }, options));
+  return freeze(
+    build(
+      parsed.data,
+      {
+        apiKeys,
+        models: exposure.models,
+        families,
+        subscriptions: subscriptions.subscriptions,
+      },
+      options,
+    ),
+  );
 }
 
 /** The lifecycle settings when no key is configured (the demo's sandbox): the schema's defaults. */
@@ -371,7 +413,12 @@ function parseFamilies(
 
 function build(
   env: Env,
-  parsed: { apiKeys: ApiKeyEntry[]; models: ExposedModel[]; families: FamiliesConfig },
+  parsed: {
+    apiKeys: ApiKeyEntry[];
+    models: ExposedModel[];
+    families: FamiliesConfig;
+    subscriptions: DeclaredSubscription[];
+  },
   options: LoadConfigOptions,
 ): Config {
   const odooSecret = env.ODOO_PASSWORD ?? env.ODOO_API_KEY;
@@ -460,6 +507,7 @@ function build(
       verifyCycleDays: env.SYNC_VERIFY_CYCLE_DAYS,
       jobLockMs: env.SYNC_JOB_LOCK_MS,
     },
+    feed: feedConfig(env, parsed.subscriptions),
     webhooks: {
       tokenSha256: env.ODOO_WEBHOOK_TOKENS.map((hash) => hash.toLowerCase()),
       debounceMs: env.ODOO_WEBHOOK_DEBOUNCE_MS,
@@ -483,8 +531,32 @@ function build(
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     apiKeys: parsed.apiKeys,
-    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? options.isTty ?? false },
+    log: {
+      level: env.LOG_LEVEL,
+      pretty:
+        env.LOG_FORMAT === undefined
+          ? (env.LOG_PRETTY ?? options.isTty ?? false)
+          : env.LOG_FORMAT === 'pretty',
+    },
   };
+}
+
+function feedConfig(env: Env, subscriptions: readonly DeclaredSubscription[]): Config['feed'] {
+  return {
+    retentionDays: env.FEED_RETENTION_DAYS,
+    subscriptions,
+    delivery: {
+      timeoutMs: env.FEED_DELIVERY_TIMEOUT_MS,
+      batchMax: env.FEED_DELIVERY_BATCH_MAX,
+      backoffMaxMs: env.FEED_DELIVERY_BACKOFF_MAX_MS,
+      giveUpHours: env.FEED_DELIVERY_GIVE_UP_HOURS,
+    },
+  };
+}
+
+/** The feed's settings at their keys' defaults, for a runtime built without a configuration. */
+export function defaultFeedConfig(): Config['feed'] {
+  return feedConfig(envSchema.parse({}), []);
 }
 
 /** Whether two Redis URLs name the same server and database, whatever their credentials. */

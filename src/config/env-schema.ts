@@ -125,6 +125,20 @@ export const envSchema = z.object({
     '30000',
   ),
 
+  // The change feed (docs/feed.md).
+  FEED_RETENTION_DAYS: withDefault(wholeNumber('a whole number of days', 1, 3_650), '7'),
+  FEED_SUBSCRIPTIONS_FILE: optionalText(),
+  FEED_DELIVERY_TIMEOUT_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 100, 120_000),
+    '10000',
+  ),
+  FEED_DELIVERY_BATCH_MAX: withDefault(wholeNumber('a whole number of changes', 1, 1_000), '100'),
+  FEED_DELIVERY_BACKOFF_MAX_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 1_000, 86_400_000),
+    '300000',
+  ),
+  FEED_DELIVERY_GIVE_UP_HOURS: withDefault(wholeNumber('a whole number of hours', 1, 2_160), '72'),
+
   TRYTON_RPC_URL: optionalUrl(['http:', 'https:']),
   TRYTON_DATABASE: optionalText(),
   TRYTON_USER: optionalText(),
@@ -213,6 +227,7 @@ export const envSchema = z.object({
     'info',
   ),
   LOG_PRETTY: z.preprocess(blankToUndefined, booleanText().optional()),
+  LOG_FORMAT: z.preprocess(blankToUndefined, oneOf(['pretty', 'json']).optional()),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -451,6 +466,41 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     default: '30000',
   },
   {
+    key: 'FEED_RETENTION_DAYS',
+    description:
+      "How long the change feed keeps a change (GET /api/changes, the stream, the subscriptions). A consumer or subscription further behind is told to resync (410, status expired): keep it longer than the longest outage a receiver should survive. The records' history is kept whatever this says.",
+    default: '7',
+  },
+  {
+    key: 'FEED_SUBSCRIPTIONS_FILE',
+    description:
+      'A YAML or JSON file of change feed subscriptions (docs/feed.md): each a name, a URL, a Standard Webhooks secret (whsec_…), the families and models it takes and where it starts (now, oldest or a position). The workers keep the subscriptions in step with it at start. Holds secrets: mount it as one.',
+  },
+  {
+    key: 'FEED_DELIVERY_TIMEOUT_MS',
+    description:
+      'How long one delivery to a subscriber may take, connection to answer, before it is retried.',
+    default: '10000',
+  },
+  {
+    key: 'FEED_DELIVERY_BATCH_MAX',
+    description:
+      'Most changes one delivery carries when the subscriber is behind (one message, in order); caught up, a message carries one change.',
+    default: '100',
+  },
+  {
+    key: 'FEED_DELIVERY_BACKOFF_MAX_MS',
+    description:
+      'Longest wait between two attempts of a failed delivery (the first waits 1 s, each next one twice as long).',
+    default: '300000',
+  },
+  {
+    key: 'FEED_DELIVERY_GIVE_UP_HOURS',
+    description:
+      'How long a failed delivery is retried before it is a dead letter: its subscription then stops there (status failing) until replayed, so nothing after it arrives out of order.',
+    default: '72',
+  },
+  {
     key: 'TRYTON_RPC_URL',
     description: 'Tryton server base URL. Unset: the Tryton routes answer 503.',
   },
@@ -616,5 +666,10 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'LOG_PRETTY',
     description: 'Human-readable logs; defaults to true on a terminal, JSON lines otherwise.',
+  },
+  {
+    key: 'LOG_FORMAT',
+    description:
+      'pretty (one readable line per event) or json (one JSON object per line, for log shippers). Defaults to LOG_PRETTY, else pretty on a terminal and json otherwise.',
   },
 ];

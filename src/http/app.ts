@@ -45,6 +45,8 @@ import { createSyncControl } from './sync-control.js';
 import { loadFamilies } from '../families/load-families.js';
 import { modelRoutes } from './routes/api/models/index.js';
 import type { Families } from '../families/registry.js';
+import { createFeedSignal, postgresFeedListen, type FeedListen } from '../feed/feed-signal.js';
+import { changesRoutes } from './routes/api/changes/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -63,6 +65,8 @@ export interface AppDeps {
   version?: string;
   /** The families served; loaded from the configuration and the database when not given. */
   families?: Families;
+  /** How the change feed's waiting requests hear of commits; postgres.js's LISTEN by default. */
+  feedListen?: FeedListen;
 }
 
 /** The app as routes see it: zod schemas drive validation, serialization, types and OpenAPI. */
@@ -244,6 +248,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(syncRoutes, {
     syncControl,
     odooLink: () => readLinkStatus(deps.db.db, deps.config.odoo),
+  });
+  await app.register(changesRoutes, {
+    db: deps.db.db,
+    families,
+    signal: createFeedSignal(
+      deps.feedListen ?? (deps.db.sql ? postgresFeedListen(deps.db.sql) : undefined),
+      deps.logger,
+    ),
+    ...(deps.queues ? { queues: deps.queues } : {}),
   });
   const trytonPolicy = createGatewayPolicy({
     models: config.tryton?.models ?? [],

@@ -154,9 +154,12 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
       ...options,
       transport: {
         target: 'pino-pretty',
+        // One line per event, its fields after the message: read by a person at a terminal.
         options: {
           colorize: true,
           translateTime: 'SYS:HH:MM:ss.l',
+          singleLine: true,
+          ignore: 'pid,hostname',
           ...(settings.stderr ? { destination: 2 } : {}),
         },
       },

@@ -17,7 +17,8 @@ import { runRefSchema, runStateSchema, schemaKeySchema } from '../sync/run-state
  * Each kind of work has a queue of its own, so that no kind waits behind another: runs (`sync`)
  * never wait for a reconcile or a verify, which hold a worker's slot for minutes or hours
  * (`sync-reconcile`: a priority could not help, a job once active keeps its slot); webhook work
- * (thousands of events after a mass edit in Odoo) never queues ahead of a run's record jobs.
+ * (thousands of events after a mass edit in Odoo) never queues ahead of a run's record jobs; the
+ * change feed's deliveries (`feed`) to a receiver slow or down never hold a sync job back.
  */
 export const QUEUE_NAMES = [
   'sync',
@@ -25,6 +26,7 @@ export const QUEUE_NAMES = [
   'sync-record',
   'sync-webhook',
   'sync-reconcile',
+  'feed',
 ] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
@@ -118,6 +120,25 @@ export const webhookRecordData = z.object({
   receivedAtMs: z.number().int().nonnegative(),
 });
 
+/** A change feed message that failed, sent again exactly as it was (src/feed/deliver.ts). */
+const pendingMessage = z.object({
+  from: z.string().max(32),
+  through: z.string().max(32),
+  attempts: count,
+  firstFailedAtMs: count,
+});
+
+/** One subscription's deliveries: its changes after its cursor, one message at a time. */
+export const feedDeliverData = z.object({
+  subscriptionId: id,
+  pending: pendingMessage.optional(),
+  /** It failed for good: a retry (bull-board's) resumes the subscription from the dead letter. */
+  deadLetter: z.boolean().default(false),
+});
+
+/** Produced by the feed's job schedulers. */
+export const feedScheduledData = z.object({});
+
 export interface JobDefinition<S extends z.ZodType> {
   readonly queue: QueueName;
   readonly schema: S;
@@ -205,6 +226,42 @@ export const JOBS = {
     options: () => ({
       attempts: 1,
       removeOnComplete: { age: 30 * DAY_SECONDS },
+      removeOnFail: { age: 30 * DAY_SECONDS },
+    }),
+  },
+  /**
+   * A subscription's changes delivered to its receiver (one job per subscription: its id is
+   * `feedDeliverJobId`). Failed deliveries wait in the delayed set, retried by the job itself;
+   * one that failed for good stays failed: the subscription's dead letter.
+   */
+  'feed-deliver': {
+    queue: 'feed',
+    schema: feedDeliverData,
+    options: (s) => ({
+      attempts: s.attempts,
+      backoff: { type: 'exponential', delay: s.backoffMs },
+      // Its id is reused at once: the next change's delivery is a new job of the same id.
+      removeOnComplete: true,
+      removeOnFail: { age: 30 * DAY_SECONDS },
+    }),
+  },
+  /** Queues the deliveries of every active subscription (a safety net beside LISTEN/NOTIFY). */
+  'feed-pump': {
+    queue: 'feed',
+    schema: feedScheduledData,
+    options: () => ({
+      attempts: 1,
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 100 },
+    }),
+  },
+  /** Deletes the changes older than FEED_RETENTION_DAYS. */
+  'feed-prune': {
+    queue: 'feed',
+    schema: feedScheduledData,
+    options: () => ({
+      attempts: 1,
+      removeOnComplete: { age: 7 * DAY_SECONDS },
       removeOnFail: { age: 30 * DAY_SECONDS },
     }),
   },
@@ -301,3 +358,11 @@ export function splitJobKey(key: string): { queue: string; jobId: string } {
 export function schedulerIds(familyName: string): { sync: string; reconcile: string } {
   return { sync: `sync-every-${familyName}`, reconcile: `reconcile-daily-${familyName}` };
 }
+
+/** The one delivery job of a subscription: a second one collapses into it. */
+export function feedDeliverJobId(subscriptionId: number): string {
+  return `feed-deliver-${subscriptionId}`;
+}
+
+/** The change feed's job schedulers. */
+export const FEED_SCHEDULER_IDS = { pump: 'feed-pump', prune: 'feed-prune' } as const;

@@ -143,7 +143,7 @@ describe('API security and input handling', () => {
         .json<{ queues: { name: string }[] }>()
         .queues.map((q) => q.name)
         .sort(),
-    ).toEqual(['sync', 'sync-page', 'sync-reconcile', 'sync-record', 'sync-webhook']);
+    ).toEqual(['feed', 'sync', 'sync-page', 'sync-reconcile', 'sync-record', 'sync-webhook']);
   });
 
   const r = (role: 'reader' | 'operator') => bearer(role);

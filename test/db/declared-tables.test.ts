@@ -3,6 +3,7 @@
  * copy tables of the families declared in code, built from their declarations: drizzle-kit finds
  * nothing to generate against the last snapshot, as `npm run db:generate` would find nothing.
  */
+import type * as DrizzleKit from 'drizzle-kit/api';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import * as moves from '../../src/families/moves/family.js';
 import * as partners from '../../src/families/partners/family.js';
 
 const require = createRequire(import.meta.url);
-const kit = require('drizzle-kit/api') as typeof import('drizzle-kit/api');
+const kit = require('drizzle-kit/api') as typeof DrizzleKit;
 
 describe('the declared tables', () => {
   it('are what the migrations make: drizzle-kit generates nothing new', async () => {

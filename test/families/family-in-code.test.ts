@@ -5,6 +5,7 @@
  * nothing else: the sync copies it equal to Odoo, and the read API serves it with the filters and
  * sorts it declares.
  */
+import type * as DrizzleKit from 'drizzle-kit/api';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/http/app.js';
@@ -14,7 +15,7 @@ import { createTestDb } from '../helpers/test-db.js';
 import { tanks, tanksFamily } from './tanks/family.js';
 
 const require = createRequire(import.meta.url);
-const kit = require('drizzle-kit/api') as typeof import('drizzle-kit/api');
+const kit = require('drizzle-kit/api') as typeof DrizzleKit;
 
 /** The family's migration, as drizzle-kit generates it for a database without its tables. */
 async function generatedMigration(): Promise<string[]> {

@@ -36,7 +36,7 @@ import type { OdooSandboxOptions } from '../../dev/sandbox/odoo-sandbox.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
 import { bcsFamily } from '../../src/families/bcs/family.js';
 import { applyLayouts, type AppliedLayout } from '../../src/families/configured/apply-layouts.js';
-import type { FamiliesConfig } from '../../src/config/config.js';
+import type { FamiliesConfig } from '../../src/families/load-families.js';
 import type { RecordFamily } from '../../src/families/family.js';
 import { loadFamilies } from '../../src/families/load-families.js';
 import { movesFamily } from '../../src/families/moves/family.js';

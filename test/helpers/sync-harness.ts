@@ -47,7 +47,11 @@ import {
   type OdooSandboxOptions,
 } from '../../dev/sandbox/odoo-sandbox.js';
 import type { SandboxFaultHandle } from '../../dev/sandbox/sandbox-faults.js';
-import { createSyncRuntime, type SyncRuntime } from '../../workers/sync-runtime.js';
+import {
+  createSyncRuntime,
+  type FeedRuntimeSettings,
+  type SyncRuntime,
+} from '../../workers/sync-runtime.js';
 import { memoryLogger, testConfig } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
 import { diffCopyWithSandbox } from './copy-diff.js';
@@ -89,6 +93,8 @@ export interface SyncHarnessOptions {
   runPagesInFlight?: number;
   /** The call budget the harness's Odoo client awaits before each attempt (default none). */
   odooGate?: OdooCallGate;
+  /** The change feed's deliveries (default: the configuration keys' defaults). */
+  feed?: FeedRuntimeSettings;
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -194,6 +200,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       jobLockMs: options.jobLockMs ?? 30_000,
       runPagesInFlight: options.runPagesInFlight ?? 100,
       ...(options.odooContext ? { odooContext: options.odooContext } : {}),
+      ...(options.feed ? { feed: options.feed } : {}),
     },
   };
   const runtime = createSyncRuntime(runtimeInput);

@@ -7,3 +7,4 @@ export * from './sync-scan.js';
 export * from './sync-odoo-schema.js';
 export * from './sync-family-layout.js';
 export * from './odoo-link.js';
+export * from './sync-feed.js';

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CODE_FAMILIES } from '../families/registry.js';
+import { loadConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-subscriptions-'));
+const secret = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
+const load = (text: string, env: Record<string, string> = {}) => {
+  const path = join(dir, `subscriptions-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(path, text);
+  return loadConfig(
+    { DATABASE_URL: 'postgres://u@h/d', FEED_SUBSCRIPTIONS_FILE: path, ...env },
+    { mode: 'production', role: 'migrate', codeFamilies: CODE_FAMILIES },
+  );
+};
+
+describe('FEED_SUBSCRIPTIONS_FILE', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives each subscription, starting now unless it says otherwise', () => {
+    const config = load(`subscriptions:
+  - { name: portal, url: "https://portal.example.com/hooks", secret: "${secret}", families: [bcs] }
+  - { name: audit, url: "http://audit:8080/in", secret: "${secret}", from: oldest }
+`);
+    expect(config.feed.subscriptions).toEqual([
+      {
+        name: 'portal',
+        url: 'https://portal.example.com/hooks',
+        secret,
+        families: ['bcs'],
+        models: [],
+        start: 'now',
+      },
+      {
+        name: 'audit',
+        url: 'http://audit:8080/in',
+        secret,
+        families: [],
+        models: [],
+        start: 'oldest',
+      },
+    ]);
+  });
+
+  it('names every bad entry, never a secret', () => {
+    const bad = 'whsec_c2hvcnQ=';
+    expect(() =>
+      load(`subscriptions:
+  - { name: Portal, url: "ftp://x", secret: "${bad}", families: [cylinders] }
+  - { name: p2, url: "http://x/", secret: "${secret}", families: [nope] }
+`),
+    ).toThrow(
+      expect.objectContaining({
+        message: expect.not.stringContaining(bad) as unknown as string,
+        problems: expect.arrayContaining([
+          expect.objectContaining({ message: expect.stringMatching(/^subscriptions\[0\]\.name:/) }),
+          expect.objectContaining({ message: expect.stringMatching(/^subscriptions\[0\]\.url:/) }),
+          expect.objectContaining({
+            message: expect.stringMatching(/^subscriptions\[0\]\.secret: must hold 24 to 64 bytes/),
+          }),
+        ]) as unknown,
+      }),
+    );
+    expect(() =>
+      load(`subscriptions:
+  - { name: p2, url: "http://x/", secret: "${secret}", families: [partners] }
+`),
+    ).toThrow(/subscriptions\[0\]\.families: partners is not copied here/);
+  });
+
+  it('refuses a LOG_FORMAT that says otherwise than LOG_PRETTY', () => {
+    expect(() => load('subscriptions: []', { LOG_FORMAT: 'json', LOG_PRETTY: 'true' })).toThrow(
+      /LOG_FORMAT/,
+    );
+    expect(load('subscriptions: []', { LOG_FORMAT: 'json' }).log.pretty).toBe(false);
+    expect(load('subscriptions: []', { LOG_FORMAT: 'pretty' }).log.pretty).toBe(true);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * The change feed's subscriptions an operator declares in a file (`FEED_SUBSCRIPTIONS_FILE`, YAML
+ * or JSON), read and checked once at boot: every bad entry is named, as a bad key is. The file
+ * holds the receivers' secrets: mount it as a secret.
+ *
+ * ```yaml
+ * subscriptions:
+ *   - name: portal
+ *     url: https://portal.example.com/hooks/erp-bridge
+ *     secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+ *     families: [bcs]            # default: every family
+ *     models: [dimagaz.bc]       # default: every model of those families
+ *     from: now                  # now (default), oldest, or a position the feed gave
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { FAMILY_NAME } from '../families/family.js';
+import { POSITION_PATTERN } from '../feed/position.js';
+import { secretProblem } from '../feed/secret.js';
+import type { DeclaredSubscription } from '../feed/subscriptions.js';
+
+export const SUBSCRIPTION_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export const receiverUrl = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL');
+
+const entry = z
+  .object({
+    name: z.string().regex(SUBSCRIPTION_NAME, 'must be lowercase letters, digits, - or _'),
+    url: receiverUrl,
+    secret: z.string().superRefine((secret, ctx) => {
+      const problem = secretProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    families: z.array(z.string().regex(FAMILY_NAME, 'must be a family name')).default([]),
+    models: z.array(z.string().min(1).max(128)).default([]),
+    from: z
+      .union([
+        z.enum(['now', 'oldest']),
+        z.string().regex(POSITION_PATTERN, 'must be now, oldest or a position'),
+      ])
+      .default('now'),
+  })
+  .strict();
+
+const file = z.object({ subscriptions: z.array(entry) }).strict();
+
+/** Reads and checks the file; returns its subscriptions, or the problems (one per bad entry). */
+export function readSubscriptionsFile(
+  path: string,
+  copiedFamilies: readonly string[],
+): { subscriptions: DeclaredSubscription[]; problems: string[] } {
+  let raw: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      subscriptions: [],
+      problems: [
+        code
+          ? `cannot be read: ${code}`
+          : `is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+      ],
+    };
+  }
+  const parsed = file.safeParse(raw);
+  if (!parsed.success)
+    return {
+      subscriptions: [],
+      // The path of each problem, never the value: a secret may be what is wrong.
+      problems: parsed.error.issues.map(
+        (issue) =>
+          `${
+            issue.path
+              .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+              .join('')
+              .replace(/^\./, '') || '(file)'
+          }: ${issue.message}`,
+      ),
+    };
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const subscriptions = parsed.data.subscriptions.map((declared, i): DeclaredSubscription => {
+    if (names.has(declared.name))
+      problems.push(`subscriptions[${i}].name: ${declared.name} is declared twice`);
+    names.add(declared.name);
+    for (const family of declared.families)
+      if (!copiedFamilies.includes(family))
+        problems.push(
+          `subscriptions[${i}].families: ${family} is not copied here (SYNC_FAMILIES: ${copiedFamilies.join(', ')})`,
+        );
+    return {
+      name: declared.name,
+      url: declared.url,
+      secret: declared.secret,
+      families: declared.families,
+      models: declared.models,
+      start:
+        declared.from === 'now' || declared.from === 'oldest'
+          ? declared.from
+          : { position: declared.from },
+    };
+  });
+  return { subscriptions, problems };
+}

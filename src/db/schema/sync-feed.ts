@@ -1,0 +1,121 @@
+/**
+ * The change feed's tables (docs/feed.md).
+ *
+ * `sync_feed`: one row per `sync_audit` row, written by a statement-level trigger on `sync_audit`
+ * (drizzle/0020_change_feed.sql), so in the very statement that changes the copy: a change is in
+ * the feed if and only if it is in the copy. A row's position is (`xid`, `id`): `xid` is its
+ * writing transaction's id (`pg_current_xact_id()`), or the position of the root's last change
+ * when that is later (see the trigger), and `id` is the audit row's. Readers return only rows
+ * whose `xid` is below their snapshot's `xmin`: every transaction below it has ended, so no row
+ * can ever appear below a position already read. Rows older than FEED_RETENTION_DAYS are pruned;
+ * the audit rows, the records' history, stay.
+ *
+ * `sync_feed_horizon`: the last position pruned, one row. A reader asking for changes after an
+ * older position may have lost some: it is told to resync (410).
+ *
+ * `sync_feed_subscription`: the receivers the feed is pushed to, each with its cursor.
+ */
+import {
+  bigint,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+
+/** PostgreSQL's 64-bit transaction id (`xid8`), read and written as its decimal text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const syncFeed = pgTable(
+  'sync_feed',
+  {
+    xid: xid8('xid').notNull(),
+    /** The `sync_audit` row this change is: its content is read from there. */
+    id: bigint('id', { mode: 'number' }).notNull(),
+    family: text('family').notNull(),
+    rootOdooId: integer('root_odoo_id'),
+    /** When the writing transaction started: what retention measures. */
+    createdAt: utc('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.xid, t.id] }),
+    // The trigger looks up the last position of a root here (its changes stay in commit order).
+    index('sync_feed_root_idx').on(t.family, t.rootOdooId, t.xid),
+  ],
+);
+
+export const syncFeedHorizon = pgTable(
+  'sync_feed_horizon',
+  {
+    key: smallint('key').primaryKey().default(1),
+    /** The last position pruned: (xid, id). */
+    xid: xid8('xid').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull(),
+    prunedAt: utc('pruned_at'),
+  },
+  (t) => [check('sync_feed_horizon_one_row', sql`${t.key} = 1`)],
+);
+
+/** `active` delivers; `failing` stopped on a dead letter; `ended` by its receiver (410); `expired` behind the retention. */
+export const SUBSCRIPTION_STATUSES = ['active', 'failing', 'ended', 'expired'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/** A message that failed for good: the subscription stopped at it. */
+export interface DeadLetter {
+  readonly webhookId: string;
+  /** The positions the message held: after `from`, up to `through`. */
+  readonly from: string;
+  readonly through: string;
+  readonly changes: number;
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+export const syncFeedSubscription = pgTable('sync_feed_subscription', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  url: text('url').notNull(),
+  /** `whsec_…`: the Standard Webhooks signing secret. Never logged, never answered but at creation. */
+  secret: text('secret').notNull(),
+  /** Only these families' changes (empty: every family). */
+  families: text('families')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  /** Only these models' changes (empty: every model of the families). */
+  models: text('models')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  /** `file` (FEED_SUBSCRIPTIONS_FILE, kept in step with it) or `api`. */
+  source: text('source').$type<'file' | 'api'>().notNull(),
+  status: text('status').$type<SubscriptionStatus>().notNull().default('active'),
+  statusReason: text('status_reason'),
+  /** Every change up to this position was delivered (or was not the subscription's). */
+  cursorXid: xid8('cursor_xid').notNull(),
+  cursorId: bigint('cursor_id', { mode: 'number' }).notNull(),
+  deliveredChanges: bigint('delivered_changes', { mode: 'number' }).notNull().default(0),
+  deliveredMessages: bigint('delivered_messages', { mode: 'number' }).notNull().default(0),
+  failedAttempts: bigint('failed_attempts', { mode: 'number' }).notNull().default(0),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  /** A code and a safe message: never what the receiver answered. */
+  lastError: text('last_error'),
+  lastFailureAt: utc('last_failure_at'),
+  lastDeliveredAt: utc('last_delivered_at'),
+  deadLetter: jsonb('dead_letter').$type<DeadLetter>(),
+  createdAt: utc('created_at').notNull().defaultNow(),
+  updatedAt: utc('updated_at').notNull().defaultNow(),
+});
+
+export type SyncFeedSubscriptionRow = typeof syncFeedSubscription.$inferSelect;

@@ -1,0 +1,74 @@
+/**
+ * A change as every consumer gets it — the pull route, the stream and the webhooks: what changed,
+ * where, and its position. It says which record changed and how, not its values: the record is
+ * one read away (`GET /api/models/{model}/records/{odooId}`), at a version at least as new.
+ */
+import { z } from 'zod';
+import { AUDIT_ACTIONS } from '../db/schema/index.js';
+import { encodePosition } from './position.js';
+import type { FeedChange } from './read-changes.js';
+
+export const positionSchema = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/)
+  .describe(
+    'a position in the change feed: opaque, as the feed gave it (changes after it follow in commit order)',
+  );
+
+export const changeBodySchema = z
+  .object({
+    id: z
+      .string()
+      .describe('the change\'s stable id ("chg_<n>"): the same in every answer and delivery'),
+    position: positionSchema,
+    family: z.string().describe('the record family (bcs, partners…)'),
+    model: z.string().describe('the Odoo model of the record'),
+    odooId: z.number().int(),
+    rootOdooId: z
+      .number()
+      .int()
+      .nullable()
+      .describe("the root the record belongs to: a child's root, or the record itself"),
+    action: z
+      .enum(AUDIT_ACTIONS)
+      .describe(
+        'created, updated, archived (gone from Odoo), restored, deleted (a child Odoo no longer lists), drift (the copy healed to match Odoo, see reason)',
+      ),
+    changedFields: z
+      .array(z.string())
+      .describe('the Odoo fields whose values changed (updated, restored, drift); link fields too'),
+    reason: z.string().nullable().describe("why: an archive's reason, a drift's"),
+    odooWriteDate: z
+      .string()
+      .nullable()
+      .describe("the record's write_date in the copy after the change"),
+    at: z.string().describe("when the change was written to the copy (its transaction's start)"),
+    trigger: z
+      .string()
+      .nullable()
+      .describe('what made the change outside a run (webhook, resync); null within a run'),
+    runId: z.number().int().nullable().describe('the run that made the change, if any'),
+  })
+  .describe('Change');
+
+export type ChangeBody = z.infer<typeof changeBodySchema>;
+
+export const changeId = (change: FeedChange) => `chg_${change.auditId}`;
+
+export function toChangeBody(change: FeedChange): ChangeBody {
+  return {
+    id: changeId(change),
+    position: encodePosition(change.position),
+    family: change.family,
+    model: change.model,
+    odooId: change.odooId,
+    rootOdooId: change.rootOdooId,
+    action: change.action,
+    changedFields: [...change.changedFields],
+    reason: change.reason,
+    odooWriteDate: change.odooWriteDate?.toISOString() ?? null,
+    at: change.at.toISOString(),
+    trigger: change.trigger,
+    runId: change.runId,
+  };
+}

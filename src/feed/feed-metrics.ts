@@ -1,0 +1,71 @@
+/**
+ * The change feed's subscriptions as Prometheus gauges, read from the database at scrape time (the
+ * worker's registry): how far behind each is, in changes and seconds, what it delivered, its
+ * failures, and whether it stopped on a dead letter. One read per scrape, shared by the gauges.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { Db } from '../db/create-db.js';
+import { SUBSCRIPTION_STATUSES } from '../db/schema/index.js';
+import { viewSubscriptions, type SubscriptionView } from './subscription-status.js';
+
+/** Gauges of one scrape share one read of the subscriptions. */
+const READ_REUSED_MS = 1_000;
+
+export function registerFeedMetrics(registry: Registry, db: Db): void {
+  let read: { at: number; views: Promise<SubscriptionView[]> } | undefined;
+  const views = () => {
+    if (!read || Date.now() - read.at > READ_REUSED_MS)
+      read = { at: Date.now(), views: viewSubscriptions(db) };
+    return read.views;
+  };
+  const gauge = (name: string, help: string, value: (view: SubscriptionView) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['subscription'] as const,
+      registers: [registry],
+      async collect() {
+        const all = await views();
+        this.reset();
+        for (const view of all) this.set({ subscription: view.name }, value(view));
+      },
+    });
+  gauge(
+    'erp_bridge_feed_lag_changes',
+    'Changes committed to the copy that a subscription has not received yet (counted up to 10,000)',
+    (view) => view.lagChanges,
+  );
+  gauge(
+    'erp_bridge_feed_lag_seconds',
+    'Age of the oldest change a subscription has not received yet (0 when caught up)',
+    (view) => view.lagSeconds,
+  );
+  gauge(
+    'erp_bridge_feed_delivered_changes',
+    'Changes a subscription delivered since it was created',
+    (view) => view.deliveredChanges,
+  );
+  gauge(
+    'erp_bridge_feed_failed_attempts',
+    'Deliveries to a subscription that failed (a status, a timeout, a network error), since it was created',
+    (view) => view.failedAttempts,
+  );
+  gauge(
+    'erp_bridge_feed_dead_letters',
+    'Whether a subscription stopped on a message that failed for good (1) until it is replayed',
+    (view) => (view.deadLetter ? 1 : 0),
+  );
+  new Gauge({
+    name: 'erp_bridge_feed_subscription_status',
+    help: "Each subscription's status: 1 for the one it is in (active, failing, ended, expired)",
+    labelNames: ['subscription', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const all = await views();
+      this.reset();
+      for (const view of all)
+        for (const status of SUBSCRIPTION_STATUSES)
+          this.set({ subscription: view.name, status }, view.status === status ? 1 : 0);
+    },
+  });
+}

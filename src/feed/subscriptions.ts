@@ -1,0 +1,282 @@
+/**
+ * The change feed's subscriptions (`sync_feed_subscription`): a receiver's URL, its signing
+ * secret, what it wants (families, models) and its cursor — every change up to the cursor was
+ * delivered. The only module that writes the table.
+ *
+ * A subscription starts at the head unless told otherwise: a first copy of a million records
+ * made after it subscribed is what it asked for, but the history before it never floods it.
+ */
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import {
+  syncFeedSubscription,
+  type DeadLetter,
+  type SubscriptionStatus,
+  type SyncFeedSubscriptionRow,
+} from '../db/schema/index.js';
+import { textArray } from '../db/sql-rows.js';
+import { AppError, type SafeError } from '../lib/errors.js';
+import { decodePosition, positionOf, type FeedPosition } from './position.js';
+import { readHead, readHorizon, type FeedFilter } from './read-changes.js';
+
+/** Where a new subscription starts: now (the head), the oldest change kept, or a position. */
+export type SubscriptionStart = 'now' | 'oldest' | { readonly position: string };
+
+export interface SubscriptionInput {
+  readonly name: string;
+  readonly url: string;
+  readonly secret: string;
+  readonly families: readonly string[];
+  readonly models: readonly string[];
+}
+
+export class SubscriptionError extends AppError {
+  constructor(code: 'FEED_SUBSCRIPTION_EXISTS' | 'FEED_SUBSCRIPTION_FROM_FILE', message: string) {
+    super(code, message, { retryable: false });
+  }
+}
+
+export const cursorOf = (row: SyncFeedSubscriptionRow): FeedPosition =>
+  positionOf(row.cursorXid, row.cursorId);
+
+export const filterOf = (row: SyncFeedSubscriptionRow): FeedFilter => ({
+  families: row.families,
+  models: row.models,
+});
+
+async function startPosition(db: Db, start: SubscriptionStart): Promise<FeedPosition> {
+  if (start === 'now') return readHead(db);
+  if (start === 'oldest') return readHorizon(db);
+  return decodePosition(start.position);
+}
+
+const cursorValues = (position: FeedPosition) => ({
+  cursorXid: position.xid.toString(),
+  cursorId: Number(position.id),
+});
+
+/** @throws SubscriptionError when the name is taken */
+export async function createSubscription(
+  db: Db,
+  input: SubscriptionInput,
+  start: SubscriptionStart,
+): Promise<SyncFeedSubscriptionRow> {
+  const from = await startPosition(db, start);
+  const [row] = await db
+    .insert(syncFeedSubscription)
+    .values({
+      ...input,
+      families: [...input.families],
+      models: [...input.models],
+      source: 'api',
+      ...cursorValues(from),
+    })
+    .onConflictDoNothing({ target: syncFeedSubscription.name })
+    .returning();
+  if (!row)
+    throw new SubscriptionError(
+      'FEED_SUBSCRIPTION_EXISTS',
+      `a subscription named "${input.name}" exists`,
+    );
+  return row;
+}
+
+export function listSubscriptions(db: Db): Promise<SyncFeedSubscriptionRow[]> {
+  return db.select().from(syncFeedSubscription).orderBy(asc(syncFeedSubscription.name));
+}
+
+export async function readSubscription(
+  db: Db,
+  by: { name: string } | { id: number },
+): Promise<SyncFeedSubscriptionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(syncFeedSubscription)
+    .where(
+      'name' in by ? eq(syncFeedSubscription.name, by.name) : eq(syncFeedSubscription.id, by.id),
+    );
+  return row;
+}
+
+/** Ids of the subscriptions that deliver. */
+export async function activeSubscriptionIds(db: Db): Promise<number[]> {
+  const rows = await db
+    .select({ id: syncFeedSubscription.id })
+    .from(syncFeedSubscription)
+    .where(eq(syncFeedSubscription.status, 'active'));
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Deletes an API subscription; one from FEED_SUBSCRIPTIONS_FILE is the file's to remove.
+ * @returns whether it existed
+ * @throws SubscriptionError when it comes from the file
+ */
+export async function deleteSubscription(db: Db, name: string): Promise<boolean> {
+  const row = await readSubscription(db, { name });
+  if (!row) return false;
+  if (row.source === 'file')
+    throw new SubscriptionError(
+      'FEED_SUBSCRIPTION_FROM_FILE',
+      `"${name}" is declared in FEED_SUBSCRIPTIONS_FILE: remove it there`,
+    );
+  await db.delete(syncFeedSubscription).where(eq(syncFeedSubscription.id, row.id));
+  return true;
+}
+
+/**
+ * Delivers again from `start` (a dead letter's position, a position a receiver asks for, the
+ * oldest change kept): the subscription is active again, its failures and dead letter cleared.
+ */
+export async function replaySubscription(
+  db: Db,
+  name: string,
+  start: SubscriptionStart,
+): Promise<SyncFeedSubscriptionRow | undefined> {
+  const from = await startPosition(db, start);
+  const [row] = await db
+    .update(syncFeedSubscription)
+    .set({
+      ...cursorValues(from),
+      status: 'active',
+      statusReason: null,
+      deadLetter: null,
+      consecutiveFailures: 0,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(syncFeedSubscription.name, name))
+    .returning();
+  return row;
+}
+
+/**
+ * Moves the cursor from `from` to `to` after a delivery, only if no one moved it meanwhile (a
+ * replay, a second execution of the delivery job). Returns whether it moved.
+ */
+export async function advanceCursor(
+  db: Db,
+  id: number,
+  from: FeedPosition,
+  to: FeedPosition,
+  delivered: { changes: number; messages: number },
+): Promise<boolean> {
+  const rows = await db
+    .update(syncFeedSubscription)
+    .set({
+      ...cursorValues(to),
+      deliveredChanges: sql`${syncFeedSubscription.deliveredChanges} + ${delivered.changes}`,
+      deliveredMessages: sql`${syncFeedSubscription.deliveredMessages} + ${delivered.messages}`,
+      ...(delivered.messages > 0 ? { consecutiveFailures: 0, lastDeliveredAt: sql`now()` } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(syncFeedSubscription.id, id),
+        eq(syncFeedSubscription.status, 'active'),
+        sql`${syncFeedSubscription.cursorXid} = ${from.xid.toString()}::xid8`,
+        eq(syncFeedSubscription.cursorId, Number(from.id)),
+      ),
+    )
+    .returning({ id: syncFeedSubscription.id });
+  return rows.length > 0;
+}
+
+export async function recordDeliveryFailure(db: Db, id: number, error: SafeError): Promise<void> {
+  await db
+    .update(syncFeedSubscription)
+    .set({
+      failedAttempts: sql`${syncFeedSubscription.failedAttempts} + 1`,
+      consecutiveFailures: sql`${syncFeedSubscription.consecutiveFailures} + 1`,
+      lastError: `${error.code}: ${error.message}`,
+      lastFailureAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(syncFeedSubscription.id, id));
+}
+
+/** A subscription stopped on a dead letter delivers again from where it stopped. */
+export async function resumeFailedSubscription(db: Db, id: number): Promise<void> {
+  await db
+    .update(syncFeedSubscription)
+    .set({
+      status: 'active',
+      statusReason: null,
+      deadLetter: null,
+      consecutiveFailures: 0,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(syncFeedSubscription.id, id), eq(syncFeedSubscription.status, 'failing')));
+}
+
+/** Stops an active subscription: a dead letter, its receiver's 410, a cursor behind retention. */
+export async function stopSubscription(
+  db: Db,
+  id: number,
+  status: Exclude<SubscriptionStatus, 'active'>,
+  reason: string,
+  deadLetter?: DeadLetter,
+): Promise<void> {
+  await db
+    .update(syncFeedSubscription)
+    .set({ status, statusReason: reason, deadLetter: deadLetter ?? null, updatedAt: sql`now()` })
+    .where(and(eq(syncFeedSubscription.id, id), eq(syncFeedSubscription.status, 'active')));
+}
+
+/** A subscription as FEED_SUBSCRIPTIONS_FILE declares it. */
+export interface DeclaredSubscription extends SubscriptionInput {
+  /** Where it starts when it is new (default now). */
+  readonly start: SubscriptionStart;
+}
+
+/**
+ * Keeps the file's subscriptions in the table: a new one starts where it says, a known one takes
+ * the file's URL, secret and filters and keeps its cursor, and one the file no longer declares is
+ * deleted. Idempotent: every worker applies it at start.
+ * @throws SubscriptionError when the file names a subscription made through the API
+ */
+export async function applyDeclaredSubscriptions(
+  db: Db,
+  declared: readonly DeclaredSubscription[],
+): Promise<void> {
+  const names = declared.map((subscription) => subscription.name);
+  const taken =
+    names.length === 0
+      ? []
+      : await db
+          .select({ name: syncFeedSubscription.name })
+          .from(syncFeedSubscription)
+          .where(
+            and(inArray(syncFeedSubscription.name, names), eq(syncFeedSubscription.source, 'api')),
+          );
+  if (taken.length > 0)
+    throw new SubscriptionError(
+      'FEED_SUBSCRIPTION_EXISTS',
+      `FEED_SUBSCRIPTIONS_FILE names ${taken.map((row) => `"${row.name}"`).join(', ')}, made through the API: name it otherwise, or delete the API's`,
+    );
+  for (const subscription of declared) {
+    const from = await startPosition(db, subscription.start);
+    const settings = {
+      url: subscription.url,
+      secret: subscription.secret,
+      families: [...subscription.families],
+      models: [...subscription.models],
+    };
+    await db
+      .insert(syncFeedSubscription)
+      .values({ name: subscription.name, ...settings, source: 'file', ...cursorValues(from) })
+      .onConflictDoUpdate({
+        target: syncFeedSubscription.name,
+        set: { ...settings, updatedAt: sql`now()` },
+      });
+  }
+  await db
+    .delete(syncFeedSubscription)
+    .where(
+      and(
+        eq(syncFeedSubscription.source, 'file'),
+        names.length === 0
+          ? sql`true`
+          : sql`not (${syncFeedSubscription.name} = any(${textArray(names)}::text[]))`,
+      ),
+    );
+}

@@ -1,0 +1,136 @@
+/**
+ * What the change feed's routes share: the filter and position parameters, the 410 a consumer
+ * behind the retention gets, and the subscription's body.
+ */
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { Families } from '../../../../families/registry.js';
+import { positionSchema } from '../../../../feed/change-body.js';
+import type { FeedPositionGoneError } from '../../../../feed/feed-errors.js';
+import { decodePosition, encodePosition } from '../../../../feed/position.js';
+import type { FeedFilter } from '../../../../feed/read-changes.js';
+import type { SubscriptionView } from '../../../../feed/subscription-status.js';
+import { HttpError } from '../../../http-error.js';
+
+const nameList = (what: string) =>
+  z
+    .string()
+    .max(2_000)
+    .regex(/^[a-z0-9_.,-]+$/, `a comma-separated list of ${what}`)
+    .transform((text) => text.split(',').filter((name) => name.length > 0))
+    .optional();
+
+export const filterQuery = {
+  family: nameList('family names').describe(
+    'only these families, comma-separated (bcs,partners); every family copied without it',
+  ),
+  model: nameList('model names').describe(
+    'only these Odoo models, comma-separated (dimagaz.bc,res.partner); every model without it',
+  ),
+};
+
+export const positionParameter = positionSchema.transform((text) => decodePosition(text));
+
+/** The filter of a request, each name checked against the families copied here. */
+export function filterOf(
+  families: Families,
+  query: { family?: string[] | undefined; model?: string[] | undefined },
+): FeedFilter {
+  for (const name of query.family ?? [])
+    if (!families.byName(name))
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        `family: "${name}" is not copied here (copied: ${families.all.map((f) => f.name).join(', ')})`,
+      );
+  for (const model of query.model ?? []) {
+    const place = families.ofModel(model);
+    if (!place) throw new HttpError(400, 'BAD_REQUEST', `model: "${model}" is not copied here`);
+    if (query.family && !query.family.includes(place.family.name))
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        `model: "${model}" belongs to the ${place.family.name} family, not among family=`,
+      );
+  }
+  return { families: query.family ?? [], models: query.model ?? [] };
+}
+
+export const goneBody = z
+  .object({
+    error: z.literal('FEED_POSITION_GONE'),
+    message: z.string(),
+    oldest: positionSchema.describe('the oldest position the feed still answers from'),
+    head: positionSchema.describe(
+      'read the copy again (the records routes), then follow the feed from here',
+    ),
+  })
+  .describe('FeedPositionGone');
+
+export function sendGone(reply: FastifyReply, error: FeedPositionGoneError) {
+  return reply.code(410).send({
+    error: 'FEED_POSITION_GONE',
+    message: error.message,
+    oldest: encodePosition(error.oldest),
+    head: encodePosition(error.head),
+  });
+}
+
+export const startSchema = z
+  .union([z.enum(['now', 'oldest']), positionSchema])
+  .describe('now (the head: only changes from now on), oldest (every change kept), or a position');
+
+export type StartText = z.infer<typeof startSchema>;
+
+export const toStart = (start: StartText) =>
+  start === 'now' || start === 'oldest' ? start : { position: start };
+
+export const subscriptionSchema = z
+  .object({
+    name: z.string(),
+    url: z.string().describe('the receiver (credentials masked)'),
+    families: z.array(z.string()),
+    models: z.array(z.string()),
+    source: z.enum(['file', 'api']).describe('FEED_SUBSCRIPTIONS_FILE or this API'),
+    status: z
+      .enum(['active', 'failing', 'ended', 'expired'])
+      .describe(
+        'active: delivering; failing: stopped on a dead letter (replay it); ended: its receiver answered 410; expired: behind the retention (resync, then replay from now)',
+      ),
+    statusReason: z.string().nullable(),
+    cursor: positionSchema.describe('every change up to here was delivered'),
+    lagChanges: z.number().int().describe('changes not delivered yet (counted up to 10,000)'),
+    lagSeconds: z.number().int().describe('age of the oldest change not delivered yet'),
+    deliveredChanges: z.number().int(),
+    deliveredMessages: z.number().int(),
+    failedAttempts: z.number().int(),
+    consecutiveFailures: z.number().int(),
+    lastError: z.string().nullable(),
+    lastFailureAt: z.string().nullable(),
+    lastDeliveredAt: z.string().nullable(),
+    deadLetter: z
+      .object({
+        webhookId: z.string(),
+        from: positionSchema,
+        through: positionSchema,
+        changes: z.number().int(),
+        code: z.string(),
+        message: z.string(),
+        at: z.string(),
+      })
+      .nullable()
+      .describe('the message that failed for good, where the subscription stopped'),
+    createdAt: z.string(),
+  })
+  .describe('Subscription');
+
+export function toSubscriptionBody(view: SubscriptionView): z.infer<typeof subscriptionSchema> {
+  return {
+    ...view,
+    families: [...view.families],
+    models: [...view.models],
+    lastFailureAt: view.lastFailureAt?.toISOString() ?? null,
+    lastDeliveredAt: view.lastDeliveredAt?.toISOString() ?? null,
+    createdAt: view.createdAt.toISOString(),
+  };
+}

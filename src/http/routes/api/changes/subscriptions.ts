@@ -1,0 +1,194 @@
+/**
+ * The change feed's subscriptions (admin): list them with how far behind each is, create one (its
+ * secret is answered once, never again), replay one from a position (a dead letter's, a receiver's
+ * request, the oldest change kept), delete one. Subscriptions of FEED_SUBSCRIPTIONS_FILE are the
+ * file's: listed and replayed here, changed and deleted there.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SUBSCRIPTION_NAME, receiverUrl } from '../../../../config/feed-subscriptions-file.js';
+import type { Db } from '../../../../db/create-db.js';
+import type { Families } from '../../../../families/registry.js';
+import { FeedPositionError } from '../../../../feed/position.js';
+import { generateSecret, secretProblem } from '../../../../feed/secret.js';
+import { viewSubscription, viewSubscriptions } from '../../../../feed/subscription-status.js';
+import {
+  createSubscription,
+  deleteSubscription,
+  readSubscription,
+  replaySubscription,
+  SubscriptionError,
+} from '../../../../feed/subscriptions.js';
+import { nudgeDeliveries } from '../../../../queues/feed-nudge.js';
+import type { Queues } from '../../../../queues/queues.js';
+import { HttpError } from '../../../http-error.js';
+import { authErrors, errorBody } from '../../../schemas/common.js';
+import {
+  filterOf,
+  startSchema,
+  subscriptionSchema,
+  toStart,
+  toSubscriptionBody,
+} from './feed-query.js';
+
+export interface SubscriptionRoutesOptions {
+  readonly db: Db;
+  readonly families: Families;
+  readonly queues?: Queues;
+}
+
+const nameParams = z.object({
+  name: z.string().regex(SUBSCRIPTION_NAME, 'a subscription name'),
+});
+
+const notFound = (name: string) =>
+  new HttpError(404, 'FEED_SUBSCRIPTION_NOT_FOUND', `no subscription named "${name}"`);
+
+/** The subscription errors a client can act on, as answers. */
+function asHttpError(error: unknown): unknown {
+  if (error instanceof SubscriptionError)
+    return new HttpError(409, error.code, error.message, { cause: error });
+  if (error instanceof FeedPositionError)
+    return new HttpError(400, 'BAD_REQUEST', `from: ${error.message}`, { cause: error });
+  return error;
+}
+
+export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = (
+  app,
+  { db, families, queues },
+) => {
+  const admin = app.authorize('admin');
+  const wake = async (id: number) => {
+    if (queues) await nudgeDeliveries({ db, queues }, id);
+  };
+
+  app.get(
+    '/api/changes/subscriptions',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['changes'],
+        summary: 'The subscriptions the feed is pushed to, with how far behind each is',
+        response: { 200: z.object({ items: z.array(subscriptionSchema) }), ...authErrors },
+      },
+    },
+    async () => ({ items: (await viewSubscriptions(db)).map(toSubscriptionBody) }),
+  );
+
+  app.get(
+    '/api/changes/subscriptions/:name',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['changes'],
+        summary: 'One subscription',
+        params: nameParams,
+        response: { 200: subscriptionSchema, 404: errorBody, ...authErrors },
+      },
+    },
+    async (request) => {
+      const row = await readSubscription(db, { name: request.params.name });
+      if (!row) throw notFound(request.params.name);
+      return toSubscriptionBody(await viewSubscription(db, row));
+    },
+  );
+
+  app.post(
+    '/api/changes/subscriptions',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['changes'],
+        summary: 'Subscribe a receiver: each change is POSTed to it as a signed Standard Webhook',
+        description:
+          "Deliveries follow the Standard Webhooks specification (webhook-id, webhook-timestamp, webhook-signature; verify them with the standardwebhooks library and the secret). In commit order, retried with backoff, at least once: deduplicate on each change's `id`. The secret is in this answer only.",
+        body: z
+          .object({
+            name: z.string().regex(SUBSCRIPTION_NAME, 'lowercase letters, digits, - or _'),
+            url: receiverUrl,
+            secret: z
+              .string()
+              .optional()
+              .describe('a whsec_ secret of your own; one is made when left out'),
+            families: z.array(z.string()).max(64).default([]),
+            models: z.array(z.string()).max(256).default([]),
+            from: startSchema.default('now'),
+          })
+          .strict(),
+        response: {
+          201: z.object({
+            subscription: subscriptionSchema,
+            secret: z.string().describe('the signing secret: shown once, keep it'),
+          }),
+          409: errorBody,
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { name, url, families: wanted, models, from } = request.body;
+      filterOf(families, { family: wanted, model: models });
+      const secret = request.body.secret ?? generateSecret();
+      const problem = secretProblem(secret);
+      if (problem) throw new HttpError(400, 'BAD_REQUEST', `body.secret: ${problem}`);
+      const row = await createSubscription(
+        db,
+        { name, url, secret, families: wanted, models },
+        toStart(from),
+      ).catch((error: unknown) => {
+        throw asHttpError(error);
+      });
+      await wake(row.id);
+      return reply
+        .code(201)
+        .send({ subscription: toSubscriptionBody(await viewSubscription(db, row)), secret });
+    },
+  );
+
+  app.post(
+    '/api/changes/subscriptions/:name/replay',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['changes'],
+        summary: "Deliver again from a position: after a dead letter, a receiver's loss, a resync",
+        params: nameParams,
+        body: z.object({ from: startSchema }).strict(),
+        response: { 200: subscriptionSchema, 404: errorBody, ...authErrors },
+      },
+    },
+    async (request) => {
+      const row = await replaySubscription(
+        db,
+        request.params.name,
+        toStart(request.body.from),
+      ).catch((error: unknown) => {
+        throw asHttpError(error);
+      });
+      if (!row) throw notFound(request.params.name);
+      await wake(row.id);
+      return toSubscriptionBody(await viewSubscription(db, row));
+    },
+  );
+
+  app.delete(
+    '/api/changes/subscriptions/:name',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['changes'],
+        summary: 'Delete a subscription made through the API',
+        params: nameParams,
+        response: { 204: z.null(), 404: errorBody, 409: errorBody, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const deleted = await deleteSubscription(db, request.params.name).catch((error: unknown) => {
+        throw asHttpError(error);
+      });
+      if (!deleted) throw notFound(request.params.name);
+      return reply.code(204).send(null);
+    },
+  );
+  return Promise.resolve();
+};

@@ -1,0 +1,55 @@
+/**
+ * Waking the change feed's deliveries: each active subscription gets its one `feed-deliver` job
+ * (by id: a job already waiting, running or backing off takes the nudge instead of a second one).
+ *
+ * A delivery job that finds nothing new completes; a change committed between its last read and
+ * its completion would wait for the pump's next round. So a worker's nudge also leaves a flag in
+ * Redis that the running job takes before it completes (`NudgeFlags.take`): flagged, it reads
+ * once more.
+ */
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/create-db.js';
+import { activeSubscriptionIds } from '../feed/subscriptions.js';
+import { feedDeliverJobId } from './catalogue.js';
+import type { Queues } from './queues.js';
+
+/** A flag outlives no delivery job by long: the pump renews what matters. */
+const NUDGE_TTL_SECONDS = 600;
+
+export interface NudgeFlags {
+  set(subscriptionId: number): Promise<void>;
+  /** Whether a nudge came since the job last looked; clears it. */
+  take(subscriptionId: number): Promise<boolean>;
+}
+
+/** Flags in the queue's Redis, under the queues' prefix (one hash slot with them). */
+export function createNudgeFlags(redis: Redis, prefix: string): NudgeFlags {
+  const key = (id: number) => `${prefix}:feed:nudge:${id}`;
+  return {
+    async set(id) {
+      await redis.set(key(id), '1', 'EX', NUDGE_TTL_SECONDS);
+    },
+    async take(id) {
+      return (await redis.getdel(key(id))) !== null;
+    },
+  };
+}
+
+/** Queues the delivery of every active subscription (or of the one given); returns how many. */
+export async function nudgeDeliveries(
+  deps: { db: Db; queues: Queues; flags?: NudgeFlags },
+  only?: number,
+): Promise<number> {
+  const ids = only === undefined ? await activeSubscriptionIds(deps.db) : [only];
+  const queue = deps.queues.byName.feed;
+  for (const id of ids) {
+    const jobId = feedDeliverJobId(id);
+    // A failed job of an active subscription (the database was away for every attempt, or a
+    // replayed dead letter) would keep its id: it goes, and the delivery starts again.
+    const stuck = await queue.getJob(jobId);
+    if (stuck && (await stuck.isFailed())) await stuck.remove();
+    await deps.flags?.set(id);
+    await deps.queues.add('feed-deliver', { subscriptionId: id }, { jobId });
+  }
+  return ids.length;
+}
