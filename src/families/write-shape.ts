@@ -69,7 +69,8 @@ function shape(
   };
   const valueOf = (name: string, i: number) => {
     const type = typeOf(name);
-    if (type === 'jsonb') return `r->${i}`;
+    // An empty value travels as JSON null; its column holds SQL NULL, as every other kind's does.
+    if (type === 'jsonb') return `nullif(r->${i}, 'null'::jsonb)`;
     return type === 'text' ? `r->>${i}` : `(r->>${i})::${type}`;
   };
   return {

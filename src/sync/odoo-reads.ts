@@ -173,11 +173,16 @@ export function createSchemaCache(
     }
     const needsUser = !('lang' in configured && 'tz' in configured);
     const models = familyModels(family);
-    const [user, refused, ...storedFields] = await Promise.all([
-      needsUser ? source.userContext(call) : Promise.resolve({}),
+    // One call alone first: refused credentials meet one refusal, not one per model and target
+    // at once (Odoo locks an address out after ten failed logins a minute).
+    const [root, ...others] = models;
+    const user = needsUser ? await source.userContext(call) : {};
+    const rootFields = await source.storedFields(root!.model, call);
+    const [refused, ...otherFields] = await Promise.all([
       refusedLinks(source, models, call),
-      ...models.map((model) => source.storedFields(model.model, call)),
+      ...others.map((model) => source.storedFields(model.model, call)),
     ]);
+    const storedFields = [rootFields, ...otherFields];
     const own = Object.fromEntries(
       Object.entries(user).filter(([key]) => key === 'lang' || key === 'tz'),
     );

@@ -50,13 +50,12 @@ export interface ChangeScan {
   readonly maxWriteDate: Date | null;
   /** Records the scan could not use (an empty `write_date`, a child without its root). */
   readonly skipped: number;
-  /** Records stamped later than Odoo's clock (plus a margin): read, but not a watermark. */
-  readonly futureStamped: number;
-  /** A few of those, for the log. */
+  /**
+   * Records stamped later than Odoo's clock (plus a margin): read, but not a watermark. Rare, so
+   * kept whole: a record two scans list (its model's and a one2many's) is one record.
+   */
   readonly futureIds: readonly number[];
 }
-
-const FUTURE_IDS_LOGGED = 20;
 
 /**
  * Scans the records of a model of the family written since `since` and stages, page by page, the
@@ -84,7 +83,6 @@ export async function stageChanges(
   let listed = 0;
   let maxWriteDate: Date | null = null;
   let skipped = 0;
-  let futureStamped = 0;
   const futureIds: number[] = [];
   const pages = scanPages(
     source,
@@ -134,8 +132,7 @@ export async function stageChanges(
       if (date === undefined) {
         skipped += 1;
       } else if (date.getTime() > futureAfterMs) {
-        futureStamped += 1;
-        if (futureIds.length < FUTURE_IDS_LOGGED) futureIds.push(record.id);
+        futureIds.push(record.id);
       } else if (!maxWriteDate || date > maxWriteDate) {
         maxWriteDate = date;
       }
@@ -161,7 +158,7 @@ export async function stageChanges(
         ).then(() => (child ? stageFormerRoots(db, ref, child, placed) : undefined));
   }
   await staging;
-  return { listed, maxWriteDate, skipped, futureStamped, futureIds };
+  return { listed, maxWriteDate, skipped, futureIds };
 }
 
 interface ScannedRow {

@@ -141,8 +141,12 @@ export async function startRun(
           },
           calls,
         );
-      const scans: { model: string; scan: ChangeScan }[] = [
-        { model: family.root.model, scan: await scan(family.root, family.root.model) },
+      const scans: ScanOutcome[] = [
+        {
+          model: family.root.model,
+          records: family.root.model,
+          scan: await scan(family.root, family.root.model),
+        },
       ];
       // Children, and the targets of one2many link tables, each against its own watermark.
       const others = [
@@ -175,7 +179,7 @@ export async function startRun(
               }
             : await scan(other.scanned, other.key);
         try {
-          scans.push({ model: other.key, scan: await otherScan() });
+          scans.push({ model: other.key, records: other.model, scan: await otherScan() });
         } catch (error) {
           if (!isRelationScan(other.scanned) || !isRelationRefused(error)) throw error;
           const refusal = relationRefusal(other.scanned, error);
@@ -232,7 +236,7 @@ export async function startRun(
           settledThrough: settledThrough ?? null,
           startedAt,
           startCalls: odoo.calls,
-          futureStamped: scans.reduce((sum, { scan: s }) => sum + s.futureStamped, 0),
+          futureStamped: futureStamped(scans),
           scanErrors,
           schemaKey,
           pageCount,
@@ -315,11 +319,26 @@ async function firstPlanned(db: Db, stage: StageRef): Promise<number[][]> {
   return [];
 }
 
+/** A scan and the model of the records it listed (a one2many scan's are its target's). */
+interface ScanOutcome {
+  readonly model: string;
+  readonly records: string;
+  readonly scan: ChangeScan;
+}
+
+const FUTURE_IDS_LOGGED = 20;
+
+/** Records stamped in the future, each once however many scans listed it. */
+function futureStamped(scans: readonly ScanOutcome[]): number {
+  return new Set(
+    scans.flatMap(({ records, scan }) => scan.futureIds.map((id) => `${records}:${id}`)),
+  ).size;
+}
+
 const NO_SCAN: ChangeScan = {
   listed: 0,
   maxWriteDate: null,
   skipped: 0,
-  futureStamped: 0,
   futureIds: [],
 };
 
@@ -332,13 +351,13 @@ function logStart(
     full: boolean;
     counts: { listed: number; proven: number; toRead: number };
     pageCount: number;
-    scans: readonly { model: string; scan: ChangeScan }[];
+    scans: readonly ScanOutcome[];
     retries: number;
   },
 ): void {
   const { logger } = deps;
   const skipped = run.scans.reduce((sum, { scan }) => sum + scan.skipped, 0);
-  const future = run.scans.reduce((sum, { scan }) => sum + scan.futureStamped, 0);
+  const future = futureStamped(run.scans);
   const fields = {
     family: run.family.name,
     runId: run.runId,
@@ -356,7 +375,9 @@ function logStart(
     logger.warn(
       {
         ...fields,
-        futureIds: Object.fromEntries(run.scans.map(({ model, scan }) => [model, scan.futureIds])),
+        futureIds: Object.fromEntries(
+          run.scans.map(({ model, scan }) => [model, scan.futureIds.slice(0, FUTURE_IDS_LOGGED)]),
+        ),
       },
       `sync run started; ${future} changed records are stamped later than Odoo's clock: read by every run until their stamp is past, never a watermark`,
     );

@@ -30,7 +30,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import type { OdooClient, OdooProtocol } from '../../src/clients/odoo/index.js';
 import type { OdooSandboxOptions } from '../../dev/sandbox/odoo-sandbox.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
@@ -308,37 +308,6 @@ families:
     },
   }),
 };
-
-/**
- * What the product gets wrong today, each with the rows it shows on. A case a finding names runs
- * as `it.fails` for those rows (`itFor`): the table stays honest and the suite green, and the
- * case fails the suite once the product is fixed — then the finding goes.
- */
-export interface Finding {
-  readonly rows: readonly string[];
-  /** What is wrong, for the reader of the test. */
-  readonly says: string;
-}
-
-export const FINDINGS = {
-  emptyJsonColumn: {
-    rows: ['cylinders', 'invoices'],
-    says: 'a json field Odoo sends empty (False) is written into its typed column as the jsonb value null, not SQL NULL (write-shape.ts reads jsonb columns as `r->i`)',
-  },
-  futureStampedPerScan: {
-    rows: ['invoices'],
-    says: "a record stamped later than Odoo's clock is counted once per scan that lists it — its model's, and each one2many scan whose targets are of its model — so the run's futureStamped and erp_bridge_sync_future_stamped_records_total overcount (start-run.ts sums the scans' counts)",
-  },
-  refusedCallsAtOnce: {
-    rows: ['invoices'],
-    says: "with refused credentials, a run of a family with one2many link tables sends its first calls at once — context_get, fields_get of each model, check_access_rights of each one2many's targets (eight for Odoo 17's account.move with its lines) — and each meets the refusal, where the run should stop at the first: close to the 10 failed logins a minute after which Odoo locks the address out",
-  },
-} as const satisfies Record<string, Finding>;
-
-/** `it`, or `it.fails` where the row shows the finding. */
-export function itFor(c: FamilyCase, finding: Finding): typeof it | typeof it.fails {
-  return finding.rows.includes(c.name) ? it.fails : it;
-}
 
 /** Every row: each rule runs for each. */
 export const FAMILY_CASES: readonly FamilyCase[] = [

@@ -127,11 +127,9 @@ describe('families declared in a file', () => {
     ]);
   });
 
-  // Finding: migrate's access check, check_access_rights('read') (apply-layouts.ts, mayRead),
-  // passes its operation as a positional argument, which the JSON-2 transport refuses for a
-  // method whose parameter names it does not know: with ODOO_PROTOCOL=json2, migrate fails for
-  // every configured family. (The table's configured rows read over XML-RPC and JSON-RPC.)
-  it.fails('migrate reads the schema over JSON-2 too', async () => {
+  // The table's configured rows read over XML-RPC and JSON-RPC; migrate's access check
+  // (check_access_rights) names its arguments over JSON-2.
+  it('migrate reads the schema over JSON-2 too', async () => {
     const json2 = createOdooClient(
       {
         url: h.sandbox.url,

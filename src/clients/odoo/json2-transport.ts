@@ -40,6 +40,7 @@ const PARAMETER_NAMES: Readonly<Record<string, readonly string[]>> = {
   name_search: ['name', 'domain', 'operator', 'limit'],
   default_get: ['fields_list'],
   context_get: [],
+  check_access_rights: ['operation', 'raise_exception'],
   read: ['ids', 'fields', 'load'],
   write: ['ids', 'vals'],
   unlink: ['ids'],
