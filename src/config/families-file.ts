@@ -13,8 +13,6 @@
  *     api: { filter: [x_status, x_partner_id], sort: [x_name] }
  * ```
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FAMILY_NAME } from '../families/family.js';
 import {
@@ -23,6 +21,7 @@ import {
   type ConfiguredModelSpec,
 } from '../families/configured/spec.js';
 import { MAX_IDENTIFIER } from '../families/configured/layout.js';
+import { readDeclarationFile } from './declaration-file.js';
 import { parseDurationMs } from './duration.js';
 
 const modelName = z
@@ -78,43 +77,14 @@ export function readFamiliesFile(
   path: string,
   taken: { families: readonly string[]; tables: readonly string[] },
 ): { families: ConfiguredFamilySpec[]; problems: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    return { families: [], problems: [`cannot be read: ${(error as NodeJS.ErrnoException).code}`] };
-  }
-  let raw: unknown;
-  try {
-    raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    return {
-      families: [],
-      problems: [
-        `is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
-      ],
-    };
-  }
-  const parsed = file.safeParse(raw);
-  if (!parsed.success)
-    return {
-      families: [],
-      problems: parsed.error.issues.map(
-        (issue) =>
-          `${
-            issue.path
-              .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-              .join('')
-              .replace(/^\./, '') || '(file)'
-          }: ${issue.message}`,
-      ),
-    };
+  const read = readDeclarationFile(path, file);
+  if (!read.ok) return { families: [], problems: read.problems };
 
   const problems: string[] = [];
   const names = new Set(taken.families);
   const models = new Set<string>();
   const tables = new Set(taken.tables);
-  const families = parsed.data.families.map((entry, i): ConfiguredFamilySpec => {
+  const families = read.data.families.map((entry, i): ConfiguredFamilySpec => {
     const at = `families[${i}]`;
     if (names.has(entry.name))
       problems.push(`${at}.name: ${entry.name} is taken by another family`);

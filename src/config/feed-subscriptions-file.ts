@@ -13,13 +13,12 @@
  *     from: now                  # now (default), oldest, or a position the feed gave
  * ```
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FAMILY_NAME } from '../families/family.js';
 import { POSITION_PATTERN } from '../feed/position.js';
 import { secretProblem } from '../feed/secret.js';
 import type { DeclaredSubscription } from '../feed/subscriptions.js';
+import { readDeclarationFile } from './declaration-file.js';
 
 export const SUBSCRIPTION_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -58,39 +57,11 @@ export function readSubscriptionsFile(
   path: string,
   copiedFamilies: readonly string[],
 ): { subscriptions: DeclaredSubscription[]; problems: string[] } {
-  let raw: unknown;
-  try {
-    const text = readFileSync(path, 'utf8');
-    raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      subscriptions: [],
-      problems: [
-        code
-          ? `cannot be read: ${code}`
-          : `is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
-      ],
-    };
-  }
-  const parsed = file.safeParse(raw);
-  if (!parsed.success)
-    return {
-      subscriptions: [],
-      // The path of each problem, never the value: a secret may be what is wrong.
-      problems: parsed.error.issues.map(
-        (issue) =>
-          `${
-            issue.path
-              .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-              .join('')
-              .replace(/^\./, '') || '(file)'
-          }: ${issue.message}`,
-      ),
-    };
+  const read = readDeclarationFile(path, file);
+  if (!read.ok) return { subscriptions: [], problems: read.problems };
   const problems: string[] = [];
   const names = new Set<string>();
-  const subscriptions = parsed.data.subscriptions.map((declared, i): DeclaredSubscription => {
+  const subscriptions = read.data.subscriptions.map((declared, i): DeclaredSubscription => {
     if (names.has(declared.name))
       problems.push(`subscriptions[${i}].name: ${declared.name} is declared twice`);
     names.add(declared.name);
