@@ -14,6 +14,7 @@ import { applyDeclaredSubscriptions } from '../../src/feed/subscriptions.js';
 import type { App } from '../../src/http/app.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { bearer, createTestApp } from '../helpers/test-app.js';
+import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 interface ChangesPage {
@@ -30,6 +31,7 @@ async function writeNewBcs(db: TestDb, count: number): Promise<void> {
     return mapBc({ bc: fakeBc(nextBc), lines: [fakeLine(nextBc, 1), fakeLine(nextBc, 2)] });
   });
   await writeBcs(db.db, items, { runId: null, lease: null, trigger: 'test' });
+  await feedCaughtUp(db.db);
 }
 
 /** The ids of the audit rows written after `afterId`: every change the feed must give. */

@@ -20,6 +20,7 @@ import {
   replaySubscription,
 } from '../../src/feed/subscriptions.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
+import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const HOUR_MS = 3_600_000;
@@ -52,6 +53,7 @@ describe('change feed subscriptions that stop', () => {
       runId: null,
       lease: null,
     });
+    await feedCaughtUp(db.db);
   };
   const subscribe = async (name: string) =>
     createSubscription(db.db, { name, url: receiver.url, secret, families: [], models: [] }, 'now');
