@@ -89,7 +89,13 @@ export async function archiveGoneRecordFailed(
   deps: SyncDeps,
   family: RecordFamily,
   run: RunRef,
-  input: { missingIds: readonly number[]; failures: readonly RootFailure[]; jobId: string },
+  input: {
+    missingIds: readonly number[];
+    failures: readonly RootFailure[];
+    jobId: string;
+    /** With reads that may lag, the latest stamp they show whole (archive.ts). */
+    shownThrough?: Date;
+  },
   schema: FamilySchema,
   call: OdooCallOptions,
 ): Promise<{ archived: number; errors: SyncRunError[] }> {
@@ -98,6 +104,7 @@ export async function archiveGoneRecordFailed(
   const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', {
     runId: run.runId,
     lease: run.lease,
+    ...(input.shownThrough ? { shownThrough: input.shownThrough } : {}),
   });
   const errors = input.failures.map(({ odooId, error }) => toRunError(error, odooId));
   await recordFailures(

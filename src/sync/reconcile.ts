@@ -186,7 +186,12 @@ async function reconcileUnderLease(
   }
 
   const reports: RunReport[] = [];
-  const context = { runId: run.runId, lease: run.lease };
+  const shown = await shownByLists(db, stage, deps.odoo, settings.overlapSeconds);
+  const context = {
+    runId: run.runId,
+    lease: run.lease,
+    ...(shown ? { shownThrough: shown } : {}),
+  };
   for (let lastId = 0; ;) {
     signal.throwIfAborted();
     const unlisted = rowsOf<{ odoo_id: number }>(
@@ -203,7 +208,6 @@ async function reconcileUnderLease(
   }
 
   await stageRefetch(db, family, stage, compared);
-  const shown = await shownByLists(db, stage, deps.odoo, settings.overlapSeconds);
   const pageSize = await heldPageSize(db, settings, family);
   for (let lastId = 0; ;) {
     signal.throwIfAborted();
@@ -227,7 +231,7 @@ function ours(stage: StageRef) {
 
 /**
  * With reads that may lag (a read replica), the latest stamp whose every version they show
- * (write-rule.ts), from the latest stamp the lists staged: no call of its own. Undefined when
+ * (write-rule.ts), from the latest stamp Odoo's lists staged: no call of its own. Undefined when
  * the reads show every commit; the epoch when they listed no stamp at all.
  */
 async function shownByLists(
@@ -242,7 +246,7 @@ async function shownByLists(
   const [row] = rowsOf<{ latest: Date | string | null }>(
     await db.execute(sql`
       select max(s.write_date) as latest from sync_scan s
-      where ${ours(stage)}
+      where ${ours(stage)} and s.kind <> 'refetch'
         ${bound ? sql`and s.write_date <= ${bound.toISOString()}::timestamptz` : sql``}`),
   );
   const latest = row?.latest === null || row?.latest === undefined ? null : new Date(row.latest);
@@ -281,6 +285,7 @@ async function refetch(
       missingIds: page.missingIds,
       failures: [...page.failures, ...written.failed],
       jobId: `reconcile-${run.runId}`,
+      ...(shown ? { shownThrough: shown } : {}),
     },
     schema,
     call,

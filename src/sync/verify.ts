@@ -287,7 +287,12 @@ async function verifyPage(
     deps,
     family,
     run,
-    { missingIds, failures: [...failures, ...written.failed], jobId: `verify-${run.runId}` },
+    {
+      missingIds,
+      failures: [...failures, ...written.failed],
+      jobId: `verify-${run.runId}`,
+      ...(page.shown ? { shownThrough: page.shown } : {}),
+    },
     schema,
     call,
   );

@@ -63,9 +63,8 @@ describe('reads from a replica that lags', () => {
   });
 
   describe('a copy newer than what the replica shows', () => {
-    /** Writes the BC in Odoo and copies it at once from the primary, as a worker still on XML-RPC would. */
-    async function copiedFromThePrimary(id: number, text: string): Promise<void> {
-      h.sandbox.control.write(BC, id, { origin: text });
+    /** Copies a BC at once from the primary, as a worker still on XML-RPC would. */
+    async function copyFromThePrimary(id: number): Promise<void> {
       const primary = createOdooClient(
         {
           url: h.sandbox.url,
@@ -86,6 +85,12 @@ describe('reads from a replica that lags', () => {
       } finally {
         await primary.close();
       }
+    }
+
+    /** Writes the BC in Odoo and copies it from the primary. */
+    async function copiedFromThePrimary(id: number, text: string): Promise<void> {
+      h.sandbox.control.write(BC, id, { origin: text });
+      await copyFromThePrimary(id);
       expect(await origin(id)).toBe(text);
     }
 
@@ -108,6 +113,18 @@ describe('reads from a replica that lags', () => {
       await h.run('reconcile', { trigger: 'test' });
       expect(await origin(4)).toBe('newer');
       expect((await h.auditRows()).filter((row) => row.action === 'drift')).toEqual([]);
+      expect(await h.diffWithSandbox()).toEqual([]);
+    });
+
+    it('is not archived as gone while the replica has not shown it', async () => {
+      const id = h.sandbox.control.create(BC, { partner_id: 1, origin: 'created' });
+      await copyFromThePrimary(id);
+      await h.run('reconcile', { trigger: 'test' });
+      await h.run('verify', { trigger: 'test', all: true });
+      expect((await h.copyOf(id)).bc).toMatchObject({ origin: 'created', archivedAt: null });
+      clock.advanceMs(LAG_MS + 1);
+      await h.run('reconcile', { trigger: 'test' });
+      expect((await h.auditRows()).filter((row) => row.action === 'archived')).toEqual([]);
       expect(await h.diffWithSandbox()).toEqual([]);
     });
   });
