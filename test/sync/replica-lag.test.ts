@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { createOdooClient } from '../../src/clients/odoo/odoo-client.js';
 import { syncRecord } from '../../src/sync/sync-record.js';
+import { syncWebhookEvent } from '../../src/sync/webhook-event.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from '../../src/sync/settled.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -59,6 +60,30 @@ describe('reads from a replica that lags', () => {
     clock.advanceMs(30_000);
     await run();
     expect(await origin(2)).toBe('second');
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+
+  it('a webhook waits for the stamp it announces, writes nothing older, and the next run reads the change', async () => {
+    const before = await origin(1);
+    h.sandbox.control.write(BC, 1, { origin: 'announced' });
+    const stampMicros = h.sandbox.control.writeDateMicros(BC, 1)!;
+    const writeDate = new Date(stampMicros / 1_000).toISOString().replace('T', ' ').slice(0, 19);
+    // The replica shows the change long after the webhook's waits (about 3 s) end.
+    await expect(
+      syncWebhookEvent(h.runtime.sync, {
+        family: h.family,
+        model: BC,
+        recordId: 1,
+        rootId: 1,
+        writeDate,
+      }),
+    ).resolves.toMatchObject({ committed: false });
+    expect(await origin(1)).toBe(before);
+    await run();
+    expect(await origin(1)).toBe(before);
+    clock.advanceMs(LAG_MS);
+    await run();
+    expect(await origin(1)).toBe('announced');
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 
