@@ -103,6 +103,7 @@ try {
       apiKey: sandbox.password,
       apiKeyLifecycle: defaultApiKeyLifecycle(),
       protocol: 'auto',
+      readReplica: false,
       timeoutMs: 30_000,
       retries: 3,
       budget: defaultOdooBudget(),

@@ -1,6 +1,7 @@
 /**
  * `npm run sandbox -- --orders 5000 --lines 10 --port 8069 [--seed 1] [--partners N]
- * [--moves N --move-lines M] [--cylinders N] [--real-models M,… --real-records M=N,…]`: the
+ * [--moves N --move-lines M] [--cylinders N] [--real-models M,… --real-records M=N,…]
+ * [--replica-lag-ms L]`: the
  * Odoo sandbox as a process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=`
  * lines ready to paste into `.env`; SIGINT/SIGTERM close it cleanly.
  */
@@ -23,6 +24,8 @@ Usage: npm run sandbox -- [options]
   --real-records M=N,…  records to generate per real model; --move-lines gives each new
                   account.move its lines (default 3)
   --seed S        seed of the data generator                    (default 1)
+  --replica-lag-ms L  JSON-2's read-only methods read a replica that shows
+                  each commit L ms after it                     (default 0: none)
   --port P        port to listen on; 0 picks a free one         (default 8069)
   --database D    database name                                 (default odoo_sandbox)
   --username U    login of the API user                         (default sync@dimagaz.example)
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
       'real-models': { type: 'string' },
       'real-records': { type: 'string' },
       seed: { type: 'string' },
+      'replica-lag-ms': { type: 'string' },
       port: { type: 'string' },
       database: { type: 'string' },
       username: { type: 'string' },
@@ -104,6 +108,7 @@ async function main(): Promise<void> {
       wholeNumber('move-lines', values['move-lines'], 3),
     ),
     seed: wholeNumber('seed', values.seed, 1),
+    replicaLagMs: wholeNumber('replica-lag-ms', values['replica-lag-ms'], 0),
     port,
     host: '127.0.0.1',
     ...(values.database === undefined ? {} : { database: values.database }),

@@ -46,6 +46,7 @@ import { createRpcServices, serverVersionOf, type SandboxSeries } from './sandbo
 import { SandboxStore, type TransactionInfo } from './sandbox-store.js';
 import { createSandboxClock, type MicrosSource, type SandboxClock } from './sandbox-time.js';
 import { prepareXmlRpc } from './sandbox-xmlrpc.js';
+import { createSandboxReplica } from './sandbox-replica.js';
 
 export interface OdooSandboxOptions {
   /** 0 (default) picks a free port. */
@@ -101,6 +102,11 @@ export interface OdooSandboxOptions {
    * `/xmlrpc/*` is a 404 page and `/jsonrpc` answers NotFound; JSON-2 still works.
    */
   deprecatedRpc?: boolean;
+  /**
+   * Milliseconds between a commit and its visibility to JSON-2's read-only methods, served by a
+   * read replica as Odoo 18+ may (default 0: no replica). Measured on the sandbox clock.
+   */
+  replicaLagMs?: number;
   logger?: Logger;
 }
 
@@ -174,6 +180,12 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     ...(real === undefined
       ? {}
       : { real: { records: real.records ?? {}, linesPerMove: real.linesPerMove ?? 3 } }),
+  });
+
+  // After the generated data: a replica starts with all of it.
+  const replica = createSandboxReplica(store, {
+    nowMicros: () => clock.peekMicros(),
+    ...(options.replicaLagMs === undefined ? {} : { lagMs: options.replicaLagMs }),
   });
 
   const sockets = new Set<Socket>();
@@ -257,7 +269,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     if (xmlrpc !== null) call = prepareXmlRpc(rpc, address, xmlrpc[1] as string, body);
     else if (json2 !== null) {
       call = prepareJson2(
-        { store, auth, apiKeys, transaction },
+        { store, readStore: () => replica.readStore(), auth, apiKeys, transaction },
         {
           address,
           model: decodeURIComponent(json2[1] as string),
@@ -395,6 +407,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     setPassword: (next) => auth.setPassword(next),
     resetLoginFailures: () => auth.resetFailures(),
     webhooks: createSandboxWebhooks(),
+    replica,
   });
 
   return {

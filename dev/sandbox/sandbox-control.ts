@@ -18,6 +18,7 @@ import { PyFloat, type PyValue } from './python-values.js';
 import type { Row } from './sandbox-domain.js';
 import type { SandboxDeniedModel } from './sandbox-access.js';
 import { createMailControl, type SandboxMailControl } from './sandbox-mail-control.js';
+import type { SandboxReplica } from './sandbox-replica.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
 import { SOURCE_LANG } from './sandbox-translations.js';
 import { webhookDelivery, type SandboxWebhookDelivery } from './sandbox-webhook-payload.js';
@@ -150,6 +151,14 @@ export interface SandboxControl extends SandboxMailControl {
   setWebhook(rule: SandboxWebhookRule | undefined): void;
   /** Resolves once every change waiting behind a webhook is committed. */
   settled(): Promise<void>;
+  /**
+   * Serves JSON-2's read-only methods (`search_read`, `read`, `search`, `search_count`,
+   * `fields_get`) from a read replica that shows each commit `ms` after it, on the sandbox clock,
+   * in commit order; 0 ends the lag (reads see every commit at once). Writes, other methods and
+   * XML-RPC/JSON-RPC stay on the primary, and so do `records` and the other reads here.
+   */
+  setReplicaLagMs(ms: number): void;
+  replicaLagMs(): number;
 }
 
 /** What the control interface drives. */
@@ -162,6 +171,7 @@ export interface SandboxControlDeps {
   setPassword: (password: string) => void;
   resetLoginFailures: () => void;
   webhooks: SandboxWebhooks;
+  replica: SandboxReplica;
 }
 
 /** A change a webhook reports: its values, its kind, the language of its context. */
@@ -325,14 +335,8 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     },
     denyRead: (denied) => store.access.deny(denied),
     allowRead: (model) => store.access.allow(model),
-    hide(model, ids) {
-      const table = store.requireTable(requireModel(model));
-      for (const id of toIds(ids)) table.hidden.add(id);
-    },
-    unhide(model, ids) {
-      const table = store.requireTable(requireModel(model));
-      for (const id of toIds(ids)) table.hidden.delete(id);
-    },
+    hide: (model, ids) => store.hide(requireModel(model), toIds(ids), true),
+    unhide: (model, ids) => store.hide(requireModel(model), toIds(ids), false),
     injectFault: (rule) => faults.inject(rule),
     clearFaults: () => faults.clear(),
     setPassword: deps.setPassword,
@@ -343,6 +347,8 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     mostRequestsInFlight: () => faults.mostRequestsInFlight(),
     resetCalls: () => faults.resetCounts(),
     resetLoginFailures: deps.resetLoginFailures,
+    setReplicaLagMs: (ms) => deps.replica.setLagMs(ms),
+    replicaLagMs: () => deps.replica.lagMs(),
     ...createMailControl(store, {
       create: (model, vals) => control.create(model, vals),
       unlink: (model, ids) => control.unlink(model, ids),
@@ -400,9 +406,11 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       commit() {
         ensureOpen();
         state = 'committed';
-        const apply = () => {
-          for (const staging of staged) staging();
-        };
+        // One commit: a replica shows all of it or none.
+        const apply = () =>
+          store.atomically(() => {
+            for (const staging of staged) staging();
+          });
         if (deliveries.length === 0) apply();
         else webhooks.sendThenCommit(deliveries, apply);
       },

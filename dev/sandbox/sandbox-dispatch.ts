@@ -203,6 +203,22 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
   },
 };
 
+/**
+ * The methods Odoo marks read-only (`@api.readonly`), which JSON-2 may serve from a read replica;
+ * every other call, and every call over XML-RPC and JSON-RPC, runs on the primary.
+ */
+const READONLY_METHODS: ReadonlySet<string> = new Set([
+  'search_read',
+  'search',
+  'search_count',
+  'read',
+  'fields_get',
+]);
+
+export function isReadonlyMethod(method: string): boolean {
+  return READONLY_METHODS.has(method);
+}
+
 /** The model's archive field (`needsActive` methods only run on models that have one). */
 function activeFieldOf(store: SandboxStore, model: string): string {
   return store.requireTable(model).activeField as string;

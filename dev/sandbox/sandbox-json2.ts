@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { idsOf, JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
 import { APIKEYS_MODEL, type SandboxApiKeys } from './sandbox-apikeys.js';
 import type { SandboxAuth } from './sandbox-auth.js';
-import { dispatchJson2 } from './sandbox-dispatch.js';
+import { dispatchJson2, isReadonlyMethod } from './sandbox-dispatch.js';
 import {
   asOdooException,
   httpException,
@@ -28,6 +28,8 @@ export interface Json2Request {
 export function prepareJson2(
   deps: {
     store: SandboxStore;
+    /** Where read-only methods read: the primary, or a replica that may lag (sandbox-replica.ts). */
+    readStore: () => SandboxStore;
     auth: SandboxAuth;
     apiKeys: SandboxApiKeys;
     transaction: () => TransactionInfo;
@@ -85,7 +87,13 @@ export function prepareJson2(
         const result =
           model === APIKEYS_MODEL
             ? deps.apiKeys.dispatch(method, keyArguments, tx.uid, 'json2')
-            : dispatchJson2(deps.store, tx, model, method, named);
+            : dispatchJson2(
+                isReadonlyMethod(method) ? deps.readStore() : deps.store,
+                tx,
+                model,
+                method,
+                named,
+              );
         return {
           result,
           answer: { status: 200, contentType: JSON_TYPE, body: JSON.stringify(result ?? null) },

@@ -13,6 +13,9 @@
  * and indexes (sandbox-tables.ts), queries (sandbox-search.ts), reads (sandbox-reads.ts),
  * `fields_get` (sandbox-fields-get.ts), writes (sandbox-writes.ts) and what Odoo computes on its
  * own (rules/).
+ *
+ * Each mutation is a commit, or part of one (`atomically`): the store tells its commit listener
+ * (the read replica, sandbox-replica.ts) once the commit is whole.
  */
 import type { PyValue, RecordList } from './python-values.js';
 import type { Row } from './sandbox-domain.js';
@@ -22,7 +25,7 @@ import { langContext, readContextOf, SandboxReads, type ReadContext } from './sa
 import { search, type SearchOptions } from './sandbox-search.js';
 import { SandboxAccess } from './sandbox-access.js';
 import type { SandboxCatalogue } from './sandbox-models.js';
-import { SandboxTables, type SandboxTable } from './sandbox-tables.js';
+import { SandboxTables, type SandboxTable, type TableSnapshot } from './sandbox-tables.js';
 import { SOURCE_LANG } from './sandbox-translations.js';
 import { SandboxWrites, type CallOptions, type WriteOptions } from './sandbox-writes.js';
 import type { DisplayName } from './rules/model-rules.js';
@@ -33,23 +36,61 @@ export type { SearchOptions } from './sandbox-search.js';
 export type { SandboxTable } from './sandbox-tables.js';
 export type { CallOptions, WriteOptions } from './sandbox-writes.js';
 
+/** The committed state of every table at one commit. */
+export type StoreSnapshot = ReadonlyMap<string, TableSnapshot>;
+
+export interface SandboxStoreOptions {
+  /** The models served (default: the sandbox's own). */
+  catalogue?: SandboxCatalogue;
+  /** The sandbox clock, for what Odoo computes against today. */
+  nowMicros?: () => number;
+  /** The API user's access rights (a replica shares its primary's). */
+  access?: SandboxAccess;
+}
+
 export class SandboxStore {
   private readonly tables: SandboxTables;
   private readonly reads: SandboxReads;
   private readonly writes: SandboxWrites;
   /** The API user's access rights. */
-  readonly access = new SandboxAccess();
+  readonly access: SandboxAccess;
   /** What `res.users.context_get` answers for the API user. */
   userContext: { lang: string; tz: string } = { lang: 'fr_FR', tz: 'Africa/Casablanca' };
+  /** Told after each whole commit. */
+  onCommit: (() => void) | undefined;
+  private openCommits = 0;
 
-  /**
-   * `catalogue`: the models served (default: the sandbox's own); `nowMicros`: the sandbox clock,
-   * for what Odoo computes against today.
-   */
-  constructor(options: { catalogue?: SandboxCatalogue; nowMicros?: () => number } = {}) {
+  constructor(private readonly options: SandboxStoreOptions = {}) {
+    this.access = options.access ?? new SandboxAccess();
     this.tables = new SandboxTables(options.catalogue, options.nowMicros);
     this.reads = new SandboxReads(this.tables, this.access);
     this.writes = new SandboxWrites(this.tables);
+  }
+
+  /**
+   * Runs `apply` as one commit: the commit listener hears of it once, after the outermost one
+   * (a long transaction's staged changes, a create with its lines).
+   */
+  atomically<T>(apply: () => T): T {
+    this.openCommits += 1;
+    try {
+      return apply();
+    } finally {
+      this.openCommits -= 1;
+      if (this.openCommits === 0) this.onCommit?.();
+    }
+  }
+
+  /** Every table's committed state now. */
+  snapshot(): StoreSnapshot {
+    return this.tables.snapshot();
+  }
+
+  /** A store of the same models holding `snapshot`, for reads only (a replica's state). */
+  replicaAt(snapshot: StoreSnapshot): SandboxStore {
+    const replica = new SandboxStore({ ...this.options, access: this.access });
+    replica.tables.restore(snapshot);
+    return replica;
   }
 
   table(model: string): SandboxTable | undefined {
@@ -164,7 +205,7 @@ export class SandboxStore {
     reservedIds?: readonly number[],
     options: CallOptions = {},
   ): number[] {
-    return this.writes.create(model, valsList, tx, reservedIds, options);
+    return this.atomically(() => this.writes.create(model, valsList, tx, reservedIds, options));
   }
 
   /** Reserves an id now (PostgreSQL sequences are not transactional) for a later create. */
@@ -180,12 +221,12 @@ export class SandboxStore {
     tx: TransactionInfo,
     options: CallOptions = {},
   ): void {
-    this.writes.write(model, ids, vals, tx, options);
+    this.atomically(() => this.writes.write(model, ids, vals, tx, options));
   }
 
   /** `unlink()`: records pointing at the deleted ones follow their field's `ondelete`. */
   unlink(model: string, ids: unknown, tx: TransactionInfo, options: WriteOptions = {}): void {
-    this.writes.unlink(model, ids, tx, options);
+    this.atomically(() => this.writes.unlink(model, ids, tx, options));
   }
 
   /**
@@ -212,6 +253,10 @@ export class SandboxStore {
    * fills a new column: one SQL UPDATE, no write, so no `write_date` moves.
    */
   addField(model: string, field: FieldSpec, value: unknown): void {
+    this.atomically(() => this.addFieldNow(model, field, value));
+  }
+
+  private addFieldNow(model: string, field: FieldSpec, value: unknown): void {
     const table = this.tables.requireTable(model);
     if (field.type === 'one2many') {
       this.tables.ensureIndexed(
@@ -231,8 +276,21 @@ export class SandboxStore {
   }
 
   removeField(model: string, name: string): void {
-    this.tables.removeField(this.tables.requireTable(model), name);
-    this.reads.schemaChanged();
+    this.atomically(() => {
+      this.tables.removeField(this.tables.requireTable(model), name);
+      this.reads.schemaChanged();
+    });
+  }
+
+  /** A record rule hides these records from the API user (searches skip them, reads fault 4). */
+  hide(model: string, ids: readonly number[], hidden: boolean): void {
+    const table = this.tables.requireTable(model);
+    this.atomically(() => {
+      for (const id of ids) {
+        if (hidden) table.hidden.add(id);
+        else table.hidden.delete(id);
+      }
+    });
   }
 
   // --- the data generators' and the fault injection's raw paths ---------------------------
@@ -249,7 +307,7 @@ export class SandboxStore {
   recomputeStored(model: string, ids: readonly number[]): void {
     const table = this.tables.requireTable(model);
     const rows = ids.flatMap((id) => table.rows.get(id) ?? []);
-    table.rules.recomputeStored?.(rows, this.tables);
+    this.atomically(() => table.rules.recomputeStored?.(rows, this.tables));
   }
 
   /** Advances a sequence past the numbers a generator used (`dimagaz.bc`: `P00001`…). */
@@ -263,6 +321,6 @@ export class SandboxStore {
    * was cleared by SQL), which no ORM call can produce.
    */
   overwriteRaw(model: string, id: number, values: Record<string, unknown>): void {
-    this.writes.overwriteRaw(model, id, values);
+    this.atomically(() => this.writes.overwriteRaw(model, id, values));
   }
 }

@@ -33,6 +33,18 @@ export interface SandboxTable {
   readonly rules: ModelRules;
 }
 
+/**
+ * One table's committed state at a commit: what a read replica that has replayed that commit
+ * holds. Rows are copies of the stored ones; their values are never changed in place (every
+ * change assigns a new value), so a row's own copy is enough.
+ */
+export interface TableSnapshot {
+  readonly spec: ModelSpec;
+  readonly rows: readonly Row[];
+  readonly hidden: readonly number[];
+  readonly nextId: number;
+}
+
 /** A field whose target is `model`: what deleting a record of `model` touches. */
 export interface Reference {
   readonly table: SandboxTable;
@@ -104,6 +116,34 @@ export class SandboxTables {
       if (typeof target === 'number') byTarget.get(target)?.delete(id);
     }
     table.hidden.delete(id);
+  }
+
+  /** Every table's committed state now (see TableSnapshot). */
+  snapshot(): Map<string, TableSnapshot> {
+    const snapshot = new Map<string, TableSnapshot>();
+    for (const [model, table] of this.tables) {
+      snapshot.set(model, {
+        spec: table.spec,
+        rows: table.ids.map((id) => ({ ...(table.rows.get(id) as Row) })),
+        hidden: [...table.hidden],
+        nextId: table.nextId,
+      });
+    }
+    return snapshot;
+  }
+
+  /** Loads a snapshot into these tables, which must be empty (a replica's, built for it). */
+  restore(snapshot: ReadonlyMap<string, TableSnapshot>): void {
+    for (const [model, saved] of snapshot) {
+      const table = this.requireTable(model);
+      if (saved.spec !== table.spec) {
+        this.setFields(table, saved.spec.fields);
+        table.spec = saved.spec;
+      }
+      for (const row of saved.rows) this.insertRow(table, row);
+      for (const id of saved.hidden) table.hidden.add(id);
+      table.nextId = saved.nextId;
+    }
   }
 
   /** A non-stored field's value on a record of a model loaded from a dump (internal form). */

@@ -51,6 +51,8 @@ export interface OdooConfig {
   readonly apiKeyLifecycle: OdooApiKeyConfig;
   /** `auto`: chosen by the server's version at the first call (see the Odoo client). */
   readonly protocol: 'auto' | 'xmlrpc' | 'jsonrpc' | 'json2';
+  /** ODOO_READ_REPLICA: JSON-2 reads may come from a replica that lags. */
+  readonly readReplica: boolean;
   readonly timeoutMs: number;
   readonly retries: number;
   /** The fleet's call budget, shared through Redis (0: no bound): ODOO_MAX_* keys. */
@@ -439,6 +441,7 @@ function build(
             ...(env.ODOO_API_KEY_SECRET ? { secret: env.ODOO_API_KEY_SECRET } : {}),
           },
           protocol: env.ODOO_PROTOCOL,
+          readReplica: env.ODOO_READ_REPLICA,
           timeoutMs: env.ODOO_TIMEOUT_MS,
           retries: env.ODOO_RETRIES,
           budget: {

@@ -60,6 +60,7 @@ export const envSchema = z.object({
   ODOO_USERNAME: optionalText(),
   ODOO_PASSWORD: optionalText(),
   ODOO_PROTOCOL: withDefault(oneOf(['auto', 'xmlrpc', 'jsonrpc', 'json2']), 'auto'),
+  ODOO_READ_REPLICA: withDefault(booleanText(), 'false'),
   ODOO_API_KEY: optionalText(),
   ODOO_API_KEY_EXPIRES_AT: z.preprocess(blankToUndefined, instant().optional()),
   ODOO_API_KEY_WARN_DAYS: withDefault(wholeNumber('a whole number of days', 0, 365), '14'),
@@ -304,6 +305,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       "Odoo transport: auto (read the server's version once per process: json2 on Odoo 19+ with ODOO_API_KEY, jsonrpc otherwise), xmlrpc, jsonrpc or json2 (Odoo 19+).",
     default: 'auto',
+  },
+  {
+    key: 'ODOO_READ_REPLICA',
+    description:
+      "Whether Odoo may serve JSON-2's reads from a read replica that lags (db_replica_host, Odoo 18+). True: the sync proves a record current, and lets a verify or a reconcile overwrite a newer stamp, only within what its reads have shown (docs/odoo.md); a quiet Odoo's latest changes are then read again by each run. No effect on XML-RPC and JSON-RPC, which Odoo serves from its primary.",
+    default: 'false',
   },
   {
     key: 'ODOO_API_KEY',

@@ -12,13 +12,18 @@ import { intArray, rowsOf } from '../db/sql-rows.js';
 import { auditInsert } from './audit.js';
 import { fenceLease, type Lease } from './sync-state.js';
 
-/** Archives the live roots among `odooIds`; returns the ids it archived. */
+/**
+ * Archives the live roots among `odooIds`; returns the ids it archived. With reads that may lag
+ * (a read replica), `shownThrough` is the latest stamp they show whole (write-rule.ts): a root
+ * stored with a later stamp may be one the replica has not replayed yet, not one gone, and is
+ * kept live until the reads show it or a later check confirms it gone.
+ */
 export async function archiveRoots(
   db: Db,
   family: RecordFamily,
   odooIds: readonly number[],
   reason: string,
-  context: { runId: number | null; lease: Lease | null; trigger?: string },
+  context: { runId: number | null; lease: Lease | null; trigger?: string; shownThrough?: Date },
 ): Promise<number[]> {
   if (odooIds.length === 0) return [];
   const { table } = rootWriteShape(family.root);
@@ -30,6 +35,7 @@ export async function archiveRoots(
         with archived as (
           update ${table} set archived_at = now(), archive_reason = ${reason}
           where odoo_id = any(${intArray(odooIds)}::int[]) and archived_at is null
+            ${context.shownThrough ? sql`and odoo_write_date <= ${context.shownThrough.toISOString()}::timestamptz` : sql``}
           returning odoo_id, odoo_write_date)
         ${auditInsert(
           family.name,

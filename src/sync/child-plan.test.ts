@@ -36,6 +36,7 @@ const run: WriteMode = {
   rewrite: false,
   authoritative: false,
   futureAfter: at('10:05:00'),
+  shownThrough: undefined,
 };
 const heal: WriteMode = { ...run, authoritative: true };
 const verify: WriteMode = { ...run, drift: true, authoritative: true };

@@ -38,6 +38,8 @@ export interface OdooSource {
   userContext(call?: OdooCallOptions): Promise<OdooContext>;
   /** Odoo's clock as its last answer gave it (see the Odoo client). */
   serverTime?(): Date | undefined;
+  /** Whether the reads may come from a replica that lags (see the Odoo client). */
+  readsMayLag?(): boolean;
 }
 
 export interface CountedSource extends OdooSource {
@@ -61,5 +63,6 @@ export function countCalls(source: OdooSource): CountedSource {
     canRead: (...args) => count(() => source.canRead(...args)),
     userContext: (...args) => count(() => source.userContext(...args)),
     serverTime: () => source.serverTime?.(),
+    readsMayLag: () => source.readsMayLag?.() ?? false,
   };
 }

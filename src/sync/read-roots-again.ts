@@ -3,16 +3,22 @@
  * the writer takes them, and, for the steps that heal outside a run's pages, what follows the
  * write: the roots Odoo confirms gone archived, the roots that failed waiting in sync_failure.
  */
-import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
+import type { OdooCallOptions, OdooContext } from '../clients/odoo/odoo-types.js';
 import type { SyncRunError } from '../db/schema/index.js';
-import type { RecordFamily } from '../families/family.js';
+import { familyModels, type RecordFamily } from '../families/family.js';
 import { mapRoot, type MappedRoot } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
-import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
+import {
+  confirmGone,
+  latestWriteDate,
+  readRootPageIsolating,
+  type FamilySchema,
+} from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
 import { toRunError } from './run-log.js';
 import type { RunRef } from './run-lease.js';
 import type { SyncDeps } from './sync-deps.js';
+import { clockBound, shownThrough } from './settled.js';
 import { recordFailures } from './sync-failures.js';
 
 /** A root that could not be copied, and why. */
@@ -27,6 +33,28 @@ export interface MappedPage {
   readonly failures: RootFailure[];
   /** Roots Odoo did not return: gone, or hidden from the sync user. */
   readonly missingIds: number[];
+}
+
+/**
+ * With reads that may lag (a read replica), the latest stamp whose every version they show
+ * (settled.ts), from the latest stamp of each of the family's models: one call each. Undefined
+ * when the reads show every commit; the epoch when they have shown no stamp at all.
+ */
+export async function shownByLatestStamps(
+  source: OdooSource,
+  family: RecordFamily,
+  context: OdooContext,
+  overlapSeconds: number,
+  call?: OdooCallOptions,
+): Promise<Date | undefined> {
+  if (source.readsMayLag?.() !== true) return undefined;
+  let latest: Date | null = null;
+  for (const model of familyModels(family)) {
+    const bound = clockBound(source.serverTime?.());
+    const stamp = await latestWriteDate(source, model.model, context, call, bound);
+    if (stamp && (!latest || stamp > latest)) latest = stamp;
+  }
+  return shownThrough(latest, overlapSeconds) ?? new Date(0);
 }
 
 /** Reads roots with their children, a bad record alone (readRootPageIsolating), and maps them. */
@@ -61,7 +89,13 @@ export async function archiveGoneRecordFailed(
   deps: SyncDeps,
   family: RecordFamily,
   run: RunRef,
-  input: { missingIds: readonly number[]; failures: readonly RootFailure[]; jobId: string },
+  input: {
+    missingIds: readonly number[];
+    failures: readonly RootFailure[];
+    jobId: string;
+    /** With reads that may lag, the latest stamp they show whole (archive.ts). */
+    shownThrough?: Date;
+  },
   schema: FamilySchema,
   call: OdooCallOptions,
 ): Promise<{ archived: number; errors: SyncRunError[] }> {
@@ -70,6 +104,7 @@ export async function archiveGoneRecordFailed(
   const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', {
     runId: run.runId,
     lease: run.lease,
+    ...(input.shownThrough ? { shownThrough: input.shownThrough } : {}),
   });
   const errors = input.failures.map(({ odooId, error }) => toRunError(error, odooId));
   await recordFailures(

@@ -25,7 +25,7 @@ import type { SyncRunError } from '../db/schema/sync-log.js';
 import { relationScans, type RecordFamily, type RelationScan } from '../families/family.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 import { archiveRoots } from './archive.js';
-import { countCalls } from './odoo-source.js';
+import { countCalls, type OdooSource } from './odoo-source.js';
 import {
   confirmGone,
   relationTargetOf,
@@ -57,6 +57,7 @@ import {
 import { closeRun, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { clearEndedStages, clearStage, type StageRef } from './scan-stage.js';
+import { clockBound, shownThrough } from './settled.js';
 import { LeaseLostError, ReconcileSafetyStop } from './sync-errors.js';
 import { markReconciled, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
@@ -185,7 +186,12 @@ async function reconcileUnderLease(
   }
 
   const reports: RunReport[] = [];
-  const context = { runId: run.runId, lease: run.lease };
+  const shown = await shownByLists(db, stage, deps.odoo, settings.overlapSeconds);
+  const context = {
+    runId: run.runId,
+    lease: run.lease,
+    ...(shown ? { shownThrough: shown } : {}),
+  };
   for (let lastId = 0; ;) {
     signal.throwIfAborted();
     const unlisted = rowsOf<{ odoo_id: number }>(
@@ -212,7 +218,7 @@ async function reconcileUnderLease(
         order by odoo_id limit ${pageSize}`),
     ).map((row) => row.odoo_id);
     if (ids.length === 0) break;
-    reports.push(await refetch(deps, family, run, ids, schema, call));
+    reports.push(await refetch(deps, family, run, ids, schema, call, shown));
     lastId = ids[ids.length - 1]!;
   }
   return { report: mergeReports([...reports, reportOf({}, refused)]), odooRecords };
@@ -223,6 +229,30 @@ function ours(stage: StageRef) {
   return sql`s.run_id = ${stage.runId} and s.token = ${stage.token}`;
 }
 
+/**
+ * With reads that may lag (a read replica), the latest stamp whose every version they show
+ * (write-rule.ts), from the latest stamp Odoo's lists staged: no call of its own. Undefined when
+ * the reads show every commit; the epoch when they listed no stamp at all.
+ */
+async function shownByLists(
+  db: Db,
+  stage: StageRef,
+  odoo: OdooSource,
+  overlapSeconds: number,
+): Promise<Date | undefined> {
+  if (odoo.readsMayLag?.() !== true) return undefined;
+  // A stamp from a clock ahead of Odoo's says nothing of what the reads have replayed.
+  const bound = clockBound(odoo.serverTime?.());
+  const [row] = rowsOf<{ latest: Date | string | null }>(
+    await db.execute(sql`
+      select max(s.write_date) as latest from sync_scan s
+      where ${ours(stage)} and s.kind <> 'refetch'
+        ${bound ? sql`and s.write_date <= ${bound.toISOString()}::timestamptz` : sql``}`),
+  );
+  const latest = row?.latest === null || row?.latest === undefined ? null : new Date(row.latest);
+  return shownThrough(latest, overlapSeconds) ?? new Date(0);
+}
+
 /** Reads roots again and writes them; those that fail wait in sync_failure. */
 async function refetch(
   deps: SyncDeps,
@@ -231,6 +261,8 @@ async function refetch(
   ids: readonly number[],
   schema: FamilySchema,
   call: OdooCallOptions,
+  /** With reads that may lag, the latest stamp they show whole. */
+  shown: Date | undefined,
 ): Promise<RunReport> {
   const { db, logger } = deps;
   const page = await readMappedPage(deps.odoo, family, ids, schema, call, () =>
@@ -242,6 +274,7 @@ async function refetch(
     lease: run.lease,
     authoritative: true,
     odooNow: deps.odoo.serverTime?.(),
+    ...(shown ? { shownThrough: shown } : {}),
   };
   const written = await writeRootBatches(db, family, page.mapped, context, logger);
   const { archived, errors } = await archiveGoneRecordFailed(
@@ -252,6 +285,7 @@ async function refetch(
       missingIds: page.missingIds,
       failures: [...page.failures, ...written.failed],
       jobId: `reconcile-${run.runId}`,
+      ...(shown ? { shownThrough: shown } : {}),
     },
     schema,
     call,

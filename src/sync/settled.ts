@@ -13,6 +13,10 @@
  * stamps, and their changed lines' stamps, are all at or before it and equal to the copy's, in
  * rows no one wrote since that run started. The proof runs in SQL as each scan page is staged
  * (run-plan.ts).
+ *
+ * Reads from a read replica that lags (docs/odoo.md, "Reads from a replica") may not show yet
+ * what Odoo committed before its clock: the proof then also stops at what the reads have shown
+ * (`shownThrough`).
  */
 
 /** Allowed skew between the clock of Odoo's HTTP answers and the one that stamps `write_date`. */
@@ -22,6 +26,21 @@ export const CLOCK_SKEW_MARGIN_SECONDS = 60;
 export function settledBy(serverTime: Date | undefined, overlapSeconds: number): Date | null {
   if (!serverTime) return null;
   return new Date(serverTime.getTime() - (overlapSeconds + CLOCK_SKEW_MARGIN_SECONDS) * 1_000);
+}
+
+/**
+ * With reads that may lag, the latest stamp whose every transaction the reads surely show. A
+ * replica replays the primary's commits in their order: one that showed a record stamped S has
+ * replayed the commit that wrote it, made at S or later, and every commit before it; and a
+ * transaction stamped T commits before T + overlap. So every transaction stamped at or before
+ * S − overlap is visible. `latestSeen`: the latest stamp the reads have shown (never one from a
+ * clock ahead of Odoo's).
+ */
+export function shownThrough(
+  latestSeen: Date | null | undefined,
+  overlapSeconds: number,
+): Date | null {
+  return latestSeen ? new Date(latestSeen.getTime() - overlapSeconds * 1_000) : null;
 }
 
 /** The latest stamp a committed record can carry by Odoo's clock: later ones came from a clock ahead. */

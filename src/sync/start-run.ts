@@ -35,7 +35,7 @@ import {
 import { isRelationRefused, relationRefusal } from './relations.js';
 import { clearEndedStages, clearStage, type StageRef } from './scan-stage.js';
 import { keepRunSchema } from './schema-store.js';
-import { clockBound, CLOCK_SKEW_MARGIN_SECONDS, settledBy } from './settled.js';
+import { clockBound, CLOCK_SKEW_MARGIN_SECONDS, settledBy, shownThrough } from './settled.js';
 import { dueFailureIds, isRunLevelFailure } from './sync-failures.js';
 import type { RunState } from './run-state.js';
 import {
@@ -74,6 +74,20 @@ export type StartedRun =
       /** Pending failures that are due, each retried by a job of its own. */
       readonly retryIds: number[];
     };
+
+/** The earlier of two bounds; null when either is unknown (nothing is proven then). */
+function earliest(first: Date | null, second: Date | null): Date | null {
+  if (!first || !second) return null;
+  return first < second ? first : second;
+}
+
+/** The latest stamp the run's scans saw (those from a clock ahead of Odoo's left out). */
+function latestScanned(scans: readonly ScanOutcome[]): Date | null {
+  let latest: Date | null = null;
+  for (const { scan } of scans)
+    if (scan.maxWriteDate && (!latest || scan.maxWriteDate > latest)) latest = scan.maxWriteDate;
+  return latest;
+}
 
 function minusSeconds(date: Date | undefined, seconds: number): Date | null {
   return date ? new Date(date.getTime() - seconds * 1_000) : null;
@@ -201,8 +215,14 @@ export async function startRun(
       // Kept once the scans have left out what they had to: every page reads with it.
       const schemaKey = await keepRunSchema(db, schema);
       const retryIds = await dueFailureIds(db, family.name, MAX_RETRIES_PER_RUN);
-      // Odoo's clock now: every page of this run reads after it.
-      const settledThrough = settledBy(odoo.serverTime?.(), settings.overlapSeconds);
+      // Odoo's clock now: every page of this run reads after it. Reads that may lag (a read
+      // replica) may not show yet what Odoo committed by then: the proof then stops at what the
+      // scans have shown (settled.ts).
+      const byClock = settledBy(odoo.serverTime?.(), settings.overlapSeconds);
+      const settledThrough =
+        odoo.readsMayLag?.() === true
+          ? earliest(byClock, shownThrough(latestScanned(scans), settings.overlapSeconds))
+          : byClock;
       const counts = await planCounts(db, stage, retryIds);
       await dropFromPlan(db, stage, retryIds);
       const pageSize =

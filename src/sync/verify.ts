@@ -23,7 +23,11 @@ import { rootWriteShape } from '../families/write-shape.js';
 import { addDrift, contentDrift, type DriftCounts } from './content-drift.js';
 import { countCalls } from './odoo-source.js';
 import type { FamilySchema } from './odoo-reads.js';
-import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
+import {
+  archiveGoneRecordFailed,
+  readMappedPage,
+  shownByLatestStamps,
+} from './read-roots-again.js';
 import { mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
 import { closeRun, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
@@ -182,11 +186,21 @@ async function verifyUnderLease(
   const driftFields: DriftCounts = {};
   const keptFields: DriftCounts = {};
   const pageSize = await heldPageSize(db, settings, family);
+  // Taken before the pages: they read later, so they show at least as much.
+  const shown = await shownByLatestStamps(
+    deps.odoo,
+    family,
+    schema.context,
+    settings.overlapSeconds,
+    call,
+  );
   for (let lastId = 0; ;) {
     call.signal?.throwIfAborted();
     const ids = await slicePage(db, family, lastId, pageSize, slice);
     if (ids.length === 0) break;
-    reports.push(await verifyPage(deps, family, run, ids, schema, call, driftFields, keptFields));
+    reports.push(
+      await verifyPage(deps, family, run, ids, schema, call, { driftFields, keptFields, shown }),
+    );
     lastId = ids[ids.length - 1]!;
   }
   if (Object.keys(keptFields).length > 0)
@@ -209,9 +223,14 @@ async function verifyPage(
   ids: readonly number[],
   schema: FamilySchema,
   call: OdooCallOptions,
-  driftFields: DriftCounts,
-  keptFields: DriftCounts,
+  page: {
+    driftFields: DriftCounts;
+    keptFields: DriftCounts;
+    /** With reads that may lag, the latest stamp they show whole (write-rule.ts). */
+    shown: Date | undefined;
+  },
 ): Promise<RunReport> {
+  const { driftFields, keptFields } = page;
   const { db, logger } = deps;
   const { mapped, failures, missingIds } = await readMappedPage(
     deps.odoo,
@@ -233,6 +252,7 @@ async function verifyPage(
       trigger: 'verify',
       drift: { relink },
       odooNow: deps.odoo.serverTime?.(),
+      ...(page.shown ? { shownThrough: page.shown } : {}),
     },
     logger,
   );
@@ -254,7 +274,7 @@ async function verifyPage(
         failed.has(drift.odooId)
           ? 'its write failed: it waits in the failures'
           : action === 'stale'
-            ? "left as it is: the copy's stamp is newer than Odoo's"
+            ? "left as it is: the copy's version is newer than the one Odoo's reads showed"
             : 'written again'
       }`,
     );
@@ -267,7 +287,12 @@ async function verifyPage(
     deps,
     family,
     run,
-    { missingIds, failures: [...failures, ...written.failed], jobId: `verify-${run.runId}` },
+    {
+      missingIds,
+      failures: [...failures, ...written.failed],
+      jobId: `verify-${run.runId}`,
+      ...(page.shown ? { shownThrough: page.shown } : {}),
+    },
     schema,
     call,
   );

@@ -70,6 +70,11 @@ export interface WriteContext {
   readonly authoritative?: boolean;
   /** Odoo's clock (its last answer's `Date`): a stored stamp later than it never guards. */
   readonly odooNow?: Date;
+  /**
+   * With reads that may lag, the latest stamp they show whole (write-rule.ts): an authoritative
+   * write leaves a later stored stamp alone.
+   */
+  readonly shownThrough?: Date;
 }
 
 interface StoredRoot {
@@ -158,6 +163,7 @@ function modeOf(context: WriteContext, model: string, odooId: number): WriteMode
     futureAfter: context.odooNow
       ? new Date(context.odooNow.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000)
       : undefined,
+    shownThrough: context.shownThrough,
   };
 }
 
@@ -245,6 +251,7 @@ async function writeChanged(
   const how: WriteHow = {
     created: context.drift ? 'drift' : 'created',
     overwriteOlder: context.authoritative === true || context.drift !== undefined,
+    overwriteThrough: context.shownThrough,
     overwriteAfter: modeOf(context, family.root.model, 0).futureAfter,
   };
   await writeModel(tx, family, family.root, rootWrites, source, anyStored, how);
@@ -297,8 +304,10 @@ type Executor = Pick<Db, 'execute'>;
 /** What a batch's new rows are audited as, and when a stored row yields to an older stamp. */
 interface WriteHow {
   readonly created: 'created' | 'drift';
-  /** Always (under the lease, from Odoo's current record). */
+  /** Under the lease, from Odoo's current record (up to `overwriteThrough`, when set). */
   readonly overwriteOlder: boolean;
+  /** With reads that may lag: a stored stamp later than this is kept (write-rule.ts). */
+  readonly overwriteThrough: Date | undefined;
   /** When the stored stamp is later than this (a clock ahead of Odoo's). */
   readonly overwriteAfter: Date | undefined;
 }
@@ -348,11 +357,17 @@ async function writeModel(
         ...source,
         updates: writes.updates,
         created: how.created,
-        guard: how.overwriteOlder
-          ? sql`true`
-          : how.overwriteAfter
+        guard: sql`(${
+          how.overwriteOlder
+            ? how.overwriteThrough
+              ? sql`${shape.table}.odoo_write_date <= ${how.overwriteThrough.toISOString()}::timestamptz`
+              : sql`true`
+            : sql`false`
+        } or ${
+          how.overwriteAfter
             ? sql`${shape.table}.odoo_write_date > ${how.overwriteAfter.toISOString()}::timestamptz`
-            : sql`false`,
+            : sql`false`
+        })`,
       },
       linked,
     );

@@ -26,6 +26,7 @@ const run: WriteMode = {
   rewrite: false,
   authoritative: false,
   futureAfter: at('10:05:00'),
+  shownThrough: undefined,
 };
 const heal: WriteMode = { ...run, authoritative: true };
 const verify: WriteMode = { ...run, drift: true, authoritative: true };
@@ -118,6 +119,41 @@ describe('the writer rule', () => {
       { write: true, audit: { action: 'drift', changed: [] } },
     ],
     ['verify, same data', stored(), incoming('10:00:00'), verify, { write: false, stale: false }],
+    [
+      'older stamp under the lease, reads that lag have shown the stored one',
+      stored(),
+      incoming('09:00:00', { name: 'b', qty: 1 }),
+      { ...heal, shownThrough: at('10:00:00') },
+      { write: true, audit: { action: 'drift', changed: ['name'], reason: STAMP_WENT_BACK } },
+    ],
+    [
+      'older stamp under the lease, reads that lag have not shown the stored one',
+      stored(),
+      incoming('09:00:00', { name: 'b', qty: 1 }),
+      { ...heal, shownThrough: at('09:59:59') },
+      { write: false, stale: true },
+    ],
+    [
+      'verify, same stamp, other data, reads that lag',
+      stored(),
+      incoming('10:00:00', { name: 'b', qty: 1 }),
+      { ...verify, shownThrough: at('09:59:59') },
+      { write: true, audit: { action: 'drift', changed: ['name'] } },
+    ],
+    [
+      'verify, newer stamp than the reads that lag have shown whole',
+      stored(),
+      incoming('10:00:01', { name: 'b', qty: 1 }),
+      { ...verify, shownThrough: at('09:59:59') },
+      { write: true, audit: { action: 'drift', changed: ['name'] } },
+    ],
+    [
+      'older stamp over a stamp from the future, reads that lag',
+      stored({ writeDate: at('11:00:00') }),
+      incoming('10:01:00', { name: 'b', qty: 1 }),
+      { ...heal, shownThrough: at('10:00:00') },
+      { write: true, audit: { action: 'drift', changed: ['name'], reason: STAMP_FROM_FUTURE } },
+    ],
     [
       'a field Odoo no longer lists',
       stored({ data: { name: 'a', qty: 1, x_gone: 3 } }),

@@ -11,6 +11,12 @@
  * - Under the family's lease, healing from Odoo's current record (the reconcile's re-read, the
  *   verify), Odoo's version is the truth even when its stamp is older than the copy's (an Odoo
  *   restored from a backup): it is written, audited `drift` with its reason.
+ * - Unless the reads may lag (a read replica): then an older stamp is Odoo's current record only
+ *   over a stored stamp within what the reads have shown whole. A later one may be a version the
+ *   replica has not replayed yet (the copy got it from the primary, or from a read of another
+ *   replica): the copy keeps it, as for a stale version, until the reads show it. Equal stamps
+ *   are decided by their data as always: a version of the same second written from a replica
+ *   behind is read again by the runs until the settled stamps prove it (settled.ts).
  */
 import { changedFields, type OdooRecordData } from '../families/map-record.js';
 
@@ -45,6 +51,12 @@ export interface WriteMode {
   readonly authoritative: boolean;
   /** A stored stamp later than this was set by a clock ahead of Odoo's (undefined: unknown). */
   readonly futureAfter: Date | undefined;
+  /**
+   * With reads that may lag, the latest stamp whose every version the reads show (settled.ts
+   * `shownThrough`): an authoritative write never replaces, with an older stamp, a stored one
+   * later than it. Undefined: the reads show every commit.
+   */
+  readonly shownThrough: Date | undefined;
 }
 
 export type AuditedAction = 'created' | 'updated' | 'restored' | 'relaid' | 'drift';
@@ -77,7 +89,10 @@ export function decide(
   const wentBack = stored.writeDate.getTime() > incoming.writeDate.getTime();
   const fromFuture =
     wentBack && mode.futureAfter !== undefined && stored.writeDate > mode.futureAfter;
-  if (wentBack && !mode.authoritative && !fromFuture) return { write: false, stale: true };
+  // The reads may not have shown the stored version yet: Odoo's older answer may be behind it.
+  const unshown = mode.shownThrough !== undefined && stored.writeDate > mode.shownThrough;
+  if (wentBack && (!mode.authoritative || unshown) && !fromFuture)
+    return { write: false, stale: true };
   const changed = changedFields(stored.data, incoming.data, incoming.unread);
   if (stored.archived) return { write: true, audit: { action: 'restored', changed } };
   if (wentBack)

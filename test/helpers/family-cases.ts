@@ -26,6 +26,10 @@
  * row or another (Odoo 17 has no JSON-2: the real 17.0 row speaks XML-RPC; the Studio row speaks
  * JSON-RPC, since `migrate` cannot read a schema over JSON-2 today: see
  * test/sync/configured-families.test.ts).
+ *
+ * `LAGGING_CASES` are the rows declared in code read over JSON-2 from a replica that lags
+ * (docs/odoo.md, "Reads from a replica"), with ODOO_READ_REPLICA on: the files that run them
+ * too show their rules hold when the reads show each commit well after it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +71,11 @@ export interface FamilyCase {
   readonly declaration: FamilyDeclaration;
   /** The transport this row reads Odoo over. */
   readonly protocol: OdooProtocol;
+  /**
+   * Reads from a replica that shows each commit this long after it (JSON-2 only), with
+   * ODOO_READ_REPLICA on; undefined: every read shows every commit (`withReplicaLag`).
+   */
+  readonly replicaLagMs?: number;
   readonly rootModel: string;
   /** The family's child model; undefined for a root without children. */
   readonly childModel: string | undefined;
@@ -318,6 +327,24 @@ export const FAMILY_CASES: readonly FamilyCase[] = [
   INVOICES_CASE,
 ];
 
+/** Longer than any harness's overlap and the clock-skew margin together: Odoo's clock alone would prove too much. */
+export const REPLICA_LAG_MS = 15 * 60_000;
+
+/**
+ * The row read over JSON-2 from a replica that shows each commit REPLICA_LAG_MS after it. Its
+ * harness moves Odoo's clock on by the lag before each job a test queues, as the time that
+ * passes between a test's changes and its next job: what was committed before a job is shown to
+ * it; what commits while it runs is not, until the next one.
+ */
+export function withReplicaLag(c: FamilyCase): FamilyCase {
+  return { ...c, protocol: 'json2', replicaLagMs: REPLICA_LAG_MS };
+}
+
+/** The rows declared in code, read from a replica that lags (configured rows need JSON-RPC). */
+export const LAGGING_CASES: readonly FamilyCase[] = [BCS_CASE, PARTNERS_CASE, MOVES_CASE].map(
+  withReplicaLag,
+);
+
 /** The ids of a root's children in the sandbox's committed state (none for a root alone). */
 export function childIdsOf(control: SandboxControl, c: FamilyCase, rootId: number): number[] {
   if (c.childModel === undefined || c.childLink === undefined) return [];
@@ -375,6 +402,18 @@ export async function createCaseHarness(
   });
   const { declaration } = c;
   let configured: FamiliesConfig | undefined;
+  // A lagging row's Odoo clock runs ahead of the one given (or the wall clock) by the lag once
+  // per job a test queues (withReplicaLag).
+  const lagMs = c.replicaLagMs;
+  let aheadMicros = 0;
+  const given = options.sandbox?.clock;
+  const lagging =
+    lagMs === undefined
+      ? {}
+      : {
+          clock: () => (given === undefined ? Date.now() * 1_000 : given()) + aheadMicros,
+          replicaLagMs: lagMs,
+        };
   const h = await createSyncHarness({
     ...options,
     ...('code' in declaration
@@ -390,12 +429,33 @@ export async function createCaseHarness(
           },
         }),
     protocol: c.protocol,
+    ...(lagMs === undefined ? {} : { readReplica: true }),
     sandbox: {
       ...Object.assign({}, ...beside.map((other) => other.sandbox(besideSize))),
       ...c.sandbox(size),
       ...options.sandbox,
+      ...lagging,
     },
   });
+  if (lagMs !== undefined) {
+    const shownAll = () => {
+      aheadMicros += (lagMs + 1) * 1_000;
+    };
+    const inner = { ...h };
+    const run: SyncHarness['run'] = (name, data) => {
+      shownAll();
+      return inner.run(name, data);
+    };
+    const add: SyncHarness['add'] = (name, data) => {
+      shownAll();
+      return inner.add(name, data);
+    };
+    const addWhileReading: SyncHarness['addWhileReading'] = (name, data, read) => {
+      shownAll();
+      return inner.addWhileReading(name, data, read);
+    };
+    Object.assign(h, { run, add, addWhileReading });
+  }
   return Object.assign(h, {
     async migrate() {
       if (configured === undefined) return [];

@@ -68,6 +68,8 @@ export interface SyncHarnessOptions {
   /** A database of the test's own, migrated (default: a fresh clone of the template). */
   db?: TestDb;
   protocol?: OdooProtocol;
+  /** ODOO_READ_REPLICA: JSON-2 reads may come from a replica that lags (default false). */
+  readReplica?: boolean;
   pageSize?: number;
   /** ODOO_PAGE_MAX_BYTES (default none: every page holds `pageSize` roots). */
   pageMaxBytes?: number;
@@ -166,6 +168,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       timeoutMs: 5_000,
       retries: 2,
       protocol: options.protocol ?? 'xmlrpc',
+      ...(options.readReplica === undefined ? {} : { readReplica: options.readReplica }),
       retryBaseDelayMs: 5,
       retryMaxDelayMs: 20,
       ...(options.authCooldownMs === undefined ? {} : { authCooldownMs: options.authCooldownMs }),

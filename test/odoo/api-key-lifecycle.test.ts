@@ -61,6 +61,7 @@ function config(
     password: apiKey,
     apiKey,
     protocol: 'auto',
+    readReplica: false,
     timeoutMs: 5_000,
     retries: 1,
     budget: { maxConcurrentCalls: 0, maxCallsPerSecond: 0 },

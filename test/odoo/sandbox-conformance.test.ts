@@ -399,4 +399,34 @@ describe('JSON-RPC and JSON-2 (docs/odoo.md, Transports)', () => {
     const context = await call('/json/2/res.users/context_get', {});
     expect(JSON.parse(context.body)).toMatchObject({ uid: sandbox.uid });
   });
+
+  it('JSON-2 read-only methods may come from a replica that lags; writes and XML-RPC do not', async () => {
+    const { sandbox } = harness;
+    const json2 = async (method: string, body: unknown) =>
+      JSON.parse(
+        (
+          await post(`/json/2/dimagaz.bc/${method}`, JSON.stringify(body), {
+            'content-type': 'application/json',
+            authorization: `bearer ${sandbox.password}`,
+          })
+        ).body,
+      ) as unknown;
+    const origins = () =>
+      json2('read', { ids: [3], fields: ['origin'], context: { active_test: false } });
+    sandbox.control.setReplicaLagMs(30_000);
+    try {
+      const before = await origins();
+      await json2('write', { ids: [3], vals: { origin: 'written over JSON-2' } });
+      sandbox.control.write('dimagaz.bc', 3, { origin: 'written again' });
+      // The primary has both: XML-RPC reads see them at once.
+      const overXmlRpc = await value(executeKw('dimagaz.bc', 'read', [[3], ['origin']]));
+      expect(overXmlRpc).toEqual([{ id: 3, origin: 'written again' }]);
+      expect(await origins()).toEqual(before);
+      // The clock's readings within a millisecond each took a microsecond of their own.
+      clock.advanceMs(30_001);
+      expect(await origins()).toEqual([{ id: 3, origin: 'written again' }]);
+    } finally {
+      sandbox.control.setReplicaLagMs(0);
+    }
+  });
 });

@@ -5,9 +5,16 @@
  * roots of one batch pass the child on as a move, not as a deletion and a creation.
  */
 import { describe, expect, it } from 'vitest';
-import { caseCopy, childIdsOf, FAMILY_CASES, useCaseHarness } from '../helpers/family-cases.js';
+import {
+  caseCopy,
+  childIdsOf,
+  FAMILY_CASES,
+  LAGGING_CASES,
+  useCaseHarness,
+  type FamilyCase,
+} from '../helpers/family-cases.js';
 
-describe.each(FAMILY_CASES)('a $name child moved to another root', (c) => {
+function childMoved(c: FamilyCase): void {
   const h = useCaseHarness(c, { size: { roots: 12, childrenPerRoot: 3 }, copied: true });
 
   it('leaves no trace in the data of the root it left, after one run', async () => {
@@ -46,4 +53,10 @@ describe.each(FAMILY_CASES)('a $name child moved to another root', (c) => {
       .filter((row) => row.model === c.childModel && row.odooId === child);
     expect(audit.map((row) => row.action)).toEqual(['updated']);
   });
-});
+}
+
+describe.each(FAMILY_CASES)('a $name child moved to another root', childMoved);
+describe.each(LAGGING_CASES)(
+  'a $name child moved to another root, read from a replica that lags',
+  childMoved,
+);

@@ -15,6 +15,8 @@ import {
   caseModels,
   childIdsOf,
   FAMILY_CASES,
+  LAGGING_CASES,
+  type FamilyCase,
   useCaseHarness,
 } from '../helpers/family-cases.js';
 import { copyRows } from '../helpers/family-copy.js';
@@ -37,7 +39,7 @@ const TYPED_BUT_JSON: readonly ColumnKind[] = [
 ];
 const sorted = (ids: readonly number[]) => [...ids].sort((a, b) => a - b);
 
-describe.each(FAMILY_CASES)('incremental sync of $name', (c) => {
+function incrementalSync(c: FamilyCase): void {
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
   const PAGE_SIZE = 25;
   const h = useCaseHarness(c, {
@@ -206,4 +208,10 @@ describe.each(FAMILY_CASES)('incremental sync of $name', (c) => {
     expect(await h.diffWithSandbox()).toEqual([]);
     expect((await h.runs()).filter((run) => run.status !== 'succeeded')).toEqual([]);
   });
-});
+}
+
+describe.each(FAMILY_CASES)('incremental sync of $name', incrementalSync);
+describe.each(LAGGING_CASES)(
+  'incremental sync of $name, read from a replica that lags',
+  incrementalSync,
+);

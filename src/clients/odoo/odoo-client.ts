@@ -150,6 +150,11 @@ export interface OdooClient {
    * before any answer. Behind a proxy it is the proxy's clock.
    */
   serverTime(): Date | undefined;
+  /**
+   * Whether the reads of the transport chosen may come from a replica that lags: JSON-2 with
+   * `readReplica`. Before the transport is chosen, whether it may be JSON-2.
+   */
+  readsMayLag(): boolean;
   /** Closes the connection pool the client created (a given dispatcher is left open). */
   close(): Promise<void>;
 }
@@ -493,6 +498,8 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
       );
     },
     serverTime: () => serverDate,
+    readsMayLag: () =>
+      options.readReplica === true && (choice === undefined || choice.protocol === 'json2'),
     async close() {
       if (ownedAgent !== undefined) await ownedAgent.close();
     },

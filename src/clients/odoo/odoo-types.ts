@@ -24,6 +24,11 @@ export interface OdooClientOptions {
   retries: number;
   /** `auto`: chosen from the server's version at the first call (transport-choice.ts). */
   protocol: OdooProtocol | 'auto';
+  /**
+   * Odoo may serve JSON-2's read-only methods from a read replica that lags (`db_replica_host`,
+   * Odoo 18+); XML-RPC and JSON-RPC are served by the primary. Default false.
+   */
+  readReplica?: boolean;
   /** First backoff step; each retry waits a random time up to base × 2^attempt. Default 250. */
   retryBaseDelayMs?: number;
   /** Upper bound of one backoff wait. Default 10,000. */
