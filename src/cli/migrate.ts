@@ -1,7 +1,9 @@
 /**
  * `npm run db:migrate`: applies the migrations to DATABASE_URL, then creates or extends the tables
  * of the families SYNC_FAMILIES_FILE declares from Odoo's `fields_get` (docs/models.md); exits
- * non-zero on failure, naming every problem.
+ * non-zero on failure, naming every problem. With REDIS_URL set, its Odoo calls take their turn
+ * in the fleet's call budget (docs/odoo.md, "Call budget"): every instance may run it at start,
+ * beside running workers.
  */
 import { loadConfigOrExit } from '../config/config.js';
 import {
@@ -12,6 +14,8 @@ import {
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
+import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
+import { createRedisConnection } from '../queues/redis-connection.js';
 import { createDb } from '../db/create-db.js';
 import { runMigrations } from '../db/migrate.js';
 import { CODE_FAMILIES } from '../families/registry.js';
@@ -30,8 +34,27 @@ try {
   logger.info('migrations applied');
   const { configured } = config.sync.families;
   if (configured.length > 0) {
+    // Fails fast when Redis is away: migrate exits naming it rather than hang.
+    const redis =
+      config.redis.url === undefined
+        ? undefined
+        : createRedisConnection(config.redis.url, 'producer', logger);
     // The key in use may be one a worker renewed: read through the shared store.
-    const odoo = createOdooLink({ db: handle.db, odoo: config.odoo!, logger }).client;
+    const odoo = createOdooLink({
+      db: handle.db,
+      odoo: config.odoo!,
+      logger,
+      ...(redis
+        ? {
+            gate: createConfiguredCallBudget({
+              redis,
+              queuePrefix: config.redis.queuePrefix,
+              odoo: config.odoo!,
+              logger,
+            }),
+          }
+        : {}),
+    }).client;
     try {
       for (const applied of await applyLayouts(handle.db, odoo, configured))
         reportApplied(logger, applied);
@@ -42,6 +65,7 @@ try {
       throw error;
     } finally {
       await odoo.close();
+      await redis?.quit();
     }
   }
 } catch (error) {
