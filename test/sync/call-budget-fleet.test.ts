@@ -5,8 +5,14 @@
  * verify, a resync and a webhook read all stay within ODOO_MAX_CALLS_PER_SECOND; the runtimes
  * never hold more than ODOO_MAX_CONCURRENT_CALLS calls at Odoo at once; a 429 or 503 with
  * Retry-After met by one pauses the other's calls too, and the copy then completes equal to Odoo.
+ * Then the same bounds as operators set them: two worker processes and the sync CLI, each built
+ * from its configuration by its composition root.
  */
+import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, inject } from 'vitest';
 import {
@@ -14,7 +20,12 @@ import {
   type OdooCallGate,
   type OdooClient,
 } from '../../src/clients/odoo/index.js';
-import { BC_MODEL } from '../../src/families/bcs/family.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
+import { setPaused } from '../../src/sync/sync-state.js';
+import { createOdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { createTestDb } from '../helpers/test-db.js';
+import { startWorkerProcess, workerEnv } from '../helpers/worker-process.js';
 import {
   createRedisCallBudget,
   type CallBudgetSettings,
@@ -232,4 +243,49 @@ describe('the call budget across a fleet of two workers', () => {
       expect(calls.filter((at) => at > refusal.atMs && at < refusal.atMs + 1_000)).toEqual([]);
     },
   );
+});
+
+describe('the call budget as operators set it', () => {
+  it('holds ODOO_MAX_CALLS_PER_SECOND=5 and ODOO_MAX_CONCURRENT_CALLS=2 across two worker processes and the sync CLI', async () => {
+    const db = await createTestDb();
+    const sandbox = createOdooSandbox({ orders: 40, linesPerOrder: 3, loginCooldown: false });
+    await sandbox.start();
+    const workers: ChildProcess[] = [];
+    try {
+      // The workers' schedulers fire at once: a paused schedule keeps the CLI's runs the only ones.
+      await setPaused(db.db, bcsFamily.name, 'test');
+      const env = workerEnv(
+        { databaseUrl: db.url, prefix: `budget-${randomBytes(4).toString('hex')}`, odoo: sandbox },
+        {
+          ODOO_MAX_CALLS_PER_SECOND: '5',
+          ODOO_MAX_CONCURRENT_CALLS: '2',
+          ODOO_PAGE_SIZE: '5',
+        },
+      );
+      const started = await Promise.all([1, 2].map(() => startWorkerProcess(env)));
+      workers.push(...started.map((worker) => worker.child));
+      // The CLI's own runtime takes jobs too: three processes share the run and the verify.
+      const cli = (args: string[]) =>
+        promisify(execFile)(process.execPath, ['--import', 'tsx', 'workers/sync-cli.ts', ...args], {
+          env,
+          timeout: 90_000,
+        });
+      await cli(['run']);
+      await cli(['verify', '--all']);
+
+      expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
+      const arrivals = sandbox.control.timedCalls().map((call) => call.atMs);
+      expect(arrivals.length).toBeGreaterThan(20);
+      expect(mostCallsInOneSecond(arrivals)).toBeLessThanOrEqual(5);
+      expect(sandbox.control.mostRequestsInFlight()).toBeLessThanOrEqual(2);
+    } finally {
+      for (const worker of workers) {
+        if (worker.exitCode !== null || worker.signalCode !== null) continue;
+        worker.kill('SIGTERM');
+        await once(worker, 'exit');
+      }
+      await sandbox.stop();
+      await db.dispose();
+    }
+  }, 120_000);
 });
