@@ -11,10 +11,12 @@ import {
   LayoutRefusedError,
   type AppliedLayout,
 } from '../families/configured/apply-layouts.js';
+import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
 import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
+import type { Redis } from 'ioredis';
 import { createRedisConnection } from '../queues/redis-connection.js';
 import { createDb } from '../db/create-db.js';
 import { runMigrations } from '../db/migrate.js';
@@ -34,11 +36,8 @@ try {
   logger.info('migrations applied');
   const { configured } = config.sync.families;
   if (configured.length > 0) {
-    // Fails fast when Redis is away: migrate exits naming it rather than hang.
     const redis =
-      config.redis.url === undefined
-        ? undefined
-        : createRedisConnection(config.redis.url, 'producer', logger);
+      config.redis.url === undefined ? undefined : await connectRedis(config.redis.url, logger);
     // The key in use may be one a worker renewed: read through the shared store.
     const odoo = createOdooLink({
       db: handle.db,
@@ -73,6 +72,28 @@ try {
   process.exitCode = 1;
 } finally {
   await handle.close();
+}
+
+/**
+ * The queue Redis once it answers. A producer's connection sends nothing before it is ready, and
+ * migrate fails at the first connection error rather than wait for a Redis that is away.
+ */
+async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  const redis = createRedisConnection(url, 'producer', log);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', () => resolve());
+      redis.once('error', reject);
+    });
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    throw new AppError(
+      'REDIS_UNAVAILABLE',
+      `the queue Redis (REDIS_URL), where the Odoo call budget is shared, does not answer: ${describeError(error)}`,
+      { cause: error, retryable: true },
+    );
+  }
 }
 
 /** What migrate did for a family, and per model each stored field it left out and why. */

@@ -1,8 +1,8 @@
 /**
  * `migrate` as an operator runs it with a declaration file: two at once on a blank database (every
  * instance may run it at start) both succeed and create the families' tables once, their Odoo
- * calls within the fleet's call budget; run again it changes nothing; a field whose type changed
- * is refused, the process exits 1 naming it.
+ * calls within the fleet's call budget; run again it changes nothing; a queue Redis that does not
+ * answer, or a field whose type changed, is refused: the process exits 1 naming it.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -44,7 +44,9 @@ describe('migrate with a declaration file', () => {
   // One queue Redis and prefix for every migrator of the file: one call budget.
   const queuePrefix = `migrate-${randomBytes(4).toString('hex')}`;
 
-  async function migrate(): Promise<{ code: number | null; lines: LogLine[] }> {
+  async function migrate(
+    extra: Record<string, string> = {},
+  ): Promise<{ code: number | null; lines: LogLine[] }> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts'], {
       env: {
         PATH: process.env.PATH,
@@ -59,6 +61,7 @@ describe('migrate with a declaration file', () => {
         QUEUE_PREFIX: queuePrefix,
         ODOO_MAX_CONCURRENT_CALLS: '1',
         LOG_PRETTY: 'false',
+        ...extra,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -98,6 +101,17 @@ describe('migrate with a declaration file', () => {
     const again = await migrate();
     expect(again.code).toBe(0);
     expect(said(again.lines)).toContain('family cylinders: tables up to date (layout 1)');
+  }, 60_000);
+
+  it('exits 1 at once when the queue Redis of the call budget does not answer, calling no Odoo', async () => {
+    sandbox.control.resetCalls();
+    const away = await migrate({ REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(away.code).toBe(1);
+    const error = away.lines.find((line) => line.level === 50)!;
+    expect(error.msg).toBe('migration failed');
+    expect(error.err).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+    expect(JSON.stringify(error.err)).toContain('ECONNREFUSED');
+    expect(sandbox.control.countCalls()).toBe(0);
   }, 60_000);
 
   it('refuses a field whose type changed, exits 1 and names it', async () => {
