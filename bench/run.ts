@@ -17,9 +17,12 @@
  * 5. Odoo codec and webhooks: figures for context.
  * 6. The change feed: its write cost per record of a first copy, and its delivery throughput
  *    (bench/feed-bench.ts).
+ * 7. Transports and the call budget: a full copy of 20,000 × 10 from Odoo 17.0 over the default
+ *    transport (JSON-RPC there) against XML-RPC, and under ODOO_MAX_CALLS_PER_SECOND=5
+ *    (bench/transport-bench.ts).
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`, `feed`) runs some.
+ * `inflight`, `codec`, `webhook`, `feed`, `transport`) runs some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -37,6 +40,7 @@ import { runWriteBench } from './write-bench.js';
 import { postgresServerVersion } from '../test/helpers/local-services.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 import { describeFeedBench, runFeedBench } from './feed-bench.js';
+import { describeTransportBench, runTransportBench } from './transport-bench.js';
 
 const run = promisify(execFile);
 /** Goal 1: the worker's peak RSS for 20,000 × 10. */
@@ -257,6 +261,25 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
           `change feed delivery to a local receiver, ${d.batchMax} per message`,
           `${Math.round(d.changesPerSecond).toLocaleString('en-US')} changes/s`,
         ),
+      ),
+    ];
+  },
+  transport: async () => {
+    const result = await runTransportBench({ orders: 20_000, lines: 10 });
+    for (const line of describeTransportBench(result)) process.stdout.write(`${line}\n`);
+    const [auto, xmlrpc] = result.copies;
+    return [
+      ...result.copies.map((copy) =>
+        context(
+          '-',
+          `full copy of ${result.records.toLocaleString('en-US')} records from Odoo 17.0, ${copy.label} (${copy.transport})`,
+          `${copy.seconds.toFixed(1)} s, ${copy.odooCalls} Odoo calls, worker peak RSS ${copy.peakRssMb} MB`,
+        ),
+      ),
+      context(
+        '-',
+        'default transport against XML-RPC, full copy time (same run)',
+        `${Math.round((100 * auto!.seconds) / xmlrpc!.seconds)} %`,
       ),
     ];
   },

@@ -108,11 +108,15 @@ function productionWorkerCommand(): { env: Record<string, string>; nodeArgs: str
   };
 }
 
-/** The compiled worker as `npm run start:worker` starts it, on `env`, once it logged `worker started`. */
-async function startWorker(
+/**
+ * The compiled worker as `npm run start:worker` starts it, on `env`, once it logged `worker
+ * started`; `onStarted` is given that line.
+ */
+export async function startWorker(
   env: NodeJS.ProcessEnv,
   nodeArgs: string[],
   echo: boolean,
+  onStarted?: (line: string) => void,
 ): Promise<ChildProcess> {
   const production = productionWorkerCommand();
   const child = spawn(
@@ -126,6 +130,7 @@ async function startWorker(
   const lines = createInterface({ input: child.stdout });
   for await (const line of lines) {
     if (!line.includes('worker started')) continue;
+    onStarted?.(line);
     // Keep reading: a worker whose stdout pipe fills up blocks on its next log line.
     lines.on('line', (next) => echo && process.stderr.write(`${next}\n`));
     return child;
@@ -196,7 +201,7 @@ async function measured<T>(
 }
 
 /** The kernel's high-water mark of a process's resident memory, in MB. */
-function peakRssMb(pid: number): number {
+export function peakRssMb(pid: number): number {
   const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Math.round(Number(match![1]) / 1_024);
 }
@@ -270,7 +275,7 @@ async function startBare(
   };
 }
 
-async function createDatabase(adminUrl: string, name: string): Promise<DbHandle> {
+export async function createDatabase(adminUrl: string, name: string): Promise<DbHandle> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);
   await admin.end();

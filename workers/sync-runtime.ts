@@ -15,8 +15,7 @@ import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
 import {
-  createRedisCallBudget,
-  leaseMsFor,
+  createConfiguredCallBudget,
   type CallBudgetObserver,
 } from '../src/odoo-budget/call-budget.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
@@ -226,11 +225,10 @@ export function createSyncRuntimeFromConfig(input: {
   // Later processes reuse this login's uid: a fresh CLI run pays no login.
   const loginMemo = createRedisLoginMemo(connection, config.redis.queuePrefix, input.odoo);
   // Every process sharing this Redis shares one budget of calls to this Odoo.
-  const gate = createRedisCallBudget({
+  const gate = createConfiguredCallBudget({
     redis: connection,
-    keyPrefix: config.redis.queuePrefix,
+    queuePrefix: config.redis.queuePrefix,
     odoo: input.odoo,
-    settings: { ...input.odoo.budget, leaseMs: leaseMsFor(input.odoo.timeoutMs) },
     logger,
     ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),
   });

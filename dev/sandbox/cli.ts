@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createOdooSandbox, type SandboxRealSchemas } from './odoo-sandbox.js';
+import type { SandboxSeries } from './sandbox-rpc-services.js';
 import { DUMPED_MODELS, isDumpedModel, type DumpedModel } from './real/schema-dump.js';
 
 const HELP = `Odoo sandbox: an emulated Odoo 19 external API (XML-RPC, JSON-RPC, JSON-2) on 127.0.0.1.
@@ -24,8 +25,12 @@ Usage: npm run sandbox -- [options]
   --real-records M=N,…  records to generate per real model; --move-lines gives each new
                   account.move its lines (default 3)
   --seed S        seed of the data generator                    (default 1)
+<<<<<<< HEAD
   --replica-lag-ms L  JSON-2's read-only methods read a replica that shows
                   each commit L ms after it                     (default 0: none)
+=======
+  --series V      the Odoo series played: 17.0, 18.0 or 19.0    (default 19.0)
+>>>>>>> budget-tests
   --port P        port to listen on; 0 picks a free one         (default 8069)
   --database D    database name                                 (default odoo_sandbox)
   --username U    login of the API user                         (default sync@dimagaz.example)
@@ -62,6 +67,10 @@ function realSchemas(
   };
 }
 
+function isSeries(value: string): value is SandboxSeries {
+  return value === '17.0' || value === '18.0' || value === '19.0';
+}
+
 function wholeNumber(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text)) throw new Error(`--${name} must be a whole number, got '${text}'`);
@@ -81,6 +90,7 @@ async function main(): Promise<void> {
       'real-records': { type: 'string' },
       seed: { type: 'string' },
       'replica-lag-ms': { type: 'string' },
+      series: { type: 'string' },
       port: { type: 'string' },
       database: { type: 'string' },
       username: { type: 'string' },
@@ -93,6 +103,8 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  const series = values.series ?? '19.0';
+  if (!isSeries(series)) throw new Error(`--series must be 17.0, 18.0 or 19.0, got '${series}'`);
   const port = wholeNumber('port', values.port, 8069);
   if (port > 65_535) throw new Error(`--port must be at most 65535, got ${port}`);
   const sandbox = createOdooSandbox({
@@ -109,6 +121,7 @@ async function main(): Promise<void> {
     ),
     seed: wholeNumber('seed', values.seed, 1),
     replicaLagMs: wholeNumber('replica-lag-ms', values['replica-lag-ms'], 0),
+    serverVersion: series,
     port,
     host: '127.0.0.1',
     ...(values.database === undefined ? {} : { database: values.database }),

@@ -4,6 +4,7 @@
  * be told apart from the copier's: the benchmarks and the mass-update test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { SandboxSeries } from '../sandbox/sandbox-rpc-services.js';
 
 export interface SandboxProcess {
   /** `ODOO_URL`, `ODOO_DATABASE`, `ODOO_USERNAME`, `ODOO_PASSWORD`, as the sandbox printed them. */
@@ -17,6 +18,8 @@ export async function startSandboxProcess(options: {
   lines: number;
   /** Node options of the sandbox's process (a larger heap for millions of records). */
   nodeOptions?: readonly string[];
+  /** The Odoo series it plays (default 19.0). */
+  series?: SandboxSeries;
 }): Promise<SandboxProcess> {
   const child = spawn(
     process.execPath,
@@ -31,6 +34,7 @@ export async function startSandboxProcess(options: {
       String(options.lines),
       '--port',
       '0',
+      ...(options.series === undefined ? [] : ['--series', options.series]),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

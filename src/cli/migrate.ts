@@ -1,7 +1,9 @@
 /**
  * `npm run db:migrate`: applies the migrations to DATABASE_URL, then creates or extends the tables
  * of the families SYNC_FAMILIES_FILE declares from Odoo's `fields_get` (docs/models.md); exits
- * non-zero on failure, naming every problem.
+ * non-zero on failure, naming every problem. With REDIS_URL set, its Odoo calls take their turn
+ * in the fleet's call budget (docs/odoo.md, "Call budget"): every instance may run it at start,
+ * beside running workers.
  */
 import { loadConfigOrExit } from '../config/config.js';
 import {
@@ -9,9 +11,13 @@ import {
   LayoutRefusedError,
   type AppliedLayout,
 } from '../families/configured/apply-layouts.js';
+import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
+import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from '../queues/redis-connection.js';
 import { createDb } from '../db/create-db.js';
 import { runMigrations } from '../db/migrate.js';
 import { CODE_FAMILIES } from '../families/registry.js';
@@ -30,8 +36,24 @@ try {
   logger.info('migrations applied');
   const { configured } = config.sync.families;
   if (configured.length > 0) {
+    const redis =
+      config.redis.url === undefined ? undefined : await connectRedis(config.redis.url, logger);
     // The key in use may be one a worker renewed: read through the shared store.
-    const odoo = createOdooLink({ db: handle.db, odoo: config.odoo!, logger }).client;
+    const odoo = createOdooLink({
+      db: handle.db,
+      odoo: config.odoo!,
+      logger,
+      ...(redis
+        ? {
+            gate: createConfiguredCallBudget({
+              redis,
+              queuePrefix: config.redis.queuePrefix,
+              odoo: config.odoo!,
+              logger,
+            }),
+          }
+        : {}),
+    }).client;
     try {
       for (const applied of await applyLayouts(handle.db, odoo, configured))
         reportApplied(logger, applied);
@@ -42,6 +64,7 @@ try {
       throw error;
     } finally {
       await odoo.close();
+      await redis?.quit();
     }
   }
 } catch (error) {
@@ -49,6 +72,28 @@ try {
   process.exitCode = 1;
 } finally {
   await handle.close();
+}
+
+/**
+ * The queue Redis once it answers. A producer's connection sends nothing before it is ready, and
+ * migrate fails at the first connection error rather than wait for a Redis that is away.
+ */
+async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  const redis = createRedisConnection(url, 'producer', log);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', () => resolve());
+      redis.once('error', reject);
+    });
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    throw new AppError(
+      'REDIS_UNAVAILABLE',
+      `the queue Redis (REDIS_URL), where the Odoo call budget is shared, does not answer: ${describeError(error)}`,
+      { cause: error, retryable: true },
+    );
+  }
 }
 
 /** What migrate did for a family, and per model each stored field it left out and why. */

@@ -361,7 +361,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'ODOO_MAX_CONCURRENT_CALLS',
     description:
-      'Odoo calls in flight at once across every process that shares REDIS_URL (workers, the sync CLI, the demo); 0: no bound. Each call holds one of Odoo\'s HTTP workers: 4 leaves one to the users of the smallest Odoo deployed as Odoo advises (2 CPUs, 5 workers), and lets one worker\'s SYNC_CONCURRENCY pages run. A slot of a process that died is free after ODOO_TIMEOUT_MS plus 5 s (docs/odoo.md, "Call budget").',
+      'Odoo calls in flight at once across every process that shares REDIS_URL (workers, the sync CLI, the demo, migrate); 0: no bound. Each call holds one of Odoo\'s HTTP workers: 4 leaves one to the users of the smallest Odoo deployed as Odoo advises (2 CPUs, 5 workers), and lets one worker\'s SYNC_CONCURRENCY pages run. A slot of a process that died is free after ODOO_TIMEOUT_MS plus 5 s (docs/odoo.md, "Call budget").',
     default: '4',
   },
   {

@@ -26,6 +26,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { OdooCallGate, OdooCallPermit, OdooError } from '../clients/odoo/index.js';
+import type { OdooConfig } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
 import { acquireScript, releaseScript } from './budget-scripts.js';
 
@@ -66,6 +67,27 @@ const PAUSING_STATUSES = new Set([429, 503]);
 /** The lease of an attempt whose timeout is `timeoutMs`. */
 export function leaseMsFor(timeoutMs: number): number {
   return timeoutMs + LEASE_GRACE_MS;
+}
+
+/**
+ * The budget as every composition root builds it from the configuration: ODOO_MAX_* keys, the
+ * lease from ODOO_TIMEOUT_MS, one budget per Odoo database under the queue prefix.
+ */
+export function createConfiguredCallBudget(input: {
+  redis: Redis;
+  queuePrefix: string;
+  odoo: OdooConfig;
+  logger: Logger;
+  observer?: CallBudgetObserver;
+}): OdooCallGate {
+  return createRedisCallBudget({
+    redis: input.redis,
+    keyPrefix: input.queuePrefix,
+    odoo: input.odoo,
+    settings: { ...input.odoo.budget, leaseMs: leaseMsFor(input.odoo.timeoutMs) },
+    logger: input.logger,
+    ...(input.observer ? { observer: input.observer } : {}),
+  });
 }
 
 export function createRedisCallBudget(input: {

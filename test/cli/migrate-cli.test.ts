@@ -1,14 +1,16 @@
 /**
  * `migrate` as an operator runs it with a declaration file: two at once on a blank database (every
- * instance may run it at start) both succeed and create the families' tables once; run again it
- * changes nothing; a field whose type changed is refused, the process exits 1 naming it.
+ * instance may run it at start) both succeed and create the families' tables once, their Odoo
+ * calls within the fleet's call budget; run again it changes nothing; a queue Redis that does not
+ * answer, or a field whose type changed, is refused: the process exits 1 naming it.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
@@ -39,7 +41,12 @@ describe('migrate with a declaration file', () => {
     await db.dispose();
   });
 
-  async function migrate(): Promise<{ code: number | null; lines: LogLine[] }> {
+  // One queue Redis and prefix for every migrator of the file: one call budget.
+  const queuePrefix = `migrate-${randomBytes(4).toString('hex')}`;
+
+  async function migrate(
+    extra: Record<string, string> = {},
+  ): Promise<{ code: number | null; lines: LogLine[] }> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts'], {
       env: {
         PATH: process.env.PATH,
@@ -50,7 +57,11 @@ describe('migrate with a declaration file', () => {
         ODOO_USERNAME: sandbox.username,
         ODOO_PASSWORD: sandbox.password,
         SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
+        REDIS_URL: inject('redisUrl'),
+        QUEUE_PREFIX: queuePrefix,
+        ODOO_MAX_CONCURRENT_CALLS: '1',
         LOG_PRETTY: 'false',
+        ...extra,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -66,9 +77,13 @@ describe('migrate with a declaration file', () => {
   }
   const said = (lines: LogLine[]) => lines.map((line) => line.msg);
 
-  it('creates the tables once when two run at once, then changes nothing', async () => {
+  it('creates the tables once when two run at once, one Odoo call at a time, then changes nothing', async () => {
+    // Each call takes a while at Odoo: two migrators unbounded would overlap.
+    const slow = sandbox.control.injectFault({ kind: 'latency', latencyMs: 50, times: Infinity });
     const [first, second] = await Promise.all([migrate(), migrate()]);
+    slow.remove();
     expect([first.code, second.code]).toEqual([0, 0]);
+    expect(sandbox.control.mostRequestsInFlight()).toBe(1);
     const messages = [...said(first.lines), ...said(second.lines)];
     expect(messages).toContain(
       'family cylinders: tables at layout 1; the next reconcile fills what it added',
@@ -86,6 +101,17 @@ describe('migrate with a declaration file', () => {
     const again = await migrate();
     expect(again.code).toBe(0);
     expect(said(again.lines)).toContain('family cylinders: tables up to date (layout 1)');
+  }, 60_000);
+
+  it('exits 1 at once when the queue Redis of the call budget does not answer, calling no Odoo', async () => {
+    sandbox.control.resetCalls();
+    const away = await migrate({ REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(away.code).toBe(1);
+    const error = away.lines.find((line) => line.level === 50)!;
+    expect(error.msg).toBe('migration failed');
+    expect(error.err).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+    expect(JSON.stringify(error.err)).toContain('ECONNREFUSED');
+    expect(sandbox.control.countCalls()).toBe(0);
   }, 60_000);
 
   it('refuses a field whose type changed, exits 1 and names it', async () => {
