@@ -60,7 +60,7 @@ export const envSchema = z.object({
   ODOO_USERNAME: optionalText(),
   ODOO_PASSWORD: optionalText(),
   ODOO_PROTOCOL: withDefault(oneOf(['auto', 'xmlrpc', 'jsonrpc', 'json2']), 'auto'),
-  ODOO_READ_REPLICA: withDefault(booleanText(), 'false'),
+  ODOO_READ_REPLICA: withDefault(booleanText(), 'true'),
   ODOO_API_KEY: optionalText(),
   ODOO_API_KEY_EXPIRES_AT: z.preprocess(blankToUndefined, instant().optional()),
   ODOO_API_KEY_WARN_DAYS: withDefault(wholeNumber('a whole number of days', 0, 365), '14'),
@@ -309,8 +309,8 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'ODOO_READ_REPLICA',
     description:
-      "Whether Odoo may serve JSON-2's reads from a read replica that lags (db_replica_host, Odoo 18+). True: the sync proves a record current, and lets a verify or a reconcile overwrite a newer stamp, only within what its reads have shown (docs/odoo.md); a quiet Odoo's latest changes are then read again by each run. No effect on XML-RPC and JSON-RPC, which Odoo serves from its primary.",
-    default: 'false',
+      "Whether Odoo may serve JSON-2's reads from a read replica that lags (db_replica_host, Odoo 18+; a client cannot tell). True: the sync proves a record current, and lets a verify or a reconcile overwrite a newer stamp, only within what its reads have shown (docs/odoo.md); a quiet Odoo's latest changes are then read again by each run. False only when you know Odoo has no replica: a lag longer than a minute could then lose a change. No effect on XML-RPC and JSON-RPC, which Odoo serves from its primary.",
+    default: 'true',
   },
   {
     key: 'ODOO_API_KEY',
