@@ -109,7 +109,7 @@ export const envSchema = z.object({
     '600',
   ),
   SYNC_LEASE_SECONDS: withDefault(wholeNumber('a whole number of seconds', 10, 86_400), '120'),
-  SYNC_CONCURRENCY: withDefault(wholeNumber('a whole number of jobs', 1, 64), '4'),
+  SYNC_CONCURRENCY: withDefault(wholeNumber('a whole number of jobs', 1, 64), '3'),
   SYNC_JOB_ATTEMPTS: withDefault(wholeNumber('a whole number of attempts', 1, 50), '5'),
   SYNC_RUN_PAGES_IN_FLIGHT: withDefault(wholeNumber('a whole number of pages', 1, 10_000), '100'),
   SYNC_RECONCILE_CRON: withDefault(
@@ -434,8 +434,8 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'SYNC_CONCURRENCY',
     description:
-      'Page jobs one worker process runs at once, and as many BC jobs besides. Each page in flight holds its records in memory.',
-    default: '4',
+      'Page jobs one worker process runs at once, and as many BC jobs besides. Each page in flight holds its records in memory (up to ODOO_PAGE_MAX_BYTES of them as JSON, several times that as objects): 3 keeps a worker under 250 MB with 2 MiB pages and is as fast as 4 on two cores (docs/performance.md).',
+    default: '3',
   },
   {
     key: 'SYNC_JOB_ATTEMPTS',
