@@ -24,12 +24,15 @@
  *
  * Each row reads Odoo over one transport: every transport meets every rule in each file, on one
  * row or another (Odoo 17 has no JSON-2: the real 17.0 row speaks XML-RPC; the Studio row speaks
- * JSON-RPC, since `migrate` cannot read a schema over JSON-2 today: see
- * test/sync/configured-families.test.ts).
+ * JSON-RPC; `migrate` over JSON-2 is test/sync/configured-families.test.ts's).
  *
  * `LAGGING_CASES` are the rows declared in code read over JSON-2 from a replica that lags
  * (docs/odoo.md, "Reads from a replica"), with ODOO_READ_REPLICA on: the files that run them
- * too show their rules hold when the reads show each commit well after it.
+ * too (incremental, child moves, reconcile, verify, failed records, credentials, language, schema
+ * changes) show their rules hold when the reads show each commit well after it. The lease and
+ * crash files test fencing, which reads do not touch; the settled-stamps and stamps files count
+ * reads and stamps exactly, which a replica changes by design; the webhook file waits on real
+ * time for an announced stamp (test/sync/replica-lag.test.ts has a webhook under lag).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,12 +5,24 @@
  * against records that have nothing wrong.
  */
 import { describe, expect, it } from 'vitest';
-import { caseModels, FAMILY_CASES, useCaseHarness } from '../helpers/family-cases.js';
+import {
+  caseModels,
+  FAMILY_CASES,
+  LAGGING_CASES,
+  useCaseHarness,
+  type FamilyCase,
+} from '../helpers/family-cases.js';
 
 /** A worker runs as many pages at once as its concurrency. */
 const PAGES_IN_FLIGHT = 6;
 
-describe.each(FAMILY_CASES)('credentials revoked during a $name run', (c) => {
+describe.each(FAMILY_CASES)('credentials revoked during a $name run', revokedDuringRunOf);
+describe.each(LAGGING_CASES)(
+  'credentials revoked during a $name run, read from a replica that lags',
+  revokedDuringRunOf,
+);
+
+function revokedDuringRunOf(c: FamilyCase): void {
   // 40 pages, six at a time.
   const h = useCaseHarness(c, {
     size: { roots: 200, childrenPerRoot: 1 },
@@ -38,9 +50,15 @@ describe.each(FAMILY_CASES)('credentials revoked during a $name run', (c) => {
     for (const model of caseModels(c)) expect(await h.watermark(model), model).toBeNull();
     expect(await h.state()).toMatchObject({ leaseOwner: null, lastRunStatus: 'failed' });
   });
-});
+}
 
-describe.each(FAMILY_CASES)('credentials refused when a $name run starts', (c) => {
+describe.each(FAMILY_CASES)('credentials refused when a $name run starts', refusedAtStartOf);
+describe.each(LAGGING_CASES)(
+  'credentials refused when a $name run starts, read from a replica that lags',
+  refusedAtStartOf,
+);
+
+function refusedAtStartOf(c: FamilyCase): void {
   const h = useCaseHarness(c, { size: { roots: 20, childrenPerRoot: 1 } });
 
   it('stop the run at once with ODOO_AUTH', async () => {
@@ -64,4 +82,4 @@ describe.each(FAMILY_CASES)('credentials refused when a $name run starts', (c) =
     ).toBeLessThanOrEqual(1);
     expect(control.countCalls()).toBeLessThanOrEqual(3);
   });
-});
+}

@@ -14,10 +14,18 @@ import {
   caseModels,
   childIdsOf,
   FAMILY_CASES,
+  LAGGING_CASES,
+  type FamilyCase,
   useCaseHarness,
 } from '../helpers/family-cases.js';
 
-describe.each(FAMILY_CASES)('failed $name records', (c) => {
+describe.each(FAMILY_CASES)('failed $name records', failedRecordsOf);
+describe.each(LAGGING_CASES)(
+  'failed $name records, read from a replica that lags',
+  failedRecordsOf,
+);
+
+function failedRecordsOf(c: FamilyCase): void {
   const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
   const h = useCaseHarness(c, {
     size: { roots: 80, childrenPerRoot: 2 },
@@ -313,7 +321,7 @@ describe.each(FAMILY_CASES)('failed $name records', (c) => {
     expect(await h.failures()).toEqual([]);
     expect(await h.diffWithSandbox()).toEqual([]);
   });
-});
+}
 
 describe.each(FAMILY_CASES)('bounded state in Redis while many $name records fail', (c) => {
   /** More than a run log keeps errors of. */

@@ -6,13 +6,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { familyModels } from '../../src/families/family.js';
-import { caseModels, createCaseHarness, FAMILY_CASES } from '../helpers/family-cases.js';
+import {
+  caseModels,
+  createCaseHarness,
+  FAMILY_CASES,
+  LAGGING_CASES,
+  type FamilyCase,
+} from '../helpers/family-cases.js';
 import { copyRows } from '../helpers/family-copy.js';
 import type { SyncHarness } from '../helpers/sync-harness.js';
 
 const nameOf = (value: unknown) => (value as [number, string])[1];
 
-describe.each(FAMILY_CASES)('the language of the $name copy', (c) => {
+describe.each(FAMILY_CASES)('the language of the $name copy', languageOf);
+describe.each(LAGGING_CASES)(
+  'the language of the $name copy, read from a replica that lags',
+  languageOf,
+);
+
+function languageOf(c: FamilyCase): void {
   let french: SyncHarness;
   let english: SyncHarness;
   beforeAll(async () => {
@@ -107,4 +119,4 @@ describe.each(FAMILY_CASES)('the language of the $name copy', (c) => {
     const copies = await copiedNames(english);
     for (const record of en) expect(copies.get(record.id)).toBe(nameOf(record[field]));
   });
-});
+}

@@ -9,7 +9,13 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { caseCopy, FAMILY_CASES, useCaseHarness } from '../helpers/family-cases.js';
+import {
+  caseCopy,
+  FAMILY_CASES,
+  LAGGING_CASES,
+  useCaseHarness,
+  type FamilyCase,
+} from '../helpers/family-cases.js';
 
 interface VerifyResult {
   scope: unknown;
@@ -18,7 +24,13 @@ interface VerifyResult {
   driftFields: Record<string, Record<string, number>>;
 }
 
-describe.each(FAMILY_CASES)('the $name copy when Odoo’s schema moves', (c) => {
+describe.each(FAMILY_CASES)('the $name copy when Odoo’s schema moves', schemaMovesOf);
+describe.each(LAGGING_CASES)(
+  'the $name copy when Odoo’s schema moves, read from a replica that lags',
+  schemaMovesOf,
+);
+
+function schemaMovesOf(c: FamilyCase): void {
   const configured = 'file' in c.declaration;
   const h = useCaseHarness(c, { size: { roots: 30, childrenPerRoot: 2 }, copied: true });
   beforeAll(async () => {
@@ -132,4 +144,4 @@ describe.each(FAMILY_CASES)('the $name copy when Odoo’s schema moves', (c) => 
     expect(await heldBy()).toBe(heldBefore);
     expect(await h.diffWithSandbox()).toEqual([]);
   });
-});
+}
