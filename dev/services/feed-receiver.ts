@@ -37,18 +37,6 @@ export interface FeedReceiver {
   close(): Promise<void>;
 }
 
-/** A small seeded generator: the same test fails the same deliveries. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export async function startFeedReceiver(options: {
   secret: string;
   random?: () => number;

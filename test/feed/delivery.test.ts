@@ -9,11 +9,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import {
-  seededRandom,
-  startFeedReceiver,
-  type FeedReceiver,
-} from '../../dev/services/feed-receiver.js';
+import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
+import { mulberry32 } from '../../dev/sandbox/sandbox-faults.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
 import type { ChangeBody } from '../../src/feed/change-body.js';
 import { postgresFeedListen } from '../../src/feed/feed-signal.js';
@@ -74,7 +71,7 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
     });
     // The first copy comes before the subscription, which starts now: it never receives it.
     await h.run('sync-run', { trigger: 'test' });
-    receiver = await startFeedReceiver({ secret, random: seededRandom(42) });
+    receiver = await startFeedReceiver({ secret, random: mulberry32(42) });
     await createSubscription(
       h.db.db,
       { name: 'portal', url: receiver.url, secret, families: ['bcs'], models: [] },
@@ -109,7 +106,7 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
     // The receiver fails a third of the deliveries from the start; changes are delivered while
     // others are written.
     receiver.setFailureRate(1 / 3);
-    const pick = seededRandom(7);
+    const pick = mulberry32(7);
     const some = (ids: readonly number[], n: number) =>
       Array.from({ length: n }, () => ids[Math.floor(pick() * ids.length)]!);
     const editRound = async (round: number) => {
