@@ -4,15 +4,11 @@
  * cursor, one record with its children and links, its history; the OpenAPI document describes
  * each model's filters. The answers are checked against the sandbox's own records.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
-import { loadFamilies } from '../../src/families/load-families.js';
 import { buildApp, type App } from '../../src/http/app.js';
+import { writeFamiliesFile, type FamiliesFile } from '../helpers/families-file.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
-import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { bearer, memoryLogger } from '../helpers/test-app.js';
 
 const FILE = `
 families:
@@ -43,7 +39,7 @@ interface Page<T> {
 }
 
 describe('the read API of a configured model', () => {
-  let dir: string;
+  let files: FamiliesFile;
   let h: SyncHarness;
   let app: App;
   const records = () =>
@@ -79,19 +75,14 @@ describe('the read API of a configured model', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-model-api-'));
-    writeFileSync(join(dir, 'families.yaml'), FILE);
-    const config = testConfig({ SYNC_FAMILIES_FILE: join(dir, 'families.yaml') });
+    files = writeFamiliesFile(FILE);
     h = await createSyncHarness({
       sandbox: { cylinders: 60 },
-      loadFamilies: async (db, odoo) => {
-        await applyLayouts(db.db, odoo, config.sync.families.configured);
-        return loadFamilies(db.db, config.sync.families);
-      },
+      loadFamilies: (db, odoo) => files.loadFamilies(db, odoo),
     });
     await h.run('sync-run', { family: 'cylinders', trigger: 'test' });
     app = await buildApp({
-      config,
+      config: files.config,
       logger: memoryLogger('warn').logger,
       db: h.db,
       families: h.runtime.sync.families,
@@ -100,7 +91,7 @@ describe('the read API of a configured model', () => {
   afterAll(async () => {
     await app.close();
     await h.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    files.remove();
   });
 
   it('lists every record once across pages, in the sort asked for', async () => {

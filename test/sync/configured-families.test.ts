@@ -5,23 +5,14 @@
  * many2many links, booleans that are false, archives and deletions — and a field Odoo gains while
  * the service runs becomes a column that the next reconcile fills.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOdooClient } from '../../src/clients/odoo/index.js';
-import type { Config } from '../../src/config/config.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import {
-  applyLayouts,
-  readCatalog,
-  LayoutRefusedError,
-} from '../../src/families/configured/apply-layouts.js';
-import { loadFamilies } from '../../src/families/load-families.js';
+import { readCatalog, LayoutRefusedError } from '../../src/families/configured/apply-layouts.js';
+import { writeFamiliesFile, type FamiliesFile } from '../helpers/families-file.js';
 import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
 import { CYLINDERS_DECLARATION } from '../helpers/family-cases.js';
-import { testConfig } from '../helpers/test-app.js';
 
 const FILE = `
 families:${CYLINDERS_DECLARATION}  - name: invoices
@@ -40,33 +31,27 @@ const CYLINDER = 'x_cylinder';
 const TAGS = 'scrap_x_cylinder__x_tag_ids';
 
 describe('families declared in a file', () => {
-  let dir: string;
-  let config: Config;
+  let files: FamiliesFile;
   let h: SyncHarness;
-  const migrate = () => applyLayouts(h.db.db, h.odoo, config.sync.families.configured);
+  const migrate = () => files.migrate(h.db.db, h.odoo);
   const query = async <T>(text: string) => rowsOf<T>(await h.db.db.execute(sql.raw(text)));
   const c = () => h.sandbox.control;
   const family = (name: string) => h.runtime.sync.families.require(name);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-families-'));
-    writeFileSync(join(dir, 'families.yaml'), FILE);
-    config = testConfig({ SYNC_FAMILIES_FILE: join(dir, 'families.yaml') });
+    files = writeFamiliesFile(FILE);
     h = await createSyncHarness({
       sandbox: { cylinders: 40, moves: 20, linesPerMove: 3, partners: 40 },
-      loadFamilies: async (db, odoo) => {
-        await applyLayouts(db.db, odoo, config.sync.families.configured);
-        return loadFamilies(db.db, config.sync.families);
-      },
+      loadFamilies: (db, odoo) => files.loadFamilies(db, odoo),
     });
   });
   afterAll(async () => {
     await h.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    files.remove();
   });
 
   it('copies what the file names, the BC family no more', () => {
-    expect(config.sync.families.copied).toEqual(['cylinders', 'invoices', 'contacts']);
+    expect(files.config.sync.families.copied).toEqual(['cylinders', 'invoices', 'contacts']);
     expect(h.runtime.sync.families.all.map((f) => f.name)).toEqual([
       'cylinders',
       'invoices',
@@ -143,7 +128,7 @@ describe('families declared in a file', () => {
       { logger: h.logger },
     );
     try {
-      const applied = await applyLayouts(h.db.db, json2, config.sync.families.configured);
+      const applied = await files.migrate(h.db.db, json2);
       expect(applied.map((layout) => layout.changed)).toEqual([false, false, false]);
     } finally {
       await json2.close();

@@ -8,17 +8,12 @@
  * created on a configured table.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/config.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
-import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
-import { loadFamilies } from '../../src/families/load-families.js';
 import { buildApp, type App } from '../../src/http/app.js';
+import { writeFamiliesFile, type FamiliesFile } from '../helpers/families-file.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
-import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { bearer, memoryLogger } from '../helpers/test-app.js';
 
 const FILE = `
 families:
@@ -38,8 +33,7 @@ interface Page<T> {
 }
 
 describe('long texts in indexed columns', () => {
-  let dir: string;
-  let config: Config;
+  let files: FamiliesFile;
   let h: SyncHarness;
   let app: App;
   const index = async (table: string) =>
@@ -49,21 +43,13 @@ describe('long texts in indexed columns', () => {
     ).map((row) => row.indexname);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-long-texts-'));
-    writeFileSync(join(dir, 'families.yaml'), FILE);
-    config = testConfig({
-      SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
-      SYNC_FAMILIES: 'bcs,cylinders',
-    });
+    files = writeFamiliesFile(FILE, { SYNC_FAMILIES: 'bcs,cylinders' });
     h = await createSyncHarness({
       sandbox: { orders: 30, cylinders: 30 },
-      loadFamilies: async (db, odoo) => {
-        await applyLayouts(db.db, odoo, config.sync.families.configured);
-        return loadFamilies(db.db, config.sync.families);
-      },
+      loadFamilies: (db, odoo) => files.loadFamilies(db, odoo),
     });
     app = await buildApp({
-      config,
+      config: files.config,
       logger: memoryLogger('warn').logger,
       db: h.db,
       families: h.runtime.sync.families,
@@ -72,7 +58,7 @@ describe('long texts in indexed columns', () => {
   afterAll(async () => {
     await app.close();
     await h.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    files.remove();
   });
 
   /** Every page of a list, following its cursors. */
@@ -104,7 +90,7 @@ describe('long texts in indexed columns', () => {
       create index scrap_x_cylinder_x_name_idx on scrap_x_cylinder (x_name);
       create index scrap_x_cylinder_x_notes_idx on scrap_x_cylinder (x_notes);`);
 
-    const applied = await applyLayouts(h.db.db, h.odoo, config.sync.families.configured);
+    const applied = await files.migrate(h.db.db, h.odoo);
     expect(applied.map((layout) => [layout.family, layout.changed])).toEqual([
       ['cylinders', false],
     ]);
@@ -122,7 +108,7 @@ describe('long texts in indexed columns', () => {
       'scrap_x_cylinder_valve_write_date_idx',
     );
     // Run again, it changes nothing.
-    await applyLayouts(h.db.db, h.odoo, config.sync.families.configured);
+    await files.migrate(h.db.db, h.odoo);
     expect(await index('scrap_x_cylinder')).toContain('scrap_x_cylinder_x_name_order_idx');
   });
 

@@ -7,15 +7,10 @@
  * to Odoo through followers added, messages posted, lines moved, tags changed, archives and
  * deletions; a second reconcile reads nothing again.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/config.js';
-import { applyLayouts, type AppliedLayout } from '../../src/families/configured/apply-layouts.js';
-import { loadFamilies } from '../../src/families/load-families.js';
+import { type AppliedLayout } from '../../src/families/configured/apply-layouts.js';
+import { writeFamiliesFile, type FamiliesFile } from '../helpers/families-file.js';
 import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
-import { testConfig } from '../helpers/test-app.js';
 
 // The README's example, as written.
 const FILE = `
@@ -32,10 +27,8 @@ const LINE = 'account.move.line';
 const PARTNER = 'res.partner';
 
 describe('standard models of a real Odoo 17, declared with no field list', () => {
-  let dir: string;
-  let config: Config;
+  let files: FamiliesFile;
   let h: SyncHarness;
-  let applied: AppliedLayout[];
   const c = () => h.sandbox.control;
   const family = (name: string) => h.runtime.sync.families.require(name);
   const bothEqualOdoo = async () => {
@@ -50,9 +43,7 @@ describe('standard models of a real Odoo 17, declared with no field list', () =>
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-real-models-'));
-    writeFileSync(join(dir, 'families.yaml'), FILE);
-    config = testConfig({ SYNC_FAMILIES_FILE: join(dir, 'families.yaml') });
+    files = writeFamiliesFile(FILE);
     h = await createSyncHarness({
       sandbox: {
         orders: 3,
@@ -62,20 +53,17 @@ describe('standard models of a real Odoo 17, declared with no field list', () =>
           linesPerMove: 3,
         },
       },
-      loadFamilies: async (db, odoo) => {
-        applied = await applyLayouts(db.db, odoo, config.sync.families.configured);
-        return loadFamilies(db.db, config.sync.families);
-      },
+      loadFamilies: (db, odoo) => files.loadFamilies(db, odoo),
     });
   });
   afterAll(async () => {
     await h.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    files.remove();
   });
 
   it('migrate takes the default tables, keeps only the one2many it can keep exact, and says what it left out and why', () => {
-    const invoices = applied.find((layout) => layout.family === 'invoices')!;
-    const contacts = applied.find((layout) => layout.family === 'contacts')!;
+    const invoices = files.applied.find((layout) => layout.family === 'invoices')!;
+    const contacts = files.applied.find((layout) => layout.family === 'contacts')!;
     const leftOut = (layout: AppliedLayout, model: string) =>
       Object.fromEntries(
         layout.leftOut

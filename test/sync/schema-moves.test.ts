@@ -4,18 +4,12 @@
  * compares the typed columns as well as `data`, and takes Odoo's -0.0 for the 0 jsonb stores;
  * secrets and binaries stay out of the copy unless declared, and a copy made before loses them.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/config.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
-import { loadFamilies } from '../../src/families/load-families.js';
 import { partnersFamily } from '../../src/families/partners/family.js';
+import { writeFamiliesFile, type FamiliesFile } from '../helpers/families-file.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
-import { testConfig } from '../helpers/test-app.js';
 
 const FILE = `
 families:
@@ -28,32 +22,23 @@ families:
 const CYLINDER = 'x_cylinder';
 
 describe("the copy when Odoo's schema moves", () => {
-  let dir: string;
-  let config: Config;
+  let files: FamiliesFile;
   let h: SyncHarness;
   const query = async <T>(text: string) => rowsOf<T>(await h.db.db.execute(sql.raw(text)));
   const c = () => h.sandbox.control;
-  const migrate = () => applyLayouts(h.db.db, h.odoo, config.sync.families.configured);
+  const migrate = () => files.migrate(h.db.db, h.odoo);
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-schema-moves-'));
-    writeFileSync(join(dir, 'families.yaml'), FILE);
-    config = testConfig({
-      SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
-      SYNC_FAMILIES: 'cylinders,partners',
-    });
+    files = writeFamiliesFile(FILE, { SYNC_FAMILIES: 'cylinders,partners' });
     h = await createSyncHarness({
       sandbox: { cylinders: 12, partners: 20 },
-      loadFamilies: async (db, odoo) => {
-        await applyLayouts(db.db, odoo, config.sync.families.configured);
-        return loadFamilies(db.db, config.sync.families);
-      },
+      loadFamilies: (db, odoo) => files.loadFamilies(db, odoo),
     });
     await h.run('sync-run', { family: 'cylinders', trigger: 'test' });
     await h.run('sync-run', { family: 'partners', trigger: 'test' });
   });
   afterAll(async () => {
     await h.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    files.remove();
   });
 
   it('the verify heals a typed column that differs from Odoo though data does not', async () => {
