@@ -22,7 +22,7 @@ import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { seedBcs } from '../helpers/seed-bcs.js';
-import { schemaAnswers } from '../helpers/schema-answers.js';
+import { schemaAnswers, storedField as field } from '../helpers/schema-answers.js';
 
 interface SchemaObject {
   type?: string;
@@ -57,9 +57,6 @@ families:
       filter: [x_name, x_size, x_price, x_ok, x_day, x_at, x_kind, x_owner_id]
       sort: [x_name, x_size, x_price, x_ok, x_day, x_at, x_kind, x_owner_id]
 `;
-
-const field = (type: string, more: Partial<OdooFieldDescription> = {}) =>
-  ({ type, store: true, ...more }) as OdooFieldDescription;
 
 const GADGET_FIELDS: Record<string, Record<string, OdooFieldDescription>> = {
   x_gadget: {

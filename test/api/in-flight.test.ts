@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OdooFieldDescription } from '../../src/clients/odoo/odoo-types.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { seedBcs } from '../helpers/seed-bcs.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { schemaAnswers } from '../helpers/schema-answers.js';
+import { schemaAnswers, storedField as field } from '../helpers/schema-answers.js';
 
 const POOL = 10;
 const SLOW = 12;
@@ -30,7 +29,6 @@ families:
     table: x_gadget
     api: { filter: [x_name], sort: [x_name] }
 `;
-const field = (type: string) => ({ type, store: true }) as OdooFieldDescription;
 const GADGET_FIELDS = {
   id: field('integer'),
   write_date: field('datetime'),

@@ -14,7 +14,7 @@ import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { schemaAnswers } from '../helpers/schema-answers.js';
+import { schemaAnswers, storedField as field } from '../helpers/schema-answers.js';
 
 const THINGS = `
 families:
@@ -25,8 +25,6 @@ families:
       filter: [x_size_2, x_size2, x_partner, limit, sort, cursor]
       sort: [limit, x_size_2]
 `;
-const field = (type: string, more: Partial<OdooFieldDescription> = {}) =>
-  ({ type, store: true, ...more }) as OdooFieldDescription;
 const FIELDS: Record<string, OdooFieldDescription> = {
   id: field('integer'),
   write_date: field('datetime'),

@@ -20,7 +20,7 @@ import { listBcsQuery, listQuery, SORT_FIELDS } from '../../src/http/routes/api/
 import { modelList } from '../../src/http/routes/api/models/model-query.js';
 import { testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { schemaAnswers } from '../helpers/schema-answers.js';
+import { schemaAnswers, storedField as field } from '../helpers/schema-answers.js';
 
 const ROWS = 30_000;
 const PAGE_BYTES = 4_000_000;
@@ -39,9 +39,6 @@ families:
       filter: [x_name, x_kind]
       sort: [x_name, x_size, x_price, x_ok, x_day, x_at, x_kind, x_owner_id]
 `;
-
-const field = (type: string, more: Partial<OdooFieldDescription> = {}) =>
-  ({ type, store: true, ...more }) as OdooFieldDescription;
 
 const FIELDS: Record<string, Record<string, OdooFieldDescription>> = {
   x_gadget: {

@@ -7,6 +7,10 @@ import type { OdooFieldDescription } from '../../src/clients/odoo/odoo-types.js'
 
 type Fields = Readonly<Record<string, OdooFieldDescription>>;
 
+/** A stored field as `fields_get` describes it. */
+export const storedField = (type: string, more: Partial<OdooFieldDescription> = {}) =>
+  ({ type, store: true, ...more }) as OdooFieldDescription;
+
 /** `fields` by model, or one answer for every model. */
 export function schemaAnswers(fields: Readonly<Record<string, Fields>> | Fields, byModel = true) {
   return {
