@@ -13,6 +13,7 @@ import { createSubscription, readSubscription } from '../../src/feed/subscriptio
 import { feedDeliverJobId } from '../../src/queues/catalogue.js';
 import { nudgeDeliveries } from '../../src/queues/feed-nudge.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
+import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 describe('a dead letter in the feed queue', () => {
@@ -39,6 +40,8 @@ describe('a dead letter in the feed queue', () => {
       },
     });
     await h.run('sync-run', { trigger: 'test' });
+    // A subscription starting now starts below what another transaction still holds back.
+    await feedCaughtUp(h.db.db);
     receiver = await startFeedReceiver({ secret });
     redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     events = await createQueueEvents(redis, h.runtime.queues.byName.feed);

@@ -20,6 +20,7 @@ import { createSubscription, readSubscription } from '../../src/feed/subscriptio
 import { createNudgeFlags, nudgeDeliveries } from '../../src/queues/feed-nudge.js';
 import { upsertFeedSchedules } from '../../src/queues/feed-schedules.js';
 import { startFeedWake, type FeedWake } from '../../workers/feed-wake.js';
+import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 /** How long the receiver is down: a real outage's minute (or day), shortened. */
@@ -69,8 +70,10 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
         },
       },
     });
-    // The first copy comes before the subscription, which starts now: it never receives it.
+    // The first copy comes before the subscription, which starts now: it never receives it (once
+    // no other transaction holds it back).
     await h.run('sync-run', { trigger: 'test' });
+    await feedCaughtUp(h.db.db);
     receiver = await startFeedReceiver({ secret, random: mulberry32(42) });
     await createSubscription(
       h.db.db,
