@@ -137,24 +137,22 @@ function childPageLateral(
   const place = placeOf(child, spec.order);
   const order = place ? sql`${place}, ${odooId}` : odooId;
   const hint = bodySizeHint(child, fields);
-  const kept = sql`page.body is not null and page.rank <= ${sql.raw(String(limit))}
-    and (page.rank = 1 or page.bytes_through <= ${budget})`;
   return prerendered(sql`(
-  select '[' || coalesce(string_agg(page.body, ',' order by page.rank) filter (where ${kept}), '')
+  select '[' || coalesce(string_agg(page.body, ',' order by page.rank) filter (where page.kept), '')
       || ']' as items,
-    count(*) > count(*) filter (where ${kept}) as more,
-    (array_agg(page.place order by page.rank desc) filter (where ${kept}))[1] as place,
-    (array_agg(page.odoo_id order by page.rank desc) filter (where ${kept}))[1] as odoo_id
+    count(*) > count(*) filter (where page.kept) as more,
+    max(array[page.rank, page.place, page.odoo_id]) filter (where page.kept) as last
   from (
-    select ranked.*,
-      sum(octet_length(ranked.body) + 1) over (order by ranked.rank rows unbounded preceding)
-        as bytes_through
+    select ranked.body, ranked.rank, ranked.place, ranked.odoo_id,
+      ranked.body is not null and ranked.rank <= ${sql.raw(String(limit))}
+        and (ranked.rank = 1 or sum(octet_length(ranked.body) + 1)
+          over (order by ranked.rank rows unbounded preceding) <= ${budget}) as kept
     from (
       select case when sum(${hint}) over children - ${hint} <= ${budget}
           then ${recordJson(child, fields)} end as body,
-        ${place ? sql`${place}::text` : sql`null::text`} as place,
+        ${place ? sql`${place}::int` : sql`null::int`} as place,
         ${odooId} as odoo_id,
-        row_number() over children as rank
+        (row_number() over children)::int as rank
       from ${sql.identifier(child.table.name)}
       where ${tableColumn(child, child.parentColumn)} = ${tableColumn(root, 'odoo_id')}
       window children as (order by ${order} rows unbounded preceding)
@@ -194,13 +192,14 @@ export async function readDetail(
   request: DetailRequest,
 ): Promise<Detail | undefined> {
   const { fields, children } = request;
-  // The child pages share what the record leaves of the budget (one child at least each).
-  const budget = sql.raw(
-    `(greatest(1, (${request.maxBytes} - octet_length(record.body)) / ${Math.max(1, children.length)} - ${request.pageEnvelopeBytes}))`,
-  );
+  // The child pages share what the record's body leaves of the bytes (one child at least each).
+  const share = `greatest(1, (${request.maxBytes} - octet_length(built.body)) / ${Math.max(1, children.length)} - ${request.pageEnvelopeBytes})`;
+  const budget = sql.raw('record.budget');
   const laterals = [
-    // The record's body, built once: its pages' budget reads its length.
-    sql`cross join lateral (select ${recordJson(model, fields)} as body) as record`,
+    // The record's body, built once: without `offset 0` PostgreSQL inlines the subquery, and
+    // builds the body again wherever the budget is read, once per child row.
+    sql`cross join lateral (select built.body, ${sql.raw(share)} as budget
+      from (select ${recordJson(model, fields)} as body offset 0) as built) as record`,
     ...children.map(
       (spec, i) =>
         sql`left join lateral ${childPageLateral(model, spec, fields, budget)} as ${sql.raw(`c${i}`)} on true`,
@@ -213,9 +212,7 @@ export async function readDetail(
   const columns = [
     sql`record.body`,
     ...children.map((_, i) =>
-      sql.raw(
-        `c${i}.items as c${i}_items, c${i}.more as c${i}_more, c${i}.place as c${i}_place, c${i}.odoo_id as c${i}_id`,
-      ),
+      sql.raw(`c${i}.items as c${i}_items, c${i}.more as c${i}_more, c${i}.last as c${i}_last`),
     ),
     ...model.links.map((_, i) =>
       sql.raw(
@@ -236,13 +233,17 @@ export async function readDetail(
   if (!row) return undefined;
   return {
     body: row.body,
-    children: children.map((spec, i) => ({
-      itemsJson: row[`c${i}_items`] as string,
-      nextCursor:
-        row[`c${i}_more`] === true
-          ? childCursor(spec.order, row[`c${i}_place`] as string | null, row[`c${i}_id`] as number)
-          : null,
-    })),
+    children: children.map((spec, i) => {
+      // The last child kept, [its rank, its place, its id]; null when none.
+      const last = row[`c${i}_last`] as [number, number | null, number] | null;
+      return {
+        itemsJson: row[`c${i}_items`] as string,
+        nextCursor:
+          row[`c${i}_more`] === true && last
+            ? childCursor(spec.order, last[1] === null ? null : String(last[1]), last[2])
+            : null,
+      };
+    }),
     links: model.links.map((_, i) => ({
       items: (row[`l${i}_items`] as number[]).map(Number),
       nextCursor: row[`l${i}_more`] === true ? String(row[`l${i}_last`] as number) : null,
