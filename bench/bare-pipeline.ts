@@ -19,7 +19,7 @@ import { createOdooClient, type OdooClient, type OdooProtocol } from '../src/cli
 import { sql } from 'drizzle-orm';
 import { createDb, type Db } from '../src/db/create-db.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
-import { mapRoot, type Row, type RootPayload } from '../src/families/map-record.js';
+import { mapRoot, type RootPayload } from '../src/families/map-record.js';
 import { childWriteShape, rootWriteShape, type WriteShape } from '../src/families/write-shape.js';
 import { changedSince, createSchemaCache, type FamilySchema } from '../src/sync/odoo-reads.js';
 
@@ -51,9 +51,13 @@ async function fetchPage(
 }
 
 /** The guarded upsert of the product's writer, without its change detection and audit rows. */
-export async function bareUpsert(tx: Pick<Db, 'execute'>, shape: WriteShape, rows: readonly Row[]) {
+export async function bareUpsert(
+  tx: Pick<Db, 'execute'>,
+  shape: WriteShape,
+  rows: readonly (readonly unknown[])[],
+) {
   if (rows.length === 0) return;
-  const values = rows.map((row) => shape.columns.map((name) => row[name] ?? null));
+  const values = rows.map((row) => shape.rowValues(row));
   await tx.execute(sql`
     insert into ${shape.table} ${shape.into}
     select ${shape.values} from jsonb_array_elements(${JSON.stringify(values)}::jsonb) as r
@@ -80,12 +84,12 @@ export async function runBarePipeline(
       await bareUpsert(
         tx,
         rootWriteShape(bcsFamily.root),
-        mapped.map((item) => item.row),
+        mapped.map((item) => item.values),
       );
       await bareUpsert(
         tx,
         childWriteShape(LINE),
-        mapped.flatMap((item) => item.children[0]!.map((line) => line.row)),
+        mapped.flatMap((item) => item.children[0]!.map((line) => line.values)),
       );
     });
     records += mapped.reduce((sum, item) => sum + 1 + item.children[0]!.length, 0);

@@ -23,8 +23,9 @@ import { createDb, type Db, type DbHandle } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { rowsOf } from '../src/db/sql-rows.js';
 import { BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
-import { mapRoot, type MappedRoot } from '../src/families/map-record.js';
-import { childWriteShape, rootWriteShape } from '../src/families/write-shape.js';
+import { mapRoot, type MappedRecord, type MappedRoot } from '../src/families/map-record.js';
+import { childWriteShape, rootWriteShape, rowLayout } from '../src/families/write-shape.js';
+import type { ChildModel, RootModel } from '../src/families/family.js';
 import { createSchemaCache, readRootPage } from '../src/sync/odoo-reads.js';
 import { writeRootBatches } from '../src/sync/write-records.js';
 import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
@@ -88,19 +89,19 @@ async function readAll(orders: number, lines: number): Promise<MappedRoot[]> {
 /** Every record's data changed, its stamp a second later: a write that updates every row. */
 function changedCopy(items: readonly MappedRoot[]): MappedRoot[] {
   const later = (date: Date) => new Date(date.getTime() + 1_000);
-  const change = <T extends { row: Record<string, unknown>; data: Record<string, unknown> }>(
-    record: T,
-    writeDate: Date,
-  ) => ({
-    ...record,
-    writeDate,
-    row: { ...record.row, odoo_write_date: writeDate, data: { ...record.data, x_bench: 1 } },
-    data: { ...record.data, x_bench: 1 },
-  });
+  const change = <T extends MappedRecord>(record: T, model: RootModel | ChildModel): T => {
+    const writeDate = later(record.writeDate);
+    const data = { ...record.data, x_bench: 1 };
+    const { slotOf } = rowLayout(model);
+    const values = [...record.values];
+    values[slotOf.get('odoo_write_date')!] = writeDate;
+    values[slotOf.get('data')!] = data;
+    return { ...record, writeDate, data, values };
+  };
   return items.map((item) => ({
-    ...change(item, later(item.writeDate)),
-    children: item.children.map((children) =>
-      children.map((child) => change(child, later(child.writeDate))),
+    ...change(item, bcsFamily.root),
+    children: item.children.map((children, i) =>
+      children.map((child) => change(child, bcsFamily.children[i]!)),
     ),
   }));
 }
@@ -126,13 +127,13 @@ async function bareWrite(db: Db, batch: readonly MappedRoot[], audit: boolean): 
     await bareUpsert(
       tx,
       rootWriteShape(bcsFamily.root),
-      batch.map((item) => item.row),
+      batch.map((item) => item.values),
     );
     const lines = batch.flatMap((item) => item.children[0]!);
     await bareUpsert(
       tx,
       childWriteShape(bcsFamily.children[0]!),
-      lines.map((line) => line.row),
+      lines.map((line) => line.values),
     );
     if (!audit) return;
     const rows = [...batch, ...lines].map((record) => [record.odooId, record.writeDate]);

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { BadRecordError } from './bad-record-error.js';
 import { bcsFamily } from './bcs/family.js';
-import { changedFields, mapRoot } from './map-record.js';
+import type { ChildModel, RootModel } from './family.js';
+import { changedFields, mapRoot, type MappedRecord } from './map-record.js';
 import { movesFamily } from './moves/family.js';
 import { partnersFamily } from './partners/family.js';
+import { rowLayout } from './write-shape.js';
+
+/** A mapped record's row by column name. */
+const rowOf = (model: RootModel | ChildModel, mapped: MappedRecord) =>
+  Object.fromEntries(rowLayout(model).columns.map((name, slot) => [name, mapped.values[slot]]));
 
 const bc = { id: 7, name: 'P00007', write_date: '2026-03-02 08:00:00', partner_id: [3, 'Atlas'] };
 const line = { id: 70, bc_id: [7, 'P00007'], write_date: '2026-03-02 08:00:00', product_qty: 2 };
@@ -12,7 +18,7 @@ describe('mapRoot', () => {
   it('maps a BC and its lines: typed columns by column name, and the records untouched in data', () => {
     const mapped = mapRoot(bcsFamily, { root: bc, children: [[line]] });
     expect(mapped.odooId).toBe(7);
-    expect(mapped.row).toMatchObject({
+    expect(rowOf(bcsFamily.root, mapped)).toMatchObject({
       odoo_id: 7,
       name: 'P00007',
       partner_id: 3,
@@ -20,10 +26,13 @@ describe('mapRoot', () => {
       active: true,
       data: bc,
     });
-    expect(mapped.row.odoo_write_date).toEqual(new Date('2026-03-02T08:00:00Z'));
-    expect(mapped.children[0]!.map((l) => [l.odooId, l.row.bc_odoo_id, l.row.product_qty])).toEqual(
-      [[70, 7, '2']],
-    );
+    expect(rowOf(bcsFamily.root, mapped).odoo_write_date).toEqual(new Date('2026-03-02T08:00:00Z'));
+    expect(
+      mapped.children[0]!.map((l) => {
+        const row = rowOf(bcsFamily.children[0]!, l);
+        return [l.odooId, row.bc_odoo_id, row.product_qty];
+      }),
+    ).toEqual([[70, 7, '2']]);
   });
 
   it('refuses an empty write_date and a child of another root', () => {
@@ -40,12 +49,20 @@ describe('mapRoot', () => {
       root: { id: 3, write_date: '2026-03-02 08:00:00', is_company: false, email: false },
       children: [],
     });
-    expect(partner.row).toMatchObject({ is_company: false, email: null, active: true });
+    expect(rowOf(partnersFamily.root, partner)).toMatchObject({
+      is_company: false,
+      email: null,
+      active: true,
+    });
     const move = mapRoot(movesFamily, {
       root: { id: 9, write_date: '2026-03-02 08:00:00', invoice_date: '2026-03-01', date: false },
       children: [[]],
     });
-    expect(move.row).toMatchObject({ invoice_date: '2026-03-01', date: null, active: true });
+    expect(rowOf(movesFamily.root, move)).toMatchObject({
+      invoice_date: '2026-03-01',
+      date: null,
+      active: true,
+    });
   });
 });
 

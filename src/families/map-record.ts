@@ -2,20 +2,20 @@
  * Pure mapping from Odoo records (as Odoo sent them) to rows of a family's copy tables, from the
  * family's declaration: the typed columns, `data` holding the record untouched (a field Odoo adds
  * later is copied without a migration), the stamp every guard and watermark relies on, and a
- * child's link to its root. Rows are keyed by column name, as the writer sends them.
+ * child's link to its root. A row is the array of its values in the order of the model's row
+ * layout (write-shape.ts), as the writer sends it.
  *
- * A row holds the columns of the fields the record has, and only those: a field Odoo no longer
- * lists (a Studio field deleted, a module uninstalled) is not read, and its column keeps its last
- * value, as `data` keeps its key (docs/models.md, "When Odoo's schema changes").
+ * A row holds the columns of the fields the record has, and only those (a column it lacks holds
+ * `undefined`): a field Odoo no longer lists (a Studio field deleted, a module uninstalled) is not
+ * read, and its column keeps its last value, as `data` keeps its key (docs/models.md, "When
+ * Odoo's schema changes").
  */
 import { parseMany2one, parseOdooDatetime } from '../clients/odoo/odoo-values.js';
 import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import { BadRecordError } from './bad-record-error.js';
 import { COLUMN_KINDS } from './columns.js';
-import type { ChildModel, ModelDeclaration, RecordFamily } from './family.js';
-
-/** A row of a copy table, by column name. */
-export type Row = Record<string, unknown>;
+import { isChild, type ChildModel, type RecordFamily, type RootModel } from './family.js';
+import { rowLayout } from './write-shape.js';
 
 /** A stored Odoo record exactly as Odoo sent it (every stored field, Odoo's own conventions). */
 export type OdooRecordData = Record<string, unknown>;
@@ -25,7 +25,8 @@ export interface MappedRecord {
   readonly odooId: number;
   readonly writeDate: Date;
   readonly data: OdooRecordData;
-  readonly row: Row;
+  /** The row's values in the order of the model's row layout; undefined for a field not read. */
+  readonly values: unknown[];
   /**
    * The targets of each of the model's link tables, in Odoo's order (the model's order);
    * undefined for a field the read left out (its link table keeps what it holds).
@@ -99,31 +100,77 @@ function targetIds(value: unknown): number[] {
   return value as number[];
 }
 
+/** How a model's fields fill a row: each typed column's field, parser and slots. */
+interface FieldSlot {
+  readonly field: string;
+  readonly parse: (value: unknown) => unknown;
+  readonly slot: number;
+  /** A many2one kept with its display name: one parse fills both columns. */
+  readonly nameSlot: number | undefined;
+}
+
+interface Filling {
+  readonly width: number;
+  readonly fields: readonly FieldSlot[];
+  readonly layoutVersion: number | undefined;
+  readonly writeDate: number;
+  readonly data: number;
+  /** `active` for a root, the parent column for a child. */
+  readonly placed: number;
+}
+
+const fillings = new WeakMap<RootModel | ChildModel, Filling>();
+
+function fillingOf(model: RootModel | ChildModel): Filling {
+  let filling = fillings.get(model);
+  if (!filling) {
+    const { columns, slotOf } = rowLayout(model);
+    const slot = (name: string) => slotOf.get(name)!;
+    filling = {
+      width: columns.length,
+      fields: model.columns
+        .filter((column) => !column.frozen)
+        .map((column) => ({
+          field: column.field,
+          parse: column.nameColumn === undefined ? COLUMN_KINDS[column.kind].parse : parseMany2one,
+          slot: slot(column.column),
+          nameSlot: column.nameColumn === undefined ? undefined : slot(column.nameColumn),
+        })),
+      layoutVersion: model.layoutVersion === undefined ? undefined : slot('layout_version'),
+      writeDate: slot('odoo_write_date'),
+      data: slot('data'),
+      placed: slot(isChild(model) ? model.parentColumn : 'active'),
+    };
+    fillings.set(model, filling);
+  }
+  return filling;
+}
+
 /** A record's row: its typed columns, its stamp and `data`; and its links. */
 export function mapRecord(
-  model: ModelDeclaration,
+  model: RootModel | ChildModel,
   record: OdooRecord,
   unread: readonly string[] = [],
 ): MappedRecord {
-  const row: Row = { odoo_id: record.id };
-  for (const column of model.columns) {
-    if (column.frozen || !(column.field in record)) continue;
-    if (column.nameColumn !== undefined) {
-      // A many2one kept with its display name: one parse fills both columns.
-      const target = field(record, model.model, column.field, parseMany2one);
-      row[column.column] = target?.id ?? null;
-      row[column.nameColumn] = target?.name ?? null;
+  const filling = fillingOf(model);
+  const values = new Array<unknown>(filling.width).fill(undefined);
+  values[0] = record.id;
+  for (const { field: name, parse, slot, nameSlot } of filling.fields) {
+    if (!(name in record)) continue;
+    if (nameSlot === undefined) {
+      values[slot] = field(record, model.model, name, parse) ?? null;
     } else {
-      const { parse } = COLUMN_KINDS[column.kind];
-      row[column.column] = field(record, model.model, column.field, parse) ?? null;
+      const target = field(record, model.model, name, parseMany2one);
+      values[slot] = target?.id ?? null;
+      values[nameSlot] = target?.name ?? null;
     }
   }
-  if (model.layoutVersion !== undefined) row.layout_version = model.layoutVersion;
+  if (filling.layoutVersion !== undefined) values[filling.layoutVersion] = model.layoutVersion;
   const links = model.links.map((link) => field(record, model.model, link.field, targetIds));
   const writeDate = writeDateOf(record, model.model);
-  row.odoo_write_date = writeDate;
-  row.data = record;
-  return { odooId: record.id, writeDate, data: record, row, links, unread };
+  values[filling.writeDate] = writeDate;
+  values[filling.data] = record;
+  return { odooId: record.id, writeDate, data: record, values, links, unread };
 }
 
 /**
@@ -138,7 +185,8 @@ export function mapRoot(
   const root = mapRecord(family.root, payload.root, unread[family.root.model]);
   // A model without an archive flag has no archived records: everything it returns is live.
   const { activeField } = family.root;
-  root.row.active = activeField === null ? true : payload.root[activeField] !== false;
+  root.values[fillingOf(family.root).placed] =
+    activeField === null ? true : payload.root[activeField] !== false;
   const children = family.children.map((child, i) =>
     (payload.children[i] ?? []).map((record): MappedChild => {
       const mapped = mapRecord(child, record, unread[child.model]);
@@ -147,7 +195,7 @@ export function mapRoot(
         throw new BadRecordError(
           `${child.model} ${record.id} belongs to ${family.noun} ${parentId}, not ${root.odooId}`,
         );
-      mapped.row[child.parentColumn] = parentId;
+      mapped.values[fillingOf(child).placed] = parentId;
       return { ...mapped, parentId };
     }),
   );

@@ -3,7 +3,9 @@
  * as SQL pieces for one set-based upsert that reads the rows from one jsonb parameter, and what a
  * write resets. Each row travels as a JSON array of its values in the shape's column order, not
  * an object: a wide model's column names, repeated in every row, were a third of what was
- * serialized and parsed on both sides.
+ * serialized and parsed on both sides. The mapping fills that array directly (map-record.ts), in
+ * the order of the model's {@link rowLayout}: a row object of every column, then laid out, was
+ * most of what a wide model's page allocated.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { isChild, type ChildModel, type ModelDeclaration, type RootModel } from './family.js';
@@ -18,6 +20,8 @@ export interface WriteShape {
   readonly into: SQL;
   /** `(r->>0)::integer as "odoo_id", r->>1 as "name", …`: a row's values from its array `r` */
   readonly values: SQL;
+  /** A mapped row's values (in the layout's order) as this shape's array holds them. */
+  rowValues(values: readonly unknown[]): readonly unknown[];
   /** `"name" = excluded."name", …` and what a write resets */
   readonly update: SQL;
   /** The root a written row belongs to, for its audit row */
@@ -25,7 +29,7 @@ export interface WriteShape {
 }
 
 /** The columns a model's rows fill, in a stable order. */
-export function writtenColumns(model: ModelDeclaration, extra: readonly string[]): string[] {
+function writtenColumns(model: ModelDeclaration, extra: readonly string[]): string[] {
   // A child's parent column may be one of its typed columns too (its many2one's id).
   return [
     ...new Set([
@@ -58,6 +62,7 @@ function mergedData(table: string, unread: readonly string[]): string {
 function shape(
   model: ModelDeclaration,
   written: readonly string[],
+  kept: readonly number[] | undefined,
   onWrite: string,
   rootOf: string,
   unread: readonly string[] = [],
@@ -78,6 +83,7 @@ function shape(
     columns: written,
     into: sql.raw(`(${written.map(quote).join(', ')})`),
     values: sql.raw(written.map((name, i) => `${valueOf(name, i)} as ${quote(name)}`).join(', ')),
+    rowValues: kept ? (values) => kept.map((slot) => values[slot]) : (values) => values,
     update: sql.raw(
       [
         ...written
@@ -94,20 +100,50 @@ function shape(
   };
 }
 
-/** What a model's write does, by the model's place in its family. */
-function writeOf(model: RootModel | ChildModel) {
-  return isChild(model)
-    ? {
-        all: writtenColumns(model, [model.parentColumn]),
-        onWrite: 'synced_at = now()',
-        rootOf: quote(model.parentColumn),
-      }
-    : {
-        all: writtenColumns(model, ['active']),
-        // A root written again is live again (not archived).
-        onWrite: 'archived_at = null, archive_reason = null, synced_at = now()',
-        rootOf: 'odoo_id',
-      };
+/**
+ * Where each column a model's rows fill stands in a row's values, and what its write does by the
+ * model's place in its family.
+ */
+export interface RowLayout {
+  /** Every column, in the order a mapped row's values hold them. */
+  readonly columns: readonly string[];
+  readonly slotOf: ReadonlyMap<string, number>;
+  readonly onWrite: string;
+  readonly rootOf: string;
+}
+
+const layouts = new WeakMap<ModelDeclaration, RowLayout>();
+
+/** The layout of a model's rows, derived once per declaration. */
+export function rowLayout(model: RootModel | ChildModel): RowLayout {
+  let layout = layouts.get(model);
+  if (!layout) {
+    const columns = isChild(model)
+      ? writtenColumns(model, [model.parentColumn])
+      : writtenColumns(model, ['active']);
+    layout = {
+      columns,
+      slotOf: new Map(columns.map((name, slot) => [name, slot])),
+      onWrite: isChild(model)
+        ? 'synced_at = now()'
+        : // A root written again is live again (not archived).
+          'archived_at = null, archive_reason = null, synced_at = now()',
+      rootOf: isChild(model) ? quote(model.parentColumn) : 'odoo_id',
+    };
+    layouts.set(model, layout);
+  }
+  return layout;
+}
+
+/**
+ * The columns a mapped row lacks (a record read without a field Odoo no longer lists has no value
+ * for its column): their slots, as a key; empty when it holds every column.
+ */
+export function absentKey(values: readonly unknown[]): string {
+  let key = '';
+  for (let slot = 0; slot < values.length; slot += 1)
+    if (values[slot] === undefined) key += `${slot},`;
+  return key;
 }
 
 /**
@@ -117,22 +153,29 @@ function writeOf(model: RootModel | ChildModel) {
 const shapes = new WeakMap<ModelDeclaration, Map<string, WriteShape>>();
 
 /**
- * The shape that writes rows holding these columns (a record read without a field Odoo no
- * longer lists has no column for it), dropping `unread` from the stored `data`. Every column of
- * the model when `present` is not given.
+ * The shape that writes rows lacking the columns of `absent` (an {@link absentKey}), dropping
+ * `unread` from the stored `data`. Every column of the model when `absent` is empty.
  */
 export function writeShape(
   model: RootModel | ChildModel,
-  present?: ReadonlySet<string>,
+  absent = '',
   unread: readonly string[] = [],
 ): WriteShape {
-  const { all, onWrite, rootOf } = writeOf(model);
-  const written = present ? all.filter((name) => present.has(name)) : all;
-  const key = `${written.join(',')}|${unread.join(',')}`;
+  const key = `${absent}|${unread.join(',')}`;
   let byKey = shapes.get(model);
   if (!byKey) shapes.set(model, (byKey = new Map<string, WriteShape>()));
   let known = byKey.get(key);
-  if (!known) byKey.set(key, (known = shape(model, written, onWrite, rootOf, unread)));
+  if (!known) {
+    const { columns, onWrite, rootOf } = rowLayout(model);
+    const lacking = new Set(absent.split(',').filter(Boolean).map(Number));
+    const kept =
+      lacking.size === 0
+        ? undefined
+        : columns.flatMap((_, slot) => (lacking.has(slot) ? [] : [slot]));
+    const written = kept ? kept.map((slot) => columns[slot]!) : columns;
+    known = shape(model, written, kept, onWrite, rootOf, unread);
+    byKey.set(key, known);
+  }
   return known;
 }
 

@@ -16,7 +16,7 @@ const sent = (
   parentId: root,
   writeDate: at(time),
   data,
-  row: {},
+  values: [],
   links: [],
   unread: [],
 });

@@ -18,7 +18,7 @@ import {
   type MappedRoot,
   type OdooRecordData,
 } from '../families/map-record.js';
-import { rootWriteShape, writeShape } from '../families/write-shape.js';
+import { absentKey, rootWriteShape, writeShape } from '../families/write-shape.js';
 import { storedChildrenQuery } from './write-records.js';
 
 /** Per model, per field: how many records differ in it. */
@@ -76,14 +76,14 @@ async function columnDrift(
 ): Promise<Map<number, string[]>> {
   const [first] = records;
   if (!first) return new Map();
-  const shape = writeShape(model, new Set(Object.keys(first.row)), first.unread);
+  const shape = writeShape(model, absentKey(first.values), first.unread);
   const typed = model.columns.flatMap((column) =>
     [column.column, ...(column.nameColumn ? [column.nameColumn] : [])]
       .filter((name) => shape.columns.includes(name))
       .map((name) => ({ name, field: column.field })),
   );
   if (typed.length === 0) return new Map();
-  const values = records.map((record) => shape.columns.map((name) => record.row[name] ?? null));
+  const values = records.map((record) => shape.rowValues(record.values));
   const rows = rowsOf<{ odoo_id: number; fields: string[] }>(
     await db.execute(sql`
       select odoo_id, fields from (

@@ -20,13 +20,9 @@ import type { Db } from '../db/create-db.js';
 import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import { BadRecordError } from '../families/bad-record-error.js';
 import type { ChildModel, ModelDeclaration, RecordFamily, RootModel } from '../families/family.js';
+import { type MappedRecord, type MappedRoot, type OdooRecordData } from '../families/map-record.js';
 import {
-  type MappedRecord,
-  type MappedRoot,
-  type OdooRecordData,
-  type Row,
-} from '../families/map-record.js';
-import {
+  absentKey,
   childWriteShape,
   rootWriteShape,
   staleLayout,
@@ -339,20 +335,20 @@ async function writeModel(
   const linked = model.links.length > 0;
   const groups = new Map<string, MappedRecord[]>();
   for (const record of writes.records) {
-    const key = `${Object.keys(record.row).sort().join(',')}|${record.unread.join(',')}`;
+    const key = `${absentKey(record.values)}|${record.unread.join(',')}`;
     const group = groups.get(key);
     if (group) group.push(record);
     else groups.set(key, [record]);
   }
   for (const records of groups.values()) {
     const [first] = records as [MappedRecord];
-    const shape = writeShape(model, new Set(Object.keys(first.row)), first.unread);
+    const shape = writeShape(model, absentKey(first.values), first.unread);
     const written = await upsertRows(
       tx,
       family,
       model.model,
       shape,
-      records.map((record) => record.row),
+      records.map((record) => shape.rowValues(record.values)),
       {
         ...source,
         updates: writes.updates,
@@ -383,7 +379,7 @@ async function writeModel(
 }
 
 /**
- * Upserts `rows` in one statement, from one jsonb parameter: each row an array of its values in
+ * Upserts rows in one statement, from one jsonb parameter: each row the array of its values in
  * the shape's column order. Guarded: a row is never overwritten by an older
  * `write_date`. Each row the statement really wrote gets its audit row in the same statement (a
  * row the guard kept out gets none); rows not in `audit.updates` are `audit.created`.
@@ -394,12 +390,11 @@ async function upsertRows(
   family: RecordFamily,
   model: string,
   shape: WriteShape,
-  rows: readonly Row[],
+  values: readonly (readonly unknown[])[],
   audit: RowsAudit,
   written: boolean,
 ): Promise<number[]> {
-  if (rows.length === 0) return [];
-  const values = rows.map((row) => shape.columns.map((name) => row[name] ?? null));
+  if (values.length === 0) return [];
   const result = rowsOf<{ odoo_id: number }>(
     await tx.execute(sql`
     with written as (
