@@ -12,6 +12,9 @@ import type { Db } from '../db/create-db.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
 
+/** The advisory lock of a table's ANALYZE, by the table's name. */
+const ANALYZE_LOCK = 'erp-bridge analyze ';
+
 /** A family's tables: its models' and their link tables. */
 function familyTables(family: RecordFamily): string[] {
   return [family.root, ...family.children].flatMap((model) => [
@@ -23,7 +26,10 @@ function familyTables(family: RecordFamily): string[] {
 /**
  * Analyzes those of a family's tables whose statistics say empty (analyzed with no row: `relpages`
  * and `reltuples` 0) while they hold rows. One catalog query when none does, so a write can ask
- * after every page; a table is analyzed once, its statistics then describe rows.
+ * after every page; a table is analyzed once, its statistics then describe rows. Pages written
+ * at once find it empty together: one analyzes it, under a lock the others do not wait for, and
+ * they find it analyzed at their next page (each ANALYZE of a wide table is a second of
+ * PostgreSQL's CPU in a first copy).
  */
 export async function analyzeTablesPlannedEmpty(db: Db, family: RecordFamily): Promise<string[]> {
   const stale = rowsOf<{ name: string }>(
@@ -32,6 +38,26 @@ export async function analyzeTablesPlannedEmpty(db: Db, family: RecordFamily): P
       where c.oid = any(${textArray(familyTables(family))}::text[]::regclass[])
         and c.relpages = 0 and c.reltuples = 0 and pg_relation_size(c.oid) > 0`),
   ).map((row) => row.name);
-  for (const name of stale) await db.execute(sql`analyze ${sql.identifier(name)}`);
-  return stale;
+  if (stale.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const analyzed: string[] = [];
+    for (const name of stale) {
+      const [lock] = rowsOf<{ mine: boolean }>(
+        await tx.execute(
+          sql`select pg_try_advisory_xact_lock(hashtextextended(${ANALYZE_LOCK + name}, 0)) as mine`,
+        ),
+      );
+      if (!lock?.mine) continue;
+      // Read after the lock: a writer that held it has committed its statistics by now.
+      const [still] = rowsOf<{ empty: boolean }>(
+        await tx.execute(
+          sql`select relpages = 0 and reltuples = 0 as empty from pg_class where oid = ${name}::regclass`,
+        ),
+      );
+      if (!still?.empty) continue;
+      await tx.execute(sql`analyze ${sql.identifier(name)}`);
+      analyzed.push(name);
+    }
+    return analyzed;
+  });
 }
