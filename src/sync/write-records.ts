@@ -256,9 +256,15 @@ async function writeChanged(
     const shape = childWriteShape(child);
     if (plan.deletes.length > 0) {
       const parent = sql.identifier(child.parentColumn);
+      const deleted = intArray(plan.deletes);
+      // A link table has no foreign key to its owner: its rows go with the child.
+      const links = child.links.map(
+        (link, l) =>
+          sql`${sql.raw(`links${String(l)}`)} as (delete from ${sql.identifier(link.table)} where owner_id = any(${deleted}::int[])),`,
+      );
       await tx.execute(sql`
-        with gone as (
-          delete from ${shape.table} where odoo_id = any(${intArray(plan.deletes)}::int[])
+        with ${sql.join(links, sql` `)} gone as (
+          delete from ${shape.table} where odoo_id = any(${deleted}::int[])
           returning odoo_id, ${parent} as root_id, odoo_write_date)
         ${auditInsert(
           family.name,

@@ -69,6 +69,7 @@ export async function diffCopyWithSandbox(
   const compare = async (
     model: ModelDeclaration,
     rows: { odoo_id: number; data: Record<string, unknown> }[],
+    held: ReadonlySet<number>,
   ) => {
     const records = control.records(model.model, {
       fields: expectedFields(control, family, model),
@@ -103,9 +104,10 @@ export async function diffCopyWithSandbox(
           diffs.push(`${model.model} ${id}: ${link.table} holds ${have}, not ${want}`);
         byOwner.delete(id);
       }
-      // A root gone from Odoo loses its links; the children of an archived root keep theirs.
-      if (model === family.root)
-        for (const owner of byOwner.keys())
+      // A root gone from Odoo loses its links; the children of an archived root keep theirs, a
+      // child no longer in the copy has none.
+      for (const owner of byOwner.keys())
+        if (model === family.root || !held.has(owner))
           diffs.push(
             `${link.table}: links of ${model.model} ${owner}, which the copy does not hold live`,
           );
@@ -121,6 +123,7 @@ export async function diffCopyWithSandbox(
   await compare(
     root,
     roots.filter((row) => !archived.has(row.odoo_id)),
+    new Set(roots.map((row) => row.odoo_id)),
   );
   for (const child of family.children) {
     const children = rowsOf<{ odoo_id: number; data: Record<string, unknown>; root_id: number }>(
@@ -131,6 +134,7 @@ export async function diffCopyWithSandbox(
     await compare(
       child,
       children.filter((row) => !archived.has(row.root_id)),
+      new Set(children.map((row) => row.odoo_id)),
     );
   }
   return diffs;

@@ -112,6 +112,20 @@ describe('families declared in a file', () => {
     ]);
   });
 
+  it('a link table has no foreign key to its record: migrate drops the one an earlier version made', async () => {
+    const keys = () =>
+      query<{ name: string }>(
+        `select conname as name from pg_constraint where conrelid = '${TAGS}'::regclass and contype = 'f'`,
+      );
+    await query(
+      `alter table ${TAGS} add constraint ${TAGS}_owner_fkey foreign key (owner_id)
+        references scrap_x_cylinder (odoo_id) on delete cascade`,
+    );
+    expect(await keys()).toEqual([{ name: `${TAGS}_owner_fkey` }]);
+    await migrate();
+    expect(await keys()).toEqual([]);
+  });
+
   // The table's configured rows read over XML-RPC and JSON-RPC; migrate's access check
   // (check_access_rights) names its arguments over JSON-2.
   it('migrate reads the schema over JSON-2 too', async () => {
