@@ -94,7 +94,7 @@ function changedCopy(items: readonly MappedRoot[]): MappedRoot[] {
     const data = { ...record.data, x_bench: 1 };
     const { slotOf } = rowLayout(model);
     const values = [...record.values];
-    values[slotOf.get('odoo_write_date')!] = writeDate;
+    values[slotOf.get('odoo_write_date')!] = writeDate.toISOString();
     values[slotOf.get('data')!] = data;
     return { ...record, writeDate, data, values };
   };

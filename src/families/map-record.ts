@@ -5,6 +5,9 @@
  * child's link to its root. A row is the array of its values in the order of the model's row
  * layout (write-shape.ts), as the writer sends it.
  *
+ * Instants are held as ISO text, as the writer's JSON sends them: a Date in the array took
+ * `JSON.stringify` off its fast path, three times slower for the whole page.
+ *
  * A row holds the columns of the fields the record has, and only those (a column it lacks holds
  * `undefined`): a field Odoo no longer lists (a Studio field deleted, a module uninstalled) is not
  * read, and its column keeps its last value, as `data` keeps its key (docs/models.md, "When
@@ -158,7 +161,8 @@ export function mapRecord(
   for (const { field: name, parse, slot, nameSlot } of filling.fields) {
     if (!(name in record)) continue;
     if (nameSlot === undefined) {
-      values[slot] = field(record, model.model, name, parse) ?? null;
+      const value = field(record, model.model, name, parse) ?? null;
+      values[slot] = value instanceof Date ? value.toISOString() : value;
     } else {
       const target = field(record, model.model, name, parseMany2one);
       values[slot] = target?.id ?? null;
@@ -168,7 +172,7 @@ export function mapRecord(
   if (filling.layoutVersion !== undefined) values[filling.layoutVersion] = model.layoutVersion;
   const links = model.links.map((link) => field(record, model.model, link.field, targetIds));
   const writeDate = writeDateOf(record, model.model);
-  values[filling.writeDate] = writeDate;
+  values[filling.writeDate] = writeDate.toISOString();
   values[filling.data] = record;
   return { odooId: record.id, writeDate, data: record, values, links, unread };
 }
