@@ -260,12 +260,13 @@ async function writeChanged(
       // A link table has no foreign key to its owner: its rows go with the child.
       const links = child.links.map(
         (link, l) =>
-          sql`${sql.raw(`links${String(l)}`)} as (delete from ${sql.identifier(link.table)} where owner_id = any(${deleted}::int[])),`,
+          sql`${sql.raw(`links${String(l)}`)} as (delete from ${sql.identifier(link.table)} where owner_id = any(${deleted}::int[]))`,
       );
-      await tx.execute(sql`
-        with ${sql.join(links, sql` `)} gone as (
+      const gone = sql`gone as (
           delete from ${shape.table} where odoo_id = any(${deleted}::int[])
-          returning odoo_id, ${parent} as root_id, odoo_write_date)
+          returning odoo_id, ${parent} as root_id, odoo_write_date)`;
+      await tx.execute(sql`
+        with ${sql.join([...links, gone], sql`, `)}
         ${auditInsert(
           family.name,
           child.model,
@@ -339,16 +340,16 @@ async function writeModel(
   how: WriteHow,
 ): Promise<void> {
   const linked = model.links.length > 0;
-  const groups = new Map<string, MappedRecord[]>();
+  // Rows are grouped by the shape that writes them: the columns they lack, the fields unread.
+  const groups = new Map<string, { shape: WriteShape; records: MappedRecord[] }>();
   for (const record of writes.records) {
-    const key = `${absentKey(record.values)}|${record.unread.join(',')}`;
+    const absent = absentKey(record.values);
+    const key = `${absent}|${record.unread.join(',')}`;
     const group = groups.get(key);
-    if (group) group.push(record);
-    else groups.set(key, [record]);
+    if (group) group.records.push(record);
+    else groups.set(key, { shape: writeShape(model, absent, record.unread), records: [record] });
   }
-  for (const records of groups.values()) {
-    const [first] = records as [MappedRecord];
-    const shape = writeShape(model, absentKey(first.values), first.unread);
+  for (const { shape, records } of groups.values()) {
     const written = await upsertRows(
       tx,
       family,
