@@ -2,8 +2,9 @@
  * The change feed's tables (docs/feed.md).
  *
  * `sync_feed`: one row per `sync_audit` row, written by a statement-level trigger on `sync_audit`
- * (drizzle/0020_change_feed.sql), so in the very statement that changes the copy: a change is in
- * the feed if and only if it is in the copy. A row's position is (`xid`, `id`): `xid` is its
+ * (drizzle/0023_change_feed.sql, and 0024, which looks each root up once per statement), so in
+ * the very statement that changes the copy: a change is in the feed if and only if it is in the
+ * copy. A row's position is (`xid`, `id`): `xid` is its
  * writing transaction's id (`pg_current_xact_id()`), or the position of the root's last change
  * when that is later (see the trigger), and `id` is the audit row's. Readers return only rows
  * whose `xid` is below their snapshot's `xmin`: every transaction below it has ended, so no row
