@@ -1,9 +1,14 @@
 /**
  * The bare pipeline: the fastest honest copy this machine can make, the yardstick the product's
- * sync is measured against. A keyset fetch of BCs (with their lines) from Odoo through the same
- * client and decoder, mapped by the same functions and written by the same guarded upserts, one
- * transaction per page, the next page fetched while the current one is written. No queue, no
- * lease, no change detection, no audit rows, no run log.
+ * sync is measured against. A keyset fetch of a family's roots (with their children) from Odoo
+ * through the same client and decoder, mapped by the same functions and written into the same
+ * tables by the same guarded upserts (and a configured family's link rows), one transaction per
+ * page, the next page fetched while the current one is written. No queue, no lease, no change
+ * detection, no audit rows, no run log.
+ *
+ * It copies the BC family declared in code, or a family declared in a file (`family` in its
+ * spec), into tables `migrate` made: measured against the product copying the same declaration,
+ * what is left is the product's own cost, not the width the declaration chose.
  *
  * It runs as a process of its own, bundled and started as the worker is (bench/sync-bench.ts):
  * `node <flags> bare-pipeline.js '<BareSpec as JSON>'` prepares (logs in, reads the stored
@@ -16,38 +21,58 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createOdooClient, type OdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
+import type { OdooRecord } from '../src/clients/odoo/odoo-types.js';
 import { sql } from 'drizzle-orm';
+import { readFamiliesFile } from '../src/config/families-file.js';
 import { createDb, type Db } from '../src/db/create-db.js';
-import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
-import { mapRoot, type RootPayload } from '../src/families/map-record.js';
+import { intArray } from '../src/db/sql-rows.js';
+import { bcsFamily } from '../src/families/bcs/family.js';
+import { readLayouts } from '../src/families/configured/apply-layouts.js';
+import { buildConfiguredFamily } from '../src/families/configured/build.js';
+import type { ModelDeclaration, RecordFamily } from '../src/families/family.js';
+import {
+  mapRoot,
+  type MappedRecord,
+  type MappedRoot,
+  type RootPayload,
+} from '../src/families/map-record.js';
 import { childWriteShape, rootWriteShape, type WriteShape } from '../src/families/write-shape.js';
 import { changedSince, createSchemaCache, type FamilySchema } from '../src/sync/odoo-reads.js';
 
 const PAGE_SIZE = 500;
-const LINE = bcsFamily.children[0]!;
 
 async function fetchPage(
   odoo: OdooClient,
+  family: RecordFamily,
   schema: FamilySchema,
   since: Date | null,
   afterId: number,
 ): Promise<RootPayload[]> {
   const { fields, context } = schema;
-  const bcs = await odoo.searchRead(BC_MODEL, [...changedSince(since), ['id', '>', afterId]], {
-    fields: fields[BC_MODEL]!,
-    order: 'id asc',
-    limit: PAGE_SIZE,
-    context,
-  });
-  if (bcs.length === 0) return [];
-  const lines = await odoo.searchRead(
-    BC_LINE_MODEL,
-    [[LINE.parentField, 'in', bcs.map((bc) => bc.id)]],
-    { fields: fields[BC_LINE_MODEL]!, order: 'id asc', context },
+  const roots = await odoo.searchRead(
+    family.root.model,
+    [...changedSince(since), ['id', '>', afterId]],
+    { fields: fields[family.root.model]!, order: 'id asc', limit: PAGE_SIZE, context },
   );
-  const byBc = new Map(bcs.map((bc) => [bc.id, [] as typeof lines]));
-  for (const line of lines) byBc.get((line[LINE.parentField] as [number, string])[0])?.push(line);
-  return bcs.map((bc) => ({ root: bc, children: [byBc.get(bc.id)!] }));
+  if (roots.length === 0) return [];
+  const ids = roots.map((root) => root.id);
+  const children = await Promise.all(
+    family.children.map(async (child) => {
+      const records = await odoo.searchRead(child.model, [[child.parentField, 'in', ids]], {
+        fields: fields[child.model]!,
+        order: 'id asc',
+        context,
+      });
+      const byRoot = new Map(ids.map((id) => [id, [] as OdooRecord[]]));
+      for (const record of records)
+        byRoot.get((record[child.parentField] as [number, string])[0])?.push(record);
+      return byRoot;
+    }),
+  );
+  return roots.map((root) => ({
+    root,
+    children: children.map((byRoot) => byRoot.get(root.id)!),
+  }));
 }
 
 /** The guarded upsert of the product's writer, without its change detection and audit rows. */
@@ -66,33 +91,68 @@ export async function bareUpsert(
     where ${shape.table}.odoo_write_date <= excluded.odoo_write_date`);
 }
 
-/** Copies the BCs written since `since` (all with null); resolves with the records written. */
+/**
+ * The link rows of `records`, in Odoo's order; a copy of changed records (`replace`) removes
+ * their earlier ones first.
+ */
+async function bareLinks(
+  tx: Pick<Db, 'execute'>,
+  model: ModelDeclaration,
+  records: readonly MappedRecord[],
+  replace: boolean,
+) {
+  for (const [i, link] of model.links.entries()) {
+    const table = sql.identifier(link.table);
+    const linked = records.filter((record) => record.links[i] !== undefined);
+    if (replace && linked.length > 0)
+      await tx.execute(sql`
+        delete from ${table} where owner_id = any(${intArray(linked.map((r) => r.odooId))}::int[])`);
+    const owners = linked.flatMap((record) => record.links[i]!.map(() => record.odooId));
+    const positions = linked.flatMap((record) => record.links[i]!.map((_, at) => at + 1));
+    const targets = linked.flatMap((record) => record.links[i]!);
+    if (owners.length > 0)
+      await tx.execute(sql`
+        insert into ${table} (owner_id, position, target_id)
+        select * from unnest(${intArray(owners)}::int[], ${intArray(positions)}::int[], ${intArray(targets)}::int[])`);
+  }
+}
+
+/** Copies the roots written since `since` (all with null); resolves with the records written. */
 export async function runBarePipeline(
   odoo: OdooClient,
   db: Db,
+  family: RecordFamily,
   schema: FamilySchema,
   since: Date | null,
 ): Promise<number> {
   let records = 0;
-  let next = fetchPage(odoo, schema, since, 0);
+  let next = fetchPage(odoo, family, schema, since, 0);
   for (;;) {
     const page = await next;
     if (page.length === 0) return records;
-    next = fetchPage(odoo, schema, since, page[page.length - 1]!.root.id);
-    const mapped = page.map((item) => mapRoot(bcsFamily, item));
+    next = fetchPage(odoo, family, schema, since, page[page.length - 1]!.root.id);
+    const mapped = page.map((item) => mapRoot(family, item, schema.unread));
     await db.transaction(async (tx) => {
       await bareUpsert(
         tx,
-        rootWriteShape(bcsFamily.root),
+        rootWriteShape(family.root),
         mapped.map((item) => item.values),
       );
-      await bareUpsert(
-        tx,
-        childWriteShape(LINE),
-        mapped.flatMap((item) => item.children[0]!.map((line) => line.values)),
-      );
+      await bareLinks(tx, family.root, mapped, since !== null);
+      for (const [i, child] of family.children.entries()) {
+        const children = mapped.flatMap((item: MappedRoot) => item.children[i]!);
+        await bareUpsert(
+          tx,
+          childWriteShape(child),
+          children.map((record) => record.values),
+        );
+        await bareLinks(tx, child, children, since !== null);
+      }
     });
-    records += mapped.reduce((sum, item) => sum + 1 + item.children[0]!.length, 0);
+    records += mapped.reduce(
+      (sum, item) => sum + 1 + item.children.reduce((n, children) => n + children.length, 0),
+      0,
+    );
     if (page.length < PAGE_SIZE) {
       await next;
       return records;
@@ -110,6 +170,8 @@ export interface BareSpec {
     protocol: OdooProtocol;
   };
   readonly databaseUrl: string;
+  /** A family declared in a file, whose tables `migrate` made; absent: the BC family. */
+  readonly family?: { readonly file: string; readonly name: string };
 }
 
 /** One copy the process is asked for. */
@@ -124,6 +186,17 @@ export interface BareFigures {
   readonly records: number;
 }
 
+/** A family of a declarations file, as the worker builds it from the layout `migrate` kept. */
+async function declaredFamily(db: Db, declared: NonNullable<BareSpec['family']>) {
+  const { families, problems } = readFamiliesFile(declared.file, { families: [], tables: [] });
+  const spec = families.find((family) => family.name === declared.name);
+  if (!spec)
+    throw new Error(`${declared.file}: no family ${declared.name} (${problems.join('; ')})`);
+  const built = buildConfiguredFamily(spec, (await readLayouts(db)).get(declared.name));
+  if (typeof built === 'string') throw new Error(built);
+  return built;
+}
+
 async function main(spec: BareSpec): Promise<void> {
   const odoo = createOdooClient(
     { ...spec.odoo, timeoutMs: 60_000, retries: 2 },
@@ -131,7 +204,8 @@ async function main(spec: BareSpec): Promise<void> {
   );
   const handle = await createDb({ url: spec.databaseUrl, poolMax: 2 });
   try {
-    const schema = await createSchemaCache(60_000)(bcsFamily, odoo);
+    const family = spec.family ? await declaredFamily(handle.db, spec.family) : bcsFamily;
+    const schema = await createSchemaCache(60_000)(family, odoo);
     await handle.ping();
     const lines = createInterface({ input: process.stdin });
     process.stdout.write('ready\n');
@@ -141,6 +215,7 @@ async function main(spec: BareSpec): Promise<void> {
       const records = await runBarePipeline(
         odoo,
         handle.db,
+        family,
         schema,
         since === null ? null : new Date(since),
       );

@@ -140,9 +140,10 @@ async function memory(): Promise<GoalRow[]> {
 const CONFIGURED_FLOOR = 0.8;
 
 /**
- * The BC models declared in a file (a configured family) copied against the bare pipeline, full
- * copy and 10 % changed, over XML-RPC, twice; the BC family declared in code in between, for the
- * share a configured family costs beside it.
+ * The BC models declared in a file (a configured family) copied against the bare pipeline copying
+ * the same declaration into the same tables, full copy and 10 % changed, over XML-RPC, twice; for
+ * context, the bare pipeline copying the BC family's narrower tables (what the declaration's width
+ * costs) and the BC family declared in code, run in between.
  */
 async function configured(): Promise<GoalRow[]> {
   const runs: { code: SyncBenchResult; file: SyncBenchResult }[] = [];
@@ -153,11 +154,11 @@ async function configured(): Promise<GoalRow[]> {
     process.stdout.write(`configured ${i + 1}: code ${JSON.stringify(code)}\n`);
     runs.push({ code, file });
   }
-  const share = (bareSeconds: number, productSeconds: number) => bareSeconds / productSeconds;
-  const full = runs.map(({ file }) => share(file.bare!.fullSeconds, file.product.fullSeconds));
-  const changed = runs.map(({ file }) =>
-    share(file.bare!.changedSeconds, file.product.changedSeconds),
-  );
+  const shares = (bareSeconds: (r: SyncBenchResult) => number, product: 'full' | 'changed') =>
+    runs.map(({ file }) => bareSeconds(file) / file.product[`${product}Seconds`]);
+  const full = shares((r) => r.bare!.fullSeconds, 'full');
+  const changed = shares((r) => r.bare!.changedSeconds, 'changed');
+  const besideBareCode = shares((r) => r.bareCode!.fullSeconds, 'full');
   const besideCode = runs.map(
     ({ code, file }) => code.product.fullSeconds / file.product.fullSeconds,
   );
@@ -166,12 +167,17 @@ async function configured(): Promise<GoalRow[]> {
   return [
     atLeast(
       '6',
-      `configured family full copy, per record, vs the bare pipeline (xmlrpc, ${runs.length} runs: ${percents(full)})`,
+      `configured family full copy, per record, vs the bare pipeline of the same declaration (xmlrpc, ${runs.length} runs: ${percents(full)})`,
       100 * mean(full),
       100 * CONFIGURED_FLOOR,
       '%',
     ),
-    context('6', 'configured family, 10% changed, vs the bare pipeline', percents(changed)),
+    context('6', 'configured family, 10% changed, vs the same bare pipeline', percents(changed)),
+    context(
+      '6',
+      "configured family full copy vs the bare pipeline of the BC family's tables",
+      percents(besideBareCode),
+    ),
     context(
       '6',
       'configured family full copy vs the BC family declared in code',

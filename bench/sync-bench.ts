@@ -17,9 +17,11 @@
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
  * [--product-only] [--configured] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]…
- * [--verify] [--json]` (`--configured`: the product copies the BC models declared in a file;
- * `--verify`: then a fresh worker verifies every record; it builds dist/ first, unless
- * `--no-build`); `npm run bench` runs it per transport.
+ * [--verify] [--json]` (`--configured`: the product copies the BC models declared in a file, the
+ * bare pipeline the same declaration into the same tables, and a second bare pipeline the BC
+ * family's narrower tables, for what the declaration's width costs; `--verify`: then a fresh
+ * worker verifies every record; it builds dist/ first, unless `--no-build`); `npm run bench` runs
+ * it per transport.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
@@ -68,6 +70,11 @@ export interface SyncBenchResult {
     /** A full copy at Node's default heap sizing (no memory settings), for context. */
     defaultHeap: { fullSeconds: number; peakRssMb: number; copierCpu: number };
   };
+  /**
+   * With `--configured`, `bare` copies the configured declaration into its tables, and this one
+   * the BC family declared in code into its narrower tables: what the declaration's width costs.
+   */
+  bareCode?: { fullSeconds: number; changedSeconds: number; fullCpu: CpuSplit };
   product: {
     fullSeconds: number;
     changedSeconds: number;
@@ -218,7 +225,9 @@ async function buildBarePipeline(): Promise<string> {
 /** A bare pipeline process, ready to copy. */
 interface BareProcess {
   /** One copy; Odoo's and PostgreSQL's CPU counted from the request to the answer. */
-  copy(since: Date | null): Promise<{ seconds: number; cpu: CpuSplit; peakRssMb: number }>;
+  copy(
+    since: Date | null,
+  ): Promise<{ seconds: number; records: number; cpu: CpuSplit; peakRssMb: number }>;
   close(): Promise<void>;
 }
 
@@ -266,7 +275,12 @@ async function startBare(
         copier: cpuSecondsOf(child.pid!) - before.copier,
         postgres: postgresCpuSeconds() - before.postgres,
       };
-      return { seconds: figures.seconds, cpu, peakRssMb: peakRssMb(child.pid!) };
+      return {
+        seconds: figures.seconds,
+        records: figures.records,
+        cpu,
+        peakRssMb: peakRssMb(child.pid!),
+      };
     },
     async close() {
       child.stdin.end();
@@ -308,20 +322,29 @@ const CONFIGURED_FILE = `families:
       sort: [name, date_order, amount_total]
 `;
 
-/** Writes the declaration file and creates its tables; resolves with the worker's settings. */
+/**
+ * Writes the declaration file and creates its tables in each database; resolves with the worker's
+ * settings and the bare pipeline's.
+ */
 async function configureFamily(
-  db: DbHandle,
+  dbs: readonly DbHandle[],
   odoo: OdooClient,
-): Promise<{ env: Record<string, string>; tables: string[]; close: () => Promise<void> }> {
+): Promise<{
+  env: Record<string, string>;
+  tables: string[];
+  bare: NonNullable<BareSpec['family']>;
+  close: () => Promise<void>;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-bench-'));
   const path = join(dir, 'families.yaml');
   writeFileSync(path, CONFIGURED_FILE);
   const { families, problems } = readFamiliesFile(path, { families: [], tables: [] });
   if (problems.length > 0) throw new Error(problems.join('; '));
-  await applyLayouts(db.db, odoo, families);
+  for (const db of dbs) await applyLayouts(db.db, odoo, families);
   return {
     env: { SYNC_FAMILIES_FILE: path, SYNC_FAMILIES: CONFIGURED_FAMILY },
     tables: ['bc_configured', 'bc_line_configured'],
+    bare: { file: path, name: CONFIGURED_FAMILY },
     close: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   };
 }
@@ -391,14 +414,26 @@ export async function runSyncBench(input: {
     const bareDefaultDb = input.productOnly
       ? undefined
       : await createDatabase(pg.url, 'bare_default_heap');
+    const bareCodeDb =
+      input.productOnly || !input.configured
+        ? undefined
+        : await createDatabase(pg.url, 'bare_code');
     const productDb = await createDatabase(pg.url, 'product');
     closers.unshift(
       () => productDb.close(),
       async () => bareDb?.close(),
       async () => bareDefaultDb?.close(),
+      async () => bareCodeDb?.close(),
     );
+    const configured = input.configured
+      ? await configureFamily(
+          [productDb, ...(bareDb && bareDefaultDb ? [bareDb, bareDefaultDb] : [])],
+          odoo,
+        )
+      : undefined;
+    if (configured) closers.unshift(configured.close);
     const bareScript = input.productOnly ? undefined : await buildBarePipeline();
-    const bareSpec = (db: DbHandle): BareSpec => ({
+    const bareSpec = (db: DbHandle, declared = configured?.bare ?? null): BareSpec => ({
       odoo: {
         url: sandbox.env.ODOO_URL!,
         database: sandbox.env.ODOO_DATABASE!,
@@ -407,9 +442,13 @@ export async function runSyncBench(input: {
         protocol,
       },
       databaseUrl: db.url!,
+      ...(declared ? { family: declared } : {}),
     });
     const bare = bareDb && (await startBare(bareScript!, bareSpec(bareDb), sandbox.pid));
     closers.unshift(async () => bare?.close());
+    const bareCode =
+      bareCodeDb && (await startBare(bareScript!, bareSpec(bareCodeDb, null), sandbox.pid));
+    closers.unshift(async () => bareCode?.close());
     const copyOnce = async (spec: BareSpec) => {
       const once = await startBare(bareScript!, spec, sandbox.pid, true);
       try {
@@ -418,8 +457,6 @@ export async function runSyncBench(input: {
         await once.close();
       }
     };
-    const configured = input.configured ? await configureFamily(productDb, odoo) : undefined;
-    if (configured) closers.unshift(configured.close);
     const family = configured ? CONFIGURED_FAMILY : bcsFamily.name;
     const tables = configured?.tables ?? ['scrap_dimagaz_bc', 'scrap_dimagaz_bc_line'];
     // Scheduled runs skip while paused; the bench's own runs are asked for, so they run.
@@ -476,10 +513,12 @@ export async function runSyncBench(input: {
     // Each phase starts on a quiet server: autovacuum cleaning up after the phase before would
     // otherwise run (and be counted) during the next one.
     const settle = async () => {
-      for (const db of [productDb, bareDb, bareDefaultDb])
+      for (const db of [productDb, bareDb, bareDefaultDb, bareCodeDb])
         await db?.sql!.unsafe('vacuum (analyze)');
     };
     const bareFull = await bare?.copy(null);
+    await settle();
+    const bareCodeFull = await bareCode?.copy(null);
     await settle();
     const bareDefaultHeap = bareDefaultDb && (await copyOnce(bareSpec(bareDefaultDb)));
     await settle();
@@ -488,12 +527,23 @@ export async function runSyncBench(input: {
     const [counted] = await productDb.sql!<{ records: number }[]>`
       select (select count(*)::int from ${productDb.sql!(tables[0]!)})
         + (select count(*)::int from ${productDb.sql!(tables[1]!)}) as records`;
+    // Each yardstick copies what the product copies, record for record.
+    for (const [what, copy] of [
+      ['bare pipeline', bareFull],
+      ["bare pipeline of the BC family's tables", bareCodeFull],
+    ] as const)
+      if (copy && copy.records !== counted!.records)
+        throw new Error(
+          `the ${what} copied ${copy.records} records, the product ${counted!.records}`,
+        );
 
     // Nothing changed since the full copy: what a quiet Odoo costs a long-running worker.
     const idleOdooCalls = await productRun();
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
     const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
     const bareChanged = await bare?.copy(since);
+    await settle();
+    const bareCodeChanged = await bareCode?.copy(since);
     await settle();
     const productChanged = await measured(productRun, sandbox.pid, worker.pid);
     await settle();
@@ -554,6 +604,15 @@ export async function runSyncBench(input: {
                 peakRssMb: bareDefaultHeap.peakRssMb,
                 copierCpu: bareDefaultHeap.cpu.copier,
               },
+            },
+          }
+        : {}),
+      ...(bareCodeFull && bareCodeChanged
+        ? {
+            bareCode: {
+              fullSeconds: bareCodeFull.seconds,
+              changedSeconds: bareCodeChanged.seconds,
+              fullCpu: bareCodeFull.cpu,
             },
           }
         : {}),
