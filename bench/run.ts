@@ -8,8 +8,9 @@
  * 1. Sync: the product's worker against the bare pipeline (each compiled, in its own process,
  *    with the same Node options), a full copy of 20,000 BCs × 10 lines and a re-read after 10%
  *    changed, over XML-RPC and JSON-RPC; the worker's peak RSS, then again at 200,000 × 10.
- *    The same BC models declared in a file (a configured family) against the BC family, and a
- *    verify of every record on a fresh worker.
+ *    The same BC models declared in a file (a configured family) against the bare pipeline copying
+ *    that declaration (for context, against the bare pipeline of the BC tables and the BC family),
+ *    and a verify of every record on a fresh worker.
  *    Where the writer's PostgreSQL time goes (bench/write-bench.ts).
  * 2. A fresh process: the Odoo calls of an idle `sync run`, and how long `sync status` takes.
  * 3. Tryton gateway and 4. the API: the production app under load from a client process; another
