@@ -85,19 +85,30 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
   let stopped = false;
   let checked = false;
 
-  /** Runs `work` holding the link's advisory lock, or answers undefined if another holds it. */
-  async function underLock<T>(work: (tx: Db) => Promise<T>): Promise<T | undefined> {
+  /**
+   * Runs `work` holding the link's advisory lock; answers undefined if another holds it, unless
+   * `wait`, which waits for it.
+   */
+  async function underLock<T>(work: (tx: Db) => Promise<T>, wait = false): Promise<T | undefined> {
+    const key = sql`hashtextextended(${LOCK_NAME + connection}, 0)`;
     return db.transaction(async (tx) => {
+      if (wait) {
+        await tx.execute(sql`select pg_advisory_xact_lock(${key})`);
+        return work(tx);
+      }
       const [row] = rowsOf<{ locked: boolean }>(
-        await tx.execute(
-          sql`select pg_try_advisory_xact_lock(hashtextextended(${LOCK_NAME + connection}, 0)) as locked`,
-        ),
+        await tx.execute(sql`select pg_try_advisory_xact_lock(${key}) as locked`),
       );
       return row?.locked === true ? work(tx) : undefined;
     });
   }
 
-  /** The configured key becomes the stored one when the store does not descend from it. */
+  /**
+   * The configured key becomes the stored one when the store does not descend from it. A fleet
+   * starting at once adopts once: the others wait for that one and find the key adopted. Had one
+   * gone on, it would have learned the expiry onto the version the adoption replaced (a write
+   * that lands nowhere) and started without knowing when its key lapses.
+   */
   async function adopt(): Promise<void> {
     const seed = fingerprintOf(input.configuredKey);
     await underLock(async (tx) => {
@@ -112,7 +123,7 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
         keyExpirySource: null,
       });
       log.info({ fingerprint: seed }, 'ODOO_API_KEY adopted as the key to renew from');
-    });
+    }, true);
   }
 
   /** The key in use's expiry into the row, from the configuration or from Odoo. */

@@ -4,17 +4,22 @@
  * programmatic `generate(key, scope, name, expiration_date)` and `revoke(key)`. `generate` is
  * never retried: a timed-out attempt may have made a key, and a second would make another.
  */
-import type { OdooClient } from '../clients/odoo/index.js';
+import { isOdooError, type OdooClient } from '../clients/odoo/index.js';
 
 /** Odoo's datetime form, UTC. */
 function odooDatetime(date: Date): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
 }
 
+/** Odoo's answers that it cannot say when keys lapse: no such field (17.0), no access to keys. */
+const ODOO_CANNOT_TELL = ['ODOO_ACCESS', 'ODOO_USER_ERROR', 'ODOO_SERVER_FAULT'] as const;
+
 /**
  * When the user's RPC keys lapse: the soonest expiry among the live keys usable for RPC (scope
  * none or `rpc`) — the key in use is one of them, and Odoo cannot say which (a key is known by
  * its value only). `null`: none lapses; undefined when Odoo cannot tell (17.0, no access).
+ * @throws OdooError when Odoo gave no answer (a timeout, Odoo away): not knowing is not "Odoo
+ * cannot tell", and the check that asked is tried again
  */
 export async function soonestKeyExpiry(
   odoo: OdooClient,
@@ -28,7 +33,10 @@ export async function soonestKeyExpiry(
       { fields: ['scope', 'expiration_date'], order: 'id' },
       { signal },
     )
-    .catch(() => undefined);
+    .catch((error: unknown) => {
+      if (ODOO_CANNOT_TELL.some((code) => isOdooError(error, code))) return undefined;
+      throw error;
+    });
   if (keys === undefined) return undefined;
   const now = Date.now();
   const dates = keys

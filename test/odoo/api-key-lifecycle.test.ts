@@ -6,8 +6,9 @@
  * new key obeyed at once, and without rotation the warning, the gauges and, once lapsed, a clear
  * refusal that is not retried.
  */
+import postgres from 'postgres';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OdooConfig } from '../../src/config/config.js';
 import { odooLink } from '../../src/db/schema/index.js';
 import { registerApiKeyMetrics } from '../../src/odoo-link/api-key-metrics.js';
@@ -171,6 +172,68 @@ describe('with ODOO_API_KEY_ROTATE', () => {
     expect(sandbox.control.countCalls({ method: 'generate' })).toBe(1);
     const [row] = await db.db.select().from(odooLink);
     expect(row!.keyVersion).toBe(2);
+  });
+
+  it('a fleet starting at once adopts the key once, and every process learns when it lapses', async () => {
+    const settings = config({ renewDays: 1, warnDays: 0 });
+    const [first, second] = [processOf(settings), processOf(settings)];
+    // Odoo answers the keys' read slowly: the first to adopt is still learning the expiry while
+    // the second finishes its check.
+    sandbox.control.injectFault({
+      kind: 'latency',
+      latencyMs: 500,
+      model: 'res.users.apikeys',
+      method: 'search_read',
+      times: Infinity,
+    });
+    // Writes to the link table held back: the first adopts the key under the link's lock and
+    // waits there, its row not written, while the second starts.
+    const other = postgres(db.url, { max: 2, onnotice: () => undefined });
+    const holder = await other.reserve();
+    try {
+      await holder`begin`;
+      await holder`lock table odoo_link in share mode`;
+      const waiting = async (count: number) =>
+        vi.waitFor(
+          async () => {
+            const [row] = await other<[{ waiting: number }]>`
+              select count(*)::int as waiting from pg_locks where not granted`;
+            expect(row.waiting).toBeGreaterThanOrEqual(count);
+          },
+          { timeout: 10_000, interval: 20 },
+        );
+      const checks = [first.link.lifecycle!.check()];
+      await waiting(1);
+      checks.push(second.link.lifecycle!.check());
+      await waiting(2);
+      await holder`commit`;
+      const statuses = await Promise.all(checks);
+      for (const status of statuses)
+        expect(status).toMatchObject({ state: 'ok', expirySource: 'odoo' });
+      const [row] = await db.db.select().from(odooLink);
+      expect(row).toMatchObject({ keyVersion: 1, keyExpirySource: 'odoo' });
+    } finally {
+      holder.release();
+      await other.end();
+    }
+  });
+
+  it('a check Odoo gives no answer fails and is tried again: no answer is not an unknown expiry', async () => {
+    const worker = processOf(config({ renewDays: 1, warnDays: 0 }));
+    // A proxy's 502 on both attempts of the keys' read.
+    sandbox.control.injectFault({
+      kind: 'html',
+      status: 502,
+      model: 'res.users.apikeys',
+      method: 'search_read',
+      times: 2,
+    });
+    await expect(worker.link.lifecycle!.check()).rejects.toMatchObject({ code: 'ODOO_HTTP' });
+    expect(worker.link.lifecycle!.status().expirySource).toBeNull();
+    expect(await worker.link.lifecycle!.check()).toMatchObject({
+      state: 'ok',
+      expirySource: 'odoo',
+    });
   });
 
   it('revokes the replaced key after the grace only', async () => {
