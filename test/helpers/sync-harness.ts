@@ -39,7 +39,7 @@ import { rowsOf } from '../../src/db/sql-rows.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import type { Logger } from '../../src/lib/logger.js';
 import type { JobInput, JobName } from '../../src/queues/catalogue.js';
-import type { OdooContext } from '../../src/clients/odoo/odoo-types.js';
+import type { OdooClientOptions, OdooContext } from '../../src/clients/odoo/odoo-types.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import {
   createOdooSandbox,
@@ -112,6 +112,11 @@ export interface SyncHarness {
   readonly prefix: string;
   /** The family jobs default to. */
   readonly family: RecordFamily;
+  /**
+   * Another client of the sandbox, made as the harness's own (`overrides` on top: another
+   * transport, no retries) and through `gate` when given; closed with the harness.
+   */
+  client(overrides: Partial<OdooClientOptions>, gate?: OdooCallGate): OdooClient;
   run<N extends JobName>(name: N, data: HarnessJobInput<N>): Promise<Record<string, unknown>>;
   /** Queues a job without waiting. */
   add<N extends JobName>(name: N, data: HarnessJobInput<N>): Promise<Job>;
@@ -159,21 +164,33 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   const db = options.db ?? (await createTestDb({ poolMax: 10 }));
   const sandbox = createOdooSandbox({ seed: 7, ...options.sandbox });
   await sandbox.start();
-  const odoo = createOdooClient(
+  const clients: OdooClient[] = [];
+  const client = (overrides: Partial<OdooClientOptions>, gate?: OdooCallGate) => {
+    const made = createOdooClient(
+      {
+        url: sandbox.url,
+        database: sandbox.database,
+        username: sandbox.username,
+        password: sandbox.password,
+        timeoutMs: 5_000,
+        retries: 2,
+        protocol: 'xmlrpc',
+        retryBaseDelayMs: 5,
+        retryMaxDelayMs: 20,
+        ...overrides,
+      },
+      { logger, ...(gate ? { gate } : {}) },
+    );
+    clients.push(made);
+    return made;
+  };
+  const odoo = client(
     {
-      url: sandbox.url,
-      database: sandbox.database,
-      username: sandbox.username,
-      password: sandbox.password,
-      timeoutMs: 5_000,
-      retries: 2,
       protocol: options.protocol ?? 'xmlrpc',
       ...(options.readReplica === undefined ? {} : { readReplica: options.readReplica }),
-      retryBaseDelayMs: 5,
-      retryMaxDelayMs: 20,
       ...(options.authCooldownMs === undefined ? {} : { authCooldownMs: options.authCooldownMs }),
     },
-    { logger, ...(options.odooGate ? { gate: options.odooGate } : {}) },
+    options.odooGate,
   );
   const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const prefix = `test-${randomBytes(5).toString('hex')}`;
@@ -231,6 +248,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     odoo,
     runtime,
     family,
+    client,
     logger,
     logLines,
     prefix,
@@ -293,7 +311,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       await runtime.close(5_000);
       await Promise.all(Object.values(events).map((owned) => owned.close()));
       await connection.quit();
-      await odoo.close();
+      await Promise.all(clients.map((made) => made.close()));
       await sandbox.stop();
       await db.dispose();
     },

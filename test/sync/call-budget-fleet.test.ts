@@ -15,11 +15,7 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, inject } from 'vitest';
-import {
-  createOdooClient,
-  type OdooCallGate,
-  type OdooClient,
-} from '../../src/clients/odoo/index.js';
+import type { OdooCallGate } from '../../src/clients/odoo/index.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createOdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
@@ -110,13 +106,10 @@ type FleetBudget = ReturnType<typeof createFleetBudget>;
 
 let h: SyncHarness | undefined;
 let budget: FleetBudget | undefined;
-let second: OdooClient | undefined;
 afterEach(async () => {
   await h?.dispose();
-  await second?.close();
   await budget?.close();
   h = undefined;
-  second = undefined;
   budget = undefined;
 });
 
@@ -132,20 +125,7 @@ async function startFleet(
     concurrency: 4,
     odooGate: budget.a,
   });
-  second = createOdooClient(
-    {
-      url: h.sandbox.url,
-      database: h.sandbox.database,
-      username: h.sandbox.username,
-      password: h.sandbox.password,
-      timeoutMs: 5_000,
-      retries: 2,
-      protocol: 'xmlrpc',
-      retryBaseDelayMs: 5,
-      retryMaxDelayMs: 20,
-    },
-    { logger: h.logger, gate: budget.b },
-  );
+  const second = h.client({}, budget.b);
   h.spawnRuntime(second);
   return { h, budget };
 }

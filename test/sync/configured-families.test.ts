@@ -7,7 +7,6 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOdooClient } from '../../src/clients/odoo/index.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { readCatalog, LayoutRefusedError } from '../../src/families/configured/apply-layouts.js';
 import { writeFamiliesFile, type FamiliesFile } from '../helpers/families-file.js';
@@ -129,24 +128,9 @@ describe('families declared in a file', () => {
   // The table's configured rows read over XML-RPC and JSON-RPC; migrate's access check
   // (check_access_rights) names its arguments over JSON-2.
   it('migrate reads the schema over JSON-2 too', async () => {
-    const json2 = createOdooClient(
-      {
-        url: h.sandbox.url,
-        database: h.sandbox.database,
-        username: h.sandbox.username,
-        password: h.sandbox.password,
-        timeoutMs: 5_000,
-        retries: 0,
-        protocol: 'json2',
-      },
-      { logger: h.logger },
-    );
-    try {
-      const applied = await files.migrate(h.db.db, json2);
-      expect(applied.map((layout) => layout.changed)).toEqual([false, false, false]);
-    } finally {
-      await json2.close();
-    }
+    const json2 = h.client({ protocol: 'json2', retries: 0 });
+    const applied = await files.migrate(h.db.db, json2);
+    expect(applied.map((layout) => layout.changed)).toEqual([false, false, false]);
   });
 
   it('the first sync copies every record of both families, links included', async () => {

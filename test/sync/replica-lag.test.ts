@@ -6,7 +6,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
-import { createOdooClient } from '../../src/clients/odoo/odoo-client.js';
 import { syncRecord } from '../../src/sync/sync-record.js';
 import { syncWebhookEvent } from '../../src/sync/webhook-event.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from '../../src/sync/settled.js';
@@ -90,26 +89,11 @@ describe('reads from a replica that lags', () => {
   describe('a copy newer than what the replica shows', () => {
     /** Copies a BC at once from the primary, as a worker still on XML-RPC would. */
     async function copyFromThePrimary(id: number): Promise<void> {
-      const primary = createOdooClient(
-        {
-          url: h.sandbox.url,
-          database: h.sandbox.database,
-          username: h.sandbox.username,
-          password: h.sandbox.password,
-          timeoutMs: 5_000,
-          retries: 0,
-          protocol: 'xmlrpc',
-        },
-        { logger: h.logger },
+      const primary = h.client({ protocol: 'xmlrpc', retries: 0 });
+      await syncRecord(
+        { ...h.runtime.sync, odoo: primary },
+        { family: h.family, odooId: id, run: null, trigger: 'resync' },
       );
-      try {
-        await syncRecord(
-          { ...h.runtime.sync, odoo: primary },
-          { family: h.family, odooId: id, run: null, trigger: 'resync' },
-        );
-      } finally {
-        await primary.close();
-      }
     }
 
     /** Writes the BC in Odoo and copies it from the primary. */
