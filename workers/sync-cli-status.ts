@@ -3,7 +3,7 @@
  * state, its last runs and pending failures; each family waiting for `migrate`, with why; then
  * the change feed's subscriptions (how far behind, failures, dead letters).
  */
-import type { OdooConfig } from '../src/config/config.js';
+import type { OdooConfig } from '../src/config/odoo-config.js';
 import type { Db } from '../src/db/create-db.js';
 import { linkStatusLines } from '../src/odoo-link/link-status.js';
 import { readLinkStatus } from '../src/odoo-link/link-store.js';

@@ -10,12 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { createApi } from '../../src/create-api.js';
 import { hashApiKey } from '../../src/config/api-keys.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
-import {
-  defaultApiKeyLifecycle,
-  defaultOdooBudget,
-  loadConfigOrExit,
-  type Config,
-} from '../../src/config/config.js';
+import { loadConfigOrExit, type Config } from '../../src/config/config.js';
+import { defaultApiKeyLifecycle, defaultOdooBudget } from '../../src/config/odoo-config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { provideDemoRedis } from './local-redis.js';

@@ -15,53 +15,13 @@ import type { DeclaredSubscription } from '../feed/subscriptions.js';
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
+import { checkApiKeyLifecycle, odooConfigFrom, type OdooConfig } from './odoo-config.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
 
 export type ConfigMode = 'production' | 'demo';
 
 /** What the process does decides what it must be given: the API never needs Odoo's password. */
 export type ConfigRole = 'api' | 'worker' | 'cli' | 'migrate' | 'demo';
-
-/** The Odoo API key's lifecycle (ODOO_API_KEY_*): what is known of its expiry, and its renewal. */
-export interface OdooApiKeyConfig {
-  /** ODOO_API_KEY_EXPIRES_AT: the configured key's expiry, when the operator gives it. */
-  readonly expiresAt?: Date;
-  readonly warnDays: number;
-  readonly rotate: boolean;
-  readonly renewDays: number;
-  readonly lifetimeDays: number;
-  /** ODOO_API_KEY_SECRET: the encryption key of the stored key is derived from it. */
-  readonly secret?: string;
-}
-
-/** One budget of Odoo calls for every process sharing the queue Redis; 0 is no bound. */
-export interface OdooBudgetConfig {
-  readonly maxConcurrentCalls: number;
-  readonly maxCallsPerSecond: number;
-}
-
-export interface OdooConfig {
-  readonly url: string;
-  readonly database: string;
-  readonly username: string;
-  /** ODOO_PASSWORD, or the API key when only ODOO_API_KEY is set (Odoo takes keys as passwords). */
-  readonly password: string;
-  /** ODOO_API_KEY: JSON-2's bearer, and the secret of XML-RPC and JSON-RPC calls when set. */
-  readonly apiKey?: string;
-  readonly apiKeyLifecycle: OdooApiKeyConfig;
-  /** `auto`: chosen by the server's version at the first call (see the Odoo client). */
-  readonly protocol: 'auto' | 'xmlrpc' | 'jsonrpc' | 'json2';
-  /** ODOO_READ_REPLICA: JSON-2 reads may come from a replica that lags. */
-  readonly readReplica: boolean;
-  readonly timeoutMs: number;
-  readonly retries: number;
-  /** The fleet's call budget, shared through Redis (0: no bound): ODOO_MAX_* keys. */
-  readonly budget: OdooBudgetConfig;
-  readonly pageSize: number;
-  readonly pageMaxBytes: number;
-  /** ODOO_CONTEXT: overrides the sync user's own context (`lang`, `tz`) in every read. */
-  readonly context?: Readonly<Record<string, unknown>>;
-}
 
 /** The Tryton client's settings, and the gateway's. */
 export interface TrytonConfig extends TrytonClientSettings {
@@ -308,53 +268,6 @@ export function loadConfig(
   );
 }
 
-/** The lifecycle settings when no key is configured (the demo's sandbox): the schema's defaults. */
-export function defaultApiKeyLifecycle(): OdooApiKeyConfig {
-  const { shape } = envSchema;
-  return {
-    warnDays: shape.ODOO_API_KEY_WARN_DAYS.parse(undefined),
-    rotate: false,
-    renewDays: shape.ODOO_API_KEY_RENEW_DAYS.parse(undefined),
-    lifetimeDays: shape.ODOO_API_KEY_LIFETIME_DAYS.parse(undefined),
-  };
-}
-
-/** The call budget when no Odoo is configured (the demo's sandbox): the schema's defaults. */
-export function defaultOdooBudget(): OdooBudgetConfig {
-  const { shape } = envSchema;
-  return {
-    maxConcurrentCalls: shape.ODOO_MAX_CONCURRENT_CALLS.parse(undefined),
-    maxCallsPerSecond: shape.ODOO_MAX_CALLS_PER_SECOND.parse(undefined),
-  };
-}
-
-/**
- * The API key's renewal needs the key it renews from and the secret its successor is stored
- * under, and must leave time: a key renewed when fewer days remain than a new one lasts.
- */
-function checkApiKeyLifecycle(
-  env: Readonly<Record<string, string | undefined>>,
-  parsed: Env | undefined,
-  problems: { key: string; message: string }[],
-): void {
-  if (parsed?.ODOO_API_KEY_ROTATE !== true) return;
-  if (!env.ODOO_API_KEY?.trim())
-    problems.push({
-      key: 'ODOO_API_KEY',
-      message: 'is required with ODOO_API_KEY_ROTATE=true: a key is renewed from the key itself',
-    });
-  if (!env.ODOO_API_KEY_SECRET?.trim())
-    problems.push({
-      key: 'ODOO_API_KEY_SECRET',
-      message: 'is required with ODOO_API_KEY_ROTATE=true: the renewed key is stored encrypted',
-    });
-  if (parsed.ODOO_API_KEY_RENEW_DAYS >= parsed.ODOO_API_KEY_LIFETIME_DAYS)
-    problems.push({
-      key: 'ODOO_API_KEY_RENEW_DAYS',
-      message: 'must be below ODOO_API_KEY_LIFETIME_DAYS, or every renewed key is due at once',
-    });
-}
-
 /**
  * The families copied: SYNC_FAMILIES, else every family of SYNC_FAMILIES_FILE, else the BC
  * family (and the partners beside it in the demo). A file's families may not take a name or a
@@ -423,36 +336,7 @@ function build(
   },
   options: LoadConfigOptions,
 ): Config {
-  const odooSecret = env.ODOO_PASSWORD ?? env.ODOO_API_KEY;
-  const odoo: OdooConfig | undefined =
-    env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME && odooSecret
-      ? {
-          url: env.ODOO_URL.replace(/\/+$/, ''),
-          database: env.ODOO_DATABASE,
-          username: env.ODOO_USERNAME,
-          password: odooSecret,
-          ...(env.ODOO_API_KEY ? { apiKey: env.ODOO_API_KEY } : {}),
-          apiKeyLifecycle: {
-            ...(env.ODOO_API_KEY_EXPIRES_AT ? { expiresAt: env.ODOO_API_KEY_EXPIRES_AT } : {}),
-            warnDays: env.ODOO_API_KEY_WARN_DAYS,
-            rotate: env.ODOO_API_KEY_ROTATE,
-            renewDays: env.ODOO_API_KEY_RENEW_DAYS,
-            lifetimeDays: env.ODOO_API_KEY_LIFETIME_DAYS,
-            ...(env.ODOO_API_KEY_SECRET ? { secret: env.ODOO_API_KEY_SECRET } : {}),
-          },
-          protocol: env.ODOO_PROTOCOL,
-          readReplica: env.ODOO_READ_REPLICA,
-          timeoutMs: env.ODOO_TIMEOUT_MS,
-          retries: env.ODOO_RETRIES,
-          budget: {
-            maxConcurrentCalls: env.ODOO_MAX_CONCURRENT_CALLS,
-            maxCallsPerSecond: env.ODOO_MAX_CALLS_PER_SECOND,
-          },
-          pageSize: env.ODOO_PAGE_SIZE,
-          pageMaxBytes: env.ODOO_PAGE_MAX_BYTES,
-          ...(env.ODOO_CONTEXT ? { context: env.ODOO_CONTEXT } : {}),
-        }
-      : undefined;
+  const odoo = odooConfigFrom(env);
   const tryton: TrytonConfig | undefined =
     env.TRYTON_RPC_URL && env.TRYTON_DATABASE && env.TRYTON_USER && env.TRYTON_PASSWORD
       ? {

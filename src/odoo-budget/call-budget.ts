@@ -26,7 +26,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { OdooCallGate, OdooCallPermit, OdooError } from '../clients/odoo/index.js';
-import type { OdooConfig } from '../config/config.js';
+import type { OdooConfig } from '../config/odoo-config.js';
 import type { Logger } from '../lib/logger.js';
 import { acquireScript, releaseScript } from './budget-scripts.js';
 

@@ -19,7 +19,7 @@
 import { sql } from 'drizzle-orm';
 import { isOdooError, type OdooClient } from '../clients/odoo/index.js';
 import { rowsOf } from '../db/sql-rows.js';
-import type { OdooApiKeyConfig } from '../config/config.js';
+import type { OdooApiKeyConfig } from '../config/odoo-config.js';
 import type { Db } from '../db/create-db.js';
 import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OdooApiKeyConfig } from '../config/config.js';
+import type { OdooApiKeyConfig } from '../config/odoo-config.js';
 import { describeApiKey, describeLink, linkStatusLines } from './link-status.js';
 
 const DAY = 86_400_000;

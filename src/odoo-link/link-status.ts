@@ -4,7 +4,7 @@
  * are left, whether that is within ODOO_API_KEY_WARN_DAYS, whether erp-bridge renews it and how
  * its last renewal went. Pure: built from the `odoo_link` row and the configuration.
  */
-import type { OdooApiKeyConfig } from '../config/config.js';
+import type { OdooApiKeyConfig } from '../config/odoo-config.js';
 import type { OdooLinkRow } from '../db/schema/index.js';
 
 /** `ok`, `expiring` (within the warning days), `lapsed`, `never` (a persistent key), `unknown`. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { OdooTransportChoice } from '../clients/odoo/index.js';
 import type { Db } from '../db/create-db.js';
-import type { OdooConfig } from '../config/config.js';
+import type { OdooConfig } from '../config/odoo-config.js';
 import { odooLink, type OdooLinkRow } from '../db/schema/index.js';
 import { describeLink, type LinkStatus } from './link-status.js';
 

@@ -11,7 +11,7 @@ import {
   type OdooCallObserver,
   type OdooClient,
 } from '../clients/odoo/index.js';
-import type { OdooConfig } from '../config/config.js';
+import type { OdooConfig } from '../config/odoo-config.js';
 import type { Db } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
 import { createApiKeyLifecycle, retireGraceMs, type ApiKeyLifecycle } from './api-key-lifecycle.js';

@@ -9,7 +9,7 @@
 import postgres from 'postgres';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { OdooConfig } from '../../src/config/config.js';
+import type { OdooConfig } from '../../src/config/odoo-config.js';
 import { odooLink } from '../../src/db/schema/index.js';
 import { registerApiKeyMetrics } from '../../src/odoo-link/api-key-metrics.js';
 import { createOdooLink, type OdooLink } from '../../src/odoo-link/odoo-link.js';
