@@ -38,6 +38,7 @@ import {
 } from '../src/families/map-record.js';
 import { childWriteShape, rootWriteShape, type WriteShape } from '../src/families/write-shape.js';
 import { changedSince, createSchemaCache, type FamilySchema } from '../src/sync/odoo-reads.js';
+import { linkRowsInsert } from '../src/sync/write-records.js';
 
 const PAGE_SIZE = 500;
 
@@ -107,13 +108,8 @@ async function bareLinks(
     if (replace && linked.length > 0)
       await tx.execute(sql`
         delete from ${table} where owner_id = any(${intArray(linked.map((r) => r.odooId))}::int[])`);
-    const owners = linked.flatMap((record) => record.links[i]!.map(() => record.odooId));
-    const positions = linked.flatMap((record) => record.links[i]!.map((_, at) => at + 1));
-    const targets = linked.flatMap((record) => record.links[i]!);
-    if (owners.length > 0)
-      await tx.execute(sql`
-        insert into ${table} (owner_id, position, target_id)
-        select * from unnest(${intArray(owners)}::int[], ${intArray(positions)}::int[], ${intArray(targets)}::int[])`);
+    const insert = linkRowsInsert(link.table, linked, i);
+    if (insert) await tx.execute(insert);
   }
 }
 

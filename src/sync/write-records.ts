@@ -454,26 +454,35 @@ async function replaceLinks(
   });
   if (anyStored && deletes.length > 0)
     await tx.execute(sql`with ${sql.join(deletes, sql`, `)} select 1`);
-  // Three int arrays, not a row object per link: a first copy writes one per target.
-  const inserts = tables.flatMap((table, i) => {
-    const linkOwners: number[] = [];
-    const positions: number[] = [];
-    const targets: number[] = [];
-    for (const record of records)
-      record.links[i]?.forEach((target, at) => {
-        linkOwners.push(record.odooId);
-        positions.push(at + 1);
-        targets.push(target);
-      });
-    return linkOwners.length === 0
-      ? []
-      : [
-          sql`${sql.raw(`i${String(i)}`)} as (
-            insert into ${table} (owner_id, position, target_id)
-            select * from unnest(${intArray(linkOwners)}::int[], ${intArray(positions)}::int[], ${intArray(targets)}::int[]))`,
-        ];
+  const inserts = model.links.flatMap((link, i) => {
+    const insert = linkRowsInsert(link.table, records, i);
+    return insert ? [sql`${sql.raw(`i${String(i)}`)} as (${insert})`] : [];
   });
   if (inserts.length > 0) await tx.execute(sql`with ${sql.join(inserts, sql`, `)} select 1`);
+}
+
+/**
+ * The insert into `table`, the model's `i`th link table, of the link rows of `records`, in
+ * Odoo's order; undefined when they have none. Three int arrays, not a row object per link: a
+ * first copy writes one per target.
+ */
+export function linkRowsInsert(
+  table: string,
+  records: readonly MappedRecord[],
+  i: number,
+): SQL | undefined {
+  const owners: number[] = [];
+  const positions: number[] = [];
+  const targets: number[] = [];
+  for (const record of records)
+    record.links[i]?.forEach((target, at) => {
+      owners.push(record.odooId);
+      positions.push(at + 1);
+      targets.push(target);
+    });
+  if (owners.length === 0) return undefined;
+  return sql`insert into ${sql.identifier(table)} (owner_id, position, target_id)
+    select * from unnest(${intArray(owners)}::int[], ${intArray(positions)}::int[], ${intArray(targets)}::int[])`;
 }
 
 /** Roots per transaction: a few hundred kB of jsonb, and a short lock on the rows it touches. */
