@@ -8,6 +8,7 @@ import { repr, type Row } from './sandbox-domain.js';
 import { missingError, moduleError, pythonError } from './sandbox-exceptions.js';
 import type { FieldSpec } from './models/field-spec.js';
 import type { SandboxTable, SandboxTables } from './sandbox-tables.js';
+import { convertDefinition, convertProperties } from './sandbox-properties.js';
 import { parseDateString, parseDatetimeMicros } from './sandbox-time.js';
 import { SOURCE_LANG } from './sandbox-translations.js';
 
@@ -154,6 +155,10 @@ export function convertValue(
       requireTargets(tables.requireTable(spec.relation as string), [value]);
       return value;
     }
+    case 'properties':
+      return convertProperties(table, spec, value);
+    case 'properties_definition':
+      return convertDefinition(table, spec, value);
     default:
       return value;
   }

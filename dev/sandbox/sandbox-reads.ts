@@ -15,6 +15,7 @@ import { describeFields } from './sandbox-fields-get.js';
 import type { FieldSpec } from './models/field-spec.js';
 import { BC_LINE_MODEL } from './models/bc-models.js';
 import type { SandboxTable, SandboxTables } from './sandbox-tables.js';
+import { readProperties, readWithMissing } from './sandbox-properties.js';
 import { formatOdooDatetime } from './sandbox-time.js';
 import { SOURCE_LANG, translatedText } from './sandbox-translations.js';
 import { escapeXmlText, marshalValue } from './xmlrpc-marshaller.js';
@@ -86,9 +87,10 @@ export class SandboxReads {
     const table = this.tables.requireTable(model);
     const context = options.context ?? langContext();
     const readers = this.readers(table, fields, load === '_classic_read', context);
-    const rows = this.readableRows(table, toIdList(ids), options.ignoreRules === true);
+    const asked = toIdList(ids);
+    const rows = this.readableRows(table, asked, options.ignoreRules === true);
     if (options.ignoreRules !== true && rows.length > 0) this.checkOne2manys(table, readers);
-    return rows.map((row) => plainRecord(row, readers));
+    return misaligned(table, asked, rows, readers) ?? rows.map((row) => plainRecord(row, readers));
   }
 
   /** `read` for an RPC answer: the same records, which XML-RPC marshals from the rows directly. */
@@ -103,8 +105,17 @@ export class SandboxReads {
     const classic = load === '_classic_read';
     const readers = this.readers(table, fields, classic, context);
     const emitters = this.emitters(table, classic, readers, context);
-    const rows = this.readableRows(table, toIdList(ids), false);
+    const asked = toIdList(ids);
+    const rows = this.readableRows(table, asked, false);
     if (rows.length > 0) this.checkOne2manys(table, readers);
+    const shifted = misaligned(table, asked, rows, readers);
+    if (shifted)
+      return new RecordList(
+        shifted.flatMap((record) => (typeof record.id === 'number' ? [record.id] : [])),
+        undefined,
+        () => marshalValue(shifted),
+        () => shifted,
+      );
     return new RecordList(
       rows.map((row) => row.id),
       model === BC_LINE_MODEL ? rows.map((row) => row.bc_id as number | null) : undefined,
@@ -359,6 +370,10 @@ export class SandboxReads {
       case 'json':
         // Stored as given (Odoo's convert_to_cache is a JSON round trip); empty is False.
         return (row) => (row[name] as PyValue) ?? false;
+      case 'properties':
+        return (row) => readProperties(this.tables, table, spec, row, lang);
+      case 'properties_definition':
+        return (row) => (row[name] as PyValue) ?? [];
       default:
         return (row) => (row[name] as PyValue) ?? false;
     }
@@ -404,6 +419,27 @@ export class SandboxReads {
     }
     return () => false;
   }
+}
+
+/**
+ * Odoo 17's answer when a record asked for is gone and a properties field is read: values paired
+ * with the wrong records (sandbox-properties.ts); undefined when the read is a plain one.
+ */
+function misaligned(
+  table: SandboxTable,
+  asked: readonly number[],
+  rows: readonly Row[],
+  readers: Array<[string, Reader]>,
+): Array<Record<string, PyValue>> | undefined {
+  if (table.spec.release !== '17.0' || rows.length === asked.length) return undefined;
+  if (!readers.some(([name]) => table.fields.get(name)?.type === 'properties')) return undefined;
+  const byName = new Map(readers);
+  return readWithMissing(
+    table,
+    asked,
+    readers.map(([name]) => name),
+    (name, row) => (byName.get(name) as Reader)(row),
+  );
 }
 
 function plainRecord(row: Row, readers: Array<[string, Reader]>): Record<string, PyValue> {

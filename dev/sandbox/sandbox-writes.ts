@@ -156,7 +156,9 @@ export class SandboxWrites {
     const { values, x2many } = convertVals(this.tables, table, vals, 'create', options);
     const row = this.newRow(table, id, values, ctx);
     for (const spec of table.spec.fields) {
-      if (spec.required && (row[spec.name] === null || row[spec.name] === undefined)) {
+      // A field of an `_inherits` parent (a project's `alias_defaults`) is its parent's to hold.
+      if (!spec.required || !holdsValue(spec)) continue;
+      if (row[spec.name] === null || row[spec.name] === undefined) {
         throw validationError(
           'The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n' +
             '- Delete: another model requires the record being deleted. If possible, archive it instead.\n\n' +

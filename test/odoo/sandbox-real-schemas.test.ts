@@ -31,7 +31,14 @@ const dump = (model: string): Dump =>
   ) as Dump;
 
 const START = new Date('2025-06-02T09:00:00.000Z');
-const SIZES = { 'res.partner': 40, 'account.move': 12, 'res.partner.category': 5 } as const;
+const SIZES = {
+  'res.partner': 40,
+  'account.move': 12,
+  'res.partner.category': 5,
+  'project.project': 3,
+  'project.task': 12,
+  'project.tags': 4,
+} as const;
 let harness: SandboxHarness;
 /** The sandbox's own generators run too: their records are completed to the dumps' fields. */
 const OPTIONS = {

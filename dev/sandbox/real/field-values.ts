@@ -108,6 +108,10 @@ export function fieldValue(field: FieldSpec, ctx: ValueContext): unknown {
       return field.name.startsWith('analytic')
         ? { [String(random.int(1, 4))]: 100.0 }
         : { key: `${ctx.id}`, values: [1, 2.5, 'trois'], nested: { ok: true } };
+    case 'properties_definition':
+      return propertyDefinitions(ctx);
+    case 'properties':
+      return propertyValues(ctx);
     case 'many2one':
       return existingTarget(field, ctx) ?? null;
     case 'many2many': {
@@ -117,6 +121,45 @@ export function fieldValue(field: FieldSpec, ctx: ValueContext): unknown {
     default:
       return null;
   }
+}
+
+/** Properties a container may define, one of each type a value is generated for. */
+const PROPERTIES = [
+  { name: 'colour', type: 'char', string: 'Colour' },
+  { name: 'size', type: 'integer', string: 'Size' },
+  { name: 'urgent', type: 'boolean', string: 'Urgent' },
+  {
+    name: 'kind',
+    type: 'selection',
+    string: 'Kind',
+    selection: [
+      ['bottle', 'Bottle'],
+      ['tank', 'Tank'],
+    ],
+  },
+  { name: 'owner', type: 'many2one', string: 'Owner', comodel: 'res.partner' },
+];
+
+/** A container's definitions: some of the properties above, in their order. */
+function propertyDefinitions({ random }: ValueContext): unknown {
+  const chosen = PROPERTIES.filter(() => random.chance(0.7));
+  return chosen.length === 0 ? null : chosen;
+}
+
+/**
+ * A record's property values: one for every property a container may define (a read shows those
+ * its container defines), so that none reads None, which XML-RPC cannot send.
+ */
+function propertyValues(ctx: ValueContext): unknown {
+  const { random, id } = ctx;
+  const owners = ctx.tables.table('res.partner')?.ids ?? [];
+  return {
+    colour: `${random.pick(WORDS)} ${id}`,
+    size: random.int(1, 50),
+    urgent: random.chance(0.3),
+    kind: random.pick(['bottle', 'tank']),
+    owner: owners.length > 0 ? random.pick(owners) : false,
+  };
 }
 
 /** Up to `count` different items drawn from `items` (no copy of a list of thousands). */

@@ -39,6 +39,9 @@ const GENERATION_ORDER = [
   'res.partner',
   'account.move',
   'account.move.line',
+  'project.tags',
+  'project.project',
+  'project.task',
 ];
 
 export function generateRealData(store: SandboxStore, options: RealDataOptions): void {
