@@ -112,7 +112,12 @@ export interface OdooClient {
     countOptions?: OdooSearchCountOptions,
     options?: OdooCallOptions,
   ): Promise<number>;
-  /** Records that no longer exist are missing from the answer (Odoo drops them silently). */
+  /**
+   * Records that no longer exist are missing from the answer (Odoo drops them silently); each
+   * other record comes with its own values, read a second time when Odoo paired them wrong
+   * (docs/odoo.md, "Reads by id").
+   * @throws OdooError `ODOO_INCONSISTENT_READ` (retryable) when that keeps happening
+   */
   read<T extends OdooRecord = OdooRecord>(
     model: string,
     ids: readonly number[],

@@ -29,7 +29,9 @@ export type OdooErrorCode =
   /** The caller's AbortSignal fired. */
   | 'ODOO_ABORTED'
   /** The call budget the client was given (a gate shared by processes) could not admit the call. */
-  | 'ODOO_BUDGET';
+  | 'ODOO_BUDGET'
+  /** A read by id kept pairing values with the wrong records: its records kept being deleted. */
+  | 'ODOO_INCONSISTENT_READ';
 
 /**
  * What an `ODOO_AUTH` error adds when erp-bridge knows more than Odoo says: the API key lapsed
