@@ -92,11 +92,15 @@ export async function waitForJob(
     };
     timer = setTimeout(poll, pollMs);
   });
+  // Each wait puts a listener on the queue (BullMQ's `closing`): a process waiting for a job of
+  // each of sixteen families is no leak, and Node would warn of one past ten.
+  queue.setMaxListeners(queue.getMaxListeners() + 1);
   try {
     return await Promise.race([job.waitUntilFinished(events), polled]);
   } finally {
     stopped = true;
     clearTimeout(timer);
+    queue.setMaxListeners(queue.getMaxListeners() - 1);
   }
 }
 

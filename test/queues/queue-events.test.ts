@@ -37,7 +37,7 @@ describe('waiting for a job while the event loop is held', () => {
     closers.length = 0;
   });
 
-  function queueWithWorker() {
+  function queueWithWorker(concurrency = 1) {
     const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     const prefix = `qe-${randomBytes(4).toString('hex')}`;
     const queue = new Queue('jobs', { connection, prefix });
@@ -48,7 +48,7 @@ describe('waiting for a job while the event loop is held', () => {
         await new Promise((resolve) => setTimeout(resolve, 1_500));
         return { answer: 42 };
       },
-      { connection, prefix },
+      { connection, prefix, concurrency },
     );
     closers.push(async () => {
       await worker.close();
@@ -102,6 +102,29 @@ describe('waiting for a job while the event loop is held', () => {
       expect(await waitForJob(queue, job, events, 500)).toEqual({ answer: 42 });
     } finally {
       release();
+    }
+  });
+
+  it('waits for more jobs of one queue at once than an emitter allows listeners, without a warning', async () => {
+    // The sync CLI waits for one job per family: sixteen families, sixteen waits on one queue.
+    const { connection, queue } = queueWithWorker(16);
+    const owned = await createQueueEvents(connection, queue);
+    closers.push(owned.close);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const jobs = await Promise.all(Array.from({ length: 16 }, () => queue.add('job', {})));
+      const before = queue.getMaxListeners();
+      expect(await Promise.all(jobs.map((job) => owned.waitFor(job)))).toEqual(
+        jobs.map(() => ({ answer: 42 })),
+      );
+      expect(queue.getMaxListeners()).toBe(before);
+      // Node reports a warning on the next turn of the loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
     }
   });
 });
