@@ -57,7 +57,8 @@ type OdooSchemaSource = Pick<OdooClient, 'fieldsGet' | 'canRead'>;
 
 /**
  * A model's fields and whether the sync user may read it; undefined when Odoo has no such model
- * or will not describe it (both are named with the family's other problems).
+ * (fault 2 `Object x doesn't exist`, a 404 on JSON-2: a user error on every transport) or will
+ * not describe it (both are named with the family's other problems).
  */
 async function describe(
   odoo: OdooSchemaSource,
@@ -71,7 +72,12 @@ async function describe(
     ]);
     return { fields, readable };
   } catch (error) {
-    if (isOdooError(error) && (error.code === 'ODOO_SERVER_FAULT' || error.code === 'ODOO_ACCESS'))
+    if (
+      isOdooError(error) &&
+      (error.code === 'ODOO_USER_ERROR' ||
+        error.code === 'ODOO_SERVER_FAULT' ||
+        error.code === 'ODOO_ACCESS')
+    )
       return undefined;
     throw error;
   }

@@ -186,6 +186,17 @@ describe('planLayout', () => {
       'orders: x.order: Odoo has no such model, or the sync user cannot read it',
     ]);
   });
+
+  it('refuses a model Odoo keeps no stamps of (no write_date: mail.followers), root or child', () => {
+    const { write_date: _root, ...unstamped } = ORDER;
+    const { write_date: _line, ...unstampedLine } = LINE;
+    const why =
+      'has no write_date (Odoo keeps no stamps of it: _log_access is off), so no run could see its changes';
+    expect(plan({ 'x.order': unstamped, 'x.order.line': unstampedLine }).problems).toEqual([
+      `orders: x.order: ${why}`,
+      `orders: x.order.line: ${why}`,
+    ]);
+  });
 });
 
 describe('what planLayout leaves out', () => {

@@ -149,7 +149,11 @@ export function planLayout(
         ? [`${where}: Odoo has no such model, or the sync user cannot read it`]
         : found?.readable === false
           ? [`${where}: the sync user may not read the model (check_access_rights)`]
-          : modelProblems),
+          : !('write_date' in fields)
+            ? [
+                `${where}: has no write_date (Odoo keeps no stamps of it: _log_access is off), so no run could see its changes`,
+              ]
+            : modelProblems),
     );
     return planned;
   });
