@@ -3,9 +3,10 @@
  * run, on the same data, from the same Odoo sandbox (a process of its own) into two databases of
  * one throw-away PostgreSQL:
  *
- * 1. a full copy into an empty database: the bare pipeline, then the product;
+ * 1. a full copy into an empty database: the bare pipeline, then the product, one right after the
+ *    other (`--product-first` swaps them);
  * 2. 10% of the BCs changed in Odoo, then the same window (watermark − overlap) read again: the
- *    bare pipeline, then the product's incremental run.
+ *    bare pipeline and the product's incremental run, in the same order.
  *
  * The product runs as operators run it: the compiled worker (`dist/workers/main.js`, production
  * defaults) in its own process, its runs queued through BullMQ and awaited; its peak RSS is the
@@ -16,12 +17,16 @@
  * memory for fewer garbage collections.
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
- * [--product-only] [--configured] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]…
- * [--verify] [--json]` (`--configured`: the product copies the BC models declared in a file, the
- * bare pipeline the same declaration into the same tables, and a second bare pipeline the BC
- * family's narrower tables, for what the declaration's width costs; `--verify`: then a fresh
- * worker verifies every record; it builds dist/ first, unless `--no-build`); `npm run bench` runs
- * it per transport.
+ * [--product-only] [--configured] [--product-first] [--statements] [--verify]
+ * [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]… [--json]`:
+ * - `--configured`: the product copies the BC models declared in a file, the bare pipeline the
+ *   same declaration into the same tables, and a second bare pipeline the BC family's narrower
+ *   tables, for what the declaration's width costs;
+ * - `--statements`: the statements that took PostgreSQL longest in each full copy, from
+ *   pg_stat_statements, on stderr;
+ * - `--verify`: then a fresh worker verifies every record.
+ *
+ * It builds dist/ first, unless `--no-build`; `npm run bench` runs it per transport.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { build } from 'esbuild';
@@ -349,6 +354,49 @@ async function configureFamily(
   };
 }
 
+/** The bare pipeline's copy and the product's, one right after the other (`between` them). */
+async function inOrder<B, P>(
+  productFirst: boolean | undefined,
+  bare: () => Promise<B>,
+  product: () => Promise<P>,
+  between: () => Promise<void>,
+): Promise<[B, P]> {
+  if (productFirst) {
+    const productCopy = await product();
+    await between();
+    return [await bare(), productCopy];
+  }
+  const bareCopy = await bare();
+  await between();
+  return [bareCopy, await product()];
+}
+
+/** Statements PostgreSQL spent the most time on, per database, from `pg_stat_statements`. */
+async function statementsOf(db: DbHandle) {
+  await db.sql!.unsafe('create extension if not exists pg_stat_statements');
+  return {
+    reset: async () => {
+      await db.sql!.unsafe('select pg_stat_statements_reset()');
+    },
+    async print(what: string, of: DbHandle | undefined) {
+      if (!of) return;
+      const name = new URL(of.url!).pathname.slice(1);
+      const rows = await db.sql!<
+        { ms: number; calls: number; rows: number; query: string }[]
+      >`select round(total_exec_time)::int as ms, calls::int, rows::int,
+          regexp_replace(left(query, 160), '[[:space:]]+', ' ', 'g') as query
+        from pg_stat_statements s join pg_database d on d.oid = s.dbid
+        where d.datname = ${name} order by total_exec_time desc limit 15`;
+      const total = rows.reduce((sum, row) => sum + row.ms, 0);
+      process.stderr.write(`statements of ${what} (top 15: ${total} ms)\n`);
+      for (const row of rows)
+        process.stderr.write(
+          `${String(row.ms).padStart(7)} ms ${String(row.calls).padStart(6)} calls ${String(row.rows).padStart(7)} rows  ${row.query}\n`,
+        );
+    },
+  };
+}
+
 /** Writes `origin` on every 1/fraction-th BC; resolves with their count. */
 async function changeBcs(odoo: OdooClient, fraction: number): Promise<number> {
   const ids = await odoo.search(BC_MODEL, [], { order: 'id asc', context: { active_test: false } });
@@ -383,11 +431,19 @@ export async function runSyncBench(input: {
   configured?: boolean;
   /** Then a fresh worker verifies every record. */
   verify?: boolean;
+  /** Prints the statements that took PostgreSQL the longest in each full copy (to stderr). */
+  statements?: boolean;
+  /** The product copies before the bare pipeline of the same declaration (default after). */
+  productFirst?: boolean;
 }): Promise<SyncBenchResult> {
   const { protocol, orders, lines } = input;
   const logger = pino({ level: 'warn' });
   const [pg, redis, sandbox] = await Promise.all([
-    startLocalPostgres(),
+    startLocalPostgres(
+      input.statements
+        ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' }
+        : {},
+    ),
     startLocalRedis(),
     startSandboxProcess({ orders, lines }),
   ]);
@@ -510,19 +566,40 @@ export async function runSyncBench(input: {
       return result.counts.odooCalls;
     };
 
-    // Each phase starts on a quiet server: autovacuum cleaning up after the phase before would
-    // otherwise run (and be counted) during the next one.
+    // Each phase starts on a quiet server: autovacuum cleaning up after the phase before, or a
+    // checkpoint writing out its pages (all the copies share one server), would otherwise run and
+    // be counted during the next one.
     const settle = async () => {
       for (const db of [productDb, bareDb, bareDefaultDb, bareCodeDb])
         await db?.sql!.unsafe('vacuum (analyze)');
+      await productDb.sql!.unsafe('checkpoint');
     };
-    const bareFull = await bare?.copy(null);
+    const statements = input.statements ? await statementsOf(productDb) : undefined;
+    // The yardsticks for context first, then the goal's pair side by side, in the order asked:
+    // the machine's speed drifts over minutes, and so would a ratio taken minutes apart.
     await settle();
     const bareCodeFull = await bareCode?.copy(null);
     await settle();
     const bareDefaultHeap = bareDefaultDb && (await copyOnce(bareSpec(bareDefaultDb)));
+    const copyBare = async () => {
+      await statements?.reset();
+      const copied = await bare?.copy(null);
+      await statements?.print('the bare pipeline of the same declaration, full copy', bareDb);
+      return copied;
+    };
+    const copyProduct = async () => {
+      await statements?.reset();
+      const copied = await measured(productRun, sandbox.pid, worker.pid);
+      await statements?.print('the product, full copy', productDb);
+      return copied;
+    };
     await settle();
-    const productFull = await measured(productRun, sandbox.pid, worker.pid);
+    const [bareFull, productFull] = await inOrder(
+      input.productFirst,
+      copyBare,
+      copyProduct,
+      settle,
+    );
     await settle();
     const [counted] = await productDb.sql!<{ records: number }[]>`
       select (select count(*)::int from ${productDb.sql!(tables[0]!)})
@@ -541,11 +618,14 @@ export async function runSyncBench(input: {
     const idleOdooCalls = await productRun();
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
     const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
-    const bareChanged = await bare?.copy(since);
-    await settle();
     const bareCodeChanged = await bareCode?.copy(since);
     await settle();
-    const productChanged = await measured(productRun, sandbox.pid, worker.pid);
+    const [bareChanged, productChanged] = await inOrder(
+      input.productFirst,
+      async () => bare?.copy(since),
+      () => measured(productRun, sandbox.pid, worker.pid),
+      settle,
+    );
     await settle();
     const [version] = await productDb.sql!<{ server_version: string }[]>`show server_version`;
 
@@ -651,6 +731,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       'worker-env': { type: 'string', multiple: true },
       configured: { type: 'boolean' },
       verify: { type: 'boolean' },
+      statements: { type: 'boolean' },
+      'product-first': { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -664,6 +746,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     workerLog: values['worker-log'],
     configured: values.configured,
     verify: values.verify,
+    statements: values.statements,
+    productFirst: values['product-first'],
     workerEnv: Object.fromEntries(
       (values['worker-env'] ?? []).map((pair) => [
         pair.split('=')[0]!,

@@ -49,7 +49,13 @@ export async function postgresServerVersion(): Promise<string> {
   return stdout.trim().replace(/^postgres \(PostgreSQL\) /, '');
 }
 
-export async function startLocalPostgres(): Promise<LocalService> {
+/**
+ * A throw-away PostgreSQL server; `settings` are more `-c name=value` options (a bench loads
+ * `pg_stat_statements` with them).
+ */
+export async function startLocalPostgres(
+  settings: Readonly<Record<string, string>> = {},
+): Promise<LocalService> {
   const initdb = findPgBin('initdb');
   const pgCtl = findPgBin('pg_ctl');
   if (!existsSync(initdb) && initdb === 'initdb') {
@@ -74,7 +80,11 @@ export async function startLocalPostgres(): Promise<LocalService> {
     '--no-instructions',
   ]);
   await run(initCmd, initArgs);
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${Object.entries(
+    settings,
+  )
+    .map(([name, value]) => ` -c ${name}=${value}`)
+    .join('')}`;
   const [startCmd, startArgs] = asPostgresUser(pgCtl, [
     '-D',
     dataDir,
