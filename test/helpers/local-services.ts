@@ -80,11 +80,18 @@ export async function startLocalPostgres(
     '--no-instructions',
   ]);
   await run(initCmd, initArgs);
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${Object.entries(
-    settings,
-  )
-    .map(([name, value]) => ` -c ${name}=${value}`)
-    .join('')}`;
+  const server = {
+    listen_addresses: '127.0.0.1',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: '300',
+    ...settings,
+  };
+  const options = [
+    `-p ${port} -k ${root}`,
+    ...Object.entries(server).map(([name, value]) => `-c ${name}=${value}`),
+  ].join(' ');
   const [startCmd, startArgs] = asPostgresUser(pgCtl, [
     '-D',
     dataDir,

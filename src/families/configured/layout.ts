@@ -143,18 +143,9 @@ export function planLayout(
         );
       },
     });
-    // A model Odoo does not have is the one problem to name, not each field it lacks.
-    problems.push(
-      ...(Object.keys(fields).length === 0
-        ? [`${where}: Odoo has no such model, or the sync user cannot read it`]
-        : found?.readable === false
-          ? [`${where}: the sync user may not read the model (check_access_rights)`]
-          : !('write_date' in fields)
-            ? [
-                `${where}: has no write_date (Odoo keeps no stamps of it: _log_access is off), so no run could see its changes`,
-              ]
-            : modelProblems),
-    );
+    // A model refused whole is the one problem to name, not each field it lacks.
+    const refused = modelRefusal(fields, found?.readable);
+    problems.push(...(refused ? [`${where}: ${refused}`] : modelProblems));
     return planned;
   });
   const sameModels = previous !== undefined && sameRows(previous.models, models);
@@ -172,6 +163,19 @@ export function planLayout(
  * Whether rows written under one layout are what the other would write: the same columns and
  * links. A decimal widened from `numeric(p,s)` to `numeric` keeps its rows.
  */
+/** Why a model cannot be copied at all, from what Odoo described of it; undefined when it can. */
+function modelRefusal(
+  fields: Readonly<Record<string, OdooFieldDescription>>,
+  readable: boolean | undefined,
+): string | undefined {
+  if (Object.keys(fields).length === 0)
+    return 'Odoo has no such model, or the sync user cannot read it';
+  if (readable === false) return 'the sync user may not read the model (check_access_rights)';
+  if (!('write_date' in fields))
+    return 'has no write_date (Odoo keeps no stamps of it: _log_access is off), so no run could see its changes';
+  return undefined;
+}
+
 function sameRows(a: readonly ModelLayout[], b: readonly ModelLayout[]): boolean {
   const rows = (models: readonly ModelLayout[]) =>
     models.map((model) => ({
