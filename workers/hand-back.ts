@@ -9,13 +9,17 @@
  * family, which would route by itself but multiply each worker's queues, blocking Redis
  * connections and jobs in flight (its memory) by the number of families; and over failing the
  * job: a run must not fail because a worker of another family took one of its pages. The lease of
- * a run waiting meanwhile is kept (lease-keeper.ts). A job that no worker has taken for an hour
- * — no worker copies its family any more — fails for good, naming it (`FAMILY_NOT_COPIED`).
+ * a run waiting meanwhile is kept (lease-keeper.ts). A job fails for good, naming its family
+ * (`FAMILY_NOT_COPIED`), once it has gone back and forth for an hour while no worker noted for an
+ * hour that it copies the family (schedules.ts, `markFamiliesSeen`): not for the age of its first
+ * hand-back alone, which a run of many waves, or a reconcile put off for an hour, outlives while
+ * the workers of its family are busy elsewhere.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { familyLastSeen } from '../src/queues/schedules.js';
 import type { WorkerContext } from './worker-context.js';
 
-/** How long a job may go back and forth before it fails. */
+/** How long a job may go back and forth, with no worker of its family seen, before it fails. */
 const GIVE_UP_AFTER_MS = 3_600_000;
 
 /** Hands `job` back (see the module's header) and ends this attempt. */
@@ -26,9 +30,13 @@ export async function handBack(
 ): Promise<never> {
   const now = Date.now();
   const { family, handedBackAt } = job.data;
-  if (handedBackAt !== undefined && now - handedBackAt > GIVE_UP_AFTER_MS)
+  if (
+    handedBackAt !== undefined &&
+    now - handedBackAt > GIVE_UP_AFTER_MS &&
+    now - ((await familyLastSeen(ctx.queues, family)) ?? 0) > GIVE_UP_AFTER_MS
+  )
     throw new UnrecoverableError(
-      `FAMILY_NOT_COPIED: no worker copying family "${family}" took this job within an hour: name it in the SYNC_FAMILIES of a worker`,
+      `FAMILY_NOT_COPIED: no worker has copied family "${family}" for an hour: name it in the SYNC_FAMILIES of a worker`,
     );
   if (handedBackAt === undefined) await job.updateData({ ...job.data, handedBackAt: now });
   // A moment, not a backoff: the worker that copies the family may be free now.

@@ -26,6 +26,8 @@ export interface Queues {
   readonly byName: Readonly<Record<QueueName, Queue>>;
   readonly all: readonly Queue[];
   readonly settings: JobSettings;
+  /** The connection the queues were made on (the notes beside them: schedules.ts). */
+  readonly connection: Redis;
   /** Adds a job of the catalogue; rejects a payload that does not match its schema. */
   add<N extends JobName>(name: N, data: JobInput<N>, options?: JobsOptions): Promise<Job>;
   /** Adds many jobs of one kind in one round trip. */
@@ -64,6 +66,7 @@ export function createQueues(input: {
     byName,
     all: Object.values(byName),
     settings: input.settings,
+    connection: input.connection,
     async add(name, data, options) {
       const payload = JOBS[name].schema.parse(data);
       return byName[JOBS[name].queue].add(name, payload, optionsOf(name, options));

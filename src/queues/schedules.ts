@@ -67,6 +67,12 @@ function seenKey(queues: Queues): string {
   return queues.byName.sync.toKey('families-seen');
 }
 
+/** When a worker last noted that it copies `family` (epoch ms), if one ever did. */
+export async function familyLastSeen(queues: Queues, family: string): Promise<number | undefined> {
+  const at = await queues.connection.hget(seenKey(queues), family);
+  return at === null ? undefined : Number(at);
+}
+
 /** Notes that a worker copies these families now (see the module's header). */
 export async function markFamiliesSeen(
   queues: Queues,

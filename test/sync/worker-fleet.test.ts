@@ -16,7 +16,7 @@ import { rowsOf } from '../../src/db/sql-rows.js';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { partnersFamily } from '../../src/families/partners/family.js';
-import { staggerMinutes } from '../../src/queues/schedules.js';
+import { markFamiliesSeen, staggerMinutes } from '../../src/queues/schedules.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
@@ -195,6 +195,38 @@ describe('two workers that copy different families', () => {
     for (const family of [bcsFamily, partnersFamily])
       expect(await diffCopyWithSandbox(db.db, sandbox.control, family)).toEqual([]);
   }, 120_000);
+
+  it('a job first handed back hours ago goes back again while a worker of its family is seen', async () => {
+    const { producer, start } = await fleet();
+    await start(partnersFamily.name);
+    // A worker of the BCs noted itself a moment ago (it is busy, or restarting): the job was
+    // handed back two hours ago, before a long wait of its run, and goes back once more.
+    await markFamiliesSeen(producer.queues, producer.connection, [bcsFamily.name]);
+    const bcsRun = await producer.queues.add('sync-run', {
+      family: bcsFamily.name,
+      trigger: 'test',
+      handedBackAt: Date.now() - 2 * 3_600_000,
+    });
+    await vi.waitFor(
+      async () => expect(await producer.queues.byName.sync.getJobState(bcsRun.id!)).toBe('delayed'),
+      { timeout: 10_000, interval: 50 },
+    );
+    await start(bcsFamily.name);
+    await expect(producer.events.waitFor(bcsRun)).resolves.toMatchObject({ status: 'succeeded' });
+  }, 120_000);
+
+  it('a job of a family no worker has copied for an hour fails, naming it', async () => {
+    const { producer, start } = await fleet();
+    await start(partnersFamily.name);
+    const ghostRun = await producer.queues.add('sync-run', {
+      family: 'ghosts',
+      trigger: 'test',
+      handedBackAt: Date.now() - 2 * 3_600_000,
+    });
+    await expect(producer.events.waitFor(ghostRun)).rejects.toThrow(
+      /FAMILY_NOT_COPIED: no worker has copied family "ghosts" for an hour/,
+    );
+  }, 60_000);
 
   it("neither removes the other's schedulers", async () => {
     const { producer, start } = await fleet();
