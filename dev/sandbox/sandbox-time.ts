@@ -16,16 +16,21 @@ export interface SandboxClock {
   peekMicros(): number;
 }
 
+/** A source this far behind the last reading was stepped back (a clock set right), not jittered. */
+const STEP_BACK_MICROS = 1_000_000;
+
 /**
  * A clock over `source` (default: wall clock refined by the high-resolution timer) that never
- * returns the same or an earlier reading twice.
+ * returns the same or an earlier reading twice — unless its source was stepped back by a second
+ * or more, as a server's clock set right by its administrator is: PostgreSQL's `now()`, which
+ * stamps Odoo's records, then goes back with it.
  */
 export function createSandboxClock(source: MicrosSource = createWallClockSource()): SandboxClock {
   let last = -Infinity;
   return {
     nowMicros() {
       const reading = Math.floor(source());
-      last = reading > last ? reading : last + 1;
+      last = reading > last || reading <= last - STEP_BACK_MICROS ? reading : last + 1;
       return last;
     },
     peekMicros: () => Math.max(Math.floor(source()), last),

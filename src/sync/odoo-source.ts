@@ -38,6 +38,8 @@ export interface OdooSource {
   userContext(call?: OdooCallOptions): Promise<OdooContext>;
   /** Odoo's clock as its last answer gave it (see the Odoo client). */
   serverTime?(): Date | undefined;
+  /** Odoo's clock now, from a fresh answer (see the Odoo client). */
+  clock?(call?: OdooCallOptions): Promise<Date | undefined>;
   /** Whether the reads may come from a replica that lags (see the Odoo client). */
   readsMayLag?(): boolean;
 }
@@ -63,6 +65,7 @@ export function countCalls(source: OdooSource): CountedSource {
     canRead: (...args) => count(() => source.canRead(...args)),
     userContext: (...args) => count(() => source.userContext(...args)),
     serverTime: () => source.serverTime?.(),
+    clock: (...args) => count(() => source.clock?.(...args) ?? Promise.resolve(undefined)),
     readsMayLag: () => source.readsMayLag?.() ?? false,
   };
 }

@@ -117,13 +117,14 @@ export async function startRun(
       const watermarks: Record<string, Date> = input.full
         ? {}
         : { ...(await readWatermarks(db, family.name)) };
-      // A watermark later than Odoo's clock (a stamp written by a clock that ran ahead, before
-      // scans were bounded by Odoo's) would hide every change until the clock caught up: it is
-      // clamped to Odoo's clock, as soon as this process has read it.
+      // A watermark later than Odoo's clock (a stamp written by a clock that ran ahead, and set
+      // right since) would hide every change until the clock caught up: it is clamped to Odoo's
+      // clock read now. This process's last reading may be from before the clock was set right.
+      const odooNow =
+        Object.keys(watermarks).length > 0 ? await odoo.clock?.(calls) : odoo.serverTime?.();
       const clamped: { model: string; watermark: Date; odooNow: Date }[] = [];
       const windowOf = (model: string) => {
         const mark = watermarks[model];
-        const odooNow = odoo.serverTime?.();
         if (
           mark &&
           odooNow &&

@@ -101,4 +101,18 @@ describe.each(FAMILY_CASES)('$name stamps out of time', (c) => {
       h.logLines.some((line) => line.includes("watermarks later than Odoo's clock, clamped")),
     ).toBe(true);
   });
+
+  it("a watermark taken while Odoo's clock ran a day ahead is clamped once the clock is set right", async () => {
+    const [ahead, behind] = c.standalone(control()).slice(4);
+    const rightMs = clock.nowMicros() / 1_000;
+    clock.set(new Date(rightMs + 86_400_000));
+    control().write(c.rootModel, ahead!, { [c.rootText]: 'stamped by a clock a day ahead' });
+    await h.run('sync-run', { trigger: 'test' });
+    // Set right: the process's last reading of Odoo's clock is still the day ahead.
+    clock.set(new Date(rightMs + 60_000));
+    control().write(c.rootModel, behind!, { [c.rootText]: 'stamped once the clock was right' });
+    await h.run('sync-run', { trigger: 'test' });
+    expect(await copy().rootText(behind!)).toBe('stamped once the clock was right');
+    expect((await h.watermark(c.rootModel))!.getTime()).toBeLessThan(rightMs + 3_600_000);
+  });
 });

@@ -156,6 +156,11 @@ export interface OdooClient {
    */
   serverTime(): Date | undefined;
   /**
+   * Odoo's clock now: the `Date` of a fresh answer (one light call, `version`), where
+   * `serverTime` is the last answer's, which may be hours old or from before a clock was set right.
+   */
+  clock(options?: OdooCallOptions): Promise<Date | undefined>;
+  /**
    * Whether the reads of the transport chosen may come from a replica that lags: JSON-2 with
    * `readReplica`. Before the transport is chosen, whether it may be JSON-2.
    */
@@ -463,20 +468,18 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
 
   const orm = createOrmCalls(executeKw);
 
+  async function version(callOptions?: OdooCallOptions): Promise<OdooVersion> {
+    const wire = await transportFor(callOptions?.signal);
+    return attempts.run('common.version', (request) => wire.version(request), callOptions?.signal);
+  }
+
   return {
     async transport(callOptions) {
       await transportFor(callOptions?.signal);
       return choice as OdooTransportChoice;
     },
     chosenTransport: () => choice,
-    async version(callOptions) {
-      const wire = await transportFor(callOptions?.signal);
-      return attempts.run(
-        'common.version',
-        (request) => wire.version(request),
-        callOptions?.signal,
-      );
-    },
+    version,
     authenticate,
     executeKw,
     ...orm,
@@ -503,6 +506,10 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
       );
     },
     serverTime: () => serverDate,
+    async clock(callOptions) {
+      await version(callOptions);
+      return serverDate;
+    },
     readsMayLag: () =>
       options.readReplica === true && (choice === undefined || choice.protocol === 'json2'),
     async close() {
