@@ -7,7 +7,8 @@
  *
  * Before a handler runs: a job of a family this worker does not copy goes back for a worker that
  * does (hand-back.ts); one of a family waiting for `migrate` finds it migrated, or fails at once
- * saying so (not retryable).
+ * saying so (not retryable); one of a family whose model another family of the fleet copies fails at
+ * once, naming it (src/sync/model-claims.ts).
  */
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -17,6 +18,7 @@ import {
   type JobName,
   type QueueName,
 } from '../src/queues/catalogue.js';
+import { familyModels } from '../src/families/family.js';
 import { AppError, describeError } from '../src/lib/errors.js';
 import { handBack } from './hand-back.js';
 import { runForFamily } from './job-family.js';
@@ -56,6 +58,12 @@ async function dispatch(
     if (!families.byName(job.data.family)) await families.refresh();
   }
   try {
+    const family = 'family' in job.data ? families.byName(job.data.family) : undefined;
+    if (family)
+      await ctx.claims.ensure(
+        family.name,
+        familyModels(family).map((model) => model.model),
+      );
     return await handler(job, token, signal, ctx);
   } catch (error) {
     // An error raised before the step took over (the family unavailable, say): the same

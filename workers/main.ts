@@ -36,6 +36,8 @@ import { createWorkerMetrics } from './worker-metrics.js';
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
+import { familyModels } from '../src/families/family.js';
+import { ModelTakenError } from '../src/sync/model-claims.js';
 
 /** The heartbeat beats this often while the job loops run; readiness wants one within 3 beats. */
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -129,6 +131,17 @@ shutdown.add('families seen', () => {
   clearInterval(seen);
   return Promise.resolve();
 });
+// A family whose model another family of the fleet copies is named now; its jobs fail saying so.
+for (const family of families.all)
+  await runtime.claims
+    .ensure(
+      family.name,
+      familyModels(family).map((model) => model.model),
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof ModelTakenError)) throw error;
+      logger.warn({ family: family.name, code: error.code, taken: error.taken }, error.message);
+    });
 // The change feed: the file's subscriptions, its schedulers, and a wake-up at every commit.
 await applyDeclaredSubscriptions(db.db, config.feed.subscriptions).catch((error: unknown) =>
   refuseToStart(shutdown, logger, error),

@@ -13,6 +13,7 @@ import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createNudgeFlags } from '../src/queues/feed-nudge.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
+import { createModelClaims, type ModelClaims } from '../src/sync/model-claims.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
 import {
@@ -104,6 +105,7 @@ export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): Runtim
 export interface SyncRuntime {
   readonly sync: SyncDeps;
   readonly queues: Queues;
+  readonly claims: ModelClaims;
   readonly workers: readonly Worker[];
   /** Starts taking jobs. */
   start(): void;
@@ -134,9 +136,11 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   });
   const feedSettings = settings.feed ?? feedSettingsFromConfig(defaultFeedConfig());
   const sender: FeedSender = createFeedSender();
+  const claims = createModelClaims(input.db);
   const ctx = {
     sync,
     queues,
+    claims,
     logger: input.logger,
     runPagesInFlight: settings.runPagesInFlight,
     feed: {
@@ -160,6 +164,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   return {
     sync,
     queues,
+    claims,
     workers,
     start() {
       keeper ??= startLeaseKeeper(ctx, settings.leaseSeconds);

@@ -3,11 +3,14 @@ import type { FeedDeliveryDeps } from '../src/feed/deliver.js';
 import type { Logger } from '../src/lib/logger.js';
 import type { NudgeFlags } from '../src/queues/feed-nudge.js';
 import type { Queues } from '../src/queues/queues.js';
+import type { ModelClaims } from '../src/sync/model-claims.js';
 import type { SyncDeps } from '../src/sync/sync-deps.js';
 
 export interface WorkerContext {
   readonly sync: SyncDeps;
   readonly queues: Queues;
+  /** Which family copies each model, fleet-wide: a job of a family refused one writes nothing. */
+  readonly claims: ModelClaims;
   readonly logger: Logger;
   /** Pages a run has queued at once (SYNC_RUN_PAGES_IN_FLIGHT): it queues them in waves. */
   readonly runPagesInFlight: number;

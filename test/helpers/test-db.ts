@@ -36,13 +36,18 @@ export async function createTestDb(
   await admin((sql) => sql.unsafe(`create database ${name} template ${template}`));
   const url = databaseUrl(name);
   const handle = await createDb({ url, poolMax: options.poolMax ?? 5 });
+  // Once: two harnesses of one test may share the database, and each disposes it.
+  let disposed: Promise<void> | undefined;
   return {
     ...handle,
     url,
     name,
-    async dispose() {
-      await handle.close();
-      await admin((sql) => sql.unsafe(`drop database if exists ${name} with (force)`));
+    dispose() {
+      disposed ??= (async () => {
+        await handle.close();
+        await admin((sql) => sql.unsafe(`drop database if exists ${name} with (force)`));
+      })();
+      return disposed;
     },
   };
 }

@@ -8,3 +8,4 @@ export * from './sync-odoo-schema.js';
 export * from './sync-family-layout.js';
 export * from './odoo-link.js';
 export * from './sync-feed.js';
+export * from './sync-model-claim.js';
