@@ -26,7 +26,10 @@ import {
 } from '../src/queues/schedules.js';
 import { registerFeedMetrics } from '../src/feed/feed-metrics.js';
 import { postgresFeedListen } from '../src/feed/feed-signal.js';
-import { applyDeclaredSubscriptions } from '../src/feed/subscriptions.js';
+import {
+  applyDeclaredSubscriptions,
+  keepDeclaredSubscriptions,
+} from '../src/feed/subscriptions.js';
 import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
 import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
@@ -116,7 +119,9 @@ await upsertSchedules(runtime.queues, runtime.connection, copied, {
   everyMs: config.sync.everyMs,
   reconcileCron: config.sync.reconcileCron,
 });
-// Other workers keep the schedulers of the families this one copies while it runs.
+// Other workers keep the schedulers of the families this one copies while it runs, and the
+// subscriptions of its file.
+const declaredNames = config.feed.declared.subscriptions.map((subscription) => subscription.name);
 const seen = setInterval(() => {
   markFamiliesSeen(
     runtime.queues,
@@ -124,6 +129,9 @@ const seen = setInterval(() => {
     copied.map((family) => family.name),
   ).catch((error: unknown) =>
     logger.warn({ err: error }, 'noting the families this worker copies failed'),
+  );
+  keepDeclaredSubscriptions(db.db, declaredNames).catch((error: unknown) =>
+    logger.warn({ err: error }, 'noting the subscriptions this worker declares failed'),
   );
 }, FAMILIES_SEEN_EVERY_MS);
 seen.unref();
@@ -143,9 +151,14 @@ for (const family of families.all)
       logger.warn({ family: family.name, code: error.code, taken: error.taken }, error.message);
     });
 // The change feed: the file's subscriptions, its schedulers, and a wake-up at every commit.
-await applyDeclaredSubscriptions(db.db, config.feed.subscriptions).catch((error: unknown) =>
-  refuseToStart(shutdown, logger, error),
+const { undeclared } = await applyDeclaredSubscriptions(db.db, config.feed.declared).catch(
+  (error: unknown) => refuseToStart(shutdown, logger, error),
 );
+for (const name of undeclared)
+  logger.warn(
+    { subscription: name },
+    `subscription ${name} comes from another process's FEED_SUBSCRIPTIONS_FILE and is not in this one's: kept, with its cursor; a file deletes it by listing it under removed, and it is deleted once no process has declared it for a day`,
+  );
 await upsertFeedSchedules(runtime.queues);
 const feedWake = await startFeedWake({
   listen: db.sql ? postgresFeedListen(db.sql) : undefined,

@@ -42,7 +42,7 @@ export async function startDemoFeed(input: {
 }): Promise<DemoFeed> {
   const { db, runtime, config, shutdown, say } = input;
   const listen = db.feedListen ?? (db.sql ? postgresFeedListen(db.sql) : undefined);
-  await applyDeclaredSubscriptions(db.db, config.feed.subscriptions);
+  await applyDeclaredSubscriptions(db.db, config.feed.declared);
   await upsertFeedSchedules(runtime.queues);
   const flags = createNudgeFlags(runtime.connection, config.redis.queuePrefix);
   const nudge = () => nudgeDeliveries({ db: db.db, queues: runtime.queues, flags });

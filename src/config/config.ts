@@ -11,7 +11,7 @@ import { familyModels, type RecordFamily } from '../families/family.js';
 import type { FamiliesConfig } from '../families/load-families.js';
 import { readFamiliesFile } from './families-file.js';
 import { readSubscriptionsFile } from './feed-subscriptions-file.js';
-import type { DeclaredSubscription } from '../feed/subscriptions.js';
+import type { DeclaredSubscriptions } from '../feed/subscriptions.js';
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
@@ -80,8 +80,8 @@ export interface Config {
   /** The change feed (docs/feed.md): its retention, the subscriptions of the file, deliveries. */
   readonly feed: {
     readonly retentionDays: number;
-    /** FEED_SUBSCRIPTIONS_FILE's subscriptions (the workers apply them at start). */
-    readonly subscriptions: readonly DeclaredSubscription[];
+    /** What FEED_SUBSCRIPTIONS_FILE declares (the workers apply it at start). */
+    readonly declared: DeclaredSubscriptions;
     readonly delivery: {
       readonly timeoutMs: number;
       readonly batchMax: number;
@@ -217,7 +217,7 @@ export function loadConfig(
   const subscriptionsFile = env.FEED_SUBSCRIPTIONS_FILE?.trim();
   const subscriptions = subscriptionsFile
     ? readSubscriptionsFile(subscriptionsFile, families.copied)
-    : { subscriptions: [], problems: [] };
+    : { subscriptions: [], removed: [], problems: [] };
   for (const message of subscriptions.problems)
     problems.push({ key: 'FEED_SUBSCRIPTIONS_FILE', message });
   if (
@@ -261,7 +261,10 @@ export function loadConfig(
         apiKeys,
         models: exposure.models,
         families,
-        subscriptions: subscriptions.subscriptions,
+        subscriptions: {
+          subscriptions: subscriptions.subscriptions,
+          removed: subscriptions.removed,
+        },
       },
       options,
     ),
@@ -332,7 +335,7 @@ function build(
     apiKeys: ApiKeyEntry[];
     models: ExposedModel[];
     families: FamiliesConfig;
-    subscriptions: DeclaredSubscription[];
+    subscriptions: DeclaredSubscriptions;
   },
   options: LoadConfigOptions,
 ): Config {
@@ -428,10 +431,10 @@ function build(
   };
 }
 
-function feedConfig(env: Env, subscriptions: readonly DeclaredSubscription[]): Config['feed'] {
+function feedConfig(env: Env, declared: DeclaredSubscriptions): Config['feed'] {
   return {
     retentionDays: env.FEED_RETENTION_DAYS,
-    subscriptions,
+    declared,
     delivery: {
       timeoutMs: env.FEED_DELIVERY_TIMEOUT_MS,
       batchMax: env.FEED_DELIVERY_BATCH_MAX,
@@ -443,7 +446,7 @@ function feedConfig(env: Env, subscriptions: readonly DeclaredSubscription[]): C
 
 /** The feed's settings at their keys' defaults, for a runtime built without a configuration. */
 export function defaultFeedConfig(): Config['feed'] {
-  return feedConfig(envSchema.parse({}), []);
+  return feedConfig(envSchema.parse({}), { subscriptions: [], removed: [] });
 }
 
 /** Whether two Redis URLs name the same server and database, whatever their credentials. */

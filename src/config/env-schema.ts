@@ -481,7 +481,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'FEED_SUBSCRIPTIONS_FILE',
     description:
-      'A YAML or JSON file of change feed subscriptions (docs/feed.md): each a name, a URL, a Standard Webhooks secret (whsec_…), the families and models it takes and where it starts (now, oldest or a position). The workers keep the subscriptions in step with it at start. Holds secrets: mount it as one.',
+      'A YAML or JSON file of change feed subscriptions (docs/feed.md): each a name, a URL, a Standard Webhooks secret (whsec_…), the families and models it takes and where it starts (now, oldest or a position). Workers with the file create and update its subscriptions at start; one it no longer names is deleted when a file lists it under removed, or a day after no process declared it. Holds secrets: mount it as one.',
   },
   {
     key: 'FEED_DELIVERY_TIMEOUT_MS',

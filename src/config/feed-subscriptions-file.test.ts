@@ -24,7 +24,7 @@ describe('FEED_SUBSCRIPTIONS_FILE', () => {
   - { name: portal, url: "https://portal.example.com/hooks", secret: "${secret}", families: [bcs] }
   - { name: audit, url: "http://audit:8080/in", secret: "${secret}", from: oldest }
 `);
-    expect(config.feed.subscriptions).toEqual([
+    expect(config.feed.declared.subscriptions).toEqual([
       {
         name: 'portal',
         url: 'https://portal.example.com/hooks',
@@ -68,6 +68,19 @@ describe('FEED_SUBSCRIPTIONS_FILE', () => {
   - { name: p2, url: "http://x/", secret: "${secret}", families: [partners] }
 `),
     ).toThrow(/subscriptions\[0\]\.families: partners is not copied here/);
+  });
+
+  it('gives the subscriptions it removes, and refuses one both declared and removed', () => {
+    expect(load('removed: [old-portal]').feed.declared).toEqual({
+      subscriptions: [],
+      removed: ['old-portal'],
+    });
+    expect(() =>
+      load(`subscriptions:
+  - { name: portal, url: "http://x/", secret: "${secret}" }
+removed: [portal]
+`),
+    ).toThrow(/removed\[0\]: portal is declared in subscriptions too/);
   });
 
   it('refuses a LOG_FORMAT that says otherwise than LOG_PRETTY', () => {

@@ -11,6 +11,7 @@
  *     families: [bcs]            # default: every family
  *     models: [dimagaz.bc]       # default: every model of those families
  *     from: now                  # now (default), oldest, or a position the feed gave
+ * removed: [old-portal]          # deleted at once (one left out of the file is kept for a day)
  * ```
  */
 import { z } from 'zod';
@@ -31,9 +32,13 @@ export const receiverUrl = z.string().refine((text) => {
   }
 }, 'must be an http(s) URL');
 
+const subscriptionName = z
+  .string()
+  .regex(SUBSCRIPTION_NAME, 'must be lowercase letters, digits, - or _');
+
 const entry = z
   .object({
-    name: z.string().regex(SUBSCRIPTION_NAME, 'must be lowercase letters, digits, - or _'),
+    name: subscriptionName,
     url: receiverUrl,
     secret: z.string().superRefine((secret, ctx) => {
       const problem = secretProblem(secret);
@@ -50,15 +55,20 @@ const entry = z
   })
   .strict();
 
-const file = z.object({ subscriptions: z.array(entry) }).strict();
+const file = z
+  .object({
+    subscriptions: z.array(entry).default([]),
+    removed: z.array(subscriptionName).default([]),
+  })
+  .strict();
 
 /** Reads and checks the file; returns its subscriptions, or the problems (one per bad entry). */
 export function readSubscriptionsFile(
   path: string,
   copiedFamilies: readonly string[],
-): { subscriptions: DeclaredSubscription[]; problems: string[] } {
+): { subscriptions: DeclaredSubscription[]; removed: string[]; problems: string[] } {
   const read = readDeclarationFile(path, file);
-  if (!read.ok) return { subscriptions: [], problems: read.problems };
+  if (!read.ok) return { subscriptions: [], removed: [], problems: read.problems };
   const problems: string[] = [];
   const names = new Set<string>();
   const subscriptions = read.data.subscriptions.map((declared, i): DeclaredSubscription => {
@@ -82,5 +92,9 @@ export function readSubscriptionsFile(
           : { position: declared.from },
     };
   });
-  return { subscriptions, problems };
+  read.data.removed.forEach((name, i) => {
+    if (names.has(name))
+      problems.push(`removed[${i}]: ${name} is declared in subscriptions too: keep one`);
+  });
+  return { subscriptions, removed: read.data.removed, problems };
 }

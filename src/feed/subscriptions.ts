@@ -224,21 +224,39 @@ export async function stopSubscription(
 
 /** A subscription as FEED_SUBSCRIPTIONS_FILE declares it. */
 export interface DeclaredSubscription extends SubscriptionInput {
-  /** Where it starts when it is new (default now). */
+  /** Where it starts when it is new (default now); a different one moves its cursor there. */
   readonly start: SubscriptionStart;
 }
 
+/** What FEED_SUBSCRIPTIONS_FILE says: its subscriptions, and those it removes. */
+export interface DeclaredSubscriptions {
+  readonly subscriptions: readonly DeclaredSubscription[];
+  /** Names the file deletes (`removed:`): the only way a file deletes one at once. */
+  readonly removed: readonly string[];
+}
+
+/** A subscription of the file no process has declared for this long is deleted. */
+const UNDECLARED_FOR = sql`interval '1 day'`;
+
+const startText = (start: SubscriptionStart) =>
+  typeof start === 'string' ? start : start.position;
+
 /**
- * Keeps the file's subscriptions in the table: a new one starts where it says, a known one takes
- * the file's URL, secret and filters and keeps its cursor, and one the file no longer declares is
- * deleted. Idempotent: every worker applies it at start.
+ * Keeps the file's subscriptions in the table, as a process that has the file sees it: a new one
+ * starts where it says; a known one takes the file's URL, secret and filters and keeps its cursor,
+ * unless its `from` changed, which moves the cursor there (and makes it active again). A
+ * subscription this file does not name is left as it is — another process's file may name it (a
+ * Deployment of its own without the file, an older copy of the file in a rolling update) — and
+ * deleted only when a file lists it under `removed`, or once no process has declared it for a day.
+ * Idempotent: every worker applies it at start.
+ * @returns the subscriptions of a file that this one does not name (a worker warns of each)
  * @throws SubscriptionError when the file names a subscription made through the API
  */
 export async function applyDeclaredSubscriptions(
   db: Db,
-  declared: readonly DeclaredSubscription[],
-): Promise<void> {
-  const names = declared.map((subscription) => subscription.name);
+  declared: DeclaredSubscriptions,
+): Promise<{ undeclared: string[] }> {
+  const names = declared.subscriptions.map((subscription) => subscription.name);
   const taken =
     names.length === 0
       ? []
@@ -253,30 +271,92 @@ export async function applyDeclaredSubscriptions(
       'FEED_SUBSCRIPTION_EXISTS',
       `FEED_SUBSCRIPTIONS_FILE names ${taken.map((row) => `"${row.name}"`).join(', ')}, made through the API: name it otherwise, or delete the API's`,
     );
-  for (const subscription of declared) {
-    const from = await startPosition(db, subscription.start);
+  for (const subscription of declared.subscriptions) {
+    const from = cursorValues(await startPosition(db, subscription.start));
+    const declaredFrom = startText(subscription.start);
     const settings = {
       url: subscription.url,
       secret: subscription.secret,
       families: [...subscription.families],
       models: [...subscription.models],
     };
+    // A row from before `declared_from` was kept has its cursor kept: its `from` is unknown.
+    const fromChanged = sql`${syncFeedSubscription.declaredFrom} is not null and ${syncFeedSubscription.declaredFrom} <> excluded.declared_from`;
     await db
       .insert(syncFeedSubscription)
-      .values({ name: subscription.name, ...settings, source: 'file', ...cursorValues(from) })
+      .values({
+        name: subscription.name,
+        ...settings,
+        source: 'file',
+        ...from,
+        declaredAt: sql`now()`,
+        declaredFrom,
+      })
       .onConflictDoUpdate({
         target: syncFeedSubscription.name,
-        set: { ...settings, updatedAt: sql`now()` },
+        set: {
+          ...settings,
+          cursorXid: sql`case when ${fromChanged} then excluded.cursor_xid else ${syncFeedSubscription.cursorXid} end`,
+          cursorId: sql`case when ${fromChanged} then excluded.cursor_id else ${syncFeedSubscription.cursorId} end`,
+          status: sql`case when ${fromChanged} then 'active' else ${syncFeedSubscription.status} end`,
+          statusReason: sql`case when ${fromChanged} then null else ${syncFeedSubscription.statusReason} end`,
+          deadLetter: sql`case when ${fromChanged} then null else ${syncFeedSubscription.deadLetter} end`,
+          declaredAt: sql`now()`,
+          declaredFrom,
+          updatedAt: sql`now()`,
+        },
       });
   }
-  await db
-    .delete(syncFeedSubscription)
+  if (declared.removed.length > 0)
+    await db
+      .delete(syncFeedSubscription)
+      .where(
+        and(
+          eq(syncFeedSubscription.source, 'file'),
+          inArray(syncFeedSubscription.name, [...declared.removed]),
+        ),
+      );
+  await deleteUndeclared(db);
+  const others = await db
+    .select({ name: syncFeedSubscription.name })
+    .from(syncFeedSubscription)
     .where(
       and(
         eq(syncFeedSubscription.source, 'file'),
         names.length === 0
           ? sql`true`
           : sql`not (${syncFeedSubscription.name} = any(${textArray(names)}::text[]))`,
+      ),
+    )
+    .orderBy(asc(syncFeedSubscription.name));
+  return { undeclared: others.map((row) => row.name) };
+}
+
+/**
+ * Notes that a process with the file still declares these subscriptions (a worker does every few
+ * minutes), and deletes those no process has declared for a day.
+ */
+export async function keepDeclaredSubscriptions(db: Db, names: readonly string[]): Promise<void> {
+  if (names.length > 0)
+    await db
+      .update(syncFeedSubscription)
+      .set({ declaredAt: sql`now()` })
+      .where(
+        and(
+          eq(syncFeedSubscription.source, 'file'),
+          inArray(syncFeedSubscription.name, [...names]),
+        ),
+      );
+  await deleteUndeclared(db);
+}
+
+async function deleteUndeclared(db: Db): Promise<void> {
+  await db
+    .delete(syncFeedSubscription)
+    .where(
+      and(
+        eq(syncFeedSubscription.source, 'file'),
+        sql`${syncFeedSubscription.declaredAt} < now() - ${UNDECLARED_FOR}`,
       ),
     );
 }

@@ -238,16 +238,19 @@ describe('the change feed API', () => {
     expect((await admin('/api/changes/subscriptions/portal', 'DELETE')).status).toBe(204);
     expect((await admin('/api/changes/subscriptions/portal', 'DELETE')).status).toBe(404);
 
-    await applyDeclaredSubscriptions(db.db, [
-      {
-        name: 'from-file',
-        url: 'http://127.0.0.1:9/',
-        secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
-        families: [],
-        models: [],
-        start: 'now',
-      },
-    ]);
+    await applyDeclaredSubscriptions(db.db, {
+      subscriptions: [
+        {
+          name: 'from-file',
+          url: 'http://127.0.0.1:9/',
+          secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+          families: [],
+          models: [],
+          start: 'now',
+        },
+      ],
+      removed: [],
+    });
     expect((await admin('/api/changes/subscriptions/from-file', 'DELETE')).status).toBe(409);
   });
 });

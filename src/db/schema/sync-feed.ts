@@ -101,6 +101,13 @@ export const syncFeedSubscription = pgTable('sync_feed_subscription', {
     .default(sql`'{}'::text[]`),
   /** `file` (FEED_SUBSCRIPTIONS_FILE, kept in step with it) or `api`. */
   source: text('source').$type<'file' | 'api'>().notNull(),
+  /**
+   * A subscription of the file: when a process that has the file last declared it. One that no
+   * process has declared for a day is deleted (src/feed/subscriptions.ts).
+   */
+  declaredAt: utc('declared_at'),
+  /** A subscription of the file: the `from` it gave; a different one moves the cursor there. */
+  declaredFrom: text('declared_from'),
   status: text('status').$type<SubscriptionStatus>().notNull().default('active'),
   statusReason: text('status_reason'),
   /** Every change up to this position was delivered (or was not the subscription's). */
