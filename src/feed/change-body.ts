@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../db/schema/index.js';
-import { encodePosition } from './position.js';
+import { encodePosition, POSITION_PATTERN } from './position.js';
 import type { FeedChange } from './read-changes.js';
 
 export const positionSchema = z
   .string()
-  .regex(/^[0-9a-f]{32}$/)
+  .regex(POSITION_PATTERN, 'a position is 32 hex digits, as the feed gave it')
   .describe(
     'a position in the change feed: opaque, as the feed gave it (changes after it follow in commit order)',
   );

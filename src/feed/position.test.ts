@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { comparePositions, decodePosition, encodePosition, FeedPositionError } from './position.js';
 
 const position = fc.record({
-  xid: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  xid: fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }),
   id: fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }),
 });
 
@@ -30,6 +30,8 @@ describe('feed positions', () => {
       '0'.repeat(31),
       'G'.repeat(32),
       `${'0'.repeat(16)}8${'0'.repeat(15)}`,
+      `8${'0'.repeat(31)}`,
+      'f'.repeat(32),
     ])
       expect(() => decodePosition(text)).toThrow(FeedPositionError);
   });

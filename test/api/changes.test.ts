@@ -92,6 +92,36 @@ describe('the change feed API', () => {
     await db.dispose();
   });
 
+  it('a crafted position (past 2^63, junk) is a 400 naming it, on every route that takes one', async () => {
+    const crafted = [
+      `${'0'.repeat(15)}1${'f'.repeat(16)}`,
+      `8${'0'.repeat(31)}`,
+      'f'.repeat(32),
+      'not-a-position',
+    ];
+    for (const position of crafted) {
+      for (const response of [
+        await get(`/api/changes?after=${position}`),
+        await get(`/api/changes/stream?after=${position}`),
+        await fetch(`${base}/api/changes/stream`, {
+          headers: { ...bearer('reader'), 'last-event-id': position },
+        }),
+      ]) {
+        expect(response.status, `${response.url} ${position}`).toBe(400);
+        expect(await response.json()).toMatchObject({
+          error: 'BAD_REQUEST',
+          message: expect.stringMatching(/after|last-event-id/) as unknown,
+        });
+      }
+      const replay = await fetch(`${base}/api/changes/subscriptions`, {
+        method: 'POST',
+        headers: { ...bearer('admin'), 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'crafted', url: 'https://example.com/', from: position }),
+      });
+      expect(replay.status).toBe(400);
+    }
+  });
+
   it('a consumer pulling page by page from its last position sees each change once, in order', async () => {
     const head = (await (await get('/api/changes/head')).json()) as { position: string };
     const fromId = await lastAuditId(db);
