@@ -31,7 +31,10 @@ export const filterQuery = {
 
 export const positionParameter = positionSchema.transform((text) => decodePosition(text));
 
-/** The filter of a request, each name checked against the families copied here. */
+/**
+ * The filter of a request, each name checked against the families copied here; without a family,
+ * every family this API serves and no other.
+ */
 export function filterOf(
   families: Families,
   query: { family?: string[] | undefined; model?: string[] | undefined },
@@ -53,7 +56,10 @@ export function filterOf(
         `model: "${model}" belongs to the ${place.family.name} family, not among family=`,
       );
   }
-  return { families: query.family ?? [], models: query.model ?? [] };
+  // Unfiltered, the families this API serves: the feed may hold another's (a family no longer
+  // copied, or copied by workers this API is not configured for), which no route here answers.
+  const served = [...families.all, ...families.unavailable].map((family) => family.name);
+  return { families: query.family ?? served, models: query.model ?? [] };
 }
 
 export const goneBody = z
