@@ -190,12 +190,21 @@ export async function readHorizon(db: Db): Promise<FeedPosition> {
   return positionOf(row.xid, row.id);
 }
 
-/** What is left to deliver after a position: counted up to a bound, and the oldest one's time. */
+/**
+ * What is left to deliver after a position: the changes among the next `bound` of the feed that
+ * pass the filter, and the oldest one's time. It looks at `bound` changes at most, whatever the
+ * filter: a subscription to a family that is a sliver of the feed, far behind, would otherwise
+ * scan the whole feed for each status read and each metrics scrape.
+ */
 export interface FeedBacklog {
-  /** Changes after the position that pass the filter, counted up to `bound`. */
+  /** Changes that pass the filter among the next `bound` after the position. */
   readonly changes: number;
-  /** Whether there are more than `changes`. */
+  /** Whether the feed holds more than `bound` changes after the position (some may pass). */
   readonly more: boolean;
+  /**
+   * The oldest change not received yet: the first that passes the filter, or when none of the
+   * `bound` looked at does, the first looked at (its delivery has not moved past it yet).
+   */
   readonly oldestAt: Date | null;
 }
 
@@ -205,20 +214,35 @@ export async function readBacklog(
   filter: FeedFilter,
   bound = 10_000,
 ): Promise<FeedBacklog> {
-  const [row] = rowsOf<{ n: number; oldest: Date | string | null }>(
+  const filtered = filter.families.length > 0 || filter.models.length > 0;
+  const [row] = rowsOf<{
+    looked: number;
+    n: number;
+    oldest: Date | string | null;
+    first: Date | string | null;
+  }>(
     await db.execute(sql`
-      select count(*)::int as n, min(p.created_at) as oldest from (
-        select f.created_at from sync_feed f
-        cross join lateral (select a.family, a.model from sync_audit a where a.id = f.id limit 1) a
+      with looked as (
+        select f.id, f.created_at from sync_feed f
         where (f.xid, f.id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-          and (cardinality(${textArray(filter.families)}::text[]) = 0 or a.family = any(${textArray(filter.families)}::text[]))
-          and (cardinality(${textArray(filter.models)}::text[]) = 0 or a.model = any(${textArray(filter.models)}::text[]))
-        order by f.xid, f.id limit ${bound + 1}) p`),
+        order by f.xid, f.id limit ${bound + 1})
+      select count(*)::int as looked, count(*) filter (where m.passes)::int as n,
+        min(l.created_at) filter (where m.passes) as oldest, min(l.created_at) as first
+      from looked l
+      cross join lateral (${
+        filtered
+          ? sql`select (cardinality(${textArray(filter.families)}::text[]) = 0 or a.family = any(${textArray(filter.families)}::text[]))
+              and (cardinality(${textArray(filter.models)}::text[]) = 0 or a.model = any(${textArray(filter.models)}::text[])) as passes
+              from sync_audit a where a.id = l.id limit 1`
+          : sql`select true as passes`
+      }) m`),
   );
-  const n = row?.n ?? 0;
+  const looked = row?.looked ?? 0;
+  const more = looked > bound;
+  const oldest = row?.oldest ?? (more ? row?.first : null) ?? null;
   return {
-    changes: Math.min(n, bound),
-    more: n > bound,
-    oldestAt: row?.oldest ? asDate(row.oldest) : null,
+    changes: Math.min(row?.n ?? 0, bound),
+    more,
+    oldestAt: oldest ? asDate(oldest) : null,
   };
 }
