@@ -5,6 +5,10 @@
  */
 import type { OdooConfig } from '../src/config/odoo-config.js';
 import type { Db } from '../src/db/create-db.js';
+import { Redis } from 'ioredis';
+import type { Config } from '../src/config/config.js';
+import type { Logger } from '../src/lib/logger.js';
+import { readCallPause, type CallPause } from '../src/odoo-budget/call-budget.js';
 import { linkStatusLines } from '../src/odoo-link/link-status.js';
 import { readLinkStatus } from '../src/odoo-link/link-store.js';
 import type { RecordFamily } from '../src/families/family.js';
@@ -17,11 +21,45 @@ import { readSyncState, readWatermarks } from '../src/sync/sync-state.js';
 const FAILURES_SHOWN = 20;
 const RUNS_SHOWN = 5;
 
+/** The call budget's pause as read from Redis; `unknown` when Redis did not answer. */
+export type PauseReading = CallPause | null | 'unknown';
+
+function pauseLine(pause: PauseReading): string {
+  if (pause === 'unknown')
+    return 'Odoo calls: unknown whether paused (the queue Redis did not answer)';
+  if (pause === null) return 'Odoo calls: not paused';
+  return `Odoo calls: paused fleet-wide for ${Math.ceil(pause.remainingMs / 1_000)} s more (Odoo answered ${pause.status}: every process waits, then retries)`;
+}
+
+/**
+ * The call budget's pause, read once from the queue Redis when one is configured; `unknown` when
+ * it does not answer within a couple of seconds (status is still printed).
+ */
+export async function readPauseOnce(config: Config, logger: Logger): Promise<PauseReading> {
+  if (!config.odoo || !config.redis.url) return null;
+  const redis = new Redis(config.redis.url, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', (error: Error) => logger.debug({ err: error }, 'status: queue Redis'));
+  try {
+    await redis.connect();
+    return await readCallPause(redis, config.redis.queuePrefix, config.odoo);
+  } catch {
+    return 'unknown';
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export async function describeStatus(
   db: Db,
   families: readonly RecordFamily[],
   unavailable: readonly UnavailableFamily[] = [],
   odoo?: OdooConfig,
+  pause: PauseReading = null,
 ): Promise<{ text: string; data: unknown }> {
   const link = await readLinkStatus(db, odoo);
   const sections = await Promise.all(
@@ -82,12 +120,13 @@ export async function describeStatus(
   const subscriptions = await viewSubscriptions(db);
   return {
     text: [
-      ...(link ? [linkStatusLines(link).join('\n')] : []),
+      ...(link ? [[...linkStatusLines(link), pauseLine(pause)].join('\n')] : []),
       ...[...sections, ...waiting].map((section) => section.text),
       describeSubscriptionLines(subscriptions).join('\n'),
     ].join('\n\n'),
     data: {
       odoo: link,
+      odooCallPause: pause,
       families: [
         ...sections.map((section) => ({ ...section.data, available: true })),
         ...waiting.map((section) => section.data),

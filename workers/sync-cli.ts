@@ -16,7 +16,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { JOBS } from '../src/queues/catalogue.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
 import { setPaused } from '../src/sync/sync-state.js';
-import { describeStatus } from './sync-cli-status.js';
+import { describeStatus, readPauseOnce } from './sync-cli-status.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
 
@@ -127,7 +127,13 @@ const print = (text: string, data: unknown) =>
 
 try {
   if (command === 'status') {
-    const status = await describeStatus(db.db, targets, waiting, config.odoo);
+    const status = await describeStatus(
+      db.db,
+      targets,
+      waiting,
+      config.odoo,
+      await readPauseOnce(config, logger),
+    );
     print(status.text, status.data);
   } else if (command === 'pause' || command === 'resume') {
     const names = [...targets, ...waiting].map((family) => family.name);

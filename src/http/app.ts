@@ -24,6 +24,7 @@ import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../lib/redact-url.js';
 import type { TrytonClient } from '../clients/tryton/tryton-client.js';
+import { readCallPause } from '../odoo-budget/call-budget.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
 import { apiKeyAuth, createKeyMatcher, requestKey } from './plugins/api-key-auth.js';
@@ -245,9 +246,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     families,
     pageMaxBytes: config.http.pageMaxBytes,
   });
+  const { odoo } = deps.config;
+  const queues = deps.queues;
   await app.register(syncRoutes, {
     syncControl,
-    odooLink: () => readLinkStatus(deps.db.db, deps.config.odoo),
+    odooLink: () => readLinkStatus(deps.db.db, odoo),
+    // Unknown (null) while Redis does not answer: the state is still answered.
+    callPause: () =>
+      odoo && queues
+        ? readCallPause(queues.connection, deps.config.redis.queuePrefix, odoo).catch(() => null)
+        : Promise.resolve(null),
   });
   await app.register(changesRoutes, {
     db: deps.db.db,

@@ -90,6 +90,42 @@ export function createConfiguredCallBudget(input: {
   });
 }
 
+/** The budget's keys: one budget per Odoo database, under the queue prefix. */
+function budgetKeys(keyPrefix: string, odoo: { url: string; database: string }) {
+  const digest = createHash('sha256')
+    .update([odoo.url, odoo.database].join('\0'))
+    .digest('hex')
+    .slice(0, 24);
+  const base = `${keyPrefix}:odoo-budget:${digest}`;
+  return {
+    inFlightKey: `${base}:in-flight`,
+    recentKey: `${base}:recent`,
+    pauseKey: `${base}:pause`,
+    pauseLevelKey: `${base}:pause-level`,
+  };
+}
+
+/** A fleet-wide pause of the Odoo calls: the status Odoo answered, and what is left of it. */
+export interface CallPause {
+  readonly status: number;
+  readonly remainingMs: number;
+}
+
+/** The pause on now, if any, for `status` and the API's sync state. */
+export async function readCallPause(
+  redis: Redis,
+  keyPrefix: string,
+  odoo: { url: string; database: string },
+): Promise<CallPause | null> {
+  const { pauseKey } = budgetKeys(keyPrefix, odoo);
+  const [[, status], [, remainingMs]] = (await redis
+    .multi()
+    .get(pauseKey)
+    .pttl(pauseKey)
+    .exec()) as [[null, string | null], [null, number]];
+  return status !== null && remainingMs > 0 ? { status: Number(status), remainingMs } : null;
+}
+
 export function createRedisCallBudget(input: {
   redis: Redis;
   /** The queue prefix: its hash tag keeps every key of the budget in one Cluster slot. */
@@ -102,15 +138,10 @@ export function createRedisCallBudget(input: {
 }): OdooCallGate {
   const { redis, settings, observer } = input;
   const log = input.logger.child({ component: 'odoo-budget' });
-  const digest = createHash('sha256')
-    .update([input.odoo.url, input.odoo.database].join('\0'))
-    .digest('hex')
-    .slice(0, 24);
-  const base = `${input.keyPrefix}:odoo-budget:${digest}`;
-  const inFlightKey = `${base}:in-flight`;
-  const recentKey = `${base}:recent`;
-  const pauseKey = `${base}:pause`;
-  const pauseLevelKey = `${base}:pause-level`;
+  const { inFlightKey, recentKey, pauseKey, pauseLevelKey } = budgetKeys(
+    input.keyPrefix,
+    input.odoo,
+  );
   const bounded = settings.maxConcurrentCalls > 0 || settings.maxCallsPerSecond > 0;
   const processTag = randomBytes(6).toString('hex');
   let nextPermit = 0;

@@ -4,6 +4,8 @@ import { buildApp, type App } from '../../src/http/app.js';
 import { syncFailure } from '../../src/db/schema/index.js';
 import type { QueueName } from '../../src/queues/catalogue.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
+import { OdooError } from '../../src/clients/odoo/index.js';
+import { createRedisCallBudget } from '../../src/odoo-budget/call-budget.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -33,6 +35,46 @@ describe('sync controls through the API', () => {
     expect(job).toBeDefined();
     return h.wait(job!);
   };
+
+  it('the state shows a fleet-wide pause of the Odoo calls while it lasts', async () => {
+    const config = testConfig({
+      ODOO_URL: h.sandbox.url,
+      ODOO_DATABASE: h.sandbox.database,
+      ODOO_USERNAME: h.sandbox.username,
+      ODOO_PASSWORD: h.sandbox.password,
+    });
+    const withOdoo = await buildApp({
+      config,
+      logger: memoryLogger('warn').logger,
+      db: h.db,
+      queues: h.runtime.queues,
+    });
+    const state = async () =>
+      (await withOdoo.inject({ url: '/api/sync/state', headers: bearer('reader') })).json<{
+        odooCallPause: unknown;
+      }>().odooCallPause;
+    try {
+      expect(await state()).toBeNull();
+      const budget = createRedisCallBudget({
+        redis: h.runtime.queues.connection,
+        keyPrefix: config.redis.queuePrefix,
+        odoo: config.odoo!,
+        settings: { maxConcurrentCalls: 0, maxCallsPerSecond: 0, leaseMs: 5_000 },
+        logger: memoryLogger('warn').logger,
+      });
+      const permit = await budget.admit('res.partner.read');
+      await permit.release(
+        new OdooError('ODOO_HTTP', 'HTTP 429', {
+          httpStatus: 429,
+          retryable: true,
+          retryAfterMs: 5_000,
+        }),
+      );
+      expect(await state()).toEqual({ status: 429, remainingMs: expect.any(Number) });
+    } finally {
+      await withOdoo.close();
+    }
+  });
 
   it('pause names the admin and makes scheduled runs skip; resume lets them run again', async () => {
     const paused = await post('/api/sync/pause');

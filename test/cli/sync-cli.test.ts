@@ -57,6 +57,7 @@ describe('the sync CLI', () => {
     expect(status.stdout).toMatch(/^bcs \(dimagaz\.bc, dimagaz\.bc\.line\)$/m);
     expect(status.stdout).toMatch(/watermark: +dimagaz\.bc \d{4}-\d{2}-\d{2}T/);
     expect(status.stdout).toMatch(/#1 sync succeeded \(cli\)/);
+    expect(status.stdout).toMatch(/^Odoo calls: not paused$/m);
   }, 90_000);
 
   it('resync <id> re-reads one BC; reconcile runs', async () => {

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FAMILY_NAME } from '../../../../families/family.js';
+import type { CallPause } from '../../../../odoo-budget/call-budget.js';
 import type { LinkStatus } from '../../../../odoo-link/link-status.js';
 import type { SyncControl } from '../../../sync-control.js';
 import { odooLinkSchema, toOdooLinkBody } from '../../../schemas/odoo-link.js';
@@ -39,7 +40,9 @@ export const syncRoutes: FastifyPluginAsyncZod<{
   syncControl: SyncControl;
   /** The Odoo link's status (transport, API key); null when this process has no Odoo settings. */
   odooLink: () => Promise<LinkStatus | null>;
-}> = (app, { syncControl, odooLink }) => {
+  /** A fleet-wide pause of the Odoo calls now on (call budget); null when none, or unknown. */
+  callPause: () => Promise<CallPause | null>;
+}> = (app, { syncControl, odooLink, callPause }) => {
   const reader = app.authorize('reader');
   const operator = app.authorize('operator');
   const admin = app.authorize('admin');
@@ -60,18 +63,34 @@ export const syncRoutes: FastifyPluginAsyncZod<{
         summary: "Each family's watermarks, lease and last runs, and the Odoo link",
         querystring: familyOnly,
         response: {
-          200: syncStatesSchema.extend({ odoo: odooLinkSchema.nullable() }),
+          200: syncStatesSchema.extend({
+            odoo: odooLinkSchema.nullable(),
+            odooCallPause: z
+              .object({
+                status: z.number().int().describe('what Odoo answered: 429 or 503'),
+                remainingMs: z.number().int(),
+              })
+              .nullable()
+              .describe(
+                'every process of the fleet pauses its Odoo calls (Odoo asked it to slow down); null when none is on',
+              ),
+          }),
           404: errorBody,
           ...authErrors,
         },
       },
     },
     async (request) => {
-      const [states, link] = await Promise.all([
+      const [states, link, pause] = await Promise.all([
         syncControl.state(request.query.family),
         odooLink(),
+        callPause(),
       ]);
-      return { families: states.map(toStateBody), odoo: link && toOdooLinkBody(link) };
+      return {
+        families: states.map(toStateBody),
+        odoo: link && toOdooLinkBody(link),
+        odooCallPause: pause,
+      };
     },
   );
 
