@@ -1,6 +1,6 @@
 # One image for every operator command, each running the compiled dist/ (no TypeScript at start):
 #   docker run IMAGE [api]                 the API (PORT, default 3000)
-#   docker run IMAGE worker                a sync worker (probes and metrics on WORKER_HTTP_PORT, default 3001)
+#   docker run IMAGE worker                a sync worker (probes on WORKER_HTTP_PORT, default 3001)
 #   docker run IMAGE migrate               apply migrations and exit
 #   docker run IMAGE sync run|status|…     the sync CLI
 #   docker run IMAGE apikey --role admin   a new API key and its API_KEYS entry

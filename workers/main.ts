@@ -34,7 +34,7 @@ import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
 import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
-import { buildWorkerHttp } from './worker-http.js';
+import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
@@ -91,6 +91,7 @@ const http = await buildWorkerHttp({
   logger,
   registry: metrics.registry,
   isShuttingDown: () => shutdown.stopping,
+  metrics: config.http.workerMetrics ? 'elsewhere' : { keys: config.apiKeys },
   checks: [
     { name: 'postgres', check: () => db.ping() },
     { name: 'redis', check: async () => void (await runtime.connection.ping()) },
@@ -113,6 +114,15 @@ shutdown.add('heartbeat', () => {
 shutdown.add('sync runtime', () => runtime.close(config.http.shutdownTimeoutMs));
 
 const address = await http.listen({ port: config.http.workerPort, host: config.http.host });
+const metricsHttp = config.http.workerMetrics && buildWorkerMetricsHttp(metrics.registry, logger);
+if (metricsHttp) shutdown.add('metrics http', () => metricsHttp.close());
+const metricsAddress = metricsHttp
+  ? await metricsHttp.listen({ ...config.http.workerMetrics })
+  : undefined;
+if (!metricsHttp && config.apiKeys.length === 0)
+  logger.warn(
+    "the worker's /metrics answers no one: set API_KEYS (Prometheus sends an operator key) or WORKER_METRICS_HOST",
+  );
 // Every family copied here, one waiting for migrate too: it runs as soon as it is migrated.
 const copied = [...families.all, ...families.unavailable];
 await upsertSchedules(runtime.queues, runtime.connection, copied, {
@@ -196,6 +206,7 @@ logger.info(
     odooTransport,
     ...(odooApiKey === undefined ? {} : { odooApiKey }),
     http: address,
+    ...(metricsAddress ? { metrics: metricsAddress } : {}),
   },
   'worker started',
 );

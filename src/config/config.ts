@@ -102,6 +102,13 @@ export interface Config {
     readonly host: string;
     /** The worker's own port: health probes and Prometheus metrics. */
     readonly workerPort: number;
+    /**
+     * An address of its own for the worker's metrics (WORKER_METRICS_HOST), served there with no
+     * key; without one, the worker's port serves them to an operator key.
+     */
+    readonly workerMetrics: { readonly host: string; readonly port: number } | undefined;
+    /** Whether a reader key may ask for records gone from Odoo (else operators only). */
+    readonly readersSeeArchived: boolean;
     readonly corsOrigins: readonly string[];
     readonly bodyLimitBytes: number;
     readonly rateLimitPerMinute: number;
@@ -408,6 +415,10 @@ function build(
       port: env.PORT,
       host: env.HOST,
       workerPort: env.WORKER_HTTP_PORT,
+      workerMetrics: env.WORKER_METRICS_HOST
+        ? { host: env.WORKER_METRICS_HOST, port: env.WORKER_METRICS_PORT }
+        : undefined,
+      readersSeeArchived: env.API_READERS_SEE_ARCHIVED,
       corsOrigins: env.CORS_ORIGINS,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,

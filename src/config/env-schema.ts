@@ -190,6 +190,8 @@ export const envSchema = z.object({
   PORT: withDefault(wholeNumber('a TCP port', 0, 65_535), '3000'),
   HOST: withDefault(z.string().trim(), '0.0.0.0'),
   WORKER_HTTP_PORT: withDefault(wholeNumber('a TCP port', 0, 65_535), '3001'),
+  WORKER_METRICS_HOST: optionalText(),
+  WORKER_METRICS_PORT: withDefault(wholeNumber('a TCP port', 0, 65_535), '9464'),
   CORS_ORIGINS: withDefault(list(), ''),
   HTTP_BODY_LIMIT_BYTES: withDefault(
     wholeNumber('a whole number of bytes', 1_024, 104_857_600),
@@ -215,6 +217,7 @@ export const envSchema = z.object({
     wholeNumber('a whole number of bytes', 65_536, 268_435_456),
     '4194304',
   ),
+  API_READERS_SEE_ARCHIVED: withDefault(booleanText(), 'false'),
   API_RECONCILE_COOLDOWN_SECONDS: withDefault(
     wholeNumber('a whole number of seconds', 0, 604_800),
     '900',
@@ -600,8 +603,18 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'WORKER_HTTP_PORT',
     description:
-      "Worker's health and metrics port (/health/live, /health/ready, /metrics), on HOST; 0 picks a free one.",
+      "Worker's health and metrics port (/health/live, /health/ready, and /metrics for an operator key unless WORKER_METRICS_HOST), on HOST; 0 picks a free one.",
     default: '3001',
+  },
+  {
+    key: 'WORKER_METRICS_HOST',
+    description:
+      "An address of its own for the worker's /metrics (one only Prometheus reaches, e.g. a pod's internal interface): served there on WORKER_METRICS_PORT with no key, and no longer on WORKER_HTTP_PORT. Unset: /metrics on WORKER_HTTP_PORT answers an operator key of API_KEYS (Bearer) only.",
+  },
+  {
+    key: 'WORKER_METRICS_PORT',
+    description: 'With WORKER_METRICS_HOST: the port of /metrics; 0 picks a free one.',
+    default: '9464',
   },
   {
     key: 'CORS_ORIGINS',
@@ -653,6 +666,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       "Largest answer of a list page (and of a detail's child pages, together): a page stops short of it, with its nextCursor, and always holds one record at least.",
     default: '4194304',
+  },
+  {
+    key: 'API_READERS_SEE_ARCHIVED',
+    description:
+      'Whether a reader key may ask for records gone from Odoo (includeArchived=true); without it, only operator and admin keys may.',
+    default: 'false',
   },
   {
     key: 'API_RECONCILE_COOLDOWN_SECONDS',

@@ -28,6 +28,7 @@ import { readCallPause } from '../odoo-budget/call-budget.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
 import { apiKeyAuth, createKeyMatcher, requestKey } from './plugins/api-key-auth.js';
+import { archivedAccess } from './plugins/archived-access.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { metricsPlugin } from './plugins/metrics.js';
@@ -152,6 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keys: config.apiKeys,
     maxInFlightPerKey: config.http.maxInFlightPerKey,
   });
+  await app.register(archivedAccess, { readersSeeArchived: config.http.readersSeeArchived });
   app.addHook('onResponse', (request, reply, done) => {
     // Skipped whole when info is off: building the line (the caller, the address) costs per request.
     if (deps.logger.isLevelEnabled('info'))

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrapDimagazBc, scrapDimagazBcLine } from '../../src/families/bcs/tables.js';
 import type { App } from '../../src/http/app.js';
 import { bcLineSchema, bcSchema } from '../../src/http/schemas/bc.js';
-import { bearer, createTestApp } from '../helpers/test-app.js';
+import { bearer, createTestApp, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { fakeBc, fakeLine, mapBc, seedBcs, writeBcs } from '../helpers/seed-bcs.js';
 
@@ -42,7 +42,9 @@ describe('BC endpoints', () => {
   });
 
   const list = async (query: string) => {
-    const response = await app.inject({ url: `/api/bcs${query}`, headers: bearer('reader') });
+    // Records gone from Odoo are an operator's option (API_READERS_SEE_ARCHIVED).
+    const role = query.includes('includeArchived=true') ? 'operator' : 'reader';
+    const response = await app.inject({ url: `/api/bcs${query}`, headers: bearer(role) });
     expect(response.statusCode, response.body).toBe(200);
     return response.json<Page>();
   };
@@ -325,6 +327,30 @@ describe('BC endpoints', () => {
     expect(new Set(seen.map((bc) => bc.odooId)).size).toBe(live[0]!.n);
   });
 
+  it('gives records gone from Odoo to operators, and to readers only where API_READERS_SEE_ARCHIVED says', async () => {
+    for (const url of ['/api/bcs?includeArchived=true', '/api/bcs/7?includeArchived=true']) {
+      const refused = await app.inject({ url, headers: bearer('reader') });
+      expect([url, refused.statusCode]).toEqual([url, 403]);
+      expect(refused.json()).toMatchObject({
+        error: 'FORBIDDEN',
+        message: expect.stringContaining('includeArchived=true needs the operator role') as unknown,
+      });
+      expect((await app.inject({ url, headers: bearer('operator') })).statusCode).toBe(200);
+    }
+    const open = await createTestApp(db, {
+      config: testConfig({ API_READERS_SEE_ARCHIVED: 'true' }),
+    });
+    try {
+      const shown = await open.inject({
+        url: '/api/bcs/7?includeArchived=true',
+        headers: bearer('reader'),
+      });
+      expect(shown.statusCode).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('answers a BC gone from Odoo only when asked for, as the list does', async () => {
     await db.sql!`update scrap_dimagaz_bc set archived_at = now(), archive_reason = 'deleted in Odoo' where odoo_id = 7`;
     for (const url of ['/api/bcs/7', '/api/bcs/7/lines']) {
@@ -334,14 +360,14 @@ describe('BC endpoints', () => {
     }
     const shown = await app.inject({
       url: '/api/bcs/7?includeArchived=true',
-      headers: bearer('reader'),
+      headers: bearer('operator'),
     });
     expect(shown.statusCode).toBe(200);
     const bc = shown.json<BcBody>();
     expect(bc).toMatchObject({ odooId: 7, archivedAt: expect.any(String) });
     const lines = await app.inject({
       url: '/api/bcs/7/lines?includeArchived=true',
-      headers: bearer('reader'),
+      headers: bearer('operator'),
     });
     expect(lines.json<{ items: { odooId: number }[] }>().items.map((line) => line.odooId)).toEqual(
       bc.lines!.map((line) => line.odooId),

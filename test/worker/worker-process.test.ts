@@ -15,6 +15,7 @@ import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sand
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
+import { bearer, KEYS } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import {
   createProducer,
@@ -43,7 +44,11 @@ describe('the worker process', () => {
     const started = await startWorkerProcess(
       workerEnv(
         { databaseUrl: db.url, prefix, odoo: sandbox },
-        { HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '20000' },
+        {
+          HOST: '127.0.0.1',
+          SHUTDOWN_TIMEOUT_MS: '20000',
+          API_KEYS: [KEYS.reader.entry, KEYS.operator.entry].join(','),
+        },
       ),
     );
     worker = started.child;
@@ -62,12 +67,21 @@ describe('the worker process', () => {
     await db.dispose();
   });
 
-  const get = async (path: string) => {
-    const response = await fetch(`${base}${path}`);
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${base}${path}`, { headers });
     return { status: response.status, text: await response.text() };
   };
+  const metrics = () => get('/metrics', bearer('operator'));
   const metric = async (name: string) =>
-    parsePrometheusTextFormat((await get('/metrics')).text).find((family) => family.name === name);
+    parsePrometheusTextFormat((await metrics()).text).find((family) => family.name === name);
+
+  it('serves its metrics to an operator key only', async () => {
+    expect((await get('/metrics')).status).toBe(401);
+    expect((await get('/metrics', bearer('reader'))).status).toBe(403);
+    const answered = await metrics();
+    expect(answered.status).toBe(200);
+    expect(answered.text).toContain('erp_bridge_');
+  });
 
   it('answers its probes and shows a finished run in its metrics', async () => {
     expect((await get('/health/live')).status).toBe(200);
@@ -94,7 +108,7 @@ describe('the worker process', () => {
       }),
     );
     // The parser drops a histogram's labels: read its _count series from the text.
-    const text = (await get('/metrics')).text;
+    const text = (await metrics()).text;
     expect(text).toMatch(
       /^erp_bridge_sync_run_duration_seconds_count\{family="bcs",kind="sync",status="succeeded"\} 1$/m,
     );
@@ -244,4 +258,41 @@ describe('a worker whose configured family was never migrated', () => {
       await db.dispose();
     }
   }, 60_000);
+});
+
+describe('the worker with an address of its own for its metrics', () => {
+  let db: TestDb;
+  let sandbox: OdooSandbox;
+  let worker: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    sandbox = createOdooSandbox({ orders: 2, linesPerOrder: 1, loginCooldown: false });
+    await sandbox.start();
+    await setPaused(db.db, bcsFamily.name, 'test');
+  }, 60_000);
+
+  afterAll(async () => {
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
+      worker.kill('SIGTERM');
+      await once(worker, 'exit');
+    }
+    await sandbox.stop();
+    await db.dispose();
+  });
+
+  it('serves them there with no key, and not on its health port', async () => {
+    const started = await startWorkerProcess(
+      workerEnv(
+        { databaseUrl: db.url, prefix: `metrics-${randomBytes(4).toString('hex')}`, odoo: sandbox },
+        { HOST: '127.0.0.1', WORKER_METRICS_HOST: '127.0.0.1', WORKER_METRICS_PORT: '0' },
+      ),
+    );
+    worker = started.child;
+    const metrics = await fetch(`${started.started.metrics as string}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('erp_bridge_');
+    expect((await fetch(`${started.started.http as string}/metrics`)).status).toBe(404);
+    expect((await fetch(`${started.started.http as string}/health/live`)).status).toBe(200);
+  });
 });

@@ -13,6 +13,9 @@ import { createInFlightLimit } from '../in-flight.js';
 
 const RANK: Record<ApiRole, number> = { reader: 1, operator: 2, admin: 3 };
 
+/** Whether a caller of `role` has at least `wanted`. */
+export const hasRole = (role: ApiRole, wanted: ApiRole): boolean => RANK[role] >= RANK[wanted];
+
 export interface Caller {
   readonly name: string;
   readonly role: ApiRole;
@@ -125,7 +128,7 @@ export const apiKeyAuth = fp(
           return;
         }
         request.caller = caller;
-        if (RANK[caller.role] < RANK[role]) {
+        if (!hasRole(caller.role, role)) {
           done(
             new HttpError(
               403,

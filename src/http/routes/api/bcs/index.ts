@@ -6,6 +6,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
 import type { Db } from '../../../../db/create-db.js';
 import { bcsFamily } from '../../../../families/bcs/family.js';
 import { bool } from '../../../api-columns.js';
@@ -42,7 +43,7 @@ const DETAIL_LINES = 200;
 /** A BC gone from Odoo (archived in the copy) is answered only when asked for, as the list does. */
 const includeArchived = bool()
   .default(false)
-  .describe('answer a BC gone from Odoo too (404 without it)');
+  .describe(`answer a BC gone from Odoo too (404 without it)${OPERATORS_ONLY}`);
 
 const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);

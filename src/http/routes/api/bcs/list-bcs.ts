@@ -6,6 +6,7 @@
  * cursors are the engine's, under the same names.
  */
 import { z } from 'zod';
+import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
 import type { Db } from '../../../../db/create-db.js';
 import { bcsFamily } from '../../../../families/bcs/family.js';
 import { bool } from '../../../api-columns.js';
@@ -41,7 +42,9 @@ export const listQuery = z
         'text contained in the name or the origin: three letters or digits in a row at least',
       ),
     active: bool().optional().describe('Odoo active flag'),
-    includeArchived: bool().default(false).describe('include BCs that vanished from Odoo'),
+    includeArchived: bool()
+      .default(false)
+      .describe(`include BCs that vanished from Odoo${OPERATORS_ONLY}`),
     sort: z
       .enum(sortValues)
       .default('odooId')

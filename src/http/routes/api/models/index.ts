@@ -7,6 +7,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
 import type { Db } from '../../../../db/create-db.js';
 import {
   familyModels,
@@ -96,7 +97,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
       : {
           includeArchived: bool()
             .default(false)
-            .describe('answer a record gone from Odoo too (404 without it)'),
+            .describe(`answer a record gone from Odoo too (404 without it)${OPERATORS_ONLY}`),
         };
 
     app.get(

@@ -12,6 +12,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
 import type { Db } from '../../../../db/create-db.js';
 import { textArray } from '../../../../db/sql-rows.js';
 import {
@@ -241,7 +242,9 @@ function deriveList(model: ModelDeclaration): ModelList {
       ...(isRoot
         ? {
             active: bool().optional().describe("Odoo's archive flag"),
-            includeArchived: bool().default(false).describe('include records gone from Odoo'),
+            includeArchived: bool()
+              .default(false)
+              .describe(`include records gone from Odoo${OPERATORS_ONLY}`),
           }
         : {}),
       sort: z
