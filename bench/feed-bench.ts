@@ -24,6 +24,7 @@ import { bcsFamily } from '../src/families/bcs/family.js';
 import type { MappedRoot } from '../src/families/map-record.js';
 import { deliverChanges } from '../src/feed/deliver.js';
 import { createFeedSender } from '../src/feed/feed-sender.js';
+import { parseAllowedHosts } from '../src/feed/receiver-address.js';
 import { generateSecret } from '../src/feed/secret.js';
 import { createSubscription } from '../src/feed/subscriptions.js';
 import { writeRootBatches } from '../src/sync/write-records.js';
@@ -128,7 +129,8 @@ export async function runFeedBench(input: {
     // The last copy's changes are in the feed: delivered from the oldest one.
     const secret = generateSecret();
     const receiver = await startFeedReceiver({ secret });
-    const sender = createFeedSender();
+    // The bench's receiver listens on loopback: allowed here, explicitly.
+    const sender = createFeedSender({ allowed: parseAllowedHosts(['127.0.0.1']).rules });
     const delivery: FeedBenchResult['delivery'][number][] = [];
     try {
       for (const batchMax of [100, 1]) {

@@ -239,14 +239,44 @@ describe('deploy/kubernetes', () => {
   it('probes the workers on WORKER_HTTP_PORT and migrates in a one-shot Job', () => {
     const worker = containerOf(find('Deployment', 'erp-bridge-worker'));
     expect(worker.args).toEqual(['worker']);
-    expect(portOf(worker, 'metrics')).toBe(Number(DEFAULTS.WORKER_HTTP_PORT));
+    expect(portOf(worker, 'health')).toBe(Number(DEFAULTS.WORKER_HTTP_PORT));
     expect(worker.env).toContainEqual({
       name: 'WORKER_HTTP_PORT',
       value: DEFAULTS.WORKER_HTTP_PORT,
     });
-    expect(worker.livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'metrics' });
-    expect(worker.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'metrics' });
+    expect(worker.livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'health' });
+    expect(worker.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'health' });
     expect(containerOf(find('Job', 'erp-bridge-migrate')).args).toEqual(['migrate']);
+  });
+
+  it("serves the workers' metrics on a port of their own, which only the monitoring namespace reaches", () => {
+    const worker = find('Deployment', 'erp-bridge-worker');
+    const container = containerOf(worker);
+    expect(portOf(container, 'metrics')).toBe(Number(DEFAULTS.WORKER_METRICS_PORT));
+    expect(container.env).toContainEqual({
+      name: 'WORKER_METRICS_PORT',
+      value: DEFAULTS.WORKER_METRICS_PORT,
+    });
+    expect(container.env?.some((entry) => entry.name === 'WORKER_METRICS_HOST')).toBe(true);
+    const policy = find('NetworkPolicy', 'erp-bridge-worker') as unknown as {
+      spec: {
+        ingress: { ports: { port: number }[] }[];
+        egress: { to: { ipBlock?: { cidr: string; except: string[] } }[] }[];
+      };
+    };
+    expect(policy.spec.ingress.flatMap((rule) => rule.ports.map((port) => port.port))).toEqual([
+      Number(DEFAULTS.WORKER_METRICS_PORT),
+    ]);
+    const blocks = policy.spec.egress.flatMap((rule) => rule.to.flatMap((to) => to.ipBlock ?? []));
+    expect(blocks.find((block) => block.cidr === '0.0.0.0/0')?.except).toEqual(
+      expect.arrayContaining([
+        '10.0.0.0/8',
+        '127.0.0.0/8',
+        '169.254.0.0/16',
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+      ]),
+    );
   });
 
   it('gives every pod its secrets from the Secret, resources, a read-only root and time to drain', () => {

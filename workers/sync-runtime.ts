@@ -26,6 +26,7 @@ import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
 import type { Families } from '../src/families/registry.js';
 import { createFeedSender, type FeedSender } from '../src/feed/feed-sender.js';
+import type { ReceiverAddressRules } from '../src/feed/receiver-address.js';
 import {
   DELIVERY_TURN_MS,
   FIRST_RETRY_MS,
@@ -55,12 +56,15 @@ export interface RuntimeSettings extends SyncSettings {
 export interface FeedRuntimeSettings {
   readonly retentionDays: number;
   readonly delivery: FeedDeliverySettings;
+  /** Receivers reachable though their address is special (FEED_ALLOWED_HOSTS). */
+  readonly allowedHosts: ReceiverAddressRules;
 }
 
 /** The change feed's settings as the configuration gives them. */
 export function feedSettingsFromConfig(feed: Config['feed']): FeedRuntimeSettings {
   return {
     retentionDays: feed.retentionDays,
+    allowedHosts: feed.allowedHosts,
     delivery: {
       timeoutMs: feed.delivery.timeoutMs,
       batchMax: feed.delivery.batchMax,
@@ -135,7 +139,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     settings: { attempts: settings.jobAttempts, backoffMs: settings.backoffMs ?? 1_000 },
   });
   const feedSettings = settings.feed ?? feedSettingsFromConfig(defaultFeedConfig());
-  const sender: FeedSender = createFeedSender();
+  const sender: FeedSender = createFeedSender({ allowed: feedSettings.allowedHosts });
   const claims = createModelClaims(input.db);
   const ctx = {
     sync,

@@ -12,6 +12,14 @@ import type { FamiliesConfig } from '../families/load-families.js';
 import { readFamiliesFile } from './families-file.js';
 import { readSubscriptionsFile } from './feed-subscriptions-file.js';
 import type { DeclaredSubscriptions } from '../feed/subscriptions.js';
+import {
+  parseAllowedHosts,
+  PUBLIC_RECEIVERS_ONLY,
+  type ReceiverAddressRules,
+} from '../feed/receiver-address.js';
+
+/** What the demo allows its receivers: loopback. */
+const DEMO_RECEIVERS = ['127.0.0.0/8', '::1'];
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
@@ -82,6 +90,8 @@ export interface Config {
     readonly retentionDays: number;
     /** What FEED_SUBSCRIPTIONS_FILE declares (the workers apply it at start). */
     readonly declared: DeclaredSubscriptions;
+    /** Receivers reachable though special (FEED_ALLOWED_HOSTS; loopback in the demo). */
+    readonly allowedHosts: ReceiverAddressRules;
     readonly delivery: {
       readonly timeoutMs: number;
       readonly batchMax: number;
@@ -227,6 +237,13 @@ export function loadConfig(
     : { subscriptions: [], removed: [], problems: [] };
   for (const message of subscriptions.problems)
     problems.push({ key: 'FEED_SUBSCRIPTIONS_FILE', message });
+  // The demo's receiver listens on loopback, as a developer's own would.
+  const allowedHosts = parseAllowedHosts([
+    ...items('FEED_ALLOWED_HOSTS'),
+    ...(options.mode === 'demo' ? DEMO_RECEIVERS : []),
+  ]);
+  for (const message of allowedHosts.problems)
+    problems.push({ key: 'FEED_ALLOWED_HOSTS', message });
   if (
     env.LOG_FORMAT?.trim() &&
     env.LOG_PRETTY?.trim() &&
@@ -272,6 +289,7 @@ export function loadConfig(
           subscriptions: subscriptions.subscriptions,
           removed: subscriptions.removed,
         },
+        allowedHosts: allowedHosts.rules,
       },
       options,
     ),
@@ -343,6 +361,7 @@ function build(
     models: ExposedModel[];
     families: FamiliesConfig;
     subscriptions: DeclaredSubscriptions;
+    allowedHosts: ReceiverAddressRules;
   },
   options: LoadConfigOptions,
 ): Config {
@@ -404,7 +423,7 @@ function build(
       verifyCycleDays: env.SYNC_VERIFY_CYCLE_DAYS,
       jobLockMs: env.SYNC_JOB_LOCK_MS,
     },
-    feed: feedConfig(env, parsed.subscriptions),
+    feed: feedConfig(env, parsed.subscriptions, parsed.allowedHosts),
     webhooks: {
       tokenSha256: env.ODOO_WEBHOOK_TOKENS.map((hash) => hash.toLowerCase()),
       debounceMs: env.ODOO_WEBHOOK_DEBOUNCE_MS,
@@ -442,10 +461,15 @@ function build(
   };
 }
 
-function feedConfig(env: Env, declared: DeclaredSubscriptions): Config['feed'] {
+function feedConfig(
+  env: Env,
+  declared: DeclaredSubscriptions,
+  allowedHosts: ReceiverAddressRules,
+): Config['feed'] {
   return {
     retentionDays: env.FEED_RETENTION_DAYS,
     declared,
+    allowedHosts,
     delivery: {
       timeoutMs: env.FEED_DELIVERY_TIMEOUT_MS,
       batchMax: env.FEED_DELIVERY_BATCH_MAX,
@@ -457,7 +481,7 @@ function feedConfig(env: Env, declared: DeclaredSubscriptions): Config['feed'] {
 
 /** The feed's settings at their keys' defaults, for a runtime built without a configuration. */
 export function defaultFeedConfig(): Config['feed'] {
-  return feedConfig(envSchema.parse({}), { subscriptions: [], removed: [] });
+  return feedConfig(envSchema.parse({}), { subscriptions: [], removed: [] }, PUBLIC_RECEIVERS_ONLY);
 }
 
 /** Whether two Redis URLs name the same server and database, whatever their credentials. */

@@ -139,6 +139,7 @@ export const envSchema = z.object({
     '300000',
   ),
   FEED_DELIVERY_GIVE_UP_HOURS: withDefault(wholeNumber('a whole number of hours', 1, 2_160), '72'),
+  FEED_ALLOWED_HOSTS: withDefault(list(), ''),
 
   TRYTON_RPC_URL: optionalUrl(['http:', 'https:']),
   TRYTON_DATABASE: optionalText(),
@@ -509,6 +510,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       'How long a failed delivery is retried before it is a dead letter: its subscription then stops there (status failing) until replayed, so nothing after it arrives out of order.',
     default: '72',
+  },
+  {
+    key: 'FEED_ALLOWED_HOSTS',
+    description:
+      'Comma-separated receivers deliveries may reach though their address is loopback, private, link-local, unique-local or another special range: host names (receiver.internal, *.corp.example) and addresses or CIDR ranges (10.20.0.0/16, fd00::/8). Every other receiver must resolve to a public address; the demo allows loopback.',
+    default: '',
   },
   {
     key: 'TRYTON_RPC_URL',

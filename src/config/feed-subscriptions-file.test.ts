@@ -70,6 +70,29 @@ describe('FEED_SUBSCRIPTIONS_FILE', () => {
     ).toThrow(/subscriptions\[0\]\.families: partners is not copied here/);
   });
 
+  it('refuses a receiver URL with credentials in it, never showing them', () => {
+    expect(() =>
+      load(`subscriptions:
+  - { name: portal, url: "https://hook:s3cr3t@portal.example.com/in", secret: "${secret}" }
+`),
+    ).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(
+          /subscriptions\[0\]\.url: must not carry credentials/,
+        ) as unknown as string,
+      }),
+    );
+    expect(() =>
+      load(`subscriptions:
+  - { name: portal, url: "https://hook:s3cr3t@portal.example.com/in", secret: "${secret}" }
+`),
+    ).toThrow(
+      expect.objectContaining({
+        message: expect.not.stringContaining('s3cr3t') as unknown as string,
+      }),
+    );
+  });
+
   it('gives the subscriptions it removes, and refuses one both declared and removed', () => {
     expect(load('removed: [old-portal]').feed.declared).toEqual({
       subscriptions: [],

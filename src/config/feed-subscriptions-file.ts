@@ -23,14 +23,28 @@ import { readDeclarationFile } from './declaration-file.js';
 
 export const SUBSCRIPTION_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-export const receiverUrl = z.string().refine((text) => {
+/**
+ * A receiver's URL: http(s), and no credentials in it. They would be kept in the clear beside the
+ * sealed secret, and shown masked but never sent: the Standard Webhooks signature is what tells
+ * the receiver a message is erp-bridge's.
+ */
+export const receiverUrl = z.string().superRefine((text, ctx) => {
+  let url: URL;
   try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:';
+    url = new URL(text);
   } catch {
-    return false;
+    ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL' });
+    return;
   }
-}, 'must be an http(s) URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL' });
+  if (url.username !== '' || url.password !== '')
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must not carry credentials (user:password@): the signature authenticates each message',
+    });
+});
 
 const subscriptionName = z
   .string()

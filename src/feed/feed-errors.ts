@@ -25,7 +25,11 @@ export class FeedPositionGoneError extends AppError {
 
 /** What a receiver's answer (or its absence) was, when it was not a 2xx. */
 export type DeliveryFailureCode =
-  'FEED_RECEIVER_STATUS' | 'FEED_RECEIVER_TIMEOUT' | 'FEED_RECEIVER_NETWORK';
+  | 'FEED_RECEIVER_STATUS'
+  | 'FEED_RECEIVER_TIMEOUT'
+  | 'FEED_RECEIVER_NETWORK'
+  /** Its address is not one deliveries may reach (receiver-address.ts): never connected to. */
+  | 'FEED_RECEIVER_REFUSED';
 
 /** A delivery that failed: retried with backoff until FEED_DELIVERY_GIVE_UP_HOURS. */
 export class FeedDeliveryError extends AppError {

@@ -122,6 +122,18 @@ describe('the change feed API', () => {
     }
   });
 
+  it('refuses a receiver URL with credentials in it, without echoing them', async () => {
+    const response = await fetch(`${base}/api/changes/subscriptions`, {
+      method: 'POST',
+      headers: { ...bearer('admin'), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'creds', url: 'https://hook:s3cr3t@portal.example.com/in' }),
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(body).toMatch(/must not carry credentials/);
+    expect(body).not.toContain('s3cr3t');
+  });
+
   it('unfiltered, serves only the families this API serves', async () => {
     const { position } = (await (await get('/api/changes/head')).json()) as { position: string };
     // A family the feed holds and this API does not serve (no longer copied, say).

@@ -14,6 +14,7 @@ import { comparePositions, type FeedPosition } from '../../src/feed/position.js'
 import { pruneFeed } from '../../src/feed/prune.js';
 import { NO_FILTER, readChanges, readHead, type FeedChange } from '../../src/feed/read-changes.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
+import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const context = { runId: null, lease: null, trigger: 'test' };
@@ -74,6 +75,8 @@ describe('the change feed: positions in commit order', () => {
     expect(comparePositions(between.next, start)).toBeGreaterThanOrEqual(0);
 
     await older.commit();
+    // Another test file's transaction on the same server may hold both back a moment longer.
+    await feedCaughtUp(db.db);
     const after = await readChanges(db.db, between.next, NO_FILTER, 100);
     expect(describeChanges(after.changes)).toEqual([
       `${BC_MODEL} 1 created`,

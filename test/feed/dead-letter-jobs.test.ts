@@ -14,7 +14,11 @@ import { feedDeliverJobId } from '../../src/queues/catalogue.js';
 import { nudgeDeliveries } from '../../src/queues/feed-nudge.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import {
+  createSyncHarness,
+  LOOPBACK_RECEIVERS,
+  type SyncHarness,
+} from '../helpers/sync-harness.js';
 
 describe('a dead letter in the feed queue', () => {
   let h: SyncHarness;
@@ -28,6 +32,7 @@ describe('a dead letter in the feed queue', () => {
       sandbox: { orders: 5, linesPerOrder: 1 },
       feed: {
         retentionDays: 7,
+        allowedHosts: LOOPBACK_RECEIVERS,
         delivery: {
           timeoutMs: 2_000,
           batchMax: 10,

@@ -21,6 +21,7 @@ import {
 } from '../../src/feed/subscriptions.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
+import { LOOPBACK_RECEIVERS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const HOUR_MS = 3_600_000;
@@ -29,7 +30,7 @@ describe('change feed subscriptions that stop', () => {
   let db: TestDb;
   let receiver: FeedReceiver;
   let nowMs = Date.parse('2026-05-01T08:00:00Z');
-  const sender = createFeedSender();
+  const sender = createFeedSender({ allowed: LOOPBACK_RECEIVERS });
   const secret = generateSecret();
   const deps = (): FeedDeliveryDeps => ({
     db: db.db,

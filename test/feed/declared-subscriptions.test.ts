@@ -71,7 +71,11 @@ describe('a subscription of the file, and a worker without the file', () => {
       `subscriptions:\n  - { name: portal, url: "${receiver.url}", secret: "${secret}" }\n`,
     );
     const prefix = `subs-${randomBytes(4).toString('hex')}`;
-    withoutFile = workerEnv({ databaseUrl: db.url, prefix, odoo: sandbox });
+    // The receiver listens on loopback: allowed explicitly, as a deployment would its own.
+    withoutFile = workerEnv(
+      { databaseUrl: db.url, prefix, odoo: sandbox },
+      { FEED_ALLOWED_HOSTS: '127.0.0.1' },
+    );
     withFile = { ...withoutFile, FEED_SUBSCRIPTIONS_FILE: file };
     producer = await createProducer(prefix, 'sync');
   }, 60_000);

@@ -21,7 +21,11 @@ import { createNudgeFlags, nudgeDeliveries } from '../../src/queues/feed-nudge.j
 import { upsertFeedSchedules } from '../../src/queues/feed-schedules.js';
 import { startFeedWake, type FeedWake } from '../../workers/feed-wake.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
-import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import {
+  createSyncHarness,
+  LOOPBACK_RECEIVERS,
+  type SyncHarness,
+} from '../helpers/sync-harness.js';
 
 /** How long the receiver is down: a real outage's minute (or day), shortened. */
 const OUTAGE_MS = 3_000;
@@ -60,6 +64,7 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
       pageSize: 10,
       feed: {
         retentionDays: 7,
+        allowedHosts: LOOPBACK_RECEIVERS,
         delivery: {
           timeoutMs: 2_000,
           batchMax: 5,

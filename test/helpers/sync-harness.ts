@@ -49,12 +49,18 @@ import {
 import type { SandboxFaultHandle } from '../../dev/sandbox/sandbox-faults.js';
 import {
   createSyncRuntime,
+  feedSettingsFromConfig,
   type FeedRuntimeSettings,
   type SyncRuntime,
 } from '../../workers/sync-runtime.js';
+import { defaultFeedConfig } from '../../src/config/config.js';
+import { parseAllowedHosts } from '../../src/feed/receiver-address.js';
 import { memoryLogger, testConfig } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
 import { diffCopyWithSandbox } from './copy-diff.js';
+
+/** The tests' feed receivers listen on loopback: deliveries may reach it (docs/feed.md). */
+export const LOOPBACK_RECEIVERS = parseAllowedHosts(['127.0.0.0/8', '::1']).rules;
 
 export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
@@ -220,7 +226,11 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       jobLockMs: options.jobLockMs ?? 30_000,
       runPagesInFlight: options.runPagesInFlight ?? 100,
       ...(options.odooContext ? { odooContext: options.odooContext } : {}),
-      ...(options.feed ? { feed: options.feed } : {}),
+      // The tests' receivers listen on loopback: allowed here, explicitly (docs/feed.md).
+      feed: options.feed ?? {
+        ...feedSettingsFromConfig(defaultFeedConfig()),
+        allowedHosts: LOOPBACK_RECEIVERS,
+      },
     },
   };
   const runtime = createSyncRuntime(runtimeInput);
