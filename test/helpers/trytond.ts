@@ -416,9 +416,12 @@ async function runTrytond8Script(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<string> {
+  // The scripts take their defaults from TRYTON_* (TRYTON_PORT…): a shell that ran
+  // `eval "$(start-trytond8.sh)"` has them, and every test file's server would share its port.
+  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('TRYTON_'));
   try {
     const { stdout } = await runFile('bash', [script, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...Object.fromEntries(inherited), ...env },
       timeout: TRYTOND_START_TIMEOUT_MS,
       maxBuffer: 16 * 1024 * 1024,
     });
