@@ -345,8 +345,11 @@ describe.each(TRYTOND_SERIES)(
 
       it('reads domains as trytond does: no group head trytond accepts, at any depth, smuggles a relation path', async () => {
         // What trytond evaluates as a group's first element without failing: AND, OR, and the
-        // empty text (an AND); null, false, 0, [] and {} are elements it takes as true.
+        // empty text (an AND); null, false, 0, [] and {} are elements it takes as true, where
+        // 8.0 fails the call on null, false and 0 ("'NoneType' object is not iterable").
         const heads: unknown[] = ['', 'AND', 'OR', null, false, 0, [], {}];
+        const failsStraight = (head: unknown) =>
+          series === '8.0' && (head === null || head === false || head === 0);
         const clause = (prefix: string) => ['create_uid.password_reset', 'like', `${prefix}%`];
         const placements: [string, (group: unknown[]) => unknown[]][] = [
           ['top level', (group) => group],
@@ -361,9 +364,15 @@ describe.each(TRYTOND_SERIES)(
             for (const [where, place] of placements) {
               const domain = (prefix: string) => place([head, clause(prefix)]);
               const shape = `${JSON.stringify(head)} ${where}`;
-              // Sent straight to trytond, the clause is evaluated: an oracle on the reset password.
-              expect(await count(domain(RESET.slice(0, 5))), shape).toBe(trytond.parties.length);
-              expect(await count(domain('zzz')), shape).toBe(0);
+              if (failsStraight(head)) {
+                await expect(count(domain(RESET.slice(0, 5))), shape).rejects.toMatchObject({
+                  code: 'TRYTON_SERVER_ERROR',
+                });
+              } else {
+                // Sent straight to trytond, the clause is evaluated: an oracle on the reset password.
+                expect(await count(domain(RESET.slice(0, 5))), shape).toBe(trytond.parties.length);
+                expect(await count(domain('zzz')), shape).toBe(0);
+              }
               const response = await call(target, 'model.party.party.search_count', [
                 domain(RESET.slice(0, 5)),
                 {},
@@ -495,8 +504,8 @@ describe.each(TRYTOND_SERIES)(
           null,
           {},
         ];
-        if (series === '7.0') {
-          // Straight to trytond 7.0, autocomplete searches a domain nobody checked and answers
+        if (series !== '6.0') {
+          // Straight to trytond 7.0 and later, autocomplete searches a domain nobody checked and answers
           // each record's rec_name: an oracle on the reset password, and names past a field list.
           const found = await client.call<{ name: string }[]>(
             'model.party.party.autocomplete',

@@ -1,12 +1,14 @@
 /**
  * A real trytond (SQLite backend) for one test file or bench: its own temp dir, config, database
  * file and port, seeded with a few `party.party` records, and a `stop()` that kills it and removes
- * every file. Two series, the two LTS the gateway supports (docs/tryton.md):
+ * every file. Three series (docs/tryton.md, sections 7 and 8):
  *
  * - 6.0, Debian bookworm's `tryton-server`, installed on the machine;
- * - 7.0, Debian trixie's `tryton-server`: the machine's own when it has 7.0, else run in a trixie
- *   chroot that `dev/services/trytond7-chroot.sh` builds once and caches outside the tree. The
- *   server's files then live under the chroot's /tmp, which both sides see without a mount.
+ * - 7.0 LTS, Debian trixie's `tryton-server`: the machine's own when it has 7.0, else run in a
+ *   trixie chroot that `dev/services/trytond7-chroot.sh` builds once and caches outside the tree.
+ *   The server's files then live under the chroot's /tmp, which both sides see without a mount;
+ * - 8.0 LTS, which no Debian suite ships: started by the script `TEST_TRYTON8_START` names
+ *   (`start-trytond8.sh`, with `stop-trytond8.sh` beside it), for `npm run test:tryton8` only.
  *
  * `trytond-admin` takes ~5 s, so the initialised database is built once and cached as a file
  * (keyed by trytond's version and this setup), then copied for each server: every server still
@@ -28,19 +30,38 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { request } from 'undici';
+import { trytonRpcPath } from '../../src/clients/tryton/tryton-rpc-paths.js';
 import type { TrytonConfig } from '../../src/config/config.js';
 import { freePort } from '../../dev/services/free-port.js';
 
 const runFile = promisify(execFile);
 
-/** The Tryton LTS series the gateway is tested against. */
-export type TrytondSeries = '6.0' | '7.0';
-export const TRYTOND_SERIES: readonly TrytondSeries[] = ['6.0', '7.0'];
+/** The Tryton series the gateway is tested against. */
+export type TrytondSeries = '6.0' | '7.0' | '8.0';
+const KNOWN_SERIES: readonly TrytondSeries[] = ['6.0', '7.0', '8.0'];
+
+/** The series a comma-separated list names; an unknown one fails the run rather than shrink it. */
+function seriesNamed(list: string): TrytondSeries[] {
+  return list.split(',').map((name) => {
+    const series = KNOWN_SERIES.find((known) => known === name.trim());
+    if (!series)
+      throw new Error(`TEST_TRYTOND_SERIES names "${name}", not one of ${KNOWN_SERIES.join(', ')}`);
+    return series;
+  });
+}
+
+/**
+ * The rows of the gateway's test table: 6.0 and 7.0 (`npm test`, CI), or the series
+ * `TEST_TRYTOND_SERIES` lists (`npm run test:tryton8` sets `8.0`; docs/tryton.md, section 8).
+ */
+export const TRYTOND_SERIES: readonly TrytondSeries[] = process.env.TEST_TRYTOND_SERIES
+  ? seriesNamed(process.env.TEST_TRYTOND_SERIES)
+  : ['6.0', '7.0'];
 
 /**
  * How long a test file's hook may take to start a 7.0 server: the first start on a machine builds
@@ -67,10 +88,14 @@ export interface SeededParty {
 
 export interface Trytond {
   series: TrytondSeries;
-  /** What the server answers to `common.server.version`, e.g. `7.0.30`. */
+  /** What the server answers to `common.server.version`: `7.0.30`, or `8.0` (the series). */
   version: string;
-  /** Base URL, e.g. `http://127.0.0.1:41234` (the RPC endpoint is `${url}/${database}/`). */
+  /** Base URL, e.g. `http://127.0.0.1:41234`: `TRYTON_RPC_URL`. */
   url: string;
+  /** The server's JSON-RPC endpoint: `${url}/`, or `${url}/rpc/` from 8.0. */
+  serverRpcUrl: string;
+  /** The database's JSON-RPC endpoint: `${url}/${database}/`, or `${url}/${database}/rpc/` from 8.0. */
+  databaseRpcUrl: string;
   database: string;
   user: string;
   password: string;
@@ -96,6 +121,15 @@ const START_ATTEMPTS = 3;
 const CHROOT_SCRIPT = fileURLToPath(
   new URL('../../dev/services/trytond7-chroot.sh', import.meta.url),
 );
+
+/** The JSON-RPC endpoints of a series' server at `url` (8.0 moved them under /rpc/). */
+function endpoints(series: TrytondSeries, url: string) {
+  const layout = series === '8.0' ? 'rpc' : 'root';
+  return {
+    serverRpcUrl: `${url}${trytonRpcPath(layout, 'server', DATABASE)}`,
+    databaseRpcUrl: `${url}${trytonRpcPath(layout, 'database', DATABASE)}`,
+  };
+}
 
 function onPath(name: string): boolean {
   return (process.env.PATH ?? '')
@@ -289,8 +323,12 @@ function logTail(path: string): string {
   }
 }
 
-/** Resolves to trytond's version once it answers; rejects if it exits first. */
-async function waitUntilReady(child: ChildProcess, url: string, logPath: string): Promise<string> {
+/** Resolves to trytond's version once its server endpoint answers; rejects if it exits first. */
+async function waitUntilReady(
+  child: ChildProcess,
+  serverRpcUrl: string,
+  logPath: string,
+): Promise<string> {
   const state: { exitCode: number | null } = { exitCode: null };
   const onExit = (code: number | null) => {
     state.exitCode = code ?? -1;
@@ -301,7 +339,7 @@ async function waitUntilReady(child: ChildProcess, url: string, logPath: string)
       if (state.exitCode !== null)
         throw new Error(`trytond exited with ${state.exitCode}:\n${logTail(logPath)}`);
       try {
-        const version = await rpc(`${url}/`, 'common.server.version', []);
+        const version = await rpc(serverRpcUrl, 'common.server.version', []);
         if (typeof version === 'string') return version;
       } catch {
         // Not listening yet: the next attempt comes after a short, growing pause.
@@ -325,14 +363,13 @@ async function killAndWait(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function seed(url: string): Promise<SeededParty[]> {
-  const login = (await rpc(`${url}/${DATABASE}/`, 'common.db.login', [
+async function seed(endpoint: string): Promise<SeededParty[]> {
+  const login = (await rpc(endpoint, 'common.db.login', [
     ADMIN_USER,
     { password: ADMIN_PASSWORD },
     'en',
   ])) as [number, string];
   const authorization = `Session ${Buffer.from(`${ADMIN_USER}:${login[0]}:${login[1]}`).toString('base64')}`;
-  const endpoint = `${url}/${DATABASE}/`;
   const ids = (await rpc(
     endpoint,
     'model.party.party.create',
@@ -352,12 +389,15 @@ async function startTrytondContainer(options: TrytondOptions): Promise<Trytond> 
     adminEmail: ADMIN_EMAIL,
     modules: MODULES,
   });
+  const { serverRpcUrl, databaseRpcUrl } = endpoints('6.0', server.url);
   try {
-    const parties = await seed(server.url);
+    const parties = await seed(databaseRpcUrl);
     return {
       series: '6.0',
-      version: String(await rpc(`${server.url}/`, 'common.server.version', [])),
+      version: String(await rpc(serverRpcUrl, 'common.server.version', [])),
       url: server.url,
+      serverRpcUrl,
+      databaseRpcUrl,
       database: DATABASE,
       user: ADMIN_USER,
       password: ADMIN_PASSWORD,
@@ -370,14 +410,97 @@ async function startTrytondContainer(options: TrytondOptions): Promise<Trytond> 
   }
 }
 
+/** Runs one of the 8.0 scripts; its stderr (progress, and why it failed) ends any error. */
+async function runTrytond8Script(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  // The scripts take their defaults from TRYTON_* (TRYTON_PORT…): a shell that ran
+  // `eval "$(start-trytond8.sh)"` has them, and every test file's server would share its port.
+  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('TRYTON_'));
+  try {
+    const { stdout } = await runFile('bash', [script, ...args], {
+      env: { ...Object.fromEntries(inherited), ...env },
+      timeout: TRYTOND_START_TIMEOUT_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim().slice(-2_000) ?? '';
+    throw new Error(`${script} failed: ${(error as Error).message}\n${stderr}`, { cause: error });
+  }
+}
+
+/**
+ * trytond 8.0 for one test file, from `start-trytond8.sh` (docs/tryton.md, section 8): its own
+ * state dir, port and copy of the template database, the same database name, admin password and
+ * seeded parties as the other series; `stop()` runs `stop-trytond8.sh`, which removes it all.
+ */
+async function startTrytond8(options: TrytondOptions): Promise<Trytond> {
+  const start = process.env.TEST_TRYTON8_START;
+  if (!start)
+    throw new Error(
+      'trytond 8.0 is asked for (TEST_TRYTOND_SERIES) and TEST_TRYTON8_START does not name start-trytond8.sh: see docs/tryton.md, "Tryton 8.0"',
+    );
+  const stopScript = join(dirname(start), 'stop-trytond8.sh');
+  // The script makes the state dir itself, and its stop removes it: a folder of ours around it.
+  const parent = mkdtempSync(join(tmpdir(), 'erp-bridge-trytond8-'));
+  const stateDir = join(parent, 'state');
+  const stop = async () => {
+    try {
+      await runTrytond8Script(stopScript, ['--state-dir', stateDir]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  };
+  const session = [
+    ['--session-max-age', options.sessionMaxAgeSeconds],
+    ['--session-timeout', options.sessionTimeoutSeconds],
+    ['--max-attempt', options.maxAttempt],
+  ].flatMap(([flag, value]) => (value === undefined ? [] : [String(flag), String(value)]));
+  try {
+    const stdout = await runTrytond8Script(
+      start,
+      [
+        ...['--backend', 'sqlite', '--db', DATABASE, '--modules', MODULES.join(' ')],
+        ...['--state-dir', stateDir, '--no-demo-data', ...session],
+      ],
+      // Through the environment, not the command line other users' `ps` shows.
+      { TRYTON_PASSWORD: ADMIN_PASSWORD },
+    );
+    const url = /^TRYTON_URL=(http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout)?.[1];
+    if (!url) throw new Error(`${start} printed no TRYTON_URL=http://127.0.0.1:<port> line`);
+    const { serverRpcUrl, databaseRpcUrl } = endpoints('8.0', url);
+    return {
+      series: '8.0',
+      version: String(await rpc(serverRpcUrl, 'common.server.version', [])),
+      url,
+      serverRpcUrl,
+      databaseRpcUrl,
+      database: DATABASE,
+      user: ADMIN_USER,
+      password: ADMIN_PASSWORD,
+      parties: await seed(databaseRpcUrl),
+      stop,
+    };
+  } catch (error) {
+    await stop().catch((stopError: unknown) => {
+      throw new AggregateError([error, stopError], 'trytond 8.0 failed to start, then to stop');
+    });
+    throw error;
+  }
+}
+
 /**
  * Starts a trytond of the series asked (6.0 by default) for the calling test file: Debian's
- * tryton-server when installed, 7.0 from the trixie chroot, 6.0 from a container when an engine
- * answers and nothing is installed. Throws, saying what to install, when neither is there: tests
- * never skip for lack of it.
+ * tryton-server when installed, 7.0 from the trixie chroot, 8.0 from `TEST_TRYTON8_START`, 6.0
+ * from a container when an engine answers and nothing is installed. Throws, saying what to
+ * install, when neither is there: tests never skip for lack of it.
  */
 export async function startTrytond(options: TrytondOptions = {}): Promise<Trytond> {
   const series = options.series ?? '6.0';
+  if (series === '8.0') return startTrytond8(options);
   const runtime = await runtimeFor(series);
   if (!runtime) {
     if (await containerRuntimeAnswers()) return startTrytondContainer(options);
@@ -408,13 +531,16 @@ export async function startTrytond(options: TrytondOptions = {}): Promise<Tryton
     ]);
     const child = spawn(file, args, { stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
+    const { serverRpcUrl, databaseRpcUrl } = endpoints(series, url);
     try {
-      const version = await waitUntilReady(child, url, logPath);
-      const parties = await seed(url);
+      const version = await waitUntilReady(child, serverRpcUrl, logPath);
+      const parties = await seed(databaseRpcUrl);
       return {
         series,
         version,
         url,
+        serverRpcUrl,
+        databaseRpcUrl,
         database: DATABASE,
         user: ADMIN_USER,
         password: ADMIN_PASSWORD,
@@ -439,9 +565,9 @@ export function missingRecordsMessage(series: TrytondSeries, ids: string, model:
   return `You are trying to read records "${ids}" of "${model}" that ${tail}`;
 }
 
-/** What `common.server.version` answers for a series: `6.0.29`, `7.0.30`… */
+/** What `common.server.version` answers for a series: `6.0.29`, `7.0.30`, and from 8.0 `8.0`. */
 export const seriesVersion = (series: TrytondSeries): RegExp =>
-  new RegExp(`^${series.replace('.', '\\.')}\\.\\d+$`);
+  new RegExp(`^${series.replace('.', '\\.')}${series === '8.0' ? '' : '\\.\\d+'}$`);
 
 /** A client configuration for a test server: its credentials, test-friendly defaults, overrides. */
 export function trytonConfigFor(

@@ -1,18 +1,26 @@
 /**
- * An undici Agent that records what the Tryton client sends — each JSON-RPC method and the
- * Authorization header — so tests can count logins and calls from the outside, and learn the
- * session header the client uses (to log it out on the server) without the client exposing it.
+ * An undici Agent that records what the Tryton client sends — each JSON-RPC method, the path, the
+ * Authorization header and the answer's status — so tests can count logins and calls from the
+ * outside, and learn the session header the client uses (to log it out on the server) without the
+ * client exposing it.
  */
 import { Agent, type Dispatcher } from 'undici';
 
 export interface RecordedRequest {
   method: string;
+  path: string;
   authorization?: string;
+  /** The answer's HTTP status, once it arrived. */
+  status?: number;
 }
 
 export interface RecordingDispatcher {
   dispatcher: Dispatcher;
   requests: RecordedRequest[];
+  /**
+   * Requests of `method` the server took: a 405 is trytond's routing refusing the path before
+   * anything runs (a fresh client's first request to trytond 8.0, docs/tryton.md §1).
+   */
   count(method: string): number;
   /** The Authorization header of the last request that carried one. */
   lastAuthorization(): string | undefined;
@@ -48,13 +56,27 @@ export function createRecordingDispatcher(): RecordingDispatcher {
         : '';
     const method = text ? ((JSON.parse(text) as { method?: string }).method ?? '?') : '?';
     const authorization = headerValue(options.headers, 'authorization');
-    requests.push(authorization === undefined ? { method } : { method, authorization });
-    return dispatch(options, handler);
+    const recorded: RecordedRequest = { method, path: options.path };
+    if (authorization !== undefined) recorded.authorization = authorization;
+    requests.push(recorded);
+    return dispatch(options, {
+      onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
+      onRequestUpgrade: (controller, status, headers, socket) =>
+        handler.onRequestUpgrade?.(controller, status, headers, socket),
+      onResponseStart: (controller, status, headers, message) => {
+        recorded.status = status;
+        handler.onResponseStart?.(controller, status, headers, message);
+      },
+      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+      onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+    });
   });
   return {
     dispatcher,
     requests,
-    count: (method) => requests.filter((request) => request.method === method).length,
+    count: (method) =>
+      requests.filter((request) => request.method === method && request.status !== 405).length,
     lastAuthorization: () => requests.findLast((request) => request.authorization)?.authorization,
     close: () => agent.close(),
   };

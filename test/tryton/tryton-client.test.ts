@@ -1,6 +1,7 @@
 /**
- * The Tryton client against real trytond 6.0 and 7.0 servers: sessions, single-flight
- * re-login, errors, timeouts, secrets kept out of logs and errors, exact special values.
+ * The Tryton client against real trytond servers of each series (6.0 and 7.0; 8.0 through
+ * `npm run test:tryton8`): the RPC paths, sessions, single-flight re-login, errors, timeouts,
+ * secrets kept out of logs and errors, exact special values.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { request } from 'undici';
@@ -81,7 +82,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
 
   async function logoutOnServer(authorization: string): Promise<void> {
     const body = JSON.stringify({ id: 1, method: 'common.db.logout', params: [] });
-    const response = await request(`${trytond.url}/${trytond.database}/`, {
+    const response = await request(trytond.databaseRpcUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization },
       body,
@@ -112,6 +113,20 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
       expect(authorization).toMatch(/^Session /);
       expect(Buffer.from(authorization.slice(8), 'base64').toString()).toMatch(
         /^admin:1:[0-9a-f]{64}$/,
+      );
+      // 8.0 refuses 7.0's paths (405) once, before anything runs; then every call goes to its own.
+      const refused = recorder.requests.filter((request) => request.status === 405);
+      expect(refused.map((request) => `${request.method} ${request.path}`)).toEqual(
+        series === '8.0'
+          ? [`common.db.login /${trytond.database}/`, 'common.server.version /']
+          : [],
+      );
+      const paths = [trytond.serverRpcUrl, trytond.databaseRpcUrl].map(
+        (url) => new URL(url).pathname,
+      );
+      const taken = recorder.requests.filter((request) => request.status !== 405);
+      expect(new Set(taken.map((request) => request.path))).toEqual(
+        new Set(series === '8.0' ? paths : paths.slice(1)),
       );
     });
 
@@ -216,9 +231,9 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
       });
     });
 
-    it('names a database the server does not have: TRYTON_UNKNOWN_DATABASE after one login, on 6.0 and 7.0 alike', async () => {
+    it('names a database the server does not have: TRYTON_UNKNOWN_DATABASE after one login, on every series', async () => {
       // 6.0 answers 404 (PostgreSQL) or a missing-file error (SQLite); 7.0 an error about
-      // put_connection, whatever the backend.
+      // put_connection, whatever the backend; 8.0 a 404 on SQLite.
       const { client: wrong, recorder } = newClient({ database: 'no_such_database' });
       const failure = wrong.call('model.party.party.search_count', [[], {}]);
       await expect(failure).rejects.toBeInstanceOf(TrytonAuthError);

@@ -15,6 +15,7 @@ import {
   TrytonNetworkError,
   TrytonProtocolError,
   TrytonResponseTooLargeError,
+  TrytonRpcPathError,
   TrytonTimeoutError,
 } from './tryton-errors.js';
 
@@ -94,7 +95,11 @@ function tryton(call: (request: Received, nth: number) => Reply) {
   };
 }
 
-function newClient(url: string, overrides: Partial<TrytonConfig> = {}): TrytonClient {
+function newClient(
+  url: string,
+  overrides: Partial<TrytonConfig> = {},
+  logger = silent,
+): TrytonClient {
   const client = createTrytonClient(
     {
       rpcUrl: url,
@@ -117,7 +122,7 @@ function newClient(url: string, overrides: Partial<TrytonConfig> = {}): TrytonCl
       cacheAllowNoEviction: false,
       ...overrides,
     },
-    { logger: silent, retryBaseDelayMs: 5 },
+    { logger, retryBaseDelayMs: 5 },
   );
   toClose.push(client);
   return client;
@@ -359,5 +364,152 @@ describe('tryton client logins', () => {
       code: 'TRYTON_SESSION_REJECTED',
     });
     expect(server.methods().filter((m) => m === 'common.db.login')).toHaveLength(2);
+  });
+});
+
+describe('tryton client RPC paths', () => {
+  type Layout = 'root' | 'rpc';
+  const KEY = 'b'.repeat(64);
+  /**
+   * trytond of the series that serves `layout()` (docs/tryton.md §1): 8.0 answers 405 on 7.0's
+   * paths; 7.0 answers 405 on `/<db>/rpc/` and 401 on `/rpc/` (a database named "rpc").
+   */
+  function servedAt(layout: () => Layout, login: unknown[] = [7, KEY, null]) {
+    return (request: Received, nth: number): Reply => {
+      const rpc = request.url.endsWith('/rpc/');
+      if (rpc !== (layout() === 'rpc')) {
+        return request.url === '/rpc/'
+          ? { status: 401, text: '' }
+          : { status: 405, text: '<title>405 Method Not Allowed</title>' };
+      }
+      const ok = (result: unknown): Reply => ({ json: { id: request.body.id, result } });
+      if (request.body.method === 'common.db.login') return ok(login);
+      if (request.body.method === 'model.res.user.device.renew') return ok(`cookie-${nth}`);
+      if (request.body.method === 'common.server.version') return ok(rpc ? '8.0' : '7.0.30');
+      return ok(3);
+    };
+  }
+  const sent = (server: ScriptedServer) => server.received.map((r) => `${r.body.method} ${r.url}`);
+
+  it("finds 8.0's paths from one 405, remembers them, and logs in once", async () => {
+    const server = await scriptedServer(servedAt(() => 'rpc'));
+    const client = newClient(server.url);
+    expect(await client.model('party.party').searchCount([])).toBe(3);
+    expect(await client.model('party.party').searchCount([])).toBe(3);
+    expect(await client.ping()).toMatchObject({ version: '8.0' });
+    expect(sent(server)).toEqual([
+      'common.db.login /db/',
+      'common.server.version /',
+      'common.server.version /rpc/',
+      'common.db.login /db/rpc/',
+      'model.res.user.device.renew /db/rpc/',
+      'model.party.party.search_count /db/rpc/',
+      'model.party.party.search_count /db/rpc/',
+      'common.server.version /rpc/',
+    ]);
+    expect(client.stats()).toMatchObject({ logins: 1, loginFailures: 0, calls: { ok: 2 } });
+  });
+
+  it('100 concurrent first calls share one lookup and one login', async () => {
+    const server = await scriptedServer(servedAt(() => 'rpc'));
+    const client = newClient(server.url);
+    const party = client.model('party.party');
+    const counts = await Promise.all(Array.from({ length: 100 }, () => party.searchCount([])));
+    expect(counts).toEqual(Array.from({ length: 100 }, () => 3));
+    expect(server.methods().filter((m) => m === 'common.server.version')).toHaveLength(2);
+    expect(sent(server).filter((m) => m.startsWith('common.db.login'))).toEqual([
+      'common.db.login /db/',
+      'common.db.login /db/rpc/',
+    ]);
+    expect(sent(server).filter((m) => m.endsWith(' /db/'))).toHaveLength(1);
+  });
+
+  it('follows an upgrade under a running client (and a downgrade back), with a warning', async () => {
+    let layout: Layout = 'root';
+    const server = await scriptedServer(servedAt(() => layout));
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', pretty: false }, { write: (l) => lines.push(l) });
+    const client = newClient(server.url, {}, logger);
+    expect(await client.model('x').searchCount([])).toBe(3);
+    expect(sent(server).filter((m) => m.includes('version'))).toEqual([]);
+    layout = 'rpc';
+    expect(await client.model('x').searchCount([])).toBe(3);
+    expect(await client.call('common.server.version')).toBe('8.0');
+    layout = 'root';
+    expect(await client.ping()).toMatchObject({ version: '7.0.30' });
+    expect(await client.model('x').searchCount([])).toBe(3);
+    expect(sent(server).slice(3)).toEqual([
+      'model.x.search_count /db/',
+      'common.server.version /',
+      'common.server.version /rpc/',
+      'model.x.search_count /db/rpc/',
+      'common.server.version /rpc/',
+      'common.server.version /rpc/',
+      'common.server.version /',
+      'common.server.version /',
+      'model.x.search_count /db/',
+    ]);
+    // The session outlived the move: one login, never a second.
+    expect(client.stats()).toMatchObject({ logins: 1, sessionRejections: 0 });
+    const moves = lines.filter((line) => line.includes('moved its JSON-RPC paths'));
+    expect(moves.map((line) => (JSON.parse(line) as { paths: string[] }).paths)).toEqual([
+      ['/rpc/', '/db/rpc/'],
+      ['/', '/db/'],
+    ]);
+    expect(lines.join('')).not.toContain(KEY);
+    expect(lines.join('')).not.toContain('secret-password');
+  });
+
+  it('405 on every path fails typed after one lookup, never a loop', async () => {
+    const server = await scriptedServer(() => ({ status: 405, text: '<title>405</title>' }));
+    const client = newClient(server.url, { retries: 3 });
+    const error = await client
+      .model('x')
+      .searchCount([])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrytonRpcPathError);
+    expect(error).toMatchObject({
+      code: 'TRYTON_RPC_PATH',
+      retryable: false,
+      httpStatus: 405,
+      paths: ['/', '/rpc/'],
+    });
+    expect(sent(server)).toEqual([
+      'common.db.login /db/',
+      'common.server.version /',
+      'common.server.version /rpc/',
+    ]);
+  });
+
+  it('405 where the lookup finds the paths just used fails typed, without a replay', async () => {
+    const server = await scriptedServer((request) =>
+      request.url === '/'
+        ? { json: { id: request.body.id, result: '7.0.30' } }
+        : { status: 405, text: '<title>405</title>' },
+    );
+    const error = await newClient(server.url)
+      .call('common.db.list', [])
+      .then(() => newClient(server.url).model('x').searchCount([]))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRYTON_RPC_PATH', paths: ['/db/'] });
+    expect(sent(server)).toEqual([
+      'common.db.list /',
+      'common.db.login /db/',
+      'common.server.version /',
+    ]);
+  });
+
+  it.each([
+    ['[user id, key] (6.0)', [7, KEY]],
+    ['[user id, key, null] (8.0)', [7, KEY, null]],
+    ['[user id, key, bus URL] (7.0)', [7, KEY, 'http://bus']],
+  ])('reads a login answered %s', async (_shape, login) => {
+    const server = await scriptedServer(servedAt(() => 'root', login));
+    const client = newClient(server.url);
+    expect(await client.model('x').searchCount([])).toBe(3);
+    const call = server.received.find((r) => r.body.method === 'model.x.search_count');
+    expect(call?.headers.authorization).toBe(
+      `Session ${Buffer.from(`svc:7:${KEY}`).toString('base64')}`,
+    );
   });
 });

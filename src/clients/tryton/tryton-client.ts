@@ -8,7 +8,8 @@
  * session key and the device cookie are secrets: they are never logged and every server text
  * that reaches an error message is scrubbed of them.
  *
- * Not here: the wire exchange (tryton-transport), the value codec (tryton-codec), HTTP routes.
+ * Not here: the wire exchange (tryton-transport), the paths it posts to (tryton-rpc-paths), the
+ * value codec (tryton-codec), HTTP routes.
  */
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../../lib/logger.js';
@@ -25,12 +26,13 @@ import {
 import { createTrytonModel, type TrytonModel, type TrytonRecord } from './tryton-model.js';
 import { isReadOnlyTrytonMethod } from './tryton-read-only-methods.js';
 import { createTrytonRetryPolicy } from './tryton-retries.js';
+import { createTrytonRouter, type TrytonRoutedAnswer } from './tryton-rpc-paths.js';
 import {
   createTrytonSession,
   trytonSessionAuthorization,
   type TrytonLoginResult,
 } from './tryton-session.js';
-import { createTrytonTransport, type TrytonAnswer } from './tryton-transport.js';
+import { createTrytonTransport } from './tryton-transport.js';
 
 export interface TrytonCallOptions {
   signal?: AbortSignal;
@@ -71,7 +73,7 @@ export interface TrytonCachedResult<T> {
 }
 
 export interface TrytonPing {
-  /** `common.server.version`, e.g. `6.0.29`. */
+  /** `common.server.version`: the release up to 7.0 (`7.0.30`), the series from 8.0 (`8.0`). */
   version: string;
   latencyMs: number;
 }
@@ -158,7 +160,7 @@ export interface TrytonClientDeps {
   now?: () => number;
 }
 
-/** Methods served on `POST /` without a session (docs/tryton.md §1). */
+/** Methods served on the server's endpoint, without a session (docs/tryton.md §1). */
 const ROOT_METHODS = new Set(['common.server.version', 'common.db.list']);
 /** Methods that would replace or destroy the client's own session. */
 const SESSION_METHODS = new Set(['common.db.login', 'common.db.logout']);
@@ -182,7 +184,6 @@ export function createTrytonClient(
 ): TrytonClient {
   const log = deps.logger;
   const rpcUrl = config.rpcUrl.replace(/\/+$/, '');
-  const databasePath = `/${encodeURIComponent(config.database)}/`;
   const ownsDispatcher = deps.dispatcher === undefined;
   const dispatcher =
     deps.dispatcher ??
@@ -202,11 +203,16 @@ export function createTrytonClient(
     return result;
   };
 
-  const transport = createTrytonTransport({
-    rpcUrl,
-    dispatcher,
-    redact,
-    maxResponseBytes: config.maxResponseBytes,
+  const router = createTrytonRouter({
+    transport: createTrytonTransport({
+      rpcUrl,
+      dispatcher,
+      redact,
+      maxResponseBytes: config.maxResponseBytes,
+    }),
+    database: config.database,
+    probeTimeoutMs: config.timeoutMs,
+    logger: log,
   });
   const counters = { logins: 0, loginFailures: 0, sessionRejections: 0, retries: 0 };
   const calls: Record<string, number> = {};
@@ -228,8 +234,8 @@ export function createTrytonClient(
     // A device cookie gives this client its own bucket of login attempts, so someone guessing
     // the service account's password cannot lock the service out (docs/tryton.md §2). Best effort.
     try {
-      const answer = await transport.exchange({
-        path: databasePath,
+      const answer = await router.exchange({
+        endpoint: 'database',
         method: 'model.res.user.device.renew',
         params: [deviceCookie ?? null, {}],
         authorization,
@@ -255,10 +261,10 @@ export function createTrytonClient(
     counters.logins += 1;
     const parameters: Record<string, string> = { password: config.password };
     if (deviceCookie !== undefined) parameters.device_cookie = deviceCookie;
-    let answer: TrytonAnswer;
+    let answer: TrytonRoutedAnswer;
     try {
-      answer = await transport.exchange({
-        path: databasePath,
+      answer = await router.exchange({
+        endpoint: 'database',
         method: 'common.db.login',
         params: [config.user, parameters, 'en'],
         timeoutMs: config.loginTimeoutMs,
@@ -293,7 +299,7 @@ export function createTrytonClient(
       );
     }
     const result = answer.result;
-    // Newer trytond appends elements (the bus URL): read the first two only (docs/tryton.md §2).
+    // `[user id, key]`, or `[user id, key, bus URL or null]` (7.0, 8.0): the first two (docs/tryton.md §2).
     if (!Array.isArray(result) || typeof result[0] !== 'number' || typeof result[1] !== 'string') {
       counters.loginFailures += 1;
       throw new TrytonProtocolError('Tryton answered common.db.login without [user id, session]', {
@@ -327,9 +333,15 @@ export function createTrytonClient(
     params: readonly unknown[],
     timeoutMs: number,
     signal: AbortSignal | undefined,
-  ): Promise<TrytonAnswer & { kind: 'result' }> {
+  ): Promise<TrytonRoutedAnswer & { kind: 'result' }> {
     if (ROOT_METHODS.has(method)) {
-      const answer = await transport.exchange({ path: '/', method, params, timeoutMs, signal });
+      const answer = await router.exchange({
+        endpoint: 'server',
+        method,
+        params,
+        timeoutMs,
+        signal,
+      });
       if (answer.kind === 'result') return answer;
       throw new TrytonProtocolError(`Tryton answered 401 to ${method}, which needs no session`, {
         method,
@@ -337,8 +349,8 @@ export function createTrytonClient(
       });
     }
     const handle = await session.current(signal);
-    const first = await transport.exchange({
-      path: databasePath,
+    const first = await router.exchange({
+      endpoint: 'database',
       method,
       params,
       authorization: handle.authorization(),
@@ -354,8 +366,8 @@ export function createTrytonClient(
       'tryton: session rejected (401); logging in again',
     );
     const renewed = await session.renew(handle, signal);
-    const second = await transport.exchange({
-      path: databasePath,
+    const second = await router.exchange({
+      endpoint: 'database',
       method,
       params,
       authorization: renewed.authorization(),
@@ -393,7 +405,7 @@ export function createTrytonClient(
     method: string,
     params: readonly unknown[],
     options: TrytonCallOptions | undefined,
-  ): Promise<TrytonAnswer & { kind: 'result' }> {
+  ): Promise<TrytonRoutedAnswer & { kind: 'result' }> {
     if (closed)
       throw new TrytonAbortedError(
         'TRYTON_CLIENT_CLOSED',
@@ -523,8 +535,8 @@ export function createTrytonClient(
       if (closed)
         throw new TrytonAbortedError('TRYTON_CLIENT_CLOSED', 'Tryton client is closed (ping)');
       const startedAtMs = performance.now();
-      const answer = await transport.exchange({
-        path: '/',
+      const answer = await router.exchange({
+        endpoint: 'server',
         method: 'common.server.version',
         params: [],
         timeoutMs: config.timeoutMs,
@@ -551,8 +563,8 @@ export function createTrytonClient(
       if (handle) {
         // Each login leaves a row in ir_session; logging out removes ours.
         try {
-          await transport.exchange({
-            path: databasePath,
+          await router.exchange({
+            endpoint: 'database',
             method: 'common.db.logout',
             params: [],
             authorization: handle.authorization(),

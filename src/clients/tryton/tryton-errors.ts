@@ -43,6 +43,11 @@ export type TrytonErrorCode =
   | 'TRYTON_RESPONSE_TOO_LARGE'
   /** An answer the protocol does not promise: HTML, bad JSON, wrong id, unexpected status. */
   | 'TRYTON_PROTOCOL'
+  /**
+   * 405 on every JSON-RPC path trytond has used (`/` and `/<db>/` up to 7.0, `/rpc/` and
+   * `/<db>/rpc/` from 8.0): the URL is not trytond's, or something in front refuses the POST.
+   */
+  | 'TRYTON_RPC_PATH'
   /** The caller's AbortSignal fired. */
   | 'TRYTON_ABORTED'
   /** The client was closed. */
@@ -162,10 +167,28 @@ export class TrytonNetworkError extends TrytonError {
   }
 }
 
-/** An answer outside the protocol: an HTML 500, a body that is not JSON, a wrong id, a 405. */
+/** An answer outside the protocol: an HTML 500, a body that is not JSON, a wrong id. */
 export class TrytonProtocolError extends TrytonError {
   constructor(message: string, options: Omit<TrytonErrorOptions, 'retryable'> = {}) {
     super('TRYTON_PROTOCOL', message, { ...options, retryable: false });
+  }
+}
+
+/**
+ * trytond serves JSON-RPC at none of the paths its releases use (docs/tryton.md §1), or kept
+ * answering 405 where `common.server.version` said it serves: not retryable, since a replay meets
+ * the same routes. `paths` are the ones tried, relative to `TRYTON_RPC_URL`.
+ */
+export class TrytonRpcPathError extends TrytonError {
+  readonly paths: readonly string[];
+
+  constructor(
+    message: string,
+    paths: readonly string[],
+    options: Omit<TrytonErrorOptions, 'retryable' | 'httpStatus'> = {},
+  ) {
+    super('TRYTON_RPC_PATH', message, { ...options, httpStatus: 405, retryable: false });
+    this.paths = paths;
   }
 }
 

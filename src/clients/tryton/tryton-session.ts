@@ -10,7 +10,7 @@
  *
  * Not here: the login request itself (passed in), retries of calls, HTTP.
  */
-import { TrytonAbortedError } from './tryton-errors.js';
+import { untilAborted } from './tryton-shared-wait.js';
 
 /** What a login yields: the user id and the 64-hex session key (a bearer secret). */
 export interface TrytonLoginResult {
@@ -67,26 +67,6 @@ export interface TrytonSessionOptions {
   now?: () => number;
 }
 
-/** Waits for `promise`, or rejects as soon as `signal` aborts (the promise itself keeps running). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  const aborted = () =>
-    new TrytonAbortedError(
-      'TRYTON_ABORTED',
-      'Tryton call was aborted while waiting for the login',
-      { cause: signal.reason },
-    );
-  if (signal.aborted) return Promise.reject(aborted());
-  let onAbort = () => undefined as void;
-  const abortion = new Promise<never>((_, reject) => {
-    onAbort = () => reject(aborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([promise, abortion]).finally(() =>
-    signal.removeEventListener('abort', onAbort),
-  );
-}
-
 export function createTrytonSession(options: TrytonSessionOptions): TrytonSession {
   const now = options.now ?? Date.now;
   let session: TrytonSessionHandle | undefined;
@@ -116,12 +96,12 @@ export function createTrytonSession(options: TrytonSessionOptions): TrytonSessio
   return {
     current(signal) {
       if (fresh(session)) return Promise.resolve(session);
-      return untilAborted(login(), signal);
+      return untilAborted(login(), signal, 'the login');
     },
     renew(rejected, signal) {
       if (session && session.generation > rejected.generation) return Promise.resolve(session);
       if (session === rejected) session = undefined;
-      return untilAborted(login(), signal);
+      return untilAborted(login(), signal, 'the login');
     },
     clear() {
       const previous = session;

@@ -3,9 +3,10 @@
  * `params` — any other key turns Tryton's error answers into bare HTTP statuses, see
  * docs/tryton.md §1), a per-request id checked on the answer, a timeout and the caller's
  * abort signal, and every answer classified: a result, "unauthorized" (the session is gone),
- * or a typed `TrytonError`.
+ * "moved" (nothing serves JSON-RPC at that path), or a typed `TrytonError`.
  *
- * Not here: sessions, re-login, retries and caching (the client's job).
+ * Not here: which path to post to (tryton-rpc-paths), sessions, re-login, retries and caching
+ * (the client's job).
  */
 import { request, type Dispatcher } from 'undici';
 import { encodeTrytonValue, parseTrytonJson } from './tryton-codec.js';
@@ -21,7 +22,7 @@ import {
 } from './tryton-errors.js';
 
 export interface TrytonExchange {
-  /** `/` for `common.server.version` and `common.db.list`, `/<db>/` for everything else. */
+  /** Relative to the base URL: the server's or the database's endpoint (tryton-rpc-paths). */
   path: string;
   method: string;
   params: readonly unknown[];
@@ -38,7 +39,12 @@ export type TrytonAnswer =
       /** `X-Tryton-Cache`, when the server sent it. */ cacheSeconds?: number;
     }
   /** HTTP 401: missing, invalid, logged-out or expired session — or, for a login, bad credentials. */
-  | { kind: 'unauthorized' };
+  | { kind: 'unauthorized' }
+  /**
+   * HTTP 405: this path serves no JSON-RPC POST. trytond 8.0 answers it on 6.0 and 7.0's paths,
+   * and 7.0 on 8.0's (docs/tryton.md §1), before anything runs: the call may go elsewhere.
+   */
+  | { kind: 'moved' };
 
 export interface TrytonTransport {
   exchange(exchange: TrytonExchange): Promise<TrytonAnswer>;
@@ -158,6 +164,7 @@ export function createTrytonTransport(options: TrytonTransportOptions): TrytonTr
 
     if (statusCode !== 200) {
       if (statusCode === 401) return { kind: 'unauthorized' };
+      if (statusCode === 405) return { kind: 'moved' };
       throw statusError(call.method, statusCode, text, redact);
     }
     let answer: unknown;
