@@ -93,7 +93,7 @@ describe('runs before the long work of other families', () => {
       interval: 20,
     });
     c.resetCalls();
-    pages.resume();
+    await pages.resume();
     await expect(h.wait(small)).resolves.toMatchObject({ status: 'succeeded' });
     const reads = c
       .timedCalls()
