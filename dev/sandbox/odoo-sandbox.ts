@@ -135,16 +135,17 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   const username = options.username ?? 'sync@dimagaz.example';
   const clock: SandboxClock = createSandboxClock(options.clock);
   const real = options.realSchemas;
+  const series = options.serverVersion ?? '19.0';
+  const major = Number(series.slice(0, 2));
   const store = new SandboxStore({
     catalogue: real === undefined ? undefined : realCatalogue(real.models),
     nowMicros: () => clock.peekMicros(),
+    major,
   });
   for (const denied of real?.unreadable ?? (real === undefined ? [] : NO_INVENTORY_RIGHTS))
     store.access.deny(denied);
   if (options.userContext) store.userContext = { ...options.userContext };
   const faults = new SandboxFaults(options.seed ?? 1);
-  const series = options.serverVersion ?? '19.0';
-  const major = Number(series.slice(0, 2));
   const version = serverVersionOf(series);
   const apiKeys = createSandboxApiKeys({
     clock,
