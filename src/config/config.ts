@@ -15,7 +15,13 @@ import type { DeclaredSubscription } from '../feed/subscriptions.js';
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
-import { checkApiKeyLifecycle, odooConfigFrom, type OdooConfig } from './odoo-config.js';
+import {
+  checkApiKeyLifecycle,
+  odooConfigFrom,
+  odooLinkConfigFrom,
+  type OdooConfig,
+  type OdooLinkConfig,
+} from './odoo-config.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
 
 export type ConfigMode = 'production' | 'demo';
@@ -46,7 +52,7 @@ export interface Config {
     readonly url?: string;
     readonly poolMax: number;
     readonly preparedStatements: boolean;
-    /** Bounds on what one session may hold (see createDb); the migrator goes without. */
+    /** Bounds on what one session may hold (see createDb); the migrator waits longer for locks. */
     readonly sessionLimits: {
       readonly lockTimeoutMs: number;
       readonly idleInTransactionTimeoutMs: number;
@@ -60,8 +66,13 @@ export interface Config {
     readonly cacheSharesQueue: boolean;
     readonly queuePrefix: string;
   };
-  /** Undefined only in demo mode, where the bundled sandbox stands in. */
+  /**
+   * Undefined in demo mode, where the bundled sandbox stands in, and in the API when it was not
+   * given the sync user's secret: it calls no Odoo.
+   */
   readonly odoo?: OdooConfig;
+  /** The Odoo link as the API's status shows it: set whenever ODOO_URL, _DATABASE, _USERNAME are. */
+  readonly odooLink?: OdooLinkConfig;
   readonly sync: {
     readonly families: FamiliesConfig;
     readonly everyMs: number;
@@ -175,9 +186,11 @@ export function loadConfig(
       problems.push({ key, message: 'is required' });
     }
   };
+  // The API calls no Odoo: it names the link (for its status), never needs its secrets.
+  const callsOdoo = options.role !== 'api';
   const requireOdoo = () => {
     for (const key of ODOO_KEYS) missing(key);
-    if (!ODOO_SECRET_KEYS.some((key) => env[key]?.trim())) missing('ODOO_PASSWORD');
+    if (callsOdoo && !ODOO_SECRET_KEYS.some((key) => env[key]?.trim())) missing('ODOO_PASSWORD');
   };
 
   if (options.mode === 'production') {
@@ -196,7 +209,7 @@ export function loadConfig(
     // Odoo is all or nothing: a half-configured Odoo is a mistake, not a reason to use the sandbox.
     requireOdoo();
   }
-  checkApiKeyLifecycle(env, parsed.success ? parsed.data : undefined, problems);
+  checkApiKeyLifecycle(env, parsed.success ? parsed.data : undefined, problems, callsOdoo);
   if (TRYTON_KEYS.some((key) => env[key])) {
     for (const key of TRYTON_KEYS) missing(key);
   }
@@ -337,6 +350,7 @@ function build(
   options: LoadConfigOptions,
 ): Config {
   const odoo = odooConfigFrom(env);
+  const odooLink = odooLinkConfigFrom(env);
   const tryton: TrytonConfig | undefined =
     env.TRYTON_RPC_URL && env.TRYTON_DATABASE && env.TRYTON_USER && env.TRYTON_PASSWORD
       ? {
@@ -381,6 +395,7 @@ function build(
       queuePrefix: env.QUEUE_PREFIX,
     },
     odoo,
+    ...(odooLink ? { odooLink } : {}),
     sync: {
       families: parsed.families,
       everyMs: env.SYNC_EVERY,

@@ -65,7 +65,7 @@ function config(
     readReplica: false,
     timeoutMs: 5_000,
     retries: 1,
-    budget: { maxConcurrentCalls: 0, maxCallsPerSecond: 0 },
+    budget: { maxConcurrentCalls: 0, maxCallsPerSecond: 0, maxWaitMs: 60_000 },
     pageSize: 100,
     pageMaxBytes: 2 * 1024 * 1024,
     apiKeyLifecycle: {
