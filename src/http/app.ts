@@ -247,7 +247,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(syncRoutes, {
     syncControl,
-    odooLink: () => readLinkStatus(deps.db.db, deps.config.odoo),
+    odooLink: () => readLinkStatus(deps.db.db, deps.config.odooLink),
   });
   await app.register(changesRoutes, {
     db: deps.db.db,

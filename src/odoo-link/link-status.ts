@@ -22,6 +22,8 @@ export interface ApiKeyStatus {
   readonly renewFrom: Date | null;
   readonly renewedAt: Date | null;
   readonly renewalError: string | null;
+  /** After Odoo refused a renewal: when a worker asks again (none before). */
+  readonly renewalRetryAfter: Date | null;
   /** One line for an operator. */
   readonly summary: string;
 }
@@ -41,6 +43,8 @@ export interface LinkStatus {
 }
 
 const DAY_MS = 86_400_000;
+/** Within this many days of its lapse, a key's warning is logged again, the last before it. */
+export const URGENT_DAYS = 3;
 
 /** The key's status from what is known of its expiry. */
 export function describeApiKey(
@@ -49,6 +53,7 @@ export function describeApiKey(
     expirySource: string | null | undefined;
     renewedAt?: Date | null;
     renewalError?: string | null;
+    renewalRetryAfter?: Date | null;
   },
   settings: OdooApiKeyConfig,
   nowMs: number,
@@ -60,6 +65,7 @@ export function describeApiKey(
     rotate: settings.rotate,
     renewedAt: known.renewedAt ?? null,
     renewalError: known.renewalError ?? null,
+    renewalRetryAfter: known.renewalRetryAfter ?? null,
   };
   if (expiresAt === null && expirySource === 'odoo')
     return {
@@ -88,7 +94,11 @@ export function describeApiKey(
   const when = expiresAt.toISOString();
   const plan = settings.rotate
     ? base.renewalError
-      ? `; its last renewal failed: ${base.renewalError}`
+      ? `; its last renewal failed: ${base.renewalError}${
+          base.renewalRetryAfter
+            ? ` (asked again from ${base.renewalRetryAfter.toISOString()})`
+            : ''
+        }`
       : `; a worker renews it from ${renewFrom!.toISOString()}`
     : state === 'expiring'
       ? '; erp-bridge does not renew it (ODOO_API_KEY_ROTATE=false): put a new key in ODOO_API_KEY before then'
@@ -124,7 +134,12 @@ export function describeLink(
   return {
     transport,
     apiKey: describeApiKey(
-      { ...known, renewedAt: row?.keyRenewedAt ?? null, renewalError: row?.renewalError ?? null },
+      {
+        ...known,
+        renewedAt: row?.keyRenewedAt ?? null,
+        renewalError: row?.renewalError ?? null,
+        renewalRetryAfter: row?.renewalRetryAfter ?? null,
+      },
       settings,
       nowMs,
     ),
