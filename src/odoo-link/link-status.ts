@@ -35,9 +35,17 @@ export interface TransportStatus {
   readonly chosenAt: Date;
 }
 
+/** How the workers read a model's schema, and why (docs/odoo.md, "Reading the schema"). */
+export interface SchemaSourceStatus {
+  readonly source: 'doc-bearer' | 'fields_get';
+  readonly reason: string;
+}
+
 export interface LinkStatus {
   /** As the last worker to choose chose it; null before any did. */
   readonly transport: TransportStatus | null;
+  /** Null before a worker chose its transport. */
+  readonly schema: SchemaSourceStatus | null;
   /** Null when no API key is configured (a password only). */
   readonly apiKey: ApiKeyStatus | null;
 }
@@ -126,13 +134,15 @@ export function describeLink(
           chosenAt: row.transportChosenAt,
         }
       : null;
-  if (!hasApiKey || settings === undefined) return { transport, apiKey: null };
+  const schema = schemaSourceOf(transport, row?.modelDocRefusal ?? null);
+  if (!hasApiKey || settings === undefined) return { transport, schema, apiKey: null };
   // The row knows the expiry a worker learned or asked for; before any did, the configuration's.
   const known = row?.keyExpirySource
     ? { expiresAt: row.keyExpiresAt, expirySource: row.keyExpirySource }
     : { expiresAt: settings.expiresAt, expirySource: settings.expiresAt ? 'config' : null };
   return {
     transport,
+    schema,
     apiKey: describeApiKey(
       {
         ...known,
@@ -146,9 +156,28 @@ export function describeLink(
   };
 }
 
+function schemaSourceOf(
+  transport: TransportStatus | null,
+  refusal: string | null,
+): SchemaSourceStatus | null {
+  if (transport === null) return null;
+  if (transport.protocol !== 'json2')
+    return {
+      source: 'fields_get',
+      reason: `${transport.protocol} has no /doc-bearer (JSON-2 only)`,
+    };
+  if (refusal !== null)
+    return { source: 'fields_get', reason: `/doc-bearer/<model>.json refused: ${refusal}` };
+  return {
+    source: 'doc-bearer',
+    reason:
+      '/doc-bearer/<model>.json, revalidated by its ETag (fields_get where Odoo lacks the route)',
+  };
+}
+
 /** The lines `npm run sync -- status` prints for the link. */
 export function linkStatusLines(status: LinkStatus): string[] {
-  const { transport, apiKey } = status;
+  const { transport, schema, apiKey } = status;
   return [
     'odoo',
     `  transport:     ${
@@ -156,6 +185,7 @@ export function linkStatusLines(status: LinkStatus): string[] {
         ? `${transport.protocol} (${transport.reason}; chosen ${transport.chosenAt.toISOString()})`
         : 'not chosen yet (a worker chooses at its first call)'
     }`,
+    ...(schema ? [`  schema:        ${schema.source} (${schema.reason})`] : []),
     `  api key:       ${apiKey ? `${apiKey.state === 'ok' || apiKey.state === 'never' ? '' : `${apiKey.state.toUpperCase()}: `}${apiKey.summary}` : 'none (ODOO_PASSWORD)'}`,
   ];
 }

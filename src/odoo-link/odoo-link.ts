@@ -22,7 +22,7 @@ import {
 } from './api-key-lifecycle.js';
 import { createApiKeyProvider, KEY_REFRESH_MS } from './api-key-provider.js';
 import { createKeyCipher } from './key-cipher.js';
-import { connectionOf, saveTransport } from './link-store.js';
+import { connectionOf, saveTransport, writeLink } from './link-store.js';
 
 export interface OdooLink {
   readonly client: OdooClient;
@@ -72,6 +72,11 @@ export function createOdooLink(input: {
     onTransportChosen: (choice) => {
       saveTransport(db, connection, choice).catch((error: unknown) =>
         logger.warn({ err: error }, 'could not record the Odoo transport chosen'),
+      );
+    },
+    onModelDoc: (refusal) => {
+      writeLink(db, connection, { modelDocRefusal: refusal }).catch((error: unknown) =>
+        logger.warn({ err: error }, "could not record how Odoo's schema is read"),
       );
     },
   });

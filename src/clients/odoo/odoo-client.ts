@@ -65,6 +65,8 @@ export interface OdooClientDeps {
   apiKeys?: OdooApiKeySource;
   /** Told once, when the transport is chosen (at once for a configured protocol). */
   onTransportChosen?: (choice: OdooTransportChoice) => void;
+  /** Told why `/doc-bearer` is not used (JSON-2), or `null` once it answered. */
+  onModelDoc?: (refusal: string | null) => void;
 }
 
 /** A client for one Odoo database and user. Every method takes `{ signal }` last. */
@@ -212,7 +214,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     (choice === undefined ? undefined : createTransport(choice.protocol, settings));
   if (choice !== undefined) deps.onTransportChosen?.(choice);
   let choosing: Promise<OdooTransport> | undefined;
-  const modelDocs = createModelDocReader(settings, log);
+  const modelDocs = createModelDocReader(settings, log, deps.onModelDoc);
   const timeoutMs = options.timeoutMs;
   const retries = options.retries;
   const baseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;

@@ -39,6 +39,12 @@ export const odooLink = pgTable('odoo_link', {
   renewalClaimedUntil: instant('renewal_claimed_until'),
   /** After Odoo refused a renewal (no such method, not allowed, too many keys): none before. */
   renewalRetryAfter: instant('renewal_retry_after'),
+  /**
+   * Why the last worker to read a model's schema over JSON-2 asked `fields_get` and not
+   * `/doc-bearer/<model>.json` (the user not in "Technical Documentation"; no api_doc module);
+   * null while the route answers.
+   */
+  modelDocRefusal: text('model_doc_refusal'),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
 
