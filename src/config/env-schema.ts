@@ -344,7 +344,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'ODOO_API_KEY_ROTATE',
     description:
-      "Whether a worker renews the API key over Odoo's API (res.users.apikeys.generate, Odoo 19+ with programmatic keys enabled) before it lapses, keeps the new one encrypted in PostgreSQL for every process, and revokes the old one once none uses it. Needs ODOO_API_KEY and ODOO_API_KEY_SECRET.",
+      "Whether a worker renews the API key over Odoo's API (res.users.apikeys.generate: Odoo after 19.0.0, with programmatic keys enabled for the user; where Odoo refuses, it says why once a day) before it lapses, keeps the new one encrypted in PostgreSQL for every process, and revokes the old one once none uses it. Needs ODOO_API_KEY and ODOO_API_KEY_SECRET.",
     default: 'false',
   },
   {
@@ -367,7 +367,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'ODOO_API_KEY_SECRET_PREVIOUS',
     description:
-      'While ODOO_API_KEY_SECRET changes: the secret it replaces. The stored key opens with either, and the next check seals it again under ODOO_API_KEY_SECRET (docs/odoo.md, "Changing ODOO_API_KEY_SECRET"); unset it once every process has the new secret and a worker checked the key.',
+      'While ODOO_API_KEY_SECRET changes: the secret it replaces. The stored key opens with either, and its next write (a renewal, a new ODOO_API_KEY adopted) seals it under ODOO_API_KEY_SECRET; unset it after that (docs/odoo.md, "Changing ODOO_API_KEY_SECRET").',
     secret: true,
   },
   { key: 'ODOO_TIMEOUT_MS', description: 'Timeout of one Odoo call.', default: '30000' },
