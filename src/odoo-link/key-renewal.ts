@@ -13,6 +13,8 @@
  *    by its value only, so the value is kept in memory until then; a process that dies in between
  *    leaves that key to lapse at its expiry.
  *
+ * The old key's revocation, once its grace is over, is claimed the same way: one worker revokes it.
+ *
  * Odoo's refusal (no `generate` on this server, the user not allowed, too many live keys) is said
  * once, in one line, and not asked again for a day, fleet-wide. A failure of PostgreSQL on the way
  * is a typed, retryable error of the check that met it.
@@ -23,7 +25,13 @@ import type { Db } from '../db/create-db.js';
 import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { fingerprintOf, type KeyCipher } from './key-cipher.js';
-import { claimRenewal, clearRetired, storeRenewedKey, writeLinkAt } from './link-store.js';
+import {
+  claimRenewal,
+  claimRetirement,
+  clearRetired,
+  storeRenewedKey,
+  writeLinkAt,
+} from './link-store.js';
 import { generateKey, revokeKey } from './odoo-key-calls.js';
 
 const DAY_MS = 86_400_000;
@@ -192,6 +200,17 @@ export function createKeyRenewal(input: {
   async function retire(row: OdooLinkRow, signal?: AbortSignal): Promise<void> {
     const sealed = row.retiredSealed;
     if (!sealed || !row.retireAfter || row.retireAfter.getTime() > now()) return;
+    // One worker revokes it; a revocation that fails is tried again once the claim lapsed.
+    const claimed = await claimRetirement(
+      db,
+      connection,
+      sealed,
+      new Date(now()),
+      new Date(now() + input.claimMs),
+    ).catch((error: unknown) => {
+      throw storeFailure('could not claim the revocation of the replaced Odoo API key', error);
+    });
+    if (!claimed) return;
     try {
       await revokeKey(odoo, cipher.open(sealed), signal);
     } catch (error) {

@@ -102,6 +102,32 @@ export async function storeRenewedKey(
   return stored.length === 1;
 }
 
+/**
+ * Claims the revocation of the key a renewal replaced (`sealed`), once its grace is over: pushes
+ * `retire_after` to `until`, so the other workers leave it alone meanwhile. False when another
+ * claimed it, or it is no longer the one recorded.
+ */
+export async function claimRetirement(
+  db: Db,
+  connection: string,
+  sealed: string,
+  now: Date,
+  until: Date,
+): Promise<boolean> {
+  const claimed = await db
+    .update(odooLink)
+    .set({ retireAfter: until, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(odooLink.connection, connection),
+        eq(odooLink.retiredSealed, sealed),
+        lte(odooLink.retireAfter, now),
+      ),
+    )
+    .returning({ connection: odooLink.connection });
+  return claimed.length === 1;
+}
+
 /** Forgets the key a renewal replaced, once revoked: only if it is still the one recorded. */
 export async function clearRetired(db: Db, connection: string, sealed: string): Promise<void> {
   await db
