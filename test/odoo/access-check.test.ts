@@ -45,6 +45,11 @@ describe('the access check', () => {
       expect(await odoo.canRead('res.partner')).toBe(false);
       expect(sandbox.control.countCalls({ method })).toBe(2);
       expect(sandbox.control.warnings()).toEqual([]);
+      // The series is read once, whether to choose the transport or for this check alone.
+      expect(
+        sandbox.control.countCalls({ service: 'web', method: 'version' }) +
+          sandbox.control.countCalls({ service: 'web', method: 'version_info' }),
+      ).toBe(1);
     },
   );
 

@@ -236,22 +236,24 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   });
 
   /** The server's series, once read (by `auto`'s choice, or for the calls that depend on it). */
-  let knownMajor: number | undefined;
+  let series: { major: number | undefined } | undefined;
   let readingVersion: Promise<number | undefined> | undefined;
 
   async function readVersion(): Promise<OdooVersion> {
     const version = await attempts.run('web.version', (request) =>
       readServerVersion(dispatcher, options.url, request),
     );
-    knownMajor = majorVersion(version);
+    series = { major: majorVersion(version) };
     return version;
   }
 
   /** The series, read once per process (no credentials); undefined when it cannot be parsed. */
-  function serverMajor(callOptions?: OdooCallOptions): Promise<number | undefined> {
-    if (knownMajor !== undefined) return Promise.resolve(knownMajor);
+  async function serverMajor(callOptions?: OdooCallOptions): Promise<number | undefined> {
+    // `auto` reads it to choose the transport: one read serves both.
+    if (choice === undefined) await transportFor(callOptions?.signal);
+    if (series !== undefined) return series.major;
     readingVersion ??= readVersion()
-      .then(() => knownMajor)
+      .then(() => series?.major)
       .finally(() => {
         readingVersion = undefined;
       });
