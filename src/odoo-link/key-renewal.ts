@@ -151,7 +151,9 @@ export function createKeyRenewal(input: {
         signal,
       );
     } catch (error) {
-      const refused = !(error instanceof AppError && error.retryable);
+      // Odoo's answer, unless it gave none (a timeout, the budget's deadline, the worker stopping).
+      const refused =
+        !(error instanceof AppError && error.retryable) && !isOdooError(error, 'ODOO_ABORTED');
       const why = refused ? describeRefusal(error) : describeError(error);
       await writeLinkAt(db, connection, version, {
         renewalError: why,
