@@ -65,9 +65,15 @@ export interface OdooSandboxOptions {
   serverVersion?: SandboxSeries;
   /** The sync user's API keys (taken wherever the password is; lapsed ones refused). */
   apiKeys?: readonly SandboxApiKeySpec[];
-  /** `res.users.apikeys.generate`/`revoke` on 19 (default `disabled`, as Odoo ships them). */
+  /**
+   * `res.users.apikeys.generate`/`revoke` on 19 (default `disabled`, as Odoo ships them; `absent`
+   * plays Debian's 19.0.0, which has neither: a 404 over JSON-2).
+   */
   apiKeyManagement?: SandboxKeyManagement;
-  /** Whether the sync user is in "API Documentation" and may read `/doc-bearer` (default no). */
+  /**
+   * Whether the sync user is in "Technical Documentation" (`api_doc.group_allow_doc`) and may
+   * read `/doc-bearer` (default no).
+   */
   docAccess?: boolean;
   /** BCs to generate (default 0). */
   orders?: number;
@@ -135,16 +141,17 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   const username = options.username ?? 'sync@dimagaz.example';
   const clock: SandboxClock = createSandboxClock(options.clock);
   const real = options.realSchemas;
+  const series = options.serverVersion ?? '19.0';
+  const major = Number(series.slice(0, 2));
   const store = new SandboxStore({
     catalogue: real === undefined ? undefined : realCatalogue(real.models),
     nowMicros: () => clock.peekMicros(),
+    major,
   });
   for (const denied of real?.unreadable ?? (real === undefined ? [] : NO_INVENTORY_RIGHTS))
     store.access.deny(denied);
   if (options.userContext) store.userContext = { ...options.userContext };
   const faults = new SandboxFaults(options.seed ?? 1);
-  const series = options.serverVersion ?? '19.0';
-  const major = Number(series.slice(0, 2));
   const version = serverVersionOf(series);
   const apiKeys = createSandboxApiKeys({
     clock,

@@ -142,6 +142,8 @@ export interface SandboxControl extends SandboxMailControl {
   resetCalls(): void;
   /** Clears the login-failure counters of the cooldown. */
   resetLoginFailures(): void;
+  /** The warnings Odoo would have logged so far (a deprecated method called), oldest first. */
+  warnings(): readonly string[];
   /**
    * An automation rule that posts a webhook on each change (create, write, deletion) of a record
    * of its models — the BC family by default, any model the sandbox serves — from inside the
@@ -343,6 +345,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     countCalls: (filter) => faults.countCalls(filter),
     waitForCall: (filter) => faults.nextCall(filter),
     calls: () => faults.calls(),
+    warnings: () => [...store.warnings],
     timedCalls: () => faults.timedCalls(),
     mostRequestsInFlight: () => faults.mostRequestsInFlight(),
     resetCalls: () => faults.resetCounts(),

@@ -4,10 +4,15 @@
  * non-zero on failure, naming every problem. With REDIS_URL set, its Odoo calls take their turn
  * in the fleet's call budget (docs/odoo.md, "Call budget"): every instance may run it at start,
  * beside running workers.
+ *
+ * One connection serves it all, the Odoo client's reads of the stored API key included: no
+ * transaction of it waits on Odoo (apply-layouts.ts reads Odoo first), so none waits on a second
+ * connection, and PostgreSQL ends a session left idle in a transaction as it does the workers'.
  */
 import { loadConfigOrExit } from '../config/config.js';
 import {
   applyLayouts,
+  LAYOUT_LOCK_WAIT_MS,
   LayoutRefusedError,
   type AppliedLayout,
 } from '../families/configured/apply-layouts.js';
@@ -19,7 +24,7 @@ import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
 import type { Redis } from 'ioredis';
 import { createRedisConnection } from '../queues/redis-connection.js';
 import { createDb } from '../db/create-db.js';
-import { runMigrations } from '../db/migrate.js';
+import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { CODE_FAMILIES } from '../families/registry.js';
 
 const config = loadConfigOrExit({
@@ -28,9 +33,17 @@ const config = loadConfigOrExit({
   codeFamilies: CODE_FAMILIES,
 });
 const logger = createLogger({ ...config.log, name: 'migrate' });
-// No session limits: a migrator waits on the advisory lock (and DDL on the API's reads) as long
-// as another migrator or query holds it.
-const handle = await createDb({ ...config.database, sessionLimits: undefined, poolMax: 1, logger });
+// A migrator waits for another's locks (and its DDL for the API's reads) longer than a worker's
+// statement would, but not without end.
+const handle = await createDb({
+  ...config.database,
+  sessionLimits: {
+    lockTimeoutMs: Math.max(MIGRATION_LOCK_WAIT_MS, LAYOUT_LOCK_WAIT_MS),
+    idleInTransactionTimeoutMs: config.database.sessionLimits.idleInTransactionTimeoutMs,
+  },
+  poolMax: 1,
+  logger,
+});
 try {
   await runMigrations(handle);
   logger.info('migrations applied');
@@ -98,7 +111,7 @@ async function connectRedis(url: string, log: Logger): Promise<Redis> {
 
 /** What migrate did for a family, and per model each stored field it left out and why. */
 function reportApplied(log: Logger, applied: AppliedLayout): void {
-  const { leftOut, ...counts } = applied;
+  const { leftOut, leftBehind, ...counts } = applied;
   log.info(
     counts,
     applied.changed
@@ -119,4 +132,14 @@ function reportApplied(log: Logger, applied: AppliedLayout): void {
         .join('\n')}`,
     );
   }
+  for (const column of leftBehind)
+    log.warn(
+      { family: applied.family, ...column },
+      `family ${applied.family}: column ${column.table}.${column.column} is not written by the ` +
+        `family's layout (an earlier layout's, or the family in code's) and ${
+          column.holdsValues
+            ? 'holds values, which migrate keeps; once they are no longer wanted, drop it'
+            : 'holds no value; drop it'
+        }: ${column.dropSql}`,
+    );
 }

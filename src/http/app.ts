@@ -248,15 +248,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     families,
     pageMaxBytes: config.http.pageMaxBytes,
   });
-  const { odoo } = deps.config;
+  const { odooLink } = deps.config;
   const queues = deps.queues;
   await app.register(syncRoutes, {
     syncControl,
-    odooLink: () => readLinkStatus(deps.db.db, odoo),
+    odooLink: () => readLinkStatus(deps.db.db, odooLink),
     // Unknown (null) while Redis does not answer: the state is still answered.
     callPause: () =>
-      odoo && queues
-        ? readCallPause(queues.connection, deps.config.redis.queuePrefix, odoo).catch(() => null)
+      odooLink && queues
+        ? readCallPause(queues.connection, deps.config.redis.queuePrefix, odooLink).catch(
+            () => null,
+          )
         : Promise.resolve(null),
   });
   await app.register(changesRoutes, {

@@ -19,8 +19,27 @@ export interface KeyCipher {
 
 const INFO = 'erp-bridge odoo api key v1';
 
-export function createKeyCipher(secret: string): KeyCipher {
-  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), INFO, 32));
+function keyOf(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), INFO, 32));
+}
+
+/** `sealed` opened with `key`; throws when it does not open. */
+function openWith(key: Buffer, sealed: string): string {
+  const [version, iv, tag, body] = sealed.split('.');
+  if (version !== 'v1' || iv === undefined || tag === undefined || body === undefined)
+    throw new Error('not a sealed key');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([
+    decipher.update(Buffer.from(body, 'base64url')),
+    decipher.final(),
+  ]).toString('utf8');
+}
+
+/** Seals under `secret`; opens what `secret`, or `previousSecret` while it changes, sealed. */
+export function createKeyCipher(secret: string, previousSecret?: string): KeyCipher {
+  const key = keyOf(secret);
+  const previous = previousSecret === undefined ? undefined : keyOf(previousSecret);
   return {
     seal(plain) {
       const iv = randomBytes(12);
@@ -30,18 +49,14 @@ export function createKeyCipher(secret: string): KeyCipher {
       return `v1.${parts.join('.')}`;
     },
     open(sealed) {
-      const [version, iv, tag, body] = sealed.split('.');
       try {
-        if (version !== 'v1' || iv === undefined || tag === undefined || body === undefined)
-          throw new Error('not a sealed key');
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-        const plain = Buffer.concat([
-          decipher.update(Buffer.from(body, 'base64url')),
-          decipher.final(),
-        ]);
-        return plain.toString('utf8');
+        return openWith(key, sealed);
       } catch (error) {
+        try {
+          if (previous !== undefined) return openWith(previous, sealed);
+        } catch {
+          // Neither secret opens it: the first one's failure says why.
+        }
         throw new AppError(
           'ODOO_KEY_UNREADABLE',
           'the stored Odoo API key does not open with ODOO_API_KEY_SECRET (another secret, or a changed value)',

@@ -33,6 +33,7 @@ describe('migrations', () => {
         'sync_feed_horizon',
         'sync_feed_subscription',
         'sync_log',
+        'sync_model_claim',
         'sync_odoo_schema',
         'sync_scan',
         'sync_state',

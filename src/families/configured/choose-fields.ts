@@ -22,7 +22,7 @@ import type { ConfiguredModelSpec } from './spec.js';
  */
 export interface DescribedModel {
   readonly fields: Readonly<Record<string, OdooFieldDescription>>;
-  /** `check_access_rights('read')` for the sync user. */
+  /** `has_access('read')` (`check_access_rights` on Odoo 17) for the sync user. */
   readonly readable: boolean;
 }
 
