@@ -35,7 +35,7 @@ import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
-import { createWorkerMetrics } from './worker-metrics.js';
+import { createWorkerMetrics, registerUnfitMetrics } from './worker-metrics.js';
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
@@ -80,6 +80,7 @@ registerQueueMetrics(metrics.registry, runtime.queues);
 const keyLifecycle = runtime.odoo.lifecycle;
 if (keyLifecycle) registerApiKeyMetrics(metrics.registry, () => keyLifecycle.status());
 registerFeedMetrics(metrics.registry, db.db);
+registerUnfitMetrics(metrics.registry, db.db);
 for (const worker of runtime.workers)
   worker.on('completed', (job, result) => metrics.jobCompleted(job, result));
 const heartbeat = startWorkerHeartbeat(runtime.workers, {

@@ -14,8 +14,15 @@ import {
   applyLayouts,
   LAYOUT_LOCK_WAIT_MS,
   LayoutRefusedError,
+  readLayouts,
   type AppliedLayout,
 } from '../families/configured/apply-layouts.js';
+import {
+  describeUnfit,
+  forgetUnfitValues,
+  readUnfitValues,
+  type UnfitField,
+} from '../sync/unfit-values.js';
 import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
@@ -23,7 +30,7 @@ import { createOdooLink } from '../odoo-link/odoo-link.js';
 import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
 import type { Redis } from 'ioredis';
 import { createRedisConnection } from '../queues/redis-connection.js';
-import { createDb } from '../db/create-db.js';
+import { createDb, type Db } from '../db/create-db.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { CODE_FAMILIES } from '../families/registry.js';
 
@@ -80,6 +87,7 @@ try {
       await redis?.quit();
     }
   }
+  await adviseOnUnfitValues(handle.db, logger);
 } catch (error) {
   logger.error({ err: error }, 'migration failed');
   process.exitCode = 1;
@@ -105,6 +113,38 @@ async function connectRedis(url: string, log: Logger): Promise<Redis> {
       'REDIS_UNAVAILABLE',
       `the queue Redis (REDIS_URL), where the Odoo call budget is shared, does not answer: ${describeError(error)}`,
       { cause: error, retryable: true },
+    );
+  }
+}
+
+/**
+ * The fields whose values Odoo sends no longer fit their column (src/sync/unfit-values.ts): a
+ * column a layout now plans of another kind takes them again, and is forgotten; each other is
+ * named with the way out.
+ */
+async function adviseOnUnfitValues(db: Db, log: Logger): Promise<void> {
+  const unfit = await readUnfitValues(db);
+  if (unfit.length === 0) return;
+  const layouts = await readLayouts(db);
+  const columnOf = (row: UnfitField) =>
+    layouts
+      .get(row.family)
+      ?.models.find((model) => model.model === row.model)
+      ?.columns.find((column) => column.field === row.field);
+  const retyped = unfit.filter((row) => {
+    const kind = columnOf(row)?.kind;
+    return kind !== undefined && kind !== row.kind;
+  });
+  await forgetUnfitValues(db, retyped);
+  for (const row of unfit.filter((entry) => !retyped.includes(entry))) {
+    const column = columnOf(row);
+    log.warn(
+      { family: row.family, model: row.model, field: row.field, writes: row.writes },
+      `family ${row.family}: ${describeUnfit(row)}. ${
+        column
+          ? `Rename its column (alter table <its table> rename column ${column.column} to ${column.column}_old) and run migrate again: the column is made anew for Odoo's type, and the next reconcile fills it`
+          : 'The family is declared in code: declare the field with the kind of its new type'
+      }`,
     );
   }
 }

@@ -38,6 +38,7 @@ import { LeaseLostError } from './sync-errors.js';
 import { clearFailures } from './sync-failures.js';
 import { fenceLease, type Lease } from './sync-state.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
+import { noteUnfitValues } from './unfit-values.js';
 import { planChildren } from './child-plan.js';
 import {
   decide,
@@ -127,6 +128,7 @@ export async function writeRoots(
       : await selectChanged(tx, family, items);
     await clearFailures(tx, family.name, ids);
     const written = await writeChanged(tx, family, selection.changed, selection.anyStored, context);
+    await noteUnfitValues(tx, family, items);
     const byId = new Map(written.map((outcome) => [outcome.odooId, outcome]));
     return ids.map((odooId) => byId.get(odooId) ?? outcomeOf(odooId, 'unchanged'));
   });

@@ -37,6 +37,7 @@ describe('migrations', () => {
         'sync_odoo_schema',
         'sync_scan',
         'sync_state',
+        'sync_unfit_value',
         'sync_watermark',
       ]);
     } finally {
