@@ -101,7 +101,10 @@ export interface SandboxControl extends SandboxMailControl {
   /** Names of the model's stored fields, as `fields_get` reports them. */
   storedFields(model: string): string[];
   /** A field's type and relation, as `fields_get` reports them; undefined for a field the model lacks. */
-  field(model: string, name: string): { type: string; relation?: string } | undefined;
+  field(
+    model: string,
+    name: string,
+  ): { type: string; relation?: string; groups?: string } | undefined;
   /**
    * A module installed or upgraded adds a stored field: `fields_get` lists it at once, and every
    * existing record gets `options.default` (given as a write would send it) without its
@@ -300,6 +303,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       return {
         type: spec.type,
         ...(spec.relation === undefined ? {} : { relation: spec.relation }),
+        ...(spec.groups === undefined ? {} : { groups: spec.groups }),
       };
     },
     addField(model, field, fieldOptions = {}) {

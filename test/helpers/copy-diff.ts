@@ -4,7 +4,7 @@ import type { Db } from '../../src/db/create-db.js';
 import { COLUMN_KINDS, type ColumnKind } from '../../src/families/columns.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import type { ModelDeclaration, RecordFamily } from '../../src/families/family.js';
-import { FIELD_NAME, isSecretField } from '../../src/families/field-policy.js';
+import { FIELD_NAME, isAdminOnlyField, isSecretField } from '../../src/families/field-policy.js';
 import { sameJson } from '../../src/families/map-record.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
 
@@ -37,7 +37,12 @@ function expectedFields(
       return false;
     if (named.has(name)) return true;
     if (selection?.only !== undefined) return false;
-    return field.type !== 'binary' && !isSecretField(name) && FIELD_NAME.test(name);
+    return (
+      field.type !== 'binary' &&
+      !isSecretField(name) &&
+      !isAdminOnlyField(field.groups) &&
+      FIELD_NAME.test(name)
+    );
   });
 }
 

@@ -29,6 +29,7 @@ export function toStoredFields(fields: Record<string, OdooFieldDescription>): Od
     .map(([name, description]) => {
       const field: OdooStoredField = { name, type: description.type as OdooStoredField['type'] };
       if (typeof description.relation === 'string') field.relation = description.relation;
+      if (typeof description.groups === 'string') field.groups = description.groups;
       return field;
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -530,7 +530,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         if (documented !== undefined) return documented;
       }
       return toStoredFields(
-        await orm.fieldsGet(model, ['type', 'store', 'relation'], {}, callOptions),
+        await orm.fieldsGet(model, ['type', 'store', 'relation', 'groups'], {}, callOptions),
       );
     },
     serverTime: () => serverDate,

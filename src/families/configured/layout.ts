@@ -70,6 +70,8 @@ export const LAYOUT_ATTRIBUTES = [
   'relation_field',
   'domain',
   'string',
+  // Who may read it: a field Odoo's administrators alone may read is left out (field-policy.ts).
+  'groups',
 ];
 
 /** `fields_get` of a one2many's target, with these attributes: enough to judge its inverse. */
