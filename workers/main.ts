@@ -29,7 +29,9 @@ import { postgresFeedListen } from '../src/feed/feed-signal.js';
 import {
   applyDeclaredSubscriptions,
   keepDeclaredSubscriptions,
+  resealSecrets,
 } from '../src/feed/subscriptions.js';
+import { createSubscriptionSecrets } from '../src/feed/secret.js';
 import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
 import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
@@ -162,9 +164,18 @@ for (const family of families.all)
       logger.warn({ family: family.name, code: error.code, taken: error.taken }, error.message);
     });
 // The change feed: the file's subscriptions, its schedulers, and a wake-up at every commit.
-const { undeclared } = await applyDeclaredSubscriptions(db.db, config.feed.declared).catch(
-  (error: unknown) => refuseToStart(shutdown, logger, error),
-);
+const feedSecrets = createSubscriptionSecrets(config.feed.secretKey);
+// Secrets an earlier version stored in the clear, or sealed under FEED_SECRET_KEY_PREVIOUS.
+for (const name of await resealSecrets(db.db, feedSecrets))
+  logger.warn(
+    { subscription: name, code: 'FEED_SECRET_UNREADABLE' },
+    `subscription ${name}: its secret does not open with FEED_SECRET_KEY; its deliveries fail until FEED_SECRET_KEY_PREVIOUS names the key that sealed it`,
+  );
+const { undeclared } = await applyDeclaredSubscriptions(
+  db.db,
+  config.feed.declared,
+  feedSecrets,
+).catch((error: unknown) => refuseToStart(shutdown, logger, error));
 for (const name of undeclared)
   logger.warn(
     { subscription: name },

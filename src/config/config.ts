@@ -12,6 +12,7 @@ import type { FamiliesConfig } from '../families/load-families.js';
 import { readFamiliesFile } from './families-file.js';
 import { readSubscriptionsFile } from './feed-subscriptions-file.js';
 import type { DeclaredSubscriptions } from '../feed/subscriptions.js';
+import type { FeedSecretKey } from '../feed/secret.js';
 import {
   parseAllowedHosts,
   PUBLIC_RECEIVERS_ONLY,
@@ -103,6 +104,8 @@ export interface Config {
     readonly declared: DeclaredSubscriptions;
     /** Receivers reachable though special (FEED_ALLOWED_HOSTS; loopback in the demo). */
     readonly allowedHosts: ReceiverAddressRules;
+    /** FEED_SECRET_KEY (and _PREVIOUS): what seals the subscriptions' secrets at rest. */
+    readonly secretKey: FeedSecretKey | undefined;
     readonly delivery: {
       readonly timeoutMs: number;
       readonly batchMax: number;
@@ -257,6 +260,16 @@ export function loadConfig(
   ]);
   for (const message of allowedHosts.problems)
     problems.push({ key: 'FEED_ALLOWED_HOSTS', message });
+  if (
+    subscriptions.subscriptions.length > 0 &&
+    !env.FEED_SECRET_KEY?.trim() &&
+    !failed.has('FEED_SECRET_KEY')
+  )
+    problems.push({
+      key: 'FEED_SECRET_KEY',
+      message:
+        "is required with FEED_SUBSCRIPTIONS_FILE's subscriptions: their signing secrets are sealed at rest (e.g. openssl rand -base64 32)",
+    });
   if (
     env.LOG_FORMAT?.trim() &&
     env.LOG_PRETTY?.trim() &&
@@ -485,6 +498,12 @@ function feedConfig(
     retentionDays: env.FEED_RETENTION_DAYS,
     declared,
     allowedHosts,
+    secretKey: env.FEED_SECRET_KEY
+      ? {
+          secret: env.FEED_SECRET_KEY,
+          ...(env.FEED_SECRET_KEY_PREVIOUS ? { previous: env.FEED_SECRET_KEY_PREVIOUS } : {}),
+        }
+      : undefined,
     delivery: {
       timeoutMs: env.FEED_DELIVERY_TIMEOUT_MS,
       batchMax: env.FEED_DELIVERY_BATCH_MAX,

@@ -152,6 +152,22 @@ export const envSchema = z.object({
   ),
   FEED_DELIVERY_GIVE_UP_HOURS: withDefault(wholeNumber('a whole number of hours', 1, 2_160), '72'),
   FEED_ALLOWED_HOSTS: withDefault(list(), ''),
+  FEED_SECRET_KEY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .min(32, { error: 'must be at least 32 characters (e.g. openssl rand -base64 32)' })
+      .optional(),
+  ),
+  FEED_SECRET_KEY_PREVIOUS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .min(32, { error: 'must be at least 32 characters, as FEED_SECRET_KEY was' })
+      .optional(),
+  ),
 
   TRYTON_RPC_URL: optionalUrl(['http:', 'https:']),
   TRYTON_DATABASE: optionalText(),
@@ -534,6 +550,18 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       'How long a failed delivery is retried before it is a dead letter: its subscription then stops there (status failing) until replayed, so nothing after it arrives out of order.',
     default: '72',
+  },
+  {
+    key: 'FEED_SECRET_KEY',
+    description:
+      "Secret (at least 32 characters) from which the key sealing the subscriptions' signing secrets in PostgreSQL (AES-256-GCM) is derived; the same for the API and every worker. Required to create a subscription (the API's, or FEED_SUBSCRIPTIONS_FILE's); a worker seals the secrets stored in the clear by an earlier version at start.",
+    secret: true,
+  },
+  {
+    key: 'FEED_SECRET_KEY_PREVIOUS',
+    description:
+      'While FEED_SECRET_KEY changes: the secret it replaces. A subscription\'s secret opens with either, and the workers seal every secret anew under FEED_SECRET_KEY at start; unset it after one worker started (docs/feed.md, "Secrets at rest").',
+    secret: true,
   },
   {
     key: 'FEED_ALLOWED_HOSTS',
