@@ -55,8 +55,14 @@ export interface OdooSandboxOptions {
   host?: string;
   database?: string;
   username?: string;
-  /** Password, also accepted as the JSON-2 API key. */
+  /** Password, also accepted as the JSON-2 API key unless `passwordAsApiKey` is false. */
   password?: string;
+  /**
+   * Whether JSON-2 (and `/doc-bearer`) take the password as a bearer key (default true: a
+   * convenience for tests). Odoo 19 takes API keys only and answers a password with a 401;
+   * false plays that.
+   */
+  passwordAsApiKey?: boolean;
   /**
    * The Odoo series played (default 19.0): 17.0 has no `/web/version` (only the JSON-RPC
    * `/web/webclient/version_info`), no JSON-2 and keys that never lapse; 18.0 adds
@@ -135,16 +141,17 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
   const username = options.username ?? 'sync@dimagaz.example';
   const clock: SandboxClock = createSandboxClock(options.clock);
   const real = options.realSchemas;
+  const series = options.serverVersion ?? '19.0';
+  const major = Number(series.slice(0, 2));
   const store = new SandboxStore({
     catalogue: real === undefined ? undefined : realCatalogue(real.models),
     nowMicros: () => clock.peekMicros(),
+    major,
   });
   for (const denied of real?.unreadable ?? (real === undefined ? [] : NO_INVENTORY_RIGHTS))
     store.access.deny(denied);
   if (options.userContext) store.userContext = { ...options.userContext };
   const faults = new SandboxFaults(options.seed ?? 1);
-  const series = options.serverVersion ?? '19.0';
-  const major = Number(series.slice(0, 2));
   const version = serverVersionOf(series);
   const apiKeys = createSandboxApiKeys({
     clock,
@@ -159,6 +166,9 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     password: options.password ?? 'sandbox-secret',
     clock,
     apiKeys,
+    ...(options.passwordAsApiKey === undefined
+      ? {}
+      : { passwordAsApiKey: options.passwordAsApiKey }),
     cooldown:
       options.loginCooldown === false
         ? undefined
