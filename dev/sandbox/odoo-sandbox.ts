@@ -73,7 +73,7 @@ export interface OdooSandboxOptions {
   apiKeys?: readonly SandboxApiKeySpec[];
   /** `res.users.apikeys.generate`/`revoke` on 19 (default `disabled`, as Odoo ships them). */
   apiKeyManagement?: SandboxKeyManagement;
-  /** Whether the sync user is in "API Documentation" and may read `/doc-bearer` (default no). */
+  /** Whether the sync user is in "Technical Documentation" and may read `/doc-bearer` (default no). */
   docAccess?: boolean;
   /** BCs to generate (default 0). */
   orders?: number;
