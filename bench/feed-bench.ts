@@ -13,6 +13,7 @@
  *
  * `npx tsx bench/feed-bench.ts [--orders N] [--lines M] [--repeat R] [--json]`; `npm run bench -- feed`.
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -25,7 +26,7 @@ import type { MappedRoot } from '../src/families/map-record.js';
 import { deliverChanges } from '../src/feed/deliver.js';
 import { createFeedSender } from '../src/feed/feed-sender.js';
 import { parseAllowedHosts } from '../src/feed/receiver-address.js';
-import { generateSecret } from '../src/feed/secret.js';
+import { createSubscriptionSecrets, generateSecret } from '../src/feed/secret.js';
 import { createSubscription } from '../src/feed/subscriptions.js';
 import { writeRootBatches } from '../src/sync/write-records.js';
 import { startFeedReceiver } from '../dev/services/feed-receiver.js';
@@ -131,6 +132,7 @@ export async function runFeedBench(input: {
     const receiver = await startFeedReceiver({ secret });
     // The bench's receiver listens on loopback: allowed here, explicitly.
     const sender = createFeedSender({ allowed: parseAllowedHosts(['127.0.0.1']).rules });
+    const secrets = createSubscriptionSecrets({ secret: randomBytes(32).toString('base64') });
     const delivery: FeedBenchResult['delivery'][number][] = [];
     try {
       for (const batchMax of [100, 1]) {
@@ -138,6 +140,7 @@ export async function runFeedBench(input: {
           db,
           { name: `bench-${batchMax}`, url: receiver.url, secret, families: [], models: [] },
           'oldest',
+          secrets,
         );
         const startedMs = performance.now();
         let messages = 0;
@@ -157,6 +160,7 @@ export async function runFeedBench(input: {
                 giveUpMs: 60_000,
                 turnMs: 60_000,
               },
+              secrets,
             },
             { subscriptionId: subscription.id },
             signal,

@@ -29,13 +29,15 @@ import { postgresFeedListen } from '../src/feed/feed-signal.js';
 import {
   applyDeclaredSubscriptions,
   keepDeclaredSubscriptions,
+  resealSecrets,
 } from '../src/feed/subscriptions.js';
+import { createSubscriptionSecrets } from '../src/feed/secret.js';
 import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
 import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
-import { createWorkerMetrics } from './worker-metrics.js';
+import { createWorkerMetrics, registerUnfitMetrics } from './worker-metrics.js';
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
@@ -80,6 +82,7 @@ registerQueueMetrics(metrics.registry, runtime.queues);
 const keyLifecycle = runtime.odoo.lifecycle;
 if (keyLifecycle) registerApiKeyMetrics(metrics.registry, () => keyLifecycle.status());
 registerFeedMetrics(metrics.registry, db.db);
+registerUnfitMetrics(metrics.registry, db.db);
 for (const worker of runtime.workers)
   worker.on('completed', (job, result) => metrics.jobCompleted(job, result));
 const heartbeat = startWorkerHeartbeat(runtime.workers, {
@@ -161,9 +164,18 @@ for (const family of families.all)
       logger.warn({ family: family.name, code: error.code, taken: error.taken }, error.message);
     });
 // The change feed: the file's subscriptions, its schedulers, and a wake-up at every commit.
-const { undeclared } = await applyDeclaredSubscriptions(db.db, config.feed.declared).catch(
-  (error: unknown) => refuseToStart(shutdown, logger, error),
-);
+const feedSecrets = createSubscriptionSecrets(config.feed.secretKey);
+// Secrets an earlier version stored in the clear, or sealed under FEED_SECRET_KEY_PREVIOUS.
+for (const name of await resealSecrets(db.db, feedSecrets))
+  logger.warn(
+    { subscription: name, code: 'FEED_SECRET_UNREADABLE' },
+    `subscription ${name}: its secret does not open with FEED_SECRET_KEY; its deliveries fail until FEED_SECRET_KEY_PREVIOUS names the key that sealed it`,
+  );
+const { undeclared } = await applyDeclaredSubscriptions(
+  db.db,
+  config.feed.declared,
+  feedSecrets,
+).catch((error: unknown) => refuseToStart(shutdown, logger, error));
 for (const name of undeclared)
   logger.warn(
     { subscription: name },

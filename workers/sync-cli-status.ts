@@ -16,6 +16,7 @@ import type { UnavailableFamily } from '../src/families/registry.js';
 import { describeSubscriptionLines, viewSubscriptions } from '../src/feed/subscription-status.js';
 import { listRuns } from '../src/sync/run-log.js';
 import { listFailures } from '../src/sync/sync-failures.js';
+import { describeUnfit, readUnfitValues } from '../src/sync/unfit-values.js';
 import { readSyncState, readWatermarks } from '../src/sync/sync-state.js';
 
 const FAILURES_SHOWN = 20;
@@ -64,11 +65,12 @@ export async function describeStatus(
   const link = await readLinkStatus(db, odoo);
   const sections = await Promise.all(
     families.map(async (family) => {
-      const [state, watermarks, runs, failures] = await Promise.all([
+      const [state, watermarks, runs, failures, unfit] = await Promise.all([
         readSyncState(db, family.name),
         readWatermarks(db, family.name),
         listRuns(db, { limit: RUNS_SHOWN, family: family.name }),
         listFailures(db, { limit: FAILURES_SHOWN, family: family.name }),
+        readUnfitValues(db, family.name),
       ]);
       const models = [family.root, ...family.children].map((model) => model.model);
       const lines = [
@@ -87,6 +89,9 @@ export async function describeStatus(
         `  last reconcile: ${state?.lastReconcileAt?.toISOString() ?? 'never'}`,
         `  last verify:   ${state?.lastVerifyAt?.toISOString() ?? 'never'} (next slice ${state?.verifySlice ?? 0})`,
         `  pending failures: ${failures.total}${failures.rows.map((f) => `\n    ${family.noun} ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
+        ...(unfit.length > 0
+          ? ['  values left out of their columns:', ...unfit.map((u) => `    ${describeUnfit(u)}`)]
+          : []),
         '  last runs:',
         ...runs.map(
           (r) =>
@@ -106,6 +111,7 @@ export async function describeStatus(
           runs,
           failures: failures.rows,
           pendingFailures: failures.total,
+          unfitValues: unfit,
         },
       };
     }),

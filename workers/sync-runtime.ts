@@ -27,6 +27,7 @@ import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
 import type { Families } from '../src/families/registry.js';
 import { createFeedSender, type FeedSender } from '../src/feed/feed-sender.js';
 import type { ReceiverAddressRules } from '../src/feed/receiver-address.js';
+import { createSubscriptionSecrets, type FeedSecretKey } from '../src/feed/secret.js';
 import {
   DELIVERY_TURN_MS,
   FIRST_RETRY_MS,
@@ -58,6 +59,8 @@ export interface FeedRuntimeSettings {
   readonly delivery: FeedDeliverySettings;
   /** Receivers reachable though their address is special (FEED_ALLOWED_HOSTS). */
   readonly allowedHosts: ReceiverAddressRules;
+  /** FEED_SECRET_KEY: opens the subscriptions' secrets (sealed at rest). */
+  readonly secretKey?: FeedSecretKey | undefined;
 }
 
 /** The change feed's settings as the configuration gives them. */
@@ -65,6 +68,7 @@ export function feedSettingsFromConfig(feed: Config['feed']): FeedRuntimeSetting
   return {
     retentionDays: feed.retentionDays,
     allowedHosts: feed.allowedHosts,
+    secretKey: feed.secretKey,
     delivery: {
       timeoutMs: feed.delivery.timeoutMs,
       batchMax: feed.delivery.batchMax,
@@ -153,6 +157,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
         sender,
         logger: input.logger,
         settings: feedSettings.delivery,
+        secrets: createSubscriptionSecrets(feedSettings.secretKey),
       },
       retentionDays: feedSettings.retentionDays,
       flags: createNudgeFlags(input.connection, input.prefix),

@@ -7,10 +7,12 @@
  * Counters start at zero with the process; Prometheus' `rate()` and `increase()` handle restarts.
  */
 import type { Job } from 'bullmq';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { OdooCallObserver } from '../src/clients/odoo/index.js';
 import type { CallBudgetObserver } from '../src/odoo-budget/call-budget.js';
+import type { Db } from '../src/db/create-db.js';
 import type { RunCounts } from '../src/sync/run-counts.js';
+import { readUnfitValues, type UnfitField } from '../src/sync/unfit-values.js';
 import { currentFamily } from './job-family.js';
 
 export interface WorkerMetrics {
@@ -190,4 +192,29 @@ export function createWorkerMetrics(): WorkerMetrics {
         );
     },
   };
+}
+
+/** Reused by the scrapes of a few seconds: a scrape costs the database one small read. */
+const UNFIT_READ_REUSED_MS = 5_000;
+
+/**
+ * The fields whose values no longer fit their column (src/sync/unfit-values.ts), read from
+ * PostgreSQL at scrape time: alert on any series.
+ */
+export function registerUnfitMetrics(registry: Registry, db: Db): void {
+  let read: { at: number; rows: Promise<UnfitField[]> } | undefined;
+  new Gauge({
+    name: 'erp_bridge_sync_unfit_value_writes',
+    help: "Writes of a record that left a field's value out of its column because it no longer fits (Odoo changed the field's type), by family, model and field",
+    labelNames: ['family', 'model', 'field'] as const,
+    registers: [registry],
+    async collect() {
+      if (!read || Date.now() - read.at > UNFIT_READ_REUSED_MS)
+        read = { at: Date.now(), rows: readUnfitValues(db) };
+      const rows = await read.rows;
+      this.reset();
+      for (const row of rows)
+        this.set({ family: row.family, model: row.model, field: row.field }, row.writes);
+    },
+  });
 }

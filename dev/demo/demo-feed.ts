@@ -9,11 +9,12 @@ import type { Config } from '../../src/config/config.js';
 import type { DbHandle } from '../../src/db/create-db.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { postgresFeedListen, type FeedListen } from '../../src/feed/feed-signal.js';
-import { generateSecret } from '../../src/feed/secret.js';
+import { createSubscriptionSecrets, generateSecret } from '../../src/feed/secret.js';
 import {
   applyDeclaredSubscriptions,
   createSubscription,
   deleteSubscription,
+  resealSecrets,
 } from '../../src/feed/subscriptions.js';
 import type { Logger } from '../../src/lib/logger.js';
 import type { Shutdown } from '../../src/lib/shutdown.js';
@@ -42,7 +43,9 @@ export async function startDemoFeed(input: {
 }): Promise<DemoFeed> {
   const { db, runtime, config, shutdown, say } = input;
   const listen = db.feedListen ?? (db.sql ? postgresFeedListen(db.sql) : undefined);
-  await applyDeclaredSubscriptions(db.db, config.feed.declared);
+  const secrets = createSubscriptionSecrets(config.feed.secretKey);
+  await resealSecrets(db.db, secrets);
+  await applyDeclaredSubscriptions(db.db, config.feed.declared, secrets);
   await upsertFeedSchedules(runtime.queues);
   const flags = createNudgeFlags(runtime.connection, config.redis.queuePrefix);
   const nudge = () => nudgeDeliveries({ db: db.db, queues: runtime.queues, flags });
@@ -71,6 +74,7 @@ export async function startDemoFeed(input: {
         db.db,
         { name: SUBSCRIPTION, url: receiver.url, secret, families: [], models: [BC_MODEL] },
         'now',
+        secrets,
       );
       await nudge();
       say(`the demo's receiver (${receiver.url}) now gets every BC change, signed`);

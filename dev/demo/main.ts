@@ -16,7 +16,7 @@ import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { provideDemoRedis } from './local-redis.js';
 import { createPgliteDb } from './pglite-db.js';
-import { demoAdminKey } from './demo-key.js';
+import { demoAdminKey, demoFeedSecretKey } from './demo-key.js';
 import { startDemoFeed } from './demo-feed.js';
 import { describeError } from '../../src/lib/errors.js';
 import { restoreFastStringMethods } from '../../src/lib/fast-string-methods.js';
@@ -128,6 +128,7 @@ try {
     redis: { ...base.redis, url: redis.url, cacheUrl: base.redis.cacheUrl ?? redis.url },
     odoo: odooSettings,
     apiKeys: [...base.apiKeys, admin.entry],
+    feed: { ...base.feed, secretKey: base.feed.secretKey ?? demoFeedSecretKey(dataDir) },
   };
 
   const families = await loadFamilies(db.db, config.sync.families, logger);

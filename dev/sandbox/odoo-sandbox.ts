@@ -71,9 +71,15 @@ export interface OdooSandboxOptions {
   serverVersion?: SandboxSeries;
   /** The sync user's API keys (taken wherever the password is; lapsed ones refused). */
   apiKeys?: readonly SandboxApiKeySpec[];
-  /** `res.users.apikeys.generate`/`revoke` on 19 (default `disabled`, as Odoo ships them). */
+  /**
+   * `res.users.apikeys.generate`/`revoke` on 19 (default `disabled`, as Odoo ships them; `absent`
+   * plays Debian's 19.0.0, which has neither: a 404 over JSON-2).
+   */
   apiKeyManagement?: SandboxKeyManagement;
-  /** Whether the sync user is in "Technical Documentation" and may read `/doc-bearer` (default no). */
+  /**
+   * Whether the sync user is in "Technical Documentation" (`api_doc.group_allow_doc`) and may
+   * read `/doc-bearer` (default no).
+   */
   docAccess?: boolean;
   /** BCs to generate (default 0). */
   orders?: number;

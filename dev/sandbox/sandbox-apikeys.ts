@@ -73,9 +73,10 @@ interface StoredKey {
 }
 
 /**
- * `generate`/`revoke`: `absent` as on an Odoo 19 before they came, `disabled` as Odoo ships
- * them for a user who is not an administrator, `enabled` once `base.enable_programmatic_api_keys`
- * is set.
+ * `generate`/`revoke`: `absent` as on an Odoo 19 before they came (19.0.0: JSON-2 answers 404),
+ * `disabled` as Odoo ships them for a user who is not an administrator (the user error
+ * "Programmatic API keys are not enabled", a 422), `enabled` once
+ * `base.enable_programmatic_api_keys` is set.
  */
 export type SandboxKeyManagement = 'absent' | 'disabled' | 'enabled';
 

@@ -101,7 +101,10 @@ export interface SandboxControl extends SandboxMailControl {
   /** Names of the model's stored fields, as `fields_get` reports them. */
   storedFields(model: string): string[];
   /** A field's type and relation, as `fields_get` reports them; undefined for a field the model lacks. */
-  field(model: string, name: string): { type: string; relation?: string } | undefined;
+  field(
+    model: string,
+    name: string,
+  ): { type: string; relation?: string; groups?: string } | undefined;
   /**
    * A module installed or upgraded adds a stored field: `fields_get` lists it at once, and every
    * existing record gets `options.default` (given as a write would send it) without its
@@ -142,6 +145,8 @@ export interface SandboxControl extends SandboxMailControl {
   resetCalls(): void;
   /** Clears the login-failure counters of the cooldown. */
   resetLoginFailures(): void;
+  /** The warnings Odoo would have logged so far (a deprecated method called), oldest first. */
+  warnings(): readonly string[];
   /**
    * An automation rule that posts a webhook on each change (create, write, deletion) of a record
    * of its models — the BC family by default, any model the sandbox serves — from inside the
@@ -298,6 +303,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       return {
         type: spec.type,
         ...(spec.relation === undefined ? {} : { relation: spec.relation }),
+        ...(spec.groups === undefined ? {} : { groups: spec.groups }),
       };
     },
     addField(model, field, fieldOptions = {}) {
@@ -343,6 +349,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     countCalls: (filter) => faults.countCalls(filter),
     waitForCall: (filter) => faults.nextCall(filter),
     calls: () => faults.calls(),
+    warnings: () => [...store.warnings],
     timedCalls: () => faults.timedCalls(),
     mostRequestsInFlight: () => faults.mostRequestsInFlight(),
     resetCalls: () => faults.resetCounts(),

@@ -36,6 +36,10 @@ interface MethodSpec {
   models?: readonly string[];
   /** Only on models with an `active` field. */
   needsActive?: boolean;
+  /** Only from this series on. */
+  sinceMajor?: number;
+  /** From this series on, each call logs Odoo's DeprecationWarning with this text. */
+  deprecated?: { sinceMajor: number; warning: string };
   run(call: BoundCall): PyValue;
 }
 
@@ -55,19 +59,36 @@ function checkRead(store: SandboxStore, model: string): void {
 
 const OPERATIONS = new Set(['read', 'write', 'create', 'unlink']);
 
+/** `operation` checked as `ir.model.access` checks it: one of the four. */
+function accessOperation(operation: unknown): AccessOperation {
+  if (typeof operation !== 'string' || !OPERATIONS.has(operation))
+    throw pythonError('AssertionError', 'Invalid access mode');
+  return operation as AccessOperation;
+}
+
 const METHODS: Readonly<Record<string, MethodSpec>> = {
   check_access_rights: {
     api: 'model',
     params: [{ name: 'operation' }, { name: 'raise_exception', default: true }],
+    deprecated: {
+      sinceMajor: 18,
+      warning:
+        'DeprecationWarning: check_access_rights() is deprecated since 18.0; use check_access() instead.',
+    },
     run: ({ store, model, args }) => {
-      const operation = args.operation;
-      if (typeof operation !== 'string' || !OPERATIONS.has(operation))
-        throw pythonError('AssertionError', 'Invalid access mode');
+      const mode = accessOperation(args.operation);
       const spec = store.requireTable(model).spec;
-      const mode = operation as AccessOperation;
       if (isTruthy(args.raise_exception)) store.access.check(spec, mode);
       return store.access.allows(spec, mode);
     },
+  },
+  // Odoo 18's `has_access(operation)`: on an empty recordset, the model's rights alone.
+  has_access: {
+    api: 'records',
+    params: [{ name: 'operation' }],
+    sinceMajor: 18,
+    run: ({ store, model, args }) =>
+      store.access.allows(store.requireTable(model).spec, accessOperation(args.operation)),
   },
   search_read: {
     api: 'model',
@@ -247,11 +268,14 @@ function resolve(
   if (
     spec === undefined ||
     (spec.models !== undefined && !spec.models.includes(model)) ||
-    (spec.needsActive === true && !table.hasActive)
+    (spec.needsActive === true && !table.hasActive) ||
+    (spec.sinceMajor !== undefined && store.major < spec.sinceMajor)
   ) {
     const message = `The method '${model}.${method}' does not exist`;
     throw style === 'json2' ? httpException(404, message) : pythonError('AttributeError', message);
   }
+  if (spec.deprecated !== undefined && store.major >= spec.deprecated.sinceMajor)
+    store.warnings.push(spec.deprecated.warning);
   return spec;
 }
 

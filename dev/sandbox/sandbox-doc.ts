@@ -1,7 +1,7 @@
 /**
  * `/doc-bearer/<model>.json` (Odoo 19's `api_doc`, with the JSON-2 bearer key): the model's
  * `fields_get()` with every attribute (and the module that introduced each field), for users of
- * the group "API Documentation" (`api_doc.group_allow_doc`) who may read the model. The answer
+ * the group "Technical Documentation" (`api_doc.group_allow_doc`) who may read the model. The answer
  * carries an ETag that changes with the schema (Odoo's is an HMAC of the registry sequence, the
  * language and the user's groups; the sandbox hashes the description itself, which changes when
  * and only when a field is added or dropped); a request whose `If-None-Match` matches is a 304.
@@ -45,7 +45,7 @@ export function prepareDoc(
         return { result: undefined, answer: unauthorized() };
       try {
         if (!deps.docAccess())
-          throw accessError('This page is only accessible to API Documentation users.');
+          throw accessError('This page is only accessible to Technical Documentation users.');
         const table = store.table(model);
         if (table === undefined) return { result: undefined, answer: notFound() };
         store.access.check(table.spec, 'read');

@@ -79,6 +79,7 @@ function describeField(
   const aggregator = aggregatorOf(spec);
   if (aggregator !== undefined) description.aggregator = aggregator;
   if (spec.help !== undefined) description.help = spec.help;
+  if (spec.groups !== undefined) description.groups = spec.groups;
   if (spec.related !== undefined) description.related = spec.related;
   Object.assign(description, typeAttributes(table, spec));
   if (hierarchyOf !== undefined && RELATIONAL.has(spec.type))

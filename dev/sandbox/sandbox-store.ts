@@ -46,7 +46,7 @@ export interface SandboxStoreOptions {
   nowMicros?: () => number;
   /** The API user's access rights (a replica shares its primary's). */
   access?: SandboxAccess;
-  /** The major version of the Odoo played (default 19). */
+  /** The Odoo series played (default 19): which methods exist, which warn. */
   major?: number;
 }
 
@@ -60,6 +60,8 @@ export class SandboxStore {
   userContext: { lang: string; tz: string } = { lang: 'fr_FR', tz: 'Africa/Casablanca' };
   /** Told after each whole commit. */
   onCommit: (() => void) | undefined;
+  /** The warnings Odoo's log would hold (a deprecated method called), oldest first. */
+  readonly warnings: string[] = [];
   private openCommits = 0;
 
   constructor(private readonly options: SandboxStoreOptions = {}) {
@@ -93,6 +95,11 @@ export class SandboxStore {
     const replica = new SandboxStore({ ...this.options, access: this.access });
     replica.tables.restore(snapshot);
     return replica;
+  }
+
+  /** The Odoo series played. */
+  get major(): number {
+    return this.options.major ?? 19;
   }
 
   table(model: string): SandboxTable | undefined {

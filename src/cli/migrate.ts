@@ -4,13 +4,25 @@
  * non-zero on failure, naming every problem. With REDIS_URL set, its Odoo calls take their turn
  * in the fleet's call budget (docs/odoo.md, "Call budget"): every instance may run it at start,
  * beside running workers.
+ *
+ * One connection serves it all, the Odoo client's reads of the stored API key included: no
+ * transaction of it waits on Odoo (apply-layouts.ts reads Odoo first), so none waits on a second
+ * connection, and PostgreSQL ends a session left idle in a transaction as it does the workers'.
  */
 import { loadConfigOrExit } from '../config/config.js';
 import {
   applyLayouts,
+  LAYOUT_LOCK_WAIT_MS,
   LayoutRefusedError,
+  readLayouts,
   type AppliedLayout,
 } from '../families/configured/apply-layouts.js';
+import {
+  describeUnfit,
+  forgetUnfitValues,
+  readUnfitValues,
+  type UnfitField,
+} from '../sync/unfit-values.js';
 import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
@@ -18,8 +30,8 @@ import { createOdooLink } from '../odoo-link/odoo-link.js';
 import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
 import type { Redis } from 'ioredis';
 import { createRedisConnection } from '../queues/redis-connection.js';
-import { createDb } from '../db/create-db.js';
-import { runMigrations } from '../db/migrate.js';
+import { createDb, type Db } from '../db/create-db.js';
+import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { CODE_FAMILIES } from '../families/registry.js';
 
 const config = loadConfigOrExit({
@@ -28,9 +40,17 @@ const config = loadConfigOrExit({
   codeFamilies: CODE_FAMILIES,
 });
 const logger = createLogger({ ...config.log, name: 'migrate' });
-// No session limits: a migrator waits on the advisory lock (and DDL on the API's reads) as long
-// as another migrator or query holds it.
-const handle = await createDb({ ...config.database, sessionLimits: undefined, poolMax: 1, logger });
+// A migrator waits for another's locks (and its DDL for the API's reads) longer than a worker's
+// statement would, but not without end.
+const handle = await createDb({
+  ...config.database,
+  sessionLimits: {
+    lockTimeoutMs: Math.max(MIGRATION_LOCK_WAIT_MS, LAYOUT_LOCK_WAIT_MS),
+    idleInTransactionTimeoutMs: config.database.sessionLimits.idleInTransactionTimeoutMs,
+  },
+  poolMax: 1,
+  logger,
+});
 try {
   await runMigrations(handle);
   logger.info('migrations applied');
@@ -67,6 +87,7 @@ try {
       await redis?.quit();
     }
   }
+  await adviseOnUnfitValues(handle.db, logger);
 } catch (error) {
   logger.error({ err: error }, 'migration failed');
   process.exitCode = 1;
@@ -96,9 +117,41 @@ async function connectRedis(url: string, log: Logger): Promise<Redis> {
   }
 }
 
+/**
+ * The fields whose values Odoo sends no longer fit their column (src/sync/unfit-values.ts): a
+ * column a layout now plans of another kind takes them again, and is forgotten; each other is
+ * named with the way out.
+ */
+async function adviseOnUnfitValues(db: Db, log: Logger): Promise<void> {
+  const unfit = await readUnfitValues(db);
+  if (unfit.length === 0) return;
+  const layouts = await readLayouts(db);
+  const columnOf = (row: UnfitField) =>
+    layouts
+      .get(row.family)
+      ?.models.find((model) => model.model === row.model)
+      ?.columns.find((column) => column.field === row.field);
+  const retyped = unfit.filter((row) => {
+    const kind = columnOf(row)?.kind;
+    return kind !== undefined && kind !== row.kind;
+  });
+  await forgetUnfitValues(db, retyped);
+  for (const row of unfit.filter((entry) => !retyped.includes(entry))) {
+    const column = columnOf(row);
+    log.warn(
+      { family: row.family, model: row.model, field: row.field, writes: row.writes },
+      `family ${row.family}: ${describeUnfit(row)}. ${
+        column
+          ? `Rename its column (alter table <its table> rename column ${column.column} to ${column.column}_old) and run migrate again: the column is made anew for Odoo's type, and the next reconcile fills it`
+          : 'The family is declared in code: declare the field with the kind of its new type'
+      }`,
+    );
+  }
+}
+
 /** What migrate did for a family, and per model each stored field it left out and why. */
 function reportApplied(log: Logger, applied: AppliedLayout): void {
-  const { leftOut, ...counts } = applied;
+  const { leftOut, leftBehind, ...counts } = applied;
   log.info(
     counts,
     applied.changed
@@ -119,4 +172,14 @@ function reportApplied(log: Logger, applied: AppliedLayout): void {
         .join('\n')}`,
     );
   }
+  for (const column of leftBehind)
+    log.warn(
+      { family: applied.family, ...column },
+      `family ${applied.family}: column ${column.table}.${column.column} is not written by the ` +
+        `family's layout (an earlier layout's, or the family in code's) and ${
+          column.holdsValues
+            ? 'holds values, which migrate keeps; once they are no longer wanted, drop it'
+            : 'holds no value; drop it'
+        }: ${column.dropSql}`,
+    );
 }

@@ -212,6 +212,31 @@ describe('loadConfig', () => {
     ).not.toThrow();
   });
 
+  it("starts the API without the sync user's secrets: it calls no Odoo, and names the link only", () => {
+    const { ODOO_PASSWORD: _unused, ...withoutSecret } = production;
+    const rotating = { ...withoutSecret, ODOO_API_KEY_ROTATE: 'true' };
+    const api = loadConfig(rotating, {
+      mode: 'production',
+      role: 'api',
+      codeFamilies: CODE_FAMILIES,
+    });
+    expect(api.odoo).toBeUndefined();
+    expect(api.odooLink).toMatchObject({
+      url: 'http://odoo:8069',
+      database: 'prod',
+      username: 'sync',
+      apiKeyLifecycle: { rotate: true },
+    });
+    // A worker renews the key: it needs it, and the secret its successor is sealed under.
+    expect(
+      problemsOf(() =>
+        loadConfig(rotating, { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES }),
+      )
+        .problems.map((p) => p.key)
+        .sort(),
+    ).toEqual(['ODOO_API_KEY', 'ODOO_API_KEY_SECRET', 'ODOO_PASSWORD']);
+  });
+
   it('lets the demo run on embedded defaults but refuses a half-configured Tryton', () => {
     expect(
       loadConfig({}, { mode: 'demo', role: 'demo', codeFamilies: CODE_FAMILIES }).odoo,

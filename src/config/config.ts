@@ -12,6 +12,7 @@ import type { FamiliesConfig } from '../families/load-families.js';
 import { readFamiliesFile } from './families-file.js';
 import { readSubscriptionsFile } from './feed-subscriptions-file.js';
 import type { DeclaredSubscriptions } from '../feed/subscriptions.js';
+import type { FeedSecretKey } from '../feed/secret.js';
 import {
   parseAllowedHosts,
   PUBLIC_RECEIVERS_ONLY,
@@ -23,7 +24,13 @@ const DEMO_RECEIVERS = ['127.0.0.0/8', '::1'];
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
-import { checkApiKeyLifecycle, odooConfigFrom, type OdooConfig } from './odoo-config.js';
+import {
+  checkApiKeyLifecycle,
+  odooConfigFrom,
+  odooLinkConfigFrom,
+  type OdooConfig,
+  type OdooLinkConfig,
+} from './odoo-config.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
 
 export type ConfigMode = 'production' | 'demo';
@@ -54,7 +61,7 @@ export interface Config {
     readonly url?: string;
     readonly poolMax: number;
     readonly preparedStatements: boolean;
-    /** Bounds on what one session may hold (see createDb); the migrator goes without. */
+    /** Bounds on what one session may hold (see createDb); the migrator waits longer for locks. */
     readonly sessionLimits: {
       readonly lockTimeoutMs: number;
       readonly idleInTransactionTimeoutMs: number;
@@ -68,8 +75,13 @@ export interface Config {
     readonly cacheSharesQueue: boolean;
     readonly queuePrefix: string;
   };
-  /** Undefined only in demo mode, where the bundled sandbox stands in. */
+  /**
+   * Undefined in demo mode, where the bundled sandbox stands in, and in the API when it was not
+   * given the sync user's secret: it calls no Odoo.
+   */
   readonly odoo?: OdooConfig;
+  /** The Odoo link as the API's status shows it: set whenever ODOO_URL, _DATABASE, _USERNAME are. */
+  readonly odooLink?: OdooLinkConfig;
   readonly sync: {
     readonly families: FamiliesConfig;
     readonly everyMs: number;
@@ -92,6 +104,8 @@ export interface Config {
     readonly declared: DeclaredSubscriptions;
     /** Receivers reachable though special (FEED_ALLOWED_HOSTS; loopback in the demo). */
     readonly allowedHosts: ReceiverAddressRules;
+    /** FEED_SECRET_KEY (and _PREVIOUS): what seals the subscriptions' secrets at rest. */
+    readonly secretKey: FeedSecretKey | undefined;
     readonly delivery: {
       readonly timeoutMs: number;
       readonly batchMax: number;
@@ -192,9 +206,11 @@ export function loadConfig(
       problems.push({ key, message: 'is required' });
     }
   };
+  // The API calls no Odoo: it names the link (for its status), never needs its secrets.
+  const callsOdoo = options.role !== 'api';
   const requireOdoo = () => {
     for (const key of ODOO_KEYS) missing(key);
-    if (!ODOO_SECRET_KEYS.some((key) => env[key]?.trim())) missing('ODOO_PASSWORD');
+    if (callsOdoo && !ODOO_SECRET_KEYS.some((key) => env[key]?.trim())) missing('ODOO_PASSWORD');
   };
 
   if (options.mode === 'production') {
@@ -213,7 +229,7 @@ export function loadConfig(
     // Odoo is all or nothing: a half-configured Odoo is a mistake, not a reason to use the sandbox.
     requireOdoo();
   }
-  checkApiKeyLifecycle(env, parsed.success ? parsed.data : undefined, problems);
+  checkApiKeyLifecycle(env, parsed.success ? parsed.data : undefined, problems, callsOdoo);
   if (TRYTON_KEYS.some((key) => env[key])) {
     for (const key of TRYTON_KEYS) missing(key);
   }
@@ -244,6 +260,16 @@ export function loadConfig(
   ]);
   for (const message of allowedHosts.problems)
     problems.push({ key: 'FEED_ALLOWED_HOSTS', message });
+  if (
+    subscriptions.subscriptions.length > 0 &&
+    !env.FEED_SECRET_KEY?.trim() &&
+    !failed.has('FEED_SECRET_KEY')
+  )
+    problems.push({
+      key: 'FEED_SECRET_KEY',
+      message:
+        "is required with FEED_SUBSCRIPTIONS_FILE's subscriptions: their signing secrets are sealed at rest (e.g. openssl rand -base64 32)",
+    });
   if (
     env.LOG_FORMAT?.trim() &&
     env.LOG_PRETTY?.trim() &&
@@ -366,6 +392,7 @@ function build(
   options: LoadConfigOptions,
 ): Config {
   const odoo = odooConfigFrom(env);
+  const odooLink = odooLinkConfigFrom(env);
   const tryton: TrytonConfig | undefined =
     env.TRYTON_RPC_URL && env.TRYTON_DATABASE && env.TRYTON_USER && env.TRYTON_PASSWORD
       ? {
@@ -410,6 +437,7 @@ function build(
       queuePrefix: env.QUEUE_PREFIX,
     },
     odoo,
+    ...(odooLink ? { odooLink } : {}),
     sync: {
       families: parsed.families,
       everyMs: env.SYNC_EVERY,
@@ -470,6 +498,12 @@ function feedConfig(
     retentionDays: env.FEED_RETENTION_DAYS,
     declared,
     allowedHosts,
+    secretKey: env.FEED_SECRET_KEY
+      ? {
+          secret: env.FEED_SECRET_KEY,
+          ...(env.FEED_SECRET_KEY_PREVIOUS ? { previous: env.FEED_SECRET_KEY_PREVIOUS } : {}),
+        }
+      : undefined,
     delivery: {
       timeoutMs: env.FEED_DELIVERY_TIMEOUT_MS,
       batchMax: env.FEED_DELIVERY_BATCH_MAX,

@@ -75,6 +75,14 @@ export const envSchema = z.object({
       .min(32, { error: 'must be at least 32 characters (e.g. openssl rand -base64 32)' })
       .optional(),
   ),
+  ODOO_API_KEY_SECRET_PREVIOUS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .min(32, { error: 'must be at least 32 characters, as ODOO_API_KEY_SECRET was' })
+      .optional(),
+  ),
   ODOO_TIMEOUT_MS: withDefault(
     wholeNumber('a whole number of milliseconds', 100, 600_000),
     '30000',
@@ -82,6 +90,10 @@ export const envSchema = z.object({
   ODOO_RETRIES: withDefault(wholeNumber('a whole number of retries', 0, 10), '3'),
   ODOO_MAX_CONCURRENT_CALLS: withDefault(wholeNumber('a whole number of calls', 0, 1_000), '4'),
   ODOO_MAX_CALLS_PER_SECOND: withDefault(wholeNumber('a whole number of calls', 0, 10_000), '0'),
+  ODOO_BUDGET_MAX_WAIT_MS: withDefault(
+    wholeNumber('a whole number of milliseconds', 1_000, 3_600_000),
+    '600000',
+  ),
   ODOO_PAGE_SIZE: withDefault(wholeNumber('a whole number of records', 1, 10_000), '1000'),
   ODOO_PAGE_MAX_BYTES: withDefault(
     wholeNumber('a whole number of bytes', 16_384, 268_435_456),
@@ -140,6 +152,22 @@ export const envSchema = z.object({
   ),
   FEED_DELIVERY_GIVE_UP_HOURS: withDefault(wholeNumber('a whole number of hours', 1, 2_160), '72'),
   FEED_ALLOWED_HOSTS: withDefault(list(), ''),
+  FEED_SECRET_KEY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .min(32, { error: 'must be at least 32 characters (e.g. openssl rand -base64 32)' })
+      .optional(),
+  ),
+  FEED_SECRET_KEY_PREVIOUS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .min(32, { error: 'must be at least 32 characters, as FEED_SECRET_KEY was' })
+      .optional(),
+  ),
 
   TRYTON_RPC_URL: optionalUrl(['http:', 'https:']),
   TRYTON_DATABASE: optionalText(),
@@ -336,7 +364,7 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
   {
     key: 'ODOO_API_KEY_ROTATE',
     description:
-      "Whether a worker renews the API key over Odoo's API (res.users.apikeys.generate, Odoo 19+ with programmatic keys enabled) before it lapses, keeps the new one encrypted in PostgreSQL for every process, and revokes the old one once none uses it. Needs ODOO_API_KEY and ODOO_API_KEY_SECRET.",
+      "Whether a worker renews the API key over Odoo's API (res.users.apikeys.generate: Odoo after 19.0.0, with programmatic keys enabled for the user; where Odoo refuses, it says why once a day) before it lapses, keeps the new one encrypted in PostgreSQL for every process, and revokes the old one once none uses it. Needs ODOO_API_KEY and ODOO_API_KEY_SECRET.",
     default: 'false',
   },
   {
@@ -356,6 +384,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
       'Secret (at least 32 characters) from which the key encrypting the renewed API key in PostgreSQL (AES-256-GCM) is derived; the same for every process. Required with ODOO_API_KEY_ROTATE.',
     secret: true,
   },
+  {
+    key: 'ODOO_API_KEY_SECRET_PREVIOUS',
+    description:
+      'While ODOO_API_KEY_SECRET changes: the secret it replaces. The stored key opens with either, and its next write (a renewal, a new ODOO_API_KEY adopted) seals it under ODOO_API_KEY_SECRET; unset it after that (docs/odoo.md, "Changing ODOO_API_KEY_SECRET").',
+    secret: true,
+  },
   { key: 'ODOO_TIMEOUT_MS', description: 'Timeout of one Odoo call.', default: '30000' },
   {
     key: 'ODOO_RETRIES',
@@ -373,6 +407,12 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       'Odoo calls within any one second across every process that shares REDIS_URL; 0: no bound. A call counts from when it is sent until a second after its answer, so the bound holds as Odoo sees the calls arrive; it costs a full copy time (docs/odoo.md, "Call budget").',
     default: '0',
+  },
+  {
+    key: 'ODOO_BUDGET_MAX_WAIT_MS',
+    description:
+      'The longest an Odoo call waits for its turn in the call budget (ODOO_MAX_* keys, a pause Odoo asked for); past it the call fails with ODOO_BUDGET_TIMEOUT and its job is retried. Above the longest pause (5 minutes).',
+    default: '600000',
   },
   {
     key: 'ODOO_PAGE_SIZE',
@@ -510,6 +550,18 @@ export const ENV_KEYS: readonly EnvKeyDoc[] = [
     description:
       'How long a failed delivery is retried before it is a dead letter: its subscription then stops there (status failing) until replayed, so nothing after it arrives out of order.',
     default: '72',
+  },
+  {
+    key: 'FEED_SECRET_KEY',
+    description:
+      "Secret (at least 32 characters) from which the key sealing the subscriptions' signing secrets in PostgreSQL (AES-256-GCM) is derived; the same for the API and every worker. Required to create a subscription (the API's, or FEED_SUBSCRIPTIONS_FILE's); a worker seals the secrets stored in the clear by an earlier version at start.",
+    secret: true,
+  },
+  {
+    key: 'FEED_SECRET_KEY_PREVIOUS',
+    description:
+      'While FEED_SECRET_KEY changes: the secret it replaces. A subscription\'s secret opens with either, and the workers seal every secret anew under FEED_SECRET_KEY at start; unset it after one worker started (docs/feed.md, "Secrets at rest").',
+    secret: true,
   },
   {
     key: 'FEED_ALLOWED_HOSTS',

@@ -11,7 +11,12 @@ const load = (text: string, env: Record<string, string> = {}) => {
   const path = join(dir, `subscriptions-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(path, text);
   return loadConfig(
-    { DATABASE_URL: 'postgres://u@h/d', FEED_SUBSCRIPTIONS_FILE: path, ...env },
+    {
+      DATABASE_URL: 'postgres://u@h/d',
+      FEED_SUBSCRIPTIONS_FILE: path,
+      FEED_SECRET_KEY: 'a-feed-secret-key-of-at-least-32-characters',
+      ...env,
+    },
     { mode: 'production', role: 'migrate', codeFamilies: CODE_FAMILIES },
   );
 };
@@ -91,6 +96,17 @@ describe('FEED_SUBSCRIPTIONS_FILE', () => {
         message: expect.not.stringContaining('s3cr3t') as unknown as string,
       }),
     );
+  });
+
+  it('refuses subscriptions without FEED_SECRET_KEY: their secrets are sealed at rest', () => {
+    expect(() =>
+      load(
+        `subscriptions:
+  - { name: portal, url: "http://x/", secret: "${secret}" }
+`,
+        { FEED_SECRET_KEY: '' },
+      ),
+    ).toThrow(/FEED_SECRET_KEY: is required with FEED_SUBSCRIPTIONS_FILE's subscriptions/);
   });
 
   it('gives the subscriptions it removes, and refuses one both declared and removed', () => {

@@ -14,12 +14,16 @@ export interface OdooApiKeyConfig {
   readonly lifetimeDays: number;
   /** ODOO_API_KEY_SECRET: the encryption key of the stored key is derived from it. */
   readonly secret?: string;
+  /** ODOO_API_KEY_SECRET_PREVIOUS: the secret it replaces, read while the stored key is resealed. */
+  readonly previousSecret?: string;
 }
 
 /** One budget of Odoo calls for every process sharing the queue Redis; 0 is no bound. */
 export interface OdooBudgetConfig {
   readonly maxConcurrentCalls: number;
   readonly maxCallsPerSecond: number;
+  /** ODOO_BUDGET_MAX_WAIT_MS: the longest a call waits for its admission. */
+  readonly maxWaitMs: number;
 }
 
 export interface OdooConfig {
@@ -45,6 +49,20 @@ export interface OdooConfig {
   readonly context?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * What a process that calls no Odoo (the API) knows of the Odoo link: which Odoo, database and
+ * user (the link's row), and the key's lifecycle settings its status is described by. It needs
+ * neither the password, nor the key, nor ODOO_API_KEY_SECRET: the workers write what it shows.
+ */
+export interface OdooLinkConfig {
+  readonly url: string;
+  readonly database: string;
+  readonly username: string;
+  readonly apiKeyLifecycle: OdooApiKeyConfig;
+  /** Whether this process has ODOO_API_KEY (else the link's row says whether workers use one). */
+  readonly apiKey?: string;
+}
+
 /** The lifecycle settings when no key is configured (the demo's sandbox): the schema's defaults. */
 export function defaultApiKeyLifecycle(): OdooApiKeyConfig {
   const { shape } = envSchema;
@@ -62,19 +80,22 @@ export function defaultOdooBudget(): OdooBudgetConfig {
   return {
     maxConcurrentCalls: shape.ODOO_MAX_CONCURRENT_CALLS.parse(undefined),
     maxCallsPerSecond: shape.ODOO_MAX_CALLS_PER_SECOND.parse(undefined),
+    maxWaitMs: shape.ODOO_BUDGET_MAX_WAIT_MS.parse(undefined),
   };
 }
 
 /**
  * The API key's renewal needs the key it renews from and the secret its successor is stored
- * under, and must leave time: a key renewed when fewer days remain than a new one lasts.
+ * under, and must leave time: a key renewed when fewer days remain than a new one lasts. Only
+ * processes that call Odoo renew (`callsOdoo`): the API asks for neither.
  */
 export function checkApiKeyLifecycle(
   env: Readonly<Record<string, string | undefined>>,
   parsed: Env | undefined,
   problems: { key: string; message: string }[],
+  callsOdoo: boolean,
 ): void {
-  if (parsed?.ODOO_API_KEY_ROTATE !== true) return;
+  if (parsed?.ODOO_API_KEY_ROTATE !== true || !callsOdoo) return;
   if (!env.ODOO_API_KEY?.trim())
     problems.push({
       key: 'ODOO_API_KEY',
@@ -92,6 +113,33 @@ export function checkApiKeyLifecycle(
     });
 }
 
+/** The link, whenever the keys that name an Odoo and its user are set. */
+export function odooLinkConfigFrom(env: Env): OdooLinkConfig | undefined {
+  return env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME
+    ? {
+        url: env.ODOO_URL.replace(/\/+$/, ''),
+        database: env.ODOO_DATABASE,
+        username: env.ODOO_USERNAME,
+        apiKeyLifecycle: apiKeyLifecycleFrom(env),
+        ...(env.ODOO_API_KEY ? { apiKey: env.ODOO_API_KEY } : {}),
+      }
+    : undefined;
+}
+
+function apiKeyLifecycleFrom(env: Env): OdooApiKeyConfig {
+  return {
+    ...(env.ODOO_API_KEY_EXPIRES_AT ? { expiresAt: env.ODOO_API_KEY_EXPIRES_AT } : {}),
+    warnDays: env.ODOO_API_KEY_WARN_DAYS,
+    rotate: env.ODOO_API_KEY_ROTATE,
+    renewDays: env.ODOO_API_KEY_RENEW_DAYS,
+    lifetimeDays: env.ODOO_API_KEY_LIFETIME_DAYS,
+    ...(env.ODOO_API_KEY_SECRET ? { secret: env.ODOO_API_KEY_SECRET } : {}),
+    ...(env.ODOO_API_KEY_SECRET_PREVIOUS
+      ? { previousSecret: env.ODOO_API_KEY_SECRET_PREVIOUS }
+      : {}),
+  };
+}
+
 /** Odoo's settings, when the keys that name an Odoo are all set. */
 export function odooConfigFrom(env: Env): OdooConfig | undefined {
   const odooSecret = env.ODOO_PASSWORD ?? env.ODOO_API_KEY;
@@ -102,14 +150,7 @@ export function odooConfigFrom(env: Env): OdooConfig | undefined {
         username: env.ODOO_USERNAME,
         password: odooSecret,
         ...(env.ODOO_API_KEY ? { apiKey: env.ODOO_API_KEY } : {}),
-        apiKeyLifecycle: {
-          ...(env.ODOO_API_KEY_EXPIRES_AT ? { expiresAt: env.ODOO_API_KEY_EXPIRES_AT } : {}),
-          warnDays: env.ODOO_API_KEY_WARN_DAYS,
-          rotate: env.ODOO_API_KEY_ROTATE,
-          renewDays: env.ODOO_API_KEY_RENEW_DAYS,
-          lifetimeDays: env.ODOO_API_KEY_LIFETIME_DAYS,
-          ...(env.ODOO_API_KEY_SECRET ? { secret: env.ODOO_API_KEY_SECRET } : {}),
-        },
+        apiKeyLifecycle: apiKeyLifecycleFrom(env),
         protocol: env.ODOO_PROTOCOL,
         readReplica: env.ODOO_READ_REPLICA,
         timeoutMs: env.ODOO_TIMEOUT_MS,
@@ -117,6 +158,7 @@ export function odooConfigFrom(env: Env): OdooConfig | undefined {
         budget: {
           maxConcurrentCalls: env.ODOO_MAX_CONCURRENT_CALLS,
           maxCallsPerSecond: env.ODOO_MAX_CALLS_PER_SECOND,
+          maxWaitMs: env.ODOO_BUDGET_MAX_WAIT_MS,
         },
         pageSize: env.ODOO_PAGE_SIZE,
         pageMaxBytes: env.ODOO_PAGE_MAX_BYTES,

@@ -6,8 +6,12 @@
  * A secret is a field whose value lets its holder act as someone: a portal link's token, a signup
  * or password-reset token, a password, a TOTP seed, an API key. Odoo's own models name them so
  * (`account.move.access_token`, `res.partner.signup_token`, `res.users.password`, `totp_secret`,
- * `res.users.apikeys`), and so do most modules. A reader of the copy must never see one: the API
- * serves `data` whole.
+ * `res.users.apikeys`), and so do most modules — and Odoo's own credentials: an outgoing mail
+ * server's `smtp_pass`, a payment provider's `*_secret_key` and `*_hmac_key`, a cloud storage's
+ * `*_rtoken`, an employee's `pin`. A reader of the copy must never see one: the API serves
+ * `data` whole. Beyond names, a field Odoo restricts to its administrators (`groups` in
+ * `fields_get`: Settings, Access Rights) is a setting of theirs, not business data, and is left
+ * out the same way unless named.
  */
 
 /** Names of the fields that hold secrets, as patterns on the whole name. */
@@ -23,7 +27,26 @@ export const SECRET_FIELD_PATTERNS: readonly RegExp[] = [
   /^api_key/,
   /_api_key$/,
   /_password$/,
+  /_pass$/,
+  /_passwd$/,
+  /_secret_key$/,
+  /(^|_)private_key$/,
+  /_hmac_key$/,
+  /^hmac_key$/,
+  /_rtoken$/,
+  /^pin$/,
 ];
+
+/** Odoo's groups of its administrators: a field only they may read is theirs (settings). */
+const ADMIN_GROUPS = new Set(['base.group_system', 'base.group_erp_manager']);
+
+/** Whether `fields_get`'s `groups` restricts a field to Odoo's administrators alone. */
+export function isAdminOnlyField(groups: unknown): boolean {
+  if (typeof groups !== 'string' || groups.trim() === '') return false;
+  // `!group` excludes a group: a field hidden from some is not restricted to the administrators.
+  const listed = groups.split(',').map((group) => group.trim());
+  return listed.every((group) => ADMIN_GROUPS.has(group));
+}
 
 /** Whether a field holds a secret by its name. */
 export function isSecretField(name: string): boolean {

@@ -41,6 +41,13 @@ export interface MappedRecord {
    * key of the stored `data` that the record lacks is kept.
    */
   readonly unread: readonly string[];
+  /**
+   * Fields whose value does not fit their column's kind (a field Odoo recreated as another type:
+   * char → integer, selection → many2one): their columns (or link tables) are left as they are,
+   * as for a field Odoo no longer lists; `data` holds the value exact. Reported per field
+   * (src/sync/unfit-values.ts).
+   */
+  readonly unfit: readonly string[];
 }
 
 export interface MappedChild extends MappedRecord {
@@ -149,6 +156,20 @@ function fillingOf(model: RootModel | ChildModel): Filling {
   return filling;
 }
 
+/**
+ * A typed column's value; `UNFIT` when it does not parse for the column's kind. Never throws: a
+ * field Odoo recreated as another type must not freeze every record holding a value.
+ */
+function fitted(record: OdooRecord, name: string, parse: (value: unknown) => unknown): unknown {
+  try {
+    return parse(record[name]);
+  } catch {
+    return UNFIT;
+  }
+}
+
+const UNFIT = Symbol('unfit');
+
 /** A record's row: its typed columns, its stamp and `data`; and its links. */
 export function mapRecord(
   model: RootModel | ChildModel,
@@ -157,24 +178,37 @@ export function mapRecord(
 ): MappedRecord {
   const filling = fillingOf(model);
   const values = new Array<unknown>(filling.width).fill(undefined);
+  const unfit: string[] = [];
   values[0] = record.id;
+  // A value that does not fit leaves its slot undefined: the column is not written (write-shape.ts).
   for (const { field: name, parse, slot, nameSlot } of filling.fields) {
     if (!(name in record)) continue;
     if (nameSlot === undefined) {
-      const value = field(record, model.model, name, parse) ?? null;
-      values[slot] = value instanceof Date ? value.toISOString() : value;
+      const value = fitted(record, name, parse);
+      if (value === UNFIT) unfit.push(name);
+      else values[slot] = value instanceof Date ? value.toISOString() : (value ?? null);
     } else {
-      const target = field(record, model.model, name, parseMany2one);
-      values[slot] = target?.id ?? null;
-      values[nameSlot] = target?.name ?? null;
+      const target = fitted(record, name, parseMany2one);
+      if (target === UNFIT) unfit.push(name);
+      else {
+        const parsed = target as ReturnType<typeof parseMany2one>;
+        values[slot] = parsed?.id ?? null;
+        values[nameSlot] = parsed?.name ?? null;
+      }
     }
   }
   if (filling.layoutVersion !== undefined) values[filling.layoutVersion] = model.layoutVersion;
-  const links = model.links.map((link) => field(record, model.model, link.field, targetIds));
+  const links = model.links.map((link) => {
+    if (!(link.field in record)) return undefined;
+    const ids = fitted(record, link.field, targetIds);
+    if (ids !== UNFIT) return ids as number[];
+    unfit.push(link.field);
+    return undefined;
+  });
   const writeDate = writeDateOf(record, model.model);
   values[filling.writeDate] = writeDate.toISOString();
   values[filling.data] = record;
-  return { odooId: record.id, writeDate, data: record, values, links, unread };
+  return { odooId: record.id, writeDate, data: record, values, links, unread, unfit };
 }
 
 /**

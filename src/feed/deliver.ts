@@ -23,6 +23,7 @@ import { toSafeError } from '../lib/errors.js';
 import { FeedDeliveryError, FeedPositionGoneError } from './feed-errors.js';
 import type { FeedSender } from './feed-sender.js';
 import { comparePositions, decodePosition, encodePosition, type FeedPosition } from './position.js';
+import type { SubscriptionSecrets } from './secret.js';
 import { readChanges, type FeedChange } from './read-changes.js';
 import {
   advanceCursor,
@@ -60,6 +61,8 @@ export interface FeedDeliveryDeps {
   readonly sender: FeedSender;
   readonly logger: Logger;
   readonly settings: FeedDeliverySettings;
+  /** Opens each subscription's secret (sealed at rest). */
+  readonly secrets: SubscriptionSecrets;
   /** The clock of backoffs and give-ups (tests move it); signatures take the wall clock. */
   readonly now?: () => number;
 }
@@ -157,7 +160,7 @@ export async function deliverChanges(
       await deps.sender.send(
         subscription.url,
         // Signed with the wall clock: the receiver checks the timestamp against its own.
-        signMessage(createSigner(subscription.secret), message, new Date()),
+        signMessage(createSigner(deps.secrets.open(subscription.secret)), message, new Date()),
         message.body,
         { signal, timeoutMs: settings.timeoutMs },
       );

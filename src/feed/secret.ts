@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { AppError } from '../lib/errors.js';
+import { createSealer, isSealed } from '../lib/sealed-secret.js';
 
 const KEY_BYTES = { min: 24, max: 64 } as const;
 const PREFIX = 'whsec_';
@@ -31,4 +33,62 @@ export function secretProblem(secret: string): string | undefined {
     return 'is not a key the Standard Webhooks library takes';
   }
   return undefined;
+}
+
+/** FEED_SECRET_KEY, and the one it replaces while it changes. */
+export interface FeedSecretKey {
+  readonly secret: string;
+  readonly previous?: string;
+}
+
+/**
+ * The subscriptions' signing secrets at rest (docs/feed.md, "Secrets at rest"): sealed under
+ * FEED_SECRET_KEY (src/lib/sealed-secret.ts). A secret an earlier version stored in the clear
+ * (`whsec_…`) still opens as it is; a worker seals those at start.
+ */
+export interface SubscriptionSecrets {
+  /** Whether a key is configured: without one, no subscription can be made. */
+  readonly canSeal: boolean;
+  /** @throws AppError `FEED_SECRET_KEY_MISSING` without FEED_SECRET_KEY */
+  seal(plain: string): string;
+  /** @throws AppError `FEED_SECRET_UNREADABLE` when it does not open with the key(s) */
+  open(stored: string): string;
+}
+
+export function createSubscriptionSecrets(key: FeedSecretKey | undefined): SubscriptionSecrets {
+  const sealer =
+    key &&
+    createSealer({
+      secret: key.secret,
+      previousSecret: key.previous,
+      purpose: 'erp-bridge feed subscription secret v1',
+      unreadable: (cause) =>
+        new AppError(
+          'FEED_SECRET_UNREADABLE',
+          "a subscription's secret does not open with FEED_SECRET_KEY (another key, or a changed value): set FEED_SECRET_KEY_PREVIOUS to the key it was sealed with, or replay the subscription with a new secret",
+          { cause, retryable: false },
+        ),
+    });
+  return {
+    canSeal: sealer !== undefined,
+    seal(plain) {
+      if (!sealer)
+        throw new AppError(
+          'FEED_SECRET_KEY_MISSING',
+          "a subscription's signing secret is sealed at rest: set FEED_SECRET_KEY (the same for the API and the workers; e.g. openssl rand -base64 32)",
+          { retryable: false },
+        );
+      return sealer.seal(plain);
+    },
+    open(stored) {
+      if (!isSealed(stored)) return stored;
+      if (!sealer)
+        throw new AppError(
+          'FEED_SECRET_UNREADABLE',
+          "a subscription's secret is sealed and FEED_SECRET_KEY is not set here",
+          { retryable: false },
+        );
+      return sealer.open(stored);
+    },
+  };
 }

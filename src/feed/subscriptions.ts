@@ -18,6 +18,7 @@ import { textArray } from '../db/sql-rows.js';
 import { AppError, type SafeError } from '../lib/errors.js';
 import { decodePosition, positionOf, type FeedPosition } from './position.js';
 import { readHead, readHorizon, type FeedFilter } from './read-changes.js';
+import type { SubscriptionSecrets } from './secret.js';
 
 /** Where a new subscription starts: now (the head), the oldest change kept, or a position. */
 export type SubscriptionStart = 'now' | 'oldest' | { readonly position: string };
@@ -55,17 +56,23 @@ const cursorValues = (position: FeedPosition) => ({
   cursorId: Number(position.id),
 });
 
-/** @throws SubscriptionError when the name is taken */
+/**
+ * @throws SubscriptionError when the name is taken
+ * @throws AppError `FEED_SECRET_KEY_MISSING` when no key seals its secret
+ */
 export async function createSubscription(
   db: Db,
   input: SubscriptionInput,
   start: SubscriptionStart,
+  secrets: SubscriptionSecrets,
 ): Promise<SyncFeedSubscriptionRow> {
+  const secret = secrets.seal(input.secret);
   const from = await startPosition(db, start);
   const [row] = await db
     .insert(syncFeedSubscription)
     .values({
       ...input,
+      secret,
       families: [...input.families],
       models: [...input.models],
       source: 'api',
@@ -255,6 +262,7 @@ const startText = (start: SubscriptionStart) =>
 export async function applyDeclaredSubscriptions(
   db: Db,
   declared: DeclaredSubscriptions,
+  secrets: SubscriptionSecrets,
 ): Promise<{ undeclared: string[] }> {
   const names = declared.subscriptions.map((subscription) => subscription.name);
   const taken =
@@ -276,7 +284,7 @@ export async function applyDeclaredSubscriptions(
     const declaredFrom = startText(subscription.start);
     const settings = {
       url: subscription.url,
-      secret: subscription.secret,
+      secret: secrets.seal(subscription.secret),
       families: [...subscription.families],
       models: [...subscription.models],
     };
@@ -348,6 +356,39 @@ export async function keepDeclaredSubscriptions(db: Db, names: readonly string[]
         ),
       );
   await deleteUndeclared(db);
+}
+
+/**
+ * Seals every subscription's secret anew under FEED_SECRET_KEY: one an earlier version stored in
+ * the clear, one sealed under FEED_SECRET_KEY_PREVIOUS. A worker does it at start.
+ * @returns the subscriptions whose secret opens with no key given (a worker warns of each: their
+ * deliveries fail until FEED_SECRET_KEY_PREVIOUS names the key that sealed them)
+ */
+export async function resealSecrets(db: Db, secrets: SubscriptionSecrets): Promise<string[]> {
+  if (!secrets.canSeal) return [];
+  const rows = await db
+    .select({
+      id: syncFeedSubscription.id,
+      name: syncFeedSubscription.name,
+      secret: syncFeedSubscription.secret,
+    })
+    .from(syncFeedSubscription);
+  const unreadable: string[] = [];
+  for (const row of rows) {
+    let plain: string;
+    try {
+      plain = secrets.open(row.secret);
+    } catch {
+      unreadable.push(row.name);
+      continue;
+    }
+    await db
+      .update(syncFeedSubscription)
+      .set({ secret: secrets.seal(plain) })
+      // Only the value read: a subscription made or replaced meanwhile keeps its own.
+      .where(and(eq(syncFeedSubscription.id, row.id), eq(syncFeedSubscription.secret, row.secret)));
+  }
+  return unreadable;
 }
 
 async function deleteUndeclared(db: Db): Promise<void> {

@@ -25,6 +25,7 @@ import type { Logger } from '../lib/logger.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../lib/redact-url.js';
 import type { TrytonClient } from '../clients/tryton/tryton-client.js';
 import { readCallPause } from '../odoo-budget/call-budget.js';
+import { createSubscriptionSecrets } from '../feed/secret.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
 import { apiKeyAuth, createKeyMatcher, requestKey } from './plugins/api-key-auth.js';
@@ -248,15 +249,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     families,
     pageMaxBytes: config.http.pageMaxBytes,
   });
-  const { odoo } = deps.config;
+  const { odooLink } = deps.config;
   const queues = deps.queues;
   await app.register(syncRoutes, {
     syncControl,
-    odooLink: () => readLinkStatus(deps.db.db, odoo),
+    odooLink: () => readLinkStatus(deps.db.db, odooLink),
     // Unknown (null) while Redis does not answer: the state is still answered.
     callPause: () =>
-      odoo && queues
-        ? readCallPause(queues.connection, deps.config.redis.queuePrefix, odoo).catch(() => null)
+      odooLink && queues
+        ? readCallPause(queues.connection, deps.config.redis.queuePrefix, odooLink).catch(
+            () => null,
+          )
         : Promise.resolve(null),
   });
   await app.register(changesRoutes, {
@@ -267,6 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       deps.logger,
     ),
     ...(deps.queues ? { queues: deps.queues } : {}),
+    secrets: createSubscriptionSecrets(config.feed.secretKey),
   });
   const trytonPolicy = createGatewayPolicy({
     models: config.tryton?.models ?? [],

@@ -15,8 +15,10 @@
  * out — the attempt's own timeout and a grace, since the client gives up on an attempt at its
  * timeout and releases it then.
  *
- * Waiting honours the call's abort signal and has no deadline of its own: leases run out and
- * pauses end, so a wait ends; the attempt's timeout starts once it is admitted. A process waits
+ * Waiting honours the call's abort signal and ends at a deadline (ODOO_BUDGET_MAX_WAIT_MS): the
+ * attempt then fails with `ODOO_BUDGET_TIMEOUT`, retryable by the job, so that no caller waits
+ * for the budget without end (a fleet stuck behind slots that are never released, a pause
+ * renewed again and again). The attempt's timeout starts once it is admitted. A process waits
  * by asking Redis again when a release of its own may have made room, after the time Redis said
  * room would be made, or every few tens of milliseconds when only another process's release can.
  *
@@ -25,8 +27,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { OdooCallGate, OdooCallPermit, OdooError } from '../clients/odoo/index.js';
-import type { OdooConfig } from '../config/odoo-config.js';
+import { OdooError, type OdooCallGate, type OdooCallPermit } from '../clients/odoo/index.js';
+import { defaultOdooBudget, type OdooConfig } from '../config/odoo-config.js';
 import type { Logger } from '../lib/logger.js';
 import { acquireScript, releaseScript } from './budget-scripts.js';
 
@@ -48,6 +50,8 @@ export interface CallBudgetSettings {
   readonly maxCallsPerSecond: number;
   /** How long an admitted attempt holds its slot unreleased before the slot is taken back. */
   readonly leaseMs: number;
+  /** The longest an attempt waits for its admission (default: ODOO_BUDGET_MAX_WAIT_MS's). */
+  readonly maxWaitMs?: number;
 }
 
 /** Beyond an attempt's timeout: the release of an attempt that timed out is on its way. */
@@ -84,7 +88,12 @@ export function createConfiguredCallBudget(input: {
     redis: input.redis,
     keyPrefix: input.queuePrefix,
     odoo: input.odoo,
-    settings: { ...input.odoo.budget, leaseMs: leaseMsFor(input.odoo.timeoutMs) },
+    settings: {
+      maxConcurrentCalls: input.odoo.budget.maxConcurrentCalls,
+      maxCallsPerSecond: input.odoo.budget.maxCallsPerSecond,
+      maxWaitMs: input.odoo.budget.maxWaitMs,
+      leaseMs: leaseMsFor(input.odoo.timeoutMs),
+    },
     logger: input.logger,
     ...(input.observer ? { observer: input.observer } : {}),
   });
@@ -137,6 +146,7 @@ export function createRedisCallBudget(input: {
   observer?: CallBudgetObserver;
 }): OdooCallGate {
   const { redis, settings, observer } = input;
+  const maxWaitMs = settings.maxWaitMs ?? defaultOdooBudget().maxWaitMs;
   const log = input.logger.child({ component: 'odoo-budget' });
   const { inFlightKey, recentKey, pauseKey, pauseLevelKey } = budgetKeys(
     input.keyPrefix,
@@ -233,8 +243,19 @@ export function createRedisCallBudget(input: {
       const id = `${processTag}:${nextPermit++}`;
       let heldBy: BudgetWaitReason | undefined;
       const startedMs = performance.now();
+      const deadlineMs = startedMs + maxWaitMs;
       for (;;) {
         signal?.throwIfAborted();
+        const leftMs = deadlineMs - performance.now();
+        if (leftMs <= 0) {
+          if (heldBy !== undefined) observer?.waited(heldBy, performance.now() - startedMs);
+          throw new OdooError(
+            'ODOO_BUDGET_TIMEOUT',
+            `${call} waited ${maxWaitMs} ms for the call budget (held by ${heldBy ?? 'concurrency'}) ` +
+              'and gave up: ODOO_BUDGET_MAX_WAIT_MS',
+            { retryable: true },
+          );
+        }
         const answer = (await acquireScript(
           redis,
           [inFlightKey, recentKey, pauseKey],
@@ -249,7 +270,11 @@ export function createRedisCallBudget(input: {
         if (Number(answer[0]) === 1) break;
         const reason = answer[2] ?? 'concurrency';
         heldBy ??= reason;
-        await waitTurn(waitMsFor(reason, Number(answer[1])), reason !== 'pause', signal);
+        await waitTurn(
+          Math.min(waitMsFor(reason, Number(answer[1])), Math.ceil(leftMs)),
+          reason !== 'pause',
+          signal,
+        );
       }
       if (heldBy !== undefined) observer?.waited(heldBy, performance.now() - startedMs);
       let released = false;

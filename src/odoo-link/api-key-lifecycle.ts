@@ -1,39 +1,44 @@
 /**
- * The Odoo API key's lifecycle, run by each worker: learn when the key in use lapses, warn from
- * ODOO_API_KEY_WARN_DAYS before, and with ODOO_API_KEY_ROTATE renew it before it lapses.
+ * The Odoo API key's lifecycle, run by each worker: learn when the key in use lapses, warn ahead
+ * of it (a log line when ODOO_API_KEY_WARN_DAYS and then 3 days remain, and once lapsed; status
+ * and the gauges throughout), and with ODOO_API_KEY_ROTATE renew it before it lapses where Odoo
+ * allows it (key-renewal.ts: `generate`, then `revoke` of the old key after a grace).
  *
- * A renewal follows Odoo's own recipe (`res.users.apikeys.generate` then `revoke`, odoo/odoo
- * "allow programmatic creation of API keys"): `generate` makes a new key from the current one
- * and leaves the current one valid. One worker renews — under a PostgreSQL advisory lock, and
- * only if the stored key is still the one it holds — then seals the new key in `odoo_link` with
- * a new version. Every process reads the row at most every few seconds (api-key-provider.ts), so
- * all of them send the new key within that time; the old key is revoked only after a grace that
+ * Every process reads the stored key at most every few seconds (api-key-provider.ts), so all of
+ * them send a renewed key within that time; the old key is revoked only after a grace that
  * outlasts that refresh and any call still in flight with it (every retry included). No call is
  * refused on the way.
  *
- * Checks run at start, then when something is next due (a renewal, the warning, the lapse, the
- * revocation), at least hourly. A failed renewal is recorded for status and tried again at the
- * next check; where Odoo has no `generate` (before it came, or not enabled for the user), the
- * warning and, once lapsed, a clear `API_KEY_EXPIRED` refusal are what remain.
+ * No step holds a PostgreSQL transaction while Odoo answers: Odoo is asked first, and each write
+ * is one statement conditional on what was read (the adoption of a configured key alone takes
+ * the link's lock, waited for at most LINK_LOCK_WAIT_MS, and calls no Odoo under it).
+ *
+ * Checks run at start, then when something is next due (a renewal, a warning, the lapse, the
+ * revocation), at least hourly. Where Odoo cannot renew (Odoo 19.0 has no `generate`; the user
+ * not allowed; too many keys), the refusal is said once and asked again a day later, and the
+ * warnings and, once lapsed, a clear `API_KEY_EXPIRED` refusal are what remain.
  */
 import { sql } from 'drizzle-orm';
-import { isOdooError, type OdooClient } from '../clients/odoo/index.js';
-import { rowsOf } from '../db/sql-rows.js';
+import type { OdooClient } from '../clients/odoo/index.js';
+import { advisoryXactLock } from '../db/advisory-lock.js';
 import type { OdooApiKeyConfig } from '../config/odoo-config.js';
 import type { Db } from '../db/create-db.js';
 import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ApiKeyProvider } from './api-key-provider.js';
 import { fingerprintOf, type KeyCipher } from './key-cipher.js';
+import { createKeyRenewal, type KeyRenewal } from './key-renewal.js';
 import { readLink, writeLink, writeLinkAt } from './link-store.js';
-import { describeApiKey, type ApiKeyStatus } from './link-status.js';
-import { generateKey, revokeKey, soonestKeyExpiry } from './odoo-key-calls.js';
+import { describeApiKey, URGENT_DAYS, type ApiKeyStatus } from './link-status.js';
+import { soonestKeyExpiry } from './odoo-key-calls.js';
 
 const DAY_MS = 86_400_000;
 /** The longest a worker goes without looking at its key. */
 const MAX_CHECK_INTERVAL_MS = 3_600_000;
 /** After a check that could not finish (Odoo or PostgreSQL away). */
 const RETRY_AFTER_FAILURE_MS = 60_000;
+/** The longest a worker waits for another's adoption of the configured key (a few writes). */
+const LINK_LOCK_WAIT_MS = 30_000;
 const LOCK_NAME = 'erp-bridge:odoo-api-key:';
 
 export interface ApiKeyLifecycle {
@@ -58,6 +63,8 @@ export interface ApiKeyLifecycleInput {
   cipher?: KeyCipher;
   /** How long after a renewal the old key is revoked (see {@link retireGraceMs}). */
   graceMs: number;
+  /** How long a worker's claim on a renewal holds (see {@link renewalClaimMs}). */
+  claimMs: number;
   logger: Logger;
   now?: () => number;
 }
@@ -70,11 +77,32 @@ export function retireGraceMs(odoo: { timeoutMs: number; retries: number }, refr
   return 2 * refreshMs + (odoo.retries + 1) * odoo.timeoutMs + odoo.retries * 10_000 + 2_000;
 }
 
+/** Longer than `generate` can take: its wait for the call budget, then its one attempt. */
+export function renewalClaimMs(odoo: { timeoutMs: number; budget: { maxWaitMs: number } }) {
+  return odoo.budget.maxWaitMs + odoo.timeoutMs + 60_000;
+}
+
+/** The warnings a key's approach to its lapse earns, in order: each is logged once per key. */
+type Warning = 'warn' | 'urgent' | 'lapsed';
+
 export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecycle {
   const { db, odoo, provider, connection, settings, cipher, logger } = input;
   const now = input.now ?? Date.now;
   const log = logger.child({ component: 'odoo-api-key' });
-  const rotating = settings.rotate && cipher !== undefined;
+  const renewal: KeyRenewal | undefined =
+    settings.rotate && cipher !== undefined
+      ? createKeyRenewal({
+          db,
+          odoo,
+          connection,
+          cipher,
+          lifetimeDays: settings.lifetimeDays,
+          graceMs: input.graceMs,
+          claimMs: input.claimMs,
+          logger: log,
+          now,
+        })
+      : undefined;
   /** What the last check learned; the status is computed from it whenever it is asked for. */
   let known: Parameters<typeof describeApiKey>[0] = {
     expiresAt: settings.expiresAt,
@@ -84,34 +112,21 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let checked = false;
-
-  /**
-   * Runs `work` holding the link's advisory lock; answers undefined if another holds it, unless
-   * `wait`, which waits for it.
-   */
-  async function underLock<T>(work: (tx: Db) => Promise<T>, wait = false): Promise<T | undefined> {
-    const key = sql`hashtextextended(${LOCK_NAME + connection}, 0)`;
-    return db.transaction(async (tx) => {
-      if (wait) {
-        await tx.execute(sql`select pg_advisory_xact_lock(${key})`);
-        return work(tx);
-      }
-      const [row] = rowsOf<{ locked: boolean }>(
-        await tx.execute(sql`select pg_try_advisory_xact_lock(${key}) as locked`),
-      );
-      return row?.locked === true ? work(tx) : undefined;
-    });
-  }
+  /** The warnings logged so far, by the fingerprint of the key they were about. */
+  const warned = new Map<string, Set<Warning>>();
 
   /**
    * The configured key becomes the stored one when the store does not descend from it. A fleet
-   * starting at once adopts once: the others wait for that one and find the key adopted. Had one
-   * gone on, it would have learned the expiry onto the version the adoption replaced (a write
-   * that lands nowhere) and started without knowing when its key lapses.
+   * starting at once adopts once: the others wait for that one (at most LINK_LOCK_WAIT_MS) and
+   * find the key adopted. Had one gone on, it would have learned the expiry onto the version the
+   * adoption replaced (a write that lands nowhere) and started without knowing when its key
+   * lapses. Nothing under the lock calls Odoo.
    */
   async function adopt(): Promise<void> {
     const seed = fingerprintOf(input.configuredKey);
-    await underLock(async (tx) => {
+    const lock = sql`hashtextextended(${LOCK_NAME + connection}, 0)`;
+    await db.transaction(async (tx) => {
+      await advisoryXactLock(tx, lock, LINK_LOCK_WAIT_MS, "the Odoo link's lock");
       const row = await readLink(tx, connection);
       if (row?.keySeeds.includes(seed)) return;
       await writeLink(tx, connection, {
@@ -121,9 +136,11 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
         keyFingerprint: null,
         keyExpiresAt: null,
         keyExpirySource: null,
+        renewalClaimedUntil: null,
+        renewalRetryAfter: null,
       });
       log.info({ fingerprint: seed }, 'ODOO_API_KEY adopted as the key to renew from');
-    }, true);
+    });
   }
 
   /** The key in use's expiry into the row, from the configuration or from Odoo. */
@@ -153,76 +170,41 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
     await provider.refresh();
   }
 
-  /** True when the key changed (renewed here or by another worker since this one read it). */
-  async function renew(key: string, version: number, signal?: AbortSignal): Promise<boolean> {
-    const expiresAt = new Date(now() + settings.lifetimeDays * DAY_MS);
-    const outcome = await underLock(async (tx) => {
-      const row = await readLink(tx, connection);
-      // Renewed by another worker since this one read the row: nothing to do.
-      if ((row?.keyVersion ?? 0) !== version) return 'elsewhere';
-      let fresh: string;
-      try {
-        fresh = await generateKey(
-          odoo,
-          { key, name: `erp-bridge ${new Date(now()).toISOString().slice(0, 10)}`, expiresAt },
-          signal,
-        );
-      } catch (error) {
-        const why = error instanceof AppError ? error.safeMessage : describeError(error);
-        await writeLink(tx, connection, { renewalError: why, renewalErrorAt: new Date(now()) });
-        log.error(
-          { err: error },
-          `could not renew the Odoo API key: ${why}. Odoo 19 renews keys only for users allowed to ` +
-            '(an administrator, or the system parameter base.enable_programmatic_api_keys); ' +
-            'otherwise create a new key by hand and set ODOO_API_KEY',
-        );
-        return 'failed';
-      }
-      await writeLink(tx, connection, {
-        keyVersion: version + 1,
-        keySealed: cipher!.seal(fresh),
-        keyFingerprint: fingerprintOf(fresh),
-        keyExpiresAt: expiresAt,
-        keyExpirySource: 'renewal',
-        keyRenewedAt: new Date(now()),
-        retiredSealed: cipher!.seal(key),
-        retireAfter: new Date(now() + input.graceMs),
-        renewalError: null,
-        renewalErrorAt: null,
-      });
-      return 'renewed';
-    });
-    if (outcome === 'renewed')
-      log.info(
-        { version: version + 1, expiresAt },
-        'Odoo API key renewed; every process switches to it within seconds',
-      );
-    await provider.refresh();
-    return outcome === 'renewed' || outcome === 'elsewhere';
+  /** One log line as the key reaches each warning: the warning days, the last days, its lapse. */
+  function warnOnce(fingerprint: string, status: ApiKeyStatus): void {
+    const left = status.secondsLeft;
+    if (left === null || status.state === 'ok') return;
+    const reached: Warning =
+      status.state === 'lapsed' ? 'lapsed' : left < URGENT_DAYS * 86_400 ? 'urgent' : 'warn';
+    const seen = warned.get(fingerprint) ?? new Set<Warning>();
+    if (seen.has(reached)) return;
+    seen.add(reached);
+    warned.set(fingerprint, seen);
+    if (reached === 'lapsed') log.error({ fingerprint }, status.summary);
+    else log.warn({ fingerprint }, status.summary);
   }
 
-  /** Revokes the key a renewal replaced, once no process can still be sending it. */
-  async function retire(signal?: AbortSignal): Promise<void> {
-    await underLock(async (tx) => {
-      const row = await readLink(tx, connection);
-      if (!row?.retiredSealed || !row.retireAfter || row.retireAfter.getTime() > now()) return;
-      try {
-        await revokeKey(odoo, cipher!.open(row.retiredSealed), signal);
-      } catch (error) {
-        // Already lapsed or revoked (Odoo refuses it as invalid): there is nothing left to do.
-        if (!isOdooError(error, 'ODOO_ACCESS') && !isOdooError(error, 'ODOO_USER_ERROR'))
-          throw error;
-      }
-      await writeLink(tx, connection, { retiredSealed: null, retireAfter: null });
-      log.info('the Odoo API key replaced by the renewal is revoked');
-    });
+  function learnStatus(): void {
+    const inUse = provider.inUse();
+    const row = provider.row();
+    const describes = row?.keyFingerprint === inUse.fingerprint;
+    known = {
+      expiresAt: describes ? row.keyExpiresAt : inUse.expiresAt,
+      expirySource: describes ? row.keyExpirySource : inUse.expirySource,
+      renewedAt: row?.keyRenewedAt ?? null,
+      renewalError: row?.renewalError ?? null,
+      renewalRetryAfter: row?.renewalRetryAfter ?? null,
+    };
+    last = describeApiKey(known, settings, now());
   }
 
   async function check(signal?: AbortSignal, round = 0): Promise<ApiKeyStatus> {
     await provider.refresh();
+    // Keys made here that no row holds go first: they would outlive the check otherwise.
+    await renewal?.revokeUnstored(signal);
     const seed = fingerprintOf(input.configuredKey);
     if (
-      rotating &&
+      renewal !== undefined &&
       provider.inUse().origin === 'configured' &&
       !provider.row()?.keySeeds.includes(seed)
     ) {
@@ -230,48 +212,44 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
       await provider.refresh();
     }
     await learnExpiry(signal);
+    learnStatus();
     const inUse = provider.inUse();
-    const row = provider.row();
-    known = {
-      expiresAt: row?.keyFingerprint === inUse.fingerprint ? row.keyExpiresAt : inUse.expiresAt,
-      expirySource:
-        row?.keyFingerprint === inUse.fingerprint ? row.keyExpirySource : inUse.expirySource,
-      renewedAt: row?.keyRenewedAt ?? null,
-      renewalError: row?.renewalError ?? null,
-    };
-    last = describeApiKey(known, settings, now());
-    if (last.state === 'expiring' || last.state === 'lapsed')
-      log.warn({ fingerprint: inUse.fingerprint }, last.summary);
+    warnOnce(inUse.fingerprint, last);
     const renewDue =
-      rotating &&
+      renewal !== undefined &&
       last.renewFrom !== null &&
       last.renewFrom.getTime() <= now() &&
       last.state !== 'lapsed';
-    // Once renewed (here or elsewhere) the check starts over with the new key and its expiry.
     if (renewDue && round < 2) {
-      if (await renew(await provider.current(), inUse.version, signal))
-        return check(signal, round + 1);
-      // Refused: status says why until a renewal passes.
-      known = { ...known, renewalError: provider.row()?.renewalError ?? null };
-      last = describeApiKey(known, settings, now());
+      await renewal.renew(await provider.current(), inUse.version, signal);
+      await provider.refresh();
+      // Renewed (here or by another worker): the check starts over with the new key.
+      if (provider.inUse().version !== inUse.version) return check(signal, round + 1);
+      learnStatus();
     }
-    if (rotating && row?.retiredSealed && row.retireAfter && row.retireAfter.getTime() <= now())
-      await retire(signal);
+    const row = provider.row();
+    if (renewal !== undefined && row?.retiredSealed && row.retireAfter)
+      await renewal.retire(row, signal);
     checked = true;
     return last;
   }
 
-  /** When something is next due: the renewal, the warning, the lapse, the revocation. */
+  /** When something is next due: the renewal, the warnings, the lapse, the revocation. */
   function nextCheckInMs(): number {
     const row = provider.row();
+    const expiresAtMs = last.expiresAt?.getTime();
     const due = [
       last.renewFrom?.getTime(),
-      last.expiresAt ? last.expiresAt.getTime() - settings.warnDays * DAY_MS : undefined,
-      last.expiresAt?.getTime(),
+      row?.renewalRetryAfter?.getTime(),
+      expiresAtMs === undefined ? undefined : expiresAtMs - settings.warnDays * DAY_MS,
+      expiresAtMs === undefined ? undefined : expiresAtMs - URGENT_DAYS * DAY_MS,
+      expiresAtMs,
       row?.retireAfter?.getTime(),
     ]
       .filter((at): at is number => at !== undefined && at > now())
       .map((at) => at - now() + 1_000);
+    // A key made here and not stored yet is revoked at the next check: soon.
+    if ((renewal?.unstored() ?? 0) > 0) due.push(RETRY_AFTER_FAILURE_MS);
     return Math.min(MAX_CHECK_INTERVAL_MS, ...due);
   }
 
@@ -281,7 +259,11 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
       check().then(
         () => schedule(nextCheckInMs()),
         (error: unknown) => {
-          log.warn({ err: error }, 'the Odoo API key check failed; trying again in a minute');
+          const why = error instanceof AppError ? error.safeMessage : describeError(error);
+          log.warn(
+            { err: error },
+            `the Odoo API key check failed (${why}); trying again in a minute`,
+          );
           schedule(RETRY_AFTER_FAILURE_MS);
         },
       );

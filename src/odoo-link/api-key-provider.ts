@@ -7,17 +7,23 @@
  *
  * The stored key wins only over the configured key it descends from (`key_seeds`): an operator
  * who sets a new ODOO_API_KEY is obeyed at once, and the lifecycle adopts it as the next seed.
- * A store that cannot be read or opened costs nothing but the configured key.
+ * A store that cannot be read or opened costs nothing but the configured key, and so does a read
+ * that does not answer within KEY_READ_DEADLINE_MS (a pool whose connections are all taken): an
+ * Odoo call never waits without end for a connection to read its key.
  */
 import type { OdooApiKeySource } from '../clients/odoo/index.js';
 import type { Db } from '../db/create-db.js';
 import type { OdooLinkRow } from '../db/schema/index.js';
+import { withDeadline } from '../lib/deadline.js';
+import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { fingerprintOf, type KeyCipher } from './key-cipher.js';
 import { readLink } from './link-store.js';
 
 /** How long a process trusts the key it read: a renewal reaches every process within it. */
 export const KEY_REFRESH_MS = 5_000;
+/** The longest a call waits for the stored key; then it goes with the key in hand. */
+export const KEY_READ_DEADLINE_MS = 5_000;
 
 /** What a process knows of the key it sends. */
 export interface ApiKeyInUse {
@@ -52,10 +58,13 @@ export function createApiKeyProvider(input: {
   cipher?: KeyCipher;
   logger: Logger;
   refreshMs?: number;
+  /** How long a read of the row may take (default KEY_READ_DEADLINE_MS). */
+  readDeadlineMs?: number;
   now?: () => number;
 }): ApiKeyProvider {
   const { db, connection, configuredKey, cipher, logger } = input;
   const refreshMs = input.refreshMs ?? KEY_REFRESH_MS;
+  const readDeadlineMs = input.readDeadlineMs ?? KEY_READ_DEADLINE_MS;
   const now = input.now ?? Date.now;
   const configuredPrint = fingerprintOf(configuredKey);
   let key = configuredKey;
@@ -84,7 +93,16 @@ export function createApiKeyProvider(input: {
 
   async function read(): Promise<string> {
     try {
-      row = await readLink(db, connection);
+      row = await withDeadline(
+        readLink(db, connection),
+        readDeadlineMs,
+        () =>
+          new AppError(
+            'ODOO_KEY_READ_TIMEOUT',
+            `the stored Odoo API key was not read within ${readDeadlineMs} ms (no free database connection)`,
+            { retryable: true },
+          ),
+      );
       key = choose(row);
     } catch (error) {
       logger.warn({ err: error }, 'could not read the stored Odoo API key; using the one in hand');

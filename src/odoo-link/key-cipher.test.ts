@@ -31,6 +31,22 @@ describe('the API key cipher', () => {
     );
   });
 
+  it('opens what the previous secret sealed while the secret changes, and seals under the new one', () => {
+    const NEW = 'another-secret-of-at-least-thirty-two-chars';
+    const sealedBefore = createKeyCipher(SECRET).seal(KEY);
+    const changing = createKeyCipher(NEW, SECRET);
+    expect(changing.open(sealedBefore)).toBe(KEY);
+    const sealedNow = changing.seal(KEY);
+    expect(createKeyCipher(NEW).open(sealedNow)).toBe(KEY);
+    expect(() => createKeyCipher(SECRET).open(sealedNow)).toThrow(
+      expect.objectContaining({ code: 'ODOO_KEY_UNREADABLE' }),
+    );
+    // Without the previous secret, what it sealed no longer opens.
+    expect(() => createKeyCipher(NEW).open(sealedBefore)).toThrow(
+      expect.objectContaining({ code: 'ODOO_KEY_UNREADABLE' }),
+    );
+  });
+
   it('names a key by 16 hex characters of its SHA-256', () => {
     expect(fingerprintOf(KEY)).toMatch(/^[0-9a-f]{16}$/);
     expect(fingerprintOf(KEY)).not.toBe(fingerprintOf(`${KEY.slice(0, -1)}8`));

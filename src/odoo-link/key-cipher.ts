@@ -1,55 +1,30 @@
 /**
- * How a renewed Odoo API key is kept at rest in PostgreSQL: AES-256-GCM under a key derived
- * (HKDF-SHA256) from ODOO_API_KEY_SECRET, a fresh 96-bit IV per value, the tag checked on the way
- * back. Every process derives the same key from the same secret; a value that was changed, or
- * sealed under another secret, does not open.
+ * How a renewed Odoo API key is kept at rest in PostgreSQL: sealed (src/lib/sealed-secret.ts)
+ * under ODOO_API_KEY_SECRET, or ODOO_API_KEY_SECRET_PREVIOUS while it changes.
  *
  * Fingerprints name a key without revealing it: a SHA-256 prefix, safe because Odoo's keys are
  * 160 random bits (a password is never fingerprinted).
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { AppError } from '../lib/errors.js';
+import { createSealer, type Sealer } from '../lib/sealed-secret.js';
 
-export interface KeyCipher {
-  /** `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */
-  seal(plain: string): string;
-  /** @throws AppError `ODOO_KEY_UNREADABLE` when the value was changed or sealed otherwise. */
-  open(sealed: string): string;
-}
+/** `seal` gives `v1.<iv>.<tag>.<ciphertext>`; `open` throws `ODOO_KEY_UNREADABLE`. */
+export type KeyCipher = Sealer;
 
-const INFO = 'erp-bridge odoo api key v1';
-
-export function createKeyCipher(secret: string): KeyCipher {
-  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), INFO, 32));
-  return {
-    seal(plain) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      const parts = [iv, cipher.getAuthTag(), body].map((part) => part.toString('base64url'));
-      return `v1.${parts.join('.')}`;
-    },
-    open(sealed) {
-      const [version, iv, tag, body] = sealed.split('.');
-      try {
-        if (version !== 'v1' || iv === undefined || tag === undefined || body === undefined)
-          throw new Error('not a sealed key');
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-        const plain = Buffer.concat([
-          decipher.update(Buffer.from(body, 'base64url')),
-          decipher.final(),
-        ]);
-        return plain.toString('utf8');
-      } catch (error) {
-        throw new AppError(
-          'ODOO_KEY_UNREADABLE',
-          'the stored Odoo API key does not open with ODOO_API_KEY_SECRET (another secret, or a changed value)',
-          { cause: error },
-        );
-      }
-    },
-  };
+/** Seals under `secret`; opens what `secret`, or `previousSecret` while it changes, sealed. */
+export function createKeyCipher(secret: string, previousSecret?: string): KeyCipher {
+  return createSealer({
+    secret,
+    previousSecret,
+    purpose: 'erp-bridge odoo api key v1',
+    unreadable: (cause) =>
+      new AppError(
+        'ODOO_KEY_UNREADABLE',
+        'the stored Odoo API key does not open with ODOO_API_KEY_SECRET (another secret, or a changed value)',
+        { cause },
+      ),
+  });
 }
 
 /** A key's name in the store and in status output: 16 hex characters of its SHA-256. */

@@ -22,6 +22,8 @@ export interface ApiKeyStatus {
   readonly renewFrom: Date | null;
   readonly renewedAt: Date | null;
   readonly renewalError: string | null;
+  /** After Odoo refused a renewal: when a worker asks again (none before). */
+  readonly renewalRetryAfter: Date | null;
   /** One line for an operator. */
   readonly summary: string;
 }
@@ -33,14 +35,24 @@ export interface TransportStatus {
   readonly chosenAt: Date;
 }
 
+/** How the workers read a model's schema, and why (docs/odoo.md, "Reading the schema"). */
+export interface SchemaSourceStatus {
+  readonly source: 'doc-bearer' | 'fields_get';
+  readonly reason: string;
+}
+
 export interface LinkStatus {
   /** As the last worker to choose chose it; null before any did. */
   readonly transport: TransportStatus | null;
+  /** Null before a worker chose its transport. */
+  readonly schema: SchemaSourceStatus | null;
   /** Null when no API key is configured (a password only). */
   readonly apiKey: ApiKeyStatus | null;
 }
 
 const DAY_MS = 86_400_000;
+/** Within this many days of its lapse, a key's warning is logged again, the last before it. */
+export const URGENT_DAYS = 3;
 
 /** The key's status from what is known of its expiry. */
 export function describeApiKey(
@@ -49,6 +61,7 @@ export function describeApiKey(
     expirySource: string | null | undefined;
     renewedAt?: Date | null;
     renewalError?: string | null;
+    renewalRetryAfter?: Date | null;
   },
   settings: OdooApiKeyConfig,
   nowMs: number,
@@ -60,6 +73,7 @@ export function describeApiKey(
     rotate: settings.rotate,
     renewedAt: known.renewedAt ?? null,
     renewalError: known.renewalError ?? null,
+    renewalRetryAfter: known.renewalRetryAfter ?? null,
   };
   if (expiresAt === null && expirySource === 'odoo')
     return {
@@ -88,7 +102,11 @@ export function describeApiKey(
   const when = expiresAt.toISOString();
   const plan = settings.rotate
     ? base.renewalError
-      ? `; its last renewal failed: ${base.renewalError}`
+      ? `; its last renewal failed: ${base.renewalError}${
+          base.renewalRetryAfter
+            ? ` (asked again from ${base.renewalRetryAfter.toISOString()})`
+            : ''
+        }`
       : `; a worker renews it from ${renewFrom!.toISOString()}`
     : state === 'expiring'
       ? '; erp-bridge does not renew it (ODOO_API_KEY_ROTATE=false): put a new key in ODOO_API_KEY before then'
@@ -116,24 +134,50 @@ export function describeLink(
           chosenAt: row.transportChosenAt,
         }
       : null;
-  if (!hasApiKey || settings === undefined) return { transport, apiKey: null };
+  const schema = schemaSourceOf(transport, row?.modelDocRefusal ?? null);
+  if (!hasApiKey || settings === undefined) return { transport, schema, apiKey: null };
   // The row knows the expiry a worker learned or asked for; before any did, the configuration's.
   const known = row?.keyExpirySource
     ? { expiresAt: row.keyExpiresAt, expirySource: row.keyExpirySource }
     : { expiresAt: settings.expiresAt, expirySource: settings.expiresAt ? 'config' : null };
   return {
     transport,
+    schema,
     apiKey: describeApiKey(
-      { ...known, renewedAt: row?.keyRenewedAt ?? null, renewalError: row?.renewalError ?? null },
+      {
+        ...known,
+        renewedAt: row?.keyRenewedAt ?? null,
+        renewalError: row?.renewalError ?? null,
+        renewalRetryAfter: row?.renewalRetryAfter ?? null,
+      },
       settings,
       nowMs,
     ),
   };
 }
 
+function schemaSourceOf(
+  transport: TransportStatus | null,
+  refusal: string | null,
+): SchemaSourceStatus | null {
+  if (transport === null) return null;
+  if (transport.protocol !== 'json2')
+    return {
+      source: 'fields_get',
+      reason: `${transport.protocol} has no /doc-bearer (JSON-2 only)`,
+    };
+  if (refusal !== null)
+    return { source: 'fields_get', reason: `/doc-bearer/<model>.json refused: ${refusal}` };
+  return {
+    source: 'doc-bearer',
+    reason:
+      '/doc-bearer/<model>.json, revalidated by its ETag (fields_get where Odoo lacks the route)',
+  };
+}
+
 /** The lines `npm run sync -- status` prints for the link. */
 export function linkStatusLines(status: LinkStatus): string[] {
-  const { transport, apiKey } = status;
+  const { transport, schema, apiKey } = status;
   return [
     'odoo',
     `  transport:     ${
@@ -141,6 +185,7 @@ export function linkStatusLines(status: LinkStatus): string[] {
         ? `${transport.protocol} (${transport.reason}; chosen ${transport.chosenAt.toISOString()})`
         : 'not chosen yet (a worker chooses at its first call)'
     }`,
+    ...(schema ? [`  schema:        ${schema.source} (${schema.reason})`] : []),
     `  api key:       ${apiKey ? `${apiKey.state === 'ok' || apiKey.state === 'never' ? '' : `${apiKey.state.toUpperCase()}: `}${apiKey.summary}` : 'none (ODOO_PASSWORD)'}`,
   ];
 }

@@ -1,13 +1,14 @@
 /**
  * The one row of `odoo_link` per Odoo link: read by every process (the key in use, what status
  * shows), written by the worker that chose a transport, learned an expiry or renewed the key.
- * Plain reads and writes; the renewal's locking is the lifecycle's (api-key-lifecycle.ts).
+ * Plain reads and single-statement writes, each conditional on what its writer read: none waits
+ * on Odoo, and the renewal's order of steps is key-renewal.ts's.
  */
 import { createHash } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { OdooTransportChoice } from '../clients/odoo/index.js';
 import type { Db } from '../db/create-db.js';
-import type { OdooConfig } from '../config/odoo-config.js';
+import type { OdooLinkConfig } from '../config/odoo-config.js';
 import { odooLink, type OdooLinkRow } from '../db/schema/index.js';
 import { describeLink, type LinkStatus } from './link-status.js';
 
@@ -57,6 +58,84 @@ export async function writeLinkAt(
     });
 }
 
+/**
+ * Claims the renewal of key `version` until `until`: false when the key moved on, another worker
+ * holds an unexpired claim, or Odoo's last refusal is not over (`renewal_retry_after`).
+ */
+export async function claimRenewal(
+  db: Db,
+  connection: string,
+  version: number,
+  now: Date,
+  until: Date,
+): Promise<boolean> {
+  const claimed = await db
+    .update(odooLink)
+    .set({ renewalClaimedUntil: until, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(odooLink.connection, connection),
+        eq(odooLink.keyVersion, version),
+        or(isNull(odooLink.renewalClaimedUntil), lt(odooLink.renewalClaimedUntil, now)),
+        or(isNull(odooLink.renewalRetryAfter), lte(odooLink.renewalRetryAfter, now)),
+      ),
+    )
+    .returning({ connection: odooLink.connection });
+  return claimed.length === 1;
+}
+
+/**
+ * Stores a renewed key as version `version + 1`, only while the row still holds key `version`:
+ * false when another worker stored one meanwhile (the caller revokes its own).
+ */
+export async function storeRenewedKey(
+  db: Db,
+  connection: string,
+  version: number,
+  update: LinkUpdate,
+): Promise<boolean> {
+  const stored = await db
+    .update(odooLink)
+    .set({ ...update, keyVersion: version + 1, renewalClaimedUntil: null, updatedAt: sql`now()` })
+    .where(and(eq(odooLink.connection, connection), eq(odooLink.keyVersion, version)))
+    .returning({ connection: odooLink.connection });
+  return stored.length === 1;
+}
+
+/**
+ * Claims the revocation of the key a renewal replaced (`sealed`), once its grace is over: pushes
+ * `retire_after` to `until`, so the other workers leave it alone meanwhile. False when another
+ * claimed it, or it is no longer the one recorded.
+ */
+export async function claimRetirement(
+  db: Db,
+  connection: string,
+  sealed: string,
+  now: Date,
+  until: Date,
+): Promise<boolean> {
+  const claimed = await db
+    .update(odooLink)
+    .set({ retireAfter: until, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(odooLink.connection, connection),
+        eq(odooLink.retiredSealed, sealed),
+        lte(odooLink.retireAfter, now),
+      ),
+    )
+    .returning({ connection: odooLink.connection });
+  return claimed.length === 1;
+}
+
+/** Forgets the key a renewal replaced, once revoked: only if it is still the one recorded. */
+export async function clearRetired(db: Db, connection: string, sealed: string): Promise<void> {
+  await db
+    .update(odooLink)
+    .set({ retiredSealed: null, retireAfter: null, updatedAt: sql`now()` })
+    .where(and(eq(odooLink.connection, connection), eq(odooLink.retiredSealed, sealed)));
+}
+
 /** What the last process to choose a transport chose, for status and the API. */
 export async function saveTransport(
   db: Db,
@@ -71,12 +150,19 @@ export async function saveTransport(
   });
 }
 
-/** The link's status as every process can read it (the API, `npm run sync -- status`). */
+/**
+ * The link's status as every process can read it (the API, `npm run sync -- status`). A process
+ * without ODOO_API_KEY (the API needs none) shows the key's status when the row says a worker
+ * uses one: it adopted, renewed or learned the expiry of a key.
+ */
 export async function readLinkStatus(
   db: Db,
-  odoo: OdooConfig | undefined,
+  odoo: OdooLinkConfig | undefined,
 ): Promise<LinkStatus | null> {
   if (odoo === undefined) return null;
   const row = await readLink(db, connectionOf(odoo));
-  return describeLink(row, odoo.apiKeyLifecycle, odoo.apiKey !== undefined, Date.now());
+  const keyInUse =
+    odoo.apiKey !== undefined ||
+    (row !== undefined && (row.keyVersion > 0 || row.keyExpirySource !== null));
+  return describeLink(row, odoo.apiKeyLifecycle, keyInUse, Date.now());
 }

@@ -14,10 +14,15 @@ import {
 import type { OdooConfig } from '../config/odoo-config.js';
 import type { Db } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
-import { createApiKeyLifecycle, retireGraceMs, type ApiKeyLifecycle } from './api-key-lifecycle.js';
+import {
+  createApiKeyLifecycle,
+  renewalClaimMs,
+  retireGraceMs,
+  type ApiKeyLifecycle,
+} from './api-key-lifecycle.js';
 import { createApiKeyProvider, KEY_REFRESH_MS } from './api-key-provider.js';
 import { createKeyCipher } from './key-cipher.js';
-import { connectionOf, saveTransport } from './link-store.js';
+import { connectionOf, saveTransport, writeLink } from './link-store.js';
 
 export interface OdooLink {
   readonly client: OdooClient;
@@ -42,7 +47,10 @@ export function createOdooLink(input: {
   const { db, odoo, logger } = input;
   const connection = connectionOf(odoo);
   const settings = odoo.apiKeyLifecycle;
-  const cipher = settings.secret === undefined ? undefined : createKeyCipher(settings.secret);
+  const cipher =
+    settings.secret === undefined
+      ? undefined
+      : createKeyCipher(settings.secret, settings.previousSecret);
   const provider =
     odoo.apiKey === undefined
       ? undefined
@@ -66,6 +74,11 @@ export function createOdooLink(input: {
         logger.warn({ err: error }, 'could not record the Odoo transport chosen'),
       );
     },
+    onModelDoc: (refusal) => {
+      writeLink(db, connection, { modelDocRefusal: refusal }).catch((error: unknown) =>
+        logger.warn({ err: error }, "could not record how Odoo's schema is read"),
+      );
+    },
   });
   const lifecycle =
     provider !== undefined && input.withLifecycle === true
@@ -78,6 +91,7 @@ export function createOdooLink(input: {
           settings,
           ...(cipher ? { cipher } : {}),
           graceMs: retireGraceMs(odoo, refreshMs),
+          claimMs: renewalClaimMs(odoo),
           logger,
         })
       : undefined;

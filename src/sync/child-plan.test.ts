@@ -18,6 +18,7 @@ const sent = (
   data,
   values: [],
   links: [],
+  unfit: [],
   unread: [],
 });
 

@@ -25,7 +25,7 @@ import {
   type RecordFamily,
   type RelationScan,
 } from '../families/family.js';
-import { FIELD_NAME, isSecretField } from '../families/field-policy.js';
+import { FIELD_NAME, isAdminOnlyField, isSecretField } from '../families/field-policy.js';
 import { parentIdOf, type RootPayload } from '../families/map-record.js';
 import type { OdooSource } from './odoo-source.js';
 
@@ -70,8 +70,8 @@ function schemaKey(family: RecordFamily): string {
 }
 
 /**
- * The stored fields of a model its reads ask for: all of them but secrets, binaries and names
- * that are no identifiers (field-policy.ts) unless the declaration names them; or its selection.
+ * The stored fields of a model its reads ask for: all of them but secrets, fields only Odoo's
+ * administrators may read, binaries and names that are no identifiers (field-policy.ts) unless the declaration names them; or its selection.
  * A one2many is read only when the copy keeps it current: a family's children are read with their
  * root, a link table's targets are scanned on their own. Any other one2many changes without its
  * record's stamp moving (a contact added to a company leaves the company's stamp), so no run
@@ -97,7 +97,12 @@ function selectedFields(
       return false;
     if (named.has(field.name)) return true;
     if (selection?.only !== undefined) return false;
-    return field.type !== 'binary' && !isSecretField(field.name) && FIELD_NAME.test(field.name);
+    return (
+      field.type !== 'binary' &&
+      !isSecretField(field.name) &&
+      !isAdminOnlyField(field.groups) &&
+      FIELD_NAME.test(field.name)
+    );
   };
   const read = new Set([
     ...stored.filter(chosen).map((field) => field.name),

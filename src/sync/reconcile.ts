@@ -61,7 +61,7 @@ import { clockBound, shownThrough } from './settled.js';
 import { LeaseLostError, ReconcileSafetyStop } from './sync-errors.js';
 import { markReconciled, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
-import { writeRootBatches } from './write-records.js';
+import { readBegins, writeRootBatches } from './write-records.js';
 
 export type ReconcileOutcome =
   | { status: 'paused' }
@@ -265,6 +265,8 @@ async function refetch(
   shown: Date | undefined,
 ): Promise<RunReport> {
   const { db, logger } = deps;
+  // Before the read: a row a webhook or a resync writes meanwhile is not replaced (write-rule.ts).
+  const readSince = await readBegins(db);
   const page = await readMappedPage(deps.odoo, family, ids, schema, call, () =>
     deps.schema(family, deps.odoo, call, { fresh: true }),
   );
@@ -273,6 +275,7 @@ async function refetch(
     runId: run.runId,
     lease: run.lease,
     authoritative: true,
+    readSince,
     odooNow: deps.odoo.serverTime?.(),
     ...(shown ? { shownThrough: shown } : {}),
   };

@@ -9,21 +9,25 @@
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import type { RecordFamily } from '../families/family.js';
-import { mapRoot, type RootPayload } from '../families/map-record.js';
+import { mapRoot, type MappedRoot, type RootPayload } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
 import { countCalls, type CountedSource } from './odoo-source.js';
 import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
 import {
+  addCounts,
   countOutcome,
   outcomeOf,
   reportOf,
+  ZERO_COUNTS,
   type RecordOutcome,
+  type RunCounts,
   type RunReport,
 } from './run-counts.js';
+import { canMoveChildren, movedNeighbours } from './moved-children.js';
 import { withRunLease, type RunRef } from './run-lease.js';
 import { clearFailures, recordFailures } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
-import { writeRoots } from './write-records.js';
+import { writeRoots, type WriteContext } from './write-records.js';
 import { readRun, toRunError } from './run-log.js';
 
 export interface SyncedRecord {
@@ -93,10 +97,24 @@ export async function writeOrArchive(
     odooNow: odoo.serverTime?.(),
   };
   let outcome: RecordOutcome;
+  let counts: RunCounts = ZERO_COUNTS;
   if (item) {
-    [outcome] = (await writeRoots(db, family, [mapRoot(family, item, schema.unread)], context)) as [
-      RecordOutcome,
-    ];
+    // Read before the write: the copy still holds its children where they were.
+    const neighbours = canMoveChildren(family)
+      ? await readNeighbours(deps, { family, odooId, context }, reading, item, call)
+      : [];
+    // One batch: a child passed from one root to the other is a move, not a deletion and a creation.
+    const [written, ...others] = await writeRoots(
+      db,
+      family,
+      [mapRoot(family, item, schema.unread), ...neighbours],
+      context,
+    );
+    outcome = written!;
+    counts = others.reduce<RunCounts>(
+      (sum, other) => addCounts(sum, countOutcome(other)),
+      ZERO_COUNTS,
+    );
   } else {
     const gone = await confirmGone(odoo, family, [odooId], schema, call);
     const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
@@ -113,7 +131,53 @@ export async function writeOrArchive(
     },
     `${family.noun} ${odooId} synced alone`,
   );
-  return { outcome, report: reportOf({ ...countOutcome(outcome), odooCalls: odoo.calls }) };
+  return {
+    outcome,
+    report: reportOf({ ...addCounts(counts, countOutcome(outcome)), odooCalls: odoo.calls }),
+  };
+}
+
+/**
+ * The roots a moved child left or joined (moved-children.ts), read to be written in the same
+ * batch as the root read alone. One Odoo cannot read now is recorded as a pending failure: the
+ * next run's scan would not list it again, its moved child being where the copy then holds it.
+ */
+async function readNeighbours(
+  deps: SyncDeps,
+  input: RecordInput & { context: WriteContext },
+  reading: { odoo: CountedSource; schema: FamilySchema },
+  item: RootPayload,
+  call?: OdooCallOptions,
+): Promise<MappedRoot[]> {
+  const { db, logger } = deps;
+  const { family, context } = input;
+  const neighbours = await movedNeighbours(
+    db,
+    reading.odoo,
+    family,
+    item,
+    reading.schema.context,
+    call,
+  );
+  if (neighbours.length === 0) return [];
+  const page = await readRootPageIsolating(reading.odoo, family, neighbours, reading.schema, call);
+  if (page.unreadable.length > 0)
+    await recordFailures(
+      db,
+      family.name,
+      page.unreadable.map(({ odooId, error }) => ({
+        odooId,
+        error: toRunError(error),
+        runId: context.runId,
+        jobId: `with-${input.odooId}`,
+      })),
+      deps.settings.failureBackoffBaseMs,
+    );
+  logger.info(
+    { family: family.name, odooId: input.odooId, neighbours },
+    `${family.noun} ${input.odooId}: children moved, the ${family.noun} records they left or joined are written with it`,
+  );
+  return page.items.map((neighbour) => mapRoot(family, neighbour, page.schema.unread));
 }
 
 /** A record job's last attempt failed: the root waits in sync_failure for a later run. */

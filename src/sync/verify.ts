@@ -34,7 +34,7 @@ import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { LeaseLostError } from './sync-errors.js';
 import { markVerified, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
-import { writeRootBatches } from './write-records.js';
+import { readBegins, writeRootBatches } from './write-records.js';
 import { heldPageSize } from './page-size.js';
 
 /** SYNC_VERIFY_CYCLE_DAYS's default: every record is checked once a week. */
@@ -232,6 +232,8 @@ async function verifyPage(
 ): Promise<RunReport> {
   const { driftFields, keptFields } = page;
   const { db, logger } = deps;
+  // Before the read: a row a webhook or a resync writes meanwhile is not replaced (write-rule.ts).
+  const readSince = await readBegins(db);
   const { mapped, failures, missingIds } = await readMappedPage(
     deps.odoo,
     family,
@@ -251,6 +253,7 @@ async function verifyPage(
       lease: run.lease,
       trigger: 'verify',
       drift: { relink },
+      readSince,
       odooNow: deps.odoo.serverTime?.(),
       ...(page.shown ? { shownThrough: page.shown } : {}),
     },

@@ -38,6 +38,7 @@ import { LeaseLostError } from './sync-errors.js';
 import { clearFailures } from './sync-failures.js';
 import { fenceLease, type Lease } from './sync-state.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
+import { noteUnfitValues } from './unfit-values.js';
 import { planChildren } from './child-plan.js';
 import {
   decide,
@@ -71,6 +72,17 @@ export interface WriteContext {
    * write leaves a later stored stamp alone.
    */
   readonly shownThrough?: Date;
+  /**
+   * An authoritative write's: when its read of Odoo began, by the database's clock (`readBegins`).
+   * A row written since is not replaced by a version stamped at or before its own (write-rule.ts).
+   */
+  readonly readSince?: Date;
+}
+
+/** The database's clock now: what an authoritative write's read began at (`readSince`). */
+export async function readBegins(db: Db): Promise<Date> {
+  const [row] = rowsOf<{ now: Date | string }>(await db.execute(sql`select now() as now`));
+  return new Date(row!.now);
 }
 
 interface StoredRoot {
@@ -79,6 +91,7 @@ interface StoredRoot {
   data: OdooRecordData;
   archived_at: Date | null;
   stale_layout: boolean;
+  synced_at: Date | string;
 }
 
 interface StoredChild {
@@ -87,6 +100,7 @@ interface StoredChild {
   odoo_write_date: Date;
   data: OdooRecordData;
   stale_layout: boolean;
+  synced_at: Date | string;
 }
 
 /**
@@ -114,6 +128,7 @@ export async function writeRoots(
       : await selectChanged(tx, family, items);
     await clearFailures(tx, family.name, ids);
     const written = await writeChanged(tx, family, selection.changed, selection.anyStored, context);
+    await noteUnfitValues(tx, family, items);
     const byId = new Map(written.map((outcome) => [outcome.odooId, outcome]));
     return ids.map((odooId) => byId.get(odooId) ?? outcomeOf(odooId, 'unchanged'));
   });
@@ -145,7 +160,8 @@ export function storedChildrenQuery(
 ): SQL {
   const parent = sql.identifier(child.parentColumn);
   return sql`
-    select odoo_id, ${parent} as root_id, odoo_write_date, data, ${staleLayout(child)} as stale_layout
+    select odoo_id, ${parent} as root_id, odoo_write_date, data, ${staleLayout(child)} as stale_layout,
+      synced_at
     from ${childWriteShape(child).table}
     where ${parent} = any(${intArray(rootIds)}::int[]) or odoo_id = any(${intArray(childIds)}::int[])`;
 }
@@ -160,6 +176,7 @@ function modeOf(context: WriteContext, model: string, odooId: number): WriteMode
       ? new Date(context.odooNow.getTime() + CLOCK_SKEW_MARGIN_SECONDS * 1_000)
       : undefined,
     shownThrough: context.shownThrough,
+    readSince: context.readSince,
   };
 }
 
@@ -186,7 +203,8 @@ async function writeChanged(
   const storedRoots = anyStored
     ? rowsOf<StoredRoot>(
         await tx.execute(sql`
-          select odoo_id, odoo_write_date, data, archived_at, ${staleLayout(family.root)} as stale_layout
+          select odoo_id, odoo_write_date, data, archived_at, ${staleLayout(family.root)} as stale_layout,
+            synced_at
           from ${rootShape.table}
           where odoo_id = any(${intArray(rootIds)}::int[]) order by odoo_id for update`),
       )
@@ -211,6 +229,7 @@ async function writeChanged(
         data: stored.data,
         archived: stored.archived_at !== null,
         staleLayout: stored.stale_layout,
+        writtenAt: new Date(stored.synced_at),
       },
       item,
       modeOf(context, family.root.model, item.odooId),
@@ -238,6 +257,7 @@ async function writeChanged(
         writeDate: new Date(row.odoo_write_date),
         data: row.data,
         staleLayout: row.stale_layout,
+        writtenAt: new Date(row.synced_at),
       })),
       (odooId) => modeOf(context, child.model, odooId),
     ),
@@ -248,6 +268,7 @@ async function writeChanged(
     created: context.drift ? 'drift' : 'created',
     overwriteOlder: context.authoritative === true || context.drift !== undefined,
     overwriteThrough: context.shownThrough,
+    overwriteWrittenBy: context.readSince,
     overwriteAfter: modeOf(context, family.root.model, 0).futureAfter,
   };
   await writeModel(tx, family, family.root, rootWrites, source, anyStored, how);
@@ -313,6 +334,8 @@ interface WriteHow {
   readonly overwriteThrough: Date | undefined;
   /** When the stored stamp is later than this (a clock ahead of Odoo's). */
   readonly overwriteAfter: Date | undefined;
+  /** With `overwriteOlder`: only a row not written since then (its read's start). */
+  readonly overwriteWrittenBy: Date | undefined;
 }
 
 /** Who wrote a batch of rows, which of them replaced stored rows, and what a new row is. */
@@ -362,9 +385,15 @@ async function writeModel(
         created: how.created,
         guard: sql`(${
           how.overwriteOlder
-            ? how.overwriteThrough
-              ? sql`${shape.table}.odoo_write_date <= ${how.overwriteThrough.toISOString()}::timestamptz`
-              : sql`true`
+            ? sql`${
+                how.overwriteThrough
+                  ? sql`${shape.table}.odoo_write_date <= ${how.overwriteThrough.toISOString()}::timestamptz`
+                  : sql`true`
+              } and ${
+                how.overwriteWrittenBy
+                  ? sql`${shape.table}.synced_at <= ${how.overwriteWrittenBy.toISOString()}::timestamptz`
+                  : sql`true`
+              }`
             : sql`false`
         } or ${
           how.overwriteAfter

@@ -17,6 +17,10 @@
  *   replica): the copy keeps it, as for a stale version, until the reads show it. Equal stamps
  *   are decided by their data as always: a version of the same second written from a replica
  *   behind is read again by the runs until the settled stamps prove it (settled.ts).
+ * - An authoritative write replaces only rows not written since its read began: a webhook or a
+ *   resync (which take no lease) may have written a newer version meanwhile, and putting the
+ *   version it read back would undo that one, audited as drift, until the next run read it
+ *   again. A row written since, of a stamp at or after the one read, is left as it is (stale).
  */
 import { changedFields, type OdooRecordData } from '../families/map-record.js';
 
@@ -28,6 +32,8 @@ export interface StoredVersion {
   readonly archived: boolean;
   /** Written under an older layout of its table (docs/models.md). */
   readonly staleLayout: boolean;
+  /** When the copy last wrote it (its `synced_at`, the database's clock). */
+  readonly writtenAt?: Date;
 }
 
 /** What Odoo sent. */
@@ -57,6 +63,11 @@ export interface WriteMode {
    * later than it. Undefined: the reads show every commit.
    */
   readonly shownThrough: Date | undefined;
+  /**
+   * An authoritative write's: when its read of Odoo began (the database's clock). A row written
+   * since is not replaced by a version stamped at or before its own.
+   */
+  readonly readSince?: Date | undefined;
 }
 
 export type AuditedAction = 'created' | 'updated' | 'restored' | 'relaid' | 'drift';
@@ -92,6 +103,14 @@ export function decide(
   // The reads may not have shown the stored version yet: Odoo's older answer may be behind it.
   const unshown = mode.shownThrough !== undefined && stored.writeDate > mode.shownThrough;
   if (wentBack && (!mode.authoritative || unshown) && !fromFuture)
+    return { write: false, stale: true };
+  // Written since this read began, by a write that read Odoo later: what it holds stands.
+  const writtenSince =
+    mode.authoritative &&
+    mode.readSince !== undefined &&
+    stored.writtenAt !== undefined &&
+    stored.writtenAt > mode.readSince;
+  if (writtenSince && !fromFuture && incoming.writeDate.getTime() <= stored.writeDate.getTime())
     return { write: false, stale: true };
   const changed = changedFields(stored.data, incoming.data, incoming.unread);
   if (stored.archived) return { write: true, audit: { action: 'restored', changed } };

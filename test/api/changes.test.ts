@@ -15,6 +15,7 @@ import type { App } from '../../src/http/app.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { bearer, createTestApp } from '../helpers/test-app.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
+import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 interface ChangesPage {
@@ -292,19 +293,23 @@ describe('the change feed API', () => {
     expect((await admin('/api/changes/subscriptions/portal', 'DELETE')).status).toBe(204);
     expect((await admin('/api/changes/subscriptions/portal', 'DELETE')).status).toBe(404);
 
-    await applyDeclaredSubscriptions(db.db, {
-      subscriptions: [
-        {
-          name: 'from-file',
-          url: 'http://127.0.0.1:9/',
-          secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
-          families: [],
-          models: [],
-          start: 'now',
-        },
-      ],
-      removed: [],
-    });
+    await applyDeclaredSubscriptions(
+      db.db,
+      {
+        subscriptions: [
+          {
+            name: 'from-file',
+            url: 'http://127.0.0.1:9/',
+            secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+            families: [],
+            models: [],
+            start: 'now',
+          },
+        ],
+        removed: [],
+      },
+      TEST_FEED_SECRETS,
+    );
     expect((await admin('/api/changes/subscriptions/from-file', 'DELETE')).status).toBe(409);
   });
 });

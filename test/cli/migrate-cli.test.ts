@@ -1,8 +1,10 @@
 /**
  * `migrate` as an operator runs it with a declaration file: two at once on a blank database (every
  * instance may run it at start) both succeed and create the families' tables once, their Odoo
- * calls within the fleet's call budget; run again it changes nothing; a queue Redis that does not
- * answer, or a field whose type changed, is refused: the process exits 1 naming it.
+ * calls within the fleet's call budget; run again it changes nothing; with an API key (JSON-2 on
+ * Odoo 19, the key read from the link's store on its one connection) it finishes all the same; a
+ * queue Redis that does not answer, or a field whose type changed, is refused: the process exits
+ * 1 naming it.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,6 +22,10 @@ interface LogLine {
   [key: string]: unknown;
 }
 
+const API_KEY = 'c0ffee'.repeat(6) + 'c0de';
+/** Longer than a migrate takes here; one that waits without end is killed and fails its test. */
+const MIGRATE_DEADLINE_MS = 45_000;
+
 describe('migrate with a declaration file', () => {
   let db: TestDb;
   let sandbox: OdooSandbox;
@@ -27,7 +33,11 @@ describe('migrate with a declaration file', () => {
 
   beforeAll(async () => {
     db = await createTestDb({ migrated: false });
-    sandbox = createOdooSandbox({ cylinders: 5, loginCooldown: false });
+    sandbox = createOdooSandbox({
+      cylinders: 5,
+      loginCooldown: false,
+      apiKeys: [{ key: API_KEY, expiresAt: new Date(Date.now() + 30 * 86_400_000) }],
+    });
     await sandbox.start();
     dir = mkdtempSync(join(tmpdir(), 'erp-bridge-migrate-'));
     writeFileSync(
@@ -68,7 +78,9 @@ describe('migrate with a declaration file', () => {
     let output = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (output += chunk));
+    const deadline = setTimeout(() => child.kill('SIGKILL'), MIGRATE_DEADLINE_MS);
     const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(deadline);
     const lines = output
       .split('\n')
       .filter((line) => line.startsWith('{'))
@@ -101,6 +113,19 @@ describe('migrate with a declaration file', () => {
     const again = await migrate();
     expect(again.code).toBe(0);
     expect(said(again.lines)).toContain('family cylinders: tables up to date (layout 1)');
+  }, 60_000);
+
+  it('finishes with ODOO_API_KEY set: JSON-2, on its one connection, asking has_access', async () => {
+    sandbox.control.resetCalls();
+    const keyed = await migrate({ ODOO_API_KEY: API_KEY });
+    expect(keyed.code).toBe(0);
+    expect(said(keyed.lines)).toContain('family cylinders: tables up to date (layout 1)');
+    expect(sandbox.control.countCalls({ protocol: 'json2', method: 'fields_get' })).toBeGreaterThan(
+      0,
+    );
+    expect(sandbox.control.countCalls({ method: 'has_access' })).toBeGreaterThan(0);
+    expect(sandbox.control.countCalls({ method: 'check_access_rights' })).toBe(0);
+    expect(sandbox.control.warnings()).toEqual([]);
   }, 60_000);
 
   it('exits 1 at once when the queue Redis of the call budget does not answer, calling no Odoo', async () => {

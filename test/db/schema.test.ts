@@ -33,9 +33,11 @@ describe('migrations', () => {
         'sync_feed_horizon',
         'sync_feed_subscription',
         'sync_log',
+        'sync_model_claim',
         'sync_odoo_schema',
         'sync_scan',
         'sync_state',
+        'sync_unfit_value',
         'sync_watermark',
       ]);
     } finally {

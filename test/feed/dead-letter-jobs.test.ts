@@ -17,6 +17,8 @@ import { feedCaughtUp } from '../helpers/feed-visible.js';
 import {
   createSyncHarness,
   LOOPBACK_RECEIVERS,
+  TEST_FEED_SECRET_KEY,
+  TEST_FEED_SECRETS,
   type SyncHarness,
 } from '../helpers/sync-harness.js';
 
@@ -33,6 +35,7 @@ describe('a dead letter in the feed queue', () => {
       feed: {
         retentionDays: 7,
         allowedHosts: LOOPBACK_RECEIVERS,
+        secretKey: TEST_FEED_SECRET_KEY,
         delivery: {
           timeoutMs: 2_000,
           batchMax: 10,
@@ -63,6 +66,7 @@ describe('a dead letter in the feed queue', () => {
       h.db.db,
       { name: 'stuck', url: receiver.url, secret, families: [], models: [] },
       'now',
+      TEST_FEED_SECRETS,
     );
     const [bc] = h.sandbox.control.ids(BC_MODEL);
     h.sandbox.control.write(BC_MODEL, bc!, { origin: 'for a receiver that fails' });

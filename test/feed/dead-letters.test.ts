@@ -21,7 +21,7 @@ import {
 } from '../../src/feed/subscriptions.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
-import { LOOPBACK_RECEIVERS } from '../helpers/sync-harness.js';
+import { LOOPBACK_RECEIVERS, TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const HOUR_MS = 3_600_000;
@@ -44,6 +44,7 @@ describe('change feed subscriptions that stop', () => {
       giveUpMs: 72 * HOUR_MS,
       turnMs: 60_000,
     },
+    secrets: TEST_FEED_SECRETS,
     now: () => nowMs,
   });
   const never = new AbortController().signal;
@@ -57,7 +58,12 @@ describe('change feed subscriptions that stop', () => {
     await feedCaughtUp(db.db);
   };
   const subscribe = async (name: string) =>
-    createSubscription(db.db, { name, url: receiver.url, secret, families: [], models: [] }, 'now');
+    createSubscription(
+      db.db,
+      { name, url: receiver.url, secret, families: [], models: [] },
+      'now',
+      TEST_FEED_SECRETS,
+    );
 
   beforeAll(async () => {
     db = await createTestDb();

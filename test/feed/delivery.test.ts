@@ -24,6 +24,8 @@ import { feedCaughtUp } from '../helpers/feed-visible.js';
 import {
   createSyncHarness,
   LOOPBACK_RECEIVERS,
+  TEST_FEED_SECRET_KEY,
+  TEST_FEED_SECRETS,
   type SyncHarness,
 } from '../helpers/sync-harness.js';
 
@@ -65,6 +67,7 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
       feed: {
         retentionDays: 7,
         allowedHosts: LOOPBACK_RECEIVERS,
+        secretKey: TEST_FEED_SECRET_KEY,
         delivery: {
           timeoutMs: 2_000,
           batchMax: 5,
@@ -84,6 +87,7 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
       h.db.db,
       { name: 'portal', url: receiver.url, secret, families: ['bcs'], models: [] },
       'now',
+      TEST_FEED_SECRETS,
     );
     redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     wake = await startFeedWake({

@@ -16,6 +16,7 @@ import { generateSecret } from '../../src/feed/secret.js';
 import { createSubscription, readSubscription } from '../../src/feed/subscriptions.js';
 import { fakeBc, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
+import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const send = (sender: ReturnType<typeof createFeedSender>, url: string) =>
@@ -76,6 +77,7 @@ describe('a receiver at an address deliveries may not reach', () => {
       db.db,
       { name: 'inside', url: receiver.url, secret, families: [], models: [] },
       'now',
+      TEST_FEED_SECRETS,
     );
     await writeBcs(db.db, [mapBc({ bc: fakeBc(1), lines: [] })], {
       runId: null,
@@ -95,6 +97,7 @@ describe('a receiver at an address deliveries may not reach', () => {
         giveUpMs: 60_000,
         turnMs: 1_000,
       },
+      secrets: TEST_FEED_SECRETS,
     };
     const subscription = (await readSubscription(db.db, { name: 'inside' }))!;
     await deliverChanges(

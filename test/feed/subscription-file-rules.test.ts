@@ -14,6 +14,7 @@ import {
   readSubscription,
   type DeclaredSubscription,
 } from '../../src/feed/subscriptions.js';
+import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const declared = (
@@ -47,16 +48,24 @@ describe("the file's subscriptions", () => {
       .where(eq(syncFeedSubscription.name, name));
 
   it('keeps the cursor of one it updates, and of one it does not name', async () => {
-    await applyDeclaredSubscriptions(db.db, {
-      subscriptions: [declared('portal'), declared('audit')],
-      removed: [],
-    });
+    await applyDeclaredSubscriptions(
+      db.db,
+      {
+        subscriptions: [declared('portal'), declared('audit')],
+        removed: [],
+      },
+      TEST_FEED_SECRETS,
+    );
     await moveCursor('portal');
     await moveCursor('audit');
-    const answer = await applyDeclaredSubscriptions(db.db, {
-      subscriptions: [declared('portal', { url: 'http://127.0.0.1:9/moved', families: ['bcs'] })],
-      removed: [],
-    });
+    const answer = await applyDeclaredSubscriptions(
+      db.db,
+      {
+        subscriptions: [declared('portal', { url: 'http://127.0.0.1:9/moved', families: ['bcs'] })],
+        removed: [],
+      },
+      TEST_FEED_SECRETS,
+    );
     expect(answer.undeclared).toEqual(['audit']);
     expect(await readSubscription(db.db, { name: 'portal' })).toMatchObject({
       url: 'http://127.0.0.1:9/moved',
@@ -72,10 +81,14 @@ describe("the file's subscriptions", () => {
       .update(syncFeedSubscription)
       .set({ status: 'ended', statusReason: 'the receiver answered 410' })
       .where(eq(syncFeedSubscription.name, 'portal'));
-    await applyDeclaredSubscriptions(db.db, {
-      subscriptions: [declared('portal', { start: 'oldest' })],
-      removed: [],
-    });
+    await applyDeclaredSubscriptions(
+      db.db,
+      {
+        subscriptions: [declared('portal', { start: 'oldest' })],
+        removed: [],
+      },
+      TEST_FEED_SECRETS,
+    );
     expect(await readSubscription(db.db, { name: 'portal' })).toMatchObject({
       status: 'active',
       statusReason: null,
@@ -85,18 +98,26 @@ describe("the file's subscriptions", () => {
   });
 
   it('deletes one the file lists under removed', async () => {
-    await applyDeclaredSubscriptions(db.db, {
-      subscriptions: [declared('portal', { start: 'oldest' })],
-      removed: ['audit'],
-    });
+    await applyDeclaredSubscriptions(
+      db.db,
+      {
+        subscriptions: [declared('portal', { start: 'oldest' })],
+        removed: ['audit'],
+      },
+      TEST_FEED_SECRETS,
+    );
     expect(await readSubscription(db.db, { name: 'audit' })).toBeUndefined();
   });
 
   it('deletes one no process has declared for a day, and not one declared since', async () => {
-    await applyDeclaredSubscriptions(db.db, {
-      subscriptions: [declared('portal', { start: 'oldest' }), declared('stale')],
-      removed: [],
-    });
+    await applyDeclaredSubscriptions(
+      db.db,
+      {
+        subscriptions: [declared('portal', { start: 'oldest' }), declared('stale')],
+        removed: [],
+      },
+      TEST_FEED_SECRETS,
+    );
     await db.db.execute(
       sql`update sync_feed_subscription set declared_at = now() - interval '25 hours'`,
     );

@@ -1,10 +1,10 @@
 /** Compares a family's copy with the sandbox's committed state, as a sync should leave it. */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../src/db/create-db.js';
-import type { ColumnKind } from '../../src/families/columns.js';
+import { COLUMN_KINDS, type ColumnKind } from '../../src/families/columns.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import type { ModelDeclaration, RecordFamily } from '../../src/families/family.js';
-import { FIELD_NAME, isSecretField } from '../../src/families/field-policy.js';
+import { FIELD_NAME, isAdminOnlyField, isSecretField } from '../../src/families/field-policy.js';
 import { sameJson } from '../../src/families/map-record.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
 
@@ -37,7 +37,12 @@ function expectedFields(
       return false;
     if (named.has(name)) return true;
     if (selection?.only !== undefined) return false;
-    return field.type !== 'binary' && !isSecretField(name) && FIELD_NAME.test(name);
+    return (
+      field.type !== 'binary' &&
+      !isSecretField(name) &&
+      !isAdminOnlyField(field.groups) &&
+      FIELD_NAME.test(name)
+    );
   });
 }
 
@@ -56,9 +61,10 @@ function dataDiff(
 
 /**
  * Asserts nothing: returns one line per difference (a record missing from the copy, a record
- * whose data differs, a record in the copy that Odoo does not have, a link table that does not
- * hold the targets Odoo lists, in its order). Archived roots and their children are the copy's
- * history, not Odoo's state: they are left out.
+ * whose data differs, a typed column — what the API filters, sorts and serves — that does not
+ * hold its field's value, a record in the copy that Odoo does not have, a link table that does
+ * not hold the targets Odoo lists, in its order). Archived roots and their children are the
+ * copy's history, not Odoo's state: they are left out.
  */
 export async function diffCopyWithSandbox(
   db: Db,
@@ -137,8 +143,10 @@ export async function diffCopyWithSandbox(
       new Set(children.map((row) => row.odoo_id)),
     );
   }
-  return diffs;
+  return [...diffs, ...(await diffTypedColumns(db, control, family, EVERY_KIND))];
 }
+
+const EVERY_KIND = Object.keys(COLUMN_KINDS) as ColumnKind[];
 
 /**
  * Odoo's value of a typed column's field (a string, a number, a boolean or json, as a client

@@ -55,12 +55,17 @@ import {
 } from '../../workers/sync-runtime.js';
 import { defaultFeedConfig } from '../../src/config/config.js';
 import { parseAllowedHosts } from '../../src/feed/receiver-address.js';
+import { createSubscriptionSecrets } from '../../src/feed/secret.js';
 import { memoryLogger, testConfig } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
 import { diffCopyWithSandbox } from './copy-diff.js';
 
 /** The tests' feed receivers listen on loopback: deliveries may reach it (docs/feed.md). */
 export const LOOPBACK_RECEIVERS = parseAllowedHosts(['127.0.0.0/8', '::1']).rules;
+
+/** FEED_SECRET_KEY of the tests (testConfig's too): subscriptions' secrets sealed under it. */
+export const TEST_FEED_SECRET_KEY = { secret: 'test-feed-secret-key-of-at-least-32-characters' };
+export const TEST_FEED_SECRETS = createSubscriptionSecrets(TEST_FEED_SECRET_KEY);
 
 export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
@@ -230,6 +235,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       feed: options.feed ?? {
         ...feedSettingsFromConfig(defaultFeedConfig()),
         allowedHosts: LOOPBACK_RECEIVERS,
+        secretKey: TEST_FEED_SECRET_KEY,
       },
     },
   };

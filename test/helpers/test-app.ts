@@ -26,6 +26,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
         .map((k) => k.entry)
         .join(','),
       LOG_LEVEL: 'warn',
+      // The key sealing the subscriptions' secrets, as test/helpers/sync-harness.ts has it.
+      FEED_SECRET_KEY: 'test-feed-secret-key-of-at-least-32-characters',
       ...env,
     },
     { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },

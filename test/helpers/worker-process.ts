@@ -47,6 +47,8 @@ export function workerEnv(
     WORKER_HTTP_PORT: '0',
     LOG_LEVEL: 'info',
     LOG_PRETTY: 'false',
+    // The key sealing the subscriptions' secrets, as test/helpers/sync-harness.ts has it.
+    FEED_SECRET_KEY: 'test-feed-secret-key-of-at-least-32-characters',
     ...extra,
   };
 }

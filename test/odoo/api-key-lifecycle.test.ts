@@ -65,7 +65,7 @@ function config(
     readReplica: false,
     timeoutMs: 5_000,
     retries: 1,
-    budget: { maxConcurrentCalls: 0, maxCallsPerSecond: 0 },
+    budget: { maxConcurrentCalls: 0, maxCallsPerSecond: 0, maxWaitMs: 60_000 },
     pageSize: 100,
     pageMaxBytes: 2 * 1024 * 1024,
     apiKeyLifecycle: {
@@ -130,18 +130,17 @@ describe('with ODOO_API_KEY_ROTATE', () => {
     expect(sandbox.control.countCalls({ method: 'generate' })).toBe(1);
   });
 
-  it('GET /api/sync/state shows the transport the worker chose and the renewed key', async () => {
+  it('GET /api/sync/state shows the transport the worker chose and the renewed key, the API holding no key', async () => {
     const worker = processOf(config());
     await countBcs(worker.link);
     await worker.link.lifecycle!.check();
+    // The API is given neither the key nor the secret: it calls no Odoo.
     const app = await createTestApp(db, {
       config: testConfig({
         ODOO_URL: sandbox.url,
         ODOO_DATABASE: sandbox.database,
         ODOO_USERNAME: sandbox.username,
-        ODOO_API_KEY: initialKey,
         ODOO_API_KEY_ROTATE: 'true',
-        ODOO_API_KEY_SECRET: SECRET,
       }),
     });
     try {

@@ -1,9 +1,11 @@
 /**
  * The fleet's call budget (src/odoo-budget/call-budget.ts) on a real Redis, two gates standing
  * for two processes: the bound on calls in flight and on calls per second holds across them, a
- * 429 or 503 met by one pauses the other, a waiting call gives up on its signal, and a slot held
- * by a process that died is taken back once its lease ran out. Time is Redis's own: each test
- * awaits the admissions, never a sleep; the lease and the pause are kept short by configuration.
+ * 429 or 503 met by one pauses the other, a waiting call gives up on its signal or at its
+ * deadline, and a slot held by a process that died is taken back once its lease ran out. Time is
+ * Redis's own: each test
+ * awaits the admissions, never a sleep; the lease, the pause and the longest wait are kept short
+ * by configuration.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -162,6 +164,23 @@ describe('the call budget shared through Redis', () => {
     expect(await settledBeforePing(next, a.redis)).toBe(false);
     await held.release();
     await (await next).release();
+  });
+
+  it('gives up at ODOO_BUDGET_MAX_WAIT_MS with a retryable ODOO_BUDGET_TIMEOUT, holding nothing', async () => {
+    const maxWaitMs = 300;
+    const a = processGate({ maxConcurrentCalls: 1, maxWaitMs });
+    const held = await a.gate.admit('x.read');
+    const startedMs = Date.now();
+    const error = await a.gate.admit('x.read').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: 'ODOO_BUDGET_TIMEOUT', retryable: true });
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(maxWaitMs);
+    expect(a.seen.waits.map((wait) => wait.reason)).toEqual(['concurrency']);
+    // The slot is still the first call's, and free for the next once released.
+    await held.release();
+    await (await a.gate.admit('x.read')).release();
   });
 
   it('frees the slot of a process that died once its lease ran out', async () => {

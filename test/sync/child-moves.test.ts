@@ -1,10 +1,13 @@
 /**
  * A child that moves to another root changes the one2many of the root it left, whose stamp Odoo
- * does not move: in every family with children (test/helpers/family-cases.ts) the run reads that
- * root again too, so its data stops listing the child at once, not at the next verify; and two
- * roots of one batch pass the child on as a move, not as a deletion and a creation.
+ * does not move. In every family with children (test/helpers/family-cases.ts), with both roots'
+ * stamps out of the run's overlap window (so nothing but the rule reads them), the root it left
+ * stops listing the child at once, not at the next verify — whichever read saw the move: a run's
+ * scan, a webhook about the child, or a resync of either root — and the child passes on as a move,
+ * not as a deletion and a creation.
  */
 import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import {
   caseCopy,
   childIdsOf,
@@ -14,44 +17,105 @@ import {
   type FamilyCase,
 } from '../helpers/family-cases.js';
 
+const OVERLAP_SECONDS = 60;
+const MINUTE_MS = 60_000;
+
 function childMoved(c: FamilyCase): void {
-  const h = useCaseHarness(c, { size: { roots: 12, childrenPerRoot: 3 }, copied: true });
+  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
+  const h = useCaseHarness(c, {
+    size: { roots: 30, childrenPerRoot: 3 },
+    sandbox: { clock: clock.source },
+    overlapSeconds: OVERLAP_SECONDS,
+    copied: true,
+  });
+  const control = () => h.sandbox.control;
+  const listed = (id: number) =>
+    control().records(c.rootModel, { ids: [id], fields: [c.childList!] })[0]![
+      c.childList!
+    ] as number[];
 
-  it('leaves no trace in the data of the root it left, after one run', async () => {
-    if (c.childModel === undefined) {
-      // The row's root has no children to move.
-      expect(h.family.children).toEqual([]);
-      return;
-    }
-    const control = h.sandbox.control;
-    const copy = caseCopy(h, c);
-    const [from, to] = c.standalone(control);
-    const listed = (id: number) =>
-      control.records(c.rootModel, { ids: [id], fields: [c.childList!] })[0]![
-        c.childList!
-      ] as number[];
-    const child = childIdsOf(control, c, from!)[0]!;
+  /**
+   * Moves a quiet child of `from` to `to` with both roots' stamps out of the next window: another
+   * root written ten minutes later moves the watermark past them first.
+   */
+  async function moveOutOfWindow(from: number, to: number, bump: number): Promise<number> {
+    const child = childIdsOf(control(), c, from)[0]!;
     // Where moving a child changes its roots' totals, one that weighs nothing: no stamp moves.
-    c.quietChild(control, child);
+    c.quietChild(control(), child);
+    clock.advanceMs(10 * MINUTE_MS);
+    control().write(c.rootModel, bump, { [c.rootText]: `moves the watermark on ${bump}` });
     await h.run('sync-run', { trigger: 'test' });
-    const stampOfFrom = control.writeDateMicros(c.rootModel, from!);
-    const stampOfTo = control.writeDateMicros(c.rootModel, to!);
-    const auditsBefore = (await h.auditRows()).length;
+    clock.advanceMs(10 * MINUTE_MS);
+    const stamps = [from, to].map((id) => control().writeDateMicros(c.rootModel, id));
+    const windowFromMicros = ((await h.watermark())!.getTime() - OVERLAP_SECONDS * 1_000) * 1_000;
+    for (const stamp of stamps) expect(stamp).toBeLessThan(windowFromMicros);
     // The child alone is written: Odoo moves no stamp of either root.
-    control.write(c.childModel, child, { [c.childLink!]: to! });
-    expect(control.writeDateMicros(c.rootModel, from!)).toBe(stampOfFrom);
-    expect(control.writeDateMicros(c.rootModel, to!)).toBe(stampOfTo);
+    control().write(c.childModel!, child, { [c.childLink!]: to });
+    expect([from, to].map((id) => control().writeDateMicros(c.rootModel, id))).toEqual(stamps);
+    return child;
+  }
 
-    await h.run('sync-run', { trigger: 'test' });
-    expect((await copy.root(from!))!.data[c.childList!]).toEqual(listed(from!));
-    expect((await copy.root(from!))!.data[c.childList!]).not.toContain(child);
-    expect((await copy.root(to!))!.data[c.childList!]).toContain(child);
+  async function expectMoved(from: number, to: number, child: number, auditsBefore: number) {
+    const copy = caseCopy(h, c);
+    expect((await copy.root(from))!.data[c.childList!]).toEqual(listed(from));
+    expect((await copy.root(from))!.data[c.childList!]).not.toContain(child);
+    expect((await copy.root(to))!.data[c.childList!]).toContain(child);
     expect(await h.diffWithSandbox()).toEqual([]);
     // Moved, not deleted and created again.
     const audit = (await h.auditRows())
       .slice(auditsBefore)
       .filter((row) => row.model === c.childModel && row.odooId === child);
     expect(audit.map((row) => row.action)).toEqual(['updated']);
+  }
+
+  /** Each test's two roots, and the root whose edits move the watermark (the same for all). */
+  const pairs = () => {
+    const ids = c.standalone(control());
+    return [0, 1, 2, 3].map((i) => [ids[i * 2]!, ids[i * 2 + 1]!, ids[8]!] as const);
+  };
+
+  it('by a run: leaves no trace in the data of the root it left, after one run', async () => {
+    if (c.childModel === undefined) {
+      // The row's root has no children to move.
+      expect(h.family.children).toEqual([]);
+      return;
+    }
+    const [from, to, bump] = pairs()[0]!;
+    const child = await moveOutOfWindow(from, to, bump);
+    const auditsBefore = (await h.auditRows()).length;
+    await h.run('sync-run', { trigger: 'test' });
+    await expectMoved(from, to, child, auditsBefore);
+  });
+
+  it('by a webhook about the child: the root it left is read with the one it joined', async () => {
+    if (c.childModel === undefined) return;
+    const [from, to, bump] = pairs()[1]!;
+    const child = await moveOutOfWindow(from, to, bump);
+    const auditsBefore = (await h.auditRows()).length;
+    await h.run('webhook-record', {
+      model: c.childModel,
+      recordId: child,
+      receivedAtMs: Date.now(),
+    });
+    await expectMoved(from, to, child, auditsBefore);
+  });
+
+  it('by a resync of the root it joined: the root it left is read too', async () => {
+    if (c.childModel === undefined) return;
+    const [from, to, bump] = pairs()[2]!;
+    const child = await moveOutOfWindow(from, to, bump);
+    const auditsBefore = (await h.auditRows()).length;
+    await h.run('resync-record', { odooId: to, trigger: 'test' });
+    await expectMoved(from, to, child, auditsBefore);
+  });
+
+  it('by a resync of the root it left: the root it joined gets it, a move not a deletion', async () => {
+    if (c.childModel === undefined) return;
+    const [from, to, bump] = pairs()[3]!;
+    const child = await moveOutOfWindow(from, to, bump);
+    const auditsBefore = (await h.auditRows()).length;
+    await h.run('resync-record', { odooId: from, trigger: 'test' });
+    await expectMoved(from, to, child, auditsBefore);
   });
 }
 

@@ -4,7 +4,7 @@
  * reconcile and a verify, which hold a worker's slot for as long as they read, run beside the
  * runs, never in their slots.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { movesFamily } from '../../src/families/moves/family.js';
 import { partnersFamily } from '../../src/families/partners/family.js';
@@ -69,6 +69,45 @@ describe('runs before the long work of other families', () => {
     slow.remove();
     for (const family of [bcsFamily, partnersFamily])
       expect(await h.diffWithSandbox(family)).toEqual([]);
+  });
+
+  it("a small run's page is taken before every page a large run queued earlier", async () => {
+    const c = h.sandbox.control;
+    const pages = h.runtime.workers.find((worker) => worker.name === 'sync-page')!;
+    // No page is taken meanwhile: the queue's own order decides, not how fast the pages go.
+    await pages.pause();
+    const fullCopy = await h.add('sync-run', {
+      family: bcsFamily.name,
+      trigger: 'full',
+      full: true,
+    });
+    await vi.waitFor(async () => expect(await pagesQueued()).toBe(PAGES_IN_FLIGHT), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    const [partner] = c.ids(PARTNER);
+    c.write(PARTNER, partner!, { email: 'before the queued pages@example.ma' });
+    const small = await h.add('sync-run', { family: partnersFamily.name, trigger: 'small' });
+    await vi.waitFor(async () => expect(await pagesQueued()).toBe(PAGES_IN_FLIGHT + 1), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    c.resetCalls();
+    await pages.resume();
+    await expect(h.wait(small)).resolves.toMatchObject({ status: 'succeeded' });
+    const reads = c
+      .timedCalls()
+      .filter(
+        (call) =>
+          (call.modelMethod ?? call.method) === 'read' &&
+          (call.model === BC_MODEL || call.model === PARTNER),
+      )
+      .sort((a, b) => a.atMs - b.atMs)
+      .map((call) => call.model);
+    // Among the first the worker's slots took; queued in order, it would come 21st.
+    expect(reads.indexOf(PARTNER)).toBeGreaterThanOrEqual(0);
+    expect(reads.indexOf(PARTNER)).toBeLessThan(4);
+    await expect(h.wait(fullCopy)).resolves.toMatchObject({ status: 'succeeded' });
   });
 
   it("a family's run does not wait for the slots of a reconcile and a verify", async () => {

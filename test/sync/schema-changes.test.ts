@@ -8,7 +8,11 @@
  */
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { rowsOf } from '../../src/db/sql-rows.js';
+import { readUnfitValues } from '../../src/sync/unfit-values.js';
+import { describeStatus } from '../../workers/sync-cli-status.js';
+import { registerUnfitMetrics } from '../../workers/worker-metrics.js';
 import {
   caseCopy,
   FAMILY_CASES,
@@ -143,5 +147,69 @@ function schemaMovesOf(c: FamilyCase): void {
     expect(await kept()).toEqual(before);
     expect(await heldBy()).toBe(heldBefore);
     expect(await h.diffWithSandbox()).toEqual([]);
+  });
+
+  it('a field Odoo recreates as another type freezes no record: its column keeps its value, data follows Odoo, and it is told per field', async () => {
+    // Last in the table: the field stays retyped in this row's Odoo. A text field of the root's
+    // own (one its children relate to would fault the sandbox's related fields, as in Odoo).
+    const column = h.family.root.columns.find(
+      (col) =>
+        col.kind === 'text' &&
+        ![c.rootText, c.droppable, 'name', ...c.rootTextInChild].includes(col.field),
+    )!;
+    const field = column.field;
+    const id = c.standalone(control()).at(-1)!;
+    const typed = async () =>
+      rowsOf<{ typed: string | null; held: unknown; stamp: string }>(
+        await h.db.db.execute(
+          sql`select ${sql.identifier(column.column)}::text as typed, data->${field} as held,
+                odoo_write_date::text as stamp
+              from ${root()} where odoo_id = ${id}`,
+        ),
+      )[0]!;
+    const before = await typed();
+    expect(before.typed).not.toBeNull();
+
+    // A Studio field made anew as an integer, under the same name.
+    control().removeField(c.rootModel, field);
+    control().addField(c.rootModel, {
+      name: field,
+      type: 'integer',
+      string: 'Retyped',
+      store: true,
+      manual: true,
+    });
+    control().write(c.rootModel, id, { [field]: 42 });
+    await expect(h.run('sync-run', { trigger: 'test' })).resolves.toMatchObject({
+      status: 'succeeded',
+      counts: expect.objectContaining({ failed: 0 }) as unknown,
+    });
+    const after = await typed();
+    expect(after.held).toBe(42);
+    expect(after.typed).toBe(before.typed);
+    expect(after.stamp).not.toBe(before.stamp);
+    expect(await h.failures()).toEqual([]);
+
+    // A later change of the record is copied too: nothing froze.
+    control().write(c.rootModel, id, { [field]: 43 });
+    await h.run('sync-run', { trigger: 'test' });
+    expect((await typed()).held).toBe(43);
+
+    const unfit = await readUnfitValues(h.db.db, c.name);
+    expect(unfit).toEqual([
+      expect.objectContaining({
+        model: c.rootModel,
+        field,
+        kind: column.kind,
+        writes: expect.any(Number) as unknown,
+      }),
+    ]);
+    const status = await describeStatus(h.db.db, [h.family]);
+    expect(status.text).toContain(`${c.rootModel}.${field}: `);
+    const registry = new Registry();
+    registerUnfitMetrics(registry, h.db.db);
+    expect(await registry.getSingleMetricAsString('erp_bridge_sync_unfit_value_writes')).toContain(
+      `family="${c.name}",model="${c.rootModel}",field="${field}"`,
+    );
   });
 }

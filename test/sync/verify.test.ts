@@ -16,6 +16,8 @@ import { familyModels } from '../../src/families/family.js';
 import { mapRoot } from '../../src/families/map-record.js';
 import { buildApp } from '../../src/http/app.js';
 import { readRootPage } from '../../src/sync/odoo-reads.js';
+import type { OdooSource } from '../../src/sync/odoo-source.js';
+import { verify } from '../../src/sync/verify.js';
 import { writeRoots } from '../../src/sync/write-records.js';
 import {
   caseCopy,
@@ -196,6 +198,37 @@ function verifiedByContent(c: FamilyCase): void {
       expect(await names()).toEqual([renamed]);
       expect(await h.diffWithSandbox()).toEqual([]);
     });
+
+  it('never puts back a version it read before a webhook or a resync wrote a newer one', async () => {
+    const target = c.standalone(control()).at(-1)!;
+    clock.advanceMs(60_000);
+    const source = h.runtime.sync.odoo;
+    let wroteMeanwhile = false;
+    // Odoo answers the verify's read of the target, then the record changes and a resync copies
+    // the new version, all before that answer reaches the verify.
+    const slowAnswer: OdooSource = {
+      ...source,
+      read: async (model, ids, ...rest) => {
+        const records = await source.read(model, ids, ...rest);
+        if (model === c.rootModel && ids.includes(target) && !wroteMeanwhile) {
+          wroteMeanwhile = true;
+          clock.advanceMs(2_000);
+          control().write(c.rootModel, target, { [c.rootText]: 'newer, written meanwhile' });
+          await h.run('resync-record', { odooId: target, trigger: 'test' });
+        }
+        return records;
+      },
+    };
+    const driftsBefore = (await driftRows()).length;
+    await verify(
+      { ...h.runtime.sync, odoo: slowAnswer },
+      { family: h.family, trigger: 'test', owner: 'verify-slow', scheduled: false, all: true },
+    );
+    expect(wroteMeanwhile).toBe(true);
+    expect(await copy().rootText(target)).toBe('newer, written meanwhile');
+    expect((await driftRows()).length).toBe(driftsBefore);
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
 }
 
 describe.each(FAMILY_CASES)('verify: a $name copy proven equal by content', verifiedByContent);

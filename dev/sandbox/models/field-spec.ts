@@ -20,6 +20,8 @@ export interface FieldSpec {
   relationField?: string;
   selection?: ReadonlyArray<readonly [string, string]>;
   help?: string;
+  /** Odoo's `groups=` (comma-separated xml ids): who may read it; `fields_get` says so. */
+  groups?: string;
   /** monetary: the many2one to res.currency (Odoo's default: `currency_id`, else `x_currency_id`). */
   currencyField?: string;
   /** Kept in an inverse index: fast `field in [...]` searches, and the one2many pointing back. */

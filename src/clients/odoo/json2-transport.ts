@@ -41,6 +41,7 @@ const PARAMETER_NAMES: Readonly<Record<string, readonly string[]>> = {
   default_get: ['fields_list'],
   context_get: [],
   check_access_rights: ['operation', 'raise_exception'],
+  has_access: ['ids', 'operation'],
   read: ['ids', 'fields', 'load'],
   write: ['ids', 'vals'],
   unlink: ['ids'],

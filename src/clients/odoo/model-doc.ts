@@ -4,9 +4,11 @@
  * registry, the language and the user's groups are unchanged, so a schema refresh costs a tiny
  * answer instead of a `fields_get`.
  *
- * Odoo serves it only to users of the group `api_doc.group_allow_doc`: on a 403, or an Odoo
- * without the route (an HTML 404), the reader says so once and answers `undefined` from then on,
- * and the client asks `fields_get` as before. It is not a general reader of Odoo's API docs.
+ * Odoo serves it only to users of the group "Technical Documentation" (`api_doc.group_allow_doc`):
+ * on a 403, or an Odoo without the route (an HTML 404), the reader says so once and answers
+ * `undefined` from then on, and the client asks `fields_get` as before; `onOutcome` hears why
+ * (for status), and hears `null` at the first answer the route gives. It is not a general reader
+ * of Odoo's API docs.
  */
 import type { Logger } from '../../lib/logger.js';
 import { faultToError, OdooError } from './odoo-errors.js';
@@ -27,6 +29,7 @@ export function toStoredFields(fields: Record<string, OdooFieldDescription>): Od
     .map(([name, description]) => {
       const field: OdooStoredField = { name, type: description.type as OdooStoredField['type'] };
       if (typeof description.relation === 'string') field.relation = description.relation;
+      if (typeof description.groups === 'string') field.groups = description.groups;
       return field;
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -40,15 +43,18 @@ export interface ModelDocReader {
 export function createModelDocReader(
   settings: OdooTransportSettings,
   logger: Logger,
+  onOutcome?: (refusal: string | null) => void,
 ): ModelDocReader {
   const { origin, basePath } = splitUrl(settings.url);
   /** The last answer per model: Odoo's ETag and what it said. Bounded by the models copied. */
   const known = new Map<string, { etag: string; fields: OdooStoredField[] }>();
   let refused = false;
+  let answered = false;
 
   function giveUp(why: string): undefined {
     refused = true;
     known.clear();
+    onOutcome?.(why);
     logger.info(
       { route: '/doc-bearer/<model>.json' },
       `Odoo's model documentation is not readable here (${why}); schema refreshes ask fields_get`,
@@ -79,12 +85,19 @@ export function createModelDocReader(
         request,
       );
       const { status } = response;
+      if ((status === 200 || status === 304) && !answered) {
+        answered = true;
+        onOutcome?.(null);
+      }
       if (status === 304 && cached !== undefined) return cached.fields;
       if (status === 401)
         throw faultToError(label, 3, 'Invalid apikey', settings.secret(), { httpStatus: 401 });
       // 403: the user lacks the documentation group (or the model); the route is missing where
       // Odoo answers its HTML 404 page. A JSON 404 is an unknown model: fields_get says so.
-      if (status === 403) return giveUp('HTTP 403: the sync user is not in "API Documentation"');
+      if (status === 403)
+        return giveUp(
+          'HTTP 403: the sync user is not in the group "Technical Documentation" (api_doc.group_allow_doc)',
+        );
       if (status === 404)
         return isHtmlResponse(response) ? giveUp('HTTP 404: no api_doc module') : undefined;
       if (status !== 200) throw httpStatusError(response, label, 'JSON', isHtmlResponse(response));

@@ -6,7 +6,8 @@
  *
  * The gate is how a composition root shares one budget of calls between processes; the client
  * knows only this interface. An attempt's timeout starts once the gate admitted it: it bounds
- * Odoo's answer, not the wait for the budget, which the caller's signal bounds.
+ * Odoo's answer, not the wait for the budget, which the gate's own deadline and the caller's
+ * signal bound.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../lib/logger.js';
@@ -38,8 +39,9 @@ export interface OdooCallObserver {
  */
 export interface OdooCallGate {
   /**
-   * Resolves once the attempt may be sent. Rejects when `signal` aborts, and with an error of its
-   * own when the budget cannot be reached.
+   * Resolves once the attempt may be sent. Rejects when `signal` aborts, with
+   * `ODOO_BUDGET_TIMEOUT` when the wait reached its deadline, and with an error of its own when
+   * the budget cannot be reached.
    */
   admit(call: OdooCallLabel, signal?: AbortSignal): Promise<OdooCallPermit>;
 }
@@ -155,7 +157,10 @@ export function createOdooAttempts(settings: {
             caught instanceof OdooError
               ? caught
               : new OdooError('ODOO_PROTOCOL', `${label}: ${String(caught)}`, { cause: caught });
-          if (!error.retryable || attempt >= retriesOfCall) throw error;
+          // A wait for the budget that reached its deadline is not waited again here: the
+          // deadline bounds the call, and its job is tried again later.
+          if (!error.retryable || attempt >= retriesOfCall || error.code === 'ODOO_BUDGET_TIMEOUT')
+            throw error;
           observer?.retry(label, error.code);
           // Full jitter: a random wait up to the exponential bound spreads out a fleet's retries.
           const delayMs = Math.round(

@@ -26,7 +26,7 @@ import { OdooError } from './odoo-errors.js';
 import type { OdooTransportSettings } from './odoo-http.js';
 import { createModelDocReader, toStoredFields } from './model-doc.js';
 import { createOrmCalls } from './orm-calls.js';
-import { readServerVersion } from './server-version.js';
+import { majorVersion, readServerVersion } from './server-version.js';
 import { chooseTransport, configuredChoice, type OdooTransportChoice } from './transport-choice.js';
 import type {
   OdooApiKeySource,
@@ -65,6 +65,8 @@ export interface OdooClientDeps {
   apiKeys?: OdooApiKeySource;
   /** Told once, when the transport is chosen (at once for a configured protocol). */
   onTransportChosen?: (choice: OdooTransportChoice) => void;
+  /** Told why `/doc-bearer` is not used (JSON-2), or `null` once it answered. */
+  onModelDoc?: (refusal: string | null) => void;
 }
 
 /** A client for one Odoo database and user. Every method takes `{ signal }` last. */
@@ -138,7 +140,10 @@ export interface OdooClient {
    * else from `fields_get`.
    */
   storedFields(model: string, options?: OdooCallOptions): Promise<OdooStoredField[]>;
-  /** Whether the user may read the model (`check_access_rights('read')`, never raising). */
+  /**
+   * Whether the user may read the model, never raising: `has_access('read')` from Odoo 18 on,
+   * `check_access_rights('read')` before (deprecated since 18: Odoo logs each call).
+   */
   canRead(model: string, options?: OdooCallOptions): Promise<boolean>;
   /**
    * Pages of the records matching `domain`, by keyset on id (`id > last id`, `order: 'id asc'`):
@@ -209,7 +214,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     (choice === undefined ? undefined : createTransport(choice.protocol, settings));
   if (choice !== undefined) deps.onTransportChosen?.(choice);
   let choosing: Promise<OdooTransport> | undefined;
-  const modelDocs = createModelDocReader(settings, log);
+  const modelDocs = createModelDocReader(settings, log, deps.onModelDoc);
   const timeoutMs = options.timeoutMs;
   const retries = options.retries;
   const baseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
@@ -230,11 +235,34 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     gate: deps.gate,
   });
 
-  /** The version read once, then the transport it calls for (see transport-choice.ts). */
-  async function chooseNow(): Promise<OdooTransport> {
+  /** The server's series, once read (by `auto`'s choice, or for the calls that depend on it). */
+  let series: { major: number | undefined } | undefined;
+  let readingVersion: Promise<number | undefined> | undefined;
+
+  async function readVersion(): Promise<OdooVersion> {
     const version = await attempts.run('web.version', (request) =>
       readServerVersion(dispatcher, options.url, request),
     );
+    series = { major: majorVersion(version) };
+    return version;
+  }
+
+  /** The series, read once per process (no credentials); undefined when it cannot be parsed. */
+  async function serverMajor(callOptions?: OdooCallOptions): Promise<number | undefined> {
+    // `auto` reads it to choose the transport: one read serves both.
+    if (choice === undefined) await transportFor(callOptions?.signal);
+    if (series !== undefined) return series.major;
+    readingVersion ??= readVersion()
+      .then(() => series?.major)
+      .finally(() => {
+        readingVersion = undefined;
+      });
+    return raceSignal(readingVersion, 'web.version', callOptions?.signal);
+  }
+
+  /** The version read once, then the transport it calls for (see transport-choice.ts). */
+  async function chooseNow(): Promise<OdooTransport> {
+    const version = await readVersion();
     const chosen = chooseTransport(version, {
       hasApiKey: options.apiKey !== undefined || apiKeys !== undefined,
       password: options.password,
@@ -466,7 +494,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     }
   }
 
-  const orm = createOrmCalls(executeKw);
+  const orm = createOrmCalls(executeKw, serverMajor);
 
   async function version(callOptions?: OdooCallOptions): Promise<OdooVersion> {
     const wire = await transportFor(callOptions?.signal);
@@ -502,7 +530,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         if (documented !== undefined) return documented;
       }
       return toStoredFields(
-        await orm.fieldsGet(model, ['type', 'store', 'relation'], {}, callOptions),
+        await orm.fieldsGet(model, ['type', 'store', 'relation', 'groups'], {}, callOptions),
       );
     },
     serverTime: () => serverDate,

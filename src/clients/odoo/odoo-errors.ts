@@ -30,6 +30,8 @@ export type OdooErrorCode =
   | 'ODOO_ABORTED'
   /** The call budget the client was given (a gate shared by processes) could not admit the call. */
   | 'ODOO_BUDGET'
+  /** The call waited for the call budget past its deadline (retryable by the job, not in-call). */
+  | 'ODOO_BUDGET_TIMEOUT'
   /** A read by id kept pairing values with the wrong records: its records kept being deleted. */
   | 'ODOO_INCONSISTENT_READ';
 

@@ -145,6 +145,8 @@ export interface OdooStoredField {
   name: string;
   type: OdooFieldType;
   relation?: string;
+  /** Odoo's `groups` (who may read it), when `fields_get` gives it. */
+  groups?: string;
 }
 
 export interface OdooVersion {

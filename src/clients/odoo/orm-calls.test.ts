@@ -10,8 +10,40 @@ function reads(answers: readonly unknown[][]) {
     asked.push(args[0] as number[]);
     return Promise.resolve(answers[asked.length - 1]);
   }) as OdooClient['executeKw'];
-  return { calls: createOrmCalls(executeKw), asked };
+  return { calls: createOrmCalls(executeKw, () => Promise.resolve(19)), asked };
 }
+
+/** The calls `canRead` makes on a server of series `major`, and what it answered. */
+async function accessCheck(major: number | undefined) {
+  const sent: unknown[][] = [];
+  const executeKw = ((model: string, method: string, args: unknown[], kwargs: unknown) => {
+    sent.push([model, method, args, kwargs]);
+    return Promise.resolve(true);
+  }) as OdooClient['executeKw'];
+  const answer = await createOrmCalls(executeKw, () => Promise.resolve(major)).canRead(
+    'res.partner',
+  );
+  return { sent, answer };
+}
+
+describe('canRead', () => {
+  it.each([18, 19])('asks has_access on an empty recordset on Odoo %i', async (major) => {
+    expect(await accessCheck(major)).toEqual({
+      sent: [['res.partner', 'has_access', [[], 'read'], {}]],
+      answer: true,
+    });
+  });
+
+  it.each([17, undefined])(
+    'asks check_access_rights, never raising, on Odoo %s (has_access came with 18)',
+    async (major) => {
+      expect(await accessCheck(major)).toEqual({
+        sent: [['res.partner', 'check_access_rights', ['read'], { raise_exception: false }]],
+        answer: true,
+      });
+    },
+  );
+});
 
 describe('read', () => {
   it('reads again the records an answer paired wrong: one without its id, one without a field', async () => {

@@ -5,7 +5,12 @@
 import { AppError } from '../../lib/errors.js';
 import { OdooError } from './odoo-errors.js';
 import type { OdooClient } from './odoo-client.js';
-import type { OdooContext, OdooFieldDescription, OdooRecord } from './odoo-types.js';
+import type {
+  OdooCallOptions,
+  OdooContext,
+  OdooFieldDescription,
+  OdooRecord,
+} from './odoo-types.js';
 
 type OrmCalls = Pick<
   OdooClient,
@@ -23,6 +28,12 @@ type OrmCalls = Pick<
 const READ_ATTEMPTS = 3;
 
 /**
+ * The first series with `has_access(operation)`; from it on `check_access_rights` is deprecated
+ * and Odoo logs a warning at each call of it (checked on 19.0.0: "deprecated since 18.0").
+ */
+export const HAS_ACCESS_SINCE_MAJOR = 18;
+
+/**
  * Whether a read's records are each its own: every one with its id and every field asked for.
  * Odoo's read gives each record every field asked for but when it paired its answers wrong.
  */
@@ -33,7 +44,14 @@ function pairedRight(records: readonly OdooRecord[], fields: readonly string[]):
   );
 }
 
-export function createOrmCalls(executeKw: OdooClient['executeKw']): OrmCalls {
+/**
+ * @param serverMajor the server's series (undefined when it cannot be read): which access check
+ * it answers without a warning
+ */
+export function createOrmCalls(
+  executeKw: OdooClient['executeKw'],
+  serverMajor: (callOptions?: OdooCallOptions) => Promise<number | undefined>,
+): OrmCalls {
   const searchRead: OdooClient['searchRead'] = (model, domain, readOptions, callOptions) =>
     executeKw(
       model,
@@ -114,13 +132,19 @@ export function createOrmCalls(executeKw: OdooClient['executeKw']): OrmCalls {
         callOptions,
       ),
     async canRead(model, callOptions) {
-      const answer = await executeKw<unknown>(
-        model,
-        'check_access_rights',
-        ['read'],
-        { raise_exception: false },
-        callOptions,
-      );
+      const major = await serverMajor(callOptions);
+      // On an empty recordset `has_access` checks the model's access rights alone, as
+      // `check_access_rights(raise_exception=False)` did; Odoo 17 has only the latter.
+      const answer =
+        major !== undefined && major >= HAS_ACCESS_SINCE_MAJOR
+          ? await executeKw<unknown>(model, 'has_access', [[], 'read'], {}, callOptions)
+          : await executeKw<unknown>(
+              model,
+              'check_access_rights',
+              ['read'],
+              { raise_exception: false },
+              callOptions,
+            );
       return answer === true;
     },
     pages<T extends OdooRecord>(

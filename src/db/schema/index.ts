@@ -9,3 +9,4 @@ export * from './sync-family-layout.js';
 export * from './odoo-link.js';
 export * from './sync-feed.js';
 export * from './sync-model-claim.js';
+export * from './sync-unfit-value.js';

@@ -2,8 +2,8 @@
  * `odoo_link`: what erp-bridge knows of its link to one Odoo (URL, database and user), shared by
  * every process: the transport the workers chose and why, and the API key's lifecycle — its
  * expiry, and once renewed by erp-bridge the current key sealed (AES-256-GCM, see
- * odoo-link/key-cipher.ts), the key it replaced until that one is revoked, and the last renewal
- * error. Never a key in clear.
+ * odoo-link/key-cipher.ts), the key it replaced until that one is revoked, the last renewal
+ * error, and the renewal's claim and back-off. Never a key in clear.
  */
 import { integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -32,6 +32,19 @@ export const odooLink = pgTable('odoo_link', {
   retireAfter: instant('retire_after'),
   renewalError: text('renewal_error'),
   renewalErrorAt: instant('renewal_error_at'),
+  /**
+   * A worker renewing the key holds the renewal until then (its Odoo call is made outside any
+   * transaction): the others leave it alone meanwhile.
+   */
+  renewalClaimedUntil: instant('renewal_claimed_until'),
+  /** After Odoo refused a renewal (no such method, not allowed, too many keys): none before. */
+  renewalRetryAfter: instant('renewal_retry_after'),
+  /**
+   * Why the last worker to read a model's schema over JSON-2 asked `fields_get` and not
+   * `/doc-bearer/<model>.json` (the user not in "Technical Documentation"; no api_doc module);
+   * null while the route answers.
+   */
+  modelDocRefusal: text('model_doc_refusal'),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
 

@@ -87,7 +87,10 @@ export const syncFeedSubscription = pgTable('sync_feed_subscription', {
   id: serial('id').primaryKey(),
   name: text('name').notNull().unique(),
   url: text('url').notNull(),
-  /** `whsec_…`: the Standard Webhooks signing secret. Never logged, never answered but at creation. */
+  /**
+   * The Standard Webhooks signing secret (`whsec_…`), sealed under FEED_SECRET_KEY
+   * (src/feed/secret.ts). Never logged, never answered but at creation.
+   */
   secret: text('secret').notNull(),
   /** Only these families' changes (empty: every family). */
   families: text('families')

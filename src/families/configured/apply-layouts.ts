@@ -1,17 +1,23 @@
 /**
  * `migrate`'s part for configured families: reads `fields_get` of every configured model and of
- * the one2many targets they name, plans each family's layout, and creates what it adds. Each
- * family in a transaction of its own under an advisory lock taken before Odoo is read, so two
- * migrators never plan from two readings nor interleave; a refused family leaves nothing half
- * done and stops no other. Run again with nothing changed, it changes nothing.
+ * the one2many targets they name, plans each family's layout, and creates what it adds. Odoo is
+ * read first, outside any transaction; then, in a transaction of the family's own under an
+ * advisory lock, the layout kept is checked unchanged since that reading began (another
+ * migrator may have applied one meanwhile: Odoo is read again), the plan made and the DDL run.
+ * So two migrators never plan one family from two readings over each other's tables, and no
+ * transaction waits on Odoo (nor on the call budget, nor on a second connection the Odoo
+ * client's key may need). A refused family leaves nothing half done and stops no other. Run
+ * again with nothing changed, it changes nothing.
  */
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { isOdooError } from '../../clients/odoo/odoo-errors.js';
 import type { OdooClient } from '../../clients/odoo/index.js';
 import type { Db } from '../../db/create-db.js';
+import { advisoryXactLock } from '../../db/advisory-lock.js';
 import { syncFamilyLayout } from '../../db/schema/index.js';
-import { rowsOf, textArray } from '../../db/sql-rows.js';
+import { quoteIdentifier, rowsOf, textArray } from '../../db/sql-rows.js';
 import { AppError } from '../../lib/errors.js';
+import { ownColumns } from '../copy-columns.js';
 import type { LeftOutField } from '../field-policy.js';
 import { one2manyTargets, type DescribedModel } from './choose-fields.js';
 import { layoutStatements } from './ddl.js';
@@ -27,6 +33,13 @@ import type { ConfiguredFamilySpec } from './spec.js';
 
 /** Not the drizzle migrator's lock: a migrate holds that one and then this one. */
 const LAYOUT_LOCK_KEY = 4_242_001_338;
+/**
+ * How long a migrator waits for another's layout lock by default: that one holds it only while
+ * its DDL runs (each statement waiting for the API's reads of the table at most as long).
+ */
+export const LAYOUT_LOCK_WAIT_MS = 600_000;
+/** Readings of Odoo a family gets while other migrators keep applying its layout. */
+const MAX_READINGS = 3;
 
 /** The families `migrate` refused, each with its problems; the others were applied. */
 export class LayoutRefusedError extends AppError {
@@ -51,6 +64,23 @@ export interface AppliedLayout {
   readonly frozen: number;
   /** Stored fields Odoo lists that the copy does not hold, and why. */
   readonly leftOut: readonly LeftOutField[];
+  /** Columns of the family's tables its layout does not write (see {@link leftBehindColumns}). */
+  readonly leftBehind: readonly LeftBehindColumn[];
+}
+
+/**
+ * A column of a family's table that no layout writes: left by the family in code whose table the
+ * declared family took over (`parent_name` beside the layout's `parent_id_name`), or made by hand.
+ * `migrate` reports it and never drops it: the copy never destroys a value, and the family in
+ * code writes it again if it is copied once more.
+ */
+export interface LeftBehindColumn {
+  readonly table: string;
+  readonly column: string;
+  /** Whether a row holds a value in it. */
+  readonly holdsValues: boolean;
+  /** What drops it, for an operator who no longer wants it. */
+  readonly dropSql: string;
 }
 
 type OdooSchemaSource = Pick<OdooClient, 'fieldsGet' | 'canRead'>;
@@ -166,11 +196,13 @@ export async function applyLayouts(
   db: Db,
   odoo: OdooSchemaSource,
   specs: readonly ConfiguredFamilySpec[],
+  options: { lockWaitMs?: number } = {},
 ): Promise<AppliedLayout[]> {
   const applied: AppliedLayout[] = [];
   const problems: string[] = [];
+  const lockWaitMs = options.lockWaitMs ?? LAYOUT_LOCK_WAIT_MS;
   for (const spec of specs) {
-    const outcome = await applyLayout(db, odoo, spec);
+    const outcome = await applyLayout(db, odoo, spec, lockWaitMs);
     if (Array.isArray(outcome)) problems.push(...outcome);
     else applied.push(outcome);
   }
@@ -178,61 +210,129 @@ export async function applyLayouts(
   return applied;
 }
 
+/** What identifies the layout kept for a family now: it changes whenever one is written. */
+async function layoutStamp(db: Db, family: string): Promise<string | null> {
+  const [row] = await db
+    .select({ version: syncFamilyLayout.version, updatedAt: syncFamilyLayout.updatedAt })
+    .from(syncFamilyLayout)
+    .where(eq(syncFamilyLayout.family, family));
+  return row ? `${row.version}@${row.updatedAt.toISOString()}` : null;
+}
+
 /** One family's layout, applied; or its problems, with nothing changed. */
 async function applyLayout(
   db: Db,
   odoo: OdooSchemaSource,
   spec: ConfiguredFamilySpec,
+  lockWaitMs: number,
+): Promise<AppliedLayout | string[]> {
+  for (let reading = 1; ; reading++) {
+    const seen = await layoutStamp(db, spec.name);
+    const described = await describeFamily(odoo, spec);
+    const outcome = await db.transaction(async (tx) => {
+      await advisoryXactLock(tx, sql`${LAYOUT_LOCK_KEY}`, lockWaitMs, "migrate's layout lock");
+      // Another migrator applied a layout since this reading began: plan from a newer one.
+      if ((await layoutStamp(tx, spec.name)) !== seen) return undefined;
+      return applyReading(tx, spec, described);
+    });
+    if (outcome !== undefined) return outcome;
+    if (reading === MAX_READINGS)
+      throw new AppError(
+        'LAYOUT_BUSY',
+        `${spec.name}: other migrators applied its layout during each of ${MAX_READINGS} readings of Odoo; run migrate again`,
+        { retryable: true },
+      );
+  }
+}
+
+/**
+ * The columns of the family's tables that neither the layout nor the copy's own columns name,
+ * and whether each holds a value.
+ */
+async function leftBehindColumns(
+  tx: Db,
+  layout: FamilyLayout,
+  catalog: Catalog,
+): Promise<LeftBehindColumn[]> {
+  const found: LeftBehindColumn[] = [];
+  for (const [i, model] of layout.models.entries()) {
+    const existing = catalog.get(model.table);
+    if (existing === undefined) continue;
+    const written = new Set([
+      ...ownColumns(i === 0 ? 'root' : 'child', true).map((own) => own.name),
+      ...(model.parentColumn === undefined ? [] : [model.parentColumn]),
+      ...model.columns.flatMap((c) => (c.nameColumn ? [c.column, c.nameColumn] : [c.column])),
+    ]);
+    for (const column of [...existing.keys()].sort()) {
+      if (written.has(column)) continue;
+      const table = quoteIdentifier(model.table);
+      const [row] = rowsOf<{ holds: boolean }>(
+        await tx.execute(
+          sql.raw(
+            `select exists (select 1 from ${table} where ${quoteIdentifier(column)} is not null) as holds`,
+          ),
+        ),
+      );
+      found.push({
+        table: model.table,
+        column,
+        holdsValues: row?.holds === true,
+        dropSql: `alter table ${table} drop column ${quoteIdentifier(column)}`,
+      });
+    }
+  }
+  return found;
+}
+
+/** The family planned from one reading of Odoo and applied, under the layout lock. */
+async function applyReading(
+  tx: Db,
+  spec: ConfiguredFamilySpec,
+  described: Map<string, DescribedModel>,
 ): Promise<AppliedLayout | string[]> {
   const tables = [spec.root, ...spec.children].map((m) => m.table);
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${LAYOUT_LOCK_KEY})`);
-    const described = await describeFamily(odoo, spec);
-    const previous = (await readLayouts(tx)).get(spec.name);
-    const catalog = await readCatalog(tx, tables);
-    const { layout, problems, leftOut } = planLayout(spec, described, previous, catalog);
-    for (const model of layout.models) {
-      const table = catalog.get(model.table);
-      if (table && !(table.has('odoo_id') && table.has('data')))
-        problems.push(
-          `${spec.name}: ${model.model}: table ${model.table} exists and is not a copy table`,
-        );
-    }
-    if (problems.length > 0) return problems;
+  const previous = (await readLayouts(tx)).get(spec.name);
+  const catalog = await readCatalog(tx, tables);
+  const { layout, problems, leftOut } = planLayout(spec, described, previous, catalog);
+  for (const model of layout.models) {
+    const table = catalog.get(model.table);
+    if (table && !(table.has('odoo_id') && table.has('data')))
+      problems.push(
+        `${spec.name}: ${model.model}: table ${model.table} exists and is not a copy table`,
+      );
+  }
+  if (problems.length > 0) return problems;
 
-    const required = await readRequiredColumns(tx, tables);
-    for (const statement of layoutStatements(layout, spec, { catalog, required }))
-      await tx.execute(sql.raw(statement));
-    const changed = previous?.version !== layout.version;
-    if (previous === undefined || !sameLayout(previous, layout))
-      await tx
-        .insert(syncFamilyLayout)
-        .values({ family: spec.name, specHash: layout.specHash, version: layout.version, layout })
-        .onConflictDoUpdate({
-          target: syncFamilyLayout.family,
-          set: {
-            specHash: layout.specHash,
-            version: layout.version,
-            layout,
-            updatedAt: sql`now()`,
-          },
-        });
-    return {
-      family: spec.name,
-      version: layout.version,
-      changed,
-      tables:
-        layout.models.length +
-        layout.models.reduce((n, model) => n + model.links.filter((l) => !l.frozen).length, 0),
-      columns: layout.models.reduce(
-        (n, model) => n + model.columns.filter((c) => !c.frozen).length,
-        0,
-      ),
-      frozen: layout.models.reduce(
-        (n, model) => n + model.columns.filter((c) => c.frozen).length,
-        0,
-      ),
-      leftOut,
-    };
-  });
+  const required = await readRequiredColumns(tx, tables);
+  for (const statement of layoutStatements(layout, spec, { catalog, required }))
+    await tx.execute(sql.raw(statement));
+  const changed = previous?.version !== layout.version;
+  if (previous === undefined || !sameLayout(previous, layout))
+    await tx
+      .insert(syncFamilyLayout)
+      .values({ family: spec.name, specHash: layout.specHash, version: layout.version, layout })
+      .onConflictDoUpdate({
+        target: syncFamilyLayout.family,
+        set: {
+          specHash: layout.specHash,
+          version: layout.version,
+          layout,
+          updatedAt: sql`now()`,
+        },
+      });
+  return {
+    family: spec.name,
+    version: layout.version,
+    changed,
+    tables:
+      layout.models.length +
+      layout.models.reduce((n, model) => n + model.links.filter((l) => !l.frozen).length, 0),
+    columns: layout.models.reduce(
+      (n, model) => n + model.columns.filter((c) => !c.frozen).length,
+      0,
+    ),
+    frozen: layout.models.reduce((n, model) => n + model.columns.filter((c) => c.frozen).length, 0),
+    leftOut,
+    leftBehind: await leftBehindColumns(tx, layout, catalog),
+  };
 }

@@ -13,7 +13,13 @@
  * - a name that could not be a column is never one.
  */
 import type { OdooDomain, OdooFieldDescription } from '../../clients/odoo/odoo-types.js';
-import { FIELD_NAME, isSecretField, MODEL_NAME, type LeftOutField } from '../field-policy.js';
+import {
+  FIELD_NAME,
+  isAdminOnlyField,
+  isSecretField,
+  MODEL_NAME,
+  type LeftOutField,
+} from '../field-policy.js';
 import type { ConfiguredModelSpec } from './spec.js';
 
 /**
@@ -22,7 +28,7 @@ import type { ConfiguredModelSpec } from './spec.js';
  */
 export interface DescribedModel {
   readonly fields: Readonly<Record<string, OdooFieldDescription>>;
-  /** `check_access_rights('read')` for the sync user. */
+  /** `has_access('read')` (`check_access_rights` on Odoo 17) for the sync user. */
   readonly readable: boolean;
 }
 
@@ -129,6 +135,14 @@ export function chooseFields(
         model,
         field: name,
         reason: 'its name says it holds a secret: name it under fields to copy it',
+      });
+      continue;
+    }
+    if (isAdminOnlyField(description.groups) && !named(name)) {
+      leftOut.push({
+        model,
+        field: name,
+        reason: `only Odoo's administrators may read it (groups ${String(description.groups)}): a setting, not business data; name it under fields to copy it`,
       });
       continue;
     }

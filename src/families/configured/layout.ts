@@ -70,6 +70,8 @@ export const LAYOUT_ATTRIBUTES = [
   'relation_field',
   'domain',
   'string',
+  // Who may read it: a field Odoo's administrators alone may read is left out (field-policy.ts).
+  'groups',
 ];
 
 /** `fields_get` of a one2many's target, with these attributes: enough to judge its inverse. */
@@ -170,7 +172,8 @@ function modelRefusal(
 ): string | undefined {
   if (Object.keys(fields).length === 0)
     return 'Odoo has no such model, or the sync user cannot read it';
-  if (readable === false) return 'the sync user may not read the model (check_access_rights)';
+  if (readable === false)
+    return 'the sync user may not read the model (has_access, check_access_rights on Odoo 17)';
   if (!('write_date' in fields))
     return 'has no write_date (Odoo keeps no stamps of it: _log_access is off), so no run could see its changes';
   return undefined;

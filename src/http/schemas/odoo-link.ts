@@ -1,4 +1,7 @@
-/** The Odoo link as `GET /api/sync/state` shows it: the transport and why, the API key's expiry. */
+/**
+ * The Odoo link as `GET /api/sync/state` shows it: the transport and why, how the schema is read,
+ * the API key's expiry.
+ */
 import { z } from 'zod';
 import type { LinkStatus } from '../../odoo-link/link-status.js';
 
@@ -15,6 +18,15 @@ export const odooLinkSchema = z
       })
       .nullable()
       .describe('as the last worker to start chose it; null before any did'),
+    schema: z
+      .object({
+        source: z.enum(['doc-bearer', 'fields_get']),
+        reason: z.string(),
+      })
+      .nullable()
+      .describe(
+        "how the workers read a model's schema, and why; null before a transport is chosen",
+      ),
     apiKey: z
       .object({
         state: z.enum(['ok', 'expiring', 'lapsed', 'never', 'unknown']),
@@ -33,9 +45,10 @@ export const odooLinkSchema = z
   .describe('OdooLink');
 
 export function toOdooLinkBody(status: LinkStatus): z.infer<typeof odooLinkSchema> {
-  const { transport, apiKey } = status;
+  const { transport, schema, apiKey } = status;
   return {
     transport: transport && { ...transport, chosenAt: transport.chosenAt.toISOString() },
+    schema,
     apiKey: apiKey && {
       state: apiKey.state,
       expiresAt: iso(apiKey.expiresAt),

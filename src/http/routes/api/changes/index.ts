@@ -17,6 +17,7 @@ import type { Queues } from '../../../../queues/queues.js';
 import { authErrors, pageLimit } from '../../../schemas/common.js';
 import { filterOf, filterQuery, goneBody, positionParameter, sendGone } from './feed-query.js';
 import { changeStreamRoute } from './stream.js';
+import type { SubscriptionSecrets } from '../../../../feed/secret.js';
 import { subscriptionRoutes } from './subscriptions.js';
 
 export interface ChangesRoutesOptions {
@@ -26,6 +27,8 @@ export interface ChangesRoutesOptions {
   readonly signal: FeedSignal;
   /** To wake a replayed subscription's delivery at once; the pump does it within 10 s without. */
   readonly queues?: Queues;
+  /** Seals a new subscription's secret (FEED_SECRET_KEY). */
+  readonly secrets: SubscriptionSecrets;
 }
 
 /** The longest a request waits for a change (below the usual 60 s of proxies' idle timeouts). */
@@ -154,6 +157,7 @@ export const changesRoutes: FastifyPluginAsyncZod<ChangesRoutesOptions> = async 
   await app.register(subscriptionRoutes, {
     db,
     families,
+    secrets: options.secrets,
     ...(options.queues ? { queues: options.queues } : {}),
   });
 };

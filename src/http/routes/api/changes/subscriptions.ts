@@ -21,6 +21,8 @@ import {
 } from '../../../../feed/subscriptions.js';
 import { nudgeDeliveries } from '../../../../queues/feed-nudge.js';
 import type { Queues } from '../../../../queues/queues.js';
+import { AppError } from '../../../../lib/errors.js';
+import type { SubscriptionSecrets } from '../../../../feed/secret.js';
 import { HttpError } from '../../../http-error.js';
 import { authErrors, errorBody } from '../../../schemas/common.js';
 import {
@@ -35,6 +37,8 @@ export interface SubscriptionRoutesOptions {
   readonly db: Db;
   readonly families: Families;
   readonly queues?: Queues;
+  /** Seals a new subscription's secret (FEED_SECRET_KEY). */
+  readonly secrets: SubscriptionSecrets;
 }
 
 const nameParams = z.object({
@@ -46,6 +50,8 @@ const notFound = (name: string) =>
 
 /** The subscription errors a client can act on, as answers. */
 function asHttpError(error: unknown): unknown {
+  if (error instanceof AppError && error.code === 'FEED_SECRET_KEY_MISSING')
+    return new HttpError(409, error.code, error.message, { cause: error });
   if (error instanceof SubscriptionError)
     return new HttpError(409, error.code, error.message, { cause: error });
   if (error instanceof FeedPositionError)
@@ -55,7 +61,7 @@ function asHttpError(error: unknown): unknown {
 
 export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = (
   app,
-  { db, families, queues },
+  { db, families, queues, secrets },
 ) => {
   const admin = app.authorize('admin');
   const wake = async (id: number) => {
@@ -135,6 +141,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
         db,
         { name, url, secret, families: wanted, models },
         toStart(from),
+        secrets,
       ).catch((error: unknown) => {
         throw asHttpError(error);
       });

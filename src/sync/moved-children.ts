@@ -1,0 +1,127 @@
+/**
+ * The other roots a root read alone must be read with when its children moved (a webhook's read,
+ * a resync). A child moved to another root changes the one2many of the root it left, whose stamp
+ * Odoo does not move; a run's scan lists the moved child and reads both roots (run-plan.ts). A
+ * root read alone sees one side only, and once its write has put the child under it, the next
+ * run's scan finds the child where the copy holds it and reads neither: the root it left would
+ * list it in its data until the verify. So, from one fresh read of a root:
+ *
+ * - its former roots: the roots the copy holds the children it now lists under (and, for a
+ *   one2many kept as a link table, the owners the copy links its targets to);
+ * - its children's new roots: where Odoo now puts the children the copy holds under it that it
+ *   no longer lists (one read of their link field), so a move is a move, not a deletion until
+ *   the new root's next read.
+ *
+ * Both are read and written with it (sync-record.ts).
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { OdooCallOptions, OdooContext, OdooRecord } from '../clients/odoo/odoo-types.js';
+import type { Db } from '../db/create-db.js';
+import { intArray, rowsOf } from '../db/sql-rows.js';
+import {
+  familyModels,
+  relationScans,
+  type ChildModel,
+  type ModelDeclaration,
+  type RecordFamily,
+} from '../families/family.js';
+import type { RootPayload } from '../families/map-record.js';
+import { childWriteShape } from '../families/write-shape.js';
+import type { OdooSource } from './odoo-source.js';
+import { linkTable, ownerRoot } from './relations.js';
+
+/** The id of a many2one as Odoo reads it (`[id, name]`, or a bare id), or null. */
+function idOf(value: unknown): number | null {
+  if (Array.isArray(value)) return typeof value[0] === 'number' ? value[0] : null;
+  return typeof value === 'number' ? value : null;
+}
+
+function idsOf(value: unknown): number[] {
+  return Array.isArray(value) ? value.filter((id): id is number => typeof id === 'number') : [];
+}
+
+/** The records of `model` in a root's payload: the root itself, or its children of that model. */
+function recordsOf(family: RecordFamily, payload: RootPayload, model: ModelDeclaration) {
+  if (model === family.root) return [payload.root];
+  return payload.children[family.children.indexOf(model as ChildModel)] ?? [];
+}
+
+/** Roots as a query gives them, without the root read. */
+async function rootsOf(db: Db, query: SQL, rootId: number): Promise<number[]> {
+  return rowsOf<{ root: number | null }>(await db.execute(query))
+    .map((row) => row.root)
+    .filter((root): root is number => root !== null && root !== rootId);
+}
+
+/**
+ * The roots to read with `payload` (see the module's header), without it; empty when nothing moved.
+ */
+export async function movedNeighbours(
+  db: Db,
+  odoo: OdooSource,
+  family: RecordFamily,
+  payload: RootPayload,
+  context: OdooContext,
+  call?: OdooCallOptions,
+): Promise<number[]> {
+  const rootId = payload.root.id;
+  const found = new Set<number>();
+  for (const [i, child] of family.children.entries()) {
+    const listed = (payload.children[i] ?? []).map((record) => record.id);
+    const table = childWriteShape(child).table;
+    const parent = sql.identifier(child.parentColumn);
+    for (const root of await rootsOf(
+      db,
+      sql`select distinct ${parent} as root from ${table}
+          where odoo_id = any(${intArray(listed)}::int[]) and ${parent} <> ${rootId}`,
+      rootId,
+    ))
+      found.add(root);
+    const left = rowsOf<{ odoo_id: number }>(
+      await db.execute(sql`select odoo_id from ${table}
+        where ${parent} = ${rootId} and not (odoo_id = any(${intArray(listed)}::int[]))`),
+    ).map((row) => row.odoo_id);
+    if (left.length === 0) continue;
+    const now = await odoo.read(child.model, left, [child.parentField], { context }, call);
+    for (const record of now) {
+      const root = idOf(record[child.parentField]);
+      if (root !== null && root !== rootId) found.add(root);
+    }
+  }
+  for (const scan of relationScans(family)) {
+    const owners: readonly OdooRecord[] = recordsOf(family, payload, scan.owner);
+    const targets = owners.flatMap((owner) => idsOf(owner[scan.link.field]));
+    const ownerIds = owners.map((owner) => owner.id);
+    for (const root of await rootsOf(
+      db,
+      sql`select distinct ${ownerRoot(scan, sql`l.owner_id`)} as root from ${linkTable(scan)} l
+          where l.target_id = any(${intArray(targets)}::int[])
+            and not (l.owner_id = any(${intArray(ownerIds)}::int[]))`,
+      rootId,
+    ))
+      found.add(root);
+    const left = rowsOf<{ target_id: number }>(
+      await db.execute(sql`select distinct target_id from ${linkTable(scan)}
+        where owner_id = any(${intArray(ownerIds)}::int[])
+          and not (target_id = any(${intArray(targets)}::int[]))`),
+    ).map((row) => row.target_id);
+    if (left.length === 0) continue;
+    const { relation, inverse } = scan.link;
+    const newOwners = (await odoo.read(relation, left, [inverse], { context }, call))
+      .map((record) => idOf(record[inverse]))
+      .filter((owner): owner is number => owner !== null);
+    for (const root of await rootsOf(
+      db,
+      sql`select distinct ${ownerRoot(scan, sql`o.id`)} as root
+          from unnest(${intArray(newOwners)}::int[]) as o(id)`,
+      rootId,
+    ))
+      found.add(root);
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+/** Whether a family can have moved children at all: a cheap test before any query. */
+export function canMoveChildren(family: RecordFamily): boolean {
+  return familyModels(family).length > 1 || relationScans(family).length > 0;
+}
