@@ -78,8 +78,10 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     run: ({ store, model, args }) => {
       const mode = accessOperation(args.operation);
       const spec = store.requireTable(model).spec;
-      if (isTruthy(args.raise_exception)) store.access.check(spec, mode);
-      return store.access.allows(spec, mode);
+      if (!isTruthy(args.raise_exception)) return store.access.allows(spec, mode);
+      store.access.check(spec, mode);
+      // Since 18 it returns what `check_access` returns: None.
+      return store.major >= 18 ? null : true;
     },
   },
   // Odoo 18's `has_access(operation)`: on an empty recordset, the model's rights alone.

@@ -582,12 +582,23 @@ describe.each(ROWS)('Odoo 19 conformance: $name', (row) => {
     expect(await clientOf().search('res.partner', [['id', '=', doomed!]])).toEqual([]);
   });
 
-  it('access rights: check_access_rights without raising says yes or no; the client reads it', async () => {
-    const asks = async (model: string) =>
-      (await sync(model, 'check_access_rights', { operation: 'read', raise_exception: false }))
-        .body;
-    expect(await asks('res.partner')).toBe(true);
-    expect(await asks(t.unreadable)).toBe(false);
+  it('access rights: has_access and check_access_rights without raising say yes or no; the client asks has_access', async () => {
+    const asks = async (model: string) => ({
+      has_access: (await sync(model, 'has_access', { ids: [], operation: 'read' })).body,
+      check_access_rights: (
+        await sync(model, 'check_access_rights', { operation: 'read', raise_exception: false })
+      ).body,
+    });
+    expect(await asks('res.partner')).toEqual({ has_access: true, check_access_rights: true });
+    expect(await asks(t.unreadable)).toEqual({ has_access: false, check_access_rights: false });
+    // Raising, it answers nothing when allowed (it is check_access since 18), 403 when not.
+    expect(await sync('res.partner', 'check_access_rights', { operation: 'read' })).toMatchObject({
+      status: 200,
+      body: null,
+    });
+    expect(
+      fault(await sync(t.unreadable, 'check_access_rights', { operation: 'read' })),
+    ).toMatchObject({ status: 403, name: 'odoo.exceptions.AccessError' });
     const client = clientOf();
     expect(await client.canRead('res.partner')).toBe(true);
     expect(await client.canRead(t.unreadable)).toBe(false);
