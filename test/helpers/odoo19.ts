@@ -5,7 +5,8 @@
  * 127.0.0.1; `stop()` closes the script's standard input, and the script stops Odoo and its
  * PostgreSQL and removes their files. A server that cannot be had fails the file: never a skip.
  *
- * Also the JSON-2 call the tests make by hand, with the sync user's key or the administrator's.
+ * Also the JSON-2 call the tests make by hand (the sync user's key or the administrator's) and
+ * what Odoo's log says of the calls it served.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -156,4 +157,17 @@ export async function json2Value<T = unknown>(
       `${model}.${method}: HTTP ${answer.status}: ${(answer.body as { message?: string }).message ?? String(answer.body)}`,
     );
   return answer.body as T;
+}
+
+/**
+ * What Odoo's log says of the calls it served: the requests to the deprecated `/xmlrpc` and
+ * `/jsonrpc` services, and every deprecation warning (Odoo 19 writes one for each such call, and
+ * for a deprecated ORM method such as `check_access_rights`).
+ */
+export function deprecatedCalls(log: string): { rpcRequests: string[]; warnings: string[] } {
+  const lines = log.split('\n');
+  return {
+    rpcRequests: lines.filter((line) => /"(?:POST|GET) \/(?:xmlrpc|jsonrpc)\b/.test(line)),
+    warnings: lines.filter((line) => /\bWARNING\b.*deprecat/i.test(line)),
+  };
 }
