@@ -1,8 +1,7 @@
 /**
  * `npm run sandbox -- --orders 5000 --lines 10 --port 8069 [--seed 1] [--partners N]
  * [--moves N --move-lines M] [--cylinders N] [--real-models M,… --real-records M=N,…]
- * [--replica-lag-ms L]`: the
- * Odoo sandbox as a process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=`
+ * [--replica-lag-ms L] [--series V]`: the Odoo sandbox as a process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=`
  * lines ready to paste into `.env`; SIGINT/SIGTERM close it cleanly.
  */
 import { parseArgs } from 'node:util';
@@ -25,12 +24,9 @@ Usage: npm run sandbox -- [options]
   --real-records M=N,…  records to generate per real model; --move-lines gives each new
                   account.move its lines (default 3)
   --seed S        seed of the data generator                    (default 1)
-<<<<<<< HEAD
   --replica-lag-ms L  JSON-2's read-only methods read a replica that shows
                   each commit L ms after it                     (default 0: none)
-=======
   --series V      the Odoo series played: 17.0, 18.0 or 19.0    (default 19.0)
->>>>>>> budget-tests
   --port P        port to listen on; 0 picks a free one         (default 8069)
   --database D    database name                                 (default odoo_sandbox)
   --username U    login of the API user                         (default sync@dimagaz.example)

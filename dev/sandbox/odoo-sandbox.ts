@@ -55,8 +55,14 @@ export interface OdooSandboxOptions {
   host?: string;
   database?: string;
   username?: string;
-  /** Password, also accepted as the JSON-2 API key. */
+  /** Password, also accepted as the JSON-2 API key unless `passwordAsApiKey` is false. */
   password?: string;
+  /**
+   * Whether JSON-2 (and `/doc-bearer`) take the password as a bearer key (default true: a
+   * convenience for tests). Odoo 19 takes API keys only and answers a password with a 401;
+   * false plays that.
+   */
+  passwordAsApiKey?: boolean;
   /**
    * The Odoo series played (default 19.0): 17.0 has no `/web/version` (only the JSON-RPC
    * `/web/webclient/version_info`), no JSON-2 and keys that never lapse; 18.0 adds
@@ -166,6 +172,9 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     password: options.password ?? 'sandbox-secret',
     clock,
     apiKeys,
+    ...(options.passwordAsApiKey === undefined
+      ? {}
+      : { passwordAsApiKey: options.passwordAsApiKey }),
     cooldown:
       options.loginCooldown === false
         ? undefined

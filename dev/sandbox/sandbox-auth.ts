@@ -2,7 +2,8 @@
  * The sandbox's one user and how Odoo checks it: `authenticate`/`login` answer the uid or False,
  * `execute_kw` re-checks uid and password on every call (AccessDenied, fault 3), an API key of
  * the user is taken wherever the password is (a lapsed or revoked one is refused like a wrong
- * one), JSON-2 takes a key — or, for convenience, the password — as its bearer, and an address
+ * one), JSON-2 takes a key — or, unless `passwordAsApiKey` is off, the password: a convenience of
+ * the sandbox's, which Odoo refuses with a 401 — as its bearer, and an address
  * that failed too often is refused for a while (Odoo's login cooldown: 10 failures, then 60 s),
  * whatever it sends.
  */
@@ -21,6 +22,8 @@ export interface SandboxAuthOptions {
   apiKeys: SandboxApiKeys;
   /** Failures before the cooldown and its length; undefined disables it. */
   cooldown?: { failures: number; durationMs: number };
+  /** Whether JSON-2 takes the password as its bearer (default true; Odoo takes keys only). */
+  passwordAsApiKey?: boolean;
 }
 
 export interface SandboxAuth {
@@ -45,6 +48,10 @@ export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
   /** The password, or a live API key of the user (Odoo's `_check_credentials`). */
   const accepts = (secret: unknown): boolean =>
     typeof secret === 'string' && secret !== '' && (secret === password || apiKeys.check(secret));
+  const bearerAccepts = (secret: unknown): boolean =>
+    options.passwordAsApiKey === false
+      ? typeof secret === 'string' && apiKeys.check(secret)
+      : accepts(secret);
   const loginFailures = new Map<string, { count: number; lastMicros: number }>();
 
   function coolingDown(address: string): boolean {
@@ -104,7 +111,7 @@ export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
     },
     checkApiKey(address, authorization) {
       const match = /^bearer\s+(.+)$/i.exec(authorization);
-      if (match === null || coolingDown(address) || !accepts(match[1])) {
+      if (match === null || coolingDown(address) || !bearerAccepts(match[1])) {
         if (match !== null) registerFailure(address);
         return false;
       }

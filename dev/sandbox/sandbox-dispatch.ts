@@ -78,8 +78,10 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     run: ({ store, model, args }) => {
       const mode = accessOperation(args.operation);
       const spec = store.requireTable(model).spec;
-      if (isTruthy(args.raise_exception)) store.access.check(spec, mode);
-      return store.access.allows(spec, mode);
+      if (!isTruthy(args.raise_exception)) return store.access.allows(spec, mode);
+      store.access.check(spec, mode);
+      // Since 18 it returns what `check_access` returns: None.
+      return store.major >= 18 ? null : true;
     },
   },
   // Odoo 18's `has_access(operation)`: on an empty recordset, the model's rights alone.
@@ -300,8 +302,8 @@ export function dispatchExecuteKw(
     if (positional.length === 0) throw pythonError('IndexError', 'tuple index out of range');
     ids = toIds(positional.shift());
   }
-  const bound = bind(method, spec, positional, keywords, (message) =>
-    pythonError('TypeError', message),
+  const bound = bind(spec, positional, keywords, (problem) =>
+    pythonError('TypeError', `${method}() ${problem.call}`),
   );
   return spec.run({ store, tx, model, ids, args: bound, context });
 }
@@ -323,7 +325,8 @@ export function dispatchJson2(
     rawContext !== null && typeof rawContext === 'object'
       ? (rawContext as Record<string, unknown>)
       : {};
-  const bound = bind(method, spec, [], named, (message) => httpException(422, message));
+  // JSON-2 binds the body with `inspect.signature(func).bind`, whose TypeErrors word it otherwise.
+  const bound = bind(spec, [], named, (problem) => httpException(422, problem.signature), true);
   return spec.run({ store, tx, model, ids, args: bound, context });
 }
 
@@ -342,36 +345,63 @@ function toIds(value: unknown): number[] {
   throw pythonError('TypeError', `Invalid ids ${repr(value)}`);
 }
 
-/** Python's argument binding, with its TypeError texts. */
+/**
+ * Why arguments do not bind, as Python says it: a call's TypeError (after `<method>() `), and
+ * `inspect.Signature.bind`'s.
+ */
+interface BindProblem {
+  call: string;
+  signature: string;
+}
+
+/**
+ * Python's argument binding, with its TypeError texts. A call reports an unexpected keyword
+ * before a missing argument; `Signature.bind` (`signatureOrder`) the other way round.
+ */
 function bind(
-  method: string,
   spec: MethodSpec,
   positional: unknown[],
   keywords: Record<string, unknown>,
-  error: (message: string) => OdooException,
+  error: (problem: BindProblem) => OdooException,
+  signatureOrder = false,
 ): Record<string, unknown> {
   const bound: Record<string, unknown> = {};
+  const missing = (): void => {
+    for (const param of spec.params.slice(positional.length)) {
+      if (!('default' in param) && !(param.name in keywords)) {
+        throw error({
+          call: `missing 1 required positional argument: '${param.name}'`,
+          signature: `missing a required argument: '${param.name}'`,
+        });
+      }
+    }
+  };
   if (positional.length > spec.params.length) {
-    throw error(
-      `${method}() takes ${spec.params.length + 1} positional arguments but ${positional.length + 1} were given`,
-    );
+    throw error({
+      call: `takes ${spec.params.length + 1} positional arguments but ${positional.length + 1} were given`,
+      signature: 'too many positional arguments',
+    });
   }
   positional.forEach((value, index) => {
     bound[(spec.params[index] as Parameter).name] = value;
   });
+  if (signatureOrder) missing();
   for (const [name, value] of Object.entries(keywords)) {
     const known = spec.params.some((param) => param.name === name);
-    if (!known && spec.extraKwargs !== true)
-      throw error(`${method}() got an unexpected keyword argument '${name}'`);
-    if (name in bound) throw error(`${method}() got multiple values for argument '${name}'`);
+    if (!known && spec.extraKwargs !== true) {
+      const problem = `got an unexpected keyword argument '${name}'`;
+      throw error({ call: problem, signature: problem });
+    }
+    if (name in bound) {
+      throw error({
+        call: `got multiple values for argument '${name}'`,
+        signature: `multiple values for argument '${name}'`,
+      });
+    }
     bound[name] = value;
   }
-  for (const param of spec.params) {
-    if (param.name in bound) continue;
-    if (!('default' in param))
-      throw error(`${method}() missing 1 required positional argument: '${param.name}'`);
-    bound[param.name] = param.default;
-  }
+  missing();
+  for (const param of spec.params) if (!(param.name in bound)) bound[param.name] = param.default;
   return bound;
 }
 

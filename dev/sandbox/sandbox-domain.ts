@@ -33,6 +33,12 @@ export interface DomainModel {
   displayName(model: string, id: number): string | false;
   /** '17.0': Odoo 17's domain semantics (see `ModelSpec.release`). */
   readonly release?: '17.0';
+  /**
+   * Odoo 19 compares a datetime to the whole second (`_optimize_type_datetime`): `f > v` is
+   * `f >= v + 1 s`, `f <= v` is `f < v + 1 s`, `f = v` and `f in [v]` are `v <= f < v + 1 s`,
+   * the value's microseconds dropped; Odoo 17 compares the stored microseconds.
+   */
+  readonly wholeSecondDatetimes?: boolean;
   /** A non-stored field's value on a row (internal form), to search computed fields by. */
   computedValue?(field: FieldSpec, row: Row): unknown;
 }
@@ -383,6 +389,10 @@ function compileLeaf(
     return compileMany2oneByName(model, spec, operator, rawValue);
   }
   if (spec.type === 'boolean') return compileBoolean(spec, operator, rawValue);
+  if (spec.type === 'datetime' && model.wholeSecondDatetimes === true && spec.store) {
+    const whole = wholeSecondLeaf(spec, operator, rawValue);
+    if (whole !== undefined) return whole;
+  }
   if (!spec.store) {
     throw pythonError(
       'ValueError',
@@ -456,6 +466,56 @@ function compileLeaf(
         const x = row[field];
         return typeof x === 'string' ? x : typeof x === 'number' ? String(x) : null;
       });
+  }
+}
+
+const SECOND_MICROS = 1_000_000;
+
+/** A datetime leaf as Odoo 19 rewrites it (`DomainModel.wholeSecondDatetimes`), else undefined. */
+function wholeSecondLeaf(
+  spec: FieldSpec,
+  operator: string,
+  rawValue: unknown,
+): ((row: Row) => boolean) | undefined {
+  const field = spec.name;
+  const second = (value: unknown): number | null => {
+    const micros = coerce(spec, value) as number | null;
+    return micros === null ? null : Math.floor(micros / SECOND_MICROS) * SECOND_MICROS;
+  };
+  const compare = (test: (stored: number, value: number) => boolean) => {
+    const value = second(rawValue);
+    if (value === null) return () => false;
+    return (row: Row) => {
+      const stored = row[field];
+      return typeof stored === 'number' && test(stored, value);
+    };
+  };
+  switch (operator) {
+    case '>':
+      return compare((stored, value) => stored >= value + SECOND_MICROS);
+    case '>=':
+      return compare((stored, value) => stored >= value);
+    case '<':
+      return compare((stored, value) => stored < value);
+    case '<=':
+      return compare((stored, value) => stored < value + SECOND_MICROS);
+    case '=':
+    case '!=':
+    case 'in':
+    case 'not in': {
+      const values = (Array.isArray(rawValue) ? rawValue : [rawValue]).map(second);
+      const matches = (stored: unknown): boolean =>
+        values.some((value) =>
+          value === null
+            ? stored === null
+            : typeof stored === 'number' && stored >= value && stored < value + SECOND_MICROS,
+        );
+      return operator === 'in' || operator === '='
+        ? (row) => matches(row[field])
+        : (row) => !matches(row[field]);
+    }
+    default:
+      return undefined;
   }
 }
 

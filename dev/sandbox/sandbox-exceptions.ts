@@ -107,12 +107,16 @@ export function toXmlRpcFault(exception: OdooException): [number, string] {
   }
 }
 
-/** `odoo.http.serialize_exception`: the JSON-RPC `error.data` and the JSON-2 error body. */
+/**
+ * `odoo.http.serialize_exception`: the JSON-RPC `error.data` and the JSON-2 error body (a
+ * werkzeug exception's arguments are its description and its status, as `Json2Dispatcher` gives them).
+ */
 export function serializeException(exception: OdooException): Record<string, unknown> {
   return {
     name: exception.pythonClass,
     message: exception.message,
-    arguments: [exception.message],
+    arguments:
+      exception.family === 'http' ? [exception.message, exception.httpStatus] : [exception.message],
     context: {},
     debug: exception.traceback(),
   };

@@ -6,18 +6,27 @@
  * each type adds its own: `size` (when set), `translate` and `trim` for char, `sanitize*` for
  * html, `selection`, `digits` for a float that sets them, `currency_field` for monetary,
  * `attachment` for binary, `relation`/`domain`/`context` for relational fields and
- * `relation_field` for one2many. A field loaded from a real Odoo's dump answers what that Odoo
- * answered, filtered the same way.
+ * `relation_field` for one2many; from 19.0, `allow_hierachy_operators` (sic) on relational
+ * fields: whether the comodel has a parent field (`_parent_name`, `parent_id`), so that
+ * `child_of` and `parent_of` make sense on it. A field loaded from a real Odoo's dump answers what
+ * that Odoo answered, filtered the same way.
  */
 import type { PyValue } from './python-values.js';
 import type { FieldSpec } from './models/field-spec.js';
 import type { SandboxTable } from './sandbox-tables.js';
+
+/**
+ * Whether a model has a parent field, as 19.0's `allow_hierachy_operators` asks of a relational
+ * field's comodel; undefined for a series that does not describe it.
+ */
+export type HierarchyOf = ((model: string) => boolean) | undefined;
 
 /** `fields_get(allfields, attributes)` of a table. */
 export function describeFields(
   table: SandboxTable,
   allfields: unknown,
   attributes: unknown,
+  hierarchyOf?: HierarchyOf,
 ): Record<string, Record<string, PyValue>> {
   const only =
     Array.isArray(allfields) && allfields.length > 0 ? new Set(allfields as unknown[]) : undefined;
@@ -27,7 +36,7 @@ export function describeFields(
     if (only !== undefined && !only.has(spec.name)) continue;
     const description =
       spec.description === undefined
-        ? describeField(table, spec)
+        ? describeField(table, spec, hierarchyOf)
         : (structuredClone(spec.description) as Record<string, PyValue>);
     if (keep !== undefined && spec.unfiltered !== true) {
       for (const key of Object.keys(description)) if (!keep.has(key)) delete description[key];
@@ -37,10 +46,16 @@ export function describeFields(
   return result;
 }
 
+const RELATIONAL = new Set(['many2one', 'one2many', 'many2many']);
+
 /** Types without a column of their own: Odoo cannot sort by them (and not group by a one2many). */
 const NO_COLUMN = new Set(['one2many', 'many2many']);
 
-function describeField(table: SandboxTable, spec: FieldSpec): Record<string, PyValue> {
+function describeField(
+  table: SandboxTable,
+  spec: FieldSpec,
+  hierarchyOf: HierarchyOf,
+): Record<string, PyValue> {
   // Odoo's shortcut: a stored field with a column sorts and groups; others are tried in SQL.
   const column = spec.store && !NO_COLUMN.has(spec.type) && spec.type !== 'binary';
   const description: Record<string, PyValue> = {
@@ -67,6 +82,8 @@ function describeField(table: SandboxTable, spec: FieldSpec): Record<string, PyV
   if (spec.groups !== undefined) description.groups = spec.groups;
   if (spec.related !== undefined) description.related = spec.related;
   Object.assign(description, typeAttributes(table, spec));
+  if (hierarchyOf !== undefined && RELATIONAL.has(spec.type))
+    description.allow_hierachy_operators = hierarchyOf(spec.relation as string);
   return description;
 }
 

@@ -42,7 +42,11 @@ export function prepareJson2(
     contentType: JSON_TYPE,
     body: JSON.stringify(serializeException(exception)),
   });
-  const unauthorized = (): Answer => errorAnswer(httpException(401, 'Invalid apikey'));
+  // werkzeug's Unauthorized names the scheme it wants.
+  const unauthorized = (): Answer => ({
+    ...errorAnswer(httpException(401, 'Invalid apikey')),
+    headers: { 'www-authenticate': 'Bearer' },
+  });
   let parsed: unknown = {};
   let badRequest: string | undefined;
   if (body.trim() !== '') {

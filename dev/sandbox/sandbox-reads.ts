@@ -35,6 +35,11 @@ export interface ReadContext {
   readonly lang: string;
   /** `bin_size` (every binary field) or `bin_size_<field>` (that one): sizes instead of data. */
   readonly binSize: (field: string) => boolean;
+  /**
+   * `active_test` (true unless the context says otherwise): Odoo reads an x2many by searching its
+   * comodel in the read's context, so archived targets are left out unless it is off.
+   */
+  readonly activeTest: boolean;
 }
 
 /** The language a call reads in: its context's `lang`, else the source language. */
@@ -50,12 +55,16 @@ export function readContextOf(context: Record<string, unknown> | undefined): Rea
   return {
     lang,
     binSize: (field) => all || isTruthy(context?.[`bin_size_${field}`]),
+    activeTest: isTruthy(context?.active_test ?? true),
   };
 }
 
-/** A read context for the language alone (no `bin_size`). */
+/**
+ * A read context for the language alone (no `bin_size`, `active_test` off): what the tests see
+ * of Odoo's records, archived x2many targets included, as erp-bridge reads them.
+ */
 export function langContext(lang: string = SOURCE_LANG): ReadContext {
-  return { lang, binSize: () => false };
+  return { lang, binSize: () => false, activeTest: false };
 }
 
 export class SandboxReads {
@@ -65,6 +74,8 @@ export class SandboxReads {
   constructor(
     private readonly tables: SandboxTables,
     private readonly access: SandboxAccess,
+    /** The major version played: `fields_get` describes what that series describes. */
+    private readonly major: number = 19,
   ) {}
 
   /** Forgets compiled readers: a field was added or removed. */
@@ -169,7 +180,11 @@ export class SandboxReads {
     allfields: unknown,
     attributes: unknown,
   ): Record<string, Record<string, PyValue>> {
-    return describeFields(this.tables.requireTable(model), allfields, attributes);
+    const hierarchyOf =
+      this.major >= 19
+        ? (comodel: string) => this.tables.table(comodel)?.fields.has('parent_id') === true
+        : undefined;
+    return describeFields(this.tables.requireTable(model), allfields, attributes, hierarchyOf);
   }
 
   /** Converters from a row to each requested field's wire value, cached per field list. */
@@ -223,7 +238,7 @@ export class SandboxReads {
       .filter((spec) => spec.type === 'binary' && context.binSize(spec.name))
       .map((spec) => spec.name)
       .join(',');
-    return `${table.spec.name}|${classic ? 1 : 0}|${context.lang}|${binSize}|${names.join(',')}`;
+    return `${table.spec.name}|${classic ? 1 : 0}|${context.lang}|${context.activeTest ? 1 : 0}|${binSize}|${names.join(',')}`;
   }
 
   /**
@@ -364,9 +379,9 @@ export class SandboxReads {
           : (row) => (row[name] as number | null) ?? false;
       }
       case 'one2many':
-        return (row) => this.tables.one2manyIds(spec, row.id, lang);
+        return this.activeOnly(spec, context, (row) => this.tables.one2manyIds(spec, row.id, lang));
       case 'many2many':
-        return (row) => this.tables.many2manyIds(spec, row, lang);
+        return this.activeOnly(spec, context, (row) => this.tables.many2manyIds(spec, row, lang));
       case 'json':
         // Stored as given (Odoo's convert_to_cache is a JSON round trip); empty is False.
         return (row) => (row[name] as PyValue) ?? false;
@@ -377,6 +392,17 @@ export class SandboxReads {
       default:
         return (row) => (row[name] as PyValue) ?? false;
     }
+  }
+
+  /**
+   * An x2many's ids as the read's context shows them: without its archived targets unless
+   * `active_test` is off (a comodel without an archive field keeps them all).
+   */
+  private activeOnly(spec: FieldSpec, context: ReadContext, ids: (row: Row) => number[]): Reader {
+    const comodel = this.tables.requireTable(spec.relation as string);
+    if (!context.activeTest || comodel.activeField === undefined) return ids;
+    const active = comodel.activeField;
+    return (row) => ids(row).filter((id) => comodel.rows.get(id)?.[active] === true);
   }
 
   /**

@@ -66,8 +66,8 @@ export class SandboxStore {
 
   constructor(private readonly options: SandboxStoreOptions = {}) {
     this.access = options.access ?? new SandboxAccess();
-    this.tables = new SandboxTables(options.catalogue, options.nowMicros);
-    this.reads = new SandboxReads(this.tables, this.access);
+    this.tables = new SandboxTables(options.catalogue, options.nowMicros, options.major);
+    this.reads = new SandboxReads(this.tables, this.access, options.major);
     this.writes = new SandboxWrites(this.tables);
   }
 
@@ -185,8 +185,9 @@ export class SandboxStore {
     options: SearchOptions & { load?: unknown } = {},
   ): RecordList {
     const table = this.tables.requireTable(model);
-    // Odoo checks the field names before searching.
-    const context = readContextOf(options.context);
+    // Odoo checks the field names before searching; `active_test` is for the search alone: the
+    // read drops it (models.py, search_read), and its x2many values leave archived targets out.
+    const context = { ...readContextOf(options.context), activeTest: true };
     this.reads.readers(table, fields, true, context);
     const ids = this.search(model, domain, options);
     return this.reads.readList(model, ids, fields, options.load ?? '_classic_read', context);

@@ -62,6 +62,8 @@ export class SandboxTables {
     private readonly catalogue: SandboxCatalogue = SANDBOX_CATALOGUE,
     /** The sandbox clock, for what Odoo computes against today (an activity overdue). */
     readonly nowMicros: () => number = () => Date.now() * 1000,
+    /** The major version of the Odoo played: its domains' semantics (sandbox-domain.ts). */
+    private readonly major: number = 19,
   ) {
     for (const spec of catalogue.models) this.tables.set(spec.name, this.createTable(spec));
   }
@@ -194,8 +196,8 @@ export class SandboxTables {
 
   /**
    * A one2many's value: the comodel records pointing back that the field's domain keeps,
-   * archived ones included (Odoo reads x2many fields with `active_test` off), in the comodel's
-   * order. An inverse that is a many2one_reference (`res_id`) points into any model: only the
+   * archived ones included (a read leaves them out unless its context turns `active_test` off:
+   * sandbox-reads.ts), in the comodel's order. An inverse that is a many2one_reference (`res_id`) points into any model: only the
    * records whose model field names the one2many's model count (Odoo adds that to the domain).
    */
   one2manyIds(field: FieldSpec, id: number, lang: string = SOURCE_LANG): number[] {
@@ -355,6 +357,9 @@ export class SandboxTables {
         many2manyIds: (field, row) => this.many2manyIds(field, row),
         displayName: (model, id) => this.displayName(model, id),
         ...(declared.release === undefined ? {} : { release: declared.release }),
+        ...(declared.release === undefined && this.major >= 19
+          ? { wholeSecondDatetimes: true }
+          : {}),
         computedValue: (field, row) => this.computedValue(table, field, row),
       },
     };

@@ -128,6 +128,8 @@ export class SandboxWrites {
       if (!holdsValue(spec) || spec.name === 'id') continue;
       row[spec.name] = spec.type === 'many2many' ? [] : null;
     }
+    // Odoo declares the archive field `default=True` wherever a model has one.
+    if (table.activeField !== undefined) row[table.activeField] = true;
     Object.assign(
       row,
       table.rules.defaults?.(values, ctx) ?? {},
@@ -183,6 +185,8 @@ export class SandboxWrites {
       if (!holdsValue(spec) || spec.name === 'id') continue;
       row[spec.name] = spec.type === 'many2many' ? [] : null;
     }
+    // Odoo declares the archive field `default=True` wherever a model has one.
+    if (table.activeField !== undefined) row[table.activeField] = true;
     Object.assign(row, values);
     this.tables.insertRow(table, row);
   }

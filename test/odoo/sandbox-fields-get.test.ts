@@ -6,7 +6,7 @@
  * company-dependent fields, and `attributes` filtering, the same over XML-RPC and JSON-2.
  */
 import { describe, expect, it } from 'vitest';
-import { useSandbox, type SandboxHarness } from './sandbox-harness.js';
+import { startSandbox, useSandbox, type SandboxHarness } from './sandbox-harness.js';
 import { sandboxWire } from './sandbox-wire.js';
 
 let harness: SandboxHarness;
@@ -145,16 +145,18 @@ describe('fields_get describes each type as Odoo does', () => {
     });
   });
 
-  it('many2one, one2many and many2many: relation, domain and context; relation_field on one2many', async () => {
+  it('many2one, one2many and many2many: relation, domain and context; relation_field on one2many; on 19, whether the comodel has a parent', async () => {
     const partner = await fieldsGet('res.partner', ['parent_id', 'child_ids', 'category_id']);
     expect(partner.parent_id).toEqual({
       ...base('parent_id', 'many2one', 'Related Company'),
+      allow_hierachy_operators: true,
       context: {},
       domain: [],
       relation: 'res.partner',
     });
     expect(partner.child_ids).toEqual({
       ...base('child_ids', 'one2many', 'Contact', { groupable: false, sortable: false }),
+      allow_hierachy_operators: true,
       context: {},
       domain: [['active', '=', true]],
       relation: 'res.partner',
@@ -162,10 +164,40 @@ describe('fields_get describes each type as Odoo does', () => {
     });
     expect(partner.category_id).toEqual({
       ...base('category_id', 'many2many', 'Tags', { sortable: false }),
+      allow_hierachy_operators: false,
       context: {},
       domain: [],
       relation: 'res.partner.category',
     });
+    const older = await startSandbox({ serverVersion: '17.0' });
+    try {
+      const described = (await (
+        await fetch(`${older.sandbox.url}/jsonrpc`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            method: 'call',
+            id: 1,
+            params: {
+              service: 'object',
+              method: 'execute_kw',
+              args: [
+                older.sandbox.database,
+                older.sandbox.uid,
+                older.sandbox.password,
+                'res.partner',
+                'fields_get',
+                [['parent_id']],
+              ],
+            },
+          }),
+        })
+      ).json()) as { result: Descriptions };
+      expect(described.result.parent_id).not.toHaveProperty('allow_hierachy_operators');
+    } finally {
+      await older.close();
+    }
   });
 
   it('related and non-stored computed fields', async () => {

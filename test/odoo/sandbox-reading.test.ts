@@ -182,7 +182,7 @@ describe('time model (docs/odoo.md, The time model)', () => {
     });
   });
 
-  it('compares datetimes in domains with the microseconds (> the shown second matches; = does not)', async () => {
+  it('compares datetimes in domains to the whole second on 19 (> the shown second does not match; = does), with the microseconds on 17', async () => {
     clock.set(new Date('2025-03-10T10:00:00.000Z'));
     clock.advanceMicros(250_000);
     const first = harness.sandbox.control.create('dimagaz.bc', {
@@ -195,25 +195,35 @@ describe('time model (docs/odoo.md, The time model)', () => {
       origin: 'same-second',
     });
     const base = [['origin', '=', 'same-second']];
-    expect(
-      await value(
-        executeKw('dimagaz.bc', 'search', [[...base, ['write_date', '>', '2025-03-10 10:00:00']]], {
+    const matching = async (operator: string, stamp: string) =>
+      value(
+        executeKw('dimagaz.bc', 'search', [[...base, ['write_date', operator, stamp]]], {
           order: 'id',
         }),
-      ),
-    ).toEqual([first, second]);
-    expect(
-      await value(
-        executeKw('dimagaz.bc', 'search', [[...base, ['write_date', '=', '2025-03-10 10:00:00']]]),
-      ),
-    ).toEqual([]);
-    expect(
-      await value(
-        executeKw('dimagaz.bc', 'search', [[...base, ['write_date', '<', '2025-03-10 10:00:01']]], {
-          order: 'id',
-        }),
-      ),
-    ).toEqual([first, second]);
+      );
+    const both = [first, second];
+    expect(await matching('>', '2025-03-10 10:00:00')).toEqual([]);
+    expect(await matching('>=', '2025-03-10 10:00:00.600000')).toEqual(both);
+    expect(await matching('=', '2025-03-10 10:00:00')).toEqual(both);
+    expect(await matching('<=', '2025-03-10 10:00:00')).toEqual(both);
+    expect(await matching('<', '2025-03-10 10:00:01')).toEqual(both);
+    // Odoo 17 compares the stored microseconds.
+    const older = await startSandbox({
+      serverVersion: '17.0',
+      orders: 1,
+      clock: createManualClock(new Date('2025-03-10T10:00:00.250Z')).source,
+    });
+    try {
+      const id = older.sandbox.control.create('dimagaz.bc', { partner_id: 1, origin: 'o17' });
+      const on17 = async (operator: string) =>
+        older.client('jsonrpc').search('dimagaz.bc', [
+          ['origin', '=', 'o17'],
+          ['write_date', operator, '2025-03-10 10:00:00'],
+        ]);
+      expect({ '>': await on17('>'), '=': await on17('=') }).toEqual({ '>': [id], '=': [] });
+    } finally {
+      await older.close();
+    }
     const read = (await value(
       executeKw('dimagaz.bc', 'read', [[first, second]], { fields: ['write_date'] }),
     )) as Array<{ write_date: string }>;

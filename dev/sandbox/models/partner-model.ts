@@ -18,7 +18,8 @@ export const PARTNER: ModelSpec = {
   description: 'Contact',
   order: 'complete_name asc, id desc',
   fields: [
-    { name: 'name', type: 'char', string: 'Name', store: true, required: true },
+    // Not required in the ORM: a constraint asks a name of contacts that are not addresses.
+    { name: 'name', type: 'char', string: 'Name', store: true },
     {
       name: 'complete_name',
       type: 'char',

@@ -1,0 +1,606 @@
+/**
+ * One conformance table for Odoo 19, run against two rows: the sandbox playing Odoo 19.0 (what
+ * the rest of the suite tests against) and a real Odoo 19.0 (Debian's `odoo-19`, started by
+ * test/helpers/odoo19.ts). The same checks for both, over JSON-2 with the sync user's API key,
+ * through erp-bridge's client and on the raw wire: the transport `auto` picks, the key as login,
+ * `/web/version`, `fields_get`'s attributes, `/doc-bearer`, keyset pages, reads of ids that are
+ * gone, faults by kind, `write_date`'s precision and time zone, archived and deleted records,
+ * access rights. Each row's setup is its own (the sandbox's control, Odoo's administrator over
+ * JSON-2): the checks are not.
+ */
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import {
+  createOdooClient,
+  type OdooClient,
+  type OdooClientOptions,
+} from '../../src/clients/odoo/index.js';
+import {
+  json2,
+  json2Value,
+  ODOO19_START_TIMEOUT_MS,
+  startOdoo19,
+  type Json2Answer,
+} from '../helpers/odoo19.js';
+import { expectOdooError, rejectionOf, silentLogger } from './sandbox-harness.js';
+
+/** What a row gives the checks. */
+interface Target {
+  readonly url: string;
+  readonly database: string;
+  readonly username: string;
+  readonly password: string;
+  /** The sync user's API key. */
+  readonly apiKey: string;
+  /** A key that may set up anything a check needs (the sandbox's one user, Odoo's admin). */
+  readonly adminKey: string;
+  /** Puts the sync user in, or out of, Technical Documentation (`api_doc.group_allow_doc`). */
+  setDocAccess(allowed: boolean): Promise<void>;
+  /** A model the sync user may not read. */
+  readonly unreadable: string;
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+const ROWS: ReadonlyArray<{ name: string; start(): Promise<Target> }> = [
+  {
+    name: 'the sandbox as Odoo 19.0',
+    async start() {
+      const sandbox = createOdooSandbox({
+        serverVersion: '19.0',
+        loginCooldown: false,
+        docAccess: true,
+        // Odoo takes keys only; the sandbox's password-as-key convenience is off for this row.
+        passwordAsApiKey: false,
+      });
+      // A key as an internal user makes one in Odoo: three months.
+      const apiKey = sandbox.keys.add({ expiresAt: new Date(Date.now() + 90 * DAY_MS) });
+      sandbox.control.denyRead({
+        model: 'res.country',
+        description: 'Country',
+        groups: ['Role / Administrator'],
+      });
+      await sandbox.start();
+      return {
+        url: sandbox.url,
+        database: sandbox.database,
+        username: sandbox.username,
+        password: sandbox.password,
+        apiKey,
+        adminKey: apiKey,
+        setDocAccess: (allowed) => Promise.resolve(sandbox.setDocAccess(allowed)),
+        unreadable: 'res.country',
+        stop: () => sandbox.stop(),
+      };
+    },
+  },
+  {
+    name: 'a real Odoo 19.0',
+    async start() {
+      const odoo = await startOdoo19();
+      const admin = odoo.admin.apiKey;
+      const [, group] = await json2Value<[string, number]>(
+        odoo,
+        admin,
+        'ir.model.data',
+        'check_object_reference',
+        { module: 'api_doc', xml_id: 'group_allow_doc' },
+      );
+      const { uid } = await json2Value<{ uid: number }>(
+        odoo,
+        odoo.apiKey,
+        'res.users',
+        'context_get',
+        {},
+      );
+      return {
+        url: odoo.url,
+        database: odoo.database,
+        username: odoo.username,
+        password: odoo.password,
+        apiKey: odoo.apiKey,
+        adminKey: admin,
+        async setDocAccess(allowed) {
+          await json2Value(odoo, admin, 'res.users', 'write', {
+            ids: [uid],
+            vals: { group_ids: [[allowed ? 4 : 3, group]] },
+          });
+        },
+        unreadable: 'ir.config_parameter',
+        stop: () => odoo.stop(),
+      };
+    },
+  },
+];
+
+/**
+ * The attributes `fields_get` gives each field type on Odoo 19.0 (`Field.get_description`), as
+ * the real server gave them for `res.partner`'s fields.
+ */
+const BASE_ATTRIBUTES = [
+  'change_default',
+  'company_dependent',
+  'default_export_compatible',
+  'depends',
+  'exportable',
+  'groupable',
+  'manual',
+  'name',
+  'readonly',
+  'required',
+  'searchable',
+  'sortable',
+  'store',
+  'string',
+  'type',
+];
+const RELATIONAL = ['allow_hierachy_operators', 'context', 'domain', 'relation'];
+const EXPECTED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  name: [...BASE_ATTRIBUTES, 'translate', 'trim'],
+  is_company: [...BASE_ATTRIBUTES, 'help'],
+  parent_id: [...BASE_ATTRIBUTES, ...RELATIONAL],
+  child_ids: [...BASE_ATTRIBUTES, ...RELATIONAL, 'relation_field'],
+  category_id: [...BASE_ATTRIBUTES, ...RELATIONAL],
+  write_date: BASE_ATTRIBUTES,
+  id: BASE_ATTRIBUTES,
+  customer_rank: [...BASE_ATTRIBUTES, 'aggregator'],
+  comment: [
+    ...BASE_ATTRIBUTES,
+    'sanitize',
+    'sanitize_attributes',
+    'sanitize_style',
+    'sanitize_tags',
+    'strip_classes',
+    'strip_style',
+    'translate',
+  ],
+};
+/** What the copy's layout reads of a field (docs/models.md), the same on both rows. */
+const EXPECTED_VALUES: Readonly<Record<string, Record<string, unknown>>> = {
+  name: { type: 'char', store: true, required: false, readonly: false, translate: false },
+  is_company: { type: 'boolean', store: true },
+  parent_id: {
+    type: 'many2one',
+    store: true,
+    relation: 'res.partner',
+    allow_hierachy_operators: true,
+  },
+  child_ids: {
+    type: 'one2many',
+    store: true,
+    relation: 'res.partner',
+    relation_field: 'parent_id',
+    domain: [['active', '=', true]],
+    sortable: false,
+    groupable: false,
+  },
+  category_id: { type: 'many2many', store: true, relation: 'res.partner.category' },
+  write_date: { type: 'datetime', store: true, readonly: true, sortable: true },
+  id: { type: 'integer', store: true, readonly: true },
+  customer_rank: { type: 'integer', store: true, aggregator: 'sum' },
+  comment: { type: 'html', store: true, sanitize: true },
+};
+
+/** `YYYY-MM-DD HH:MM:SS` (naive UTC) as an instant. */
+const utc = (stamp: string): number => Date.parse(`${stamp.replace(' ', 'T')}Z`);
+
+describe.each(ROWS)('Odoo 19 conformance: $name', (row) => {
+  let t: Target;
+  const clients: OdooClient[] = [];
+  beforeAll(async () => {
+    t = await row.start();
+  }, ODOO19_START_TIMEOUT_MS);
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await t?.stop();
+  });
+
+  /** erp-bridge's client for the row: `auto` with the sync user's key unless told otherwise. */
+  const clientOf = (overrides: Partial<OdooClientOptions> = {}): OdooClient => {
+    const client = createOdooClient(
+      {
+        url: t.url,
+        database: t.database,
+        username: t.username,
+        password: t.password,
+        apiKey: t.apiKey,
+        timeoutMs: 30_000,
+        retries: 0,
+        protocol: 'auto',
+        ...overrides,
+      },
+      { logger: silentLogger },
+    );
+    clients.push(client);
+    return client;
+  };
+  const sync = (model: string, method: string, body: Record<string, unknown>) =>
+    json2(t, t.apiKey, model, method, body);
+  const admin = <T = unknown>(model: string, method: string, body: Record<string, unknown>) =>
+    json2Value<T>(t, t.adminKey, model, method, body);
+  const createPartners = (names: readonly string[], extra: Record<string, unknown> = {}) =>
+    admin<number[]>('res.partner', 'create', {
+      vals_list: names.map((name) => ({ name, ...extra })),
+    });
+  /** The answer's status and, for an error, the exception as Odoo serialized it. */
+  const fault = (answer: Json2Answer) => {
+    const body = answer.body as { name?: string; message?: string; arguments?: unknown[] };
+    return { status: answer.status, name: body.name, message: body.message };
+  };
+
+  it('GET /web/version answers without credentials: 19.0', async () => {
+    const response = await request(`${t.url}/web/version`);
+    expect(response.statusCode).toBe(200);
+    expect(await response.body.json()).toEqual({
+      version_info: [19, 0, 0, 'final', 0, ''],
+      version: '19.0',
+    });
+    expect((await clientOf().version()).serverVersion).toBe('19.0');
+  });
+
+  it('auto picks JSON-2 with a key, JSON-RPC with a password only', async () => {
+    expect(await clientOf().transport()).toMatchObject({
+      protocol: 'json2',
+      serverVersion: '19.0',
+    });
+    const passwordOnly = await clientOf({ apiKey: undefined }).transport();
+    expect(passwordOnly).toMatchObject({ protocol: 'jsonrpc', serverVersion: '19.0' });
+    expect(passwordOnly.deprecationWarning).toBeDefined();
+  });
+
+  it('the key is the login: it names its user; a wrong key, or the password, is a 401', async () => {
+    const context = await sync('res.users', 'context_get', {});
+    expect(context.status).toBe(200);
+    const { uid } = context.body as { uid: number };
+    expect(await clientOf().authenticate()).toBe(uid);
+
+    for (const wrong of ['0123456789abcdef0123456789abcdef01234567', t.password]) {
+      const refused = await json2(t, wrong, 'res.partner', 'search', { domain: [] });
+      expect(fault(refused)).toEqual({
+        status: 401,
+        name: 'werkzeug.exceptions.Unauthorized',
+        message: 'Invalid apikey',
+      });
+      expect((refused.body as { arguments: unknown[] }).arguments).toEqual(['Invalid apikey', 401]);
+      expect(String(refused.headers['www-authenticate'])).toMatch(/^Bearer/);
+      expectOdooError(
+        await rejectionOf(clientOf({ apiKey: wrong }).authenticate()),
+        'ODOO_AUTH',
+        false,
+      );
+    }
+  });
+
+  it("fields_get describes each field type with Odoo 19's attributes", async () => {
+    const names = Object.keys(EXPECTED_ATTRIBUTES);
+    const answer = await sync('res.partner', 'fields_get', { allfields: names });
+    expect(answer.status).toBe(200);
+    const described = answer.body as Record<string, Record<string, unknown>>;
+    for (const name of names) {
+      expect(Object.keys(described[name] ?? {}).sort(), name).toEqual(
+        [...(EXPECTED_ATTRIBUTES[name] ?? [])].sort(),
+      );
+      expect(described[name], name).toMatchObject(EXPECTED_VALUES[name] ?? {});
+    }
+    // `attributes` keeps exactly the attributes asked for.
+    const client = clientOf();
+    expect(
+      await client.fieldsGet('res.partner', ['type', 'store', 'relation'], {
+        allfields: ['parent_id', 'name'],
+      }),
+    ).toEqual({
+      parent_id: { type: 'many2one', store: true, relation: 'res.partner' },
+      name: { type: 'char', store: true },
+    });
+    const stored = await client.storedFields('res.partner');
+    expect(stored).toEqual(
+      expect.arrayContaining([
+        { name: 'name', type: 'char' },
+        { name: 'parent_id', type: 'many2one', relation: 'res.partner' },
+        { name: 'write_date', type: 'datetime' },
+      ]),
+    );
+    expect(stored.map((field) => field.name)).not.toContain('display_name');
+  });
+
+  it('/doc-bearer: 200 and an ETag in Technical Documentation, 304 when it matches, 403 outside', async () => {
+    const doc = (etag?: string) =>
+      request(`${t.url}/doc-bearer/res.partner.json`, {
+        headers: {
+          authorization: `bearer ${t.apiKey}`,
+          ...(etag === undefined ? {} : { 'if-none-match': etag }),
+        },
+      });
+    const first = await doc();
+    expect(first.statusCode).toBe(200);
+    const etag = first.headers.etag;
+    expect(typeof etag).toBe('string');
+    const body = (await first.body.json()) as {
+      model: string;
+      fields: Record<string, { type: string; store: boolean }>;
+    };
+    expect(body.model).toBe('res.partner');
+    expect(body.fields.name).toMatchObject({ type: 'char', store: true });
+    const again = await doc(etag as string);
+    expect(again.statusCode).toBe(304);
+    await again.body.text();
+
+    await t.setDocAccess(false);
+    try {
+      const refused = await doc();
+      expect(refused.statusCode).toBe(403);
+      expect(await refused.body.json()).toMatchObject({ name: 'odoo.exceptions.AccessError' });
+    } finally {
+      await t.setDocAccess(true);
+    }
+    const back = await doc();
+    expect(back.statusCode).toBe(200);
+    await back.body.text();
+  });
+
+  it('search_read pages by keyset: id > last, ordered by id', async () => {
+    const ids = await createPartners(['Keyset G', 'Keyset A', 'Keyset E', 'Keyset B', 'Keyset F']);
+    const sorted = [...ids].sort((a, b) => a - b);
+    const pages: number[][] = [];
+    for await (const page of clientOf().pages('res.partner', [['id', 'in', ids]], {
+      fields: ['name'],
+      pageSize: 2,
+      context: { active_test: false },
+    }))
+      pages.push(page.map((record) => record.id));
+    expect(pages).toEqual([sorted.slice(0, 2), sorted.slice(2, 4), sorted.slice(4)]);
+    const after = await sync('res.partner', 'search_read', {
+      domain: [
+        ['id', 'in', ids],
+        ['id', '>', sorted[1]],
+      ],
+      fields: ['name'],
+      order: 'id asc',
+      limit: 2,
+    });
+    expect((after.body as Array<{ id: number }>).map((record) => record.id)).toEqual(
+      sorted.slice(2, 4),
+    );
+  });
+
+  it('read drops the ids that do not exist, silently, and keeps the order asked', async () => {
+    const [first, second] = await createPartners(['Read first', 'Read second']);
+    const answer = await sync('res.partner', 'read', {
+      ids: [second, 2_000_000_000, first],
+      fields: ['name'],
+    });
+    expect(answer).toMatchObject({
+      status: 200,
+      body: [
+        { id: second, name: 'Read second' },
+        { id: first, name: 'Read first' },
+      ],
+    });
+    const read = await clientOf().read('res.partner', [first!, 2_000_000_001], ['name']);
+    expect(read).toEqual([{ id: first, name: 'Read first' }]);
+  });
+
+  it('faults by kind: their status, their exception, and the error the client makes of them', async () => {
+    const [partner] = await createPartners(['Faulty']);
+    const [gone] = await createPartners(['Gone']);
+    await admin('res.partner', 'unlink', { ids: [gone] });
+    const cases: Array<{
+      call: [string, string, Record<string, unknown>];
+      status: number;
+      name: string;
+      message?: RegExp;
+      /** The client's error code; absent where execute_kw's shape cannot make the call. */
+      code?: string;
+    }> = [
+      {
+        call: [t.unreadable, 'search_read', { domain: [], fields: ['id'] }],
+        status: 403,
+        name: 'odoo.exceptions.AccessError',
+        message: new RegExp(`^You are not allowed to access '.+' \\(${t.unreadable}\\) records\\.`),
+        code: 'ODOO_ACCESS',
+      },
+      {
+        call: ['res.partner', 'write', { ids: [gone], vals: { name: 'x' } }],
+        status: 404,
+        name: 'odoo.exceptions.MissingError',
+        message: /^Record does not exist or has been deleted\./,
+        code: 'ODOO_USER_ERROR',
+      },
+      {
+        call: ['res.partner', 'write', { ids: [partner], vals: { parent_id: partner } }],
+        status: 422,
+        name: 'odoo.exceptions.ValidationError',
+        message: /^You cannot create recursive Partner hierarchies\.$/,
+        code: 'ODOO_USER_ERROR',
+      },
+      {
+        // Positional arguments: JSON-2 has none; the method's own are then missing...
+        call: ['res.partner', 'search', { args: [[]] }],
+        status: 422,
+        name: 'werkzeug.exceptions.UnprocessableEntity',
+        message: /^missing a required argument: 'domain'$/,
+        code: 'ODOO_USER_ERROR',
+      },
+      {
+        // ...and `args` is an argument the method lacks.
+        call: ['res.partner', 'read', { ids: [partner], args: [['name']] }],
+        status: 422,
+        name: 'werkzeug.exceptions.UnprocessableEntity',
+        message: /^got an unexpected keyword argument 'args'$/,
+        code: 'ODOO_USER_ERROR',
+      },
+      {
+        call: ['res.partner', 'search', { ids: [partner], domain: [] }],
+        status: 422,
+        name: 'werkzeug.exceptions.UnprocessableEntity',
+        message: /^cannot call res\.partner\.search with ids$/,
+      },
+      {
+        call: ['x.nowhere', 'search', { domain: [] }],
+        status: 404,
+        name: 'werkzeug.exceptions.NotFound',
+        message: /^the model 'x\.nowhere' does not exist$/,
+        code: 'ODOO_USER_ERROR',
+      },
+      {
+        call: ['res.partner', 'frobnicate', {}],
+        status: 404,
+        name: 'werkzeug.exceptions.NotFound',
+        message: /^The method 'res\.partner\.frobnicate' does not exist$/,
+        code: 'ODOO_USER_ERROR',
+      },
+      {
+        call: ['res.partner', '_read_group', {}],
+        status: 403,
+        name: 'odoo.exceptions.AccessError',
+        message:
+          /^Private methods \(such as 'res\.partner\._read_group'\) cannot be called remotely\.$/,
+        code: 'ODOO_ACCESS',
+      },
+      {
+        call: ['res.partner', 'search', { domain: [['bogus', '=', 1]] }],
+        status: 500,
+        name: 'builtins.ValueError',
+        code: 'ODOO_SERVER_FAULT',
+      },
+    ];
+    const client = clientOf();
+    for (const { call, status, name, message, code } of cases) {
+      const [model, method, body] = call;
+      const answer = fault(await sync(model, method, body));
+      expect({ status: answer.status, name: answer.name }, `${model}.${method}`).toEqual({
+        status,
+        name,
+      });
+      if (message) expect(answer.message, `${model}.${method}`).toMatch(message);
+      if (code === undefined) continue;
+      const { ids, ...named } = body;
+      const args = ids === undefined ? [] : [ids];
+      expectOdooError(await rejectionOf(client.executeKw(model, method, args, named)), code, false);
+    }
+  });
+
+  it('write_date: UTC whatever the time zone, whole seconds on the wire and in domains', async () => {
+    const created = await json2(t, t.adminKey, 'res.partner', 'create', {
+      vals_list: [{ name: 'Stamped' }],
+    });
+    const [id] = created.body as number[];
+    const serverNow = Date.parse(String(created.headers.date));
+    const readIn = async (tz?: string) => {
+      const answer = await sync('res.partner', 'read', {
+        ids: [id],
+        fields: ['write_date'],
+        ...(tz === undefined ? {} : { context: { tz } }),
+      });
+      return (answer.body as Array<{ write_date: string }>)[0]!.write_date;
+    };
+    const stamp = await readIn();
+    expect(stamp).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(await readIn('Pacific/Auckland')).toBe(stamp);
+    expect(await readIn('America/Los_Angeles')).toBe(stamp);
+    // The answer's Date is Odoo's clock in UTC, to the second: the stamp is that same clock.
+    expect(Math.abs(utc(stamp) - serverNow)).toBeLessThanOrEqual(2_000);
+    // Stored to the microsecond, sent cut, and compared in domains to the whole second: the
+    // record is not after its own stamp, and is at or before it.
+    const count = async (operator: string, value: unknown = stamp) =>
+      (
+        await sync('res.partner', 'search_count', {
+          domain: [
+            ['id', '=', id],
+            ['write_date', operator, value],
+          ],
+        })
+      ).body;
+    const operators = ['>', '>=', '<', '<=', '=', '!=', 'in', 'not in'] as const;
+    const counts: Record<string, unknown> = {};
+    for (const operator of operators)
+      counts[operator] = await count(operator, operator.includes('in') ? [stamp] : stamp);
+    expect(counts).toEqual({
+      '>': 0,
+      '>=': 1,
+      '<': 0,
+      '<=': 1,
+      '=': 1,
+      '!=': 0,
+      in: 1,
+      'not in': 0,
+    });
+  });
+
+  it('archived records: listed with active_test off only; read keeps archived x2many targets when it is off, search_read never', async () => {
+    const [kept, archivedTag] = await admin<number[]>('res.partner.category', 'create', {
+      vals_list: [{ name: 'Conformance kept' }, { name: 'Conformance archived' }],
+    });
+    const [live, archived] = await createPartners(['Archive live', 'Archive gone'], {
+      category_id: [[6, 0, [kept, archivedTag]]],
+    });
+    await admin('res.partner.category', 'action_archive', { ids: [archivedTag] });
+    await admin('res.partner', 'action_archive', { ids: [archived] });
+    const both = [['id', 'in', [live, archived]]];
+    const off = { active_test: false };
+    expect((await sync('res.partner', 'search', { domain: both, order: 'id' })).body).toEqual([
+      live,
+    ]);
+    expect(
+      (await sync('res.partner', 'search', { domain: both, order: 'id', context: off })).body,
+    ).toEqual([live, archived]);
+    expect((await sync('res.partner', 'search_count', { domain: both })).body).toBe(1);
+    const tags = async (method: 'read' | 'search_read', context?: Record<string, unknown>) => {
+      const body =
+        method === 'read'
+          ? { ids: [live], fields: ['category_id'] }
+          : { domain: [['id', '=', live]], fields: ['category_id'] };
+      const answer = await sync('res.partner', method, context ? { ...body, context } : body);
+      return (answer.body as Array<{ category_id: number[] }>)[0]!.category_id;
+    };
+    // In the comodel's order (by name).
+    expect(await tags('read', off)).toEqual([archivedTag, kept]);
+    expect(await tags('read')).toEqual([kept]);
+    expect(await tags('search_read', off)).toEqual([kept]);
+    // A record archived by id is still read, as archived.
+    expect(
+      (await sync('res.partner', 'read', { ids: [archived], fields: ['active'] })).body,
+    ).toEqual([{ id: archived, active: false }]);
+  });
+
+  it('deleted records: gone from read, search and search_count, archived or not', async () => {
+    const [doomed] = await createPartners(['Deleted soon']);
+    await admin('res.partner', 'unlink', { ids: [doomed] });
+    const off = { active_test: false };
+    expect(
+      (await sync('res.partner', 'read', { ids: [doomed], fields: ['name'], context: off })).body,
+    ).toEqual([]);
+    expect(
+      (await sync('res.partner', 'search', { domain: [['id', '=', doomed]], context: off })).body,
+    ).toEqual([]);
+    expect(
+      (await sync('res.partner', 'search_count', { domain: [['id', '=', doomed]], context: off }))
+        .body,
+    ).toBe(0);
+    expect(await clientOf().search('res.partner', [['id', '=', doomed!]])).toEqual([]);
+  });
+
+  it('access rights: has_access and check_access_rights without raising say yes or no; the client asks has_access', async () => {
+    const asks = async (model: string) => ({
+      has_access: (await sync(model, 'has_access', { ids: [], operation: 'read' })).body,
+      check_access_rights: (
+        await sync(model, 'check_access_rights', { operation: 'read', raise_exception: false })
+      ).body,
+    });
+    expect(await asks('res.partner')).toEqual({ has_access: true, check_access_rights: true });
+    expect(await asks(t.unreadable)).toEqual({ has_access: false, check_access_rights: false });
+    // Raising, it answers nothing when allowed (it is check_access since 18), 403 when not.
+    expect(await sync('res.partner', 'check_access_rights', { operation: 'read' })).toMatchObject({
+      status: 200,
+      body: null,
+    });
+    expect(
+      fault(await sync(t.unreadable, 'check_access_rights', { operation: 'read' })),
+    ).toMatchObject({ status: 403, name: 'odoo.exceptions.AccessError' });
+    const client = clientOf();
+    expect(await client.canRead('res.partner')).toBe(true);
+    expect(await client.canRead(t.unreadable)).toBe(false);
+  });
+});
