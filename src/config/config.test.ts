@@ -237,6 +237,26 @@ describe('loadConfig', () => {
     ).toEqual(['ODOO_API_KEY', 'ODOO_API_KEY_SECRET', 'ODOO_PASSWORD']);
   });
 
+  it('refuses ODOO_PROTOCOL=json2 without ODOO_API_KEY: JSON-2 never takes the password', () => {
+    const json2 = { ...production, ODOO_PROTOCOL: 'json2' };
+    expect(
+      problemsOf(() =>
+        loadConfig(json2, { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES }),
+      ).problems,
+    ).toEqual([
+      {
+        key: 'ODOO_API_KEY',
+        message: expect.stringContaining('is required with ODOO_PROTOCOL=json2') as unknown,
+      },
+    ]);
+    expect(() =>
+      loadConfig(
+        { ...json2, ODOO_API_KEY: 'a-key' },
+        { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES },
+      ),
+    ).not.toThrow();
+  });
+
   it('lets the demo run on embedded defaults but refuses a half-configured Tryton', () => {
     expect(
       loadConfig({}, { mode: 'demo', role: 'demo', codeFamilies: CODE_FAMILIES }).odoo,

@@ -95,6 +95,13 @@ export function checkApiKeyLifecycle(
   problems: { key: string; message: string }[],
   callsOdoo: boolean,
 ): void {
+  // JSON-2 takes an API key only: a password sent as one is refused by Odoo 19 (401).
+  if (callsOdoo && parsed?.ODOO_PROTOCOL === 'json2' && !env.ODOO_API_KEY?.trim())
+    problems.push({
+      key: 'ODOO_API_KEY',
+      message:
+        'is required with ODOO_PROTOCOL=json2: JSON-2 takes an API key, never the password (Preferences → Account Security → New API Key)',
+    });
   if (parsed?.ODOO_API_KEY_ROTATE !== true || !callsOdoo) return;
   if (!env.ODOO_API_KEY?.trim())
     problems.push({
