@@ -40,6 +40,13 @@ export interface FamilySchema {
    */
   readonly unread: Readonly<Record<string, readonly string[]>>;
   readonly context: OdooContext;
+  /**
+   * Child models read by id (`search`, then `read`), not by `search_read`: those whose reads hold
+   * a many2many or one2many. Odoo's `search_read` drops `active_test` from the context before it
+   * reads, so an x2many lists no archived target (a tax archived since, a product); `read` keeps
+   * the context. Absent in a schema kept by an earlier version: read by `search_read`.
+   */
+  readonly readById?: readonly string[];
 }
 
 export type SchemaCache = (
@@ -194,10 +201,18 @@ export function createSchemaCache(
     const selected = models.map((model, i) =>
       selectedFields(family, model, storedFields[i]!, refused.get(model.model) ?? new Set()),
     );
+    const toMany = (i: number) => {
+      const read = new Set(selected[i]!.read);
+      return storedFields[i]!.some(
+        (field) =>
+          read.has(field.name) && (field.type === 'many2many' || field.type === 'one2many'),
+      );
+    };
     const fresh: FamilySchema = {
       fields: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.read])),
       unread: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.unread])),
       context: { ...own, ...configured, active_test: false },
+      readById: models.filter((model, i) => i > 0 && toMany(i)).map((model) => model.model),
     };
     cached.set(key, { schema: fresh, atMs: now() });
     await store?.save(key, fresh).catch(() => undefined);
@@ -375,21 +390,34 @@ async function readChildren(
   const byRoot = new Map<number, OdooRecord[]>(rootIds.map((id) => [id, []]));
   const limit = childLimit(rootIds.length);
   const fields = schema.fields[child.model] ?? child.requiredFields;
+  const byId = schema.readById?.includes(child.model) === true;
   let lastId = 0;
   while (rootIds.length > 0) {
-    const records = await source.searchRead(
-      child.model,
-      [
-        [child.parentField, 'in', [...rootIds]],
-        ['id', '>', lastId],
-      ],
-      { fields, order: 'id asc', limit, context: schema.context },
-      call,
-    );
+    const domain: OdooDomain = [
+      [child.parentField, 'in', [...rootIds]],
+      ['id', '>', lastId],
+    ];
+    const options = { order: 'id asc', limit, context: schema.context };
+    let listed: number;
+    let records: OdooRecord[];
+    if (byId) {
+      const ids = await source.search(child.model, domain, options, call);
+      listed = ids.length;
+      // `read` keeps active_test false for the x2many fields too (see FamilySchema.readById).
+      records =
+        ids.length === 0
+          ? []
+          : await source.read(child.model, ids, fields, { context: schema.context }, call);
+      lastId = ids.at(-1) ?? lastId;
+    } else {
+      records = await source.searchRead(child.model, domain, { fields, ...options }, call);
+      listed = records.length;
+      lastId = records.at(-1)?.id ?? lastId;
+    }
     for (const record of records) byRoot.get(rootIdOf(child, record))?.push(record);
-    if (records.length < limit) break;
-    lastId = records[records.length - 1]!.id;
+    if (listed < limit) break;
   }
+  for (const children of byRoot.values()) children.sort((a, b) => a.id - b.id);
   return byRoot;
 }
 

@@ -20,6 +20,8 @@ export const REFERENCE_MODELS: readonly ModelSpec[] = [
   referenceModel('uom.uom', 'Product Unit of Measure', [], { translateName: true }),
   referenceModel('account.tax', 'Tax', [
     { name: 'amount', type: 'float', string: 'Amount', store: true, digits: [16, 4] },
+    // A tax no longer used is archived, not deleted: the lines that bear it keep it.
+    { name: 'active', type: 'boolean', string: 'Active', store: true },
   ]),
   referenceModel(
     'res.country',
