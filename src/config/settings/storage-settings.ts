@@ -1,0 +1,57 @@
+/** Where erp-bridge keeps its state: PostgreSQL, PGlite for the demo, Redis. Each key once: its parser, its default and its documentation (env-setting.ts). */
+import { z } from 'zod';
+import { defaulted, setting } from '../env-setting.js';
+import { booleanText, optionalUrl, wholeNumber } from '../env-values.js';
+
+export const STORAGE_SETTINGS = {
+  DATABASE_URL: setting(optionalUrl(['postgres:', 'postgresql:']), {
+    description:
+      'PostgreSQL connection string. Required, except for the demo (which then uses PGlite).',
+    secret: true,
+  }),
+  DATABASE_POOL_MAX: defaulted(wholeNumber('a whole number of connections', 1, 500), '10', {
+    description:
+      'Connections in the PostgreSQL pool of each process; its readiness probe (/health/ready) holds one more of its own.',
+  }),
+  DATABASE_PREPARED_STATEMENTS: defaulted(booleanText(), 'true', {
+    description:
+      'Whether queries run as named prepared statements (one round trip instead of two). Set false behind PgBouncer in transaction mode before 1.21.',
+  }),
+  DATABASE_LOCK_TIMEOUT_MS: defaulted(
+    wholeNumber('a whole number of milliseconds', 100, 600_000),
+    '30000',
+    {
+      description:
+        'How long a statement of the API, a worker or the sync CLI waits for a lock before it fails (and is retried): a stuck session cannot hold the sync lease or the copy for hours. The migrator waits as long as it must.',
+    },
+  ),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: defaulted(
+    wholeNumber('a whole number of milliseconds', 1_000, 3_600_000),
+    '60000',
+    {
+      description:
+        'PostgreSQL ends a session of the API, a worker or the sync CLI that sits this long inside a transaction (a frozen process), releasing its locks.',
+    },
+  ),
+  PGLITE_DIR: defaulted(z.string().trim(), '.data/pglite', {
+    description: 'Demo only: where PGlite keeps its data when DATABASE_URL is unset.',
+  }),
+  REDIS_URL: setting(optionalUrl(['redis:', 'rediss:']), {
+    description:
+      'Redis for BullMQ; must run with maxmemory-policy noeviction. Required, except for the demo.',
+    secret: true,
+  }),
+  CACHE_REDIS_URL: setting(optionalUrl(['redis:', 'rediss:']), {
+    description:
+      'Redis for the Tryton cache, with an evicting maxmemory-policy (allkeys-lru). Defaults to REDIS_URL, with a warning at boot: the queue Redis is noeviction, so the cache then caches nothing unless TRYTON_CACHE_ALLOW_NOEVICTION is true.',
+    secret: true,
+  }),
+  QUEUE_PREFIX: defaulted(
+    z
+      .string()
+      .trim()
+      .regex(/^[^:\s]+$/, { error: 'must not contain ":" or spaces' }),
+    '{erp-bridge}',
+    { description: 'BullMQ key prefix; keep the braces for Redis Cluster hash tags.' },
+  ),
+};
