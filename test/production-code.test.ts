@@ -85,3 +85,46 @@ describe('the record-family engine', () => {
     expect(offending).toEqual([]);
   });
 });
+
+/**
+ * The architecture, executable (README, "Layout"): the sync domain, the families and the change
+ * feed are plain code that knows no queue and no HTTP server; the ERP clients are libraries that
+ * know no database and no configuration of this product.
+ */
+describe('the walls between the layers', () => {
+  /** Where an import leads: a package name, or a path of the repository (`src/queues/…`). */
+  const targetsOf = (file: string) =>
+    importsOf(file).map((spec) =>
+      spec.startsWith('.') ? relative('.', resolve(file, '..', spec)) : packageName(spec),
+    );
+  const walls = [
+    {
+      name: 'src/sync, src/families and src/feed import no bullmq, fastify, src/queues, src/http or workers',
+      layers: ['src/sync', 'src/families', 'src/feed'],
+      forbidden: [
+        /^bullmq$/,
+        /^fastify/,
+        /^@fastify\//,
+        /^src\/queues\//,
+        /^src\/http\//,
+        /^workers\//,
+      ],
+    },
+    {
+      name: 'src/clients imports no src/db or src/config',
+      layers: ['src/clients'],
+      forbidden: [/^src\/db\//, /^src\/config\//],
+    },
+  ];
+
+  it.each(walls)('$name', ({ layers, forbidden }) => {
+    const offending = layers
+      .flatMap((layer) => sources(layer))
+      .flatMap((file) =>
+        targetsOf(file)
+          .filter((target) => forbidden.some((pattern) => pattern.test(target)))
+          .map((target) => `${file}: ${target}`),
+      );
+    expect(offending).toEqual([]);
+  });
+});
