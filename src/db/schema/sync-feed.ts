@@ -2,7 +2,7 @@
  * The change feed's tables (docs/feed.md).
  *
  * `sync_feed`: one row per `sync_audit` row, written by a statement-level trigger on `sync_audit`
- * (drizzle/0023_change_feed.sql, and 0024, which looks each root up once per statement), so in
+ * (drizzle/0023_change_feed.sql; its current text in src/db/sql/sync-feed-append.sql), so in
  * the very statement that changes the copy: a change is in the feed if and only if it is in the
  * copy. A row's position is (`xid`, `id`): `xid` is its
  * writing transaction's id (`pg_current_xact_id()`), or the position of the root's last change
