@@ -29,6 +29,7 @@ import {
 } from '../helpers/trytond.js';
 import { createCapturedLogger } from './capture-logger.js';
 import { createRecordingDispatcher } from './recording-dispatcher.js';
+import { modelOf } from '../helpers/tryton-model.js';
 
 describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) => {
   let trytond: Trytond;
@@ -93,13 +94,13 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
   describe('session', () => {
     it('logs in once, reads the seeded parties, and reuses the session for 20 calls', async () => {
       const { client, recorder } = newClient();
-      const parties = await client
-        .model('party.party')
-        .searchRead([], ['name', 'code'], { order: [['id', 'ASC']] });
+      const parties = await modelOf(client, 'party.party').searchRead([], ['name', 'code'], {
+        order: [['id', 'ASC']],
+      });
       expect(parties).toEqual(trytond.parties.map(({ id, name, code }) => ({ id, name, code })));
 
       for (let i = 0; i < 19; i++) {
-        expect(await client.model('party.party').searchCount([['code', '=', 'ACME']])).toBe(1);
+        expect(await modelOf(client, 'party.party').searchCount([['code', '=', 'ACME']])).toBe(1);
       }
       expect(recorder.count('common.db.login')).toBe(1);
       expect(recorder.count('model.party.party.search_count')).toBe(19);
@@ -141,7 +142,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
 
     it('after the server dropped the session, 100 concurrent calls all succeed with exactly 1 login', async () => {
       const { client, recorder } = newClient();
-      const party = client.model('party.party');
+      const party = modelOf(client, 'party.party');
       expect(await party.searchCount([])).toBe(trytond.parties.length);
       await logoutOnServer(recorder.lastAuthorization() ?? '');
       const loginsBefore = recorder.count('common.db.login');
@@ -160,7 +161,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
         { sessionTtlSeconds: 60 },
         () => Date.now() + offsetMs,
       );
-      const party = client.model('party.party');
+      const party = modelOf(client, 'party.party');
       expect(await party.searchCount([])).toBe(trytond.parties.length);
       offsetMs = 61_000;
 
@@ -177,12 +178,12 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
         { sessionTtlSeconds: 60 },
         () => Date.now() + offsetMs,
       );
-      await client.model('party.party').searchCount([]);
+      await modelOf(client, 'party.party').searchCount([]);
       offsetMs = 59_000;
-      await client.model('party.party').searchCount([]);
+      await modelOf(client, 'party.party').searchCount([]);
       expect(recorder.count('common.db.login')).toBe(1);
       offsetMs = 61_000;
-      await client.model('party.party').searchCount([]);
+      await modelOf(client, 'party.party').searchCount([]);
       expect(recorder.count('common.db.login')).toBe(2);
       expect(client.stats().sessionRejections).toBe(0);
     });
@@ -206,7 +207,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
         retryable: false,
         message: 'The code on party must be unique.',
       });
-      await expect(client.model('party.party').read([9999], ['name'])).rejects.toMatchObject({
+      await expect(modelOf(client, 'party.party').read([9999], ['name'])).rejects.toMatchObject({
         code: 'TRYTON_USER_ERROR',
         message: missingRecordsMessage(series, '9999', 'Party'),
       });
@@ -276,8 +277,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
           loginTimeoutMs: 400,
         });
         const startedAt = performance.now();
-        const error = await stalledClient
-          .model('party.party')
+        const error = await modelOf(stalledClient, 'party.party')
           .searchCount([])
           .catch((e: unknown) => e);
         const elapsedMs = performance.now() - startedAt;
@@ -314,7 +314,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
         [{ name: '1.0850' }, { name: '1.085' }],
         {},
       ]);
-      const party = client.model('party.party');
+      const party = modelOf(client, 'party.party');
       expect(
         await party.searchRead([['name', '=', new TrytonDecimal('1.0850')]], ['name']),
       ).toEqual([{ id: ids[0], name: '1.0850' }]);
@@ -324,7 +324,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
     });
 
     it('datetime: create_date keeps its microseconds, and finds its record again', async () => {
-      const party = client.model('party.party');
+      const party = modelOf(client, 'party.party');
       const [record] = await party.read([trytond.parties[0]?.id ?? 1], ['create_date']);
       const createDate = record?.create_date;
       expect(createDate).toBeInstanceOf(TrytonDateTime);
@@ -346,9 +346,9 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
         minute: 59,
         second: 58,
       });
-      const [cron] = await client.model('ir.cron').search([], { limit: 1 });
+      const [cron] = await modelOf(client, 'ir.cron').search([], { limit: 1 });
       await client.call('model.ir.cron.write', [[cron], { next_call: at }, {}]);
-      const [read] = await client.model('ir.cron').read([cron ?? 0], ['next_call']);
+      const [read] = await modelOf(client, 'ir.cron').read([cron ?? 0], ['next_call']);
       expect(read?.next_call).toEqual(at);
     });
 
@@ -360,9 +360,9 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
         [{ name: '2024-01-31' }],
         {},
       ]);
-      const found = await client
-        .model('party.party')
-        .search([['name', '=', new TrytonDate({ year: 2024, month: 1, day: 31 })]]);
+      const found = await modelOf(client, 'party.party').search([
+        ['name', '=', new TrytonDate({ year: 2024, month: 1, day: 31 })],
+      ]);
       expect(found).toEqual([id]);
     });
 
@@ -379,7 +379,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
         ],
         {},
       ]);
-      const [read] = await client.model('ir.attachment').read([id ?? 0], ['data', 'data_size']);
+      const [read] = await modelOf(client, 'ir.attachment').read([id ?? 0], ['data', 'data_size']);
       expect(read?.data_size).toBe(256);
       expect(Buffer.isBuffer(read?.data)).toBe(true);
       expect(Buffer.compare(read?.data as Buffer, data)).toBe(0);
@@ -391,10 +391,10 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
   describe('credentials', () => {
     it('a working session: neither the password nor the session key reach a log line or an error', async () => {
       const { client, recorder, log } = newClient();
-      await client.model('party.party').searchCount([]);
+      await modelOf(client, 'party.party').searchCount([]);
       const firstHeader = recorder.lastAuthorization() ?? '';
       await logoutOnServer(firstHeader);
-      await client.model('party.party').searchCount([]);
+      await modelOf(client, 'party.party').searchCount([]);
       const secondHeader = recorder.lastAuthorization() ?? '';
       const errors = [
         await client
@@ -423,8 +423,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
     it('wrong password: TrytonAuthError after exactly one attempt per call, nothing secret anywhere', async () => {
       const wrongPassword = 'Wr0ng-Pa55word-Zx9';
       const { client, recorder, log } = newClient({ password: wrongPassword });
-      const first = await client
-        .model('party.party')
+      const first = await modelOf(client, 'party.party')
         .searchCount([])
         .catch((e: unknown) => e);
       expect(first).toBeInstanceOf(TrytonAuthError);
@@ -434,8 +433,7 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
         httpStatus: 401,
       });
       expect(recorder.count('common.db.login')).toBe(1);
-      const second = await client
-        .model('party.party')
+      const second = await modelOf(client, 'party.party')
         .searchCount([])
         .catch((e: unknown) => e);
       expect(second).toMatchObject({ code: 'TRYTON_AUTH_FAILED' });

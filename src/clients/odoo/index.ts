@@ -2,7 +2,7 @@
  * The Odoo client's public surface: the factory, its types, the error and the value helpers.
  * Callers import from here, never from a transport.
  */
-export { createOdooClient, type OdooClient, type OdooClientDeps } from './odoo-client.js';
+export { createOdooClient, type OdooClientDeps } from './odoo-client.js';
 export type { OdooTransportChoice } from './transport-choice.js';
 export type {
   OdooAttemptBytes,

@@ -22,7 +22,6 @@ import {
   type OdooCallObserver,
 } from './odoo-attempts.js';
 import { createJsonRpcTransport } from './jsonrpc-transport.js';
-import { OdooError } from './odoo-errors.js';
 import type { OdooTransportSettings } from './odoo-http.js';
 import { createModelDocReader, toStoredFields } from './model-doc.js';
 import { createOrmCalls } from './orm-calls.js';
@@ -31,23 +30,14 @@ import { chooseTransport, configuredChoice, type OdooTransportChoice } from './t
 import type {
   OdooApiKeySource,
   OdooCallOptions,
+  OdooClient,
   OdooClientOptions,
-  OdooContext,
-  OdooDomain,
-  OdooFieldDescription,
-  OdooFieldsGetOptions,
-  OdooPagesOptions,
-  OdooReadOptions,
-  OdooRecord,
-  OdooSearchCountOptions,
-  OdooSearchOptions,
-  OdooSearchReadOptions,
   OdooProtocol,
-  OdooStoredField,
   OdooTransport,
   OdooVersion,
 } from './odoo-types.js';
 import type { LoginMemo } from './login-memo.js';
+import { createOdooSession } from './odoo-session.js';
 import { createXmlRpcTransport } from './xmlrpc-transport.js';
 
 export interface OdooClientDeps {
@@ -69,111 +59,6 @@ export interface OdooClientDeps {
   onModelDoc?: (refusal: string | null) => void;
 }
 
-/** A client for one Odoo database and user. Every method takes `{ signal }` last. */
-export interface OdooClient {
-  /**
-   * The transport and why; with `auto` the first call of the process reads the server's version
-   * (no credentials needed) and every later call reuses the answer. A failure is not kept: the
-   * next call tries again.
-   */
-  transport(options?: OdooCallOptions): Promise<OdooTransportChoice>;
-  /** The transport chosen so far, without asking Odoo. */
-  chosenTransport(): OdooTransportChoice | undefined;
-  /** The server's version (`common.version`, or `/web/version` on JSON-2). */
-  version(options?: OdooCallOptions): Promise<OdooVersion>;
-  /**
-   * The user's id, cached after the first success. Concurrent callers share one login.
-   * @throws OdooError `ODOO_AUTH` (not retryable) when Odoo refuses the credentials.
-   */
-  authenticate(options?: OdooCallOptions): Promise<number>;
-  /** The sync user's own context (`res.users.context_get`: `lang`, `tz`, `uid`). */
-  userContext(options?: OdooCallOptions): Promise<OdooContext>;
-  /** `execute_kw(model, method, args, kwargs)`; `undefined` kwargs are left out. */
-  executeKw<T = unknown>(
-    model: string,
-    method: string,
-    args?: readonly unknown[],
-    kwargs?: Readonly<Record<string, unknown>>,
-    options?: OdooCallOptions,
-  ): Promise<T>;
-  searchRead<T extends OdooRecord = OdooRecord>(
-    model: string,
-    domain: OdooDomain,
-    readOptions: OdooSearchReadOptions,
-    options?: OdooCallOptions,
-  ): Promise<T[]>;
-  search(
-    model: string,
-    domain: OdooDomain,
-    searchOptions?: OdooSearchOptions,
-    options?: OdooCallOptions,
-  ): Promise<number[]>;
-  searchCount(
-    model: string,
-    domain: OdooDomain,
-    countOptions?: OdooSearchCountOptions,
-    options?: OdooCallOptions,
-  ): Promise<number>;
-  /**
-   * Records that no longer exist are missing from the answer (Odoo drops them silently); each
-   * other record comes with its own values, read a second time when Odoo paired them wrong
-   * (docs/odoo.md, "Reads by id").
-   * @throws OdooError `ODOO_INCONSISTENT_READ` (retryable) when that keeps happening
-   */
-  read<T extends OdooRecord = OdooRecord>(
-    model: string,
-    ids: readonly number[],
-    fields: readonly string[],
-    readOptions?: OdooReadOptions,
-    options?: OdooCallOptions,
-  ): Promise<T[]>;
-  /** `fields_get` with an explicit attribute list (an unbounded one can fault on Odoo 19). */
-  fieldsGet(
-    model: string,
-    attributes: readonly string[],
-    fieldsOptions?: OdooFieldsGetOptions,
-    options?: OdooCallOptions,
-  ): Promise<Record<string, OdooFieldDescription>>;
-  /**
-   * The model's stored fields (`store: true`) with their types, sorted by name: on JSON-2 from
-   * `/doc-bearer/<model>.json` revalidated by its ETag when the user may read it (model-doc.ts),
-   * else from `fields_get`.
-   */
-  storedFields(model: string, options?: OdooCallOptions): Promise<OdooStoredField[]>;
-  /**
-   * Whether the user may read the model, never raising: `has_access('read')` from Odoo 18 on,
-   * `check_access_rights('read')` before (deprecated since 18: Odoo logs each call).
-   */
-  canRead(model: string, options?: OdooCallOptions): Promise<boolean>;
-  /**
-   * Pages of the records matching `domain`, by keyset on id (`id > last id`, `order: 'id asc'`):
-   * each record that matches throughout is returned exactly once even while others change.
-   */
-  pages<T extends OdooRecord = OdooRecord>(
-    model: string,
-    domain: OdooDomain,
-    pagesOptions: OdooPagesOptions,
-    options?: OdooCallOptions,
-  ): AsyncIterable<T[]>;
-  /**
-   * Odoo's clock as its last answer gave it (the HTTP `Date` header, to the second), or undefined
-   * before any answer. Behind a proxy it is the proxy's clock.
-   */
-  serverTime(): Date | undefined;
-  /**
-   * Odoo's clock now: the `Date` of a fresh answer (one light call, `version`), where
-   * `serverTime` is the last answer's, which may be hours old or from before a clock was set right.
-   */
-  clock(options?: OdooCallOptions): Promise<Date | undefined>;
-  /**
-   * Whether the reads of the transport chosen may come from a replica that lags: JSON-2 with
-   * `readReplica`. Before the transport is chosen, whether it may be JSON-2.
-   */
-  readsMayLag(): boolean;
-  /** Closes the connection pool the client created (a given dispatcher is left open). */
-  close(): Promise<void>;
-}
-
 const DEFAULT_RETRY_BASE_DELAY_MS = 250;
 const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
 const DEFAULT_AUTH_COOLDOWN_MS = 60_000;
@@ -193,14 +78,12 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         })
       : undefined;
   const dispatcher: Dispatcher = deps.dispatcher ?? (ownedAgent as Agent);
-  /** What the transports send: the API key when there is one (it stands for the password too). */
-  let secretNow = options.apiKey ?? options.password;
-  const apiKeys = deps.apiKeys;
   const settings: OdooTransportSettings = {
     url: options.url,
     database: options.database,
     username: options.username,
-    secret: () => secretNow,
+    // What the transports send: the API key when there is one (it stands for the password too).
+    secret: () => session.secretNow(),
     dispatcher,
   };
   let choice: OdooTransportChoice | undefined =
@@ -220,7 +103,6 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   const baseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
   const maxDelayMs = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
 
-  const authCooldownMs = options.authCooldownMs ?? DEFAULT_AUTH_COOLDOWN_MS;
   let serverDate: Date | undefined;
   const attempts = createOdooAttempts({
     onServerDate: (date) => {
@@ -264,7 +146,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
   async function chooseNow(): Promise<OdooTransport> {
     const version = await readVersion();
     const chosen = chooseTransport(version, {
-      hasApiKey: options.apiKey !== undefined || apiKeys !== undefined,
+      hasApiKey: options.apiKey !== undefined || deps.apiKeys !== undefined,
       password: options.password,
     });
     transport = createTransport(chosen.protocol, settings);
@@ -285,157 +167,24 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     return raceSignal(choosing, 'web.version', signal);
   }
 
-  /** The key of the next call, from its source when another process may renew it. */
-  async function freshSecret(): Promise<string> {
-    if (apiKeys !== undefined) secretNow = await apiKeys.current();
-    return secretNow;
-  }
-
-  /**
-   * A refusal of a key erp-bridge knows to have lapsed says so: Odoo answers an expired key as it
-   * answers a wrong one.
-   */
-  function explainRefusal(error: unknown): unknown {
-    const expiresAt = apiKeys?.expiresAt();
-    if (
-      !(error instanceof OdooError && error.code === 'ODOO_AUTH') ||
-      error.reason !== undefined ||
-      expiresAt === undefined ||
-      expiresAt.getTime() > Date.now() ||
-      (options.apiKey === undefined && apiKeys === undefined)
-    )
-      return error;
-    const when = expiresAt.toISOString();
-    return new OdooError(
-      'ODOO_AUTH',
-      `Odoo refused the API key: it lapsed at ${when} (API_KEY_EXPIRED). Create a new key for ` +
-        'the sync user and set it as ODOO_API_KEY, or let erp-bridge renew it (ODOO_API_KEY_ROTATE)',
-      {
-        cause: error,
-        reason: 'API_KEY_EXPIRED',
-        faultCode: error.faultCode,
-        ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
-        safeMessage: `Odoo's API key lapsed at ${when} (API_KEY_EXPIRED): set a new ODOO_API_KEY`,
+  const session = createOdooSession(
+    {
+      database: options.database,
+      username: options.username,
+      secret: options.apiKey ?? options.password,
+      isApiKey: options.apiKey !== undefined,
+      authCooldownMs: options.authCooldownMs ?? DEFAULT_AUTH_COOLDOWN_MS,
+    },
+    {
+      login: async () => {
+        const wire = await transportFor();
+        return attempts.run('common.authenticate', (request) => wire.authenticate(request));
       },
-    );
-  }
-
-  let uid: number | undefined;
-  /** A uid read from the memo that Odoo has not confirmed to this process yet. */
-  let unconfirmedUid: number | undefined;
-  /** A remembered uid Odoo refused: calls still in flight with it log in again too. */
-  let refusedRememberedUid: number | undefined;
-  let pendingLogin: Promise<number> | undefined;
-  const memo = deps.loginMemo;
-  let authRefusedAtMs: number | undefined;
-  let refusalReason: OdooError['reason'];
-
-  /** Remembers a refusal, so the calls that follow fail here instead of at Odoo. */
-  function noteAuthRefused(error: unknown): void {
-    if (error instanceof OdooError && error.code === 'ODOO_AUTH') {
-      uid = undefined;
-      authRefusedAtMs = Date.now();
-      refusalReason = error.reason;
-    }
-  }
-
-  function assertNotRefused(label: string): void {
-    if (authRefusedAtMs === undefined) return;
-    const ageMs = Date.now() - authRefusedAtMs;
-    if (ageMs >= authCooldownMs) {
-      authRefusedAtMs = undefined;
-      return;
-    }
-    throw new OdooError(
-      'ODOO_AUTH',
-      `${label} not sent: Odoo refused the credentials ${Math.round(ageMs / 1_000)} s ago` +
-        `${refusalReason === undefined ? '' : ` (${refusalReason})`}; ` +
-        `no call before ${Math.ceil((authCooldownMs - ageMs) / 1_000)} s`,
-      { faultCode: 3, ...(refusalReason === undefined ? {} : { reason: refusalReason }) },
-    );
-  }
-
-  async function login(): Promise<number> {
-    assertNotRefused('common.authenticate');
-    const wire = await transportFor();
-    const tryLogin = () =>
-      attempts.run('common.authenticate', (request) => wire.authenticate(request));
-    let answer = await freshSecret()
-      .then(tryLogin)
-      .catch((error: unknown) => {
-        const explained = explainRefusal(error);
-        noteAuthRefused(explained);
-        throw explained;
-      });
-    if (answer === false && apiKeys !== undefined) {
-      // Renewed by another process since this one read its key: once more with the new key.
-      const newer = await apiKeys.newerThan(secretNow);
-      if (newer !== undefined) {
-        secretNow = newer;
-        answer = await tryLogin();
-      }
-    }
-    if (answer === false) {
-      const refusal = explainRefusal(
-        new OdooError(
-          'ODOO_AUTH',
-          `Odoo refused the credentials of user '${options.username}' on database '${options.database}'`,
-          {
-            faultCode: 3,
-            safeMessage: "Odoo refused the sync user's credentials (common.authenticate)",
-          },
-        ),
-      ) as OdooError;
-      noteAuthRefused(refusal);
-      log.error(
-        { database: options.database, username: options.username, reason: refusal.reason },
-        'Odoo refused the credentials',
-      );
-      throw refusal;
-    }
-    uid = answer;
-    await memo?.save(answer).catch((error: unknown) => {
-      log.warn({ err: error }, 'could not remember the Odoo uid; the next process logs in');
-    });
-    return answer;
-  }
-
-  /** The remembered uid, or a login. */
-  async function rememberedOrLogin(): Promise<number> {
-    const remembered = await memo?.load().catch(() => undefined);
-    if (
-      remembered === undefined ||
-      remembered === refusedRememberedUid ||
-      authRefusedAtMs !== undefined
-    )
-      return login();
-    uid = remembered;
-    unconfirmedUid = remembered;
-    return remembered;
-  }
-
-  async function authenticate(callOptions?: OdooCallOptions): Promise<number> {
-    if (uid !== undefined) return uid;
-    // One login for all concurrent callers; each still stops waiting when its own signal fires.
-    pendingLogin ??= rememberedOrLogin().finally(() => {
-      pendingLogin = undefined;
-    });
-    return raceSignal(pendingLogin, 'common.authenticate', callOptions?.signal);
-  }
-
-  /**
-   * After Odoo refused a call made with a remembered uid: forget it, so the callers log in for
-   * real once (a user created again has a new uid). False when the uid was not a remembered one.
-   */
-  async function dropRememberedUid(userId: number, error: unknown): Promise<boolean> {
-    if (!(error instanceof OdooError && error.code === 'ODOO_AUTH')) return false;
-    if (userId !== unconfirmedUid) return userId === refusedRememberedUid;
-    unconfirmedUid = undefined;
-    refusedRememberedUid = userId;
-    if (uid === userId) uid = undefined;
-    await memo?.forget().catch(() => undefined);
-    return true;
-  }
+      apiKeys: deps.apiKeys,
+      memo: deps.loginMemo,
+      logger: log,
+    },
+  );
 
   async function executeKw<T>(
     model: string,
@@ -444,54 +193,21 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     kwargs: Readonly<Record<string, unknown>> = {},
     callOptions?: OdooCallOptions,
   ): Promise<T> {
-    const userId = await authenticate(callOptions);
-    assertNotRefused(`${model}.${method}`);
-    const wire = await transportFor(callOptions?.signal);
+    const label = `${model}.${method}`;
     const cleanKwargs = withoutUndefined(kwargs);
-    const send = (id: number) =>
-      attempts.run(
-        `${model}.${method}`,
-        (request) => wire.executeKw(id, model, method, args, cleanKwargs, request),
-        callOptions?.signal,
-        callOptions?.retries,
-      ) as Promise<T>;
-    const sentWith = await freshSecret();
-    try {
-      const result = await send(userId);
-      if (userId === unconfirmedUid) unconfirmedUid = undefined;
-      return result;
-    } catch (error) {
-      if (await dropRememberedUid(userId, error)) {
-        return executeKwLoggedIn(send, `${model}.${method}`, callOptions);
-      }
-      const newer = isRefusal(error) ? await apiKeys?.newerThan(sentWith) : undefined;
-      if (newer !== undefined) {
-        // Renewed by another process since this one read its key: once more with the new key.
-        secretNow = newer;
-        return executeKwLoggedIn(send, `${model}.${method}`, callOptions);
-      }
-      // A key revoked since the login: forget the uid so a call after the cooldown logs in again.
-      const explained = explainRefusal(error);
-      noteAuthRefused(explained);
-      throw explained;
-    }
-  }
-
-  /** The call again, once, after a real login. */
-  async function executeKwLoggedIn<T>(
-    send: (id: number) => Promise<T>,
-    label: string,
-    callOptions?: OdooCallOptions,
-  ): Promise<T> {
-    const userId = await authenticate(callOptions);
-    assertNotRefused(label);
-    try {
-      return await send(userId);
-    } catch (error) {
-      const explained = explainRefusal(error);
-      noteAuthRefused(explained);
-      throw explained;
-    }
+    return session.call(
+      label,
+      async (id) => {
+        const wire = await transportFor(callOptions?.signal);
+        return attempts.run(
+          label,
+          (request) => wire.executeKw(id, model, method, args, cleanKwargs, request),
+          callOptions?.signal,
+          callOptions?.retries,
+        ) as Promise<T>;
+      },
+      callOptions,
+    );
   }
 
   const orm = createOrmCalls(executeKw, serverMajor);
@@ -508,14 +224,14 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     },
     chosenTransport: () => choice,
     version,
-    authenticate,
+    authenticate: (callOptions) => session.authenticate(callOptions),
     executeKw,
     ...orm,
     async storedFields(model, callOptions) {
       const wire = await transportFor(callOptions?.signal);
       if (wire.protocol === 'json2') {
-        assertNotRefused(`${model}.doc`);
-        await freshSecret();
+        session.assertNotRefused(`${model}.doc`);
+        await session.freshSecret();
         const documented = await attempts
           .run(
             `${model}.doc`,
@@ -523,9 +239,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
             callOptions?.signal,
           )
           .catch((error: unknown) => {
-            const explained = explainRefusal(error);
-            noteAuthRefused(explained);
-            throw explained;
+            throw session.refused(error);
           });
         if (documented !== undefined) return documented;
       }
@@ -544,10 +258,6 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
       if (ownedAgent !== undefined) await ownedAgent.close();
     },
   };
-}
-
-function isRefusal(error: unknown): boolean {
-  return error instanceof OdooError && error.code === 'ODOO_AUTH';
 }
 
 function createTransport(protocol: OdooProtocol, settings: OdooTransportSettings): OdooTransport {

@@ -200,3 +200,123 @@ export interface OdooTransport {
     options: OdooRequestOptions,
   ): Promise<unknown>;
 }
+
+/** What `ODOO_PROTOCOL` may say. */
+export type OdooProtocolSetting = OdooProtocol | 'auto';
+
+export interface OdooTransportChoice {
+  readonly protocol: OdooProtocol;
+  /** What was configured. */
+  readonly requested: OdooProtocolSetting;
+  /** Why, in a sentence an operator reads in a start line or a status. */
+  readonly reason: string;
+  /** The server's version when it was read (`auto`), e.g. `19.0`. */
+  readonly serverVersion?: string;
+  /** Set when the server logs every call of this transport as deprecated. */
+  readonly deprecationWarning?: string;
+}
+
+/** A client for one Odoo database and user. Every method takes `{ signal }` last. */
+export interface OdooClient {
+  /**
+   * The transport and why; with `auto` the first call of the process reads the server's version
+   * (no credentials needed) and every later call reuses the answer. A failure is not kept: the
+   * next call tries again.
+   */
+  transport(options?: OdooCallOptions): Promise<OdooTransportChoice>;
+  /** The transport chosen so far, without asking Odoo. */
+  chosenTransport(): OdooTransportChoice | undefined;
+  /** The server's version (`common.version`, or `/web/version` on JSON-2). */
+  version(options?: OdooCallOptions): Promise<OdooVersion>;
+  /**
+   * The user's id, cached after the first success. Concurrent callers share one login.
+   * @throws OdooError `ODOO_AUTH` (not retryable) when Odoo refuses the credentials.
+   */
+  authenticate(options?: OdooCallOptions): Promise<number>;
+  /** The sync user's own context (`res.users.context_get`: `lang`, `tz`, `uid`). */
+  userContext(options?: OdooCallOptions): Promise<OdooContext>;
+  /** `execute_kw(model, method, args, kwargs)`; `undefined` kwargs are left out. */
+  executeKw<T = unknown>(
+    model: string,
+    method: string,
+    args?: readonly unknown[],
+    kwargs?: Readonly<Record<string, unknown>>,
+    options?: OdooCallOptions,
+  ): Promise<T>;
+  searchRead<T extends OdooRecord = OdooRecord>(
+    model: string,
+    domain: OdooDomain,
+    readOptions: OdooSearchReadOptions,
+    options?: OdooCallOptions,
+  ): Promise<T[]>;
+  search(
+    model: string,
+    domain: OdooDomain,
+    searchOptions?: OdooSearchOptions,
+    options?: OdooCallOptions,
+  ): Promise<number[]>;
+  searchCount(
+    model: string,
+    domain: OdooDomain,
+    countOptions?: OdooSearchCountOptions,
+    options?: OdooCallOptions,
+  ): Promise<number>;
+  /**
+   * Records that no longer exist are missing from the answer (Odoo drops them silently); each
+   * other record comes with its own values, read a second time when Odoo paired them wrong
+   * (docs/odoo.md, "Reads by id").
+   * @throws OdooError `ODOO_INCONSISTENT_READ` (retryable) when that keeps happening
+   */
+  read<T extends OdooRecord = OdooRecord>(
+    model: string,
+    ids: readonly number[],
+    fields: readonly string[],
+    readOptions?: OdooReadOptions,
+    options?: OdooCallOptions,
+  ): Promise<T[]>;
+  /** `fields_get` with an explicit attribute list (an unbounded one can fault on Odoo 19). */
+  fieldsGet(
+    model: string,
+    attributes: readonly string[],
+    fieldsOptions?: OdooFieldsGetOptions,
+    options?: OdooCallOptions,
+  ): Promise<Record<string, OdooFieldDescription>>;
+  /**
+   * The model's stored fields (`store: true`) with their types, sorted by name: on JSON-2 from
+   * `/doc-bearer/<model>.json` revalidated by its ETag when the user may read it (model-doc.ts),
+   * else from `fields_get`.
+   */
+  storedFields(model: string, options?: OdooCallOptions): Promise<OdooStoredField[]>;
+  /**
+   * Whether the user may read the model, never raising: `has_access('read')` from Odoo 18 on,
+   * `check_access_rights('read')` before (deprecated since 18: Odoo logs each call).
+   */
+  canRead(model: string, options?: OdooCallOptions): Promise<boolean>;
+  /**
+   * Pages of the records matching `domain`, by keyset on id (`id > last id`, `order: 'id asc'`):
+   * each record that matches throughout is returned exactly once even while others change.
+   */
+  pages<T extends OdooRecord = OdooRecord>(
+    model: string,
+    domain: OdooDomain,
+    pagesOptions: OdooPagesOptions,
+    options?: OdooCallOptions,
+  ): AsyncIterable<T[]>;
+  /**
+   * Odoo's clock as its last answer gave it (the HTTP `Date` header, to the second), or undefined
+   * before any answer. Behind a proxy it is the proxy's clock.
+   */
+  serverTime(): Date | undefined;
+  /**
+   * Odoo's clock now: the `Date` of a fresh answer (one light call, `version`), where
+   * `serverTime` is the last answer's, which may be hours old or from before a clock was set right.
+   */
+  clock(options?: OdooCallOptions): Promise<Date | undefined>;
+  /**
+   * Whether the reads of the transport chosen may come from a replica that lags: JSON-2 with
+   * `readReplica`. Before the transport is chosen, whether it may be JSON-2.
+   */
+  readsMayLag(): boolean;
+  /** Closes the connection pool the client created (a given dispatcher is left open). */
+  close(): Promise<void>;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OdooClient } from './odoo-client.js';
+import type { OdooClient } from './odoo-types.js';
 import { createOrmCalls } from './orm-calls.js';
 
 /** An `executeKw` answering `read` from `answers`, in turn, and keeping the ids each was given. */

@@ -4,7 +4,7 @@
  */
 import { AppError } from '../../lib/errors.js';
 import { OdooError } from './odoo-errors.js';
-import type { OdooClient } from './odoo-client.js';
+import type { OdooClient } from './odoo-types.js';
 import type {
   OdooCallOptions,
   OdooContext,

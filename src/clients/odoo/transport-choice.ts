@@ -9,26 +9,13 @@
  * configured; JSON-RPC below 19 (cheaper to decode than XML-RPC, same semantics) and on 19+ with
  * only a password, with a warning; XML-RPC only when asked for.
  */
-import type { OdooProtocol, OdooVersion } from './odoo-types.js';
-import { majorVersion } from './server-version.js';
+import type { OdooProtocol, OdooTransportChoice, OdooVersion } from './odoo-types.js';
 
-/** What `ODOO_PROTOCOL` may say. */
-export type OdooProtocolSetting = OdooProtocol | 'auto';
+export type { OdooProtocolSetting, OdooTransportChoice } from './odoo-types.js';
+import { majorVersion } from './server-version.js';
 
 /** The first series that serves JSON-2 and deprecates the RPC services. */
 export const JSON2_SINCE_MAJOR = 19;
-
-export interface OdooTransportChoice {
-  readonly protocol: OdooProtocol;
-  /** What was configured. */
-  readonly requested: OdooProtocolSetting;
-  /** Why, in a sentence an operator reads in a start line or a status. */
-  readonly reason: string;
-  /** The server's version when it was read (`auto`), e.g. `19.0`. */
-  readonly serverVersion?: string;
-  /** Set when the server logs every call of this transport as deprecated. */
-  readonly deprecationWarning?: string;
-}
 
 /** The choice for an explicit protocol: no version needed. */
 export function configuredChoice(protocol: OdooProtocol): OdooTransportChoice {

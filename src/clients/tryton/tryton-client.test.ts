@@ -132,8 +132,8 @@ describe('tryton client wire format', () => {
   it('sends exactly {id, method, params}, increasing ids, a Content-Length, no Origin', async () => {
     const server = await scriptedServer(tryton((r) => ({ json: { id: r.body.id, result: 3 } })));
     const client = newClient(server.url);
-    await client.model('party.party').searchCount([]);
-    await client.model('party.party').searchCount([]);
+    await client.call('model.party.party.search_count', [[], {}]);
+    await client.call('model.party.party.search_count', [[], {}]);
     for (const request of server.received) {
       expect(Object.keys(request.body).sort()).toEqual(['id', 'method', 'params']);
       expect(request.headers['content-length']).toBeDefined();
@@ -201,13 +201,15 @@ describe('tryton client retries', () => {
       tryton((r, nth) => (nth <= 1 ? 'stall' : { json: { id: r.body.id, result: [1, 2] } })),
     );
     const client = newClient(server.url);
-    expect(await client.model('party.party').search([])).toEqual([1, 2]);
+    expect(await client.call('model.party.party.search', [[], 0, null, null, {}])).toEqual([1, 2]);
     expect(server.methods().filter((m) => m === 'model.party.party.search')).toHaveLength(2);
     expect(client.stats()).toMatchObject({ retries: 1, logins: 1, calls: { ok: 1 } });
 
     const stalling = await scriptedServer(tryton(() => 'stall'));
     const patient = newClient(stalling.url, { retries: 5 });
-    await expect(patient.model('party.party').search([])).rejects.toMatchObject({
+    await expect(
+      patient.call('model.party.party.search', [[], 0, null, null, {}]),
+    ).rejects.toMatchObject({
       code: 'TRYTON_TIMEOUT',
     });
     expect(stalling.methods().filter((m) => m === 'model.party.party.search')).toHaveLength(2);
@@ -263,7 +265,7 @@ describe('tryton client retries', () => {
   it('gives up after `retries` on a read that keeps timing out', async () => {
     const server = await scriptedServer(tryton(() => 'stall'));
     const client = newClient(server.url, { retries: 1 });
-    await expect(client.model('party.party').searchCount([])).rejects.toMatchObject({
+    await expect(client.call('model.party.party.search_count', [[], {}])).rejects.toMatchObject({
       code: 'TRYTON_TIMEOUT',
     });
     expect(server.methods().filter((m) => m === 'model.party.party.search_count')).toHaveLength(2);
@@ -275,7 +277,7 @@ describe('tryton client retries', () => {
         nth === 1 ? { status: 503, text: 'busy' } : { json: { id: r.body.id, result: 5 } },
       ),
     );
-    expect(await newClient(server.url).model('x').searchCount([])).toBe(5);
+    expect(await newClient(server.url).call('model.x.search_count', [[], {}])).toBe(5);
   });
 
   it('retries a refused connection (never sent) even for a write, then fails typed', async () => {
@@ -298,7 +300,7 @@ describe('tryton client retries', () => {
     const server = await scriptedServer(tryton(() => 'stall'));
     const client = newClient(server.url, { timeoutMs: 10_000 });
     const controller = new AbortController();
-    const pending = client.model('x').searchCount([], { signal: controller.signal });
+    const pending = client.call('model.x.search_count', [[], {}], { signal: controller.signal });
     await new Promise<void>((resolve) => {
       const check = () =>
         server.methods().includes('model.x.search_count') ? resolve() : setImmediate(check);
@@ -319,13 +321,10 @@ describe('tryton client logins', () => {
         : { json: { id: r.body.id, result: 0 } },
     );
     const client = newClient(server.url);
-    const first = await client
-      .model('x')
-      .searchCount([])
-      .catch((e: unknown) => e);
+    const first = await client.call('model.x.search_count', [[], {}]).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(TrytonAuthError);
     expect(first).toMatchObject({ code: 'TRYTON_AUTH_RATE_LIMITED', retryable: false });
-    await expect(client.model('x').searchCount([])).rejects.toMatchObject({
+    await expect(client.call('model.x.search_count', [[], {}])).rejects.toMatchObject({
       code: 'TRYTON_AUTH_RATE_LIMITED',
     });
     expect(server.methods()).toEqual(['common.db.login']);
@@ -335,7 +334,9 @@ describe('tryton client logins', () => {
     const server = await scriptedServer((r) => ({
       json: { id: r.body.id, error: ['LoginException', ['sms_code', 'SMS code', 'char']] },
     }));
-    await expect(newClient(server.url).model('x').searchCount([])).rejects.toMatchObject({
+    await expect(
+      newClient(server.url).call('model.x.search_count', [[], {}]),
+    ).rejects.toMatchObject({
       name: 'TrytonAuthError',
       code: 'TRYTON_AUTH_PARAMETER_REQUIRED',
       message: expect.stringContaining('sms_code') as string,
@@ -348,7 +349,9 @@ describe('tryton client logins', () => {
       status: 404,
       text: '<title>404 Not Found</title><p>The requested URL was not found on the server.</p>',
     }));
-    await expect(newClient(server.url).model('x').searchCount([])).rejects.toMatchObject({
+    await expect(
+      newClient(server.url).call('model.x.search_count', [[], {}]),
+    ).rejects.toMatchObject({
       name: 'TrytonAuthError',
       code: 'TRYTON_UNKNOWN_DATABASE',
       retryable: false,
@@ -360,7 +363,7 @@ describe('tryton client logins', () => {
   it('still 401 right after a fresh login is TRYTON_SESSION_REJECTED, without a loop', async () => {
     const server = await scriptedServer(tryton(() => ({ status: 401, text: '' })));
     const client = newClient(server.url);
-    await expect(client.model('x').searchCount([])).rejects.toMatchObject({
+    await expect(client.call('model.x.search_count', [[], {}])).rejects.toMatchObject({
       code: 'TRYTON_SESSION_REJECTED',
     });
     expect(server.methods().filter((m) => m === 'common.db.login')).toHaveLength(2);
@@ -394,8 +397,8 @@ describe('tryton client RPC paths', () => {
   it("finds 8.0's paths from one 405, remembers them, and logs in once", async () => {
     const server = await scriptedServer(servedAt(() => 'rpc'));
     const client = newClient(server.url);
-    expect(await client.model('party.party').searchCount([])).toBe(3);
-    expect(await client.model('party.party').searchCount([])).toBe(3);
+    expect(await client.call('model.party.party.search_count', [[], {}])).toBe(3);
+    expect(await client.call('model.party.party.search_count', [[], {}])).toBe(3);
     expect(await client.ping()).toMatchObject({ version: '8.0' });
     expect(sent(server)).toEqual([
       'common.db.login /db/',
@@ -413,8 +416,9 @@ describe('tryton client RPC paths', () => {
   it('100 concurrent first calls share one lookup and one login', async () => {
     const server = await scriptedServer(servedAt(() => 'rpc'));
     const client = newClient(server.url);
-    const party = client.model('party.party');
-    const counts = await Promise.all(Array.from({ length: 100 }, () => party.searchCount([])));
+    const counts = await Promise.all(
+      Array.from({ length: 100 }, () => client.call('model.party.party.search_count', [[], {}])),
+    );
     expect(counts).toEqual(Array.from({ length: 100 }, () => 3));
     expect(server.methods().filter((m) => m === 'common.server.version')).toHaveLength(2);
     expect(sent(server).filter((m) => m.startsWith('common.db.login'))).toEqual([
@@ -430,14 +434,14 @@ describe('tryton client RPC paths', () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', pretty: false }, { write: (l) => lines.push(l) });
     const client = newClient(server.url, {}, logger);
-    expect(await client.model('x').searchCount([])).toBe(3);
+    expect(await client.call('model.x.search_count', [[], {}])).toBe(3);
     expect(sent(server).filter((m) => m.includes('version'))).toEqual([]);
     layout = 'rpc';
-    expect(await client.model('x').searchCount([])).toBe(3);
+    expect(await client.call('model.x.search_count', [[], {}])).toBe(3);
     expect(await client.call('common.server.version')).toBe('8.0');
     layout = 'root';
     expect(await client.ping()).toMatchObject({ version: '7.0.30' });
-    expect(await client.model('x').searchCount([])).toBe(3);
+    expect(await client.call('model.x.search_count', [[], {}])).toBe(3);
     expect(sent(server).slice(3)).toEqual([
       'model.x.search_count /db/',
       'common.server.version /',
@@ -463,10 +467,7 @@ describe('tryton client RPC paths', () => {
   it('405 on every path fails typed after one lookup, never a loop', async () => {
     const server = await scriptedServer(() => ({ status: 405, text: '<title>405</title>' }));
     const client = newClient(server.url, { retries: 3 });
-    const error = await client
-      .model('x')
-      .searchCount([])
-      .catch((e: unknown) => e);
+    const error = await client.call('model.x.search_count', [[], {}]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrytonRpcPathError);
     expect(error).toMatchObject({
       code: 'TRYTON_RPC_PATH',
@@ -489,7 +490,7 @@ describe('tryton client RPC paths', () => {
     );
     const error = await newClient(server.url)
       .call('common.db.list', [])
-      .then(() => newClient(server.url).model('x').searchCount([]))
+      .then(() => newClient(server.url).call('model.x.search_count', [[], {}]))
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'TRYTON_RPC_PATH', paths: ['/db/'] });
     expect(sent(server)).toEqual([
@@ -506,7 +507,7 @@ describe('tryton client RPC paths', () => {
   ])('reads a login answered %s', async (_shape, login) => {
     const server = await scriptedServer(servedAt(() => 'root', login));
     const client = newClient(server.url);
-    expect(await client.model('x').searchCount([])).toBe(3);
+    expect(await client.call('model.x.search_count', [[], {}])).toBe(3);
     const call = server.received.find((r) => r.body.method === 'model.x.search_count');
     expect(call?.headers.authorization).toBe(
       `Session ${Buffer.from(`svc:7:${KEY}`).toString('base64')}`,

@@ -23,7 +23,6 @@ import {
   TrytonRPCError,
   type TrytonErrorCode,
 } from './tryton-errors.js';
-import { createTrytonModel, type TrytonModel, type TrytonRecord } from './tryton-model.js';
 import { isReadOnlyTrytonMethod } from './tryton-read-only-methods.js';
 import { createTrytonRetryPolicy } from './tryton-retries.js';
 import { createTrytonRouter, type TrytonRoutedAnswer } from './tryton-rpc-paths.js';
@@ -121,8 +120,6 @@ export interface TrytonClient {
     ttlSeconds: number,
     options?: TrytonCallOptions,
   ): Promise<{ json: string; cache: 'hit' | 'miss' }>;
-  /** Typed read helpers for one model: `client.model('party.party').searchRead(…)`. */
-  model<R extends TrytonRecord = TrytonRecord>(name: string): TrytonModel<R>;
   /** `common.server.version`, without a session and without retries: a liveness probe. */
   ping(options?: { signal?: AbortSignal }): Promise<TrytonPing>;
   stats(): TrytonClientStats;
@@ -525,12 +522,6 @@ export function createTrytonClient(
     },
     cachedCallDetailed,
     cachedCallJson,
-    model<R extends TrytonRecord = TrytonRecord>(name: string): TrytonModel<R> {
-      return createTrytonModel<R>(
-        (method, params, options) => callDetailed(method, params, options).then((a) => a.result),
-        name,
-      );
-    },
     async ping(options) {
       if (closed)
         throw new TrytonAbortedError('TRYTON_CLIENT_CLOSED', 'Tryton client is closed (ping)');

@@ -1,12 +1,11 @@
 /**
- * Typed wrappers of the read methods every Tryton model exposes (`search`, `search_read`,
- * `read`, `search_count`, `fields_get`), so callers pass named options instead of positional
- * arrays whose order differs per method (docs/tryton.md §3). The context is always the
- * last positional argument, which trytond requires.
- *
- * Not here: writes (call `client.call('model.x.create', …)` deliberately), caching.
+ * For the tests: typed wrappers of the read methods every Tryton model exposes (`search`,
+ * `search_read`, `read`, `search_count`, `fields_get`) over a client's `call`, so a test passes
+ * named options instead of positional arrays whose order differs per method (docs/tryton.md §3).
+ * The context is always the last positional argument, which trytond requires. The product calls
+ * `client.call` itself (the gateway forwards what it was sent).
  */
-import type { TrytonCallOptions } from './tryton-client.js';
+import type { TrytonCallOptions, TrytonClient } from '../../src/clients/tryton/tryton-client.js';
 
 /** A Tryton domain: `[['name', 'ilike', '%a%'], ['active', '=', true]]`, `['OR', …]`, `[]`. */
 export type TrytonDomain = readonly unknown[];
@@ -129,4 +128,15 @@ export function createTrytonModel<R extends TrytonRecord = TrytonRecord>(
       )) as Record<string, TrytonFieldDefinition>;
     },
   };
+}
+
+/** The model `name` through `client`: `modelOf(client, 'party.party').searchCount([])`. */
+export function modelOf<R extends TrytonRecord = TrytonRecord>(
+  client: Pick<TrytonClient, 'call'>,
+  name: string,
+): TrytonModel<R> {
+  return createTrytonModel<R>(
+    (method, params, options) => client.call(method, params, options),
+    name,
+  );
 }
