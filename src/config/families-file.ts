@@ -20,7 +20,7 @@ import {
   type ConfiguredFamilySpec,
   type ConfiguredModelSpec,
 } from '../families/configured/spec.js';
-import { MAX_IDENTIFIER } from '../families/configured/layout.js';
+import { MAX_IDENTIFIER } from '../families/table-plan.js';
 import { readDeclarationFile } from './declaration-file.js';
 import { parseDurationMs } from './duration.js';
 

@@ -33,7 +33,15 @@ import {
 } from '../clients/odoo/odoo-values.js';
 
 export type ColumnKind =
-  'text' | 'integer' | 'decimal' | 'datetime' | 'date' | 'boolean' | 'json' | 'many2one';
+  | 'text'
+  | 'selection'
+  | 'integer'
+  | 'decimal'
+  | 'datetime'
+  | 'date'
+  | 'boolean'
+  | 'json'
+  | 'many2one';
 
 /** An instant, in UTC. */
 export const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -83,12 +91,26 @@ function json(value: unknown): unknown {
 export const COLUMN_KINDS = {
   text: {
     // A binary is copied only when declared, as Odoo sends it: base64 text.
-    odooTypes: ['char', 'text', 'html', 'selection', 'reference', 'binary'],
+    odooTypes: ['char', 'text', 'html', 'reference', 'binary'],
     column: (name) => text(name),
     parse: fromOdooString,
     sortFloor: "''",
     keyChars: TEXT_KEY_CHARS,
     trigram: true,
+    comparable: true,
+  },
+  /**
+   * A selection's value: one of the keys the field's definition lists in Odoo's code, short and
+   * never a person's text. Held as text, compared whole, its index holding the whole value; never
+   * searched inside (a `contains` on a key answers nothing a list of keys would not).
+   */
+  selection: {
+    odooTypes: ['selection'],
+    column: (name) => text(name),
+    parse: fromOdooString,
+    sortFloor: "''",
+    keyChars: null,
+    trigram: false,
     comparable: true,
   },
   integer: {
@@ -220,11 +242,6 @@ export interface FieldColumn<
   readonly column: C;
   /** many2one: the column of the target's display name (in the sync user's language), if kept. */
   readonly nameColumn?: N;
-  /**
-   * A text holding one of Odoo's own short keys (a selection's value), never a person's text:
-   * compared whole, never searched inside, its index holding the whole value.
-   */
-  readonly selection?: boolean;
   /** Whether the API serves it (default true). */
   readonly api: boolean;
   /** Odoo no longer has the field: the column keeps what it held and is no longer written. */
@@ -258,14 +275,7 @@ const plain =
 /** Column constructors for the families declared in code, by the form the column holds. */
 export const columns = {
   text: plain('text'),
-  /** A selection's value: Odoo's own short key, compared whole (see FieldColumn.selection). */
-  selection: <const F extends string, const O extends ColumnOptions = object>(
-    field: F,
-    options?: O,
-  ): FieldColumn<'text', ColumnName<F, O>, never> => ({
-    ...plain('text')(field, options),
-    selection: true,
-  }),
+  selection: plain('selection'),
   integer: plain('integer'),
   decimal: plain('decimal'),
   datetime: plain('datetime'),

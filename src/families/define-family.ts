@@ -2,21 +2,11 @@
  * A family declared in code, from one declaration: the `RecordFamily` the engine copies and
  * serves, and its drizzle tables, from which drizzle-kit writes its migrations. Each table is the
  * copy table's own columns (copy-columns.ts), a column per declared field of its kind's type
- * (columns.ts), a child's link to its root, and the indexes its declaration implies:
+ * (columns.ts), a child's link to its root, and the indexes its declaration implies, planned by
+ * the rules a family in a file follows too (table-plan.ts) and rendered here for drizzle.
  *
- * - every table: `<table>_write_date_idx` (stamp, id), the API's sort by stamp;
- * - a root: `<table>_live_idx` (id) over the rows not archived;
- * - a child: `<table>_<link without _id>_idx` (root id, its `order` field if any, id): a root's
- *   children in Odoo's order;
- * - a filter: `<table>_<column>_idx` (a many2one's named after its field without `_id`): on a
- *   many2one or a selection, looked up by its key, the column alone; on a text its key
- *   (columns.ts), unless its sort index leads with it; on any other column the column, then the
- *   id;
- * - a sort: `<table>_<column>_sort_idx` (the column's key, id), over every row;
- * - a text a filter or a search looks inside: `<table>_<column>_trgm_idx` (pg_trgm).
- *
- * A query entry may name its index instead, when the index was made before this convention. What
- * no declaration says (a composite index for one common list) is the declaration's `indexes`.
+ * A query entry may name its index instead, when the index was made before those rules. What no
+ * declaration says (a composite index for one common list) is the declaration's `indexes`.
  */
 import { getTableColumns, getTableName, sql } from 'drizzle-orm';
 import {
@@ -32,6 +22,7 @@ import {
 import type { BuildColumns } from 'drizzle-orm/column-builder';
 import { quoteIdentifier } from '../db/sql-rows.js';
 import { COLUMN_KINDS, indexKey, type ColumnKind, type FieldColumn } from './columns.js';
+import { planIndexes, type IndexPart } from './table-plan.js';
 import { childCopyColumns, rootCopyColumns } from './copy-columns.js';
 import type {
   ChildModel,
@@ -150,71 +141,49 @@ function queryOf(declared: CodeModel): ModelQuery | undefined {
   };
 }
 
-/** The indexes a model's declaration implies (see the header), by their names. */
+/** The indexes a model's declaration implies (table-plan.ts), as drizzle declares them. */
 function derivedIndexes(
   declared: CodeModel,
-  place: { readonly parent?: string; readonly link?: string; readonly order?: string },
+  place: { readonly parent?: string; readonly order?: string },
   column: (name: string) => ExtraConfigColumn,
 ): IndexBuilder[] {
-  const t = declared.table;
-  const byField = new Map(declared.columns.map((c) => [c.field, c]));
-  const declaredColumn = (field: string) => {
-    const found = byField.get(field);
-    if (!found) throw new Error(`${declared.model}: the query names ${field}, not a column`);
-    return found;
-  };
-  const key = (c: FieldColumn) => sql.raw(indexKey(c.kind, quoteIdentifier(c.column)));
-  const stem = (field: string) => field.replace(/_id$/, '');
-  const named = (entry: QueryEntry, derived: string) =>
-    typeof entry === 'string' ? derived : entry.index;
-  const indexes = new Map<string, IndexBuilder>();
-  const add = (name: string, build: (builder: ReturnType<typeof index>) => IndexBuilder) => {
-    if (!indexes.has(name)) indexes.set(name, build(index(name)));
-  };
-
-  add(`${t}_write_date_idx`, (i) => i.on(column('odoo_write_date'), column('odoo_id')));
-  if (place.parent === undefined)
-    add(`${t}_live_idx`, (i) =>
-      i.on(column('odoo_id')).where(sql`${column('archived_at')} is null`),
-    );
-  else
-    add(`${t}_${stem(place.link!)}_idx`, (i) =>
-      i.on(
-        column(place.parent!),
-        ...(place.order === undefined ? [] : [column(place.order)]),
-        column('odoo_id'),
-      ),
-    );
-
   const query = declared.query ?? {};
-  const sorted = new Set((query.sort ?? []).map(fieldOf));
-  for (const entry of query.sort ?? []) {
-    const c = declaredColumn(fieldOf(entry));
-    add(named(entry, `${t}_${c.column}_sort_idx`), (i) => i.on(key(c), column('odoo_id')));
-  }
-  const searched = new Set(Object.values(query.search ?? {}).flat());
-  for (const entry of query.filter ?? []) {
-    const c = declaredColumn(fieldOf(entry));
-    const { keyChars, trigram } = COLUMN_KINDS[c.kind];
-    if (c.kind === 'many2one' || c.selection)
-      add(named(entry, `${t}_${stem(c.field)}_idx`), (i) => i.on(column(c.column)));
-    else if (keyChars === null)
-      add(named(entry, `${t}_${c.column}_idx`), (i) => i.on(column(c.column), column('odoo_id')));
-    else if (!sorted.has(c.field)) add(named(entry, `${t}_${c.column}_idx`), (i) => i.on(key(c)));
-    if (trigram && !c.selection) searched.add(c.field);
-  }
-  for (const field of searched) {
-    const c = declaredColumn(field);
-    add(`${t}_${c.column}_trgm_idx`, (i) => i.using('gin', column(c.column).op('gin_trgm_ops')));
-  }
-  return [...indexes.values()];
+  const namedIndexes = new Map<string, string>();
+  for (const [what, entries] of [
+    ['sort', query.sort],
+    ['filter', query.filter],
+  ] as const)
+    for (const entry of entries ?? [])
+      if (typeof entry !== 'string') namedIndexes.set(`${what}:${entry.field}`, entry.index);
+  const plan = planIndexes({
+    table: declared.table,
+    ...(place.parent === undefined ? {} : { parent: { column: place.parent, order: place.order } }),
+    columns: declared.columns,
+    query: {
+      filter: (query.filter ?? []).map(fieldOf),
+      sort: (query.sort ?? []).map(fieldOf),
+      search: query.search,
+    },
+    namedIndexes,
+  });
+  const part = (planned: IndexPart) =>
+    'column' in planned
+      ? column(planned.column)
+      : sql.raw(indexKey(planned.kind, quoteIdentifier(planned.key)));
+  return plan.map((planned) => {
+    if ('trigram' in planned)
+      return index(planned.name).using('gin', column(planned.trigram).op('gin_trgm_ops'));
+    const [first, ...rest] = planned.parts.map(part);
+    const built = index(planned.name).on(first!, ...rest);
+    return planned.live ? built.where(sql`${column('archived_at')} is null`) : built;
+  });
 }
 
 /** The drizzle table of a model: its own columns, its root link, its fields, its indexes. */
 function tableOf(
   declared: CodeModel,
   own: Record<string, PgColumnBuilderBase>,
-  place: { readonly parent?: string; readonly link?: string; readonly order?: string },
+  place: { readonly parent?: string; readonly order?: string },
 ): PgTable {
   const columns = { ...own };
   for (const c of declared.columns) {
@@ -249,11 +218,7 @@ export function defineFamily<const D extends FamilyDeclaration>(
           onDelete: 'cascade',
         }),
       },
-      {
-        parent: child.parentColumn,
-        link: child.parentField,
-        ...(child.order ? { order: child.order } : {}),
-      },
+      { parent: child.parentColumn, ...(child.order ? { order: child.order } : {}) },
     ),
   );
   const model = (declared: CodeModel, table: PgTable, required: readonly string[]) => {

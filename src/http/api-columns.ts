@@ -64,6 +64,16 @@ export const API_COLUMNS = {
     schema: () => z.string().nullable(),
     unbounded: true,
   },
+  // Compared whole: equality and lists of keys (COLUMN_KINDS.selection).
+  selection: {
+    cursor: { cast: 'text', text: (key) => key },
+    operators: ['in'],
+    value: filterText,
+    body: (column) => column,
+    schema: () => z.string().nullable(),
+    // Odoo checks a key when it is written, not what its column holds.
+    unbounded: true,
+  },
   integer: {
     cursor: { cast: 'int', text: asText },
     operators: ['in', ...RANGES],

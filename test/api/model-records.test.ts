@@ -269,7 +269,7 @@ describe('the read API of a configured model', () => {
       expect.arrayContaining([
         'xStatus',
         'xStatus.in',
-        'xStatus.contains',
+        'xName.contains',
         'xCapacity.gte',
         'xInService',
         'xPartnerId.in',

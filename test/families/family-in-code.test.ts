@@ -60,12 +60,12 @@ describe('a family declared in code', () => {
       'CREATE TABLE "test_tank_valve"',
       '"test_tank_write_date_idx"',
       '"test_tank_live_idx"',
-      '"test_tank_valve_x_cylinder_idx"',
+      '"test_tank_valve_parent_idx"',
       '"test_tank_x_status_idx"',
-      '"test_tank_x_partner_idx"',
+      '"test_tank_x_partner_id_idx"',
       '"test_tank_x_capacity_idx"',
-      '"test_tank_x_name_sort_idx"',
-      '"test_tank_x_checked_at_sort_idx"',
+      '"test_tank_x_name_order_idx"',
+      '"test_tank_x_checked_at_order_idx"',
       '"test_tank_x_name_trgm_idx"',
     ])
       expect(created, name).toContain(name);

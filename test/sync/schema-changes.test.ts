@@ -154,7 +154,7 @@ function schemaMovesOf(c: FamilyCase): void {
     // own (one its children relate to would fault the sandbox's related fields, as in Odoo).
     const column = h.family.root.columns.find(
       (col) =>
-        col.kind === 'text' &&
+        (col.kind === 'text' || col.kind === 'selection') &&
         ![c.rootText, c.droppable, 'name', ...c.rootTextInChild].includes(col.field),
     )!;
     const field = column.field;

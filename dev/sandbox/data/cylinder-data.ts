@@ -4,7 +4,8 @@
  * cylinder in forty has no name at all (its valves read `x_cylinder_id` as `[id, False]`);
  * tags go 0 to 3 in turn (exactly two on every fourth); valves 0 to 3 per cylinder; one
  * cylinder in ten is archived (`x_active`); photos are real bytes in base64, some over a
- * kilobyte (`bin_size` reads them as "1.12 Kb"); specs are JSON objects with nested values.
+ * kilobyte (`bin_size` reads them as "1.12 Kb"); specs are JSON objects with nested values; a
+ * cylinder's fills count from 0 to 12.
  */
 import { CYLINDER_MODEL, CYLINDER_STATUSES, VALVE_MODEL } from '../models/cylinder-models.js';
 import type { SandboxStore } from '../sandbox-store.js';
@@ -73,6 +74,8 @@ export function generateCylinderData(
             remark: 'Résistant à −40 °C & < 60 °C',
           },
       x_active: !random.chance(0.1),
+      // Drawn from the id, not the stream, so every value after it is as before; 0 in thirteen.
+      x_fill_count: (id * 7) % 13,
       create_date: created,
       write_date: written,
       create_uid: 2,

@@ -63,6 +63,7 @@ export const CYLINDER: ModelSpec = {
       relationField: 'x_cylinder_id',
     }),
     manual({ name: 'x_specs', type: 'json', string: 'Specifications' }),
+    manual({ name: 'x_fill_count', type: 'integer', string: 'Fills' }),
     manual({ name: 'x_active', type: 'boolean', string: 'Active' }),
     ...magicFields(),
   ],

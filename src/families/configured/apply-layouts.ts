@@ -182,6 +182,23 @@ async function readRequiredColumns(
   return required;
 }
 
+/** The indexes of the tables, by name: how many key columns each has. */
+async function readIndexWidths(
+  db: Pick<Db, 'execute'>,
+  tables: readonly string[],
+): Promise<Map<string, number>> {
+  const rows = rowsOf<{ name: string; width: number }>(
+    await db.execute(sql`
+      select i.relname as name, x.indnkeyatts as width
+      from pg_index x
+      join pg_class i on i.oid = x.indexrelid
+      join pg_class c on c.oid = x.indrelid
+      join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relname = any(${textArray(tables)}::text[])`),
+  );
+  return new Map(rows.map((row) => [row.name, Number(row.width)]));
+}
+
 /** The layouts `migrate` kept, by family. */
 export async function readLayouts(db: Db): Promise<Map<string, FamilyLayout>> {
   const rows = await db.select().from(syncFamilyLayout);
@@ -304,7 +321,13 @@ async function applyReading(
   if (problems.length > 0) return problems;
 
   const required = await readRequiredColumns(tx, tables);
-  for (const statement of layoutStatements(layout, spec, { catalog, required }))
+  const indexWidths = await readIndexWidths(tx, tables);
+  for (const statement of layoutStatements(layout, spec, {
+    catalog,
+    required,
+    indexWidths,
+    previous,
+  }))
     await tx.execute(sql.raw(statement));
   const changed = previous?.version !== layout.version;
   if (previous === undefined || !sameLayout(previous, layout))

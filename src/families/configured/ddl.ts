@@ -1,13 +1,15 @@
 /**
  * The DDL a layout needs, every statement idempotent (`if not exists`): the tables, the columns
  * the layout added, the link tables, and the indexes the sync and the API's filters and sorts
- * use. No table is ever dropped; a column is altered only to widen a decimal an earlier version
+ * use, as the table plan has them (table-plan.ts, the plan a family in code follows too). No
+ * table is ever dropped; a column is altered only to widen a decimal an earlier version
  * rounded, or to accept the nulls of a table taken over (adoptTable). An index an earlier version
  * created and this one replaces (see {@link REPLACED_INDEXES}) is dropped: `migrate` upgrades an
  * existing table in place.
  */
 import { COLUMN_KINDS, indexKey, SQL_TYPES } from '../columns.js';
 import { ownColumns } from '../copy-columns.js';
+import { planIndexes, type PlannedIndex } from '../table-plan.js';
 import {
   identifier,
   ROUNDED_NUMERIC,
@@ -81,19 +83,31 @@ function adoptTable(
 
 const indexName = (table: string, suffix: string) => identifier(`${table}_${suffix}`);
 
-function index(table: string, suffix: string, on: string, where?: string): string {
-  return `create index if not exists ${quote(indexName(table, suffix))} on ${quote(table)} (${on})${where ? ` where ${where}` : ''}`;
+/** A planned index (table-plan.ts) as SQL. */
+function createIndex(table: string, planned: PlannedIndex): string {
+  const head = `create index if not exists ${quote(planned.name)} on ${quote(table)}`;
+  if ('trigram' in planned) return `${head} using gin (${quote(planned.trigram)} gin_trgm_ops)`;
+  const parts = planned.parts.map((part) =>
+    'column' in part ? quote(part.column) : indexKey(part.kind, quote(part.key)),
+  );
+  return `${head} (${parts.join(', ')})${planned.live ? ' where archived_at is null' : ''}`;
 }
 
 /**
  * Indexes earlier versions created and this one replaces, by the suffix of their name: a sorted
  * field's `<column>_sort_idx` held live rows only (so includeArchived=true sorted the whole
  * table) and a whole text; a filtered text's `<column>_idx` held the whole text, so a value past
- * about 2,700 bytes could not be written (columns.ts).
+ * about 2,700 bytes could not be written (columns.ts). A column planned as a text by an earlier
+ * version and now of another kind (a selection, compared whole; a column renamed away by hand
+ * and made anew for a field that changed type, its indexes left on the old one) has each of its
+ * indexes made anew; so has an index found with another number of columns than planned (a
+ * filter's `<column>_idx` held the column alone before it held the id too).
  */
 const REPLACED_INDEXES = {
-  sort: (column: string) => `${column}_sort_idx`,
-  textFilter: (column: string) => `${column}_idx`,
+  sort: (column: string) => [`${column}_sort_idx`],
+  textFilter: (column: string) => [`${column}_idx`],
+  kindChanged: (column: string) =>
+    ['order_idx', 'key_idx', 'idx', 'trgm_idx'].map((suffix) => `${column}_${suffix}`),
 };
 
 function modelStatements(
@@ -103,8 +117,6 @@ function modelStatements(
   tables: ExistingTables,
 ): string[] {
   const t = model.table;
-  const isRoot = model === root;
-  const live = isRoot ? 'archived_at is null' : undefined;
   const existing = tables.catalog.get(t);
   const statements = existing
     ? adoptTable(model, root, existing, tables.required.get(t) ?? new Set())
@@ -122,12 +134,6 @@ function modelStatements(
         `alter table ${quote(t)} add column if not exists ${quote(column.nameColumn)} ${SQL_TYPES.text}`,
       );
   }
-  // (name suffix, what it indexes, where): every index the layout wants on the table.
-  const indexes: [string, string, string?][] = [];
-  // The API's sort by stamp, on a root and on a child alike.
-  indexes.push(['write_date_idx', `${quote('odoo_write_date')}, ${quote('odoo_id')}`]);
-  if (isRoot) indexes.push(['live_idx', quote('odoo_id'), live]);
-  else indexes.push(['parent_idx', `${quote(model.parentColumn!)}, ${quote('odoo_id')}`]);
   for (const link of model.links) {
     // No foreign key to the owner: checked row by row it was most of what a first copy's link
     // rows cost PostgreSQL. The writer removes an owner's links with the owner (write-records.ts).
@@ -138,45 +144,47 @@ function modelStatements(
   ${quote('target_id')} integer not null,
   constraint ${quote(identifier(`${link.table}_pkey`))} primary key (${quote('owner_id')}, ${quote('position')})
 )`,
-      index(link.table, 'target_idx', quote('target_id')),
+      `create index if not exists ${quote(indexName(link.table, 'target_idx'))} on ${quote(link.table)} (${quote('target_id')})`,
       `alter table ${quote(link.table)} drop constraint if exists ${quote(identifier(`${link.table}_owner_fkey`))}`,
     );
   }
+  const plan = planIndexes({
+    table: t,
+    ...(model.parentColumn === undefined ? {} : { parent: { column: model.parentColumn } }),
+    columns: model.columns.filter((column) => !column.frozen),
+    query: spec.api,
+  });
   const columnOf = (field: string) => model.columns.find((column) => column.field === field)!;
-  const replaced: string[] = [];
-  // The API orders by the column's key, then the id (columns.ts), over every row: live rows
-  // and, with includeArchived=true, the archived ones.
-  for (const field of spec.api.sort) {
-    const column = columnOf(field);
-    indexes.push([
-      `${column.column}_order_idx`,
-      `${indexKey(column.kind, quote(column.column))}, ${quote('odoo_id')}`,
-    ]);
-    replaced.push(REPLACED_INDEXES.sort(column.column));
-  }
-  const trigram: string[] = [];
-  for (const field of spec.api.filter) {
-    const column = columnOf(field);
-    const { keyChars, trigram: searched } = COLUMN_KINDS[column.kind];
-    if (keyChars === null) indexes.push([`${column.column}_idx`, quote(column.column)]);
-    else {
-      // Equality finds a text by its key (a sorted text's order index leads with it).
-      if (!spec.api.sort.includes(field))
-        indexes.push([`${column.column}_key_idx`, indexKey(column.kind, quote(column.column))]);
-      replaced.push(REPLACED_INDEXES.textFilter(column.column));
-    }
-    // `contains` by trigrams (pg_trgm, created by the migrations): pieces of three characters.
-    if (searched)
-      trigram.push(
-        `create index if not exists ${quote(indexName(t, `${column.column}_trgm_idx`))} on ${quote(t)} using gin (${quote(column.column)} gin_trgm_ops)`,
-      );
-  }
-  // Dropped first, and never under a name the layout wants now (the names of two columns can
-  // meet: `x_sort`'s filter index is `x_sort_idx`, the former sort index of `x`).
-  const wanted = new Set(indexes.map(([suffix]) => indexName(t, suffix)));
-  for (const name of new Set(replaced.map((suffix) => indexName(t, suffix))))
-    if (!wanted.has(name)) statements.push(`drop index if exists ${quote(name)}`);
-  statements.push(...indexes.map(([suffix, on, where]) => index(t, suffix, on, where)), ...trigram);
+  const kindBefore = new Map(
+    tables.previous?.models
+      .find((known) => known.model === model.model)
+      ?.columns.map((column) => [column.field, column.kind]),
+  );
+  const wanted = new Set(plan.map((planned) => planned.name));
+  const replaced = [
+    ...spec.api.sort.flatMap((field) => REPLACED_INDEXES.sort(columnOf(field).column)),
+    ...spec.api.filter
+      .map(columnOf)
+      .filter((column) => COLUMN_KINDS[column.kind].keyChars !== null)
+      .flatMap((column) => REPLACED_INDEXES.textFilter(column.column)),
+  ]
+    .map((suffix) => indexName(t, suffix))
+    // Never under a name the plan wants: the names of two columns can meet (`x_sort`'s filter
+    // index is `x_sort_idx`, the former sort index of `x`).
+    .filter((name) => !wanted.has(name));
+  const remade = model.columns
+    .filter((column) => (kindBefore.get(column.field) ?? column.kind) !== column.kind)
+    .flatMap((column) => REPLACED_INDEXES.kindChanged(column.column))
+    .map((suffix) => indexName(t, suffix));
+  const reshaped = plan
+    .filter((planned) => {
+      const width = tables.indexWidths.get(planned.name);
+      return width !== undefined && width !== ('trigram' in planned ? 1 : planned.parts.length);
+    })
+    .map((planned) => planned.name);
+  for (const name of new Set([...replaced, ...remade, ...reshaped]))
+    statements.push(`drop index if exists ${quote(name)}`);
+  statements.push(...plan.map((planned) => createIndex(t, planned)));
   return statements;
 }
 
@@ -185,6 +193,13 @@ export interface ExistingTables {
   readonly catalog: Catalog;
   /** Per table, its `not null` columns without a default. */
   readonly required: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * The tables' indexes, by name: how many key columns each has. An index the plan wants, found
+   * under its name with another width (an earlier version's shape), is made anew.
+   */
+  readonly indexWidths: ReadonlyMap<string, number>;
+  /** The layout the tables were made for, if any: a column whose kind changed is indexed anew. */
+  readonly previous?: FamilyLayout | undefined;
 }
 
 /** Every statement the family's layout needs, tables before what references them. */

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { OdooDomain, OdooFieldDescription } from '../../clients/odoo/odoo-types.js';
 import { COLUMN_KINDS, kindOfOdooType, SQL_TYPES, type ColumnKind } from '../columns.js';
+import { identifier } from '../table-plan.js';
 import { ownColumns } from '../copy-columns.js';
 import { FIELD_NAME, MODEL_NAME, type LeftOutField } from '../field-policy.js';
 import { chooseFields, type DescribedModels } from './choose-fields.js';
@@ -80,14 +81,7 @@ export const TARGET_ATTRIBUTES = ['type', 'store', 'relation'];
 /** Each table's columns and their types, as the catalog has them now. */
 export type Catalog = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
-/** PostgreSQL cuts identifiers at 63 bytes; longer names are cut and told apart by a hash. */
-export const MAX_IDENTIFIER = 63;
-
-export function identifier(name: string): string {
-  if (Buffer.byteLength(name) <= MAX_IDENTIFIER) return name;
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  return `${name.slice(0, MAX_IDENTIFIER - 9)}_${hash}`;
-}
+export { identifier };
 
 /** The hash of what a layout depends on in the declaration. */
 export function specHash(spec: ConfiguredFamilySpec): string {
@@ -161,10 +155,6 @@ export function planLayout(
   return { layout: { family: spec.name, specHash: hash, version, models }, problems, leftOut };
 }
 
-/**
- * Whether rows written under one layout are what the other would write: the same columns and
- * links. A decimal widened from `numeric(p,s)` to `numeric` keeps its rows.
- */
 /** Why a model cannot be copied at all, from what Odoo described of it; undefined when it can. */
 function modelRefusal(
   fields: Readonly<Record<string, OdooFieldDescription>>,
@@ -179,13 +169,20 @@ function modelRefusal(
   return undefined;
 }
 
+/**
+ * Whether rows written under one layout are what the other would write: the same columns and
+ * links. A decimal widened from `numeric(p,s)` to `numeric` keeps its rows, and so does a
+ * selection an earlier version planned as a text: the same text, parsed the same way.
+ */
 function sameRows(a: readonly ModelLayout[], b: readonly ModelLayout[]): boolean {
   const rows = (models: readonly ModelLayout[]) =>
     models.map((model) => ({
       ...model,
-      columns: model.columns.map((column) =>
-        ROUNDED_NUMERIC.test(column.sqlType) ? { ...column, sqlType: 'numeric' } : column,
-      ),
+      columns: model.columns.map((column) => ({
+        ...column,
+        kind: column.kind === 'selection' ? 'text' : column.kind,
+        sqlType: ROUNDED_NUMERIC.test(column.sqlType) ? 'numeric' : column.sqlType,
+      })),
     }));
   return canonical(rows(a)) === canonical(rows(b));
 }

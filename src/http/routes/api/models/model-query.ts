@@ -60,19 +60,8 @@ function sortOf(model: ModelDeclaration, column: FieldColumn): Sort {
   return { expr, cast, text: text(expr, tableColumn(model, column.column)) };
 }
 
-/**
- * The comparisons a column takes besides equality: its kind's, but for a selection's value,
- * which is compared whole and never searched inside (columns.ts).
- */
-function operatorsOf(column: FieldColumn): readonly FilterOperator[] {
-  return API_COLUMNS[column.kind].operators.filter(
-    (operator) => operator !== 'contains' || !column.selection,
-  );
-}
-
 /** Whether the column's index holds a prefix of its values: an equality finds it by the key. */
-const keyed = (column: FieldColumn) =>
-  COLUMN_KINDS[column.kind].keyChars !== null && column.selection !== true;
+const keyed = (column: FieldColumn) => COLUMN_KINDS[column.kind].keyChars !== null;
 
 const list = (item: z.ZodType) =>
   z
@@ -165,11 +154,12 @@ function deriveList(model: ModelDeclaration): ModelList {
     return column;
   };
   const filterColumns = (model.query?.filter ?? []).map(columnOf);
-  // A child is listed by its root: its parent column is always a filter (it has an index).
+  // A child is listed by its root: its parent column is always a filter (it has an index), a
+  // many2one to the root whether or not a column of the declaration holds it.
   const parent = isChild(model)
     ? (model.columns.find((column) => column.column === model.parentColumn) ?? {
         field: model.parentField,
-        kind: 'integer' as const,
+        kind: 'many2one' as const,
         column: model.parentColumn,
         api: true,
       })
@@ -193,7 +183,7 @@ function deriveList(model: ModelDeclaration): ModelList {
     const value = API_COLUMNS[column.kind].value;
     filters.set(key, { column, operator: '' });
     shape[key] = value().optional().describe(`${column.field} equals`);
-    for (const operator of operatorsOf(column)) {
+    for (const operator of API_COLUMNS[column.kind].operators) {
       filters.set(`${key}.${operator}`, { column, operator });
       shape[`${key}.${operator}`] = (
         operator === 'in'
