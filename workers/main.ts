@@ -37,7 +37,11 @@ import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
-import { createWorkerMetrics, registerUnfitMetrics } from './worker-metrics.js';
+import {
+  createWorkerMetrics,
+  registerFamilyMetrics,
+  registerUnfitMetrics,
+} from './worker-metrics.js';
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
@@ -83,6 +87,9 @@ const keyLifecycle = runtime.odoo.lifecycle;
 if (keyLifecycle) registerApiKeyMetrics(metrics.registry, () => keyLifecycle.status());
 registerFeedMetrics(metrics.registry, db.db);
 registerUnfitMetrics(metrics.registry, db.db);
+// Every family copied here, one waiting for migrate too: it runs as soon as it is migrated.
+const copied = [...families.all, ...families.unavailable];
+registerFamilyMetrics(metrics.registry, db.db, copied, config.sync.everyMs);
 for (const worker of runtime.workers)
   worker.on('completed', (job, result) => metrics.jobCompleted(job, result));
 const heartbeat = startWorkerHeartbeat(runtime.workers, {
@@ -126,8 +133,6 @@ if (!metricsHttp && config.apiKeys.length === 0)
   logger.warn(
     "the worker's /metrics answers no one: set API_KEYS (Prometheus sends an operator key) or WORKER_METRICS_HOST",
   );
-// Every family copied here, one waiting for migrate too: it runs as soon as it is migrated.
-const copied = [...families.all, ...families.unavailable];
 await upsertSchedules(runtime.queues, runtime.connection, copied, {
   everyMs: config.sync.everyMs,
   reconcileCron: config.sync.reconcileCron,

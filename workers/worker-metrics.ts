@@ -11,7 +11,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { OdooCallObserver } from '../src/clients/odoo/index.js';
 import type { CallBudgetObserver } from '../src/odoo-budget/call-budget.js';
 import type { Db } from '../src/db/create-db.js';
+import type { ScheduledFamily } from '../src/queues/schedules.js';
 import type { RunCounts } from '../src/sync/run-counts.js';
+import { listFailures } from '../src/sync/sync-failures.js';
+import { readSyncState } from '../src/sync/sync-state.js';
 import { readUnfitValues, type UnfitField } from '../src/sync/unfit-values.js';
 import { currentFamily } from './job-family.js';
 
@@ -195,7 +198,7 @@ export function createWorkerMetrics(): WorkerMetrics {
 }
 
 /** Reused by the scrapes of a few seconds: a scrape costs the database one small read. */
-const UNFIT_READ_REUSED_MS = 5_000;
+const DB_READ_REUSED_MS = 5_000;
 
 /**
  * The fields whose values no longer fit their column (src/sync/unfit-values.ts), read from
@@ -209,7 +212,7 @@ export function registerUnfitMetrics(registry: Registry, db: Db): void {
     labelNames: ['family', 'model', 'field'] as const,
     registers: [registry],
     async collect() {
-      if (!read || Date.now() - read.at > UNFIT_READ_REUSED_MS)
+      if (!read || Date.now() - read.at > DB_READ_REUSED_MS)
         read = { at: Date.now(), rows: readUnfitValues(db) };
       const rows = await read.rows;
       this.reset();
@@ -217,4 +220,100 @@ export function registerUnfitMetrics(registry: Registry, db: Db): void {
         this.set({ family: row.family, model: row.model, field: row.field }, row.writes);
     },
   });
+}
+
+/** What the schedule gauges show of one family, from `sync_state` and `sync_failure`. */
+interface FamilyReading {
+  readonly family: string;
+  readonly lastSuccessAt: Date | null;
+  readonly lastReconcileAt: Date | null;
+  readonly paused: boolean;
+  readonly pendingFailures: number;
+}
+
+async function readFamilies(
+  db: Db,
+  families: readonly ScheduledFamily[],
+): Promise<FamilyReading[]> {
+  return Promise.all(
+    families.map(async ({ name }) => {
+      const [state, failures] = await Promise.all([
+        readSyncState(db, name),
+        // The count alone (no row): one scan of the family's entries in its index.
+        listFailures(db, { limit: 0, family: name }),
+      ]);
+      return {
+        family: name,
+        lastSuccessAt: state?.lastSuccessAt ?? null,
+        lastReconcileAt: state?.lastReconcileAt ?? null,
+        paused: Boolean(state?.pausedAt),
+        pendingFailures: failures.total,
+      };
+    }),
+  );
+}
+
+/** Unix seconds, as Prometheus' `time()` counts; 0 for never (alerts then see it as long ago). */
+const unixSeconds = (at: Date | null) => (at ? at.getTime() / 1_000 : 0);
+
+/**
+ * Whether each family this worker copies keeps its schedule (deploy/prometheus/: a family
+ * behind it, failures piling up): its interval, when its last run and reconcile went through, its
+ * pause and its pending failures, read from PostgreSQL at scrape time, one read per family shared
+ * by the gauges and the scrapes of a few seconds. Times are timestamps, not ages: a rule computes
+ * the age as it evaluates (`time() - …`), and the workers' readings combine with `max`.
+ */
+export function registerFamilyMetrics(
+  registry: Registry,
+  db: Db,
+  families: readonly ScheduledFamily[],
+  defaultEveryMs: number,
+): void {
+  const every = new Gauge({
+    name: 'erp_bridge_sync_every_seconds',
+    help: "Each family's incremental sync interval (its declaration's schedule, or SYNC_EVERY), in seconds",
+    labelNames: ['family'] as const,
+    registers: [registry],
+  });
+  for (const family of families)
+    every.set({ family: family.name }, (family.schedule.everyMs ?? defaultEveryMs) / 1_000);
+
+  let read: { at: number; rows: Promise<FamilyReading[]> } | undefined;
+  const readings = () => {
+    if (!read || Date.now() - read.at > DB_READ_REUSED_MS)
+      read = { at: Date.now(), rows: readFamilies(db, families) };
+    return read.rows;
+  };
+  const gauge = (name: string, help: string, value: (reading: FamilyReading) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['family'] as const,
+      registers: [registry],
+      async collect() {
+        const rows = await readings();
+        this.reset();
+        for (const row of rows) this.set({ family: row.family }, value(row));
+      },
+    });
+  gauge(
+    'erp_bridge_sync_last_success_timestamp_seconds',
+    "When a family's last sync run that moved its watermarks (succeeded, or partial) ended, in Unix seconds (0: never)",
+    (row) => unixSeconds(row.lastSuccessAt),
+  );
+  gauge(
+    'erp_bridge_sync_last_reconcile_timestamp_seconds',
+    "When a family's last reconcile went through (succeeded, or partial), in Unix seconds (0: never)",
+    (row) => unixSeconds(row.lastReconcileAt),
+  );
+  gauge(
+    'erp_bridge_sync_paused',
+    "1 while a family's scheduled runs and reconciles are paused (npm run sync -- pause), else 0",
+    (row) => (row.paused ? 1 : 0),
+  );
+  gauge(
+    'erp_bridge_sync_pending_failures',
+    'Root records of a family whose last attempt failed for good, waiting for a later run to retry them',
+    (row) => row.pendingFailures,
+  );
 }
