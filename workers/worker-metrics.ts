@@ -15,7 +15,8 @@ import type { ScheduledFamily } from '../src/queues/schedules.js';
 import type { RunCounts } from '../src/sync/run-counts.js';
 import { listFailures } from '../src/sync/sync-failures.js';
 import { readSyncState } from '../src/sync/sync-state.js';
-import { readUnfitValues, type UnfitField } from '../src/sync/unfit-values.js';
+import { readUnfitValues } from '../src/sync/unfit-values.js';
+import { scrapeReading } from '../src/lib/scrape-reading.js';
 import { currentFamily } from './job-family.js';
 
 export interface WorkerMetrics {
@@ -197,26 +198,21 @@ export function createWorkerMetrics(): WorkerMetrics {
   };
 }
 
-/** Reused by the scrapes of a few seconds: a scrape costs the database one small read. */
-const DB_READ_REUSED_MS = 5_000;
-
 /**
  * The fields whose values no longer fit their column (src/sync/unfit-values.ts), read from
  * PostgreSQL at scrape time: alert on any series.
  */
 export function registerUnfitMetrics(registry: Registry, db: Db): void {
-  let read: { at: number; rows: Promise<UnfitField[]> } | undefined;
+  const unfit = scrapeReading(registry, 'unfit', () => readUnfitValues(db));
   new Gauge({
     name: 'erp_bridge_sync_unfit_value_writes',
     help: "Writes of a record that left a field's value out of its column because it no longer fits (Odoo changed the field's type), by family, model and field",
     labelNames: ['family', 'model', 'field'] as const,
     registers: [registry],
     async collect() {
-      if (!read || Date.now() - read.at > DB_READ_REUSED_MS)
-        read = { at: Date.now(), rows: readUnfitValues(db) };
-      const rows = await read.rows;
+      const rows = await unfit();
       this.reset();
-      for (const row of rows)
+      for (const row of rows ?? [])
         this.set({ family: row.family, model: row.model, field: row.field }, row.writes);
     },
   });
@@ -278,12 +274,7 @@ export function registerFamilyMetrics(
   for (const family of families)
     every.set({ family: family.name }, (family.schedule.everyMs ?? defaultEveryMs) / 1_000);
 
-  let read: { at: number; rows: Promise<FamilyReading[]> } | undefined;
-  const readings = () => {
-    if (!read || Date.now() - read.at > DB_READ_REUSED_MS)
-      read = { at: Date.now(), rows: readFamilies(db, families) };
-    return read.rows;
-  };
+  const readings = scrapeReading(registry, 'families', () => readFamilies(db, families));
   const gauge = (name: string, help: string, value: (reading: FamilyReading) => number) =>
     new Gauge({
       name,
@@ -293,7 +284,7 @@ export function registerFamilyMetrics(
       async collect() {
         const rows = await readings();
         this.reset();
-        for (const row of rows) this.set({ family: row.family }, value(row));
+        for (const row of rows ?? []) this.set({ family: row.family }, value(row));
       },
     });
   gauge(

@@ -1,25 +1,19 @@
 /**
  * The change feed's subscriptions as Prometheus gauges, read from the database at scrape time (the
  * worker's registry): how far behind each is, in changes and seconds, what it delivered, its
- * failures, and whether it stopped on a dead letter. One read shared by the gauges and the
- * scrapes of a few seconds, each subscription's within a bound (readBacklog): however often the
- * port is scraped, and however far behind a subscription is, a scrape costs the database little.
+ * failures, and whether it stopped on a dead letter. One reading shared by the gauges and the
+ * scrapes of a few seconds (src/lib/scrape-reading.ts), each subscription's within a bound
+ * (readBacklog): however often the port is scraped, and however far behind a subscription is, a
+ * scrape costs the database little.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/create-db.js';
 import { SUBSCRIPTION_STATUSES } from '../db/schema/index.js';
+import { scrapeReading } from '../lib/scrape-reading.js';
 import { viewSubscriptions, type SubscriptionView } from './subscription-status.js';
 
-/** Gauges of one scrape, and the scrapes of a few seconds, share one read of the subscriptions. */
-const READ_REUSED_MS = 5_000;
-
 export function registerFeedMetrics(registry: Registry, db: Db): void {
-  let read: { at: number; views: Promise<SubscriptionView[]> } | undefined;
-  const views = () => {
-    if (!read || Date.now() - read.at > READ_REUSED_MS)
-      read = { at: Date.now(), views: viewSubscriptions(db) };
-    return read.views;
-  };
+  const views = scrapeReading(registry, 'feed', () => viewSubscriptions(db));
   const gauge = (name: string, help: string, value: (view: SubscriptionView) => number) =>
     new Gauge({
       name,
@@ -29,7 +23,7 @@ export function registerFeedMetrics(registry: Registry, db: Db): void {
       async collect() {
         const all = await views();
         this.reset();
-        for (const view of all) this.set({ subscription: view.name }, value(view));
+        for (const view of all ?? []) this.set({ subscription: view.name }, value(view));
       },
     });
   gauge(
@@ -65,7 +59,7 @@ export function registerFeedMetrics(registry: Registry, db: Db): void {
     async collect() {
       const all = await views();
       this.reset();
-      for (const view of all)
+      for (const view of all ?? [])
         for (const status of SUBSCRIPTION_STATUSES)
           this.set({ subscription: view.name, status }, view.status === status ? 1 : 0);
     },

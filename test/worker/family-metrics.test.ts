@@ -2,14 +2,16 @@
  * The worker's schedule gauges (workers/worker-metrics.ts, registerFamilyMetrics), which the
  * alert rules in deploy/prometheus/ read: each family's interval, when its last run and reconcile
  * went through, its pause and its pending failures, from a real PostgreSQL, and read at most once
- * every few seconds however often the port is scraped.
+ * every few seconds however often the port is scraped; a reading that fails leaves the scrape
+ * whole.
  */
 import { sql } from 'drizzle-orm';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordFailures } from '../../src/sync/sync-failures.js';
 import { setPaused } from '../../src/sync/sync-state.js';
-import { registerFamilyMetrics } from '../../workers/worker-metrics.js';
+import { registerFeedMetrics } from '../../src/feed/feed-metrics.js';
+import { registerFamilyMetrics, registerUnfitMetrics } from '../../workers/worker-metrics.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 let db: TestDb;
@@ -104,5 +106,25 @@ describe("the worker's schedule gauges", () => {
       erp_bridge_sync_paused: { bcs: 1, partners: 0 },
       erp_bridge_sync_pending_failures: { bcs: 0, partners: 3 },
     });
+  });
+
+  it('leave a scrape whole while PostgreSQL is away: their series empty, the failure counted', async () => {
+    const away = await createTestDb();
+    await away.dispose();
+    const registry = new Registry();
+    registerFamilyMetrics(registry, away.db, [{ name: 'bcs', schedule: {} }], 300_000);
+    registerUnfitMetrics(registry, away.db);
+    registerFeedMetrics(registry, away.db);
+    new Gauge({ name: 'erp_bridge_own_figure', help: 'the process', registers: [registry] }).set(7);
+
+    const text = await registry.metrics();
+    expect(text).toContain('erp_bridge_own_figure 7');
+    // The failures are counted as the scrape reads: the next one shows them.
+    const next = await registry.metrics();
+    expect(text).toContain('erp_bridge_sync_every_seconds{family="bcs"} 300');
+    expect(text).not.toMatch(/^erp_bridge_sync_paused\{/m);
+    expect(text).not.toMatch(/^erp_bridge_feed_lag_seconds\{/m);
+    for (const reading of ['families', 'unfit', 'feed'])
+      expect(next).toContain(`erp_bridge_metrics_read_failures_total{reading="${reading}"} 1`);
   });
 });
