@@ -442,5 +442,6 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
 }
 
 export { createManualClock, type ManualClock } from './sandbox-time.js';
+export type { OdooSandboxDatabase, SandboxDatabaseOptions } from './sandbox-database.js';
 export type { SandboxRealSchemas } from './real/real-schemas.js';
 export type { FieldSpec as SandboxFieldSpec } from './models/field-spec.js';
