@@ -1,11 +1,16 @@
 /**
  * `npm run sandbox -- --orders 5000 --lines 10 --port 8069 [--seed 1] [--partners N]
  * [--moves N --move-lines M] [--cylinders N] [--real-models M,… --real-records M=N,…]
- * [--replica-lag-ms L] [--series V]`: the Odoo sandbox as a process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=`
- * lines ready to paste into `.env`; SIGINT/SIGTERM close it cleanly.
+ * [--replica-lag-ms L] [--series V] [--databases A,B,…]`: the Odoo sandbox as a process on
+ * 127.0.0.1. When it is ready it prints its settings as `ODOO_…=` lines ready to paste into
+ * `.env`; SIGINT/SIGTERM close it cleanly.
  */
 import { parseArgs } from 'node:util';
-import { createOdooSandbox, type SandboxRealSchemas } from './odoo-sandbox.js';
+import {
+  createOdooSandbox,
+  type OdooSandboxOptions,
+  type SandboxRealSchemas,
+} from './odoo-sandbox.js';
 import type { SandboxSeries } from './sandbox-rpc-services.js';
 import { DUMPED_MODELS, isDumpedModel, type DumpedModel } from './real/schema-dump.js';
 
@@ -29,11 +34,16 @@ Usage: npm run sandbox -- [options]
   --series V      the Odoo series played: 17.0, 18.0 or 19.0    (default 19.0)
   --port P        port to listen on; 0 picks a free one         (default 8069)
   --database D    database name                                 (default odoo_sandbox)
+  --databases A,B,…  several databases in this one process, each with the
+                  sizes above and its own records (seed S for the first,
+                  S+1 for the next…), clock, call log and faults; the same
+                  user and password in each (not with --database)
   --username U    login of the API user                         (default sync@dimagaz.example)
   --password P    password / API key of that user              (default sandbox-secret)
   --help          this text
 
-When ready it prints ODOO_URL, ODOO_DATABASE, ODOO_USERNAME and ODOO_PASSWORD lines.
+When ready it prints ODOO_URL, ODOO_DATABASE (the first database), ODOO_USERNAME and
+ODOO_PASSWORD lines, and with --databases an ODOO_DATABASES line naming them all.
 `;
 
 /** `--real-models` and `--real-records` as the sandbox's `realSchemas`. */
@@ -63,6 +73,22 @@ function realSchemas(
   };
 }
 
+/** `--database`, or `--databases` each with a seed of its own (so their records differ). */
+function databaseNames(
+  database: string | undefined,
+  databases: string | undefined,
+  seed: number,
+): Pick<OdooSandboxOptions, 'database' | 'databases'> {
+  if (databases === undefined) return database === undefined ? {} : { database };
+  if (database !== undefined) throw new Error('give --database or --databases, not both');
+  const names = databases.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '') || new Set(names).size !== names.length)
+    throw new Error(`--databases must be distinct names separated by commas, got '${databases}'`);
+  return {
+    databases: Object.fromEntries(names.map((name, index) => [name, { seed: seed + index }])),
+  };
+}
+
 function isSeries(value: string): value is SandboxSeries {
   return value === '17.0' || value === '18.0' || value === '19.0';
 }
@@ -89,6 +115,7 @@ async function main(): Promise<void> {
       series: { type: 'string' },
       port: { type: 'string' },
       database: { type: 'string' },
+      databases: { type: 'string' },
       username: { type: 'string' },
       password: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -103,6 +130,7 @@ async function main(): Promise<void> {
   if (!isSeries(series)) throw new Error(`--series must be 17.0, 18.0 or 19.0, got '${series}'`);
   const port = wholeNumber('port', values.port, 8069);
   if (port > 65_535) throw new Error(`--port must be at most 65535, got ${port}`);
+  const seed = wholeNumber('seed', values.seed, 1);
   const sandbox = createOdooSandbox({
     orders: wholeNumber('orders', values.orders, 1000),
     linesPerOrder: wholeNumber('lines', values.lines, 10),
@@ -115,18 +143,20 @@ async function main(): Promise<void> {
       values['real-records'],
       wholeNumber('move-lines', values['move-lines'], 3),
     ),
-    seed: wholeNumber('seed', values.seed, 1),
+    seed,
     replicaLagMs: wholeNumber('replica-lag-ms', values['replica-lag-ms'], 0),
     serverVersion: series,
     port,
     host: '127.0.0.1',
-    ...(values.database === undefined ? {} : { database: values.database }),
+    ...databaseNames(values.database, values.databases, seed),
     ...(values.username === undefined ? {} : { username: values.username }),
     ...(values.password === undefined ? {} : { password: values.password }),
   });
   await sandbox.start();
+  const several =
+    sandbox.databases.length > 1 ? `ODOO_DATABASES=${sandbox.databases.join(',')}\n` : '';
   process.stdout.write(
-    `ODOO_URL=${sandbox.url}\nODOO_DATABASE=${sandbox.database}\nODOO_USERNAME=${sandbox.username}\nODOO_PASSWORD=${sandbox.password}\n`,
+    `ODOO_URL=${sandbox.url}\nODOO_DATABASE=${sandbox.database}\n${several}ODOO_USERNAME=${sandbox.username}\nODOO_PASSWORD=${sandbox.password}\n`,
   );
 
   let stopping = false;

@@ -17,95 +17,54 @@
  * With `realSchemas`, models a test names are served from a real Odoo 17.0's `fields_get`
  * dumps instead (dev/sandbox/real/): every field Odoo has, the mixins' followers, messages and
  * activities, Odoo 17's ORM semantics for them, and the dump's user's access rights.
- * It is not an Odoo: one user, no workflows (posting, cancelling and their checks), no models
- * beyond those, html stored as written (Odoo sanitizes it).
+ * One process may serve several databases (`databases`), each with its own records, schema,
+ * clock, user and keys, call log and faults, a request routed to one as Odoo routes it
+ * (sandbox-routing.ts); each database is built in sandbox-database.ts.
+ * It is not an Odoo: one user per database, no workflows (posting, cancelling and their
+ * checks), no models beyond those, html stored as written (Odoo sanitizes it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../../src/lib/logger.js';
 import { htmlAnswer, JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
 import {
-  createSandboxApiKeys,
-  type SandboxApiKeyControl,
-  type SandboxApiKeySpec,
-  type SandboxKeyManagement,
-} from './sandbox-apikeys.js';
-import { createSandboxAuth, UID } from './sandbox-auth.js';
+  createSandboxDatabase,
+  type OdooSandboxDatabase,
+  type SandboxDatabaseOptions,
+} from './sandbox-database.js';
 import { prepareDoc } from './sandbox-doc.js';
-import { realCatalogue } from './real/real-catalogue.js';
-import type { SandboxRealSchemas } from './real/real-schemas.js';
-import { NO_INVENTORY_RIGHTS } from './sandbox-access.js';
-import { createSandboxControl, type SandboxControl } from './sandbox-control.js';
-import { createSandboxWebhooks } from './sandbox-webhooks.js';
-import { generateSandboxData } from './sandbox-data.js';
 import { accessError, moduleError, pythonError, userError } from './sandbox-exceptions.js';
-import { SandboxFaults, type SandboxFaultRule } from './sandbox-faults.js';
+import { callLogOf, type SandboxCallLog, type SandboxFaultRule } from './sandbox-faults.js';
 import { prepareJson2 } from './sandbox-json2.js';
 import { prepareJsonRpc } from './sandbox-jsonrpc.js';
 import { createRpcServices, serverVersionOf, type SandboxSeries } from './sandbox-rpc-services.js';
-import { SandboxStore, type TransactionInfo } from './sandbox-store.js';
-import { createSandboxClock, type MicrosSource, type SandboxClock } from './sandbox-time.js';
+import { createSandboxDatabases, type CallSink } from './sandbox-routing.js';
 import { prepareXmlRpc } from './sandbox-xmlrpc.js';
-import { createSandboxReplica } from './sandbox-replica.js';
 
-export interface OdooSandboxOptions {
+/**
+ * The server's options, and its one database's (or, with `databases`, what every database
+ * shares unless its own options say otherwise).
+ */
+export interface OdooSandboxOptions extends SandboxDatabaseOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /** The one database's name (default `odoo_sandbox`); not with `databases`. */
   database?: string;
-  username?: string;
-  /** Password, also accepted as the JSON-2 API key unless `passwordAsApiKey` is false. */
-  password?: string;
   /**
-   * Whether JSON-2 (and `/doc-bearer`) take the password as a bearer key (default true: a
-   * convenience for tests). Odoo 19 takes API keys only and answers a password with a 401;
-   * false plays that.
+   * Several databases served by this one process, by name, each with its own options over the
+   * shared ones above: its own records, schema, clock, user, keys, call log and faults. The
+   * first is the default one: the sandbox's top-level members are its.
    */
-  passwordAsApiKey?: boolean;
+  databases?: Readonly<Record<string, SandboxDatabaseOptions>>;
   /**
    * The Odoo series played (default 19.0): 17.0 has no `/web/version` (only the JSON-RPC
    * `/web/webclient/version_info`), no JSON-2 and keys that never lapse; 18.0 adds
    * `/web/version` and key expiry; 19.0 JSON-2, `/doc-bearer` and programmatic key management.
+   * One per process, as one Odoo server is one release.
    */
   serverVersion?: SandboxSeries;
-  /** The sync user's API keys (taken wherever the password is; lapsed ones refused). */
-  apiKeys?: readonly SandboxApiKeySpec[];
-  /**
-   * `res.users.apikeys.generate`/`revoke` on 19 (default `disabled`, as Odoo ships them; `absent`
-   * plays Debian's 19.0.0, which has neither: a 404 over JSON-2).
-   */
-  apiKeyManagement?: SandboxKeyManagement;
-  /**
-   * Whether the sync user is in "Technical Documentation" (`api_doc.group_allow_doc`) and may
-   * read `/doc-bearer` (default no).
-   */
-  docAccess?: boolean;
-  /** BCs to generate (default 0). */
-  orders?: number;
-  /** Lines per generated BC (default 0). */
-  linesPerOrder?: number;
-  /** Contacts (`res.partner`) beyond the BCs' vendors (default 0: the vendors only). */
-  partners?: number;
-  /** Journal entries (`account.move`) to generate (default 0). */
-  moves?: number;
-  /** Lines (`account.move.line`) per generated entry (default 0). */
-  linesPerMove?: number;
-  /** Custom `x_cylinder` records, with their `x_cylinder_valve`s (default 0). */
-  cylinders?: number;
-  /** The API user's language and time zone, as `res.users.context_get` reports them (default fr_FR, Africa/Casablanca). */
-  userContext?: { lang: string; tz: string };
-  /**
-   * Models served from a real Odoo 17.0's dumps (schemas/odoo-17.0/) instead of the sandbox's
-   * own declarations, with the records to generate in them.
-   */
-  realSchemas?: SandboxRealSchemas;
-  /** Seed of the data generator and of probabilistic faults (default 1). */
-  seed?: number;
-  /** Time source in microseconds since the epoch (default: the wall clock). */
-  clock?: MicrosSource;
-  /** Login throttling like Odoo's (10 failures → 60 s of refusals); false to disable. */
-  loginCooldown?: false | { failures: number; durationMs: number };
   /** Request bodies above this get a 413 (default 128 MiB, Odoo's own limit). */
   maxBodyBytes?: number;
   /**
@@ -114,110 +73,72 @@ export interface OdooSandboxOptions {
    * `/xmlrpc/*` is a 404 page and `/jsonrpc` answers NotFound; JSON-2 still works.
    */
   deprecatedRpc?: boolean;
-  /**
-   * Milliseconds between a commit and its visibility to JSON-2's read-only methods, served by a
-   * read replica as Odoo 18+ may (default 0: no replica). Measured on the sandbox clock.
-   */
-  replicaLagMs?: number;
+  /** Odoo's `list_db`: `db.list` names the databases (default true, Odoo's), or is AccessDenied. */
+  listDatabases?: boolean;
   logger?: Logger;
 }
 
-export interface OdooSandbox {
+/** The sandbox; its database members (`database`, `control`, `keys`…) are the first database's. */
+export interface OdooSandbox extends OdooSandboxDatabase {
   /** Base URL, e.g. `http://127.0.0.1:8069` (after `start()`). */
   readonly url: string;
-  readonly database: string;
-  readonly username: string;
-  readonly password: string;
-  readonly uid: number;
-  readonly control: SandboxControl;
-  /** The sync user's API keys: add, list, lapse; programmatic management on or off. */
-  readonly keys: SandboxApiKeyControl;
   /** The series played. */
   readonly serverVersion: SandboxSeries;
-  /** Whether `/doc-bearer` answers the sync user. */
-  setDocAccess(allowed: boolean): void;
+  /** Every database's name, the first one first. */
+  readonly databases: readonly string[];
+  /** One database's handle; an error for a name the sandbox does not serve. */
+  db(name: string): OdooSandboxDatabase;
+  /**
+   * The calls that reached no database (`/web/version`, `common.version`, the `db` service, a
+   * database that does not exist) and their fault rules: the only database's own log when
+   * there is one database.
+   */
+  readonly serverCalls: SandboxCallLog;
   start(): Promise<void>;
   /** Closes the listener and every connection; pending delayed answers are dropped. */
   stop(): Promise<void>;
 }
 
 export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox {
-  const host = options.host ?? '127.0.0.1';
-  const database = options.database ?? 'odoo_sandbox';
-  const username = options.username ?? 'sync@dimagaz.example';
-  const clock: SandboxClock = createSandboxClock(options.clock);
-  const real = options.realSchemas;
-  const series = options.serverVersion ?? '19.0';
-  const major = Number(series.slice(0, 2));
-  const store = new SandboxStore({
-    catalogue: real === undefined ? undefined : realCatalogue(real.models),
-    nowMicros: () => clock.peekMicros(),
-    major,
-  });
-  for (const denied of real?.unreadable ?? (real === undefined ? [] : NO_INVENTORY_RIGHTS))
-    store.access.deny(denied);
-  if (options.userContext) store.userContext = { ...options.userContext };
-  const faults = new SandboxFaults(options.seed ?? 1);
-  const version = serverVersionOf(series);
-  const apiKeys = createSandboxApiKeys({
-    clock,
-    major,
-    ...(options.apiKeys ? { keys: options.apiKeys } : {}),
-    ...(options.apiKeyManagement ? { management: options.apiKeyManagement } : {}),
-  });
-  let docAccess = options.docAccess ?? false;
-  const auth = createSandboxAuth({
+  const {
+    port,
+    host = '127.0.0.1',
     database,
-    username,
-    password: options.password ?? 'sandbox-secret',
-    clock,
-    apiKeys,
-    ...(options.passwordAsApiKey === undefined
-      ? {}
-      : { passwordAsApiKey: options.passwordAsApiKey }),
-    cooldown:
-      options.loginCooldown === false
-        ? undefined
-        : (options.loginCooldown ?? { failures: 10, durationMs: 60_000 }),
-  });
-  const maxBodyBytes = options.maxBodyBytes ?? 128 * 1024 * 1024;
-  const log = options.logger?.child({ component: 'odoo-sandbox' });
-
-  generateSandboxData(store, {
-    orders: options.orders ?? 0,
-    linesPerOrder: options.linesPerOrder ?? 0,
-    partners: options.partners,
-    moves: options.moves,
-    linesPerMove: options.linesPerMove,
-    cylinders: options.cylinders,
-    seed: options.seed ?? 1,
-    nowMicros: clock.nowMicros(),
-    username,
-    ...(real === undefined
-      ? {}
-      : { real: { records: real.records ?? {}, linesPerMove: real.linesPerMove ?? 3 } }),
-  });
-
-  // After the generated data: a replica starts with all of it.
-  const replica = createSandboxReplica(store, {
-    nowMicros: () => clock.peekMicros(),
-    ...(options.replicaLagMs === undefined ? {} : { lagMs: options.replicaLagMs }),
-  });
+    databases: named,
+    serverVersion: series = '19.0',
+    maxBodyBytes = 128 * 1024 * 1024,
+    deprecatedRpc: deprecatedOption,
+    listDatabases = true,
+    logger,
+    ...shared
+  } = options;
+  if (named !== undefined && database !== undefined)
+    throw new Error('give a sandbox either database or databases, not both');
+  const major = Number(series.slice(0, 2));
+  const version = serverVersionOf(series);
+  const databases = createSandboxDatabases(
+    Object.entries(named ?? { [database ?? 'odoo_sandbox']: {} }).map(([name, own]) =>
+      createSandboxDatabase(name, { ...shared, ...own }, major),
+    ),
+  );
+  const first = databases.first;
+  const log = logger?.child({ component: 'odoo-sandbox' });
 
   const sockets = new Set<Socket>();
   const pendingDelays = new Set<() => void>();
   let server: Server | undefined;
   let url = '';
 
-  const transaction = (): TransactionInfo => ({ uid: UID, nowMicros: clock.nowMicros() });
-  const rpc = createRpcServices({ store, auth, apiKeys, version, transaction });
-  const deprecatedRpc = options.deprecatedRpc !== false;
+  const rpc = createRpcServices({ databases, version, listDatabases });
+  const deprecatedRpc = deprecatedOption !== false;
 
   // --- HTTP ---------------------------------------------------------------------------------
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    // In flight until its answer is handed to the socket (send), or the client left first.
-    answered.set(response, faults.begin());
+    // Odoo's `request.db`; an RPC call moves to the database it names once its body is read.
+    const requested = databases.ofRequest(request.headers);
+    let sink = databases.sinkOf(requested);
+    fly(response, sink);
     response.once('close', () => answeredNow(response));
     const path = (request.url ?? '/').split('?')[0] as string;
     const address = request.socket.remoteAddress ?? 'unknown';
@@ -226,7 +147,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     const json2 = major >= 19 ? /^\/json\/2\/([^/]+)\/([^/]+)$/.exec(path) : null;
     const doc = major >= 19 ? /^\/doc-bearer\/([^/]+)\.json$/.exec(path) : null;
     if ((path === '/web/version' || path === '/json/version') && major >= 18) {
-      faults.count({ protocol: 'json2', service: 'web', method: 'version' });
+      sink.faults.count({ protocol: 'json2', service: 'web', method: 'version' });
       const answer = { version_info: version.server_version_info, version: version.server_version };
       // GET on 19+; older clients POST a JSON-RPC envelope to the same route.
       const payload =
@@ -237,18 +158,19 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     }
     if (path === '/web/webclient/version_info' && request.method === 'POST') {
       // A JSON-RPC route of every series (`type='json'`): `common.version()`'s dict.
-      faults.count({ protocol: 'jsonrpc', service: 'web', method: 'version_info' });
+      sink.faults.count({ protocol: 'jsonrpc', service: 'web', method: 'version_info' });
       await readBody(request, maxBodyBytes);
       const payload = { jsonrpc: '2.0', id: null, result: version };
       send(response, { status: 200, contentType: JSON_TYPE, body: JSON.stringify(payload) });
       return;
     }
     if (doc !== null && request.method === 'GET') {
-      const call = prepareDoc(
-        { store, auth, docAccess: () => docAccess },
-        { address, model: decodeURIComponent(doc[1] as string), headers: request.headers },
-      );
-      faults.count(call.info);
+      const call = prepareDoc(requested, {
+        address,
+        model: decodeURIComponent(doc[1] as string),
+        headers: request.headers,
+      });
+      sink.faults.count(call.info);
       send(response, call.run().answer);
       return;
     }
@@ -284,18 +206,21 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     let call: PreparedCall;
     if (xmlrpc !== null) call = prepareXmlRpc(rpc, address, xmlrpc[1] as string, body);
     else if (json2 !== null) {
-      call = prepareJson2(
-        { store, readStore: () => replica.readStore(), auth, apiKeys, transaction },
-        {
-          address,
-          model: decodeURIComponent(json2[1] as string),
-          method: decodeURIComponent(json2[2] as string),
-          headers: request.headers,
-          body,
-        },
-      );
+      call = prepareJson2(requested, {
+        address,
+        model: decodeURIComponent(json2[1] as string),
+        method: decodeURIComponent(json2[2] as string),
+        headers: request.headers,
+        body,
+      });
     } else call = prepareJsonRpc(rpc, address, body, { deprecatedRpc });
+    const named = databases.find(call.database);
+    if (named !== undefined) {
+      sink = named;
+      fly(response, sink);
+    }
 
+    const { faults } = sink;
     faults.count(call.info);
     const decision = faults.beforeCall(call.info);
     if (decision.latencyMs > 0) {
@@ -363,10 +288,25 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     }
   }
 
-  /** Each request's end of flight (SandboxFaults.begin). */
-  const answered = new WeakMap<ServerResponse, () => void>();
+  /** Each request's log (its database's, or the server's) and its end of flight there. */
+  const flights = new WeakMap<ServerResponse, { sink: CallSink; end: () => void }>();
+  /**
+   * The request is in flight in `sink`'s log until its answer is handed to the socket (send),
+   * or the client left first; a call found to name another database moves there.
+   */
+  function fly(response: ServerResponse, sink: CallSink): void {
+    const current = flights.get(response);
+    if (current?.sink === sink) return;
+    current?.end();
+    flights.set(response, { sink, end: sink.faults.begin() });
+  }
   function answeredNow(response: ServerResponse): void {
-    answered.get(response)?.();
+    flights.get(response)?.end();
+  }
+  /** Odoo's HTTP server stamps its answers with its clock: the request's database's, set or real. */
+  function dateOf(response: ServerResponse): string {
+    const { clock } = flights.get(response)?.sink ?? databases.server;
+    return new Date(Math.floor(clock.nowMicros() / 1_000)).toUTCString();
   }
 
   function send(response: ServerResponse, answer: Answer): void {
@@ -377,8 +317,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
       ...answer.headers,
       'content-type': answer.contentType,
       'content-length': payload.length,
-      // Odoo's HTTP server stamps its answers with its clock: the sandbox's, set or real.
-      date: new Date(Math.floor(clock.nowMicros() / 1_000)).toUTCString(),
+      date: dateOf(response),
     });
     response.end(payload);
   }
@@ -390,8 +329,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     response.writeHead(answer.status, {
       'content-type': answer.contentType,
       'content-length': payload.length,
-      // Odoo's HTTP server stamps its answers with its clock: the sandbox's, set or real.
-      date: new Date(Math.floor(clock.nowMicros() / 1_000)).toUTCString(),
+      date: dateOf(response),
     });
     response.flushHeaders();
     response.write(payload.subarray(0, Math.max(1, Math.floor(payload.length / 2))), () => {
@@ -415,33 +353,30 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
     });
   }
 
-  const control = createSandboxControl({
-    store,
-    faults,
-    transaction,
-    nowMicros: () => clock.nowMicros(),
-    setPassword: (next) => auth.setPassword(next),
-    resetLoginFailures: () => auth.resetFailures(),
-    webhooks: createSandboxWebhooks(),
-    replica,
-  });
-
   return {
     get url() {
       return url;
     },
-    database,
-    username,
+    database: first.name,
+    username: first.handle.username,
     get password() {
-      return auth.password;
+      return first.handle.password;
     },
-    uid: UID,
-    control,
-    keys: apiKeys,
+    uid: first.handle.uid,
+    control: first.handle.control,
+    keys: first.handle.keys,
+    setDocAccess: (allowed) => first.handle.setDocAccess(allowed),
     serverVersion: series,
-    setDocAccess(allowed) {
-      docAccess = allowed;
+    databases: databases.names,
+    db(name) {
+      const found = databases.find(name);
+      if (found === undefined)
+        throw new Error(
+          `the sandbox has no database ${name} (it has ${databases.names.join(', ')})`,
+        );
+      return found.handle;
     },
+    serverCalls: callLogOf(databases.server.faults),
     async start() {
       if (server !== undefined) return;
       const created = createServer(
@@ -468,7 +403,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
       });
       await new Promise<void>((resolve, reject) => {
         created.once('error', reject);
-        created.listen(options.port ?? 0, host, () => {
+        created.listen(port ?? 0, host, () => {
           created.off('error', reject);
           resolve();
         });
@@ -476,7 +411,7 @@ export function createOdooSandbox(options: OdooSandboxOptions = {}): OdooSandbox
       server = created;
       const address = created.address() as AddressInfo;
       url = `http://${host}:${address.port}`;
-      log?.info({ url, database }, 'Odoo sandbox listening');
+      log?.info({ url, databases: databases.names }, 'Odoo sandbox listening');
     },
     async stop() {
       const current = server;
@@ -507,5 +442,6 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
 }
 
 export { createManualClock, type ManualClock } from './sandbox-time.js';
+export type { OdooSandboxDatabase, SandboxDatabaseOptions } from './sandbox-database.js';
 export type { SandboxRealSchemas } from './real/real-schemas.js';
 export type { FieldSpec as SandboxFieldSpec } from './models/field-spec.js';

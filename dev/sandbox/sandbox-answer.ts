@@ -18,6 +18,8 @@ export interface Answer {
 /** A parsed request: what to count and match, and how to run it. */
 export interface PreparedCall {
   info: SandboxCallInfo;
+  /** The database the call names in its parameters (XML-RPC, JSON-RPC), if it names one. */
+  database?: unknown;
   /** Runs the call and returns its result value (for record-fault checks) and answer. */
   run(): { result: unknown; answer: Answer };
   /** The answer for an exception raised by an injected fault. */

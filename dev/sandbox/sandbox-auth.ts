@@ -1,21 +1,21 @@
 /**
- * The sandbox's one user and how Odoo checks it: `authenticate`/`login` answer the uid or False,
+ * A database's one user and how Odoo checks it: `authenticate`/`login` answer the uid or False,
  * `execute_kw` re-checks uid and password on every call (AccessDenied, fault 3), an API key of
  * the user is taken wherever the password is (a lapsed or revoked one is refused like a wrong
  * one), JSON-2 takes a key — or, unless `passwordAsApiKey` is off, the password: a convenience of
  * the sandbox's, which Odoo refuses with a 401 — as its bearer, and an address
  * that failed too often is refused for a while (Odoo's login cooldown: 10 failures, then 60 s),
- * whatever it sends.
+ * whatever it sends. The failures are counted per database, as Odoo counts them on the
+ * database's registry; which database a call names is the server's concern (sandbox-routing.ts).
  */
 import type { SandboxApiKeys } from './sandbox-apikeys.js';
-import { accessDenied, moduleError } from './sandbox-exceptions.js';
+import { accessDenied } from './sandbox-exceptions.js';
 import type { SandboxClock } from './sandbox-time.js';
 
 /** The uid of the sandbox's API user. */
 export const UID = 2;
 
 export interface SandboxAuthOptions {
-  database: string;
   username: string;
   password: string;
   clock: SandboxClock;
@@ -27,23 +27,20 @@ export interface SandboxAuthOptions {
 }
 
 export interface SandboxAuth {
-  readonly database: string;
   readonly username: string;
   readonly password: string;
   setPassword(next: string): void;
   /** `res.users.authenticate` for the one user: the uid, or false. */
-  authenticate(address: string, db: unknown, login: unknown, secret: unknown): number | false;
+  authenticate(address: string, login: unknown, secret: unknown): number | false;
   /** `_check_uid_passwd` of `execute_kw`: AccessDenied (fault 3) unless uid and password match. */
   checkUidPassword(address: string, uid: unknown, secret: unknown): void;
   /** JSON-2's `Authorization: bearer <key>`: true when the key is the user's. */
   checkApiKey(address: string, authorization: string): boolean;
-  /** A database other than the sandbox's fails as psycopg2 would. */
-  checkDatabase(db: unknown): void;
   resetFailures(): void;
 }
 
 export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
-  const { database, username, clock, cooldown, apiKeys } = options;
+  const { username, clock, cooldown, apiKeys } = options;
   let password = options.password;
   /** The password, or a live API key of the user (Odoo's `_check_credentials`). */
   const accepts = (secret: unknown): boolean =>
@@ -73,17 +70,7 @@ export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
     loginFailures.set(address, entry);
   }
 
-  function checkDatabase(db: unknown): void {
-    if (db !== database) {
-      throw moduleError(
-        'psycopg2.OperationalError',
-        `connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: FATAL:  database "${String(db)}" does not exist`,
-      );
-    }
-  }
-
   return {
-    database,
     username,
     get password() {
       return password;
@@ -91,8 +78,7 @@ export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
     setPassword(next) {
       password = next;
     },
-    authenticate(address, db, login, secret) {
-      checkDatabase(db);
+    authenticate(address, login, secret) {
       if (coolingDown(address)) return false;
       if (login === username && accepts(secret)) {
         loginFailures.delete(address);
@@ -117,7 +103,6 @@ export function createSandboxAuth(options: SandboxAuthOptions): SandboxAuth {
       }
       return true;
     },
-    checkDatabase,
     resetFailures() {
       loginFailures.clear();
     },

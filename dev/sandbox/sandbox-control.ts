@@ -4,15 +4,7 @@
  * `write_date`, the committed state as a client would decode it, record rules, failure
  * injection and call counts. Not reachable over HTTP: tests hold it in-process.
  */
-import type {
-  SandboxCallCount,
-  SandboxCallFilter,
-  SandboxCallInfo,
-  SandboxFaultHandle,
-  SandboxFaultRule,
-  SandboxFaults,
-  SandboxTimedCall,
-} from './sandbox-faults.js';
+import { callLogOf, type SandboxCallLog, type SandboxFaults } from './sandbox-faults.js';
 import type { FieldSpec } from './models/field-spec.js';
 import { PyFloat, type PyValue } from './python-values.js';
 import type { Row } from './sandbox-domain.js';
@@ -66,7 +58,7 @@ export interface SandboxRecordsOptions {
 }
 
 /** The test-facing side of the sandbox. Every mutation is its own committed transaction. */
-export interface SandboxControl extends SandboxMailControl {
+export interface SandboxControl extends SandboxMailControl, SandboxCallLog {
   /** The sandbox clock in microseconds (strictly increasing). */
   nowMicros(): number;
   /** `options.lang`: the context's language, which text of a translated field is set. */
@@ -128,21 +120,8 @@ export interface SandboxControl extends SandboxMailControl {
   /** A record rule hides these records from the API user (searches skip them, reads fault 4). */
   hide(model: string, ids: number | readonly number[]): void;
   unhide(model: string, ids: number | readonly number[]): void;
-  injectFault(rule: SandboxFaultRule): SandboxFaultHandle;
-  clearFaults(): void;
   /** Changes the accepted password/API key (the old one is revoked at once). */
   setPassword(password: string): void;
-  /** Calls seen so far matching the filter (`method` matches the RPC or the model method). */
-  countCalls(filter?: SandboxCallFilter): number;
-  /** Resolves when the sandbox receives the next call matching `filter` (before it answers). */
-  waitForCall(filter?: SandboxCallFilter): Promise<SandboxCallInfo>;
-  calls(): SandboxCallCount[];
-  /** The latest calls (up to 100,000) with when each was received, oldest first. */
-  timedCalls(): SandboxTimedCall[];
-  /** The most requests the sandbox was answering at once (arrived, not yet answered). */
-  mostRequestsInFlight(): number;
-  /** Clears the counts, the timed calls and the most requests in flight. */
-  resetCalls(): void;
   /** Clears the login-failure counters of the cooldown. */
   resetLoginFailures(): void;
   /** The warnings Odoo would have logged so far (a deprecated method called), oldest first. */
@@ -343,16 +322,9 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     allowRead: (model) => store.access.allow(model),
     hide: (model, ids) => store.hide(requireModel(model), toIds(ids), true),
     unhide: (model, ids) => store.hide(requireModel(model), toIds(ids), false),
-    injectFault: (rule) => faults.inject(rule),
-    clearFaults: () => faults.clear(),
+    ...callLogOf(faults),
     setPassword: deps.setPassword,
-    countCalls: (filter) => faults.countCalls(filter),
-    waitForCall: (filter) => faults.nextCall(filter),
-    calls: () => faults.calls(),
     warnings: () => [...store.warnings],
-    timedCalls: () => faults.timedCalls(),
-    mostRequestsInFlight: () => faults.mostRequestsInFlight(),
-    resetCalls: () => faults.resetCounts(),
     resetLoginFailures: deps.resetLoginFailures,
     setReplicaLagMs: (ms) => deps.replica.setLagMs(ms),
     replicaLagMs: () => deps.replica.lagMs(),

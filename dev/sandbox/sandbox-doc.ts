@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
-import type { SandboxAuth } from './sandbox-auth.js';
+import type { SandboxDatabase } from './sandbox-database.js';
 import {
   accessError,
   asOdooException,
@@ -17,14 +17,25 @@ import {
   serializeException,
   type OdooException,
 } from './sandbox-exceptions.js';
-import type { SandboxStore } from './sandbox-store.js';
+import type { SandboxCallInfo } from './sandbox-faults.js';
+import { noDatabaseCall } from './sandbox-routing.js';
 
 export function prepareDoc(
-  deps: { store: SandboxStore; auth: SandboxAuth; docAccess: () => boolean },
+  /** The request's database; none serves it when undefined (sandbox-routing.ts). */
+  database: Pick<SandboxDatabase, 'store' | 'auth' | 'docAccess'> | undefined,
   request: { address: string; model: string; headers: IncomingMessage['headers'] },
 ): PreparedCall {
-  const { store, auth } = deps;
   const { model, headers } = request;
+  // `modelMethod` tells the calls that revalidate a copy from those that fetch one.
+  const info: SandboxCallInfo = {
+    protocol: 'json2',
+    service: 'web',
+    method: 'doc',
+    model,
+    ...(headers['if-none-match'] === undefined ? {} : { modelMethod: 'if-none-match' }),
+  };
+  if (database === undefined) return noDatabaseCall(info);
+  const { store, auth } = database;
   const errorAnswer = (exception: OdooException): Answer => ({
     status: exception.family === 'server' ? 500 : exception.httpStatus,
     contentType: JSON_TYPE,
@@ -32,19 +43,12 @@ export function prepareDoc(
   });
   const unauthorized = (): Answer => errorAnswer(httpException(401, 'Invalid apikey'));
   return {
-    // `modelMethod` tells the calls that revalidate a copy from those that fetch one.
-    info: {
-      protocol: 'json2',
-      service: 'web',
-      method: 'doc',
-      model,
-      ...(headers['if-none-match'] === undefined ? {} : { modelMethod: 'if-none-match' }),
-    },
+    info,
     run() {
       if (!auth.checkApiKey(request.address, headers.authorization ?? ''))
         return { result: undefined, answer: unauthorized() };
       try {
-        if (!deps.docAccess())
+        if (!database.docAccess())
           throw accessError('This page is only accessible to Technical Documentation users.');
         const table = store.table(model);
         if (table === undefined) return { result: undefined, answer: notFound() };

@@ -321,6 +321,36 @@ function matchesFilter(
   return true;
 }
 
+/** The calls a database (or the server, for those that reach none) received, and its fault rules. */
+export interface SandboxCallLog {
+  injectFault(rule: SandboxFaultRule): SandboxFaultHandle;
+  clearFaults(): void;
+  /** Calls seen so far matching the filter (`method` matches the RPC or the model method). */
+  countCalls(filter?: SandboxCallFilter): number;
+  /** Resolves when the sandbox receives the next call matching `filter` (before it answers). */
+  waitForCall(filter?: SandboxCallFilter): Promise<SandboxCallInfo>;
+  calls(): SandboxCallCount[];
+  /** The latest calls (up to 100,000) with when each was received, oldest first. */
+  timedCalls(): SandboxTimedCall[];
+  /** The most requests the sandbox was answering at once (arrived, not yet answered). */
+  mostRequestsInFlight(): number;
+  /** Clears the counts, the timed calls and the most requests in flight. */
+  resetCalls(): void;
+}
+
+export function callLogOf(faults: SandboxFaults): SandboxCallLog {
+  return {
+    injectFault: (rule) => faults.inject(rule),
+    clearFaults: () => faults.clear(),
+    countCalls: (filter) => faults.countCalls(filter),
+    waitForCall: (filter) => faults.nextCall(filter),
+    calls: () => faults.calls(),
+    timedCalls: () => faults.timedCalls(),
+    mostRequestsInFlight: () => faults.mostRequestsInFlight(),
+    resetCalls: () => faults.resetCounts(),
+  };
+}
+
 /** A small seeded PRNG: reproducible fault patterns and data. */
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;

@@ -1,12 +1,12 @@
 /**
  * `/json/2/<model>/<method>` (Odoo 19): named arguments as a JSON object, the API key as a bearer
- * token, the database from `X-Odoo-Database`; errors are HTTP statuses with the serialized
- * exception as the body (a server error is a 500).
+ * token, on the database `X-Odoo-Database` names (the server picks it: sandbox-routing.ts);
+ * errors are HTTP statuses with the serialized exception as the body (a server error is a 500).
  */
 import type { IncomingMessage } from 'node:http';
 import { idsOf, JSON_TYPE, type Answer, type PreparedCall } from './sandbox-answer.js';
-import { APIKEYS_MODEL, type SandboxApiKeys } from './sandbox-apikeys.js';
-import type { SandboxAuth } from './sandbox-auth.js';
+import { APIKEYS_MODEL } from './sandbox-apikeys.js';
+import type { SandboxDatabase } from './sandbox-database.js';
 import { dispatchJson2, isReadonlyMethod } from './sandbox-dispatch.js';
 import {
   asOdooException,
@@ -15,7 +15,7 @@ import {
   type OdooException,
 } from './sandbox-exceptions.js';
 import type { SandboxCallInfo } from './sandbox-faults.js';
-import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
+import { noDatabaseCall } from './sandbox-routing.js';
 
 export interface Json2Request {
   address: string;
@@ -26,14 +26,9 @@ export interface Json2Request {
 }
 
 export function prepareJson2(
-  deps: {
-    store: SandboxStore;
-    /** Where read-only methods read: the primary, or a replica that may lag (sandbox-replica.ts). */
-    readStore: () => SandboxStore;
-    auth: SandboxAuth;
-    apiKeys: SandboxApiKeys;
-    transaction: () => TransactionInfo;
-  },
+  /** The request's database; none serves it when undefined (sandbox-routing.ts). */
+  database:
+    Pick<SandboxDatabase, 'store' | 'replica' | 'auth' | 'apiKeys' | 'transaction'> | undefined,
   request: Json2Request,
 ): PreparedCall {
   const { address, model, method, headers, body } = request;
@@ -69,30 +64,22 @@ export function prepareJson2(
   };
   const ids = idsOf(named.ids);
   if (ids !== undefined) info.ids = ids;
+  if (database === undefined) return noDatabaseCall(info);
   return {
     info,
     run() {
       if (badRequest !== undefined)
         return { result: undefined, answer: errorAnswer(httpException(400, badRequest)) };
-      if (!deps.auth.checkApiKey(address, headers.authorization ?? ''))
+      if (!database.auth.checkApiKey(address, headers.authorization ?? ''))
         return { result: undefined, answer: unauthorized() };
-      const requested = headers['x-odoo-database'];
-      if (requested !== undefined && requested !== deps.auth.database) {
-        return {
-          result: undefined,
-          answer: errorAnswer(
-            httpException(404, `database ${JSON.stringify(requested)} not found`),
-          ),
-        };
-      }
       try {
-        const tx = deps.transaction();
+        const tx = database.transaction();
         const { ids: _ids, context: _context, ...keyArguments } = named;
         const result =
           model === APIKEYS_MODEL
-            ? deps.apiKeys.dispatch(method, keyArguments, tx.uid, 'json2')
+            ? database.apiKeys.dispatch(method, keyArguments, tx.uid, 'json2')
             : dispatchJson2(
-                isReadonlyMethod(method) ? deps.readStore() : deps.store,
+                isReadonlyMethod(method) ? database.replica.readStore() : database.store,
                 tx,
                 model,
                 method,

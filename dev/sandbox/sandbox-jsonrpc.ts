@@ -45,6 +45,7 @@ export function prepareJsonRpc(
   const info = rpc.callInfo('jsonrpc', service, method, args);
   return {
     info,
+    database: rpc.databaseOf(service, method, args),
     run() {
       if (badRequest) {
         return {

@@ -1,17 +1,17 @@
 /**
  * `dispatch_rpc(service, method, params)`, the services XML-RPC and JSON-RPC share: `common`
  * (version, authenticate, login), `db` (list, server_version, db_exist) and `object`
- * (`execute_kw` and `execute`, checked against the user on every call).
+ * (`execute_kw` and `execute`, checked against the user on every call), each call on the
+ * database it names (sandbox-routing.ts).
  */
 import type { OdooProtocol } from '../../src/clients/odoo/odoo-types.js';
 import { idsOf } from './sandbox-answer.js';
-import { APIKEYS_MODEL, apiKeyArguments, type SandboxApiKeys } from './sandbox-apikeys.js';
-import type { SandboxAuth } from './sandbox-auth.js';
+import { APIKEYS_MODEL, apiKeyArguments } from './sandbox-apikeys.js';
 import { dispatchExecuteKw } from './sandbox-dispatch.js';
-import { pythonError } from './sandbox-exceptions.js';
+import { accessDenied, pythonError } from './sandbox-exceptions.js';
 import type { SandboxCallInfo } from './sandbox-faults.js';
 import type { PyValue } from './python-values.js';
-import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
+import type { SandboxDatabases } from './sandbox-routing.js';
 
 /** The Odoo series the sandbox plays: what it answers and which routes it has. */
 export type SandboxSeries = '17.0' | '18.0' | '19.0';
@@ -34,6 +34,8 @@ const RECORD_METHODS = new Set(['read', 'write', 'unlink', 'action_archive', 'ac
 
 export interface RpcServices {
   dispatch(address: string, service: string, method: string, params: unknown[]): PyValue;
+  /** The database a call names in its parameters (`login`, `authenticate`, `object`), if any. */
+  databaseOf(service: string, method: string, params: unknown[]): unknown;
   /** What the fault rules and the call counts see of a call. */
   callInfo(
     protocol: OdooProtocol,
@@ -44,26 +46,30 @@ export interface RpcServices {
 }
 
 export function createRpcServices(deps: {
-  store: SandboxStore;
-  auth: SandboxAuth;
-  apiKeys: SandboxApiKeys;
+  databases: SandboxDatabases;
   version: SandboxServerVersion;
-  transaction: () => TransactionInfo;
+  /** Odoo's `list_db`: whether `db.list` answers (Odoo's default) or is AccessDenied. */
+  listDatabases: boolean;
 }): RpcServices {
-  const { store, auth, transaction, version } = deps;
+  const { databases, version } = deps;
+  const major = Number(version.server_serie.slice(0, 2));
   return {
     dispatch(address, service, method, params) {
       switch (service) {
         case 'common':
           if (method === 'version') return version;
           if (method === 'authenticate' || method === 'login')
-            return auth.authenticate(address, params[0], params[1], params[2]);
+            return databases.require(params[0]).auth.authenticate(address, params[1], params[2]);
           if (method === 'about') return 'See http://openerp.com';
           throw pythonError('Exception', `Method not found: ${method}`);
         case 'db':
-          if (method === 'list') return [auth.database];
+          if (method === 'list') {
+            if (!deps.listDatabases) throw accessDenied();
+            // PostgreSQL's list, by name.
+            return [...databases.names].sort();
+          }
           if (method === 'server_version') return version.server_version;
-          if (method === 'db_exist') return params[0] === auth.database;
+          if (method === 'db_exist') return databases.find(params[0]) !== undefined;
           throw pythonError('KeyError', `'${method}'`);
         case 'object': {
           if (method !== 'execute_kw' && method !== 'execute')
@@ -74,14 +80,17 @@ export function createRpcServices(deps: {
               `not enough values to unpack (expected at least 5, got ${params.length})`,
             );
           const [db, uid, secret, model, modelMethod, ...rest] = params;
-          auth.checkUidPassword(address, uid, secret);
-          auth.checkDatabase(db);
+          // 18 and 19 refuse an empty password before they open the database; 17 opens it
+          // first, to check the password against its users.
+          if (major >= 18 && (typeof secret !== 'string' || secret === '')) throw accessDenied();
+          const database = databases.require(db);
+          database.auth.checkUidPassword(address, uid, secret);
           if (typeof model !== 'string' || typeof modelMethod !== 'string')
             throw pythonError('TypeError', 'model and method must be strings');
-          const tx = transaction();
+          const tx = database.transaction();
           if (model === APIKEYS_MODEL) {
             const [args, kwargs] = method === 'execute' ? [rest, {}] : [rest[0], rest[1]];
-            return deps.apiKeys.dispatch(
+            return database.apiKeys.dispatch(
               modelMethod,
               apiKeyArguments(
                 modelMethod,
@@ -92,6 +101,7 @@ export function createRpcServices(deps: {
               'execute_kw',
             );
           }
+          const { store } = database;
           if (method === 'execute')
             return dispatchExecuteKw(store, tx, model, modelMethod, rest, {});
           return dispatchExecuteKw(store, tx, model, modelMethod, rest[0] ?? [], rest[1] ?? {});
@@ -99,6 +109,12 @@ export function createRpcServices(deps: {
         default:
           throw pythonError('KeyError', `'${service}'`);
       }
+    },
+    databaseOf(service, method, params) {
+      const names =
+        service === 'object' ||
+        (service === 'common' && (method === 'authenticate' || method === 'login'));
+      return names ? params[0] : undefined;
     },
     callInfo(protocol, service, method, params) {
       const info: SandboxCallInfo = {

@@ -38,6 +38,7 @@ export function prepareXmlRpc(
   const info = rpc.callInfo('xmlrpc', service, methodName, params);
   return {
     info,
+    database: rpc.databaseOf(service, methodName, params),
     run() {
       if (parseError !== undefined) return { result: undefined, answer: xmlFault(parseError) };
       try {

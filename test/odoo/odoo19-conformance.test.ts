@@ -5,7 +5,7 @@
  * through erp-bridge's client and on the raw wire: the transport `auto` picks, the key as login,
  * `/web/version`, `fields_get`'s attributes, `/doc-bearer`, keyset pages, reads of ids that are
  * gone, faults by kind, `write_date`'s precision and time zone, archived and deleted records,
- * access rights. Each row's setup is its own (the sandbox's control, Odoo's administrator over
+ * access rights, a database the server does not have. Each row's setup is its own (the sandbox's control, Odoo's administrator over
  * JSON-2): the checks are not.
  */
 import { request } from 'undici';
@@ -54,6 +54,8 @@ const ROWS: ReadonlyArray<{ name: string; start(): Promise<Target> }> = [
         docAccess: true,
         // Odoo takes keys only; the sandbox's password-as-key convenience is off for this row.
         passwordAsApiKey: false,
+        // As the real row runs (list_db = False).
+        listDatabases: false,
       });
       // A key as an internal user makes one in Odoo: three months.
       const apiKey = sandbox.keys.add({ expiresAt: new Date(Date.now() + 90 * DAY_MS) });
@@ -580,6 +582,95 @@ describe.each(ROWS)('Odoo 19 conformance: $name', (row) => {
         .body,
     ).toBe(0);
     expect(await clientOf().search('res.partner', [['id', '=', doomed!]])).toEqual([]);
+  });
+
+  it('a database the server does not have: the 404 page over JSON-2 whatever the key, PostgreSQL refusing it over JSON-RPC', async () => {
+    const nowhere = 'erp_bridge_nowhere';
+    const searchIn = (database: string, key: string) =>
+      request(`${t.url}/json/2/res.partner/search_count`, {
+        method: 'POST',
+        headers: {
+          authorization: `bearer ${key}`,
+          'content-type': 'application/json',
+          'x-odoo-database': database,
+        },
+        body: JSON.stringify({ domain: [] }),
+      });
+    const own = await searchIn(t.database, t.apiKey);
+    expect(own.statusCode).toBe(200);
+    await own.body.text();
+    const noDatabase = async (answer: Awaited<ReturnType<typeof request>>) => ({
+      status: answer.statusCode,
+      type: answer.headers['content-type'],
+      body: await answer.body.text(),
+    });
+    const page = {
+      status: 404,
+      type: 'text/html; charset=utf-8',
+      body: expect.stringContaining(
+        'No database is selected and the requested URL was not found in the server-wide controllers.',
+      ) as unknown,
+    };
+    expect(await noDatabase(await searchIn(nowhere, t.apiKey))).toEqual(page);
+    expect(
+      await noDatabase(await searchIn(nowhere, '0123456789abcdef0123456789abcdef01234567')),
+    ).toEqual(page);
+    const doc = await request(`${t.url}/doc-bearer/res.partner.json`, {
+      headers: { authorization: `bearer ${t.apiKey}`, 'x-odoo-database': nowhere },
+    });
+    expect(await noDatabase(doc)).toEqual(page);
+    expect(await rejectionOf(clientOf({ database: nowhere }).authenticate())).toMatchObject({
+      code: 'ODOO_HTTP',
+      httpStatus: 404,
+    });
+
+    const jsonrpc = async (service: string, method: string, args: unknown[]) => {
+      const answer = await request(`${t.url}/jsonrpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'call',
+          id: 1,
+          params: { service, method, args },
+        }),
+      });
+      return (await answer.body.json()) as {
+        result?: unknown;
+        error?: { data: { name: string; message: string } };
+      };
+    };
+    for (const [service, method, args] of [
+      ['common', 'login', [nowhere, t.username, t.password]],
+      ['object', 'execute_kw', [nowhere, 2, t.password, 'res.partner', 'search_count', [[]]]],
+    ] as const) {
+      const { error } = await jsonrpc(service, method, [...args]);
+      expect(error?.data, method).toMatchObject({
+        name: 'psycopg2.OperationalError',
+        message: expect.stringMatching(
+          /^connection to server .* failed: FATAL: {2}database "erp_bridge_nowhere" does not exist\n$/,
+        ) as unknown,
+      });
+    }
+    expectOdooError(
+      await rejectionOf(clientOf({ database: nowhere, apiKey: undefined }).authenticate()),
+      'ODOO_SERVER_FAULT',
+      false,
+    );
+    // An empty password is refused before the database is opened.
+    const empty = await jsonrpc('object', 'execute_kw', [
+      nowhere,
+      2,
+      '',
+      'res.partner',
+      'search_count',
+      [[]],
+    ]);
+    expect(empty.error?.data.name).toBe('odoo.exceptions.AccessDenied');
+    // list_db off: no list; db_exist still answers.
+    expect((await jsonrpc('db', 'list', [])).error?.data.name).toBe('odoo.exceptions.AccessDenied');
+    expect((await jsonrpc('db', 'db_exist', [t.database])).result).toBe(true);
+    expect((await jsonrpc('db', 'db_exist', [nowhere])).result).toBe(false);
   });
 
   it('access rights: has_access and check_access_rights without raising say yes or no; the client asks has_access', async () => {
