@@ -30,3 +30,14 @@ export function pyRepr(value: unknown, tuple = false): string {
   if (typeof value === 'number') return String(value);
   return value instanceof Date ? value.toISOString() : typeof value;
 }
+
+/** A short Python-like repr for messages. */
+export function repr(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return `(${value.map(repr).join(', ')})`;
+  if (value === false) return 'False';
+  if (value === true) return 'True';
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value) ?? typeof value;
+}

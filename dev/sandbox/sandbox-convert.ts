@@ -4,7 +4,8 @@
  * translated texts merged per language, binary as canonical base64, json round-tripped,
  * many2one targets that must exist, x2many values as Odoo's commands.
  */
-import { repr, type Row } from './sandbox-domain.js';
+import { repr } from './python-repr.js';
+import type { Row } from './sandbox-domain.js';
 import { missingError, moduleError, pythonError } from './sandbox-exceptions.js';
 import type { FieldSpec } from './models/field-spec.js';
 import type { SandboxTable, SandboxTables } from './sandbox-tables.js';

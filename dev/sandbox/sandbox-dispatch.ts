@@ -9,7 +9,7 @@
  * for unknown models and methods and for arguments that do not bind).
  */
 import type { PyValue } from './python-values.js';
-import { repr } from './sandbox-domain.js';
+import { repr } from './python-repr.js';
 import {
   accessError,
   httpException,

@@ -9,7 +9,7 @@
  * Simplification: a many2one sorts by the target's id, not by the comodel's own `_order`.
  */
 import type { Row } from './sandbox-domain.js';
-import { repr } from './sandbox-domain.js';
+import { repr } from './python-repr.js';
 import type { FieldSpec } from './models/field-spec.js';
 import { pythonError } from './sandbox-exceptions.js';
 import { SOURCE_LANG, translatedText } from './sandbox-translations.js';

@@ -9,7 +9,8 @@
  */
 import { PyFloat, RecordList, pyFloatRepr, type PyValue } from './python-values.js';
 import type { SandboxAccess } from './sandbox-access.js';
-import { repr, type Row } from './sandbox-domain.js';
+import { repr } from './python-repr.js';
+import type { Row } from './sandbox-domain.js';
 import { accessError, pythonError } from './sandbox-exceptions.js';
 import { describeFields } from './sandbox-fields-get.js';
 import type { FieldSpec } from './models/field-spec.js';

@@ -3,7 +3,8 @@
  * indexes, `active_test` and record rules applied, then Odoo's order, offset and limit.
  */
 import { pythonError } from './sandbox-exceptions.js';
-import { compileDomain, repr, type Row } from './sandbox-domain.js';
+import { repr } from './python-repr.js';
+import { compileDomain, type Row } from './sandbox-domain.js';
 import { langOf } from './sandbox-reads.js';
 import { upperBound, type SandboxTable, type SandboxTables } from './sandbox-tables.js';
 

@@ -6,7 +6,8 @@
  * (sandbox-foreign-keys.ts); what Odoo computes on top (defaults, stored computes, other records
  * moved) is each model's rules (rules/).
  */
-import { repr, type Row } from './sandbox-domain.js';
+import { repr } from './python-repr.js';
+import type { Row } from './sandbox-domain.js';
 import { missingError, pythonError, validationError } from './sandbox-exceptions.js';
 import { holdsValue, type FieldSpec } from './models/field-spec.js';
 import type { RuleContext, TransactionInfo, WriteOptions } from './rules/model-rules.js';
