@@ -230,6 +230,7 @@ describe('the change feed API', () => {
     await writeNewBcs(db, 1);
     await db.db.execute(sql`update sync_feed set created_at = now() - interval '30 days'`);
     await writeNewBcs(db, 1);
+    await feedCaughtUp(db.db);
     await pruneFeed(db.db, 7);
     const response = await get(`/api/changes?after=${position}`);
     expect(response.status).toBe(410);

@@ -151,6 +151,7 @@ describe('change feed subscriptions that stop', () => {
     await writeBc();
     await db.db.execute(sql`update sync_feed set created_at = now() - interval '9 days'`);
     await writeBc();
+    await feedCaughtUp(db.db);
     await pruneFeed(db.db, 7);
     expect(await deliverChanges(deps(), { subscriptionId: id }, never)).toMatchObject({
       kind: 'stopped',
