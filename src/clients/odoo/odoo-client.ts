@@ -451,7 +451,11 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     const send = (id: number) =>
       attempts.run(
         `${model}.${method}`,
-        (request) => wire.executeKw(id, model, method, args, cleanKwargs, request),
+        (request) =>
+          wire.executeKw(id, model, method, args, cleanKwargs, {
+            ...request,
+            maxAnswerBytes: callOptions?.maxAnswerBytes,
+          }),
         callOptions?.signal,
         callOptions?.retries,
       ) as Promise<T>;
