@@ -76,7 +76,7 @@ const STAGE = 'erp_bridge_large_value';
 
 /**
  * Stages these texts (by their SHA-256) for the statements of the caller's transaction: a piece
- * per row, a few pieces per statement.
+ * per row, a few pieces per statement. Call it once per transaction with every text it writes.
  */
 export async function stageLargeValues(
   tx: Pick<Db, 'execute'>,
@@ -85,17 +85,19 @@ export async function stageLargeValues(
   if (texts.size === 0) return;
   await tx.execute(
     sql.raw(`create temp table if not exists ${STAGE} (
-      sha256 text not null, part integer not null, piece text not null) on commit delete rows`),
+      sha256 text, part integer, piece text not null, primary key (sha256, part))
+      on commit delete rows`),
   );
   for (const [sha256, text] of texts) {
     let rows: { part: number; piece: string }[] = [];
     const flush = async () => {
       if (rows.length === 0) return;
       await tx.execute(
+        // A text staged before in the transaction (another record's, another batch's) stays once.
         sql`insert into ${sql.raw(STAGE)} (sha256, part, piece) values ${sql.join(
           rows.map((row) => sql`(${sha256}, ${row.part}, ${row.piece})`),
           sql`, `,
-        )}`,
+        )} on conflict do nothing`,
       );
       rows = [];
     };

@@ -272,6 +272,16 @@ async function writeChanged(
     overwriteWrittenBy: context.readSince,
     overwriteAfter: modeOf(context, family.root.model, 0).futureAfter,
   };
+  // The large texts of every row the batch writes, staged once (large-values.ts).
+  await stageLargeValues(
+    tx,
+    new Map(
+      [
+        ...rootWrites.records,
+        ...childPlans.flatMap((plan) => plan.writes.map((write) => write.child)),
+      ].flatMap((record) => [...(record.large ?? [])]),
+    ),
+  );
   await writeModel(tx, family, family.root, rootWrites, source, anyStored, how);
   for (const [i, child] of family.children.entries()) {
     const plan = childPlans[i]!;
@@ -365,7 +375,7 @@ async function writeModel(
 ): Promise<void> {
   const linked = model.links.length > 0;
   // Rows are grouped by the shape that writes them: the columns they lack, the fields unread,
-  // whether they hold references to large texts (staged first, put back by the statement).
+  // whether they hold references to large texts (staged, put back by the statement).
   const groups = new Map<string, { shape: WriteShape; records: MappedRecord[] }>();
   for (const record of writes.records) {
     const absent = absentKey(record.values);
@@ -380,7 +390,6 @@ async function writeModel(
       });
   }
   for (const { shape, records } of groups.values()) {
-    await stageLargeValues(tx, new Map(records.flatMap((record) => [...(record.large ?? [])])));
     const written = await upsertRows(
       tx,
       family,

@@ -31,7 +31,8 @@ describe.each<OdooProtocol>(['xmlrpc', 'jsonrpc'])('one large value, over %s', (
   let h: SyncHarness;
   let bigBc: number;
   let bigLine: number;
-  const first = { notes: note('first'), line: note('line') };
+  // The same text twice (a note pasted into a line): staged once for both.
+  const first = { notes: note('first'), line: note('first') };
 
   beforeAll(async () => {
     h = await createSyncHarness({
