@@ -61,7 +61,7 @@ export interface PageQuery {
 export function boundedPageQuery(query: PageQuery, maxBytes: number): SQL {
   const allowance = recordAllowance(maxBytes);
   // A body is cut to its allowance, whatever its stored size.
-  const hint = sql`least(${query.sizeHint}, ${sql.raw(String(allowance))})`;
+  const hint = sql`least((${query.sizeHint})::bigint, ${sql.raw(String(allowance))})`;
   const direction = sql.raw(query.descending ? 'desc' : 'asc');
   const order = sql`${query.sortKey} ${direction}, ${query.odooId} ${direction}`;
   const pageOrder = sql`page.sort_key ${direction}, page.odoo_id ${direction}`;

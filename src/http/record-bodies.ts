@@ -193,7 +193,7 @@ function cutBody(model: ModelDeclaration, fields: BodyFields, allowance: string)
   // A field with a typed column is in the body twice: in data and in its column.
   const times = raw(
     fields === 'all' && typed.length > 0
-      ? `case when e.key = any(array[${typed.map((c) => quoteLiteral(c.field)).join(', ')}]) then 2 else 1 end`
+      ? `case when (f.e).key = any(array[${typed.map((c) => quoteLiteral(c.field)).join(', ')}]) then 2 else 1 end`
       : '1',
   );
   // The body without any value that can be cut: what remains whatever is cut.
@@ -203,24 +203,36 @@ function cutBody(model: ModelDeclaration, fields: BodyFields, allowance: string)
       sql`coalesce(cut.markers${raw(column.kind === 'json' ? '->' : '->>')}${raw(quoteLiteral(column.field))}, ${stored})`,
     data: raw('cut.data'),
   };
+  // Each field is measured as it comes (jsonb_each in the select list: no set of them is kept),
+  // and only the small ones are carried through the window and its sort: a large one kept whole
+  // is read again at the end (a rare case: its record fitted without it... not, or it is cut).
   return sql`(select ${jsonText(entries(model, fields, cut))} from (
-    select coalesce(jsonb_object_agg(v.key, case when v.cut then to_jsonb(v.marker) else v.value end),
+    select coalesce(jsonb_object_agg(v.key,
+          case when v.cut then to_jsonb(v.marker) else coalesce(v.small, ${source} -> v.key) end),
         '{}'::jsonb) as data,
       coalesce(jsonb_object_agg(v.key, v.marker) filter (where v.cut), '{}'::jsonb) as markers
     from (
-      select s.key, s.value, s.cut, case when s.cut then ${raw(quoteLiteral(CUT_VALUE_PREFIX))} || case
-          when jsonb_typeof(s.value) = 'string' then octet_length(s.value #>> '{}')
-          else octet_length(s.value::text) end || ':' || ${path} || s.key end as marker
+      select w.key, w.small, w.cut,
+        case when w.cut then ${raw(quoteLiteral(CUT_VALUE_PREFIX))} || w.size || ':' || ${path} || w.key end as marker
       from (
-        select w.key, w.value, w.weight > w.cost and w.total - coalesce(sum(greatest(w.weight - w.cost, 0))
-            over (order by w.weight desc, w.key rows between unbounded preceding and 1 preceding), 0)
-            > ${raw(allowance)} as cut
+        select m.key, m.small, m.size, m.weight > m.cost and m.total
+            - coalesce(sum(greatest(m.weight - m.cost, 0)) over (order by m.weight desc, m.key
+              rows between unbounded preceding and 1 preceding), 0) > ${raw(allowance)} as cut
         from (
-          select e.key, e.value, pg_column_size(e.value) * ${times} as weight,
-            (octet_length(${path}) + octet_length(e.key) + 32) * ${times} as cost,
-            octet_length(${fixed}) + sum(pg_column_size(e.value) * ${times}) over () as total
-          from jsonb_each(${source}) e) w) s) v) as cut)`;
+          select f.key, f.small, f.size, f.weight, f.cost,
+            octet_length(${fixed}) + sum(f.weight) over () as total
+          from (
+            select (f.e).key,
+              case when pg_column_size((f.e).value) <= ${raw(String(CARRIED_VALUE_BYTES))} then (f.e).value end as small,
+              case when jsonb_typeof((f.e).value) = 'string' then octet_length((f.e).value #>> '{}')
+                else octet_length((f.e).value::text) end as size,
+              pg_column_size((f.e).value)::bigint * ${times} as weight,
+              (octet_length(${path}) + octet_length((f.e).key) + 32) * ${times} as cost
+            from (select jsonb_each(${source}) as e offset 0) as f) as f) as m) as w) as v) as cut)`;
 }
+
+/** Values a cut carries through its window: larger ones are read again if kept (cutBody). */
+const CARRIED_VALUE_BYTES = 65_536;
 
 /**
  * A bound of a body's bytes PostgreSQL reads without building it: each text's size, and each
@@ -230,13 +242,13 @@ function cutBody(model: ModelDeclaration, fields: BodyFields, allowance: string)
 function bodyBound(model: ModelDeclaration, fields: BodyFields): string {
   const jsonb = (column: string) => {
     const name = qualifiedColumn(model, column);
-    return `coalesce(case when pg_column_compression(${name}) is null then pg_column_size(${name})
-      else pg_column_size(${name}) * 256 end, 0)`;
+    return `coalesce(case when pg_column_compression(${name}) is null then pg_column_size(${name})::bigint
+      else pg_column_size(${name})::bigint * 256 end, 0)`;
   };
   const parts = cutColumns(model).map((c) =>
     c.kind === 'json'
       ? jsonb(c.column)
-      : `coalesce(octet_length(${qualifiedColumn(model, c.column)}), 0)`,
+      : `coalesce(octet_length(${qualifiedColumn(model, c.column)})::bigint, 0)`,
   );
   if (fields === 'all') parts.push(jsonb('data'));
   return `(${4_096 + 256 * model.columns.length} + ${parts.join(' + ') || '0'})`;
@@ -295,7 +307,9 @@ export function bodySizeHint(model: ModelDeclaration, fields: BodyFields = 'all'
       sql`(${sql.join(
         [
           sql.raw('0'),
-          ...names.map((name) => sql`coalesce(pg_column_size(${tableColumn(model, name)}), 0)`),
+          ...names.map(
+            (name) => sql`coalesce(pg_column_size(${tableColumn(model, name)})::bigint, 0)`,
+          ),
         ],
         sql` + `,
       )})`,

@@ -140,7 +140,7 @@ function childPageLateral(
   const order = place ? sql`${place}, ${odooId}` : odooId;
   // A child's body is cut to its page's share (fittedRecordJson), whatever its stored size.
   const share = sql.raw(budget);
-  const hint = sql`least(${bodySizeHint(child, fields)}, ${share})`;
+  const hint = sql`least((${bodySizeHint(child, fields)})::bigint, ${share})`;
   return prerendered(sql`(
   select '[' || coalesce(string_agg(page.body, ',' order by page.rank) filter (where page.kept), '')
       || ']' as items,
