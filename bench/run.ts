@@ -21,9 +21,12 @@
  * 7. Transports and the call budget: a full copy of 20,000 × 10 from Odoo 17.0 over the default
  *    transport (JSON-RPC there) against XML-RPC, and under ODOO_MAX_CALLS_PER_SECOND=5
  *    (bench/transport-bench.ts).
+ * 8. One large value: a first copy holding a 100 MB text over JSON-RPC and XML-RPC, then reads
+ *    and downloads of it at once, each process's peak RSS against its deployment's memory limit
+ *    (bench/big-value-bench.ts).
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`, `feed`, `transport`) runs some.
+ * `inflight`, `codec`, `webhook`, `feed`, `transport`, `bigvalue`) runs some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -42,6 +45,7 @@ import { postgresServerVersion } from '../test/helpers/local-services.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 import { describeFeedBench, runFeedBench } from './feed-bench.js';
 import { describeTransportBench, runTransportBench } from './transport-bench.js';
+import { describeBigValueBench, runBigValueBench } from './big-value-bench.js';
 
 const run = promisify(execFile);
 /** Goal 1: the worker's peak RSS for 20,000 × 10. */
@@ -293,6 +297,40 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
         'default transport against XML-RPC, full copy time (same run)',
         `${Math.round((100 * auto!.seconds) / xmlrpc!.seconds)} %`,
       ),
+    ];
+  },
+  bigvalue: async () => {
+    const result = await runBigValueBench({ megabytes: 100, protocols: ['jsonrpc', 'xmlrpc'] });
+    for (const line of describeBigValueBench(result)) process.stdout.write(`${line}\n`);
+    const { limitsMb } = result;
+    return [
+      ...result.copies.map((copy) =>
+        atMost(
+          '-',
+          `worker peak RSS, first copy with a ${result.megabytes} MB text (${copy.protocol})`,
+          copy.workerPeakRssMb,
+          limitsMb.worker,
+          'MB',
+        ),
+      ),
+      atMost(
+        '-',
+        `API peak RSS, ${result.api.statuses.length} reads at once of that record`,
+        result.api.recordsPeakRssMb,
+        limitsMb.api,
+        'MB',
+      ),
+      ...(result.api.fieldPeakRssMb === undefined
+        ? []
+        : [
+            atMost(
+              '-',
+              `API peak RSS, ${result.api.statuses.length} downloads at once of the value`,
+              result.api.fieldPeakRssMb,
+              limitsMb.api,
+              'MB',
+            ),
+          ]),
     ];
   },
   webhook: async () => {

@@ -8,6 +8,9 @@
  * Instants are held as ISO text, as the writer's JSON sends them: a Date in the array took
  * `JSON.stringify` off its fast path, three times slower for the whole page.
  *
+ * A text past a megabyte is set aside (large-values.ts): `data` and the typed column hold its
+ * reference, the record its text, once.
+ *
  * A row holds the columns of the fields the record has, and only those (a column it lacks holds
  * `undefined`): a field Odoo no longer lists (a Studio field deleted, a module uninstalled) is not
  * read, and its column keeps its last value, as `data` keeps its key (docs/models.md, "When
@@ -18,6 +21,7 @@ import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import { BadRecordError } from './bad-record-error.js';
 import { COLUMN_KINDS } from './columns.js';
 import { isChild, type ChildModel, type RecordFamily, type RootModel } from './family.js';
+import { setAsideLargeTexts } from './large-values.js';
 import { rowLayout } from './write-shape.js';
 
 /** A stored Odoo record exactly as Odoo sent it (every stored field, Odoo's own conventions). */
@@ -48,6 +52,11 @@ export interface MappedRecord {
    * (src/sync/unfit-values.ts).
    */
   readonly unfit: readonly string[];
+  /**
+   * The large texts `data` and `values` hold references to, by their SHA-256 (large-values.ts);
+   * undefined when it holds none.
+   */
+  readonly large?: ReadonlyMap<string, string>;
 }
 
 export interface MappedChild extends MappedRecord {
@@ -207,8 +216,23 @@ export function mapRecord(
   });
   const writeDate = writeDateOf(record, model.model);
   values[filling.writeDate] = writeDate.toISOString();
-  values[filling.data] = record;
-  return { odooId: record.id, writeDate, data: record, values, links, unread, unfit };
+  const aside = setAsideLargeTexts(record);
+  values[filling.data] = aside.record;
+  if (aside.refs)
+    for (const { field: name, slot } of filling.fields) {
+      const ref = aside.refs.get(name);
+      if (ref && values[slot] === record[name]) values[slot] = ref;
+    }
+  return {
+    odooId: record.id,
+    writeDate,
+    data: aside.record,
+    values,
+    links,
+    unread,
+    unfit,
+    ...(aside.texts ? { large: aside.texts } : {}),
+  };
 }
 
 /**

@@ -10,6 +10,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { isChild, type ChildModel, type ModelDeclaration, type RootModel } from './family.js';
 import { quoteIdentifier as quote, quoteLiteral } from '../db/sql-rows.js';
+import { restoredData, restoredJson, restoredText } from './large-values.js';
 
 export interface WriteShape {
   /** The table. */
@@ -65,7 +66,8 @@ function shape(
   kept: readonly number[] | undefined,
   onWrite: string,
   rootOf: string,
-  unread: readonly string[] = [],
+  unread: readonly string[],
+  restoring: boolean,
 ): WriteShape {
   const typeOf = (name: string) => {
     const type = model.table.sqlTypes.get(name);
@@ -74,6 +76,13 @@ function shape(
   };
   const valueOf = (name: string, i: number) => {
     const type = typeOf(name);
+    // Rows holding references to large texts get the texts the write staged (large-values.ts).
+    if (restoring && (type === 'jsonb' || type === 'text'))
+      return name === 'data'
+        ? restoredData(`r->${i}`)
+        : type === 'text'
+          ? restoredText(`r->${i}`)
+          : restoredJson(`r->${i}`);
     // An empty value travels as JSON null; its column holds SQL NULL, as every other kind's does.
     if (type === 'jsonb') return `nullif(r->${i}, 'null'::jsonb)`;
     return type === 'text' ? `r->>${i}` : `(r->>${i})::${type}`;
@@ -154,14 +163,16 @@ const shapes = new WeakMap<ModelDeclaration, Map<string, WriteShape>>();
 
 /**
  * The shape that writes rows lacking the columns of `absent` (an {@link absentKey}), dropping
- * `unread` from the stored `data`. Every column of the model when `absent` is empty.
+ * `unread` from the stored `data`; `restoring`, of rows holding references to large texts the
+ * write staged. Every column of the model when `absent` is empty.
  */
 export function writeShape(
   model: RootModel | ChildModel,
   absent = '',
   unread: readonly string[] = [],
+  restoring = false,
 ): WriteShape {
-  const key = `${absent}|${unread.join(',')}`;
+  const key = `${absent}|${unread.join(',')}|${restoring ? 'restoring' : ''}`;
   let byKey = shapes.get(model);
   if (!byKey) shapes.set(model, (byKey = new Map<string, WriteShape>()));
   let known = byKey.get(key);
@@ -173,7 +184,7 @@ export function writeShape(
         ? undefined
         : columns.flatMap((_, slot) => (lacking.has(slot) ? [] : [slot]));
     const written = kept ? kept.map((slot) => columns[slot]!) : columns;
-    known = shape(model, written, kept, onWrite, rootOf, unread);
+    known = shape(model, written, kept, onWrite, rootOf, unread, restoring);
     byKey.set(key, known);
   }
   return known;

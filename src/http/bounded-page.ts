@@ -3,13 +3,15 @@
  * family copies included): 200 of them can weigh gigabytes, which the API would hold twice (the
  * rows, then the answer) before sending a byte. PostgreSQL counts each body's bytes while it reads
  * the page and returns only the rows within the budget, so the API never receives more; a page
- * cut short by the budget carries the cursor to the rest. A page always holds one record at least,
- * however large: paging never stalls.
+ * cut short by the budget carries the cursor to the rest. A page always holds one record at least:
+ * paging never stalls. A record larger than half the budget comes with its largest values cut
+ * (record-bodies.ts, fittedRecordJson), so that one is within the budget too.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
 import { encodeCursor } from './cursors.js';
+import { recordAllowance } from './record-bodies.js';
 
 /**
  * What an answer holds besides its records: `{"items":[`, `],"nextCursor":`, a cursor (a sort
@@ -30,8 +32,8 @@ export interface PageQuery {
   /** The table, and the conditions of the page (filters, the cursor), if any. */
   readonly from: SQL;
   readonly where: SQL | undefined;
-  /** A record's body as JSON text. */
-  readonly body: SQL;
+  /** A record's body as JSON text, within this many bytes (record-bodies.ts, fittedRecordJson). */
+  readonly body: (allowanceBytes: number) => SQL;
   /**
    * A cheap estimate of the body's bytes, read without building it (the stored sizes of its
    * large columns): PostgreSQL builds the bodies of the rows the estimates leave within the
@@ -57,6 +59,9 @@ export interface PageQuery {
  * PostgreSQL sorts nothing.
  */
 export function boundedPageQuery(query: PageQuery, maxBytes: number): SQL {
+  const allowance = recordAllowance(maxBytes);
+  // A body is cut to its allowance, whatever its stored size.
+  const hint = sql`least((${query.sizeHint})::bigint, ${sql.raw(String(allowance))})`;
   const direction = sql.raw(query.descending ? 'desc' : 'asc');
   const order = sql`${query.sortKey} ${direction}, ${query.odooId} ${direction}`;
   const pageOrder = sql`page.sort_key ${direction}, page.odoo_id ${direction}`;
@@ -68,8 +73,8 @@ export function boundedPageQuery(query: PageQuery, maxBytes: number): SQL {
         sum(octet_length(page.body) + 1) over counted as bytes_through
       from (
         select
-          case when sum(${query.sizeHint}) over hinted - ${query.sizeHint} <= ${maxBytes}
-            then ${query.body} end as body,
+          case when sum(${hint}) over hinted - ${hint} <= ${maxBytes}
+            then ${query.body(allowance)} end as body,
           ${query.odooId} as odoo_id, ${query.sortText} as sort_text, ${query.sortKey} as sort_key
         from ${query.from}
         ${query.where ? sql`where ${query.where}` : sql``}

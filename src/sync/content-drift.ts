@@ -10,7 +10,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import { intArray, rowsOf } from '../db/sql-rows.js';
+import { intArray, quoteIdentifier, rowsOf } from '../db/sql-rows.js';
 import type { ChildModel, ModelDeclaration, RecordFamily, RootModel } from '../families/family.js';
 import {
   changedFields,
@@ -18,6 +18,7 @@ import {
   type MappedRoot,
   type OdooRecordData,
 } from '../families/map-record.js';
+import { digestedData, digestedJson, digestedText } from '../families/large-values.js';
 import { absentKey, rootWriteShape, writeShape } from '../families/write-shape.js';
 import { storedChildrenQuery } from './write-records.js';
 
@@ -90,7 +91,7 @@ async function columnDrift(
         select x.odoo_id, array_remove(array[${sql.join(
           typed.map(
             ({ name, field }) =>
-              sql`case when t.${sql.identifier(name)} is distinct from x.${sql.identifier(name)} then ${field}::text end`,
+              sql`case when ${storedColumn(model, name)} is distinct from x.${sql.identifier(name)} then ${field}::text end`,
           ),
           sql`, `,
         )}], null) as fields
@@ -99,6 +100,15 @@ async function columnDrift(
       where cardinality(fields) > 0`),
   );
   return new Map(rows.map((row) => [row.odoo_id, [...new Set(row.fields)]]));
+}
+
+/** A typed column of the copy (`t`) as a row's value compares with it: a large text by reference. */
+function storedColumn(model: ModelDeclaration, name: string) {
+  const column = `t.${quoteIdentifier(name)}`;
+  const type = model.table.sqlTypes.get(name);
+  return sql.raw(
+    type === 'text' ? digestedText(column) : type === 'jsonb' ? digestedJson(column) : column,
+  );
 }
 
 /** The link tables of these owners as the copy holds them: targets in order, by link. */
@@ -154,7 +164,7 @@ export async function contentDrift(
   if (items.length === 0) return { drifts: [], relink, kept };
   const roots = rowsOf<{ odoo_id: number; data: OdooRecordData }>(
     await db.execute(sql`
-      select odoo_id, data from ${rootWriteShape(family.root).table}
+      select odoo_id, ${sql.raw(digestedData('data'))} as data from ${rootWriteShape(family.root).table}
       where odoo_id = any(${intArray(rootIds)}::int[])`),
   );
   const rootById = new Map(roots.map((row) => [row.odoo_id, row.data]));

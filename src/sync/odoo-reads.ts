@@ -354,20 +354,41 @@ function childLimit(roots: number): number {
   return Math.max(1_000, roots * 20);
 }
 
-/** Roots by id and every child of those roots: one call per model (more for huge pages). */
+/**
+ * Roots by id and every child of those roots: one call per model (more for huge pages).
+ *
+ * With `call.maxAnswerBytes`, a call whose answer is past it is asked again in parts, down to a
+ * call of one record, read whatever its size (ReadWindows): a record far larger than a page (a
+ * long text, a binary) is read alone, at the cost of Odoo answering a few calls it was part of
+ * without their answers being read (docs/sync.md, "One large value").
+ */
 export async function readRootPage(
   source: OdooSource,
   family: RecordFamily,
   ids: readonly number[],
   schema: FamilySchema,
   call?: OdooCallOptions,
+  /** False: an answer past `call.maxAnswerBytes` fails the read with `ODOO_ANSWER_TOO_LARGE`. */
+  windowed = true,
 ): Promise<RootPage> {
   const { root } = family;
   const fields = schema.fields[root.model] ?? root.requiredFields;
-  const roots = await source.read(root.model, ids, fields, { context: schema.context }, call);
+  const roots: OdooRecord[] = [];
+  const windows = new ReadWindows(ids.length);
+  while (windows.done < ids.length) {
+    const window = ids.slice(windows.done, windows.done + windows.next);
+    const records = await withinAnswer(call, windowed ? window.length : 0, (options) =>
+      source.read(root.model, window, fields, { context: schema.context }, options),
+    );
+    if (records === undefined) windows.tooLarge(window.length);
+    else {
+      for (const record of records) roots.push(record);
+      windows.read(window.length);
+    }
+  }
   const rootIds = roots.map((record) => record.id);
   const children = await Promise.all(
-    family.children.map((child) => readChildren(source, child, rootIds, schema, call)),
+    family.children.map((child) => readChildren(source, child, rootIds, schema, call, windowed)),
   );
   const found = new Set(rootIds);
   return {
@@ -379,43 +400,97 @@ export async function readRootPage(
   };
 }
 
-/** Every child of these roots, by root. */
+/**
+ * How many records each call of a read asks for (readRootPage): all of them first; after an
+ * answer too large, an eighth as many, over the records that call asked for (the large one is
+ * among them), and an eighth again within a part whose answer is too large; past that call's
+ * records, as many as before. A record far larger than the others costs Odoo one answer per level
+ * (four for a page of 4,000 records), each asked for once.
+ */
+class ReadWindows {
+  /** Records read so far, in the read's order. */
+  done = 0;
+  /** The calls whose answer was too large, innermost last: where their records end. */
+  private readonly levels: { end: number; size: number }[];
+
+  constructor(size: number) {
+    this.levels = [{ end: Number.POSITIVE_INFINITY, size }];
+  }
+
+  /** How many records the next call asks for. */
+  get next(): number {
+    const level = this.levels.at(-1)!;
+    return Math.min(level.size, level.end - this.done);
+  }
+
+  tooLarge(asked: number): void {
+    this.levels.push({ end: this.done + asked, size: Math.ceil(asked / 8) });
+  }
+
+  read(records: number): void {
+    this.done += records;
+    while (this.levels.length > 1 && this.done >= this.levels.at(-1)!.end) this.levels.pop();
+  }
+}
+
+/**
+ * A read of `records` records within the call's largest answer; undefined when its answer is past
+ * it. A read of one record takes any answer: a record is copied whatever its size. `records` 0: a
+ * read not windowed, whose answer too large fails it.
+ */
+async function withinAnswer<T>(
+  call: OdooCallOptions | undefined,
+  records: number,
+  read: (call: OdooCallOptions | undefined) => Promise<T>,
+): Promise<T | undefined> {
+  if (call?.maxAnswerBytes === undefined || records === 0) return read(call);
+  try {
+    return await read(records === 1 ? { ...call, maxAnswerBytes: undefined } : call);
+  } catch (error) {
+    if (isOdooError(error, 'ODOO_ANSWER_TOO_LARGE')) return undefined;
+    throw error;
+  }
+}
+
+/** Every child of these roots, by root: a window of them per call (readRootPage). */
 async function readChildren(
   source: OdooSource,
   child: ChildModel,
   rootIds: readonly number[],
   schema: FamilySchema,
-  call?: OdooCallOptions,
+  call: OdooCallOptions | undefined,
+  windowed: boolean,
 ): Promise<Map<number, OdooRecord[]>> {
   const byRoot = new Map<number, OdooRecord[]>(rootIds.map((id) => [id, []]));
-  const limit = childLimit(rootIds.length);
   const fields = schema.fields[child.model] ?? child.requiredFields;
   const byId = schema.readById?.includes(child.model) === true;
+  const windows = new ReadWindows(childLimit(rootIds.length));
   let lastId = 0;
   while (rootIds.length > 0) {
+    const limit = windows.next;
     const domain: OdooDomain = [
       [child.parentField, 'in', [...rootIds]],
       ['id', '>', lastId],
     ];
     const options = { order: 'id asc', limit, context: schema.context };
-    let listed: number;
-    let records: OdooRecord[];
-    if (byId) {
-      const ids = await source.search(child.model, domain, options, call);
-      listed = ids.length;
-      // `read` keeps active_test false for the x2many fields too (see FamilySchema.readById).
-      records =
-        ids.length === 0
-          ? []
-          : await source.read(child.model, ids, fields, { context: schema.context }, call);
-      lastId = ids.at(-1) ?? lastId;
-    } else {
-      records = await source.searchRead(child.model, domain, { fields, ...options }, call);
-      listed = records.length;
-      lastId = records.at(-1)?.id ?? lastId;
+    // `read` keeps active_test false for the x2many fields too (see FamilySchema.readById).
+    const ids = byId ? await source.search(child.model, domain, options, call) : undefined;
+    const records = await withinAnswer(call, windowed ? limit : 0, (answer) =>
+      ids === undefined
+        ? source.searchRead(child.model, domain, { fields, ...options }, answer)
+        : ids.length === 0
+          ? Promise.resolve([])
+          : source.read(child.model, ids, fields, { context: schema.context }, answer),
+    );
+    if (records === undefined) {
+      windows.tooLarge(limit);
+      continue;
     }
     for (const record of records) byRoot.get(rootIdOf(child, record))?.push(record);
+    const listed = ids?.length ?? records.length;
     if (listed < limit) break;
+    lastId = ids?.at(-1) ?? records[records.length - 1]!.id;
+    windows.read(listed);
   }
   for (const children of byRoot.values()) children.sort((a, b) => a.id - b.id);
   return byRoot;

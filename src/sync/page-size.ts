@@ -8,9 +8,12 @@
  * The size of a root comes from the copy: the last roots it holds, with their children, as
  * stored. A family the copy does not hold yet (a first copy) is measured on a few of the roots
  * the run is about to read (one read of each of its models): a first copy is where pages matter
- * most.
+ * most. A root larger than the budget by itself counts for nothing: it is read alone, whatever
+ * the size of its page (readRootPage), and a page sized by it would read every other root of the
+ * family one at a time.
  */
 import { sql } from 'drizzle-orm';
+import { isOdooError } from '../clients/odoo/odoo-errors.js';
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
@@ -29,44 +32,102 @@ export interface PageBudget {
   readonly maxRoots: number;
 }
 
-/** The bytes of a root with its children, as the copy holds the last roots; undefined when it holds none. */
-export async function storedRootBytes(db: Db, family: RecordFamily): Promise<number | undefined> {
+/**
+ * The largest answer a page's read takes from Odoo, in page budgets. Pages are sized from an
+ * average, and an XML-RPC answer is larger than its records as JSON: an ordinary page stays well
+ * under it. An answer past it holds a record far larger than a page (a long text, a binary): the
+ * page is read in halves until that record stands alone (readRootPageIsolating).
+ */
+const ANSWER_BUDGETS = 8;
+
+/** A page read's call options: the caller's, with the largest answer it takes. */
+export function pageReadCall(
+  settings: { readonly pageMaxBytes?: number },
+  call?: OdooCallOptions,
+): OdooCallOptions | undefined {
+  if (settings.pageMaxBytes === undefined) return call;
+  return { ...call, maxAnswerBytes: ANSWER_BUDGETS * settings.pageMaxBytes };
+}
+
+/**
+ * The bytes of a root with its children, as the copy holds the last roots (those not larger than
+ * `maxBytes` by themselves); undefined when it holds none.
+ */
+export async function storedRootBytes(
+  db: Db,
+  family: RecordFamily,
+  maxBytes: number,
+): Promise<number | undefined> {
   const roots = rootWriteShape(family.root).table;
+  // A stored size past the budget proves the root past it without building its text.
+  const bytes = (data: string) =>
+    sql.raw(
+      `case when pg_column_size(${data}) <= ${maxBytes} then octet_length(${data}::text) end`,
+    );
   const children = family.children.map(
     (
       child,
-    ) => sql`(select coalesce(sum(octet_length(c.data::text)), 0) from ${childWriteShape(child).table} c
-      where c.${sql.identifier(child.parentColumn)} = any(select odoo_id from sample))`,
+    ) => sql`select c.${sql.identifier(child.parentColumn)} as root, ${bytes('c.data')} as bytes
+      from ${childWriteShape(child).table} c
+      where c.${sql.identifier(child.parentColumn)} = any(select odoo_id from sample)`,
   );
   const [row] = rowsOf<{ roots: number; bytes: string | null }>(
     await db.execute(sql`
       with sample as (
-        select odoo_id, octet_length(data::text) as bytes from ${roots}
-        where archived_at is null order by odoo_id desc limit ${SAMPLE_ROOTS})
-      select (select count(*)::int from sample) as roots,
-        ((select coalesce(sum(bytes), 0) from sample)
-          ${sql.join(
-            children.map((child) => sql` + ${child}`),
-            sql``,
-          )})::text as bytes`),
+        select odoo_id, ${bytes('data')} as bytes from ${roots}
+        where archived_at is null order by odoo_id desc limit ${SAMPLE_ROOTS}),
+      sized as (
+        select s.odoo_id, s.bytes + coalesce(sum(c.bytes), 0) as bytes,
+          count(*) filter (where c.root is not null and c.bytes is null) as large
+        from sample s
+        ${
+          children.length === 0
+            ? sql`left join (select null::int as root, 0::bigint as bytes) c on false`
+            : sql`left join (${sql.join(children, sql` union all `)}) c on c.root = s.odoo_id`
+        }
+        group by s.odoo_id, s.bytes)
+      select count(*)::int as roots, sum(bytes)::text as bytes from sized
+      where bytes <= ${maxBytes} and large = 0`),
   );
   if (!row || row.roots === 0) return undefined;
   return Number(row.bytes) / row.roots;
 }
 
-/** The bytes of a root with its children as Odoo sends them, measured on a few roots. */
+/**
+ * The bytes of a root with its children as Odoo sends them, measured on a few roots (those not
+ * larger than the budget by themselves); on fewer when their answer is past what a page's read
+ * takes, on none when the first alone is (a large record is never read only to be measured).
+ */
 export async function readRootBytes(
   source: OdooSource,
   family: RecordFamily,
   ids: readonly number[],
   schema: FamilySchema,
+  budget: { readonly maxBytes: number },
   call?: OdooCallOptions,
 ): Promise<number | undefined> {
-  const sample = ids.slice(0, SAMPLE_ROOTS);
-  if (sample.length === 0) return undefined;
-  const page = await readRootPage(source, family, sample, schema, call);
-  if (page.items.length === 0) return undefined;
-  return Buffer.byteLength(JSON.stringify(page.items)) / page.items.length;
+  let sample = ids.slice(0, SAMPLE_ROOTS);
+  for (;;) {
+    if (sample.length === 0) return undefined;
+    try {
+      const page = await readRootPage(
+        source,
+        family,
+        sample,
+        schema,
+        pageReadCall({ pageMaxBytes: budget.maxBytes }, call),
+        false,
+      );
+      const sizes = page.items
+        .map((item) => Buffer.byteLength(JSON.stringify(item)))
+        .filter((bytes) => bytes <= budget.maxBytes);
+      if (sizes.length === 0) return undefined;
+      return sizes.reduce((sum, bytes) => sum + bytes, 0) / sizes.length;
+    } catch (error) {
+      if (!isOdooError(error, 'ODOO_ANSWER_TOO_LARGE')) throw error;
+      sample = sample.slice(0, sample.length >>> 1);
+    }
+  }
 }
 
 /** Roots per page for roots of this size (a size unknown: the most a page may hold). */
@@ -87,6 +148,6 @@ export async function heldPageSize(
   if (settings.pageMaxBytes === undefined) return settings.pageSize;
   return rootsPerPage(
     { maxBytes: settings.pageMaxBytes, maxRoots: settings.pageSize },
-    await storedRootBytes(db, family),
+    await storedRootBytes(db, family, settings.pageMaxBytes),
   );
 }

@@ -38,7 +38,7 @@ import {
   type FamilySchema,
   type ScanTarget,
 } from './odoo-reads.js';
-import { heldPageSize } from './page-size.js';
+import { heldPageSize, pageReadCall } from './page-size.js';
 import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
 import {
   isRelationRefused,
@@ -267,8 +267,13 @@ async function refetch(
   const { db, logger } = deps;
   // Before the read: a row a webhook or a resync writes meanwhile is not replaced (write-rule.ts).
   const readSince = await readBegins(db);
-  const page = await readMappedPage(deps.odoo, family, ids, schema, call, () =>
-    deps.schema(family, deps.odoo, call, { fresh: true }),
+  const page = await readMappedPage(
+    deps.odoo,
+    family,
+    ids,
+    schema,
+    pageReadCall(deps.settings, call),
+    () => deps.schema(family, deps.odoo, call, { fresh: true }),
   );
   // Odoo's current record is the truth under the lease, whatever its stamp (write-rule.ts).
   const context = {

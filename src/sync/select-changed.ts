@@ -13,6 +13,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf, textArray } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
+import { digestedData } from '../families/large-values.js';
 import type { MappedRoot } from '../families/map-record.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 
@@ -117,14 +118,15 @@ async function differingData(
   if (items.length === 0) return new Set();
   const roots = items.map((item) => ({ id: item.odooId, data: item.data }));
   // What a write would leave (writeShape's merge): a key only the copy holds is kept, unless the
-  // reads leave it out on purpose.
+  // reads leave it out on purpose. Large texts compare by their references (large-values.ts).
+  const stored = (alias: string) => sql.raw(`(${digestedData(`${alias}.data`)})`);
   const written = (alias: string, unread: readonly string[]) =>
-    sql`((${sql.identifier(alias)}.data - ${textArray(unread)}::text[]) || x.data)`;
+    sql`((${stored(alias)} - ${textArray(unread)}::text[]) || x.data)`;
   const parts = [
     sql`select x.id as odoo_id
       from jsonb_to_recordset(${JSON.stringify(roots)}::jsonb) as x(id int, data jsonb)
       join ${rootWriteShape(family.root).table} r on r.odoo_id = x.id
-      where r.data is distinct from ${written('r', items[0]!.unread)}`,
+      where ${stored('r')} is distinct from ${written('r', items[0]!.unread)}`,
     ...family.children.flatMap((child, i) => {
       const records = items.flatMap((item) => item.children[i]!);
       const children = items.flatMap((item) =>
@@ -136,7 +138,7 @@ async function differingData(
             sql`select x.root from jsonb_to_recordset(${JSON.stringify(children)}::jsonb)
                 as x(id int, root int, data jsonb)
               join ${childWriteShape(child).table} c on c.odoo_id = x.id
-              where c.data is distinct from ${written('c', records[0]!.unread)}`,
+              where ${stored('c')} is distinct from ${written('c', records[0]!.unread)}`,
           ];
     }),
   ];

@@ -326,10 +326,10 @@ async function runPageSize(
   const { settings } = deps;
   if (settings.pageMaxBytes === undefined) return settings.pageSize;
   const budget = { maxBytes: settings.pageMaxBytes, maxRoots: settings.pageSize };
-  let bytes = await storedRootBytes(deps.db, input.family);
+  let bytes = await storedRootBytes(deps.db, input.family, budget.maxBytes);
   if (bytes === undefined) {
     const [first] = await firstPlanned(deps.db, input.stage);
-    bytes = await readRootBytes(input.odoo, input.family, first ?? [], input.schema, call);
+    bytes = await readRootBytes(input.odoo, input.family, first ?? [], input.schema, budget, call);
   }
   return rootsPerPage(budget, bytes);
 }

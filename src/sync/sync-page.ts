@@ -15,6 +15,7 @@ import type { RecordFamily } from '../families/family.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
 import { confirmGone } from './odoo-reads.js';
+import { pageReadCall } from './page-size.js';
 import { readMappedPage } from './read-roots-again.js';
 import {
   countOutcome,
@@ -77,8 +78,13 @@ async function readAndWrite(
   // the table under a running run) with the family's current one.
   const schema =
     (await readRunSchema(db, input.schemaKey)) ?? (await deps.schema(family, odoo, call));
-  const page = await readMappedPage(odoo, family, input.ids, schema, call, () =>
-    deps.schema(family, odoo, call, { fresh: true }),
+  const page = await readMappedPage(
+    odoo,
+    family,
+    input.ids,
+    schema,
+    pageReadCall(deps.settings, call),
+    () => deps.schema(family, odoo, call, { fresh: true }),
   );
   const context = { runId: run.runId, lease: run.lease, odooNow: odoo.serverTime?.() };
   const written = await writeRootBatches(db, family, page.mapped, context, logger);

@@ -24,6 +24,7 @@ import {
   type RunReport,
 } from './run-counts.js';
 import { canMoveChildren, movedNeighbours } from './moved-children.js';
+import { pageReadCall } from './page-size.js';
 import { withRunLease, type RunRef } from './run-lease.js';
 import { clearFailures, recordFailures } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
@@ -160,7 +161,13 @@ async function readNeighbours(
     call,
   );
   if (neighbours.length === 0) return [];
-  const page = await readRootPageIsolating(reading.odoo, family, neighbours, reading.schema, call);
+  const page = await readRootPageIsolating(
+    reading.odoo,
+    family,
+    neighbours,
+    reading.schema,
+    pageReadCall(deps.settings, call),
+  );
   if (page.unreadable.length > 0)
     await recordFailures(
       db,

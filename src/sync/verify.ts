@@ -35,7 +35,7 @@ import { LeaseLostError } from './sync-errors.js';
 import { markVerified, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
 import { readBegins, writeRootBatches } from './write-records.js';
-import { heldPageSize } from './page-size.js';
+import { heldPageSize, pageReadCall } from './page-size.js';
 
 /** SYNC_VERIFY_CYCLE_DAYS's default: every record is checked once a week. */
 export const VERIFY_CYCLE_DAYS = 7;
@@ -239,7 +239,7 @@ async function verifyPage(
     family,
     ids,
     schema,
-    call,
+    pageReadCall(deps.settings, call),
   );
   const { drifts, relink, kept } = await contentDrift(db, family, mapped);
   addDrift(keptFields, kept);

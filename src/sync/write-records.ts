@@ -19,6 +19,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import { BadRecordError } from '../families/bad-record-error.js';
+import { digestedData, stageLargeValues } from '../families/large-values.js';
 import type { ChildModel, ModelDeclaration, RecordFamily, RootModel } from '../families/family.js';
 import { type MappedRecord, type MappedRoot, type OdooRecordData } from '../families/map-record.js';
 import {
@@ -160,8 +161,8 @@ export function storedChildrenQuery(
 ): SQL {
   const parent = sql.identifier(child.parentColumn);
   return sql`
-    select odoo_id, ${parent} as root_id, odoo_write_date, data, ${staleLayout(child)} as stale_layout,
-      synced_at
+    select odoo_id, ${parent} as root_id, odoo_write_date, ${sql.raw(digestedData('data'))} as data,
+      ${staleLayout(child)} as stale_layout, synced_at
     from ${childWriteShape(child).table}
     where ${parent} = any(${intArray(rootIds)}::int[]) or odoo_id = any(${intArray(childIds)}::int[])`;
 }
@@ -203,8 +204,8 @@ async function writeChanged(
   const storedRoots = anyStored
     ? rowsOf<StoredRoot>(
         await tx.execute(sql`
-          select odoo_id, odoo_write_date, data, archived_at, ${staleLayout(family.root)} as stale_layout,
-            synced_at
+          select odoo_id, odoo_write_date, ${sql.raw(digestedData('data'))} as data, archived_at,
+            ${staleLayout(family.root)} as stale_layout, synced_at
           from ${rootShape.table}
           where odoo_id = any(${intArray(rootIds)}::int[]) order by odoo_id for update`),
       )
@@ -271,6 +272,16 @@ async function writeChanged(
     overwriteWrittenBy: context.readSince,
     overwriteAfter: modeOf(context, family.root.model, 0).futureAfter,
   };
+  // The large texts of every row the batch writes, staged once (large-values.ts).
+  await stageLargeValues(
+    tx,
+    new Map(
+      [
+        ...rootWrites.records,
+        ...childPlans.flatMap((plan) => plan.writes.map((write) => write.child)),
+      ].flatMap((record) => [...(record.large ?? [])]),
+    ),
+  );
   await writeModel(tx, family, family.root, rootWrites, source, anyStored, how);
   for (const [i, child] of family.children.entries()) {
     const plan = childPlans[i]!;
@@ -363,14 +374,20 @@ async function writeModel(
   how: WriteHow,
 ): Promise<void> {
   const linked = model.links.length > 0;
-  // Rows are grouped by the shape that writes them: the columns they lack, the fields unread.
+  // Rows are grouped by the shape that writes them: the columns they lack, the fields unread,
+  // whether they hold references to large texts (staged, put back by the statement).
   const groups = new Map<string, { shape: WriteShape; records: MappedRecord[] }>();
   for (const record of writes.records) {
     const absent = absentKey(record.values);
-    const key = `${absent}|${record.unread.join(',')}`;
+    const restoring = record.large !== undefined;
+    const key = `${absent}|${record.unread.join(',')}|${restoring}`;
     const group = groups.get(key);
     if (group) group.records.push(record);
-    else groups.set(key, { shape: writeShape(model, absent, record.unread), records: [record] });
+    else
+      groups.set(key, {
+        shape: writeShape(model, absent, record.unread, restoring),
+        records: [record],
+      });
   }
   for (const { shape, records } of groups.values()) {
     const written = await upsertRows(

@@ -15,6 +15,7 @@ import {
   retryAfterMsOf,
   sendOdooRequest,
   splitUrl,
+  takeBodyText,
   type OdooHttpResponse,
   type OdooTransportSettings,
 } from './odoo-http.js';
@@ -128,7 +129,10 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(response.body.toString('utf8'));
+      // An error's body stays for its message.
+      parsed = JSON.parse(
+        response.status === 200 ? takeBodyText(response) : response.body.toString('utf8'),
+      );
     } catch (error) {
       if (response.status !== 200) throw httpStatusError(response, label, 'JSON', false);
       throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-2 answer is not valid JSON`, {

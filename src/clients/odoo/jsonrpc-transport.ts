@@ -12,6 +12,7 @@ import {
   checkHttpResponse,
   sendOdooRequest,
   splitUrl,
+  takeBodyText,
   type OdooTransportSettings,
 } from './odoo-http.js';
 import type { OdooRequestOptions, OdooTransport } from './odoo-types.js';
@@ -99,7 +100,7 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
       error?: { code?: unknown; message?: unknown; data?: OdooJsonErrorData };
     };
     try {
-      envelope = JSON.parse(response.body.toString('utf8')) as typeof envelope;
+      envelope = JSON.parse(takeBodyText(response)) as typeof envelope;
     } catch (error) {
       throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-RPC answer is not valid JSON`, {
         cause: error,

@@ -201,7 +201,11 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         const wire = await transportFor(callOptions?.signal);
         return attempts.run(
           label,
-          (request) => wire.executeKw(id, model, method, args, cleanKwargs, request),
+          (request) =>
+            wire.executeKw(id, model, method, args, cleanKwargs, {
+              ...request,
+              maxAnswerBytes: callOptions?.maxAnswerBytes,
+            }),
           callOptions?.signal,
           callOptions?.retries,
         ) as Promise<T>;

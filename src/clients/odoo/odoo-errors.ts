@@ -33,7 +33,12 @@ export type OdooErrorCode =
   /** The call waited for the call budget past its deadline (retryable by the job, not in-call). */
   | 'ODOO_BUDGET_TIMEOUT'
   /** A read by id kept pairing values with the wrong records: its records kept being deleted. */
-  | 'ODOO_INCONSISTENT_READ';
+  | 'ODOO_INCONSISTENT_READ'
+  /**
+   * The answer is larger than the call allowed (`maxAnswerBytes`): it was not read. The caller
+   * asks for fewer records; the same call would meet the same answer.
+   */
+  | 'ODOO_ANSWER_TOO_LARGE';
 
 /**
  * What an `ODOO_AUTH` error adds when erp-bridge knows more than Odoo says: the API key lapsed

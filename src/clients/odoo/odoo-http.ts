@@ -91,7 +91,12 @@ export async function sendOdooRequest(
       const parsed = new Date(date);
       if (!Number.isNaN(parsed.getTime())) options.onServerDate(parsed);
     }
-    const body = await readBody(response.body, response.headers['content-length']);
+    const body = await readBody(
+      response.body,
+      response.headers['content-length'],
+      label,
+      options.maxAnswerBytes,
+    );
     options.onBytes?.(
       request.body === undefined ? 0 : Buffer.byteLength(request.body),
       body.length,
@@ -115,15 +120,40 @@ export async function sendOdooRequest(
  * The whole body. With a Content-Length (Odoo sends one), each chunk is copied into one buffer
  * as it arrives and can be collected at once: collecting the chunks and concatenating them at the
  * end held a page's answer (megabytes) twice.
+ *
+ * An answer larger than `maxBytes` is refused before it is read, from its Content-Length, or once
+ * that many bytes have come without one: the connection is dropped with the rest of the body, and
+ * the caller asks for fewer records (docs/sync.md, "One large value").
  */
 async function readBody(
   body: Dispatcher.ResponseData['body'],
   contentLength: string | string[] | undefined,
+  label: string,
+  maxBytes: number | undefined,
 ): Promise<Buffer> {
   const length = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+  const limit = maxBytes ?? Number.POSITIVE_INFINITY;
+  const tooLarge = (bytes: string) => {
+    body.destroy();
+    return new OdooError(
+      'ODOO_ANSWER_TOO_LARGE',
+      `${label}: the answer (${bytes} bytes) is larger than the ${limit} bytes this call reads`,
+    );
+  };
+  if (length > limit) throw tooLarge(String(length));
   if (!Number.isSafeInteger(length) || length <= 0) {
-    const bytes = await body.bytes();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (limit === Number.POSITIVE_INFINITY) {
+      const bytes = await body.bytes();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      if (received > limit) throw tooLarge(`over ${limit}`);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, received);
   }
   const buffer = Buffer.allocUnsafe(length);
   let offset = 0;
@@ -183,6 +213,16 @@ function errorCode(error: unknown): string | undefined {
     current = current.cause;
   }
   return undefined;
+}
+
+/**
+ * The body as text, its bytes let go of: an answer is never held as bytes and as text while it is
+ * parsed (for a text of 100 MB in a record, a hundred megabytes more at the worker's peak).
+ */
+export function takeBodyText(response: OdooHttpResponse): string {
+  const text = response.body.toString('utf8');
+  response.body = Buffer.alloc(0);
+  return text;
 }
 
 /** The first part of a body, for messages about answers that are not what they should be. */

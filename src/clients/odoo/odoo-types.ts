@@ -49,6 +49,12 @@ export interface OdooCallOptions {
    * one that creates something: a timed-out attempt may have succeeded).
    */
   retries?: number;
+  /**
+   * The largest answer this call reads, in bytes: a larger one is refused with
+   * `ODOO_ANSWER_TOO_LARGE` when its `Content-Length` arrives, or as soon as that many bytes
+   * have come without one, and never held whole. Unset: any answer.
+   */
+  maxAnswerBytes?: number;
 }
 
 /** An Odoo context dictionary (`active_test`, `lang`, `tz`, …). */
@@ -179,6 +185,8 @@ export interface OdooRequestOptions {
   onServerDate?: (date: Date) => void;
   /** Sees the size of each exchange: the request's body and the answer's, in bytes. */
   onBytes?: (sentBytes: number, receivedBytes: number) => void;
+  /** The largest answer read (OdooCallOptions.maxAnswerBytes). */
+  maxAnswerBytes?: number;
 }
 
 /**

@@ -17,9 +17,10 @@ import {
 } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
 import { bool } from '../../../api-columns.js';
+import { FIELD_NAME } from '../../../../families/field-policy.js';
 import { HttpError } from '../../../http-error.js';
 import { PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
-import { bodyNames, recordSchema } from '../../../record-bodies.js';
+import { bodyNames, CUT_VALUE_PREFIX, recordSchema } from '../../../record-bodies.js';
 import { auditSchema, toAuditBody } from '../../../schemas/bc.js';
 import {
   authErrors,
@@ -29,6 +30,7 @@ import {
   positiveId,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
+import { openFieldValue } from './field-value.js';
 import { findRecord, readDetail, readHistory, readLinkPage } from './model-detail.js';
 import { modelList } from './model-query.js';
 
@@ -223,6 +225,60 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
           return readLinkPage(db, link, id, request.query.limit, request.query.after);
         },
       );
+
+    app.get(
+      `${base}/:odooId/fields/:field`,
+      {
+        ...reader,
+        schema: {
+          tags,
+          summary: `One field of a ${model.model} record, whole, as Odoo sent it`,
+          description: `What a body's marker (${CUT_VALUE_PREFIX}<bytes>:<this path>) stands for: a record larger than half of API_PAGE_MAX_BYTES has its largest values cut in lists and details. A text is answered as its UTF-8 bytes (text/plain), any other value as its JSON; streamed, with its Content-Length.`,
+          params: params.extend({
+            field: z
+              .string()
+              // Odoo's field names are PostgreSQL column names: at most 63 bytes.
+              .max(63)
+              .regex(FIELD_NAME, 'a field name')
+              .describe('the field, as named in data'),
+          }),
+          querystring: z.object({ ...archivedQuery }).strict(),
+          response: {
+            200: {
+              description: 'the value: a text as text/plain, any other value as its JSON',
+              content: {
+                'text/plain': { schema: z.string() },
+                'application/json': { schema: z.unknown() },
+              },
+            },
+            404: errorBody,
+            ...authErrors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { odooId: id, field } = request.params;
+        const value = await openFieldValue(db, model, id, field, includesArchived(request.query));
+        if (!value) {
+          if (!(await findRecord(db, model, id, includesArchived(request.query))))
+            throw notFound(id);
+          throw new HttpError(404, 'NOT_FOUND', `${model.model} ${id} has no field ${field}`);
+        }
+        // The close of the response ends the stream, and with it the query's transaction.
+        reply.raw.once('close', () => value.stream.destroy());
+        return (
+          reply
+            .type(
+              value.kind === 'string'
+                ? 'text/plain; charset=utf-8'
+                : 'application/json; charset=utf-8',
+            )
+            .header('content-length', value.bytes)
+            // Fastify pipes the stream as is.
+            .send(value.stream)
+        );
+      },
+    );
 
     app.get(
       `${base}/:odooId/history`,

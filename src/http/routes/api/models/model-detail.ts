@@ -23,8 +23,9 @@ import { encodeCursor } from '../../../cursors.js';
 import { HttpError } from '../../../http-error.js';
 import {
   bodySizeHint,
+  fittedRecordJson,
   prerendered,
-  recordJson,
+  recordAllowance,
   tableColumn,
   type BodyFields,
 } from '../../../record-bodies.js';
@@ -81,7 +82,7 @@ export function childPageQuery(
   return {
     from: sql`${sql.identifier(child.table.name)}`,
     where: sql.join(where, sql` and `),
-    body: recordJson(child, page.fields),
+    body: (allowance) => fittedRecordJson(child, page.fields, String(allowance)),
     sizeHint: bodySizeHint(child, page.fields),
     sortKey: place,
     sortText: sql`${place}::text`,
@@ -130,13 +131,16 @@ function childPageLateral(
   root: ModelDeclaration,
   spec: ChildPageSpec,
   fields: BodyFields,
-  budget: SQL,
+  /** What the page may hold, in bytes: a SQL expression of the record being read. */
+  budget: string,
 ): SQL {
   const { child, limit } = spec;
   const odooId = tableColumn(child, 'odoo_id');
   const place = placeOf(child, spec.order);
   const order = place ? sql`${place}, ${odooId}` : odooId;
-  const hint = bodySizeHint(child, fields);
+  // A child's body is cut to its page's share (fittedRecordJson), whatever its stored size.
+  const share = sql.raw(budget);
+  const hint = sql`least((${bodySizeHint(child, fields)})::bigint, ${share})`;
   return prerendered(sql`(
   select '[' || coalesce(string_agg(page.body, ',' order by page.rank) filter (where page.kept), '')
       || ']' as items,
@@ -146,10 +150,10 @@ function childPageLateral(
     select ranked.body, ranked.rank, ranked.place, ranked.odoo_id,
       ranked.body is not null and ranked.rank <= ${sql.raw(String(limit))}
         and (ranked.rank = 1 or sum(octet_length(ranked.body) + 1)
-          over (order by ranked.rank rows unbounded preceding) <= ${budget}) as kept
+          over (order by ranked.rank rows unbounded preceding) <= ${share}) as kept
     from (
-      select case when sum(${hint}) over children - ${hint} <= ${budget}
-          then ${recordJson(child, fields)} end as body,
+      select case when sum(${hint}) over children - ${hint} <= ${share}
+          then ${fittedRecordJson(child, fields, budget)} end as body,
         ${place ? sql`${place}::int` : sql`null::int`} as place,
         ${odooId} as odoo_id,
         (row_number() over children)::int as rank
@@ -194,12 +198,13 @@ export async function readDetail(
   const { fields, children } = request;
   // The child pages share what the record's body leaves of the bytes (one child at least each).
   const share = `greatest(1, (${request.maxBytes} - octet_length(built.body)) / ${Math.max(1, children.length)} - ${request.pageEnvelopeBytes})`;
-  const budget = sql.raw('record.budget');
+  const budget = 'record.budget';
   const laterals = [
     // The record's body, built once: without `offset 0` PostgreSQL inlines the subquery, and
     // builds the body again wherever the budget is read, once per child row.
     sql`cross join lateral (select built.body, ${sql.raw(share)} as budget
-      from (select ${recordJson(model, fields)} as body offset 0) as built) as record`,
+      from (select ${fittedRecordJson(model, fields, String(recordAllowance(request.maxBytes)))} as body
+        offset 0) as built) as record`,
     ...children.map(
       (spec, i) =>
         sql`left join lateral ${childPageLateral(model, spec, fields, budget)} as ${sql.raw(`c${i}`)} on true`,

@@ -37,7 +37,7 @@ import { instant, trigramNeedle } from '../../../postgres-values.js';
 import {
   bodySizeHint,
   qualifiedColumn,
-  recordJson,
+  fittedRecordJson,
   tableColumn,
   type BodyFields,
 } from '../../../record-bodies.js';
@@ -279,7 +279,7 @@ function deriveList(model: ModelDeclaration): ModelList {
     return {
       from: sql`${table}`,
       where: where.length > 0 ? sql.join(where, sql` and `) : undefined,
-      body: recordJson(model, fields),
+      body: (allowance) => fittedRecordJson(model, fields, String(allowance)),
       sizeHint: bodySizeHint(model, fields),
       sortKey: sort.expr,
       sortText: sort.text,

@@ -1,0 +1,197 @@
+/**
+ * Large values: a text of megabytes in a record (a note, a description, a binary a family copies)
+ * travels between the worker and PostgreSQL by reference, so that the worker holds it once, as
+ * Odoo's answer gave it, and never as part of a statement's parameters (docs/sync.md, "One large
+ * value").
+ *
+ * - The mapping sets each top-level string of a record's `data` past {@link LARGE_VALUE_BYTES}
+ *   aside, and puts in its place (and in its typed column's slot) a reference: its SHA-256 and
+ *   its size in bytes. The worker compares records with these references in place of the texts.
+ * - What the worker reads of the copy to compare with carries the same reference in place of each
+ *   such text, made by PostgreSQL ({@link digestedData}), so two versions compare equal exactly
+ *   when their texts do.
+ * - A write stages the texts it writes in a temporary table, a piece of a megabyte per row
+ *   ({@link stageLargeValues}), and the statement that writes the rows puts them back in place of
+ *   their references ({@link restoredText}, {@link restoredJson}, {@link restoredData}).
+ *
+ * Not for values nested deeper than a record's own fields (an element of a JSON field): those
+ * travel whole, as every other value does.
+ */
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import { quoteLiteral } from '../db/sql-rows.js';
+
+/** A value is large past this many bytes of UTF-8. */
+export const LARGE_VALUE_BYTES = 1_048_576;
+
+/** The key of a reference to a large value: no Odoo field is named so. */
+export const LARGE_VALUE_KEY = '$erp_bridge_value';
+
+/** What stands for a large value in a record: its SHA-256 (hex) and its size in bytes. */
+export interface LargeValueRef {
+  readonly [LARGE_VALUE_KEY]: string;
+  readonly bytes: number;
+}
+
+/** Characters of a piece: a statement's parameter of at most 3 MB of UTF-8. */
+const PIECE_CHARS = 1_048_576;
+/** Pieces one staging statement carries. */
+const PIECES_PER_STATEMENT = 4;
+
+/** Whether a value is a string past {@link LARGE_VALUE_BYTES}, measured only when it may be. */
+export function isLargeText(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length * 3 <= LARGE_VALUE_BYTES) return false;
+  return value.length > LARGE_VALUE_BYTES || Buffer.byteLength(value) > LARGE_VALUE_BYTES;
+}
+
+/**
+ * A text in pieces of about `chars` characters, never between the two halves of a surrogate
+ * pair: each piece is valid UTF-16 on its own, and encodes to the bytes the text encodes to.
+ */
+export function* textPieces(text: string, chars = PIECE_CHARS): Generator<string> {
+  for (let start = 0; start < text.length;) {
+    let end = Math.min(text.length, start + chars);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    yield text.slice(start, end);
+    start = end;
+  }
+}
+
+/** The reference that stands for a large text. */
+export function largeValueRef(text: string): LargeValueRef {
+  // Hashed a piece at a time: a text of 100 MB is never encoded whole.
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (const piece of textPieces(text)) {
+    hash.update(piece, 'utf8');
+    bytes += Buffer.byteLength(piece);
+  }
+  return { [LARGE_VALUE_KEY]: hash.digest('hex'), bytes };
+}
+
+/** The temporary table a write stages its large texts in (a session's own, emptied at commit). */
+const STAGE = 'erp_bridge_large_value';
+
+/**
+ * Stages these texts (by their SHA-256) for the statements of the caller's transaction: a piece
+ * per row, a few pieces per statement. Call it once per transaction with every text it writes.
+ */
+export async function stageLargeValues(
+  tx: Pick<Db, 'execute'>,
+  texts: ReadonlyMap<string, string>,
+): Promise<void> {
+  if (texts.size === 0) return;
+  await tx.execute(
+    sql.raw(`create temp table if not exists ${STAGE} (
+      sha256 text, part integer, piece text not null, primary key (sha256, part))
+      on commit delete rows`),
+  );
+  for (const [sha256, text] of texts) {
+    let rows: { part: number; piece: string }[] = [];
+    const flush = async () => {
+      if (rows.length === 0) return;
+      await tx.execute(
+        // A text staged before in the transaction (another record's, another batch's) stays once.
+        sql`insert into ${sql.raw(STAGE)} (sha256, part, piece) values ${sql.join(
+          rows.map((row) => sql`(${sha256}, ${row.part}, ${row.piece})`),
+          sql`, `,
+        )} on conflict do nothing`,
+      );
+      rows = [];
+    };
+    let part = 0;
+    for (const piece of textPieces(text)) {
+      rows.push({ part: part++, piece });
+      if (rows.length === PIECES_PER_STATEMENT) await flush();
+    }
+    await flush();
+  }
+}
+
+/** The staged text a reference (a jsonb expression) stands for; NULL for any other value. */
+function staged(reference: string): string {
+  return `(select string_agg(s.piece, '' order by s.part) from ${STAGE} s
+    where s.sha256 = (${reference})->>${quoteLiteral(LARGE_VALUE_KEY)})`;
+}
+
+/** SQL: a text from a jsonb value (a row's slot), its staged text when it is a reference. */
+export function restoredText(value: string): string {
+  return `case when jsonb_typeof(${value}) = 'object' then ${staged(value)} else (${value}) #>> '{}' end`;
+}
+
+/** SQL: a jsonb value (a typed column's), its staged text when it is a reference. */
+export function restoredJson(value: string): string {
+  return `coalesce(to_jsonb(${staged(value)}), nullif(${value}, 'null'::jsonb))`;
+}
+
+/** SQL: a record's `data` (jsonb), each reference among its fields replaced by its staged text. */
+export function restoredData(data: string): string {
+  return `(select jsonb_object_agg(f.key, coalesce(to_jsonb(${staged('f.value')}), f.value))
+    from jsonb_each(${data}) f)`;
+}
+
+/**
+ * Past this stored size a compressed value may hold a large text: PostgreSQL's compression
+ * (pglz, lz4) makes no value more than about 255 times smaller.
+ */
+const COMPRESSED_BYTES_BOUND = Math.floor(LARGE_VALUE_BYTES / 256);
+
+/**
+ * SQL: a stored `data` (a jsonb column), each large text among its fields replaced by its
+ * reference, as the mapping replaces Odoo's. Read as it is when its stored size proves it holds
+ * none, which PostgreSQL knows without reading it: every ordinary record.
+ */
+export function digestedData(data: string): string {
+  return `case when pg_column_size(${data}) <= ${COMPRESSED_BYTES_BOUND}
+      or (pg_column_compression(${data}) is null and pg_column_size(${data}) <= ${LARGE_VALUE_BYTES})
+    then ${data}
+    else (select jsonb_object_agg(f.key, case when t.text is null then f.value
+        else ${referenceOf('t.text')} end)
+      from jsonb_each(${data}) f
+      left join lateral (select v.text from (select f.value #>> '{}' as text
+          where jsonb_typeof(f.value) = 'string' offset 0) v
+        where octet_length(v.text) > ${LARGE_VALUE_BYTES}) t on true) end`;
+}
+
+/** SQL: the reference of a text (an expression evaluated more than once: a column). */
+function referenceOf(text: string): string {
+  return `jsonb_build_object(${quoteLiteral(LARGE_VALUE_KEY)}, encode(sha256(convert_to(${text}, 'UTF8')), 'hex'),
+    'bytes', octet_length(${text}))`;
+}
+
+/** SQL: a stored text column's value as a row's slot compares with it: its reference when large. */
+export function digestedText(column: string): string {
+  return `case when octet_length(${column}) > ${LARGE_VALUE_BYTES}
+    then ${referenceOf(column)}::text else ${column} end`;
+}
+
+/** SQL: a stored jsonb column's value as a row's slot compares with it: a large text's reference. */
+export function digestedJson(column: string): string {
+  return `case when jsonb_typeof(${column}) = 'string' and octet_length(${column} #>> '{}') > ${LARGE_VALUE_BYTES}
+    then ${referenceOf(`(${column} #>> '{}')`)} else ${column} end`;
+}
+
+/**
+ * A record's own fields with every large text set aside: the record itself when it holds none
+ * (every ordinary record), else a copy with a reference in each one's place, and the texts by
+ * their SHA-256.
+ */
+export function setAsideLargeTexts<T extends Record<string, unknown>>(
+  record: T,
+): { record: T; texts?: Map<string, string>; refs?: Map<string, LargeValueRef> } {
+  let texts: Map<string, string> | undefined;
+  let refs: Map<string, LargeValueRef> | undefined;
+  for (const name in record) {
+    const value = record[name];
+    if (!isLargeText(value)) continue;
+    const ref = largeValueRef(value);
+    (texts ??= new Map()).set(ref[LARGE_VALUE_KEY], value);
+    (refs ??= new Map()).set(name, ref);
+  }
+  if (!refs) return { record };
+  const copy: Record<string, unknown> = { ...record };
+  for (const [name, ref] of refs) copy[name] = ref;
+  return { record: copy as T, texts: texts!, refs };
+}

@@ -1,0 +1,193 @@
+/**
+ * A value larger than the API's page budget (API_PAGE_MAX_BYTES) never reaches the API whole in a
+ * list or a detail: PostgreSQL cuts it, and the record's largest values come as markers
+ * (`erp-bridge:cut:<bytes>:<path>`) naming their size and the route that answers them whole, a
+ * text in its column and in `data` alike; that route streams the value byte for byte, a text as
+ * text and any other value as its JSON (docs/models.md, "The read API").
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../src/http/app.js';
+import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
+import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+const MAX_BYTES = 1_000_000;
+const MARKER = /^erp-bridge:cut:(\d+):(\/api\/models\/[a-z.]+\/records\/\d+\/fields\/[a-z_]+)$/;
+
+/**
+ * About `bytes` bytes of an HTML note: accents, a character outside Latin-1, an emoji, markup
+ * JSON escapes; incompressible enough that its stored size says it is large.
+ */
+function note(bytes: number, seed: number): string {
+  let text = '';
+  for (let i = 0; Buffer.byteLength(text) < bytes; i += 1)
+    text += `<p class="n${(i * 7919 + seed) % 100_003}">L’été "${i}" — détendeur ${(i * seed) % 997} 😀</p>\n`;
+  return text;
+}
+
+interface Body {
+  odooId: number;
+  name?: string;
+  data?: Record<string, unknown>;
+  lines?: Body[];
+  linesNextCursor?: string | null;
+  children?: Record<string, { items: Body[]; nextCursor: string | null }>;
+}
+
+describe('values larger than the page budget', () => {
+  let db: TestDb;
+  let app: App;
+  const notes = note(2_500_000, 3);
+  const description = note(1_500_000, 5);
+  /** BC 7's notes (in data alone) and its line 71's description (a column and data) are large. */
+  const bigBc = 7;
+  const bigLine = 71;
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    for (let id = 1; id <= 12; id += 1) {
+      const lines = [1, 2].map((n) =>
+        fakeLine(id, n, id === bigBc && n === 1 ? { name: description } : {}),
+      );
+      const bc = fakeBc(id, id === bigBc ? { notes } : { notes: `<p>BC ${id}</p>` });
+      await writeBcs(db.db, [mapBc({ bc, lines })], { runId: null, lease: null });
+    }
+    app = await buildApp({
+      config: testConfig({ API_PAGE_MAX_BYTES: String(MAX_BYTES) }),
+      logger: memoryLogger('warn').logger,
+      db,
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.dispose();
+  });
+
+  const get = async (url: string, role: 'reader' | 'operator' = 'reader') => {
+    const response = await app.inject({ url, headers: bearer(role) });
+    expect(response.statusCode, response.body.slice(0, 200)).toBe(200);
+    expect(response.rawPayload.length).toBeLessThanOrEqual(MAX_BYTES);
+    return response.json<Body & { items: Body[]; nextCursor: string | null }>();
+  };
+
+  /** The marker a value was cut to: the size it names and the path it points to. */
+  const cut = (value: unknown) => {
+    expect(value).toMatch(MARKER);
+    const [, bytes, path] = MARKER.exec(value as string)!;
+    return { bytes: Number(bytes), path: path! };
+  };
+
+  it.each([
+    '/api/bcs?limit=200',
+    '/api/models/dimagaz.bc/records?limit=200',
+    '/api/models/dimagaz.bc/records?limit=200&sort=-odooWriteDate',
+  ])('%s: one page within the budget, the large value a marker', async (url) => {
+    const page = await get(url);
+    expect(page.items.map((item) => item.odooId).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    expect(page.nextCursor).toBeNull();
+    const big = page.items.find((item) => item.odooId === bigBc)!;
+    expect(cut(big.data!.notes)).toEqual({
+      bytes: Buffer.byteLength(notes),
+      path: `/api/models/dimagaz.bc/records/${bigBc}/fields/notes`,
+    });
+    // Only what the budget needed was cut.
+    expect(big.data!.name).toBe(`P0000${bigBc}`);
+    expect(page.items.find((item) => item.odooId === 1)!.data!.notes).toBe('<p>BC 1</p>');
+  });
+
+  it('cuts a text in its column and in data alike, in lists and details', async () => {
+    const wanted = {
+      bytes: Buffer.byteLength(description),
+      path: `/api/models/dimagaz.bc.line/records/${bigLine}/fields/name`,
+    };
+    const detail = await get(`/api/models/dimagaz.bc.line/records/${bigLine}`);
+    expect(cut(detail.name)).toEqual(wanted);
+    expect(cut(detail.data!.name)).toEqual(wanted);
+    const list = await get(`/api/models/dimagaz.bc.line/records?bcOdooId=${bigBc}`);
+    expect(cut(list.items.find((item) => item.odooId === bigLine)!.name)).toEqual(wanted);
+    const bc = await get(`/api/bcs/${bigBc}`);
+    expect(cut(bc.data!.notes).bytes).toBe(Buffer.byteLength(notes));
+    expect(bc.lines!.map((line) => line.odooId)).toEqual([bigLine, bigLine + 1]);
+    expect(cut(bc.lines![0]!.name)).toEqual(wanted);
+    const model = await get(`/api/models/dimagaz.bc/records/${bigBc}`);
+    expect(cut(model.children!['dimagaz.bc.line']!.items[0]!.data!.name)).toEqual(wanted);
+    const lines = await get(`/api/bcs/${bigBc}/lines?limit=1000`);
+    expect(cut(lines.items[0]!.name)).toEqual(wanted);
+  });
+
+  it('cuts with fields=columns too', async () => {
+    const detail = await get(`/api/models/dimagaz.bc.line/records/${bigLine}?fields=columns`);
+    expect(detail.data).toBeUndefined();
+    expect(cut(detail.name).bytes).toBe(Buffer.byteLength(description));
+  });
+
+  it('answers a cut value whole through its field route: a text as text, byte for byte', async () => {
+    for (const [text, model, id, field] of [
+      [notes, 'dimagaz.bc', bigBc, 'notes'],
+      [description, 'dimagaz.bc.line', bigLine, 'name'],
+    ] as const) {
+      const response = await app.inject({
+        url: `/api/models/${model}/records/${id}/fields/${field}`,
+        headers: bearer('reader'),
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(text));
+      expect(response.rawPayload.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
+  });
+
+  it('answers any other value as its JSON, and a missing one as a 404', async () => {
+    const partner = await app.inject({
+      url: `/api/models/dimagaz.bc/records/${bigBc}/fields/partner_id`,
+      headers: bearer('reader'),
+    });
+    expect(partner.statusCode).toBe(200);
+    expect(partner.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(partner.json()).toEqual(fakeBc(bigBc).partner_id);
+    for (const url of [
+      `/api/models/dimagaz.bc/records/${bigBc}/fields/no_such_field`,
+      `/api/models/dimagaz.bc/records/999/fields/notes`,
+    ]) {
+      const missing = await app.inject({ url, headers: bearer('reader') });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json()).toMatchObject({ error: 'NOT_FOUND' });
+    }
+    const bad = await app.inject({
+      url: `/api/models/dimagaz.bc/records/${bigBc}/fields/Bad-Name`,
+      headers: bearer('reader'),
+    });
+    expect(bad.statusCode).toBe(400);
+    const anonymous = await app.inject({
+      url: `/api/models/dimagaz.bc/records/${bigBc}/fields/notes`,
+    });
+    expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('keeps a root gone from Odoo out of its field route unless asked for', async () => {
+    await db.sql!`update scrap_dimagaz_bc set archived_at = now() where odoo_id = ${bigBc}`;
+    try {
+      const url = `/api/models/dimagaz.bc/records/${bigBc}/fields/notes`;
+      expect((await app.inject({ url, headers: bearer('reader') })).statusCode).toBe(404);
+      const operator = await app.inject({
+        url: `${url}?includeArchived=true`,
+        headers: bearer('operator'),
+      });
+      expect(operator.statusCode).toBe(200);
+      expect(operator.rawPayload.length).toBe(Buffer.byteLength(notes));
+    } finally {
+      await db.sql!`update scrap_dimagaz_bc set archived_at = null where odoo_id = ${bigBc}`;
+    }
+  });
+
+  it('describes the field route and the marker in the OpenAPI document', async () => {
+    const response = await app.inject({ url: '/docs/json', headers: bearer('reader') });
+    const document = response.json<{ paths: Record<string, unknown> }>();
+    const route = document.paths['/api/models/dimagaz.bc.line/records/{odooId}/fields/{field}'];
+    expect(JSON.stringify(route)).toContain('text/plain');
+    expect(JSON.stringify(document)).toContain('erp-bridge:cut:');
+  });
+});

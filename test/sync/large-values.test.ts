@@ -1,0 +1,114 @@
+/**
+ * One large value: a text far past the page's byte budget (ODOO_PAGE_MAX_BYTES), written by an
+ * Odoo user into a BC's notes (kept in `data` alone) and into a line's description (a typed column
+ * and `data`), is read in a call of its own and copied exact, over each transport; written again
+ * when it changes, and not when it does not (compared by reference, docs/sync.md, "One large
+ * value"); found equal by a verify. The worker's memory is the bench's (`npm run bench --
+ * bigvalue`).
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OdooProtocol } from '../../src/clients/odoo/index.js';
+import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
+import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+
+const BUDGET_BYTES = 64 * 1024;
+
+/**
+ * About 1.5 million characters of a note, past the megabyte from which a text travels by
+ * reference: accents, a typographic apostrophe (a character outside Latin-1), markup that XML
+ * escapes, and an emoji astride the megabyte of characters a piece of the text holds.
+ */
+function note(seed: string): string {
+  const words = `${seed} livraison prévue l’été <b>détendeur</b> & bouteille `;
+  const head = words.repeat(Math.ceil(1_048_575 / words.length)).slice(0, 1_048_575);
+  return `${head}😀${words.repeat(Math.ceil(450_000 / words.length))}`;
+}
+
+const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
+
+describe.each<OdooProtocol>(['xmlrpc', 'jsonrpc'])('one large value, over %s', (protocol) => {
+  let h: SyncHarness;
+  let bigBc: number;
+  let bigLine: number;
+  // The same text twice (a note pasted into a line): staged once for both.
+  const first = { notes: note('first'), line: note('first') };
+
+  beforeAll(async () => {
+    h = await createSyncHarness({
+      protocol,
+      sandbox: { orders: 120, linesPerOrder: 3 },
+      pageSize: 1_000,
+      pageMaxBytes: BUDGET_BYTES,
+    });
+    const c = h.sandbox.control;
+    // Past the roots a first copy measures to size its pages.
+    bigBc = c.ids(BC_MODEL)[100]!;
+    bigLine = c.records(BC_LINE_MODEL).find((line) => {
+      const bc = line.bc_id as [number, string];
+      return bc[0] === bigBc;
+    })!.id;
+    c.write(BC_MODEL, bigBc, { notes: first.notes });
+    c.write(BC_LINE_MODEL, bigLine, { name: first.line });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  /** The digests of what the copy holds of the large values. */
+  const copied = async () => {
+    const [bc] = await h.db.sql!<{ notes: string }[]>`
+      select md5(data->>'notes') as notes from scrap_dimagaz_bc where odoo_id = ${bigBc}`;
+    const [line] = await h.db.sql!<{ name: string; data: string }[]>`
+      select md5(name) as name, md5(data->>'name') as data
+      from scrap_dimagaz_bc_line where odoo_id = ${bigLine}`;
+    return { notes: bc?.notes, name: line?.name, data: line?.data };
+  };
+
+  it('reads the record alone and copies it exact', async () => {
+    const c = h.sandbox.control;
+    c.resetCalls();
+    const run = await h.run('sync-run', { trigger: 'test' });
+    expect(run).toMatchObject({ status: 'succeeded', counts: { created: 120, failed: 0 } });
+    // Its page was read in one call first (the answer refused unread), then in parts.
+    const reads = c
+      .timedCalls()
+      .filter((call) => call.modelMethod === 'read' && call.model === BC_MODEL);
+    expect(reads.some((call) => call.ids?.length === 1 && call.ids[0] === bigBc)).toBe(true);
+    expect(reads.some((call) => (call.ids?.length ?? 0) > 20)).toBe(true);
+    expect(await copied()).toEqual({
+      notes: md5(first.notes),
+      name: md5(first.line),
+      data: md5(first.line),
+    });
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+
+  it('writes it again when it changes, and leaves it when it does not', async () => {
+    const c = h.sandbox.control;
+    const changed = note('second');
+    c.write(BC_LINE_MODEL, bigLine, { name: changed });
+    const before = (await h.auditRows()).length;
+    const run = await h.run('sync-run', { trigger: 'test' });
+    expect(run).toMatchObject({ status: 'succeeded', counts: { updated: 1, failed: 0 } });
+    const audit = (await h.auditRows()).slice(before);
+    expect(audit.map((row) => [row.model, row.odooId, row.action, row.changedFields])).toEqual([
+      [BC_LINE_MODEL, bigLine, 'updated', ['name', 'write_date']],
+    ]);
+    expect(await copied()).toEqual({
+      notes: md5(first.notes),
+      name: md5(changed),
+      data: md5(changed),
+    });
+    // Read again within the overlap window, stamps equal: compared by content, found current.
+    const again = await h.run('sync-run', { trigger: 'test' });
+    expect(again).toMatchObject({ status: 'succeeded', counts: { updated: 0, created: 0 } });
+    expect(await h.auditRows()).toHaveLength(before + 1);
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+
+  it('finds the copy of a large value equal to Odoo on a verify', async () => {
+    const verify = await h.run('verify', { trigger: 'test', all: true });
+    expect(verify).toMatchObject({ status: 'succeeded', drifted: 0 });
+  });
+});
