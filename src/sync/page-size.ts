@@ -36,7 +36,7 @@ export interface PageBudget {
  * The largest answer a page's read takes from Odoo, in page budgets. Pages are sized from an
  * average, and an XML-RPC answer is larger than its records as JSON: an ordinary page stays well
  * under it. An answer past it holds a record far larger than a page (a long text, a binary): the
- * page is read in halves until that record stands alone (readRootPageIsolating).
+ * call is asked again for an eighth as many records, down to that record alone (readRootPage).
  */
 const ANSWER_BUDGETS = 8;
 
