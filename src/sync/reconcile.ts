@@ -54,7 +54,7 @@ import {
   type RunCounts,
   type RunReport,
 } from './run-counts.js';
-import { closeRun, toRunError } from './run-log.js';
+import { closeFailedRun, closeRun, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { clearEndedStages, clearStage, type StageRef } from './scan-stage.js';
 import { clockBound, shownThrough } from './settled.js';
@@ -107,13 +107,7 @@ export async function reconcile(
     );
     return { status: 'succeeded', runId: run.runId, odooRecords, ...counts };
   } catch (error) {
-    // A superseded execution leaves the run's row to the one that took its place.
-    await closeRun(db, run.runId, {
-      status: 'failed',
-      errors: [toRunError(error)],
-      counts: { odooCalls: odoo.calls },
-      heldBy: run.lease,
-    });
+    await closeFailedRun(db, run, toRunError(error), odoo.calls);
     logger.error({ family: family.name, runId: run.runId, err: error }, 'reconcile failed');
     throw error;
   } finally {

@@ -40,9 +40,13 @@ export interface LeasedRunRequest {
   readonly jobId?: string;
 }
 
-export type LeasedRunStart =
+/** A run asked for that did not start: its family paused, or its lease held by another run. */
+export type RunNotStarted =
   | { readonly status: 'paused' }
-  | { readonly status: 'skipped'; readonly runId: number; readonly heldBy: string | null }
+  | { readonly status: 'skipped'; readonly runId: number; readonly heldBy: string | null };
+
+export type LeasedRunStart =
+  | RunNotStarted
   | {
       readonly status: 'opened';
       readonly run: RunRef;

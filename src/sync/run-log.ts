@@ -152,6 +152,24 @@ export async function recordSkippedRun(
 }
 
 /**
+ * Closes a run that `error` ended, as failed with its Odoo calls so far, only while `run.lease`
+ * still holds (closeRun): what a superseded execution leaves to the one that took its place.
+ */
+export async function closeFailedRun(
+  db: Db,
+  run: { readonly runId: number; readonly lease: Lease },
+  error: SyncRunError,
+  odooCalls: number,
+): Promise<{ row: SyncLogRow; closedNow: boolean }> {
+  return closeRun(db, run.runId, {
+    status: 'failed',
+    errors: [error],
+    counts: { odooCalls },
+    heldBy: run.lease,
+  });
+}
+
+/**
  * Closes the rows of a family's runs that ended without closing them (a worker killed, a job
  * removed by hand). Only the family's lease holder calls this: no other run of it is alive then.
  */

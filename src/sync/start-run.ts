@@ -23,8 +23,8 @@ import type { Db } from '../db/create-db.js';
 import { countCalls, type OdooSource } from './odoo-source.js';
 import { latestWriteDate, withoutLink, type FamilySchema } from './odoo-reads.js';
 import { readRootBytes, rootsPerPage, storedRootBytes } from './page-size.js';
-import { closeRun, noteRunPlan, toRunError } from './run-log.js';
-import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
+import { closeFailedRun, noteRunPlan, toRunError } from './run-log.js';
+import { openLeasedRun, withRunLease, type RunNotStarted, type RunRef } from './run-lease.js';
 import {
   dropFromPlan,
   planCounts,
@@ -65,8 +65,7 @@ export interface StartRunInput {
 }
 
 export type StartedRun =
-  | { readonly status: 'paused' }
-  | { readonly status: 'skipped'; readonly runId: number; readonly heldBy: string | null }
+  | RunNotStarted
   | {
       readonly status: 'started';
       /** The run's step state, before its first wave of pages. */
@@ -422,12 +421,7 @@ async function failRun(
   odooCalls: number,
 ): Promise<void> {
   const runError = toRunError(error);
-  const { closedNow } = await closeRun(deps.db, run.runId, {
-    status: 'failed',
-    errors: [runError],
-    counts: { odooCalls },
-    heldBy: run.lease,
-  });
+  const { closedNow } = await closeFailedRun(deps.db, run, runError, odooCalls);
   if (!closedNow) {
     deps.logger.warn(
       { runId: run.runId, err: error },

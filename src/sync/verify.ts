@@ -29,7 +29,7 @@ import {
   shownByLatestStamps,
 } from './read-roots-again.js';
 import { mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
-import { closeRun, toRunError } from './run-log.js';
+import { closeFailedRun, closeRun, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { LeaseLostError } from './sync-errors.js';
 import { markVerified, releaseLease } from './sync-state.js';
@@ -142,12 +142,7 @@ export async function verify(
       ...counts,
     };
   } catch (error) {
-    await closeRun(db, run.runId, {
-      status: 'failed',
-      errors: [toRunError(error)],
-      counts: { odooCalls: odoo.calls },
-      heldBy: run.lease,
-    });
+    await closeFailedRun(db, run, toRunError(error), odoo.calls);
     logger.error({ family: family.name, runId: run.runId, err: error }, 'verify failed');
     throw error;
   } finally {
