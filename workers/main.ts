@@ -35,6 +35,7 @@ import { createSubscriptionSecrets } from '../src/feed/secret.js';
 import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
 import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
+import { startWebhookRequeue } from './webhook-requeue.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
 import {
@@ -198,6 +199,14 @@ const feedWake = await startFeedWake({
   logger,
 });
 shutdown.add('feed wake', () => feedWake.stop());
+const webhookRequeue = startWebhookRequeue({
+  db: db.db,
+  queues: runtime.queues,
+  families: copied.map((family) => family.name),
+  debounceMs: config.webhooks.debounceMs,
+  logger,
+});
+shutdown.add('webhook requeue', () => webhookRequeue.stop());
 runtime.start();
 // The transport is chosen here, once, so the start line says which and why; an Odoo away at
 // boot is chosen at the first call instead. The key's lifecycle then checks it at once.

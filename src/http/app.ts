@@ -285,6 +285,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     onRequest: app.authorize('operator'),
   });
   await app.register(odooWebhookRoutes, {
+    db: deps.db.db,
     families,
     tokenSha256: config.webhooks.tokenSha256,
     debounceMs: config.webhooks.debounceMs,

@@ -118,6 +118,8 @@ export const webhookRecordData = z.object({
   deleted: z.boolean().default(false),
   /** When the API received the event (epoch ms), for the lag metric. */
   receivedAtMs: z.number().int().nonnegative(),
+  /** The inbox's events this job settles once its record is written (src/sync/webhook-inbox.ts). */
+  inbox: z.object({ throughId: z.number().int().positive(), unstamped: z.boolean() }).optional(),
 });
 
 /** A change feed message that failed, sent again exactly as it was (src/feed/deliver.ts). */

@@ -10,3 +10,4 @@ export * from './odoo-link.js';
 export * from './sync-feed.js';
 export * from './sync-model-claim.js';
 export * from './sync-unfit-value.js';
+export * from './sync-webhook-inbox.js';

@@ -8,19 +8,23 @@
  * line, error or metric label shows the token: the logger masks it (lib/redact-url), the route's
  * metric label is its pattern.
  *
- * The route only queues: Odoo waits at most 1 s for the answer, and posts from inside its
- * transaction, so nothing can be read yet anyway. Events for one root within
- * `ODOO_WEBHOOK_DEBOUNCE_MS` collapse into one job (BullMQ debounce: the last one's data wins).
- * The payload's data is never trusted: it names a record; the job reads it from Odoo. A rule
- * for deletions adds `?event=deleted` to its URL: the job then waits until Odoo confirms the root
- * is gone, and archives it.
+ * The route keeps the event in PostgreSQL's webhook inbox, then queues its jobs
+ * (src/queues/webhook-jobs.ts), and answers: Odoo waits at most 1 s for the answer, and posts from
+ * inside its transaction, so nothing can be read yet anyway. Odoo never sends an event again: the
+ * inbox keeps it until a job has written its record, and a worker queues it again if Redis lost
+ * its job or was away when it came (src/sync/webhook-inbox.ts). Only a PostgreSQL away makes the
+ * answer a 503. The payload's data is never trusted: it names a record; the job reads it from
+ * Odoo. A rule for deletions adds `?event=deleted` to its URL: the job then waits until Odoo
+ * confirms the root is gone, and archives it.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
+import type { Db } from '../../../db/create-db.js';
 import type { Queues } from '../../../queues/queues.js';
-import { webhookKey } from '../../../queues/catalogue.js';
+import { queueWebhookEvent } from '../../../queues/webhook-jobs.js';
+import { keepWebhook } from '../../../sync/webhook-inbox.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../../../lib/redact-url.js';
 import type { Families } from '../../../families/registry.js';
 import { HttpError } from '../../http-error.js';
@@ -28,10 +32,9 @@ import { errorBody } from '../../schemas/common.js';
 
 /** Odoo's payload is an id, a few names and the fields a rule chose: small. */
 const BODY_LIMIT_BYTES = 16 * 1024;
-/** Without a stamp to wait for, the BC is read once more this much later. */
-export const RECHECK_DELAY_MS = 3_000;
 
 export interface OdooWebhookOptions {
+  db: Db;
   families: Families;
   tokenSha256: readonly string[];
   debounceMs: number;
@@ -73,7 +76,7 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
   const matches = createWebhookTokenMatcher(options.tokenSha256);
   const events = new Counter({
     name: 'erp_bridge_webhook_events_total',
-    help: 'Odoo webhook events by outcome: queued, deduplicated (folded into a queued job), rejected',
+    help: 'Odoo webhook events by outcome: queued, deduplicated (folded into a queued job), kept (in the inbox alone: Redis away), rejected',
     labelNames: ['outcome'] as const,
     registers: [options.registry],
   });
@@ -124,60 +127,47 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
             .join(', ')}), not ${event._model}`,
         );
       }
-      if (!queues)
-        throw new HttpError(
-          503,
-          'QUEUE_UNAVAILABLE',
-          'this API instance has no job queue configured',
-        );
       const { family, child } = place;
       const rootId = child ? linkedRoot(event[child.parentField]) : event._id;
-      const data = {
+      const kept = {
         family: family.name,
         model: event._model,
         recordId: event._id,
         rootId,
         writeDate: event.write_date,
         deleted: request.query.event === 'deleted',
-        receivedAtMs: Date.now(),
       };
-      // Events for one root collapse, whichever of its records they name.
-      const key = webhookKey(
-        family.name,
-        rootId !== undefined ? { rootId } : { model: event._model, odooId: event._id },
-      );
-      const jobId = `hook-${key}-${randomUUID()}`;
-      let deduplicated: boolean;
+      const receivedAtMs = Date.now();
+      let inboxId: number;
       try {
-        // A job still waiting for this BC takes the event (for the metric; BullMQ decides).
-        deduplicated =
-          (await queues.byName['sync-webhook'].getDeduplicationJobId(`hook-${key}`)) !== null;
-        await queues.add('webhook-record', data, {
-          jobId,
-          delay: options.debounceMs,
-          deduplication: {
-            id: `hook-${key}`,
-            ttl: Math.max(options.debounceMs, 1),
-            extend: true,
-            replace: true,
-          },
-        });
-        if (data.writeDate === undefined && !data.deleted)
-          await queues.add('webhook-record', data, {
-            jobId: `${jobId}-recheck`,
-            delay: options.debounceMs + RECHECK_DELAY_MS,
-            deduplication: {
-              id: `hook-${key}-recheck`,
-              ttl: RECHECK_DELAY_MS,
-              extend: true,
-              replace: true,
-            },
-          });
+        inboxId = await keepWebhook(options.db, kept);
       } catch (error) {
-        throw new HttpError(503, 'QUEUE_UNAVAILABLE', 'the job queue (Redis) is not reachable', {
-          cause: error,
-        });
+        throw new HttpError(
+          503,
+          'DATABASE_UNAVAILABLE',
+          'the webhook inbox (PostgreSQL) is not reachable',
+          {
+            cause: error,
+          },
+        );
       }
+      const queued = await (
+        queues
+          ? queueWebhookEvent(queues, { ...kept, inboxId, receivedAtMs }, options.debounceMs)
+          : Promise.reject(new Error('this API instance has no job queue configured'))
+      ).catch((error: unknown) => {
+        // Kept: a worker queues it within minutes (src/sync/webhook-inbox.ts).
+        request.log.warn(
+          { err: error, family: family.name, model: event._model, odooId: event._id },
+          'a webhook event was kept in the inbox but not queued',
+        );
+        return undefined;
+      });
+      if (!queued) {
+        events.inc({ outcome: 'kept' });
+        return reply.code(202).send({ queued: false, deduplicated: false });
+      }
+      const { deduplicated } = queued;
       events.inc({ outcome: deduplicated ? 'deduplicated' : 'queued' });
       return reply.code(202).send({ queued: true, deduplicated });
     },

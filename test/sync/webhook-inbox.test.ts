@@ -1,0 +1,143 @@
+/**
+ * The webhook inbox: Odoo posts an event once, and Redis can lose the job the API queued for it
+ * (a failover to a replica that had not received it, a restart without its data) or be away when
+ * the event comes. The API keeps each event in PostgreSQL before it answers; a job that writes the
+ * record settles it; a worker queues again what no job settled (src/sync/webhook-inbox.ts).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rowsOf } from '../../src/db/sql-rows.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
+import { buildApp } from '../../src/http/app.js';
+import { createQueues } from '../../src/queues/queues.js';
+import { requeueUnsettledWebhooks } from '../../workers/webhook-requeue.js';
+import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
+import { memoryLogger, testConfig } from '../helpers/test-app.js';
+
+describe('the webhook inbox', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await createSyncHarness({ sandbox: { orders: 12, linesPerOrder: 2 } });
+    await h.run('sync-run', { trigger: 'test' });
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  const inbox = async () =>
+    rowsOf<{ record_id: number; requeues: number }>(
+      await h.db.db.execute(sql`select record_id, requeues from sync_webhook_inbox order by id`),
+    );
+  /** The time a worker waits before it queues an unsettled event again, as if it had passed. */
+  const timePasses = () =>
+    h.db.db.execute(sql`update sync_webhook_inbox set queued_at = now() - interval '2 minutes'`);
+  const requeue = () =>
+    requeueUnsettledWebhooks({
+      db: h.db.db,
+      queues: h.runtime.queues,
+      families: [h.family.name],
+      debounceMs: 0,
+      logger: h.logger,
+    });
+  const nameOf = async (id: number) => (await h.copyOf(id)).bc?.name;
+
+  it('settles an event once its job has written the record: nothing stays behind', async () => {
+    const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[0]!;
+      h.sandbox.control.setWebhook({ url, models: [BC_MODEL], fields: ['write_date'] });
+      const done = h.nextCompleted('sync-webhook', 'hook-');
+      h.sandbox.control.write(BC_MODEL, id, { name: 'settled by its job' });
+      await h.sandbox.control.settled();
+      expect(await done).toMatchObject({ odooId: id, committed: true });
+      expect(await nameOf(id)).toBe('settled by its job');
+      expect(await inbox()).toEqual([]);
+      // Nothing is due again: the worker queues nothing.
+      await timePasses();
+      expect(await requeue()).toBe(0);
+    } finally {
+      h.sandbox.control.setWebhook(undefined);
+      await app.close();
+    }
+  });
+
+  it('an event whose job Redis lost reaches the copy: a worker queues it again', async () => {
+    // A long debounce: the job waits in Redis when Redis loses it.
+    const { app, url } = await listenForWebhooks(h, { debounceMs: 60_000 });
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[1]!;
+      h.sandbox.control.setWebhook({ url, models: [BC_MODEL], fields: ['write_date'] });
+      h.sandbox.control.write(BC_MODEL, id, { name: 'announced once' });
+      await h.sandbox.control.settled();
+      const webhooks = h.runtime.queues.byName['sync-webhook'];
+      expect(await webhooks.getJobCounts('delayed')).toEqual({ delayed: 1 });
+      await webhooks.obliterate({ force: true });
+      expect(await inbox()).toEqual([{ record_id: id, requeues: 0 }]);
+      expect(await nameOf(id)).not.toBe('announced once');
+
+      // Not due yet: a job may still be on its way.
+      expect(await requeue()).toBe(0);
+      await timePasses();
+      const done = h.nextCompleted('sync-webhook', 'hook-');
+      expect(await requeue()).toBe(1);
+      expect(await done).toMatchObject({ odooId: id, committed: true });
+      expect(await nameOf(id)).toBe('announced once');
+      expect(await inbox()).toEqual([]);
+    } finally {
+      h.sandbox.control.setWebhook(undefined);
+      await app.close();
+    }
+  });
+
+  it('with Redis away when Odoo posts, the event is kept (202) and reaches the copy later', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
+    const deadQueues = createQueues({
+      logger: memoryLogger('fatal').logger,
+      connection: dead,
+      prefix: `dead-${randomBytes(4).toString('hex')}`,
+      settings: { attempts: 1, backoffMs: 10 },
+    });
+    const token = randomBytes(32).toString('base64url');
+    const app = await buildApp({
+      config: testConfig({
+        ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
+      }),
+      logger: memoryLogger('fatal').logger,
+      db: h.db,
+      queues: deadQueues,
+      families: h.runtime.sync.families,
+    });
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[2]!;
+      h.sandbox.control.write(BC_MODEL, id, { name: 'posted while Redis was away' });
+      // Without a stamp: the event's second read settles it.
+      const answer = await app.inject({
+        method: 'POST',
+        url: `/hooks/odoo/${token}`,
+        payload: { _model: BC_MODEL, _id: id, _action: 'write' },
+      });
+      expect(answer.statusCode).toBe(202);
+      expect(answer.json()).toEqual({ queued: false, deduplicated: false });
+      expect(await inbox()).toEqual([{ record_id: id, requeues: 0 }]);
+
+      await timePasses();
+      expect(await requeue()).toBe(1);
+      await vi.waitFor(async () => expect(await inbox()).toEqual([]), {
+        timeout: 20_000,
+        interval: 50,
+      });
+      expect(await nameOf(id)).toBe('posted while Redis was away');
+    } finally {
+      await app.close();
+      await deadQueues.close().catch(() => undefined);
+      dead.disconnect();
+    }
+  });
+});
