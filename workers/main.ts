@@ -42,6 +42,7 @@ import {
   createWorkerMetrics,
   registerFamilyMetrics,
   registerUnfitMetrics,
+  registerWebhookInboxMetrics,
 } from './worker-metrics.js';
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
@@ -88,6 +89,7 @@ const keyLifecycle = runtime.odoo.lifecycle;
 if (keyLifecycle) registerApiKeyMetrics(metrics.registry, () => keyLifecycle.status());
 registerFeedMetrics(metrics.registry, db.db);
 registerUnfitMetrics(metrics.registry, db.db);
+registerWebhookInboxMetrics(metrics.registry, db.db);
 // Every family copied here, one waiting for migrate too: it runs as soon as it is migrated.
 const copied = [...families.all, ...families.unavailable];
 registerFamilyMetrics(metrics.registry, db.db, copied, config.sync.everyMs);

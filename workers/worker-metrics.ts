@@ -17,6 +17,7 @@ import { listFailures } from '../src/sync/sync-failures.js';
 import { readSyncState } from '../src/sync/sync-state.js';
 import { readUnfitValues } from '../src/sync/unfit-values.js';
 import { scrapeReading } from '../src/lib/scrape-reading.js';
+import { readUnsettledWebhooks, type UnsettledWebhooks } from '../src/sync/webhook-inbox.js';
 import { currentFamily } from './job-family.js';
 
 export interface WorkerMetrics {
@@ -216,6 +217,37 @@ export function registerUnfitMetrics(registry: Registry, db: Db): void {
         this.set({ family: row.family, model: row.model, field: row.field }, row.writes);
     },
   });
+}
+
+/**
+ * The webhook inbox (src/sync/webhook-inbox.ts): events Odoo announced whose record no job has
+ * written yet, per family, and how old the oldest is. A few for seconds is the normal flow; an
+ * old one means its jobs keep failing or never run.
+ */
+export function registerWebhookInboxMetrics(registry: Registry, db: Db): void {
+  const inbox = scrapeReading(registry, 'webhook-inbox', () => readUnsettledWebhooks(db));
+  const gauge = (name: string, help: string, value: (row: UnsettledWebhooks) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['family'] as const,
+      registers: [registry],
+      async collect() {
+        const rows = await inbox();
+        this.reset();
+        for (const row of rows ?? []) this.set({ family: row.family }, value(row));
+      },
+    });
+  gauge(
+    'erp_bridge_webhook_inbox_events',
+    "Odoo's webhook events kept and not yet settled by a job that wrote their record, by family",
+    (row) => row.events,
+  );
+  gauge(
+    'erp_bridge_webhook_inbox_oldest_seconds',
+    'Age of the oldest webhook event not yet settled, by family',
+    (row) => row.oldestSeconds,
+  );
 }
 
 /** What the schedule gauges show of one family, from `sync_state` and `sync_failure`. */

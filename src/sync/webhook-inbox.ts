@@ -147,3 +147,24 @@ export async function takeUnsettledWebhooks(
     }))
     .sort((a, b) => a.id - b.id);
 }
+
+/** A family's events kept and not settled yet, and the age of the oldest. */
+export interface UnsettledWebhooks {
+  readonly family: string;
+  readonly events: number;
+  readonly oldestSeconds: number;
+}
+
+export async function readUnsettledWebhooks(db: Db): Promise<UnsettledWebhooks[]> {
+  const rows = rowsOf<{ family: string; events: number; oldest_seconds: number }>(
+    await db.execute(sql`
+      select family, count(*)::int as events,
+        extract(epoch from now() - min(received_at))::float8 as oldest_seconds
+      from sync_webhook_inbox group by family order by family`),
+  );
+  return rows.map((row) => ({
+    family: row.family,
+    events: row.events,
+    oldestSeconds: row.oldest_seconds,
+  }));
+}
