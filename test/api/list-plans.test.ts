@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import { boundedPageQuery } from '../../src/http/bounded-page.js';
+import { boundedPageQuery } from '../../src/http/records/bounded-page.js';
 import { listBcs, listBcsQuery, listQuery } from '../../src/http/routes/api/bcs/list-bcs.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 

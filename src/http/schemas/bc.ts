@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { SyncAuditRow } from '../../db/schema/index.js';
 import { bcsFamily } from '../../families/bcs/family.js';
-import { recordSchema } from '../record-bodies.js';
+import { recordSchema } from '../records/record-bodies.js';
 
 export const bcSchema = recordSchema(bcsFamily.root, 'Bc');
 

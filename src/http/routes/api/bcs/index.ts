@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
 import type { Db } from '../../../../db/create-db.js';
 import { bcsFamily } from '../../../../families/bcs/family.js';
-import { bool } from '../../../api-columns.js';
-import { boundedPage, PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
+import { bool } from '../../../records/api-columns.js';
+import { boundedPage, PAGE_ENVELOPE_BYTES } from '../../../records/bounded-page.js';
 import { HttpError } from '../../../http-error.js';
 import { auditSchema, bcLineSchema, bcSchema, toAuditBody } from '../../../schemas/bc.js';
 import {
@@ -22,7 +22,7 @@ import {
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
-import { childPageQuery, findRecord, readDetail, readHistory } from '../models/model-detail.js';
+import { childPageQuery, findRecord, readDetail, readHistory } from '../../../records/record-detail.js';
 import { listBcs, listQuery } from './list-bcs.js';
 
 export interface BcRoutesOptions {

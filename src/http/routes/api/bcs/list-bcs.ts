@@ -9,11 +9,11 @@ import { z } from 'zod';
 import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
 import type { Db } from '../../../../db/create-db.js';
 import { bcsFamily } from '../../../../families/bcs/family.js';
-import { bool } from '../../../api-columns.js';
-import { boundedPage, type PageQuery } from '../../../bounded-page.js';
-import { instant, trigramNeedle } from '../../../postgres-values.js';
+import { bool } from '../../../records/api-columns.js';
+import { boundedPage, type PageQuery } from '../../../records/bounded-page.js';
+import { instant, trigramNeedle } from '../../../records/postgres-values.js';
 import { bodyFields } from '../../../schemas/common.js';
-import { modelList } from '../models/model-query.js';
+import { modelList } from '../../../records/model-list.js';
 
 const bcList = modelList(bcsFamily.root);
 

@@ -16,11 +16,11 @@ import {
   type RecordFamily,
 } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
-import { bool } from '../../../api-columns.js';
+import { bool } from '../../../records/api-columns.js';
 import { FIELD_NAME } from '../../../../families/field-policy.js';
 import { HttpError } from '../../../http-error.js';
-import { PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
-import { bodyNames, CUT_VALUE_PREFIX, recordSchema } from '../../../record-bodies.js';
+import { PAGE_ENVELOPE_BYTES } from '../../../records/bounded-page.js';
+import { bodyNames, CUT_VALUE_PREFIX, recordSchema } from '../../../records/record-bodies.js';
 import { auditSchema, toAuditBody } from '../../../schemas/bc.js';
 import {
   authErrors,
@@ -30,9 +30,9 @@ import {
   positiveId,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
-import { openFieldValue } from './field-value.js';
-import { findRecord, readDetail, readHistory, readLinkPage } from './model-detail.js';
-import { modelList } from './model-query.js';
+import { openFieldValue } from '../../../records/field-value.js';
+import { findRecord, readDetail, readHistory, readLinkPage } from '../../../records/record-detail.js';
+import { modelList } from '../../../records/model-list.js';
 
 export interface ModelRoutesOptions {
   db: Db;

@@ -8,19 +8,19 @@
  * by their stored sizes are never built.
  */
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../../../../db/create-db.js';
-import { syncAudit, type SyncAuditRow } from '../../../../db/schema/index.js';
-import { rowsOf } from '../../../../db/sql-rows.js';
+import type { Db } from '../../db/create-db.js';
+import { syncAudit, type SyncAuditRow } from '../../db/schema/index.js';
+import { rowsOf } from '../../db/sql-rows.js';
 import {
   isChild,
   type ChildModel,
   type LinkTable,
   type ModelDeclaration,
   type RecordFamily,
-} from '../../../../families/family.js';
-import type { PageQuery } from '../../../bounded-page.js';
-import { encodeCursor } from '../../../cursors.js';
-import { HttpError } from '../../../http-error.js';
+} from '../../families/family.js';
+import type { PageQuery } from './bounded-page.js';
+import { encodeCursor } from './cursors.js';
+import { HttpError } from '../http-error.js';
 import {
   bodySizeHint,
   fittedRecordJson,
@@ -28,7 +28,7 @@ import {
   recordAllowance,
   tableColumn,
   type BodyFields,
-} from '../../../record-bodies.js';
+} from './record-bodies.js';
 
 /** A page of a list: its items as JSON text, and the cursor to the rest. */
 export interface JsonPage {

@@ -8,8 +8,8 @@
  * (record-bodies.ts, fittedRecordJson), so that one is within the budget too.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/create-db.js';
-import { rowsOf } from '../db/sql-rows.js';
+import type { Db } from '../../db/create-db.js';
+import { rowsOf } from '../../db/sql-rows.js';
 import { encodeCursor } from './cursors.js';
 import { recordAllowance } from './record-bodies.js';
 

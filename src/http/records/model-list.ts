@@ -12,36 +12,36 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
-import type { Db } from '../../../../db/create-db.js';
-import { textArray } from '../../../../db/sql-rows.js';
+import { OPERATORS_ONLY } from '../plugins/archived-access.js';
+import type { Db } from '../../db/create-db.js';
+import { textArray } from '../../db/sql-rows.js';
 import {
   COLUMN_KINDS,
   indexKey,
   SQL_TYPES,
   TEXT_KEY_CHARS,
   type FieldColumn,
-} from '../../../../families/columns.js';
-import { isChild, type ModelDeclaration } from '../../../../families/family.js';
+} from '../../families/columns.js';
+import { isChild, type ModelDeclaration } from '../../families/family.js';
 import {
   API_COLUMNS,
   bool,
   isoInstant,
   TEXT_FILTER_CHARS,
   type FilterOperator,
-} from '../../../api-columns.js';
-import { apiNames, camel, type Renamed } from '../../../api-names.js';
-import { boundedPage, type PageQuery } from '../../../bounded-page.js';
-import { decodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
-import { instant, trigramNeedle } from '../../../postgres-values.js';
+} from './api-columns.js';
+import { apiNames, camel, type Renamed } from './api-names.js';
+import { boundedPage, type PageQuery } from './bounded-page.js';
+import { decodeCursor, escapeLike, type CursorCast } from './cursors.js';
+import { instant, trigramNeedle } from './postgres-values.js';
 import {
   bodySizeHint,
   qualifiedColumn,
   fittedRecordJson,
   tableColumn,
   type BodyFields,
-} from '../../../record-bodies.js';
-import { bodyFields } from '../../../schemas/common.js';
+} from './record-bodies.js';
+import { bodyFields } from '../schemas/common.js';
 
 interface Sort {
   readonly expr: SQL;
