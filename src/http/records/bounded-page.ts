@@ -19,6 +19,12 @@ import { recordAllowance } from './record-bodies.js';
  */
 export const PAGE_ENVELOPE_BYTES = 8_192;
 
+/** A page of a list: its items as JSON text, and the cursor to the rest (json-text.ts writes it). */
+export interface JsonPage {
+  readonly itemsJson: string;
+  readonly nextCursor: string | null;
+}
+
 /** The columns a bounded page gives back. */
 export interface PageRow {
   readonly body: string;
@@ -93,7 +99,7 @@ export async function boundedPage(
   db: Pick<Db, 'execute'>,
   query: PageQuery,
   maxBytes: number,
-): Promise<{ itemsJson: string; nextCursor: string | null }> {
+): Promise<JsonPage> {
   const rows = rowsOf<PageRow & { fetched: number | string }>(
     await db.execute(boundedPageQuery(query, maxBytes)),
   );
