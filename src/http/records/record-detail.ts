@@ -190,10 +190,9 @@ export async function readDetail(
   db: Pick<Db, 'execute'>,
   model: ModelDeclaration,
   odooId: number,
-  request: DetailRequest,
-  maxBytes: number,
+  request: DetailRequest & { readonly maxBytes: number },
 ): Promise<Detail | undefined> {
-  const { fields, children } = request;
+  const { fields, children, maxBytes } = request;
   // The child pages share what the record's body leaves of the bytes (one child at least each).
   const share = `greatest(1, (${maxBytes} - octet_length(built.body)) / ${Math.max(1, children.length)} - ${request.pageEnvelopeBytes})`;
   const budget = 'record.budget';

@@ -97,7 +97,8 @@ export function createRecordReader({
   return {
     list: (model, query) => boundedPage(shapedDb, modelList(model).pageQuery(query), itemsMaxBytes),
     find,
-    detail: (model, odooId, request) => readDetail(db, model, odooId, request, itemsMaxBytes),
+    detail: (model, odooId, request) =>
+      readDetail(db, model, odooId, { ...request, maxBytes: itemsMaxBytes }),
     async childPage(root, child, rootId, page) {
       if (!(await find(root, rootId, page.includeArchived))) return undefined;
       return boundedPage(db, childPageQuery(child, rootId, page), itemsMaxBytes);
