@@ -23,7 +23,7 @@ const changeFields = changeBodySchema.pick({
   odooWriteDate: true,
 });
 
-export const auditSchema = z
+const auditSchema = z
   .object({ id: z.number().int(), ...changeFields.shape, createdAt: z.string() })
   .describe('AuditEntry');
 
