@@ -156,8 +156,8 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { syncCont
     },
     async (request) => {
       const { odooId } = request.params;
-      // A root's history is answered even once the BC is gone, or never was.
       const history = await app.records.history(bcsFamily, bc, odooId, request.query);
+      // Only a child's history can be missing its record: a BC's is answered even once it is gone.
       if (!history) throw notFound(odooId);
       return history;
     },
