@@ -29,7 +29,7 @@ import { createOdooClient, type OdooProtocol } from '../src/clients/odoo/index.j
 import { generateApiKey } from '../src/config/api-keys.js';
 import type { DbHandle } from '../src/db/create-db.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
-import { modelList } from '../src/http/routes/api/models/model-query.js';
+import { modelList } from '../src/http/records/model-list.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
 import { createQueues } from '../src/queues/queues.js';
 import { setPaused } from '../src/sync/sync-state.js';

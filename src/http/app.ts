@@ -33,6 +33,7 @@ import { archivedAccess } from './plugins/archived-access.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { recordsPlugin } from './plugins/records.js';
 import { bullBoardRoutes } from './routes/admin/bull-board.js';
 import { bcRoutes } from './routes/api/bcs/index.js';
 import { createWebhookTokenMatcher, odooWebhookRoutes } from './routes/hooks/odoo-webhook.js';
@@ -236,19 +237,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return role === 'operator' || role === 'admin';
     },
   });
-  const shapedDb = deps.db.shapedDb ?? deps.db.db;
-  await app.register(bcRoutes, {
+  await app.register(recordsPlugin, {
     db: deps.db.db,
-    shapedDb,
-    syncControl,
+    shapedDb: deps.db.shapedDb ?? deps.db.db,
     pageMaxBytes: config.http.pageMaxBytes,
   });
-  await app.register(modelRoutes, {
-    db: deps.db.db,
-    shapedDb,
-    families,
-    pageMaxBytes: config.http.pageMaxBytes,
-  });
+  await app.register(bcRoutes, { syncControl });
+  await app.register(modelRoutes, { families });
   const { odooLink } = deps.config;
   const queues = deps.queues;
   await app.register(syncRoutes, {

@@ -207,6 +207,15 @@ export function createSyncControl(
     for (const family of chosen) states.push(await stateOf(family));
     return states;
   };
+  /** One job queued for each family, one after the other: the jobs as the API answers them. */
+  const queueEach = async (
+    chosen: readonly RecordFamily[],
+    queue: (family: RecordFamily) => Promise<string>,
+  ): Promise<QueuedJobs> => {
+    const jobs = [];
+    for (const family of chosen) jobs.push({ family: family.name, jobId: await queue(family) });
+    return { jobs };
+  };
   return {
     families,
     async state(family) {
@@ -239,47 +248,34 @@ export function createSyncControl(
           );
       }
       const full = options.full === true;
-      const jobs = [];
-      for (const family of chosen)
-        jobs.push({
-          family: family.name,
-          // Requests racing past the check above collapse into one queued job per family.
-          jobId: await add(
-            'sync-run',
-            { family: family.name, trigger, full },
-            {
-              deduplication: {
-                id: `manual-${full ? 'full-resync' : 'sync-run'}-${family.name}`,
-              },
-            },
-          ),
-        });
-      return { jobs };
-    },
-    async requestResync(familyName, odooId, trigger) {
-      const [family] = targets(familyName);
-      const jobId = await add(
-        'resync-record',
-        { family: family!.name, odooId, trigger },
-        { deduplication: { id: `resync-${family!.name}-${odooId}` } },
+      // Requests racing past the check above collapse into one queued job per family.
+      return queueEach(chosen, (family) =>
+        add(
+          'sync-run',
+          { family: family.name, trigger, full },
+          { deduplication: { id: `manual-${full ? 'full-resync' : 'sync-run'}-${family.name}` } },
+        ),
       );
-      return { jobs: [{ family: family!.name, jobId }] };
     },
+    requestResync: (familyName, odooId, trigger) =>
+      queueEach(targets(familyName), (family) =>
+        add(
+          'resync-record',
+          { family: family.name, odooId, trigger },
+          { deduplication: { id: `resync-${family.name}-${odooId}` } },
+        ),
+      ),
     async requestReconcile(trigger, familyName) {
       const chosen = targets(familyName);
       // Every family checked before any is queued: a refusal queues nothing.
       for (const family of chosen) await checkDue(family, 'reconcile', [reconcileId(family.name)]);
-      const jobs = [];
-      for (const family of chosen)
-        jobs.push({
-          family: family.name,
-          jobId: await add(
-            'reconcile',
-            { family: family.name, trigger },
-            { deduplication: { id: reconcileId(family.name) } },
-          ),
-        });
-      return { jobs };
+      return queueEach(chosen, (family) =>
+        add(
+          'reconcile',
+          { family: family.name, trigger },
+          { deduplication: { id: reconcileId(family.name) } },
+        ),
+      );
     },
     async requestVerify(trigger, verify = {}) {
       const all = verify.all === true;
@@ -289,17 +285,13 @@ export function createSyncControl(
           verifyId(family.name, true),
           verifyId(family.name, false),
         ]);
-      const jobs = [];
-      for (const family of chosen)
-        jobs.push({
-          family: family.name,
-          jobId: await add(
-            'verify',
-            { family: family.name, trigger, all },
-            { deduplication: { id: verifyId(family.name, all) } },
-          ),
-        });
-      return { jobs };
+      return queueEach(chosen, (family) =>
+        add(
+          'verify',
+          { family: family.name, trigger, all },
+          { deduplication: { id: verifyId(family.name, all) } },
+        ),
+      );
     },
   };
 }

@@ -4,8 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import { boundedPageQuery } from '../../src/http/bounded-page.js';
-import { listBcs, listBcsQuery, listQuery } from '../../src/http/routes/api/bcs/list-bcs.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
+import { boundedPageQuery } from '../../src/http/records/bounded-page.js';
+import { createRecordReader } from '../../src/http/records/record-reader.js';
+import { bcModelQuery, listBcsQuery, listQuery } from '../../src/http/routes/api/bcs/list-bcs.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const BCS = 200_000;
@@ -69,7 +71,8 @@ describe('BC list query plans on 200,000 BCs', () => {
   // planner; without them it intersects two indexes and sorts the partner's whole set.
   it("one partner's BCs newest first, behind a cursor, are one index range read in order", async () => {
     const query = { partnerId: '42', state: 'sent', sort: '-dateOrder', limit: '50' };
-    const { nextCursor } = await listBcs(db.db, listQuery.parse(query), PAGE_BYTES);
+    const reader = createRecordReader({ db: db.db, shapedDb: db.db, pageMaxBytes: PAGE_BYTES });
+    const { nextCursor } = await reader.list(bcsFamily.root, bcModelQuery(listQuery.parse(query)));
     expect(nextCursor).toEqual(expect.any(String));
     for (const page of [query, { ...query, cursor: nextCursor! }]) {
       const plan = await planOf(page);

@@ -1,18 +1,18 @@
 /**
  * The BC routes (reader) and the per-BC resync (operator): the portal's contract, kept as it was,
- * served by the generated read engine (../models/): the list through the BC model's list
- * (list-bcs.ts), a BC with its first lines in Odoo's order in one round trip, the rest of its lines
- * a page at a time, its history.
+ * mapped onto the read engine (`app.records`, src/http/records/): the list through the BC model's
+ * list (list-bcs.ts), a BC with its first lines in Odoo's order in one round trip, the rest of its
+ * lines a page at a time, its history.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
-import type { Db } from '../../../../db/create-db.js';
 import { bcsFamily } from '../../../../families/bcs/family.js';
-import { bool } from '../../../api-columns.js';
-import { boundedPage, PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
+import { bool } from '../../../records/api-columns.js';
 import { HttpError } from '../../../http-error.js';
-import { auditSchema, bcLineSchema, bcSchema, toAuditBody } from '../../../schemas/bc.js';
+import { pageJson, pageSchema, withMembers } from '../../../records/json-text.js';
+import { historyQuery, historySchema } from '../../../records/record-history.js';
+import { bcLineSchema, bcSchema } from '../../../schemas/bc.js';
 import {
   authErrors,
   bodyFields,
@@ -22,16 +22,10 @@ import {
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
-import { childPageQuery, findRecord, readDetail, readHistory } from '../models/model-detail.js';
-import { listBcs, listQuery } from './list-bcs.js';
+import { bcModelQuery, listQuery } from './list-bcs.js';
 
 export interface BcRoutesOptions {
-  db: Db;
-  /** For the list, whose query's text its filters shape (create-db.ts). */
-  shapedDb: Db;
   syncControl: SyncControl;
-  /** The largest answer of a list page, and of a BC with its lines. */
-  pageMaxBytes: number;
 }
 
 const bc = bcsFamily.root;
@@ -48,12 +42,8 @@ const includeArchived = bool()
 const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
 
-export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
-  app,
-  { db, shapedDb, syncControl, pageMaxBytes },
-) => {
+export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { syncControl }) => {
   const reader = { onRequest: app.authorize('reader') };
-  const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
 
   app.get(
     '/api/bcs',
@@ -64,18 +54,13 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
         summary: 'List BCs with filters, sorting and cursor pagination',
         querystring: listQuery,
         response: {
-          200: z.object({ items: z.array(bcSchema), nextCursor: z.string().nullable() }),
+          200: pageSchema(bcSchema),
           ...authErrors,
         },
       },
     },
-    async (request, reply) => {
-      const { itemsJson, nextCursor } = await listBcs(shapedDb, request.query, itemsMaxBytes);
-      return sendJsonText(
-        reply,
-        `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
-      );
-    },
+    async (request, reply) =>
+      sendJsonText(reply, pageJson(await app.records.list(bc, bcModelQuery(request.query)))),
   );
 
   app.get(
@@ -106,21 +91,22 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
     },
     async (request, reply) => {
       const { odooId } = request.params;
-      const detail = await readDetail(db, bc, odooId, {
+      const detail = await app.records.detail(bc, odooId, {
         includeArchived: request.query.includeArchived,
         fields: request.query.fields,
         children: [{ child: line, order: 'odoo', limit: DETAIL_LINES }],
-        maxBytes: itemsMaxBytes,
         // The lines' keys and cursor are within the answer's own envelope.
         pageEnvelopeBytes: 0,
         linkLimit: 0,
       });
       if (!detail) throw notFound(odooId);
       const [lines] = detail.children as [(typeof detail.children)[number]];
-      // The BC's object, its closing brace replaced by the two members the detail adds.
       return sendJsonText(
         reply,
-        `${detail.body.slice(0, detail.body.lastIndexOf('}'))},"lines":${lines.itemsJson},"linesNextCursor":${JSON.stringify(lines.nextCursor)}}`,
+        withMembers(detail.body, [
+          ['lines', lines.itemsJson],
+          ['linesNextCursor', JSON.stringify(lines.nextCursor)],
+        ]),
       );
     },
   );
@@ -142,7 +128,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
           })
           .strict(),
         response: {
-          200: z.object({ items: z.array(bcLineSchema), nextCursor: z.string().nullable() }),
+          200: pageSchema(bcLineSchema),
           404: errorBody,
           ...authErrors,
         },
@@ -150,17 +136,9 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
     },
     async (request, reply) => {
       const { odooId } = request.params;
-      if (!(await findRecord(db, bc, odooId, request.query.includeArchived)))
-        throw notFound(odooId);
-      const lines = await boundedPage(
-        db,
-        childPageQuery(line, odooId, request.query),
-        itemsMaxBytes,
-      );
-      return sendJsonText(
-        reply,
-        `{"items":${lines.itemsJson},"nextCursor":${JSON.stringify(lines.nextCursor)}}`,
-      );
+      const lines = await app.records.childPage(bc, line, odooId, request.query);
+      if (!lines) throw notFound(odooId);
+      return sendJsonText(reply, pageJson(lines));
     },
   );
 
@@ -172,22 +150,16 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (
         tags: ['bcs'],
         summary: 'Audit rows of a BC and its lines, newest first',
         params: odooIdParams,
-        querystring: z
-          .object({
-            limit: pageLimit(50, 500),
-            before: z.coerce.number().int().positive().optional(),
-          })
-          .strict(),
-        response: {
-          200: z.object({ items: z.array(auditSchema), nextBefore: z.number().int().nullable() }),
-          ...authErrors,
-        },
+        querystring: historyQuery,
+        response: { 200: historySchema, ...authErrors },
       },
     },
     async (request) => {
       const { odooId } = request.params;
-      const history = await readHistory(db, bcsFamily, bc, { odooId, root: odooId }, request.query);
-      return { items: history.rows.map(toAuditBody), nextBefore: history.nextBefore };
+      const history = await app.records.history(bcsFamily, bc, odooId, request.query);
+      // Only a child's history can be missing its record: a BC's is answered even once it is gone.
+      if (!history) throw notFound(odooId);
+      return history;
     },
   );
 

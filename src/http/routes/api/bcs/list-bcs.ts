@@ -1,28 +1,25 @@
 /**
  * `/api/bcs`'s list parameters, as the portal has always sent them, mapped onto the BC model's
- * generated list (../models/model-query.ts), which filters, sorts, pages and writes the bodies:
+ * list (src/http/records/model-list.ts), which the read engine filters, sorts, pages and writes:
  * `state=a,b` is the state's `in`, `partnerId` the partner's equality, `orderedFrom` and
  * `orderedTo` a range of `date_order`, `q` the BC's declared search (family.ts). Its sorts and
  * cursors are the engine's, under the same names.
  */
 import { z } from 'zod';
 import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
-import type { Db } from '../../../../db/create-db.js';
 import { bcsFamily } from '../../../../families/bcs/family.js';
-import { bool } from '../../../api-columns.js';
-import { boundedPage, type PageQuery } from '../../../bounded-page.js';
-import { instant, trigramNeedle } from '../../../postgres-values.js';
-import { bodyFields } from '../../../schemas/common.js';
-import { modelList } from '../models/model-query.js';
+import { bool } from '../../../records/api-columns.js';
+import type { PageQuery } from '../../../records/bounded-page.js';
+import {
+  modelList,
+  pagingQuery,
+  type ListQuery as ModelQuery,
+} from '../../../records/model-list.js';
+import { instant, trigramNeedle } from '../../../records/postgres-values.js';
 
 const bcList = modelList(bcsFamily.root);
 
 export const SORT_FIELDS = bcList.sortNames;
-
-const sortValues = [...SORT_FIELDS, ...SORT_FIELDS.map((field) => `-${field}`)] as [
-  string,
-  ...string[],
-];
 
 export const listQuery = z
   .object({
@@ -45,14 +42,7 @@ export const listQuery = z
     includeArchived: bool()
       .default(false)
       .describe(`include BCs that vanished from Odoo${OPERATORS_ONLY}`),
-    sort: z
-      .enum(sortValues)
-      .default('odooId')
-      .describe(`one of ${SORT_FIELDS.join(', ')}; prefix - for descending`),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    // Long enough for the cursor of a name of a few thousand characters.
-    cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
-    fields: bodyFields,
+    ...pagingQuery(SORT_FIELDS),
   })
   .strict();
 
@@ -66,27 +56,18 @@ const parameter = {
   q: bcList.parameter('q'),
 };
 
-/** The list's page query, unrun (its plan is checked against the indexes in the tests). */
-export function listBcsQuery(query: ListQuery): PageQuery {
+/** The BC list's parameters as the BC model's list takes them. */
+export function bcModelQuery(query: ListQuery): ModelQuery {
   const { state, partnerId, orderedFrom, orderedTo, q, ...paging } = query;
-  return bcList.pageQuery({
+  return {
     ...paging,
     [parameter.state]: state?.split(',').map((value) => value.trim()),
     [parameter.partnerId]: partnerId,
     [parameter.orderedFrom]: orderedFrom,
     [parameter.orderedTo]: orderedTo,
     [parameter.q]: q,
-  });
+  };
 }
 
-/**
- * A page of the list within `maxBytes` (bounded-page.ts): its items as JSON text, and the cursor
- * to the next page.
- */
-export function listBcs(
-  db: Db,
-  query: ListQuery,
-  maxBytes: number,
-): Promise<{ itemsJson: string; nextCursor: string | null }> {
-  return boundedPage(db, listBcsQuery(query), maxBytes);
-}
+/** The list's page query, unrun, as the reader runs it (its plan is checked in the tests). */
+export const listBcsQuery = (query: ListQuery): PageQuery => bcList.pageQuery(bcModelQuery(query));

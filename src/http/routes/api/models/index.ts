@@ -2,13 +2,13 @@
  * A read API for every copied model, generated at boot from the families' declarations (reader
  * role, as the BC routes): `GET /api/models/{model}/records` lists with the model's filters and
  * sorts; `…/records/{odooId}` is one record with its children and its links, each paged;
- * `…/links/{field}` pages a link list; `…/history` is the record's audit. Each model has routes of
- * its own, so the OpenAPI document describes its columns and filters.
+ * `…/links/{field}` pages a link list; `…/fields/{field}` streams one value; `…/history` is the
+ * record's audit. Each model has routes of its own, so the OpenAPI document describes its columns
+ * and filters; each maps its parameters onto the read engine (`app.records`, src/http/records/).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
-import type { Db } from '../../../../db/create-db.js';
 import {
   familyModels,
   isChild,
@@ -16,12 +16,14 @@ import {
   type RecordFamily,
 } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
-import { bool } from '../../../api-columns.js';
 import { FIELD_NAME } from '../../../../families/field-policy.js';
 import { HttpError } from '../../../http-error.js';
-import { PAGE_ENVELOPE_BYTES } from '../../../bounded-page.js';
-import { bodyNames, CUT_VALUE_PREFIX, recordSchema } from '../../../record-bodies.js';
-import { auditSchema, toAuditBody } from '../../../schemas/bc.js';
+import { bool } from '../../../records/api-columns.js';
+import { PAGE_ENVELOPE_BYTES } from '../../../records/bounded-page.js';
+import { objectJson, pageJson, pageSchema, withMembers } from '../../../records/json-text.js';
+import { modelList } from '../../../records/model-list.js';
+import { bodyNames, CUT_VALUE_PREFIX, recordSchema } from '../../../records/record-bodies.js';
+import { historyQuery, historySchema } from '../../../records/record-history.js';
 import {
   authErrors,
   bodyFields,
@@ -30,17 +32,9 @@ import {
   positiveId,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
-import { openFieldValue } from './field-value.js';
-import { findRecord, readDetail, readHistory, readLinkPage } from './model-detail.js';
-import { modelList } from './model-query.js';
 
 export interface ModelRoutesOptions {
-  db: Db;
-  /** For the lists, whose queries' texts their filters shape (create-db.ts). */
-  shapedDb: Db;
   families: Families;
-  /** The largest answer of a list page, and of a detail with its child pages. */
-  pageMaxBytes: number;
 }
 
 /** Children of each child model, and targets of each link, a detail carries. */
@@ -56,19 +50,12 @@ const schemaName = (model: string) =>
     .map((part) => part[0]!.toUpperCase() + part.slice(1))
     .join('');
 
-const page = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
-
 /** Whether a route's query asked for records gone from Odoo (only a root's routes take it). */
 const includesArchived = (query: object) =>
   'includeArchived' in query && query.includeArchived === true;
 
-export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
-  app,
-  { db, shapedDb, families, pageMaxBytes },
-) => {
+export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { families }) => {
   const reader = { onRequest: app.authorize('reader') };
-  const itemsMaxBytes = pageMaxBytes - PAGE_ENVELOPE_BYTES;
 
   for (const family of families.all)
     for (const model of familyModels(family)) {
@@ -110,16 +97,11 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
           tags,
           summary: `List ${model.model} records with filters, sorting and cursor pagination`,
           querystring: list.querystring,
-          response: { 200: page(record), ...authErrors },
+          response: { 200: pageSchema(record), ...authErrors },
         },
       },
-      async (request, reply) => {
-        const { itemsJson, nextCursor } = await list.page(shapedDb, request.query, itemsMaxBytes);
-        return sendJsonText(
-          reply,
-          `{"items":${itemsJson},"nextCursor":${JSON.stringify(nextCursor)}}`,
-        );
-      },
+      async (request, reply) =>
+        sendJsonText(reply, pageJson(await app.records.list(model, request.query))),
     );
 
     const children = isChild(model) ? [] : family.children;
@@ -139,7 +121,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
                   Object.fromEntries(
                     children.map((child) => [
                       child.model,
-                      page(recordSchema(child, schemaName(child.model))).describe(
+                      pageSchema(recordSchema(child, schemaName(child.model))).describe(
                         `the first ${DETAIL_PAGE} (fewer when the page's bytes reach its share of API_PAGE_MAX_BYTES); nextCursor continues /api/models/${child.model}/records?${modelList(child).parentKey}={odooId}`,
                       ),
                     ]),
@@ -151,7 +133,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
                   Object.fromEntries(
                     model.links.map((link) => [
                       link.field,
-                      page(z.number().int().describe(`a ${link.relation} id`)).describe(
+                      pageSchema(z.number().int().describe(`a ${link.relation} id`)).describe(
                         `the first ${DETAIL_PAGE}, in Odoo's order; nextCursor is after for …/links/${link.field}`,
                       ),
                     ]),
@@ -166,29 +148,25 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
       },
       async (request, reply) => {
         const { odooId: id } = request.params;
-        const detail = await readDetail(db, model, id, {
+        const detail = await app.records.detail(model, id, {
           includeArchived: includesArchived(request.query),
           fields: request.query.fields,
           // By Odoo id: each page continues on its child's list, sorted by odooId.
           children: children.map((child) => ({ child, order: 'id', limit: DETAIL_PAGE })),
-          maxBytes: itemsMaxBytes,
           pageEnvelopeBytes: PAGE_ENVELOPE_BYTES,
           linkLimit: DETAIL_PAGE,
         });
         if (!detail) throw notFound(id);
-        const childrenJson = children
-          .map(
-            (child, i) =>
-              `${JSON.stringify(child.model)}:{"items":${detail.children[i]!.itemsJson},"nextCursor":${JSON.stringify(detail.children[i]!.nextCursor)}}`,
-          )
-          .join(',');
-        const linksJson = JSON.stringify(
-          Object.fromEntries(model.links.map((link, i) => [link.field, detail.links[i]])),
+        const childPages = children.map(
+          (child, i) => [child.model, pageJson(detail.children[i]!)] as const,
         );
-        // The record's object, its closing brace replaced by the two members the detail adds.
+        const links = model.links.map((link, i) => [link.field, detail.links[i]]);
         return sendJsonText(
           reply,
-          `${detail.body.slice(0, detail.body.lastIndexOf('}'))},"children":{${childrenJson}},"links":${linksJson}}`,
+          withMembers(detail.body, [
+            ['children', objectJson(childPages)],
+            ['links', JSON.stringify(Object.fromEntries(links))],
+          ]),
         );
       },
     );
@@ -215,14 +193,17 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
                   .describe('cursor: nextCursor of the page before'),
               })
               .strict(),
-            response: { 200: page(z.number().int()), 404: errorBody, ...authErrors },
+            response: { 200: pageSchema(z.number().int()), 404: errorBody, ...authErrors },
           },
         },
         async (request) => {
           const { odooId: id } = request.params;
-          if (!(await findRecord(db, model, id, includesArchived(request.query))))
-            throw notFound(id);
-          return readLinkPage(db, link, id, request.query.limit, request.query.after);
+          const page = await app.records.links(model, link, id, {
+            ...request.query,
+            includeArchived: includesArchived(request.query),
+          });
+          if (!page) throw notFound(id);
+          return page;
         },
       );
 
@@ -258,10 +239,10 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
       },
       async (request, reply) => {
         const { odooId: id, field } = request.params;
-        const value = await openFieldValue(db, model, id, field, includesArchived(request.query));
+        const includeArchived = includesArchived(request.query);
+        const value = await app.records.fieldValue(model, id, field, includeArchived);
         if (!value) {
-          if (!(await findRecord(db, model, id, includesArchived(request.query))))
-            throw notFound(id);
+          if (!(await app.records.find(model, id, includeArchived))) throw notFound(id);
           throw new HttpError(404, 'NOT_FOUND', `${model.model} ${id} has no field ${field}`);
         }
         // The close of the response ends the stream, and with it the query's transaction.
@@ -288,30 +269,15 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
           tags,
           summary: `Audit rows of a ${model.model} record${isChild(model) ? '' : ' and its children'}, newest first`,
           params,
-          querystring: z
-            .object({
-              limit: pageLimit(50, 500),
-              before: z.coerce.number().int().positive().optional(),
-            })
-            .strict(),
-          response: {
-            200: z.object({ items: z.array(auditSchema), nextBefore: z.number().int().nullable() }),
-            404: errorBody,
-            ...authErrors,
-          },
+          querystring: historyQuery,
+          response: { 200: historySchema, 404: errorBody, ...authErrors },
         },
       },
       async (request) => {
         const { odooId: id } = request.params;
-        // A child's audit rows are found through the root it has now; a root's, even once gone.
-        let root = id;
-        if (isChild(model)) {
-          const found = await findRecord(db, model, id);
-          if (!found) throw notFound(id);
-          root = found.parent!;
-        }
-        const history = await readHistory(db, family, model, { odooId: id, root }, request.query);
-        return { items: history.rows.map(toAuditBody), nextBefore: history.nextBefore };
+        const history = await app.records.history(family, model, id, request.query);
+        if (!history) throw notFound(id);
+        return history;
       },
     );
   }

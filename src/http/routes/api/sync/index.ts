@@ -3,12 +3,13 @@
  * (operator); pause, resume and full resync (admin). Every route takes `?family=`; without it, it
  * acts on (or lists) every family copied.
  */
+import type { onRequestHookHandler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FAMILY_NAME } from '../../../../families/family.js';
 import type { CallPause } from '../../../../odoo-budget/call-budget.js';
 import type { LinkStatus } from '../../../../odoo-link/link-status.js';
-import type { SyncControl } from '../../../sync-control.js';
+import type { QueuedJobs, SyncControl } from '../../../sync-control.js';
 import { odooLinkSchema, toOdooLinkBody } from '../../../schemas/odoo-link.js';
 import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
 import {
@@ -171,42 +172,39 @@ export const syncRoutes: FastifyPluginAsyncZod<{
     },
   );
 
-  app.post(
-    '/api/sync/run',
-    {
-      onRequest: operator,
-      schema: {
-        tags: ['sync'],
-        summary: 'Queue an incremental run now (409 while one runs)',
-        querystring: familyOnly,
-        response: { ...accepted, 409: errorBody },
+  /** A route that queues jobs: 202 with them, 409 when one is refused for now. */
+  const queueing = <Q extends z.ZodObject>(
+    path: string,
+    onRequest: onRequestHookHandler,
+    schema: { summary: string; querystring: Q },
+    queue: (query: z.output<Q>, trigger: string) => Promise<QueuedJobs>,
+  ) =>
+    app.post(
+      path,
+      {
+        onRequest,
+        schema: { tags: ['sync'], ...schema, response: { ...accepted, 409: errorBody } },
       },
-    },
-    async (request, reply) =>
-      reply
-        .code(202)
-        .send(await syncControl.requestRun(caller(request), { family: request.query.family })),
+      async (request, reply) =>
+        reply.code(202).send(await queue(request.query as z.output<Q>, caller(request))),
+    );
+
+  queueing(
+    '/api/sync/run',
+    operator,
+    { summary: 'Queue an incremental run now (409 while one runs)', querystring: familyOnly },
+    ({ family }, trigger) => syncControl.requestRun(trigger, { family }),
   );
 
-  app.post(
+  queueing(
     '/api/sync/full-resync',
+    admin,
     {
-      onRequest: admin,
-      schema: {
-        tags: ['sync'],
-        summary:
-          'Queue a full resync: every record read again, the copy keeps its data (409 while a run runs)',
-        querystring: familyOnly,
-        response: { ...accepted, 409: errorBody },
-      },
+      summary:
+        'Queue a full resync: every record read again, the copy keeps its data (409 while a run runs)',
+      querystring: familyOnly,
     },
-    async (request, reply) =>
-      reply.code(202).send(
-        await syncControl.requestRun(caller(request), {
-          full: true,
-          family: request.query.family,
-        }),
-      ),
+    ({ family }, trigger) => syncControl.requestRun(trigger, { full: true, family }),
   );
 
   for (const [action, by] of [
@@ -233,52 +231,35 @@ export const syncRoutes: FastifyPluginAsyncZod<{
     );
   }
 
-  app.post(
+  queueing(
     '/api/sync/verify',
+    admin,
     {
-      onRequest: admin,
-      schema: {
-        tags: ['sync'],
-        summary:
-          'Queue a verify: the next slice of the copy (or every record, all=true) compared with Odoo by content, what differs written again (409 while one is queued or running, or within API_RECONCILE_COOLDOWN_SECONDS after one ran)',
-        querystring: z
-          .object({
-            family: familyName,
-            all: z
-              .enum(['true', 'false'])
-              .transform((value) => value === 'true')
-              .default(false)
-              .describe('every record, not the next slice of the cycle'),
-          })
-          .strict(),
-        response: { ...accepted, 409: errorBody },
-      },
+      summary:
+        'Queue a verify: the next slice of the copy (or every record, all=true) compared with Odoo by content, what differs written again (409 while one is queued or running, or within API_RECONCILE_COOLDOWN_SECONDS after one ran)',
+      querystring: z
+        .object({
+          family: familyName,
+          all: z
+            .enum(['true', 'false'])
+            .transform((value) => value === 'true')
+            .default(false)
+            .describe('every record, not the next slice of the cycle'),
+        })
+        .strict(),
     },
-    async (request, reply) =>
-      reply.code(202).send(
-        await syncControl.requestVerify(caller(request), {
-          all: request.query.all,
-          family: request.query.family,
-        }),
-      ),
+    ({ all, family }, trigger) => syncControl.requestVerify(trigger, { all, family }),
   );
 
-  app.post(
+  queueing(
     '/api/sync/reconcile',
+    operator,
     {
-      onRequest: operator,
-      schema: {
-        tags: ['sync'],
-        summary:
-          'Queue a reconcile now (409 while one is queued or running, or within API_RECONCILE_COOLDOWN_SECONDS after one ran)',
-        querystring: familyOnly,
-        response: { ...accepted, 409: errorBody },
-      },
+      summary:
+        'Queue a reconcile now (409 while one is queued or running, or within API_RECONCILE_COOLDOWN_SECONDS after one ran)',
+      querystring: familyOnly,
     },
-    async (request, reply) =>
-      reply
-        .code(202)
-        .send(await syncControl.requestReconcile(caller(request), request.query.family)),
+    ({ family }, trigger) => syncControl.requestReconcile(trigger, family),
   );
   return Promise.resolve();
 };

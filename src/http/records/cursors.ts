@@ -4,7 +4,7 @@
  * that PostgreSQL takes its value in the sort's cast: a forged cursor is a 400, never a SQL
  * error.
  */
-import { HttpError } from './http-error.js';
+import { HttpError } from '../http-error.js';
 import { isDay, isInt4 } from './postgres-values.js';
 
 /** The PostgreSQL type a cursor value is cast to. */

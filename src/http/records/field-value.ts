@@ -10,10 +10,10 @@
  */
 import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
-import type { Db } from '../../../../db/create-db.js';
-import { rowsOf } from '../../../../db/sql-rows.js';
-import { isChild, type ModelDeclaration } from '../../../../families/family.js';
-import { tableColumn } from '../../../record-bodies.js';
+import type { Db } from '../../db/create-db.js';
+import { rowsOf } from '../../db/sql-rows.js';
+import { isChild, type ModelDeclaration } from '../../families/family.js';
+import { tableColumn } from './record-bodies.js';
 
 /** Bytes of a piece, and pieces a fetch reads: the API holds about a megabyte of a value. */
 const PIECE_BYTES = 262_144;

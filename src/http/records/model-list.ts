@@ -12,36 +12,35 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { OPERATORS_ONLY } from '../../../plugins/archived-access.js';
-import type { Db } from '../../../../db/create-db.js';
-import { textArray } from '../../../../db/sql-rows.js';
+import { OPERATORS_ONLY } from '../plugins/archived-access.js';
+import { textArray } from '../../db/sql-rows.js';
 import {
   COLUMN_KINDS,
   indexKey,
   SQL_TYPES,
   TEXT_KEY_CHARS,
   type FieldColumn,
-} from '../../../../families/columns.js';
-import { isChild, type ModelDeclaration } from '../../../../families/family.js';
+} from '../../families/columns.js';
+import { isChild, type ModelDeclaration } from '../../families/family.js';
 import {
   API_COLUMNS,
   bool,
   isoInstant,
   TEXT_FILTER_CHARS,
   type FilterOperator,
-} from '../../../api-columns.js';
-import { apiNames, camel, type Renamed } from '../../../api-names.js';
-import { boundedPage, type PageQuery } from '../../../bounded-page.js';
-import { decodeCursor, escapeLike, type CursorCast } from '../../../cursors.js';
-import { instant, trigramNeedle } from '../../../postgres-values.js';
+} from './api-columns.js';
+import { apiNames, camel, type Renamed } from './api-names.js';
+import type { PageQuery } from './bounded-page.js';
+import { decodeCursor, escapeLike, type CursorCast } from './cursors.js';
+import { instant, trigramNeedle } from './postgres-values.js';
 import {
   bodySizeHint,
   qualifiedColumn,
   fittedRecordJson,
   tableColumn,
   type BodyFields,
-} from '../../../record-bodies.js';
-import { bodyFields } from '../../../schemas/common.js';
+} from './record-bodies.js';
+import { bodyFields } from '../schemas/common.js';
 
 interface Sort {
   readonly expr: SQL;
@@ -97,14 +96,8 @@ export interface ModelList {
   readonly sortNames: readonly string[];
   /** The parameter of a filter of `field` (`''` equality, or an operator), or of a search. */
   parameter(field: string, operator?: FilterOperator | ''): string;
-  /** The page's query, unrun (its plan is checked against the indexes in the tests). */
+  /** The page's query, unrun: the reader runs it (record-reader.ts), the tests check its plan. */
   pageQuery(query: ListQuery): PageQuery;
-  /** A page of the list within `maxBytes` (bounded-page.ts), its items as JSON text. */
-  page(
-    db: Db,
-    query: ListQuery,
-    maxBytes: number,
-  ): Promise<{ itemsJson: string; nextCursor: string | null }>;
   /** A child's filter on its root, which its list always has; undefined for a root. */
   readonly parentKey: string | undefined;
   /** Filters and sorts whose parameter is not their column's natural name (api-names.ts). */
@@ -136,6 +129,27 @@ const ROOT_PARAMETERS: ReadonlySet<string> = new Set([
   'active',
   'includeArchived',
 ]);
+
+/**
+ * The parameters every list ends with, `/api/bcs` too: the sort (one of `sortNames`, `-` for
+ * descending), the page's size, the cursor, the fields of each body.
+ */
+export function pagingQuery(sortNames: readonly string[]) {
+  const sortValues = [...sortNames, ...sortNames.map((name) => `-${name}`)] as [
+    string,
+    ...string[],
+  ];
+  return {
+    sort: z
+      .enum(sortValues)
+      .default('odooId')
+      .describe(`one of ${sortNames.join(', ')}; prefix - for descending`),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    // Long enough for the cursor of a text of a few thousand characters.
+    cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
+    fields: bodyFields,
+  };
+}
 
 const lists = new WeakMap<ModelDeclaration, ModelList>();
 
@@ -219,10 +233,6 @@ function deriveList(model: ModelDeclaration): ModelList {
   ]);
   for (const column of sortColumns) sorts.set(names.of.get(column)!, sortOf(model, column));
   const sortNames = [...sorts.keys()];
-  const sortValues = [...sortNames, ...sortNames.map((name) => `-${name}`)] as [
-    string,
-    ...string[],
-  ];
 
   const isRoot = !isChild(model);
   const querystring = z
@@ -237,14 +247,7 @@ function deriveList(model: ModelDeclaration): ModelList {
               .describe(`include records gone from Odoo${OPERATORS_ONLY}`),
           }
         : {}),
-      sort: z
-        .enum(sortValues)
-        .default('odooId')
-        .describe(`one of ${sortNames.join(', ')}; prefix - for descending`),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
-      // Long enough for the cursor of a text of a few thousand characters.
-      cursor: z.string().max(8_192).optional().describe('nextCursor of the previous page'),
-      fields: bodyFields,
+      ...pagingQuery(sortNames),
     })
     .strict();
 
@@ -304,7 +307,6 @@ function deriveList(model: ModelDeclaration): ModelList {
     parentKey: parent ? names.of.get(parent) : undefined,
     renamed: names.renamed,
     pageQuery,
-    page: (db, query, maxBytes) => boundedPage(db, pageQuery(query), maxBytes),
   };
 }
 

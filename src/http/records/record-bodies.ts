@@ -12,11 +12,11 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import type { FieldColumn } from '../families/columns.js';
+import type { FieldColumn } from '../../families/columns.js';
 import { API_COLUMNS, isoInstant } from './api-columns.js';
 import { apiNames, camel, type ApiNames } from './api-names.js';
-import { isChild, type ModelDeclaration } from '../families/family.js';
-import { quoteIdentifier, quoteLiteral } from '../db/sql-rows.js';
+import { isChild, type ModelDeclaration } from '../../families/family.js';
+import { quoteIdentifier, quoteLiteral } from '../../db/sql-rows.js';
 
 /** A column's natural name in a body: a many2one with its display name is named after its field. */
 function naturalBodyName(column: FieldColumn): string {

@@ -11,7 +11,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import type { ColumnKind } from '../families/columns.js';
+import type { ColumnKind } from '../../families/columns.js';
 import type { CursorCast } from './cursors.js';
 import { day, decimal, instant, int4 } from './postgres-values.js';
 

@@ -8,8 +8,8 @@
  * (record-bodies.ts, fittedRecordJson), so that one is within the budget too.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/create-db.js';
-import { rowsOf } from '../db/sql-rows.js';
+import type { Db } from '../../db/create-db.js';
+import { rowsOf } from '../../db/sql-rows.js';
 import { encodeCursor } from './cursors.js';
 import { recordAllowance } from './record-bodies.js';
 
@@ -18,6 +18,12 @@ import { recordAllowance } from './record-bodies.js';
  * value of at most 512 characters, JSON-escaped, base64url-encoded) and the closing brace.
  */
 export const PAGE_ENVELOPE_BYTES = 8_192;
+
+/** A page of a list: its items as JSON text, and the cursor to the rest (json-text.ts writes it). */
+export interface JsonPage {
+  readonly itemsJson: string;
+  readonly nextCursor: string | null;
+}
 
 /** The columns a bounded page gives back. */
 export interface PageRow {
@@ -93,7 +99,7 @@ export async function boundedPage(
   db: Pick<Db, 'execute'>,
   query: PageQuery,
   maxBytes: number,
-): Promise<{ itemsJson: string; nextCursor: string | null }> {
+): Promise<JsonPage> {
   const rows = rowsOf<PageRow & { fetched: number | string }>(
     await db.execute(boundedPageQuery(query, maxBytes)),
   );

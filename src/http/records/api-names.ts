@@ -9,7 +9,7 @@
  * same names, whatever the order Odoo listed them in; found at boot, where the API logs each
  * renamed column.
  */
-import type { FieldColumn } from '../families/columns.js';
+import type { FieldColumn } from '../../families/columns.js';
 
 /** A column's natural name: `partner_id` → `partnerId`. */
 export const camel = (name: string) =>

@@ -3,24 +3,22 @@
  * and `/api/bcs/{id}` with its own keys): the record's body, the first page of each of its child
  * models and of each of its link lists, read in one round trip to PostgreSQL (each page a lateral
  * subquery of the record's select); a page of a root's children in Odoo's order; a page of a link
- * list; a record's history. Pages are bounded in bytes as lists are (bounded-page.ts): the child
+ * list (the history is record-history.ts). Pages are bounded in bytes as lists are (bounded-page.ts): the child
  * pages share what the record's own body leaves of the budget, and the bodies of children past it
  * by their stored sizes are never built.
  */
-import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../../../../db/create-db.js';
-import { syncAudit, type SyncAuditRow } from '../../../../db/schema/index.js';
-import { rowsOf } from '../../../../db/sql-rows.js';
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/create-db.js';
+import { rowsOf } from '../../db/sql-rows.js';
 import {
   isChild,
   type ChildModel,
   type LinkTable,
   type ModelDeclaration,
-  type RecordFamily,
-} from '../../../../families/family.js';
-import type { PageQuery } from '../../../bounded-page.js';
-import { encodeCursor } from '../../../cursors.js';
-import { HttpError } from '../../../http-error.js';
+} from '../../families/family.js';
+import type { JsonPage, PageQuery } from './bounded-page.js';
+import { encodeCursor } from './cursors.js';
+import { HttpError } from '../http-error.js';
 import {
   bodySizeHint,
   fittedRecordJson,
@@ -28,13 +26,7 @@ import {
   recordAllowance,
   tableColumn,
   type BodyFields,
-} from '../../../record-bodies.js';
-
-/** A page of a list: its items as JSON text, and the cursor to the rest. */
-export interface JsonPage {
-  readonly itemsJson: string;
-  readonly nextCursor: string | null;
-}
+} from './record-bodies.js';
 
 /**
  * The order of a root's children on a page: by Odoo id, or in Odoo's own order (the child's
@@ -106,19 +98,23 @@ export interface DetailRequest {
   readonly includeArchived: boolean;
   readonly fields: BodyFields;
   readonly children: readonly ChildPageSpec[];
-  /** The bytes the record's body and its child pages may take together. */
-  readonly maxBytes: number;
   /** What each child page takes besides its items: its own keys and cursor. */
   readonly pageEnvelopeBytes: number;
   /** Targets of each link list a detail holds. */
   readonly linkLimit: number;
 }
 
+/** A page of a link list: target ids in Odoo's order; the cursor is the last one's position. */
+export interface LinkPage {
+  readonly items: number[];
+  readonly nextCursor: string | null;
+}
+
 /** One record with the first page of each of its children and links. */
 export interface Detail {
   readonly body: string;
   readonly children: readonly JsonPage[];
-  readonly links: readonly { readonly items: number[]; readonly nextCursor: string | null }[];
+  readonly links: readonly LinkPage[];
 }
 
 /**
@@ -187,23 +183,24 @@ interface DetailRow {
 
 /**
  * One record with the first page of each child model and link list the request names, in one
- * round trip; undefined when there is no such record (a root gone from Odoo unless asked for).
+ * round trip, the record's body and its child pages within `maxBytes` together; undefined when
+ * there is no such record (a root gone from Odoo unless asked for).
  */
 export async function readDetail(
   db: Pick<Db, 'execute'>,
   model: ModelDeclaration,
   odooId: number,
-  request: DetailRequest,
+  request: DetailRequest & { readonly maxBytes: number },
 ): Promise<Detail | undefined> {
-  const { fields, children } = request;
+  const { fields, children, maxBytes } = request;
   // The child pages share what the record's body leaves of the bytes (one child at least each).
-  const share = `greatest(1, (${request.maxBytes} - octet_length(built.body)) / ${Math.max(1, children.length)} - ${request.pageEnvelopeBytes})`;
+  const share = `greatest(1, (${maxBytes} - octet_length(built.body)) / ${Math.max(1, children.length)} - ${request.pageEnvelopeBytes})`;
   const budget = 'record.budget';
   const laterals = [
     // The record's body, built once: without `offset 0` PostgreSQL inlines the subquery, and
     // builds the body again wherever the budget is read, once per child row.
     sql`cross join lateral (select built.body, ${sql.raw(share)} as budget
-      from (select ${fittedRecordJson(model, fields, String(recordAllowance(request.maxBytes)))} as body
+      from (select ${fittedRecordJson(model, fields, String(recordAllowance(maxBytes)))} as body
         offset 0) as built) as record`,
     ...children.map(
       (spec, i) =>
@@ -274,14 +271,14 @@ export async function findRecord(
   )[0];
 }
 
-/** A page of a record's link list in Odoo's order; the cursor is the last position. */
+/** A page of a record's link list in Odoo's order. */
 export async function readLinkPage(
   db: Pick<Db, 'execute'>,
   link: LinkTable,
   owner: number,
   limit: number,
   after: number | undefined,
-): Promise<{ items: number[]; nextCursor: string | null }> {
+): Promise<LinkPage> {
   const rows = rowsOf<{ position: number; target_id: number }>(
     await db.execute(sql`
       select position, target_id from ${sql.identifier(link.table)}
@@ -292,38 +289,5 @@ export async function readLinkPage(
   return {
     items: items.map((row) => row.target_id),
     nextCursor: rows.length > limit ? String(items[items.length - 1]!.position) : null,
-  };
-}
-
-/**
- * A page of a record's audit rows, newest first: a root's with its children's (audit rows are
- * found by their root, one index), a child's own (`root` is the root it has now).
- */
-export async function readHistory(
-  db: Db,
-  family: RecordFamily,
-  model: ModelDeclaration,
-  record: { readonly odooId: number; readonly root: number },
-  page: { readonly limit: number; readonly before?: number | undefined },
-): Promise<{ rows: SyncAuditRow[]; nextBefore: number | null }> {
-  const rows = await db
-    .select()
-    .from(syncAudit)
-    .where(
-      and(
-        eq(syncAudit.family, family.name),
-        eq(syncAudit.rootOdooId, record.root),
-        isChild(model)
-          ? and(eq(syncAudit.model, model.model), eq(syncAudit.odooId, record.odooId))
-          : undefined,
-        page.before === undefined ? undefined : lt(syncAudit.id, page.before),
-      ),
-    )
-    .orderBy(desc(syncAudit.id))
-    .limit(page.limit + 1);
-  const items = rows.slice(0, page.limit);
-  return {
-    rows: items,
-    nextBefore: rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null,
   };
 }
