@@ -7,7 +7,7 @@
  * is parsed (Odoo never sends null: `False` is empty, except for booleans, where it is false),
  * what an empty value sorts as, how much of a value its index key holds, whether a filter may
  * search inside it, whether the API may filter and sort on it. How the API serves each kind is
- * the API's own record (src/http/api-columns.ts). A kind added to {@link ColumnKind} does not
+ * the API's own record (src/http/records/api-columns.ts). A kind added to {@link ColumnKind} does not
  * compile until both records give every fact of it.
  */
 import { getTableColumns } from 'drizzle-orm';
