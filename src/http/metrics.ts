@@ -1,12 +1,15 @@
 /**
  * The Prometheus registry of one API process (never the global default registry, so tests and
  * several apps in one process do not collide). Sync figures come from the run log at scrape time,
- * since the workers, not the API, do the syncing; queue counts from BullMQ.
+ * since the workers, not the API, do the syncing — one reading shared by the scrapes of a few
+ * seconds, and a scrape left whole while PostgreSQL is away (src/lib/scrape-reading.ts); queue
+ * counts from BullMQ.
  */
 import { sql } from 'drizzle-orm';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/create-db.js';
 import { syncLog } from '../db/schema/index.js';
+import { scrapeReading } from '../lib/scrape-reading.js';
 import { registerQueueMetrics } from '../queues/queue-metrics.js';
 import type { Queues } from '../queues/queues.js';
 
@@ -35,18 +38,59 @@ export function createMetrics(input: {
     registers: [registry],
   });
 
+  registerRunLogMetrics(registry, input.db);
+  if (input.queues) registerQueueMetrics(registry, input.queues);
+  for (const source of input.sources ?? []) source.register(registry);
+  return { registry, httpDuration };
+}
+
+/** The run log's figures the API shows: runs by kind and status, records by family and action. */
+async function readRunLog(db: Db) {
+  const [runs, records, [last]] = await Promise.all([
+    db
+      .select({ kind: syncLog.kind, status: syncLog.status, n: sql<number>`count(*)::int` })
+      .from(syncLog)
+      .groupBy(syncLog.kind, syncLog.status),
+    db
+      .select({
+        family: syncLog.family,
+        created: sql<number>`coalesce(sum(${syncLog.created}), 0)::int`,
+        updated: sql<number>`coalesce(sum(${syncLog.updated}), 0)::int`,
+        archived: sql<number>`coalesce(sum(${syncLog.archived}), 0)::int`,
+        restored: sql<number>`coalesce(sum(${syncLog.restored}), 0)::int`,
+        childrenDeleted: sql<number>`coalesce(sum(${syncLog.childrenDeleted}), 0)::int`,
+        failed: sql<number>`coalesce(sum(${syncLog.failed}), 0)::int`,
+      })
+      .from(syncLog)
+      .groupBy(syncLog.family),
+    db
+      .select({
+        seconds: sql<
+          number | null
+        >`extract(epoch from ${syncLog.finishedAt} - ${syncLog.startedAt})::float8`,
+      })
+      .from(syncLog)
+      .where(
+        sql`${syncLog.kind} = 'sync' and ${syncLog.finishedAt} is not null and ${syncLog.status} <> 'skipped'`,
+      )
+      .orderBy(sql`${syncLog.id} desc`)
+      .limit(1),
+  ]);
+  return { runs, records, lastRunSeconds: last?.seconds ?? 0 };
+}
+
+function registerRunLogMetrics(registry: Registry, db: Db): void {
+  const runLog = scrapeReading(registry, 'run-log', () => readRunLog(db));
   new Gauge({
     name: 'erp_bridge_sync_runs',
     help: 'Sync and reconcile runs recorded in the run log, by kind and status',
     labelNames: ['kind', 'status'] as const,
     registers: [registry],
     async collect() {
-      const rows = await input.db
-        .select({ kind: syncLog.kind, status: syncLog.status, n: sql<number>`count(*)::int` })
-        .from(syncLog)
-        .groupBy(syncLog.kind, syncLog.status);
+      const reading = await runLog();
       this.reset();
-      for (const row of rows) this.set({ kind: row.kind, status: row.status }, row.n);
+      for (const row of reading?.runs ?? [])
+        this.set({ kind: row.kind, status: row.status }, row.n);
     },
   });
   new Gauge({
@@ -55,20 +99,9 @@ export function createMetrics(input: {
     labelNames: ['family', 'action'] as const,
     registers: [registry],
     async collect() {
-      const rows = await input.db
-        .select({
-          family: syncLog.family,
-          created: sql<number>`coalesce(sum(${syncLog.created}), 0)::int`,
-          updated: sql<number>`coalesce(sum(${syncLog.updated}), 0)::int`,
-          archived: sql<number>`coalesce(sum(${syncLog.archived}), 0)::int`,
-          restored: sql<number>`coalesce(sum(${syncLog.restored}), 0)::int`,
-          childrenDeleted: sql<number>`coalesce(sum(${syncLog.childrenDeleted}), 0)::int`,
-          failed: sql<number>`coalesce(sum(${syncLog.failed}), 0)::int`,
-        })
-        .from(syncLog)
-        .groupBy(syncLog.family);
+      const reading = await runLog();
       this.reset();
-      for (const { family, ...counts } of rows)
+      for (const { family, ...counts } of reading?.records ?? [])
         for (const [action, value] of Object.entries(counts)) this.set({ family, action }, value);
     },
   });
@@ -77,22 +110,9 @@ export function createMetrics(input: {
     help: 'Duration of the last finished sync run',
     registers: [registry],
     async collect() {
-      const [row] = await input.db
-        .select({
-          seconds: sql<
-            number | null
-          >`extract(epoch from ${syncLog.finishedAt} - ${syncLog.startedAt})::float8`,
-        })
-        .from(syncLog)
-        .where(
-          sql`${syncLog.kind} = 'sync' and ${syncLog.finishedAt} is not null and ${syncLog.status} <> 'skipped'`,
-        )
-        .orderBy(sql`${syncLog.id} desc`)
-        .limit(1);
-      this.set(row?.seconds ?? 0);
+      const reading = await runLog();
+      this.reset();
+      if (reading) this.set(reading.lastRunSeconds);
     },
   });
-  if (input.queues) registerQueueMetrics(registry, input.queues);
-  for (const source of input.sources ?? []) source.register(registry);
-  return { registry, httpDuration };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { createDb } from '../../src/db/create-db.js';
@@ -138,8 +138,17 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
     expect(value(before, 'erp_bridge_sync_runs', { kind: 'sync', status: 'succeeded' })).toBe(0);
 
     await h.run('sync-run', { trigger: 'test' });
-    const after = await scrape();
-    expect(value(after, 'erp_bridge_sync_runs', { kind: 'sync', status: 'succeeded' })).toBe(1);
+    // The run log is read once for the scrapes of a few seconds (src/lib/scrape-reading.ts).
+    const after = await vi.waitFor(
+      async () => {
+        const scraped = await scrape();
+        expect(value(scraped, 'erp_bridge_sync_runs', { kind: 'sync', status: 'succeeded' })).toBe(
+          1,
+        );
+        return scraped;
+      },
+      { timeout: 15_000, interval: 200 },
+    );
     expect(value(after, 'erp_bridge_sync_records', { action: 'created' })).toBe(30);
     expect(value(after, 'erp_bridge_queue_jobs', { queue: 'sync-page', state: 'completed' })).toBe(
       1,
