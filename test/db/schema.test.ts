@@ -39,6 +39,7 @@ describe('migrations', () => {
         'sync_state',
         'sync_unfit_value',
         'sync_watermark',
+        'sync_webhook_inbox',
       ]);
     } finally {
       await blank.dispose();
