@@ -21,6 +21,7 @@ import {
 import { familyModels } from '../src/families/family.js';
 import { AppError, describeError } from '../src/lib/errors.js';
 import { handBack } from './hand-back.js';
+import type { JobFlow } from './liveness.js';
 import { runForFamily } from './job-family.js';
 import { HANDLERS, type Handler } from './handlers.js';
 import { toJobError } from './step-job.js';
@@ -35,7 +36,7 @@ export interface WorkerSettings {
   readonly lockMs: number;
 }
 
-function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
+export function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
   if (queue === 'sync' || queue === 'sync-reconcile') return 2;
   return settings.concurrency;
 }
@@ -72,14 +73,24 @@ async function dispatch(
   }
 }
 
-export function createWorkers(ctx: WorkerContext, settings: WorkerSettings): Worker[] {
+export function createWorkers(
+  ctx: WorkerContext,
+  settings: WorkerSettings,
+  flow: JobFlow,
+): Worker[] {
   return QUEUE_NAMES.map((queue) => {
     const worker = new Worker(
       queue,
-      (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) =>
-        runForFamily('family' in job.data ? job.data.family : 'none', () =>
-          dispatch(job, token, signal ?? new AbortController().signal, ctx),
-        ),
+      async (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) => {
+        flow.started(queue);
+        try {
+          return await runForFamily('family' in job.data ? job.data.family : 'none', () =>
+            dispatch(job, token, signal ?? new AbortController().signal, ctx),
+          );
+        } finally {
+          flow.ended(queue);
+        }
+      },
       {
         connection: settings.connection,
         prefix: settings.prefix,

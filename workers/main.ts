@@ -36,6 +36,8 @@ import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
 import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
 import { startWebhookRequeue } from './webhook-requeue.js';
+import { createLiveness } from './liveness.js';
+import { createRedisConnection } from '../src/queues/redis-connection.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
 import {
@@ -100,10 +102,26 @@ const heartbeat = startWorkerHeartbeat(runtime.workers, {
   maxAgeMs: HEARTBEAT_MAX_AGE_MS,
 });
 
+// A wedged worker says so and exits for its supervisor (workers/liveness.ts); watched from the
+// moment its workers take jobs (below).
+const liveness = createLiveness({
+  probe: createRedisConnection(config.redis.url!, 'worker', logger),
+  prefix: config.redis.queuePrefix,
+  queues: runtime.watched,
+  flow: runtime.flow,
+  timeoutMs: config.redis.livenessTimeoutMs,
+  logger,
+  onDead: (reason) => {
+    process.exitCode = 1;
+    void shutdown.run(`wedged: ${reason}`).then(() => process.exit(1));
+  },
+});
+shutdown.add('liveness', () => liveness.stop());
 const http = await buildWorkerHttp({
   logger,
   registry: metrics.registry,
   isShuttingDown: () => shutdown.stopping,
+  deadReason: () => liveness.reason,
   metrics: config.http.workerMetrics ? 'elsewhere' : { keys: config.apiKeys },
   checks: [
     { name: 'postgres', check: () => db.ping() },
@@ -210,6 +228,7 @@ const webhookRequeue = startWebhookRequeue({
 });
 shutdown.add('webhook requeue', () => webhookRequeue.stop());
 runtime.start();
+liveness.start();
 // The transport is chosen here, once, so the start line says which and why; an Odoo away at
 // boot is chosen at the first call instead. The key's lifecycle then checks it at once.
 const bootSignal = () => AbortSignal.timeout(config.odoo!.timeoutMs);

@@ -33,7 +33,9 @@ import {
   FIRST_RETRY_MS,
   type FeedDeliverySettings,
 } from '../src/feed/deliver.js';
-import { createWorkers } from './create-workers.js';
+import { concurrencyOf, createWorkers } from './create-workers.js';
+import { createJobFlow, type JobFlow, type WatchedQueue } from './liveness.js';
+import type { QueueName } from '../src/queues/catalogue.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
 /** How long a worker process trusts its list of Odoo stored fields and the user's context. */
@@ -115,6 +117,10 @@ export interface SyncRuntime {
   readonly queues: Queues;
   readonly claims: ModelClaims;
   readonly workers: readonly Worker[];
+  /** The jobs each queue's worker runs: what the liveness check reads (workers/liveness.ts). */
+  readonly flow: JobFlow;
+  /** Each queue as the liveness check watches it. */
+  readonly watched: readonly WatchedQueue[];
   /** Starts taking jobs. */
   start(): void;
   /** Stops taking jobs, waits for active ones up to `deadlineMs`, then closes the queues. */
@@ -163,18 +169,27 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
       flags: createNudgeFlags(input.connection, input.prefix),
     },
   };
-  const workers = createWorkers(ctx, {
+  const workerSettings = {
     connection: input.connection,
     prefix: input.prefix,
     concurrency: settings.concurrency,
     lockMs: settings.jobLockMs,
-  });
+  };
+  const flow = createJobFlow();
+  const workers = createWorkers(ctx, workerSettings, flow);
+  const watched = queues.all.map((queue) => ({
+    name: queue.name,
+    concurrency: concurrencyOf(queue.name as QueueName, workerSettings),
+    waiting: () => queue.getJobCountByTypes('wait', 'prioritized'),
+  }));
   let keeper: LeaseKeeper | undefined;
   return {
     sync,
     queues,
     claims,
     workers,
+    flow,
+    watched,
     start() {
       keeper ??= startLeaseKeeper(ctx, settings.leaseSeconds);
       for (const worker of workers) {

@@ -20,6 +20,8 @@ export interface WorkerHttpDeps {
   checks: readonly ReadinessCheck[];
   registry: Registry;
   isShuttingDown: () => boolean;
+  /** Why the worker is not alive (workers/liveness.ts); undefined while it is. */
+  deadReason: () => string | undefined;
   /** Who reads /metrics here: an operator key of these, or nobody (a listener of their own). */
   metrics: { readonly keys: readonly ApiKeyEntry[] } | 'elsewhere';
 }
@@ -49,6 +51,7 @@ export async function buildWorkerHttp(deps: WorkerHttpDeps): Promise<FastifyInst
   await app.register(healthRoutes, {
     checks: deps.checks,
     isShuttingDown: deps.isShuttingDown,
+    deadReason: deps.deadReason,
     // A port for the cluster network only, serving no data: its readers are the operators.
     showsDetails: () => true,
   });

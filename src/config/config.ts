@@ -74,6 +74,8 @@ export interface Config {
     /** Whether the Tryton cache's Redis is the queue's: the same server and database. */
     readonly cacheSharesQueue: boolean;
     readonly queuePrefix: string;
+    /** REDIS_LIVENESS_TIMEOUT_MS (workers/liveness.ts). */
+    readonly livenessTimeoutMs: number;
   };
   /**
    * Undefined in demo mode, where the bundled sandbox stands in, and in the API when it was not
@@ -435,6 +437,7 @@ function build(
         env.CACHE_REDIS_URL === undefined ||
         (env.REDIS_URL !== undefined && sameRedis(env.CACHE_REDIS_URL, env.REDIS_URL)),
       queuePrefix: env.QUEUE_PREFIX,
+      livenessTimeoutMs: env.REDIS_LIVENESS_TIMEOUT_MS,
     },
     odoo,
     ...(odooLink ? { odooLink } : {}),

@@ -46,6 +46,14 @@ export const STORAGE_SETTINGS = {
       'Redis for the Tryton cache, with an evicting maxmemory-policy (allkeys-lru). Defaults to REDIS_URL, with a warning at boot: the queue Redis is noeviction, so the cache then caches nothing unless TRYTON_CACHE_ALLOW_NOEVICTION is true.',
     secret: true,
   }),
+  REDIS_LIVENESS_TIMEOUT_MS: defaulted(
+    wholeNumber('a whole number of milliseconds', 5_000, 3_600_000),
+    '60000',
+    {
+      description:
+        "How long a worker's Redis may leave a blocking command unanswered, or a queue's jobs wait while its worker has free slots and takes none (a job loop wedged after a failover), before the worker answers not alive on /health/live and exits for its supervisor to restart it.",
+    },
+  ),
   QUEUE_PREFIX: defaulted(
     z
       .string()

@@ -20,6 +20,8 @@ export interface ReadinessCheck {
 export interface HealthRoutesOptions {
   checks: readonly ReadinessCheck[];
   isShuttingDown: () => boolean;
+  /** Why the process is not alive (a wedged worker: workers/liveness.ts); undefined while it is. */
+  deadReason?: () => string | undefined;
   checkTimeoutMs?: number;
   /** How long one round of probes answers for; default 1 s. */
   probeEveryMs?: number;
@@ -94,10 +96,20 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = (app, op
 
   app.get(
     '/health/live',
-    { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('live') }) } } },
-    () => ({
-      status: 'live' as const,
-    }),
+    {
+      schema: {
+        tags: ['health'],
+        response: {
+          200: z.object({ status: z.literal('live') }),
+          503: z.object({ status: z.literal('dead'), reason: z.string() }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const reason = options.deadReason?.();
+      if (reason === undefined) return { status: 'live' as const };
+      return reply.code(503).send({ status: 'dead' as const, reason });
+    },
   );
 
   app.get(

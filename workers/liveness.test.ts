@@ -1,0 +1,53 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createLogger } from '../src/lib/logger.js';
+import { createJobFlow, createLiveness, type Liveness } from './liveness.js';
+
+const TIMEOUT_MS = 400;
+const logger = createLogger({ level: 'silent', pretty: false });
+
+describe('the job loop check', () => {
+  let liveness: Liveness | undefined;
+  afterEach(async () => {
+    await liveness?.stop();
+  });
+
+  const watch = (waiting: () => number, concurrency = 2) => {
+    const flow = createJobFlow();
+    let died!: (reason: string) => void;
+    const dead = new Promise<string>((resolve) => (died = resolve));
+    liveness = createLiveness({
+      probe: new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }),
+      prefix: 'liveness-test',
+      queues: [{ name: 'sync-page', concurrency, waiting: () => Promise.resolve(waiting()) }],
+      flow,
+      timeoutMs: TIMEOUT_MS,
+      logger,
+      onDead: died,
+    });
+    liveness.start();
+    return { flow, dead };
+  };
+
+  it('finds a queue whose jobs wait while its worker has a free slot and takes none', async () => {
+    const { dead } = watch(() => 3);
+    expect(await dead).toMatch(
+      /^queue sync-page: 3 job\(s\) waited \d+ s while its worker had 2 free slot\(s\) and took none$/,
+    );
+    expect(liveness!.reason).toBe(await dead);
+  });
+
+  it('leaves alone a worker whose slots are all taken, however long jobs wait', async () => {
+    const { flow, dead } = watch(() => 3, 1);
+    flow.started('sync-page');
+    // Three times the timeout, checked every quarter of it: a false alarm would have come.
+    const quiet = await Promise.race([
+      dead,
+      new Promise<'quiet'>((resolve) => setTimeout(() => resolve('quiet'), 3 * TIMEOUT_MS)),
+    ]);
+    expect(quiet).toBe('quiet');
+    flow.ended('sync-page');
+    expect(await dead).toMatch(/^queue sync-page: 3 job\(s\) waited/);
+  });
+});

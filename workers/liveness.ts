@@ -1,0 +1,166 @@
+/**
+ * Whether this worker still does its work. A worker can stay up and silent while it does
+ * nothing: Redis that accepts connections and never answers (a failover half done, a proxy that
+ * lost its upstream), or BullMQ's blocking client parked after a reconnect while the process's
+ * other connection works — jobs then wait and none is taken, and a probe that pings the ordinary
+ * connection says all is well. So two checks, every quarter of `timeoutMs`:
+ *
+ * - **Redis answers a blocking command**: a connection of the check's own sends `BZPOPMIN` on a
+ *   key no job uses, with a timeout of a tenth of a second; no answer for `timeoutMs` (refused, or
+ *   never) is a Redis the worker cannot work with.
+ * - **Waiting jobs are taken**: a queue whose jobs wait while its worker has a free slot, and
+ *   that took none for `timeoutMs`, has a wedged job loop.
+ *
+ * Either one makes the worker not alive: `/health/live` answers 503 with the reason, and the
+ * process exits for its supervisor to start it again (REDIS_LIVENESS_TIMEOUT_MS).
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from '../src/lib/logger.js';
+
+/** Counts the jobs each queue's worker runs, and when it last took one. */
+export interface JobFlow {
+  started(queue: string): void;
+  ended(queue: string): void;
+  inFlight(queue: string): number;
+  lastTakenMs(queue: string): number;
+}
+
+export function createJobFlow(): JobFlow {
+  const running = new Map<string, number>();
+  const taken = new Map<string, number>();
+  const startedMs = Date.now();
+  return {
+    started(queue) {
+      running.set(queue, (running.get(queue) ?? 0) + 1);
+      taken.set(queue, Date.now());
+    },
+    ended(queue) {
+      running.set(queue, (running.get(queue) ?? 1) - 1);
+    },
+    inFlight: (queue) => running.get(queue) ?? 0,
+    lastTakenMs: (queue) => taken.get(queue) ?? startedMs,
+  };
+}
+
+export interface WatchedQueue {
+  readonly name: string;
+  readonly concurrency: number;
+  /** Jobs ready to be taken (waiting and prioritized). */
+  waiting(): Promise<number>;
+}
+
+export interface Liveness {
+  /** Why the worker is not alive; undefined while it is. */
+  readonly reason: string | undefined;
+  /** Starts watching: once the workers take jobs. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** How long the probe blocks: an answer within it, or a second more, is a Redis that works. */
+const PROBE_BLOCK_SECONDS = 0.1;
+
+/** The probe's key: under the queues' prefix, so that a Redis Cluster holds it with them. */
+const probeKey = (prefix: string) => `${prefix}:liveness-probe`;
+
+export function createLiveness(input: {
+  /** A connection of the check's own: a blocking command holds it. */
+  probe: Redis;
+  prefix: string;
+  queues: readonly WatchedQueue[];
+  flow: JobFlow;
+  timeoutMs: number;
+  logger: Logger;
+  onDead: (reason: string) => void;
+}): Liveness {
+  const { flow, timeoutMs } = input;
+  let reason: string | undefined;
+  let lastAnswerMs = Date.now();
+  let probing = false;
+  /** Per queue, since when its jobs wait while its worker has room. */
+  const waitingSince = new Map<string, number>();
+
+  const probe = () => {
+    if (probing) return;
+    probing = true;
+    input.probe
+      .bzpopmin(probeKey(input.prefix), PROBE_BLOCK_SECONDS)
+      .then(() => (lastAnswerMs = Date.now()))
+      .catch(() => undefined)
+      .finally(() => (probing = false));
+  };
+
+  const stuckQueue = async (queue: WatchedQueue, now: number): Promise<string | undefined> => {
+    if (flow.inFlight(queue.name) >= queue.concurrency) {
+      waitingSince.delete(queue.name);
+      return undefined;
+    }
+    const waiting = await queue.waiting();
+    if (waiting === 0) {
+      waitingSince.delete(queue.name);
+      return undefined;
+    }
+    const since = Math.max(waitingSince.get(queue.name) ?? now, flow.lastTakenMs(queue.name));
+    waitingSince.set(queue.name, since);
+    return now - since > timeoutMs
+      ? `queue ${queue.name}: ${waiting} job(s) waited ${Math.round((now - since) / 1_000)} s while its worker had ${queue.concurrency - flow.inFlight(queue.name)} free slot(s) and took none`
+      : undefined;
+  };
+
+  const stuckQueues = async (now: number) => {
+    for (const queue of input.queues) {
+      const stuck = await stuckQueue(queue, now);
+      if (stuck) return stuck;
+    }
+    return undefined;
+  };
+
+  const dead = (found: string) => {
+    if (reason !== undefined) return;
+    reason = found;
+    input.logger.error(
+      { reason, timeoutMs },
+      `the worker is wedged: ${reason}; it exits for its supervisor to start it again`,
+    );
+    input.onDead(reason);
+  };
+
+  // A count of a queue waits for Redis as long as Redis is away: the probe's age is judged apart.
+  let counting: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const start = () => {
+    lastAnswerMs = Date.now();
+    timer ??= setInterval(
+      () => {
+        probe();
+        const now = Date.now();
+        if (now - lastAnswerMs > timeoutMs) {
+          dead(
+            `Redis has answered no blocking command for ${Math.round((now - lastAnswerMs) / 1_000)} s`,
+          );
+          return;
+        }
+        counting ??= stuckQueues(now)
+          .then((found) => {
+            if (found !== undefined) dead(found);
+          })
+          .catch(() => undefined)
+          .finally(() => (counting = undefined));
+      },
+      Math.max(250, Math.floor(timeoutMs / 4)),
+    );
+    timer.unref();
+    probe();
+  };
+  return {
+    get reason() {
+      return reason;
+    },
+    start,
+    stop() {
+      clearInterval(timer);
+      input.probe.disconnect();
+      return Promise.resolve();
+    },
+  };
+}
