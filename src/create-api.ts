@@ -58,7 +58,12 @@ export async function createApi(input: {
   feedListen?: AppDeps['feedListen'];
 }): Promise<App> {
   const { config, logger, db, shutdown } = input;
-  const connection = createRedisConnection(config.redis.url!, 'producer', logger);
+  const connection = createRedisConnection(
+    config.redis.url!,
+    'producer',
+    logger,
+    config.redis.sentinel,
+  );
   shutdown.add('queue-redis', async () => {
     await connection.quit();
   });
@@ -69,7 +74,12 @@ export async function createApi(input: {
     settings: { attempts: config.sync.jobAttempts, backoffMs: 1_000 },
   });
   shutdown.add('queues', () => queues.close());
-  const rateLimitRedis = createRedisConnection(config.redis.url!, 'rate-limit', logger);
+  const rateLimitRedis = createRedisConnection(
+    config.redis.url!,
+    'rate-limit',
+    logger,
+    config.redis.sentinel,
+  );
   shutdown.add('rate-limit-redis', async () => {
     await rateLimitRedis.quit();
   });

@@ -251,7 +251,7 @@ export function createSyncRuntimeFromConfig(input: {
   withKeyLifecycle?: boolean;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
-  const connection = createRedisConnection(input.redisUrl, 'worker', logger);
+  const connection = createRedisConnection(input.redisUrl, 'worker', logger, config.redis.sentinel);
   // Later processes reuse this login's uid: a fresh CLI run pays no login.
   const loginMemo = createRedisLoginMemo(connection, config.redis.queuePrefix, input.odoo);
   // Every process sharing this Redis shares one budget of calls to this Odoo.

@@ -29,7 +29,7 @@ import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
 import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
 import type { Redis } from 'ioredis';
-import { createRedisConnection } from '../queues/redis-connection.js';
+import { createRedisConnection, type RedisSentinel } from '../queues/redis-connection.js';
 import { createDb, type Db } from '../db/create-db.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { CODE_FAMILIES } from '../families/registry.js';
@@ -57,7 +57,9 @@ try {
   const { configured } = config.sync.families;
   if (configured.length > 0) {
     const redis =
-      config.redis.url === undefined ? undefined : await connectRedis(config.redis.url, logger);
+      config.redis.url === undefined
+        ? undefined
+        : await connectRedis(config.redis.url, logger, config.redis.sentinel);
     // The key in use may be one a worker renewed: read through the shared store.
     const odoo = createOdooLink({
       db: handle.db,
@@ -99,8 +101,12 @@ try {
  * The queue Redis once it answers. A producer's connection sends nothing before it is ready, and
  * migrate fails at the first connection error rather than wait for a Redis that is away.
  */
-async function connectRedis(url: string, log: Logger): Promise<Redis> {
-  const redis = createRedisConnection(url, 'producer', log);
+async function connectRedis(
+  url: string,
+  log: Logger,
+  sentinel: RedisSentinel | undefined,
+): Promise<Redis> {
+  const redis = createRedisConnection(url, 'producer', log, sentinel);
   try {
     await new Promise<void>((resolve, reject) => {
       redis.once('ready', () => resolve());

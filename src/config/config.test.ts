@@ -45,6 +45,32 @@ describe('loadConfig', () => {
     expect(config.apiKeys).toEqual([{ name: 'front', role: 'reader', sha256: 'a'.repeat(64) }]);
   });
 
+  it('finds the queues through Redis Sentinel when given sentinels, and names bad ones', () => {
+    const worker = { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES } as const;
+    expect(loadConfig(production, worker).redis.sentinel).toBeUndefined();
+    const config = loadConfig(
+      {
+        ...production,
+        REDIS_SENTINELS: '10.0.0.5:26379, sentinel-b:26380',
+        REDIS_SENTINEL_MASTER: 'queues',
+      },
+      worker,
+    );
+    expect(config.redis.sentinel).toEqual({
+      sentinels: [
+        { host: '10.0.0.5', port: 26379 },
+        { host: 'sentinel-b', port: 26380 },
+      ],
+      name: 'queues',
+    });
+    const error = problemsOf(() =>
+      loadConfig({ ...production, REDIS_SENTINELS: '10.0.0.5' }, worker),
+    );
+    expect(error.problems).toEqual([
+      { key: 'REDIS_SENTINELS', message: 'must be host:port pairs, comma-separated' },
+    ]);
+  });
+
   it('names every bad key at once and never prints a value', () => {
     const error = problemsOf(() =>
       loadConfig(

@@ -22,6 +22,7 @@ import {
 /** What the demo allows its receivers: loopback. */
 const DEMO_RECEIVERS = ['127.0.0.0/8', '::1'];
 import { AppError } from '../lib/errors.js';
+import type { RedisSentinel } from '../queues/redis-connection.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { envSchema, type Env } from './env-schema.js';
 import {
@@ -76,6 +77,8 @@ export interface Config {
     readonly queuePrefix: string;
     /** REDIS_LIVENESS_TIMEOUT_MS (workers/liveness.ts). */
     readonly livenessTimeoutMs: number;
+    /** REDIS_SENTINELS and their master: the queues' Redis found through Redis Sentinel. */
+    readonly sentinel?: RedisSentinel;
   };
   /**
    * Undefined in demo mode, where the bundled sandbox stands in, and in the API when it was not
@@ -438,6 +441,15 @@ function build(
         (env.REDIS_URL !== undefined && sameRedis(env.CACHE_REDIS_URL, env.REDIS_URL)),
       queuePrefix: env.QUEUE_PREFIX,
       livenessTimeoutMs: env.REDIS_LIVENESS_TIMEOUT_MS,
+      ...(env.REDIS_SENTINELS.length > 0
+        ? {
+            sentinel: {
+              sentinels: env.REDIS_SENTINELS,
+              name: env.REDIS_SENTINEL_MASTER,
+              ...(env.REDIS_SENTINEL_PASSWORD ? { password: env.REDIS_SENTINEL_PASSWORD } : {}),
+            },
+          }
+        : {}),
     },
     odoo,
     ...(odooLink ? { odooLink } : {}),

@@ -109,6 +109,23 @@ export const list = () =>
       .filter((item) => item.length > 0),
   );
 
+/** Comma-separated `host:port` pairs (Redis Sentinel's sentinels). */
+export const hostPorts = () =>
+  list().pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[^\s:,]+:\d{1,5}$/, { error: 'must be host:port pairs, comma-separated' })
+        .transform((pair) => {
+          const at = pair.lastIndexOf(':');
+          return { host: pair.slice(0, at), port: Number(pair.slice(at + 1)) };
+        })
+        .refine((address) => address.port > 0 && address.port < 65_536, {
+          error: 'must name ports between 1 and 65535',
+        }),
+    ),
+  );
+
 /**
  * Which proxies to believe about the client's address: `false` (the peer is the client), `true`
  * (any), a number of hops, or addresses and CIDR ranges.

@@ -1,7 +1,7 @@
 /** Where erp-bridge keeps its state: PostgreSQL, PGlite for the demo, Redis. Each key once: its parser, its default and its documentation (env-setting.ts). */
 import { z } from 'zod';
 import { defaulted, setting } from '../env-setting.js';
-import { booleanText, optionalUrl, wholeNumber } from '../env-values.js';
+import { booleanText, hostPorts, optionalText, optionalUrl, wholeNumber } from '../env-values.js';
 
 export const STORAGE_SETTINGS = {
   DATABASE_URL: setting(optionalUrl(['postgres:', 'postgresql:']), {
@@ -39,6 +39,17 @@ export const STORAGE_SETTINGS = {
   REDIS_URL: setting(optionalUrl(['redis:', 'rediss:']), {
     description:
       'Redis for BullMQ; must run with maxmemory-policy noeviction. Required, except for the demo.',
+    secret: true,
+  }),
+  REDIS_SENTINELS: defaulted(hostPorts(), '', {
+    description:
+      "Redis Sentinel's sentinels for the queues' Redis, host:port comma-separated (e.g. 10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379): the processes ask them for the primary of REDIS_SENTINEL_MASTER, and again after a failover. REDIS_URL then gives the credentials, the database and TLS (rediss:); its host is not used. Empty: REDIS_URL's server itself.",
+  }),
+  REDIS_SENTINEL_MASTER: defaulted(z.string().trim().min(1), 'mymaster', {
+    description: 'With REDIS_SENTINELS: the name the sentinels monitor the primary under.',
+  }),
+  REDIS_SENTINEL_PASSWORD: setting(optionalText(), {
+    description: "With REDIS_SENTINELS: the sentinels' own password, when they require one.",
     secret: true,
   }),
   CACHE_REDIS_URL: setting(optionalUrl(['redis:', 'rediss:']), {
