@@ -17,7 +17,7 @@ import { listFailures } from '../src/sync/sync-failures.js';
 import { readSyncState } from '../src/sync/sync-state.js';
 import { readUnfitValues } from '../src/sync/unfit-values.js';
 import { scrapeReading } from '../src/lib/scrape-reading.js';
-import { readUnsettledWebhooks, type UnsettledWebhooks } from '../src/sync/webhook-inbox.js';
+import { readUnsettledWebhooks } from '../src/sync/webhook-inbox.js';
 import { currentFamily } from './job-family.js';
 
 export interface WorkerMetrics {
@@ -219,25 +219,35 @@ export function registerUnfitMetrics(registry: Registry, db: Db): void {
   });
 }
 
-/**
- * The webhook inbox (src/sync/webhook-inbox.ts): events Odoo announced whose record no job has
- * written yet, per family, and how old the oldest is. A few for seconds is the normal flow; an
- * old one means its jobs keep failing or never run.
- */
-export function registerWebhookInboxMetrics(registry: Registry, db: Db): void {
-  const inbox = scrapeReading(registry, 'webhook-inbox', () => readUnsettledWebhooks(db));
-  const gauge = (name: string, help: string, value: (row: UnsettledWebhooks) => number) =>
+/** Gauges by family over one reading of rows, one per family: a gauge per figure of a row. */
+function familyGauges<Row extends { readonly family: string }>(
+  registry: Registry,
+  reading: () => Promise<readonly Row[] | undefined>,
+) {
+  return (name: string, help: string, value: (row: Row) => number) =>
     new Gauge({
       name,
       help,
       labelNames: ['family'] as const,
       registers: [registry],
       async collect() {
-        const rows = await inbox();
+        const rows = await reading();
         this.reset();
         for (const row of rows ?? []) this.set({ family: row.family }, value(row));
       },
     });
+}
+
+/**
+ * The webhook inbox (src/sync/webhook-inbox.ts): events Odoo announced whose record no job has
+ * written yet, per family, and how old the oldest is. A few for seconds is the normal flow; an
+ * old one means its jobs keep failing or never run.
+ */
+export function registerWebhookInboxMetrics(registry: Registry, db: Db): void {
+  const gauge = familyGauges(
+    registry,
+    scrapeReading(registry, 'webhook-inbox', () => readUnsettledWebhooks(db)),
+  );
   gauge(
     'erp_bridge_webhook_inbox_events',
     "Odoo's webhook events kept and not yet settled by a job that wrote their record, by family",
@@ -306,19 +316,10 @@ export function registerFamilyMetrics(
   for (const family of families)
     every.set({ family: family.name }, (family.schedule.everyMs ?? defaultEveryMs) / 1_000);
 
-  const readings = scrapeReading(registry, 'families', () => readFamilies(db, families));
-  const gauge = (name: string, help: string, value: (reading: FamilyReading) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['family'] as const,
-      registers: [registry],
-      async collect() {
-        const rows = await readings();
-        this.reset();
-        for (const row of rows ?? []) this.set({ family: row.family }, value(row));
-      },
-    });
+  const gauge = familyGauges(
+    registry,
+    scrapeReading(registry, 'families', () => readFamilies(db, families)),
+  );
   gauge(
     'erp_bridge_sync_last_success_timestamp_seconds',
     "When a family's last sync run that moved its watermarks (succeeded, or partial) ended, in Unix seconds (0: never)",

@@ -51,20 +51,20 @@ describe('loadConfig', () => {
     const config = loadConfig(
       {
         ...production,
-        REDIS_SENTINELS: '10.0.0.5:26379, sentinel-b:26380',
+        REDIS_SENTINELS: 'sentinel-a:26379, sentinel-b:26380',
         REDIS_SENTINEL_MASTER: 'queues',
       },
       worker,
     );
     expect(config.redis.sentinel).toEqual({
       sentinels: [
-        { host: '10.0.0.5', port: 26379 },
+        { host: 'sentinel-a', port: 26379 },
         { host: 'sentinel-b', port: 26380 },
       ],
       name: 'queues',
     });
     const error = problemsOf(() =>
-      loadConfig({ ...production, REDIS_SENTINELS: '10.0.0.5' }, worker),
+      loadConfig({ ...production, REDIS_SENTINELS: 'sentinel-a' }, worker),
     );
     expect(error.problems).toEqual([
       { key: 'REDIS_SENTINELS', message: 'must be host:port pairs, comma-separated' },
