@@ -8,6 +8,7 @@ import type { OdooClient } from '../src/clients/odoo/index.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
+import { createQueues } from '../src/queues/queues.js';
 import { bcsFamily } from '../src/families/bcs/family.js';
 import { createFamilies } from '../src/families/registry.js';
 import { createSyncRuntime, type SyncRuntime } from '../workers/sync-runtime.js';
@@ -65,4 +66,36 @@ export async function startBenchRuntime(input: {
       await connection.quit();
     },
   };
+}
+
+/**
+ * Queues one sync run of the BC family for a worker process on `prefix` (a connection of its
+ * own), and resolves with its result and how long it took, queueing included.
+ */
+export async function timedSyncRun(
+  redisUrl: string,
+  prefix: string,
+  logger: Logger,
+): Promise<{ seconds: number; result: { status: string; counts: Record<string, number> } }> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queues = createQueues({
+    connection,
+    prefix,
+    settings: { attempts: 1, backoffMs: 1_000 },
+    logger,
+  });
+  const events = await createQueueEvents(connection, queues.byName.sync);
+  try {
+    const startedMs = performance.now();
+    const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'bench' });
+    const result = (await events.waitFor(job)) as {
+      status: string;
+      counts: Record<string, number>;
+    };
+    return { seconds: (performance.now() - startedMs) / 1_000, result };
+  } finally {
+    await events.close();
+    await queues.close();
+    await connection.quit();
+  }
 }

@@ -23,19 +23,17 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createOdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
 import { generateApiKey } from '../src/config/api-keys.js';
 import type { DbHandle } from '../src/db/create-db.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { modelList } from '../src/http/records/model-list.js';
-import { createQueueEvents } from '../src/queues/queue-events.js';
-import { createQueues } from '../src/queues/queues.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { freePort } from '../dev/services/free-port.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { timedSyncRun } from './bench-runtime.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
 /** BCs the sandbox holds, ten lines each: a first copy of a few pages around the large one. */
@@ -222,36 +220,19 @@ export async function runBigValueBench(input: {
         [],
         false,
       );
-      const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-      const queues = createQueues({
-        connection,
-        prefix,
-        settings: { attempts: 1, backoffMs: 1_000 },
-        logger,
-      });
-      const events = await createQueueEvents(connection, queues.byName.sync);
       try {
-        const startedMs = performance.now();
-        const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'bench' });
-        const result = (await events.waitFor(job)) as {
-          status: string;
-          counts: { odooCalls: number; failed: number };
-        };
-        const seconds = (performance.now() - startedMs) / 1_000;
-        if (result.status !== 'succeeded' || result.counts.failed > 0)
+        const { seconds, result } = await timedSyncRun(redis.url, prefix, logger);
+        if (result.status !== 'succeeded' || (result.counts.failed ?? 0) > 0)
           throw new Error(`the copy over ${protocol}: ${JSON.stringify(result)}`);
         const copy = {
           protocol,
           seconds,
-          odooCalls: result.counts.odooCalls,
+          odooCalls: result.counts.odooCalls ?? 0,
           workerPeakRssMb: peakRssMb(worker.pid!),
         };
         process.stderr.write(`copied over ${protocol}: ${JSON.stringify(copy)}\n`);
         copies.push(copy);
       } finally {
-        await events.close();
-        await queues.close();
-        await connection.quit();
         await stopChild(worker);
       }
       const [row] = await db.sql!<{ column: string; data: string; bytes: number }[]>`

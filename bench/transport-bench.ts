@@ -18,14 +18,12 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { bcsFamily } from '../src/families/bcs/family.js';
-import { createQueueEvents } from '../src/queues/queue-events.js';
-import { createQueues } from '../src/queues/queues.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { timedSyncRun } from './bench-runtime.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
 /** One full copy and what it cost. */
@@ -93,22 +91,8 @@ export async function runTransportBench(input: {
         false,
         (line) => (startLine = line),
       );
-      const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-      const queues = createQueues({
-        connection,
-        prefix,
-        settings: { attempts: 1, backoffMs: 1_000 },
-        logger,
-      });
-      const events = await createQueueEvents(connection, queues.byName.sync);
       try {
-        const startedMs = performance.now();
-        const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'bench' });
-        const result = (await events.waitFor(job)) as {
-          status: string;
-          counts: { odooCalls: number };
-        };
-        const seconds = (performance.now() - startedMs) / 1_000;
+        const { seconds, result } = await timedSyncRun(redis.url, prefix, logger);
         if (result.status !== 'succeeded')
           throw new Error(`${variant.label}: run ${result.status}`);
         const [counted] = await db.sql!<{ records: number }[]>`
@@ -120,14 +104,11 @@ export async function runTransportBench(input: {
           label: variant.label,
           transport: started.odooTransport?.protocol ?? 'unknown',
           seconds,
-          odooCalls: result.counts.odooCalls,
+          odooCalls: result.counts.odooCalls ?? 0,
           peakRssMb: peakRssMb(worker.pid!),
         });
       } finally {
         await stopChild(worker);
-        await events.close();
-        await queues.close();
-        await connection.quit();
         await db.close();
       }
     }
