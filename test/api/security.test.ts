@@ -6,6 +6,7 @@ import type { App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { buildApp } from '../../src/http/app.js';
 import { bearer, createTestApp, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { redisAway } from '../helpers/redis-away.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { seedBcs } from '../helpers/seed-bcs.js';
 
@@ -319,25 +320,14 @@ describe('API security and input handling', () => {
   });
 
   it('with Redis away, BC reads and /metrics still answer; routes that need the queue answer 503', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      lazyConnect: true,
-      retryStrategy: () => null,
-    });
-    const deadQueues = createQueues({
-      logger: memoryLogger('fatal').logger,
-      connection: dead,
-      prefix: `dead-${randomBytes(4).toString('hex')}`,
-      settings: { attempts: 1, backoffMs: 10 },
-    });
+    const away = redisAway();
     const cutLog = memoryLogger('error');
     const cut = await buildApp({
       config: testConfig(),
       logger: cutLog.logger,
       db,
-      queues: deadQueues,
-      rateLimitRedis: dead,
+      queues: away.queues,
+      rateLimitRedis: away.redis,
     });
     try {
       const list = await cut.inject({ url: '/api/bcs', headers: bearer('reader') });
@@ -362,8 +352,7 @@ describe('API security and input handling', () => {
       expect(metrics.body).toMatch(/^erp_bridge_queue_reachable 0$/m);
     } finally {
       await cut.close();
-      await deadQueues.close().catch(() => undefined);
-      dead.disconnect();
+      await away.close();
     }
   });
 

@@ -6,15 +6,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { buildApp } from '../../src/http/app.js';
-import { createQueues } from '../../src/queues/queues.js';
 import { requeueUnsettledWebhooks } from '../../workers/webhook-requeue.js';
 import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
 import { memoryLogger, testConfig } from '../helpers/test-app.js';
+import { redisAway } from '../helpers/redis-away.js';
 
 describe('the webhook inbox', () => {
   let h: SyncHarness;
@@ -92,18 +91,7 @@ describe('the webhook inbox', () => {
   });
 
   it('with Redis away when Odoo posts, the event is kept (202) and reaches the copy later', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      lazyConnect: true,
-      retryStrategy: () => null,
-    });
-    const deadQueues = createQueues({
-      logger: memoryLogger('fatal').logger,
-      connection: dead,
-      prefix: `dead-${randomBytes(4).toString('hex')}`,
-      settings: { attempts: 1, backoffMs: 10 },
-    });
+    const away = redisAway();
     const token = randomBytes(32).toString('base64url');
     const app = await buildApp({
       config: testConfig({
@@ -111,7 +99,7 @@ describe('the webhook inbox', () => {
       }),
       logger: memoryLogger('fatal').logger,
       db: h.db,
-      queues: deadQueues,
+      queues: away.queues,
       families: h.runtime.sync.families,
     });
     try {
@@ -136,8 +124,7 @@ describe('the webhook inbox', () => {
       expect(await nameOf(id)).toBe('posted while Redis was away');
     } finally {
       await app.close();
-      await deadQueues.close().catch(() => undefined);
-      dead.disconnect();
+      await away.close();
     }
   });
 });
