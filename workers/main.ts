@@ -22,6 +22,7 @@ import { registerQueueMetrics } from '../src/queues/queue-metrics.js';
 import {
   FAMILIES_SEEN_EVERY_MS,
   markFamiliesSeen,
+  restoreMissingSchedules,
   upsertSchedules,
 } from '../src/queues/schedules.js';
 import { registerFeedMetrics } from '../src/feed/feed-metrics.js';
@@ -33,7 +34,7 @@ import {
 } from '../src/feed/subscriptions.js';
 import { createSubscriptionSecrets } from '../src/feed/secret.js';
 import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
-import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
+import { restoreMissingFeedSchedules, upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
 import { startWebhookRequeue } from './webhook-requeue.js';
 import { createLiveness } from './liveness.js';
@@ -158,6 +159,19 @@ await upsertSchedules(runtime.queues, runtime.connection, copied, {
   everyMs: config.sync.everyMs,
   reconcileCron: config.sync.reconcileCron,
 });
+// A Redis that came back empty lost the schedulers: made again, without a restart.
+const restoreSchedules = async () => {
+  const families = await restoreMissingSchedules(runtime.queues, runtime.connection, copied, {
+    everyMs: config.sync.everyMs,
+    reconcileCron: config.sync.reconcileCron,
+  });
+  const feed = await restoreMissingFeedSchedules(runtime.queues);
+  if (families.length > 0 || feed)
+    logger.warn(
+      { families, feed },
+      'job schedulers were missing from Redis (it came back empty?): made again',
+    );
+};
 // Other workers keep the schedulers of the families this one copies while it runs, and the
 // subscriptions of its file.
 const declaredNames = config.feed.declared.subscriptions.map((subscription) => subscription.name);
@@ -171,6 +185,9 @@ const seen = setInterval(() => {
   );
   keepDeclaredSubscriptions(db.db, declaredNames).catch((error: unknown) =>
     logger.warn({ err: error }, 'noting the subscriptions this worker declares failed'),
+  );
+  restoreSchedules().catch((error: unknown) =>
+    logger.warn({ err: error }, 'checking the job schedulers failed'),
   );
 }, FAMILIES_SEEN_EVERY_MS);
 seen.unref();

@@ -27,3 +27,14 @@ export async function upsertFeedSchedules(
     { name: 'feed-prune', data: {}, opts: JOBS['feed-prune'].options() },
   );
 }
+
+/** Upserts them again when Redis no longer holds one (restoreMissingSchedules); whether it did. */
+export async function restoreMissingFeedSchedules(queues: Queues): Promise<boolean> {
+  const feed = queues.byName.feed;
+  const held = await Promise.all(
+    [FEED_SCHEDULER_IDS.pump, FEED_SCHEDULER_IDS.prune].map((id) => feed.getJobScheduler(id)),
+  );
+  if (held.every(Boolean)) return false;
+  await upsertFeedSchedules(queues);
+  return true;
+}

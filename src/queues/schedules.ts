@@ -132,6 +132,39 @@ export async function upsertSchedules(
   await retireSchedulers(queues, redis, new Set(families.map((family) => family.name)));
 }
 
+/**
+ * Upserts the schedulers again when Redis no longer holds one of them — a Redis that came back
+ * empty (a lost disk, a failover to a replica that had not received them) — so that scheduled
+ * runs and reconciles go on without a worker's restart; the names of the families whose schedulers
+ * were missing. Nothing is written when all are there (an upsert of a scheduler that exists may
+ * move its next run).
+ */
+export async function restoreMissingSchedules(
+  queues: Queues,
+  redis: Redis,
+  families: readonly ScheduledFamily[],
+  defaults: ScheduleDefaults,
+): Promise<string[]> {
+  const { sync, 'sync-reconcile': reconciles } = queues.byName;
+  const missing: string[] = [];
+  for (const family of families) {
+    const ids = schedulerIds(family.name);
+    const [run, reconcile] = await Promise.all([
+      sync.getJobScheduler(ids.sync),
+      reconciles.getJobScheduler(ids.reconcile),
+    ]);
+    if (!run || !reconcile) missing.push(family.name);
+  }
+  if (missing.length > 0)
+    await upsertSchedules(
+      queues,
+      redis,
+      families.filter((family) => missing.includes(family.name)),
+      defaults,
+    );
+  return missing;
+}
+
 /** The family a scheduler is for, by its id; undefined for a scheduler of no family. */
 function familyOf(schedulerId: string, kind: 'sync' | 'reconcile'): string | undefined {
   const prefix = kind === 'sync' ? 'sync-every-' : 'reconcile-daily-';

@@ -1,7 +1,8 @@
 /**
  * The job schedulers of a fleet whose workers copy different families: a worker upserts its own
  * families' and never removes another worker's; a family's are removed once no worker has noted
- * it for a day, and schedulers of no family (an older version's) at once.
+ * it for a day, and schedulers of no family (an older version's) at once. A Redis that came back
+ * empty gets them again from a running worker.
  */
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
@@ -9,7 +10,16 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { markFamiliesSeen, staggerMinutes, upsertSchedules } from '../../src/queues/schedules.js';
+import {
+  markFamiliesSeen,
+  restoreMissingSchedules,
+  staggerMinutes,
+  upsertSchedules,
+} from '../../src/queues/schedules.js';
+import {
+  restoreMissingFeedSchedules,
+  upsertFeedSchedules,
+} from '../../src/queues/feed-schedules.js';
 
 const DEFAULTS = { everyMs: 300_000, reconcileCron: '0 3 * * *' };
 const DAY_MS = 86_400_000;
@@ -73,5 +83,31 @@ describe('the schedulers of a fleet', () => {
     expect(Object.keys(await schedulers(queues.byName['sync-reconcile']))).toEqual([
       'reconcile-daily-bcs',
     ]);
+  });
+
+  it('are made again when Redis no longer holds them, and left alone while it does', async () => {
+    const families = [family('bcs'), family('partners')];
+    await upsertSchedules(queues, redis, families, DEFAULTS);
+    await upsertFeedSchedules(queues);
+    const before = {
+      sync: await schedulers(queues.byName.sync),
+      reconcile: await schedulers(queues.byName['sync-reconcile']),
+      feed: await schedulers(queues.byName.feed),
+    };
+    expect(await restoreMissingSchedules(queues, redis, families, DEFAULTS)).toEqual([]);
+    expect(await restoreMissingFeedSchedules(queues)).toBe(false);
+
+    // Redis came back without them.
+    await queues.byName.sync.removeJobScheduler('sync-every-partners');
+    await queues.byName.feed.removeJobScheduler(
+      (await queues.byName.feed.getJobSchedulers())[0]!.key,
+    );
+    expect(await restoreMissingSchedules(queues, redis, families, DEFAULTS)).toEqual(['partners']);
+    expect(await restoreMissingFeedSchedules(queues)).toBe(true);
+    expect({
+      sync: await schedulers(queues.byName.sync),
+      reconcile: await schedulers(queues.byName['sync-reconcile']),
+      feed: await schedulers(queues.byName.feed),
+    }).toEqual(before);
   });
 });
