@@ -7,8 +7,8 @@ import { Redis } from 'ioredis';
 import type { OdooClient } from '../src/clients/odoo/index.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
-import { createQueueEvents } from '../src/queues/queue-events.js';
-import { createQueues } from '../src/queues/queues.js';
+import { createQueueEvents, type OwnedQueueEvents } from '../src/queues/queue-events.js';
+import { createQueues, type Queues } from '../src/queues/queues.js';
 import { bcsFamily } from '../src/families/bcs/family.js';
 import { createFamilies } from '../src/families/registry.js';
 import { createSyncRuntime, type SyncRuntime } from '../workers/sync-runtime.js';
@@ -68,15 +68,19 @@ export async function startBenchRuntime(input: {
   };
 }
 
-/**
- * Queues one sync run of the BC family for a worker process on `prefix` (a connection of its
- * own), and resolves with its result and how long it took, queueing included.
- */
-export async function timedSyncRun(
+/** A producer of the bench's own for worker processes on `prefix`: its queues and their events. */
+export interface BenchProducer {
+  readonly queues: Queues;
+  /** The `sync` queue's events: a run's, or a verify's, end. */
+  readonly events: OwnedQueueEvents;
+  close(): Promise<void>;
+}
+
+export async function openBenchProducer(
   redisUrl: string,
   prefix: string,
   logger: Logger,
-): Promise<{ seconds: number; result: { status: string; counts: Record<string, number> } }> {
+): Promise<BenchProducer> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queues = createQueues({
     connection,
@@ -85,17 +89,39 @@ export async function timedSyncRun(
     logger,
   });
   const events = await createQueueEvents(connection, queues.byName.sync);
+  return {
+    queues,
+    events,
+    async close() {
+      await events.close();
+      await queues.close();
+      await connection.quit();
+    },
+  };
+}
+
+/**
+ * Queues one sync run of the BC family for a worker process on `prefix` (a producer of its
+ * own), and resolves with its result and how long it took, queueing included.
+ */
+export async function timedSyncRun(
+  redisUrl: string,
+  prefix: string,
+  logger: Logger,
+): Promise<{ seconds: number; result: { status: string; counts: Record<string, number> } }> {
+  const producer = await openBenchProducer(redisUrl, prefix, logger);
   try {
     const startedMs = performance.now();
-    const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'bench' });
-    const result = (await events.waitFor(job)) as {
+    const job = await producer.queues.add('sync-run', {
+      family: bcsFamily.name,
+      trigger: 'bench',
+    });
+    const result = (await producer.events.waitFor(job)) as {
       status: string;
       counts: Record<string, number>;
     };
     return { seconds: (performance.now() - startedMs) / 1_000, result };
   } finally {
-    await events.close();
-    await queues.close();
-    await connection.quit();
+    await producer.close();
   }
 }

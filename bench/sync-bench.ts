@@ -37,7 +37,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import { createOdooClient, type OdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
@@ -45,8 +44,7 @@ import { readFamiliesFile } from '../src/config/families-file.js';
 import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { createQueueEvents } from '../src/queues/queue-events.js';
-import { createQueues } from '../src/queues/queues.js';
+import { openBenchProducer } from './bench-runtime.js';
 import { BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
@@ -543,19 +541,9 @@ export async function runSyncBench(input: {
       input.workerLog ?? false,
     );
     closers.unshift(() => stopChild(worker));
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const queues = createQueues({
-      connection,
-      prefix,
-      settings: { attempts: 1, backoffMs: 1_000 },
-      logger,
-    });
-    const events = await createQueueEvents(connection, queues.byName.sync);
-    closers.unshift(async () => {
-      await events.close();
-      await queues.close();
-      await connection.quit();
-    });
+    const producer = await openBenchProducer(redis.url, prefix, logger);
+    const { queues, events } = producer;
+    closers.unshift(() => producer.close());
     const productRun = async () => {
       const job = await queues.add('sync-run', { family, trigger: 'bench' });
       const result = (await events.waitFor(job)) as {
