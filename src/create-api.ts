@@ -36,11 +36,17 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
  * The API's database handle: each statement bounded in time, and each prepared statement planned
- * for its parameters (a list's plan depends on its filters' values).
+ * for its parameters (a list's plan depends on its filters' values). `url` names the replica the
+ * API reads from (DATABASE_READ_URL); the primary by default.
  */
-export function createApiDb(config: Config, logger: Logger): Promise<DbHandle> {
+export function createApiDb(
+  config: Config,
+  logger: Logger,
+  url = config.database.url,
+): Promise<DbHandle> {
   return createDb({
     ...config.database,
+    ...(url === undefined ? {} : { url }),
     statementTimeoutMs: config.http.statementTimeoutMs,
     planEachCall: true,
     logger,
@@ -51,6 +57,8 @@ export async function createApi(input: {
   config: Config;
   logger: Logger;
   db: DbHandle;
+  /** The replica the read API and the change feed read from (DATABASE_READ_URL). */
+  replica?: DbHandle;
   shutdown: Shutdown;
   /** The families served; loaded from the configuration when not given. */
   families?: Families;
@@ -138,6 +146,7 @@ export async function createApi(input: {
   const app = await buildApp({
     ...(input.families ? { families: input.families } : {}),
     ...(input.feedListen ? { feedListen: input.feedListen } : {}),
+    ...(input.replica ? { replica: input.replica } : {}),
     config,
     logger,
     db,

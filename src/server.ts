@@ -19,7 +19,15 @@ onFatalErrors(shutdown, logger);
 
 const db = await createApiDb(config, logger);
 shutdown.add('database', () => db.close());
-const app = await createApi({ config, logger, db, shutdown }).catch((error: unknown) =>
-  refuseToStart(shutdown, logger, error),
-);
+const replica = config.database.readUrl
+  ? await createApiDb(config, logger, config.database.readUrl)
+  : undefined;
+if (replica) shutdown.add('database-replica', () => replica.close());
+const app = await createApi({
+  config,
+  logger,
+  db,
+  shutdown,
+  ...(replica ? { replica } : {}),
+}).catch((error: unknown) => refuseToStart(shutdown, logger, error));
 await app.listen({ port: config.http.port, host: config.http.host });

@@ -60,6 +60,8 @@ export interface Config {
   readonly mode: ConfigMode;
   readonly database: {
     readonly url?: string;
+    /** DATABASE_READ_URL: the streaming replica the API's reads use. */
+    readonly readUrl?: string;
     readonly poolMax: number;
     readonly preparedStatements: boolean;
     /** Bounds on what one session may hold (see createDb); the migrator waits longer for locks. */
@@ -425,6 +427,7 @@ function build(
     mode: options.mode,
     database: {
       url: env.DATABASE_URL,
+      ...(env.DATABASE_READ_URL ? { readUrl: env.DATABASE_READ_URL } : {}),
       poolMax: env.DATABASE_POOL_MAX,
       preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
       sessionLimits: {

@@ -5,6 +5,9 @@
  * when woken; they never poll in a tight loop. A process whose database cannot listen, or whose
  * listening connection is away, falls back to reading again every second.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import type postgres from 'postgres';
+import { hasReplayed, primaryWalPosition } from '../db/replica.js';
 import type { Logger } from '../lib/logger.js';
 
 export const FEED_CHANNEL = 'erp_bridge_feed';
@@ -22,6 +25,62 @@ export function postgresFeedListen(sql: {
   return async (onNotify) => {
     const listening = await sql.listen(FEED_CHANNEL, () => onNotify());
     return () => listening.unlisten();
+  };
+}
+
+/** A replica behind its primary is asked again after this long, doubled up to the longest. */
+const REPLAY_CHECK_FIRST_MS = 10;
+const REPLAY_CHECK_LONGEST_MS = 1_000;
+
+/**
+ * For consumers that read from a streaming replica: the primary's notifications (a replica
+ * cannot listen: NOTIFY is not replicated), each passed on once the replica has replayed the
+ * primary's WAL as it stood when the notification came, so a woken reader finds the change there.
+ * Notifications that come while the replica catches up are passed on together, after it has
+ * replayed past the last of them. A failing check passes the notification on at once: the reader
+ * then reads what the replica has, and a change it does not see yet comes with the next wake-up.
+ */
+export function replicaFeedListen(
+  primary: postgres.Sql,
+  replica: postgres.Sql,
+  logger: Logger,
+): FeedListen {
+  return async (onNotify) => {
+    let pending = false;
+    let catchingUp = false;
+    const stopped = new AbortController();
+    const catchUp = async () => {
+      catchingUp = true;
+      try {
+        while (pending && !stopped.signal.aborted) {
+          pending = false;
+          const lsn = await primaryWalPosition(primary);
+          for (
+            let waitMs = REPLAY_CHECK_FIRST_MS;
+            !(await hasReplayed(replica, lsn)) && !stopped.signal.aborted;
+            waitMs = Math.min(waitMs * 2, REPLAY_CHECK_LONGEST_MS)
+          )
+            await delay(waitMs, undefined, { signal: stopped.signal }).catch(() => undefined);
+          onNotify();
+        }
+      } catch (error) {
+        logger.warn(
+          { err: error },
+          "cannot tell whether the replica has replayed the feed's change",
+        );
+        onNotify();
+      } finally {
+        catchingUp = false;
+      }
+    };
+    const listening = await primary.listen(FEED_CHANNEL, () => {
+      pending = true;
+      if (!catchingUp) void catchUp();
+    });
+    return async () => {
+      stopped.abort();
+      await listening.unlisten();
+    };
   };
 }
 

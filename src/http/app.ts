@@ -49,13 +49,24 @@ import { createSyncControl } from './sync-control.js';
 import { loadFamilies } from '../families/load-families.js';
 import { modelRoutes } from './routes/api/models/index.js';
 import type { Families } from '../families/registry.js';
-import { createFeedSignal, postgresFeedListen, type FeedListen } from '../feed/feed-signal.js';
+import {
+  createFeedSignal,
+  postgresFeedListen,
+  replicaFeedListen,
+  type FeedListen,
+} from '../feed/feed-signal.js';
+import { replicaMetrics } from './replica-metrics.js';
 import { changesRoutes } from './routes/api/changes/index.js';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   db: DbHandle;
+  /**
+   * A streaming replica of `db` (DATABASE_READ_URL): the read engine and the change feed's pulls
+   * and streams read from it; everything that writes keeps `db`.
+   */
+  replica?: DbHandle;
   /** The job queues (producer side); without them sync control answers 503 and bull-board is absent. */
   queues?: Queues;
   /** The shared Tryton client (built with its cache); without it the gateway answers 503. */
@@ -217,10 +228,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     version: deps.version ?? '0.0.0',
     access: config.http.docs,
   });
+  // What the API only reads; the primary when no replica is given.
+  const reads = deps.replica ?? deps.db;
   const metrics = createMetrics({
     db: deps.db.db,
     queues: deps.queues,
-    sources: [...(deps.metricSources ?? []), earlyRefusal.metrics],
+    sources: [
+      ...(deps.metricSources ?? []),
+      earlyRefusal.metrics,
+      ...(deps.replica?.sql ? [replicaMetrics(deps.replica.sql)] : []),
+    ],
   });
   await app.register(metricsPlugin, { metrics });
 
@@ -230,7 +247,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reconcileCooldownSeconds: config.http.reconcileCooldownSeconds,
   });
   await app.register(healthRoutes, {
-    checks: [{ name: 'postgres', check: () => deps.db.ping() }, ...(deps.readinessChecks ?? [])],
+    checks: [
+      { name: 'postgres', check: () => deps.db.ping() },
+      ...(deps.replica ? [{ name: 'postgres-replica', check: () => reads.ping() }] : []),
+      ...(deps.readinessChecks ?? []),
+    ],
     isShuttingDown: deps.isShuttingDown ?? (() => false),
     showsDetails: (request) => {
       const role = app.callerOf(request)?.role;
@@ -238,8 +259,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   await app.register(recordsPlugin, {
-    db: deps.db.db,
-    shapedDb: deps.db.shapedDb ?? deps.db.db,
+    db: reads.db,
+    shapedDb: reads.shapedDb ?? reads.db,
     pageMaxBytes: config.http.pageMaxBytes,
   });
   await app.register(bcRoutes, { syncControl });
@@ -259,11 +280,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(changesRoutes, {
     db: deps.db.db,
+    readDb: reads.db,
     families,
-    signal: createFeedSignal(
-      deps.feedListen ?? (deps.db.sql ? postgresFeedListen(deps.db.sql) : undefined),
-      deps.logger,
-    ),
+    signal: createFeedSignal(deps.feedListen ?? feedListenOf(deps), deps.logger),
     ...(deps.queues ? { queues: deps.queues } : {}),
     secrets: createSubscriptionSecrets(config.feed.secretKey),
   });
@@ -289,4 +308,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   if (deps.queues) await app.register(bullBoardRoutes, { queues: deps.queues.all });
   return app;
+}
+
+/**
+ * How the feed's readers hear of commits: the primary's notifications, passed on once the
+ * replica they read from has replayed them.
+ */
+function feedListenOf({ db, replica, logger }: AppDeps): FeedListen | undefined {
+  if (!db.sql) return undefined;
+  return replica?.sql ? replicaFeedListen(db.sql, replica.sql, logger) : postgresFeedListen(db.sql);
 }

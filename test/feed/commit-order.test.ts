@@ -6,7 +6,6 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/create-db.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
 import { FeedPositionGoneError } from '../../src/feed/feed-errors.js';
@@ -14,7 +13,7 @@ import { comparePositions, type FeedPosition } from '../../src/feed/position.js'
 import { pruneFeed } from '../../src/feed/prune.js';
 import { NO_FILTER, readChanges, readHead, type FeedChange } from '../../src/feed/read-changes.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
-import { feedCaughtUp } from '../helpers/feed-visible.js';
+import { feedCaughtUp, openWriter } from '../helpers/feed-visible.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const context = { runId: null, lease: null, trigger: 'test' };
@@ -23,20 +22,6 @@ const bc = (id: number, writeDate = '2026-03-01 00:00:00', origin: string | fals
     bc: fakeBc(id, { write_date: writeDate, origin }),
     lines: [fakeLine(id, 1), fakeLine(id, 2)],
   });
-
-/** A transaction that writes, then waits until `commit()`: its id is taken, its changes unseen. */
-function openWriter(db: Db, write: (tx: Db) => Promise<unknown>) {
-  let commit!: () => void;
-  const released = new Promise<void>((resolve) => (commit = resolve));
-  let wrote!: () => void;
-  const written = new Promise<void>((resolve) => (wrote = resolve));
-  const done = db.transaction(async (tx) => {
-    await write(tx);
-    wrote();
-    await released;
-  });
-  return { written, commit: async () => (commit(), await done) };
-}
 
 const describeChanges = (changes: readonly FeedChange[]) =>
   changes.map((change) => `${change.model} ${change.odooId} ${change.action}`);

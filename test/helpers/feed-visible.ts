@@ -23,3 +23,17 @@ export async function feedCaughtUp(db: Db): Promise<void> {
     { timeout: 30_000, interval: 10 },
   );
 }
+
+/** A transaction that writes, then waits until `commit()`: its id is taken, its changes unseen. */
+export function openWriter(db: Db, write: (tx: Db) => Promise<unknown>) {
+  let commit!: () => void;
+  const released = new Promise<void>((resolve) => (commit = resolve));
+  let wrote!: () => void;
+  const written = new Promise<void>((resolve) => (wrote = resolve));
+  const done = db.transaction(async (tx) => {
+    await write(tx);
+    wrote();
+    await released;
+  });
+  return { written, commit: async () => (commit(), await done) };
+}

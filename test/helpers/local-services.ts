@@ -43,6 +43,17 @@ async function postgresUid(): Promise<{ uid: number; gid: number } | undefined> 
   return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
 }
 
+/** A temp dir for a server's files, the `postgres` user's when running as root. */
+async function serverDir(prefix: string): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const owner = await postgresUid();
+  if (owner) {
+    chownSync(root, owner.uid, owner.gid);
+    chmodSync(root, 0o700);
+  }
+  return root;
+}
+
 /** The version the machine's PostgreSQL server binary reports, e.g. `15.18 (Debian 15.18-0+deb12u1)`. */
 export async function postgresServerVersion(): Promise<string> {
   const { stdout } = await run(findPgBin('postgres'), ['--version']);
@@ -57,16 +68,10 @@ export async function startLocalPostgres(
   settings: Readonly<Record<string, string>> = {},
 ): Promise<LocalService> {
   const initdb = findPgBin('initdb');
-  const pgCtl = findPgBin('pg_ctl');
   if (!existsSync(initdb) && initdb === 'initdb') {
     throw new Error('PostgreSQL server binaries not found: apt-get install -y postgresql');
   }
-  const root = mkdtempSync(join(tmpdir(), 'erp-bridge-pg-'));
-  const owner = await postgresUid();
-  if (owner) {
-    chownSync(root, owner.uid, owner.gid);
-    chmodSync(root, 0o700);
-  }
+  const root = await serverDir('erp-bridge-pg-');
   const dataDir = join(root, 'data');
   const port = await freePort();
   const [initCmd, initArgs] = asPostgresUser(initdb, [
@@ -80,17 +85,32 @@ export async function startLocalPostgres(
     '--no-instructions',
   ]);
   await run(initCmd, initArgs);
-  const server = {
-    listen_addresses: '127.0.0.1',
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
-    max_connections: '300',
-    ...settings,
-  };
+  return startServer(root, dataDir, port, settings);
+}
+
+/** What every throw-away server runs with: fast and unsafe, as a test's data may be. */
+const SERVER_SETTINGS: Readonly<Record<string, string>> = {
+  listen_addresses: '127.0.0.1',
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+  // A hot standby needs at least its primary's: both use this.
+  max_connections: '300',
+};
+
+/** Starts the cluster in `dataDir` on `port`; its `stop()` removes `root` with it. */
+async function startServer(
+  root: string,
+  dataDir: string,
+  port: number,
+  settings: Readonly<Record<string, string>>,
+): Promise<LocalService> {
+  const pgCtl = findPgBin('pg_ctl');
   const options = [
     `-p ${port} -k ${root}`,
-    ...Object.entries(server).map(([name, value]) => `-c ${name}=${value}`),
+    ...Object.entries({ ...SERVER_SETTINGS, ...settings }).map(
+      ([name, value]) => `-c ${name}=${value}`,
+    ),
   ].join(' ');
   const [startCmd, startArgs] = asPostgresUser(pgCtl, [
     '-D',
@@ -118,6 +138,37 @@ export async function startLocalPostgres(
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A hot standby of `primaryUrl`'s server (one startLocalPostgres made): a base backup taken over
+ * its replication connection, then started as a streaming replica of it. Its URL names the same
+ * database as the primary's.
+ */
+export async function startLocalReplica(primaryUrl: string): Promise<LocalService> {
+  const root = await serverDir('erp-bridge-pg-replica-');
+  const dataDir = join(root, 'data');
+  const primary = new URL(primaryUrl);
+  const [backupCmd, backupArgs] = asPostgresUser(findPgBin('pg_basebackup'), [
+    '-h',
+    primary.hostname,
+    '-p',
+    primary.port,
+    '-U',
+    'postgres',
+    '-D',
+    dataDir,
+    // Writes standby.signal and primary_conninfo: it starts as the primary's streaming replica.
+    '--write-recovery-conf',
+    '--wal-method=stream',
+    '--checkpoint=fast',
+    '--no-sync',
+  ]);
+  await run(backupCmd, backupArgs);
+  const server = await startServer(root, dataDir, await freePort(), { hot_standby: 'on' });
+  const url = new URL(primaryUrl);
+  url.port = new URL(server.url).port;
+  return { url: url.toString(), stop: () => server.stop() };
 }
 
 export async function startLocalRedis(): Promise<LocalService> {

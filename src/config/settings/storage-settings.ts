@@ -9,6 +9,11 @@ export const STORAGE_SETTINGS = {
       'PostgreSQL connection string. Required, except for the demo (which then uses PGlite).',
     secret: true,
   }),
+  DATABASE_READ_URL: setting(optionalUrl(['postgres:', 'postgresql:']), {
+    description:
+      "API only: a streaming replica of DATABASE_URL's database. The read API's lists, details, histories and field values, and the change feed's pulls and streams, read from it; everything that writes, the sync and the workers keep DATABASE_URL. Unset: the API reads from DATABASE_URL.",
+    secret: true,
+  }),
   DATABASE_POOL_MAX: defaulted(wholeNumber('a whole number of connections', 1, 500), '10', {
     description:
       'Connections in the PostgreSQL pool of each process; its readiness probe (/health/ready) holds one more of its own.',

@@ -21,7 +21,13 @@ import type { SubscriptionSecrets } from '../../../../feed/secret.js';
 import { subscriptionRoutes } from './subscriptions.js';
 
 export interface ChangesRoutesOptions {
+  /** Where the subscriptions are written. */
   readonly db: Db;
+  /**
+   * Where the changes are read: the replica of `db` when the API has one. The head, the horizon
+   * and the pages come from one server, so a position it hands out is one its reads agree with.
+   */
+  readonly readDb: Db;
   readonly families: Families;
   /** Wakes waiting requests when the copy commits. */
   readonly signal: FeedSignal;
@@ -38,7 +44,7 @@ const HELD_BACK_FIRST_MS = 100;
 const HELD_BACK_MAX_MS = 1_000;
 
 export const changesRoutes: FastifyPluginAsyncZod<ChangesRoutesOptions> = async (app, options) => {
-  const { db, families, signal } = options;
+  const { readDb, families, signal } = options;
   const reader = app.authorize('reader');
   // Requests waiting for a change end at once when the app closes (they answer what they have).
   const closing = new AbortController();
@@ -102,12 +108,12 @@ export const changesRoutes: FastifyPluginAsyncZod<ChangesRoutesOptions> = async 
       reply.raw.once('close', () => gone.abort());
       const abort = AbortSignal.any([gone.signal, closing.signal]);
       const deadlineMs = Date.now() + wait * 1_000;
-      let after = request.query.after ?? (await readHorizon(db));
+      let after = request.query.after ?? (await readHorizon(readDb));
       let heldBackMs = HELD_BACK_FIRST_MS;
       try {
         for (;;) {
           const seen = signal.generation();
-          const page = await readChanges(db, after, filter, limit);
+          const page = await readChanges(readDb, after, filter, limit);
           const leftMs = deadlineMs - Date.now();
           if (page.changes.length > 0 || leftMs <= 0 || abort.aborted)
             return {
@@ -148,14 +154,19 @@ export const changesRoutes: FastifyPluginAsyncZod<ChangesRoutesOptions> = async 
       },
     },
     async () => ({
-      position: encodePosition(await readHead(db)),
-      oldest: encodePosition(await readHorizon(db)),
+      position: encodePosition(await readHead(readDb)),
+      oldest: encodePosition(await readHorizon(readDb)),
     }),
   );
 
-  await app.register(changeStreamRoute, { db, families, signal, closing: closing.signal });
+  await app.register(changeStreamRoute, {
+    db: readDb,
+    families,
+    signal,
+    closing: closing.signal,
+  });
   await app.register(subscriptionRoutes, {
-    db,
+    db: options.db,
     families,
     secrets: options.secrets,
     ...(options.queues ? { queues: options.queues } : {}),
