@@ -251,6 +251,8 @@ describe('the metric names of the rules and the dashboard', () => {
           PATH: process.env.PATH,
           HOME: process.env.HOME ?? '/tmp',
           DATABASE_URL: db.url,
+          // The primary itself, read as a replica: its lag gauge is there, and reads 0.
+          DATABASE_READ_URL: db.url,
           REDIS_URL: inject('redisUrl'),
           QUEUE_PREFIX: prefix,
           API_KEYS: KEYS.operator.entry,
@@ -301,6 +303,10 @@ describe('the metric names of the rules and the dashboard', () => {
       expect(workerMetrics).toMatch(/^erp_bridge_sync_paused\{family="bcs"\} 1$/m);
       expect(workerMetrics).toMatch(/^erp_bridge_sync_pending_failures\{family="bcs"\} 0$/m);
       expect(workerMetrics).toMatch(/^erp_bridge_odoo_api_key_expiring 1$/m);
+    });
+
+    it("the API's replica lag reads 0 on a server that is not a replica", () => {
+      expect(apiMetrics).toMatch(/^erp_bridge_replica_lag_seconds 0$/m);
     });
   });
 });
