@@ -236,13 +236,16 @@ const feedWake = await startFeedWake({
   logger,
 });
 shutdown.add('feed wake', () => feedWake.stop());
-const webhookRequeue = startWebhookRequeue({
-  db: db.db,
-  queues: runtime.queues,
-  families: copied.map((family) => family.name),
-  debounceMs: config.webhooks.debounceMs,
-  logger,
-});
+const webhookRequeue = startWebhookRequeue(
+  {
+    db: db.db,
+    queues: runtime.queues,
+    families: copied.map((family) => family.name),
+    debounceMs: config.webhooks.debounceMs,
+    logger,
+  },
+  runtime.connection,
+);
 shutdown.add('webhook requeue', () => webhookRequeue.stop());
 runtime.start();
 liveness.start();

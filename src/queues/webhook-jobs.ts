@@ -4,6 +4,10 @@
  * the debounce window collapse into one job (BullMQ debounce: the last one's data wins). An event
  * without a stamp gets a second read a few seconds later: Odoo posts from inside its transaction,
  * and the first read may come before the commit.
+ *
+ * An event queued again leaves a job still waiting for its root as it is: that job came from a
+ * later event (the API's, as Odoo posts it), and replacing it would make it settle only up to the
+ * older event and wait for the older stamp. The waiting job covers the older event.
  */
 import { randomUUID } from 'node:crypto';
 import type { InboxEvent } from '../sync/webhook-inbox.js';
@@ -13,13 +17,18 @@ import type { Queues } from './queues.js';
 /** Without a stamp to wait for, the record is read once more this much later. */
 export const RECHECK_DELAY_MS = 3_000;
 
+/** Whether an event comes from Odoo now, or from the inbox, queued again. */
+export type WebhookEventOrigin = 'odoo' | 'inbox';
+
 /** Queues the event's jobs; whether a job still waiting for its root took it. */
 export async function queueWebhookEvent(
   queues: Queues,
   event: InboxEvent & { readonly inboxId: number; readonly receivedAtMs: number },
   debounceMs: number,
+  origin: WebhookEventOrigin = 'odoo',
 ): Promise<{ deduplicated: boolean }> {
   const { inboxId, ...data } = event;
+  const replace = origin === 'odoo';
   // Events for one root collapse, whichever of its records they name.
   const key = webhookKey(
     event.family,
@@ -41,8 +50,8 @@ export async function queueWebhookEvent(
       deduplication: {
         id: `hook-${key}`,
         ttl: Math.max(debounceMs, 1),
-        extend: true,
-        replace: true,
+        extend: replace,
+        replace,
       },
     },
   );
@@ -56,8 +65,8 @@ export async function queueWebhookEvent(
         deduplication: {
           id: `hook-${key}-recheck`,
           ttl: RECHECK_DELAY_MS,
-          extend: true,
-          replace: true,
+          extend: replace,
+          replace,
         },
       },
     );

@@ -12,8 +12,10 @@
  * - a job that fails for good settles as well: its root's failure is recorded in `sync_failure`,
  *   and the next run retries it;
  * - a worker queues again each event that no job settled a minute after it was last queued
- *   ({@link takeUnsettledWebhooks}), then after two, four… up to an hour: a job lost with Redis,
- *   or never queued because Redis was away when the event came.
+ *   ({@link takeUnsettledWebhooks}), then after two, four… up to an hour: a job lost with Redis.
+ *   An event the API could not queue (Redis away when it came) is due at once
+ *   ({@link markNotQueued}), and so is every event queued before a worker's Redis came back from
+ *   a disconnection (a failover can lose what the old primary had not passed on).
  *
  * A job queued twice reads the record twice: the writer's rule makes that harmless.
  */
@@ -99,14 +101,24 @@ export async function settleWebhooks(
   return settled.length;
 }
 
+/** An event the API kept but could not queue: the next pass of a worker queues it. */
+export async function markNotQueued(db: Db, id: number): Promise<void> {
+  await db
+    .update(syncWebhookInbox)
+    .set({ queuedAt: new Date(0) })
+    .where(eq(syncWebhookInbox.id, id));
+}
+
 /**
  * Takes up to `limit` events of these families that are due to be queued again, and notes them
- * queued now: two workers never take the same one (`skip locked`).
+ * queued now: two workers never take the same one (`skip locked`). With `queuedBefore`, every
+ * event last queued before it is due, however recently (its job may have been lost).
  */
 export async function takeUnsettledWebhooks(
   db: Db,
   families: readonly string[],
   limit: number,
+  queuedBefore?: Date,
 ): Promise<KeptEvent[]> {
   if (families.length === 0) return [];
   const rows = rowsOf<{
@@ -123,9 +135,10 @@ export async function takeUnsettledWebhooks(
       with due as (
         select id from sync_webhook_inbox
         where family = any(${textArray(families)}::text[])
-          and queued_at < now() - least(
+          and (queued_at < now() - least(
             ${REQUEUE_FIRST_MS}::bigint << least(requeues, 16), ${REQUEUE_LAST_MS}::bigint)
             * interval '1 millisecond'
+            or queued_at < ${queuedBefore?.toISOString() ?? null}::timestamptz)
         order by id
         limit ${limit}
         for update skip locked)

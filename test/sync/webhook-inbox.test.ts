@@ -127,4 +127,40 @@ describe('the webhook inbox', () => {
       await away.close();
     }
   });
+
+  it("an older event queued again leaves a later event's waiting job as it is", async () => {
+    const { app, path } = await listenForWebhooks(h, { debounceMs: 60_000 });
+    const webhooks = h.runtime.queues.byName['sync-webhook'];
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[3]!;
+      const post = (writeDate: string) =>
+        app.inject({
+          method: 'POST',
+          url: path,
+          payload: { _model: BC_MODEL, _id: id, _action: 'write', id, write_date: writeDate },
+        });
+      // The older event's job is lost with Redis; the later one's waits for its root.
+      expect((await post('2026-03-01 10:00:00')).statusCode).toBe(202);
+      await webhooks.obliterate({ force: true });
+      expect((await post('2026-03-01 10:00:05')).statusCode).toBe(202);
+      const [older, later] = rowsOf<{ id: string }>(
+        await h.db.db.execute(
+          sql`select id::text as id from sync_webhook_inbox where record_id = ${id} order by id`,
+        ),
+      );
+      // Only the older one is due again.
+      await h.db.db.execute(
+        sql`update sync_webhook_inbox set queued_at = now() - interval '2 minutes' where id = ${older!.id}`,
+      );
+      expect(await requeue()).toBe(1);
+      const waiting = await webhooks.getJobs(['delayed']);
+      expect(waiting.map((job) => (job.data as { inbox?: { throughId: number } }).inbox)).toEqual([
+        { throughId: Number(later!.id), unstamped: false },
+      ]);
+    } finally {
+      await webhooks.obliterate({ force: true });
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
 });

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import type { Db } from '../../../db/create-db.js';
 import type { Queues } from '../../../queues/queues.js';
 import { queueWebhookEvent } from '../../../queues/webhook-jobs.js';
-import { keepWebhook } from '../../../sync/webhook-inbox.js';
+import { keepWebhook, markNotQueued } from '../../../sync/webhook-inbox.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../../../lib/redact-url.js';
 import type { Families } from '../../../families/registry.js';
 import { HttpError } from '../../http-error.js';
@@ -156,7 +156,7 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
           ? queueWebhookEvent(queues, { ...kept, inboxId, receivedAtMs }, options.debounceMs)
           : Promise.reject(new Error('this API instance has no job queue configured'))
       ).catch((error: unknown) => {
-        // Kept: a worker queues it within minutes (src/sync/webhook-inbox.ts).
+        // Kept: a worker's next pass queues it (src/sync/webhook-inbox.ts).
         request.log.warn(
           { err: error, family: family.name, model: event._model, odooId: event._id },
           'a webhook event was kept in the inbox but not queued',
@@ -164,6 +164,10 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
         return undefined;
       });
       if (!queued) {
+        // Unmarked, it is still queued again, a minute later: PostgreSQL holds it either way.
+        await markNotQueued(options.db, inboxId).catch((error: unknown) =>
+          request.log.warn({ err: error }, 'a kept webhook event could not be marked not queued'),
+        );
         events.inc({ outcome: 'kept' });
         return reply.code(202).send({ queued: false, deduplicated: false });
       }
