@@ -18,9 +18,11 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
+import { loadConfig } from '../../src/config/config.js';
 import { createApi } from '../../src/create-api.js';
 import { syncAudit } from '../../src/db/schema/index.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
+import { CODE_FAMILIES } from '../../src/families/registry.js';
 import { generateSecret } from '../../src/feed/secret.js';
 import type { App } from '../../src/http/app.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -34,6 +36,7 @@ import { startRedisCluster, type ClusterTopology } from '../helpers/redis-cluste
 import { memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { startWorkerProcess, workerEnv } from '../helpers/worker-process.js';
+import { readPauseOnce } from '../../workers/sync-cli-status.js';
 
 describe.each([
   { restart: 'with its data', appendOnly: true },
@@ -51,6 +54,7 @@ describe.each([
   let events: OwnedQueueEvents;
   let shutdown: Shutdown;
   let api: App;
+  let apiLines: string[];
   let webhookUrl: string;
   // The hash tag a Cluster needs (the default's braces): every key of the test's queues, budget
   // and feed is in one slot.
@@ -106,6 +110,7 @@ describe.each([
     // The API as its process builds it (create-api.ts), on the same cluster.
     const token = randomBytes(32).toString('base64url');
     const apiLog = memoryLogger('warn');
+    apiLines = apiLog.lines;
     shutdown = createShutdown(apiLog.logger, 10_000);
     api = await createApi({
       config: testConfig({
@@ -113,6 +118,11 @@ describe.each([
         QUEUE_PREFIX: prefix,
         ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
         ODOO_WEBHOOK_DEBOUNCE_MS: '0',
+        // The gateway's client is made, never called: the cache's fate is what is looked at.
+        TRYTON_RPC_URL: 'http://127.0.0.1:1',
+        TRYTON_DATABASE: 'unused',
+        TRYTON_USER: 'unused',
+        TRYTON_PASSWORD: 'unused',
       }),
       logger: apiLog.logger,
       db,
@@ -161,6 +171,22 @@ describe.each([
   it('copies, takes webhooks, delivers the feed, and survives a node restart mid-run', async () => {
     expect(await run()).toMatchObject({ status: 'succeeded' });
     expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
+    // The status CLI reads the call budget's pause on the cluster: none, rather than unknown.
+    const cli = loadConfig(
+      {
+        ...cluster.env,
+        DATABASE_URL: db.url,
+        QUEUE_PREFIX: prefix,
+        ODOO_URL: sandbox.url,
+        ODOO_DATABASE: sandbox.database,
+        ODOO_USERNAME: sandbox.username,
+        ODOO_PASSWORD: sandbox.password,
+      },
+      { mode: 'production', role: 'cli', codeFamilies: CODE_FAMILIES },
+    );
+    expect(await readPauseOnce(cli, createLogger({ level: 'silent', pretty: false }))).toBeNull();
+    // The Tryton cache is a single Redis of its own: without CACHE_REDIS_URL, off, and said so.
+    expect(apiLines.join('')).toContain('the Tryton cache is off');
 
     // Odoo's webhooks through the API: each edit reaches the copy without a run.
     sandbox.control.setWebhook({ url: webhookUrl, models: [BC_MODEL], fields: ['write_date'] });
