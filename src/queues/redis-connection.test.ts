@@ -31,7 +31,7 @@ describe('openQueueRedis', () => {
     redis.disconnect();
   });
 
-  it("keeps the Cluster's own switches on the Cluster, the rest on its nodes", () => {
+  it("keeps the Cluster's own switches on the Cluster, the rest on its nodes, and fails fast", () => {
     const stop = () => null;
     const redis = clusterOf(
       openQueueRedis(
@@ -50,6 +50,9 @@ describe('openQueueRedis', () => {
       enableOfflineQueue: false,
       enableAutoPipelining: true,
       clusterRetryStrategy: stop,
+      // Fails fast as a server's client without an offline queue does.
+      maxRedirections: 3,
+      retryDelayOnClusterDown: 0,
       redisOptions: { connectTimeout: 2_000 },
     });
     expect(redis.options.redisOptions).not.toHaveProperty('enableOfflineQueue');
