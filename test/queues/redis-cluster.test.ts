@@ -84,6 +84,7 @@ describe.each([
           ODOO_PAGE_SIZE: '25',
           // The call budget's scripts run on the cluster too.
           ODOO_MAX_CONCURRENT_CALLS: '4',
+          // A job whose lock lapsed while its node was down is taken over within seconds.
           SYNC_JOB_LOCK_MS: '5000',
           FEED_SUBSCRIPTIONS_FILE: subscriptions,
           // The receiver listens on loopback: allowed explicitly, as a deployment would its own.
