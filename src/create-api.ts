@@ -66,12 +66,7 @@ export async function createApi(input: {
   feedListen?: AppDeps['feedListen'];
 }): Promise<App> {
   const { config, logger, db, shutdown } = input;
-  const connection = createRedisConnection(
-    config.redis.url!,
-    'producer',
-    logger,
-    config.redis.sentinel,
-  );
+  const connection = createRedisConnection(config.redis.url!, 'producer', logger, config.redis);
   shutdown.add('queue-redis', async () => {
     await connection.quit();
   });
@@ -86,7 +81,7 @@ export async function createApi(input: {
     config.redis.url!,
     'rate-limit',
     logger,
-    config.redis.sentinel,
+    config.redis,
   );
   shutdown.add('rate-limit-redis', async () => {
     await rateLimitRedis.quit();
@@ -124,20 +119,29 @@ export async function createApi(input: {
           ? 'the Tryton cache shares the queue Redis (CACHE_REDIS_URL unset or the same), and TRYTON_CACHE_ALLOW_NOEVICTION lets it write there: its budget (TRYTON_CACHE_MAX_ENTRIES, TRYTON_CACHE_MAX_TOTAL_BYTES) is all that keeps it from filling that Redis and stopping the queues'
           : 'the Tryton cache shares the queue Redis (CACHE_REDIS_URL unset or the same): a queue Redis runs with noeviction, so nothing is cached; give CACHE_REDIS_URL a Redis of its own with an evicting policy',
       );
-    const cache = createTrytonCache({
-      redisUrl: config.redis.cacheUrl!,
-      keyPrefix: 'erp-bridge:tryton:',
-      logger,
-      maxTtlSeconds: config.tryton.cacheMaxTtlSeconds,
-      maxEntries: config.tryton.cacheMaxEntries,
-      maxTotalBytes: config.tryton.cacheMaxTotalBytes,
-      allowNoEviction: config.tryton.cacheAllowNoEviction,
-    });
+    const { cacheUrl } = config.redis;
+    // The queues on a Redis Cluster and no CACHE_REDIS_URL: no Redis for the cache (config.ts).
+    if (cacheUrl === undefined)
+      logger.warn(
+        'the Tryton cache is off: the queues are on a Redis Cluster (REDIS_CLUSTER_NODES), which the cache does not use; give CACHE_REDIS_URL a Redis of its own with an evicting policy to cache Tryton answers',
+      );
+    const cache =
+      cacheUrl === undefined
+        ? undefined
+        : createTrytonCache({
+            redisUrl: cacheUrl,
+            keyPrefix: 'erp-bridge:tryton:',
+            logger,
+            maxTtlSeconds: config.tryton.cacheMaxTtlSeconds,
+            maxEntries: config.tryton.cacheMaxEntries,
+            maxTotalBytes: config.tryton.cacheMaxTotalBytes,
+            allowNoEviction: config.tryton.cacheAllowNoEviction,
+          });
     const client = createTrytonClient(config.tryton, {
       logger: logger.child({ module: 'tryton' }),
-      cache,
+      ...(cache ? { cache } : {}),
     });
-    shutdown.add('tryton-cache', () => cache.close());
+    if (cache) shutdown.add('tryton-cache', () => cache.close());
     shutdown.add('tryton', () => client.close());
     tryton = client;
     metricSources.push(trytonMetrics(client, cache));

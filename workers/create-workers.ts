@@ -11,7 +11,7 @@
  * once, naming it (src/sync/model-claims.ts).
  */
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from '../src/queues/redis-connection.js';
 import {
   QUEUE_NAMES,
   type JobData,
@@ -28,7 +28,7 @@ import { toJobError } from './step-job.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerSettings {
-  readonly connection: Redis;
+  readonly connection: QueueRedis;
   readonly prefix: string;
   /** SYNC_CONCURRENCY: page jobs get it, and so do BC and webhook jobs; runs and reconciles 2. */
   readonly concurrency: number;

@@ -1,6 +1,6 @@
 /**
  * Whether this worker still does its work. A worker can stay up and silent while it does
- * nothing: Redis that accepts connections and never answers (a failover half done, a proxy that
+ * nothing: QueueRedis that accepts connections and never answers (a failover half done, a proxy that
  * lost its upstream), or BullMQ's blocking client parked after a reconnect while the process's
  * other connection works — jobs then wait and none is taken, and a probe that pings the ordinary
  * connection says all is well. So two checks, every quarter of `timeoutMs`:
@@ -14,7 +14,7 @@
  * Either one makes the worker not alive: `/health/live` answers 503 with the reason, and the
  * process exits for its supervisor to start it again (REDIS_LIVENESS_TIMEOUT_MS).
  */
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from '../src/queues/redis-connection.js';
 import type { Logger } from '../src/lib/logger.js';
 
 /** Counts the jobs each queue's worker runs, and when it last took one. */
@@ -65,7 +65,7 @@ const probeKey = (prefix: string) => `${prefix}:liveness-probe`;
 
 export function createLiveness(input: {
   /** A connection of the check's own: a blocking command holds it. */
-  probe: Redis;
+  probe: QueueRedis;
   prefix: string;
   queues: readonly WatchedQueue[];
   flow: JobFlow;

@@ -106,7 +106,7 @@ const heartbeat = startWorkerHeartbeat(runtime.workers, {
 // A wedged worker says so and exits for its supervisor (workers/liveness.ts); watched from the
 // moment its workers take jobs (below).
 const liveness = createLiveness({
-  probe: createRedisConnection(config.redis.url!, 'worker', logger, config.redis.sentinel),
+  probe: createRedisConnection(config.redis.url!, 'worker', logger, config.redis),
   prefix: config.redis.queuePrefix,
   queues: runtime.watched,
   flow: runtime.flow,

@@ -5,10 +5,9 @@
  */
 import type { OdooConfig } from '../src/config/odoo-config.js';
 import type { Db } from '../src/db/create-db.js';
-import { Redis } from 'ioredis';
 import type { Config } from '../src/config/config.js';
 import type { Logger } from '../src/lib/logger.js';
-import { sentinelOptions } from '../src/queues/redis-connection.js';
+import { openQueueRedis } from '../src/queues/redis-connection.js';
 import { readCallPause, type CallPause } from '../src/odoo-budget/call-budget.js';
 import { linkStatusLines } from '../src/odoo-link/link-status.js';
 import { readLinkStatus } from '../src/odoo-link/link-store.js';
@@ -39,13 +38,16 @@ function pauseLine(pause: PauseReading): string {
  */
 export async function readPauseOnce(config: Config, logger: Logger): Promise<PauseReading> {
   if (!config.odoo || !config.redis.url) return null;
-  const redis = new Redis(config.redis.url, {
-    ...sentinelOptions(config.redis.sentinel),
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
+  const redis = openQueueRedis(
+    config.redis.url,
+    {
+      lazyConnect: true,
+      connectTimeout: 2_000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    },
+    config.redis,
+  );
   redis.on('error', (error: Error) => logger.debug({ err: error }, 'status: queue Redis'));
   try {
     await redis.connect();

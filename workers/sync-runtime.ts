@@ -4,7 +4,7 @@
  * their own clients; the worker process, the sync CLI and the demo from the configuration.
  */
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from '../src/queues/redis-connection.js';
 import { createRedisLoginMemo, type OdooCallObserver } from '../src/clients/odoo/index.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import { defaultFeedConfig, type Config } from '../src/config/config.js';
@@ -88,7 +88,7 @@ export interface SyncRuntimeInput {
   odoo: OdooSource;
   logger: Logger;
   /** A connection with `maxRetriesPerRequest: null` (see createRedisConnection). */
-  connection: Redis;
+  connection: QueueRedis;
   prefix: string;
   settings: RuntimeSettings;
 }
@@ -226,7 +226,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
 
 export interface ConfiguredSyncRuntime extends SyncRuntime {
   /** The workers' Redis connection (for QueueEvents duplicates). */
-  readonly connection: Redis;
+  readonly connection: QueueRedis;
   /** The Odoo client, and in a worker its API key's lifecycle (started by the caller). */
   readonly odoo: OdooLink;
 }
@@ -251,7 +251,7 @@ export function createSyncRuntimeFromConfig(input: {
   withKeyLifecycle?: boolean;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
-  const connection = createRedisConnection(input.redisUrl, 'worker', logger, config.redis.sentinel);
+  const connection = createRedisConnection(input.redisUrl, 'worker', logger, config.redis);
   // Later processes reuse this login's uid: a fresh CLI run pays no login.
   const loginMemo = createRedisLoginMemo(connection, config.redis.queuePrefix, input.odoo);
   // Every process sharing this Redis shares one budget of calls to this Odoo.

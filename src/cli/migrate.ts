@@ -28,8 +28,11 @@ import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
 import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
-import type { Redis } from 'ioredis';
-import { createRedisConnection, type RedisSentinel } from '../queues/redis-connection.js';
+import {
+  createRedisConnection,
+  type QueueRedis,
+  type RedisTopology,
+} from '../queues/redis-connection.js';
 import { createDb, type Db } from '../db/create-db.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { CODE_FAMILIES } from '../families/registry.js';
@@ -59,7 +62,7 @@ try {
     const redis =
       config.redis.url === undefined
         ? undefined
-        : await connectRedis(config.redis.url, logger, config.redis.sentinel);
+        : await connectRedis(config.redis.url, logger, config.redis);
     // The key in use may be one a worker renewed: read through the shared store.
     const odoo = createOdooLink({
       db: handle.db,
@@ -104,9 +107,9 @@ try {
 async function connectRedis(
   url: string,
   log: Logger,
-  sentinel: RedisSentinel | undefined,
-): Promise<Redis> {
-  const redis = createRedisConnection(url, 'producer', log, sentinel);
+  topology: RedisTopology,
+): Promise<QueueRedis> {
+  const redis = createRedisConnection(url, 'producer', log, topology);
   try {
     await new Promise<void>((resolve, reject) => {
       redis.once('ready', () => resolve());

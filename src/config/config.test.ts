@@ -71,6 +71,61 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('puts the queues on a Redis Cluster when given its nodes, and names what a Cluster refuses', () => {
+    const worker = { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES } as const;
+    expect(loadConfig(production, worker).redis.cluster).toBeUndefined();
+    const config = loadConfig(
+      {
+        ...production,
+        REDIS_URL: 'rediss://bridge:s3cret-redis@unused:6379',
+        REDIS_CLUSTER_NODES: 'redis-a:6379, 10.0.0.7:7001',
+      },
+      worker,
+    );
+    expect(config.redis.cluster).toEqual({
+      nodes: [
+        { host: 'redis-a', port: 6379 },
+        { host: '10.0.0.7', port: 7001 },
+      ],
+    });
+    // The Tryton cache is a single Redis: off on a Cluster unless CACHE_REDIS_URL names one.
+    expect(config.redis).toMatchObject({ cacheUrl: undefined, cacheSharesQueue: false });
+    const error = problemsOf(() =>
+      loadConfig(
+        {
+          ...production,
+          REDIS_URL: 'redis://:s3cret-redis@unused:6379/2',
+          REDIS_CLUSTER_NODES: 'redis-a:6379',
+          REDIS_SENTINELS: 'sentinel-a:26379',
+          QUEUE_PREFIX: 'erp-bridge-{}',
+        },
+        worker,
+      ),
+    );
+    expect(error.problems.map((problem) => problem.key).sort()).toEqual([
+      'QUEUE_PREFIX',
+      'REDIS_CLUSTER_NODES',
+      'REDIS_URL',
+    ]);
+    expect(error.message).not.toContain('s3cret');
+    for (const prefix of ['erp-bridge', '{erp-bridge', 'erp-bridge}'])
+      expect(
+        problemsOf(() =>
+          loadConfig(
+            { ...production, REDIS_CLUSTER_NODES: 'redis-a:6379', QUEUE_PREFIX: prefix },
+            worker,
+          ),
+        ).problems,
+        prefix,
+      ).toEqual([{ key: 'QUEUE_PREFIX', message: expect.stringContaining('hash tag') }]);
+    expect(
+      loadConfig(
+        { ...production, REDIS_CLUSTER_NODES: 'redis-a:6379', QUEUE_PREFIX: 'bridge-{queues}' },
+        worker,
+      ).redis.queuePrefix,
+    ).toBe('bridge-{queues}');
+  });
+
   it('names every bad key at once and never prints a value', () => {
     const error = problemsOf(() =>
       loadConfig(

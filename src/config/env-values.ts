@@ -109,7 +109,7 @@ export const list = () =>
       .filter((item) => item.length > 0),
   );
 
-/** Comma-separated `host:port` pairs (Redis Sentinel's sentinels). */
+/** Comma-separated `host:port` pairs (Redis Sentinel's sentinels, Redis Cluster's nodes). */
 export const hostPorts = () =>
   list().pipe(
     z.array(

@@ -18,7 +18,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from '../queues/redis-connection.js';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
@@ -75,7 +75,7 @@ export interface AppDeps {
   readinessChecks?: readonly ReadinessCheck[];
   metricSources?: readonly MetricSource[];
   /** Where the rate limiter counts, so limits hold across API replicas; in memory without it. */
-  rateLimitRedis?: Redis;
+  rateLimitRedis?: QueueRedis;
   isShuttingDown?: () => boolean;
   version?: string;
   /** The families served; loaded from the configuration and the database when not given. */

@@ -18,7 +18,7 @@
  * Odoo (each late arrival is still counted when the next call is admitted).
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from '../queues/redis-connection.js';
 
 /** Redis's clock in milliseconds, with its microseconds as the fraction. */
 const NOW = `local clock = redis.call('TIME')
@@ -89,7 +89,7 @@ return pause`;
 /** A script sent by its digest, and in full once per Redis that does not know it yet. */
 function script(source: string, keyCount: number) {
   const sha = createHash('sha1').update(source).digest('hex');
-  return async (redis: Redis, keys: readonly string[], args: readonly (string | number)[]) => {
+  return async (redis: QueueRedis, keys: readonly string[], args: readonly (string | number)[]) => {
     if (keys.length !== keyCount) throw new RangeError(`expected ${keyCount} keys`);
     try {
       return await redis.evalsha(sha, keyCount, ...keys, ...args);

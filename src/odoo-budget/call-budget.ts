@@ -26,7 +26,7 @@
  * `Retry-After`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from '../queues/redis-connection.js';
 import { OdooError, type OdooCallGate, type OdooCallPermit } from '../clients/odoo/index.js';
 import { defaultOdooBudget, type OdooConfig } from '../config/odoo-config.js';
 import type { Logger } from '../lib/logger.js';
@@ -78,7 +78,7 @@ export function leaseMsFor(timeoutMs: number): number {
  * lease from ODOO_TIMEOUT_MS, one budget per Odoo database under the queue prefix.
  */
 export function createConfiguredCallBudget(input: {
-  redis: Redis;
+  redis: QueueRedis;
   queuePrefix: string;
   odoo: OdooConfig;
   logger: Logger;
@@ -122,7 +122,7 @@ export interface CallPause {
 
 /** The pause on now, if any, for `status` and the API's sync state. */
 export async function readCallPause(
-  redis: Redis,
+  redis: QueueRedis,
   keyPrefix: string,
   odoo: { url: string; database: string },
 ): Promise<CallPause | null> {
@@ -136,7 +136,7 @@ export async function readCallPause(
 }
 
 export function createRedisCallBudget(input: {
-  redis: Redis;
+  redis: QueueRedis;
   /** The queue prefix: its hash tag keeps every key of the budget in one Cluster slot. */
   keyPrefix: string;
   /** One budget per Odoo database, whichever processes call it. */

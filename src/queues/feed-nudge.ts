@@ -7,7 +7,7 @@
  * Redis that the running job takes before it completes (`NudgeFlags.take`): flagged, it reads
  * once more.
  */
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from './redis-connection.js';
 import type { Db } from '../db/create-db.js';
 import { activeSubscriptionIds } from '../feed/subscriptions.js';
 import { feedDeliverJobId } from './catalogue.js';
@@ -23,7 +23,7 @@ export interface NudgeFlags {
 }
 
 /** Flags in the queue's Redis, under the queues' prefix (one hash slot with them). */
-export function createNudgeFlags(redis: Redis, prefix: string): NudgeFlags {
+export function createNudgeFlags(redis: QueueRedis, prefix: string): NudgeFlags {
   const key = (id: number) => `${prefix}:feed:nudge:${id}`;
   return {
     async set(id) {

@@ -16,7 +16,7 @@
  * that, a CLI that is done still would not exit.
  */
 import { QueueEvents, QueueKeys, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { duplicateQueueRedis, type QueueRedis } from './redis-connection.js';
 
 export interface OwnedQueueEvents {
   readonly events: QueueEvents;
@@ -37,11 +37,11 @@ const DEFAULT_POLL_MS = 2_000;
 
 /** Events of `queue`, on a duplicate of `connection`. */
 export async function createQueueEvents(
-  connection: Redis,
+  connection: QueueRedis,
   queue: Queue,
   options: QueueEventsOptions = {},
 ): Promise<OwnedQueueEvents> {
-  const own = connection.duplicate();
+  const own = duplicateQueueRedis(connection);
   const { name: queueName } = queue;
   const prefix = queue.opts.prefix;
   const key = new QueueKeys(prefix).toKey(queueName, 'events');

@@ -3,7 +3,7 @@
  * checked against the catalogue's schema and the catalogue's options.
  */
 import { Queue, type JobsOptions, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from './redis-connection.js';
 import type { Logger } from '../lib/logger.js';
 import {
   JOBS,
@@ -27,7 +27,7 @@ export interface Queues {
   readonly all: readonly Queue[];
   readonly settings: JobSettings;
   /** The connection the queues were made on (the notes beside them: schedules.ts). */
-  readonly connection: Redis;
+  readonly connection: QueueRedis;
   /** Adds a job of the catalogue; rejects a payload that does not match its schema. */
   add<N extends JobName>(name: N, data: JobInput<N>, options?: JobsOptions): Promise<Job>;
   /** Adds many jobs of one kind in one round trip. */
@@ -45,7 +45,7 @@ export interface Queues {
 }
 
 export function createQueues(input: {
-  connection: Redis;
+  connection: QueueRedis;
   prefix: string;
   settings: JobSettings;
   logger: Logger;

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { QueueRedis } from './redis-connection.js';
 import type { FamilySchedule } from '../families/family.js';
 import { JOBS, schedulerIds } from './catalogue.js';
 import type { Queues } from './queues.js';
@@ -76,7 +76,7 @@ export async function familyLastSeen(queues: Queues, family: string): Promise<nu
 /** Notes that a worker copies these families now (see the module's header). */
 export async function markFamiliesSeen(
   queues: Queues,
-  redis: Redis,
+  redis: QueueRedis,
   names: readonly string[],
   now = Date.now(),
 ): Promise<void> {
@@ -86,7 +86,7 @@ export async function markFamiliesSeen(
 
 export async function upsertSchedules(
   queues: Queues,
-  redis: Redis,
+  redis: QueueRedis,
   families: readonly ScheduledFamily[],
   defaults: ScheduleDefaults,
 ): Promise<void> {
@@ -141,7 +141,7 @@ export async function upsertSchedules(
  */
 export async function restoreMissingSchedules(
   queues: Queues,
-  redis: Redis,
+  redis: QueueRedis,
   families: readonly ScheduledFamily[],
   defaults: ScheduleDefaults,
 ): Promise<string[]> {
@@ -176,7 +176,7 @@ function familyOf(schedulerId: string, kind: 'sync' | 'reconcile'): string | und
 /** Removes the schedulers no worker stands for (see the module's header). */
 async function retireSchedulers(
   queues: Queues,
-  redis: Redis,
+  redis: QueueRedis,
   copiedHere: ReadonlySet<string>,
 ): Promise<void> {
   const key = seenKey(queues);

@@ -136,7 +136,9 @@ describe('a webhook storm on Redis Sentinel', () => {
     const sentinel = { sentinels: d.topology.sentinels, name: d.topology.name };
     // The API's own producer, failing fast as in production: during the failover it keeps the
     // events in the inbox and answers 202.
-    const producer = createRedisConnection(d.topology.env.REDIS_URL!, 'producer', silent, sentinel);
+    const producer = createRedisConnection(d.topology.env.REDIS_URL!, 'producer', silent, {
+      sentinel,
+    });
     const apiQueues = createQueues({
       connection: producer,
       prefix: d.prefix,

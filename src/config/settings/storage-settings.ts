@@ -57,6 +57,10 @@ export const STORAGE_SETTINGS = {
     description: "With REDIS_SENTINELS: the sentinels' own password, when they require one.",
     secret: true,
   }),
+  REDIS_CLUSTER_NODES: defaulted(hostPorts(), '', {
+    description:
+      "Redis Cluster nodes for the queues' Redis, host:port comma-separated (e.g. redis-a:6379,redis-b:6379,redis-c:6379): every process opens a Cluster client that learns the other nodes and the slots from them. REDIS_URL then gives only the credentials and TLS (rediss:); its host is not used, and its database must be 0. QUEUE_PREFIX must keep a hash tag ({...}). Not with REDIS_SENTINELS. The Tryton cache stays on CACHE_REDIS_URL, a single Redis, and is off without it. Empty: no Cluster.",
+  }),
   CACHE_REDIS_URL: setting(optionalUrl(['redis:', 'rediss:']), {
     description:
       'Redis for the Tryton cache, with an evicting maxmemory-policy (allkeys-lru). Defaults to REDIS_URL, with a warning at boot: the queue Redis is noeviction, so the cache then caches nothing unless TRYTON_CACHE_ALLOW_NOEVICTION is true.',
