@@ -49,7 +49,9 @@ export const syncFeed = pgTable(
     createdAt: utc('created_at').notNull().defaultNow(),
   },
   (t) => [
-    primaryKey({ columns: [t.xid, t.id] }),
+    // A partitioned table's key holds its partition key (docs/feed.md, "Retention"): (xid, id) is
+    // unique on its own (id is the audit row's), and the key's first columns order the reads.
+    primaryKey({ columns: [t.xid, t.id, t.createdAt] }),
     // The trigger looks up the last position of a root here (its changes stay in commit order).
     index('sync_feed_root_idx').on(t.family, t.rootOdooId, t.xid),
   ],
