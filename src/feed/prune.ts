@@ -19,12 +19,11 @@ import { readHorizon } from './read-changes.js';
 /** Days of partitions made ahead of today: two missed runs of the hourly job a day apart and more. */
 const DAYS_AHEAD = 2;
 /**
- * How long a drop waits for its ACCESS EXCLUSIVE lock of `sync_feed`. While it waits, readers and
- * writers queue behind it: the wait is kept short, and the next run tries again.
+ * How long a drop waits for its ACCESS EXCLUSIVE lock of `sync_feed`, and making a partition for
+ * that of the default partition. While one waits, readers and writers queue behind it: the wait is
+ * kept short, and the next run tries again.
  */
-const DROP_LOCK_WAIT_MS = 1_000;
-/** How long making a partition waits for its locks. */
-const MAKE_LOCK_WAIT_MS = 5_000;
+const LOCK_WAIT_MS = 1_000;
 
 export interface PruneResult {
   /** Changes dropped (counted before their partition's lock, which nothing writes to anymore). */
@@ -39,7 +38,7 @@ export interface PruneResult {
 export async function pruneFeed(db: Db, retentionDays: number): Promise<PruneResult> {
   const made = await ensureFeedPartitions(db, {
     daysAhead: DAYS_AHEAD,
-    lockWaitMs: MAKE_LOCK_WAIT_MS,
+    lockWaitMs: LOCK_WAIT_MS,
   });
   let deleted = 0;
   const dropped: string[] = [];
@@ -50,9 +49,10 @@ export async function pruneFeed(db: Db, retentionDays: number): Promise<PruneRes
           <= now() - make_interval(days => ${retentionDays}) as old`),
     );
     if (!old?.old) break;
-    const changes = await countChanges(db, partition);
     // Only a prefix of the days goes: a partition kept back (a change above the xmin) keeps
-    // every later one.
+    // every later one. Seen here first, without a lock: a day held back costs nobody a wait.
+    if ((await lastChangeOf(db, partition)).below === false) break;
+    const changes = await countChanges(db, partition);
     if (!(await dropFeedPartition(db, partition))) break;
     deleted += changes;
     dropped.push(partition.name);
@@ -63,6 +63,23 @@ export async function pruneFeed(db: Db, retentionDays: number): Promise<PruneRes
     made: made.map((partition) => partition.name),
     horizon: await readHorizon(db),
   };
+}
+
+/** The partition's last position, and whether it is below the snapshot's xmin (null: empty). */
+async function lastChangeOf(
+  db: Pick<Db, 'execute'>,
+  partition: FeedPartition,
+): Promise<{ xid: string | null; id: string | null; below: boolean | null }> {
+  const [last] = rowsOf<{ xid: string | null; id: string | null; below: boolean | null }>(
+    await db.execute(sql`
+      select l.xid::text as xid, l.id::text as id,
+        l.xid < pg_snapshot_xmin(pg_current_snapshot()) as below
+      from (select 1) one
+      left join (
+        select xid, id from ${sql.identifier(partition.name)} order by xid desc, id desc limit 1
+      ) l on true`),
+  );
+  return last ?? { xid: null, id: null, below: null };
 }
 
 async function countChanges(db: Db, partition: FeedPartition): Promise<number> {
@@ -78,27 +95,21 @@ async function countChanges(db: Db, partition: FeedPartition): Promise<number> {
  * held for a few catalogue updates. A reader's statement reads the horizon and the changes in one
  * snapshot (src/feed/read-changes.ts): it sees the partition and the old horizon, or neither.
  * @returns whether it was dropped
- * @throws LockTimeoutError when the lock was not granted within DROP_LOCK_WAIT_MS
+ * @throws LockTimeoutError when the lock was not granted within LOCK_WAIT_MS
  */
 async function dropFeedPartition(db: Db, partition: FeedPartition): Promise<boolean> {
   const table = sql.identifier(partition.name);
   try {
     return await db.transaction(async (tx) => {
-      await tx.execute(sql`select set_config('lock_timeout', ${`${DROP_LOCK_WAIT_MS}ms`}, true)`);
+      await tx.execute(sql`select set_config('lock_timeout', ${`${LOCK_WAIT_MS}ms`}, true)`);
       // Every writer of the feed has ended once this is granted: their changes are committed or
       // gone, and the next statement's snapshot sees them all.
       await tx.execute(sql`lock table only sync_feed in access exclusive mode`);
-      const [last] = rowsOf<{ xid: string | null; id: string | null; below: boolean | null }>(
-        await tx.execute(sql`
-          select l.xid::text as xid, l.id::text as id,
-            l.xid < pg_snapshot_xmin(pg_current_snapshot()) as below
-          from (select 1) one
-          left join (select xid, id from ${table} order by xid desc, id desc limit 1) l on true`),
-      );
       // Its last position is its greatest xid: when that is below the xmin, every change is.
-      if (last?.below === false) return false;
+      const last = await lastChangeOf(tx, partition);
+      if (last.below === false) return false;
       await tx.execute(sql`alter table sync_feed detach partition ${table}`);
-      if (last?.xid != null && last.id != null)
+      if (last.xid !== null && last.id !== null)
         await tx.execute(sql`
           update sync_feed_horizon set xid = ${last.xid}::xid8, id = ${last.id}::bigint, pruned_at = now()
           where (xid, id) < (${last.xid}::xid8, ${last.id}::bigint)`);
@@ -107,11 +118,7 @@ async function dropFeedPartition(db: Db, partition: FeedPartition): Promise<bool
     });
   } catch (error) {
     if (isLockTimeout(error))
-      throw new LockTimeoutError(
-        `the feed's lock to drop ${partition.name}`,
-        DROP_LOCK_WAIT_MS,
-        error,
-      );
+      throw new LockTimeoutError(`the feed's lock to drop ${partition.name}`, LOCK_WAIT_MS, error);
     throw error;
   }
 }
