@@ -15,9 +15,6 @@ import type { Db } from '../db/create-db.js';
 import { LockTimeoutError, isLockTimeout } from '../db/advisory-lock.js';
 import { rowsOf } from '../db/sql-rows.js';
 
-/** The default partition: changes of a day that had no partition when they were written. */
-export const FEED_DEFAULT_PARTITION = 'sync_feed_default';
-
 const DAY_MS = 86_400_000;
 const PARTITION_NAME = /^sync_feed_p(\d{4})(\d{2})(\d{2})$/;
 
