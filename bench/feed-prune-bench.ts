@@ -21,6 +21,9 @@
  * with its indexes afterwards (the delete's space stays with the table: a VACUUM makes it reusable,
  * never smaller).
  *
+ * Then what the conversion costs once: migration 0032 run on a database at migration 0031 whose
+ * `sync_feed` holds the same N changes (wall time and WAL; writers of the copy wait meanwhile).
+ *
  * `npx tsx bench/feed-prune-bench.ts [--changes N] [--days D] [--json]`;
  * `npm run bench -- feed-prune`.
  */
@@ -33,6 +36,7 @@ import { rowsOf } from '../src/db/sql-rows.js';
 import { feedPartitionOf } from '../src/feed/feed-partitions.js';
 import { pruneFeed } from '../src/feed/prune.js';
 import { startLocalPostgres } from '../test/helpers/local-services.js';
+import { migrationsBefore } from '../test/helpers/migrations.js';
 
 const DAY_MS = 86_400_000;
 /** The batch src/feed/prune.ts deleted per transaction before the feed was partitioned. */
@@ -58,6 +62,8 @@ export interface FeedPruneBenchResult {
     readonly bytesAfterVacuum: number;
   };
   readonly drop: FeedPruneMeasure;
+  /** Migration 0032 on a feed of `changes`. */
+  readonly migration: { readonly seconds: number; readonly walBytes: number };
 }
 
 async function one<T>(db: Db, query: ReturnType<typeof sql>): Promise<T> {
@@ -100,27 +106,16 @@ async function measure<T>(db: Db, work: () => Promise<T>) {
   return { result, seconds, walBytes: await walSince(db, lsn) };
 }
 
-/**
- * Both layouts filled with the same `changes` positions over `days` whole UTC days before today.
- * Positions follow time, as transaction ids do: xids are kept below the server's own (a fake xid
- * above it would be a change still held back behind the xmin), many changes to one xid.
- */
+/** Both layouts filled with the same changes over `days` whole UTC days before today. */
 async function seed(db: Db, changes: number, days: number): Promise<void> {
   const today = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
   const first = new Date(today.getTime() - days * DAY_MS);
-  const { xid } = await one<{ xid: string }>(db, sql`select pg_current_xact_id()::text as xid`);
-  const xidSpan = Number(xid) - 10;
-  if (xidSpan < 100) throw new Error(`too few transaction ids to spread positions over: ${xid}`);
   // The table as migration 0023 made sync_feed, its indexes built once filled.
   await db.execute(sql`
     create table bench_feed_plain (xid xid8 not null, id bigint not null, family text not null,
       root_odoo_id integer, created_at timestamptz not null default now())
     with (autovacuum_enabled = false)`);
-  await db.execute(sql`
-    insert into bench_feed_plain (xid, id, family, root_odoo_id, created_at)
-    select (5 + (g::numeric * ${xidSpan} / ${changes})::bigint)::text::xid8, g, 'bcs', g % 200000,
-      ${first.toISOString()}::timestamptz + (g::numeric / ${changes} * ${days}) * interval '1 day'
-    from generate_series(0, ${changes - 1}::int) g`);
+  await insertChanges(db, 'bench_feed_plain', changes, days);
   await db.execute(sql`alter table bench_feed_plain add primary key (xid, id)`);
   await db.execute(sql`
     create index bench_feed_plain_root_idx on bench_feed_plain (family, root_odoo_id, xid)`);
@@ -149,6 +144,54 @@ async function seed(db: Db, changes: number, days: number): Promise<void> {
     create index sync_feed_root_idx on sync_feed (family, root_odoo_id, xid)`);
   await db.execute(sql`vacuum analyze bench_feed_plain`);
   await db.execute(sql`vacuum analyze sync_feed`);
+}
+
+/**
+ * Migration 0032 on a database at 0031 whose `sync_feed` holds `changes` made as `seed` makes
+ * them (its indexes built once filled), in a database of its own on the same server.
+ */
+async function measureMigration(db: Db, url: string, changes: number, days: number) {
+  await db.execute(sql`create database bench_migration`);
+  const handle = await createDb({
+    url: url.replace(/\/postgres$/, '/bench_migration'),
+    poolMax: 1,
+  });
+  const before = migrationsBefore('0032_feed_partitions');
+  try {
+    await runMigrations(handle, before.dir);
+    const target = handle.db;
+    await target.execute(sql`alter table sync_feed drop constraint sync_feed_xid_id_pk`);
+    await target.execute(sql`drop index sync_feed_root_idx`);
+    await insertChanges(target, 'sync_feed', changes, days);
+    await target.execute(sql`
+      alter table sync_feed add constraint sync_feed_xid_id_pk primary key (xid, id)`);
+    await target.execute(sql`
+      create index sync_feed_root_idx on sync_feed (family, root_odoo_id, xid)`);
+    await target.execute(sql`vacuum analyze sync_feed`);
+    const migrating = await measure(target, () => runMigrations(handle));
+    return { seconds: migrating.seconds, walBytes: migrating.walBytes };
+  } finally {
+    await handle.close();
+    before.remove();
+  }
+}
+
+/**
+ * `changes` positions over `days` whole UTC days before today into `table`. Positions follow
+ * time, as transaction ids do: xids are kept below the server's own (a fake xid above it would be
+ * a change still held back behind the xmin), many changes to one xid.
+ */
+async function insertChanges(db: Db, table: string, changes: number, days: number) {
+  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  const first = new Date(today - days * DAY_MS);
+  const { xid } = await one<{ xid: string }>(db, sql`select pg_current_xact_id()::text as xid`);
+  const xidSpan = Number(xid) - 10;
+  if (xidSpan < 100) throw new Error(`too few transaction ids to spread positions over: ${xid}`);
+  await db.execute(sql`
+    insert into ${sql.identifier(table)} (xid, id, family, root_odoo_id, created_at)
+    select (5 + (g::numeric * ${xidSpan} / ${changes})::bigint)::text::xid8, g, 'bcs', g % 200000,
+      ${first.toISOString()}::timestamptz + (g::numeric / ${changes} * ${days}) * interval '1 day'
+    from generate_series(0, ${changes - 1}::int) g`);
 }
 
 /** The delete src/feed/prune.ts ran, on the unpartitioned table, to a fixed cut-off. */
@@ -228,6 +271,8 @@ export async function runFeedPruneBench(input: {
       bytesAfter: await partitionedBytes(db),
     };
     process.stderr.write(`drop: ${JSON.stringify(dropResult)}\n`);
+    const migration = await measureMigration(db, pg.url, input.changes, input.days);
+    process.stderr.write(`migration 0032: ${JSON.stringify(migration)}\n`);
     if (dropResult.changes !== deleteResult.changes)
       throw new Error(
         `the drop took ${dropResult.changes} changes, the delete ${deleteResult.changes}`,
@@ -238,6 +283,7 @@ export async function runFeedPruneBench(input: {
       seedSeconds,
       delete: deleteResult,
       drop: dropResult,
+      migration,
     };
   } finally {
     await handle?.close();
@@ -254,6 +300,7 @@ export function describeFeedPruneBench(result: FeedPruneBenchResult): string[] {
     `  batched delete (${del.batches} transactions): ${del.seconds.toFixed(2)} s, WAL ${mb(del.walBytes)}, table+indexes ${mb(del.bytesBefore)} -> ${mb(del.bytesAfter)}`,
     `    then the VACUUM it needs: ${del.vacuumSeconds.toFixed(2)} s, WAL ${mb(del.vacuumWalBytes)}, table+indexes ${mb(del.bytesAfterVacuum)}`,
     `  partition drop: ${drop.seconds.toFixed(3)} s, WAL ${mb(drop.walBytes)}, table+indexes ${mb(drop.bytesBefore)} -> ${mb(drop.bytesAfter)}`,
+    `migration 0032 (the feed copied into day partitions): ${result.migration.seconds.toFixed(1)} s, WAL ${mb(result.migration.walBytes)}`,
   ];
 }
 
