@@ -23,6 +23,8 @@
  *
  * Then what the conversion costs once: migration 0032 run on a database at migration 0031 whose
  * `sync_feed` holds the same N changes (wall time and WAL; writers of the copy wait meanwhile).
+ * And what the trigger's look-up of a root's last position costs on each layout: it now probes
+ * every partition's roots index.
  *
  * `npx tsx bench/feed-prune-bench.ts [--changes N] [--days D] [--json]`;
  * `npm run bench -- feed-prune`.
@@ -64,6 +66,16 @@ export interface FeedPruneBenchResult {
   readonly drop: FeedPruneMeasure;
   /** Migration 0032 on a feed of `changes`. */
   readonly migration: { readonly seconds: number; readonly walBytes: number };
+  /**
+   * The feed trigger's cost per statement (one root and its ten lines), its look-up of the root's
+   * last position included, on the unpartitioned feed and on the partitioned one (µs, wall).
+   */
+  readonly trigger: {
+    readonly statements: number;
+    readonly plainMicros: number;
+    readonly partitionedMicros: number;
+    readonly partitions: number;
+  };
 }
 
 async function one<T>(db: Db, query: ReturnType<typeof sql>): Promise<T> {
@@ -168,12 +180,54 @@ async function measureMigration(db: Db, url: string, changes: number, days: numb
     await target.execute(sql`
       create index sync_feed_root_idx on sync_feed (family, root_odoo_id, xid)`);
     await target.execute(sql`vacuum analyze sync_feed`);
+    const plainTriggerMicros = await triggerMicros(target);
     const migrating = await measure(target, () => runMigrations(handle));
-    return { seconds: migrating.seconds, walBytes: migrating.walBytes };
+    return { seconds: migrating.seconds, walBytes: migrating.walBytes, plainTriggerMicros };
   } finally {
     await handle.close();
     before.remove();
   }
+}
+
+/** Audit statements the trigger is timed on, each one root's: its BC and ten lines. */
+const TRIGGER_STATEMENTS = 5_000;
+
+/**
+ * What the feed's trigger adds to `TRIGGER_STATEMENTS` statements writing audit rows of roots the
+ * feed already holds changes of (so each look-up finds one), in one DO block: the block's wall
+ * time with the trigger on less with it off, alternately, the smaller of two each.
+ */
+async function triggerMicros(db: Db): Promise<number> {
+  let base = Number(
+    (await one<{ id: string }>(db, sql`select coalesce(max(id), 0)::text as id from sync_audit`))
+      .id,
+  );
+  const block = async (enabled: boolean) => {
+    await db.execute(
+      enabled
+        ? sql`alter table sync_audit enable trigger sync_feed_append`
+        : sql`alter table sync_audit disable trigger sync_feed_append`,
+    );
+    const startedMs = performance.now();
+    await db.execute(
+      sql.raw(`do $$ begin
+        for r in 1..${TRIGGER_STATEMENTS} loop
+          insert into sync_audit (family, model, odoo_id, root_odoo_id, action)
+          select 'bcs', 'dimagaz.bc.line', ${base} + r * 100 + g, r * 37 % 200000, 'updated'
+          from generate_series(0, 10) g;
+        end loop; end $$`),
+    );
+    base += TRIGGER_STATEMENTS * 100 + 100;
+    return performance.now() - startedMs;
+  };
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let round = 0; round < 2; round += 1) {
+    off.push(await block(false));
+    on.push(await block(true));
+  }
+  await db.execute(sql`alter table sync_audit enable trigger sync_feed_append`);
+  return ((Math.min(...on) - Math.min(...off)) * 1_000) / TRIGGER_STATEMENTS;
 }
 
 /**
@@ -271,8 +325,25 @@ export async function runFeedPruneBench(input: {
       bytesAfter: await partitionedBytes(db),
     };
     process.stderr.write(`drop: ${JSON.stringify(dropResult)}\n`);
-    const migration = await measureMigration(db, pg.url, input.changes, input.days);
+    const partitionedTriggerMicros = await triggerMicros(db);
+    const { partitions } = await one<{ partitions: number }>(
+      db,
+      sql`select count(*)::int as partitions from pg_partition_tree('sync_feed') where isleaf`,
+    );
+    const { plainTriggerMicros, ...migration } = await measureMigration(
+      db,
+      pg.url,
+      input.changes,
+      input.days,
+    );
     process.stderr.write(`migration 0032: ${JSON.stringify(migration)}\n`);
+    const trigger = {
+      statements: TRIGGER_STATEMENTS,
+      plainMicros: plainTriggerMicros,
+      partitionedMicros: partitionedTriggerMicros,
+      partitions,
+    };
+    process.stderr.write(`trigger: ${JSON.stringify(trigger)}\n`);
     if (dropResult.changes !== deleteResult.changes)
       throw new Error(
         `the drop took ${dropResult.changes} changes, the delete ${deleteResult.changes}`,
@@ -284,6 +355,7 @@ export async function runFeedPruneBench(input: {
       delete: deleteResult,
       drop: dropResult,
       migration,
+      trigger,
     };
   } finally {
     await handle?.close();
@@ -301,6 +373,7 @@ export function describeFeedPruneBench(result: FeedPruneBenchResult): string[] {
     `    then the VACUUM it needs: ${del.vacuumSeconds.toFixed(2)} s, WAL ${mb(del.vacuumWalBytes)}, table+indexes ${mb(del.bytesAfterVacuum)}`,
     `  partition drop: ${drop.seconds.toFixed(3)} s, WAL ${mb(drop.walBytes)}, table+indexes ${mb(drop.bytesBefore)} -> ${mb(drop.bytesAfter)}`,
     `migration 0032 (the feed copied into day partitions): ${result.migration.seconds.toFixed(1)} s, WAL ${mb(result.migration.walBytes)}`,
+    `the feed trigger per statement of a root and ten lines (${result.trigger.statements}): ${result.trigger.plainMicros.toFixed(0)} µs unpartitioned, ${result.trigger.partitionedMicros.toFixed(0)} µs on ${result.trigger.partitions} partitions`,
   ];
 }
 

@@ -304,6 +304,11 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
         `migration 0032 on a feed of ${result.changes.toLocaleString('en-US')} changes`,
         `${result.migration.seconds.toFixed(0)} s, WAL ${(result.migration.walBytes / 1_048_576).toFixed(0)} MB`,
       ),
+      context(
+        '-',
+        `feed trigger per statement (a root, ten lines), unpartitioned / ${result.trigger.partitions} partitions`,
+        `${result.trigger.plainMicros.toFixed(0)} / ${result.trigger.partitionedMicros.toFixed(0)} µs`,
+      ),
     ];
   },
   transport: async () => {
