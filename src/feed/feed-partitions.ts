@@ -16,6 +16,13 @@ import { LockTimeoutError, isLockTimeout } from '../db/advisory-lock.js';
 import { rowsOf } from '../db/sql-rows.js';
 
 const DAY_MS = 86_400_000;
+/** Days of partitions made ahead of today: a day of missed hourly runs, and one more. */
+const DAYS_AHEAD = 2;
+/**
+ * How long making a partition waits for its locks (that of the default partition: readers and
+ * writers queue behind the wait). The next run tries again.
+ */
+const LOCK_WAIT_MS = 1_000;
 const PARTITION_NAME = /^sync_feed_p(\d{4})(\d{2})(\d{2})$/;
 
 /** A day partition of the feed: the changes written from `from` (a UTC midnight) to `to`. */
@@ -52,7 +59,7 @@ export async function listFeedPartitions(db: Db): Promise<FeedPartition[]> {
 }
 
 /**
- * Makes the partitions of the days from `now`'s to `daysAhead` days later that do not exist yet,
+ * Makes the partitions of the days from today's to `daysAhead` days later that do not exist yet,
  * and moves each change the default partition holds into its day's partition (made for it), in
  * the transaction that attaches that partition: a reader sees each change once, at its position.
  * @returns the partitions it made
@@ -60,8 +67,10 @@ export async function listFeedPartitions(db: Db): Promise<FeedPartition[]> {
  */
 export async function ensureFeedPartitions(
   db: Db,
-  options: { daysAhead: number; lockWaitMs: number },
+  options: { daysAhead?: number; lockWaitMs?: number } = {},
 ): Promise<FeedPartition[]> {
+  const daysAhead = options.daysAhead ?? DAYS_AHEAD;
+  const lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
   const today = dayOf(new Date());
   const existing = new Set((await listFeedPartitions(db)).map((partition) => partition.name));
   const caught = rowsOf<{ day: string }>(
@@ -72,7 +81,7 @@ export async function ensureFeedPartitions(
   const wanted = [
     ...caught,
     ...Array.from(
-      { length: options.daysAhead + 1 },
+      { length: daysAhead + 1 },
       (_, ahead) => new Date(today.getTime() + ahead * DAY_MS),
     ),
   ].map(feedPartitionOf);
@@ -80,7 +89,7 @@ export async function ensureFeedPartitions(
   for (const partition of wanted) {
     if (existing.has(partition.name)) continue;
     existing.add(partition.name);
-    if (await attachFeedPartition(db, partition, options.lockWaitMs)) made.push(partition);
+    if (await attachFeedPartition(db, partition, lockWaitMs)) made.push(partition);
   }
   return made;
 }

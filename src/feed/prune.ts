@@ -16,12 +16,9 @@ import { ensureFeedPartitions, listFeedPartitions, type FeedPartition } from './
 import type { FeedPosition } from './position.js';
 import { readHorizon } from './read-changes.js';
 
-/** Days of partitions made ahead of today: two missed runs of the hourly job a day apart and more. */
-const DAYS_AHEAD = 2;
 /**
- * How long a drop waits for its ACCESS EXCLUSIVE lock of `sync_feed`, and making a partition for
- * that of the default partition. While one waits, readers and writers queue behind it: the wait is
- * kept short, and the next run tries again.
+ * How long a drop waits for its ACCESS EXCLUSIVE lock of `sync_feed`. While it waits, readers and
+ * writers queue behind it: the wait is kept short, and the next run tries again.
  */
 const LOCK_WAIT_MS = 1_000;
 
@@ -36,10 +33,7 @@ export interface PruneResult {
 }
 
 export async function pruneFeed(db: Db, retentionDays: number): Promise<PruneResult> {
-  const made = await ensureFeedPartitions(db, {
-    daysAhead: DAYS_AHEAD,
-    lockWaitMs: LOCK_WAIT_MS,
-  });
+  const made = await ensureFeedPartitions(db);
   let deleted = 0;
   const dropped: string[] = [];
   for (const partition of await listFeedPartitions(db)) {
