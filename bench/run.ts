@@ -18,6 +18,8 @@
  * 5. Odoo codec and webhooks: figures for context.
  * 6. The change feed: its write cost per record of a first copy, and its delivery throughput
  *    (bench/feed-bench.ts).
+ *    The feed's retention: the batched delete it ran before against the drop of a day's partition,
+ *    one day of 10,000,000 changes, and migration 0032 on them (bench/feed-prune-bench.ts).
  * 7. Transports and the call budget: a full copy of 20,000 × 10 from Odoo 17.0 over the default
  *    transport (JSON-RPC there) against XML-RPC, and under ODOO_MAX_CALLS_PER_SECOND=5
  *    (bench/transport-bench.ts).
@@ -26,7 +28,7 @@
  *    (bench/big-value-bench.ts).
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`, `feed`, `transport`, `bigvalue`) runs some.
+ * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`) runs some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -44,6 +46,7 @@ import { runWriteBench } from './write-bench.js';
 import { postgresServerVersion } from '../test/helpers/local-services.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 import { describeFeedBench, runFeedBench } from './feed-bench.js';
+import { describeFeedPruneBench, runFeedPruneBench } from './feed-prune-bench.js';
 import { describeTransportBench, runTransportBench } from './transport-bench.js';
 import { describeBigValueBench, runBigValueBench } from './big-value-bench.js';
 
@@ -277,6 +280,34 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
           `change feed delivery to a local receiver, ${d.batchMax} per message`,
           `${Math.round(d.changesPerSecond).toLocaleString('en-US')} changes/s`,
         ),
+      ),
+    ];
+  },
+  'feed-prune': async () => {
+    const result = await runFeedPruneBench({ changes: 10_000_000, days: 10 });
+    for (const line of describeFeedPruneBench(result)) process.stdout.write(`${line}\n`);
+    const { delete: del, drop } = result;
+    const day = `one day (${del.changes.toLocaleString('en-US')} of ${result.changes.toLocaleString('en-US')} changes)`;
+    return [
+      context(
+        '-',
+        `feed retention, ${day}: batched delete + its VACUUM`,
+        `${del.seconds.toFixed(1)} s + ${del.vacuumSeconds.toFixed(1)} s, WAL ${(del.walBytes / 1_048_576).toFixed(0)} + ${(del.vacuumWalBytes / 1_048_576).toFixed(0)} MB`,
+      ),
+      context(
+        '-',
+        `feed retention, ${day}: partition drop`,
+        `${drop.seconds.toFixed(2)} s, WAL ${(drop.walBytes / 1_024).toFixed(0)} kB`,
+      ),
+      context(
+        '-',
+        `migration 0032 on a feed of ${result.changes.toLocaleString('en-US')} changes`,
+        `${result.migration.seconds.toFixed(0)} s, WAL ${(result.migration.walBytes / 1_048_576).toFixed(0)} MB`,
+      ),
+      context(
+        '-',
+        `feed trigger per statement (a root, ten lines), unpartitioned / ${result.trigger.partitions} partitions`,
+        `${result.trigger.plainMicros.toFixed(0)} / ${result.trigger.partitionedMicros.toFixed(0)} µs`,
       ),
     ];
   },

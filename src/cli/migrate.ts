@@ -1,5 +1,6 @@
 /**
- * `npm run db:migrate`: applies the migrations to DATABASE_URL, then creates or extends the tables
+ * `npm run db:migrate`: applies the migrations to DATABASE_URL and makes the change feed's
+ * partitions of the coming days (docs/feed.md, "Retention"), then creates or extends the tables
  * of the families SYNC_FAMILIES_FILE declares from Odoo's `fields_get` (docs/models.md); exits
  * non-zero on failure, naming every problem. With REDIS_URL set, its Odoo calls take their turn
  * in the fleet's call budget (docs/odoo.md, "Call budget"): every instance may run it at start,
@@ -36,6 +37,7 @@ import {
 import { createDb, type Db } from '../db/create-db.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { CODE_FAMILIES } from '../families/registry.js';
+import { ensureFeedPartitions } from '../feed/feed-partitions.js';
 
 const config = loadConfigOrExit({
   mode: 'production',
@@ -57,6 +59,10 @@ const handle = await createDb({
 try {
   await runMigrations(handle);
   logger.info('migrations applied');
+  // The feed's partitions of the coming days, as the workers' feed-prune job makes them.
+  const partitions = await ensureFeedPartitions(handle.db);
+  if (partitions.length > 0)
+    logger.info({ partitions: partitions.map((p) => p.name) }, "the feed's partitions made");
   const { configured } = config.sync.families;
   if (configured.length > 0) {
     const redis =

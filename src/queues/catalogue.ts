@@ -257,7 +257,7 @@ export const JOBS = {
       removeOnFail: { count: 100 },
     }),
   },
-  /** Deletes the changes older than FEED_RETENTION_DAYS. */
+  /** Drops the feed's day partitions older than FEED_RETENTION_DAYS, makes the coming days'. */
   'feed-prune': {
     queue: 'feed',
     schema: feedScheduledData,

@@ -1,7 +1,7 @@
 /**
  * The change feed's job schedulers, upserted at worker start beside the sync's (schedules.ts), on
  * the feed's own queue: the pump queues every active subscription's delivery — a safety net, since
- * each commit wakes the workers through LISTEN/NOTIFY — and the prune deletes the changes older
+ * each commit wakes the workers through LISTEN/NOTIFY — and the prune drops the changes older
  * than FEED_RETENTION_DAYS, every hour. Upserted by id: never two of either.
  */
 import { FEED_SCHEDULER_IDS, JOBS } from './catalogue.js';

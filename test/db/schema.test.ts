@@ -17,8 +17,11 @@ describe('migrations', () => {
     const blank = await createTestDb({ migrated: false });
     try {
       await runMigrations(blank);
+      // The feed's day partitions apart: they come and go with the days (docs/feed.md, "Retention").
       const rows = await blank.sql!<{ table_name: string }[]>`
-        select table_name from information_schema.tables where table_schema = 'public' order by 1`;
+        select table_name from information_schema.tables t
+        join pg_class c on c.relname = t.table_name and c.relnamespace = 'public'::regnamespace
+        where t.table_schema = 'public' and not c.relispartition order by 1`;
       expect(rows.map((r) => r.table_name)).toEqual([
         'odoo_link',
         'scrap_account_move',
@@ -40,6 +43,18 @@ describe('migrations', () => {
         'sync_unfit_value',
         'sync_watermark',
         'sync_webhook_inbox',
+      ]);
+      // The feed's default partition, today's and the next two days'.
+      const partitions = await blank.sql!<{ name: string }[]>`
+        select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'sync_feed'::regclass order by 1`;
+      const day = (ahead: number) =>
+        `sync_feed_p${new Date(Date.now() + ahead * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '')}`;
+      expect(partitions.map((row) => row.name)).toEqual([
+        'sync_feed_default',
+        day(0),
+        day(1),
+        day(2),
       ]);
     } finally {
       await blank.dispose();

@@ -100,6 +100,8 @@ describe('the change feed: positions in commit order', () => {
     youngerDone();
     await older;
 
+    // Another test file's transaction on the same server may hold both back a moment longer.
+    await feedCaughtUp(db.db);
     const page = await readChanges(db.db, start, NO_FILTER, 100);
     const bc5 = page.changes.filter((change) => change.model === BC_MODEL && change.odooId === 5);
     // By transaction id alone the older one's update would come first; the root's order holds.

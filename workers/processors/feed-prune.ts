@@ -1,4 +1,7 @@
-/** `feed-prune`: deletes the feed's changes older than FEED_RETENTION_DAYS (src/feed/prune.ts). */
+/**
+ * `feed-prune`: drops the feed's day partitions older than FEED_RETENTION_DAYS and makes the
+ * coming days' (src/feed/prune.ts).
+ */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { encodePosition } from '../../src/feed/position.js';
@@ -17,7 +20,14 @@ export async function processFeedPrune(
     state: undefined,
     async start() {
       const pruned = await pruneFeed(ctx.sync.db, ctx.feed.retentionDays);
-      return { result: { deleted: pruned.deleted, horizon: encodePosition(pruned.horizon) } };
+      return {
+        result: {
+          deleted: pruned.deleted,
+          dropped: pruned.dropped,
+          made: pruned.made,
+          horizon: encodePosition(pruned.horizon),
+        },
+      };
     },
   });
 }

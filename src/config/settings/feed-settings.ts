@@ -7,7 +7,7 @@ export const FEED_SETTINGS = {
   // The change feed (docs/feed.md).
   FEED_RETENTION_DAYS: defaulted(wholeNumber('a whole number of days', 1, 3_650), '7', {
     description:
-      "How long the change feed keeps a change (GET /api/changes, the stream, the subscriptions). A consumer or subscription further behind is told to resync (410, status expired): keep it longer than the longest outage a receiver should survive. The records' history is kept whatever this says.",
+      "How long the change feed keeps a change at least (GET /api/changes, the stream, the subscriptions): it is dropped with its UTC day's partition once that day ended this many days ago, so up to a day longer. A consumer or subscription further behind is told to resync (410, status expired): keep it longer than the longest outage a receiver should survive. The records' history is kept whatever this says.",
   }),
   FEED_SUBSCRIPTIONS_FILE: setting(optionalText(), {
     description:

@@ -8,10 +8,12 @@
  * writing transaction's id (`pg_current_xact_id()`), or the position of the root's last change
  * when that is later (see the trigger), and `id` is the audit row's. Readers return only rows
  * whose `xid` is below their snapshot's `xmin`: every transaction below it has ended, so no row
- * can ever appear below a position already read. Rows older than FEED_RETENTION_DAYS are pruned;
- * the audit rows, the records' history, stay.
+ * can ever appear below a position already read. The table is partitioned by the UTC day of
+ * `created_at` (drizzle/0032_feed_partitions.sql: drizzle cannot declare partitions, so they are
+ * the migration's and src/feed/feed-partitions.ts's), and a day's partition is dropped once older
+ * than FEED_RETENTION_DAYS (src/feed/prune.ts); the audit rows, the records' history, stay.
  *
- * `sync_feed_horizon`: the last position pruned, one row. A reader asking for changes after an
+ * `sync_feed_horizon`: the last position dropped, one row. A reader asking for changes after an
  * older position may have lost some: it is told to resync (410).
  *
  * `sync_feed_subscription`: the receivers the feed is pushed to, each with its cursor.
@@ -49,7 +51,9 @@ export const syncFeed = pgTable(
     createdAt: utc('created_at').notNull().defaultNow(),
   },
   (t) => [
-    primaryKey({ columns: [t.xid, t.id] }),
+    // A partitioned table's key holds its partition key (docs/feed.md, "Retention"): (xid, id) is
+    // unique on its own (id is the audit row's), and the key's first columns order the reads.
+    primaryKey({ columns: [t.xid, t.id, t.createdAt] }),
     // The trigger looks up the last position of a root here (its changes stay in commit order).
     index('sync_feed_root_idx').on(t.family, t.rootOdooId, t.xid),
   ],
