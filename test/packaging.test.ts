@@ -1,6 +1,6 @@
 /**
  * The production package, checked statically since no container engine runs here: the compose
- * file, the Dockerfile and its entrypoint (base image, user, commands, healthcheck per command;
+ * file and its Sentinel and Cluster overrides (deploy/compose/), the Dockerfile and its entrypoint (base image, user, commands, healthcheck per command;
  * the compiled commands run through the entrypoint), and the Kubernetes manifests, whose ports and
  * probes must match the code's configuration defaults.
  */
@@ -73,6 +73,108 @@ describe('docker-compose.yml', () => {
     // --scale worker=3 needs a worker without a fixed name or published port.
     expect(services.worker!.container_name).toBeUndefined();
     expect(services.worker!.ports).toBeUndefined();
+  });
+});
+
+/** A compose file over docker-compose.yml, with its anchors' `<<` merges resolved. */
+function readOverride(file: string) {
+  return (
+    parse(readFileSync(file, 'utf8'), { merge: true }) as { services: Record<string, Service> }
+  ).services;
+}
+
+/** What an override must keep of the queue Redis of docker-compose.yml. */
+function expectQueueRedis(service: Service | undefined, name: string) {
+  const command = service!.command!.join(' ');
+  expect(command, name).toMatch(/^redis-server /);
+  expect(command, name).toContain('--maxmemory-policy noeviction');
+  expect(command, name).toContain('--appendonly yes');
+  expect(service!.healthcheck?.test, name).toEqual(['CMD', 'redis-cli', 'ping']);
+}
+
+/** The app's processes get `settings`, start after `ready`, and keep the cache's own Redis. */
+function expectAppOn(
+  services: Record<string, Service>,
+  settings: Record<string, string>,
+  ready: Record<string, { condition: string }>,
+) {
+  for (const name of ['migrate', 'api', 'worker']) {
+    expect(services[name]!.environment, name).toEqual(settings);
+    expect(services[name]!.depends_on, name).toEqual(ready);
+  }
+}
+
+describe('deploy/compose/sentinel.yml', () => {
+  const services = readOverride('deploy/compose/sentinel.yml');
+  const sentinels = ['sentinel-a', 'sentinel-b', 'sentinel-c'];
+
+  it('runs the queue Redis as a primary and a replica, both without eviction and append-only', () => {
+    expectQueueRedis(services['redis-queue'], 'redis-queue');
+    expectQueueRedis(services['redis-queue-replica'], 'redis-queue-replica');
+    expect(services['redis-queue-replica']!.command!.join(' ')).toContain(
+      '--replicaof redis-queue 6379',
+    );
+    for (const name of ['redis-queue', 'redis-queue-replica'])
+      expect(services[name]!.command!.join(' ')).toContain(`--replica-announce-ip ${name}`);
+  });
+
+  it('has three sentinels on host names that monitor the primary with a quorum of two', () => {
+    for (const name of sentinels) {
+      const sentinel = services[name]!;
+      const script = sentinel.command!.join(' ');
+      expect(script).toContain('sentinel resolve-hostnames yes');
+      expect(script).toContain('sentinel announce-hostnames yes');
+      expect(script).toContain('sentinel monitor mymaster redis-queue 6379 2');
+      expect(script).toContain('sentinel announce-ip $$SENTINEL_NAME');
+      expect(script).toContain('redis-server /data/sentinel.conf --sentinel');
+      expect(sentinel.environment).toEqual({ SENTINEL_NAME: name });
+      expect(sentinel.healthcheck?.test).toEqual(['CMD', 'redis-cli', '-p', '26379', 'ping']);
+    }
+  });
+
+  it('points migrate, the api and the workers at the sentinels once they answer', () => {
+    expectAppOn(
+      services,
+      {
+        REDIS_SENTINELS: sentinels.map((name) => `${name}:26379`).join(','),
+        REDIS_SENTINEL_MASTER: 'mymaster',
+      },
+      Object.fromEntries(sentinels.map((name) => [name, { condition: 'service_healthy' }])),
+    );
+  });
+});
+
+describe('deploy/compose/cluster.yml', () => {
+  const services = readOverride('deploy/compose/cluster.yml');
+  const nodes = ['redis-queue', 'redis-queue-2', 'redis-queue-3'];
+
+  it('runs three cluster nodes without eviction, append-only, each announcing its service name', () => {
+    for (const name of nodes) {
+      expectQueueRedis(services[name], name);
+      const command = services[name]!.command!.join(' ');
+      expect(command).toContain('--cluster-enabled yes');
+      expect(command).toContain(`--cluster-announce-hostname ${name}`);
+      expect(command).toContain('--cluster-preferred-endpoint-type hostname');
+    }
+  });
+
+  it('makes them one cluster of three primaries once all three answer', () => {
+    const create = services['redis-cluster-create']!;
+    expect(create.command!.join(' ')).toContain(
+      `redis-cli --cluster create ${nodes.map((name) => `${name}:6379`).join(' ')}`,
+    );
+    expect(create.command!.join(' ')).toContain('--cluster-replicas 0 --cluster-yes');
+    expect(create.depends_on).toEqual(
+      Object.fromEntries(nodes.map((name) => [name, { condition: 'service_healthy' }])),
+    );
+  });
+
+  it('points migrate, the api and the workers at the nodes once the cluster is made', () => {
+    expectAppOn(
+      services,
+      { REDIS_CLUSTER_NODES: nodes.map((name) => `${name}:6379`).join(',') },
+      { 'redis-cluster-create': { condition: 'service_completed_successfully' } },
+    );
   });
 });
 
