@@ -18,7 +18,7 @@ import type { Logger } from './lib/logger.js';
 import { packageVersion } from './lib/package-version.js';
 import type { Shutdown } from './lib/shutdown.js';
 import { createQueues } from './queues/queues.js';
-import { createRedisConnection } from './queues/redis-connection.js';
+import { createRedisConnection, pingQueues } from './queues/redis-connection.js';
 import { readSyncState } from './sync/sync-state.js';
 
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */
@@ -88,7 +88,7 @@ export async function createApi(input: {
   });
 
   const checks: ReadinessCheck[] = [
-    { name: 'redis', check: async () => void (await connection.ping()) },
+    { name: 'redis', check: () => pingQueues(connection, config.redis.queuePrefix) },
     {
       name: 'odoo',
       optional: true,

@@ -38,7 +38,7 @@ import { restoreMissingFeedSchedules, upsertFeedSchedules } from '../src/queues/
 import { startFeedWake } from './feed-wake.js';
 import { startWebhookRequeue } from './webhook-requeue.js';
 import { createLiveness } from './liveness.js';
-import { createRedisConnection } from '../src/queues/redis-connection.js';
+import { createRedisConnection, pingQueues } from '../src/queues/redis-connection.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
 import {
@@ -126,7 +126,7 @@ const http = await buildWorkerHttp({
   metrics: config.http.workerMetrics ? 'elsewhere' : { keys: config.apiKeys },
   checks: [
     { name: 'postgres', check: () => db.ping() },
-    { name: 'redis', check: async () => void (await runtime.connection.ping()) },
+    { name: 'redis', check: () => pingQueues(runtime.connection, config.redis.queuePrefix) },
     {
       name: 'jobs',
       check: () => {

@@ -136,3 +136,12 @@ export function duplicateQueueRedis(connection: QueueRedis): QueueRedis {
   // Each class's own duplicate: a Cluster's keeps its nodes and its nodes' options.
   return connection instanceof Cluster ? connection.duplicate() : connection.duplicate();
 }
+
+/**
+ * Resolves when the queues' Redis answers: a read of a key under the queue prefix, so that on a
+ * Cluster the node that holds the queues' slot answers (any node answers a PING, the one holding
+ * the queues dead or not).
+ */
+export async function pingQueues(connection: QueueRedis, queuePrefix: string): Promise<void> {
+  await connection.exists(`${queuePrefix}:ping`);
+}
