@@ -21,10 +21,10 @@
  * with its indexes afterwards (the delete's space stays with the table: a VACUUM makes it reusable,
  * never smaller).
  *
- * Then what the conversion costs once: migration 0032 run on a database at migration 0031 whose
+ * Then what the conversion costs once: migrations 0032 and 0033 run on a database at 0031 whose
  * `sync_feed` holds the same N changes (wall time and WAL; writers of the copy wait meanwhile).
- * And what the trigger's look-up of a root's last position costs on each layout: it now probes
- * every partition's roots index.
+ * And what the trigger's look-up of a root's last position costs on each layout: the
+ * unpartitioned feed's roots index before, one probe of `sync_feed_root` (and its upsert) now.
  *
  * `npx tsx bench/feed-prune-bench.ts [--changes N] [--days D] [--json]`;
  * `npm run bench -- feed-prune`.
@@ -64,7 +64,7 @@ export interface FeedPruneBenchResult {
     readonly bytesAfterVacuum: number;
   };
   readonly drop: FeedPruneMeasure;
-  /** Migration 0032 on a feed of `changes`. */
+  /** Migrations 0032 and 0033 on a feed of `changes`. */
   readonly migration: { readonly seconds: number; readonly walBytes: number };
   /**
    * The feed trigger's cost per statement (one root and its ten lines), its look-up of the root's
@@ -154,12 +154,18 @@ async function seed(db: Db, changes: number, days: number): Promise<void> {
     primary key (xid, id, created_at)`);
   await db.execute(sql`
     create index sync_feed_root_idx on sync_feed (family, root_odoo_id, xid)`);
+  // Each root's last position, as migration 0033 keeps it beside the feed for the trigger.
+  await db.execute(sql`
+    insert into sync_feed_root (family, root_odoo_id, xid)
+    select family, root_odoo_id, max(xid) from sync_feed where root_odoo_id is not null
+    group by family, root_odoo_id`);
   await db.execute(sql`vacuum analyze bench_feed_plain`);
   await db.execute(sql`vacuum analyze sync_feed`);
+  await db.execute(sql`vacuum analyze sync_feed_root`);
 }
 
 /**
- * Migration 0032 on a database at 0031 whose `sync_feed` holds `changes` made as `seed` makes
+ * Migrations 0032 and 0033 on a database at 0031 whose `sync_feed` holds `changes` made as `seed` makes
  * them (its indexes built once filled), in a database of its own on the same server.
  */
 async function measureMigration(db: Db, url: string, changes: number, days: number) {
@@ -336,7 +342,7 @@ export async function runFeedPruneBench(input: {
       input.changes,
       input.days,
     );
-    process.stderr.write(`migration 0032: ${JSON.stringify(migration)}\n`);
+    process.stderr.write(`migrations 0032 and 0033: ${JSON.stringify(migration)}\n`);
     const trigger = {
       statements: TRIGGER_STATEMENTS,
       plainMicros: plainTriggerMicros,
@@ -372,7 +378,7 @@ export function describeFeedPruneBench(result: FeedPruneBenchResult): string[] {
     `  batched delete (${del.batches} transactions): ${del.seconds.toFixed(2)} s, WAL ${mb(del.walBytes)}, table+indexes ${mb(del.bytesBefore)} -> ${mb(del.bytesAfter)}`,
     `    then the VACUUM it needs: ${del.vacuumSeconds.toFixed(2)} s, WAL ${mb(del.vacuumWalBytes)}, table+indexes ${mb(del.bytesAfterVacuum)}`,
     `  partition drop: ${drop.seconds.toFixed(3)} s, WAL ${mb(drop.walBytes)}, table+indexes ${mb(drop.bytesBefore)} -> ${mb(drop.bytesAfter)}`,
-    `migration 0032 (the feed copied into day partitions): ${result.migration.seconds.toFixed(1)} s, WAL ${mb(result.migration.walBytes)}`,
+    `migrations 0032 and 0033 (the feed copied into day partitions, each root's last position kept): ${result.migration.seconds.toFixed(1)} s, WAL ${mb(result.migration.walBytes)}`,
     `the feed trigger per statement of a root and ten lines (${result.trigger.statements}): ${result.trigger.plainMicros.toFixed(0)} µs unpartitioned, ${result.trigger.partitionedMicros.toFixed(0)} µs on ${result.trigger.partitions} partitions`,
   ];
 }

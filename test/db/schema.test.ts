@@ -34,6 +34,7 @@ describe('migrations', () => {
         'sync_family_layout',
         'sync_feed',
         'sync_feed_horizon',
+        'sync_feed_root',
         'sync_feed_subscription',
         'sync_log',
         'sync_model_claim',

@@ -112,6 +112,35 @@ describe('the change feed: positions in commit order', () => {
     expectAscending(page.changes, start);
   });
 
+  it('keeps that order for a root whose last position moved since its first change', async () => {
+    // BC 17's first change comes before both transactions: the younger one moves its last position.
+    await writeBcs(db.db, [bc(17, '2026-03-01 00:00:01', 'first')], context);
+    const start = await readHead(db.db);
+    let tookItsId!: () => void;
+    const olderTookItsId = new Promise<void>((resolve) => (tookItsId = resolve));
+    let youngerDone!: () => void;
+    const youngerCommitted = new Promise<void>((resolve) => (youngerDone = resolve));
+    const older = db.db.transaction(async (tx) => {
+      await writeBcs(tx, [bc(18)], context);
+      tookItsId();
+      await youngerCommitted;
+      await writeBcs(tx, [bc(17, '2026-03-01 00:00:09', 'third')], context);
+    });
+    await olderTookItsId;
+    await writeBcs(db.db, [bc(17, '2026-03-01 00:00:05', 'second')], context);
+    youngerDone();
+    await older;
+
+    await feedCaughtUp(db.db);
+    const page = await readChanges(db.db, start, NO_FILTER, 100);
+    const bc17 = page.changes.filter((change) => change.model === BC_MODEL && change.odooId === 17);
+    expect(bc17.map((change) => change.odooWriteDate?.toISOString())).toEqual([
+      '2026-03-01T00:00:05.000Z',
+      '2026-03-01T00:00:09.000Z',
+    ]);
+    expectAscending(page.changes, start);
+  });
+
   it('is written with the copy or not at all: a refused write and a rolled back one leave no change', async () => {
     const start = await readHead(db.db);
     // An older version of BC 5: the stamp guard refuses it.

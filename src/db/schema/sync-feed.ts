@@ -13,6 +13,11 @@
  * the migration's and src/feed/feed-partitions.ts's), and a day's partition is dropped once older
  * than FEED_RETENTION_DAYS (src/feed/prune.ts); the audit rows, the records' history, stay.
  *
+ * `sync_feed_root`: each root's last position, which the trigger gives a root's next change when
+ * it is later than its own transaction's id. Kept beside the feed, one row per root, so that the
+ * look-up is one index probe however many day partitions the feed has; it outlives the changes
+ * the retention drops (a later position stays later).
+ *
  * `sync_feed_horizon`: the last position dropped, one row. A reader asking for changes after an
  * older position may have lost some: it is told to resync (410).
  *
@@ -54,9 +59,20 @@ export const syncFeed = pgTable(
     // A partitioned table's key holds its partition key (docs/feed.md, "Retention"): (xid, id) is
     // unique on its own (id is the audit row's), and the key's first columns order the reads.
     primaryKey({ columns: [t.xid, t.id, t.createdAt] }),
-    // The trigger looks up the last position of a root here (its changes stay in commit order).
+    // A root's changes, in position order.
     index('sync_feed_root_idx').on(t.family, t.rootOdooId, t.xid),
   ],
+);
+
+export const syncFeedRoot = pgTable(
+  'sync_feed_root',
+  {
+    family: text('family').notNull(),
+    rootOdooId: integer('root_odoo_id').notNull(),
+    /** The position of the root's last change (its `xid`). */
+    xid: xid8('xid').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.family, t.rootOdooId] })],
 );
 
 export const syncFeedHorizon = pgTable(
