@@ -78,14 +78,14 @@ describe('loadConfig', () => {
       {
         ...production,
         REDIS_URL: 'rediss://bridge:s3cret-redis@unused:6379',
-        REDIS_CLUSTER_NODES: 'redis-a:6379, 10.0.0.7:7001',
+        REDIS_CLUSTER_NODES: 'redis-a:6379, 127.0.0.7:7001',
       },
       worker,
     );
     expect(config.redis.cluster).toEqual({
       nodes: [
         { host: 'redis-a', port: 6379 },
-        { host: '10.0.0.7', port: 7001 },
+        { host: '127.0.0.7', port: 7001 },
       ],
     });
     // The Tryton cache is a single Redis: off on a Cluster unless CACHE_REDIS_URL names one.
