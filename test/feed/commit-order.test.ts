@@ -81,64 +81,50 @@ describe('the change feed: positions in commit order', () => {
     );
   });
 
-  it("keeps a record's changes in the order they were committed, whichever transaction took its id first", async () => {
-    const start = await readHead(db.db);
+  /**
+   * An older transaction takes its id on BC `other`, then, once a younger one has committed BC
+   * `root` at :05, writes BC `root` again at :09; the changes of `root` the feed gives after `start`.
+   */
+  async function olderWritesAfterYounger(root: number, other: number, start: FeedPosition) {
     let tookItsId!: () => void;
     const olderTookItsId = new Promise<void>((resolve) => (tookItsId = resolve));
     let youngerDone!: () => void;
     const youngerCommitted = new Promise<void>((resolve) => (youngerDone = resolve));
-    // The older transaction takes its id on BC 3, then, once a younger one has committed BC 5,
-    // writes BC 5's next version.
     const older = db.db.transaction(async (tx) => {
-      await writeBcs(tx, [bc(3)], context);
+      await writeBcs(tx, [bc(other)], context);
       tookItsId();
       await youngerCommitted;
-      await writeBcs(tx, [bc(5, '2026-03-01 00:00:09', 'second')], context);
+      await writeBcs(tx, [bc(root, '2026-03-01 00:00:09', 'older')], context);
     });
     await olderTookItsId;
-    await writeBcs(db.db, [bc(5, '2026-03-01 00:00:05', 'first')], context);
+    await writeBcs(db.db, [bc(root, '2026-03-01 00:00:05', 'younger')], context);
     youngerDone();
     await older;
 
     // Another test file's transaction on the same server may hold both back a moment longer.
     await feedCaughtUp(db.db);
     const page = await readChanges(db.db, start, NO_FILTER, 100);
-    const bc5 = page.changes.filter((change) => change.model === BC_MODEL && change.odooId === 5);
+    expectAscending(page.changes, start);
+    return page.changes
+      .filter((change) => change.model === BC_MODEL && change.odooId === root)
+      .map((change) => [change.action, change.odooWriteDate?.toISOString()]);
+  }
+
+  it("keeps a record's changes in the order they were committed, whichever transaction took its id first", async () => {
     // By transaction id alone the older one's update would come first; the root's order holds.
-    expect(bc5.map((change) => [change.action, change.odooWriteDate?.toISOString()])).toEqual([
+    expect(await olderWritesAfterYounger(5, 3, await readHead(db.db))).toEqual([
       ['created', '2026-03-01T00:00:05.000Z'],
       ['updated', '2026-03-01T00:00:09.000Z'],
     ]);
-    expectAscending(page.changes, start);
   });
 
   it('keeps that order for a root whose last position moved since its first change', async () => {
     // BC 17's first change comes before both transactions: the younger one moves its last position.
     await writeBcs(db.db, [bc(17, '2026-03-01 00:00:01', 'first')], context);
-    const start = await readHead(db.db);
-    let tookItsId!: () => void;
-    const olderTookItsId = new Promise<void>((resolve) => (tookItsId = resolve));
-    let youngerDone!: () => void;
-    const youngerCommitted = new Promise<void>((resolve) => (youngerDone = resolve));
-    const older = db.db.transaction(async (tx) => {
-      await writeBcs(tx, [bc(18)], context);
-      tookItsId();
-      await youngerCommitted;
-      await writeBcs(tx, [bc(17, '2026-03-01 00:00:09', 'third')], context);
-    });
-    await olderTookItsId;
-    await writeBcs(db.db, [bc(17, '2026-03-01 00:00:05', 'second')], context);
-    youngerDone();
-    await older;
-
-    await feedCaughtUp(db.db);
-    const page = await readChanges(db.db, start, NO_FILTER, 100);
-    const bc17 = page.changes.filter((change) => change.model === BC_MODEL && change.odooId === 17);
-    expect(bc17.map((change) => change.odooWriteDate?.toISOString())).toEqual([
-      '2026-03-01T00:00:05.000Z',
-      '2026-03-01T00:00:09.000Z',
+    expect(await olderWritesAfterYounger(17, 18, await readHead(db.db))).toEqual([
+      ['updated', '2026-03-01T00:00:05.000Z'],
+      ['updated', '2026-03-01T00:00:09.000Z'],
     ]);
-    expectAscending(page.changes, start);
   });
 
   it('is written with the copy or not at all: a refused write and a rolled back one leave no change', async () => {
