@@ -9,8 +9,16 @@ import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
+import { databaseErrorFacts } from '../../lib/errors.js';
 import { logSafeRequestUrl } from '../../lib/redact-url.js';
 import { HttpError, type ErrorBody } from '../http-error.js';
+
+/**
+ * SQLSTATEs of a statement PostgreSQL cancelled that the same request, sent again, may pass: a
+ * serialization failure (on a replica, a conflict with its replay: docs/feed.md, "Reading from a
+ * replica") and a deadlock.
+ */
+const TRANSIENT_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
 
 function describeValidation(error: FastifyError): string {
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -58,6 +66,17 @@ export const errorHandler = fp(
           ? error.code.replace(/^FST_ERR_/, '').replace(/^CTP_/, '')
           : 'BAD_REQUEST';
         return reply.code(status).send({ error: code, message: error.message } satisfies ErrorBody);
+      }
+      if (TRANSIENT_SQLSTATES.has(databaseErrorFacts(error)?.sqlState ?? '')) {
+        request.log.warn({ err: error }, 'request failed: the database cancelled its statement');
+        return reply
+          .code(503)
+          .header('retry-after', '1')
+          .send({
+            error: 'DATABASE_BUSY',
+            message: `the database cancelled the statement: try again (request ${request.id})`,
+            requestId: request.id,
+          } satisfies ErrorBody);
       }
       request.log.error({ err: error }, 'request failed');
       return reply.code(status >= 500 ? status : 500).send({

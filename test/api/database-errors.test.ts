@@ -1,0 +1,53 @@
+/**
+ * A statement PostgreSQL cancelled because another was in its way — a serialization failure (on a
+ * replica, a conflict with its replay) or a deadlock — is a 503 the client may send again, with
+ * Retry-After; any other database error stays a 500 that shows nothing of the statement. Real
+ * errors of a real server, raised with their SQLSTATE, through the app's error handler.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorHandler } from '../../src/http/plugins/error-handler.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+
+const RAISED: Readonly<Record<string, string>> = {
+  serialization: 'serialization_failure',
+  deadlock: 'deadlock_detected',
+  duplicate: 'unique_violation',
+};
+
+describe('a statement the database cancelled', () => {
+  let db: TestDb;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    db = await createTestDb({ migrated: false });
+    app = Fastify({ logger: false });
+    await app.register(errorHandler);
+    app.get<{ Params: { kind: string } }>('/raise/:kind', async (request) => {
+      const condition = RAISED[request.params.kind]!;
+      await db.sql!.unsafe(
+        `do $$ begin raise exception 'secret detail of table t' using errcode = '${condition}'; end $$`,
+      );
+      return {};
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.dispose();
+  });
+
+  it.each(['serialization', 'deadlock'])('a %s is a 503 to send again', async (kind) => {
+    const answer = await app.inject({ url: `/raise/${kind}` });
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers['retry-after']).toBe('1');
+    expect(answer.json()).toMatchObject({ error: 'DATABASE_BUSY' });
+    expect(answer.body).not.toContain('secret detail');
+  });
+
+  it('any other is a 500 that shows nothing of it', async () => {
+    const answer = await app.inject({ url: '/raise/duplicate' });
+    expect(answer.statusCode).toBe(500);
+    expect(answer.json()).toMatchObject({ error: 'INTERNAL' });
+    expect(answer.body).not.toContain('secret detail');
+  });
+});
