@@ -65,6 +65,11 @@ export async function startWorkerProcess(
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // A worker that never starts (its test's hook times out, and no test stops it) must not outlive
+  // the test run.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const output: string[] = [];
   const lines = createInterface({ input: child.stdout });
   let started: Record<string, unknown> | undefined;
