@@ -160,14 +160,22 @@ export async function json2Value<T = unknown>(
 }
 
 /**
+ * A Python library's own warning, not Odoo's (docutils' when a module's description is rendered,
+ * now and then): it says nothing of the calls.
+ */
+const LIBRARY_WARNING = /py\.warnings: \S*\/(?:dist|site)-packages\/(?!odoo\/)/;
+
+/**
  * What Odoo's log says of the calls it served: the requests to the deprecated `/xmlrpc` and
- * `/jsonrpc` services, and every deprecation warning (Odoo 19 writes one for each such call, and
- * for a deprecated ORM method such as `check_access_rights`).
+ * `/jsonrpc` services, and every deprecation warning of Odoo's own (Odoo 19 writes one for each
+ * such call, and for a deprecated ORM method such as `check_access_rights`).
  */
 export function deprecatedCalls(log: string): { rpcRequests: string[]; warnings: string[] } {
   const lines = log.split('\n');
   return {
     rpcRequests: lines.filter((line) => /"(?:POST|GET) \/(?:xmlrpc|jsonrpc)\b/.test(line)),
-    warnings: lines.filter((line) => /\bWARNING\b.*deprecat/i.test(line)),
+    warnings: lines.filter(
+      (line) => /\bWARNING\b.*deprecat/i.test(line) && !LIBRARY_WARNING.test(line),
+    ),
   };
 }
