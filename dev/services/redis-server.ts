@@ -9,12 +9,20 @@ import { freePort } from './free-port.js';
 export interface RedisServer {
   readonly url: string;
   readonly pid: number | undefined;
-  stop(): Promise<void>;
+  /** Stops it with `signal` (SIGTERM by default) and resolves once it exited. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `args` are further `redis-server` options (`--save`, `--pidfile` …); port, bind and dir are set here. */
-export async function startRedisServer(dir: string, args: readonly string[]): Promise<RedisServer> {
-  const port = await freePort();
+/**
+ * `args` are further `redis-server` options (`--save`, `--pidfile` …); bind and dir are set here,
+ * and the port: `port`, or a free one.
+ */
+export async function startRedisServer(
+  dir: string,
+  args: readonly string[],
+  port?: number,
+): Promise<RedisServer> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
     [
@@ -64,10 +72,10 @@ export async function startRedisServer(dir: string, args: readonly string[]): Pr
   return {
     url: `redis://127.0.0.1:${port}`,
     pid: child.pid,
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
+      child.kill(signal);
       await exited;
     },
   };

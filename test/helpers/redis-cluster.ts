@@ -10,7 +10,7 @@
  * The nodes call a peer failed after {@link NODE_TIMEOUT_MS} without an answer; with no replica to
  * promote, the whole cluster then refuses commands (every slot must be served) until it is back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { freePort } from '../../dev/services/free-port.js';
+import { startRedisServer, type RedisServer } from '../../dev/services/redis-server.js';
 
 const PRIMARIES = 3;
 /** Redis's `cluster-node-timeout` (15 s by default): a test's outage is seen within seconds. */
@@ -55,18 +56,12 @@ async function ask(port: number, ...command: string[]): Promise<unknown> {
   }
 }
 
-function startNode(dir: string, port: number, appendOnly: boolean): Promise<ChildProcess> {
+function startNode(dir: string, port: number, appendOnly: boolean): Promise<RedisServer> {
   const nodeDir = join(dir, String(port));
   mkdirSync(nodeDir, { recursive: true });
-  const child = spawn(
-    'redis-server',
+  return startRedisServer(
+    nodeDir,
     [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      nodeDir,
       '--cluster-enabled',
       'yes',
       '--cluster-config-file',
@@ -76,28 +71,9 @@ function startNode(dir: string, port: number, appendOnly: boolean): Promise<Chil
       '--save',
       '',
       ...(appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
-      '--maxmemory-policy',
-      'noeviction',
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    port,
   );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        child.off('exit', onExit);
-        resolve(child);
-      }
-    };
-    const onExit = (code: number | null) =>
-      reject(new Error(`redis-server on ${port} exited with ${code}: ${output.slice(-300)}`));
-    child.stdout?.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', onExit);
-  });
 }
 
 /** Resolves once each node of `ports` says `cluster_state:<state>`. */
@@ -118,16 +94,14 @@ export async function startRedisCluster(options: {
   appendOnly: boolean;
 }): Promise<ClusterTopology> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-cluster-'));
-  const children = new Map<number, ChildProcess>();
+  const servers = new Map<number, RedisServer>();
+  const stopped = new Set<number>();
   const stopNode = async (port: number, signal: NodeJS.Signals) => {
-    const child = children.get(port);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill(signal);
-    await exited;
+    stopped.add(port);
+    await servers.get(port)?.stop(signal);
   };
   const stop = async () => {
-    for (const port of children.keys()) await stopNode(port, 'SIGKILL');
+    for (const port of servers.keys()) await stopNode(port, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -135,7 +109,7 @@ export async function startRedisCluster(options: {
     for (let i = 0; i < PRIMARIES; i += 1) {
       const port = await freePort();
       ports.push(port);
-      children.set(port, await startNode(dir, port, options.appendOnly));
+      servers.set(port, await startNode(dir, port, options.appendOnly));
     }
     const create = spawn(
       'redis-cli',
@@ -158,11 +132,7 @@ export async function startRedisCluster(options: {
     ])) as [number | null];
     if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${code}: ${output}`);
     await clusterState(ports, 'ok');
-    const running = () =>
-      ports.filter((port) => {
-        const child = children.get(port);
-        return child?.exitCode === null && child.signalCode === null;
-      });
+    const running = () => ports.filter((port) => !stopped.has(port));
     const nodes = ports.map((port) => ({ host: '127.0.0.1', port }));
     return {
       nodes,
@@ -185,7 +155,8 @@ export async function startRedisCluster(options: {
       stopNode,
       down: () => clusterState(running(), 'fail'),
       async startNode(port) {
-        children.set(port, await startNode(dir, port, options.appendOnly));
+        servers.set(port, await startNode(dir, port, options.appendOnly));
+        stopped.delete(port);
         await clusterState(ports, 'ok');
       },
       stop,
