@@ -51,7 +51,10 @@ export async function readPauseOnce(config: Config, logger: Logger): Promise<Pau
   redis.on('error', (error: Error) => logger.debug({ err: error }, 'status: queue Redis'));
   try {
     await redis.connect();
-    return await readCallPause(redis, config.redis.queuePrefix, config.odoo);
+    return await readCallPause(
+      { kind: 'redis', redis, prefix: config.redis.queuePrefix },
+      config.odoo,
+    );
   } catch {
     return 'unknown';
   } finally {

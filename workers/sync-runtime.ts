@@ -256,8 +256,7 @@ export function createSyncRuntimeFromConfig(input: {
   const loginMemo = createRedisLoginMemo(connection, config.redis.queuePrefix, input.odoo);
   // Every process sharing this Redis shares one budget of calls to this Odoo.
   const gate = createConfiguredCallBudget({
-    redis: connection,
-    queuePrefix: config.redis.queuePrefix,
+    shared: { kind: 'redis', redis: connection, prefix: config.redis.queuePrefix },
     odoo: input.odoo,
     logger,
     ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),

@@ -77,8 +77,7 @@ try {
       ...(redis
         ? {
             gate: createConfiguredCallBudget({
-              redis,
-              queuePrefix: config.redis.queuePrefix,
+              shared: { kind: 'redis', redis, prefix: config.redis.queuePrefix },
               odoo: config.odoo!,
               logger,
             }),

@@ -273,9 +273,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Unknown (null) while Redis does not answer: the state is still answered.
     callPause: () =>
       odooLink && queues
-        ? readCallPause(queues.connection, deps.config.redis.queuePrefix, odooLink).catch(
-            () => null,
-          )
+        ? readCallPause(
+            { kind: 'redis', redis: queues.connection, prefix: deps.config.redis.queuePrefix },
+            odooLink,
+          ).catch(() => null)
         : Promise.resolve(null),
   });
   await app.register(changesRoutes, {

@@ -1,12 +1,13 @@
 /**
  * One budget of Odoo calls for the whole fleet — every worker, sync CLI and demo process that
- * shares the queue Redis — given to the Odoo client as its gate: the client awaits it before
+ * shares its state (the queue Redis, or PostgreSQL without it: src/shared-state) — given to the
+ * Odoo client as its gate: the client awaits it before
  * each attempt of each call and releases it once the attempt ended.
  *
  * - At most `maxConcurrentCalls` attempts in flight at once (ODOO_MAX_CONCURRENT_CALLS): each
  *   holds one of Odoo's HTTP workers.
  * - At most `maxCallsPerSecond` calls within any one second (ODOO_MAX_CALLS_PER_SECOND), as Odoo
- *   sees them arrive (budget-scripts.ts says how).
+ *   sees them arrive (budget-scripts.ts says how; the PostgreSQL store does the same).
  * - A 429 or a 503 pauses every process: for the answer's `Retry-After` (at most five minutes),
  *   else 1 s doubling with each pause that follows another within a minute, at most a minute.
  *   The attempt that met it is retried as any transient failure is, after the pause.
@@ -19,21 +20,23 @@
  * attempt then fails with `ODOO_BUDGET_TIMEOUT`, retryable by the job, so that no caller waits
  * for the budget without end (a fleet stuck behind slots that are never released, a pause
  * renewed again and again). The attempt's timeout starts once it is admitted. A process waits
- * by asking Redis again when a release of its own may have made room, after the time Redis said
- * room would be made, or every few tens of milliseconds when only another process's release can.
+ * by asking the store again when a release of its own may have made room, after the time the
+ * store said room would be made, or every few tens of milliseconds when only another process's
+ * release can.
  *
  * Not for: anything but admission. It knows nothing of Odoo's protocol but an error's status and
- * `Retry-After`.
+ * `Retry-After`, nor of where the state lives but its store (budget-store.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { QueueRedis } from '../queues/redis-connection.js';
+import { randomBytes } from 'node:crypto';
 import { OdooError, type OdooCallGate, type OdooCallPermit } from '../clients/odoo/index.js';
 import { defaultOdooBudget, type OdooConfig } from '../config/odoo-config.js';
 import type { Logger } from '../lib/logger.js';
-import { acquireScript, releaseScript } from './budget-scripts.js';
+import type { SharedState } from '../shared-state/shared-state.js';
+import type { BudgetStore, BudgetWaitReason, CallPause } from './budget-store.js';
+import { createPostgresBudgetStore } from './postgres-budget-store.js';
+import { createRedisBudgetStore } from './redis-budget-store.js';
 
-/** What made an attempt wait first. */
-export type BudgetWaitReason = 'concurrency' | 'rate' | 'pause';
+export type { BudgetWaitReason, CallPause } from './budget-store.js';
 
 /** Sees the budget at work, for metrics; it must not throw. */
 export interface CallBudgetObserver {
@@ -75,18 +78,16 @@ export function leaseMsFor(timeoutMs: number): number {
 
 /**
  * The budget as every composition root builds it from the configuration: ODOO_MAX_* keys, the
- * lease from ODOO_TIMEOUT_MS, one budget per Odoo database under the queue prefix.
+ * lease from ODOO_TIMEOUT_MS, one budget per Odoo database in the fleet's shared state.
  */
 export function createConfiguredCallBudget(input: {
-  redis: QueueRedis;
-  queuePrefix: string;
+  shared: SharedState;
   odoo: OdooConfig;
   logger: Logger;
   observer?: CallBudgetObserver;
 }): OdooCallGate {
-  return createRedisCallBudget({
-    redis: input.redis,
-    keyPrefix: input.queuePrefix,
+  return createCallBudget({
+    shared: input.shared,
     odoo: input.odoo,
     settings: {
       maxConcurrentCalls: input.odoo.budget.maxConcurrentCalls,
@@ -99,59 +100,33 @@ export function createConfiguredCallBudget(input: {
   });
 }
 
-/** The budget's keys: one budget per Odoo database, under the queue prefix. */
-function budgetKeys(keyPrefix: string, odoo: { url: string; database: string }) {
-  const digest = createHash('sha256')
-    .update([odoo.url, odoo.database].join('\0'))
-    .digest('hex')
-    .slice(0, 24);
-  const base = `${keyPrefix}:odoo-budget:${digest}`;
-  return {
-    inFlightKey: `${base}:in-flight`,
-    recentKey: `${base}:recent`,
-    pauseKey: `${base}:pause`,
-    pauseLevelKey: `${base}:pause-level`,
-  };
-}
-
-/** A fleet-wide pause of the Odoo calls: the status Odoo answered, and what is left of it. */
-export interface CallPause {
-  readonly status: number;
-  readonly remainingMs: number;
+/** The store of the budget of `odoo`, where the fleet's state lives. */
+function budgetStoreOf(shared: SharedState, odoo: { url: string; database: string }): BudgetStore {
+  return shared.kind === 'redis'
+    ? createRedisBudgetStore({ redis: shared.redis, keyPrefix: shared.prefix, odoo })
+    : createPostgresBudgetStore({ db: shared.db, odoo });
 }
 
 /** The pause on now, if any, for `status` and the API's sync state. */
-export async function readCallPause(
-  redis: QueueRedis,
-  keyPrefix: string,
+export function readCallPause(
+  shared: SharedState,
   odoo: { url: string; database: string },
 ): Promise<CallPause | null> {
-  const { pauseKey } = budgetKeys(keyPrefix, odoo);
-  const [[, status], [, remainingMs]] = (await redis
-    .multi()
-    .get(pauseKey)
-    .pttl(pauseKey)
-    .exec()) as [[null, string | null], [null, number]];
-  return status !== null && remainingMs > 0 ? { status: Number(status), remainingMs } : null;
+  return budgetStoreOf(shared, odoo).readPause();
 }
 
-export function createRedisCallBudget(input: {
-  redis: QueueRedis;
-  /** The queue prefix: its hash tag keeps every key of the budget in one Cluster slot. */
-  keyPrefix: string;
+export function createCallBudget(input: {
+  shared: SharedState;
   /** One budget per Odoo database, whichever processes call it. */
   odoo: { url: string; database: string };
   settings: CallBudgetSettings;
   logger: Logger;
   observer?: CallBudgetObserver;
 }): OdooCallGate {
-  const { redis, settings, observer } = input;
+  const { settings, observer } = input;
+  const store = budgetStoreOf(input.shared, input.odoo);
   const maxWaitMs = settings.maxWaitMs ?? defaultOdooBudget().maxWaitMs;
   const log = input.logger.child({ component: 'odoo-budget' });
-  const { inFlightKey, recentKey, pauseKey, pauseLevelKey } = budgetKeys(
-    input.keyPrefix,
-    input.odoo,
-  );
   const bounded = settings.maxConcurrentCalls > 0 || settings.maxCallsPerSecond > 0;
   const processTag = randomBytes(6).toString('hex');
   let nextPermit = 0;
@@ -183,7 +158,7 @@ export function createRedisCallBudget(input: {
     });
   }
 
-  /** How long to wait before asking again, from what Redis answered. */
+  /** How long to wait before asking again, from what the store answered. */
   function waitMsFor(reason: BudgetWaitReason, hintMs: number): number {
     if (hintMs < 0) return Math.round(POLL_MS * (0.5 + Math.random()));
     // Waiters of every process wake at a pause's end: spread them over a tenth of it (≤ 1 s).
@@ -197,23 +172,22 @@ export function createRedisCallBudget(input: {
     const pausing = status !== undefined && PAUSING_STATUSES.has(status);
     try {
       if (!bounded && !pausing) return;
-      const pauseMs = Number(
-        await releaseScript(
-          redis,
-          [inFlightKey, recentKey, pauseKey, pauseLevelKey],
-          [
-            id,
-            settings.maxCallsPerSecond > 0 ? 1 : 0,
-            pausing ? status : 0,
-            pausing ? (failure?.retryAfterMs ?? -1) : -1,
-            PAUSE_BASE_MS,
-            PAUSE_MAX_MS,
-            RETRY_AFTER_MAX_MS,
-            PAUSE_LEVEL_TTL_MS,
-            WINDOW_MS,
-          ],
-        ),
-      );
+      const pauseMs = await store.release(id, {
+        countsInWindow: settings.maxCallsPerSecond > 0,
+        windowMs: WINDOW_MS,
+        ...(pausing
+          ? {
+              pause: {
+                status,
+                retryAfterMs: failure?.retryAfterMs,
+                retryAfterMaxMs: RETRY_AFTER_MAX_MS,
+                baseMs: PAUSE_BASE_MS,
+                maxMs: PAUSE_MAX_MS,
+                levelTtlMs: PAUSE_LEVEL_TTL_MS,
+              },
+            }
+          : {}),
+      });
       if (pausing && pauseMs > 0) {
         observer?.paused(status, pauseMs);
         log.warn(
@@ -227,7 +201,7 @@ export function createRedisCallBudget(input: {
         );
       }
     } catch (error) {
-      // The slot's lease runs out instead; one line every few seconds while Redis is away.
+      // The slot's lease runs out instead; one line every few seconds while the store is away.
       const now = Date.now();
       if (now - lastReleaseWarningMs > 5_000) {
         lastReleaseWarningMs = now;
@@ -256,22 +230,17 @@ export function createRedisCallBudget(input: {
             { retryable: true },
           );
         }
-        const answer = (await acquireScript(
-          redis,
-          [inFlightKey, recentKey, pauseKey],
-          [
-            id,
-            settings.leaseMs,
-            settings.maxConcurrentCalls,
-            settings.maxCallsPerSecond,
-            WINDOW_MS,
-          ],
-        )) as [number, number?, BudgetWaitReason?];
-        if (Number(answer[0]) === 1) break;
-        const reason = answer[2] ?? 'concurrency';
+        const answer = await store.acquire(id, {
+          leaseMs: settings.leaseMs,
+          maxConcurrentCalls: settings.maxConcurrentCalls,
+          maxCallsPerSecond: settings.maxCallsPerSecond,
+          windowMs: WINDOW_MS,
+        });
+        if (answer.admitted) break;
+        const { reason } = answer;
         heldBy ??= reason;
         await waitTurn(
-          Math.min(waitMsFor(reason, Number(answer[1])), Math.ceil(leftMs)),
+          Math.min(waitMsFor(reason, answer.waitMs), Math.ceil(leftMs)),
           reason !== 'pause',
           signal,
         );

@@ -35,7 +35,7 @@ export function createOdooLink(input: {
   odoo: OdooConfig;
   logger: Logger;
   observer?: OdooCallObserver;
-  /** The fleet's call budget (src/odoo-budget), when the process has the queue Redis. */
+  /** The fleet's call budget (src/odoo-budget), when the process shares the fleet's state. */
   gate?: OdooCallGate;
   loginMemo?: LoginMemo;
   /** Whether this process watches (and renews) the key: the workers do. */

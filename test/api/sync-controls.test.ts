@@ -5,7 +5,7 @@ import { syncFailure } from '../../src/db/schema/index.js';
 import type { QueueName } from '../../src/queues/catalogue.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { OdooError } from '../../src/clients/odoo/index.js';
-import { createRedisCallBudget } from '../../src/odoo-budget/call-budget.js';
+import { createCallBudget } from '../../src/odoo-budget/call-budget.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -55,9 +55,12 @@ describe('sync controls through the API', () => {
       }>().odooCallPause;
     try {
       expect(await state()).toBeNull();
-      const budget = createRedisCallBudget({
-        redis: h.runtime.queues.connection,
-        keyPrefix: config.redis.queuePrefix,
+      const budget = createCallBudget({
+        shared: {
+          kind: 'redis',
+          redis: h.runtime.queues.connection,
+          prefix: config.redis.queuePrefix,
+        },
         odoo: config.odoo!,
         settings: { maxConcurrentCalls: 0, maxCallsPerSecond: 0, leaseMs: 5_000 },
         logger: memoryLogger('warn').logger,

@@ -22,10 +22,7 @@ import { createOdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { createTestDb } from '../helpers/test-db.js';
 import { startWorkerProcess, workerEnv } from '../helpers/worker-process.js';
-import {
-  createRedisCallBudget,
-  type CallBudgetSettings,
-} from '../../src/odoo-budget/call-budget.js';
+import { createCallBudget, type CallBudgetSettings } from '../../src/odoo-budget/call-budget.js';
 import { silentLogger } from '../odoo/sandbox-harness.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -55,9 +52,8 @@ function createFleetBudget(settings: Omit<CallBudgetSettings, 'leaseMs'>) {
   const gateOf = (runtime: 'a' | 'b'): OdooCallGate => {
     const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     connections.push(redis);
-    const budget = createRedisCallBudget({
-      redis,
-      keyPrefix,
+    const budget = createCallBudget({
+      shared: { kind: 'redis', redis, prefix: keyPrefix },
       // The sandbox's port is chosen when it starts: both gates name one Odoo all the same.
       odoo: { url: 'http://sandbox', database: 'fleet' },
       settings: { ...settings, leaseMs: 30_000 },

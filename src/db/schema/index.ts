@@ -11,3 +11,4 @@ export * from './sync-feed.js';
 export * from './sync-model-claim.js';
 export * from './sync-unfit-value.js';
 export * from './sync-webhook-inbox.js';
+export * from './sync-shared-state.js';
