@@ -231,7 +231,11 @@ const feedWake = await startFeedWake({
     nudgeDeliveries({
       db: db.db,
       queues: runtime.queues,
-      flags: createNudgeFlags(runtime.connection, config.redis.queuePrefix),
+      flags: createNudgeFlags({
+        kind: 'redis',
+        redis: runtime.connection,
+        prefix: config.redis.queuePrefix,
+      }),
     }),
   logger,
 });

@@ -5,13 +5,14 @@
  */
 import type { Worker } from 'bullmq';
 import type { QueueRedis } from '../src/queues/redis-connection.js';
-import { createRedisLoginMemo, type OdooCallObserver } from '../src/clients/odoo/index.js';
+import { createLoginMemo, type OdooCallObserver } from '../src/clients/odoo/index.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import { defaultFeedConfig, type Config } from '../src/config/config.js';
 import type { OdooConfig } from '../src/config/odoo-config.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createNudgeFlags } from '../src/queues/feed-nudge.js';
+import { createSharedValues } from '../src/shared-state/shared-values.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createModelClaims, type ModelClaims } from '../src/sync/model-claims.js';
 import { createRedisConnection } from '../src/queues/redis-connection.js';
@@ -166,7 +167,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
         secrets: createSubscriptionSecrets(feedSettings.secretKey),
       },
       retentionDays: feedSettings.retentionDays,
-      flags: createNudgeFlags(input.connection, input.prefix),
+      flags: createNudgeFlags({ kind: 'redis', redis: input.connection, prefix: input.prefix }),
     },
   };
   const workerSettings = {
@@ -253,10 +254,11 @@ export function createSyncRuntimeFromConfig(input: {
   const { config, logger } = input;
   const connection = createRedisConnection(input.redisUrl, 'worker', logger, config.redis);
   // Later processes reuse this login's uid: a fresh CLI run pays no login.
-  const loginMemo = createRedisLoginMemo(connection, config.redis.queuePrefix, input.odoo);
+  const shared = { kind: 'redis', redis: connection, prefix: config.redis.queuePrefix } as const;
+  const loginMemo = createLoginMemo(createSharedValues(shared), input.odoo);
   // Every process sharing this Redis shares one budget of calls to this Odoo.
   const gate = createConfiguredCallBudget({
-    shared: { kind: 'redis', redis: connection, prefix: config.redis.queuePrefix },
+    shared,
     odoo: input.odoo,
     logger,
     ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),

@@ -4,17 +4,18 @@
  *
  * A delivery job that finds nothing new completes; a change committed between its last read and
  * its completion would wait for the pump's next round. So a worker's nudge also leaves a flag in
- * Redis that the running job takes before it completes (`NudgeFlags.take`): flagged, it reads
- * once more.
+ * the fleet's shared state (the queue Redis, or PostgreSQL without it) that the running job takes
+ * before it completes (`NudgeFlags.take`): flagged, it reads once more.
  */
-import type { QueueRedis } from './redis-connection.js';
 import type { Db } from '../db/create-db.js';
 import { activeSubscriptionIds } from '../feed/subscriptions.js';
+import type { SharedState } from '../shared-state/shared-state.js';
+import { createSharedValues } from '../shared-state/shared-values.js';
 import { feedDeliverJobId } from './catalogue.js';
 import type { Queues } from './queues.js';
 
 /** A flag outlives no delivery job by long: the pump renews what matters. */
-const NUDGE_TTL_SECONDS = 600;
+const NUDGE_TTL_MS = 600_000;
 
 export interface NudgeFlags {
   set(subscriptionId: number): Promise<void>;
@@ -22,15 +23,16 @@ export interface NudgeFlags {
   take(subscriptionId: number): Promise<boolean>;
 }
 
-/** Flags in the queue's Redis, under the queues' prefix (one hash slot with them). */
-export function createNudgeFlags(redis: QueueRedis, prefix: string): NudgeFlags {
-  const key = (id: number) => `${prefix}:feed:nudge:${id}`;
+/** Flags in the fleet's shared state: the queue Redis, or PostgreSQL without it. */
+export function createNudgeFlags(shared: SharedState): NudgeFlags {
+  const values = createSharedValues(shared);
+  const key = (id: number) => `feed:nudge:${id}`;
   return {
     async set(id) {
-      await redis.set(key(id), '1', 'EX', NUDGE_TTL_SECONDS);
+      await values.set(key(id), '1', NUDGE_TTL_MS);
     },
     async take(id) {
-      return (await redis.getdel(key(id))) !== null;
+      return (await values.take(key(id))) !== undefined;
     },
   };
 }

@@ -96,7 +96,7 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
         nudgeDeliveries({
           db: h.db.db,
           queues: h.runtime.queues,
-          flags: createNudgeFlags(redis, h.prefix),
+          flags: createNudgeFlags({ kind: 'redis', redis, prefix: h.prefix }),
         }),
       logger: h.logger,
     });

@@ -11,6 +11,6 @@ export type {
   OdooCallPermit,
 } from './odoo-attempts.js';
 export { isOdooError, OdooError } from './odoo-errors.js';
-export { createRedisLoginMemo, type LoginMemo } from './login-memo.js';
+export { createLoginMemo, type LoginMemo, type LoginMemoStore } from './login-memo.js';
 export * from './odoo-types.js';
 export * from './odoo-values.js';

@@ -6,7 +6,6 @@
  * cost that login.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 export interface LoginMemo {
   load(): Promise<number | undefined>;
@@ -14,33 +13,39 @@ export interface LoginMemo {
   forget(): Promise<void>;
 }
 
+/** Where the memo keeps its value, shared with later processes, each value for a given time. */
+export interface LoginMemoStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
 /** A day: a user deleted and created again in Odoo gets a new uid, and costs one refused call. */
-const MEMO_TTL_SECONDS = 86_400;
+const MEMO_TTL_MS = 86_400_000;
 
 /**
- * The memo in Redis, one key per Odoo URL, database and login (never the password: the uid is no
- * secret, and a changed password must still be checked by Odoo).
+ * The memo in `store`, one key per Odoo URL, database and login (never the password: the uid is
+ * no secret, and a changed password must still be checked by Odoo).
  */
-export function createRedisLoginMemo(
-  redis: Pick<Redis, 'get' | 'set' | 'del'>,
-  keyPrefix: string,
+export function createLoginMemo(
+  store: LoginMemoStore,
   login: { url: string; database: string; username: string },
 ): LoginMemo {
   const digest = createHash('sha256')
     .update([login.url, login.database, login.username].join('\0'))
     .digest('hex')
     .slice(0, 24);
-  const key = `${keyPrefix}:odoo-uid:${digest}`;
+  const key = `odoo-uid:${digest}`;
   return {
     async load() {
-      const value = Number(await redis.get(key));
+      const value = Number(await store.get(key));
       return Number.isInteger(value) && value > 0 ? value : undefined;
     },
     async save(uid) {
-      await redis.set(key, String(uid), 'EX', MEMO_TTL_SECONDS);
+      await store.set(key, String(uid), MEMO_TTL_MS);
     },
     async forget() {
-      await redis.del(key);
+      await store.delete(key);
     },
   };
 }
