@@ -26,9 +26,12 @@
  * 8. One large value: a first copy holding a 100 MB text over JSON-RPC and XML-RPC, then reads
  *    and downloads of it at once, each process's peak RSS against its deployment's memory limit
  *    (bench/big-value-bench.ts).
+ * 9. The call budget's cost per call on Redis and on PostgreSQL, one process and four at once
+ *    (bench/budget-bench.ts).
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`) runs some.
+ * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`) runs
+ * some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -49,6 +52,7 @@ import { describeFeedBench, runFeedBench } from './feed-bench.js';
 import { describeFeedPruneBench, runFeedPruneBench } from './feed-prune-bench.js';
 import { describeTransportBench, runTransportBench } from './transport-bench.js';
 import { describeBigValueBench, runBigValueBench } from './big-value-bench.js';
+import { describeBudgetBench, labelOf, runBudgetBench } from './budget-bench.js';
 
 const run = promisify(execFile);
 /** Goal 1: the worker's peak RSS for 20,000 × 10. */
@@ -363,6 +367,17 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
             ),
           ]),
     ];
+  },
+  budget: async () => {
+    const result = await runBudgetBench();
+    for (const line of describeBudgetBench(result)) process.stdout.write(`${line}\n`);
+    return result.figures.map((f) =>
+      context(
+        '-',
+        `call budget on ${labelOf(f)}: an admission and its release`,
+        `${f.microsPerCall.toFixed(0)} µs, ${Math.round(f.callsPerSecond).toLocaleString('en-US')} calls/s`,
+      ),
+    );
   },
   webhook: async () => {
     const result = await runWebhookBench();
