@@ -1,8 +1,8 @@
 /**
  * One budget of Odoo calls for the whole fleet — every worker, sync CLI and demo process that
  * shares its state (the queue Redis, or PostgreSQL without it: src/shared-state) — given to the
- * Odoo client as its gate: the client awaits it before
- * each attempt of each call and releases it once the attempt ended.
+ * Odoo client as its gate: the client awaits it before each attempt of each call and releases it
+ * once the attempt ended.
  *
  * - At most `maxConcurrentCalls` attempts in flight at once (ODOO_MAX_CONCURRENT_CALLS): each
  *   holds one of Odoo's HTTP workers.

@@ -13,8 +13,9 @@
  * release), the fleet-wide pause and the backoff level of the pauses that followed one another.
  * Written only by the functions `sync_call_budget_acquire` and `sync_call_budget_release`, which
  * lock the row first and drop what has expired. One row updated in place, its key unchanged: its
- * old versions are pruned from its page without VACUUM, where a row per attempt would leave
- * thousands of dead index entries a minute for every later count to step over.
+ * old versions are pruned from its page without VACUUM, where a row per attempt leaves a dead
+ * index entry behind it that every later count steps over until VACUUM comes (docs/performance.md,
+ * "The call budget's store").
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
