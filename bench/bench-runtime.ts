@@ -9,6 +9,9 @@ import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
+import { postgresQueues, redisQueues } from '../src/queues/queue-backend.js';
+import { QUEUE_NAMES } from '../src/queues/catalogue.js';
+import { createNudgeFlags } from '../src/queues/feed-nudge.js';
 import { bcsFamily } from '../src/families/bcs/family.js';
 import { createFamilies } from '../src/families/registry.js';
 import { createSyncRuntime, type SyncRuntime } from '../workers/sync-runtime.js';
@@ -34,8 +37,8 @@ export async function startBenchRuntime(input: {
     families: createFamilies([bcsFamily]),
     odoo: input.odoo,
     logger: input.logger,
-    connection,
-    prefix,
+    backend: redisQueues(connection, prefix),
+    flags: createNudgeFlags({ kind: 'redis', redis: connection, prefix }),
     settings: {
       leaseSeconds: 120,
       overlapSeconds: 600,
@@ -48,7 +51,7 @@ export async function startBenchRuntime(input: {
       runPagesInFlight: 100,
     },
   });
-  const events = await createQueueEvents(connection, runtime.queues.byName.sync);
+  const events = await createQueueEvents(runtime.queues.backend, runtime.queues.byName.sync);
   runtime.start();
   return {
     runtime,
@@ -68,34 +71,50 @@ export async function startBenchRuntime(input: {
   };
 }
 
-/** A producer of the bench's own for worker processes on `prefix`: its queues and their events. */
+/** Where a bench's worker processes find their queues: a Redis and a prefix, or a database. */
+export type BenchQueues =
+  | { readonly kind: 'redis'; readonly url: string; readonly prefix: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+/** A producer of the bench's own for worker processes on `at`: its queues and their events. */
 export interface BenchProducer {
   readonly queues: Queues;
   /** The `sync` queue's events: a run's, or a verify's, end. */
   readonly events: OwnedQueueEvents;
+  /** Jobs of every queue completed since the producer opened, as their events said. */
+  completedJobs(): number;
   close(): Promise<void>;
 }
 
-export async function openBenchProducer(
-  redisUrl: string,
-  prefix: string,
-  logger: Logger,
-): Promise<BenchProducer> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+export async function openBenchProducer(at: BenchQueues, logger: Logger): Promise<BenchProducer> {
+  const connection =
+    at.kind === 'redis' ? new Redis(at.url, { maxRetriesPerRequest: null }) : undefined;
+  const backend =
+    at.kind === 'redis'
+      ? redisQueues(connection!, at.prefix)
+      : postgresQueues({
+          url: at.url,
+          listeners: QUEUE_NAMES.length,
+          applicationName: 'bench-producer',
+          onError: (error) => logger.warn({ err: error }, 'bench queue database error'),
+        });
   const queues = createQueues({
-    connection,
-    prefix,
+    backend,
     settings: { attempts: 1, backoffMs: 1_000 },
     logger,
   });
-  const events = await createQueueEvents(connection, queues.byName.sync);
+  const all = await Promise.all(queues.all.map((queue) => createQueueEvents(backend, queue)));
+  let completed = 0;
+  for (const owned of all) owned.events.on('completed', () => completed++);
   return {
     queues,
-    events,
+    events: all[queues.all.indexOf(queues.byName.sync)]!,
+    completedJobs: () => completed,
     async close() {
-      await events.close();
+      await Promise.all(all.map((owned) => owned.close()));
       await queues.close();
-      await connection.quit();
+      await backend.close();
+      await connection?.quit();
     },
   };
 }
@@ -109,7 +128,7 @@ export async function timedSyncRun(
   prefix: string,
   logger: Logger,
 ): Promise<{ seconds: number; result: { status: string; counts: Record<string, number> } }> {
-  const producer = await openBenchProducer(redisUrl, prefix, logger);
+  const producer = await openBenchProducer({ kind: 'redis', url: redisUrl, prefix }, logger);
   try {
     const startedMs = performance.now();
     const job = await producer.queues.add('sync-run', {

@@ -18,7 +18,10 @@
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
  * [--product-only] [--configured] [--product-first] [--statements] [--verify]
- * [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]… [--json]`:
+ * [--queues redis|postgres] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]…
+ * [--json]`:
+ * - `--queues postgres`: the worker's queues in the product's database (QUEUE_BACKEND=postgres),
+ *   no Redis at all; the full copy's jobs per second and PostgreSQL's CPU then say what they cost;
  * - `--configured`: the product copies the BC models declared in a file, the bare pipeline the
  *   same declaration into the same tables, and a second bare pipeline the BC family's narrower
  *   tables, for what the declaration's width costs;
@@ -44,7 +47,8 @@ import { readFamiliesFile } from '../src/config/families-file.js';
 import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { openBenchProducer } from './bench-runtime.js';
+import { openBenchProducer, type BenchQueues } from './bench-runtime.js';
+import { runQueueMigrations } from '../src/queues/queue-backend.js';
 import { BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
@@ -79,8 +83,12 @@ export interface SyncBenchResult {
    */
   bareCode?: { fullSeconds: number; changedSeconds: number; fullCpu: CpuSplit };
   product: {
+    /** QUEUE_BACKEND. */
+    queues: 'redis' | 'postgres';
     fullSeconds: number;
     changedSeconds: number;
+    /** Jobs of every queue the full copy completed (its run, pages, and so on). */
+    fullJobs: number;
     fullOdooCalls: number;
     changedOdooCalls: number;
     /** A run that finds nothing new, right after the full copy, on the worker that ran it. */
@@ -433,6 +441,8 @@ export async function runSyncBench(input: {
   statements?: boolean;
   /** The product copies before the bare pipeline of the same declaration (default after). */
   productFirst?: boolean;
+  /** Where the product's queues are (QUEUE_BACKEND; default redis). */
+  queues?: 'redis' | 'postgres';
 }): Promise<SyncBenchResult> {
   const { protocol, orders, lines } = input;
   const logger = pino({ level: 'warn' });
@@ -516,13 +526,19 @@ export async function runSyncBench(input: {
     // Scheduled runs skip while paused; the bench's own runs are asked for, so they run.
     await setPaused(productDb.db, family, 'bench');
 
-    const prefix = `bench-${randomBytes(3).toString('hex')}`;
+    const queuesAt: BenchQueues =
+      input.queues === 'postgres'
+        ? { kind: 'postgres', url: productDb.url! }
+        : { kind: 'redis', url: redis.url, prefix: `bench-${randomBytes(3).toString('hex')}` };
+    // PostgreSQL only: the queues in the product's database, no Redis (migrate makes their tables).
+    if (queuesAt.kind === 'postgres') await runQueueMigrations(queuesAt.url);
     const workerEnvironment = {
       PATH: process.env.PATH,
       HOME: process.env.HOME ?? '/tmp',
       DATABASE_URL: productDb.url,
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: prefix,
+      ...(queuesAt.kind === 'redis'
+        ? { REDIS_URL: queuesAt.url, QUEUE_PREFIX: queuesAt.prefix }
+        : { QUEUE_BACKEND: 'postgres' }),
       ODOO_URL: sandbox.env.ODOO_URL,
       ODOO_DATABASE: sandbox.env.ODOO_DATABASE,
       ODOO_USERNAME: sandbox.env.ODOO_USERNAME,
@@ -541,7 +557,7 @@ export async function runSyncBench(input: {
       input.workerLog ?? false,
     );
     closers.unshift(() => stopChild(worker));
-    const producer = await openBenchProducer(redis.url, prefix, logger);
+    const producer = await openBenchProducer(queuesAt, logger);
     const { queues, events } = producer;
     closers.unshift(() => producer.close());
     const productRun = async () => {
@@ -575,9 +591,12 @@ export async function runSyncBench(input: {
       await statements?.print('the bare pipeline of the same declaration, full copy', bareDb);
       return copied;
     };
+    let fullJobs = 0;
     const copyProduct = async () => {
       await statements?.reset();
+      const jobsBefore = producer.completedJobs();
       const copied = await measured(productRun, sandbox.pid, worker.pid);
+      fullJobs = producer.completedJobs() - jobsBefore;
       await statements?.print('the product, full copy', productDb);
       return copied;
     };
@@ -685,7 +704,9 @@ export async function runSyncBench(input: {
           }
         : {}),
       product: {
+        queues: queuesAt.kind,
         fullSeconds: productFull.seconds,
+        fullJobs,
         changedSeconds: productChanged.seconds,
         fullOdooCalls: productFull.value,
         changedOdooCalls: productChanged.value,
@@ -721,9 +742,12 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       verify: { type: 'boolean' },
       statements: { type: 'boolean' },
       'product-first': { type: 'boolean' },
+      queues: { type: 'string', default: 'redis' },
       json: { type: 'boolean' },
     },
   });
+  if (values.queues !== 'redis' && values.queues !== 'postgres')
+    throw new Error(`--queues must be redis or postgres, not ${values.queues}`);
   if (!values['no-build']) buildDist();
   const result = await runSyncBench({
     protocol: values.protocol as OdooProtocol,
@@ -736,6 +760,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     verify: values.verify,
     statements: values.statements,
     productFirst: values['product-first'],
+    queues: values.queues,
     workerEnv: Object.fromEntries(
       (values['worker-env'] ?? []).map((pair) => [
         pair.split('=')[0]!,

@@ -18,7 +18,8 @@ import type { Logger } from './lib/logger.js';
 import { packageVersion } from './lib/package-version.js';
 import type { Shutdown } from './lib/shutdown.js';
 import { createQueues } from './queues/queues.js';
-import { createRedisConnection, pingQueues } from './queues/redis-connection.js';
+import { createRedisConnection } from './queues/redis-connection.js';
+import { openQueueStores, storeChecks } from './queues/open-queue-stores.js';
 import { readSyncState } from './sync/sync-state.js';
 
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */
@@ -66,29 +67,25 @@ export async function createApi(input: {
   feedListen?: AppDeps['feedListen'];
 }): Promise<App> {
   const { config, logger, db, shutdown } = input;
-  const connection = createRedisConnection(config.redis.url!, 'producer', logger, config.redis);
-  shutdown.add('queue-redis', async () => {
-    await connection.quit();
-  });
+  const stores = openQueueStores({ config, role: 'producer', db: db.db, logger });
+  shutdown.add('queue stores', () => stores.close());
   const queues = createQueues({
     logger,
-    connection,
-    prefix: config.redis.queuePrefix,
+    backend: stores.backend,
     settings: { attempts: config.sync.jobAttempts, backoffMs: 1_000 },
   });
   shutdown.add('queues', () => queues.close());
-  const rateLimitRedis = createRedisConnection(
-    config.redis.url!,
-    'rate-limit',
-    logger,
-    config.redis,
-  );
+  // Without Redis, each API process counts its own requests.
+  const rateLimitRedis =
+    config.redis.url === undefined
+      ? undefined
+      : createRedisConnection(config.redis.url, 'rate-limit', logger, config.redis);
   shutdown.add('rate-limit-redis', async () => {
-    await rateLimitRedis.quit();
+    await rateLimitRedis?.quit();
   });
 
   const checks: ReadinessCheck[] = [
-    { name: 'redis', check: () => pingQueues(connection, config.redis.queuePrefix) },
+    ...storeChecks(stores),
     {
       name: 'odoo',
       optional: true,
@@ -120,10 +117,12 @@ export async function createApi(input: {
           : 'the Tryton cache shares the queue Redis (CACHE_REDIS_URL unset or the same): a queue Redis runs with noeviction, so nothing is cached; give CACHE_REDIS_URL a Redis of its own with an evicting policy',
       );
     const { cacheUrl } = config.redis;
-    // The queues on a Redis Cluster and no CACHE_REDIS_URL: no Redis for the cache (config.ts).
+    // No Redis at all, or the queues on a Redis Cluster and no CACHE_REDIS_URL (config.ts).
     if (cacheUrl === undefined)
       logger.warn(
-        'the Tryton cache is off: the queues are on a Redis Cluster (REDIS_CLUSTER_NODES), which the cache does not use; give CACHE_REDIS_URL a Redis of its own with an evicting policy to cache Tryton answers',
+        config.redis.url === undefined
+          ? 'the Tryton cache is off: no Redis is configured (QUEUE_BACKEND=postgres without REDIS_URL); give CACHE_REDIS_URL a Redis with an evicting policy to cache Tryton answers'
+          : 'the Tryton cache is off: the queues are on a Redis Cluster (REDIS_CLUSTER_NODES), which the cache does not use; give CACHE_REDIS_URL a Redis of its own with an evicting policy to cache Tryton answers',
       );
     const cache =
       cacheUrl === undefined
@@ -155,10 +154,11 @@ export async function createApi(input: {
     logger,
     db,
     queues,
+    shared: stores.shared,
     tryton,
     readinessChecks: checks,
     metricSources,
-    rateLimitRedis,
+    ...(rateLimitRedis ? { rateLimitRedis } : {}),
     isShuttingDown: () => shutdown.stopping,
     version: packageVersion(),
   });

@@ -11,6 +11,7 @@ import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
 import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
+import { runQueueMigrations } from '../src/queues/queue-backend.js';
 import {
   containerRuntimeAnswers,
   startContainerPostgres,
@@ -112,6 +113,8 @@ async function createTemplate(adminUrl: string): Promise<void> {
   const handle = await createDb({ url: url.toString(), poolMax: 1 });
   try {
     await runMigrations(handle);
+    // Each file's database then holds BullMQ's tables too, for the tests of QUEUE_BACKEND=postgres.
+    await runQueueMigrations(url.toString());
   } finally {
     await handle.close();
   }

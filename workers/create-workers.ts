@@ -10,8 +10,8 @@
  * saying so (not retryable); one of a family whose model another family of the fleet copies fails at
  * once, naming it (src/sync/model-claims.ts).
  */
-import { Worker, type Job } from 'bullmq';
-import type { QueueRedis } from '../src/queues/redis-connection.js';
+import type { Job, Worker } from 'bullmq';
+import type { QueueBackend } from '../src/queues/queue-backend.js';
 import {
   QUEUE_NAMES,
   type JobData,
@@ -28,8 +28,7 @@ import { toJobError } from './step-job.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerSettings {
-  readonly connection: QueueRedis;
-  readonly prefix: string;
+  readonly backend: QueueBackend;
   /** SYNC_CONCURRENCY: page jobs get it, and so do BC and webhook jobs; runs and reconciles 2. */
   readonly concurrency: number;
   /** SYNC_JOB_LOCK_MS: a job whose lock is not renewed this long (its worker died) is taken over. */
@@ -79,7 +78,7 @@ export function createWorkers(
   flow: JobFlow,
 ): Worker[] {
   return QUEUE_NAMES.map((queue) => {
-    const worker = new Worker(
+    const worker = settings.backend.worker(
       queue,
       async (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) => {
         flow.started(queue);
@@ -92,8 +91,6 @@ export function createWorkers(
         }
       },
       {
-        connection: settings.connection,
-        prefix: settings.prefix,
         concurrency: concurrencyOf(queue, settings),
         lockDuration: settings.lockMs,
         stalledInterval: settings.lockMs,

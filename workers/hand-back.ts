@@ -33,7 +33,7 @@ export async function handBack(
   if (
     handedBackAt !== undefined &&
     now - handedBackAt > GIVE_UP_AFTER_MS &&
-    now - ((await familyLastSeen(ctx.queues, family)) ?? 0) > GIVE_UP_AFTER_MS
+    now - ((await familyLastSeen(ctx.sync.db, family)) ?? 0) > GIVE_UP_AFTER_MS
   )
     throw new UnrecoverableError(
       `FAMILY_NOT_COPIED: no worker has copied family "${family}" for an hour: name it in the SYNC_FAMILIES of a worker`,

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createLogger } from '../src/lib/logger.js';
-import { createJobFlow, createLiveness, type Liveness } from './liveness.js';
+import { redisQueues } from '../src/queues/queue-backend.js';
+import { createJobFlow, createLiveness, storeProbe, type Liveness } from './liveness.js';
 
 const TIMEOUT_MS = 400;
 const logger = createLogger({ level: 'silent', pretty: false });
@@ -18,8 +19,9 @@ describe('the job loop check', () => {
     let died!: (reason: string) => void;
     const dead = new Promise<string>((resolve) => (died = resolve));
     liveness = createLiveness({
-      probe: new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }),
-      prefix: 'liveness-test',
+      probe: storeProbe(
+        redisQueues(new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }), 'liveness-test'),
+      ),
       queues: [{ name: 'sync-page', concurrency, waiting: () => Promise.resolve(waiting()) }],
       flow,
       timeoutMs: TIMEOUT_MS,

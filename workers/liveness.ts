@@ -1,19 +1,21 @@
 /**
  * Whether this worker still does its work. A worker can stay up and silent while it does
- * nothing: QueueRedis that accepts connections and never answers (a failover half done, a proxy that
+ * nothing: a Redis that accepts connections and never answers (a failover half done, a proxy that
  * lost its upstream), or BullMQ's blocking client parked after a reconnect while the process's
  * other connection works — jobs then wait and none is taken, and a probe that pings the ordinary
  * connection says all is well. So two checks, every quarter of `timeoutMs`:
  *
- * - **Redis answers a blocking command**: a connection of the check's own sends `BZPOPMIN` on a
- *   key no job uses, with a timeout of a tenth of a second; no answer for `timeoutMs` (refused, or
- *   never) is a Redis the worker cannot work with.
+ * - **The queues' store answers**: on Redis, a connection of the check's own sends `BZPOPMIN` on
+ *   a key no job uses, with a timeout of a tenth of a second; on PostgreSQL, the queues' pool
+ *   answers a `SELECT 1` (a pool whose connections all hang answers nothing). No answer for
+ *   `timeoutMs` (refused, or never) is a store the worker cannot work with.
  * - **Waiting jobs are taken**: a queue whose jobs wait while its worker has a free slot, and
  *   that took none for `timeoutMs`, has a wedged job loop.
  *
  * Either one makes the worker not alive: `/health/live` answers 503 with the reason, and the
  * process exits for its supervisor to start it again (REDIS_LIVENESS_TIMEOUT_MS).
  */
+import type { QueueBackend } from '../src/queues/queue-backend.js';
 import type { QueueRedis } from '../src/queues/redis-connection.js';
 import type { Logger } from '../src/lib/logger.js';
 
@@ -57,16 +59,39 @@ export interface Liveness {
   stop(): Promise<void>;
 }
 
-/** How long the probe blocks: an answer within it, or a second more, is a Redis that works. */
+/** How long Redis's probe blocks: an answer within it, or a second more, is a Redis that works. */
 const PROBE_BLOCK_SECONDS = 0.1;
 
-/** The probe's key: under the queues' prefix, so that a Redis Cluster holds it with them. */
-const probeKey = (prefix: string) => `${prefix}:liveness-probe`;
+/** Asks the queues' store for an answer; closed when the check stops. */
+export interface StoreProbe {
+  /** What its silence is, as the reason says it ("… for N s"). */
+  readonly silence: string;
+  ask(): Promise<unknown>;
+  close(): void;
+}
+
+/**
+ * The probe of `backend`'s store; on Redis, `own` is a connection of the probe's own (a
+ * blocking command holds it), under the queues' prefix so that a Redis Cluster holds its key.
+ */
+export function storeProbe(backend: QueueBackend, own?: QueueRedis): StoreProbe {
+  if (backend.kind === 'postgres')
+    return {
+      silence: 'the queue database has answered no query',
+      ask: () => backend.ping(),
+      close: () => undefined,
+    };
+  const redis = own ?? backend.connection;
+  const key = `${backend.prefix}:liveness-probe`;
+  return {
+    silence: 'Redis has answered no blocking command',
+    ask: () => redis.bzpopmin(key, PROBE_BLOCK_SECONDS),
+    close: () => redis.disconnect(),
+  };
+}
 
 export function createLiveness(input: {
-  /** A connection of the check's own: a blocking command holds it. */
-  probe: QueueRedis;
-  prefix: string;
+  probe: StoreProbe;
   queues: readonly WatchedQueue[];
   flow: JobFlow;
   timeoutMs: number;
@@ -84,7 +109,7 @@ export function createLiveness(input: {
     if (probing) return;
     probing = true;
     input.probe
-      .bzpopmin(probeKey(input.prefix), PROBE_BLOCK_SECONDS)
+      .ask()
       .then(() => (lastAnswerMs = Date.now()))
       .catch(() => undefined)
       .finally(() => (probing = false));
@@ -135,9 +160,7 @@ export function createLiveness(input: {
         probe();
         const now = Date.now();
         if (now - lastAnswerMs > timeoutMs) {
-          dead(
-            `Redis has answered no blocking command for ${Math.round((now - lastAnswerMs) / 1_000)} s`,
-          );
+          dead(`${input.probe.silence} for ${Math.round((now - lastAnswerMs) / 1_000)} s`);
           return;
         }
         counting ??= stuckQueues(now)
@@ -159,7 +182,7 @@ export function createLiveness(input: {
     start,
     stop() {
       clearInterval(timer);
-      input.probe.disconnect();
+      input.probe.close();
       return Promise.resolve();
     },
   };

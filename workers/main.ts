@@ -37,8 +37,9 @@ import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
 import { restoreMissingFeedSchedules, upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
 import { startWebhookRequeue } from './webhook-requeue.js';
-import { createLiveness } from './liveness.js';
-import { createRedisConnection, pingQueues } from '../src/queues/redis-connection.js';
+import { createLiveness, storeProbe } from './liveness.js';
+import { createRedisConnection } from '../src/queues/redis-connection.js';
+import { storeChecks } from '../src/queues/open-queue-stores.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
 import {
@@ -79,7 +80,6 @@ const metrics = createWorkerMetrics();
 const runtime = createSyncRuntimeFromConfig({
   config,
   odoo: config.odoo!,
-  redisUrl: config.redis.url!,
   db: db.db,
   families,
   logger,
@@ -105,9 +105,14 @@ const heartbeat = startWorkerHeartbeat(runtime.workers, {
 
 // A wedged worker says so and exits for its supervisor (workers/liveness.ts); watched from the
 // moment its workers take jobs (below).
+const { backend } = runtime.stores;
 const liveness = createLiveness({
-  probe: createRedisConnection(config.redis.url!, 'worker', logger, config.redis),
-  prefix: config.redis.queuePrefix,
+  probe: storeProbe(
+    backend,
+    backend.kind === 'redis'
+      ? createRedisConnection(config.redis.url!, 'worker', logger, config.redis)
+      : undefined,
+  ),
   queues: runtime.watched,
   flow: runtime.flow,
   timeoutMs: config.redis.livenessTimeoutMs,
@@ -126,7 +131,7 @@ const http = await buildWorkerHttp({
   metrics: config.http.workerMetrics ? 'elsewhere' : { keys: config.apiKeys },
   checks: [
     { name: 'postgres', check: () => db.ping() },
-    { name: 'redis', check: () => pingQueues(runtime.connection, config.redis.queuePrefix) },
+    ...storeChecks(runtime.stores),
     {
       name: 'jobs',
       check: () => {
@@ -155,13 +160,13 @@ if (!metricsHttp && config.apiKeys.length === 0)
   logger.warn(
     "the worker's /metrics answers no one: set API_KEYS (Prometheus sends an operator key) or WORKER_METRICS_HOST",
   );
-await upsertSchedules(runtime.queues, runtime.connection, copied, {
+await upsertSchedules(runtime.queues, db.db, copied, {
   everyMs: config.sync.everyMs,
   reconcileCron: config.sync.reconcileCron,
 });
 // A Redis that came back empty lost the schedulers: made again, without a restart.
 const restoreSchedules = async () => {
-  const families = await restoreMissingSchedules(runtime.queues, runtime.connection, copied, {
+  const families = await restoreMissingSchedules(runtime.queues, db.db, copied, {
     everyMs: config.sync.everyMs,
     reconcileCron: config.sync.reconcileCron,
   });
@@ -169,7 +174,7 @@ const restoreSchedules = async () => {
   if (families.length > 0 || feed)
     logger.warn(
       { families, feed },
-      'job schedulers were missing from Redis (it came back empty?): made again',
+      'job schedulers were missing from the queues (Redis came back empty?): made again',
     );
 };
 // Other workers keep the schedulers of the families this one copies while it runs, and the
@@ -177,8 +182,7 @@ const restoreSchedules = async () => {
 const declaredNames = config.feed.declared.subscriptions.map((subscription) => subscription.name);
 const seen = setInterval(() => {
   markFamiliesSeen(
-    runtime.queues,
-    runtime.connection,
+    db.db,
     copied.map((family) => family.name),
   ).catch((error: unknown) =>
     logger.warn({ err: error }, 'noting the families this worker copies failed'),
@@ -231,11 +235,7 @@ const feedWake = await startFeedWake({
     nudgeDeliveries({
       db: db.db,
       queues: runtime.queues,
-      flags: createNudgeFlags({
-        kind: 'redis',
-        redis: runtime.connection,
-        prefix: config.redis.queuePrefix,
-      }),
+      flags: createNudgeFlags(runtime.stores.shared),
     }),
   logger,
 });
@@ -248,7 +248,7 @@ const webhookRequeue = startWebhookRequeue(
     debounceMs: config.webhooks.debounceMs,
     logger,
   },
-  runtime.connection,
+  backend.kind === 'redis' ? backend.connection : undefined,
 );
 shutdown.add('webhook requeue', () => webhookRequeue.stop());
 runtime.start();

@@ -22,7 +22,7 @@ import { readSyncState, readWatermarks } from '../src/sync/sync-state.js';
 const FAILURES_SHOWN = 20;
 const RUNS_SHOWN = 5;
 
-/** The call budget's pause as read from Redis; `unknown` when Redis did not answer. */
+/** The call budget's pause as read from its store; `unknown` when the store did not answer. */
 export type PauseReading = CallPause | null | 'unknown';
 
 function pauseLine(pause: PauseReading): string {
@@ -33,11 +33,20 @@ function pauseLine(pause: PauseReading): string {
 }
 
 /**
- * The call budget's pause, read once from the queue Redis when one is configured; `unknown` when
- * it does not answer within a couple of seconds (status is still printed).
+ * The call budget's pause, read once from the queue Redis when one is configured (`unknown` when
+ * it does not answer within a couple of seconds: status is still printed), or from `db` when the
+ * fleet keeps it in PostgreSQL (QUEUE_BACKEND=postgres without Redis).
  */
-export async function readPauseOnce(config: Config, logger: Logger): Promise<PauseReading> {
-  if (!config.odoo || !config.redis.url) return null;
+export async function readPauseOnce(
+  config: Config,
+  logger: Logger,
+  db?: Db,
+): Promise<PauseReading> {
+  if (!config.odoo) return null;
+  if (!config.redis.url)
+    return config.queues.backend === 'postgres' && db
+      ? readCallPause({ kind: 'postgres', db }, config.odoo)
+      : null;
   const redis = openQueueRedis(
     config.redis.url,
     {

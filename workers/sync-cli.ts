@@ -132,7 +132,7 @@ try {
       targets,
       waiting,
       config.odoo,
-      await readPauseOnce(config, logger),
+      await readPauseOnce(config, logger, db.db),
     );
     print(status.text, status.data);
   } else if (command === 'pause' || command === 'resume') {
@@ -155,7 +155,6 @@ try {
     const runtime = createSyncRuntimeFromConfig({
       config,
       odoo: config.odoo!,
-      redisUrl: config.redis.url!,
       db: db.db,
       families,
       logger,
@@ -165,7 +164,11 @@ try {
       command === 'reconcile' || command === 'verify'
         ? JOBS[command].queue
         : JOBS['sync-run'].queue;
-    const events = await createQueueEvents(runtime.connection, runtime.queues.byName[jobQueue]);
+    const events = await createQueueEvents(
+      runtime.stores.backend,
+      runtime.queues.byName[jobQueue],
+      { onError: (error) => logger.debug({ err: error }, 'queue events: connection error') },
+    );
     try {
       runtime.start();
       const jobs = await Promise.all(

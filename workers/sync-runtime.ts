@@ -4,18 +4,19 @@
  * their own clients; the worker process, the sync CLI and the demo from the configuration.
  */
 import type { Worker } from 'bullmq';
-import type { QueueRedis } from '../src/queues/redis-connection.js';
-import { createLoginMemo, type OdooCallObserver } from '../src/clients/odoo/index.js';
+import type { QueueBackend } from '../src/queues/queue-backend.js';
+import type { OdooCallObserver } from '../src/clients/odoo/index.js';
+import { createLoginMemo } from '../src/clients/odoo/index.js';
+import { createSharedValues } from '../src/shared-state/shared-values.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import { defaultFeedConfig, type Config } from '../src/config/config.js';
 import type { OdooConfig } from '../src/config/odoo-config.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
-import { createNudgeFlags } from '../src/queues/feed-nudge.js';
-import { createSharedValues } from '../src/shared-state/shared-values.js';
+import { createNudgeFlags, type NudgeFlags } from '../src/queues/feed-nudge.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createModelClaims, type ModelClaims } from '../src/sync/model-claims.js';
-import { createRedisConnection } from '../src/queues/redis-connection.js';
+import { openQueueStores, type QueueStores } from '../src/queues/open-queue-stores.js';
 import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
 import {
   createConfiguredCallBudget,
@@ -88,9 +89,10 @@ export interface SyncRuntimeInput {
   families: Families;
   odoo: OdooSource;
   logger: Logger;
-  /** A connection with `maxRetriesPerRequest: null` (see createRedisConnection). */
-  connection: QueueRedis;
-  prefix: string;
+  /** Where the queues are; on Redis, a connection with `maxRetriesPerRequest: null`. */
+  backend: QueueBackend;
+  /** Where the feed's nudges are noted (feed-nudge.ts): beside the queues, or in PostgreSQL. */
+  flags: NudgeFlags;
   settings: RuntimeSettings;
 }
 
@@ -145,8 +147,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   };
   const queues = createQueues({
     logger: input.logger,
-    connection: input.connection,
-    prefix: input.prefix,
+    backend: input.backend,
     settings: { attempts: settings.jobAttempts, backoffMs: settings.backoffMs ?? 1_000 },
   });
   const feedSettings = settings.feed ?? feedSettingsFromConfig(defaultFeedConfig());
@@ -167,12 +168,11 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
         secrets: createSubscriptionSecrets(feedSettings.secretKey),
       },
       retentionDays: feedSettings.retentionDays,
-      flags: createNudgeFlags({ kind: 'redis', redis: input.connection, prefix: input.prefix }),
+      flags: input.flags,
     },
   };
   const workerSettings = {
-    connection: input.connection,
-    prefix: input.prefix,
+    backend: input.backend,
     concurrency: settings.concurrency,
     lockMs: settings.jobLockMs,
   };
@@ -226,20 +226,19 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
 }
 
 export interface ConfiguredSyncRuntime extends SyncRuntime {
-  /** The workers' Redis connection (for QueueEvents duplicates). */
-  readonly connection: QueueRedis;
+  /** The queues' store and the fleet's shared state (src/queues/open-queue-stores.ts). */
+  readonly stores: QueueStores;
   /** The Odoo client, and in a worker its API key's lifecycle (started by the caller). */
   readonly odoo: OdooLink;
 }
 
 /**
- * The runtime with an Odoo client and a worker Redis connection of its own, all from the
- * configuration; `close()` closes the workers, then the client and the connection.
+ * The runtime with an Odoo client and stores of its own, all from the configuration; `close()`
+ * closes the workers, then the client and the stores.
  */
 export function createSyncRuntimeFromConfig(input: {
   config: Config;
   odoo: OdooConfig;
-  redisUrl: string;
   db: Db;
   /** The families copied (families/load-families.ts). */
   families: Families;
@@ -252,13 +251,12 @@ export function createSyncRuntimeFromConfig(input: {
   withKeyLifecycle?: boolean;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
-  const connection = createRedisConnection(input.redisUrl, 'worker', logger, config.redis);
+  const stores = openQueueStores({ config, role: 'worker', db: input.db, logger });
   // Later processes reuse this login's uid: a fresh CLI run pays no login.
-  const shared = { kind: 'redis', redis: connection, prefix: config.redis.queuePrefix } as const;
-  const loginMemo = createLoginMemo(createSharedValues(shared), input.odoo);
-  // Every process sharing this Redis shares one budget of calls to this Odoo.
+  const loginMemo = createLoginMemo(createSharedValues(stores.shared), input.odoo);
+  // Every process sharing this state shares one budget of calls to this Odoo.
   const gate = createConfiguredCallBudget({
-    shared,
+    shared: stores.shared,
     odoo: input.odoo,
     logger,
     ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),
@@ -278,19 +276,19 @@ export function createSyncRuntimeFromConfig(input: {
     families: input.families,
     odoo,
     logger,
-    connection,
-    prefix: config.redis.queuePrefix,
+    backend: stores.backend,
+    flags: createNudgeFlags(stores.shared),
     settings: syncSettingsFromConfig(config, input.odoo),
   });
   return {
     ...runtime,
-    connection,
+    stores,
     odoo: link,
     async close(deadlineMs) {
       link.lifecycle?.stop();
       await runtime.close(deadlineMs);
       await odoo.close();
-      await connection.quit();
+      await stores.close();
     },
   };
 }

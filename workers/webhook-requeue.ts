@@ -65,12 +65,13 @@ export async function requeueUnsettledWebhooks(
 }
 
 /**
- * Starts the passes. `redis` is the connection the worker's queues use: its `ready` after a
- * `close` is Redis back from a disconnection.
+ * Starts the passes. `redis` is the connection the worker's queues use when they are on Redis:
+ * its `ready` after a `close` is Redis back from a disconnection. Queues in PostgreSQL lose no
+ * job they committed, so no pass follows their database's return.
  */
 export function startWebhookRequeue(
   deps: WebhookRequeueDeps,
-  redis: EventEmitter,
+  redis?: EventEmitter,
 ): { stop(): Promise<void> } {
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
@@ -97,14 +98,14 @@ export function startWebhookRequeue(
       if (!stopped) runPass(backAt);
     });
   };
-  redis.on('close', onClose);
-  redis.on('ready', onReady);
+  redis?.on('close', onClose);
+  redis?.on('ready', onReady);
   return {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      redis.off('close', onClose);
-      redis.off('ready', onReady);
+      redis?.off('close', onClose);
+      redis?.off('ready', onReady);
       await Promise.all(inFlight);
     },
   };

@@ -47,11 +47,7 @@ export async function startDemoFeed(input: {
   await resealSecrets(db.db, secrets);
   await applyDeclaredSubscriptions(db.db, config.feed.declared, secrets);
   await upsertFeedSchedules(runtime.queues);
-  const flags = createNudgeFlags({
-    kind: 'redis',
-    redis: runtime.connection,
-    prefix: config.redis.queuePrefix,
-  });
+  const flags = createNudgeFlags(runtime.stores.shared);
   const nudge = () => nudgeDeliveries({ db: db.db, queues: runtime.queues, flags });
   const wake = await startFeedWake({ listen, nudge, logger: input.logger });
   shutdown.add('feed wake', () => wake.stop());

@@ -135,7 +135,6 @@ try {
   const runtime = createSyncRuntimeFromConfig({
     config,
     odoo: config.odoo!,
-    redisUrl: redis.url,
     db: db.db,
     families,
     logger,
@@ -158,7 +157,7 @@ try {
 
   await upsertSchedules(
     runtime.queues,
-    runtime.connection,
+    runtime.sync.db,
     [...runtime.sync.families.all, ...runtime.sync.families.unavailable],
     { everyMs: config.sync.everyMs, reconcileCron: config.sync.reconcileCron },
   );
@@ -166,8 +165,9 @@ try {
 
   // The scheduler's first job starts a run at once; report the first run that was not skipped.
   const { events, close: closeEvents } = await createQueueEvents(
-    runtime.connection,
+    runtime.stores.backend,
     runtime.queues.byName.sync,
+    { onError: (error) => logger.debug({ err: error }, 'queue events: connection error') },
   );
   shutdown.add('queue-events', closeEvents);
   // The first run of each family that was not skipped, said once.
@@ -241,8 +241,9 @@ async function showPushedChanges(
     fields: ['write_date'],
   });
   const { events, close } = await createQueueEvents(
-    runtime.connection,
+    runtime.stores.backend,
     runtime.queues.byName['sync-webhook'],
+    { onError: (error) => logger.debug({ err: error }, 'queue events: connection error') },
   );
   shutdown.add('webhook-events', close);
   const edited = new Map<number, number>();

@@ -36,6 +36,8 @@ import {
 } from '../queues/redis-connection.js';
 import { createDb, type Db } from '../db/create-db.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
+import { QUEUE_SCHEMA, runQueueMigrations } from '../queues/queue-backend.js';
+import type { SharedState } from '../shared-state/shared-state.js';
 import { CODE_FAMILIES } from '../families/registry.js';
 import { ensureFeedPartitions } from '../feed/feed-partitions.js';
 
@@ -59,6 +61,10 @@ const handle = await createDb({
 try {
   await runMigrations(handle);
   logger.info('migrations applied');
+  if (config.queues.backend === 'postgres') {
+    const version = await runQueueMigrations(config.queues.databaseUrl!);
+    logger.info({ schema: QUEUE_SCHEMA, version }, "BullMQ's queue tables migrated");
+  }
   // The feed's partitions of the coming days, as the workers' feed-prune job makes them.
   const partitions = await ensureFeedPartitions(handle.db);
   if (partitions.length > 0)
@@ -69,19 +75,19 @@ try {
       config.redis.url === undefined
         ? undefined
         : await connectRedis(config.redis.url, logger, config.redis);
+    // Without Redis, the fleet of QUEUE_BACKEND=postgres shares its budget in PostgreSQL.
+    const shared: SharedState | undefined = redis
+      ? { kind: 'redis', redis, prefix: config.redis.queuePrefix }
+      : config.queues.backend === 'postgres'
+        ? { kind: 'postgres', db: handle.db }
+        : undefined;
     // The key in use may be one a worker renewed: read through the shared store.
     const odoo = createOdooLink({
       db: handle.db,
       odoo: config.odoo!,
       logger,
-      ...(redis
-        ? {
-            gate: createConfiguredCallBudget({
-              shared: { kind: 'redis', redis, prefix: config.redis.queuePrefix },
-              odoo: config.odoo!,
-              logger,
-            }),
-          }
+      ...(shared
+        ? { gate: createConfiguredCallBudget({ shared, odoo: config.odoo!, logger }) }
         : {}),
     }).client;
     try {

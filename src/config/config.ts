@@ -24,6 +24,12 @@ const DEMO_RECEIVERS = ['127.0.0.0/8', '::1'];
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { checkRedisTopology, redisConfigFrom, type RedisConfig } from './redis-config.js';
+import {
+  checkQueueBackend,
+  queueConfigFrom,
+  queuesInPostgres,
+  type QueueConfig,
+} from './queue-config.js';
 import { envSchema, type Env } from './env-schema.js';
 import {
   checkApiKeyLifecycle,
@@ -71,6 +77,8 @@ export interface Config {
     };
     readonly pgliteDir: string;
   };
+  /** QUEUE_BACKEND: where the queues are. */
+  readonly queues: QueueConfig;
   readonly redis: RedisConfig;
   /**
    * Undefined in demo mode, where the bundled sandbox stands in, and in the API when it was not
@@ -212,7 +220,7 @@ export function loadConfig(
 
   if (options.mode === 'production') {
     missing('DATABASE_URL');
-    if (options.role !== 'migrate') missing('REDIS_URL');
+    if (options.role !== 'migrate' && !queuesInPostgres(env)) missing('REDIS_URL');
     // migrate creates the configured families' tables from Odoo's own schema.
     if (
       options.role === 'worker' ||
@@ -293,6 +301,7 @@ export function loadConfig(
       message: 'must not be over TRYTON_CACHE_MAX_TOTAL_BYTES: such an answer could never be kept',
     });
   checkRedisTopology(env, problems);
+  checkQueueBackend(env, problems);
   items('ODOO_WEBHOOK_TOKENS').forEach((hash, index) => {
     if (!/^[0-9a-fA-F]{64}$/.test(hash))
       problems.push({
@@ -427,6 +436,7 @@ function build(
       },
       pgliteDir: env.PGLITE_DIR,
     },
+    queues: queueConfigFrom(env),
     redis: redisConfigFrom(env),
     odoo,
     ...(odooLink ? { odooLink } : {}),

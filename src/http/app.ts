@@ -19,6 +19,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { QueueRedis } from '../queues/redis-connection.js';
+import type { SharedState } from '../shared-state/shared-state.js';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
@@ -76,6 +77,8 @@ export interface AppDeps {
   metricSources?: readonly MetricSource[];
   /** Where the rate limiter counts, so limits hold across API replicas; in memory without it. */
   rateLimitRedis?: QueueRedis;
+  /** Where the fleet's call budget is (its pause, for the sync state); none: not shown. */
+  shared?: SharedState;
   isShuttingDown?: () => boolean;
   version?: string;
   /** The families served; loaded from the configuration and the database when not given. */
@@ -266,17 +269,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(bcRoutes, { syncControl });
   await app.register(modelRoutes, { families });
   const { odooLink } = deps.config;
-  const queues = deps.queues;
+  const { shared } = deps;
   await app.register(syncRoutes, {
     syncControl,
     odooLink: () => readLinkStatus(deps.db.db, odooLink),
-    // Unknown (null) while Redis does not answer: the state is still answered.
+    // Unknown (null) while its store does not answer: the state is still answered.
     callPause: () =>
-      odooLink && queues
-        ? readCallPause(
-            { kind: 'redis', redis: queues.connection, prefix: deps.config.redis.queuePrefix },
-            odooLink,
-          ).catch(() => null)
+      odooLink && shared
+        ? readCallPause(shared, odooLink).catch(() => null)
         : Promise.resolve(null),
   });
   await app.register(changesRoutes, {

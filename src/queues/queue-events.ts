@@ -12,11 +12,13 @@
  * events here start from the stream's last id as it stands (a discarded reply is read again), and
  * `waitFor` also reads the job's own state every `pollMs`.
  *
- * BullMQ never closes a connection it was handed, so `close()` quits the duplicate too; without
- * that, a CLI that is done still would not exit.
+ * On PostgreSQL the events are rows read after a `LISTEN` wakes the reader; `waitFor` reads the
+ * job's state there too, which costs a query every `pollMs`.
  */
-import { QueueEvents, QueueKeys, type Job, type Queue } from 'bullmq';
-import { duplicateQueueRedis, type QueueRedis } from './redis-connection.js';
+import { QueueKeys, type Job, type Queue, type QueueEvents } from 'bullmq';
+import type { QueueName } from './catalogue.js';
+import type { QueueBackend } from './queue-backend.js';
+import type { QueueRedis } from './redis-connection.js';
 
 export interface OwnedQueueEvents {
   readonly events: QueueEvents;
@@ -31,39 +33,49 @@ export interface OwnedQueueEvents {
 export interface QueueEventsOptions {
   /** The blocking read's timeout (BullMQ's `blockingTimeout`, default 10 s). */
   readonly blockingTimeoutMs?: number;
+  /**
+   * Sees the events' connection errors while their store is away (they read again once it is
+   * back, and `waitFor` reads the job's state meanwhile); ignored by default. Without a listener,
+   * BullMQ would print each one to stderr.
+   */
+  readonly onError?: (error: Error) => void;
 }
 
 const DEFAULT_POLL_MS = 2_000;
 
-/** Events of `queue`, on a duplicate of `connection`. */
+/**
+ * Events of `queue`, on a connection of their own. On Redis they start from the events stream's
+ * last id as it stands (see above); on PostgreSQL, where its events end.
+ */
 export async function createQueueEvents(
-  connection: QueueRedis,
+  backend: QueueBackend,
   queue: Queue,
   options: QueueEventsOptions = {},
 ): Promise<OwnedQueueEvents> {
-  const own = duplicateQueueRedis(connection);
-  const { name: queueName } = queue;
-  const prefix = queue.opts.prefix;
-  const key = new QueueKeys(prefix).toKey(queueName, 'events');
-  const [last] = (await own.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
-  const events = new QueueEvents(queueName, {
-    connection: own,
-    prefix,
-    lastEventId: last?.[0] ?? '0-0',
+  const queueName = queue.name as QueueName;
+  const lastEventId =
+    backend.kind === 'redis' ? await lastEventIdOf(backend.connection, queue) : undefined;
+  const owned = backend.events(queueName, {
+    ...(lastEventId === undefined ? {} : { lastEventId }),
     ...(options.blockingTimeoutMs === undefined
       ? {}
       : { blockingTimeout: options.blockingTimeoutMs }),
   });
-  await events.waitUntilReady();
+  owned.events.on('error', options.onError ?? (() => undefined));
+  await owned.events.waitUntilReady();
   return {
-    events,
+    events: owned.events,
     waitFor: (job, waitOptions) =>
-      waitForJob(queue, job, events, waitOptions?.pollMs ?? DEFAULT_POLL_MS),
-    close: async () => {
-      await events.close();
-      await own.quit();
-    },
+      waitForJob(queue, job, owned.events, waitOptions?.pollMs ?? DEFAULT_POLL_MS),
+    close: () => owned.close(),
   };
+}
+
+/** The id of the last event of `queue`'s stream, or `0-0` for an empty one. */
+async function lastEventIdOf(connection: QueueRedis, queue: Queue): Promise<string> {
+  const key = new QueueKeys(queue.opts.prefix).toKey(queue.name, 'events');
+  const [last] = (await connection.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+  return last?.[0] ?? '0-0';
 }
 
 /**
@@ -108,7 +120,7 @@ type SettledState =
   | { readonly failed: false; readonly value: unknown }
   | { readonly failed: true; readonly reason: string };
 
-/** The job's outcome as Redis holds it; undefined while it has none. */
+/** The job's outcome as the queues hold it; undefined while it has none. */
 async function settledState(queue: Queue, jobId: string): Promise<SettledState | undefined> {
   const fresh = await queue.getJob(jobId);
   if (!fresh) return { failed: true, reason: `job ${jobId} no longer exists` };

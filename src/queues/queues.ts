@@ -2,8 +2,8 @@
  * The project's BullMQ queues and the one way to add a job: by catalogue name, with a payload
  * checked against the catalogue's schema and the catalogue's options.
  */
-import { Queue, type JobsOptions, type Job } from 'bullmq';
-import type { QueueRedis } from './redis-connection.js';
+import type { Queue, JobsOptions, Job } from 'bullmq';
+import type { QueueBackend } from './queue-backend.js';
 import type { Logger } from '../lib/logger.js';
 import {
   JOBS,
@@ -26,8 +26,8 @@ export interface Queues {
   readonly byName: Readonly<Record<QueueName, Queue>>;
   readonly all: readonly Queue[];
   readonly settings: JobSettings;
-  /** The connection the queues were made on (the notes beside them: schedules.ts). */
-  readonly connection: QueueRedis;
+  /** Where the queues are: Redis or PostgreSQL. */
+  readonly backend: QueueBackend;
   /** Adds a job of the catalogue; rejects a payload that does not match its schema. */
   add<N extends JobName>(name: N, data: JobInput<N>, options?: JobsOptions): Promise<Job>;
   /** Adds many jobs of one kind in one round trip. */
@@ -45,14 +45,13 @@ export interface Queues {
 }
 
 export function createQueues(input: {
-  connection: QueueRedis;
-  prefix: string;
+  backend: QueueBackend;
   settings: JobSettings;
   logger: Logger;
 }): Queues {
   const byName = Object.fromEntries(
     QUEUE_NAMES.map((name) => {
-      const queue = new Queue(name, { connection: input.connection, prefix: input.prefix });
+      const queue = input.backend.queue(name);
       // An 'error' event without a listener would crash the process.
       queue.on('error', (error) => input.logger.error({ err: error, queue: name }, 'queue error'));
       return [name, queue];
@@ -66,7 +65,7 @@ export function createQueues(input: {
     byName,
     all: Object.values(byName),
     settings: input.settings,
-    connection: input.connection,
+    backend: input.backend,
     async add(name, data, options) {
       const payload = JOBS[name].schema.parse(data);
       return byName[JOBS[name].queue].add(name, payload, optionsOf(name, options));

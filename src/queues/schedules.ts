@@ -6,15 +6,18 @@
  * remove-then-add (BullMQ may then never queue the scheduler's next job).
  *
  * Workers of one fleet may copy different families (`SYNC_FAMILIES`): no worker removes the
- * schedulers of a family another one copies. Every worker notes in Redis the families it copies,
- * at start and then every `FAMILIES_SEEN_EVERY_MS` (`markFamiliesSeen`); a family's schedulers
+ * schedulers of a family another one copies. Every worker notes the families it copies in
+ * `sync_family_seen`, at start and then every `FAMILIES_SEEN_EVERY_MS` (`markFamiliesSeen`); a
+ * family's schedulers
  * are removed once no worker has noted it for `RETIRED_AFTER_MS` — it is copied nowhere, and its
  * runs would wait for a worker that never comes. Schedulers of no family (an older version's) are
  * removed, and so is a reconcile scheduler an older version left on the `sync` queue.
  */
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { QueueRedis } from './redis-connection.js';
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import { syncFamilySeen } from '../db/schema/index.js';
 import type { FamilySchedule } from '../families/family.js';
 import { JOBS, schedulerIds } from './catalogue.js';
 import type { Queues } from './queues.js';
@@ -62,38 +65,41 @@ export function staggeredCron(pattern: string, familyName: string): string {
   return fields.join(' ');
 }
 
-/** The hash of family → when a worker last noted it copies it (epoch ms). */
-function seenKey(queues: Queues): string {
-  return queues.byName.sync.toKey('families-seen');
-}
-
 /** When a worker last noted that it copies `family` (epoch ms), if one ever did. */
-export async function familyLastSeen(queues: Queues, family: string): Promise<number | undefined> {
-  const at = await queues.connection.hget(seenKey(queues), family);
-  return at === null ? undefined : Number(at);
+export async function familyLastSeen(db: Db, family: string): Promise<number | undefined> {
+  const [row] = await db
+    .select({ seenAt: syncFamilySeen.seenAt })
+    .from(syncFamilySeen)
+    .where(eq(syncFamilySeen.family, family));
+  return row?.seenAt.getTime();
 }
 
 /** Notes that a worker copies these families now (see the module's header). */
 export async function markFamiliesSeen(
-  queues: Queues,
-  redis: QueueRedis,
+  db: Db,
   names: readonly string[],
   now = Date.now(),
 ): Promise<void> {
-  if (names.length > 0)
-    await redis.hset(seenKey(queues), Object.fromEntries(names.map((name) => [name, now])));
+  if (names.length === 0) return;
+  const seenAt = new Date(now);
+  await db
+    .insert(syncFamilySeen)
+    .values(names.map((family) => ({ family, seenAt })))
+    .onConflictDoUpdate({
+      target: syncFamilySeen.family,
+      set: { seenAt: sql`excluded.seen_at` },
+    });
 }
 
 export async function upsertSchedules(
   queues: Queues,
-  redis: QueueRedis,
+  db: Db,
   families: readonly ScheduledFamily[],
   defaults: ScheduleDefaults,
 ): Promise<void> {
   const { sync, 'sync-reconcile': reconciles } = queues.byName;
   await markFamiliesSeen(
-    queues,
-    redis,
+    db,
     families.map((family) => family.name),
   );
   for (const family of families) {
@@ -129,7 +135,7 @@ export async function upsertSchedules(
       },
     );
   }
-  await retireSchedulers(queues, redis, new Set(families.map((family) => family.name)));
+  await retireSchedulers(queues, db, new Set(families.map((family) => family.name)));
 }
 
 /**
@@ -141,7 +147,7 @@ export async function upsertSchedules(
  */
 export async function restoreMissingSchedules(
   queues: Queues,
-  redis: QueueRedis,
+  db: Db,
   families: readonly ScheduledFamily[],
   defaults: ScheduleDefaults,
 ): Promise<string[]> {
@@ -158,7 +164,7 @@ export async function restoreMissingSchedules(
   if (missing.length > 0)
     await upsertSchedules(
       queues,
-      redis,
+      db,
       families.filter((family) => missing.includes(family.name)),
       defaults,
     );
@@ -176,11 +182,12 @@ function familyOf(schedulerId: string, kind: 'sync' | 'reconcile'): string | und
 /** Removes the schedulers no worker stands for (see the module's header). */
 async function retireSchedulers(
   queues: Queues,
-  redis: QueueRedis,
+  db: Db,
   copiedHere: ReadonlySet<string>,
 ): Promise<void> {
-  const key = seenKey(queues);
-  const seen = await redis.hgetall(key);
+  const seen = Object.fromEntries(
+    (await db.select().from(syncFamilySeen)).map((row) => [row.family, row.seenAt.getTime()]),
+  );
   const now = Date.now();
   const retired = new Set<string>();
   const stillWanted = async (family: string): Promise<boolean> => {
@@ -188,10 +195,13 @@ async function retireSchedulers(
     const at = seen[family];
     // A family no worker noted yet (schedulers an older version upserted): it has its full time.
     if (at === undefined) {
-      await redis.hsetnx(key, family, now);
+      await db
+        .insert(syncFamilySeen)
+        .values({ family, seenAt: new Date(now) })
+        .onConflictDoNothing();
       return true;
     }
-    if (now - Number(at) <= RETIRED_AFTER_MS) return true;
+    if (now - at <= RETIRED_AFTER_MS) return true;
     retired.add(family);
     return false;
   };
@@ -205,5 +215,6 @@ async function retireSchedulers(
   };
   await sweep(queues.byName.sync, 'sync');
   await sweep(queues.byName['sync-reconcile'], 'reconcile');
-  if (retired.size > 0) await redis.hdel(key, ...retired);
+  if (retired.size > 0)
+    await db.delete(syncFamilySeen).where(inArray(syncFamilySeen.family, [...retired]));
 }

@@ -19,6 +19,7 @@ import type { OdooFieldDescription } from '../../src/clients/odoo/odoo-types.js'
 import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { redisQueues } from '../../src/queues/queue-backend.js';
 import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { seedBcs } from '../helpers/seed-bcs.js';
@@ -114,8 +115,7 @@ describe('hostile probe of every route', () => {
     const prefix = `probe-${randomBytes(5).toString('hex')}`;
     queues = createQueues({
       logger: log.logger,
-      connection,
-      prefix,
+      backend: redisQueues(connection, prefix),
       settings: { attempts: 1, backoffMs: 10 },
     });
     app = await buildApp({

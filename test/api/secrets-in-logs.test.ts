@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, type App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { redisQueues } from '../../src/queues/queue-backend.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
@@ -26,8 +27,7 @@ describe('the webhook token never reaches a log line, an error or a metric label
     const prefix = `hooks-${randomBytes(5).toString('hex')}`;
     queues = createQueues({
       logger: log.logger,
-      connection,
-      prefix,
+      backend: redisQueues(connection, prefix),
       settings: { attempts: 1, backoffMs: 10 },
     });
     app = await buildApp({

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type { App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { redisQueues } from '../../src/queues/queue-backend.js';
 import { buildApp } from '../../src/http/app.js';
 import { bearer, createTestApp, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { redisAway } from '../helpers/redis-away.js';
@@ -46,8 +47,7 @@ describe('API security and input handling', () => {
     });
     queues = createQueues({
       logger: memoryLogger('warn').logger,
-      connection,
-      prefix: `test-${randomBytes(5).toString('hex')}`,
+      backend: redisQueues(connection, `test-${randomBytes(5).toString('hex')}`),
       settings: { attempts: 1, backoffMs: 10 },
     });
     app = await createTestApp(db, { queues });

@@ -6,6 +6,7 @@ import type { QueueName } from '../../src/queues/catalogue.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { OdooError } from '../../src/clients/odoo/index.js';
 import { createCallBudget } from '../../src/odoo-budget/call-budget.js';
+import type { RedisQueueStore } from '../../src/queues/queue-backend.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -43,11 +44,17 @@ describe('sync controls through the API', () => {
       ODOO_USERNAME: h.sandbox.username,
       ODOO_PASSWORD: h.sandbox.password,
     });
+    const shared = {
+      kind: 'redis',
+      redis: (h.runtime.queues.backend as RedisQueueStore).connection,
+      prefix: config.redis.queuePrefix,
+    } as const;
     const withOdoo = await buildApp({
       config,
       logger: memoryLogger('warn').logger,
       db: h.db,
       queues: h.runtime.queues,
+      shared,
     });
     const state = async () =>
       (await withOdoo.inject({ url: '/api/sync/state', headers: bearer('reader') })).json<{
@@ -56,11 +63,7 @@ describe('sync controls through the API', () => {
     try {
       expect(await state()).toBeNull();
       const budget = createCallBudget({
-        shared: {
-          kind: 'redis',
-          redis: h.runtime.queues.connection,
-          prefix: config.redis.queuePrefix,
-        },
+        shared,
         odoo: config.odoo!,
         settings: { maxConcurrentCalls: 0, maxCallsPerSecond: 0, leaseMs: 5_000 },
         logger: memoryLogger('warn').logger,

@@ -33,6 +33,7 @@ describe('migrations', () => {
         'sync_call_budget',
         'sync_failure',
         'sync_family_layout',
+        'sync_family_seen',
         'sync_feed',
         'sync_feed_horizon',
         'sync_feed_root',

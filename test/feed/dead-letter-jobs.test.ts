@@ -52,7 +52,7 @@ describe('a dead letter in the feed queue', () => {
     await feedCaughtUp(h.db.db);
     receiver = await startFeedReceiver({ secret });
     redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-    events = await createQueueEvents(redis, h.runtime.queues.byName.feed);
+    events = await createQueueEvents(h.runtime.queues.backend, h.runtime.queues.byName.feed);
   });
   afterAll(async () => {
     await events.close();

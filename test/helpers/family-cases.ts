@@ -79,6 +79,8 @@ export interface FamilyCase {
    * ODOO_READ_REPLICA on; undefined: every read shows every commit (`withReplicaLag`).
    */
   readonly replicaLagMs?: number;
+  /** Where the row's queues are: Redis (undefined) or PostgreSQL (`inPostgresQueues`). */
+  readonly queueBackend?: 'postgres';
   readonly rootModel: string;
   /** The family's child model; undefined for a root without children. */
   readonly childModel: string | undefined;
@@ -348,6 +350,14 @@ export const LAGGING_CASES: readonly FamilyCase[] = [BCS_CASE, PARTNERS_CASE, MO
   withReplicaLag,
 );
 
+/** The row with its queues in PostgreSQL (QUEUE_BACKEND=postgres, no Redis for its state). */
+export function inPostgresQueues(c: FamilyCase): FamilyCase {
+  return { ...c, queueBackend: 'postgres' };
+}
+
+/** Every row, its queues in PostgreSQL. */
+export const POSTGRES_QUEUE_CASES: readonly FamilyCase[] = FAMILY_CASES.map(inPostgresQueues);
+
 /** The ids of a root's children in the sandbox's committed state (none for a root alone). */
 export function childIdsOf(control: SandboxControl, c: FamilyCase, rootId: number): number[] {
   if (c.childModel === undefined || c.childLink === undefined) return [];
@@ -432,6 +442,7 @@ export async function createCaseHarness(
           },
         }),
     protocol: c.protocol,
+    ...(c.queueBackend ? { queueBackend: c.queueBackend } : {}),
     ...(lagMs === undefined ? {} : { readReplica: true }),
     sandbox: {
       ...Object.assign({}, ...beside.map((other) => other.sandbox(besideSize))),
@@ -512,7 +523,7 @@ function readFamiliesFile(file: string, copied: readonly string[]): FamiliesConf
 
 /** Another family than the row's, for the rules that one family's state never touches another's. */
 export function neighbourOf(c: FamilyCase): FamilyCase {
-  return c === BCS_CASE ? PARTNERS_CASE : BCS_CASE;
+  return c.name === BCS_CASE.name ? PARTNERS_CASE : BCS_CASE;
 }
 
 /** A row's copy, as the harness's family holds it. */

@@ -18,6 +18,12 @@ export interface LocalService {
   stop(): Promise<void>;
 }
 
+/** A PostgreSQL server of the test's own, which it may crash and start again on its data. */
+export interface LocalPostgres extends LocalService {
+  /** Stops it at once, as a crash does, and starts it again on the same port. */
+  restart(): Promise<void>;
+}
+
 function findPgBin(name: string): string {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
@@ -66,7 +72,7 @@ export async function postgresServerVersion(): Promise<string> {
  */
 export async function startLocalPostgres(
   settings: Readonly<Record<string, string>> = {},
-): Promise<LocalService> {
+): Promise<LocalPostgres> {
   const initdb = findPgBin('initdb');
   if (!existsSync(initdb) && initdb === 'initdb') {
     throw new Error('PostgreSQL server binaries not found: apt-get install -y postgresql');
@@ -104,7 +110,7 @@ async function startServer(
   dataDir: string,
   port: number,
   settings: Readonly<Record<string, string>>,
-): Promise<LocalService> {
+): Promise<LocalPostgres> {
   const pgCtl = findPgBin('pg_ctl');
   const options = [
     `-p ${port} -k ${root}`,
@@ -123,17 +129,22 @@ async function startServer(
     'start',
   ]);
   await run(startCmd, startArgs);
+  // As a crash stops it: no checkpoint, every session cut; the next start replays the WAL.
+  const [stopCmd, stopArgs] = asPostgresUser(pgCtl, [
+    '-D',
+    dataDir,
+    '-m',
+    'immediate',
+    '-w',
+    'stop',
+  ]);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async restart() {
+      await run(stopCmd, stopArgs);
+      await run(startCmd, startArgs);
+    },
     async stop() {
-      const [stopCmd, stopArgs] = asPostgresUser(pgCtl, [
-        '-D',
-        dataDir,
-        '-m',
-        'immediate',
-        '-w',
-        'stop',
-      ]);
       await run(stopCmd, stopArgs).catch(() => undefined);
       rmSync(root, { recursive: true, force: true });
     },

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { redisQueues } from '../../src/queues/queue-backend.js';
 import { memoryLogger } from './test-app.js';
 
 export interface RedisAway {
@@ -22,8 +23,7 @@ export function redisAway(): RedisAway {
   });
   const queues = createQueues({
     logger: memoryLogger('fatal').logger,
-    connection: redis,
-    prefix: `dead-${randomBytes(4).toString('hex')}`,
+    backend: redisQueues(redis, `dead-${randomBytes(4).toString('hex')}`),
     settings: { attempts: 1, backoffMs: 10 },
   });
   return {

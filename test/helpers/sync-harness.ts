@@ -41,6 +41,9 @@ import type { Logger } from '../../src/lib/logger.js';
 import type { JobInput, JobName } from '../../src/queues/catalogue.js';
 import type { OdooClientOptions, OdooContext } from '../../src/clients/odoo/odoo-types.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
+import { postgresQueues, redisQueues } from '../../src/queues/queue-backend.js';
+import { createNudgeFlags } from '../../src/queues/feed-nudge.js';
+import { QUEUE_NAMES } from '../../src/queues/catalogue.js';
 import {
   createOdooSandbox,
   type OdooSandbox,
@@ -59,6 +62,9 @@ import { createSubscriptionSecrets } from '../../src/feed/secret.js';
 import { memoryLogger, testConfig } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
 import { diffCopyWithSandbox } from './copy-diff.js';
+
+/** Runtimes a harness spawns beside its own, at most (each holds queue connections). */
+const HARNESS_RUNTIMES = 3;
 
 /** The tests' feed receivers listen on loopback: deliveries may reach it (docs/feed.md). */
 export const LOOPBACK_RECEIVERS = parseAllowedHosts(['127.0.0.0/8', '::1']).rules;
@@ -108,6 +114,11 @@ export interface SyncHarnessOptions {
   odooGate?: OdooCallGate;
   /** The change feed's deliveries (default: the configuration keys' defaults). */
   feed?: FeedRuntimeSettings;
+  /**
+   * Where the queues are (default Redis, under a prefix of the harness's own); `postgres`: in the
+   * test's database, its nudges there too, as QUEUE_BACKEND=postgres without REDIS_URL has them.
+   */
+  queueBackend?: 'redis' | 'postgres';
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -205,6 +216,16 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   );
   const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const prefix = `test-${randomBytes(5).toString('hex')}`;
+  const inPostgres = options.queueBackend === 'postgres';
+  const backend = inPostgres
+    ? postgresQueues({
+        url: db.url,
+        // Its runtime's workers, those it spawns, and the events of each queue.
+        listeners: QUEUE_NAMES.length * (HARNESS_RUNTIMES + 1),
+        applicationName: 'sync-harness',
+        onError: (error) => logger.warn({ err: error }, 'queue database connection error'),
+      })
+    : redisQueues(connection, prefix);
   const families = options.loadFamilies
     ? await options.loadFamilies(db, odoo)
     : createFamilies(options.families ?? [bcsFamily]);
@@ -214,8 +235,10 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     families,
     odoo,
     logger,
-    connection,
-    prefix,
+    backend,
+    flags: createNudgeFlags(
+      inPostgres ? { kind: 'postgres', db: db.db } : { kind: 'redis', redis: connection, prefix },
+    ),
     settings: {
       leaseSeconds: options.leaseSeconds ?? 60,
       overlapSeconds: options.overlapSeconds ?? 600,
@@ -244,7 +267,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   const events = Object.fromEntries(
     await Promise.all(
       runtime.queues.all.map(
-        async (queue) => [queue.name, await createQueueEvents(connection, queue)] as const,
+        async (queue) => [queue.name, await createQueueEvents(backend, queue)] as const,
       ),
     ),
   );
@@ -302,6 +325,8 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       )[0]!.past,
     failures: () => db.db.select().from(syncFailure).orderBy(asc(syncFailure.odooId)),
     spawnRuntime(ownOdoo) {
+      if (spawned.length >= HARNESS_RUNTIMES)
+        throw new Error(`a harness spawns at most ${HARNESS_RUNTIMES} runtimes`);
       const other = createSyncRuntime(ownOdoo ? { ...runtimeInput, odoo: ownOdoo } : runtimeInput);
       other.start();
       spawned.push(other);
@@ -326,6 +351,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       await Promise.all(runtime.queues.all.map((queue) => queue.obliterate({ force: true })));
       await runtime.close(5_000);
       await Promise.all(Object.values(events).map((owned) => owned.close()));
+      await backend.close();
       await connection.quit();
       await Promise.all(clients.map((made) => made.close()));
       await sandbox.stop();

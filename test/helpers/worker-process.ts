@@ -10,6 +10,7 @@ import type { OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { redisQueues } from '../../src/queues/queue-backend.js';
 import type { QueueName } from '../../src/queues/catalogue.js';
 
 export interface WorkerProcess {
@@ -96,12 +97,11 @@ export interface Producer {
 export async function createProducer(prefix: string, eventsOf: QueueName): Promise<Producer> {
   const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const queues = createQueues({
-    connection,
-    prefix,
+    backend: redisQueues(connection, prefix),
     settings: { attempts: 3, backoffMs: 100 },
     logger: createLogger({ level: 'silent', pretty: false }),
   });
-  const events = await createQueueEvents(connection, queues.byName[eventsOf]);
+  const events = await createQueueEvents(queues.backend, queues.byName[eventsOf]);
   return {
     connection,
     queues,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { redisQueues } from '../../src/queues/queue-backend.js';
 import { createQueueEvents, waitForJob } from '../../src/queues/queue-events.js';
 
 /** QueueEvents' blocking read times out after this; its watchdog one second later. */
@@ -56,12 +57,12 @@ describe('waiting for a job while the event loop is held', () => {
       await queue.close();
       await connection.quit();
     });
-    return { connection, queue };
+    return { connection, prefix, queue };
   }
 
   it('the events deliver the end of the job: they start from the stream, not from "$"', async () => {
-    const { connection, queue } = queueWithWorker();
-    const owned = await createQueueEvents(connection, queue, {
+    const { connection, prefix, queue } = queueWithWorker();
+    const owned = await createQueueEvents(redisQueues(connection, prefix), queue, {
       blockingTimeoutMs: BLOCKING_TIMEOUT_MS,
     });
     closers.push(owned.close);
@@ -107,8 +108,8 @@ describe('waiting for a job while the event loop is held', () => {
 
   it('waits for more jobs of one queue at once than an emitter allows listeners, without a warning', async () => {
     // The sync CLI waits for one job per family: sixteen families, sixteen waits on one queue.
-    const { connection, queue } = queueWithWorker(16);
-    const owned = await createQueueEvents(connection, queue);
+    const { connection, prefix, queue } = queueWithWorker(16);
+    const owned = await createQueueEvents(redisQueues(connection, prefix), queue);
     closers.push(owned.close);
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.name);

@@ -29,6 +29,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { createShutdown, type Shutdown } from '../../src/lib/shutdown.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { redisQueues } from '../../src/queues/queue-backend.js';
 import { createRedisConnection, type QueueRedis } from '../../src/queues/redis-connection.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
@@ -101,12 +102,11 @@ describe.each([
       cluster: { nodes: cluster.nodes },
     });
     queues = createQueues({
-      connection,
-      prefix,
+      backend: redisQueues(connection, prefix),
       settings: { attempts: 3, backoffMs: 100 },
       logger,
     });
-    events = await createQueueEvents(connection, queues.byName.sync);
+    events = await createQueueEvents(queues.backend, queues.byName.sync);
 
     // The API as its process builds it (create-api.ts), on the same cluster.
     const token = randomBytes(32).toString('base64url');

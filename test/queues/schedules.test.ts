@@ -7,9 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { postgresQueues, redisQueues, type QueueBackend } from '../../src/queues/queue-backend.js';
+import { eq } from 'drizzle-orm';
+import { syncFamilySeen } from '../../src/db/schema/index.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import {
   markFamiliesSeen,
   restoreMissingSchedules,
@@ -24,14 +28,30 @@ import {
 const DEFAULTS = { everyMs: 300_000, reconcileCron: '0 3 * * *' };
 const DAY_MS = 86_400_000;
 
-describe('the schedulers of a fleet', () => {
+describe.each(['redis', 'postgres'] as const)('the schedulers of a fleet on %s', (kind) => {
+  let db: TestDb;
   let redis: Redis;
+  let backend: QueueBackend;
   let queues: Queues;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    await db.dispose();
+  });
   beforeEach(() => {
     redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    backend =
+      kind === 'redis'
+        ? redisQueues(redis, `schedules-${randomBytes(4).toString('hex')}`)
+        : postgresQueues({
+            url: db.url,
+            listeners: 0,
+            applicationName: 'schedules-test',
+            onError: () => undefined,
+          });
     queues = createQueues({
-      connection: redis,
-      prefix: `schedules-${randomBytes(4).toString('hex')}`,
+      backend,
       settings: { attempts: 1, backoffMs: 10 },
       logger: createLogger({ level: 'silent', pretty: false }),
     });
@@ -39,7 +59,9 @@ describe('the schedulers of a fleet', () => {
   afterEach(async () => {
     await Promise.all(queues.all.map((queue) => queue.obliterate({ force: true })));
     await queues.close();
+    await backend.close();
     await redis.quit();
+    await db.db.delete(syncFamilySeen);
   });
 
   const schedulers = async (queue: Queue) =>
@@ -56,15 +78,15 @@ describe('the schedulers of a fleet', () => {
 
   it("keep another worker's families, remove those no worker copied for a day and those of no family", async () => {
     // Workers of other families, one gone for two days, and one of a version that noted nothing.
-    await upsertSchedules(queues, redis, [family('partners'), family('gone')], DEFAULTS);
-    await markFamiliesSeen(queues, redis, ['gone'], Date.now() - 2 * DAY_MS);
-    await redis.hdel(queues.byName.sync.toKey('families-seen'), 'partners');
+    await upsertSchedules(queues, db.db, [family('partners'), family('gone')], DEFAULTS);
+    await markFamiliesSeen(db.db, ['gone'], Date.now() - 2 * DAY_MS);
+    await db.db.delete(syncFamilySeen).where(eq(syncFamilySeen.family, 'partners'));
     // An older version's: a scheduler of no family, a reconcile kept on the `sync` queue.
     const { sync } = queues.byName;
     await sync.upsertJobScheduler('sync-every', { every: 60_000 }, { name: 'sync-run' });
     await sync.upsertJobScheduler('reconcile-daily-bcs', { pattern: '0 3 * * *' }, { name: 'x' });
 
-    await upsertSchedules(queues, redis, [family('bcs', '30 4 * * *')], DEFAULTS);
+    await upsertSchedules(queues, db.db, [family('bcs', '30 4 * * *')], DEFAULTS);
     expect(await schedulers(sync)).toEqual({
       'sync-every-bcs': 300_000,
       'sync-every-partners': 300_000,
@@ -75,34 +97,34 @@ describe('the schedulers of a fleet', () => {
     });
 
     // partners is noted from now on: a day later, with no worker of it, its schedulers go too.
-    const seen = await redis.hgetall(queues.byName.sync.toKey('families-seen'));
-    expect(Object.keys(seen).sort()).toEqual(['bcs', 'partners']);
-    await markFamiliesSeen(queues, redis, ['partners'], Date.now() - 2 * DAY_MS);
-    await upsertSchedules(queues, redis, [family('bcs', '30 4 * * *')], DEFAULTS);
+    const seen = await db.db.select({ family: syncFamilySeen.family }).from(syncFamilySeen);
+    expect(seen.map((row) => row.family).sort()).toEqual(['bcs', 'partners']);
+    await markFamiliesSeen(db.db, ['partners'], Date.now() - 2 * DAY_MS);
+    await upsertSchedules(queues, db.db, [family('bcs', '30 4 * * *')], DEFAULTS);
     expect(Object.keys(await schedulers(sync))).toEqual(['sync-every-bcs']);
     expect(Object.keys(await schedulers(queues.byName['sync-reconcile']))).toEqual([
       'reconcile-daily-bcs',
     ]);
   });
 
-  it('are made again when Redis no longer holds them, and left alone while it does', async () => {
+  it('are made again when the queues no longer hold them, and left alone while they do', async () => {
     const families = [family('bcs'), family('partners')];
-    await upsertSchedules(queues, redis, families, DEFAULTS);
+    await upsertSchedules(queues, db.db, families, DEFAULTS);
     await upsertFeedSchedules(queues);
     const before = {
       sync: await schedulers(queues.byName.sync),
       reconcile: await schedulers(queues.byName['sync-reconcile']),
       feed: await schedulers(queues.byName.feed),
     };
-    expect(await restoreMissingSchedules(queues, redis, families, DEFAULTS)).toEqual([]);
+    expect(await restoreMissingSchedules(queues, db.db, families, DEFAULTS)).toEqual([]);
     expect(await restoreMissingFeedSchedules(queues)).toBe(false);
 
-    // Redis came back without them.
+    // The queues' store came back without them.
     await queues.byName.sync.removeJobScheduler('sync-every-partners');
     await queues.byName.feed.removeJobScheduler(
       (await queues.byName.feed.getJobSchedulers())[0]!.key,
     );
-    expect(await restoreMissingSchedules(queues, redis, families, DEFAULTS)).toEqual(['partners']);
+    expect(await restoreMissingSchedules(queues, db.db, families, DEFAULTS)).toEqual(['partners']);
     expect(await restoreMissingFeedSchedules(queues)).toBe(true);
     expect({
       sync: await schedulers(queues.byName.sync),

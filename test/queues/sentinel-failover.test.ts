@@ -18,6 +18,7 @@ import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues } from '../../src/queues/queues.js';
+import { redisQueues } from '../../src/queues/queue-backend.js';
 import { buildApp } from '../../src/http/app.js';
 import { createRedisConnection, sentinelOptions } from '../../src/queues/redis-connection.js';
 import { setPaused } from '../../src/sync/sync-state.js';
@@ -45,12 +46,11 @@ async function openDeployment() {
   // The old primary refuses until the sentinels name the new one: expected, and retried.
   connection.on('error', () => undefined);
   const queues = createQueues({
-    connection,
-    prefix,
+    backend: redisQueues(connection, prefix),
     settings: { attempts: 3, backoffMs: 100 },
     logger: createLogger({ level: 'silent', pretty: false }),
   });
-  const events = await createQueueEvents(connection, queues.byName.sync);
+  const events = await createQueueEvents(queues.backend, queues.byName.sync);
   return {
     topology,
     db,
@@ -140,8 +140,7 @@ describe('a webhook storm on Redis Sentinel', () => {
       sentinel,
     });
     const apiQueues = createQueues({
-      connection: producer,
-      prefix: d.prefix,
+      backend: redisQueues(producer, d.prefix),
       settings: { attempts: 3, backoffMs: 100 },
       logger: silent,
     });

@@ -12,6 +12,7 @@ import {
   caseCopy,
   childIdsOf,
   FAMILY_CASES,
+  POSTGRES_QUEUE_CASES,
   LAGGING_CASES,
   useCaseHarness,
   type FamilyCase,
@@ -120,6 +121,10 @@ function childMoved(c: FamilyCase): void {
 }
 
 describe.each(FAMILY_CASES)('a $name child moved to another root', childMoved);
+describe.each(POSTGRES_QUEUE_CASES)(
+  'a $name child moved to another root, its queues in PostgreSQL',
+  childMoved,
+);
 describe.each(LAGGING_CASES)(
   'a $name child moved to another root, read from a replica that lags',
   childMoved,

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   caseModels,
   FAMILY_CASES,
+  POSTGRES_QUEUE_CASES,
   LAGGING_CASES,
   useCaseHarness,
   type FamilyCase,
@@ -17,6 +18,10 @@ import {
 const PAGES_IN_FLIGHT = 6;
 
 describe.each(FAMILY_CASES)('credentials revoked during a $name run', revokedDuringRunOf);
+describe.each(POSTGRES_QUEUE_CASES)(
+  'credentials revoked during a $name run, its queues in PostgreSQL',
+  revokedDuringRunOf,
+);
 describe.each(LAGGING_CASES)(
   'credentials revoked during a $name run, read from a replica that lags',
   revokedDuringRunOf,

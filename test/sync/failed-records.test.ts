@@ -14,12 +14,17 @@ import {
   caseModels,
   childIdsOf,
   FAMILY_CASES,
+  POSTGRES_QUEUE_CASES,
   LAGGING_CASES,
   type FamilyCase,
   useCaseHarness,
 } from '../helpers/family-cases.js';
 
 describe.each(FAMILY_CASES)('failed $name records', failedRecordsOf);
+describe.each(POSTGRES_QUEUE_CASES)(
+  'failed $name records, its queues in PostgreSQL',
+  failedRecordsOf,
+);
 describe.each(LAGGING_CASES)(
   'failed $name records, read from a replica that lags',
   failedRecordsOf,

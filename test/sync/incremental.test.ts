@@ -16,6 +16,7 @@ import {
   childIdsOf,
   FAMILY_CASES,
   LAGGING_CASES,
+  POSTGRES_QUEUE_CASES,
   type FamilyCase,
   useCaseHarness,
 } from '../helpers/family-cases.js';
@@ -215,5 +216,9 @@ function incrementalSync(c: FamilyCase): void {
 describe.each(FAMILY_CASES)('incremental sync of $name', incrementalSync);
 describe.each(LAGGING_CASES)(
   'incremental sync of $name, read from a replica that lags',
+  incrementalSync,
+);
+describe.each(POSTGRES_QUEUE_CASES)(
+  'incremental sync of $name, its queues in PostgreSQL',
   incrementalSync,
 );

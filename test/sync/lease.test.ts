@@ -6,10 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { syncLog, syncState } from '../../src/db/schema/index.js';
-import { FAMILY_CASES, neighbourOf, useCaseHarness } from '../helpers/family-cases.js';
+import {
+  FAMILY_CASES,
+  POSTGRES_QUEUE_CASES,
+  type FamilyCase,
+  neighbourOf,
+  useCaseHarness,
+} from '../helpers/family-cases.js';
 import { copyRows } from '../helpers/family-copy.js';
 
-describe.each(FAMILY_CASES)('the $name lease', (c) => {
+function leaseOf(c: FamilyCase): void {
   const neighbour = neighbourOf(c);
   const h = useCaseHarness(c, {
     size: { roots: 150, childrenPerRoot: 2 },
@@ -75,4 +81,7 @@ describe.each(FAMILY_CASES)('the $name lease', (c) => {
     const last = (await runsOf(c.name)).sort((a, b) => b.id - a.id)[0];
     expect(last!.status).toBe('succeeded');
   });
-});
+}
+
+describe.each(FAMILY_CASES)('the $name lease', leaseOf);
+describe.each(POSTGRES_QUEUE_CASES)('the $name lease, its queues in PostgreSQL', leaseOf);

@@ -15,6 +15,7 @@ import { reconcile } from '../../src/sync/reconcile.js';
 import {
   childIdsOf,
   FAMILY_CASES,
+  POSTGRES_QUEUE_CASES,
   LAGGING_CASES,
   type FamilyCase,
   PARTNERS_CASE,
@@ -220,6 +221,7 @@ function reconcileOf(c: FamilyCase): void {
 }
 
 describe.each(FAMILY_CASES)('reconcile of $name', reconcileOf);
+describe.each(POSTGRES_QUEUE_CASES)('reconcile of $name, its queues in PostgreSQL', reconcileOf);
 describe.each(LAGGING_CASES)('reconcile of $name, read from a replica that lags', reconcileOf);
 
 describe("reconcile of partners: a company's contacts", () => {

@@ -11,6 +11,8 @@ import {
   caseCopy,
   createCaseHarness,
   FAMILY_CASES,
+  POSTGRES_QUEUE_CASES,
+  type FamilyCase,
   neighbourOf,
   useCaseHarness,
 } from '../helpers/family-cases.js';
@@ -71,7 +73,7 @@ describe('children first, then step state', () => {
   );
 });
 
-describe.each(FAMILY_CASES)('a $name lease that fences, and no orphan rows', (c) => {
+function leaseThatFences(c: FamilyCase): void {
   const neighbour = neighbourOf(c);
   const h = useCaseHarness(c, {
     size: { roots: 30, childrenPerRoot: 2 },
@@ -172,4 +174,10 @@ describe.each(FAMILY_CASES)('a $name lease that fences, and no orphan rows', (c)
     expect(await h.diffWithSandbox()).toEqual([]);
     expect(await h.diffWithSandbox(h.runtime.sync.families.require(neighbour.name))).toEqual([]);
   });
-});
+}
+
+describe.each(FAMILY_CASES)('a $name lease that fences, and no orphan rows', leaseThatFences);
+describe.each(POSTGRES_QUEUE_CASES)(
+  'a $name lease that fences, and no orphan rows, its queues in PostgreSQL',
+  leaseThatFences,
+);

@@ -23,6 +23,7 @@ import {
   caseCopy,
   childIdsOf,
   FAMILY_CASES,
+  POSTGRES_QUEUE_CASES,
   LAGGING_CASES,
   useCaseHarness,
   type FamilyCase,
@@ -232,6 +233,10 @@ function verifiedByContent(c: FamilyCase): void {
 }
 
 describe.each(FAMILY_CASES)('verify: a $name copy proven equal by content', verifiedByContent);
+describe.each(POSTGRES_QUEUE_CASES)(
+  'verify: a $name copy proven equal by content, its queues in PostgreSQL',
+  verifiedByContent,
+);
 describe.each(LAGGING_CASES)(
   'verify: a $name copy proven equal by content, read from a replica that lags',
   verifiedByContent,

@@ -12,12 +12,14 @@ import {
   caseModels,
   childIdsOf,
   FAMILY_CASES,
+  POSTGRES_QUEUE_CASES,
+  type FamilyCase,
   useCaseHarness,
 } from '../helpers/family-cases.js';
 import { listenForWebhooks } from '../helpers/sync-harness.js';
 import { bearer } from '../helpers/test-app.js';
 
-describe.each(FAMILY_CASES)('changes of $name pushed by Odoo webhooks', (c) => {
+function pushedByWebhooks(c: FamilyCase): void {
   const h = useCaseHarness(c, { size: { roots: 20, childrenPerRoot: 2 }, copied: true });
   let app: App;
   let hook: string;
@@ -206,4 +208,10 @@ describe.each(FAMILY_CASES)('changes of $name pushed by Odoo webhooks', (c) => {
     expect(count('queued')).toBeGreaterThanOrEqual(c.childModel === undefined ? 4 : 6);
     expect(count('deduplicated')).toBeGreaterThanOrEqual(1);
   });
-});
+}
+
+describe.each(FAMILY_CASES)('changes of $name pushed by Odoo webhooks', pushedByWebhooks);
+describe.each(POSTGRES_QUEUE_CASES)(
+  'changes of $name pushed by Odoo webhooks, its queues in PostgreSQL',
+  pushedByWebhooks,
+);

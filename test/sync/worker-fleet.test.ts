@@ -201,7 +201,7 @@ describe('two workers that copy different families', () => {
     await start(partnersFamily.name);
     // A worker of the BCs noted itself a moment ago (it is busy, or restarting): the job was
     // handed back two hours ago, before a long wait of its run, and goes back once more.
-    await markFamiliesSeen(producer.queues, producer.connection, [bcsFamily.name]);
+    await markFamiliesSeen(db.db, [bcsFamily.name]);
     const bcsRun = await producer.queues.add('sync-run', {
       family: bcsFamily.name,
       trigger: 'test',

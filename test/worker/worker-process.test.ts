@@ -93,7 +93,7 @@ describe('the worker process', () => {
     });
 
     const run = await producer.queues.add('sync-run', { family: 'bcs', trigger: 'test' });
-    const runEvents = await createQueueEvents(producer.connection, producer.queues.byName.sync);
+    const runEvents = await createQueueEvents(producer.queues.backend, producer.queues.byName.sync);
     try {
       expect(await runEvents.waitFor(run)).toMatchObject({ status: 'succeeded' });
     } finally {

@@ -1,7 +1,14 @@
 /** Where erp-bridge keeps its state: PostgreSQL, PGlite for the demo, Redis. Each key once: its parser, its default and its documentation (env-setting.ts). */
 import { z } from 'zod';
 import { defaulted, setting } from '../env-setting.js';
-import { booleanText, hostPorts, optionalText, optionalUrl, wholeNumber } from '../env-values.js';
+import {
+  booleanText,
+  hostPorts,
+  oneOf,
+  optionalText,
+  optionalUrl,
+  wholeNumber,
+} from '../env-values.js';
 
 export const STORAGE_SETTINGS = {
   DATABASE_URL: setting(optionalUrl(['postgres:', 'postgresql:']), {
@@ -41,9 +48,18 @@ export const STORAGE_SETTINGS = {
   PGLITE_DIR: defaulted(z.string().trim(), '.data/pglite', {
     description: 'Demo only: where PGlite keeps its data when DATABASE_URL is unset.',
   }),
+  QUEUE_BACKEND: defaulted(oneOf(['redis', 'postgres'] as const), 'redis', {
+    description:
+      'Where BullMQ keeps the queues: redis (REDIS_URL, its sentinels or its Cluster) or postgres (BullMQ\'s PostgreSQL backend, in schema bullmq of QUEUE_DATABASE_URL; migrate creates it). With postgres, REDIS_URL is optional: set, the Odoo call budget, the login memo, the feed\'s nudges and the Tryton cache stay on it; unset, they are kept in PostgreSQL and the Tryton cache is off (README, "What each queue store survives").',
+  }),
+  QUEUE_DATABASE_URL: setting(optionalUrl(['postgres:', 'postgresql:']), {
+    description:
+      "With QUEUE_BACKEND=postgres: the PostgreSQL database that holds the queues (schema bullmq). Unset: DATABASE_URL's. Never a replica.",
+    secret: true,
+  }),
   REDIS_URL: setting(optionalUrl(['redis:', 'rediss:']), {
     description:
-      'Redis for BullMQ; must run with maxmemory-policy noeviction. Required, except for the demo.',
+      'Redis for BullMQ; must run with maxmemory-policy noeviction. Required, except for the demo and with QUEUE_BACKEND=postgres.',
     secret: true,
   }),
   REDIS_SENTINELS: defaulted(hostPorts(), '', {

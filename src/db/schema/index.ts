@@ -12,3 +12,4 @@ export * from './sync-model-claim.js';
 export * from './sync-unfit-value.js';
 export * from './sync-webhook-inbox.js';
 export * from './sync-shared-state.js';
+export * from './sync-family-seen.js';

@@ -1,0 +1,91 @@
+/**
+ * The stores a process opens from the configuration for its queues and for the state the fleet
+ * shares beside them (the Odoo call budget, the login memo, the feed's nudges):
+ *
+ * - QUEUE_BACKEND=redis: both on the queues' Redis, as one connection;
+ * - QUEUE_BACKEND=postgres with REDIS_URL: the queues in PostgreSQL, the shared state on Redis;
+ * - QUEUE_BACKEND=postgres alone: both in PostgreSQL, no Redis anywhere.
+ */
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/create-db.js';
+import type { SharedState } from '../shared-state/shared-state.js';
+import type { Logger } from '../lib/logger.js';
+import { QUEUE_NAMES } from './catalogue.js';
+import { postgresQueues, redisQueues, type QueueBackend } from './queue-backend.js';
+import { createRedisConnection, type ConnectionRole, type QueueRedis } from './redis-connection.js';
+
+export interface QueueStores {
+  readonly backend: QueueBackend;
+  readonly shared: SharedState;
+  /** The Redis the shared state is on, when it is (the webhook requeue hears it come back). */
+  readonly redis: QueueRedis | undefined;
+  close(): Promise<void>;
+}
+
+export function openQueueStores(input: {
+  config: Config;
+  /** `worker` waits for its stores forever; `producer` fails fast (inside HTTP handlers). */
+  role: Extract<ConnectionRole, 'worker' | 'producer'>;
+  /** The process's own database: the shared state's home without Redis. */
+  db: Db;
+  logger: Logger;
+}): QueueStores {
+  const { config, logger, role } = input;
+  const redis = config.redis.url
+    ? createRedisConnection(config.redis.url, role, logger, config.redis)
+    : undefined;
+  const shared: SharedState = redis
+    ? { kind: 'redis', redis, prefix: config.redis.queuePrefix }
+    : { kind: 'postgres', db: input.db };
+  const closeRedis = async () => {
+    await redis?.quit();
+  };
+  if (config.queues.backend === 'redis') {
+    return {
+      backend: redisQueues(redis!, config.redis.queuePrefix),
+      shared,
+      redis,
+      close: closeRedis,
+    };
+  }
+  const backend = postgresQueues({
+    url: config.queues.databaseUrl!,
+    // A worker process: a Worker per queue, and a QueueEvents a CLI waits on.
+    listeners: role === 'worker' ? QUEUE_NAMES.length + 1 : 1,
+    applicationName: `erp-bridge-${role}`,
+    onError: (error) => logger.warn({ err: error }, 'queue database connection error'),
+  });
+  return {
+    backend,
+    shared,
+    redis,
+    async close() {
+      await backend.close();
+      await closeRedis();
+    },
+  };
+}
+
+/**
+ * The readiness checks of `stores`: the queues' store (`redis`, or `queue-database`), and the
+ * shared state's Redis when it is apart from the queues.
+ */
+export function storeChecks(
+  stores: QueueStores,
+): { readonly name: string; check(): Promise<void> }[] {
+  const { backend, redis } = stores;
+  if (backend.kind === 'redis') return [{ name: 'redis', check: () => backend.ping() }];
+  return [
+    { name: 'queue-database', check: () => backend.ping() },
+    ...(redis
+      ? [
+          {
+            name: 'redis',
+            check: async () => {
+              await redis.ping();
+            },
+          },
+        ]
+      : []),
+  ];
+}

@@ -1,0 +1,252 @@
+/**
+ * The queues in PostgreSQL and no Redis at all (QUEUE_BACKEND=postgres, REDIS_URL unset): a
+ * PostgreSQL server of the test's own holds the copy, BullMQ's tables and the fleet's shared state
+ * (the call budget, the login memo, the feed's nudges); a worker process, the API as its process
+ * builds it and the test's producer use it. A full copy, Odoo's webhooks through the API, the
+ * change feed's deliveries and bull-board run on it; then the server crashes in the middle of a
+ * full resync (an immediate stop: every session cut, no checkpoint) and starts again on its data.
+ * The same worker, never restarted, ends with a copy equal to Odoo and a receiver that got every
+ * change once.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asc, eq } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
+import { createApi } from '../../src/create-api.js';
+import { createDb, type DbHandle } from '../../src/db/create-db.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { syncAudit } from '../../src/db/schema/index.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
+import { generateSecret } from '../../src/feed/secret.js';
+import type { App } from '../../src/http/app.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createShutdown, type Shutdown } from '../../src/lib/shutdown.js';
+import {
+  postgresQueues,
+  runQueueMigrations,
+  type PostgresQueueStore,
+} from '../../src/queues/queue-backend.js';
+import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
+import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { setPaused } from '../../src/sync/sync-state.js';
+import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { startLocalPostgres, type LocalPostgres } from '../helpers/local-services.js';
+import { KEYS, bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
+import { startWorkerProcess, workerEnv } from '../helpers/worker-process.js';
+
+const basic = (key: string) => ({
+  authorization: `Basic ${Buffer.from(`admin:${key}`).toString('base64')}`,
+});
+
+describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
+  let server: LocalPostgres;
+  let url: string;
+  let db: DbHandle;
+  let sandbox: OdooSandbox;
+  let receiver: FeedReceiver;
+  let dir: string;
+  let worker: ChildProcess;
+  let output: string[];
+  let backend: PostgresQueueStore;
+  let queues: Queues;
+  let events: OwnedQueueEvents;
+  let shutdown: Shutdown;
+  let api: App;
+  let webhookUrl: string;
+  const secret = generateSecret();
+
+  beforeAll(async () => {
+    server = await startLocalPostgres();
+    const admin = postgres(server.url, { max: 1, onnotice: () => undefined });
+    await admin.unsafe('create database erp_bridge');
+    await admin.end();
+    url = new URL('/erp_bridge', server.url).toString();
+    // As `migrate` does with QUEUE_BACKEND=postgres: the product's tables, then BullMQ's.
+    db = await createDb({ url, poolMax: 4 });
+    await runMigrations(db);
+    await runQueueMigrations(url);
+    sandbox = createOdooSandbox({ orders: 300, linesPerOrder: 2, loginCooldown: false });
+    await sandbox.start();
+    // No scheduled run: the test's runs are the only ones.
+    await setPaused(db.db, bcsFamily.name, 'test');
+    receiver = await startFeedReceiver({ secret });
+    dir = mkdtempSync(join(tmpdir(), 'erp-bridge-pg-queues-'));
+    const subscriptions = join(dir, 'subscriptions.yaml');
+    writeFileSync(
+      subscriptions,
+      `subscriptions:\n  - { name: portal, url: "${receiver.url}", secret: "${secret}" }\n`,
+    );
+    const started = await startWorkerProcess({
+      ...workerEnv(
+        { databaseUrl: url, prefix: 'unused', odoo: sandbox },
+        {
+          QUEUE_BACKEND: 'postgres',
+          // Pages of 25: a run has twelve of them, and the crash falls among them.
+          ODOO_PAGE_SIZE: '25',
+          // The call budget, kept in PostgreSQL.
+          ODOO_MAX_CONCURRENT_CALLS: '4',
+          // A job whose lock lapsed while the server was down is taken over within seconds.
+          SYNC_JOB_LOCK_MS: '5000',
+          FEED_SUBSCRIPTIONS_FILE: subscriptions,
+          // The receiver listens on loopback: allowed explicitly, as a deployment would its own.
+          FEED_ALLOWED_HOSTS: '127.0.0.1',
+        },
+      ),
+      REDIS_URL: undefined,
+      QUEUE_PREFIX: undefined,
+    });
+    worker = started.child;
+    output = started.output;
+
+    const logger = createLogger({ level: 'silent', pretty: false });
+    backend = postgresQueues({
+      url,
+      listeners: 1,
+      applicationName: 'test-producer',
+      onError: () => undefined,
+    });
+    queues = createQueues({ backend, settings: { attempts: 3, backoffMs: 100 }, logger });
+    events = await createQueueEvents(backend, queues.byName.sync);
+
+    // The API as its process builds it (create-api.ts), on the same database and no Redis.
+    const token = randomBytes(32).toString('base64url');
+    const apiLog = memoryLogger('warn');
+    shutdown = createShutdown(apiLog.logger, 10_000);
+    api = await createApi({
+      config: testConfig({
+        DATABASE_URL: url,
+        REDIS_URL: '',
+        QUEUE_BACKEND: 'postgres',
+        ODOO_WEBHOOK_TOKENS: createHash('sha256').update(token).digest('hex'),
+        ODOO_WEBHOOK_DEBOUNCE_MS: '0',
+      }),
+      logger: apiLog.logger,
+      db,
+      shutdown,
+    });
+    webhookUrl = `${await api.listen({ host: '127.0.0.1', port: 0 })}/hooks/odoo/${token}`;
+  }, 120_000);
+
+  afterAll(async () => {
+    sandbox?.control.setWebhook(undefined);
+    if (worker?.exitCode === null && worker.signalCode === null) {
+      worker.kill('SIGTERM');
+      await once(worker, 'exit');
+    }
+    await shutdown?.run('test');
+    await events?.close();
+    await queues?.close();
+    await backend?.close();
+    await receiver?.close();
+    await sandbox?.stop();
+    await db?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = async (full = false) => {
+    const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'test', full });
+    return (await events.waitFor(job).catch((error: Error) => ({
+      status: 'failed',
+      reason: error.message,
+    }))) as { status: string };
+  };
+  const nameOf = async (id: number) =>
+    (await db.sql!<{ name: string }[]>`select name from scrap_dimagaz_bc where odoo_id = ${id}`)[0]
+      ?.name;
+  /** Every change of the copy, as the feed numbers them. */
+  const changeIds = async () =>
+    (
+      await db.db
+        .select({ id: syncAudit.id })
+        .from(syncAudit)
+        .where(eq(syncAudit.family, bcsFamily.name))
+        .orderBy(asc(syncAudit.id))
+    ).map((row) => `chg_${row.id}`);
+
+  it('copies, takes webhooks, delivers the feed, shows its queues, and survives a crash mid-run', async () => {
+    expect(await run()).toMatchObject({ status: 'succeeded' });
+    expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
+    // No Redis anywhere: readiness names the queue database, and the board reads it.
+    const ready = await api.inject({ url: '/health/ready', headers: bearer('operator') });
+    expect(ready.json()).toMatchObject({
+      status: 'ready',
+      parts: { postgres: { status: 'up' }, 'queue-database': { status: 'up' } },
+    });
+    expect(Object.keys(ready.json<{ parts: object }>().parts)).not.toContain('redis');
+    const board = await api.inject({
+      url: '/admin/queues/api/queues?activeQueue=sync&status=completed',
+      headers: basic(KEYS.admin.key),
+    });
+    expect(board.statusCode).toBe(200);
+    const boardQueues = board.json<{ queues: { name: string; counts: Record<string, number> }[] }>()
+      .queues;
+    expect(boardQueues.map((queue) => queue.name).sort()).toEqual([
+      'feed',
+      'sync',
+      'sync-page',
+      'sync-reconcile',
+      'sync-record',
+      'sync-webhook',
+    ]);
+    // The test's run, and the scheduler's first, which found the family paused.
+    expect(boardQueues.find((queue) => queue.name === 'sync')!.counts.completed).toBe(2);
+    expect(boardQueues.find((queue) => queue.name === 'sync-page')!.counts.completed).toBe(12);
+
+    // Odoo's webhooks through the API: each edit reaches the copy without a run.
+    sandbox.control.setWebhook({ url: webhookUrl, models: [BC_MODEL], fields: ['write_date'] });
+    const hooked = sandbox.control.ids(BC_MODEL).slice(0, 5);
+    for (const id of hooked) sandbox.control.write(BC_MODEL, id, { name: `by webhook ${id}` });
+    await sandbox.control.settled();
+    await vi.waitFor(
+      async () => {
+        for (const id of hooked) expect(await nameOf(id)).toBe(`by webhook ${id}`);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    sandbox.control.setWebhook(undefined);
+
+    // A full resync; the server crashes among its pages, and starts again on its data.
+    for (const id of sandbox.control.ids(BC_MODEL).slice(100, 140))
+      sandbox.control.write(BC_MODEL, id, { origin: `before the crash ${id}` });
+    const resync = await queues.add('sync-run', {
+      family: bcsFamily.name,
+      trigger: 'test',
+      full: true,
+    });
+    for (let page = 0; page < 3; page += 1)
+      await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
+    await server.restart();
+    for (const id of sandbox.control.ids(BC_MODEL).slice(200, 220))
+      sandbox.control.write(BC_MODEL, id, { origin: `after the crash ${id}` });
+    // The run's job was committed before the crash: it ends (its jobs that failed while the
+    // server was away retried), or fails for a retry to heal; it is never lost.
+    const resyncResult = (await events.waitFor(resync)) as { status: string };
+    expect(['succeeded', 'failed']).toContain(resyncResult.status);
+
+    // One more run; while a run's lease has not expired, runs are skipped.
+    await vi.waitFor(async () => expect((await run()).status).toBe('succeeded'), {
+      timeout: 90_000,
+      interval: 1_000,
+    });
+    expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
+
+    // The change feed's deliveries ran on PostgreSQL's queues too: every change came, once.
+    const expected = await changeIds();
+    expect(expected.length).toBeGreaterThan(900);
+    await receiver.until(() => receiver.changes.some((change) => change.id === expected.at(-1)));
+    expect(receiver.changes.map((change) => change.id).sort()).toEqual([...expected].sort());
+    expect(receiver.badSignatures).toEqual([]);
+
+    // The same process all along: it noticed the crash, and nothing wedged it.
+    expect(worker.exitCode).toBeNull();
+    expect(output.join('\n')).not.toMatch(/the worker is wedged/);
+  }, 240_000);
+});
