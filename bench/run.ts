@@ -28,9 +28,12 @@
  *    (bench/big-value-bench.ts).
  * 9. The call budget's cost per call on Redis and on PostgreSQL, one process and four at once
  *    (bench/budget-bench.ts).
+ * 10. The queues on Redis against the queues in PostgreSQL (QUEUE_BACKEND=postgres, no Redis): a
+ *    full copy of 20,000 × 10 and its 10 % changed rerun over JSON-RPC, each store three times in
+ *    turn; time, jobs per second, and the CPU of PostgreSQL and of the worker.
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`) runs
+ * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`, `queues`) runs
  * some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
@@ -64,7 +67,9 @@ async function syncBench(
   protocol: OdooProtocol,
   orders: number,
   productOnly = false,
-  extra: readonly ('--configured' | '--verify' | '--product-first')[] = [],
+  extra: readonly (
+    '--configured' | '--verify' | '--product-first' | '--queues=redis' | '--queues=postgres'
+  )[] = [],
 ) {
   const args = ['--import', 'tsx', 'bench/sync-bench.ts', '--protocol', protocol];
   args.push('--orders', String(orders), '--json', '--no-build', ...extra);
@@ -147,6 +152,10 @@ async function memory(): Promise<GoalRow[]> {
     ),
   ];
 }
+
+/** The queue stores compared, and how many times each copies (the order swapped each time). */
+const QUEUE_STORES = ['redis', 'postgres'] as const;
+const QUEUE_RUNS = 3;
 
 /** Goal 6: a configured family's copy rate per record against the bare pipeline's. */
 const CONFIGURED_FLOOR = 0.8;
@@ -378,6 +387,37 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
         `${f.microsPerCall.toFixed(0)} µs, ${Math.round(f.callsPerSecond).toLocaleString('en-US')} calls/s`,
       ),
     );
+  },
+  queues: async () => {
+    const runs: Record<'redis' | 'postgres', SyncBenchResult[]> = { redis: [], postgres: [] };
+    for (let i = 0; i < QUEUE_RUNS; i += 1)
+      for (const store of i % 2 === 0 ? QUEUE_STORES : [...QUEUE_STORES].reverse()) {
+        const result = await syncBench('jsonrpc', 20_000, true, [`--queues=${store}`]);
+        process.stdout.write(`queues ${store} ${i + 1}: ${JSON.stringify(result.product)}\n`);
+        runs[store].push(result);
+      }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+    return QUEUE_STORES.flatMap((store) => {
+      const product = runs[store].map((r) => r.product);
+      const full = median(product.map((p) => p.fullSeconds));
+      return [
+        context(
+          '-',
+          `queues on ${store}: full copy of 20,000 × 10 (jsonrpc, median of ${QUEUE_RUNS})`,
+          `${full.toFixed(1)} s, PostgreSQL CPU ${median(product.map((p) => p.fullCpu.postgres)).toFixed(1)} s, worker CPU ${median(product.map((p) => p.fullCpu.copier)).toFixed(1)} s, peak RSS ${median(product.map((p) => p.peakRssMb))} MB`,
+        ),
+        context(
+          '-',
+          `queues on ${store}: ${product[0]!.recordJobs.jobs.toLocaleString('en-US')} per-record jobs at once (webhook-record)`,
+          `${Math.round(median(product.map((p) => p.recordJobs.jobs / p.recordJobs.seconds)))} jobs/s, PostgreSQL CPU ${median(product.map((p) => p.recordJobs.cpu.postgres)).toFixed(1)} s, worker CPU ${median(product.map((p) => p.recordJobs.cpu.copier)).toFixed(1)} s`,
+        ),
+        context(
+          '-',
+          `queues on ${store}: 10% changed rerun`,
+          `${median(product.map((p) => p.changedSeconds)).toFixed(1)} s, PostgreSQL CPU ${median(product.map((p) => p.changedCpu.postgres)).toFixed(1)} s`,
+        ),
+      ];
+    });
   },
   webhook: async () => {
     const result = await runWebhookBench();

@@ -21,7 +21,8 @@
  * [--queues redis|postgres] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]…
  * [--json]`:
  * - `--queues postgres`: the worker's queues in the product's database (QUEUE_BACKEND=postgres),
- *   no Redis at all; the full copy's jobs per second and PostgreSQL's CPU then say what they cost;
+ *   no Redis at all; the copies' and a storm of per-record jobs' time and PostgreSQL's CPU then
+ *   say what they cost;
  * - `--configured`: the product copies the BC models declared in a file, the bare pipeline the
  *   same declaration into the same tables, and a second bare pipeline the BC family's narrower
  *   tables, for what the declaration's width costs;
@@ -59,6 +60,8 @@ import type { BareCopy, BareFigures, BareSpec } from './bare-pipeline.js';
 /** SYNC_OVERLAP_SECONDS's default: the window both sides read again after the change. */
 const OVERLAP_SECONDS = 600;
 const CHANGED_FRACTION = 0.1;
+/** Per-record jobs queued at once after the copies, as a webhook storm does. */
+const STORM_JOBS = 2_000;
 
 export interface SyncBenchResult {
   protocol: OdooProtocol;
@@ -87,8 +90,6 @@ export interface SyncBenchResult {
     queues: 'redis' | 'postgres';
     fullSeconds: number;
     changedSeconds: number;
-    /** Jobs of every queue the full copy completed (its run, pages, and so on). */
-    fullJobs: number;
     fullOdooCalls: number;
     changedOdooCalls: number;
     /** A run that finds nothing new, right after the full copy, on the worker that ran it. */
@@ -96,6 +97,8 @@ export interface SyncBenchResult {
     peakRssMb: number;
     fullCpu: CpuSplit;
     changedCpu: CpuSplit;
+    /** STORM_JOBS per-record jobs queued at once (webhook-record), each reading one BC. */
+    recordJobs: { jobs: number; seconds: number; cpu: CpuSplit };
   };
   /** A verify of every record, on a fresh worker, after the copy is current (`--verify`). */
   verify?: {
@@ -591,12 +594,9 @@ export async function runSyncBench(input: {
       await statements?.print('the bare pipeline of the same declaration, full copy', bareDb);
       return copied;
     };
-    let fullJobs = 0;
     const copyProduct = async () => {
       await statements?.reset();
-      const jobsBefore = producer.completedJobs();
       const copied = await measured(productRun, sandbox.pid, worker.pid);
-      fullJobs = producer.completedJobs() - jobsBefore;
       await statements?.print('the product, full copy', productDb);
       return copied;
     };
@@ -634,6 +634,25 @@ export async function runSyncBench(input: {
       settle,
     );
     await settle();
+    // A storm of per-record jobs, as Odoo's webhooks queue them: what each job costs the queues.
+    const stormIds = (await odoo.search(BC_MODEL, [], { order: 'id asc', limit: STORM_JOBS })).map(
+      Number,
+    );
+    const recordJobs = await measured(
+      async () => {
+        for (let i = 0; i < stormIds.length; i += 500)
+          await queues.addBulk(
+            'webhook-record',
+            stormIds.slice(i, i + 500).map((id) => ({
+              data: { family, model: BC_MODEL, recordId: id, rootId: id, receivedAtMs: Date.now() },
+            })),
+          );
+        await producer.drained('sync-webhook');
+        return stormIds.length;
+      },
+      sandbox.pid,
+      worker.pid,
+    );
     const [version] = await productDb.sql!<{ server_version: string }[]>`show server_version`;
 
     const productPeakMb = peakRssMb(worker.pid!);
@@ -706,7 +725,6 @@ export async function runSyncBench(input: {
       product: {
         queues: queuesAt.kind,
         fullSeconds: productFull.seconds,
-        fullJobs,
         changedSeconds: productChanged.seconds,
         fullOdooCalls: productFull.value,
         changedOdooCalls: productChanged.value,
@@ -714,6 +732,7 @@ export async function runSyncBench(input: {
         peakRssMb: productPeakMb,
         fullCpu: productFull.cpu,
         changedCpu: productChanged.cpu,
+        recordJobs: { jobs: recordJobs.value, seconds: recordJobs.seconds, cpu: recordJobs.cpu },
       },
       ...(verified ? { verify: verified } : {}),
     };
