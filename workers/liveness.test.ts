@@ -2,7 +2,9 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createLogger } from '../src/lib/logger.js';
-import { redisQueues } from '../src/queues/queue-backend.js';
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
+import { postgresQueues, redisQueues } from '../src/queues/queue-backend.js';
 import { createJobFlow, createLiveness, storeProbe, type Liveness } from './liveness.js';
 
 const TIMEOUT_MS = 400;
@@ -51,5 +53,42 @@ describe('the job loop check', () => {
     expect(quiet).toBe('quiet');
     flow.ended('sync-page');
     expect(await dead).toMatch(/^queue sync-page: 3 job\(s\) waited/);
+  });
+});
+
+describe('the queue database check (QUEUE_BACKEND=postgres)', () => {
+  it('finds a queue database that accepts connections and never answers', async () => {
+    // A server that takes every connection and says nothing: PostgreSQL wedged, or a proxy that
+    // lost its upstream.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const { port } = silent.address() as { port: number };
+    const backend = postgresQueues({
+      url: `postgres://erp@127.0.0.1:${port}/erp`,
+      listeners: 0,
+      applicationName: 'liveness-test',
+      onError: () => undefined,
+    });
+    let died!: (reason: string) => void;
+    const dead = new Promise<string>((resolve) => (died = resolve));
+    const liveness = createLiveness({
+      probe: storeProbe(backend),
+      queues: [],
+      flow: createJobFlow(),
+      timeoutMs: TIMEOUT_MS,
+      logger,
+      onDead: died,
+    });
+    try {
+      liveness.start();
+      expect(await dead).toMatch(/^the queue database has answered no query for \d+ s$/);
+    } finally {
+      await liveness.stop();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+      await backend.close().catch(() => undefined);
+    }
   });
 });
