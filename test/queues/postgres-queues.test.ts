@@ -14,7 +14,6 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asc, eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
@@ -22,7 +21,6 @@ import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-re
 import { createApi } from '../../src/create-api.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { syncAudit } from '../../src/db/schema/index.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { generateSecret } from '../../src/feed/secret.js';
 import type { App } from '../../src/http/app.js';
@@ -37,6 +35,7 @@ import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { bcCopyProbe } from '../helpers/bc-copy-probe.js';
 import { startLocalPostgres, type LocalPostgres } from '../helpers/local-services.js';
 import { KEYS, bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { startWorkerProcess, workerEnv } from '../helpers/worker-process.js';
@@ -151,27 +150,8 @@ describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = async (full = false) => {
-    const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'test', full });
-    return (await events.waitFor(job).catch((error: Error) => ({
-      status: 'failed',
-      reason: error.message,
-    }))) as { status: string };
-  };
-  const nameOf = async (id: number) =>
-    (await db.sql!<{ name: string }[]>`select name from scrap_dimagaz_bc where odoo_id = ${id}`)[0]
-      ?.name;
-  /** Every change of the copy, as the feed numbers them. */
-  const changeIds = async () =>
-    (
-      await db.db
-        .select({ id: syncAudit.id })
-        .from(syncAudit)
-        .where(eq(syncAudit.family, bcsFamily.name))
-        .orderBy(asc(syncAudit.id))
-    ).map((row) => `chg_${row.id}`);
-
   it('copies, takes webhooks, delivers the feed, shows its queues, and survives a crash mid-run', async () => {
+    const { run, nameOf, expectHealed } = bcCopyProbe(db.db, queues, events);
     expect(await run()).toMatchObject({ status: 'succeeded' });
     expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
     // No Redis anywhere: readiness names the queue database, and the board reads it.
@@ -231,19 +211,8 @@ describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
     const resyncResult = (await events.waitFor(resync)) as { status: string };
     expect(['succeeded', 'failed']).toContain(resyncResult.status);
 
-    // One more run; while a run's lease has not expired, runs are skipped.
-    await vi.waitFor(async () => expect((await run()).status).toBe('succeeded'), {
-      timeout: 90_000,
-      interval: 1_000,
-    });
-    expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
-
-    // The change feed's deliveries ran on PostgreSQL's queues too: every change came, once.
-    const expected = await changeIds();
-    expect(expected.length).toBeGreaterThan(900);
-    await receiver.until(() => receiver.changes.some((change) => change.id === expected.at(-1)));
-    expect(receiver.changes.map((change) => change.id).sort()).toEqual([...expected].sort());
-    expect(receiver.badSignatures).toEqual([]);
+    // The copy healed, and the feed's deliveries, on the same queues, brought every change.
+    await expectHealed(sandbox, receiver);
 
     // The same process all along: it noticed the crash, and nothing wedged it.
     expect(worker.exitCode).toBeNull();

@@ -14,13 +14,11 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createApi } from '../../src/create-api.js';
-import { syncAudit } from '../../src/db/schema/index.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { CODE_FAMILIES } from '../../src/families/registry.js';
 import { generateSecret } from '../../src/feed/secret.js';
@@ -33,6 +31,7 @@ import { redisQueues } from '../../src/queues/queue-backend.js';
 import { createRedisConnection, type QueueRedis } from '../../src/queues/redis-connection.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { bcCopyProbe } from '../helpers/bc-copy-probe.js';
 import { startRedisCluster, type ClusterTopology } from '../helpers/redis-cluster.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
@@ -149,27 +148,8 @@ describe.each([
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = async (full = false) => {
-    const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'test', full });
-    return (await events.waitFor(job).catch((error: Error) => ({
-      status: 'failed',
-      reason: error.message,
-    }))) as { status: string };
-  };
-  const nameOf = async (id: number) =>
-    (await db.sql!<{ name: string }[]>`select name from scrap_dimagaz_bc where odoo_id = ${id}`)[0]
-      ?.name;
-  /** Every change of the copy, as the feed numbers them. */
-  const changeIds = async () =>
-    (
-      await db.db
-        .select({ id: syncAudit.id })
-        .from(syncAudit)
-        .where(eq(syncAudit.family, bcsFamily.name))
-        .orderBy(asc(syncAudit.id))
-    ).map((row) => `chg_${row.id}`);
-
   it('copies, takes webhooks, delivers the feed, and survives a node restart mid-run', async () => {
+    const { run, nameOf, expectHealed } = bcCopyProbe(db.db, queues, events);
     expect(await run()).toMatchObject({ status: 'succeeded' });
     expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
     // The status CLI reads the call budget's pause on the cluster: none, rather than unknown.
@@ -244,19 +224,8 @@ describe.each([
     if (appendOnly) expect(['succeeded', 'failed']).toContain(resyncResult.status);
     else expect(resyncResult.reason).toMatch(/Missing key|no longer exists/);
 
-    // One more run; while a run's lease has not expired, runs are skipped.
-    await vi.waitFor(async () => expect((await run()).status).toBe('succeeded'), {
-      timeout: 90_000,
-      interval: 1_000,
-    });
-    expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
-
-    // The change feed's deliveries ran on the cluster too: every change came.
-    const expected = await changeIds();
-    expect(expected.length).toBeGreaterThan(900);
-    await receiver.until(() => receiver.changes.some((change) => change.id === expected.at(-1)));
-    expect(receiver.changes.map((change) => change.id).sort()).toEqual([...expected].sort());
-    expect(receiver.badSignatures).toEqual([]);
+    // The copy healed, and the feed's deliveries, on the same queues, brought every change.
+    await expectHealed(sandbox, receiver);
 
     // The same process all along: it noticed the restart, and nothing wedged it.
     expect(worker.exitCode).toBeNull();

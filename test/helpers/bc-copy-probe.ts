@@ -1,0 +1,60 @@
+/**
+ * What the tests that fail a store under a running deployment (a Redis Cluster node, a
+ * PostgreSQL crash) ask of it: a run of the BC family and its outcome, a BC's name in the copy,
+ * every change of the copy as the feed numbers them, and that all is healed after the failure.
+ */
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../src/db/create-db.js';
+import { syncAudit } from '../../src/db/schema/index.js';
+import { bcsFamily } from '../../src/families/bcs/family.js';
+import type { OwnedQueueEvents } from '../../src/queues/queue-events.js';
+import type { Queues } from '../../src/queues/queues.js';
+import { rowsOf } from '../../src/db/sql-rows.js';
+import { expect, vi } from 'vitest';
+import type { OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import type { FeedReceiver } from '../../dev/services/feed-receiver.js';
+import { diffCopyWithSandbox } from './copy-diff.js';
+
+export function bcCopyProbe(db: Db, queues: Queues, events: OwnedQueueEvents) {
+  /** Every change of the BC copy, as the feed numbers them. */
+  const changeIds = async (): Promise<string[]> =>
+    (
+      await db
+        .select({ id: syncAudit.id })
+        .from(syncAudit)
+        .where(eq(syncAudit.family, bcsFamily.name))
+        .orderBy(asc(syncAudit.id))
+    ).map((row) => `chg_${row.id}`);
+  const run = async (full = false): Promise<{ status: string; reason?: string }> => {
+    const job = await queues.add('sync-run', { family: bcsFamily.name, trigger: 'test', full });
+    return (await events.waitFor(job).catch((error: Error) => ({
+      status: 'failed',
+      reason: error.message,
+    }))) as { status: string; reason?: string };
+  };
+  return {
+    /** A run queued now; its failure, or its job lost, as `{ status: 'failed', reason }`. */
+    run,
+    nameOf: async (id: number): Promise<string | undefined> => {
+      return rowsOf<{ name: string }>(
+        await db.execute(sql`select name from scrap_dimagaz_bc where odoo_id = ${id}`),
+      )[0]?.name;
+    },
+    /**
+     * After the store's failure: one more run succeeds (runs are skipped while a lost run's lease
+     * lasts), the copy then equals Odoo, and the receiver got every change, once.
+     */
+    expectHealed: async (sandbox: OdooSandbox, receiver: FeedReceiver): Promise<void> => {
+      await vi.waitFor(async () => expect((await run()).status).toBe('succeeded'), {
+        timeout: 90_000,
+        interval: 1_000,
+      });
+      expect(await diffCopyWithSandbox(db, sandbox.control, bcsFamily)).toEqual([]);
+      const expected = await changeIds();
+      expect(expected.length).toBeGreaterThan(900);
+      await receiver.until(() => receiver.changes.some((change) => change.id === expected.at(-1)));
+      expect(receiver.changes.map((change) => change.id).sort()).toEqual([...expected].sort());
+      expect(receiver.badSignatures).toEqual([]);
+    },
+  };
+}
