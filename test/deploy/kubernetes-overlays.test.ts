@@ -246,9 +246,13 @@ function overlay(name: string) {
     (find('NetworkPolicy', 'erp-bridge-worker').spec!.egress ?? []).some((rule) =>
       ruleAllows(rule, rule.to, to, port),
     );
-  /** What a process of `role` reads: the ConfigMap, the example Secret, its own env. */
-  const envOf = (deployment: string, role: ConfigRole) => {
+  /**
+   * What a process of `role` reads: the ConfigMap, the example Secret (but the keys `left` out of
+   * it), its own env.
+   */
+  const envOf = (deployment: string, role: ConfigRole, left: readonly string[] = []) => {
     const secret = readDocuments(join(BASE, 'secret.example.yaml'))[0] as Manifest;
+    for (const key of left) delete secret.stringData![key];
     const container = find(deployment === 'erp-bridge-migrate' ? 'Job' : 'Deployment', deployment)
       .spec!.template!.spec.containers[0]!;
     const env = {
@@ -545,5 +549,24 @@ describe('deploy/kubernetes-overlays/cluster', () => {
     expect(o.ingressAllows(nodePods, nodePods, 6379)).toBe(true);
     expect(o.ingressAllows(ERP_BRIDGE, nodePods, 16379)).toBe(false);
     expect(o.ingressAllows(jobPods, nodePods, 16379)).toBe(false);
+  });
+});
+
+describe('deploy/kubernetes-overlays/postgres-queues', () => {
+  const o = overlay('postgres-queues');
+
+  it('is the base with the queues in PostgreSQL for every process, and no Redis', () => {
+    expect(o.own).toEqual([]);
+    const base = render(BASE).find((m) => m.kind === 'ConfigMap')!.data!;
+    expect(o.settings).toEqual({ ...base, QUEUE_BACKEND: 'postgres' });
+    const secret = readDocuments(join(BASE, 'secret.example.yaml'))[0] as Manifest;
+    for (const [deployment, role] of ROLES) {
+      const config = o.envOf(deployment, role, ['REDIS_URL', 'CACHE_REDIS_URL']);
+      expect(config.queues).toEqual({
+        backend: 'postgres',
+        databaseUrl: secret.stringData!.DATABASE_URL,
+      });
+      expect(config.redis.url).toBeUndefined();
+    }
   });
 });
