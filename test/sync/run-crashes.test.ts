@@ -20,17 +20,20 @@ import {
 // Each case waits for a dead worker's lock to expire, on a harness of its own: they run at once.
 describe('children first, then step state', () => {
   it.concurrent.for(
-    FAMILY_CASES.flatMap((c) =>
+    [...FAMILY_CASES, ...POSTGRES_QUEUE_CASES].flatMap((c) =>
       (
         [
           ['while it queues its pages', false],
           ['after it queued its pages, before it saved its state', true],
         ] as const
-      ).map(([when, afterQueuing]) => [c.name, when, afterQueuing, c] as const),
+      ).map(
+        ([when, afterQueuing]) =>
+          [c.name, c.queueBackend ?? 'redis', when, afterQueuing, c] as const,
+      ),
     ),
   )(
-    'a %s worker dies %s: another worker takes the run over and every page is synced',
-    async ([, , afterQueuing, c], { expect, onTestFinished }) => {
+    'a %s worker (queues on %s) dies %s: another worker takes the run over and every page is synced',
+    async ([, , , afterQueuing, c], { expect, onTestFinished }) => {
       const h = await createCaseHarness(c, {
         size: { roots: 60, childrenPerRoot: 2 },
         pageSize: 10,
