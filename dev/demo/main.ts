@@ -14,6 +14,7 @@ import { loadConfigOrExit, type Config } from '../../src/config/config.js';
 import { defaultApiKeyLifecycle, defaultOdooBudget } from '../../src/config/odoo-config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
+import { runQueueMigrations } from '../../src/queues/queue-backend.js';
 import { provideDemoRedis } from './local-redis.js';
 import { createPgliteDb } from './pglite-db.js';
 import { demoAdminKey, demoFeedSecretKey } from './demo-key.js';
@@ -46,11 +47,15 @@ const shutdown = createShutdown(logger, base.http.shutdownTimeoutMs + 5_000);
 onSignals(shutdown, logger);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** DATABASE_URL when set, else PGlite in PGLITE_DIR; migrated either way. */
+/**
+ * DATABASE_URL when set, else PGlite in PGLITE_DIR; migrated either way, BullMQ's tables too when
+ * the queues are in PostgreSQL (config.ts refuses those on PGlite).
+ */
 async function openDatabase(config: Config, log: Logger): Promise<DbHandle> {
   if (config.database.url) {
     const db = await createDb({ ...config.database, logger: log });
     await runMigrations(db);
+    if (config.queues.backend === 'postgres') await runQueueMigrations(config.queues.databaseUrl!);
     return db;
   }
   const db = await createPgliteDb(resolve(config.database.pgliteDir));

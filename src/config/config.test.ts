@@ -126,6 +126,52 @@ describe('loadConfig', () => {
     ).toBe('bridge-{queues}');
   });
 
+  it('keeps the queues in PostgreSQL without Redis, and names what that choice refuses', () => {
+    const worker = { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES } as const;
+    const { REDIS_URL: _redis, ...withoutRedis } = production;
+    const config = loadConfig({ ...withoutRedis, QUEUE_BACKEND: 'postgres' }, worker);
+    expect(config.queues).toEqual({ backend: 'postgres', databaseUrl: production.DATABASE_URL });
+    expect(config.redis.url).toBeUndefined();
+    expect(
+      loadConfig(
+        {
+          ...withoutRedis,
+          QUEUE_BACKEND: 'postgres',
+          QUEUE_DATABASE_URL: 'postgres://queues:s3cret-q@queues:5432/queues',
+        },
+        worker,
+      ).queues,
+    ).toEqual({
+      backend: 'postgres',
+      databaseUrl: 'postgres://queues:s3cret-q@queues:5432/queues',
+    });
+    // On Redis, REDIS_URL stays required; QUEUE_DATABASE_URL alone is a mistake, said so.
+    const onRedis = problemsOf(() =>
+      loadConfig(
+        { ...withoutRedis, QUEUE_DATABASE_URL: 'postgres://queues:s3cret-q@queues:5432/queues' },
+        worker,
+      ),
+    );
+    expect(onRedis.problems.map((problem) => problem.key).sort()).toEqual([
+      'QUEUE_DATABASE_URL',
+      'REDIS_URL',
+    ]);
+    expect(onRedis.message).not.toContain('s3cret');
+    // The demo's PGlite cannot hold the queues.
+    const demo = problemsOf(() =>
+      loadConfig(
+        { QUEUE_BACKEND: 'postgres' },
+        { mode: 'demo', role: 'api', codeFamilies: CODE_FAMILIES },
+      ),
+    );
+    expect(demo.problems).toEqual([
+      { key: 'QUEUE_BACKEND', message: expect.stringContaining('PGlite') },
+    ]);
+    expect(
+      problemsOf(() => loadConfig({ ...production, QUEUE_BACKEND: 'kafka' }, worker)).problems,
+    ).toEqual([{ key: 'QUEUE_BACKEND', message: 'must be one of redis, postgres' }]);
+  });
+
   it('names every bad key at once and never prints a value', () => {
     const error = problemsOf(() =>
       loadConfig(
