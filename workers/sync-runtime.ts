@@ -7,7 +7,7 @@ import type { Worker } from 'bullmq';
 import type { QueueBackend } from '../src/queues/queue-backend.js';
 import type { OdooCallObserver } from '../src/clients/odoo/index.js';
 import { createLoginMemo } from '../src/clients/odoo/index.js';
-import { createSharedValues } from '../src/shared-state/shared-values.js';
+import { createSharedValues } from '../src/fleet-state/shared-values.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import { defaultFeedConfig, type Config } from '../src/config/config.js';
 import type { OdooConfig } from '../src/config/odoo-config.js';

@@ -37,7 +37,7 @@ import {
 import { createDb, type Db } from '../db/create-db.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { QUEUE_SCHEMA, runQueueMigrations } from '../queues/queue-backend.js';
-import type { SharedState } from '../shared-state/shared-state.js';
+import type { SharedState } from '../fleet-state/shared-state.js';
 import { CODE_FAMILIES } from '../families/registry.js';
 import { ensureFeedPartitions } from '../feed/feed-partitions.js';
 

@@ -19,7 +19,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { QueueRedis } from '../queues/redis-connection.js';
-import type { SharedState } from '../shared-state/shared-state.js';
+import type { SharedState } from '../fleet-state/shared-state.js';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';

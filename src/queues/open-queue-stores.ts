@@ -8,7 +8,7 @@
  */
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/create-db.js';
-import type { SharedState } from '../shared-state/shared-state.js';
+import type { SharedState } from '../fleet-state/shared-state.js';
 import type { Logger } from '../lib/logger.js';
 import { QUEUE_NAMES } from './catalogue.js';
 import { postgresQueues, redisQueues, type QueueBackend } from './queue-backend.js';
