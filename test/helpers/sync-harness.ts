@@ -220,8 +220,8 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   const backend = inPostgres
     ? postgresQueues({
         url: db.url,
-        // Its runtime's workers, those it spawns, and the events of each queue.
-        listeners: QUEUE_NAMES.length * (HARNESS_RUNTIMES + 1),
+        // A worker per queue in its runtime and in each it spawns, and the events of each queue.
+        listeners: QUEUE_NAMES.length * (1 + HARNESS_RUNTIMES + 1),
         applicationName: 'sync-harness',
         onError: (error) => logger.warn({ err: error }, 'queue database connection error'),
       })
