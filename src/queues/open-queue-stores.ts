@@ -17,7 +17,7 @@ import { createRedisConnection, type ConnectionRole, type QueueRedis } from './r
 export interface QueueStores {
   readonly backend: QueueBackend;
   readonly shared: SharedState;
-  /** The Redis the shared state is on, when it is (the webhook requeue hears it come back). */
+  /** The Redis the shared state is on, when there is one (readiness asks it apart from the queues). */
   readonly redis: QueueRedis | undefined;
   close(): Promise<void>;
 }
