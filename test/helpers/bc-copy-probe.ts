@@ -1,12 +1,12 @@
 /**
  * What the tests that fail a store under a running deployment (a Redis Cluster node, a
- * PostgreSQL crash) ask of it: a run of the BC family and its outcome, a BC's name in the copy,
- * every change of the copy as the feed numbers them, and that all is healed after the failure.
+ * PostgreSQL crash) ask of it: a run of the BC family and its outcome, Odoo's webhooks reaching
+ * the copy, and that all is healed after the failure.
  */
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/create-db.js';
 import { syncAudit } from '../../src/db/schema/index.js';
-import { bcsFamily } from '../../src/families/bcs/family.js';
+import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import type { OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import type { Queues } from '../../src/queues/queues.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
@@ -32,13 +32,26 @@ export function bcCopyProbe(db: Db, queues: Queues, events: OwnedQueueEvents) {
       reason: error.message,
     }))) as { status: string; reason?: string };
   };
+  const nameOf = async (id: number): Promise<string | undefined> =>
+    rowsOf<{ name: string }>(
+      await db.execute(sql`select name from scrap_dimagaz_bc where odoo_id = ${id}`),
+    )[0]?.name;
   return {
     /** A run queued now; its failure, or its job lost, as `{ status: 'failed', reason }`. */
     run,
-    nameOf: async (id: number): Promise<string | undefined> => {
-      return rowsOf<{ name: string }>(
-        await db.execute(sql`select name from scrap_dimagaz_bc where odoo_id = ${id}`),
-      )[0]?.name;
+    /** Odoo's webhook rule posts to `webhookUrl`: five BCs edited reach the copy without a run. */
+    expectWebhooksCopied: async (sandbox: OdooSandbox, webhookUrl: string): Promise<void> => {
+      sandbox.control.setWebhook({ url: webhookUrl, models: [BC_MODEL], fields: ['write_date'] });
+      const hooked = sandbox.control.ids(BC_MODEL).slice(0, 5);
+      for (const id of hooked) sandbox.control.write(BC_MODEL, id, { name: `by webhook ${id}` });
+      await sandbox.control.settled();
+      await vi.waitFor(
+        async () => {
+          for (const id of hooked) expect(await nameOf(id)).toBe(`by webhook ${id}`);
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      sandbox.control.setWebhook(undefined);
     },
     /**
      * After the store's failure: one more run succeeds (runs are skipped while a lost run's lease

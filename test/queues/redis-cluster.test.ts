@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -149,7 +149,7 @@ describe.each([
   });
 
   it('copies, takes webhooks, delivers the feed, and survives a node restart mid-run', async () => {
-    const { run, nameOf, expectHealed } = bcCopyProbe(db.db, queues, events);
+    const { run, expectWebhooksCopied, expectHealed } = bcCopyProbe(db.db, queues, events);
     expect(await run()).toMatchObject({ status: 'succeeded' });
     expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
     // The status CLI reads the call budget's pause on the cluster: none, rather than unknown.
@@ -170,17 +170,7 @@ describe.each([
     expect(apiLines.join('')).toContain('the Tryton cache is off');
 
     // Odoo's webhooks through the API: each edit reaches the copy without a run.
-    sandbox.control.setWebhook({ url: webhookUrl, models: [BC_MODEL], fields: ['write_date'] });
-    const hooked = sandbox.control.ids(BC_MODEL).slice(0, 5);
-    for (const id of hooked) sandbox.control.write(BC_MODEL, id, { name: `by webhook ${id}` });
-    await sandbox.control.settled();
-    await vi.waitFor(
-      async () => {
-        for (const id of hooked) expect(await nameOf(id)).toBe(`by webhook ${id}`);
-      },
-      { timeout: 30_000, interval: 100 },
-    );
-    sandbox.control.setWebhook(undefined);
+    await expectWebhooksCopied(sandbox, webhookUrl);
 
     // A full resync; the primary that holds the queues' slot is killed among its pages, and
     // started again on its port and nodes file.
