@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -149,6 +149,13 @@ describe.each([
   });
 
   it('copies, takes webhooks, delivers the feed, and survives a node restart mid-run', async () => {
+    // A failure (a timeout above all) says which step it was in and what the worker last said.
+    let step = 'the first run';
+    onTestFailed(() => {
+      console.error(
+        `failed at: ${step}; the worker's last lines:\n${output.slice(-60).join('\n')}`,
+      );
+    });
     const { run, expectWebhooksCopied, expectHealed } = bcCopyProbe(db.db, queues, events);
     expect(await run()).toMatchObject({ status: 'succeeded' });
     expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
@@ -169,6 +176,7 @@ describe.each([
     // The Tryton cache is a single Redis of its own: without CACHE_REDIS_URL, off, and said so.
     expect(apiLines.join('')).toContain('the Tryton cache is off');
 
+    step = 'webhooks';
     // Odoo's webhooks through the API: each edit reaches the copy without a run.
     await expectWebhooksCopied(sandbox, webhookUrl);
 
@@ -176,6 +184,7 @@ describe.each([
     // started again on its port and nodes file.
     for (const id of sandbox.control.ids(BC_MODEL).slice(100, 140))
       sandbox.control.write(BC_MODEL, id, { origin: `before the restart ${id}` });
+    step = 'the resync until the node is killed';
     const holder = await cluster.portOf(`${prefix}:sync`);
     const resync = queues.add('sync-run', { family: bcsFamily.name, trigger: 'test', full: true });
     for (let page = 0; page < 3; page += 1)
@@ -185,6 +194,7 @@ describe.each([
     // its slots, the whole cluster is down until it returns.
     for (const id of sandbox.control.ids(BC_MODEL).slice(200, 220))
       sandbox.control.write(BC_MODEL, id, { origin: `while a node was down ${id}` });
+    step = 'the cluster going down';
     await cluster.down();
     // The API fails fast meanwhile, as on a single Redis that is away: an event Odoo posts is kept
     // in the inbox (202, not queued) and a read is served (the Cluster's retries took 3.4 s and
@@ -202,9 +212,11 @@ describe.each([
     expect(hook.json()).toEqual({ queued: false, deduplicated: false });
     const read = await api.inject({ url: '/api/bcs?limit=1', headers: bearer('reader') });
     expect(read.statusCode).toBe(200);
+    step = 'the node starting again';
     await cluster.startNode(holder);
     // With its data, the node gives the run's jobs back, and the run ends (its jobs that failed
     // while the cluster was down retried); empty, the run's job is gone with it.
+    step = 'the resync ending';
     const resyncResult = (await events
       .waitFor(await resync)
       .catch((error: Error) => ({ status: 'lost', reason: error.message }))) as {
@@ -215,6 +227,7 @@ describe.each([
     else expect(resyncResult.reason).toMatch(/Missing key|no longer exists/);
 
     // The copy healed, and the feed's deliveries, on the same queues, brought every change.
+    step = 'healing';
     await expectHealed(sandbox, receiver);
 
     // The same process all along: it noticed the restart, and nothing wedged it.
