@@ -108,7 +108,7 @@ async function bareLinks(
     if (replace && linked.length > 0)
       await tx.execute(sql`
         delete from ${table} where owner_id = any(${intArray(linked.map((r) => r.odooId))}::int[])`);
-    const insert = linkRowsInsert(link.table, linked, i);
+    const insert = linkRowsInsert(link, linked, i);
     if (insert) await tx.execute(insert);
   }
 }

@@ -9,10 +9,16 @@
 import type { OdooDomain } from '../clients/odoo/odoo-types.js';
 import type { FieldColumn } from './columns.js';
 import { ownColumns, type TablePlace } from './copy-columns.js';
+import { SOURCE_NAME, splitFamilyKey } from './source-family.js';
 
 /** A copy table as the engine writes it: its name, and each column's PostgreSQL type by name. */
 export interface CopyTable {
   readonly name: string;
+  /**
+   * The PostgreSQL schema of its source's copy (docs/sources.md); the search path's (`public`)
+   * when undefined. Every statement names the table with it ({@link tableSql}).
+   */
+  readonly schema?: string;
   readonly sqlTypes: ReadonlyMap<string, string>;
 }
 
@@ -25,6 +31,8 @@ export interface LinkTable {
   readonly field: string;
   /** The link table: `owner_id`, `position`, `target_id`. */
   readonly table: string;
+  /** Its schema: its owner's table's. */
+  readonly schema?: string;
   /** The target model. */
   readonly relation: string;
   /**
@@ -172,8 +180,9 @@ export const FAMILY_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
  */
 export function familyProblems(family: RecordFamily): string[] {
   const problems: string[] = [];
-  // It goes into job ids (no `:`), URLs and metric labels.
-  if (!FAMILY_NAME.test(family.name))
+  // It goes into job ids (no `:`), URLs and metric labels; another source's is keyed by both.
+  const key = splitFamilyKey(family.name);
+  if (!FAMILY_NAME.test(key.family) || !SOURCE_NAME.test(key.source))
     problems.push(
       `${family.name}: the name must be lowercase letters, digits, - or _, starting with a letter`,
     );

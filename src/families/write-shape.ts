@@ -11,6 +11,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { isChild, type ChildModel, type ModelDeclaration, type RootModel } from './family.js';
 import { quoteIdentifier as quote, quoteLiteral } from '../db/sql-rows.js';
 import { restoredData, restoredJson, restoredText } from './large-values.js';
+import { quotedTable, tableSql } from './table-names.js';
 
 export interface WriteShape {
   /** The table. */
@@ -52,7 +53,7 @@ function writtenColumns(model: ModelDeclaration, extra: readonly string[]): stri
  * reads leave out on purpose (`unread`).
  */
 function mergedData(table: string, unread: readonly string[]): string {
-  const stored = `${quote(table)}.${quote('data')}`;
+  const stored = `${table}.${quote('data')}`;
   const kept =
     unread.length === 0
       ? stored
@@ -88,7 +89,7 @@ function shape(
     return type === 'text' ? `r->>${i}` : `(r->>${i})::${type}`;
   };
   return {
-    table: sql.raw(quote(model.table.name)),
+    table: tableSql(model.table),
     columns: written,
     into: sql.raw(`(${written.map(quote).join(', ')})`),
     values: sql.raw(written.map((name, i) => `${valueOf(name, i)} as ${quote(name)}`).join(', ')),
@@ -99,7 +100,7 @@ function shape(
           .filter((name) => name !== 'odoo_id')
           .map((name) =>
             name === 'data'
-              ? `${quote(name)} = ${mergedData(model.table.name, unread)}`
+              ? `${quote(name)} = ${mergedData(quotedTable(model.table), unread)}`
               : `${quote(name)} = excluded.${quote(name)}`,
           ),
         onWrite,

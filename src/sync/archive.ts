@@ -11,6 +11,7 @@ import { rootWriteShape } from '../families/write-shape.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
 import { auditInsert } from './audit.js';
 import { fenceLease, type Lease } from './sync-state.js';
+import { linkTableSql } from '../families/table-names.js';
 
 /**
  * Archives the live roots among `odooIds`; returns the ids it archived. With reads that may lag
@@ -49,7 +50,7 @@ export async function archiveRoots(
     if (archived.length > 0)
       for (const link of family.root.links)
         await tx.execute(sql`
-          delete from ${sql.identifier(link.table)}
+          delete from ${linkTableSql(link)}
           where owner_id = any(${intArray(archived)}::int[])`);
     return archived;
   });

@@ -21,6 +21,7 @@ import {
 import { digestedData, digestedJson, digestedText } from '../families/large-values.js';
 import { absentKey, rootWriteShape, writeShape } from '../families/write-shape.js';
 import { storedChildrenQuery } from './write-records.js';
+import { linkTableSql } from '../families/table-names.js';
 
 /** Per model, per field: how many records differ in it. */
 export type DriftCounts = Record<string, Record<string, number>>;
@@ -122,7 +123,7 @@ async function storedLinks(
       const rows = rowsOf<{ owner_id: number; targets: number[] }>(
         await db.execute(sql`
           select owner_id, array_agg(target_id order by position) as targets
-          from ${sql.identifier(link.table)}
+          from ${linkTableSql(link)}
           where owner_id = any(${intArray(owners)}::int[]) group by owner_id`),
       );
       return new Map(rows.map((row) => [row.owner_id, row.targets]));

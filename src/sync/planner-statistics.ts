@@ -11,15 +11,16 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
+import { quotedTable } from '../families/table-names.js';
 
 /** The advisory lock of a table's ANALYZE, by the table's name. */
 const ANALYZE_LOCK = 'erp-bridge analyze ';
 
-/** A family's tables: its models' and their link tables. */
+/** A family's tables, quoted and in their schema: its models' and their link tables. */
 function familyTables(family: RecordFamily): string[] {
   return [family.root, ...family.children].flatMap((model) => [
-    model.table.name,
-    ...model.links.map((link) => link.table),
+    quotedTable(model.table),
+    ...model.links.map((link) => quotedTable({ name: link.table, schema: model.table.schema })),
   ]);
 }
 
@@ -34,7 +35,7 @@ function familyTables(family: RecordFamily): string[] {
 export async function analyzeTablesPlannedEmpty(db: Db, family: RecordFamily): Promise<string[]> {
   const stale = rowsOf<{ name: string }>(
     await db.execute(sql`
-      select c.relname as name from pg_class c
+      select c.oid::regclass::text as name from pg_class c
       where c.oid = any(${textArray(familyTables(family))}::text[]::regclass[])
         and c.relpages = 0 and c.reltuples = 0 and pg_relation_size(c.oid) > 0`),
   ).map((row) => row.name);
@@ -55,7 +56,8 @@ export async function analyzeTablesPlannedEmpty(db: Db, family: RecordFamily): P
         ),
       );
       if (!still?.empty) continue;
-      await tx.execute(sql`analyze ${sql.identifier(name)}`);
+      // The regclass's own text: quoted where needed, in its schema when off the search path.
+      await tx.execute(sql`analyze ${sql.raw(name)}`);
       analyzed.push(name);
     }
     return analyzed;

@@ -10,6 +10,7 @@ import { isOdooError, type OdooError } from '../clients/odoo/odoo-errors.js';
 import { isChild, type RelationScan } from '../families/family.js';
 import { childWriteShape } from '../families/write-shape.js';
 import type { SyncRunError } from '../db/schema/sync-log.js';
+import { linkTableSql } from '../families/table-names.js';
 
 /** The root of an owner by its Odoo id: itself, or a child's root as the copy holds it. */
 export function ownerRoot(scan: RelationScan, owner: SQL): SQL {
@@ -21,7 +22,7 @@ export function ownerRoot(scan: RelationScan, owner: SQL): SQL {
 
 /** The link table of a scan. */
 export function linkTable(scan: RelationScan): SQL {
-  return sql`${sql.identifier(scan.link.table)}`;
+  return linkTableSql(scan.link);
 }
 
 /** The stage kind of a scan's targets in a reconcile. */

@@ -20,7 +20,13 @@ import type { Db } from '../db/create-db.js';
 import { intArray, KEY_LOOKUPS_ONLY, rowsOf } from '../db/sql-rows.js';
 import { BadRecordError } from '../families/bad-record-error.js';
 import { digestedData, stageLargeValues } from '../families/large-values.js';
-import type { ChildModel, ModelDeclaration, RecordFamily, RootModel } from '../families/family.js';
+import type {
+  ChildModel,
+  LinkTable,
+  ModelDeclaration,
+  RecordFamily,
+  RootModel,
+} from '../families/family.js';
 import { type MappedRecord, type MappedRoot, type OdooRecordData } from '../families/map-record.js';
 import {
   absentKey,
@@ -48,6 +54,7 @@ import {
   type Decision,
   type WriteMode,
 } from './write-rule.js';
+import { linkTableSql } from '../families/table-names.js';
 
 /** Who writes: a run (its log row and lease) or a single resync outside any run. */
 export interface WriteContext {
@@ -292,7 +299,7 @@ async function writeChanged(
       // A link table has no foreign key to its owner: its rows go with the child.
       const links = child.links.map(
         (link, l) =>
-          sql`${sql.raw(`links${String(l)}`)} as (delete from ${sql.identifier(link.table)} where owner_id = any(${deleted}::int[]))`,
+          sql`${sql.raw(`links${String(l)}`)} as (delete from ${linkTableSql(link)} where owner_id = any(${deleted}::int[]))`,
       );
       const gone = sql`gone as (
           delete from ${shape.table} where odoo_id = any(${deleted}::int[])
@@ -489,7 +496,7 @@ async function replaceLinks(
   // A link field the read left out (its targets refused to the sync user) keeps its rows.
   const ownersOf = (i: number) =>
     records.filter((record) => record.links[i] !== undefined).map((record) => record.odooId);
-  const tables = model.links.map((link) => sql.identifier(link.table));
+  const tables = model.links.map((link) => linkTableSql(link));
   const deletes = tables.flatMap((table, i) => {
     const owners = ownersOf(i);
     return owners.length === 0
@@ -501,19 +508,19 @@ async function replaceLinks(
   if (anyStored && deletes.length > 0)
     await tx.execute(sql`with ${sql.join(deletes, sql`, `)} select 1`);
   const inserts = model.links.flatMap((link, i) => {
-    const insert = linkRowsInsert(link.table, records, i);
+    const insert = linkRowsInsert(link, records, i);
     return insert ? [sql`${sql.raw(`i${String(i)}`)} as (${insert})`] : [];
   });
   if (inserts.length > 0) await tx.execute(sql`with ${sql.join(inserts, sql`, `)} select 1`);
 }
 
 /**
- * The insert into `table`, the model's `i`th link table, of the link rows of `records`, in
+ * The insert into `link`, the model's `i`th link table, of the link rows of `records`, in
  * Odoo's order; undefined when they have none. Three int arrays, not a row object per link: a
  * first copy writes one per target.
  */
 export function linkRowsInsert(
-  table: string,
+  link: Pick<LinkTable, 'table' | 'schema'>,
   records: readonly MappedRecord[],
   i: number,
 ): SQL | undefined {
@@ -527,7 +534,7 @@ export function linkRowsInsert(
       targets.push(target);
     });
   if (owners.length === 0) return undefined;
-  return sql`insert into ${sql.identifier(table)} (owner_id, position, target_id)
+  return sql`insert into ${linkTableSql(link)} (owner_id, position, target_id)
     select * from unnest(${intArray(owners)}::int[], ${intArray(positions)}::int[], ${intArray(targets)}::int[])`;
 }
 

@@ -4,6 +4,7 @@ import type { Db } from '../../src/db/create-db.js';
 import { COLUMN_KINDS, type ColumnKind } from '../../src/families/columns.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import type { ModelDeclaration, RecordFamily } from '../../src/families/family.js';
+import { linkTableSql, tableSql } from '../../src/families/table-names.js';
 import { FIELD_NAME, isAdminOnlyField, isSecretField } from '../../src/families/field-policy.js';
 import { sameJson } from '../../src/families/map-record.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
@@ -98,7 +99,7 @@ export async function diffCopyWithSandbox(
       const stored = rowsOf<{ owner_id: number; targets: number[] }>(
         await db.execute(
           sql`select owner_id, array_agg(target_id order by position) as targets
-            from ${sql.identifier(link.table)} group by owner_id`,
+            from ${linkTableSql(link)} group by owner_id`,
         ),
       );
       const byOwner = new Map(stored.map((row) => [row.owner_id, row.targets]));
@@ -122,7 +123,7 @@ export async function diffCopyWithSandbox(
   const { root } = family;
   const roots = rowsOf<{ odoo_id: number; data: Record<string, unknown>; archived: boolean }>(
     await db.execute(
-      sql`select odoo_id, data, archived_at is not null as archived from ${sql.identifier(root.table.name)} order by odoo_id`,
+      sql`select odoo_id, data, archived_at is not null as archived from ${tableSql(root.table)} order by odoo_id`,
     ),
   );
   const archived = new Set(roots.filter((row) => row.archived).map((row) => row.odoo_id));
@@ -134,7 +135,7 @@ export async function diffCopyWithSandbox(
   for (const child of family.children) {
     const children = rowsOf<{ odoo_id: number; data: Record<string, unknown>; root_id: number }>(
       await db.execute(
-        sql`select odoo_id, data, ${sql.identifier(child.parentColumn)} as root_id from ${sql.identifier(child.table.name)} order by odoo_id`,
+        sql`select odoo_id, data, ${sql.identifier(child.parentColumn)} as root_id from ${tableSql(child.table)} order by odoo_id`,
       ),
     );
     await compare(
@@ -217,7 +218,7 @@ export async function diffTypedColumns(
     if (selected.length === 0) continue;
     const rows = rowsOf<Record<string, string | number | null>>(
       await db.execute(
-        sql`select odoo_id, ${sql.join(selected, sql`, `)} from ${sql.identifier(model.table.name)} order by odoo_id`,
+        sql`select odoo_id, ${sql.join(selected, sql`, `)} from ${tableSql(model.table)} order by odoo_id`,
       ),
     );
     for (const row of rows) {

@@ -14,6 +14,7 @@ import type { Db } from '../../db/create-db.js';
 import { rowsOf } from '../../db/sql-rows.js';
 import { isChild, type ModelDeclaration } from '../../families/family.js';
 import { tableColumn } from './record-bodies.js';
+import { tableSql } from '../../families/table-names.js';
 
 /** Bytes of a piece, and pieces a fetch reads: the API holds about a megabyte of a value. */
 const PIECE_BYTES = 262_144;
@@ -53,7 +54,7 @@ function piecesQuery(
           else convert_to(f.value::text, 'UTF8') end as bytes
       from (
         select ${tableColumn(model, 'data')} -> ${field} as value
-        from ${sql.identifier(model.table.name)}
+        from ${tableSql(model.table)}
         where ${tableColumn(model, 'odoo_id')} = ${odooId} ${live}
         offset 0) as f
       where f.value is not null

@@ -41,6 +41,7 @@ import {
   type BodyFields,
 } from './record-bodies.js';
 import { bodyFields } from '../schemas/common.js';
+import { tableSql } from '../../families/table-names.js';
 
 interface Sort {
   readonly expr: SQL;
@@ -251,7 +252,7 @@ function deriveList(model: ModelDeclaration): ModelList {
     })
     .strict();
 
-  const table = sql.identifier(model.table.name);
+  const table = tableSql(model.table);
 
   const pageQuery = (query: ListQuery): PageQuery => {
     const sortName = query.sort as string;

@@ -17,6 +17,7 @@ import { API_COLUMNS, isoInstant } from './api-columns.js';
 import { apiNames, camel, type ApiNames } from './api-names.js';
 import { isChild, type ModelDeclaration } from '../../families/family.js';
 import { quoteIdentifier, quoteLiteral } from '../../db/sql-rows.js';
+import { quotedTable } from '../../families/table-names.js';
 
 /** A column's natural name in a body: a many2one with its display name is named after its field. */
 function naturalBodyName(column: FieldColumn): string {
@@ -61,7 +62,7 @@ export function bodyNames(model: ModelDeclaration): ApiNames {
 
 /** A column of the model's table as SQL text, qualified. */
 export function qualifiedColumn(model: ModelDeclaration, name: string): string {
-  return `${quoteIdentifier(model.table.name)}.${quoteIdentifier(name)}`;
+  return `${quotedTable(model.table)}.${quoteIdentifier(name)}`;
 }
 
 /** A column of the model's table, qualified, so a correlated subquery cannot mistake it. */

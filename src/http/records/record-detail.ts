@@ -27,6 +27,7 @@ import {
   tableColumn,
   type BodyFields,
 } from './record-bodies.js';
+import { linkTableSql, tableSql } from '../../families/table-names.js';
 
 /**
  * The order of a root's children on a page: by Odoo id, or in Odoo's own order (the child's
@@ -72,7 +73,7 @@ export function childPageQuery(
     where.push(sql`(${place}, ${odooId}) > (${at}, ${id})`);
   }
   return {
-    from: sql`${sql.identifier(child.table.name)}`,
+    from: tableSql(child.table),
     where: sql.join(where, sql` and `),
     body: (allowance) => fittedRecordJson(child, page.fields, String(allowance)),
     sizeHint: bodySizeHint(child, page.fields),
@@ -153,7 +154,7 @@ function childPageLateral(
         ${place ? sql`${place}::int` : sql`null::int`} as place,
         ${odooId} as odoo_id,
         (row_number() over children)::int as rank
-      from ${sql.identifier(child.table.name)}
+      from ${tableSql(child.table)}
       where ${tableColumn(child, child.parentColumn)} = ${tableColumn(root, 'odoo_id')}
       window children as (order by ${order} rows unbounded preceding)
       order by ${order}
@@ -170,7 +171,7 @@ function linkPageLateral(model: ModelDeclaration, link: LinkTable, limit: number
     max(position) filter (where rank <= ${sql.raw(String(limit))}) as last_position
   from (
     select target_id, position, row_number() over (order by position) as rank
-    from ${sql.identifier(link.table)}
+    from ${linkTableSql(link)}
     where owner_id = ${tableColumn(model, 'odoo_id')}
     order by position limit ${sql.raw(String(limit + 1))}
   ) as targets)`);
@@ -229,7 +230,7 @@ export async function readDetail(
   const [row] = rowsOf<DetailRow>(
     await db.execute(sql`
       select ${sql.join(columns, sql`, `)}
-      from ${sql.identifier(model.table.name)} ${sql.join(laterals, sql` `)}
+      from ${tableSql(model.table)} ${sql.join(laterals, sql` `)}
       where ${tableColumn(model, 'odoo_id')} = ${odooId} ${archived}`),
   );
   if (!row) return undefined;
@@ -266,7 +267,7 @@ export async function findRecord(
   return rowsOf<{ parent: number | null }>(
     await db.execute(sql`
       select ${isChild(model) ? tableColumn(model, model.parentColumn) : sql`null::int`} as parent
-      from ${sql.identifier(model.table.name)} where ${tableColumn(model, 'odoo_id')} = ${odooId}
+      from ${tableSql(model.table)} where ${tableColumn(model, 'odoo_id')} = ${odooId}
       ${isChild(model) || includeArchived ? sql`` : sql`and ${tableColumn(model, 'archived_at')} is null`}`),
   )[0];
 }
@@ -281,7 +282,7 @@ export async function readLinkPage(
 ): Promise<LinkPage> {
   const rows = rowsOf<{ position: number; target_id: number }>(
     await db.execute(sql`
-      select position, target_id from ${sql.identifier(link.table)}
+      select position, target_id from ${linkTableSql(link)}
       where owner_id = ${owner} and position > ${after ?? 0}
       order by position limit ${limit + 1}`),
   );

@@ -1,0 +1,56 @@
+/**
+ * A family as one source copies it (docs/sources.md). The engine keys everything it keeps of a
+ * family by the family's name: its lease, watermarks, failures, runs, history and feed. A family of
+ * a source other than the default is named `<source>.<family>`, and its tables are in the
+ * source's schema: every key of it is then the pair (source, family), and the default source's
+ * families keep the names and the tables they have always had.
+ */
+import type { CopyTable, LinkTable, ModelDeclaration, RecordFamily } from './family.js';
+
+/** The source of today's ODOO_* variables: its families keep their own names, in `public`. */
+export const DEFAULT_SOURCE = 'default';
+
+/** What a source's name may be: it prefixes its families' names and names its schema. */
+export const SOURCE_NAME = /^[a-z][a-z0-9_]{0,30}$/;
+
+/** Between a source's name and a family's in the family's key (neither name may hold it). */
+const SEPARATOR = '.';
+
+/** Where a source's copy is. */
+export interface SourcePlace {
+  readonly name: string;
+  /** The PostgreSQL schema of its copy tables. */
+  readonly schema: string;
+}
+
+/** The name a source's family is keyed by: the family's own for the default source. */
+export function familyKey(source: string, family: string): string {
+  return source === DEFAULT_SOURCE ? family : `${source}${SEPARATOR}${family}`;
+}
+
+/** The source and the family a key names. */
+export function splitFamilyKey(key: string): { source: string; family: string } {
+  const at = key.indexOf(SEPARATOR);
+  return at < 0
+    ? { source: DEFAULT_SOURCE, family: key }
+    : { source: key.slice(0, at), family: key.slice(at + SEPARATOR.length) };
+}
+
+/**
+ * The family as `source` copies it: keyed by {@link familyKey}, its tables and link tables in the
+ * source's schema. The default source in `public` copies the family as declared.
+ */
+export function familyInSource(family: RecordFamily, source: SourcePlace): RecordFamily {
+  if (source.name === DEFAULT_SOURCE && source.schema === 'public') return family;
+  const placed = <M extends ModelDeclaration>(model: M): M => {
+    const table: CopyTable = { ...model.table, schema: source.schema };
+    const links: LinkTable[] = model.links.map((link) => ({ ...link, schema: source.schema }));
+    return { ...model, table, links };
+  };
+  return {
+    ...family,
+    name: familyKey(source.name, family.name),
+    root: placed(family.root),
+    children: family.children.map(placed),
+  };
+}
