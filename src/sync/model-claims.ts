@@ -5,12 +5,15 @@
  * undoing the other's writes and neither fencing the other. So the claim is PostgreSQL's
  * (`sync_model_claim`): the first family to copy a model holds it; another family of that model
  * is refused while the holder was seen within a day, and takes the model over after that, when
- * no process has copied the holder for a day (a family renamed, or moved to a file).
+ * no process has copied the holder for a day (a family renamed, or moved to a file). A source's
+ * models are its own (docs/sources.md): a model of another source than the default is claimed as
+ * `<source>:<model>`, so each source's family of a model holds it in that source alone.
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
 import { AppError } from '../lib/errors.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../families/source-family.js';
 
 /** A process claims again (and says it still copies the family) at most this often. */
 const CLAIM_EVERY_MS = 10 * 60_000;
@@ -53,7 +56,9 @@ export function createModelClaims(db: Db, now: () => number = Date.now): ModelCl
     async ensure(family, models) {
       const last = claimedAt.get(family);
       if (last !== undefined && now() - last < CLAIM_EVERY_MS) return;
-      const taken = await claimModels(db, family, models);
+      const { source } = splitFamilyKey(family);
+      const keys = source === DEFAULT_SOURCE ? models : models.map((model) => `${source}:${model}`);
+      const taken = await claimModels(db, family, keys);
       if (taken.length > 0) {
         claimedAt.delete(family);
         throw new ModelTakenError(family, taken);

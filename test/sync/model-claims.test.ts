@@ -74,4 +74,15 @@ describe('one model, one family, across the fleet', () => {
       /res\.partner is copied by family people/,
     );
   });
+
+  it("another source's family of the model holds it in that source alone", async () => {
+    const claims = createModelClaims(db.db);
+    // The default source's holder (people) stands; each source's own family of the model is
+    // copied beside it, and refuses a second of that source.
+    await claims.ensure('acme.partners', ['res.partner']);
+    await claims.ensure('globex.partners', ['res.partner']);
+    await expect(claims.ensure('acme.people', ['res.partner'])).rejects.toThrow(
+      /family acme\.people is not copied: acme:res\.partner is copied by family acme\.partners/,
+    );
+  });
 });
