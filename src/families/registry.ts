@@ -16,6 +16,7 @@ import {
   type RecordFamily,
 } from './family.js';
 import { movesFamily } from './moves/family.js';
+import { DEFAULT_SOURCE, modelKey, splitFamilyKey } from './source-family.js';
 import { partnersFamily } from './partners/family.js';
 
 /** Every family declared in code, the BC family first. */
@@ -56,7 +57,8 @@ export interface Families {
   byName(name: string): RecordFamily | undefined;
   /** @throws AppError `UNKNOWN_FAMILY`, or `FAMILY_NOT_MIGRATED` for an unavailable one */
   require(name: string): RecordFamily;
-  ofModel(model: string): ModelPlace | undefined;
+  /** The family of `model` in `source` (default: the default source). */
+  ofModel(model: string, source?: string): ModelPlace | undefined;
   /**
    * Takes up the layouts `migrate` changed since (configured families, docs/models.md): run and
    * reconcile steps call it first, so a column added while the workers run is written from their
@@ -88,11 +90,14 @@ function index(loaded: LoadedFamilies) {
   for (const family of families) {
     if (byName.has(family.name)) problems.push(`two families are named ${family.name}`);
     byName.set(family.name, family);
+    // A model is another source's copy of it in each source (docs/sources.md).
+    const { source } = splitFamilyKey(family.name);
     for (const model of familyModels(family)) {
-      const other = places.get(model.model);
-      if (other) problems.push(`${model.model} is in both ${other.family.name} and ${family.name}`);
+      const key = modelKey(source, model.model);
+      const other = places.get(key);
+      if (other) problems.push(`${key} is in both ${other.family.name} and ${family.name}`);
       const child = family.children.find((c) => c === model);
-      places.set(model.model, { family, model, ...(child ? { child } : {}) });
+      places.set(key, { family, model, ...(child ? { child } : {}) });
     }
   }
   if (problems.length > 0) throw new Error(`unsound record families: ${problems.join('; ')}`);
@@ -140,7 +145,7 @@ export function createFamilies(
       if (unavailable) throw new FamilyNotMigratedError(unavailable);
       throw new UnknownFamilyError(name, names);
     },
-    ofModel: (model) => current.places.get(model),
+    ofModel: (model, source = DEFAULT_SOURCE) => current.places.get(modelKey(source, model)),
     async refresh() {
       if (options.reload) current = index(await options.reload());
     },

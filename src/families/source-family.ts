@@ -28,6 +28,14 @@ export function familyKey(source: string, family: string): string {
   return source === DEFAULT_SOURCE ? family : `${source}${SEPARATOR}${family}`;
 }
 
+/**
+ * A model as one source copies it, where models of every source are kept together (the claims of
+ * models, the lookup of a model's family): the model's own name for the default source.
+ */
+export function modelKey(source: string, model: string): string {
+  return source === DEFAULT_SOURCE ? model : `${source}:${model}`;
+}
+
 /** The source and the family a key names. */
 export function splitFamilyKey(key: string): { source: string; family: string } {
   const at = key.indexOf(SEPARATOR);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../db/schema/index.js';
+import { splitFamilyKey } from '../families/source-family.js';
 import { encodePosition, POSITION_PATTERN } from './position.js';
 import type { FeedChange } from './read-changes.js';
 
@@ -21,6 +22,9 @@ export const changeBodySchema = z
       .string()
       .describe('the change\'s stable id ("chg_<n>"): the same in every answer and delivery'),
     position: positionSchema,
+    source: z
+      .string()
+      .describe('the Odoo database the record is copied from (`default`: the ODOO_* one)'),
     family: z.string().describe('the record family (bcs, partners…)'),
     model: z.string().describe('the Odoo model of the record'),
     odooId: z.number().int(),
@@ -59,7 +63,7 @@ export function toChangeBody(change: FeedChange): ChangeBody {
   return {
     id: changeId(change),
     position: encodePosition(change.position),
-    family: change.family,
+    ...splitFamilyKey(change.family),
     model: change.model,
     odooId: change.odooId,
     rootOdooId: change.rootOdooId,

@@ -13,7 +13,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
 import { AppError } from '../lib/errors.js';
-import { DEFAULT_SOURCE, splitFamilyKey } from '../families/source-family.js';
+import { modelKey, splitFamilyKey } from '../families/source-family.js';
 
 /** A process claims again (and says it still copies the family) at most this often. */
 const CLAIM_EVERY_MS = 10 * 60_000;
@@ -57,7 +57,7 @@ export function createModelClaims(db: Db, now: () => number = Date.now): ModelCl
       const last = claimedAt.get(family);
       if (last !== undefined && now() - last < CLAIM_EVERY_MS) return;
       const { source } = splitFamilyKey(family);
-      const keys = source === DEFAULT_SOURCE ? models : models.map((model) => `${source}:${model}`);
+      const keys = models.map((model) => modelKey(source, model));
       const taken = await claimModels(db, family, keys);
       if (taken.length > 0) {
         claimedAt.delete(family);

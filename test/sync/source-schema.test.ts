@@ -7,6 +7,8 @@ import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncAudit, syncFeed, syncState } from '../../src/db/schema/index.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
+import { toChangeBody } from '../../src/feed/change-body.js';
+import { readChanges } from '../../src/feed/read-changes.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { createFamilies } from '../../src/families/registry.js';
 import { familyInSource, splitFamilyKey } from '../../src/families/source-family.js';
@@ -62,6 +64,9 @@ describe('a family of another source', () => {
       .from(syncFeed)
       .where(eq(syncFeed.family, 'acme.bcs'));
     expect(fed!.n).toBe(160);
+    // Each change says its source and its family apart.
+    const page = await readChanges(db, { xid: 0n, id: 0n }, { families: [], models: [] }, 1);
+    expect(toChangeBody(page.changes[0]!)).toMatchObject({ source: 'acme', family: 'bcs' });
     expect((await db.select({ key: syncState.key }).from(syncState)).map((row) => row.key)).toEqual(
       ['acme.bcs'],
     );

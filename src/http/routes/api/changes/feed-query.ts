@@ -5,6 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Families } from '../../../../families/registry.js';
+import { splitFamilyKey } from '../../../../families/source-family.js';
 import { positionSchema } from '../../../../feed/change-body.js';
 import type { FeedPositionGoneError } from '../../../../feed/feed-errors.js';
 import { decodePosition, encodePosition } from '../../../../feed/position.js';
@@ -21,8 +22,11 @@ const nameList = (what: string) =>
     .optional();
 
 export const filterQuery = {
+  source: nameList('source names').describe(
+    'only the changes of these sources (the Odoo databases copied), comma-separated (default,acme); every source without it',
+  ),
   family: nameList('family names').describe(
-    'only these families, comma-separated (bcs,partners); every family copied without it',
+    'only these families, comma-separated (bcs,partners), of every source asked for; every family copied without it',
   ),
   model: nameList('model names').describe(
     'only these Odoo models, comma-separated (dimagaz.bc,res.partner); every model without it',
@@ -32,34 +36,56 @@ export const filterQuery = {
 export const positionParameter = positionSchema.transform((text) => decodePosition(text));
 
 /**
- * The filter of a request, each name checked against the families copied here; without a family,
- * every family this API serves and no other.
+ * The filter of a request, each name checked against the families copied here; without a family
+ * or a source, every family this API serves and no other. A family named is that family of every
+ * source asked for (docs/sources.md).
  */
 export function filterOf(
   families: Families,
-  query: { family?: string[] | undefined; model?: string[] | undefined },
+  query: {
+    source?: string[] | undefined;
+    family?: string[] | undefined;
+    model?: string[] | undefined;
+  },
 ): FeedFilter {
-  for (const name of query.family ?? [])
-    if (!families.byName(name))
-      throw new HttpError(
-        400,
-        'BAD_REQUEST',
-        `family: "${name}" is not copied here (copied: ${families.all.map((f) => f.name).join(', ')})`,
-      );
-  for (const model of query.model ?? []) {
-    const place = families.ofModel(model);
-    if (!place) throw new HttpError(400, 'BAD_REQUEST', `model: "${model}" is not copied here`);
-    if (query.family && !query.family.includes(place.family.name))
-      throw new HttpError(
-        400,
-        'BAD_REQUEST',
-        `model: "${model}" belongs to the ${place.family.name} family, not among family=`,
-      );
-  }
   // Unfiltered, the families this API serves: the feed may hold another's (a family no longer
   // copied, or copied by workers this API is not configured for), which no route here answers.
-  const served = [...families.all, ...families.unavailable].map((family) => family.name);
-  return { families: query.family ?? served, models: query.model ?? [] };
+  const served = [...families.all, ...families.unavailable].map((family) => ({
+    key: family.name,
+    ...splitFamilyKey(family.name),
+  }));
+  const unknown = (what: 'source' | 'family', names: readonly string[] | undefined) => {
+    const known = [...new Set(served.map((family) => family[what]))];
+    const missing = (names ?? []).find((name) => !known.includes(name));
+    if (missing !== undefined)
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        `${what}: "${missing}" is not copied here (copied: ${known.join(', ')})`,
+      );
+  };
+  unknown('source', query.source);
+  unknown('family', query.family);
+  const selected = served
+    .filter(
+      (family) =>
+        (query.source === undefined || query.source.includes(family.source)) &&
+        (query.family === undefined || query.family.includes(family.family)),
+    )
+    .map((family) => family.key);
+  const sources = [...new Set(served.map((family) => family.source))];
+  for (const model of query.model ?? []) {
+    const holders = sources.flatMap((source) => families.ofModel(model, source)?.family.name ?? []);
+    if (holders.length === 0)
+      throw new HttpError(400, 'BAD_REQUEST', `model: "${model}" is not copied here`);
+    if (!holders.some((holder) => selected.includes(holder)))
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        `model: "${model}" belongs to the ${holders.join(', ')} family, not among family= and source=`,
+      );
+  }
+  return { families: selected, models: query.model ?? [] };
 }
 
 export const goneBody = z
