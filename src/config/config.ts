@@ -39,6 +39,7 @@ import {
   type OdooLinkConfig,
 } from './odoo-config.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
+import { webhookTokenProblems } from './webhook-tokens.js';
 
 export type ConfigMode = 'production' | 'demo';
 
@@ -302,13 +303,8 @@ export function loadConfig(
     });
   checkRedisTopology(env, problems);
   checkQueueBackend(env, problems);
-  items('ODOO_WEBHOOK_TOKENS').forEach((hash, index) => {
-    if (!/^[0-9a-fA-F]{64}$/.test(hash))
-      problems.push({
-        key: 'ODOO_WEBHOOK_TOKENS',
-        message: `entry ${index + 1} is not the SHA-256 (64 hex characters) of a token`,
-      });
-  });
+  for (const message of webhookTokenProblems(items('ODOO_WEBHOOK_TOKENS')))
+    problems.push({ key: 'ODOO_WEBHOOK_TOKENS', message });
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return freeze(

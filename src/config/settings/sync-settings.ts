@@ -1,5 +1,6 @@
 /** The copy: which families, how often, how much at once (docs/sync.md). Each key once: its parser, its default and its documentation (env-setting.ts). */
 import { z } from 'zod';
+import { CRON_PATTERN, CRON_PATTERN_MESSAGE } from '../declared-schedule.js';
 import { defaulted, setting } from '../env-setting.js';
 import { duration, optionalText, ratio, wholeNumber } from '../env-values.js';
 
@@ -41,10 +42,7 @@ export const SYNC_SETTINGS = {
       "Pages a run has queued at once: it queues them in waves of this many, the next once these have settled. Bounds what a large run (a first copy) keeps in Redis and how many of its pages another family's run can wait behind (a small run's pages go first anyway).",
   }),
   SYNC_RECONCILE_CRON: defaulted(
-    z
-      .string()
-      .trim()
-      .regex(/^\S+(\s+\S+){4,5}$/, { error: 'must be a cron pattern such as "0 3 * * *"' }),
+    z.string().trim().regex(CRON_PATTERN, { error: CRON_PATTERN_MESSAGE }),
     '0 3 * * *',
     {
       description:
