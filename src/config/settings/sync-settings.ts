@@ -15,6 +15,14 @@ export const SYNC_SETTINGS = {
     description:
       "A YAML or JSON file declaring more families to copy, any Odoo model (docs/models.md); `migrate` creates their tables from Odoo's fields_get.",
   }),
+  SYNC_SOURCES_FILE: setting(optionalText(), {
+    description:
+      "A YAML or JSON file declaring more Odoo databases to copy beside ODOO_*'s (the source named default, copied into schema public), each into a PostgreSQL schema of its own, with its families, call budget, schedule and webhook tokens (docs/sources.md). Its credentials are { env: VARIABLE } or { file: PATH } references, never the secrets themselves.",
+  }),
+  SYNC_SOURCES: setting(optionalText(), {
+    description:
+      'Sources copied by this process, comma-separated: default (the Odoo of ODOO_*) and the names of SYNC_SOURCES_FILE. Unset: every source.',
+  }),
   SYNC_EVERY: defaulted(duration(), '5m', {
     description:
       'Interval of the incremental sync of each family (30s, 5m, 1h), unless its declaration sets its own.',
