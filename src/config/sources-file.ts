@@ -27,13 +27,14 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { RecordFamily } from '../families/family.js';
 import type { FamiliesConfig } from '../families/load-families.js';
+import { DEFAULT_SOURCE, SOURCE_NAME } from '../families/source-family.js';
 import { MAX_IDENTIFIER } from '../families/table-plan.js';
 import { readDeclarationFile } from './declaration-file.js';
 import { declaredSchedule } from './declared-schedule.js';
 import type { Env } from './env-schema.js';
 import { list, odooContextObject, oneOf, url } from './env-values.js';
 import { ODOO_PROTOCOLS } from './settings/odoo-settings.js';
-import { DEFAULT_SCHEMA, DEFAULT_SOURCE, SOURCE_NAME, type DeclaredSource } from './sources.js';
+import { DEFAULT_SCHEMA, type DeclaredSource } from './sources.js';
 import { webhookTokenProblems } from './webhook-tokens.js';
 
 /** Where a secret is: never the secret itself, which would then sit in the file. */

@@ -7,14 +7,11 @@
  *
  * Not for: running them. Which worker copies what, and in which schema, is the engine's.
  */
+import { DEFAULT_SOURCE, type SourcePlace } from '../families/source-family.js';
 import type { Env } from './env-schema.js';
 import { list } from './env-values.js';
 import { odooConfigFrom, odooConfigOf, type OdooConfig } from './odoo-config.js';
 
-/** A source's name: in jobs, state and logs; its schema's by default, so an identifier too. */
-export const SOURCE_NAME = /^[a-z][a-z0-9_]{0,30}$/;
-/** The source of ODOO_*: no file may take its name. */
-export const DEFAULT_SOURCE = 'default';
 /** The default source's schema, which holds the sync's own tables too. */
 export const DEFAULT_SCHEMA = 'public';
 
@@ -26,9 +23,9 @@ export interface SourceSchedule {
   readonly reconcileCron: string;
 }
 
-/** One Odoo database the deployment copies, and where. */
-export interface SourceConfig {
-  /** `default` for ODOO_*'s; a file's source's name otherwise (SOURCE_NAME). */
+/** One Odoo database the deployment copies, and where (a SourcePlace, as the families take it). */
+export interface SourceConfig extends SourcePlace {
+  /** `default` (DEFAULT_SOURCE) for ODOO_*'s; a file's source's name otherwise (SOURCE_NAME). */
   readonly name: string;
   /** Its Odoo, as `odooConfigFrom` builds ODOO_*'s: one client factory serves every source. */
   readonly odoo: OdooConfig;
