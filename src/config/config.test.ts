@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { parseDurationMs } from './duration.js';
 import { CODE_FAMILIES } from '../families/registry.js';
+import { configRefusal as problemsOf } from '../../test/helpers/config-files.js';
 
 const production = {
   DATABASE_URL: 'postgres://erp:s3cret-db@db:5432/erp',
@@ -12,16 +13,6 @@ const production = {
   ODOO_PASSWORD: 'odoo-s3cret',
   API_KEYS: `front:reader:${'a'.repeat(64)}`,
 };
-
-function problemsOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   it('builds a frozen, typed config with defaults and units', () => {

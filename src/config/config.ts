@@ -39,6 +39,9 @@ import {
   type OdooLinkConfig,
 } from './odoo-config.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
+import { webhookTokenProblems } from './webhook-tokens.js';
+import { readSourcesFile } from './sources-file.js';
+import { selectSources, sourcesFrom, type DeclaredSource, type SourceConfig } from './sources.js';
 
 export type ConfigMode = 'production' | 'demo';
 
@@ -87,8 +90,12 @@ export interface Config {
   readonly odoo?: OdooConfig;
   /** The Odoo link as the API's status shows it: set whenever ODOO_URL, _DATABASE, _USERNAME are. */
   readonly odooLink?: OdooLinkConfig;
+  /** The Odoo databases copied (docs/sources.md): `default` (ODOO_*'s, `odoo`) first when set. */
+  readonly sources: readonly SourceConfig[];
   readonly sync: {
     readonly families: FamiliesConfig;
+    /** The sources this process copies, by name (SYNC_SOURCES, else every one). */
+    readonly sources: readonly string[];
     readonly everyMs: number;
     readonly overlapSeconds: number;
     readonly leaseSeconds: number;
@@ -234,7 +241,8 @@ export function loadConfig(
     // Odoo is all or nothing: a half-configured Odoo is a mistake, not a reason to use the sandbox.
     requireOdoo();
   }
-  checkApiKeyLifecycle(env, parsed.success ? parsed.data : undefined, problems, callsOdoo);
+  const parsedEnv = parsed.success ? parsed.data : undefined;
+  checkApiKeyLifecycle(env, parsedEnv, problems, callsOdoo);
   if (TRYTON_KEYS.some((key) => env[key])) {
     for (const key of TRYTON_KEYS) missing(key);
   }
@@ -252,6 +260,8 @@ export function loadConfig(
       .map((item) => item.trim())
       .filter((item) => item.length > 0);
   const families = parseFamilies(env, items('SYNC_FAMILIES'), problems, options);
+  const declaredSources = readSourcesFile(env, parsedEnv, options.codeFamilies, families, problems);
+  const selectedSources = selectSources(env, parsedEnv, declaredSources, problems);
   const subscriptionsFile = env.FEED_SUBSCRIPTIONS_FILE?.trim();
   const subscriptions = subscriptionsFile
     ? readSubscriptionsFile(subscriptionsFile, families.copied)
@@ -302,13 +312,8 @@ export function loadConfig(
     });
   checkRedisTopology(env, problems);
   checkQueueBackend(env, problems);
-  items('ODOO_WEBHOOK_TOKENS').forEach((hash, index) => {
-    if (!/^[0-9a-fA-F]{64}$/.test(hash))
-      problems.push({
-        key: 'ODOO_WEBHOOK_TOKENS',
-        message: `entry ${index + 1} is not the SHA-256 (64 hex characters) of a token`,
-      });
-  });
+  for (const message of webhookTokenProblems(items('ODOO_WEBHOOK_TOKENS')))
+    problems.push({ key: 'ODOO_WEBHOOK_TOKENS', message });
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return freeze(
@@ -318,6 +323,7 @@ export function loadConfig(
         apiKeys,
         models: exposure.models,
         families,
+        sources: { declared: declaredSources ?? [], selected: selectedSources },
         subscriptions: {
           subscriptions: subscriptions.subscriptions,
           removed: subscriptions.removed,
@@ -393,6 +399,7 @@ function build(
     apiKeys: ApiKeyEntry[];
     models: ExposedModel[];
     families: FamiliesConfig;
+    sources: { declared: readonly DeclaredSource[]; selected: readonly string[] };
     subscriptions: DeclaredSubscriptions;
     allowedHosts: ReceiverAddressRules;
   },
@@ -440,8 +447,10 @@ function build(
     redis: redisConfigFrom(env),
     odoo,
     ...(odooLink ? { odooLink } : {}),
+    sources: sourcesFrom(env, odoo, parsed.sources.declared, parsed.families.copied),
     sync: {
       families: parsed.families,
+      sources: parsed.sources.selected,
       everyMs: env.SYNC_EVERY,
       overlapSeconds: env.SYNC_OVERLAP_SECONDS,
       leaseSeconds: env.SYNC_LEASE_SECONDS,

@@ -28,7 +28,7 @@ export const ratio = () =>
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { error: 'must be a number between 0 and 1' })
     .transform(Number);
 
-const url = (protocols: readonly string[]) =>
+export const url = (protocols: readonly string[]) =>
   z
     .string()
     .trim()
@@ -46,17 +46,15 @@ const url = (protocols: readonly string[]) =>
 export const optionalUrl = (protocols: readonly string[]) =>
   z.preprocess(blankToUndefined, url(protocols).optional());
 
-export const duration = () =>
+/** A duration of at least a second, in milliseconds. */
+export const duration = (message = 'must be a duration such as 30s, 5m or 1h (at least 1s)') =>
   z
     .string()
     .trim()
     .transform((text, ctx) => {
       const ms = parseDurationMs(text);
       if (ms === undefined || ms < 1_000) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a duration such as 30s, 5m or 1h (at least 1s)',
-        });
+        ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
       }
       return ms;
@@ -147,26 +145,27 @@ export const trustProxy = () =>
       return z.NEVER;
     });
 
-/** An Odoo context as a JSON object; `active_test` is the sync's own and cannot be overridden. */
-export const odooContext = () =>
-  z.string().transform((text, ctx) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"lang":"fr_FR"}' });
-      return z.NEVER;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object such as {"lang":"fr_FR"}' });
-      return z.NEVER;
-    }
-    if ('active_test' in value) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must not set active_test: the sync always reads archived BCs too',
-      });
-      return z.NEVER;
-    }
-    return value as Record<string, unknown>;
+/**
+ * An Odoo context as a mapping (ODOO_CONTEXT's JSON, a source's `context`); `active_test` is the
+ * sync's own and cannot be overridden.
+ */
+export const odooContextObject = (error: string) =>
+  z.record(z.string(), z.unknown(), { error }).refine((context) => !('active_test' in context), {
+    error: 'must not set active_test: the sync always reads archived BCs too',
   });
+
+const JSON_OBJECT = 'must be a JSON object such as {"lang":"fr_FR"}';
+
+/** ODOO_CONTEXT: an Odoo context as a JSON object. */
+export const odooContext = () =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: JSON_OBJECT });
+        return z.NEVER;
+      }
+    })
+    .pipe(odooContextObject(JSON_OBJECT));

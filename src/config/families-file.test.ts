@@ -1,42 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type ConfigError } from './config.js';
 import { CODE_FAMILIES } from '../families/registry.js';
+import {
+  configRefusal,
+  declarationFiles,
+  WORKER_ENV as base,
+} from '../../test/helpers/config-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-families-file-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let files = 0;
-function file(text: string, extension = 'yaml'): string {
-  files += 1;
-  const path = join(dir, `families-${files}.${extension}`);
-  writeFileSync(path, text);
-  return path;
-}
-
-const base = {
-  DATABASE_URL: 'postgres://erp@db:5432/erp',
-  REDIS_URL: 'redis://redis:6379',
-  ODOO_URL: 'http://odoo:8069',
-  ODOO_DATABASE: 'prod',
-  ODOO_USERNAME: 'sync',
-  ODOO_PASSWORD: 'odoo-s3cret',
-};
+const { dir, write: file } = declarationFiles('families');
 
 const load = (env: Record<string, string>, role: 'worker' | 'migrate' = 'worker') =>
   loadConfig({ ...base, ...env }, { mode: 'production', role, codeFamilies: CODE_FAMILIES });
 
-function problems(env: Record<string, string>, role: 'worker' | 'migrate' = 'worker'): string[] {
-  try {
-    load(env, role);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.key}: ${p.message}`);
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (env: Record<string, string>, role: 'worker' | 'migrate' = 'worker') =>
+  configRefusal(() => load(env, role)).problems.map((p) => `${p.key}: ${p.message}`);
 
 describe('SYNC_FAMILIES_FILE', () => {
   it('declares families with their defaults: tables named after the model, every field, no API filter', () => {

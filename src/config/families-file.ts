@@ -22,7 +22,7 @@ import {
 } from '../families/configured/spec.js';
 import { MAX_IDENTIFIER } from '../families/table-plan.js';
 import { readDeclarationFile } from './declaration-file.js';
-import { parseDurationMs } from './duration.js';
+import { declaredSchedule } from './declared-schedule.js';
 
 const modelName = z
   .string()
@@ -54,19 +54,7 @@ const family = z
     name: z.string().regex(FAMILY_NAME, 'must be lowercase letters, digits, - or _'),
     ...model,
     children: z.array(z.object({ ...model, link: fieldName }).strict()).default([]),
-    schedule: z
-      .object({
-        every: z
-          .string()
-          .refine((text) => (parseDurationMs(text) ?? 0) >= 1_000, 'must be a duration such as 5m')
-          .optional(),
-        reconcileCron: z
-          .string()
-          .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern such as "0 3 * * *"')
-          .optional(),
-      })
-      .strict()
-      .default({}),
+    schedule: declaredSchedule,
   })
   .strict();
 
@@ -112,8 +100,6 @@ export function readFamiliesFile(
         api: declared.api,
       };
     };
-    const everyMs =
-      entry.schedule.every === undefined ? undefined : parseDurationMs(entry.schedule.every);
     return {
       name: entry.name,
       root: spec(entry, at),
@@ -121,12 +107,7 @@ export function readFamiliesFile(
         ...spec(child, `${at}.children[${c}]`),
         link: child.link,
       })),
-      schedule: {
-        ...(everyMs === undefined ? {} : { everyMs }),
-        ...(entry.schedule.reconcileCron === undefined
-          ? {}
-          : { reconcileCron: entry.schedule.reconcileCron }),
-      },
+      schedule: entry.schedule,
     };
   });
   return { families, problems };

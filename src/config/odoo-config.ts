@@ -127,15 +127,16 @@ export function odooLinkConfigFrom(env: Env): OdooLinkConfig | undefined {
         url: env.ODOO_URL.replace(/\/+$/, ''),
         database: env.ODOO_DATABASE,
         username: env.ODOO_USERNAME,
-        apiKeyLifecycle: apiKeyLifecycleFrom(env),
+        apiKeyLifecycle: apiKeyLifecycleFrom(env, env.ODOO_API_KEY_EXPIRES_AT),
         ...(env.ODOO_API_KEY ? { apiKey: env.ODOO_API_KEY } : {}),
       }
     : undefined;
 }
 
-function apiKeyLifecycleFrom(env: Env): OdooApiKeyConfig {
+/** `expiresAt` is one key's own (ODOO_API_KEY_EXPIRES_AT is ODOO_API_KEY's); the rest is the fleet's. */
+function apiKeyLifecycleFrom(env: Env, expiresAt: Date | undefined): OdooApiKeyConfig {
   return {
-    ...(env.ODOO_API_KEY_EXPIRES_AT ? { expiresAt: env.ODOO_API_KEY_EXPIRES_AT } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
     warnDays: env.ODOO_API_KEY_WARN_DAYS,
     rotate: env.ODOO_API_KEY_ROTATE,
     renewDays: env.ODOO_API_KEY_RENEW_DAYS,
@@ -147,29 +148,66 @@ function apiKeyLifecycleFrom(env: Env): OdooApiKeyConfig {
   };
 }
 
+/**
+ * What names one Odoo database and its sync user, and what a source may set of its own (a
+ * source of SYNC_SOURCES_FILE, or the default one of ODOO_*).
+ */
+export interface OdooConnection {
+  readonly url: string;
+  readonly database: string;
+  readonly username: string;
+  /** The password, or the API key when only a key is given (Odoo takes keys as passwords). */
+  readonly password: string;
+  readonly apiKey?: string;
+  readonly apiKeyExpiresAt?: Date;
+  readonly protocol: OdooConfig['protocol'];
+  readonly context?: Readonly<Record<string, unknown>>;
+  readonly maxConcurrentCalls: number;
+  readonly maxCallsPerSecond: number;
+}
+
+/**
+ * The settings of one Odoo: its connection, and the environment's for the rest (timeouts,
+ * retries, pages, the key's lifecycle), so that one client factory serves every source.
+ */
+export function odooConfigOf(env: Env, connection: OdooConnection): OdooConfig {
+  return {
+    url: connection.url.replace(/\/+$/, ''),
+    database: connection.database,
+    username: connection.username,
+    password: connection.password,
+    ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
+    apiKeyLifecycle: apiKeyLifecycleFrom(env, connection.apiKeyExpiresAt),
+    protocol: connection.protocol,
+    readReplica: env.ODOO_READ_REPLICA,
+    timeoutMs: env.ODOO_TIMEOUT_MS,
+    retries: env.ODOO_RETRIES,
+    budget: {
+      maxConcurrentCalls: connection.maxConcurrentCalls,
+      maxCallsPerSecond: connection.maxCallsPerSecond,
+      maxWaitMs: env.ODOO_BUDGET_MAX_WAIT_MS,
+    },
+    pageSize: env.ODOO_PAGE_SIZE,
+    pageMaxBytes: env.ODOO_PAGE_MAX_BYTES,
+    ...(connection.context ? { context: connection.context } : {}),
+  };
+}
+
 /** Odoo's settings, when the keys that name an Odoo are all set. */
 export function odooConfigFrom(env: Env): OdooConfig | undefined {
   const odooSecret = env.ODOO_PASSWORD ?? env.ODOO_API_KEY;
   return env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME && odooSecret
-    ? {
-        url: env.ODOO_URL.replace(/\/+$/, ''),
+    ? odooConfigOf(env, {
+        url: env.ODOO_URL,
         database: env.ODOO_DATABASE,
         username: env.ODOO_USERNAME,
         password: odooSecret,
         ...(env.ODOO_API_KEY ? { apiKey: env.ODOO_API_KEY } : {}),
-        apiKeyLifecycle: apiKeyLifecycleFrom(env),
+        ...(env.ODOO_API_KEY_EXPIRES_AT ? { apiKeyExpiresAt: env.ODOO_API_KEY_EXPIRES_AT } : {}),
         protocol: env.ODOO_PROTOCOL,
-        readReplica: env.ODOO_READ_REPLICA,
-        timeoutMs: env.ODOO_TIMEOUT_MS,
-        retries: env.ODOO_RETRIES,
-        budget: {
-          maxConcurrentCalls: env.ODOO_MAX_CONCURRENT_CALLS,
-          maxCallsPerSecond: env.ODOO_MAX_CALLS_PER_SECOND,
-          maxWaitMs: env.ODOO_BUDGET_MAX_WAIT_MS,
-        },
-        pageSize: env.ODOO_PAGE_SIZE,
-        pageMaxBytes: env.ODOO_PAGE_MAX_BYTES,
         ...(env.ODOO_CONTEXT ? { context: env.ODOO_CONTEXT } : {}),
-      }
+        maxConcurrentCalls: env.ODOO_MAX_CONCURRENT_CALLS,
+        maxCallsPerSecond: env.ODOO_MAX_CALLS_PER_SECOND,
+      })
     : undefined;
 }

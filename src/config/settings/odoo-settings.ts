@@ -13,6 +13,9 @@ import {
   wholeNumber,
 } from '../env-values.js';
 
+/** Odoo's transports; `auto` chooses by the server's version (see the Odoo client). */
+export const ODOO_PROTOCOLS = ['auto', 'xmlrpc', 'jsonrpc', 'json2'] as const;
+
 export const ODOO_SETTINGS = {
   ODOO_URL: setting(optionalUrl(['http:', 'https:']), {
     description:
@@ -25,7 +28,7 @@ export const ODOO_SETTINGS = {
       'Odoo password of the sync user (or an API key). Not needed with ODOO_API_KEY, which is used in its place.',
     secret: true,
   }),
-  ODOO_PROTOCOL: defaulted(oneOf(['auto', 'xmlrpc', 'jsonrpc', 'json2']), 'auto', {
+  ODOO_PROTOCOL: defaulted(oneOf(ODOO_PROTOCOLS), 'auto', {
     description:
       "Odoo transport: auto (read the server's version once per process: json2 on Odoo 19+ with ODOO_API_KEY, jsonrpc otherwise), xmlrpc, jsonrpc or json2 (Odoo 19+).",
   }),

@@ -1,5 +1,6 @@
 /** The copy: which families, how often, how much at once (docs/sync.md). Each key once: its parser, its default and its documentation (env-setting.ts). */
 import { z } from 'zod';
+import { CRON_PATTERN, CRON_PATTERN_MESSAGE } from '../declared-schedule.js';
 import { defaulted, setting } from '../env-setting.js';
 import { duration, optionalText, ratio, wholeNumber } from '../env-values.js';
 
@@ -13,6 +14,14 @@ export const SYNC_SETTINGS = {
   SYNC_FAMILIES_FILE: setting(optionalText(), {
     description:
       "A YAML or JSON file declaring more families to copy, any Odoo model (docs/models.md); `migrate` creates their tables from Odoo's fields_get.",
+  }),
+  SYNC_SOURCES_FILE: setting(optionalText(), {
+    description:
+      "A YAML or JSON file declaring more Odoo databases to copy beside ODOO_*'s (the source named default, copied into schema public), each into a PostgreSQL schema of its own, with its families, call budget, schedule and webhook tokens (docs/sources.md). Its credentials are { env: VARIABLE } or { file: PATH } references, never the secrets themselves.",
+  }),
+  SYNC_SOURCES: setting(optionalText(), {
+    description:
+      'Sources copied by this process, comma-separated: default (the Odoo of ODOO_*) and the names of SYNC_SOURCES_FILE. Unset: every source.',
   }),
   SYNC_EVERY: defaulted(duration(), '5m', {
     description:
@@ -41,10 +50,7 @@ export const SYNC_SETTINGS = {
       "Pages a run has queued at once: it queues them in waves of this many, the next once these have settled. Bounds what a large run (a first copy) keeps in Redis and how many of its pages another family's run can wait behind (a small run's pages go first anyway).",
   }),
   SYNC_RECONCILE_CRON: defaulted(
-    z
-      .string()
-      .trim()
-      .regex(/^\S+(\s+\S+){4,5}$/, { error: 'must be a cron pattern such as "0 3 * * *"' }),
+    z.string().trim().regex(CRON_PATTERN, { error: CRON_PATTERN_MESSAGE }),
     '0 3 * * *',
     {
       description:

@@ -1,0 +1,536 @@
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type ConfigMode, type ConfigRole } from './config.js';
+import type { SourceConfig } from './sources.js';
+import { CODE_FAMILIES } from '../families/registry.js';
+import {
+  configRefusal,
+  declarationFiles,
+  WORKER_ENV as base,
+} from '../../test/helpers/config-files.js';
+
+const { dir, write: file } = declarationFiles('sources');
+
+const digest = (char: string) => char.repeat(64);
+
+const load = (
+  env: Record<string, string>,
+  { mode = 'production', role = 'worker' }: { mode?: ConfigMode; role?: ConfigRole } = {},
+) => loadConfig(env, { mode, role, codeFamilies: CODE_FAMILIES });
+
+const refusal = (env: Record<string, string>) => configRefusal(() => load(env));
+
+const problems = (env: Record<string, string>): string[] =>
+  refusal(env).problems.map((p) => `${p.key}: ${p.message}`);
+
+/** One source of the file, with what it must have and `extra` lines under its `odoo:`. */
+const entry = (name: string, database: string, extra = '') => `
+  - name: ${name}
+    odoo:
+      url: https://${database}.odoo.example
+      database: ${database}
+      username: sync
+      password: { env: SECRET }${extra}`;
+
+const sources = (...entries: string[]) => file(`sources:${entries.join('')}\n`);
+/** The environment `entry` reads its password from. */
+const withSecret = { ...base, SECRET: 's3cret' };
+
+/** What a source leaves out, from the environment's defaults. */
+const inherited = {
+  apiKeyLifecycle: { warnDays: 14, rotate: false, renewDays: 30, lifetimeDays: 89 },
+  readReplica: true,
+  timeoutMs: 30_000,
+  retries: 3,
+  pageSize: 1_000,
+  pageMaxBytes: 2 * 1024 * 1024,
+};
+/** The Odoo ODOO_* name in `base`. */
+const prod = { ...inherited, url: 'http://odoo:8069', database: 'prod', username: 'sync' };
+
+describe('SYNC_SOURCES_FILE', () => {
+  it('declares sources beside the default one, each with what it sets and the environment for the rest', () => {
+    writeFileSync(join(dir, 'beta-key'), 'beta-k3y\n');
+    const config = load({
+      ...base,
+      ODOO_MAX_CALLS_PER_SECOND: '20',
+      SYNC_RECONCILE_CRON: '0 2 * * *',
+      ACME_ODOO_PASSWORD: 'acme-s3cret',
+      ACME_ODOO_API_KEY: 'acme-k3y',
+      ACME_WEBHOOK_TOKENS: `${digest('A')}, ${digest('b')}`,
+      SYNC_SOURCES_FILE: file(`
+sources:
+  - name: acme
+    odoo:
+      url: https://acme.odoo.example/
+      database: acme
+      username: sync@acme.example
+      password: { env: ACME_ODOO_PASSWORD }
+      apiKey: { env: ACME_ODOO_API_KEY }
+      protocol: json2
+      context: { lang: fr_FR, tz: Europe/Paris }
+    families: [bcs, partners]
+    budget: { maxConcurrentCalls: 2, maxCallsPerSecond: 10 }
+    schedule: { every: 10m, reconcileCron: '0 4 * * *' }
+    schema: acme_copy
+    webhookTokens: { env: ACME_WEBHOOK_TOKENS }
+  - name: beta
+    odoo:
+      url: http://beta.internal:8069
+      database: beta
+      username: sync
+      apiKey: { file: beta-key }
+`),
+    });
+    // What the sources leave out: ODOO_MAX_*, SYNC_EVERY and SYNC_RECONCILE_CRON.
+    const budget = { maxConcurrentCalls: 4, maxCallsPerSecond: 20, maxWaitMs: 600_000 };
+    const schedule = { everyMs: 300_000, reconcileCron: '0 2 * * *' };
+    expect(config.sources).toEqual<SourceConfig[]>([
+      {
+        name: 'default',
+        odoo: {
+          ...prod,
+          password: 'odoo-s3cret',
+          protocol: 'auto',
+          budget,
+        },
+        families: ['bcs'],
+        schema: 'public',
+        schedule,
+        webhookTokenSha256: [],
+      },
+      {
+        name: 'acme',
+        odoo: {
+          ...inherited,
+          url: 'https://acme.odoo.example',
+          database: 'acme',
+          username: 'sync@acme.example',
+          password: 'acme-s3cret',
+          apiKey: 'acme-k3y',
+          protocol: 'json2',
+          context: { lang: 'fr_FR', tz: 'Europe/Paris' },
+          budget: { maxConcurrentCalls: 2, maxCallsPerSecond: 10, maxWaitMs: 600_000 },
+        },
+        families: ['bcs', 'partners'],
+        schema: 'acme_copy',
+        schedule: { everyMs: 600_000, reconcileCron: '0 4 * * *' },
+        webhookTokenSha256: [digest('a'), digest('b')],
+      },
+      {
+        name: 'beta',
+        odoo: {
+          ...inherited,
+          url: 'http://beta.internal:8069',
+          database: 'beta',
+          username: 'sync',
+          // Odoo takes an API key wherever it takes the password; the file's newline is not the key's.
+          password: 'beta-k3y',
+          apiKey: 'beta-k3y',
+          protocol: 'auto',
+          budget,
+        },
+        families: ['bcs'],
+        schema: 'beta',
+        schedule,
+        webhookTokenSha256: [],
+      },
+    ]);
+    expect(config.sources[0]?.odoo).toBe(config.odoo);
+    expect(config.sync.sources).toEqual(['default', 'acme', 'beta']);
+  });
+
+  it('reads JSON too, a secret file by its absolute path, and the families of SYNC_FAMILIES_FILE', () => {
+    const secret = join(dir, 'gamma-password');
+    writeFileSync(secret, 'gamma-s3cret');
+    const config = load({
+      ...base,
+      SYNC_FAMILIES: 'bcs,tags',
+      SYNC_FAMILIES_FILE: file('families:\n  - name: tags\n    model: res.partner.category\n'),
+      SYNC_SOURCES_FILE: file(
+        JSON.stringify({
+          sources: [
+            {
+              name: 'gamma',
+              odoo: {
+                url: 'https://gamma.odoo.example',
+                database: 'gamma',
+                username: 'sync',
+                password: { file: secret },
+              },
+              families: ['tags', 'tags'],
+            },
+          ],
+        }),
+        'json',
+      ),
+    });
+    expect(
+      config.sources.map(({ name, odoo, families, schema }) => ({
+        name,
+        password: odoo.password,
+        families,
+        schema,
+      })),
+    ).toEqual([
+      { name: 'default', password: 'odoo-s3cret', families: ['bcs', 'tags'], schema: 'public' },
+      { name: 'gamma', password: 'gamma-s3cret', families: ['tags'], schema: 'gamma' },
+    ]);
+  });
+
+  it('refuses a credential written in the file, and never shows it', () => {
+    const error = refusal({
+      ...base,
+      SYNC_SOURCES_FILE: file(`
+sources:
+  - name: acme
+    odoo:
+      url: https://acme.odoo.example
+      database: acme
+      username: sync
+      password: inline-s3cret
+      apiKey: { vault: acme }
+    webhookTokens: ${digest('a')}
+`),
+    });
+    expect(error.problems).toEqual([
+      {
+        key: 'SYNC_SOURCES_FILE',
+        message:
+          'sources[0].odoo.password: must not be written in the file: use { env: NAME } or { file: PATH }',
+      },
+      {
+        key: 'SYNC_SOURCES_FILE',
+        message: 'sources[0].odoo.apiKey: must be { env: NAME } or { file: PATH }',
+      },
+      {
+        key: 'SYNC_SOURCES_FILE',
+        message:
+          'sources[0].webhookTokens: must not be written in the file: use { env: NAME } or { file: PATH }',
+      },
+    ]);
+    expect(error.message).not.toContain('inline-s3cret');
+    expect(error.message).not.toContain(digest('a'));
+  });
+
+  it('names a credential it cannot read by its path in the file, never by its value', () => {
+    const empty = join(dir, 'empty-secret');
+    writeFileSync(empty, '\n');
+    const withGamma = (gamma: string) =>
+      refusal({
+        ...withSecret,
+        BLANK_KEY: '  ',
+        SYNC_SOURCES_FILE: sources(
+          entry('acme', 'acme'),
+          `
+  - name: beta
+    odoo:
+      url: https://beta.odoo.example
+      database: beta
+      username: sync
+      password: { env: ACME_ODOO_PASSWORD }
+      apiKey: { env: BLANK_KEY }
+    webhookTokens: { file: absent-tokens }`,
+          `
+  - name: gamma
+    odoo:
+      url: https://gamma.odoo.example
+      database: gamma
+      username: sync
+      password: { file: ${empty} }${gamma}`,
+        ),
+      });
+    // A file the schema refuses is named alone: its references are not read.
+    expect(withGamma("\n      apiKey: { env: 'not a name' }").problems).toEqual([
+      {
+        key: 'SYNC_SOURCES_FILE',
+        message: 'sources[2].odoo.apiKey.env: must be the name of an environment variable',
+      },
+    ]);
+    const readable = withGamma('');
+    expect(readable.problems.map((p) => `${p.key}: ${p.message}`)).toEqual([
+      'SYNC_SOURCES_FILE: sources[1].odoo.password: ACME_ODOO_PASSWORD is not set',
+      'SYNC_SOURCES_FILE: sources[1].odoo.apiKey: BLANK_KEY is not set',
+      `SYNC_SOURCES_FILE: sources[1].webhookTokens: ${join(dir, 'absent-tokens')} cannot be read: ENOENT`,
+      `SYNC_SOURCES_FILE: sources[2].odoo.password: ${empty} is empty`,
+    ]);
+    expect(readable.message).not.toContain('s3cret');
+  });
+
+  it('refuses a source without a secret, JSON-2 or a renewed key without an API key', () => {
+    expect(
+      problems({
+        ...withSecret,
+        SYNC_SOURCES_FILE: file(`
+sources:
+  - name: acme
+    odoo: { url: 'https://acme.odoo.example', database: acme, username: sync }
+  - name: beta
+    odoo:
+      url: https://beta.odoo.example
+      database: beta
+      username: sync
+      password: { env: SECRET }
+      protocol: json2
+`),
+      }),
+    ).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].odoo: needs a password or an apiKey, as { env } or { file }',
+      'SYNC_SOURCES_FILE: sources[1].odoo.apiKey: is required with protocol json2: JSON-2 takes an API key, never the password',
+    ]);
+    expect(
+      problems({
+        ...withSecret,
+        ODOO_API_KEY: 'odoo-k3y',
+        ODOO_API_KEY_ROTATE: 'true',
+        ODOO_API_KEY_SECRET: 'x'.repeat(32),
+        SYNC_SOURCES_FILE: sources(entry('acme', 'acme')),
+      }),
+    ).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].odoo.apiKey: is required with ODOO_API_KEY_ROTATE=true: a key is renewed from the key itself',
+    ]);
+  });
+
+  it('refuses names and schemas that are taken or reserved, and a database copied twice', () => {
+    const found = problems({
+      ...withSecret,
+      SYNC_SOURCES_FILE: sources(
+        entry('default', 'one'),
+        entry('acme', 'acme'),
+        entry('acme', 'two', '\n    schema: other'),
+        entry('beta', 'three', '\n    schema: acme'),
+        entry('bullmq', 'four'),
+        entry('gamma', 'five', '\n    schema: pg_gamma'),
+        entry('delta', 'six', '\n    schema: public'),
+        entry('epsilon', 'seven', '\n    schema: information_schema'),
+        entry('zeta', 'eight', '\n    schema: drizzle'),
+      ),
+    });
+    expect(found).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].name: default is the source of ODOO_*: name this one otherwise',
+      'SYNC_SOURCES_FILE: sources[2].name: acme is taken by another source',
+      "SYNC_SOURCES_FILE: sources[3].schema: acme is another source's",
+      'SYNC_SOURCES_FILE: sources[4].schema: bullmq holds the queues with QUEUE_BACKEND=postgres: it is the name, set schema',
+      "SYNC_SOURCES_FILE: sources[5].schema: pg_gamma is PostgreSQL's own (pg_*)",
+      "SYNC_SOURCES_FILE: sources[6].schema: public is the default source's, beside the sync's own tables",
+      "SYNC_SOURCES_FILE: sources[7].schema: information_schema is PostgreSQL's own",
+      "SYNC_SOURCES_FILE: sources[8].schema: drizzle holds the migrations' journal",
+    ]);
+
+    // The same database of the same server, however the URL is written.
+    expect(
+      problems({
+        ...withSecret,
+        SYNC_SOURCES_FILE: file(`
+sources:
+  - name: again
+    odoo: { url: 'HTTP://Odoo:8069/', database: prod, username: other, password: { env: SECRET } }
+  - name: acme
+    odoo: { url: 'https://acme.odoo.example', database: acme, username: sync, password: { env: SECRET } }
+  - name: acme_too
+    odoo: { url: 'https://ACME.odoo.example//', database: acme, username: sync, password: { env: SECRET } }
+  - name: acme_test
+    odoo: { url: 'https://acme.odoo.example', database: acme_test, username: sync, password: { env: SECRET } }
+`),
+      }),
+    ).toEqual([
+      "SYNC_SOURCES_FILE: sources[0].odoo: url and database are the default source's (ODOO_URL, ODOO_DATABASE) already: one source per Odoo database",
+      "SYNC_SOURCES_FILE: sources[2].odoo: url and database are source acme's already: one source per Odoo database",
+    ]);
+  });
+
+  it('names every entry the schema refuses at once', () => {
+    expect(
+      problems({
+        ...base,
+        SYNC_SOURCES_FILE: file(`
+sources:
+  - name: Acme
+    odoo:
+      url: https://sync:pw@acme.odoo.example
+      database: ''
+      username: sync
+      password: { env: SECRET }
+      protocol: soap
+      context: { active_test: true }
+    families: []
+    budget: { maxConcurrentCalls: 1.5, maxCallsPerSecond: -1 }
+    schedule: { every: soon, reconcileCron: at night }
+    schema: Acme-Copy
+    colour: red
+  - name: beta
+    odoo: { url: 'ftp://beta.odoo.example', database: beta, username: sync, password: { env: SECRET }, context: [lang] }
+    schema: ${'s'.repeat(64)}
+`),
+      }),
+    ).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].name: must be a lowercase letter, then up to 30 lowercase letters, digits or _',
+      'SYNC_SOURCES_FILE: sources[0].odoo.url: must not carry credentials (user:password@): give them as password or apiKey',
+      'SYNC_SOURCES_FILE: sources[0].odoo.database: must not be empty',
+      'SYNC_SOURCES_FILE: sources[0].odoo.protocol: must be one of auto, xmlrpc, jsonrpc, json2',
+      'SYNC_SOURCES_FILE: sources[0].odoo.context: must not set active_test: the sync always reads archived BCs too',
+      'SYNC_SOURCES_FILE: sources[0].families: must name a family, or be left out for all',
+      'SYNC_SOURCES_FILE: sources[0].budget.maxConcurrentCalls: must be a whole number of calls between 0 and 1000',
+      'SYNC_SOURCES_FILE: sources[0].budget.maxCallsPerSecond: must be a whole number of calls between 0 and 10000',
+      'SYNC_SOURCES_FILE: sources[0].schedule.every: must be a duration such as 5m',
+      'SYNC_SOURCES_FILE: sources[0].schedule.reconcileCron: must be a cron pattern such as "0 3 * * *"',
+      'SYNC_SOURCES_FILE: sources[0].schema: must be a lowercase identifier: letters, digits and _',
+      'SYNC_SOURCES_FILE: sources[0]: Unrecognized key: "colour"',
+      'SYNC_SOURCES_FILE: sources[1].odoo.url: must be a URL (http: or https:)',
+      'SYNC_SOURCES_FILE: sources[1].odoo.context: must be a mapping such as { lang: fr_FR, tz: Europe/Paris }',
+      "SYNC_SOURCES_FILE: sources[1].schema: must be at most 63 characters, as PostgreSQL's names",
+    ]);
+  });
+
+  it('refuses families no one declared, unless the families file is what failed', () => {
+    expect(
+      problems({
+        ...withSecret,
+        SYNC_SOURCES_FILE: sources(entry('acme', 'acme', '\n    families: [bcs, nobody]')),
+      }),
+    ).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].families[1]: nobody is not a record family (known: bcs, partners, moves)',
+    ]);
+    expect(
+      problems({
+        ...withSecret,
+        SYNC_FAMILIES: 'bcs',
+        SYNC_FAMILIES_FILE: join(dir, 'absent-families.yaml'),
+        SYNC_SOURCES_FILE: sources(entry('acme', 'acme', '\n    families: [tags]')),
+      }),
+    ).toEqual(['SYNC_FAMILIES_FILE: cannot be read: ENOENT']);
+  });
+
+  it("refuses webhook tokens that are no digests, or another source's", () => {
+    expect(
+      problems({
+        ...withSecret,
+        ODOO_WEBHOOK_TOKENS: digest('d'),
+        ACME_TOKENS: `${digest('a')},not-a-digest`,
+        BETA_TOKENS: `${digest('A')},${digest('D')},${digest('e')}`,
+        SYNC_SOURCES_FILE: sources(
+          entry('acme', 'acme', '\n    webhookTokens: { env: ACME_TOKENS }'),
+          entry('beta', 'beta', '\n    webhookTokens: { env: BETA_TOKENS }'),
+        ),
+      }),
+    ).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].webhookTokens: entry 2 is not the SHA-256 (64 hex characters) of a token',
+      "SYNC_SOURCES_FILE: sources[1].webhookTokens: entry 1 is source acme's too: a token is one source's",
+      "SYNC_SOURCES_FILE: sources[1].webhookTokens: entry 2 is in ODOO_WEBHOOK_TOKENS (the default source's) too: a token is one source's",
+    ]);
+  });
+
+  it('says when the file cannot be read or parsed', () => {
+    expect(problems({ ...base, SYNC_SOURCES_FILE: join(dir, 'absent.yaml') })).toEqual([
+      'SYNC_SOURCES_FILE: cannot be read: ENOENT',
+    ]);
+    expect(problems({ ...base, SYNC_SOURCES_FILE: file('sources: [\n  - name: x') })).toEqual([
+      expect.stringMatching(/^SYNC_SOURCES_FILE: is not valid YAML: /),
+    ]);
+    expect(problems({ ...base, SYNC_SOURCES_FILE: file('sources: []\n') })).toEqual([
+      'SYNC_SOURCES_FILE: sources: Too small: expected array to have >=1 items',
+    ]);
+  });
+});
+
+describe('the default source', () => {
+  it('is the Odoo of ODOO_*, as config.odoo, when there is no file', () => {
+    const config = load({
+      ...base,
+      ODOO_PASSWORD: '',
+      ODOO_API_KEY: 'odoo-k3y',
+      ODOO_PROTOCOL: 'json2',
+      ODOO_MAX_CONCURRENT_CALLS: '8',
+      ODOO_WEBHOOK_TOKENS: digest('C'),
+      SYNC_FAMILIES: 'bcs,partners',
+      SYNC_EVERY: '1m',
+    });
+    expect(config.sources).toEqual<SourceConfig[]>([
+      {
+        name: 'default',
+        odoo: {
+          ...prod,
+          password: 'odoo-k3y',
+          apiKey: 'odoo-k3y',
+          protocol: 'json2',
+          budget: { maxConcurrentCalls: 8, maxCallsPerSecond: 0, maxWaitMs: 600_000 },
+        },
+        families: ['bcs', 'partners'],
+        schema: 'public',
+        schedule: { everyMs: 60_000, reconcileCron: '0 3 * * *' },
+        webhookTokenSha256: [digest('c')],
+      },
+    ]);
+    expect(config.sources[0]?.odoo).toBe(config.odoo);
+    expect(config.sync.sources).toEqual(['default']);
+  });
+
+  it('is absent where no Odoo is configured: the demo, and the API without the secret', () => {
+    const demo = load({}, { mode: 'demo', role: 'demo' });
+    expect(demo.odoo).toBeUndefined();
+    expect(demo.sources).toEqual([]);
+    expect(demo.sync.sources).toEqual([]);
+    const { ODOO_PASSWORD: _password, ...withoutSecret } = base;
+    const api = load(
+      { ...withoutSecret, API_KEYS: `front:reader:${digest('a')}` },
+      { role: 'api' },
+    );
+    expect(api.odooLink?.database).toBe('prod');
+    expect(api.sources).toEqual([]);
+  });
+});
+
+describe('SYNC_SOURCES', () => {
+  const withFile = () => ({
+    ...withSecret,
+    SYNC_SOURCES_FILE: sources(entry('acme', 'acme'), entry('beta', 'beta')),
+  });
+
+  it('picks the sources this process copies, every one when unset', () => {
+    expect(load(withFile()).sync.sources).toEqual(['default', 'acme', 'beta']);
+    expect(load({ ...withFile(), SYNC_SOURCES: ' beta, default,beta ' }).sync.sources).toEqual([
+      'beta',
+      'default',
+    ]);
+    // Every source is still read and checked: the API and other workers copy them.
+    expect(
+      load({ ...withFile(), SYNC_SOURCES: 'acme' }).sources.map((source) => source.name),
+    ).toEqual(['default', 'acme', 'beta']);
+  });
+
+  it('refuses names that are no source', () => {
+    expect(problems({ ...withFile(), SYNC_SOURCES: 'acme,nobody,Zeta' })).toEqual([
+      'SYNC_SOURCES: "nobody" is not a source (known: default, acme, beta)',
+      'SYNC_SOURCES: "Zeta" is not a source (known: default, acme, beta)',
+    ]);
+    expect(problems({ ...base, SYNC_SOURCES: 'acme' })).toEqual([
+      'SYNC_SOURCES: "acme" is not a source (known: default)',
+    ]);
+    expect(
+      configRefusal(() => load({ SYNC_SOURCES: 'default' }, { mode: 'demo', role: 'demo' }))
+        .problems,
+    ).toEqual([{ key: 'SYNC_SOURCES', message: '"default" is not a source (none is configured)' }]);
+    // A file that cannot be read is the problem, not the names it did not give.
+    expect(
+      problems({ ...base, SYNC_SOURCES_FILE: join(dir, 'absent.yaml'), SYNC_SOURCES: 'acme' }),
+    ).toEqual(['SYNC_SOURCES_FILE: cannot be read: ENOENT']);
+  });
+});
+
+describe('ODOO_CONTEXT, checked as a source’s context is', () => {
+  it('must be a JSON object without active_test', () => {
+    expect(load({ ...base, ODOO_CONTEXT: '{"lang":"fr_FR"}' }).odoo?.context).toEqual({
+      lang: 'fr_FR',
+    });
+    expect(problems({ ...base, ODOO_CONTEXT: '[1]' })).toEqual([
+      'ODOO_CONTEXT: must be a JSON object such as {"lang":"fr_FR"}',
+    ]);
+    expect(problems({ ...base, ODOO_CONTEXT: '{lang' })).toEqual([
+      'ODOO_CONTEXT: must be a JSON object such as {"lang":"fr_FR"}',
+    ]);
+    expect(problems({ ...base, ODOO_CONTEXT: '{"active_test":true}' })).toEqual([
+      'ODOO_CONTEXT: must not set active_test: the sync always reads archived BCs too',
+    ]);
+  });
+});
