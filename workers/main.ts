@@ -53,6 +53,7 @@ import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
 import { familyModels } from '../src/families/family.js';
 import { ModelTakenError } from '../src/sync/model-claims.js';
+import { DEFAULT_SOURCE } from '../src/families/source-family.js';
 
 /** The heartbeat beats this often while the job loops run; readiness wants one within 3 beats. */
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -281,3 +282,13 @@ logger.info(
   },
   'worker started',
 );
+// Another source of SYNC_SOURCES_FILE is checked at boot and not yet copied (docs/sources.md,
+// "Status"): said once, rather than left for an operator to find its schema empty.
+const notCopied = config.sources
+  .filter((source) => source.name !== DEFAULT_SOURCE && config.sync.sources.includes(source.name))
+  .map((source) => source.name);
+if (notCopied.length > 0)
+  logger.warn(
+    { sources: notCopied },
+    'these sources of SYNC_SOURCES_FILE are not copied yet: this release copies the default source only (docs/sources.md)',
+  );

@@ -4,6 +4,9 @@
  */
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
@@ -13,6 +16,13 @@ import { createProducer, startWorkerProcess } from '../helpers/worker-process.js
 describe('secrets at boot', () => {
   let db: TestDb;
   const prefix = `boot-${randomBytes(4).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-boot-'));
+  // A second Odoo declared beside ODOO_*'s, its password by reference.
+  const sources = join(dir, 'sources.yaml');
+  writeFileSync(
+    sources,
+    `sources:\n  - name: acme\n    odoo: { url: "http://odoo.invalid:8069", database: acme, username: sync, password: { env: ACME_ODOO_PASSWORD } }\n`,
+  );
   beforeAll(async () => {
     db = await createTestDb();
     // The scheduler fires at start; paused, no run calls this Odoo, which does not exist.
@@ -22,9 +32,10 @@ describe('secrets at boot', () => {
     const producer = await createProducer(prefix, 'sync');
     await producer.close();
     await db.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the worker's start line names ODOO_URL without its password", async () => {
+  it("the worker's start line names ODOO_URL without its password, and says a declared source is not copied yet", async () => {
     const worker = await startWorkerProcess({
       PATH: process.env.PATH,
       HOME: process.env.HOME ?? '/tmp',
@@ -36,6 +47,8 @@ describe('secrets at boot', () => {
       ODOO_DATABASE: 'prod',
       ODOO_USERNAME: 'sync',
       ODOO_PASSWORD: 'odoo-s3cret-pw',
+      SYNC_SOURCES_FILE: sources,
+      ACME_ODOO_PASSWORD: 'acme-s3cret-pw',
       SYNC_EVERY: '1h',
       WORKER_HTTP_PORT: '0',
       HOST: '127.0.0.1',
@@ -51,5 +64,11 @@ describe('secrets at boot', () => {
       await exited;
     }
     expect(worker.output.join('\n')).not.toMatch(/s3cret/);
+    expect(worker.output.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({
+        sources: ['acme'],
+        msg: expect.stringMatching(/^these sources of SYNC_SOURCES_FILE are not copied yet/),
+      }),
+    );
   });
 });
