@@ -73,14 +73,20 @@ onFatalErrors(shutdown, logger);
 const db = await createDb({ ...config.database, logger });
 shutdown.add('database', () => db.close());
 
-// A family waiting for migrate is named in a warning; the others are copied meanwhile.
-const families = await loadFamilies(db.db, config.sync.families, logger).catch((error: unknown) =>
-  refuseToStart(shutdown, logger, error),
+// The other sources this worker copies (SYNC_SOURCES), each from its own Odoo (docs/sources.md).
+const sources = config.sources.filter(
+  (source) => source.name !== DEFAULT_SOURCE && config.sync.sources.includes(source.name),
 );
+// A family waiting for migrate is named in a warning; the others are copied meanwhile.
+const families = await loadFamilies(db.db, config.sync.families, logger, {
+  withDefault: config.sync.sources.includes(DEFAULT_SOURCE),
+  others: sources,
+}).catch((error: unknown) => refuseToStart(shutdown, logger, error));
 const metrics = createWorkerMetrics();
 const runtime = createSyncRuntimeFromConfig({
   config,
   odoo: config.odoo!,
+  sources,
   db: db.db,
   families,
   logger,
@@ -265,6 +271,7 @@ const odooApiKey = await keyLifecycle?.check(bootSignal()).then(
   (error: unknown) => `not checked yet: ${describeError(error)}`,
 );
 keyLifecycle?.start();
+for (const link of runtime.sourceLinks.values()) link.lifecycle?.start();
 logger.info(
   {
     families: families.all.map((family) => family.name),
@@ -275,6 +282,13 @@ logger.info(
     reconcileCron: config.sync.reconcileCron,
     concurrency: config.sync.concurrency,
     odoo: redactUrl(config.odoo!.url),
+    ...(sources.length > 0
+      ? {
+          sources: Object.fromEntries(
+            sources.map((source) => [source.name, redactUrl(source.odoo.url)]),
+          ),
+        }
+      : {}),
     odooTransport,
     ...(odooApiKey === undefined ? {} : { odooApiKey }),
     http: address,
@@ -282,13 +296,3 @@ logger.info(
   },
   'worker started',
 );
-// Another source of SYNC_SOURCES_FILE is checked at boot and not yet copied (docs/sources.md,
-// "Status"): said once, rather than left for an operator to find its schema empty.
-const notCopied = config.sources
-  .filter((source) => source.name !== DEFAULT_SOURCE && config.sync.sources.includes(source.name))
-  .map((source) => source.name);
-if (notCopied.length > 0)
-  logger.warn(
-    { sources: notCopied },
-    'these sources of SYNC_SOURCES_FILE are not copied yet: this release copies the default source only (docs/sources.md)',
-  );

@@ -11,6 +11,7 @@ import { createSharedValues } from '../src/fleet-state/shared-values.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import { defaultFeedConfig, type Config } from '../src/config/config.js';
 import type { OdooConfig } from '../src/config/odoo-config.js';
+import type { SourceConfig } from '../src/config/sources.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createNudgeFlags, type NudgeFlags } from '../src/queues/feed-nudge.js';
@@ -27,6 +28,8 @@ import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
 import type { Families } from '../src/families/registry.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../src/families/source-family.js';
+import { AppError } from '../src/lib/errors.js';
 import { createFeedSender, type FeedSender } from '../src/feed/feed-sender.js';
 import type { ReceiverAddressRules } from '../src/feed/receiver-address.js';
 import { createSubscriptionSecrets, type FeedSecretKey } from '../src/feed/secret.js';
@@ -39,6 +42,15 @@ import { concurrencyOf, createWorkers } from './create-workers.js';
 import { createJobFlow, type JobFlow, type WatchedQueue } from './liveness.js';
 import type { QueueName } from '../src/queues/catalogue.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
+
+/** A job of a source this process was not given the Odoo of. */
+class UnknownSourceError extends AppError {
+  constructor(source: string, known: readonly string[]) {
+    super('UNKNOWN_SOURCE', `no source "${source}" is copied here (copied: ${known.join(', ')})`, {
+      retryable: false,
+    });
+  }
+}
 
 /** How long a worker process trusts its list of Odoo stored fields and the user's context. */
 const SCHEMA_TTL_MS = 10 * 60_000;
@@ -84,10 +96,22 @@ export function feedSettingsFromConfig(feed: Config['feed']): FeedRuntimeSetting
   };
 }
 
+/** Another source's Odoo, as a runtime copying it calls it (docs/sources.md). */
+export interface SourceOdoo {
+  readonly name: string;
+  readonly odoo: OdooSource;
+  /** Its `context` (as ODOO_CONTEXT): over its sync user's own in every read. */
+  readonly context?: OdooContext;
+}
+
 export interface SyncRuntimeInput {
   db: Db;
+  /** Every family copied, the other sources' among them (keyed `<source>.<family>`). */
   families: Families;
+  /** The default source's Odoo. */
   odoo: OdooSource;
+  /** The other sources' Odoo. */
+  sources?: readonly SourceOdoo[];
   logger: Logger;
   /** Where the queues are; on Redis, a connection with `maxRetriesPerRequest: null`. */
   backend: QueueBackend;
@@ -117,6 +141,8 @@ export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): Runtim
 
 export interface SyncRuntime {
   readonly sync: SyncDeps;
+  /** The sync's dependencies for a family's source (see WorkerContext). */
+  syncOf(family: string): SyncDeps;
   readonly queues: Queues;
   readonly claims: ModelClaims;
   readonly workers: readonly Worker[];
@@ -132,18 +158,31 @@ export interface SyncRuntime {
 
 export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   const { settings } = input;
-  const sync: SyncDeps = {
+  const depsOf = (odoo: OdooSource, context: OdooContext | undefined): SyncDeps => ({
     db: input.db,
     families: input.families,
-    odoo: input.odoo,
+    odoo,
     logger: input.logger,
     settings,
     schema: createSchemaCache(
       SCHEMA_TTL_MS,
-      settings.odooContext,
+      context,
       Date.now,
-      createDbSchemaStore(input.db, settings.odooContext),
+      createDbSchemaStore(input.db, context),
     ),
+  });
+  const sync = depsOf(input.odoo, settings.odooContext);
+  const bySource = new Map<string, SyncDeps>([
+    [DEFAULT_SOURCE, sync],
+    ...(input.sources ?? []).map(
+      (source) => [source.name, depsOf(source.odoo, source.context)] as const,
+    ),
+  ]);
+  const syncOf = (family: string): SyncDeps => {
+    const { source } = splitFamilyKey(family);
+    const deps = bySource.get(source);
+    if (!deps) throw new UnknownSourceError(source, [...bySource.keys()]);
+    return deps;
   };
   const queues = createQueues({
     logger: input.logger,
@@ -155,6 +194,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   const claims = createModelClaims(input.db);
   const ctx = {
     sync,
+    syncOf,
     queues,
     claims,
     logger: input.logger,
@@ -186,6 +226,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   let keeper: LeaseKeeper | undefined;
   return {
     sync,
+    syncOf,
     queues,
     claims,
     workers,
@@ -230,6 +271,8 @@ export interface ConfiguredSyncRuntime extends SyncRuntime {
   readonly stores: QueueStores;
   /** The Odoo client, and in a worker its API key's lifecycle (started by the caller). */
   readonly odoo: OdooLink;
+  /** The other sources' Odoo clients and key lifecycles, by source (started by the caller). */
+  readonly sourceLinks: ReadonlyMap<string, OdooLink>;
 }
 
 /**
@@ -239,8 +282,10 @@ export interface ConfiguredSyncRuntime extends SyncRuntime {
 export function createSyncRuntimeFromConfig(input: {
   config: Config;
   odoo: OdooConfig;
+  /** The other sources copied (docs/sources.md): each called with a client of its own. */
+  sources?: readonly SourceConfig[];
   db: Db;
-  /** The families copied (families/load-families.ts). */
+  /** The families copied (families/load-families.ts), the other sources' among them. */
   families: Families;
   logger: Logger;
   /** Sees every Odoo call (the worker's metrics). */
@@ -252,29 +297,37 @@ export function createSyncRuntimeFromConfig(input: {
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
   const stores = openQueueStores({ config, role: 'worker', db: input.db, logger });
-  // Later processes reuse this login's uid: a fresh CLI run pays no login.
-  const loginMemo = createLoginMemo(createSharedValues(stores.shared), input.odoo);
-  // Every process sharing this state shares one budget of calls to this Odoo.
-  const gate = createConfiguredCallBudget({
-    shared: stores.shared,
-    odoo: input.odoo,
-    logger,
-    ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),
-  });
-  const link = createOdooLink({
-    db: input.db,
-    odoo: input.odoo,
-    logger,
-    gate,
-    loginMemo,
-    ...(input.odooObserver ? { observer: input.odooObserver } : {}),
-    withLifecycle: input.withKeyLifecycle === true,
-  });
+  const linkTo = (odoo: OdooConfig): OdooLink =>
+    createOdooLink({
+      db: input.db,
+      odoo,
+      logger,
+      // Every process sharing this state shares one budget of calls to each Odoo database.
+      gate: createConfiguredCallBudget({
+        shared: stores.shared,
+        odoo,
+        logger,
+        ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),
+      }),
+      // Later processes reuse this login's uid: a fresh CLI run pays no login.
+      loginMemo: createLoginMemo(createSharedValues(stores.shared), odoo),
+      ...(input.odooObserver ? { observer: input.odooObserver } : {}),
+      withLifecycle: input.withKeyLifecycle === true,
+    });
+  const link = linkTo(input.odoo);
+  const sourceLinks = new Map(
+    (input.sources ?? []).map((source) => [source.name, linkTo(source.odoo)] as const),
+  );
   const odoo = link.client;
   const runtime = createSyncRuntime({
     db: input.db,
     families: input.families,
     odoo,
+    sources: (input.sources ?? []).map((source) => ({
+      name: source.name,
+      odoo: sourceLinks.get(source.name)!.client,
+      ...(source.odoo.context ? { context: source.odoo.context } : {}),
+    })),
     logger,
     backend: stores.backend,
     flags: createNudgeFlags(stores.shared),
@@ -284,10 +337,12 @@ export function createSyncRuntimeFromConfig(input: {
     ...runtime,
     stores,
     odoo: link,
+    sourceLinks,
     async close(deadlineMs) {
-      link.lifecycle?.stop();
+      const links = [link, ...sourceLinks.values()];
+      for (const one of links) one.lifecycle?.stop();
       await runtime.close(deadlineMs);
-      await odoo.close();
+      await Promise.all(links.map((one) => one.client.close()));
       await stores.close();
     },
   };

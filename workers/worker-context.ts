@@ -7,7 +7,14 @@ import type { ModelClaims } from '../src/sync/model-claims.js';
 import type { SyncDeps } from '../src/sync/sync-deps.js';
 
 export interface WorkerContext {
+  /** The default source's: its Odoo; the database and the families every source shares. */
   readonly sync: SyncDeps;
+  /**
+   * The sync's dependencies for a family's source (docs/sources.md): its Odoo, its call budget
+   * and its schema cache.
+   * @throws AppError `UNKNOWN_SOURCE` for a source this process does not copy
+   */
+  syncOf(family: string): SyncDeps;
   readonly queues: Queues;
   /** Which family copies each model, fleet-wide: a job of a family refused one writes nothing. */
   readonly claims: ModelClaims;

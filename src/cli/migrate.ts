@@ -39,6 +39,8 @@ import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { QUEUE_SCHEMA, runQueueMigrations } from '../queues/queue-backend.js';
 import type { SharedState } from '../fleet-state/shared-state.js';
 import { CODE_FAMILIES } from '../families/registry.js';
+import { DEFAULT_SOURCE } from '../families/source-family.js';
+import { placeCodeTables } from '../families/source-tables.js';
 import { ensureFeedPartitions } from '../feed/feed-partitions.js';
 
 const config = loadConfigOrExit({
@@ -69,6 +71,16 @@ try {
   const partitions = await ensureFeedPartitions(handle.db);
   if (partitions.length > 0)
     logger.info({ partitions: partitions.map((p) => p.name) }, "the feed's partitions made");
+  // Each other source's tables of the families declared in code, made from public's or brought
+  // level with them (docs/sources.md).
+  for (const source of config.sources.filter((one) => one.name !== DEFAULT_SOURCE)) {
+    const families = CODE_FAMILIES.filter((family) => source.families.includes(family.name));
+    const placed = await placeCodeTables(handle.db, source.schema, families);
+    logger.info(
+      { source: source.name, schema: source.schema, statements: placed.length },
+      placed.length > 0 ? "a source's tables made or brought level" : "a source's tables are level",
+    );
+  }
   const { configured } = config.sync.families;
   if (configured.length > 0) {
     const redis =

@@ -12,7 +12,11 @@ import { readLayouts } from './configured/apply-layouts.js';
 import { buildConfiguredFamily } from './configured/build.js';
 import type { FamilyLayout } from './configured/layout.js';
 import type { ConfiguredFamilySpec } from './configured/spec.js';
-import type { RecordFamily } from './family.js';
+import { sql } from 'drizzle-orm';
+import { rowsOf, textArray } from '../db/sql-rows.js';
+import { familyModels, type FamilySchedule, type RecordFamily } from './family.js';
+import { quotedTable } from './table-names.js';
+import { familyInSource, familyKey, type SourcePlace } from './source-family.js';
 import {
   createFamilies,
   type Families,
@@ -36,12 +40,43 @@ export class FamiliesNotMigratedError extends AppError {
   }
 }
 
-async function build(db: Db, config: FamiliesConfig): Promise<LoadedFamilies> {
+/** The tables of a family placed in a source's schema that are not there (`migrate` makes them). */
+async function missingTables(db: Db, family: RecordFamily): Promise<string[]> {
+  const tables = familyModels(family).map((model) => quotedTable(model.table));
+  const rows = rowsOf<{ name: string }>(
+    await db.execute(sql`
+      select name from unnest(${textArray(tables)}::text[]) as wanted(name)
+      where to_regclass(name) is null`),
+  );
+  return rows.map((row) => row.name);
+}
+
+/** Another source, as the families it copies are loaded for it (docs/sources.md). */
+export interface FamiliesSource extends SourcePlace {
+  /** The families it copies, by name: those the process copies too are loaded. */
+  readonly families: readonly string[];
+  readonly schedule?: FamilySchedule;
+}
+
+/** Which sources' families a process loads: the default source's and others (docs/sources.md). */
+export interface SourcesLoaded {
+  /** Whether it copies the default source's (SYNC_SOURCES names it, or is unset). */
+  readonly withDefault: boolean;
+  readonly others: readonly FamiliesSource[];
+}
+
+const DEFAULT_ONLY: SourcesLoaded = { withDefault: true, others: [] };
+
+async function build(
+  db: Db,
+  config: FamiliesConfig,
+  sources: SourcesLoaded,
+): Promise<LoadedFamilies> {
   const layouts =
     config.configured.length > 0 ? await readLayouts(db) : new Map<string, FamilyLayout>();
   const available: RecordFamily[] = [];
   const unavailable: UnavailableFamily[] = [];
-  for (const name of config.copied) {
+  for (const name of sources.withDefault ? config.copied : []) {
     const code = config.code.find((family) => family.name === name);
     if (code) {
       available.push(code);
@@ -59,6 +94,33 @@ async function build(db: Db, config: FamiliesConfig): Promise<LoadedFamilies> {
       });
     else available.push(built);
   }
+  for (const source of sources.others)
+    for (const name of source.families.filter((family) => config.copied.includes(family))) {
+      const code = config.code.find((family) => family.name === name);
+      if (code) {
+        const placed = familyInSource(code, source);
+        const missing = await missingTables(db, placed);
+        if (missing.length === 0) available.push(placed);
+        else
+          unavailable.push({
+            name: placed.name,
+            models: familyModels(placed).map((model) => model.model),
+            reason: `${placed.name}: schema ${source.schema} has no table ${missing.join(', ')}: run migrate`,
+            schedule: placed.schedule,
+          });
+        continue;
+      }
+      const spec = config.configured.find((family) => family.name === name);
+      if (!spec) continue;
+      // `migrate` plans a configured family's tables from the default source's Odoo alone.
+      const key = familyKey(source.name, name);
+      unavailable.push({
+        name: key,
+        models: [spec.root.model, ...spec.children.map((child) => child.model)],
+        reason: `${key}: a family of SYNC_FAMILIES_FILE is copied from the default source only in this release (docs/sources.md)`,
+        schedule: spec.schedule,
+      });
+    }
   return { available, unavailable };
 }
 
@@ -70,8 +132,9 @@ export async function loadFamilies(
   db: Db,
   config: FamiliesConfig,
   logger?: Logger,
+  sources: SourcesLoaded = DEFAULT_ONLY,
 ): Promise<Families> {
-  const loaded = await build(db, config);
+  const loaded = await build(db, config, sources);
   // Nothing at all to copy is a deployment mistake (migrate never ran): said at once, loudly.
   if (loaded.available.length === 0 && loaded.unavailable.length > 0)
     throw new FamiliesNotMigratedError(loaded.unavailable.map((family) => family.reason));
@@ -80,11 +143,12 @@ export async function loadFamilies(
       { family: family.name, code: 'FAMILY_NOT_MIGRATED' },
       `${family.reason}; the other families are copied meanwhile, and ${family.name} is as soon as migrate has run`,
     );
-  const copiesConfigured = config.copied.some((name) =>
-    config.configured.some((family) => family.name === name),
-  );
+  // Reloaded for the layouts migrate changes, and for another source's tables it makes.
+  const copiesConfigured =
+    sources.others.length > 0 ||
+    config.copied.some((name) => config.configured.some((family) => family.name === name));
   return createFamilies(loaded.available, {
     unavailable: loaded.unavailable,
-    ...(copiesConfigured ? { reload: () => build(db, config) } : {}),
+    ...(copiesConfigured ? { reload: () => build(db, config, sources) } : {}),
   });
 }

@@ -5,7 +5,13 @@
  * source's schema: every key of it is then the pair (source, family), and the default source's
  * families keep the names and the tables they have always had.
  */
-import type { CopyTable, LinkTable, ModelDeclaration, RecordFamily } from './family.js';
+import type {
+  CopyTable,
+  FamilySchedule,
+  LinkTable,
+  ModelDeclaration,
+  RecordFamily,
+} from './family.js';
 
 /** The source of today's ODOO_* variables: its families keep their own names, in `public`. */
 export const DEFAULT_SOURCE = 'default';
@@ -46,10 +52,16 @@ export function splitFamilyKey(key: string): { source: string; family: string } 
 
 /**
  * The family as `source` copies it: keyed by {@link familyKey}, its tables and link tables in the
- * source's schema. The default source in `public` copies the family as declared.
+ * source's schema, on the source's schedule where the family has none of its own. The default
+ * source in `public` copies the family as declared.
  */
-export function familyInSource(family: RecordFamily, source: SourcePlace): RecordFamily {
+export function familyInSource(
+  family: RecordFamily,
+  source: SourcePlace & { readonly schedule?: FamilySchedule },
+): RecordFamily {
   if (source.name === DEFAULT_SOURCE && source.schema === 'public') return family;
+  const everyMs = family.schedule.everyMs ?? source.schedule?.everyMs;
+  const reconcileCron = family.schedule.reconcileCron ?? source.schedule?.reconcileCron;
   const placed = <M extends ModelDeclaration>(model: M): M => {
     const table: CopyTable = { ...model.table, schema: source.schema };
     const links: LinkTable[] = model.links.map((link) => ({ ...link, schema: source.schema }));
@@ -58,6 +70,10 @@ export function familyInSource(family: RecordFamily, source: SourcePlace): Recor
   return {
     ...family,
     name: familyKey(source.name, family.name),
+    schedule: {
+      ...(everyMs === undefined ? {} : { everyMs }),
+      ...(reconcileCron === undefined ? {} : { reconcileCron }),
+    },
     root: placed(family.root),
     children: family.children.map(placed),
   };

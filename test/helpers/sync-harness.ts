@@ -119,6 +119,11 @@ export interface SyncHarnessOptions {
    * test's database, its nudges there too, as QUEUE_BACKEND=postgres without REDIS_URL has them.
    */
   queueBackend?: 'redis' | 'postgres';
+  /**
+   * Other sources (docs/sources.md): each a database of the sandbox (give it `sandbox.databases`)
+   * called by a client of its own; their families (`familyInSource`) go in `families`.
+   */
+  sources?: readonly { name: string; database: string }[];
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -230,10 +235,15 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     ? await options.loadFamilies(db, odoo)
     : createFamilies(options.families ?? [bcsFamily]);
   const family = families.all[0]!;
+  const sources = (options.sources ?? []).map((source) => ({
+    name: source.name,
+    odoo: client({ database: source.database, protocol: options.protocol ?? 'xmlrpc' }),
+  }));
   const runtimeInput = {
     db: db.db,
     families,
     odoo,
+    sources,
     logger,
     backend,
     flags: createNudgeFlags(

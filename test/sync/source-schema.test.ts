@@ -23,7 +23,9 @@ describe('a family of another source', () => {
 
   beforeAll(async () => {
     h = await createSyncHarness({
-      sandbox: { orders: 40, linesPerOrder: 3 },
+      sandbox: { orders: 40, linesPerOrder: 3, database: 'acme_db' },
+      // The one family is acme's: its source's Odoo is the sandbox's database.
+      sources: [{ name: 'acme', database: 'acme_db' }],
       loadFamilies: async (db) => {
         await placeCodeTables(db.db, 'acme', [bcsFamily]);
         return createFamilies([acme]);

@@ -20,6 +20,8 @@ export async function processReconcile(
   // A run reads and writes under the layouts as migrate left them (docs/models.md).
   await ctx.sync.families.refresh();
   const family = ctx.sync.families.require(data.family);
+  // Odoo as the family's source reaches it (docs/sources.md).
+  const sync = ctx.syncOf(family.name);
   // The night's verify does not depend on the reconcile: one that fails for good (a safety
   // stop, a refused relation, Odoo's fault) still lets the copy be proven by content.
   const queueVerify = () =>
@@ -33,7 +35,7 @@ export async function processReconcile(
     ...(data.scheduled ? { onLastFailure: async () => void (await queueVerify()) } : {}),
     async start(abort) {
       const outcome = await reconcile(
-        ctx.sync,
+        sync,
         {
           family,
           trigger: data.trigger,

@@ -16,11 +16,13 @@ export async function processResyncRecord(
 ) {
   const data = JOBS['resync-record'].schema.parse(job.data);
   const family = ctx.sync.families.require(data.family);
+  // Odoo as the family's source reaches it (docs/sources.md).
+  const sync = ctx.syncOf(family.name);
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
     start: async (abort) => {
       const synced = await syncRecord(
-        ctx.sync,
+        sync,
         { family, odooId: data.odooId, run: null },
         { signal: abort },
       );
@@ -34,7 +36,7 @@ export async function processResyncRecord(
       };
     },
     onLastFailure: (error) =>
-      recordJobFailure(ctx.sync, {
+      recordJobFailure(sync, {
         family,
         odooId: data.odooId,
         runId: null,

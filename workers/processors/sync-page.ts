@@ -16,10 +16,12 @@ export async function processSyncPage(
   const data = JOBS['sync-page'].schema.parse(job.data);
   const { run } = data;
   const family = ctx.sync.families.require(data.family);
+  // Odoo as the family's source reaches it (docs/sources.md).
+  const sync = ctx.syncOf(family.name);
   const report = await runStepJob(job, token, signal, ctx, {
     state: data.state,
     async start(abort) {
-      const progress = await syncPage(ctx.sync, { ...data, family }, { signal: abort });
+      const progress = await syncPage(sync, { ...data, family }, { signal: abort });
       return {
         children: progress.ownJobs.map((odooId) => recordJob(family.name, run, odooId)),
         state: progress,
@@ -28,7 +30,7 @@ export async function processSyncPage(
     settle: (progress, children) => {
       const { reports, failedRecords } = childrenOfRun(run, children);
       return settlePage(
-        ctx.sync,
+        sync,
         { family, run, progress, children: reports, failed: failedRecords },
         { signal },
       );

@@ -18,10 +18,12 @@ export async function processSyncRecord(
 ) {
   const data = JOBS['sync-record'].schema.parse(job.data);
   const family = ctx.sync.families.require(data.family);
+  // Odoo as the family's source reaches it (docs/sources.md).
+  const sync = ctx.syncOf(family.name);
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
     start: async (abort) => {
-      const synced = await syncRunRecord(ctx.sync, { ...data, family }, { signal: abort });
+      const synced = await syncRunRecord(sync, { ...data, family }, { signal: abort });
       return {
         result: {
           ...synced.report,
@@ -34,7 +36,7 @@ export async function processSyncRecord(
     },
     async onLastFailure(error) {
       if (isRunLevelFailure(error)) return;
-      await recordJobFailure(ctx.sync, {
+      await recordJobFailure(sync, {
         family,
         odooId: data.odooId,
         runId: data.run.runId,

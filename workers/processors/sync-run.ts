@@ -32,9 +32,11 @@ export async function processSyncRun(
   // A run reads and writes under the layouts as migrate left them (docs/models.md).
   await ctx.sync.families.refresh();
   const family = ctx.sync.families.require(data.family);
+  // Odoo as the family's source reaches it (docs/sources.md).
+  const sync = ctx.syncOf(family.name);
   /** The next wave of the run's pages, queued with the state that follows it. */
   const nextWave = async (state: RunState, abort: AbortSignal): Promise<Wave<RunState>> => {
-    const wave = await plannedWave(ctx.sync, state, ctx.runPagesInFlight, { signal: abort });
+    const wave = await plannedWave(sync, state, ctx.runPagesInFlight, { signal: abort });
     return {
       children: wave.pages.map((ids) => pageJob(family.name, state.run, ids, state)),
       state: wave.state,
@@ -46,7 +48,7 @@ export async function processSyncRun(
     async start(abort) {
       // A full resync someone asked for waits until it runs (see defer-job.ts).
       const started = await startRun(
-        ctx.sync,
+        sync,
         {
           family,
           trigger: data.trigger,
@@ -78,7 +80,7 @@ export async function processSyncRun(
       return wave.children.length > 0 ? wave : undefined;
     },
     settle: (state, children) =>
-      finishRun(ctx.sync, { family, state, ...childrenOfRun(state.run, children) }),
+      finishRun(sync, { family, state, ...childrenOfRun(state.run, children) }),
   });
   if (finished.status === 'failed')
     throw new UnrecoverableError(

@@ -20,11 +20,13 @@ export async function processVerify(
   // It reads and writes under the layouts as migrate left them (docs/models.md).
   await ctx.sync.families.refresh();
   const family = ctx.sync.families.require(data.family);
+  // Odoo as the family's source reaches it (docs/sources.md).
+  const sync = ctx.syncOf(family.name);
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
     async start(abort) {
       const outcome = await verify(
-        ctx.sync,
+        sync,
         {
           family,
           trigger: data.trigger,

@@ -15,13 +15,15 @@ export async function processWebhookRecord(
 ) {
   const data = JOBS['webhook-record'].schema.parse(job.data);
   const family = ctx.sync.families.require(data.family);
+  // Odoo as the family's source reaches it (docs/sources.md).
+  const sync = ctx.syncOf(family.name);
   // The inbox's events this job covered, once its record is written or its failure recorded.
   const settle = () =>
     data.inbox ? settleWebhooks(ctx.sync.db, data, data.inbox) : Promise.resolve(0);
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
     start: async (abort) => {
-      const outcome = await syncWebhookEvent(ctx.sync, { ...data, family }, { signal: abort });
+      const outcome = await syncWebhookEvent(sync, { ...data, family }, { signal: abort });
       await settle();
       return {
         result: {
@@ -38,7 +40,7 @@ export async function processWebhookRecord(
     // a root the event stays in the inbox, queued again later.
     onLastFailure: async (error) => {
       if (data.rootId === undefined) return;
-      await recordJobFailure(ctx.sync, {
+      await recordJobFailure(sync, {
         family,
         odooId: data.rootId,
         runId: null,
