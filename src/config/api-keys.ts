@@ -1,8 +1,10 @@
 /**
- * API keys as operators configure them: `API_KEYS=name:role:sha256hex,…`. Only the SHA-256 of a
- * key is ever stored, so a leaked `.env` does not leak a usable key.
+ * API keys as operators configure them: `API_KEYS=name:role:sha256hex[:source+source],…`. Only the
+ * SHA-256 of a key is ever stored, so a leaked `.env` does not leak a usable key. A key given
+ * sources reads those sources' copies and changes only (docs/sources.md).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { SOURCE_NAME } from '../families/source-family.js';
 
 export const API_ROLES = ['reader', 'operator', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -12,6 +14,8 @@ export interface ApiKeyEntry {
   readonly role: ApiRole;
   /** Lower-case hex SHA-256 of the key. */
   readonly sha256: string;
+  /** The sources it reads, when limited to some (the default source is `default`). */
+  readonly sources?: readonly string[];
 }
 
 /**
@@ -19,7 +23,7 @@ export interface ApiKeyEntry {
  * then up to 39 letters, digits, `_`, `.` or `-`.
  */
 export const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
-const ENTRY = /^([^:]*):(reader|operator|admin):([0-9a-fA-F]{64})$/;
+const ENTRY = /^([^:]*):(reader|operator|admin):([0-9a-fA-F]{64})(?::([^:]*))?$/;
 
 /** Parses `API_KEYS`; returns the entries or the list of malformed items (never their hashes). */
 export function parseApiKeys(text: string): { entries: ApiKeyEntry[]; problems: string[] } {
@@ -32,7 +36,9 @@ export function parseApiKeys(text: string): { entries: ApiKeyEntry[]; problems: 
   items.forEach((item, index) => {
     const match = ENTRY.exec(item);
     if (!match) {
-      problems.push(`entry ${index + 1} is not name:role:sha256hex (role: ${API_ROLES.join('|')})`);
+      problems.push(
+        `entry ${index + 1} is not name:role:sha256hex[:source+source] (role: ${API_ROLES.join('|')})`,
+      );
       return;
     }
     if (!API_KEY_NAME.test(match[1]!)) {
@@ -41,7 +47,19 @@ export function parseApiKeys(text: string): { entries: ApiKeyEntry[]; problems: 
       );
       return;
     }
-    entries.push({ name: match[1]!, role: match[2] as ApiRole, sha256: match[3]!.toLowerCase() });
+    const sources = match[4]?.split('+');
+    if (sources?.some((source) => !SOURCE_NAME.test(source))) {
+      problems.push(
+        `entry ${index + 1}: its sources are source names joined by "+" (default+acme)`,
+      );
+      return;
+    }
+    entries.push({
+      name: match[1]!,
+      role: match[2] as ApiRole,
+      sha256: match[3]!.toLowerCase(),
+      ...(sources ? { sources } : {}),
+    });
   });
   const names = new Set<string>();
   for (const entry of entries) {

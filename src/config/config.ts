@@ -40,6 +40,7 @@ import {
 } from './odoo-config.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
 import { webhookTokenProblems } from './webhook-tokens.js';
+import { DEFAULT_SOURCE } from '../families/source-family.js';
 import { readSourcesFile } from './sources-file.js';
 import { selectSources, sourcesFrom, type DeclaredSource, type SourceConfig } from './sources.js';
 
@@ -262,6 +263,14 @@ export function loadConfig(
   const families = parseFamilies(env, items('SYNC_FAMILIES'), problems, options);
   const declaredSources = readSourcesFile(env, parsedEnv, options.codeFamilies, families, problems);
   const selectedSources = selectSources(env, parsedEnv, declaredSources, problems);
+  // A key limited to a source no one declared would read nothing: a typo, said at boot.
+  const sourceNames = [DEFAULT_SOURCE, ...(declaredSources ?? []).map((source) => source.name)];
+  for (const entry of apiKeys)
+    for (const source of (entry.sources ?? []).filter((name) => !sourceNames.includes(name)))
+      problems.push({
+        key: 'API_KEYS',
+        message: `key "${entry.name}" names the source "${source}", which is not one (sources: ${sourceNames.join(', ')})`,
+      });
   const subscriptionsFile = env.FEED_SUBSCRIPTIONS_FILE?.trim();
   const subscriptions = subscriptionsFile
     ? readSubscriptionsFile(subscriptionsFile, families.copied)

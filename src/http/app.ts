@@ -58,6 +58,7 @@ import {
 } from '../feed/feed-signal.js';
 import { replicaMetrics } from './replica-metrics.js';
 import { changesRoutes } from './routes/api/changes/index.js';
+import { DEFAULT_SOURCE } from '../families/source-family.js';
 
 export interface AppDeps {
   config: Config;
@@ -244,8 +245,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(metricsPlugin, { metrics });
 
+  // The default source's families, and those of the other sources SYNC_SOURCES names
+  // (docs/sources.md): each served under /api/sources/{source}/.
   const families =
-    deps.families ?? (await loadFamilies(deps.db.db, config.sync.families, deps.logger));
+    deps.families ??
+    (await loadFamilies(deps.db.db, config.sync.families, deps.logger, {
+      withDefault: true,
+      others: config.sources.filter(
+        (source) => source.name !== DEFAULT_SOURCE && config.sync.sources.includes(source.name),
+      ),
+    }));
   const syncControl = createSyncControl(deps.db.db, families, deps.queues, {
     reconcileCooldownSeconds: config.http.reconcileCooldownSeconds,
   });

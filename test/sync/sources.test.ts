@@ -4,6 +4,9 @@
  * its Odoo's, an edit reaches its own source's copy only, and one source's refused credentials
  * fail its runs alone.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
@@ -12,12 +15,24 @@ import { createFamilies } from '../../src/families/registry.js';
 import { familyInSource } from '../../src/families/source-family.js';
 import { placeCodeTables } from '../../src/families/source-tables.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { generateApiKey } from '../../src/config/api-keys.js';
+import { bearer, createTestApp, KEYS, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 const acme = familyInSource(bcsFamily, { name: 'acme', schema: 'acme' });
 
 describe('two sources in one runtime', () => {
   let h: SyncHarness;
+  const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-sources-'));
+  /** The file that declares acme, its password by reference. */
+  const sourcesFile = () => {
+    const path = join(dir, 'sources.yaml');
+    writeFileSync(
+      path,
+      `sources:\n  - name: acme\n    odoo: { url: "${h.sandbox.url}", database: acme_db, username: ${h.sandbox.username}, password: { env: ACME_ODOO_PASSWORD } }\n`,
+    );
+    return path;
+  };
   const main = () => h.sandbox.control;
   const other = () => h.sandbox.db('acme_db').control;
 
@@ -37,6 +52,7 @@ describe('two sources in one runtime', () => {
     });
   });
   afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
     await h?.dispose();
   });
 
@@ -61,6 +77,99 @@ describe('two sources in one runtime', () => {
       await rootsIn('public.scrap_dimagaz_bc'),
       await rootsIn('acme.scrap_dimagaz_bc'),
     ]).toEqual([30, 20]);
+  });
+
+  it("the read API serves each source's copy under its own path, and OpenAPI lists both", async () => {
+    const app = await createTestApp(h.db, { families: h.runtime.sync.families });
+    try {
+      const ids = async (url: string) => {
+        const response = await app.inject({ url, headers: bearer('reader') });
+        expect(response.statusCode, response.body).toBe(200);
+        return response.json<{ items: { odooId: number }[] }>().items.map((item) => item.odooId);
+      };
+      expect(await ids(`/api/models/${BC_MODEL}/records?limit=100`)).toEqual(main().ids(BC_MODEL));
+      expect(await ids(`/api/sources/acme/models/${BC_MODEL}/records?limit=100`)).toEqual(
+        other().ids(BC_MODEL),
+      );
+      const id = other().ids(BC_MODEL)[2]!;
+      const detail = await app.inject({
+        url: `/api/sources/acme/models/${BC_MODEL}/records/${id}`,
+        headers: bearer('reader'),
+      });
+      expect(detail.json()).toMatchObject({
+        odooId: id,
+        name: other()
+          .records(BC_MODEL)
+          .find((record) => record.id === id)!.name,
+      });
+      const unknown = await app.inject({
+        url: `/api/sources/globex/models/${BC_MODEL}/records`,
+        headers: bearer('reader'),
+      });
+      expect(unknown.statusCode).toBe(404);
+      const openapi = (await app.inject({ url: '/docs/json', headers: bearer('admin') })).json<{
+        paths: Record<string, unknown>;
+      }>();
+      expect(Object.keys(openapi.paths)).toEqual(
+        expect.arrayContaining([
+          `/api/models/${BC_MODEL}/records`,
+          `/api/sources/acme/models/${BC_MODEL}/records`,
+          `/api/sources/acme/models/${BC_MODEL}/records/{odooId}`,
+        ]),
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a key limited to acme reads its records, history and changes, and nothing of the default source', async () => {
+    const acmeReader = generateApiKey('acme-portal', 'reader');
+    const app = await createTestApp(h.db, {
+      config: testConfig({
+        API_KEYS: [...Object.values(KEYS).map((k) => k.entry), `${acmeReader.entry}:acme`].join(
+          ',',
+        ),
+        // The API knows acme from the file, as a deployment's does.
+        SYNC_SOURCES_FILE: sourcesFile(),
+        ACME_ODOO_PASSWORD: h.sandbox.password,
+      }),
+      families: h.runtime.sync.families,
+    });
+    const get = (url: string) =>
+      app.inject({ url, headers: { authorization: `Bearer ${acmeReader.key}` } });
+    try {
+      const id = other().ids(BC_MODEL)[0]!;
+      expect((await get(`/api/sources/acme/models/${BC_MODEL}/records`)).statusCode).toBe(200);
+      expect(
+        (await get(`/api/sources/acme/models/${BC_MODEL}/records/${id}/history`)).statusCode,
+      ).toBe(200);
+      for (const url of [
+        `/api/models/${BC_MODEL}/records`,
+        `/api/models/${BC_MODEL}/records/${main().ids(BC_MODEL)[0]!}/history`,
+        '/api/bcs',
+        '/api/changes?source=default',
+        '/api/changes/stream?source=default',
+      ]) {
+        const refused = await get(url);
+        expect({ url, status: refused.statusCode }).toEqual({ url, status: 403 });
+        expect(refused.json()).toMatchObject({ error: 'FORBIDDEN' });
+      }
+      // Unfiltered, its changes are acme's alone.
+      const changes = (await get('/api/changes?limit=1000')).json<{
+        changes: { source: string }[];
+      }>();
+      expect(changes.changes.length).toBeGreaterThan(0);
+      expect(new Set(changes.changes.map((change) => change.source))).toEqual(new Set(['acme']));
+      // An unlimited key reads both.
+      const all = (
+        await app.inject({ url: '/api/changes?limit=1000', headers: bearer('reader') })
+      ).json<{ changes: { source: string }[] }>();
+      expect(new Set(all.changes.map((change) => change.source))).toEqual(
+        new Set(['default', 'acme']),
+      );
+    } finally {
+      await app.close();
+    }
   });
 
   it("an edit reaches its own source's copy, not the other's of the same id", async () => {

@@ -14,7 +14,7 @@ import {
 export const HTTP_SETTINGS = {
   API_KEYS: setting(optionalText(), {
     description:
-      'Comma-separated name:role:sha256hex entries (role: reader, operator, admin). `npm run apikey` makes one.',
+      "Comma-separated name:role:sha256hex[:source+source] entries (role: reader, operator, admin); a key given sources reads only those sources' copies and changes (docs/sources.md). `npm run apikey` makes one.",
     secret: true,
   }),
   PORT: defaulted(wholeNumber('a TCP port', 0, 65_535), '3000', {

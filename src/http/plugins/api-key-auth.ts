@@ -1,8 +1,10 @@
 /**
  * API keys: `Authorization: Bearer <key>`, checked against the SHA-256 hashes of `API_KEYS` in
  * constant time. Each key has a role; `app.authorize(role)` is the onRequest hook a route uses to
- * demand at least that role, before its body is read. No key → 401, too low a role → 403, a key
- * with as many requests in flight as it may have → 429 (in-flight.ts).
+ * demand at least that role, before its body is read; `app.authorize(role, source)` for a route
+ * that serves one source's copy (docs/sources.md). No key → 401, too low a role or a key limited
+ * to other sources → 403, a key with as many requests in flight as it may have → 429
+ * (in-flight.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
@@ -19,12 +21,21 @@ export const hasRole = (role: ApiRole, wanted: ApiRole): boolean => RANK[role] >
 export interface Caller {
   readonly name: string;
   readonly role: ApiRole;
+  /** The sources it reads, when limited to some. */
+  readonly sources?: readonly string[];
 }
+
+/** Whether `caller` may read what `source` copies. */
+export const readsSource = (caller: Caller | undefined, source: string): boolean =>
+  caller?.sources === undefined || caller.sources.includes(source);
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** An onRequest hook that lets through callers with at least `role`. */
-    authorize(role: ApiRole): onRequestHookHandler;
+    /**
+     * An onRequest hook that lets through callers with at least `role`, and with `source`, only
+     * those that read that source.
+     */
+    authorize(role: ApiRole, source?: string): onRequestHookHandler;
     /** The caller a raw key belongs to, if any (for bull-board's basic auth). */
     identify(key: string): Caller | undefined;
     /**
@@ -62,7 +73,9 @@ export function createKeyMatcher(entries: readonly ApiKeyEntry[]) {
     for (const candidate of hashes) {
       if (timingSafeEqual(candidate.digest, digest)) found ??= candidate.entry;
     }
-    return found ? { name: found.name, role: found.role } : undefined;
+    return found
+      ? { name: found.name, role: found.role, ...(found.sources ? { sources: found.sources } : {}) }
+      : undefined;
   };
 }
 
@@ -110,7 +123,7 @@ export const apiKeyAuth = fp(
     app.decorateRequest('caller', undefined);
     app.decorate('identify', identify);
     app.decorate('callerOf', callerOf);
-    app.decorate('authorize', (role: ApiRole): onRequestHookHandler => {
+    app.decorate('authorize', (role: ApiRole, source?: string): onRequestHookHandler => {
       return (request, reply, done) => {
         const key = bearerKey(request);
         const caller = key ? callerOf(request) : undefined;
@@ -134,6 +147,16 @@ export const apiKeyAuth = fp(
               403,
               'FORBIDDEN',
               `this route needs the ${role} role; the key "${caller.name}" has ${caller.role}`,
+            ),
+          );
+          return;
+        }
+        if (source !== undefined && !readsSource(caller, source)) {
+          done(
+            new HttpError(
+              403,
+              'FORBIDDEN',
+              `the key "${caller.name}" reads the sources ${caller.sources!.join(', ')} only, not ${source}`,
             ),
           );
           return;

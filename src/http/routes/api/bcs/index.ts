@@ -23,6 +23,7 @@ import {
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
 import { bcModelQuery, listQuery } from './list-bcs.js';
+import { DEFAULT_SOURCE } from '../../../../families/source-family.js';
 
 export interface BcRoutesOptions {
   syncControl: SyncControl;
@@ -43,7 +44,8 @@ const notFound = (odooId: number) =>
   new HttpError(404, 'NOT_FOUND', `no BC with Odoo id ${odooId}`);
 
 export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { syncControl }) => {
-  const reader = { onRequest: app.authorize('reader') };
+  // The BC routes serve the default source's copy (docs/sources.md).
+  const reader = { onRequest: app.authorize('reader', DEFAULT_SOURCE) };
 
   app.get(
     '/api/bcs',
@@ -166,7 +168,7 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { syncCont
   app.post(
     '/api/bcs/:odooId/resync',
     {
-      onRequest: app.authorize('operator'),
+      onRequest: app.authorize('operator', DEFAULT_SOURCE),
       schema: {
         tags: ['sync'],
         summary: 'Fetch one BC fresh from Odoo and upsert it',

@@ -29,6 +29,18 @@ describe("the feed's filter over several sources", () => {
     });
   });
 
+  it("keeps a key limited to sources to their changes, and refuses it another's", () => {
+    const portal = { name: 'portal', role: 'reader' as const, sources: ['acme'] };
+    expect(filterOf(families, {}, portal).families).toEqual(['acme.bcs']);
+    expect(filterOf(families, { family: ['bcs'] }, portal).families).toEqual(['acme.bcs']);
+    expect(() => filterOf(families, { source: ['default'] }, portal)).toThrow(
+      'the key "portal" reads the sources acme only, not default',
+    );
+    expect(() => filterOf(families, { family: ['partners'] }, portal)).toThrow(
+      'the key "portal" reads none of the families asked for',
+    );
+  });
+
   it('refuses a source, a family or a model not copied here, or outside the sources asked', () => {
     expect(() => filterOf(families, { source: ['globex'] })).toThrow(
       'source: "globex" is not copied here (copied: default, acme)',

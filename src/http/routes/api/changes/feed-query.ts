@@ -12,6 +12,7 @@ import { decodePosition, encodePosition } from '../../../../feed/position.js';
 import type { FeedFilter } from '../../../../feed/read-changes.js';
 import type { SubscriptionView } from '../../../../feed/subscription-status.js';
 import { HttpError } from '../../../http-error.js';
+import { readsSource, type Caller } from '../../../plugins/api-key-auth.js';
 
 const nameList = (what: string) =>
   z
@@ -47,6 +48,7 @@ export function filterOf(
     family?: string[] | undefined;
     model?: string[] | undefined;
   },
+  caller?: Caller,
 ): FeedFilter {
   // Unfiltered, the families this API serves: the feed may hold another's (a family no longer
   // copied, or copied by workers this API is not configured for), which no route here answers.
@@ -66,16 +68,39 @@ export function filterOf(
   };
   unknown('source', query.source);
   unknown('family', query.family);
+  // An empty list asks for no filter, as an absent one (a subscription's body defaults to it).
+  const sources = query.source?.length ? query.source : undefined;
+  const named = query.family?.length ? query.family : undefined;
+  // A key limited to sources reads their changes and no other's (docs/sources.md).
+  const refused = (query.source ?? []).find((source) => !readsSource(caller, source));
+  if (refused !== undefined)
+    throw new HttpError(
+      403,
+      'FORBIDDEN',
+      `the key "${caller!.name}" reads the sources ${caller!.sources!.join(', ')} only, not ${refused}`,
+    );
   const selected = served
     .filter(
       (family) =>
-        (query.source === undefined || query.source.includes(family.source)) &&
-        (query.family === undefined || query.family.includes(family.family)),
+        readsSource(caller, family.source) &&
+        (sources === undefined || sources.includes(family.source)) &&
+        (named === undefined || named.includes(family.family)),
     )
     .map((family) => family.key);
-  const sources = [...new Set(served.map((family) => family.source))];
+  // No family at all would read as no filter: every change.
+  if (selected.length === 0)
+    throw caller?.sources
+      ? new HttpError(
+          403,
+          'FORBIDDEN',
+          `the key "${caller.name}" reads none of the families asked for`,
+        )
+      : new HttpError(400, 'BAD_REQUEST', 'no family copied here is of the sources asked for');
+  const servedSources = [...new Set(served.map((family) => family.source))];
   for (const model of query.model ?? []) {
-    const holders = sources.flatMap((source) => families.ofModel(model, source)?.family.name ?? []);
+    const holders = servedSources.flatMap(
+      (source) => families.ofModel(model, source)?.family.name ?? [],
+    );
     if (holders.length === 0)
       throw new HttpError(400, 'BAD_REQUEST', `model: "${model}" is not copied here`);
     if (!holders.some((holder) => selected.includes(holder)))

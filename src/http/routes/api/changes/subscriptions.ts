@@ -133,13 +133,15 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
     },
     async (request, reply) => {
       const { name, url, families: wanted, models, from } = request.body;
-      filterOf(families, { family: wanted, model: models });
+      const filter = filterOf(families, { family: wanted, model: models }, request.caller);
+      // A key limited to sources subscribes to their families, named: none would be all.
+      const subscribed = request.caller?.sources ? filter.families : wanted;
       const secret = request.body.secret ?? generateSecret();
       const problem = secretProblem(secret);
       if (problem) throw new HttpError(400, 'BAD_REQUEST', `body.secret: ${problem}`);
       const row = await createSubscription(
         db,
-        { name, url, secret, families: wanted, models },
+        { name, url, secret, families: subscribed, models },
         toStart(from),
         secrets,
       ).catch((error: unknown) => {

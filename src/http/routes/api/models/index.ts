@@ -16,6 +16,7 @@ import {
   type RecordFamily,
 } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../../../../families/source-family.js';
 import { FIELD_NAME } from '../../../../families/field-policy.js';
 import { HttpError } from '../../../http-error.js';
 import { bool } from '../../../records/api-columns.js';
@@ -55,8 +56,6 @@ const includesArchived = (query: object) =>
   'includeArchived' in query && query.includeArchived === true;
 
 export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { families }) => {
-  const reader = { onRequest: app.authorize('reader') };
-
   for (const family of families.all)
     for (const model of familyModels(family)) {
       // Two columns that would share a name, or a column named like the list's own parameters.
@@ -74,9 +73,15 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { fa
     }
 
   function register(family: RecordFamily, model: ModelDeclaration) {
-    const base = `/api/models/${model.model}/records`;
+    // Another source's copy of the model is served under its name (docs/sources.md).
+    const { source } = splitFamilyKey(family.name);
+    const own = source === DEFAULT_SOURCE;
+    const base = `${own ? '/api' : `/api/sources/${source}`}/models/${model.model}/records`;
+    const nameOf = (name: string) => schemaName(own ? name : `${source}.${name}`);
+    // A key limited to other sources reads nothing of this one.
+    const reader = { onRequest: app.authorize('reader', source) };
     const list = modelList(model);
-    const record = recordSchema(model, schemaName(model.model));
+    const record = recordSchema(model, nameOf(model.model));
     const tags = [`models: ${family.name}`];
     const notFound = (odooId: number) =>
       new HttpError(404, 'NOT_FOUND', `no ${model.model} record with Odoo id ${odooId}`);
@@ -121,7 +126,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { fa
                   Object.fromEntries(
                     children.map((child) => [
                       child.model,
-                      pageSchema(recordSchema(child, schemaName(child.model))).describe(
+                      pageSchema(recordSchema(child, nameOf(child.model))).describe(
                         `the first ${DETAIL_PAGE} (fewer when the page's bytes reach its share of API_PAGE_MAX_BYTES); nextCursor continues /api/models/${child.model}/records?${modelList(child).parentKey}={odooId}`,
                       ),
                     ]),
