@@ -37,7 +37,12 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { recordsPlugin } from './plugins/records.js';
 import { bullBoardRoutes } from './routes/admin/bull-board.js';
 import { bcRoutes } from './routes/api/bcs/index.js';
-import { createWebhookTokenMatcher, odooWebhookRoutes } from './routes/hooks/odoo-webhook.js';
+import {
+  createWebhookTokenMatcher,
+  odooWebhookRoutes,
+  type WebhookToken,
+} from './routes/hooks/odoo-webhook.js';
+import type { SourceConfig } from '../config/sources.js';
 import { syncRoutes } from './routes/api/sync/index.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
@@ -104,16 +109,34 @@ function requestId(request: IncomingMessage): string {
   return typeof sent === 'string' && CLIENT_REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
+/** The tokens Odoo posts with: ODOO_WEBHOOK_TOKENS for the default source, each source's own. */
+function webhookTokensOf(config: Config): WebhookToken[] {
+  return [
+    ...config.webhooks.tokenSha256.map((sha256) => ({ source: DEFAULT_SOURCE, sha256 })),
+    ...servedSources(config).flatMap((source) =>
+      source.webhookTokenSha256.map((sha256) => ({ source: source.name, sha256 })),
+    ),
+  ];
+}
+
+/** The other sources this API serves: those SYNC_SOURCES names (docs/sources.md). */
+function servedSources(config: Config): SourceConfig[] {
+  return config.sources.filter(
+    (source) => source.name !== DEFAULT_SOURCE && config.sync.sources.includes(source.name),
+  );
+}
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   // Typed as Fastify's logger so the instance type stays the plain App type routes expect.
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const { trustProxy } = config.http;
   // Odoo's webhooks with a valid token get a bucket of their own: Odoo posts one per change.
-  const webhookToken = createWebhookTokenMatcher(config.webhooks.tokenSha256);
+  const webhookTokens = webhookTokensOf(config);
+  const webhookToken = createWebhookTokenMatcher(webhookTokens);
   const isOdooWebhook = (url: string) =>
     url.startsWith(ODOO_WEBHOOK_PATH_PREFIX) &&
-    webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '');
+    webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '') !== undefined;
   const matchKey = createKeyMatcher(config.apiKeys);
   const earlyRefusal = createEarlyRefusal({
     trustsProxy: trustProxy !== false,
@@ -251,9 +274,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     deps.families ??
     (await loadFamilies(deps.db.db, config.sync.families, deps.logger, {
       withDefault: true,
-      others: config.sources.filter(
-        (source) => source.name !== DEFAULT_SOURCE && config.sync.sources.includes(source.name),
-      ),
+      others: servedSources(config),
     }));
   const syncControl = createSyncControl(deps.db.db, families, deps.queues, {
     reconcileCooldownSeconds: config.http.reconcileCooldownSeconds,
@@ -311,7 +332,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(odooWebhookRoutes, {
     db: deps.db.db,
     families,
-    tokenSha256: config.webhooks.tokenSha256,
+    tokens: webhookTokens,
     debounceMs: config.webhooks.debounceMs,
     queues: deps.queues,
     registry: metrics.registry,

@@ -4,11 +4,12 @@
  * its Odoo's, an edit reaches its own source's copy only, and one source's refused credentials
  * fail its runs alone.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { createFamilies } from '../../src/families/registry.js';
@@ -20,6 +21,7 @@ import { bearer, createTestApp, KEYS, testConfig } from '../helpers/test-app.js'
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 const acme = familyInSource(bcsFamily, { name: 'acme', schema: 'acme' });
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('two sources in one runtime', () => {
   let h: SyncHarness;
@@ -29,7 +31,7 @@ describe('two sources in one runtime', () => {
     const path = join(dir, 'sources.yaml');
     writeFileSync(
       path,
-      `sources:\n  - name: acme\n    odoo: { url: "${h.sandbox.url}", database: acme_db, username: ${h.sandbox.username}, password: { env: ACME_ODOO_PASSWORD } }\n`,
+      `sources:\n  - name: acme\n    odoo: { url: "${h.sandbox.url}", database: acme_db, username: ${h.sandbox.username}, password: { env: ACME_ODOO_PASSWORD } }\n    webhookTokens: { env: ACME_WEBHOOK_TOKENS }\n`,
     );
     return path;
   };
@@ -132,6 +134,7 @@ describe('two sources in one runtime', () => {
         // The API knows acme from the file, as a deployment's does.
         SYNC_SOURCES_FILE: sourcesFile(),
         ACME_ODOO_PASSWORD: h.sandbox.password,
+        ACME_WEBHOOK_TOKENS: sha256(randomBytes(32).toString('base64url')),
       }),
       families: h.runtime.sync.families,
     });
@@ -187,6 +190,60 @@ describe('two sources in one runtime', () => {
       )[0]?.origin;
     expect(await origin('acme.scrap_dimagaz_bc')).toBe('edited in acme');
     expect(await origin('public.scrap_dimagaz_bc')).not.toBe('edited in acme');
+  });
+
+  it("Odoo's webhook reaches the copy of the source whose token it carries", async () => {
+    const [mainToken, acmeToken] = [0, 1].map(() => randomBytes(32).toString('base64url'));
+    const app = await createTestApp(h.db, {
+      config: testConfig({
+        ODOO_WEBHOOK_TOKENS: sha256(mainToken!),
+        ODOO_WEBHOOK_DEBOUNCE_MS: '0',
+        SYNC_SOURCES_FILE: sourcesFile(),
+        ACME_ODOO_PASSWORD: h.sandbox.password,
+        ACME_WEBHOOK_TOKENS: sha256(acmeToken!),
+      }),
+      families: h.runtime.sync.families,
+      queues: h.runtime.queues,
+    });
+    try {
+      // The same id in both databases, edited in each.
+      const id = other().ids(BC_MODEL)[5]!;
+      expect(main().ids(BC_MODEL)).toContain(id);
+      main().write(BC_MODEL, id, { origin: 'hooked in the default source' });
+      other().write(BC_MODEL, id, { origin: 'hooked in acme' });
+      for (const token of [mainToken, acmeToken]) {
+        const posted = await app.inject({
+          method: 'POST',
+          url: `/hooks/odoo/${token}`,
+          payload: { _model: BC_MODEL, _id: id, _action: 'write' },
+        });
+        expect(posted.statusCode, posted.body).toBe(202);
+      }
+      const origin = async (table: string) =>
+        rowsOf<{ origin: string | null }>(
+          await h.db.db.execute(sql.raw(`select origin from ${table} where odoo_id = ${id}`)),
+        )[0]?.origin;
+      await vi.waitFor(
+        async () => {
+          expect(await origin('public.scrap_dimagaz_bc')).toBe('hooked in the default source');
+          expect(await origin('acme.scrap_dimagaz_bc')).toBe('hooked in acme');
+        },
+        { timeout: 20_000, interval: 50 },
+      );
+      // A model acme does not copy, under acme's token: refused, naming acme's models.
+      const refused = await app.inject({
+        method: 'POST',
+        url: `/hooks/odoo/${acmeToken}`,
+        payload: { _model: 'res.partner', _id: 1, _action: 'write' },
+      });
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json()).toMatchObject({
+        message:
+          'webhooks are taken for the models copied from acme (dimagaz.bc, dimagaz.bc.line), not res.partner',
+      });
+    } finally {
+      await app.close();
+    }
   });
 
   it("one source's refused credentials fail its runs alone", async () => {

@@ -4,7 +4,9 @@
  * Webhooks); the event goes to its family by its model. The token in the path is the only
  * credential Odoo can carry, so it is long and random, configured as its SHA-256
  * (`ODOO_WEBHOOK_TOKENS`, several during a rotation) and compared in constant time; a bad one is a
- * 404, like any unknown URL, and counts against the caller's address in the rate limiter. No log
+ * 404, like any unknown URL, and counts against the caller's address in the rate limiter. Each
+ * source's Odoo posts with tokens of its own (its `webhookTokens`, docs/sources.md): the token says
+ * which source's copy of the model the event is for. No log
  * line, error or metric label shows the token: the logger masks it (lib/redact-url), the route's
  * metric label is its pattern.
  *
@@ -27,28 +29,43 @@ import { queueWebhookEvent } from '../../../queues/webhook-jobs.js';
 import { keepWebhook, markNotQueued } from '../../../sync/webhook-inbox.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../../../lib/redact-url.js';
 import type { Families } from '../../../families/registry.js';
+import { familyModels } from '../../../families/family.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../../../families/source-family.js';
 import { HttpError } from '../../http-error.js';
 import { errorBody } from '../../schemas/common.js';
 
 /** Odoo's payload is an id, a few names and the fields a rule chose: small. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
+/** A token Odoo posts with, as its SHA-256, and the source whose Odoo it is given to. */
+export interface WebhookToken {
+  readonly source: string;
+  readonly sha256: string;
+}
+
 export interface OdooWebhookOptions {
   db: Db;
   families: Families;
-  tokenSha256: readonly string[];
+  tokens: readonly WebhookToken[];
   debounceMs: number;
   queues?: Queues;
   registry: Registry;
 }
 
-/** Whether a token is one of the configured ones, in time independent of which (or none). */
-export function createWebhookTokenMatcher(tokenSha256: readonly string[]) {
-  const digests = tokenSha256.map((hex) => Buffer.from(hex, 'hex'));
-  return (token: string): boolean => {
+/**
+ * The source of a token that is one of the configured ones (undefined for none), in time
+ * independent of which.
+ */
+export function createWebhookTokenMatcher(tokens: readonly WebhookToken[]) {
+  const digests = tokens.map((token) => ({
+    source: token.source,
+    digest: Buffer.from(token.sha256, 'hex'),
+  }));
+  return (token: string): string | undefined => {
     const digest = createHash('sha256').update(token, 'utf8').digest();
-    let found = false;
-    for (const candidate of digests) if (timingSafeEqual(candidate, digest)) found = true;
+    let found: string | undefined;
+    for (const candidate of digests)
+      if (timingSafeEqual(candidate.digest, digest)) found = candidate.source;
     return found;
   };
 }
@@ -73,7 +90,9 @@ const notFound = (url: string) =>
   new HttpError(404, 'NOT_FOUND', `no route POST ${url.split('?')[0]?.replace(/[^/]+$/, '…')}`);
 
 export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app, options) => {
-  const matches = createWebhookTokenMatcher(options.tokenSha256);
+  const matches = createWebhookTokenMatcher(options.tokens);
+  /** The source each request's token is of, found before its body is read. */
+  const sourceOf = new WeakMap<object, string>();
   const events = new Counter({
     name: 'erp_bridge_webhook_events_total',
     help: 'Odoo webhook events by outcome: queued, deduplicated (folded into a queued job), kept (in the inbox alone: Redis away), rejected',
@@ -88,11 +107,13 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
       onRequest: (request, _reply, done) => {
         // Before the body is read: a caller without a token learns nothing, not even a 400.
         const token = (request.params as { token?: string }).token ?? '';
-        if (token.length > 200 || !matches(token)) {
+        const source = token.length > 200 ? undefined : matches(token);
+        if (source === undefined) {
           events.inc({ outcome: 'rejected' });
           done(notFound(request.url));
           return;
         }
+        sourceOf.set(request, source);
         done();
       },
       schema: {
@@ -116,14 +137,16 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
     async (request, reply) => {
       const { queues, families } = options;
       const event = request.body;
-      const place = families.ofModel(event._model);
+      const source = sourceOf.get(request) ?? DEFAULT_SOURCE;
+      const place = families.ofModel(event._model, source);
       if (!place) {
         events.inc({ outcome: 'rejected' });
         throw new HttpError(
           422,
           'UNKNOWN_MODEL',
-          `webhooks are taken for the models copied (${families.all
-            .flatMap((family) => [family.root, ...family.children].map((model) => model.model))
+          `webhooks are taken for the models copied${source === DEFAULT_SOURCE ? '' : ` from ${source}`} (${families.all
+            .filter((family) => splitFamilyKey(family.name).source === source)
+            .flatMap((family) => familyModels(family).map((model) => model.model))
             .join(', ')}), not ${event._model}`,
         );
       }
