@@ -39,7 +39,7 @@ import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { QUEUE_SCHEMA, runQueueMigrations } from '../queues/queue-backend.js';
 import type { SharedState } from '../fleet-state/shared-state.js';
 import { CODE_FAMILIES } from '../families/registry.js';
-import { DEFAULT_SOURCE } from '../families/source-family.js';
+import { DEFAULT_SOURCE, sourceSpec } from '../families/source-family.js';
 import { placeCodeTables } from '../families/source-tables.js';
 import { ensureFeedPartitions } from '../feed/feed-partitions.js';
 
@@ -60,6 +60,7 @@ const handle = await createDb({
   poolMax: 1,
   logger,
 });
+const otherSources = config.sources.filter((one) => one.name !== DEFAULT_SOURCE);
 try {
   await runMigrations(handle);
   logger.info('migrations applied');
@@ -72,8 +73,8 @@ try {
   if (partitions.length > 0)
     logger.info({ partitions: partitions.map((p) => p.name) }, "the feed's partitions made");
   // Each other source's tables of the families declared in code, made from public's or brought
-  // level with them (docs/sources.md).
-  for (const source of config.sources.filter((one) => one.name !== DEFAULT_SOURCE)) {
+  // level with them (docs/sources.md); its configured families' come below, from its Odoo.
+  for (const source of otherSources) {
     const families = CODE_FAMILIES.filter((family) => source.families.includes(family.name));
     const placed = await placeCodeTables(handle.db, source.schema, families);
     logger.info(
@@ -81,8 +82,20 @@ try {
       placed.length > 0 ? "a source's tables made or brought level" : "a source's tables are level",
     );
   }
+  // The configured families' tables: the default source's in public, each other source's in its
+  // schema, each planned from its own Odoo's fields_get (two databases may differ).
   const { configured } = config.sync.families;
-  if (configured.length > 0) {
+  const plans = [
+    ...(config.odoo ? [{ odoo: config.odoo, specs: configured, schema: undefined }] : []),
+    ...otherSources.map((source) => ({
+      odoo: source.odoo,
+      specs: configured
+        .filter((spec) => source.families.includes(spec.name))
+        .map((spec) => sourceSpec(spec, source.name)),
+      schema: source.schema,
+    })),
+  ].filter((plan) => plan.specs.length > 0);
+  if (plans.length > 0) {
     const redis =
       config.redis.url === undefined
         ? undefined
@@ -93,27 +106,37 @@ try {
       : config.queues.backend === 'postgres'
         ? { kind: 'postgres', db: handle.db }
         : undefined;
-    // The key in use may be one a worker renewed: read through the shared store.
-    const odoo = createOdooLink({
-      db: handle.db,
-      odoo: config.odoo!,
-      logger,
-      ...(shared
-        ? { gate: createConfiguredCallBudget({ shared, odoo: config.odoo!, logger }) }
-        : {}),
-    }).client;
+    let refused: LayoutRefusedError | undefined;
     try {
-      for (const applied of await applyLayouts(handle.db, odoo, configured))
-        reportApplied(logger, applied);
-    } catch (error) {
-      // The families migrate could apply are applied: say so before naming the refused ones.
-      if (error instanceof LayoutRefusedError)
-        for (const applied of error.applied) reportApplied(logger, applied);
-      throw error;
+      for (const plan of plans) {
+        // The key in use may be one a worker renewed: read through the shared store.
+        const odoo = createOdooLink({
+          db: handle.db,
+          odoo: plan.odoo,
+          logger,
+          ...(shared
+            ? { gate: createConfiguredCallBudget({ shared, odoo: plan.odoo, logger }) }
+            : {}),
+        }).client;
+        try {
+          for (const applied of await applyLayouts(handle.db, odoo, plan.specs, {
+            ...(plan.schema === undefined ? {} : { schema: plan.schema }),
+          }))
+            reportApplied(logger, applied);
+        } catch (error) {
+          // The families migrate could apply are applied: say so before naming the refused ones;
+          // another source's are applied all the same.
+          if (!(error instanceof LayoutRefusedError)) throw error;
+          for (const applied of error.applied) reportApplied(logger, applied);
+          refused ??= error;
+        } finally {
+          await odoo.close();
+        }
+      }
     } finally {
-      await odoo.close();
       await redis?.quit();
     }
+    if (refused !== undefined) throw refused;
   }
   await adviseOnUnfitValues(handle.db, logger);
 } catch (error) {

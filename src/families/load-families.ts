@@ -16,7 +16,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf, textArray } from '../db/sql-rows.js';
 import { familyModels, type FamilySchedule, type RecordFamily } from './family.js';
 import { quotedTable } from './table-names.js';
-import { familyInSource, familyKey, type SourcePlace } from './source-family.js';
+import { familyInSource, sourceSpec, type SourcePlace } from './source-family.js';
 import {
   createFamilies,
   type Families,
@@ -112,14 +112,17 @@ async function build(
       }
       const spec = config.configured.find((family) => family.name === name);
       if (!spec) continue;
-      // `migrate` plans a configured family's tables from the default source's Odoo alone.
-      const key = familyKey(source.name, name);
-      unavailable.push({
-        name: key,
-        models: [spec.root.model, ...spec.children.map((child) => child.model)],
-        reason: `${key}: a family of SYNC_FAMILIES_FILE is copied from the default source only in this release (docs/sources.md)`,
-        schedule: spec.schedule,
-      });
+      // Planned by migrate from the source's own Odoo, its layout kept under its key.
+      const keyed = sourceSpec(spec, source.name);
+      const built = buildConfiguredFamily(keyed, layouts.get(keyed.name));
+      if (typeof built === 'string')
+        unavailable.push({
+          name: keyed.name,
+          models: [spec.root.model, ...spec.children.map((child) => child.model)],
+          reason: built,
+          schedule: spec.schedule,
+        });
+      else available.push(familyInSource(built, source));
     }
   return { available, unavailable };
 }

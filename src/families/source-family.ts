@@ -12,6 +12,7 @@ import type {
   ModelDeclaration,
   RecordFamily,
 } from './family.js';
+import type { ConfiguredFamilySpec } from './configured/spec.js';
 
 /** The source of today's ODOO_* variables: its families keep their own names, in `public`. */
 export const DEFAULT_SOURCE = 'default';
@@ -42,6 +43,14 @@ export function modelKey(source: string, model: string): string {
   return source === DEFAULT_SOURCE ? model : `${source}:${model}`;
 }
 
+/**
+ * A family of the families file as `source` declares it: named by its key there, so that the
+ * layout `migrate` plans from the source's Odoo is kept, and found, under that key.
+ */
+export function sourceSpec(spec: ConfiguredFamilySpec, source: string): ConfiguredFamilySpec {
+  return { ...spec, name: familyKey(source, spec.name) };
+}
+
 /** The source and the family a key names. */
 export function splitFamilyKey(key: string): { source: string; family: string } {
   const at = key.indexOf(SEPARATOR);
@@ -69,7 +78,11 @@ export function familyInSource(
   };
   return {
     ...family,
-    name: familyKey(source.name, family.name),
+    // A family built for the source is named by its key already (a configured one's layout is).
+    name:
+      splitFamilyKey(family.name).source === source.name
+        ? family.name
+        : familyKey(source.name, family.name),
     schedule: {
       ...(everyMs === undefined ? {} : { everyMs }),
       ...(reconcileCron === undefined ? {} : { reconcileCron }),

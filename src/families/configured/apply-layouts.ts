@@ -213,13 +213,20 @@ export async function applyLayouts(
   db: Db,
   odoo: OdooSchemaSource,
   specs: readonly ConfiguredFamilySpec[],
-  options: { lockWaitMs?: number } = {},
+  options: {
+    lockWaitMs?: number;
+    /**
+     * Another source's schema (docs/sources.md): its tables are planned and made there, each
+     * spec named by its family's key in that source.
+     */
+    schema?: string;
+  } = {},
 ): Promise<AppliedLayout[]> {
   const applied: AppliedLayout[] = [];
   const problems: string[] = [];
   const lockWaitMs = options.lockWaitMs ?? LAYOUT_LOCK_WAIT_MS;
   for (const spec of specs) {
-    const outcome = await applyLayout(db, odoo, spec, lockWaitMs);
+    const outcome = await applyLayout(db, odoo, spec, lockWaitMs, options.schema);
     if (Array.isArray(outcome)) problems.push(...outcome);
     else applied.push(outcome);
   }
@@ -242,12 +249,17 @@ async function applyLayout(
   odoo: OdooSchemaSource,
   spec: ConfiguredFamilySpec,
   lockWaitMs: number,
+  schema: string | undefined,
 ): Promise<AppliedLayout | string[]> {
   for (let reading = 1; ; reading++) {
     const seen = await layoutStamp(db, spec.name);
     const described = await describeFamily(odoo, spec);
     const outcome = await db.transaction(async (tx) => {
       await advisoryXactLock(tx, sql`${LAYOUT_LOCK_KEY}`, lockWaitMs, "migrate's layout lock");
+      // The plan's catalog reads (current_schema()) and its DDL's names are the schema's; the
+      // state tables stay public's, found further down the path.
+      if (schema !== undefined)
+        await tx.execute(sql.raw(`set local search_path to ${quoteIdentifier(schema)}, public`));
       // Another migrator applied a layout since this reading began: plan from a newer one.
       if ((await layoutStamp(tx, spec.name)) !== seen) return undefined;
       return applyReading(tx, spec, described);
