@@ -31,9 +31,13 @@
  * 10. The queues on Redis against the queues in PostgreSQL (QUEUE_BACKEND=postgres, no Redis): a
  *    full copy of 20,000 × 10 and its 10 % changed rerun over JSON-RPC, each store three times in
  *    turn; time, jobs per second, and the CPU of PostgreSQL and of the worker.
+ * 11. Sources: another source's first copy of 100,000 BCs against the default source's webhook
+ *    lag, and 50 sources × 2 families on one worker: memory, connections, Redis keys
+ *    (bench/sources-bench.ts).
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`, `queues`) runs
+ * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`, `queues`,
+ * `sources`) runs
  * some.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
@@ -56,6 +60,7 @@ import { describeFeedPruneBench, runFeedPruneBench } from './feed-prune-bench.js
 import { describeTransportBench, runTransportBench } from './transport-bench.js';
 import { describeBigValueBench, runBigValueBench } from './big-value-bench.js';
 import { describeBudgetBench, labelOf, runBudgetBench } from './budget-bench.js';
+import { describeSourcesBench, runFairnessBench, runScaleBench } from './sources-bench.js';
 
 const run = promisify(execFile);
 /** Goal 1: the worker's peak RSS for 20,000 × 10. */
@@ -418,6 +423,25 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
         ),
       ];
     });
+  },
+  sources: async () => {
+    const fair = await runFairnessBench({ big: 100_000, rate: 10, seconds: 30 });
+    const scale = await runScaleBench({ sources: 50 });
+    for (const line of describeSourcesBench(fair, scale)) process.stdout.write(`${line}\n`);
+    return [
+      atMost(
+        '-',
+        "webhook lag p95 of one source while another's first copy of 100,000 BCs runs",
+        Math.round(fair.p95Ms),
+        2_000,
+        'ms',
+      ),
+      context(
+        '-',
+        '50 sources × 2 families on one worker',
+        `${scale.workerPeakRssMb} MB peak RSS, ${scale.postgresConnections} PostgreSQL connections, ${scale.redisKeys} Redis keys`,
+      ),
+    ];
   },
   webhook: async () => {
     const result = await runWebhookBench();

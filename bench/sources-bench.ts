@@ -1,0 +1,314 @@
+/**
+ * Sources (docs/sources.md), measured with the compiled worker as a deployment runs it:
+ *
+ * 1. Fairness. Source `big` copies `--big` BCs × 2 lines from scratch while the default source's
+ *    Odoo edits its BCs (`--rate` a second for `--seconds`), each edit posted by Odoo's webhook to
+ *    the API; the lag of each edit is the time from the edit to the row in PostgreSQL (polled every
+ *    20 ms). Prints p50, p95 and max, and how far the big copy got meanwhile.
+ * 2. Scale. `--sources` sources (the default one and the others of a sources file), each copying
+ *    the BC family and the partners from a database of one sandbox: how long until every family's
+ *    first copy succeeded, the worker's peak RSS, PostgreSQL's connections and Redis's keys, in
+ *    all and per source.
+ *
+ * `npx tsx bench/sources-bench.ts [--big 100000] [--rate 10] [--seconds 30] [--sources 50]
+ * [--no-build]`, or `npm run bench -- sources`.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { createOdooSandbox, type OdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
+import { hashApiKey } from '../src/config/api-keys.js';
+import { loadConfig } from '../src/config/config.js';
+import type { DbHandle } from '../src/db/create-db.js';
+import { BC_MODEL } from '../src/families/bcs/family.js';
+import { CODE_FAMILIES } from '../src/families/registry.js';
+import { buildApp } from '../src/http/app.js';
+import { createLogger } from '../src/lib/logger.js';
+import { createQueues } from '../src/queues/queues.js';
+import { redisQueues } from '../src/queues/queue-backend.js';
+import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
+
+const run = promisify(execFile);
+
+export interface FairnessResult {
+  readonly bigRecords: number;
+  readonly edits: number;
+  readonly seen: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly maxMs: number;
+  /** BCs of the big source copied when the edits ended, of `bigRecords`. */
+  readonly bigCopiedDuringEdits: number;
+}
+
+export interface ScaleResult {
+  readonly sources: number;
+  readonly families: number;
+  readonly firstCopiesSeconds: number;
+  readonly workerPeakRssMb: number;
+  readonly postgresConnections: number;
+  readonly redisKeys: number;
+}
+
+const percentile = (sorted: readonly number[], fraction: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
+
+/** A source of the sources file: one sandbox database, its password from the environment. */
+const sourceEntry = (sandbox: OdooSandbox, name: string, database: string, families: string) =>
+  `  - name: ${name}\n    odoo: { url: "${sandbox.url}", database: ${database}, username: ${sandbox.username}, password: { env: BENCH_ODOO_PASSWORD }, protocol: jsonrpc }\n    families: [${families}]\n`;
+
+interface Deployment {
+  readonly db: DbHandle;
+  readonly env: NodeJS.ProcessEnv;
+  readonly worker: ChildProcess;
+  readonly redisUrl: string;
+  readonly stops: (() => Promise<void>)[];
+}
+
+/** PostgreSQL, Redis, a migrated database, `migrate` run with the sources file, a worker. */
+async function deploy(
+  sandbox: OdooSandbox,
+  sourcesFile: string,
+  extra: Record<string, string>,
+): Promise<Deployment> {
+  const stops: (() => Promise<void>)[] = [];
+  const [pg, redis] = await Promise.all([startLocalPostgres(), startLocalRedis()]);
+  stops.push(
+    () => pg.stop(),
+    () => redis.stop(),
+  );
+  const db = await createDatabase(pg.url, 'sources_bench');
+  stops.push(() => db.close());
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: `bench-${randomBytes(3).toString('hex')}`,
+    ODOO_URL: sandbox.url,
+    ODOO_DATABASE: sandbox.database,
+    ODOO_USERNAME: sandbox.username,
+    ODOO_PASSWORD: sandbox.password,
+    ODOO_PROTOCOL: 'jsonrpc',
+    BENCH_ODOO_PASSWORD: sandbox.password,
+    SYNC_SOURCES_FILE: sourcesFile,
+    SYNC_EVERY: '1h',
+    WORKER_HTTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+    LOG_PRETTY: 'false',
+    ...extra,
+  };
+  await run(process.execPath, ['dist/src/cli/migrate.js'], { env, maxBuffer: 64 * 1024 * 1024 });
+  const worker = await startWorker({ ...env, LOG_LEVEL: 'info' }, [], false);
+  stops.push(async () => {
+    worker.kill('SIGTERM');
+    await once(worker, 'exit');
+  });
+  return { db, env, worker, redisUrl: redis.url, stops };
+}
+
+/** Families whose last run succeeded, of those named. */
+async function succeeded(db: DbHandle, families: readonly string[]): Promise<number> {
+  const [row] = await db.sql!<{ n: number }[]>`
+    select count(distinct family)::int as n from sync_log
+    where status = 'succeeded' and family = any(${families as string[]}::text[])`;
+  return row!.n;
+}
+
+export async function runFairnessBench(options: {
+  big: number;
+  rate: number;
+  seconds: number;
+}): Promise<FairnessResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-sources-bench-'));
+  const sandbox = createOdooSandbox({
+    databases: {
+      small_db: { orders: 2_000, linesPerOrder: 2, seed: 8 },
+      big_db: { orders: options.big, linesPerOrder: 2, seed: 9 },
+    },
+  });
+  await sandbox.start();
+  const stops: (() => Promise<void>)[] = [() => sandbox.stop()];
+  try {
+    const token = randomBytes(32).toString('base64url');
+    const file = join(dir, 'sources.yaml');
+    writeFileSync(file, `sources:\n${sourceEntry(sandbox, 'big', 'big_db', 'bcs')}`);
+    const deployment = await deploy(sandbox, file, {
+      SYNC_FAMILIES: 'bcs',
+      ODOO_WEBHOOK_TOKENS: hashApiKey(token),
+    });
+    stops.push(...deployment.stops.reverse());
+    const { db } = deployment;
+    const logger = createLogger({ level: 'warn', pretty: false, name: 'bench' });
+    // The API as its process builds it, its producers on the worker's queues.
+    const connection = new Redis(deployment.redisUrl, { maxRetriesPerRequest: null });
+    stops.push(() => Promise.resolve(connection.disconnect()));
+    const queues = createQueues({
+      backend: redisQueues(connection, deployment.env.QUEUE_PREFIX!),
+      settings: { attempts: 3, backoffMs: 1_000 },
+      logger,
+    });
+    stops.push(() => queues.close());
+    const config = loadConfig(
+      {
+        ...(deployment.env as Record<string, string>),
+        API_KEYS: `bench:reader:${hashApiKey('unused')}`,
+      },
+      { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
+    );
+    const app = await buildApp({ config, logger, db, queues });
+    stops.push(() => app.close());
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+
+    // The small source's first copy done, the big one's under way: the edits start.
+    while ((await succeeded(db, ['bcs'])) === 0) await sleep(200);
+    const small = sandbox.db('small_db').control;
+    small.setWebhook({ url: `${address}/hooks/odoo/${token}`, fields: ['write_date'] });
+    const ids = small.ids(BC_MODEL);
+    const pending = new Map<number, { origin: string; atMs: number }>();
+    const lagsMs: number[] = [];
+    let edits = 0;
+    let editing = true;
+    const poller = (async () => {
+      while (editing || pending.size > 0) {
+        await sleep(20);
+        if (pending.size === 0) continue;
+        const rows = await db.sql!<{ odoo_id: number; origin: string | null }[]>`
+          select odoo_id, origin from scrap_dimagaz_bc where odoo_id = any(${[...pending.keys()]}::int[])`;
+        const now = performance.now();
+        for (const row of rows) {
+          const expected = pending.get(row.odoo_id);
+          if (expected && row.origin === expected.origin) {
+            lagsMs.push(now - expected.atMs);
+            pending.delete(row.odoo_id);
+          }
+        }
+      }
+    })();
+    const intervalMs = 1_000 / options.rate;
+    const startedMs = performance.now();
+    while (performance.now() - startedMs < options.seconds * 1_000) {
+      const odooId = ids[Math.floor(Math.random() * ids.length)]!;
+      const origin = `bench edit ${++edits}`;
+      pending.set(odooId, { origin, atMs: performance.now() });
+      small.write(BC_MODEL, odooId, { origin });
+      await sleep(Math.max(0, startedMs + edits * intervalMs - performance.now()));
+    }
+    const [copied] = await db.sql!<{ n: number }[]>`
+      select count(*)::int as n from big.scrap_dimagaz_bc`;
+    editing = false;
+    await Promise.race([poller, sleep(15_000)]);
+    const missed = pending.size;
+    pending.clear();
+    await poller;
+    lagsMs.sort((a, b) => a - b);
+    return {
+      bigRecords: options.big,
+      edits,
+      seen: edits - missed,
+      p50Ms: percentile(lagsMs, 0.5),
+      p95Ms: percentile(lagsMs, 0.95),
+      maxMs: lagsMs.at(-1) ?? Number.NaN,
+      bigCopiedDuringEdits: copied!.n,
+    };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runScaleBench(options: { sources: number }): Promise<ScaleResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-sources-bench-'));
+  const names = Array.from(
+    { length: options.sources - 1 },
+    (_, i) => `s${String(i + 1).padStart(2, '0')}`,
+  );
+  const sandbox = createOdooSandbox({
+    databases: Object.fromEntries(
+      [['main_db', 0] as const, ...names.map((name, i) => [`${name}_db`, i + 1] as const)].map(
+        ([database, seed]) => [database, { orders: 100, linesPerOrder: 2, partners: 50, seed }],
+      ),
+    ),
+  });
+  await sandbox.start();
+  const stops: (() => Promise<void>)[] = [() => sandbox.stop()];
+  try {
+    const file = join(dir, 'sources.yaml');
+    writeFileSync(
+      file,
+      `sources:\n${names.map((name) => sourceEntry(sandbox, name, `${name}_db`, 'bcs, partners')).join('')}`,
+    );
+    const startedMs = performance.now();
+    const deployment = await deploy(sandbox, file, { SYNC_FAMILIES: 'bcs,partners' });
+    stops.push(...deployment.stops.reverse());
+    const families = [
+      'bcs',
+      'partners',
+      ...names.flatMap((name) => [`${name}.bcs`, `${name}.partners`]),
+    ];
+    // Every schedule fires at the worker's start: each family's first copy.
+    while ((await succeeded(deployment.db, families)) < families.length) await sleep(500);
+    const firstCopiesSeconds = (performance.now() - startedMs) / 1_000;
+    const [connections] = await deployment.db.sql!<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity where datname = current_database()`;
+    const redis = new Redis(deployment.redisUrl);
+    const redisKeys = await redis.dbsize();
+    redis.disconnect();
+    return {
+      sources: options.sources,
+      families: families.length,
+      firstCopiesSeconds,
+      workerPeakRssMb: peakRssMb(deployment.worker.pid!),
+      postgresConnections: connections!.n,
+      redisKeys,
+    };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function describeSourcesBench(fair: FairnessResult, scale: ScaleResult): string[] {
+  return [
+    `fairness: while source big copies ${fair.bigRecords.toLocaleString('en-US')} BCs × 2 from scratch, ` +
+      `${fair.edits} webhook edits on the default source: in the copy ${fair.seen}; ` +
+      `p50 ${fair.p50Ms.toFixed(0)} ms, p95 ${fair.p95Ms.toFixed(0)} ms, max ${fair.maxMs.toFixed(0)} ms ` +
+      `(goal: p95 < 2,000 ms); big's BCs copied meanwhile: ${fair.bigCopiedDuringEdits.toLocaleString('en-US')}`,
+    `scale: ${scale.sources} sources × 2 families (${scale.families}) on one worker: every first copy in ` +
+      `${scale.firstCopiesSeconds.toFixed(1)} s (migrate and start included); worker peak RSS ` +
+      `${scale.workerPeakRssMb} MB (${(scale.workerPeakRssMb / scale.sources).toFixed(1)} MB a source); ` +
+      `PostgreSQL connections ${scale.postgresConnections}; Redis keys ${scale.redisKeys} ` +
+      `(${(scale.redisKeys / scale.sources).toFixed(0)} a source)`,
+  ];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: {
+      big: { type: 'string', default: '100000' },
+      rate: { type: 'string', default: '10' },
+      seconds: { type: 'string', default: '30' },
+      sources: { type: 'string', default: '50' },
+      'no-build': { type: 'boolean', default: false },
+    },
+  });
+  if (!values['no-build']) buildDist();
+  const fair = await runFairnessBench({
+    big: Number(values.big),
+    rate: Number(values.rate),
+    seconds: Number(values.seconds),
+  });
+  const scale = await runScaleBench({ sources: Number(values.sources) });
+  for (const line of describeSourcesBench(fair, scale)) console.log(line);
+  process.exit(0);
+}
