@@ -40,15 +40,21 @@ export class FamiliesNotMigratedError extends AppError {
   }
 }
 
-/** The tables of a family placed in a source's schema that are not there (`migrate` makes them). */
-async function missingTables(db: Db, family: RecordFamily): Promise<string[]> {
-  const tables = familyModels(family).map((model) => quotedTable(model.table));
+/**
+ * Of the tables of families placed in sources' schemas, those that are not there (`migrate` makes
+ * them): one query for every source, as each run's start reloads the families.
+ */
+async function missingTables(db: Db, families: readonly RecordFamily[]): Promise<Set<string>> {
+  const tables = families.flatMap((family) =>
+    familyModels(family).map((model) => quotedTable(model.table)),
+  );
+  if (tables.length === 0) return new Set();
   const rows = rowsOf<{ name: string }>(
     await db.execute(sql`
       select name from unnest(${textArray(tables)}::text[]) as wanted(name)
       where to_regclass(name) is null`),
   );
-  return rows.map((row) => row.name);
+  return new Set(rows.map((row) => row.name));
 }
 
 /** Another source, as the families it copies are loaded for it (docs/sources.md). */
@@ -94,36 +100,45 @@ async function build(
       });
     else available.push(built);
   }
-  for (const source of sources.others)
-    for (const name of source.families.filter((family) => config.copied.includes(family))) {
-      const code = config.code.find((family) => family.name === name);
-      if (code) {
-        const placed = familyInSource(code, source);
-        const missing = await missingTables(db, placed);
-        if (missing.length === 0) available.push(placed);
-        else
-          unavailable.push({
-            name: placed.name,
-            models: familyModels(placed).map((model) => model.model),
-            reason: `${placed.name}: schema ${source.schema} has no table ${missing.join(', ')}: run migrate`,
-            schedule: placed.schedule,
-          });
-        continue;
-      }
-      const spec = config.configured.find((family) => family.name === name);
-      if (!spec) continue;
-      // Planned by migrate from the source's own Odoo, its layout kept under its key.
-      const keyed = sourceSpec(spec, source.name);
-      const built = buildConfiguredFamily(keyed, layouts.get(keyed.name));
-      if (typeof built === 'string')
+  const others = sources.others.flatMap((source) =>
+    source.families
+      .filter((family) => config.copied.includes(family))
+      .map((name) => ({ source, name, code: config.code.find((family) => family.name === name) })),
+  );
+  const missing = await missingTables(
+    db,
+    others.flatMap(({ source, code }) => (code ? [familyInSource(code, source)] : [])),
+  );
+  for (const { source, name, code } of others) {
+    if (code) {
+      const placed = familyInSource(code, source);
+      const absent = familyModels(placed)
+        .map((model) => quotedTable(model.table))
+        .filter((table) => missing.has(table));
+      if (absent.length === 0) available.push(placed);
+      else
         unavailable.push({
-          name: keyed.name,
-          models: [spec.root.model, ...spec.children.map((child) => child.model)],
-          reason: built,
-          schedule: spec.schedule,
+          name: placed.name,
+          models: familyModels(placed).map((model) => model.model),
+          reason: `${placed.name}: schema ${source.schema} has no table ${absent.join(', ')}: run migrate`,
+          schedule: placed.schedule,
         });
-      else available.push(familyInSource(built, source));
+      continue;
     }
+    const spec = config.configured.find((family) => family.name === name);
+    if (!spec) continue;
+    // Planned by migrate from the source's own Odoo, its layout kept under its key.
+    const keyed = sourceSpec(spec, source.name);
+    const built = buildConfiguredFamily(keyed, layouts.get(keyed.name));
+    if (typeof built === 'string')
+      unavailable.push({
+        name: keyed.name,
+        models: [spec.root.model, ...spec.children.map((child) => child.model)],
+        reason: built,
+        schedule: spec.schedule,
+      });
+    else available.push(familyInSource(built, source));
+  }
   return { available, unavailable };
 }
 
