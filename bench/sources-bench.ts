@@ -4,13 +4,15 @@
  * 1. Fairness. Source `big` copies `--big` BCs × 2 lines from scratch while the default source's
  *    Odoo edits its BCs (`--rate` a second for `--seconds`), each edit posted by Odoo's webhook to
  *    the API; the lag of each edit is the time from the edit to the row in PostgreSQL (polled every
- *    20 ms). Prints p50, p95 and max, and how far the big copy got meanwhile.
+ *    20 ms). Prints p50, p95 and max, and how far the big copy got meanwhile. Then big's Odoo is
+ *    down (every call a proxy's 502) for `--down` seconds while the edits go on: the default
+ *    source's lag again, and how long after big's Odoo is back a run of big succeeds.
  * 2. Scale. `--sources` sources (the default one and the others of a sources file), each copying
  *    the BC family and the partners from a database of one sandbox: how long until every family's
  *    first copy succeeded, the worker's peak RSS, PostgreSQL's connections and Redis's keys, in
  *    all and per source.
  *
- * `npx tsx bench/sources-bench.ts [--big 100000] [--rate 10] [--seconds 30] [--sources 50]
+ * `npx tsx bench/sources-bench.ts [--big 100000] [--rate 10] [--seconds 30] [--down 60] [--sources 50]
  * [--no-build]`, or `npm run bench -- sources`.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -29,7 +31,6 @@ import { createOdooSandbox, type OdooSandbox } from '../dev/sandbox/odoo-sandbox
 import { hashApiKey } from '../src/config/api-keys.js';
 import { loadConfig } from '../src/config/config.js';
 import type { DbHandle } from '../src/db/create-db.js';
-import { BC_MODEL } from '../src/families/bcs/family.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -37,6 +38,7 @@ import { createQueues } from '../src/queues/queues.js';
 import { redisQueues } from '../src/queues/queue-backend.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
+import { measureWebhookLag, percentile } from './webhook-lag.js';
 
 const run = promisify(execFile);
 
@@ -49,6 +51,10 @@ export interface FairnessResult {
   readonly maxMs: number;
   /** BCs of the big source copied when the edits ended, of `bigRecords`. */
   readonly bigCopiedDuringEdits: number;
+  /** The default source's lag while big's Odoo was down. */
+  readonly down: { seconds: number; edits: number; seen: number; p95Ms: number; maxMs: number };
+  /** From big's Odoo back to a run of big that succeeded. */
+  readonly recoveredSeconds: number;
 }
 
 export interface ScaleResult {
@@ -59,9 +65,6 @@ export interface ScaleResult {
   readonly postgresConnections: number;
   readonly redisKeys: number;
 }
-
-const percentile = (sorted: readonly number[], fraction: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
 
 /** A source of the sources file: one sandbox database, its password from the environment. */
 const sourceEntry = (sandbox: OdooSandbox, name: string, database: string, families: string) =>
@@ -129,6 +132,8 @@ export async function runFairnessBench(options: {
   big: number;
   rate: number;
   seconds: number;
+  /** How long big's Odoo is down. */
+  down: number;
 }): Promise<FairnessResult> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-sources-bench-'));
   const sandbox = createOdooSandbox({
@@ -174,52 +179,49 @@ export async function runFairnessBench(options: {
     while ((await succeeded(db, ['bcs'])) === 0) await sleep(200);
     const small = sandbox.db('small_db').control;
     small.setWebhook({ url: `${address}/hooks/odoo/${token}`, fields: ['write_date'] });
-    const ids = small.ids(BC_MODEL);
-    const pending = new Map<number, { origin: string; atMs: number }>();
-    const lagsMs: number[] = [];
-    let edits = 0;
-    let editing = true;
-    const poller = (async () => {
-      while (editing || pending.size > 0) {
-        await sleep(20);
-        if (pending.size === 0) continue;
-        const rows = await db.sql!<{ odoo_id: number; origin: string | null }[]>`
-          select odoo_id, origin from scrap_dimagaz_bc where odoo_id = any(${[...pending.keys()]}::int[])`;
-        const now = performance.now();
-        for (const row of rows) {
-          const expected = pending.get(row.odoo_id);
-          if (expected && row.origin === expected.origin) {
-            lagsMs.push(now - expected.atMs);
-            pending.delete(row.odoo_id);
-          }
-        }
-      }
-    })();
-    const intervalMs = 1_000 / options.rate;
-    const startedMs = performance.now();
-    while (performance.now() - startedMs < options.seconds * 1_000) {
-      const odooId = ids[Math.floor(Math.random() * ids.length)]!;
-      const origin = `bench edit ${++edits}`;
-      pending.set(odooId, { origin, atMs: performance.now() });
-      small.write(BC_MODEL, odooId, { origin });
-      await sleep(Math.max(0, startedMs + edits * intervalMs - performance.now()));
-    }
+    const editFor = (seconds: number, label: string) =>
+      measureWebhookLag({ db, control: small, rate: options.rate, seconds, label });
+    const first = await editFor(options.seconds, 'busy');
     const [copied] = await db.sql!<{ n: number }[]>`
       select count(*)::int as n from big.scrap_dimagaz_bc`;
-    editing = false;
-    await Promise.race([poller, sleep(15_000)]);
-    const missed = pending.size;
-    pending.clear();
-    await poller;
-    lagsMs.sort((a, b) => a - b);
+
+    // Big's Odoo down: every call a proxy's error page, while the default source's edits go on.
+    const big = sandbox.db('big_db').control;
+    const outage = big.injectFault({ kind: 'html', status: 502, times: Infinity });
+    const down = await editFor(options.down, 'outage');
+    outage.remove();
+    const backMs = performance.now();
+    // A run of big, again until one succeeds: skipped while the run the outage failed holds its
+    // lease, failed while its retries are spent.
+    for (let job = await queues.add('sync-run', { family: 'big.bcs', trigger: 'bench' }); ;) {
+      await sleep(200);
+      const fresh = await queues.byName.sync.getJob(job.id!);
+      const state = await fresh?.getState();
+      if (
+        state === 'completed' &&
+        (fresh!.returnvalue as { status?: string }).status === 'succeeded'
+      )
+        break;
+      if (state === 'completed' || state === 'failed' || state === undefined)
+        job = await queues.add('sync-run', { family: 'big.bcs', trigger: 'bench' });
+    }
+    const recoveredSeconds = (performance.now() - backMs) / 1_000;
     return {
       bigRecords: options.big,
-      edits,
-      seen: edits - missed,
-      p50Ms: percentile(lagsMs, 0.5),
-      p95Ms: percentile(lagsMs, 0.95),
-      maxMs: lagsMs.at(-1) ?? Number.NaN,
+      edits: first.edits,
+      seen: first.seen,
+      p50Ms: percentile(first.lagsMs, 0.5),
+      p95Ms: percentile(first.lagsMs, 0.95),
+      maxMs: first.lagsMs.at(-1) ?? Number.NaN,
       bigCopiedDuringEdits: copied!.n,
+      down: {
+        seconds: options.down,
+        edits: down.edits,
+        seen: down.seen,
+        p95Ms: percentile(down.lagsMs, 0.95),
+        maxMs: down.lagsMs.at(-1) ?? Number.NaN,
+      },
+      recoveredSeconds,
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -284,6 +286,9 @@ export function describeSourcesBench(fair: FairnessResult, scale: ScaleResult): 
       `${fair.edits} webhook edits on the default source: in the copy ${fair.seen}; ` +
       `p50 ${fair.p50Ms.toFixed(0)} ms, p95 ${fair.p95Ms.toFixed(0)} ms, max ${fair.maxMs.toFixed(0)} ms ` +
       `(goal: p95 < 2,000 ms); big's BCs copied meanwhile: ${fair.bigCopiedDuringEdits.toLocaleString('en-US')}`,
+    `an outage: big's Odoo down ${fair.down.seconds} s (every call a 502), ${fair.down.edits} edits on the default ` +
+      `source: in the copy ${fair.down.seen}; p95 ${fair.down.p95Ms.toFixed(0)} ms, max ${fair.down.maxMs.toFixed(0)} ms; ` +
+      `big's Odoo back, a run of big succeeded ${fair.recoveredSeconds.toFixed(1)} s later`,
     `scale: ${scale.sources} sources × 2 families (${scale.families}) on one worker: every first copy in ` +
       `${scale.firstCopiesSeconds.toFixed(1)} s (migrate and start included); worker peak RSS ` +
       `${scale.workerPeakRssMb} MB (${(scale.workerPeakRssMb / scale.sources).toFixed(1)} MB a source); ` +
@@ -298,6 +303,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       big: { type: 'string', default: '100000' },
       rate: { type: 'string', default: '10' },
       seconds: { type: 'string', default: '30' },
+      down: { type: 'string', default: '60' },
       sources: { type: 'string', default: '50' },
       'no-build': { type: 'boolean', default: false },
     },
@@ -307,6 +313,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     big: Number(values.big),
     rate: Number(values.rate),
     seconds: Number(values.seconds),
+    down: Number(values.down),
   });
   const scale = await runScaleBench({ sources: Number(values.sources) });
   for (const line of describeSourcesBench(fair, scale)) console.log(line);

@@ -8,7 +8,6 @@
  * `npm run bench -- webhook`.
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createOdooClient } from '../src/clients/odoo/index.js';
@@ -18,9 +17,9 @@ import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/lib/logger.js';
-import { BC_MODEL } from '../src/families/bcs/family.js';
 import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
 import { startBenchRuntime } from './bench-runtime.js';
+import { measureWebhookLag, percentile } from './webhook-lag.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
 
@@ -31,9 +30,6 @@ export interface WebhookBenchResult {
   p95Ms: number;
   maxMs: number;
 }
-
-const percentile = (sorted: readonly number[], fraction: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
 
 export async function runWebhookBench(
   options: { seconds?: number; rate?: number; orders?: number } = {},
@@ -92,48 +88,19 @@ export async function runWebhookBench(
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     sandbox.control.setWebhook({ url: `${address}/hooks/odoo/${token}`, fields: ['write_date'] });
 
-    const ids = sandbox.control.ids(BC_MODEL);
-    const pending = new Map<number, { origin: string; atMs: number }>();
-    const lagsMs: number[] = [];
-    let edits = 0;
-    let editing = true;
-    const poller = (async () => {
-      while (editing || pending.size > 0) {
-        await sleep(20);
-        if (pending.size === 0) continue;
-        const rows = await db.sql!<{ odoo_id: number; origin: string | null }[]>`
-          select odoo_id, origin from scrap_dimagaz_bc where odoo_id = any(${[...pending.keys()]}::int[])`;
-        const now = performance.now();
-        for (const row of rows) {
-          const expected = pending.get(row.odoo_id);
-          if (expected && row.origin === expected.origin) {
-            lagsMs.push(now - expected.atMs);
-            pending.delete(row.odoo_id);
-          }
-        }
-      }
-    })();
-    const intervalMs = 1_000 / rate;
-    const startedMs = performance.now();
-    while (performance.now() - startedMs < seconds * 1_000) {
-      const odooId = ids[Math.floor(Math.random() * ids.length)]!;
-      const origin = `bench edit ${++edits}`;
-      pending.set(odooId, { origin, atMs: performance.now() });
-      sandbox.control.write(BC_MODEL, odooId, { origin });
-      await sleep(Math.max(0, startedMs + edits * intervalMs - performance.now()));
-    }
-    editing = false;
-    await Promise.race([poller, sleep(15_000)]);
-    const missed = pending.size;
-    pending.clear();
-    await poller;
-    lagsMs.sort((a, b) => a - b);
+    const sample = await measureWebhookLag({
+      db,
+      control: sandbox.control,
+      rate,
+      seconds,
+      label: 'bench',
+    });
     return {
-      edits,
-      seen: edits - missed,
-      p50Ms: percentile(lagsMs, 0.5),
-      p95Ms: percentile(lagsMs, 0.95),
-      maxMs: lagsMs.at(-1) ?? Number.NaN,
+      edits: sample.edits,
+      seen: sample.seen,
+      p50Ms: percentile(sample.lagsMs, 0.5),
+      p95Ms: percentile(sample.lagsMs, 0.95),
+      maxMs: sample.lagsMs.at(-1) ?? Number.NaN,
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
