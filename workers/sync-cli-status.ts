@@ -84,8 +84,8 @@ export async function describeStatus(
       const [state, watermarks, runs, failures, unfit] = await Promise.all([
         readSyncState(db, family.name),
         readWatermarks(db, family.name),
-        listRuns(db, { limit: RUNS_SHOWN, family: family.name }),
-        listFailures(db, { limit: FAILURES_SHOWN, family: family.name }),
+        listRuns(db, { limit: RUNS_SHOWN, families: [family.name] }),
+        listFailures(db, { limit: FAILURES_SHOWN, families: [family.name] }),
         readUnfitValues(db, family.name),
       ]);
       const models = [family.root, ...family.children].map((model) => model.model);

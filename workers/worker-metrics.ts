@@ -294,7 +294,7 @@ async function readFamilies(
       const [state, failures] = await Promise.all([
         readSyncState(db, name),
         // The count alone (no row): one scan of the family's entries in its index.
-        listFailures(db, { limit: 0, family: name }),
+        listFailures(db, { limit: 0, families: [name] }),
       ]);
       return {
         family: name,
