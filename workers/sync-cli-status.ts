@@ -1,18 +1,22 @@
 /**
- * What `npm run sync -- status` prints: the Odoo link (transport, API key), then each family's
- * state, its last runs and pending failures; each family waiting for `migrate`, with why; then
- * the change feed's subscriptions (how far behind, failures, dead letters).
+ * What `npm run sync -- status` prints, source by source (the default source first): its Odoo's
+ * link (transport, API key) and call pause, then each of its families' state, last runs and
+ * pending failures, and each waiting for `migrate`, with why; then the change feed's
+ * subscriptions (how far behind, failures, dead letters). A deployment with the default source
+ * alone prints no source heading.
  */
 import type { OdooConfig } from '../src/config/odoo-config.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Config } from '../src/config/config.js';
 import type { Logger } from '../src/lib/logger.js';
+import { redactUrl } from '../src/lib/redact-url.js';
 import { openQueueRedis } from '../src/queues/redis-connection.js';
 import { readCallPause, type CallPause } from '../src/odoo-budget/call-budget.js';
 import { linkStatusLines } from '../src/odoo-link/link-status.js';
 import { readLinkStatus } from '../src/odoo-link/link-store.js';
 import type { RecordFamily } from '../src/families/family.js';
 import type { UnavailableFamily } from '../src/families/registry.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../src/families/source-family.js';
 import { describeSubscriptionLines, viewSubscriptions } from '../src/feed/subscription-status.js';
 import { listRuns } from '../src/sync/run-log.js';
 import { listFailures } from '../src/sync/sync-failures.js';
@@ -33,19 +37,21 @@ function pauseLine(pause: PauseReading): string {
 }
 
 /**
- * The call budget's pause, read once from the queue Redis when one is configured (`unknown` when
- * it does not answer within a couple of seconds: status is still printed), or from `db` when the
- * fleet keeps it in PostgreSQL (QUEUE_BACKEND=postgres without Redis).
+ * The call budget's pause of `odoo` (the default source's by default), read once from the queue
+ * Redis when one is configured (`unknown` when it does not answer within a couple of seconds:
+ * status is still printed), or from `db` when the fleet keeps it in PostgreSQL
+ * (QUEUE_BACKEND=postgres without Redis).
  */
 export async function readPauseOnce(
   config: Config,
   logger: Logger,
   db?: Db,
+  odoo: OdooConfig | undefined = config.odoo,
 ): Promise<PauseReading> {
-  if (!config.odoo) return null;
+  if (!odoo) return null;
   if (!config.redis.url)
     return config.queues.backend === 'postgres' && db
-      ? readCallPause({ kind: 'postgres', db }, config.odoo)
+      ? readCallPause({ kind: 'postgres', db }, odoo)
       : null;
   const redis = openQueueRedis(
     config.redis.url,
@@ -60,10 +66,7 @@ export async function readPauseOnce(
   redis.on('error', (error: Error) => logger.debug({ err: error }, 'status: queue Redis'));
   try {
     await redis.connect();
-    return await readCallPause(
-      { kind: 'redis', redis, prefix: config.redis.queuePrefix },
-      config.odoo,
-    );
+    return await readCallPause({ kind: 'redis', redis, prefix: config.redis.queuePrefix }, odoo);
   } catch {
     return 'unknown';
   } finally {
@@ -71,88 +74,164 @@ export async function readPauseOnce(
   }
 }
 
-export async function describeStatus(
-  db: Db,
-  families: readonly RecordFamily[],
-  unavailable: readonly UnavailableFamily[] = [],
-  odoo?: OdooConfig,
-  pause: PauseReading = null,
-): Promise<{ text: string; data: unknown }> {
-  const link = await readLinkStatus(db, odoo);
-  const sections = await Promise.all(
-    families.map(async (family) => {
-      const [state, watermarks, runs, failures, unfit] = await Promise.all([
-        readSyncState(db, family.name),
-        readWatermarks(db, family.name),
-        listRuns(db, { limit: RUNS_SHOWN, family: family.name }),
-        listFailures(db, { limit: FAILURES_SHOWN, family: family.name }),
-        readUnfitValues(db, family.name),
-      ]);
-      const models = [family.root, ...family.children].map((model) => model.model);
-      const lines = [
-        `${family.name} (${models.join(', ')})`,
-        `  schedule:      ${state?.pausedAt ? `paused since ${state.pausedAt.toISOString()} by ${state.pausedBy ?? '?'}` : 'active'}`,
-        ...models.map(
-          (model) =>
-            `  watermark:     ${model} ${watermarks[model]?.toISOString() ?? 'none (next run copies everything)'}`,
-        ),
-        // The one2many link tables' targets, scanned on their own (docs/models.md).
-        ...Object.entries(watermarks)
-          .filter(([key]) => !models.includes(key))
-          .map(([key, date]) => `  watermark:     ${key} ${date.toISOString()}`),
-        `  syncing:       ${state?.isSyncing ? `yes, lease held by ${state.leaseOwner} until ${state.leaseExpiresAt?.toISOString()}` : 'no'}`,
-        `  last success:  ${state?.lastSuccessAt?.toISOString() ?? 'never'}`,
-        `  last reconcile: ${state?.lastReconcileAt?.toISOString() ?? 'never'}`,
-        `  last verify:   ${state?.lastVerifyAt?.toISOString() ?? 'never'} (next slice ${state?.verifySlice ?? 0})`,
-        `  pending failures: ${failures.total}${failures.rows.map((f) => `\n    ${family.noun} ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
-        ...(unfit.length > 0
-          ? ['  values left out of their columns:', ...unfit.map((u) => `    ${describeUnfit(u)}`)]
-          : []),
-        '  last runs:',
-        ...runs.map(
-          (r) =>
-            `    #${r.id} ${r.kind} ${r.status} (${r.trigger}) ${r.startedAt.toISOString()} ${
-              r.kind === 'verify'
-                ? `checked=${r.recordsSeen} drifted=${r.drifted} healed=${r.healed}`
-                : `created=${r.created} updated=${r.updated}`
-            } archived=${r.archived} failed=${r.failed}`,
-        ),
-      ];
-      return {
-        text: lines.join('\n'),
-        data: {
-          family: family.name,
-          state,
-          watermarks,
-          runs,
-          failures: failures.rows,
-          pendingFailures: failures.total,
-          unfitValues: unfit,
-        },
-      };
-    }),
-  );
-  const waiting = unavailable.map((family) => ({
+/** A source as status heads its families: its place and its Odoo (none: no link shown). */
+interface StatusSource {
+  readonly name: string;
+  /** The PostgreSQL schema of its copy, when known. */
+  readonly schema?: string | undefined;
+  readonly odoo?: OdooConfig | undefined;
+}
+
+interface Section {
+  readonly text: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** A family's key as its section and its data name it: with its source and its own name. */
+function named(key: string) {
+  const { source, family } = splitFamilyKey(key);
+  return { family: key, source, name: family };
+}
+
+async function familySection(db: Db, family: RecordFamily): Promise<Section> {
+  const [state, watermarks, runs, failures, unfit] = await Promise.all([
+    readSyncState(db, family.name),
+    readWatermarks(db, family.name),
+    listRuns(db, { limit: RUNS_SHOWN, families: [family.name] }),
+    listFailures(db, { limit: FAILURES_SHOWN, families: [family.name] }),
+    readUnfitValues(db, family.name),
+  ]);
+  const models = [family.root, ...family.children].map((model) => model.model);
+  const lines = [
+    `${family.name} (${models.join(', ')})`,
+    `  schedule:      ${state?.pausedAt ? `paused since ${state.pausedAt.toISOString()} by ${state.pausedBy ?? '?'}` : 'active'}`,
+    ...models.map(
+      (model) =>
+        `  watermark:     ${model} ${watermarks[model]?.toISOString() ?? 'none (next run copies everything)'}`,
+    ),
+    // The one2many link tables' targets, scanned on their own (docs/models.md).
+    ...Object.entries(watermarks)
+      .filter(([key]) => !models.includes(key))
+      .map(([key, date]) => `  watermark:     ${key} ${date.toISOString()}`),
+    `  syncing:       ${state?.isSyncing ? `yes, lease held by ${state.leaseOwner} until ${state.leaseExpiresAt?.toISOString()}` : 'no'}`,
+    `  last success:  ${state?.lastSuccessAt?.toISOString() ?? 'never'}`,
+    `  last reconcile: ${state?.lastReconcileAt?.toISOString() ?? 'never'}`,
+    `  last verify:   ${state?.lastVerifyAt?.toISOString() ?? 'never'} (next slice ${state?.verifySlice ?? 0})`,
+    `  pending failures: ${failures.total}${failures.rows.map((f) => `\n    ${family.noun} ${f.odooId}: ${f.error} (${f.attempts} attempts)`).join('')}`,
+    ...(unfit.length > 0
+      ? ['  values left out of their columns:', ...unfit.map((u) => `    ${describeUnfit(u)}`)]
+      : []),
+    '  last runs:',
+    ...runs.map(
+      (r) =>
+        `    #${r.id} ${r.kind} ${r.status} (${r.trigger}) ${r.startedAt.toISOString()} ${
+          r.kind === 'verify'
+            ? `checked=${r.recordsSeen} drifted=${r.drifted} healed=${r.healed}`
+            : `created=${r.created} updated=${r.updated}`
+        } archived=${r.archived} failed=${r.failed}`,
+    ),
+  ];
+  return {
+    text: lines.join('\n'),
+    data: {
+      ...named(family.name),
+      state,
+      watermarks,
+      runs,
+      failures: failures.rows,
+      pendingFailures: failures.total,
+      unfitValues: unfit,
+      available: true,
+    },
+  };
+}
+
+function waitingSection(family: UnavailableFamily): Section {
+  return {
     text: [
       `${family.name} (${family.models.join(', ')})`,
       `  unavailable:   ${family.reason} (code FAMILY_NOT_MIGRATED); its jobs fail, the other families are copied`,
     ].join('\n'),
-    data: { family: family.name, available: false, unavailableReason: family.reason },
-  }));
+    data: { ...named(family.name), available: false, unavailableReason: family.reason },
+  };
+}
+
+/**
+ * The status of `families` and of those waiting for `migrate`, grouped by source in the order of
+ * `sources` (a source they name and `sources` does not comes last, without its Odoo); `pauseOf`
+ * reads the call pause of each source's Odoo shown.
+ */
+export async function describeStatus(
+  db: Db,
+  families: readonly RecordFamily[],
+  unavailable: readonly UnavailableFamily[] = [],
+  {
+    sources = [],
+    pauseOf = () => Promise.resolve(null),
+  }: {
+    sources?: readonly StatusSource[];
+    pauseOf?: (odoo: OdooConfig) => Promise<PauseReading>;
+  } = {},
+): Promise<{ text: string; data: unknown }> {
+  const sourceOf = (family: { name: string }) => splitFamilyKey(family.name).source;
+  const named = new Set([...families, ...unavailable].map(sourceOf));
+  const shown: StatusSource[] = [
+    ...sources.filter((source) => named.has(source.name)),
+    ...[...named]
+      .filter((name) => !sources.some((source) => source.name === name))
+      .map((name) => ({ name })),
+  ];
+  // One source, the default one: the output of a deployment without sources, as it always was.
+  const headed = shown.some((source) => source.name !== DEFAULT_SOURCE);
+  const groups = await Promise.all(
+    shown.map(async (source) => {
+      const [link, pause] = await Promise.all([
+        readLinkStatus(db, source.odoo),
+        source.odoo ? pauseOf(source.odoo) : null,
+      ]);
+      const odoo = source.odoo
+        ? `Odoo ${redactUrl(source.odoo.url)}, database ${source.odoo.database}`
+        : 'no Odoo configured here';
+      const top = [
+        ...(headed
+          ? [
+              `=== source ${source.name}: ${odoo}${source.schema ? `; schema ${source.schema}` : ''} ===`,
+            ]
+          : []),
+        ...(link ? [...linkStatusLines(link), pauseLine(pause)] : []),
+      ];
+      const sections = [
+        ...(await Promise.all(
+          families.filter((f) => sourceOf(f) === source.name).map((f) => familySection(db, f)),
+        )),
+        ...unavailable.filter((f) => sourceOf(f) === source.name).map(waitingSection),
+      ];
+      return {
+        name: source.name,
+        text: [...(top.length > 0 ? [top.join('\n')] : []), ...sections.map((s) => s.text)],
+        source: {
+          source: source.name,
+          schema: source.schema ?? null,
+          odoo: link,
+          odooCallPause: pause,
+        },
+        families: sections.map((section) => section.data),
+      };
+    }),
+  );
   const subscriptions = await viewSubscriptions(db);
+  const byDefault = groups.find((group) => group.name === DEFAULT_SOURCE)?.source;
   return {
     text: [
-      ...(link ? [[...linkStatusLines(link), pauseLine(pause)].join('\n')] : []),
-      ...[...sections, ...waiting].map((section) => section.text),
+      ...groups.flatMap((group) => group.text),
       describeSubscriptionLines(subscriptions).join('\n'),
     ].join('\n\n'),
     data: {
-      odoo: link,
-      odooCallPause: pause,
-      families: [
-        ...sections.map((section) => ({ ...section.data, available: true })),
-        ...waiting.map((section) => section.data),
-      ],
+      // The default source's, as before there were sources.
+      odoo: byDefault?.odoo ?? null,
+      odooCallPause: byDefault?.odooCallPause ?? null,
+      sources: groups.map((group) => group.source),
+      families: groups.flatMap((group) => group.families),
       subscriptions,
     },
   };

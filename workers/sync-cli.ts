@@ -1,24 +1,27 @@
 /**
  * `npm run sync -- <command>`: runs sync jobs through the same queue code as the worker fleet,
  * with an in-process worker for their duration (running workers may share the work), waits for
- * their results and prints a summary. Without `--family`, a command acts on every family copied
- * (SYNC_FAMILIES); `resync` acts on the first of them. Exits 1 when a job failed, 2 when a run was
- * skipped because another run holds the lease, 64 on a usage error.
+ * their results and prints a summary. It copies what a worker does, every source SYNC_SOURCES
+ * names (docs/sources.md). `--family` names a family by its key (`bcs`, `acme.bcs`) or, with
+ * `--source`, by its name in that source; `--source` alone, every family of the source; neither,
+ * every family copied. `resync` acts on the first of them. Exits 1 when a job failed, 2 when a
+ * run was skipped because another run holds the lease, 64 on a usage error.
  */
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { loadFamilies } from '../src/families/load-families.js';
-import { FamilyNotMigratedError } from '../src/families/registry.js';
+import { CODE_FAMILIES, FamilyNotMigratedError } from '../src/families/registry.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../src/families/source-family.js';
 import { describeError } from '../src/lib/errors.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
 import { JOBS } from '../src/queues/catalogue.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
+import { FamilySelectionError, selectFamilies } from '../src/sync/select-families.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { describeStatus, readPauseOnce } from './sync-cli-status.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
-import { CODE_FAMILIES } from '../src/families/registry.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
 
@@ -31,13 +34,17 @@ Commands:
   verify              compare the next slice of the copy with Odoo by content (data, children,
                       links, whatever the stamps say) and write again what differs
   verify --all        the same for every record
-  status              print each family's state, the last runs and pending failures
+  status              print each source's Odoo link, then each of its families' state, last runs
+                      and pending failures
   pause               pause the schedule (scheduled runs and reconciles skip until resumed)
   resume              resume the schedule
 
 Options:
-  --family F          act on the family F only (bcs, partners, moves…); without it, on every
-                      family copied (SYNC_FAMILIES), and resync on the first of them
+  --family F          act on the family F only, by its key: bcs, partners, moves… for the default
+                      source's, acme.bcs for source acme's; without it, on every family copied
+                      (of every source SYNC_SOURCES names), and resync on the first of them
+  --source S          act on the families of source S only (ODOO_*'s Odoo is named default);
+                      with --family F, on its family F (--source acme --family bcs is acme.bcs)
   --full              with run: re-read everything
   --all               with verify: every record, not the next slice
   --json              print the result as JSON
@@ -64,6 +71,7 @@ const { values, positionals } = (() => {
         full: { type: 'boolean' },
         all: { type: 'boolean' },
         family: { type: 'string' },
+        source: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -92,25 +100,37 @@ const config = loadConfigOrExit({
   role: databaseOnly ? 'migrate' : 'cli',
   codeFamilies: CODE_FAMILIES,
 });
-const { copied } = config.sync.families;
-if (values.family !== undefined && !copied.includes(values.family))
-  usage(`--family: "${values.family}" is not copied here (copied: ${copied.join(', ')})`);
-
 // Logs go to stderr: stdout is the command's answer (`--json` must parse), and a boot warning
 // (Odoo 19 without an API key) would otherwise come before it.
 const logger = createLogger({ ...config.log, name: 'sync-cli', stderr: true });
 const db = await createDb({ ...config.database, poolMax: 4, logger });
-// No family that can be copied (migrate never ran): said plainly, not as a usage error.
-const families = await loadFamilies(db.db, config.sync.families).catch(async (error: unknown) => {
+// The other sources, each copied from its own Odoo, as the workers have them (SYNC_SOURCES).
+const sources = config.sources.filter(
+  ({ name }) => name !== DEFAULT_SOURCE && config.sync.sources.includes(name),
+);
+const families = await loadFamilies(db.db, config.sync.families, undefined, {
+  withDefault: config.sync.sources.includes(DEFAULT_SOURCE),
+  others: sources,
+}).catch(async (error: unknown) => {
+  // No family that can be copied (migrate never ran): said plainly, not as a usage error.
   process.stderr.write(`${describeError(error)}\n`);
   await db.close();
   return process.exit(1);
 });
+let chosen: readonly string[];
+try {
+  chosen = selectFamilies(
+    [...families.all, ...families.unavailable].map((family) => family.name),
+    { family: values.family, source: values.source },
+  );
+} catch (error) {
+  if (!(error instanceof FamilySelectionError)) throw error;
+  await db.close();
+  usage(`--${error.option}: ${error.message}`);
+}
 // Families waiting for migrate: status shows them, pause and resume act on them too, and a job
 // for one is refused with why and what to run.
-const waiting = families.unavailable.filter(
-  (family) => values.family === undefined || family.name === values.family,
-);
+const waiting = families.unavailable.filter((family) => chosen.includes(family.name));
 if (!databaseOnly) {
   for (const family of waiting)
     process.stderr.write(`${new FamilyNotMigratedError(family).message}\n`);
@@ -119,21 +139,17 @@ if (!databaseOnly) {
     process.exit(1);
   }
 }
-const named = values.family === undefined ? undefined : families.byName(values.family);
-const everyTarget = command === 'resync' ? families.all.slice(0, 1) : families.all;
-const targets = values.family === undefined ? everyTarget : named ? [named] : [];
+const available = families.all.filter((family) => chosen.includes(family.name));
+const targets = command === 'resync' ? available.slice(0, 1) : available;
 const print = (text: string, data: unknown) =>
   process.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 
 try {
   if (command === 'status') {
-    const status = await describeStatus(
-      db.db,
-      targets,
-      waiting,
-      config.odoo,
-      await readPauseOnce(config, logger, db.db),
-    );
+    const status = await describeStatus(db.db, targets, waiting, {
+      sources: config.sources,
+      pauseOf: (odoo) => readPauseOnce(config, logger, db.db, odoo),
+    });
     print(status.text, status.data);
   } else if (command === 'pause' || command === 'resume') {
     const names = [...targets, ...waiting].map((family) => family.name);
@@ -146,6 +162,7 @@ try {
         : `schedule of ${names.join(', ')} resumed`,
       states.map((state) => ({
         family: state.key,
+        source: splitFamilyKey(state.key).source,
         paused: state.pausedAt !== null,
         pausedAt: state.pausedAt,
         pausedBy: state.pausedBy,
@@ -155,6 +172,7 @@ try {
     const runtime = createSyncRuntimeFromConfig({
       config,
       odoo: config.odoo!,
+      sources,
       db: db.db,
       families,
       logger,

@@ -4,6 +4,8 @@
  * call budget's waits and pauses, the
  * records its jobs created, updated, archived, restored and deleted, and how long runs took, by
  * record family (an Odoo call's family is its job's: job-family.ts).
+ * A series with a `family` label (the family's key, `acme.bcs`, which dashboards and alert rules
+ * read as they always have) has a `source` label too: the source the family is copied from.
  * Counters start at zero with the process; Prometheus' `rate()` and `increase()` handle restarts.
  */
 import type { Job } from 'bullmq';
@@ -19,6 +21,7 @@ import { readUnfitValues } from '../src/sync/unfit-values.js';
 import { scrapeReading } from '../src/lib/scrape-reading.js';
 import { readUnsettledWebhooks } from '../src/sync/webhook-inbox.js';
 import { currentFamily } from './job-family.js';
+import { splitFamilyKey } from '../src/families/source-family.js';
 
 export interface WorkerMetrics {
   readonly registry: Registry;
@@ -41,6 +44,13 @@ const RECORD_ACTIONS = {
   healed: 'drift',
 } as const satisfies Partial<Record<keyof RunCounts, string>>;
 
+/** What stands for the family where there is none (job-family.ts, a job without one): no source either. */
+const NO_FAMILY = new Set(['none', 'unknown']);
+
+/** The `source` label of a series of `family` (a family's key). */
+const sourceOf = (family: string) =>
+  NO_FAMILY.has(family) ? family : splitFamilyKey(family).source;
+
 /** Jobs whose result carries the counts of what they wrote themselves (a run only adds them up). */
 const WRITING_JOBS = new Set([
   'sync-page',
@@ -57,33 +67,33 @@ export function createWorkerMetrics(): WorkerMetrics {
 
   const odooDuration = new Histogram({
     name: 'erp_bridge_odoo_call_duration_seconds',
-    help: "Odoo call attempts by family (its job's; none outside jobs), call (model.method) and outcome (ok or the error code): _count the calls, _sum the time spent in Odoo",
-    labelNames: ['family', 'call', 'outcome'] as const,
+    help: "Odoo call attempts by family (its job's; none outside jobs) and its source, call (model.method) and outcome (ok or the error code): _count the calls, _sum the time spent in Odoo",
+    labelNames: ['family', 'call', 'outcome', 'source'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
   const odooBytes = new Counter({
     name: 'erp_bridge_odoo_call_bytes_total',
-    help: 'Bytes of the bodies of Odoo call attempts, by family and direction (sent, received)',
-    labelNames: ['family', 'direction'] as const,
+    help: 'Bytes of the bodies of Odoo call attempts, by family, source and direction (sent, received)',
+    labelNames: ['family', 'direction', 'source'] as const,
     registers: [registry],
   });
   const odooRetries = new Counter({
     name: 'erp_bridge_odoo_call_retries_total',
-    help: 'Odoo call attempts retried, by family, call and the error code that caused the retry',
-    labelNames: ['family', 'call', 'code'] as const,
+    help: 'Odoo call attempts retried, by family, source, call and the error code that caused the retry',
+    labelNames: ['family', 'call', 'code', 'source'] as const,
     registers: [registry],
   });
   const odooErrors = new Counter({
     name: 'erp_bridge_odoo_call_errors_total',
-    help: 'Odoo call attempts that failed, by family, call and error code',
-    labelNames: ['family', 'call', 'code'] as const,
+    help: 'Odoo call attempts that failed, by family, source, call and error code',
+    labelNames: ['family', 'call', 'code', 'source'] as const,
     registers: [registry],
   });
   const budgetWait = new Histogram({
     name: 'erp_bridge_odoo_budget_wait_seconds',
-    help: "Odoo call attempts that waited for the fleet's call budget, by family and what held them first (concurrency, rate, pause): _count the waits, _sum the time waited",
-    labelNames: ['family', 'reason'] as const,
+    help: "Odoo call attempts that waited for the fleet's call budget, by family, source and what held them first (concurrency, rate, pause): _count the waits, _sum the time waited",
+    labelNames: ['family', 'reason', 'source'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
@@ -100,36 +110,36 @@ export function createWorkerMetrics(): WorkerMetrics {
   });
   const records = new Counter({
     name: 'erp_bridge_sync_records_written_total',
-    help: 'Root records created, updated, archived and restored, and children deleted, by the jobs of this worker, by family',
-    labelNames: ['family', 'action'] as const,
+    help: 'Root records created, updated, archived and restored, and children deleted, by the jobs of this worker, by family and source',
+    labelNames: ['family', 'action', 'source'] as const,
     registers: [registry],
   });
   const runDuration = new Histogram({
     name: 'erp_bridge_sync_run_duration_seconds',
-    help: 'Duration of finished sync runs and reconciles, by family, kind and status',
-    labelNames: ['family', 'kind', 'status'] as const,
+    help: 'Duration of finished sync runs and reconciles, by family, source, kind and status',
+    labelNames: ['family', 'kind', 'status', 'source'] as const,
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1_800, 3_600],
     registers: [registry],
   });
 
   const futureStamped = new Counter({
     name: 'erp_bridge_sync_future_stamped_records_total',
-    help: "Records the runs' scans saw stamped later than Odoo's clock (read, never a watermark), by family",
-    labelNames: ['family'] as const,
+    help: "Records the runs' scans saw stamped later than Odoo's clock (read, never a watermark), by family and source",
+    labelNames: ['family', 'source'] as const,
     registers: [registry],
   });
 
   const drifted = new Counter({
     name: 'erp_bridge_sync_drifted_records_total',
-    help: 'Root records a verify found different from Odoo by content (children and links included), by family',
-    labelNames: ['family'] as const,
+    help: 'Root records a verify found different from Odoo by content (children and links included), by family and source',
+    labelNames: ['family', 'source'] as const,
     registers: [registry],
   });
 
   const webhookLag = new Histogram({
     name: 'erp_bridge_webhook_lag_seconds',
-    help: "From an Odoo webhook's arrival to its record's committed copy in PostgreSQL, by family",
-    labelNames: ['family'] as const,
+    help: "From an Odoo webhook's arrival to its record's committed copy in PostgreSQL, by family and source",
+    labelNames: ['family', 'source'] as const,
     buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30],
     registers: [registry],
   });
@@ -139,19 +149,23 @@ export function createWorkerMetrics(): WorkerMetrics {
     odoo: {
       attempt(call, durationMs, outcome, bytes) {
         const family = currentFamily();
-        odooDuration.observe({ family, call, outcome }, durationMs / 1_000);
-        if (bytes.sentBytes > 0) odooBytes.inc({ family, direction: 'sent' }, bytes.sentBytes);
+        const source = sourceOf(family);
+        odooDuration.observe({ family, call, outcome, source }, durationMs / 1_000);
+        if (bytes.sentBytes > 0)
+          odooBytes.inc({ family, direction: 'sent', source }, bytes.sentBytes);
         if (bytes.receivedBytes > 0)
-          odooBytes.inc({ family, direction: 'received' }, bytes.receivedBytes);
-        if (outcome !== 'ok') odooErrors.inc({ family, call, code: outcome });
+          odooBytes.inc({ family, direction: 'received', source }, bytes.receivedBytes);
+        if (outcome !== 'ok') odooErrors.inc({ family, call, code: outcome, source });
       },
       retry(call, code) {
-        odooRetries.inc({ family: currentFamily(), call, code });
+        const family = currentFamily();
+        odooRetries.inc({ family, call, code, source: sourceOf(family) });
       },
     },
     budget: {
       waited(reason, waitedMs) {
-        budgetWait.observe({ family: currentFamily(), reason }, waitedMs / 1_000);
+        const family = currentFamily();
+        budgetWait.observe({ family, reason, source: sourceOf(family) }, waitedMs / 1_000);
       },
       paused(status, pauseMs) {
         budgetPauses.inc({ status: String(status) });
@@ -167,32 +181,33 @@ export function createWorkerMetrics(): WorkerMetrics {
       } & Partial<RunCounts>;
       const data = job.data as { family?: unknown; receivedAtMs?: unknown };
       const family = typeof data.family === 'string' ? data.family : 'unknown';
+      const source = sourceOf(family);
       if (WRITING_JOBS.has(job.name)) {
         // Page and record jobs report `{ counts }`; a reconcile spreads its counts in its result.
         const counts = outcome.counts ?? outcome;
         for (const [field, action] of Object.entries(RECORD_ACTIONS)) {
           const n = counts[field as keyof RunCounts];
-          if (typeof n === 'number' && n > 0) records.inc({ family, action }, n);
+          if (typeof n === 'number' && n > 0) records.inc({ family, action, source }, n);
         }
       }
       if (job.name === 'webhook-record' && typeof data.receivedAtMs === 'number')
-        webhookLag.observe({ family }, (Date.now() - data.receivedAtMs) / 1_000);
+        webhookLag.observe({ family, source }, (Date.now() - data.receivedAtMs) / 1_000);
       const future = outcome.counts?.futureStamped;
       if (job.name === 'sync-run' && typeof future === 'number' && future > 0)
-        futureStamped.inc({ family }, future);
+        futureStamped.inc({ family, source }, future);
       if (job.name === 'verify' && typeof outcome.drifted === 'number')
         // Zero too: a family verified and found exact has its series.
-        drifted.inc({ family }, outcome.drifted);
+        drifted.inc({ family, source }, outcome.drifted);
       if (typeof outcome.status !== 'string') return;
       if (job.name === 'sync-run' && typeof outcome.durationMs === 'number')
         runDuration.observe(
-          { family, kind: 'sync', status: outcome.status },
+          { family, kind: 'sync', status: outcome.status, source },
           outcome.durationMs / 1_000,
         );
       // A reconcile or a verify is one job: its processing time is the run's.
       if ((job.name === 'reconcile' || job.name === 'verify') && job.processedOn !== undefined)
         runDuration.observe(
-          { family, kind: job.name, status: outcome.status },
+          { family, kind: job.name, status: outcome.status, source },
           (Date.now() - job.processedOn) / 1_000,
         );
     },
@@ -207,14 +222,14 @@ export function registerUnfitMetrics(registry: Registry, db: Db): void {
   const unfit = scrapeReading(registry, 'unfit', () => readUnfitValues(db));
   new Gauge({
     name: 'erp_bridge_sync_unfit_value_writes',
-    help: "Writes of a record that left a field's value out of its column because it no longer fits (Odoo changed the field's type), by family, model and field",
-    labelNames: ['family', 'model', 'field'] as const,
+    help: "Writes of a record that left a field's value out of its column because it no longer fits (Odoo changed the field's type), by family, source, model and field",
+    labelNames: ['family', 'model', 'field', 'source'] as const,
     registers: [registry],
     async collect() {
       const rows = await unfit();
       this.reset();
-      for (const row of rows ?? [])
-        this.set({ family: row.family, model: row.model, field: row.field }, row.writes);
+      for (const { family, model, field, writes } of rows ?? [])
+        this.set({ family, model, field, source: sourceOf(family) }, writes);
     },
   });
 }
@@ -228,12 +243,13 @@ function familyGauges<Row extends { readonly family: string }>(
     new Gauge({
       name,
       help,
-      labelNames: ['family'] as const,
+      labelNames: ['family', 'source'] as const,
       registers: [registry],
       async collect() {
         const rows = await reading();
         this.reset();
-        for (const row of rows ?? []) this.set({ family: row.family }, value(row));
+        for (const row of rows ?? [])
+          this.set({ family: row.family, source: sourceOf(row.family) }, value(row));
       },
     });
 }
@@ -278,7 +294,7 @@ async function readFamilies(
       const [state, failures] = await Promise.all([
         readSyncState(db, name),
         // The count alone (no row): one scan of the family's entries in its index.
-        listFailures(db, { limit: 0, family: name }),
+        listFailures(db, { limit: 0, families: [name] }),
       ]);
       return {
         family: name,
@@ -310,11 +326,14 @@ export function registerFamilyMetrics(
   const every = new Gauge({
     name: 'erp_bridge_sync_every_seconds',
     help: "Each family's incremental sync interval (its declaration's schedule, or SYNC_EVERY), in seconds",
-    labelNames: ['family'] as const,
+    labelNames: ['family', 'source'] as const,
     registers: [registry],
   });
   for (const family of families)
-    every.set({ family: family.name }, (family.schedule.everyMs ?? defaultEveryMs) / 1_000);
+    every.set(
+      { family: family.name, source: sourceOf(family.name) },
+      (family.schedule.everyMs ?? defaultEveryMs) / 1_000,
+    );
 
   const gauge = familyGauges(
     registry,

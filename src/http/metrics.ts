@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/create-db.js';
 import { syncLog } from '../db/schema/index.js';
+import { splitFamilyKey } from '../families/source-family.js';
 import { scrapeReading } from '../lib/scrape-reading.js';
 import { registerQueueMetrics } from '../queues/queue-metrics.js';
 import type { Queues } from '../queues/queues.js';
@@ -95,14 +96,17 @@ function registerRunLogMetrics(registry: Registry, db: Db): void {
   });
   new Gauge({
     name: 'erp_bridge_sync_records',
-    help: 'Root records changed by all runs of the run log, by family and action',
-    labelNames: ['family', 'action'] as const,
+    help: 'Root records changed by all runs of the run log, by family (its key), action and source',
+    labelNames: ['family', 'action', 'source'] as const,
     registers: [registry],
     async collect() {
       const reading = await runLog();
       this.reset();
-      for (const { family, ...counts } of reading?.records ?? [])
-        for (const [action, value] of Object.entries(counts)) this.set({ family, action }, value);
+      for (const { family, ...counts } of reading?.records ?? []) {
+        const { source } = splitFamilyKey(family);
+        for (const [action, value] of Object.entries(counts))
+          this.set({ family, action, source }, value);
+      }
     },
   });
   new Gauge({

@@ -1,20 +1,30 @@
 /**
  * What the API may do to the sync of each family: read its state, log and failures, and queue
- * jobs. It never runs a sync itself; the workers do. A request that names no family acts on every
- * family copied. A family waiting for `migrate` is shown, with why, and can be paused; a job asked
- * for it is a 409 until it is migrated.
+ * jobs. It never runs a sync itself; the workers do. A request names a family by its key
+ * (`acme.bcs`), or by its name within a source, or every family of a source
+ * (src/sync/select-families.ts); one that names none acts on every family copied. A key limited to
+ * sources acts on theirs alone: 403 for another's. A family waiting for `migrate` is shown, with
+ * why, and can be paused; a job asked for it is a 409 until it is migrated.
  */
 import { z } from 'zod';
 import type { Db } from '../db/create-db.js';
 import type { SyncFailureRow, SyncLogRow, SyncStateRow } from '../db/schema/index.js';
 import { familyModels, type RecordFamily } from '../families/family.js';
 import type { Families } from '../families/registry.js';
+import { splitFamilyKey } from '../families/source-family.js';
 import { JOBS } from '../queues/catalogue.js';
 import type { Queues } from '../queues/queues.js';
 import { listRuns, readRun } from '../sync/run-log.js';
 import { listFailures } from '../sync/sync-failures.js';
+import {
+  FamilySelectionError,
+  selectedSource,
+  selectFamilies,
+  type FamilySelection,
+} from '../sync/select-families.js';
 import { readSyncState, readWatermarks, setPaused, type Watermarks } from '../sync/sync-state.js';
 import { HttpError } from './http-error.js';
+import { readsSource, sourceRefused, type Caller } from './plugins/api-key-auth.js';
 
 /** A family's sync state, its watermarks included. */
 export interface FamilyState {
@@ -38,30 +48,37 @@ export interface QueuedJobs {
   readonly jobs: { family: string; jobId: string }[];
 }
 
+/**
+ * The families a request acts on: those it names, else every family copied; of the sources its
+ * key reads.
+ */
+export interface FamilyScope extends FamilySelection {
+  /** Who asks: a key limited to sources gets 403 on another's family or source. */
+  readonly caller?: Caller | undefined;
+}
+
 export interface SyncControl {
   readonly families: Families;
-  state(family?: string): Promise<FamilyState[]>;
-  runs(input: { limit: number; beforeId?: number; family?: string }): Promise<SyncLogRow[]>;
-  failures(page: {
-    limit: number;
-    family?: string;
-    after?: { family: string; odooId: number };
-  }): Promise<{ rows: SyncFailureRow[]; total: number }>;
+  state(scope?: FamilyScope): Promise<FamilyState[]>;
+  runs(page: FamilyScope & { limit: number; beforeId?: number }): Promise<SyncLogRow[]>;
+  failures(
+    page: FamilyScope & { limit: number; after?: { family: string; odooId: number } },
+  ): Promise<{ rows: SyncFailureRow[]; total: number }>;
   /**
-   * Queues a run (a full resync with `full`) of the family, or of every family; 409 while a live
-   * lease says one of them is running.
+   * Queues a run (a full resync with `full`) of each family in scope; 409 while a live lease says
+   * one of them is running.
    */
-  requestRun(trigger: string, options?: { full?: boolean; family?: string }): Promise<QueuedJobs>;
+  requestRun(trigger: string, options?: FamilyScope & { full?: boolean }): Promise<QueuedJobs>;
   /** Pauses the schedule (`by` names who), or resumes it with `null`. */
-  setPaused(by: string | null, family?: string): Promise<FamilyState[]>;
+  setPaused(by: string | null, scope?: FamilyScope): Promise<FamilyState[]>;
   requestResync(family: string, odooId: number, trigger: string): Promise<QueuedJobs>;
   /**
-   * Queues a reconcile of the family, or of every family; 409 while one is queued or running, or
-   * within the cooldown after one ran ({@link SyncControlOptions}).
+   * Queues a reconcile of each family in scope; 409 while one is queued or running, or within the
+   * cooldown after one ran ({@link SyncControlOptions}).
    */
-  requestReconcile(trigger: string, family?: string): Promise<QueuedJobs>;
+  requestReconcile(trigger: string, scope?: FamilyScope): Promise<QueuedJobs>;
   /** Queues a verify of the next slice, or of every record with `all`; 409 as a reconcile. */
-  requestVerify(trigger: string, options?: { all?: boolean; family?: string }): Promise<QueuedJobs>;
+  requestVerify(trigger: string, options?: FamilyScope & { all?: boolean }): Promise<QueuedJobs>;
 }
 
 export interface SyncControlOptions {
@@ -110,43 +127,66 @@ export function createSyncControl(
       throw queueUnavailable(error);
     }
   };
-  /** 409 for a family waiting for migrate, 404 for a family not copied here. */
-  const unknownOrWaiting = (name: string): HttpError => {
-    const waiting = families.unavailable.find((family) => family.name === name);
-    if (waiting) return new HttpError(409, 'FAMILY_NOT_MIGRATED', waiting.reason);
-    const copied = [...families.all, ...families.unavailable].map((family) => family.name);
-    return new HttpError(
-      404,
-      'UNKNOWN_FAMILY',
-      `no family "${name}" is copied here (copied: ${copied.join(', ')})`,
-    );
+  /** Every family copied, those waiting for migrate too. */
+  const copied = (): CopiedFamily[] => [
+    ...families.all.map((family) => ({
+      name: family.name,
+      models: familyModels(family).map((model) => model.model),
+      unavailableReason: null,
+    })),
+    ...families.unavailable.map((family) => ({
+      name: family.name,
+      models: family.models,
+      unavailableReason: family.reason,
+    })),
+  ];
+  /**
+   * The keys of the families in scope, in the order they are copied.
+   * @throws HttpError 403 for a family or a source the key does not read (before whether it is
+   * copied: a key learns nothing of another source), 404 for one not copied here, 400 for a
+   * family key of another source than `source`
+   */
+  const keysIn = (scope: FamilyScope): readonly string[] => {
+    try {
+      const named = selectedSource(scope);
+      if (named !== undefined && !readsSource(scope.caller, named))
+        throw sourceRefused(scope.caller!, named);
+      return selectFamilies(
+        copied().map((family) => family.name),
+        scope,
+      ).filter((key) => readsSource(scope.caller, splitFamilyKey(key).source));
+    } catch (error) {
+      if (!(error instanceof FamilySelectionError)) throw error;
+      const message = `${error.option}: ${error.message}`;
+      throw error.code === 'FAMILY_NOT_OF_SOURCE'
+        ? new HttpError(400, 'BAD_REQUEST', message)
+        : new HttpError(404, error.code, message);
+    }
   };
-  /** The family named, or every family that can be copied. */
-  const targets = (name: string | undefined): readonly RecordFamily[] => {
-    if (name === undefined) return families.all;
-    const family = families.byName(name);
-    if (!family) throw unknownOrWaiting(name);
-    return [family];
+  /** The families in scope that can be copied; 409 for a family named that waits for migrate. */
+  const targets = (scope: FamilyScope): readonly RecordFamily[] => {
+    const keys = keysIn(scope);
+    // Named alone, it is that family (a family of many that waits is left out, as ever).
+    const waiting =
+      scope.family === undefined
+        ? undefined
+        : families.unavailable.find((family) => family.name === keys[0]);
+    if (waiting) throw new HttpError(409, 'FAMILY_NOT_MIGRATED', waiting.reason);
+    return families.all.filter((family) => keys.includes(family.name));
   };
-  /** The family named, or every family copied, those waiting for migrate too. */
-  const everyTarget = (name: string | undefined): readonly CopiedFamily[] => {
-    const all = [
-      ...families.all.map((family) => ({
-        name: family.name,
-        models: familyModels(family).map((model) => model.model),
-        unavailableReason: null,
-      })),
-      ...families.unavailable.map((family) => ({
-        name: family.name,
-        models: family.models,
-        unavailableReason: family.reason,
-      })),
-    ];
-    if (name === undefined) return all;
-    const named = all.filter((family) => family.name === name);
-    if (named.length === 0) throw unknownOrWaiting(name);
-    return named;
+  /** The families in scope, those waiting for migrate too. */
+  const everyTarget = (scope: FamilyScope): readonly CopiedFamily[] => {
+    const keys = keysIn(scope);
+    return copied().filter((family) => keys.includes(family.name));
   };
+  /**
+   * The families whose rows a list shows: every row (those of a family no longer copied too) when
+   * the request names none and its key reads every source.
+   */
+  const listed = (scope: FamilyScope): readonly string[] | undefined =>
+    scope.family === undefined && scope.source === undefined && scope.caller?.sources === undefined
+      ? undefined
+      : keysIn(scope);
   /**
    * Refuses a reconcile or a verify of the family that would follow another too soon: one queued
    * or running (asked for here, or the night's), or one that ran within the cooldown.
@@ -218,26 +258,22 @@ export function createSyncControl(
   };
   return {
     families,
-    async state(family) {
+    async state(scope = {}) {
       // As it stands now: a family migrated since the API started shows as available.
       await families.refresh();
-      return statesOf(everyTarget(family));
+      return statesOf(everyTarget(scope));
     },
-    runs: (page) => {
-      if (page.family !== undefined) everyTarget(page.family);
-      return listRuns(db, page);
-    },
-    failures: (page) => {
-      if (page.family !== undefined) everyTarget(page.family);
-      return listFailures(db, page);
-    },
-    async setPaused(by, family) {
-      const chosen = everyTarget(family);
+    runs: ({ limit, beforeId, ...scope }) =>
+      listRuns(db, { limit, beforeId, families: listed(scope) }),
+    failures: ({ limit, after, ...scope }) =>
+      listFailures(db, { limit, after, families: listed(scope) }),
+    async setPaused(by, scope = {}) {
+      const chosen = everyTarget(scope);
       for (const target of chosen) await setPaused(db, target.name, by);
       return statesOf(chosen);
     },
     async requestRun(trigger, options = {}) {
-      const chosen = targets(options.family);
+      const chosen = targets(options);
       for (const family of chosen) {
         const state = await readSyncState(db, family.name);
         if (state?.isSyncing && state.leaseExpiresAt && state.leaseExpiresAt > new Date())
@@ -258,15 +294,15 @@ export function createSyncControl(
       );
     },
     requestResync: (familyName, odooId, trigger) =>
-      queueEach(targets(familyName), (family) =>
+      queueEach(targets({ family: familyName }), (family) =>
         add(
           'resync-record',
           { family: family.name, odooId, trigger },
           { deduplication: { id: `resync-${family.name}-${odooId}` } },
         ),
       ),
-    async requestReconcile(trigger, familyName) {
-      const chosen = targets(familyName);
+    async requestReconcile(trigger, scope = {}) {
+      const chosen = targets(scope);
       // Every family checked before any is queued: a refusal queues nothing.
       for (const family of chosen) await checkDue(family, 'reconcile', [reconcileId(family.name)]);
       return queueEach(chosen, (family) =>
@@ -279,7 +315,7 @@ export function createSyncControl(
     },
     async requestVerify(trigger, verify = {}) {
       const all = verify.all === true;
-      const chosen = targets(verify.family);
+      const chosen = targets(verify);
       for (const family of chosen)
         await checkDue(family, 'verify', [
           verifyId(family.name, true),

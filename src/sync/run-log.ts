@@ -5,6 +5,7 @@
  */
 import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
+import { textArray } from '../db/sql-rows.js';
 import {
   syncLog,
   type SyncLogRow,
@@ -102,17 +103,19 @@ export async function closeRun(
   return { row: existing, closedNow: false };
 }
 
-/** The run log (of one family, or of every family), newest first, a page at a time. */
+/** The run log (of some families, or of every family), newest first, a page at a time. */
 export async function listRuns(
   db: Db,
-  page: { limit: number; beforeId?: number; family?: string },
+  page: { limit: number; beforeId?: number; families?: readonly string[] },
 ): Promise<SyncLogRow[]> {
   return db
     .select()
     .from(syncLog)
     .where(
       and(
-        page.family === undefined ? undefined : eq(syncLog.family, page.family),
+        page.families === undefined
+          ? undefined
+          : sql`${syncLog.family} = any(${textArray(page.families)}::text[])`,
         page.beforeId === undefined ? undefined : lt(syncLog.id, page.beforeId),
       ),
     )

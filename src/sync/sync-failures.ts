@@ -7,7 +7,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { syncFailure, type SyncFailureRow, type SyncRunError } from '../db/schema/index.js';
-import { intArray, rowsOf } from '../db/sql-rows.js';
+import { intArray, rowsOf, textArray } from '../db/sql-rows.js';
 import { AppError, type SafeError } from '../lib/errors.js';
 import type { RunRef } from './run-lease.js';
 
@@ -85,14 +85,21 @@ export async function dueFailureIds(db: Db, family: string, limit: number): Prom
 }
 
 /**
- * A page of pending failures (of one family, or of every family), by family and id, and how many
- * there are in all.
+ * A page of pending failures (of some families, or of every family), by family and id, and how
+ * many there are in all.
  */
 export async function listFailures(
   db: Db,
-  page: { limit: number; family?: string; after?: { family: string; odooId: number } },
+  page: {
+    limit: number;
+    families?: readonly string[];
+    after?: { family: string; odooId: number };
+  },
 ): Promise<{ rows: SyncFailureRow[]; total: number }> {
-  const inFamily = page.family === undefined ? undefined : eq(syncFailure.family, page.family);
+  const inFamily =
+    page.families === undefined
+      ? undefined
+      : sql`${syncFailure.family} = any(${textArray(page.families)}::text[])`;
   const after =
     page.after === undefined
       ? undefined

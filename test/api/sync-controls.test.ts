@@ -89,6 +89,8 @@ describe('sync controls through the API', () => {
       families: [
         {
           family: 'bcs',
+          source: 'default',
+          name: 'bcs',
           paused: true,
           pausedAt: expect.any(String),
           pausedBy: expect.stringMatching(/^api:/),

@@ -1,15 +1,11 @@
 /** `npm run sync -- …` as an operator runs it: a child process against real services. */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import { runSyncCli, syncCliEnv } from '../helpers/sync-cli.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-
-const run = promisify(execFile);
 
 describe('the sync CLI', () => {
   let db: TestDb;
@@ -19,19 +15,7 @@ describe('the sync CLI', () => {
     db = await createTestDb();
     sandbox = createOdooSandbox({ orders: 40, linesPerOrder: 3, loginCooldown: false });
     await sandbox.start();
-    env = {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL: db.url,
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: `cli-${randomBytes(4).toString('hex')}`,
-      ODOO_URL: sandbox.url,
-      ODOO_DATABASE: sandbox.database,
-      ODOO_USERNAME: sandbox.username,
-      ODOO_PASSWORD: sandbox.password,
-      ODOO_RETRIES: '0',
-      LOG_LEVEL: 'warn',
-    };
+    env = syncCliEnv(db.url, sandbox);
   });
   afterAll(async () => {
     await sandbox.stop();
@@ -39,13 +23,7 @@ describe('the sync CLI', () => {
   });
 
   const cli = (args: string[], extra: Record<string, string> = {}) =>
-    run(process.execPath, ['--import', 'tsx', 'workers/sync-cli.ts', ...args], {
-      env: { ...env, ...extra },
-      timeout: 60_000,
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+    runSyncCli(args, { ...env, ...extra });
 
   it('run: syncs, prints a summary and exits 0; status then shows the run', async () => {
     const result = await cli(['run']);
@@ -58,6 +36,8 @@ describe('the sync CLI', () => {
     expect(status.stdout).toMatch(/watermark: +dimagaz\.bc \d{4}-\d{2}-\d{2}T/);
     expect(status.stdout).toMatch(/#1 sync succeeded \(cli\)/);
     expect(status.stdout).toMatch(/^Odoo calls: not paused$/m);
+    // The default source alone: no source heading.
+    expect(status.stdout).not.toContain('=== source');
   }, 90_000);
 
   it('resync <id> re-reads one BC; reconcile runs', async () => {

@@ -299,9 +299,13 @@ describe('the metric names of the rules and the dashboard', () => {
     });
 
     it("the worker's schedule gauges show its families", () => {
-      expect(workerMetrics).toMatch(/^erp_bridge_sync_every_seconds\{family="bcs"\} 3600$/m);
-      expect(workerMetrics).toMatch(/^erp_bridge_sync_paused\{family="bcs"\} 1$/m);
-      expect(workerMetrics).toMatch(/^erp_bridge_sync_pending_failures\{family="bcs"\} 0$/m);
+      expect(workerMetrics).toMatch(
+        /^erp_bridge_sync_every_seconds\{family="bcs",source="default"\} 3600$/m,
+      );
+      expect(workerMetrics).toMatch(/^erp_bridge_sync_paused\{family="bcs",source="default"\} 1$/m);
+      expect(workerMetrics).toMatch(
+        /^erp_bridge_sync_pending_failures\{family="bcs",source="default"\} 0$/m,
+      );
       expect(workerMetrics).toMatch(/^erp_bridge_odoo_api_key_expiring 1$/m);
     });
 

@@ -108,6 +108,29 @@ describe("the worker's schedule gauges", () => {
     });
   });
 
+  it("label each family's series with its source, keeping its key in family", async () => {
+    const registry = new Registry();
+    registerFamilyMetrics(
+      registry,
+      db.db,
+      [
+        { name: 'moves', schedule: {} },
+        { name: 'acme.moves', schedule: {} },
+      ],
+      300_000,
+    );
+    await setPaused(db.db, 'acme.moves', 'test');
+    const text = await registry.metrics();
+    for (const name of ['erp_bridge_sync_every_seconds', 'erp_bridge_sync_paused'])
+      expect(text).toMatch(
+        new RegExp(
+          `^${name}\\{family="moves",source="default"\\} .*\\n${name}\\{family="acme\\.moves",source="acme"\\} `,
+          'm',
+        ),
+      );
+    expect(text).toContain('erp_bridge_sync_paused{family="acme.moves",source="acme"} 1');
+  });
+
   it('leave a scrape whole while PostgreSQL is away: their series empty, the failure counted', async () => {
     const away = await createTestDb();
     await away.dispose();
@@ -121,7 +144,7 @@ describe("the worker's schedule gauges", () => {
     expect(text).toContain('erp_bridge_own_figure 7');
     // The failures are counted as the scrape reads: the next one shows them.
     const next = await registry.metrics();
-    expect(text).toContain('erp_bridge_sync_every_seconds{family="bcs"} 300');
+    expect(text).toContain('erp_bridge_sync_every_seconds{family="bcs",source="default"} 300');
     expect(text).not.toMatch(/^erp_bridge_sync_paused\{/m);
     expect(text).not.toMatch(/^erp_bridge_feed_lag_seconds\{/m);
     for (const reading of ['families', 'unfit', 'feed'])

@@ -103,18 +103,18 @@ describe('the worker process', () => {
     const written = await metric('erp_bridge_sync_records_written_total');
     expect(written?.metrics).toContainEqual(
       expect.objectContaining({
-        labels: { family: 'bcs', action: 'created' },
+        labels: { family: 'bcs', action: 'created', source: 'default' },
         value: String(ORDERS),
       }),
     );
     // The parser drops a histogram's labels: read its _count series from the text.
     const text = (await metrics()).text;
     expect(text).toMatch(
-      /^erp_bridge_sync_run_duration_seconds_count\{family="bcs",kind="sync",status="succeeded"\} 1$/m,
+      /^erp_bridge_sync_run_duration_seconds_count\{family="bcs",kind="sync",status="succeeded",source="default"\} 1$/m,
     );
     expect(text).toMatch(
       new RegExp(
-        `^erp_bridge_odoo_call_duration_seconds_count\\{family="bcs",call="${BC_MODEL}.read",outcome="ok"\\} [1-9]`,
+        `^erp_bridge_odoo_call_duration_seconds_count\\{family="bcs",call="${BC_MODEL}.read",outcome="ok",source="default"\\} [1-9]`,
         'm',
       ),
     );

@@ -29,6 +29,14 @@ export interface Caller {
 export const readsSource = (caller: Caller | undefined, source: string): boolean =>
   caller?.sources === undefined || caller.sources.includes(source);
 
+/** The 403 of a caller limited to sources other than `source`. */
+export const sourceRefused = (caller: Caller, source: string): HttpError =>
+  new HttpError(
+    403,
+    'FORBIDDEN',
+    `the key "${caller.name}" reads the sources ${caller.sources!.join(', ')} only, not ${source}`,
+  );
+
 declare module 'fastify' {
   interface FastifyInstance {
     /**
@@ -152,13 +160,7 @@ export const apiKeyAuth = fp(
           return;
         }
         if (source !== undefined && !readsSource(caller, source)) {
-          done(
-            new HttpError(
-              403,
-              'FORBIDDEN',
-              `the key "${caller.name}" reads the sources ${caller.sources!.join(', ')} only, not ${source}`,
-            ),
-          );
+          done(sourceRefused(caller, source));
           return;
         }
         done(inFlight.take(request, reply, caller.name));

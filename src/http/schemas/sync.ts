@@ -1,14 +1,28 @@
 /** Shapes of the sync control answers. */
 import { z } from 'zod';
 import type { SyncFailureRow, SyncLogRow } from '../../db/schema/index.js';
+import { splitFamilyKey } from '../../families/source-family.js';
 import { countsOf, runCountsSchema, runErrorSchema } from '../../sync/run-counts.js';
 import type { FamilyState } from '../sync-control.js';
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
+const familyKey = z
+  .string()
+  .describe(
+    "the record family's key: its name (bcs) for the default source's, acme.bcs for source acme's",
+  );
+const sourceName = z
+  .string()
+  .describe(
+    'the source the family is copied from: default (the Odoo of ODOO_*), or a name of SYNC_SOURCES_FILE',
+  );
+
 export const syncStateSchema = z
   .object({
-    family: z.string().describe('the record family'),
+    family: familyKey,
+    source: sourceName,
+    name: z.string().describe("the family's own name, within its source (bcs)"),
     models: z.array(z.string()).describe('its Odoo models, the root first'),
     available: z
       .boolean()
@@ -41,7 +55,8 @@ export const syncStatesSchema = z.object({ families: z.array(syncStateSchema) })
 export const syncRunSchema = z
   .object({
     id: z.number().int(),
-    family: z.string(),
+    family: familyKey,
+    source: sourceName,
     kind: z.string(),
     trigger: z.string(),
     status: z.string(),
@@ -65,7 +80,8 @@ export const syncRunSchema = z
 
 export const syncFailureSchema = z
   .object({
-    family: z.string(),
+    family: familyKey,
+    source: sourceName,
     odooId: z.number().int(),
     errorCode: z.string(),
     error: z.string(),
@@ -79,8 +95,11 @@ export const syncFailureSchema = z
 
 export function toStateBody(input: FamilyState): z.infer<typeof syncStateSchema> {
   const { state: row, watermarks } = input;
+  const { source, family: name } = splitFamilyKey(input.family);
   return {
     family: input.family,
+    source,
+    name,
     models: [...input.models],
     available: input.unavailableReason === null,
     unavailableReason: input.unavailableReason,
@@ -107,6 +126,7 @@ export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
   return {
     id: row.id,
     family: row.family,
+    source: splitFamilyKey(row.family).source,
     kind: row.kind,
     trigger: row.trigger,
     status: row.status,
@@ -123,6 +143,7 @@ export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
 export function toFailureBody(row: SyncFailureRow): z.infer<typeof syncFailureSchema> {
   return {
     family: row.family,
+    source: splitFamilyKey(row.family).source,
     odooId: row.odooId,
     errorCode: row.errorCode,
     error: row.error,

@@ -1,15 +1,18 @@
 /**
  * Sync control, per record family: state, run log and failures (reader); run and reconcile now
- * (operator); pause, resume and full resync (admin). Every route takes `?family=`; without it, it
- * acts on (or lists) every family copied.
+ * (operator); pause, resume and full resync (admin). Every route takes `?family=` (a family's key,
+ * `acme.bcs` for a source's) and `?source=` (every family of a source, or the one `family` names
+ * in it); without them, it acts on (or lists) every family copied — of the sources the key reads.
  */
 import type { onRequestHookHandler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { FAMILY_NAME } from '../../../../families/family.js';
+import { DEFAULT_SOURCE, SOURCE_NAME } from '../../../../families/source-family.js';
+import { FAMILY_KEY, FAMILY_KEY_PATTERN } from '../../../../sync/select-families.js';
 import type { CallPause } from '../../../../odoo-budget/call-budget.js';
 import type { LinkStatus } from '../../../../odoo-link/link-status.js';
-import type { QueuedJobs, SyncControl } from '../../../sync-control.js';
+import { readsSource, type Caller } from '../../../plugins/api-key-auth.js';
+import type { FamilyScope, QueuedJobs, SyncControl } from '../../../sync-control.js';
 import { odooLinkSchema, toOdooLinkBody } from '../../../schemas/odoo-link.js';
 import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
 import {
@@ -21,16 +24,27 @@ import {
   toStateBody,
 } from '../../../schemas/sync.js';
 
-const familyName = z
-  .string()
-  .regex(FAMILY_NAME, 'a record family name, e.g. bcs')
-  .optional()
-  .describe('one record family (bcs, partners…); every family copied without it');
+const scope = {
+  family: z
+    .string()
+    .regex(FAMILY_KEY, 'a record family, e.g. bcs or acme.bcs')
+    .optional()
+    .describe(
+      "one record family by its key (bcs, partners…; acme.bcs for source acme's), or by its name with source=; every family copied without it",
+    ),
+  source: z
+    .string()
+    .regex(SOURCE_NAME, 'a source name, e.g. acme')
+    .optional()
+    .describe(
+      'every family of one source (default: the Odoo of ODOO_*), or with family= its family of that name',
+    ),
+};
 
-/** A failures page's cursor: `<family>/<odoo id>` of the last failure of the page before. */
+/** A failures page's cursor: `<family key>/<odoo id>` of the last failure of the page before. */
 const failureCursor = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,47}\/\d{1,10}$/, 'nextAfter of the page before')
+  .regex(new RegExp(`^${FAMILY_KEY_PATTERN}/\\d{1,10}$`), 'nextAfter of the page before')
   .transform((text) => {
     const [family = '', id = ''] = text.split('/');
     return { family, odooId: Number(id) };
@@ -49,7 +63,12 @@ export const syncRoutes: FastifyPluginAsyncZod<{
   const admin = app.authorize('admin');
   const caller = (request: { caller?: { name: string } }) =>
     `api:${request.caller?.name ?? 'unknown'}`;
-  const familyOnly = z.object({ family: familyName }).strict();
+  const scopeOnly = z.object(scope).strict();
+  /** What a request acts on: the families its query names, of the sources its key reads. */
+  const scopeOf = (
+    query: { family?: string | undefined; source?: string | undefined },
+    requester: Caller | undefined,
+  ): FamilyScope => ({ family: query.family, source: query.source, caller: requester });
   const queued = z.object({
     jobs: z.array(z.object({ family: z.string(), jobId: z.string() })),
   });
@@ -61,11 +80,16 @@ export const syncRoutes: FastifyPluginAsyncZod<{
       onRequest: reader,
       schema: {
         tags: ['sync'],
-        summary: "Each family's watermarks, lease and last runs, and the Odoo link",
-        querystring: familyOnly,
+        summary:
+          "Each family's watermarks, lease and last runs, and the default source's Odoo link",
+        querystring: scopeOnly,
         response: {
           200: syncStatesSchema.extend({
-            odoo: odooLinkSchema.nullable(),
+            odoo: odooLinkSchema
+              .nullable()
+              .describe(
+                "the default source's Odoo; null when this process has none, or the key does not read the default source",
+              ),
             odooCallPause: z
               .object({
                 status: z.number().int().describe('what Odoo answered: 429 or 503'),
@@ -73,7 +97,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{
               })
               .nullable()
               .describe(
-                'every process of the fleet pauses its Odoo calls (Odoo asked it to slow down); null when none is on',
+                "every process of the fleet pauses its calls to the default source's Odoo (Odoo asked it to slow down); null when none is on, or the key does not read the default source",
               ),
           }),
           404: errorBody,
@@ -82,10 +106,11 @@ export const syncRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) => {
+      const readsDefault = readsSource(request.caller, DEFAULT_SOURCE);
       const [states, link, pause] = await Promise.all([
-        syncControl.state(request.query.family),
-        odooLink(),
-        callPause(),
+        syncControl.state(scopeOf(request.query, request.caller)),
+        readsDefault ? odooLink() : null,
+        readsDefault ? callPause() : null,
       ]);
       return {
         families: states.map(toStateBody),
@@ -104,7 +129,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{
         summary: 'The run log, newest first',
         querystring: z
           .object({
-            family: familyName,
+            ...scope,
             limit: pageLimit(20, 200),
             before: positiveId().optional().describe('cursor: the last run id of the page before'),
           })
@@ -118,9 +143,9 @@ export const syncRoutes: FastifyPluginAsyncZod<{
     },
     async (request) => {
       const rows = await syncControl.runs({
+        ...scopeOf(request.query, request.caller),
         limit: request.query.limit + 1,
         beforeId: request.query.before,
-        family: request.query.family,
       });
       const page = rows.slice(0, request.query.limit);
       return {
@@ -139,7 +164,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{
         summary: 'Root records whose last attempt failed, by family and id',
         querystring: z
           .object({
-            family: familyName,
+            ...scope,
             limit: pageLimit(50, 500),
             after: failureCursor.optional().describe('cursor: nextAfter of the page before'),
           })
@@ -157,8 +182,8 @@ export const syncRoutes: FastifyPluginAsyncZod<{
     },
     async (request) => {
       const { rows, total } = await syncControl.failures({
+        ...scopeOf(request.query, request.caller),
         limit: request.query.limit + 1,
-        family: request.query.family,
         after: request.query.after,
       });
       const page = rows.slice(0, request.query.limit);
@@ -177,7 +202,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{
     path: string,
     onRequest: onRequestHookHandler,
     schema: { summary: string; querystring: Q },
-    queue: (query: z.output<Q>, trigger: string) => Promise<QueuedJobs>,
+    queue: (query: z.output<Q>, trigger: string, scoped: FamilyScope) => Promise<QueuedJobs>,
   ) =>
     app.post(
       path,
@@ -185,15 +210,19 @@ export const syncRoutes: FastifyPluginAsyncZod<{
         onRequest,
         schema: { tags: ['sync'], ...schema, response: { ...accepted, 409: errorBody } },
       },
-      async (request, reply) =>
-        reply.code(202).send(await queue(request.query as z.output<Q>, caller(request))),
+      async (request, reply) => {
+        const query = request.query as z.output<Q>;
+        return reply
+          .code(202)
+          .send(await queue(query, caller(request), scopeOf(query, request.caller)));
+      },
     );
 
   queueing(
     '/api/sync/run',
     operator,
-    { summary: 'Queue an incremental run now (409 while one runs)', querystring: familyOnly },
-    ({ family }, trigger) => syncControl.requestRun(trigger, { family }),
+    { summary: 'Queue an incremental run now (409 while one runs)', querystring: scopeOnly },
+    (_query, trigger, scoped) => syncControl.requestRun(trigger, scoped),
   );
 
   queueing(
@@ -202,9 +231,9 @@ export const syncRoutes: FastifyPluginAsyncZod<{
     {
       summary:
         'Queue a full resync: every record read again, the copy keeps its data (409 while a run runs)',
-      querystring: familyOnly,
+      querystring: scopeOnly,
     },
-    ({ family }, trigger) => syncControl.requestRun(trigger, { full: true, family }),
+    (_query, trigger, scoped) => syncControl.requestRun(trigger, { ...scoped, full: true }),
   );
 
   for (const [action, by] of [
@@ -221,12 +250,14 @@ export const syncRoutes: FastifyPluginAsyncZod<{
             action === 'pause'
               ? 'Pause the schedule: scheduled runs and reconciles skip until resumed'
               : 'Resume the schedule',
-          querystring: familyOnly,
+          querystring: scopeOnly,
           response: { 200: syncStatesSchema, 404: errorBody, ...authErrors },
         },
       },
       async (request) => ({
-        families: (await syncControl.setPaused(by(request), request.query.family)).map(toStateBody),
+        families: (
+          await syncControl.setPaused(by(request), scopeOf(request.query, request.caller))
+        ).map(toStateBody),
       }),
     );
   }
@@ -239,7 +270,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{
         'Queue a verify: the next slice of the copy (or every record, all=true) compared with Odoo by content, what differs written again (409 while one is queued or running, or within API_RECONCILE_COOLDOWN_SECONDS after one ran)',
       querystring: z
         .object({
-          family: familyName,
+          ...scope,
           all: z
             .enum(['true', 'false'])
             .transform((value) => value === 'true')
@@ -248,7 +279,7 @@ export const syncRoutes: FastifyPluginAsyncZod<{
         })
         .strict(),
     },
-    ({ all, family }, trigger) => syncControl.requestVerify(trigger, { all, family }),
+    ({ all }, trigger, scoped) => syncControl.requestVerify(trigger, { ...scoped, all }),
   );
 
   queueing(
@@ -257,9 +288,9 @@ export const syncRoutes: FastifyPluginAsyncZod<{
     {
       summary:
         'Queue a reconcile now (409 while one is queued or running, or within API_RECONCILE_COOLDOWN_SECONDS after one ran)',
-      querystring: familyOnly,
+      querystring: scopeOnly,
     },
-    ({ family }, trigger) => syncControl.requestReconcile(trigger, family),
+    (_query, trigger, scoped) => syncControl.requestReconcile(trigger, scoped),
   );
   return Promise.resolve();
 };
