@@ -55,11 +55,6 @@ export interface FairnessResult {
   readonly down: { seconds: number; edits: number; seen: number; p95Ms: number; maxMs: number };
   /** From big's Odoo back to a run of big that succeeded. */
   readonly recoveredSeconds: number;
-  /**
-   * The most requests each database was answering at once, all phases: each source's call budget
-   * holds its own Odoo database to ODOO_MAX_CONCURRENT_CALLS.
-   */
-  readonly mostInFlight: { readonly small: number; readonly big: number; readonly budget: number };
 }
 
 export interface ScaleResult {
@@ -227,11 +222,6 @@ export async function runFairnessBench(options: {
         maxMs: down.lagsMs.at(-1) ?? Number.NaN,
       },
       recoveredSeconds,
-      mostInFlight: {
-        small: small.mostRequestsInFlight(),
-        big: big.mostRequestsInFlight(),
-        budget: config.sources[0]!.odoo.budget.maxConcurrentCalls,
-      },
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -299,8 +289,6 @@ export function describeSourcesBench(fair: FairnessResult, scale: ScaleResult): 
     `an outage: big's Odoo down ${fair.down.seconds} s (every call a 502), ${fair.down.edits} edits on the default ` +
       `source: in the copy ${fair.down.seen}; p95 ${fair.down.p95Ms.toFixed(0)} ms, max ${fair.down.maxMs.toFixed(0)} ms; ` +
       `big's Odoo back, a run of big succeeded ${fair.recoveredSeconds.toFixed(1)} s later`,
-    `call budgets: the most requests in flight at once, the default source's Odoo ${fair.mostInFlight.small}, ` +
-      `big's ${fair.mostInFlight.big} (each source's budget: ${fair.mostInFlight.budget} at once)`,
     `scale: ${scale.sources} sources × 2 families (${scale.families}) on one worker: every first copy in ` +
       `${scale.firstCopiesSeconds.toFixed(1)} s (migrate and start included); worker peak RSS ` +
       `${scale.workerPeakRssMb} MB (${(scale.workerPeakRssMb / scale.sources).toFixed(1)} MB a source); ` +
