@@ -53,7 +53,7 @@ import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
 import { familyModels } from '../src/families/family.js';
 import { ModelTakenError } from '../src/sync/model-claims.js';
-import { DEFAULT_SOURCE } from '../src/families/source-family.js';
+import { copiedSources } from '../src/config/sources.js';
 
 /** The heartbeat beats this often while the job loops run; readiness wants one within 3 beats. */
 const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -73,15 +73,13 @@ onFatalErrors(shutdown, logger);
 const db = await createDb({ ...config.database, logger });
 shutdown.add('database', () => db.close());
 
-// The other sources this worker copies (SYNC_SOURCES), each from its own Odoo (docs/sources.md).
-const sources = config.sources.filter(
-  (source) => source.name !== DEFAULT_SOURCE && config.sync.sources.includes(source.name),
-);
+// The sources this worker copies (SYNC_SOURCES), each from its own Odoo (docs/sources.md).
+const copying = copiedSources(config.sources, config.sync.sources);
+const sources = copying.others;
 // A family waiting for migrate is named in a warning; the others are copied meanwhile.
-const families = await loadFamilies(db.db, config.sync.families, logger, {
-  withDefault: config.sync.sources.includes(DEFAULT_SOURCE),
-  others: sources,
-}).catch((error: unknown) => refuseToStart(shutdown, logger, error));
+const families = await loadFamilies(db.db, config.sync.families, logger, copying).catch(
+  (error: unknown) => refuseToStart(shutdown, logger, error),
+);
 const metrics = createWorkerMetrics();
 const runtime = createSyncRuntimeFromConfig({
   config,

@@ -10,9 +10,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
+import { copiedSources } from '../src/config/sources.js';
 import { loadFamilies } from '../src/families/load-families.js';
 import { CODE_FAMILIES, FamilyNotMigratedError } from '../src/families/registry.js';
-import { DEFAULT_SOURCE, splitFamilyKey } from '../src/families/source-family.js';
+import { splitFamilyKey } from '../src/families/source-family.js';
 import { describeError } from '../src/lib/errors.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -104,19 +105,17 @@ const config = loadConfigOrExit({
 // (Odoo 19 without an API key) would otherwise come before it.
 const logger = createLogger({ ...config.log, name: 'sync-cli', stderr: true });
 const db = await createDb({ ...config.database, poolMax: 4, logger });
-// The other sources, each copied from its own Odoo, as the workers have them (SYNC_SOURCES).
-const sources = config.sources.filter(
-  ({ name }) => name !== DEFAULT_SOURCE && config.sync.sources.includes(name),
+// The sources, each copied from its own Odoo, as the workers have them (SYNC_SOURCES).
+const copied = copiedSources(config.sources, config.sync.sources);
+const sources = copied.others;
+const families = await loadFamilies(db.db, config.sync.families, undefined, copied).catch(
+  async (error: unknown) => {
+    // No family that can be copied (migrate never ran): said plainly, not as a usage error.
+    process.stderr.write(`${describeError(error)}\n`);
+    await db.close();
+    return process.exit(1);
+  },
 );
-const families = await loadFamilies(db.db, config.sync.families, undefined, {
-  withDefault: config.sync.sources.includes(DEFAULT_SOURCE),
-  others: sources,
-}).catch(async (error: unknown) => {
-  // No family that can be copied (migrate never ran): said plainly, not as a usage error.
-  process.stderr.write(`${describeError(error)}\n`);
-  await db.close();
-  return process.exit(1);
-});
 let chosen: readonly string[];
 try {
   chosen = selectFamilies(

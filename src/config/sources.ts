@@ -136,3 +136,19 @@ export function selectSources(
       });
   return listed;
 }
+
+/**
+ * The sources a process copies (SYNC_SOURCES, `selected`): whether the default one, and each other
+ * one, copied from its own Odoo (docs/sources.md).
+ */
+export function copiedSources(
+  sources: readonly SourceConfig[],
+  selected: readonly string[],
+): { withDefault: boolean; others: SourceConfig[] } {
+  return {
+    withDefault: selected.includes(DEFAULT_SOURCE),
+    others: sources.filter(
+      (source) => source.name !== DEFAULT_SOURCE && selected.includes(source.name),
+    ),
+  };
+}

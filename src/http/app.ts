@@ -42,7 +42,7 @@ import {
   odooWebhookRoutes,
   type WebhookToken,
 } from './routes/hooks/odoo-webhook.js';
-import type { SourceConfig } from '../config/sources.js';
+import { copiedSources, type SourceConfig } from '../config/sources.js';
 import { syncRoutes } from './routes/api/sync/index.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
@@ -120,11 +120,8 @@ function webhookTokensOf(config: Config): WebhookToken[] {
 }
 
 /** The other sources this API serves: those SYNC_SOURCES names (docs/sources.md). */
-function servedSources(config: Config): SourceConfig[] {
-  return config.sources.filter(
-    (source) => source.name !== DEFAULT_SOURCE && config.sync.sources.includes(source.name),
-  );
-}
+const servedSources = (config: Config): SourceConfig[] =>
+  copiedSources(config.sources, config.sync.sources).others;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
