@@ -175,6 +175,69 @@ describe('two sources in one runtime', () => {
     }
   });
 
+  it("an admin key limited to acme sees, replays and deletes acme's subscriptions alone", async () => {
+    const acmeAdmin = generateApiKey('acme-admin', 'admin');
+    const app = await createTestApp(h.db, {
+      config: testConfig({
+        API_KEYS: [...Object.values(KEYS).map((k) => k.entry), `${acmeAdmin.entry}:acme`].join(','),
+        SYNC_SOURCES_FILE: sourcesFile(),
+        ACME_ODOO_PASSWORD: h.sandbox.password,
+        ACME_WEBHOOK_TOKENS: sha256(randomBytes(32).toString('base64url')),
+      }),
+      families: h.runtime.sync.families,
+    });
+    const call = (method: 'GET' | 'POST' | 'DELETE', url: string, key: string, payload?: object) =>
+      app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload });
+    const names = async (key: string) =>
+      (await call('GET', '/api/changes/subscriptions', key))
+        .json<{ items: { name: string; families: string[] }[] }>()
+        .items.map((item) => [item.name, item.families]);
+    try {
+      const url = 'http://127.0.0.1:9/hooks';
+      expect(
+        (await call('POST', '/api/changes/subscriptions', KEYS.admin.key, { name: 'all', url }))
+          .statusCode,
+      ).toBe(201);
+      expect(
+        (
+          await call('POST', '/api/changes/subscriptions', KEYS.admin.key, {
+            name: 'bcs',
+            url,
+            families: ['bcs'],
+          })
+        ).statusCode,
+      ).toBe(201);
+      expect(
+        (await call('POST', '/api/changes/subscriptions', acmeAdmin.key, { name: 'acme', url }))
+          .statusCode,
+      ).toBe(201);
+      expect(await names(KEYS.admin.key)).toEqual([
+        ['acme', ['acme.bcs']],
+        ['all', []],
+        ['bcs', ['bcs', 'acme.bcs']],
+      ]);
+      expect(await names(acmeAdmin.key)).toEqual([['acme', ['acme.bcs']]]);
+      for (const [method, path] of [
+        ['GET', '/api/changes/subscriptions/all'],
+        ['POST', '/api/changes/subscriptions/bcs/replay'],
+        ['DELETE', '/api/changes/subscriptions/all'],
+      ] as const)
+        expect(
+          (await call(method, path, acmeAdmin.key, method === 'POST' ? { from: 'now' } : undefined))
+            .statusCode,
+        ).toBe(404);
+      expect(
+        (await call('DELETE', '/api/changes/subscriptions/acme', acmeAdmin.key)).statusCode,
+      ).toBe(204);
+      for (const name of ['all', 'bcs'])
+        expect(
+          (await call('DELETE', `/api/changes/subscriptions/${name}`, KEYS.admin.key)).statusCode,
+        ).toBe(204);
+    } finally {
+      await app.close();
+    }
+  });
+
   it("an edit reaches its own source's copy, not the other's of the same id", async () => {
     const id = other().ids(BC_MODEL)[0]!;
     other().write(BC_MODEL, id, { origin: 'edited in acme' });

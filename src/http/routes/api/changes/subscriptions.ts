@@ -4,11 +4,13 @@
  * request, the oldest change kept), delete one. Subscriptions of FEED_SUBSCRIPTIONS_FILE are the
  * file's: listed and replayed here, changed and deleted there.
  */
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SUBSCRIPTION_NAME, receiverUrl } from '../../../../config/feed-subscriptions-file.js';
 import type { Db } from '../../../../db/create-db.js';
 import type { Families } from '../../../../families/registry.js';
+import { splitFamilyKey } from '../../../../families/source-family.js';
 import { FeedPositionError } from '../../../../feed/position.js';
 import { generateSecret, secretProblem } from '../../../../feed/secret.js';
 import { viewSubscription, viewSubscriptions } from '../../../../feed/subscription-status.js';
@@ -24,6 +26,7 @@ import type { Queues } from '../../../../queues/queues.js';
 import { AppError } from '../../../../lib/errors.js';
 import type { SubscriptionSecrets } from '../../../../feed/secret.js';
 import { HttpError } from '../../../http-error.js';
+import { readsSource, type Caller } from '../../../plugins/api-key-auth.js';
 import { authErrors, errorBody } from '../../../schemas/common.js';
 import {
   filterOf,
@@ -67,6 +70,20 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
   const wake = async (id: number) => {
     if (queues) await nudgeDeliveries({ db, queues }, id);
   };
+  /**
+   * Whether a key limited to sources sees a subscription (docs/sources.md): one that follows its
+   * sources' families alone, never one of every family.
+   */
+  const seenBy = (caller: Caller | undefined, followed: readonly string[]) =>
+    caller?.sources === undefined ||
+    (followed.length > 0 &&
+      followed.every((family) => readsSource(caller, splitFamilyKey(family).source)));
+  /** The subscription of that name, as the caller may see it: 404 for one it may not. */
+  const visible = async (request: FastifyRequest, name: string) => {
+    const row = await readSubscription(db, { name });
+    if (!row || !seenBy(request.caller, row.families)) throw notFound(name);
+    return row;
+  };
 
   app.get(
     '/api/changes/subscriptions',
@@ -78,7 +95,11 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
         response: { 200: z.object({ items: z.array(subscriptionSchema) }), ...authErrors },
       },
     },
-    async () => ({ items: (await viewSubscriptions(db)).map(toSubscriptionBody) }),
+    async (request) => ({
+      items: (await viewSubscriptions(db))
+        .filter((view) => seenBy(request.caller, view.families))
+        .map(toSubscriptionBody),
+    }),
   );
 
   app.get(
@@ -92,11 +113,8 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
         response: { 200: subscriptionSchema, 404: errorBody, ...authErrors },
       },
     },
-    async (request) => {
-      const row = await readSubscription(db, { name: request.params.name });
-      if (!row) throw notFound(request.params.name);
-      return toSubscriptionBody(await viewSubscription(db, row));
-    },
+    async (request) =>
+      toSubscriptionBody(await viewSubscription(db, await visible(request, request.params.name))),
   );
 
   app.post(
@@ -134,8 +152,9 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
     async (request, reply) => {
       const { name, url, families: wanted, models, from } = request.body;
       const filter = filterOf(families, { family: wanted, model: models }, request.caller);
-      // A key limited to sources subscribes to their families, named: none would be all.
-      const subscribed = request.caller?.sources ? filter.families : wanted;
+      // Families named are each source's of that name, as on a pull; a key limited to sources
+      // subscribes to theirs, named: none would be every family.
+      const subscribed = request.caller?.sources || wanted.length > 0 ? filter.families : wanted;
       const secret = request.body.secret ?? generateSecret();
       const problem = secretProblem(secret);
       if (problem) throw new HttpError(400, 'BAD_REQUEST', `body.secret: ${problem}`);
@@ -167,6 +186,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       },
     },
     async (request) => {
+      await visible(request, request.params.name);
       const row = await replaySubscription(
         db,
         request.params.name,
@@ -192,6 +212,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       },
     },
     async (request, reply) => {
+      await visible(request, request.params.name);
       const deleted = await deleteSubscription(db, request.params.name).catch((error: unknown) => {
         throw asHttpError(error);
       });
