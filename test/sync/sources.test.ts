@@ -35,6 +35,24 @@ describe('two sources in one runtime', () => {
     );
     return path;
   };
+  /**
+   * The API over the harness's families, knowing acme from the file as a deployment's does; `keys`
+   * are `API_KEYS` entries beside the tests' own, `env` more keys.
+   */
+  const apiWith = (
+    options: { keys?: readonly string[]; env?: Record<string, string>; queues?: boolean } = {},
+  ) =>
+    createTestApp(h.db, {
+      config: testConfig({
+        API_KEYS: [...Object.values(KEYS).map((k) => k.entry), ...(options.keys ?? [])].join(','),
+        SYNC_SOURCES_FILE: sourcesFile(),
+        ACME_ODOO_PASSWORD: h.sandbox.password,
+        ACME_WEBHOOK_TOKENS: sha256(randomBytes(32).toString('base64url')),
+        ...options.env,
+      }),
+      families: h.runtime.sync.families,
+      ...(options.queues ? { queues: h.runtime.queues } : {}),
+    });
   const main = () => h.sandbox.control;
   const other = () => h.sandbox.db('acme_db').control;
 
@@ -126,18 +144,7 @@ describe('two sources in one runtime', () => {
 
   it('a key limited to acme reads its records, history and changes, and nothing of the default source', async () => {
     const acmeReader = generateApiKey('acme-portal', 'reader');
-    const app = await createTestApp(h.db, {
-      config: testConfig({
-        API_KEYS: [...Object.values(KEYS).map((k) => k.entry), `${acmeReader.entry}:acme`].join(
-          ',',
-        ),
-        // The API knows acme from the file, as a deployment's does.
-        SYNC_SOURCES_FILE: sourcesFile(),
-        ACME_ODOO_PASSWORD: h.sandbox.password,
-        ACME_WEBHOOK_TOKENS: sha256(randomBytes(32).toString('base64url')),
-      }),
-      families: h.runtime.sync.families,
-    });
+    const app = await apiWith({ keys: [`${acmeReader.entry}:acme`] });
     const get = (url: string) =>
       app.inject({ url, headers: { authorization: `Bearer ${acmeReader.key}` } });
     try {
@@ -177,15 +184,7 @@ describe('two sources in one runtime', () => {
 
   it("an admin key limited to acme sees, replays and deletes acme's subscriptions alone", async () => {
     const acmeAdmin = generateApiKey('acme-admin', 'admin');
-    const app = await createTestApp(h.db, {
-      config: testConfig({
-        API_KEYS: [...Object.values(KEYS).map((k) => k.entry), `${acmeAdmin.entry}:acme`].join(','),
-        SYNC_SOURCES_FILE: sourcesFile(),
-        ACME_ODOO_PASSWORD: h.sandbox.password,
-        ACME_WEBHOOK_TOKENS: sha256(randomBytes(32).toString('base64url')),
-      }),
-      families: h.runtime.sync.families,
-    });
+    const app = await apiWith({ keys: [`${acmeAdmin.entry}:acme`] });
     const call = (method: 'GET' | 'POST' | 'DELETE', url: string, key: string, payload?: object) =>
       app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload });
     const names = async (key: string) =>
@@ -257,16 +256,13 @@ describe('two sources in one runtime', () => {
 
   it("Odoo's webhook reaches the copy of the source whose token it carries", async () => {
     const [mainToken, acmeToken] = [0, 1].map(() => randomBytes(32).toString('base64url'));
-    const app = await createTestApp(h.db, {
-      config: testConfig({
+    const app = await apiWith({
+      env: {
         ODOO_WEBHOOK_TOKENS: sha256(mainToken!),
         ODOO_WEBHOOK_DEBOUNCE_MS: '0',
-        SYNC_SOURCES_FILE: sourcesFile(),
-        ACME_ODOO_PASSWORD: h.sandbox.password,
         ACME_WEBHOOK_TOKENS: sha256(acmeToken!),
-      }),
-      families: h.runtime.sync.families,
-      queues: h.runtime.queues,
+      },
+      queues: true,
     });
     try {
       // The same id in both databases, edited in each.
