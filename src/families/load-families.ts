@@ -103,15 +103,17 @@ async function build(
   const others = sources.others.flatMap((source) =>
     source.families
       .filter((family) => config.copied.includes(family))
-      .map((name) => ({ source, name, code: config.code.find((family) => family.name === name) })),
+      .map((name) => {
+        const code = config.code.find((family) => family.name === name);
+        return { source, name, placed: code && familyInSource(code, source) };
+      }),
   );
   const missing = await missingTables(
     db,
-    others.flatMap(({ source, code }) => (code ? [familyInSource(code, source)] : [])),
+    others.flatMap(({ placed }) => (placed ? [placed] : [])),
   );
-  for (const { source, name, code } of others) {
-    if (code) {
-      const placed = familyInSource(code, source);
+  for (const { source, name, placed } of others) {
+    if (placed) {
       const absent = familyModels(placed)
         .map((model) => quotedTable(model.table))
         .filter((table) => missing.has(table));
