@@ -195,7 +195,7 @@ export async function runFairnessBench(options: {
     // lease, failed while its retries are spent.
     for (let job = await queues.add('sync-run', { family: 'big.bcs', trigger: 'bench' }); ;) {
       await sleep(200);
-      const fresh = await queues.byName.sync.getJob(job.id!);
+      const fresh = await queues.ofFamily('sync', 'big.bcs').getJob(job.id!);
       const state = await fresh?.getState();
       if (
         state === 'completed' &&

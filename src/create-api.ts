@@ -73,6 +73,8 @@ export async function createApi(input: {
     logger,
     backend: stores.backend,
     settings: { attempts: config.sync.jobAttempts, backoffMs: 1_000 },
+    // Every source's: bull-board and the metrics show them all.
+    sources: config.sources.map((source) => source.name),
   });
   shutdown.add('queues', () => queues.close());
   // Without Redis, each API process counts its own requests.

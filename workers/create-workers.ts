@@ -1,9 +1,11 @@
 /**
- * One BullMQ worker per queue, dispatching by job name through the handler map. Concurrency per
- * queue: runs are few and light, and so are reconciles and verifies at a time (they run for long,
- * on a queue of their own); pages and BC jobs each get SYNC_CONCURRENCY. A page job waits on
- * Odoo, then on PostgreSQL: with fewer pages in flight, the worker sits idle meanwhile
- * (docs/performance.md).
+ * One BullMQ worker per queue of each source copied here (src/queues/source-queues.ts), and one for
+ * the change feed's, dispatching by job name through the handler map. Concurrency per queue: runs
+ * are few and light, and so are reconciles and verifies at a time (they run for long, on a queue of
+ * their own); pages and BC jobs each get SYNC_CONCURRENCY. A page job waits on Odoo, then on
+ * PostgreSQL: with fewer pages in flight, the worker sits idle meanwhile (docs/performance.md). A
+ * source's workers take up to its `concurrency` of those; the process's slots of a kind are shared by
+ * its sources (source-slots.ts).
  *
  * Before a handler runs: a job of a family this worker does not copy goes back for a worker that
  * does (hand-back.ts); one of a family waiting for `migrate` finds it migrated, or fails at once
@@ -12,18 +14,16 @@
  */
 import type { Job, Worker } from 'bullmq';
 import type { QueueBackend } from '../src/queues/queue-backend.js';
-import {
-  QUEUE_NAMES,
-  type JobData,
-  type JobName,
-  type QueueName,
-} from '../src/queues/catalogue.js';
+import type { JobData, JobName, QueueName } from '../src/queues/catalogue.js';
+import { SOURCE_QUEUE_KINDS, queueNameOf } from '../src/queues/source-queues.js';
+import { DEFAULT_SOURCE } from '../src/families/source-family.js';
 import { familyModels } from '../src/families/family.js';
 import { AppError, describeError } from '../src/lib/errors.js';
 import { handBack } from './hand-back.js';
 import type { JobFlow } from './liveness.js';
 import { runForFamily } from './job-family.js';
 import { HANDLERS, type Handler } from './handlers.js';
+import { createSourceSlots } from './source-slots.js';
 import { toJobError } from './step-job.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -33,11 +33,29 @@ export interface WorkerSettings {
   readonly concurrency: number;
   /** SYNC_JOB_LOCK_MS: a job whose lock is not renewed this long (its worker died) is taken over. */
   readonly lockMs: number;
+  /** The sources whose queues this process works, each with its share (`concurrency`). */
+  readonly sources: readonly WorkedSource[];
 }
 
-export function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
+export interface WorkedSource {
+  readonly name: string;
+  /** Jobs of each kind its workers take at once, up to the process's (SYNC_CONCURRENCY). */
+  readonly concurrency: number;
+}
+
+/** The process's slots for jobs of `queue`, shared by its sources. */
+function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
   if (queue === 'sync' || queue === 'sync-reconcile') return 2;
   return settings.concurrency;
+}
+
+/** The jobs of `queue` a source's worker takes at once: its share, within the process's. */
+function sourceConcurrencyOf(
+  queue: QueueName,
+  source: WorkedSource,
+  settings: WorkerSettings,
+): number {
+  return Math.min(source.concurrency, concurrencyOf(queue, settings));
 }
 
 async function dispatch(
@@ -77,32 +95,37 @@ export function createWorkers(
   settings: WorkerSettings,
   flow: JobFlow,
 ): Worker[] {
-  return QUEUE_NAMES.map((queue) => {
+  const slots = createSourceSlots((kind) => concurrencyOf(kind, settings));
+  const workerOf = (queue: QueueName, source: WorkedSource) => {
+    const name = queueNameOf(queue, source.name);
     const worker = settings.backend.worker(
       queue,
       async (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) => {
-        flow.started(queue);
+        flow.started(name);
         try {
-          return await runForFamily('family' in job.data ? job.data.family : 'none', () =>
-            dispatch(job, token, signal ?? new AbortController().signal, ctx),
-          );
+          const run = () =>
+            runForFamily('family' in job.data ? job.data.family : 'none', () =>
+              dispatch(job, token, signal ?? new AbortController().signal, ctx),
+            );
+          return await (queue === 'feed' ? run() : slots.run(queue, run));
         } finally {
-          flow.ended(queue);
+          flow.ended(name);
         }
       },
       {
-        concurrency: concurrencyOf(queue, settings),
+        concurrency: sourceConcurrencyOf(queue, source, settings),
         lockDuration: settings.lockMs,
         stalledInterval: settings.lockMs,
         autorun: false,
       },
+      source.name,
     );
-    worker.on('error', (error) => ctx.logger.error({ err: error, queue }, 'worker error'));
+    worker.on('error', (error) => ctx.logger.error({ err: error, queue: name }, 'worker error'));
     // A job whose lock could not be renewed is run again elsewhere once BullMQ finds it stalled:
     // this execution stops (its signal aborts every Odoo call and loop) rather than go on beside it.
     worker.on('lockRenewalFailed', (jobIds) => {
       for (const jobId of jobIds) {
-        ctx.logger.warn({ queue, jobId }, 'job lost its lock; cancelling this execution');
+        ctx.logger.warn({ queue: name, jobId }, 'job lost its lock; cancelling this execution');
         worker.cancelJob(jobId, 'the job lost its lock: BullMQ runs it again');
       }
     });
@@ -113,7 +136,7 @@ export function createWorkers(
       // The job's reason is the safe message; the log gets the original error in full.
       ctx.logger[final ? 'error' : 'warn'](
         {
-          queue,
+          queue: name,
           job: job.name,
           jobId: job.id,
           attempt: job.attemptsMade,
@@ -124,5 +147,12 @@ export function createWorkers(
       );
     });
     return worker;
-  });
+  };
+  const deployment = { name: DEFAULT_SOURCE, concurrency: settings.concurrency };
+  return [
+    ...settings.sources.flatMap((source) =>
+      SOURCE_QUEUE_KINDS.map((queue) => workerOf(queue, source)),
+    ),
+    workerOf('feed', deployment),
+  ];
 }

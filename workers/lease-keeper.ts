@@ -40,7 +40,7 @@ export function startLeaseKeeper(ctx: WorkerContext, leaseSeconds: number): Leas
     for (const { lease, jobId } of await leasesHeldByJobs(db)) {
       // A family is kept by the workers that copy it: one whose workers all died lets go.
       if (!ctx.sync.families.copies(lease.key)) continue;
-      const job = await ctx.queues.byName.sync.getJob(jobId);
+      const job = await ctx.queues.ofFamily('sync', lease.key).getJob(jobId);
       if (!job || !KEPT_STATES.has(await job.getState())) continue;
       if (Date.now() - (job.processedOn ?? job.timestamp) > MAX_KEPT_MS) {
         ctx.logger.warn(

@@ -17,12 +17,7 @@
  * children's data, not their failure text.
  */
 import { DelayedError, UnrecoverableError, WaitingChildrenError, type Job } from 'bullmq';
-import {
-  isQueueName,
-  splitJobKey,
-  type ChildJob,
-  type JobFailure,
-} from '../src/queues/catalogue.js';
+import { splitJobKey, type ChildJob, type JobFailure } from '../src/queues/catalogue.js';
 import { AppError, toSafeError } from '../src/lib/errors.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -137,7 +132,7 @@ async function settledChildren(ctx: WorkerContext, job: Job): Promise<SettledChi
   const failed = await Promise.all(
     Object.entries(failures).map(async ([key, reason]): Promise<FailedChild> => {
       const { queue, jobId } = splitJobKey(key);
-      const child = isQueueName(queue) ? await ctx.queues.byName[queue].getJob(jobId) : undefined;
+      const child = await ctx.queues.named(queue)?.getJob(jobId);
       const data = child?.data as { failure?: JobFailure } | undefined;
       return {
         name: child?.name ?? 'unknown',

@@ -176,15 +176,25 @@ try {
       families,
       logger,
     });
-    // Reconciles and verifies have a queue of their own (src/queues/catalogue.ts).
+    // Reconciles and verifies have a queue of their own (src/queues/catalogue.ts), and each
+    // source its queues: the events of each target's.
     const jobQueue =
       command === 'reconcile' || command === 'verify'
         ? JOBS[command].queue
         : JOBS['sync-run'].queue;
-    const events = await createQueueEvents(
-      runtime.stores.backend,
-      runtime.queues.byName[jobQueue],
-      { onError: (error) => logger.debug({ err: error }, 'queue events: connection error') },
+    const sourceOf = (family: { readonly name: string }) => splitFamilyKey(family.name).source;
+    const events = new Map(
+      await Promise.all(
+        [...new Set(targets.map(sourceOf))].map(
+          async (source) =>
+            [
+              source,
+              await createQueueEvents(runtime.stores.backend, runtime.queues.of(source)[jobQueue], {
+                onError: (error) => logger.debug({ err: error }, 'queue events: connection error'),
+              }),
+            ] as const,
+        ),
+      ),
     );
     try {
       runtime.start();
@@ -214,10 +224,13 @@ try {
       logger.info({ jobs: jobs.map((job) => job.id), job: command }, 'jobs queued; waiting');
       const outcomes = await Promise.all(
         jobs.map((job, i) =>
-          events.waitFor(job).then(
-            (result) => ({ family: targets[i]!.name, result: result as Record<string, unknown> }),
-            (error: unknown) => ({ family: targets[i]!.name, error: describeError(error) }),
-          ),
+          events
+            .get(sourceOf(targets[i]!))!
+            .waitFor(job)
+            .then(
+              (result) => ({ family: targets[i]!.name, result: result as Record<string, unknown> }),
+              (error: unknown) => ({ family: targets[i]!.name, error: describeError(error) }),
+            ),
         ),
       );
       for (const outcome of outcomes) {
@@ -243,7 +256,7 @@ try {
       if (values.json) print('', outcomes);
     } finally {
       await runtime.close(config.http.shutdownTimeoutMs);
-      await events.close();
+      await Promise.all([...events.values()].map((owned) => owned.close()));
     }
   }
 } finally {

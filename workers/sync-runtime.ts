@@ -38,9 +38,8 @@ import {
   FIRST_RETRY_MS,
   type FeedDeliverySettings,
 } from '../src/feed/deliver.js';
-import { concurrencyOf, createWorkers } from './create-workers.js';
+import { createWorkers } from './create-workers.js';
 import { createJobFlow, type JobFlow, type WatchedQueue } from './liveness.js';
-import type { QueueName } from '../src/queues/catalogue.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
 /** A job of a source this process was not given the Odoo of. */
@@ -102,6 +101,8 @@ export interface SourceOdoo {
   readonly odoo: OdooSource;
   /** Its `context` (as ODOO_CONTEXT): over its sync user's own in every read. */
   readonly context?: OdooContext;
+  /** Jobs of each kind a worker takes of it at once (its share); SYNC_CONCURRENCY when absent. */
+  readonly concurrency?: number;
 }
 
 export interface SyncRuntimeInput {
@@ -156,6 +157,20 @@ export interface SyncRuntime {
   close(deadlineMs: number): Promise<void>;
 }
 
+/**
+ * The sources whose queues this process works: those of the families it copies (one waiting for
+ * `migrate` too), the default source when it copies none (the change feed's queue is its).
+ */
+function workedSources(input: SyncRuntimeInput): { name: string; concurrency?: number }[] {
+  const { families } = input;
+  const names = new Set(
+    [...families.all, ...families.unavailable].map((family) => splitFamilyKey(family.name).source),
+  );
+  if (names.size === 0) names.add(DEFAULT_SOURCE);
+  const others = new Map((input.sources ?? []).map((source) => [source.name, source]));
+  return [...names].map((name) => others.get(name) ?? { name });
+}
+
 export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   const { settings } = input;
   const depsOf = (odoo: OdooSource, context: OdooContext | undefined): SyncDeps => ({
@@ -184,10 +199,12 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     if (!deps) throw new UnknownSourceError(source, [...bySource.keys()]);
     return deps;
   };
+  const worked = workedSources(input);
   const queues = createQueues({
     logger: input.logger,
     backend: input.backend,
     settings: { attempts: settings.jobAttempts, backoffMs: settings.backoffMs ?? 1_000 },
+    sources: worked.map((source) => source.name),
   });
   const feedSettings = settings.feed ?? feedSettingsFromConfig(defaultFeedConfig());
   const sender: FeedSender = createFeedSender({ allowed: feedSettings.allowedHosts });
@@ -215,14 +232,21 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     backend: input.backend,
     concurrency: settings.concurrency,
     lockMs: settings.jobLockMs,
+    sources: worked.map((source) => ({
+      name: source.name,
+      concurrency: source.concurrency ?? settings.concurrency,
+    })),
   };
   const flow = createJobFlow();
   const workers = createWorkers(ctx, workerSettings, flow);
-  const watched = queues.all.map((queue) => ({
-    name: queue.name,
-    concurrency: concurrencyOf(queue.name as QueueName, workerSettings),
-    waiting: () => queue.getJobCountByTypes('wait', 'prioritized'),
-  }));
+  const watched = workers.map((worker) => {
+    const queue = queues.named(worker.name)!;
+    return {
+      name: worker.name,
+      concurrency: worker.concurrency,
+      waiting: () => queue.getJobCountByTypes('wait', 'prioritized'),
+    };
+  });
   let keeper: LeaseKeeper | undefined;
   return {
     sync,
@@ -327,6 +351,7 @@ export function createSyncRuntimeFromConfig(input: {
       name: source.name,
       odoo: sourceLinks.get(source.name)!.client,
       ...(source.odoo.context ? { context: source.odoo.context } : {}),
+      concurrency: source.concurrency,
     })),
     logger,
     backend: stores.backend,

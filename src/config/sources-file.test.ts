@@ -72,6 +72,7 @@ sources:
       context: { lang: fr_FR, tz: Europe/Paris }
     families: [bcs, partners]
     budget: { maxConcurrentCalls: 2, maxCallsPerSecond: 10 }
+    concurrency: 2
     schedule: { every: 10m, reconcileCron: '0 4 * * *' }
     schema: acme_copy
     webhookTokens: { env: ACME_WEBHOOK_TOKENS }
@@ -98,6 +99,7 @@ sources:
         families: ['bcs'],
         schema: 'public',
         schedule,
+        concurrency: 3,
         webhookTokenSha256: [],
       },
       {
@@ -116,6 +118,7 @@ sources:
         families: ['bcs', 'partners'],
         schema: 'acme_copy',
         schedule: { everyMs: 600_000, reconcileCron: '0 4 * * *' },
+        concurrency: 2,
         webhookTokenSha256: [digest('a'), digest('b')],
       },
       {
@@ -134,6 +137,7 @@ sources:
         families: ['bcs'],
         schema: 'beta',
         schedule,
+        concurrency: 3,
         webhookTokenSha256: [],
       },
     ]);
@@ -459,6 +463,7 @@ describe('the default source', () => {
         families: ['bcs', 'partners'],
         schema: 'public',
         schedule: { everyMs: 60_000, reconcileCron: '0 3 * * *' },
+        concurrency: 3,
         webhookTokenSha256: [digest('c')],
       },
     ]);

@@ -15,6 +15,7 @@
  *       apiKey: { env: ACME_ODOO_API_KEY }     # or { file: /run/secrets/acme-odoo-key }
  *     families: [bcs, partners]                # default: those SYNC_FAMILIES copies
  *     budget: { maxConcurrentCalls: 4 }        # default: ODOO_MAX_*
+ *     concurrency: 2                           # a worker's jobs of it at once; default: SYNC_CONCURRENCY
  *     schedule: { every: 10m }                 # default: SYNC_EVERY, SYNC_RECONCILE_CRON
  *     schema: acme                             # default: the name
  *     webhookTokens: { env: ACME_WEBHOOK_TOKENS }
@@ -94,6 +95,12 @@ const source = z
       .object({ maxConcurrentCalls: calls(1_000), maxCallsPerSecond: calls(10_000) })
       .strict()
       .default({}),
+    concurrency: z
+      .number({ error: 'must be a whole number of jobs between 1 and 64' })
+      .int({ error: 'must be a whole number of jobs between 1 and 64' })
+      .min(1, { error: 'must be a whole number of jobs between 1 and 64' })
+      .max(64, { error: 'must be a whole number of jobs between 1 and 64' })
+      .optional(),
     schedule: declaredSchedule,
     schema: z
       .string()
@@ -267,6 +274,7 @@ function readSources(
       },
       ...(entry.families ? { families: [...new Set(entry.families)] } : {}),
       budget: entry.budget,
+      ...(entry.concurrency === undefined ? {} : { concurrency: entry.concurrency }),
       schedule: entry.schedule,
       schema,
       webhookTokenSha256: [...new Set(digests)],

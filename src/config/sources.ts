@@ -37,6 +37,11 @@ export interface SourceConfig extends SourcePlace {
   /** The PostgreSQL schema of its copy tables: `public` for the default source. */
   readonly schema: string;
   readonly schedule: SourceSchedule;
+  /**
+   * Jobs of each kind a worker takes of it at once, within the worker's SYNC_CONCURRENCY: while
+   * sources compete for a worker's slots, each holds a share in proportion to it.
+   */
+  readonly concurrency: number;
   /** SHA-256 (lowercase hex) of the tokens its Odoo's webhook URLs carry. */
   readonly webhookTokenSha256: readonly string[];
 }
@@ -59,6 +64,7 @@ export interface DeclaredSource {
   };
   readonly families?: readonly string[];
   readonly budget: { readonly maxConcurrentCalls?: number; readonly maxCallsPerSecond?: number };
+  readonly concurrency?: number;
   readonly schedule: { readonly everyMs?: number; readonly reconcileCron?: string };
   readonly schema: string;
   readonly webhookTokenSha256: readonly string[];
@@ -87,6 +93,7 @@ export function sourcesFrom(
           families: copiedFamilies,
           schema: DEFAULT_SCHEMA,
           schedule,
+          concurrency: env.SYNC_CONCURRENCY,
           webhookTokenSha256: env.ODOO_WEBHOOK_TOKENS.map((hash) => hash.toLowerCase()),
         },
       ]
@@ -106,6 +113,7 @@ export function sourcesFrom(
         everyMs: source.schedule.everyMs ?? schedule.everyMs,
         reconcileCron: source.schedule.reconcileCron ?? schedule.reconcileCron,
       },
+      concurrency: Math.min(source.concurrency ?? env.SYNC_CONCURRENCY, env.SYNC_CONCURRENCY),
       webhookTokenSha256: source.webhookTokenSha256,
     })),
   ];

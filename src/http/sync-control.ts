@@ -202,7 +202,7 @@ export function createSyncControl(
         `a ${kind} of ${family.name} is ${what}: ask again once it has run${cooldownSeconds > 0 ? ` and ${cooldownSeconds} s have passed` : ''}`,
       );
     for (const id of manualIds) {
-      const jobId = await dedupedJob(kind, id);
+      const jobId = await dedupedJob(kind, family.name, id);
       if (jobId) throw pending(`already queued (job ${jobId})`);
     }
     const state = await readSyncState(db, family.name);
@@ -226,10 +226,10 @@ export function createSyncControl(
       );
   };
   /** The job a deduplication id still holds (queued, delayed or running), if any. */
-  const dedupedJob = async (kind: CheckKind, id: string) => {
+  const dedupedJob = async (kind: CheckKind, familyKey: string, id: string) => {
     if (!queues) return null;
     try {
-      return await queues.byName[JOBS[kind].queue].getDeduplicationJobId(id);
+      return await queues.ofFamily(JOBS[kind].queue, familyKey).getDeduplicationJobId(id);
     } catch (error) {
       throw queueUnavailable(error);
     }

@@ -30,10 +30,6 @@ export const QUEUE_NAMES = [
 ] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-export function isQueueName(name: string): name is QueueName {
-  return (QUEUE_NAMES as readonly string[]).includes(name);
-}
-
 /** A failure as it crosses the job boundary: data, never text to parse. */
 export const jobFailure = z.object({
   code: z.string(),

@@ -10,9 +10,10 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/create-db.js';
 import type { SharedState } from '../fleet-state/shared-state.js';
 import type { Logger } from '../lib/logger.js';
-import { QUEUE_NAMES } from './catalogue.js';
+import { copiedSources } from '../config/sources.js';
 import { postgresQueues, redisQueues, type QueueBackend } from './queue-backend.js';
 import { createRedisConnection, type ConnectionRole, type QueueRedis } from './redis-connection.js';
+import { SOURCE_QUEUE_KINDS } from './source-queues.js';
 
 export interface QueueStores {
   readonly backend: QueueBackend;
@@ -50,8 +51,9 @@ export function openQueueStores(input: {
   }
   const backend = postgresQueues({
     url: config.queues.databaseUrl!,
-    // A worker process: a Worker per queue, and a QueueEvents a CLI waits on.
-    listeners: role === 'worker' ? QUEUE_NAMES.length + 1 : 1,
+    // A worker process: a Worker per queue of each source it copies and the feed's, and a
+    // QueueEvents a CLI waits on.
+    listeners: role === 'worker' ? workedQueues(config) + 1 : 1,
     applicationName: `erp-bridge-${role}`,
     onError: (error) => logger.warn({ err: error }, 'queue database connection error'),
   });
@@ -64,6 +66,12 @@ export function openQueueStores(input: {
       await closeRedis();
     },
   };
+}
+
+/** The queues a worker process of `config` works: each source's it copies, and the feed's. */
+function workedQueues(config: Config): number {
+  const { withDefault, others } = copiedSources(config.sources, config.sync.sources);
+  return Math.max(1, others.length + (withDefault ? 1 : 0)) * SOURCE_QUEUE_KINDS.length + 1;
 }
 
 /**

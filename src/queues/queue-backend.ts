@@ -24,28 +24,31 @@ import {
   type WorkerOptions,
 } from 'bullmq';
 import pg from 'pg';
+import { DEFAULT_SOURCE } from '../families/source-family.js';
 import type { QueueName } from './catalogue.js';
 import { duplicateQueueRedis, pingQueues, type QueueRedis } from './redis-connection.js';
+import { queueNameOf, sourcePrefix } from './source-queues.js';
 
 /** BullMQ's schema for its tables on PostgreSQL. */
 export const QUEUE_SCHEMA = 'bullmq';
 
 interface QueueBackendBase {
   readonly kind: 'redis' | 'postgres';
-  /** A queue of the catalogue, for adding and reading jobs. */
-  queue(name: QueueName): Queue;
-  /** A worker of one queue, made paused or not as `options.autorun` says. */
+  /** A queue of the catalogue, a source's (source-queues.ts), for adding and reading jobs. */
+  queue(name: QueueName, source?: string): Queue;
+  /** A worker of a source's queue, made paused or not as `options.autorun` says. */
   worker(
     name: QueueName,
     processor: Processor,
     options: Omit<WorkerOptions, 'connection' | 'prefix'>,
+    source?: string,
   ): Worker;
   /**
-   * Events of one queue, on a connection of their own that `close()` closes (they block on it).
+   * Events of `queue`, on a connection of their own that `close()` closes (they block on it).
    * `lastEventId` is where they start on Redis; PostgreSQL's start where its events end.
    */
   events(
-    name: QueueName,
+    queue: Queue,
     options: Omit<QueueEventsOptions, 'connection' | 'prefix'>,
   ): { readonly events: QueueEvents; close(): Promise<void> };
   /** Resolves when the store that holds the queues answers. */
@@ -72,13 +75,22 @@ export function redisQueues(connection: QueueRedis, prefix: string): RedisQueueS
     kind: 'redis',
     connection,
     prefix,
-    queue: (name) => new Queue(name, { connection, prefix }),
-    worker: (name, processor, options) =>
-      new Worker(name, processor, { ...options, connection, prefix }),
-    events(name, options) {
+    queue: (name, source = DEFAULT_SOURCE) =>
+      new Queue(queueNameOf(name, source), { connection, prefix: sourcePrefix(prefix, source) }),
+    worker: (name, processor, options, source = DEFAULT_SOURCE) =>
+      new Worker(queueNameOf(name, source), processor, {
+        ...options,
+        connection,
+        prefix: sourcePrefix(prefix, source),
+      }),
+    events(queue, options) {
       // BullMQ never closes a connection it was handed: the duplicate is quit here.
       const own = duplicateQueueRedis(connection);
-      const events = new QueueEvents(name, { ...options, connection: own, prefix });
+      const events = new QueueEvents(queue.name, {
+        ...options,
+        connection: own,
+        prefix: queue.opts.prefix ?? prefix,
+      });
       return {
         events,
         async close() {
@@ -128,15 +140,27 @@ export function postgresQueues(options: PostgresQueuesOptions): PostgresQueueSto
   return {
     kind: 'postgres',
     pool,
-    queue: (name) => sharing(new Queue(name, { connection: pool }, factory) as unknown as Queue),
-    worker: (name, processor, options) =>
+    queue: (name, source = DEFAULT_SOURCE) =>
       sharing(
-        new Worker(name, processor, { ...options, connection: pool }, factory) as unknown as Worker,
+        new Queue(queueNameOf(name, source), { connection: pool }, factory) as unknown as Queue,
       ),
-    events(name, options) {
+    worker: (name, processor, options, source = DEFAULT_SOURCE) =>
+      sharing(
+        new Worker(
+          queueNameOf(name, source),
+          processor,
+          { ...options, connection: pool },
+          factory,
+        ) as unknown as Worker,
+      ),
+    events(queue, options) {
       const { lastEventId: _startsAtTheEnd, ...rest } = options;
       const events = sharing(
-        new QueueEvents(name, { ...rest, connection: pool }, factory) as unknown as QueueEvents,
+        new QueueEvents(
+          queue.name,
+          { ...rest, connection: pool },
+          factory,
+        ) as unknown as QueueEvents,
       );
       return { events, close: () => events.close() };
     },

@@ -16,7 +16,6 @@
  * job's state there too, which costs a query every `pollMs`.
  */
 import { QueueKeys, type Job, type Queue, type QueueEvents } from 'bullmq';
-import type { QueueName } from './catalogue.js';
 import type { QueueBackend } from './queue-backend.js';
 import type { QueueRedis } from './redis-connection.js';
 
@@ -52,10 +51,9 @@ export async function createQueueEvents(
   queue: Queue,
   options: QueueEventsOptions = {},
 ): Promise<OwnedQueueEvents> {
-  const queueName = queue.name as QueueName;
   const lastEventId =
     backend.kind === 'redis' ? await lastEventIdOf(backend.connection, queue) : undefined;
-  const owned = backend.events(queueName, {
+  const owned = backend.events(queue, {
     ...(lastEventId === undefined ? {} : { lastEventId }),
     ...(options.blockingTimeoutMs === undefined
       ? {}

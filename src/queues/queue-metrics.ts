@@ -5,6 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Queues } from './queues.js';
+import { queueOfName } from './source-queues.js';
 
 export function registerQueueMetrics(registry: Registry, queues: Queues): void {
   const reachable = new Gauge({
@@ -14,13 +15,14 @@ export function registerQueueMetrics(registry: Registry, queues: Queues): void {
   });
   new Gauge({
     name: 'erp_bridge_queue_jobs',
-    help: 'BullMQ jobs by queue and state',
-    labelNames: ['queue', 'state'] as const,
+    help: 'BullMQ jobs by queue, source (each source has queues of its own) and state',
+    labelNames: ['queue', 'source', 'state'] as const,
     registers: [registry],
     async collect() {
       const counts = await Promise.all(
         queues.all.map(async (queue) => ({
-          queue: queue.name,
+          // A queue of erp-bridge's is always named by its kind and source (source-queues.ts).
+          ...queueOfName(queue.name)!,
           counts: await queue.getJobCounts(
             'waiting',
             'active',
@@ -34,8 +36,9 @@ export function registerQueueMetrics(registry: Registry, queues: Queues): void {
       ).catch(() => undefined);
       this.reset();
       reachable.set(counts ? 1 : 0);
-      for (const { queue, counts: byState } of counts ?? []) {
-        for (const [state, n] of Object.entries(byState)) this.set({ queue, state }, n);
+      for (const { kind, source, counts: byState } of counts ?? []) {
+        for (const [state, n] of Object.entries(byState))
+          this.set({ queue: kind, source, state }, n);
       }
     },
   });

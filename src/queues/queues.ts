@@ -1,10 +1,12 @@
 /**
  * The project's BullMQ queues and the one way to add a job: by catalogue name, with a payload
- * checked against the catalogue's schema and the catalogue's options.
+ * checked against the catalogue's schema and the catalogue's options, on the queue of its family's
+ * source (source-queues.ts).
  */
 import type { Queue, JobsOptions, Job } from 'bullmq';
 import type { QueueBackend } from './queue-backend.js';
 import type { Logger } from '../lib/logger.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../families/source-family.js';
 import {
   JOBS,
   QUEUE_NAMES,
@@ -14,6 +16,12 @@ import {
   type JobSettings,
   type QueueName,
 } from './catalogue.js';
+import {
+  SOURCE_QUEUE_KINDS,
+  queueOfName,
+  sourceOfJob,
+  type SourceQueueKind,
+} from './source-queues.js';
 
 /**
  * Children added per round trip: BullMQ builds every job of an `addBulk` (its JSON, its script
@@ -23,7 +31,15 @@ import {
 const CHILDREN_PER_ADD = 100;
 
 export interface Queues {
+  /** The default source's queues, and the change feed's. */
   readonly byName: Readonly<Record<QueueName, Queue>>;
+  /** A source's queues, made on first use. */
+  of(source: string): Readonly<Record<SourceQueueKind, Queue>>;
+  /** The queue of `kind` of a family, by its key: its source's. */
+  ofFamily(kind: SourceQueueKind, familyKey: string): Queue;
+  /** The queue BullMQ names `name` (a child's, read from its key), if erp-bridge has it. */
+  named(name: string): Queue | undefined;
+  /** Every queue made so far: those of the sources `createQueues` was given, at least. */
   readonly all: readonly Queue[];
   readonly settings: JobSettings;
   /** Where the queues are: Redis or PostgreSQL. */
@@ -48,38 +64,73 @@ export function createQueues(input: {
   backend: QueueBackend;
   settings: JobSettings;
   logger: Logger;
+  /** The sources whose queues are made at once (bull-board and the metrics show them). */
+  sources?: readonly string[];
 }): Queues {
+  const made = (name: QueueName, source: string): Queue => {
+    const queue = input.backend.queue(name, source);
+    // An 'error' event without a listener would crash the process.
+    queue.on('error', (error) =>
+      input.logger.error({ err: error, queue: queue.name }, 'queue error'),
+    );
+    return queue;
+  };
   const byName = Object.fromEntries(
-    QUEUE_NAMES.map((name) => {
-      const queue = input.backend.queue(name);
-      // An 'error' event without a listener would crash the process.
-      queue.on('error', (error) => input.logger.error({ err: error, queue: name }, 'queue error'));
-      return [name, queue];
-    }),
+    QUEUE_NAMES.map((name) => [name, made(name, DEFAULT_SOURCE)]),
   ) as Record<QueueName, Queue>;
+  const bySource = new Map<string, Readonly<Record<SourceQueueKind, Queue>>>([
+    [DEFAULT_SOURCE, byName],
+  ]);
+  const all: Queue[] = Object.values(byName);
+  const of = (source: string) => {
+    let queues = bySource.get(source);
+    if (!queues) {
+      queues = Object.fromEntries(
+        SOURCE_QUEUE_KINDS.map((kind) => [kind, made(kind, source)]),
+      ) as Record<SourceQueueKind, Queue>;
+      bySource.set(source, queues);
+      all.push(...Object.values(queues));
+    }
+    return queues;
+  };
+  for (const source of input.sources ?? []) of(source);
+  const queueOf = (name: JobName, data: object): Queue => {
+    const kind = JOBS[name].queue;
+    return kind === 'feed' ? byName.feed : of(sourceOfJob(data))[kind];
+  };
   const optionsOf = (name: JobName, extra?: JobsOptions): JobsOptions => ({
     ...JOBS[name].options(input.settings),
     ...extra,
   });
   return {
     byName,
-    all: Object.values(byName),
+    of,
+    ofFamily: (kind, familyKey) => of(splitFamilyKey(familyKey).source)[kind],
+    named(name) {
+      const queue = queueOfName(name);
+      if (!queue) return undefined;
+      return queue.kind === 'feed' ? byName.feed : of(queue.source)[queue.kind];
+    },
+    all,
     settings: input.settings,
     backend: input.backend,
     async add(name, data, options) {
       const payload = JOBS[name].schema.parse(data);
-      return byName[JOBS[name].queue].add(name, payload, optionsOf(name, options));
+      return queueOf(name, payload).add(name, payload, optionsOf(name, options));
     },
     async addBulk(name, jobs) {
-      if (jobs.length === 0) return [];
-      const queue = byName[JOBS[name].queue];
-      return queue.addBulk(
-        jobs.map((job) => ({
-          name,
-          data: JOBS[name].schema.parse(job.data),
-          opts: optionsOf(name, job.options),
-        })),
-      );
+      // A bulk of one family's jobs (the rule) goes to one queue in one round trip.
+      const byQueue = new Map<Queue, { name: string; data: object; opts: JobsOptions }[]>();
+      for (const job of jobs) {
+        const data: object = JOBS[name].schema.parse(job.data);
+        const queue = queueOf(name, data);
+        const group = byQueue.get(queue) ?? [];
+        group.push({ name, data, opts: optionsOf(name, job.options) });
+        byQueue.set(queue, group);
+      }
+      const added: Job[] = [];
+      for (const [queue, group] of byQueue) added.push(...(await queue.addBulk(group)));
+      return added;
     },
     async addChildren(parent, children) {
       const byName = new Map<JobName, ChildJob[]>();
@@ -103,7 +154,7 @@ export function createQueues(input: {
       }
     },
     async close() {
-      await Promise.all(Object.values(byName).map((queue) => queue.close()));
+      await Promise.all(all.map((queue) => queue.close()));
     },
   };
 }

@@ -19,8 +19,10 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { syncFamilySeen } from '../db/schema/index.js';
 import type { FamilySchedule } from '../families/family.js';
+import { splitFamilyKey } from '../families/source-family.js';
 import { JOBS, schedulerIds } from './catalogue.js';
 import type { Queues } from './queues.js';
+import { queueOfName } from './source-queues.js';
 
 export interface ScheduleDefaults {
   /** SYNC_EVERY. */
@@ -97,14 +99,13 @@ export async function upsertSchedules(
   families: readonly ScheduledFamily[],
   defaults: ScheduleDefaults,
 ): Promise<void> {
-  const { sync, 'sync-reconcile': reconciles } = queues.byName;
   await markFamiliesSeen(
     db,
     families.map((family) => family.name),
   );
   for (const family of families) {
     const ids = schedulerIds(family.name);
-    await sync.upsertJobScheduler(
+    await queues.ofFamily('sync', family.name).upsertJobScheduler(
       ids.sync,
       { every: family.schedule.everyMs ?? defaults.everyMs },
       {
@@ -117,7 +118,7 @@ export async function upsertSchedules(
         opts: JOBS['sync-run'].options(),
       },
     );
-    await reconciles.upsertJobScheduler(
+    await queues.ofFamily('sync-reconcile', family.name).upsertJobScheduler(
       ids.reconcile,
       {
         pattern:
@@ -151,13 +152,12 @@ export async function restoreMissingSchedules(
   families: readonly ScheduledFamily[],
   defaults: ScheduleDefaults,
 ): Promise<string[]> {
-  const { sync, 'sync-reconcile': reconciles } = queues.byName;
   const missing: string[] = [];
   for (const family of families) {
     const ids = schedulerIds(family.name);
     const [run, reconcile] = await Promise.all([
-      sync.getJobScheduler(ids.sync),
-      reconciles.getJobScheduler(ids.reconcile),
+      queues.ofFamily('sync', family.name).getJobScheduler(ids.sync),
+      queues.ofFamily('sync-reconcile', family.name).getJobScheduler(ids.reconcile),
     ]);
     if (!run || !reconcile) missing.push(family.name);
   }
@@ -206,15 +206,24 @@ async function retireSchedulers(
     return false;
   };
   // A reconcile scheduler an older version left on the `sync` queue is of no family there.
-  const sweep = async (queue: Queue, kind: 'sync' | 'reconcile') => {
+  // So is one on another source's queue (an older version kept every source's on the default's).
+  const sweep = async (queue: Queue, kind: 'sync' | 'reconcile', source: string) => {
     for (const scheduler of await queue.getJobSchedulers()) {
       const family = familyOf(scheduler.key, kind);
-      if (family === undefined || !(await stillWanted(family)))
+      if (
+        family === undefined ||
+        splitFamilyKey(family).source !== source ||
+        !(await stillWanted(family))
+      )
         await queue.removeJobScheduler(scheduler.key);
     }
   };
-  await sweep(queues.byName.sync, 'sync');
-  await sweep(queues.byName['sync-reconcile'], 'reconcile');
+  // Every source's queues this process has: another source's, it leaves to the workers that know it.
+  for (const queue of queues.all) {
+    const named = queueOfName(queue.name);
+    if (named?.kind === 'sync') await sweep(queue, 'sync', named.source);
+    if (named?.kind === 'sync-reconcile') await sweep(queue, 'reconcile', named.source);
+  }
   if (retired.size > 0)
     await db.delete(syncFamilySeen).where(inArray(syncFamilySeen.family, [...retired]));
 }

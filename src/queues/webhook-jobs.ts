@@ -40,7 +40,8 @@ export async function queueWebhookEvent(
   const recheck = event.writeDate === undefined && !event.deleted;
   // A job still waiting for this root takes the event (for the metric; BullMQ decides).
   const deduplicated =
-    (await queues.byName['sync-webhook'].getDeduplicationJobId(`hook-${key}`)) !== null;
+    (await queues.ofFamily('sync-webhook', event.family).getDeduplicationJobId(`hook-${key}`)) !==
+    null;
   await queues.add(
     'webhook-record',
     { ...data, inbox: recheck ? undefined : { throughId: inboxId, unstamped: false } },

@@ -80,7 +80,7 @@ describe("the sync controls of another source's families", () => {
     acme.resetCalls();
     const [job] = await jobsOf('/api/sync/run?family=acme.bcs');
     expect(job).toMatchObject({ family: 'acme.bcs' });
-    const queued = await h.runtime.queues.byName.sync.getJob(job!.jobId);
+    const queued = await h.runtime.queues.ofFamily('sync', 'acme.bcs').getJob(job!.jobId);
     expect(await h.wait(queued!)).toMatchObject({
       status: 'succeeded',
       counts: expect.objectContaining({ created: acme.ids(BC_MODEL).length }),
@@ -106,7 +106,9 @@ describe("the sync controls of another source's families", () => {
     for (const path of ['reconcile', 'verify']) {
       const [job] = await jobsOf(`/api/sync/${path}?source=acme&family=bcs`);
       expect(job).toMatchObject({ family: 'acme.bcs' });
-      const queued = await h.runtime.queues.byName['sync-reconcile'].getJob(job!.jobId);
+      const queued = await h.runtime.queues
+        .ofFamily('sync-reconcile', 'acme.bcs')
+        .getJob(job!.jobId);
       expect(await h.wait(queued!)).toMatchObject({ status: 'succeeded' });
     }
   });

@@ -123,7 +123,7 @@ export interface SyncHarnessOptions {
    * Other sources (docs/sources.md): each a database of the sandbox (give it `sandbox.databases`)
    * called by a client of its own; their families (`familyInSource`) go in `families`.
    */
-  sources?: readonly { name: string; database: string }[];
+  sources?: readonly { name: string; database: string; concurrency?: number }[];
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -225,8 +225,10 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   const backend = inPostgres
     ? postgresQueues({
         url: db.url,
-        // A worker per queue in its runtime and in each it spawns, and the events of each queue.
-        listeners: QUEUE_NAMES.length * (1 + HARNESS_RUNTIMES + 1),
+        // A worker per queue of each source in its runtime and in each it spawns, and the events
+        // of each queue.
+        listeners:
+          QUEUE_NAMES.length * (1 + (options.sources?.length ?? 0)) * (HARNESS_RUNTIMES + 2),
         applicationName: 'sync-harness',
         onError: (error) => logger.warn({ err: error }, 'queue database connection error'),
       })
@@ -238,6 +240,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
   const sources = (options.sources ?? []).map((source) => ({
     name: source.name,
     odoo: client({ database: source.database, protocol: options.protocol ?? 'xmlrpc' }),
+    ...(source.concurrency === undefined ? {} : { concurrency: source.concurrency }),
   }));
   const runtimeInput = {
     db: db.db,

@@ -120,7 +120,7 @@ describe('the worker process', () => {
     );
     const jobs = await metric('erp_bridge_queue_jobs');
     expect(jobs?.metrics).toContainEqual({
-      labels: { queue: 'sync-page', state: 'completed' },
+      labels: { queue: 'sync-page', source: 'default', state: 'completed' },
       value: '1',
     });
     // What the family's calls cost: bytes both ways, under its job's family.
