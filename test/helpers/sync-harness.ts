@@ -42,6 +42,7 @@ import type { JobInput, JobName } from '../../src/queues/catalogue.js';
 import type { OdooClientOptions, OdooContext } from '../../src/clients/odoo/odoo-types.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { postgresQueues, redisQueues } from '../../src/queues/queue-backend.js';
+import type { QueueRedis } from '../../src/queues/redis-connection.js';
 import { createNudgeFlags } from '../../src/queues/feed-nudge.js';
 import { QUEUE_NAMES } from '../../src/queues/catalogue.js';
 import {
@@ -124,6 +125,11 @@ export interface SyncHarnessOptions {
    * called by a client of its own; their families (`familyInSource`) go in `families`.
    */
   sources?: readonly { name: string; database: string; concurrency?: number }[];
+  /**
+   * The queues' Redis (a Redis Cluster's client, say) and their prefix; the harness closes it. By
+   * default a connection of its own to the tests' Redis, under a prefix of its own.
+   */
+  queueRedis?: { readonly connection: QueueRedis; readonly prefix: string };
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -219,8 +225,9 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     },
     options.odooGate,
   );
-  const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  const prefix = `test-${randomBytes(5).toString('hex')}`;
+  const connection =
+    options.queueRedis?.connection ?? new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  const prefix = options.queueRedis?.prefix ?? `test-${randomBytes(5).toString('hex')}`;
   const inPostgres = options.queueBackend === 'postgres';
   const backend = inPostgres
     ? postgresQueues({
