@@ -294,7 +294,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     pageMaxBytes: config.http.pageMaxBytes,
   });
   await app.register(bcRoutes, { syncControl });
-  await app.register(modelRoutes, { families });
+  await app.register(modelRoutes, { families, syncControl });
   const { odooLink } = deps.config;
   const { shared } = deps;
   await app.register(syncRoutes, {

@@ -52,6 +52,7 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
         'GET /api/models/dimagaz.bc/records/{odooId}',
         'GET /api/models/dimagaz.bc/records/{odooId}/fields/{field}',
         'GET /api/models/dimagaz.bc/records/{odooId}/history',
+        'POST /api/models/dimagaz.bc/records/{odooId}/resync',
         'GET /api/bcs/{odooId}/history',
         'POST /api/bcs/{odooId}/resync',
         'GET /api/sync/state',

@@ -16,6 +16,7 @@ import { createFamilies } from '../../src/families/registry.js';
 import { familyInSource } from '../../src/families/source-family.js';
 import { placeCodeTables } from '../../src/families/source-tables.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { generateApiKey } from '../../src/config/api-keys.js';
 import { bearer, createTestApp, KEYS, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
@@ -164,7 +165,8 @@ describe('two sources in one runtime', () => {
         expect({ url, status: refused.statusCode }).toEqual({ url, status: 403 });
         expect(refused.json()).toMatchObject({ error: 'FORBIDDEN' });
       }
-      // Unfiltered, its changes are acme's alone.
+      // Unfiltered, its changes are acme's alone (once the feed gives them all).
+      await feedCaughtUp(h.db.db);
       const changes = (await get('/api/changes?limit=1000')).json<{
         changes: { source: string }[];
       }>();
@@ -300,6 +302,50 @@ describe('two sources in one runtime', () => {
         message:
           'webhooks are taken for the models copied from acme (dimagaz.bc, dimagaz.bc.line), not res.partner',
       });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('resyncs one record of a source through its own route, for an operator key of the source', async () => {
+    const acmeOps = generateApiKey('acme-resync', 'operator');
+    const app = await apiWith({ keys: [`${acmeOps.entry}:acme`], queues: true });
+    try {
+      const id = other().ids(BC_MODEL)[2]!;
+      other().write(BC_MODEL, id, { origin: 'resynced in acme' });
+      const url = `/api/sources/acme/models/${BC_MODEL}/records/${id}/resync`;
+      const asked = await app.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${acmeOps.key}` },
+      });
+      expect(asked.statusCode, asked.body).toBe(202);
+      const job = await h.runtime.queues
+        .of('acme')
+        .sync.getJob(asked.json<{ jobId: string }>().jobId);
+      expect(job?.data).toMatchObject({ family: 'acme.bcs', odooId: id });
+      await h.wait(job!);
+      const origin = rowsOf<{ origin: string | null }>(
+        await h.db.db.execute(
+          sql.raw(`select origin from acme.scrap_dimagaz_bc where odoo_id = ${id}`),
+        ),
+      )[0]?.origin;
+      expect(origin).toBe('resynced in acme');
+      // A reader may not; nor may an operator of another source, nor anyone a child's record.
+      const refused = [
+        await app.inject({ method: 'POST', url, headers: bearer('reader') }),
+        await app.inject({
+          method: 'POST',
+          url: `/api/models/${BC_MODEL}/records/${id}/resync`,
+          headers: { authorization: `Bearer ${acmeOps.key}` },
+        }),
+        await app.inject({
+          method: 'POST',
+          url: `/api/sources/acme/models/dimagaz.bc.line/records/1/resync`,
+          headers: { authorization: `Bearer ${acmeOps.key}` },
+        }),
+      ].map((response) => response.statusCode);
+      expect(refused).toEqual([403, 403, 404]);
     } finally {
       await app.close();
     }

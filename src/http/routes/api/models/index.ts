@@ -3,7 +3,7 @@
  * role, as the BC routes): `GET /api/models/{model}/records` lists with the model's filters and
  * sorts; `…/records/{odooId}` is one record with its children and its links, each paged;
  * `…/links/{field}` pages a link list; `…/fields/{field}` streams one value; `…/history` is the
- * record's audit. Each model has routes of its own, so the OpenAPI document describes its columns
+ * record's audit; `POST …/records/{odooId}/resync` (operator role) fetches a root record fresh. Each model has routes of its own, so the OpenAPI document describes its columns
  * and filters; each maps its parameters onto the read engine (`app.records`, src/http/records/).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -33,9 +33,11 @@ import {
   positiveId,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
+import type { SyncControl } from '../../../sync-control.js';
 
 export interface ModelRoutesOptions {
   families: Families;
+  syncControl: SyncControl;
 }
 
 /** Children of each child model, and targets of each link, a detail carries. */
@@ -55,7 +57,10 @@ const schemaName = (model: string) =>
 const includesArchived = (query: object) =>
   'includeArchived' in query && query.includeArchived === true;
 
-export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { families }) => {
+export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
+  app,
+  { families, syncControl },
+) => {
   for (const family of families.all)
     for (const model of familyModels(family)) {
       // Two columns that would share a name, or a column named like the list's own parameters.
@@ -265,6 +270,28 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (app, { fa
         );
       },
     );
+
+    if (!isChild(model))
+      app.post(
+        `${base}/:odooId/resync`,
+        {
+          onRequest: app.authorize('operator', source),
+          schema: {
+            tags: ['sync', ...tags],
+            summary: `Fetch one ${model.model} record fresh from Odoo, with its children, and upsert it`,
+            params,
+            response: { 202: z.object({ jobId: z.string() }), 503: errorBody, ...authErrors },
+          },
+        },
+        async (request, reply) => {
+          const { jobs } = await syncControl.requestResync(
+            family.name,
+            request.params.odooId,
+            `api:${request.caller?.name ?? 'unknown'}`,
+          );
+          return reply.code(202).send({ jobId: jobs[0]!.jobId });
+        },
+      );
 
     app.get(
       `${base}/:odooId/history`,
