@@ -14,6 +14,7 @@ import { createFamilies } from '../../src/families/registry.js';
 import { familyInSource, splitFamilyKey } from '../../src/families/source-family.js';
 import { placeCodeTables } from '../../src/families/source-tables.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
 const acme = familyInSource(bcsFamily, { name: 'acme', schema: 'acme' });
@@ -66,7 +67,9 @@ describe('a family of another source', () => {
       .from(syncFeed)
       .where(eq(syncFeed.family, 'acme.bcs'));
     expect(fed!.n).toBe(160);
-    // Each change says its source and its family apart.
+    // Each change says its source and its family apart (once the feed gives them: another file's
+    // transaction may hold it back a moment).
+    await feedCaughtUp(db);
     const page = await readChanges(db, { xid: 0n, id: 0n }, { families: [], models: [] }, 1);
     expect(toChangeBody(page.changes[0]!)).toMatchObject({ source: 'acme', family: 'bcs' });
     expect((await db.select({ key: syncState.key }).from(syncState)).map((row) => row.key)).toEqual(
