@@ -1,8 +1,13 @@
 /**
  * The API as the benches run it: the production app built by `createApi` (auth, the rate limiter
  * in Redis, validation, the Tryton cache) on the database handle `src/server.ts` uses
- * (`createApiDb`), listening on a real socket, with a reader and an operator key of its own.
+ * (`createApiDb`), listening on a real socket, with a reader and an operator key of its own; or
+ * the compiled API in a process of its own, as a deployment runs it (`startApiProcess`).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { freePort } from '../dev/services/free-port.js';
 import { generateApiKey } from '../src/config/api-keys.js';
 import { loadConfig } from '../src/config/config.js';
 import { createApi, createApiDb } from '../src/create-api.js';
@@ -71,5 +76,34 @@ export async function startBenchApi(input: {
   } catch (error) {
     await shutdown.run('bench failed');
     throw error;
+  }
+}
+
+/** The compiled API as `npm start` starts it, once it answers /health/live. */
+export async function startApiProcess(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; origin: string }> {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const nodeArgs = scripts
+    .start!.split(/\s+/)
+    .filter((word) => word.startsWith('--') && !word.startsWith('--env-file'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/server.js'], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // Its warnings and errors (LOG_LEVEL warn) go to the bench's stderr.
+  createInterface({ input: child.stdout }).on('line', (line) =>
+    process.stderr.write(`api: ${line}\n`),
+  );
+  const origin = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
+    const live = await fetch(`${origin}/health/live`).catch(() => undefined);
+    if (live?.ok) return { child, origin };
+    if (attempt > 600) throw new Error('the API did not answer within a minute');
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

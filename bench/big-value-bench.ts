@@ -17,10 +17,8 @@
  * `npx tsx bench/big-value-bench.ts [--megabytes 100] [--protocol jsonrpc]… [--json]`, or
  * `npm run bench -- bigvalue`. It builds dist/ first, unless `--no-build`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -30,9 +28,9 @@ import type { DbHandle } from '../src/db/create-db.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { modelList } from '../src/http/records/model-list.js';
 import { setPaused } from '../src/sync/sync-state.js';
-import { freePort } from '../dev/services/free-port.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { startApiProcess } from './bench-api.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
@@ -97,35 +95,6 @@ function noteText(bytes: number): string {
 }
 
 const md5 = (value: string | Buffer) => createHash('md5').update(value).digest('hex');
-
-/** The compiled API as `npm start` starts it, once it answers /health/live. */
-async function startApi(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; origin: string }> {
-  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const nodeArgs = scripts
-    .start!.split(/\s+/)
-    .filter((word) => word.startsWith('--') && !word.startsWith('--env-file'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/server.js'], {
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // Its warnings and errors (LOG_LEVEL warn) go to the bench's stderr.
-  createInterface({ input: child.stdout }).on('line', (line) =>
-    process.stderr.write(`api: ${line}\n`),
-  );
-  const origin = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
-    const live = await fetch(`${origin}/health/live`).catch(() => undefined);
-    if (live?.ok) return { child, origin };
-    if (attempt > 600) throw new Error('the API did not answer within a minute');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function residentMb(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -244,7 +213,7 @@ export async function runBigValueBench(input: {
     }
 
     const keys = Array.from({ length: KEYS }, (_, i) => generateApiKey(`bench-${i}`, 'reader'));
-    const api = await startApi({
+    const api = await startApiProcess({
       PATH: process.env.PATH ?? '',
       DATABASE_URL: copied!.url!,
       REDIS_URL: redis.url,

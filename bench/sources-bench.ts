@@ -3,17 +3,19 @@
  *
  * 1. Fairness. Source `big` copies `--big` BCs × 2 lines from scratch while the default source's
  *    Odoo edits its BCs (`--rate` a second for `--seconds`), each edit posted by Odoo's webhook to
- *    the API; the lag of each edit is the time from the edit to the row in PostgreSQL (polled every
- *    20 ms). Prints p50, p95 and max, and how far the big copy got meanwhile. Then big's Odoo is
+ *    the API (a process of its own, as deployed); the lag of each edit is the time from the edit to
+ *    the row in PostgreSQL (polled every 20 ms). Prints p50, p95 and max, and how far the big copy
+ *    got meanwhile. `--big-concurrency N` gives big that share of the worker's slots
+ *    (docs/sources.md, "Queues"). Then big's Odoo is
  *    down (every call a proxy's 502) for `--down` seconds while the edits go on: the default
  *    source's lag again, and how long after big's Odoo is back a run of big succeeds.
  * 2. Scale. `--sources` sources (the default one and the others of a sources file), each copying
  *    the BC family and the partners from a database of one sandbox: how long until every family's
- *    first copy succeeded, the worker's peak RSS, PostgreSQL's connections and Redis's keys, in
- *    all and per source.
+ *    first copy succeeded, the worker's peak RSS, PostgreSQL's connections, Redis's connections
+ *    and keys, in all and per source.
  *
- * `npx tsx bench/sources-bench.ts [--big 100000] [--rate 10] [--seconds 30] [--down 60] [--sources 50]
- * [--no-build]`, or `npm run bench -- sources`.
+ * `npx tsx bench/sources-bench.ts [--big 100000] [--big-concurrency N] [--rate 10] [--seconds 30]
+ * [--down 60] [--sources 50] [--no-build]`, or `npm run bench -- sources`.
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,14 +31,12 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createOdooSandbox, type OdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
 import { hashApiKey } from '../src/config/api-keys.js';
-import { loadConfig } from '../src/config/config.js';
 import type { DbHandle } from '../src/db/create-db.js';
-import { CODE_FAMILIES } from '../src/families/registry.js';
-import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createQueues } from '../src/queues/queues.js';
 import { redisQueues } from '../src/queues/queue-backend.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { startApiProcess } from './bench-api.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 import { measureWebhookLag, percentile } from './webhook-lag.js';
 
@@ -44,6 +44,8 @@ const run = promisify(execFile);
 
 export interface FairnessResult {
   readonly bigRecords: number;
+  /** Big's `concurrency`, when the bench gave it one. */
+  readonly bigConcurrency: number | undefined;
   readonly edits: number;
   readonly seen: number;
   readonly p50Ms: number;
@@ -64,11 +66,20 @@ export interface ScaleResult {
   readonly workerPeakRssMb: number;
   readonly postgresConnections: number;
   readonly redisKeys: number;
+  /** Clients of the queues' Redis: the worker's, each of its BullMQ workers blocking one. */
+  readonly redisConnections: number;
 }
 
 /** A source of the sources file: one sandbox database, its password from the environment. */
-const sourceEntry = (sandbox: OdooSandbox, name: string, database: string, families: string) =>
-  `  - name: ${name}\n    odoo: { url: "${sandbox.url}", database: ${database}, username: ${sandbox.username}, password: { env: BENCH_ODOO_PASSWORD }, protocol: jsonrpc }\n    families: [${families}]\n`;
+const sourceEntry = (
+  sandbox: OdooSandbox,
+  name: string,
+  database: string,
+  families: string,
+  concurrency?: number,
+) =>
+  `  - name: ${name}\n    odoo: { url: "${sandbox.url}", database: ${database}, username: ${sandbox.username}, password: { env: BENCH_ODOO_PASSWORD }, protocol: jsonrpc }\n    families: [${families}]\n` +
+  (concurrency === undefined ? '' : `    concurrency: ${concurrency}\n`);
 
 interface Deployment {
   readonly db: DbHandle;
@@ -134,6 +145,8 @@ export async function runFairnessBench(options: {
   seconds: number;
   /** How long big's Odoo is down. */
   down: number;
+  /** Big's share of the worker's slots (its `concurrency`); SYNC_CONCURRENCY when absent. */
+  bigConcurrency?: number;
 }): Promise<FairnessResult> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-sources-bench-'));
   const sandbox = createOdooSandbox({
@@ -147,7 +160,10 @@ export async function runFairnessBench(options: {
   try {
     const token = randomBytes(32).toString('base64url');
     const file = join(dir, 'sources.yaml');
-    writeFileSync(file, `sources:\n${sourceEntry(sandbox, 'big', 'big_db', 'bcs')}`);
+    writeFileSync(
+      file,
+      `sources:\n${sourceEntry(sandbox, 'big', 'big_db', 'bcs', options.bigConcurrency)}`,
+    );
     const deployment = await deploy(sandbox, file, {
       SYNC_FAMILIES: 'bcs',
       ODOO_WEBHOOK_TOKENS: hashApiKey(token),
@@ -155,7 +171,7 @@ export async function runFairnessBench(options: {
     stops.push(...deployment.stops.reverse());
     const { db } = deployment;
     const logger = createLogger({ level: 'warn', pretty: false, name: 'bench' });
-    // The API as its process builds it, its producers on the worker's queues.
+    // The bench's runs of big, on the worker's queues.
     const connection = new Redis(deployment.redisUrl, { maxRetriesPerRequest: null });
     stops.push(() => Promise.resolve(connection.disconnect()));
     const queues = createQueues({
@@ -164,16 +180,16 @@ export async function runFairnessBench(options: {
       logger,
     });
     stops.push(() => queues.close());
-    const config = loadConfig(
-      {
-        ...(deployment.env as Record<string, string>),
-        API_KEYS: `bench:reader:${hashApiKey('unused')}`,
-      },
-      { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
-    );
-    const app = await buildApp({ config, logger, db, queues });
-    stops.push(() => app.close());
-    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    // The compiled API in a process of its own, as deployed: Odoo's webhooks go to it.
+    const api = await startApiProcess({
+      ...(deployment.env as Record<string, string>),
+      API_KEYS: `bench:reader:${hashApiKey('unused')}`,
+    });
+    stops.push(async () => {
+      api.child.kill('SIGTERM');
+      await once(api.child, 'exit');
+    });
+    const address = api.origin;
 
     // The small source's first copy done, the big one's under way: the edits start.
     while ((await succeeded(db, ['bcs'])) === 0) await sleep(200);
@@ -208,6 +224,7 @@ export async function runFairnessBench(options: {
     const recoveredSeconds = (performance.now() - backMs) / 1_000;
     return {
       bigRecords: options.big,
+      bigConcurrency: options.bigConcurrency,
       edits: first.edits,
       seen: first.seen,
       p50Ms: percentile(first.lagsMs, 0.5),
@@ -265,6 +282,11 @@ export async function runScaleBench(options: { sources: number }): Promise<Scale
       select count(*)::int as n from pg_stat_activity where datname = current_database()`;
     const redis = new Redis(deployment.redisUrl);
     const redisKeys = await redis.dbsize();
+    // Less this one.
+    const redisConnections =
+      String(await redis.call('CLIENT', 'LIST'))
+        .trim()
+        .split('\n').length - 1;
     redis.disconnect();
     return {
       sources: options.sources,
@@ -273,6 +295,7 @@ export async function runScaleBench(options: { sources: number }): Promise<Scale
       workerPeakRssMb: peakRssMb(deployment.worker.pid!),
       postgresConnections: connections!.n,
       redisKeys,
+      redisConnections,
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -282,7 +305,8 @@ export async function runScaleBench(options: { sources: number }): Promise<Scale
 
 export function describeSourcesBench(fair: FairnessResult, scale: ScaleResult): string[] {
   return [
-    `fairness: while source big copies ${fair.bigRecords.toLocaleString('en-US')} BCs × 2 from scratch, ` +
+    `fairness: while source big copies ${fair.bigRecords.toLocaleString('en-US')} BCs × 2 from scratch ` +
+      `(its concurrency ${fair.bigConcurrency ?? 'SYNC_CONCURRENCY'}), ` +
       `${fair.edits} webhook edits on the default source: in the copy ${fair.seen}; ` +
       `p50 ${fair.p50Ms.toFixed(0)} ms, p95 ${fair.p95Ms.toFixed(0)} ms, max ${fair.maxMs.toFixed(0)} ms ` +
       `(goal: p95 < 2,000 ms); big's BCs copied meanwhile: ${fair.bigCopiedDuringEdits.toLocaleString('en-US')}`,
@@ -292,7 +316,8 @@ export function describeSourcesBench(fair: FairnessResult, scale: ScaleResult): 
     `scale: ${scale.sources} sources × 2 families (${scale.families}) on one worker: every first copy in ` +
       `${scale.firstCopiesSeconds.toFixed(1)} s (migrate and start included); worker peak RSS ` +
       `${scale.workerPeakRssMb} MB (${(scale.workerPeakRssMb / scale.sources).toFixed(1)} MB a source); ` +
-      `PostgreSQL connections ${scale.postgresConnections}; Redis keys ${scale.redisKeys} ` +
+      `PostgreSQL connections ${scale.postgresConnections}; Redis connections ${scale.redisConnections}; ` +
+      `Redis keys ${scale.redisKeys} ` +
       `(${(scale.redisKeys / scale.sources).toFixed(0)} a source)`,
   ];
 }
@@ -305,6 +330,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       seconds: { type: 'string', default: '30' },
       down: { type: 'string', default: '60' },
       sources: { type: 'string', default: '50' },
+      'big-concurrency': { type: 'string' },
       'no-build': { type: 'boolean', default: false },
     },
   });
@@ -314,6 +340,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     rate: Number(values.rate),
     seconds: Number(values.seconds),
     down: Number(values.down),
+    ...(values['big-concurrency'] === undefined
+      ? {}
+      : { bigConcurrency: Number(values['big-concurrency']) }),
   });
   const scale = await runScaleBench({ sources: Number(values.sources) });
   for (const line of describeSourcesBench(fair, scale)) console.log(line);
