@@ -51,6 +51,7 @@ import {
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
+import { DEFAULT_SOURCE } from '../src/families/source-family.js';
 import { familyModels } from '../src/families/family.js';
 import { ModelTakenError } from '../src/sync/model-claims.js';
 import { copiedSources } from '../src/config/sources.js';
@@ -88,13 +89,22 @@ const runtime = createSyncRuntimeFromConfig({
   db: db.db,
   families,
   logger,
-  odooObserver: metrics.odoo,
-  budgetObserver: metrics.budget,
+  odooObserver: (source) => metrics.odooOf(source),
+  budgetObserver: (source) => metrics.budgetOf(source),
   withKeyLifecycle: true,
 });
 registerQueueMetrics(metrics.registry, runtime.queues);
 const keyLifecycle = runtime.odoo.lifecycle;
-if (keyLifecycle) registerApiKeyMetrics(metrics.registry, () => keyLifecycle.status());
+// Each source's key: the default source's, and each other's its own.
+const keyLifecycles = [
+  ...(keyLifecycle ? [{ source: DEFAULT_SOURCE, lifecycle: keyLifecycle }] : []),
+  ...[...runtime.sourceLinks].flatMap(([source, link]) =>
+    link.lifecycle ? [{ source, lifecycle: link.lifecycle }] : [],
+  ),
+];
+registerApiKeyMetrics(metrics.registry, () =>
+  keyLifecycles.map(({ source, lifecycle }) => ({ source, status: lifecycle.status() })),
+);
 registerFeedMetrics(metrics.registry, db.db);
 registerUnfitMetrics(metrics.registry, db.db);
 registerWebhookInboxMetrics(metrics.registry, db.db);

@@ -312,16 +312,16 @@ export function createSyncRuntimeFromConfig(input: {
   /** The families copied (families/load-families.ts), the other sources' among them. */
   families: Families;
   logger: Logger;
-  /** Sees every Odoo call (the worker's metrics). */
-  odooObserver?: OdooCallObserver;
-  /** Sees the call budget's waits and pauses (the worker's metrics). */
-  budgetObserver?: CallBudgetObserver;
+  /** Sees every Odoo call to a source's Odoo (the worker's metrics). */
+  odooObserver?: (source: string) => OdooCallObserver;
+  /** Sees a source's call budget's waits and pauses (the worker's metrics). */
+  budgetObserver?: (source: string) => CallBudgetObserver;
   /** Whether this process watches and renews the API key (the workers). */
   withKeyLifecycle?: boolean;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
   const stores = openQueueStores({ config, role: 'worker', db: input.db, logger });
-  const linkTo = (odoo: OdooConfig): OdooLink =>
+  const linkTo = (odoo: OdooConfig, source: string): OdooLink =>
     createOdooLink({
       db: input.db,
       odoo,
@@ -331,16 +331,16 @@ export function createSyncRuntimeFromConfig(input: {
         shared: stores.shared,
         odoo,
         logger,
-        ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),
+        ...(input.budgetObserver ? { observer: input.budgetObserver(source) } : {}),
       }),
       // Later processes reuse this login's uid: a fresh CLI run pays no login.
       loginMemo: createLoginMemo(createSharedValues(stores.shared), odoo),
-      ...(input.odooObserver ? { observer: input.odooObserver } : {}),
+      ...(input.odooObserver ? { observer: input.odooObserver(source) } : {}),
       withLifecycle: input.withKeyLifecycle === true,
     });
-  const link = linkTo(input.odoo);
+  const link = linkTo(input.odoo, DEFAULT_SOURCE);
   const sourceLinks = new Map(
-    (input.sources ?? []).map((source) => [source.name, linkTo(source.odoo)] as const),
+    (input.sources ?? []).map((source) => [source.name, linkTo(source.odoo, source.name)] as const),
   );
   const odoo = link.client;
   const runtime = createSyncRuntime({

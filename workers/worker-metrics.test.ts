@@ -7,10 +7,14 @@ describe("the worker's metrics", () => {
   it('label what a family costs and writes with its source, its key staying the family label', async () => {
     const metrics = createWorkerMetrics();
     const bytes = { sentBytes: 10, receivedBytes: 20 };
-    runForFamily('acme.bcs', () => metrics.odoo.attempt('dimagaz.bc.read', 5, 'ok', bytes));
-    runForFamily('bcs', () => metrics.odoo.attempt('dimagaz.bc.read', 5, 'ODOO_NETWORK', bytes));
-    // Outside any job (the API key's checks): neither a family nor a source.
-    metrics.odoo.attempt('res.users.read', 5, 'ok', bytes);
+    const acme = metrics.odooOf('acme');
+    runForFamily('acme.bcs', () => acme.attempt('dimagaz.bc.read', 5, 'ok', bytes));
+    runForFamily('bcs', () =>
+      metrics.odooOf('default').attempt('dimagaz.bc.read', 5, 'ODOO_NETWORK', bytes),
+    );
+    // Outside any job (the API key's checks): no family, the source of the client that called.
+    acme.attempt('res.users.read', 5, 'ok', bytes);
+    metrics.budgetOf('acme').paused(429, 2_000);
     const job = (family: string) =>
       ({ name: 'sync-page', data: { family } }) as unknown as Job<unknown, unknown, string>;
     metrics.jobCompleted(job('acme.bcs'), { counts: { created: 3 } });
@@ -24,8 +28,10 @@ describe("the worker's metrics", () => {
       /^erp_bridge_odoo_call_errors_total\{family="bcs",call="dimagaz\.bc\.read",code="ODOO_NETWORK",source="default"\} 1$/m,
     );
     expect(text).toMatch(
-      /^erp_bridge_odoo_call_duration_seconds_count\{family="none",call="res\.users\.read",outcome="ok",source="none"\} 1$/m,
+      /^erp_bridge_odoo_call_duration_seconds_count\{family="none",call="res\.users\.read",outcome="ok",source="acme"\} 1$/m,
     );
+    expect(text).toMatch(/^erp_bridge_odoo_budget_pauses_total\{status="429",source="acme"\} 1$/m);
+    expect(text).toMatch(/^erp_bridge_odoo_budget_paused_seconds_total\{source="acme"\} 2$/m);
     expect(text).toMatch(
       /^erp_bridge_odoo_call_bytes_total\{family="acme\.bcs",direction="received",source="acme"\} 20$/m,
     );

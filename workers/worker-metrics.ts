@@ -25,10 +25,10 @@ import { splitFamilyKey } from '../src/families/source-family.js';
 
 export interface WorkerMetrics {
   readonly registry: Registry;
-  /** Hand it to the Odoo client: it times every attempt. */
-  readonly odoo: OdooCallObserver;
-  /** Hand it to the call budget: it counts waits and pauses. */
-  readonly budget: CallBudgetObserver;
+  /** Hand it to a source's Odoo client: it times every attempt, a job's or not. */
+  odooOf(source: string): OdooCallObserver;
+  /** Hand it to a source's call budget: it counts waits and pauses. */
+  budgetOf(source: string): CallBudgetObserver;
   /** Counts what a completed job wrote, and for a run or a reconcile how long it took. */
   jobCompleted(job: Job, result: unknown): void;
 }
@@ -99,13 +99,14 @@ export function createWorkerMetrics(): WorkerMetrics {
   });
   const budgetPauses = new Counter({
     name: 'erp_bridge_odoo_budget_pauses_total',
-    help: 'Pauses of every Odoo call of the fleet this process started, by the status Odoo answered (429, 503)',
-    labelNames: ['status'] as const,
+    help: "Pauses of every Odoo call of the fleet to a source's Odoo this process started, by source and the status Odoo answered (429, 503)",
+    labelNames: ['status', 'source'] as const,
     registers: [registry],
   });
   const budgetPausedSeconds = new Counter({
     name: 'erp_bridge_odoo_budget_paused_seconds_total',
-    help: 'Length of the pauses this process started, in seconds',
+    help: 'Length of the pauses this process started, in seconds, by source',
+    labelNames: ['source'] as const,
     registers: [registry],
   });
   const records = new Counter({
@@ -146,10 +147,10 @@ export function createWorkerMetrics(): WorkerMetrics {
 
   return {
     registry,
-    odoo: {
+    // A call's source is its client's: a call outside any job (the API key's checks) has one too.
+    odooOf: (source) => ({
       attempt(call, durationMs, outcome, bytes) {
         const family = currentFamily();
-        const source = sourceOf(family);
         odooDuration.observe({ family, call, outcome, source }, durationMs / 1_000);
         if (bytes.sentBytes > 0)
           odooBytes.inc({ family, direction: 'sent', source }, bytes.sentBytes);
@@ -158,20 +159,18 @@ export function createWorkerMetrics(): WorkerMetrics {
         if (outcome !== 'ok') odooErrors.inc({ family, call, code: outcome, source });
       },
       retry(call, code) {
-        const family = currentFamily();
-        odooRetries.inc({ family, call, code, source: sourceOf(family) });
+        odooRetries.inc({ family: currentFamily(), call, code, source });
       },
-    },
-    budget: {
+    }),
+    budgetOf: (source) => ({
       waited(reason, waitedMs) {
-        const family = currentFamily();
-        budgetWait.observe({ family, reason, source: sourceOf(family) }, waitedMs / 1_000);
+        budgetWait.observe({ family: currentFamily(), reason, source }, waitedMs / 1_000);
       },
       paused(status, pauseMs) {
-        budgetPauses.inc({ status: String(status) });
-        budgetPausedSeconds.inc(pauseMs / 1_000);
+        budgetPauses.inc({ status: String(status), source });
+        budgetPausedSeconds.inc({ source }, pauseMs / 1_000);
       },
-    },
+    }),
     jobCompleted(job, result) {
       if (typeof result !== 'object' || result === null) return;
       const outcome = result as {

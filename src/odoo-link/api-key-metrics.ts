@@ -1,29 +1,46 @@
 /**
- * The API key's expiry as Prometheus sees it, per process, read at each scrape from the last
- * check: `erp_bridge_odoo_api_key_expiry_seconds` (seconds until it lapses: negative once
- * lapsed, +Inf for a persistent key, NaN when unknown) and `erp_bridge_odoo_api_key_expiring`
- * (1 within ODOO_API_KEY_WARN_DAYS or lapsed): alert on the second.
+ * The API keys' expiry as Prometheus sees it, per process and per source (each source's Odoo has
+ * its key, docs/sources.md), read at each scrape from the last check:
+ * `erp_bridge_odoo_api_key_expiry_seconds` (seconds until it lapses: negative once lapsed, +Inf
+ * for a persistent key, NaN when unknown) and `erp_bridge_odoo_api_key_expiring` (1 within
+ * ODOO_API_KEY_WARN_DAYS or lapsed): alert on the second.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { ApiKeyStatus } from './link-status.js';
 
-export function registerApiKeyMetrics(registry: Registry, status: () => ApiKeyStatus): void {
+/** A source's key as its lifecycle last checked it. */
+export interface SourceKeyStatus {
+  readonly source: string;
+  readonly status: ApiKeyStatus;
+}
+
+export function registerApiKeyMetrics(
+  registry: Registry,
+  statuses: () => readonly SourceKeyStatus[],
+): void {
   new Gauge({
     name: 'erp_bridge_odoo_api_key_expiry_seconds',
-    help: 'Seconds until the Odoo API key in use lapses, as this process last checked it (+Inf: never; NaN: unknown)',
+    help: "Seconds until a source's Odoo API key lapses, as this process last checked it (+Inf: never; NaN: unknown)",
+    labelNames: ['source'] as const,
     registers: [registry],
     collect() {
-      const { state, secondsLeft } = status();
-      this.set(state === 'never' ? Infinity : (secondsLeft ?? Number.NaN));
+      this.reset();
+      for (const { source, status } of statuses())
+        this.set(
+          { source },
+          status.state === 'never' ? Infinity : (status.secondsLeft ?? Number.NaN),
+        );
     },
   });
   new Gauge({
     name: 'erp_bridge_odoo_api_key_expiring',
-    help: '1 when the Odoo API key lapses within ODOO_API_KEY_WARN_DAYS or has lapsed, else 0',
+    help: "1 when a source's Odoo API key lapses within ODOO_API_KEY_WARN_DAYS or has lapsed, else 0",
+    labelNames: ['source'] as const,
     registers: [registry],
     collect() {
-      const { state } = status();
-      this.set(state === 'expiring' || state === 'lapsed' ? 1 : 0);
+      this.reset();
+      for (const { source, status } of statuses())
+        this.set({ source }, status.state === 'expiring' || status.state === 'lapsed' ? 1 : 0);
     },
   });
 }

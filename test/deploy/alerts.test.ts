@@ -306,7 +306,7 @@ describe('the metric names of the rules and the dashboard', () => {
       expect(workerMetrics).toMatch(
         /^erp_bridge_sync_pending_failures\{family="bcs",source="default"\} 0$/m,
       );
-      expect(workerMetrics).toMatch(/^erp_bridge_odoo_api_key_expiring 1$/m);
+      expect(workerMetrics).toMatch(/^erp_bridge_odoo_api_key_expiring\{source="default"\} 1$/m);
     });
 
     it("the API's replica lag reads 0 on a server that is not a replica", () => {

@@ -287,13 +287,17 @@ describe('without rotation', () => {
     const odoo = { ...config(), apiKeyLifecycle: { ...withoutSecret, rotate: false } };
     const worker = processOf(odoo);
     const registry = new Registry();
-    registerApiKeyMetrics(registry, () => worker.link.lifecycle!.status());
+    registerApiKeyMetrics(registry, () => [
+      { source: 'default', status: worker.link.lifecycle!.status() },
+    ]);
     const status = await worker.link.lifecycle!.check();
     expect(status).toMatchObject({ state: 'expiring', expirySource: 'odoo' });
     expect(worker.lines.join('')).toContain('erp-bridge does not renew it');
     const metrics = await registry.metrics();
-    expect(metrics).toMatch(/^erp_bridge_odoo_api_key_expiring 1$/m);
-    const seconds = Number(/^erp_bridge_odoo_api_key_expiry_seconds (\S+)$/m.exec(metrics)![1]);
+    expect(metrics).toMatch(/^erp_bridge_odoo_api_key_expiring\{source="default"\} 1$/m);
+    const seconds = Number(
+      /^erp_bridge_odoo_api_key_expiry_seconds\{source="default"\} (\S+)$/m.exec(metrics)![1],
+    );
     expect(seconds).toBeGreaterThan(9 * 86_400);
     expect(seconds).toBeLessThanOrEqual(10 * 86_400);
     expect((await readLinkStatus(db.db, odoo))?.apiKey?.state).toBe('expiring');
@@ -315,6 +319,8 @@ describe('without rotation', () => {
     await expect(countBcs(worker.link)).rejects.toMatchObject({ reason: 'API_KEY_EXPIRED' });
     expect(sandbox.keys.refusals).toBe(refusedBefore + 1);
     expect(worker.link.lifecycle!.status().state).toBe('lapsed');
-    expect(await registry.metrics()).toMatch(/^erp_bridge_odoo_api_key_expiring 1$/m);
+    expect(await registry.metrics()).toMatch(
+      /^erp_bridge_odoo_api_key_expiring\{source="default"\} 1$/m,
+    );
   });
 });
