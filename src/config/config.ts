@@ -261,7 +261,14 @@ export function loadConfig(
       .map((item) => item.trim())
       .filter((item) => item.length > 0);
   const families = parseFamilies(env, items('SYNC_FAMILIES'), problems, options);
-  const declaredSources = readSourcesFile(env, parsedEnv, options.codeFamilies, families, problems);
+  const declaredSources = readSourcesFile(
+    env,
+    parsedEnv,
+    options.codeFamilies,
+    families,
+    problems,
+    callsOdoo,
+  );
   const selectedSources = selectSources(env, parsedEnv, declaredSources, problems);
   // A key limited to a source no one declared would read nothing: a typo, said at boot.
   const sourceNames = [DEFAULT_SOURCE, ...(declaredSources ?? []).map((source) => source.name)];

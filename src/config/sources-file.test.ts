@@ -438,6 +438,30 @@ sources:
   });
 });
 
+describe("the API's sources", () => {
+  it('are read without their credentials: it calls no Odoo, so it is never given them', () => {
+    const env = {
+      ...base,
+      API_KEYS: `front:reader:${digest('a')}:acme`,
+      SYNC_SOURCES_FILE: sources(entry('acme', 'acme', `\n      apiKey: { file: absent-key }`)),
+    };
+    const api = load(env, { role: 'api' });
+    expect(
+      api.sources.map((source) => [source.name, source.odoo.password, source.odoo.apiKey]),
+    ).toEqual([
+      ['default', 'odoo-s3cret', undefined],
+      ['acme', '', undefined],
+    ]);
+    // A worker reads them, and is refused without them, naming each.
+    expect(problems(env)).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].odoo.password: SECRET is not set',
+      expect.stringMatching(
+        /^SYNC_SOURCES_FILE: sources\[0\]\.odoo\.apiKey: .*absent-key cannot be read: ENOENT$/,
+      ),
+    ]);
+  });
+});
+
 describe('the default source', () => {
   it('is the Odoo of ODOO_*, as config.odoo, when there is no file', () => {
     const config = load({

@@ -139,6 +139,11 @@ interface SourcesFileContext {
   readonly families: readonly string[] | undefined;
   /** ODOO_API_KEY_ROTATE: every source's key is renewed then, from the key itself. */
   readonly rotatesApiKeys: boolean;
+  /**
+   * Whether the process calls Odoo and reads the credentials: the API calls none, so it is never
+   * given them (least privilege) and reads the sources without them.
+   */
+  readonly callsOdoo: boolean;
 }
 
 /**
@@ -229,8 +234,10 @@ function readSources(
     });
 
     const { odoo } = entry;
-    const password = odoo.password && secret(odoo.password, `${at}.odoo.password`);
-    const apiKey = odoo.apiKey && secret(odoo.apiKey, `${at}.odoo.apiKey`);
+    const credential = (reference: SecretReference | undefined, where: string) =>
+      reference && context.callsOdoo ? secret(reference, where) : undefined;
+    const password = credential(odoo.password, `${at}.odoo.password`);
+    const apiKey = credential(odoo.apiKey, `${at}.odoo.apiKey`);
     if (!odoo.password && !odoo.apiKey)
       problems.push(`${at}.odoo: needs a password or an apiKey, as { env } or { file }`);
     // As for ODOO_API_KEY: JSON-2 takes no password, and a key is renewed from itself.
@@ -266,7 +273,7 @@ function readSources(
         url: odoo.url,
         database: odoo.database,
         username: odoo.username,
-        // Empty only beside a problem named above: the configuration is refused then.
+        // Empty beside a problem named above (the configuration is refused then), or in the API.
         password: password || apiKey || '',
         ...(apiKey ? { apiKey } : {}),
         protocol: odoo.protocol,
@@ -293,6 +300,7 @@ export function readSourcesFile(
   codeFamilies: readonly RecordFamily[],
   families: FamiliesConfig,
   problems: { key: string; message: string }[],
+  callsOdoo: boolean,
 ): DeclaredSource[] | undefined {
   const path = env.SYNC_SOURCES_FILE?.trim();
   if (!path) return [];
@@ -307,6 +315,7 @@ export function readSourcesFile(
           ...families.configured.map((family) => family.name),
         ],
     rotatesApiKeys: parsed?.ODOO_API_KEY_ROTATE === true,
+    callsOdoo,
   });
   for (const message of read.problems) problems.push({ key: 'SYNC_SOURCES_FILE', message });
   return read.sources;
