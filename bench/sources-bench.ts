@@ -7,8 +7,9 @@
  *    the row in PostgreSQL (polled every 20 ms). Prints p50, p95 and max, and how far the big copy
  *    got meanwhile. `--big-concurrency N` gives big that share of the worker's slots
  *    (docs/sources.md, "Queues"). Then big's Odoo is
- *    down (every call a proxy's 502) for `--down` seconds while the edits go on: the default
- *    source's lag again, and how long after big's Odoo is back a run of big succeeds.
+ *    down (every call a proxy's 502) for `--down` seconds while the edits go on, then its
+ *    credentials are refused as long: the default source's lag again, and a run of it queued
+ *    halfway through each; and how long after big's Odoo is back a run of big succeeds.
  * 2. Scale. `--sources` sources (the default one and the others of a sources file), each copying
  *    the BC family and the partners from a database of one sandbox: how long until every family's
  *    first copy succeeded, the worker's peak RSS, PostgreSQL's connections, Redis's connections
@@ -37,10 +38,22 @@ import { createQueues } from '../src/queues/queues.js';
 import { redisQueues } from '../src/queues/queue-backend.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
+import { startSandboxProcess } from '../dev/services/sandbox-process.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
-import { measureWebhookLag, percentile } from './webhook-lag.js';
+import { measureWebhookLag, percentile, type LagSample } from './webhook-lag.js';
 
 const run = promisify(execFile);
+
+/** The default source while big's Odoo fails: its edits' lag, and a run of it. */
+export interface FailingSample {
+  readonly seconds: number;
+  readonly edits: number;
+  readonly seen: number;
+  readonly p95Ms: number;
+  readonly maxMs: number;
+  /** A run of the default source queued halfway through: from queued to succeeded. */
+  readonly defaultRunSeconds: number;
+}
 
 export interface FairnessResult {
   readonly bigRecords: number;
@@ -53,8 +66,10 @@ export interface FairnessResult {
   readonly maxMs: number;
   /** BCs of the big source copied when the edits ended, of `bigRecords`. */
   readonly bigCopiedDuringEdits: number;
-  /** The default source's lag while big's Odoo was down. */
-  readonly down: { seconds: number; edits: number; seen: number; p95Ms: number; maxMs: number };
+  /** The default source's lag, and a run of it, while big's Odoo was down. */
+  readonly down: FailingSample;
+  /** The same while big's credentials were refused. */
+  readonly revoked: FailingSample;
   /** From big's Odoo back to a run of big that succeeded. */
   readonly recoveredSeconds: number;
 }
@@ -70,15 +85,19 @@ export interface ScaleResult {
   readonly redisConnections: number;
 }
 
-/** A source of the sources file: one sandbox database, its password from the environment. */
+/**
+ * A source of the sources file: one sandbox database, its password from the environment
+ * (`passwordEnv` names the variable).
+ */
 const sourceEntry = (
-  sandbox: OdooSandbox,
+  odoo: { readonly url: string; readonly username: string },
   name: string,
   database: string,
   families: string,
   concurrency?: number,
+  passwordEnv = 'BENCH_ODOO_PASSWORD',
 ) =>
-  `  - name: ${name}\n    odoo: { url: "${sandbox.url}", database: ${database}, username: ${sandbox.username}, password: { env: BENCH_ODOO_PASSWORD }, protocol: jsonrpc }\n    families: [${families}]\n` +
+  `  - name: ${name}\n    odoo: { url: "${odoo.url}", database: ${database}, username: ${odoo.username}, password: { env: ${passwordEnv} }, protocol: jsonrpc }\n    families: [${families}]\n` +
   (concurrency === undefined ? '' : `    concurrency: ${concurrency}\n`);
 
 interface Deployment {
@@ -149,24 +168,41 @@ export async function runFairnessBench(options: {
   bigConcurrency?: number;
 }): Promise<FairnessResult> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-sources-bench-'));
+  // The default source's Odoo here, where the bench edits it; big's a server of its own, as
+  // another company's Odoo is: its million records' heap and its CPU are not the bench's, whose
+  // clock times the edits.
   const sandbox = createOdooSandbox({
-    databases: {
-      small_db: { orders: 2_000, linesPerOrder: 2, seed: 8 },
-      big_db: { orders: options.big, linesPerOrder: 2, seed: 9 },
-    },
+    databases: { small_db: { orders: 2_000, linesPerOrder: 2, seed: 8 } },
   });
   await sandbox.start();
   const stops: (() => Promise<void>)[] = [() => sandbox.stop()];
   try {
+    const bigOdoo = await startSandboxProcess({
+      orders: options.big,
+      lines: 2,
+      database: 'big_db',
+      control: true,
+      // A million BCs with their lines take gigabytes.
+      nodeOptions: ['--max-old-space-size=12288'],
+    });
+    stops.push(() => bigOdoo.stop());
     const token = randomBytes(32).toString('base64url');
     const file = join(dir, 'sources.yaml');
     writeFileSync(
       file,
-      `sources:\n${sourceEntry(sandbox, 'big', 'big_db', 'bcs', options.bigConcurrency)}`,
+      `sources:\n${sourceEntry(
+        { url: bigOdoo.env.ODOO_URL!, username: bigOdoo.env.ODOO_USERNAME! },
+        'big',
+        'big_db',
+        'bcs',
+        options.bigConcurrency,
+        'BENCH_BIG_PASSWORD',
+      )}`,
     );
     const deployment = await deploy(sandbox, file, {
       SYNC_FAMILIES: 'bcs',
       ODOO_WEBHOOK_TOKENS: hashApiKey(token),
+      BENCH_BIG_PASSWORD: bigOdoo.env.ODOO_PASSWORD!,
     });
     stops.push(...deployment.stops.reverse());
     const { db } = deployment;
@@ -201,27 +237,50 @@ export async function runFairnessBench(options: {
     const [copied] = await db.sql!<{ n: number }[]>`
       select count(*)::int as n from big.scrap_dimagaz_bc`;
 
-    // Big's Odoo down: every call a proxy's error page, while the default source's edits go on.
-    const big = sandbox.db('big_db').control;
-    const outage = big.injectFault({ kind: 'html', status: 502, times: Infinity });
-    const down = await editFor(options.down, 'outage');
-    outage.remove();
+    // A run of a family until one succeeds (a run of big is skipped while one its Odoo failed holds
+    // the lease, and fails while its retries are spent); the seconds it took.
+    const runUntilSucceeded = async (family: string): Promise<number> => {
+      const startedMs = performance.now();
+      for (let job = await queues.add('sync-run', { family, trigger: 'bench' }); ;) {
+        await sleep(200);
+        const fresh = await queues.ofFamily('sync', family).getJob(job.id!);
+        const state = await fresh?.getState();
+        if (
+          state === 'completed' &&
+          (fresh!.returnvalue as { status?: string }).status === 'succeeded'
+        )
+          return (performance.now() - startedMs) / 1_000;
+        if (state === 'completed' || state === 'failed' || state === undefined)
+          job = await queues.add('sync-run', { family, trigger: 'bench' });
+      }
+    };
+    // While big's Odoo fails, the default source's edits go on, and so does a run of it.
+    const whileBigFails = async (label: string) => {
+      const [lag, runSeconds] = await Promise.all([
+        editFor(options.down, label),
+        sleep((options.down * 1_000) / 2).then(() => runUntilSucceeded('bcs')),
+      ]);
+      return { ...lag, runSeconds };
+    };
+    // Big's Odoo down: every call a proxy's error page (a fault of JSON's own: no Infinity).
+    await bigOdoo.control({ fault: { kind: 'html', status: 502, times: Number.MAX_SAFE_INTEGER } });
+    const down = await whileBigFails('outage');
+    await bigOdoo.control({ clearFaults: true });
+    // Big's credentials revoked: every login and call refused.
+    await bigOdoo.control({ password: `revoked-${randomBytes(4).toString('hex')}` });
+    const revoked = await whileBigFails('revoked');
+    await bigOdoo.control({ password: bigOdoo.env.ODOO_PASSWORD! });
     const backMs = performance.now();
-    // A run of big, again until one succeeds: skipped while the run the outage failed holds its
-    // lease, failed while its retries are spent.
-    for (let job = await queues.add('sync-run', { family: 'big.bcs', trigger: 'bench' }); ;) {
-      await sleep(200);
-      const fresh = await queues.ofFamily('sync', 'big.bcs').getJob(job.id!);
-      const state = await fresh?.getState();
-      if (
-        state === 'completed' &&
-        (fresh!.returnvalue as { status?: string }).status === 'succeeded'
-      )
-        break;
-      if (state === 'completed' || state === 'failed' || state === undefined)
-        job = await queues.add('sync-run', { family: 'big.bcs', trigger: 'bench' });
-    }
+    await runUntilSucceeded('big.bcs');
     const recoveredSeconds = (performance.now() - backMs) / 1_000;
+    const failing = (sample: LagSample & { runSeconds: number }): FailingSample => ({
+      seconds: options.down,
+      edits: sample.edits,
+      seen: sample.seen,
+      p95Ms: percentile(sample.lagsMs, 0.95),
+      maxMs: sample.lagsMs.at(-1) ?? Number.NaN,
+      defaultRunSeconds: sample.runSeconds,
+    });
     return {
       bigRecords: options.big,
       bigConcurrency: options.bigConcurrency,
@@ -231,13 +290,8 @@ export async function runFairnessBench(options: {
       p95Ms: percentile(first.lagsMs, 0.95),
       maxMs: first.lagsMs.at(-1) ?? Number.NaN,
       bigCopiedDuringEdits: copied!.n,
-      down: {
-        seconds: options.down,
-        edits: down.edits,
-        seen: down.seen,
-        p95Ms: percentile(down.lagsMs, 0.95),
-        maxMs: down.lagsMs.at(-1) ?? Number.NaN,
-      },
+      down: failing(down),
+      revoked: failing(revoked),
       recoveredSeconds,
     };
   } finally {
@@ -310,9 +364,23 @@ export function describeSourcesBench(fair: FairnessResult, scale: ScaleResult): 
       `${fair.edits} webhook edits on the default source: in the copy ${fair.seen}; ` +
       `p50 ${fair.p50Ms.toFixed(0)} ms, p95 ${fair.p95Ms.toFixed(0)} ms, max ${fair.maxMs.toFixed(0)} ms ` +
       `(goal: p95 < 2,000 ms); big's BCs copied meanwhile: ${fair.bigCopiedDuringEdits.toLocaleString('en-US')}`,
-    `an outage: big's Odoo down ${fair.down.seconds} s (every call a 502), ${fair.down.edits} edits on the default ` +
-      `source: in the copy ${fair.down.seen}; p95 ${fair.down.p95Ms.toFixed(0)} ms, max ${fair.down.maxMs.toFixed(0)} ms; ` +
-      `big's Odoo back, a run of big succeeded ${fair.recoveredSeconds.toFixed(1)} s later`,
+    ...(
+      [
+        ['an outage', "big's Odoo down", 'every call a 502', fair.down],
+        [
+          'revoked credentials',
+          "big's password changed in its Odoo",
+          'every login refused',
+          fair.revoked,
+        ],
+      ] as const
+    ).map(
+      ([what, how, answer, sample]) =>
+        `${what}: ${how} ${sample.seconds} s (${answer}), ${sample.edits} edits on the default source: ` +
+        `in the copy ${sample.seen}; p95 ${sample.p95Ms.toFixed(0)} ms, max ${sample.maxMs.toFixed(0)} ms; ` +
+        `a run of the default source meanwhile succeeded in ${sample.defaultRunSeconds.toFixed(1)} s`,
+    ),
+    `big's Odoo back: a run of big succeeded ${fair.recoveredSeconds.toFixed(1)} s later`,
     `scale: ${scale.sources} sources × 2 families (${scale.families}) on one worker: every first copy in ` +
       `${scale.firstCopiesSeconds.toFixed(1)} s (migrate and start included); worker peak RSS ` +
       `${scale.workerPeakRssMb} MB (${(scale.workerPeakRssMb / scale.sources).toFixed(1)} MB a source); ` +

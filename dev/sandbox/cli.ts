@@ -5,12 +5,15 @@
  * 127.0.0.1. When it is ready it prints its settings as `ODOO_…=` lines ready to paste into
  * `.env`; SIGINT/SIGTERM close it cleanly.
  */
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
   createOdooSandbox,
   type OdooSandboxOptions,
   type SandboxRealSchemas,
 } from './odoo-sandbox.js';
+import type { SandboxControl } from './sandbox-control.js';
+import type { SandboxFaultHandle, SandboxFaultRule } from './sandbox-faults.js';
 import type { SandboxSeries } from './sandbox-rpc-services.js';
 import { DUMPED_MODELS, isDumpedModel, type DumpedModel } from './real/schema-dump.js';
 
@@ -40,6 +43,11 @@ Usage: npm run sandbox -- [options]
                   user and password in each (not with --database)
   --username U    login of the API user                         (default sync@dimagaz.example)
   --password P    password / API key of that user              (default sandbox-secret)
+  --control-stdin take commands on stdin, one JSON object a line, for the first
+                  database: {"id":1,"fault":{"kind":"html","status":502,"times":1e9}}
+                  injects a fault, {"id":2,"clearFaults":true} removes those injected,
+                  {"id":3,"password":"P"} changes the user's password; each done is
+                  answered CONTROL_DONE=<id> on stdout
   --help          this text
 
 When ready it prints ODOO_URL, ODOO_DATABASE (the first database), ODOO_USERNAME and
@@ -99,6 +107,38 @@ function wholeNumber(name: string, text: string | undefined, fallback: number): 
   return Number(text);
 }
 
+/** A command of `--control-stdin`. */
+interface ControlCommand {
+  readonly id: number;
+  readonly fault?: SandboxFaultRule;
+  readonly clearFaults?: boolean;
+  readonly password?: string;
+}
+
+/**
+ * Applies the commands stdin brings to `control` (a process driving this sandbox: a bench whose
+ * Odoo must not share its heap), each acknowledged on stdout once done.
+ */
+function takeCommands(control: SandboxControl): { close(): void } {
+  const injected: SandboxFaultHandle[] = [];
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    const command = JSON.parse(line) as ControlCommand;
+    if (command.fault) injected.push(control.injectFault(command.fault));
+    if (command.clearFaults) for (const handle of injected.splice(0)) handle.remove();
+    if (command.password !== undefined) control.setPassword(command.password);
+    process.stdout.write(`CONTROL_DONE=${command.id}\n`);
+  });
+  // An open stdin would keep the process alive once the sandbox closed.
+  return {
+    close() {
+      lines.close();
+      process.stdin.destroy();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -118,6 +158,7 @@ async function main(): Promise<void> {
       databases: { type: 'string' },
       username: { type: 'string' },
       password: { type: 'string' },
+      'control-stdin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -159,11 +200,14 @@ async function main(): Promise<void> {
     `ODOO_URL=${sandbox.url}\nODOO_DATABASE=${sandbox.database}\n${several}ODOO_USERNAME=${sandbox.username}\nODOO_PASSWORD=${sandbox.password}\n`,
   );
 
+  const commands = values['control-stdin'] === true ? takeCommands(sandbox.control) : undefined;
+
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`odoo sandbox: ${signal}, closing\n`);
+    commands?.close();
     sandbox.stop().then(
       () => {
         process.exitCode = 0;

@@ -4,12 +4,21 @@
  * be told apart from the copier's: the benchmarks and the mass-update test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { SandboxFaultRule } from '../sandbox/sandbox-faults.js';
 import type { SandboxSeries } from '../sandbox/sandbox-rpc-services.js';
+
+/** What the sandbox's process is told on its stdin (`--control-stdin`, dev/sandbox/cli.ts). */
+export type SandboxCommand =
+  | { readonly fault: SandboxFaultRule }
+  | { readonly clearFaults: true }
+  | { readonly password: string };
 
 export interface SandboxProcess {
   /** `ODOO_URL`, `ODOO_DATABASE`, `ODOO_USERNAME`, `ODOO_PASSWORD`, as the sandbox printed them. */
   readonly env: Record<string, string>;
   readonly pid: number;
+  /** Resolves once the sandbox applied `command` (with `control: true` only). */
+  control(command: SandboxCommand): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -20,6 +29,10 @@ export async function startSandboxProcess(options: {
   nodeOptions?: readonly string[];
   /** The Odoo series it plays (default 19.0). */
   series?: SandboxSeries;
+  /** Its database's name (default the sandbox's). */
+  database?: string;
+  /** Takes commands (`control`): faults and the password, as the in-process control does. */
+  control?: boolean;
 }): Promise<SandboxProcess> {
   const child = spawn(
     process.execPath,
@@ -35,15 +48,19 @@ export async function startSandboxProcess(options: {
       '--port',
       '0',
       ...(options.series === undefined ? [] : ['--series', options.series]),
+      ...(options.database === undefined ? [] : ['--database', options.database]),
+      ...(options.control === true ? ['--control-stdin'] : []),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: [options.control === true ? 'pipe' : 'ignore', 'pipe', 'inherit'] },
   );
+  // Piped, as stdio says.
+  const stdout = child.stdout!;
   const env: Record<string, string> = {};
   try {
     await new Promise<void>((resolve, reject) => {
       let buffer = '';
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
+      stdout.setEncoding('utf8');
+      stdout.on('data', (chunk: string) => {
         buffer += chunk;
         for (const match of buffer.matchAll(/^(ODOO_\w+)=(.*)$/gm))
           env[match[1]!] = match[2]!.trim();
@@ -55,7 +72,32 @@ export async function startSandboxProcess(options: {
     await stopChild(child);
     throw error;
   }
-  return { env, pid: child.pid!, stop: () => stopChild(child) };
+  // Each command is answered CONTROL_DONE=<id> once applied.
+  const done = new Map<number, () => void>();
+  let pending = '';
+  stdout.on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const id = /^CONTROL_DONE=(\d+)$/.exec(line)?.[1];
+      if (id === undefined) continue;
+      done.get(Number(id))?.();
+      done.delete(Number(id));
+    }
+  });
+  let commands = 0;
+  return {
+    env,
+    pid: child.pid!,
+    control(command) {
+      if (!child.stdin) throw new Error('the sandbox was started without control: true');
+      const id = (commands += 1);
+      const applied = new Promise<void>((resolve) => done.set(id, resolve));
+      child.stdin.write(`${JSON.stringify({ id, ...command })}\n`);
+      return applied;
+    },
+    stop: () => stopChild(child),
+  };
 }
 
 /** SIGTERM, then the exit. */

@@ -6,6 +6,7 @@
  * BC family and a families-file family of `res.partner` into the source's schema. After a storm
  * of edits, creations and archives in every database, one more run of each, and the copies equal
  * their Odoo; the feed's `source=` filter gives each source's changes exactly, in position order.
+ * Each database's call budget holds, as its Odoo saw the calls.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -93,6 +94,8 @@ describe('three Odoo databases in one deployment', () => {
         `    odoo: { url: "${odoo19.url}", database: odoo19, username: ${odoo19.username}, apiKey: { env: B19_API_KEY }, protocol: json2 }`,
         `  - name: studio`,
         `    odoo: { url: "${odoo19.url}", database: studio, username: ${odoo19.username}, password: { env: STUDIO_PASSWORD } }`,
+        // A call budget of its own: one call in flight to its database, whatever the others do.
+        `    budget: { maxConcurrentCalls: 1 }`,
         '',
       ].join('\n'),
     );
@@ -179,6 +182,10 @@ describe('three Odoo databases in one deployment', () => {
     // Each Odoo 19 database was read over its own transport.
     expect(odoo19.db('odoo19').control.countCalls({ protocol: 'json2' })).toBeGreaterThan(0);
     expect(odoo19.db('studio').control.countCalls({ protocol: 'json2' })).toBe(0);
+    // Each database's call budget held, as its sandbox saw the calls (one server, two budgets).
+    expect(odoo19.db('studio').control.mostRequestsInFlight()).toBe(1);
+    expect(odoo19.db('odoo19').control.mostRequestsInFlight()).toBeLessThanOrEqual(4);
+    expect(odoo17.control.mostRequestsInFlight()).toBeLessThanOrEqual(4);
 
     // The storm: in each database, edits, a creation and an archive.
     for (const control of Object.values(controls())) {
