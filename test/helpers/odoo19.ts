@@ -160,10 +160,11 @@ export async function json2Value<T = unknown>(
 }
 
 /**
- * A Python library's own warning, not Odoo's (docutils' when a module's description is rendered,
- * now and then): it says nothing of the calls.
+ * A warning raised outside Odoo's own code (docutils' when a module's description is rendered,
+ * now and then, reported from docutils or from Python's optparse it calls): it says nothing of the
+ * calls. Odoo's own are raised from a file under an `odoo/` folder.
  */
-const LIBRARY_WARNING = /py\.warnings: \S*\/(?:dist|site)-packages\/(?!odoo\/)/;
+const LIBRARY_WARNING = /py\.warnings: (?!\S*\/odoo\/)\S+\.py:\d+:/;
 
 /**
  * What Odoo's log says of the calls it served: the requests to the deprecated `/xmlrpc` and
