@@ -71,7 +71,12 @@ export interface SyncControl {
   requestRun(trigger: string, options?: FamilyScope & { full?: boolean }): Promise<QueuedJobs>;
   /** Pauses the schedule (`by` names who), or resumes it with `null`. */
   setPaused(by: string | null, scope?: FamilyScope): Promise<FamilyState[]>;
-  requestResync(family: string, odooId: number, trigger: string): Promise<QueuedJobs>;
+  /** Queues a read of one root record of `family` fresh from Odoo, for `caller`: its job's id. */
+  requestResync(
+    family: string,
+    odooId: number,
+    caller: string | undefined,
+  ): Promise<{ jobId: string }>;
   /**
    * Queues a reconcile of each family in scope; 409 while one is queued or running, or within the
    * cooldown after one ran ({@link SyncControlOptions}).
@@ -293,14 +298,16 @@ export function createSyncControl(
         ),
       );
     },
-    requestResync: (familyName, odooId, trigger) =>
-      queueEach(targets({ family: familyName }), (family) =>
+    async requestResync(familyName, odooId, caller) {
+      const { jobs } = await queueEach(targets({ family: familyName }), (family) =>
         add(
           'resync-record',
-          { family: family.name, odooId, trigger },
+          { family: family.name, odooId, trigger: `api:${caller ?? 'unknown'}` },
           { deduplication: { id: `resync-${family.name}-${odooId}` } },
         ),
-      ),
+      );
+      return { jobId: jobs[0]!.jobId };
+    },
     async requestReconcile(trigger, scope = {}) {
       const chosen = targets(scope);
       // Every family checked before any is queued: a refusal queues nothing.

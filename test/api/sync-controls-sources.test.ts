@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/config/api-keys.js';
 import { syncFailure } from '../../src/db/schema/index.js';
-import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
-import { createFamilies } from '../../src/families/registry.js';
-import { placeCodeTables } from '../../src/families/source-tables.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
 import type { App } from '../../src/http/app.js';
-import { ACME_SANDBOX, acmeBcs, acmeSourceEnv } from '../helpers/acme-source.js';
+import { ACME_SANDBOX, acmeSourceEnv, WITH_ACME } from '../helpers/acme-source.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 import { createTestApp, KEYS, testConfig } from '../helpers/test-app.js';
 
@@ -26,11 +24,7 @@ describe("the sync controls of another source's families", () => {
   beforeAll(async () => {
     h = await createSyncHarness({
       sandbox: ACME_SANDBOX,
-      sources: [{ name: 'acme', database: 'acme_db' }],
-      loadFamilies: async (db) => {
-        await placeCodeTables(db.db, 'acme', [bcsFamily]);
-        return createFamilies([bcsFamily, acmeBcs]);
-      },
+      ...WITH_ACME,
     });
     app = await createTestApp(h.db, {
       config: testConfig({

@@ -7,10 +7,25 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OdooSandbox, OdooSandboxOptions } from '../../dev/sandbox/odoo-sandbox.js';
 import { bcsFamily } from '../../src/families/bcs/family.js';
+import { createFamilies } from '../../src/families/registry.js';
 import { familyInSource } from '../../src/families/source-family.js';
+import { placeCodeTables } from '../../src/families/source-tables.js';
+import type { SyncHarnessOptions } from './sync-harness.js';
 
 /** The BC family as source acme copies it: `acme.bcs`, its tables in schema `acme`. */
 export const acmeBcs = familyInSource(bcsFamily, { name: 'acme', schema: 'acme' });
+
+/**
+ * A harness's acme beside the default source: acme's database of the sandbox (`acme_db`) and the
+ * BC family of each, acme's tables placed as `migrate` places them.
+ */
+export const WITH_ACME = {
+  sources: [{ name: 'acme', database: 'acme_db' }],
+  loadFamilies: async (db) => {
+    await placeCodeTables(db.db, 'acme', [bcsFamily]);
+    return createFamilies([bcsFamily, acmeBcs]);
+  },
+} satisfies SyncHarnessOptions;
 
 /** The sandbox's databases: the default source's (main_db), and acme's with fewer BCs. */
 export const ACME_SANDBOX: OdooSandboxOptions = {

@@ -6,12 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bcsFamily } from '../../src/families/bcs/family.js';
-import { createFamilies } from '../../src/families/registry.js';
-import { placeCodeTables } from '../../src/families/source-tables.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createRedisConnection } from '../../src/queues/redis-connection.js';
-import { ACME_SANDBOX, acmeBcs } from '../helpers/acme-source.js';
+import { ACME_SANDBOX, acmeBcs, WITH_ACME } from '../helpers/acme-source.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { startRedisCluster, type ClusterTopology } from '../helpers/redis-cluster.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
@@ -31,11 +28,7 @@ describe('the sources on a Redis Cluster', () => {
     );
     h = await createSyncHarness({
       sandbox: ACME_SANDBOX,
-      sources: [{ name: 'acme', database: 'acme_db' }],
-      loadFamilies: async (db) => {
-        await placeCodeTables(db.db, 'acme', [bcsFamily]);
-        return createFamilies([bcsFamily, acmeBcs]);
-      },
+      ...WITH_ACME,
       // Pages of two: each run is a flow of several pages.
       pageSize: 2,
       queueRedis: { connection, prefix },

@@ -4,13 +4,10 @@
  * back until it ends, as it did when every source's pages queued on one `sync-page`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
-import { createFamilies } from '../../src/families/registry.js';
-import { familyInSource } from '../../src/families/source-family.js';
-import { placeCodeTables } from '../../src/families/source-tables.js';
+import { BC_MODEL } from '../../src/families/bcs/family.js';
+import { WITH_ACME } from '../helpers/acme-source.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
-const acme = familyInSource(bcsFamily, { name: 'acme', schema: 'acme' });
 /** Roots per page: the default source's copy is 30 pages, acme's 12, of one priority class. */
 const PAGE_SIZE = 2;
 
@@ -24,11 +21,7 @@ describe("each source's queues", () => {
           acme_db: { orders: 24, linesPerOrder: 1, seed: 8 },
         },
       },
-      sources: [{ name: 'acme', database: 'acme_db' }],
-      loadFamilies: async (db) => {
-        await placeCodeTables(db.db, 'acme', [bcsFamily]);
-        return createFamilies([bcsFamily, acme]);
-      },
+      ...WITH_ACME,
       pageSize: PAGE_SIZE,
       // Two page slots for the process, whichever source's.
       concurrency: 2,

@@ -19,6 +19,7 @@ import {
   errorBody,
   odooIdParams,
   pageLimit,
+  resyncResponses,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
@@ -173,17 +174,19 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { syncCont
         tags: ['sync'],
         summary: 'Fetch one BC fresh from Odoo and upsert it',
         params: odooIdParams,
-        response: { 202: z.object({ jobId: z.string() }), 503: errorBody, ...authErrors },
+        response: resyncResponses,
       },
     },
-    async (request, reply) => {
-      const { jobs } = await syncControl.requestResync(
-        bcsFamily.name,
-        request.params.odooId,
-        `api:${request.caller?.name ?? 'unknown'}`,
-      );
-      return reply.code(202).send({ jobId: jobs[0]!.jobId });
-    },
+    async (request, reply) =>
+      reply
+        .code(202)
+        .send(
+          await syncControl.requestResync(
+            bcsFamily.name,
+            request.params.odooId,
+            request.caller?.name,
+          ),
+        ),
   );
   return Promise.resolve();
 };

@@ -31,6 +31,7 @@ import {
   errorBody,
   pageLimit,
   positiveId,
+  resyncResponses,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
@@ -280,17 +281,19 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
             tags: ['sync', ...tags],
             summary: `Fetch one ${model.model} record fresh from Odoo, with its children, and upsert it`,
             params,
-            response: { 202: z.object({ jobId: z.string() }), 503: errorBody, ...authErrors },
+            response: resyncResponses,
           },
         },
-        async (request, reply) => {
-          const { jobs } = await syncControl.requestResync(
-            family.name,
-            request.params.odooId,
-            `api:${request.caller?.name ?? 'unknown'}`,
-          );
-          return reply.code(202).send({ jobId: jobs[0]!.jobId });
-        },
+        async (request, reply) =>
+          reply
+            .code(202)
+            .send(
+              await syncControl.requestResync(
+                family.name,
+                request.params.odooId,
+                request.caller?.name,
+              ),
+            ),
       );
 
     app.get(
