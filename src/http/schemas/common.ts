@@ -40,10 +40,3 @@ export const bodyFields = z
   .describe(
     'all: every typed column and data, the record as Odoo sent it; columns: the typed columns without data (lighter pages)',
   );
-
-/** What a record's resync answers: its job queued (202), or 503 while the queue is away. */
-export const resyncResponses = {
-  202: z.object({ jobId: z.string() }),
-  503: errorBody,
-  ...authErrors,
-};

@@ -19,11 +19,11 @@ import {
   errorBody,
   odooIdParams,
   pageLimit,
-  resyncResponses,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
 import { bcModelQuery, listQuery } from './list-bcs.js';
+import { resyncRoute } from '../resync-route.js';
 import { DEFAULT_SOURCE } from '../../../../families/source-family.js';
 
 export interface BcRoutesOptions {
@@ -166,27 +166,14 @@ export const bcRoutes: FastifyPluginAsyncZod<BcRoutesOptions> = (app, { syncCont
     },
   );
 
-  app.post(
-    '/api/bcs/:odooId/resync',
-    {
-      onRequest: app.authorize('operator', DEFAULT_SOURCE),
-      schema: {
-        tags: ['sync'],
-        summary: 'Fetch one BC fresh from Odoo and upsert it',
-        params: odooIdParams,
-        response: resyncResponses,
-      },
-    },
-    async (request, reply) =>
-      reply
-        .code(202)
-        .send(
-          await syncControl.requestResync(
-            bcsFamily.name,
-            request.params.odooId,
-            request.caller?.name,
-          ),
-        ),
-  );
+  resyncRoute(app, {
+    url: '/api/bcs/:odooId/resync',
+    family: bcsFamily.name,
+    source: DEFAULT_SOURCE,
+    tags: ['sync'],
+    summary: 'Fetch one BC fresh from Odoo and upsert it',
+    idDescription: 'the Odoo id of the BC',
+    syncControl,
+  });
   return Promise.resolve();
 };

@@ -31,10 +31,10 @@ import {
   errorBody,
   pageLimit,
   positiveId,
-  resyncResponses,
 } from '../../../schemas/common.js';
 import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
+import { resyncRoute } from '../resync-route.js';
 
 export interface ModelRoutesOptions {
   families: Families;
@@ -273,28 +273,15 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
     );
 
     if (!isChild(model))
-      app.post(
-        `${base}/:odooId/resync`,
-        {
-          onRequest: app.authorize('operator', source),
-          schema: {
-            tags: ['sync', ...tags],
-            summary: `Fetch one ${model.model} record fresh from Odoo, with its children, and upsert it`,
-            params,
-            response: resyncResponses,
-          },
-        },
-        async (request, reply) =>
-          reply
-            .code(202)
-            .send(
-              await syncControl.requestResync(
-                family.name,
-                request.params.odooId,
-                request.caller?.name,
-              ),
-            ),
-      );
+      resyncRoute(app, {
+        url: `${base}/:odooId/resync`,
+        family: family.name,
+        source,
+        tags: ['sync', ...tags],
+        summary: `Fetch one ${model.model} record fresh from Odoo, with its children, and upsert it`,
+        idDescription: 'the Odoo id of the record',
+        syncControl,
+      });
 
     app.get(
       `${base}/:odooId/history`,
