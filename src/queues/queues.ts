@@ -94,10 +94,10 @@ export function createQueues(input: {
     return queues;
   };
   for (const source of input.sources ?? []) of(source);
-  const queueOf = (name: JobName, data: object): Queue => {
-    const kind = JOBS[name].queue;
-    return kind === 'feed' ? byName.feed : of(sourceOfJob(data))[kind];
-  };
+  /** A source's queue of `kind`; the change feed's is the deployment's. */
+  const at = (kind: QueueName, source: string): Queue =>
+    kind === 'feed' ? byName.feed : of(source)[kind];
+  const queueOf = (name: JobName, data: object): Queue => at(JOBS[name].queue, sourceOfJob(data));
   const optionsOf = (name: JobName, extra?: JobsOptions): JobsOptions => ({
     ...JOBS[name].options(input.settings),
     ...extra,
@@ -105,11 +105,10 @@ export function createQueues(input: {
   return {
     byName,
     of,
-    ofFamily: (kind, familyKey) => of(splitFamilyKey(familyKey).source)[kind],
+    ofFamily: (kind, familyKey) => at(kind, splitFamilyKey(familyKey).source),
     named(name) {
       const queue = queueOfName(name);
-      if (!queue) return undefined;
-      return queue.kind === 'feed' ? byName.feed : of(queue.source)[queue.kind];
+      return queue && at(queue.kind, queue.source);
     },
     all,
     settings: input.settings,
