@@ -134,7 +134,12 @@ export function createRedisConnection(
 /** Another connection like `connection` (for a reader that blocks: QueueEvents). */
 export function duplicateQueueRedis(connection: QueueRedis): QueueRedis {
   // Each class's own duplicate: a Cluster's keeps its nodes and its nodes' options.
-  return connection instanceof Cluster ? connection.duplicate() : connection.duplicate();
+  const duplicate = connection instanceof Cluster ? connection.duplicate() : connection.duplicate();
+  // Its reader (QueueEvents) reports its errors while it listens; before it does and after it
+  // closed, a refusal the client retries by itself (a failover) would otherwise be printed by
+  // ioredis as an unhandled error event.
+  duplicate.on('error', () => undefined);
+  return duplicate;
 }
 
 /**
