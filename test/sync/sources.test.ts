@@ -12,16 +12,13 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
-import { createFamilies } from '../../src/families/registry.js';
-import { familyInSource } from '../../src/families/source-family.js';
-import { placeCodeTables } from '../../src/families/source-tables.js';
+import { acmeBcs, WITH_ACME } from '../helpers/acme-source.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { generateApiKey } from '../../src/config/api-keys.js';
 import { bearer, createTestApp, KEYS, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
-const acme = familyInSource(bcsFamily, { name: 'acme', schema: 'acme' });
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('two sources in one runtime', () => {
@@ -65,11 +62,7 @@ describe('two sources in one runtime', () => {
           acme_db: { orders: 20, linesPerOrder: 3, seed: 4 },
         },
       },
-      sources: [{ name: 'acme', database: 'acme_db' }],
-      loadFamilies: async (db) => {
-        await placeCodeTables(db.db, 'acme', [bcsFamily]);
-        return createFamilies([bcsFamily, acme]);
-      },
+      ...WITH_ACME,
     });
   });
   afterAll(async () => {
@@ -88,12 +81,12 @@ describe('two sources in one runtime', () => {
     expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({ status: 'succeeded' });
     // The default source's run called its database only.
     expect(other().countCalls({ model: BC_MODEL })).toBe(0);
-    expect(await h.run('sync-run', { family: acme.name, trigger: 'test' })).toMatchObject({
+    expect(await h.run('sync-run', { family: acmeBcs.name, trigger: 'test' })).toMatchObject({
       status: 'succeeded',
     });
     expect(other().countCalls({ model: BC_MODEL })).toBeGreaterThan(0);
     expect(await diffCopyWithSandbox(h.db.db, main(), bcsFamily)).toEqual([]);
-    expect(await diffCopyWithSandbox(h.db.db, other(), acme)).toEqual([]);
+    expect(await diffCopyWithSandbox(h.db.db, other(), acmeBcs)).toEqual([]);
     expect([
       await rootsIn('public.scrap_dimagaz_bc'),
       await rootsIn('acme.scrap_dimagaz_bc'),
@@ -245,7 +238,7 @@ describe('two sources in one runtime', () => {
     expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({
       counts: expect.objectContaining({ updated: 0 }),
     });
-    expect(await h.run('sync-run', { family: acme.name, trigger: 'test' })).toMatchObject({
+    expect(await h.run('sync-run', { family: acmeBcs.name, trigger: 'test' })).toMatchObject({
       counts: expect.objectContaining({ updated: 1 }),
     });
     const origin = async (table: string) =>
@@ -353,7 +346,7 @@ describe('two sources in one runtime', () => {
 
   it("one source's refused credentials fail its runs alone", async () => {
     other().setPassword('rotated-in-acme');
-    await expect(h.run('sync-run', { family: acme.name, trigger: 'test' })).rejects.toThrow(
+    await expect(h.run('sync-run', { family: acmeBcs.name, trigger: 'test' })).rejects.toThrow(
       /ODOO_AUTH/,
     );
     const id = main().ids(BC_MODEL)[1]!;
