@@ -25,6 +25,7 @@ import type { Families } from '../../src/families/registry.js';
 import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
 import type { App } from '../../src/http/app.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
+import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { bearer, createTestApp, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
@@ -204,6 +205,7 @@ describe('three Odoo databases in one deployment', () => {
   });
 
   it("gives each source's changes exactly under source=, in position order", async () => {
+    await feedCaughtUp(db.db);
     for (const source of [DEFAULT_SOURCE, 'b19', 'studio']) {
       const expected = (
         await db.db
