@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 
 /** The operator commands: what the image's entrypoint and the `start:*` scripts run. */
-const ENTRY_POINTS = [
+export const ENTRY_POINTS = [
   'src/server.ts',
   'workers/main.ts',
   'src/cli/migrate.ts',

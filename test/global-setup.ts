@@ -2,13 +2,19 @@
  * Provides real services to every test file, once per run:
  * - PostgreSQL and Redis from TEST_DATABASE_URL / TEST_REDIS_URL when set, else from
  *   testcontainers when a container engine answers, else started locally from Debian's binaries;
- * - a migrated template database that each test file clones (isolation by construction).
+ * - a migrated template database that each test file clones (isolation by construction);
+ * - the operator commands, bundled as `npm run build` bundles them, for the tests that spawn one
+ *   (test/helpers/commands.ts).
  * A service that cannot be provided fails the run: tests never skip for lack of one.
  * It first prints the Node version the suite runs on (the project's own Node 24 where the
  * machine's is older), so a CI log shows what was tested.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
+import { bundleOptions, ENTRY_POINTS } from '../build.js';
 import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { runQueueMigrations } from '../src/queues/queue-backend.js';
@@ -30,6 +36,8 @@ declare module 'vitest' {
     /** Name of the migrated template database each test file clones. */
     templateDatabase: string;
     redisUrl: string;
+    /** Where the operator commands are bundled for this run (test/helpers/commands.ts). */
+    commandsDir: string;
   }
 }
 
@@ -88,6 +96,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       startLocalRedis,
     );
     stops.push(() => redis.stop());
+
+    // At the project's root, as dist/ is: the bundles load their dependencies from node_modules.
+    const commandsDir = mkdtempSync(join(process.cwd(), '.test-commands-'));
+    stops.push(() => Promise.resolve(rmSync(commandsDir, { recursive: true, force: true })));
+    await build(bundleOptions(ENTRY_POINTS, commandsDir));
+    project.provide('commandsDir', commandsDir);
 
     await createTemplate(pg.url);
     project.provide('postgresAdminUrl', pg.url);

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { commandFile } from '../helpers/commands.js';
 
 interface LogLine {
   level: number;
@@ -57,7 +58,7 @@ describe('migrate with a declaration file', () => {
   async function migrate(
     extra: Record<string, string> = {},
   ): Promise<{ code: number | null; lines: LogLine[] }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts'], {
+    const child = spawn(process.execPath, [commandFile('src/cli/migrate.ts')], {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME ?? '/tmp',

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { commandFile } from '../helpers/commands.js';
 
 const run = promisify(execFile);
 
@@ -14,7 +15,7 @@ describe('booting with a bad configuration', () => {
       ODOO_PASSWORD: 'odoo-s3cret',
       API_KEYS: 'front:reader:not-a-hash-s3cret',
     };
-    const result = await run(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const result = await run(process.execPath, [commandFile('src/server.ts')], {
       env,
       timeout: 30_000,
     }).then(

@@ -22,6 +22,7 @@ import { setPaused } from '../../src/sync/sync-state.js';
 import { KEYS, bearer } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { startWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/worker-process.js';
+import { commandFile } from '../helpers/commands.js';
 
 const run = promisify(execFile);
 
@@ -246,7 +247,7 @@ describe('the metric names of the rules and the dashboard', () => {
       );
       workerMetrics = await (await fetch(`${worker.started.metrics as string}/metrics`)).text();
 
-      api = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      api = spawn(process.execPath, [commandFile('src/server.ts')], {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME ?? '/tmp',

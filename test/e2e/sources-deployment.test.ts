@@ -35,6 +35,7 @@ import {
   workerEnv,
   type Producer,
 } from '../helpers/worker-process.js';
+import { commandFile } from '../helpers/commands.js';
 
 const DAY_MS = 86_400_000;
 const FAMILIES_FILE = `families:\n  - name: people\n    model: res.partner\n    table: x_people\n`;
@@ -111,7 +112,7 @@ describe('three Odoo databases in one deployment', () => {
         LOG_LEVEL: 'warn',
       },
     );
-    const migrate = spawn(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts'], {
+    const migrate = spawn(process.execPath, [commandFile('src/cli/migrate.ts')], {
       env,
       stdio: ['ignore', 'inherit', 'inherit'],
     });

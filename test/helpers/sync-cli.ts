@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import type { OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import { commandFile } from './commands.js';
 
 const run = promisify(execFile);
 
@@ -29,7 +30,7 @@ export function runSyncCli(
   args: readonly string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, ['--import', 'tsx', 'workers/sync-cli.ts', ...args], {
+  return run(process.execPath, [commandFile('workers/sync-cli.ts'), ...args], {
     env,
     timeout: 60_000,
   }).then(

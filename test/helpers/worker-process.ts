@@ -12,6 +12,7 @@ import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { redisQueues } from '../../src/queues/queue-backend.js';
 import type { QueueName } from '../../src/queues/catalogue.js';
+import { commandFile } from './commands.js';
 
 export interface WorkerProcess {
   readonly child: ChildProcess;
@@ -62,7 +63,7 @@ export async function startWorkerProcess(
   env: NodeJS.ProcessEnv,
   nodeOptions: readonly string[] = [],
 ): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', 'workers/main.ts'], {
+  const child = spawn(process.execPath, [...nodeOptions, commandFile('workers/main.ts')], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

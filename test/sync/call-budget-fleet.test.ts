@@ -25,6 +25,7 @@ import { startWorkerProcess, workerEnv } from '../helpers/worker-process.js';
 import { createCallBudget, type CallBudgetSettings } from '../../src/odoo-budget/call-budget.js';
 import { silentLogger } from '../odoo/sandbox-harness.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
+import { commandFile } from '../helpers/commands.js';
 
 /** One admission of one attempt, as the process that asked saw it. */
 interface Admission {
@@ -242,7 +243,7 @@ describe('the call budget as operators set it', () => {
       workers.push(...started.map((worker) => worker.child));
       // The CLI's own runtime takes jobs too: three processes share the run and the verify.
       const cli = (args: string[]) =>
-        promisify(execFile)(process.execPath, ['--import', 'tsx', 'workers/sync-cli.ts', ...args], {
+        promisify(execFile)(process.execPath, [commandFile('workers/sync-cli.ts'), ...args], {
           env,
           timeout: 90_000,
         });

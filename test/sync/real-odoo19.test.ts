@@ -26,6 +26,7 @@ import {
 } from '../helpers/odoo19.js';
 import { testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { commandFile } from '../helpers/commands.js';
 
 const run = promisify(execFile);
 
@@ -61,7 +62,7 @@ describe('a real Odoo 19 copied end to end over JSON-2', () => {
   /** An erp-bridge command as an operator runs it; its output, or why it failed. */
   const command = async (script: string, args: string[] = []) => {
     try {
-      return await run(process.execPath, ['--import', 'tsx', script, ...args], {
+      return await run(process.execPath, [commandFile(script), ...args], {
         env,
         timeout: COMMAND_TIMEOUT_MS,
         maxBuffer: 64 * 1024 * 1024,

@@ -23,6 +23,7 @@ import {
   workerEnv,
   type Producer,
 } from '../helpers/worker-process.js';
+import { commandFile } from '../helpers/commands.js';
 
 const ORDERS = 12;
 
@@ -236,7 +237,7 @@ describe('a worker whose configured family was never migrated', () => {
         },
         { SYNC_FAMILIES_FILE: join(dir, 'families.yaml') },
       );
-      const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+      const child = spawn(process.execPath, [commandFile('workers/main.ts')], {
         env,
         stdio: ['ignore', 'pipe', 'inherit'],
       });
