@@ -6,14 +6,10 @@
  */
 import { z } from 'zod';
 import type { Setting } from './env-setting.js';
-import { FEED_SETTINGS } from './settings/feed-settings.js';
-import { HTTP_SETTINGS } from './settings/http-settings.js';
-import { ODOO_SETTINGS } from './settings/odoo-settings.js';
-import { STORAGE_SETTINGS } from './settings/storage-settings.js';
-import { SYNC_SETTINGS } from './settings/sync-settings.js';
-import { TRYTON_SETTINGS } from './settings/tryton-settings.js';
+import { FEED_SETTINGS, ODOO_SETTINGS, SYNC_SETTINGS } from './settings/copy-settings.js';
+import { HTTP_SETTINGS, STORAGE_SETTINGS, TRYTON_SETTINGS } from './settings/service-settings.js';
 
-export { DEFAULT_TRYTON_ALLOWED_METHODS } from './settings/tryton-settings.js';
+export { DEFAULT_TRYTON_ALLOWED_METHODS } from './settings/service-settings.js';
 
 /** Every key, in the order of `.env.example` and the README's table. */
 const SETTINGS = {

@@ -34,7 +34,7 @@ import { readDeclarationFile } from './declaration-file.js';
 import { declaredSchedule } from './declared-schedule.js';
 import type { Env } from './env-schema.js';
 import { list, odooContextObject, oneOf, url } from './env-values.js';
-import { ODOO_PROTOCOLS } from './settings/odoo-settings.js';
+import { ODOO_PROTOCOLS } from './settings/copy-settings.js';
 import { DEFAULT_SCHEMA, type DeclaredSource } from './sources.js';
 import { webhookTokenProblems } from './webhook-tokens.js';
 
