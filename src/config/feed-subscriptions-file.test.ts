@@ -76,22 +76,12 @@ describe('FEED_SUBSCRIPTIONS_FILE', () => {
   });
 
   it('refuses a receiver URL with credentials in it, never showing them', () => {
-    expect(() =>
+    const refusal = () =>
       load(`subscriptions:
   - { name: portal, url: "https://hook:s3cr3t@portal.example.com/in", secret: "${secret}" }
-`),
-    ).toThrow(
-      expect.objectContaining({
-        message: expect.stringMatching(
-          /subscriptions\[0\]\.url: must not carry credentials/,
-        ) as unknown as string,
-      }),
-    );
-    expect(() =>
-      load(`subscriptions:
-  - { name: portal, url: "https://hook:s3cr3t@portal.example.com/in", secret: "${secret}" }
-`),
-    ).toThrow(
+`);
+    expect(refusal).toThrow(/subscriptions\[0\]\.url: must not carry credentials/);
+    expect(refusal).toThrow(
       expect.objectContaining({
         message: expect.not.stringContaining('s3cr3t') as unknown as string,
       }),

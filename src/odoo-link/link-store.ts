@@ -5,7 +5,7 @@
  * on Odoo, and the renewal's order of steps is key-renewal.ts's.
  */
 import { createHash } from 'node:crypto';
-import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { OdooTransportChoice } from '../clients/odoo/index.js';
 import type { Db } from '../db/create-db.js';
 import type { OdooLinkConfig } from '../config/odoo-config.js';
@@ -59,47 +59,60 @@ export async function writeLinkAt(
 }
 
 /**
+ * Changes the given columns of the link's row only while `conditions` hold: true when it did,
+ * false when another process changed what they test first.
+ */
+async function updateLinkIf(
+  db: Db,
+  connection: string,
+  update: LinkUpdate,
+  ...conditions: SQL[]
+): Promise<boolean> {
+  const updated = await db
+    .update(odooLink)
+    .set({ ...update, updatedAt: sql`now()` })
+    .where(and(eq(odooLink.connection, connection), ...conditions))
+    .returning({ connection: odooLink.connection });
+  return updated.length === 1;
+}
+
+/**
  * Claims the renewal of key `version` until `until`: false when the key moved on, another worker
  * holds an unexpired claim, or Odoo's last refusal is not over (`renewal_retry_after`).
  */
-export async function claimRenewal(
+export function claimRenewal(
   db: Db,
   connection: string,
   version: number,
   now: Date,
   until: Date,
 ): Promise<boolean> {
-  const claimed = await db
-    .update(odooLink)
-    .set({ renewalClaimedUntil: until, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(odooLink.connection, connection),
-        eq(odooLink.keyVersion, version),
-        or(isNull(odooLink.renewalClaimedUntil), lt(odooLink.renewalClaimedUntil, now)),
-        or(isNull(odooLink.renewalRetryAfter), lte(odooLink.renewalRetryAfter, now)),
-      ),
-    )
-    .returning({ connection: odooLink.connection });
-  return claimed.length === 1;
+  return updateLinkIf(
+    db,
+    connection,
+    { renewalClaimedUntil: until },
+    eq(odooLink.keyVersion, version),
+    or(isNull(odooLink.renewalClaimedUntil), lt(odooLink.renewalClaimedUntil, now))!,
+    or(isNull(odooLink.renewalRetryAfter), lte(odooLink.renewalRetryAfter, now))!,
+  );
 }
 
 /**
  * Stores a renewed key as version `version + 1`, only while the row still holds key `version`:
  * false when another worker stored one meanwhile (the caller revokes its own).
  */
-export async function storeRenewedKey(
+export function storeRenewedKey(
   db: Db,
   connection: string,
   version: number,
   update: LinkUpdate,
 ): Promise<boolean> {
-  const stored = await db
-    .update(odooLink)
-    .set({ ...update, keyVersion: version + 1, renewalClaimedUntil: null, updatedAt: sql`now()` })
-    .where(and(eq(odooLink.connection, connection), eq(odooLink.keyVersion, version)))
-    .returning({ connection: odooLink.connection });
-  return stored.length === 1;
+  return updateLinkIf(
+    db,
+    connection,
+    { ...update, keyVersion: version + 1, renewalClaimedUntil: null },
+    eq(odooLink.keyVersion, version),
+  );
 }
 
 /**
@@ -107,33 +120,30 @@ export async function storeRenewedKey(
  * `retire_after` to `until`, so the other workers leave it alone meanwhile. False when another
  * claimed it, or it is no longer the one recorded.
  */
-export async function claimRetirement(
+export function claimRetirement(
   db: Db,
   connection: string,
   sealed: string,
   now: Date,
   until: Date,
 ): Promise<boolean> {
-  const claimed = await db
-    .update(odooLink)
-    .set({ retireAfter: until, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(odooLink.connection, connection),
-        eq(odooLink.retiredSealed, sealed),
-        lte(odooLink.retireAfter, now),
-      ),
-    )
-    .returning({ connection: odooLink.connection });
-  return claimed.length === 1;
+  return updateLinkIf(
+    db,
+    connection,
+    { retireAfter: until },
+    eq(odooLink.retiredSealed, sealed),
+    lte(odooLink.retireAfter, now),
+  );
 }
 
 /** Forgets the key a renewal replaced, once revoked: only if it is still the one recorded. */
 export async function clearRetired(db: Db, connection: string, sealed: string): Promise<void> {
-  await db
-    .update(odooLink)
-    .set({ retiredSealed: null, retireAfter: null, updatedAt: sql`now()` })
-    .where(and(eq(odooLink.connection, connection), eq(odooLink.retiredSealed, sealed)));
+  await updateLinkIf(
+    db,
+    connection,
+    { retiredSealed: null, retireAfter: null },
+    eq(odooLink.retiredSealed, sealed),
+  );
 }
 
 /** What the last process to choose a transport chose, for status and the API. */

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MappedChild } from '../families/map-record.js';
 import { planChildren, type ChildPlan, type PlannedRoot, type StoredChild } from './child-plan.js';
 import { STAMP_FROM_FUTURE, STAMP_WENT_BACK, type WriteMode } from './write-rule.js';
-
-const at = (time: string) => new Date(`2026-11-24T${time}Z`);
+import { at, heal, run, verify } from '../../test/helpers/write-modes.js';
 
 /** A child as Odoo sent it, under `root`. */
 const sent = (
@@ -31,16 +30,6 @@ const held = (odooId: number, root: number, over: Partial<StoredChild> = {}): St
   staleLayout: false,
   ...over,
 });
-
-const run: WriteMode = {
-  drift: false,
-  rewrite: false,
-  authoritative: false,
-  futureAfter: at('10:05:00'),
-  shownThrough: undefined,
-};
-const heal: WriteMode = { ...run, authoritative: true };
-const verify: WriteMode = { ...run, drift: true, authoritative: true };
 
 /** A plan as the table reads it: each write as `id action [changed]`, deletes, counts by root. */
 function summary(plan: ChildPlan) {

@@ -59,15 +59,10 @@ export async function shownByLatestStamps(
 
 /** Reads roots with their children, a bad record alone (readRootPageIsolating), and maps them. */
 export async function readMappedPage(
-  source: OdooSource,
-  family: RecordFamily,
-  ids: readonly number[],
-  schema: FamilySchema,
-  call?: OdooCallOptions,
-  /** The family's schema read from Odoo now, for a page Odoo refuses for a field it lacks. */
-  refresh?: () => Promise<FamilySchema>,
+  ...read: Parameters<typeof readRootPageIsolating>
 ): Promise<MappedPage> {
-  const page = await readRootPageIsolating(source, family, ids, schema, call, refresh);
+  const [, family] = read;
+  const page = await readRootPageIsolating(...read);
   const failures: RootFailure[] = page.unreadable.map(({ odooId, error }) => ({ odooId, error }));
   const mapped: MappedRoot[] = [];
   for (const item of page.items) {

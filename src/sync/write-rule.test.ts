@@ -5,10 +5,9 @@ import {
   STAMP_FROM_FUTURE,
   STAMP_WENT_BACK,
   type StoredVersion,
-  type WriteMode,
 } from './write-rule.js';
+import { at, heal, run, verify } from '../../test/helpers/write-modes.js';
 
-const at = (iso: string) => new Date(`2026-11-24T${iso}Z`);
 const stored = (over: Partial<StoredVersion> = {}): StoredVersion => ({
   writeDate: at('10:00:00'),
   data: { name: 'a', qty: 1 },
@@ -21,15 +20,6 @@ const incoming = (time: string, data: Record<string, unknown> = { name: 'a', qty
   data,
   unread: [] as string[],
 });
-const run: WriteMode = {
-  drift: false,
-  rewrite: false,
-  authoritative: false,
-  futureAfter: at('10:05:00'),
-  shownThrough: undefined,
-};
-const heal: WriteMode = { ...run, authoritative: true };
-const verify: WriteMode = { ...run, drift: true, authoritative: true };
 
 describe('the writer rule', () => {
   it.each([
