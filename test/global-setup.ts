@@ -85,7 +85,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       process.env.TEST_DATABASE_URL,
       useContainers,
       startContainerPostgres,
-      startLocalPostgres,
+      () => startLocalPostgres({}, { inMemory: true }),
     );
     stops.push(() => pg.stop());
     const redis = await provide(

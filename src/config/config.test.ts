@@ -14,13 +14,13 @@ const production = {
   API_KEYS: `front:reader:${'a'.repeat(64)}`,
 };
 
+/** How a production worker and a production API load their configuration. */
+const worker = { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES } as const;
+const api = { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES } as const;
+
 describe('loadConfig', () => {
   it('builds a frozen, typed config with defaults and units', () => {
-    const config = loadConfig(production, {
-      mode: 'production',
-      role: 'worker',
-      codeFamilies: CODE_FAMILIES,
-    });
+    const config = loadConfig(production, worker);
     expect(config.odoo).toMatchObject({
       timeoutMs: 30_000,
       pageSize: 1_000,
@@ -37,7 +37,6 @@ describe('loadConfig', () => {
   });
 
   it('finds the queues through Redis Sentinel when given sentinels, and names bad ones', () => {
-    const worker = { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES } as const;
     expect(loadConfig(production, worker).redis.sentinel).toBeUndefined();
     const config = loadConfig(
       {
@@ -63,7 +62,6 @@ describe('loadConfig', () => {
   });
 
   it('puts the queues on a Redis Cluster when given its nodes, and names what a Cluster refuses', () => {
-    const worker = { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES } as const;
     expect(loadConfig(production, worker).redis.cluster).toBeUndefined();
     const config = loadConfig(
       {
@@ -118,7 +116,6 @@ describe('loadConfig', () => {
   });
 
   it('keeps the queues in PostgreSQL without Redis, and names what that choice refuses', () => {
-    const worker = { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES } as const;
     const { REDIS_URL: _redis, ...withoutRedis } = production;
     const config = loadConfig({ ...withoutRedis, QUEUE_BACKEND: 'postgres' }, worker);
     expect(config.queues).toEqual({ backend: 'postgres', databaseUrl: production.DATABASE_URL });
@@ -173,7 +170,7 @@ describe('loadConfig', () => {
           SYNC_EVERY: '5',
           ODOO_PROTOCOL: 'soap',
         },
-        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
+        api,
       ),
     );
     expect(error.problems.map((p) => p.key).sort()).toEqual([
@@ -195,7 +192,7 @@ describe('loadConfig', () => {
           TRYTON_MODELS: 'party.party,party party,product.product:name|,party.party',
           TRYTON_ALLOWED_METHODS: 'model.*party.read',
         },
-        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
+        api,
       ),
     );
     const messages = (key: string) =>
@@ -217,7 +214,7 @@ describe('loadConfig', () => {
         TRYTON_USER: 'svc',
         TRYTON_PASSWORD: 'pw',
       },
-      { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
+      api,
     );
     expect(config.tryton).toMatchObject({
       models: [],
@@ -234,11 +231,7 @@ describe('loadConfig', () => {
       TRYTON_USER: 'svc',
       TRYTON_PASSWORD: 'pw',
     };
-    const config = loadConfig(tryton, {
-      mode: 'production',
-      role: 'api',
-      codeFamilies: CODE_FAMILIES,
-    });
+    const config = loadConfig(tryton, api);
     expect(config.tryton).toMatchObject({
       cacheMaxTtlSeconds: 3_600,
       cacheMaxEntries: 10_000,
@@ -249,7 +242,7 @@ describe('loadConfig', () => {
     expect(
       loadConfig(
         { ...tryton, CACHE_REDIS_URL: 'redis://cache:6379', TRYTON_CACHE_ALLOW_NOEVICTION: 'true' },
-        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
+        api,
       ),
     ).toMatchObject({ redis: { cacheSharesQueue: false }, tryton: { cacheAllowNoEviction: true } });
     // The same server and database, however written, is shared; another database is not.
@@ -260,10 +253,7 @@ describe('loadConfig', () => {
       ['rediss://redis:6380', false],
     ] as const)
       expect(
-        loadConfig(
-          { ...tryton, CACHE_REDIS_URL: cacheUrl },
-          { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
-        ).redis.cacheSharesQueue,
+        loadConfig({ ...tryton, CACHE_REDIS_URL: cacheUrl }, api).redis.cacheSharesQueue,
         cacheUrl,
       ).toBe(shared);
     const error = problemsOf(() =>
@@ -276,7 +266,7 @@ describe('loadConfig', () => {
           TRYTON_CACHE_MAX_BYTES: '8192',
           TRYTON_CACHE_ALLOW_NOEVICTION: 'perhaps',
         },
-        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
+        api,
       ),
     );
     expect(error.problems.map((p) => p.key).sort()).toEqual([
@@ -289,10 +279,7 @@ describe('loadConfig', () => {
 
   it('reports a malformed URL without echoing its password', () => {
     const error = problemsOf(() =>
-      loadConfig(
-        { ...production, REDIS_URL: 'not a url with p4ssword' },
-        { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES },
-      ),
+      loadConfig({ ...production, REDIS_URL: 'not a url with p4ssword' }, worker),
     );
     expect(error.problems).toEqual([
       { key: 'REDIS_URL', message: expect.stringContaining('must be a URL') },
@@ -308,20 +295,11 @@ describe('loadConfig', () => {
       ODOO_PASSWORD: _p,
       ...withoutOdoo
     } = production;
-    expect(
-      loadConfig(withoutOdoo, { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES })
-        .odoo,
-    ).toBeUndefined();
+    expect(loadConfig(withoutOdoo, api).odoo).toBeUndefined();
     const { ODOO_PASSWORD: _unused, ...withoutOdooPassword } = production;
-    expect(
-      problemsOf(() =>
-        loadConfig(withoutOdooPassword, {
-          mode: 'production',
-          role: 'worker',
-          codeFamilies: CODE_FAMILIES,
-        }),
-      ).problems,
-    ).toEqual([{ key: 'ODOO_PASSWORD', message: 'is required' }]);
+    expect(problemsOf(() => loadConfig(withoutOdooPassword, worker)).problems).toEqual([
+      { key: 'ODOO_PASSWORD', message: 'is required' },
+    ]);
     expect(() =>
       loadConfig(
         { DATABASE_URL: production.DATABASE_URL },
@@ -333,13 +311,9 @@ describe('loadConfig', () => {
   it("starts the API without the sync user's secrets: it calls no Odoo, and names the link only", () => {
     const { ODOO_PASSWORD: _unused, ...withoutSecret } = production;
     const rotating = { ...withoutSecret, ODOO_API_KEY_ROTATE: 'true' };
-    const api = loadConfig(rotating, {
-      mode: 'production',
-      role: 'api',
-      codeFamilies: CODE_FAMILIES,
-    });
-    expect(api.odoo).toBeUndefined();
-    expect(api.odooLink).toMatchObject({
+    const config = loadConfig(rotating, api);
+    expect(config.odoo).toBeUndefined();
+    expect(config.odooLink).toMatchObject({
       url: 'http://odoo:8069',
       database: 'prod',
       username: 'sync',
@@ -347,9 +321,7 @@ describe('loadConfig', () => {
     });
     // A worker renews the key: it needs it, and the secret its successor is sealed under.
     expect(
-      problemsOf(() =>
-        loadConfig(rotating, { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES }),
-      )
+      problemsOf(() => loadConfig(rotating, worker))
         .problems.map((p) => p.key)
         .sort(),
     ).toEqual(['ODOO_API_KEY', 'ODOO_API_KEY_SECRET', 'ODOO_PASSWORD']);
@@ -357,22 +329,13 @@ describe('loadConfig', () => {
 
   it('refuses ODOO_PROTOCOL=json2 without ODOO_API_KEY: JSON-2 never takes the password', () => {
     const json2 = { ...production, ODOO_PROTOCOL: 'json2' };
-    expect(
-      problemsOf(() =>
-        loadConfig(json2, { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES }),
-      ).problems,
-    ).toEqual([
+    expect(problemsOf(() => loadConfig(json2, worker)).problems).toEqual([
       {
         key: 'ODOO_API_KEY',
         message: expect.stringContaining('is required with ODOO_PROTOCOL=json2') as unknown,
       },
     ]);
-    expect(() =>
-      loadConfig(
-        { ...json2, ODOO_API_KEY: 'a-key' },
-        { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES },
-      ),
-    ).not.toThrow();
+    expect(() => loadConfig({ ...json2, ODOO_API_KEY: 'a-key' }, worker)).not.toThrow();
   });
 
   it('lets the demo run on embedded defaults but refuses a half-configured Tryton', () => {
@@ -394,10 +357,7 @@ describe('loadConfig', () => {
 
   it('rejects malformed API key entries without echoing them', () => {
     const error = problemsOf(() =>
-      loadConfig(
-        { ...production, API_KEYS: 'front:root:abc,ops:admin:' + 'b'.repeat(64) },
-        { mode: 'production', role: 'api', codeFamilies: CODE_FAMILIES },
-      ),
+      loadConfig({ ...production, API_KEYS: 'front:root:abc,ops:admin:' + 'b'.repeat(64) }, api),
     );
     expect(error.problems).toEqual([
       { key: 'API_KEYS', message: expect.stringContaining('entry 1') },
