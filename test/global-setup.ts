@@ -85,7 +85,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       process.env.TEST_DATABASE_URL,
       useContainers,
       startContainerPostgres,
-      () => startLocalPostgres({}, { inMemory: true }),
+      // Its databases live for seconds: autovacuum would only visit each one.
+      () => startLocalPostgres({ autovacuum: 'off' }, { inMemory: true }),
     );
     stops.push(() => pg.stop());
     const redis = await provide(
