@@ -18,29 +18,25 @@ export function registerApiKeyMetrics(
   registry: Registry,
   statuses: () => readonly SourceKeyStatus[],
 ): void {
-  new Gauge({
-    name: 'erp_bridge_odoo_api_key_expiry_seconds',
-    help: "Seconds until a source's Odoo API key lapses, as this process last checked it (+Inf: never; NaN: unknown)",
-    labelNames: ['source'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { source, status } of statuses())
-        this.set(
-          { source },
-          status.state === 'never' ? Infinity : (status.secondsLeft ?? Number.NaN),
-        );
-    },
-  });
-  new Gauge({
-    name: 'erp_bridge_odoo_api_key_expiring',
-    help: "1 when a source's Odoo API key lapses within ODOO_API_KEY_WARN_DAYS or has lapsed, else 0",
-    labelNames: ['source'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { source, status } of statuses())
-        this.set({ source }, status.state === 'expiring' || status.state === 'lapsed' ? 1 : 0);
-    },
-  });
+  const gauge = (name: string, help: string, value: (status: ApiKeyStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['source'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { source, status } of statuses()) this.set({ source }, value(status));
+      },
+    });
+  gauge(
+    'erp_bridge_odoo_api_key_expiry_seconds',
+    "Seconds until a source's Odoo API key lapses, as this process last checked it (+Inf: never; NaN: unknown)",
+    (status) => (status.state === 'never' ? Infinity : (status.secondsLeft ?? Number.NaN)),
+  );
+  gauge(
+    'erp_bridge_odoo_api_key_expiring',
+    "1 when a source's Odoo API key lapses within ODOO_API_KEY_WARN_DAYS or has lapsed, else 0",
+    (status) => (status.state === 'expiring' || status.state === 'lapsed' ? 1 : 0),
+  );
 }
