@@ -6,26 +6,19 @@
  * (readBacklog): however often the port is scraped, and however far behind a subscription is, a
  * scrape costs the database little.
  */
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Db } from '../db/create-db.js';
 import { SUBSCRIPTION_STATUSES } from '../db/schema/index.js';
 import { scrapeReading } from '../lib/scrape-reading.js';
+import { scrapedGauge } from '../lib/scraped-gauge.js';
 import { viewSubscriptions, type SubscriptionView } from './subscription-status.js';
 
 export function registerFeedMetrics(registry: Registry, db: Db): void {
   const views = scrapeReading(registry, 'feed', () => viewSubscriptions(db));
   const gauge = (name: string, help: string, value: (view: SubscriptionView) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['subscription'] as const,
-      registers: [registry],
-      async collect() {
-        const all = await views();
-        this.reset();
-        for (const view of all ?? []) this.set({ subscription: view.name }, value(view));
-      },
-    });
+    scrapedGauge(registry, { name, help, labelNames: ['subscription'] }, async () =>
+      ((await views()) ?? []).map((view) => [{ subscription: view.name }, value(view)] as const),
+    );
   gauge(
     'erp_bridge_feed_lag_changes',
     'Changes committed to the copy that a subscription has not received yet, among the next 10,000 of the feed',
@@ -51,17 +44,19 @@ export function registerFeedMetrics(registry: Registry, db: Db): void {
     'Whether a subscription stopped on a message that failed for good (1) until it is replayed',
     (view) => (view.deadLetter ? 1 : 0),
   );
-  new Gauge({
-    name: 'erp_bridge_feed_subscription_status',
-    help: "Each subscription's status: 1 for the one it is in (active, failing, ended, expired)",
-    labelNames: ['subscription', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      const all = await views();
-      this.reset();
-      for (const view of all ?? [])
-        for (const status of SUBSCRIPTION_STATUSES)
-          this.set({ subscription: view.name, status }, view.status === status ? 1 : 0);
+  scrapedGauge(
+    registry,
+    {
+      name: 'erp_bridge_feed_subscription_status',
+      help: "Each subscription's status: 1 for the one it is in (active, failing, ended, expired)",
+      labelNames: ['subscription', 'status'],
     },
-  });
+    async () =>
+      ((await views()) ?? []).flatMap((view) =>
+        SUBSCRIPTION_STATUSES.map(
+          (status) =>
+            [{ subscription: view.name, status }, view.status === status ? 1 : 0] as const,
+        ),
+      ),
+  );
 }

@@ -69,26 +69,24 @@ export function createSubscriptionSecrets(key: FeedSecretKey | undefined): Subsc
           { cause, retryable: false },
         ),
     });
+  /** The sealer, or the refusal of a process without FEED_SECRET_KEY. */
+  const keyed = (code: string, message: string) => {
+    if (!sealer) throw new AppError(code, message, { retryable: false });
+    return sealer;
+  };
   return {
     canSeal: sealer !== undefined,
-    seal(plain) {
-      if (!sealer)
-        throw new AppError(
-          'FEED_SECRET_KEY_MISSING',
-          "a subscription's signing secret is sealed at rest: set FEED_SECRET_KEY (the same for the API and the workers; e.g. openssl rand -base64 32)",
-          { retryable: false },
-        );
-      return sealer.seal(plain);
-    },
-    open(stored) {
-      if (!isSealed(stored)) return stored;
-      if (!sealer)
-        throw new AppError(
-          'FEED_SECRET_UNREADABLE',
-          "a subscription's secret is sealed and FEED_SECRET_KEY is not set here",
-          { retryable: false },
-        );
-      return sealer.open(stored);
-    },
+    seal: (plain) =>
+      keyed(
+        'FEED_SECRET_KEY_MISSING',
+        "a subscription's signing secret is sealed at rest: set FEED_SECRET_KEY (the same for the API and the workers; e.g. openssl rand -base64 32)",
+      ).seal(plain),
+    open: (stored) =>
+      isSealed(stored)
+        ? keyed(
+            'FEED_SECRET_UNREADABLE',
+            "a subscription's secret is sealed and FEED_SECRET_KEY is not set here",
+          ).open(stored)
+        : stored,
   };
 }

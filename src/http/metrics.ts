@@ -6,10 +6,11 @@
  * counts from BullMQ.
  */
 import { sql } from 'drizzle-orm';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/create-db.js';
 import { syncLog } from '../db/schema/index.js';
 import { splitFamilyKey } from '../families/source-family.js';
+import { scrapedGauge } from '../lib/scraped-gauge.js';
 import { scrapeReading } from '../lib/scrape-reading.js';
 import { registerQueueMetrics } from '../queues/queue-metrics.js';
 import type { Queues } from '../queues/queues.js';
@@ -82,41 +83,43 @@ async function readRunLog(db: Db) {
 
 function registerRunLogMetrics(registry: Registry, db: Db): void {
   const runLog = scrapeReading(registry, 'run-log', () => readRunLog(db));
-  new Gauge({
-    name: 'erp_bridge_sync_runs',
-    help: 'Sync and reconcile runs recorded in the run log, by kind and status',
-    labelNames: ['kind', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      const reading = await runLog();
-      this.reset();
-      for (const row of reading?.runs ?? [])
-        this.set({ kind: row.kind, status: row.status }, row.n);
+  scrapedGauge(
+    registry,
+    {
+      name: 'erp_bridge_sync_runs',
+      help: 'Sync and reconcile runs recorded in the run log, by kind and status',
+      labelNames: ['kind', 'status'],
     },
-  });
-  new Gauge({
-    name: 'erp_bridge_sync_records',
-    help: 'Root records changed by all runs of the run log, by family (its key), action and source',
-    labelNames: ['family', 'action', 'source'] as const,
-    registers: [registry],
-    async collect() {
-      const reading = await runLog();
-      this.reset();
-      for (const { family, ...counts } of reading?.records ?? []) {
+    async () =>
+      ((await runLog())?.runs ?? []).map(
+        (row) => [{ kind: row.kind, status: row.status }, row.n] as const,
+      ),
+  );
+  scrapedGauge(
+    registry,
+    {
+      name: 'erp_bridge_sync_records',
+      help: 'Root records changed by all runs of the run log, by family (its key), action and source',
+      labelNames: ['family', 'action', 'source'],
+    },
+    async () =>
+      ((await runLog())?.records ?? []).flatMap(({ family, ...counts }) => {
         const { source } = splitFamilyKey(family);
-        for (const [action, value] of Object.entries(counts))
-          this.set({ family, action, source }, value);
-      }
+        return Object.entries(counts).map(
+          ([action, value]) => [{ family, action, source }, value] as const,
+        );
+      }),
+  );
+  scrapedGauge(
+    registry,
+    {
+      name: 'erp_bridge_sync_last_run_duration_seconds',
+      help: 'Duration of the last finished sync run',
+      labelNames: [],
     },
-  });
-  new Gauge({
-    name: 'erp_bridge_sync_last_run_duration_seconds',
-    help: 'Duration of the last finished sync run',
-    registers: [registry],
-    async collect() {
+    async () => {
       const reading = await runLog();
-      this.reset();
-      if (reading) this.set(reading.lastRunSeconds);
+      return reading ? [[{}, reading.lastRunSeconds] as const] : [];
     },
-  });
+  );
 }

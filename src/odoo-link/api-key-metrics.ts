@@ -5,7 +5,8 @@
  * for a persistent key, NaN when unknown) and `erp_bridge_odoo_api_key_expiring` (1 within
  * ODOO_API_KEY_WARN_DAYS or lapsed): alert on the second.
  */
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { scrapedGauge } from '../lib/scraped-gauge.js';
 import type { ApiKeyStatus } from './link-status.js';
 
 /** A source's key as its lifecycle last checked it. */
@@ -19,16 +20,9 @@ export function registerApiKeyMetrics(
   statuses: () => readonly SourceKeyStatus[],
 ): void {
   const gauge = (name: string, help: string, value: (status: ApiKeyStatus) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['source'] as const,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const { source, status } of statuses()) this.set({ source }, value(status));
-      },
-    });
+    scrapedGauge(registry, { name, help, labelNames: ['source'] }, () =>
+      statuses().map(({ source, status }) => [{ source }, value(status)] as const),
+    );
   gauge(
     'erp_bridge_odoo_api_key_expiry_seconds',
     "Seconds until a source's Odoo API key lapses, as this process last checked it (+Inf: never; NaN: unknown)",
