@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/slow-first-sequencer.js';
 
 export default defineConfig({
   test: {
@@ -7,6 +8,7 @@ export default defineConfig({
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    sequence: { sequencer: SlowFirstSequencer },
     // Files run in parallel forks, each on its own database and queue prefix. Most of a test's
     // time is spent waiting (a lock to lapse, a worker process to start, Odoo's latency), so on
     // two cores four forks keep both busy: 304 s for the suite, 408 s with two, 314 s with five
