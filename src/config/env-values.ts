@@ -21,6 +21,24 @@ export const wholeNumber = (what: string, min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, { error: `must be ${what} between ${min} and ${max}` });
 
+/**
+ * A secret from which an AES key is derived: at least 32 characters, or unset. `replaced` names
+ * the key a previous secret stood for, for the error of a short one.
+ */
+export const secretKeyText = (replaced?: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .min(32, {
+        error: replaced
+          ? `must be at least 32 characters, as ${replaced} was`
+          : 'must be at least 32 characters (e.g. openssl rand -base64 32)',
+      })
+      .optional(),
+  );
+
 export const ratio = () =>
   z
     .string()

@@ -17,6 +17,7 @@ import {
   optionalText,
   optionalUrl,
   ratio,
+  secretKeyText,
   wholeNumber,
 } from '../env-values.js';
 
@@ -68,36 +69,16 @@ export const ODOO_SETTINGS = {
     description:
       "With ODOO_API_KEY_ROTATE: the lifetime asked for a renewed key; at most what Odoo allows the user's groups (90 days for internal users: keep a day below, Odoo checks in its server's local time).",
   }),
-  ODOO_API_KEY_SECRET: setting(
-    z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .trim()
-        .min(32, { error: 'must be at least 32 characters (e.g. openssl rand -base64 32)' })
-        .optional(),
-    ),
-    {
-      description:
-        'Secret (at least 32 characters) from which the key encrypting the renewed API key in PostgreSQL (AES-256-GCM) is derived; the same for every process. Required with ODOO_API_KEY_ROTATE.',
-      secret: true,
-    },
-  ),
-  ODOO_API_KEY_SECRET_PREVIOUS: setting(
-    z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .trim()
-        .min(32, { error: 'must be at least 32 characters, as ODOO_API_KEY_SECRET was' })
-        .optional(),
-    ),
-    {
-      description:
-        'While ODOO_API_KEY_SECRET changes: the secret it replaces. The stored key opens with either, and its next write (a renewal, a new ODOO_API_KEY adopted) seals it under ODOO_API_KEY_SECRET; unset it after that (docs/odoo.md, "Changing ODOO_API_KEY_SECRET").',
-      secret: true,
-    },
-  ),
+  ODOO_API_KEY_SECRET: setting(secretKeyText(), {
+    description:
+      'Secret (at least 32 characters) from which the key encrypting the renewed API key in PostgreSQL (AES-256-GCM) is derived; the same for every process. Required with ODOO_API_KEY_ROTATE.',
+    secret: true,
+  }),
+  ODOO_API_KEY_SECRET_PREVIOUS: setting(secretKeyText('ODOO_API_KEY_SECRET'), {
+    description:
+      'While ODOO_API_KEY_SECRET changes: the secret it replaces. The stored key opens with either, and its next write (a renewal, a new ODOO_API_KEY adopted) seals it under ODOO_API_KEY_SECRET; unset it after that (docs/odoo.md, "Changing ODOO_API_KEY_SECRET").',
+    secret: true,
+  }),
   ODOO_TIMEOUT_MS: defaulted(wholeNumber('a whole number of milliseconds', 100, 600_000), '30000', {
     description: 'Timeout of one Odoo call.',
   }),
@@ -259,36 +240,16 @@ export const FEED_SETTINGS = {
     description:
       'How long a failed delivery is retried before it is a dead letter: its subscription then stops there (status failing) until replayed, so nothing after it arrives out of order.',
   }),
-  FEED_SECRET_KEY: setting(
-    z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .trim()
-        .min(32, { error: 'must be at least 32 characters (e.g. openssl rand -base64 32)' })
-        .optional(),
-    ),
-    {
-      description:
-        "Secret (at least 32 characters) from which the key sealing the subscriptions' signing secrets in PostgreSQL (AES-256-GCM) is derived; the same for the API and every worker. Required to create a subscription (the API's, or FEED_SUBSCRIPTIONS_FILE's); a worker seals the secrets stored in the clear by an earlier version at start.",
-      secret: true,
-    },
-  ),
-  FEED_SECRET_KEY_PREVIOUS: setting(
-    z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .trim()
-        .min(32, { error: 'must be at least 32 characters, as FEED_SECRET_KEY was' })
-        .optional(),
-    ),
-    {
-      description:
-        'While FEED_SECRET_KEY changes: the secret it replaces. A subscription\'s secret opens with either, and the workers seal every secret anew under FEED_SECRET_KEY at start; unset it after one worker started (docs/feed.md, "Secrets at rest").',
-      secret: true,
-    },
-  ),
+  FEED_SECRET_KEY: setting(secretKeyText(), {
+    description:
+      "Secret (at least 32 characters) from which the key sealing the subscriptions' signing secrets in PostgreSQL (AES-256-GCM) is derived; the same for the API and every worker. Required to create a subscription (the API's, or FEED_SUBSCRIPTIONS_FILE's); a worker seals the secrets stored in the clear by an earlier version at start.",
+    secret: true,
+  }),
+  FEED_SECRET_KEY_PREVIOUS: setting(secretKeyText('FEED_SECRET_KEY'), {
+    description:
+      'While FEED_SECRET_KEY changes: the secret it replaces. A subscription\'s secret opens with either, and the workers seal every secret anew under FEED_SECRET_KEY at start; unset it after one worker started (docs/feed.md, "Secrets at rest").',
+    secret: true,
+  }),
   FEED_ALLOWED_HOSTS: defaulted(list(), '', {
     description:
       'Comma-separated receivers deliveries may reach though their address is loopback, private, link-local, unique-local or another special range: host names (receiver.internal, *.corp.example) and addresses or CIDR ranges (10.20.0.0/16, fd00::/8). Every other receiver must resolve to a public address; the demo allows loopback.',
