@@ -56,7 +56,16 @@ async function ask(port: number, ...command: string[]): Promise<unknown> {
   }
 }
 
-function startNode(dir: string, port: number, appendOnly: boolean): Promise<RedisServer> {
+/**
+ * `busPort` is the node's cluster bus. Redis's default, its port + 10000, is not checked free and
+ * another test's server may hold it.
+ */
+function startNode(
+  dir: string,
+  port: number,
+  busPort: number,
+  appendOnly: boolean,
+): Promise<RedisServer> {
   const nodeDir = join(dir, String(port));
   mkdirSync(nodeDir, { recursive: true });
   return startRedisServer(
@@ -64,6 +73,8 @@ function startNode(dir: string, port: number, appendOnly: boolean): Promise<Redi
     [
       '--cluster-enabled',
       'yes',
+      '--cluster-port',
+      String(busPort),
       '--cluster-config-file',
       `nodes-${port}.conf`,
       '--cluster-node-timeout',
@@ -95,6 +106,7 @@ export async function startRedisCluster(options: {
 }): Promise<ClusterTopology> {
   const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-cluster-'));
   const servers = new Map<number, RedisServer>();
+  const busPorts = new Map<number, number>();
   const stopped = new Set<number>();
   const stopNode = async (port: number, signal: NodeJS.Signals) => {
     stopped.add(port);
@@ -108,8 +120,10 @@ export async function startRedisCluster(options: {
     const ports: number[] = [];
     for (let i = 0; i < PRIMARIES; i += 1) {
       const port = await freePort();
+      const busPort = await freePort();
       ports.push(port);
-      servers.set(port, await startNode(dir, port, options.appendOnly));
+      busPorts.set(port, busPort);
+      servers.set(port, await startNode(dir, port, busPort, options.appendOnly));
     }
     const create = spawn(
       'redis-cli',
@@ -155,7 +169,7 @@ export async function startRedisCluster(options: {
       stopNode,
       down: () => clusterState(running(), 'fail'),
       async startNode(port) {
-        servers.set(port, await startNode(dir, port, options.appendOnly));
+        servers.set(port, await startNode(dir, port, busPorts.get(port)!, options.appendOnly));
         stopped.delete(port);
         await clusterState(ports, 'ok');
       },
