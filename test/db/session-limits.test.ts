@@ -65,9 +65,15 @@ describe("the sync's database sessions", () => {
     });
     // Gone on the server's side. Not asked through the frozen session itself: postgres.js can
     // hang writing a query to a socket the server has just closed.
-    const [{ alive }] = await nextRun.sql!<[{ alive: number }]>`
-      select count(*)::int as alive from pg_stat_activity where pid = ${pid}`;
-    expect(alive).toBe(0);
+    // The backend releases its locks before it leaves pg_stat_activity: wait for it to exit.
+    await vi.waitFor(
+      async () => {
+        const [{ alive }] = await nextRun.sql!<[{ alive: number }]>`
+          select count(*)::int as alive from pg_stat_activity where pid = ${pid}`;
+        expect(alive).toBe(0);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
     frozen.release();
   });
 });
