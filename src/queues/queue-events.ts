@@ -118,12 +118,19 @@ type SettledState =
   | { readonly failed: false; readonly value: unknown }
   | { readonly failed: true; readonly reason: string };
 
-/** The job's outcome as the queues hold it; undefined while it has none. */
+/**
+ * The job's outcome as the queues hold it; undefined while it has none. The state is read before
+ * the job: a job read first and completed before its state was asked would show `completed` with
+ * the return value it did not have yet (null).
+ */
 async function settledState(queue: Queue, jobId: string): Promise<SettledState | undefined> {
-  const fresh = await queue.getJob(jobId);
-  if (!fresh) return { failed: true, reason: `job ${jobId} no longer exists` };
-  const state = await fresh.getState();
-  if (state === 'completed') return { failed: false, value: fresh.returnvalue };
-  if (state === 'failed') return { failed: true, reason: fresh.failedReason };
-  return undefined;
+  const gone = { failed: true, reason: `job ${jobId} no longer exists` } as const;
+  const state = await queue.getJobState(jobId);
+  if (state === 'unknown') return gone;
+  if (state !== 'completed' && state !== 'failed') return undefined;
+  const settled = await queue.getJob(jobId);
+  if (!settled) return gone;
+  return state === 'completed'
+    ? { failed: false, value: settled.returnvalue }
+    : { failed: true, reason: settled.failedReason };
 }

@@ -4,6 +4,7 @@
  * long the loop is held across QueueEvents' blocking reads (docs/sync.md, "The CLI").
  */
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -104,6 +105,42 @@ describe('waiting for a job while the event loop is held', () => {
     } finally {
       release();
     }
+  });
+
+  it('a job that completes between the reads of its state ends the wait with its value', async () => {
+    const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const prefix = `qe-${randomBytes(4).toString('hex')}`;
+    const queue = new Queue('jobs', { connection, prefix });
+    // A worker taken by hand: the test says when the job completes.
+    const worker = new Worker('jobs', null, { connection, prefix });
+    closers.push(async () => {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await connection.quit();
+    });
+    const job = await queue.add('job', {});
+    const token = randomBytes(8).toString('hex');
+    const active = await worker.getNextJob(token);
+    expect(active?.id).toBe(job.id);
+    // The job completes just after the wait's first read of it, whichever read that is: between
+    // two reads of one poll.
+    let completed = false;
+    const thenComplete = async <T>(read: T): Promise<T> => {
+      if (!completed) {
+        completed = true;
+        await active!.moveToCompleted({ answer: 42 }, token, false);
+      }
+      return read;
+    };
+    const { getJob, getJobState } = { getJob: queue.getJob, getJobState: queue.getJobState };
+    queue.getJob = async (id) => thenComplete(await getJob.call(queue, id));
+    queue.getJobState = async (id) => thenComplete(await getJobState.call(queue, id));
+    // Events that lost the job's end: only its state can end the wait.
+    const silent = Object.assign(new EventEmitter(), {
+      waitUntilReady: () => Promise.resolve(),
+    }) as unknown as QueueEvents;
+    expect(await waitForJob(queue, job, silent, 50)).toEqual({ answer: 42 });
   });
 
   it('waits for more jobs of one queue at once than an emitter allows listeners, without a warning', async () => {
