@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -5,7 +7,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { postgresQueues, redisQueues } from '../src/queues/queue-backend.js';
-import { createJobFlow, createLiveness, storeProbe, type Liveness } from './liveness.js';
+import { createJobFlow, createLiveness, readyJobs, storeProbe, type Liveness } from './liveness.js';
 
 const TIMEOUT_MS = 400;
 const logger = createLogger({ level: 'silent', pretty: false });
@@ -16,7 +18,7 @@ describe('the job loop check', () => {
     await liveness?.stop();
   });
 
-  const watch = (waiting: () => number, concurrency = 2) => {
+  const watch = (waiting: () => number | Promise<number>, concurrency = 2) => {
     const flow = createJobFlow();
     let died!: (reason: string) => void;
     const dead = new Promise<string>((resolve) => (died = resolve));
@@ -24,7 +26,7 @@ describe('the job loop check', () => {
       probe: storeProbe(
         redisQueues(new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }), 'liveness-test'),
       ),
-      queues: [{ name: 'sync-page', concurrency, waiting: () => Promise.resolve(waiting()) }],
+      queues: [{ name: 'sync-page', concurrency, waiting: async () => waiting() }],
       flow,
       timeoutMs: TIMEOUT_MS,
       logger,
@@ -40,6 +42,30 @@ describe('the job loop check', () => {
       /^queue sync-page: 3 job\(s\) waited \d+ s while its worker had 2 free slot\(s\) and took none$/,
     );
     expect(liveness!.reason).toBe(await dead);
+  });
+
+  it('finds a queue whose delayed jobs came due and were not taken: its job loop is parked', async () => {
+    // A subscription's delivery backing off, the feed pump's next turn: nothing waits, and no
+    // job loop runs to move them to the waiting list.
+    const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const queue = new Queue('feed', {
+      connection,
+      prefix: `ready-${randomBytes(4).toString('hex')}`,
+    });
+    try {
+      const later = await queue.add('feed-deliver', {}, { delay: 3_600_000 });
+      expect(await readyJobs(queue)).toBe(0);
+      const due = await queue.add('feed-deliver', {}, { delay: 1 });
+      expect(await readyJobs(queue, due.timestamp + 1_000)).toBe(1);
+      expect(await readyJobs(queue, later.timestamp + 3_601_000)).toBe(2);
+      const { dead } = watch(() => readyJobs(queue));
+      expect(await dead).toMatch(/^queue sync-page: 1 job\(s\) waited \d+ s while its worker had/);
+    } finally {
+      await liveness?.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await connection.quit();
+    }
   });
 
   it('leaves alone a worker whose slots are all taken, however long jobs wait', async () => {

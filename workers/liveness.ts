@@ -10,11 +10,15 @@
  *   answers a `SELECT 1` (a pool whose connections all hang answers nothing). No answer for
  *   `timeoutMs` (refused, or never) is a store the worker cannot work with.
  * - **Waiting jobs are taken**: a queue whose jobs wait while its worker has a free slot, and
- *   that took none for `timeoutMs`, has a wedged job loop.
+ *   that took none for `timeoutMs`, has a wedged job loop. Delayed jobs whose time has come count
+ *   as waiting: a job loop moves them to the waiting list as it takes jobs, so a loop parked after
+ *   a Redis Cluster node came back left a subscription's delivery (which backs off in the delayed
+ *   set) and the feed pump's next turn overdue for good, with nothing waiting.
  *
  * Either one makes the worker not alive: `/health/live` answers 503 with the reason, and the
  * process exits for its supervisor to start it again (REDIS_LIVENESS_TIMEOUT_MS).
  */
+import type { Queue } from 'bullmq';
 import type { QueueBackend } from '../src/queues/queue-backend.js';
 import type { QueueRedis } from '../src/queues/redis-connection.js';
 import type { Logger } from '../src/lib/logger.js';
@@ -47,8 +51,17 @@ export function createJobFlow(): JobFlow {
 export interface WatchedQueue {
   readonly name: string;
   readonly concurrency: number;
-  /** Jobs ready to be taken (waiting and prioritized). */
+  /** Jobs ready to be taken (`readyJobs`). */
   waiting(): Promise<number>;
+}
+
+/** Jobs of `queue` ready to be taken: waiting, prioritized, and delayed ones now due. */
+export async function readyJobs(queue: Queue, nowMs = Date.now()): Promise<number> {
+  const [ready, due] = await Promise.all([
+    queue.getJobCountByTypes('wait', 'prioritized'),
+    queue.getDelayedCount(nowMs),
+  ]);
+  return ready + due;
 }
 
 export interface Liveness {

@@ -39,7 +39,7 @@ import {
   type FeedDeliverySettings,
 } from '../src/feed/deliver.js';
 import { createWorkers } from './create-workers.js';
-import { createJobFlow, type JobFlow, type WatchedQueue } from './liveness.js';
+import { createJobFlow, readyJobs, type JobFlow, type WatchedQueue } from './liveness.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
 /** A job of a source this process was not given the Odoo of. */
@@ -244,7 +244,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     return {
       name: worker.name,
       concurrency: worker.concurrency,
-      waiting: () => queue.getJobCountByTypes('wait', 'prioritized'),
+      waiting: () => readyJobs(queue),
     };
   });
   let keeper: LeaseKeeper | undefined;
