@@ -40,9 +40,9 @@ import { childWriteShape, rootWriteShape, type WriteShape } from '../src/familie
 import { changedSince, createSchemaCache, type FamilySchema } from '../src/sync/odoo-reads.js';
 import { linkRowsInsert } from '../src/sync/write-records.js';
 
-const PAGE_SIZE = 500;
+export const PAGE_SIZE = 500;
 
-async function fetchPage(
+export async function fetchPage(
   odoo: OdooClient,
   family: RecordFamily,
   schema: FamilySchema,

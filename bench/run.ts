@@ -39,6 +39,10 @@
  * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`, `queues`,
  * `sources`) runs
  * some.
+ * 12. At a real Odoo's pace (opt-in, `npm run bench -- real-odoo`: it needs a real Odoo): the
+ *    product's first copy and rerun against a bare reader, for `res.partner` and `account.move`
+ *    (bench/real-odoo-bench.ts). BENCH_ODOO_START names a command that starts an Odoo and prints
+ *    how to reach it, BENCH_ODOO_STOP one that stops it; unset, the bench starts Odoo 19.
  * Each runs in a process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -60,6 +64,7 @@ import { describeFeedPruneBench, runFeedPruneBench } from './feed-prune-bench.js
 import { describeTransportBench, runTransportBench } from './transport-bench.js';
 import { describeBigValueBench, runBigValueBench } from './big-value-bench.js';
 import { describeBudgetBench, labelOf, runBudgetBench } from './budget-bench.js';
+import { describeRealOdooBench, runRealOdooBench } from './real-odoo-bench.js';
 import { describeSourcesBench, runFairnessBench, runScaleBench } from './sources-bench.js';
 
 const run = promisify(execFile);
@@ -67,6 +72,8 @@ const run = promisify(execFile);
 const RSS_LIMIT_MB = 250;
 /** Goal 2: the product's share of the bare pipeline's speed. */
 const SPEED_FLOOR = 0.8;
+/** Against a real Odoo: the product's share of the bare reader's rate. */
+const REAL_ODOO_FLOOR_PERCENT = 95;
 
 async function syncBench(
   protocol: OdooProtocol,
@@ -455,7 +462,34 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
     printWebhookBench(result, 60, 50);
     return [context('-', 'webhook lag, edit to copy, p95', `${result.p95Ms.toFixed(0)} ms`)];
   },
+  'real-odoo': async () => {
+    const result = await runRealOdooBench({
+      start: process.env.BENCH_ODOO_START,
+      stop: process.env.BENCH_ODOO_STOP,
+      cases: ['partners', 'moves'],
+      partners: 20_000,
+      moves: 2_000,
+      lines: 10,
+      rounds: 3,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(`${describeRealOdooBench(result)}\n`);
+    return result.cases.flatMap((c) =>
+      (['first copy', 'rerun after 10 % changed'] as const).map((phase, i) =>
+        atLeast(
+          '-',
+          `${c.family} from a real Odoo ${result.odooVersion}, ${phase}: product's rate ÷ the bare reader's`,
+          Math.round(100 * (i === 0 ? c.firstShare : c.rerunShare)),
+          REAL_ODOO_FLOOR_PERCENT,
+          '%',
+        ),
+      ),
+    );
+  },
 };
+
+/** Benches that need what `npm run bench` alone does not start (a real Odoo): named only. */
+const OPT_IN = new Set(['real-odoo']);
 
 /** How a bench run as a child hands its rows back: its last line of output starts with this. */
 const ROWS_MARKER = 'BENCH-ROWS ';
@@ -499,7 +533,9 @@ if (values.child) {
 }
 buildDist();
 const rows: GoalRow[] = [];
-for (const name of chosen.length > 0 ? chosen : Object.keys(BENCHES)) {
+for (const name of chosen.length > 0
+  ? chosen
+  : Object.keys(BENCHES).filter((name) => !OPT_IN.has(name))) {
   process.stdout.write(`\n== ${name} ==\n`);
   rows.push(...(await runInChild(name)));
 }

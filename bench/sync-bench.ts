@@ -112,12 +112,15 @@ export interface SyncBenchResult {
   };
 }
 
-/** How `npm run start:worker` starts the worker: its environment and Node options. */
-function productionWorkerCommand(): { env: Record<string, string>; nodeArgs: string[] } {
+/** How `npm run <script>` starts its command: its environment and Node options. */
+export function productionCommand(script: 'start:worker' | 'start:sync'): {
+  env: Record<string, string>;
+  nodeArgs: string[];
+} {
   const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as {
     scripts: Record<string, string>;
   };
-  const words = scripts['start:worker']!.split(/\s+/);
+  const words = scripts[script]!.split(/\s+/);
   const node = words.indexOf('node');
   return {
     env: Object.fromEntries(
@@ -139,7 +142,7 @@ export async function startWorker(
   echo: boolean,
   onStarted?: (line: string) => void,
 ): Promise<ChildProcess> {
-  const production = productionWorkerCommand();
+  const production = productionCommand('start:worker');
   const child = spawn(
     process.execPath,
     [...production.nodeArgs, ...nodeArgs, 'dist/workers/main.js'],
@@ -256,7 +259,7 @@ async function startBare(
   odooPid: number,
   defaultHeap = false,
 ): Promise<BareProcess> {
-  const production = productionWorkerCommand();
+  const production = productionCommand('start:worker');
   const nodeArgs = defaultHeap
     ? production.nodeArgs.filter(
         (arg) => !/^--(max-semi-space-size|heap-growing-percent)=/.test(arg),

@@ -19,7 +19,7 @@
 # user; no expiry for the administrator) and sets fresh passwords. It prints:
 #   ODOO_URL ODOO_DATABASE ODOO_USERNAME ODOO_PASSWORD ODOO_API_KEY ODOO_API_KEY_EXPIRES_AT
 #   ODOO_ADMIN_USERNAME ODOO_ADMIN_PASSWORD ODOO_ADMIN_API_KEY ODOO_VERSION ODOO_PACKAGE_VERSION
-#   ODOO_LOG (Odoo's log, as this machine sees it)
+#   ODOO_LOG (Odoo's log, as this machine sees it) ODOO_PID (Odoo's process, as this machine sees it)
 #
 # Each process runs in a private mount namespace where the chroot's /proc is mounted (Odoo reads
 # its own memory there): the mount ends with the process, so nothing stays mounted on the host.
@@ -372,6 +372,7 @@ ODOO_ADMIN_API_KEY=$admin_key
 ODOO_VERSION=$version
 ODOO_PACKAGE_VERSION=$(package_version)
 ODOO_LOG=$host_state/odoo.log
+ODOO_PID=$ODOO_PID
 READY
 EOF
   say "serving $url (Odoo $version) until standard input closes"

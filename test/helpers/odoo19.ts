@@ -39,6 +39,8 @@ export interface Odoo19 {
   /** `version` of `GET /web/version` (`19.0`), and the Debian package's (`19.0.0+dfsg-1`). */
   readonly version: string;
   readonly packageVersion: string;
+  /** Odoo's process, as this machine sees it (its CPU is Odoo's). */
+  readonly pid: number;
   /** Odoo's log so far: a line per request (werkzeug), warnings included. */
   log(): string;
   stop(): Promise<void>;
@@ -102,6 +104,7 @@ export async function startOdoo19(): Promise<Odoo19> {
       },
       version: value('ODOO_VERSION'),
       packageVersion: value('ODOO_PACKAGE_VERSION'),
+      pid: Number(value('ODOO_PID')),
       log: () => readFileSync(logPath, 'utf8'),
       stop,
     };

@@ -1,0 +1,215 @@
+/**
+ * The real Odoo the real-Odoo bench copies from, and what the bench does to it as Odoo's users
+ * would: seeding records and changing some of them, through the administrator over JSON-RPC.
+ *
+ * The server is either started by a command of the operator's whose standard output is `KEY=VALUE`
+ * lines in shell syntax (`ODOO_URL`, `ODOO_DB` or `ODOO_DATABASE`, `ODOO_USER` or
+ * `ODOO_USERNAME`, `ODOO_PASSWORD`, `ODOO_ADMIN_USER` or `ODOO_ADMIN_USERNAME`,
+ * `ODOO_ADMIN_PASSWORD`, `ODOO_PID`; `ODOO_API_KEY` when the sync user has one), and stopped by
+ * another; or Odoo 19 from Debian's package (dev/services/odoo19-chroot.sh), which the bench starts
+ * and stops itself.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { createOdooClient, type OdooClient } from '../src/clients/odoo/index.js';
+import { startOdoo19 } from '../test/helpers/odoo19.js';
+
+const run = promisify(execFile);
+
+export interface RealOdoo {
+  readonly url: string;
+  readonly database: string;
+  readonly username: string;
+  readonly password: string;
+  readonly apiKey: string | undefined;
+  readonly admin: { readonly username: string; readonly password: string };
+  /** Odoo's process (the prefork master with `workers` > 0): its CPU is Odoo's. */
+  readonly pid: number;
+  readonly version: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the server: with `start`, the operator's command; without, Odoo 19 (see above). */
+export async function startRealOdoo(commands: {
+  start?: string;
+  stop?: string;
+}): Promise<RealOdoo> {
+  if (!commands.start) {
+    const odoo = await startOdoo19();
+    return {
+      url: odoo.url,
+      database: odoo.database,
+      username: odoo.username,
+      password: odoo.password,
+      apiKey: odoo.apiKey,
+      admin: { username: odoo.admin.username, password: odoo.admin.password },
+      pid: odoo.pid,
+      version: odoo.version,
+      stop: () => odoo.stop(),
+    };
+  }
+  // The shell reads the lines as it would after `eval`; `env -0` gives them back unquoted.
+  const { stdout } = await run(
+    'bash',
+    ['-c', 'set -a; eval "$(bash -c "$0")"; env -0', commands.start],
+    { maxBuffer: 16 * 1024 * 1024, timeout: 900_000 },
+  );
+  const env = Object.fromEntries(
+    stdout
+      .split('\0')
+      .filter((entry) => entry.startsWith('ODOO_'))
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  ) as Record<string, string | undefined>;
+  const value = (...names: string[]): string => {
+    const found = names.map((name) => env[name]).find((v) => v !== undefined && v !== '');
+    if (found === undefined) throw new Error(`the start command printed no ${names.join(' or ')}`);
+    return found;
+  };
+  return {
+    url: value('ODOO_URL'),
+    database: value('ODOO_DB', 'ODOO_DATABASE'),
+    username: value('ODOO_USER', 'ODOO_USERNAME'),
+    password: value('ODOO_PASSWORD'),
+    apiKey: env.ODOO_API_KEY || undefined,
+    admin: {
+      username: value('ODOO_ADMIN_USER', 'ODOO_ADMIN_USERNAME'),
+      password: value('ODOO_ADMIN_PASSWORD'),
+    },
+    pid: Number(value('ODOO_PID')),
+    version: value('ODOO_VERSION'),
+    async stop() {
+      if (commands.stop) await run('bash', ['-c', commands.stop], { timeout: 120_000 });
+    },
+  };
+}
+
+/** An Odoo client as the product makes one (its transport chosen as `auto` chooses it). */
+export function odooClientOf(
+  odoo: RealOdoo,
+  as: 'sync' | 'admin',
+  timeoutMs = 300_000,
+): OdooClient {
+  const credentials =
+    as === 'admin'
+      ? { username: odoo.admin.username, password: odoo.admin.password }
+      : {
+          username: odoo.username,
+          password: odoo.password,
+          ...(odoo.apiKey ? { apiKey: odoo.apiKey } : {}),
+        };
+  return createOdooClient(
+    {
+      url: odoo.url,
+      database: odoo.database,
+      ...credentials,
+      timeoutMs,
+      retries: 0,
+      // The administrator writes over JSON-RPC on every release: JSON-2 takes named arguments.
+      protocol: as === 'admin' ? 'jsonrpc' : 'auto',
+    },
+    { logger: pino({ level: 'warn' }) },
+  );
+}
+
+/** The bench's records carry this mark, so a server seeded once is seeded no more. */
+export const SEED_MARK = 'erp-bridge-bench';
+
+/** The models the bench copies, each as the product's family in code copies it. */
+export type BenchModel = 'res.partner' | 'account.move';
+
+/**
+ * Seeds `count` records of `model` marked as the bench's (the ones a server already holds count),
+ * moves with `linesPerMove` lines each for `partnerIds`; resolves with their ids, oldest first.
+ */
+export async function seed(
+  admin: OdooClient,
+  model: BenchModel,
+  input: { count: number; linesPerMove: number; partnerIds: readonly number[] },
+  progress: (done: number) => void,
+): Promise<number[]> {
+  const domain = [['ref', '=like', `${SEED_MARK}-%`]] as const;
+  const existing = await admin.search(model, domain, { order: 'id asc' });
+  // Odoo computes a move's taxes, totals and lines at its creation: fewer of them per call.
+  const batch = model === 'res.partner' ? 500 : 50;
+  for (let done = existing.length; done < input.count; done += batch) {
+    const size = Math.min(batch, input.count - done);
+    const values = Array.from({ length: size }, (_, i) =>
+      model === 'res.partner'
+        ? partnerValues(done + i)
+        : moveValues(done + i, input.linesPerMove, input.partnerIds),
+    );
+    await admin.executeKw<number[]>(model, 'create', [values], {}, { retries: 0 });
+    progress(done + size);
+  }
+  return (await admin.search(model, domain, { order: 'id asc' })).slice(0, input.count);
+}
+
+function partnerValues(n: number): Record<string, unknown> {
+  return {
+    name: `Bench partner ${n}`,
+    ref: `${SEED_MARK}-${n}`,
+    email: `partner${n}@example.com`,
+    phone: `+33 1 23 45 ${String(n % 10_000).padStart(4, '0')}`,
+    street: `${n} rue de la Paix`,
+    city: ['Paris', 'Lyon', 'Marseille', 'Lille'][n % 4],
+    zip: String(75_000 + (n % 20)),
+    is_company: n % 5 === 0,
+    comment: `<p>Seeded by the real-Odoo bench, record ${n}.</p>`,
+  };
+}
+
+function moveValues(
+  n: number,
+  lines: number,
+  partnerIds: readonly number[],
+): Record<string, unknown> {
+  return {
+    move_type: 'out_invoice',
+    ref: `${SEED_MARK}-${n}`,
+    invoice_date: '2026-01-15',
+    partner_id: partnerIds[n % partnerIds.length],
+    invoice_line_ids: Array.from({ length: lines }, (_, line) => [
+      0,
+      0,
+      { name: `Line ${line} of move ${n}`, quantity: 1 + (line % 4), price_unit: 10 + line },
+    ]),
+  };
+}
+
+/**
+ * Changes a tenth of `ids` (the same tenth each round: a user's edits between two runs are not
+ * the records the run before read again) as a user would edit them; returns how many changed.
+ */
+export async function changeTenth(
+  admin: OdooClient,
+  model: BenchModel,
+  ids: readonly number[],
+  round: number,
+): Promise<number> {
+  const changed = ids.filter((_, index) => index % 10 === 0);
+  const field = model === 'res.partner' ? 'comment' : 'narration';
+  for (let from = 0; from < changed.length; from += 500)
+    await admin.executeKw(
+      model,
+      'write',
+      [changed.slice(from, from + 500), { [field]: `<p>Changed in round ${round}.</p>` }],
+      {},
+      { retries: 0 },
+    );
+  return changed.length;
+}
+
+/** The latest `write_date` of `ids`, by Odoo's clock. */
+export async function latestStamp(
+  admin: OdooClient,
+  model: BenchModel,
+  ids: readonly number[],
+): Promise<Date> {
+  const [latest] = await admin.searchRead<{ id: number; write_date: string }>(
+    model,
+    [['id', 'in', [...ids]]],
+    { fields: ['write_date'], order: 'write_date desc', limit: 1 },
+  );
+  return new Date(`${latest!.write_date.replace(' ', 'T')}Z`);
+}
