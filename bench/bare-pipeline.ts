@@ -3,8 +3,10 @@
  * sync is measured against. A keyset fetch of a family's roots (with their children) from Odoo
  * through the same client and decoder, mapped by the same functions and written into the same
  * tables by the same guarded upserts (and a configured family's link rows), one transaction per
- * page, the next page fetched while the current one is written. No queue, no lease, no change
- * detection, no audit rows, no run log.
+ * page, the next page fetched while the current one is written, with each record's history row
+ * in the same statement (and, through the change feed's trigger, its feed row): what every copy
+ * must write. No queue, no lease, no change detection, no run log. Without the history rows
+ * (`audited` false) it is the old yardstick, kept for continuity.
  *
  * It copies the BC family declared in code, or a family declared in a file (`family` in its
  * spec), into tables `migrate` made: measured against the product copying the same declaration,
@@ -38,6 +40,7 @@ import {
 } from '../src/families/map-record.js';
 import { childWriteShape, rootWriteShape, type WriteShape } from '../src/families/write-shape.js';
 import { changedSince, createSchemaCache, type FamilySchema } from '../src/sync/odoo-reads.js';
+import { auditInsert } from '../src/sync/audit.js';
 import { linkRowsInsert } from '../src/sync/write-records.js';
 
 export const PAGE_SIZE = 500;
@@ -76,20 +79,45 @@ export async function fetchPage(
   }));
 }
 
-/** The guarded upsert of the product's writer, without its change detection and audit rows. */
+/** What a copy must write beside each record: its history row (and through it, its feed row). */
+export interface BareAudit {
+  readonly family: string;
+  readonly model: string;
+  /** `created` on a first copy, `updated` on a copy of what changed. */
+  readonly action: 'created' | 'updated';
+}
+
+/**
+ * The guarded upsert of the product's writer, without its change detection; with `audit`, each
+ * row written gets its history row in the same statement, as the product's writer does, and the
+ * change feed's trigger on `sync_audit` gives it its feed row.
+ */
 export async function bareUpsert(
   tx: Pick<Db, 'execute'>,
   shape: WriteShape,
   rows: readonly (readonly unknown[])[],
+  audit?: BareAudit,
 ) {
   if (rows.length === 0) return;
   const values = rows.map((row) => shape.rowValues(row));
-  await tx.execute(sql`
+  const upsert = sql`
     insert into ${shape.table} ${shape.into}
     select ${shape.values} from jsonb_array_elements(${JSON.stringify(values)}::jsonb) as r
     order by "odoo_id"
     on conflict (odoo_id) do update set ${shape.update}
-    where ${shape.table}.odoo_write_date <= excluded.odoo_write_date`);
+    where ${shape.table}.odoo_write_date <= excluded.odoo_write_date`;
+  if (!audit) {
+    await tx.execute(upsert);
+    return;
+  }
+  await tx.execute(sql`
+    with written as (${upsert} returning odoo_id, ${shape.rootOf} as root_id, odoo_write_date)
+    ${auditInsert(
+      audit.family,
+      audit.model,
+      { runId: null, trigger: 'bench' },
+      sql`select odoo_id, root_id, ${audit.action}::text, '[]'::jsonb, odoo_write_date, null::text from written`,
+    )}`);
 }
 
 /**
@@ -113,14 +141,21 @@ async function bareLinks(
   }
 }
 
-/** Copies the roots written since `since` (all with null); resolves with the records written. */
+/**
+ * Copies the roots written since `since` (all with null); resolves with the records written.
+ * `audited`: with each record's history and feed rows (the yardstick of goals 2 and 6).
+ */
 export async function runBarePipeline(
   odoo: OdooClient,
   db: Db,
   family: RecordFamily,
   schema: FamilySchema,
   since: Date | null,
+  audited: boolean,
 ): Promise<number> {
+  const action = since === null ? 'created' : 'updated';
+  const auditOf = (model: string): BareAudit | undefined =>
+    audited ? { family: family.name, model, action } : undefined;
   let records = 0;
   let next = fetchPage(odoo, family, schema, since, 0);
   for (;;) {
@@ -133,6 +168,7 @@ export async function runBarePipeline(
         tx,
         rootWriteShape(family.root),
         mapped.map((item) => item.values),
+        auditOf(family.root.model),
       );
       await bareLinks(tx, family.root, mapped, since !== null);
       for (const [i, child] of family.children.entries()) {
@@ -141,6 +177,7 @@ export async function runBarePipeline(
           tx,
           childWriteShape(child),
           children.map((record) => record.values),
+          auditOf(child.model),
         );
         await bareLinks(tx, child, children, since !== null);
       }
@@ -168,6 +205,11 @@ export interface BareSpec {
   readonly databaseUrl: string;
   /** A family declared in a file, whose tables `migrate` made; absent: the BC family. */
   readonly family?: { readonly file: string; readonly name: string };
+  /**
+   * Writes each record's history row, and through the change feed's trigger its feed row: what
+   * every copy must write (the yardstick of goals 2 and 6). Without, the old yardstick.
+   */
+  readonly audited: boolean;
 }
 
 /** One copy the process is asked for. */
@@ -214,6 +256,7 @@ async function main(spec: BareSpec): Promise<void> {
         family,
         schema,
         since === null ? null : new Date(since),
+        spec.audited,
       );
       const figures: BareFigures = { seconds: (performance.now() - startedMs) / 1_000, records };
       process.stdout.write(`${JSON.stringify(figures)}\n`);

@@ -6,22 +6,26 @@
  * - **the bare reader**: the best transport (`auto`'s choice, with the sync user's API key when
  *   it has one), keyset pages of 500 roots with their children, every stored field the product
  *   reads (the same schema code), nothing written;
- * - **the product**: the compiled sync CLI as `npm run start:sync` starts it, every setting at its
- *   default, process start included (`run --family F` into a fresh, migrated database);
+ * - **the product**: the compiled worker as `npm run start:worker` starts it, every setting at its
+ *   default, on a fresh, migrated database; its runs queued and awaited, as a deployment's first
+ *   copy and its next runs are (the sync CLI adds its own start: bench/cold-run-bench.ts);
  *
  * on a first copy and on the rerun after a tenth of the records changed. It prints the product's
  * share of the bare rate (median of the rounds), the Odoo calls the product made, Odoo's CPU
- * during each and the CLI's peak RSS. Cases: `res.partner` (the `partners` family) and
+ * during each and the worker's peak RSS. Cases: `res.partner` (the `partners` family) and
  * `account.move` with its lines (the `moves` family).
+ *
+ * With `--odoo-workers N`, the cases run again on the same server started with `workers = N`
+ * (prefork: pages in flight are served in parallel), as a plain process on this machine.
  *
  * `npm run bench -- real-odoo` (not part of the default run: it needs a real Odoo), or
  * `npx tsx bench/real-odoo-bench.ts [--start CMD --stop CMD] [--case partners|moves]
- * [--partners N] [--moves N] [--lines N] [--rounds N] [--no-build]`. Without `--start`, the
+ * [--partners N] [--moves N] [--lines N] [--rounds N] [--odoo-workers N] [--no-build]`. Without `--start`, the
  * bench starts Odoo 19 from Debian's package; with it, the operator's command starts an Odoo (an
  * Odoo 17, say) and prints how to reach it (bench/real-odoo-server.ts). docs/performance.md, "At a
  * real Odoo's pace", holds the figures.
  */
-import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { OdooClient } from '../src/clients/odoo/index.js';
@@ -37,18 +41,19 @@ import {
   changeTenth,
   latestStamp,
   odooClientOf,
+  odooCpuSeconds,
+  restartWithWorkers,
+  tenthOf,
   seed,
   startRealOdoo,
   type BenchModel,
   type RealOdoo,
 } from './real-odoo-server.js';
-import {
-  buildDist,
-  cpuSecondsOf,
-  createDatabase,
-  peakRssMb as peakRssMbOf,
-  productionCommand,
-} from './sync-bench.js';
+import { pino } from 'pino';
+import { setPaused } from '../src/sync/sync-state.js';
+import { stopChild } from '../dev/services/sandbox-process.js';
+import { openBenchProducer } from './bench-runtime.js';
+import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
 /**
  * One copy: how long, how many records (roots and children for the bare reader, roots for the
@@ -69,6 +74,8 @@ export interface RealOdooRound {
 }
 
 export interface RealOdooCase {
+  /** Odoo's `workers`: 0 threaded (one process), else prefork. */
+  readonly odooWorkers: number;
   readonly family: string;
   readonly model: BenchModel;
   readonly roots: number;
@@ -110,46 +117,61 @@ async function bareRead(
   }
 }
 
-/** The product's copy: the compiled sync CLI, started as `npm run start:sync` starts it. */
-async function productCopy(env: Record<string, string>, family: string, odooPid: number) {
-  const production = productionCommand('start:sync');
-  const odooBefore = cpuSecondsOf(odooPid);
-  const startedMs = performance.now();
-  const child = spawn(
-    process.execPath,
-    [...production.nodeArgs, 'dist/workers/sync-cli.js', 'run', '--family', family, '--json'],
-    { env: { ...production.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+/** The product on a fresh copy: one worker, its runs queued and awaited. */
+interface ProductWorker {
+  /** One run (a first copy, then what changed), with Odoo's CPU meanwhile and the worker's peak. */
+  copy(): Promise<RealOdooCopy>;
+  close(): Promise<void>;
+}
+
+/**
+ * The compiled worker as `npm run start:worker` starts it, every setting at its default, on a
+ * fresh, migrated database; its family paused, so that only the bench's runs run.
+ */
+async function startProduct(
+  odoo: RealOdoo,
+  adminUrl: string,
+  redisUrl: string,
+  family: string,
+): Promise<ProductWorker> {
+  const database = `real_${family}_${randomBytes(3).toString('hex')}`;
+  const handle = await createDatabase(adminUrl, database);
+  await setPaused(handle.db, family, 'bench');
+  const databaseUrl = handle.url!;
+  await handle.close();
+  const prefix = `real-${database}`;
+  const worker = await startWorker(
+    productEnv(odoo, databaseUrl, redisUrl, family, prefix),
+    [],
+    false,
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4_000);
-  });
-  // The kernel's high-water mark only grows: the last reading before the exit is the peak.
-  let peakRssMb = 0;
-  const sampler = setInterval(() => {
-    try {
-      peakRssMb = Math.max(peakRssMb, peakRssMbOf(child.pid!));
-    } catch {
-      // Gone between two readings: the last one stands.
-    }
-  }, 50);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearInterval(sampler);
-  const seconds = (performance.now() - startedMs) / 1_000;
-  if (code !== 0) throw new Error(`sync run --family ${family} exited with ${code}: ${stderr}`);
-  const [outcome] = JSON.parse(stdout) as {
-    result: { status: string; counts: { recordsSeen: number; odooCalls: number } };
-  }[];
-  if (outcome?.result.status !== 'succeeded')
-    throw new Error(`sync run --family ${family}: ${stdout}`);
+  const producer = await openBenchProducer(
+    { kind: 'redis', url: redisUrl, prefix },
+    pino({ level: 'warn' }),
+  );
   return {
-    seconds,
-    records: outcome.result.counts.recordsSeen,
-    odooCpuSeconds: cpuSecondsOf(odooPid) - odooBefore,
-    odooCalls: outcome.result.counts.odooCalls,
-    peakRssMb,
+    async copy() {
+      const odooBefore = odooCpuSeconds(odoo.pid);
+      const startedMs = performance.now();
+      const job = await producer.queues.add('sync-run', { family, trigger: 'bench' });
+      const result = (await producer.events.waitFor(job, { pollMs: 100 })) as {
+        status: string;
+        counts: { recordsSeen: number; odooCalls: number };
+      };
+      const seconds = (performance.now() - startedMs) / 1_000;
+      if (result.status !== 'succeeded') throw new Error(`${family} run ${result.status}`);
+      return {
+        seconds,
+        records: result.counts.recordsSeen,
+        odooCpuSeconds: odooCpuSeconds(odoo.pid) - odooBefore,
+        odooCalls: result.counts.odooCalls,
+        peakRssMb: peakRssMb(worker.pid!),
+      };
+    },
+    async close() {
+      await producer.close();
+      await stopChild(worker);
+    },
   };
 }
 
@@ -160,13 +182,13 @@ async function bareCopy(
   since: Date | null,
   odooPid: number,
 ): Promise<RealOdooCopy> {
-  const odooBefore = cpuSecondsOf(odooPid);
+  const odooBefore = odooCpuSeconds(odooPid);
   const startedMs = performance.now();
   const records = await bareRead(odoo, family, since);
   return {
     seconds: (performance.now() - startedMs) / 1_000,
     records,
-    odooCpuSeconds: cpuSecondsOf(odooPid) - odooBefore,
+    odooCpuSeconds: odooCpuSeconds(odooPid) - odooBefore,
   };
 }
 
@@ -174,7 +196,7 @@ async function bareCopy(
  * The product's defaults re-read what changed within SYNC_OVERLAP_SECONDS (and a minute of
  * clock skew) before Odoo's clock: records seeded just now would be read again by every rerun,
  * which a deployment's records, written long before, are not (docs/sync.md, "Settled stamps").
- * So the rounds start once the seeds are older than that.
+ * So the rounds start once the seeds the rounds do not change are older than that.
  */
 async function untilSettled(
   admin: OdooClient,
@@ -182,8 +204,10 @@ async function untilSettled(
   ids: readonly number[],
   log: (line: string) => void,
 ): Promise<void> {
+  const changed = new Set(tenthOf(ids));
+  const untouched = ids.filter((id) => !changed.has(id));
   const settledAtMs =
-    (await latestStamp(admin, model, ids)).getTime() +
+    (await latestStamp(admin, model, untouched)).getTime() +
     (DEFAULT_OVERLAP_SECONDS + CLOCK_SKEW_MARGIN_SECONDS + 5) * 1_000;
   const waitMs = settledAtMs - Date.now();
   if (waitMs <= 0) return;
@@ -219,9 +243,11 @@ export async function runRealOdooBench(input: {
   moves: number;
   lines: number;
   rounds: number;
+  /** Odoo's `workers` for each pass: 0 as started (threaded), then each prefork count. */
+  workers: readonly number[];
   log: (line: string) => void;
 }): Promise<RealOdooBenchResult> {
-  const odoo = await startRealOdoo({ start: input.start, stop: input.stop });
+  let odoo = await startRealOdoo({ start: input.start, stop: input.stop });
   const closers: (() => Promise<unknown>)[] = [() => odoo.stop()];
   try {
     const [pg, redis] = await Promise.all([startLocalPostgres(), startLocalRedis()]);
@@ -229,12 +255,8 @@ export async function runRealOdooBench(input: {
       () => pg.stop(),
       () => redis.stop(),
     );
-    const admin = odooClientOf(odoo, 'admin');
-    const reader = odooClientOf(odoo, 'sync');
-    closers.unshift(
-      () => admin.close(),
-      () => reader.close(),
-    );
+    let admin = odooClientOf(odoo, 'admin');
+    closers.unshift(() => admin.close());
     input.log(`Odoo ${odoo.version} at ${odoo.url}; seeding what is missing`);
     const partnerIds = await seed(
       admin,
@@ -265,53 +287,86 @@ export async function runRealOdooBench(input: {
     for (const name of input.cases)
       await untilSettled(admin, CASES[name]!.model, seeded.get(name)!, input.log);
     const cases: RealOdooCase[] = [];
-    for (const name of input.cases) {
-      const { family, model } = CASES[name]!;
-      const ids = seeded.get(name)!;
-      const rounds: RealOdooRound[] = [];
-      for (let round = 0; round < input.rounds; round += 1) {
-        const bareFirst = round % 2 === 0;
-        const database = `real_${name}_${round}_${Date.now()}`;
-        await (await createDatabase(pg.url, database)).close();
-        const databaseUrl = new URL(pg.url);
-        databaseUrl.pathname = `/${database}`;
-        const env = productEnv(odoo, databaseUrl.toString(), redis.url, name);
-        const first = await sideBySide(
-          bareFirst,
-          () => bareCopy(reader, family, null, odoo.pid),
-          () => productCopy(env, name, odoo.pid),
-        );
-        // Odoo stamps write_date from the same clock, to the second.
-        const since = new Date(Math.floor(Date.now() / 1_000) * 1_000);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        const changed = await changeTenth(admin, model, ids, round);
-        const rerun = await sideBySide(
-          bareFirst,
-          () => bareCopy(reader, family, since, odoo.pid),
-          () => productCopy(env, name, odoo.pid),
-        );
-        rounds.push({ bareFirst, first, rerun });
-        input.log(
-          `  ${name} round ${round + 1}: first copy bare ${first.bare.seconds.toFixed(1)} s, product ${first.product.seconds.toFixed(1)} s; ${changed} changed: bare ${rerun.bare.seconds.toFixed(1)} s, product ${rerun.product.seconds.toFixed(1)} s`,
-        );
+    let transport = '';
+    for (const workers of input.workers) {
+      if (workers > 0) {
+        await admin.close();
+        odoo = await restartWithWorkers(odoo, workers);
+        admin = odooClientOf(odoo, 'admin');
+        input.log(`Odoo started again with workers = ${workers}`);
       }
-      cases.push({
-        family: name,
-        model,
-        roots: ids.length,
-        rounds,
-        firstShare: median(rounds.map((r) => r.first.bare.seconds / r.first.product.seconds)),
-        rerunShare: median(rounds.map((r) => r.rerun.bare.seconds / r.rerun.product.seconds)),
-      });
+      const reader = odooClientOf(odoo, 'sync');
+      try {
+        transport = (await reader.transport()).protocol;
+        for (const name of input.cases) {
+          const measured = await measureCase(
+            input,
+            { odoo, admin, reader, redis, pg },
+            name,
+            seeded.get(name)!,
+          );
+          cases.push({ ...measured, odooWorkers: workers });
+        }
+      } finally {
+        await reader.close();
+      }
     }
-    return {
-      odooVersion: odoo.version,
-      transport: (await reader.transport()).protocol,
-      cases,
-    };
+    return { odooVersion: odoo.version, transport, cases };
   } finally {
     for (const close of closers) await close().catch(() => undefined);
   }
+}
+
+/** One case's rounds on the server as it runs now. */
+async function measureCase(
+  input: { rounds: number; log: (line: string) => void },
+  at: {
+    odoo: RealOdoo;
+    admin: OdooClient;
+    reader: OdooClient;
+    redis: { url: string };
+    pg: { url: string };
+  },
+  name: string,
+  ids: readonly number[],
+): Promise<Omit<RealOdooCase, 'odooWorkers'>> {
+  const { odoo, admin, reader } = at;
+  const { family, model } = CASES[name]!;
+  const rounds: RealOdooRound[] = [];
+  for (let round = 0; round < input.rounds; round += 1) {
+    const bareFirst = round % 2 === 0;
+    const product = await startProduct(odoo, at.pg.url, at.redis.url, name);
+    try {
+      const first = await sideBySide(
+        bareFirst,
+        () => bareCopy(reader, family, null, odoo.pid),
+        () => product.copy(),
+      );
+      // Odoo stamps write_date from the same clock, to the second.
+      const since = new Date(Math.floor(Date.now() / 1_000) * 1_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const changed = await changeTenth(admin, model, ids, round);
+      const rerun = await sideBySide(
+        bareFirst,
+        () => bareCopy(reader, family, since, odoo.pid),
+        () => product.copy(),
+      );
+      rounds.push({ bareFirst, first, rerun });
+      input.log(
+        `  ${name} round ${round + 1}: first copy bare ${first.bare.seconds.toFixed(1)} s, product ${first.product.seconds.toFixed(1)} s; ${changed} changed: bare ${rerun.bare.seconds.toFixed(1)} s, product ${rerun.product.seconds.toFixed(1)} s`,
+      );
+    } finally {
+      await product.close();
+    }
+  }
+  return {
+    family: name,
+    model,
+    roots: ids.length,
+    rounds,
+    firstShare: median(rounds.map((r) => r.first.bare.seconds / r.first.product.seconds)),
+    rerunShare: median(rounds.map((r) => r.rerun.bare.seconds / r.rerun.product.seconds)),
+  };
 }
 
 /** The product's environment: the server's sync user, every other key at its default. */
@@ -320,20 +375,24 @@ function productEnv(
   databaseUrl: string,
   redisUrl: string,
   family: string,
+  prefix: string,
 ): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
-    QUEUE_PREFIX: `real-${family}-${Date.now()}`,
+    QUEUE_PREFIX: prefix,
     SYNC_FAMILIES: family,
     ODOO_URL: odoo.url,
     ODOO_DATABASE: odoo.database,
     ODOO_USERNAME: odoo.username,
     ODOO_PASSWORD: odoo.password,
     ...(odoo.apiKey ? { ODOO_API_KEY: odoo.apiKey } : {}),
-    LOG_LEVEL: 'warn',
+    WORKER_HTTP_PORT: '0',
+    // The bench waits for the worker's start line.
+    LOG_LEVEL: 'info',
+    LOG_PRETTY: 'false',
   };
 }
 
@@ -344,14 +403,14 @@ export function describeRealOdooBench(result: RealOdooBenchResult): string {
       const medianOf = (pick: (r: RealOdooRound) => number) =>
         median(c.rounds.map(pick)).toFixed(phase === 'first' ? 1 : 2);
       const share = phase === 'first' ? c.firstShare : c.rerunShare;
-      return `| ${c.family} (${c.model}) | ${phase === 'first' ? 'first copy' : 'rerun, 10 % changed'} | ${medianOf((r) => r[phase].bare.seconds)} s | ${medianOf((r) => r[phase].product.seconds)} s | **${(share * 100).toFixed(0)} %** | ${medianOf((r) => r[phase].bare.odooCpuSeconds)} / ${medianOf((r) => r[phase].product.odooCpuSeconds)} s | ${median(c.rounds.map((r) => r[phase].product.odooCalls ?? 0))} | ${median(c.rounds.map((r) => r[phase].product.peakRssMb ?? 0))} MB |`;
+      return `| ${c.family} (${c.model}) | ${c.odooWorkers} | ${phase === 'first' ? 'first copy' : 'rerun, 10 % changed'} | ${medianOf((r) => r[phase].bare.seconds)} s | ${medianOf((r) => r[phase].product.seconds)} s | **${(share * 100).toFixed(0)} %** | ${medianOf((r) => r[phase].bare.odooCpuSeconds)} / ${medianOf((r) => r[phase].product.odooCpuSeconds)} s | ${median(c.rounds.map((r) => r[phase].product.odooCalls ?? 0))} | ${median(c.rounds.map((r) => r[phase].product.peakRssMb ?? 0))} MB |`;
     }),
   );
   return [
     `Odoo ${result.odooVersion} over ${result.transport}; medians of ${result.cases[0]?.rounds.length ?? 0} rounds, order swapped each round`,
     '',
-    '| case | phase | bare reader | product | product ÷ bare rate | Odoo CPU bare / product | product calls | CLI peak RSS |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| case | Odoo workers | phase | bare reader | product | product ÷ bare rate | Odoo CPU bare / product | product calls | worker peak RSS |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
@@ -366,6 +425,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       moves: { type: 'string', default: '2000' },
       lines: { type: 'string', default: '10' },
       rounds: { type: 'string', default: '3' },
+      'odoo-workers': { type: 'string', multiple: true },
       'no-build': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -387,6 +447,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     moves: Number(values.moves),
     lines: Number(values.lines),
     rounds: Number(values.rounds),
+    workers: [0, ...(values['odoo-workers'] ?? []).map(Number)],
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(

@@ -9,7 +9,8 @@
  * another; or Odoo 19 from Debian's package (dev/services/odoo19-chroot.sh), which the bench starts
  * and stops itself.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { createOdooClient, type OdooClient } from '../src/clients/odoo/index.js';
@@ -80,6 +81,80 @@ export async function startRealOdoo(commands: {
     version: value('ODOO_VERSION'),
     async stop() {
       if (commands.stop) await run('bash', ['-c', commands.stop], { timeout: 120_000 });
+    },
+  };
+}
+
+/**
+ * Odoo's CPU seconds: its process's, its children's that ended (`cutime`, `cstime`), and those of
+ * its children alive (a prefork server's workers).
+ */
+export function odooCpuSeconds(pid: number): number {
+  const stat = (of: number) => readFileSync(`/proc/${of}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  try {
+    const own = stat(pid);
+    // Fields 14–17 of stat(5): utime, stime, cutime, cstime, in clock ticks (100 a second).
+    let ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(own[i]), 0);
+    for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const child = stat(Number(entry));
+        // Field 4: the parent's pid.
+        if (Number(child[1]) === pid) ticks += Number(child[11]) + Number(child[12]);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return ticks / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The same Odoo started again with `workers` prefork workers: the same command line, working
+ * directory and environment, with `--workers`, once its URL answers again. Only for a server the
+ * operator's command started as a plain process on this machine (not Odoo 19's chroot).
+ */
+export async function restartWithWorkers(odoo: RealOdoo, workers: number): Promise<RealOdoo> {
+  const words = readFileSync(`/proc/${odoo.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const cwd = readlinkSync(`/proc/${odoo.pid}/cwd`);
+  const env = Object.fromEntries(
+    readFileSync(`/proc/${odoo.pid}/environ`, 'utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
+  process.kill(odoo.pid, 'SIGTERM');
+  while (existsSync(`/proc/${odoo.pid}`)) await new Promise((resolve) => setTimeout(resolve, 100));
+  const child = spawn(
+    words[0]!,
+    [...words.slice(1).filter((word) => !word.startsWith('--workers')), `--workers=${workers}`],
+    { cwd, env, detached: true, stdio: 'ignore' },
+  );
+  child.unref();
+  for (let tries = 0; ; tries += 1) {
+    const answer = await fetch(`${odoo.url}/web/webclient/version_info`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","params":{}}',
+    }).catch(() => undefined);
+    if (answer?.ok) break;
+    if (tries > 600)
+      throw new Error(`Odoo did not answer at ${odoo.url} with --workers=${workers}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const pid = child.pid!;
+  return {
+    ...odoo,
+    pid,
+    async stop() {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // Stopped already (started again with other workers).
+      }
+      while (existsSync(`/proc/${pid}`)) await new Promise((resolve) => setTimeout(resolve, 100));
+      await odoo.stop();
     },
   };
 }
@@ -187,7 +262,7 @@ export async function changeTenth(
   ids: readonly number[],
   round: number,
 ): Promise<number> {
-  const changed = ids.filter((_, index) => index % 10 === 0);
+  const changed = tenthOf(ids);
   const field = model === 'res.partner' ? 'comment' : 'narration';
   for (let from = 0; from < changed.length; from += 500)
     await admin.executeKw(
@@ -198,6 +273,11 @@ export async function changeTenth(
       { retries: 0 },
     );
   return changed.length;
+}
+
+/** The tenth of `ids` that `changeTenth` changes. */
+export function tenthOf(ids: readonly number[]): number[] {
+  return ids.filter((_, index) => index % 10 === 0);
 }
 
 /** The latest `write_date` of `ids`, by Odoo's clock. */

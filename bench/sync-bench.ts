@@ -79,6 +79,8 @@ export interface SyncBenchResult {
     peakRssMb: number;
     /** A full copy at Node's default heap sizing (no memory settings), for context. */
     defaultHeap: { fullSeconds: number; peakRssMb: number; copierCpu: number };
+    /** The old yardstick, without history rows, for continuity. */
+    legacy: { fullSeconds: number; changedSeconds: number };
   };
   /**
    * With `--configured`, `bare` copies the configured declaration into its tables, and this one
@@ -484,6 +486,9 @@ export async function runSyncBench(input: {
     const bareDefaultDb = input.productOnly
       ? undefined
       : await createDatabase(pg.url, 'bare_default_heap');
+    const bareLegacyDb = input.productOnly
+      ? undefined
+      : await createDatabase(pg.url, 'bare_legacy');
     const bareCodeDb =
       input.productOnly || !input.configured
         ? undefined
@@ -493,17 +498,27 @@ export async function runSyncBench(input: {
       () => productDb.close(),
       async () => bareDb?.close(),
       async () => bareDefaultDb?.close(),
+      async () => bareLegacyDb?.close(),
       async () => bareCodeDb?.close(),
     );
     const configured = input.configured
       ? await configureFamily(
-          [productDb, ...(bareDb && bareDefaultDb ? [bareDb, bareDefaultDb] : [])],
+          [
+            productDb,
+            ...(bareDb && bareDefaultDb && bareLegacyDb
+              ? [bareDb, bareDefaultDb, bareLegacyDb]
+              : []),
+          ],
           odoo,
         )
       : undefined;
     if (configured) closers.unshift(configured.close);
     const bareScript = input.productOnly ? undefined : await buildBarePipeline();
-    const bareSpec = (db: DbHandle, declared = configured?.bare ?? null): BareSpec => ({
+    const bareSpec = (
+      db: DbHandle,
+      declared = configured?.bare ?? null,
+      audited = true,
+    ): BareSpec => ({
       odoo: {
         url: sandbox.env.ODOO_URL!,
         database: sandbox.env.ODOO_DATABASE!,
@@ -513,12 +528,18 @@ export async function runSyncBench(input: {
       },
       databaseUrl: db.url!,
       ...(declared ? { family: declared } : {}),
+      audited,
     });
     const bare = bareDb && (await startBare(bareScript!, bareSpec(bareDb), sandbox.pid));
     closers.unshift(async () => bare?.close());
     const bareCode =
       bareCodeDb && (await startBare(bareScript!, bareSpec(bareCodeDb, null), sandbox.pid));
     closers.unshift(async () => bareCode?.close());
+    // The old yardstick, without history rows: for continuity with the figures before it.
+    const bareLegacy =
+      bareLegacyDb &&
+      (await startBare(bareScript!, bareSpec(bareLegacyDb, undefined, false), sandbox.pid));
+    closers.unshift(async () => bareLegacy?.close());
     const copyOnce = async (spec: BareSpec) => {
       const once = await startBare(bareScript!, spec, sandbox.pid, true);
       try {
@@ -580,7 +601,7 @@ export async function runSyncBench(input: {
     // checkpoint writing out its pages (all the copies share one server), would otherwise run and
     // be counted during the next one.
     const settle = async () => {
-      for (const db of [productDb, bareDb, bareDefaultDb, bareCodeDb])
+      for (const db of [productDb, bareDb, bareDefaultDb, bareLegacyDb, bareCodeDb])
         await db?.sql!.unsafe('vacuum (analyze)');
       await productDb.sql!.unsafe('checkpoint');
     };
@@ -589,6 +610,8 @@ export async function runSyncBench(input: {
     // the machine's speed drifts over minutes, and so would a ratio taken minutes apart.
     await settle();
     const bareCodeFull = await bareCode?.copy(null);
+    await settle();
+    const bareLegacyFull = await bareLegacy?.copy(null);
     await settle();
     const bareDefaultHeap = bareDefaultDb && (await copyOnce(bareSpec(bareDefaultDb)));
     const copyBare = async () => {
@@ -617,6 +640,7 @@ export async function runSyncBench(input: {
     // Each yardstick copies what the product copies, record for record.
     for (const [what, copy] of [
       ['bare pipeline', bareFull],
+      ['bare pipeline without history rows', bareLegacyFull],
       ["bare pipeline of the BC family's tables", bareCodeFull],
     ] as const)
       if (copy && copy.records !== counted!.records)
@@ -629,6 +653,8 @@ export async function runSyncBench(input: {
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
     const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
     const bareCodeChanged = await bareCode?.copy(since);
+    await settle();
+    const bareLegacyChanged = await bareLegacy?.copy(since);
     await settle();
     const [bareChanged, productChanged] = await inOrder(
       input.productFirst,
@@ -700,7 +726,7 @@ export async function runSyncBench(input: {
       records: counted!.records,
       changedBcs,
       postgresVersion: version!.server_version,
-      ...(bareFull && bareChanged && bareDefaultHeap
+      ...(bareFull && bareChanged && bareDefaultHeap && bareLegacyFull && bareLegacyChanged
         ? {
             bare: {
               fullSeconds: bareFull.seconds,
@@ -712,6 +738,10 @@ export async function runSyncBench(input: {
                 fullSeconds: bareDefaultHeap.seconds,
                 peakRssMb: bareDefaultHeap.peakRssMb,
                 copierCpu: bareDefaultHeap.cpu.copier,
+              },
+              legacy: {
+                fullSeconds: bareLegacyFull.seconds,
+                changedSeconds: bareLegacyChanged.seconds,
               },
             },
           }
