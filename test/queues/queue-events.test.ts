@@ -122,20 +122,22 @@ describe('waiting for a job while the event loop is held', () => {
     const job = await queue.add('job', {});
     const token = randomBytes(8).toString('hex');
     const active = await worker.getNextJob(token);
-    expect(active?.id).toBe(job.id);
+    if (!active) throw new Error('the worker took no job');
+    expect(active.id).toBe(job.id);
     // The job completes just after the wait's first read of it, whichever read that is: between
     // two reads of one poll.
     let completed = false;
     const thenComplete = async <T>(read: T): Promise<T> => {
       if (!completed) {
         completed = true;
-        await active!.moveToCompleted({ answer: 42 }, token, false);
+        await active.moveToCompleted({ answer: 42 }, token, false);
       }
       return read;
     };
-    const { getJob, getJobState } = { getJob: queue.getJob, getJobState: queue.getJobState };
-    queue.getJob = async (id) => thenComplete(await getJob.call(queue, id));
-    queue.getJobState = async (id) => thenComplete(await getJobState.call(queue, id));
+    const getJob = queue.getJob.bind(queue);
+    const getJobState = queue.getJobState.bind(queue);
+    queue.getJob = async (id) => thenComplete(await getJob(id));
+    queue.getJobState = async (id) => thenComplete(await getJobState(id));
     // Events that lost the job's end: only its state can end the wait.
     const silent = Object.assign(new EventEmitter(), {
       waitUntilReady: () => Promise.resolve(),
