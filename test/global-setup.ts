@@ -43,6 +43,12 @@ declare module 'vitest' {
 
 export const TEMPLATE_DATABASE = 'erp_bridge_template';
 
+/** What a step of the setup gave, or its failure thrown. */
+function settled<T>(step: PromiseSettledResult<T>): T {
+  if (step.status === 'rejected') throw step.reason;
+  return step.value;
+}
+
 async function provide(
   name: string,
   fromEnv: string | undefined,
@@ -80,28 +86,33 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const stop of stops.reverse()) await stop();
   };
   try {
-    const pg = await provide(
-      'PostgreSQL',
-      process.env.TEST_DATABASE_URL,
-      useContainers,
-      startContainerPostgres,
-      // Its databases live for seconds: autovacuum would only visit each one.
-      () => startLocalPostgres({ autovacuum: 'off' }, { inMemory: true }),
-    );
-    stops.push(() => pg.stop());
-    const redis = await provide(
-      'Redis',
-      process.env.TEST_REDIS_URL,
-      useContainers,
-      startContainerRedis,
-      startLocalRedis,
-    );
-    stops.push(() => redis.stop());
-
     // At the project's root, as dist/ is: the bundles load their dependencies from node_modules.
     const commandsDir = mkdtempSync(join(process.cwd(), '.test-commands-'));
     stops.push(() => Promise.resolve(rmSync(commandsDir, { recursive: true, force: true })));
-    await build(bundleOptions(ENTRY_POINTS, commandsDir));
+    // The servers start while the commands are bundled: none waits for another.
+    const [pgStarted, redisStarted, built] = await Promise.allSettled([
+      provide(
+        'PostgreSQL',
+        process.env.TEST_DATABASE_URL,
+        useContainers,
+        startContainerPostgres,
+        // Its databases live for seconds: autovacuum would only visit each one.
+        () => startLocalPostgres({ autovacuum: 'off' }, { inMemory: true }),
+      ),
+      provide(
+        'Redis',
+        process.env.TEST_REDIS_URL,
+        useContainers,
+        startContainerRedis,
+        startLocalRedis,
+      ),
+      build(bundleOptions(ENTRY_POINTS, commandsDir)),
+    ]);
+    for (const started of [pgStarted, redisStarted])
+      if (started.status === 'fulfilled') stops.push(() => started.value.stop());
+    const pg = settled(pgStarted);
+    const redis = settled(redisStarted);
+    settled(built);
     project.provide('commandsDir', commandsDir);
 
     await createTemplate(pg.url);
