@@ -1,5 +1,5 @@
 /**
- * Starts a few slow files first. Without durations of its own from an earlier run (a fresh clone,
+ * Starts the slow files first. Without durations of its own from an earlier run (a fresh clone,
  * CI), vitest starts the largest files first, so a short file that takes a minute (the mass
  * update: 122 lines, 40–70 s) started near the end and ran alone while the other forks had
  * nothing left to do. The other files keep vitest's order after these.
@@ -7,12 +7,20 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Files that run for a minute though they are short, so vitest's order starts them last. Only
- * these: started first beside the other slowest files, the Redis Cluster test's feed did not
- * catch up within its time after a node restart, and that is for the test to explain, not for
- * an order to hide.
+ * Files that run for half a minute or more, mostly waiting (a lock to lapse, a process to start, a
+ * cluster node to come back), slowest first: started last, they ran alone at the end while the
+ * other forks had nothing left to do.
  */
-const SLOWEST_FIRST = ['test/sync/mass-update.test.ts'];
+const SLOWEST_FIRST = [
+  'test/sync/run-crashes.test.ts',
+  'test/sync/mass-update.test.ts',
+  'test/sync/failed-records.test.ts',
+  'test/queues/redis-cluster.test.ts',
+  'test/odoo/api-key-fleet.test.ts',
+  'test/sync/reconcile.test.ts',
+  'test/sync/worker-fleet.test.ts',
+  'test/sync/call-budget-fleet.test.ts',
+];
 
 export default class SlowFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
