@@ -36,20 +36,8 @@ export async function startRealOdoo(commands: {
   start?: string;
   stop?: string;
 }): Promise<RealOdoo> {
-  if (!commands.start) {
-    const odoo = await startOdoo19();
-    return {
-      url: odoo.url,
-      database: odoo.database,
-      username: odoo.username,
-      password: odoo.password,
-      apiKey: odoo.apiKey,
-      admin: { username: odoo.admin.username, password: odoo.admin.password },
-      pid: odoo.pid,
-      version: odoo.version,
-      stop: () => odoo.stop(),
-    };
-  }
+  // Odoo 19's own handle has every field a real Odoo has here.
+  if (!commands.start) return startOdoo19();
   // The shell reads the lines as it would after `eval`; `env -0` gives them back unquoted.
   const { stdout } = await run(
     'bash',
