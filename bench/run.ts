@@ -169,6 +169,11 @@ async function sync(): Promise<GoalRow[]> {
         4,
         'calls',
       ),
+      context(
+        '3',
+        `the first idle run right after a full copy (${protocol}): it reads the overlap's roots again`,
+        `${Math.max(...runs.map((r) => r.product.firstIdleOdooCalls))} Odoo calls`,
+      ),
     );
   }
   return rows;

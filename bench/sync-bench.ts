@@ -94,7 +94,13 @@ export interface SyncBenchResult {
     changedSeconds: number;
     fullOdooCalls: number;
     changedOdooCalls: number;
-    /** A run that finds nothing new, right after the full copy, on the worker that ran it. */
+    /**
+     * A run that finds nothing new, right after the full copy, on the worker that ran it: it reads
+     * again the roots within the overlap, which the full copy wrote itself (docs/sync.md,
+     * "Settled stamps").
+     */
+    firstIdleOdooCalls: number;
+    /** The idle run after that one: what a quiet Odoo costs a long-running worker. */
     idleOdooCalls: number;
     peakRssMb: number;
     fullCpu: CpuSplit;
@@ -648,7 +654,9 @@ export async function runSyncBench(input: {
           `the ${what} copied ${copy.records} records, the product ${counted!.records}`,
         );
 
-    // Nothing changed since the full copy: what a quiet Odoo costs a long-running worker.
+    // Nothing changed since the full copy: what a quiet Odoo costs a long-running worker, once
+    // the run after the copy has proven the roots within the overlap current.
+    const firstIdleOdooCalls = await productRun();
     const idleOdooCalls = await productRun();
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
     const changedBcs = await changeBcs(odoo, CHANGED_FRACTION);
@@ -761,6 +769,7 @@ export async function runSyncBench(input: {
         changedSeconds: productChanged.seconds,
         fullOdooCalls: productFull.value,
         changedOdooCalls: productChanged.value,
+        firstIdleOdooCalls,
         idleOdooCalls,
         peakRssMb: productPeakMb,
         fullCpu: productFull.cpu,
