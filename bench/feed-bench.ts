@@ -33,6 +33,7 @@ import { startFeedReceiver } from '../dev/services/feed-receiver.js';
 import { fakeBc, fakeLine, mapBc } from '../test/helpers/seed-bcs.js';
 import { startLocalPostgres } from '../test/helpers/local-services.js';
 import { cpuSecondsOf } from './sync-bench.js';
+import { median } from './report.js';
 
 export interface FeedBenchResult {
   readonly records: number;
@@ -49,9 +50,6 @@ export interface FeedBenchResult {
     readonly changesPerSecond: number;
   }[];
 }
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function fakeCopy(orders: number, lines: number): MappedRoot[] {
   return Array.from({ length: orders }, (_, i) =>

@@ -53,7 +53,8 @@ import { pino } from 'pino';
 import { setPaused } from '../src/sync/sync-state.js';
 import { stopChild } from '../dev/services/sandbox-process.js';
 import { openBenchProducer } from './bench-runtime.js';
-import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
+import { median } from './report.js';
+import { buildDist, createDatabase, inOrder, peakRssMb, startWorker } from './sync-bench.js';
 
 /**
  * One copy: how long, how many records (roots and children for the bare reader, roots for the
@@ -215,24 +216,14 @@ async function untilSettled(
   await new Promise((resolve) => setTimeout(resolve, waitMs));
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-/** Both in the order given; the first of the pair is timed first. */
+/** The bare reader's copy and the product's, one right after the other, bare first or not. */
 async function sideBySide<T>(
   bareFirst: boolean,
   bare: () => Promise<T>,
   product: () => Promise<T>,
 ) {
-  if (bareFirst) {
-    const b = await bare();
-    return { bare: b, product: await product() };
-  }
-  const p = await product();
-  return { bare: await bare(), product: p };
+  const [b, p] = await inOrder(!bareFirst, bare, product, () => Promise.resolve());
+  return { bare: b, product: p };
 }
 
 export async function runRealOdooBench(input: {

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { createOdooClient, type OdooClient } from '../src/clients/odoo/index.js';
 import { startOdoo19 } from '../test/helpers/odoo19.js';
+import { procStat } from './sync-bench.js';
 
 const run = promisify(execFile);
 
@@ -78,14 +79,13 @@ export async function startRealOdoo(commands: {
  * its children alive (a prefork server's workers).
  */
 export function odooCpuSeconds(pid: number): number {
-  const stat = (of: number) => readFileSync(`/proc/${of}/stat`, 'utf8').split(') ')[1]!.split(' ');
   try {
-    const own = stat(pid);
+    const own = procStat(pid);
     // Fields 14–17 of stat(5): utime, stime, cutime, cstime, in clock ticks (100 a second).
     let ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(own[i]), 0);
     for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
       try {
-        const child = stat(Number(entry));
+        const child = procStat(Number(entry));
         // Field 4: the parent's pid.
         if (Number(child[1]) === pid) ticks += Number(child[11]) + Number(child[12]);
       } catch {

@@ -82,3 +82,8 @@ export function formatGoalTable(rows: readonly GoalRow[]): string {
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
+
+/** The middle of `values` (the upper one of an even count): runs are compared by it. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}

@@ -53,7 +53,7 @@ import { measureApiGoals } from './api-bench.js';
 import { runColdRunBench } from './cold-run-bench.js';
 import { measureInFlight } from './in-flight-bench.js';
 import { runOdooCodecBench } from './odoo-codec.js';
-import { atLeast, atMost, context, formatGoalTable, type GoalRow } from './report.js';
+import { atLeast, atMost, context, formatGoalTable, median, type GoalRow } from './report.js';
 import { buildDist, type SyncBenchResult } from './sync-bench.js';
 import { measureTrytonProxyGoals } from './tryton-proxy.js';
 import { runWriteBench } from './write-bench.js';
@@ -97,8 +97,6 @@ async function syncBench(
 /** Runs of goal 2's pair per transport: an odd number, for a median. */
 const SYNC_RUNS = 3;
 
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[values.length >> 1]!;
 const percents = (values: readonly number[]) =>
   values.map((r) => `${Math.round(100 * r)} %`).join(', ');
 
@@ -451,7 +449,6 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
         process.stdout.write(`queues ${store} ${i + 1}: ${JSON.stringify(result.product)}\n`);
         runs[store].push(result);
       }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
     return QUEUE_STORES.flatMap((store) => {
       const product = runs[store].map((r) => r.product);
       const full = median(product.map((p) => p.fullSeconds));

@@ -170,10 +170,18 @@ export async function startWorker(
   throw new Error('the worker exited before it started');
 }
 
+/**
+ * A process's `/proc/<pid>/stat` from its state on (field 3 of stat(5) at index 0): the command's
+ * name before it may hold spaces.
+ */
+export function procStat(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+}
+
 /** CPU seconds (user + system) a process has used, from /proc. */
 export function cpuSecondsOf(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = procStat(pid);
     // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
@@ -375,7 +383,7 @@ async function configureFamily(
 }
 
 /** The bare pipeline's copy and the product's, one right after the other (`between` them). */
-async function inOrder<B, P>(
+export async function inOrder<B, P>(
   productFirst: boolean | undefined,
   bare: () => Promise<B>,
   product: () => Promise<P>,

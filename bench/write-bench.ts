@@ -32,6 +32,7 @@ import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
 import { startLocalPostgres } from '../test/helpers/local-services.js';
 import { bareUpsert } from './bare-pipeline.js';
 import { postgresCpuSeconds } from './sync-bench.js';
+import { median } from './report.js';
 
 export interface WriteBenchFigure {
   readonly way: string;
@@ -143,9 +144,6 @@ async function bareWrite(db: Db, batch: readonly MappedRoot[], audit: boolean): 
       from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) as r`);
   });
 }
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export async function runWriteBench(input: {
   orders: number;
