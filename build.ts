@@ -10,14 +10,13 @@
  * dependency stays in node_modules (`npm ci --omit=dev` installs them): pino's transports,
  * BullMQ's Lua scripts and the xmlrpc serializer are loaded from their packages' files.
  *
- * `--outdir DIR` writes elsewhere (the packaging test builds into a temp dir). The benches bundle
- * their own processes with the same options (`bundleOptions`), so they run as the product does.
+ * The test setup and the benches bundle with the same options (`bundleOptions`), so what they
+ * start runs as the product does.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 
 /** The operator commands: what the image's entrypoint and the `start:*` scripts run. */
@@ -58,12 +57,11 @@ export function bundleOptions(entryPoints: string[], outdir: string): BuildOptio
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const require = createRequire(import.meta.url);
-  const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } });
   execFileSync(
     process.execPath,
     [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmit'],
     { stdio: 'inherit' },
   );
-  await build(bundleOptions(ENTRY_POINTS, values.outdir));
-  process.stdout.write(`built ${ENTRY_POINTS.length} commands into ${values.outdir}/\n`);
+  await build(bundleOptions(ENTRY_POINTS, 'dist'));
+  process.stdout.write(`built ${ENTRY_POINTS.length} commands into dist/\n`);
 }
