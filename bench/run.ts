@@ -34,16 +34,18 @@
  * 11. Sources: another source's first copy of 100,000 BCs against the default source's webhook
  *    lag, and 50 sources × 2 families on one worker: memory, connections, Redis keys
  *    (bench/sources-bench.ts).
- *
- * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`, `queues`,
- * `sources`) runs
- * some.
- * 12. At a real Odoo's pace (opt-in, `npm run bench -- real-odoo`: it needs a real Odoo): the
+ * 12. A mass window: the compiled sync CLI's first copy of 250,000 BCs × 12 lines, then every
+ *    record changed in one window, over each transport; its peak RSS against 300 MB
+ *    (bench/mass-window-bench.ts).
+ * 13. At a real Odoo's pace (opt-in, `npm run bench -- real-odoo`: it needs a real Odoo): the
  *    product's first copy and rerun against a bare reader, for `res.partner` and `account.move`
  *    (bench/real-odoo-bench.ts). BENCH_ODOO_START names a command that starts an Odoo and prints
  *    how to reach it, BENCH_ODOO_STOP one that stops it; unset, the bench starts Odoo 19.
- * Each runs in a process of its own, so none inherits what the ones before it left behind.
+ *
+ * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
+ * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`, `queues`,
+ * `sources`, `mass`, `real-odoo`) runs some. Each runs in a process of its own, so none inherits
+ * what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -65,6 +67,11 @@ import { describeTransportBench, runTransportBench } from './transport-bench.js'
 import { describeBigValueBench, runBigValueBench } from './big-value-bench.js';
 import { describeBudgetBench, labelOf, runBudgetBench } from './budget-bench.js';
 import { describeRealOdooBench, runRealOdooBench } from './real-odoo-bench.js';
+import {
+  describeMassWindowBench,
+  MASS_WINDOW_RSS_LIMIT_MB,
+  runMassWindowBench,
+} from './mass-window-bench.js';
 import { describeSourcesBench, runFairnessBench, runScaleBench } from './sources-bench.js';
 
 const run = promisify(execFile);
@@ -501,6 +508,23 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
     const result = await runWebhookBench();
     printWebhookBench(result, 60, 50);
     return [context('-', 'webhook lag, edit to copy, p95', `${result.p95Ms.toFixed(0)} ms`)];
+  },
+  mass: async () => {
+    const results = await runMassWindowBench({
+      orders: 250_000,
+      lines: 12,
+      protocols: ['jsonrpc', 'xmlrpc', 'json2'],
+    });
+    process.stdout.write(`${describeMassWindowBench(results)}\n`);
+    return results.map((result) =>
+      atMost(
+        '1',
+        `sync CLI peak RSS, ${result.phase} of 250,000 × 12 (${result.protocol})`,
+        result.peakRssMb,
+        MASS_WINDOW_RSS_LIMIT_MB,
+        'MB',
+      ),
+    );
   },
   'real-odoo': async () => {
     const result = await runRealOdooBench({
