@@ -7,7 +7,7 @@
  * order, and replaying each record's changes yields what the copy holds.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
 import { mulberry32 } from '../../dev/sandbox/sandbox-faults.js';
@@ -198,9 +198,17 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
     // Failures retried, batches when behind, and the subscription caught up.
     expect(receiver.failedOnPurpose).toBeGreaterThan(0);
     expect(receiver.messages.some((message) => message.changes.length > 1)).toBe(true);
-    const view = await viewSubscription(
-      h.db.db,
-      (await readSubscription(h.db.db, { id: subscription.id }))!,
+    // The receiver has the last batch once it answered; the worker then moves the cursor.
+    const view = await vi.waitFor(
+      async () => {
+        const now = await viewSubscription(
+          h.db.db,
+          (await readSubscription(h.db.db, { id: subscription.id }))!,
+        );
+        expect(now.lagChanges).toBe(0);
+        return now;
+      },
+      { timeout: 30_000, interval: 50 },
     );
     expect(view).toMatchObject({ status: 'active', lagChanges: 0, deadLetter: null });
     // Refused while the receiver was down, answered 500 after: both retried.
