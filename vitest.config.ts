@@ -11,9 +11,10 @@ export default defineConfig({
     sequence: { sequencer: SlowFirstSequencer },
     // Files run in parallel forks, each on its own database and queue prefix. Most of a test's
     // time is spent waiting (a lock to lapse, a worker process to start, Odoo's latency), so on
-    // two cores four forks keep both busy: 304 s for the suite, 408 s with two, 314 s with five
-    // (README, quick start). A fork keeps its modules from one file to the next (no import-time
-    // singletons hold state: the code builds everything in factories).
+    // two cores four forks keep both busy: 237 s for the suite on a fresh clone (304 s before a
+    // test's setup stopped taking a core for 85 s at the end; then 408 s with two forks, 314 s
+    // with five). A fork keeps its modules from one file to the next (no import-time singletons
+    // hold state: the code builds everything in factories).
     pool: 'forks',
     maxWorkers: 4,
     isolate: false,
