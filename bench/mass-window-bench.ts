@@ -31,6 +31,7 @@ import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.j
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { markdownTable } from './report.js';
 import { buildDist, createDatabase, peakRssMb, productionCommand } from './sync-bench.js';
 
 /** The goal: the CLI's peak RSS over every transport (docs/performance.md). */
@@ -224,15 +225,32 @@ export async function runMassWindowBench(input: {
 }
 
 export function describeMassWindowBench(results: readonly MassWindowResult[]): string {
-  const rows = results.map(
-    (result) =>
-      `| ${result.protocol} | ${result.phase} | ${result.records.toLocaleString('en')} | ${result.seconds.toFixed(1)} s | ${result.odooCalls} | ${result.pages} | ${result.updated.toLocaleString('en')} | ${result.peakRssMb.toFixed(0)} MB | ${result.peakRssMb < MASS_WINDOW_RSS_LIMIT_MB ? 'met' : 'missed'} |`,
-  );
   return [
     `A mass window, compiled CLI, every default (goal: peak RSS < ${MASS_WINDOW_RSS_LIMIT_MB} MB)`,
-    '| transport | run | records | time | Odoo calls | pages | roots updated | peak RSS | goal |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows,
+    ...markdownTable(
+      [
+        'transport',
+        'run',
+        'records',
+        'time',
+        'Odoo calls',
+        'pages',
+        'roots updated',
+        'peak RSS',
+        'goal',
+      ],
+      results.map((result) => [
+        result.protocol,
+        result.phase,
+        result.records.toLocaleString('en'),
+        `${result.seconds.toFixed(1)} s`,
+        result.odooCalls,
+        result.pages,
+        result.updated.toLocaleString('en'),
+        `${result.peakRssMb.toFixed(0)} MB`,
+        result.peakRssMb < MASS_WINDOW_RSS_LIMIT_MB ? 'met' : 'missed',
+      ]),
+    ),
   ].join('\n');
 }
 

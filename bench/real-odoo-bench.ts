@@ -53,7 +53,7 @@ import { pino } from 'pino';
 import { setPaused } from '../src/sync/sync-state.js';
 import { stopChild } from '../dev/services/sandbox-process.js';
 import { openBenchProducer } from './bench-runtime.js';
-import { median } from './report.js';
+import { markdownTable, median } from './report.js';
 import { buildDist, createDatabase, inOrder, peakRssMb, startWorker } from './sync-bench.js';
 
 /**
@@ -394,15 +394,36 @@ export function describeRealOdooBench(result: RealOdooBenchResult): string {
       const medianOf = (pick: (r: RealOdooRound) => number) =>
         median(c.rounds.map(pick)).toFixed(phase === 'first' ? 1 : 2);
       const share = phase === 'first' ? c.firstShare : c.rerunShare;
-      return `| ${c.family} (${c.model}) | ${c.odooWorkers} | ${phase === 'first' ? 'first copy' : 'rerun, 10 % changed'} | ${medianOf((r) => r[phase].bare.seconds)} s | ${medianOf((r) => r[phase].product.seconds)} s | **${(share * 100).toFixed(0)} %** | ${medianOf((r) => r[phase].bare.odooCpuSeconds)} / ${medianOf((r) => r[phase].product.odooCpuSeconds)} s | ${median(c.rounds.map((r) => r[phase].product.odooCalls ?? 0))} | ${median(c.rounds.map((r) => r[phase].product.peakRssMb ?? 0))} MB |`;
+      return [
+        `${c.family} (${c.model})`,
+        c.odooWorkers,
+        phase === 'first' ? 'first copy' : 'rerun, 10 % changed',
+        `${medianOf((r) => r[phase].bare.seconds)} s`,
+        `${medianOf((r) => r[phase].product.seconds)} s`,
+        `**${(share * 100).toFixed(0)} %**`,
+        `${medianOf((r) => r[phase].bare.odooCpuSeconds)} / ${medianOf((r) => r[phase].product.odooCpuSeconds)} s`,
+        median(c.rounds.map((r) => r[phase].product.odooCalls ?? 0)),
+        `${median(c.rounds.map((r) => r[phase].product.peakRssMb ?? 0))} MB`,
+      ];
     }),
   );
   return [
     `Odoo ${result.odooVersion} over ${result.transport}; medians of ${result.cases[0]?.rounds.length ?? 0} rounds, order swapped each round`,
     '',
-    '| case | Odoo workers | phase | bare reader | product | product ÷ bare rate | Odoo CPU bare / product | product calls | worker peak RSS |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows,
+    ...markdownTable(
+      [
+        'case',
+        'Odoo workers',
+        'phase',
+        'bare reader',
+        'product',
+        'product ÷ bare rate',
+        'Odoo CPU bare / product',
+        'product calls',
+        'worker peak RSS',
+      ],
+      rows,
+    ),
   ].join('\n');
 }
 
