@@ -36,6 +36,8 @@ import { buildDist, createDatabase, peakRssMb, productionCommand } from './sync-
 
 /** The goal: the CLI's peak RSS over every transport (docs/performance.md). */
 export const MASS_WINDOW_RSS_LIMIT_MB = 300;
+/** The window's size: 250,000 BCs × 12 lines, 3.25 million records. */
+export const MASS_WINDOW_SIZE = { orders: 250_000, lines: 12 } as const;
 /** How often the CLI's RSS is read while it runs. */
 const RSS_POLL_MS = 100;
 
@@ -263,8 +265,8 @@ export function describeMassWindowBench(results: readonly MassWindowResult[]): s
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: {
-      orders: { type: 'string', default: '250000' },
-      lines: { type: 'string', default: '12' },
+      orders: { type: 'string', default: String(MASS_WINDOW_SIZE.orders) },
+      lines: { type: 'string', default: String(MASS_WINDOW_SIZE.lines) },
       protocol: { type: 'string', default: 'jsonrpc,xmlrpc,json2' },
       'cli-node-args': { type: 'string', multiple: true },
       'snapshot-at-mb': { type: 'string' },

@@ -70,6 +70,7 @@ import { describeRealOdooBench, runRealOdooBench } from './real-odoo-bench.js';
 import {
   describeMassWindowBench,
   MASS_WINDOW_RSS_LIMIT_MB,
+  MASS_WINDOW_SIZE,
   runMassWindowBench,
 } from './mass-window-bench.js';
 import { describeSourcesBench, runFairnessBench, runScaleBench } from './sources-bench.js';
@@ -511,15 +512,14 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   },
   mass: async () => {
     const results = await runMassWindowBench({
-      orders: 250_000,
-      lines: 12,
+      ...MASS_WINDOW_SIZE,
       protocols: ['jsonrpc', 'xmlrpc', 'json2'],
     });
     process.stdout.write(`${describeMassWindowBench(results)}\n`);
     return results.map((result) =>
       atMost(
         '1',
-        `sync CLI peak RSS, ${result.phase} of 250,000 × 12 (${result.protocol})`,
+        `sync CLI peak RSS, ${result.phase} of ${MASS_WINDOW_SIZE.orders.toLocaleString('en')} × ${MASS_WINDOW_SIZE.lines} (${result.protocol})`,
         result.peakRssMb,
         MASS_WINDOW_RSS_LIMIT_MB,
         'MB',
