@@ -1,7 +1,7 @@
 /**
  * A decoder for XML-RPC documents (`<methodResponse>`, and `<methodCall>` for the sandbox) that
- * scans the text with `indexOf`/`charCodeAt` and builds the values directly, with no generic
- * XML tree and no event stream.
+ * scans the body's bytes and builds the values directly, with no generic XML tree, no event
+ * stream and no copy of the body as text.
  *
  * Why: the `xmlrpc` package's sax-based deserializer decodes about 2,200 Odoo records/s, which
  * would make decoding the bottleneck of the sync (docs/odoo.md, Transports). This decoder gives the same values
@@ -30,9 +30,8 @@ export interface XmlRpcCall {
 }
 
 /**
- * Decodes an XML-RPC `<methodResponse>`, given as text or as the UTF-8 bytes of the body. Bytes
- * are faster: they are scanned as a one-byte string and only the values that hold non-ASCII
- * characters are decoded from UTF-8, instead of the whole body.
+ * Decodes an XML-RPC `<methodResponse>`, given as the UTF-8 bytes of the body (what the
+ * transport reads) or as text (encoded to UTF-8 first).
  * @throws OdooError `ODOO_PROTOCOL` for an HTML page, malformed or truncated XML, or anything
  * that is not a method response.
  */
@@ -49,13 +48,15 @@ export function decodeMethodCall(xml: string | Uint8Array): XmlRpcCall {
 }
 
 function parserFor(xml: string | Uint8Array): Parser {
-  if (typeof xml === 'string') return new Parser(xml);
-  const bytes = Buffer.isBuffer(xml)
-    ? xml
-    : Buffer.from(xml.buffer, xml.byteOffset, xml.byteLength);
-  // A UTF-8 byte order mark, which the text form would have decoded to U+FEFF.
+  const bytes =
+    typeof xml === 'string'
+      ? Buffer.from(xml, 'utf8')
+      : Buffer.isBuffer(xml)
+        ? xml
+        : Buffer.from(xml.buffer, xml.byteOffset, xml.byteLength);
+  // A UTF-8 byte order mark.
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  return new Parser(bytes.toString('latin1', start, bytes.length), { bytes, offset: start });
+  return new Parser(bytes, start);
 }
 
 /** True when a body looks like an HTML page (a proxy's error page, a login redirect). */
@@ -73,6 +74,10 @@ function isSpaceOrBom(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff;
 }
 
+function isSpace(c: number | undefined): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
 const decodeIso8601 = (text: string): Date => xmlrpc.dateFormatter.decodeIso8601(text);
 
 // Powers of ten that are exact doubles: m / 10^k with m < 2^53 is then correctly rounded, so
@@ -83,34 +88,41 @@ const POWERS_OF_TEN = [
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-// Member names cached by position must be plain ASCII: only then is their raw text the name.
+// Member names cached by position must be plain ASCII: only then is each byte of their raw
+// text one of their characters.
 const CACHEABLE_NAME = /^[\w.:\- ]+$/;
-const HIGH_BYTE = /[\x80-\xff]/g;
 /** How Python's marshaller opens each struct member. */
 const MEMBER_HEAD = '\n<member>\n<name>';
+/** Text up to this many bytes is searched for its end here rather than by a call into Node. */
+const SHORT_SCAN = 32;
+
+const LT = 60;
+const GT = 62;
+const AMP = 38;
+const SLASH = 47;
+const BANG = 33;
+const QUESTION = 63;
+const NEWLINE = 10;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
 
 /**
- * V8 keeps a slice of 13 characters or more as a view of its parent string: a value sliced from
- * the body would keep the whole body (megabytes for a page) alive for as long as its record.
+ * The parser reads the body's bytes themselves: a page's answer (megabytes over XML-RPC) is
+ * never copied into a string, and every value is decoded from its own bytes into a string of its
+ * own, which holds no reference to the body. Tags and markup are ASCII, so they are matched byte
+ * by byte; only values are decoded from UTF-8.
  */
-const MIN_SLICED_LENGTH = 13;
-
 class Parser {
-  private readonly s: string;
+  private readonly b: Buffer;
   private readonly n: number;
-  private p = 0;
+  private p: number;
   /** Index of the next '&' at or after some point ≤ p, or n; recomputed when passed. */
   private amp = -1;
   /** Member names of the last struct seen, by position: records of one page share them. */
   private readonly keyCache: string[] = [];
   private rootEnd = '';
-  /**
-   * The body's bytes, when the text is those bytes read as latin1 (`offset` bytes skipped): runs
-   * with bytes ≥ 0x80 still need UTF-8 decoding.
-   */
-  private readonly body: { readonly bytes: Buffer; readonly offset: number } | undefined;
-  /** Index of the next byte ≥ 0x80 at or after some point ≤ p, or n (latin1 mode only). */
-  private high = -1;
   /**
    * The values of the arrays being decoded, innermost last, from `start` to `top`: each array is
    * copied out at its exact length when it ends. An array grown by `push` keeps room for 17
@@ -119,26 +131,25 @@ class Parser {
   private readonly items: unknown[] = [];
   private top = 0;
 
-  constructor(text: string, body?: { bytes: Buffer; offset: number }) {
-    this.s = text;
-    this.n = text.length;
-    this.body = body;
+  constructor(bytes: Buffer, start: number) {
+    this.b = bytes;
+    this.n = bytes.length;
+    this.p = start;
   }
 
   methodResponse(): XmlRpcResponse {
     this.prolog('<methodResponse>', 'an XML-RPC method response');
-    const s = this.s;
     this.misc();
     let result: XmlRpcResponse;
-    if (s.startsWith('<params>', this.p)) {
+    if (this.at('<params>', this.p)) {
       this.p += 8;
       const params = this.params();
       if (params.length > 1) this.fail('the response has more than one param');
       result = { fault: false, value: params[0] };
-    } else if (s.startsWith('<params/>', this.p)) {
+    } else if (this.at('<params/>', this.p)) {
       this.p += 9;
       result = { fault: false, value: undefined };
-    } else if (s.startsWith('<fault>', this.p)) {
+    } else if (this.at('<fault>', this.p)) {
       this.p += 7;
       this.misc();
       const fault = this.value();
@@ -160,17 +171,16 @@ class Parser {
 
   methodCall(): XmlRpcCall {
     this.prolog('<methodCall>', 'an XML-RPC method call');
-    const s = this.s;
     this.misc();
     this.expect('<methodName>');
     const methodName = this.text();
     this.expect('</methodName>');
     this.misc();
     let params: unknown[] = [];
-    if (s.startsWith('<params>', this.p)) {
+    if (this.at('<params>', this.p)) {
       this.p += 8;
       params = this.params();
-    } else if (s.startsWith('<params/>', this.p)) {
+    } else if (this.at('<params/>', this.p)) {
       this.p += 9;
     }
     this.misc();
@@ -179,28 +189,54 @@ class Parser {
     return { methodName, params };
   }
 
+  // --- bytes --------------------------------------------------------------------------------
+
+  /** Whether the bytes at p spell `tag` (ASCII); false past the end. */
+  private at(tag: string, p: number): boolean {
+    const b = this.b;
+    for (let i = 0; i < tag.length; i++) if (b[p + i] !== tag.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** Index of the next `byte` at or after p, or -1. */
+  private find(byte: number, p: number): number {
+    const b = this.b;
+    const end = Math.min(this.n, p + SHORT_SCAN);
+    for (let i = p; i < end; i++) if (b[i] === byte) return i;
+    return end < this.n ? b.indexOf(byte, end) : -1;
+  }
+
+  /** The text bytes p..q encode, decoded from UTF-8. */
+  private chars(p: number, q: number): string {
+    return this.b.toString('utf8', p, q);
+  }
+
   // --- document structure -------------------------------------------------------------------
 
   private prolog(rootTag: string, what: string): void {
-    const s = this.s;
-    if (s.trim() === '') {
+    const b = this.b;
+    let p = this.p;
+    while (isSpace(b[p])) p++;
+    if (p >= this.n) {
       throw new OdooError('ODOO_PROTOCOL', 'empty body instead of XML-RPC', { retryable: true });
     }
     this.rootEnd = `</${rootTag.slice(1)}`;
-    if (s.charCodeAt(0) === 0xfeff) this.p = 1;
     this.misc();
-    if (s.startsWith(rootTag, this.p)) {
+    if (this.at(rootTag, this.p)) {
       this.p += rootTag.length;
       return;
     }
-    if (looksLikeHtml(s)) {
+    if (looksLikeHtml(b.toString('utf8', 0, 512))) {
       throw new OdooError('ODOO_PROTOCOL', 'HTML page instead of XML-RPC', { retryable: true });
     }
     // A body cut inside the root tag is truncated, not foreign.
-    if (rootTag.startsWith(s.slice(this.p))) this.fail(`expected ${rootTag}`);
+    const rest = this.n - this.p;
+    if (rest < rootTag.length && this.at(rootTag.slice(0, rest), this.p)) {
+      this.fail(`expected ${rootTag}`);
+    }
     throw new OdooError(
       'ODOO_PROTOCOL',
-      `malformed XML-RPC document: not ${what} (starts with '${clip(s.slice(this.p, this.p + 40))}')`,
+      `malformed XML-RPC document: not ${what} (starts with '${clip(this.chars(this.p, this.p + 40))}')`,
     );
   }
 
@@ -211,11 +247,10 @@ class Parser {
 
   /** After `<params>`: each `<param><value>…</value></param>` up to `</params>`. */
   private params(): unknown[] {
-    const s = this.s;
     const values: unknown[] = [];
     for (;;) {
       this.misc();
-      if (s.startsWith('<param>', this.p)) {
+      if (this.at('<param>', this.p)) {
         this.p += 7;
         this.misc();
         values.push(this.value());
@@ -232,13 +267,13 @@ class Parser {
 
   /** At `<value>`: the value, and the position after `</value>`. */
   private value(): unknown {
-    const s = this.s;
+    const b = this.b;
     let p = this.p;
-    if (s.charCodeAt(p) !== 60 || !s.startsWith('<value', p)) this.fail('expected <value>');
-    const close = s.charCodeAt(p + 6);
-    if (close === 62) {
+    if (b[p] !== LT || !this.at('<value', p)) this.fail('expected <value>');
+    const close = b[p + 6];
+    if (close === GT) {
       p += 7;
-    } else if (close === 47 && s.charCodeAt(p + 7) === 62) {
+    } else if (close === SLASH && b[p + 7] === GT) {
       this.p = p + 8;
       return '';
     } else {
@@ -247,47 +282,43 @@ class Parser {
     this.p = p;
     // Fast paths for what Python's marshaller writes (`<value><string>…</string></value>`):
     // one check for both closing tags. Anything else takes the general path below.
-    if (s.charCodeAt(p) === 60) {
-      const type = s.charCodeAt(p + 1);
-      if (type === 115 && s.startsWith('<string>', p)) {
+    if (b[p] === LT) {
+      const type = b[p + 1];
+      if (type === 115 && this.at('<string>', p)) {
         this.p = p + 8;
         const text = this.text();
-        if (s.startsWith('</string></value>', this.p)) {
+        if (this.at('</string></value>', this.p)) {
           this.p += 17;
           return text;
         }
         this.expect('</string>');
         return this.endValue(text);
       }
-      if (type === 105 && s.startsWith('<int>', p)) {
+      if (type === 105 && this.at('<int>', p)) {
         this.p = p + 5;
         const integer = this.integer();
-        if (s.startsWith('</int></value>', this.p)) {
+        if (this.at('</int></value>', this.p)) {
           this.p += 14;
           return integer;
         }
         this.expect('</int>');
         return this.endValue(integer);
       }
-      if (type === 97 && s.startsWith('<array><data>\n', p)) {
+      if (type === 97 && this.at('<array><data>\n', p)) {
         this.p = p + 14;
         return this.arrayItems();
       }
-      if (
-        type === 98 &&
-        s.startsWith('</boolean></value>', p + 10) &&
-        s.startsWith('<boolean>', p)
-      ) {
-        const digit = s.charCodeAt(p + 9);
-        if (digit === 49 || digit === 48) {
+      if (type === 98 && this.at('</boolean></value>', p + 10) && this.at('<boolean>', p)) {
+        const digit = b[p + 9];
+        if (digit === 49 || digit === ZERO) {
           this.p = p + 28;
           return digit === 49;
         }
       }
-      if (type === 100 && s.startsWith('<double>', p)) {
+      if (type === 100 && this.at('<double>', p)) {
         this.p = p + 8;
         const double = this.double();
-        if (s.startsWith('</double></value>', this.p)) {
+        if (this.at('</double></value>', this.p)) {
           this.p += 17;
           return double;
         }
@@ -297,20 +328,20 @@ class Parser {
     }
     // A typed value starts right away in every server's output; anything else (text, CDATA,
     // comments) goes through text(), whose result is the value when no type tag follows.
-    if (!(s.charCodeAt(p) === 60 && isTagStart(s.charCodeAt(p + 1)))) {
+    if (!(b[p] === LT && isTagStart(b[p + 1]))) {
       const text = this.text();
-      if (s.startsWith('</value>', this.p)) {
+      if (this.at('</value>', this.p)) {
         this.p += 8;
         return text;
       }
-      if (!isTagStart(s.charCodeAt(this.p + 1))) this.fail('expected a type tag or </value>');
+      if (!isTagStart(b[this.p + 1])) this.fail('expected a type tag or </value>');
     }
     return this.endValue(this.typed());
   }
 
   /** After a typed element: `</value>`, ignoring text before it as the xmlrpc package does. */
   private endValue(value: unknown): unknown {
-    if (this.s.startsWith('</value>', this.p)) {
+    if (this.at('</value>', this.p)) {
       this.p += 8;
       return value;
     }
@@ -321,43 +352,43 @@ class Parser {
 
   /** At the `<` of a type tag inside `<value>`. */
   private typed(): unknown {
-    const s = this.s;
+    const b = this.b;
     const p = this.p;
-    switch (s.charCodeAt(p + 1)) {
+    switch (b[p + 1]) {
       case 115: // s
-        if (s.startsWith('<string>', p)) {
+        if (this.at('<string>', p)) {
           this.p = p + 8;
           const text = this.text();
           this.expect('</string>');
           return text;
         }
-        if (s.startsWith('<struct>', p)) {
+        if (this.at('<struct>', p)) {
           this.p = p + 8;
           return this.struct();
         }
-        if (s.startsWith('<string/>', p)) {
+        if (this.at('<string/>', p)) {
           this.p = p + 9;
           return '';
         }
-        if (s.startsWith('<struct/>', p)) {
+        if (this.at('<struct/>', p)) {
           this.p = p + 9;
           return {};
         }
         break;
       case 105: // i
-        if (s.startsWith('<int>', p)) {
+        if (this.at('<int>', p)) {
           this.p = p + 5;
           const value = this.integer();
           this.expect('</int>');
           return value;
         }
-        if (s.startsWith('<i4>', p)) {
+        if (this.at('<i4>', p)) {
           this.p = p + 4;
           const value = this.integer();
           this.expect('</i4>');
           return value;
         }
-        if (s.startsWith('<i8>', p)) {
+        if (this.at('<i8>', p)) {
           this.p = p + 4;
           const text = this.text();
           if (!/^-?\d+$/.test(text)) this.fail(`expected an integer (i8) but got '${clip(text)}'`);
@@ -366,13 +397,13 @@ class Parser {
         }
         break;
       case 100: // d
-        if (s.startsWith('<double>', p)) {
+        if (this.at('<double>', p)) {
           this.p = p + 8;
           const value = this.double();
           this.expect('</double>');
           return value;
         }
-        if (s.startsWith('<dateTime.iso8601>', p)) {
+        if (this.at('<dateTime.iso8601>', p)) {
           this.p = p + 18;
           const text = this.text();
           let date: Date;
@@ -386,7 +417,7 @@ class Parser {
         }
         break;
       case 98: // b
-        if (s.startsWith('<boolean>', p)) {
+        if (this.at('<boolean>', p)) {
           this.p = p + 9;
           const text = this.text();
           this.expect('</boolean>');
@@ -394,33 +425,33 @@ class Parser {
           if (text === '0') return false;
           this.fail(`illegal boolean value '${clip(text)}'`);
         }
-        if (s.startsWith('<base64>', p)) {
+        if (this.at('<base64>', p)) {
           this.p = p + 8;
           const text = this.text();
           this.expect('</base64>');
           return Buffer.from(text, 'base64');
         }
-        if (s.startsWith('<base64/>', p)) {
+        if (this.at('<base64/>', p)) {
           this.p = p + 9;
           return Buffer.alloc(0);
         }
         break;
       case 97: // a
-        if (s.startsWith('<array>', p)) {
+        if (this.at('<array>', p)) {
           this.p = p + 7;
           return this.array();
         }
-        if (s.startsWith('<array/>', p)) {
+        if (this.at('<array/>', p)) {
           this.p = p + 8;
           return [];
         }
         break;
       case 110: // n
-        if (s.startsWith('<nil/>', p)) {
+        if (this.at('<nil/>', p)) {
           this.p = p + 6;
           return null;
         }
-        if (s.startsWith('<nil>', p)) {
+        if (this.at('<nil>', p)) {
           this.p = p + 5;
           this.text();
           this.expect('</nil>');
@@ -431,49 +462,44 @@ class Parser {
         break;
     }
     if (p >= this.n) this.fail('expected a type tag');
-    const end = s.indexOf('>', p);
-    this.fail(`unknown XML-RPC tag '${clip(s.slice(p + 1, end < 0 ? p + 20 : end))}'`);
+    const end = b.indexOf(GT, p);
+    this.fail(`unknown XML-RPC tag '${clip(this.chars(p + 1, end < 0 ? p + 20 : end))}'`);
   }
 
   /** After `<struct>`: members up to and including `</struct>`. */
   private struct(): Record<string, unknown> {
-    const s = this.s;
     const cache = this.keyCache;
     const object: Record<string, unknown> = {};
     let index = 0;
     for (;;) {
       let p = this.p;
       // Python's layout is `\n<member>\n<name>`; anything else goes through misc().
-      if (s.startsWith(MEMBER_HEAD, p)) {
+      if (this.at(MEMBER_HEAD, p)) {
         p += MEMBER_HEAD.length;
       } else {
         this.misc();
         p = this.p;
-        if (!s.startsWith('<member>', p)) {
+        if (!this.at('<member>', p)) {
           this.expect('</struct>');
           return object;
         }
         this.p = p + 8;
         this.misc();
         p = this.p;
-        if (s.startsWith('<name/>', p)) {
+        if (this.at('<name/>', p)) {
           this.p = p + 7;
           this.member(object, '');
           index++;
           continue;
         }
-        if (!s.startsWith('<name>', p)) this.fail('expected <name>');
+        if (!this.at('<name>', p)) this.fail('expected <name>');
         p += 6;
       }
       let key: string;
       const cached = cache[index];
       // Reuse the name of the same position in the previous struct when the raw text matches
-      // it exactly: no slice, and an already internalized property key.
-      if (
-        cached !== undefined &&
-        s.startsWith(cached, p) &&
-        s.startsWith('</name>', p + cached.length)
-      ) {
+      // it exactly: no decoding, and an already internalized property key.
+      if (cached !== undefined && this.at(cached, p) && this.at('</name>', p + cached.length)) {
         key = cached;
         this.p = p + cached.length + 7;
       } else {
@@ -489,16 +515,12 @@ class Parser {
 
   /** After `</name>`: the member's value and `</member>`, stored under `key`. */
   private member(object: Record<string, unknown>, key: string): void {
-    const s = this.s;
-    if (
-      s.charCodeAt(this.p) === 10 &&
-      s.charCodeAt(this.p + 1) === 60 &&
-      s.charCodeAt(this.p + 2) === 118
-    )
-      this.p++;
+    const b = this.b;
+    const p = this.p;
+    if (b[p] === NEWLINE && b[p + 1] === LT && b[p + 2] === 118) this.p++;
     else this.misc();
     const value = this.value();
-    if (s.startsWith('\n</member>', this.p)) {
+    if (this.at('\n</member>', this.p)) {
       this.p += 10;
     } else {
       this.misc();
@@ -518,23 +540,23 @@ class Parser {
 
   /** After `<array>`: `<data>` values `</data>` `</array>`. */
   private array(): unknown[] {
-    const s = this.s;
+    const b = this.b;
     this.misc();
     let values: unknown[] = [];
-    if (s.startsWith('<data>', this.p)) {
+    if (this.at('<data>', this.p)) {
       this.p += 6;
       const start = this.top;
       for (;;) {
         this.misc();
         const p = this.p;
-        if (s.charCodeAt(p) === 60 && s.charCodeAt(p + 1) === 47) {
+        if (b[p] === LT && b[p + 1] === SLASH) {
           this.expect('</data>');
           break;
         }
         this.keep(this.value());
       }
       values = this.take(start);
-    } else if (s.startsWith('<data/>', this.p)) {
+    } else if (this.at('<data/>', this.p)) {
       this.p += 7;
     } else {
       this.fail('expected <data>');
@@ -546,17 +568,17 @@ class Parser {
 
   /** After Python's `<value><array><data>\n`: values up to and including `</value>`. */
   private arrayItems(): unknown[] {
-    const s = this.s;
+    const b = this.b;
     const start = this.top;
     for (;;) {
-      if (s.startsWith('</data></array></value>', this.p)) {
+      if (this.at('</data></array></value>', this.p)) {
         this.p += 23;
         return this.take(start);
       }
-      if (s.charCodeAt(this.p) !== 60 || s.charCodeAt(this.p + 1) !== 118) {
+      if (b[this.p] !== LT || b[this.p + 1] !== 118) {
         // Not Python's layout after all: finish through the general path.
         this.misc();
-        if (s.charCodeAt(this.p) === 60 && s.charCodeAt(this.p + 1) === 47) {
+        if (b[this.p] === LT && b[this.p + 1] === SLASH) {
           const values = this.take(start);
           this.expect('</data>');
           this.misc();
@@ -565,7 +587,7 @@ class Parser {
         }
       }
       this.keep(this.value());
-      if (s.charCodeAt(this.p) === 10) this.p++;
+      if (b[this.p] === NEWLINE) this.p++;
     }
   }
 
@@ -583,20 +605,20 @@ class Parser {
 
   /** An `<int>`/`<i4>` body: parseInt's result, computed in place for plain digits. */
   private integer(): number {
-    const s = this.s;
+    const b = this.b;
     const start = this.p;
-    const end = s.indexOf('<', start);
+    const end = this.find(LT, start);
     if (end < 0) this.fail('truncated integer');
     let i = start;
     let negative = false;
-    if (s.charCodeAt(i) === 45) {
+    if (b[i] === MINUS) {
       negative = true;
       i++;
     }
     if (i < end && end - start < 16) {
       let value = 0;
       for (; i < end; i++) {
-        const digit = s.charCodeAt(i) - 48;
+        const digit = (b[i] as number) - ZERO;
         if (digit < 0 || digit > 9) break;
         value = value * 10 + digit;
       }
@@ -613,13 +635,13 @@ class Parser {
 
   /** A `<double>` body: parseFloat's result, computed exactly in place for short decimals. */
   private double(): number {
-    const s = this.s;
+    const b = this.b;
     const start = this.p;
-    const end = s.indexOf('<', start);
+    const end = this.find(LT, start);
     if (end < 0) this.fail('truncated double');
     let i = start;
     let negative = false;
-    if (s.charCodeAt(i) === 45) {
+    if (b[i] === MINUS) {
       negative = true;
       i++;
     }
@@ -627,11 +649,11 @@ class Parser {
     let digits = 0;
     let fraction = -1;
     for (; i < end; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        mantissa = mantissa * 10 + (c - 48);
+      const c = b[i] as number;
+      if (c >= ZERO && c <= NINE) {
+        mantissa = mantissa * 10 + (c - ZERO);
         digits++;
-      } else if (c === 46 && fraction < 0) {
+      } else if (c === DOT && fraction < 0) {
         fraction = 0;
         continue;
       } else {
@@ -639,7 +661,7 @@ class Parser {
       }
       if (fraction >= 0) fraction++;
     }
-    if (i === end && digits > 0 && digits <= 15 && s.charCodeAt(end - 1) !== 46) {
+    if (i === end && digits > 0 && digits <= 15 && b[end - 1] !== DOT) {
       this.p = end;
       const value = fraction > 0 ? mantissa / (POWERS_OF_TEN[fraction] as number) : mantissa;
       return negative ? -value : value;
@@ -657,27 +679,16 @@ class Parser {
    * CDATA sections included; leaves p at that tag's `<`.
    */
   private text(): string {
-    const s = this.s;
     const p = this.p;
-    const q = s.indexOf('<', p);
+    const q = this.find(LT, p);
     if (q < 0) this.fail('truncated text');
-    if (s.charCodeAt(q + 1) === 33) return this.mixedText();
+    if (this.b[q + 1] === BANG) return this.mixedText();
     this.p = q;
     if (q === p) return '';
-    let high = this.n;
-    if (this.body) {
-      high = this.high;
-      if (high < p) {
-        // test(), not exec(): the same position through lastIndex, without a match array.
-        HIGH_BYTE.lastIndex = p;
-        high = HIGH_BYTE.test(s) ? HIGH_BYTE.lastIndex - 1 : this.n;
-        this.high = high;
-      }
-    }
-    const raw = this.chars(p, q, high < q);
+    const raw = this.chars(p, q);
     let amp = this.amp;
     if (amp < p) {
-      amp = s.indexOf('&', p);
+      amp = this.b.indexOf(AMP, p);
       if (amp < 0) amp = this.n;
       this.amp = amp;
     }
@@ -686,21 +697,21 @@ class Parser {
 
   /** The slow path of text(): character data mixed with CDATA sections and comments. */
   private mixedText(): string {
-    const s = this.s;
+    const b = this.b;
     let p = this.p;
     let out = '';
     for (;;) {
-      const q = s.indexOf('<', p);
+      const q = b.indexOf(LT, p);
       if (q < 0) this.fail('truncated text');
-      const raw = this.chars(p, q, this.hasHighByte(p, q));
+      const raw = this.chars(p, q);
       out += raw.includes('&') ? decodeEntities(raw, this) : raw;
-      if (s.startsWith('<![CDATA[', q)) {
-        const end = s.indexOf(']]>', q + 9);
+      if (this.at('<![CDATA[', q)) {
+        const end = b.indexOf(']]>', q + 9, 'latin1');
         if (end < 0) this.fail('truncated CDATA section');
-        out += this.chars(q + 9, end, this.hasHighByte(q + 9, end));
+        out += this.chars(q + 9, end);
         p = end + 3;
-      } else if (s.startsWith('<!--', q)) {
-        const end = s.indexOf('-->', q + 4);
+      } else if (this.at('<!--', q)) {
+        const end = b.indexOf('-->', q + 4, 'latin1');
         if (end < 0) this.fail('truncated comment');
         p = end + 3;
       } else {
@@ -710,38 +721,22 @@ class Parser {
     }
   }
 
-  /** Whether raw text p..q holds a byte ≥ 0x80 (which latin1 text must decode as UTF-8). */
-  private hasHighByte(p: number, q: number): boolean {
-    return this.body !== undefined && /[\x80-\xff]/.test(this.s.slice(p, q));
-  }
-
-  /** The characters raw text p..q encodes, as a string that holds no reference to the body. */
-  private chars(p: number, q: number, highByte: boolean): string {
-    const body = this.body;
-    if (!body) return this.s.slice(p, q);
-    if (highByte) return body.bytes.toString('utf8', body.offset + p, body.offset + q);
-    return q - p < MIN_SLICED_LENGTH
-      ? this.s.slice(p, q)
-      : body.bytes.toString('latin1', body.offset + p, body.offset + q);
-  }
-
   /** Skips whitespace, comments and processing instructions. */
   private misc(): void {
-    const s = this.s;
+    const b = this.b;
     let p = this.p;
     for (;;) {
-      let c = s.charCodeAt(p);
-      while (c === 32 || c === 10 || c === 13 || c === 9) c = s.charCodeAt(++p);
-      if (c === 60) {
-        const d = s.charCodeAt(p + 1);
-        if (d === 33 && s.startsWith('<!--', p)) {
-          const end = s.indexOf('-->', p + 4);
+      while (isSpace(b[p])) p++;
+      if (b[p] === LT) {
+        const d = b[p + 1];
+        if (d === BANG && this.at('<!--', p)) {
+          const end = b.indexOf('-->', p + 4, 'latin1');
           if (end < 0) this.fail('truncated comment');
           p = end + 3;
           continue;
         }
-        if (d === 63) {
-          const end = s.indexOf('?>', p + 2);
+        if (d === QUESTION) {
+          const end = b.indexOf('?>', p + 2, 'latin1');
           if (end < 0) this.fail('truncated processing instruction');
           p = end + 2;
           continue;
@@ -753,14 +748,14 @@ class Parser {
   }
 
   private expect(tag: string): void {
-    if (!this.s.startsWith(tag, this.p)) this.fail(`expected ${tag}`);
+    if (!this.at(tag, this.p)) this.fail(`expected ${tag}`);
     this.p += tag.length;
   }
 
   fail(reason: string, cause?: unknown): never {
     // A document that does not end with its root's end tag was cut short: a proxy or a dying
     // worker, worth another attempt. Anything else is a server that does not speak XML-RPC.
-    if (this.rootEnd !== '' && !this.s.trimEnd().endsWith(this.rootEnd)) {
+    if (this.rootEnd !== '' && !this.endsWithRoot()) {
       throw new OdooError(
         'ODOO_PROTOCOL',
         `truncated XML-RPC document (${reason}) at offset ${this.p}`,
@@ -776,11 +771,19 @@ class Parser {
       { cause },
     );
   }
+
+  /** Whether the document's last markup, trailing whitespace aside, is its root's end tag. */
+  private endsWithRoot(): boolean {
+    let end = this.n;
+    while (end > 0 && isSpace(this.b[end - 1])) end--;
+    const from = end - this.rootEnd.length;
+    return from >= 0 && this.at(this.rootEnd, from);
+  }
 }
 
 /** A tag name's first character (not `/`, `!`, `?`). */
-function isTagStart(c: number): boolean {
-  return c >= 97 && c <= 122;
+function isTagStart(c: number | undefined): boolean {
+  return c !== undefined && c >= 97 && c <= 122;
 }
 
 function decodeEntities(raw: string, parser: Parser): string {
