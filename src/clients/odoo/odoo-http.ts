@@ -216,13 +216,37 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /**
- * The body as text, its bytes let go of: an answer is never held as bytes and as text while it is
+ * The body as text, its bytes freed: an answer is never held as bytes and as text while it is
  * parsed (for a text of 100 MB in a record, a hundred megabytes more at the worker's peak).
  */
 export function takeBodyText(response: OdooHttpResponse): string {
   const text = response.body.toString('utf8');
-  response.body = Buffer.alloc(0);
+  releaseBody(response);
   return text;
+}
+
+/** Bodies smaller than this are left to the garbage collector. */
+const RELEASED_MIN_BYTES = 65_536;
+
+/**
+ * Frees the body's bytes now, once what the caller needs of them is decoded into values of their
+ * own. Left to the garbage collector, a page's answer (megabytes) stays mapped until the next
+ * full collection, which can be many pages later: the worker's peak held half a dozen answers
+ * that way (docs/performance.md). Only a buffer that owns all of its memory, as every answer read
+ * with a Content-Length does, is freed; the response's body is empty afterwards.
+ */
+export function releaseBody(response: OdooHttpResponse): void {
+  const body = response.body;
+  response.body = Buffer.alloc(0);
+  const memory = body.buffer;
+  if (
+    body.byteLength >= RELEASED_MIN_BYTES &&
+    body.byteOffset === 0 &&
+    body.byteLength === memory.byteLength &&
+    memory instanceof ArrayBuffer
+  ) {
+    memory.transfer(0);
+  }
 }
 
 /** The first part of a body, for messages about answers that are not what they should be. */

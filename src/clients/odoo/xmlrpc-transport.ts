@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import {
   checkHttpResponse,
+  releaseBody,
   sendOdooRequest,
   splitUrl,
   type OdooTransportSettings,
@@ -54,7 +55,9 @@ export function createXmlRpcTransport(settings: OdooTransportSettings): OdooTran
       options,
     );
     checkHttpResponse(response, label, 'XML-RPC');
+    // Every decoded value is a copy, so the answer's bytes can go at once.
     const decoded = decodeMethodResponse(response.body);
+    releaseBody(response);
     if (decoded.fault) throw faultToError(label, decoded.faultCode, decoded.faultString, secret());
     return decoded.value;
   }
