@@ -584,6 +584,8 @@ export async function runSyncBench(input: {
       ODOO_DATABASE: sandbox.env.ODOO_DATABASE,
       ODOO_USERNAME: sandbox.env.ODOO_USERNAME,
       ODOO_PASSWORD: sandbox.env.ODOO_PASSWORD,
+      // The sandbox takes its password as the API key JSON-2 requires.
+      ...(protocol === 'json2' ? { ODOO_API_KEY: sandbox.env.ODOO_PASSWORD } : {}),
       ODOO_PROTOCOL: protocol,
       SYNC_EVERY: '1h',
       WORKER_HTTP_PORT: '0',
