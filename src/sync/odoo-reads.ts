@@ -48,6 +48,13 @@ export interface FamilySchema {
    * the context. Absent in a schema kept by an earlier version: read by `search_read`.
    */
   readonly readById?: readonly string[];
+  /**
+   * Child models read by id whose ids the roots' read already lists, each with the root's
+   * one2many that lists them (an unfiltered one on the child's link to its root): a page reads
+   * those children by the ids its roots hold, with no search first. Absent in a schema kept by
+   * an earlier version: searched.
+   */
+  readonly childIds?: Readonly<Record<string, string>>;
 }
 
 export type SchemaCache = (
@@ -209,16 +216,45 @@ export function createSchemaCache(
           read.has(field.name) && (field.type === 'many2many' || field.type === 'one2many'),
       );
     };
+    const readById = models.filter((model, i) => i > 0 && toMany(i)).map((model) => model.model);
     const fresh: FamilySchema = {
       fields: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.read])),
       unread: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.unread])),
       context: { ...own, ...configured, active_test: false },
-      readById: models.filter((model, i) => i > 0 && toMany(i)).map((model) => model.model),
+      readById,
+      childIds: listedChildren(family, rootFields, selected[0]!.read, readById),
     };
     cached.set(key, { schema: fresh, atMs: now() });
     await store?.save(key, fresh).catch(() => undefined);
     return fresh;
   };
+}
+
+/**
+ * The children read by id whose roots' read lists them all: by a one2many of the root, read with
+ * it, on the child's link to its root, with no domain or context that would leave some out.
+ */
+function listedChildren(
+  family: RecordFamily,
+  rootFields: readonly OdooStoredField[],
+  rootRead: readonly string[],
+  readById: readonly string[],
+): Record<string, string> {
+  const read = new Set(rootRead);
+  const listed: Record<string, string> = {};
+  for (const child of family.children) {
+    if (!readById.includes(child.model)) continue;
+    const field = rootFields.find(
+      (candidate) =>
+        candidate.type === 'one2many' &&
+        candidate.relation === child.model &&
+        candidate.inverse === child.parentField &&
+        candidate.unfiltered === true &&
+        read.has(candidate.name),
+    );
+    if (field !== undefined) listed[child.model] = field.name;
+  }
+  return listed;
 }
 
 /** Records per scan call: two small fields each, so large pages keep calls few. */
@@ -389,7 +425,12 @@ export async function readRootPage(
   }
   const rootIds = roots.map((record) => record.id);
   const children = await Promise.all(
-    family.children.map((child) => readChildren(source, child, rootIds, schema, call, windowed)),
+    family.children.map((child) => {
+      const listedBy = schema.childIds?.[child.model];
+      return listedBy === undefined
+        ? readChildren(source, child, rootIds, schema, call, windowed)
+        : readListedChildren(source, child, roots, listedBy, schema, call, windowed);
+    }),
   );
   const found = new Set(rootIds);
   return {
@@ -443,6 +484,49 @@ async function readChildren(
   }
   for (const children of byRoot.values()) children.sort((a, b) => a.id - b.id);
   return byRoot;
+}
+
+/**
+ * Every child of these roots by the ids their one2many `listedBy` holds: read a window at a time,
+ * with no search (FamilySchema.childIds). A child moved to another root since the roots were read
+ * is left out here, and its own change scan brings it to its new root.
+ */
+async function readListedChildren(
+  source: OdooSource,
+  child: ChildModel,
+  roots: readonly OdooRecord[],
+  listedBy: string,
+  schema: FamilySchema,
+  call: OdooCallOptions | undefined,
+  windowed: boolean,
+): Promise<Map<number, OdooRecord[]>> {
+  const byRoot = new Map<number, OdooRecord[]>(roots.map((root) => [root.id, []]));
+  const fields = schema.fields[child.model] ?? child.requiredFields;
+  const ids = [...new Set(roots.flatMap((root) => listedIds(root[listedBy])))].sort(
+    (a, b) => a - b,
+  );
+  const windows = new ReadWindows(childLimit(roots.length));
+  while (windows.done < ids.length) {
+    const window = ids.slice(windows.done, windows.done + windows.next);
+    const records = await withinAnswer(call, windowed ? window.length : 0, (answer) =>
+      source.read(child.model, window, fields, { context: schema.context }, answer),
+    );
+    if (records === undefined) {
+      windows.tooLarge(window.length);
+      continue;
+    }
+    for (const record of records) byRoot.get(rootIdOf(child, record))?.push(record);
+    windows.read(window.length);
+  }
+  for (const children of byRoot.values()) children.sort((a, b) => a.id - b.id);
+  return byRoot;
+}
+
+/** The ids a one2many's value holds. */
+function listedIds(value: unknown): number[] {
+  return Array.isArray(value)
+    ? value.filter((id): id is number => typeof id === 'number' && Number.isSafeInteger(id))
+    : [];
 }
 
 /** The root of a child found by `<parent> in [...]` (many2one `[id, name]`, or a bare id). */

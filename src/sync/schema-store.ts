@@ -14,7 +14,7 @@ import type { FamilySchema, SchemaStore } from './odoo-reads.js';
  * Grows when what a schema holds or how its fields are chosen changes: rows saved by an earlier
  * version are then never read (they expire on their own TTL, and are written over).
  */
-const SCHEMA_SHAPE = 2;
+const SCHEMA_SHAPE = 3;
 
 export function createDbSchemaStore(db: Db, configured: OdooContext = {}): SchemaStore {
   const context = createHash('sha256')

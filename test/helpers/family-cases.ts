@@ -89,6 +89,11 @@ export interface FamilyCase {
   /** The root's one2many listing its children (`line_ids`), inverse of `childLink`. */
   readonly childList: string | undefined;
   /**
+   * Whether a page reads the children by the ids its roots' `childList` holds, with no call to
+   * list them: children with an x2many, listed by an unfiltered one2many (FamilySchema.childIds).
+   */
+  readonly childrenByRootIds: boolean;
+  /**
    * A plain text field of the root, for edits, that no other record of the family reads (not in
    * the root's display name, which its children read in their link) unless said otherwise.
    */
@@ -155,6 +160,7 @@ export const BCS_CASE: FamilyCase = {
   childModel: 'dimagaz.bc.line',
   childLink: 'bc_id',
   childList: 'line_ids',
+  childrenByRootIds: true,
   rootText: 'origin',
   childText: 'name',
   rootTextInChild: [],
@@ -184,6 +190,7 @@ export const PARTNERS_CASE: FamilyCase = {
   childModel: undefined,
   childLink: undefined,
   childList: undefined,
+  childrenByRootIds: false,
   rootText: 'email',
   childText: undefined,
   rootTextInChild: [],
@@ -219,6 +226,7 @@ const JOURNAL_ENTRIES = {
   childModel: 'account.move.line',
   childLink: 'move_id',
   childList: 'line_ids',
+  childrenByRootIds: true,
   // Part of the move's display name, which its lines read in their `move_id`.
   rootText: 'ref',
   childText: 'name',
@@ -268,6 +276,7 @@ export const CYLINDERS_CASE: FamilyCase = {
   childModel: 'x_cylinder_valve',
   childLink: 'x_cylinder_id',
   childList: 'x_valve_ids',
+  childrenByRootIds: false,
   // Html, stored as written; `x_serial` is cut to its 32 characters.
   rootText: 'x_notes',
   childText: 'x_name',

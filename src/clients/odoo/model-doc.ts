@@ -30,9 +30,28 @@ export function toStoredFields(fields: Record<string, OdooFieldDescription>): Od
       const field: OdooStoredField = { name, type: description.type as OdooStoredField['type'] };
       if (typeof description.relation === 'string') field.relation = description.relation;
       if (typeof description.groups === 'string') field.groups = description.groups;
+      if (field.type === 'one2many') {
+        if (typeof description.relation_field === 'string')
+          field.inverse = description.relation_field;
+        if (isUnfiltered(description)) field.unfiltered = true;
+      }
       return field;
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Whether a one2many's description shows neither a domain nor a context: Odoo reads such a
+ * field's value by searching its targets on their inverse with `active_test` false. A domain
+ * (a list, or text to evaluate) or a context that is missing from the description counts as one.
+ */
+function isUnfiltered(description: OdooFieldDescription): boolean {
+  const { domain, context } = description;
+  const noDomain = (Array.isArray(domain) && domain.length === 0) || domain === '[]';
+  const noContext =
+    (typeof context === 'object' && context !== null && Object.keys(context).length === 0) ||
+    context === '{}';
+  return noDomain && noContext;
 }
 
 export interface ModelDocReader {

@@ -248,7 +248,12 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
         if (documented !== undefined) return documented;
       }
       return toStoredFields(
-        await orm.fieldsGet(model, ['type', 'store', 'relation', 'groups'], {}, callOptions),
+        await orm.fieldsGet(
+          model,
+          ['type', 'store', 'relation', 'groups', 'relation_field', 'domain', 'context'],
+          {},
+          callOptions,
+        ),
       );
     },
     serverTime: () => serverDate,

@@ -153,6 +153,13 @@ export interface OdooStoredField {
   relation?: string;
   /** Odoo's `groups` (who may read it), when `fields_get` gives it. */
   groups?: string;
+  /** A one2many's inverse many2one on its targets (`relation_field`), when described. */
+  inverse?: string;
+  /**
+   * A one2many described with no domain and no context of its own: its value lists every
+   * target whose inverse points at the record, archived ones included, as a search would.
+   */
+  unfiltered?: true;
 }
 
 export interface OdooVersion {
