@@ -205,7 +205,7 @@ describe('Dockerfile', () => {
     );
   });
 
-  it('starts every operator command from the compiled build, with source maps and an optional .env', () => {
+  it('starts every operator command from the compiled build, with source maps (but the sync processes) and an optional .env', () => {
     expect(commands).toEqual({
       api: 'dist/src/server.js',
       worker: 'dist/workers/main.js',
@@ -213,20 +213,22 @@ describe('Dockerfile', () => {
       sync: 'dist/workers/sync-cli.js',
       apikey: 'dist/src/cli/apikey.js',
     });
-    expect(entrypoint).toMatch(/exec node --enable-source-maps --env-file-if-exists=\.env "\$@"/);
+    expect(entrypoint).toMatch(/^\s*source_maps=--enable-source-maps$/m);
+    expect(entrypoint).toMatch(/exec node \$source_maps --env-file-if-exists=\.env "\$@"/);
   });
 
   it('starts the sync processes with the memory settings npm run start:worker and start:sync use', () => {
-    const arm = /dist\/workers\/\*\)\n(?:\s*#.*\n)*\s*export (.+)\n\s*set -- (.+) "\$@"/.exec(
-      entrypoint,
-    );
+    const arm =
+      /dist\/workers\/\*\)\n(?:\s*#.*\n)*\s*export (.+)\n\s*set -- (.+) "\$@"\n\s*source_maps=\n/.exec(
+        entrypoint,
+      );
     expect(arm).not.toBeNull();
     const [, exports, flags] = arm!;
     const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as {
       scripts: Record<string, string>;
     };
     for (const script of ['start:worker', 'start:sync']) {
-      expect(scripts[script]).toContain(`${exports} node ${flags} --enable-source-maps`);
+      expect(scripts[script]).toContain(`${exports} node ${flags} --env-file-if-exists=.env`);
     }
     expect(flags).toMatch(/--max-semi-space-size=\d+ --heap-growing-percent=\d+/);
   });
