@@ -4,12 +4,12 @@ import type { OdooRecord } from '../clients/odoo/odoo-types.js';
 import { bcsFamily } from '../families/bcs/family.js';
 import {
   createSchemaCache,
-  readRootPageIsolating,
   SCAN_PAGE_SIZE,
   scanPages,
   scanTargetOf,
   type FamilySchema,
 } from './odoo-reads.js';
+import { readRootPageIsolating } from './root-pages.js';
 import type { OdooSource } from './odoo-source.js';
 
 const schema: FamilySchema = {

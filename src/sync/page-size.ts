@@ -19,7 +19,8 @@ import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
 import { childWriteShape, rootWriteShape } from '../families/write-shape.js';
-import { readRootPage, type FamilySchema } from './odoo-reads.js';
+import { type FamilySchema } from './odoo-reads.js';
+import { readRootPage } from './root-pages.js';
 import type { OdooSource } from './odoo-source.js';
 
 /** Roots measured, in the copy or in Odoo. */

@@ -27,7 +27,6 @@ import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-
 import { archiveRoots } from './archive.js';
 import { countCalls, type OdooSource } from './odoo-source.js';
 import {
-  confirmGone,
   relationTargetOf,
   scannedDate,
   scannedOwner,
@@ -38,6 +37,7 @@ import {
   type FamilySchema,
   type ScanTarget,
 } from './odoo-reads.js';
+import { confirmGone } from './root-pages.js';
 import { heldPageSize, pageReadCall } from './page-size.js';
 import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
 import {

@@ -14,7 +14,7 @@ import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import type { RecordFamily } from '../families/family.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
-import { confirmGone } from './odoo-reads.js';
+import { confirmGone } from './root-pages.js';
 import { pageReadCall } from './page-size.js';
 import { readMappedPage } from './read-roots-again.js';
 import {

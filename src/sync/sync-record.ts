@@ -12,7 +12,8 @@ import type { RecordFamily } from '../families/family.js';
 import { mapRoot, type MappedRoot, type RootPayload } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
 import { countCalls, type CountedSource } from './odoo-source.js';
-import { confirmGone, readRootPageIsolating, type FamilySchema } from './odoo-reads.js';
+import { type FamilySchema } from './odoo-reads.js';
+import { confirmGone, readRootPageIsolating } from './root-pages.js';
 import {
   addCounts,
   countOutcome,

@@ -18,7 +18,8 @@ import type { OdooCallOptions, OdooContext } from '../clients/odoo/odoo-types.js
 import type { ChildModel, RecordFamily } from '../families/family.js';
 import type { RootPayload } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
-import { confirmGone, readRootPage, scannedParent } from './odoo-reads.js';
+import { scannedParent } from './odoo-reads.js';
+import { confirmGone, readRootPage } from './root-pages.js';
 import { countCalls, type CountedSource } from './odoo-source.js';
 import { writeOrArchive, type SyncedRecord } from './sync-record.js';
 import type { SyncDeps } from './sync-deps.js';

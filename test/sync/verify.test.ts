@@ -15,7 +15,7 @@ import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { familyModels } from '../../src/families/family.js';
 import { mapRoot } from '../../src/families/map-record.js';
 import { buildApp } from '../../src/http/app.js';
-import { readRootPage } from '../../src/sync/odoo-reads.js';
+import { readRootPage } from '../../src/sync/root-pages.js';
 import type { OdooSource } from '../../src/sync/odoo-source.js';
 import { verify } from '../../src/sync/verify.js';
 import { writeRoots } from '../../src/sync/write-records.js';
