@@ -2,7 +2,7 @@
  * A child's many2many to a record archived since (a tax no longer used, on a journal item that
  * bears it) is copied whole: Odoo's `search_read` drops `active_test` before it reads, so its
  * x2many fields list no archived target; `read` keeps the context. Children with an x2many are
- * read by id (src/sync/odoo-reads.ts), so the copy holds what Odoo's record holds.
+ * read by id (src/sync/root-pages.ts), so the copy holds what Odoo's record holds.
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
