@@ -42,19 +42,11 @@ export async function readRootPage(
 ): Promise<RootPage> {
   const { root } = family;
   const fields = schema.fields[root.model] ?? root.requiredFields;
-  const roots: OdooRecord[] = [];
-  const windows = new ReadWindows(ids.length);
-  while (windows.done < ids.length) {
-    const window = ids.slice(windows.done, windows.done + windows.next);
-    const records = await withinAnswer(call, windowed ? window.length : 0, (options) =>
-      source.read(root.model, window, fields, { context: schema.context }, options),
-    );
-    if (records === undefined) windows.tooLarge(window.length);
-    else {
-      for (const record of records) roots.push(record);
-      windows.read(window.length);
-    }
-  }
+  const roots = await readByIds(source, root.model, ids, fields, ids.length, {
+    schema,
+    call,
+    windowed,
+  });
   const rootIds = roots.map((record) => record.id);
   const children = await Promise.all(
     family.children.map((child) => {
@@ -137,21 +129,43 @@ async function readListedChildren(
   const ids = [...new Set(roots.flatMap((root) => listedIds(root[listedBy])))].sort(
     (a, b) => a - b,
   );
-  const windows = new ReadWindows(childLimit(roots.length));
+  const children = await readByIds(source, child.model, ids, fields, childLimit(roots.length), {
+    schema,
+    call,
+    windowed,
+  });
+  for (const record of children) byRoot.get(rootIdOf(child, record))?.push(record);
+  for (const listed of byRoot.values()) listed.sort((a, b) => a.id - b.id);
+  return byRoot;
+}
+
+/**
+ * Records by id, `size` per call, fewer for a call whose answer is past `call.maxAnswerBytes`
+ * (ReadWindows; not `windowed`: such a call fails the read), in the order of `ids`.
+ */
+async function readByIds(
+  source: OdooSource,
+  model: string,
+  ids: readonly number[],
+  fields: readonly string[],
+  size: number,
+  read: { schema: FamilySchema; call: OdooCallOptions | undefined; windowed: boolean },
+): Promise<OdooRecord[]> {
+  const { schema, call, windowed } = read;
+  const records: OdooRecord[] = [];
+  const windows = new ReadWindows(size);
   while (windows.done < ids.length) {
     const window = ids.slice(windows.done, windows.done + windows.next);
-    const records = await withinAnswer(call, windowed ? window.length : 0, (answer) =>
-      source.read(child.model, window, fields, { context: schema.context }, answer),
+    const answer = await withinAnswer(call, windowed ? window.length : 0, (options) =>
+      source.read(model, window, fields, { context: schema.context }, options),
     );
-    if (records === undefined) {
-      windows.tooLarge(window.length);
-      continue;
+    if (answer === undefined) windows.tooLarge(window.length);
+    else {
+      for (const record of answer) records.push(record);
+      windows.read(window.length);
     }
-    for (const record of records) byRoot.get(rootIdOf(child, record))?.push(record);
-    windows.read(window.length);
   }
-  for (const children of byRoot.values()) children.sort((a, b) => a.id - b.id);
-  return byRoot;
+  return records;
 }
 
 /** The ids a one2many's value holds. */
