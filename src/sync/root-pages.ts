@@ -75,7 +75,7 @@ async function readChildren(
   call: OdooCallOptions | undefined,
   windowed: boolean,
 ): Promise<Map<number, OdooRecord[]>> {
-  const byRoot = new Map<number, OdooRecord[]>(rootIds.map((id) => [id, []]));
+  const found: OdooRecord[] = [];
   const fields = schema.fields[child.model] ?? child.requiredFields;
   const byId = schema.readById?.includes(child.model) === true;
   const windows = new ReadWindows(childLimit(rootIds.length));
@@ -100,14 +100,13 @@ async function readChildren(
       windows.tooLarge(limit);
       continue;
     }
-    for (const record of records) byRoot.get(rootIdOf(child, record))?.push(record);
+    for (const record of records) found.push(record);
     const listed = ids?.length ?? records.length;
     if (listed < limit) break;
     lastId = ids?.at(-1) ?? records[records.length - 1]!.id;
     windows.read(listed);
   }
-  for (const children of byRoot.values()) children.sort((a, b) => a.id - b.id);
-  return byRoot;
+  return byRoot(child, rootIds, found);
 }
 
 /**
@@ -124,7 +123,6 @@ async function readListedChildren(
   call: OdooCallOptions | undefined,
   windowed: boolean,
 ): Promise<Map<number, OdooRecord[]>> {
-  const byRoot = new Map<number, OdooRecord[]>(roots.map((root) => [root.id, []]));
   const fields = schema.fields[child.model] ?? child.requiredFields;
   const ids = [...new Set(roots.flatMap((root) => listedIds(root[listedBy])))].sort(
     (a, b) => a - b,
@@ -134,9 +132,23 @@ async function readListedChildren(
     call,
     windowed,
   });
-  for (const record of children) byRoot.get(rootIdOf(child, record))?.push(record);
-  for (const listed of byRoot.values()) listed.sort((a, b) => a.id - b.id);
-  return byRoot;
+  return byRoot(
+    child,
+    roots.map((root) => root.id),
+    children,
+  );
+}
+
+/** Children by their root, each root's in id order; a child of no root asked for is left out. */
+function byRoot(
+  child: ChildModel,
+  rootIds: readonly number[],
+  children: readonly OdooRecord[],
+): Map<number, OdooRecord[]> {
+  const grouped = new Map<number, OdooRecord[]>(rootIds.map((id) => [id, []]));
+  for (const record of children) grouped.get(rootIdOf(child, record))?.push(record);
+  for (const listed of grouped.values()) listed.sort((a, b) => a.id - b.id);
+  return grouped;
 }
 
 /**
