@@ -7,6 +7,7 @@ import {
   SCAN_PAGE_SIZE,
   scanPages,
   scanTargetOf,
+  withoutLink,
   type FamilySchema,
 } from './odoo-reads.js';
 import { readRootPageIsolating } from './root-pages.js';
@@ -186,5 +187,19 @@ describe('scanPages', () => {
         ['id', '>', SCAN_PAGE_SIZE],
       ],
     ]);
+  });
+});
+
+describe('withoutLink', () => {
+  it("leaves the one2many out of its owner's reads, and reads no children by the ids it lists", () => {
+    const listing: FamilySchema = {
+      ...schema,
+      fields: { ...schema.fields, 'dimagaz.bc': ['line_ids', 'name', 'write_date'] },
+      childIds: { 'dimagaz.bc.line': 'line_ids' },
+    };
+    const without = withoutLink(listing, 'dimagaz.bc', 'line_ids');
+    expect(without.fields['dimagaz.bc']).toEqual(['name', 'write_date']);
+    expect(without.childIds).toEqual({});
+    expect(withoutLink(schema, 'dimagaz.bc', 'line_ids').childIds).toBeUndefined();
   });
 });

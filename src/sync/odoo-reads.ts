@@ -376,13 +376,19 @@ export function scannedOwner(scan: RelationScan, record: OdooRecord): number | u
   return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
-/** The schema with a one2many left out of its owner's reads (its targets refused to the user). */
+/**
+ * The schema with a one2many left out of its owner's reads (its targets refused to the user); no
+ * children are read by the ids it would have listed (FamilySchema.childIds): they are searched.
+ */
 export function withoutLink(schema: FamilySchema, owner: string, field: string): FamilySchema {
+  const { childIds, ...rest } = schema;
+  const listed = Object.entries(childIds ?? {}).filter(([, listedBy]) => listedBy !== field);
   return {
-    ...schema,
+    ...rest,
     fields: {
       ...schema.fields,
       [owner]: (schema.fields[owner] ?? []).filter((name) => name !== field),
     },
+    ...(childIds === undefined ? {} : { childIds: Object.fromEntries(listed) }),
   };
 }
