@@ -200,13 +200,14 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
       return true;
     },
   },
+  // Both return None (17: `toggle_active`'s; 19: none at all).
   action_archive: {
     api: 'records',
     params: [],
     needsActive: true,
     run: ({ store, model, ids, tx }) => {
       store.write(model, ids, { [activeFieldOf(store, model)]: false }, tx);
-      return true;
+      return null;
     },
   },
   action_unarchive: {
@@ -215,7 +216,7 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
     needsActive: true,
     run: ({ store, model, ids, tx }) => {
       store.write(model, ids, { [activeFieldOf(store, model)]: true }, tx);
-      return true;
+      return null;
     },
   },
   context_get: {

@@ -75,7 +75,11 @@ export function prepareJsonRpc(
       }
       try {
         const result = rpc.dispatch(address, service, method, args);
-        return { result, answer: respond({ result: result ?? null }) };
+        // Odoo's `_response` leaves `result` out when the method returned None.
+        return {
+          result,
+          answer: respond(result === null || result === undefined ? {} : { result }),
+        };
       } catch (error) {
         return { result: undefined, answer: jsonFault(asOdooException(error)) };
       }

@@ -533,4 +533,38 @@ describe.each(ROWS)('Odoo 19 conformance: $name', (row) => {
     expect(await client.canRead('res.partner')).toBe(true);
     expect(await client.canRead(t.unreadable)).toBe(false);
   });
+
+  it('a method that returns None: JSON-2 answers null, JSON-RPC leaves result out, XML-RPC cannot marshal it', async () => {
+    // check_access_rights raising, allowed: check_access's None since 18.
+    const uid = await clientOf().authenticate();
+    const raw = await request(`${t.url}/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'call',
+        id: 7,
+        params: {
+          service: 'object',
+          method: 'execute_kw',
+          args: [t.database, uid, t.password, 'res.partner', 'check_access_rights', ['read']],
+        },
+      }),
+    });
+    expect(await raw.body.json()).toEqual({ jsonrpc: '2.0', id: 7 });
+    const none = (protocol: 'json2' | 'jsonrpc' | 'xmlrpc') =>
+      clientOf(protocol === 'json2' ? { protocol } : { protocol, apiKey: undefined }).executeKw(
+        'res.partner',
+        'check_access_rights',
+        ['read'],
+      );
+    expect(await none('json2')).toBeNull();
+    expect(await none('jsonrpc')).toBeNull();
+    const marshalled = expectOdooError(
+      await rejectionOf(none('xmlrpc')),
+      'ODOO_SERVER_FAULT',
+      false,
+    );
+    expect(marshalled.message).toContain('cannot marshal None unless allow_none is enabled');
+  });
 });

@@ -96,6 +96,7 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
     );
     checkHttpResponse(response, label, 'JSON-RPC');
     let envelope: {
+      jsonrpc?: unknown;
       result?: unknown;
       error?: { code?: unknown; message?: unknown; data?: OdooJsonErrorData };
     };
@@ -135,9 +136,10 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
         secret(),
       );
     }
-    if (!('result' in envelope))
-      throw new OdooError('ODOO_PROTOCOL', `${label}: JSON-RPC answer without result or error`);
-    return envelope.result;
+    if ('result' in envelope) return envelope.result;
+    // Odoo's answer to a method that returned None (`action_archive`) leaves `result` out.
+    if (envelope.jsonrpc === '2.0') return null;
+    throw new OdooError('ODOO_PROTOCOL', `${label}: JSON-RPC answer without result or error`);
   }
 
   return createServiceTransport('jsonrpc', { database, username, secret }, call);
