@@ -10,6 +10,7 @@ import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import type { OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import type { Queues } from '../../src/queues/queues.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
+import { withDeadline } from '../../src/lib/deadline.js';
 import { expect, vi } from 'vitest';
 import type { OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import type { FeedReceiver } from '../../dev/services/feed-receiver.js';
@@ -65,7 +66,17 @@ export function bcCopyProbe(db: Db, queues: Queues, events: OwnedQueueEvents) {
       expect(await diffCopyWithSandbox(db, sandbox.control, bcsFamily)).toEqual([]);
       const expected = await changeIds();
       expect(expected.length).toBeGreaterThan(900);
-      await receiver.until(() => receiver.changes.some((change) => change.id === expected.at(-1)));
+      await withDeadline(
+        receiver.until(() => receiver.changes.some((change) => change.id === expected.at(-1))),
+        60_000,
+        () => {
+          const got = new Set(receiver.changes.map((change) => change.id));
+          const missing = expected.filter((id) => !got.has(id));
+          return new Error(
+            `the receiver still lacks ${missing.length} of ${expected.length} changes after 60 s: ${missing.slice(0, 10).join(', ')}`,
+          );
+        },
+      );
       expect(receiver.changes.map((change) => change.id).sort()).toEqual([...expected].sort());
       expect(receiver.badSignatures).toEqual([]);
     },

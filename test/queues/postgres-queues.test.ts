@@ -16,8 +16,9 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
 import { createApi } from '../../src/create-api.js';
@@ -27,6 +28,7 @@ import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { generateSecret } from '../../src/feed/secret.js';
 import type { App } from '../../src/http/app.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { withDeadline } from '../../src/lib/deadline.js';
 import { createShutdown, type Shutdown } from '../../src/lib/shutdown.js';
 import {
   postgresQueues,
@@ -35,6 +37,7 @@ import {
 } from '../../src/queues/queue-backend.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
+import { rowsOf } from '../../src/db/sql-rows.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { bcCopyProbe } from '../helpers/bc-copy-probe.js';
@@ -177,6 +180,28 @@ describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
   });
 
   it('copies, takes webhooks, delivers the feed, shows its queues, and survives a crash mid-run', async () => {
+    // A failure (a timeout above all) says which step it was in, which jobs had not ended, and
+    // what each worker last said.
+    let step = 'the first run';
+    onTestFailed(async () => {
+      const jobs = await db.db
+        .execute(
+          sql`select queue, id, state, attempts_made, stalled_count, failed_reason,
+            locked_until_ms - (extract(epoch from now()) * 1000)::bigint as lock_left_ms
+            from bullmq.job where state <> 'completed' order by seq`,
+        )
+        .then(rowsOf, (error: Error) => [`unreadable: ${error.message}`]);
+      console.error(
+        [
+          `failed at: ${step}`,
+          'jobs not completed:',
+          ...jobs.map((job) => JSON.stringify(job)),
+          ...outputs.map(
+            (lines, i) => `worker ${i + 1}'s last lines:\n${lines.slice(-40).join('\n')}`,
+          ),
+        ].join('\n'),
+      );
+    });
     const { run, expectWebhooksCopied, expectHealed } = bcCopyProbe(db.db, queues, events);
     expect(await run()).toMatchObject({ status: 'succeeded' });
     expect(await diffCopyWithSandbox(db.db, sandbox.control, bcsFamily)).toEqual([]);
@@ -206,9 +231,11 @@ describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
     expect(boardQueues.find((queue) => queue.name === 'sync')!.counts.completed).toBe(2);
     expect(boardQueues.find((queue) => queue.name === 'sync-page')!.counts.completed).toBe(12);
 
+    step = 'webhooks';
     // Odoo's webhooks through the API: each edit reaches the copy without a run.
     await expectWebhooksCopied(sandbox, webhookUrl);
 
+    step = 'the full resync, before the crash';
     // A full resync; the server crashes among its pages, and starts again on its data.
     for (const id of sandbox.control.ids(BC_MODEL).slice(100, 140))
       sandbox.control.write(BC_MODEL, id, { origin: `before the crash ${id}` });
@@ -217,9 +244,17 @@ describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
       trigger: 'test',
       full: true,
     });
-    for (let page = 0; page < 3; page += 1)
-      await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
+    await withDeadline(
+      (async () => {
+        for (let page = 0; page < 3; page += 1)
+          await sandbox.control.waitForCall({ method: 'read', model: BC_MODEL });
+      })(),
+      60_000,
+      () => new Error('the resync read fewer than three pages in 60 s'),
+    );
+    step = 'the crash';
     await server.restart();
+    step = 'the resync, after the crash';
     for (const id of sandbox.control.ids(BC_MODEL).slice(200, 220))
       sandbox.control.write(BC_MODEL, id, { origin: `after the crash ${id}` });
     // The run's job was committed before the crash: it ends (its jobs that failed while the
@@ -231,6 +266,7 @@ describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
     };
     expect(['succeeded', 'failed']).toContain(resyncResult.status);
 
+    step = 'healing';
     // The copy healed, and the feed's deliveries, on the same queues, brought every change.
     await expectHealed(sandbox, receiver);
 
