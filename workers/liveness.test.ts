@@ -12,13 +12,17 @@ import { createJobFlow, createLiveness, readyJobs, storeProbe, type Liveness } f
 const TIMEOUT_MS = 400;
 const logger = createLogger({ level: 'silent', pretty: false });
 
-describe('the job loop check', () => {
+describe('the job loop and lost query checks', () => {
   let liveness: Liveness | undefined;
   afterEach(async () => {
     await liveness?.stop();
   });
 
-  const watch = (waiting: () => number | Promise<number>, concurrency = 2) => {
+  const watch = (
+    waiting: () => number | Promise<number>,
+    concurrency = 2,
+    stuckQuery?: () => string | undefined,
+  ) => {
     const flow = createJobFlow();
     let died!: (reason: string) => void;
     const dead = new Promise<string>((resolve) => (died = resolve));
@@ -29,6 +33,7 @@ describe('the job loop check', () => {
       queues: [{ name: 'sync-page', concurrency, waiting: async () => waiting() }],
       flow,
       timeoutMs: TIMEOUT_MS,
+      ...(stuckQuery ? { stuckQuery } : {}),
       logger,
       onDead: died,
     });
@@ -79,6 +84,19 @@ describe('the job loop check', () => {
     expect(quiet).toBe('quiet');
     flow.ended('sync-page');
     expect(await dead).toMatch(/^queue sync-page: 3 job\(s\) waited/);
+  });
+
+  it('finds a database query postgres.js lost with its connection, even with every slot taken', async () => {
+    const lost: { reason?: string } = {};
+    const { flow, dead } = watch(
+      () => 0,
+      1,
+      () => lost.reason,
+    );
+    flow.started('sync-page');
+    lost.reason =
+      'a database query has been pending for 61 s, 60 s after its pool lost a connection (select 1)';
+    expect(await dead).toBe(lost.reason);
   });
 });
 

@@ -3,7 +3,7 @@
  * nothing: a Redis that accepts connections and never answers (a failover half done, a proxy that
  * lost its upstream), or BullMQ's blocking client parked after a reconnect while the process's
  * other connection works — jobs then wait and none is taken, and a probe that pings the ordinary
- * connection says all is well. So two checks, every quarter of `timeoutMs`:
+ * connection says all is well. So three checks, every quarter of `timeoutMs`:
  *
  * - **The queues' store answers**: on Redis, a connection of the check's own sends `BZPOPMIN` on
  *   a key no job uses, with a timeout of a tenth of a second; on PostgreSQL, the queues' pool
@@ -15,7 +15,10 @@
  *   a Redis Cluster node came back left a subscription's delivery (which backs off in the delayed
  *   set) and the feed pump's next turn overdue for good, with nothing waiting.
  *
- * Either one makes the worker not alive: `/health/live` answers 503 with the reason, and the
+ * - **No database query was lost**: postgres.js can leave a query pending for good once its
+ *   connection failed (src/db/query-watch.ts); a job waiting on it would hold its lock forever.
+ *
+ * Any one makes the worker not alive: `/health/live` answers 503 with the reason, and the
  * process exits for its supervisor to start it again (REDIS_LIVENESS_TIMEOUT_MS).
  */
 import type { Queue } from 'bullmq';
@@ -108,6 +111,8 @@ export function createLiveness(input: {
   queues: readonly WatchedQueue[];
   flow: JobFlow;
   timeoutMs: number;
+  /** Why a database query is judged lost (DbHandle's `stuckQuery`); undefined when none is. */
+  stuckQuery?: () => string | undefined;
   logger: Logger;
   onDead: (reason: string) => void;
 }): Liveness {
@@ -174,6 +179,11 @@ export function createLiveness(input: {
         const now = Date.now();
         if (now - lastAnswerMs > timeoutMs) {
           dead(`${input.probe.silence} for ${Math.round((now - lastAnswerMs) / 1_000)} s`);
+          return;
+        }
+        const lost = input.stuckQuery?.();
+        if (lost !== undefined) {
+          dead(lost);
           return;
         }
         counting ??= stuckQueues(now)

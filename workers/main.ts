@@ -71,7 +71,12 @@ const shutdown = createShutdown(logger, config.http.shutdownTimeoutMs + 5_000);
 onSignals(shutdown, logger);
 onFatalErrors(shutdown, logger);
 
-const db = await createDb({ ...config.database, logger });
+// A query postgres.js lost with its connection is found within the liveness timeout (below).
+const db = await createDb({
+  ...config.database,
+  watch: { stuckAfterMs: config.redis.livenessTimeoutMs },
+  logger,
+});
 shutdown.add('database', () => db.close());
 
 // The sources this worker copies (SYNC_SOURCES), each from its own Odoo (docs/sources.md).
@@ -131,6 +136,7 @@ const liveness = createLiveness({
   queues: runtime.watched,
   flow: runtime.flow,
   timeoutMs: config.redis.livenessTimeoutMs,
+  stuckQuery: () => db.stuckQuery?.(),
   logger,
   onDead: (reason) => {
     process.exitCode = 1;

@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Logger } from '../lib/logger.js';
 import { MAX_SHAPED_TEXTS, preparingStatements } from './prepared-statements.js';
+import { watchQueries } from './query-watch.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -34,6 +35,8 @@ export interface DbHandle {
   readonly sql?: postgres.Sql;
   /** The connection string; absent on PGlite. */
   readonly url?: string;
+  /** Why a query is judged lost with its connection (`watch`); absent on PGlite. */
+  stuckQuery?(): string | undefined;
 }
 
 /**
@@ -63,6 +66,11 @@ export interface CreateDbOptions {
    */
   planEachCall?: boolean;
   sessionLimits?: DatabaseSessionLimits;
+  /**
+   * Follows the queries to find those postgres.js loses with their connection (query-watch.ts):
+   * one still pending `stuckAfterMs` after its pool lost a connection is stuck.
+   */
+  watch?: { readonly stuckAfterMs: number };
   logger?: Logger;
 }
 
@@ -91,12 +99,16 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
         : {}),
     },
   });
+  const watch = options.watch ? watchQueries(sql, options.watch) : undefined;
+  const client = watch?.client ?? sql;
   const prepared = options.preparedStatements !== false;
-  const db = drizzlePostgres(prepared ? preparingStatements(sql) : sql, {
+  const db = drizzlePostgres(prepared ? preparingStatements(client) : client, {
     schema,
   }) as unknown as Db;
   const shapedDb = prepared
-    ? (drizzlePostgres(preparingStatements(sql, MAX_SHAPED_TEXTS), { schema }) as unknown as Db)
+    ? (drizzlePostgres(preparingStatements(client, MAX_SHAPED_TEXTS), {
+        schema,
+      }) as unknown as Db)
     : db;
   // Opened at the first probe; one connection more than the pool, per process.
   let probe: postgres.Sql | undefined;
@@ -106,6 +118,7 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
     kind: 'postgres',
     sql,
     url,
+    stuckQuery: () => watch?.stuck(),
     async ping() {
       probe ??= postgres(url, {
         max: 1,
