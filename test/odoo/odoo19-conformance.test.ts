@@ -65,6 +65,23 @@ describe.each(ROWS)('Odoo 19 conformance: $name', (row) => {
     admin<number[]>('res.partner', 'create', {
       vals_list: names.map((name) => ({ name, ...extra })),
     });
+  /** A call on `/jsonrpc`, its answer as Odoo wrote it. */
+  const jsonrpc = async (service: string, method: string, args: unknown[]) => {
+    const answer = await request(`${t.url}/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'call',
+        id: 1,
+        params: { service, method, args },
+      }),
+    });
+    return (await answer.body.json()) as {
+      result?: unknown;
+      error?: { data: { name: string; message: string } };
+    };
+  };
   /** The answer's status and, for an error, the exception as Odoo serialized it. */
   const fault = (answer: Json2Answer) => {
     const body = answer.body as { name?: string; message?: string; arguments?: unknown[] };
@@ -463,22 +480,6 @@ describe.each(ROWS)('Odoo 19 conformance: $name', (row) => {
       httpStatus: 404,
     });
 
-    const jsonrpc = async (service: string, method: string, args: unknown[]) => {
-      const answer = await request(`${t.url}/jsonrpc`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          method: 'call',
-          id: 1,
-          params: { service, method, args },
-        }),
-      });
-      return (await answer.body.json()) as {
-        result?: unknown;
-        error?: { data: { name: string; message: string } };
-      };
-    };
     for (const [service, method, args] of [
       ['common', 'login', [nowhere, t.username, t.password]],
       ['object', 'execute_kw', [nowhere, 2, t.password, 'res.partner', 'search_count', [[]]]],
@@ -537,21 +538,16 @@ describe.each(ROWS)('Odoo 19 conformance: $name', (row) => {
   it('a method that returns None: JSON-2 answers null, JSON-RPC leaves result out, XML-RPC cannot marshal it', async () => {
     // check_access_rights raising, allowed: check_access's None since 18.
     const uid = await clientOf().authenticate();
-    const raw = await request(`${t.url}/jsonrpc`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        method: 'call',
-        id: 7,
-        params: {
-          service: 'object',
-          method: 'execute_kw',
-          args: [t.database, uid, t.password, 'res.partner', 'check_access_rights', ['read']],
-        },
-      }),
-    });
-    expect(await raw.body.json()).toEqual({ jsonrpc: '2.0', id: 7 });
+    expect(
+      await jsonrpc('object', 'execute_kw', [
+        t.database,
+        uid,
+        t.password,
+        'res.partner',
+        'check_access_rights',
+        ['read'],
+      ]),
+    ).toEqual({ jsonrpc: '2.0', id: 1 });
     const none = (protocol: 'json2' | 'jsonrpc' | 'xmlrpc') =>
       clientOf(protocol === 'json2' ? { protocol } : { protocol, apiKey: undefined }).executeKw(
         'res.partner',
