@@ -25,15 +25,13 @@
  * `DATABASE_PREPARED_STATEMENTS=false` turns this off.
  */
 import type postgres from 'postgres';
+import { clientView } from './client-view.js';
 
 /** Distinct query texts a pool prepares: far more than the product's fixed queries. */
 export const MAX_PREPARED_TEXTS = 512;
 
 /** Distinct texts of queries a request shapes (the API's lists) a pool prepares: the common ones. */
 export const MAX_SHAPED_TEXTS = 64;
-
-type UnsafeOptions = Parameters<postgres.Sql['unsafe']>[2];
-type Work = (sql: postgres.Sql) => unknown;
 
 export function preparingStatements(
   client: postgres.Sql,
@@ -46,30 +44,10 @@ export function preparingStatements(
     prepared.add(text);
     return true;
   };
-  const view = (target: postgres.Sql): postgres.Sql =>
-    new Proxy(target, {
-      get(sql, property, receiver) {
-        if (property === 'unsafe') {
-          return (
-            text: string,
-            params?: postgres.ParameterOrJSON<never>[],
-            options?: UnsafeOptions,
-          ) =>
-            sql.unsafe(text, params, {
-              ...options,
-              prepare: options?.prepare === true || shouldPrepare(text),
-            });
-        }
-        // A transaction's (or savepoint's) queries run on the client it hands to its callback.
-        if (property === 'begin' || property === 'savepoint') {
-          const open = Reflect.get(sql, property, receiver) as (...args: unknown[]) => unknown;
-          return (...args: unknown[]) => {
-            const work = args.pop() as Work;
-            return open.call(sql, ...args, (inner: postgres.Sql) => work(view(inner)));
-          };
-        }
-        return Reflect.get(sql, property, receiver) as unknown;
-      },
-    });
-  return view(client);
+  return clientView(client, (sql, text, params, options) =>
+    sql.unsafe(text, params, {
+      ...options,
+      prepare: options?.prepare === true || shouldPrepare(text),
+    }),
+  );
 }

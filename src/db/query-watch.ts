@@ -19,8 +19,7 @@
  * `then` would not let it do without running the query.
  */
 import type postgres from 'postgres';
-
-type Work = (sql: postgres.Sql) => unknown;
+import { clientView } from './client-view.js';
 
 export interface QueryWatch {
   /** `client`'s view whose queries (transactions' included) are followed. */
@@ -74,27 +73,8 @@ export function watchQueries(client: postgres.Sql, options: { stuckAfterMs: numb
     return query;
   };
 
-  const view = (target: postgres.Sql): postgres.Sql =>
-    new Proxy(target, {
-      get(sql, property, receiver) {
-        if (property === 'unsafe') {
-          return (...args: Parameters<postgres.Sql['unsafe']>) =>
-            follow(sql.unsafe(...args), args[0]);
-        }
-        // A transaction's (or savepoint's) queries run on the client it hands to its callback.
-        if (property === 'begin' || property === 'savepoint') {
-          const open = Reflect.get(sql, property, receiver) as (...args: unknown[]) => unknown;
-          return (...args: unknown[]) => {
-            const work = args.pop() as Work;
-            return open.call(sql, ...args, (inner: postgres.Sql) => work(view(inner)));
-          };
-        }
-        return Reflect.get(sql, property, receiver) as unknown;
-      },
-    });
-
   return {
-    client: view(client),
+    client: clientView(client, (sql, ...args) => follow(sql.unsafe(...args), args[0])),
     stuck(nowMs = Date.now()) {
       if (failedAtMs === undefined) return undefined;
       for (const followed of pending) {
