@@ -50,6 +50,8 @@ export function createApiDb(
     ...(url === undefined ? {} : { url }),
     statementTimeoutMs: config.http.statementTimeoutMs,
     planEachCall: true,
+    // A query postgres.js lost with its connection makes /health/live answer 503 (app.ts).
+    watch: { stuckAfterMs: config.redis.livenessTimeoutMs },
     logger,
   });
 }

@@ -283,6 +283,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       ...(deps.readinessChecks ?? []),
     ],
     isShuttingDown: deps.isShuttingDown ?? (() => false),
+    // A pool that lost a query with its connection serves nothing more: its orchestrator restarts
+    // the API (src/db/query-watch.ts).
+    deadReason: () => deps.db.stuckQuery?.() ?? deps.replica?.stuckQuery?.(),
     showsDetails: (request) => {
       const role = app.callerOf(request)?.role;
       return role === 'operator' || role === 'admin';

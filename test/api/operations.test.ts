@@ -191,6 +191,23 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
     }
   });
 
+  it('/health/live answers 503 with the reason once the pool lost a query with its connection', async () => {
+    const reason =
+      'a database query has been pending for 61 s, 60 s after its pool lost a connection (select 1)';
+    const lost = await buildApp({
+      config: testConfig(),
+      logger: memoryLogger('fatal').logger,
+      db: { ...h.db, stuckQuery: () => reason },
+    });
+    try {
+      const live = await lost.inject({ url: '/health/live' });
+      expect(live.statusCode).toBe(503);
+      expect(live.json()).toEqual({ status: 'dead', reason });
+    } finally {
+      await lost.close();
+    }
+  });
+
   it('/health/ready probes at most once a second, however many callers ask', async () => {
     let probes = 0;
     let release!: () => void;
