@@ -8,12 +8,13 @@
  * forever. A worker in that state holds its jobs' locks and does nothing, and nothing else would
  * end it (README, "Each worker's own port").
  *
- * So each query of the watched view (drizzle's, which all run through `unsafe`) is followed from the moment it runs until it settles. A
- * query that fails for its connection (see {@link isConnectionFailure}) opens a watch: every
- * query then pending, or started within `stuckAfterMs`, has `stuckAfterMs` from the later of
- * its start and the failure to settle. One that has not is stuck, and `stuck()` says so: the
- * worker then exits for its supervisor, as it does when postgres.js throws from a timer. A long
- * query on a healthy server is never judged: without a failure, nothing is watched.
+ * So each query of the watched view (drizzle's: they all run through `unsafe`) is followed until
+ * it settles. A query that fails for its connection (see {@link isConnectionFailure}) opens a
+ * watch: every query then pending, or started within `stuckAfterMs`, has `stuckAfterMs` from the
+ * later of its start and the failure to settle. One that has not is stuck, and `stuck()` says so:
+ * the worker then exits for its supervisor, as it does when postgres.js throws from a timer, and
+ * the API answers not alive. A long query on a healthy server is never judged: without a failure,
+ * nothing is watched.
  *
  * The view follows a query by a reaction of `Promise.prototype.then`, which postgres.js's own
  * `then` would not let it do without running the query.
