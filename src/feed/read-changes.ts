@@ -17,7 +17,13 @@ import type { Db } from '../db/create-db.js';
 import type { AuditAction } from '../db/schema/index.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
 import { FeedPositionGoneError } from './feed-errors.js';
-import { comparePositions, laterPosition, positionOf, type FeedPosition } from './position.js';
+import {
+  comparePositions,
+  FeedPositionError,
+  laterPosition,
+  positionOf,
+  type FeedPosition,
+} from './position.js';
 
 /** One change the copy committed: a `sync_audit` row at its feed position. */
 export interface FeedChange {
@@ -56,6 +62,8 @@ export interface FeedPage {
   readonly next: FeedPosition;
   /** Changes after `next` are committed but held back behind a transaction still running. */
   readonly heldBack: boolean;
+  /** The head as the read's snapshot saw it. */
+  readonly head: FeedPosition;
 }
 
 /** Changes looked at per read when a filter skips some: what one read may cost at most. */
@@ -170,7 +178,7 @@ export async function readChanges(
       ? changes[changes.length - 1]!.position
       : // Every change below the head was looked at: the next one can only come at or after it.
         laterPosition(after, scannedAll ? laterPosition(last ?? after, head) : last!);
-  return { changes, next, heldBack: first.held_back };
+  return { changes, next, heldBack: first.held_back, head };
 }
 
 /** The position of everything committed up to now (a new consumer's start). */
@@ -179,6 +187,25 @@ export async function readHead(db: Db): Promise<FeedPosition> {
     await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`),
   );
   return positionOf(row!.xmin, 0);
+}
+
+/**
+ * Refuses a position past the head: the feed never gave one (its positions are changes below a
+ * snapshot's xmin, or that xmin), and a reader holding one would wait, and skip every change
+ * below it, for as long as transaction ids take to reach it. `seenHead` is the head of a read
+ * that took the position, when there was one: a position at or before it needs no other look.
+ * Past it, the position is judged against `primary`'s head: a replica's head lags the primary's,
+ * and a reader of a lagging replica is never refused a position the primary gave.
+ * @throws FeedPositionError when `after` is past the primary's head
+ */
+export async function refusePastHead(
+  primary: Db,
+  after: FeedPosition,
+  seenHead?: FeedPosition,
+): Promise<void> {
+  if (seenHead && comparePositions(after, seenHead) <= 0) return;
+  if (comparePositions(after, await readHead(primary)) > 0)
+    throw new FeedPositionError("it is past the feed's head: the feed never gave it");
 }
 
 /** The oldest position the feed answers from: everything after it is kept. */

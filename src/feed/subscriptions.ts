@@ -17,7 +17,7 @@ import {
 import { textArray } from '../db/sql-rows.js';
 import { AppError, type SafeError } from '../lib/errors.js';
 import { decodePosition, positionOf, type FeedPosition } from './position.js';
-import { readHead, readHorizon, type FeedFilter } from './read-changes.js';
+import { readHead, readHorizon, refusePastHead, type FeedFilter } from './read-changes.js';
 import type { SubscriptionSecrets } from './secret.js';
 
 /** Where a new subscription starts: now (the head), the oldest change kept, or a position. */
@@ -45,10 +45,13 @@ export const filterOf = (row: SyncFeedSubscriptionRow): FeedFilter => ({
   models: row.models,
 });
 
+/** @throws FeedPositionError for a position the feed never gave (past its head included) */
 async function startPosition(db: Db, start: SubscriptionStart): Promise<FeedPosition> {
   if (start === 'now') return readHead(db);
   if (start === 'oldest') return readHorizon(db);
-  return decodePosition(start.position);
+  const position = decodePosition(start.position);
+  await refusePastHead(db, position);
+  return position;
 }
 
 const cursorValues = (position: FeedPosition) => ({

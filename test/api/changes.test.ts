@@ -93,6 +93,33 @@ describe('the change feed API', () => {
     await db.dispose();
   });
 
+  /**
+   * Every route that takes a position, given `position`: the pull and its long poll, the stream
+   * by `after` and by Last-Event-ID, a new subscription's `from`.
+   */
+  const askedFrom = async (position: string) => [
+    await get(`/api/changes?after=${position}`),
+    await get(`/api/changes?after=${position}&wait=1`),
+    await get(`/api/changes/stream?after=${position}`),
+    await fetch(`${base}/api/changes/stream`, {
+      headers: { ...bearer('reader'), 'last-event-id': position },
+    }),
+    await fetch(`${base}/api/changes/subscriptions`, {
+      method: 'POST',
+      headers: { ...bearer('admin'), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'crafted', url: 'https://example.com/', from: position }),
+    }),
+  ];
+  const expectRefused = async (position: string, why: RegExp) => {
+    for (const response of await askedFrom(position)) {
+      expect(response.status, `${response.url} ${position}`).toBe(400);
+      const body = (await response.json()) as { error: string; message: string };
+      expect(body.error).toBe('BAD_REQUEST');
+      expect(body.message).toMatch(/after|last-event-id|from/);
+      expect(body.message).toMatch(why);
+    }
+  };
+
   it('a crafted position (past 2^63, junk) is a 400 naming it, on every route that takes one', async () => {
     const crafted = [
       `${'0'.repeat(15)}1${'f'.repeat(16)}`,
@@ -100,27 +127,20 @@ describe('the change feed API', () => {
       'f'.repeat(32),
       'not-a-position',
     ];
-    for (const position of crafted) {
-      for (const response of [
-        await get(`/api/changes?after=${position}`),
-        await get(`/api/changes/stream?after=${position}`),
-        await fetch(`${base}/api/changes/stream`, {
-          headers: { ...bearer('reader'), 'last-event-id': position },
-        }),
-      ]) {
-        expect(response.status, `${response.url} ${position}`).toBe(400);
-        expect(await response.json()).toMatchObject({
-          error: 'BAD_REQUEST',
-          message: expect.stringMatching(/after|last-event-id/) as unknown,
-        });
-      }
-      const replay = await fetch(`${base}/api/changes/subscriptions`, {
-        method: 'POST',
-        headers: { ...bearer('admin'), 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'crafted', url: 'https://example.com/', from: position }),
-      });
-      expect(replay.status).toBe(400);
-    }
+    for (const position of crafted) await expectRefused(position, /./);
+  });
+
+  it('a position past the head is a 400 too, on every route that takes one: none was given', async () => {
+    const { position: head } = (await (await get('/api/changes/head')).json()) as {
+      position: string;
+    };
+    const ahead = (BigInt(`0x${head.slice(0, 16)}`) + 1_000_000_000n)
+      .toString(16)
+      .padStart(16, '0');
+    for (const position of ['7fffffffffffffff0000000000000000', `${ahead}${'0'.repeat(16)}`])
+      await expectRefused(position, /past the feed's head/);
+    // The head itself is a position the feed gives.
+    expect((await get(`/api/changes?after=${head}`)).status).toBe(200);
   });
 
   it('refuses a receiver URL with credentials in it, without echoing them', async () => {

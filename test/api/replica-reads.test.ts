@@ -14,7 +14,7 @@ import { hasReplayed, primaryWalPosition, readReplicaLagSeconds } from '../../sr
 import type { ChangeBody } from '../../src/feed/change-body.js';
 import { replicaFeedListen } from '../../src/feed/feed-signal.js';
 import { decodePosition, encodePosition } from '../../src/feed/position.js';
-import { NO_FILTER, readChanges } from '../../src/feed/read-changes.js';
+import { NO_FILTER, readChanges, readHead } from '../../src/feed/read-changes.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { feedCaughtUp, openWriter } from '../helpers/feed-visible.js';
 import {
@@ -118,6 +118,15 @@ describe('the API on a streaming replica', () => {
     await received();
     // The primary has BC 4; the replica received it and has not replayed it.
     expect(await listedBcs()).toEqual([1, 2, 3]);
+    // A position the primary gave, past the lagging replica's head, is waited on, never refused.
+    const primaryHead = encodePosition(await readHead(primary.db));
+    for (const url of [`/api/changes?after=${primaryHead}`, `/api/changes/head`]) {
+      const response = await app.inject({ url, headers: bearer('reader') });
+      expect(response.statusCode, url).toBe(200);
+      if (url.endsWith('/head'))
+        expect(response.json<{ position: string }>().position < primaryHead).toBe(true);
+      else expect(response.json()).toMatchObject({ changes: [], next: primaryHead });
+    }
     const metrics = await app.inject({ url: '/metrics', headers: bearer('operator') });
     const lag = /^erp_bridge_replica_lag_seconds (\S+)$/m.exec(metrics.body)?.[1];
     expect(Number(lag)).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import type { Families } from '../../../../families/registry.js';
 import { splitFamilyKey } from '../../../../families/source-family.js';
 import { positionSchema } from '../../../../feed/change-body.js';
 import type { FeedPositionGoneError } from '../../../../feed/feed-errors.js';
-import { decodePosition, encodePosition } from '../../../../feed/position.js';
+import { decodePosition, encodePosition, FeedPositionError } from '../../../../feed/position.js';
 import type { FeedFilter } from '../../../../feed/read-changes.js';
 import type { SubscriptionView } from '../../../../feed/subscription-status.js';
 import { HttpError } from '../../../http-error.js';
@@ -35,6 +35,15 @@ export const filterQuery = {
 };
 
 export const positionParameter = positionSchema.transform((text) => decodePosition(text));
+
+/** A position the feed refused, as the 400 naming the parameter that carried it; else rethrown. */
+export const badPosition =
+  (parameter: string) =>
+  (error: unknown): never => {
+    if (error instanceof FeedPositionError)
+      throw new HttpError(400, 'BAD_REQUEST', `${parameter}: ${error.message}`, { cause: error });
+    throw error;
+  };
 
 /**
  * The filter of a request, each name checked against the families copied here; without a family

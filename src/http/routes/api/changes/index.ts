@@ -12,10 +12,22 @@ import { changeBodySchema, positionSchema, toChangeBody } from '../../../../feed
 import { FeedPositionGoneError } from '../../../../feed/feed-errors.js';
 import type { FeedSignal } from '../../../../feed/feed-signal.js';
 import { encodePosition } from '../../../../feed/position.js';
-import { readChanges, readHead, readHorizon } from '../../../../feed/read-changes.js';
+import {
+  readChanges,
+  readHead,
+  readHorizon,
+  refusePastHead,
+} from '../../../../feed/read-changes.js';
 import type { Queues } from '../../../../queues/queues.js';
 import { authErrors, pageLimit } from '../../../schemas/common.js';
-import { filterOf, filterQuery, goneBody, positionParameter, sendGone } from './feed-query.js';
+import {
+  badPosition,
+  filterOf,
+  filterQuery,
+  goneBody,
+  positionParameter,
+  sendGone,
+} from './feed-query.js';
 import { changeStreamRoute } from './stream.js';
 import type { SubscriptionSecrets } from '../../../../feed/secret.js';
 import { subscriptionRoutes } from './subscriptions.js';
@@ -111,9 +123,12 @@ export const changesRoutes: FastifyPluginAsyncZod<ChangesRoutesOptions> = async 
       let after = request.query.after ?? (await readHorizon(readDb));
       let heldBackMs = HELD_BACK_FIRST_MS;
       try {
-        for (;;) {
+        for (let read = 0; ; read += 1) {
           const seen = signal.generation();
           const page = await readChanges(readDb, after, filter, limit);
+          // The client's position, once; every later one is a `next` this read gave.
+          if (read === 0)
+            await refusePastHead(options.db, after, page.head).catch(badPosition('after'));
           const leftMs = deadlineMs - Date.now();
           if (page.changes.length > 0 || leftMs <= 0 || abort.aborted)
             return {
@@ -161,6 +176,7 @@ export const changesRoutes: FastifyPluginAsyncZod<ChangesRoutesOptions> = async 
 
   await app.register(changeStreamRoute, {
     db: readDb,
+    primary: options.db,
     families,
     signal,
     closing: closing.signal,

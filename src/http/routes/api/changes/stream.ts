@@ -27,11 +27,19 @@ import {
 import {
   readChanges,
   readHead,
+  refusePastHead,
   type FeedFilter,
   type FeedPage,
 } from '../../../../feed/read-changes.js';
 import { authErrors } from '../../../schemas/common.js';
-import { filterOf, filterQuery, goneBody, positionParameter, sendGone } from './feed-query.js';
+import {
+  badPosition,
+  filterOf,
+  filterQuery,
+  goneBody,
+  positionParameter,
+  sendGone,
+} from './feed-query.js';
 
 /** A quiet stream sends a comment this often. */
 const HEARTBEAT_MS = 15_000;
@@ -43,7 +51,10 @@ const RECONNECT_MS = 3_000;
 const HELD_BACK_MS = 250;
 
 export interface StreamOptions {
+  /** Where the changes are read: the replica when the API has one. */
   readonly db: Db;
+  /** The primary: a position past the replica's head is judged against its head. */
+  readonly primary: Db;
   readonly families: Families;
   readonly signal: FeedSignal;
   /** Aborted when the app closes: every stream ends. */
@@ -108,6 +119,9 @@ export const changeStreamRoute: FastifyPluginAsyncZod<StreamOptions> = (app, opt
         if (error instanceof FeedPositionGoneError) return sendGone(reply, error);
         throw error;
       }
+      await refusePastHead(options.primary, start, first.head).catch(
+        badPosition(lastEventId === undefined ? 'after' : 'last-event-id'),
+      );
       const out = new PassThrough();
       const ended = new AbortController();
       reply.raw.once('close', () => ended.abort());
