@@ -69,6 +69,11 @@ export interface ModelQuery {
 export interface ModelDeclaration {
   /** The Odoo model, e.g. `dimagaz.bc`. */
   readonly model: string;
+  /**
+   * The source whose copy this is (docs/sources.md), set where a family is placed in its source
+   * (source-family.ts); the default source's when undefined.
+   */
+  readonly source?: string;
   readonly table: CopyTable;
   /** The typed columns; every field read is copied into `data` besides. */
   readonly columns: readonly FieldColumn[];

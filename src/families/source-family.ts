@@ -74,7 +74,7 @@ export function familyInSource(
   const placed = <M extends ModelDeclaration>(model: M): M => {
     const table: CopyTable = { ...model.table, schema: source.schema };
     const links: LinkTable[] = model.links.map((link) => ({ ...link, schema: source.schema }));
-    return { ...model, table, links };
+    return { ...model, source: source.name, table, links };
   };
   return {
     ...family,

@@ -6,13 +6,20 @@
  * text and any other value as its JSON (docs/models.md, "The read API").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bcsFamily } from '../../src/families/bcs/family.js';
+import { mapRoot } from '../../src/families/map-record.js';
+import { createFamilies } from '../../src/families/registry.js';
+import { placeCodeTables } from '../../src/families/source-tables.js';
 import { buildApp, type App } from '../../src/http/app.js';
+import { writeRoots } from '../../src/sync/write-records.js';
+import { acmeBcs } from '../helpers/acme-source.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const MAX_BYTES = 1_000_000;
-const MARKER = /^erp-bridge:cut:(\d+):(\/api\/models\/[a-z.]+\/records\/\d+\/fields\/[a-z_]+)$/;
+const MARKER =
+  /^erp-bridge:cut:(\d+):(\/api(?:\/sources\/[a-z]+)?\/models\/[a-z.]+\/records\/\d+\/fields\/[a-z_]+)$/;
 
 /**
  * About `bytes` bytes of an HTML note: accents, a character outside Latin-1, an emoji, markup
@@ -43,6 +50,8 @@ describe('values larger than the page budget', () => {
   let app: App;
   const notes = note(2_500_000, 3);
   const description = note(1_500_000, 5);
+  const acmeNotes = note(2_000_000, 11);
+  const acmeDescription = note(1_200_000, 13);
   /** BC 7's notes (in data alone) and its line 71's description (a column and data) are large. */
   const bigBc = 7;
   const bigLine = 71;
@@ -56,10 +65,19 @@ describe('values larger than the page budget', () => {
       const bc = fakeBc(id, id === bigBc ? { notes } : { notes: `<p>BC ${id}</p>` });
       await writeBcs(db.db, [mapBc({ bc, lines })], { runId: null, lease: null });
     }
+    // Source acme's copy of BC 7 and its line 71, large too, with values of their own.
+    await placeCodeTables(db.db, 'acme', [bcsFamily]);
+    const acmeBc = fakeBc(bigBc, { notes: acmeNotes });
+    const acmeLines = [fakeLine(bigBc, 1, { name: acmeDescription }), fakeLine(bigBc, 2)];
+    await writeRoots(db.db, acmeBcs, [mapRoot(acmeBcs, { root: acmeBc, children: [acmeLines] })], {
+      runId: null,
+      lease: null,
+    });
     app = await buildApp({
       config: testConfig({ API_PAGE_MAX_BYTES: String(MAX_BYTES) }),
       logger: memoryLogger('warn').logger,
       db,
+      families: createFamilies([bcsFamily, acmeBcs]),
     });
     await app.ready();
   });
@@ -120,6 +138,38 @@ describe('values larger than the page budget', () => {
     expect(cut(model.children!['dimagaz.bc.line']!.items[0]!.data!.name)).toEqual(wanted);
     const lines = await get(`/api/bcs/${bigBc}/lines?limit=1000`);
     expect(cut(lines.items[0]!.name)).toEqual(wanted);
+  });
+
+  it("points a source's marker at that source's route, never the default source's record of the same id", async () => {
+    const acme = '/api/sources/acme/models';
+    const wanted = {
+      notes: {
+        bytes: Buffer.byteLength(acmeNotes),
+        path: `${acme}/dimagaz.bc/records/${bigBc}/fields/notes`,
+      },
+      line: {
+        bytes: Buffer.byteLength(acmeDescription),
+        path: `${acme}/dimagaz.bc.line/records/${bigLine}/fields/name`,
+      },
+    };
+    const detail = await get(`${acme}/dimagaz.bc/records/${bigBc}`);
+    expect(cut(detail.data!.notes)).toEqual(wanted.notes);
+    expect(cut(detail.children!['dimagaz.bc.line']!.items[0]!.data!.name)).toEqual(wanted.line);
+    const list = await get(`${acme}/dimagaz.bc/records?limit=200`);
+    expect(cut(list.items.find((item) => item.odooId === bigBc)!.data!.notes)).toEqual(
+      wanted.notes,
+    );
+    const line = await get(`${acme}/dimagaz.bc.line/records/${bigLine}?fields=columns`);
+    expect(cut(line.name)).toEqual(wanted.line);
+    // Each path answers acme's value, byte for byte.
+    for (const [text, { path }] of [
+      [acmeNotes, wanted.notes],
+      [acmeDescription, wanted.line],
+    ] as const) {
+      const response = await app.inject({ url: path, headers: bearer('reader') });
+      expect(response.statusCode).toBe(200);
+      expect(response.rawPayload.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
   });
 
   it('cuts with fields=columns too', async () => {

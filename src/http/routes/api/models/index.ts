@@ -24,6 +24,7 @@ import { PAGE_ENVELOPE_BYTES } from '../../../records/bounded-page.js';
 import { objectJson, pageJson, pageSchema, withMembers } from '../../../records/json-text.js';
 import { modelList } from '../../../records/model-list.js';
 import { bodyNames, CUT_VALUE_PREFIX, recordSchema } from '../../../records/record-bodies.js';
+import { recordsPath } from '../../../records/records-path.js';
 import { historyQuery, historySchema } from '../../../records/record-history.js';
 import {
   authErrors,
@@ -82,7 +83,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
     // Another source's copy of the model is served under its name (docs/sources.md).
     const { source } = splitFamilyKey(family.name);
     const own = source === DEFAULT_SOURCE;
-    const base = `${own ? '/api' : `/api/sources/${source}`}/models/${model.model}/records`;
+    const base = recordsPath(model);
     const nameOf = (name: string) => schemaName(own ? name : `${source}.${name}`);
     // A key limited to other sources reads nothing of this one.
     const reader = { onRequest: app.authorize('reader', source) };
@@ -133,7 +134,7 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
                     children.map((child) => [
                       child.model,
                       pageSchema(recordSchema(child, nameOf(child.model))).describe(
-                        `the first ${DETAIL_PAGE} (fewer when the page's bytes reach its share of API_PAGE_MAX_BYTES); nextCursor continues /api/models/${child.model}/records?${modelList(child).parentKey}={odooId}`,
+                        `the first ${DETAIL_PAGE} (fewer when the page's bytes reach its share of API_PAGE_MAX_BYTES); nextCursor continues ${recordsPath(child)}?${modelList(child).parentKey}={odooId}`,
                       ),
                     ]),
                   ),
