@@ -2,7 +2,8 @@
  * The worker's small HTTP port (WORKER_HTTP_PORT): `/health/live`, `/health/ready` and
  * `/metrics`, for the orchestrator's probes and Prometheus. The probes need no key: they serve
  * no data. The metrics name families, subscriptions and what they cost, and reading them costs
- * the database a little: an operator key of API_KEYS reads them here, or, with
+ * the database a little: an operator key of API_KEYS of every source (never one limited to
+ * sources: they are every source's) reads them here, or, with
  * WORKER_METRICS_HOST, a listener of their own on an address only Prometheus reaches serves them
  * with no key (`buildWorkerMetricsHttp`), and this port not at all. It never listens here;
  * `workers/main.ts` does.
@@ -61,6 +62,11 @@ export async function buildWorkerHttp(deps: WorkerHttpDeps): Promise<FastifyInst
     app.get('/metrics', async (request, reply) => {
       const key = requestKey(request);
       const caller = key === undefined ? undefined : identify(key);
+      if (caller?.sources !== undefined)
+        return reply.code(403).send({
+          error: 'FORBIDDEN',
+          message: `the worker's metrics are the deployment's, every source's: the key "${caller.name}" reads the sources ${caller.sources.join(', ')} only`,
+        });
       if (caller?.role !== 'operator' && caller?.role !== 'admin')
         return reply
           .code(caller ? 403 : 401)

@@ -29,7 +29,13 @@ import { readCallPause } from '../odoo-budget/call-budget.js';
 import { createSubscriptionSecrets } from '../feed/secret.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
-import { apiKeyAuth, createKeyMatcher, requestKey } from './plugins/api-key-auth.js';
+import {
+  apiKeyAuth,
+  createKeyMatcher,
+  DEPLOYMENT,
+  readsDeployment,
+  requestKey,
+} from './plugins/api-key-auth.js';
 import { archivedAccess } from './plugins/archived-access.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorHandler } from './plugins/error-handler.js';
@@ -252,6 +258,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     version: deps.version ?? '0.0.0',
     access: config.http.docs,
   });
+  if (config.http.docs === 'public' && config.apiKeys.some((entry) => entry.sources))
+    deps.logger.warn(
+      "API_DOCS=public serves the API document, every source's routes and models, to anyone, keys limited to sources included: set API_DOCS=protected (docs/sources.md)",
+    );
   // What the API only reads; the primary when no replica is given.
   const reads = deps.replica ?? deps.db;
   const metrics = createMetrics({
@@ -286,9 +296,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // A pool that lost a query with its connection serves nothing more: its orchestrator restarts
     // the API (src/db/query-watch.ts).
     deadReason: () => deps.db.stuckQuery?.() ?? deps.replica?.stuckQuery?.(),
+    // Why a part is down names the deployment's hosts and every source's Odoo: operators of
+    // every source only.
     showsDetails: (request) => {
-      const role = app.callerOf(request)?.role;
-      return role === 'operator' || role === 'admin';
+      const caller = app.callerOf(request);
+      return readsDeployment(caller) && (caller!.role === 'operator' || caller!.role === 'admin');
     },
   });
   await app.register(recordsPlugin, {
@@ -327,7 +339,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     client: deps.tryton,
     policy: trytonPolicy,
     cacheTtlSeconds: config.tryton?.cacheTtlSeconds ?? 0,
-    onRequest: app.authorize('operator'),
+    // One Tryton for the whole deployment: no source's key reaches it.
+    onRequest: app.authorize('operator', DEPLOYMENT),
   });
   await app.register(odooWebhookRoutes, {
     db: deps.db.db,

@@ -156,10 +156,13 @@ export function createSyncControl(
       const named = selectedSource(scope);
       if (named !== undefined && !readsSource(scope.caller, named))
         throw sourceRefused(scope.caller!, named);
+      // Among the families the key reads: a 404 lists what is copied, and only those.
       return selectFamilies(
-        copied().map((family) => family.name),
+        copied()
+          .map((family) => family.name)
+          .filter((key) => readsSource(scope.caller, splitFamilyKey(key).source)),
         scope,
-      ).filter((key) => readsSource(scope.caller, splitFamilyKey(key).source));
+      );
     } catch (error) {
       if (!(error instanceof FamilySelectionError)) throw error;
       const message = `${error.option}: ${error.message}`;

@@ -188,6 +188,13 @@ describe("the sync controls of another source's families", () => {
       expect((await familiesOf('/api/sync/state')).find((f) => f.family === 'bcs')).toMatchObject({
         paused: false,
       });
+      // A family of its own source that is not copied: the 404 lists the key's families alone.
+      const missing = await call('GET', '/api/sync/state?source=acme&family=partners', key);
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json()).toEqual({
+        error: 'UNKNOWN_FAMILY',
+        message: 'family: "acme.partners" is not copied here (copied: acme.bcs)',
+      });
     } finally {
       await h.db.db.delete(syncFailure);
     }

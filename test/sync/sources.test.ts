@@ -202,15 +202,19 @@ describe('two sources in one runtime', () => {
         ).statusCode,
       ).toBe(201);
       expect(
-        (await call('POST', '/api/changes/subscriptions', acmeAdmin.key, { name: 'acme', url }))
-          .statusCode,
+        (
+          await call('POST', '/api/changes/subscriptions', acmeAdmin.key, {
+            name: 'acme-portal',
+            url,
+          })
+        ).statusCode,
       ).toBe(201);
       expect(await names(KEYS.admin.key)).toEqual([
-        ['acme', ['acme.bcs']],
+        ['acme-portal', ['acme.bcs']],
         ['all', []],
         ['bcs', ['bcs', 'acme.bcs']],
       ]);
-      expect(await names(acmeAdmin.key)).toEqual([['acme', ['acme.bcs']]]);
+      expect(await names(acmeAdmin.key)).toEqual([['acme-portal', ['acme.bcs']]]);
       for (const [method, path] of [
         ['GET', '/api/changes/subscriptions/all'],
         ['POST', '/api/changes/subscriptions/bcs/replay'],
@@ -221,7 +225,7 @@ describe('two sources in one runtime', () => {
             .statusCode,
         ).toBe(404);
       expect(
-        (await call('DELETE', '/api/changes/subscriptions/acme', acmeAdmin.key)).statusCode,
+        (await call('DELETE', '/api/changes/subscriptions/acme-portal', acmeAdmin.key)).statusCode,
       ).toBe(204);
       for (const name of ['all', 'bcs'])
         expect(

@@ -208,7 +208,7 @@ export const TRYTON_SETTINGS = {
 export const HTTP_SETTINGS = {
   API_KEYS: setting(optionalText(), {
     description:
-      "Comma-separated name:role:sha256hex[:source+source] entries (role: reader, operator, admin); a key given sources reads only those sources' copies and changes (docs/sources.md). `npm run apikey` makes one.",
+      "Comma-separated name:role:sha256hex[:source+source] entries (role: reader, operator, admin); a key given sources reads and controls only those sources' copies, changes, jobs and subscriptions, and none of the deployment's own surfaces (metrics, API docs, Tryton gateway: docs/sources.md). `npm run apikey` makes one.",
     secret: true,
   }),
   PORT: defaulted(wholeNumber('a TCP port', 0, 65_535), '3000', {
@@ -217,11 +217,11 @@ export const HTTP_SETTINGS = {
   HOST: defaulted(z.string().trim(), '0.0.0.0', { description: 'API listen address.' }),
   WORKER_HTTP_PORT: defaulted(wholeNumber('a TCP port', 0, 65_535), '3001', {
     description:
-      "Worker's health and metrics port (/health/live, /health/ready, and /metrics for an operator key unless WORKER_METRICS_HOST), on HOST; 0 picks a free one.",
+      "Worker's health and metrics port (/health/live, /health/ready, and /metrics for an operator key of every source unless WORKER_METRICS_HOST), on HOST; 0 picks a free one.",
   }),
   WORKER_METRICS_HOST: setting(optionalText(), {
     description:
-      "An address of its own for the worker's /metrics (one only Prometheus reaches, e.g. a pod's internal interface): served there on WORKER_METRICS_PORT with no key, and no longer on WORKER_HTTP_PORT. Unset: /metrics on WORKER_HTTP_PORT answers an operator key of API_KEYS (Bearer) only.",
+      "An address of its own for the worker's /metrics (one only Prometheus reaches, e.g. a pod's internal interface): served there on WORKER_METRICS_PORT with no key, and no longer on WORKER_HTTP_PORT. Unset: /metrics on WORKER_HTTP_PORT answers an operator key of API_KEYS (Bearer) of every source only.",
   }),
   WORKER_METRICS_PORT: defaulted(wholeNumber('a TCP port', 0, 65_535), '9464', {
     description: 'With WORKER_METRICS_HOST: the port of /metrics; 0 picks a free one.',
@@ -252,7 +252,7 @@ export const HTTP_SETTINGS = {
   }),
   API_DOCS: defaulted(oneOf(['public', 'protected', 'off']), 'protected', {
     description:
-      'The OpenAPI document and page at /docs: public, protected (a reader key, Bearer or Basic) or off. The demo serves them public.',
+      "The OpenAPI document and page at /docs: public, protected (a key of every source, Bearer or Basic: it describes every source's routes and models) or off. The demo serves them public.",
   }),
   API_STATEMENT_TIMEOUT_MS: defaulted(
     wholeNumber('a whole number of milliseconds', 100, 600_000),

@@ -2,9 +2,10 @@
  * API keys: `Authorization: Bearer <key>`, checked against the SHA-256 hashes of `API_KEYS` in
  * constant time. Each key has a role; `app.authorize(role)` is the onRequest hook a route uses to
  * demand at least that role, before its body is read; `app.authorize(role, source)` for a route
- * that serves one source's copy (docs/sources.md). No key → 401, too low a role or a key limited
- * to other sources → 403, a key with as many requests in flight as it may have → 429
- * (in-flight.ts).
+ * that serves one source's copy, and `app.authorize(role, DEPLOYMENT)` for one that serves the
+ * deployment's own (its metrics, the Tryton gateway), which a key limited to sources never reads
+ * (docs/sources.md). No key → 401, too low a role or a key limited to other sources → 403, a key
+ * with as many requests in flight as it may have → 429 (in-flight.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
@@ -37,13 +38,31 @@ export const sourceRefused = (caller: Caller, source: string): HttpError =>
     `the key "${caller.name}" reads the sources ${caller.sources!.join(', ')} only, not ${source}`,
   );
 
+/**
+ * What serves the deployment as a whole, every source at once (its metrics, its API document, the
+ * Tryton gateway, why a part is down): for a key of every source, never for one limited to some.
+ */
+export const DEPLOYMENT = Symbol('deployment');
+
+/** Whether `caller` reads the deployment's own surfaces: a key of every source does. */
+export const readsDeployment = (caller: Caller | undefined): boolean =>
+  caller !== undefined && caller.sources === undefined;
+
+/** The 403 of a caller limited to sources, on one of the deployment's own surfaces. */
+export const deploymentRefused = (caller: Caller, what: string): HttpError =>
+  new HttpError(
+    403,
+    'FORBIDDEN',
+    `${what} is the deployment's, for a key of every source: the key "${caller.name}" reads the sources ${caller.sources!.join(', ')} only`,
+  );
+
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * An onRequest hook that lets through callers with at least `role`, and with `source`, only
-     * those that read that source.
+     * An onRequest hook that lets through callers with at least `role`; with `source`, only those
+     * that read that source; with DEPLOYMENT, only those that read every source.
      */
-    authorize(role: ApiRole, source?: string): onRequestHookHandler;
+    authorize(role: ApiRole, source?: string | typeof DEPLOYMENT): onRequestHookHandler;
     /** The caller a raw key belongs to, if any (for bull-board's basic auth). */
     identify(key: string): Caller | undefined;
     /**
@@ -131,41 +150,48 @@ export const apiKeyAuth = fp(
     app.decorateRequest('caller', undefined);
     app.decorate('identify', identify);
     app.decorate('callerOf', callerOf);
-    app.decorate('authorize', (role: ApiRole, source?: string): onRequestHookHandler => {
-      return (request, reply, done) => {
-        const key = bearerKey(request);
-        const caller = key ? callerOf(request) : undefined;
-        if (!caller) {
-          done(
-            new HttpError(
-              401,
-              'UNAUTHORIZED',
-              key ? 'unknown API key' : 'an API key is required: Authorization: Bearer <key>',
-              {
-                headers: { 'www-authenticate': 'Bearer' },
-              },
-            ),
-          );
-          return;
-        }
-        request.caller = caller;
-        if (!hasRole(caller.role, role)) {
-          done(
-            new HttpError(
-              403,
-              'FORBIDDEN',
-              `this route needs the ${role} role; the key "${caller.name}" has ${caller.role}`,
-            ),
-          );
-          return;
-        }
-        if (source !== undefined && !readsSource(caller, source)) {
-          done(sourceRefused(caller, source));
-          return;
-        }
-        done(inFlight.take(request, reply, caller.name));
-      };
-    });
+    app.decorate(
+      'authorize',
+      (role: ApiRole, source?: string | typeof DEPLOYMENT): onRequestHookHandler => {
+        return (request, reply, done) => {
+          const key = bearerKey(request);
+          const caller = key ? callerOf(request) : undefined;
+          if (!caller) {
+            done(
+              new HttpError(
+                401,
+                'UNAUTHORIZED',
+                key ? 'unknown API key' : 'an API key is required: Authorization: Bearer <key>',
+                {
+                  headers: { 'www-authenticate': 'Bearer' },
+                },
+              ),
+            );
+            return;
+          }
+          request.caller = caller;
+          if (!hasRole(caller.role, role)) {
+            done(
+              new HttpError(
+                403,
+                'FORBIDDEN',
+                `this route needs the ${role} role; the key "${caller.name}" has ${caller.role}`,
+              ),
+            );
+            return;
+          }
+          if (source === DEPLOYMENT && !readsDeployment(caller)) {
+            done(deploymentRefused(caller, `${request.method} ${request.routeOptions.url}`));
+            return;
+          }
+          if (typeof source === 'string' && !readsSource(caller, source)) {
+            done(sourceRefused(caller, source));
+            return;
+          }
+          done(inFlight.take(request, reply, caller.name));
+        };
+      },
+    );
   },
   { name: 'api-key-auth' },
 );

@@ -1,13 +1,16 @@
 /**
  * OpenAPI 3 from the routes' zod schemas, served as JSON at `/docs/json` and as a UI at `/docs`
- * — to anyone (`public`), to callers with a reader key (`protected`: Bearer, or Basic with the
- * key as the password so a browser can open the page), or not at all (`off`).
+ * — to anyone (`public`), to callers with a key of every source (`protected`: Bearer, or Basic
+ * with the key as the password so a browser can open the page), or not at all (`off`). The
+ * document describes every source's routes and models (their fields, Studio's included): it is the
+ * deployment's, so a key limited to sources is refused it (docs/sources.md).
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import type { ErrorBody } from '../http-error.js';
 
 export const docsPlugin = fp(
   async (
@@ -41,7 +44,16 @@ export const docsPlugin = fp(
     });
     if (options.access === 'off') return;
     const protect = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      if (app.callerOf(request)) return done();
+      const caller = app.callerOf(request);
+      if (caller?.sources !== undefined) {
+        const body: ErrorBody = {
+          error: 'FORBIDDEN',
+          message: `the API docs describe every source's routes: the key "${caller.name}" reads the sources ${caller.sources.join(', ')} only`,
+        };
+        void reply.code(403).send(body);
+        return;
+      }
+      if (caller) return done();
       void reply
         .code(401)
         .headers({ 'www-authenticate': 'Basic realm="erp-bridge docs", charset="UTF-8"' })

@@ -1,7 +1,11 @@
-/** Times every request into the HTTP histogram and serves `/metrics` (operator key). */
+/**
+ * Times every request into the HTTP histogram and serves `/metrics` (an operator key of every
+ * source: every source's series are in it, docs/sources.md).
+ */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppMetrics } from '../metrics.js';
+import { DEPLOYMENT } from './api-key-auth.js';
 
 export const metricsPlugin = fp(
   (app: FastifyInstance, { metrics }: { metrics: AppMetrics }) => {
@@ -17,7 +21,7 @@ export const metricsPlugin = fp(
     app.get(
       '/metrics',
       {
-        onRequest: app.authorize('operator'),
+        onRequest: app.authorize('operator', DEPLOYMENT),
         schema: { tags: ['health'], summary: 'Prometheus metrics', hide: false },
       },
       async (_request, reply) => {

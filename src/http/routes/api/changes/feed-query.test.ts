@@ -33,12 +33,20 @@ describe("the feed's filter over several sources", () => {
     const portal = { name: 'portal', role: 'reader' as const, sources: ['acme'] };
     expect(filterOf(families, {}, portal).families).toEqual(['acme.bcs']);
     expect(filterOf(families, { family: ['bcs'] }, portal).families).toEqual(['acme.bcs']);
-    expect(() => filterOf(families, { source: ['default'] }, portal)).toThrow(
-      'the key "portal" reads the sources acme only, not default',
-    );
-    expect(() => filterOf(families, { family: ['partners'] }, portal)).toThrow(
-      'the key "portal" reads none of the families asked for',
-    );
+    // Another source is refused alike whether it is copied or not, and what the answers list as
+    // copied is the key's: it learns nothing of another source's names, families or models.
+    for (const source of ['default', 'globex'])
+      expect(() => filterOf(families, { source: [source] }, portal)).toThrow(
+        `the key "portal" reads the sources acme only, not ${source}`,
+      );
+    for (const family of ['partners', 'moves'])
+      expect(() => filterOf(families, { family: [family] }, portal)).toThrow(
+        `family: "${family}" is not copied here (copied: bcs)`,
+      );
+    for (const model of ['res.partner', 'account.move'])
+      expect(() => filterOf(families, { model: [model] }, portal)).toThrow(
+        `model: "${model}" is not copied here`,
+      );
   });
 
   it('refuses a source, a family or a model not copied here, or outside the sources asked', () => {

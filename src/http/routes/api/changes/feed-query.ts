@@ -12,7 +12,7 @@ import { decodePosition, encodePosition, FeedPositionError } from '../../../../f
 import type { FeedFilter } from '../../../../feed/read-changes.js';
 import type { SubscriptionView } from '../../../../feed/subscription-status.js';
 import { HttpError } from '../../../http-error.js';
-import { readsSource, type Caller } from '../../../plugins/api-key-auth.js';
+import { readsSource, sourceRefused, type Caller } from '../../../plugins/api-key-auth.js';
 
 const nameList = (what: string) =>
   z
@@ -59,12 +59,16 @@ export function filterOf(
   },
   caller?: Caller,
 ): FeedFilter {
+  // A key limited to sources reads their changes and no other's (docs/sources.md): another
+  // source named is a 403 whether it is copied or not, and what an answer lists as copied is
+  // what the key reads.
+  const refused = (query.source ?? []).find((source) => !readsSource(caller, source));
+  if (refused !== undefined) throw sourceRefused(caller!, refused);
   // Unfiltered, the families this API serves: the feed may hold another's (a family no longer
   // copied, or copied by workers this API is not configured for), which no route here answers.
-  const served = [...families.all, ...families.unavailable].map((family) => ({
-    key: family.name,
-    ...splitFamilyKey(family.name),
-  }));
+  const served = [...families.all, ...families.unavailable]
+    .map((family) => ({ key: family.name, ...splitFamilyKey(family.name) }))
+    .filter((family) => readsSource(caller, family.source));
   const unknown = (what: 'source' | 'family', names: readonly string[] | undefined) => {
     const known = [...new Set(served.map((family) => family[what]))];
     const missing = (names ?? []).find((name) => !known.includes(name));
@@ -80,18 +84,9 @@ export function filterOf(
   // An empty list asks for no filter, as an absent one (a subscription's body defaults to it).
   const sources = query.source?.length ? query.source : undefined;
   const named = query.family?.length ? query.family : undefined;
-  // A key limited to sources reads their changes and no other's (docs/sources.md).
-  const refused = (query.source ?? []).find((source) => !readsSource(caller, source));
-  if (refused !== undefined)
-    throw new HttpError(
-      403,
-      'FORBIDDEN',
-      `the key "${caller!.name}" reads the sources ${caller!.sources!.join(', ')} only, not ${refused}`,
-    );
   const selected = served
     .filter(
       (family) =>
-        readsSource(caller, family.source) &&
         (sources === undefined || sources.includes(family.source)) &&
         (named === undefined || named.includes(family.family)),
     )

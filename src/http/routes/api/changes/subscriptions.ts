@@ -62,6 +62,18 @@ function asHttpError(error: unknown): unknown {
   return error;
 }
 
+/**
+ * Why a key limited to sources may not take this name, if it may not: a subscription's name is
+ * the deployment's (unique across sources), so such a key takes names in its sources' own,
+ * `<source>-…`, which another source's key cannot. A name taken (a 409) is then one of its own
+ * sources' names, never news of another source's subscription (docs/sources.md).
+ */
+function namespaceProblem(caller: Caller | undefined, name: string): string | undefined {
+  if (caller?.sources === undefined) return undefined;
+  if (caller.sources.some((source) => name.startsWith(`${source}-`))) return undefined;
+  return `the key "${caller.name}" is limited to sources: it names its subscriptions after one of them (${caller.sources.map((source) => `${source}-…`).join(', ')})`;
+}
+
 export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = (
   app,
   { db, families, queues, secrets },
@@ -151,6 +163,8 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
     },
     async (request, reply) => {
       const { name, url, families: wanted, models, from } = request.body;
+      const unnamed = namespaceProblem(request.caller, name);
+      if (unnamed) throw new HttpError(400, 'BAD_REQUEST', `body.name: ${unnamed}`);
       const filter = filterOf(families, { family: wanted, model: models }, request.caller);
       // Families named are each source's of that name, as on a pull; a key limited to sources
       // subscribes to theirs, named: none would be every family.

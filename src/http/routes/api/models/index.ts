@@ -304,5 +304,23 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
       },
     );
   }
+
+  // What no route above answers, under a source's routes: 403 to a key that does not read that
+  // source, whether it is copied or not and whatever the model, as its copied models' routes
+  // answer; else the 404 of an unknown route. A key limited to sources learns no other source's
+  // name, nor which models it copies, from a 403 on one path and a 404 on the next.
+  for (const [url, sourceOf] of [
+    ['/api/models/*', () => DEFAULT_SOURCE],
+    ['/api/sources/:source/*', (params: unknown) => (params as { source: string }).source],
+  ] as const)
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url,
+      schema: { hide: true },
+      onRequest(request, reply, done) {
+        app.authorize('reader', sourceOf(request.params)).call(this, request, reply, done);
+      },
+      handler: (_request, reply) => reply.callNotFound(),
+    });
   return Promise.resolve();
 };
