@@ -82,6 +82,8 @@ shutdown.add('database', () => db.close());
 // The sources this worker copies (SYNC_SOURCES), each from its own Odoo (docs/sources.md).
 const copying = copiedSources(config.sources, config.sync.sources);
 const sources = copying.others;
+// The default source's Odoo where this worker copies it; else none, and no secret of it read.
+const defaultOdoo = copying.withDefault ? config.odoo : undefined;
 // A family waiting for migrate is named in a warning; the others are copied meanwhile.
 const families = await loadFamilies(db.db, config.sync.families, logger, copying).catch(
   (error: unknown) => refuseToStart(shutdown, logger, error),
@@ -89,7 +91,7 @@ const families = await loadFamilies(db.db, config.sync.families, logger, copying
 const metrics = createWorkerMetrics();
 const runtime = createSyncRuntimeFromConfig({
   config,
-  odoo: config.odoo!,
+  odoo: defaultOdoo,
   sources,
   db: db.db,
   families,
@@ -99,7 +101,7 @@ const runtime = createSyncRuntimeFromConfig({
   withKeyLifecycle: true,
 });
 registerQueueMetrics(metrics.registry, runtime.queues);
-const keyLifecycle = runtime.odoo.lifecycle;
+const keyLifecycle = runtime.odoo?.lifecycle;
 // Each source's key: the default source's, and each other's its own.
 const keyLifecycles = [
   ...(keyLifecycle ? [{ source: DEFAULT_SOURCE, lifecycle: keyLifecycle }] : []),
@@ -274,10 +276,11 @@ const webhookRequeue = startWebhookRequeue(
 shutdown.add('webhook requeue', () => webhookRequeue.stop());
 runtime.start();
 liveness.start();
-// The transport is chosen here, once, so the start line says which and why; an Odoo away at
-// boot is chosen at the first call instead. The key's lifecycle then checks it at once.
-const bootSignal = () => AbortSignal.timeout(config.odoo!.timeoutMs);
-const odooTransport = await runtime.odoo.client
+// The default source's transport is chosen here, once, so the start line says which and why; an
+// Odoo away at boot (and another source's) is chosen at the first call instead. The key's
+// lifecycle then checks it at once. Neither is asked in a worker that does not copy it.
+const bootSignal = () => AbortSignal.timeout(defaultOdoo!.timeoutMs);
+const odooTransport = await runtime.odoo?.client
   .transport({ signal: bootSignal() })
   .catch((error: unknown) => ({ pending: `not chosen yet: ${describeError(error)}` }));
 const odooApiKey = await keyLifecycle?.check(bootSignal()).then(
@@ -295,7 +298,7 @@ logger.info(
     everyMs: config.sync.everyMs,
     reconcileCron: config.sync.reconcileCron,
     concurrency: config.sync.concurrency,
-    odoo: redactUrl(config.odoo!.url),
+    ...(defaultOdoo ? { odoo: redactUrl(defaultOdoo.url) } : {}),
     ...(sources.length > 0
       ? {
           sources: Object.fromEntries(

@@ -170,7 +170,7 @@ try {
   } else {
     const runtime = createSyncRuntimeFromConfig({
       config,
-      odoo: config.odoo!,
+      odoo: copied.withDefault ? config.odoo : undefined,
       sources,
       db: db.db,
       families,

@@ -51,6 +51,15 @@ class UnknownSourceError extends AppError {
   }
 }
 
+/** A runtime built for no source's Odoo: a composition root's mistake, said plainly. */
+class NoSourceCopiedError extends AppError {
+  constructor() {
+    super('NO_SOURCE_COPIED', 'a sync runtime needs the Odoo of a source it copies', {
+      retryable: false,
+    });
+  }
+}
+
 /** How long a worker process trusts its list of Odoo stored fields and the user's context. */
 const SCHEMA_TTL_MS = 10 * 60_000;
 
@@ -109,8 +118,8 @@ export interface SyncRuntimeInput {
   db: Db;
   /** Every family copied, the other sources' among them (keyed `<source>.<family>`). */
   families: Families;
-  /** The default source's Odoo. */
-  odoo: OdooSource;
+  /** The default source's Odoo; none in a process that does not copy it (SYNC_SOURCES). */
+  odoo?: OdooSource;
   /** The other sources' Odoo. */
   sources?: readonly SourceOdoo[];
   logger: Logger;
@@ -121,13 +130,21 @@ export interface SyncRuntimeInput {
   settings: RuntimeSettings;
 }
 
-/** The runtime's settings as the configuration gives them. */
-export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): RuntimeSettings {
+/**
+ * The runtime's settings as the configuration gives them: the pages' bounds are the
+ * environment's, the same in every source's `odoo`; the context, the default source's (`odoo`
+ * when this process copies it).
+ */
+function syncSettingsFromConfig(
+  config: Config,
+  pages: Pick<OdooConfig, 'pageSize' | 'pageMaxBytes'>,
+  odoo: OdooConfig | undefined,
+): RuntimeSettings {
   return {
     leaseSeconds: config.sync.leaseSeconds,
     overlapSeconds: config.sync.overlapSeconds,
-    pageSize: odoo.pageSize,
-    pageMaxBytes: odoo.pageMaxBytes,
+    pageSize: pages.pageSize,
+    pageMaxBytes: pages.pageMaxBytes,
     reconcileMinRatio: config.sync.reconcileMinRatio,
     verifyCycleDays: config.sync.verifyCycleDays,
     failureBackoffBaseMs: config.sync.everyMs,
@@ -135,12 +152,16 @@ export function syncSettingsFromConfig(config: Config, odoo: OdooConfig): Runtim
     jobAttempts: config.sync.jobAttempts,
     jobLockMs: config.sync.jobLockMs,
     runPagesInFlight: config.sync.runPagesInFlight,
-    odooContext: odoo.context,
+    odooContext: odoo?.context,
     feed: feedSettingsFromConfig(config.feed),
   };
 }
 
 export interface SyncRuntime {
+  /**
+   * What every job reads besides its Odoo (the database, the families): the default source's
+   * deps, or the first source's in a process that does not copy the default one.
+   */
   readonly sync: SyncDeps;
   /** The sync's dependencies for a family's source (see WorkerContext). */
   syncOf(family: string): SyncDeps;
@@ -186,13 +207,17 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
       createDbSchemaStore(input.db, context),
     ),
   });
-  const sync = depsOf(input.odoo, settings.odooContext);
   const bySource = new Map<string, SyncDeps>([
-    [DEFAULT_SOURCE, sync],
+    ...(input.odoo ? [[DEFAULT_SOURCE, depsOf(input.odoo, settings.odooContext)] as const] : []),
     ...(input.sources ?? []).map(
       (source) => [source.name, depsOf(source.odoo, source.context)] as const,
     ),
   ]);
+  // What every job reads besides its Odoo (the database, the families): the default source's
+  // deps, or the first source's in a process that does not copy it. A job's Odoo is always its
+  // family's source's (syncOf).
+  const [sync] = bySource.values();
+  if (!sync) throw new NoSourceCopiedError();
   const syncOf = (family: string): SyncDeps => {
     const { source } = splitFamilyKey(family);
     const deps = bySource.get(source);
@@ -293,8 +318,11 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
 export interface ConfiguredSyncRuntime extends SyncRuntime {
   /** The queues' store and the fleet's shared state (src/queues/open-queue-stores.ts). */
   readonly stores: QueueStores;
-  /** The Odoo client, and in a worker its API key's lifecycle (started by the caller). */
-  readonly odoo: OdooLink;
+  /**
+   * The default source's Odoo client, and in a worker its API key's lifecycle (started by the
+   * caller); none in a process that does not copy it.
+   */
+  readonly odoo: OdooLink | undefined;
   /** The other sources' Odoo clients and key lifecycles, by source (started by the caller). */
   readonly sourceLinks: ReadonlyMap<string, OdooLink>;
 }
@@ -305,7 +333,8 @@ export interface ConfiguredSyncRuntime extends SyncRuntime {
  */
 export function createSyncRuntimeFromConfig(input: {
   config: Config;
-  odoo: OdooConfig;
+  /** The default source's Odoo; none in a process that does not copy it (SYNC_SOURCES). */
+  odoo: OdooConfig | undefined;
   /** The other sources copied (docs/sources.md): each called with a client of its own. */
   sources?: readonly SourceConfig[];
   db: Db;
@@ -338,15 +367,16 @@ export function createSyncRuntimeFromConfig(input: {
       ...(input.odooObserver ? { observer: input.odooObserver(source) } : {}),
       withLifecycle: input.withKeyLifecycle === true,
     });
-  const link = linkTo(input.odoo, DEFAULT_SOURCE);
+  const link = input.odoo && linkTo(input.odoo, DEFAULT_SOURCE);
   const sourceLinks = new Map(
     (input.sources ?? []).map((source) => [source.name, linkTo(source.odoo, source.name)] as const),
   );
-  const odoo = link.client;
+  const anyOdoo = input.odoo ?? input.sources?.[0]?.odoo;
+  if (!anyOdoo) throw new NoSourceCopiedError();
   const runtime = createSyncRuntime({
     db: input.db,
     families: input.families,
-    odoo,
+    ...(link ? { odoo: link.client } : {}),
     sources: (input.sources ?? []).map((source) => ({
       name: source.name,
       odoo: sourceLinks.get(source.name)!.client,
@@ -356,7 +386,7 @@ export function createSyncRuntimeFromConfig(input: {
     logger,
     backend: stores.backend,
     flags: createNudgeFlags(stores.shared),
-    settings: syncSettingsFromConfig(config, input.odoo),
+    settings: syncSettingsFromConfig(config, anyOdoo, input.odoo),
   });
   return {
     ...runtime,
@@ -364,7 +394,7 @@ export function createSyncRuntimeFromConfig(input: {
     odoo: link,
     sourceLinks,
     async close(deadlineMs) {
-      const links = [link, ...sourceLinks.values()];
+      const links = [...(link ? [link] : []), ...sourceLinks.values()];
       for (const one of links) one.lifecycle?.stop();
       await runtime.close(deadlineMs);
       await Promise.all(links.map((one) => one.client.close()));

@@ -139,7 +139,7 @@ try {
   const families = await loadFamilies(db.db, config.sync.families, logger);
   const runtime = createSyncRuntimeFromConfig({
     config,
-    odoo: config.odoo!,
+    odoo: config.odoo,
     db: db.db,
     families,
     logger,

@@ -13,6 +13,10 @@ export function renderEnvExample(): string {
     '# erp-bridge configuration: every key the processes read.',
     '# The api, the worker and the CLI refuse to boot with a missing or bad value and name every bad key.',
     '# Commented lines show defaults; empty keys have none (see the README for which are required).',
+    '# Give each process only the secrets it reads: the API no Odoo secret (ODOO_PASSWORD, ODOO_API_KEY,',
+    "# ODOO_API_KEY_SECRET*, a source's credentials), the workers and migrate no TRYTON_PASSWORD, and a",
+    '# worker limited to some sources (SYNC_SOURCES) their credentials alone. docker-compose.yml keeps',
+    "# Odoo's secrets from the API and Tryton's from the others; deploy/kubernetes has a Secret for each.",
     '',
   ];
   for (const doc of ENV_KEYS) {

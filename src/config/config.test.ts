@@ -327,6 +327,19 @@ describe('loadConfig', () => {
     ).toEqual(['ODOO_API_KEY', 'ODOO_API_KEY_SECRET', 'ODOO_PASSWORD']);
   });
 
+  it('gives the API no Odoo secret, even one its environment holds', () => {
+    const secrets = {
+      ODOO_PASSWORD: 'odoo-s3cret-password',
+      ODOO_API_KEY: 'odoo-s3cret-key',
+      ODOO_API_KEY_SECRET: 'odoo-s3cret-sealing-secret-of-32-characters',
+      ODOO_API_KEY_SECRET_PREVIOUS: 'odoo-s3cret-previous-secret-of-32-characters',
+    };
+    const config = loadConfig({ ...production, ...secrets }, api);
+    expect(config.odoo).toBeUndefined();
+    expect(config.odooLink).toMatchObject({ url: 'http://odoo:8069', database: 'prod' });
+    expect(JSON.stringify(config)).not.toMatch(/odoo-s3cret/);
+  });
+
   it('refuses ODOO_PROTOCOL=json2 without ODOO_API_KEY: JSON-2 never takes the password', () => {
     const json2 = { ...production, ODOO_PROTOCOL: 'json2' };
     expect(problemsOf(() => loadConfig(json2, worker)).problems).toEqual([

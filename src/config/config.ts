@@ -85,13 +85,22 @@ export interface Config {
   readonly queues: QueueConfig;
   readonly redis: RedisConfig;
   /**
-   * Undefined in demo mode, where the bundled sandbox stands in, and in the API when it was not
-   * given the sync user's secret: it calls no Odoo.
+   * The default source's Odoo, in a process that calls it: undefined in demo mode, where the
+   * bundled sandbox stands in, in the API (it calls no Odoo, and reads no secret of it even when
+   * its environment holds one), and in a worker or the sync CLI that does not copy it
+   * (SYNC_SOURCES).
    */
   readonly odoo?: OdooConfig;
-  /** The Odoo link as the API's status shows it: set whenever ODOO_URL, _DATABASE, _USERNAME are. */
+  /**
+   * The Odoo link as the API's status shows it: set whenever ODOO_URL, _DATABASE, _USERNAME are;
+   * without any secret (the key, or what seals it: the workers write what it shows).
+   */
   readonly odooLink?: OdooLinkConfig;
-  /** The Odoo databases copied (docs/sources.md): `default` (ODOO_*'s, `odoo`) first when set. */
+  /**
+   * The Odoo databases copied (docs/sources.md): `default` (ODOO_*'s, `odoo`) first when this
+   * process reads its secret; each source of the file with its credentials when it copies it,
+   * with none otherwise.
+   */
   readonly sources: readonly SourceConfig[];
   readonly sync: {
     readonly families: FamiliesConfig;
@@ -219,11 +228,13 @@ export function loadConfig(
       problems.push({ key, message: 'is required' });
     }
   };
-  // The API calls no Odoo: it names the link (for its status), never needs its secrets.
+  // The API calls no Odoo: it names the link (for its status), never reads its secrets.
   const callsOdoo = options.role !== 'api';
+  const readsSecretsOf = secretsReader(env, options.role);
   const requireOdoo = () => {
     for (const key of ODOO_KEYS) missing(key);
-    if (callsOdoo && !ODOO_SECRET_KEYS.some((key) => env[key]?.trim())) missing('ODOO_PASSWORD');
+    if (readsSecretsOf(DEFAULT_SOURCE) && !ODOO_SECRET_KEYS.some((key) => env[key]?.trim()))
+      missing('ODOO_PASSWORD');
   };
 
   if (options.mode === 'production') {
@@ -243,7 +254,10 @@ export function loadConfig(
     requireOdoo();
   }
   const parsedEnv = parsed.success ? parsed.data : undefined;
-  checkApiKeyLifecycle(env, parsedEnv, problems, callsOdoo);
+  checkApiKeyLifecycle(env, parsedEnv, problems, {
+    readsKey: readsSecretsOf(DEFAULT_SOURCE),
+    renews: callsOdoo,
+  });
   if (TRYTON_KEYS.some((key) => env[key])) {
     for (const key of TRYTON_KEYS) missing(key);
   }
@@ -267,7 +281,7 @@ export function loadConfig(
     options.codeFamilies,
     families,
     problems,
-    callsOdoo,
+    readsSecretsOf,
   );
   const selectedSources = selectSources(env, parsedEnv, declaredSources, problems);
   // A key limited to a source no one declared would read nothing: a typo, said at boot.
@@ -345,10 +359,30 @@ export function loadConfig(
           removed: subscriptions.removed,
         },
         allowedHosts: allowedHosts.rules,
+        readsDefaultSecret: readsSecretsOf(DEFAULT_SOURCE),
       },
       options,
     ),
   );
+}
+
+/**
+ * Whose Odoo secrets a process of `role` reads (docs/sources.md, "Credentials by reference"):
+ * the API none, even those its environment holds (it calls no Odoo); a worker and the sync CLI
+ * those of the sources they copy (SYNC_SOURCES, every one when unset), so that a worker of one
+ * source starts with that source's credentials alone; migrate and the demo every one.
+ */
+function secretsReader(
+  env: Readonly<Record<string, string | undefined>>,
+  role: ConfigRole,
+): (source: string) => boolean {
+  if (role === 'api') return () => false;
+  if (role !== 'worker' && role !== 'cli') return () => true;
+  const copied = (env.SYNC_SOURCES ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  return (source) => copied.length === 0 || copied.includes(source);
 }
 
 /**
@@ -418,10 +452,12 @@ function build(
     sources: { declared: readonly DeclaredSource[]; selected: readonly string[] };
     subscriptions: DeclaredSubscriptions;
     allowedHosts: ReceiverAddressRules;
+    /** Whether this process reads ODOO_*'s secret: it calls the default source's Odoo. */
+    readsDefaultSecret: boolean;
   },
   options: LoadConfigOptions,
 ): Config {
-  const odoo = odooConfigFrom(env);
+  const odoo = parsed.readsDefaultSecret ? odooConfigFrom(env) : undefined;
   const odooLink = odooLinkConfigFrom(env);
   const tryton: TrytonConfig | undefined =
     env.TRYTON_RPC_URL && env.TRYTON_DATABASE && env.TRYTON_USER && env.TRYTON_PASSWORD

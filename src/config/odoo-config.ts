@@ -59,7 +59,10 @@ export interface OdooLinkConfig {
   readonly database: string;
   readonly username: string;
   readonly apiKeyLifecycle: OdooApiKeyConfig;
-  /** Whether this process has ODOO_API_KEY (else the link's row says whether workers use one). */
+  /**
+   * The key, where a process that calls this Odoo shows its link (the sync CLI's status); never
+   * in the API's, whose link's row says whether the workers use one.
+   */
   readonly apiKey?: string;
 }
 
@@ -87,23 +90,25 @@ export function defaultOdooBudget(): OdooBudgetConfig {
 /**
  * The API key's renewal needs the key it renews from and the secret its successor is stored
  * under, and must leave time: a key renewed when fewer days remain than a new one lasts. Only
- * processes that call Odoo renew (`callsOdoo`): the API asks for neither.
+ * processes that call Odoo renew (`renews`): the API asks for neither; ODOO_API_KEY only where it
+ * is read (`readsKey`: a process that calls the default source's Odoo), the secret wherever keys
+ * are renewed (every source's is sealed under it).
  */
 export function checkApiKeyLifecycle(
   env: Readonly<Record<string, string | undefined>>,
   parsed: Env | undefined,
   problems: { key: string; message: string }[],
-  callsOdoo: boolean,
+  { readsKey, renews }: { readsKey: boolean; renews: boolean },
 ): void {
   // JSON-2 takes an API key only: a password sent as one is refused by Odoo 19 (401).
-  if (callsOdoo && parsed?.ODOO_PROTOCOL === 'json2' && !env.ODOO_API_KEY?.trim())
+  if (readsKey && parsed?.ODOO_PROTOCOL === 'json2' && !env.ODOO_API_KEY?.trim())
     problems.push({
       key: 'ODOO_API_KEY',
       message:
         'is required with ODOO_PROTOCOL=json2: JSON-2 takes an API key, never the password (Preferences → Account Security → New API Key)',
     });
-  if (parsed?.ODOO_API_KEY_ROTATE !== true || !callsOdoo) return;
-  if (!env.ODOO_API_KEY?.trim())
+  if (parsed?.ODOO_API_KEY_ROTATE !== true || !renews) return;
+  if (readsKey && !env.ODOO_API_KEY?.trim())
     problems.push({
       key: 'ODOO_API_KEY',
       message: 'is required with ODOO_API_KEY_ROTATE=true: a key is renewed from the key itself',
@@ -120,29 +125,39 @@ export function checkApiKeyLifecycle(
     });
 }
 
-/** The link, whenever the keys that name an Odoo and its user are set. */
+/**
+ * The link, whenever the keys that name an Odoo and its user are set: what the API's status
+ * shows, read without any secret (neither the key nor what seals it): whether a key is in use,
+ * and its state, are what the workers wrote in the link's row.
+ */
 export function odooLinkConfigFrom(env: Env): OdooLinkConfig | undefined {
   return env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME
     ? {
         url: env.ODOO_URL.replace(/\/+$/, ''),
         database: env.ODOO_DATABASE,
         username: env.ODOO_USERNAME,
-        apiKeyLifecycle: apiKeyLifecycleFrom(env, env.ODOO_API_KEY_EXPIRES_AT),
-        ...(env.ODOO_API_KEY ? { apiKey: env.ODOO_API_KEY } : {}),
+        apiKeyLifecycle: apiKeyLifecycleFrom(env, env.ODOO_API_KEY_EXPIRES_AT, false),
       }
     : undefined;
 }
 
-/** `expiresAt` is one key's own (ODOO_API_KEY_EXPIRES_AT is ODOO_API_KEY's); the rest is the fleet's. */
-function apiKeyLifecycleFrom(env: Env, expiresAt: Date | undefined): OdooApiKeyConfig {
+/**
+ * `expiresAt` is one key's own (ODOO_API_KEY_EXPIRES_AT is ODOO_API_KEY's); the rest is the
+ * fleet's, the secret sealing a renewed key only `withSecrets` (a process that renews).
+ */
+function apiKeyLifecycleFrom(
+  env: Env,
+  expiresAt: Date | undefined,
+  withSecrets = true,
+): OdooApiKeyConfig {
   return {
     ...(expiresAt ? { expiresAt } : {}),
     warnDays: env.ODOO_API_KEY_WARN_DAYS,
     rotate: env.ODOO_API_KEY_ROTATE,
     renewDays: env.ODOO_API_KEY_RENEW_DAYS,
     lifetimeDays: env.ODOO_API_KEY_LIFETIME_DAYS,
-    ...(env.ODOO_API_KEY_SECRET ? { secret: env.ODOO_API_KEY_SECRET } : {}),
-    ...(env.ODOO_API_KEY_SECRET_PREVIOUS
+    ...(withSecrets && env.ODOO_API_KEY_SECRET ? { secret: env.ODOO_API_KEY_SECRET } : {}),
+    ...(withSecrets && env.ODOO_API_KEY_SECRET_PREVIOUS
       ? { previousSecret: env.ODOO_API_KEY_SECRET_PREVIOUS }
       : {}),
   };

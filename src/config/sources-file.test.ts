@@ -446,12 +446,12 @@ describe("the API's sources", () => {
       SYNC_SOURCES_FILE: sources(entry('acme', 'acme', `\n      apiKey: { file: absent-key }`)),
     };
     const api = load(env, { role: 'api' });
+    // Nor ODOO_*'s secret, though its environment holds it: the default source is the link's.
     expect(
       api.sources.map((source) => [source.name, source.odoo.password, source.odoo.apiKey]),
-    ).toEqual([
-      ['default', 'odoo-s3cret', undefined],
-      ['acme', '', undefined],
-    ]);
+    ).toEqual([['acme', '', undefined]]);
+    expect(api.odoo).toBeUndefined();
+    expect(api.odooLink?.database).toBe('prod');
     // A worker reads them, and is refused without them, naming each.
     expect(problems(env)).toEqual([
       'SYNC_SOURCES_FILE: sources[0].odoo.password: SECRET is not set',
@@ -522,10 +522,44 @@ describe('SYNC_SOURCES', () => {
       'beta',
       'default',
     ]);
-    // Every source is still read and checked: the API and other workers copy them.
+    // Every source of the file is still read and checked: the API and other workers copy them.
+    // The default source is there when this process reads its secret: when it copies it.
     expect(
       load({ ...withFile(), SYNC_SOURCES: 'acme' }).sources.map((source) => source.name),
-    ).toEqual(['default', 'acme', 'beta']);
+    ).toEqual(['acme', 'beta']);
+  });
+
+  it("starts a worker with the credentials of the sources it copies alone, never another's", () => {
+    const { ODOO_PASSWORD: _password, ...withoutDefaultSecret } = base;
+    const env = {
+      ...withoutDefaultSecret,
+      ACME_PASSWORD: 'acme-s3cret',
+      SYNC_SOURCES_FILE: sources(
+        entry('acme', 'acme').replace('SECRET', 'ACME_PASSWORD'),
+        entry('beta', 'beta').replace('SECRET', 'BETA_PASSWORD'),
+      ),
+      SYNC_SOURCES: 'acme',
+    };
+    for (const role of ['worker', 'cli'] as const) {
+      const config = load(env, { role });
+      expect(config.odoo).toBeUndefined();
+      expect(config.sync.sources).toEqual(['acme']);
+      expect(config.sources.map((source) => [source.name, source.odoo.password])).toEqual([
+        ['acme', 'acme-s3cret'],
+        ['beta', ''],
+      ]);
+    }
+    // Given the others' secrets all the same, it reads none of them.
+    const given = load({ ...env, ODOO_PASSWORD: 'odoo-s3cret', BETA_PASSWORD: 'beta-s3cret' });
+    expect(JSON.stringify(given)).not.toMatch(/odoo-s3cret|beta-s3cret/);
+    // A worker that copies the default source, or every source, needs its secret and theirs.
+    expect(problems({ ...env, SYNC_SOURCES: 'default,acme' })).toEqual([
+      'ODOO_PASSWORD: is required',
+    ]);
+    expect(problems({ ...env, SYNC_SOURCES: '' })).toEqual([
+      'ODOO_PASSWORD: is required',
+      'SYNC_SOURCES_FILE: sources[1].odoo.password: BETA_PASSWORD is not set',
+    ]);
   });
 
   it('refuses names that are no source', () => {

@@ -140,10 +140,11 @@ interface SourcesFileContext {
   /** ODOO_API_KEY_ROTATE: every source's key is renewed then, from the key itself. */
   readonly rotatesApiKeys: boolean;
   /**
-   * Whether the process calls Odoo and reads the credentials: the API calls none, so it is never
-   * given them (least privilege) and reads the sources without them.
+   * Whether the process reads a source's credentials: it calls that source's Odoo. The API calls
+   * none, and a worker only the sources it copies, so each is given only its own (least
+   * privilege) and reads the others without them.
    */
-  readonly callsOdoo: boolean;
+  readonly readsSecretsOf: (source: string) => boolean;
 }
 
 /**
@@ -235,7 +236,7 @@ function readSources(
 
     const { odoo } = entry;
     const credential = (reference: SecretReference | undefined, where: string) =>
-      reference && context.callsOdoo ? secret(reference, where) : undefined;
+      reference && context.readsSecretsOf(entry.name) ? secret(reference, where) : undefined;
     const password = credential(odoo.password, `${at}.odoo.password`);
     const apiKey = credential(odoo.apiKey, `${at}.odoo.apiKey`);
     if (!odoo.password && !odoo.apiKey)
@@ -273,7 +274,8 @@ function readSources(
         url: odoo.url,
         database: odoo.database,
         username: odoo.username,
-        // Empty beside a problem named above (the configuration is refused then), or in the API.
+        // Empty beside a problem named above (the configuration is refused then), or where it is
+        // not read (the API, a worker of other sources).
         password: password || apiKey || '',
         ...(apiKey ? { apiKey } : {}),
         protocol: odoo.protocol,
@@ -300,7 +302,7 @@ export function readSourcesFile(
   codeFamilies: readonly RecordFamily[],
   families: FamiliesConfig,
   problems: { key: string; message: string }[],
-  callsOdoo: boolean,
+  readsSecretsOf: (source: string) => boolean,
 ): DeclaredSource[] | undefined {
   const path = env.SYNC_SOURCES_FILE?.trim();
   if (!path) return [];
@@ -315,7 +317,7 @@ export function readSourcesFile(
           ...families.configured.map((family) => family.name),
         ],
     rotatesApiKeys: parsed?.ODOO_API_KEY_ROTATE === true,
-    callsOdoo,
+    readsSecretsOf,
   });
   for (const message of read.problems) problems.push({ key: 'SYNC_SOURCES_FILE', message });
   return read.sources;

@@ -10,7 +10,7 @@
 import { DEFAULT_SOURCE, type SourcePlace } from '../families/source-family.js';
 import type { Env } from './env-schema.js';
 import { list } from './env-values.js';
-import { odooConfigFrom, odooConfigOf, type OdooConfig } from './odoo-config.js';
+import { odooConfigOf, odooLinkConfigFrom, type OdooConfig } from './odoo-config.js';
 
 /** The default source's schema, which holds the sync's own tables too. */
 export const DEFAULT_SCHEMA = 'public';
@@ -130,8 +130,9 @@ export function selectSources(
   problems: { key: string; message: string }[],
 ): string[] {
   // An environment that did not parse is refused anyway: `default` is not named unknown then.
+  // ODOO_* name it, whether or not this process reads its secret (the API never does).
   const known = [
-    ...(parsed === undefined || odooConfigFrom(parsed) ? [DEFAULT_SOURCE] : []),
+    ...(parsed === undefined || odooLinkConfigFrom(parsed) ? [DEFAULT_SOURCE] : []),
     ...(declared ?? []).map((source) => source.name),
   ];
   const listed = [...new Set(list().parse(env.SYNC_SOURCES ?? ''))];

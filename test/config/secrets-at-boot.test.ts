@@ -9,9 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bcsFamily } from '../../src/families/bcs/family.js';
+import { placeCodeTables } from '../../src/families/source-tables.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { createProducer, startWorkerProcess } from '../helpers/worker-process.js';
+import {
+  createProducer,
+  startWorkerProcess,
+  type WorkerProcess,
+} from '../helpers/worker-process.js';
 
 describe('secrets at boot', () => {
   let db: TestDb;
@@ -35,18 +40,17 @@ describe('secrets at boot', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the worker's start line names ODOO_URL and a declared source's Odoo without their passwords", async () => {
-    const worker = await startWorkerProcess({
+  /** A worker of this file's database and queues, with acme declared and `env` besides. */
+  const startWorker = (env: Record<string, string>) =>
+    startWorkerProcess({
       PATH: process.env.PATH,
       HOME: process.env.HOME ?? '/tmp',
       DATABASE_URL: db.url,
       DATABASE_POOL_MAX: '2',
       REDIS_URL: inject('redisUrl'),
       QUEUE_PREFIX: prefix,
-      ODOO_URL: 'http://sync:url-s3cret-pw@odoo.invalid:8069',
       ODOO_DATABASE: 'prod',
       ODOO_USERNAME: 'sync',
-      ODOO_PASSWORD: 'odoo-s3cret-pw',
       SYNC_SOURCES_FILE: sources,
       ACME_ODOO_PASSWORD: 'acme-s3cret-pw',
       SYNC_EVERY: '1h',
@@ -54,6 +58,18 @@ describe('secrets at boot', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
+      ...env,
+    });
+  const stop = async (worker: WorkerProcess) => {
+    const exited = once(worker.child, 'exit');
+    worker.child.kill('SIGTERM');
+    await exited;
+  };
+
+  it("the worker's start line names ODOO_URL and a declared source's Odoo without their passwords", async () => {
+    const worker = await startWorker({
+      ODOO_URL: 'http://sync:url-s3cret-pw@odoo.invalid:8069',
+      ODOO_PASSWORD: 'odoo-s3cret-pw',
     });
     try {
       expect(worker.started).toMatchObject({
@@ -62,9 +78,7 @@ describe('secrets at boot', () => {
       });
       expect(worker.output.join('\n')).not.toMatch(/s3cret/);
     } finally {
-      const exited = once(worker.child, 'exit');
-      worker.child.kill('SIGTERM');
-      await exited;
+      await stop(worker);
     }
     expect(worker.output.join('\n')).not.toMatch(/s3cret/);
     // acme's tables were never made: its family waits for migrate, said at start.
@@ -77,5 +91,27 @@ describe('secrets at boot', () => {
         ),
       }),
     );
+  });
+
+  it("starts a worker of one source with that source's credentials alone: no ODOO_PASSWORD, no other's", async () => {
+    // Acme's tables made, its schedule paused: its Odoo, which does not exist, is never called.
+    await placeCodeTables(db.db, 'acme', [bcsFamily]);
+    await setPaused(db.db, 'acme.bcs', 'test');
+    const worker = await startWorker({
+      ODOO_URL: 'http://odoo.invalid:8069',
+      SYNC_SOURCES: 'acme',
+    });
+    try {
+      expect(worker.started).toMatchObject({
+        families: ['acme.bcs'],
+        sources: { acme: 'http://odoo.invalid:8069' },
+      });
+      // It names no default Odoo, and asked it nothing (no transport chosen, no key checked).
+      expect(worker.started).not.toHaveProperty('odoo');
+      expect(worker.started).not.toHaveProperty('odooTransport');
+      expect(worker.output.join('\n')).not.toMatch(/s3cret/);
+    } finally {
+      await stop(worker);
+    }
   });
 });

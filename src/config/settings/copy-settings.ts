@@ -34,7 +34,7 @@ export const ODOO_SETTINGS = {
   ODOO_USERNAME: setting(optionalText(), { description: 'Odoo login of the sync user.' }),
   ODOO_PASSWORD: setting(optionalText(), {
     description:
-      'Odoo password of the sync user (or an API key). Not needed with ODOO_API_KEY, which is used in its place.',
+      "Odoo password of the sync user (or an API key). Not needed with ODOO_API_KEY, which is used in its place. Read by the processes that call the default source's Odoo alone: the workers and the sync CLI that copy it (SYNC_SOURCES), and migrate; never by the API, even when its environment holds it.",
     secret: true,
   }),
   ODOO_PROTOCOL: defaulted(oneOf(ODOO_PROTOCOLS), 'auto', {
@@ -47,7 +47,7 @@ export const ODOO_SETTINGS = {
   }),
   ODOO_API_KEY: setting(optionalText(), {
     description:
-      "API key of the sync user (Odoo: Preferences → Account Security → New API Key). JSON-2's bearer on Odoo 19+, and the password of XML-RPC and JSON-RPC calls (Odoo takes a key wherever it takes the password).",
+      "API key of the sync user (Odoo: Preferences → Account Security → New API Key). JSON-2's bearer on Odoo 19+, and the password of XML-RPC and JSON-RPC calls (Odoo takes a key wherever it takes the password). Read as ODOO_PASSWORD is: never by the API.",
     secret: true,
   }),
   ODOO_API_KEY_EXPIRES_AT: setting(z.preprocess(blankToUndefined, instant().optional()), {
@@ -71,7 +71,7 @@ export const ODOO_SETTINGS = {
   }),
   ODOO_API_KEY_SECRET: setting(secretKeyText(), {
     description:
-      'Secret (at least 32 characters) from which the key encrypting the renewed API key in PostgreSQL (AES-256-GCM) is derived; the same for every process. Required with ODOO_API_KEY_ROTATE.',
+      'Secret (at least 32 characters) from which the key encrypting the renewed API key in PostgreSQL (AES-256-GCM) is derived; the same for every process that calls Odoo (the workers, the sync CLI, migrate; never the API). Required with ODOO_API_KEY_ROTATE.',
     secret: true,
   }),
   ODOO_API_KEY_SECRET_PREVIOUS: setting(secretKeyText('ODOO_API_KEY_SECRET'), {
@@ -148,7 +148,7 @@ export const SYNC_SETTINGS = {
   }),
   SYNC_SOURCES_FILE: setting(optionalText(), {
     description:
-      "A YAML or JSON file declaring more Odoo databases to copy beside ODOO_*'s (the source named default, copied into schema public), each into a PostgreSQL schema of its own, with its families, call budget, schedule and webhook tokens (docs/sources.md). Its credentials are { env: VARIABLE } or { file: PATH } references, never the secrets themselves.",
+      "A YAML or JSON file declaring more Odoo databases to copy beside ODOO_*'s (the source named default, copied into schema public), each into a PostgreSQL schema of its own, with its families, call budget, schedule and webhook tokens (docs/sources.md). Its credentials are { env: VARIABLE } or { file: PATH } references, never the secrets themselves: a worker or the sync CLI reads those of the sources it copies alone, migrate every one's, the API none.",
   }),
   SYNC_SOURCES: setting(optionalText(), {
     description:

@@ -119,7 +119,8 @@ export const TRYTON_SETTINGS = {
   TRYTON_DATABASE: setting(optionalText(), { description: 'Tryton database name.' }),
   TRYTON_USER: setting(optionalText(), { description: 'Tryton login of the service account.' }),
   TRYTON_PASSWORD: setting(optionalText(), {
-    description: 'Tryton password of the service account.',
+    description:
+      'Tryton password of the service account. The API alone reads it: give it no other process.',
     secret: true,
   }),
   TRYTON_TIMEOUT_MS: defaulted(
