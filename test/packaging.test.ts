@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig, type ConfigRole } from '../src/config/config.js';
 import { ENV_KEYS } from '../src/config/env-schema.js';
+import { CODE_FAMILIES } from '../src/families/registry.js';
 
 const run = promisify(execFile);
 
@@ -73,6 +75,42 @@ describe('docker-compose.yml', () => {
     // --scale worker=3 needs a worker without a fixed name or published port.
     expect(services.worker!.container_name).toBeUndefined();
     expect(services.worker!.ports).toBeUndefined();
+  });
+
+  it("gives each process only the secrets it reads, out of one .env: the API no Odoo secret, the others no Tryton's", () => {
+    // A .env that holds them all, as an operator fills it.
+    const dotEnv = {
+      ODOO_URL: 'http://odoo:8069',
+      ODOO_DATABASE: 'prod',
+      ODOO_USERNAME: 'sync',
+      ODOO_PASSWORD: 's3cret-odoo-password',
+      ODOO_API_KEY: 's3cret-odoo-key',
+      ODOO_API_KEY_SECRET: 's3cret-odoo-sealing-secret-of-32-characters',
+      TRYTON_RPC_URL: 'http://trytond:8000',
+      TRYTON_DATABASE: 'tryton',
+      TRYTON_USER: 'gateway',
+      TRYTON_PASSWORD: 's3cret-tryton-password',
+      API_KEYS: `admin:admin:${'0'.repeat(64)}`,
+    };
+    const configOf = (service: string, role: ConfigRole) =>
+      loadConfig(
+        { ...dotEnv, ...services[service]!.environment },
+        { mode: 'production', role, codeFamilies: CODE_FAMILIES },
+      );
+    const environment = (service: string) => JSON.stringify(services[service]!.environment);
+    expect(JSON.stringify(configOf('api', 'api'))).not.toMatch(/s3cret-odoo/);
+    for (const key of ['ODOO_PASSWORD', 'ODOO_API_KEY', 'ODOO_API_KEY_SECRET'])
+      expect(services.api!.environment?.[key], key).toBe('');
+    expect(configOf('api', 'api').tryton?.password).toBe(dotEnv.TRYTON_PASSWORD);
+    for (const [service, role] of [
+      ['worker', 'worker'],
+      ['migrate', 'migrate'],
+    ] as const) {
+      const config = configOf(service, role);
+      expect(config.tryton, service).toBeUndefined();
+      expect(config.odoo?.password, service).toBe(dotEnv.ODOO_PASSWORD);
+      expect(environment(service)).toContain('"TRYTON_PASSWORD":""');
+    }
   });
 });
 
@@ -383,7 +421,7 @@ describe('deploy/kubernetes', () => {
     );
   });
 
-  it('gives every pod its secrets from the Secret, resources, a read-only root and time to drain', () => {
+  it('gives every pod its secrets from the Secrets, resources, a read-only root and time to drain', () => {
     const workloads = manifests.filter((m) => m.spec?.template);
     expect(workloads).toHaveLength(3);
     for (const workload of workloads) {
@@ -404,10 +442,37 @@ describe('deploy/kubernetes', () => {
         );
       }
     }
-    const secrets = parse(readFileSync(join(dir, 'secret.example.yaml'), 'utf8')) as {
-      stringData: Record<string, string>;
+  });
+
+  it('gives each process the secrets it reads alone: no Odoo secret to the API, the API its own', () => {
+    const secrets = new Map(
+      parseAllDocuments(readFileSync(join(dir, 'secret.example.yaml'), 'utf8')).map((doc) => {
+        const secret = doc.toJS() as { metadata: { name: string }; stringData: object };
+        return [secret.metadata.name, Object.keys(secret.stringData)];
+      }),
+    );
+    const keysOf = (kind: string, name: string) =>
+      (containerOf(find(kind, name)).envFrom ?? []).flatMap((from) =>
+        from.secretRef ? (secrets.get(from.secretRef.name) ?? []) : [],
+      );
+    const odoo = ['ODOO_PASSWORD', 'ODOO_API_KEY', 'ODOO_API_KEY_SECRET'];
+    const api = keysOf('Deployment', 'erp-bridge-api');
+    expect(api).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'API_KEYS']));
+    for (const key of odoo) expect(api).not.toContain(key);
+    for (const [kind, name] of [
+      ['Deployment', 'erp-bridge-worker'],
+      ['Job', 'erp-bridge-migrate'],
+    ] as const) {
+      const keys = keysOf(kind, name);
+      expect(keys, name).toEqual(expect.arrayContaining(['DATABASE_URL', 'ODOO_PASSWORD']));
+      expect(keys, name).not.toContain('API_KEYS');
+    }
+    // The names of the Odoo are settings, not secrets: every process, the API's status too.
+    const configMap = manifests.find((m) => m.kind === 'ConfigMap') as unknown as {
+      data: Record<string, string>;
     };
-    for (const key of ['DATABASE_URL', 'REDIS_URL', 'ODOO_PASSWORD', 'API_KEYS'])
-      expect(secrets.stringData).toHaveProperty(key);
+    expect(Object.keys(configMap.data)).toEqual(
+      expect.arrayContaining(['ODOO_URL', 'ODOO_DATABASE', 'ODOO_USERNAME']),
+    );
   });
 });

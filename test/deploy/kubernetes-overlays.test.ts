@@ -29,6 +29,7 @@ interface Container {
   args?: string[];
   ports?: { name: string; containerPort: number }[];
   env?: { name: string; value: string }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   startupProbe?: Probe;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
@@ -247,19 +248,22 @@ function overlay(name: string) {
       ruleAllows(rule, rule.to, to, port),
     );
   /**
-   * What a process of `role` reads: the ConfigMap, the example Secret (but the keys `left` out of
-   * it), its own env.
+   * What a process of `role` reads: the ConfigMap, the example Secrets its container names (but
+   * the keys `left` out of them), its own env.
    */
   const envOf = (deployment: string, role: ConfigRole, left: readonly string[] = []) => {
-    const secret = readDocuments(join(BASE, 'secret.example.yaml'))[0] as Manifest;
-    for (const key of left) delete secret.stringData![key];
     const container = find(deployment === 'erp-bridge-migrate' ? 'Job' : 'Deployment', deployment)
       .spec!.template!.spec.containers[0]!;
+    const named = new Set(container.envFrom?.map((from) => from.secretRef?.name));
+    const secrets = (readDocuments(join(BASE, 'secret.example.yaml')) as Manifest[]).filter(
+      (secret) => named.has(secret.metadata.name),
+    );
     const env = {
       ...settings,
-      ...secret.stringData,
+      ...Object.assign({}, ...secrets.map((secret) => secret.stringData)),
       ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value])),
-    };
+    } as Record<string, string>;
+    for (const key of left) delete env[key];
     return loadConfig(env, { mode: 'production', role, codeFamilies: CODE_FAMILIES });
   };
   return {
