@@ -20,6 +20,7 @@ import { buildApp, type App } from '../../src/http/app.js';
 import { redisQueues } from '../../src/queues/queue-backend.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { acmeBcs } from '../helpers/acme-source.js';
+import { launchBrowser } from '../helpers/browser.js';
 import { KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
@@ -241,5 +242,41 @@ describe('bull-board for a key limited to sources', () => {
       });
     }
     expect(await Promise.all(targets.map(stateOf))).toEqual(before);
+  });
+
+  it('offers a limited key no action on its own queue in the page, where a key of every source has them', async () => {
+    // Each action's button, by its icon: retry (a job, all), duplicate, edit the data, remove or
+    // clean, and the queue's menu (add a job, pause, empty, obliterate…).
+    const ACTIONS = [
+      'lucide-refresh-cw',
+      'lucide-files',
+      'lucide-pencil',
+      'lucide-trash',
+      'lucide-ellipsis-vertical',
+    ];
+    const browser = await launchBrowser();
+    try {
+      const offered = async (key: string) => {
+        const context = await browser.newContext({
+          httpCredentials: { username: 'anyone', password: key },
+        });
+        try {
+          const page = await context.newPage();
+          await page.goto(`${base}/admin/queues/queue/acme.sync?status=failed`);
+          // The failed job, open with its error: the page has drawn its actions.
+          await page.getByText('failed for the probe').first().waitFor({ timeout: 10_000 });
+          const icons = await page
+            .locator('button svg')
+            .evaluateAll((svgs) => svgs.map((svg) => svg.getAttribute('class') ?? ''));
+          return ACTIONS.filter((action) => icons.some((icon) => icon.includes(action)));
+        } finally {
+          await context.close();
+        }
+      };
+      expect(await offered(KEYS.admin.key)).toEqual(ACTIONS);
+      expect(await offered(acmeAdmin.key)).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -10,7 +10,8 @@
  * the API's checks, and a retry or a pause has the API's routes), and its queues are listed to it
  * read-only, so that the page offers none of them. Which queues a request sees is bull-board's
  * visibility guard, asked per queue and per request; bull-board answers 404 for a queue it hides,
- * whether it exists or not.
+ * whether it exists or not. Its own `readOnlyMode` is a queue's for every caller, and its server
+ * does not hold `allowRetries` (a retry goes through with it off): the refusal is here.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
