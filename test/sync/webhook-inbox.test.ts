@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { buildApp } from '../../src/http/app.js';
-import { UNSEEN_AFTER_REQUEUES } from '../../src/sync/webhook-inbox.js';
+import { keepWebhook, UNSEEN_AFTER_REQUEUES } from '../../src/sync/webhook-inbox.js';
 import { requeueUnsettledWebhooks } from '../../workers/webhook-requeue.js';
 import { registerWebhookInboxMetrics } from '../../workers/worker-metrics.js';
 import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
@@ -348,6 +348,46 @@ describe('the webhook inbox', () => {
     } finally {
       await h.db.db.execute(sql`delete from sync_webhook_inbox`);
       await app.close();
+    }
+  });
+
+  it('settles unread, saying so, the events of a family no worker has copied for a day, and no other', async () => {
+    const keep = async (family: string, receivedAgo: string) => {
+      const id = await keepWebhook(h.db.db, {
+        family,
+        model: BC_MODEL,
+        recordId: 1,
+        deleted: true,
+      });
+      await h.db.db.execute(
+        sql`update sync_webhook_inbox set received_at = now() - ${receivedAgo}::interval where id = ${id}`,
+      );
+    };
+    const seen = (family: string, ago: string) =>
+      h.db.db.execute(
+        sql`insert into sync_family_seen (family, seen_at) values (${family}, now() - ${ago}::interval)`,
+      );
+    try {
+      // Left the declarations two days ago; never noted by any worker (an older version's);
+      // copied by another worker now; noted by none yet, its events an hour old (a worker to come).
+      await keep('retired', '2 days');
+      await seen('retired', '2 days');
+      await keep('unnoted', '3 days');
+      await keep('elsewhere', '3 days');
+      await seen('elsewhere', '5 minutes');
+      await keep('coming', '1 hour');
+      await requeue();
+      const left = rowsOf<{ family: string }>(
+        await h.db.db.execute(sql`select family from sync_webhook_inbox order by family`),
+      );
+      expect(left.map((row) => row.family)).toEqual(['coming', 'elsewhere']);
+      for (const family of ['retired', 'unnoted'])
+        expect(
+          h.logLines.find((line) => line.includes(`webhook event(s) of family ${family}`)),
+        ).toContain('no worker has copied it for a day');
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await h.db.db.execute(sql`delete from sync_family_seen`);
     }
   });
 });
