@@ -269,7 +269,7 @@ export function registerWebhookInboxMetrics(
   );
   gauge(
     'erp_bridge_webhook_inbox_events',
-    "Odoo's webhook events kept and not yet settled by a read that showed their change, by family",
+    "Odoo's webhook events kept and not yet settled by a read that showed their change, by family, counted up to 1,000 (a flood reads 1,000)",
     (row) => row.events,
   );
   gauge(

@@ -288,13 +288,24 @@ export interface UnsettledWebhooks {
   readonly oldestSeconds: number;
 }
 
-/** Each family's events kept, from the inbox's indexes (the metrics read it every few seconds). */
+/**
+ * A family's events are counted up to this many in the metrics: past it, the count's cost (index
+ * entries read every few seconds) would grow with a flood. The API's bound, per source, counts the
+ * rest (ODOO_WEBHOOK_INBOX_MAX_EVENTS).
+ */
+const METRICS_COUNT_CAP = 1_000;
+
+/**
+ * Each family's events kept (up to {@link METRICS_COUNT_CAP}) and the age of its oldest, from the
+ * inbox's indexes: the metrics read it every few seconds, whatever the inbox holds.
+ */
 export async function readUnsettledWebhooks(db: Db): Promise<UnsettledWebhooks[]> {
   const rows = rowsOf<{ family: string; events: number; oldest_seconds: number }>(
     await db.execute(sql`
       ${INBOX_FAMILIES}
       select f.family,
-        (select count(*) from sync_webhook_inbox i where i.family = f.family)::int as events,
+        (select count(*) from (select 1 from sync_webhook_inbox i where i.family = f.family
+          limit ${METRICS_COUNT_CAP}) kept)::int as events,
         extract(epoch from now() - (select min(i.received_at) from sync_webhook_inbox i
           where i.family = f.family))::float8 as oldest_seconds
       from families f where f.family is not null order by f.family`),

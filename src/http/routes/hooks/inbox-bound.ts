@@ -4,14 +4,18 @@
  * inbox, and with it PostgreSQL, no further than the bound; past it an event is refused, and the
  * source's next polling run reads the change. One source full never refuses another's.
  *
- * Counting a source's events costs a scan of its index entries (src/sync/webhook-inbox.ts): so
- * the bound counts at most once per {@link RECOUNT_EVERY_MS} per source, and adds in between
- * the events it kept itself. Several API processes each count what they kept: the bound holds
- * within what they accept in that time.
+ * Counting a source's events costs a scan of its index entries, up to the bound
+ * (src/sync/webhook-inbox.ts): so the bound counts a source's events once a minute
+ * ({@link RECOUNT_EVERY_MS}), and adds in between the events it kept itself; when that reaches the
+ * bound, it counts again, at most every {@link RECOUNT_FULL_EVERY_MS}, to see the inbox drain.
+ * Several API processes each count what they kept: the bound holds within what the others accept
+ * in a minute (each source's rate limit, ODOO_WEBHOOK_RATE_LIMIT_PER_MINUTE).
  */
 
-/** How often a source's events are counted at most. */
-const RECOUNT_EVERY_MS = 1_000;
+/** How often a source's events are counted while below the bound. */
+const RECOUNT_EVERY_MS = 60_000;
+/** How often they are counted at most while the bound is reached. */
+const RECOUNT_FULL_EVERY_MS = 5_000;
 
 export interface InboxBoundOptions {
   readonly maxEvents: number;
@@ -52,7 +56,12 @@ export function createInboxBound(options: InboxBoundOptions): InboxBound {
         tally = { events: 0, countedAtMs: Number.NEGATIVE_INFINITY };
         tallies.set(source, tally);
       }
-      if (now() - tally.countedAtMs >= RECOUNT_EVERY_MS) await recount(source, tally);
+      const sinceMs = now() - tally.countedAtMs;
+      if (
+        sinceMs >= RECOUNT_EVERY_MS ||
+        (tally.events >= options.maxEvents && sinceMs >= RECOUNT_FULL_EVERY_MS)
+      )
+        await recount(source, tally);
       return { admitted: tally.events < options.maxEvents, events: tally.events };
     },
     kept(source) {
