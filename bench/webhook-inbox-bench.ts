@@ -18,14 +18,10 @@
  * as the version before ran them. Both tables are vacuumed and analyzed once filled, as
  * autovacuum leaves them.
  *
- * `npx tsx bench/webhook-inbox-bench.ts [--events N] [--families F] [--json]`;
  * `npm run bench -- webhook-inbox`.
  */
-import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
-import { createDb, type Db, type DbHandle } from '../src/db/create-db.js';
-import { runMigrations } from '../src/db/migrate.js';
+import type { Db } from '../src/db/create-db.js';
 import { rowsOf, textArray } from '../src/db/sql-rows.js';
 import { RETIRED_AFTER_MS } from '../src/queues/schedules.js';
 import {
@@ -36,7 +32,7 @@ import {
   settleUnseenWebhooks,
   takeUnsettledWebhooks,
 } from '../src/sync/webhook-inbox.js';
-import { startLocalPostgres } from '../test/helpers/local-services.js';
+import { onMigratedPostgres } from './migrated-postgres.js';
 
 /** Events a pass takes at once (workers/webhook-requeue.ts). */
 const BATCH = 500;
@@ -160,12 +156,7 @@ export async function runWebhookInboxBench(input: {
   events: number;
   families: number;
 }): Promise<WebhookInboxBenchResult> {
-  const pg = await startLocalPostgres();
-  let handle: DbHandle | undefined;
-  try {
-    handle = await createDb({ url: pg.url, poolMax: 1 });
-    await runMigrations(handle);
-    const { db } = handle;
+  return onMigratedPostgres(async ({ db }) => {
     const seedStarted = performance.now();
     await seed(db, input.events, input.families);
     const seedSeconds = (performance.now() - seedStarted) / 1_000;
@@ -224,10 +215,7 @@ export async function runWebhookInboxBench(input: {
       ),
     };
     return { events: input.events, families: input.families, seedSeconds, before, after };
-  } finally {
-    await handle?.close();
-    await pg.stop();
-  }
+  });
 }
 
 const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(0));
@@ -242,20 +230,4 @@ export function describeWebhookInboxBench(result: WebhookInboxBenchResult): stri
     `  the API's count of a source's events against its bound (once a minute, every 5 s while full): ${ms(after.boundCountMs)} ms`,
     `  a job's look-up of its root's events: ${ms(after.jobLookupMs)} ms`,
   ];
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '1000000' },
-      families: { type: 'string', default: '20' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const result = await runWebhookInboxBench({
-    events: Number(values.events),
-    families: Number(values.families),
-  });
-  for (const line of describeWebhookInboxBench(result)) process.stdout.write(`${line}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
