@@ -177,6 +177,8 @@ export function createWorkerMetrics(): WorkerMetrics {
         status?: unknown;
         durationMs?: unknown;
         counts?: Partial<RunCounts>;
+        committed?: unknown;
+        action?: unknown;
       } & Partial<RunCounts>;
       const data = job.data as { family?: unknown; receivedAtMs?: unknown };
       const family = typeof data.family === 'string' ? data.family : 'unknown';
@@ -189,7 +191,14 @@ export function createWorkerMetrics(): WorkerMetrics {
           if (typeof n === 'number' && n > 0) records.inc({ family, action, source }, n);
         }
       }
-      if (job.name === 'webhook-record' && typeof data.receivedAtMs === 'number')
+      // Once a read showed what the events announced: a read that did not is read again later,
+      // and that one's lag counts from the same arrival.
+      if (
+        job.name === 'webhook-record' &&
+        typeof data.receivedAtMs === 'number' &&
+        outcome.committed === true &&
+        outcome.action !== 'settled'
+      )
         webhookLag.observe({ family, source }, (Date.now() - data.receivedAtMs) / 1_000);
       const future = outcome.counts?.futureStamped;
       if (job.name === 'sync-run' && typeof future === 'number' && future > 0)
