@@ -55,6 +55,12 @@ describe('the webhook inbox', () => {
   const stampOf = (id: number) =>
     h.sandbox.control.records(BC_MODEL, { ids: [id], fields: ['write_date'] })[0]!
       .write_date as string;
+  /** A stamp a second after `stamp`, as Odoo writes it. */
+  const aSecondAfter = (stamp: string) =>
+    new Date(Date.parse(`${stamp.replace(' ', 'T')}Z`) + 1_000)
+      .toISOString()
+      .slice(0, 19)
+      .replace('T', ' ');
   /**
    * A transaction that commits only once released, as Odoo 17 and 18 post from inside it: a
    * confirm that creates moves and invoices, an import.
@@ -312,10 +318,7 @@ describe('the webhook inbox', () => {
     try {
       const id = h.sandbox.control.ids(BC_MODEL)[7]!;
       // A stamp no committed version of the BC carries: Odoo posted it, then rolled back.
-      const rolledBack = new Date(Date.parse(`${stampOf(id).replace(' ', 'T')}Z`) + 1_000)
-        .toISOString()
-        .slice(0, 19)
-        .replace('T', ' ');
+      const rolledBack = aSecondAfter(stampOf(id));
       const read = h.nextCompleted('sync-webhook', 'hook-');
       const posted = await app.inject({
         method: 'POST',
@@ -343,6 +346,39 @@ describe('the webhook inbox', () => {
       expect(
         (await registry.getSingleMetric('erp_bridge_webhook_events_unseen_total')?.get())?.values,
       ).toEqual([{ labels: { family: 'bcs', source: 'default' }, value: 1 }]);
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
+  it('an event whose stamp no version carries is settled by the first read past its stamp', async () => {
+    const { app, path } = await listenForWebhooks(h, { debounceMs: 0 });
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[8]!;
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      const posted = await app.inject({
+        method: 'POST',
+        url: path,
+        payload: {
+          _model: BC_MODEL,
+          _id: id,
+          _action: 'write',
+          id,
+          write_date: aSecondAfter(stampOf(id)),
+        },
+      });
+      expect(posted.statusCode).toBe(202);
+      expect(await read).toMatchObject({ odooId: id, committed: false });
+      expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues: 0 }]);
+      // A later change, which Odoo posted no event for (a rule that failed to deliver).
+      h.sandbox.control.write(BC_MODEL, id, { name: 'changed past the stamp' });
+      await timePasses();
+      const again = h.nextCompleted('sync-webhook', 'hook-');
+      expect(await requeue()).toBe(1);
+      expect(await again).toMatchObject({ odooId: id, committed: true, settled: 1 });
+      expect(await nameOf(id)).toBe('changed past the stamp');
+      expect(await kept()).toEqual([]);
     } finally {
       await h.db.db.execute(sql`delete from sync_webhook_inbox`);
       await app.close();
