@@ -37,14 +37,17 @@
  * 12. A mass window: the compiled sync CLI's first copy of 250,000 BCs × 12 lines, then every
  *    record changed in one window, over each transport; its peak RSS against 300 MB
  *    (bench/mass-window-bench.ts).
- * 13. At a real Odoo's pace (opt-in, `npm run bench -- real-odoo`: it needs a real Odoo): the
+ * 13. The webhook inbox at 1,000,000 events: a worker's pass and metrics reading, the API's count
+ *    against a source's bound, a job's look-up, against the pass and the reading before migration
+ *    0036 on the same rows (bench/webhook-inbox-bench.ts).
+ * 14. At a real Odoo's pace (opt-in, `npm run bench -- real-odoo`: it needs a real Odoo): the
  *    product's first copy and rerun against a bare reader, for `res.partner` and `account.move`
  *    (bench/real-odoo-bench.ts). BENCH_ODOO_START names a command that starts an Odoo and prints
  *    how to reach it, BENCH_ODOO_STOP one that stops it; unset, the bench starts Odoo 19.
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
- * `inflight`, `codec`, `webhook`, `feed`, `feed-prune`, `transport`, `bigvalue`, `budget`, `queues`,
- * `sources`, `mass`, `real-odoo`) runs some. Each runs in a process of its own, so none inherits
+ * `inflight`, `codec`, `webhook`, `webhook-inbox`, `feed`, `feed-prune`, `transport`, `bigvalue`,
+ * `budget`, `queues`, `sources`, `mass`, `real-odoo`) runs some. Each runs in a process of its own, so none inherits
  * what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -63,6 +66,7 @@ import { postgresServerVersion } from '../test/helpers/local-services.js';
 import { printWebhookBench, runWebhookBench } from './webhook-bench.js';
 import { describeFeedBench, runFeedBench } from './feed-bench.js';
 import { describeFeedPruneBench, runFeedPruneBench } from './feed-prune-bench.js';
+import { describeWebhookInboxBench, runWebhookInboxBench } from './webhook-inbox-bench.js';
 import { describeTransportBench, runTransportBench } from './transport-bench.js';
 import { describeBigValueBench, runBigValueBench } from './big-value-bench.js';
 import { describeBudgetBench, labelOf, runBudgetBench } from './budget-bench.js';
@@ -509,6 +513,30 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
     const result = await runWebhookBench();
     printWebhookBench(result, 60, 50);
     return [context('-', 'webhook lag, edit to copy, p95', `${result.p95Ms.toFixed(0)} ms`)];
+  },
+  'webhook-inbox': async () => {
+    const result = await runWebhookInboxBench({ events: 1_000_000, families: 20 });
+    for (const line of describeWebhookInboxBench(result)) process.stdout.write(`${line}\n`);
+    const at = `webhook inbox of ${result.events.toLocaleString('en-US')} events`;
+    const change = (before: number, after: number) =>
+      `${before.toFixed(0)} ms -> ${after.toFixed(1)} ms`;
+    return [
+      context(
+        '-',
+        `${at}: a worker's pass (every 15 s), none due`,
+        change(result.before.quietPassMs, result.after.quietPassMs),
+      ),
+      context(
+        '-',
+        `${at}: a worker's pass, 500 due`,
+        change(result.before.busyPassMs, result.after.busyPassMs),
+      ),
+      context(
+        '-',
+        `${at}: a worker's metrics reading (every 5 s)`,
+        change(result.before.metricsMs, result.after.metricsMs),
+      ),
+    ];
   },
   mass: async () => {
     const results = await runMassWindowBench({

@@ -14,22 +14,38 @@
  * hour that it copies the family (schedules.ts, `markFamiliesSeen`): not for the age of its first
  * hand-back alone, which a run of many waves, or a reconcile put off for an hour, outlives while
  * the workers of its family are busy elsewhere.
+ *
+ * A job on another source's queues than its family's was left there by a version whose sources
+ * shared the default source's queues (docs/sources.md, "Queues"). Handed back, it would go back
+ * and forth for ever in a fleet split by `SYNC_SOURCES`: the workers of its family's source do not
+ * work those queues. So it goes to its source's own queue, once; a job tied to a run (a run's
+ * page or record, a run with children queued) cannot leave its run's queue, and fails for good
+ * instead (`SOURCE_QUEUE_LEFT_OVER`): the source's next run reads what it would have.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { JOBS, type JobName } from '../src/queues/catalogue.js';
 import { familyLastSeen } from '../src/queues/schedules.js';
+import { queueOfName } from '../src/queues/source-queues.js';
+import { splitFamilyKey } from '../src/families/source-family.js';
+import { describeError } from '../src/lib/errors.js';
 import type { WorkerContext } from './worker-context.js';
 
 /** How long a job may go back and forth, with no worker of its family seen, before it fails. */
 const GIVE_UP_AFTER_MS = 3_600_000;
 
-/** Hands `job` back (see the module's header) and ends this attempt. */
+type FamilyJob = Job<{ family: string; handedBackAt?: number; state?: unknown }>;
+
+/** Hands `job` back (see the module's header) and ends this attempt, or moves it. */
 export async function handBack(
-  job: Job<{ family: string; handedBackAt?: number }>,
+  job: FamilyJob,
   token: string | undefined,
   ctx: WorkerContext,
-): Promise<never> {
+): Promise<unknown> {
   const now = Date.now();
   const { family, handedBackAt } = job.data;
+  const source = splitFamilyKey(family).source;
+  const queued = queueOfName(job.queueName);
+  if (queued && queued.source !== source) return moveToItsSource(job, source, ctx);
   if (
     handedBackAt !== undefined &&
     now - handedBackAt > GIVE_UP_AFTER_MS &&
@@ -46,4 +62,34 @@ export async function handBack(
     `${job.name} of ${family} handed back: this worker does not copy ${family}`,
   );
   throw new DelayedError();
+}
+
+/** A job left on another source's queue, moved to its own (see the module's header). */
+async function moveToItsSource(
+  job: FamilyJob,
+  source: string,
+  ctx: WorkerContext,
+): Promise<{ movedTo: string; jobId: string | undefined }> {
+  const { family } = job.data;
+  const tied =
+    job.parentKey !== undefined || (job.name === 'sync-run' && job.data.state !== undefined);
+  const name = job.name as JobName;
+  if (tied || !(name in JOBS))
+    throw new UnrecoverableError(
+      `SOURCE_QUEUE_LEFT_OVER: a job of ${family} that an older version left on the default source's queue ${job.queueName}, tied to its run there: ${source}'s next run reads what it would have`,
+    );
+  const { handedBackAt: _handedBackAt, ...data } = job.data;
+  const moved = await ctx.queues
+    // An id BullMQ gave is all digits, which a custom id may not be: the moved job gets its own.
+    .add(name, data as never, /^\d+$/.test(job.id ?? '') ? {} : { jobId: job.id })
+    .catch((error: unknown) => {
+      throw new UnrecoverableError(
+        `SOURCE_QUEUE_LEFT_OVER: a job of ${family} that an older version left on the default source's queue ${job.queueName} could not be moved to ${source}'s: ${describeError(error)}`,
+      );
+    });
+  ctx.logger.warn(
+    { job: job.name, jobId: job.id, family, movedTo: moved.queueName, movedId: moved.id },
+    `${job.name} of ${family}, left on the default source's queue ${job.queueName} by an older version, moved to ${moved.queueName}`,
+  );
+  return { movedTo: moved.queueName, jobId: moved.id };
 }

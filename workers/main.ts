@@ -114,7 +114,7 @@ registerApiKeyMetrics(metrics.registry, () =>
 );
 registerFeedMetrics(metrics.registry, db.db);
 registerUnfitMetrics(metrics.registry, db.db);
-registerWebhookInboxMetrics(metrics.registry, db.db);
+const unseenWebhooks = registerWebhookInboxMetrics(metrics.registry, db.db);
 // Every family copied here, one waiting for migrate too: it runs as soon as it is migrated.
 const copied = [...families.all, ...families.unavailable];
 registerFamilyMetrics(metrics.registry, db.db, copied, config.sync.everyMs);
@@ -270,6 +270,7 @@ const webhookRequeue = startWebhookRequeue(
     families: copied.map((family) => family.name),
     debounceMs: config.webhooks.debounceMs,
     logger,
+    unseen: unseenWebhooks,
   },
   backend.kind === 'redis' ? backend.connection : undefined,
 );

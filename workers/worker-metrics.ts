@@ -177,6 +177,8 @@ export function createWorkerMetrics(): WorkerMetrics {
         status?: unknown;
         durationMs?: unknown;
         counts?: Partial<RunCounts>;
+        committed?: unknown;
+        action?: unknown;
       } & Partial<RunCounts>;
       const data = job.data as { family?: unknown; receivedAtMs?: unknown };
       const family = typeof data.family === 'string' ? data.family : 'unknown';
@@ -189,7 +191,14 @@ export function createWorkerMetrics(): WorkerMetrics {
           if (typeof n === 'number' && n > 0) records.inc({ family, action, source }, n);
         }
       }
-      if (job.name === 'webhook-record' && typeof data.receivedAtMs === 'number')
+      // Once a read showed what the events announced: a read that did not is read again later,
+      // and that one's lag counts from the same arrival.
+      if (
+        job.name === 'webhook-record' &&
+        typeof data.receivedAtMs === 'number' &&
+        outcome.committed === true &&
+        outcome.action !== 'settled'
+      )
         webhookLag.observe({ family, source }, (Date.now() - data.receivedAtMs) / 1_000);
       const future = outcome.counts?.futureStamped;
       if (job.name === 'sync-run' && typeof future === 'number' && future > 0)
@@ -254,18 +263,22 @@ function familyGauges<Row extends { readonly family: string }>(
 }
 
 /**
- * The webhook inbox (src/sync/webhook-inbox.ts): events Odoo announced whose record no job has
- * written yet, per family, and how old the oldest is. A few for seconds is the normal flow; an
- * old one means its jobs keep failing or never run.
+ * The webhook inbox (src/sync/webhook-inbox.ts): events Odoo announced that no read has shown yet,
+ * per family, and how old the oldest is. A few for seconds is the normal flow; an old one means
+ * no worker takes its family's events. Returns the counter of the events settled unseen, which the
+ * requeue passes count (workers/webhook-requeue.ts).
  */
-export function registerWebhookInboxMetrics(registry: Registry, db: Db): void {
+export function registerWebhookInboxMetrics(
+  registry: Registry,
+  db: Db,
+): Counter<'family' | 'source'> {
   const gauge = familyGauges(
     registry,
     scrapeReading(registry, 'webhook-inbox', () => readUnsettledWebhooks(db)),
   );
   gauge(
     'erp_bridge_webhook_inbox_events',
-    "Odoo's webhook events kept and not yet settled by a job that wrote their record, by family",
+    "Odoo's webhook events kept and not yet settled by a read that showed their change, by family, counted up to 1,000 (a flood reads 1,000)",
     (row) => row.events,
   );
   gauge(
@@ -273,6 +286,12 @@ export function registerWebhookInboxMetrics(registry: Registry, db: Db): void {
     'Age of the oldest webhook event not yet settled, by family',
     (row) => row.oldestSeconds,
   );
+  return new Counter({
+    name: 'erp_bridge_webhook_events_unseen_total',
+    help: 'Webhook events settled though no read showed their change after their last requeue (a transaction rolled back, or committed more than half an hour late), by family',
+    labelNames: ['family', 'source'] as const,
+    registers: [registry],
+  });
 }
 
 /** What the schedule gauges show of one family, from `sync_state` and `sync_failure`. */

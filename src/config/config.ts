@@ -135,11 +135,15 @@ export interface Config {
       readonly giveUpHours: number;
     };
   };
-  /** Odoo's webhooks (automation rules): the tokens' hashes, the debounce window, a rate limit. */
+  /**
+   * Odoo's webhooks (automation rules): the tokens' hashes, the debounce window, and per source a
+   * rate limit and a bound on the events kept.
+   */
   readonly webhooks: {
     readonly tokenSha256: readonly string[];
     readonly debounceMs: number;
     readonly rateLimitPerMinute: number;
+    readonly inboxMaxEvents: number;
   };
   /** Undefined when Tryton is not configured: the gateway routes then answer 503. */
   readonly tryton?: TrytonConfig;
@@ -519,6 +523,7 @@ function build(
       tokenSha256: env.ODOO_WEBHOOK_TOKENS.map((hash) => hash.toLowerCase()),
       debounceMs: env.ODOO_WEBHOOK_DEBOUNCE_MS,
       rateLimitPerMinute: env.ODOO_WEBHOOK_RATE_LIMIT_PER_MINUTE,
+      inboxMaxEvents: env.ODOO_WEBHOOK_INBOX_MAX_EVENTS,
     },
     tryton,
     http: {

@@ -134,12 +134,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Typed as Fastify's logger so the instance type stays the plain App type routes expect.
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const { trustProxy } = config.http;
-  // Odoo's webhooks with a valid token get a bucket of their own: Odoo posts one per change.
+  // Odoo's webhooks with a valid token get a bucket of their own, one per source: Odoo posts one
+  // per change, and one source's token (or its Odoo's mass edit) never uses another's.
   const webhookTokens = webhookTokensOf(config);
   const webhookToken = createWebhookTokenMatcher(webhookTokens);
-  const isOdooWebhook = (url: string) =>
-    url.startsWith(ODOO_WEBHOOK_PATH_PREFIX) &&
-    webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '') !== undefined;
+  const webhookSourceOf = (url: string) =>
+    url.startsWith(ODOO_WEBHOOK_PATH_PREFIX)
+      ? webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '')
+      : undefined;
+  const isOdooWebhook = (url: string) => webhookSourceOf(url) !== undefined;
   const matchKey = createKeyMatcher(config.apiKeys);
   const earlyRefusal = createEarlyRefusal({
     trustsProxy: trustProxy !== false,
@@ -238,12 +241,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     'onRequest',
     app.rateLimit({
       keyGenerator: (request) => {
-        if (isOdooWebhook(request.url)) return 'hook:odoo';
+        const source = webhookSourceOf(request.url);
+        if (source !== undefined) return `hook:odoo:${source}`;
         const caller = app.callerOf(request);
         return caller ? `key:${caller.name}` : `ip:${rateLimitAddress(request.ip)}`;
       },
       max: (_request, key) =>
-        key === 'hook:odoo'
+        key.startsWith('hook:')
           ? config.webhooks.rateLimitPerMinute
           : key.startsWith('key:')
             ? config.http.rateLimitPerMinute
@@ -347,6 +351,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     families,
     tokens: webhookTokens,
     debounceMs: config.webhooks.debounceMs,
+    inboxMaxEvents: config.webhooks.inboxMaxEvents,
     queues: deps.queues,
     registry: metrics.registry,
   });

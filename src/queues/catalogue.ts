@@ -114,8 +114,16 @@ export const webhookRecordData = z.object({
   deleted: z.boolean().default(false),
   /** When the API received the event (epoch ms), for the lag metric. */
   receivedAtMs: z.number().int().nonnegative(),
-  /** The inbox's events this job settles once its record is written (src/sync/webhook-inbox.ts). */
+  /**
+   * The inbox's events this job answers for, its root's up to its own: it settles those its read
+   * showed (src/sync/webhook-inbox.ts).
+   */
   inbox: z.object({ throughId: z.number().int().positive(), unstamped: z.boolean() }).optional(),
+  /**
+   * Queued again from the inbox, a minute or more after Odoo posted: one read, without waiting for
+   * a commit (one not shown is queued again later).
+   */
+  requeued: z.boolean().default(false),
 });
 
 /** A change feed message that failed, sent again exactly as it was (src/feed/deliver.ts). */

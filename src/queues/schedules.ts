@@ -39,8 +39,11 @@ export interface ScheduledFamily {
 
 /** How often a running worker notes the families it copies. */
 export const FAMILIES_SEEN_EVERY_MS = 10 * 60_000;
-/** How long a family's schedulers outlive the last worker that copied it. */
-const RETIRED_AFTER_MS = 24 * 3_600_000;
+/**
+ * How long a family's schedulers, and its webhook events (src/sync/webhook-inbox.ts), outlive the
+ * last worker that copied it.
+ */
+export const RETIRED_AFTER_MS = 24 * 3_600_000;
 
 /**
  * How many minutes a family's reconcile is moved from the default cron: 0 to 59, from its name

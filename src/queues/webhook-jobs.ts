@@ -1,13 +1,15 @@
 /**
  * The jobs of one webhook event, queued alike by the API as the event comes and by a worker for an
- * event of the inbox that no job settled (src/sync/webhook-inbox.ts). Events for one root within
- * the debounce window collapse into one job (BullMQ debounce: the last one's data wins). An event
- * without a stamp gets a second read a few seconds later: Odoo posts from inside its transaction,
- * and the first read may come before the commit.
+ * event of the inbox that no read has shown yet (src/sync/webhook-inbox.ts). Events for one root
+ * within the debounce window collapse into one job (BullMQ debounce: the last one's data wins);
+ * the job answers for every event of its root kept up to its own, so none is lost to the
+ * collapse. An event without a stamp from Odoo gets a second read a few seconds later: Odoo posts
+ * from inside its transaction, and the first read may come before the commit.
  *
- * An event queued again leaves a job still waiting for its root as it is: that job came from a
- * later event (the API's, as Odoo posts it), and replacing it would make it settle only up to the
- * older event and wait for the older stamp. The waiting job covers the older event.
+ * An event queued again from the inbox gets a job of its own, beside any job still waiting for its
+ * root: replacing that job would leave the later events it answers for to the next requeue, and
+ * deduplicating into it could drop the new job into one that has finished (BullMQ keeps a debounce
+ * key for its time to live, whatever became of its job).
  */
 import { randomUUID } from 'node:crypto';
 import type { InboxEvent } from '../sync/webhook-inbox.js';
@@ -28,7 +30,7 @@ export async function queueWebhookEvent(
   origin: WebhookEventOrigin = 'odoo',
 ): Promise<{ deduplicated: boolean }> {
   const { inboxId, ...data } = event;
-  const replace = origin === 'odoo';
+  const fromOdoo = origin === 'odoo';
   // Events for one root collapse, whichever of its records they name.
   const key = webhookKey(
     event.family,
@@ -37,24 +39,25 @@ export async function queueWebhookEvent(
       : { model: event.model, odooId: event.recordId },
   );
   const jobId = `hook-${key}-${randomUUID()}`;
-  const recheck = event.writeDate === undefined && !event.deleted;
+  const unstamped = event.writeDate === undefined && !event.deleted;
+  // From Odoo, an event without a stamp is read now, and settled by a read a few seconds later;
+  // from the inbox, a minute or more after it came, by its one read.
+  const recheck = unstamped && fromOdoo;
+  const debounce = (id: string, ttlMs: number) =>
+    fromOdoo ? { deduplication: { id, ttl: Math.max(ttlMs, 1), extend: true, replace: true } } : {};
   // A job still waiting for this root takes the event (for the metric; BullMQ decides).
   const deduplicated =
+    fromOdoo &&
     (await queues.ofFamily('sync-webhook', event.family).getDeduplicationJobId(`hook-${key}`)) !==
-    null;
+      null;
   await queues.add(
     'webhook-record',
-    { ...data, inbox: recheck ? undefined : { throughId: inboxId, unstamped: false } },
     {
-      jobId,
-      delay: debounceMs,
-      deduplication: {
-        id: `hook-${key}`,
-        ttl: Math.max(debounceMs, 1),
-        extend: replace,
-        replace,
-      },
+      ...data,
+      inbox: recheck ? undefined : { throughId: inboxId, unstamped },
+      requeued: !fromOdoo,
     },
+    { jobId, delay: debounceMs, ...debounce(`hook-${key}`, debounceMs) },
   );
   if (recheck)
     await queues.add(
@@ -63,12 +66,7 @@ export async function queueWebhookEvent(
       {
         jobId: `${jobId}-recheck`,
         delay: debounceMs + RECHECK_DELAY_MS,
-        deduplication: {
-          id: `hook-${key}-recheck`,
-          ttl: RECHECK_DELAY_MS,
-          extend: replace,
-          replace,
-        },
+        ...debounce(`hook-${key}-recheck`, RECHECK_DELAY_MS),
       },
     );
   return { deduplicated };

@@ -1,17 +1,21 @@
 /**
- * A record that Odoo's webhook says changed, read once its change is committed (docs/odoo.md,
+ * The records Odoo's webhooks say changed, read once their change is committed (docs/odoo.md,
  * Webhooks). Odoo 17 and 18 post from inside the transaction, before it commits: a read made at
- * once can show the old version, or no record at all. So the payload is never trusted for data —
- * it only names the record (a root, or a child, whose root is read from Odoo when the rule did not
- * send it) — and:
+ * once can show the old version, or no record at all. So an event's payload is never trusted for
+ * data — it only names the record (a root, or a child, whose root is read from Odoo when the rule
+ * did not send it) — and a read answers for the events of one root at once, saying which it showed:
  *
- * - with the `write_date` the rule read inside the transaction, the root is read again, with a
- *   short backoff, until Odoo shows that stamp on the record the event is about;
- * - for the deletion of a root, until Odoo confirms the id is gone, then the root is archived;
- * - without a stamp, it is read now; the caller reads it once more a few seconds later.
+ * - a stamped event (the `write_date` the rule read inside the transaction) once Odoo shows its
+ *   record with that stamp or a later one: the root is read again, with a short backoff, until
+ *   Odoo shows every stamp the events announce;
+ * - the deletion of a root once Odoo confirms it is gone (then the root is archived, and every
+ *   event of it is moot); the deletion of a child once its root's read no longer lists it;
+ * - an event without a stamp by any read: the caller reads it a second time a few seconds later,
+ *   and only that read settles it.
  *
- * If Odoo never shows the change (the transaction rolled back, a clock apart), what Odoo has is
- * written: the guards of the sync decide as for any read.
+ * Whatever the reads showed, what Odoo has is written: the guards of the sync decide as for any
+ * read. An event not shown (a transaction not committed yet, or rolled back) is the caller's to
+ * keep (src/sync/webhook-inbox.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OdooCallOptions, OdooContext } from '../clients/odoo/odoo-types.js';
@@ -27,8 +31,8 @@ import type { SyncDeps } from './sync-deps.js';
 /** Waits between reads while the change is not committed yet: about 3 s in all. */
 export const COMMIT_WAITS_MS = [100, 200, 400, 800, 1_600] as const;
 
+/** One event, as the rule sent it. */
 export interface WebhookEvent {
-  readonly family: RecordFamily;
   /** The model the event is about: the family's root, or one of its children. */
   readonly model: string;
   /** The record the event is about. */
@@ -40,11 +44,25 @@ export interface WebhookEvent {
   readonly deleted?: boolean;
 }
 
+/** What one read answers for: events of one root (or of one child whose root is not known). */
+export interface WebhookRead {
+  readonly family: RecordFamily;
+  /** At least one; all of one root, or all of one record when the rule sent no root. */
+  readonly events: readonly WebhookEvent[];
+  /**
+   * Whether to read again while a change is not committed yet (about 3 s): the first read after
+   * Odoo posted. A read queued again a minute or more later reads once.
+   */
+  readonly waitForCommit: boolean;
+}
+
 export interface WebhookOutcome {
-  /** The root the event was about; null when a child's root could not be found. */
+  /** The root the events were about; null when a child's root could not be found. */
   readonly odooId: number | null;
   readonly synced: SyncedRecord | null;
-  /** Whether Odoo showed the change the event announced before the reads gave up. */
+  /** For each event, in order: whether the reads showed its change. */
+  readonly shown: readonly boolean[];
+  /** Whether they showed every one. */
   readonly committed: boolean;
   readonly odooCalls: number;
 }
@@ -53,23 +71,40 @@ const TRIGGER = 'webhook';
 /** Odoo's `write_date` as `read` answers it: to the second. */
 const toSecond = (stamp: string) => stamp.slice(0, 19);
 
-export async function syncWebhookEvent(
+export async function syncWebhookEvents(
   deps: SyncDeps,
-  event: WebhookEvent,
+  read: WebhookRead,
   call?: OdooCallOptions,
 ): Promise<WebhookOutcome> {
-  const { family } = event;
+  const { family, events } = read;
+  const [first] = events;
+  if (!first) throw new TypeError('a webhook read needs an event');
   const odoo = countCalls(deps.odoo);
   const schema = await deps.schema(family, odoo, call);
-  const child = family.children.find((model) => model.model === event.model);
+  const childOf = (event: WebhookEvent) =>
+    family.children.find((model) => model.model === event.model);
+  const child = childOf(first);
   const odooId =
-    event.rootId ??
-    (child ? await rootOfChild(odoo, child, event.recordId, schema.context, call) : event.recordId);
-  if (odooId === null) return { odooId, synced: null, committed: false, odooCalls: odoo.calls };
+    first.rootId ??
+    (child ? await rootOfChild(odoo, child, first.recordId, schema.context, call) : first.recordId);
+  const outcome = (synced: SyncedRecord | null, shown: readonly boolean[]): WebhookOutcome => ({
+    odooId,
+    synced,
+    shown,
+    committed: shown.every(Boolean),
+    odooCalls: odoo.calls,
+  });
+  if (odooId === null)
+    return outcome(
+      null,
+      events.map(() => false),
+    );
+  const waits = read.waitForCommit ? COMMIT_WAITS_MS : [];
   const pause = (waitMs: number) => sleep(waitMs, undefined, { signal: call?.signal });
 
-  if (event.deleted && !child) {
-    for (const waitMs of [0, ...COMMIT_WAITS_MS]) {
+  const rootDeletion = (event: WebhookEvent) => event.deleted === true && !childOf(event);
+  if (events.some(rootDeletion)) {
+    for (const waitMs of [0, ...waits]) {
       if (waitMs > 0) await pause(waitMs);
       const gone = await confirmGone(odoo, family, [odooId], schema, call);
       if (gone.length === 0) continue;
@@ -78,39 +113,53 @@ export async function syncWebhookEvent(
         lease: null,
         trigger: TRIGGER,
       });
-      return { odooId, synced: null, committed: true, odooCalls: odoo.calls };
+      // The root is gone for good: nothing any event of it announced can still reach the copy.
+      return outcome(
+        null,
+        events.map(() => true),
+      );
     }
   }
 
+  // A root's deletion was waited for above; the root still there, its event stays unshown.
+  const awaited = events.filter((event) => !rootDeletion(event));
   let page = await readRootPage(odoo, family, [odooId], schema, call);
-  let committed = event.writeDate === undefined || event.deleted === true;
-  for (const waitMs of committed ? [] : COMMIT_WAITS_MS) {
-    if (shows(family, page.items[0], event)) {
-      committed = true;
-      break;
-    }
+  for (const waitMs of waits) {
+    if (awaited.every((event) => shows(family, page.items[0], event))) break;
     await pause(waitMs);
     page = await readRootPage(odoo, family, [odooId], schema, call);
   }
-  committed ||= shows(family, page.items[0], event);
+  const [item] = page.items;
   const synced = await writeOrArchive(
     deps,
-    { family, odooId, run: null, trigger: TRIGGER, item: page.items[0] },
+    { family, odooId, run: null, trigger: TRIGGER, item },
     { odoo, schema },
     call,
   );
-  return { odooId, synced, committed, odooCalls: odoo.calls };
+  // A root the copy had, confirmed gone: every event of it is moot, as for its deletion.
+  const archived = synced.outcome.action === 'archived';
+  return outcome(
+    synced,
+    events.map((event) => archived || shows(family, item, event)),
+  );
 }
 
-/** Whether what Odoo answered carries the stamp the event announced, on the record it names. */
+/** Whether what Odoo answered shows the change `event` announced (see the module's header). */
 function shows(family: RecordFamily, item: RootPayload | undefined, event: WebhookEvent): boolean {
-  if (!item || event.writeDate === undefined) return false;
   const at = family.children.findIndex((model) => model.model === event.model);
-  const record =
-    at < 0 ? item.root : item.children[at]?.find((child) => child.id === event.recordId);
+  if (event.deleted === true)
+    // A root's deletion shows only as the root gone (above).
+    return at >= 0 && item !== undefined && !item.children[at]?.some(isRecord(event));
+  if (event.writeDate === undefined) return true;
+  const record = at < 0 ? item?.root : item?.children[at]?.find(isRecord(event));
   const stamp = record?.write_date;
   return typeof stamp === 'string' && stamp >= toSecond(event.writeDate);
 }
+
+const isRecord =
+  (event: WebhookEvent) =>
+  (record: { readonly id: number }): boolean =>
+    record.id === event.recordId;
 
 /** The root of a child, read from Odoo (archived records included); null when it is gone. */
 async function rootOfChild(

@@ -1,25 +1,29 @@
 /**
  * The webhook inbox (`sync_webhook_inbox`): an event Odoo announced is kept in PostgreSQL before
- * the API answers Odoo, and stays until a job has written the record it names. Odoo sends an event
- * once; Redis replicates asynchronously and can lose a job it accepted. So:
+ * the API answers Odoo, and stays until a read has shown its change. Odoo sends an event once;
+ * Redis replicates asynchronously and can lose a job it accepted; Odoo 17 and 18 post from inside
+ * the transaction, which may commit seconds or minutes later, or roll back. So:
  *
- * - the API keeps the event ({@link keepWebhook}), then queues its job as before;
- * - the job that reads the record settles what it covered ({@link settleWebhooks}): the events of
- *   its root (or of its record, for a child whose root the rule did not send) up to its own. A
- *   job with a stamp (or a deletion) settles the events with a stamp or a deletion: it waited for
- *   the stamp it was given, not for the transactions of events that gave none. The second read of
- *   an event without a stamp, a few seconds later, settles every event up to its own;
- * - a job that fails for good settles as well: its root's failure is recorded in `sync_failure`,
- *   and the next run retries it;
- * - a worker queues again each event that no job settled a minute after it was last queued
- *   ({@link takeUnsettledWebhooks}), then after two, four… up to an hour: a job lost with Redis.
- *   An event the API could not queue (Redis away when it came) is due at once
- *   ({@link markNotQueued}), and so is every event queued before a worker's Redis came back from
- *   a disconnection (a failover can lose what the old primary had not passed on).
+ * - the API keeps the event ({@link keepWebhook}), then queues its job;
+ * - a job answers for the events of its root (of its record, for a child whose root the rule did
+ *   not send) kept up to its own ({@link pendingWebhooks}), and settles those its read showed
+ *   ({@link settleWebhooks}): a stamped event once Odoo shows its record with that stamp or a
+ *   later one, a deletion once Odoo confirms the root gone, an event without a stamp by the second
+ *   read a few seconds after it. A job that did not see an event, or failed, leaves it;
+ * - an event not settled is due again ({@link takeUnsettledWebhooks}) a minute after it was
+ *   queued, then two, four, eight… up to an hour: a job lost with Redis, a transaction that
+ *   committed late. An event the API could not queue (Redis away when it came) is due at once
+ *   ({@link markNotQueued}), and so is every event queued before a worker's Redis came back from a
+ *   disconnection (a failover can lose what the old primary had not passed on);
+ * - an event that is due again after {@link UNSEEN_AFTER_REQUEUES} requeues, none of whose reads
+ *   showed it (its transaction rolled back, or a stamp no version carries), is settled unseen
+ *   ({@link settleUnseenWebhooks}): the caller logs it and counts it;
+ * - the events of a family that no worker copies any more are settled unread a day after the last
+ *   worker that copied it ({@link retireWebhooks}).
  *
  * A job queued twice reads the record twice: the writer's rule makes that harmless.
  */
-import { and, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { syncWebhookInbox } from '../db/schema/index.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
@@ -34,7 +38,7 @@ export interface InboxEvent {
   readonly deleted: boolean;
 }
 
-/** What a job settles when it has written its record: the events of its key up to `throughId`. */
+/** Which of its key's events a job answers for: those up to `throughId`. */
 export interface InboxSettlement {
   readonly throughId: number;
   /** Events without a stamp too: the second read of such an event. */
@@ -50,6 +54,13 @@ export interface KeptEvent extends InboxEvent {
 /** First wait before an unsettled event is queued again; it doubles each time, up to the last. */
 const REQUEUE_FIRST_MS = 60_000;
 const REQUEUE_LAST_MS = 3_600_000;
+
+/**
+ * Requeues after which an event no read showed is settled unseen, when it is due once more: its
+ * reads came at about 0, 1, 3, 7 and 15 minutes, and it goes at 31, before the alert on the
+ * inbox's oldest event (deploy/prometheus/) fires.
+ */
+export const UNSEEN_AFTER_REQUEUES = 4;
 
 export async function keepWebhook(db: Db, event: InboxEvent): Promise<number> {
   const [row] = await db
@@ -80,23 +91,71 @@ function sameKey(event: InboxEvent): SQL {
   )!;
 }
 
-/** Deletes the events a job has covered (see the module's header); how many. */
-export async function settleWebhooks(
+/** A row of the inbox as a job or a pass reads it. */
+interface InboxRow {
+  id: string | number;
+  family: string;
+  model: string;
+  record_id: number;
+  root_id: number | null;
+  write_date: string | null;
+  deleted: boolean;
+  received_at: Date | string;
+}
+
+const keptEvent = (row: InboxRow): KeptEvent => ({
+  id: Number(row.id),
+  family: row.family,
+  model: row.model,
+  recordId: row.record_id,
+  ...(row.root_id === null ? {} : { rootId: row.root_id }),
+  ...(row.write_date === null ? {} : { writeDate: row.write_date }),
+  deleted: row.deleted,
+  receivedAt: row.received_at instanceof Date ? row.received_at : new Date(row.received_at),
+});
+
+/**
+ * The events a job of `key` answers for, oldest first: those of its key kept up to `throughId`,
+ * with a stamp or a deletion (and without a stamp too for the second read of such an event).
+ */
+export async function pendingWebhooks(
   db: Db,
-  event: InboxEvent,
+  key: InboxEvent,
   settlement: InboxSettlement,
-): Promise<number> {
-  const settled = await db
-    .delete(syncWebhookInbox)
+): Promise<KeptEvent[]> {
+  const rows = await db
+    .select()
+    .from(syncWebhookInbox)
     .where(
       and(
-        sameKey(event),
+        sameKey(key),
         lte(syncWebhookInbox.id, settlement.throughId),
         settlement.unstamped
           ? undefined
           : or(sql`${syncWebhookInbox.writeDate} is not null`, eq(syncWebhookInbox.deleted, true)),
       ),
     )
+    .orderBy(asc(syncWebhookInbox.id));
+  return rows.map((row) =>
+    keptEvent({
+      id: row.id,
+      family: row.family,
+      model: row.model,
+      record_id: row.recordId,
+      root_id: row.rootId,
+      write_date: row.writeDate,
+      deleted: row.deleted,
+      received_at: row.receivedAt,
+    }),
+  );
+}
+
+/** Deletes the events a read showed (see the module's header); how many. */
+export async function settleWebhooks(db: Db, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const settled = await db
+    .delete(syncWebhookInbox)
+    .where(inArray(syncWebhookInbox.id, [...ids]))
     .returning({ id: syncWebhookInbox.id });
   return settled.length;
 }
@@ -105,14 +164,33 @@ export async function settleWebhooks(
 export async function markNotQueued(db: Db, id: number): Promise<void> {
   await db
     .update(syncWebhookInbox)
-    .set({ queuedAt: new Date(0) })
+    .set({ dueAt: sql`now()` })
     .where(eq(syncWebhookInbox.id, id));
 }
 
 /**
+ * Up to `limit` events of each of `families` due now and not given up yet, as `due_at` orders
+ * them, read through `(family, due_at)`: a few index entries however large the inbox.
+ */
+const dueIds = (families: readonly string[], limit: number, givenUp: boolean) => sql`
+  select d.id from unnest(${textArray(families)}::text[]) as f(family)
+  cross join lateral (
+    select i.id from sync_webhook_inbox i
+    where i.family = f.family and i.due_at <= now()
+      and ${givenUp ? sql`i.requeues >= ${UNSEEN_AFTER_REQUEUES}` : sql`i.requeues < ${UNSEEN_AFTER_REQUEUES}`}
+    order by i.due_at
+    limit ${limit}
+    for update skip locked) d
+  limit ${limit}`;
+
+const RETURNED = sql`i.id::text as id, i.family, i.model, i.record_id, i.root_id, i.write_date,
+  i.deleted, i.received_at`;
+
+/**
  * Takes up to `limit` events of these families that are due to be queued again, and notes them
- * queued now: two workers never take the same one (`skip locked`). With `queuedBefore`, every
- * event last queued before it is due, however recently (its job may have been lost).
+ * queued now, due again after twice the last wait: two workers never take the same one (`skip
+ * locked`). With `queuedBefore`, every event last queued before it is due first, however recently
+ * (its job may have been lost).
  */
 export async function takeUnsettledWebhooks(
   db: Db,
@@ -121,44 +199,86 @@ export async function takeUnsettledWebhooks(
   queuedBefore?: Date,
 ): Promise<KeptEvent[]> {
   if (families.length === 0) return [];
-  const rows = rowsOf<{
-    id: string;
-    family: string;
-    model: string;
-    record_id: number;
-    root_id: number | null;
-    write_date: string | null;
-    deleted: boolean;
-    received_at: Date | string;
-  }>(
+  if (queuedBefore)
     await db.execute(sql`
-      with due as (
-        select id from sync_webhook_inbox
-        where family = any(${textArray(families)}::text[])
-          and (queued_at < now() - least(
-            ${REQUEUE_FIRST_MS}::bigint << least(requeues, 16), ${REQUEUE_LAST_MS}::bigint)
-            * interval '1 millisecond'
-            or queued_at < ${queuedBefore?.toISOString() ?? null}::timestamptz)
-        order by id
-        limit ${limit}
-        for update skip locked)
-      update sync_webhook_inbox i set queued_at = now(), requeues = least(i.requeues + 1, 32767)
+      update sync_webhook_inbox set due_at = now()
+      where family = any(${textArray(families)}::text[]) and due_at > now()
+        and queued_at < ${queuedBefore.toISOString()}::timestamptz`);
+  const rows = rowsOf<InboxRow>(
+    await db.execute(sql`
+      with due as (${dueIds(families, limit, false)})
+      update sync_webhook_inbox i set queued_at = now(), requeues = i.requeues + 1,
+        due_at = now() + least(${REQUEUE_FIRST_MS}::bigint << least(i.requeues + 1, 16),
+          ${REQUEUE_LAST_MS}::bigint) * interval '1 millisecond'
       from due where i.id = due.id
-      returning i.id::text as id, i.family, i.model, i.record_id, i.root_id, i.write_date,
-        i.deleted, i.received_at`),
+      returning ${RETURNED}`),
   );
-  return rows
-    .map((row) => ({
-      id: Number(row.id),
-      family: row.family,
-      model: row.model,
-      recordId: row.record_id,
-      ...(row.root_id === null ? {} : { rootId: row.root_id }),
-      ...(row.write_date === null ? {} : { writeDate: row.write_date }),
-      deleted: row.deleted,
-      receivedAt: row.received_at instanceof Date ? row.received_at : new Date(row.received_at),
-    }))
-    .sort((a, b) => a.id - b.id);
+  return rows.map(keptEvent).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Settles up to `limit` events of these families that are due again after
+ * {@link UNSEEN_AFTER_REQUEUES} requeues: no read showed them. Returns them, for the log and the
+ * metric.
+ */
+export async function settleUnseenWebhooks(
+  db: Db,
+  families: readonly string[],
+  limit: number,
+): Promise<KeptEvent[]> {
+  if (families.length === 0) return [];
+  const rows = rowsOf<InboxRow>(
+    await db.execute(sql`
+      delete from sync_webhook_inbox i where i.id in (${dueIds(families, limit, true)})
+      returning ${RETURNED}`),
+  );
+  return rows.map(keptEvent).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The families that have events in the inbox, each read from an index (a skip scan: one probe per
+ * family, however many events each has).
+ */
+const INBOX_FAMILIES = sql`
+  with recursive families(family) as (
+    (select family from sync_webhook_inbox order by family limit 1)
+    union all
+    select (select i.family from sync_webhook_inbox i where i.family > f.family
+      order by i.family limit 1)
+    from families f where f.family is not null)`;
+
+/** Events of a family settled unread: no worker copies it any more. */
+export interface RetiredWebhooks {
+  readonly family: string;
+  readonly events: number;
+}
+
+/**
+ * Settles, unread, the events of the families no worker has noted it copies (`sync_family_seen`)
+ * for `retiredAfterMs`, and not copied here, that the API received more than `retiredAfterMs` ago:
+ * the family left the deployment's declarations, and its events would wait for ever. A family a
+ * worker copies, or copied within that time, keeps its events.
+ */
+export async function retireWebhooks(
+  db: Db,
+  copiedHere: readonly string[],
+  retiredAfterMs: number,
+): Promise<RetiredWebhooks[]> {
+  const after = sql`${retiredAfterMs}::bigint * interval '1 millisecond'`;
+  return rowsOf<RetiredWebhooks>(
+    await db.execute(sql`
+      ${INBOX_FAMILIES},
+      retired as (
+        select f.family from families f
+        left join sync_family_seen s on s.family = f.family
+        where f.family is not null and f.family <> all(${textArray(copiedHere)}::text[])
+          and (s.seen_at is null or s.seen_at < now() - ${after})),
+      gone as (
+        delete from sync_webhook_inbox i using retired r
+        where i.family = r.family and i.received_at < now() - ${after}
+        returning i.family)
+      select family, count(*)::int as events from gone group by family order by family`),
+  );
 }
 
 /** A family's events kept and not settled yet, and the age of the oldest. */
@@ -168,16 +288,47 @@ export interface UnsettledWebhooks {
   readonly oldestSeconds: number;
 }
 
+/**
+ * A family's events are counted up to this many in the metrics: past it, the count's cost (index
+ * entries read every few seconds) would grow with a flood. The API's bound, per source, counts the
+ * rest (ODOO_WEBHOOK_INBOX_MAX_EVENTS).
+ */
+const METRICS_COUNT_CAP = 1_000;
+
+/**
+ * Each family's events kept (up to {@link METRICS_COUNT_CAP}) and the age of its oldest, from the
+ * inbox's indexes: the metrics read it every few seconds, whatever the inbox holds.
+ */
 export async function readUnsettledWebhooks(db: Db): Promise<UnsettledWebhooks[]> {
   const rows = rowsOf<{ family: string; events: number; oldest_seconds: number }>(
     await db.execute(sql`
-      select family, count(*)::int as events,
-        extract(epoch from now() - min(received_at))::float8 as oldest_seconds
-      from sync_webhook_inbox group by family order by family`),
+      ${INBOX_FAMILIES}
+      select f.family,
+        (select count(*) from (select 1 from sync_webhook_inbox i where i.family = f.family
+          limit ${METRICS_COUNT_CAP}) kept)::int as events,
+        extract(epoch from now() - (select min(i.received_at) from sync_webhook_inbox i
+          where i.family = f.family))::float8 as oldest_seconds
+      from families f where f.family is not null order by f.family`),
   );
   return rows.map((row) => ({
     family: row.family,
     events: row.events,
     oldestSeconds: row.oldest_seconds,
   }));
+}
+
+/** How many events of these families are kept, counted up to `cap` (the API's bound). */
+export async function countKeptWebhooks(
+  db: Db,
+  families: readonly string[],
+  cap: number,
+): Promise<number> {
+  if (families.length === 0) return 0;
+  const [row] = rowsOf<{ events: number }>(
+    await db.execute(sql`
+      select count(*)::int as events from (
+        select 1 from sync_webhook_inbox
+        where family = any(${textArray(families)}::text[]) limit ${cap}) kept`),
+  );
+  return row?.events ?? 0;
 }

@@ -14,13 +14,18 @@ const DASHBOARD = 'deploy/grafana/erp-bridge.json';
  * The metrics whose series carry `source` (workers/worker-metrics.ts, src/http/metrics.ts,
  * src/queues/queue-metrics.ts, src/odoo-link/api-key-metrics.ts): a histogram by its name, its `_bucket`, `_count` and `_sum` too.
  */
-/** Those of a source and no family: the queues, each source's API key and call budget pauses. */
+/**
+ * Those of a source and no family: the queues, each source's API key and call budget pauses, its
+ * webhook events refused or kept without their stamp.
+ */
 const SOURCE_ONLY = [
   'erp_bridge_queue_jobs',
   'erp_bridge_odoo_api_key_expiry_seconds',
   'erp_bridge_odoo_api_key_expiring',
   'erp_bridge_odoo_budget_pauses_total',
   'erp_bridge_odoo_budget_paused_seconds_total',
+  'erp_bridge_webhook_inbox_full_total',
+  'erp_bridge_webhook_future_stamps_total',
 ];
 
 const WITH_SOURCE = [
@@ -37,6 +42,7 @@ const WITH_SOURCE = [
   'erp_bridge_sync_unfit_value_writes',
   'erp_bridge_webhook_inbox_events',
   'erp_bridge_webhook_inbox_oldest_seconds',
+  'erp_bridge_webhook_events_unseen_total',
   'erp_bridge_sync_every_seconds',
   'erp_bridge_sync_last_success_timestamp_seconds',
   'erp_bridge_sync_last_reconcile_timestamp_seconds',

@@ -179,9 +179,10 @@ export interface SyncHarness {
   failures(): Promise<SyncFailureRow[]>;
   /**
    * Another worker process's runtime on the same queues (started), as a second machine of the
-   * fleet — with an Odoo client of its own when given one; disposed with the harness.
+   * fleet — with an Odoo client of its own when given one, copying other families when given
+   * them (another source's alone: a fleet split by SYNC_SOURCES); disposed with the harness.
    */
-  spawnRuntime(odoo?: OdooClient): SyncRuntime;
+  spawnRuntime(odoo?: OdooClient, families?: Families): SyncRuntime;
   /** One BC of the copy with its lines. */
   copyOf(odooId: number): Promise<{ bc: BcRow | undefined; lines: BcLineRow[] }>;
   /**
@@ -344,10 +345,14 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
         await db.db.execute(sql`select now() > ${instant.toISOString()}::timestamptz as past`),
       )[0]!.past,
     failures: () => db.db.select().from(syncFailure).orderBy(asc(syncFailure.odooId)),
-    spawnRuntime(ownOdoo) {
+    spawnRuntime(ownOdoo, ownFamilies) {
       if (spawned.length >= HARNESS_RUNTIMES)
         throw new Error(`a harness spawns at most ${HARNESS_RUNTIMES} runtimes`);
-      const other = createSyncRuntime(ownOdoo ? { ...runtimeInput, odoo: ownOdoo } : runtimeInput);
+      const other = createSyncRuntime({
+        ...runtimeInput,
+        ...(ownOdoo ? { odoo: ownOdoo } : {}),
+        ...(ownFamilies ? { families: ownFamilies } : {}),
+      });
       other.start();
       spawned.push(other);
       return other;

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { syncRecord } from '../../src/sync/sync-record.js';
-import { syncWebhookEvent } from '../../src/sync/webhook-event.js';
+import { syncWebhookEvents } from '../../src/sync/webhook-event.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from '../../src/sync/settled.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 
@@ -69,12 +69,10 @@ describe('reads from a replica that lags', () => {
     const writeDate = new Date(stampMicros / 1_000).toISOString().replace('T', ' ').slice(0, 19);
     // The replica shows the change long after the webhook's waits (about 3 s) end.
     await expect(
-      syncWebhookEvent(h.runtime.sync, {
+      syncWebhookEvents(h.runtime.sync, {
         family: h.family,
-        model: BC,
-        recordId: 1,
-        rootId: 1,
-        writeDate,
+        events: [{ model: BC, recordId: 1, rootId: 1, writeDate }],
+        waitForCommit: true,
       }),
     ).resolves.toMatchObject({ committed: false });
     expect(await origin(1)).toBe(before);

@@ -6,11 +6,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { Registry, type Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { buildApp } from '../../src/http/app.js';
+import { keepWebhook, UNSEEN_AFTER_REQUEUES } from '../../src/sync/webhook-inbox.js';
 import { requeueUnsettledWebhooks } from '../../workers/webhook-requeue.js';
+import { registerWebhookInboxMetrics } from '../../workers/worker-metrics.js';
 import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
 import { memoryLogger, testConfig } from '../helpers/test-app.js';
 import { redisAway } from '../helpers/redis-away.js';
@@ -30,17 +33,59 @@ describe('the webhook inbox', () => {
       await h.db.db.execute(sql`select record_id, requeues from sync_webhook_inbox order by id`),
     );
   /** The time a worker waits before it queues an unsettled event again, as if it had passed. */
-  const timePasses = () =>
-    h.db.db.execute(sql`update sync_webhook_inbox set queued_at = now() - interval '2 minutes'`);
-  const requeue = () =>
+  const timePasses = () => h.db.db.execute(sql`update sync_webhook_inbox set due_at = now()`);
+  const requeue = (unseen?: Counter<'family' | 'source'>) =>
     requeueUnsettledWebhooks({
       db: h.db.db,
       queues: h.runtime.queues,
       families: [h.family.name],
       debounceMs: 0,
       logger: h.logger,
+      ...(unseen ? { unseen } : {}),
     });
   const nameOf = async (id: number) => (await h.copyOf(id)).bc?.name;
+  /** The events kept, as a job would find them. */
+  const kept = async () =>
+    rowsOf<{ record_id: number; deleted: boolean; requeues: number }>(
+      await h.db.db.execute(
+        sql`select record_id, deleted, requeues from sync_webhook_inbox order by id`,
+      ),
+    );
+  /** A BC's `write_date` as Odoo's reads give it. */
+  const stampOf = (id: number) =>
+    h.sandbox.control.records(BC_MODEL, { ids: [id], fields: ['write_date'] })[0]!
+      .write_date as string;
+  /** A stamp a second after `stamp`, as Odoo writes it. */
+  const aSecondAfter = (stamp: string) =>
+    new Date(Date.parse(`${stamp.replace(' ', 'T')}Z`) + 1_000)
+      .toISOString()
+      .slice(0, 19)
+      .replace('T', ' ');
+  /**
+   * A transaction that commits only once released, as Odoo 17 and 18 post from inside it: a
+   * confirm that creates moves and invoices, an import.
+   */
+  function heldCommit() {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    return { held: () => held, release: () => release() };
+  }
+  /**
+   * Commits what `commit` held; then a worker's pass queues the event again, and its read shows
+   * it: the job's result matches `outcome`, and nothing stays in the inbox.
+   */
+  async function readAgainOnceCommitted(
+    commit: ReturnType<typeof heldCommit>,
+    outcome: Record<string, unknown>,
+  ) {
+    commit.release();
+    await h.sandbox.control.settled();
+    await timePasses();
+    const again = h.nextCompleted('sync-webhook', 'hook-');
+    expect(await requeue()).toBe(1);
+    expect(await again).toMatchObject({ ...outcome, committed: true });
+    expect(await kept()).toEqual([]);
+  }
 
   it('settles an event once its job has written the record: nothing stays behind', async () => {
     const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
@@ -150,7 +195,7 @@ describe('the webhook inbox', () => {
       );
       // Only the older one is due again.
       await h.db.db.execute(
-        sql`update sync_webhook_inbox set queued_at = now() - interval '2 minutes' where id = ${older!.id}`,
+        sql`update sync_webhook_inbox set due_at = now() where id = ${older!.id}`,
       );
       expect(await requeue()).toBe(1);
       const waiting = await webhooks.getJobs(['delayed']);
@@ -161,6 +206,222 @@ describe('the webhook inbox', () => {
       await webhooks.obliterate({ force: true });
       await h.db.db.execute(sql`delete from sync_webhook_inbox`);
       await app.close();
+    }
+  });
+
+  it("a deletion event stays until a read shows the root gone, though a later event of the root took its job's place", async () => {
+    const { app, path, url } = await listenForWebhooks(h, { debounceMs: 60_000 });
+    const webhooks = h.runtime.queues.byName['sync-webhook'];
+    const commit = heldCommit();
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[4]!;
+      h.sandbox.control.write(BC_MODEL, id, { name: 'edited, then deleted' });
+      const stamp = stampOf(id);
+      // The deletion is posted from inside its transaction, which commits once released.
+      h.sandbox.control.setWebhook({
+        url: `${url}?event=deleted`,
+        models: [BC_MODEL],
+        beforeCommit: commit.held,
+      });
+      h.sandbox.control.unlink(BC_MODEL, id);
+      await vi.waitFor(
+        async () => expect(await kept()).toEqual([{ record_id: id, deleted: true, requeues: 0 }]),
+        { timeout: 10_000, interval: 50 },
+      );
+      // The edit's event comes after it: its job takes the waiting deletion job's place.
+      const edit = await app.inject({
+        method: 'POST',
+        url: path,
+        payload: { _model: BC_MODEL, _id: id, _action: 'write', id, write_date: stamp },
+      });
+      expect(edit.json()).toEqual({ queued: true, deduplicated: true });
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      for (const job of await webhooks.getJobs(['delayed'])) await job.promote();
+      const outcome = await read;
+      // The read showed the edit, and the BC still there: the deletion stays.
+      expect(await kept()).toEqual([{ record_id: id, deleted: true, requeues: 0 }]);
+      expect(outcome).toMatchObject({ odooId: id, committed: false });
+      expect((await h.copyOf(id)).bc).toMatchObject({
+        name: 'edited, then deleted',
+        archivedAt: null,
+      });
+
+      await readAgainOnceCommitted(commit, { odooId: id, action: 'archived' });
+      expect((await h.copyOf(id)).bc?.archivedAt).not.toBeNull();
+    } finally {
+      h.sandbox.control.setWebhook(undefined);
+      commit.release();
+      await webhooks.obliterate({ force: true });
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
+  it('a deletion whose transaction commits after its job gave up waiting stays until a read shows the root gone', async () => {
+    const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
+    const commit = heldCommit();
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[5]!;
+      h.sandbox.control.setWebhook({
+        url: `${url}?event=deleted`,
+        models: [BC_MODEL],
+        beforeCommit: commit.held,
+      });
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      h.sandbox.control.unlink(BC_MODEL, id);
+      const outcome = await read;
+      expect(await kept()).toEqual([{ record_id: id, deleted: true, requeues: 0 }]);
+      expect(outcome).toMatchObject({ odooId: id, committed: false });
+      expect((await h.copyOf(id)).bc?.archivedAt).toBeNull();
+
+      await readAgainOnceCommitted(commit, { odooId: id, action: 'archived' });
+      expect((await h.copyOf(id)).bc?.archivedAt).not.toBeNull();
+    } finally {
+      h.sandbox.control.setWebhook(undefined);
+      commit.release();
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
+  it('a stamped event whose transaction commits after its job gave up waiting stays until a read shows its stamp', async () => {
+    const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
+    const commit = heldCommit();
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[6]!;
+      h.sandbox.control.setWebhook({
+        url,
+        models: [BC_MODEL],
+        fields: ['write_date'],
+        beforeCommit: commit.held,
+      });
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      h.sandbox.control.write(BC_MODEL, id, { name: 'committed late' });
+      expect(await read).toMatchObject({ odooId: id, committed: false });
+      expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues: 0 }]);
+      expect(await nameOf(id)).not.toBe('committed late');
+
+      await readAgainOnceCommitted(commit, { odooId: id });
+      expect(await nameOf(id)).toBe('committed late');
+    } finally {
+      h.sandbox.control.setWebhook(undefined);
+      commit.release();
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
+  it(`an event no read can show (its transaction rolled back) is settled after ${UNSEEN_AFTER_REQUEUES} requeues, with a log line and a metric`, async () => {
+    const { app, path } = await listenForWebhooks(h, { debounceMs: 0 });
+    const registry = new Registry();
+    const unseen = registerWebhookInboxMetrics(registry, h.db.db);
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[7]!;
+      // A stamp no committed version of the BC carries: Odoo posted it, then rolled back.
+      const rolledBack = aSecondAfter(stampOf(id));
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      const posted = await app.inject({
+        method: 'POST',
+        url: path,
+        payload: { _model: BC_MODEL, _id: id, _action: 'write', id, write_date: rolledBack },
+      });
+      expect(posted.statusCode).toBe(202);
+      expect(await read).toMatchObject({ odooId: id, committed: false });
+      // Not settled: the read did not show it.
+      expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues: 0 }]);
+      for (let requeues = 0; requeues < UNSEEN_AFTER_REQUEUES; requeues += 1) {
+        expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues }]);
+        await timePasses();
+        const again = h.nextCompleted('sync-webhook', 'hook-');
+        expect(await requeue(unseen)).toBe(1);
+        expect(await again).toMatchObject({ odooId: id, committed: false });
+      }
+      // Due once more after its last requeue: settled, unseen, and said so.
+      await timePasses();
+      expect(await requeue(unseen)).toBe(0);
+      expect(await kept()).toEqual([]);
+      expect(h.logLines.find((line) => line.includes('no read showed'))).toContain(
+        `"family":"${h.family.name}"`,
+      );
+      expect(
+        (await registry.getSingleMetric('erp_bridge_webhook_events_unseen_total')?.get())?.values,
+      ).toEqual([{ labels: { family: 'bcs', source: 'default' }, value: 1 }]);
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
+  it('an event whose stamp no version carries is settled by the first read past its stamp', async () => {
+    const { app, path } = await listenForWebhooks(h, { debounceMs: 0 });
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[8]!;
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      const posted = await app.inject({
+        method: 'POST',
+        url: path,
+        payload: {
+          _model: BC_MODEL,
+          _id: id,
+          _action: 'write',
+          id,
+          write_date: aSecondAfter(stampOf(id)),
+        },
+      });
+      expect(posted.statusCode).toBe(202);
+      expect(await read).toMatchObject({ odooId: id, committed: false });
+      expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues: 0 }]);
+      // A later change, which Odoo posted no event for (a rule that failed to deliver).
+      h.sandbox.control.write(BC_MODEL, id, { name: 'changed past the stamp' });
+      await timePasses();
+      const again = h.nextCompleted('sync-webhook', 'hook-');
+      expect(await requeue()).toBe(1);
+      expect(await again).toMatchObject({ odooId: id, committed: true, settled: 1 });
+      expect(await nameOf(id)).toBe('changed past the stamp');
+      expect(await kept()).toEqual([]);
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
+  it('settles unread, saying so, the events of a family no worker has copied for a day, and no other', async () => {
+    const keep = async (family: string, receivedAgo: string) => {
+      const id = await keepWebhook(h.db.db, {
+        family,
+        model: BC_MODEL,
+        recordId: 1,
+        deleted: true,
+      });
+      await h.db.db.execute(
+        sql`update sync_webhook_inbox set received_at = now() - ${receivedAgo}::interval where id = ${id}`,
+      );
+    };
+    const seen = (family: string, ago: string) =>
+      h.db.db.execute(
+        sql`insert into sync_family_seen (family, seen_at) values (${family}, now() - ${ago}::interval)`,
+      );
+    try {
+      // Left the declarations two days ago; never noted by any worker (an older version's);
+      // copied by another worker now; noted by none yet, its events an hour old (a worker to come).
+      await keep('retired', '2 days');
+      await seen('retired', '2 days');
+      await keep('unnoted', '3 days');
+      await keep('elsewhere', '3 days');
+      await seen('elsewhere', '5 minutes');
+      await keep('coming', '1 hour');
+      await requeue();
+      const left = rowsOf<{ family: string }>(
+        await h.db.db.execute(sql`select family from sync_webhook_inbox order by family`),
+      );
+      expect(left.map((row) => row.family)).toEqual(['coming', 'elsewhere']);
+      for (const family of ['retired', 'unnoted'])
+        expect(
+          h.logLines.find((line) => line.includes(`webhook event(s) of family ${family}`)),
+        ).toContain('no worker has copied it for a day');
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await h.db.db.execute(sql`delete from sync_family_seen`);
     }
   });
 });

@@ -1,9 +1,14 @@
-/** `webhook-record`: a record Odoo's webhook says changed, read once the change is committed. */
+/**
+ * `webhook-record`: the records Odoo's webhooks say changed, read once the change is committed.
+ * The job answers for the inbox's events of its root up to its own (src/sync/webhook-inbox.ts),
+ * whichever event's data it carries (BullMQ's debounce keeps the last one's), and settles those its
+ * read showed; the others stay, queued again later.
+ */
 import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { recordJobFailure } from '../../src/sync/sync-record.js';
-import { syncWebhookEvent } from '../../src/sync/webhook-event.js';
-import { settleWebhooks } from '../../src/sync/webhook-inbox.js';
+import { syncWebhookEvents } from '../../src/sync/webhook-event.js';
+import { pendingWebhooks, settleWebhooks } from '../../src/sync/webhook-inbox.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
 
@@ -17,14 +22,32 @@ export async function processWebhookRecord(
   const family = ctx.sync.families.require(data.family);
   // Odoo as the family's source reaches it (docs/sources.md).
   const sync = ctx.syncOf(family.name);
-  // The inbox's events this job covered, once its record is written or its failure recorded.
-  const settle = () =>
-    data.inbox ? settleWebhooks(ctx.sync.db, data, data.inbox) : Promise.resolve(0);
+  const { db } = ctx.sync;
   return runStepJob<never, unknown>(job, token, signal, ctx, {
     state: undefined,
     start: async (abort) => {
-      const outcome = await syncWebhookEvent(sync, { ...data, family }, { signal: abort });
-      await settle();
+      // Without `inbox`, the first read of an event without a stamp: it settles nothing.
+      const kept = data.inbox ? await pendingWebhooks(db, data, data.inbox) : [];
+      if (data.inbox && kept.length === 0)
+        // Another job's read showed them all.
+        return {
+          result: {
+            family: family.name,
+            odooId: data.rootId ?? null,
+            action: 'settled',
+            committed: true,
+            odooCalls: 0,
+          },
+        };
+      const outcome = await syncWebhookEvents(
+        sync,
+        { family, events: data.inbox ? kept : [data], waitForCommit: !data.requeued },
+        { signal: abort },
+      );
+      const settled = await settleWebhooks(
+        db,
+        kept.filter((_, at) => outcome.shown[at]).map((event) => event.id),
+      );
       return {
         result: {
           ...outcome.synced?.report,
@@ -32,12 +55,14 @@ export async function processWebhookRecord(
           odooId: outcome.odooId,
           action: outcome.synced?.outcome.action ?? (outcome.committed ? 'archived' : 'missing'),
           committed: outcome.committed,
+          settled,
+          kept: kept.length - settled,
           odooCalls: outcome.odooCalls,
         },
       };
     },
-    // A root's failure is recorded, and retried by the next run: its events are settled. Without
-    // a root the event stays in the inbox, queued again later.
+    // A root's failure is recorded, and retried by the next run. Its events stay in the inbox,
+    // queued again later: a failure is not a read that showed them.
     onLastFailure: async (error) => {
       if (data.rootId === undefined) return;
       await recordJobFailure(sync, {
@@ -47,7 +72,6 @@ export async function processWebhookRecord(
         jobId: job.id!,
         error,
       });
-      await settle();
     },
   });
 }

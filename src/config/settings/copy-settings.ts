@@ -130,7 +130,18 @@ export const ODOO_SETTINGS = {
   ODOO_WEBHOOK_RATE_LIMIT_PER_MINUTE: defaulted(
     wholeNumber('a whole number of requests', 1, 1_000_000),
     '6000',
-    { description: 'Webhook requests per minute accepted with a valid token.' },
+    {
+      description:
+        "Webhook requests per minute accepted with a valid token, for each source: one source's tokens never use another's.",
+    },
+  ),
+  ODOO_WEBHOOK_INBOX_MAX_EVENTS: defaulted(
+    wholeNumber('a whole number of events', 1, 10_000_000),
+    '100000',
+    {
+      description:
+        "Webhook events of one source the inbox keeps at most while no read has shown them; past it the API answers 429 WEBHOOK_INBOX_FULL and the source's next polling run reads the change.",
+    },
   ),
 };
 

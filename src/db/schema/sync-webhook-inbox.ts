@@ -1,9 +1,14 @@
 /**
  * `sync_webhook_inbox`: each event Odoo's webhooks announced, kept from before the API answers
- * Odoo until a job has written the record it names (docs/odoo.md, "Webhooks (Odoo 17+)"). Odoo
- * never sends an event twice, and Redis can lose a job it accepted (a failover, a restart without
- * its data): workers queue again an event no job settled.
+ * Odoo until a job's read has shown its change (docs/odoo.md, "Webhooks (Odoo 17+)"). Odoo never
+ * sends an event twice, and Redis can lose a job it accepted (a failover, a restart without its
+ * data): workers queue again an event no job settled, when it is due (`due_at`).
+ *
+ * The indexes serve what runs often on a large inbox: a family's events due (the requeue pass,
+ * every 15 s), a family's count and oldest (the metrics, every 5 s; the API's bound per source),
+ * a root's events (each job).
  */
+import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
@@ -31,9 +36,14 @@ export const syncWebhookInbox = pgTable(
     /** When a job was last queued for it: by the API, then by a worker that found it unsettled. */
     queuedAt: utc('queued_at').notNull().defaultNow(),
     requeues: smallint('requeues').notNull().default(0),
+    /** When a worker queues it again if no read has shown it by then (src/sync/webhook-inbox.ts). */
+    dueAt: utc('due_at')
+      .notNull()
+      .default(sql`now() + interval '1 minute'`),
   },
   (t) => [
-    index('sync_webhook_inbox_queued_idx').on(t.queuedAt),
+    index('sync_webhook_inbox_due_idx').on(t.family, t.dueAt),
+    index('sync_webhook_inbox_received_idx').on(t.family, t.receivedAt),
     index('sync_webhook_inbox_root_idx').on(t.family, t.rootId),
   ],
 );

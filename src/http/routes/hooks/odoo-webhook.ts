@@ -13,11 +13,20 @@
  * The route keeps the event in PostgreSQL's webhook inbox, then queues its jobs
  * (src/queues/webhook-jobs.ts), and answers: Odoo waits at most 1 s for the answer, and posts from
  * inside its transaction, so nothing can be read yet anyway. Odoo never sends an event again: the
- * inbox keeps it until a job has written its record, and a worker queues it again if Redis lost
- * its job or was away when it came (src/sync/webhook-inbox.ts). Only a PostgreSQL away makes the
- * answer a 503. The payload's data is never trusted: it names a record; the job reads it from
- * Odoo. A rule for deletions adds `?event=deleted` to its URL: the job then waits until Odoo
- * confirms the root is gone, and archives it.
+ * inbox keeps it until a read has shown its change, and a worker queues it again if Redis lost
+ * its job, was away when it came, or the transaction committed late (src/sync/webhook-inbox.ts).
+ * Only a PostgreSQL away makes the answer a 503. The payload's data is never trusted: it names a
+ * record; the job reads it from Odoo. A rule for deletions adds `?event=deleted` to its URL: the
+ * job then waits until Odoo confirms the root is gone, and archives it.
+ *
+ * What one source's token can cost the others: nothing. Each source's tokens have their own rate
+ * bucket (src/http/app.ts), its events their own queues and bound in the inbox (inbox-bound.ts:
+ * past it, a 429 `WEBHOOK_INBOX_FULL`). A stamp is Odoo's `write_date` form or the request is a
+ * 400; a stamp later than the API's clock by more than the skew the sync allows between clocks
+ * (src/sync/settled.ts) is one no transaction can carry — Odoo reads it inside the transaction,
+ * before it posts — so the event is kept without it, and read twice as an event without a stamp
+ * is: a job never waits, and no event stays unsettled, for a stamp that cannot come. Refusing it
+ * instead would drop a real event from an Odoo whose clock runs ahead.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -26,13 +35,15 @@ import { z } from 'zod';
 import type { Db } from '../../../db/create-db.js';
 import type { Queues } from '../../../queues/queues.js';
 import { queueWebhookEvent } from '../../../queues/webhook-jobs.js';
-import { keepWebhook, markNotQueued } from '../../../sync/webhook-inbox.js';
+import { countKeptWebhooks, keepWebhook, markNotQueued } from '../../../sync/webhook-inbox.js';
+import { CLOCK_SKEW_MARGIN_SECONDS } from '../../../sync/settled.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../../../lib/redact-url.js';
 import type { Families } from '../../../families/registry.js';
 import { familyModels } from '../../../families/family.js';
 import { DEFAULT_SOURCE, splitFamilyKey } from '../../../families/source-family.js';
 import { HttpError } from '../../http-error.js';
 import { errorBody } from '../../schemas/common.js';
+import { createInboxBound } from './inbox-bound.js';
 
 /** Odoo's payload is an id, a few names and the fields a rule chose: small. */
 const BODY_LIMIT_BYTES = 16 * 1024;
@@ -48,6 +59,8 @@ export interface OdooWebhookOptions {
   families: Families;
   tokens: readonly WebhookToken[];
   debounceMs: number;
+  /** ODOO_WEBHOOK_INBOX_MAX_EVENTS: events of one source kept at most. */
+  inboxMaxEvents: number;
   queues?: Queues;
   registry: Registry;
 }
@@ -76,10 +89,19 @@ const payload = z
     _model: z.string().max(100),
     _id: id,
     _action: z.string().max(200).optional(),
-    /** Sent when the rule includes it: `write_date` as read inside the transaction. */
-    write_date: z.string().max(40).optional(),
+    /** Sent when the rule includes it: `write_date` as read inside the transaction, in UTC. */
+    write_date: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/, {
+        error: "write_date is not Odoo's form (YYYY-MM-DD HH:MM:SS[.ffffff])",
+      })
+      .optional(),
   })
   .loose();
+
+/** Whether a stamp is later than `nowMs` by more than the skew allowed between clocks. */
+const pastAnyClock = (stamp: string, nowMs: number) =>
+  Date.parse(`${stamp.replace(' ', 'T')}Z`) > nowMs + CLOCK_SKEW_MARGIN_SECONDS * 1_000;
 
 /** A child's link to its root as the rule sent it (`load=None`: a bare id); else undefined. */
 function linkedRoot(value: unknown): number | undefined {
@@ -95,10 +117,34 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
   const sourceOf = new WeakMap<object, string>();
   const events = new Counter({
     name: 'erp_bridge_webhook_events_total',
-    help: 'Odoo webhook events by outcome: queued, deduplicated (folded into a queued job), kept (in the inbox alone: Redis away), rejected',
+    help: 'Odoo webhook events by outcome: queued, deduplicated (folded into a queued job), kept (in the inbox alone: Redis away), inbox_full (refused: its source has ODOO_WEBHOOK_INBOX_MAX_EVENTS kept), rejected',
     labelNames: ['outcome'] as const,
     registers: [options.registry],
   });
+  const inboxFull = new Counter({
+    name: 'erp_bridge_webhook_inbox_full_total',
+    help: 'Odoo webhook events refused because the inbox held ODOO_WEBHOOK_INBOX_MAX_EVENTS of their source not yet read, by source',
+    labelNames: ['source'] as const,
+    registers: [options.registry],
+  });
+  const futureStamps = new Counter({
+    name: 'erp_bridge_webhook_future_stamps_total',
+    help: "Odoo webhook events whose write_date was later than the API's clock by more than a minute, kept without it, by source",
+    labelNames: ['source'] as const,
+    registers: [options.registry],
+  });
+  const familiesOf = (source: string) =>
+    options.families.all
+      .filter((family) => splitFamilyKey(family.name).source === source)
+      .map((family) => family.name);
+  const bound = createInboxBound({
+    maxEvents: options.inboxMaxEvents,
+    count: (source, cap) => countKeptWebhooks(options.db, familiesOf(source), cap),
+  });
+  const databaseAway = (error: unknown) =>
+    new HttpError(503, 'DATABASE_UNAVAILABLE', 'the webhook inbox (PostgreSQL) is not reachable', {
+      cause: error,
+    });
 
   app.post(
     `${ODOO_WEBHOOK_PATH_PREFIX}:token`,
@@ -152,28 +198,37 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
       }
       const { family, child } = place;
       const rootId = child ? linkedRoot(event[child.parentField]) : event._id;
+      const receivedAtMs = Date.now();
+      const stamp = event.write_date;
+      const impossible = stamp !== undefined && pastAnyClock(stamp, receivedAtMs);
       const kept = {
         family: family.name,
         model: event._model,
         recordId: event._id,
         rootId,
-        writeDate: event.write_date,
+        writeDate: impossible ? undefined : stamp,
         deleted: request.query.event === 'deleted',
       };
-      const receivedAtMs = Date.now();
+      const room = await bound.admit(source).catch((error: unknown) => {
+        throw databaseAway(error);
+      });
+      if (!room.admitted) {
+        events.inc({ outcome: 'inbox_full' });
+        inboxFull.inc({ source });
+        throw new HttpError(
+          429,
+          'WEBHOOK_INBOX_FULL',
+          `the webhook inbox holds ${room.events} events of source ${source} not yet read (ODOO_WEBHOOK_INBOX_MAX_EVENTS): this one is left to ${source}'s next polling run`,
+        );
+      }
       let inboxId: number;
       try {
         inboxId = await keepWebhook(options.db, kept);
       } catch (error) {
-        throw new HttpError(
-          503,
-          'DATABASE_UNAVAILABLE',
-          'the webhook inbox (PostgreSQL) is not reachable',
-          {
-            cause: error,
-          },
-        );
+        throw databaseAway(error);
       }
+      bound.kept(source);
+      if (impossible) futureStamps.inc({ source });
       const queued = await (
         queues
           ? queueWebhookEvent(queues, { ...kept, inboxId, receivedAtMs }, options.debounceMs)
