@@ -98,6 +98,10 @@ export async function runStepJob<S, R>(
     return await step.settle(state, await settledChildren(ctx, job));
   } catch (error) {
     if (error instanceof WaitingChildrenError || error instanceof DelayedError) throw error;
+    // Cancelled: the job lost its lock and runs again elsewhere (create-workers.ts). What this
+    // execution met on its way out is not the job's failure, and the job's data is the next
+    // execution's: a retry at most, should BullMQ still take this execution's word.
+    if (signal.aborted) throw cancelledError(signal.reason, error);
     const jobError = toJobError(error);
     // For the parent, which reads it once this job failed for good (top-level jobs have none).
     if (job.parentKey)
@@ -150,6 +154,12 @@ async function settledChildren(ctx: WorkerContext, job: Job): Promise<SettledChi
     })),
     failed,
   };
+}
+
+/** The end of an execution cancelled under its job: retryable whatever stopped it. */
+function cancelledError(reason: unknown, error: unknown): Error {
+  const why = typeof reason === 'string' ? reason : 'this execution was cancelled';
+  return new Error(`SYNC_JOB_CANCELLED: ${why}`, { cause: error });
 }
 
 /** A failure as it crosses the job boundary: a code, a safe message, whether to retry. */

@@ -26,3 +26,19 @@ export class RunHaltedError extends AppError {
     });
   }
 }
+
+/**
+ * Another transaction created rows this one planned to create, between its look at the copy and
+ * its write: the transaction is rolled back and decides again, now that it sees those rows
+ * (write-records.ts). Two writers of one new record are a page run again beside its first
+ * execution, or a webhook's job beside a first copy's page.
+ */
+export class ConcurrentCreateError extends AppError {
+  constructor(model: string, odooIds: readonly number[]) {
+    super(
+      'SYNC_CONCURRENT_CREATE',
+      `another writer created ${model} ${odooIds.join(', ')} meanwhile; the batch decides again`,
+      { retryable: true },
+    );
+  }
+}

@@ -4,6 +4,11 @@
  * audit row per change. Several roots share one transaction (a batch); a batch that fails is
  * retried root by root, so one bad root never takes others down with it.
  *
+ * Created once: a row the batch found absent and another writer created before this transaction
+ * wrote it (a page run again beside its first execution, a webhook's job beside a first copy) is
+ * not created twice — the transaction is rolled back and the batch decides again, seeing that row
+ * as stored.
+ *
  * Guarded: data with an older `write_date` than what is stored never overwrites it (a late retry
  * of a stale job cannot undo a newer change); with an equal stamp the data decide, since two
  * commits in one second share a stamp. Records that did not change are not written and leave no
@@ -41,7 +46,7 @@ import { auditInsert, type AuditSource } from './audit.js';
 import { analyzeTablesPlannedEmpty } from './planner-statistics.js';
 import { outcomeOf, type RecordAction, type RecordOutcome } from './run-counts.js';
 import { selectChanged } from './select-changed.js';
-import { LeaseLostError } from './sync-errors.js';
+import { ConcurrentCreateError, LeaseLostError } from './sync-errors.js';
 import { clearFailures } from './sync-failures.js';
 import { fenceLease, type Lease } from './sync-state.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
@@ -127,20 +132,38 @@ export async function writeRoots(
   if (new Set(ids).size !== ids.length)
     throw new BadRecordError(`a batch holds the same ${family.noun} twice`);
 
-  return db.transaction(async (tx) => {
-    await tx.execute(KEY_LOOKUPS_ONLY);
-    if (context.lease) await fenceLease(tx, context.lease);
-    // A verify compared the content itself: every root it hands over differs.
-    const selection = context.drift
-      ? { changed: [...items], anyStored: true }
-      : await selectChanged(tx, family, items);
-    await clearFailures(tx, family.name, ids);
-    const written = await writeChanged(tx, family, selection.changed, selection.anyStored, context);
-    await noteUnfitValues(tx, family, items);
-    const byId = new Map(written.map((outcome) => [outcome.odooId, outcome]));
-    return ids.map((odooId) => byId.get(odooId) ?? outcomeOf(odooId, 'unchanged'));
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(async (tx) => {
+        await tx.execute(KEY_LOOKUPS_ONLY);
+        if (context.lease) await fenceLease(tx, context.lease);
+        // A verify compared the content itself: every root it hands over differs.
+        const selection = context.drift
+          ? { changed: [...items], anyStored: true }
+          : await selectChanged(tx, family, items);
+        await clearFailures(tx, family.name, ids);
+        const written = await writeChanged(
+          tx,
+          family,
+          selection.changed,
+          selection.anyStored,
+          context,
+        );
+        await noteUnfitValues(tx, family, items);
+        const byId = new Map(written.map((outcome) => [outcome.odooId, outcome]));
+        return ids.map((odooId) => byId.get(odooId) ?? outcomeOf(odooId, 'unchanged'));
+      });
+    } catch (error) {
+      // Rolled back: the next attempt sees the other writer's rows, committed by now (its insert
+      // waited for them). A third meeting means writers keep racing: the job's retry takes over.
+      if (!(error instanceof ConcurrentCreateError) || attempt >= CONCURRENT_CREATE_ATTEMPTS)
+        throw error;
+    }
+  }
 }
+
+/** Attempts of a batch whose new rows another writer keeps creating first. */
+const CONCURRENT_CREATE_ATTEMPTS = 3;
 
 /**
  * A written row that replaced a stored one: its audit entry. Every other written row is new. A
@@ -444,6 +467,7 @@ async function writeModel(
  * `write_date`. Each row the statement really wrote gets its audit row in the same statement (a
  * row the guard kept out gets none); rows not in `audit.updates` are `audit.created`.
  * @returns with `written`, the ids of the rows written (else none: a first copy writes 200,000)
+ * @throws ConcurrentCreateError when a row planned as new was stored by another writer meanwhile
  */
 async function upsertRows(
   tx: Executor,
@@ -455,7 +479,10 @@ async function upsertRows(
   written: boolean,
 ): Promise<number[]> {
   if (values.length === 0) return [];
-  const result = rowsOf<{ odoo_id: number }>(
+  const planned = intArray(audit.updates.map((update) => update.odoo_id));
+  // `xmax` is 0 on a row the statement inserted, and set on one it updated: a row it updated
+  // without a planned update is one another writer created meanwhile (see the module's header).
+  const result = rowsOf<{ odoo_id: number; raced: boolean }>(
     await tx.execute(sql`
     with written as (
       insert into ${shape.table} ${shape.into}
@@ -463,7 +490,8 @@ async function upsertRows(
       order by "odoo_id"
       on conflict (odoo_id) do update set ${shape.update}
       where ${shape.table}.odoo_write_date <= excluded.odoo_write_date or ${audit.guard}
-      returning odoo_id, ${shape.rootOf} as root_id, odoo_write_date),
+      returning odoo_id, ${shape.rootOf} as root_id, odoo_write_date,
+        xmax <> 0 and odoo_id <> all(${planned}::int[]) as raced),
     audited as (${auditInsert(
       family.name,
       model,
@@ -476,8 +504,10 @@ async function upsertRows(
           as u(odoo_id int, action text, changed jsonb, reason text) on u.odoo_id = w.odoo_id
         where u.action is distinct from 'relaid'`,
     )})
-    select odoo_id from written where ${written}`),
+    select odoo_id, raced from written where ${written} or raced`),
   );
+  const raced = result.filter((row) => row.raced).map((row) => row.odoo_id);
+  if (raced.length > 0) throw new ConcurrentCreateError(model, raced);
   return result.map((row) => row.odoo_id);
 }
 
