@@ -62,7 +62,7 @@ command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get instal
 host_mirror() {
   cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
     2>/dev/null | grep -E '^(URIs:|deb )' | grep -v security | grep -o -m 1 -E 'https?://[^ ]+' |
-    head -n 1
+    head -n 1 || true
 }
 MIRROR=${ERP_BRIDGE_DEBIAN_MIRROR:-$(host_mirror)}
 [ -n "$MIRROR" ] || die "no Debian mirror in the host's apt sources: set ERP_BRIDGE_DEBIAN_MIRROR"
