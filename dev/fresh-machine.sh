@@ -83,14 +83,22 @@ finish() {
 }
 trap finish EXIT
 
+# in_root CMD…: CMD inside the root, with its /proc, in a clean environment.
+in_root() {
+  unshare -m --propagation private -- /bin/sh -c '
+    root=$1; shift
+    mount -t proc proc "$root/proc" && cp -L /etc/resolv.conf "$root/etc/resolv.conf" &&
+      exec chroot "$root" /usr/bin/env -i LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"' sh "$ROOT" "$@"
+}
+
 started=$SECONDS
-say "building a Debian 12 root with nodejs, npm and git in $ROOT, from $MIRROR"
-unshare -m --propagation private -- debootstrap --variant=minbase \
-  --include=nodejs,npm,git,ca-certificates bookworm "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
-  {
-    tail -n 20 "$WORK/debootstrap.log" >&2
-    die "debootstrap failed (log: $WORK/debootstrap.log)"
-  }
+say "building a Debian 12 root with only nodejs, npm and git in $ROOT, from $MIRROR"
+unshare -m --propagation private -- debootstrap --variant=minbase bookworm "$ROOT" "$MIRROR" \
+  >"$WORK/build.log" 2>&1 || {
+  tail -n 20 "$WORK/build.log" >&2
+  die "debootstrap failed (log: $WORK/build.log)"
+}
 {
   echo "deb $MIRROR bookworm main"
   echo "deb $MIRROR bookworm-updates main"
@@ -100,16 +108,22 @@ unshare -m --propagation private -- debootstrap --variant=minbase \
 printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 # What this network's machines have beside Debian: their extra CA certificates, their npm settings.
+mkdir -p "$ROOT/usr/local/share/ca-certificates"
 if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
-  chroot "$ROOT" /usr/sbin/update-ca-certificates >/dev/null 2>&1
 fi
+{ in_root apt-get update -q && in_root apt-get install -y -q --no-install-recommends \
+  nodejs npm git ca-certificates; } >>"$WORK/build.log" 2>&1 || {
+  tail -n 20 "$WORK/build.log" >&2
+  die "apt-get install nodejs npm git failed (log: $WORK/build.log)"
+}
+in_root apt-get clean
 npmrc=$(npm config get globalconfig 2>/dev/null || true)
 [ -n "$npmrc" ] && [ -f "$npmrc" ] && grep -v '^nodedir' "$npmrc" >"$ROOT/etc/npmrc"
 git clone --quiet "$REPO" "$ROOT/root/erp-bridge"
 git -C "$ROOT/root/erp-bridge" checkout --quiet "$(git -C "$REPO" rev-parse "$REV")"
-node_version=$(chroot "$ROOT" /usr/bin/node --version)
-npm_version=$(chroot "$ROOT" /usr/bin/npm --version 2>/dev/null)
+node_version=$(in_root node --version)
+npm_version=$(in_root npm --version 2>/dev/null)
 say "root ready in $((SECONDS - started)) s: Node $node_version, npm $npm_version, erp-bridge at $(git -C "$ROOT/root/erp-bridge" log -1 --format='%h %s')"
 
 # The newcomer's session, run inside the root. It prints `RESULT <name> <seconds> <status> <what>`
