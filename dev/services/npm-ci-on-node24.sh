@@ -11,7 +11,10 @@
 set -Eeuo pipefail
 cd "$(dirname "$0")/../.."
 
-major=$(node -p 'process.versions.node.split(".")[0]')
+# The Node that runs npm (npm puts the project's own Node 24 first in a script's PATH: `node` here
+# would not say which Node installed the packages).
+installer=${npm_node_execpath:-node}
+major=$("$installer" -p 'process.versions.node.split(".")[0]')
 if ((major >= 24)) || [ -n "${ERP_BRIDGE_NODE24_RERUN:-}" ]; then exit 0; fi
 
 # The npm that runs `npm ci` again: one that supports Node 24 (Debian 12's npm 9 relies on its own
@@ -24,5 +27,5 @@ if [ "$("$dir/node_modules/.bin/node" --version 2>/dev/null)" != "v$version" ] |
   npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
     "node@$version" "npm@$NPM_VERSION" >&2
 fi
-echo "[install] Node $(node --version) is older than 24: npm ci again on Node $version (from $dir), so that every package is installed as Node 24 installs it" >&2
+echo "[install] Node $("$installer" --version) is older than 24: npm ci again on Node $version (from $dir), so that every package is installed as Node 24 installs it" >&2
 ERP_BRIDGE_NODE24_RERUN=1 PATH="$dir/node_modules/.bin:$PATH" npm ci
