@@ -152,7 +152,7 @@ demo() { # demo ROUND
   local pid=$! key=
   local deadline=$((SECONDS + 2400)) served=
   while ((SECONDS < deadline)) && kill -0 "$pid" 2>/dev/null; do
-    key=$(grep -o -m 1 'API key: eb_[A-Za-z0-9_-]*' "$log" | cut -d' ' -f3)
+    key=$(grep -o -m 1 'API key: eb_[A-Za-z0-9_-]*' "$log" 2>/dev/null | cut -d' ' -f3)
     if [ -n "$key" ] && grep -q 'first bcs sync succeeded' "$log"; then
       served=$(served "http://127.0.0.1:$port/api/bcs?limit=1" "$key")
       [ -n "$served" ] && break
@@ -191,6 +191,8 @@ say "running the README's two commands inside it, $ROUNDS round(s); logs in the 
 # A PID namespace: whatever the session starts ends with it. A mount namespace: its mounts too.
 unshare -m -p -f --propagation private -- /bin/sh -c '
   root=$1; rounds=$2; extra_ca=$3
+  # A machine'"'"'s / is a mount point; the chroots the suite builds make theirs private.
+  mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount -t sysfs sys "$root/sys"
   mount --rbind /dev "$root/dev"
