@@ -5,6 +5,7 @@
 #
 #   odoo19-chroot.sh ensure   builds the chroot and the template database unless they are there
 #                             (root: debootstrap, chroot); prints the cache folder
+#   odoo19-chroot.sh ready    exits 0 when both are there and current, 1 otherwise (needs no root)
 #   odoo19-chroot.sh serve    a throw-away server from the template on 127.0.0.1: prints KEY=VALUE
 #                             lines, then READY, and serves until its standard input closes (or
 #                             SIGINT/SIGTERM); then stops it and removes every file it made
@@ -134,7 +135,12 @@ build_chroot() {
 }
 
 pg_bin() { (cd "$ROOT" && ls -d usr/lib/postgresql/*/bin | sort -V | tail -n 1); }
-package_version() { in_chroot "$ROOT" dpkg-query -W -f='${Version}' odoo-19; }
+# Read from the chroot's dpkg database, without entering it: `ready` needs no root.
+package_version() { dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Version}' odoo-19; }
+template_key() { echo "odoo-19 $(package_version) $(pg_bin) $MODULES format $TEMPLATE_FORMAT"; }
+ready() {
+  [ -f "$ROOT/$READY" ] && [ "$(cat "$ROOT$TEMPLATE/$READY" 2>/dev/null)" = "$(template_key)" ]
+}
 
 # The settings a server of the tests runs with: one process, no cron thread, nothing but
 # 127.0.0.1, mail to a port where nothing listens, every request logged.
@@ -239,7 +245,7 @@ ensure() {
     build_chroot
   fi
   local key
-  key="odoo-19 $(package_version) $(pg_bin) $MODULES format $TEMPLATE_FORMAT"
+  key=$(template_key)
   if [ "$(cat "$ROOT$TEMPLATE/$READY" 2>/dev/null)" != "$key" ]; then build_template "$key"; fi
   exec 9>&-
 }
@@ -385,6 +391,7 @@ case "${1:-}" in
     ensure
     printf '%s\n' "$CACHE"
     ;;
+  ready) ready ;;
   serve) serve ;;
-  *) die "usage: $0 ensure | serve" ;;
+  *) die "usage: $0 ensure | ready | serve" ;;
 esac

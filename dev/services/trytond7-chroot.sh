@@ -4,6 +4,7 @@
 # (whose own tryton-server is 6.0) tests the gateway against both series.
 #
 #   trytond7-chroot.sh ensure         builds the chroot unless it is there; prints its root
+#   trytond7-chroot.sh ready          exits 0 when it is there, 1 otherwise (needs no root)
 #   trytond7-chroot.sh exec CMD ARG…  runs CMD inside it, in a clean environment
 #
 # `exec` replaces itself with CMD (chroot and env each exec the next), so the caller's child
@@ -75,11 +76,12 @@ ensure() {
 
 case "${1:-}" in
   ensure) ensure ;;
+  ready) [ -f "$ROOT/$READY" ] ;;
   exec)
     shift
     [ -f "$ROOT/$READY" ] || die "no chroot in $ROOT: run $0 ensure first"
     exec chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TZ=UTC \
       HOME=/tmp "$@"
     ;;
-  *) die "usage: $0 ensure | exec CMD [ARG…]" ;;
+  *) die "usage: $0 ensure | ready | exec CMD [ARG…]" ;;
 esac

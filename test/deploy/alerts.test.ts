@@ -40,7 +40,7 @@ async function promtool(...args: string[]): Promise<string> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new Error(
-        "promtool is not installed: apt-get install -y prometheus (Debian's package; .ci/run installs it)",
+        "promtool is not installed: apt-get install -y prometheus (Debian's package; npm test installs it first)",
         { cause: error },
       );
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };

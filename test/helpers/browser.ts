@@ -24,7 +24,7 @@ function findChromium(): string {
     }
   }
   throw new Error(
-    'no Chromium found on PATH: apt-get install -y chromium (or set CHROMIUM_PATH); .ci/run installs it',
+    'no Chromium found on PATH: apt-get install -y chromium (or set CHROMIUM_PATH); npm test installs it first',
   );
 }
 

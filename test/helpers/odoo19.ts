@@ -17,7 +17,7 @@ import { request } from 'undici';
 /**
  * How long a test file's hook may take to start Odoo 19: the first start on a machine builds the
  * chroot and the template (about 3 minutes here; more on a loaded machine or a slow mirror).
- * `.ci/run` builds them before the tests.
+ * `npm test` builds them before the tests (dev/services/ensure-system.sh).
  */
 export const ODOO19_START_TIMEOUT_MS = 900_000;
 
