@@ -50,7 +50,7 @@ export const checkRoutes: FastifyPluginAsyncZod<{
       if (source !== undefined && !sources.includes(source))
         throw new HttpError(
           404,
-          'NOT_FOUND',
+          'UNKNOWN_SOURCE',
           `no source ${source} (sources: ${sources.join(', ')})`,
         );
       if (!checkOdoo)
