@@ -46,36 +46,16 @@ die() {
 
 case "$ROOT" in /*) ;; *) die "ERP_BRIDGE_TRYTOND8_ROOT must be an absolute path" ;; esac
 
-host_mirror() {
-  # The first non-security URI of the host's apt sources, deb822 or one-line style.
-  cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-    2>/dev/null | grep -E '^(URIs:|deb )' | grep -v security | grep -o -m 1 -E 'https?://[^ ]+' |
-    head -n 1
-}
+# shellcheck source=dev/services/debian-chroot.sh
+. "$HERE/debian-chroot.sh"
 
 in_chroot() {
   chroot "$1" /usr/bin/env -i "${CHROOT_ENV[@]}" "${@:2}"
 }
 
 build_chroot() {
-  command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
-  local mirror=${ERP_BRIDGE_DEBIAN_MIRROR:-$(host_mirror)}
-  [ -n "$mirror" ] || die "no Debian mirror in the host's apt sources: set ERP_BRIDGE_DEBIAN_MIRROR"
+  debootstrap_partial "$ROOT" sid "$PACKAGES"
   local partial="$ROOT.partial"
-  # A build that died may have left debootstrap's /proc or /sys mounted there: never rm through.
-  if awk -v p="$partial" '$5 == p || index($5, p "/") == 1 { f = 1 } END { exit !f }' \
-    /proc/self/mountinfo; then
-    die "something is still mounted under $partial; unmount it, then run again"
-  fi
-  rm -rf -- "$partial"
-  printf 'trytond8-chroot: building %s from %s (once)\n' "$ROOT" "$mirror" >&2
-  # --include resolves the packages' dependencies from sid itself; debootstrap keeps services
-  # from starting while it installs them.
-  if ! nice -n 10 debootstrap --variant=minbase --include="$PACKAGES" sid "$partial" "$mirror" \
-    >"$ROOT.build.log" 2>&1; then
-    tail -n 20 "$ROOT.build.log" >&2
-    die "debootstrap failed (log: $ROOT.build.log)"
-  fi
   in_chroot "$partial" apt-get clean
   unpack_source "$partial"
   touch "$partial/$READY"
@@ -113,31 +93,22 @@ unpack_source() {
   mv -T -- "$partial" "$dir$SRC"
 }
 
+build_once() {
+  if [ -f "$ROOT/$READY" ]; then
+    unpack_source "$ROOT"
+    return 0
+  fi
+  [ ! -e "$ROOT" ] || die "$ROOT is not a chroot this script finished; remove it"
+  build_chroot
+}
+
 ensure() {
   [ -r "$TARBALL" ] || die "$TARBALL is missing"
   if [ ! -f "$ROOT/$READY" ] || [ "$(cat "$ROOT$SRC/.source" 2>/dev/null)" != \
     "$(sha256sum "$TARBALL" | cut -d' ' -f1)" ]; then
-    [ "$(id -u)" = 0 ] || die "building the sid chroot in $ROOT needs root (debootstrap, chroot)"
-    mkdir -p "$(dirname "$ROOT")"
-    exec 9>"$ROOT.lock"
-    flock -w 900 9 || die "another build holds $ROOT.lock"
-    if [ ! -f "$ROOT/$READY" ]; then
-      [ ! -e "$ROOT" ] || die "$ROOT is not a chroot this script finished; remove it"
-      build_chroot
-    else
-      unpack_source "$ROOT"
-    fi
-    exec 9>&-
+    with_build_lock "$ROOT" "the sid chroot" build_once
   fi
   printf '%s\n' "$ROOT"
 }
 
-case "${1:-}" in
-  ensure) ensure ;;
-  exec)
-    shift
-    [ -f "$ROOT/$READY" ] || die "no chroot in $ROOT: run $0 ensure first"
-    exec chroot "$ROOT" /usr/bin/env -i "${CHROOT_ENV[@]}" "$@"
-    ;;
-  *) die "usage: $0 ensure | exec CMD [ARG…]" ;;
-esac
+chroot_main "$ROOT" "$READY" "$@"

@@ -60,6 +60,14 @@ async function readOne(
   }
 }
 
+/** The FAIL of a model whose read of the family's fields Odoo refused. */
+const readFailed = (topic: string, model: string, refused: string): CheckLine =>
+  fail(
+    topic,
+    `${model}: a read of its fields fails: ${refused}`,
+    'fix what Odoo says (a field access rule, a broken computed field), or leave the family out of SYNC_FAMILIES',
+  );
+
 const REFUSED_ACTION = (user: string, model: string, family: string) =>
   `give ${user} a group that reads ${model} (Odoo: Settings → Users), or copy ${family} with another user`;
 
@@ -108,11 +116,7 @@ async function checkCodeFamily(
             topic,
             `${model.model}: readable; reads ${read.length} fields, ${leftOutText(leftOut)}`,
           )
-        : fail(
-            topic,
-            `${model.model}: a read of its fields fails: ${refused}`,
-            'fix what Odoo says (a field access rule, a broken computed field), or leave the family out of SYNC_FAMILIES',
-          ),
+        : readFailed(topic, model.model, refused),
     );
   }
   return lines;
@@ -155,13 +159,7 @@ async function checkConfiguredFamily(
     ];
     const refused = await readOne(odoo, model.model, [...new Set(read)], signal);
     if (refused !== undefined) {
-      lines.push(
-        fail(
-          topic,
-          `${model.model}: a read of its fields fails: ${refused}`,
-          'fix what Odoo says (a field access rule, a broken computed field), or leave the family out of SYNC_FAMILIES',
-        ),
-      );
+      lines.push(readFailed(topic, model.model, refused));
       continue;
     }
     const text = `${model.model}: readable; reads ${model.columns.length} fields and ${model.links.length} relations, ${leftOutText(own)}`;

@@ -10,10 +10,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject, afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/check/check-report.js';
 import { runSyncCli } from '../helpers/sync-cli.js';
-import { ODOO19_START_TIMEOUT_MS, startOdoo19, type Odoo19 } from '../helpers/odoo19.js';
+import {
+  ODOO19_START_TIMEOUT_MS,
+  odoo19ProcessEnv,
+  startOdoo19,
+  type Odoo19,
+} from '../helpers/odoo19.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const FAMILIES = `
@@ -34,15 +39,7 @@ describe('check against a real Odoo 19.0', () => {
     dir = mkdtempSync(join(tmpdir(), 'erp-bridge-check-'));
     writeFileSync(join(dir, 'families.yaml'), FAMILIES);
     env = {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL: db.url,
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: 'check-odoo19',
-      ODOO_URL: odoo.url,
-      ODOO_DATABASE: odoo.database,
-      ODOO_USERNAME: odoo.username,
-      ODOO_API_KEY: odoo.apiKey,
+      ...odoo19ProcessEnv(odoo, { databaseUrl: db.url, prefix: 'check-odoo19' }),
       ODOO_RETRIES: '0',
       SYNC_FAMILIES_FILE: join(dir, 'families.yaml'),
       SYNC_FAMILIES: 'moves,contacts',

@@ -83,6 +83,19 @@ describe.each(ROWS)('Odoo conformance: $name', (row) => {
       error?: { data: { name: string; message: string } };
     };
   };
+  /** `check_access_rights` of `res.partner` by `execute_kw` on `/jsonrpc`, as the sync user. */
+  const checkAccessRightsOverJsonRpc = async (kwargs?: Record<string, unknown>) => {
+    const uid = await clientOf().authenticate();
+    return jsonrpc('object', 'execute_kw', [
+      t.database,
+      uid,
+      t.password,
+      'res.partner',
+      'check_access_rights',
+      ['read'],
+      ...(kwargs === undefined ? [] : [kwargs]),
+    ]);
+  };
   /** The answer's status and, for an error, the exception as Odoo serialized it. */
   const fault = (answer: Json2Answer) => {
     const body = answer.body as { name?: string; message?: string; arguments?: unknown[] };
@@ -542,17 +555,7 @@ describe.each(ROWS)('Odoo conformance: $name', (row) => {
 
     it('a method that returns None: JSON-2 answers null, JSON-RPC leaves result out, XML-RPC cannot marshal it', async () => {
       // check_access_rights raising, allowed: check_access's None since 18.
-      const uid = await clientOf().authenticate();
-      expect(
-        await jsonrpc('object', 'execute_kw', [
-          t.database,
-          uid,
-          t.password,
-          'res.partner',
-          'check_access_rights',
-          ['read'],
-        ]),
-      ).toEqual({ jsonrpc: '2.0', id: 1 });
+      expect(await checkAccessRightsOverJsonRpc()).toEqual({ jsonrpc: '2.0', id: 1 });
       const none = (protocol: 'json2' | 'jsonrpc' | 'xmlrpc') =>
         clientOf(protocol === 'json2' ? { protocol } : { protocol, apiKey: undefined }).executeKw(
           'res.partner',
@@ -577,16 +580,7 @@ describe.each(ROWS)('Odoo conformance: $name', (row) => {
         name: 'werkzeug.exceptions.NotFound',
         message: "The method 'res.partner.check_access_rights' does not exist",
       });
-      const uid = await clientOf().authenticate();
-      const { error } = await jsonrpc('object', 'execute_kw', [
-        t.database,
-        uid,
-        t.password,
-        'res.partner',
-        'check_access_rights',
-        ['read'],
-        { raise_exception: false },
-      ]);
+      const { error } = await checkAccessRightsOverJsonRpc({ raise_exception: false });
       expect(error?.data).toMatchObject({
         name: 'builtins.AttributeError',
         message: "The method 'res.partner.check_access_rights' does not exist",
