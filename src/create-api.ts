@@ -18,9 +18,12 @@ import type { Logger } from './lib/logger.js';
 import { packageVersion } from './lib/package-version.js';
 import type { Shutdown } from './lib/shutdown.js';
 import { createQueues } from './queues/queues.js';
+import { checkThroughWorker } from './queues/check-jobs.js';
 import { createRedisConnection } from './queues/redis-connection.js';
 import { openQueueStores, storeChecks } from './queues/open-queue-stores.js';
 import { readSyncState } from './sync/sync-state.js';
+import { DEFAULT_SOURCE } from './families/source-family.js';
+import { redactUrl } from './lib/redact-url.js';
 
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */
 const ODOO_DOWN: ReadonlySet<string> = new Set([
@@ -160,6 +163,13 @@ export async function createApi(input: {
     queues,
     shared: stores.shared,
     tryton,
+    checkOdoo: (source) =>
+      checkThroughWorker({
+        queues,
+        backend: stores.backend,
+        source,
+        target: odooTargetOf(config, source),
+      }),
     readinessChecks: checks,
     metricSources,
     ...(rateLimitRedis ? { rateLimitRedis } : {}),
@@ -170,4 +180,12 @@ export async function createApi(input: {
   app.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   shutdown.add('http', () => app.close());
   return app;
+}
+
+/** A source's Odoo as a check's heading names it: its URL, database and user, never a secret. */
+function odooTargetOf(config: Config, source: string): string {
+  const odoo =
+    config.sources.find((one) => one.name === source)?.odoo ??
+    (source === DEFAULT_SOURCE ? config.odooLink : undefined);
+  return odoo ? `${redactUrl(odoo.url)}, database ${odoo.database}, user ${odoo.username}` : source;
 }

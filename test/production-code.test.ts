@@ -99,8 +99,8 @@ describe('the walls between the layers', () => {
     );
   const walls = [
     {
-      name: 'src/sync, src/families and src/feed import no bullmq, fastify, src/queues, src/http or workers',
-      layers: ['src/sync', 'src/families', 'src/feed'],
+      name: 'src/sync, src/families, src/feed and src/check import no bullmq, fastify, src/queues, src/http or workers',
+      layers: ['src/sync', 'src/families', 'src/feed', 'src/check'],
       forbidden: [
         /^bullmq$/,
         /^fastify/,

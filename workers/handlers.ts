@@ -4,6 +4,7 @@
  */
 import type { Job } from 'bullmq';
 import type { JobData, JobName } from '../src/queues/catalogue.js';
+import { processCheckOdoo } from './processors/check-odoo.js';
 import { processFeedDeliver } from './processors/feed-deliver.js';
 import { processFeedPrune } from './processors/feed-prune.js';
 import { processFeedPump } from './processors/feed-pump.js';
@@ -34,4 +35,5 @@ export const HANDLERS: { readonly [N in JobName]: Handler<N> } = {
   'feed-deliver': processFeedDeliver,
   'feed-pump': processFeedPump,
   'feed-prune': processFeedPrune,
+  'check-odoo': processCheckOdoo,
 };

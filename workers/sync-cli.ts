@@ -21,6 +21,7 @@ import { JOBS } from '../src/queues/catalogue.js';
 import { createQueueEvents } from '../src/queues/queue-events.js';
 import { FamilySelectionError, selectFamilies } from '../src/sync/select-families.js';
 import { setPaused } from '../src/sync/sync-state.js';
+import { runCheckCommand } from './sync-cli-check.js';
 import { describeStatus, readPauseOnce } from './sync-cli-status.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 
@@ -39,13 +40,18 @@ Commands:
                       and pending failures
   pause               pause the schedule (scheduled runs and reconciles skip until resumed)
   resume              resume the schedule
+  check               prove each source's Odoo (and Tryton) before the first copy: version,
+                      transport, credentials and the key's expiry, clock skew, what the sync user
+                      may read of each family, webhooks, the call budget; a line per check, OK,
+                      WARN or FAIL with what to do; writes nothing (exit 1 on any FAIL)
 
 Options:
   --family F          act on the family F only, by its key: bcs, partners, moves… for the default
                       source's, acme.bcs for source acme's; without it, on every family copied
                       (of every source SYNC_SOURCES names), and resync on the first of them
   --source S          act on the families of source S only (ODOO_*'s Odoo is named default);
-                      with --family F, on its family F (--source acme --family bcs is acme.bcs)
+                      with --family F, on its family F (--source acme --family bcs is acme.bcs);
+                      with check, S's Odoo only (and not Tryton)
   --full              with run: re-read everything
   --all               with verify: every record, not the next slice
   --json              print the result as JSON
@@ -54,7 +60,8 @@ Options:
 A full resync, a reconcile and a verify wait while another run holds the lease or Odoo is away
 (they are put off and run later); an incremental run is skipped instead.
 
-Exit codes: 0 done, 1 failed, 2 skipped (another run holds the lease), 64 usage error.
+Exit codes: 0 done, 1 failed (check: a FAIL line), 2 skipped (another run holds the lease),
+64 usage error.
 Configuration comes from the environment (see .env.example).`;
 
 function usage(message?: string): never {
@@ -85,7 +92,7 @@ if (values.help) {
   process.exit(0);
 }
 const [command, argument] = positionals;
-const COMMANDS = ['run', 'resync', 'reconcile', 'verify', 'status', 'pause', 'resume'];
+const COMMANDS = ['run', 'resync', 'reconcile', 'verify', 'status', 'pause', 'resume', 'check'];
 if (!command || !COMMANDS.includes(command))
   usage(command ? `unknown command "${command}"` : 'no command given');
 const odooId = command === 'resync' ? Number(argument) : undefined;
@@ -93,6 +100,8 @@ if (command === 'resync' && (!Number.isInteger(odooId) || odooId! <= 0))
   usage('resync needs a positive record id');
 if (values.full && command !== 'run') usage('--full goes with run only');
 if (values.all && command !== 'verify') usage('--all goes with verify only');
+if (values.family !== undefined && command === 'check')
+  usage('check takes --source only: it checks a source, every family of it');
 const databaseOnly = command === 'status' || command === 'pause' || command === 'resume';
 
 restoreFastStringMethods();
@@ -105,6 +114,25 @@ const config = loadConfigOrExit({
 // (Odoo 19 without an API key) would otherwise come before it.
 const logger = createLogger({ ...config.log, name: 'sync-cli', stderr: true });
 const db = await createDb({ ...config.database, poolMax: 4, logger });
+if (command === 'check') {
+  if (values.source !== undefined && !config.sync.sources.includes(values.source)) {
+    await db.close();
+    usage(`--source: "${values.source}" is not a source this process copies (SYNC_SOURCES)`);
+  }
+  try {
+    process.exitCode = await runCheckCommand({
+      config,
+      db: db.db,
+      logger,
+      source: values.source,
+      json: values.json === true,
+      write: (text) => process.stdout.write(`${text}\n`),
+    });
+  } finally {
+    await db.close();
+  }
+  process.exit();
+}
 // The sources, each copied from its own Odoo, as the workers have them (SYNC_SOURCES).
 const copied = copiedSources(config.sources, config.sync.sources);
 const sources = copied.others;

@@ -30,6 +30,7 @@ import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
 import type { Families } from '../src/families/registry.js';
 import { DEFAULT_SOURCE, splitFamilyKey } from '../src/families/source-family.js';
 import { AppError } from '../src/lib/errors.js';
+import { checkOdooSection } from '../src/check/check-sections.js';
 import { createFeedSender, type FeedSender } from '../src/feed/feed-sender.js';
 import type { ReceiverAddressRules } from '../src/feed/receiver-address.js';
 import { createSubscriptionSecrets, type FeedSecretKey } from '../src/feed/secret.js';
@@ -41,6 +42,7 @@ import {
 import { createWorkers } from './create-workers.js';
 import { createJobFlow, readyJobs, type JobFlow, type WatchedQueue } from './liveness.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
+import type { WorkerContext } from './worker-context.js';
 
 /** A job of a source this process was not given the Odoo of. */
 class UnknownSourceError extends AppError {
@@ -128,6 +130,8 @@ export interface SyncRuntimeInput {
   /** Where the feed's nudges are noted (feed-nudge.ts): beside the queues, or in PostgreSQL. */
   flags: NudgeFlags;
   settings: RuntimeSettings;
+  /** Checks a source's Odoo (the `check-odoo` job); without it the job fails CHECK_UNAVAILABLE. */
+  checkSource?: WorkerContext['checkSource'];
 }
 
 /**
@@ -234,11 +238,20 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   const feedSettings = settings.feed ?? feedSettingsFromConfig(defaultFeedConfig());
   const sender: FeedSender = createFeedSender({ allowed: feedSettings.allowedHosts });
   const claims = createModelClaims(input.db);
-  const ctx = {
+  const ctx: WorkerContext = {
     sync,
     syncOf,
     queues,
     claims,
+    checkSource:
+      input.checkSource ??
+      (() =>
+        Promise.reject(
+          new AppError(
+            'CHECK_UNAVAILABLE',
+            'this process was not given the configuration a check needs',
+          ),
+        )),
     logger: input.logger,
     runPagesInFlight: settings.runPagesInFlight,
     feed: {
@@ -387,6 +400,23 @@ export function createSyncRuntimeFromConfig(input: {
     backend: stores.backend,
     flags: createNudgeFlags(stores.shared),
     settings: syncSettingsFromConfig(config, anyOdoo, input.odoo),
+    // The check of a source this worker copies: its Odoo with the configuration's credentials
+    // (the key a worker renewed, when one did), its calls in the fleet's budget.
+    checkSource: (name, signal) => {
+      const source = config.sources.find((one) => one.name === name);
+      if (!source)
+        return Promise.reject(
+          new AppError('UNKNOWN_SOURCE', `this worker has no Odoo settings for source ${name}`),
+        );
+      return checkOdooSection({
+        config,
+        source,
+        db: input.db,
+        shared: stores.shared,
+        logger,
+        signal,
+      });
+    },
   });
   return {
     ...runtime,

@@ -1,4 +1,5 @@
 /** What every processor is handed: the sync domain's dependencies and the queues to add children to. */
+import type { CheckSection } from '../src/check/check-report.js';
 import type { FeedDeliveryDeps } from '../src/feed/deliver.js';
 import type { Logger } from '../src/lib/logger.js';
 import type { NudgeFlags } from '../src/queues/feed-nudge.js';
@@ -23,6 +24,11 @@ export interface WorkerContext {
   readonly runPagesInFlight: number;
   /** The change feed's deliveries and retention (src/feed). */
   readonly feed: FeedContext;
+  /**
+   * A source's Odoo checked with this process's credentials (src/check): the `check-odoo` job.
+   * @throws AppError `CHECK_UNAVAILABLE` where no configuration gives the check what it needs
+   */
+  checkSource(source: string, signal: AbortSignal): Promise<CheckSection>;
 }
 
 export interface FeedContext {

@@ -14,7 +14,7 @@ import {
 } from './odoo-sandbox.js';
 import type { SandboxControl } from './sandbox-control.js';
 import type { SandboxFaultHandle, SandboxFaultRule } from './sandbox-faults.js';
-import type { SandboxSeries } from './sandbox-rpc-services.js';
+import { SANDBOX_SERIES, type SandboxSeries } from './sandbox-rpc-services.js';
 import { DUMPED_MODELS, isDumpedModel, type DumpedModel } from './real/schema-dump.js';
 
 const HELP = `Odoo sandbox: an emulated Odoo 19 external API (XML-RPC, JSON-RPC, JSON-2) on 127.0.0.1.
@@ -34,7 +34,7 @@ Usage: npm run sandbox -- [options]
   --seed S        seed of the data generator                    (default 1)
   --replica-lag-ms L  JSON-2's read-only methods read a replica that shows
                   each commit L ms after it                     (default 0: none)
-  --series V      the Odoo series played: 17.0, 18.0 or 19.0    (default 19.0)
+  --series V      the Odoo series played: 17.0, 18.0, 19.0 or 20.0 (default 19.0)
   --port P        port to listen on; 0 picks a free one         (default 8069)
   --database D    database name                                 (default odoo_sandbox)
   --databases A,B,…  several databases in this one process, each with the
@@ -98,7 +98,7 @@ function databaseNames(
 }
 
 function isSeries(value: string): value is SandboxSeries {
-  return value === '17.0' || value === '18.0' || value === '19.0';
+  return (SANDBOX_SERIES as readonly string[]).includes(value);
 }
 
 function wholeNumber(name: string, text: string | undefined, fallback: number): number {
@@ -168,7 +168,8 @@ async function main(): Promise<void> {
     return;
   }
   const series = values.series ?? '19.0';
-  if (!isSeries(series)) throw new Error(`--series must be 17.0, 18.0 or 19.0, got '${series}'`);
+  if (!isSeries(series))
+    throw new Error(`--series must be one of ${SANDBOX_SERIES.join(', ')}, got '${series}'`);
   const port = wholeNumber('port', values.port, 8069);
   if (port > 65_535) throw new Error(`--port must be at most 65535, got ${port}`);
   const seed = wholeNumber('seed', values.seed, 1);

@@ -1,7 +1,7 @@
 /**
  * The Odoo sandbox: an HTTP server that speaks Odoo's external API the way a real Odoo 19 does
  * — `/xmlrpc/2/common|object|db`, `/jsonrpc`, `/json/2/<model>/<method>`, `/web/version`,
- * `/doc-bearer/<model>.json` — or an Odoo 17.0 or 18.0 with the routes those have, over
+ * `/doc-bearer/<model>.json` — or an Odoo 17.0, 18.0 or 20.0 with the routes those have, over
  * the sandbox's models and time model, with a control interface for tests (mutations, long
  * transactions, committed state, failure injection, call counts).
  *
@@ -61,8 +61,9 @@ export interface OdooSandboxOptions extends SandboxDatabaseOptions {
   /**
    * The Odoo series played (default 19.0): 17.0 has no `/web/version` (only the JSON-RPC
    * `/web/webclient/version_info`), no JSON-2 and keys that never lapse; 18.0 adds
-   * `/web/version` and key expiry; 19.0 JSON-2, `/doc-bearer` and programmatic key management.
-   * One per process, as one Odoo server is one release.
+   * `/web/version` and key expiry; 19.0 JSON-2, `/doc-bearer` and programmatic key management;
+   * 20.0 no longer has `check_access_rights` (docs/odoo.md, "Odoo 20.0", says what else 20.0
+   * changes and what it does not). One per process, as one Odoo server is one release.
    */
   serverVersion?: SandboxSeries;
   /** Request bodies above this get a 413 (default 128 MiB, Odoo's own limit). */

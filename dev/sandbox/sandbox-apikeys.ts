@@ -1,8 +1,8 @@
 /**
  * The sync user's API keys (`res.users.apikeys`) as Odoo keeps and checks them: 40 hex
- * characters, a scope (none: any RPC), an expiration date from 18.0 on (a lapsed key is refused
- * like a wrong one), and from 19.x the programmatic management of `generate(key, scope, name,
- * expiration_date)` and `revoke(key)`.
+ * characters, a scope (none: any RPC, up to 19; from 20.0 every key has one, `rpc` by default),
+ * an expiration date from 18.0 on (a lapsed key is refused like a wrong one), and from 19.x the
+ * programmatic management of `generate(key, scope, name, expiration_date)` and `revoke(key)`.
  *
  * As in Odoo: `generate` needs a valid key of the calling user, a date within the longest
  * duration the user's groups allow (90 days for internal users), fewer than 10 live keys, and the
@@ -29,7 +29,7 @@ export interface SandboxApiKeySpec {
   name?: string;
   /** Absent: a persistent key (only an administrator can make one in Odoo). */
   expiresAt?: Date;
-  /** Absent or null: any RPC. */
+  /** Absent or null: any RPC (from 20.0, absent is `rpc`: a key without a scope is no more). */
   scope?: string | null;
 }
 
@@ -105,6 +105,11 @@ export function createSandboxApiKeys(options: {
   maxDays?: number;
 }): SandboxApiKeys {
   const { clock, major } = options;
+  // Odoo 20 made the scope required, and checks a key against the scope asked alone: a key with
+  // no scope no longer stands for any (Vauxoo/odoo, odoo/addons/base/models/res_users.py at
+  // ce495e06217d30212dd4ab266038c9ad6c9b1b49: `scope = fields.Char(required=True)`, and
+  // `_check_apikey_credentials` matches `scope = %(scope)s`; docs/odoo.md, "Odoo 20.0").
+  const scopeRequired = major >= 20;
   const maxDays = options.maxDays ?? 90;
   let management: SandboxKeyManagement = major < 19 ? 'absent' : (options.management ?? 'disabled');
   let nextId = 1;
@@ -131,7 +136,7 @@ export function createSandboxApiKeys(options: {
       id: nextId++,
       key,
       name: spec.name ?? 'erp-bridge',
-      scope: spec.scope ?? null,
+      scope: spec.scope ?? (scopeRequired ? 'rpc' : null),
       createMicros: clock.peekMicros(),
       revoked: false,
       uses: 0,
@@ -143,12 +148,14 @@ export function createSandboxApiKeys(options: {
   }
   for (const spec of options.keys ?? []) add(spec);
   const find = (key: string) => keys.find((stored) => stored.key === key);
-  /** A live key of the user usable for RPC (scope none or 'rpc'). */
-  const liveRpcKey = (key: unknown) =>
+  /** A live key of the user usable for `scope` (up to 19, a key of no scope is usable for any). */
+  const liveKey = (key: unknown, scope = 'rpc') =>
     typeof key === 'string'
       ? keys.find(
           (stored) =>
-            stored.key === key && live(stored) && (stored.scope === null || stored.scope === 'rpc'),
+            stored.key === key &&
+            live(stored) &&
+            (stored.scope === scope || (!scopeRequired && stored.scope === null)),
         )
       : undefined;
 
@@ -169,11 +176,16 @@ export function createSandboxApiKeys(options: {
       throw userError(
         `Limit of ${PROGRAMMATIC_LIMIT} API keys is reached for programmatic creation`,
       );
-    if (liveRpcKey(args.key) === undefined)
+    const scope = typeof args.scope === 'string' && args.scope !== '' ? args.scope : undefined;
+    // 20's `_check_apikey_credentials` opens with `assert scope and key`.
+    if (scopeRequired && scope === undefined)
+      throw pythonError('AssertionError', 'scope and key required');
+    // A key makes keys of its own scope only (up to 19, a key of no scope makes any).
+    if (liveKey(args.key, scope) === undefined)
       throw deniedWith('The provided API key is invalid or does not belong to the current user.');
     return add({
       name: typeof args.name === 'string' ? args.name : 'API key',
-      scope: typeof args.scope === 'string' ? args.scope : null,
+      scope: scope ?? null,
       expiresAt: new Date(Math.floor(micros / 1_000)),
     });
   }
@@ -231,7 +243,7 @@ export function createSandboxApiKeys(options: {
       return refusals;
     },
     check(key) {
-      const stored = liveRpcKey(key);
+      const stored = liveKey(key);
       if (stored === undefined) {
         refusals++;
         return false;

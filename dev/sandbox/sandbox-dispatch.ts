@@ -38,6 +38,8 @@ interface MethodSpec {
   needsActive?: boolean;
   /** Only from this series on. */
   sinceMajor?: number;
+  /** Gone from this series on (the method Odoo removed). */
+  removedInMajor?: number;
   /** From this series on, each call logs Odoo's DeprecationWarning with this text. */
   deprecated?: { sinceMajor: number; warning: string };
   run(call: BoundCall): PyValue;
@@ -70,6 +72,10 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
   check_access_rights: {
     api: 'model',
     params: [{ name: 'operation' }, { name: 'raise_exception', default: true }],
+    // Odoo 20 removed it: `BaseModel` has `has_access` and a private `check_access` alone
+    // (odoo/odoo, odoo/orm/models.py at 00649da42372cf197edfbb2fa8ab437862e39be4; docs/odoo.md,
+    // "Odoo 20.0").
+    removedInMajor: 20,
     deprecated: {
       sinceMajor: 18,
       warning:
@@ -272,7 +278,8 @@ function resolve(
     spec === undefined ||
     (spec.models !== undefined && !spec.models.includes(model)) ||
     (spec.needsActive === true && !table.hasActive) ||
-    (spec.sinceMajor !== undefined && store.major < spec.sinceMajor)
+    (spec.sinceMajor !== undefined && store.major < spec.sinceMajor) ||
+    (spec.removedInMajor !== undefined && store.major >= spec.removedInMajor)
   ) {
     const message = `The method '${model}.${method}' does not exist`;
     throw style === 'json2' ? httpException(404, message) : pythonError('AttributeError', message);

@@ -14,7 +14,10 @@ import type { PyValue } from './python-values.js';
 import type { SandboxDatabases } from './sandbox-routing.js';
 
 /** The Odoo series the sandbox plays: what it answers and which routes it has. */
-export type SandboxSeries = '17.0' | '18.0' | '19.0';
+export type SandboxSeries = '17.0' | '18.0' | '19.0' | '20.0';
+
+/** Every series the sandbox plays, oldest first. */
+export const SANDBOX_SERIES: readonly SandboxSeries[] = ['17.0', '18.0', '19.0', '20.0'];
 
 /** `common.version()` of a series. */
 export function serverVersionOf(series: SandboxSeries) {

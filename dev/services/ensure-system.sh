@@ -4,7 +4,7 @@
 #
 #   ensure-system.sh demo   redis-server, unless REDIS_URL names a Redis
 #   ensure-system.sh test   the suite's Debian packages, then the chroots it runs trytond 7.0
-#                           and Odoo 19.0 from (built once, cached in /var/cache)
+#                           and 8.0 and Odoo 19.0 from (built once, cached in /var/cache)
 #
 # Idempotent: when everything is there it prints one line and returns at once. Installing needs
 # root: as root it runs `apt-get update` once and installs; otherwise it asks through sudo when
@@ -35,7 +35,7 @@ missing_packages() {
       postgres_server || packages+=(postgresql)
       has trytond || packages+=(tryton-server)
       installed tryton-modules-party || packages+=(tryton-modules-party)
-      # The chroots of trytond 7.0 and Odoo 19.0 are built with it.
+      # The chroots of trytond 7.0 and 8.0 and Odoo 19.0 are built with it.
       has debootstrap || packages+=(debootstrap)
       has curl || packages+=(curl)
       # The demo's test lists the processes it started.
@@ -50,7 +50,8 @@ missing_packages() {
 }
 
 # The chroots the suite runs servers from: the script of each, whose `ready` needs no root.
-CHROOTS=(dev/services/trytond7-chroot.sh dev/services/odoo19-chroot.sh)
+CHROOTS=(dev/services/trytond7-chroot.sh dev/services/trytond8-chroot.sh
+  dev/services/odoo19-chroot.sh)
 
 missing_chroots() {
   local script

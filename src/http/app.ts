@@ -49,7 +49,10 @@ import {
   type WebhookToken,
 } from './routes/hooks/odoo-webhook.js';
 import { copiedSources, type SourceConfig } from '../config/sources.js';
+import { checkRoutes } from './routes/api/sync/check.js';
 import { syncRoutes } from './routes/api/sync/index.js';
+import type { CheckSection } from '../check/check-report.js';
+import { checkTrytonSection } from '../check/check-sections.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
 import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
@@ -84,6 +87,11 @@ export interface AppDeps {
   queues?: Queues;
   /** The shared Tryton client (built with its cache); without it the gateway answers 503. */
   tryton?: TrytonClient;
+  /**
+   * A source's Odoo checked by a worker (GET /api/sync/check: src/queues/check-jobs.ts); without
+   * it the route answers 503.
+   */
+  checkOdoo?: (source: string) => Promise<CheckSection>;
   /** Extra readiness probes (Redis, Odoo, Tryton) added by the composition root. */
   readinessChecks?: readonly ReadinessCheck[];
   metricSources?: readonly MetricSource[];
@@ -324,6 +332,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       odooLink && shared
         ? readCallPause(shared, odooLink).catch(() => null)
         : Promise.resolve(null),
+  });
+  await app.register(checkRoutes, {
+    // The default source is checked whenever the API names its Odoo (ODOO_URL…).
+    sources: [
+      ...(odooLink ? [DEFAULT_SOURCE] : []),
+      ...config.sources.filter((one) => one.name !== DEFAULT_SOURCE).map((one) => one.name),
+    ],
+    ...(deps.checkOdoo ? { checkOdoo: deps.checkOdoo } : {}),
+    ...(config.tryton
+      ? {
+          checkTryton: () => checkTrytonSection({ tryton: config.tryton!, logger: deps.logger }),
+        }
+      : {}),
   });
   await app.register(changesRoutes, {
     db: deps.db.db,

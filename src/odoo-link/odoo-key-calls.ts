@@ -55,7 +55,11 @@ export async function soonestKeyExpiry(
   };
 }
 
-/** A new key from `key`, with the same (global RPC) scope, lapsing at `expiresAt`. */
+/**
+ * A new key from `key`, of the `rpc` scope, lapsing at `expiresAt`. The scope is named: Odoo 20
+ * requires one (it fails a call without one, and checks the key against it), and an Odoo 19 key
+ * of no scope makes keys of any (docs/odoo.md, "API key").
+ */
 export function generateKey(
   odoo: OdooClient,
   input: { key: string; name: string; expiresAt: Date },
@@ -67,7 +71,7 @@ export function generateKey(
     [],
     {
       key: input.key,
-      scope: null,
+      scope: 'rpc',
       name: input.name,
       expiration_date: odooDatetime(input.expiresAt),
     },

@@ -20,8 +20,8 @@ import {
   retireGraceMs,
   type ApiKeyLifecycle,
 } from './api-key-lifecycle.js';
-import { createApiKeyProvider, KEY_REFRESH_MS } from './api-key-provider.js';
-import { createKeyCipher } from './key-cipher.js';
+import { createApiKeyProvider, KEY_REFRESH_MS, type ApiKeyProvider } from './api-key-provider.js';
+import { createKeyCipher, type KeyCipher } from './key-cipher.js';
 import { connectionOf, saveTransport, writeLink } from './link-store.js';
 
 export interface OdooLink {
@@ -47,22 +47,7 @@ export function createOdooLink(input: {
   const { db, odoo, logger } = input;
   const connection = connectionOf(odoo);
   const settings = odoo.apiKeyLifecycle;
-  const cipher =
-    settings.secret === undefined
-      ? undefined
-      : createKeyCipher(settings.secret, settings.previousSecret);
-  const provider =
-    odoo.apiKey === undefined
-      ? undefined
-      : createApiKeyProvider({
-          db,
-          connection,
-          configuredKey: odoo.apiKey,
-          ...(settings.expiresAt ? { configuredExpiresAt: settings.expiresAt } : {}),
-          ...(cipher ? { cipher } : {}),
-          logger,
-          refreshMs,
-        });
+  const { cipher, provider } = keySourceOf({ db, odoo, logger, refreshMs });
   const client = createOdooClient(odoo, {
     logger,
     ...(input.observer ? { observer: input.observer } : {}),
@@ -96,4 +81,34 @@ export function createOdooLink(input: {
         })
       : undefined;
   return { client, ...(lifecycle ? { lifecycle } : {}) };
+}
+
+/**
+ * Where a process takes the API key it sends: the key a worker renewed and sealed in PostgreSQL
+ * when it descends from ODOO_API_KEY, else ODOO_API_KEY itself (api-key-provider.ts); none with
+ * a password only.
+ */
+export function keySourceOf(input: {
+  db: Db;
+  odoo: OdooConfig;
+  logger: Logger;
+  refreshMs?: number;
+}): { cipher?: KeyCipher; provider?: ApiKeyProvider } {
+  const { odoo } = input;
+  const settings = odoo.apiKeyLifecycle;
+  const cipher =
+    settings.secret === undefined
+      ? undefined
+      : createKeyCipher(settings.secret, settings.previousSecret);
+  if (odoo.apiKey === undefined) return cipher ? { cipher } : {};
+  const provider = createApiKeyProvider({
+    db: input.db,
+    connection: connectionOf(odoo),
+    configuredKey: odoo.apiKey,
+    ...(settings.expiresAt ? { configuredExpiresAt: settings.expiresAt } : {}),
+    ...(cipher ? { cipher } : {}),
+    logger: input.logger,
+    refreshMs: input.refreshMs ?? KEY_REFRESH_MS,
+  });
+  return { ...(cipher ? { cipher } : {}), provider };
 }

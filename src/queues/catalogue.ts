@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import { SOURCE_NAME } from '../families/source-family.js';
 import { runReportSchema } from '../sync/run-counts.js';
 import { runRefSchema, runStateSchema, schemaKeySchema } from '../sync/run-state.js';
 
@@ -75,6 +76,13 @@ export const syncPageData = z.object({
   /** Saved after the page's own record jobs were queued. */
   state: z.object({ report: runReportSchema, ownJobs: z.array(id) }).optional(),
 });
+
+/**
+ * A source's Odoo checked as `check` does (src/check), by a worker that copies the source: with
+ * the credentials the workers hold (GET /api/sync/check; the API holds none). It names its
+ * source, which picks its queue.
+ */
+export const checkOdooData = z.object({ source: z.string().regex(SOURCE_NAME) });
 
 /** One root record, by family and Odoo id. */
 export const syncRecordData = z.object({ family, handedBackAt, odooId: id, run: runRefSchema });
@@ -259,6 +267,17 @@ export const JOBS = {
       attempts: 1,
       removeOnComplete: { count: 100 },
       removeOnFail: { count: 100 },
+    }),
+  },
+  /** A source's Odoo checked for GET /api/sync/check: the report's section, as the job's value. */
+  'check-odoo': {
+    queue: 'sync',
+    schema: checkOdooData,
+    // Asked for by a person waiting on the answer: never retried, kept an hour.
+    options: () => ({
+      attempts: 1,
+      removeOnComplete: { age: 3_600, count: 100 },
+      removeOnFail: { age: 3_600, count: 100 },
     }),
   },
   /** Drops the feed's day partitions older than FEED_RETENTION_DAYS, makes the coming days'. */

@@ -51,7 +51,7 @@ export function sourcePrefix(prefix: string, source: string): string {
 
 /** The source whose queues a job goes to: its family's, the default source's for the feed's. */
 export function sourceOfJob(data: object): string {
-  return 'family' in data && typeof data.family === 'string'
-    ? splitFamilyKey(data.family).source
-    : DEFAULT_SOURCE;
+  if ('family' in data && typeof data.family === 'string')
+    return splitFamilyKey(data.family).source;
+  return 'source' in data && typeof data.source === 'string' ? data.source : DEFAULT_SOURCE;
 }

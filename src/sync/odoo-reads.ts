@@ -87,14 +87,15 @@ function schemaKey(family: RecordFamily): string {
  * A one2many is read only when the copy keeps it current: a family's children are read with their
  * root, a link table's targets are scanned on their own. Any other one2many changes without its
  * record's stamp moving (a contact added to a company leaves the company's stamp), so no run
- * would ever write it again: it stays out of `data`.
+ * would ever write it again: it stays out of `data`. Each field left out says why (`check`
+ * prints it: docs/sources.md, "Checking a deployment").
  */
-function selectedFields(
+export function fieldReading(
   family: RecordFamily,
   model: ModelDeclaration,
   stored: readonly OdooStoredField[],
   refused: ReadonlySet<string>,
-): { read: string[]; unread: string[] } {
+): { read: string[]; leftOut: { field: string; reason: string }[] } {
   const children = new Set(family.children.map((child) => child.model));
   const linked = new Set(model.links.map((link) => link.field));
   const selection = model.fields;
@@ -104,20 +105,20 @@ function selectedFields(
     ...(selection?.only ?? []),
     ...(selection?.binary ?? []),
   ]);
-  const chosen = (field: OdooStoredField) => {
+  /** Why a field is not read; undefined when it is. */
+  const whyNot = (field: OdooStoredField): string | undefined => {
     if (field.type === 'one2many' && !children.has(field.relation ?? '') && !linked.has(field.name))
-      return false;
-    if (named.has(field.name)) return true;
-    if (selection?.only !== undefined) return false;
-    return (
-      field.type !== 'binary' &&
-      !isSecretField(field.name) &&
-      !isAdminOnlyField(field.groups) &&
-      FIELD_NAME.test(field.name)
-    );
+      return 'a one2many the copy could not keep current';
+    if (named.has(field.name)) return undefined;
+    if (selection?.only !== undefined) return 'not among the fields the declaration selects';
+    if (field.type === 'binary') return 'a binary: the declaration names it to copy it';
+    if (isSecretField(field.name)) return 'a secret: the declaration names it to copy it';
+    if (isAdminOnlyField(field.groups)) return "only Odoo's administrators may read it";
+    if (!FIELD_NAME.test(field.name)) return 'its name could not be a column';
+    return undefined;
   };
   const read = new Set([
-    ...stored.filter(chosen).map((field) => field.name),
+    ...stored.filter((field) => whyNot(field) === undefined).map((field) => field.name),
     ...model.requiredFields,
   ]);
   // A one2many whose targets the sync user may not read (anymore) makes Odoo refuse the whole
@@ -125,10 +126,10 @@ function selectedFields(
   for (const name of refused) read.delete(name);
   return {
     read: [...read].sort(),
-    unread: stored
-      .map((field) => field.name)
-      .filter((name) => !read.has(name) && !refused.has(name))
-      .sort(),
+    leftOut: stored
+      .filter((field) => !read.has(field.name) && !refused.has(field.name))
+      .map((field) => ({ field: field.name, reason: whyNot(field) ?? 'not read' }))
+      .sort((a, b) => a.field.localeCompare(b.field)),
   };
 }
 
@@ -204,7 +205,7 @@ export function createSchemaCache(
       Object.entries(user).filter(([key]) => key === 'lang' || key === 'tz'),
     );
     const selected = models.map((model, i) =>
-      selectedFields(family, model, storedFields[i]!, refused.get(model.model) ?? new Set()),
+      fieldReading(family, model, storedFields[i]!, refused.get(model.model) ?? new Set()),
     );
     const toMany = (i: number) => {
       const read = new Set(selected[i]!.read);
@@ -216,7 +217,9 @@ export function createSchemaCache(
     const readById = models.filter((model, i) => i > 0 && toMany(i)).map((model) => model.model);
     const fresh: FamilySchema = {
       fields: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.read])),
-      unread: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.unread])),
+      unread: Object.fromEntries(
+        models.map((model, i) => [model.model, selected[i]!.leftOut.map((left) => left.field)]),
+      ),
       context: { ...own, ...configured, active_test: false },
       readById,
       childIds: listedChildren(family, rootFields, selected[0]!.read, readById),

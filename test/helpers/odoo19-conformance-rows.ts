@@ -1,7 +1,8 @@
 /**
- * The rows of the Odoo 19 conformance table (test/odoo/odoo19-conformance.test.ts) and what the
- * checks expect of both: the sandbox playing Odoo 19.0 and a real Odoo 19.0, each started with
- * its own setup, and `fields_get`'s attributes and values as Odoo 19 gives them.
+ * The rows of the Odoo conformance table (test/odoo/odoo19-conformance.test.ts) and what the
+ * checks expect of them: the sandbox playing Odoo 19.0 and 20.0 and a real Odoo 19.0, each started
+ * with its own setup, and `fields_get`'s attributes and values as Odoo 19 gives them (20.0
+ * describes a stored field with the same attributes: docs/odoo.md, "Odoo 20.0").
  */
 import { createOdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { json2Value, startOdoo19 } from './odoo19.js';
@@ -25,12 +26,22 @@ export interface Target {
 
 const DAY_MS = 86_400_000;
 
-export const ROWS: ReadonlyArray<{ name: string; start(): Promise<Target> }> = [
-  {
-    name: 'the sandbox as Odoo 19.0',
+/** A column of the table: what it plays, and how it starts. */
+export interface Row {
+  readonly name: string;
+  /** The series played: what `/web/version` answers and which methods exist. */
+  readonly series: '19.0' | '20.0';
+  start(): Promise<Target>;
+}
+
+/** The sandbox playing a series, set up as the real row runs. */
+function sandboxRow(series: Row['series']): Row {
+  return {
+    name: `the sandbox as Odoo ${series}`,
+    series,
     async start() {
       const sandbox = createOdooSandbox({
-        serverVersion: '19.0',
+        serverVersion: series,
         loginCooldown: false,
         docAccess: true,
         // Odoo takes keys only; the sandbox's password-as-key convenience is off for this row.
@@ -58,9 +69,19 @@ export const ROWS: ReadonlyArray<{ name: string; start(): Promise<Target> }> = [
         stop: () => sandbox.stop(),
       };
     },
-  },
+  };
+}
+
+/**
+ * The columns of the table: the sandbox playing 19.0 and 20.0, and a real Odoo 19.0. No real 20.0
+ * runs here: its row is the sandbox playing what 20.0's code shows (docs/odoo.md, "Odoo 20.0").
+ */
+export const ROWS: readonly Row[] = [
+  sandboxRow('19.0'),
+  sandboxRow('20.0'),
   {
     name: 'a real Odoo 19.0',
+    series: '19.0',
     async start() {
       const odoo = await startOdoo19();
       const admin = odoo.admin.apiKey;

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { inject } from 'vitest';
 
 /**
  * How long a test file's hook may take to start Odoo 19: the first start on a machine builds the
@@ -181,5 +182,26 @@ export function deprecatedCalls(log: string): { rpcRequests: string[]; warnings:
     warnings: lines.filter(
       (line) => /\bWARNING\b.*deprecat/i.test(line) && !LIBRARY_WARNING.test(line),
     ),
+  };
+}
+
+/**
+ * An erp-bridge process's environment against `odoo` as its sync user, with its API key: the
+ * test's database, the shared Redis under a prefix of the test's own.
+ */
+export function odoo19ProcessEnv(
+  odoo: Odoo19,
+  input: { databaseUrl: string; prefix: string },
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: input.databaseUrl,
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: input.prefix,
+    ODOO_URL: odoo.url,
+    ODOO_DATABASE: odoo.database,
+    ODOO_USERNAME: odoo.username,
+    ODOO_API_KEY: odoo.apiKey,
   };
 }

@@ -7,8 +7,9 @@
  * - 7.0 LTS, Debian trixie's `tryton-server`: the machine's own when it has 7.0, else run in a
  *   trixie chroot that `dev/services/trytond7-chroot.sh` builds once and caches outside the tree.
  *   The server's files then live under the chroot's /tmp, which both sides see without a mount;
- * - 8.0 LTS, which no Debian suite ships: started by the script `TEST_TRYTON8_START` names
- *   (`start-trytond8.sh`, with `stop-trytond8.sh` beside it), for `npm run test:tryton8` only.
+ * - 8.0 LTS, which no Debian suite ships: upstream's source vendored in dev/services/trytond8/,
+ *   run in a Debian sid chroot that `dev/services/trytond8-chroot.sh` builds once and caches
+ *   outside the tree, its files under that chroot's /tmp in the same way.
  *
  * `trytond-admin` takes ~5 s, so the initialised database is built once and cached as a file
  * (keyed by trytond's version and this setup), then copied for each server: every server still
@@ -30,7 +31,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -56,16 +57,16 @@ function seriesNamed(list: string): TrytondSeries[] {
 }
 
 /**
- * The rows of the gateway's test table: 6.0 and 7.0 (`npm test`, CI), or the series
+ * The rows of the gateway's test table: every series (`npm test`, CI), or the series
  * `TEST_TRYTOND_SERIES` lists (`npm run test:tryton8` sets `8.0`; docs/tryton.md, section 8).
  */
 export const TRYTOND_SERIES: readonly TrytondSeries[] = process.env.TEST_TRYTOND_SERIES
   ? seriesNamed(process.env.TEST_TRYTOND_SERIES)
-  : ['6.0', '7.0'];
+  : KNOWN_SERIES;
 
 /**
- * How long a test file's hook may take to start a 7.0 server: the first start on a machine builds
- * the trixie chroot (debootstrap, about a minute; more on a loaded machine or a slow mirror).
+ * How long a test file's hook may take to start a 7.0 or 8.0 server: the first start on a machine
+ * builds the chroot (debootstrap, one to three minutes; more on a loaded machine or a slow mirror).
  */
 export const TRYTOND_START_TIMEOUT_MS = 900_000;
 
@@ -118,9 +119,20 @@ const SEED_PARTIES = [
 const INSTALL_HINT = 'apt-get install -y tryton-server tryton-modules-party';
 const READY_ATTEMPTS = 150;
 const START_ATTEMPTS = 3;
-const CHROOT_SCRIPT = fileURLToPath(
-  new URL('../../dev/services/trytond7-chroot.sh', import.meta.url),
-);
+/** The chroot each series that is not the machine's own runs in (docs/tryton.md, 7 and 8). */
+const CHROOTS = {
+  '7.0': {
+    script: fileURLToPath(new URL('../../dev/services/trytond7-chroot.sh', import.meta.url)),
+    name: 'the trixie chroot',
+    docs: 'docs/tryton.md, "Tryton 7.0"',
+  },
+  '8.0': {
+    script: fileURLToPath(new URL('../../dev/services/trytond8-chroot.sh', import.meta.url)),
+    name: "the sid chroot with upstream's 8.0 source",
+    docs: 'docs/tryton.md, "Tryton 8.0"',
+  },
+} as const;
+type ChrootSeries = keyof typeof CHROOTS;
 
 /** The JSON-RPC endpoints of a series' server at `url` (8.0 moved them under /rpc/). */
 function endpoints(series: TrytondSeries, url: string) {
@@ -175,29 +187,34 @@ function localRuntime(series: TrytondSeries, version: string): TrytondRuntime {
   return { series, version, hostDir: tmpdir(), innerPath: (path) => path, command: localCommand };
 }
 
-/** The trixie chroot, built on first use (under the script's lock: files racing share one build). */
-let chrootRoot: Promise<string> | undefined;
+/** Each chroot, built on first use (under its script's lock: files racing share one build). */
+const chrootRoots = new Map<ChrootSeries, Promise<string>>();
 
-async function chrootRuntime(): Promise<TrytondRuntime> {
-  chrootRoot ??= runFile('bash', [CHROOT_SCRIPT, 'ensure'], {
-    timeout: TRYTOND_START_TIMEOUT_MS,
-  }).then(
-    ({ stdout }) => stdout.trim(),
-    (error: unknown) => {
-      chrootRoot = undefined;
-      throw new Error(
-        `cannot provide trytond 7.0: the trixie chroot could not be built (docs/tryton.md, "Tryton 7.0"): ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`,
-        { cause: error },
-      );
-    },
-  );
-  const root = await chrootRoot;
+async function chrootRuntime(series: ChrootSeries): Promise<TrytondRuntime> {
+  const chroot = CHROOTS[series];
+  let building = chrootRoots.get(series);
+  if (building === undefined) {
+    building = runFile('bash', [chroot.script, 'ensure'], {
+      timeout: TRYTOND_START_TIMEOUT_MS,
+    }).then(
+      ({ stdout }) => stdout.trim(),
+      (error: unknown) => {
+        chrootRoots.delete(series);
+        throw new Error(
+          `cannot provide trytond ${series}: ${chroot.name} could not be built (${chroot.docs}): ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`,
+          { cause: error },
+        );
+      },
+    );
+    chrootRoots.set(series, building);
+  }
+  const root = await building;
   const command: Command = (program, args, env = {}) => [
     'bash',
-    [CHROOT_SCRIPT, 'exec', 'env', ...assignments(env), program, ...args],
+    [chroot.script, 'exec', 'env', ...assignments(env), program, ...args],
   ];
   return {
-    series: '7.0',
+    series,
     version: await installedVersion(command),
     hostDir: join(root, 'tmp'),
     innerPath: (hostPath) => hostPath.slice(root.length),
@@ -213,7 +230,7 @@ async function runtimeFor(series: TrytondSeries): Promise<TrytondRuntime | undef
   const installed = onPath('trytond') && onPath('trytond-admin');
   const local = installed ? await installedVersion(localCommand) : undefined;
   if (local?.startsWith(`${series}.`)) return localRuntime(series, local);
-  if (series === '7.0') return chrootRuntime();
+  if (series !== '6.0') return chrootRuntime(series);
   if (local !== undefined)
     throw new Error(`trytond ${series} is needed, and the installed trytond is ${local}`);
   return undefined;
@@ -410,97 +427,14 @@ async function startTrytondContainer(options: TrytondOptions): Promise<Trytond> 
   }
 }
 
-/** Runs one of the 8.0 scripts; its stderr (progress, and why it failed) ends any error. */
-async function runTrytond8Script(
-  script: string,
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<string> {
-  // The scripts take their defaults from TRYTON_* (TRYTON_PORT…): a shell that ran
-  // `eval "$(start-trytond8.sh)"` has them, and every test file's server would share its port.
-  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('TRYTON_'));
-  try {
-    const { stdout } = await runFile('bash', [script, ...args], {
-      env: { ...Object.fromEntries(inherited), ...env },
-      timeout: TRYTOND_START_TIMEOUT_MS,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return stdout;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim().slice(-2_000) ?? '';
-    throw new Error(`${script} failed: ${(error as Error).message}\n${stderr}`, { cause: error });
-  }
-}
-
-/**
- * trytond 8.0 for one test file, from `start-trytond8.sh` (docs/tryton.md, section 8): its own
- * state dir, port and copy of the template database, the same database name, admin password and
- * seeded parties as the other series; `stop()` runs `stop-trytond8.sh`, which removes it all.
- */
-async function startTrytond8(options: TrytondOptions): Promise<Trytond> {
-  const start = process.env.TEST_TRYTON8_START;
-  if (!start)
-    throw new Error(
-      'trytond 8.0 is asked for (TEST_TRYTOND_SERIES) and TEST_TRYTON8_START does not name start-trytond8.sh: see docs/tryton.md, "Tryton 8.0"',
-    );
-  const stopScript = join(dirname(start), 'stop-trytond8.sh');
-  // The script makes the state dir itself, and its stop removes it: a folder of ours around it.
-  const parent = mkdtempSync(join(tmpdir(), 'erp-bridge-trytond8-'));
-  const stateDir = join(parent, 'state');
-  const stop = async () => {
-    try {
-      await runTrytond8Script(stopScript, ['--state-dir', stateDir]);
-    } finally {
-      rmSync(parent, { recursive: true, force: true });
-    }
-  };
-  const session = [
-    ['--session-max-age', options.sessionMaxAgeSeconds],
-    ['--session-timeout', options.sessionTimeoutSeconds],
-    ['--max-attempt', options.maxAttempt],
-  ].flatMap(([flag, value]) => (value === undefined ? [] : [String(flag), String(value)]));
-  try {
-    const stdout = await runTrytond8Script(
-      start,
-      [
-        ...['--backend', 'sqlite', '--db', DATABASE, '--modules', MODULES.join(' ')],
-        ...['--state-dir', stateDir, '--no-demo-data', ...session],
-      ],
-      // Through the environment, not the command line other users' `ps` shows.
-      { TRYTON_PASSWORD: ADMIN_PASSWORD },
-    );
-    const url = /^TRYTON_URL=(http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout)?.[1];
-    if (!url) throw new Error(`${start} printed no TRYTON_URL=http://127.0.0.1:<port> line`);
-    const { serverRpcUrl, databaseRpcUrl } = endpoints('8.0', url);
-    return {
-      series: '8.0',
-      version: String(await rpc(serverRpcUrl, 'common.server.version', [])),
-      url,
-      serverRpcUrl,
-      databaseRpcUrl,
-      database: DATABASE,
-      user: ADMIN_USER,
-      password: ADMIN_PASSWORD,
-      parties: await seed(databaseRpcUrl),
-      stop,
-    };
-  } catch (error) {
-    await stop().catch((stopError: unknown) => {
-      throw new AggregateError([error, stopError], 'trytond 8.0 failed to start, then to stop');
-    });
-    throw error;
-  }
-}
-
 /**
  * Starts a trytond of the series asked (6.0 by default) for the calling test file: Debian's
- * tryton-server when installed, 7.0 from the trixie chroot, 8.0 from `TEST_TRYTON8_START`, 6.0
- * from a container when an engine answers and nothing is installed. Throws, saying what to
- * install, when neither is there: tests never skip for lack of it.
+ * tryton-server when installed, 7.0 from the trixie chroot, 8.0 from the sid chroot, 6.0 from a
+ * container when an engine answers and nothing is installed. Throws, saying what to install, when
+ * neither is there: tests never skip for lack of it.
  */
 export async function startTrytond(options: TrytondOptions = {}): Promise<Trytond> {
   const series = options.series ?? '6.0';
-  if (series === '8.0') return startTrytond8(options);
   const runtime = await runtimeFor(series);
   if (!runtime) {
     if (await containerRuntimeAnswers()) return startTrytondContainer(options);

@@ -130,6 +130,32 @@ describe('with ODOO_API_KEY_ROTATE', () => {
     expect(sandbox.control.countCalls({ method: 'generate' })).toBe(1);
   });
 
+  it('renews on Odoo 20, whose keys all carry a scope and which fails a generate without one', async () => {
+    await sandbox.stop();
+    sandbox = createOdooSandbox({
+      serverVersion: '20.0',
+      orders: 4,
+      loginCooldown: false,
+      apiKeyManagement: 'enabled',
+    });
+    await sandbox.start();
+    const key = sandbox.keys.add({
+      name: 'by the operator',
+      expiresAt: new Date(Date.now() + 10 * DAY),
+    });
+    const worker = processOf(config({}, key));
+    const status = await worker.link.lifecycle!.check();
+    expect(status).toMatchObject({ state: 'ok', expirySource: 'renewal', renewalError: null });
+    const renewed = sandbox.keys.list().find((one) => one.index !== key.slice(0, 8));
+    expect(renewed).toMatchObject({ scope: 'rpc', revoked: false });
+    // The renewed key is the one sent from now on, and Odoo takes it.
+    const usesOf = () => sandbox.keys.list().find((one) => one.id === renewed!.id)!.uses;
+    const before = usesOf();
+    expect(await countBcs(worker.link)).toBe(4);
+    expect(usesOf()).toBeGreaterThan(before);
+    expect(sandbox.keys.refusals).toBe(0);
+  });
+
   it('GET /api/sync/state shows the transport the worker chose and the renewed key, the API holding no key', async () => {
     const worker = processOf(config());
     await countBcs(worker.link);

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFamilies } from '../../src/families/load-families.js';
 import type { Families } from '../../src/families/registry.js';
 import { diffCopyWithOdoo, type LeftOut } from '../helpers/odoo19-copy-diff.js';
@@ -21,6 +21,7 @@ import {
   deprecatedCalls,
   json2Value,
   ODOO19_START_TIMEOUT_MS,
+  odoo19ProcessEnv,
   startOdoo19,
   type Odoo19,
 } from '../helpers/odoo19.js';
@@ -89,15 +90,10 @@ describe('a real Odoo 19 copied end to end over JSON-2', () => {
     dir = mkdtempSync(join(tmpdir(), 'erp-bridge-odoo19-'));
     writeFileSync(join(dir, 'families.yaml'), FAMILIES);
     env = {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL: db.url,
-      REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: `odoo19-${randomBytes(4).toString('hex')}`,
-      ODOO_URL: odoo.url,
-      ODOO_DATABASE: odoo.database,
-      ODOO_USERNAME: odoo.username,
-      ODOO_API_KEY: odoo.apiKey,
+      ...odoo19ProcessEnv(odoo, {
+        databaseUrl: db.url,
+        prefix: `odoo19-${randomBytes(4).toString('hex')}`,
+      }),
       // This Odoo has no read replica (docs/odoo.md, "Reads from a replica"): with the default a
       // record deleted less than SYNC_OVERLAP_SECONDS after Odoo's latest change is archived
       // only by a reconcile that runs once Odoo's stamps have moved past it.

@@ -155,6 +155,11 @@ export interface TrytonClientDeps {
   retryBaseDelayMs?: number;
   /** Clock (epoch ms) for the session TTL and the rate-limit cooldown. */
   now?: () => number;
+  /**
+   * Whether each login renews the client's device cookie (default true: the gateway's shared
+   * client). A one-off client (`check`) turns it off: a renewal is a write to Tryton.
+   */
+  deviceCookie?: boolean;
 }
 
 /** Methods served on the server's endpoint, without a session (docs/tryton.md §1). */
@@ -320,7 +325,8 @@ export function createTrytonClient(
       // Only failures before the request left are retried: a timed-out or refused login is not
       // replayed, since trytond delays and then locks out repeated attempts.
       const login = await retries.run({ method: 'common.db.login', idempotent: false }, loginOnce);
-      await renewDeviceCookie(trytonSessionAuthorization(config.user, login));
+      if (deps.deviceCookie !== false)
+        await renewDeviceCookie(trytonSessionAuthorization(config.user, login));
       return login;
     },
   });

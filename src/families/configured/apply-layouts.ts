@@ -114,7 +114,7 @@ async function describe(
 }
 
 /** The family's models and the one2many targets they name, each described once. */
-async function describeFamily(
+export async function describeFamily(
   odoo: OdooSchemaSource,
   spec: ConfiguredFamilySpec,
 ): Promise<Map<string, DescribedModel>> {

@@ -1,0 +1,117 @@
+/**
+ * The check's sections as a process builds them from its configuration: for an Odoo source, a
+ * client of its own — the key the fleet sends (the one a worker renewed, when it did), its calls
+ * admitted by the fleet's call budget and counted — and the families the source copies; for
+ * Tryton, a client of its own that renews no device cookie and logs out at the end. The sync CLI
+ * and the workers (for `GET /api/sync/check`) build them alike.
+ */
+import { sql } from 'drizzle-orm';
+import { createOdooClient } from '../clients/odoo/index.js';
+import { createTrytonClient } from '../clients/tryton/tryton-client.js';
+import type { Config, TrytonConfig } from '../config/config.js';
+import type { SourceConfig } from '../config/sources.js';
+import type { Db } from '../db/create-db.js';
+import { rowsOf } from '../db/sql-rows.js';
+import { CODE_FAMILIES } from '../families/registry.js';
+import type { SharedState } from '../fleet-state/shared-state.js';
+import type { Logger } from '../lib/logger.js';
+import { redactUrl } from '../lib/redact-url.js';
+import { createConfiguredCallBudget, readCallPause } from '../odoo-budget/call-budget.js';
+import { keySourceOf } from '../odoo-link/odoo-link.js';
+import type { CheckSection } from './check-report.js';
+import type { FamilyToCheck } from './family-check.js';
+import { checkOdoo } from './odoo-check.js';
+import { checkTryton } from './tryton-check.js';
+
+/** The families a source copies, declared in code or in the declaration file, in its order. */
+function familiesOf(config: Config, source: SourceConfig): FamilyToCheck[] {
+  return source.families.flatMap((name): FamilyToCheck[] => {
+    const code = CODE_FAMILIES.find((family) => family.name === name);
+    if (code) return [{ name, code }];
+    const spec = config.sync.families.configured.find((family) => family.name === name);
+    return spec ? [{ name, spec }] : [];
+  });
+}
+
+async function postgresNow(db: Db): Promise<Date> {
+  const [row] = rowsOf<{ now: Date | string }>(
+    await db.execute(sql`select clock_timestamp() as now`),
+  );
+  return new Date(row!.now);
+}
+
+/** One source's Odoo, checked. */
+export async function checkOdooSection(input: {
+  config: Config;
+  source: SourceConfig;
+  db: Db;
+  /**
+   * The fleet's shared state: its call budget admits the check's calls. Undefined when it does not
+   * answer: the calls go unadmitted, and the budget's line says the pause is unknown.
+   */
+  shared: SharedState | undefined;
+  logger: Logger;
+  signal?: AbortSignal;
+}): Promise<CheckSection> {
+  const { source, db, shared, logger } = input;
+  const { odoo } = source;
+  let calls = 0;
+  const { provider } = keySourceOf({ db, odoo, logger });
+  const client = createOdooClient(odoo, {
+    logger,
+    observer: {
+      attempt: () => {
+        calls += 1;
+      },
+      retry: () => undefined,
+    },
+    ...(shared ? { gate: createConfiguredCallBudget({ shared, odoo, logger }) } : {}),
+    ...(provider ? { apiKeys: provider } : {}),
+  });
+  try {
+    const lines = await checkOdoo({
+      source: source.name,
+      odoo,
+      client,
+      families: familiesOf(input.config, source),
+      webhookTokens: source.webhookTokenSha256.length,
+      postgresNow: () => postgresNow(db),
+      pause: () =>
+        shared
+          ? readCallPause(shared, odoo).catch(() => 'unknown' as const)
+          : Promise.resolve('unknown' as const),
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+    return {
+      kind: 'odoo',
+      source: source.name,
+      target: `${redactUrl(odoo.url)}, database ${odoo.database}, user ${odoo.username}`,
+      lines,
+      calls,
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+/** The Tryton gateway's trytond, checked. */
+export async function checkTrytonSection(input: {
+  tryton: TrytonConfig;
+  logger: Logger;
+  signal?: AbortSignal;
+}): Promise<CheckSection> {
+  const { tryton, logger } = input;
+  const client = createTrytonClient(tryton, { logger, deviceCookie: false });
+  try {
+    const lines = await checkTryton(client, tryton, input.signal);
+    const stats = client.stats();
+    return {
+      kind: 'tryton',
+      target: `${redactUrl(tryton.rpcUrl)}, database ${tryton.database}, user ${tryton.user}`,
+      lines,
+      calls: stats.logins + Object.values(stats.calls).reduce((sum, n) => sum + n, 0),
+    };
+  } finally {
+    await client.close();
+  }
+}
