@@ -57,6 +57,7 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
         'POST /api/bcs/{odooId}/resync',
         'GET /api/sync/state',
         'GET /api/sync/runs',
+        'GET /api/sync/check',
         'GET /api/sync/failures',
         'POST /api/sync/run',
         'POST /api/sync/reconcile',
