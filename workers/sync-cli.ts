@@ -4,8 +4,9 @@
  * their results and prints a summary. It copies what a worker does, every source SYNC_SOURCES
  * names (docs/sources.md). `--family` names a family by its key (`bcs`, `acme.bcs`) or, with
  * `--source`, by its name in that source; `--source` alone, every family of the source; neither,
- * every family copied. `resync` acts on the first of them. Exits 1 when a job failed, 2 when a
- * run was skipped because another run holds the lease, 64 on a usage error.
+ * every family copied. `resync` acts on the first of them. Exits 1 when a job failed (or a query
+ * of its database was lost with its connection), 2 when a run was skipped because another run
+ * holds the lease, 64 on a usage error; on either queue store, once it has closed what it opened.
  */
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config/config.js';
@@ -113,7 +114,24 @@ const config = loadConfigOrExit({
 // Logs go to stderr: stdout is the command's answer (`--json` must parse), and a boot warning
 // (Odoo 19 without an API key) would otherwise come before it.
 const logger = createLogger({ ...config.log, name: 'sync-cli', stderr: true });
-const db = await createDb({ ...config.database, poolMax: 4, logger });
+const db = await createDb({
+  ...config.database,
+  poolMax: 4,
+  watch: { stuckAfterMs: config.redis.livenessTimeoutMs },
+  logger,
+});
+// A query postgres.js lost with its connection (a PostgreSQL crash) would keep the command waiting
+// for good (src/db/query-watch.ts): it fails, as a worker exits, and its caller can run it again.
+const lostQueries = setInterval(
+  () => {
+    const lost = db.stuckQuery?.();
+    if (lost === undefined) return;
+    process.stderr.write(`${command} failed: ${lost}\n`);
+    process.exit(1);
+  },
+  Math.max(250, Math.floor(config.redis.livenessTimeoutMs / 4)),
+);
+lostQueries.unref();
 if (command === 'check') {
   if (values.source !== undefined && !config.sync.sources.includes(values.source)) {
     await db.close();
@@ -283,8 +301,10 @@ try {
       }
       if (values.json) print('', outcomes);
     } finally {
-      await runtime.close(config.http.shutdownTimeoutMs);
+      // The events first: on PostgreSQL each holds a connection of the queues' pool for its
+      // LISTEN, and closing the stores ends that pool, which waits for every connection it lent.
       await Promise.all([...events.values()].map((owned) => owned.close()));
+      await runtime.close(config.http.shutdownTimeoutMs);
     }
   }
 } finally {
