@@ -29,6 +29,10 @@ const connectionLost = Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.
 });
 /** Lets the watch see what settled. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
+/** Answers the watch's own `select 1` after a failure, if it sent one. */
+const answerProbes = (queries: ReturnType<typeof fakeClient>['queries']) => {
+  for (const query of queries) if (query.text === 'select 1') query.resolve([]);
+};
 
 describe('the query watch', () => {
   it('judges no query, however long it runs, while no connection failed', async () => {
@@ -54,23 +58,77 @@ describe('the query watch', () => {
     );
   });
 
-  it('judges no query that settled, nor one started long after the failure', async () => {
-    const { client, queries } = fakeClient();
-    const watch = watchQueries(client, { stuckAfterMs: STUCK_AFTER_MS });
-    const lost = watch.client.unsafe('select 1').catch(() => undefined);
-    const answered = watch.client.unsafe('select 2');
-    queries[0]!.reject(
-      Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
-    );
-    queries[1]!.resolve([]);
-    await Promise.all([lost, answered]);
-    await settle();
-    expect(watch.stuck(Date.now() + 10 * STUCK_AFTER_MS)).toBeUndefined();
-    // A query started after the failure's watch closed is not judged.
-    vi.useFakeTimers({ now: Date.now() + 2 * STUCK_AFTER_MS, toFake: ['Date'] });
+  it('judges no query that settled, nor one started once the pool answered again', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     try {
-      void watch.client.unsafe('select 3');
+      const { client, queries } = fakeClient();
+      const watch = watchQueries(client, { stuckAfterMs: STUCK_AFTER_MS });
+      const lost = watch.client.unsafe('select count(*) from sync_log').catch(() => undefined);
+      const answered = watch.client.unsafe('select 2');
+      queries[0]!.reject(
+        Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+      );
+      queries[1]!.resolve([]);
+      await Promise.all([lost, answered]);
+      vi.advanceTimersByTime(1_000);
+      // The lease's heartbeat, a second later: the pool answers again.
+      const heartbeat = watch.client.unsafe('update sync_state set lease_expires_at = $1');
+      vi.advanceTimersByTime(20);
+      queries.find((query) => query.text.startsWith('update sync_state'))!.resolve([]);
+      await heartbeat;
+      answerProbes(queries);
+      await settle();
+      vi.advanceTimersByTime(1_000);
+      // A reconcile's long statement, within a minute of the failure, on a healthy server.
+      void watch.client.unsafe('select odoo_id from scrap_dimagaz_bc order by odoo_id');
       expect(watch.stuck(Date.now() + 10 * STUCK_AFTER_MS)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('heals a quiet pool with a select 1 of its own: the next long query is not judged', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    try {
+      const { client, queries } = fakeClient();
+      const watch = watchQueries(client, { stuckAfterMs: STUCK_AFTER_MS });
+      const lost = watch.client.unsafe('select 1 from sync_state').catch(() => undefined);
+      queries[0]!.reject(connectionLost);
+      await lost;
+      await settle();
+      expect(queries.map((query) => query.text)).toEqual(['select 1 from sync_state', 'select 1']);
+      vi.advanceTimersByTime(20);
+      answerProbes(queries);
+      await settle();
+      vi.advanceTimersByTime(5_000);
+      void watch.client.unsafe('select pg_sleep(3600)');
+      expect(watch.stuck(Date.now() + 10 * STUCK_AFTER_MS)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('judges a query started after the failure while the pool answered nothing', async () => {
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    try {
+      const { client, queries } = fakeClient();
+      const watch = watchQueries(client, { stuckAfterMs: STUCK_AFTER_MS });
+      const lost = watch.client.unsafe('select 1 from sync_state').catch(() => undefined);
+      queries[0]!.reject(connectionLost);
+      await lost;
+      await settle();
+      // PostgreSQL is still away: the watch's own select 1 fails too, and sends no other.
+      for (const probe of queries.filter((query) => query.text === 'select 1'))
+        probe.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      await settle();
+      expect(queries).toHaveLength(2);
+      vi.advanceTimersByTime(30_000);
+      // The first query of a connection that keeps reconnecting (porsager/postgres#1193).
+      void watch.client.unsafe('insert into sync_log default values');
+      expect(watch.stuck(Date.now() + STUCK_AFTER_MS - 1_000)).toBeUndefined();
+      expect(watch.stuck(Date.now() + STUCK_AFTER_MS + 1_000)).toMatch(
+        /^a database query has been pending for 61 s, 91 s after its pool lost a connection \(insert into sync_log default values\)$/,
+      );
     } finally {
       vi.useRealTimers();
     }

@@ -10,11 +10,19 @@
  *
  * So each query of the watched view (drizzle's: they all run through `unsafe`) is followed until
  * it settles. A query that fails for its connection (see {@link isConnectionFailure}) opens a
- * watch: every query then pending, or started within `stuckAfterMs`, has `stuckAfterMs` from the
- * later of its start and the failure to settle. One that has not is stuck, and `stuck()` says so:
- * the worker then exits for its supervisor, as it does when postgres.js throws from a timer, and
- * the API answers not alive. A long query on a healthy server is never judged: without a failure,
- * nothing is watched.
+ * watch, and the watch judges two kinds of query:
+ *
+ * - one pending when the pool lost the connection: it has `stuckAfterMs` from the failure;
+ * - one started after the failure while the pool had not shown it works again: it has
+ *   `stuckAfterMs` from its start. The pool works again once a query started after the failure
+ *   settles (answered, or refused by the server for itself), which the watch asks for at once
+ *   with a `select 1` of its own, so that a quiet pool heals as soon as a busy one does.
+ *
+ * A query started once the pool works again is never judged: a long query on a healthy server is
+ * not a lost one, however soon after a dropped connection it starts (one connection killed by
+ * an administrator, a proxy's idle timeout). One that is stuck: `stuck()` says so, the worker
+ * then exits for its supervisor, as it does when postgres.js throws from a timer, and the API
+ * answers not alive. Without a failure, nothing is watched.
  *
  * The view follows a query by a reaction of `Promise.prototype.then`, which postgres.js's own
  * `then` would not let it do without running the query.
@@ -55,33 +63,66 @@ interface Followed {
   readonly startedMs: number;
 }
 
+/** The watch's own query after a failure: whether the pool answers again. */
+const PROBE = 'select 1';
+
 export function watchQueries(client: postgres.Sql, options: { stuckAfterMs: number }): QueryWatch {
   const { stuckAfterMs } = options;
   const pending = new Set<Followed>();
+  /** When the pool last lost a connection. */
   let failedAtMs: number | undefined;
+  /** When a query started after that failure settled: the pool works again. */
+  let healedAtMs: number | undefined;
+  let probing = false;
 
   const follow = <Q extends object>(query: Q, text: string): Q => {
     const followed: Followed = { query, text, startedMs: Date.now() };
     pending.add(followed);
     void Promise.prototype.then.call(
       query,
-      () => pending.delete(followed),
-      (error: unknown) => {
-        pending.delete(followed);
-        if (isConnectionFailure(error)) failedAtMs = Date.now();
-      },
+      () => settled(followed, undefined),
+      (error: unknown) => settled(followed, error),
     );
     return query;
   };
 
+  const settled = (followed: Followed, error: unknown) => {
+    pending.delete(followed);
+    const now = Date.now();
+    if (isConnectionFailure(error)) {
+      failedAtMs = now;
+      healedAtMs = undefined;
+      probe();
+    } else if (
+      failedAtMs !== undefined &&
+      healedAtMs === undefined &&
+      followed.startedMs >= failedAtMs
+    )
+      healedAtMs = now;
+  };
+
+  const view = clientView(client, (sql, ...args) => follow(sql.unsafe(...args), args[0]));
+
+  /** One `select 1` at a time; one that fails for its connection waits for the next failure. */
+  const probe = () => {
+    if (probing) return;
+    probing = true;
+    // Its own `then` runs a postgres.js query; it settles through `follow` like any other.
+    view.unsafe(PROBE).then(
+      () => (probing = false),
+      () => (probing = false),
+    );
+  };
+
   return {
-    client: clientView(client, (sql, ...args) => follow(sql.unsafe(...args), args[0])),
+    client: view,
     stuck(nowMs = Date.now()) {
       if (failedAtMs === undefined) return undefined;
       for (const followed of pending) {
         // A query built and never awaited never ran: it waits for nothing.
         if (followed.query.executed !== true) continue;
-        if (followed.startedMs > failedAtMs + stuckAfterMs) continue;
+        // Started once the pool worked again: a healthy query, however long it runs.
+        if (healedAtMs !== undefined && followed.startedMs > healedAtMs) continue;
         const since = Math.max(followed.startedMs, failedAtMs);
         if (nowMs - since > stuckAfterMs)
           return `a database query has been pending for ${Math.round((nowMs - followed.startedMs) / 1_000)} s, ${Math.round((nowMs - failedAtMs) / 1_000)} s after its pool lost a connection (${followed.text.slice(0, 80).replace(/\s+/g, ' ')})`;
