@@ -1,16 +1,63 @@
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { createLogger } from '../src/lib/logger.js';
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
-import { postgresQueues, redisQueues } from '../src/queues/queue-backend.js';
-import { createJobFlow, createLiveness, readyJobs, storeProbe, type Liveness } from './liveness.js';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createLogger } from '../src/lib/logger.js';
+import {
+  postgresQueues,
+  redisQueues,
+  runQueueMigrations,
+  type QueueBackend,
+} from '../src/queues/queue-backend.js';
+import { createTestDb, type TestDb } from '../test/helpers/test-db.js';
+import {
+  createJobFlow,
+  createLiveness,
+  readyJobs,
+  storeProbe,
+  type JobFlow,
+  type Liveness,
+  type LivenessClock,
+  type StoreProbe,
+} from './liveness.js';
 
-const TIMEOUT_MS = 400;
+const TIMEOUT_MS = 60_000;
+/** The watch checks every quarter of its timeout. */
+const CHECK_EVERY_MS = TIMEOUT_MS / 4;
 const logger = createLogger({ level: 'silent', pretty: false });
+
+/**
+ * The test's time: it says when each check runs and what time it is, so that no assertion races
+ * the machine's timers, however loaded the machine is.
+ */
+function testClock() {
+  let nowMs = Date.parse('2026-11-26T12:00:00Z');
+  let check: (() => Promise<void>) | undefined;
+  const clock: LivenessClock = {
+    now: () => nowMs,
+    every: (intervalMs, each) => {
+      expect(intervalMs).toBe(CHECK_EVERY_MS);
+      check = each;
+      return () => (check = undefined);
+    },
+  };
+  return {
+    clock,
+    /** Lets `ms` pass, a check at each interval, each awaited. */
+    pass: async (ms: number) => {
+      for (let passed = 0; passed < ms; passed += CHECK_EVERY_MS) {
+        nowMs += CHECK_EVERY_MS;
+        await check?.();
+      }
+    },
+  };
+}
+
+/** A store that always answers: these tests are about the job loops and the queries. */
+const answering: StoreProbe = { silence: 'never', ask: () => Promise.resolve(), close: () => {} };
 
 describe('the job loop and lost query checks', () => {
   let liveness: Liveness | undefined;
@@ -23,30 +70,33 @@ describe('the job loop and lost query checks', () => {
     concurrency = 2,
     stuckQuery?: () => string | undefined,
   ) => {
-    const flow = createJobFlow();
-    let died!: (reason: string) => void;
-    const dead = new Promise<string>((resolve) => (died = resolve));
+    const time = testClock();
+    const flow: JobFlow = createJobFlow(time.clock.now);
+    const deaths: string[] = [];
     liveness = createLiveness({
-      probe: storeProbe(
-        redisQueues(new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }), 'liveness-test'),
-      ),
+      probe: answering,
       queues: [{ name: 'sync-page', concurrency, waiting: async () => waiting() }],
       flow,
       timeoutMs: TIMEOUT_MS,
       ...(stuckQuery ? { stuckQuery } : {}),
       logger,
-      onDead: died,
+      onDead: (reason) => deaths.push(reason),
+      clock: time.clock,
     });
     liveness.start();
-    return { flow, dead };
+    return { flow, deaths, pass: time.pass };
   };
 
   it('finds a queue whose jobs wait while its worker has a free slot and takes none', async () => {
-    const { dead } = watch(() => 3);
-    expect(await dead).toMatch(
-      /^queue sync-page: 3 job\(s\) waited \d+ s while its worker had 2 free slot\(s\) and took none$/,
-    );
-    expect(liveness!.reason).toBe(await dead);
+    const { deaths, pass } = watch(() => 3);
+    // Seen waiting at the first check: a timeout after it, not yet past.
+    await pass(TIMEOUT_MS + CHECK_EVERY_MS);
+    expect(deaths).toEqual([]);
+    await pass(CHECK_EVERY_MS);
+    expect(deaths).toEqual([
+      'queue sync-page: 3 job(s) waited 75 s while its worker had 2 free slot(s) and took none',
+    ]);
+    expect(liveness!.reason).toBe(deaths[0]);
   });
 
   it('finds a queue whose delayed jobs came due and were not taken: its job loop is parked', async () => {
@@ -59,12 +109,15 @@ describe('the job loop and lost query checks', () => {
     });
     try {
       const later = await queue.add('feed-deliver', {}, { delay: 3_600_000 });
-      expect(await readyJobs(queue)).toBe(0);
+      expect(await readyJobs(queue, later.timestamp)).toBe(0);
       const due = await queue.add('feed-deliver', {}, { delay: 1 });
       expect(await readyJobs(queue, due.timestamp + 1_000)).toBe(1);
       expect(await readyJobs(queue, later.timestamp + 3_601_000)).toBe(2);
-      const { dead } = watch(() => readyJobs(queue));
-      expect(await dead).toMatch(/^queue sync-page: 1 job\(s\) waited \d+ s while its worker had/);
+      const { deaths, pass } = watch(() => readyJobs(queue, due.timestamp + 1_000));
+      await pass(TIMEOUT_MS + 2 * CHECK_EVERY_MS);
+      expect(deaths).toEqual([
+        'queue sync-page: 1 job(s) waited 75 s while its worker had 2 free slot(s) and took none',
+      ]);
     } finally {
       await liveness?.stop();
       await queue.obliterate({ force: true });
@@ -74,29 +127,87 @@ describe('the job loop and lost query checks', () => {
   });
 
   it('leaves alone a worker whose slots are all taken, however long jobs wait', async () => {
-    const { flow, dead } = watch(() => 3, 1);
+    const { flow, deaths, pass } = watch(() => 3, 1);
     flow.started('sync-page');
-    // Three times the timeout, checked every quarter of it: a false alarm would have come.
-    const quiet = await Promise.race([
-      dead,
-      new Promise<'quiet'>((resolve) => setTimeout(() => resolve('quiet'), 3 * TIMEOUT_MS)),
-    ]);
-    expect(quiet).toBe('quiet');
+    await pass(3 * TIMEOUT_MS);
+    expect(deaths).toEqual([]);
     flow.ended('sync-page');
-    expect(await dead).toMatch(/^queue sync-page: 3 job\(s\) waited/);
+    await pass(TIMEOUT_MS + 2 * CHECK_EVERY_MS);
+    expect(deaths).toEqual([expect.stringMatching(/^queue sync-page: 3 job\(s\) waited/)]);
   });
 
   it('finds a database query postgres.js lost with its connection, even with every slot taken', async () => {
     const lost: { reason?: string } = {};
-    const { flow, dead } = watch(
+    const { flow, deaths, pass } = watch(
       () => 0,
       1,
       () => lost.reason,
     );
     flow.started('sync-page');
+    await pass(CHECK_EVERY_MS);
+    expect(deaths).toEqual([]);
     lost.reason =
       'a database query has been pending for 61 s, 60 s after its pool lost a connection (select 1)';
-    expect(await dead).toBe(lost.reason);
+    await pass(CHECK_EVERY_MS);
+    expect(deaths).toEqual([lost.reason]);
+  });
+});
+
+describe.each(['redis', 'postgres'] as const)('a queue an operator paused, on %s', (store) => {
+  let db: TestDb | undefined;
+  let backend: QueueBackend;
+  let queue: Queue;
+  let liveness: Liveness | undefined;
+  beforeAll(async () => {
+    if (store === 'redis')
+      backend = redisQueues(
+        new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }),
+        `paused-${randomBytes(4).toString('hex')}`,
+      );
+    else {
+      db = await createTestDb();
+      await runQueueMigrations(db.url);
+      backend = postgresQueues({
+        url: db.url,
+        listeners: 0,
+        applicationName: 'liveness-test',
+        onError: () => undefined,
+      });
+    }
+    queue = backend.queue('sync-page');
+  });
+  afterAll(async () => {
+    await liveness?.stop();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    if (backend.kind === 'redis') await backend.connection.quit();
+    await backend.close();
+    await db?.dispose();
+  });
+
+  it('is skipped: its waiting jobs wait by intent, and the worker stays alive', async () => {
+    await queue.add('sync-page', {});
+    await queue.pause();
+    expect(await readyJobs(queue)).toBe(0);
+    const time = testClock();
+    const deaths: string[] = [];
+    liveness = createLiveness({
+      probe: answering,
+      queues: [{ name: 'sync-page', concurrency: 3, waiting: () => readyJobs(queue) }],
+      flow: createJobFlow(time.clock.now),
+      timeoutMs: TIMEOUT_MS,
+      logger,
+      onDead: (reason) => deaths.push(reason),
+      clock: time.clock,
+    });
+    liveness.start();
+    await time.pass(3 * TIMEOUT_MS);
+    expect(deaths).toEqual([]);
+    // Resumed and still not taken: a wedged job loop again.
+    await queue.resume();
+    expect(await readyJobs(queue)).toBe(1);
+    await time.pass(TIMEOUT_MS + 2 * CHECK_EVERY_MS);
+    expect(deaths).toEqual([expect.stringMatching(/^queue sync-page: 1 job\(s\) waited 75 s/)]);
   });
 });
 
@@ -115,19 +226,23 @@ describe('the queue database check (QUEUE_BACKEND=postgres)', () => {
       applicationName: 'liveness-test',
       onError: () => undefined,
     });
-    let died!: (reason: string) => void;
-    const dead = new Promise<string>((resolve) => (died = resolve));
+    const time = testClock();
+    const deaths: string[] = [];
     const liveness = createLiveness({
       probe: storeProbe(backend),
       queues: [],
-      flow: createJobFlow(),
+      flow: createJobFlow(time.clock.now),
       timeoutMs: TIMEOUT_MS,
       logger,
-      onDead: died,
+      onDead: (reason) => deaths.push(reason),
+      clock: time.clock,
     });
     try {
       liveness.start();
-      expect(await dead).toMatch(/^the queue database has answered no query for \d+ s$/);
+      await time.pass(TIMEOUT_MS);
+      expect(deaths).toEqual([]);
+      await time.pass(CHECK_EVERY_MS);
+      expect(deaths).toEqual(['the queue database has answered no query for 75 s']);
     } finally {
       await liveness.stop();
       for (const socket of sockets) socket.destroy();

@@ -13,7 +13,8 @@
  *   that took none for `timeoutMs`, has a wedged job loop. Delayed jobs whose time has come count
  *   as waiting: a job loop moves them to the waiting list as it takes jobs, so a loop parked after
  *   a Redis Cluster node came back left a subscription's delivery (which backs off in the delayed
- *   set) and the feed pump's next turn overdue for good, with nothing waiting.
+ *   set) and the feed pump's next turn overdue for good, with nothing waiting. A queue an
+ *   operator paused is skipped: its jobs wait by intent (readyJobs).
  *
  * - **No database query was lost**: postgres.js can leave a query pending for good once its
  *   connection failed (src/db/query-watch.ts); a job waiting on it would hold its lock forever.
@@ -34,14 +35,14 @@ export interface JobFlow {
   lastTakenMs(queue: string): number;
 }
 
-export function createJobFlow(): JobFlow {
+export function createJobFlow(now: () => number = Date.now): JobFlow {
   const running = new Map<string, number>();
   const taken = new Map<string, number>();
-  const startedMs = Date.now();
+  const startedMs = now();
   return {
     started(queue) {
       running.set(queue, (running.get(queue) ?? 0) + 1);
-      taken.set(queue, Date.now());
+      taken.set(queue, now());
     },
     ended(queue) {
       running.set(queue, (running.get(queue) ?? 1) - 1);
@@ -58,8 +59,13 @@ export interface WatchedQueue {
   waiting(): Promise<number>;
 }
 
-/** Jobs of `queue` ready to be taken: waiting, prioritized, and delayed ones now due. */
+/**
+ * Jobs of `queue` ready to be taken: waiting, prioritized, and delayed ones now due. None while an
+ * operator paused the queue (bull-board's pause, BullMQ's `Queue.pause`): its jobs wait by intent,
+ * and a worker restarted for them would find them waiting again.
+ */
 export async function readyJobs(queue: Queue, nowMs = Date.now()): Promise<number> {
+  if (await queue.isPaused()) return 0;
   const [ready, due] = await Promise.all([
     queue.getJobCountByTypes('wait', 'prioritized'),
     queue.getDelayedCount(nowMs),
@@ -74,6 +80,25 @@ export interface Liveness {
   start(): void;
   stop(): Promise<void>;
 }
+
+/**
+ * The watch's time: the process's own, or a test's, which then decides when each check runs and
+ * what the time is (no test of the watch waits for the machine's timers).
+ */
+export interface LivenessClock {
+  readonly now: () => number;
+  /** Runs `check` every `intervalMs` until the returned function is called. */
+  readonly every: (intervalMs: number, check: () => Promise<void>) => () => void;
+}
+
+const PROCESS_CLOCK: LivenessClock = {
+  now: () => Date.now(),
+  every: (intervalMs, check) => {
+    const timer = setInterval(() => void check(), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
 
 /** How long Redis's probe blocks: an answer within it, or a second more, is a Redis that works. */
 const PROBE_BLOCK_SECONDS = 0.1;
@@ -115,10 +140,12 @@ export function createLiveness(input: {
   stuckQuery?: () => string | undefined;
   logger: Logger;
   onDead: (reason: string) => void;
+  clock?: LivenessClock;
 }): Liveness {
   const { flow, timeoutMs } = input;
+  const clock = input.clock ?? PROCESS_CLOCK;
   let reason: string | undefined;
-  let lastAnswerMs = Date.now();
+  let lastAnswerMs = clock.now();
   let probing = false;
   /** Per queue, since when its jobs wait while its worker has room. */
   const waitingSince = new Map<string, number>();
@@ -128,7 +155,7 @@ export function createLiveness(input: {
     probing = true;
     input.probe
       .ask()
-      .then(() => (lastAnswerMs = Date.now()))
+      .then(() => (lastAnswerMs = clock.now()))
       .catch(() => undefined)
       .finally(() => (probing = false));
   };
@@ -170,32 +197,30 @@ export function createLiveness(input: {
 
   // A count of a queue waits for Redis as long as Redis is away: the probe's age is judged apart.
   let counting: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const check = (): Promise<void> => {
+    probe();
+    const now = clock.now();
+    if (now - lastAnswerMs > timeoutMs) {
+      dead(`${input.probe.silence} for ${Math.round((now - lastAnswerMs) / 1_000)} s`);
+      return Promise.resolve();
+    }
+    const lost = input.stuckQuery?.();
+    if (lost !== undefined) {
+      dead(lost);
+      return Promise.resolve();
+    }
+    counting ??= stuckQueues(now)
+      .then((found) => {
+        if (found !== undefined) dead(found);
+      })
+      .catch(() => undefined)
+      .finally(() => (counting = undefined));
+    return counting;
+  };
+  let stopChecks: (() => void) | undefined;
   const start = () => {
-    lastAnswerMs = Date.now();
-    timer ??= setInterval(
-      () => {
-        probe();
-        const now = Date.now();
-        if (now - lastAnswerMs > timeoutMs) {
-          dead(`${input.probe.silence} for ${Math.round((now - lastAnswerMs) / 1_000)} s`);
-          return;
-        }
-        const lost = input.stuckQuery?.();
-        if (lost !== undefined) {
-          dead(lost);
-          return;
-        }
-        counting ??= stuckQueues(now)
-          .then((found) => {
-            if (found !== undefined) dead(found);
-          })
-          .catch(() => undefined)
-          .finally(() => (counting = undefined));
-      },
-      Math.max(250, Math.floor(timeoutMs / 4)),
-    );
-    timer.unref();
+    lastAnswerMs = clock.now();
+    stopChecks ??= clock.every(Math.max(250, Math.floor(timeoutMs / 4)), check);
     probe();
   };
   return {
@@ -204,7 +229,7 @@ export function createLiveness(input: {
     },
     start,
     stop() {
-      clearInterval(timer);
+      stopChecks?.();
       input.probe.close();
       return Promise.resolve();
     },

@@ -10,7 +10,10 @@ import type { Db } from '../src/db/create-db.js';
 import type { Config } from '../src/config/config.js';
 import type { Logger } from '../src/lib/logger.js';
 import { redactUrl } from '../src/lib/redact-url.js';
-import { openQueueRedis } from '../src/queues/redis-connection.js';
+import { pausedQueueNames } from '../src/queues/paused-queues.js';
+import { postgresQueues, redisQueues, type QueueBackend } from '../src/queues/queue-backend.js';
+import { openQueueRedis, type QueueRedis } from '../src/queues/redis-connection.js';
+import { SOURCE_QUEUE_KINDS } from '../src/queues/source-queues.js';
 import { readCallPause, type CallPause } from '../src/odoo-budget/call-budget.js';
 import { linkStatusLines } from '../src/odoo-link/link-status.js';
 import { readLinkStatus } from '../src/odoo-link/link-store.js';
@@ -37,9 +40,39 @@ function pauseLine(pause: PauseReading): string {
 }
 
 /**
+ * Runs `read` on a connection of its own to the queues' Redis, opened for one read: `unknown`
+ * when Redis does not answer within a couple of seconds (status is still printed).
+ */
+async function readRedisOnce<T>(
+  config: Config,
+  logger: Logger,
+  url: string,
+  read: (redis: QueueRedis) => Promise<T>,
+): Promise<T | 'unknown'> {
+  const redis = openQueueRedis(
+    url,
+    {
+      lazyConnect: true,
+      connectTimeout: 2_000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    },
+    config.redis,
+  );
+  redis.on('error', (error: Error) => logger.debug({ err: error }, 'status: queue Redis'));
+  try {
+    await redis.connect();
+    return await read(redis);
+  } catch {
+    return 'unknown';
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
  * The call budget's pause of `odoo` (the default source's by default), read once from the queue
- * Redis when one is configured (`unknown` when it does not answer within a couple of seconds:
- * status is still printed), or from `db` when the fleet keeps it in PostgreSQL
+ * Redis when one is configured, or from `db` when the fleet keeps it in PostgreSQL
  * (QUEUE_BACKEND=postgres without Redis).
  */
 export async function readPauseOnce(
@@ -53,25 +86,65 @@ export async function readPauseOnce(
     return config.queues.backend === 'postgres' && db
       ? readCallPause({ kind: 'postgres', db }, odoo)
       : null;
-  const redis = openQueueRedis(
-    config.redis.url,
-    {
-      lazyConnect: true,
-      connectTimeout: 2_000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    },
-    config.redis,
+  return readRedisOnce(config, logger, config.redis.url, (redis) =>
+    readCallPause({ kind: 'redis', redis, prefix: config.redis.queuePrefix }, odoo),
   );
-  redis.on('error', (error: Error) => logger.debug({ err: error }, 'status: queue Redis'));
-  try {
-    await redis.connect();
-    return await readCallPause({ kind: 'redis', redis, prefix: config.redis.queuePrefix }, odoo);
-  } catch {
-    return 'unknown';
-  } finally {
-    redis.disconnect();
+}
+
+/** The queues an operator paused, by source; `unknown` when their store did not answer. */
+export type PausedQueuesReading = ReadonlyMap<string, readonly string[] | 'unknown'>;
+
+/**
+ * The queues of each of `sources` paused in BullMQ (src/queues/paused-queues.ts), the change
+ * feed's with the default source's, read once from the queues' store; none when this process is
+ * not told where the queues are.
+ */
+export async function readPausedQueuesOnce(
+  config: Config,
+  logger: Logger,
+  sources: readonly string[],
+): Promise<PausedQueuesReading> {
+  const readFrom = async (backend: QueueBackend) => {
+    const bySource = new Map<string, readonly string[] | 'unknown'>();
+    for (const source of sources) {
+      const queues = [
+        ...SOURCE_QUEUE_KINDS.map((kind) => backend.queue(kind, source)),
+        ...(source === DEFAULT_SOURCE ? [backend.queue('feed')] : []),
+      ];
+      try {
+        bySource.set(source, (await pausedQueueNames(queues)) ?? 'unknown');
+      } finally {
+        await Promise.all(queues.map((queue) => queue.close()));
+      }
+    }
+    return bySource;
+  };
+  if (config.queues.backend === 'postgres') {
+    const backend = postgresQueues({
+      url: config.queues.databaseUrl!,
+      listeners: 0,
+      applicationName: 'erp-bridge-status',
+      onError: (error) => logger.debug({ err: error }, 'status: queue database'),
+    });
+    try {
+      return await readFrom(backend);
+    } finally {
+      await backend.close();
+    }
   }
+  if (!config.redis.url) return new Map();
+  const reading = await readRedisOnce(config, logger, config.redis.url, (redis) =>
+    readFrom(redisQueues(redis, config.redis.queuePrefix)),
+  );
+  return reading === 'unknown' ? new Map(sources.map((source) => [source, 'unknown'])) : reading;
+}
+
+function pausedQueuesLine(paused: readonly string[] | 'unknown' | undefined): string[] {
+  if (paused === undefined || paused.length === 0) return [];
+  if (paused === 'unknown') return ['Queues: unknown whether paused (their store did not answer)'];
+  return [
+    `Queues paused: ${paused.join(', ')} (BullMQ's pause, bull-board's button: their jobs wait, and no worker takes one, until resumed)`,
+  ];
 }
 
 /** A source as status heads its families: its place and its Odoo (none: no link shown). */
@@ -168,9 +241,11 @@ export async function describeStatus(
   {
     sources = [],
     pauseOf = () => Promise.resolve(null),
+    pausedQueues = new Map(),
   }: {
     sources?: readonly StatusSource[];
     pauseOf?: (odoo: OdooConfig) => Promise<PauseReading>;
+    pausedQueues?: PausedQueuesReading;
   } = {},
 ): Promise<{ text: string; data: unknown }> {
   const sourceOf = (family: { name: string }) => splitFamilyKey(family.name).source;
@@ -199,6 +274,7 @@ export async function describeStatus(
             ]
           : []),
         ...(link ? [...linkStatusLines(link), pauseLine(pause)] : []),
+        ...pausedQueuesLine(pausedQueues.get(source.name)),
       ];
       const sections = [
         ...(await Promise.all(
@@ -214,6 +290,7 @@ export async function describeStatus(
           schema: source.schema ?? null,
           odoo: link,
           odooCallPause: pause,
+          pausedQueues: pausedQueues.get(source.name) ?? null,
         },
         families: sections.map((section) => section.data),
       };

@@ -23,7 +23,7 @@ import { createQueueEvents } from '../src/queues/queue-events.js';
 import { FamilySelectionError, selectFamilies } from '../src/sync/select-families.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { runCheckCommand } from './sync-cli-check.js';
-import { describeStatus, readPauseOnce } from './sync-cli-status.js';
+import { describeStatus, readPausedQueuesOnce, readPauseOnce } from './sync-cli-status.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
@@ -194,6 +194,9 @@ try {
     const status = await describeStatus(db.db, targets, waiting, {
       sources: config.sources,
       pauseOf: (odoo) => readPauseOnce(config, logger, db.db, odoo),
+      pausedQueues: await readPausedQueuesOnce(config, logger, [
+        ...new Set([...targets, ...waiting].map((family) => splitFamilyKey(family.name).source)),
+      ]),
     });
     print(status.text, status.data);
   } else if (command === 'pause' || command === 'resume') {

@@ -87,15 +87,21 @@ describe('the query watch', () => {
     }
   });
 
-  it('heals a quiet pool with a select 1 of its own: the next long query is not judged', async () => {
+  /** A watch on the test's clock whose pool has just lost a connection under a query. */
+  const afterFailure = async () => {
     vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    const { client, queries } = fakeClient();
+    const watch = watchQueries(client, { stuckAfterMs: STUCK_AFTER_MS });
+    const lost = watch.client.unsafe('select 1 from sync_state').catch(() => undefined);
+    queries[0]!.reject(connectionLost);
+    await lost;
+    await settle();
+    return { watch, queries };
+  };
+
+  it('heals a quiet pool with a select 1 of its own: the next long query is not judged', async () => {
     try {
-      const { client, queries } = fakeClient();
-      const watch = watchQueries(client, { stuckAfterMs: STUCK_AFTER_MS });
-      const lost = watch.client.unsafe('select 1 from sync_state').catch(() => undefined);
-      queries[0]!.reject(connectionLost);
-      await lost;
-      await settle();
+      const { watch, queries } = await afterFailure();
       expect(queries.map((query) => query.text)).toEqual(['select 1 from sync_state', 'select 1']);
       vi.advanceTimersByTime(20);
       answerProbes(queries);
@@ -109,14 +115,8 @@ describe('the query watch', () => {
   });
 
   it('judges a query started after the failure while the pool answered nothing', async () => {
-    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     try {
-      const { client, queries } = fakeClient();
-      const watch = watchQueries(client, { stuckAfterMs: STUCK_AFTER_MS });
-      const lost = watch.client.unsafe('select 1 from sync_state').catch(() => undefined);
-      queries[0]!.reject(connectionLost);
-      await lost;
-      await settle();
+      const { watch, queries } = await afterFailure();
       // PostgreSQL is still away: the watch's own select 1 fails too, and sends no other.
       for (const probe of queries.filter((query) => query.text === 'select 1'))
         probe.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));

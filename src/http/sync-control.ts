@@ -13,6 +13,7 @@ import { familyModels, type RecordFamily } from '../families/family.js';
 import type { Families } from '../families/registry.js';
 import { splitFamilyKey } from '../families/source-family.js';
 import { JOBS } from '../queues/catalogue.js';
+import { pausedQueueNames } from '../queues/paused-queues.js';
 import type { Queues } from '../queues/queues.js';
 import { listRuns, readRun } from '../sync/run-log.js';
 import { listFailures } from '../sync/sync-failures.js';
@@ -35,6 +36,11 @@ export interface FamilyState {
   readonly unavailableReason: string | null;
   readonly state: SyncStateRow | undefined;
   readonly watermarks: Watermarks;
+  /**
+   * The queues of its source an operator paused (paused-queues.ts): its jobs wait there until
+   * they are resumed. Null when this process has no queues, or they did not answer.
+   */
+  readonly pausedQueues: readonly string[] | null;
 }
 
 /** A family copied here as its state shows it. */
@@ -243,16 +249,30 @@ export function createSyncControl(
     }
   };
   // One query after the other: a request holds one connection at a time (in-flight.ts).
-  const stateOf = async (family: CopiedFamily): Promise<FamilyState> => ({
+  const stateOf = async (
+    family: CopiedFamily,
+    pausedQueues: readonly string[] | null,
+  ): Promise<FamilyState> => ({
     family: family.name,
     models: family.models,
     unavailableReason: family.unavailableReason,
     state: await readSyncState(db, family.name),
     watermarks: await readWatermarks(db, family.name),
+    pausedQueues,
   });
   const statesOf = async (chosen: readonly CopiedFamily[]) => {
     const states: FamilyState[] = [];
-    for (const family of chosen) states.push(await stateOf(family));
+    // Each source's queues read once, however many of its families are shown.
+    const pausedBySource = new Map<string, readonly string[] | null>();
+    for (const family of chosen) {
+      const { source } = splitFamilyKey(family.name);
+      if (!pausedBySource.has(source))
+        pausedBySource.set(
+          source,
+          queues ? ((await pausedQueueNames(Object.values(queues.of(source)))) ?? null) : null,
+        );
+      states.push(await stateOf(family, pausedBySource.get(source)!));
+    }
     return states;
   };
   /** One job queued for each family, one after the other: the jobs as the API answers them. */

@@ -121,6 +121,26 @@ describe('sync controls through the API', () => {
     expect((await h.copyOf(id)).bc!.origin).toBe('after the pause');
   });
 
+  it("the state names the queues an operator paused in BullMQ (bull-board's pause), apart from the schedule", async () => {
+    const state = async () =>
+      (await app.inject({ url: '/api/sync/state', headers: bearer('reader') })).json<{
+        families: { family: string; paused: boolean; pausedQueues: string[] | null }[];
+      }>().families;
+    expect(await state()).toEqual([
+      expect.objectContaining({ family: 'bcs', paused: false, pausedQueues: [] }),
+    ]);
+    const pages = h.runtime.queues.byName['sync-page'];
+    await pages.pause();
+    try {
+      expect(await state()).toEqual([
+        expect.objectContaining({ family: 'bcs', paused: false, pausedQueues: ['sync-page'] }),
+      ]);
+    } finally {
+      await pages.resume();
+    }
+    expect(await state()).toEqual([expect.objectContaining({ pausedQueues: [] })]);
+  });
+
   it('full-resync queues a run that reads every BC again, keeping the data and the watermark', async () => {
     const before = await h.watermark();
     const response = await post('/api/sync/full-resync');

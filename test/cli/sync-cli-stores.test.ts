@@ -6,7 +6,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
-import { runQueueMigrations } from '../../src/queues/queue-backend.js';
+import { Redis } from 'ioredis';
+import { postgresQueues, redisQueues, runQueueMigrations } from '../../src/queues/queue-backend.js';
 import { runSyncCli, syncCliEnv } from '../helpers/sync-cli.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
@@ -52,6 +53,39 @@ describe.each(['redis', 'postgres'] as const)('the sync CLI with its queues on %
       expect({ args, code }, output).toEqual({ args, code: 0 });
     }
   }, 240_000);
+
+  it("status names a queue an operator paused (bull-board's pause) until it is resumed", async () => {
+    const backend =
+      store === 'redis'
+        ? redisQueues(new Redis(env.REDIS_URL!), env.QUEUE_PREFIX!)
+        : postgresQueues({
+            url: db.url,
+            listeners: 0,
+            applicationName: 'cli-test',
+            onError: () => undefined,
+          });
+    const pages = backend.queue('sync-page');
+    try {
+      await pages.pause();
+      const paused = await runSyncCli(['status', '--json'], env);
+      expect(paused.code, paused.stderr).toBe(0);
+      expect(JSON.parse(paused.stdout)).toMatchObject({
+        sources: [{ source: 'default', pausedQueues: ['sync-page'] }],
+      });
+      expect((await runSyncCli(['status'], env)).stdout).toMatch(
+        /^Queues paused: sync-page \(BullMQ's pause, bull-board's button: their jobs wait, and no worker takes one, until resumed\)$/m,
+      );
+      await pages.resume();
+      const resumed = await runSyncCli(['status', '--json'], env);
+      expect(JSON.parse(resumed.stdout)).toMatchObject({
+        sources: [{ source: 'default', pausedQueues: [] }],
+      });
+    } finally {
+      await pages.close();
+      if (backend.kind === 'redis') await backend.connection.quit();
+      await backend.close();
+    }
+  }, 120_000);
 
   it('a failed run exits 1, a run skipped for a lease held elsewhere 2', async () => {
     const failed = await exits(['run'], { ODOO_PASSWORD: 'wrong-password' });

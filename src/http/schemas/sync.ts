@@ -47,6 +47,12 @@ export const syncStateSchema = z
     paused: z.boolean().describe('scheduled runs and reconciles skip while paused'),
     pausedAt: z.string().nullable(),
     pausedBy: z.string().nullable(),
+    pausedQueues: z
+      .array(z.string())
+      .nullable()
+      .describe(
+        "the queues of the family's source paused in BullMQ (bull-board's pause, not the schedule's): their jobs wait, and none is taken, until resumed; null when the queues did not answer",
+      ),
   })
   .describe('SyncState');
 
@@ -119,6 +125,7 @@ export function toStateBody(input: FamilyState): z.infer<typeof syncStateSchema>
     paused: Boolean(row?.pausedAt),
     pausedAt: iso(row?.pausedAt),
     pausedBy: row?.pausedBy ?? null,
+    pausedQueues: input.pausedQueues && [...input.pausedQueues],
   };
 }
 
