@@ -29,6 +29,8 @@ export interface SharedStateFixture {
   connect(): Promise<SharedProcess>;
   /** What the store holds for the fleet: Redis's keys, PostgreSQL's rows (a line each). */
   contents(): Promise<string[]>;
+  /** How long the store keeps a shared value (shared-values.ts) from now, by its own clock. */
+  lifetimeMs(key: string): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function createSharedStateFixture(kind: SharedStateKind): Promise<S
         });
       },
       contents: () => admin.keys(`${prefix}:*`),
+      lifetimeMs: (key) => admin.pttl(`${prefix}:${key}`),
       async dispose() {
         await Promise.all(closers.map((close) => close()));
         const keys = await admin.keys(`${prefix}:*`);
@@ -86,6 +89,14 @@ export async function createSharedStateFixture(kind: SharedStateKind): Promise<S
           union all select 'value ' || key from sync_shared_value`),
       );
       return rows.map((row) => row.line);
+    },
+    async lifetimeMs(key) {
+      const [row] = rowsOf<{ ms: number }>(
+        await database.db.execute(sql`
+          select (extract(epoch from expires_at - clock_timestamp()) * 1000)::float8 as ms
+          from sync_shared_value where key = ${key}`),
+      );
+      return row?.ms ?? -2;
     },
     async dispose() {
       await Promise.all(closers.map((close) => close()));
