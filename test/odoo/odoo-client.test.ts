@@ -269,12 +269,14 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
     );
   });
 
-  it('times out a 2 s answer after about 500 ms', async () => {
-    const client = harness.client(protocol, { timeoutMs: 500, retries: 0 });
+  it('times out an answer that does not come, after its 2 s', async () => {
+    // Enough for the login's answer on a loaded machine, which the same timeout bounds.
+    const client = harness.client(protocol, { timeoutMs: 2_000, retries: 0 });
     await client.authenticate();
+    // An answer no test waits for: the call ends by its timeout, or not at all.
     harness.sandbox.control.injectFault({
       kind: 'latency',
-      latencyMs: 2_000,
+      latencyMs: 3_600_000,
       method: 'search_count',
       times: 1,
     });
@@ -285,28 +287,26 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
       true,
     );
     const elapsedMs = performance.now() - started;
-    expect(elapsedMs).toBeGreaterThanOrEqual(450);
-    expect(elapsedMs).toBeLessThan(1_500);
-    expect(error.message).toContain('500 ms');
+    expect(elapsedMs).toBeGreaterThanOrEqual(1_950);
+    expect(error.message).toContain('2000 ms');
   });
 
   it('cancels a call in flight when its signal aborts', async () => {
     const client = harness.client(protocol, { retries: 3 });
     await client.authenticate();
+    // An answer no test waits for: only the abort ends the call.
     harness.sandbox.control.injectFault({
       kind: 'latency',
-      latencyMs: 5_000,
+      latencyMs: 3_600_000,
       method: 'search_count',
       times: 1,
     });
     const controller = new AbortController();
     const arrived = harness.sandbox.control.waitForCall({ protocol, method: 'search_count' });
-    const started = performance.now();
     const call = client.searchCount('dimagaz.bc', [], {}, { signal: controller.signal });
     await arrived;
     controller.abort(new Error('shutting down'));
     expectOdooError(await rejectionOf(call), 'ODOO_ABORTED', false);
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(harness.sandbox.control.countCalls({ protocol, method: 'search_count' })).toBe(1);
   });
 

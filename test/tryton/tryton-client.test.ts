@@ -287,16 +287,15 @@ describe.each(TRYTOND_SERIES)('the Tryton client against trytond %s', (series) =
           timeoutMs: 400,
           method: 'common.db.login',
         });
+        // Not before its timeout; after it, however late a loaded machine runs the timer (a
+        // client that never timed out would leave the test to its own timeout).
         expect(elapsedMs).toBeGreaterThanOrEqual(350);
-        expect(elapsedMs).toBeLessThan(3_000);
         expect(connections).toBe(1);
       });
 
       it('times out a ping too', async () => {
         const { client: stalledClient } = newClient({ rpcUrl: url, timeoutMs: 300 });
-        const startedAt = performance.now();
         await expect(stalledClient.ping()).rejects.toBeInstanceOf(TrytonTimeoutError);
-        expect(performance.now() - startedAt).toBeLessThan(3_000);
       });
     });
   });

@@ -106,8 +106,10 @@ function newClient(
       database: 'db',
       user: 'svc',
       password: 'secret-password',
-      timeoutMs: 200,
-      loginTimeoutMs: 1_000,
+      // Out of reach of a loaded machine's pauses: a test of a timeout sets a short one on a
+      // server that never answers.
+      timeoutMs: 10_000,
+      loginTimeoutMs: 10_000,
       retries: 2,
       sessionTtlSeconds: 3_600,
       models: [],
@@ -200,13 +202,14 @@ describe('tryton client retries', () => {
     const server = await scriptedServer(
       tryton((r, nth) => (nth <= 1 ? 'stall' : { json: { id: r.body.id, result: [1, 2] } })),
     );
-    const client = newClient(server.url);
+    // Long enough for the second try's answer, whatever the machine's load; the first stalls.
+    const client = newClient(server.url, { timeoutMs: 2_000 });
     expect(await client.call('model.party.party.search', [[], 0, null, null, {}])).toEqual([1, 2]);
     expect(server.methods().filter((m) => m === 'model.party.party.search')).toHaveLength(2);
     expect(client.stats()).toMatchObject({ retries: 1, logins: 1, calls: { ok: 1 } });
 
     const stalling = await scriptedServer(tryton(() => 'stall'));
-    const patient = newClient(stalling.url, { retries: 5 });
+    const patient = newClient(stalling.url, { retries: 5, timeoutMs: 200 });
     await expect(
       patient.call('model.party.party.search', [[], 0, null, null, {}]),
     ).rejects.toMatchObject({
@@ -253,7 +256,7 @@ describe('tryton client retries', () => {
 
   it('never replays a write after a timeout: it may have committed', async () => {
     const server = await scriptedServer(tryton(() => 'stall'));
-    const client = newClient(server.url);
+    const client = newClient(server.url, { timeoutMs: 200 });
     const error = await client
       .call('model.party.party.create', [[{ name: 'x' }], {}])
       .catch((e: unknown) => e);
@@ -264,7 +267,7 @@ describe('tryton client retries', () => {
 
   it('gives up after `retries` on a read that keeps timing out', async () => {
     const server = await scriptedServer(tryton(() => 'stall'));
-    const client = newClient(server.url, { retries: 1 });
+    const client = newClient(server.url, { retries: 1, timeoutMs: 200 });
     await expect(client.call('model.party.party.search_count', [[], {}])).rejects.toMatchObject({
       code: 'TRYTON_TIMEOUT',
     });
@@ -298,7 +301,8 @@ describe('tryton client retries', () => {
 
   it('stops at once when the caller aborts', async () => {
     const server = await scriptedServer(tryton(() => 'stall'));
-    const client = newClient(server.url, { timeoutMs: 10_000 });
+    // A timeout no test reaches: only the abort can end the call.
+    const client = newClient(server.url, { timeoutMs: 3_600_000 });
     const controller = new AbortController();
     const pending = client.call('model.x.search_count', [[], {}], { signal: controller.signal });
     await new Promise<void>((resolve) => {
@@ -306,10 +310,8 @@ describe('tryton client retries', () => {
         server.methods().includes('model.x.search_count') ? resolve() : setImmediate(check);
       check();
     });
-    const startedAt = performance.now();
     controller.abort();
     await expect(pending).rejects.toBeInstanceOf(TrytonAbortedError);
-    expect(performance.now() - startedAt).toBeLessThan(1_000);
   });
 });
 
@@ -415,9 +417,7 @@ describe('tryton client RPC paths', () => {
 
   it('100 concurrent first calls share one lookup and one login', async () => {
     const server = await scriptedServer(servedAt(() => 'rpc'));
-    // What is shared is the point, not how fast: a hundred calls on a loaded machine may take
-    // longer than the 200 ms the timeout tests use.
-    const client = newClient(server.url, { timeoutMs: 10_000 });
+    const client = newClient(server.url);
     const counts = await Promise.all(
       Array.from({ length: 100 }, () => client.call('model.party.party.search_count', [[], {}])),
     );
