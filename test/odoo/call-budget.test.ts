@@ -4,7 +4,8 @@
  * calls per second holds across them, a 429 or 503 met by one pauses the other, a waiting call
  * gives up on its signal or at its deadline, and a slot held by a process that died is taken back
  * once its lease ran out. Time is the store's own: each test awaits the admissions, never a
- * sleep; the lease, the pause and the longest wait are kept short by configuration.
+ * sleep; the lease and the pause are seconds long, so that no assertion made before they end
+ * races them on a loaded machine, and the longest wait is short (it only ever runs out).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OdooError, type OdooCallGate, type OdooCallPermit } from '../../src/clients/odoo/index.js';
@@ -22,6 +23,8 @@ import {
 import { silentLogger } from './sandbox-harness.js';
 
 const ODOO = { url: 'http://odoo.test', database: 'budget' };
+/** A pause Odoo asks for in the tests: what each of them waits. */
+const PAUSE_MS = 3_000;
 
 interface Seen {
   waits: { reason: BudgetWaitReason; waitedMs: number }[];
@@ -148,12 +151,13 @@ describe.each(SHARED_STATE_KINDS)('the call budget shared through %s', (kind) =>
       const b = await processGate({ maxConcurrentCalls: 4 });
       const [first, second] = [await a.gate.admit('x.read'), await a.gate.admit('x.read')];
       const failedAtMs = Date.now();
-      await first.release(httpFailure(status, 600));
+      // A pause no stall of a loaded machine between the two releases outlasts.
+      await first.release(httpFailure(status, PAUSE_MS));
       // A second refusal of a call sent before the pause began does not lengthen it.
-      await second.release(httpFailure(status, 300));
-      expect(a.seen.pauses).toEqual([{ status, pauseMs: 600 }]);
+      await second.release(httpFailure(status, PAUSE_MS / 2));
+      expect(a.seen.pauses).toEqual([{ status, pauseMs: PAUSE_MS }]);
       const permit = await b.gate.admit('x.read');
-      expect(Date.now() - failedAtMs).toBeGreaterThanOrEqual(600);
+      expect(Date.now() - failedAtMs).toBeGreaterThanOrEqual(PAUSE_MS);
       expect(b.seen.waits).toEqual([{ reason: 'pause', waitedMs: expect.any(Number) }]);
       await permit.release();
     },
@@ -210,7 +214,8 @@ describe.each(SHARED_STATE_KINDS)('the call budget shared through %s', (kind) =>
   });
 
   it('frees the slot of a process that died once its lease ran out', async () => {
-    const leaseMs = 400;
+    // Longer than any stall of a loaded machine between the admission and the check after it.
+    const leaseMs = 3_000;
     const dead = await processGate({ maxConcurrentCalls: 1, leaseMs });
     const alive = await processGate({ maxConcurrentCalls: 1, leaseMs });
     const heldFromMs = Date.now();
