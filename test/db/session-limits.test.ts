@@ -35,7 +35,8 @@ describe("the sync's database sessions", () => {
         ODOO_USERNAME: 'sync',
         ODOO_PASSWORD: 'secret',
         DATABASE_LOCK_TIMEOUT_MS: '300',
-        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500',
+        // Seconds: the checks made while the frozen session lives must not race its end.
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '5000',
       },
       { mode: 'production', role: 'worker', codeFamilies: CODE_FAMILIES },
     );
@@ -60,7 +61,7 @@ describe("the sync's database sessions", () => {
     });
     // PostgreSQL ends the frozen session (idle_in_transaction_session_timeout): the lease is free.
     await vi.waitFor(async () => expect(await takeLease(nextRun.db, request)).toBeDefined(), {
-      timeout: 10_000,
+      timeout: 30_000,
       interval: 250,
     });
     // Gone on the server's side. Not asked through the frozen session itself: postgres.js can
