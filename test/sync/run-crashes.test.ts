@@ -17,6 +17,8 @@ import {
   useCaseHarness,
 } from '../helpers/family-cases.js';
 
+const TAKEOVER_LOCK_MS = 8_000;
+
 // Each case waits for a dead worker's lock to expire, on a harness of its own: they run at once.
 describe('children first, then step state', () => {
   it.concurrent.for(
@@ -33,6 +35,8 @@ describe('children first, then step state', () => {
     ),
   )(
     'a %s worker (queues on %s) dies %s: another worker takes the run over and every page is synced',
+    // The takeover waits for two of the new worker's stalled-job checks, TAKEOVER_LOCK_MS apart.
+    { timeout: 60_000 + 2 * TAKEOVER_LOCK_MS },
     async ([, , , afterQueuing, c], { expect, onTestFinished }) => {
       const h = await createCaseHarness(c, {
         size: { roots: 60, childrenPerRoot: 2 },
@@ -55,8 +59,10 @@ describe('children first, then step state', () => {
       const run = await h.add('sync-run', { trigger: 'test' });
       await died;
       await Promise.all(h.runtime.workers.map((worker) => worker.close(true)));
-      // Another worker of the fleet takes the stalled run over once its lock expires.
-      h.spawnRuntime();
+      // Another worker of the fleet takes the stalled run over once its lock expires. Its own
+      // locks are long: a second stall, of a job whose lock a loaded machine renewed late, would
+      // fail the run for good (BullMQ's maxStalledCount), and that is not what is tested here.
+      h.spawnRuntime(undefined, undefined, TAKEOVER_LOCK_MS);
       await expect(h.wait(run)).resolves.toMatchObject({
         status: 'succeeded',
         counts: expect.objectContaining({

@@ -142,24 +142,26 @@ function pushedByWebhooks(c: FamilyCase): void {
     expect(await h.diffWithSandbox()).toEqual([]);
   });
 
-  it('a burst of 50 events on one root reads it at most twice', async () => {
+  it('a burst of 50 events on one root, posted while its job waits, reads it once', async () => {
     const id = c.standalone(control())[5]!;
     control().setWebhook({ url: hook, models, fields: ['write_date'] });
     await control().settled();
     control().resetCalls();
+    // The job waits until Odoo has posted the whole burst, however slowly a loaded machine posts
+    // it: what is checked is that events collapse into their waiting job, not how fast they come.
+    // The queue is paused, not its worker: a worker already waiting for a job takes the next one
+    // whatever its pause says.
+    const hooks = h.runtime.queues.byName['sync-webhook'];
+    await hooks.pause();
     const done = webhookDone();
     for (let i = 1; i <= 50; i += 1)
       control().write(c.rootModel, id, { [c.rootText]: `burst ${i}` });
     await control().settled();
+    await hooks.resume();
     expect(await done).toMatchObject({ odooId: id, committed: true });
-    // A job that started before the last events were posted has one more after it.
     await webhooksDone();
     expect(await copy().rootText(id)).toBe('burst 50');
-    // Events collapse while their job waits: one read of the root (with its children), two when
-    // the last events came after the job began.
-    const reads = control().countCalls({ model: c.rootModel, method: 'read' });
-    expect(reads).toBeGreaterThan(0);
-    expect(reads).toBeLessThanOrEqual(2);
+    expect(control().countCalls({ model: c.rootModel, method: 'read' })).toBe(1);
   });
 
   it('a deletion archives the root once Odoo confirms it is gone', async () => {
