@@ -6,7 +6,7 @@
  * A subscription starts at the head unless told otherwise: a first copy of a million records
  * made after it subscribed is what it asked for, but the history before it never floods it.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import {
   syncFeedSubscription,
@@ -14,7 +14,6 @@ import {
   type SubscriptionStatus,
   type SyncFeedSubscriptionRow,
 } from '../db/schema/index.js';
-import { textArray } from '../db/sql-rows.js';
 import { AppError, type SafeError } from '../lib/errors.js';
 import { decodePosition, positionOf, type FeedPosition } from './position.js';
 import { readHead, readHorizon, refusePastHead, type FeedFilter } from './read-changes.js';
@@ -46,7 +45,7 @@ export const filterOf = (row: SyncFeedSubscriptionRow): FeedFilter => ({
 });
 
 /** @throws FeedPositionError for a position the feed never gave (past its head included) */
-async function startPosition(db: Db, start: SubscriptionStart): Promise<FeedPosition> {
+export async function startPosition(db: Db, start: SubscriptionStart): Promise<FeedPosition> {
   if (start === 'now') return readHead(db);
   if (start === 'oldest') return readHorizon(db);
   const position = decodePosition(start.position);
@@ -54,7 +53,7 @@ async function startPosition(db: Db, start: SubscriptionStart): Promise<FeedPosi
   return position;
 }
 
-const cursorValues = (position: FeedPosition) => ({
+export const cursorValues = (position: FeedPosition) => ({
   cursorXid: position.xid.toString(),
   cursorId: Number(position.id),
 });
@@ -234,7 +233,10 @@ export async function stopSubscription(
 
 /** A subscription as FEED_SUBSCRIPTIONS_FILE declares it. */
 export interface DeclaredSubscription extends SubscriptionInput {
-  /** Where it starts when it is new (default now); a different one moves its cursor there. */
+  /**
+   * Where it starts when it is new (default now); a later, different one moves its cursor back
+   * there once, never forward (src/feed/declared-subscriptions.ts).
+   */
   readonly start: SubscriptionStart;
 }
 
@@ -243,122 +245,6 @@ export interface DeclaredSubscriptions {
   readonly subscriptions: readonly DeclaredSubscription[];
   /** Names the file deletes (`removed:`): the only way a file deletes one at once. */
   readonly removed: readonly string[];
-}
-
-/** A subscription of the file no process has declared for this long is deleted. */
-const UNDECLARED_FOR = sql`interval '1 day'`;
-
-const startText = (start: SubscriptionStart) =>
-  typeof start === 'string' ? start : start.position;
-
-/**
- * Keeps the file's subscriptions in the table, as a process that has the file sees it: a new one
- * starts where it says; a known one takes the file's URL, secret and filters and keeps its cursor,
- * unless its `from` changed, which moves the cursor there (and makes it active again). A
- * subscription this file does not name is left as it is — another process's file may name it (a
- * Deployment of its own without the file, an older copy of the file in a rolling update) — and
- * deleted only when a file lists it under `removed`, or once no process has declared it for a day.
- * Idempotent: every worker applies it at start.
- * @returns the subscriptions of a file that this one does not name (a worker warns of each)
- * @throws SubscriptionError when the file names a subscription made through the API
- */
-export async function applyDeclaredSubscriptions(
-  db: Db,
-  declared: DeclaredSubscriptions,
-  secrets: SubscriptionSecrets,
-): Promise<{ undeclared: string[] }> {
-  const names = declared.subscriptions.map((subscription) => subscription.name);
-  const taken =
-    names.length === 0
-      ? []
-      : await db
-          .select({ name: syncFeedSubscription.name })
-          .from(syncFeedSubscription)
-          .where(
-            and(inArray(syncFeedSubscription.name, names), eq(syncFeedSubscription.source, 'api')),
-          );
-  if (taken.length > 0)
-    throw new SubscriptionError(
-      'FEED_SUBSCRIPTION_EXISTS',
-      `FEED_SUBSCRIPTIONS_FILE names ${taken.map((row) => `"${row.name}"`).join(', ')}, made through the API: name it otherwise, or delete the API's`,
-    );
-  for (const subscription of declared.subscriptions) {
-    const from = cursorValues(await startPosition(db, subscription.start));
-    const declaredFrom = startText(subscription.start);
-    const settings = {
-      url: subscription.url,
-      secret: secrets.seal(subscription.secret),
-      families: [...subscription.families],
-      models: [...subscription.models],
-    };
-    // A row from before `declared_from` was kept has its cursor kept: its `from` is unknown.
-    const fromChanged = sql`${syncFeedSubscription.declaredFrom} is not null and ${syncFeedSubscription.declaredFrom} <> excluded.declared_from`;
-    await db
-      .insert(syncFeedSubscription)
-      .values({
-        name: subscription.name,
-        ...settings,
-        source: 'file',
-        ...from,
-        declaredAt: sql`now()`,
-        declaredFrom,
-      })
-      .onConflictDoUpdate({
-        target: syncFeedSubscription.name,
-        set: {
-          ...settings,
-          cursorXid: sql`case when ${fromChanged} then excluded.cursor_xid else ${syncFeedSubscription.cursorXid} end`,
-          cursorId: sql`case when ${fromChanged} then excluded.cursor_id else ${syncFeedSubscription.cursorId} end`,
-          status: sql`case when ${fromChanged} then 'active' else ${syncFeedSubscription.status} end`,
-          statusReason: sql`case when ${fromChanged} then null else ${syncFeedSubscription.statusReason} end`,
-          deadLetter: sql`case when ${fromChanged} then null else ${syncFeedSubscription.deadLetter} end`,
-          declaredAt: sql`now()`,
-          declaredFrom,
-          updatedAt: sql`now()`,
-        },
-      });
-  }
-  if (declared.removed.length > 0)
-    await db
-      .delete(syncFeedSubscription)
-      .where(
-        and(
-          eq(syncFeedSubscription.source, 'file'),
-          inArray(syncFeedSubscription.name, [...declared.removed]),
-        ),
-      );
-  await deleteUndeclared(db);
-  const others = await db
-    .select({ name: syncFeedSubscription.name })
-    .from(syncFeedSubscription)
-    .where(
-      and(
-        eq(syncFeedSubscription.source, 'file'),
-        names.length === 0
-          ? sql`true`
-          : sql`not (${syncFeedSubscription.name} = any(${textArray(names)}::text[]))`,
-      ),
-    )
-    .orderBy(asc(syncFeedSubscription.name));
-  return { undeclared: others.map((row) => row.name) };
-}
-
-/**
- * Notes that a process with the file still declares these subscriptions (a worker does every few
- * minutes), and deletes those no process has declared for a day.
- */
-export async function keepDeclaredSubscriptions(db: Db, names: readonly string[]): Promise<void> {
-  if (names.length > 0)
-    await db
-      .update(syncFeedSubscription)
-      .set({ declaredAt: sql`now()` })
-      .where(
-        and(
-          eq(syncFeedSubscription.source, 'file'),
-          inArray(syncFeedSubscription.name, [...names]),
-        ),
-      );
-  await deleteUndeclared(db);
 }
 
 /**
@@ -392,15 +278,4 @@ export async function resealSecrets(db: Db, secrets: SubscriptionSecrets): Promi
       .where(and(eq(syncFeedSubscription.id, row.id), eq(syncFeedSubscription.secret, row.secret)));
   }
   return unreadable;
-}
-
-async function deleteUndeclared(db: Db): Promise<void> {
-  await db
-    .delete(syncFeedSubscription)
-    .where(
-      and(
-        eq(syncFeedSubscription.source, 'file'),
-        sql`${syncFeedSubscription.declaredAt} < now() - ${UNDECLARED_FOR}`,
-      ),
-    );
 }
