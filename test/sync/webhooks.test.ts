@@ -19,6 +19,9 @@ import {
 import { listenForWebhooks } from '../helpers/sync-harness.js';
 import { bearer } from '../helpers/test-app.js';
 
+/** The burst test's debounce: each event delays its root's job this long again. */
+const BURST_DEBOUNCE_MS = 3_000;
+
 function pushedByWebhooks(c: FamilyCase): void {
   const h = useCaseHarness(c, { size: { roots: 20, childrenPerRoot: 2 }, copied: true });
   let app: App;
@@ -144,19 +147,31 @@ function pushedByWebhooks(c: FamilyCase): void {
 
   it('a burst of 50 events on one root reads it at most twice', async () => {
     const id = c.standalone(control())[5]!;
-    control().setWebhook({ url: hook, models, fields: ['write_date'] });
-    await control().settled();
-    control().resetCalls();
-    const done = webhookDone();
-    for (let i = 1; i <= 50; i += 1)
-      control().write(c.rootModel, id, { [c.rootText]: `burst ${i}` });
-    await control().settled();
-    expect(await done).toMatchObject({ odooId: id, committed: true });
-    // A job that started before the last events were posted has one more after it.
-    await webhooksDone();
+    // Odoo posts the 50 events one after the other, each once the last was answered: on a loaded
+    // machine an answer took past the suite's 300 ms debounce, and the job ran between two posts.
+    // An API of its own waits BURST_DEBOUNCE_MS after each event, far past any such pause.
+    const burst = await listenForWebhooks(h, { debounceMs: BURST_DEBOUNCE_MS });
+    try {
+      control().setWebhook({ url: burst.url, models, fields: ['write_date'] });
+      await control().settled();
+      control().resetCalls();
+      const done = webhookDone();
+      for (let i = 1; i <= 50; i += 1)
+        control().write(c.rootModel, id, { [c.rootText]: `burst ${i}` });
+      await control().settled();
+      expect(await done).toMatchObject({ odooId: id, committed: true });
+      await webhooksDone();
+      const count = await webhookEvents(burst.app);
+      expect(count('queued') + count('deduplicated')).toBe(50);
+      expect(count('deduplicated')).toBeGreaterThanOrEqual(1);
+    } finally {
+      control().setWebhook(undefined);
+      await control().settled();
+      await burst.app.close();
+    }
     expect(await copy().rootText(id)).toBe('burst 50');
-    // Events collapse while their job waits: one read of the root (with its children), two when
-    // the last events came after the job began.
+    // Events collapse while their job waits: one read of the root (with its children); a second
+    // only if a read showed the root before its last commit.
     const reads = control().countCalls({ model: c.rootModel, method: 'read' });
     expect(reads).toBeGreaterThan(0);
     expect(reads).toBeLessThanOrEqual(2);
@@ -195,19 +210,23 @@ function pushedByWebhooks(c: FamilyCase): void {
     expect((await post(hook, '{"_model": ')).status).toBe(400);
     expect(await queue.getJobCounts('waiting', 'delayed', 'active')).toEqual(before);
 
-    const metrics = await app.inject({ url: '/metrics', headers: bearer('operator') });
-    const count = (outcome: string) =>
-      Number(
-        new RegExp(`^erp_bridge_webhook_events_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(
-          metrics.body,
-        )?.[1] ?? 0,
-      );
+    const count = await webhookEvents(app);
     expect(count('rejected')).toBeGreaterThanOrEqual(3);
-    // The events the cases above posted: a change, one before its commit, a burst, a deletion,
-    // and a child's change and deletion where the row has children.
-    expect(count('queued')).toBeGreaterThanOrEqual(c.childModel === undefined ? 4 : 6);
-    expect(count('deduplicated')).toBeGreaterThanOrEqual(1);
+    // The events the cases above posted (the burst went to an API of its own): a change, one
+    // before its commit, a deletion, and a child's change and deletion where the row has children.
+    expect(count('queued')).toBeGreaterThanOrEqual(c.childModel === undefined ? 3 : 5);
   });
+}
+
+/** How many webhook events an API counted, by outcome. */
+async function webhookEvents(app: App): Promise<(outcome: string) => number> {
+  const metrics = await app.inject({ url: '/metrics', headers: bearer('operator') });
+  return (outcome) =>
+    Number(
+      new RegExp(`^erp_bridge_webhook_events_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(
+        metrics.body,
+      )?.[1] ?? 0,
+    );
 }
 
 describe.each(FAMILY_CASES)('changes of $name pushed by Odoo webhooks', pushedByWebhooks);
