@@ -30,8 +30,8 @@ import { postgresFeedListen } from '../src/feed/feed-signal.js';
 import {
   applyDeclaredSubscriptions,
   keepDeclaredSubscriptions,
-} from '../src/feed/declared-subscriptions.js';
-import { resealSecrets } from '../src/feed/subscriptions.js';
+  resealSecrets,
+} from '../src/feed/subscriptions.js';
 import { createSubscriptionSecrets } from '../src/feed/secret.js';
 import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
 import { restoreMissingFeedSchedules, upsertFeedSchedules } from '../src/queues/feed-schedules.js';

@@ -10,8 +10,8 @@ import type { DbHandle } from '../../src/db/create-db.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { postgresFeedListen, type FeedListen } from '../../src/feed/feed-signal.js';
 import { createSubscriptionSecrets, generateSecret } from '../../src/feed/secret.js';
-import { applyDeclaredSubscriptions } from '../../src/feed/declared-subscriptions.js';
 import {
+  applyDeclaredSubscriptions,
   createSubscription,
   deleteSubscription,
   resealSecrets,

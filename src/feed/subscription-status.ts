@@ -10,10 +10,14 @@ import type {
   SyncFeedSubscriptionRow,
 } from '../db/schema/index.js';
 import { redactUrl } from '../lib/redact-url.js';
-import { DECLARATIONS_DIFFER_FOR_MS } from './declared-subscriptions.js';
 import { encodePosition } from './position.js';
 import { readBacklog } from './read-changes.js';
-import { cursorOf, filterOf, listSubscriptions } from './subscriptions.js';
+import {
+  cursorOf,
+  DECLARATIONS_DIFFER_FOR_MS,
+  filterOf,
+  listSubscriptions,
+} from './subscriptions.js';
 
 export interface SubscriptionView {
   readonly name: string;

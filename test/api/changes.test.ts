@@ -10,7 +10,7 @@ import { rowsOf } from '../../src/db/sql-rows.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import type { ChangeBody } from '../../src/feed/change-body.js';
 import { pruneFeed } from '../../src/feed/prune.js';
-import { applyDeclaredSubscriptions } from '../../src/feed/declared-subscriptions.js';
+import { applyDeclaredSubscriptions } from '../../src/feed/subscriptions.js';
 import type { App } from '../../src/http/app.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { bearer, createTestApp } from '../helpers/test-app.js';

@@ -141,24 +141,16 @@ function exposedNames(text: string): Set<string> {
   return names;
 }
 
-describe('the alert rules', () => {
-  it(
-    'pass promtool check rules',
-    async () => {
-      expect(await promtool('check', 'rules', RULES)).toContain(
-        `SUCCESS: ${alerts.length} rules found`,
-      );
-    },
-    PROMTOOL_TIMEOUT_MS,
-  );
+describe('the alert rules', { timeout: PROMTOOL_TIMEOUT_MS }, () => {
+  it('pass promtool check rules', async () => {
+    expect(await promtool('check', 'rules', RULES)).toContain(
+      `SUCCESS: ${alerts.length} rules found`,
+    );
+  });
 
-  it(
-    'pass their unit tests (promtool test rules)',
-    async () => {
-      expect(await promtool('test', 'rules', RULE_TESTS)).toContain('SUCCESS');
-    },
-    PROMTOOL_TIMEOUT_MS,
-  );
+  it('pass their unit tests (promtool test rules)', async () => {
+    expect(await promtool('test', 'rules', RULE_TESTS)).toContain('SUCCESS');
+  });
 
   it('have a test that fires each alert and one that does not', () => {
     const tests = (parse(readFileSync(RULE_TESTS, 'utf8')) as { tests: RuleTest[] }).tests;
@@ -192,34 +184,27 @@ describe('the alert rules', () => {
   });
 });
 
-describe('the dashboard', () => {
-  it(
-    'has queries promtool accepts, each on the chosen Prometheus',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-dashboard-'));
-      try {
-        const file = join(dir, 'dashboard-queries.yaml');
-        const rules = dashboardQueries().map((expr, i) => ({
-          record: `dashboard:query_${i}`,
-          expr,
-        }));
-        writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules }] }));
-        expect(await promtool('check', 'rules', file)).toContain(
-          `SUCCESS: ${rules.length} rules found`,
-        );
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      expect(new Set(panels.map((panel) => panel.id)).size).toBe(panels.length);
-      for (const panel of panels) {
-        expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
-        expect(panel.datasource?.uid, panel.title).toBe('${datasource}');
-        for (const target of panel.targets!)
-          expect(target.datasource.uid, panel.title).toBe('${datasource}');
-      }
-    },
-    PROMTOOL_TIMEOUT_MS,
-  );
+describe('the dashboard', { timeout: PROMTOOL_TIMEOUT_MS }, () => {
+  it('has queries promtool accepts, each on the chosen Prometheus', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'erp-bridge-dashboard-'));
+    try {
+      const file = join(dir, 'dashboard-queries.yaml');
+      const rules = dashboardQueries().map((expr, i) => ({ record: `dashboard:query_${i}`, expr }));
+      writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules }] }));
+      expect(await promtool('check', 'rules', file)).toContain(
+        `SUCCESS: ${rules.length} rules found`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(new Set(panels.map((panel) => panel.id)).size).toBe(panels.length);
+    for (const panel of panels) {
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+      expect(panel.datasource?.uid, panel.title).toBe('${datasource}');
+      for (const target of panel.targets!)
+        expect(target.datasource.uid, panel.title).toBe('${datasource}');
+    }
+  });
 
   it('shows every metric the alerts read', () => {
     const shown = new Set(dashboardQueries().flatMap(metricNames));

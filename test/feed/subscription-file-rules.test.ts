@@ -8,14 +8,16 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncFeedSubscription } from '../../src/db/schema/index.js';
 import { generateSecret } from '../../src/feed/secret.js';
-import {
-  applyDeclaredSubscriptions,
-  keepDeclaredSubscriptions,
-} from '../../src/feed/declared-subscriptions.js';
+
 import { encodePosition } from '../../src/feed/position.js';
 import { readHead } from '../../src/feed/read-changes.js';
 import { viewSubscription } from '../../src/feed/subscription-status.js';
-import { readSubscription, type DeclaredSubscription } from '../../src/feed/subscriptions.js';
+import {
+  applyDeclaredSubscriptions,
+  keepDeclaredSubscriptions,
+  readSubscription,
+  type DeclaredSubscription,
+} from '../../src/feed/subscriptions.js';
 import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
