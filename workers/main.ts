@@ -202,7 +202,6 @@ const restoreSchedules = async () => {
 };
 // Other workers keep the schedulers of the families this one copies while it runs, and the
 // subscriptions of its file.
-const declaredNames = config.feed.declared.subscriptions.map((subscription) => subscription.name);
 const seen = setInterval(() => {
   markFamiliesSeen(
     db.db,
@@ -210,9 +209,14 @@ const seen = setInterval(() => {
   ).catch((error: unknown) =>
     logger.warn({ err: error }, 'noting the families this worker copies failed'),
   );
-  keepDeclaredSubscriptions(db.db, declaredNames).catch((error: unknown) =>
-    logger.warn({ err: error }, 'noting the subscriptions this worker declares failed'),
-  );
+  keepDeclaredSubscriptions(db.db, config.feed.declared.subscriptions)
+    .then((notices) => {
+      for (const { subscription, code, message } of notices)
+        logger.warn({ subscription, code }, message);
+    })
+    .catch((error: unknown) =>
+      logger.warn({ err: error }, 'noting the subscriptions this worker declares failed'),
+    );
   restoreSchedules().catch((error: unknown) =>
     logger.warn({ err: error }, 'checking the job schedulers failed'),
   );
@@ -241,11 +245,12 @@ for (const name of await resealSecrets(db.db, feedSecrets))
     { subscription: name, code: 'FEED_SECRET_UNREADABLE' },
     `subscription ${name}: its secret does not open with FEED_SECRET_KEY; its deliveries fail until FEED_SECRET_KEY_PREVIOUS names the key that sealed it`,
   );
-const { undeclared } = await applyDeclaredSubscriptions(
+const { undeclared, notices } = await applyDeclaredSubscriptions(
   db.db,
   config.feed.declared,
   feedSecrets,
 ).catch((error: unknown) => refuseToStart(shutdown, logger, error));
+for (const { subscription, code, message } of notices) logger.warn({ subscription, code }, message);
 for (const name of undeclared)
   logger.warn(
     { subscription: name },

@@ -38,6 +38,8 @@ missing_packages() {
       # The chroots of trytond 7.0 and 8.0 and Odoo 19.0 are built with it.
       has debootstrap || packages+=(debootstrap)
       has curl || packages+=(curl)
+      # The TLS tests make their certificates with it.
+      has openssl || packages+=(openssl)
       # The demo's test lists the processes it started.
       has ps || packages+=(procps)
       # The bull-board page test drives Debian's Chromium, headless.

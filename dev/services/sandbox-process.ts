@@ -33,6 +33,12 @@ export async function startSandboxProcess(options: {
   database?: string;
   /** Takes commands (`control`): faults and the password, as the in-process control does. */
   control?: boolean;
+  /**
+   * Aborts the start: the process is killed if it has not printed its settings yet. A test's
+   * afterAll aborts it, so that a hook that timed out while the sandbox built its data leaves no
+   * process behind (one would keep the test run from exiting).
+   */
+  signal?: AbortSignal;
 }): Promise<SandboxProcess> {
   const child = spawn(
     process.execPath,
@@ -56,6 +62,9 @@ export async function startSandboxProcess(options: {
   // Piped, as stdio says.
   const stdout = child.stdout!;
   const env: Record<string, string> = {};
+  const abort = () => child.kill('SIGKILL');
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
   try {
     await new Promise<void>((resolve, reject) => {
       let buffer = '';
@@ -71,6 +80,8 @@ export async function startSandboxProcess(options: {
   } catch (error) {
     await stopChild(child);
     throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
   }
   // Each command is answered CONTROL_DONE=<id> once applied.
   const done = new Map<number, () => void>();

@@ -44,6 +44,11 @@ export function registerFeedMetrics(registry: Registry, db: Db): void {
     'Whether a subscription stopped on a message that failed for good (1) until it is replayed',
     (view) => (view.deadLetter ? 1 : 0),
   );
+  gauge(
+    'erp_bridge_feed_subscription_declarations_differ',
+    "Whether a worker found, in the last half hour, that its copy of FEED_SUBSCRIPTIONS_FILE gives a subscription another URL, filters or from (1): the workers' copies disagree",
+    (view) => (view.declarationsDiffer ? 1 : 0),
+  );
   scrapedGauge(
     registry,
     {

@@ -12,7 +12,12 @@ import type {
 import { redactUrl } from '../lib/redact-url.js';
 import { encodePosition } from './position.js';
 import { readBacklog } from './read-changes.js';
-import { cursorOf, filterOf, listSubscriptions } from './subscriptions.js';
+import {
+  cursorOf,
+  DECLARATIONS_DIFFER_FOR_MS,
+  filterOf,
+  listSubscriptions,
+} from './subscriptions.js';
 
 export interface SubscriptionView {
   readonly name: string;
@@ -36,6 +41,11 @@ export interface SubscriptionView {
   readonly lastFailureAt: Date | null;
   readonly lastDeliveredAt: Date | null;
   readonly deadLetter: DeadLetter | null;
+  /**
+   * A subscription of the file: whether a worker found, in the last half hour, that its copy of
+   * FEED_SUBSCRIPTIONS_FILE gives it another URL, filters or `from` (the copies disagree).
+   */
+  readonly declarationsDiffer: boolean;
   readonly createdAt: Date;
 }
 
@@ -67,6 +77,9 @@ export async function viewSubscription(
     lastFailureAt: row.lastFailureAt,
     lastDeliveredAt: row.lastDeliveredAt,
     deadLetter: row.deadLetter,
+    declarationsDiffer:
+      row.declarationDiffersAt !== null &&
+      nowMs - row.declarationDiffersAt.getTime() < DECLARATIONS_DIFFER_FOR_MS,
     createdAt: row.createdAt,
   };
 }
@@ -89,6 +102,11 @@ export function describeSubscriptionLines(views: readonly SubscriptionView[]): s
       `    behind:      ${view.lagChanges}${view.lagMore ? '+' : ''} changes, ${view.lagSeconds} s (cursor ${view.cursor})`,
       `    delivered:   ${view.deliveredChanges} changes in ${view.deliveredMessages} messages, last ${view.lastDeliveredAt?.toISOString() ?? 'never'}`,
       `    failures:    ${view.failedAttempts} attempts, ${view.consecutiveFailures} in a row${view.lastError ? `; last: ${view.lastError} at ${view.lastFailureAt?.toISOString() ?? '?'}` : ''}`,
+      ...(view.declarationsDiffer
+        ? [
+            `    declared:    differently by the copies of FEED_SUBSCRIPTIONS_FILE (URL, filters or from; the workers' logs say which): give every worker the same file`,
+          ]
+        : []),
       ...(view.deadLetter
         ? [
             `    dead letter: ${view.deadLetter.webhookId} (${view.deadLetter.changes} changes after ${view.deadLetter.from}): ${view.deadLetter.code} — replay it: POST /api/changes/subscriptions/${view.name}/replay`,

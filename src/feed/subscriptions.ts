@@ -16,7 +16,7 @@ import {
 } from '../db/schema/index.js';
 import { textArray } from '../db/sql-rows.js';
 import { AppError, type SafeError } from '../lib/errors.js';
-import { decodePosition, positionOf, type FeedPosition } from './position.js';
+import { decodePosition, encodePosition, positionOf, type FeedPosition } from './position.js';
 import { readHead, readHorizon, refusePastHead, type FeedFilter } from './read-changes.js';
 import type { SubscriptionSecrets } from './secret.js';
 
@@ -234,7 +234,10 @@ export async function stopSubscription(
 
 /** A subscription as FEED_SUBSCRIPTIONS_FILE declares it. */
 export interface DeclaredSubscription extends SubscriptionInput {
-  /** Where it starts when it is new (default now); a different one moves its cursor there. */
+  /**
+   * Where it starts when it is new (default now); a later, different one moves its cursor back
+   * there once, never forward (applyDeclaredSubscriptions).
+   */
   readonly start: SubscriptionStart;
 }
 
@@ -245,28 +248,67 @@ export interface DeclaredSubscriptions {
   readonly removed: readonly string[];
 }
 
+/*
+ * The subscriptions of FEED_SUBSCRIPTIONS_FILE, as each process that has the file sees it
+ * (docs/feed.md, "Subscriptions of the file"). Workers need not all have the file, nor the same
+ * copy of it (a rolling update, a Deployment of its own): so a subscription the file does not name
+ * is kept, a cursor never moves forward because a file says so, and a copy that disagrees with
+ * the subscription (its URL, filters or `from`) is said, not silently obeyed for ever after.
+ */
+
 /** A subscription of the file no process has declared for this long is deleted. */
 const UNDECLARED_FOR = sql`interval '1 day'`;
+
+/**
+ * How long a subscription counts as declared differently once a worker found its file other than
+ * the subscription: three of the workers' ten-minute checks (FAMILIES_SEEN_EVERY_MS), so that
+ * copies that still disagree keep it so between two checks.
+ */
+export const DECLARATIONS_DIFFER_FOR_MS = 30 * 60_000;
 
 const startText = (start: SubscriptionStart) =>
   typeof start === 'string' ? start : start.position;
 
+/** What a process with the file did, or found, on a subscription of it: a line for its log. */
+export interface DeclarationNotice {
+  readonly subscription: string;
+  readonly code: 'FEED_FROM_REPLAYED' | 'FEED_FROM_AHEAD' | 'FEED_DECLARATION_DIFFERS';
+  readonly message: string;
+}
+
+/** The settings of `declared` that differ from the subscription's, by name. */
+function differences(row: SyncFeedSubscriptionRow, declared: DeclaredSubscription): string[] {
+  const sameSet = (a: readonly string[], b: readonly string[]) =>
+    [...new Set(a)].sort().join('\n') === [...new Set(b)].sort().join('\n');
+  return [
+    ...(row.url === declared.url ? [] : ['url']),
+    ...(sameSet(row.families, declared.families) ? [] : ['families']),
+    ...(sameSet(row.models, declared.models) ? [] : ['models']),
+    // A row from before `declared_from` was kept has no `from` to differ from.
+    ...(row.declaredFrom === null || row.declaredFrom === startText(declared.start)
+      ? []
+      : ['from']),
+  ];
+}
+
 /**
- * Keeps the file's subscriptions in the table, as a process that has the file sees it: a new one
- * starts where it says; a known one takes the file's URL, secret and filters and keeps its cursor,
- * unless its `from` changed, which moves the cursor there (and makes it active again). A
- * subscription this file does not name is left as it is — another process's file may name it (a
- * Deployment of its own without the file, an older copy of the file in a rolling update) — and
- * deleted only when a file lists it under `removed`, or once no process has declared it for a day.
- * Idempotent: every worker applies it at start.
- * @returns the subscriptions of a file that this one does not name (a worker warns of each)
+ * Keeps the file's subscriptions in the table: a new one starts where it says; a known one takes
+ * the file's URL, secret and filters and keeps its cursor. A `from` is weighed once, the first
+ * time a process declares it for the subscription: behind the cursor, the cursor moves back there
+ * (a replay, active again); at or past it, the cursor stays, since moving it would skip changes
+ * not delivered yet. So an older copy of the file, declaring a `from` weighed before, neither
+ * replays again nor undoes a replay. A subscription this file does not name is left as it is, and
+ * deleted only when a file lists it under `removed`, or once no process has declared it for a
+ * day. Every worker applies it at start.
+ * @returns the subscriptions of a file that this one does not name, and what this file changed
+ * or could not change (a worker warns of each)
  * @throws SubscriptionError when the file names a subscription made through the API
  */
 export async function applyDeclaredSubscriptions(
   db: Db,
   declared: DeclaredSubscriptions,
   secrets: SubscriptionSecrets,
-): Promise<{ undeclared: string[] }> {
+): Promise<{ undeclared: string[]; notices: DeclarationNotice[] }> {
   const names = declared.subscriptions.map((subscription) => subscription.name);
   const taken =
     names.length === 0
@@ -282,42 +324,11 @@ export async function applyDeclaredSubscriptions(
       'FEED_SUBSCRIPTION_EXISTS',
       `FEED_SUBSCRIPTIONS_FILE names ${taken.map((row) => `"${row.name}"`).join(', ')}, made through the API: name it otherwise, or delete the API's`,
     );
-  for (const subscription of declared.subscriptions) {
-    const from = cursorValues(await startPosition(db, subscription.start));
-    const declaredFrom = startText(subscription.start);
-    const settings = {
-      url: subscription.url,
-      secret: secrets.seal(subscription.secret),
-      families: [...subscription.families],
-      models: [...subscription.models],
-    };
-    // A row from before `declared_from` was kept has its cursor kept: its `from` is unknown.
-    const fromChanged = sql`${syncFeedSubscription.declaredFrom} is not null and ${syncFeedSubscription.declaredFrom} <> excluded.declared_from`;
-    await db
-      .insert(syncFeedSubscription)
-      .values({
-        name: subscription.name,
-        ...settings,
-        source: 'file',
-        ...from,
-        declaredAt: sql`now()`,
-        declaredFrom,
-      })
-      .onConflictDoUpdate({
-        target: syncFeedSubscription.name,
-        set: {
-          ...settings,
-          cursorXid: sql`case when ${fromChanged} then excluded.cursor_xid else ${syncFeedSubscription.cursorXid} end`,
-          cursorId: sql`case when ${fromChanged} then excluded.cursor_id else ${syncFeedSubscription.cursorId} end`,
-          status: sql`case when ${fromChanged} then 'active' else ${syncFeedSubscription.status} end`,
-          statusReason: sql`case when ${fromChanged} then null else ${syncFeedSubscription.statusReason} end`,
-          deadLetter: sql`case when ${fromChanged} then null else ${syncFeedSubscription.deadLetter} end`,
-          declaredAt: sql`now()`,
-          declaredFrom,
-          updatedAt: sql`now()`,
-        },
-      });
-  }
+  const notices: DeclarationNotice[] = [];
+  for (const subscription of declared.subscriptions)
+    notices.push(
+      ...(await applyOne(db, subscription, await startPosition(db, subscription.start), secrets)),
+    );
   if (declared.removed.length > 0)
     await db
       .delete(syncFeedSubscription)
@@ -340,25 +351,150 @@ export async function applyDeclaredSubscriptions(
       ),
     )
     .orderBy(asc(syncFeedSubscription.name));
-  return { undeclared: others.map((row) => row.name) };
+  return { undeclared: others.map((row) => row.name), notices };
+}
+
+async function applyOne(
+  db: Db,
+  subscription: DeclaredSubscription,
+  from: FeedPosition,
+  secrets: SubscriptionSecrets,
+): Promise<DeclarationNotice[]> {
+  const { name } = subscription;
+  const declaredFrom = startText(subscription.start);
+  const settings = {
+    url: subscription.url,
+    secret: secrets.seal(subscription.secret),
+    families: [...subscription.families],
+    models: [...subscription.models],
+    declaredAt: sql`now()`,
+    declaredFrom,
+  };
+  return db.transaction(async (tx) => {
+    const created = await tx
+      .insert(syncFeedSubscription)
+      .values({
+        name,
+        ...settings,
+        source: 'file',
+        ...cursorValues(from),
+        seenFroms: [declaredFrom],
+      })
+      .onConflictDoNothing({ target: syncFeedSubscription.name })
+      .returning({ id: syncFeedSubscription.id });
+    if (created.length > 0) return [];
+    // Locked: two workers starting together weigh a `from` once between them.
+    const [row] = await tx
+      .select()
+      .from(syncFeedSubscription)
+      .where(eq(syncFeedSubscription.name, name))
+      .for('update');
+    if (row?.source !== 'file')
+      throw new SubscriptionError(
+        'FEED_SUBSCRIPTION_EXISTS',
+        `FEED_SUBSCRIPTIONS_FILE names "${name}", made through the API meanwhile: name it otherwise, or delete the API's`,
+      );
+    const notices: DeclarationNotice[] = [];
+    const differ = differences(row, subscription);
+    if (differ.length > 0)
+      notices.push({
+        subscription: name,
+        code: 'FEED_DECLARATION_DIFFERS',
+        message: `subscription ${name}: this worker's FEED_SUBSCRIPTIONS_FILE gives another ${differ.join(', ')} than the process that declared it last (an edited file, or another copy of it): this file's apply`,
+      });
+    // A row from before `declared_from` was kept has its cursor kept: its `from` is unknown.
+    const weighed = row.declaredFrom === null || row.seenFroms.includes(declaredFrom);
+    const cursor = encodePosition(cursorOf(row));
+    const replay = !weighed && encodePosition(from) < cursor;
+    if (replay)
+      notices.push({
+        subscription: name,
+        code: 'FEED_FROM_REPLAYED',
+        message: `subscription ${name}: its from changed to ${declaredFrom}, behind its cursor ${cursor}: it delivers again from there, once (a from already weighed is never applied again)`,
+      });
+    else if (!weighed && encodePosition(from) > cursor)
+      notices.push({
+        subscription: name,
+        code: 'FEED_FROM_AHEAD',
+        message: `subscription ${name}: its from changed to ${declaredFrom}, past its cursor ${cursor}: the cursor stays, since a from never skips changes not delivered (a from moves a cursor back only; POST /api/changes/subscriptions/${name}/replay moves it anywhere)`,
+      });
+    await tx
+      .update(syncFeedSubscription)
+      .set({
+        ...settings,
+        seenFroms: row.seenFroms.includes(declaredFrom)
+          ? row.seenFroms
+          : [...row.seenFroms, declaredFrom],
+        ...(replay
+          ? { ...cursorValues(from), status: 'active', statusReason: null, deadLetter: null }
+          : {}),
+        updatedAt: sql`now()`,
+      })
+      .where(eq(syncFeedSubscription.id, row.id));
+    return notices;
+  });
 }
 
 /**
- * Notes that a process with the file still declares these subscriptions (a worker does every few
- * minutes), and deletes those no process has declared for a day.
+ * Notes that a process with the file still declares these subscriptions (a worker does every ten
+ * minutes), and deletes those no process has declared for a day. One whose URL, filters or `from`
+ * differ from this process's file is marked so (declaration_differs_at, a metric while it lasts).
+ * @returns what differs, a line for each (a worker warns of each)
  */
-export async function keepDeclaredSubscriptions(db: Db, names: readonly string[]): Promise<void> {
-  if (names.length > 0)
+export async function keepDeclaredSubscriptions(
+  db: Db,
+  declared: readonly DeclaredSubscription[],
+): Promise<DeclarationNotice[]> {
+  const notices: DeclarationNotice[] = [];
+  const names = declared.map((subscription) => subscription.name);
+  if (names.length > 0) {
+    const rows = await db
+      .select()
+      .from(syncFeedSubscription)
+      .where(
+        and(eq(syncFeedSubscription.source, 'file'), inArray(syncFeedSubscription.name, names)),
+      );
+    const differing: string[] = [];
+    for (const row of rows) {
+      const differ = differences(
+        row,
+        declared.find((one) => one.name === row.name)!,
+      );
+      if (differ.length === 0) continue;
+      differing.push(row.name);
+      notices.push({
+        subscription: row.name,
+        code: 'FEED_DECLARATION_DIFFERS',
+        message: `subscription ${row.name}: another process declared another ${differ.join(', ')} than this worker's FEED_SUBSCRIPTIONS_FILE gives; the copies of the file disagree, and the last worker to start applies its own: give every worker the same file`,
+      });
+    }
     await db
       .update(syncFeedSubscription)
-      .set({ declaredAt: sql`now()` })
+      .set({
+        declaredAt: sql`now()`,
+        ...(differing.length > 0
+          ? {
+              declarationDiffersAt: sql`case when ${syncFeedSubscription.name} = any(${textArray(differing)}::text[]) then now() else ${syncFeedSubscription.declarationDiffersAt} end`,
+            }
+          : {}),
+      })
       .where(
-        and(
-          eq(syncFeedSubscription.source, 'file'),
-          inArray(syncFeedSubscription.name, [...names]),
-        ),
+        and(eq(syncFeedSubscription.source, 'file'), inArray(syncFeedSubscription.name, names)),
       );
+  }
   await deleteUndeclared(db);
+  return notices;
+}
+
+async function deleteUndeclared(db: Db): Promise<void> {
+  await db
+    .delete(syncFeedSubscription)
+    .where(
+      and(
+        eq(syncFeedSubscription.source, 'file'),
+        sql`${syncFeedSubscription.declaredAt} < now() - ${UNDECLARED_FOR}`,
+      ),
+    );
 }
 
 /**
@@ -392,15 +528,4 @@ export async function resealSecrets(db: Db, secrets: SubscriptionSecrets): Promi
       .where(and(eq(syncFeedSubscription.id, row.id), eq(syncFeedSubscription.secret, row.secret)));
   }
   return unreadable;
-}
-
-async function deleteUndeclared(db: Db): Promise<void> {
-  await db
-    .delete(syncFeedSubscription)
-    .where(
-      and(
-        eq(syncFeedSubscription.source, 'file'),
-        sql`${syncFeedSubscription.declaredAt} < now() - ${UNDECLARED_FOR}`,
-      ),
-    );
 }

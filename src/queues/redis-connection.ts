@@ -7,7 +7,9 @@
  *
  * With Redis Sentinel (REDIS_SENTINELS), a connection asks the sentinels for the primary, and
  * asks again when it loses it: a failover moves every connection to the new primary. The URL
- * still gives the credentials, the database and TLS.
+ * still gives the credentials, the database and TLS: with `rediss:`, the sentinels are spoken to
+ * over TLS as well as the primary (ioredis would otherwise talk to both in clear, passwords and
+ * all, whatever the URL says).
  *
  * With Redis Cluster (REDIS_CLUSTER_NODES), a connection is an ioredis `Cluster` over those
  * nodes: it learns the others and the slots from them, and follows the slots as they move. Every
@@ -43,15 +45,22 @@ export interface RedisTopology {
   readonly cluster?: RedisCluster | undefined;
 }
 
-/** ioredis's options that find the primary through the sentinels; none without them. */
-export function sentinelOptions(sentinel: RedisSentinel | undefined): RedisOptions {
-  return sentinel
-    ? {
-        sentinels: [...sentinel.sentinels],
-        name: sentinel.name,
-        ...(sentinel.password ? { sentinelPassword: sentinel.password } : {}),
-      }
-    : {};
+/**
+ * ioredis's options that find the primary through the sentinels; none without them. With a
+ * `rediss:` URL, TLS to the primary and to the sentinels: ioredis applies the URL's TLS to
+ * neither by itself once it has sentinels (`enableTLSForSentinelMode`, `sentinelTLS`). The
+ * certificates are checked against the process's trusted authorities (NODE_EXTRA_CA_CERTS adds
+ * a private one).
+ */
+export function sentinelOptions(sentinel: RedisSentinel | undefined, url: string): RedisOptions {
+  if (!sentinel) return {};
+  const tls = new URL(url).protocol === 'rediss:';
+  return {
+    sentinels: [...sentinel.sentinels],
+    name: sentinel.name,
+    ...(sentinel.password ? { sentinelPassword: sentinel.password } : {}),
+    ...(tls ? { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+  };
 }
 
 /** What REDIS_URL gives each node of a Cluster: its credentials and TLS (`rediss:`). */
@@ -86,7 +95,7 @@ export function openQueueRedis(
   topology: RedisTopology = {},
 ): QueueRedis {
   if (!topology.cluster)
-    return new Redis(url, { ...sentinelOptions(topology.sentinel), ...options });
+    return new Redis(url, { ...sentinelOptions(topology.sentinel, url), ...options });
   const { enableOfflineQueue, enableAutoPipelining, lazyConnect, retryStrategy, ...perNode } =
     options;
   return new Cluster([...topology.cluster.nodes], {

@@ -76,7 +76,13 @@ const GADGET_FIELDS: Record<string, Record<string, OdooFieldDescription>> = {
   },
 };
 
-describe('hostile probe of every route', () => {
+/**
+ * Hundreds of requests, each a full pass through the API and PostgreSQL: on a loaded machine (two
+ * cores kept busy) a probe took past the suite's 60 s. Nothing here races a clock: it only waits.
+ */
+const PROBE_TIMEOUT_MS = 300_000;
+
+describe('hostile probe of every route', { timeout: PROBE_TIMEOUT_MS }, () => {
   let db: TestDb;
   let dir: string;
   let familiesEnv: Record<string, string>;

@@ -43,6 +43,11 @@ async function startSentinel(dir: string, primaryPort: number, index: number) {
       '',
     ].join('\n'),
   );
+  return { port, child: await runSentinel(conf) };
+}
+
+/** A sentinel with the configuration file `conf`, once it monitors its primary. */
+export async function runSentinel(conf: string): Promise<ChildProcess> {
   const child: ChildProcess = spawn('redis-server', [conf, '--sentinel'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -59,7 +64,7 @@ async function startSentinel(dir: string, primaryPort: number, index: number) {
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`a sentinel exited with ${code}: ${output}`)));
   });
-  return { port, child };
+  return child;
 }
 
 export async function startSentinelTopology(): Promise<SentinelTopology> {

@@ -180,10 +180,10 @@ export interface SyncHarness {
   /**
    * Another worker process's runtime on the same queues (started), as a second machine of the
    * fleet — with an Odoo client of its own when given one, copying other families when given
-   * them (another source's alone: a fleet split by SYNC_SOURCES), holding its jobs' locks for
-   * `jobLockMs` when given one; disposed with the harness.
+   * them (another source's alone: a fleet split by SYNC_SOURCES), with a job lock of its own
+   * when given one; disposed with the harness.
    */
-  spawnRuntime(odoo?: OdooClient, families?: Families, jobLockMs?: number): SyncRuntime;
+  spawnRuntime(odoo?: OdooClient, families?: Families, own?: { jobLockMs?: number }): SyncRuntime;
   /** One BC of the copy with its lines. */
   copyOf(odooId: number): Promise<{ bc: BcRow | undefined; lines: BcLineRow[] }>;
   /**
@@ -346,14 +346,16 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
         await db.db.execute(sql`select now() > ${instant.toISOString()}::timestamptz as past`),
       )[0]!.past,
     failures: () => db.db.select().from(syncFailure).orderBy(asc(syncFailure.odooId)),
-    spawnRuntime(ownOdoo, ownFamilies, jobLockMs) {
+    spawnRuntime(ownOdoo, ownFamilies, own) {
       if (spawned.length >= HARNESS_RUNTIMES)
         throw new Error(`a harness spawns at most ${HARNESS_RUNTIMES} runtimes`);
       const other = createSyncRuntime({
         ...runtimeInput,
         ...(ownOdoo ? { odoo: ownOdoo } : {}),
         ...(ownFamilies ? { families: ownFamilies } : {}),
-        ...(jobLockMs ? { settings: { ...runtimeInput.settings, jobLockMs } } : {}),
+        ...(own?.jobLockMs === undefined
+          ? {}
+          : { settings: { ...runtimeInput.settings, jobLockMs: own.jobLockMs } }),
       });
       other.start();
       spawned.push(other);

@@ -62,6 +62,8 @@ export function workerEnv(
 export async function startWorkerProcess(
   env: NodeJS.ProcessEnv,
   nodeOptions: readonly string[] = [],
+  /** Aborts the start: a worker not started yet is killed (a test's afterAll, after a timeout). */
+  signal?: AbortSignal,
 ): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [...nodeOptions, commandFile('workers/main.ts')], {
     env,
@@ -72,8 +74,19 @@ export async function startWorkerProcess(
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
   child.once('exit', () => process.off('exit', reap));
+  if (signal?.aborted) reap();
+  signal?.addEventListener('abort', reap, { once: true });
+  try {
+    return await workerStarted(child);
+  } finally {
+    signal?.removeEventListener('abort', reap);
+  }
+}
+
+async function workerStarted(child: ChildProcess): Promise<WorkerProcess> {
   const output: string[] = [];
-  const lines = createInterface({ input: child.stdout });
+  // Piped, as the spawn's stdio says.
+  const lines = createInterface({ input: child.stdout! });
   let started: Record<string, unknown> | undefined;
   for await (const line of lines) {
     output.push(line);

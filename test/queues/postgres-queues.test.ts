@@ -277,5 +277,5 @@ describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
     // a query postgres.js lost.
     const wedged = outputs.flat().filter((line) => line.includes('the worker is wedged'));
     expect(wedged.filter((line) => !line.includes('after its pool lost a connection'))).toEqual([]);
-  }, 240_000);
+  }, 480_000);
 });

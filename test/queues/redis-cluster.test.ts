@@ -251,5 +251,5 @@ describe.each([
     // check ended for its supervisor to start again: nothing else stopped one.
     for (const reason of restarts) expect(reason).toMatch(/^queue [\w:{}-]+: \d+ job\(s\) waited/);
     expect(worker.exitCode).toBeNull();
-  }, 240_000);
+  }, 480_000);
 });

@@ -40,7 +40,10 @@ async function openDeployment() {
     workerEnv({ databaseUrl: db.url, prefix, odoo: sandbox }, topology.env),
   );
   const connection = new Redis(topology.env.REDIS_URL!, {
-    ...sentinelOptions({ sentinels: topology.sentinels, name: topology.name }),
+    ...sentinelOptions(
+      { sentinels: topology.sentinels, name: topology.name },
+      topology.env.REDIS_URL!,
+    ),
     maxRetriesPerRequest: null,
   });
   // The old primary refuses until the sentinels name the new one: expected, and retried.

@@ -42,6 +42,8 @@ describe('a window of three million changed lines', () => {
   let sandbox: SandboxProcess;
   let producer: Producer;
   let worker: ChildProcess;
+  /** Aborted after, so that a process still starting when the hook timed out is killed. */
+  const starting = new AbortController();
 
   beforeAll(async () => {
     [db, sandbox] = await Promise.all([
@@ -50,6 +52,7 @@ describe('a window of three million changed lines', () => {
         orders: ORDERS,
         lines: LINES_PER_ORDER,
         nodeOptions: ['--max-old-space-size=8192'],
+        signal: starting.signal,
       }),
     ]);
     // A windowed run (the copy has synced before) whose window holds every line Odoo has; the
@@ -85,10 +88,15 @@ describe('a window of three million changed lines', () => {
         SYNC_RUN_PAGES_IN_FLIGHT: String(PAGES_IN_FLIGHT),
       },
     );
-    ({ child: worker } = await startWorkerProcess(env, [`--max-old-space-size=${WORKER_HEAP_MB}`]));
+    ({ child: worker } = await startWorkerProcess(
+      env,
+      [`--max-old-space-size=${WORKER_HEAP_MB}`],
+      starting.signal,
+    ));
   }, 300_000);
 
   afterAll(async () => {
+    starting.abort();
     if (worker && worker.exitCode === null && worker.signalCode === null) {
       worker.kill('SIGTERM');
       await once(worker, 'exit');

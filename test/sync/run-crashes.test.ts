@@ -17,7 +17,17 @@ import {
   useCaseHarness,
 } from '../helpers/family-cases.js';
 
-const TAKEOVER_LOCK_MS = 8_000;
+/**
+ * The dying worker's job lock: short, since each case waits for it to lapse; it needs to outlive
+ * only the few hundred milliseconds its worker lives (renewed every half of it).
+ */
+const DYING_WORKER_LOCK_MS = 2_000;
+/**
+ * The lock of the worker that takes the run over, which is also how often it looks for stalled
+ * jobs: long enough that no stall of a loaded machine loses it (1 s did: "job stalled more than
+ * allowable limit"), short enough that the dead worker's run is found within seconds.
+ */
+const TAKING_OVER_LOCK_MS = 10_000;
 
 // Each case waits for a dead worker's lock to expire, on a harness of its own: they run at once.
 describe('children first, then step state', () => {
@@ -35,13 +45,14 @@ describe('children first, then step state', () => {
     ),
   )(
     'a %s worker (queues on %s) dies %s: another worker takes the run over and every page is synced',
-    // The takeover waits for two of the new worker's stalled-job checks, TAKEOVER_LOCK_MS apart.
-    { timeout: 60_000 + 2 * TAKEOVER_LOCK_MS },
+    // Waits for the dead worker's lock, then the taking over worker's look for stalled jobs,
+    // with every case at once on a machine that may be loaded: a bound that only waits.
+    { timeout: 180_000 },
     async ([, , , afterQueuing, c], { expect, onTestFinished }) => {
       const h = await createCaseHarness(c, {
         size: { roots: 60, childrenPerRoot: 2 },
         pageSize: 10,
-        jobLockMs: 1_000,
+        jobLockMs: DYING_WORKER_LOCK_MS,
       });
       onTestFinished(() => h.dispose());
       const queues = h.runtime.queues;
@@ -60,9 +71,9 @@ describe('children first, then step state', () => {
       await died;
       await Promise.all(h.runtime.workers.map((worker) => worker.close(true)));
       // Another worker of the fleet takes the stalled run over once its lock expires. Its own
-      // locks are long: a second stall, of a job whose lock a loaded machine renewed late, would
-      // fail the run for good (BullMQ's maxStalledCount), and that is not what is tested here.
-      h.spawnRuntime(undefined, undefined, TAKEOVER_LOCK_MS);
+      // lock is a healthy worker's: the run it takes over was stalled once already, and a second
+      // stall (a lock not renewed in time on a loaded machine) would fail it for good.
+      h.spawnRuntime(undefined, undefined, { jobLockMs: TAKING_OVER_LOCK_MS });
       await expect(h.wait(run)).resolves.toMatchObject({
         status: 'succeeded',
         counts: expect.objectContaining({

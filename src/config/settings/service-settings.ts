@@ -72,7 +72,7 @@ export const STORAGE_SETTINGS = {
   }),
   REDIS_SENTINELS: defaulted(hostPorts(), '', {
     description:
-      "Redis Sentinel's sentinels for the queues' Redis, host:port comma-separated (e.g. sentinel-a:26379,sentinel-b:26379,sentinel-c:26379): the processes ask them for the primary of REDIS_SENTINEL_MASTER, and again after a failover. REDIS_URL then gives the credentials, the database and TLS (rediss:); its host is not used. Empty: REDIS_URL's server itself.",
+      "Redis Sentinel's sentinels for the queues' Redis, host:port comma-separated (e.g. sentinel-a:26379,sentinel-b:26379,sentinel-c:26379): the processes ask them for the primary of REDIS_SENTINEL_MASTER, and again after a failover. REDIS_URL then gives the credentials, the database and TLS (rediss:, to the sentinels and the primary alike, their certificates checked against the trusted authorities, NODE_EXTRA_CA_CERTS for a private one); its host is not used. Empty: REDIS_URL's server itself.",
   }),
   REDIS_SENTINEL_MASTER: defaulted(z.string().trim().min(1), 'mymaster', {
     description: 'With REDIS_SENTINELS: the name the sentinels monitor the primary under.',

@@ -129,8 +129,22 @@ export const syncFeedSubscription = pgTable('sync_feed_subscription', {
    * process has declared for a day is deleted (src/feed/subscriptions.ts).
    */
   declaredAt: utc('declared_at'),
-  /** A subscription of the file: the `from` it gave; a different one moves the cursor there. */
+  /** A subscription of the file: the `from` the last process that started with the file gave. */
   declaredFrom: text('declared_from'),
+  /**
+   * A subscription of the file: every `from` a process has declared for it. A `from` is weighed
+   * once, the first time one is declared: a replay when it is behind the cursor, nothing
+   * otherwise; so an older copy of the file never replays again nor skips ahead.
+   */
+  seenFroms: text('seen_froms')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  /**
+   * A subscription of the file: when a process with the file last found its URL, filters or
+   * `from` other than the subscription's (another copy of the file declared them since).
+   */
+  declarationDiffersAt: utc('declaration_differs_at'),
   status: text('status').$type<SubscriptionStatus>().notNull().default('active'),
   statusReason: text('status_reason'),
   /** Every change up to this position was delivered (or was not the subscription's). */
