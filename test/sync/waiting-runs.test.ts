@@ -128,10 +128,11 @@ describe('a run whose pages are done, waiting for its last step', () => {
     const pageRead = c.waitForCall({ method: 'read', model: BC_MODEL });
     const run = await h.add('sync-run', { trigger: 'waiting' });
     await pageRead;
-    // Four record reads of 4 s on a queue of two slots: busy for about 8 s, four leases.
+    // Four record reads of 12 s on a queue of two slots: busy for about 24 s, far past the checks
+    // below even on a loaded machine (with reads of 4 s, a slot freed before them).
     c.injectFault({
       kind: 'latency',
-      latencyMs: 4_000,
+      latencyMs: 12_000,
       method: 'read',
       model: partnersFamily.root.model,
       times: 4,
@@ -164,5 +165,5 @@ describe('a run whose pages are done, waiting for its last step', () => {
     await expect(h.wait(run)).resolves.toMatchObject({ status: 'succeeded' });
     await Promise.all(busy.map((job) => h.wait(job)));
     expect(await h.diffWithSandbox()).toEqual([]);
-  });
+  }, 120_000);
 });
