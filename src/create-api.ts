@@ -18,7 +18,7 @@ import type { Logger } from './lib/logger.js';
 import { packageVersion } from './lib/package-version.js';
 import type { Shutdown } from './lib/shutdown.js';
 import { createQueues } from './queues/queues.js';
-import { checkThroughWorker } from './queues/check-jobs.js';
+import { checkThroughWorker, shareChecks } from './check/worker-check.js';
 import { createRedisConnection } from './queues/redis-connection.js';
 import { openQueueStores, storeChecks } from './queues/open-queue-stores.js';
 import { readSyncState } from './sync/sync-state.js';
@@ -163,13 +163,9 @@ export async function createApi(input: {
     queues,
     shared: stores.shared,
     tryton,
-    checkOdoo: (source) =>
-      checkThroughWorker({
-        queues,
-        backend: stores.backend,
-        source,
-        target: odooTargetOf(config, source),
-      }),
+    checkOdoo: shareChecks((source: string) =>
+      checkThroughWorker({ queues, source, target: odooTargetOf(config, source) }),
+    ),
     readinessChecks: checks,
     metricSources,
     ...(rateLimitRedis ? { rateLimitRedis } : {}),

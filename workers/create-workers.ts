@@ -49,13 +49,19 @@ function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
   return settings.concurrency;
 }
 
-/** The jobs of `queue` a source's worker takes at once: its share, within the process's. */
+/**
+ * The jobs of `queue` a source's worker takes at once: its share, within the process's. A `sync`
+ * worker takes one more, for the source's `check-odoo` (one at a time in the fleet:
+ * src/check/worker-check.ts), which runs outside the process's slots: a check of an Odoo that
+ * hangs never holds a run's slot.
+ */
 function sourceConcurrencyOf(
   queue: QueueName,
   source: WorkedSource,
   settings: WorkerSettings,
 ): number {
-  return Math.min(source.concurrency, concurrencyOf(queue, settings));
+  const share = Math.min(source.concurrency, concurrencyOf(queue, settings));
+  return queue === 'sync' ? share + 1 : share;
 }
 
 async function dispatch(
@@ -107,7 +113,10 @@ export function createWorkers(
             runForFamily('family' in job.data ? job.data.family : 'none', () =>
               dispatch(job, token, signal ?? new AbortController().signal, ctx),
             );
-          return await (queue === 'feed' ? run() : slots.run(queue, run));
+          // The feed's jobs and a source's check take none of the process's slots.
+          return await (queue === 'feed' || job.name === 'check-odoo'
+            ? run()
+            : slots.run(queue, run));
         } finally {
           flow.ended(name);
         }

@@ -53,6 +53,7 @@ import { checkRoutes } from './routes/api/sync/check.js';
 import { syncRoutes } from './routes/api/sync/index.js';
 import type { CheckSection } from '../check/check-report.js';
 import { checkTrytonSection } from '../check/check-sections.js';
+import { shareCheck } from '../check/worker-check.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
 import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
@@ -88,7 +89,7 @@ export interface AppDeps {
   /** The shared Tryton client (built with its cache); without it the gateway answers 503. */
   tryton?: TrytonClient;
   /**
-   * A source's Odoo checked by a worker (GET /api/sync/check: src/queues/check-jobs.ts); without
+   * A source's Odoo checked by a worker (GET /api/sync/check: src/check/worker-check.ts); without
    * it the route answers 503.
    */
   checkOdoo?: (source: string) => Promise<CheckSection>;
@@ -333,6 +334,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         ? readCallPause(shared, odooLink).catch(() => null)
         : Promise.resolve(null),
   });
+  const trytonConfig = config.tryton;
   await app.register(checkRoutes, {
     // The default source is checked whenever the API names its Odoo (ODOO_URL…).
     sources: [
@@ -340,9 +342,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       ...config.sources.filter((one) => one.name !== DEFAULT_SOURCE).map((one) => one.name),
     ],
     ...(deps.checkOdoo ? { checkOdoo: deps.checkOdoo } : {}),
-    ...(config.tryton
+    ...(trytonConfig
       ? {
-          checkTryton: () => checkTrytonSection({ tryton: config.tryton!, logger: deps.logger }),
+          // Shared as the Odoo checks are (check/worker-check.ts): no caller makes more logins.
+          checkTryton: shareCheck(() =>
+            checkTrytonSection({ tryton: trytonConfig, logger: deps.logger }),
+          ),
         }
       : {}),
   });

@@ -91,7 +91,7 @@ export async function waitForJob(
   const polled = new Promise<unknown>((resolve, reject) => {
     const poll = () => {
       if (stopped) return;
-      settledState(queue, job.id!).then(
+      readJobOutcome(queue, job.id!).then(
         (state) => {
           if (state === undefined) timer = setTimeout(poll, pollMs);
           else if (state.failed) reject(new Error(state.reason));
@@ -114,7 +114,7 @@ export async function waitForJob(
   }
 }
 
-type SettledState =
+export type JobOutcome =
   | { readonly failed: false; readonly value: unknown }
   | { readonly failed: true; readonly reason: string };
 
@@ -123,7 +123,7 @@ type SettledState =
  * the job: a job read first and completed before its state was asked would show `completed` with
  * the return value it did not have yet (null).
  */
-async function settledState(queue: Queue, jobId: string): Promise<SettledState | undefined> {
+export async function readJobOutcome(queue: Queue, jobId: string): Promise<JobOutcome | undefined> {
   const gone = { failed: true, reason: `job ${jobId} no longer exists` } as const;
   const state = await queue.getJobState(jobId);
   if (state === 'unknown') return gone;

@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { openQueueRedis, type QueueRedis } from './redis-connection.js';
+import { duplicateQueueRedis, openQueueRedis, type QueueRedis } from './redis-connection.js';
 
 function clusterOf(redis: QueueRedis): Cluster {
   if (!(redis instanceof Cluster)) throw new Error('expected a Cluster client');
@@ -63,5 +63,36 @@ describe('openQueueRedis', () => {
     const redis = openQueueRedis('redis://unused:6379', { lazyConnect: true });
     expect(redis).toBeInstanceOf(Redis);
     redis.disconnect();
+  });
+});
+
+describe('duplicateQueueRedis', () => {
+  /** A producer's options: it fails fast (src/queues/redis-connection.ts, createRedisConnection). */
+  const failFast = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+
+  it("waits for Redis when its original, a producer's, fails fast: BullMQ's events block on it", () => {
+    const producer = openQueueRedis('redis://unused:6379', failFast);
+    const reader = duplicateQueueRedis(producer);
+    expect(reader.options).toMatchObject({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    expect(producer.options).toMatchObject({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    reader.disconnect();
+    producer.disconnect();
+  });
+
+  it("does so on a Cluster too, keeping the nodes' credentials", () => {
+    const producer = clusterOf(
+      openQueueRedis('redis://bridge:secret@unused:6379', failFast, {
+        cluster: { nodes: [{ host: 'redis-a', port: 7001 }] },
+      }),
+    );
+    const reader = clusterOf(duplicateQueueRedis(producer));
+    expect(reader.options).toMatchObject({
+      enableOfflineQueue: true,
+      maxRedirections: 16,
+      retryDelayOnClusterDown: 100,
+      redisOptions: { username: 'bridge', password: 'secret', maxRetriesPerRequest: null },
+    });
+    reader.disconnect();
+    producer.disconnect();
   });
 });

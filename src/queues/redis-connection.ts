@@ -82,6 +82,15 @@ function clusterNodeOptions(url: string): NonNullable<ClusterOptions['redisOptio
  */
 const FAIL_FAST_CLUSTER = { maxRedirections: 3, retryDelayOnClusterDown: 0 } as const;
 
+/** How a reader that blocks waits for Redis, whatever its original's role. */
+const BLOCKING = { maxRetriesPerRequest: null, enableOfflineQueue: true } as const;
+/** ioredis's own waits on a Cluster, which a fail-fast original overrode. */
+const BLOCKING_CLUSTER = {
+  enableOfflineQueue: true,
+  maxRedirections: 16,
+  retryDelayOnClusterDown: 100,
+} as const;
+
 /**
  * A client of the queues' Redis with `options`: REDIS_URL's server, or its primary through the
  * sentinels, or a Cluster over `topology.cluster`'s nodes. On a Cluster, the offline queue,
@@ -140,10 +149,20 @@ export function createRedisConnection(
   return connection;
 }
 
-/** Another connection like `connection` (for a reader that blocks: QueueEvents). */
+/**
+ * Another connection like `connection`, for a reader that blocks (QueueEvents): it waits for Redis
+ * as a worker's does (BullMQ refuses a blocking connection that gives up on a command), whether
+ * `connection` is a worker's or a producer's that fails fast.
+ */
 export function duplicateQueueRedis(connection: QueueRedis): QueueRedis {
   // Each class's own duplicate: a Cluster's keeps its nodes and its nodes' options.
-  const duplicate = connection instanceof Cluster ? connection.duplicate() : connection.duplicate();
+  const duplicate =
+    connection instanceof Cluster
+      ? connection.duplicate([], {
+          ...BLOCKING_CLUSTER,
+          redisOptions: { ...connection.options.redisOptions, ...BLOCKING },
+        })
+      : connection.duplicate(BLOCKING);
   // Its reader (QueueEvents) reports its errors while it listens; before it does and after it
   // closed, a refusal the client retries by itself (a failover) would otherwise be printed by
   // ioredis as an unhandled error event.

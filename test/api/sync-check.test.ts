@@ -2,7 +2,10 @@
  * `GET /api/sync/check`: the API holds no Odoo key, so a worker copying the source checks its
  * Odoo (the `check-odoo` job) and the API answers its report as JSON, the same report
  * `npm run sync -- check --json` prints. An operator's key; a key limited to sources checks only
- * those; no worker, no answer: a FAIL line that says so.
+ * those; no worker, no answer: a FAIL line that says so. The API is built as `npm start` builds
+ * it (createApi: its queues on the fail-fast connection a producer has), the worker is a process
+ * of its own; no caller can make the checks cost more than one at a time per source, nor keep a
+ * run waiting.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,16 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import type { CheckReport } from '../../src/check/check-report.js';
 import { generateApiKey } from '../../src/config/api-keys.js';
+import { checkThroughWorker } from '../../src/check/worker-check.js';
+import { createApi } from '../../src/create-api.js';
 import type { App } from '../../src/http/app.js';
-import { checkThroughWorker } from '../../src/queues/check-jobs.js';
+import { createShutdown, type Shutdown } from '../../src/lib/shutdown.js';
 import { bcsFamily } from '../../src/families/bcs/family.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { acmeSourceEnv } from '../helpers/acme-source.js';
-import { bearer, createTestApp, KEYS, testConfig } from '../helpers/test-app.js';
+import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import {
   createProducer,
@@ -30,6 +35,8 @@ import {
 } from '../helpers/worker-process.js';
 
 const DAY_MS = 86_400_000;
+/** A model only the check reads (its key's expiry), none of the runs. */
+const KEYS_MODEL = 'res.users.apikeys';
 
 describe('GET /api/sync/check', () => {
   let db: TestDb;
@@ -37,6 +44,9 @@ describe('GET /api/sync/check', () => {
   let worker: WorkerProcess;
   let producer: Producer;
   let app: App;
+  let shutdown: Shutdown;
+  /** The API's configuration, as its process reads it from the environment. */
+  let apiEnv: Record<string, string>;
   /** A key that reads source acme only: the default one is not its. */
   const acmeOnly = (() => {
     const made = generateApiKey('acme-ops', 'operator');
@@ -57,27 +67,27 @@ describe('GET /api/sync/check', () => {
     );
     producer = await createProducer(prefix, 'sync');
     // The API names the default source's Odoo and holds none of its secrets.
-    app = await createTestApp(db, {
-      config: testConfig({
-        // acme: a source of the file, for a key limited to it.
-        ...acmeSourceEnv(dir, sandbox),
-        ODOO_URL: sandbox.url,
-        ODOO_DATABASE: sandbox.database,
-        ODOO_USERNAME: sandbox.username,
-        API_KEYS: [...Object.values(KEYS).map((one) => one.entry), acmeOnly.entry].join(','),
-      }),
-      queues: producer.queues,
-      checkOdoo: (source) =>
-        checkThroughWorker({
-          queues: producer.queues,
-          backend: producer.queues.backend,
-          source,
-          target: source,
-        }),
-    });
+    apiEnv = {
+      // acme: a source of the file, for a key limited to it.
+      ...acmeSourceEnv(dir, sandbox),
+      ODOO_URL: sandbox.url,
+      ODOO_DATABASE: sandbox.database,
+      ODOO_USERNAME: sandbox.username,
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: prefix,
+      API_KEYS: [...Object.values(KEYS).map((one) => one.entry), acmeOnly.entry].join(','),
+    };
+    ({ app, shutdown } = await startApi());
   }, 120_000);
+  /** An API process's app, as src/server.ts builds it from `apiEnv`; its shutdown closes it. */
+  const startApi = async () => {
+    const { logger } = memoryLogger('warn');
+    const stop = createShutdown(logger, 10_000);
+    const made = await createApi({ config: testConfig(apiEnv), logger, db, shutdown: stop });
+    return { app: made, shutdown: stop };
+  };
   afterAll(async () => {
-    await app?.close();
+    await shutdown?.run('test');
     const child: ChildProcess | undefined = worker?.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -117,13 +127,20 @@ describe('GET /api/sync/check', () => {
   }, 120_000);
 
   it('says what the worker found wrong: a model the sync user may not read is a FAIL', async () => {
-    sandbox.control.denyRead({ model: 'dimagaz.bc' });
-    try {
-      const answer = await app.inject({
+    const check = (api: App) =>
+      api.inject({
         method: 'GET',
         url: '/api/sync/check?source=default',
         headers: bearer('operator'),
       });
+    // An answer of the last 15 s stands: this API process asked a moment ago.
+    expect((await check(app)).json<CheckReport>().ok).toBe(true);
+    sandbox.control.denyRead({ model: 'dimagaz.bc' });
+    const fresh = await startApi();
+    try {
+      expect((await check(app)).json<CheckReport>().ok).toBe(true);
+      // Another API process asks the worker now.
+      const answer = await check(fresh.app);
       expect(answer.statusCode).toBe(200);
       expect(answer.json<CheckReport>()).toMatchObject({
         ok: false,
@@ -137,6 +154,80 @@ describe('GET /api/sync/check', () => {
       });
     } finally {
       sandbox.control.allowRead('dimagaz.bc');
+      await fresh.shutdown.run('test');
+    }
+  }, 120_000);
+
+  /** The check jobs the worker ran so far. */
+  const checksRun = async () =>
+    (await producer.queues.of('default').sync.getJobs(['completed', 'failed'])).filter(
+      (job) => job.name === 'check-odoo',
+    ).length;
+
+  it('runs one check per source however many callers, on however many API processes', async () => {
+    // Two API processes that have not checked yet.
+    const [one, other] = [await startApi(), await startApi()];
+    // The check's read of the user's keys answers late: every request below comes meanwhile.
+    const slow = sandbox.control.injectFault({
+      kind: 'latency',
+      latencyMs: 2_000,
+      model: KEYS_MODEL,
+    });
+    try {
+      const before = await checksRun();
+      const answers = await Promise.all(
+        [one.app, one.app, one.app, other.app, other.app].map((api) =>
+          api.inject({ url: '/api/sync/check?source=default', headers: bearer('operator') }),
+        ),
+      );
+      expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200]);
+      expect(new Set(answers.map((answer) => answer.body)).size).toBe(1);
+      expect(answers[0]!.json<CheckReport>().ok).toBe(true);
+      expect(slow.triggered).toBe(1);
+      expect((await checksRun()) - before).toBe(1);
+    } finally {
+      slow.remove();
+      await one.shutdown.run('test');
+      await other.shutdown.run('test');
+    }
+  }, 120_000);
+
+  it('keeps no run waiting while the checks of an Odoo that hangs wait for it', async () => {
+    const apis = [await startApi(), await startApi()];
+    // Two checks' reads of the user's keys hang, far longer than the run below takes.
+    const hang = sandbox.control.injectFault({
+      kind: 'latency',
+      latencyMs: 45_000,
+      model: KEYS_MODEL,
+      times: 2,
+    });
+    const inOdoo = sandbox.control.waitForCall({ model: KEYS_MODEL });
+    let checked = false;
+    const checks = Promise.all(
+      apis.map(({ app: api }) =>
+        api.inject({ url: '/api/sync/check?source=default', headers: bearer('operator') }),
+      ),
+    ).finally(() => (checked = true));
+    try {
+      await inOdoo;
+      await setPaused(db.db, bcsFamily.name, null);
+      const asked = await app.inject({
+        method: 'POST',
+        url: '/api/sync/run',
+        headers: bearer('operator'),
+      });
+      expect(asked.statusCode, asked.body).toBe(202);
+      const [queued] = asked.json<{ jobs: { jobId: string }[] }>().jobs;
+      const run = await producer.queues.of('default').sync.getJob(queued!.jobId);
+      await producer.events.waitFor(run!);
+      // The run was done while the check still waited for Odoo: it took no slot of the runs'.
+      expect(checked).toBe(false);
+      expect(hang.triggered).toBe(1);
+    } finally {
+      hang.remove();
+      await setPaused(db.db, bcsFamily.name, 'test');
+      await checks;
+      for (const one of apis) await one.shutdown.run('test');
     }
   }, 120_000);
 
@@ -167,7 +258,6 @@ describe('GET /api/sync/check', () => {
     try {
       const section = await checkThroughWorker({
         queues: lonely.queues,
-        backend: lonely.queues.backend,
         source: 'default',
         target: 'the default source',
         waitMs: 1_000,

@@ -2,7 +2,7 @@
  * `GET /api/sync/check` (operator): what `npm run sync -- check --json` prints, for the sources
  * the key reads (`?source=` one of them), Tryton too for a key of every source without
  * `?source=`. The API holds no Odoo credentials: a worker copying each source checks its Odoo
- * (src/queues/check-jobs.ts); the API checks its own Tryton.
+ * (src/check/worker-check.ts); the API checks its own Tryton.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -58,8 +58,8 @@ export const checkRoutes: FastifyPluginAsyncZod<{
       const checked = (source === undefined ? sources : [source]).filter((name) =>
         readsSource(caller, name),
       );
-      const sections: CheckSection[] = [];
-      for (const name of checked) sections.push(await checkOdoo(name));
+      // The sources at once: one Odoo that hangs costs the request its wait once, not per source.
+      const sections: CheckSection[] = await Promise.all(checked.map((name) => checkOdoo(name)));
       // The gateway is the deployment's: a key limited to sources is refused it.
       if (checkTryton && source === undefined && caller?.sources === undefined)
         sections.push(await checkTryton());
