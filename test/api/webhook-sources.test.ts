@@ -113,7 +113,7 @@ describe("one source's webhooks and another's", () => {
     }
   });
 
-  it("keeps a stamp later than the API's clock by more than a minute as none, and refuses one that is not Odoo's form", async () => {
+  it("keeps a stamp later than the API's clock by more than a minute as none, and refuses one that is not Odoo's form or no instant", async () => {
     const app = await apiWith({});
     try {
       const odooForm = (at: number) => new Date(at).toISOString().slice(0, 19).replace('T', ' ');
@@ -130,7 +130,24 @@ describe("one source's webhooks and another's", () => {
       ]);
       const garbled = await post(app, 'acme', { write_date: '9999-99-99T99:99:99Z' });
       expect(garbled.statusCode).toBe(400);
-      expect(await kept()).toHaveLength(2);
+      // Odoo's form, and no instant: each would cost six reads and half an hour in the inbox.
+      for (const impossible of [
+        '9999-99-99 99:99:99',
+        '2026-02-30 10:00:00',
+        '2026-13-01 10:00:00',
+        '2026-06-01 24:00:00',
+        '2026-06-01 10:60:00',
+      ]) {
+        const refused = await post(app, 'acme', { write_date: impossible });
+        expect(refused.statusCode, impossible).toBe(400);
+        expect(refused.json<{ message: string }>().message).toContain(
+          'write_date is no date and time of the calendar',
+        );
+      }
+      expect(
+        (await post(app, 'acme', { write_date: '2024-02-29 23:59:59.999999' })).statusCode,
+      ).toBe(202);
+      expect(await kept()).toHaveLength(3);
     } finally {
       await emptyInbox();
     }

@@ -84,6 +84,33 @@ export function createWebhookTokenMatcher(tokens: readonly WebhookToken[]) {
 }
 
 const id = z.number().int().positive().max(2_147_483_647);
+const ODOO_STAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?$/;
+
+/**
+ * Whether a stamp of Odoo's form names an instant: `9999-99-99 99:99:99` has the form, parses to
+ * nothing, and would be read again for half an hour, shown by no record.
+ */
+function isCalendarStamp(stamp: string): boolean {
+  const parts = ODOO_STAMP.exec(stamp);
+  if (!parts) return false;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const at = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    at.getUTCFullYear() === year &&
+    at.getUTCMonth() === month - 1 &&
+    at.getUTCDate() === day &&
+    at.getUTCHours() === hour &&
+    at.getUTCMinutes() === minute &&
+    at.getUTCSeconds() === second
+  );
+}
 const payload = z
   .object({
     _model: z.string().max(100),
@@ -92,8 +119,10 @@ const payload = z
     /** Sent when the rule includes it: `write_date` as read inside the transaction, in UTC. */
     write_date: z
       .string()
-      .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/, {
-        error: "write_date is not Odoo's form (YYYY-MM-DD HH:MM:SS[.ffffff])",
+      .regex(ODOO_STAMP, { error: "write_date is not Odoo's form (YYYY-MM-DD HH:MM:SS[.ffffff])" })
+      .refine(isCalendarStamp, {
+        error:
+          'write_date is no date and time of the calendar (a month, day, hour or minute out of range)',
       })
       .optional(),
   })
