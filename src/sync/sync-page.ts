@@ -35,7 +35,7 @@ import {
   type FailedRecord,
 } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
-import { writeRootBatches } from './write-records.js';
+import { readBegins, writeRootBatches } from './write-records.js';
 
 export interface PageInput {
   readonly family: RecordFamily;
@@ -78,6 +78,7 @@ async function readAndWrite(
   // the table under a running run) with the family's current one.
   const schema =
     (await readRunSchema(db, input.schemaKey)) ?? (await deps.schema(family, odoo, call));
+  const readSince = await readBegins(db);
   const page = await readMappedPage(
     odoo,
     family,
@@ -86,7 +87,7 @@ async function readAndWrite(
     pageReadCall(deps.settings, call),
     () => deps.schema(family, odoo, call, { fresh: true }),
   );
-  const context = { runId: run.runId, lease: run.lease, odooNow: odoo.serverTime?.() };
+  const context = { runId: run.runId, lease: run.lease, odooNow: odoo.serverTime?.(), readSince };
   const written = await writeRootBatches(db, family, page.mapped, context, logger);
   const ownJobs = [...page.failures, ...written.failed];
 

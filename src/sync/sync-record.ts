@@ -29,7 +29,7 @@ import { pageReadCall } from './page-size.js';
 import { withRunLease, type RunRef } from './run-lease.js';
 import { clearFailures, recordFailures } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
-import { writeRoots, type WriteContext } from './write-records.js';
+import { readBegins, writeRoots, type WriteContext } from './write-records.js';
 import { readRun, toRunError } from './run-log.js';
 
 export interface SyncedRecord {
@@ -61,6 +61,7 @@ export async function syncRecord(
 ): Promise<SyncedRecord> {
   const odoo = countCalls(deps.odoo);
   const cached = await deps.schema(input.family, odoo, call);
+  const readSince = await readBegins(deps.db);
   const page = await readRootPageIsolating(odoo, input.family, [input.odooId], cached, call, () =>
     deps.schema(input.family, odoo, call, { fresh: true }),
   );
@@ -69,7 +70,7 @@ export async function syncRecord(
   if (unreadable) throw unreadable.error;
   return writeOrArchive(
     deps,
-    { ...input, item: page.items[0] },
+    { ...input, item: page.items[0], readSince },
     { odoo, schema: page.schema },
     call,
   );
@@ -85,6 +86,8 @@ export async function writeOrArchive(
     run: RunRef | null;
     trigger?: string;
     item: RootPayload | undefined;
+    /** When the read of `item` began (`readBegins`): a root archived since is not restored. */
+    readSince: Date;
   },
   reading: { odoo: CountedSource; schema: FamilySchema },
   call?: OdooCallOptions,
@@ -97,6 +100,7 @@ export async function writeOrArchive(
     lease: run?.lease ?? null,
     trigger: run ? undefined : (input.trigger ?? 'resync'),
     odooNow: odoo.serverTime?.(),
+    readSince: input.readSince,
   };
   let outcome: RecordOutcome;
   let counts: RunCounts = ZERO_COUNTS;

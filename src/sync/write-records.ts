@@ -86,13 +86,14 @@ export interface WriteContext {
    */
   readonly shownThrough?: Date;
   /**
-   * An authoritative write's: when its read of Odoo began, by the database's clock (`readBegins`).
-   * A row written since is not replaced by a version stamped at or before its own (write-rule.ts).
+   * When its read of Odoo began, by the database's clock (`readBegins`): a root archived since is
+   * not restored, and under an authoritative write a row written since is not replaced by a
+   * version stamped at or before its own (write-rule.ts).
    */
   readonly readSince?: Date;
 }
 
-/** The database's clock now: what an authoritative write's read began at (`readSince`). */
+/** The database's clock now: what a write's read began at (`readSince`). */
 export async function readBegins(db: Db): Promise<Date> {
   const [row] = rowsOf<{ now: Date | string }>(await db.execute(sql`select now() as now`));
   return new Date(row!.now);
@@ -259,6 +260,7 @@ async function writeChanged(
         writeDate: new Date(stored.odoo_write_date),
         data: stored.data,
         archived: stored.archived_at !== null,
+        archivedAt: stored.archived_at === null ? undefined : new Date(stored.archived_at),
         staleLayout: stored.stale_layout,
         writtenAt: new Date(stored.synced_at),
       },

@@ -88,6 +88,27 @@ describe('the writer rule', () => {
       { write: true, audit: { action: 'restored', changed: [] } },
     ],
     [
+      'archived in the copy before the read began',
+      stored({ archived: true, archivedAt: at('10:00:05') }),
+      incoming('10:00:00'),
+      { ...run, readSince: at('10:00:06') },
+      { write: true, audit: { action: 'restored', changed: [] } },
+    ],
+    [
+      'archived in the copy after the read began (a deletion confirmed meanwhile)',
+      stored({ archived: true, archivedAt: at('10:00:07') }),
+      incoming('10:00:00'),
+      { ...run, readSince: at('10:00:06') },
+      { write: false, stale: true },
+    ],
+    [
+      'archived in the copy after the read began, a newer stamp',
+      stored({ archived: true, archivedAt: at('10:00:07') }),
+      incoming('10:00:03', { name: 'b', qty: 1 }),
+      { ...run, readSince: at('10:00:06') },
+      { write: false, stale: true },
+    ],
+    [
       'stale layout, a field learned',
       stored({ staleLayout: true }),
       incoming('10:00:00', { name: 'a', qty: 1, x_new: 2 }),

@@ -21,6 +21,9 @@
  *   resync (which take no lease) may have written a newer version meanwhile, and putting the
  *   version it read back would undo that one, audited as drift, until the next run read it
  *   again. A row written since, of a stamp at or after the one read, is left as it is (stale).
+ * - No write restores a root archived since its read began: a webhook's deletion, confirmed while
+ *   a page or another webhook's read was on its way, would be undone by that older read, and a
+ *   deleted record is in no later scan: it would stay live until the nightly reconcile.
  */
 import { changedFields, type OdooRecordData } from '../families/map-record.js';
 
@@ -30,6 +33,8 @@ export interface StoredVersion {
   readonly data: OdooRecordData;
   /** A root archived in the copy (gone from Odoo, or archived by a reconcile). */
   readonly archived: boolean;
+  /** When the copy archived it (the database's clock). */
+  readonly archivedAt?: Date | undefined;
   /** Written under an older layout of its table (docs/models.md). */
   readonly staleLayout: boolean;
   /** When the copy last wrote it (its `synced_at`, the database's clock). */
@@ -64,8 +69,10 @@ export interface WriteMode {
    */
   readonly shownThrough: Date | undefined;
   /**
-   * An authoritative write's: when its read of Odoo began (the database's clock). A row written
-   * since is not replaced by a version stamped at or before its own.
+   * When the write's read of Odoo began (the database's clock). A root archived since is not
+   * restored by it: the read may have come before the deletion the archive followed. Under an
+   * authoritative write, a row written since is not replaced by a version stamped at or before its
+   * own either.
    */
   readonly readSince?: Date | undefined;
 }
@@ -112,6 +119,13 @@ export function decide(
     stored.writtenAt > mode.readSince;
   if (writtenSince && !fromFuture && incoming.writeDate.getTime() <= stored.writeDate.getTime())
     return { write: false, stale: true };
+  // Archived since this read began (a deletion confirmed meanwhile): the read may predate it.
+  const archivedSince =
+    stored.archived &&
+    mode.readSince !== undefined &&
+    stored.archivedAt !== undefined &&
+    stored.archivedAt > mode.readSince;
+  if (archivedSince) return { write: false, stale: true };
   const changed = changedFields(stored.data, incoming.data, incoming.unread);
   if (stored.archived) return { write: true, audit: { action: 'restored', changed } };
   if (wentBack)
