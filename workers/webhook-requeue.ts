@@ -4,7 +4,7 @@
  * has shown yet that is due (a job Redis lost in a failover, one never queued because Redis was
  * away when Odoo posted, a transaction that committed after its job's reads), a batch at a time,
  * two workers never taking the same event; it settles, with a log line and a metric, the events
- * due again after their last requeue (no read ever showed them: a transaction rolled back), and
+ * due again after their last read (no read ever showed them: a transaction rolled back), and
  * those of families no worker copies any more. When the worker's Redis comes back from a
  * disconnection (a failover, a restart), a pass at once takes every event queued before: the old
  * primary may not have passed their jobs on, and a job queued twice is read twice and written
@@ -22,7 +22,7 @@ import {
   retireWebhooks,
   settleUnseenWebhooks,
   takeUnsettledWebhooks,
-  UNSEEN_AFTER_REQUEUES,
+  UNSEEN_AFTER_READS,
   type KeptEvent,
 } from '../src/sync/webhook-inbox.js';
 
@@ -108,7 +108,7 @@ async function settleUnseen(deps: WebhookRequeueDeps): Promise<void> {
               receivedAt: event.receivedAt,
             })),
         },
-        `settled ${events} webhook event(s) of family ${family} that no read showed after ${UNSEEN_AFTER_REQUEUES} requeues (a transaction rolled back, or committed later than half an hour): the next run and the nightly reconcile read their records`,
+        `settled ${events} webhook event(s) of family ${family} that ${UNSEEN_AFTER_READS} reads did not show (a transaction rolled back, or committed later than half an hour): the next run and the nightly reconcile read their records`,
       );
     }
     if (unseen.length < BATCH) return;

@@ -288,7 +288,7 @@ export function registerWebhookInboxMetrics(
   );
   return new Counter({
     name: 'erp_bridge_webhook_events_unseen_total',
-    help: 'Webhook events settled though no read showed their change after their last requeue (a transaction rolled back, or committed more than half an hour late), by family',
+    help: 'Webhook events settled though five reads of Odoo did not show their change (a transaction rolled back, or committed more than half an hour late), by family',
     labelNames: ['family', 'source'] as const,
     registers: [registry],
   });

@@ -13,8 +13,12 @@ import { createMailControl, type SandboxMailControl } from './sandbox-mail-contr
 import type { SandboxReplica } from './sandbox-replica.js';
 import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
 import { SOURCE_LANG } from './sandbox-translations.js';
-import { webhookDelivery, type SandboxWebhookDelivery } from './sandbox-webhook-payload.js';
-import type { SandboxWebhookRule, SandboxWebhooks } from './sandbox-webhooks.js';
+import { webhookDelivery } from './sandbox-webhook-payload.js';
+import type {
+  SandboxWebhookPost,
+  SandboxWebhookRule,
+  SandboxWebhooks,
+} from './sandbox-webhooks.js';
 
 /** Options of a control-interface write. */
 export interface SandboxWriteOptions {
@@ -127,12 +131,14 @@ export interface SandboxControl extends SandboxMailControl, SandboxCallLog {
   /** The warnings Odoo would have logged so far (a deprecated method called), oldest first. */
   warnings(): readonly string[];
   /**
-   * An automation rule that posts a webhook on each change (create, write, deletion) of a record
-   * of its models — the BC family by default, any model the sandbox serves — from inside the
-   * transaction before its commit (undefined removes it). While one is set, a change becomes
-   * visible only after its webhook was answered: await `settled()` to see it committed.
+   * Automation rules that post a webhook on each change (create, write, deletion, or those of its
+   * `on`) of a record of their models — the BC family by default, any model the sandbox serves —
+   * from inside the transaction before its commit (undefined removes them). Several rules are
+   * Odoo's usual set: one on create and edit with `write_date`, one on deletion to a URL with
+   * `?event=deleted`. While a change fires one, it becomes visible only after its webhooks were
+   * answered: await `settled()` to see it committed.
    */
-  setWebhook(rule: SandboxWebhookRule | undefined): void;
+  setWebhook(rules: SandboxWebhookRule | readonly SandboxWebhookRule[] | undefined): void;
   /** Resolves once every change waiting behind a webhook is committed. */
   settled(): Promise<void>;
   /**
@@ -179,10 +185,11 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     what: ReportedChange,
     info: TransactionInfo,
     staged?: Map<string, Row>,
-  ): SandboxWebhookDelivery[] {
-    if (!webhooks.fires(model)) return [];
+  ): SandboxWebhookPost[] {
+    const rules = webhooks.firing(model, what.mode);
+    if (rules.length === 0) return [];
     const lang = what.lang ?? SOURCE_LANG;
-    return ids.map((id) => {
+    return ids.flatMap((id) => {
       const key = `${model}#${id}`;
       const base = staged?.get(key);
       const row =
@@ -190,7 +197,10 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
           ? (base ?? store.requireTable(model).rows.get(id) ?? { id })
           : store.preview(model, id, what.vals, info, what.mode, { base, lang });
       staged?.set(key, row);
-      return webhookDelivery(store, model, row, webhooks.fields(), lang);
+      return rules.map((rule) => ({
+        rule,
+        delivery: webhookDelivery(store, model, row, rule.fields ?? [], lang),
+      }));
     });
   }
 
@@ -234,9 +244,11 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         store.unlink(model, list, info, writeOptions),
       );
     },
-    setWebhook(rule) {
-      for (const model of rule?.models ?? []) requireModel(model);
-      webhooks.configure(rule);
+    setWebhook(rules) {
+      const list: readonly SandboxWebhookRule[] =
+        rules === undefined ? [] : Array.isArray(rules) ? rules : [rules as SandboxWebhookRule];
+      for (const model of list.flatMap((rule) => rule.models ?? [])) requireModel(model);
+      webhooks.configure(list);
     },
     settled: () => webhooks.settled(),
     begin() {
@@ -337,7 +349,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
   function beginTransaction(): SandboxTransaction {
     const info = transaction();
     const staged: Array<() => void> = [];
-    const deliveries: SandboxWebhookDelivery[] = [];
+    const deliveries: SandboxWebhookPost[] = [];
     const previews = new Map<string, Row>();
     let state: 'open' | 'committed' | 'rolled back' = 'open';
     const ensureOpen = (): void => {

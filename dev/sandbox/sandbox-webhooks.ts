@@ -12,11 +12,16 @@ import type { SandboxWebhookDelivery, SandboxWebhookEvent } from './sandbox-webh
 
 export type { SandboxWebhookEvent } from './sandbox-webhook-payload.js';
 
+/** What an automation rule fires on: its trigger (Odoo's "On create and edit", "On deletion"). */
+export type SandboxWebhookTrigger = 'create' | 'write' | 'unlink';
+
 export interface SandboxWebhookRule {
   /** Where Odoo posts; the rule's "URL" field. */
   url: string;
   /** The models whose changes fire the rule (any the sandbox serves); default the BC family. */
   models?: readonly string[];
+  /** The changes that fire it; default every kind. */
+  on?: readonly SandboxWebhookTrigger[];
   /**
    * The rule's "Fields" (read inside the transaction with `load=None`); default none. A model
    * without one of them leaves it out.
@@ -32,24 +37,30 @@ export interface SandboxWebhookRule {
 const WEBHOOK_TIMEOUT_MS = 1_000;
 const DEFAULT_MODELS = ['dimagaz.bc', 'dimagaz.bc.line'];
 
+/** One post of a change: the rule that fires, and what it sends. */
+export interface SandboxWebhookPost {
+  readonly rule: SandboxWebhookRule;
+  readonly delivery: SandboxWebhookDelivery;
+}
+
 export interface SandboxWebhooks {
-  configure(rule: SandboxWebhookRule | undefined): void;
-  /** Whether changes to `model` fire the rule. */
-  fires(model: string): boolean;
-  /** The fields the rule sends besides `_model`, `_id`, `_action` and `id`. */
-  fields(): readonly string[];
+  /** The automation rules that post: several (a rule per trigger, as Odoo has), or none. */
+  configure(rules: readonly SandboxWebhookRule[]): void;
+  /** The rules a change of `model` of this kind fires. */
+  firing(model: string, trigger: SandboxWebhookTrigger): readonly SandboxWebhookRule[];
   /**
-   * Posts the events, then runs `commit`: the transaction's changes become visible only after
-   * the webhook left, as in Odoo. Returns at once; `settled()` waits for every such commit.
+   * Posts the events, each to its rule's URL, then runs `commit`: the transaction's changes
+   * become visible only after the webhooks left, as in Odoo. Returns at once; `settled()` waits
+   * for every such commit.
    */
-  sendThenCommit(deliveries: readonly SandboxWebhookDelivery[], commit: () => void): void;
+  sendThenCommit(posts: readonly SandboxWebhookPost[], commit: () => void): void;
   settled(): Promise<void>;
   /** Events posted so far (dropped ones excluded). */
   readonly sent: number;
 }
 
 export function createSandboxWebhooks(): SandboxWebhooks {
-  let rule: SandboxWebhookRule | undefined;
+  let rules: readonly SandboxWebhookRule[] = [];
   let sent = 0;
   const pending = new Set<Promise<void>>();
   // Transactions on the same rows commit one after the other (row locks): so do these.
@@ -74,25 +85,25 @@ export function createSandboxWebhooks(): SandboxWebhooks {
 
   return {
     configure(next) {
-      rule = next;
+      rules = next;
     },
-    fires(model) {
-      return rule !== undefined && (rule.models ?? DEFAULT_MODELS).includes(model);
+    firing(model, trigger) {
+      return rules.filter(
+        (rule) =>
+          (rule.models ?? DEFAULT_MODELS).includes(model) &&
+          (rule.on === undefined || rule.on.includes(trigger)),
+      );
     },
-    fields() {
-      return rule?.fields ?? [];
-    },
-    sendThenCommit(deliveries, commit) {
-      const target = rule;
-      if (!target) {
+    sendThenCommit(posts, commit) {
+      if (posts.length === 0) {
         commit();
         return;
       }
       const previous = last;
       const done: Promise<void> = (async () => {
         await previous;
-        for (const delivery of deliveries) await post(target, delivery);
-        await target.beforeCommit?.();
+        for (const { rule, delivery } of posts) await post(rule, delivery);
+        for (const rule of new Set(posts.map((one) => one.rule))) await rule.beforeCommit?.();
         commit();
       })().finally(() => pending.delete(done));
       last = done;

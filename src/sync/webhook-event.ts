@@ -11,7 +11,11 @@
  * - the deletion of a root once Odoo confirms it is gone (then the root is archived, and every
  *   event of it is moot); the deletion of a child once its root's read no longer lists it;
  * - an event without a stamp by any read: the caller reads it a second time a few seconds later,
- *   and only that read settles it.
+ *   and only that read settles it;
+ * - any event of a record Odoo has no more, once a read shows it gone: its deletion shown, or the
+ *   record absent though the copy's history knows it (webhook-gone.ts) — a line written, then
+ *   deleted, before its event's read. The copy then holds that deletion. A record absent that the
+ *   copy never knew may be a creation not committed yet: its events wait.
  *
  * Whatever the reads showed, what Odoo has is written: the guards of the sync decide as for any
  * read. An event not shown (a transaction not committed yet, or rolled back) is the caller's to
@@ -22,10 +26,12 @@ import type { OdooCallOptions, OdooContext } from '../clients/odoo/odoo-types.js
 import type { ChildModel, RecordFamily } from '../families/family.js';
 import type { RootPayload } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
-import { scannedParent } from './odoo-reads.js';
+import { scannedParent, type FamilySchema } from './odoo-reads.js';
 import { confirmGone, readRootPage } from './root-pages.js';
+import { childrenGone, copiedRootOfChild, knownToCopy, recordKey } from './webhook-gone.js';
 import { countCalls, type CountedSource } from './odoo-source.js';
 import { writeOrArchive, type SyncedRecord } from './sync-record.js';
+import { readBegins } from './write-records.js';
 import type { SyncDeps } from './sync-deps.js';
 
 /** Waits between reads while the change is not committed yet: about 3 s in all. */
@@ -84,9 +90,14 @@ export async function syncWebhookEvents(
   const childOf = (event: WebhookEvent) =>
     family.children.find((model) => model.model === event.model);
   const child = childOf(first);
+  // A child whose root the rule did not send: its root in Odoo, or, when Odoo has it no more, the
+  // root the copy holds it under (the read of that root then removes it from the copy).
   const odooId =
     first.rootId ??
-    (child ? await rootOfChild(odoo, child, first.recordId, schema.context, call) : first.recordId);
+    (child
+      ? ((await rootOfChild(odoo, child, first.recordId, schema.context, call)) ??
+        (await copiedRootOfChild(deps.db, child, first.recordId)))
+      : first.recordId);
   const outcome = (synced: SyncedRecord | null, shown: readonly boolean[]): WebhookOutcome => ({
     odooId,
     synced,
@@ -95,9 +106,10 @@ export async function syncWebhookEvents(
     odooCalls: odoo.calls,
   });
   if (odooId === null)
+    // A child neither Odoo nor the copy has: its deletion, and any event of it before, shown.
     return outcome(
       null,
-      events.map(() => false),
+      events.map(() => events.some((event) => event.deleted === true)),
     );
   const waits = read.waitForCommit ? COMMIT_WAITS_MS : [];
   const pause = (waitMs: number) => sleep(waitMs, undefined, { signal: call?.signal });
@@ -121,27 +133,106 @@ export async function syncWebhookEvents(
     }
   }
 
+  const known = await knownToCopy(deps.db, family, odooId, events);
+  const judge = (item: RootPayload | undefined) => judgeEvents(family, item, events, known);
   // A root's deletion was waited for above; the root still there, its event stays unshown.
-  const awaited = events.filter((event) => !rootDeletion(event));
+  const awaited = (verdicts: readonly Verdict[]) =>
+    verdicts.every((verdict, at) => verdict !== 'unshown' || rootDeletion(events[at]!));
+  let readSince = await readBegins(deps.db);
   let page = await readRootPage(odoo, family, [odooId], schema, call);
   for (const waitMs of waits) {
-    if (awaited.every((event) => shows(family, page.items[0], event))) break;
+    if (awaited(judge(page.items[0]))) break;
     await pause(waitMs);
+    readSince = await readBegins(deps.db);
     page = await readRootPage(odoo, family, [odooId], schema, call);
   }
   const [item] = page.items;
   const synced = await writeOrArchive(
     deps,
-    { family, odooId, run: null, trigger: TRIGGER, item },
+    { family, odooId, run: null, trigger: TRIGGER, item, readSince },
     { odoo, schema },
     call,
   );
+  const verdicts = judge(item);
   // A root the copy had, confirmed gone: every event of it is moot, as for its deletion.
   const archived = synced.outcome.action === 'archived';
+  const gone = archived
+    ? new Set<string>()
+    : await goneRecords(odoo, family, events, verdicts, schema, call);
   return outcome(
     synced,
-    events.map((event) => archived || shows(family, item, event)),
+    events.map(
+      (event, at) =>
+        archived ||
+        verdicts[at] === 'shown' ||
+        (verdicts[at] === 'gone' && gone.has(recordKey(event.model, event.recordId))),
+    ),
   );
+}
+
+/**
+ * What a read shows of an event: `shown`; `gone` when its record is absent though the copy's
+ * history knows it (deleted since, or moved to another root: goneChildren tells); or `unshown`.
+ */
+type Verdict = 'shown' | 'gone' | 'unshown';
+
+/** Each event's verdict on what Odoo answered for its root (see the module's header). */
+function judgeEvents(
+  family: RecordFamily,
+  item: RootPayload | undefined,
+  events: readonly WebhookEvent[],
+  known: ReadonlySet<string>,
+): Verdict[] {
+  const verdicts = events.map((event): Verdict => {
+    if (shows(family, item, event)) return 'shown';
+    return !present(family, item, event) && known.has(recordKey(event.model, event.recordId))
+      ? 'gone'
+      : 'unshown';
+  });
+  // A child's deletion shown: whatever came before it of that child cannot reach the copy.
+  const deleted = new Set(
+    events
+      .filter((event, at) => event.deleted === true && verdicts[at] === 'shown')
+      .map((event) => recordKey(event.model, event.recordId)),
+  );
+  return verdicts.map((verdict, at) =>
+    deleted.has(recordKey(events[at]!.model, events[at]!.recordId)) ? 'shown' : verdict,
+  );
+}
+
+/** Whether Odoo's answer for the root holds the event's record. */
+function present(family: RecordFamily, item: RootPayload | undefined, event: WebhookEvent) {
+  const at = family.children.findIndex((model) => model.model === event.model);
+  return at < 0 ? item !== undefined : (item?.children[at]?.some(isRecord(event)) ?? false);
+}
+
+/**
+ * Of the records judged `gone`, those Odoo has no more (by record key): a root confirmed gone, a
+ * child Odoo has under no root (one its root no longer lists may have moved to another).
+ */
+async function goneRecords(
+  odoo: CountedSource,
+  family: RecordFamily,
+  events: readonly WebhookEvent[],
+  verdicts: readonly Verdict[],
+  schema: FamilySchema,
+  call?: OdooCallOptions,
+): Promise<Set<string>> {
+  const judgedGone = (model: string) => [
+    ...new Set(
+      events
+        .filter((event, at) => verdicts[at] === 'gone' && event.model === model)
+        .map((event) => event.recordId),
+    ),
+  ];
+  const gone = new Set<string>();
+  const roots = judgedGone(family.root.model);
+  for (const id of await confirmGone(odoo, family, roots, schema, call))
+    gone.add(recordKey(family.root.model, id));
+  for (const child of family.children)
+    for (const id of await childrenGone(odoo, child, judgedGone(child.model), schema, call))
+      gone.add(recordKey(child.model, id));
+  return gone;
 }
 
 /** Whether what Odoo answered shows the change `event` announced (see the module's header). */

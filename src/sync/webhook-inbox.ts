@@ -15,18 +15,21 @@
  *   committed late. An event the API could not queue (Redis away when it came) is due at once
  *   ({@link markNotQueued}), and so is every event queued before a worker's Redis came back from a
  *   disconnection (a failover can lose what the old primary had not passed on);
- * - an event that is due again after {@link UNSEEN_AFTER_REQUEUES} requeues, none of whose reads
- *   showed it (its transaction rolled back, or a stamp no version carries), is settled unseen
- *   ({@link settleUnseenWebhooks}): the caller logs it and counts it;
+ * - an event that is due again after {@link UNSEEN_AFTER_READS} reads that ran and did not show it
+ *   (its transaction rolled back, or a stamp no version carries) is settled unseen
+ *   ({@link settleUnseenWebhooks}): the caller logs it and counts it, and an alert says so. Only a
+ *   read that ran counts ({@link noteUnseenReads}): with Odoo away or the webhook queue paused for
+ *   hours, or Redis reconnecting again and again, the event is queued again (at most hourly) and
+ *   waits for reads;
  * - the events of a family that no worker copies any more are settled unread a day after the last
  *   worker that copied it ({@link retireWebhooks}).
  *
  * A job queued twice reads the record twice: the writer's rule makes that harmless.
  */
-import { and, asc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { syncWebhookInbox } from '../db/schema/index.js';
-import { rowsOf, textArray } from '../db/sql-rows.js';
+import { intArray, rowsOf, textArray } from '../db/sql-rows.js';
 
 /** An event as the API received it: what its job needs. */
 export interface InboxEvent {
@@ -56,11 +59,11 @@ const REQUEUE_FIRST_MS = 60_000;
 const REQUEUE_LAST_MS = 3_600_000;
 
 /**
- * Requeues after which an event no read showed is settled unseen, when it is due once more: its
- * reads came at about 0, 1, 3, 7 and 15 minutes, and it goes at 31, before the alert on the
- * inbox's oldest event (deploy/prometheus/) fires.
+ * Reads that did not show an event after which it is settled unseen, when it is due once more:
+ * with Odoo answering, they came at about 0, 1, 3, 7 and 15 minutes, and it goes at 31, before
+ * the alert on the inbox's oldest event (deploy/prometheus/) fires.
  */
-export const UNSEEN_AFTER_REQUEUES = 4;
+export const UNSEEN_AFTER_READS = 5;
 
 export async function keepWebhook(db: Db, event: InboxEvent): Promise<number> {
   const [row] = await db
@@ -150,14 +153,25 @@ export async function pendingWebhooks(
   );
 }
 
-/** Deletes the events a read showed (see the module's header); how many. */
+/**
+ * Deletes the events a read showed (see the module's header); how many. One array parameter,
+ * however many events a root has (a statement takes at most 65,535 parameters).
+ */
 export async function settleWebhooks(db: Db, ids: readonly number[]): Promise<number> {
   if (ids.length === 0) return 0;
-  const settled = await db
-    .delete(syncWebhookInbox)
-    .where(inArray(syncWebhookInbox.id, [...ids]))
-    .returning({ id: syncWebhookInbox.id });
+  const settled = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      delete from sync_webhook_inbox where id = any(${intArray(ids)}::bigint[]) returning id`),
+  );
   return settled.length;
+}
+
+/** Counts a read that ran over these events and did not show them (see the module's header). */
+export async function noteUnseenReads(db: Db, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.execute(sql`
+    update sync_webhook_inbox set unseen_reads = least(unseen_reads + 1, 32767)
+    where id = any(${intArray(ids)}::bigint[])`);
 }
 
 /** An event the API kept but could not queue: the next pass of a worker queues it. */
@@ -177,7 +191,7 @@ const dueIds = (families: readonly string[], limit: number, givenUp: boolean) =>
   cross join lateral (
     select i.id from sync_webhook_inbox i
     where i.family = f.family and i.due_at <= now()
-      and ${givenUp ? sql`i.requeues >= ${UNSEEN_AFTER_REQUEUES}` : sql`i.requeues < ${UNSEEN_AFTER_REQUEUES}`}
+      and ${givenUp ? sql`i.unseen_reads >= ${UNSEEN_AFTER_READS}` : sql`i.unseen_reads < ${UNSEEN_AFTER_READS}`}
     order by i.due_at
     limit ${limit}
     for update skip locked) d
@@ -218,7 +232,7 @@ export async function takeUnsettledWebhooks(
 
 /**
  * Settles up to `limit` events of these families that are due again after
- * {@link UNSEEN_AFTER_REQUEUES} requeues: no read showed them. Returns them, for the log and the
+ * {@link UNSEEN_AFTER_READS} reads that did not show them. Returns them, for the log and the
  * metric.
  */
 export async function settleUnseenWebhooks(

@@ -9,9 +9,15 @@ import { sql } from 'drizzle-orm';
 import { Registry, type Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import { BC_MODEL } from '../../src/families/bcs/family.js';
+import { BC_LINE_MODEL, BC_MODEL } from '../../src/families/bcs/family.js';
 import { buildApp } from '../../src/http/app.js';
-import { keepWebhook, UNSEEN_AFTER_REQUEUES } from '../../src/sync/webhook-inbox.js';
+import {
+  keepWebhook,
+  noteUnseenReads,
+  pendingWebhooks,
+  settleWebhooks,
+  UNSEEN_AFTER_READS,
+} from '../../src/sync/webhook-inbox.js';
 import { requeueUnsettledWebhooks } from '../../workers/webhook-requeue.js';
 import { registerWebhookInboxMetrics } from '../../workers/worker-metrics.js';
 import { createSyncHarness, listenForWebhooks, type SyncHarness } from '../helpers/sync-harness.js';
@@ -311,7 +317,7 @@ describe('the webhook inbox', () => {
     }
   });
 
-  it(`an event no read can show (its transaction rolled back) is settled after ${UNSEEN_AFTER_REQUEUES} requeues, with a log line and a metric`, async () => {
+  it(`an event no read can show (its transaction rolled back) is settled after ${UNSEEN_AFTER_READS} reads, with a log line and a metric`, async () => {
     const { app, path } = await listenForWebhooks(h, { debounceMs: 0 });
     const registry = new Registry();
     const unseen = registerWebhookInboxMetrics(registry, h.db.db);
@@ -329,7 +335,7 @@ describe('the webhook inbox', () => {
       expect(await read).toMatchObject({ odooId: id, committed: false });
       // Not settled: the read did not show it.
       expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues: 0 }]);
-      for (let requeues = 0; requeues < UNSEEN_AFTER_REQUEUES; requeues += 1) {
+      for (let requeues = 0; requeues < UNSEEN_AFTER_READS - 1; requeues += 1) {
         expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues }]);
         await timePasses();
         const again = h.nextCompleted('sync-webhook', 'hook-');
@@ -340,7 +346,7 @@ describe('the webhook inbox', () => {
       await timePasses();
       expect(await requeue(unseen)).toBe(0);
       expect(await kept()).toEqual([]);
-      expect(h.logLines.find((line) => line.includes('no read showed'))).toContain(
+      expect(h.logLines.find((line) => line.includes('reads did not show'))).toContain(
         `"family":"${h.family.name}"`,
       );
       expect(
@@ -422,6 +428,202 @@ describe('the webhook inbox', () => {
     } finally {
       await h.db.db.execute(sql`delete from sync_webhook_inbox`);
       await h.db.db.execute(sql`delete from sync_family_seen`);
+    }
+  });
+
+  /**
+   * Posts what `change` makes Odoo announce, with `rules` set, to an API whose jobs wait a minute;
+   * then `meanwhile` changes Odoo, no rule firing, before the jobs' read: returns that read's result.
+   */
+  async function readAfter(
+    rules: (url: string) => Parameters<typeof h.sandbox.control.setWebhook>[0],
+    change: () => Promise<void> | void,
+    meanwhile: () => Promise<void> | void,
+  ): Promise<Record<string, unknown>> {
+    const { app, url } = await listenForWebhooks(h, { debounceMs: 60_000 });
+    const webhooks = h.runtime.queues.byName['sync-webhook'];
+    try {
+      h.sandbox.control.setWebhook(rules(url));
+      await change();
+      await h.sandbox.control.settled();
+      h.sandbox.control.setWebhook(undefined);
+      await meanwhile();
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      for (const job of await webhooks.getJobs(['delayed'])) await job.promote();
+      return await read;
+    } finally {
+      h.sandbox.control.setWebhook(undefined);
+      await webhooks.obliterate({ force: true });
+      await app.close();
+    }
+  }
+  const linesOf = async (id: number) => (await h.copyOf(id)).lines.map((line) => line.odooId);
+
+  it('a line written, then deleted before its read, is settled by the read that shows it gone', async () => {
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL).at(-1)!;
+      const [line, other] = await linesOf(id);
+      const outcome = await readAfter(
+        (url) => ({ url, models: [BC_LINE_MODEL], fields: ['write_date', 'bc_id'] }),
+        () => h.sandbox.control.write(BC_LINE_MODEL, line!, { name: 'written, then deleted' }),
+        // No rule on deletions: Odoo says nothing of it.
+        () => h.sandbox.control.unlink(BC_LINE_MODEL, line!),
+      );
+      expect(outcome).toMatchObject({ odooId: id, committed: true, settled: 1 });
+      expect(await kept()).toEqual([]);
+      expect(await linesOf(id)).toEqual([other]);
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+    }
+  });
+
+  it('a line whose rule sends no link, deleted before its read, is settled by the read of the root the copy holds it under', async () => {
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL).at(-2)!;
+      const [line, other] = await linesOf(id);
+      const outcome = await readAfter(
+        (url) => ({ url, models: [BC_LINE_MODEL], fields: ['write_date'] }),
+        () => h.sandbox.control.write(BC_LINE_MODEL, line!, { name: 'written, then deleted' }),
+        () => h.sandbox.control.unlink(BC_LINE_MODEL, line!),
+      );
+      expect(outcome).toMatchObject({ odooId: id, committed: true, settled: 1 });
+      expect(await kept()).toEqual([]);
+      expect(await linesOf(id)).toEqual([other]);
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+    }
+  });
+
+  it("a line created and deleted before any read: its deletion shown, its creation's event is too", async () => {
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL).at(-3)!;
+      const before = await linesOf(id);
+      let created = 0;
+      // Odoo's usual rules: one on create and edit, one on deletion.
+      const outcome = await readAfter(
+        (url) => [
+          {
+            url,
+            models: [BC_LINE_MODEL],
+            on: ['create', 'write'],
+            fields: ['write_date', 'bc_id'],
+          },
+          {
+            url: `${url}?event=deleted`,
+            models: [BC_LINE_MODEL],
+            on: ['unlink'],
+            fields: ['bc_id'],
+          },
+        ],
+        async () => {
+          created = h.sandbox.control.create(BC_LINE_MODEL, { bc_id: id, name: 'short-lived' });
+          await h.sandbox.control.settled();
+          h.sandbox.control.unlink(BC_LINE_MODEL, created);
+        },
+        () => undefined,
+      );
+      expect(created).toBeGreaterThan(0);
+      expect(outcome).toMatchObject({ odooId: id, committed: true, settled: 2 });
+      expect(await kept()).toEqual([]);
+      expect(await linesOf(id)).toEqual(before);
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+    }
+  });
+
+  it('a root written, then deleted and archived before its read, is settled by that read', async () => {
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL).at(-4)!;
+      const outcome = await readAfter(
+        (url) => ({ url, models: [BC_MODEL], fields: ['write_date'] }),
+        () => h.sandbox.control.write(BC_MODEL, id, { name: 'written, then deleted and archived' }),
+        async () => {
+          h.sandbox.control.unlink(BC_MODEL, id);
+          // An operator's resync archives it before the event's read.
+          await h.run('resync-record', { odooId: id, trigger: 'test' });
+        },
+      );
+      expect(outcome).toMatchObject({ odooId: id, committed: true, settled: 1 });
+      expect(await kept()).toEqual([]);
+      expect((await h.copyOf(id)).bc?.archivedAt).not.toBeNull();
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+    }
+  });
+
+  it('counts towards settling unseen only the reads that ran: a paused queue leaves the event kept, for its reads to come', async () => {
+    const { app, path } = await listenForWebhooks(h, { debounceMs: 0 });
+    const webhooks = h.runtime.queues.byName['sync-webhook'];
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[0]!;
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      const posted = await app.inject({
+        method: 'POST',
+        url: path,
+        payload: {
+          _model: BC_MODEL,
+          _id: id,
+          _action: 'write',
+          id,
+          write_date: aSecondAfter(stampOf(id)),
+        },
+      });
+      expect(posted.statusCode).toBe(202);
+      expect(await read).toMatchObject({ odooId: id, committed: false });
+      // An operator pauses the webhook queue for hours: the passes queue it again, nothing reads.
+      await webhooks.pause();
+      for (let pass = 0; pass < UNSEEN_AFTER_READS + 2; pass += 1) {
+        await timePasses();
+        expect(await requeue()).toBe(1);
+      }
+      expect(
+        rowsOf<{ unseen_reads: number; requeues: number }>(
+          await h.db.db.execute(sql`select unseen_reads, requeues from sync_webhook_inbox`),
+        ),
+      ).toEqual([{ unseen_reads: 1, requeues: UNSEEN_AFTER_READS + 2 }]);
+      // Resumed, a read shows it once Odoo has its stamp.
+      await webhooks.obliterate({ force: true });
+      await webhooks.resume();
+      h.sandbox.control.write(BC_MODEL, id, { name: 'read once the queue resumed' });
+      await timePasses();
+      const again = h.nextCompleted('sync-webhook', 'hook-');
+      expect(await requeue()).toBe(1);
+      expect(await again).toMatchObject({ odooId: id, committed: true, settled: 1 });
+      expect(await kept()).toEqual([]);
+    } finally {
+      await webhooks.resume();
+      await webhooks.obliterate({ force: true });
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
+  it('settles a root with more events than a statement takes parameters', async () => {
+    const events = 70_000;
+    try {
+      await h.db.db.execute(sql`
+        insert into sync_webhook_inbox (family, model, record_id, root_id, write_date, deleted)
+        select ${h.family.name}, ${BC_MODEL}, 1, 1, '2026-03-01 10:00:00', false
+        from generate_series(1, ${events})`);
+      const pending = await pendingWebhooks(
+        h.db.db,
+        { family: h.family.name, model: BC_MODEL, recordId: 1, rootId: 1, deleted: false },
+        { throughId: Number.MAX_SAFE_INTEGER, unstamped: false },
+      );
+      expect(pending).toHaveLength(events);
+      const ids = pending.map((event) => event.id);
+      await noteUnseenReads(h.db.db, ids);
+      expect(
+        rowsOf<{ reads: number }>(
+          await h.db.db.execute(
+            sql`select count(*)::int as reads from sync_webhook_inbox where unseen_reads = 1`,
+          ),
+        ),
+      ).toEqual([{ reads: events }]);
+      expect(await settleWebhooks(h.db.db, ids)).toBe(events);
+      expect(await kept()).toEqual([]);
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
     }
   });
 });

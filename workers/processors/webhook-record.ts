@@ -8,7 +8,11 @@ import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { recordJobFailure } from '../../src/sync/sync-record.js';
 import { syncWebhookEvents } from '../../src/sync/webhook-event.js';
-import { pendingWebhooks, settleWebhooks } from '../../src/sync/webhook-inbox.js';
+import {
+  noteUnseenReads,
+  pendingWebhooks,
+  settleWebhooks,
+} from '../../src/sync/webhook-inbox.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
 
@@ -47,6 +51,11 @@ export async function processWebhookRecord(
       const settled = await settleWebhooks(
         db,
         kept.filter((_, at) => outcome.shown[at]).map((event) => event.id),
+      );
+      // The read ran: only such reads bring an event nearer to being settled unseen.
+      await noteUnseenReads(
+        db,
+        kept.filter((_, at) => !outcome.shown[at]).map((event) => event.id),
       );
       return {
         result: {

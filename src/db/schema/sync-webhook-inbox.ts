@@ -35,7 +35,14 @@ export const syncWebhookInbox = pgTable(
     receivedAt: utc('received_at').notNull().defaultNow(),
     /** When a job was last queued for it: by the API, then by a worker that found it unsettled. */
     queuedAt: utc('queued_at').notNull().defaultNow(),
+    /** How often a worker queued it again: its wait before the next doubles each time. */
     requeues: smallint('requeues').notNull().default(0),
+    /**
+     * Reads that ran and did not show it (Odoo answered): only these count towards settling it
+     * unseen. A job that failed, waited in a paused queue or was queued again after a reconnect
+     * read nothing.
+     */
+    unseenReads: smallint('unseen_reads').notNull().default(0),
     /** When a worker queues it again if no read has shown it by then (src/sync/webhook-inbox.ts). */
     dueAt: utc('due_at')
       .notNull()

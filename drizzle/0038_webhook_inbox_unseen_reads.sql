@@ -1,0 +1,1 @@
+ALTER TABLE "sync_webhook_inbox" ADD COLUMN "unseen_reads" smallint DEFAULT 0 NOT NULL;
