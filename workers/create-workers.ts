@@ -52,7 +52,7 @@ function concurrencyOf(queue: QueueName, settings: WorkerSettings): number {
 /**
  * The jobs of `queue` a source's worker takes at once: its share, within the process's. A `sync`
  * worker takes one more, for the source's `check-odoo` (one at a time in the fleet:
- * src/check/worker-check.ts), which runs outside the process's slots: a check of an Odoo that
+ * src/http/worker-check.ts), which runs outside the process's slots: a check of an Odoo that
  * hangs never holds a run's slot.
  */
 function sourceConcurrencyOf(

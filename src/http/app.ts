@@ -53,7 +53,7 @@ import { checkRoutes } from './routes/api/sync/check.js';
 import { syncRoutes } from './routes/api/sync/index.js';
 import type { CheckSection } from '../check/check-report.js';
 import { checkTrytonSection } from '../check/check-sections.js';
-import { shareCheck } from '../check/worker-check.js';
+import { shareCheck } from '../check/share-checks.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
 import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
@@ -89,7 +89,7 @@ export interface AppDeps {
   /** The shared Tryton client (built with its cache); without it the gateway answers 503. */
   tryton?: TrytonClient;
   /**
-   * A source's Odoo checked by a worker (GET /api/sync/check: src/check/worker-check.ts); without
+   * A source's Odoo checked by a worker (GET /api/sync/check: src/http/worker-check.ts); without
    * it the route answers 503.
    */
   checkOdoo?: (source: string) => Promise<CheckSection>;
@@ -344,7 +344,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.checkOdoo ? { checkOdoo: deps.checkOdoo } : {}),
     ...(trytonConfig
       ? {
-          // Shared as the Odoo checks are (check/worker-check.ts): no caller makes more logins.
+          // Shared as the Odoo checks are (check/share-checks.ts): no caller makes more logins.
           checkTryton: shareCheck(() =>
             checkTrytonSection({ tryton: trytonConfig, logger: deps.logger }),
           ),

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import type { CheckReport } from '../../src/check/check-report.js';
 import { generateApiKey } from '../../src/config/api-keys.js';
-import { checkThroughWorker } from '../../src/check/worker-check.js';
+import { checkThroughWorker } from '../../src/http/worker-check.js';
 import { createApi } from '../../src/create-api.js';
 import type { App } from '../../src/http/app.js';
 import { createShutdown, type Shutdown } from '../../src/lib/shutdown.js';

@@ -2,7 +2,7 @@
  * `GET /api/sync/check` (operator): what `npm run sync -- check --json` prints, for the sources
  * the key reads (`?source=` one of them), Tryton too for a key of every source without
  * `?source=`. The API holds no Odoo credentials: a worker copying each source checks its Odoo
- * (src/check/worker-check.ts); the API checks its own Tryton.
+ * (src/http/worker-check.ts); the API checks its own Tryton.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';

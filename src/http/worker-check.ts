@@ -8,20 +8,19 @@
  * A check costs the source's Odoo a login and a few reads, and a worker's time: no caller may
  * multiply it. So one check per source runs at a time in the whole fleet (the job's deduplication
  * id: an API replica asking while another's check runs waits for that one), callers of one API
- * process share its answer, which stands for {@link CHECK_COOLDOWN_MS} after it came, and the wait
+ * process share its answer a while after it came (src/check/share-checks.ts), and the wait
  * holds no connection of the queues' store (it polls, where BullMQ's events would hold one each,
  * a pool's worth for a few operators at once).
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { checkSectionSchema, fail, type CheckSection } from '../check/check-report.js';
 import { describeError } from '../lib/errors.js';
+import { redactUrl } from '../lib/redact-url.js';
 import { readJobOutcome } from '../queues/queue-events.js';
 import type { Queues } from '../queues/queues.js';
-import { checkSectionSchema, fail, type CheckSection } from './check-report.js';
 
 /** How long a request waits for a worker's check: a real Odoo answers it within seconds. */
 export const CHECK_WAIT_MS = 60_000;
-/** How long a check's answer is served to later callers: one check per source in that time. */
-export const CHECK_COOLDOWN_MS = 15_000;
 const POLL_MS = 500;
 
 export interface WorkerCheckInput {
@@ -59,7 +58,8 @@ export async function checkThroughWorker(input: WorkerCheckInput): Promise<Check
     const outcome = await readJobOutcome(queue, job.id!);
     if (outcome?.failed)
       return unanswered(
-        `the worker's check failed: ${outcome.reason}`,
+        // A failure's text may quote a URL with its credentials, as any error's.
+        `the worker's check failed: ${redactUrl(outcome.reason)}`,
         "read the worker's log, then run check again",
       );
     if (outcome) {
@@ -80,37 +80,4 @@ export async function checkThroughWorker(input: WorkerCheckInput): Promise<Check
     `no worker of source ${source} ran the check within ${waitMs / 1_000} s`,
     `start a worker that copies ${source} (SYNC_SOURCES), or run npm run sync -- check where its credentials are`,
   );
-}
-
-/**
- * `check` shared by its callers: a call while one for the same key runs gets that one's answer,
- * and so does a call within `cooldownMs` of its end. An answer that failed is not kept.
- */
-export function shareChecks<K>(
-  check: (key: K) => Promise<CheckSection>,
-  cooldownMs = CHECK_COOLDOWN_MS,
-  nowMs: () => number = Date.now,
-): (key: K) => Promise<CheckSection> {
-  const answers = new Map<K, { readonly answer: Promise<CheckSection>; endedMs?: number }>();
-  return (key) => {
-    const kept = answers.get(key);
-    if (kept && (kept.endedMs === undefined || nowMs() - kept.endedMs < cooldownMs))
-      return kept.answer;
-    const entry: { answer: Promise<CheckSection>; endedMs?: number } = { answer: check(key) };
-    answers.set(key, entry);
-    entry.answer.then(
-      () => (entry.endedMs = nowMs()),
-      () => answers.get(key) === entry && answers.delete(key),
-    );
-    return entry.answer;
-  };
-}
-
-/** One check shared by its callers, as {@link shareChecks} shares a check per key. */
-export function shareCheck(
-  check: () => Promise<CheckSection>,
-  cooldownMs = CHECK_COOLDOWN_MS,
-): () => Promise<CheckSection> {
-  const shared = shareChecks(check, cooldownMs);
-  return () => shared(undefined);
 }
