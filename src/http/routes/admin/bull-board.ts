@@ -59,9 +59,9 @@ export const bullBoardRoutes: FastifyPluginAsync<BullBoardOptions> = async (app,
       return reply.code(403).send(body);
     }
     if (caller.sources !== undefined) {
-      const path = request.url.split('?')[0];
       const writes = request.method !== 'GET' && request.method !== 'HEAD';
-      if (writes || path === REDIS_STATS_PATH) {
+      // The route the router chose, never the raw URL: `/api/redis/%73tats` is this route too.
+      if (writes || request.routeOptions.url === REDIS_STATS_PATH) {
         const body: ErrorBody = {
           error: 'FORBIDDEN',
           message: `bull-board is read-only, and shows the queues of ${caller.sources.join(', ')} alone, to the key "${caller.name}": it is limited to sources; act through the API's routes (docs/sources.md)`,
