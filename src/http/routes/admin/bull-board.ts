@@ -47,25 +47,27 @@ export const BOARD_PAGE_MAX = 100;
 /** Levels of a flow one request reads: a job and its children (the page expands a child by itself). */
 const FLOW_DEPTH_MAX = 2;
 
-/** A query value that is a whole number, as a page size is written. */
-const wholeNumber = (value: unknown): number | undefined =>
-  typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined;
+/** A query value as bull-board reads a number (`Number`: `1e5` is 100000 to it); none: undefined. */
+const numberOf = (value: unknown): number | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? Number(value) : undefined;
 
 /**
  * The page sizes of a board request, bounded in place (bull-board reads its query from the same
  * object): a size over the bound becomes the bound, as bull-board itself bounds a flow's window;
- * a flow's depth is the bound unless a smaller one is asked. What is not a number is left to
- * bull-board's own validation (400, or its default).
+ * a flow's depth is the bound unless a smaller one is asked. What is no number is left to
+ * bull-board's own validation (400, or its default, which is within the bound).
  */
 function boundQuery(query: Record<string, unknown>, route: string | undefined): void {
   for (const name of ['jobsPerPage', 'maxChildren']) {
-    const asked = wholeNumber(query[name]);
+    const asked = numberOf(query[name]);
     if (asked !== undefined && asked > BOARD_PAGE_MAX) query[name] = String(BOARD_PAGE_MAX);
   }
   if (route === FLOW_PATH) {
-    const depth = wholeNumber(query.depth);
+    const depth = numberOf(query.depth);
     query.depth = String(
-      depth !== undefined && depth >= 1 ? Math.min(depth, FLOW_DEPTH_MAX) : FLOW_DEPTH_MAX,
+      depth !== undefined && Number.isInteger(depth) && depth >= 1
+        ? Math.min(depth, FLOW_DEPTH_MAX)
+        : FLOW_DEPTH_MAX,
     );
   }
 }
