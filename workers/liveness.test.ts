@@ -211,6 +211,106 @@ describe.each(['redis', 'postgres'] as const)('a queue an operator paused, on %s
   });
 });
 
+describe.each(['redis', 'postgres'] as const)(
+  "a queue an operator limited fleet-wide (bull-board's rate limit, global concurrency), on %s",
+  (store) => {
+    let db: TestDb | undefined;
+    let backend: QueueBackend;
+    const opened: Queue[] = [];
+    let liveness: Liveness | undefined;
+    beforeAll(async () => {
+      if (store === 'redis')
+        backend = redisQueues(
+          new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }),
+          `limited-${randomBytes(4).toString('hex')}`,
+        );
+      else {
+        db = await createTestDb();
+        await runQueueMigrations(db.url);
+        backend = postgresQueues({
+          url: db.url,
+          listeners: 1,
+          applicationName: 'liveness-test',
+          onError: () => undefined,
+        });
+      }
+    });
+    afterEach(async () => {
+      await liveness?.stop();
+      liveness = undefined;
+    });
+    afterAll(async () => {
+      for (const queue of opened) {
+        await queue.obliterate({ force: true });
+        await queue.close();
+      }
+      if (backend.kind === 'redis') await backend.connection.quit();
+      await backend.close();
+      await db?.dispose();
+    });
+
+    /** A queue of two waiting jobs, and one of them taken (active), as a worker elsewhere took it. */
+    const twoJobsOneTaken = async (
+      name: 'sync-record' | 'sync-webhook',
+      limit: (queue: Queue) => Promise<unknown>,
+    ) => {
+      const queue = backend.queue(name);
+      opened.push(queue);
+      await limit(queue);
+      await queue.addBulk([
+        { name, data: {} },
+        { name, data: {} },
+      ]);
+      const elsewhere = backend.worker(name, () => Promise.resolve(), { autorun: false });
+      try {
+        expect(await elsewhere.getNextJob('elsewhere')).toBeDefined();
+      } finally {
+        await elsewhere.close(true);
+      }
+      return queue;
+    };
+
+    /** Watches `queue` for three timeouts, then again once `lift` lifted its limit. */
+    const watchedThrough = async (queue: Queue, lift: () => Promise<unknown>) => {
+      expect(await readyJobs(queue)).toBe(0);
+      const time = testClock();
+      const deaths: string[] = [];
+      liveness = createLiveness({
+        probe: answering,
+        queues: [{ name: queue.name, concurrency: 3, waiting: () => readyJobs(queue) }],
+        flow: createJobFlow(time.clock.now),
+        timeoutMs: TIMEOUT_MS,
+        logger,
+        onDead: (reason) => deaths.push(reason),
+        clock: time.clock,
+      });
+      liveness.start();
+      await time.pass(3 * TIMEOUT_MS);
+      expect(deaths).toEqual([]);
+      // Lifted, and the waiting job still not taken: a wedged job loop again.
+      await lift();
+      expect(await readyJobs(queue)).toBe(1);
+      await time.pass(TIMEOUT_MS + 2 * CHECK_EVERY_MS);
+      expect(deaths).toEqual([expect.stringMatching(/: 1 job\(s\) waited 75 s/)]);
+    };
+
+    it('is skipped while its rate limit holds its jobs back: they wait by intent', async () => {
+      const queue = await twoJobsOneTaken('sync-webhook', (q) =>
+        q.setGlobalRateLimit(1, 3_600_000),
+      );
+      await watchedThrough(queue, async () => {
+        await queue.removeGlobalRateLimit();
+        await queue.removeRateLimitKey();
+      });
+    });
+
+    it('is skipped while its global concurrency is all taken, elsewhere in the fleet', async () => {
+      const queue = await twoJobsOneTaken('sync-record', (q) => q.setGlobalConcurrency(1));
+      await watchedThrough(queue, () => queue.removeGlobalConcurrency());
+    });
+  },
+);
+
 describe('the queue database check (QUEUE_BACKEND=postgres)', () => {
   it('finds a queue database that accepts connections and never answers', async () => {
     // A server that takes every connection and says nothing: PostgreSQL wedged, or a proxy that

@@ -13,8 +13,9 @@
  *   that took none for `timeoutMs`, has a wedged job loop. Delayed jobs whose time has come count
  *   as waiting: a job loop moves them to the waiting list as it takes jobs, so a loop parked after
  *   a Redis Cluster node came back left a subscription's delivery (which backs off in the delayed
- *   set) and the feed pump's next turn overdue for good, with nothing waiting. A queue an
- *   operator paused is skipped: its jobs wait by intent (readyJobs).
+ *   set) and the feed pump's next turn overdue for good, with nothing waiting. A queue whose jobs
+ *   an operator holds back is skipped, its jobs waiting by intent (readyJobs): paused, over its
+ *   global rate limit, or with its global concurrency all taken (bull-board's settings, fleet-wide).
  *
  * - **No database query was lost**: postgres.js can leave a query pending for good once its
  *   connection failed (src/db/query-watch.ts); a job waiting on it would hold its lock forever.
@@ -61,11 +62,21 @@ export interface WatchedQueue {
 
 /**
  * Jobs of `queue` ready to be taken: waiting, prioritized, and delayed ones now due. None while an
- * operator paused the queue (bull-board's pause, BullMQ's `Queue.pause`): its jobs wait by intent,
- * and a worker restarted for them would find them waiting again.
+ * operator holds them back, fleet-wide, with BullMQ's own settings (bull-board's): the queue
+ * paused (`Queue.pause`), its global rate limit reached until its window ends
+ * (`setGlobalRateLimit`), or as many of its jobs active in the fleet as its global concurrency
+ * allows (`setGlobalConcurrency`). No worker takes a job then, and one restarted for them would
+ * find them waiting again: a worker exited as wedged, in a loop.
  */
 export async function readyJobs(queue: Queue, nowMs = Date.now()): Promise<number> {
-  if (await queue.isPaused()) return 0;
+  const [paused, rateLimitedMs, globalConcurrency] = await Promise.all([
+    queue.isPaused(),
+    queue.getRateLimitTtl(),
+    queue.getGlobalConcurrency(),
+  ]);
+  // A TTL below 0 is no limit on (no key, or one without an expiry).
+  if (paused || rateLimitedMs > 0) return 0;
+  if (globalConcurrency !== null && (await queue.getActiveCount()) >= globalConcurrency) return 0;
   const [ready, due] = await Promise.all([
     queue.getJobCountByTypes('wait', 'prioritized'),
     queue.getDelayedCount(nowMs),

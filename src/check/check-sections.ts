@@ -4,6 +4,10 @@
  * admitted by the fleet's call budget and counted — and the families the source copies; for
  * Tryton, a client of its own that renews no device cookie and logs out at the end. The sync CLI
  * and the workers (for `GET /api/sync/check`) build them alike.
+ *
+ * A section's lines are masked as a log line is (src/lib/redact-url.ts): a line names the URL it
+ * could not reach, and an error's text may quote it, with its credentials, which the report must
+ * not carry to an operator key or to the job's result kept in the queues.
  */
 import { sql } from 'drizzle-orm';
 import { createOdooClient } from '../clients/odoo/index.js';
@@ -18,7 +22,7 @@ import type { Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { createConfiguredCallBudget, readCallPause } from '../odoo-budget/call-budget.js';
 import { keySourceOf } from '../odoo-link/odoo-link.js';
-import type { CheckSection } from './check-report.js';
+import type { CheckLine, CheckSection } from './check-report.js';
 import type { FamilyToCheck } from './family-check.js';
 import { checkOdoo } from './odoo-check.js';
 import { checkTryton } from './tryton-check.js';
@@ -39,6 +43,13 @@ async function postgresNow(db: Db): Promise<Date> {
   );
   return new Date(row!.now);
 }
+
+const redacted = (lines: readonly CheckLine[]): CheckLine[] =>
+  lines.map((line) => ({
+    ...line,
+    text: redactUrl(line.text),
+    ...(line.action === undefined ? {} : { action: redactUrl(line.action) }),
+  }));
 
 /** One source's Odoo, checked. */
 export async function checkOdooSection(input: {
@@ -86,7 +97,7 @@ export async function checkOdooSection(input: {
       kind: 'odoo',
       source: source.name,
       target: `${redactUrl(odoo.url)}, database ${odoo.database}, user ${odoo.username}`,
-      lines,
+      lines: redacted(lines),
       calls,
     };
   } finally {
@@ -108,7 +119,7 @@ export async function checkTrytonSection(input: {
     return {
       kind: 'tryton',
       target: `${redactUrl(tryton.rpcUrl)}, database ${tryton.database}, user ${tryton.user}`,
-      lines,
+      lines: redacted(lines),
       calls: stats.logins + Object.values(stats.calls).reduce((sum, n) => sum + n, 0),
     };
   } finally {

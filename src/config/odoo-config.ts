@@ -2,6 +2,7 @@
  * Odoo's part of the configuration (ODOO_*): the connection, the API key's lifecycle and the
  * fleet's call budget, their defaults when no Odoo is configured, and the rules between keys.
  */
+import { DEFAULT_SOURCE } from '../families/source-family.js';
 import { envSchema, type Env } from './env-schema.js';
 
 /** The Odoo API key's lifecycle (ODOO_API_KEY_*): what is known of its expiry, and its renewal. */
@@ -12,9 +13,14 @@ export interface OdooApiKeyConfig {
   readonly rotate: boolean;
   readonly renewDays: number;
   readonly lifetimeDays: number;
-  /** ODOO_API_KEY_SECRET: the encryption key of the stored key is derived from it. */
+  /** The source whose key it is: a key is sealed for its source alone (key-cipher.ts). */
+  readonly source: string;
+  /**
+   * The secret the encryption key of the stored key is derived from: a source's `apiKeySecret`
+   * (SYNC_SOURCES_FILE), else ODOO_API_KEY_SECRET; only where the source's secrets are read.
+   */
   readonly secret?: string;
-  /** ODOO_API_KEY_SECRET_PREVIOUS: the secret it replaces, read while the stored key is resealed. */
+  /** The secret it replaces (ODOO_API_KEY_SECRET_PREVIOUS, `apiKeySecretPrevious`). */
   readonly previousSecret?: string;
 }
 
@@ -71,6 +77,7 @@ export function defaultApiKeyLifecycle(): OdooApiKeyConfig {
   const { shape } = envSchema;
   return {
     warnDays: shape.ODOO_API_KEY_WARN_DAYS.parse(undefined),
+    source: DEFAULT_SOURCE,
     rotate: false,
     renewDays: shape.ODOO_API_KEY_RENEW_DAYS.parse(undefined),
     lifetimeDays: shape.ODOO_API_KEY_LIFETIME_DAYS.parse(undefined),
@@ -90,9 +97,10 @@ export function defaultOdooBudget(): OdooBudgetConfig {
 /**
  * The API key's renewal needs the key it renews from and the secret its successor is stored
  * under, and must leave time: a key renewed when fewer days remain than a new one lasts. Only
- * processes that call Odoo renew (`renews`): the API asks for neither; ODOO_API_KEY only where it
- * is read (`readsKey`: a process that calls the default source's Odoo), the secret wherever keys
- * are renewed (every source's is sealed under it).
+ * processes that call Odoo renew (`renews`): the API asks for neither; ODOO_API_KEY and
+ * ODOO_API_KEY_SECRET only where the default source's secrets are read (`readsKey`: a process
+ * that calls its Odoo). Another source's key is sealed under its own `apiKeySecret`, or under
+ * ODOO_API_KEY_SECRET when it has none: sources-file.ts asks for one of them.
  */
 export function checkApiKeyLifecycle(
   env: Readonly<Record<string, string | undefined>>,
@@ -113,7 +121,7 @@ export function checkApiKeyLifecycle(
       key: 'ODOO_API_KEY',
       message: 'is required with ODOO_API_KEY_ROTATE=true: a key is renewed from the key itself',
     });
-  if (!env.ODOO_API_KEY_SECRET?.trim())
+  if (readsKey && !env.ODOO_API_KEY_SECRET?.trim())
     problems.push({
       key: 'ODOO_API_KEY_SECRET',
       message: 'is required with ODOO_API_KEY_ROTATE=true: the renewed key is stored encrypted',
@@ -136,19 +144,28 @@ export function odooLinkConfigFrom(env: Env): OdooLinkConfig | undefined {
         url: env.ODOO_URL.replace(/\/+$/, ''),
         database: env.ODOO_DATABASE,
         username: env.ODOO_USERNAME,
-        apiKeyLifecycle: apiKeyLifecycleFrom(env, env.ODOO_API_KEY_EXPIRES_AT, false),
+        apiKeyLifecycle: apiKeyLifecycleFrom(env, env.ODOO_API_KEY_EXPIRES_AT, {
+          source: DEFAULT_SOURCE,
+        }),
       }
     : undefined;
 }
 
+/** Whose key, and the secrets it is sealed under where the process reads them. */
+interface KeySealing {
+  readonly source: string;
+  readonly apiKeySecret?: string;
+  readonly apiKeySecretPrevious?: string;
+}
+
 /**
- * `expiresAt` is one key's own (ODOO_API_KEY_EXPIRES_AT is ODOO_API_KEY's); the rest is the
- * fleet's, the secret sealing a renewed key only `withSecrets` (a process that renews).
+ * `expiresAt` is one key's own (ODOO_API_KEY_EXPIRES_AT is ODOO_API_KEY's), and the secrets its
+ * source's; the rest is the fleet's.
  */
 function apiKeyLifecycleFrom(
   env: Env,
   expiresAt: Date | undefined,
-  withSecrets = true,
+  sealing: KeySealing,
 ): OdooApiKeyConfig {
   return {
     ...(expiresAt ? { expiresAt } : {}),
@@ -156,10 +173,9 @@ function apiKeyLifecycleFrom(
     rotate: env.ODOO_API_KEY_ROTATE,
     renewDays: env.ODOO_API_KEY_RENEW_DAYS,
     lifetimeDays: env.ODOO_API_KEY_LIFETIME_DAYS,
-    ...(withSecrets && env.ODOO_API_KEY_SECRET ? { secret: env.ODOO_API_KEY_SECRET } : {}),
-    ...(withSecrets && env.ODOO_API_KEY_SECRET_PREVIOUS
-      ? { previousSecret: env.ODOO_API_KEY_SECRET_PREVIOUS }
-      : {}),
+    source: sealing.source,
+    ...(sealing.apiKeySecret ? { secret: sealing.apiKeySecret } : {}),
+    ...(sealing.apiKeySecretPrevious ? { previousSecret: sealing.apiKeySecretPrevious } : {}),
   };
 }
 
@@ -167,7 +183,7 @@ function apiKeyLifecycleFrom(
  * What names one Odoo database and its sync user, and what a source may set of its own (a
  * source of SYNC_SOURCES_FILE, or the default one of ODOO_*).
  */
-export interface OdooConnection {
+export interface OdooConnection extends KeySealing {
   readonly url: string;
   readonly database: string;
   readonly username: string;
@@ -192,7 +208,7 @@ export function odooConfigOf(env: Env, connection: OdooConnection): OdooConfig {
     username: connection.username,
     password: connection.password,
     ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
-    apiKeyLifecycle: apiKeyLifecycleFrom(env, connection.apiKeyExpiresAt),
+    apiKeyLifecycle: apiKeyLifecycleFrom(env, connection.apiKeyExpiresAt, connection),
     protocol: connection.protocol,
     readReplica: env.ODOO_READ_REPLICA,
     timeoutMs: env.ODOO_TIMEOUT_MS,
@@ -213,6 +229,11 @@ export function odooConfigFrom(env: Env): OdooConfig | undefined {
   const odooSecret = env.ODOO_PASSWORD ?? env.ODOO_API_KEY;
   return env.ODOO_URL && env.ODOO_DATABASE && env.ODOO_USERNAME && odooSecret
     ? odooConfigOf(env, {
+        source: DEFAULT_SOURCE,
+        ...(env.ODOO_API_KEY_SECRET ? { apiKeySecret: env.ODOO_API_KEY_SECRET } : {}),
+        ...(env.ODOO_API_KEY_SECRET_PREVIOUS
+          ? { apiKeySecretPrevious: env.ODOO_API_KEY_SECRET_PREVIOUS }
+          : {}),
         url: env.ODOO_URL,
         database: env.ODOO_DATABASE,
         username: env.ODOO_USERNAME,

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type ConfigMode, type ConfigRole } from './config.js';
 import type { SourceConfig } from './sources.js';
+import { createKeyCipher } from '../odoo-link/key-cipher.js';
 import { CODE_FAMILIES } from '../families/registry.js';
 import {
   configRefusal,
@@ -38,16 +39,21 @@ const sources = (...entries: string[]) => file(`sources:${entries.join('')}\n`);
 const withSecret = { ...base, SECRET: 's3cret' };
 
 /** What a source leaves out, from the environment's defaults. */
-const inherited = {
-  apiKeyLifecycle: { warnDays: 14, rotate: false, renewDays: 30, lifetimeDays: 89 },
+const inherited = (source: string) => ({
+  apiKeyLifecycle: { warnDays: 14, rotate: false, renewDays: 30, lifetimeDays: 89, source },
   readReplica: true,
   timeoutMs: 30_000,
   retries: 3,
   pageSize: 1_000,
   pageMaxBytes: 2 * 1024 * 1024,
-};
+});
 /** The Odoo ODOO_* name in `base`. */
-const prod = { ...inherited, url: 'http://odoo:8069', database: 'prod', username: 'sync' };
+const prod = {
+  ...inherited('default'),
+  url: 'http://odoo:8069',
+  database: 'prod',
+  username: 'sync',
+};
 
 describe('SYNC_SOURCES_FILE', () => {
   it('declares sources beside the default one, each with what it sets and the environment for the rest', () => {
@@ -105,7 +111,7 @@ sources:
       {
         name: 'acme',
         odoo: {
-          ...inherited,
+          ...inherited('acme'),
           url: 'https://acme.odoo.example',
           database: 'acme',
           username: 'sync@acme.example',
@@ -124,7 +130,7 @@ sources:
       {
         name: 'beta',
         odoo: {
-          ...inherited,
+          ...inherited('beta'),
           url: 'http://beta.internal:8069',
           database: 'beta',
           username: 'sync',
@@ -434,6 +440,92 @@ sources:
     ]);
     expect(problems({ ...base, SYNC_SOURCES_FILE: file('sources: []\n') })).toEqual([
       'SYNC_SOURCES_FILE: sources: Too small: expected array to have >=1 items',
+    ]);
+  });
+});
+
+describe("a source's renewed key", () => {
+  const SHARED = 'the-secret-every-worker-held-0123456789';
+  const ACME = 'acme-own-secret-no-other-worker-holds-42';
+  const KEY = '0123456789abcdef0123456789abcdef01234567';
+  /** Key rotation on, the default source's key and acme's, acme's with a secret of its own. */
+  const rotating = (acme = '\n      apiKeySecret: { env: ACME_KEY_SECRET }') => ({
+    ...base,
+    ODOO_API_KEY: 'odoo-k3y',
+    ODOO_API_KEY_ROTATE: 'true',
+    ODOO_API_KEY_SECRET: SHARED,
+    ACME_KEY: 'acme-k3y',
+    ACME_KEY_SECRET: ACME,
+    SYNC_SOURCES_FILE: sources(
+      `
+  - name: acme
+    odoo:
+      url: https://acme.odoo.example
+      database: acme
+      username: sync
+      apiKey: { env: ACME_KEY }${acme}`,
+    ),
+  });
+  const lifecycleOf = (config: ReturnType<typeof load>, name: string) =>
+    config.sources.find((source) => source.name === name)!.odoo.apiKeyLifecycle;
+  const cipherOf = (config: ReturnType<typeof load>, name: string) => {
+    const { source, secret, previousSecret } = lifecycleOf(config, name);
+    return createKeyCipher({ source, secret: secret!, previousSecret });
+  };
+
+  it("is sealed under its own apiKeySecret: a worker of that source holds no other's secret, and opens no other's key", () => {
+    const acmeWorker = load({ ...rotating(), SYNC_SOURCES: 'acme' });
+    const defaultWorker = load({ ...rotating(), SYNC_SOURCES: 'default' });
+    // Each holds its own sources' secret alone, whatever its environment holds.
+    expect(JSON.stringify(acmeWorker)).not.toContain(SHARED);
+    expect(JSON.stringify(defaultWorker)).not.toContain(ACME);
+    expect(lifecycleOf(acmeWorker, 'acme')).toMatchObject({ source: 'acme', secret: ACME });
+    // What the default source's workers sealed, acme's cannot open; nor the other way round.
+    const defaultKey = cipherOf(defaultWorker, 'default').seal(KEY);
+    expect(() => cipherOf(acmeWorker, 'acme').open(defaultKey)).toThrow(
+      expect.objectContaining({ code: 'ODOO_KEY_UNREADABLE' }),
+    );
+    const acmeKey = cipherOf(acmeWorker, 'acme').seal(KEY);
+    expect(() => cipherOf(defaultWorker, 'default').open(acmeKey)).toThrow(
+      expect.objectContaining({ code: 'ODOO_KEY_UNREADABLE' }),
+    );
+    // A worker of both holds both, and opens each.
+    const both = load(rotating());
+    expect(cipherOf(both, 'default').open(defaultKey)).toBe(KEY);
+    expect(cipherOf(both, 'acme').open(acmeKey)).toBe(KEY);
+  });
+
+  it('is sealed for its source under ODOO_API_KEY_SECRET when it has no secret of its own', () => {
+    const worker = load({ ...rotating(''), SYNC_SOURCES: 'acme' });
+    expect(lifecycleOf(worker, 'acme')).toMatchObject({ source: 'acme', secret: SHARED });
+    const sealed = cipherOf(worker, 'acme').seal(KEY);
+    expect(() => createKeyCipher({ source: 'default', secret: SHARED }).open(sealed)).toThrow(
+      expect.objectContaining({ code: 'ODOO_KEY_UNREADABLE' }),
+    );
+  });
+
+  it('needs a secret of its own or ODOO_API_KEY_SECRET to be renewed, each long enough', () => {
+    const { ODOO_API_KEY_SECRET: _shared, ...noShared } = rotating('');
+    expect(problems({ ...noShared, SYNC_SOURCES: 'acme' })).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].odoo.apiKeySecret: is required with ODOO_API_KEY_ROTATE=true, the renewed key being stored encrypted (or ODOO_API_KEY_SECRET, which then seals it: docs/sources.md, "Renewed keys, per source")',
+    ]);
+    // Its own is enough: ODOO_API_KEY_SECRET is the default source's.
+    expect(
+      load({ ...noShared, ...rotating(), ODOO_API_KEY_SECRET: '', SYNC_SOURCES: 'acme' }).sync
+        .sources,
+    ).toEqual(['acme']);
+    expect(
+      problems({
+        ...rotating(
+          '\n      apiKeySecret: { env: SHORT }\n      apiKeySecretPrevious: { env: ACME_KEY_SECRET }',
+        ),
+        SHORT: 'too-short',
+      }),
+    ).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].odoo.apiKeySecret: must be at least 32 characters (e.g. openssl rand -base64 32)',
+    ]);
+    expect(problems(rotating('\n      apiKeySecretPrevious: { env: ACME_KEY_SECRET }'))).toEqual([
+      'SYNC_SOURCES_FILE: sources[0].odoo.apiKeySecretPrevious: needs apiKeySecret, the secret that replaces it',
     ]);
   });
 });

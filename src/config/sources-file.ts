@@ -13,6 +13,7 @@
  *       database: acme
  *       username: sync@acme.example
  *       apiKey: { env: ACME_ODOO_API_KEY }     # or { file: /run/secrets/acme-odoo-key }
+ *       apiKeySecret: { env: ACME_ODOO_API_KEY_SECRET }  # seals its renewed key; else ODOO_API_KEY_SECRET
  *     families: [bcs, partners]                # default: those SYNC_FAMILIES copies
  *     budget: { maxConcurrentCalls: 4 }        # default: ODOO_MAX_*
  *     concurrency: 2                           # a worker's jobs of it at once; default: SYNC_CONCURRENCY
@@ -84,6 +85,8 @@ const source = z
         username: z.string().trim().min(1, 'must not be empty'),
         password: secretReference.optional(),
         apiKey: secretReference.optional(),
+        apiKeySecret: secretReference.optional(),
+        apiKeySecretPrevious: secretReference.optional(),
         protocol: oneOf(ODOO_PROTOCOLS).default('auto'),
         context: odooContextObject(
           'must be a mapping such as { lang: fr_FR, tz: Europe/Paris }',
@@ -139,6 +142,11 @@ interface SourcesFileContext {
   readonly families: readonly string[] | undefined;
   /** ODOO_API_KEY_ROTATE: every source's key is renewed then, from the key itself. */
   readonly rotatesApiKeys: boolean;
+  /**
+   * ODOO_API_KEY_SECRET and ODOO_API_KEY_SECRET_PREVIOUS: what seals the renewed key of a source
+   * without an `apiKeySecret` of its own.
+   */
+  readonly sharedKeySecret: { readonly secret?: string; readonly previous?: string };
   /**
    * Whether the process reads a source's credentials: it calls that source's Odoo. The API calls
    * none, and a worker only the sources it copies, so each is given only its own (least
@@ -250,6 +258,37 @@ function readSources(
       problems.push(
         `${at}.odoo.apiKey: is required with ODOO_API_KEY_ROTATE=true: a key is renewed from the key itself`,
       );
+    // The secret its renewed key is sealed under: its own, which no other source's worker holds,
+    // or the deployment's, which every worker that renews a key without its own holds.
+    const ownSecret = credential(odoo.apiKeySecret, `${at}.odoo.apiKeySecret`);
+    const ownPrevious = credential(odoo.apiKeySecretPrevious, `${at}.odoo.apiKeySecretPrevious`);
+    if (odoo.apiKeySecretPrevious && !odoo.apiKeySecret)
+      problems.push(
+        `${at}.odoo.apiKeySecretPrevious: needs apiKeySecret, the secret that replaces it`,
+      );
+    for (const [name, value] of [
+      ['apiKeySecret', ownSecret],
+      ['apiKeySecretPrevious', ownPrevious],
+    ] as const)
+      if (value !== undefined && value.length < 32)
+        problems.push(
+          `${at}.odoo.${name}: must be at least 32 characters (e.g. openssl rand -base64 32)`,
+        );
+    const sealing = !context.readsSecretsOf(entry.name)
+      ? {}
+      : odoo.apiKeySecret
+        ? { secret: ownSecret, previous: ownPrevious }
+        : context.sharedKeySecret;
+    if (
+      context.rotatesApiKeys &&
+      odoo.apiKey &&
+      context.readsSecretsOf(entry.name) &&
+      !odoo.apiKeySecret &&
+      !sealing.secret
+    )
+      problems.push(
+        `${at}.odoo.apiKeySecret: is required with ODOO_API_KEY_ROTATE=true, the renewed key being stored encrypted (or ODOO_API_KEY_SECRET, which then seals it: docs/sources.md, "Renewed keys, per source")`,
+      );
 
     const digests = entry.webhookTokens
       ? list()
@@ -278,6 +317,8 @@ function readSources(
         // not read (the API, a worker of other sources).
         password: password || apiKey || '',
         ...(apiKey ? { apiKey } : {}),
+        ...(sealing.secret ? { apiKeySecret: sealing.secret } : {}),
+        ...(sealing.previous ? { apiKeySecretPrevious: sealing.previous } : {}),
         protocol: odoo.protocol,
         ...(odoo.context ? { context: odoo.context } : {}),
       },
@@ -317,6 +358,12 @@ export function readSourcesFile(
           ...families.configured.map((family) => family.name),
         ],
     rotatesApiKeys: parsed?.ODOO_API_KEY_ROTATE === true,
+    sharedKeySecret: {
+      ...(parsed?.ODOO_API_KEY_SECRET ? { secret: parsed.ODOO_API_KEY_SECRET } : {}),
+      ...(parsed?.ODOO_API_KEY_SECRET_PREVIOUS
+        ? { previous: parsed.ODOO_API_KEY_SECRET_PREVIOUS }
+        : {}),
+    },
     readsSecretsOf,
   });
   for (const message of read.problems) problems.push({ key: 'SYNC_SOURCES_FILE', message });

@@ -59,6 +59,12 @@ export interface DeclaredSource {
     /** The password, or the API key when only a key is given (Odoo takes keys as passwords). */
     readonly password: string;
     readonly apiKey?: string;
+    /**
+     * What its renewed key is sealed under, where the process reads its secrets: its own
+     * `apiKeySecret`, else ODOO_API_KEY_SECRET (key-cipher.ts).
+     */
+    readonly apiKeySecret?: string;
+    readonly apiKeySecretPrevious?: string;
     readonly protocol: OdooConfig['protocol'];
     readonly context?: Readonly<Record<string, unknown>>;
   };
@@ -103,6 +109,7 @@ export function sourcesFrom(
     ...declared.map((source): SourceConfig => ({
       name: source.name,
       odoo: odooConfigOf(env, {
+        source: source.name,
         ...source.odoo,
         maxConcurrentCalls: source.budget.maxConcurrentCalls ?? env.ODOO_MAX_CONCURRENT_CALLS,
         maxCallsPerSecond: source.budget.maxCallsPerSecond ?? env.ODOO_MAX_CALLS_PER_SECOND,

@@ -11,6 +11,7 @@ import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyRequest,
   type RawServerDefault,
 } from 'fastify';
 import {
@@ -23,7 +24,6 @@ import type { SharedState } from '../fleet-state/shared-state.js';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
-import { ODOO_WEBHOOK_PATH_PREFIX } from '../lib/redact-url.js';
 import type { TrytonClient } from '../clients/tryton/tryton-client.js';
 import { readCallPause } from '../odoo-budget/call-budget.js';
 import { createSubscriptionSecrets } from '../feed/secret.js';
@@ -45,6 +45,7 @@ import { bullBoardRoutes } from './routes/admin/bull-board.js';
 import { bcRoutes } from './routes/api/bcs/index.js';
 import {
   createWebhookTokenMatcher,
+  ODOO_WEBHOOK_ROUTE,
   odooWebhookRoutes,
   type WebhookToken,
 } from './routes/hooks/odoo-webhook.js';
@@ -58,6 +59,7 @@ import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
 import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
 import { rateLimitAddress } from './client-address.js';
+import { routedPath, webhookTokenOf } from './routed-path.js';
 import { createEarlyRefusal } from './early-refusal.js';
 import { HttpError } from './http-error.js';
 import { readLinkStatus } from '../odoo-link/link-store.js';
@@ -147,11 +149,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // per change, and one source's token (or its Odoo's mass edit) never uses another's.
   const webhookTokens = webhookTokensOf(config);
   const webhookToken = createWebhookTokenMatcher(webhookTokens);
-  const webhookSourceOf = (url: string) =>
-    url.startsWith(ODOO_WEBHOOK_PATH_PREFIX)
-      ? webhookToken(url.slice(ODOO_WEBHOOK_PATH_PREFIX.length).split('?')[0] ?? '')
+  // The source of a request the router took to the webhook route, by the token it decoded: a
+  // token spelled with escapes is the same token (routed-path.ts).
+  const webhookSourceOf = (request: FastifyRequest) =>
+    request.routeOptions.url === ODOO_WEBHOOK_ROUTE
+      ? webhookToken((request.params as { token?: string }).token ?? '')
       : undefined;
-  const isOdooWebhook = (url: string) => webhookSourceOf(url) !== undefined;
+  // The same before routing, from the URL as the router will read it.
+  const isOdooWebhookUrl = (url: string) => {
+    const token = webhookTokenOf(url);
+    return token !== undefined && webhookToken(token) !== undefined;
+  };
   const matchKey = createKeyMatcher(config.apiKeys);
   const earlyRefusal = createEarlyRefusal({
     trustsProxy: trustProxy !== false,
@@ -159,7 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const key = requestKey(request);
       return key ? matchKey(key) : undefined;
     },
-    exempt: (url) => HEALTH_ROUTE_PATHS.has(url.split('?')[0] ?? '') || isOdooWebhook(url),
+    exempt: (url) => HEALTH_ROUTE_PATHS.has(routedPath(url) ?? '') || isOdooWebhookUrl(url),
   });
   const app = Fastify({
     loggerInstance,
@@ -234,7 +242,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     skipOnError: true,
     errorResponseBuilder: (request, context) => {
       // An anonymous client: its next requests are refused before routing until the window ends.
-      if (!isOdooWebhook(request.url) && !app.callerOf(request))
+      if (webhookSourceOf(request) === undefined && !app.callerOf(request))
         earlyRefusal.note(request.raw, Date.now() + context.ttl);
       return new HttpError(
         context.statusCode,
@@ -250,7 +258,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     'onRequest',
     app.rateLimit({
       keyGenerator: (request) => {
-        const source = webhookSourceOf(request.url);
+        const source = webhookSourceOf(request);
         if (source !== undefined) return `hook:odoo:${source}`;
         const caller = app.callerOf(request);
         return caller ? `key:${caller.name}` : `ip:${rateLimitAddress(request.ip)}`;

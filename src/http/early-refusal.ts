@@ -6,7 +6,8 @@
  * refused until the limiter's window ends.
  *
  * Only a request that has neither a valid key nor a route exempt from the limit (the health
- * probes, Odoo's webhooks with a valid token) is refused here. Addresses are told apart as the
+ * probes, Odoo's webhooks with a valid token; its path read as the router will read it,
+ * routed-path.ts) is refused here. Addresses are told apart as the
  * rate limiter tells them (client-address.ts); behind a trusted proxy, by the socket's address
  * and the whole X-Forwarded-For it sent: the same two give the same client address, so no other
  * client is ever refused in this one's place (a client whose proxy chain varies merely takes the

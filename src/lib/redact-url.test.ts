@@ -26,4 +26,16 @@ describe('logSafeRequestUrl', () => {
     const safe = logSafeRequestUrl(long);
     expect(safe).toBe(`/hooks/odoo/[redacted]…(${long.length} characters)`);
   });
+
+  it('masks the token of a path the router decodes to the webhook route, and decodes nothing else', () => {
+    expect(logSafeRequestUrl('/hooks/%6fdoo/abc?event=deleted')).toBe(
+      '/hooks/odoo/[redacted]?event=deleted',
+    );
+    expect(logSafeRequestUrl('/%68ooks/od%6Fo/abc%zz')).toBe('/hooks/odoo/[redacted]');
+    // A reserved character's escape stays one: the segment ends where the router ends it.
+    expect(logSafeRequestUrl('/hooks/%6fdoo%2fabc')).toBe('/hooks/odoo%2f[redacted]');
+    expect(logSafeRequestUrl('/api/models/x%5Fy/records?q=%6f')).toBe(
+      '/api/models/x%5Fy/records?q=%6f',
+    );
+  });
 });

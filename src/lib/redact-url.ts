@@ -25,6 +25,14 @@ const MASK = '[redacted]';
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/?#@]+@/gi;
 // `%2F` too: a token sent with an encoded slash is still the token.
 const SECRET_PATH_SEGMENT = /(\/hooks(?:\/|%2f)odoo(?:\/|%2f))[^/?#\s"'<>\\]+/gi;
+/** The same test, once: whether a text holds a secret path segment at all. */
+const HAS_SECRET_PATH_SEGMENT = new RegExp(SECRET_PATH_SEGMENT.source, 'i');
+/**
+ * An escape of printable ASCII. The router decodes those before it matches a route, but for the
+ * reserved characters (decodeURI's), so `/hooks/%6fdoo/<token>` is the webhook route.
+ */
+const ASCII_ESCAPE = /%(?:[2-6][0-9a-f]|7[0-9a-e])/gi;
+const RESERVED = new Set([...';/?:@&=+$,#%']);
 // A name holds no `?` or `&`: every character of a text belongs to one candidate name at most.
 const QUERY_NAME = /[?&]([^=&?#\s"]*)=/g;
 const QUERY_VALUE_END = /[&#\s"]/g;
@@ -74,18 +82,37 @@ export function boundedText(text: string, limit: number = MAX_LOGGED_TEXT_LENGTH
   return text.length > limit ? `${text.slice(0, limit)}…(${text.length} characters)` : text;
 }
 
+/**
+ * `url` with its path as the router reads it when that reveals a secret segment the text hides
+ * (`/hooks/%6fdoo/<token>` → `/hooks/odoo/<token>`, which redactUrl then masks); else `url` as it
+ * is. Only printable ASCII is decoded, never a reserved character: a segment ends where the router
+ * ends it, and an escape it would refuse (the request is then a 400) hides nothing either.
+ */
+function routedForMasking(url: string): string {
+  const end = url.search(/[?#]/);
+  const path = end < 0 ? url : url.slice(0, end);
+  if (!path.includes('%')) return url;
+  const decoded = path.replace(ASCII_ESCAPE, (escape) => {
+    const char = String.fromCharCode(parseInt(escape.slice(1), 16));
+    return RESERVED.has(char) ? escape : char;
+  });
+  return decoded !== path && HAS_SECRET_PATH_SEGMENT.test(decoded)
+    ? decoded + (end < 0 ? '' : url.slice(end))
+    : url;
+}
+
 /** Longest request URL a log line keeps; the rest is cut and marked. */
 export const MAX_LOGGED_URL_LENGTH = 512;
 
 /**
- * A request URL (path and query) as a log line or an error message may show it: secrets masked,
- * control characters replaced, and at most {@link MAX_LOGGED_URL_LENGTH} characters — the URL
+ * A request URL (path and query) as a log line or an error message may show it: secrets masked
+ * (in the path as the router reads it), control characters replaced, and at most {@link MAX_LOGGED_URL_LENGTH} characters — the URL
  * is the client's to choose.
  */
 export function logSafeRequestUrl(url: string): string {
   const cut =
     url.length > MAX_LOGGED_URL_LENGTH * 2 ? url.slice(0, MAX_LOGGED_URL_LENGTH * 2) : url;
-  const safe = redactUrl(cut).replace(CONTROL_CHARACTERS, '\uFFFD');
+  const safe = redactUrl(routedForMasking(cut)).replace(CONTROL_CHARACTERS, '\uFFFD');
   return safe.length > MAX_LOGGED_URL_LENGTH || cut !== url
     ? `${safe.slice(0, MAX_LOGGED_URL_LENGTH)}…(${url.length} characters)`
     : safe;

@@ -13,6 +13,10 @@
  * is one statement conditional on what was read (the adoption of a configured key alone takes
  * the link's lock, waited for at most LINK_LOCK_WAIT_MS, and calls no Odoo under it).
  *
+ * A stored key sealed otherwise than it is sealed now — under the secret being replaced, or before
+ * keys were sealed per source (key-cipher.ts) — is sealed anew at the first check, so that the
+ * old secret can go as soon as each worker started once.
+ *
  * Checks run at start, then when something is next due (a renewal, a warning, the lapse, the
  * revocation), at least hourly. Where Odoo cannot renew (Odoo 19.0 has no `generate`; the user
  * not allowed; too many keys), the refusal is said once and asked again a day later, and the
@@ -28,7 +32,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ApiKeyProvider } from './api-key-provider.js';
 import { fingerprintOf, type KeyCipher } from './key-cipher.js';
 import { createKeyRenewal, type KeyRenewal } from './key-renewal.js';
-import { readLink, writeLink, writeLinkAt } from './link-store.js';
+import { readLink, resealKeys, writeLink, writeLinkAt } from './link-store.js';
 import { describeApiKey, URGENT_DAYS, type ApiKeyStatus } from './link-status.js';
 import { soonestKeyExpiry } from './odoo-key-calls.js';
 
@@ -143,6 +147,39 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
     });
   }
 
+  /**
+   * The stored keys (in use, and waiting to be revoked) that are not sealed as they are sealed
+   * now, sealed anew. A value that opens with none of this process's secrets is left as it is:
+   * the provider says so, and sends ODOO_API_KEY.
+   */
+  async function resealOld(): Promise<void> {
+    const row = provider.row();
+    if (cipher === undefined || row === undefined) return;
+    const anew = (sealed: string | null): string | undefined => {
+      if (sealed === null || cipher.sealsAsNow(sealed)) return undefined;
+      let plain: string;
+      try {
+        plain = cipher.open(sealed);
+      } catch {
+        return undefined;
+      }
+      return cipher.seal(plain);
+    };
+    const keySealed = anew(row.keySealed);
+    const retiredSealed = anew(row.retiredSealed);
+    if (keySealed === undefined && retiredSealed === undefined) return;
+    const resealed = await resealKeys(db, connection, row, {
+      ...(keySealed === undefined ? {} : { keySealed }),
+      ...(retiredSealed === undefined ? {} : { retiredSealed }),
+    });
+    if (!resealed) return;
+    log.info(
+      { keyVersion: row.keyVersion },
+      "the stored Odoo API key sealed anew under its source's secret",
+    );
+    await provider.refresh();
+  }
+
   /** The key in use's expiry into the row, from the configuration or from Odoo. */
   async function learnExpiry(signal?: AbortSignal): Promise<void> {
     const inUse = provider.inUse();
@@ -202,6 +239,7 @@ export function createApiKeyLifecycle(input: ApiKeyLifecycleInput): ApiKeyLifecy
     await provider.refresh();
     // Keys made here that no row holds go first: they would outlive the check otherwise.
     await renewal?.revokeUnstored(signal);
+    await resealOld();
     const seed = fingerprintOf(input.configuredKey);
     if (
       renewal !== undefined &&

@@ -4,7 +4,13 @@ import { describeApiKey, describeLink, linkStatusLines } from './link-status.js'
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');
-const settings: OdooApiKeyConfig = { warnDays: 14, rotate: false, renewDays: 30, lifetimeDays: 89 };
+const settings: OdooApiKeyConfig = {
+  warnDays: 14,
+  rotate: false,
+  renewDays: 30,
+  lifetimeDays: 89,
+  source: 'default',
+};
 
 describe('the API key status', () => {
   it('is ok far from its expiry, expiring within the warning days, lapsed after', () => {

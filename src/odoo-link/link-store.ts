@@ -146,6 +146,27 @@ export async function clearRetired(db: Db, connection: string, sealed: string): 
   );
 }
 
+/**
+ * Stores the keys sealed anew (key-cipher.ts), only while the row still holds the values `read`
+ * had: false when a renewal or a revocation changed them first.
+ */
+export function resealKeys(
+  db: Db,
+  connection: string,
+  read: Pick<OdooLinkRow, 'keySealed' | 'retiredSealed'>,
+  update: Pick<LinkUpdate, 'keySealed' | 'retiredSealed'>,
+): Promise<boolean> {
+  return updateLinkIf(
+    db,
+    connection,
+    update,
+    read.keySealed === null ? isNull(odooLink.keySealed) : eq(odooLink.keySealed, read.keySealed),
+    read.retiredSealed === null
+      ? isNull(odooLink.retiredSealed)
+      : eq(odooLink.retiredSealed, read.retiredSealed),
+  );
+}
+
 /** What the last process to choose a transport chose, for status and the API. */
 export async function saveTransport(
   db: Db,

@@ -99,7 +99,11 @@ export function keySourceOf(input: {
   const cipher =
     settings.secret === undefined
       ? undefined
-      : createKeyCipher(settings.secret, settings.previousSecret);
+      : createKeyCipher({
+          source: settings.source,
+          secret: settings.secret,
+          previousSecret: settings.previousSecret,
+        });
   if (odoo.apiKey === undefined) return cipher ? { cipher } : {};
   const provider = createApiKeyProvider({
     db: input.db,

@@ -59,6 +59,10 @@ describe('the webhook token never reaches a log line, an error or a metric label
       { method: 'POST', url: `/hooks/odoo/${oldToken}`, payload: event, status: 404 },
       { method: 'GET', url: `/hooks/odoo/${token}`, status: 404 },
       { method: 'POST', url: `/hooks/odoo/${token}/again`, payload: event, status: 404 },
+      // Spelled otherwise, routed alike: the router decodes the path before it matches it.
+      { method: 'POST', url: `/hooks/%6fdoo/${token}`, payload: event, status: 202 },
+      { method: 'POST', url: `/hooks/od%6Fo/${token}/again`, payload: event, status: 404 },
+      { method: 'POST', url: `/%68ooks/odoo/${oldToken}`, payload: event, status: 404 },
       { method: 'POST', url: `/hooks/odoo/${token}?event=bogus`, payload: event, status: 400 },
       { method: 'POST', url: `/hooks/odoo/${token}`, payload: 'x'.repeat(20_000), status: 413 },
       { method: 'POST', url: `/hooks/odoo/${token}`, payload: '{"_model": ', status: 400 },

@@ -92,6 +92,34 @@ describe("one source's webhooks and another's", () => {
     }
   });
 
+  it("counts a token sent percent-encoded in its source's bucket, as the router reads it: never as an anonymous client", async () => {
+    const app = await apiWith({
+      ODOO_WEBHOOK_RATE_LIMIT_PER_MINUTE: '3',
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2',
+    });
+    // Every character escaped, and the route's own name too: the router decodes both.
+    const encoded = (source: keyof typeof tokens) =>
+      `/hooks/%6fdoo/${[...tokens[source]].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('')}`;
+    const postEncoded = (source: keyof typeof tokens) =>
+      app.inject({
+        method: 'POST',
+        url: encoded(source),
+        payload: { _model: BC_MODEL, _id: 7, _action: 'write', id: 7 },
+      });
+    try {
+      for (let i = 0; i < 3; i += 1) expect((await postEncoded('acme')).statusCode).toBe(202);
+      expect((await postEncoded('acme')).json()).toMatchObject({ error: 'RATE_LIMITED' });
+      // The anonymous bucket of the address is whole: none of the webhooks was counted in it.
+      for (let i = 0; i < 2; i += 1)
+        expect((await app.inject({ url: '/nowhere' })).statusCode).toBe(404);
+      expect((await app.inject({ url: '/nowhere' })).statusCode).toBe(429);
+      // The address is now refused before routing, but a webhook with a valid token is not.
+      expect((await postEncoded('default')).statusCode).toBe(202);
+    } finally {
+      await emptyInbox();
+    }
+  });
+
   it("bounds each source's events in the inbox: past it, a 429 naming the source, counted, and another source's still kept", async () => {
     const app = await apiWith({ ODOO_WEBHOOK_INBOX_MAX_EVENTS: '2' });
     try {

@@ -73,6 +73,7 @@ function config(
       rotate: true,
       renewDays: 30,
       lifetimeDays: 89,
+      source: 'default',
       secret: SECRET,
       ...lifecycle,
     },

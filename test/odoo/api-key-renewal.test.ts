@@ -12,7 +12,8 @@ import type { OdooCallGate } from '../../src/clients/odoo/index.js';
 import type { OdooConfig } from '../../src/config/odoo-config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { odooLink } from '../../src/db/schema/index.js';
-import { createKeyCipher } from '../../src/odoo-link/key-cipher.js';
+import { createKeyCipher, fingerprintOf } from '../../src/odoo-link/key-cipher.js';
+import { connectionOf, writeLink } from '../../src/odoo-link/link-store.js';
 import { createOdooLink, type OdooLink } from '../../src/odoo-link/odoo-link.js';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { memoryLogger } from '../helpers/test-app.js';
@@ -73,6 +74,7 @@ function config(lifecycle: Partial<OdooConfig['apiKeyLifecycle']> = {}): OdooCon
       rotate: true,
       renewDays: 30,
       lifetimeDays: 89,
+      source: 'default',
       secret: SECRET,
       ...lifecycle,
     },
@@ -112,7 +114,7 @@ function liveKeys(): string[] {
 /** The keys the link accounts for: the stored one, and the one waiting to be revoked. */
 async function accountedKeys(): Promise<string[]> {
   const [row] = await db.db.select().from(odooLink);
-  const cipher = createKeyCipher(SECRET);
+  const cipher = createKeyCipher({ source: 'default', secret: SECRET });
   return [row?.keySealed, row?.retiredSealed]
     .filter((sealed): sealed is string => typeof sealed === 'string')
     .map((sealed) => cipher.open(sealed).slice(0, 8))
@@ -284,7 +286,9 @@ describe('ODOO_API_KEY_SECRET changing', () => {
       { timeout: 30_000, interval: 100 },
     );
     const [renewed] = await db.db.select().from(odooLink);
-    const renewedKey = createKeyCipher(SECRET).open(renewed!.keySealed!);
+    const renewedKey = createKeyCipher({ source: 'default', secret: SECRET }).open(
+      renewed!.keySealed!,
+    );
 
     // Every process gets the new secret, the old one as the previous.
     const changed = config({ secret: NEW_SECRET, previousSecret: SECRET, renewDays: 1 });
@@ -298,8 +302,52 @@ describe('ODOO_API_KEY_SECRET changing', () => {
     const next = worker({ ...changed, apiKey: byHand, password: byHand });
     await next.link.lifecycle!.check();
     const [row] = await db.db.select().from(odooLink);
-    expect(createKeyCipher(NEW_SECRET).open(row!.keySealed!)).toBe(byHand);
-    expect(() => createKeyCipher(SECRET).open(row!.keySealed!)).toThrow();
+    expect(createKeyCipher({ source: 'default', secret: NEW_SECRET }).open(row!.keySealed!)).toBe(
+      byHand,
+    );
+    expect(() =>
+      createKeyCipher({ source: 'default', secret: SECRET }).open(row!.keySealed!),
+    ).toThrow();
+    expect(sandbox.keys.refusals).toBe(0);
+  });
+});
+
+describe("a source's key sealed before keys were sealed per source", () => {
+  it("is sealed anew under the source's own secret at a worker's first check, after which the shared secret can go", async () => {
+    const OWN = 'acme-own-secret-no-other-worker-holds-42';
+    // No renewal due (Odoo's soonest expiry is ODOO_API_KEY's, 10 days away).
+    const acme = (lifecycle: Partial<OdooConfig['apiKeyLifecycle']>) =>
+      config({ source: 'acme', secret: OWN, renewDays: 1, ...lifecycle });
+    // A key renewed from ODOO_API_KEY, and the one it replaced, sealed as every source's key was:
+    // under the shared secret, for one purpose (the default source's keys still are).
+    const renewedKey = sandbox.keys.add({ expiresAt: new Date(Date.now() + 60 * DAY) });
+    const shared = createKeyCipher({ source: 'default', secret: SECRET });
+    await writeLink(db.db, connectionOf(acme({})), {
+      keyVersion: 2,
+      keySealed: shared.seal(renewedKey),
+      keySeeds: [fingerprintOf(initialKey)],
+      retiredSealed: shared.seal(initialKey),
+      retireAfter: new Date(Date.now() + DAY),
+    });
+
+    // Acme given a secret of its own, the shared one as the one it replaces.
+    const w = worker(acme({ previousSecret: SECRET }));
+    await w.link.lifecycle!.check();
+    const [row] = await db.db.select().from(odooLink);
+    const own = createKeyCipher({ source: 'acme', secret: OWN });
+    expect(row).toMatchObject({ keyVersion: 2 });
+    expect(own.open(row!.keySealed!)).toBe(renewedKey);
+    expect(own.open(row!.retiredSealed!)).toBe(initialKey);
+    for (const sealed of [row!.keySealed!, row!.retiredSealed!]) {
+      expect(own.sealsAsNow(sealed)).toBe(true);
+      expect(() => shared.open(sealed)).toThrow();
+    }
+    expect(logged(w.lines, /sealed anew under its source's secret/)).toHaveLength(1);
+
+    // Without the shared secret, acme's worker still sends the renewed key.
+    const usesBefore = sandbox.keys.info(renewedKey)!.uses;
+    await worker(acme({})).link.client.searchCount('dimagaz.bc', []);
+    expect(sandbox.keys.info(renewedKey)!.uses).toBeGreaterThan(usesBefore);
     expect(sandbox.keys.refusals).toBe(0);
   });
 });

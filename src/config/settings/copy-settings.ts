@@ -60,7 +60,7 @@ export const ODOO_SETTINGS = {
   }),
   ODOO_API_KEY_ROTATE: defaulted(booleanText(), 'false', {
     description:
-      "Whether a worker renews the API key over Odoo's API (res.users.apikeys.generate: Odoo after 19.0.0, with programmatic keys enabled for the user; where Odoo refuses, it says why once a day) before it lapses, keeps the new one encrypted in PostgreSQL for every process, and revokes the old one once none uses it. Needs ODOO_API_KEY and ODOO_API_KEY_SECRET.",
+      "Whether a worker renews the API key over Odoo's API (res.users.apikeys.generate: Odoo after 19.0.0, with programmatic keys enabled for the user; where Odoo refuses, it says why once a day) before it lapses, keeps the new one encrypted in PostgreSQL for every process, and revokes the old one once none uses it. Needs ODOO_API_KEY and ODOO_API_KEY_SECRET, and each source of SYNC_SOURCES_FILE its apiKey and its own apiKeySecret (else ODOO_API_KEY_SECRET).",
   }),
   ODOO_API_KEY_RENEW_DAYS: defaulted(wholeNumber('a whole number of days', 1, 365), '30', {
     description: 'With ODOO_API_KEY_ROTATE: renew the key when fewer days than this remain.',
@@ -71,12 +71,12 @@ export const ODOO_SETTINGS = {
   }),
   ODOO_API_KEY_SECRET: setting(secretKeyText(), {
     description:
-      'Secret (at least 32 characters) from which the key encrypting the renewed API key in PostgreSQL (AES-256-GCM) is derived; the same for every process that calls Odoo (the workers, the sync CLI, migrate; never the API). Required with ODOO_API_KEY_ROTATE.',
+      'Secret (at least 32 characters) from which the key encrypting the default source\'s renewed API key in PostgreSQL (AES-256-GCM) is derived, and that of a source of SYNC_SOURCES_FILE without an apiKeySecret of its own (docs/sources.md, "Renewed keys, per source"); the same for every process that calls that Odoo (its workers, the sync CLI, migrate; never the API). Required with ODOO_API_KEY_ROTATE where the default source is copied.',
     secret: true,
   }),
   ODOO_API_KEY_SECRET_PREVIOUS: setting(secretKeyText('ODOO_API_KEY_SECRET'), {
     description:
-      'While ODOO_API_KEY_SECRET changes: the secret it replaces. The stored key opens with either, and its next write (a renewal, a new ODOO_API_KEY adopted) seals it under ODOO_API_KEY_SECRET; unset it after that (docs/odoo.md, "Changing ODOO_API_KEY_SECRET").',
+      'While ODOO_API_KEY_SECRET changes: the secret it replaces. The stored key opens with either, and a worker\'s first check (at its start) seals it under ODOO_API_KEY_SECRET; unset it once every worker restarted with the new one (docs/odoo.md, "Changing ODOO_API_KEY_SECRET").',
     secret: true,
   }),
   ODOO_TIMEOUT_MS: defaulted(wholeNumber('a whole number of milliseconds', 100, 600_000), '30000', {

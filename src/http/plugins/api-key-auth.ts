@@ -8,7 +8,7 @@
  * with as many requests in flight as it may have → 429 (in-flight.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashApiKey, type ApiKeyEntry, type ApiRole } from '../../config/api-keys.js';
 import { HttpError } from '../http-error.js';
@@ -70,6 +70,15 @@ declare module 'fastify' {
      * out once per request. API routes take Bearer only, through `authorize`.
      */
     callerOf(request: FastifyRequest): Caller | undefined;
+    /**
+     * Takes one of the caller's requests in flight for this request (in-flight.ts), for a route
+     * that checks its key itself (bull-board's API); the 429 to answer when it has none left.
+     */
+    takeInFlight(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      caller: Caller,
+    ): HttpError | undefined;
   }
   interface FastifyRequest {
     caller?: Caller;
@@ -150,6 +159,9 @@ export const apiKeyAuth = fp(
     app.decorateRequest('caller', undefined);
     app.decorate('identify', identify);
     app.decorate('callerOf', callerOf);
+    app.decorate('takeInFlight', (request: FastifyRequest, reply: FastifyReply, caller: Caller) =>
+      inFlight.take(request, reply, caller.name),
+    );
     app.decorate(
       'authorize',
       (role: ApiRole, source?: string | typeof DEPLOYMENT): onRequestHookHandler => {

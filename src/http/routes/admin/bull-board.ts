@@ -12,6 +12,14 @@
  * visibility guard, asked per queue and per request; bull-board answers 404 for a queue it hides,
  * whether it exists or not. Its own `readOnlyMode` is a queue's for every caller, and its server
  * does not hold `allowRetries` (a retry goes through with it off): the refusal is here.
+ *
+ * What one key can make the API read is bounded as for the API's own routes: each request of the
+ * board's API takes one of the key's requests in flight (API_MAX_IN_FLIGHT_PER_KEY), and a read
+ * is at most a page of BOARD_PAGE_MAX jobs (of each status, for `latest`) or a flow's one level
+ * of children, read BOARD_PAGE_MAX of each kind (pending, done, failed, ignored): bull-board takes
+ * any `jobsPerPage`, and reads a flow 10 levels deep unless told, `maxChildren` of each node's
+ * children at every level (a run with its pages and their records' jobs would be read whole).
+ * The page and its scripts are files, and take no slot: a browser fetches them at once.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -30,6 +38,39 @@ export interface BullBoardOptions {
 
 /** bull-board's route of Redis's own figures (INFO): the deployment's, as Redis is. */
 const REDIS_STATS_PATH = `${BULL_BOARD_PATH}/api/redis/stats`;
+/** Where bull-board's API routes are; the rest is its page and the files the page loads. */
+const BOARD_API_PATH = `${BULL_BOARD_PATH}/api/`;
+const FLOW_PATH = `${BULL_BOARD_PATH}/api/queues/:queueName/:jobId/flow`;
+
+/** The most jobs a board request reads of one queue and status, or of one job's children. */
+export const BOARD_PAGE_MAX = 100;
+/** Levels of a flow one request reads: a job and its children (the page expands a child by itself). */
+const FLOW_DEPTH_MAX = 2;
+
+/** A query value as bull-board reads a number (`Number`: `1e5` is 100000 to it); none: undefined. */
+const numberOf = (value: unknown): number | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? Number(value) : undefined;
+
+/**
+ * The page sizes of a board request, bounded in place (bull-board reads its query from the same
+ * object): a size over the bound becomes the bound, as bull-board itself bounds a flow's window;
+ * a flow's depth is the bound unless a smaller one is asked. What is no number is left to
+ * bull-board's own validation (400, or its default, which is within the bound).
+ */
+function boundQuery(query: Record<string, unknown>, route: string | undefined): void {
+  for (const name of ['jobsPerPage', 'maxChildren']) {
+    const asked = numberOf(query[name]);
+    if (asked !== undefined && asked > BOARD_PAGE_MAX) query[name] = String(BOARD_PAGE_MAX);
+  }
+  if (route === FLOW_PATH) {
+    const depth = numberOf(query.depth);
+    query.depth = String(
+      depth !== undefined && Number.isInteger(depth) && depth >= 1
+        ? Math.min(depth, FLOW_DEPTH_MAX)
+        : FLOW_DEPTH_MAX,
+    );
+  }
+}
 
 /** Whether `caller` sees the queue of this name: its sources' own, or every one when unlimited. */
 function shows(caller: Caller | undefined, queueName: string): boolean {
@@ -59,9 +100,9 @@ export const bullBoardRoutes: FastifyPluginAsync<BullBoardOptions> = async (app,
       return reply.code(403).send(body);
     }
     if (caller.sources !== undefined) {
-      const path = request.url.split('?')[0];
       const writes = request.method !== 'GET' && request.method !== 'HEAD';
-      if (writes || path === REDIS_STATS_PATH) {
+      // The route the router chose, never the raw URL: `/api/redis/%73tats` is this route too.
+      if (writes || request.routeOptions.url === REDIS_STATS_PATH) {
         const body: ErrorBody = {
           error: 'FORBIDDEN',
           message: `bull-board is read-only, and shows the queues of ${caller.sources.join(', ')} alone, to the key "${caller.name}": it is limited to sources; act through the API's routes (docs/sources.md)`,
@@ -70,6 +111,14 @@ export const bullBoardRoutes: FastifyPluginAsync<BullBoardOptions> = async (app,
       }
     }
     request.caller = caller;
+    const route = request.routeOptions.url;
+    if (!route?.startsWith(BOARD_API_PATH)) return;
+    const refused = app.takeInFlight(request, reply, caller);
+    if (refused) {
+      const body: ErrorBody = { error: refused.code, message: refused.message };
+      return reply.code(refused.statusCode).headers(refused.headers).send(body);
+    }
+    boundQuery(request.query as Record<string, unknown>, route);
   });
 
   // bull-board hands its guards the request's headers, the same object for every queue it asks

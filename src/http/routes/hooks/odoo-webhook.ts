@@ -45,6 +45,9 @@ import { HttpError } from '../../http-error.js';
 import { errorBody } from '../../schemas/common.js';
 import { createInboxBound } from './inbox-bound.js';
 
+/** The route as the router knows it (`request.routeOptions.url`): the token is its parameter. */
+export const ODOO_WEBHOOK_ROUTE = `${ODOO_WEBHOOK_PATH_PREFIX}:token`;
+
 /** Odoo's payload is an id, a few names and the fields a rule chose: small. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -176,7 +179,7 @@ export const odooWebhookRoutes: FastifyPluginAsyncZod<OdooWebhookOptions> = (app
     });
 
   app.post(
-    `${ODOO_WEBHOOK_PATH_PREFIX}:token`,
+    ODOO_WEBHOOK_ROUTE,
     {
       bodyLimit: BODY_LIMIT_BYTES,
       onRequest: (request, _reply, done) => {
