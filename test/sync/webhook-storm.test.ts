@@ -118,7 +118,12 @@ describe.each(['redis', 'postgres'] as const)(
       expect(await inbox()).toEqual([]);
       expect(h.logLines.filter((line) => line.includes('reads did not show'))).toEqual([]);
       console.log(JSON.stringify(await h.copyOf(1)), control().ids(BC_MODEL));
-      console.log(h.logLines.filter((line) => line.includes('"odooId":1,') || line.includes('error')).slice(0, 20).join('\n'));
+      console.log(
+        h.logLines
+          .filter((line) => line.includes('"odooId":1,') || line.includes('error'))
+          .slice(0, 20)
+          .join('\n'),
+      );
       expect(await h.diffWithSandbox()).toEqual([]);
     }, 300_000);
   },

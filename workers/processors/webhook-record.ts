@@ -8,11 +8,7 @@ import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { recordJobFailure } from '../../src/sync/sync-record.js';
 import { syncWebhookEvents } from '../../src/sync/webhook-event.js';
-import {
-  noteUnseenReads,
-  pendingWebhooks,
-  settleWebhooks,
-} from '../../src/sync/webhook-inbox.js';
+import { noteUnseenReads, pendingWebhooks, settleWebhooks } from '../../src/sync/webhook-inbox.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
 
