@@ -79,6 +79,11 @@ export async function runStepJob<S, R>(
       wave = started;
     } else {
       state = step.state;
+      // The state is kept once its wave's children are queued, and an execution may end between
+      // the two moves (a crash, a lock lost while the store was away): the job then runs again
+      // with children still pending. Settled, BullMQ would refuse to complete it ("pending
+      // dependencies"), one attempt lost each time; it waits for them as it would have.
+      if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
       wave = await step.more?.(state, signal);
     }
     while (wave) {
