@@ -162,7 +162,7 @@ async function settledChildren(ctx: WorkerContext, job: Job): Promise<SettledChi
 }
 
 /** The end of an execution cancelled under its job: retryable whatever stopped it. */
-function cancelledError(reason: unknown, error: unknown): Error {
+export function cancelledError(reason: unknown, error: unknown): Error {
   const why = typeof reason === 'string' ? reason : 'this execution was cancelled';
   return new Error(`SYNC_JOB_CANCELLED: ${why}`, { cause: error });
 }

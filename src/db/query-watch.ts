@@ -30,6 +30,7 @@
  * The view follows a query by a reaction of `Promise.prototype.then`, which postgres.js's own
  * `then` would not let it do without running the query.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type postgres from 'postgres';
 import { clientView } from './client-view.js';
 
@@ -61,9 +62,45 @@ export function isConnectionFailure(error: unknown): boolean {
 }
 
 interface Followed {
-  readonly query: { readonly executed?: boolean };
+  /** postgres.js's query: `state` is its connection's server process, once it was sent. */
+  readonly query: { readonly executed?: boolean; readonly state?: { pid?: number | null } | null };
   readonly text: string;
   readonly startedMs: number;
+  /** The pending queries of the work that started it, if any ({@link createWorkQueries}). */
+  readonly work: Set<Followed> | undefined;
+}
+
+/** The queries of the work running, through every await of it. */
+const currentWork = new AsyncLocalStorage<Set<Followed>>();
+
+/**
+ * The queries a piece of work starts on watched views (a job's execution: its own, its
+ * transactions', its heartbeat's), for it to be ended when one of them stays pending: the pool's
+ * watch judges a query only around a failure of the pool, and a query that never settles on a
+ * healthy pool is a fault of its connection alone.
+ */
+export interface WorkQueries {
+  /** Runs `work`; the queries it starts, however deep and however late, are followed as its own. */
+  run<T>(work: () => T): T;
+  /** How long its oldest query still pending has been, in ms; undefined while none is. */
+  pendingForMs(nowMs?: number): number | undefined;
+  /** The server processes its pending queries were sent to (none for one not sent yet). */
+  backends(): number[];
+}
+
+export function createWorkQueries(): WorkQueries {
+  const pending = new Set<Followed>();
+  const sent = () => [...pending].filter(({ query }) => query.executed === true);
+  return {
+    run: (work) => currentWork.run(pending, work),
+    pendingForMs(nowMs = Date.now()) {
+      const started = sent().map(({ startedMs }) => startedMs);
+      return started.length === 0 ? undefined : nowMs - Math.min(...started);
+    },
+    backends: () => [
+      ...new Set(sent().flatMap(({ query }) => (query.state?.pid ? [query.state.pid] : []))),
+    ],
+  };
 }
 
 /** The watch's own query after a failure: whether the pool answers again. */
@@ -85,8 +122,10 @@ export function watchQueries(
   let probing = false;
 
   const follow = <Q extends object>(query: Q, text: string): Q => {
-    const followed: Followed = { query, text, startedMs: Date.now() };
+    const work = currentWork.getStore();
+    const followed: Followed = { query, text, startedMs: Date.now(), work };
     pending.add(followed);
+    work?.add(followed);
     void Promise.prototype.then.call(
       query,
       () => settled(followed, undefined),
@@ -97,6 +136,7 @@ export function watchQueries(
 
   const settled = (followed: Followed, error: unknown) => {
     pending.delete(followed);
+    followed.work?.delete(followed);
     const now = Date.now();
     if (isConnectionFailure(error)) {
       failedAtMs = now;
@@ -116,11 +156,14 @@ export function watchQueries(
   const probe = () => {
     if (probing) return;
     probing = true;
-    // Its own `then` runs a postgres.js query; it settles through `follow` like any other.
-    view.unsafe(PROBE).then(
-      () => (probing = false),
-      () => (probing = false),
-    );
+    // Its own `then` runs a postgres.js query; it settles through `follow` like any other, as
+    // the pool's, not the work's whose failed query asked for it.
+    currentWork
+      .exit(() => view.unsafe(PROBE))
+      .then(
+        () => (probing = false),
+        () => (probing = false),
+      );
   };
 
   return {
