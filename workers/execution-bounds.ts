@@ -5,7 +5,9 @@
  * waits on, so that BullMQ releases the job and the worker's slot is free for the next one; the
  * work, told by its signal, stops on its own or is left to settle unheard.
  *
- * Stuck: a query it started on the copy's database has been pending `afterMs`. A page's, a BC's
+ * Stuck: a query it sent on the copy's database has been pending `afterMs` (one still waiting
+ * for a connection is not: connecting has its own timeout, and PostgreSQL away is not a fault of
+ * this execution's). A page's, a BC's
  * or a webhook event's statements are short, and a lock wait ends with `lock_timeout`; one
  * pending that long waits on its connection, not on the server (an answer that went to another
  * statement after a reset). Its connection is ended on the server (the process the query was

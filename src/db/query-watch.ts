@@ -82,24 +82,30 @@ const currentWork = new AsyncLocalStorage<Set<Followed>>();
 export interface WorkQueries {
   /** Runs `work`; the queries it starts, however deep and however late, are followed as its own. */
   run<T>(work: () => T): T;
-  /** How long its oldest query still pending has been, in ms; undefined while none is. */
+  /**
+   * How long the oldest of its queries sent to a connection and still pending has been, in ms;
+   * undefined while none is. One waiting for a connection (PostgreSQL away, the pool busy) is
+   * not counted: connecting has a timeout of its own.
+   */
   pendingForMs(nowMs?: number): number | undefined;
-  /** The server processes its pending queries were sent to (none for one not sent yet). */
+  /** The server processes its pending queries were sent to. */
   backends(): number[];
 }
 
 export function createWorkQueries(): WorkQueries {
   const pending = new Set<Followed>();
-  const sent = () => [...pending].filter(({ query }) => query.executed === true);
+  const sent = () =>
+    [...pending].flatMap((followed) => {
+      const pid = followed.query.executed === true ? followed.query.state?.pid : undefined;
+      return pid ? [{ pid, startedMs: followed.startedMs }] : [];
+    });
   return {
     run: (work) => currentWork.run(pending, work),
     pendingForMs(nowMs = Date.now()) {
       const started = sent().map(({ startedMs }) => startedMs);
       return started.length === 0 ? undefined : nowMs - Math.min(...started);
     },
-    backends: () => [
-      ...new Set(sent().flatMap(({ query }) => (query.state?.pid ? [query.state.pid] : []))),
-    ],
+    backends: () => [...new Set(sent().map(({ pid }) => pid))],
   };
 }
 
