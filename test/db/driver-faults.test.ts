@@ -153,6 +153,33 @@ describe('postgres.js when a connection dies', () => {
     ).resolves.toEqual([{ one: 1 }]);
   });
 
+  it("reserves a transaction's connection for the BEGIN that fills its pipeline", async () => {
+    // A pipeline of two, to reach its end with three queries (the default is 100).
+    const sql = postgres(db.url, {
+      max: 1,
+      max_pipeline: 2,
+      onnotice: () => undefined,
+      connection: { application_name: 'pipeline-end' },
+    });
+    try {
+      await sql`select 1`;
+      // Sent together: the sleep runs, the next waits behind it, the BEGIN fills the pipeline.
+      const sleeping = sql`select pg_sleep(0.1)`.execute();
+      const queued = sql`select 2`.execute();
+      const transaction = outcome(sql.begin((tx) => tx`select 1 as one`));
+      await Promise.all([sleeping, queued]);
+      expect(
+        await withDeadline(transaction, SETTLES_WITHIN_MS, () => new Error('pending')),
+      ).toEqual({ value: [{ one: 1 }] });
+      // Its session is not left inside a transaction for the pool's next queries.
+      await expect(
+        admin`select state from pg_stat_activity where application_name = 'pipeline-end'`,
+      ).resolves.toEqual([{ state: 'idle' }]);
+    } finally {
+      await sql.end();
+    }
+  });
+
   /**
    * Runs `script` (an ES module using postgres.js, DATABASE_URL in its environment) in a process
    * of its own: an exception thrown from one of the driver's timers would end the test's.
