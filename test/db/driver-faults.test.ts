@@ -154,13 +154,15 @@ describe('postgres.js when a connection dies', () => {
   });
 
   it("reserves a transaction's connection for the BEGIN that fills its pipeline", async () => {
-    // A pipeline of two, to reach its end with three queries (the default is 100).
-    const sql = postgres(db.url, {
+    // A pipeline of two, to reach its end with three queries (the default is 100): an option
+    // postgres.js reads and its types do not declare.
+    const options = {
       max: 1,
       max_pipeline: 2,
       onnotice: () => undefined,
       connection: { application_name: 'pipeline-end' },
-    });
+    };
+    const sql = postgres(db.url, options);
     try {
       await sql`select 1`;
       // Sent together: the sleep runs, the next waits behind it, the BEGIN fills the pipeline.
