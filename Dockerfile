@@ -8,7 +8,10 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY patches ./patches
+# The reviewed fixes to dependencies (patches/, docs/postgres-driver.md), which `--ignore-scripts`
+# would skip: applied here, and the patched package copied into the runtime below.
+RUN npm ci --no-audit --no-fund --ignore-scripts && npx patch-package --error-on-fail --error-on-warn
 COPY tsconfig.json tsconfig.build.json build.ts ./
 COPY src ./src
 COPY workers ./workers
@@ -20,6 +23,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --omit=optional too: PGlite (dev only) is an optional peer of drizzle-orm, which npm keeps otherwise.
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund --ignore-scripts && npm cache clean --force
+# postgres as patched in the build stage: npm installs it as published.
+COPY --from=build /app/node_modules/postgres ./node_modules/postgres
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 COPY docker/entrypoint.sh /usr/local/bin/erp-bridge

@@ -5,7 +5,7 @@
  * probes must match the code's configuration defaults.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -284,6 +284,26 @@ describe('Dockerfile', () => {
         `http://127.0.0.1:\${WORKER_HTTP_PORT:-${DEFAULTS.WORKER_HTTP_PORT}}/health/ready`,
       ],
     ]);
+  });
+
+  it('applies the reviewed patches to its dependencies, each pinned to the version it was made for, and ships the patched driver', () => {
+    const { scripts, dependencies } = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      scripts: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
+    const strict = 'patch-package --error-on-fail --error-on-warn';
+    expect(scripts.postinstall).toMatch(new RegExp(`&& ${strict}$`));
+    expect(dockerfile).toMatch(/^COPY patches \.\/patches$/m);
+    expect(dockerfile).toContain(`--ignore-scripts && npx ${strict}\n`);
+    const patches = readdirSync('patches');
+    expect(patches).toEqual(['postgres+3.4.9.patch']);
+    for (const patch of patches) {
+      const [, name, version] = /^(.+)\+([^+]+)\.patch$/.exec(patch)!;
+      expect(dependencies[name!], name).toBe(version);
+      expect(dockerfile).toContain(
+        `\nCOPY --from=build /app/node_modules/${name!} ./node_modules/${name!}\n`,
+      );
+    }
   });
 
   it('sends only the sources the build needs to the image builder', () => {

@@ -19,6 +19,7 @@ import { SOURCE_QUEUE_KINDS, queueNameOf } from '../src/queues/source-queues.js'
 import { DEFAULT_SOURCE } from '../src/families/source-family.js';
 import { familyModels } from '../src/families/family.js';
 import { AppError, describeError } from '../src/lib/errors.js';
+import { runBounded, type StuckExecutions } from './execution-bounds.js';
 import { handBack } from './hand-back.js';
 import type { JobFlow } from './liveness.js';
 import { runForFamily } from './job-family.js';
@@ -35,7 +36,20 @@ export interface WorkerSettings {
   readonly lockMs: number;
   /** The sources whose queues this process works, each with its share (`concurrency`). */
   readonly sources: readonly WorkedSource[];
+  /**
+   * The bound on a query of a page, BC or webhook job (execution-bounds.ts); none without it.
+   * Runs, reconciles, verifies and the feed's jobs may run long statements: the pool's query
+   * watch alone looks at theirs.
+   */
+  readonly stuckExecutions?: StuckExecutions;
 }
+
+/** The queues whose jobs run short statements only: a long-pending query of theirs is stuck. */
+const SHORT_STATEMENT_QUEUES: ReadonlySet<QueueName> = new Set([
+  'sync-page',
+  'sync-record',
+  'sync-webhook',
+]);
 
 export interface WorkedSource {
   readonly name: string;
@@ -109,9 +123,16 @@ export function createWorkers(
       async (job: Job<JobData<JobName>>, token?: string, signal?: AbortSignal) => {
         flow.started(name);
         try {
+          // Cancelled or stuck, the execution ends at once and frees its slot (execution-bounds.ts).
           const run = () =>
-            runForFamily('family' in job.data ? job.data.family : 'none', () =>
-              dispatch(job, token, signal ?? new AbortController().signal, ctx),
+            runBounded(
+              signal ?? new AbortController().signal,
+              SHORT_STATEMENT_QUEUES.has(queue) ? settings.stuckExecutions : undefined,
+              ctx.logger.child({ queue: name, jobId: job.id }),
+              (cancellable) =>
+                runForFamily('family' in job.data ? job.data.family : 'none', () =>
+                  dispatch(job, token, cancellable, ctx),
+                ),
             );
           // The feed's jobs and a source's check take none of the process's slots.
           return await (queue === 'feed' || job.name === 'check-odoo'

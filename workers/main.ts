@@ -50,6 +50,7 @@ import {
 } from './worker-metrics.js';
 import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
+import { stuckExecutionsOf } from './execution-bounds.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
 import { DEFAULT_SOURCE } from '../src/families/source-family.js';
 import { familyModels } from '../src/families/family.js';
@@ -99,6 +100,7 @@ const runtime = createSyncRuntimeFromConfig({
   odooObserver: (source) => metrics.odooOf(source),
   budgetObserver: (source) => metrics.budgetOf(source),
   withKeyLifecycle: true,
+  stuckExecutions: stuckExecutionsOf(db, config.redis.livenessTimeoutMs),
 });
 registerQueueMetrics(metrics.registry, runtime.queues);
 const keyLifecycle = runtime.odoo?.lifecycle;

@@ -79,6 +79,11 @@ export async function runStepJob<S, R>(
       wave = started;
     } else {
       state = step.state;
+      // The state is kept once its wave's children are queued, and an execution may end between
+      // the two moves (a crash, a lock lost while the store was away): the job then runs again
+      // with children still pending. Settled, BullMQ would refuse to complete it ("pending
+      // dependencies"), one attempt lost each time; it waits for them as it would have.
+      if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
       wave = await step.more?.(state, signal);
     }
     while (wave) {
@@ -95,6 +100,14 @@ export async function runStepJob<S, R>(
       wave = await step.more?.(state, signal);
     }
     if (!step.settle) throw new Error(`${job.name} queued children but has no settle step`);
+    // BullMQ's PostgreSQL backend counts a parent's pending children apart from the records it
+    // completes the parent by, and after a crash the two can disagree: moveToWaitingChildren
+    // finds none pending while completing is refused for one. The job looks again later, no
+    // attempt lost, once its children have settled.
+    if (await hasPendingChildren(job)) {
+      await job.moveToDelayed(Date.now() + PENDING_CHILDREN_RECHECK_MS, token);
+      throw new DelayedError();
+    }
     return await step.settle(state, await settledChildren(ctx, job));
   } catch (error) {
     if (error instanceof WaitingChildrenError || error instanceof DelayedError) throw error;
@@ -109,6 +122,14 @@ export async function runStepJob<S, R>(
     if (step.onLastFailure && isLastAttempt(job, jobError)) await step.onLastFailure(error);
     throw jobError;
   }
+}
+
+/** How long a step whose children BullMQ still holds pending waits before it looks again. */
+const PENDING_CHILDREN_RECHECK_MS = 2_000;
+
+async function hasPendingChildren(job: Job): Promise<boolean> {
+  const { unprocessed = 0 } = await job.getDependenciesCount({ unprocessed: true });
+  return unprocessed > 0;
 }
 
 /** Queues the children; returns how many there were. */
@@ -157,7 +178,7 @@ async function settledChildren(ctx: WorkerContext, job: Job): Promise<SettledChi
 }
 
 /** The end of an execution cancelled under its job: retryable whatever stopped it. */
-function cancelledError(reason: unknown, error: unknown): Error {
+export function cancelledError(reason: unknown, error: unknown): Error {
   const why = typeof reason === 'string' ? reason : 'this execution was cancelled';
   return new Error(`SYNC_JOB_CANCELLED: ${why}`, { cause: error });
 }

@@ -25,6 +25,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { runCheckCommand } from './sync-cli-check.js';
 import { describeStatus, readPausedQueuesOnce, readPauseOnce } from './sync-cli-status.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
+import { stuckExecutionsOf } from './execution-bounds.js';
 
 const USAGE = `Usage: npm run sync -- <command> [options]
 
@@ -224,6 +225,7 @@ try {
       db: db.db,
       families,
       logger,
+      stuckExecutions: stuckExecutionsOf(db, config.redis.livenessTimeoutMs),
     });
     // Reconciles and verifies have a queue of their own (src/queues/catalogue.ts), and each
     // source its queues: the events of each target's.

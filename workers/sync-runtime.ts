@@ -40,6 +40,7 @@ import {
   type FeedDeliverySettings,
 } from '../src/feed/deliver.js';
 import { createWorkers } from './create-workers.js';
+import type { StuckExecutions } from './execution-bounds.js';
 import { createJobFlow, readyJobs, type JobFlow, type WatchedQueue } from './liveness.js';
 import { startLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 import type { WorkerContext } from './worker-context.js';
@@ -132,6 +133,8 @@ export interface SyncRuntimeInput {
   settings: RuntimeSettings;
   /** Checks a source's Odoo (the `check-odoo` job); without it the job fails CHECK_UNAVAILABLE. */
   checkSource?: WorkerContext['checkSource'];
+  /** Ends the executions stuck on a query of `db` (execution-bounds.ts); none are without it. */
+  stuckExecutions?: StuckExecutions;
 }
 
 /**
@@ -270,6 +273,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
     backend: input.backend,
     concurrency: settings.concurrency,
     lockMs: settings.jobLockMs,
+    ...(input.stuckExecutions ? { stuckExecutions: input.stuckExecutions } : {}),
     sources: worked.map((source) => ({
       name: source.name,
       concurrency: source.concurrency ?? settings.concurrency,
@@ -360,6 +364,8 @@ export function createSyncRuntimeFromConfig(input: {
   budgetObserver?: (source: string) => CallBudgetObserver;
   /** Whether this process watches and renews the API key (the workers). */
   withKeyLifecycle?: boolean;
+  /** Ends the executions stuck on a query of `db` (execution-bounds.ts). */
+  stuckExecutions?: StuckExecutions;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
   const stores = openQueueStores({ config, role: 'worker', db: input.db, logger });
@@ -400,6 +406,7 @@ export function createSyncRuntimeFromConfig(input: {
     backend: stores.backend,
     flags: createNudgeFlags(stores.shared),
     settings: syncSettingsFromConfig(config, anyOdoo, input.odoo),
+    ...(input.stuckExecutions ? { stuckExecutions: input.stuckExecutions } : {}),
     // The check of a source this worker copies: its Odoo with the configuration's credentials
     // (the key a worker renewed, when one did), its calls in the fleet's budget.
     checkSource: (name, signal) => {

@@ -30,6 +30,12 @@ export interface DbHandle {
    * the database does not answer.
    */
   ping(): Promise<void>;
+  /**
+   * Ends the pool's sessions on server processes `pids` (pg_terminate_backend), from the
+   * connection `ping` uses, outside the pool: their connections close and every query on them
+   * fails, which frees a connection a query waits on for good. Absent on PGlite.
+   */
+  terminate?(pids: readonly number[]): Promise<void>;
   close(): Promise<void>;
   /** postgres.js client for raw SQL; absent on PGlite. */
   readonly sql?: postgres.Sql;
@@ -77,6 +83,9 @@ export interface CreateDbOptions {
 /** How long a readiness probe's `select 1` may take (the health route's own bound is 2 s). */
 const PROBE_TIMEOUT_MS = 2_000;
 
+/** Names the pool's sessions in pg_stat_activity: `terminate` ends none but these. */
+const APPLICATION_NAME = 'erp-bridge';
+
 export function createDb(options: CreateDbOptions): Promise<DbHandle> {
   if (!options.url) return Promise.reject(new Error('createDb needs a PostgreSQL URL'));
   return Promise.resolve(createPostgresDb(options.url, options));
@@ -88,7 +97,7 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
     max: options.poolMax ?? 10,
     onnotice: (notice) => logger?.debug({ notice: notice.message }, 'postgres notice'),
     connection: {
-      application_name: 'erp-bridge',
+      application_name: APPLICATION_NAME,
       ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
       ...(planEachCall ? { plan_cache_mode: 'force_custom_plan' } : {}),
       ...(sessionLimits
@@ -112,6 +121,14 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
     : db;
   // Opened at the first probe; one connection more than the pool, per process.
   let probe: postgres.Sql | undefined;
+  const probing = () =>
+    (probe ??= postgres(url, {
+      max: 1,
+      // The probe's caller waits at most this long: no statement outlives it.
+      connect_timeout: PROBE_TIMEOUT_MS / 1_000,
+      onnotice: () => undefined,
+      connection: { application_name: 'erp-bridge-probe', statement_timeout: PROBE_TIMEOUT_MS },
+    }));
   return {
     db,
     shapedDb,
@@ -120,14 +137,15 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
     url,
     stuckQuery: () => watch?.stuck(),
     async ping() {
-      probe ??= postgres(url, {
-        max: 1,
-        // The probe's caller waits at most this long: no statement outlives it.
-        connect_timeout: PROBE_TIMEOUT_MS / 1_000,
-        onnotice: () => undefined,
-        connection: { application_name: 'erp-bridge-probe', statement_timeout: PROBE_TIMEOUT_MS },
-      });
-      await probe`select 1`;
+      await probing()`select 1`;
+    },
+    async terminate(pids) {
+      if (pids.length === 0) return;
+      const sql = probing();
+      // A process id the server has given to another session since is not ended.
+      await sql`
+        select pg_terminate_backend(pid) from pg_stat_activity
+        where pid in ${sql([...pids])} and application_name = ${APPLICATION_NAME}`;
     },
     async close() {
       await Promise.all([sql.end({ timeout: 5 }), probe?.end({ timeout: 5 })]);

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import { describe, expect, it, vi } from 'vitest';
-import { isConnectionFailure, watchQueries } from './query-watch.js';
+import { isConnectionFailure, QUIET_MS, watchQueries } from './query-watch.js';
 
 const STUCK_AFTER_MS = 60_000;
 
@@ -58,7 +58,7 @@ describe('the query watch', () => {
     );
   });
 
-  it('judges no query that settled, nor one started once the pool answered again', async () => {
+  it('judges no query that settled, nor one started once the pool had answered again and stayed quiet', async () => {
     vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     try {
       const { client, queries } = fakeClient();
@@ -78,7 +78,7 @@ describe('the query watch', () => {
       await heartbeat;
       answerProbes(queries);
       await settle();
-      vi.advanceTimersByTime(1_000);
+      vi.advanceTimersByTime(QUIET_MS + 1_000);
       // A reconcile's long statement, within a minute of the failure, on a healthy server.
       void watch.client.unsafe('select odoo_id from scrap_dimagaz_bc order by odoo_id');
       expect(watch.stuck(Date.now() + 10 * STUCK_AFTER_MS)).toBeUndefined();
@@ -99,16 +99,60 @@ describe('the query watch', () => {
     return { watch, queries };
   };
 
-  it('heals a quiet pool with a select 1 of its own: the next long query is not judged', async () => {
+  it('heals a quiet pool with a select 1 of its own: a long query after the quiet window is not judged', async () => {
     try {
       const { watch, queries } = await afterFailure();
       expect(queries.map((query) => query.text)).toEqual(['select 1 from sync_state', 'select 1']);
       vi.advanceTimersByTime(20);
       answerProbes(queries);
       await settle();
-      vi.advanceTimersByTime(5_000);
+      vi.advanceTimersByTime(QUIET_MS + 1_000);
       void watch.client.unsafe('select pg_sleep(3600)');
       expect(watch.stuck(Date.now() + 10 * STUCK_AFTER_MS)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('judges a query started just after the pool answered again, as a reset connection leaves one', async () => {
+    try {
+      const { watch, queries } = await afterFailure();
+      vi.advanceTimersByTime(50);
+      // The next session's first statements are answered: the pool looks healthy.
+      answerProbes(queries);
+      const begun = watch.client.unsafe('begin');
+      queries.at(-1)!.resolve([]);
+      await begun;
+      await settle();
+      vi.advanceTimersByTime(50);
+      // Its next one waits for an answer that went to another statement.
+      void watch.client.unsafe('select odoo_id from scrap_dimagaz_bc where odoo_id = any($1)');
+      expect(watch.stuck(Date.now() + STUCK_AFTER_MS - 1_000)).toBeUndefined();
+      expect(watch.stuck(Date.now() + STUCK_AFTER_MS + 1_000)).toMatch(
+        /^a database query has been pending for 61 s, 61 s after its pool lost a connection \(select odoo_id from scrap_dimagaz_bc where odoo_id = any\(\$1\)\)$/,
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('watches a pool that loses a connection again for another quiet window', async () => {
+    try {
+      const { watch, queries } = await afterFailure();
+      answerProbes(queries);
+      await settle();
+      vi.advanceTimersByTime(QUIET_MS - 1_000);
+      const lostAgain = watch.client.unsafe('select 1 from sync_log').catch(() => undefined);
+      queries.at(-1)!.reject(connectionLost);
+      await lostAgain;
+      await settle();
+      answerProbes(queries);
+      await settle();
+      vi.advanceTimersByTime(QUIET_MS - 1_000);
+      void watch.client.unsafe('select pg_sleep(3600)');
+      expect(watch.stuck(Date.now() + STUCK_AFTER_MS + 1_000)).toMatch(
+        /^a database query has been pending for 61 s, 70 s after its pool lost a connection \(select pg_sleep\(3600\)\)$/,
+      );
     } finally {
       vi.useRealTimers();
     }

@@ -2,7 +2,8 @@
  * Where the queues are: Redis (one server, its primary through Redis Sentinel, or a Cluster:
  * redis-connection.ts) or PostgreSQL (BullMQ's PostgreSQL backend, QUEUE_BACKEND=postgres). Every
  * Queue, Worker and QueueEvents of erp-bridge is made here; the rest of the code knows the queues
- * only through BullMQ's classes, which behave alike on both.
+ * only through BullMQ's classes, which behave alike on both. Workers hold their jobs' locks per
+ * execution (execution-locks.ts).
  *
  * On PostgreSQL, one pool per process serves every queue of it: BullMQ would otherwise open a
  * pool per Queue and per Worker. Each Worker and each QueueEvents holds one of its connections
@@ -17,14 +18,15 @@ import {
   Queue,
   QueueEvents,
   runMigrations,
-  Worker,
   type BackendFactory,
   type Processor,
   type QueueEventsOptions,
+  type Worker,
   type WorkerOptions,
 } from 'bullmq';
 import pg from 'pg';
 import { DEFAULT_SOURCE } from '../families/source-family.js';
+import { ExecutionWorker } from './execution-locks.js';
 import type { QueueName } from './catalogue.js';
 import { duplicateQueueRedis, pingQueues, type QueueRedis } from './redis-connection.js';
 import { queueNameOf, sourcePrefix } from './source-queues.js';
@@ -78,7 +80,7 @@ export function redisQueues(connection: QueueRedis, prefix: string): RedisQueueS
     queue: (name, source = DEFAULT_SOURCE) =>
       new Queue(queueNameOf(name, source), { connection, prefix: sourcePrefix(prefix, source) }),
     worker: (name, processor, options, source = DEFAULT_SOURCE) =>
-      new Worker(queueNameOf(name, source), processor, {
+      new ExecutionWorker(queueNameOf(name, source), processor, {
         ...options,
         connection,
         prefix: sourcePrefix(prefix, source),
@@ -146,7 +148,7 @@ export function postgresQueues(options: PostgresQueuesOptions): PostgresQueueSto
       ),
     worker: (name, processor, options, source = DEFAULT_SOURCE) =>
       sharing(
-        new Worker(
+        new ExecutionWorker(
           queueNameOf(name, source),
           processor,
           { ...options, connection: pool },

@@ -1,14 +1,15 @@
 /**
  * The query watch on a real PostgreSQL (src/db/query-watch.ts): one connection of the pool is
  * killed under a query, as an administrator or a proxy's timeout would, and the server goes on.
- * A long, healthy statement started afterwards is not a lost query, and the worker or the API
- * must not be declared dead for it; a query the pool had when it lost the connection still is
- * judged.
+ * A long, healthy statement started once the pool has answered again and stayed quiet is not a
+ * lost query, and the worker or the API must not be declared dead for it; a query the pool had
+ * when it lost the connection still is judged.
  */
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
+import { QUIET_MS } from '../../src/db/query-watch.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const STUCK_AFTER_MS = 60_000;
@@ -43,7 +44,7 @@ describe('the query watch, one connection killed on a healthy server', () => {
       { timeout: 30_000, interval: 50 },
     );
 
-  it('judges no long statement started once the pool answered again', async () => {
+  it('judges no long statement started once the pool answered again and stayed quiet', async () => {
     await admin`select pg_advisory_lock(1)`;
     const killed = watched.db.execute(sql`select pg_advisory_lock(1)`).then(
       () => undefined,
@@ -56,15 +57,17 @@ describe('the query watch, one connection killed on a healthy server', () => {
     // The lease's heartbeat, the next second: on a fresh connection, answered.
     await watched.db.execute(sql`select 1 as heartbeat`);
 
-    // A statement that runs for as long as the test says: a reconcile's scan, a verify's read.
+    // A statement that runs for as long as the test says: a reconcile's scan, a verify's read,
+    // started once the pool has answered for the watch's quiet window.
     await admin`select pg_advisory_lock(2)`;
+    vi.useFakeTimers({ now: Date.now() + QUIET_MS + 1_000, toFake: ['Date'] });
     // Held by a transaction of its own: it ends with the statement's transaction.
     const long = watched.db
       .transaction((tx) => tx.execute(sql`select pg_advisory_xact_lock(2)`))
       .then(() => undefined);
     try {
       await waitingOn(2);
-      vi.useFakeTimers({ now: Date.now() + 10 * STUCK_AFTER_MS, toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 10 * STUCK_AFTER_MS);
       expect(watched.stuckQuery?.()).toBeUndefined();
     } finally {
       vi.useRealTimers();

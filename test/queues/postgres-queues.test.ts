@@ -6,10 +6,9 @@
  * change feed's deliveries and bull-board run on it; then the server crashes in the middle of a
  * full resync (an immediate stop: every session cut, no checkpoint) and starts again on its data.
  * The worker ends with a copy equal to Odoo and a receiver that got every change once. The test
- * starts it again if it exits, as its supervisor would: postgres.js 3.4 may throw from a timer
- * when a connection dies with a write pending (porsager/postgres#1208, open), or leave a query
- * pending for good (#1186, #1193), which the worker finds and exits for (src/db/query-watch.ts);
- * nothing it held is lost.
+ * starts it again if it exits, as its supervisor would: a fault of the driver its patch does not
+ * mend (docs/postgres-driver.md) may still leave a query pending for good, which the worker finds
+ * and exits for (src/db/query-watch.ts); nothing it held is lost.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

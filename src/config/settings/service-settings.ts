@@ -95,7 +95,7 @@ export const STORAGE_SETTINGS = {
     '60000',
     {
       description:
-        "How long a worker's Redis may leave a blocking command unanswered (with QUEUE_BACKEND=postgres, its queue database a query), a queue's jobs wait while its worker has free slots and takes none (a job loop wedged after a failover; not a queue whose jobs an operator holds back in bull-board: paused, over its global rate limit, or with its global concurrency all taken), or a database query stay pending after its pool lost a connection (one it had then, or started before the pool answered again), before the worker answers not alive on /health/live and exits for its supervisor to restart it. The API's /health/live answers not alive for such a query too.",
+        "How long a worker's Redis may leave a blocking command unanswered (with QUEUE_BACKEND=postgres, its queue database a query), a queue's jobs wait while its worker has free slots and takes none (a job loop wedged after a failover; not a queue whose jobs an operator holds back in bull-board: paused, over its global rate limit, or with its global concurrency all taken), or a database query stay pending after its pool lost a connection (one it had then, or started before the pool had answered again and stayed 10 s without losing one), before the worker answers not alive on /health/live and exits for its supervisor to restart it. The API's /health/live answers not alive for such a query too. A page, BC or webhook job with a query sent to PostgreSQL and still pending half this long, pool failure or not, is cancelled, its database session ended, and run again (docs/postgres-driver.md).",
     },
   ),
   QUEUE_PREFIX: defaulted(
