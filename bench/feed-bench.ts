@@ -28,6 +28,7 @@ import { createFeedSender } from '../src/feed/feed-sender.js';
 import { parseAllowedHosts } from '../src/feed/receiver-address.js';
 import { createSubscriptionSecrets, generateSecret } from '../src/feed/secret.js';
 import { createSubscription } from '../src/feed/subscriptions.js';
+import { EVERY_SOURCE } from '../src/families/source-family.js';
 import { writeRootBatches } from '../src/sync/write-records.js';
 import { startFeedReceiver } from '../dev/services/feed-receiver.js';
 import { fakeBc, fakeLine, mapBc } from '../test/helpers/seed-bcs.js';
@@ -136,7 +137,14 @@ export async function runFeedBench(input: {
       for (const batchMax of [100, 1]) {
         const subscription = await createSubscription(
           db,
-          { name: `bench-${batchMax}`, url: receiver.url, secret, families: [], models: [] },
+          {
+            name: `bench-${batchMax}`,
+            url: receiver.url,
+            secret,
+            sources: [EVERY_SOURCE],
+            families: [],
+            models: [],
+          },
           'oldest',
           secrets,
         );

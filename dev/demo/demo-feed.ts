@@ -9,6 +9,7 @@ import type { Config } from '../../src/config/config.js';
 import type { DbHandle } from '../../src/db/create-db.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { postgresFeedListen, type FeedListen } from '../../src/feed/feed-signal.js';
+import { EVERY_SOURCE } from '../../src/families/source-family.js';
 import { createSubscriptionSecrets, generateSecret } from '../../src/feed/secret.js';
 import {
   applyDeclaredSubscriptions,
@@ -72,7 +73,14 @@ export async function startDemoFeed(input: {
       await deleteSubscription(db.db, SUBSCRIPTION);
       await createSubscription(
         db.db,
-        { name: SUBSCRIPTION, url: receiver.url, secret, families: [], models: [BC_MODEL] },
+        {
+          name: SUBSCRIPTION,
+          url: receiver.url,
+          secret,
+          sources: [EVERY_SOURCE],
+          families: [],
+          models: [BC_MODEL],
+        },
         'now',
         secrets,
       );

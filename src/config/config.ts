@@ -40,7 +40,7 @@ import {
 } from './odoo-config.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
 import { webhookTokenProblems } from './webhook-tokens.js';
-import { DEFAULT_SOURCE } from '../families/source-family.js';
+import { DEFAULT_SOURCE, unnamedSources } from '../families/source-family.js';
 import { readSourcesFile } from './sources-file.js';
 import { selectSources, sourcesFrom, type DeclaredSource, type SourceConfig } from './sources.js';
 
@@ -298,7 +298,7 @@ export function loadConfig(
       });
   const subscriptionsFile = env.FEED_SUBSCRIPTIONS_FILE?.trim();
   const subscriptions = subscriptionsFile
-    ? readSubscriptionsFile(subscriptionsFile, families.copied)
+    ? readSubscriptionsFile(subscriptionsFile, families.copied, sourceNames)
     : { subscriptions: [], removed: [], problems: [] };
   for (const message of subscriptions.problems)
     problems.push({ key: 'FEED_SUBSCRIPTIONS_FILE', message });
@@ -361,6 +361,7 @@ export function loadConfig(
         subscriptions: {
           subscriptions: subscriptions.subscriptions,
           removed: subscriptions.removed,
+          unnamedSources: unnamedSources(sourceNames),
         },
         allowedHosts: allowedHosts.rules,
         readsDefaultSecret: readsSecretsOf(DEFAULT_SOURCE),
@@ -583,7 +584,11 @@ function feedConfig(
 
 /** The feed's settings at their keys' defaults, for a runtime built without a configuration. */
 export function defaultFeedConfig(): Config['feed'] {
-  return feedConfig(envSchema.parse({}), { subscriptions: [], removed: [] }, PUBLIC_RECEIVERS_ONLY);
+  return feedConfig(
+    envSchema.parse({}),
+    { subscriptions: [], removed: [], unnamedSources: unnamedSources([DEFAULT_SOURCE]) },
+    PUBLIC_RECEIVERS_ONLY,
+  );
 }
 
 /**

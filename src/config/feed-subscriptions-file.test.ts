@@ -49,6 +49,37 @@ describe('FEED_SUBSCRIPTIONS_FILE', () => {
     ]);
   });
 
+  it("takes the sources a subscription names, or every source's, and refuses one that is no source here", () => {
+    const config = load(`subscriptions:
+  - { name: portal, url: "https://portal.example.com/hooks", secret: "${secret}", sources: [default] }
+  - { name: lake, url: "https://lake.example.com/in", secret: "${secret}", sources: ['*'] }
+  - { name: audit, url: "https://audit.example.com/in", secret: "${secret}" }
+`);
+    expect(
+      config.feed.declared.subscriptions.map(({ name, sources }) => ({ name, sources })),
+    ).toEqual([
+      { name: 'portal', sources: ['default'] },
+      { name: 'lake', sources: ['*'] },
+      // None named: a new one takes the deployment's unnamed sources, a known one keeps its own.
+      { name: 'audit', sources: undefined },
+    ]);
+    expect(config.feed.declared.unnamedSources).toEqual(['default']);
+    expect(() =>
+      load(`subscriptions:
+  - { name: portal, url: "https://portal.example.com/hooks", secret: "${secret}", sources: [globex] }
+`),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          {
+            key: 'FEED_SUBSCRIPTIONS_FILE',
+            message: 'subscriptions[0].sources: globex is no source here (sources: default)',
+          },
+        ],
+      }),
+    );
+  });
+
   it('names every bad entry, never a secret', () => {
     const bad = 'whsec_c2hvcnQ=';
     expect(() =>
@@ -103,6 +134,7 @@ describe('FEED_SUBSCRIPTIONS_FILE', () => {
     expect(load('removed: [old-portal]').feed.declared).toEqual({
       subscriptions: [],
       removed: ['old-portal'],
+      unnamedSources: ['default'],
     });
     expect(() =>
       load(`subscriptions:

@@ -8,7 +8,8 @@
  *   - name: portal
  *     url: https://portal.example.com/hooks/erp-bridge
  *     secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
- *     families: [bcs]            # default: every family
+ *     sources: [default, acme]   # default: the default source (every source: ['*'])
+ *     families: [bcs]            # default: every family of those sources
  *     models: [dimagaz.bc]       # default: every model of those families
  *     from: now                  # now (default), oldest, or a position the feed gave
  * removed: [old-portal]          # deleted at once (one left out of the file is kept for a day)
@@ -16,6 +17,7 @@
  */
 import { z } from 'zod';
 import { FAMILY_NAME } from '../families/family.js';
+import { EVERY_SOURCE, SOURCE_NAME } from '../families/source-family.js';
 import { POSITION_PATTERN } from '../feed/position.js';
 import { secretProblem } from '../feed/secret.js';
 import type { DeclaredSubscription } from '../feed/subscriptions.js';
@@ -58,6 +60,15 @@ const entry = z
       const problem = secretProblem(secret);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
+    sources: z
+      .array(
+        z.union([
+          z.literal(EVERY_SOURCE),
+          z.string().regex(SOURCE_NAME, `must be a source's name or ${EVERY_SOURCE}`),
+        ]),
+      )
+      .min(1)
+      .optional(),
     families: z.array(z.string().regex(FAMILY_NAME, 'must be a family name')).default([]),
     models: z.array(z.string().min(1).max(128)).default([]),
     from: z
@@ -80,6 +91,7 @@ const file = z
 export function readSubscriptionsFile(
   path: string,
   copiedFamilies: readonly string[],
+  sources: readonly string[],
 ): { subscriptions: DeclaredSubscription[]; removed: string[]; problems: string[] } {
   const read = readDeclarationFile(path, file);
   if (!read.ok) return { subscriptions: [], removed: [], problems: read.problems };
@@ -89,6 +101,11 @@ export function readSubscriptionsFile(
     if (names.has(declared.name))
       problems.push(`subscriptions[${i}].name: ${declared.name} is declared twice`);
     names.add(declared.name);
+    for (const source of declared.sources ?? [])
+      if (source !== EVERY_SOURCE && !sources.includes(source))
+        problems.push(
+          `subscriptions[${i}].sources: ${source} is no source here (sources: ${sources.join(', ')})`,
+        );
     for (const family of declared.families)
       if (!copiedFamilies.includes(family))
         problems.push(
@@ -98,6 +115,7 @@ export function readSubscriptionsFile(
       name: declared.name,
       url: declared.url,
       secret: declared.secret,
+      ...(declared.sources === undefined ? {} : { sources: declared.sources }),
       families: declared.families,
       models: declared.models,
       start:

@@ -5,6 +5,7 @@
  * source's schema: every key of it is then the pair (source, family), and the default source's
  * families keep the names and the tables they have always had.
  */
+import { sql, type SQL } from 'drizzle-orm';
 import type {
   CopyTable,
   FamilySchedule,
@@ -19,6 +20,18 @@ export const DEFAULT_SOURCE = 'default';
 
 /** What a source's name may be: it prefixes its families' names and names its schema. */
 export const SOURCE_NAME = /^[a-z][a-z0-9_]{0,30}$/;
+
+/** A consumer's list of sources that means every source, those added later too (docs/feed.md). */
+export const EVERY_SOURCE = '*';
+
+/**
+ * The sources a consumer that names none reads (docs/feed.md, "Whose records"): the default
+ * source where the deployment has one — what every consumer read before a second source came —
+ * else every source it has.
+ */
+export function unnamedSources(sources: readonly string[]): readonly string[] {
+  return sources.includes(DEFAULT_SOURCE) ? [DEFAULT_SOURCE] : sources;
+}
 
 /** Between a source's name and a family's in the family's key (neither name may hold it). */
 const SEPARATOR = '.';
@@ -57,6 +70,14 @@ export function splitFamilyKey(key: string): { source: string; family: string } 
   return at < 0
     ? { source: DEFAULT_SOURCE, family: key }
     : { source: key.slice(0, at), family: key.slice(at + SEPARATOR.length) };
+}
+
+/**
+ * The source of the family key that `key` holds, in SQL: {@link splitFamilyKey} where rows are
+ * filtered (the change feed's, by a consumer's sources).
+ */
+export function sourceOfKeySql(key: SQL): SQL {
+  return sql`(case when strpos(${key}, ${SEPARATOR}) > 0 then split_part(${key}, ${SEPARATOR}, 1) else ${DEFAULT_SOURCE} end)`;
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * A change as every consumer gets it — the pull route, the stream and the webhooks: what changed,
- * where, and its position. It says which record changed and how, not its values: the record is
- * one read away (`GET /api/models/{model}/records/{odooId}`), at a version at least as new.
+ * where, whose record it is (its source), and its position. It says which record changed and how,
+ * not its values: the record is one read away at its `path` (its own source's route), at a version
+ * at least as new.
  */
 import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../db/schema/index.js';
+import { recordsPath } from '../families/records-path.js';
 import { splitFamilyKey } from '../families/source-family.js';
 import { encodePosition, POSITION_PATTERN } from './position.js';
 import type { FeedChange } from './read-changes.js';
@@ -52,6 +54,11 @@ export const changeBodySchema = z
       .nullable()
       .describe('what made the change outside a run (webhook, resync); null within a run'),
     runId: z.number().int().nullable().describe('the run that made the change, if any'),
+    path: z
+      .string()
+      .describe(
+        "the record on the read API, its own source's route: key records by (source, model, odooId) and read them here",
+      ),
   })
   .describe('Change');
 
@@ -60,10 +67,12 @@ export type ChangeBody = z.infer<typeof changeBodySchema>;
 export const changeId = (change: FeedChange) => `chg_${change.auditId}`;
 
 export function toChangeBody(change: FeedChange): ChangeBody {
+  const { source, family } = splitFamilyKey(change.family);
   return {
     id: changeId(change),
     position: encodePosition(change.position),
-    ...splitFamilyKey(change.family),
+    source,
+    family,
     model: change.model,
     odooId: change.odooId,
     rootOdooId: change.rootOdooId,
@@ -74,5 +83,6 @@ export function toChangeBody(change: FeedChange): ChangeBody {
     at: change.at.toISOString(),
     trigger: change.trigger,
     runId: change.runId,
+    path: `${recordsPath({ model: change.model, source })}/${change.odooId}`,
   };
 }

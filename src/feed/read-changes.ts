@@ -12,10 +12,11 @@
  * consumer of a quiet family is never made to wait on a scan of every other family's changes,
  * and its position moves past what it skipped.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import type { AuditAction } from '../db/schema/index.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
+import { sourceOfKeySql } from '../families/source-family.js';
 import { FeedPositionGoneError } from './feed-errors.js';
 import {
   comparePositions,
@@ -48,13 +49,32 @@ export interface FeedChange {
 }
 
 export interface FeedFilter {
-  /** Only these families (empty: all). */
+  /**
+   * Only these sources' changes (undefined: every source's). A consumer that names none keeps to
+   * the sources it was made for (docs/feed.md, "Whose records").
+   */
+  readonly sources?: readonly string[] | undefined;
+  /** Only these families (empty: all, of the sources). */
   readonly families: readonly string[];
   /** Only these models (empty: all). */
   readonly models: readonly string[];
 }
 
 export const NO_FILTER: FeedFilter = { families: [], models: [] };
+
+const isFiltered = (filter: FeedFilter) =>
+  filter.sources !== undefined || filter.families.length > 0 || filter.models.length > 0;
+
+/** Whether the audit row `a` passes `filter`. */
+function passes(filter: FeedFilter): SQL {
+  const sources =
+    filter.sources === undefined
+      ? sql`true`
+      : sql`${sourceOfKeySql(sql`a.family`)} = any(${textArray(filter.sources)}::text[])`;
+  return sql`${sources}
+    and (cardinality(${textArray(filter.families)}::text[]) = 0 or a.family = any(${textArray(filter.families)}::text[]))
+    and (cardinality(${textArray(filter.models)}::text[]) = 0 or a.model = any(${textArray(filter.models)}::text[]))`;
+}
 
 export interface FeedPage {
   readonly changes: FeedChange[];
@@ -102,8 +122,7 @@ export async function readChanges(
   filter: FeedFilter,
   limit: number,
 ): Promise<FeedPage> {
-  const filtered = filter.families.length > 0 || filter.models.length > 0;
-  const scan = filtered ? Math.max(limit, SCAN_PER_READ) : limit;
+  const scan = isFiltered(filter) ? Math.max(limit, SCAN_PER_READ) : limit;
   const afterXid = after.xid.toString();
   const afterId = after.id.toString();
   // One statement, one snapshot: the xmin, the rows below it and what is held back agree.
@@ -135,9 +154,7 @@ export async function readChanges(
       -- Each change's audit row by its key, whatever the planner thinks of the table's size
       -- (its limit keeps it a lookup: flattened into a join, a generic plan scans the table).
       left join lateral (
-        select * from sync_audit a where a.id = s.id
-          and (cardinality(${textArray(filter.families)}::text[]) = 0 or a.family = any(${textArray(filter.families)}::text[]))
-          and (cardinality(${textArray(filter.models)}::text[]) = 0 or a.model = any(${textArray(filter.models)}::text[]))
+        select * from sync_audit a where a.id = s.id and ${passes(filter)}
         limit 1
       ) a on true
       order by s.xid, s.id`),
@@ -241,7 +258,6 @@ export async function readBacklog(
   filter: FeedFilter,
   bound = 10_000,
 ): Promise<FeedBacklog> {
-  const filtered = filter.families.length > 0 || filter.models.length > 0;
   const [row] = rowsOf<{
     looked: number;
     n: number;
@@ -257,10 +273,8 @@ export async function readBacklog(
         min(l.created_at) filter (where m.passes) as oldest, min(l.created_at) as first
       from looked l
       cross join lateral (${
-        filtered
-          ? sql`select (cardinality(${textArray(filter.families)}::text[]) = 0 or a.family = any(${textArray(filter.families)}::text[]))
-              and (cardinality(${textArray(filter.models)}::text[]) = 0 or a.model = any(${textArray(filter.models)}::text[])) as passes
-              from sync_audit a where a.id = l.id limit 1`
+        isFiltered(filter)
+          ? sql`select (${passes(filter)}) as passes from sync_audit a where a.id = l.id limit 1`
           : sql`select true as passes`
       }) m`),
   );

@@ -22,6 +22,8 @@ import {
 export interface SubscriptionView {
   readonly name: string;
   readonly url: string;
+  /** The Odoo sources it takes (`*`: every one). */
+  readonly sources: readonly string[];
   readonly families: readonly string[];
   readonly models: readonly string[];
   readonly source: 'file' | 'api';
@@ -58,6 +60,7 @@ export async function viewSubscription(
   return {
     name: row.name,
     url: redactUrl(row.url),
+    sources: row.sources,
     families: row.families,
     models: row.models,
     source: row.source,

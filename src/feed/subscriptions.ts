@@ -15,6 +15,7 @@ import {
   type SyncFeedSubscriptionRow,
 } from '../db/schema/index.js';
 import { textArray } from '../db/sql-rows.js';
+import { EVERY_SOURCE } from '../families/source-family.js';
 import { AppError, type SafeError } from '../lib/errors.js';
 import { decodePosition, encodePosition, positionOf, type FeedPosition } from './position.js';
 import { readHead, readHorizon, refusePastHead, type FeedFilter } from './read-changes.js';
@@ -27,6 +28,11 @@ export interface SubscriptionInput {
   readonly name: string;
   readonly url: string;
   readonly secret: string;
+  /**
+   * The sources whose changes it takes (`*`: every source, those added later too); its families
+   * and models narrow them.
+   */
+  readonly sources: readonly string[];
   readonly families: readonly string[];
   readonly models: readonly string[];
 }
@@ -41,6 +47,7 @@ export const cursorOf = (row: SyncFeedSubscriptionRow): FeedPosition =>
   positionOf(row.cursorXid, row.cursorId);
 
 export const filterOf = (row: SyncFeedSubscriptionRow): FeedFilter => ({
+  sources: row.sources.includes(EVERY_SOURCE) ? undefined : row.sources,
   families: row.families,
   models: row.models,
 });
@@ -76,6 +83,7 @@ export async function createSubscription(
     .values({
       ...input,
       secret,
+      sources: [...input.sources],
       families: [...input.families],
       models: [...input.models],
       source: 'api',
@@ -233,12 +241,17 @@ export async function stopSubscription(
 }
 
 /** A subscription as FEED_SUBSCRIPTIONS_FILE declares it. */
-export interface DeclaredSubscription extends SubscriptionInput {
+export interface DeclaredSubscription extends Omit<SubscriptionInput, 'sources'> {
   /**
    * Where it starts when it is new (default now); a later, different one moves its cursor back
    * there once, never forward (applyDeclaredSubscriptions).
    */
   readonly start: SubscriptionStart;
+  /**
+   * The sources the file names; none: a new subscription takes the deployment's unnamed sources,
+   * a known one keeps its own (a file never widens or narrows what it was made for unasked).
+   */
+  readonly sources?: readonly string[] | undefined;
 }
 
 /** What FEED_SUBSCRIPTIONS_FILE says: its subscriptions, and those it removes. */
@@ -246,6 +259,8 @@ export interface DeclaredSubscriptions {
   readonly subscriptions: readonly DeclaredSubscription[];
   /** Names the file deletes (`removed:`): the only way a file deletes one at once. */
   readonly removed: readonly string[];
+  /** What a new subscription that names no source takes (source-family.ts, unnamedSources). */
+  readonly unnamedSources: readonly string[];
 }
 
 /*
@@ -282,6 +297,9 @@ function differences(row: SyncFeedSubscriptionRow, declared: DeclaredSubscriptio
     [...new Set(a)].sort().join('\n') === [...new Set(b)].sort().join('\n');
   return [
     ...(row.url === declared.url ? [] : ['url']),
+    ...(declared.sources === undefined || sameSet(row.sources, declared.sources)
+      ? []
+      : ['sources']),
     ...(sameSet(row.families, declared.families) ? [] : ['families']),
     ...(sameSet(row.models, declared.models) ? [] : ['models']),
     // A row from before `declared_from` was kept has no `from` to differ from.
@@ -327,7 +345,13 @@ export async function applyDeclaredSubscriptions(
   const notices: DeclarationNotice[] = [];
   for (const subscription of declared.subscriptions)
     notices.push(
-      ...(await applyOne(db, subscription, await startPosition(db, subscription.start), secrets)),
+      ...(await applyOne(
+        db,
+        subscription,
+        await startPosition(db, subscription.start),
+        secrets,
+        declared.unnamedSources,
+      )),
     );
   if (declared.removed.length > 0)
     await db
@@ -359,12 +383,14 @@ async function applyOne(
   subscription: DeclaredSubscription,
   from: FeedPosition,
   secrets: SubscriptionSecrets,
+  unnamed: readonly string[],
 ): Promise<DeclarationNotice[]> {
   const { name } = subscription;
   const declaredFrom = startText(subscription.start);
   const settings = {
     url: subscription.url,
     secret: secrets.seal(subscription.secret),
+    ...(subscription.sources === undefined ? {} : { sources: [...subscription.sources] }),
     families: [...subscription.families],
     models: [...subscription.models],
     declaredAt: sql`now()`,
@@ -375,6 +401,7 @@ async function applyOne(
       .insert(syncFeedSubscription)
       .values({
         name,
+        sources: [...unnamed],
         ...settings,
         source: 'file',
         ...cursorValues(from),

@@ -17,6 +17,7 @@ import { bearer, createTestApp } from '../helpers/test-app.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
 
 interface ChangesPage {
   changes: ChangeBody[];
@@ -328,6 +329,7 @@ describe('the change feed API', () => {
           },
         ],
         removed: [],
+        unnamedSources: [DEFAULT_SOURCE],
       },
       TEST_FEED_SECRETS,
     );

@@ -21,6 +21,7 @@ import {
   TEST_FEED_SECRETS,
   type SyncHarness,
 } from '../helpers/sync-harness.js';
+import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
 
 describe('a dead letter in the feed queue', () => {
   let h: SyncHarness;
@@ -64,7 +65,14 @@ describe('a dead letter in the feed queue', () => {
   it('fails for good, stops its subscription, and resumes it when retried', async () => {
     const { id } = await createSubscription(
       h.db.db,
-      { name: 'stuck', url: receiver.url, secret, families: [], models: [] },
+      {
+        name: 'stuck',
+        url: receiver.url,
+        secret,
+        sources: [DEFAULT_SOURCE],
+        families: [],
+        models: [],
+      },
       'now',
       TEST_FEED_SECRETS,
     );

@@ -23,6 +23,7 @@ import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { LOOPBACK_RECEIVERS, TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -60,7 +61,7 @@ describe('change feed subscriptions that stop', () => {
   const subscribe = async (name: string) =>
     createSubscription(
       db.db,
-      { name, url: receiver.url, secret, families: [], models: [] },
+      { name, url: receiver.url, secret, sources: [DEFAULT_SOURCE], families: [], models: [] },
       'now',
       TEST_FEED_SECRETS,
     );

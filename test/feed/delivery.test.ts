@@ -28,6 +28,7 @@ import {
   TEST_FEED_SECRETS,
   type SyncHarness,
 } from '../helpers/sync-harness.js';
+import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
 
 /** How long the receiver is down: a real outage's minute (or day), shortened. */
 const OUTAGE_MS = 3_000;
@@ -85,7 +86,14 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
     receiver = await startFeedReceiver({ secret, random: mulberry32(42) });
     await createSubscription(
       h.db.db,
-      { name: 'portal', url: receiver.url, secret, families: ['bcs'], models: [] },
+      {
+        name: 'portal',
+        url: receiver.url,
+        secret,
+        sources: [DEFAULT_SOURCE],
+        families: ['bcs'],
+        models: [],
+      },
       'now',
       TEST_FEED_SECRETS,
     );

@@ -18,6 +18,7 @@ import { fakeBc, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
 
 const send = (sender: ReturnType<typeof createFeedSender>, url: string) =>
   sender.send(url, { 'content-type': 'application/json' }, '{}', {
@@ -75,7 +76,14 @@ describe('a receiver at an address deliveries may not reach', () => {
   it("shows the subscription as refused, with nothing of the host's answer", async () => {
     await createSubscription(
       db.db,
-      { name: 'inside', url: receiver.url, secret, families: [], models: [] },
+      {
+        name: 'inside',
+        url: receiver.url,
+        secret,
+        sources: [DEFAULT_SOURCE],
+        families: [],
+        models: [],
+      },
       'now',
       TEST_FEED_SECRETS,
     );

@@ -17,6 +17,7 @@ import {
 import type { App } from '../../src/http/app.js';
 import { bearer, createTestApp, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
 
 const OLD_KEY = { secret: 'the-key-the-subscriptions-were-first-sealed-under' };
 const NEW_KEY = { secret: 'the-key-that-replaces-it-after-a-rotation-of-keys' };
@@ -78,8 +79,8 @@ describe("the subscriptions' secrets at rest", () => {
   it('an earlier version kept in the clear: it still opens, and a worker seals it', async () => {
     const plain = generateSecret();
     await db.db.execute(sql`
-      insert into sync_feed_subscription (name, url, secret, source, cursor_xid, cursor_id)
-      values ('legacy', 'https://legacy.example.com/in', ${plain}, 'api', '0', 0)`);
+      insert into sync_feed_subscription (name, url, secret, sources, source, cursor_xid, cursor_id)
+      values ('legacy', 'https://legacy.example.com/in', ${plain}, '{default}', 'api', '0', 0)`);
     const secrets = createSubscriptionSecrets(OLD_KEY);
     expect(secrets.open(await stored('legacy'))).toBe(plain);
     // The API's, sealed under another key, is named, not lost.
@@ -97,6 +98,7 @@ describe("the subscriptions' secrets at rest", () => {
         name: 'rotated',
         url: 'https://rotated.example.com/in',
         secret: plain,
+        sources: [DEFAULT_SOURCE],
         families: [],
         models: [],
       },

@@ -20,6 +20,7 @@ import {
 } from '../../src/feed/subscriptions.js';
 import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
 
 const declared = (
   name: string,
@@ -51,12 +52,38 @@ describe("the file's subscriptions", () => {
       .set({ cursorXid: '7', cursorId: 42 })
       .where(eq(syncFeedSubscription.name, name));
 
+  it("gives a new one that names no source the unnamed sources, and keeps a known one's unless it names them", async () => {
+    const apply = (subscription: DeclaredSubscription) =>
+      applyDeclaredSubscriptions(
+        db.db,
+        { subscriptions: [subscription], removed: [], unnamedSources: [DEFAULT_SOURCE] },
+        TEST_FEED_SECRETS,
+      );
+    const sourcesOf = async (name: string) => (await readSubscription(db.db, { name }))?.sources;
+    await apply(declared('lake'));
+    expect(await sourcesOf('lake')).toEqual([DEFAULT_SOURCE]);
+    // As migrated: made after a second source, it takes both.
+    await db.db
+      .update(syncFeedSubscription)
+      .set({ sources: [DEFAULT_SOURCE, 'acme'] })
+      .where(eq(syncFeedSubscription.name, 'lake'));
+    expect((await apply(declared('lake'))).notices).toEqual([]);
+    expect(await sourcesOf('lake')).toEqual([DEFAULT_SOURCE, 'acme']);
+    const named = await apply(declared('lake', { sources: ['*'] }));
+    expect(named.notices).toEqual([
+      expect.objectContaining({ code: 'FEED_DECLARATION_DIFFERS', subscription: 'lake' }),
+    ]);
+    expect(await sourcesOf('lake')).toEqual(['*']);
+    await db.db.delete(syncFeedSubscription).where(eq(syncFeedSubscription.name, 'lake'));
+  });
+
   it('keeps the cursor of one it updates, and of one it does not name', async () => {
     await applyDeclaredSubscriptions(
       db.db,
       {
         subscriptions: [declared('portal'), declared('audit')],
         removed: [],
+        unnamedSources: [DEFAULT_SOURCE],
       },
       TEST_FEED_SECRETS,
     );
@@ -67,6 +94,7 @@ describe("the file's subscriptions", () => {
       {
         subscriptions: [declared('portal', { url: 'http://127.0.0.1:9/moved', families: ['bcs'] })],
         removed: [],
+        unnamedSources: [DEFAULT_SOURCE],
       },
       TEST_FEED_SECRETS,
     );
@@ -90,6 +118,7 @@ describe("the file's subscriptions", () => {
       {
         subscriptions: [declared('portal', { start: 'oldest' })],
         removed: [],
+        unnamedSources: [DEFAULT_SOURCE],
       },
       TEST_FEED_SECRETS,
     );
@@ -107,6 +136,7 @@ describe("the file's subscriptions", () => {
       {
         subscriptions: [declared('portal', { start: 'oldest' })],
         removed: ['audit'],
+        unnamedSources: [DEFAULT_SOURCE],
       },
       TEST_FEED_SECRETS,
     );
@@ -119,6 +149,7 @@ describe("the file's subscriptions", () => {
       {
         subscriptions: [declared('portal', { start: 'oldest' }), declared('stale')],
         removed: [],
+        unnamedSources: [DEFAULT_SOURCE],
       },
       TEST_FEED_SECRETS,
     );
@@ -134,6 +165,7 @@ describe("the file's subscriptions", () => {
     const file = (from: DeclaredSubscription['start']) => ({
       subscriptions: [declared('replayed', { start: from, secret: 'whsec_' + 'A'.repeat(32) })],
       removed: [],
+      unnamedSources: [DEFAULT_SOURCE],
     });
     const apply = (from: DeclaredSubscription['start']) =>
       applyDeclaredSubscriptions(db.db, file(from), TEST_FEED_SECRETS);

@@ -165,13 +165,16 @@ describe('two sources in one runtime', () => {
       }>();
       expect(changes.changes.length).toBeGreaterThan(0);
       expect(new Set(changes.changes.map((change) => change.source))).toEqual(new Set(['acme']));
-      // An unlimited key reads both.
-      const all = (
-        await app.inject({ url: '/api/changes?limit=1000', headers: bearer('reader') })
-      ).json<{ changes: { source: string }[] }>();
-      expect(new Set(all.changes.map((change) => change.source))).toEqual(
-        new Set(['default', 'acme']),
-      );
+      // An unlimited key reads the default source's unasked, both when it names them.
+      const sourcesOf = async (query: string) =>
+        new Set(
+          (await app.inject({ url: `/api/changes?limit=1000${query}`, headers: bearer('reader') }))
+            .json<{ changes: { source: string }[] }>()
+            .changes.map((change) => change.source),
+        );
+      expect(await sourcesOf('')).toEqual(new Set(['default']));
+      expect(await sourcesOf('&source=*')).toEqual(new Set(['default', 'acme']));
+      expect(await sourcesOf('&source=default,acme')).toEqual(new Set(['default', 'acme']));
     } finally {
       await app.close();
     }
@@ -184,8 +187,8 @@ describe('two sources in one runtime', () => {
       app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload });
     const names = async (key: string) =>
       (await call('GET', '/api/changes/subscriptions', key))
-        .json<{ items: { name: string; families: string[] }[] }>()
-        .items.map((item) => [item.name, item.families]);
+        .json<{ items: { name: string; sources: string[]; families: string[] }[] }>()
+        .items.map((item) => [item.name, item.sources, item.families]);
     try {
       const url = 'http://127.0.0.1:9/hooks';
       expect(
@@ -210,11 +213,11 @@ describe('two sources in one runtime', () => {
         ).statusCode,
       ).toBe(201);
       expect(await names(KEYS.admin.key)).toEqual([
-        ['acme-portal', ['acme.bcs']],
-        ['all', []],
-        ['bcs', ['bcs', 'acme.bcs']],
+        ['acme-portal', ['acme'], []],
+        ['all', ['default'], []],
+        ['bcs', ['default'], ['bcs']],
       ]);
-      expect(await names(acmeAdmin.key)).toEqual([['acme-portal', ['acme.bcs']]]);
+      expect(await names(acmeAdmin.key)).toEqual([['acme-portal', ['acme'], []]]);
       for (const [method, path] of [
         ['GET', '/api/changes/subscriptions/all'],
         ['POST', '/api/changes/subscriptions/bcs/replay'],

@@ -112,7 +112,12 @@ export const syncFeedSubscription = pgTable('sync_feed_subscription', {
    * (src/feed/secret.ts). Never logged, never answered but at creation.
    */
   secret: text('secret').notNull(),
-  /** Only these families' changes (empty: every family). */
+  /**
+   * Only these Odoo sources' changes (`*`: every source, those added later too). One that names
+   * none is made for the deployment's unnamed sources (src/families/source-family.ts).
+   */
+  sources: text('sources').array().notNull(),
+  /** Only these families' changes (empty: every family of its sources). */
   families: text('families')
     .array()
     .notNull()

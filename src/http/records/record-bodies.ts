@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { FieldColumn } from '../../families/columns.js';
 import { API_COLUMNS, isoInstant } from './api-columns.js';
 import { apiNames, camel, type ApiNames } from './api-names.js';
-import { recordsPath } from './records-path.js';
+import { recordsPath } from '../../families/records-path.js';
 import { isChild, type ModelDeclaration } from '../../families/family.js';
 import { quoteIdentifier, quoteLiteral } from '../../db/sql-rows.js';
 import { quotedTable } from '../../families/table-names.js';
@@ -157,7 +157,7 @@ export function recordJson(model: ModelDeclaration, fields: BodyFields = 'all'):
 /**
  * What stands for a value a body does not hold: this prefix, the value's size in bytes (what
  * `…/fields/{field}` answers: a text's UTF-8, any other value's JSON), a colon, and the path of
- * that route, under the record's own source's (records-path.ts):
+ * that route, under the record's own source's (src/families/records-path.ts):
  * `erp-bridge:cut:104857600:/api/models/res.partner/records/7/fields/comment`,
  * `erp-bridge:cut:104857600:/api/sources/acme/models/res.partner/records/7/fields/comment`.
  */

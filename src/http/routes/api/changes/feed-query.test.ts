@@ -12,27 +12,49 @@ const families = createFamilies([
 ]);
 
 describe("the feed's filter over several sources", () => {
-  it('serves every family of every source unfiltered, and a source or a family of each asked', () => {
+  it("keeps to the default source unasked, as before a second source came: another source's, or every source's, when named", () => {
+    const familiesOf = (query: Parameters<typeof filterOf>[1]) =>
+      filterOf(families, query).filter.families;
     expect(filterOf(families, {})).toEqual({
-      families: ['bcs', 'partners', 'acme.bcs'],
-      models: [],
+      filter: { families: ['bcs', 'partners'], models: [] },
+      sources: ['default'],
+      everySource: false,
     });
-    expect(filterOf(families, { source: ['acme'] }).families).toEqual(['acme.bcs']);
-    expect(filterOf(families, { source: ['default'] }).families).toEqual(['bcs', 'partners']);
-    expect(filterOf(families, { family: ['bcs'] }).families).toEqual(['bcs', 'acme.bcs']);
-    expect(filterOf(families, { source: ['acme'], family: ['bcs'] }).families).toEqual([
+    expect(familiesOf({ family: ['bcs'] })).toEqual(['bcs']);
+    expect(familiesOf({ source: ['acme'] })).toEqual(['acme.bcs']);
+    expect(familiesOf({ source: ['default'] })).toEqual(['bcs', 'partners']);
+    expect(familiesOf({ source: ['default', 'acme'], family: ['bcs'] })).toEqual([
+      'bcs',
       'acme.bcs',
     ]);
-    expect(filterOf(families, { source: ['acme'], model: ['dimagaz.bc'] })).toEqual({
+    expect(filterOf(families, { source: ['*'] })).toEqual({
+      filter: { families: ['bcs', 'partners', 'acme.bcs'], models: [] },
+      sources: ['default', 'acme'],
+      everySource: true,
+    });
+    expect(familiesOf({ source: ['*'], family: ['bcs'] })).toEqual(['bcs', 'acme.bcs']);
+    expect(filterOf(families, { source: ['acme'], model: ['dimagaz.bc'] }).filter).toEqual({
       families: ['acme.bcs'],
       models: ['dimagaz.bc'],
     });
   });
 
+  it('reads every source where the deployment has no default one', () => {
+    const only = createFamilies([
+      familyInSource(bcsFamily, { name: 'acme', schema: 'acme' }),
+      familyInSource(bcsFamily, { name: 'globex', schema: 'globex' }),
+    ]);
+    expect(filterOf(only, {}).filter.families).toEqual(['acme.bcs', 'globex.bcs']);
+  });
+
   it("keeps a key limited to sources to their changes, and refuses it another's", () => {
     const portal = { name: 'portal', role: 'reader' as const, sources: ['acme'] };
-    expect(filterOf(families, {}, portal).families).toEqual(['acme.bcs']);
-    expect(filterOf(families, { family: ['bcs'] }, portal).families).toEqual(['acme.bcs']);
+    expect(filterOf(families, {}, portal).filter.families).toEqual(['acme.bcs']);
+    expect(filterOf(families, { family: ['bcs'] }, portal).filter.families).toEqual(['acme.bcs']);
+    expect(filterOf(families, { source: ['*'] }, portal)).toMatchObject({
+      filter: { families: ['acme.bcs'] },
+      sources: ['acme'],
+    });
     // Another source is refused alike whether it is copied or not, and what the answers list as
     // copied is the key's: it learns nothing of another source's names, families or models.
     for (const source of ['default', 'globex'])

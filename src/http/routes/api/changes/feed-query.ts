@@ -5,7 +5,11 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Families } from '../../../../families/registry.js';
-import { splitFamilyKey } from '../../../../families/source-family.js';
+import {
+  EVERY_SOURCE,
+  splitFamilyKey,
+  unnamedSources,
+} from '../../../../families/source-family.js';
 import { positionSchema } from '../../../../feed/change-body.js';
 import type { FeedPositionGoneError } from '../../../../feed/feed-errors.js';
 import { decodePosition, encodePosition, FeedPositionError } from '../../../../feed/position.js';
@@ -14,17 +18,17 @@ import type { SubscriptionView } from '../../../../feed/subscription-status.js';
 import { HttpError } from '../../../http-error.js';
 import { readsSource, sourceRefused, type Caller } from '../../../plugins/api-key-auth.js';
 
-const nameList = (what: string) =>
+const nameList = (what: string, pattern = /^[a-z0-9_.,-]+$/) =>
   z
     .string()
     .max(2_000)
-    .regex(/^[a-z0-9_.,-]+$/, `a comma-separated list of ${what}`)
+    .regex(pattern, `a comma-separated list of ${what}`)
     .transform((text) => text.split(',').filter((name) => name.length > 0))
     .optional();
 
 export const filterQuery = {
-  source: nameList('source names').describe(
-    'only the changes of these sources (the Odoo databases copied), comma-separated (default,acme); every source without it',
+  source: nameList(`source names, or ${EVERY_SOURCE}`, /^([a-z0-9_,]+|\*)$/).describe(
+    `only the changes of these sources (the Odoo databases copied), comma-separated (default,acme), or ${EVERY_SOURCE} for every source the key reads; without it, the default source's alone (a key limited to sources: its sources'), as before a second source was added`,
   ),
   family: nameList('family names').describe(
     'only these families, comma-separated (bcs,partners), of every source asked for; every family copied without it',
@@ -45,10 +49,22 @@ export const badPosition =
     throw error;
   };
 
+/** A request's filter, and the sources it chose. */
+export interface ChosenFilter {
+  /** The changes it passes: explicit families of the sources chosen. */
+  readonly filter: FeedFilter;
+  /** The sources chosen, by name. */
+  readonly sources: readonly string[];
+  /** Whether it asked for every source ({@link EVERY_SOURCE}): those added later too. */
+  readonly everySource: boolean;
+}
+
 /**
- * The filter of a request, each name checked against the families copied here; without a family
- * or a source, every family this API serves and no other. A family named is that family of every
- * source asked for (docs/sources.md).
+ * The filter of a request, each name checked against the families copied here, among the families
+ * this API serves and no other. Without `source`, the sources a consumer read before a second
+ * source came (the default source, or a limited key's own): a consumer never receives another
+ * source's records unless it names it, or every source (docs/feed.md, "Whose records"). A family
+ * named is that family of every source chosen.
  */
 export function filterOf(
   families: Families,
@@ -58,17 +74,20 @@ export function filterOf(
     model?: string[] | undefined;
   },
   caller?: Caller,
-): FeedFilter {
+): ChosenFilter {
+  const everySource = query.source?.includes(EVERY_SOURCE) === true;
+  const named = everySource ? [] : (query.source ?? []);
   // A key limited to sources reads their changes and no other's (docs/sources.md): another
   // source named is a 403 whether it is copied or not, and what an answer lists as copied is
   // what the key reads.
-  const refused = (query.source ?? []).find((source) => !readsSource(caller, source));
+  const refused = named.find((source) => !readsSource(caller, source));
   if (refused !== undefined) throw sourceRefused(caller!, refused);
-  // Unfiltered, the families this API serves: the feed may hold another's (a family no longer
-  // copied, or copied by workers this API is not configured for), which no route here answers.
+  // The families this API serves: the feed may hold another's (a family no longer copied, or
+  // copied by workers this API is not configured for), which no route here answers.
   const served = [...families.all, ...families.unavailable]
     .map((family) => ({ key: family.name, ...splitFamilyKey(family.name) }))
     .filter((family) => readsSource(caller, family.source));
+  const servedSources = [...new Set(served.map((family) => family.source))];
   const unknown = (what: 'source' | 'family', names: readonly string[] | undefined) => {
     const known = [...new Set(served.map((family) => family[what]))];
     const missing = (names ?? []).find((name) => !known.includes(name));
@@ -79,16 +98,20 @@ export function filterOf(
         `${what}: "${missing}" is not copied here (copied: ${known.join(', ')})`,
       );
   };
-  unknown('source', query.source);
+  unknown('source', named);
   unknown('family', query.family);
+  const sources = everySource
+    ? servedSources
+    : named.length > 0
+      ? named
+      : (caller?.sources?.filter((source) => servedSources.includes(source)) ??
+        unnamedSources(servedSources));
   // An empty list asks for no filter, as an absent one (a subscription's body defaults to it).
-  const sources = query.source?.length ? query.source : undefined;
-  const named = query.family?.length ? query.family : undefined;
+  const wanted = query.family?.length ? query.family : undefined;
   const selected = served
     .filter(
       (family) =>
-        (sources === undefined || sources.includes(family.source)) &&
-        (named === undefined || named.includes(family.family)),
+        sources.includes(family.source) && (wanted === undefined || wanted.includes(family.family)),
     )
     .map((family) => family.key);
   // No family at all would read as no filter: every change.
@@ -100,7 +123,6 @@ export function filterOf(
           `the key "${caller.name}" reads none of the families asked for`,
         )
       : new HttpError(400, 'BAD_REQUEST', 'no family copied here is of the sources asked for');
-  const servedSources = [...new Set(served.map((family) => family.source))];
   for (const model of query.model ?? []) {
     const holders = servedSources.flatMap(
       (source) => families.ofModel(model, source)?.family.name ?? [],
@@ -114,7 +136,11 @@ export function filterOf(
         `model: "${model}" belongs to the ${holders.join(', ')} family, not among family= and source=`,
       );
   }
-  return { families: selected, models: query.model ?? [] };
+  return {
+    filter: { families: selected, models: query.model ?? [] },
+    sources,
+    everySource,
+  };
 }
 
 export const goneBody = z
@@ -150,6 +176,9 @@ export const subscriptionSchema = z
   .object({
     name: z.string(),
     url: z.string().describe('the receiver (credentials masked)'),
+    sources: z
+      .array(z.string())
+      .describe(`the Odoo sources whose changes it takes (${EVERY_SOURCE}: every source)`),
     families: z.array(z.string()),
     models: z.array(z.string()),
     source: z.enum(['file', 'api']).describe('FEED_SUBSCRIPTIONS_FILE or this API'),
@@ -188,6 +217,7 @@ export const subscriptionSchema = z
 export function toSubscriptionBody(view: SubscriptionView): z.infer<typeof subscriptionSchema> {
   return {
     ...view,
+    sources: [...view.sources],
     families: [...view.families],
     models: [...view.models],
     lastFailureAt: view.lastFailureAt?.toISOString() ?? null,

@@ -113,7 +113,7 @@ export const changesRoutes: FastifyPluginAsyncZod<ChangesRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const filter = filterOf(families, request.query, request.caller);
+      const { filter } = filterOf(families, request.query, request.caller);
       const { limit, wait } = request.query;
       await signal.start();
       const gone = new AbortController();

@@ -104,7 +104,7 @@ export const changeStreamRoute: FastifyPluginAsyncZod<StreamOptions> = (app, opt
       },
     },
     async (request, reply) => {
-      const filter = filterOf(families, request.query, request.caller);
+      const { filter } = filterOf(families, request.query, request.caller);
       const lastEventId = request.headers['last-event-id'];
       const start =
         (lastEventId === undefined ? undefined : decodePosition(lastEventId)) ??

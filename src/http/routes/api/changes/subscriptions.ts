@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { SUBSCRIPTION_NAME, receiverUrl } from '../../../../config/feed-subscriptions-file.js';
 import type { Db } from '../../../../db/create-db.js';
 import type { Families } from '../../../../families/registry.js';
-import { splitFamilyKey } from '../../../../families/source-family.js';
+import { EVERY_SOURCE, splitFamilyKey } from '../../../../families/source-family.js';
 import { FeedPositionError } from '../../../../feed/position.js';
 import { generateSecret, secretProblem } from '../../../../feed/secret.js';
 import { viewSubscription, viewSubscriptions } from '../../../../feed/subscription-status.js';
@@ -84,16 +84,19 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
   };
   /**
    * Whether a key limited to sources sees a subscription (docs/sources.md): one that follows its
-   * sources' families alone, never one of every family.
+   * sources alone, never one of every source.
    */
-  const seenBy = (caller: Caller | undefined, followed: readonly string[]) =>
+  const seenBy = (
+    caller: Caller | undefined,
+    followed: { readonly sources: readonly string[]; readonly families: readonly string[] },
+  ) =>
     caller?.sources === undefined ||
-    (followed.length > 0 &&
-      followed.every((family) => readsSource(caller, splitFamilyKey(family).source)));
+    (followed.sources.every((source) => readsSource(caller, source)) &&
+      followed.families.every((family) => readsSource(caller, splitFamilyKey(family).source)));
   /** The subscription of that name, as the caller may see it: 404 for one it may not. */
   const visible = async (request: FastifyRequest, name: string) => {
     const row = await readSubscription(db, { name });
-    if (!row || !seenBy(request.caller, row.families)) throw notFound(name);
+    if (!row || !seenBy(request.caller, row)) throw notFound(name);
     return row;
   };
 
@@ -109,7 +112,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
     },
     async (request) => ({
       items: (await viewSubscriptions(db))
-        .filter((view) => seenBy(request.caller, view.families))
+        .filter((view) => seenBy(request.caller, view))
         .map(toSubscriptionBody),
     }),
   );
@@ -146,6 +149,13 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
               .string()
               .optional()
               .describe('a whsec_ secret of your own; one is made when left out'),
+            sources: z
+              .array(z.string().max(64))
+              .max(64)
+              .default([])
+              .describe(
+                `the Odoo sources whose changes it takes, or [${EVERY_SOURCE}] for every source, those added later too; without it, the default source's alone (a key limited to sources: its sources')`,
+              ),
             families: z.array(z.string()).max(64).default([]),
             models: z.array(z.string()).max(256).default([]),
             from: startSchema.default('now'),
@@ -162,19 +172,29 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       },
     },
     async (request, reply) => {
-      const { name, url, families: wanted, models, from } = request.body;
+      const { name, url, sources: named, families: wanted, models, from } = request.body;
       const unnamed = namespaceProblem(request.caller, name);
       if (unnamed) throw new HttpError(400, 'BAD_REQUEST', `body.name: ${unnamed}`);
-      const filter = filterOf(families, { family: wanted, model: models }, request.caller);
-      // Families named are each source's of that name, as on a pull; a key limited to sources
-      // subscribes to theirs, named: none would be every family.
-      const subscribed = request.caller?.sources || wanted.length > 0 ? filter.families : wanted;
+      const chosen = filterOf(
+        families,
+        { source: named, family: wanted, model: models },
+        request.caller,
+      );
+      // The sources are kept by name, as chosen now: a source added later joins only a
+      // subscription of every source, and a key limited to sources subscribes to its own.
+      const sources =
+        chosen.everySource && request.caller?.sources === undefined
+          ? [EVERY_SOURCE]
+          : chosen.sources;
+      // Families named are each source's of that name, as on a pull; none: every family of the
+      // sources, those added later too.
+      const subscribed = wanted.length > 0 ? chosen.filter.families : [];
       const secret = request.body.secret ?? generateSecret();
       const problem = secretProblem(secret);
       if (problem) throw new HttpError(400, 'BAD_REQUEST', `body.secret: ${problem}`);
       const row = await createSubscription(
         db,
-        { name, url, secret, families: subscribed, models },
+        { name, url, secret, sources, families: subscribed, models },
         toStart(from),
         secrets,
       ).catch((error: unknown) => {

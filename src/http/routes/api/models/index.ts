@@ -24,7 +24,7 @@ import { PAGE_ENVELOPE_BYTES } from '../../../records/bounded-page.js';
 import { objectJson, pageJson, pageSchema, withMembers } from '../../../records/json-text.js';
 import { modelList } from '../../../records/model-list.js';
 import { bodyNames, CUT_VALUE_PREFIX, recordSchema } from '../../../records/record-bodies.js';
-import { recordsPath } from '../../../records/records-path.js';
+import { recordsPath } from '../../../../families/records-path.js';
 import { historyQuery, historySchema } from '../../../records/record-history.js';
 import {
   authErrors,

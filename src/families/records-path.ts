@@ -4,8 +4,8 @@
  * are registered at it, and a body's cut value names its field route under it: a marker in a
  * source's record never points at the default source's record of the same id.
  */
-import type { ModelDeclaration } from '../../families/family.js';
-import { DEFAULT_SOURCE } from '../../families/source-family.js';
+import type { ModelDeclaration } from './family.js';
+import { DEFAULT_SOURCE } from './source-family.js';
 
 export function recordsPath({ model, source }: Pick<ModelDeclaration, 'model' | 'source'>): string {
   const root =
