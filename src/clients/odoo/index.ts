@@ -11,6 +11,7 @@ export type {
   OdooCallPermit,
 } from './odoo-attempts.js';
 export { isOdooError, OdooError } from './odoo-errors.js';
+export { OdooLargeText } from './large-texts.js';
 export { createLoginMemo, type LoginMemo, type LoginMemoStore } from './login-memo.js';
 export * from './odoo-types.js';
 export * from './odoo-values.js';

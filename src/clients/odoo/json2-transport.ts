@@ -8,10 +8,12 @@
  * parameter names here, so callers keep `execute_kw`'s shape whatever the wire.
  */
 import { OdooError, faultToError, isRetryableHttpStatus } from './odoo-errors.js';
+import { decodeWithLargeTexts } from './large-texts.js';
 import {
   bodyExcerpt,
   httpStatusError,
   isHtmlResponse,
+  releaseBody,
   retryAfterMsOf,
   sendOdooRequest,
   splitUrl,
@@ -127,21 +129,39 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
         httpStatus: 200,
       });
     }
+    if (response.status === 200) {
+      if (options.largeTexts === undefined) return parsedAnswer(takeBodyText(response), label);
+      let holdsLarge = false;
+      try {
+        const decoded = decodeWithLargeTexts(response.body, 'json', options.largeTexts, (body) =>
+          parsedAnswer(body.toString('utf8'), label),
+        );
+        holdsLarge = decoded.holdsLarge;
+        return decoded.value;
+      } finally {
+        // Held by its large texts until they are released.
+        if (!holdsLarge) releaseBody(response);
+      }
+    }
     let parsed: unknown;
     try {
       // An error's body stays for its message.
-      parsed = JSON.parse(
-        response.status === 200 ? takeBodyText(response) : response.body.toString('utf8'),
-      );
+      parsed = JSON.parse(response.body.toString('utf8'));
+    } catch {
+      throw httpStatusError(response, label, 'JSON', false);
+    }
+    throw json2Error(label, parsed, response);
+  }
+
+  function parsedAnswer(text: string, label: string): unknown {
+    try {
+      return JSON.parse(text);
     } catch (error) {
-      if (response.status !== 200) throw httpStatusError(response, label, 'JSON', false);
       throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-2 answer is not valid JSON`, {
         cause: error,
         retryable: true,
       });
     }
-    if (response.status === 200) return parsed;
-    throw json2Error(label, parsed, response);
   }
 
   function json2Error(label: string, parsed: unknown, response: OdooHttpResponse): OdooError {

@@ -8,8 +8,10 @@
  * classified the same whatever the wire.
  */
 import { OdooError, faultToError } from './odoo-errors.js';
+import { decodeWithLargeTexts } from './large-texts.js';
 import {
   checkHttpResponse,
+  releaseBody,
   sendOdooRequest,
   splitUrl,
   takeBodyText,
@@ -95,13 +97,29 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
       options,
     );
     checkHttpResponse(response, label, 'JSON-RPC');
+    if (options.largeTexts === undefined) return resultOf(takeBodyText(response), label);
+    let holdsLarge = false;
+    try {
+      const decoded = decodeWithLargeTexts(response.body, 'json', options.largeTexts, (body) =>
+        resultOf(body.toString('utf8'), label),
+      );
+      holdsLarge = decoded.holdsLarge;
+      return decoded.value;
+    } finally {
+      // Held by its large texts until they are released.
+      if (!holdsLarge) releaseBody(response);
+    }
+  }
+
+  /** The answer's result, or the error it carries. */
+  function resultOf(text: string, label: string): unknown {
     let envelope: {
       jsonrpc?: unknown;
       result?: unknown;
       error?: { code?: unknown; message?: unknown; data?: OdooJsonErrorData };
     };
     try {
-      envelope = JSON.parse(takeBodyText(response)) as typeof envelope;
+      envelope = JSON.parse(text) as typeof envelope;
     } catch (error) {
       throw new OdooError('ODOO_PROTOCOL', `${label}: the JSON-RPC answer is not valid JSON`, {
         cause: error,

@@ -205,6 +205,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
             wire.executeKw(id, model, method, args, cleanKwargs, {
               ...request,
               maxAnswerBytes: callOptions?.maxAnswerBytes,
+              largeTexts: callOptions?.largeTexts,
             }),
           callOptions?.signal,
           callOptions?.retries,

@@ -56,6 +56,8 @@ export interface OdooErrorOptions {
   faultString?: string;
   httpStatus?: number;
   retryAfterMs?: number;
+  /** `ODOO_ANSWER_TOO_LARGE`: the answer's size, when its Content-Length gave it. */
+  answerBytes?: number;
 }
 
 /** A failed Odoo call. `retryable` says whether the same call may succeed if made again. */
@@ -70,6 +72,8 @@ export class OdooError extends AppError {
   readonly retryAfterMs?: number;
   /** Why credentials were refused, when known (`ODOO_AUTH` only). */
   readonly reason?: OdooAuthReason;
+  /** `ODOO_ANSWER_TOO_LARGE`: the answer's size, when its Content-Length gave it. */
+  readonly answerBytes?: number;
 
   constructor(code: OdooErrorCode, message: string, options: OdooErrorOptions = {}) {
     super(code, message, {
@@ -82,6 +86,7 @@ export class OdooError extends AppError {
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.reason !== undefined) this.reason = options.reason;
+    if (options.answerBytes !== undefined) this.answerBytes = options.answerBytes;
   }
 }
 

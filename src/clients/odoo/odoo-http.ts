@@ -133,14 +133,15 @@ async function readBody(
 ): Promise<Buffer> {
   const length = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
   const limit = maxBytes ?? Number.POSITIVE_INFINITY;
-  const tooLarge = (bytes: string) => {
+  const tooLarge = (bytes?: number) => {
     body.destroy();
     return new OdooError(
       'ODOO_ANSWER_TOO_LARGE',
-      `${label}: the answer (${bytes} bytes) is larger than the ${limit} bytes this call reads`,
+      `${label}: the answer (${bytes ?? `over ${limit}`} bytes) is larger than the ${limit} bytes this call reads`,
+      bytes === undefined ? {} : { answerBytes: bytes },
     );
   };
-  if (length > limit) throw tooLarge(String(length));
+  if (length > limit) throw tooLarge(length);
   if (!Number.isSafeInteger(length) || length <= 0) {
     if (limit === Number.POSITIVE_INFINITY) {
       const bytes = await body.bytes();
@@ -150,7 +151,7 @@ async function readBody(
     let received = 0;
     for await (const chunk of body as AsyncIterable<Buffer>) {
       received += chunk.length;
-      if (received > limit) throw tooLarge(`over ${limit}`);
+      if (received > limit) throw tooLarge();
       chunks.push(chunk);
     }
     return Buffer.concat(chunks, received);

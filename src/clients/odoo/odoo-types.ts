@@ -2,7 +2,6 @@
  * The shapes the Odoo client speaks in: options, domains, records, field descriptions and the
  * transport contract. Types only; the behaviour lives in the client and the transports.
  */
-
 /** Which wire the client uses: `/xmlrpc/2`, `/jsonrpc`, or Odoo 19's `/json/2`. */
 export type OdooProtocol = 'xmlrpc' | 'jsonrpc' | 'json2';
 
@@ -41,6 +40,12 @@ export interface OdooClientOptions {
   authCooldownMs?: number;
 }
 
+/** What a call asks of its answer's large strings (OdooCallOptions.largeTexts). */
+export interface OdooLargeTextsOption {
+  /** A string is left in the answer's bytes from this many bytes on (escapes included). */
+  readonly minBytes: number;
+}
+
 /** Per-call options every client method takes last. */
 export interface OdooCallOptions {
   signal?: AbortSignal;
@@ -55,6 +60,11 @@ export interface OdooCallOptions {
    * have come without one, and never held whole. Unset: any answer.
    */
   maxAnswerBytes?: number;
+  /**
+   * Strings of the answer past `minBytes` are left in its bytes, each an `OdooLargeText` in the
+   * value's place, read a piece at a time and released by the caller (large-texts.ts).
+   */
+  largeTexts?: OdooLargeTextsOption;
 }
 
 /** An Odoo context dictionary (`active_test`, `lang`, `tz`, …). */
@@ -194,6 +204,8 @@ export interface OdooRequestOptions {
   onBytes?: (sentBytes: number, receivedBytes: number) => void;
   /** The largest answer read (OdooCallOptions.maxAnswerBytes). */
   maxAnswerBytes?: number;
+  /** The answer's large strings left in its bytes (OdooCallOptions.largeTexts). */
+  largeTexts?: OdooLargeTextsOption;
 }
 
 /**

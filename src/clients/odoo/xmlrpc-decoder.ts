@@ -692,7 +692,7 @@ class Parser {
       if (amp < 0) amp = this.n;
       this.amp = amp;
     }
-    return amp < q ? decodeEntities(raw, this) : raw;
+    return amp < q ? decodeXmlEntities(raw, (reason) => this.fail(reason)) : raw;
   }
 
   /** The slow path of text(): character data mixed with CDATA sections and comments. */
@@ -704,7 +704,7 @@ class Parser {
       const q = b.indexOf(LT, p);
       if (q < 0) this.fail('truncated text');
       const raw = this.chars(p, q);
-      out += raw.includes('&') ? decodeEntities(raw, this) : raw;
+      out += raw.includes('&') ? decodeXmlEntities(raw, (reason) => this.fail(reason)) : raw;
       if (this.at('<![CDATA[', q)) {
         const end = b.indexOf(']]>', q + 9, 'latin1');
         if (end < 0) this.fail('truncated CDATA section');
@@ -786,20 +786,21 @@ function isTagStart(c: number | undefined): boolean {
   return c !== undefined && c >= 97 && c <= 122;
 }
 
-function decodeEntities(raw: string, parser: Parser): string {
+/** Text with its entities (named, decimal, hexadecimal) decoded; `fail` for one that is not. */
+export function decodeXmlEntities(raw: string, fail: (reason: string) => never): string {
   let out = '';
   let from = 0;
   for (;;) {
     const amp = raw.indexOf('&', from);
     if (amp < 0) return from === 0 ? raw : out + raw.slice(from);
     const semicolon = raw.indexOf(';', amp + 1);
-    if (semicolon < 0 || semicolon - amp > 12) parser.fail('unterminated entity');
-    out += raw.slice(from, amp) + resolveEntity(raw.slice(amp + 1, semicolon), parser);
+    if (semicolon < 0 || semicolon - amp > 12) fail('unterminated entity');
+    out += raw.slice(from, amp) + resolveEntity(raw.slice(amp + 1, semicolon), fail);
     from = semicolon + 1;
   }
 }
 
-function resolveEntity(name: string, parser: Parser): string {
+function resolveEntity(name: string, fail: (reason: string) => never): string {
   const named = ENTITIES[name];
   if (named !== undefined) return named;
   if (name.charCodeAt(0) === 35) {
@@ -809,7 +810,7 @@ function resolveEntity(name: string, parser: Parser): string {
     const codePoint = valid ? parseInt(digits, hex ? 16 : 10) : NaN;
     if (codePoint >= 0 && codePoint <= 0x10ffff) return String.fromCodePoint(codePoint);
   }
-  parser.fail(`unknown entity '&${clip(name)};'`);
+  fail(`unknown entity '&${clip(name)};'`);
 }
 
 function clip(text: string): string {

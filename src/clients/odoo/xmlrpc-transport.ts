@@ -14,6 +14,7 @@ import {
   splitUrl,
   type OdooTransportSettings,
 } from './odoo-http.js';
+import { decodeWithLargeTexts } from './large-texts.js';
 import { faultToError } from './odoo-errors.js';
 import type { OdooRequestOptions, OdooTransport } from './odoo-types.js';
 import { createServiceTransport } from './service-transport.js';
@@ -55,11 +56,23 @@ export function createXmlRpcTransport(settings: OdooTransportSettings): OdooTran
       options,
     );
     checkHttpResponse(response, label, 'XML-RPC');
-    // Every decoded value is a copy, so the answer's bytes can go at once.
-    const decoded = decodeMethodResponse(response.body);
-    releaseBody(response);
-    if (decoded.fault) throw faultToError(label, decoded.faultCode, decoded.faultString, secret());
-    return decoded.value;
+    const valueOf = (body: Buffer) => {
+      const decoded = decodeMethodResponse(body);
+      if (decoded.fault)
+        throw faultToError(label, decoded.faultCode, decoded.faultString, secret());
+      return decoded.value;
+    };
+    // Every decoded value is a copy, so the answer's bytes can go at once; but for its large
+    // texts, which hold them until they are released.
+    let holdsLarge = false;
+    try {
+      if (options.largeTexts === undefined) return valueOf(response.body);
+      const decoded = decodeWithLargeTexts(response.body, 'xml', options.largeTexts, valueOf);
+      holdsLarge = decoded.holdsLarge;
+      return decoded.value;
+    } finally {
+      if (!holdsLarge) releaseBody(response);
+    }
   }
 
   return createServiceTransport('xmlrpc', { database, username, secret }, call);
