@@ -238,7 +238,11 @@ export function decodeWithLargeTexts(
 }
 
 /** `value` with each marker string replaced by its large text. */
-function fill(value: unknown, texts: ReadonlyMap<string, OdooLargeText>, placed: Set<string>) {
+function fill(
+  value: unknown,
+  texts: ReadonlyMap<string, OdooLargeText>,
+  placed: Set<string>,
+): unknown {
   if (typeof value === 'string') {
     const text = texts.get(value);
     if (text === undefined) return value;
@@ -246,8 +250,9 @@ function fill(value: unknown, texts: ReadonlyMap<string, OdooLargeText>, placed:
     return text;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) value[i] = fill(value[i], texts, placed);
-    return value;
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i += 1) items[i] = fill(items[i], texts, placed);
+    return items;
   }
   if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
     const object = value as Record<string, unknown>;
