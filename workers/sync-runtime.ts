@@ -24,6 +24,7 @@ import {
   type CallBudgetObserver,
 } from '../src/odoo-budget/call-budget.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
+import { createLargeValues, createOneAtATime } from '../src/sync/large-reads.js';
 import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
@@ -144,7 +145,7 @@ export interface SyncRuntimeInput {
  */
 function syncSettingsFromConfig(
   config: Config,
-  pages: Pick<OdooConfig, 'pageSize' | 'pageMaxBytes'>,
+  pages: Pick<OdooConfig, 'pageSize' | 'pageMaxBytes' | 'valueMaxBytes'>,
   odoo: OdooConfig | undefined,
 ): RuntimeSettings {
   return {
@@ -152,6 +153,7 @@ function syncSettingsFromConfig(
     overlapSeconds: config.sync.overlapSeconds,
     pageSize: pages.pageSize,
     pageMaxBytes: pages.pageMaxBytes,
+    valueMaxBytes: pages.valueMaxBytes,
     reconcileMinRatio: config.sync.reconcileMinRatio,
     verifyCycleDays: config.sync.verifyCycleDays,
     failureBackoffBaseMs: config.sync.everyMs,
@@ -201,6 +203,8 @@ function workedSources(input: SyncRuntimeInput): { name: string; concurrency?: n
 
 export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   const { settings } = input;
+  // Every source's values read alone take turns: the process holds one at a time.
+  const oneAtATime = createOneAtATime();
   const depsOf = (odoo: OdooSource, context: OdooContext | undefined): SyncDeps => ({
     db: input.db,
     families: input.families,
@@ -213,6 +217,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
       Date.now,
       createDbSchemaStore(input.db, context),
     ),
+    largeValues: createLargeValues(oneAtATime),
   });
   const bySource = new Map<string, SyncDeps>([
     ...(input.odoo ? [[DEFAULT_SOURCE, depsOf(input.odoo, settings.odooContext)] as const] : []),

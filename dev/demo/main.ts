@@ -110,6 +110,7 @@ try {
       budget: defaultOdooBudget(),
       pageSize: 1_000,
       pageMaxBytes: 2 * 1024 * 1024,
+      valueMaxBytes: 256 * 1024 * 1024,
     };
     logger.info(
       {

@@ -51,6 +51,8 @@ export interface OdooConfig {
   readonly budget: OdooBudgetConfig;
   readonly pageSize: number;
   readonly pageMaxBytes: number;
+  /** ODOO_VALUE_MAX_BYTES: the largest value the copy takes. */
+  readonly valueMaxBytes: number;
   /** ODOO_CONTEXT: overrides the sync user's own context (`lang`, `tz`) in every read. */
   readonly context?: Readonly<Record<string, unknown>>;
 }
@@ -220,6 +222,7 @@ export function odooConfigOf(env: Env, connection: OdooConnection): OdooConfig {
     },
     pageSize: env.ODOO_PAGE_SIZE,
     pageMaxBytes: env.ODOO_PAGE_MAX_BYTES,
+    valueMaxBytes: env.ODOO_VALUE_MAX_BYTES,
     ...(connection.context ? { context: connection.context } : {}),
   };
 }

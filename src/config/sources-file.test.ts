@@ -46,6 +46,7 @@ const inherited = (source: string) => ({
   retries: 3,
   pageSize: 1_000,
   pageMaxBytes: 2 * 1024 * 1024,
+  valueMaxBytes: 256 * 1024 * 1024,
 });
 /** The Odoo ODOO_* name in `base`. */
 const prod = {

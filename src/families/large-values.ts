@@ -13,6 +13,9 @@
  * - A write stages the texts it writes in a temporary table, a piece of a megabyte per row
  *   ({@link stageLargeValues}), and the statement that writes the rows puts them back in place of
  *   their references ({@link restoredText}, {@link restoredJson}, {@link restoredData}).
+ * - A value a read took alone from Odoo was staged as it was read (src/sync/value-stage.ts): the
+ *   record holds its reference from the start ({@link stagedRef}), and the write has PostgreSQL
+ *   copy it into its temporary table.
  *
  * Not for values nested deeper than a record's own fields (an element of a JSON field): those
  * travel whole, as every other value does.
@@ -28,11 +31,42 @@ export const LARGE_VALUE_BYTES = 1_048_576;
 /** The key of a reference to a large value: no Odoo field is named so. */
 export const LARGE_VALUE_KEY = '$erp_bridge_value';
 
+/** Where a value a read took alone waits for its write (sync_large_value). */
+export interface StagedValue {
+  /** The stage of the read that staged it. */
+  readonly stage: string;
+  /** Its number within the stage. */
+  readonly value: number;
+}
+
+/** The key under which a reference names where its value is staged: never part of its JSON. */
+const STAGED: unique symbol = Symbol('staged');
+
 /** What stands for a large value in a record: its SHA-256 (hex) and its size in bytes. */
 export interface LargeValueRef {
   readonly [LARGE_VALUE_KEY]: string;
   readonly bytes: number;
+  /** A value a read staged (sync_large_value), not held by the worker. */
+  readonly [STAGED]?: StagedValue;
 }
+
+/** The reference to a value a read staged, which the record holds in the value's place. */
+export function stagedRef(sha256: string, bytes: number, staged: StagedValue): LargeValueRef {
+  return { [LARGE_VALUE_KEY]: sha256, bytes, [STAGED]: staged };
+}
+
+/** Where the value a reference stands for is staged; undefined for any other value. */
+export function stagedOf(value: unknown): StagedValue | undefined {
+  return typeof value === 'object' && value !== null
+    ? (value as { [STAGED]?: StagedValue })[STAGED]
+    : undefined;
+}
+
+/**
+ * The most a record's large values may take together: PostgreSQL's largest jsonb (268,435,455
+ * bytes, its `data`) less a megabyte for the rest of the record.
+ */
+export const DATA_MAX_BYTES = 268_435_455 - LARGE_VALUE_BYTES;
 
 /** Characters of a piece: a statement's parameter of at most 3 MB of UTF-8. */
 const PIECE_CHARS = 1_048_576;
@@ -75,12 +109,14 @@ export function largeValueRef(text: string): LargeValueRef {
 const STAGE = 'erp_bridge_large_value';
 
 /**
- * Stages these texts (by their SHA-256) for the statements of the caller's transaction: a piece
- * per row, a few pieces per statement. Call it once per transaction with every text it writes.
+ * Stages these values (by their SHA-256) for the statements of the caller's transaction: a text
+ * the worker holds a piece per row, a few pieces per statement; a value a read staged
+ * (sync_large_value) copied by PostgreSQL. Call it once per transaction with every value it
+ * writes.
  */
 export async function stageLargeValues(
   tx: Pick<Db, 'execute'>,
-  texts: ReadonlyMap<string, string>,
+  texts: ReadonlyMap<string, string | StagedValue>,
 ): Promise<void> {
   if (texts.size === 0) return;
   await tx.execute(
@@ -89,6 +125,15 @@ export async function stageLargeValues(
       on commit delete rows`),
   );
   for (const [sha256, text] of texts) {
+    if (typeof text !== 'string') {
+      await tx.execute(
+        sql`insert into ${sql.raw(STAGE)} (sha256, part, piece)
+          select ${sha256}, part, piece from sync_large_value
+          where stage = ${text.stage} and value = ${text.value}
+          on conflict do nothing`,
+      );
+      continue;
+    }
     let rows: { part: number; piece: string }[] = [];
     const flush = async () => {
       if (rows.length === 0) return;
@@ -176,15 +221,26 @@ export function digestedJson(column: string): string {
 /**
  * A record's own fields with every large text set aside: the record itself when it holds none
  * (every ordinary record), else a copy with a reference in each one's place, and the texts by
- * their SHA-256.
+ * their SHA-256 — a value a read staged (already a reference) by where it is staged.
  */
 export function setAsideLargeTexts<T extends Record<string, unknown>>(
   record: T,
-): { record: T; texts?: Map<string, string>; refs?: Map<string, LargeValueRef> } {
-  let texts: Map<string, string> | undefined;
+): {
+  record: T;
+  texts?: Map<string, string | StagedValue>;
+  refs?: Map<string, LargeValueRef>;
+} {
+  let texts: Map<string, string | StagedValue> | undefined;
   let refs: Map<string, LargeValueRef> | undefined;
   for (const name in record) {
     const value = record[name];
+    const staged = stagedOf(value);
+    if (staged) {
+      const ref = value as LargeValueRef;
+      (texts ??= new Map()).set(ref[LARGE_VALUE_KEY], staged);
+      (refs ??= new Map()).set(name, ref);
+      continue;
+    }
     if (!isLargeText(value)) continue;
     const ref = largeValueRef(value);
     (texts ??= new Map()).set(ref[LARGE_VALUE_KEY], value);

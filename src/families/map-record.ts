@@ -9,7 +9,8 @@
  * `JSON.stringify` off its fast path, three times slower for the whole page.
  *
  * A text past a megabyte is set aside (large-values.ts): `data` and the typed column hold its
- * reference, the record its text, once.
+ * reference, the record its text, once; a value a read staged is its reference already. A record
+ * whose large values would make `data` larger than PostgreSQL holds is refused.
  *
  * A row holds the columns of the fields the record has, and only those (a column it lacks holds
  * `undefined`): a field Odoo no longer lists (a Studio field deleted, a module uninstalled) is not
@@ -18,10 +19,10 @@
  */
 import { parseMany2one, parseOdooDatetime } from '../clients/odoo/odoo-values.js';
 import type { OdooRecord } from '../clients/odoo/odoo-types.js';
-import { BadRecordError } from './bad-record-error.js';
 import { COLUMN_KINDS } from './columns.js';
 import { isChild, type ChildModel, type RecordFamily, type RootModel } from './family.js';
-import { setAsideLargeTexts } from './large-values.js';
+import { BadRecordError, RecordTooLargeError } from './bad-record-error.js';
+import { DATA_MAX_BYTES, setAsideLargeTexts, stagedOf, type StagedValue } from './large-values.js';
 import { rowLayout } from './write-shape.js';
 
 /** A stored Odoo record exactly as Odoo sent it (every stored field, Odoo's own conventions). */
@@ -53,10 +54,10 @@ export interface MappedRecord {
    */
   readonly unfit: readonly string[];
   /**
-   * The large texts `data` and `values` hold references to, by their SHA-256 (large-values.ts);
-   * undefined when it holds none.
+   * The large texts `data` and `values` hold references to, by their SHA-256 (large-values.ts):
+   * the text, or where a read staged it; undefined when it holds none.
    */
-  readonly large?: ReadonlyMap<string, string>;
+  readonly large?: ReadonlyMap<string, string | StagedValue>;
 }
 
 export interface MappedChild extends MappedRecord {
@@ -192,6 +193,11 @@ export function mapRecord(
   // A value that does not fit leaves its slot undefined: the column is not written (write-shape.ts).
   for (const { field: name, parse, slot, nameSlot } of filling.fields) {
     if (!(name in record)) continue;
+    // A value a read staged: its reference, which the write puts back as the value it stands for.
+    if (stagedOf(record[name])) {
+      values[slot] = record[name];
+      continue;
+    }
     if (nameSlot === undefined) {
       const value = fitted(record, name, parse);
       if (value === UNFIT) unfit.push(name);
@@ -218,11 +224,15 @@ export function mapRecord(
   values[filling.writeDate] = writeDate.toISOString();
   const aside = setAsideLargeTexts(record);
   values[filling.data] = aside.record;
-  if (aside.refs)
+  if (aside.refs) {
+    const sizes = new Map([...aside.refs].map(([name, ref]) => [name, ref.bytes]));
+    if ([...sizes.values()].reduce((sum, bytes) => sum + bytes, 0) > DATA_MAX_BYTES)
+      throw new RecordTooLargeError(model.model, record.id, sizes, DATA_MAX_BYTES);
     for (const { field: name, slot } of filling.fields) {
       const ref = aside.refs.get(name);
       if (ref && values[slot] === record[name]) values[slot] = ref;
     }
+  }
   return {
     odooId: record.id,
     writeDate,
@@ -237,7 +247,8 @@ export function mapRecord(
 
 /**
  * Maps a root and its children, checking that every child is the root's.
- * @throws BadRecordError when a record cannot be copied (an empty `write_date`, a child of another root)
+ * @throws BadRecordError when a record cannot be copied (an empty `write_date`, a child of another
+ * root), RecordTooLargeError when its values are more than its `data` holds
  */
 export function mapRoot(
   family: RecordFamily,

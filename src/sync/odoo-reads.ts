@@ -52,7 +52,16 @@ export interface FamilySchema {
    * an earlier version: searched.
    */
   readonly childIds?: Readonly<Record<string, string>>;
+  /**
+   * The fields read that may hold a large value, by model: text, html and binary. A record too
+   * large for an answer is read with each of them alone (root-pages.ts). Absent in a schema kept
+   * by an earlier version: every field of such a record is read alone.
+   */
+  readonly mayBeLarge?: Readonly<Record<string, readonly string[]>>;
 }
+
+/** Field types whose values may be far larger than a page: each read alone in a large record. */
+const LARGE_TYPES: ReadonlySet<string> = new Set(['text', 'html', 'binary']);
 
 export type SchemaCache = (
   family: RecordFamily,
@@ -223,6 +232,17 @@ export function createSchemaCache(
       context: { ...own, ...configured, active_test: false },
       readById,
       childIds: listedChildren(family, rootFields, selected[0]!.read, readById),
+      mayBeLarge: Object.fromEntries(
+        models.map((model, i) => {
+          const read = new Set(selected[i]!.read);
+          return [
+            model.model,
+            storedFields[i]!.filter((field) => read.has(field.name) && LARGE_TYPES.has(field.type))
+              .map((field) => field.name)
+              .sort(),
+          ];
+        }),
+      ),
     };
     cached.set(key, { schema: fresh, atMs: now() });
     await store?.save(key, fresh).catch(() => undefined);

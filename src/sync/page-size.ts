@@ -41,13 +41,20 @@ export interface PageBudget {
  */
 const ANSWER_BUDGETS = 8;
 
-/** A page read's call options: the caller's, with the largest answer it takes. */
+/**
+ * A page read's call options: the caller's, with the largest answer it takes: eight page budgets,
+ * and never more than the largest value the copy takes (a larger answer is refused unread).
+ */
 export function pageReadCall(
-  settings: { readonly pageMaxBytes?: number },
+  settings: { readonly pageMaxBytes?: number; readonly valueMaxBytes?: number },
   call?: OdooCallOptions,
 ): OdooCallOptions | undefined {
-  if (settings.pageMaxBytes === undefined) return call;
-  return { ...call, maxAnswerBytes: ANSWER_BUDGETS * settings.pageMaxBytes };
+  const bounds = [
+    ...(settings.pageMaxBytes === undefined ? [] : [ANSWER_BUDGETS * settings.pageMaxBytes]),
+    ...(settings.valueMaxBytes === undefined ? [] : [settings.valueMaxBytes]),
+  ];
+  if (bounds.length === 0) return call;
+  return { ...call, maxAnswerBytes: Math.min(...bounds) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * A read of many records in calls whose answers stay within a bound (`maxAnswerBytes`): a record
  * far larger than a page (a long text, a binary) is read alone, the others in windows as large as
- * the answer allows (docs/sync.md, "One large value").
+ * the answer allows (docs/sync.md, "Large values").
  */
 import { isOdooError } from '../clients/odoo/odoo-errors.js';
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
@@ -41,17 +41,18 @@ export class ReadWindows {
 
 /**
  * A read of `records` records within the call's largest answer; undefined when its answer is past
- * it. A read of one record takes any answer: a record is copied whatever its size. `records` 0: a
- * read not windowed, whose answer too large fails it.
+ * it. A read of one record takes any answer, unless `boundAlone` (its caller then reads it in
+ * parts: root-pages.ts). `records` 0: a read not windowed, whose answer too large fails it.
  */
 export async function withinAnswer<T>(
   call: OdooCallOptions | undefined,
   records: number,
   read: (call: OdooCallOptions | undefined) => Promise<T>,
+  boundAlone = false,
 ): Promise<T | undefined> {
   if (call?.maxAnswerBytes === undefined || records === 0) return read(call);
   try {
-    return await read(records === 1 ? { ...call, maxAnswerBytes: undefined } : call);
+    return await read(records === 1 && !boundAlone ? { ...call, maxAnswerBytes: undefined } : call);
   } catch (error) {
     if (isOdooError(error, 'ODOO_ANSWER_TOO_LARGE')) return undefined;
     throw error;

@@ -40,6 +40,7 @@ import {
 import { confirmGone } from './root-pages.js';
 import { heldPageSize, pageReadCall } from './page-size.js';
 import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
+import { withLargeReads } from './large-reads.js';
 import {
   isRelationRefused,
   linkTable,
@@ -261,24 +262,31 @@ async function refetch(
   const { db, logger } = deps;
   // Before the read: a row a webhook or a resync writes meanwhile is not replaced (write-rule.ts).
   const readSince = await readBegins(db);
-  const page = await readMappedPage(
-    deps.odoo,
-    family,
-    ids,
-    schema,
-    pageReadCall(deps.settings, call),
-    () => deps.schema(family, deps.odoo, call, { fresh: true }),
-  );
-  // Odoo's current record is the truth under the lease, whatever its stamp (write-rule.ts).
-  const context = {
-    runId: run.runId,
-    lease: run.lease,
-    authoritative: true,
-    readSince,
-    odooNow: deps.odoo.serverTime?.(),
-    ...(shown ? { shownThrough: shown } : {}),
-  };
-  const written = await writeRootBatches(db, family, page.mapped, context, logger);
+  // A record too large for an answer has its values staged as they are read, until its write.
+  const { page, written } = await withLargeReads(deps, async (large) => {
+    const read = await readMappedPage(
+      deps.odoo,
+      family,
+      ids,
+      schema,
+      pageReadCall(deps.settings, call),
+      () => deps.schema(family, deps.odoo, call, { fresh: true }),
+      large,
+    );
+    // Odoo's current record is the truth under the lease, whatever its stamp (write-rule.ts).
+    const context = {
+      runId: run.runId,
+      lease: run.lease,
+      authoritative: true,
+      readSince,
+      odooNow: deps.odoo.serverTime?.(),
+      ...(shown ? { shownThrough: shown } : {}),
+    };
+    return {
+      page: read,
+      written: await writeRootBatches(db, family, read.mapped, context, logger),
+    };
+  });
   const { archived, errors } = await archiveGoneRecordFailed(
     deps,
     family,

@@ -2,21 +2,51 @@
  * The pages of root records as Odoo has them now, with their children, and the isolation that
  * keeps one poisoned record from taking its page down. Every read passes the schema's context
  * (odoo-reads.ts): `active_test` false, the sync user's `lang` and `tz`.
+ *
+ * A record too large for a page's answer is read alone, in parts (docs/sync.md, "Large values"):
+ * its fields that may hold a large value (text, html, binary, and those a read found large) each
+ * in a call of its own, staged as it is read, the rest in one call; every part says the record's
+ * `write_date`, and a record written between two of its parts is read again, so that its parts
+ * describe one version of it. The fields this process found large in a model are left out of the
+ * reads of its records and read apart, in reads bounded by bytes.
  */
-import { isOdooError, type OdooError } from '../clients/odoo/odoo-errors.js';
+import { isOdooError, OdooLargeText, type OdooError } from '../clients/odoo/index.js';
 import type { OdooCallOptions, OdooDomain, OdooRecord } from '../clients/odoo/odoo-types.js';
+import { ValueTooLargeError } from '../families/bad-record-error.js';
 import type { ChildModel, RecordFamily } from '../families/family.js';
+import { LARGE_VALUE_BYTES } from '../families/large-values.js';
 import type { RootPayload } from '../families/map-record.js';
+import type { AppError } from '../lib/errors.js';
+import type { LargeReads } from './large-reads.js';
 import type { FamilySchema } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
 import { ReadWindows, withinAnswer } from './read-windows.js';
+import { RecordChangingError } from './sync-errors.js';
 
 /** A page of root records as Odoo has them now. */
 export interface RootPage {
   readonly items: RootPayload[];
   /** Ids asked for that Odoo no longer has (deleted since they were listed). */
   readonly missingIds: number[];
+  /**
+   * Roots left out because they or a child of theirs cannot be read whole (a value past the
+   * largest the copy takes, a record that kept changing while read in parts): each fails alone.
+   */
+  readonly refused: { odooId: number; error: AppError }[];
 }
+
+/** How the reads of one page go. */
+interface Reading {
+  readonly schema: FamilySchema;
+  readonly call: OdooCallOptions | undefined;
+  /** False: an answer past `call.maxAnswerBytes` fails the read (no parts, no windows). */
+  readonly windowed: boolean;
+  /** Where values read alone are staged; without it a record alone is read whole. */
+  readonly large: LargeReads | undefined;
+}
+
+/** A record a read refused, as much of it as was read, and why. */
+type Refuse = (partial: OdooRecord, error: AppError) => void;
 
 /** Children of one page of roots per call: pages of big roots take a few calls. */
 function childLimit(roots: number): number {
@@ -27,9 +57,8 @@ function childLimit(roots: number): number {
  * Roots by id and every child of those roots: one call per model (more for huge pages).
  *
  * With `call.maxAnswerBytes`, a call whose answer is past it is asked again in parts, down to a
- * call of one record, read whatever its size (ReadWindows): a record far larger than a page (a
- * long text, a binary) is read alone, at the cost of Odoo answering a few calls it was part of
- * without their answers being read (docs/sync.md, "One large value").
+ * call of one record; with `large`, a record whose answer alone is past it is read in parts, each
+ * large value staged (see the module's header); without, it is read whole, whatever its size.
  */
 export async function readRootPage(
   source: OdooSource,
@@ -39,31 +68,65 @@ export async function readRootPage(
   call?: OdooCallOptions,
   /** False: an answer past `call.maxAnswerBytes` fails the read with `ODOO_ANSWER_TOO_LARGE`. */
   windowed = true,
+  large?: LargeReads,
 ): Promise<RootPage> {
   const { root } = family;
+  const reading: Reading = { schema, call, windowed, large };
+  const refused = new Map<number, AppError>();
   const fields = schema.fields[root.model] ?? root.requiredFields;
-  const roots = await readByIds(source, root.model, ids, fields, ids.length, {
-    schema,
-    call,
-    windowed,
-  });
+  const roots = await readByIds(
+    source,
+    root.model,
+    ids,
+    fields,
+    ids.length,
+    reading,
+    (partial, error) => refused.set(partial.id, error),
+  );
   const rootIds = roots.map((record) => record.id);
+  const refuseChild =
+    (child: ChildModel, listing?: ReadonlyMap<number, number>): Refuse =>
+    (partial, error) => {
+      const rootId = listing?.get(partial.id) ?? scannedRoot(child, partial);
+      // A child refused before its link to its root was read: its page fails, and is split.
+      if (rootId === undefined) throw error;
+      refused.set(rootId, error);
+    };
   const children = await Promise.all(
     family.children.map((child) => {
       const listedBy = schema.childIds?.[child.model];
       return listedBy === undefined
-        ? readChildren(source, child, rootIds, schema, call, windowed)
-        : readListedChildren(source, child, roots, listedBy, schema, call, windowed);
+        ? readChildren(source, child, rootIds, reading, refuseChild(child))
+        : readListedChildren(source, child, roots, listedBy, reading, (listing) =>
+            refuseChild(child, listing),
+          );
     }),
   );
   const found = new Set(rootIds);
   return {
-    items: roots.map((record) => ({
-      root: record,
-      children: children.map((byRoot) => byRoot.get(record.id) ?? []),
-    })),
-    missingIds: ids.filter((id) => !found.has(id)),
+    items: roots
+      .filter((record) => !refused.has(record.id))
+      .map((record) => ({
+        root: record,
+        children: children.map((byRoot) => byRoot.get(record.id) ?? []),
+      })),
+    missingIds: ids.filter((id) => !found.has(id) && !refused.has(id)),
+    refused: [...refused].map(([odooId, error]) => ({ odooId, error })),
   };
+}
+
+/** A child's root as its record names it; undefined when it was not read. */
+function scannedRoot(child: ChildModel, record: OdooRecord): number | undefined {
+  if (!(child.parentField in record)) return undefined;
+  const id = rootIdOf(child, record);
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
+/** Whether records read alone are read in parts: with a bound, windows and a stage. */
+function inParts(reading: Reading): reading is Reading & { large: LargeReads } {
+  return (
+    reading.large !== undefined && reading.windowed && reading.call?.maxAnswerBytes !== undefined
+  );
 }
 
 /** Every child of these roots, by root: a window of them per call (readRootPage). */
@@ -71,12 +134,13 @@ async function readChildren(
   source: OdooSource,
   child: ChildModel,
   rootIds: readonly number[],
-  schema: FamilySchema,
-  call: OdooCallOptions | undefined,
-  windowed: boolean,
+  reading: Reading,
+  refuse: Refuse,
 ): Promise<Map<number, OdooRecord[]>> {
+  const { schema, call, windowed } = reading;
   const found: OdooRecord[] = [];
   const fields = schema.fields[child.model] ?? child.requiredFields;
+  const { asked, deferred } = deferredFields(child.model, fields, reading);
   const byId = schema.readById?.includes(child.model) === true;
   const windows = new ReadWindows(childLimit(rootIds.length));
   let lastId = 0;
@@ -89,18 +153,37 @@ async function readChildren(
     const options = { order: 'id asc', limit, context: schema.context };
     // `read` keeps active_test false for the x2many fields too (see FamilySchema.readById).
     const ids = byId ? await source.search(child.model, domain, options, call) : undefined;
-    const records = await withinAnswer(call, windowed ? limit : 0, (answer) =>
-      ids === undefined
-        ? source.searchRead(child.model, domain, { fields, ...options }, answer)
-        : ids.length === 0
-          ? Promise.resolve([])
-          : source.read(child.model, ids, fields, { context: schema.context }, answer),
+    const records = await withinAnswer(
+      call,
+      windowed ? limit : 0,
+      (answer) =>
+        ids === undefined
+          ? source.searchRead(child.model, domain, { fields: asked, ...options }, answer)
+          : ids.length === 0
+            ? Promise.resolve([])
+            : source.read(child.model, ids, asked, { context: schema.context }, answer),
+      inParts(reading),
     );
     if (records === undefined) {
-      windows.tooLarge(limit);
+      if (limit > 1 || !inParts(reading)) {
+        windows.tooLarge(limit);
+        continue;
+      }
+      // One child too large for an answer: its id, then its parts.
+      const [id] = ids ?? (await source.search(child.model, domain, options, call));
+      if (id === undefined) break;
+      const read = await readInParts(source, child.model, id, fields, reading);
+      if ('record' in read) found.push(read.record);
+      else if ('refused' in read) refuse(read.partial ?? { id }, read.refused);
+      lastId = id;
+      windows.read(1);
       continue;
     }
-    for (const record of records) found.push(record);
+    const complete =
+      deferred.length === 0 || !inParts(reading)
+        ? records
+        : await withDeferred(source, child.model, records, fields, deferred, reading, refuse);
+    for (const record of complete) found.push(record);
     const listed = ids?.length ?? records.length;
     if (listed < limit) break;
     lastId = ids?.at(-1) ?? records[records.length - 1]!.id;
@@ -119,19 +202,23 @@ async function readListedChildren(
   child: ChildModel,
   roots: readonly OdooRecord[],
   listedBy: string,
-  schema: FamilySchema,
-  call: OdooCallOptions | undefined,
-  windowed: boolean,
+  reading: Reading,
+  refuseOf: (listing: ReadonlyMap<number, number>) => Refuse,
 ): Promise<Map<number, OdooRecord[]>> {
-  const fields = schema.fields[child.model] ?? child.requiredFields;
-  const ids = [...new Set(roots.flatMap((root) => listedIds(root[listedBy])))].sort(
-    (a, b) => a - b,
+  const fields = reading.schema.fields[child.model] ?? child.requiredFields;
+  const listing = new Map(
+    roots.flatMap((root) => listedIds(root[listedBy]).map((id) => [id, root.id] as const)),
   );
-  const children = await readByIds(source, child.model, ids, fields, childLimit(roots.length), {
-    schema,
-    call,
-    windowed,
-  });
+  const ids = [...listing.keys()].sort((a, b) => a - b);
+  const children = await readByIds(
+    source,
+    child.model,
+    ids,
+    fields,
+    childLimit(roots.length),
+    reading,
+    refuseOf(listing),
+  );
   return byRoot(
     child,
     roots.map((root) => root.id),
@@ -151,9 +238,24 @@ function byRoot(
   return grouped;
 }
 
+/** The fields of a model its records' reads ask for, and those read apart (found large). */
+function deferredFields(
+  model: string,
+  fields: readonly string[],
+  reading: Reading,
+): { asked: readonly string[]; deferred: readonly string[] } {
+  if (!inParts(reading)) return { asked: fields, deferred: [] };
+  const found = reading.large.values.foundLarge(model);
+  const deferred = fields.filter((field) => found.has(field) && field !== 'write_date');
+  return deferred.length === 0
+    ? { asked: fields, deferred }
+    : { asked: fields.filter((field) => !found.has(field)), deferred };
+}
+
 /**
  * Records by id, `size` per call, fewer for a call whose answer is past `call.maxAnswerBytes`
- * (ReadWindows; not `windowed`: such a call fails the read), in the order of `ids`.
+ * (ReadWindows; not `windowed`: such a call fails the read), in the order of `ids`; a record
+ * alone past it in parts (readInParts). A record Odoo no longer has is left out.
  */
 async function readByIds(
   source: OdooSource,
@@ -161,23 +263,216 @@ async function readByIds(
   ids: readonly number[],
   fields: readonly string[],
   size: number,
-  read: { schema: FamilySchema; call: OdooCallOptions | undefined; windowed: boolean },
+  reading: Reading,
+  refuse: Refuse,
 ): Promise<OdooRecord[]> {
-  const { schema, call, windowed } = read;
+  const { schema, call, windowed } = reading;
+  const { asked, deferred } = deferredFields(model, fields, reading);
   const records: OdooRecord[] = [];
   const windows = new ReadWindows(size);
   while (windows.done < ids.length) {
     const window = ids.slice(windows.done, windows.done + windows.next);
-    const answer = await withinAnswer(call, windowed ? window.length : 0, (options) =>
-      source.read(model, window, fields, { context: schema.context }, options),
+    const answer = await withinAnswer(
+      call,
+      windowed ? window.length : 0,
+      (options) => source.read(model, window, asked, { context: schema.context }, options),
+      inParts(reading),
     );
-    if (answer === undefined) windows.tooLarge(window.length);
-    else {
-      for (const record of answer) records.push(record);
+    if (answer !== undefined) {
+      const complete =
+        deferred.length === 0 || !inParts(reading)
+          ? answer
+          : await withDeferred(source, model, answer, fields, deferred, reading, refuse);
+      for (const record of complete) records.push(record);
       windows.read(window.length);
+    } else if (window.length > 1 || !inParts(reading)) {
+      windows.tooLarge(window.length);
+    } else {
+      const read = await readInParts(source, model, window[0]!, fields, reading);
+      if ('record' in read) records.push(read.record);
+      else if ('refused' in read) refuse(read.partial ?? { id: window[0]! }, read.refused);
+      windows.read(1);
     }
   }
   return records;
+}
+
+/**
+ * Records read without their fields found large (`deferred`), with them: read for a window of the
+ * records per call, bounded by bytes as the records' read was, each record alone past it in parts.
+ * A record whose stamp moved between its two reads is read again, in parts: its values then
+ * describe one version of it. One Odoo no longer has is left out.
+ */
+async function withDeferred(
+  source: OdooSource,
+  model: string,
+  main: readonly OdooRecord[],
+  fields: readonly string[],
+  deferred: readonly string[],
+  reading: Reading & { large: LargeReads },
+  refuse: Refuse,
+): Promise<OdooRecord[]> {
+  const { schema, call } = reading;
+  const byId = new Map(main.map((record) => [record.id, record]));
+  const ids = main.map((record) => record.id);
+  const unseen = new Set(ids);
+  const again = new Set<number>();
+  const windows = new ReadWindows(ids.length);
+  while (windows.done < ids.length) {
+    const window = ids.slice(windows.done, windows.done + windows.next);
+    const answer = await withinAnswer(
+      call,
+      window.length,
+      (options) =>
+        source.read(
+          model,
+          window,
+          [...deferred, 'write_date'],
+          { context: schema.context },
+          options,
+        ),
+      true,
+    );
+    if (answer === undefined && window.length > 1) {
+      windows.tooLarge(window.length);
+      continue;
+    }
+    for (const part of answer ?? [{ id: window[0]! }]) {
+      const record = byId.get(part.id);
+      if (!record) continue;
+      unseen.delete(part.id);
+      if (answer === undefined || part.write_date !== record.write_date) again.add(part.id);
+      else for (const field of deferred) record[field] = part[field];
+    }
+    windows.read(window.length);
+  }
+  const complete: OdooRecord[] = [];
+  for (const record of main) {
+    if (unseen.has(record.id)) continue;
+    if (!again.has(record.id)) {
+      complete.push(record);
+      continue;
+    }
+    const read = await readInParts(source, model, record.id, fields, reading);
+    if ('record' in read) complete.push(read.record);
+    else if ('refused' in read) refuse(read.partial ?? record, read.refused);
+  }
+  return complete;
+}
+
+/** Reads of a record in parts, when it keeps changing between them, before it fails alone. */
+const PART_READS = 3;
+
+type PartsRead =
+  | { readonly record: OdooRecord }
+  | { readonly gone: true }
+  | { readonly refused: AppError; readonly partial: OdooRecord | undefined };
+
+/**
+ * One record too large for an answer, in parts: the fields that may hold a large value (the
+ * schema's text, html and binary fields, and those found large; every field when the schema does
+ * not say) each alone (readValue), the others in one call — each of them alone too when that call
+ * is still too large. Read again when a part shows another `write_date` than the first.
+ */
+async function readInParts(
+  source: OdooSource,
+  model: string,
+  id: number,
+  fields: readonly string[],
+  reading: Reading & { large: LargeReads },
+): Promise<PartsRead> {
+  const { schema, call, large } = reading;
+  const mayBeLarge = schema.mayBeLarge?.[model];
+  const found = large.values.foundLarge(model);
+  for (let attempt = 1; ; attempt += 1) {
+    let alone = fields.filter(
+      (field) =>
+        field !== 'write_date' &&
+        (found.has(field) || mayBeLarge === undefined || mayBeLarge.includes(field)),
+    );
+    const rest = [...new Set(['write_date', ...fields.filter((field) => !alone.includes(field))])];
+    const first = await withinAnswer(
+      call,
+      1,
+      (options) => source.read(model, [id], rest, { context: schema.context }, options),
+      true,
+    );
+    let record: OdooRecord | undefined;
+    if (first !== undefined) [record] = first;
+    else {
+      alone = fields.filter((field) => field !== 'write_date');
+      [record] = await source.read(model, [id], ['write_date'], { context: schema.context }, call);
+    }
+    if (!record) return { gone: true };
+    let moved = false;
+    for (const field of alone) {
+      let part: OdooRecord | undefined;
+      try {
+        part = await readValue(source, model, id, field, reading);
+      } catch (error) {
+        if (error instanceof ValueTooLargeError) return { refused: error, partial: record };
+        throw error;
+      }
+      if (!part) return { gone: true };
+      if (part.write_date !== record.write_date) {
+        moved = true;
+        break;
+      }
+      record[field] = part[field];
+    }
+    if (!moved) return { record };
+    if (attempt === PART_READS)
+      return { refused: new RecordChangingError(model, id, PART_READS), partial: record };
+  }
+}
+
+/**
+ * One field of one record, with its stamp, read alone in the process's turn: a string past a
+ * megabyte is staged as it is decoded from the answer, which is freed before the turn ends, and
+ * stands in the record as its reference. The field is noted large in its model.
+ * @throws ValueTooLargeError when its answer is past the largest value the copy takes
+ */
+async function readValue(
+  source: OdooSource,
+  model: string,
+  id: number,
+  field: string,
+  reading: Reading & { large: LargeReads },
+): Promise<OdooRecord | undefined> {
+  const { schema, call, large } = reading;
+  return large.values.oneAtATime(async () => {
+    let records: OdooRecord[];
+    try {
+      records = await source.read(
+        model,
+        [id],
+        [field, 'write_date'],
+        { context: schema.context },
+        {
+          ...call,
+          maxAnswerBytes: large.maxValueBytes,
+          largeTexts: { minBytes: LARGE_VALUE_BYTES },
+        },
+      );
+    } catch (error) {
+      if (!isOdooError(error, 'ODOO_ANSWER_TOO_LARGE') || large.maxValueBytes === undefined)
+        throw error;
+      large.values.noteLarge(model, field);
+      throw new ValueTooLargeError(model, id, field, error.answerBytes, large.maxValueBytes, {
+        cause: error,
+      });
+    }
+    const [record] = records;
+    const value = record?.[field];
+    if (record === undefined || !(value instanceof OdooLargeText)) return record;
+    try {
+      record[field] = await large.stage.take(value, call?.signal);
+    } finally {
+      value.release();
+    }
+    large.values.noteLarge(model, field);
+    return record;
+  }, call?.signal);
 }
 
 /** The ids a one2many's value holds. */
@@ -193,9 +488,9 @@ function rootIdOf(child: ChildModel, record: OdooRecord): number {
   return Array.isArray(value) ? (value[0] as number) : (value as number);
 }
 
-export interface IsolatedPage extends RootPage {
-  /** Roots Odoo would not give even alone: each gets a job of its own. */
-  readonly unreadable: { odooId: number; error: OdooError }[];
+export interface IsolatedPage extends Omit<RootPage, 'refused'> {
+  /** Roots Odoo would not give even alone, and those refused: each gets a job of its own. */
+  readonly unreadable: { odooId: number; error: AppError }[];
   /** The schema the page was read with: a fresher one when the one given named a field Odoo lacks. */
   readonly schema: FamilySchema;
 }
@@ -229,13 +524,16 @@ export async function readRootPageIsolating(
   call?: OdooCallOptions,
   /** The family's schema read from Odoo now: asked once, when Odoo lacks a field it names. */
   refresh?: () => Promise<FamilySchema>,
+  /** Where a record too large for an answer stages its values (readRootPage). */
+  large?: LargeReads,
 ): Promise<IsolatedPage> {
   try {
-    return { ...(await readRootPage(source, family, ids, schema, call)), unreadable: [], schema };
+    const { refused, ...page } = await readRootPage(source, family, ids, schema, call, true, large);
+    return { ...page, unreadable: refused, schema };
   } catch (error) {
     if (!isRecordSuspect(error)) throw error;
     if (refresh && isSchemaFault(error))
-      return readRootPageIsolating(source, family, ids, await refresh(), call);
+      return readRootPageIsolating(source, family, ids, await refresh(), call, undefined, large);
     if (ids.length === 1)
       return { items: [], missingIds: [], unreadable: [{ odooId: ids[0]!, error }], schema };
     if (isTransportFailure(error) && !(await odooAnswers(source, family, schema, call)))
@@ -243,8 +541,9 @@ export async function readRootPageIsolating(
   }
   const middle = ids.length >>> 1;
   // One half after the other: a page that breaks Odoo's workers must not break two at once.
-  const left = await readRootPageIsolating(source, family, ids.slice(0, middle), schema, call);
-  const right = await readRootPageIsolating(source, family, ids.slice(middle), schema, call);
+  const [first, second] = [ids.slice(0, middle), ids.slice(middle)];
+  const left = await readRootPageIsolating(source, family, first, schema, call, undefined, large);
+  const right = await readRootPageIsolating(source, family, second, schema, call, undefined, large);
   return {
     items: [...left.items, ...right.items],
     missingIds: [...left.missingIds, ...right.missingIds],

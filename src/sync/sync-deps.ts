@@ -2,6 +2,7 @@
 import type { Db } from '../db/create-db.js';
 import type { Families } from '../families/registry.js';
 import type { Logger } from '../lib/logger.js';
+import type { LargeValues } from './large-reads.js';
 import type { SchemaCache } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
 
@@ -15,6 +16,12 @@ export interface SyncSettings {
    * `pageSize` roots (page-size.ts). Undefined: every page holds `pageSize` roots.
    */
   readonly pageMaxBytes?: number;
+  /**
+   * The largest value the copy takes from Odoo, as the answer that carries it alone
+   * (ODOO_VALUE_MAX_BYTES): a record holding a larger one fails alone; no answer larger is read.
+   * Undefined: no bound.
+   */
+  readonly valueMaxBytes?: number;
   /** Records per scan call (default SCAN_PAGE_SIZE): two small fields each. */
   readonly scanPageSize?: number;
   /** Reconcile refuses to archive when Odoo lists fewer than this share of the live roots. */
@@ -37,4 +44,6 @@ export interface SyncDeps {
   readonly families: Families;
   /** The stored fields and the context every read uses, cached for a while. */
   readonly schema: SchemaCache;
+  /** What the process keeps of large values across its reads (large-reads.ts). */
+  readonly largeValues: LargeValues;
 }

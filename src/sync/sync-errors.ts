@@ -42,3 +42,17 @@ export class ConcurrentCreateError extends AppError {
     );
   }
 }
+
+/**
+ * A record read in parts (root-pages.ts) whose stamp moved between its parts at every read: its
+ * parts would not describe one version of it. Retryable: its own job reads it again later.
+ */
+export class RecordChangingError extends AppError {
+  constructor(model: string, odooId: number, reads: number) {
+    super(
+      'SYNC_RECORD_CHANGING',
+      `${model} ${odooId} was written in Odoo between the parts of each of ${reads} reads`,
+      { retryable: true },
+    );
+  }
+}

@@ -36,6 +36,7 @@ import {
 } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
 import { readBegins, writeRootBatches } from './write-records.js';
+import { withLargeReads } from './large-reads.js';
 
 export interface PageInput {
   readonly family: RecordFamily;
@@ -79,16 +80,25 @@ async function readAndWrite(
   const schema =
     (await readRunSchema(db, input.schemaKey)) ?? (await deps.schema(family, odoo, call));
   const readSince = await readBegins(db);
-  const page = await readMappedPage(
-    odoo,
-    family,
-    input.ids,
-    schema,
-    pageReadCall(deps.settings, call),
-    () => deps.schema(family, odoo, call, { fresh: true }),
-  );
-  const context = { runId: run.runId, lease: run.lease, odooNow: odoo.serverTime?.(), readSince };
-  const written = await writeRootBatches(db, family, page.mapped, context, logger);
+  // A record too large for an answer has its values staged as they are read, until its write.
+  const { page, context, written } = await withLargeReads(deps, async (large) => {
+    const read = await readMappedPage(
+      odoo,
+      family,
+      input.ids,
+      schema,
+      pageReadCall(deps.settings, call),
+      () => deps.schema(family, odoo, call, { fresh: true }),
+      large,
+    );
+    const odooNow = odoo.serverTime?.();
+    const writing = { runId: run.runId, lease: run.lease, odooNow, readSince };
+    return {
+      page: read,
+      context: writing,
+      written: await writeRootBatches(db, family, read.mapped, writing, logger),
+    };
+  });
   const ownJobs = [...page.failures, ...written.failed];
 
   const gone = await confirmGone(odoo, family, page.missingIds, schema, call);

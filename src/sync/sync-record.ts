@@ -30,6 +30,7 @@ import { withRunLease, type RunRef } from './run-lease.js';
 import { clearFailures, recordFailures } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
 import { readBegins, writeRoots, type WriteContext } from './write-records.js';
+import { withLargeReads, type LargeReads } from './large-reads.js';
 import { readRun, toRunError } from './run-log.js';
 
 export interface SyncedRecord {
@@ -62,18 +63,27 @@ export async function syncRecord(
   const odoo = countCalls(deps.odoo);
   const cached = await deps.schema(input.family, odoo, call);
   const readSince = await readBegins(deps.db);
-  const page = await readRootPageIsolating(odoo, input.family, [input.odooId], cached, call, () =>
-    deps.schema(input.family, odoo, call, { fresh: true }),
-  );
-  // Alone, an unreadable record is this job's failure: it retries with backoff.
-  const [unreadable] = page.unreadable;
-  if (unreadable) throw unreadable.error;
-  return writeOrArchive(
-    deps,
-    { ...input, item: page.items[0], readSince },
-    { odoo, schema: page.schema },
-    call,
-  );
+  // A record too large for an answer has its values staged as they are read, until its write.
+  return withLargeReads(deps, async (large) => {
+    const page = await readRootPageIsolating(
+      odoo,
+      input.family,
+      [input.odooId],
+      cached,
+      pageReadCall(deps.settings, call),
+      () => deps.schema(input.family, odoo, call, { fresh: true }),
+      large,
+    );
+    // Alone, an unreadable record is this job's failure: it retries with backoff.
+    const [unreadable] = page.unreadable;
+    if (unreadable) throw unreadable.error;
+    return writeOrArchive(
+      deps,
+      { ...input, item: page.items[0], readSince },
+      { odoo, schema: page.schema, large },
+      call,
+    );
+  });
 }
 
 /**
@@ -89,7 +99,7 @@ export async function writeOrArchive(
     /** When the read of `item` began (`readBegins`): a root archived since is not restored. */
     readSince: Date;
   },
-  reading: { odoo: CountedSource; schema: FamilySchema },
+  reading: { odoo: CountedSource; schema: FamilySchema; large: LargeReads },
   call?: OdooCallOptions,
 ): Promise<SyncedRecord> {
   const { db, logger } = deps;
@@ -151,7 +161,7 @@ export async function writeOrArchive(
 async function readNeighbours(
   deps: SyncDeps,
   input: RecordInput & { context: WriteContext },
-  reading: { odoo: CountedSource; schema: FamilySchema },
+  reading: { odoo: CountedSource; schema: FamilySchema; large: LargeReads },
   item: RootPayload,
   call?: OdooCallOptions,
 ): Promise<MappedRoot[]> {
@@ -172,6 +182,8 @@ async function readNeighbours(
     neighbours,
     reading.schema,
     pageReadCall(deps.settings, call),
+    undefined,
+    reading.large,
   );
   if (page.unreadable.length > 0)
     await recordFailures(

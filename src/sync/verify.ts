@@ -36,6 +36,7 @@ import { markVerified, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
 import { readBegins, writeRootBatches } from './write-records.js';
 import { heldPageSize, pageReadCall } from './page-size.js';
+import { withLargeReads } from './large-reads.js';
 
 /** SYNC_VERIFY_CYCLE_DAYS's default: every record is checked once a week. */
 export const VERIFY_CYCLE_DAYS = 7;
@@ -229,31 +230,40 @@ async function verifyPage(
   const { db, logger } = deps;
   // Before the read: a row a webhook or a resync writes meanwhile is not replaced (write-rule.ts).
   const readSince = await readBegins(db);
-  const { mapped, failures, missingIds } = await readMappedPage(
-    deps.odoo,
-    family,
-    ids,
-    schema,
-    pageReadCall(deps.settings, call),
-  );
-  const { drifts, relink, kept } = await contentDrift(db, family, mapped);
-  addDrift(keptFields, kept);
-  const drifted = new Set(drifts.map((drift) => drift.odooId));
-  const written = await writeRootBatches(
-    db,
-    family,
-    mapped.filter((item) => drifted.has(item.odooId)),
-    {
-      runId: run.runId,
-      lease: run.lease,
-      trigger: 'verify',
-      drift: { relink },
-      readSince,
-      odooNow: deps.odoo.serverTime?.(),
-      ...(page.shown ? { shownThrough: page.shown } : {}),
-    },
-    logger,
-  );
+  // A record too large for an answer has its values staged as they are read, until its write.
+  const { failures, missingIds, drifts, written } = await withLargeReads(deps, async (large) => {
+    const read = await readMappedPage(
+      deps.odoo,
+      family,
+      ids,
+      schema,
+      pageReadCall(deps.settings, call),
+      undefined,
+      large,
+    );
+    const drift = await contentDrift(db, family, read.mapped);
+    addDrift(keptFields, drift.kept);
+    const drifted = new Set(drift.drifts.map((found) => found.odooId));
+    return {
+      ...read,
+      drifts: drift.drifts,
+      written: await writeRootBatches(
+        db,
+        family,
+        read.mapped.filter((item) => drifted.has(item.odooId)),
+        {
+          runId: run.runId,
+          lease: run.lease,
+          trigger: 'verify',
+          drift: { relink: drift.relink },
+          readSince,
+          odooNow: deps.odoo.serverTime?.(),
+          ...(page.shown ? { shownThrough: page.shown } : {}),
+        },
+        logger,
+      ),
+    };
+  });
   // Told once the writer has decided: what it wrote, or why not.
   const actions = new Map(written.outcomes.map((outcome) => [outcome.odooId, outcome.action]));
   const failed = new Set(written.failed.map((failure) => failure.odooId));

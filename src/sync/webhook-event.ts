@@ -32,6 +32,8 @@ import { childrenGone, copiedRootOfChild, knownToCopy, recordKey } from './webho
 import { countCalls, type CountedSource } from './odoo-source.js';
 import { writeOrArchive, type SyncedRecord } from './sync-record.js';
 import { readBegins } from './write-records.js';
+import { withLargeReads } from './large-reads.js';
+import { pageReadCall } from './page-size.js';
 import type { SyncDeps } from './sync-deps.js';
 
 /** Waits between reads while the change is not committed yet: about 3 s in all. */
@@ -138,21 +140,40 @@ export async function syncWebhookEvents(
   // A root's deletion was waited for above; the root still there, its event stays unshown.
   const awaited = (verdicts: readonly Verdict[]) =>
     verdicts.every((verdict, at) => verdict !== 'unshown' || rootDeletion(events[at]!));
-  let readSince = await readBegins(deps.db);
-  let page = await readRootPage(odoo, family, [odooId], schema, call);
-  for (const waitMs of waits) {
-    if (awaited(judge(page.items[0]))) break;
-    await pause(waitMs);
-    readSince = await readBegins(deps.db);
-    page = await readRootPage(odoo, family, [odooId], schema, call);
-  }
-  const [item] = page.items;
-  const synced = await writeOrArchive(
-    deps,
-    { family, odooId, run: null, trigger: TRIGGER, item, readSince },
-    { odoo, schema },
-    call,
-  );
+  // A record too large for an answer has its values staged as they are read, until its write.
+  const { item, synced } = await withLargeReads(deps, async (large) => {
+    const read = async () => {
+      const since = await readBegins(deps.db);
+      const answer = await readRootPage(
+        odoo,
+        family,
+        [odooId],
+        schema,
+        pageReadCall(deps.settings, call),
+        true,
+        large,
+      );
+      // A root the copy does not take (a value too large): the job fails, its events stay.
+      const [refused] = answer.refused;
+      if (refused) throw refused.error;
+      return { since, root: answer.items[0] };
+    };
+    let page = await read();
+    for (const waitMs of waits) {
+      if (awaited(judge(page.root))) break;
+      await pause(waitMs);
+      page = await read();
+    }
+    return {
+      item: page.root,
+      synced: await writeOrArchive(
+        deps,
+        { family, odooId, run: null, trigger: TRIGGER, item: page.root, readSince: page.since },
+        { odoo, schema, large },
+        call,
+      ),
+    };
+  });
   const verdicts = judge(item);
   // A root the copy had, confirmed gone: every event of it is moot, as for its deletion.
   const archived = synced.outcome.action === 'archived';

@@ -245,3 +245,118 @@ describe('values larger than the page budget', () => {
     expect(JSON.stringify(document)).toContain('erp-bridge:cut:');
   });
 });
+
+describe('a record with several large values', () => {
+  let db: TestDb;
+  let app: App;
+  /**
+   * BC 3 holds several: its notes, its origin (a column and data), a field only `data` holds, and
+   * both its lines' descriptions; BCs 1, 2 and 4 are ordinary.
+   */
+  const bcId = 3;
+  const values = {
+    notes: note(1_800_000, 17),
+    origin: note(1_100_000, 19),
+    x_studio_terms: note(900_000, 23),
+    lines: [note(1_300_000, 29), note(700_000, 31)],
+  };
+  const route = (model: string, id: number, field: string) =>
+    `/api/models/${model}/records/${id}/fields/${field}`;
+  const wanted = {
+    notes: { bytes: Buffer.byteLength(values.notes), path: route('dimagaz.bc', bcId, 'notes') },
+    origin: { bytes: Buffer.byteLength(values.origin), path: route('dimagaz.bc', bcId, 'origin') },
+    x_studio_terms: {
+      bytes: Buffer.byteLength(values.x_studio_terms),
+      path: route('dimagaz.bc', bcId, 'x_studio_terms'),
+    },
+    lines: values.lines.map((text, i) => ({
+      bytes: Buffer.byteLength(text),
+      path: route('dimagaz.bc.line', bcId * 10 + i + 1, 'name'),
+    })),
+  };
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    for (let id = 1; id <= 4; id += 1) {
+      const many = id === bcId;
+      const lines = [1, 2].map((n) => fakeLine(id, n, many ? { name: values.lines[n - 1] } : {}));
+      const bc = fakeBc(
+        id,
+        many
+          ? { notes: values.notes, origin: values.origin, x_studio_terms: values.x_studio_terms }
+          : { notes: `<p>BC ${id}</p>` },
+      );
+      await writeBcs(db.db, [mapBc({ bc, lines })], { runId: null, lease: null });
+    }
+    app = await buildApp({
+      config: testConfig({ API_PAGE_MAX_BYTES: String(MAX_BYTES) }),
+      logger: memoryLogger('warn').logger,
+      db,
+      families: createFamilies([bcsFamily]),
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.dispose();
+  });
+
+  const get = async (url: string) => {
+    const response = await app.inject({ url, headers: bearer('reader') });
+    expect(response.statusCode, response.body.slice(0, 200)).toBe(200);
+    expect(response.rawPayload.length).toBeLessThanOrEqual(MAX_BYTES);
+    return response.json<Body & { items?: Body[] }>();
+  };
+  const cut = (value: unknown) => {
+    expect(value).toMatch(MARKER);
+    const [, bytes, path] = MARKER.exec(value as string)!;
+    return { bytes: Number(bytes), path: path! };
+  };
+
+  it.each([
+    `/api/models/dimagaz.bc/records/${bcId}`,
+    `/api/bcs/${bcId}`,
+    '/api/models/dimagaz.bc/records?limit=200',
+    '/api/bcs?limit=200',
+  ])(
+    '%s: each large value cut to its own marker, every other value exact, within the budget',
+    async (url) => {
+      const answer = await get(url);
+      const record = answer.items?.find((item) => item.odooId === bcId) ?? answer;
+      expect(cut(record.data!.notes)).toEqual(wanted.notes);
+      expect(cut(record.data!.origin)).toEqual(wanted.origin);
+      expect(cut(record.data!.x_studio_terms)).toEqual(wanted.x_studio_terms);
+      expect(record.data!.name).toBe(`P0000${bcId}`);
+      expect(record.data!.partner_id).toEqual(fakeBc(bcId).partner_id);
+      // The ordinary records of a list come whole beside it.
+      for (const other of answer.items?.filter((item) => item.odooId !== bcId) ?? [])
+        expect(other.data!.notes).toBe(`<p>BC ${other.odooId}</p>`);
+    },
+  );
+
+  it("cuts each of its children's large values, in a detail's children and the lines' list", async () => {
+    const detail = await get(`/api/models/dimagaz.bc/records/${bcId}`);
+    expect(detail.children!['dimagaz.bc.line']!.items.map((line) => cut(line.data!.name))).toEqual(
+      wanted.lines,
+    );
+    expect((await get(`/api/bcs/${bcId}`)).lines!.map((line) => cut(line.name))).toEqual(
+      wanted.lines,
+    );
+    const lines = await get(`/api/models/dimagaz.bc.line/records?bcOdooId=${bcId}`);
+    expect(lines.items!.map((line) => cut(line.name))).toEqual(wanted.lines);
+  });
+
+  it('answers each value whole through its own route, byte for byte', async () => {
+    for (const [text, { path }] of [
+      [values.notes, wanted.notes],
+      [values.origin, wanted.origin],
+      [values.x_studio_terms, wanted.x_studio_terms],
+      [values.lines[0]!, wanted.lines[0]!],
+      [values.lines[1]!, wanted.lines[1]!],
+    ] as const) {
+      const response = await app.inject({ url: path, headers: bearer('reader') });
+      expect(response.statusCode).toBe(200);
+      expect(response.rawPayload.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
+  });
+});

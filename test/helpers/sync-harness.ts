@@ -91,6 +91,8 @@ export interface SyncHarnessOptions {
   pageSize?: number;
   /** ODOO_PAGE_MAX_BYTES (default none: every page holds `pageSize` roots). */
   pageMaxBytes?: number;
+  /** ODOO_VALUE_MAX_BYTES (default none: any value is copied). */
+  valueMaxBytes?: number;
   leaseSeconds?: number;
   overlapSeconds?: number;
   jobAttempts?: number;
@@ -266,6 +268,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
       overlapSeconds: options.overlapSeconds ?? 600,
       pageSize: options.pageSize ?? 100,
       ...(options.pageMaxBytes ? { pageMaxBytes: options.pageMaxBytes } : {}),
+      ...(options.valueMaxBytes ? { valueMaxBytes: options.valueMaxBytes } : {}),
       ...(options.scanPageSize ? { scanPageSize: options.scanPageSize } : {}),
       reconcileMinRatio: options.reconcileMinRatio ?? 0.5,
       ...(options.verifyCycleDays ? { verifyCycleDays: options.verifyCycleDays } : {}),

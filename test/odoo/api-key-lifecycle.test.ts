@@ -68,6 +68,7 @@ function config(
     budget: { maxConcurrentCalls: 0, maxCallsPerSecond: 0, maxWaitMs: 60_000 },
     pageSize: 100,
     pageMaxBytes: 2 * 1024 * 1024,
+    valueMaxBytes: 256 * 1024 * 1024,
     apiKeyLifecycle: {
       warnDays: 14,
       rotate: true,

@@ -69,6 +69,7 @@ function config(lifecycle: Partial<OdooConfig['apiKeyLifecycle']> = {}): OdooCon
     budget: { maxConcurrentCalls: 0, maxCallsPerSecond: 0, maxWaitMs: 60_000 },
     pageSize: 100,
     pageMaxBytes: 2 * 1024 * 1024,
+    valueMaxBytes: 256 * 1024 * 1024,
     apiKeyLifecycle: {
       warnDays: 14,
       rotate: true,

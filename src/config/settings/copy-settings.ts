@@ -113,6 +113,14 @@ export const ODOO_SETTINGS = {
         "A page's records as JSON, children included, at most: pages hold as many roots as fit, from the size of the records the copy holds (or of a few read first, in a first copy). Each Odoo call costs Odoo tens of milliseconds whatever its size, so narrow records are read by the thousand; a worker holds SYNC_CONCURRENCY pages at once, and their records are most of its memory (docs/performance.md).",
     },
   ),
+  ODOO_VALUE_MAX_BYTES: defaulted(
+    wholeNumber('a whole number of bytes', 1_048_576, 1_073_741_824),
+    '268435456',
+    {
+      description:
+        "The largest value the copy takes from Odoo, as the answer that carries it alone (escapes included): a record holding a larger one is not copied, and fails alone, its field and size named (sync_failure, the job, the log); no larger answer is ever read. A worker holds one such answer at a time (docs/models.md, \"Large values\"): raising it raises the worker's peak as much. Past 255 MiB a record's values no longer fit PostgreSQL's jsonb (its data) anyway.",
+    },
+  ),
   ODOO_CONTEXT: setting(z.preprocess(blankToUndefined, odooContext().optional()), {
     description:
       'Extra Odoo context for every read, as JSON (e.g. {"lang":"fr_FR","tz":"Africa/Casablanca"}). Default: the sync user\'s own lang and tz; active_test is always false.',
