@@ -1,9 +1,9 @@
 /**
  * `npm run sandbox -- --orders 5000 --lines 10 --port 8069 [--seed 1] [--partners N]
  * [--moves N --move-lines M] [--cylinders N] [--real-models M,… --real-records M=N,…]
- * [--replica-lag-ms L] [--series V] [--databases A,B,…]`: the Odoo sandbox as a process on
- * 127.0.0.1. When it is ready it prints its settings as `ODOO_…=` lines ready to paste into
- * `.env`; SIGINT/SIGTERM close it cleanly.
+ * [--replica-lag-ms L] [--series V] [--databases A,B,…] [--max-body-bytes B]`: the Odoo sandbox
+ * as a process on 127.0.0.1. When it is ready it prints its settings as `ODOO_…=` lines ready to
+ * paste into `.env`; SIGINT/SIGTERM close it cleanly.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -43,6 +43,8 @@ Usage: npm run sandbox -- [options]
                   user and password in each (not with --database)
   --username U    login of the API user                         (default sync@dimagaz.example)
   --password P    password / API key of that user              (default sandbox-secret)
+  --max-body-bytes B  the largest request it reads, as Odoo's max_content_length
+                  (default 128 MiB, Odoo's): a larger one is a 413
   --control-stdin take commands on stdin, one JSON object a line, for the first
                   database: {"id":1,"fault":{"kind":"html","status":502,"times":1e9}}
                   injects a fault, {"id":2,"clearFaults":true} removes those injected,
@@ -158,6 +160,7 @@ async function main(): Promise<void> {
       databases: { type: 'string' },
       username: { type: 'string' },
       password: { type: 'string' },
+      'max-body-bytes': { type: 'string' },
       'control-stdin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -193,6 +196,9 @@ async function main(): Promise<void> {
     ...databaseNames(values.database, values.databases, seed),
     ...(values.username === undefined ? {} : { username: values.username }),
     ...(values.password === undefined ? {} : { password: values.password }),
+    ...(values['max-body-bytes'] === undefined
+      ? {}
+      : { maxBodyBytes: wholeNumber('max-body-bytes', values['max-body-bytes'], 0) }),
   });
   await sandbox.start();
   const several =

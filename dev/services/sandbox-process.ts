@@ -33,6 +33,8 @@ export async function startSandboxProcess(options: {
   database?: string;
   /** Takes commands (`control`): faults and the password, as the in-process control does. */
   control?: boolean;
+  /** The largest request it reads (default Odoo's 128 MiB): a bench writing larger values. */
+  maxBodyBytes?: number;
   /**
    * Aborts the start: the process is killed if it has not printed its settings yet. A test's
    * afterAll aborts it, so that a hook that timed out while the sandbox built its data leaves no
@@ -56,6 +58,9 @@ export async function startSandboxProcess(options: {
       ...(options.series === undefined ? [] : ['--series', options.series]),
       ...(options.database === undefined ? [] : ['--database', options.database]),
       ...(options.control === true ? ['--control-stdin'] : []),
+      ...(options.maxBodyBytes === undefined
+        ? []
+        : ['--max-body-bytes', String(options.maxBodyBytes)]),
     ],
     { stdio: [options.control === true ? 'pipe' : 'ignore', 'pipe', 'inherit'] },
   );
