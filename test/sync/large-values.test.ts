@@ -2,8 +2,8 @@
  * One large value: a text far past the page's byte budget (ODOO_PAGE_MAX_BYTES), written by an
  * Odoo user into a BC's notes (kept in `data` alone) and into a line's description (a typed column
  * and `data`), is read in a call of its own and copied exact, over each transport; written again
- * when it changes, and not when it does not (compared by reference, docs/sync.md, "One large
- * value"); found equal by a verify. The worker's memory is the bench's (`npm run bench --
+ * when it changes, and not when it does not (compared by reference, docs/sync.md, "Large
+ * values"); found equal by a verify. The worker's memory is the bench's (`npm run bench --
  * bigvalue`).
  */
 import { createHash } from 'node:crypto';

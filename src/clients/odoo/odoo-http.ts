@@ -123,7 +123,7 @@ export async function sendOdooRequest(
  *
  * An answer larger than `maxBytes` is refused before it is read, from its Content-Length, or once
  * that many bytes have come without one: the connection is dropped with the rest of the body, and
- * the caller asks for fewer records (docs/sync.md, "One large value").
+ * the caller asks for fewer records (docs/sync.md, "Large values").
  */
 async function readBody(
   body: Dispatcher.ResponseData['body'],
