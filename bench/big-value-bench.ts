@@ -67,7 +67,7 @@ export interface BigValueResult {
 }
 
 /** A memory limit of a deployment's first container, in MB (deploy/kubernetes/<name>.yaml). */
-function memoryLimitMb(name: string): number {
+export function memoryLimitMb(name: string): number {
   const manifest = readFileSync(`deploy/kubernetes/${name}.yaml`, 'utf8');
   const match = /limits:\s*\{[^}]*memory:\s*(\d+)(Mi|Gi)/.exec(manifest);
   if (!match) throw new Error(`no memory limit in deploy/kubernetes/${name}.yaml`);
@@ -96,13 +96,13 @@ function noteText(bytes: number): string {
 
 const md5 = (value: string | Buffer) => createHash('md5').update(value).digest('hex');
 
-function residentMb(pid: number): number {
+export function residentMb(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Math.round(Number(match![1]) / 1_024);
 }
 
 /** Sends every request at once; resolves with each answer's status and body. */
-async function allAtOnce(
+export async function allAtOnce(
   origin: string,
   requests: readonly { path: string; authorization: string }[],
 ): Promise<{ status: number; body: Buffer }[]> {

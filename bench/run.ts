@@ -26,6 +26,10 @@
  * 8. One large value: a first copy holding a 100 MB text over JSON-RPC and XML-RPC, then reads
  *    and downloads of it at once, each process's peak RSS against its deployment's memory limit
  *    (bench/big-value-bench.ts).
+ *    A record's large values: a first copy of 1,000 BCs with one holding four values of 99 MB
+ *    and one a value of 300 MB (past ODOO_VALUE_MAX_BYTES), over each transport, then the API's
+ *    reads and downloads of that record, each process's peak RSS against its limit
+ *    (bench/large-values-bench.ts).
  * 9. The call budget's cost per call on Redis and on PostgreSQL, one process and four at once
  *    (bench/budget-bench.ts).
  * 10. The queues on Redis against the queues in PostgreSQL (QUEUE_BACKEND=postgres, no Redis): a
@@ -47,8 +51,8 @@
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
  * `inflight`, `codec`, `webhook`, `webhook-inbox`, `feed`, `feed-prune`, `transport`, `bigvalue`,
- * `budget`, `queues`, `sources`, `mass`, `real-odoo`) runs some. Each runs in a process of its own, so none inherits
- * what the ones before it left behind.
+ * `large-values`, `budget`, `queues`, `sources`, `mass`, `real-odoo`) runs some. Each runs in a
+ * process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -69,6 +73,11 @@ import { describeFeedPruneBench, runFeedPruneBench } from './feed-prune-bench.js
 import { describeWebhookInboxBench, runWebhookInboxBench } from './webhook-inbox-bench.js';
 import { describeTransportBench, runTransportBench } from './transport-bench.js';
 import { describeBigValueBench, runBigValueBench } from './big-value-bench.js';
+import {
+  describeLargeValuesBench,
+  LARGE_VALUES_GOALS_MB,
+  runLargeValuesBench,
+} from './large-values-bench.js';
 import { describeBudgetBench, labelOf, runBudgetBench } from './budget-bench.js';
 import { describeRealOdooBench, runRealOdooBench } from './real-odoo-bench.js';
 import {
@@ -440,6 +449,36 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
               'MB',
             ),
           ]),
+    ];
+  },
+  'large-values': async () => {
+    const result = await runLargeValuesBench({ protocols: ['xmlrpc', 'jsonrpc', 'json2'] });
+    for (const line of describeLargeValuesBench(result)) process.stdout.write(`${line}\n`);
+    const goals = LARGE_VALUES_GOALS_MB;
+    return [
+      ...result.copies.map((copy) =>
+        atMost(
+          '-',
+          `worker peak RSS, first copy with a record of four values of 99 MB (${copy.protocol})`,
+          copy.workerPeakRssMb,
+          goals.worker,
+          'MB',
+        ),
+      ),
+      atMost(
+        '-',
+        `API peak RSS, ${result.api.statuses.length} reads at once of that record`,
+        result.api.recordsPeakRssMb,
+        goals.api,
+        'MB',
+      ),
+      atMost(
+        '-',
+        `API peak RSS, ${result.api.statuses.length} downloads at once of its values`,
+        result.api.fieldPeakRssMb,
+        goals.api,
+        'MB',
+      ),
     ];
   },
   budget: async () => {

@@ -149,6 +149,8 @@ export async function startWorker(
   nodeArgs: string[],
   echo: boolean,
   onStarted?: (line: string) => void,
+  /** Another checkout's compiled worker (its dist/ built), to compare with: run from there. */
+  cwd?: string,
 ): Promise<ChildProcess> {
   const production = productionCommand('start:worker');
   const child = spawn(
@@ -157,6 +159,7 @@ export async function startWorker(
     {
       env: { ...production.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
+      ...(cwd === undefined ? {} : { cwd }),
     },
   );
   const lines = createInterface({ input: child.stdout });
