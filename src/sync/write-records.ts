@@ -407,12 +407,15 @@ async function writeModel(
 ): Promise<void> {
   const linked = model.links.length > 0;
   // Rows are grouped by the shape that writes them: the columns they lack, the fields unread,
-  // whether they hold references to large texts (staged, put back by the statement).
+  // whether they hold references to large texts (staged, put back by the statement). A row that
+  // holds such texts is written alone: a statement then puts back one record's values (at most
+  // what one `data` holds), never a batch's, and stays as short as the execution's bound on a
+  // pending query asks (docs/sync.md, "Large values").
   const groups = new Map<string, { shape: WriteShape; records: MappedRecord[] }>();
   for (const record of writes.records) {
     const absent = absentKey(record.values);
     const restoring = record.large !== undefined;
-    const key = `${absent}|${record.unread.join(',')}|${restoring}`;
+    const key = `${absent}|${record.unread.join(',')}|${restoring ? record.odooId : ''}`;
     const group = groups.get(key);
     if (group) group.records.push(record);
     else
