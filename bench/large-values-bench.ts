@@ -24,7 +24,8 @@
  * database of its own.
  *
  * `npx tsx bench/large-values-bench.ts [--protocol jsonrpc]… [--baseline DIR] [--ordinary N]
- * [--json]`, or `npm run bench -- large-values`. It builds dist/ first, unless `--no-build`.
+ * [--liveness-timeout-ms MS] [--json]`, or `npm run bench -- large-values`. It builds dist/
+ * first, unless `--no-build`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -98,19 +99,32 @@ export interface LargeValuesResult {
   };
 }
 
+/** Bytes of words a note repeats: past the windows PostgreSQL's compressions look back in. */
+const NOTE_BLOCK_BYTES = 1_048_576;
+
 /**
- * `bytes` bytes of a note in words, some accented (two bytes in UTF-8), and its MD5: written into
- * one buffer a word at a time, random enough that PostgreSQL's compression cannot shrink it.
+ * `bytes` bytes of a note in words, some accented (two bytes in UTF-8), and its MD5: a block of a
+ * megabyte of random words, different for each note, repeated, each copy cut after a word. A
+ * repeat a megabyte away is past what pglz (4 KiB) and lz4 (64 KiB) look back on, so PostgreSQL's
+ * compression shrinks it no more than it would a note written word by word.
  */
 function noteOf(bytes: number): { text: string; md5: string } {
   const words = ['commande', 'livraison', 'bouteille', 'détendeur', 'été', 'gaz', 'échéance'].map(
     (word) => Buffer.from(`${word} `),
   );
+  const block = Buffer.alloc(NOTE_BLOCK_BYTES + 32);
+  const noise = randomBytes(NOTE_BLOCK_BYTES);
+  let blockBytes = 0;
+  for (let i = 0; blockBytes < NOTE_BLOCK_BYTES; i += 1) {
+    blockBytes += words[noise[i]! % words.length]!.copy(block, blockBytes);
+    blockBytes += block.write(`${noise[(i * 7) % noise.length]} `, blockBytes);
+  }
   const buffer = Buffer.alloc(bytes, 0x20);
-  const noise = randomBytes(65_536);
-  for (let at = 0, i = 0; at < bytes - 16; i += 1) {
-    at += words[noise[i % noise.length]! % words.length]!.copy(buffer, at);
-    at += buffer.write(String(noise[(i * 7) % noise.length]), at);
+  for (let at = 0; at < bytes;) {
+    // Cut after a word's space, never inside a character.
+    const end = block.lastIndexOf(0x20, Math.min(blockBytes, bytes - at) - 1) + 1;
+    if (end === 0) break;
+    at += block.copy(buffer, at, 0, end);
   }
   return {
     text: buffer.toString('utf8'),
@@ -118,7 +132,12 @@ function noteOf(bytes: number): { text: string; md5: string } {
   };
 }
 
-/** The sandbox of `orders` BCs, and a client of it for the bench's own writes and reads. */
+/**
+ * The sandbox of `orders` BCs, a client of it for the bench's reads, and its writes of a value.
+ * Each write has a client of its own: building a value takes the bench's event loop for longer
+ * than the sandbox keeps an idle connection open, and a client kept from before would write into
+ * a connection the sandbox has closed.
+ */
 async function startOdoo(orders: number, logger: Logger) {
   const sandbox = await startSandboxProcess({
     orders,
@@ -127,21 +146,32 @@ async function startOdoo(orders: number, logger: Logger) {
     nodeOptions: ['--max-old-space-size=8192'],
     maxBodyBytes: 512 * 1024 * 1024,
   });
-  const odoo = createOdooClient(
-    {
-      url: sandbox.env.ODOO_URL!,
-      database: sandbox.env.ODOO_DATABASE!,
-      username: sandbox.env.ODOO_USERNAME!,
-      password: sandbox.env.ODOO_PASSWORD!,
-      protocol: 'jsonrpc',
-      timeoutMs: 600_000,
-      retries: 0,
-    },
-    { logger },
-  );
+  const clientOf = () =>
+    createOdooClient(
+      {
+        url: sandbox.env.ODOO_URL!,
+        database: sandbox.env.ODOO_DATABASE!,
+        username: sandbox.env.ODOO_USERNAME!,
+        password: sandbox.env.ODOO_PASSWORD!,
+        protocol: 'jsonrpc',
+        timeoutMs: 600_000,
+        retries: 0,
+      },
+      { logger },
+    );
+  const odoo = clientOf();
   return {
     sandbox,
     odoo,
+    /** Writes `values` into one record, over a connection of its own. */
+    write: async (model: string, id: number, values: Record<string, string>) => {
+      const writer = clientOf();
+      try {
+        await writer.executeKw(model, 'write', [[id], values]);
+      } finally {
+        await writer.close();
+      }
+    },
     close: async () => {
       await odoo.close();
       await sandbox.stop();
@@ -159,6 +189,8 @@ async function copyOnce(input: {
   readonly logger: Logger;
   /** Another checkout's worker (its dist/ built). */
   readonly cwd?: string;
+  /** The worker's REDIS_LIVENESS_TIMEOUT_MS; its default unless given. */
+  readonly livenessTimeoutMs?: number;
 }): Promise<{
   db: DbHandle;
   seconds: number;
@@ -190,6 +222,9 @@ async function copyOnce(input: {
         // startWorker waits for the `worker started` line, logged at info.
         LOG_LEVEL: 'info',
         LOG_PRETTY: 'false',
+        ...(input.livenessTimeoutMs === undefined
+          ? {}
+          : { REDIS_LIVENESS_TIMEOUT_MS: String(input.livenessTimeoutMs) }),
       },
       [],
       false,
@@ -212,6 +247,12 @@ export async function runLargeValuesBench(input: {
   protocols: readonly OdooProtocol[];
   baseline?: string;
   ordinary?: number;
+  /**
+   * The workers' REDIS_LIVENESS_TIMEOUT_MS. A job whose statement is pending half of it is ended
+   * and runs again: on a loaded machine the statement that writes a row of a 99 MB value can take
+   * longer than its default allows, and a larger one measures the memory there.
+   */
+  livenessTimeoutMs?: number;
 }): Promise<LargeValuesResult> {
   const logger = pino({ level: 'warn' });
   const [pg, redis] = await Promise.all([startLocalPostgres(), startLocalRedis()]);
@@ -237,13 +278,10 @@ export async function runLargeValuesBench(input: {
       ...largeLines.map((line) => [BC_LINE_MODEL, line, 'name'] as const),
     ] as const) {
       const { text, md5 } = noteOf(LARGE_MB * 1_000_000);
-      await odoo.odoo.executeKw(model, 'write', [[id], { [field]: text }]);
+      await odoo.write(model, id, { [field]: text });
       digests.push({ model, id, field, md5 });
     }
-    await odoo.odoo.executeKw(BC_LINE_MODEL, 'write', [
-      [tooLargeLine!],
-      { name: noteOf(TOO_LARGE_MB * 1_000_000).text },
-    ]);
+    await odoo.write(BC_LINE_MODEL, tooLargeLine!, { name: noteOf(TOO_LARGE_MB * 1_000_000).text });
 
     const copies: LargeValuesResult['copies'][number][] = [];
     let copied: DbHandle | undefined;
@@ -254,6 +292,9 @@ export async function runLargeValuesBench(input: {
         sandboxEnv: odoo.sandbox.env,
         protocol,
         name: `large_values_${protocol}`,
+        ...(input.livenessTimeoutMs === undefined
+          ? {}
+          : { livenessTimeoutMs: input.livenessTimeoutMs }),
         logger,
       });
       closers.unshift(() => db.close());
@@ -431,6 +472,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       protocol: { type: 'string', multiple: true },
       baseline: { type: 'string' },
       ordinary: { type: 'string' },
+      'liveness-timeout-ms': { type: 'string' },
       'no-build': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -440,6 +482,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     protocols: (values.protocol ?? ALL_PROTOCOLS) as OdooProtocol[],
     ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
     ...(values.ordinary === undefined ? {} : { ordinary: Number(values.ordinary) }),
+    ...(values['liveness-timeout-ms'] === undefined
+      ? {}
+      : { livenessTimeoutMs: Number(values['liveness-timeout-ms']) }),
   });
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else for (const line of describeLargeValuesBench(result)) process.stdout.write(`${line}\n`);
