@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { createCallBudget } from '../src/odoo-budget/call-budget.js';
-import type { SharedState } from '../src/fleet-state/shared-state.js';
+import type { SharedState } from '../src/stores/shared-state.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 
 export interface BudgetBenchFigure {

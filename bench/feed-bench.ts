@@ -28,7 +28,7 @@ import { createFeedSender } from '../src/feed/feed-sender.js';
 import { parseAllowedHosts } from '../src/feed/receiver-address.js';
 import { createSubscriptionSecrets, generateSecret } from '../src/feed/secret.js';
 import { createSubscription } from '../src/feed/subscriptions.js';
-import { EVERY_SOURCE } from '../src/families/source-family.js';
+import { EVERY_SOURCE } from '../src/sources/family-key.js';
 import { writeRootBatches } from '../src/sync/write-records.js';
 import { startFeedReceiver } from '../dev/services/feed-receiver.js';
 import { fakeBc, fakeLine, mapBc } from '../test/helpers/seed-bcs.js';

@@ -20,10 +20,10 @@ import type { Shutdown } from './lib/shutdown.js';
 import { createQueues } from './queues/queues.js';
 import { shareChecks } from './check/share-checks.js';
 import { checkThroughWorker } from './http/worker-check.js';
-import { createRedisConnection } from './queues/redis-connection.js';
+import { createRedisConnection } from './stores/redis-connection.js';
 import { openQueueStores, storeChecks } from './queues/open-queue-stores.js';
 import { readSyncState } from './sync/sync-state.js';
-import { DEFAULT_SOURCE } from './families/source-family.js';
+import { DEFAULT_SOURCE } from './sources/family-key.js';
 import { redactUrl } from './lib/redact-url.js';
 
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */

@@ -127,4 +127,117 @@ describe('the walls between the layers', () => {
       );
     expect(offending).toEqual([]);
   });
+
+  /** The room a file is in: the longest of `rooms` it lies in, if any. */
+  const roomOf = (rooms: readonly string[], file: string) =>
+    rooms.find((room) => file === room || file.startsWith(`${room}/`));
+
+  /** Imports that lead from a room to one above it in `rooms` (listed from the ground up). */
+  function upwardImports(rooms: readonly string[], graph: ReadonlyMap<string, string[]>): string[] {
+    return [...graph].flatMap(([file, targets]) => {
+      const from = roomOf(rooms, file);
+      if (from === undefined) return [];
+      return targets
+        .filter((target) => {
+          const to = roomOf(rooms, target);
+          return to !== undefined && rooms.indexOf(to) > rooms.indexOf(from);
+        })
+        .map((target) => `${file} -> ${target}`);
+    });
+  }
+
+  /** Each loop of files that import one another, as its files (Tarjan's strongly connected sets). */
+  function importCycles(graph: ReadonlyMap<string, string[]>): string[][] {
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const cycles: string[][] = [];
+    const visit = (file: string) => {
+      index.set(file, index.size);
+      low.set(file, index.get(file)!);
+      stack.push(file);
+      onStack.add(file);
+      for (const target of graph.get(file) ?? []) {
+        if (!graph.has(target)) continue;
+        if (!index.has(target)) {
+          visit(target);
+          low.set(file, Math.min(low.get(file)!, low.get(target)!));
+        } else if (onStack.has(target)) low.set(file, Math.min(low.get(file)!, index.get(target)!));
+      }
+      if (low.get(file) !== index.get(file)) return;
+      const members: string[] = [];
+      for (let member = stack.pop()!; ; member = stack.pop()!) {
+        onStack.delete(member);
+        members.push(member);
+        if (member === file) break;
+      }
+      if (members.length > 1) cycles.push(members.sort());
+    };
+    for (const file of graph.keys()) if (!index.has(file)) visit(file);
+    return cycles;
+  }
+
+  /** The repository's own imports of `files`, each as the `.ts` file it leads to. */
+  const importGraph = (files: readonly string[]) =>
+    new Map(
+      files.map((file) => [
+        relative('.', file),
+        targetsOf(file)
+          .filter((target) => target.includes('/'))
+          .map((target) => target.replace(/\.js$/, '.ts')),
+      ]),
+    );
+
+  /**
+   * The rooms from the ground up, as docs/architecture.md draws them: a room imports only rooms
+   * below it. So no loop of imports can join two rooms.
+   */
+  const ROOMS = [
+    'src/lib',
+    'src/sources',
+    'src/db',
+    'src/clients',
+    'src/stores',
+    'src/families',
+    'src/feed',
+    'src/sync',
+    'src/config',
+    'src/queues',
+    'src/odoo-budget',
+    'src/odoo-link',
+    'src/check',
+    'src/cli',
+    'src/http',
+    'src/create-api.ts',
+    'workers',
+    'src/server.ts',
+  ];
+
+  it('has no import from a room to one above it, in the order docs/architecture.md gives', () => {
+    const graph = importGraph([...sources('src'), ...sources('workers')]);
+    expect([...graph.keys()].filter((file) => roomOf(ROOMS, file) === undefined)).toEqual([]);
+    expect(upwardImports(ROOMS, graph)).toEqual([]);
+  });
+
+  it('has no loop of imports between files, outside the Odoo sandbox', () => {
+    const graph = importGraph(
+      [...sources('src'), ...sources('workers'), ...sources('dev'), ...sources('bench')].filter(
+        (file) => !file.startsWith('dev/sandbox/'),
+      ),
+    );
+    expect(importCycles(graph)).toEqual([]);
+  });
+
+  it('finds an import up and a loop when one is there', () => {
+    const graph = new Map([
+      ['src/lib/a.ts', ['src/http/b.ts']],
+      ['src/http/b.ts', ['src/http/c.ts']],
+      ['src/http/c.ts', ['src/http/b.ts', 'src/lib/a.ts']],
+    ]);
+    expect(upwardImports(['src/lib', 'src/http'], graph)).toEqual([
+      'src/lib/a.ts -> src/http/b.ts',
+    ]);
+    expect(importCycles(graph)).toEqual([['src/http/b.ts', 'src/http/c.ts', 'src/lib/a.ts']]);
+  });
 });

@@ -16,7 +16,7 @@ import type { Job, Worker } from 'bullmq';
 import type { QueueBackend } from '../src/queues/queue-backend.js';
 import type { JobData, JobName, QueueName } from '../src/queues/catalogue.js';
 import { SOURCE_QUEUE_KINDS, queueNameOf } from '../src/queues/source-queues.js';
-import { DEFAULT_SOURCE } from '../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../src/sources/family-key.js';
 import { familyModels } from '../src/families/family.js';
 import { AppError, describeError } from '../src/lib/errors.js';
 import { runBounded, type StuckExecutions } from './execution-bounds.js';

@@ -26,7 +26,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { JOBS, type JobName } from '../src/queues/catalogue.js';
 import { familyLastSeen } from '../src/queues/schedules.js';
 import { queueOfName } from '../src/queues/source-queues.js';
-import { splitFamilyKey } from '../src/families/source-family.js';
+import { splitFamilyKey } from '../src/sources/family-key.js';
 import { describeError } from '../src/lib/errors.js';
 import type { WorkerContext } from './worker-context.js';
 

@@ -25,7 +25,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { QueueBackend } from '../src/queues/queue-backend.js';
-import type { QueueRedis } from '../src/queues/redis-connection.js';
+import type { QueueRedis } from '../src/stores/redis-connection.js';
 import type { Logger } from '../src/lib/logger.js';
 
 /** Counts the jobs each queue's worker runs, and when it last took one. */

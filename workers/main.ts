@@ -38,7 +38,7 @@ import { restoreMissingFeedSchedules, upsertFeedSchedules } from '../src/queues/
 import { startFeedWake } from './feed-wake.js';
 import { startWebhookRequeue } from './webhook-requeue.js';
 import { createLiveness, storeProbe } from './liveness.js';
-import { createRedisConnection } from '../src/queues/redis-connection.js';
+import { createRedisConnection } from '../src/stores/redis-connection.js';
 import { storeChecks } from '../src/queues/open-queue-stores.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
@@ -52,7 +52,7 @@ import { registerApiKeyMetrics } from '../src/odoo-link/api-key-metrics.js';
 import { createSyncRuntimeFromConfig } from './sync-runtime.js';
 import { stuckExecutionsOf } from './execution-bounds.js';
 import { CODE_FAMILIES } from '../src/families/registry.js';
-import { DEFAULT_SOURCE } from '../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../src/sources/family-key.js';
 import { familyModels } from '../src/families/family.js';
 import { ModelTakenError } from '../src/sync/model-claims.js';
 import { copiedSources } from '../src/config/sources.js';

@@ -10,7 +10,7 @@ import type { Logger } from '../src/lib/logger.js';
 import { reportOf, renderReport, type CheckSection } from '../src/check/check-report.js';
 import { checkOdooSection, checkTrytonSection } from '../src/check/check-sections.js';
 import { openQueueStores } from '../src/queues/open-queue-stores.js';
-import type { QueueRedis } from '../src/queues/redis-connection.js';
+import type { QueueRedis } from '../src/stores/redis-connection.js';
 
 /** The check's exit status: 0 when no line says FAIL, 1 otherwise. */
 export async function runCheckCommand(input: {

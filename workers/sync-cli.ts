@@ -14,7 +14,7 @@ import { createDb } from '../src/db/create-db.js';
 import { copiedSources } from '../src/config/sources.js';
 import { loadFamilies } from '../src/families/load-families.js';
 import { CODE_FAMILIES, FamilyNotMigratedError } from '../src/families/registry.js';
-import { splitFamilyKey } from '../src/families/source-family.js';
+import { splitFamilyKey } from '../src/sources/family-key.js';
 import { describeError } from '../src/lib/errors.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { createLogger } from '../src/lib/logger.js';

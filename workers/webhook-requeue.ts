@@ -17,7 +17,7 @@ import type { Db } from '../src/db/create-db.js';
 import type { Queues } from '../src/queues/queues.js';
 import { RETIRED_AFTER_MS } from '../src/queues/schedules.js';
 import { queueWebhookEvent } from '../src/queues/webhook-jobs.js';
-import { splitFamilyKey } from '../src/families/source-family.js';
+import { splitFamilyKey } from '../src/sources/family-key.js';
 import {
   retireWebhooks,
   settleUnseenWebhooks,

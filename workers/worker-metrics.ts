@@ -21,7 +21,7 @@ import { readUnfitValues } from '../src/sync/unfit-values.js';
 import { scrapeReading } from '../src/lib/scrape-reading.js';
 import { readUnsettledWebhooks } from '../src/sync/webhook-inbox.js';
 import { currentFamily } from './job-family.js';
-import { splitFamilyKey } from '../src/families/source-family.js';
+import { splitFamilyKey } from '../src/sources/family-key.js';
 
 export interface WorkerMetrics {
   readonly registry: Registry;

@@ -9,7 +9,7 @@ import type { Config } from '../../src/config/config.js';
 import type { DbHandle } from '../../src/db/create-db.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { postgresFeedListen, type FeedListen } from '../../src/feed/feed-signal.js';
-import { EVERY_SOURCE } from '../../src/families/source-family.js';
+import { EVERY_SOURCE } from '../../src/sources/family-key.js';
 import { createSubscriptionSecrets, generateSecret } from '../../src/feed/secret.js';
 import {
   applyDeclaredSubscriptions,

@@ -17,7 +17,7 @@ import type { SourceConfig } from '../config/sources.js';
 import type { Db } from '../db/create-db.js';
 import { rowsOf } from '../db/sql-rows.js';
 import { CODE_FAMILIES } from '../families/registry.js';
-import type { SharedState } from '../fleet-state/shared-state.js';
+import type { SharedState } from '../stores/shared-state.js';
 import type { Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { createConfiguredCallBudget, readCallPause } from '../odoo-budget/call-budget.js';

@@ -17,6 +17,7 @@ import type { CallPause } from '../odoo-budget/call-budget.js';
 import { soonestKeyExpiry } from '../odoo-link/odoo-key-calls.js';
 import { fail, ok, warn, type CheckLine } from './check-report.js';
 import { checkFamilies, type FamilyToCheck } from './family-check.js';
+import { DEFAULT_SOURCE } from '../sources/family-key.js';
 
 /** The series erp-bridge is tested against (README, "Tested against"). */
 const TESTED_MAJORS = [17, 18, 19, 20];
@@ -179,8 +180,8 @@ function webhookLine(input: OdooCheckInput): CheckLine {
   return input.webhookTokens === 0
     ? warn(
         'webhooks',
-        `no webhook token is set for this source: changes reach the copy by polling alone, every ${input.source === 'default' ? 'SYNC_EVERY' : "source's schedule"}`,
-        `for changes within a second, set ${input.source === 'default' ? 'ODOO_WEBHOOK_TOKENS' : 'its webhookTokens'} and in Odoo ${rules}`,
+        `no webhook token is set for this source: changes reach the copy by polling alone, every ${input.source === DEFAULT_SOURCE ? 'SYNC_EVERY' : "source's schedule"}`,
+        `for changes within a second, set ${input.source === DEFAULT_SOURCE ? 'ODOO_WEBHOOK_TOKENS' : 'its webhookTokens'} and in Odoo ${rules}`,
       )
     : ok(
         'webhooks',

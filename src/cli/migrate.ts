@@ -33,13 +33,14 @@ import {
   createRedisConnection,
   type QueueRedis,
   type RedisTopology,
-} from '../queues/redis-connection.js';
+} from '../stores/redis-connection.js';
 import { createDb, type Db } from '../db/create-db.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { QUEUE_SCHEMA, runQueueMigrations } from '../queues/queue-backend.js';
-import type { SharedState } from '../fleet-state/shared-state.js';
+import type { SharedState } from '../stores/shared-state.js';
 import { CODE_FAMILIES } from '../families/registry.js';
-import { DEFAULT_SOURCE, sourceSpec } from '../families/source-family.js';
+import { sourceSpec } from '../families/source-family.js';
+import { DEFAULT_SOURCE } from '../sources/family-key.js';
 import { placeCodeTables } from '../families/source-tables.js';
 import { ensureFeedPartitions } from '../feed/feed-partitions.js';
 

@@ -4,7 +4,7 @@
  * sources reads those sources' copies and changes only (docs/sources.md).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { SOURCE_NAME } from '../families/source-family.js';
+import { SOURCE_NAME } from '../sources/family-key.js';
 
 export const API_ROLES = ['reader', 'operator', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];

@@ -40,7 +40,7 @@ import {
 } from './odoo-config.js';
 import { badMethodPatterns, parseExposedModels, type ExposedModel } from './tryton-exposure.js';
 import { webhookTokenProblems } from './webhook-tokens.js';
-import { DEFAULT_SOURCE, unnamedSources } from '../families/source-family.js';
+import { DEFAULT_SOURCE, unnamedSources } from '../sources/family-key.js';
 import { readSourcesFile } from './sources-file.js';
 import { selectSources, sourcesFrom, type DeclaredSource, type SourceConfig } from './sources.js';
 

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { FAMILY_NAME } from '../families/family.js';
-import { EVERY_SOURCE, SOURCE_NAME } from '../families/source-family.js';
+import { EVERY_SOURCE, SOURCE_NAME } from '../sources/family-key.js';
 import { POSITION_PATTERN } from '../feed/position.js';
 import { secretProblem } from '../feed/secret.js';
 import type { DeclaredSubscription } from '../feed/subscriptions.js';

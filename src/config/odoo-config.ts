@@ -2,7 +2,7 @@
  * Odoo's part of the configuration (ODOO_*): the connection, the API key's lifecycle and the
  * fleet's call budget, their defaults when no Odoo is configured, and the rules between keys.
  */
-import { DEFAULT_SOURCE } from '../families/source-family.js';
+import { DEFAULT_SOURCE } from '../sources/family-key.js';
 import { envSchema, type Env } from './env-schema.js';
 
 /** The Odoo API key's lifecycle (ODOO_API_KEY_*): what is known of its expiry, and its renewal. */

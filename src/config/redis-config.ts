@@ -3,7 +3,7 @@
  * the call budget and the Tryton cache are — one server, the primary Redis Sentinel watches, or a
  * Redis Cluster — and the rules between those keys.
  */
-import type { RedisCluster, RedisSentinel } from '../queues/redis-connection.js';
+import type { RedisCluster, RedisSentinel } from '../stores/redis-connection.js';
 import { envSchema, type Env } from './env-schema.js';
 
 export interface RedisConfig {

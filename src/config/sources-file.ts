@@ -29,7 +29,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { RecordFamily } from '../families/family.js';
 import type { FamiliesConfig } from '../families/load-families.js';
-import { DEFAULT_SOURCE, SOURCE_NAME } from '../families/source-family.js';
+import { DEFAULT_SOURCE, SOURCE_NAME } from '../sources/family-key.js';
 import { MAX_IDENTIFIER } from '../families/table-plan.js';
 import { readDeclarationFile } from './declaration-file.js';
 import { declaredSchedule } from './declared-schedule.js';

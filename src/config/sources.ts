@@ -7,7 +7,8 @@
  *
  * Not for: running them. Which worker copies what, and in which schema, is the engine's.
  */
-import { DEFAULT_SOURCE, type SourcePlace } from '../families/source-family.js';
+import { type SourcePlace } from '../families/source-family.js';
+import { DEFAULT_SOURCE } from '../sources/family-key.js';
 import type { Env } from './env-schema.js';
 import { list } from './env-values.js';
 import { odooConfigOf, odooLinkConfigFrom, type OdooConfig } from './odoo-config.js';

@@ -9,7 +9,7 @@
 import type { OdooDomain } from '../clients/odoo/odoo-types.js';
 import type { FieldColumn } from './columns.js';
 import { ownColumns, type TablePlace } from './copy-columns.js';
-import { SOURCE_NAME, splitFamilyKey } from './source-family.js';
+import { SOURCE_NAME, splitFamilyKey } from '../sources/family-key.js';
 
 /** A copy table as the engine writes it: its name, and each column's PostgreSQL type by name. */
 export interface CopyTable {

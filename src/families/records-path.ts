@@ -5,7 +5,7 @@
  * source's record never points at the default source's record of the same id.
  */
 import type { ModelDeclaration } from './family.js';
-import { DEFAULT_SOURCE } from './source-family.js';
+import { DEFAULT_SOURCE } from '../sources/family-key.js';
 
 export function recordsPath({ model, source }: Pick<ModelDeclaration, 'model' | 'source'>): string {
   const root =

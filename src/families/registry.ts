@@ -16,7 +16,7 @@ import {
   type RecordFamily,
 } from './family.js';
 import { movesFamily } from './moves/family.js';
-import { DEFAULT_SOURCE, modelKey, splitFamilyKey } from './source-family.js';
+import { DEFAULT_SOURCE, modelKey, splitFamilyKey } from '../sources/family-key.js';
 import { partnersFamily } from './partners/family.js';
 
 /** Every family declared in code, the BC family first. */

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../db/schema/index.js';
 import { recordsPath } from '../families/records-path.js';
-import { splitFamilyKey } from '../families/source-family.js';
+import { splitFamilyKey } from '../sources/family-key.js';
 import { encodePosition, POSITION_PATTERN } from './position.js';
 import type { FeedChange } from './read-changes.js';
 

@@ -16,7 +16,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import type { AuditAction } from '../db/schema/index.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
-import { sourceOfKeySql } from '../families/source-family.js';
+import { sourceOfKeySql } from '../sources/family-key.js';
 import { FeedPositionGoneError } from './feed-errors.js';
 import {
   comparePositions,

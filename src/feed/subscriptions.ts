@@ -15,7 +15,7 @@ import {
   type SyncFeedSubscriptionRow,
 } from '../db/schema/index.js';
 import { textArray } from '../db/sql-rows.js';
-import { EVERY_SOURCE } from '../families/source-family.js';
+import { EVERY_SOURCE } from '../sources/family-key.js';
 import { AppError, type SafeError } from '../lib/errors.js';
 import { decodePosition, encodePosition, positionOf, type FeedPosition } from './position.js';
 import { readHead, readHorizon, refusePastHead, type FeedFilter } from './read-changes.js';

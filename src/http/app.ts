@@ -19,8 +19,8 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { QueueRedis } from '../queues/redis-connection.js';
-import type { SharedState } from '../fleet-state/shared-state.js';
+import type { QueueRedis } from '../stores/redis-connection.js';
+import type { SharedState } from '../stores/shared-state.js';
 import type { Config } from '../config/config.js';
 import type { DbHandle } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
@@ -75,7 +75,7 @@ import {
 } from '../feed/feed-signal.js';
 import { replicaMetrics } from './replica-metrics.js';
 import { changesRoutes } from './routes/api/changes/index.js';
-import { DEFAULT_SOURCE } from '../families/source-family.js';
+import { DEFAULT_SOURCE } from '../sources/family-key.js';
 
 export interface AppDeps {
   config: Config;

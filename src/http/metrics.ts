@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/create-db.js';
 import { syncLog } from '../db/schema/index.js';
-import { splitFamilyKey } from '../families/source-family.js';
+import { splitFamilyKey } from '../sources/family-key.js';
 import { scrapedGauge } from '../lib/scraped-gauge.js';
 import { scrapeReading } from '../lib/scrape-reading.js';
 import { registerQueueMetrics } from '../queues/queue-metrics.js';

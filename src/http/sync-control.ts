@@ -11,7 +11,7 @@ import type { Db } from '../db/create-db.js';
 import type { SyncFailureRow, SyncLogRow, SyncStateRow } from '../db/schema/index.js';
 import { familyModels, type RecordFamily } from '../families/family.js';
 import type { Families } from '../families/registry.js';
-import { splitFamilyKey } from '../families/source-family.js';
+import { splitFamilyKey } from '../sources/family-key.js';
 import { JOBS } from '../queues/catalogue.js';
 import { pausedQueueNames } from '../queues/paused-queues.js';
 import type { Queues } from '../queues/queues.js';

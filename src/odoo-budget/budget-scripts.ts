@@ -18,7 +18,7 @@
  * Odoo (each late arrival is still counted when the next call is admitted).
  */
 import { createHash } from 'node:crypto';
-import type { QueueRedis } from '../queues/redis-connection.js';
+import type { QueueRedis } from '../stores/redis-connection.js';
 
 /** Redis's clock in milliseconds, with its microseconds as the fraction. */
 const NOW = `local clock = redis.call('TIME')

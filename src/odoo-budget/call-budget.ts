@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { OdooError, type OdooCallGate, type OdooCallPermit } from '../clients/odoo/index.js';
 import { defaultOdooBudget, type OdooConfig } from '../config/odoo-config.js';
 import type { Logger } from '../lib/logger.js';
-import type { SharedState } from '../fleet-state/shared-state.js';
+import type { SharedState } from '../stores/shared-state.js';
 import type { BudgetStore, BudgetWaitReason, CallPause } from './budget-store.js';
 import { createPostgresBudgetStore } from './postgres-budget-store.js';
 import { createRedisBudgetStore } from './redis-budget-store.js';

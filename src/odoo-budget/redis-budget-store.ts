@@ -1,5 +1,5 @@
 /** The call budget's state in the queue Redis, kept by the two scripts of budget-scripts.ts. */
-import type { QueueRedis } from '../queues/redis-connection.js';
+import type { QueueRedis } from '../stores/redis-connection.js';
 import { acquireScript, releaseScript } from './budget-scripts.js';
 import { budgetIdOf, type BudgetStore, type BudgetWaitReason } from './budget-store.js';
 

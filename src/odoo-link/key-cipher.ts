@@ -15,7 +15,7 @@
  * 160 random bits (a password is never fingerprinted).
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_SOURCE } from '../families/source-family.js';
+import { DEFAULT_SOURCE } from '../sources/family-key.js';
 import { AppError } from '../lib/errors.js';
 import { createSealer, type Sealer } from '../lib/sealed-secret.js';
 

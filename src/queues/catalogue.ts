@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import { SOURCE_NAME } from '../families/source-family.js';
+import { SOURCE_NAME } from '../sources/family-key.js';
 import { runReportSchema } from '../sync/run-counts.js';
 import { runRefSchema, runStateSchema, schemaKeySchema } from '../sync/run-state.js';
 

@@ -9,8 +9,8 @@
  */
 import type { Db } from '../db/create-db.js';
 import { activeSubscriptionIds } from '../feed/subscriptions.js';
-import type { SharedState } from '../fleet-state/shared-state.js';
-import { createSharedValues } from '../fleet-state/shared-values.js';
+import type { SharedState } from '../stores/shared-state.js';
+import { createSharedValues } from '../stores/shared-values.js';
 import { feedDeliverJobId } from './catalogue.js';
 import type { Queues } from './queues.js';
 

@@ -8,11 +8,15 @@
  */
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/create-db.js';
-import type { SharedState } from '../fleet-state/shared-state.js';
+import type { SharedState } from '../stores/shared-state.js';
 import type { Logger } from '../lib/logger.js';
 import { copiedSources } from '../config/sources.js';
 import { postgresQueues, redisQueues, type QueueBackend } from './queue-backend.js';
-import { createRedisConnection, type ConnectionRole, type QueueRedis } from './redis-connection.js';
+import {
+  createRedisConnection,
+  type ConnectionRole,
+  type QueueRedis,
+} from '../stores/redis-connection.js';
 import { SOURCE_QUEUE_KINDS } from './source-queues.js';
 
 export interface QueueStores {

@@ -25,11 +25,12 @@ import {
   type WorkerOptions,
 } from 'bullmq';
 import pg from 'pg';
-import { DEFAULT_SOURCE } from '../families/source-family.js';
+import { DEFAULT_SOURCE } from '../sources/family-key.js';
 import { ExecutionWorker } from './execution-locks.js';
 import type { QueueName } from './catalogue.js';
-import { duplicateQueueRedis, pingQueues, type QueueRedis } from './redis-connection.js';
-import { queueNameOf, sourcePrefix } from './source-queues.js';
+import { duplicateQueueRedis, pingQueues, type QueueRedis } from '../stores/redis-connection.js';
+import { queueNameOf } from './source-queues.js';
+import { sourcePrefix } from '../sources/family-key.js';
 
 /** BullMQ's schema for its tables on PostgreSQL. */
 export const QUEUE_SCHEMA = 'bullmq';

@@ -17,7 +17,7 @@
  */
 import { QueueKeys, type Job, type Queue, type QueueEvents } from 'bullmq';
 import type { QueueBackend } from './queue-backend.js';
-import type { QueueRedis } from './redis-connection.js';
+import type { QueueRedis } from '../stores/redis-connection.js';
 
 export interface OwnedQueueEvents {
   readonly events: QueueEvents;

@@ -6,7 +6,7 @@
 import type { Queue, JobsOptions, Job } from 'bullmq';
 import type { QueueBackend } from './queue-backend.js';
 import type { Logger } from '../lib/logger.js';
-import { DEFAULT_SOURCE, splitFamilyKey } from '../families/source-family.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../sources/family-key.js';
 import {
   JOBS,
   QUEUE_NAMES,

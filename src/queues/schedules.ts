@@ -19,7 +19,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { syncFamilySeen } from '../db/schema/index.js';
 import type { FamilySchedule } from '../families/family.js';
-import { splitFamilyKey } from '../families/source-family.js';
+import { splitFamilyKey } from '../sources/family-key.js';
 import { JOBS, schedulerIds } from './catalogue.js';
 import type { Queues } from './queues.js';
 import { queueOfName } from './source-queues.js';

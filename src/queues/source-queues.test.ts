@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { queueNameOf, queueOfName, sourceOfJob, sourcePrefix } from './source-queues.js';
+import { queueNameOf, queueOfName, sourceOfJob } from './source-queues.js';
+import { sourcePrefix } from '../sources/family-key.js';
 
 describe("a source's queues", () => {
   it("keep the default source's names and prefix, and name another's by its source", () => {

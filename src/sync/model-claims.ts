@@ -13,7 +13,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { rowsOf, textArray } from '../db/sql-rows.js';
 import { AppError } from '../lib/errors.js';
-import { modelKey, splitFamilyKey } from '../families/source-family.js';
+import { modelKey, splitFamilyKey } from '../sources/family-key.js';
 
 /** A process claims again (and says it still copies the family) at most this often. */
 const CLAIM_EVERY_MS = 10 * 60_000;

@@ -5,12 +5,7 @@
  * source. Not for the change feed, whose `family=` names a family of every source it reads.
  */
 import { FAMILY_NAME } from '../families/family.js';
-import {
-  DEFAULT_SOURCE,
-  SOURCE_NAME,
-  familyKey,
-  splitFamilyKey,
-} from '../families/source-family.js';
+import { DEFAULT_SOURCE, SOURCE_NAME, familyKey, splitFamilyKey } from '../sources/family-key.js';
 import { AppError } from '../lib/errors.js';
 
 const unanchored = (pattern: RegExp) => pattern.source.replace(/^\^|\$$/g, '');

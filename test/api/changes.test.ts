@@ -17,7 +17,7 @@ import { bearer, createTestApp } from '../helpers/test-app.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 interface ChangesPage {
   changes: ChangeBody[];

@@ -22,7 +22,7 @@ import { syncAudit, syncLog } from '../../src/db/schema/index.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { loadFamilies } from '../../src/families/load-families.js';
 import type { Families } from '../../src/families/registry.js';
-import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 import type { App } from '../../src/http/app.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';

@@ -21,7 +21,7 @@ import {
   TEST_FEED_SECRETS,
   type SyncHarness,
 } from '../helpers/sync-harness.js';
-import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 describe('a dead letter in the feed queue', () => {
   let h: SyncHarness;

@@ -28,7 +28,7 @@ import {
   TEST_FEED_SECRETS,
   type SyncHarness,
 } from '../helpers/sync-harness.js';
-import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 /** How long the receiver is down: a real outage's minute (or day), shortened. */
 const OUTAGE_MS = 3_000;

@@ -18,7 +18,7 @@ import { fakeBc, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
 import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 const send = (sender: ReturnType<typeof createFeedSender>, url: string) =>
   sender.send(url, { 'content-type': 'application/json' }, '{}', {

@@ -17,7 +17,7 @@ import {
 import type { App } from '../../src/http/app.js';
 import { bearer, createTestApp, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 const OLD_KEY = { secret: 'the-key-the-subscriptions-were-first-sealed-under' };
 const NEW_KEY = { secret: 'the-key-that-replaces-it-after-a-rotation-of-keys' };

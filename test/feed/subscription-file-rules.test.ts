@@ -20,7 +20,7 @@ import {
 } from '../../src/feed/subscriptions.js';
 import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { DEFAULT_SOURCE } from '../../src/families/source-family.js';
+import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 const declared = (
   name: string,

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { createDb } from '../../src/db/create-db.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
-import type { SharedState } from '../../src/fleet-state/shared-state.js';
+import type { SharedState } from '../../src/stores/shared-state.js';
 import { createTestDb } from './test-db.js';
 
 export const SHARED_STATE_KINDS = ['redis', 'postgres'] as const;

@@ -42,7 +42,7 @@ import type { JobInput, JobName } from '../../src/queues/catalogue.js';
 import type { OdooClientOptions, OdooContext } from '../../src/clients/odoo/odoo-types.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { postgresQueues, redisQueues } from '../../src/queues/queue-backend.js';
-import type { QueueRedis } from '../../src/queues/redis-connection.js';
+import type { QueueRedis } from '../../src/stores/redis-connection.js';
 import { createNudgeFlags } from '../../src/queues/feed-nudge.js';
 import { QUEUE_NAMES } from '../../src/queues/catalogue.js';
 import {

@@ -12,7 +12,7 @@ import {
   createOdooClient,
 } from '../../src/clients/odoo/index.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
-import { createSharedValues, type SharedValues } from '../../src/fleet-state/shared-values.js';
+import { createSharedValues, type SharedValues } from '../../src/stores/shared-values.js';
 import {
   createSharedStateFixture,
   SHARED_STATE_KINDS,

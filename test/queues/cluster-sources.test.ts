@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
-import { createRedisConnection } from '../../src/queues/redis-connection.js';
+import { createRedisConnection } from '../../src/stores/redis-connection.js';
 import { ACME_SANDBOX, acmeBcs, WITH_ACME } from '../helpers/acme-source.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { startRedisCluster, type ClusterTopology } from '../helpers/redis-cluster.js';

@@ -29,7 +29,7 @@ import { createShutdown, type Shutdown } from '../../src/lib/shutdown.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { redisQueues } from '../../src/queues/queue-backend.js';
-import { createRedisConnection, type QueueRedis } from '../../src/queues/redis-connection.js';
+import { createRedisConnection, type QueueRedis } from '../../src/stores/redis-connection.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';
 import { bcCopyProbe } from '../helpers/bc-copy-probe.js';

@@ -20,7 +20,7 @@ import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues } from '../../src/queues/queues.js';
 import { redisQueues } from '../../src/queues/queue-backend.js';
 import { buildApp } from '../../src/http/app.js';
-import { createRedisConnection, sentinelOptions } from '../../src/queues/redis-connection.js';
+import { createRedisConnection, sentinelOptions } from '../../src/stores/redis-connection.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { startSentinelTopology } from '../helpers/redis-sentinel.js';
 import { memoryLogger, testConfig } from '../helpers/test-app.js';

@@ -16,7 +16,7 @@ import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/services/free-port.js';
 import { startRedisServer, type RedisServer } from '../../dev/services/redis-server.js';
-import { createRedisConnection, type QueueRedis } from '../../src/queues/redis-connection.js';
+import { createRedisConnection, type QueueRedis } from '../../src/stores/redis-connection.js';
 import { runSentinel } from '../helpers/redis-sentinel.js';
 import { memoryLogger } from '../helpers/test-app.js';
 

@@ -1,7 +1,7 @@
 /** Shapes of the sync control answers. */
 import { z } from 'zod';
 import type { SyncFailureRow, SyncLogRow } from '../../db/schema/index.js';
-import { splitFamilyKey } from '../../families/source-family.js';
+import { splitFamilyKey } from '../../sources/family-key.js';
 import { countsOf, runCountsSchema, runErrorSchema } from '../../sync/run-counts.js';
 import type { FamilyState } from '../sync-control.js';
 

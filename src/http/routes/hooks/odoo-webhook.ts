@@ -40,7 +40,7 @@ import { CLOCK_SKEW_MARGIN_SECONDS } from '../../../sync/settled.js';
 import { ODOO_WEBHOOK_PATH_PREFIX } from '../../../lib/redact-url.js';
 import type { Families } from '../../../families/registry.js';
 import { familyModels } from '../../../families/family.js';
-import { DEFAULT_SOURCE, splitFamilyKey } from '../../../families/source-family.js';
+import { DEFAULT_SOURCE, splitFamilyKey } from '../../../sources/family-key.js';
 import { HttpError } from '../../http-error.js';
 import { errorBody } from '../../schemas/common.js';
 import { createInboxBound } from './inbox-bound.js';

@@ -24,7 +24,7 @@ import { sendJsonText } from '../../../send-json-text.js';
 import type { SyncControl } from '../../../sync-control.js';
 import { bcModelQuery, listQuery } from './list-bcs.js';
 import { resyncRoute } from '../resync-route.js';
-import { DEFAULT_SOURCE } from '../../../../families/source-family.js';
+import { DEFAULT_SOURCE } from '../../../../sources/family-key.js';
 
 export interface BcRoutesOptions {
   syncControl: SyncControl;

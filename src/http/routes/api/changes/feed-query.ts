@@ -5,11 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Families } from '../../../../families/registry.js';
-import {
-  EVERY_SOURCE,
-  splitFamilyKey,
-  unnamedSources,
-} from '../../../../families/source-family.js';
+import { EVERY_SOURCE, splitFamilyKey, unnamedSources } from '../../../../sources/family-key.js';
 import { positionSchema } from '../../../../feed/change-body.js';
 import type { FeedPositionGoneError } from '../../../../feed/feed-errors.js';
 import { decodePosition, encodePosition, FeedPositionError } from '../../../../feed/position.js';

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { SUBSCRIPTION_NAME, receiverUrl } from '../../../../config/feed-subscriptions-file.js';
 import type { Db } from '../../../../db/create-db.js';
 import type { Families } from '../../../../families/registry.js';
-import { EVERY_SOURCE, splitFamilyKey } from '../../../../families/source-family.js';
+import { EVERY_SOURCE, splitFamilyKey } from '../../../../sources/family-key.js';
 import { FeedPositionError } from '../../../../feed/position.js';
 import { generateSecret, secretProblem } from '../../../../feed/secret.js';
 import { viewSubscription, viewSubscriptions } from '../../../../feed/subscription-status.js';

@@ -16,7 +16,7 @@ import {
   type RecordFamily,
 } from '../../../../families/family.js';
 import type { Families } from '../../../../families/registry.js';
-import { DEFAULT_SOURCE, splitFamilyKey } from '../../../../families/source-family.js';
+import { DEFAULT_SOURCE, sourceKey, splitFamilyKey } from '../../../../sources/family-key.js';
 import { FIELD_NAME } from '../../../../families/field-policy.js';
 import { HttpError } from '../../../http-error.js';
 import { bool } from '../../../records/api-columns.js';
@@ -82,9 +82,8 @@ export const modelRoutes: FastifyPluginAsyncZod<ModelRoutesOptions> = (
   function register(family: RecordFamily, model: ModelDeclaration) {
     // Another source's copy of the model is served under its name (docs/sources.md).
     const { source } = splitFamilyKey(family.name);
-    const own = source === DEFAULT_SOURCE;
     const base = recordsPath(model);
-    const nameOf = (name: string) => schemaName(own ? name : `${source}.${name}`);
+    const nameOf = (name: string) => schemaName(sourceKey(source, name));
     // A key limited to other sources reads nothing of this one.
     const reader = { onRequest: app.authorize('reader', source) };
     const list = modelList(model);

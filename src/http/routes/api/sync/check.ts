@@ -7,7 +7,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { checkReportSchema, reportOf, type CheckSection } from '../../../../check/check-report.js';
-import { SOURCE_NAME } from '../../../../families/source-family.js';
+import { SOURCE_NAME } from '../../../../sources/family-key.js';
 import { HttpError } from '../../../http-error.js';
 import { readsSource, sourceRefused } from '../../../plugins/api-key-auth.js';
 import { authErrors, errorBody } from '../../../schemas/common.js';

@@ -7,7 +7,7 @@
 import type { onRequestHookHandler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DEFAULT_SOURCE, SOURCE_NAME } from '../../../../families/source-family.js';
+import { DEFAULT_SOURCE, SOURCE_NAME } from '../../../../sources/family-key.js';
 import { FAMILY_KEY, FAMILY_KEY_PATTERN } from '../../../../sync/select-families.js';
 import type { CallPause } from '../../../../odoo-budget/call-budget.js';
 import type { LinkStatus } from '../../../../odoo-link/link-status.js';

@@ -7,7 +7,7 @@
  * Not for: the queues themselves, nor the copy's own state, which is always PostgreSQL's.
  */
 import type { Db } from '../db/create-db.js';
-import type { QueueRedis } from '../queues/redis-connection.js';
+import type { QueueRedis } from './redis-connection.js';
 
 export type SharedState =
   | { readonly kind: 'redis'; readonly redis: QueueRedis; readonly prefix: string }

@@ -1,5 +1,5 @@
 /**
- * The values the fleet shares for a while (src/fleet-state/shared-values.ts), and the feed's
+ * The values the fleet shares for a while (src/stores/shared-values.ts), and the feed's
  * nudge flags on them (src/queues/feed-nudge.ts), on each store: a value lives until its time is
  * up and no longer, an expired one leaves nothing behind, and of several processes taking a
  * flag at once exactly one gets it. Expiry is the store's own clock, read until it says so; no
@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNudgeFlags } from '../../src/queues/feed-nudge.js';
-import { createSharedValues } from '../../src/fleet-state/shared-values.js';
+import { createSharedValues } from '../../src/stores/shared-values.js';
 import {
   createSharedStateFixture,
   SHARED_STATE_KINDS,
