@@ -265,7 +265,11 @@ export async function runLargeValuesBench(input: {
   try {
     const odoo = await startOdoo(ORDINARY + 2, logger);
     closers.unshift(odoo.close);
-    const bcIds = await odoo.odoo.search(BC_MODEL, [], { order: 'id asc' });
+    // Archived BCs too: the copy reads them (active_test false).
+    const bcIds = await odoo.odoo.search(BC_MODEL, [], {
+      order: 'id asc',
+      context: { active_test: false },
+    });
     // Apart, so that no page of the copy holds both (an answer is built whole by Odoo).
     const [largeBc, tooLargeBc] = [bcIds[100]!, bcIds[bcIds.length - 100]!];
     const linesOf = (bc: number) =>
