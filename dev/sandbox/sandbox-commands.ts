@@ -6,7 +6,6 @@
  * through these, so that each Odoo database is a process of its own. Not the sandbox's HTTP
  * surface: nothing of this is reachable over the network.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FieldSpec } from './models/field-spec.js';
 import type { SandboxControl, SandboxTransaction } from './sandbox-control.js';
 import type { SandboxFaultHandle, SandboxFaultRule } from './sandbox-faults.js';
@@ -49,7 +48,9 @@ export interface SandboxFieldInfo {
 
 /** Each command, by its `op`, and what it answers. */
 export interface SandboxCommands {
-  fault: { args: { rule: SandboxFaultRule }; result: null };
+  /** Answers the fault's number, for `removeFault`. */
+  fault: { args: { rule: SandboxFaultRule }; result: number };
+  removeFault: { args: { fault: number }; result: null };
   /** Removes every fault a command injected. */
   clearFaults: { args: NoArgs; result: null };
   password: { args: { password: string }; result: null };
@@ -60,16 +61,18 @@ export interface SandboxCommands {
   };
   archive: { args: { model: string; ids: Ids }; result: null };
   unarchive: { args: { model: string; ids: Ids }; result: null };
-  unlink: { args: { model: string; ids: Ids }; result: null };
+  unlink: { args: { model: string; ids: Ids; bumpParent?: boolean }; result: null };
   hide: { args: { model: string; ids: Ids }; result: null };
   unhide: { args: { model: string; ids: Ids }; result: null };
   addField: { args: { model: string; field: FieldSpec; default?: unknown }; result: null };
   removeField: { args: { model: string; name: string }; result: null };
   /**
-   * A transaction of these changes, its webhooks posted now, committed `afterMs` later; answers
-   * the ids of the records it creates (reserved now, visible at its commit).
+   * A transaction of these changes, its webhooks posted now, committed by `commitLate` (a late
+   * commit the driver times, so that its order among the driver's other changes replays);
+   * answers its number and the ids of the records it creates (reserved now, visible at commit).
    */
-  late: { args: { steps: readonly SandboxLateStep[]; afterMs: number }; result: number[] };
+  late: { args: { steps: readonly SandboxLateStep[] }; result: { tx: number; created: number[] } };
+  commitLate: { args: { tx: number }; result: null };
   webhooks: { args: { rules: readonly SandboxCommandWebhookRule[] }; result: null };
   webhookChaos: { args: { chaos?: SandboxWebhookChaos }; result: null };
   webhookChaosCounts: { args: NoArgs; result: SandboxWebhookChaosCounts };
@@ -81,7 +84,10 @@ export interface SandboxCommands {
   };
   ids: { args: { model: string }; result: number[] };
   fields: { args: { model: string }; result: SandboxFieldInfo[] };
-  /** Resolves once every change waiting behind a webhook or a late commit is committed. */
+  /**
+   * Resolves once every change waiting behind a webhook or a late commit is committed: commit
+   * the late ones first.
+   */
   settled: { args: NoArgs; result: null };
 }
 
@@ -103,15 +109,23 @@ export function createCommandRunner(target: SandboxCommandTarget): {
   run(command: SandboxCommand): Promise<unknown>;
 } {
   const { control } = target;
-  const injected: SandboxFaultHandle[] = [];
+  const injected = new Map<number, SandboxFaultHandle>();
+  const lateCommits = new Map<number, () => void>();
+  let numbers = 0;
   return {
     async run(command) {
       switch (command.op) {
         case 'fault':
-          injected.push(control.injectFault(command.rule));
+          numbers += 1;
+          injected.set(numbers, control.injectFault(command.rule));
+          return numbers;
+        case 'removeFault':
+          injected.get(command.fault)?.remove();
+          injected.delete(command.fault);
           return null;
         case 'clearFaults':
-          for (const handle of injected.splice(0)) handle.remove();
+          for (const handle of injected.values()) handle.remove();
+          injected.clear();
           return null;
         case 'password':
           control.setPassword(command.password);
@@ -123,9 +137,13 @@ export function createCommandRunner(target: SandboxCommandTarget): {
             ...(command.bumpParent === undefined ? {} : { bumpParent: command.bumpParent }),
           });
           return null;
+        case 'unlink':
+          control.unlink(command.model, command.ids, {
+            ...(command.bumpParent === undefined ? {} : { bumpParent: command.bumpParent }),
+          });
+          return null;
         case 'archive':
         case 'unarchive':
-        case 'unlink':
         case 'hide':
         case 'unhide':
           control[command.op](command.model, command.ids);
@@ -136,8 +154,16 @@ export function createCommandRunner(target: SandboxCommandTarget): {
         case 'removeField':
           control.removeField(command.model, command.name);
           return null;
-        case 'late':
-          return late(control.begin(), command.steps, command.afterMs);
+        case 'late': {
+          numbers += 1;
+          const tx = numbers;
+          const committed = new Promise<void>((resolve) => lateCommits.set(tx, resolve));
+          return { tx, created: late(control.begin(), command.steps, committed) };
+        }
+        case 'commitLate':
+          lateCommits.get(command.tx)?.();
+          lateCommits.delete(command.tx);
+          return null;
         case 'webhooks':
           control.setWebhook(command.rules.map((rule) => ({ ...rule })));
           return null;
@@ -174,7 +200,11 @@ export function createCommandRunner(target: SandboxCommandTarget): {
   };
 }
 
-function late(tx: SandboxTransaction, steps: readonly SandboxLateStep[], afterMs: number) {
+function late(
+  tx: SandboxTransaction,
+  steps: readonly SandboxLateStep[],
+  committed: Promise<void>,
+): number[] {
   const created: number[] = [];
   try {
     for (const step of steps) {
@@ -186,7 +216,7 @@ function late(tx: SandboxTransaction, steps: readonly SandboxLateStep[], afterMs
     tx.rollback();
     throw error;
   }
-  tx.commit({ after: sleep(afterMs) });
+  tx.commit({ after: committed });
   return created;
 }
 
