@@ -118,8 +118,8 @@ function wholeNumber(name: string, text: string | undefined, fallback: number): 
 /**
  * Applies the commands stdin brings to `target` (a process driving this sandbox: a bench whose
  * Odoo must not share its heap, the chaos run), each answered on stdout once done. Each is
- * applied as it comes, so that they apply in their order; only `settled` waits, without holding
- * the ones after it.
+ * applied as it comes, so that they apply in their order; only `settled` and `committed` wait,
+ * without holding the ones after it.
  */
 function takeCommands(target: SandboxCommandTarget): { close(): void } {
   const runner = createCommandRunner(target);

@@ -89,6 +89,11 @@ export interface SandboxCommands {
    * the late ones first.
    */
   settled: { args: NoArgs; result: null };
+  /**
+   * Resolves once every change made so far is committed, late transactions aside: the answer an
+   * Odoo client's call gets once its transaction, webhooks posted, committed.
+   */
+  committed: { args: NoArgs; result: null };
 }
 
 export type SandboxCommandOp = keyof SandboxCommands;
@@ -194,6 +199,9 @@ export function createCommandRunner(target: SandboxCommandTarget): {
           });
         case 'settled':
           await control.settled();
+          return null;
+        case 'committed':
+          await control.committed();
           return null;
       }
     },

@@ -149,6 +149,11 @@ export interface SandboxControl extends SandboxMailControl, SandboxCallLog {
   /** Resolves once every change waiting behind a webhook, or committing late, is committed. */
   settled(): Promise<void>;
   /**
+   * Resolves once every change made so far is committed, but transactions committing late (their
+   * posts left): a change of this control is visible to `records` after it.
+   */
+  committed(): Promise<void>;
+  /**
    * What the network does to the webhooks' posts from now on (lost, twice, out of order), or
    * nothing (undefined); the changes commit as after any post.
    */
@@ -265,6 +270,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       webhooks.configure(list);
     },
     settled: () => webhooks.settled(),
+    committed: () => webhooks.committed(),
     setWebhookChaos: (chaos) => webhooks.setChaos(chaos),
     webhookChaosCounts: () => webhooks.chaosCounts(),
     begin() {

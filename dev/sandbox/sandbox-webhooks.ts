@@ -87,6 +87,11 @@ export interface SandboxWebhooks {
     options?: { commitAfter?: Promise<void> },
   ): void;
   settled(): Promise<void>;
+  /**
+   * Resolves once every transaction sent so far committed, but those committing late: what a
+   * client's call waits for in Odoo, whose automation posts inside the transaction.
+   */
+  committed(): Promise<void>;
   /** Events posted so far (dropped ones excluded). */
   readonly sent: number;
   /** What the network does to the posts from now on; undefined: nothing. */
@@ -194,6 +199,10 @@ export function createSandboxWebhooks(random: () => number = Math.random): Sandb
     },
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);
+    },
+    async committed() {
+      // A commit that threw is the caller's to see in the copy, not here.
+      await last.catch(() => undefined);
     },
     get sent() {
       return sent;

@@ -233,6 +233,26 @@ describe('webhooks on every model', () => {
     ]);
     expect(phone(late)).toBe('late');
   });
+
+  it('answers committed once every change so far is visible, a late transaction aside', async () => {
+    control().setWebhook({ url, models: ['res.partner'], fields: ['write_date'] });
+    peek = undefined;
+    const [late, early] = control().ids('res.partner').slice(2, 4) as [number, number];
+    const phone = (id: number) =>
+      control().records('res.partner', { ids: [id], fields: ['phone'] })[0]!.phone;
+    const tx = control().begin();
+    tx.write('res.partner', late, { phone: 'held' });
+    let release!: () => void;
+    tx.commit({ after: new Promise<void>((resolve) => (release = resolve)) });
+    control().write('res.partner', early, { phone: 'seen' });
+    expect(phone(early)).not.toBe('seen');
+    await control().committed();
+    expect(phone(early)).toBe('seen');
+    expect(phone(late)).not.toBe('held');
+    release();
+    await control().settled();
+    expect(phone(late)).toBe('held');
+  });
 });
 
 describe('what the network does to the posts', () => {
