@@ -39,7 +39,10 @@ export function createApiClient(url: string): ApiClient {
         const response = await request(`${url}${path}`, {
           method,
           headers: {
-            authorization: `Bearer ${key}`,
+            // bull-board, under /admin, takes the key as a basic-auth password (README, "Watching").
+            authorization: path.startsWith('/admin/')
+              ? `Basic ${Buffer.from(`chaos:${key}`).toString('base64')}`
+              : `Bearer ${key}`,
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -234,10 +234,12 @@ export async function consultOracle(input: {
         const held = odoos.filter((odoo) =>
           model === family.root ? liveCopyRoots.has(odoo.id) : copyChildById.has(odoo.id),
         );
+        // A child's routes take no includeArchived: it is read while its root is kept.
+        const archived = model === family.root ? 'includeArchived=true' : '';
         await inTurn(held, async (odoo) => {
           const detail: { links?: Record<string, { items: number[]; nextCursor: string | null }> } =
             await api.get(
-              `${source.apiPrefix}/models/${model}/records/${odoo.id}?includeArchived=true`,
+              `${source.apiPrefix}/models/${model}/records/${odoo.id}?${archived}`,
               key,
             );
           for (const [field, page] of Object.entries(detail.links ?? {})) {
@@ -245,7 +247,7 @@ export async function consultOracle(input: {
             let cursor = page.nextCursor;
             while (cursor !== null) {
               const next: { items: number[]; nextCursor: string | null } = await api.get(
-                `${source.apiPrefix}/models/${model}/records/${odoo.id}/links/${field}?after=${encodeURIComponent(cursor)}&includeArchived=true`,
+                `${source.apiPrefix}/models/${model}/records/${odoo.id}/links/${field}?after=${encodeURIComponent(cursor)}&${archived}`,
                 key,
               );
               targets.push(...next.items);
@@ -364,6 +366,10 @@ export async function consultOracle(input: {
 
   // Each subscription's deliveries against the feed.
   const duplicateDeliveries: Record<string, number> = {};
+  const states: { items: Array<Record<string, unknown> & { name: string }> } = await api.get(
+    '/api/changes/subscriptions',
+    key,
+  );
   for (const subscription of deployment.subscriptions) {
     const wanted = changes.filter(
       (change) =>
@@ -374,11 +380,18 @@ export async function consultOracle(input: {
     const wantedIds = new Set(wanted.map((change) => change.id));
     const missing = wanted.filter((change) => !receivedIds.has(change.id));
     const extra = received.filter((change) => !wantedIds.has(change.id));
-    if (missing.length > 0)
+    if (missing.length > 0) {
+      const state = states.items.find((item) => item.name === subscription.name);
+      const bySourceFamily = new Map<string, number>();
+      for (const change of missing) {
+        const where = `${change.source} ${change.family}`;
+        bySourceFamily.set(where, (bySourceFamily.get(where) ?? 0) + 1);
+      }
       differences.push({
         check: 'delivery',
-        text: `${subscription.name}: ${missing.length} changes of the feed never delivered (first ${missing[0]!.id} at ${missing[0]!.position})`,
+        text: `${subscription.name}: ${missing.length} changes of the feed never delivered (first ${missing[0]!.id} at ${missing[0]!.position}, last ${missing.at(-1)!.id}; ${[...bySourceFamily].map(([where, count]) => `${where} ${count}`).join(', ')}); the subscription: ${JSON.stringify(state)}`,
       });
+    }
     if (extra.length > 0)
       differences.push({
         check: 'delivery',

@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 import { bundleOptions, ENTRY_POINTS } from '../../build.js';
 import { createApiClient, type ApiClient } from './chaos-api.js';
 import { ODOO_TIMEOUT_MS, startChaosDeployment, type ChaosDeployment } from './chaos-deployment.js';
-import { createFaultRunner, type FaultRecord } from './chaos-faults.js';
+import { createFaultRunner, type FaultRecord, type FaultRunner } from './chaos-faults.js';
 import { consultOracle, type Difference, type OracleFigures } from './chaos-oracle.js';
 import {
   FAULT_CLASSES,
@@ -69,6 +69,8 @@ export interface ChaosResult {
   readonly differences: readonly Difference[];
   /** How long the webhook inbox took to empty after the storm (null: not within 2 minutes). */
   readonly inboxEmptyAfterMs: number | null;
+  /** What the inbox held 2 minutes after a storm that set Odoo's clock back, by family. */
+  readonly inboxHeldAfterClockStep?: string;
   readonly peakRssMb: Record<string, number>;
   /** The machine's load during the run: mean and highest of the 1-minute average. */
   readonly load: { readonly mean: number; readonly max: number };
@@ -156,6 +158,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const checkpoints: Array<ChaosResult['checkpoints'][number]> = [];
   const operations: StormOperation[] = [];
   let inboxEmptyAfterMs: number | null = null;
+  let inboxHeldAfterClockStep: string | undefined;
+  let endFaults: (() => Promise<void>) | undefined;
   const stream = startSseReader({
     apiUrl: deployment.apiUrl,
     key: deployment.keys.stream,
@@ -189,7 +193,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         },
       },
     });
-    const faults = createFaultRunner({
+    const faults: FaultRunner = createFaultRunner({
       faults: plan.faults,
       deployment,
       storm,
@@ -209,6 +213,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       },
     });
 
+    endFaults = () => faults.endAll();
+
     const stormMs = options.minutes * 60_000;
     const everyMs = Math.max(1, options.checkpointEveryMinutes) * 60_000;
     const ends: number[] = [];
@@ -217,8 +223,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const end of ends) {
       note(`storm until ${(end / 60_000).toFixed(1)} min`);
       stormClock.resume();
+      // A storm or a fault runner that fails stops the other before the run ends.
       const stop = new AbortController();
-      await Promise.all([storm.run(end, stop.signal), faults.run(end, stop.signal)]);
+      const ran = await Promise.allSettled(
+        [storm.run(end, stop.signal), faults.run(end, stop.signal)].map((running) =>
+          running.catch((error: unknown) => {
+            stop.abort();
+            throw error;
+          }),
+        ),
+      );
+      for (const outcome of ran) if (outcome.status === 'rejected') throw outcome.reason;
       stormClock.pause();
       note(`quiet: ${storm.made} changes so far; ending the faults still on`);
       await faults.endAll();
@@ -229,12 +244,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const inbox = isEnd ? watchInbox(deployment, quietAt) : undefined;
       const verdict = await checkpoint(deployment, api, stream, streamFrom, note);
       if (isEnd) {
-        inboxEmptyAfterMs = await inbox!;
-        if (inboxEmptyAfterMs === null)
-          verdict.differences.push({
-            check: 'inbox',
-            text: `the webhook inbox still held events ${INBOX_EMPTY_WITHIN_MS / 1_000} s after the storm`,
-          });
+        const watched = await inbox!;
+        const held = `the webhook inbox still held events ${INBOX_EMPTY_WITHIN_MS / 1_000} s after the storm`;
+        if ('emptyAfterMs' in watched) inboxEmptyAfterMs = watched.emptyAfterMs;
+        // Odoo's clock set back leaves a record's stamp behind an event's: no read shows that
+        // event until the record is written again, and it is settled unseen 31 minutes after it
+        // came (README, "Changes pushed by Odoo"). Noted, not a difference.
+        else if (faults.records.some((record) => record.kind === 'odoo-clock-skew')) {
+          inboxHeldAfterClockStep = watched.held;
+          note(`${held}, after Odoo's clock was set back: ${watched.held}`);
+        } else verdict.differences.push({ check: 'inbox', text: `${held}: ${watched.held}` });
       }
       checkpoints.push({
         atMs: end,
@@ -291,6 +310,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       checkpoints,
       differences,
       inboxEmptyAfterMs,
+      ...(inboxHeldAfterClockStep === undefined ? {} : { inboxHeldAfterClockStep }),
       peakRssMb: Object.fromEntries(
         deployment.supervisor.processes.map((process) => [process.name, process.peakRssMb]),
       ),
@@ -306,6 +326,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     return result;
   } finally {
     clearInterval(loadSampler);
+    await endFaults?.().catch((error: unknown) =>
+      note(`ending the faults failed: ${String(error)}`),
+    );
     stream.close();
     note('stopping the deployment');
     await deployment.stop();
@@ -349,29 +372,55 @@ function firstDifference(
   ].join('\n');
 }
 
-/** Resolves with how long the inbox took to empty after `since`, or null past the bound. */
-async function watchInbox(deployment: ChaosDeployment, since: number): Promise<number | null> {
+/**
+ * Resolves with how long the inbox took to empty after `since`, or, past the bound, with what it
+ * still held (events and the oldest one's age, by family).
+ */
+async function watchInbox(
+  deployment: ChaosDeployment,
+  since: number,
+): Promise<{ emptyAfterMs: number } | { held: string }> {
   for (;;) {
     const held = await inboxEvents(deployment);
-    if (held === 0) return Date.now() - since;
-    if (Date.now() - since > INBOX_EMPTY_WITHIN_MS) return null;
+    if (held.size === 0) return { emptyAfterMs: Date.now() - since };
+    if (Date.now() - since > INBOX_EMPTY_WITHIN_MS)
+      return {
+        held: [...held]
+          .map(
+            ([family, { events, oldestSeconds }]) =>
+              `${family} ${events} (oldest ${oldestSeconds} s)`,
+          )
+          .join(', '),
+      };
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
 }
 
-/** The webhook events the inbox holds, as the workers' metrics count them (each family once). */
-async function inboxEvents(deployment: ChaosDeployment): Promise<number> {
-  const byFamily = new Map<string, number>();
+/**
+ * The webhook events the inbox holds, by family, as the workers' metrics count them (each family
+ * once): those of a family that holds any.
+ */
+async function inboxEvents(
+  deployment: ChaosDeployment,
+): Promise<Map<string, { events: number; oldestSeconds: number }>> {
+  const byFamily = new Map<string, { events: number; oldestSeconds: number }>();
   for (const url of deployment.workerUrls) {
     const text = await createApiClient(url)
       .text('/metrics', deployment.keys.admin)
       .catch(() => '');
-    for (const match of text.matchAll(/^erp_bridge_webhook_inbox_events\{([^}]*)\} (\d+)/gm)) {
-      const family = /family="([^"]*)"/.exec(match[1]!)?.[1] ?? '';
-      byFamily.set(family, Math.max(byFamily.get(family) ?? 0, Number(match[2])));
+    for (const match of text.matchAll(
+      /^erp_bridge_webhook_inbox_(events|oldest_seconds)\{([^}]*)\} ([\d.e+]+)/gm,
+    )) {
+      const family = /family="([^"]*)"/.exec(match[2]!)?.[1] ?? '';
+      const value = Number(match[3]);
+      const entry = byFamily.get(family) ?? { events: 0, oldestSeconds: 0 };
+      if (match[1] === 'events') entry.events = Math.max(entry.events, value);
+      else entry.oldestSeconds = Math.max(entry.oldestSeconds, Math.round(value));
+      byFamily.set(family, entry);
     }
   }
-  return [...byFamily.values()].reduce((sum, count) => sum + count, 0);
+  for (const [family, entry] of byFamily) if (entry.events === 0) byFamily.delete(family);
+  return byFamily;
 }
 
 type RunKind = 'sync' | 'reconcile' | 'verify';
@@ -463,7 +512,8 @@ async function checkpoint(
     rounds += 1;
     note(`healing, round ${rounds}: runs, reconcile, verify, runs`);
     await heal(deployment, api, note, ['sync', 'reconcile', 'verify', 'sync']);
-    await caughtUp(deployment, api, stream, streamFrom);
+    const behind = await caughtUp(deployment, api, stream, streamFrom);
+    if (behind !== undefined) note(`the consumers did not catch up within 2 minutes: ${behind}`);
     const report = await consultOracle({ deployment, api, stream, streamFrom });
     const copy = report.differences.filter((difference) => difference.check === 'copy');
     if (copy.length === 0 || rounds >= HEALING_ROUNDS)
@@ -472,19 +522,23 @@ async function checkpoint(
   }
 }
 
-/** Waits until every subscription and the stream have the feed's head (two minutes at most). */
+/**
+ * Waits until every subscription and the stream have the feed's head (two minutes at most);
+ * resolves with what was still behind then, or undefined.
+ */
 async function caughtUp(
   deployment: ChaosDeployment,
   api: ApiClient,
   stream: ReturnType<typeof startSseReader>,
   streamFrom: string,
-): Promise<void> {
+): Promise<string | undefined> {
   const key = deployment.keys.admin;
   const deadline = Date.now() + 120_000;
+  let behind = '';
   while (Date.now() < deadline) {
     const head = (await api.get<{ position: string }>('/api/changes/head', key)).position;
     const subscriptions = await api.get<{
-      items: Array<{ lagChanges: number; status: string; cursor: string }>;
+      items: Array<{ name: string; lagChanges: number; status: string; cursor: string }>;
     }>('/api/changes/subscriptions', key);
     const last = stream.changes.at(-1)?.position ?? streamFrom;
     const feedLast = await api.get<{ changes: Array<{ position: string }> }>(
@@ -495,7 +549,9 @@ async function caughtUp(
       subscriptions.items.every((item) => item.lagChanges === 0 && item.cursor >= head) &&
       feedLast.changes.length === 0
     )
-      return;
+      return undefined;
+    behind = `head ${head}; the stream at ${last}; ${JSON.stringify(subscriptions.items)}`;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
+  return behind;
 }

@@ -175,6 +175,8 @@ export async function createStorm(input: StormInput): Promise<Storm> {
     command: Parameters<SandboxProcess['control']>[0],
   ): Promise<unknown> {
     const result = await source.odoo.control(command);
+    // As an Odoo client's call returns once its transaction committed, behind its webhooks.
+    await source.odoo.control({ op: 'committed' });
     input.hooks.onOperation({
       n,
       plannedMs,
