@@ -304,6 +304,10 @@ async function start(
     ODOO_PASSWORD: defaultOdoo.ODOO_PASSWORD,
     ODOO_PROTOCOL: 'jsonrpc',
     ODOO_TIMEOUT_MS: String(ODOO_TIMEOUT_MS),
+    // The sandboxes serve JSON-2's reads from their primary: no replica lags (README,
+    // ODOO_READ_REPLICA). With it true, a reconcile keeps live a root whose deletion's webhook was
+    // lost until Odoo's stamps move SYNC_OVERLAP_SECONDS past the root's.
+    ODOO_READ_REPLICA: 'false',
     ODOO_WEBHOOK_TOKENS: sha256(tokens[0]!),
     ...Object.fromEntries(
       shapes.slice(1).flatMap((shape, i) => {
