@@ -6,8 +6,6 @@
 import type { Worker } from 'bullmq';
 import type { QueueBackend } from '../src/queues/queue-backend.js';
 import type { OdooCallObserver } from '../src/clients/odoo/index.js';
-import { createLoginMemo } from '../src/clients/odoo/index.js';
-import { createSharedValues } from '../src/stores/shared-values.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import { defaultFeedConfig, type Config } from '../src/config/config.js';
 import type { OdooConfig } from '../src/config/odoo-config.js';
@@ -19,10 +17,7 @@ import { createQueues, type Queues } from '../src/queues/queues.js';
 import { createModelClaims, type ModelClaims } from '../src/sync/model-claims.js';
 import { openQueueStores, type QueueStores } from '../src/queues/open-queue-stores.js';
 import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
-import {
-  createConfiguredCallBudget,
-  type CallBudgetObserver,
-} from '../src/odoo-budget/call-budget.js';
+import type { CallBudgetObserver } from '../src/odoo-budget/call-budget.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
@@ -374,15 +369,10 @@ export function createSyncRuntimeFromConfig(input: {
       db: input.db,
       odoo,
       logger,
-      // Every process sharing this state shares one budget of calls to each Odoo database.
-      gate: createConfiguredCallBudget({
-        shared: stores.shared,
-        odoo,
-        logger,
-        ...(input.budgetObserver ? { observer: input.budgetObserver(source) } : {}),
-      }),
-      // Later processes reuse this login's uid: a fresh CLI run pays no login.
-      loginMemo: createLoginMemo(createSharedValues(stores.shared), odoo),
+      // One budget of calls to each Odoo database for the fleet; later processes reuse this
+      // login's uid (a fresh CLI run pays no login).
+      shared: stores.shared,
+      ...(input.budgetObserver ? { budgetObserver: input.budgetObserver(source) } : {}),
       ...(input.odooObserver ? { observer: input.odooObserver(source) } : {}),
       withLifecycle: input.withKeyLifecycle === true,
     });

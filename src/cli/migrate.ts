@@ -28,7 +28,6 @@ import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
-import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
 import {
   createRedisConnection,
   type QueueRedis,
@@ -111,14 +110,7 @@ try {
     try {
       for (const plan of plans) {
         // The key in use may be one a worker renewed: read through the shared store.
-        const odoo = createOdooLink({
-          db: handle.db,
-          odoo: plan.odoo,
-          logger,
-          ...(shared
-            ? { gate: createConfiguredCallBudget({ shared, odoo: plan.odoo, logger }) }
-            : {}),
-        }).client;
+        const odoo = createOdooLink({ db: handle.db, odoo: plan.odoo, logger, shared }).client;
         try {
           for (const applied of await applyLayouts(handle.db, odoo, plan.specs, {
             ...(plan.schema === undefined ? {} : { schema: plan.schema }),
