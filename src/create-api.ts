@@ -12,7 +12,7 @@ import { createDb, type DbHandle } from './db/create-db.js';
 import { buildApp, type App, type AppDeps } from './http/app.js';
 import type { Families } from './families/registry.js';
 import type { MetricSource } from './http/metrics.js';
-import type { ReadinessCheck } from './http/routes/health/index.js';
+import type { ReadinessCheck } from './fastify/health-routes.js';
 import { trytonMetrics } from './http/tryton-metrics.js';
 import type { Logger } from './lib/logger.js';
 import { packageVersion } from './lib/package-version.js';

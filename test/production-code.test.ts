@@ -111,6 +111,11 @@ describe('the walls between the layers', () => {
       ],
     },
     {
+      name: "workers import no src/http: the health routes and key matching they share are src/fastify's",
+      layers: ['workers'],
+      forbidden: [/^src\/http\//],
+    },
+    {
       name: 'src/clients imports no src/db or src/config',
       layers: ['src/clients'],
       forbidden: [/^src\/db\//, /^src\/config\//],
@@ -208,6 +213,7 @@ describe('the walls between the layers', () => {
     'src/odoo-link',
     'src/check',
     'src/cli',
+    'src/fastify',
     'src/http',
     'src/create-api.ts',
     'workers',
