@@ -331,12 +331,10 @@ export interface ConfiguredSyncRuntime extends SyncRuntime {
   /** The queues' store and the fleet's shared state (src/queues/open-queue-stores.ts). */
   readonly stores: QueueStores;
   /**
-   * The default source's Odoo client, and in a worker its API key's lifecycle (started by the
-   * caller); none in a process that does not copy it.
+   * Each source's Odoo client, and in a worker its API key's lifecycle (started by the caller), by
+   * source: those this process copies.
    */
-  readonly odoo: OdooLink | undefined;
-  /** The other sources' Odoo clients and key lifecycles, by source (started by the caller). */
-  readonly sourceLinks: ReadonlyMap<string, OdooLink>;
+  readonly links: ReadonlyMap<string, OdooLink>;
 }
 
 /**
@@ -376,10 +374,13 @@ export function createSyncRuntimeFromConfig(input: {
       ...(input.odooObserver ? { observer: input.odooObserver(source) } : {}),
       withLifecycle: input.withKeyLifecycle === true,
     });
-  const link = input.odoo && linkTo(input.odoo, DEFAULT_SOURCE);
-  const sourceLinks = new Map(
-    (input.sources ?? []).map((source) => [source.name, linkTo(source.odoo, source.name)] as const),
-  );
+  const links = new Map<string, OdooLink>([
+    ...(input.odoo ? [[DEFAULT_SOURCE, linkTo(input.odoo, DEFAULT_SOURCE)] as const] : []),
+    ...(input.sources ?? []).map(
+      (source) => [source.name, linkTo(source.odoo, source.name)] as const,
+    ),
+  ]);
+  const link = links.get(DEFAULT_SOURCE);
   const anyOdoo = input.odoo ?? input.sources?.[0]?.odoo;
   if (!anyOdoo) throw new NoSourceCopiedError();
   const runtime = createSyncRuntime({
@@ -388,7 +389,7 @@ export function createSyncRuntimeFromConfig(input: {
     ...(link ? { odoo: link.client } : {}),
     sources: (input.sources ?? []).map((source) => ({
       name: source.name,
-      odoo: sourceLinks.get(source.name)!.client,
+      odoo: links.get(source.name)!.client,
       ...(source.odoo.context ? { context: source.odoo.context } : {}),
       concurrency: source.concurrency,
     })),
@@ -418,13 +419,11 @@ export function createSyncRuntimeFromConfig(input: {
   return {
     ...runtime,
     stores,
-    odoo: link,
-    sourceLinks,
+    links,
     async close(deadlineMs) {
-      const links = [...(link ? [link] : []), ...sourceLinks.values()];
-      for (const one of links) one.lifecycle?.stop();
+      for (const one of links.values()) one.lifecycle?.stop();
       await runtime.close(deadlineMs);
-      await Promise.all(links.map((one) => one.client.close()));
+      await Promise.all([...links.values()].map((one) => one.client.close()));
       await stores.close();
     },
   };
