@@ -61,17 +61,18 @@ class NoSourceCopiedError extends AppError {
 /** How long a worker process trusts its list of Odoo stored fields and the user's context. */
 const SCHEMA_TTL_MS = 10 * 60_000;
 
-export interface RuntimeSettings extends SyncSettings {
-  readonly concurrency: number;
-  readonly jobAttempts: number;
+/**
+ * The settings of a runtime: the sync domain's, and the jobs' as the configuration declares them
+ * (Config's `sync`), each declared once there.
+ */
+export interface RuntimeSettings
+  extends
+    SyncSettings,
+    Pick<Config['sync'], 'concurrency' | 'jobAttempts' | 'jobLockMs' | 'runPagesInFlight'> {
   /** First backoff delay of a retried job. */
   readonly backoffMs?: number;
-  /** How long a job's lock lives unrenewed: a dead worker's jobs are taken over after it. */
-  readonly jobLockMs: number;
   /** ODOO_CONTEXT: overrides the sync user's own context in every read. */
   readonly odooContext?: OdooContext;
-  /** Pages a run has queued at once (SYNC_RUN_PAGES_IN_FLIGHT): it queues them in waves. */
-  readonly runPagesInFlight: number;
   /** The change feed's deliveries and retention; the configuration keys' defaults when absent. */
   readonly feed?: FeedRuntimeSettings;
 }
@@ -251,7 +252,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
           ),
         )),
     logger: input.logger,
-    runPagesInFlight: settings.runPagesInFlight,
+    settings,
     feed: {
       delivery: {
         db: input.db,
