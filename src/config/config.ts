@@ -249,11 +249,13 @@ export function loadConfig(
   if (options.mode === 'production') {
     missing('DATABASE_URL');
     if (options.role !== 'migrate' && !queuesInPostgres(env)) missing('REDIS_URL');
-    // migrate creates the configured families' tables from Odoo's own schema.
+    // migrate creates the configured families' tables from Odoo's own schema. A deployment copies
+    // the default source (ODOO_*) or the sources of its file, or both (docs/sources.md).
     if (
-      options.role === 'worker' ||
-      options.role === 'cli' ||
-      (options.role === 'migrate' && env.SYNC_FAMILIES_FILE?.trim())
+      (options.role === 'worker' ||
+        options.role === 'cli' ||
+        (options.role === 'migrate' && env.SYNC_FAMILIES_FILE?.trim())) &&
+      !env.SYNC_SOURCES_FILE?.trim()
     )
       requireOdoo();
     if (options.role === 'api') missing('API_KEYS');

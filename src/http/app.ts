@@ -296,7 +296,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const families =
     deps.families ??
     (await loadFamilies(deps.db.db, config.sync.families, deps.logger, {
-      withDefault: true,
+      // The default source where ODOO_* name it, or where no file names any (an API of one Odoo
+      // needs none of its settings: it calls no Odoo).
+      withDefault: config.sync.sources.includes(DEFAULT_SOURCE) || config.sources.length === 0,
       others: servedSources(config),
     }));
   const syncControl = createSyncControl(deps.db.db, families, deps.queues, {
