@@ -91,6 +91,10 @@ describe('the record-family engine', () => {
  * feed are plain code that knows no queue and no HTTP server; the ERP clients are libraries that
  * know no database and no configuration of this product.
  */
+/** Whether `code` branches on a kind of store (Redis, PostgreSQL). */
+const testsStoreKind = (code: string) =>
+  /\b(?:kind|backend)\s*[!=]==?\s*'(?:redis|postgres)'/.test(code);
+
 describe('the walls between the layers', () => {
   /** Where an import leads: a package name, or a path of the repository (`src/queues/…`). */
   const targetsOf = (file: string) =>
@@ -224,6 +228,15 @@ describe('the walls between the layers', () => {
     const graph = importGraph([...sources('src'), ...sources('workers')]);
     expect([...graph.keys()].filter((file) => roomOf(ROOMS, file) === undefined)).toEqual([]);
     expect(upwardImports(ROOMS, graph)).toEqual([]);
+  });
+
+  it('tells the kinds of store apart in src/stores alone (src/config parses QUEUE_BACKEND)', () => {
+    const outside = [...sources('src'), ...sources('workers')].filter(
+      (file) => !file.startsWith('src/stores/') && !file.startsWith('src/config/'),
+    );
+    expect(outside.filter((file) => testsStoreKind(readFileSync(file, 'utf8')))).toEqual([]);
+    expect(testsStoreKind("if (backend.kind === 'redis') return;")).toBe(true);
+    expect(testsStoreKind("config.queues.backend !== 'postgres'")).toBe(true);
   });
 
   it('has no loop of imports between files, outside the Odoo sandbox', () => {

@@ -29,9 +29,7 @@ import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
 import { startFleetChores } from './fleet-chores.js';
 import { startWebhookRequeue } from './webhook-requeue.js';
-import { createLiveness, storeProbe } from './liveness.js';
-import { createRedisConnection } from '../src/stores/redis-connection.js';
-import { storeChecks } from '../src/queues/open-queue-stores.js';
+import { createLiveness } from './liveness.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
 import {
@@ -119,12 +117,7 @@ const heartbeat = startWorkerHeartbeat(runtime.workers, {
 // moment its workers take jobs (below).
 const { backend } = runtime.stores;
 const liveness = createLiveness({
-  probe: storeProbe(
-    backend,
-    backend.kind === 'redis'
-      ? createRedisConnection(config.redis.url!, 'worker', logger, config.redis)
-      : undefined,
-  ),
+  probe: backend.probe(),
   queues: runtime.watched,
   flow: runtime.flow,
   timeoutMs: config.redis.livenessTimeoutMs,
@@ -144,7 +137,7 @@ const http = await buildWorkerHttp({
   metrics: config.http.workerMetrics ? 'elsewhere' : { keys: config.apiKeys },
   checks: [
     { name: 'postgres', check: () => db.ping() },
-    ...storeChecks(runtime.stores),
+    ...runtime.stores.checks,
     {
       name: 'jobs',
       check: () => {
@@ -238,7 +231,7 @@ const webhookRequeue = startWebhookRequeue(
     logger,
     unseen: unseenWebhooks,
   },
-  backend.kind === 'redis' ? backend.connection : undefined,
+  (listener) => backend.onBack(listener),
 );
 shutdown.add('webhook requeue', () => webhookRequeue.stop());
 runtime.start();

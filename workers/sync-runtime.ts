@@ -4,18 +4,19 @@
  * their own clients; the worker process, the sync CLI and the demo from the configuration.
  */
 import type { Worker } from 'bullmq';
-import type { QueueBackend } from '../src/queues/queue-backend.js';
+import type { QueueStore } from '../src/stores/queue-store.js';
 import type { OdooCallObserver } from '../src/clients/odoo/index.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import { defaultFeedConfig, type Config } from '../src/config/config.js';
 import type { OdooConfig } from '../src/config/odoo-config.js';
-import type { SourceConfig } from '../src/config/sources.js';
+import { copiedSources, type SourceConfig } from '../src/config/sources.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createNudgeFlags, type NudgeFlags } from '../src/queues/feed-nudge.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
+import { SOURCE_QUEUE_KINDS } from '../src/queues/source-queues.js';
 import { createModelClaims, type ModelClaims } from '../src/sync/model-claims.js';
-import { openQueueStores, type QueueStores } from '../src/queues/open-queue-stores.js';
+import { openStores, type Stores } from '../src/stores/open-stores.js';
 import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
 import type { CallBudgetObserver } from '../src/odoo-budget/call-budget.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
@@ -123,7 +124,7 @@ export interface SyncRuntimeInput {
   sources?: readonly SourceOdoo[];
   logger: Logger;
   /** Where the queues are; on Redis, a connection with `maxRetriesPerRequest: null`. */
-  backend: QueueBackend;
+  backend: QueueStore;
   /** Where the feed's nudges are noted (feed-nudge.ts): beside the queues, or in PostgreSQL. */
   flags: NudgeFlags;
   settings: RuntimeSettings;
@@ -329,8 +330,8 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
 }
 
 export interface ConfiguredSyncRuntime extends SyncRuntime {
-  /** The queues' store and the fleet's shared state (src/queues/open-queue-stores.ts). */
-  readonly stores: QueueStores;
+  /** The queues' store and the fleet's shared state (src/stores/open-stores.ts). */
+  readonly stores: Stores;
   /**
    * Each source's Odoo client, and in a worker its API key's lifecycle (started by the caller), by
    * source: those this process copies.
@@ -362,7 +363,13 @@ export function createSyncRuntimeFromConfig(input: {
   stuckExecutions?: StuckExecutions;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
-  const stores = openQueueStores({ config, role: 'worker', db: input.db, logger });
+  const stores = openStores({
+    settings: config,
+    role: 'worker',
+    listeners: workedQueues(config) + 1,
+    db: input.db,
+    logger,
+  });
   const linkTo = (odoo: OdooConfig, source: string): OdooLink =>
     createOdooLink({
       db: input.db,
@@ -428,4 +435,13 @@ export function createSyncRuntimeFromConfig(input: {
       await stores.close();
     },
   };
+}
+
+/**
+ * The queues a worker process of `config` works: each source's it copies, and the feed's (each
+ * Worker holds a connection of the queues' store on PostgreSQL).
+ */
+function workedQueues(config: Config): number {
+  const { withDefault, others } = copiedSources(config.sources, config.sync.sources);
+  return Math.max(1, others.length + (withDefault ? 1 : 0)) * SOURCE_QUEUE_KINDS.length + 1;
 }
