@@ -35,7 +35,7 @@ import { hashApiKey } from '../src/config/api-keys.js';
 import type { DbHandle } from '../src/db/create-db.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createQueues } from '../src/queues/queues.js';
-import { redisQueues } from '../src/queues/queue-backend.js';
+import { redisQueues } from '../src/stores/queue-store.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
 import { startSandboxProcess } from '../dev/services/sandbox-process.js';

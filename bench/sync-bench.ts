@@ -49,7 +49,7 @@ import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { openBenchProducer, type BenchQueues } from './bench-runtime.js';
-import { runQueueMigrations } from '../src/queues/queue-backend.js';
+import { runQueueMigrations } from '../src/stores/queue-store.js';
 import { BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
