@@ -12,6 +12,7 @@ export default defineConfig(
       'drizzle/**',
       'coverage/**',
       '.test-commands-*/**',
+      '.chaos-commands/**',
     ],
   },
   js.configs.recommended,

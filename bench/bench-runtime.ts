@@ -9,7 +9,7 @@ import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
-import { postgresQueues, redisQueues } from '../src/queues/queue-backend.js';
+import { postgresQueues, redisQueues } from '../src/stores/queue-store.js';
 import type { QueueName } from '../src/queues/catalogue.js';
 import { createNudgeFlags } from '../src/queues/feed-nudge.js';
 import { bcsFamily } from '../src/families/bcs/family.js';

@@ -32,7 +32,8 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { markdownTable } from './report.js';
-import { buildDist, createDatabase, peakRssMb, productionCommand } from './sync-bench.js';
+import { productionCommand } from '../dev/services/production-command.js';
+import { buildDist, createDatabase, peakRssMb } from './sync-bench.js';
 
 /** The goal: the CLI's peak RSS over every transport (docs/performance.md); 300 MB before 2026-11-26. */
 export const MASS_WINDOW_RSS_LIMIT_MB = 250;

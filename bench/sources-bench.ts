@@ -35,7 +35,7 @@ import { hashApiKey } from '../src/config/api-keys.js';
 import type { DbHandle } from '../src/db/create-db.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createQueues } from '../src/queues/queues.js';
-import { redisQueues } from '../src/queues/queue-backend.js';
+import { redisQueues } from '../src/stores/queue-store.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
 import { startSandboxProcess } from '../dev/services/sandbox-process.js';
@@ -263,13 +263,19 @@ export async function runFairnessBench(options: {
       return { ...lag, runSeconds };
     };
     // Big's Odoo down: every call a proxy's error page (a fault of JSON's own: no Infinity).
-    await bigOdoo.control({ fault: { kind: 'html', status: 502, times: Number.MAX_SAFE_INTEGER } });
+    await bigOdoo.control({
+      op: 'fault',
+      rule: { kind: 'html', status: 502, times: Number.MAX_SAFE_INTEGER },
+    });
     const down = await whileBigFails('outage');
-    await bigOdoo.control({ clearFaults: true });
+    await bigOdoo.control({ op: 'clearFaults' });
     // Big's credentials revoked: every login and call refused.
-    await bigOdoo.control({ password: `revoked-${randomBytes(4).toString('hex')}` });
+    await bigOdoo.control({
+      op: 'password',
+      password: `revoked-${randomBytes(4).toString('hex')}`,
+    });
     const revoked = await whileBigFails('revoked');
-    await bigOdoo.control({ password: bigOdoo.env.ODOO_PASSWORD! });
+    await bigOdoo.control({ op: 'password', password: bigOdoo.env.ODOO_PASSWORD! });
     const backMs = performance.now();
     await runUntilSucceeded('big.bcs');
     const recoveredSeconds = (performance.now() - backMs) / 1_000;

@@ -49,12 +49,13 @@ import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { openBenchProducer, type BenchQueues } from './bench-runtime.js';
-import { runQueueMigrations } from '../src/queues/queue-backend.js';
+import { runQueueMigrations } from '../src/stores/queue-store.js';
 import { BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { bundleOptions } from '../build.js';
+import { productionCommand } from '../dev/services/production-command.js';
 import type { BareCopy, BareFigures, BareSpec } from './bare-pipeline.js';
 
 /** SYNC_OVERLAP_SECONDS's default: the window both sides read again after the change. */
@@ -117,26 +118,6 @@ export interface SyncBenchResult {
     /** The fresh worker's peak: what a verify itself holds. */
     peakRssMb: number;
     cpu: CpuSplit;
-  };
-}
-
-/** How `npm run <script>` starts its command: its environment and Node options. */
-export function productionCommand(script: 'start:worker' | 'start:sync'): {
-  env: Record<string, string>;
-  nodeArgs: string[];
-} {
-  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const words = scripts[script]!.split(/\s+/);
-  const node = words.indexOf('node');
-  return {
-    env: Object.fromEntries(
-      words.slice(0, node).map((word) => word.split('=') as [string, string]),
-    ),
-    nodeArgs: words
-      .slice(node + 1)
-      .filter((word) => word.startsWith('--') && !word.startsWith('--env-file')),
   };
 }
 

@@ -12,7 +12,7 @@ import { createDb, type DbHandle } from './db/create-db.js';
 import { buildApp, type App, type AppDeps } from './http/app.js';
 import type { Families } from './families/registry.js';
 import type { MetricSource } from './http/metrics.js';
-import type { ReadinessCheck } from './http/routes/health/index.js';
+import type { ReadinessCheck } from './fastify/health-routes.js';
 import { trytonMetrics } from './http/tryton-metrics.js';
 import type { Logger } from './lib/logger.js';
 import { packageVersion } from './lib/package-version.js';
@@ -21,7 +21,7 @@ import { createQueues } from './queues/queues.js';
 import { shareChecks } from './check/share-checks.js';
 import { checkThroughWorker } from './http/worker-check.js';
 import { createRedisConnection } from './stores/redis-connection.js';
-import { openQueueStores, storeChecks } from './queues/open-queue-stores.js';
+import { openStores } from './stores/open-stores.js';
 import { readSyncState } from './sync/sync-state.js';
 import { DEFAULT_SOURCE } from './sources/family-key.js';
 import { redactUrl } from './lib/redact-url.js';
@@ -73,7 +73,14 @@ export async function createApi(input: {
   feedListen?: AppDeps['feedListen'];
 }): Promise<App> {
   const { config, logger, db, shutdown } = input;
-  const stores = openQueueStores({ config, role: 'producer', db: db.db, logger });
+  const stores = openStores({
+    settings: config,
+    role: 'producer',
+    // A QueueEvents a check over the API waits on.
+    listeners: 1,
+    db: db.db,
+    logger,
+  });
   shutdown.add('queue stores', () => stores.close());
   const queues = createQueues({
     logger,
@@ -93,7 +100,7 @@ export async function createApi(input: {
   });
 
   const checks: ReadinessCheck[] = [
-    ...storeChecks(stores),
+    ...stores.checks,
     {
       name: 'odoo',
       optional: true,

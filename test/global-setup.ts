@@ -17,7 +17,7 @@ import postgres from 'postgres';
 import { bundleOptions, ENTRY_POINTS } from '../build.js';
 import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { runQueueMigrations } from '../src/queues/queue-backend.js';
+import { runQueueMigrations } from '../src/stores/queue-store.js';
 import {
   containerRuntimeAnswers,
   startContainerPostgres,

@@ -91,6 +91,10 @@ describe('the record-family engine', () => {
  * feed are plain code that knows no queue and no HTTP server; the ERP clients are libraries that
  * know no database and no configuration of this product.
  */
+/** Whether `code` branches on a kind of store (Redis, PostgreSQL). */
+const testsStoreKind = (code: string) =>
+  /\b(?:kind|backend)\s*[!=]==?\s*'(?:redis|postgres)'/.test(code);
+
 describe('the walls between the layers', () => {
   /** Where an import leads: a package name, or a path of the repository (`src/queues/…`). */
   const targetsOf = (file: string) =>
@@ -109,6 +113,11 @@ describe('the walls between the layers', () => {
         /^src\/http\//,
         /^workers\//,
       ],
+    },
+    {
+      name: "workers import no src/http: the health routes and key matching they share are src/fastify's",
+      layers: ['workers'],
+      forbidden: [/^src\/http\//],
     },
     {
       name: 'src/clients imports no src/db or src/config',
@@ -208,6 +217,7 @@ describe('the walls between the layers', () => {
     'src/odoo-link',
     'src/check',
     'src/cli',
+    'src/fastify',
     'src/http',
     'src/create-api.ts',
     'workers',
@@ -218,6 +228,15 @@ describe('the walls between the layers', () => {
     const graph = importGraph([...sources('src'), ...sources('workers')]);
     expect([...graph.keys()].filter((file) => roomOf(ROOMS, file) === undefined)).toEqual([]);
     expect(upwardImports(ROOMS, graph)).toEqual([]);
+  });
+
+  it('tells the kinds of store apart in src/stores alone (src/config parses QUEUE_BACKEND)', () => {
+    const outside = [...sources('src'), ...sources('workers')].filter(
+      (file) => !file.startsWith('src/stores/') && !file.startsWith('src/config/'),
+    );
+    expect(outside.filter((file) => testsStoreKind(readFileSync(file, 'utf8')))).toEqual([]);
+    expect(testsStoreKind("if (backend.kind === 'redis') return;")).toBe(true);
+    expect(testsStoreKind("config.queues.backend !== 'postgres'")).toBe(true);
   });
 
   it('has no loop of imports between files, outside the Odoo sandbox', () => {

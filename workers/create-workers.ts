@@ -13,7 +13,7 @@
  * once, naming it (src/sync/model-claims.ts).
  */
 import type { Job, Worker } from 'bullmq';
-import type { QueueBackend } from '../src/queues/queue-backend.js';
+import type { QueueStore } from '../src/stores/queue-store.js';
 import type { JobData, JobName, QueueName } from '../src/queues/catalogue.js';
 import { SOURCE_QUEUE_KINDS, queueNameOf } from '../src/queues/source-queues.js';
 import { DEFAULT_SOURCE } from '../src/sources/family-key.js';
@@ -29,7 +29,7 @@ import { toJobError } from './step-job.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerSettings {
-  readonly backend: QueueBackend;
+  readonly backend: QueueStore;
   /** SYNC_CONCURRENCY: page jobs get it, and so do BC and webhook jobs; runs and reconciles 2. */
   readonly concurrency: number;
   /** SYNC_JOB_LOCK_MS: a job whose lock is not renewed this long (its worker died) is taken over. */

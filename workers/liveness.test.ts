@@ -10,18 +10,17 @@ import {
   postgresQueues,
   redisQueues,
   runQueueMigrations,
-  type QueueBackend,
-} from '../src/queues/queue-backend.js';
+  type QueueStoreOfKind,
+  type StoreProbe,
+} from '../src/stores/queue-store.js';
 import { createTestDb, type TestDb } from '../test/helpers/test-db.js';
 import {
   createJobFlow,
   createLiveness,
   readyJobs,
-  storeProbe,
   type JobFlow,
   type Liveness,
   type LivenessClock,
-  type StoreProbe,
 } from './liveness.js';
 
 const TIMEOUT_MS = 60_000;
@@ -155,7 +154,7 @@ describe('the job loop and lost query checks', () => {
 
 describe.each(['redis', 'postgres'] as const)('a queue an operator paused, on %s', (store) => {
   let db: TestDb | undefined;
-  let backend: QueueBackend;
+  let backend: QueueStoreOfKind;
   let queue: Queue;
   let liveness: Liveness | undefined;
   beforeAll(async () => {
@@ -215,7 +214,7 @@ describe.each(['redis', 'postgres'] as const)(
   "a queue an operator limited fleet-wide (bull-board's rate limit, global concurrency), on %s",
   (store) => {
     let db: TestDb | undefined;
-    let backend: QueueBackend;
+    let backend: QueueStoreOfKind;
     const opened: Queue[] = [];
     let liveness: Liveness | undefined;
     beforeAll(async () => {
@@ -329,7 +328,7 @@ describe('the queue database check (QUEUE_BACKEND=postgres)', () => {
     const time = testClock();
     const deaths: string[] = [];
     const liveness = createLiveness({
-      probe: storeProbe(backend),
+      probe: backend.probe(),
       queues: [],
       flow: createJobFlow(time.clock.now),
       timeoutMs: TIMEOUT_MS,

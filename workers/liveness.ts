@@ -24,8 +24,7 @@
  * process exits for its supervisor to start it again (REDIS_LIVENESS_TIMEOUT_MS).
  */
 import type { Queue } from 'bullmq';
-import type { QueueBackend } from '../src/queues/queue-backend.js';
-import type { QueueRedis } from '../src/stores/redis-connection.js';
+import type { StoreProbe } from '../src/stores/queue-store.js';
 import type { Logger } from '../src/lib/logger.js';
 
 /** Counts the jobs each queue's worker runs, and when it last took one. */
@@ -110,37 +109,6 @@ const PROCESS_CLOCK: LivenessClock = {
     return () => clearInterval(timer);
   },
 };
-
-/** How long Redis's probe blocks: an answer within it, or a second more, is a Redis that works. */
-const PROBE_BLOCK_SECONDS = 0.1;
-
-/** Asks the queues' store for an answer; closed when the check stops. */
-export interface StoreProbe {
-  /** What its silence is, as the reason says it ("… for N s"). */
-  readonly silence: string;
-  ask(): Promise<unknown>;
-  close(): void;
-}
-
-/**
- * The probe of `backend`'s store; on Redis, `own` is a connection of the probe's own (a
- * blocking command holds it), under the queues' prefix so that a Redis Cluster holds its key.
- */
-export function storeProbe(backend: QueueBackend, own?: QueueRedis): StoreProbe {
-  if (backend.kind === 'postgres')
-    return {
-      silence: 'the queue database has answered no query',
-      ask: () => backend.ping(),
-      close: () => undefined,
-    };
-  const redis = own ?? backend.connection;
-  const key = `${backend.prefix}:liveness-probe`;
-  return {
-    silence: 'Redis has answered no blocking command',
-    ask: () => redis.bzpopmin(key, PROBE_BLOCK_SECONDS),
-    close: () => redis.disconnect(),
-  };
-}
 
 export function createLiveness(input: {
   probe: StoreProbe;

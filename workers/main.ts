@@ -19,27 +19,17 @@ import { createLogger } from '../src/lib/logger.js';
 import { redactUrl } from '../src/lib/redact-url.js';
 import { createShutdown, onFatalErrors, onSignals, refuseToStart } from '../src/lib/shutdown.js';
 import { registerQueueMetrics } from '../src/queues/queue-metrics.js';
-import {
-  FAMILIES_SEEN_EVERY_MS,
-  markFamiliesSeen,
-  restoreMissingSchedules,
-  upsertSchedules,
-} from '../src/queues/schedules.js';
+import { upsertSchedules } from '../src/queues/schedules.js';
 import { registerFeedMetrics } from '../src/feed/feed-metrics.js';
 import { postgresFeedListen } from '../src/feed/feed-signal.js';
-import {
-  applyDeclaredSubscriptions,
-  keepDeclaredSubscriptions,
-  resealSecrets,
-} from '../src/feed/subscriptions.js';
+import { applyDeclaredSubscriptions, resealSecrets } from '../src/feed/subscriptions.js';
 import { createSubscriptionSecrets } from '../src/feed/secret.js';
 import { createNudgeFlags, nudgeDeliveries } from '../src/queues/feed-nudge.js';
-import { restoreMissingFeedSchedules, upsertFeedSchedules } from '../src/queues/feed-schedules.js';
+import { upsertFeedSchedules } from '../src/queues/feed-schedules.js';
 import { startFeedWake } from './feed-wake.js';
+import { startFleetChores } from './fleet-chores.js';
 import { startWebhookRequeue } from './webhook-requeue.js';
-import { createLiveness, storeProbe } from './liveness.js';
-import { createRedisConnection } from '../src/stores/redis-connection.js';
-import { storeChecks } from '../src/queues/open-queue-stores.js';
+import { createLiveness } from './liveness.js';
 import { startWorkerHeartbeat } from './worker-heartbeat.js';
 import { buildWorkerHttp, buildWorkerMetricsHttp } from './worker-http.js';
 import {
@@ -103,14 +93,10 @@ const runtime = createSyncRuntimeFromConfig({
   stuckExecutions: stuckExecutionsOf(db, config.redis.livenessTimeoutMs),
 });
 registerQueueMetrics(metrics.registry, runtime.queues);
-const keyLifecycle = runtime.odoo?.lifecycle;
-// Each source's key: the default source's, and each other's its own.
-const keyLifecycles = [
-  ...(keyLifecycle ? [{ source: DEFAULT_SOURCE, lifecycle: keyLifecycle }] : []),
-  ...[...runtime.sourceLinks].flatMap(([source, link]) =>
-    link.lifecycle ? [{ source, lifecycle: link.lifecycle }] : [],
-  ),
-];
+// Each source's key, its own.
+const keyLifecycles = [...runtime.links].flatMap(([source, link]) =>
+  link.lifecycle ? [{ source, lifecycle: link.lifecycle }] : [],
+);
 registerApiKeyMetrics(metrics.registry, () =>
   keyLifecycles.map(({ source, lifecycle }) => ({ source, status: lifecycle.status() })),
 );
@@ -131,12 +117,7 @@ const heartbeat = startWorkerHeartbeat(runtime.workers, {
 // moment its workers take jobs (below).
 const { backend } = runtime.stores;
 const liveness = createLiveness({
-  probe: storeProbe(
-    backend,
-    backend.kind === 'redis'
-      ? createRedisConnection(config.redis.url!, 'worker', logger, config.redis)
-      : undefined,
-  ),
+  probe: backend.probe(),
   queues: runtime.watched,
   flow: runtime.flow,
   timeoutMs: config.redis.livenessTimeoutMs,
@@ -156,7 +137,7 @@ const http = await buildWorkerHttp({
   metrics: config.http.workerMetrics ? 'elsewhere' : { keys: config.apiKeys },
   checks: [
     { name: 'postgres', check: () => db.ping() },
-    ...storeChecks(runtime.stores),
+    ...runtime.stores.checks,
     {
       name: 'jobs',
       check: () => {
@@ -189,45 +170,16 @@ await upsertSchedules(runtime.queues, db.db, copied, {
   everyMs: config.sync.everyMs,
   reconcileCron: config.sync.reconcileCron,
 });
-// A Redis that came back empty lost the schedulers: made again, without a restart.
-const restoreSchedules = async () => {
-  const families = await restoreMissingSchedules(runtime.queues, db.db, copied, {
-    everyMs: config.sync.everyMs,
-    reconcileCron: config.sync.reconcileCron,
-  });
-  const feed = await restoreMissingFeedSchedules(runtime.queues);
-  if (families.length > 0 || feed)
-    logger.warn(
-      { families, feed },
-      'job schedulers were missing from the queues (Redis came back empty?): made again',
-    );
-};
-// Other workers keep the schedulers of the families this one copies while it runs, and the
-// subscriptions of its file.
-const seen = setInterval(() => {
-  markFamiliesSeen(
-    db.db,
-    copied.map((family) => family.name),
-  ).catch((error: unknown) =>
-    logger.warn({ err: error }, 'noting the families this worker copies failed'),
-  );
-  keepDeclaredSubscriptions(db.db, config.feed.declared.subscriptions)
-    .then((notices) => {
-      for (const { subscription, code, message } of notices)
-        logger.warn({ subscription, code }, message);
-    })
-    .catch((error: unknown) =>
-      logger.warn({ err: error }, 'noting the subscriptions this worker declares failed'),
-    );
-  restoreSchedules().catch((error: unknown) =>
-    logger.warn({ err: error }, 'checking the job schedulers failed'),
-  );
-}, FAMILIES_SEEN_EVERY_MS);
-seen.unref();
-shutdown.add('families seen', () => {
-  clearInterval(seen);
-  return Promise.resolve();
+// The fleet's chores while this worker runs: families and subscriptions noted, schedulers kept.
+const chores = startFleetChores({
+  db: db.db,
+  queues: runtime.queues,
+  families: copied,
+  schedule: { everyMs: config.sync.everyMs, reconcileCron: config.sync.reconcileCron },
+  subscriptions: config.feed.declared.subscriptions,
+  logger,
 });
+shutdown.add('fleet chores', () => chores.stop());
 // A family whose model another family of the fleet copies is named now; its jobs fail saying so.
 for (const family of families.all)
   await runtime.claims
@@ -279,7 +231,7 @@ const webhookRequeue = startWebhookRequeue(
     logger,
     unseen: unseenWebhooks,
   },
-  backend.kind === 'redis' ? backend.connection : undefined,
+  (listener) => backend.onBack(listener),
 );
 shutdown.add('webhook requeue', () => webhookRequeue.stop());
 runtime.start();
@@ -288,15 +240,15 @@ liveness.start();
 // Odoo away at boot (and another source's) is chosen at the first call instead. The key's
 // lifecycle then checks it at once. Neither is asked in a worker that does not copy it.
 const bootSignal = () => AbortSignal.timeout(defaultOdoo!.timeoutMs);
-const odooTransport = await runtime.odoo?.client
+const defaultLink = runtime.links.get(DEFAULT_SOURCE);
+const odooTransport = await defaultLink?.client
   .transport({ signal: bootSignal() })
   .catch((error: unknown) => ({ pending: `not chosen yet: ${describeError(error)}` }));
-const odooApiKey = await keyLifecycle?.check(bootSignal()).then(
+const odooApiKey = await defaultLink?.lifecycle?.check(bootSignal()).then(
   (status) => status.summary,
   (error: unknown) => `not checked yet: ${describeError(error)}`,
 );
-keyLifecycle?.start();
-for (const link of runtime.sourceLinks.values()) link.lifecycle?.start();
+for (const { lifecycle } of keyLifecycles) lifecycle.start();
 logger.info(
   {
     families: families.all.map((family) => family.name),

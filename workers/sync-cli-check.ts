@@ -9,7 +9,7 @@ import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { reportOf, renderReport, type CheckSection } from '../src/check/check-report.js';
 import { checkOdooSection, checkTrytonSection } from '../src/check/check-sections.js';
-import { openQueueStores } from '../src/queues/open-queue-stores.js';
+import { openStores } from '../src/stores/open-stores.js';
 import type { QueueRedis } from '../src/stores/redis-connection.js';
 
 /** The check's exit status: 0 when no line says FAIL, 1 otherwise. */
@@ -29,7 +29,7 @@ export async function runCheckCommand(input: {
       config.sync.sources.includes(source.name) &&
       (input.source === undefined || source.name === input.source),
   );
-  const stores = openQueueStores({ config, role: 'producer', db, logger });
+  const stores = openStores({ settings: config, role: 'producer', listeners: 1, db, logger });
   try {
     // The call budget's state, once it answers: a Redis that does not leaves the check's calls
     // outside the fleet's budget, and the budget's line says so.

@@ -11,8 +11,7 @@ import type { Config } from '../src/config/config.js';
 import type { Logger } from '../src/lib/logger.js';
 import { redactUrl } from '../src/lib/redact-url.js';
 import { pausedQueueNames } from '../src/queues/paused-queues.js';
-import { postgresQueues, redisQueues, type QueueBackend } from '../src/queues/queue-backend.js';
-import { openQueueRedis, type QueueRedis } from '../src/stores/redis-connection.js';
+import { readStoresOnce } from '../src/stores/open-stores.js';
 import { SOURCE_QUEUE_KINDS } from '../src/queues/source-queues.js';
 import { readCallPause, type CallPause } from '../src/odoo-budget/call-budget.js';
 import { linkStatusLines } from '../src/odoo-link/link-status.js';
@@ -33,47 +32,14 @@ const RUNS_SHOWN = 5;
 export type PauseReading = CallPause | null | 'unknown';
 
 function pauseLine(pause: PauseReading): string {
-  if (pause === 'unknown')
-    return 'Odoo calls: unknown whether paused (the queue Redis did not answer)';
+  if (pause === 'unknown') return 'Odoo calls: unknown whether paused (its store did not answer)';
   if (pause === null) return 'Odoo calls: not paused';
   return `Odoo calls: paused fleet-wide for ${Math.ceil(pause.remainingMs / 1_000)} s more (Odoo answered ${pause.status}: every process waits, then retries)`;
 }
 
 /**
- * Runs `read` on a connection of its own to the queues' Redis, opened for one read: `unknown`
- * when Redis does not answer within a couple of seconds (status is still printed).
- */
-async function readRedisOnce<T>(
-  config: Config,
-  logger: Logger,
-  url: string,
-  read: (redis: QueueRedis) => Promise<T>,
-): Promise<T | 'unknown'> {
-  const redis = openQueueRedis(
-    url,
-    {
-      lazyConnect: true,
-      connectTimeout: 2_000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    },
-    config.redis,
-  );
-  redis.on('error', (error: Error) => logger.debug({ err: error }, 'status: queue Redis'));
-  try {
-    await redis.connect();
-    return await read(redis);
-  } catch {
-    return 'unknown';
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/**
- * The call budget's pause of `odoo` (the default source's by default), read once from the queue
- * Redis when one is configured, or from `db` when the fleet keeps it in PostgreSQL
- * (QUEUE_BACKEND=postgres without Redis).
+ * The call budget's pause of `odoo` (the default source's by default), read once from where the
+ * fleet shares it: the queue Redis, or `db` (QUEUE_BACKEND=postgres without Redis).
  */
 export async function readPauseOnce(
   config: Config,
@@ -82,12 +48,8 @@ export async function readPauseOnce(
   odoo: OdooConfig | undefined = config.odoo,
 ): Promise<PauseReading> {
   if (!odoo) return null;
-  if (!config.redis.url)
-    return config.queues.backend === 'postgres' && db
-      ? readCallPause({ kind: 'postgres', db }, odoo)
-      : null;
-  return readRedisOnce(config, logger, config.redis.url, (redis) =>
-    readCallPause({ kind: 'redis', redis, prefix: config.redis.queuePrefix }, odoo),
+  return readStoresOnce({ settings: config, logger, ...(db ? { db } : {}) }, async ({ shared }) =>
+    shared ? readCallPause(shared, odoo) : null,
   );
 }
 
@@ -104,8 +66,9 @@ export async function readPausedQueuesOnce(
   logger: Logger,
   sources: readonly string[],
 ): Promise<PausedQueuesReading> {
-  const readFrom = async (backend: QueueBackend) => {
+  const reading = await readStoresOnce({ settings: config, logger }, async ({ backend }) => {
     const bySource = new Map<string, readonly string[] | 'unknown'>();
+    if (!backend) return bySource;
     for (const source of sources) {
       const queues = [
         ...SOURCE_QUEUE_KINDS.map((kind) => backend.queue(kind, source)),
@@ -118,24 +81,7 @@ export async function readPausedQueuesOnce(
       }
     }
     return bySource;
-  };
-  if (config.queues.backend === 'postgres') {
-    const backend = postgresQueues({
-      url: config.queues.databaseUrl!,
-      listeners: 0,
-      applicationName: 'erp-bridge-status',
-      onError: (error) => logger.debug({ err: error }, 'status: queue database'),
-    });
-    try {
-      return await readFrom(backend);
-    } finally {
-      await backend.close();
-    }
-  }
-  if (!config.redis.url) return new Map();
-  const reading = await readRedisOnce(config, logger, config.redis.url, (redis) =>
-    readFrom(redisQueues(redis, config.redis.queuePrefix)),
-  );
+  });
   return reading === 'unknown' ? new Map(sources.map((source) => [source, 'unknown'])) : reading;
 }
 

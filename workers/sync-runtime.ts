@@ -4,25 +4,21 @@
  * their own clients; the worker process, the sync CLI and the demo from the configuration.
  */
 import type { Worker } from 'bullmq';
-import type { QueueBackend } from '../src/queues/queue-backend.js';
+import type { QueueStore } from '../src/stores/queue-store.js';
 import type { OdooCallObserver } from '../src/clients/odoo/index.js';
-import { createLoginMemo } from '../src/clients/odoo/index.js';
-import { createSharedValues } from '../src/stores/shared-values.js';
 import type { OdooContext } from '../src/clients/odoo/odoo-types.js';
 import { defaultFeedConfig, type Config } from '../src/config/config.js';
 import type { OdooConfig } from '../src/config/odoo-config.js';
-import type { SourceConfig } from '../src/config/sources.js';
+import { copiedSources, type SourceConfig } from '../src/config/sources.js';
 import type { Db } from '../src/db/create-db.js';
 import type { Logger } from '../src/lib/logger.js';
 import { createNudgeFlags, type NudgeFlags } from '../src/queues/feed-nudge.js';
 import { createQueues, type Queues } from '../src/queues/queues.js';
+import { SOURCE_QUEUE_KINDS } from '../src/queues/source-queues.js';
 import { createModelClaims, type ModelClaims } from '../src/sync/model-claims.js';
-import { openQueueStores, type QueueStores } from '../src/queues/open-queue-stores.js';
+import { openStores, type Stores } from '../src/stores/open-stores.js';
 import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
-import {
-  createConfiguredCallBudget,
-  type CallBudgetObserver,
-} from '../src/odoo-budget/call-budget.js';
+import type { CallBudgetObserver } from '../src/odoo-budget/call-budget.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { createLargeValues, createOneAtATime } from '../src/sync/large-reads.js';
 import { createDbSchemaStore } from '../src/sync/schema-store.js';
@@ -67,17 +63,18 @@ class NoSourceCopiedError extends AppError {
 /** How long a worker process trusts its list of Odoo stored fields and the user's context. */
 const SCHEMA_TTL_MS = 10 * 60_000;
 
-export interface RuntimeSettings extends SyncSettings {
-  readonly concurrency: number;
-  readonly jobAttempts: number;
+/**
+ * The settings of a runtime: the sync domain's, and the jobs' as the configuration declares them
+ * (Config's `sync`), each declared once there.
+ */
+export interface RuntimeSettings
+  extends
+    SyncSettings,
+    Pick<Config['sync'], 'concurrency' | 'jobAttempts' | 'jobLockMs' | 'runPagesInFlight'> {
   /** First backoff delay of a retried job. */
   readonly backoffMs?: number;
-  /** How long a job's lock lives unrenewed: a dead worker's jobs are taken over after it. */
-  readonly jobLockMs: number;
   /** ODOO_CONTEXT: overrides the sync user's own context in every read. */
   readonly odooContext?: OdooContext;
-  /** Pages a run has queued at once (SYNC_RUN_PAGES_IN_FLIGHT): it queues them in waves. */
-  readonly runPagesInFlight: number;
   /** The change feed's deliveries and retention; the configuration keys' defaults when absent. */
   readonly feed?: FeedRuntimeSettings;
 }
@@ -128,7 +125,7 @@ export interface SyncRuntimeInput {
   sources?: readonly SourceOdoo[];
   logger: Logger;
   /** Where the queues are; on Redis, a connection with `maxRetriesPerRequest: null`. */
-  backend: QueueBackend;
+  backend: QueueStore;
   /** Where the feed's nudges are noted (feed-nudge.ts): beside the queues, or in PostgreSQL. */
   flags: NudgeFlags;
   settings: RuntimeSettings;
@@ -261,7 +258,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
           ),
         )),
     logger: input.logger,
-    runPagesInFlight: settings.runPagesInFlight,
+    settings,
     feed: {
       delivery: {
         db: input.db,
@@ -338,15 +335,13 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
 }
 
 export interface ConfiguredSyncRuntime extends SyncRuntime {
-  /** The queues' store and the fleet's shared state (src/queues/open-queue-stores.ts). */
-  readonly stores: QueueStores;
+  /** The queues' store and the fleet's shared state (src/stores/open-stores.ts). */
+  readonly stores: Stores;
   /**
-   * The default source's Odoo client, and in a worker its API key's lifecycle (started by the
-   * caller); none in a process that does not copy it.
+   * Each source's Odoo client, and in a worker its API key's lifecycle (started by the caller), by
+   * source: those this process copies.
    */
-  readonly odoo: OdooLink | undefined;
-  /** The other sources' Odoo clients and key lifecycles, by source (started by the caller). */
-  readonly sourceLinks: ReadonlyMap<string, OdooLink>;
+  readonly links: ReadonlyMap<string, OdooLink>;
 }
 
 /**
@@ -373,28 +368,32 @@ export function createSyncRuntimeFromConfig(input: {
   stuckExecutions?: StuckExecutions;
 }): ConfiguredSyncRuntime {
   const { config, logger } = input;
-  const stores = openQueueStores({ config, role: 'worker', db: input.db, logger });
+  const stores = openStores({
+    settings: config,
+    role: 'worker',
+    listeners: workedQueues(config) + 1,
+    db: input.db,
+    logger,
+  });
   const linkTo = (odoo: OdooConfig, source: string): OdooLink =>
     createOdooLink({
       db: input.db,
       odoo,
       logger,
-      // Every process sharing this state shares one budget of calls to each Odoo database.
-      gate: createConfiguredCallBudget({
-        shared: stores.shared,
-        odoo,
-        logger,
-        ...(input.budgetObserver ? { observer: input.budgetObserver(source) } : {}),
-      }),
-      // Later processes reuse this login's uid: a fresh CLI run pays no login.
-      loginMemo: createLoginMemo(createSharedValues(stores.shared), odoo),
+      // One budget of calls to each Odoo database for the fleet; later processes reuse this
+      // login's uid (a fresh CLI run pays no login).
+      shared: stores.shared,
+      ...(input.budgetObserver ? { budgetObserver: input.budgetObserver(source) } : {}),
       ...(input.odooObserver ? { observer: input.odooObserver(source) } : {}),
       withLifecycle: input.withKeyLifecycle === true,
     });
-  const link = input.odoo && linkTo(input.odoo, DEFAULT_SOURCE);
-  const sourceLinks = new Map(
-    (input.sources ?? []).map((source) => [source.name, linkTo(source.odoo, source.name)] as const),
-  );
+  const links = new Map<string, OdooLink>([
+    ...(input.odoo ? [[DEFAULT_SOURCE, linkTo(input.odoo, DEFAULT_SOURCE)] as const] : []),
+    ...(input.sources ?? []).map(
+      (source) => [source.name, linkTo(source.odoo, source.name)] as const,
+    ),
+  ]);
+  const link = links.get(DEFAULT_SOURCE);
   const anyOdoo = input.odoo ?? input.sources?.[0]?.odoo;
   if (!anyOdoo) throw new NoSourceCopiedError();
   const runtime = createSyncRuntime({
@@ -403,7 +402,7 @@ export function createSyncRuntimeFromConfig(input: {
     ...(link ? { odoo: link.client } : {}),
     sources: (input.sources ?? []).map((source) => ({
       name: source.name,
-      odoo: sourceLinks.get(source.name)!.client,
+      odoo: links.get(source.name)!.client,
       ...(source.odoo.context ? { context: source.odoo.context } : {}),
       concurrency: source.concurrency,
     })),
@@ -433,14 +432,21 @@ export function createSyncRuntimeFromConfig(input: {
   return {
     ...runtime,
     stores,
-    odoo: link,
-    sourceLinks,
+    links,
     async close(deadlineMs) {
-      const links = [...(link ? [link] : []), ...sourceLinks.values()];
-      for (const one of links) one.lifecycle?.stop();
+      for (const one of links.values()) one.lifecycle?.stop();
       await runtime.close(deadlineMs);
-      await Promise.all(links.map((one) => one.client.close()));
+      await Promise.all([...links.values()].map((one) => one.client.close()));
       await stores.close();
     },
   };
+}
+
+/**
+ * The queues a worker process of `config` works: each source's it copies, and the feed's (each
+ * Worker holds a connection of the queues' store on PostgreSQL).
+ */
+function workedQueues(config: Config): number {
+  const { withDefault, others } = copiedSources(config.sources, config.sync.sources);
+  return Math.max(1, others.length + (withDefault ? 1 : 0)) * SOURCE_QUEUE_KINDS.length + 1;
 }

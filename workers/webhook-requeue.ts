@@ -10,7 +10,6 @@
  * primary may not have passed their jobs on, and a job queued twice is read twice and written
  * once.
  */
-import type { EventEmitter } from 'node:events';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../src/lib/logger.js';
 import type { Db } from '../src/db/create-db.js';
@@ -116,13 +115,13 @@ async function settleUnseen(deps: WebhookRequeueDeps): Promise<void> {
 }
 
 /**
- * Starts the passes. `redis` is the connection the worker's queues use when they are on Redis:
- * its `ready` after a `close` is Redis back from a disconnection. Queues in PostgreSQL lose no
- * job they committed, so no pass follows their database's return.
+ * Starts the passes. `onStoreBack` calls its listener when the queues' store is back from a
+ * disconnection that may have lost jobs (a Redis failover; never PostgreSQL, which loses no job it
+ * committed) and returns what stops listening.
  */
 export function startWebhookRequeue(
   deps: WebhookRequeueDeps,
-  redis?: EventEmitter,
+  onStoreBack: (listener: () => void) => () => void,
 ): { stop(): Promise<void> } {
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
@@ -138,25 +137,19 @@ export function startWebhookRequeue(
     if (inFlight.size === 0) runPass();
   }, REQUEUE_PASS_EVERY_MS);
   timer.unref();
-  let disconnected = false;
-  const onClose = () => (disconnected = true);
-  const onReady = () => {
-    if (!disconnected) return;
-    disconnected = false;
+  const onBack = () => {
     const backAt = new Date();
     // After the passes in flight, which may have queued on the old primary. Never rejects.
     void Promise.all(inFlight).then(() => {
       if (!stopped) runPass(backAt);
     });
   };
-  redis?.on('close', onClose);
-  redis?.on('ready', onReady);
+  const stopListening = onStoreBack(onBack);
   return {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      redis?.off('close', onClose);
-      redis?.off('ready', onReady);
+      stopListening();
       await Promise.all(inFlight);
     },
   };

@@ -6,6 +6,7 @@ import type { NudgeFlags } from '../src/queues/feed-nudge.js';
 import type { Queues } from '../src/queues/queues.js';
 import type { ModelClaims } from '../src/sync/model-claims.js';
 import type { SyncDeps } from '../src/sync/sync-deps.js';
+import type { Config } from '../src/config/config.js';
 
 export interface WorkerContext {
   /** The default source's: its Odoo; the database and the families every source shares. */
@@ -20,8 +21,8 @@ export interface WorkerContext {
   /** Which family copies each model, fleet-wide: a job of a family refused one writes nothing. */
   readonly claims: ModelClaims;
   readonly logger: Logger;
-  /** Pages a run has queued at once (SYNC_RUN_PAGES_IN_FLIGHT): it queues them in waves. */
-  readonly runPagesInFlight: number;
+  /** The jobs' settings, as the configuration declares them. */
+  readonly settings: Pick<Config['sync'], 'runPagesInFlight'>;
   /** The change feed's deliveries and retention (src/feed). */
   readonly feed: FeedContext;
   /**

@@ -12,8 +12,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import type { ApiKeyEntry } from '../src/config/api-keys.js';
-import { createKeyMatcher, requestKey } from '../src/http/plugins/api-key-auth.js';
-import { healthRoutes, type ReadinessCheck } from '../src/http/routes/health/index.js';
+import { createKeyMatcher, requestKey } from '../src/fastify/key-matcher.js';
+import { healthRoutes, type ReadinessCheck } from '../src/fastify/health-routes.js';
 import type { Logger } from '../src/lib/logger.js';
 
 export interface WorkerHttpDeps {

@@ -14,7 +14,7 @@ import { loadConfigOrExit, type Config } from '../../src/config/config.js';
 import { defaultApiKeyLifecycle, defaultOdooBudget } from '../../src/config/odoo-config.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { runQueueMigrations } from '../../src/queues/queue-backend.js';
+import { runQueueMigrations } from '../../src/stores/queue-store.js';
 import { provideDemoRedis } from './local-redis.js';
 import { createPgliteDb } from './pglite-db.js';
 import { demoAdminKey, demoFeedSecretKey } from './demo-key.js';

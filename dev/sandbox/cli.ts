@@ -12,8 +12,12 @@ import {
   type OdooSandboxOptions,
   type SandboxRealSchemas,
 } from './odoo-sandbox.js';
-import type { SandboxControl } from './sandbox-control.js';
-import type { SandboxFaultHandle, SandboxFaultRule } from './sandbox-faults.js';
+import {
+  commandResultJson,
+  createCommandRunner,
+  type SandboxCommand,
+  type SandboxCommandTarget,
+} from './sandbox-commands.js';
 import { SANDBOX_SERIES, type SandboxSeries } from './sandbox-rpc-services.js';
 import { DUMPED_MODELS, isDumpedModel, type DumpedModel } from './real/schema-dump.js';
 
@@ -46,10 +50,14 @@ Usage: npm run sandbox -- [options]
   --max-body-bytes B  the largest request it reads, as Odoo's max_content_length
                   (default 128 MiB, Odoo's): a larger one is a 413
   --control-stdin take commands on stdin, one JSON object a line, for the first
-                  database: {"id":1,"fault":{"kind":"html","status":502,"times":1e9}}
-                  injects a fault, {"id":2,"clearFaults":true} removes those injected,
-                  {"id":3,"password":"P"} changes the user's password; each done is
-                  answered CONTROL_DONE=<id> on stdout
+                  database (dev/sandbox/sandbox-commands.ts lists them):
+                  {"id":1,"op":"fault","rule":{"kind":"html","status":502,"times":1e9}}
+                  injects a fault, {"id":2,"op":"clearFaults"} removes those injected,
+                  {"id":3,"op":"password","password":"P"} changes the user's password,
+                  {"id":4,"op":"write","model":"dimagaz.bc","ids":[7],"vals":{...}} writes,
+                  {"id":5,"op":"clockSkew","ms":600000} moves Odoo's clock ahead…; each
+                  is answered CONTROL_DONE=<id> <its result as JSON> on stdout once
+                  applied, or CONTROL_FAILED=<id> <the error's message as JSON>
   --help          this text
 
 When ready it prints ODOO_URL, ODOO_DATABASE (the first database), ODOO_USERNAME and
@@ -109,34 +117,45 @@ function wholeNumber(name: string, text: string | undefined, fallback: number): 
   return Number(text);
 }
 
-/** A command of `--control-stdin`. */
-interface ControlCommand {
-  readonly id: number;
-  readonly fault?: SandboxFaultRule;
-  readonly clearFaults?: boolean;
-  readonly password?: string;
-}
-
 /**
- * Applies the commands stdin brings to `control` (a process driving this sandbox: a bench whose
- * Odoo must not share its heap), each acknowledged on stdout once done.
+ * Applies the commands stdin brings to `target` (a process driving this sandbox: a bench whose
+ * Odoo must not share its heap, the chaos run), each answered on stdout once done. Each is
+ * applied as it comes, so that they apply in their order; only `settled` and `committed` wait,
+ * without holding the ones after it.
  */
-function takeCommands(control: SandboxControl): { close(): void } {
-  const injected: SandboxFaultHandle[] = [];
+function takeCommands(target: SandboxCommandTarget): { close(): void } {
+  const runner = createCommandRunner(target);
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
-    const command = JSON.parse(line) as ControlCommand;
-    if (command.fault) injected.push(control.injectFault(command.fault));
-    if (command.clearFaults) for (const handle of injected.splice(0)) handle.remove();
-    if (command.password !== undefined) control.setPassword(command.password);
-    process.stdout.write(`CONTROL_DONE=${command.id}\n`);
+    const { id, ...command } = JSON.parse(line) as SandboxCommand & { id: number };
+    // Async: a command that throws answers as a rejection.
+    runner.run(command).then(
+      (result) => process.stdout.write(`CONTROL_DONE=${id} ${commandResultJson(result)}\n`),
+      (error: unknown) =>
+        process.stdout.write(
+          `CONTROL_FAILED=${id} ${JSON.stringify(error instanceof Error ? error.message : String(error))}\n`,
+        ),
+    );
   });
   // An open stdin would keep the process alive once the sandbox closed.
   return {
     close() {
       lines.close();
       process.stdin.destroy();
+    },
+  };
+}
+
+/** The machine's clock, refined by the high-resolution timer, moved by a skew a command sets. */
+function skewableClock(): { source: () => number; setSkewMs: (ms: number) => void } {
+  const baseMicros = Date.now() * 1000;
+  const baseHr = process.hrtime.bigint();
+  let skewMicros = 0;
+  return {
+    source: () => baseMicros + Number((process.hrtime.bigint() - baseHr) / 1000n) + skewMicros,
+    setSkewMs: (ms) => {
+      skewMicros = Math.round(ms * 1000);
     },
   };
 }
@@ -176,7 +195,9 @@ async function main(): Promise<void> {
   const port = wholeNumber('port', values.port, 8069);
   if (port > 65_535) throw new Error(`--port must be at most 65535, got ${port}`);
   const seed = wholeNumber('seed', values.seed, 1);
+  const clock = skewableClock();
   const sandbox = createOdooSandbox({
+    clock: clock.source,
     orders: wholeNumber('orders', values.orders, 1000),
     linesPerOrder: wholeNumber('lines', values.lines, 10),
     partners: wholeNumber('partners', values.partners, 0),
@@ -207,7 +228,10 @@ async function main(): Promise<void> {
     `ODOO_URL=${sandbox.url}\nODOO_DATABASE=${sandbox.database}\n${several}ODOO_USERNAME=${sandbox.username}\nODOO_PASSWORD=${sandbox.password}\n`,
   );
 
-  const commands = values['control-stdin'] === true ? takeCommands(sandbox.control) : undefined;
+  const commands =
+    values['control-stdin'] === true
+      ? takeCommands({ control: sandbox.control, setClockSkewMs: clock.setSkewMs })
+      : undefined;
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

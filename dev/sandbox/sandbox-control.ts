@@ -15,6 +15,8 @@ import type { SandboxStore, TransactionInfo } from './sandbox-store.js';
 import { SOURCE_LANG } from './sandbox-translations.js';
 import { webhookDelivery } from './sandbox-webhook-payload.js';
 import type {
+  SandboxWebhookChaos,
+  SandboxWebhookChaosCounts,
   SandboxWebhookPost,
   SandboxWebhookRule,
   SandboxWebhooks,
@@ -46,7 +48,12 @@ export interface SandboxTransaction {
   ): void;
   archive(model: string, ids: number | readonly number[]): void;
   unlink(model: string, ids: number | readonly number[], options?: SandboxWriteOptions): void;
-  commit(): void;
+  /**
+   * Commits: its webhooks are posted now, its changes appear once `after` resolved (default at
+   * once) — a transaction that goes on working after its automation rules fired. Other
+   * transactions commit meanwhile.
+   */
+  commit(options?: { after?: Promise<void> }): void;
   rollback(): void;
 }
 
@@ -139,8 +146,20 @@ export interface SandboxControl extends SandboxMailControl, SandboxCallLog {
    * answered: await `settled()` to see it committed.
    */
   setWebhook(rules: SandboxWebhookRule | readonly SandboxWebhookRule[] | undefined): void;
-  /** Resolves once every change waiting behind a webhook is committed. */
+  /** Resolves once every change waiting behind a webhook, or committing late, is committed. */
   settled(): Promise<void>;
+  /**
+   * Resolves once every change made so far is committed, but transactions committing late (their
+   * posts left): a change of this control is visible to `records` after it.
+   */
+  committed(): Promise<void>;
+  /**
+   * What the network does to the webhooks' posts from now on (lost, twice, out of order), or
+   * nothing (undefined); the changes commit as after any post.
+   */
+  setWebhookChaos(chaos: SandboxWebhookChaos | undefined): void;
+  /** The posts the chaos lost, doubled and held back so far. */
+  webhookChaosCounts(): SandboxWebhookChaosCounts;
   /**
    * Serves JSON-2's read-only methods (`search_read`, `read`, `search`, `search_count`,
    * `fields_get`) from a read replica that shows each commit `ms` after it, on the sandbox clock,
@@ -251,6 +270,9 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
       webhooks.configure(list);
     },
     settled: () => webhooks.settled(),
+    committed: () => webhooks.committed(),
+    setWebhookChaos: (chaos) => webhooks.setChaos(chaos),
+    webhookChaosCounts: () => webhooks.chaosCounts(),
     begin() {
       return beginTransaction();
     },
@@ -394,7 +416,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         );
         staged.push(() => store.unlink(model, list, info, writeOptions));
       },
-      commit() {
+      commit(commitOptions = {}) {
         ensureOpen();
         state = 'committed';
         // One commit: a replica shows all of it or none.
@@ -402,8 +424,9 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
           store.atomically(() => {
             for (const staging of staged) staging();
           });
-        if (deliveries.length === 0) apply();
-        else webhooks.sendThenCommit(deliveries, apply);
+        const commitAfter = commitOptions.after;
+        if (deliveries.length === 0 && commitAfter === undefined) apply();
+        else webhooks.sendThenCommit(deliveries, apply, { commitAfter });
       },
       rollback() {
         ensureOpen();

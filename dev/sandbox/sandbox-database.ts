@@ -20,7 +20,7 @@ import type { SandboxRealSchemas } from './real/real-schemas.js';
 import { NO_INVENTORY_RIGHTS } from './sandbox-access.js';
 import { createSandboxControl, type SandboxControl } from './sandbox-control.js';
 import { generateSandboxData } from './sandbox-data.js';
-import { SandboxFaults } from './sandbox-faults.js';
+import { mulberry32, SandboxFaults } from './sandbox-faults.js';
 import { createSandboxReplica } from './sandbox-replica.js';
 import { SandboxStore, type TransactionInfo } from './sandbox-store.js';
 import { createSandboxClock, type MicrosSource, type SandboxClock } from './sandbox-time.js';
@@ -179,7 +179,8 @@ export function createSandboxDatabase(
     nowMicros: () => clock.nowMicros(),
     setPassword: (next) => auth.setPassword(next),
     resetLoginFailures: () => auth.resetFailures(),
-    webhooks: createSandboxWebhooks(),
+    // Its own stream of the seed: the chaos of the posts does not move the faults' draws.
+    webhooks: createSandboxWebhooks(mulberry32((options.seed ?? 1) ^ 0x5eb400c5)),
     replica,
   });
 

@@ -1,8 +1,9 @@
 /**
- * A receiver of the change feed's webhooks for the demo, the tests and the benchmarks: it verifies every delivery's signature with
- * the Standard Webhooks library (as a real receiver would), can fail a share of deliveries with a
- * 500 and be down (its port closed), and keeps each change once — the first time it came — in
- * the order it came. Callers await what they need (`until`), never a delay.
+ * A receiver of the change feed's webhooks for the demo, the tests, the benchmarks and the chaos
+ * run: it verifies every delivery's signature with the Standard Webhooks library (as a real
+ * receiver would), can fail a share of deliveries with a 500, answer slowly and be down (its port
+ * closed), and keeps each change once — the first time it came — in the order it came. Callers
+ * await what they need (`until`), never a delay.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -29,6 +30,8 @@ export interface FeedReceiver {
   readonly badSignatures: string[];
   /** Fails this share of deliveries with `status` (500 by default), chosen by `random`. */
   setFailureRate(rate: number, status?: number): void;
+  /** Answers each delivery this long after it came (0: at once). */
+  setLatencyMs(ms: number): void;
   /** Closes the port: deliveries meet a refused connection. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -47,6 +50,7 @@ export async function startFeedReceiver(options: {
   const random = options.random ?? Math.random;
   let failureRate = 0;
   let failureStatus = 500;
+  let latencyMs = 0;
   const seenIds = new Set<string>();
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
@@ -60,6 +64,9 @@ export async function startFeedReceiver(options: {
     setFailureRate: (rate, status = 500) => {
       failureRate = rate;
       failureStatus = status;
+    },
+    setLatencyMs: (ms) => {
+      latencyMs = ms;
     },
     down: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -93,6 +100,10 @@ export async function startFeedReceiver(options: {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (latencyMs > 0) setTimeout(receive, latencyMs);
+      else receive();
+    });
+    const receive = () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const headers = Object.fromEntries(
         Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
@@ -119,7 +130,7 @@ export async function startFeedReceiver(options: {
       options.onMessage?.(message);
       answer(response, 204);
       for (const check of [...waiters]) check();
-    });
+    };
   });
   server.on('connection', (socket) => {
     sockets.add(socket);

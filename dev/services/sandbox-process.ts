@@ -1,30 +1,40 @@
 /**
  * The Odoo sandbox in an OS process of its own (`dev/sandbox/cli.ts`), for runs whose data would
  * weigh on the process that drives them (millions of records take gigabytes), or whose CPU must
- * be told apart from the copier's: the benchmarks and the mass-update test.
+ * be told apart from the copier's: the benchmarks, the mass-update test and the chaos run, each of
+ * whose Odoo databases is a process (docs/chaos.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { SandboxFaultRule } from '../sandbox/sandbox-faults.js';
+import type {
+  SandboxCommand,
+  SandboxCommandOp,
+  SandboxCommands,
+} from '../sandbox/sandbox-commands.js';
 import type { SandboxSeries } from '../sandbox/sandbox-rpc-services.js';
-
-/** What the sandbox's process is told on its stdin (`--control-stdin`, dev/sandbox/cli.ts). */
-export type SandboxCommand =
-  | { readonly fault: SandboxFaultRule }
-  | { readonly clearFaults: true }
-  | { readonly password: string };
 
 export interface SandboxProcess {
   /** `ODOO_URL`, `ODOO_DATABASE`, `ODOO_USERNAME`, `ODOO_PASSWORD`, as the sandbox printed them. */
   readonly env: Record<string, string>;
   readonly pid: number;
-  /** Resolves once the sandbox applied `command` (with `control: true` only). */
-  control(command: SandboxCommand): Promise<void>;
+  /**
+   * Resolves with what the sandbox answered once it applied `command` (with `control: true`
+   * only); rejects with the sandbox's error when it refused it.
+   */
+  control<Op extends SandboxCommandOp>(
+    command: { readonly op: Op } & SandboxCommands[Op]['args'],
+  ): Promise<SandboxCommands[Op]['result']>;
   stop(): Promise<void>;
 }
 
 export async function startSandboxProcess(options: {
   orders: number;
   lines: number;
+  /** Contacts beyond the vendors (default 0). */
+  partners?: number;
+  /** Custom `x_cylinder` records with their valves (default 0). */
+  cylinders?: number;
+  /** Seed of its data and of its probabilistic faults (default the sandbox's). */
+  seed?: number;
   /** Node options of the sandbox's process (a larger heap for millions of records). */
   nodeOptions?: readonly string[];
   /** The Odoo series it plays (default 19.0). */
@@ -55,6 +65,9 @@ export async function startSandboxProcess(options: {
       String(options.lines),
       '--port',
       '0',
+      ...(options.partners === undefined ? [] : ['--partners', String(options.partners)]),
+      ...(options.cylinders === undefined ? [] : ['--cylinders', String(options.cylinders)]),
+      ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
       ...(options.series === undefined ? [] : ['--series', options.series]),
       ...(options.database === undefined ? [] : ['--database', options.database]),
       ...(options.control === true ? ['--control-stdin'] : []),
@@ -88,18 +101,26 @@ export async function startSandboxProcess(options: {
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }
-  // Each command is answered CONTROL_DONE=<id> once applied.
-  const done = new Map<number, () => void>();
+  // Each command is answered CONTROL_DONE=<id> <result> once applied, CONTROL_FAILED=<id>
+  // <message> when refused.
+  const answers = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
   let pending = '';
   stdout.on('data', (chunk: string) => {
     const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) {
-      const id = /^CONTROL_DONE=(\d+)$/.exec(line)?.[1];
-      if (id === undefined) continue;
-      done.get(Number(id))?.();
-      done.delete(Number(id));
+      const match = /^CONTROL_(DONE|FAILED)=(\d+) (.*)$/.exec(line);
+      if (match === null) continue;
+      const answer = answers.get(Number(match[2]));
+      answers.delete(Number(match[2]));
+      if (match[1] === 'DONE') answer?.resolve(JSON.parse(match[3]!));
+      else answer?.reject(new Error(`the sandbox refused a command: ${JSON.parse(match[3]!)}`));
     }
+  });
+  child.once('exit', (code, signal) => {
+    for (const answer of answers.values())
+      answer.reject(new Error(`the sandbox exited (${signal ?? code}) before it answered`));
+    answers.clear();
   });
   let commands = 0;
   return {
@@ -108,8 +129,10 @@ export async function startSandboxProcess(options: {
     control(command) {
       if (!child.stdin) throw new Error('the sandbox was started without control: true');
       const id = (commands += 1);
-      const applied = new Promise<void>((resolve) => done.set(id, resolve));
-      child.stdin.write(`${JSON.stringify({ id, ...command })}\n`);
+      const applied = new Promise<never>((resolve, reject) =>
+        answers.set(id, { resolve: resolve, reject }),
+      );
+      child.stdin.write(`${JSON.stringify({ id, ...(command as SandboxCommand) })}\n`);
       return applied;
     },
     stop: () => stopChild(child),

@@ -1,7 +1,8 @@
 /**
  * The check's sections as a process builds them from its configuration: for an Odoo source, a
- * client of its own — the key the fleet sends (the one a worker renewed, when it did), its calls
- * admitted by the fleet's call budget and counted — and the families the source copies; for
+ * client of its own as every process builds one (src/odoo-link/odoo-link.ts) — the key the fleet
+ * sends (the one a worker renewed, when it did), its calls admitted by the fleet's call budget —
+ * its calls counted, and the families the source copies; for
  * Tryton, a client of its own that renews no device cookie and logs out at the end. The sync CLI
  * and the workers (for `GET /api/sync/check`) build them alike.
  *
@@ -10,7 +11,6 @@
  * not carry to an operator key or to the job's result kept in the queues.
  */
 import { sql } from 'drizzle-orm';
-import { createOdooClient } from '../clients/odoo/index.js';
 import { createTrytonClient } from '../clients/tryton/tryton-client.js';
 import type { Config, TrytonConfig } from '../config/config.js';
 import type { SourceConfig } from '../config/sources.js';
@@ -20,8 +20,8 @@ import { CODE_FAMILIES } from '../families/registry.js';
 import type { SharedState } from '../stores/shared-state.js';
 import type { Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact-url.js';
-import { createConfiguredCallBudget, readCallPause } from '../odoo-budget/call-budget.js';
-import { keySourceOf } from '../odoo-link/odoo-link.js';
+import { readCallPause } from '../odoo-budget/call-budget.js';
+import { createOdooLink } from '../odoo-link/odoo-link.js';
 import type { CheckLine, CheckSection } from './check-report.js';
 import type { FamilyToCheck } from './family-check.js';
 import { checkOdoo } from './odoo-check.js';
@@ -67,17 +67,21 @@ export async function checkOdooSection(input: {
   const { source, db, shared, logger } = input;
   const { odoo } = source;
   let calls = 0;
-  const { provider } = keySourceOf({ db, odoo, logger });
-  const client = createOdooClient(odoo, {
+  // As every process builds it, but a check logs in itself (that is what it checks) and records
+  // nothing: it only reads.
+  const { client } = createOdooLink({
+    db,
+    odoo,
     logger,
+    shared,
+    memoLogin: false,
+    records: false,
     observer: {
       attempt: () => {
         calls += 1;
       },
       retry: () => undefined,
     },
-    ...(shared ? { gate: createConfiguredCallBudget({ shared, odoo, logger }) } : {}),
-    ...(provider ? { apiKeys: provider } : {}),
   });
   try {
     const lines = await checkOdoo({

@@ -24,20 +24,12 @@ import {
   readUnfitValues,
   type UnfitField,
 } from '../sync/unfit-values.js';
-import { AppError, describeError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
-import { createConfiguredCallBudget } from '../odoo-budget/call-budget.js';
-import {
-  createRedisConnection,
-  type QueueRedis,
-  type RedisTopology,
-} from '../stores/redis-connection.js';
 import { createDb, type Db } from '../db/create-db.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
-import { QUEUE_SCHEMA, runQueueMigrations } from '../queues/queue-backend.js';
-import type { SharedState } from '../stores/shared-state.js';
+import { connectSharedState, migrateQueueStore } from '../stores/open-stores.js';
 import { CODE_FAMILIES } from '../families/registry.js';
 import { sourceSpec } from '../families/source-family.js';
 import { DEFAULT_SOURCE } from '../sources/family-key.js';
@@ -65,10 +57,8 @@ const otherSources = config.sources.filter((one) => one.name !== DEFAULT_SOURCE)
 try {
   await runMigrations(handle);
   logger.info('migrations applied');
-  if (config.queues.backend === 'postgres') {
-    const version = await runQueueMigrations(config.queues.databaseUrl!);
-    logger.info({ schema: QUEUE_SCHEMA, version }, "BullMQ's queue tables migrated");
-  }
+  const queueTables = await migrateQueueStore(config);
+  if (queueTables) logger.info(queueTables, "BullMQ's queue tables migrated");
   // The feed's partitions of the coming days, as the workers' feed-prune job makes them.
   const partitions = await ensureFeedPartitions(handle.db);
   if (partitions.length > 0)
@@ -97,28 +87,16 @@ try {
     })),
   ].filter((plan) => plan.specs.length > 0);
   if (plans.length > 0) {
-    const redis =
-      config.redis.url === undefined
-        ? undefined
-        : await connectRedis(config.redis.url, logger, config.redis);
-    // Without Redis, the fleet of QUEUE_BACKEND=postgres shares its budget in PostgreSQL.
-    const shared: SharedState | undefined = redis
-      ? { kind: 'redis', redis, prefix: config.redis.queuePrefix }
-      : config.queues.backend === 'postgres'
-        ? { kind: 'postgres', db: handle.db }
-        : undefined;
+    const { shared, close: closeShared } = await connectSharedState({
+      settings: config,
+      db: handle.db,
+      logger,
+    });
     let refused: LayoutRefusedError | undefined;
     try {
       for (const plan of plans) {
         // The key in use may be one a worker renewed: read through the shared store.
-        const odoo = createOdooLink({
-          db: handle.db,
-          odoo: plan.odoo,
-          logger,
-          ...(shared
-            ? { gate: createConfiguredCallBudget({ shared, odoo: plan.odoo, logger }) }
-            : {}),
-        }).client;
+        const odoo = createOdooLink({ db: handle.db, odoo: plan.odoo, logger, shared }).client;
         try {
           for (const applied of await applyLayouts(handle.db, odoo, plan.specs, {
             ...(plan.schema === undefined ? {} : { schema: plan.schema }),
@@ -135,7 +113,7 @@ try {
         }
       }
     } finally {
-      await redis?.quit();
+      await closeShared();
     }
     if (refused !== undefined) throw refused;
   }
@@ -145,32 +123,6 @@ try {
   process.exitCode = 1;
 } finally {
   await handle.close();
-}
-
-/**
- * The queue Redis once it answers. A producer's connection sends nothing before it is ready, and
- * migrate fails at the first connection error rather than wait for a Redis that is away.
- */
-async function connectRedis(
-  url: string,
-  log: Logger,
-  topology: RedisTopology,
-): Promise<QueueRedis> {
-  const redis = createRedisConnection(url, 'producer', log, topology);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      redis.once('ready', () => resolve());
-      redis.once('error', reject);
-    });
-    return redis;
-  } catch (error) {
-    redis.disconnect();
-    throw new AppError(
-      'REDIS_UNAVAILABLE',
-      `the queue Redis (REDIS_URL), where the Odoo call budget is shared, does not answer: ${describeError(error)}`,
-      { cause: error, retryable: true },
-    );
-  }
 }
 
 /**

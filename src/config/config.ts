@@ -12,6 +12,7 @@ import type { FamiliesConfig } from '../families/load-families.js';
 import { readFamiliesFile } from './families-file.js';
 import { readSubscriptionsFile } from './feed-subscriptions-file.js';
 import type { DeclaredSubscriptions } from '../feed/subscriptions.js';
+import type { SyncSettings } from '../sync/sync-deps.js';
 import type { FeedSecretKey } from '../feed/secret.js';
 import {
   parseAllowedHosts,
@@ -102,21 +103,25 @@ export interface Config {
    * with none otherwise.
    */
   readonly sources: readonly SourceConfig[];
-  readonly sync: {
+  /**
+   * The sync's settings: those the sync domain reads are declared once, in SyncSettings
+   * (src/sync/sync-deps.ts); those of the jobs here.
+   */
+  readonly sync: Required<
+    Pick<SyncSettings, 'overlapSeconds' | 'leaseSeconds' | 'reconcileMinRatio' | 'verifyCycleDays'>
+  > & {
     readonly families: FamiliesConfig;
     /** The sources this process copies, by name (SYNC_SOURCES, else every one). */
     readonly sources: readonly string[];
     readonly everyMs: number;
-    readonly overlapSeconds: number;
-    readonly leaseSeconds: number;
+    /** Jobs of each kind a worker takes at once (SYNC_CONCURRENCY); runs and reconciles 2. */
     readonly concurrency: number;
+    /** Tries of a job that fails (SYNC_JOB_ATTEMPTS). */
     readonly jobAttempts: number;
     /** Pages a run has queued at once, in waves (SYNC_RUN_PAGES_IN_FLIGHT). */
     readonly runPagesInFlight: number;
     readonly reconcileCron: string;
-    readonly reconcileMinRatio: number;
-    /** The verify checks every record once in this many nights (SYNC_VERIFY_CYCLE_DAYS). */
-    readonly verifyCycleDays: number;
+    /** How long a job's lock lives unrenewed: a dead worker's jobs are taken over after it. */
     readonly jobLockMs: number;
   };
   /** The change feed (docs/feed.md): its retention, the subscriptions of the file, deliveries. */
@@ -244,11 +249,13 @@ export function loadConfig(
   if (options.mode === 'production') {
     missing('DATABASE_URL');
     if (options.role !== 'migrate' && !queuesInPostgres(env)) missing('REDIS_URL');
-    // migrate creates the configured families' tables from Odoo's own schema.
+    // migrate creates the configured families' tables from Odoo's own schema. A deployment copies
+    // the default source (ODOO_*) or the sources of its file, or both (docs/sources.md).
     if (
-      options.role === 'worker' ||
-      options.role === 'cli' ||
-      (options.role === 'migrate' && env.SYNC_FAMILIES_FILE?.trim())
+      (options.role === 'worker' ||
+        options.role === 'cli' ||
+        (options.role === 'migrate' && env.SYNC_FAMILIES_FILE?.trim())) &&
+      !env.SYNC_SOURCES_FILE?.trim()
     )
       requireOdoo();
     if (options.role === 'api') missing('API_KEYS');

@@ -80,6 +80,33 @@ describe('FEED_SUBSCRIPTIONS_FILE', () => {
     );
   });
 
+  it("takes a family named as that family of each source the subscription takes, as the feed keys each source's", () => {
+    const sourcesFile = join(dir, 'sources.yaml');
+    writeFileSync(
+      sourcesFile,
+      `sources:
+  - name: acme
+    odoo: { url: "https://acme.odoo.example", database: acme, username: sync, password: { env: ACME_PASSWORD } }
+`,
+    );
+    const config = load(
+      `subscriptions:
+  - { name: lake, url: "https://lake.example.com/in", secret: "${secret}", sources: ['*'], families: [bcs] }
+  - { name: acme-portal, url: "https://acme.example.com/in", secret: "${secret}", sources: [acme], families: [bcs] }
+  - { name: portal, url: "https://portal.example.com/in", secret: "${secret}", families: [bcs] }
+`,
+      { SYNC_SOURCES_FILE: sourcesFile, ACME_PASSWORD: 's3cret' },
+    );
+    expect(
+      config.feed.declared.subscriptions.map(({ name, families }) => ({ name, families })),
+    ).toEqual([
+      { name: 'lake', families: ['bcs', 'acme.bcs'] },
+      { name: 'acme-portal', families: ['acme.bcs'] },
+      // None named: the default source's, whose family keys are the names.
+      { name: 'portal', families: ['bcs'] },
+    ]);
+  });
+
   it('names every bad entry, never a secret', () => {
     const bad = 'whsec_c2hvcnQ=';
     expect(() =>

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { FAMILY_NAME } from '../families/family.js';
-import { EVERY_SOURCE, SOURCE_NAME } from '../sources/family-key.js';
+import { EVERY_SOURCE, familyKey, SOURCE_NAME } from '../sources/family-key.js';
 import { POSITION_PATTERN } from '../feed/position.js';
 import { secretProblem } from '../feed/secret.js';
 import type { DeclaredSubscription } from '../feed/subscriptions.js';
@@ -111,12 +111,20 @@ export function readSubscriptionsFile(
         problems.push(
           `subscriptions[${i}].families: ${family} is not copied here (SYNC_FAMILIES: ${copiedFamilies.join(', ')})`,
         );
+    // A family named is that family of each source the subscription takes (docs/feed.md, "Whose
+    // records"), and the feed keys a source's changes by the family's key: named alone, a
+    // family would match the default source's changes and no other's. None named: the default
+    // source's, whose keys are the names.
+    const takes = declared.sources?.includes(EVERY_SOURCE) ? sources : declared.sources;
     return {
       name: declared.name,
       url: declared.url,
       secret: declared.secret,
       ...(declared.sources === undefined ? {} : { sources: declared.sources }),
-      families: declared.families,
+      families:
+        takes === undefined
+          ? declared.families
+          : takes.flatMap((source) => declared.families.map((family) => familyKey(source, family))),
       models: declared.models,
       start:
         declared.from === 'now' || declared.from === 'oldest'

@@ -29,13 +29,8 @@ import { readCallPause } from '../odoo-budget/call-budget.js';
 import { createSubscriptionSecrets } from '../feed/secret.js';
 import type { Queues } from '../queues/queues.js';
 import { createMetrics, type MetricSource } from './metrics.js';
-import {
-  apiKeyAuth,
-  createKeyMatcher,
-  DEPLOYMENT,
-  readsDeployment,
-  requestKey,
-} from './plugins/api-key-auth.js';
+import { apiKeyAuth, DEPLOYMENT, readsDeployment } from './plugins/api-key-auth.js';
+import { createKeyMatcher, requestKey } from '../fastify/key-matcher.js';
 import { archivedAccess } from './plugins/archived-access.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorHandler } from './plugins/error-handler.js';
@@ -57,7 +52,7 @@ import { checkTrytonSection } from '../check/check-sections.js';
 import { shareCheck } from '../check/share-checks.js';
 import { createGatewayPolicy } from './routes/tryton/gateway-policy.js';
 import { trytonRoutes } from './routes/tryton/index.js';
-import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from './routes/health/index.js';
+import { HEALTH_ROUTE_PATHS, healthRoutes, type ReadinessCheck } from '../fastify/health-routes.js';
 import { rateLimitAddress } from './client-address.js';
 import { routedPath, webhookTokenOf } from './routed-path.js';
 import { createEarlyRefusal } from './early-refusal.js';
@@ -301,7 +296,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const families =
     deps.families ??
     (await loadFamilies(deps.db.db, config.sync.families, deps.logger, {
-      withDefault: true,
+      // The default source where ODOO_* name it, or where no file names any (an API of one Odoo
+      // needs none of its settings: it calls no Odoo).
+      withDefault: config.sync.sources.includes(DEFAULT_SOURCE) || config.sources.length === 0,
       others: servedSources(config),
     }));
   const syncControl = createSyncControl(deps.db.db, families, deps.queues, {

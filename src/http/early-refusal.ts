@@ -16,7 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
-import type { Caller } from './plugins/api-key-auth.js';
+import type { Caller } from '../fastify/key-matcher.js';
 import { rateLimitAddress } from './client-address.js';
 import type { MetricSource } from './metrics.js';
 

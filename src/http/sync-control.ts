@@ -25,7 +25,8 @@ import {
 } from '../sync/select-families.js';
 import { readSyncState, readWatermarks, setPaused, type Watermarks } from '../sync/sync-state.js';
 import { HttpError } from './http-error.js';
-import { readsSource, sourceRefused, type Caller } from './plugins/api-key-auth.js';
+import { readsSource, sourceRefused } from './plugins/api-key-auth.js';
+import { type Caller } from '../fastify/key-matcher.js';
 
 /** A family's sync state, its watermarks included. */
 export interface FamilyState {

@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { OdooError, type OdooCallGate, type OdooCallPermit } from '../clients/odoo/index.js';
 import { defaultOdooBudget, type OdooConfig } from '../config/odoo-config.js';
 import type { Logger } from '../lib/logger.js';
-import type { SharedState } from '../stores/shared-state.js';
+import { onSharedState, type SharedState } from '../stores/shared-state.js';
 import type { BudgetStore, BudgetWaitReason, CallPause } from './budget-store.js';
 import { createPostgresBudgetStore } from './postgres-budget-store.js';
 import { createRedisBudgetStore } from './redis-budget-store.js';
@@ -102,9 +102,10 @@ export function createConfiguredCallBudget(input: {
 
 /** The store of the budget of `odoo`, where the fleet's state lives. */
 function budgetStoreOf(shared: SharedState, odoo: { url: string; database: string }): BudgetStore {
-  return shared.kind === 'redis'
-    ? createRedisBudgetStore({ redis: shared.redis, keyPrefix: shared.prefix, odoo })
-    : createPostgresBudgetStore({ db: shared.db, odoo });
+  return onSharedState(shared, {
+    redis: ({ redis, prefix }) => createRedisBudgetStore({ redis, keyPrefix: prefix, odoo }),
+    postgres: ({ db }) => createPostgresBudgetStore({ db, odoo }),
+  });
 }
 
 /** The pause on now, if any, for `status` and the API's sync state. */

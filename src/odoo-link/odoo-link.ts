@@ -1,12 +1,13 @@
 /**
- * The Odoo client as the composition roots build it from the configuration: its API key read
- * through the shared store (a key renewed by one worker reaches every process), the transport it
- * chooses recorded for status, and in the workers the key's lifecycle. The client itself knows
- * nothing of PostgreSQL.
+ * The Odoo client as every process builds it from the configuration — the worker, the sync CLI,
+ * `migrate` and `check` alike: its API key read through the shared store (a key renewed by one
+ * worker reaches every process), its calls admitted by the fleet's call budget and its login kept
+ * in the fleet's shared state (when the process shares it), the transport it chooses recorded for
+ * status, and in the workers the key's lifecycle. The client itself knows nothing of PostgreSQL.
  */
 import {
+  createLoginMemo,
   createOdooClient,
-  type LoginMemo,
   type OdooCallGate,
   type OdooCallObserver,
   type OdooClient,
@@ -14,6 +15,9 @@ import {
 import type { OdooConfig } from '../config/odoo-config.js';
 import type { Db } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
+import { createConfiguredCallBudget, type CallBudgetObserver } from '../odoo-budget/call-budget.js';
+import type { SharedState } from '../stores/shared-state.js';
+import { createSharedValues } from '../stores/shared-values.js';
 import {
   createApiKeyLifecycle,
   renewalClaimMs,
@@ -35,35 +39,68 @@ export function createOdooLink(input: {
   odoo: OdooConfig;
   logger: Logger;
   observer?: OdooCallObserver;
-  /** The fleet's call budget (src/odoo-budget), when the process shares the fleet's state. */
+  /**
+   * The fleet's shared state, when the process shares it: every call takes its turn in the
+   * fleet's call budget of this Odoo database (src/odoo-budget), and sees the budget's `observer`.
+   */
+  shared?: SharedState | undefined;
+  budgetObserver?: CallBudgetObserver;
+  /** A gate of the caller's own instead of the fleet's budget (a test holding a call back). */
   gate?: OdooCallGate;
-  loginMemo?: LoginMemo;
+  /**
+   * Whether the login's uid is kept in the shared state (default: when there is one), so that a
+   * later process pays no login. A check logs in itself: that is what it checks.
+   */
+  memoLogin?: boolean;
+  /**
+   * Whether the transport chosen and how the schema is read are recorded for status (default
+   * true); a check, which only reads, records nothing.
+   */
+  records?: boolean;
   /** Whether this process watches (and renews) the key: the workers do. */
   withLifecycle?: boolean;
   /** How long a process trusts the key it read (default KEY_REFRESH_MS). */
   keyRefreshMs?: number;
 }): OdooLink {
   const refreshMs = input.keyRefreshMs ?? KEY_REFRESH_MS;
-  const { db, odoo, logger } = input;
+  const { db, odoo, logger, shared } = input;
   const connection = connectionOf(odoo);
   const settings = odoo.apiKeyLifecycle;
   const { cipher, provider } = keySourceOf({ db, odoo, logger, refreshMs });
+  const records = input.records !== false;
   const client = createOdooClient(odoo, {
     logger,
     ...(input.observer ? { observer: input.observer } : {}),
-    ...(input.gate ? { gate: input.gate } : {}),
-    ...(input.loginMemo ? { loginMemo: input.loginMemo } : {}),
+    ...(input.gate
+      ? { gate: input.gate }
+      : shared
+        ? {
+            gate: createConfiguredCallBudget({
+              shared,
+              odoo,
+              logger,
+              ...(input.budgetObserver ? { observer: input.budgetObserver } : {}),
+            }),
+          }
+        : {}),
+    ...(shared && input.memoLogin !== false
+      ? { loginMemo: createLoginMemo(createSharedValues(shared), odoo) }
+      : {}),
     ...(provider ? { apiKeys: provider } : {}),
-    onTransportChosen: (choice) => {
-      saveTransport(db, connection, choice).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not record the Odoo transport chosen'),
-      );
-    },
-    onModelDoc: (refusal) => {
-      writeLink(db, connection, { modelDocRefusal: refusal }).catch((error: unknown) =>
-        logger.warn({ err: error }, "could not record how Odoo's schema is read"),
-      );
-    },
+    ...(records
+      ? {
+          onTransportChosen: (choice) => {
+            saveTransport(db, connection, choice).catch((error: unknown) =>
+              logger.warn({ err: error }, 'could not record the Odoo transport chosen'),
+            );
+          },
+          onModelDoc: (refusal) => {
+            writeLink(db, connection, { modelDocRefusal: refusal }).catch((error: unknown) =>
+              logger.warn({ err: error }, "could not record how Odoo's schema is read"),
+            );
+          },
+        }
+      : {}),
   });
   const lifecycle =
     provider !== undefined && input.withLifecycle === true
@@ -88,12 +125,10 @@ export function createOdooLink(input: {
  * when it descends from ODOO_API_KEY, else ODOO_API_KEY itself (api-key-provider.ts); none with
  * a password only.
  */
-export function keySourceOf(input: {
-  db: Db;
-  odoo: OdooConfig;
-  logger: Logger;
-  refreshMs?: number;
-}): { cipher?: KeyCipher; provider?: ApiKeyProvider } {
+function keySourceOf(input: { db: Db; odoo: OdooConfig; logger: Logger; refreshMs?: number }): {
+  cipher?: KeyCipher;
+  provider?: ApiKeyProvider;
+} {
   const { odoo } = input;
   const settings = odoo.apiKeyLifecycle;
   const cipher =

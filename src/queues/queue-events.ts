@@ -15,9 +15,8 @@
  * On PostgreSQL the events are rows read after a `LISTEN` wakes the reader; `waitFor` reads the
  * job's state there too, which costs a query every `pollMs`.
  */
-import { QueueKeys, type Job, type Queue, type QueueEvents } from 'bullmq';
-import type { QueueBackend } from './queue-backend.js';
-import type { QueueRedis } from '../stores/redis-connection.js';
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { QueueStore } from '../stores/queue-store.js';
 
 export interface OwnedQueueEvents {
   readonly events: QueueEvents;
@@ -47,14 +46,11 @@ const DEFAULT_POLL_MS = 2_000;
  * last id as it stands (see above); on PostgreSQL, where its events end.
  */
 export async function createQueueEvents(
-  backend: QueueBackend,
+  backend: QueueStore,
   queue: Queue,
   options: QueueEventsOptions = {},
 ): Promise<OwnedQueueEvents> {
-  const lastEventId =
-    backend.kind === 'redis' ? await lastEventIdOf(backend.connection, queue) : undefined;
-  const owned = backend.events(queue, {
-    ...(lastEventId === undefined ? {} : { lastEventId }),
+  const owned = await backend.events(queue, {
     ...(options.blockingTimeoutMs === undefined
       ? {}
       : { blockingTimeout: options.blockingTimeoutMs }),
@@ -67,13 +63,6 @@ export async function createQueueEvents(
       waitForJob(queue, job, owned.events, waitOptions?.pollMs ?? DEFAULT_POLL_MS),
     close: () => owned.close(),
   };
-}
-
-/** The id of the last event of `queue`'s stream, or `0-0` for an empty one. */
-async function lastEventIdOf(connection: QueueRedis, queue: Queue): Promise<string> {
-  const key = new QueueKeys(queue.opts.prefix).toKey(queue.name, 'events');
-  const [last] = (await connection.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
-  return last?.[0] ?? '0-0';
 }
 
 /**

@@ -4,7 +4,7 @@
  * source (source-queues.ts).
  */
 import type { Queue, JobsOptions, Job } from 'bullmq';
-import type { QueueBackend } from './queue-backend.js';
+import type { QueueStore } from '../stores/queue-store.js';
 import type { Logger } from '../lib/logger.js';
 import { DEFAULT_SOURCE, splitFamilyKey } from '../sources/family-key.js';
 import {
@@ -43,7 +43,7 @@ export interface Queues {
   readonly all: readonly Queue[];
   readonly settings: JobSettings;
   /** Where the queues are: Redis or PostgreSQL. */
-  readonly backend: QueueBackend;
+  readonly backend: QueueStore;
   /** Adds a job of the catalogue; rejects a payload that does not match its schema. */
   add<N extends JobName>(name: N, data: JobInput<N>, options?: JobsOptions): Promise<Job>;
   /** Adds many jobs of one kind in one round trip. */
@@ -61,7 +61,7 @@ export interface Queues {
 }
 
 export function createQueues(input: {
-  backend: QueueBackend;
+  backend: QueueStore;
   settings: JobSettings;
   logger: Logger;
   /** The sources whose queues are made at once (bull-board and the metrics show them). */

@@ -9,6 +9,27 @@
 import type { Db } from '../db/create-db.js';
 import type { QueueRedis } from './redis-connection.js';
 
-export type SharedState =
-  | { readonly kind: 'redis'; readonly redis: QueueRedis; readonly prefix: string }
-  | { readonly kind: 'postgres'; readonly db: Db };
+export interface RedisSharedState {
+  readonly kind: 'redis';
+  readonly redis: QueueRedis;
+  readonly prefix: string;
+}
+
+export interface PostgresSharedState {
+  readonly kind: 'postgres';
+  readonly db: Db;
+}
+
+export type SharedState = RedisSharedState | PostgresSharedState;
+
+/**
+ * What `homes` builds on the store `shared` is in. Code outside this room that keeps state of its
+ * own in the shared store (the call budget) gives one builder per kind of store: a new kind is a
+ * compile error at each of those places, never a branch that quietly takes another.
+ */
+export function onSharedState<T>(
+  shared: SharedState,
+  homes: { redis(home: RedisSharedState): T; postgres(home: PostgresSharedState): T },
+): T {
+  return shared.kind === 'redis' ? homes.redis(shared) : homes.postgres(shared);
+}

@@ -6,7 +6,12 @@
  */
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../db/sql-rows.js';
-import type { SharedState } from './shared-state.js';
+import {
+  onSharedState,
+  type PostgresSharedState,
+  type RedisSharedState,
+  type SharedState,
+} from './shared-state.js';
 
 export interface SharedValues {
   get(key: string): Promise<string | undefined>;
@@ -17,25 +22,28 @@ export interface SharedValues {
 }
 
 export function createSharedValues(shared: SharedState): SharedValues {
-  if (shared.kind === 'redis') {
-    const { redis, prefix } = shared;
-    const keyOf = (key: string) => `${prefix}:${key}`;
-    return {
-      async get(key) {
-        return (await redis.get(keyOf(key))) ?? undefined;
-      },
-      async set(key, value, ttlMs) {
-        await redis.set(keyOf(key), value, 'PX', ttlMs);
-      },
-      async delete(key) {
-        await redis.del(keyOf(key));
-      },
-      async take(key) {
-        return (await redis.getdel(keyOf(key))) ?? undefined;
-      },
-    };
-  }
-  const { db } = shared;
+  return onSharedState(shared, { redis: redisValues, postgres: postgresValues });
+}
+
+function redisValues({ redis, prefix }: RedisSharedState): SharedValues {
+  const keyOf = (key: string) => `${prefix}:${key}`;
+  return {
+    async get(key) {
+      return (await redis.get(keyOf(key))) ?? undefined;
+    },
+    async set(key, value, ttlMs) {
+      await redis.set(keyOf(key), value, 'PX', ttlMs);
+    },
+    async delete(key) {
+      await redis.del(keyOf(key));
+    },
+    async take(key) {
+      return (await redis.getdel(keyOf(key))) ?? undefined;
+    },
+  };
+}
+
+function postgresValues({ db }: PostgresSharedState): SharedValues {
   const valueOf = (result: unknown) => rowsOf<{ value: string }>(result)[0]?.value;
   return {
     async get(key) {

@@ -17,7 +17,7 @@ import { generateApiKey } from '../../src/config/api-keys.js';
 import { bcsFamily } from '../../src/families/bcs/family.js';
 import { createFamilies } from '../../src/families/registry.js';
 import { buildApp, type App } from '../../src/http/app.js';
-import { redisQueues } from '../../src/queues/queue-backend.js';
+import { redisQueues } from '../../src/stores/queue-store.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { acmeBcs } from '../helpers/acme-source.js';
 import { launchBrowser } from '../helpers/browser.js';

@@ -19,7 +19,7 @@ import type { OdooFieldDescription } from '../../src/clients/odoo/odoo-types.js'
 import { applyLayouts } from '../../src/families/configured/apply-layouts.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { redisQueues } from '../../src/queues/queue-backend.js';
+import { redisQueues } from '../../src/stores/queue-store.js';
 import { bearer, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { seedBcs } from '../helpers/seed-bcs.js';

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, type App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { redisQueues } from '../../src/queues/queue-backend.js';
+import { redisQueues } from '../../src/stores/queue-store.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';

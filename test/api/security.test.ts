@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type { App } from '../../src/http/app.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { redisQueues } from '../../src/queues/queue-backend.js';
+import { redisQueues } from '../../src/stores/queue-store.js';
 import { buildApp } from '../../src/http/app.js';
 import { bearer, createTestApp, KEYS, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { redisAway } from '../helpers/redis-away.js';

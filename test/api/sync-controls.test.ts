@@ -6,7 +6,7 @@ import type { QueueName } from '../../src/queues/catalogue.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { OdooError } from '../../src/clients/odoo/index.js';
 import { createCallBudget } from '../../src/odoo-budget/call-budget.js';
-import type { RedisQueueStore } from '../../src/queues/queue-backend.js';
+import type { RedisQueueStore } from '../../src/stores/queue-store.js';
 import { bearer, memoryLogger, testConfig } from '../helpers/test-app.js';
 import { createSyncHarness, type SyncHarness } from '../helpers/sync-harness.js';
 

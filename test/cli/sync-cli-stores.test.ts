@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { Redis } from 'ioredis';
-import { postgresQueues, redisQueues, runQueueMigrations } from '../../src/queues/queue-backend.js';
+import { postgresQueues, redisQueues, runQueueMigrations } from '../../src/stores/queue-store.js';
 import { runSyncCli, syncCliEnv } from '../helpers/sync-cli.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 

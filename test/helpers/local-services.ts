@@ -28,8 +28,11 @@ export interface LocalService {
 
 /** A PostgreSQL server of the test's own, which it may crash and start again on its data. */
 export interface LocalPostgres extends LocalService {
-  /** Stops it at once, as a crash does, and starts it again on the same port. */
-  restart(): Promise<void>;
+  /**
+   * Stops it at once, as a crash does, and starts it again on the same port, `downMs` later
+   * (default at once).
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 function findPgBin(name: string): string {
@@ -164,8 +167,9 @@ async function startServer(
   ]);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async restart() {
+    async restart(downMs = 0) {
       await run(stopCmd, stopArgs);
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       await run(startCmd, startArgs);
     },
     async stop() {

@@ -2,7 +2,8 @@
  * A Redis Sentinel topology on loopback for a test: a primary, a replica and three sentinels,
  * each a `redis-server` child in a temp dir (Debian's redis-server runs a sentinel with
  * `--sentinel`). The sentinels call the primary down after a second without an answer, so a
- * failover takes a few seconds.
+ * failover takes a few seconds. It needs no test framework: the chaos run (dev/chaos) fails its
+ * Redis over with it too, again and again, the failed primary back each time as a replica.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,7 +11,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { vi } from 'vitest';
 import { freePort } from '../../dev/services/free-port.js';
 import { startRedisServer, type RedisServer } from '../../dev/services/redis-server.js';
 
@@ -23,9 +23,27 @@ export interface SentinelTopology {
   readonly env: Record<string, string>;
   /** The primary's port, as the sentinels say. */
   primaryPort(): Promise<number>;
-  /** SIGKILLs the primary, and resolves once the sentinels have promoted the replica. */
+  /**
+   * SIGKILLs the primary, and resolves once the sentinels have promoted the replica; the killed
+   * server is then started again on its port as a replica of the new primary, so that the next
+   * failover has a replica to promote.
+   */
   failOver(): Promise<{ from: number; to: number }>;
   stop(): Promise<void>;
+}
+
+/** Resolves once `check` passes, trying every 100 ms, or rejects with its last error after `timeoutMs`. */
+async function waitFor(check: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 async function startSentinel(dir: string, primaryPort: number, index: number) {
@@ -93,16 +111,13 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
     await ask.connect();
     try {
       // The replica in sync, and every sentinel aware of it and of the others.
-      await vi.waitFor(
-        async () => {
-          const replicas = (await ask.call('SENTINEL', 'REPLICAS', MASTER)) as string[][];
-          const flags = replicas.map((fields) => fields[fields.indexOf('flags') + 1]);
-          if (flags.length !== 1 || flags[0] !== 'slave') throw new Error('no replica yet');
-          const others = (await ask.call('SENTINEL', 'SENTINELS', MASTER)) as unknown[];
-          if (others.length !== 2) throw new Error('the sentinels do not all know each other yet');
-        },
-        { timeout: 30_000, interval: 100 },
-      );
+      await waitFor(async () => {
+        const replicas = (await ask.call('SENTINEL', 'REPLICAS', MASTER)) as string[][];
+        const flags = replicas.map((fields) => fields[fields.indexOf('flags') + 1]);
+        if (flags.length !== 1 || flags[0] !== 'slave') throw new Error('no replica yet');
+        const others = (await ask.call('SENTINEL', 'SENTINELS', MASTER)) as unknown[];
+        if (others.length !== 2) throw new Error('the sentinels do not all know each other yet');
+      }, 30_000);
     } finally {
       ask.disconnect();
     }
@@ -133,14 +148,16 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
       async failOver() {
         const from = await primaryPortNow();
         const victim = servers.find((server) => Number(new URL(server.url).port) === from)!;
-        process.kill(victim.pid!, 'SIGKILL');
-        await vi.waitFor(
-          async () => {
-            if ((await primaryPortNow()) === from) throw new Error('not failed over yet');
-          },
-          { timeout: 30_000, interval: 100 },
+        await victim.stop('SIGKILL');
+        await waitFor(async () => {
+          if ((await primaryPortNow()) === from) throw new Error('not failed over yet');
+        }, 30_000);
+        const to = await primaryPortNow();
+        servers.splice(servers.indexOf(victim), 1);
+        servers.push(
+          await startRedisServer(dir, [...noDisk, '--replicaof', '127.0.0.1', String(to)], from),
         );
-        return { from, to: await primaryPortNow() };
+        return { from, to };
       },
       stop,
     };

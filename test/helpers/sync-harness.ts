@@ -41,7 +41,7 @@ import type { Logger } from '../../src/lib/logger.js';
 import type { JobInput, JobName } from '../../src/queues/catalogue.js';
 import type { OdooClientOptions, OdooContext } from '../../src/clients/odoo/odoo-types.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
-import { postgresQueues, redisQueues } from '../../src/queues/queue-backend.js';
+import { postgresQueues, redisQueues } from '../../src/stores/queue-store.js';
 import type { QueueRedis } from '../../src/stores/redis-connection.js';
 import { createNudgeFlags } from '../../src/queues/feed-nudge.js';
 import { QUEUE_NAMES } from '../../src/queues/catalogue.js';

@@ -10,7 +10,7 @@ import type { OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { redisQueues } from '../../src/queues/queue-backend.js';
+import { redisQueues } from '../../src/stores/queue-store.js';
 import type { QueueName } from '../../src/queues/catalogue.js';
 import { commandFile } from './commands.js';
 

@@ -51,7 +51,7 @@ async function fleet(size: number, key: string, extra: Record<string, string>) {
   await setPaused(db.db, bcsFamily.name, 'test');
   const env = workerEnv(
     { databaseUrl: db.url, prefix, odoo: sandbox! },
-    { ODOO_API_KEY: key, ODOO_TIMEOUT_MS: '2000', ODOO_RETRIES: '0', ...extra },
+    { ODOO_API_KEY: key, ODOO_TIMEOUT_MS: '15000', ODOO_RETRIES: '0', ...extra },
   );
   workers = await Promise.all(Array.from({ length: size }, () => startWorkerProcess(env)));
   producer = await createProducer(prefix, 'sync');

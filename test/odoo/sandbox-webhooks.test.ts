@@ -205,4 +205,93 @@ describe('webhooks on every model', () => {
       /no model stock.picking/,
     );
   });
+
+  it('commits a transaction late after its posts, while later ones commit at once', async () => {
+    control().setWebhook({ url, models: ['res.partner'], fields: ['write_date'] });
+    peek = undefined;
+    const [late, early] = control().ids('res.partner').slice(0, 2) as [number, number];
+    const phone = (id: number) =>
+      control().records('res.partner', { ids: [id], fields: ['phone'] })[0]!.phone;
+    const tx = control().begin();
+    tx.write('res.partner', late, { phone: 'late' });
+    let release!: () => void;
+    const bodies = await posts(() => {
+      tx.commit({ after: new Promise<void>((resolve) => (release = resolve)) });
+      control().write('res.partner', early, { phone: 'early' });
+      // settled() waits for the late commit: release it once the early write is seen committed.
+      void expect
+        .poll(() => phone(early))
+        .toBe('early')
+        .then(() => {
+          expect(phone(late)).not.toBe('late');
+          release();
+        });
+    });
+    expect(bodies.map((post) => (JSON.parse(post.body) as { id: number }).id)).toEqual([
+      late,
+      early,
+    ]);
+    expect(phone(late)).toBe('late');
+  });
+
+  it('answers committed once every change so far is visible, a late transaction aside', async () => {
+    control().setWebhook({ url, models: ['res.partner'], fields: ['write_date'] });
+    peek = undefined;
+    const [late, early] = control().ids('res.partner').slice(2, 4) as [number, number];
+    const phone = (id: number) =>
+      control().records('res.partner', { ids: [id], fields: ['phone'] })[0]!.phone;
+    const tx = control().begin();
+    tx.write('res.partner', late, { phone: 'held' });
+    let release!: () => void;
+    tx.commit({ after: new Promise<void>((resolve) => (release = resolve)) });
+    control().write('res.partner', early, { phone: 'seen' });
+    expect(phone(early)).not.toBe('seen');
+    await control().committed();
+    expect(phone(early)).toBe('seen');
+    expect(phone(late)).not.toBe('held');
+    release();
+    await control().settled();
+    expect(phone(late)).toBe('held');
+  });
+});
+
+describe('what the network does to the posts', () => {
+  it('loses, doubles and holds back posts as the chaos draws, and counts each', async () => {
+    control().setWebhook({ url, models: ['res.partner'], fields: ['write_date'] });
+    peek = undefined;
+    const ids = control().ids('res.partner').slice(0, 40);
+    const before = control().webhookChaosCounts();
+    control().setWebhookChaos({ drop: 0.25, duplicate: 0.25, delay: 0.25, delayMs: 500 });
+    const bodies = await posts(() => {
+      for (const id of ids) control().write('res.partner', id, { phone: `+${id}` });
+    });
+    control().setWebhookChaos(undefined);
+    const after = control().webhookChaosCounts();
+    const drawn = {
+      dropped: after.dropped - before.dropped,
+      duplicated: after.duplicated - before.duplicated,
+      delayed: after.delayed - before.delayed,
+    };
+    const order = bodies.map((post) => (JSON.parse(post.body) as { id: number }).id);
+    // Every write committed, whatever befell its post.
+    expect(
+      control()
+        .records('res.partner', { ids, fields: ['phone'] })
+        .map((partner) => partner.phone),
+    ).toEqual(ids.map((id) => `+${id}`));
+    expect(drawn.dropped).toBeGreaterThan(0);
+    expect(drawn.duplicated).toBeGreaterThan(0);
+    expect(drawn.delayed).toBeGreaterThan(0);
+    expect(order.length).toBe(ids.length - drawn.dropped + drawn.duplicated);
+    expect(new Set(order).size).toBe(ids.length - drawn.dropped);
+    // A post held back arrives after posts of later writes.
+    expect(order).not.toEqual([...order].sort((a, b) => ids.indexOf(a) - ids.indexOf(b)));
+    // Without chaos, each post once and in order.
+    const plain = await posts(() => {
+      for (const id of ids.slice(0, 5)) control().write('res.partner', id, { phone: false });
+    });
+    expect(plain.map((post) => (JSON.parse(post.body) as { id: number }).id)).toEqual(
+      ids.slice(0, 5),
+    );
+  });
 });

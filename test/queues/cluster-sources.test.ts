@@ -4,6 +4,7 @@
  * BullMQ flow, whose scripts need all its keys in one slot) run on the cluster as the default
  * source's do, and the sources' keys lie in different slots.
  */
+import type { QueueStoreOfKind } from '../../src/stores/queue-store.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
@@ -53,7 +54,7 @@ describe('the sources on a Redis Cluster', () => {
     expect(acme.queueName).toBe('acme.sync');
     expect(await h.runtime.queues.of('acme')['sync-page'].getJobCountByTypes('completed')).toBe(4);
 
-    const { backend } = h.runtime.queues;
+    const backend = h.runtime.queues.backend as QueueStoreOfKind;
     if (backend.kind !== 'redis') throw new Error('the queues are on Redis here');
     const keys = [
       `${prefix}:sync:${main.id}`,

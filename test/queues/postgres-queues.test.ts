@@ -34,7 +34,7 @@ import {
   postgresQueues,
   runQueueMigrations,
   type PostgresQueueStore,
-} from '../../src/queues/queue-backend.js';
+} from '../../src/stores/queue-store.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { rowsOf } from '../../src/db/sql-rows.js';

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { redisQueues } from '../../src/queues/queue-backend.js';
+import { redisQueues } from '../../src/stores/queue-store.js';
 import { createQueueEvents, waitForJob } from '../../src/queues/queue-events.js';
 
 /** QueueEvents' blocking read times out after this; its watchdog one second later. */

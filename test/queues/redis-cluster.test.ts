@@ -28,7 +28,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { createShutdown, type Shutdown } from '../../src/lib/shutdown.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { redisQueues } from '../../src/queues/queue-backend.js';
+import { redisQueues } from '../../src/stores/queue-store.js';
 import { createRedisConnection, type QueueRedis } from '../../src/stores/redis-connection.js';
 import { setPaused } from '../../src/sync/sync-state.js';
 import { diffCopyWithSandbox } from '../helpers/copy-diff.js';

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
-import { postgresQueues, redisQueues, type QueueBackend } from '../../src/queues/queue-backend.js';
+import { postgresQueues, redisQueues, type QueueStore } from '../../src/stores/queue-store.js';
 import { eq } from 'drizzle-orm';
 import { syncFamilySeen } from '../../src/db/schema/index.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
@@ -31,7 +31,7 @@ const DAY_MS = 86_400_000;
 describe.each(['redis', 'postgres'] as const)('the schedulers of a fleet on %s', (kind) => {
   let db: TestDb;
   let redis: Redis;
-  let backend: QueueBackend;
+  let backend: QueueStore;
   let queues: Queues;
   beforeAll(async () => {
     db = await createTestDb();

@@ -18,7 +18,7 @@ import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { createQueues } from '../../src/queues/queues.js';
-import { redisQueues } from '../../src/queues/queue-backend.js';
+import { redisQueues } from '../../src/stores/queue-store.js';
 import { buildApp } from '../../src/http/app.js';
 import { createRedisConnection, sentinelOptions } from '../../src/stores/redis-connection.js';
 import { setPaused } from '../../src/sync/sync-state.js';

@@ -112,12 +112,14 @@ function leaseThatFences(c: FamilyCase): void {
     const { job: first, slow } = await h.addWhileReading(
       'sync-run',
       { trigger: 'slow' },
-      { model: c.rootModel, latencyMs: 3_500 },
+      // Far past the lease, so that the run asked for below comes while the page still reads on
+      // however loaded a machine.
+      { model: c.rootModel, latencyMs: 12_000 },
     );
     const expiry = (await h.state()).leaseExpiresAt!;
     // Past the lease the first run took: only its heartbeat keeps it.
     await vi.waitFor(async () => expect(await h.isPast(expiry)).toBe(true), {
-      timeout: 3_000,
+      timeout: 10_000,
       interval: 100,
     });
     await expect(h.run('sync-run', { trigger: 'meanwhile' })).resolves.toMatchObject({

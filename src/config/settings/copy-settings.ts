@@ -28,7 +28,7 @@ export const ODOO_PROTOCOLS = ['auto', 'xmlrpc', 'jsonrpc', 'json2'] as const;
 export const ODOO_SETTINGS = {
   ODOO_URL: setting(optionalUrl(['http:', 'https:']), {
     description:
-      'Odoo base URL, e.g. http://odoo:8069. Required, except for the demo (bundled sandbox).',
+      "The default source's Odoo base URL, e.g. http://odoo:8069. Required, except for the demo (bundled sandbox) and a deployment whose SYNC_SOURCES_FILE names every source it copies.",
   }),
   ODOO_DATABASE: setting(optionalText(), { description: 'Odoo database name.' }),
   ODOO_USERNAME: setting(optionalText(), { description: 'Odoo login of the sync user.' }),

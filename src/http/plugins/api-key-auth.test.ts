@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateApiKey, parseApiKeys } from '../../config/api-keys.js';
-import { createKeyMatcher } from './api-key-auth.js';
+import { createKeyMatcher } from '../../fastify/key-matcher.js';
 
 describe('createKeyMatcher', () => {
   const reader = generateApiKey('portal', 'reader');

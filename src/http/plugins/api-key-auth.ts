@@ -7,10 +7,10 @@
  * (docs/sources.md). No key → 401, too low a role or a key limited to other sources → 403, a key
  * with as many requests in flight as it may have → 429 (in-flight.ts).
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { hashApiKey, type ApiKeyEntry, type ApiRole } from '../../config/api-keys.js';
+import type { ApiKeyEntry, ApiRole } from '../../config/api-keys.js';
+import { bearerKey, createKeyMatcher, requestKey, type Caller } from '../../fastify/key-matcher.js';
 import { HttpError } from '../http-error.js';
 import { createInFlightLimit } from '../in-flight.js';
 
@@ -18,13 +18,6 @@ const RANK: Record<ApiRole, number> = { reader: 1, operator: 2, admin: 3 };
 
 /** Whether a caller of `role` has at least `wanted`. */
 export const hasRole = (role: ApiRole, wanted: ApiRole): boolean => RANK[role] >= RANK[wanted];
-
-export interface Caller {
-  readonly name: string;
-  readonly role: ApiRole;
-  /** The sources it reads, when limited to some. */
-  readonly sources?: readonly string[];
-}
 
 /** Whether `caller` may read what `source` copies. */
 export const readsSource = (caller: Caller | undefined, source: string): boolean =>
@@ -83,57 +76,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller;
   }
-}
-
-/** Keys whose digest is remembered; past it the oldest is forgotten (random keys cannot grow it). */
-const DIGEST_MEMO_SIZE = 1_000;
-
-export function createKeyMatcher(entries: readonly ApiKeyEntry[]) {
-  const hashes = entries.map((entry) => ({ entry, digest: Buffer.from(entry.sha256, 'hex') }));
-  // A caller sends the same key on every request: hashing it once is enough. The memo only saves
-  // the SHA-256; the digest is still compared with every entry in constant time below.
-  const digests = new Map<string, Buffer>();
-  const digestOf = (key: string): Buffer => {
-    let digest = digests.get(key);
-    if (digest === undefined) {
-      digest = Buffer.from(hashApiKey(key), 'hex');
-      if (digests.size >= DIGEST_MEMO_SIZE) digests.delete(digests.keys().next().value!);
-      digests.set(key, digest);
-    }
-    return digest;
-  };
-  return (key: string): Caller | undefined => {
-    const digest = digestOf(key);
-    let found: ApiKeyEntry | undefined;
-    // Compare against every entry, found or not, so the time taken says nothing about the keys.
-    for (const candidate of hashes) {
-      if (timingSafeEqual(candidate.digest, digest)) found ??= candidate.entry;
-    }
-    return found
-      ? { name: found.name, role: found.role, ...(found.sources ? { sources: found.sources } : {}) }
-      : undefined;
-  };
-}
-
-/** The password of `Authorization: Basic …` (any user name): how browsers send a key. */
-export function basicPassword(header: string | undefined): string | undefined {
-  const match = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : decoded.slice(colon + 1);
-}
-
-function bearerKey(request: { headers: { authorization?: string } }): string | undefined {
-  const header = request.headers.authorization;
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
-
-/** The key a request carries, Bearer or Basic (the password), if any. */
-export function requestKey(request: { headers: { authorization?: string } }): string | undefined {
-  return bearerKey(request) ?? basicPassword(request.headers.authorization);
 }
 
 export const apiKeyAuth = fp(

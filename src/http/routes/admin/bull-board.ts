@@ -28,7 +28,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import { queueOfName } from '../../../queues/source-queues.js';
 import type { ErrorBody } from '../../http-error.js';
-import { basicPassword, requestKey, type Caller } from '../../plugins/api-key-auth.js';
+import { basicPassword, requestKey, type Caller } from '../../../fastify/key-matcher.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 

@@ -12,7 +12,8 @@ import { decodePosition, encodePosition, FeedPositionError } from '../../../../f
 import type { FeedFilter } from '../../../../feed/read-changes.js';
 import type { SubscriptionView } from '../../../../feed/subscription-status.js';
 import { HttpError } from '../../../http-error.js';
-import { readsSource, sourceRefused, type Caller } from '../../../plugins/api-key-auth.js';
+import { readsSource, sourceRefused } from '../../../plugins/api-key-auth.js';
+import { type Caller } from '../../../../fastify/key-matcher.js';
 
 const nameList = (what: string, pattern = /^[a-z0-9_.,-]+$/) =>
   z

@@ -26,7 +26,8 @@ import type { Queues } from '../../../../queues/queues.js';
 import { AppError } from '../../../../lib/errors.js';
 import type { SubscriptionSecrets } from '../../../../feed/secret.js';
 import { HttpError } from '../../../http-error.js';
-import { readsSource, type Caller } from '../../../plugins/api-key-auth.js';
+import { readsSource } from '../../../plugins/api-key-auth.js';
+import { type Caller } from '../../../../fastify/key-matcher.js';
 import { authErrors, errorBody } from '../../../schemas/common.js';
 import {
   filterOf,

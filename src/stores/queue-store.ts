@@ -16,6 +16,7 @@
 import {
   createPostgresBackend,
   Queue,
+  QueueKeys,
   QueueEvents,
   runMigrations,
   type BackendFactory,
@@ -25,72 +26,96 @@ import {
   type WorkerOptions,
 } from 'bullmq';
 import pg from 'pg';
-import { DEFAULT_SOURCE } from '../sources/family-key.js';
+import { DEFAULT_SOURCE, sourceKey, sourcePrefix } from '../sources/family-key.js';
 import { ExecutionWorker } from './execution-locks.js';
-import type { QueueName } from './catalogue.js';
-import { duplicateQueueRedis, pingQueues, type QueueRedis } from '../stores/redis-connection.js';
-import { queueNameOf } from './source-queues.js';
-import { sourcePrefix } from '../sources/family-key.js';
+import { duplicateQueueRedis, pingQueues, type QueueRedis } from './redis-connection.js';
 
 /** BullMQ's schema for its tables on PostgreSQL. */
 export const QUEUE_SCHEMA = 'bullmq';
 
-interface QueueBackendBase {
-  readonly kind: 'redis' | 'postgres';
-  /** A queue of the catalogue, a source's (source-queues.ts), for adding and reading jobs. */
-  queue(name: QueueName, source?: string): Queue;
+/**
+ * What the rest of the code may ask of the queues' store, whichever it is: a new kind of store is
+ * one more implementation of this, here.
+ */
+export interface QueueStore {
+  /** A queue of a source (`kind` of the job catalogue: src/queues/source-queues.ts names it). */
+  queue(kind: string, source?: string): Queue;
   /** A worker of a source's queue, made paused or not as `options.autorun` says. */
   worker(
-    name: QueueName,
+    kind: string,
     processor: Processor,
     options: Omit<WorkerOptions, 'connection' | 'prefix'>,
     source?: string,
   ): Worker;
   /**
    * Events of `queue`, on a connection of their own that `close()` closes (they block on it).
-   * `lastEventId` is where they start on Redis; PostgreSQL's start where its events end.
+   * On Redis they start from the events stream's last id as it stands, so that a reply BullMQ's
+   * watchdog threw away is read again (src/queues/queue-events.ts); PostgreSQL's start where its
+   * events end.
    */
   events(
     queue: Queue,
-    options: Omit<QueueEventsOptions, 'connection' | 'prefix'>,
-  ): { readonly events: QueueEvents; close(): Promise<void> };
+    options: Omit<QueueEventsOptions, 'connection' | 'prefix' | 'lastEventId'>,
+  ): Promise<{ readonly events: QueueEvents; close(): Promise<void> }>;
   /** Resolves when the store that holds the queues answers. */
   ping(): Promise<void>;
-  /** Closes what the backend opened (the PostgreSQL pool); a Redis connection is its owner's. */
+  /** The liveness probe of the store (workers/liveness.ts), on a connection of its own. */
+  probe(): StoreProbe;
+  /**
+   * Calls `listener` each time the store comes back from a disconnection during which it may have
+   * lost jobs queued on it (a Redis failover or restart); PostgreSQL loses no committed job, so
+   * never there. Returns what stops listening.
+   */
+  onBack(listener: () => void): () => void;
+  /** Closes what the store opened (the PostgreSQL pool); a Redis connection is its owner's. */
   close(): Promise<void>;
 }
 
-export interface RedisQueueStore extends QueueBackendBase {
+/** Asks the queues' store for an answer; closed when the check stops. */
+export interface StoreProbe {
+  /** What its silence is, as the reason says it ("… for N s"). */
+  readonly silence: string;
+  ask(): Promise<unknown>;
+  close(): void;
+}
+
+/** How long Redis's probe blocks: an answer within it, or a second more, is a Redis that works. */
+const PROBE_BLOCK_SECONDS = 0.1;
+
+export interface RedisQueueStore extends QueueStore {
   readonly kind: 'redis';
   readonly connection: QueueRedis;
   readonly prefix: string;
 }
 
-export interface PostgresQueueStore extends QueueBackendBase {
+export interface PostgresQueueStore extends QueueStore {
   readonly kind: 'postgres';
   readonly pool: pg.Pool;
 }
 
-export type QueueBackend = RedisQueueStore | PostgresQueueStore;
+/** A store as its tests and this room tell them apart. */
+export type QueueStoreOfKind = RedisQueueStore | PostgresQueueStore;
 
 export function redisQueues(connection: QueueRedis, prefix: string): RedisQueueStore {
   return {
     kind: 'redis',
     connection,
     prefix,
-    queue: (name, source = DEFAULT_SOURCE) =>
-      new Queue(queueNameOf(name, source), { connection, prefix: sourcePrefix(prefix, source) }),
-    worker: (name, processor, options, source = DEFAULT_SOURCE) =>
-      new ExecutionWorker(queueNameOf(name, source), processor, {
+    queue: (kind, source = DEFAULT_SOURCE) =>
+      new Queue(sourceKey(source, kind), { connection, prefix: sourcePrefix(prefix, source) }),
+    worker: (kind, processor, options, source = DEFAULT_SOURCE) =>
+      new ExecutionWorker(sourceKey(source, kind), processor, {
         ...options,
         connection,
         prefix: sourcePrefix(prefix, source),
       }),
-    events(queue, options) {
+    async events(queue, options) {
+      const lastEventId = await lastEventIdOf(connection, queue);
       // BullMQ never closes a connection it was handed: the duplicate is quit here.
       const own = duplicateQueueRedis(connection);
       const events = new QueueEvents(queue.name, {
         ...options,
+        lastEventId,
         connection: own,
         prefix: queue.opts.prefix ?? prefix,
       });
@@ -103,8 +128,42 @@ export function redisQueues(connection: QueueRedis, prefix: string): RedisQueueS
       };
     },
     ping: () => pingQueues(connection, prefix),
+    probe() {
+      // A blocking command holds its connection: the probe's own, under the queues' prefix so
+      // that a Redis Cluster holds its key.
+      const own = duplicateQueueRedis(connection);
+      const key = `${prefix}:liveness-probe`;
+      return {
+        silence: 'Redis has answered no blocking command',
+        ask: () => own.bzpopmin(key, PROBE_BLOCK_SECONDS),
+        close: () => own.disconnect(),
+      };
+    },
+    onBack(listener) {
+      // Its `ready` after a `close` is Redis back from a disconnection.
+      let disconnected = false;
+      const onClose = () => (disconnected = true);
+      const onReady = () => {
+        if (!disconnected) return;
+        disconnected = false;
+        listener();
+      };
+      connection.on('close', onClose);
+      connection.on('ready', onReady);
+      return () => {
+        connection.off('close', onClose);
+        connection.off('ready', onReady);
+      };
+    },
     close: () => Promise.resolve(),
   };
+}
+
+/** The id of the last event of `queue`'s stream, or `0-0` for an empty one. */
+async function lastEventIdOf(connection: QueueRedis, queue: Queue): Promise<string> {
+  const key = new QueueKeys(queue.opts.prefix).toKey(queue.name, 'events');
+  const [last] = (await connection.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+  return last?.[0] ?? '0-0';
 }
 
 /**
@@ -143,33 +202,40 @@ export function postgresQueues(options: PostgresQueuesOptions): PostgresQueueSto
   return {
     kind: 'postgres',
     pool,
-    queue: (name, source = DEFAULT_SOURCE) =>
+    queue: (kind, source = DEFAULT_SOURCE) =>
       sharing(
-        new Queue(queueNameOf(name, source), { connection: pool }, factory) as unknown as Queue,
+        new Queue(sourceKey(source, kind), { connection: pool }, factory) as unknown as Queue,
       ),
-    worker: (name, processor, options, source = DEFAULT_SOURCE) =>
+    worker: (kind, processor, options, source = DEFAULT_SOURCE) =>
       sharing(
         new ExecutionWorker(
-          queueNameOf(name, source),
+          sourceKey(source, kind),
           processor,
           { ...options, connection: pool },
           factory,
         ) as unknown as Worker,
       ),
     events(queue, options) {
-      const { lastEventId: _startsAtTheEnd, ...rest } = options;
       const events = sharing(
         new QueueEvents(
           queue.name,
-          { ...rest, connection: pool },
+          { ...options, connection: pool },
           factory,
         ) as unknown as QueueEvents,
       );
-      return { events, close: () => events.close() };
+      return Promise.resolve({ events, close: () => events.close() });
     },
     async ping() {
       await pool.query('SELECT 1');
     },
+    probe: () => ({
+      silence: 'the queue database has answered no query',
+      ask: async () => {
+        await pool.query('SELECT 1');
+      },
+      close: () => undefined,
+    }),
+    onBack: () => () => undefined,
     close: () => pool.end(),
   };
 }
