@@ -38,6 +38,7 @@ describe('migrations', () => {
         'sync_feed_horizon',
         'sync_feed_root',
         'sync_feed_subscription',
+        'sync_large_value',
         'sync_log',
         'sync_model_claim',
         'sync_odoo_schema',
