@@ -1,5 +1,11 @@
+import { errors } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { releaseBody, takeBodyText, type OdooHttpResponse } from './odoo-http.js';
+import {
+  releaseBody,
+  takeBodyText,
+  translateTransportError,
+  type OdooHttpResponse,
+} from './odoo-http.js';
 import { decodeMethodResponse } from './xmlrpc-decoder.js';
 
 const MIB = 1_048_576;
@@ -51,5 +57,21 @@ describe('releaseBody', () => {
     const response = answer(body);
     expect(takeBodyText(response)).toBe(text);
     expect(body.length).toBe(0);
+  });
+});
+
+describe('translateTransportError', () => {
+  it("names the attempt's bound when undici's own timer fires before the attempt's", () => {
+    const error = translateTransportError(
+      new errors.HeadersTimeoutError(),
+      'dimagaz.bc.search_count',
+      new AbortController().signal,
+      2_000,
+    );
+    expect(error.code).toBe('ODOO_TIMEOUT');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toBe(
+      'dimagaz.bc.search_count timed out after 2000 ms (UND_ERR_HEADERS_TIMEOUT)',
+    );
   });
 });

@@ -112,7 +112,7 @@ export async function sendOdooRequest(
       ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
     };
   } catch (error) {
-    throw translateTransportError(error, label, signal);
+    throw translateTransportError(error, label, signal, timeoutMs);
   }
 }
 
@@ -170,6 +170,7 @@ export function translateTransportError(
   error: unknown,
   label: string,
   signal: AbortSignal,
+  timeoutMs: number,
 ): OdooError {
   if (signal.aborted) {
     const reason: unknown = signal.reason;
@@ -179,7 +180,8 @@ export function translateTransportError(
   if (error instanceof OdooError) return error;
   const code = errorCode(error);
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    return new OdooError('ODOO_TIMEOUT', `${label} timed out (${code})`, {
+    // undici's own timers race the attempt's: whichever fires, the message names the same bound.
+    return new OdooError('ODOO_TIMEOUT', `${label} timed out after ${timeoutMs} ms (${code})`, {
       cause: error,
       retryable: true,
     });
