@@ -5,7 +5,7 @@ import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { withDeadline } from '../src/lib/deadline.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createTestDb, type TestDb } from '../test/helpers/test-db.js';
-import { runBounded, type StuckExecutions } from './execution-bounds.js';
+import { runBounded, stuckExecutionsOf, type StuckExecutions } from './execution-bounds.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 /** A failure bound for what must settle at once, never a pace. */
@@ -18,7 +18,11 @@ const settled = <T>(work: Promise<T>) =>
   );
 
 describe('an execution without a database query pending', () => {
-  const never: StuckExecutions = { afterMs: 1_000, terminate: () => Promise.resolve() };
+  const never: StuckExecutions = {
+    afterMs: 1_000,
+    terminate: () => Promise.resolve(),
+    running: () => Promise.resolve([]),
+  };
 
   it('runs as long as its work, which no bound on queries ends', async () => {
     vi.useFakeTimers();
@@ -71,15 +75,13 @@ describe('an execution whose query stays pending on a healthy server', () => {
     await db.dispose();
   });
 
-  it('is cancelled, its connection ended, and the pool answers the next query', async () => {
-    // A statement that waits as long as the test holds the lock: as one whose answer never comes.
+  it('is cancelled when its server process waits for a lock, its connection ended, and the pool answers the next query', async () => {
+    // A statement that waits as long as the test holds the lock, in a session without
+    // lock_timeout: as one whose answer never comes.
     await admin`select pg_advisory_lock(64)`;
     try {
       let query: Promise<unknown> | undefined;
-      const stuck = {
-        afterMs: 1_000,
-        terminate: (pids: readonly number[]) => watched.terminate!(pids),
-      };
+      const stuck = stuckExecutionsOf(watched, 2_000)!;
       const execution = runBounded(new AbortController().signal, stuck, logger, () => {
         // Started once: drizzle runs its query again at each `then`.
         query = Promise.resolve(watched.db.execute(sql`select pg_advisory_lock(64)`));
@@ -88,7 +90,7 @@ describe('an execution whose query stays pending on a healthy server', () => {
       await expect(
         withDeadline(execution, SETTLES_WITHIN_MS, () => new Error('the execution still runs')),
       ).rejects.toThrow(
-        /^SYNC_JOB_CANCELLED: a database query of this execution has been pending for \d+ s: its connection is closed and the job runs again$/,
+        /^SYNC_JOB_CANCELLED: a database query of this execution has been pending for \d+ s, its server process not running it: its connection is closed and the job runs again$/,
       );
       // Its connection was ended on the server: the query fails, and holds no connection.
       expect(
@@ -100,5 +102,32 @@ describe('an execution whose query stays pending on a healthy server', () => {
     } finally {
       await admin`select pg_advisory_unlock(64)`;
     }
+  });
+});
+
+describe('an execution whose query the server is still running', () => {
+  let db: TestDb;
+  let watched: DbHandle;
+  beforeAll(async () => {
+    db = await createTestDb({ migrated: false });
+    watched = await createDb({ url: db.url, poolMax: 2, watch: { stuckAfterMs: 3_600_000 } });
+  });
+  afterAll(async () => {
+    await watched.close();
+    await db.dispose();
+  });
+
+  it('goes on past the bound and answers, as a record of large values being written does', async () => {
+    const stuck = stuckExecutionsOf(watched, 1_000)!;
+    const execution = runBounded(new AbortController().signal, stuck, logger, async () => {
+      // Six times the bound, the statement running all along.
+      const rows = (await watched.db.execute(sql`select pg_sleep(3), 'written' as done`)) as {
+        done: string;
+      }[];
+      return rows[0]?.done;
+    });
+    expect(
+      await withDeadline(settled(execution), SETTLES_WITHIN_MS, () => new Error('still runs')),
+    ).toEqual({ value: 'written' });
   });
 });

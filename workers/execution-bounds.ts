@@ -7,11 +7,14 @@
  *
  * Stuck: a query it sent on the copy's database has been pending `afterMs` (one still waiting
  * for a connection is not: connecting has its own timeout, and PostgreSQL away is not a fault of
- * this execution's). A page's, a BC's
+ * this execution's), and the server process it was sent to is not running it. A page's, a BC's
  * or a webhook event's statements are short, and a lock wait ends with `lock_timeout`; one
- * pending that long waits on its connection, not on the server (an answer that went to another
- * statement after a reset). Its connection is ended on the server (the process the query was
- * sent to), which fails every query on it and frees the pool's connection; the job runs again.
+ * pending that long while its server process idles or waits for a lock waits on its connection,
+ * not on the server (an answer that went to another statement after a reset). One the server is
+ * still running is left to run: writing a record of several large values (docs/sync.md, "Large
+ * values") takes half a minute on a loaded machine, and ending it would only start it again. A
+ * stuck query's connection is ended on the server (the process the query was sent to), which fails
+ * every query on it and frees the pool's connection; the job runs again.
  * The pool's query watch (src/db/query-watch.ts) would judge only such a query as started near a
  * failure of the pool, and restart the whole worker for it.
  */
@@ -25,6 +28,8 @@ export interface StuckExecutions {
   readonly afterMs: number;
   /** Ends the database sessions on these server processes (DbHandle's `terminate`). */
   terminate(pids: readonly number[]): Promise<void>;
+  /** Those of these server processes running a statement now (DbHandle's `running`). */
+  running(pids: readonly number[]): Promise<number[]>;
 }
 
 /**
@@ -33,11 +38,12 @@ export interface StuckExecutions {
  * timeout) and restart the worker. None on PGlite, which ends no session.
  */
 export function stuckExecutionsOf(
-  db: Pick<DbHandle, 'terminate'>,
+  db: Pick<DbHandle, 'terminate' | 'running'>,
   livenessTimeoutMs: number,
 ): StuckExecutions | undefined {
-  if (!db.terminate) return undefined;
-  return { afterMs: livenessTimeoutMs / 2, terminate: (pids) => db.terminate!(pids) };
+  const { terminate, running } = db;
+  if (!terminate || !running) return undefined;
+  return { afterMs: livenessTimeoutMs / 2, terminate, running };
 }
 
 /** How often an execution's queries are looked at, at most: a fraction of the bound. */
@@ -56,22 +62,45 @@ export async function runBounded<T>(
   const stopped = new AbortController();
   const cancelled = AbortSignal.any([signal, stopped.signal]);
   const queries = createWorkQueries();
+  let judging = false;
+  let toldRunning = false;
+  const judge = async (pendingMs: number) => {
+    const backends = queries.backends();
+    const running = await stuck!.running(backends).catch((error: unknown): number[] => {
+      logger.warn(
+        { err: error, backends },
+        "asking the server what a pending query's process does failed",
+      );
+      return [];
+    });
+    if (backends.length > 0 && backends.every((pid) => running.includes(pid))) {
+      if (!toldRunning)
+        logger.info(
+          { backends, pendingMs },
+          'a database query of this execution has been running for a long time on the server: it goes on',
+        );
+      toldRunning = true;
+      return;
+    }
+    if (stopped.signal.aborted || queries.pendingForMs() === undefined) return;
+    clearInterval(watchdog);
+    const why = `a database query of this execution has been pending for ${Math.round(pendingMs / 1_000)} s, its server process not running it: its connection is closed and the job runs again`;
+    logger.warn({ backends }, why);
+    stopped.abort(why);
+    await stuck!
+      .terminate(backends)
+      .catch((error: unknown) =>
+        logger.warn({ err: error, backends }, "ending a stuck execution's sessions failed"),
+      );
+  };
   const watchdog =
     stuck &&
     setInterval(
       () => {
         const pendingMs = queries.pendingForMs();
-        if (pendingMs === undefined || pendingMs < stuck.afterMs) return;
-        clearInterval(watchdog);
-        const backends = queries.backends();
-        const why = `a database query of this execution has been pending for ${Math.round(pendingMs / 1_000)} s: its connection is closed and the job runs again`;
-        logger.warn({ backends }, why);
-        stopped.abort(why);
-        stuck
-          .terminate(backends)
-          .catch((error: unknown) =>
-            logger.warn({ err: error, backends }, "ending a stuck execution's sessions failed"),
-          );
+        if (judging || pendingMs === undefined || pendingMs < stuck.afterMs) return;
+        judging = true;
+        void judge(pendingMs).finally(() => (judging = false));
       },
       Math.min(stuck.afterMs / 4, MAX_CHECK_INTERVAL_MS),
     );

@@ -36,6 +36,12 @@ export interface DbHandle {
    * fails, which frees a connection a query waits on for good. Absent on PGlite.
    */
   terminate?(pids: readonly number[]): Promise<void>;
+  /**
+   * Those of the pool's server processes `pids` that are running a statement now, from the
+   * connection `ping` uses: active and not waiting for a lock (a lock wait ends by `lock_timeout`).
+   * Absent on PGlite.
+   */
+  running?(pids: readonly number[]): Promise<number[]>;
   close(): Promise<void>;
   /** postgres.js client for raw SQL; absent on PGlite. */
   readonly sql?: postgres.Sql;
@@ -146,6 +152,15 @@ function createPostgresDb(url: string, options: CreateDbOptions): DbHandle {
       await sql`
         select pg_terminate_backend(pid) from pg_stat_activity
         where pid in ${sql([...pids])} and application_name = ${APPLICATION_NAME}`;
+    },
+    async running(pids) {
+      if (pids.length === 0) return [];
+      const sql = probing();
+      const rows = await sql<{ pid: number }[]>`
+        select pid from pg_stat_activity
+        where pid in ${sql([...pids])} and application_name = ${APPLICATION_NAME}
+          and state = 'active' and wait_event_type is distinct from 'Lock'`;
+      return rows.map(({ pid }) => pid);
     },
     async close() {
       await Promise.all([sql.end({ timeout: 5 }), probe?.end({ timeout: 5 })]);
