@@ -83,6 +83,8 @@ export interface LargeValuesResult {
     readonly statuses: readonly number[];
     /** Its peak after 12 downloads at once of those values. */
     readonly fieldPeakRssMb: number;
+    /** Downloads answered 200 with Odoo's value, byte for byte. */
+    readonly downloadsWhole: number;
     readonly fieldSeconds: number;
     readonly load: number;
   };
@@ -373,11 +375,13 @@ export async function runLargeValuesBench(input: {
         authorization: authorization(i),
       })),
     );
-    downloaded.forEach((download, i) => {
-      const md5 = createHash('md5').update(download.body).digest('hex');
-      if (download.status !== 200 || md5 !== downloads[i]!.md5)
-        throw new Error(`a download of ${JSON.stringify(downloads[i])} is not Odoo's value`);
-    });
+    // Counted, not thrown: a figure taken while some answers failed says so beside it, and the
+    // ordinary records' copy still runs.
+    const downloadsWhole = downloaded.filter(
+      (download, i) =>
+        download.status === 200 &&
+        createHash('md5').update(download.body).digest('hex') === downloads[i]!.md5,
+    ).length;
     const result: LargeValuesResult = {
       limitsMb: { worker: memoryLimitMb('worker'), api: memoryLimitMb('api') },
       copies,
@@ -387,6 +391,7 @@ export async function runLargeValuesBench(input: {
         largestAnswerBytes: Math.max(...answers.map((answer) => answer.body.length)),
         statuses: answers.map((answer) => answer.status),
         fieldPeakRssMb: peakRssMb(api.child.pid!),
+        downloadsWhole,
         fieldSeconds: (performance.now() - startedMs) / 1_000,
         load: load(),
       },
@@ -449,6 +454,13 @@ async function timeOrdinary(input: {
   }
 }
 
+/** Each status and how many answers had it: `200 × 9, 503 × 3`. */
+function statusCounts(statuses: readonly number[]): string {
+  const counts = new Map<number, number>();
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts].map(([status, count]) => `${status} × ${count}`).join(', ');
+}
+
 /** The result as lines of text. */
 export function describeLargeValuesBench(result: LargeValuesResult): string[] {
   const { limitsMb, api } = result;
@@ -458,8 +470,8 @@ export function describeLargeValuesBench(result: LargeValuesResult): string[] {
       (copy) =>
         `worker, first copy of ${ORDINARY.toLocaleString('en-US')} BCs with one holding four values of ${LARGE_MB} MB and one a value of ${TOO_LARGE_MB} MB, over ${copy.protocol}: peak RSS ${copy.workerPeakRssMb} MB (limit ${limitsMb.worker} MB), ${copy.seconds.toFixed(1)} s, ${copy.odooCalls} Odoo calls, load ${copy.load}; refused: ${copy.failure}`,
     ),
-    `API, ${REQUESTS} requests at once for the BC of four large values: peak RSS ${api.recordsPeakRssMb} MB (idle ${api.idleRssMb} MB; limit ${limitsMb.api} MB), largest answer ${api.largestAnswerBytes.toLocaleString('en-US')} bytes, statuses ${[...new Set(api.statuses)].join(', ')}`,
-    `API, ${REQUESTS} downloads at once of its four values: peak RSS ${api.fieldPeakRssMb} MB, ${api.fieldSeconds.toFixed(1)} s, load ${api.load}`,
+    `API, ${REQUESTS} requests at once for the BC of four large values: peak RSS ${api.recordsPeakRssMb} MB (idle ${api.idleRssMb} MB; limit ${limitsMb.api} MB), largest answer ${api.largestAnswerBytes.toLocaleString('en-US')} bytes, statuses ${statusCounts(api.statuses)}`,
+    `API, ${REQUESTS} downloads at once of its four values: ${api.downloadsWhole} answered Odoo's value whole, peak RSS ${api.fieldPeakRssMb} MB, ${api.fieldSeconds.toFixed(1)} s, load ${api.load}`,
     ...(ordinary === undefined
       ? []
       : ordinary.copies.map(

@@ -433,7 +433,7 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
       ),
       atMost(
         '-',
-        `API peak RSS, ${result.api.statuses.length} reads at once of that record`,
+        `API peak RSS, ${result.api.statuses.length} reads at once of that record (${result.api.statuses.filter((status) => status === 200).length} answered 200)`,
         result.api.recordsPeakRssMb,
         limitsMb.api,
         'MB',
@@ -467,14 +467,14 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
       ),
       atMost(
         '-',
-        `API peak RSS, ${result.api.statuses.length} reads at once of that record`,
+        `API peak RSS, ${result.api.statuses.length} reads at once of that record (${result.api.statuses.filter((status) => status === 200).length} answered 200)`,
         result.api.recordsPeakRssMb,
         goals.api,
         'MB',
       ),
       atMost(
         '-',
-        `API peak RSS, ${result.api.statuses.length} downloads at once of its values`,
+        `API peak RSS, ${result.api.statuses.length} downloads at once of its values (${result.api.downloadsWhole} whole)`,
         result.api.fieldPeakRssMb,
         goals.api,
         'MB',
