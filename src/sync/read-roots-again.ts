@@ -15,6 +15,9 @@ import { toRunError } from './run-log.js';
 import type { RunRef } from './run-lease.js';
 import type { SyncDeps } from './sync-deps.js';
 import { clockBound, shownThrough } from './settled.js';
+import { withLargeReads } from './large-reads.js';
+import { pageReadCall } from './page-size.js';
+import { readBegins } from './write-records.js';
 import { recordFailures } from './sync-failures.js';
 
 /** A root that could not be copied, and why. */
@@ -69,6 +72,42 @@ export async function readMappedPage(
     }
   }
   return { mapped, failures, missingIds: page.missingIds };
+}
+
+/**
+ * A page of roots read as the copy's steps read one (readMappedPage, each answer within the
+ * page's budget), handed to `use` with the database's clock taken before the read (`readSince`:
+ * a row a webhook or a resync writes meanwhile is not replaced, write-rule.ts) while the values
+ * the read staged alone wait for `use`'s write (large-reads.ts).
+ */
+export async function usingPageRead<T>(
+  deps: Pick<SyncDeps, 'db' | 'logger' | 'largeValues' | 'settings'>,
+  read: {
+    readonly odoo: OdooSource;
+    readonly family: RecordFamily;
+    readonly ids: readonly number[];
+    readonly schema: FamilySchema;
+    readonly call: OdooCallOptions;
+    /** The family's schema read from Odoo now, when Odoo lacks a field it names. */
+    readonly refresh?: () => Promise<FamilySchema>;
+  },
+  use: (page: MappedPage, readSince: Date) => Promise<T>,
+): Promise<T> {
+  const readSince = await readBegins(deps.db);
+  return withLargeReads(deps, async (large) =>
+    use(
+      await readMappedPage(
+        read.odoo,
+        read.family,
+        read.ids,
+        read.schema,
+        pageReadCall(deps.settings, read.call),
+        read.refresh,
+        large,
+      ),
+      readSince,
+    ),
+  );
 }
 
 /**

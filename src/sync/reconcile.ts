@@ -38,9 +38,8 @@ import {
   type ScanTarget,
 } from './odoo-reads.js';
 import { confirmGone } from './root-pages.js';
-import { heldPageSize, pageReadCall } from './page-size.js';
-import { archiveGoneRecordFailed, readMappedPage } from './read-roots-again.js';
-import { withLargeReads } from './large-reads.js';
+import { heldPageSize } from './page-size.js';
+import { archiveGoneRecordFailed, usingPageRead } from './read-roots-again.js';
 import {
   isRelationRefused,
   linkTable,
@@ -62,7 +61,7 @@ import { clockBound, shownThrough } from './settled.js';
 import { LeaseLostError, ReconcileSafetyStop } from './sync-errors.js';
 import { markReconciled, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
-import { readBegins, writeRootBatches } from './write-records.js';
+import { writeRootBatches } from './write-records.js';
 
 export type ReconcileOutcome =
   | { status: 'paused' }
@@ -260,33 +259,32 @@ async function refetch(
   shown: Date | undefined,
 ): Promise<RunReport> {
   const { db, logger } = deps;
-  // Before the read: a row a webhook or a resync writes meanwhile is not replaced (write-rule.ts).
-  const readSince = await readBegins(db);
-  // A record too large for an answer has its values staged as they are read, until its write.
-  const { page, written } = await withLargeReads(deps, async (large) => {
-    const read = await readMappedPage(
-      deps.odoo,
+  const { page, written } = await usingPageRead(
+    deps,
+    {
+      odoo: deps.odoo,
       family,
       ids,
       schema,
-      pageReadCall(deps.settings, call),
-      () => deps.schema(family, deps.odoo, call, { fresh: true }),
-      large,
-    );
-    // Odoo's current record is the truth under the lease, whatever its stamp (write-rule.ts).
-    const context = {
-      runId: run.runId,
-      lease: run.lease,
-      authoritative: true,
-      readSince,
-      odooNow: deps.odoo.serverTime?.(),
-      ...(shown ? { shownThrough: shown } : {}),
-    };
-    return {
-      page: read,
-      written: await writeRootBatches(db, family, read.mapped, context, logger),
-    };
-  });
+      call,
+      refresh: () => deps.schema(family, deps.odoo, call, { fresh: true }),
+    },
+    async (read, readSince) => {
+      // Odoo's current record is the truth under the lease, whatever its stamp (write-rule.ts).
+      const context = {
+        runId: run.runId,
+        lease: run.lease,
+        authoritative: true,
+        readSince,
+        odooNow: deps.odoo.serverTime?.(),
+        ...(shown ? { shownThrough: shown } : {}),
+      };
+      return {
+        page: read,
+        written: await writeRootBatches(db, family, read.mapped, context, logger),
+      };
+    },
+  );
   const { archived, errors } = await archiveGoneRecordFailed(
     deps,
     family,

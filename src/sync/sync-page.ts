@@ -15,8 +15,7 @@ import type { RecordFamily } from '../families/family.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
 import { confirmGone } from './root-pages.js';
-import { pageReadCall } from './page-size.js';
-import { readMappedPage } from './read-roots-again.js';
+import { usingPageRead } from './read-roots-again.js';
 import {
   countOutcome,
   mergeReports,
@@ -35,8 +34,7 @@ import {
   type FailedRecord,
 } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
-import { readBegins, writeRootBatches } from './write-records.js';
-import { withLargeReads } from './large-reads.js';
+import { writeRootBatches } from './write-records.js';
 
 export interface PageInput {
   readonly family: RecordFamily;
@@ -79,26 +77,26 @@ async function readAndWrite(
   // the table under a running run) with the family's current one.
   const schema =
     (await readRunSchema(db, input.schemaKey)) ?? (await deps.schema(family, odoo, call));
-  const readSince = await readBegins(db);
-  // A record too large for an answer has its values staged as they are read, until its write.
-  const { page, context, written } = await withLargeReads(deps, async (large) => {
-    const read = await readMappedPage(
+  const { page, context, written } = await usingPageRead(
+    deps,
+    {
       odoo,
       family,
-      input.ids,
+      ids: input.ids,
       schema,
-      pageReadCall(deps.settings, call),
-      () => deps.schema(family, odoo, call, { fresh: true }),
-      large,
-    );
-    const odooNow = odoo.serverTime?.();
-    const writing = { runId: run.runId, lease: run.lease, odooNow, readSince };
-    return {
-      page: read,
-      context: writing,
-      written: await writeRootBatches(db, family, read.mapped, writing, logger),
-    };
-  });
+      call,
+      refresh: () => deps.schema(family, odoo, call, { fresh: true }),
+    },
+    async (read, readSince) => {
+      const odooNow = odoo.serverTime?.();
+      const writing = { runId: run.runId, lease: run.lease, odooNow, readSince };
+      return {
+        page: read,
+        context: writing,
+        written: await writeRootBatches(db, family, read.mapped, writing, logger),
+      };
+    },
+  );
   const ownJobs = [...page.failures, ...written.failed];
 
   const gone = await confirmGone(odoo, family, page.missingIds, schema, call);

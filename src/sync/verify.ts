@@ -23,20 +23,15 @@ import { rootWriteShape } from '../families/write-shape.js';
 import { addDrift, contentDrift, type DriftCounts } from './content-drift.js';
 import { countCalls } from './odoo-source.js';
 import type { FamilySchema } from './odoo-reads.js';
-import {
-  archiveGoneRecordFailed,
-  readMappedPage,
-  shownByLatestStamps,
-} from './read-roots-again.js';
+import { archiveGoneRecordFailed, usingPageRead, shownByLatestStamps } from './read-roots-again.js';
 import { mergeReports, reportOf, type RunCounts, type RunReport } from './run-counts.js';
 import { closeFailedRun, closeRun, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunRef } from './run-lease.js';
 import { LeaseLostError } from './sync-errors.js';
 import { markVerified, releaseLease } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
-import { readBegins, writeRootBatches } from './write-records.js';
-import { heldPageSize, pageReadCall } from './page-size.js';
-import { withLargeReads } from './large-reads.js';
+import { writeRootBatches } from './write-records.js';
+import { heldPageSize } from './page-size.js';
 
 /** SYNC_VERIFY_CYCLE_DAYS's default: every record is checked once a week. */
 export const VERIFY_CYCLE_DAYS = 7;
@@ -228,42 +223,34 @@ async function verifyPage(
 ): Promise<RunReport> {
   const { driftFields, keptFields } = page;
   const { db, logger } = deps;
-  // Before the read: a row a webhook or a resync writes meanwhile is not replaced (write-rule.ts).
-  const readSince = await readBegins(db);
-  // A record too large for an answer has its values staged as they are read, until its write.
-  const { failures, missingIds, drifts, written } = await withLargeReads(deps, async (large) => {
-    const read = await readMappedPage(
-      deps.odoo,
-      family,
-      ids,
-      schema,
-      pageReadCall(deps.settings, call),
-      undefined,
-      large,
-    );
-    const drift = await contentDrift(db, family, read.mapped);
-    addDrift(keptFields, drift.kept);
-    const drifted = new Set(drift.drifts.map((found) => found.odooId));
-    return {
-      ...read,
-      drifts: drift.drifts,
-      written: await writeRootBatches(
-        db,
-        family,
-        read.mapped.filter((item) => drifted.has(item.odooId)),
-        {
-          runId: run.runId,
-          lease: run.lease,
-          trigger: 'verify',
-          drift: { relink: drift.relink },
-          readSince,
-          odooNow: deps.odoo.serverTime?.(),
-          ...(page.shown ? { shownThrough: page.shown } : {}),
-        },
-        logger,
-      ),
-    };
-  });
+  const { failures, missingIds, drifts, written } = await usingPageRead(
+    deps,
+    { odoo: deps.odoo, family, ids, schema, call },
+    async (read, readSince) => {
+      const drift = await contentDrift(db, family, read.mapped);
+      addDrift(keptFields, drift.kept);
+      const drifted = new Set(drift.drifts.map((found) => found.odooId));
+      return {
+        ...read,
+        drifts: drift.drifts,
+        written: await writeRootBatches(
+          db,
+          family,
+          read.mapped.filter((item) => drifted.has(item.odooId)),
+          {
+            runId: run.runId,
+            lease: run.lease,
+            trigger: 'verify',
+            drift: { relink: drift.relink },
+            readSince,
+            odooNow: deps.odoo.serverTime?.(),
+            ...(page.shown ? { shownThrough: page.shown } : {}),
+          },
+          logger,
+        ),
+      };
+    },
+  );
   // Told once the writer has decided: what it wrote, or why not.
   const actions = new Map(written.outcomes.map((outcome) => [outcome.odooId, outcome.action]));
   const failed = new Set(written.failed.map((failure) => failure.odooId));
