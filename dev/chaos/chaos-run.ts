@@ -441,6 +441,9 @@ async function inboxEvents(deployment: ChaosDeployment): Promise<InboxHeld> {
 
 type RunKind = 'sync' | 'reconcile' | 'verify';
 
+/** How long a heal waits for a family's run to end, and for the API to take its next one. */
+const HEAL_WAIT_MS = 10 * 60_000;
+
 /**
  * Asks for a run of each kind in turn, for every family, over the API, and waits for each to be
  * done; a family whose run failed or ended partial is asked again (three times at most).
@@ -465,6 +468,7 @@ async function heal(
               : kind === 'reconcile'
                 ? `/api/sync/reconcile?family=${family}`
                 : `/api/sync/verify?family=${family}&all=true`;
+          const refusedUntil = Date.now() + HEAL_WAIT_MS;
           for (;;) {
             try {
               await api.post(route, key);
@@ -472,6 +476,11 @@ async function heal(
             } catch (error) {
               // 409: a run holds the lease, or one is queued: ask again once it is done.
               if ((error as { status?: number }).status !== 409) throw error;
+              if (Date.now() > refusedUntil)
+                throw new Error(
+                  `${route} answered 409 for ${HEAL_WAIT_MS / 60_000} minutes: no run of ${family} ended meanwhile`,
+                  { cause: error },
+                );
               await new Promise((resolve) => setTimeout(resolve, 2_000));
             }
           }
@@ -492,7 +501,7 @@ async function runDone(
   kind: RunKind,
   asked: string,
 ): Promise<string> {
-  const deadline = Date.now() + 10 * 60_000;
+  const deadline = Date.now() + HEAL_WAIT_MS;
   while (Date.now() < deadline) {
     const runs = await api.get<{
       items: Array<{ kind: string; status: string; startedAt: string }>;
