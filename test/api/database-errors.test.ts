@@ -1,7 +1,8 @@
 /**
  * A statement PostgreSQL cancelled because another was in its way — a serialization failure (on a
  * replica, a conflict with its replay) or a deadlock — is a 503 the client may send again, with
- * Retry-After; any other database error stays a 500 that shows nothing of the statement. Real
+ * Retry-After, and so is one cancelled past the API's bound on a statement; any other database
+ * error stays a 500 that shows nothing of the statement. Real
  * errors of a real server, raised with their SQLSTATE, through the app's error handler.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -13,6 +14,7 @@ const RAISED: Readonly<Record<string, string>> = {
   serialization: 'serialization_failure',
   deadlock: 'deadlock_detected',
   duplicate: 'unique_violation',
+  canceled: 'query_canceled',
 };
 
 describe('a statement the database cancelled', () => {
@@ -41,6 +43,17 @@ describe('a statement the database cancelled', () => {
     expect(answer.statusCode).toBe(503);
     expect(answer.headers['retry-after']).toBe('1');
     expect(answer.json()).toMatchObject({ error: 'DATABASE_BUSY' });
+    expect(answer.body).not.toContain('secret detail');
+  });
+
+  it('one cancelled past its bound is a 503 naming the bound, to send again later', async () => {
+    const answer = await app.inject({ url: '/raise/canceled' });
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers['retry-after']).toBe('5');
+    expect(answer.json()).toMatchObject({
+      error: 'DATABASE_TIMEOUT',
+      message: expect.stringContaining('API_STATEMENT_TIMEOUT_MS') as unknown,
+    });
     expect(answer.body).not.toContain('secret detail');
   });
 

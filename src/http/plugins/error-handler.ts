@@ -20,6 +20,16 @@ import { HttpError, type ErrorBody } from '../http-error.js';
  */
 const TRANSIENT_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
 
+/**
+ * A statement cancelled by the API's bound on one (API_STATEMENT_TIMEOUT_MS) or by an
+ * administrator: the server's limit, not the request's fault. The same request may pass once the
+ * database is less busy; one that always takes longer has to ask for less (a page of fewer
+ * records, a large value through its field route).
+ */
+const QUERY_CANCELED = '57014';
+/** Seconds a client is asked to wait before it sends a cancelled request again. */
+const CANCELED_RETRY_AFTER_S = 5;
+
 function describeValidation(error: FastifyError): string {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const first = error.validation[0];
@@ -75,6 +85,17 @@ export const errorHandler = fp(
           .send({
             error: 'DATABASE_BUSY',
             message: `the database cancelled the statement: try again (request ${request.id})`,
+            requestId: request.id,
+          } satisfies ErrorBody);
+      }
+      if (databaseErrorFacts(error)?.sqlState === QUERY_CANCELED) {
+        request.log.warn({ err: error }, 'request failed: its statement ran past its bound');
+        return reply
+          .code(503)
+          .header('retry-after', String(CANCELED_RETRY_AFTER_S))
+          .send({
+            error: 'DATABASE_TIMEOUT',
+            message: `the database did not answer within the API's bound on a statement (API_STATEMENT_TIMEOUT_MS): try again later, or ask for less (request ${request.id})`,
             requestId: request.id,
           } satisfies ErrorBody);
       }
