@@ -31,6 +31,13 @@ export interface FaultRecord {
   error?: string;
 }
 
+/** What one fault does to a receiver. */
+interface ReceiverChaos {
+  readonly failureRate?: number;
+  readonly latencyMs?: number;
+  readonly down?: true;
+}
+
 export interface FaultRunner {
   /** Throws the faults planned up to `untilMs` on the storm's clock, each at its time. */
   run(untilMs: number, signal: AbortSignal): Promise<void>;
@@ -57,6 +64,9 @@ export function createFaultRunner(input: {
   const active = new Map<FaultRecord, { end: () => Promise<void>; timer?: NodeJS.Timeout }>();
   /** What each source's network does to its webhooks now, by the fault that said it. */
   const webhookChaos = new Map<string, Map<FaultRecord, SandboxWebhookChaos>>();
+  /** What each receiver does now, by the fault that said it: faults on one receiver overlap. */
+  const receiverChaos = new Map<number, Map<FaultRecord, ReceiverChaos>>();
+  const receiversDown = new Set<number>();
   // One store fault at a time on a store: a restart is not started while another runs.
   const storeTurns = new Map<string, Promise<void>>();
   let next = 0;
@@ -73,6 +83,34 @@ export function createFaultRunner(input: {
       turn.catch(() => undefined),
     );
     return turn;
+  };
+
+  /** The strongest of the faults on the receiver: the largest share failed, the longest delay. */
+  const setReceiverChaos = async (target: number) => {
+    const on = [...(receiverChaos.get(target)?.values() ?? [])];
+    const { receiver } = deployment.subscriptions[target]!;
+    receiver.setFailureRate(Math.max(0, ...on.map((chaos) => chaos.failureRate ?? 0)));
+    receiver.setLatencyMs(Math.max(0, ...on.map((chaos) => chaos.latencyMs ?? 0)));
+    const down = on.some((chaos) => chaos.down === true);
+    if (down === receiversDown.has(target)) return;
+    if (down) {
+      receiversDown.add(target);
+      await receiver.down();
+    } else {
+      receiversDown.delete(target);
+      await receiver.up();
+    }
+  };
+  const onReceiver = async (record: FaultRecord, chaos: ReceiverChaos) => {
+    const target = Number(record.target);
+    let on = receiverChaos.get(target);
+    if (!on) receiverChaos.set(target, (on = new Map<FaultRecord, ReceiverChaos>()));
+    on.set(record, chaos);
+    await setReceiverChaos(target);
+    return async () => {
+      on.delete(record);
+      await setReceiverChaos(target);
+    };
   };
 
   const setWebhookChaos = async (source: ChaosSource) => {
@@ -194,21 +232,12 @@ export function createFaultRunner(input: {
           await setWebhookChaos(source);
         };
       }
-      case 'receiver-failing': {
-        const { receiver } = deployment.subscriptions[Number(target)]!;
-        receiver.setFailureRate(params.share ?? 0.5);
-        return () => Promise.resolve(receiver.setFailureRate(0));
-      }
-      case 'receiver-slow': {
-        const { receiver } = deployment.subscriptions[Number(target)]!;
-        receiver.setLatencyMs(params.latencyMs ?? 1_000);
-        return () => Promise.resolve(receiver.setLatencyMs(0));
-      }
-      case 'receiver-down': {
-        const { receiver } = deployment.subscriptions[Number(target)]!;
-        await receiver.down();
-        return () => receiver.up();
-      }
+      case 'receiver-failing':
+        return onReceiver(record, { failureRate: params.share ?? 0.5 });
+      case 'receiver-slow':
+        return onReceiver(record, { latencyMs: params.latencyMs ?? 1_000 });
+      case 'receiver-down':
+        return onReceiver(record, { down: true });
       case 'sse-disconnect':
         input.stream.disconnect(record.durationMs);
         return nothing;
