@@ -248,7 +248,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     write(model, ids, vals, writeOptions = {}) {
       const list = toIds(ids);
       change(requireModel(model), list, { vals, mode: 'write', lang: writeOptions.lang }, (info) =>
-        store.write(model, list, vals, info, writeOptions),
+        store.write(model, list, vals, info, { ...writeOptions, asAnotherUser: true }),
       );
     },
     archive(model, ids) {
@@ -260,7 +260,7 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
     unlink(model, ids, writeOptions = {}) {
       const list = toIds(ids);
       change(requireModel(model), list, { vals: {}, mode: 'unlink' }, (info) =>
-        store.unlink(model, list, info, writeOptions),
+        store.unlink(model, list, info, { ...writeOptions, asAnotherUser: true }),
       );
     },
     setWebhook(rules) {
@@ -399,14 +399,16 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
             previews,
           ),
         );
-        staged.push(() => store.write(model, list, vals, info, writeOptions));
+        staged.push(() =>
+          store.write(model, list, vals, info, { ...writeOptions, asAnotherUser: true }),
+        );
       },
       archive(model, ids) {
         ensureOpen();
         const list = toIds(ids);
         const vals = { [activeFieldOf(model)]: false };
         deliveries.push(...deliveriesFor(model, list, { vals, mode: 'write' }, info, previews));
-        staged.push(() => store.write(model, list, vals, info));
+        staged.push(() => store.write(model, list, vals, info, { asAnotherUser: true }));
       },
       unlink(model, ids, writeOptions = {}) {
         ensureOpen();
@@ -414,7 +416,9 @@ export function createSandboxControl(deps: SandboxControlDeps): SandboxControl {
         deliveries.push(
           ...deliveriesFor(requireModel(model), list, { vals: {}, mode: 'unlink' }, info, previews),
         );
-        staged.push(() => store.unlink(model, list, info, writeOptions));
+        staged.push(() =>
+          store.unlink(model, list, info, { ...writeOptions, asAnotherUser: true }),
+        );
       },
       commit(commitOptions = {}) {
         ensureOpen();

@@ -8,7 +8,7 @@
  */
 import { repr } from './python-repr.js';
 import type { Row } from './sandbox-domain.js';
-import { missingError, pythonError, validationError } from './sandbox-exceptions.js';
+import { accessError, missingError, pythonError, validationError } from './sandbox-exceptions.js';
 import { holdsValue, type FieldSpec } from './models/field-spec.js';
 import type { RuleContext, TransactionInfo, WriteOptions } from './rules/model-rules.js';
 import {
@@ -92,7 +92,11 @@ export class SandboxWrites {
     options: { base?: Row; lang?: string } = {},
   ): Row {
     const table = this.tables.requireTable(model);
-    const [row] = options.base === undefined ? this.existing(table, [id]) : [options.base];
+    // Another user's write (the control's), read for its webhook: the API user's rules do not apply.
+    const [row] =
+      options.base === undefined
+        ? this.existing(table, [id], 'modify', { asAnotherUser: true })
+        : [options.base];
     if (row === undefined) throw new Error(`${model} ${id} does not exist`);
     const { values } = convertVals(
       this.tables,
@@ -216,7 +220,7 @@ export class SandboxWrites {
     if (typeof vals !== 'object' || vals === null || Array.isArray(vals)) {
       throw pythonError('ValueError', `write() takes a dictionary of values, got ${repr(vals)}`);
     }
-    const rows = this.existing(table, toIdList(ids));
+    const rows = this.existing(table, toIdList(ids), 'modify', options);
     const converted = convertVals(
       this.tables,
       table,
@@ -274,7 +278,7 @@ export class SandboxWrites {
    */
   unlink(model: string, ids: unknown, tx: TransactionInfo, options: WriteOptions = {}): void {
     const table = this.tables.requireTable(model);
-    const rows = this.existing(table, toIdList(ids));
+    const rows = this.existing(table, toIdList(ids), 'delete', options);
     const cleared = deleteThroughForeignKeys(this.tables, table, rows);
     const ctx = this.context(tx);
     table.rules.unlinked?.(rows, ctx, options);
@@ -284,17 +288,38 @@ export class SandboxWrites {
     }
   }
 
-  private existing(table: SandboxTable, ids: number[]): Row[] {
+  /**
+   * The rows `ids` name, for a write or an unlink: AccessError when the API user's record rules
+   * hide one (as Odoo's `check_access_rule`), MissingError when one no longer exists.
+   */
+  private existing(
+    table: SandboxTable,
+    ids: number[],
+    action: 'modify' | 'delete',
+    options: WriteOptions = {},
+  ): Row[] {
+    const model = table.spec.name;
+    const denied = options.asAnotherUser ? [] : ids.filter((id) => table.hidden.has(id));
+    if (denied.length > 0) {
+      throw accessError(
+        `You are not allowed to ${action} '${table.spec.description}' (${model}) records.\n\n` +
+          `Records: ${denied
+            .slice(0, 6)
+            .map((id) => `${model}(${id},)`)
+            .join(', ')}\n\n` +
+          'This restriction is due to the following rules:\n- Multi-company rule',
+      );
+    }
     const rows: Row[] = [];
     const missing: number[] = [];
     for (const id of ids) {
       const row = table.rows.get(id);
-      if (row === undefined || table.hidden.has(id)) missing.push(id);
+      if (row === undefined) missing.push(id);
       else rows.push(row);
     }
     if (missing.length > 0) {
       throw missingError(
-        `Record does not exist or has been deleted.\n(Record: ${table.spec.name}(${missing.join(', ')},), User: 2)`,
+        `Record does not exist or has been deleted.\n(Record: ${model}(${missing.join(', ')},), User: 2)`,
       );
     }
     return rows;

@@ -132,6 +132,18 @@ describe.each(PROTOCOLS)('Odoo client over %s', (protocol) => {
         context: { active_test: false },
       });
       expect(visible).toEqual([6]);
+      // Hidden from the API user alone: it cannot write the record, another of Odoo's users can.
+      expectOdooError(
+        await rejectionOf(
+          client.executeKw('dimagaz.bc', 'write', [[7], { origin: 'by the API user' }]),
+        ),
+        'ODOO_ACCESS',
+        false,
+      );
+      harness.sandbox.control.write('dimagaz.bc', [7], { origin: 'by another user' });
+      expect(
+        harness.sandbox.control.records('dimagaz.bc').find((record) => record.id === 7)?.origin,
+      ).toBe('by another user');
     } finally {
       harness.sandbox.control.unhide('dimagaz.bc', 7);
     }

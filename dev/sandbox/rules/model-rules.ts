@@ -23,6 +23,11 @@ export interface WriteOptions {
   bumpParent?: boolean;
   /** Let magic fields (write_date…) through, for tests that need an exact timestamp. */
   allowMagic?: boolean;
+  /**
+   * Made by another of Odoo's users (the control's writes), not the API user: the records the
+   * API user's record rules hide are there to write (default false).
+   */
+  asAnotherUser?: boolean;
 }
 
 /** What a hook may use: the tables, the transaction and the sequences. */
