@@ -159,7 +159,14 @@ async function start(
 
   // The stores.
   note('starting PostgreSQL');
-  const pg: LocalPostgres = await startLocalPostgres({ max_connections: '400' });
+  // Durable commits: a `postgres-restart` is a crash, and a throw-away server's
+  // `synchronous_commit=off` loses the commits of its last moments, which the feed may already
+  // have delivered. A production server keeps every commit it acknowledged; so does this one.
+  // (`fsync` may stay off: the machine itself does not crash, only the server's processes.)
+  const pg: LocalPostgres = await startLocalPostgres({
+    max_connections: '400',
+    synchronous_commit: 'on',
+  });
   stops.push(() => pg.stop());
   const databaseUrl = await createDatabase(pg.url, 'erp_bridge');
   let redis: RedisServer | undefined;
