@@ -8,12 +8,11 @@
  * parameter names here, so callers keep `execute_kw`'s shape whatever the wire.
  */
 import { OdooError, faultToError, isRetryableHttpStatus } from './odoo-errors.js';
-import { decodeWithLargeTexts } from './large-texts.js';
+import { decodeAnswer } from './large-texts.js';
 import {
   bodyExcerpt,
   httpStatusError,
   isHtmlResponse,
-  releaseBody,
   retryAfterMsOf,
   sendOdooRequest,
   splitUrl,
@@ -131,17 +130,9 @@ export function createJson2Transport(settings: OdooTransportSettings): OdooTrans
     }
     if (response.status === 200) {
       if (options.largeTexts === undefined) return parsedAnswer(takeBodyText(response), label);
-      let holdsLarge = false;
-      try {
-        const decoded = decodeWithLargeTexts(response.body, 'json', options.largeTexts, (body) =>
-          parsedAnswer(body.toString('utf8'), label),
-        );
-        holdsLarge = decoded.holdsLarge;
-        return decoded.value;
-      } finally {
-        // Held by its large texts until they are released.
-        if (!holdsLarge) releaseBody(response);
-      }
+      return decodeAnswer(response, 'json', options.largeTexts, (body) =>
+        parsedAnswer(body.toString('utf8'), label),
+      );
     }
     let parsed: unknown;
     try {

@@ -8,10 +8,9 @@
  * classified the same whatever the wire.
  */
 import { OdooError, faultToError } from './odoo-errors.js';
-import { decodeWithLargeTexts } from './large-texts.js';
+import { decodeAnswer } from './large-texts.js';
 import {
   checkHttpResponse,
-  releaseBody,
   sendOdooRequest,
   splitUrl,
   takeBodyText,
@@ -98,17 +97,9 @@ export function createJsonRpcTransport(settings: OdooTransportSettings): OdooTra
     );
     checkHttpResponse(response, label, 'JSON-RPC');
     if (options.largeTexts === undefined) return resultOf(takeBodyText(response), label);
-    let holdsLarge = false;
-    try {
-      const decoded = decodeWithLargeTexts(response.body, 'json', options.largeTexts, (body) =>
-        resultOf(body.toString('utf8'), label),
-      );
-      holdsLarge = decoded.holdsLarge;
-      return decoded.value;
-    } finally {
-      // Held by its large texts until they are released.
-      if (!holdsLarge) releaseBody(response);
-    }
+    return decodeAnswer(response, 'json', options.largeTexts, (body) =>
+      resultOf(body.toString('utf8'), label),
+    );
   }
 
   /** The answer's result, or the error it carries. */

@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { OdooError } from './odoo-errors.js';
+import { releaseBody, type OdooHttpResponse } from './odoo-http.js';
 import type { OdooLargeTextsOption } from './odoo-types.js';
 import { decodeXmlEntities } from './xmlrpc-decoder.js';
 
@@ -235,6 +236,28 @@ export function decodeWithLargeTexts(
   // A marker the decoder did not give back as a string: the answer is read as any other.
   if (placed.size < texts.size) return { value: decode(body), holdsLarge: false };
   return { value: filled, holdsLarge: true };
+}
+
+/**
+ * The answer's value, `decode`d from its bytes with its large strings left in them when `option`
+ * asks (decodeWithLargeTexts). Every other decoded value is a copy, so the bytes are freed once
+ * decoded, unless large texts hold them until they are released.
+ */
+export function decodeAnswer(
+  response: OdooHttpResponse,
+  syntax: 'json' | 'xml',
+  option: OdooLargeTextsOption | undefined,
+  decode: (body: Buffer) => unknown,
+): unknown {
+  let holdsLarge = false;
+  try {
+    if (option === undefined) return decode(response.body);
+    const decoded = decodeWithLargeTexts(response.body, syntax, option, decode);
+    holdsLarge = decoded.holdsLarge;
+    return decoded.value;
+  } finally {
+    if (!holdsLarge) releaseBody(response);
+  }
 }
 
 /** `value` with each marker string replaced by its large text. */

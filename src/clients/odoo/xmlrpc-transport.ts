@@ -9,12 +9,11 @@
 import { createRequire } from 'node:module';
 import {
   checkHttpResponse,
-  releaseBody,
   sendOdooRequest,
   splitUrl,
   type OdooTransportSettings,
 } from './odoo-http.js';
-import { decodeWithLargeTexts } from './large-texts.js';
+import { decodeAnswer } from './large-texts.js';
 import { faultToError } from './odoo-errors.js';
 import type { OdooRequestOptions, OdooTransport } from './odoo-types.js';
 import { createServiceTransport } from './service-transport.js';
@@ -62,17 +61,7 @@ export function createXmlRpcTransport(settings: OdooTransportSettings): OdooTran
         throw faultToError(label, decoded.faultCode, decoded.faultString, secret());
       return decoded.value;
     };
-    // Every decoded value is a copy, so the answer's bytes can go at once; but for its large
-    // texts, which hold them until they are released.
-    let holdsLarge = false;
-    try {
-      if (options.largeTexts === undefined) return valueOf(response.body);
-      const decoded = decodeWithLargeTexts(response.body, 'xml', options.largeTexts, valueOf);
-      holdsLarge = decoded.holdsLarge;
-      return decoded.value;
-    } finally {
-      if (!holdsLarge) releaseBody(response);
-    }
+    return decodeAnswer(response, 'xml', options.largeTexts, valueOf);
   }
 
   return createServiceTransport('xmlrpc', { database, username, secret }, call);
