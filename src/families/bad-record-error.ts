@@ -51,7 +51,7 @@ export class RecordTooLargeError extends AppError {
       .join(', ');
     super(
       'SYNC_RECORD_TOO_LARGE',
-      `${model} ${odooId}: its large values take ${bytesText(total)} bytes together (${each}), past the ${bytesText(maxBytes)} bytes PostgreSQL holds in one record's data: the record is not copied (docs/models.md, "Large values")`,
+      `${model} ${odooId}: its large values take ${bytesText(total)} bytes together (${each}), past the ${bytesText(maxBytes)} bytes one record's write puts back at once: the record is not copied (docs/models.md, "Large values")`,
       { retryable: false },
     );
   }

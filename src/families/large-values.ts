@@ -12,7 +12,9 @@
  *   when their texts do.
  * - A write stages the texts it writes in a temporary table, a piece of a megabyte per row
  *   ({@link stageLargeValues}), and the statement that writes the rows puts them back in place of
- *   their references ({@link restoredText}, {@link restoredJson}, {@link restoredData}).
+ *   their references in their typed columns ({@link restoredText}, {@link restoredJson}), and
+ *   keeps their pieces in `sync_value_piece` ({@link valuePiecesKept}): `data` keeps the
+ *   references, so that whatever reads a record's other fields never reads its large values.
  * - A value a read took alone from Odoo was staged as it was read (src/sync/value-stage.ts): the
  *   record holds its reference from the start ({@link stagedRef}), and the write has PostgreSQL
  *   copy it into its temporary table.
@@ -63,8 +65,9 @@ export function stagedOf(value: unknown): StagedValue | undefined {
 }
 
 /**
- * The most a record's large values may take together: PostgreSQL's largest jsonb (268,435,455
- * bytes, its `data`) less a megabyte for the rest of the record.
+ * The most a record's large values may take together: what one statement puts back in a row's
+ * typed columns, bounded well below PostgreSQL's gigabyte per row it forms, as PostgreSQL's
+ * largest jsonb was when `data` held the values (268,435,455 bytes, less a megabyte).
  */
 export const DATA_MAX_BYTES = 268_435_455 - LARGE_VALUE_BYTES;
 
@@ -171,10 +174,36 @@ export function restoredJson(value: string): string {
   return `coalesce(to_jsonb(${staged(value)}), nullif(${value}, 'null'::jsonb))`;
 }
 
-/** SQL: a record's `data` (jsonb), each reference among its fields replaced by its staged text. */
-export function restoredData(data: string): string {
-  return `(select jsonb_object_agg(f.key, coalesce(to_jsonb(${staged('f.value')}), f.value))
-    from jsonb_each(${data}) f)`;
+/**
+ * SQL: the CTEs, for a write's statement, that keep in `sync_value_piece` the pieces of each value
+ * the rows `written` (a CTE of their `odoo_id` and new `data`) reference, from the write's stage,
+ * and delete those rows' pieces their `data` no longer references (a value changed, a field
+ * dropped). Two CTEs of one statement see one snapshot: pieces kept are never those deleted, as
+ * a piece is deleted only for another SHA-256 than its record's.
+ */
+export function valuePiecesKept(copyTable: string, written: string): string {
+  const table = quoteLiteral(copyTable);
+  const key = quoteLiteral(LARGE_VALUE_KEY);
+  return `value_pieces_kept as (
+      insert into sync_value_piece (copy_table, odoo_id, field, sha256, part, piece)
+      select ${table}, w.odoo_id, f.key, s.sha256, s.part, s.piece
+      from ${written} w cross join lateral jsonb_each(w.data) f
+      join ${STAGE} s on jsonb_typeof(f.value) = 'object' and s.sha256 = f.value ->> ${key}
+      on conflict do nothing),
+    value_pieces_gone as (
+      delete from sync_value_piece p using ${written} w
+      where p.copy_table = ${table} and p.odoo_id = w.odoo_id
+        and p.sha256 is distinct from (w.data -> p.field ->> ${key}))`;
+}
+
+/**
+ * SQL: deletes the pieces of a copy table's values no record of it references any more: what a
+ * value left when it became small, which its write does not look for (a reconcile's sweep).
+ */
+export function unreferencedPiecesDelete(copyTable: string, table: string): string {
+  return `delete from sync_value_piece p where p.copy_table = ${quoteLiteral(copyTable)}
+    and not exists (select 1 from ${table} r where r.odoo_id = p.odoo_id
+      and r.data -> p.field ->> ${quoteLiteral(LARGE_VALUE_KEY)} = p.sha256)`;
 }
 
 /**

@@ -14,6 +14,14 @@ export function quotedTable(table: Pick<CopyTable, 'name' | 'schema'>): string {
     : `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
 }
 
+/**
+ * A copy table as a bookkeeping row names it (`sync_value_piece.copy_table`): `schema.table`, or
+ * `table` when it has no schema of its own.
+ */
+export function copyTableKey(table: Pick<CopyTable, 'name' | 'schema'>): string {
+  return table.schema === undefined ? table.name : `${table.schema}.${table.name}`;
+}
+
 /** The copy table as SQL. */
 export function tableSql(table: Pick<CopyTable, 'name' | 'schema'>): SQL {
   return sql.raw(quotedTable(table));

@@ -10,8 +10,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { isChild, type ChildModel, type ModelDeclaration, type RootModel } from './family.js';
 import { quoteIdentifier as quote, quoteLiteral } from '../db/sql-rows.js';
-import { restoredData, restoredJson, restoredText } from './large-values.js';
-import { quotedTable, tableSql } from './table-names.js';
+import { restoredJson, restoredText, valuePiecesKept } from './large-values.js';
+import { copyTableKey, quotedTable, tableSql } from './table-names.js';
 
 export interface WriteShape {
   /** The table. */
@@ -28,6 +28,11 @@ export interface WriteShape {
   readonly update: SQL;
   /** The root a written row belongs to, for its audit row */
   readonly rootOf: SQL;
+  /**
+   * For rows holding references to large texts: statements (CTEs) run with the write that keep
+   * the pieces of the values the rows `written` (a CTE of their `odoo_id` and `data`) reference.
+   */
+  readonly pieces?: (written: string) => SQL;
 }
 
 /** The columns a model's rows fill, in a stable order. */
@@ -77,13 +82,10 @@ function shape(
   };
   const valueOf = (name: string, i: number) => {
     const type = typeOf(name);
-    // Rows holding references to large texts get the texts the write staged (large-values.ts).
-    if (restoring && (type === 'jsonb' || type === 'text'))
-      return name === 'data'
-        ? restoredData(`r->${i}`)
-        : type === 'text'
-          ? restoredText(`r->${i}`)
-          : restoredJson(`r->${i}`);
+    // Rows holding references to large texts get the texts the write staged in their typed
+    // columns; `data` keeps the references, and the pieces (large-values.ts).
+    if (restoring && name !== 'data' && (type === 'jsonb' || type === 'text'))
+      return type === 'text' ? restoredText(`r->${i}`) : restoredJson(`r->${i}`);
     // An empty value travels as JSON null; its column holds SQL NULL, as every other kind's does.
     if (type === 'jsonb') return `nullif(r->${i}, 'null'::jsonb)`;
     return type === 'text' ? `r->>${i}` : `(r->>${i})::${type}`;
@@ -107,6 +109,11 @@ function shape(
       ].join(', '),
     ),
     rootOf: sql.raw(rootOf),
+    ...(restoring
+      ? {
+          pieces: (written: string) => sql.raw(valuePiecesKept(copyTableKey(model.table), written)),
+        }
+      : {}),
   };
 }
 

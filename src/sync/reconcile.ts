@@ -7,7 +7,9 @@
  *   id, as the pages do): a stage that lacks a root is never reason enough;
  * - reads again every root Odoo has that the copy lacks, holds archived or holds at another
  *   `write_date`, and every root with a child missing, different or gone, and writes it;
- * - archives at once a root found deleted between its scan and its read.
+ * - archives at once a root found deleted between its scan and its read;
+ * - deletes the pieces of large values no record of the family references any more
+ *   (`sync_value_piece`: a value made small leaves them to it).
  *
  * What it stages is its own execution's (its run and the lease token it took): a second execution
  * of the same job (BullMQ ran it again while the first went on) takes a new token, which fences
@@ -24,6 +26,8 @@ import { rowsOf } from '../db/sql-rows.js';
 import type { SyncRunError } from '../db/schema/sync-log.js';
 import { relationScans, type RecordFamily, type RelationScan } from '../families/family.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
+import { unreferencedPiecesDelete } from '../families/large-values.js';
+import { copyTableKey, quotedTable } from '../families/table-names.js';
 import { archiveRoots } from './archive.js';
 import { countCalls, type OdooSource } from './odoo-source.js';
 import {
@@ -215,6 +219,10 @@ async function reconcileUnderLease(
     reports.push(await refetch(deps, family, run, ids, schema, call, shown));
     lastId = ids[ids.length - 1]!;
   }
+  for (const model of [family.root, ...family.children])
+    await db.execute(
+      sql.raw(unreferencedPiecesDelete(copyTableKey(model.table), quotedTable(model.table))),
+    );
   return { report: mergeReports([...reports, reportOf({}, refused)]), odooRecords };
 }
 

@@ -59,7 +59,7 @@ import {
   type Decision,
   type WriteMode,
 } from './write-rule.js';
-import { linkTableSql } from '../families/table-names.js';
+import { copyTableKey, linkTableSql } from '../families/table-names.js';
 
 /** Who writes: a run (its log row and lease) or a single resync outside any run. */
 export interface WriteContext {
@@ -329,8 +329,11 @@ async function writeChanged(
       const gone = sql`gone as (
           delete from ${shape.table} where odoo_id = any(${deleted}::int[])
           returning odoo_id, ${parent} as root_id, odoo_write_date)`;
+      // Nor have its large values' pieces (sync_value_piece).
+      const pieces = sql`pieces as (delete from sync_value_piece
+          where copy_table = ${copyTableKey(child.table)} and odoo_id = any(${deleted}::int[]))`;
       await tx.execute(sql`
-        with ${sql.join([...links, gone], sql`, `)}
+        with ${sql.join([...links, pieces, gone], sql`, `)}
         ${auditInsert(
           family.name,
           child.model,
@@ -496,7 +499,8 @@ async function upsertRows(
       on conflict (odoo_id) do update set ${shape.update}
       where ${shape.table}.odoo_write_date <= excluded.odoo_write_date or ${audit.guard}
       returning odoo_id, ${shape.rootOf} as root_id, odoo_write_date,
-        xmax <> 0 and odoo_id <> all(${planned}::int[]) as raced),
+        xmax <> 0 and odoo_id <> all(${planned}::int[]) as raced${shape.pieces ? sql`, data` : sql``}),
+    ${shape.pieces ? sql`${shape.pieces('written')},` : sql``}
     audited as (${auditInsert(
       family.name,
       model,

@@ -45,6 +45,28 @@ interface Body {
   children?: Record<string, { items: Body[]; nextCursor: string | null }>;
 }
 
+/** The API on `db`'s BCs, within `pageBytes` a page. */
+async function bcsApi(db: TestDb, pageBytes: number): Promise<App> {
+  const app = await buildApp({
+    config: testConfig({ API_PAGE_MAX_BYTES: String(pageBytes) }),
+    logger: memoryLogger('warn').logger,
+    db,
+    families: createFamilies([bcsFamily]),
+  });
+  await app.ready();
+  return app;
+}
+
+/** A reader's GET, which must answer within `pageBytes`. */
+function readerGet(app: () => App, pageBytes: number) {
+  return async (url: string) => {
+    const response = await app().inject({ url, headers: bearer('reader') });
+    expect(response.statusCode, response.body.slice(0, 200)).toBe(200);
+    expect(response.rawPayload.length).toBeLessThanOrEqual(pageBytes);
+    return response.json<Body & { items?: Body[]; nextCursor?: string | null }>();
+  };
+}
+
 describe('values larger than the page budget', () => {
   let db: TestDb;
   let app: App;
@@ -288,25 +310,14 @@ describe('a record with several large values', () => {
       );
       await writeBcs(db.db, [mapBc({ bc, lines })], { runId: null, lease: null });
     }
-    app = await buildApp({
-      config: testConfig({ API_PAGE_MAX_BYTES: String(MAX_BYTES) }),
-      logger: memoryLogger('warn').logger,
-      db,
-      families: createFamilies([bcsFamily]),
-    });
-    await app.ready();
+    app = await bcsApi(db, MAX_BYTES);
   });
   afterAll(async () => {
     await app.close();
     await db.dispose();
   });
 
-  const get = async (url: string) => {
-    const response = await app.inject({ url, headers: bearer('reader') });
-    expect(response.statusCode, response.body.slice(0, 200)).toBe(200);
-    expect(response.rawPayload.length).toBeLessThanOrEqual(MAX_BYTES);
-    return response.json<Body & { items?: Body[] }>();
-  };
+  const get = readerGet(() => app, MAX_BYTES);
   const cut = (value: unknown) => {
     expect(value).toMatch(MARKER);
     const [, bytes, path] = MARKER.exec(value as string)!;
@@ -358,5 +369,102 @@ describe('a record with several large values', () => {
       expect(response.statusCode).toBe(200);
       expect(response.rawPayload.equals(Buffer.from(text, 'utf8'))).toBe(true);
     }
+  });
+});
+
+describe('large values within the budget, and records written before values were kept apart', () => {
+  let db: TestDb;
+  let app: App;
+  const PAGE_BYTES = 8_000_000;
+  /**
+   * BCs 1 and 2 hold a large value written as the copy writes it now (`data` its reference, its
+   * pieces apart); BCs 3 and 4 the same values as an earlier version wrote them, whole in `data`.
+   * BCs 1 and 3's fit a record's allowance (half the page); BCs 2 and 4's do not.
+   */
+  const fits = note(1_500_000, 37);
+  const cutOne = note(5_000_000, 41);
+  const notesOf = new Map([
+    [1, fits],
+    [2, cutOne],
+    [3, fits],
+    [4, cutOne],
+  ]);
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    for (const [id, notes] of notesOf)
+      await writeBcs(db.db, [mapBc({ bc: fakeBc(id, { notes }), lines: [fakeLine(id, 1)] })], {
+        runId: null,
+        lease: null,
+      });
+    await db.sql!`
+      update scrap_dimagaz_bc set data = sync_restored_data('scrap_dimagaz_bc', odoo_id, data)
+      where odoo_id in (3, 4)`;
+    await db.sql!`
+      delete from sync_value_piece where copy_table = 'scrap_dimagaz_bc' and odoo_id in (3, 4)`;
+    app = await bcsApi(db, PAGE_BYTES);
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.dispose();
+  });
+
+  const get = readerGet(() => app, PAGE_BYTES);
+
+  it('holds the new records apart: a reference in data, the value in pieces', async () => {
+    const rows = await db.sql!<{ odoo_id: number; small: boolean; pieces: number }[]>`
+      select b.odoo_id, pg_column_size(b.data) < 65536 as small,
+        (select count(*)::int from sync_value_piece p
+          where p.copy_table = 'scrap_dimagaz_bc' and p.odoo_id = b.odoo_id) as pieces
+      from scrap_dimagaz_bc b order by b.odoo_id`;
+    expect(rows.map((row) => [row.odoo_id, row.small, row.pieces > 0])).toEqual([
+      [1, true, true],
+      [2, true, true],
+      [3, false, false],
+      [4, false, false],
+    ]);
+  });
+
+  it.each([1, 3])(
+    'BC %i: a value within the allowance comes whole, in a detail and a list',
+    async (id) => {
+      expect((await get(`/api/models/dimagaz.bc/records/${id}`)).data!.notes).toBe(fits);
+      expect((await get(`/api/bcs/${id}`)).data!.notes).toBe(fits);
+    },
+  );
+
+  it.each([2, 4])(
+    'BC %i: a value past it is cut, and its route answers it byte for byte',
+    async (id) => {
+      const detail = await get(`/api/models/dimagaz.bc/records/${id}`);
+      expect(detail.data!.notes).toBe(
+        `erp-bridge:cut:${Buffer.byteLength(cutOne)}:/api/models/dimagaz.bc/records/${id}/fields/notes`,
+      );
+      const response = await app.inject({
+        url: `/api/models/dimagaz.bc/records/${id}/fields/notes`,
+        headers: bearer('reader'),
+      });
+      expect(response.statusCode).toBe(200);
+      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(cutOne));
+      expect(response.rawPayload.equals(Buffer.from(cutOne, 'utf8'))).toBe(true);
+    },
+  );
+
+  it('lists them all within the page, each value whole or cut as its record allows', async () => {
+    const items: Body[] = [];
+    for (let url = '/api/bcs?limit=200'; ;) {
+      const page = await get(url);
+      items.push(...page.items!);
+      if (!page.nextCursor) break;
+      url = `/api/bcs?limit=200&cursor=${encodeURIComponent(page.nextCursor)}`;
+    }
+    expect(items.map((item) => [item.odooId, item.data!.notes === fits ? 'whole' : 'cut'])).toEqual(
+      [
+        [1, 'whole'],
+        [2, 'cut'],
+        [3, 'whole'],
+        [4, 'cut'],
+      ],
+    );
   });
 });

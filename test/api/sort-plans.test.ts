@@ -137,6 +137,10 @@ describe('every sort the API offers reads an index', () => {
       select n, timestamptz '2026-01-01' + n * interval '1 second', '{}'::jsonb, n,
         'part ' || n, (n % 101)::numeric
       from generate_series(1, ${ROWS}) as n;
+      -- A hundredth of the BCs hold a large value: its pieces, read by their key.
+      insert into sync_value_piece (copy_table, odoo_id, field, sha256, part, piece)
+      select 'scrap_dimagaz_bc', n, 'notes', md5(n::text), part, repeat('x', 100)
+      from generate_series(100, ${ROWS}, 100) as n, generate_series(0, 3) as part;
       analyze;`);
   }, 120_000);
   afterAll(async () => {

@@ -46,6 +46,7 @@ describe('migrations', () => {
         'sync_shared_value',
         'sync_state',
         'sync_unfit_value',
+        'sync_value_piece',
         'sync_watermark',
         'sync_webhook_inbox',
       ]);

@@ -4,7 +4,7 @@ import type { Db } from '../../src/db/create-db.js';
 import { COLUMN_KINDS, type ColumnKind } from '../../src/families/columns.js';
 import { rowsOf } from '../../src/db/sql-rows.js';
 import type { ModelDeclaration, RecordFamily } from '../../src/families/family.js';
-import { linkTableSql, tableSql } from '../../src/families/table-names.js';
+import { copyTableKey, linkTableSql, tableSql } from '../../src/families/table-names.js';
 import { FIELD_NAME, isAdminOnlyField, isSecretField } from '../../src/families/field-policy.js';
 import { sameJson } from '../../src/families/map-record.js';
 import type { SandboxControl } from '../../dev/sandbox/sandbox-control.js';
@@ -58,6 +58,11 @@ function dataDiff(
     ...Object.keys(copy).filter((name) => listed.has(name)),
   ]);
   return [...names].filter((name) => !sameJson(copy[name], record[name])).sort();
+}
+
+/** A row's `data` with its large values in place (`sync_restored_data`: drizzle/0041). */
+function restored(model: ModelDeclaration): SQL {
+  return sql`sync_restored_data(${copyTableKey(model.table)}, odoo_id, data)`;
 }
 
 /**
@@ -123,7 +128,7 @@ export async function diffCopyWithSandbox(
   const { root } = family;
   const roots = rowsOf<{ odoo_id: number; data: Record<string, unknown>; archived: boolean }>(
     await db.execute(
-      sql`select odoo_id, data, archived_at is not null as archived from ${tableSql(root.table)} order by odoo_id`,
+      sql`select odoo_id, ${restored(root)} as data, archived_at is not null as archived from ${tableSql(root.table)} order by odoo_id`,
     ),
   );
   const archived = new Set(roots.filter((row) => row.archived).map((row) => row.odoo_id));
@@ -135,7 +140,7 @@ export async function diffCopyWithSandbox(
   for (const child of family.children) {
     const children = rowsOf<{ odoo_id: number; data: Record<string, unknown>; root_id: number }>(
       await db.execute(
-        sql`select odoo_id, data, ${sql.identifier(child.parentColumn)} as root_id from ${tableSql(child.table)} order by odoo_id`,
+        sql`select odoo_id, ${restored(child)} as data, ${sql.identifier(child.parentColumn)} as root_id from ${tableSql(child.table)} order by odoo_id`,
       ),
     );
     await compare(

@@ -73,11 +73,15 @@ describe.each<OdooProtocol>(['xmlrpc', 'jsonrpc', 'json2'])(
     /** The digests of the copy of the large BC's values, in their columns and in `data`. */
     const copied = async () => {
       const [bc] = await h.db.sql!<{ notes: string; origin: string; data: string }[]>`
-        select md5(data->>'notes') as notes, md5(origin) as origin, md5(data->>'origin') as data
-        from scrap_dimagaz_bc where odoo_id = ${bigBc}`;
+        select md5(r.data->>'notes') as notes, md5(origin) as origin, md5(r.data->>'origin') as data
+        from scrap_dimagaz_bc b,
+          lateral (select sync_restored_data('scrap_dimagaz_bc', b.odoo_id, b.data) as data) r
+        where odoo_id = ${bigBc}`;
       const lines = await h.db.sql!<{ name: string; data: string }[]>`
-        select md5(name) as name, md5(data->>'name') as data
-        from scrap_dimagaz_bc_line where bc_odoo_id = ${bigBc} order by odoo_id`;
+        select md5(name) as name, md5(r.data->>'name') as data
+        from scrap_dimagaz_bc_line l,
+          lateral (select sync_restored_data('scrap_dimagaz_bc_line', l.odoo_id, l.data) as data) r
+        where bc_odoo_id = ${bigBc} order by odoo_id`;
       return { bc, lines };
     };
 

@@ -1,7 +1,8 @@
 /**
  * One large value: a text far past the page's byte budget (ODOO_PAGE_MAX_BYTES), written by an
- * Odoo user into a BC's notes (kept in `data` alone) and into a line's description (a typed column
- * and `data`), is read in a call of its own and copied exact, over each transport; written again
+ * Odoo user into a BC's notes (in `data` alone) and into a line's description (a typed column and
+ * `data`), is read in a call of its own and copied exact (`data` holding its reference, its pieces
+ * in `sync_value_piece`), over each transport; written again
  * when it changes, and not when it does not (compared by reference, docs/sync.md, "Large
  * values"); found equal by a verify. The worker's memory is the bench's (`npm run bench --
  * bigvalue`).
@@ -55,14 +56,26 @@ describe.each<OdooProtocol>(['xmlrpc', 'jsonrpc'])('one large value, over %s', (
     await h.dispose();
   });
 
-  /** The digests of what the copy holds of the large values. */
+  /**
+   * The digests of what the copy holds of the large values, `data` with its values in place; and
+   * whether each record's own `data` stayed small (the values' references, their pieces apart).
+   */
   const copied = async () => {
-    const [bc] = await h.db.sql!<{ notes: string }[]>`
-      select md5(data->>'notes') as notes from scrap_dimagaz_bc where odoo_id = ${bigBc}`;
-    const [line] = await h.db.sql!<{ name: string; data: string }[]>`
-      select md5(name) as name, md5(data->>'name') as data
+    const [bc] = await h.db.sql!<{ notes: string; small: boolean }[]>`
+      select md5(sync_restored_data('scrap_dimagaz_bc', odoo_id, data)->>'notes') as notes,
+        pg_column_size(data) < 65536 as small
+      from scrap_dimagaz_bc where odoo_id = ${bigBc}`;
+    const [line] = await h.db.sql!<{ name: string; data: string; small: boolean }[]>`
+      select md5(name) as name,
+        md5(sync_restored_data('scrap_dimagaz_bc_line', odoo_id, data)->>'name') as data,
+        pg_column_size(data) < 65536 as small
       from scrap_dimagaz_bc_line where odoo_id = ${bigLine}`;
-    return { notes: bc?.notes, name: line?.name, data: line?.data };
+    return {
+      notes: bc?.notes,
+      name: line?.name,
+      data: line?.data,
+      small: bc?.small && line?.small,
+    };
   };
 
   it('reads the record alone and copies it exact', async () => {
@@ -80,6 +93,7 @@ describe.each<OdooProtocol>(['xmlrpc', 'jsonrpc'])('one large value, over %s', (
       notes: md5(first.notes),
       name: md5(first.line),
       data: md5(first.line),
+      small: true,
     });
     expect(await h.diffWithSandbox()).toEqual([]);
   });
@@ -101,7 +115,13 @@ describe.each<OdooProtocol>(['xmlrpc', 'jsonrpc'])('one large value, over %s', (
       notes: md5(first.notes),
       name: md5(changed),
       data: md5(changed),
+      small: true,
     });
+    // The line's pieces are the new value's: the old one's went with its write.
+    const [pieces] = await h.db.sql!<{ values: number }[]>`
+      select count(distinct sha256)::int as values from sync_value_piece
+      where copy_table = 'scrap_dimagaz_bc_line' and odoo_id = ${bigLine}`;
+    expect(pieces?.values).toBe(1);
     // Read again within the overlap window, stamps equal: compared by content, found current.
     const again = await h.run('sync-run', { trigger: 'test' });
     expect(again).toMatchObject({ status: 'succeeded', counts: { updated: 0, created: 0 } });
@@ -112,5 +132,29 @@ describe.each<OdooProtocol>(['xmlrpc', 'jsonrpc'])('one large value, over %s', (
   it('finds the copy of a large value equal to Odoo on a verify', async () => {
     const verify = await h.run('verify', { trigger: 'test', all: true });
     expect(verify).toMatchObject({ status: 'succeeded', drifted: 0 });
+  });
+
+  it("lets go of a value's pieces: with its line deleted, and once small at the reconcile", async () => {
+    const c = h.sandbox.control;
+    /** The values whose pieces the copy holds, per copy table. */
+    const held = async () =>
+      Object.fromEntries(
+        (
+          await h.db.sql!<{ copy_table: string; values: number }[]>`
+            select copy_table, count(distinct (odoo_id, field, sha256))::int as values
+            from sync_value_piece group by copy_table order by copy_table`
+        ).map((row) => [row.copy_table, row.values]),
+      );
+    expect(await held()).toEqual({ scrap_dimagaz_bc: 1, scrap_dimagaz_bc_line: 1 });
+    c.unlink(BC_LINE_MODEL, bigLine);
+    c.write(BC_MODEL, bigBc, { notes: '<p>short</p>' });
+    const run = await h.run('sync-run', { trigger: 'test' });
+    expect(run).toMatchObject({ status: 'succeeded', counts: { updated: 1, failed: 0 } });
+    // The notes' pieces wait for the reconcile: a write looks only for the values it references.
+    expect(await held()).toEqual({ scrap_dimagaz_bc: 1 });
+    const reconcile = await h.run('reconcile', { trigger: 'test' });
+    expect(reconcile).toMatchObject({ status: 'succeeded' });
+    expect(await held()).toEqual({});
+    expect(await h.diffWithSandbox()).toEqual([]);
   });
 });

@@ -14,3 +14,4 @@ export * from './sync-webhook-inbox.js';
 export * from './sync-shared-state.js';
 export * from './sync-family-seen.js';
 export * from './sync-large-value.js';
+export * from './sync-value-piece.js';

@@ -1,6 +1,6 @@
 /**
- * One field of a copied record, as Odoo sent it (its value in `data`), streamed from PostgreSQL a
- * piece at a time (`GET /api/models/{model}/records/{odooId}/fields/{field}`): what a body's
+ * One field of a copied record, as Odoo sent it (its value in `data`, or a large value's pieces),
+ * streamed from PostgreSQL a piece at a time (`GET /api/models/{model}/records/{odooId}/fields/{field}`): what a body's
  * marker points to when the record was too large for its page (record-bodies.ts). The API holds a
  * few pieces of the value, never the value: one query, through a cursor, reads the value once and
  * hands it over in pieces of bytes, as fast as the client takes them (a query per piece would
@@ -14,7 +14,8 @@ import type { Db } from '../../db/create-db.js';
 import { rowsOf } from '../../db/sql-rows.js';
 import { isChild, type ModelDeclaration } from '../../families/family.js';
 import { tableColumn } from './record-bodies.js';
-import { tableSql } from '../../families/table-names.js';
+import { copyTableKey, tableSql } from '../../families/table-names.js';
+import { LARGE_VALUE_KEY } from '../../families/large-values.js';
 
 /** Bytes of a piece, and pieces a fetch reads: the API holds about a megabyte of a value. */
 const PIECE_BYTES = 262_144;
@@ -34,7 +35,11 @@ interface PieceRow {
   readonly piece: Uint8Array;
 }
 
-/** The value's pieces, in order, its type and size on each (the value read once: `offset 0`). */
+/**
+ * The value's pieces, in order, its type and size on each: a large value's from its pieces in
+ * `sync_value_piece`, a stored piece at a time (its reference in `data` gives its size); any
+ * other value read once (`offset 0`) from `data`.
+ */
 function piecesQuery(
   model: ModelDeclaration,
   odooId: number,
@@ -45,22 +50,28 @@ function piecesQuery(
     isChild(model) || includeArchived
       ? sql``
       : sql`and ${tableColumn(model, 'archived_at')} is null`;
+  const reference = sql`case when jsonb_typeof(f.value) = 'object' then f.value ->> ${LARGE_VALUE_KEY} end`;
   return sql`
-    select v.kind, octet_length(v.bytes) as bytes,
-      substring(v.bytes from part * ${PIECE_BYTES} + 1 for ${PIECE_BYTES}) as piece
+    with f as materialized (
+      select ${tableColumn(model, 'data')} -> ${field} as value
+      from ${tableSql(model.table)}
+      where ${tableColumn(model, 'odoo_id')} = ${odooId} ${live})
+    select v.kind, v.bytes, substring(v.piece from part * ${PIECE_BYTES} + 1 for ${PIECE_BYTES}) as piece
     from (
-      select jsonb_typeof(f.value) as kind,
-        case when jsonb_typeof(f.value) = 'string' then convert_to(f.value #>> '{}', 'UTF8')
-          else convert_to(f.value::text, 'UTF8') end as bytes
-      from (
-        select ${tableColumn(model, 'data')} -> ${field} as value
-        from ${tableSql(model.table)}
-        where ${tableColumn(model, 'odoo_id')} = ${odooId} ${live}
-        offset 0) as f
-      where f.value is not null
+      -- In the pieces' order, as their key's index gives them: no sort, which would gather every
+      -- piece before the first one went out.
+      (select 'string' as kind, (f.value ->> 'bytes')::bigint as bytes,
+        convert_to(p.piece, 'UTF8') as piece
+      from f join sync_value_piece p on p.copy_table = ${copyTableKey(model.table)}
+        and p.odoo_id = ${odooId} and p.field = ${field} and p.sha256 = ${reference}
+      order by p.part)
+      union all
+      select jsonb_typeof(f.value), octet_length(b.bytes), b.bytes
+      from f cross join lateral (select case when jsonb_typeof(f.value) = 'string'
+          then convert_to(f.value #>> '{}', 'UTF8') else convert_to(f.value::text, 'UTF8') end as bytes) b
+      where f.value is not null and ${reference} is null
       offset 0) as v
-    -- In the series' order: a sort would gather every piece before the first one went out.
-    cross join lateral generate_series(0, greatest(0, (octet_length(v.bytes) - 1) / ${PIECE_BYTES})) as part`;
+    cross join lateral generate_series(0, greatest(0, (octet_length(v.piece) - 1) / ${PIECE_BYTES})) as part`;
 }
 
 const toBuffer = (piece: Uint8Array) =>

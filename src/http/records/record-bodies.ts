@@ -18,7 +18,8 @@ import { apiNames, camel, type ApiNames } from './api-names.js';
 import { recordsPath } from '../../families/records-path.js';
 import { isChild, type ModelDeclaration } from '../../families/family.js';
 import { quoteIdentifier, quoteLiteral } from '../../db/sql-rows.js';
-import { quotedTable } from '../../families/table-names.js';
+import { copyTableKey, quotedTable } from '../../families/table-names.js';
+import { LARGE_VALUE_KEY } from '../../families/large-values.js';
 
 /** A column's natural name in a body: a many2one with its display name is named after its field. */
 function naturalBodyName(column: FieldColumn): string {
@@ -69,6 +70,29 @@ export function qualifiedColumn(model: ModelDeclaration, name: string): string {
 /** A column of the model's table, qualified, so a correlated subquery cannot mistake it. */
 export function tableColumn(model: ModelDeclaration, name: string): SQL {
   return sql.raw(qualifiedColumn(model, name));
+}
+
+/**
+ * SQL: the pieces (`sync_value_piece`) of the record's large values, in a subquery from the
+ * model's table: a record holds none unless a value of it passed a megabyte (large-values.ts).
+ */
+function recordPieces(model: ModelDeclaration): string {
+  return `from sync_value_piece p where p.copy_table = ${quoteLiteral(copyTableKey(model.table))}
+    and p.odoo_id = ${qualifiedColumn(model, 'odoo_id')}`;
+}
+
+/**
+ * SQL: a field's value in a body from its stored value (`value`, jsonb, a field of `data`): the
+ * large text a reference stands for, put back from its pieces; any other value as it is.
+ */
+function restoredValue(model: ModelDeclaration, key: string, value: string): string {
+  return `coalesce((select to_jsonb(string_agg(p.piece, '' order by p.part)) ${recordPieces(model)}
+      and p.field = ${key} and p.sha256 = ${referenceSha(value)}), ${value})`;
+}
+
+/** SQL: the SHA-256 a stored value names when it is a large value's reference, else NULL. */
+function referenceSha(value: string): string {
+  return `case when jsonb_typeof(${value}) = 'object' then ${value} ->> ${quoteLiteral(LARGE_VALUE_KEY)} end`;
 }
 
 function columnValue(model: ModelDeclaration, column: FieldColumn): SQL {
@@ -183,21 +207,20 @@ function cutColumns(model: ModelDeclaration): FieldColumn[] {
 function cutBody(model: ModelDeclaration, fields: BodyFields, allowance: string): SQL {
   const typed = cutColumns(model);
   const raw = (text: string) => sql.raw(text);
+  const sourceText =
+    fields === 'all'
+      ? qualifiedColumn(model, 'data')
+      : `jsonb_build_object(${typed
+          .map((c) => `${quoteLiteral(c.field)}, to_jsonb(${qualifiedColumn(model, c.column)})`)
+          .join(', ')})`;
+  const source = raw(sourceText);
   const path = raw(
     `(${quoteLiteral(`${recordsPath(model)}/`)} || ${qualifiedColumn(model, 'odoo_id')} || '/fields/')`,
   );
-  const source =
-    fields === 'all'
-      ? raw(qualifiedColumn(model, 'data'))
-      : raw(
-          `jsonb_build_object(${typed
-            .map((c) => `${quoteLiteral(c.field)}, to_jsonb(${qualifiedColumn(model, c.column)})`)
-            .join(', ')})`,
-        );
   // A field with a typed column is in the body twice: in data and in its column.
   const times = raw(
     fields === 'all' && typed.length > 0
-      ? `case when (f.e).key = any(array[${typed.map((c) => quoteLiteral(c.field)).join(', ')}]) then 2 else 1 end`
+      ? `case when f.key = any(array[${typed.map((c) => quoteLiteral(c.field)).join(', ')}]) then 2 else 1 end`
       : '1',
   );
   // The body without any value that can be cut: what remains whatever is cut.
@@ -212,7 +235,8 @@ function cutBody(model: ModelDeclaration, fields: BodyFields, allowance: string)
   // is read again at the end (a rare case: its record fitted without it... not, or it is cut).
   return sql`(select ${jsonText(entries(model, fields, cut))} from (
     select coalesce(jsonb_object_agg(v.key,
-          case when v.cut then to_jsonb(v.marker) else coalesce(v.small, ${source} -> v.key) end),
+          case when v.cut then to_jsonb(v.marker)
+            else coalesce(v.small, ${raw(restoredValue(model, 'v.key', `(${sourceText} -> v.key)`))}) end),
         '{}'::jsonb) as data,
       coalesce(jsonb_object_agg(v.key, v.marker) filter (where v.cut), '{}'::jsonb) as markers
     from (
@@ -226,13 +250,19 @@ function cutBody(model: ModelDeclaration, fields: BodyFields, allowance: string)
           select f.key, f.small, f.size, f.weight, f.cost,
             octet_length(${fixed}) + sum(f.weight) over () as total
           from (
-            select (f.e).key,
-              case when pg_column_size((f.e).value) <= ${raw(String(CARRIED_VALUE_BYTES))} then (f.e).value end as small,
-              case when jsonb_typeof((f.e).value) = 'string' then octet_length((f.e).value #>> '{}')
-                else octet_length((f.e).value::text) end as size,
-              pg_column_size((f.e).value)::bigint * ${times} as weight,
-              (octet_length(${path}) + octet_length((f.e).key) + 32) * ${times} as cost
-            from (select jsonb_each(${source}) as e offset 0) as f) as f) as m) as w) as v) as cut)`;
+            select f.key, case when f.bytes is null then f.small end as small,
+              coalesce(f.bytes, f.size) as size, coalesce(f.bytes, f.weight) * ${times} as weight,
+              (octet_length(${path}) + octet_length(f.key) + 32) * ${times} as cost
+            from (
+              select (f.e).key,
+                case when pg_column_size((f.e).value) <= ${raw(String(CARRIED_VALUE_BYTES))} then (f.e).value end as small,
+                case when jsonb_typeof((f.e).value) = 'string' then octet_length((f.e).value #>> '{}')
+                  else octet_length((f.e).value::text) end as size,
+                pg_column_size((f.e).value)::bigint as weight,
+                -- A large value's reference: the value's size, which its pieces hold.
+                (case when ${raw(referenceSha('(f.e).value'))} is not null
+                  then (f.e).value ->> 'bytes' end)::bigint as bytes
+              from (select jsonb_each(${source}) as e offset 0) as f) as f) as f) as m) as w) as v) as cut)`;
 }
 
 /** Values a cut carries through its window: larger ones are read again if kept (cutBody). */
@@ -276,7 +306,13 @@ export function fittedRecordJson(
   let body = byKey.get(key);
   if (!body) {
     body = prerendered(
-      sql`case when ${sql.raw(bodyBound(model, fields))} <= ${sql.raw(allowance)} then ${recordJson(model, fields)}
+      sql`case when ${sql.raw(bodyBound(model, fields))} <= ${sql.raw(allowance)}${
+        // A probe of the key, never an `exists`, which PostgreSQL may plan as one scan of every
+        // piece of the table, hashed.
+        fields === 'all'
+          ? sql.raw(` and (select true ${recordPieces(model)} limit 1) is null`)
+          : sql``
+      } then ${recordJson(model, fields)}
         else ${cutBody(model, fields, allowance)} end`,
     );
     byKey.set(key, body);
@@ -314,6 +350,14 @@ export function bodySizeHint(model: ModelDeclaration, fields: BodyFields = 'all'
           ...names.map(
             (name) => sql`coalesce(pg_column_size(${tableColumn(model, name)})::bigint, 0)`,
           ),
+          // `data`'s large values, kept apart: their pieces' stored sizes.
+          ...(fields === 'all'
+            ? [
+                sql.raw(
+                  `coalesce((select sum(pg_column_size(p.piece))::bigint ${recordPieces(model)}), 0)`,
+                ),
+              ]
+            : []),
         ],
         sql` + `,
       )})`,
