@@ -205,7 +205,9 @@ export async function runBigValueBench(input: {
         await stopChild(worker);
       }
       const [row] = await db.sql!<{ column: string; data: string; bytes: number }[]>`
-        select md5(name) as column, md5(data->>'name') as data, octet_length(name) as bytes
+        select md5(name) as column,
+          md5(sync_restored_data('scrap_dimagaz_bc_line', odoo_id, data)->>'name') as data,
+          octet_length(name) as bytes
         from scrap_dimagaz_bc_line where odoo_id = ${lineId!}`;
       if (row?.column !== digest || row.data !== digest || row.bytes !== bytes)
         throw new Error(`the copy over ${protocol} is not the text Odoo holds`);

@@ -309,7 +309,7 @@ export async function runLargeValuesBench(input: {
       for (const { model, id, field, md5 } of digests) {
         const table = model === BC_MODEL ? 'scrap_dimagaz_bc' : 'scrap_dimagaz_bc_line';
         const [row] = await sql<{ data: string; column: string | null }[]>`
-          select md5(data->>${field}) as data,
+          select md5(sync_restored_data(${table}, odoo_id, data)->>${field}) as data,
             ${model === BC_MODEL ? sql`null` : sql`md5(name)`} as column
           from ${sql(table)} where odoo_id = ${id}`;
         if (row?.data !== md5 || (model !== BC_MODEL && row.column !== md5))

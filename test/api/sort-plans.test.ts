@@ -18,6 +18,7 @@ import type { Families } from '../../src/families/registry.js';
 import { boundedPageQuery, type PageQuery } from '../../src/http/records/bounded-page.js';
 import { listBcsQuery, listQuery, SORT_FIELDS } from '../../src/http/routes/api/bcs/list-bcs.js';
 import { modelList } from '../../src/http/records/model-list.js';
+import { piecesQuery } from '../../src/http/records/field-value.js';
 import { testConfig } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { schemaAnswers, storedField as field } from '../helpers/schema-answers.js';
@@ -195,5 +196,21 @@ describe('every sort the API offers reads an index', () => {
         }
     }
     expect(problems).toEqual([]);
+  });
+
+  it("the field route reads a large value's pieces in their key's order: nothing sorted", async () => {
+    const bcs = families.all.flatMap(familyModels).find((model) => model.model === 'dimagaz.bc')!;
+    const { sql, params } = new PgDialect().sqlToQuery(piecesQuery(bcs, 100, 'notes', false));
+    const [row] = await db.sql!.unsafe<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
+      `explain (format json) ${sql}`,
+      params as never[],
+    );
+    const nodes = (node: PlanNode): string[] => [
+      `${node['Node Type']}${node['Relation Name'] ? ` of ${node['Relation Name']}` : ''}`,
+      ...(node.Plans ?? []).flatMap(nodes),
+    ];
+    const plan = nodes(row!['QUERY PLAN'][0]!.Plan);
+    expect(plan).toContain('Index Scan of sync_value_piece');
+    expect(plan.filter((node) => node.includes('Sort'))).toEqual([]);
   });
 });

@@ -71,7 +71,9 @@ describe('the queues in PostgreSQL, no Redis (QUEUE_BACKEND=postgres)', () => {
   const secret = generateSecret();
 
   beforeAll(async () => {
-    server = await startLocalPostgres();
+    // Durable commits, as production's: the crash below would otherwise lose the last commits
+    // the server acknowledged (queue moves, feed changes), which no product can keep.
+    server = await startLocalPostgres({ synchronous_commit: 'on' });
     const admin = postgres(server.url, { max: 1, onnotice: () => undefined });
     await admin.unsafe('create database erp_bridge');
     await admin.end();

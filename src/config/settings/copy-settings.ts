@@ -118,7 +118,7 @@ export const ODOO_SETTINGS = {
     '268435456',
     {
       description:
-        "The largest value the copy takes from Odoo, as the answer that carries it alone (escapes included): a record holding a larger one is not copied, and fails alone, its field and size named (sync_failure, the job, the log); no larger answer is ever read. A worker holds one such answer at a time (docs/models.md, \"Large values\"): raising it raises the worker's peak as much. Past 255 MiB it gains nothing: a record's large values together are bounded so (SYNC_RECORD_TOO_LARGE).",
+        'The largest value the copy takes from Odoo, as the answer that carries it alone (escapes included): a record holding a larger one is not copied, and fails alone, its field and size named (sync_failure, the job, the log); no larger answer is ever read. A worker holds one such answer at a time (docs/models.md, "Large values"): raising it raises the worker\'s peak as much. Past 255 MiB it gains nothing: a record\'s large values together are bounded so (SYNC_RECORD_TOO_LARGE).',
     },
   ),
   ODOO_CONTEXT: setting(z.preprocess(blankToUndefined, odooContext().optional()), {

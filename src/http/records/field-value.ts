@@ -40,7 +40,7 @@ interface PieceRow {
  * `sync_value_piece`, a stored piece at a time (its reference in `data` gives its size); any
  * other value read once (`offset 0`) from `data`.
  */
-function piecesQuery(
+export function piecesQuery(
   model: ModelDeclaration,
   odooId: number,
   field: string,
@@ -59,11 +59,13 @@ function piecesQuery(
     select v.kind, v.bytes, substring(v.piece from part * ${PIECE_BYTES} + 1 for ${PIECE_BYTES}) as piece
     from (
       -- In the pieces' order, as their key's index gives them: no sort, which would gather every
-      -- piece before the first one went out.
-      (select 'string' as kind, (f.value ->> 'bytes')::bigint as bytes,
+      -- piece before the first one went out. The reference is a value the scan compares with, not
+      -- a join's side: the index gives that order only when every column before part is one value.
+      (select 'string' as kind, (select (f.value ->> 'bytes')::bigint from f) as bytes,
         convert_to(p.piece, 'UTF8') as piece
-      from f join sync_value_piece p on p.copy_table = ${copyTableKey(model.table)}
-        and p.odoo_id = ${odooId} and p.field = ${field} and p.sha256 = ${reference}
+      from sync_value_piece p
+      where p.copy_table = ${copyTableKey(model.table)} and p.odoo_id = ${odooId}
+        and p.field = ${field} and p.sha256 = (select ${reference} from f)
       order by p.part)
       union all
       select jsonb_typeof(f.value), octet_length(b.bytes), b.bytes
