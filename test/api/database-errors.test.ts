@@ -1,12 +1,16 @@
 /**
  * A statement PostgreSQL cancelled because another was in its way — a serialization failure (on a
  * replica, a conflict with its replay) or a deadlock — is a 503 the client may send again, with
- * Retry-After, and so is one cancelled past the API's bound on a statement; any other database
+ * Retry-After, and so is one cancelled past the API's bound on a statement, and one that found the
+ * database unreachable or its session ended (a restart, a failover); any other database
  * error stays a 500 that shows nothing of the statement. Real
  * errors of a real server, raised with their SQLSTATE, through the app's error handler.
  */
+import { createServer, type AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { errorHandler } from '../../src/http/plugins/error-handler.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
@@ -20,6 +24,7 @@ const RAISED: Readonly<Record<string, string>> = {
 describe('a statement the database cancelled', () => {
   let db: TestDb;
   let app: FastifyInstance;
+  let nowhere: DbHandle;
   beforeAll(async () => {
     db = await createTestDb({ migrated: false });
     app = Fastify({ logger: false });
@@ -31,10 +36,26 @@ describe('a statement the database cancelled', () => {
       );
       return {};
     });
+    // A session the server ended (a restart, a failover), and a server that refuses connections
+    // (a port nothing listens on), through drizzle as the routes query.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    nowhere = await createDb({ url: `postgres://nobody@127.0.0.1:${port}/none`, poolMax: 1 });
+    app.get<{ Params: { kind: string } }>('/unreachable/:kind', async (request) => {
+      if (request.params.kind === 'shutdown')
+        await db.sql!.unsafe(
+          `do $$ begin raise exception 'secret detail of table t' using errcode = 'admin_shutdown'; end $$`,
+        );
+      else await nowhere.db.execute(sql`select 1`);
+      return {};
+    });
     await app.ready();
   });
   afterAll(async () => {
     await app.close();
+    await nowhere.close();
     await db.dispose();
   });
 
@@ -56,6 +77,17 @@ describe('a statement the database cancelled', () => {
     });
     expect(answer.body).not.toContain('secret detail');
   });
+
+  it.each(['shutdown', 'refused'])(
+    'a database %s is a 503 to send again, not a 500',
+    async (kind) => {
+      const answer = await app.inject({ url: `/unreachable/${kind}` });
+      expect(answer.statusCode).toBe(503);
+      expect(answer.headers['retry-after']).toBe('5');
+      expect(answer.json()).toMatchObject({ error: 'DATABASE_UNAVAILABLE' });
+      expect(answer.body).not.toContain('secret detail');
+    },
+  );
 
   it('any other is a 500 that shows nothing of it', async () => {
     const answer = await app.inject({ url: '/raise/duplicate' });

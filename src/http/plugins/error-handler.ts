@@ -9,6 +9,7 @@ import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
+import { isConnectionFailure } from '../../db/query-watch.js';
 import { databaseErrorFacts } from '../../lib/errors.js';
 import { logSafeRequestUrl } from '../../lib/redact-url.js';
 import { HttpError, type ErrorBody } from '../http-error.js';
@@ -29,6 +30,21 @@ const TRANSIENT_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
 const QUERY_CANCELED = '57014';
 /** Seconds a client is asked to wait before it sends a cancelled request again. */
 const CANCELED_RETRY_AFTER_S = 5;
+
+/**
+ * Whether the database could not be reached or dropped the session (refused, reset, shut down: a
+ * restart, a failover), however deep in the error's causes: the server's state, not the request.
+ */
+function isDatabaseUnreachable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (isConnectionFailure(current)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/** Seconds a client is asked to wait before it sends again a request the database missed. */
+const UNREACHABLE_RETRY_AFTER_S = 5;
 
 function describeValidation(error: FastifyError): string {
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -96,6 +112,17 @@ export const errorHandler = fp(
           .send({
             error: 'DATABASE_TIMEOUT',
             message: `the database did not answer within the API's bound on a statement (API_STATEMENT_TIMEOUT_MS): try again later, or ask for less (request ${request.id})`,
+            requestId: request.id,
+          } satisfies ErrorBody);
+      }
+      if (isDatabaseUnreachable(error)) {
+        request.log.warn({ err: error }, 'request failed: the database could not be reached');
+        return reply
+          .code(503)
+          .header('retry-after', String(UNREACHABLE_RETRY_AFTER_S))
+          .send({
+            error: 'DATABASE_UNAVAILABLE',
+            message: `the database could not be reached: try again (request ${request.id})`,
             requestId: request.id,
           } satisfies ErrorBody);
       }
