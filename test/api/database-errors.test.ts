@@ -48,7 +48,12 @@ describe('a statement the database cancelled', () => {
         await db.sql!.unsafe(
           `do $$ begin raise exception 'secret detail of table t' using errcode = 'admin_shutdown'; end $$`,
         );
-      else await nowhere.db.execute(sql`select 1`);
+      else if (request.params.kind === 'refused') await nowhere.db.execute(sql`select 1`);
+      // Redis's, Odoo's or Tryton's socket refused: not the database.
+      else
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), {
+          code: 'ECONNREFUSED',
+        });
       return {};
     });
     await app.ready();
@@ -88,6 +93,12 @@ describe('a statement the database cancelled', () => {
       expect(answer.body).not.toContain('secret detail');
     },
   );
+
+  it("another service's refused socket stays a 500: the database is not named for it", async () => {
+    const answer = await app.inject({ url: '/unreachable/redis' });
+    expect(answer.statusCode).toBe(500);
+    expect(answer.json()).toMatchObject({ error: 'INTERNAL' });
+  });
 
   it('any other is a 500 that shows nothing of it', async () => {
     const answer = await app.inject({ url: '/raise/duplicate' });

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { DrizzleQueryError } from 'drizzle-orm';
 import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
@@ -31,16 +32,34 @@ const QUERY_CANCELED = '57014';
 /** Seconds a client is asked to wait before it sends a cancelled request again. */
 const CANCELED_RETRY_AFTER_S = 5;
 
+/** postgres.js's own codes of a session it lost or could not open: no other client uses them. */
+const POSTGRES_JS_CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
+
 /**
  * Whether the database could not be reached or dropped the session (refused, reset, shut down: a
  * restart, a failover), however deep in the error's causes: the server's state, not the request.
+ * A socket's error counts only under a failed statement (drizzle's), never one of Redis, Odoo or
+ * Tryton.
  */
 function isDatabaseUnreachable(error: unknown): boolean {
+  let statement = false;
+  let connection = false;
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    if (isConnectionFailure(current)) return true;
+    const code = (current as { code?: unknown }).code;
+    if (
+      current.name === 'PostgresError' ||
+      (typeof code === 'string' && POSTGRES_JS_CONNECTION_CODES.has(code))
+    )
+      return isConnectionFailure(current);
+    statement ||= current instanceof DrizzleQueryError;
+    connection ||= isConnectionFailure(current);
     current = current.cause;
   }
-  return false;
+  return statement && connection;
 }
 
 /** Seconds a client is asked to wait before it sends again a request the database missed. */
