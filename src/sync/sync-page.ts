@@ -12,6 +12,7 @@
  */
 import type { OdooCallOptions } from '../clients/odoo/odoo-types.js';
 import type { RecordFamily } from '../families/family.js';
+import type { MappedRoot } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
 import { confirmGone } from './root-pages.js';
@@ -34,6 +35,7 @@ import {
   type FailedRecord,
 } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
+import { settleShownWebhooks, type ShownRecord } from './webhook-inbox.js';
 import { writeRootBatches } from './write-records.js';
 
 export interface PageInput {
@@ -98,6 +100,12 @@ async function readAndWrite(
     },
   );
   const ownJobs = [...page.failures, ...written.failed];
+  // The page showed its copied records' changes: their webhook events need no read of their own.
+  await settleShownWebhooks(
+    db,
+    family.name,
+    shownRecords(family, page.mapped, new Set(ownJobs.map((entry) => entry.odooId))),
+  );
 
   const gone = await confirmGone(odoo, family, page.missingIds, schema, call);
   const archived = await archiveRoots(db, family, gone, 'deleted in Odoo', context);
@@ -123,6 +131,35 @@ async function readAndWrite(
     ]),
     ownJobs: ownJobs.map((entry) => entry.odooId),
   };
+}
+
+/** Odoo's way of writing a stamp, to the second, as its webhooks send it. */
+const odooStamp = (date: Date) => date.toISOString().slice(0, 19).replace('T', ' ');
+
+/** The roots a page read and copied (those of `failed` excepted) and their children. */
+function shownRecords(
+  family: RecordFamily,
+  roots: readonly MappedRoot[],
+  failed: ReadonlySet<number>,
+): ShownRecord[] {
+  return roots
+    .filter((root) => !failed.has(root.odooId))
+    .flatMap((root) => [
+      {
+        model: family.root.model,
+        id: root.odooId,
+        root: root.odooId,
+        stamp: odooStamp(root.writeDate),
+      },
+      ...family.children.flatMap((child, at) =>
+        (root.children[at] ?? []).map((record) => ({
+          model: child.model,
+          id: record.odooId,
+          root: root.odooId,
+          stamp: odooStamp(record.writeDate),
+        })),
+      ),
+    ]);
 }
 
 /**

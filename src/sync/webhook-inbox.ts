@@ -9,7 +9,9 @@
  *   not send) kept up to its own ({@link pendingWebhooks}), and settles those its read showed
  *   ({@link settleWebhooks}): a stamped event once Odoo shows its record with that stamp or a
  *   later one, a deletion once Odoo confirms the root gone, an event without a stamp by the second
- *   read a few seconds after it. A job that did not see an event, or failed, leaves it;
+ *   read a few seconds after it. A job that did not see an event, or failed, leaves it; a run's
+ *   page settles the stamped events of the records it read and copied the same way
+ *   ({@link settleShownWebhooks});
  * - an event not settled is due again ({@link takeUnsettledWebhooks}) a minute after it was
  *   queued, then two, four, eight… up to an hour: a job lost with Redis, a transaction that
  *   committed late. An event the API could not queue (Redis away when it came) is due at once
@@ -162,6 +164,39 @@ export async function settleWebhooks(db: Db, ids: readonly number[]): Promise<nu
   const settled = rowsOf<{ id: string }>(
     await db.execute(sql`
       delete from sync_webhook_inbox where id = any(${intArray(ids)}::bigint[]) returning id`),
+  );
+  return settled.length;
+}
+
+/** A record a read showed: its model, id, root and stamp as Odoo writes it (`2026-11-27 09:41:07`). */
+export interface ShownRecord {
+  readonly model: string;
+  readonly id: number;
+  readonly root: number;
+  readonly stamp: string;
+}
+
+/**
+ * Deletes the stamped events of these records that the read showed: each read with a stamp at or
+ * after its event's, as a webhook job's read settles them (a run's page, which read them too,
+ * settles them the same way, so the inbox does not wait for a late-committed event's next
+ * requeue when a run has shown its change). Read through `(family, root_id)`; how many.
+ */
+export async function settleShownWebhooks(
+  db: Db,
+  family: string,
+  records: readonly ShownRecord[],
+): Promise<number> {
+  if (records.length === 0) return 0;
+  const settled = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      delete from sync_webhook_inbox i
+      using jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
+        as r(model text, id integer, root integer, stamp text)
+      where i.family = ${family} and i.root_id = r.root and i.model = r.model
+        and i.record_id = r.id and not i.deleted and i.write_date is not null
+        and left(i.write_date, 19) <= r.stamp
+      returning i.id`),
   );
   return settled.length;
 }

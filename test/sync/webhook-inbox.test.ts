@@ -317,6 +317,38 @@ describe('the webhook inbox', () => {
     }
   });
 
+  it("a run's page that shows a late-committed event's change settles it, without waiting for its next queueing", async () => {
+    const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
+    const commit = heldCommit();
+    try {
+      const id = h.sandbox.control.ids(BC_MODEL)[7]!;
+      h.sandbox.control.setWebhook({
+        url,
+        models: [BC_MODEL],
+        fields: ['write_date'],
+        beforeCommit: commit.held,
+      });
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      h.sandbox.control.write(BC_MODEL, id, { name: 'shown by a run' });
+      expect(await read).toMatchObject({ odooId: id, committed: false });
+      expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues: 0 }]);
+
+      commit.release();
+      await h.sandbox.control.settled();
+      expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({
+        status: 'succeeded',
+      });
+      expect(await nameOf(id)).toBe('shown by a run');
+      // No worker's pass queued it again: the run's page settled it.
+      expect(await kept()).toEqual([]);
+    } finally {
+      h.sandbox.control.setWebhook(undefined);
+      commit.release();
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
   it(`an event no read can show (its transaction rolled back) is settled after ${UNSEEN_AFTER_READS} reads, with a log line and a metric`, async () => {
     const { app, path } = await listenForWebhooks(h, { debounceMs: 0 });
     const registry = new Registry();
