@@ -290,11 +290,19 @@ describe('the webhook inbox', () => {
     }
   });
 
-  it('a stamped event whose transaction commits after its job gave up waiting stays until a read shows its stamp', async () => {
+  /**
+   * Writes BC `index`'s name in a transaction that commits only once released, with Odoo's
+   * webhook on; `test` runs once the event's job has read and not shown it. Cleans up after.
+   */
+  async function withLateCommittedWrite(
+    index: number,
+    name: string,
+    test: (id: number, commit: ReturnType<typeof heldCommit>) => Promise<void>,
+  ) {
     const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
     const commit = heldCommit();
     try {
-      const id = h.sandbox.control.ids(BC_MODEL)[6]!;
+      const id = h.sandbox.control.ids(BC_MODEL)[index]!;
       h.sandbox.control.setWebhook({
         url,
         models: [BC_MODEL],
@@ -302,37 +310,27 @@ describe('the webhook inbox', () => {
         beforeCommit: commit.held,
       });
       const read = h.nextCompleted('sync-webhook', 'hook-');
-      h.sandbox.control.write(BC_MODEL, id, { name: 'committed late' });
+      h.sandbox.control.write(BC_MODEL, id, { name });
       expect(await read).toMatchObject({ odooId: id, committed: false });
       expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues: 0 }]);
-      expect(await nameOf(id)).not.toBe('committed late');
-
-      await readAgainOnceCommitted(commit, { odooId: id });
-      expect(await nameOf(id)).toBe('committed late');
+      expect(await nameOf(id)).not.toBe(name);
+      await test(id, commit);
     } finally {
       h.sandbox.control.setWebhook(undefined);
       commit.release();
       await h.db.db.execute(sql`delete from sync_webhook_inbox`);
       await app.close();
     }
-  });
+  }
 
-  it("a run's page that shows a late-committed event's change settles it, without waiting for its next queueing", async () => {
-    const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
-    const commit = heldCommit();
-    try {
-      const id = h.sandbox.control.ids(BC_MODEL)[7]!;
-      h.sandbox.control.setWebhook({
-        url,
-        models: [BC_MODEL],
-        fields: ['write_date'],
-        beforeCommit: commit.held,
-      });
-      const read = h.nextCompleted('sync-webhook', 'hook-');
-      h.sandbox.control.write(BC_MODEL, id, { name: 'shown by a run' });
-      expect(await read).toMatchObject({ odooId: id, committed: false });
-      expect(await kept()).toEqual([{ record_id: id, deleted: false, requeues: 0 }]);
+  it('a stamped event whose transaction commits after its job gave up waiting stays until a read shows its stamp', () =>
+    withLateCommittedWrite(6, 'committed late', async (id, commit) => {
+      await readAgainOnceCommitted(commit, { odooId: id });
+      expect(await nameOf(id)).toBe('committed late');
+    }));
 
+  it("a run's page that shows a late-committed event's change settles it, without waiting for its next queueing", () =>
+    withLateCommittedWrite(7, 'shown by a run', async (id, commit) => {
       commit.release();
       await h.sandbox.control.settled();
       expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({
@@ -341,13 +339,7 @@ describe('the webhook inbox', () => {
       expect(await nameOf(id)).toBe('shown by a run');
       // No worker's pass queued it again: the run's page settled it.
       expect(await kept()).toEqual([]);
-    } finally {
-      h.sandbox.control.setWebhook(undefined);
-      commit.release();
-      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
-      await app.close();
-    }
-  });
+    }));
 
   it(`an event no read can show (its transaction rolled back) is settled after ${UNSEEN_AFTER_READS} reads, with a log line and a metric`, async () => {
     const { app, path } = await listenForWebhooks(h, { debounceMs: 0 });
