@@ -174,6 +174,11 @@ export function restoredJson(value: string): string {
   return `coalesce(to_jsonb(${staged(value)}), nullif(${value}, 'null'::jsonb))`;
 }
 
+/** SQL: the SHA-256 a stored value (jsonb) names when it is a large value's reference, else NULL. */
+export function referenceSha(value: string): string {
+  return `case when jsonb_typeof(${value}) = 'object' then ${value} ->> ${quoteLiteral(LARGE_VALUE_KEY)} end`;
+}
+
 /**
  * SQL: the CTEs, for a write's statement, that keep in `sync_value_piece` the pieces of each value
  * the rows `written` (a CTE of their `odoo_id` and new `data`) reference, from the write's stage,

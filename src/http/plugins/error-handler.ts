@@ -65,6 +65,42 @@ function isDatabaseUnreachable(error: unknown): boolean {
 /** Seconds a client is asked to wait before it sends again a request the database missed. */
 const UNREACHABLE_RETRY_AFTER_S = 5;
 
+/** A database state the client may send its request again after: a 503 with Retry-After. */
+interface Unavailability {
+  readonly code: 'DATABASE_BUSY' | 'DATABASE_TIMEOUT' | 'DATABASE_UNAVAILABLE';
+  readonly retryAfterS: number;
+  /** For the log line. */
+  readonly why: string;
+  readonly message: string;
+}
+
+function databaseUnavailability(error: unknown): Unavailability | undefined {
+  const sqlState = databaseErrorFacts(error)?.sqlState ?? '';
+  if (TRANSIENT_SQLSTATES.has(sqlState))
+    return {
+      code: 'DATABASE_BUSY',
+      retryAfterS: 1,
+      why: 'the database cancelled its statement',
+      message: 'the database cancelled the statement: try again',
+    };
+  if (sqlState === QUERY_CANCELED)
+    return {
+      code: 'DATABASE_TIMEOUT',
+      retryAfterS: CANCELED_RETRY_AFTER_S,
+      why: 'its statement ran past its bound',
+      message:
+        "the database did not answer within the API's bound on a statement (API_STATEMENT_TIMEOUT_MS): try again later, or ask for less",
+    };
+  if (isDatabaseUnreachable(error))
+    return {
+      code: 'DATABASE_UNAVAILABLE',
+      retryAfterS: UNREACHABLE_RETRY_AFTER_S,
+      why: 'the database could not be reached',
+      message: 'the database could not be reached: try again',
+    };
+  return undefined;
+}
+
 function describeValidation(error: FastifyError): string {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const first = error.validation[0];
@@ -112,36 +148,15 @@ export const errorHandler = fp(
           : 'BAD_REQUEST';
         return reply.code(status).send({ error: code, message: error.message } satisfies ErrorBody);
       }
-      if (TRANSIENT_SQLSTATES.has(databaseErrorFacts(error)?.sqlState ?? '')) {
-        request.log.warn({ err: error }, 'request failed: the database cancelled its statement');
+      const unavailable = databaseUnavailability(error);
+      if (unavailable) {
+        request.log.warn({ err: error }, `request failed: ${unavailable.why}`);
         return reply
           .code(503)
-          .header('retry-after', '1')
+          .header('retry-after', String(unavailable.retryAfterS))
           .send({
-            error: 'DATABASE_BUSY',
-            message: `the database cancelled the statement: try again (request ${request.id})`,
-            requestId: request.id,
-          } satisfies ErrorBody);
-      }
-      if (databaseErrorFacts(error)?.sqlState === QUERY_CANCELED) {
-        request.log.warn({ err: error }, 'request failed: its statement ran past its bound');
-        return reply
-          .code(503)
-          .header('retry-after', String(CANCELED_RETRY_AFTER_S))
-          .send({
-            error: 'DATABASE_TIMEOUT',
-            message: `the database did not answer within the API's bound on a statement (API_STATEMENT_TIMEOUT_MS): try again later, or ask for less (request ${request.id})`,
-            requestId: request.id,
-          } satisfies ErrorBody);
-      }
-      if (isDatabaseUnreachable(error)) {
-        request.log.warn({ err: error }, 'request failed: the database could not be reached');
-        return reply
-          .code(503)
-          .header('retry-after', String(UNREACHABLE_RETRY_AFTER_S))
-          .send({
-            error: 'DATABASE_UNAVAILABLE',
-            message: `the database could not be reached: try again (request ${request.id})`,
+            error: unavailable.code,
+            message: `${unavailable.message} (request ${request.id})`,
             requestId: request.id,
           } satisfies ErrorBody);
       }

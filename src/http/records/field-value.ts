@@ -15,7 +15,7 @@ import { rowsOf } from '../../db/sql-rows.js';
 import { isChild, type ModelDeclaration } from '../../families/family.js';
 import { tableColumn } from './record-bodies.js';
 import { copyTableKey, tableSql } from '../../families/table-names.js';
-import { LARGE_VALUE_KEY } from '../../families/large-values.js';
+import { referenceSha } from '../../families/large-values.js';
 
 /** Bytes of a piece, and pieces a fetch reads: the API holds about a megabyte of a value. */
 const PIECE_BYTES = 262_144;
@@ -50,7 +50,7 @@ export function piecesQuery(
     isChild(model) || includeArchived
       ? sql``
       : sql`and ${tableColumn(model, 'archived_at')} is null`;
-  const reference = sql`case when jsonb_typeof(f.value) = 'object' then f.value ->> ${LARGE_VALUE_KEY} end`;
+  const reference = sql.raw(referenceSha('f.value'));
   return sql`
     with f as materialized (
       select ${tableColumn(model, 'data')} -> ${field} as value

@@ -19,7 +19,7 @@ import { recordsPath } from '../../families/records-path.js';
 import { isChild, type ModelDeclaration } from '../../families/family.js';
 import { quoteIdentifier, quoteLiteral } from '../../db/sql-rows.js';
 import { copyTableKey, quotedTable } from '../../families/table-names.js';
-import { LARGE_VALUE_KEY } from '../../families/large-values.js';
+import { referenceSha } from '../../families/large-values.js';
 
 /** A column's natural name in a body: a many2one with its display name is named after its field. */
 function naturalBodyName(column: FieldColumn): string {
@@ -88,11 +88,6 @@ function recordPieces(model: ModelDeclaration): string {
 function restoredValue(model: ModelDeclaration, key: string, value: string): string {
   return `coalesce((select to_jsonb(string_agg(p.piece, '' order by p.part)) ${recordPieces(model)}
       and p.field = ${key} and p.sha256 = ${referenceSha(value)}), ${value})`;
-}
-
-/** SQL: the SHA-256 a stored value names when it is a large value's reference, else NULL. */
-function referenceSha(value: string): string {
-  return `case when jsonb_typeof(${value}) = 'object' then ${value} ->> ${quoteLiteral(LARGE_VALUE_KEY)} end`;
 }
 
 function columnValue(model: ModelDeclaration, column: FieldColumn): SQL {
