@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { request } from 'undici';
@@ -34,6 +34,13 @@ import { startSentinelTopology, type SentinelTopology } from '../../test/helpers
 import type { ChaosQueues } from './chaos-plan.js';
 import { BC, CYLINDER, LINE, VALVE } from './chaos-storm.js';
 import { createSupervisor, type Supervised, type Supervisor } from './supervisor.js';
+
+/**
+ * How long one `migrate` may take before the run kills it: it takes seconds, and an attempt that
+ * never ends (its process alive, or its awaits never settled) is a defect the run names, not a
+ * wait for the test's own timeout.
+ */
+export const MIGRATE_DEADLINE_MS = 3 * 60_000;
 
 /** The Odoo timeout the deployment runs with (ODOO_TIMEOUT_MS): a timeout fault answers later. */
 export const ODOO_TIMEOUT_MS = 5_000;
@@ -70,8 +77,12 @@ export interface ChaosDeployment {
   /** Each worker's own port, for its health and metrics. */
   readonly workerUrls: readonly string[];
   readonly queues: ChaosQueues;
-  /** `migrate`, as an operator runs it after Odoo gained a field; again until it passes. */
-  migrate(): Promise<void>;
+  /**
+   * `migrate`, as an operator runs it after Odoo gained a field; again until it passes. Resolves
+   * with what went wrong on the way that an operator could not get past: an attempt that never
+   * ended, killed at {@link MIGRATE_DEADLINE_MS}.
+   */
+  migrate(): Promise<readonly string[]>;
   /** Stops Redis, with or without its data, and starts it again after `downMs`. */
   restartRedis(keepData: boolean, downMs: number): Promise<void>;
   /** Kills the Redis primary; resolves once the sentinels promoted the replica. */
@@ -355,18 +366,37 @@ async function start(
     LOG_FORMAT: 'json',
   };
 
+  let migrates = 0;
   const migrate = async () => {
+    const hung: string[] = [];
     for (let attempt = 1; ; attempt += 1) {
+      migrates += 1;
+      const logName = `logs/migrate-${migrates}.log`;
       const child = spawn(process.execPath, [join(options.commandsDir, 'src/cli/migrate.js')], {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      // Written as it comes: a migrate that never ends shows where it stopped.
+      const log = createWriteStream(join(dir, logName));
       let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const keep = (chunk: Buffer) => {
+        output += chunk.toString();
+        log.write(chunk);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      const deadline = setTimeout(() => {
+        hung.push(`migrate did not end in ${MIGRATE_DEADLINE_MS / 1_000} s: killed (${logName})`);
+        note(hung.at(-1)!);
+        child.kill('SIGKILL');
+      }, MIGRATE_DEADLINE_MS);
       const [code] = (await once(child, 'exit')) as [number | null];
-      writeFileSync(join(logDir, `migrate-${attempt}.log`), output);
-      if (code === 0) return;
+      clearTimeout(deadline);
+      await new Promise((resolve) => log.end(resolve));
+      if (code === 0) return hung;
+      // Node's exit when the event loop emptied under an await that never settled: a hang
+      // that nothing happened to keep alive.
+      if (code === 13) hung.push(`migrate exited 13, an await never settled (${logName})`);
       if (attempt >= 20)
         throw new Error(`migrate failed ${attempt} times:\n${output.slice(-2_000)}`);
       note(`migrate exited ${code} (attempt ${attempt}): again in 3 s`);
@@ -374,7 +404,8 @@ async function start(
     }
   };
   note('migrate');
-  await migrate();
+  const hung = await migrate();
+  if (hung.length > 0) throw new Error(hung.join('\n'));
 
   const supervisor = createSupervisor({ logDir, clock: options.clock, note });
   stops.push(() => supervisor.stop());

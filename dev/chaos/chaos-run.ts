@@ -188,7 +188,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         onLateCommit: (source, tx, held) => faults.recordLateCommit(source, tx, held),
         async migrate() {
           note('migrate: Odoo gained a field');
-          await deployment.migrate();
+          for (const text of await deployment.migrate())
+            differences.push({ check: 'processes', text });
           note('migrate passed');
         },
       },

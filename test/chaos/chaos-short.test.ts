@@ -25,7 +25,7 @@ afterAll(() => {
 describe('a short chaos run', () => {
   it(
     `seed ${SEED}, two minutes on Redis: every fault class thrown, no difference`,
-    { timeout: 40 * 60_000 },
+    { timeout: 20 * 60_000 },
     async () => {
       const lines: string[] = [];
       const result = await runChaos({
