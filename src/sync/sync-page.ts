@@ -35,7 +35,7 @@ import {
   type FailedRecord,
 } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
-import { settleShownWebhooks, type ShownRecord } from './webhook-inbox.js';
+import { settleShownWebhooks, type ShownChildren, type ShownRecord } from './webhook-inbox.js';
 import { writeRootBatches } from './write-records.js';
 
 export interface PageInput {
@@ -104,7 +104,7 @@ async function readAndWrite(
   await settleShownWebhooks(
     db,
     family.name,
-    shownRecords(family, page.mapped, new Set(ownJobs.map((entry) => entry.odooId))),
+    shownByPage(family, page.mapped, new Set(ownJobs.map((entry) => entry.odooId))),
   );
 
   const gone = await confirmGone(odoo, family, page.missingIds, schema, call);
@@ -136,15 +136,18 @@ async function readAndWrite(
 /** Odoo's way of writing a stamp, to the second, as its webhooks send it. */
 const odooStamp = (date: Date) => date.toISOString().slice(0, 19).replace('T', ' ');
 
-/** The roots a page read and copied (those of `failed` excepted) and their children. */
-function shownRecords(
+/**
+ * What the page's read showed of the roots it copied (not those that get a job of their own):
+ * each record with its stamp, and each root's children as listed, for the webhook inbox.
+ */
+function shownByPage(
   family: RecordFamily,
   roots: readonly MappedRoot[],
   failed: ReadonlySet<number>,
-): ShownRecord[] {
-  return roots
-    .filter((root) => !failed.has(root.odooId))
-    .flatMap((root) => [
+): { records: ShownRecord[]; lists: ShownChildren[] } {
+  const copied = roots.filter((root) => !failed.has(root.odooId));
+  return {
+    records: copied.flatMap((root) => [
       {
         model: family.root.model,
         id: root.odooId,
@@ -159,7 +162,15 @@ function shownRecords(
           stamp: odooStamp(record.writeDate),
         })),
       ),
-    ]);
+    ]),
+    lists: copied.flatMap((root) =>
+      family.children.map((child, at) => ({
+        model: child.model,
+        root: root.odooId,
+        ids: (root.children[at] ?? []).map((record) => record.odooId),
+      })),
+    ),
+  };
 }
 
 /**

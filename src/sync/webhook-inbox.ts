@@ -10,8 +10,8 @@
  *   ({@link settleWebhooks}): a stamped event once Odoo shows its record with that stamp or a
  *   later one, a deletion once Odoo confirms the root gone, an event without a stamp by the second
  *   read a few seconds after it. A job that did not see an event, or failed, leaves it; a run's
- *   page settles the stamped events of the records it read and copied the same way
- *   ({@link settleShownWebhooks});
+ *   page settles the stamped events of the records it read and copied, and the deletions of
+ *   their children it no longer lists, the same way ({@link settleShownWebhooks});
  * - an event not settled is due again ({@link takeUnsettledWebhooks}) a minute after it was
  *   queued, then two, four, eight… up to an hour: a job lost with Redis, a transaction that
  *   committed late. An event the API could not queue (Redis away when it came) is due at once
@@ -176,29 +176,47 @@ export interface ShownRecord {
   readonly stamp: string;
 }
 
+/** The children of one model a read listed under a root: every one Odoo still has there. */
+export interface ShownChildren {
+  readonly model: string;
+  readonly root: number;
+  readonly ids: readonly number[];
+}
+
 /**
- * Deletes the stamped events of these records that the read showed: each read with a stamp at or
- * after its event's, as a webhook job's read settles them (a run's page, which read them too,
- * settles them the same way, so the inbox does not wait for a late-committed event's next
- * requeue when a run has shown its change). Read through `(family, root_id)`; how many.
+ * Deletes the events a page's read showed, as a webhook job's read settles them (a run's page
+ * read them too, so the inbox does not wait for a late-committed event's next requeue when a run
+ * has shown its change): each stamped event of `records` whose record the read showed with that
+ * stamp or a later one, and each deletion of a child of `lists`' models under its root that the
+ * root's read no longer lists. Read through `(family, root_id)`; how many.
  */
 export async function settleShownWebhooks(
   db: Db,
   family: string,
-  records: readonly ShownRecord[],
+  shown: { readonly records: readonly ShownRecord[]; readonly lists: readonly ShownChildren[] },
 ): Promise<number> {
-  if (records.length === 0) return 0;
-  const settled = rowsOf<{ id: string }>(
+  if (shown.records.length === 0 && shown.lists.length === 0) return 0;
+  const [row] = rowsOf<{ settled: number }>(
     await db.execute(sql`
-      delete from sync_webhook_inbox i
-      using jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
-        as r(model text, id integer, root integer, stamp text)
-      where i.family = ${family} and i.root_id = r.root and i.model = r.model
-        and i.record_id = r.id and not i.deleted and i.write_date is not null
-        and left(i.write_date, 19) <= r.stamp
-      returning i.id`),
+      with stamped as (
+        delete from sync_webhook_inbox i
+        using jsonb_to_recordset(${JSON.stringify(shown.records)}::jsonb)
+          as r(model text, id integer, root integer, stamp text)
+        where i.family = ${family} and i.root_id = r.root and i.model = r.model
+          and i.record_id = r.id and not i.deleted and i.write_date is not null
+          and left(i.write_date, 19) <= r.stamp
+        returning i.id
+      ), unlisted as (
+        delete from sync_webhook_inbox i
+        using jsonb_to_recordset(${JSON.stringify(shown.lists)}::jsonb)
+          as l(model text, root integer, ids integer[])
+        where i.family = ${family} and i.root_id = l.root and i.model = l.model and i.deleted
+          and i.record_id <> all(l.ids)
+        returning i.id
+      )
+      select ((select count(*) from stamped) + (select count(*) from unlisted))::int as settled`),
   );
-  return settled.length;
+  return row?.settled ?? 0;
 }
 
 /** Counts a read that ran over these events and did not show them (see the module's header). */

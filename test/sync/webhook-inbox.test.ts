@@ -341,6 +341,44 @@ describe('the webhook inbox', () => {
       expect(await kept()).toEqual([]);
     }));
 
+  it("a run's page whose root no longer lists a child settles that child's late-committed deletion", async () => {
+    const { app, url } = await listenForWebhooks(h, { debounceMs: 0 });
+    const commit = heldCommit();
+    try {
+      // A BC whose lines no later test counts (deletions above shift the indices).
+      const id = h.sandbox.control.ids(BC_MODEL)[2]!;
+      const [line] = h.sandbox.control.records(BC_MODEL, { ids: [id], fields: ['line_ids'] })[0]!
+        .line_ids as number[];
+      h.sandbox.control.setWebhook({
+        url: `${url}?event=deleted`,
+        models: [BC_LINE_MODEL],
+        fields: ['bc_id'],
+        beforeCommit: commit.held,
+      });
+      const read = h.nextCompleted('sync-webhook', 'hook-');
+      h.sandbox.control.unlink(BC_LINE_MODEL, line!);
+      // Its job read the BC before the deletion committed: the line still listed, the event kept.
+      expect(await read).toMatchObject({ odooId: id, committed: false });
+      expect(await kept()).toEqual([{ record_id: line, deleted: true, requeues: 0 }]);
+      commit.release();
+      await h.sandbox.control.settled();
+      // The BC is written too, so that the run's window holds it.
+      h.sandbox.control.setWebhook(undefined);
+      h.sandbox.control.write(BC_MODEL, id, { name: 'a line fewer' });
+      expect(await h.run('sync-run', { trigger: 'test' })).toMatchObject({
+        status: 'succeeded',
+      });
+      expect((await h.copyOf(id)).lines.map((copied) => copied.odooId)).not.toContain(line);
+      // No worker's pass queued it again: the run's page settled it.
+      expect(await kept()).toEqual([]);
+    } finally {
+      h.sandbox.control.setWebhook(undefined);
+      commit.release();
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+      await app.close();
+    }
+  });
+
   it(`an event no read can show (its transaction rolled back) is settled after ${UNSEEN_AFTER_READS} reads, with a log line and a metric`, async () => {
     const { app, path } = await listenForWebhooks(h, { debounceMs: 0 });
     const registry = new Registry();
