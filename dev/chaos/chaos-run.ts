@@ -267,7 +267,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             note(`${held}, of sources whose clock was set back: ${inboxHeldAfterClockStep}`);
           }
           if (counted.size > 0)
-            verdict.differences.push({ check: 'inbox', text: `${held}: ${heldText(counted)}` });
+            verdict.differences.push({
+              check: 'inbox',
+              text: `${held}: ${heldText(counted)}${await heldEvents(api, deployment, counted)}`,
+            });
         }
       }
       checkpoints.push({
@@ -410,6 +413,47 @@ const heldText = (held: InboxHeld) =>
   [...held]
     .map(([family, { events, oldestSeconds }]) => `${family} ${events} (oldest ${oldestSeconds} s)`)
     .join(', ');
+
+/** The events held of these families, one line each, as an admin lists them. */
+async function heldEvents(
+  api: ApiClient,
+  deployment: ChaosDeployment,
+  held: InboxHeld,
+): Promise<string> {
+  const lines: string[] = [];
+  for (const family of held.keys()) {
+    const items = await api
+      .get<{ items: HeldEvent[] }>(
+        `/api/sync/webhooks?family=${family}&limit=20`,
+        deployment.keys.reader,
+      )
+      .then(
+        (page) => page.items,
+        (error: unknown) => {
+          lines.push(`\n  ${family}: the inbox's events could not be listed (${String(error)})`);
+          return [];
+        },
+      );
+    for (const event of items)
+      lines.push(
+        `\n  ${event.family} ${event.model} ${event.recordId}${event.rootId === null ? '' : ` (root ${event.rootId})`}: ${event.deleted ? 'deleted' : `stamp ${event.writeDate ?? 'none'}`}, received ${event.receivedAt}, ${event.unseenReads} reads did not show it, queued again ${event.requeues} times`,
+      );
+  }
+  return lines.join('');
+}
+
+/** An event of `GET /api/sync/webhooks`. */
+interface HeldEvent {
+  readonly family: string;
+  readonly model: string;
+  readonly recordId: number;
+  readonly rootId: number | null;
+  readonly writeDate: string | null;
+  readonly deleted: boolean;
+  readonly receivedAt: string;
+  readonly requeues: number;
+  readonly unseenReads: number;
+}
 
 /** The source a family's key names (`b19.bcs`: b19; `bcs`: the default source). */
 const sourceOfFamily = (family: string) =>

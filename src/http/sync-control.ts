@@ -8,7 +8,12 @@
  */
 import { z } from 'zod';
 import type { Db } from '../db/create-db.js';
-import type { SyncFailureRow, SyncLogRow, SyncStateRow } from '../db/schema/index.js';
+import type {
+  SyncFailureRow,
+  SyncLogRow,
+  SyncStateRow,
+  SyncWebhookInboxRow,
+} from '../db/schema/index.js';
 import { familyModels, type RecordFamily } from '../families/family.js';
 import type { Families } from '../families/registry.js';
 import { splitFamilyKey } from '../sources/family-key.js';
@@ -17,6 +22,7 @@ import { pausedQueueNames } from '../queues/paused-queues.js';
 import type { Queues } from '../queues/queues.js';
 import { listRuns, readRun } from '../sync/run-log.js';
 import { listFailures } from '../sync/sync-failures.js';
+import { listHeldWebhooks } from '../sync/webhook-inbox.js';
 import {
   FamilySelectionError,
   selectedSource,
@@ -71,6 +77,10 @@ export interface SyncControl {
   failures(
     page: FamilyScope & { limit: number; after?: { family: string; odooId: number } },
   ): Promise<{ rows: SyncFailureRow[]; total: number }>;
+  /** The webhook events the inbox holds, oldest first: those no read has shown yet. */
+  webhooks(
+    page: FamilyScope & { limit: number; afterId?: number },
+  ): Promise<{ rows: SyncWebhookInboxRow[]; total: number }>;
   /**
    * Queues a run (a full resync with `full`) of each family in scope; 409 while a live lease says
    * one of them is running.
@@ -296,6 +306,8 @@ export function createSyncControl(
       listRuns(db, { limit, beforeId, families: listed(scope) }),
     failures: ({ limit, after, ...scope }) =>
       listFailures(db, { limit, after, families: listed(scope) }),
+    webhooks: ({ limit, afterId, ...scope }) =>
+      listHeldWebhooks(db, { limit, afterId, families: listed(scope) }),
     async setPaused(by, scope = {}) {
       const chosen = everyTarget(scope);
       for (const target of chosen) await setPaused(db, target.name, by);

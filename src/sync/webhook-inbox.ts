@@ -30,7 +30,7 @@
  */
 import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
-import { syncWebhookInbox } from '../db/schema/index.js';
+import { syncWebhookInbox, type SyncWebhookInboxRow } from '../db/schema/index.js';
 import { intArray, rowsOf, textArray } from '../db/sql-rows.js';
 
 /** An event as the API received it: what its job needs. */
@@ -217,6 +217,35 @@ export async function settleShownWebhooks(
       select ((select count(*) from stamped) + (select count(*) from unlisted))::int as settled`),
   );
   return row?.settled ?? 0;
+}
+
+/**
+ * The events the inbox holds of these families (every family without them), oldest first, after
+ * the event `afterId`; with how many it holds in all. Read through the primary key.
+ */
+export async function listHeldWebhooks(
+  db: Db,
+  page: { limit: number; families?: readonly string[]; afterId?: number },
+): Promise<{ rows: SyncWebhookInboxRow[]; total: number }> {
+  const inFamily =
+    page.families === undefined
+      ? undefined
+      : sql`${syncWebhookInbox.family} = any(${textArray(page.families)}::text[])`;
+  const after =
+    page.afterId === undefined ? undefined : sql`${syncWebhookInbox.id} > ${page.afterId}`;
+  const [rows, [count]] = await Promise.all([
+    db
+      .select()
+      .from(syncWebhookInbox)
+      .where(and(inFamily, after))
+      .orderBy(asc(syncWebhookInbox.id))
+      .limit(page.limit),
+    db
+      .select({ total: sql<number>`count(*)::int` })
+      .from(syncWebhookInbox)
+      .where(inFamily),
+  ]);
+  return { rows, total: count?.total ?? 0 };
 }
 
 /** Counts a read that ran over these events and did not show them (see the module's header). */

@@ -59,6 +59,7 @@ describe('operations: OpenAPI, metrics, health, a real socket', () => {
         'GET /api/sync/runs',
         'GET /api/sync/check',
         'GET /api/sync/failures',
+        'GET /api/sync/webhooks',
         'POST /api/sync/run',
         'POST /api/sync/reconcile',
         'POST /api/sync/pause',

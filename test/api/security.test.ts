@@ -21,6 +21,7 @@ const ROUTES: { method: Method; url: string; role: 'reader' | 'operator' | 'admi
   { method: 'GET', url: '/api/sync/state', role: 'reader' },
   { method: 'GET', url: '/api/sync/runs', role: 'reader' },
   { method: 'GET', url: '/api/sync/failures', role: 'reader' },
+  { method: 'GET', url: '/api/sync/webhooks', role: 'reader' },
   { method: 'POST', url: '/api/bcs/1/resync', role: 'operator' },
   { method: 'POST', url: '/api/sync/run', role: 'operator' },
   { method: 'POST', url: '/api/sync/reconcile', role: 'operator' },

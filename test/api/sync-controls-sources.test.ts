@@ -172,6 +172,7 @@ describe("the sync controls of another source's families", () => {
         ['GET', '/api/sync/state?source=default'],
         ['GET', '/api/sync/runs?family=globex.bcs'],
         ['GET', '/api/sync/failures?source=globex'],
+        ['GET', '/api/sync/webhooks?family=bcs'],
         ['POST', '/api/sync/pause?family=bcs'],
         ['POST', '/api/sync/run?source=default&family=bcs'],
         ['POST', '/api/sync/full-resync?family=bcs'],

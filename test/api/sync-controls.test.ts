@@ -1,7 +1,7 @@
 /** Admins pause, resume and fully resync through the API; failures are listed a page at a time. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/http/app.js';
-import { syncFailure } from '../../src/db/schema/index.js';
+import { syncFailure, syncWebhookInbox } from '../../src/db/schema/index.js';
 import type { QueueName } from '../../src/queues/catalogue.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { OdooError } from '../../src/clients/odoo/index.js';
@@ -248,6 +248,67 @@ describe('sync controls through the API', () => {
       expect(last.items.map((item) => item.odooId)).toEqual([5]);
     } finally {
       await h.db.db.delete(syncFailure);
+    }
+  });
+
+  it("the inbox's webhook events come a page at a time, oldest first, each with why it waits", async () => {
+    const kept = await h.db.db
+      .insert(syncWebhookInbox)
+      .values([
+        {
+          family: 'bcs',
+          model: BC_MODEL,
+          recordId: 7,
+          rootId: 7,
+          writeDate: '2026-11-27 09:41:07',
+          deleted: false,
+        },
+        { family: 'bcs', model: 'dimagaz.bc.line', recordId: 70, rootId: 7, deleted: true },
+        { family: 'bcs', model: BC_MODEL, recordId: 8, deleted: false },
+      ])
+      .returning({ id: syncWebhookInbox.id });
+    try {
+      const page = async (query: string) => {
+        const response = await app.inject({
+          url: `/api/sync/webhooks${query}`,
+          headers: bearer('reader'),
+        });
+        expect(response.statusCode).toBe(200);
+        return response.json<{
+          items: Record<string, unknown>[];
+          total: number;
+          nextAfter: number | null;
+        }>();
+      };
+      const first = await page('?limit=2');
+      expect(first).toMatchObject({ total: 3, nextAfter: kept[1]!.id });
+      expect(first.items).toEqual([
+        {
+          id: kept[0]!.id,
+          family: 'bcs',
+          source: 'default',
+          model: BC_MODEL,
+          recordId: 7,
+          rootId: 7,
+          writeDate: '2026-11-27 09:41:07',
+          deleted: false,
+          receivedAt: expect.any(String) as unknown,
+          requeues: 0,
+          unseenReads: 0,
+          dueAt: expect.any(String) as unknown,
+        },
+        expect.objectContaining({ recordId: 70, rootId: 7, writeDate: null, deleted: true }),
+      ]);
+      const last = await page(`?family=bcs&limit=2&after=${first.nextAfter}`);
+      expect(last).toMatchObject({ total: 3, nextAfter: null });
+      expect(last.items).toEqual([expect.objectContaining({ recordId: 8, rootId: null })]);
+      const refused = await app.inject({
+        url: '/api/sync/webhooks?after=0',
+        headers: bearer('reader'),
+      });
+      expect(refused.statusCode).toBe(400);
+    } finally {
+      await h.db.db.delete(syncWebhookInbox);
     }
   });
 });

@@ -1,6 +1,6 @@
 /** Shapes of the sync control answers. */
 import { z } from 'zod';
-import type { SyncFailureRow, SyncLogRow } from '../../db/schema/index.js';
+import type { SyncFailureRow, SyncLogRow, SyncWebhookInboxRow } from '../../db/schema/index.js';
 import { splitFamilyKey } from '../../sources/family-key.js';
 import { countsOf, runCountsSchema, runErrorSchema } from '../../sync/run-counts.js';
 import type { FamilyState } from '../sync-control.js';
@@ -99,6 +99,29 @@ export const syncFailureSchema = z
   })
   .describe('SyncFailure');
 
+export const heldWebhookSchema = z
+  .object({
+    id: z.number().int().describe("the event's place in the inbox (the cursor of its pages)"),
+    family: familyKey,
+    source: sourceName,
+    model: z.string(),
+    recordId: z.number().int(),
+    rootId: z.number().int().nullable().describe('null when the rule sent no link to the root'),
+    writeDate: z
+      .string()
+      .nullable()
+      .describe('the stamp the rule sent, as Odoo wrote it; null when it sent none'),
+    deleted: z.boolean(),
+    receivedAt: z.string(),
+    requeues: z.number().int().describe('how often a worker queued its read again'),
+    unseenReads: z
+      .number()
+      .int()
+      .describe('reads that ran and did not show it; at 5 it is settled unseen when due'),
+    dueAt: z.string().describe('when a worker queues its read again if none has shown it'),
+  })
+  .describe('HeldWebhook');
+
 export function toStateBody(input: FamilyState): z.infer<typeof syncStateSchema> {
   const { state: row, watermarks } = input;
   const { source, family: name } = splitFamilyKey(input.family);
@@ -159,5 +182,22 @@ export function toFailureBody(row: SyncFailureRow): z.infer<typeof syncFailureSc
     lastJobId: row.lastJobId,
     firstFailedAt: row.firstFailedAt.toISOString(),
     lastFailedAt: row.lastFailedAt.toISOString(),
+  };
+}
+
+export function toHeldWebhookBody(row: SyncWebhookInboxRow): z.infer<typeof heldWebhookSchema> {
+  return {
+    id: row.id,
+    family: row.family,
+    source: splitFamilyKey(row.family).source,
+    model: row.model,
+    recordId: row.recordId,
+    rootId: row.rootId,
+    writeDate: row.writeDate,
+    deleted: row.deleted,
+    receivedAt: row.receivedAt.toISOString(),
+    requeues: row.requeues,
+    unseenReads: row.unseenReads,
+    dueAt: row.dueAt.toISOString(),
   };
 }

@@ -17,10 +17,12 @@ import type { FamilyScope, QueuedJobs, SyncControl } from '../../../sync-control
 import { odooLinkSchema, toOdooLinkBody } from '../../../schemas/odoo-link.js';
 import { authErrors, errorBody, pageLimit, positiveId } from '../../../schemas/common.js';
 import {
+  heldWebhookSchema,
   syncFailureSchema,
   syncRunSchema,
   syncStatesSchema,
   toFailureBody,
+  toHeldWebhookBody,
   toRunBody,
   toStateBody,
 } from '../../../schemas/sync.js';
@@ -194,6 +196,53 @@ export const syncRoutes: FastifyPluginAsyncZod<{
         total,
         nextAfter:
           rows.length > request.query.limit && last ? `${last.family}/${last.odooId}` : null,
+      };
+    },
+  );
+
+  app.get(
+    '/api/sync/webhooks',
+    {
+      onRequest: reader,
+      schema: {
+        tags: ['sync'],
+        summary: "Odoo's webhook events the inbox holds: those no read has shown yet, oldest first",
+        querystring: z
+          .object({
+            ...scope,
+            limit: pageLimit(50, 500),
+            // The inbox's ids are a bigserial: past 2^31 in a long-lived deployment.
+            after: z.coerce
+              .number()
+              .int()
+              .positive()
+              .max(Number.MAX_SAFE_INTEGER)
+              .optional()
+              .describe('cursor: nextAfter of the page before'),
+          })
+          .strict(),
+        response: {
+          200: z.object({
+            items: z.array(heldWebhookSchema),
+            total: z.number().int().describe('events held in all'),
+            nextAfter: z.number().int().nullable(),
+          }),
+          404: errorBody,
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { rows, total } = await syncControl.webhooks({
+        ...scopeOf(request.query, request.caller),
+        limit: request.query.limit + 1,
+        afterId: request.query.after,
+      });
+      const page = rows.slice(0, request.query.limit);
+      return {
+        items: page.map(toHeldWebhookBody),
+        total,
+        nextAfter: rows.length > request.query.limit ? (page.at(-1)?.id ?? null) : null,
       };
     },
   );
