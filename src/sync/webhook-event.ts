@@ -15,7 +15,9 @@
  * - any event of a record Odoo has no more, once a read shows it gone: its deletion shown, or the
  *   record absent though the copy's history knows it (webhook-gone.ts) — a line written, then
  *   deleted, before its event's read. The copy then holds that deletion. A record absent that the
- *   copy never knew may be a creation not committed yet: its events wait.
+ *   copy never knew may be a creation not committed yet: its events wait;
+ * - a child's event whose root no longer lists it, and Odoo has it under another root (moved
+ *   since): the read says which (`movedTo`), and the event waits on that root, whose read shows it.
  *
  * Whatever the reads showed, what Odoo has is written: the guards of the sync decide as for any
  * read. An event not shown (a transaction not committed yet, or rolled back) is the caller's to
@@ -72,6 +74,11 @@ export interface WebhookOutcome {
   readonly shown: readonly boolean[];
   /** Whether they showed every one. */
   readonly committed: boolean;
+  /**
+   * For each event, in order: the root Odoo now has its child under when the read root no longer
+   * lists it (moved since); else null. Only that root's read can show it.
+   */
+  readonly movedTo: readonly (number | null)[];
   readonly odooCalls: number;
 }
 
@@ -100,11 +107,16 @@ export async function syncWebhookEvents(
       ? ((await rootOfChild(odoo, child, first.recordId, schema.context, call)) ??
         (await copiedRootOfChild(deps.db, child, first.recordId)))
       : first.recordId);
-  const outcome = (synced: SyncedRecord | null, shown: readonly boolean[]): WebhookOutcome => ({
+  const outcome = (
+    synced: SyncedRecord | null,
+    shown: readonly boolean[],
+    movedTo: readonly (number | null)[] = events.map(() => null),
+  ): WebhookOutcome => ({
     odooId,
     synced,
     shown,
     committed: shown.every(Boolean),
+    movedTo,
     odooCalls: odoo.calls,
   });
   if (odooId === null)
@@ -180,14 +192,18 @@ export async function syncWebhookEvents(
   const gone = archived
     ? new Set<string>()
     : await goneRecords(odoo, family, events, verdicts, schema, call);
+  const shown = events.map(
+    (event, at) =>
+      archived ||
+      verdicts[at] === 'shown' ||
+      (verdicts[at] === 'gone' && gone.has(recordKey(event.model, event.recordId))),
+  );
   return outcome(
     synced,
-    events.map(
-      (event, at) =>
-        archived ||
-        verdicts[at] === 'shown' ||
-        (verdicts[at] === 'gone' && gone.has(recordKey(event.model, event.recordId))),
-    ),
+    shown,
+    archived
+      ? undefined
+      : await movedRoots(odoo, family, odooId, item, events, shown, schema.context, call),
   );
 }
 
@@ -272,6 +288,48 @@ const isRecord =
   (event: WebhookEvent) =>
   (record: { readonly id: number }): boolean =>
     record.id === event.recordId;
+
+/**
+ * For each event not shown, of a child its root's read did not list: the other root Odoo has that
+ * child under now (one read per child model); else null. A child absent from Odoo is not moved:
+ * deleted, or created in a transaction not committed yet.
+ */
+async function movedRoots(
+  odoo: CountedSource,
+  family: RecordFamily,
+  odooId: number,
+  item: RootPayload | undefined,
+  events: readonly WebhookEvent[],
+  shown: readonly boolean[],
+  context: OdooContext,
+  call?: OdooCallOptions,
+): Promise<(number | null)[]> {
+  const moved = new Map<string, number>();
+  for (const child of family.children) {
+    const ids = [
+      ...new Set(
+        events
+          .filter(
+            (event, at) =>
+              !shown[at] && event.model === child.model && !present(family, item, event),
+          )
+          .map((event) => event.recordId),
+      ),
+    ];
+    if (ids.length === 0) continue;
+    for (const record of await odoo.read(
+      child.model,
+      ids,
+      [child.parentField],
+      { context },
+      call,
+    )) {
+      const root = scannedParent(child, record);
+      if (root !== undefined && root !== odooId) moved.set(recordKey(child.model, record.id), root);
+    }
+  }
+  return events.map((event) => moved.get(recordKey(event.model, event.recordId)) ?? null);
+}
 
 /** The root of a child, read from Odoo (archived records included); null when it is gone. */
 async function rootOfChild(

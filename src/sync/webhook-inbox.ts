@@ -11,7 +11,8 @@
  *   later one, a deletion once Odoo confirms the root gone, an event without a stamp by the second
  *   read a few seconds after it. A job that did not see an event, or failed, leaves it; a run's
  *   page settles the stamped events of the records it read and copied, and the deletions of
- *   their children it no longer lists, the same way ({@link settleShownWebhooks});
+ *   their children it no longer lists, the same way ({@link settleShownWebhooks}). An event of a
+ *   child that moved to another root since moves with it ({@link rerootWebhooks}), due at once;
  * - an event not settled is due again ({@link takeUnsettledWebhooks}) a minute after it was
  *   queued, then two, four, eight… up to an hour: a job lost with Redis, a transaction that
  *   committed late. An event the API could not queue (Redis away when it came) is due at once
@@ -246,6 +247,21 @@ export async function listHeldWebhooks(
       .where(inFamily),
   ]);
   return { rows, total: count?.total ?? 0 };
+}
+
+/**
+ * Moves events of a child to the root a read found it under now (it moved since they came), due
+ * at once: only that root's read can show them, whether a job's or a run's page.
+ */
+export async function rerootWebhooks(
+  db: Db,
+  moved: readonly { readonly id: number; readonly root: number }[],
+): Promise<void> {
+  if (moved.length === 0) return;
+  await db.execute(sql`
+    update sync_webhook_inbox i set root_id = m.root, due_at = now()
+    from jsonb_to_recordset(${JSON.stringify(moved)}::jsonb) as m(id bigint, root integer)
+    where i.id = m.id`);
 }
 
 /** Counts a read that ran over these events and did not show them (see the module's header). */

@@ -556,6 +556,40 @@ describe('the webhook inbox', () => {
     }
   });
 
+  it('a line written, then moved to another BC before its read, is settled by the read of the BC it moved to', async () => {
+    try {
+      const [from, to] = [
+        h.sandbox.control.ids(BC_MODEL).at(-4)!,
+        h.sandbox.control.ids(BC_MODEL).at(-5)!,
+      ];
+      const [line] = await linesOf(from);
+      const outcome = await readAfter(
+        (url) => ({ url, models: [BC_LINE_MODEL], fields: ['write_date', 'bc_id'] }),
+        () => h.sandbox.control.write(BC_LINE_MODEL, line!, { name: 'written, then moved' }),
+        // No rule fires now: the move's own event is lost, as any event may be.
+        () => h.sandbox.control.write(BC_LINE_MODEL, line!, { bc_id: to }),
+      );
+      // The BC it was written under no longer lists it: that read could not show it, and did
+      // not count against it; the event now waits on the BC the line moved to, due at once.
+      expect(outcome).toMatchObject({ odooId: from, committed: false, settled: 0 });
+      expect(
+        rowsOf(
+          await h.db.db.execute(
+            sql`select record_id, root_id, unseen_reads, due_at <= now() as due from sync_webhook_inbox`,
+          ),
+        ),
+      ).toEqual([{ record_id: line, root_id: to, unseen_reads: 0, due: true }]);
+      const again = h.nextCompleted('sync-webhook', 'hook-');
+      expect(await requeue()).toBe(1);
+      expect(await again).toMatchObject({ odooId: to, committed: true, settled: 1 });
+      expect(await kept()).toEqual([]);
+      expect(await linesOf(to)).toContain(line);
+      expect(await linesOf(from)).not.toContain(line);
+    } finally {
+      await h.db.db.execute(sql`delete from sync_webhook_inbox`);
+    }
+  });
+
   it("a line created and deleted before any read: its deletion shown, its creation's event is too", async () => {
     try {
       const id = h.sandbox.control.ids(BC_MODEL).at(-3)!;

@@ -8,7 +8,12 @@ import type { Job } from 'bullmq';
 import { JOBS, type JobData } from '../../src/queues/catalogue.js';
 import { recordJobFailure } from '../../src/sync/sync-record.js';
 import { syncWebhookEvents } from '../../src/sync/webhook-event.js';
-import { noteUnseenReads, pendingWebhooks, settleWebhooks } from '../../src/sync/webhook-inbox.js';
+import {
+  noteUnseenReads,
+  pendingWebhooks,
+  rerootWebhooks,
+  settleWebhooks,
+} from '../../src/sync/webhook-inbox.js';
 import { runStepJob } from '../step-job.js';
 import type { WorkerContext } from '../worker-context.js';
 
@@ -48,10 +53,20 @@ export async function processWebhookRecord(
         db,
         kept.filter((_, at) => outcome.shown[at]).map((event) => event.id),
       );
+      // A child moved to another root since its event: that root's read is the one to show it.
+      const moved = kept.flatMap((event, at) => {
+        const root = outcome.movedTo[at];
+        return outcome.shown[at] || root === null || root === undefined
+          ? []
+          : [{ id: event.id, root }];
+      });
+      await rerootWebhooks(db, moved);
       // The read ran: only such reads bring an event nearer to being settled unseen.
       await noteUnseenReads(
         db,
-        kept.filter((_, at) => !outcome.shown[at]).map((event) => event.id),
+        kept
+          .filter((_, at) => !outcome.shown[at] && outcome.movedTo[at] === null)
+          .map((event) => event.id),
       );
       return {
         result: {
@@ -62,6 +77,7 @@ export async function processWebhookRecord(
           committed: outcome.committed,
           settled,
           kept: kept.length - settled,
+          moved: moved.length,
           odooCalls: outcome.odooCalls,
         },
       };
