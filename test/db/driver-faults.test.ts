@@ -153,50 +153,54 @@ describe('postgres.js when a connection dies', () => {
     ).resolves.toEqual([{ one: 1 }]);
   });
 
-  it('ends a pool whose connection dies under a query while the end waits for it', async () => {
+  /**
+   * A pool of one connection through a relay; `die` runs a query, asks for the pool's end, and
+   * resets the connection at its moment: the query fails for its connection, and the end resolves.
+   */
+  async function endAfterReset(
+    die: (
+      sql: postgres.Sql,
+      relay: Awaited<ReturnType<typeof startRelay>>,
+    ) => Promise<{ query: Promise<Outcome<unknown>>; ended: Promise<Outcome<void>> }>,
+  ) {
     const relay = await startRelay(new URL(db.url));
     const sql = postgres(relay.url, { max: 1, onnotice: () => undefined });
     try {
+      const { query, ended } = await die(sql, relay);
+      expect(await query).toMatchObject({
+        error: { code: expect.stringMatching(CONNECTION_FAILURE) },
+      });
+      await expect(
+        withDeadline(ended, SETTLES_WITHIN_MS, () => new Error('the end is still pending')),
+      ).resolves.toEqual({ value: undefined });
+    } finally {
+      // The end asked for is the pool's one end (postgres.js keeps the first): nothing more to end.
+      await relay.close();
+    }
+  }
+
+  it('ends a pool whose connection dies under a query while the end waits for it', () =>
+    endAfterReset(async (sql, relay) => {
       await sql`select 1`;
       const sleepSent = relay.sends('pg_sleep');
-      const sleeping = outcome(sql`select pg_sleep(60)`.execute());
+      const query = outcome(sql`select pg_sleep(60)`.execute());
       await sleepSent;
       // As a process that stops: the end waits for the query in flight.
       const ended = outcome(sql.end());
       relay.reset();
-      expect(await sleeping).toMatchObject({
-        error: { code: expect.stringMatching(CONNECTION_FAILURE) },
-      });
-      await expect(
-        withDeadline(ended, SETTLES_WITHIN_MS, () => new Error('the end is still pending')),
-      ).resolves.toEqual({ value: undefined });
-    } finally {
-      // The end above is the pool's one end (postgres.js keeps the first): nothing more to end.
-      await relay.close();
-    }
-  });
+      return { query, ended };
+    }));
 
-  it('ends a pool whose connection dies while it starts up', async () => {
-    const relay = await startRelay(new URL(db.url));
-    const sql = postgres(relay.url, { max: 1, onnotice: () => undefined });
-    try {
+  it('ends a pool whose connection dies while it starts up', () =>
+    endAfterReset(async (sql, relay) => {
       // The server's restart: the connection is reset before its startup is answered.
       const startupSent = relay.sends('user');
-      const first = outcome(sql`select 1`.execute());
+      const query = outcome(sql`select 1`.execute());
       const ended = outcome(sql.end());
       await startupSent;
       relay.reset();
-      expect(await first).toMatchObject({
-        error: { code: expect.stringMatching(CONNECTION_FAILURE) },
-      });
-      await expect(
-        withDeadline(ended, SETTLES_WITHIN_MS, () => new Error('the end is still pending')),
-      ).resolves.toEqual({ value: undefined });
-    } finally {
-      // The end above is the pool's one end (postgres.js keeps the first): nothing more to end.
-      await relay.close();
-    }
-  });
+      return { query, ended };
+    }));
 
   it("reserves a transaction's connection for the BEGIN that fills its pipeline", async () => {
     // A pipeline of two, to reach its end with three queries (the default is 100): an option
