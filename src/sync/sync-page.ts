@@ -35,7 +35,7 @@ import {
   type FailedRecord,
 } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
-import { settleShownWebhooks, type ShownChildren, type ShownRecord } from './webhook-inbox.js';
+import { settleShownWebhooks, type ShownRecord } from './webhook-inbox.js';
 import { writeRootBatches } from './write-records.js';
 
 export interface PageInput {
@@ -137,16 +137,18 @@ async function readAndWrite(
 const odooStamp = (date: Date) => date.toISOString().slice(0, 19).replace('T', ' ');
 
 /**
- * What the page's read showed of the roots it copied (not those that get a job of their own):
- * each record with its stamp, and each root's children as listed, for the webhook inbox.
+ * What the page's read showed of the roots it copied (not those that get a job of their own), for
+ * the webhook inbox: the roots, and each record with its stamp, every child listed included.
  */
 function shownByPage(
   family: RecordFamily,
   roots: readonly MappedRoot[],
   failed: ReadonlySet<number>,
-): { records: ShownRecord[]; lists: ShownChildren[] } {
+): { roots: number[]; childModels: string[]; records: ShownRecord[] } {
   const copied = roots.filter((root) => !failed.has(root.odooId));
   return {
+    roots: copied.map((root) => root.odooId),
+    childModels: family.children.map((child) => child.model),
     records: copied.flatMap((root) => [
       {
         model: family.root.model,
@@ -163,13 +165,6 @@ function shownByPage(
         })),
       ),
     ]),
-    lists: copied.flatMap((root) =>
-      family.children.map((child, at) => ({
-        model: child.model,
-        root: root.odooId,
-        ids: (root.children[at] ?? []).map((record) => record.odooId),
-      })),
-    ),
   };
 }
 

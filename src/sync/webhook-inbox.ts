@@ -177,42 +177,41 @@ export interface ShownRecord {
   readonly stamp: string;
 }
 
-/** The children of one model a read listed under a root: every one Odoo still has there. */
-export interface ShownChildren {
-  readonly model: string;
-  readonly root: number;
-  readonly ids: readonly number[];
-}
-
 /**
  * Deletes the events a page's read showed, as a webhook job's read settles them (a run's page
  * read them too, so the inbox does not wait for a late-committed event's next requeue when a run
  * has shown its change): each stamped event of `records` whose record the read showed with that
- * stamp or a later one, and each deletion of a child of `lists`' models under its root that the
- * root's read no longer lists. Read through `(family, root_id)`; how many.
+ * stamp or a later one, and each deletion of a child of `childModels` under one of `roots` that
+ * the read no longer lists there (`records` holds every child it listed). Read through
+ * `(family, root_id)`; how many.
  */
 export async function settleShownWebhooks(
   db: Db,
   family: string,
-  shown: { readonly records: readonly ShownRecord[]; readonly lists: readonly ShownChildren[] },
+  shown: {
+    readonly roots: readonly number[];
+    readonly childModels: readonly string[];
+    readonly records: readonly ShownRecord[];
+  },
 ): Promise<number> {
-  if (shown.records.length === 0 && shown.lists.length === 0) return 0;
+  if (shown.roots.length === 0) return 0;
   const [row] = rowsOf<{ settled: number }>(
     await db.execute(sql`
-      with stamped as (
-        delete from sync_webhook_inbox i
-        using jsonb_to_recordset(${JSON.stringify(shown.records)}::jsonb)
+      with r as materialized (
+        select * from jsonb_to_recordset(${JSON.stringify(shown.records)}::jsonb)
           as r(model text, id integer, root integer, stamp text)
+      ), stamped as (
+        delete from sync_webhook_inbox i using r
         where i.family = ${family} and i.root_id = r.root and i.model = r.model
           and i.record_id = r.id and not i.deleted and i.write_date is not null
           and left(i.write_date, 19) <= r.stamp
         returning i.id
       ), unlisted as (
         delete from sync_webhook_inbox i
-        using jsonb_to_recordset(${JSON.stringify(shown.lists)}::jsonb)
-          as l(model text, root integer, ids integer[])
-        where i.family = ${family} and i.root_id = l.root and i.model = l.model and i.deleted
-          and i.record_id <> all(l.ids)
+        where i.family = ${family} and i.root_id = any(${intArray(shown.roots)}::int[])
+          and i.deleted and i.model = any(${textArray(shown.childModels)}::text[])
+          and not exists (
+            select 1 from r where r.root = i.root_id and r.model = i.model and r.id = i.record_id)
         returning i.id
       )
       select ((select count(*) from stamped) + (select count(*) from unlisted))::int as settled`),

@@ -56,9 +56,7 @@ export async function processWebhookRecord(
       // A child moved to another root since its event: that root's read is the one to show it.
       const moved = kept.flatMap((event, at) => {
         const root = outcome.movedTo[at];
-        return outcome.shown[at] || root === null || root === undefined
-          ? []
-          : [{ id: event.id, root }];
+        return typeof root === 'number' ? [{ id: event.id, root }] : [];
       });
       await rerootWebhooks(db, moved);
       // The read ran: only such reads bring an event nearer to being settled unseen.
