@@ -25,6 +25,7 @@ import { openStores } from './stores/open-stores.js';
 import { readSyncState } from './sync/sync-state.js';
 import { DEFAULT_SOURCE } from './sources/family-key.js';
 import { redactUrl } from './lib/redact-url.js';
+import { endRedis } from './lib/end-redis.js';
 
 /** Error codes of a failed run that mean Odoo itself could not be reached or answered badly. */
 const ODOO_DOWN: ReadonlySet<string> = new Set([
@@ -96,7 +97,7 @@ export async function createApi(input: {
       ? undefined
       : createRedisConnection(config.redis.url, 'rate-limit', logger, config.redis);
   shutdown.add('rate-limit-redis', async () => {
-    await rateLimitRedis?.quit();
+    if (rateLimitRedis) await endRedis(rateLimitRedis);
   });
 
   const checks: ReadinessCheck[] = [

@@ -12,6 +12,7 @@
 import type { Db } from '../db/create-db.js';
 import type { Logger } from '../lib/logger.js';
 import { AppError, describeError } from '../lib/errors.js';
+import { endRedis } from '../lib/end-redis.js';
 import type { SharedState } from './shared-state.js';
 import {
   postgresQueues,
@@ -69,7 +70,7 @@ export function openStores(input: {
     ? { kind: 'redis', redis, prefix: settings.redis.queuePrefix }
     : { kind: 'postgres', db: input.db };
   const closeRedis = async () => {
-    await redis?.quit();
+    if (redis) await endRedis(redis);
   };
   if (settings.queues.backend === 'redis') {
     const backend = redisQueues(redis!, settings.redis.queuePrefix);
@@ -157,9 +158,7 @@ export async function connectSharedState(input: {
   }
   return {
     shared: { kind: 'redis', redis, prefix: settings.redis.queuePrefix },
-    close: async () => {
-      await redis.quit();
-    },
+    close: () => endRedis(redis),
   };
 }
 

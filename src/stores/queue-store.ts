@@ -29,6 +29,7 @@ import pg from 'pg';
 import { DEFAULT_SOURCE, sourceKey, sourcePrefix } from '../sources/family-key.js';
 import { ExecutionWorker } from './execution-locks.js';
 import { duplicateQueueRedis, pingQueues, type QueueRedis } from './redis-connection.js';
+import { endRedis } from '../lib/end-redis.js';
 
 /** BullMQ's schema for its tables on PostgreSQL. */
 export const QUEUE_SCHEMA = 'bullmq';
@@ -123,7 +124,7 @@ export function redisQueues(connection: QueueRedis, prefix: string): RedisQueueS
         events,
         async close() {
           await events.close();
-          await own.quit();
+          await endRedis(own);
         },
       };
     },

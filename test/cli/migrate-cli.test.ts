@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { commandFile } from '../helpers/commands.js';
+import { startRelay } from '../helpers/tcp-relay.js';
 
 interface LogLine {
   level: number;
@@ -138,6 +139,33 @@ describe('migrate with a declaration file', () => {
     expect(error.err).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
     expect(JSON.stringify(error.err)).toContain('ECONNREFUSED');
     expect(sandbox.control.countCalls()).toBe(0);
+  }, 60_000);
+
+  it('exits 1 naming the call budget when its Redis goes away under it, instead of waiting for it for ever', async () => {
+    // migrate reaches the budget's Redis through a relay that goes away while Odoo answers a
+    // call: the budget's next turn fails, and the connection, which fails fast, must still end.
+    const relay = await startRelay(new URL(inject('redisUrl')));
+    const fault = sandbox.control.injectFault({
+      kind: 'latency',
+      latencyMs: 300,
+      method: 'fields_get',
+    });
+    // The first of its two models' fields_get: the second needs the budget again.
+    const asked = sandbox.control.waitForCall({ method: 'fields_get' });
+    // A budget of its own: the slot it could not give back stays held until its lease ends.
+    const run = migrate({ REDIS_URL: relay.url, QUEUE_PREFIX: `${queuePrefix}-away` });
+    try {
+      await asked;
+      await relay.close();
+      const away = await run;
+      expect(away.code).toBe(1);
+      const error = away.lines.find((line) => line.level === 50)!;
+      expect(error.msg).toBe('migration failed');
+      expect(error.err).toMatchObject({ code: 'ODOO_BUDGET' });
+    } finally {
+      fault.remove();
+      await run;
+    }
   }, 60_000);
 
   it('refuses a field whose type changed, exits 1 and names it', async () => {

@@ -6,65 +6,16 @@
  * exception thrown from a timer.
  */
 import { spawn } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { once } from 'node:events';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../src/db/create-db.js';
 import { withDeadline } from '../../src/lib/deadline.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { startRelay } from '../helpers/tcp-relay.js';
 
 /** How long a test waits for what must settle at once: a failure bound, never a pace. */
 const SETTLES_WITHIN_MS = 20_000;
-
-/**
- * A TCP relay on 127.0.0.1 in front of PostgreSQL. `reset()` ends every client connection with
- * an RST, as PostgreSQL's immediate stop does, and closes its side to the server.
- */
-async function startRelay(target: URL) {
-  const clients = new Set<Socket>();
-  const sent = new EventEmitter();
-  const server = createServer((client) => {
-    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-    clients.add(client);
-    for (const socket of [client, upstream]) socket.on('error', () => socket.destroy());
-    client.on('data', (chunk: Buffer) => sent.emit('data', chunk));
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => {
-      clients.delete(client);
-      upstream.destroy();
-    });
-    upstream.on('close', () => client.destroy());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const url = new URL(target);
-  url.port = String(typeof address === 'object' && address ? address.port : 0);
-  return {
-    url: url.toString(),
-    /** Resolves once a client has sent bytes that hold `text`. */
-    sends(text: string): Promise<void> {
-      return new Promise((resolve) => {
-        const seen = (chunk: Buffer) => {
-          if (!chunk.includes(text)) return;
-          sent.off('data', seen);
-          resolve();
-        };
-        sent.on('data', seen);
-      });
-    },
-    reset() {
-      for (const client of clients) client.resetAndDestroy();
-    },
-    async close() {
-      for (const client of clients) client.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
 
 type Outcome<T> = { readonly value: T } | { readonly error: { readonly code?: unknown } };
 

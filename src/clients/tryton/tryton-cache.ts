@@ -30,6 +30,7 @@
 import { createHash } from 'node:crypto';
 import { Redis, type ClientContext, type Result } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
+import { endRedis } from '../../lib/end-redis.js';
 import { encodeTrytonValue, parseTrytonJson, stringifyTrytonJson } from './tryton-codec.js';
 import {
   createTrytonLocalCache,
@@ -365,17 +366,7 @@ export function createTrytonCache(options: TrytonCacheOptions): TrytonCache {
     stats() {
       return { ...counters, ...(local?.stats() ?? { localEntries: 0, localBytes: 0 }) };
     },
-    async close() {
-      if (redis.status === 'ready') {
-        try {
-          await redis.quit();
-          return;
-        } catch (error) {
-          log.debug({ err: error }, 'tryton cache: quit failed, disconnecting');
-        }
-      }
-      redis.disconnect();
-    },
+    close: () => endRedis(redis),
   };
 }
 
