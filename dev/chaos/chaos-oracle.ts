@@ -12,13 +12,14 @@
  * - deliveries: each subscription's receiver got every change of the feed it takes, none else,
  *   first arrivals in position order (duplicates are the contract's "at least once": counted);
  * - the stream: every change after its start once, in order, none else;
- * - failures: no record job failed for good without its record pending in the failures table or
- *   equal in the copy.
+ * - failures: no record job or webhook job failed for good without its root pending in the
+ *   failures table, its events held in the inbox (a webhook's), or its record equal in the copy.
  *
  * It asserts nothing: it returns one difference per fault it finds, for the run's report.
  */
 import { sameJson } from '../../src/families/map-record.js';
 import type { ChangeBody } from '../../src/feed/change-body.js';
+import { STAMP_FROM_FUTURE, STAMP_WENT_BACK } from '../../src/sync/write-rule.js';
 import type { ApiClient } from './chaos-api.js';
 import type { ChaosDeployment, ChaosSource } from './chaos-deployment.js';
 import { BC, CYLINDER, LINE, VALVE } from './chaos-storm.js';
@@ -44,7 +45,10 @@ export interface OracleFigures {
   readonly duplicateDeliveries: Record<string, number>;
   /** Record jobs failed for good, by queue. */
   readonly failedJobs: Record<string, number>;
-  /** Changes the verify healed (`drift`), by source: what no run nor webhook had brought. */
+  /**
+   * Changes of action `drift`, by source and why: a stamp that went back or came from the future
+   * (written after an Odoo clock step), or healed by a verify (what no run nor webhook brought).
+   */
   readonly drift: Record<string, number>;
 }
 
@@ -295,8 +299,17 @@ export async function consultOracle(input: {
       });
   }
   const drift: Record<string, number> = {};
-  for (const change of changes)
-    if (change.action === 'drift') drift[change.source] = (drift[change.source] ?? 0) + 1;
+  for (const change of changes) {
+    if (change.action !== 'drift') continue;
+    const why =
+      change.reason === STAMP_WENT_BACK
+        ? 'stamp went back'
+        : change.reason === STAMP_FROM_FUTURE
+          ? 'stamp from the future'
+          : 'verify';
+    const at = `${change.source}: ${why}`;
+    drift[at] = (drift[at] ?? 0) + 1;
+  }
 
   // Each record's history (a root's holds its children's) against the feed.
   const bySource = new Map<string, ChangeBody[]>();
@@ -448,18 +461,42 @@ export async function consultOracle(input: {
     });
   for (const error of input.stream.errors) differences.push({ check: 'stream', text: error });
 
-  // Record jobs failed for good: their record pending in the failures table, or equal in the copy.
+  const failedJobs = await failedJobDifferences(api, key, copyDiffers, differences);
+
+  return {
+    differences,
+    figures: { records, changes: changes.length, duplicateDeliveries, failedJobs, drift },
+  };
+}
+
+/** A job of the board's list, as `GET /admin/queues/api/queues` gives it. */
+interface BoardQueue {
+  name: string;
+  counts: { failed: number };
+  jobs: Array<{
+    data?: { family?: string; odooId?: number; model?: string; recordId?: number; rootId?: number };
+  }>;
+}
+
+/**
+ * Jobs failed for good, by queue; and a difference for each record job (`sync-record`) or webhook
+ * job (`sync-webhook`) that failed for good on a record whose copy differs, while nothing keeps
+ * it for a later try: its root not pending in the failures table, and, for a webhook's, no event
+ * of its root or record held in the inbox (a worker's pass queues those again).
+ */
+export async function failedJobDifferences(
+  api: ApiClient,
+  key: string,
+  copyDiffers: ReadonlySet<string>,
+  differences: Difference[],
+): Promise<Record<string, number>> {
   const failedJobs: Record<string, number> = {};
-  interface BoardQueue {
-    name: string;
-    counts: { failed: number };
-    jobs: Array<{ data?: { family?: string; odooId?: number } }>;
-  }
   const board: { queues: BoardQueue[] } = await api.get('/admin/queues/api/queues', key);
   for (const { name, counts } of board.queues) {
     if (counts.failed === 0) continue;
     failedJobs[name] = counts.failed;
-    if (!name.endsWith('sync-record')) continue;
+    const webhook = name.endsWith('sync-webhook');
+    if (!webhook && !name.endsWith('sync-record')) continue;
     // The board reads 100 jobs a page.
     for (let page = 1; (page - 1) * 100 < counts.failed; page += 1) {
       const read: { queues: BoardQueue[] } = await api.get(
@@ -467,31 +504,75 @@ export async function consultOracle(input: {
         key,
       );
       const jobs = read.queues.find((queue) => queue.name === name)?.jobs ?? [];
-      for (const job of jobs) {
-        const family = job.data?.family;
-        const odooId = job.data?.odooId;
-        if (family === undefined || odooId === undefined) continue;
-        const failures: { items: Array<{ odooId: number }> } = await api.get(
-          `/api/sync/failures?family=${encodeURIComponent(family)}`,
-          key,
-        );
-        const source = family.includes('.') ? family.split('.')[0]! : 'default';
+      for (const { data } of jobs) {
+        const family = data?.family;
+        if (family === undefined) continue;
         const shape = FAMILIES.find((one) => family.endsWith(one.name))!;
-        const pending = failures.items.some((failure) => failure.odooId === odooId);
-        if (!pending && copyDiffers.has(`${source} ${shape.root} ${odooId}`))
-          differences.push({
-            check: 'failures',
-            source,
-            model: shape.root,
-            odooId,
-            text: `${family} ${odooId}: its record job failed for good, it is not in the failures table and the copy differs`,
-          });
+        const rootId = webhook
+          ? (data?.rootId ?? (data?.model === shape.root ? data.recordId : undefined))
+          : data?.odooId;
+        if (rootId === undefined) continue;
+        const source = family.includes('.') ? family.split('.')[0]! : 'default';
+        const differs =
+          copyDiffers.has(`${source} ${shape.root} ${rootId}`) ||
+          (webhook && copyDiffers.has(`${source} ${data?.model} ${data?.recordId}`));
+        if (!differs) continue;
+        if (await failurePending(api, key, family, rootId)) continue;
+        if (webhook && (await inboxHolds(api, key, family, rootId, data?.recordId))) continue;
+        differences.push({
+          check: 'failures',
+          source,
+          model: shape.root,
+          odooId: rootId,
+          text: webhook
+            ? `${family} ${data?.model} ${data?.recordId}: its webhook job failed for good, the inbox holds no event of root ${rootId}, it is not in the failures table and the copy differs`
+            : `${family} ${rootId}: its record job failed for good, it is not in the failures table and the copy differs`,
+        });
       }
     }
   }
+  return failedJobs;
+}
 
-  return {
-    differences,
-    figures: { records, changes: changes.length, duplicateDeliveries, failedJobs, drift },
-  };
+/** Whether the failures table holds `rootId` of `family`, every page read. */
+async function failurePending(
+  api: ApiClient,
+  key: string,
+  family: string,
+  rootId: number,
+): Promise<boolean> {
+  let after: string | undefined;
+  for (;;) {
+    const page: { items: Array<{ odooId: number }>; nextAfter: string | null } = await api.get(
+      `/api/sync/failures?family=${encodeURIComponent(family)}&limit=500${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`,
+      key,
+    );
+    if (page.items.some((failure) => failure.odooId === rootId)) return true;
+    if (page.nextAfter === null) return false;
+    after = page.nextAfter;
+  }
+}
+
+/** Whether the inbox holds an event of this root or record of `family`, every page read. */
+async function inboxHolds(
+  api: ApiClient,
+  key: string,
+  family: string,
+  rootId: number,
+  recordId: number | undefined,
+): Promise<boolean> {
+  let after: number | undefined;
+  for (;;) {
+    const page: {
+      items: Array<{ recordId: number; rootId: number | null }>;
+      nextAfter: number | null;
+    } = await api.get(
+      `/api/sync/webhooks?family=${encodeURIComponent(family)}&limit=500${after === undefined ? '' : `&after=${after}`}`,
+      key,
+    );
+    if (page.items.some((event) => event.rootId === rootId || event.recordId === recordId))
+      return true;
+    if (page.nextAfter === null) return false;
+    after = page.nextAfter;
+  }
 }
