@@ -39,8 +39,8 @@
  *    lag, and 50 sources × 2 families on one worker: memory, connections, Redis keys
  *    (bench/sources-bench.ts).
  * 12. A mass window: the compiled sync CLI's first copy of 250,000 BCs × 12 lines, then every
- *    record changed in one window, over each transport; its peak RSS against 300 MB
- *    (bench/mass-window-bench.ts).
+ *    record changed in one window, then every record new in one window, over each transport; its
+ *    peak RSS against 250 MB (bench/mass-window-bench.ts).
  * 13. The webhook inbox at 1,000,000 events: a worker's pass and metrics reading, the API's count
  *    against a source's bound, a job's look-up, against the pass and the reading before migration
  *    0036 on the same rows (bench/webhook-inbox-bench.ts).
@@ -48,10 +48,13 @@
  *    product's first copy and rerun against a bare reader, for `res.partner` and `account.move`
  *    (bench/real-odoo-bench.ts). BENCH_ODOO_START names a command that starts an Odoo and prints
  *    how to reach it, BENCH_ODOO_STOP one that stops it; unset, the bench starts Odoo 19.
+ * 15. Chaos (opt-in, `npm run bench -- chaos`: about an hour): the ten-minute chaos runs that
+ *    once found a defect, replayed on their queue stores, each with its line of the runs' table
+ *    and its differences against 0 (bench/chaos-replays.ts, docs/chaos.md).
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
  * `inflight`, `codec`, `webhook`, `webhook-inbox`, `feed`, `feed-prune`, `transport`, `bigvalue`,
- * `large-values`, `budget`, `queues`, `sources`, `mass`, `real-odoo`) runs some. Each runs in a
+ * `large-values`, `budget`, `queues`, `sources`, `mass`, `real-odoo`, `chaos`) runs some. Each runs in a
  * process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -80,6 +83,8 @@ import {
 } from './large-values-bench.js';
 import { describeBudgetBench, labelOf, runBudgetBench } from './budget-bench.js';
 import { describeRealOdooBench, runRealOdooBench } from './real-odoo-bench.js';
+import { describeChaosReplays, runChaosReplays } from './chaos-replays.js';
+import { CHAOS_DEFAULTS } from '../dev/chaos/chaos-run.js';
 import {
   describeMassWindowBench,
   MASS_WINDOW_RSS_LIMIT_MB,
@@ -593,6 +598,19 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
       ),
     );
   },
+  chaos: async () => {
+    const replays = await runChaosReplays((line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(`${describeChaosReplays(replays)}\n`);
+    return replays.map((replay) =>
+      atMost(
+        '-',
+        `chaos seed ${replay.seed} on ${replay.queues}, ${CHAOS_DEFAULTS.minutes} minutes: differences`,
+        replay.differences,
+        0,
+        '',
+      ),
+    );
+  },
   'real-odoo': async () => {
     const result = await runRealOdooBench({
       start: process.env.BENCH_ODOO_START,
@@ -620,8 +638,8 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   },
 };
 
-/** Benches that need what `npm run bench` alone does not start (a real Odoo): named only. */
-const OPT_IN = new Set(['real-odoo']);
+/** Benches that need what `npm run bench` alone does not start (a real Odoo), or an hour: named only. */
+const OPT_IN = new Set(['real-odoo', 'chaos']);
 
 /** How a bench run as a child hands its rows back: its last line of output starts with this. */
 const ROWS_MARKER = 'BENCH-ROWS ';

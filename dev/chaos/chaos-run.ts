@@ -47,6 +47,29 @@ export interface ChaosOptions {
   readonly print?: (line: string) => void;
 }
 
+/** The shape of a run when the command is given none: the acceptance's ten-minute runs. */
+export const CHAOS_DEFAULTS = {
+  minutes: 10,
+  sources: 2,
+  workers: 2,
+  opsPerSecond: 2,
+  checkpointEveryMinutes: 5,
+  size: { orders: 60, lines: 3, cylinders: 30 },
+} as const satisfies Omit<ChaosOptions, 'seed' | 'queues' | 'dir'>;
+
+/** The runs' table (docs/chaos.md, "Runs"): its header, and a run's row. */
+export const CHAOS_TABLE_HEADER =
+  '| seed | queues | minutes | operations | faults by class | restarted (by faults+by themselves) | differences | load |';
+
+export function chaosTableRow(result: ChaosResult): string {
+  const faults = FAULT_CLASSES.map((name) => `${name} ${result.faults[name]}`).join(', ');
+  const restarts = Object.entries(result.restarts)
+    .filter(([, counts]) => counts.byFaults + counts.own > 0)
+    .map(([name, counts]) => `${name} ${counts.byFaults}+${counts.own}`)
+    .join(', ');
+  return `| ${result.seed} | ${result.queues} | ${result.minutes} | ${result.operations} | ${faults} | ${restarts || 'none'} | ${result.differences.length} | ${result.load.mean} (max ${result.load.max}) |`;
+}
+
 /** Per-fault-class counts, and each process's restarts. */
 export interface ChaosResult {
   readonly seed: number;

@@ -8,8 +8,8 @@ import { randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHAOS_QUEUES, FAULT_CLASSES, type ChaosQueues } from './chaos-plan.js';
-import { runChaos, type ChaosResult } from './chaos-run.js';
+import { CHAOS_QUEUES, type ChaosQueues } from './chaos-plan.js';
+import { CHAOS_DEFAULTS, CHAOS_TABLE_HEADER, chaosTableRow, runChaos } from './chaos-run.js';
 
 const HELP = `Chaos run: one erp-bridge deployment on this machine under a seeded storm of Odoo
 changes and a seeded schedule of faults of every class, then an oracle that compares every
@@ -56,15 +56,6 @@ function whole(name: string, text: string | undefined, fallback: number, min = 0
   return Number(text);
 }
 
-function tableRow(result: ChaosResult): string {
-  const faults = FAULT_CLASSES.map((name) => `${name} ${result.faults[name]}`).join(', ');
-  const restarts = Object.entries(result.restarts)
-    .filter(([, counts]) => counts.byFaults + counts.own > 0)
-    .map(([name, counts]) => `${name} ${counts.byFaults}+${counts.own}`)
-    .join(', ');
-  return `| ${result.seed} | ${result.queues} | ${result.minutes} | ${result.operations} | ${faults} | ${restarts || 'none'} | ${result.differences.length} | ${result.load.mean} (max ${result.load.max}) |`;
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -91,12 +82,12 @@ async function main(): Promise<number> {
   const queues = values.queues ?? 'redis';
   if (!(CHAOS_QUEUES as readonly string[]).includes(queues))
     throw new Error(`--queues must be one of ${CHAOS_QUEUES.join(', ')}, got '${queues}'`);
-  const sources = whole('sources', values.sources, 2, 2);
+  const sources = whole('sources', values.sources, CHAOS_DEFAULTS.sources, 2);
   if (sources > 3) throw new Error(`--sources must be 2 or 3, got ${sources}`);
-  const workers = whole('workers', values.workers, 2, 1);
+  const workers = whole('workers', values.workers, CHAOS_DEFAULTS.workers, 1);
   if (workers > 4) throw new Error(`--workers must be 1 to 4, got ${workers}`);
-  const minutes = whole('minutes', values.minutes, 10, 1);
-  const rate = Number(values.rate ?? '2');
+  const minutes = whole('minutes', values.minutes, CHAOS_DEFAULTS.minutes, 1);
+  const rate = Number(values.rate ?? CHAOS_DEFAULTS.opsPerSecond);
   if (!(rate > 0 && rate <= 50)) throw new Error(`--rate must be above 0 and at most 50`);
   process.stdout.write(`chaos seed ${seed}\n`);
   const dir =
@@ -108,11 +99,16 @@ async function main(): Promise<number> {
     sources: sources as 2 | 3,
     workers,
     opsPerSecond: rate,
-    checkpointEveryMinutes: whole('checkpoint-every', values['checkpoint-every'], 5, 1),
+    checkpointEveryMinutes: whole(
+      'checkpoint-every',
+      values['checkpoint-every'],
+      CHAOS_DEFAULTS.checkpointEveryMinutes,
+      1,
+    ),
     size: {
-      orders: whole('orders', values.orders, 60, 10),
-      lines: whole('lines', values.lines, 3),
-      cylinders: whole('cylinders', values.cylinders, 30, 10),
+      orders: whole('orders', values.orders, CHAOS_DEFAULTS.size.orders, 10),
+      lines: whole('lines', values.lines, CHAOS_DEFAULTS.size.lines),
+      cylinders: whole('cylinders', values.cylinders, CHAOS_DEFAULTS.size.cylinders, 10),
     },
     dir,
     print: (line) => process.stdout.write(`${line}\n`),
@@ -121,8 +117,8 @@ async function main(): Promise<number> {
     [
       '',
       `seed ${result.seed}: ${result.differences.length} differences; the run's files are in ${result.dir}`,
-      '| seed | queues | minutes | operations | faults by class | restarted (by faults+by themselves) | differences | load |',
-      tableRow(result),
+      CHAOS_TABLE_HEADER,
+      chaosTableRow(result),
       '',
     ].join('\n'),
   );
