@@ -12,7 +12,7 @@
  *   no longer lists (one read of their link field), so a move is a move, not a deletion until
  *   the new root's next read.
  *
- * Both are read and written with it (sync-record.ts).
+ * Both are read and written with it, and the roots these name in turn (sync-record.ts).
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { OdooCallOptions, OdooContext, OdooRecord } from '../clients/odoo/odoo-types.js';

@@ -155,8 +155,10 @@ export async function writeOrArchive(
 
 /**
  * The roots a moved child left or joined (moved-children.ts), read to be written in the same
- * batch as the root read alone. One Odoo cannot read now is recorded as a pending failure: the
- * next run's scan would not list it again, its moved child being where the copy then holds it.
+ * batch as the root read alone; and theirs in turn, until none is new: a root read with it
+ * brings its own children, and one of them may have moved from a root read by no one (the root
+ * it left would list it until the verify, the next run's scan finding it where the copy then
+ * holds it). One Odoo cannot read now is recorded as a pending failure, for the same reason.
  */
 async function readNeighbours(
   deps: SyncDeps,
@@ -167,41 +169,53 @@ async function readNeighbours(
 ): Promise<MappedRoot[]> {
   const { db, logger } = deps;
   const { family, context } = input;
-  const neighbours = await movedNeighbours(
-    db,
-    reading.odoo,
-    family,
-    item,
-    reading.schema.context,
-    call,
-  );
-  if (neighbours.length === 0) return [];
-  const page = await readRootPageIsolating(
-    reading.odoo,
-    family,
-    neighbours,
-    reading.schema,
-    pageReadCall(deps.settings, call),
-    undefined,
-    reading.large,
-  );
-  if (page.unreadable.length > 0)
-    await recordFailures(
-      db,
-      family.name,
-      page.unreadable.map(({ odooId, error }) => ({
-        odooId,
-        error: toRunError(error),
-        runId: context.runId,
-        jobId: `with-${input.odooId}`,
-      })),
-      deps.settings.failureBackoffBaseMs,
+  const read = new Set([input.odooId]);
+  const mapped: MappedRoot[] = [];
+  for (let payloads = [item]; payloads.length > 0;) {
+    const found = new Set<number>();
+    for (const payload of payloads)
+      for (const id of await movedNeighbours(
+        db,
+        reading.odoo,
+        family,
+        payload,
+        reading.schema.context,
+        call,
+      ))
+        if (!read.has(id)) found.add(id);
+    if (found.size === 0) break;
+    for (const id of found) read.add(id);
+    const page = await readRootPageIsolating(
+      reading.odoo,
+      family,
+      [...found],
+      reading.schema,
+      pageReadCall(deps.settings, call),
+      undefined,
+      reading.large,
     );
+    if (page.unreadable.length > 0)
+      await recordFailures(
+        db,
+        family.name,
+        page.unreadable.map(({ odooId, error }) => ({
+          odooId,
+          error: toRunError(error),
+          runId: context.runId,
+          jobId: `with-${input.odooId}`,
+        })),
+        deps.settings.failureBackoffBaseMs,
+      );
+    mapped.push(...page.items.map((neighbour) => mapRoot(family, neighbour, page.schema.unread)));
+    payloads = page.items;
+  }
+  if (read.size === 1) return [];
+  const neighbours = [...read].filter((id) => id !== input.odooId);
   logger.info(
     { family: family.name, odooId: input.odooId, neighbours },
     `${family.noun} ${input.odooId}: children moved, the ${family.noun} records they left or joined are written with it`,
   );
-  return page.items.map((neighbour) => mapRoot(family, neighbour, page.schema.unread));
+  return mapped;
 }
 
 /** A record job's last attempt failed: the root waits in sync_failure for a later run. */

@@ -40,20 +40,30 @@ function childMoved(c: FamilyCase): void {
    * root written ten minutes later moves the watermark past them first.
    */
   async function moveOutOfWindow(from: number, to: number, bump: number): Promise<number> {
-    const child = childIdsOf(control(), c, from)[0]!;
+    return (await movesOutOfWindow([[from, to]], bump))[0]!;
+  }
+
+  /** The same for several moves at once: each `[from, to]` moves a quiet child of `from`. */
+  async function movesOutOfWindow(
+    moves: readonly (readonly [number, number])[],
+    bump: number,
+  ): Promise<number[]> {
+    const children = moves.map(([from]) => childIdsOf(control(), c, from)[0]!);
     // Where moving a child changes its roots' totals, one that weighs nothing: no stamp moves.
-    c.quietChild(control(), child);
+    for (const child of children) c.quietChild(control(), child);
     clock.advanceMs(10 * MINUTE_MS);
     control().write(c.rootModel, bump, { [c.rootText]: `moves the watermark on ${bump}` });
     await h.run('sync-run', { trigger: 'test' });
     clock.advanceMs(10 * MINUTE_MS);
-    const stamps = [from, to].map((id) => control().writeDateMicros(c.rootModel, id));
+    const roots = [...new Set(moves.flat())];
+    const stamps = roots.map((id) => control().writeDateMicros(c.rootModel, id));
     const windowFromMicros = ((await h.watermark())!.getTime() - OVERLAP_SECONDS * 1_000) * 1_000;
     for (const stamp of stamps) expect(stamp).toBeLessThan(windowFromMicros);
-    // The child alone is written: Odoo moves no stamp of either root.
-    control().write(c.childModel!, child, { [c.childLink!]: to });
-    expect([from, to].map((id) => control().writeDateMicros(c.rootModel, id))).toEqual(stamps);
-    return child;
+    // The children alone are written: Odoo moves no stamp of any root.
+    for (const [i, [, to]] of moves.entries())
+      control().write(c.childModel!, children[i]!, { [c.childLink!]: to });
+    expect(roots.map((id) => control().writeDateMicros(c.rootModel, id))).toEqual(stamps);
+    return children;
   }
 
   async function expectMoved(from: number, to: number, child: number, auditsBefore: number) {
@@ -108,6 +118,24 @@ function childMoved(c: FamilyCase): void {
     const auditsBefore = (await h.auditRows()).length;
     await h.run('resync-record', { odooId: to, trigger: 'test' });
     await expectMoved(from, to, child, auditsBefore);
+  });
+
+  it("by a resync of another root whose child joined the same root: the root it left is read with that root's", async () => {
+    if (c.childModel === undefined) return;
+    // Two children join `to`: one from `from`, one from `other`. Reading `other` alone reads
+    // `to` with it, which now lists the child `from` left: `from` is read too.
+    const ids = c.standalone(control());
+    const [from, other, to, bump] = [ids[9]!, ids[10]!, ids[11]!, ids[8]!];
+    const [child] = await movesOutOfWindow(
+      [
+        [from, to],
+        [other, to],
+      ],
+      bump,
+    );
+    const auditsBefore = (await h.auditRows()).length;
+    await h.run('resync-record', { odooId: other, trigger: 'test' });
+    await expectMoved(from, to, child!, auditsBefore);
   });
 
   it('by a resync of the root it left: the root it joined gets it, a move not a deletion', async () => {
