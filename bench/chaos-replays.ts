@@ -22,6 +22,7 @@ export const CHAOS_REPLAYS: readonly { readonly seed: number; readonly queues: C
   { seed: 9, queues: 'postgres' },
   { seed: 10, queues: 'sentinel' },
   { seed: 11, queues: 'postgres' },
+  { seed: 16, queues: 'postgres' },
 ];
 
 export interface ChaosReplay {

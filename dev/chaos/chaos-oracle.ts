@@ -13,7 +13,9 @@
  *   first arrivals in position order (duplicates are the contract's "at least once": counted);
  * - the stream: every change after its start once, in order, none else;
  * - failures: no record job or webhook job failed for good without its root pending in the
- *   failures table, its events held in the inbox (a webhook's), or its record equal in the copy.
+ *   failures table, its events held in the inbox (a webhook's), or its record equal in the copy;
+ * - the verify: no change only the verify brought (a `drift` of no stamp's reason): a run or a
+ *   webhook should have brought it.
  *
  * It asserts nothing: it returns one difference per fault it finds, for the run's report.
  */
@@ -27,7 +29,15 @@ import type { SseReader } from './sse-reader.js';
 
 /** What a difference is of: the oracle's checks, and the run's own (inbox, processes, memory). */
 export type CheckName =
-  'copy' | 'feed' | 'delivery' | 'stream' | 'failures' | 'inbox' | 'processes' | 'memory';
+  | 'copy'
+  | 'verify'
+  | 'feed'
+  | 'delivery'
+  | 'stream'
+  | 'failures'
+  | 'inbox'
+  | 'processes'
+  | 'memory';
 
 export interface Difference {
   readonly check: CheckName;
@@ -309,6 +319,16 @@ export async function consultOracle(input: {
           : 'verify';
     const at = `${change.source}: ${why}`;
     drift[at] = (drift[at] ?? 0) + 1;
+    // The verify is the safety net, daily in production: what only it brought, runs and
+    // webhooks missed, and the copy held it wrong until then.
+    if (why === 'verify')
+      differences.push({
+        check: 'verify',
+        source: change.source,
+        model: change.model,
+        odooId: change.odooId,
+        text: `${change.source} ${change.model} ${change.odooId}: only the verify brought its change (${change.changedFields.join(', ') || 'no field named'}; ${change.id})`,
+      });
   }
 
   // Each record's history (a root's holds its children's) against the feed.
