@@ -53,6 +53,13 @@ export interface FamilySchema {
    */
   readonly childIds?: Readonly<Record<string, string>>;
   /**
+   * Each child model's one2many on the root that lists all of them (unfiltered, on the child's
+   * link to its root) and is read with the roots, read by id or not: a root whose list disagrees
+   * with its children read after it was written between the two reads, and is read again
+   * (root-pages.ts). Absent in a schema kept by an earlier version: `childIds`.
+   */
+  readonly listedBy?: Readonly<Record<string, string>>;
+  /**
    * The fields read that may hold a large value, by model: text, html and binary. A record too
    * large for an answer is read with each of them alone (root-pages.ts). Absent in a schema kept
    * by an earlier version: every field of such a record is read alone.
@@ -224,6 +231,7 @@ export function createSchemaCache(
       );
     };
     const readById = models.filter((model, i) => i > 0 && toMany(i)).map((model) => model.model);
+    const listedBy = listingFields(family, rootFields, selected[0]!.read);
     const fresh: FamilySchema = {
       fields: Object.fromEntries(models.map((model, i) => [model.model, selected[i]!.read])),
       unread: Object.fromEntries(
@@ -231,7 +239,10 @@ export function createSchemaCache(
       ),
       context: { ...own, ...configured, active_test: false },
       readById,
-      childIds: listedChildren(family, rootFields, selected[0]!.read, readById),
+      childIds: Object.fromEntries(
+        Object.entries(listedBy).filter(([model]) => readById.includes(model)),
+      ),
+      listedBy,
       mayBeLarge: Object.fromEntries(
         models.map((model, i) => {
           const read = new Set(selected[i]!.read);
@@ -251,19 +262,18 @@ export function createSchemaCache(
 }
 
 /**
- * The children read by id whose roots' read lists them all: by a one2many of the root, read with
- * it, on the child's link to its root, with no domain or context that would leave some out.
+ * The children whose roots' read lists them all, each with the root's one2many that does: read
+ * with the root, on the child's link to its root, with no domain or context that would leave some
+ * out.
  */
-function listedChildren(
+function listingFields(
   family: RecordFamily,
   rootFields: readonly OdooStoredField[],
   rootRead: readonly string[],
-  readById: readonly string[],
 ): Record<string, string> {
   const read = new Set(rootRead);
   const listed: Record<string, string> = {};
   for (const child of family.children) {
-    if (!readById.includes(child.model)) continue;
     const field = rootFields.find(
       (candidate) =>
         candidate.type === 'one2many' &&
@@ -404,14 +414,16 @@ export function scannedOwner(scan: RelationScan, record: OdooRecord): number | u
  * children are read by the ids it would have listed (FamilySchema.childIds): they are searched.
  */
 export function withoutLink(schema: FamilySchema, owner: string, field: string): FamilySchema {
-  const { childIds, ...rest } = schema;
-  const listed = Object.entries(childIds ?? {}).filter(([, listedBy]) => listedBy !== field);
+  const { childIds, listedBy, ...rest } = schema;
+  const without = (lists: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(lists).filter(([, name]) => name !== field));
   return {
     ...rest,
     fields: {
       ...schema.fields,
       [owner]: (schema.fields[owner] ?? []).filter((name) => name !== field),
     },
-    ...(childIds === undefined ? {} : { childIds: Object.fromEntries(listed) }),
+    ...(childIds === undefined ? {} : { childIds: without(childIds) }),
+    ...(listedBy === undefined ? {} : { listedBy: without(listedBy) }),
   };
 }

@@ -31,11 +31,17 @@ interface Versioned {
  * values as JSON, refused past `call.maxAnswerBytes`; `onValueRead` sees each read of one large
  * field (the moment a user may write the record between its parts).
  */
-function fakeOdoo(records: Map<string, Versioned>, onValueRead?: (key: string) => void) {
+function fakeOdoo(
+  records: Map<string, Versioned>,
+  onValueRead?: (key: string) => void,
+  /** A BC's `line_ids` as each read of it shows them (by default its one line). */
+  listing: (bcId: number) => number[] = (bcId) => [bcId * 10],
+) {
   const reads: { model: string; ids: number[]; fields: string[] }[] = [];
   const valueOf = (model: string, id: number, field: string): unknown => {
     const { version, size } = records.get(`${model}:${id}`) ?? { version: 1, size: 10 };
     if (field === 'write_date') return `2026-03-02 08:00:0${version}`;
+    if (field === 'line_ids') return listing(id);
     if (field === 'bc_id') return [id / 10, `BC ${id / 10}`];
     const large =
       (model === BC_MODEL && field === 'notes') || (model === BC_LINE_MODEL && field === 'name');
@@ -243,5 +249,47 @@ describe('a record too large for an answer', () => {
         .filter((read) => read.model === BC_MODEL && read.ids.length === 1 && read.ids[0] === 5)
         .at(-1)?.fields,
     ).toEqual(['name', 'notes', 'write_date']);
+  });
+});
+
+describe('a root whose children changed between its read and theirs', () => {
+  /** The BCs read with `line_ids`, the one2many that lists all their lines. */
+  const listing: FamilySchema = {
+    ...withLines,
+    fields: { ...withLines.fields, [BC_MODEL]: ['line_ids', 'name', 'write_date'] },
+    listedBy: { [BC_LINE_MODEL]: 'line_ids' },
+  };
+
+  it('is read again, and written as its second read lists its children', async () => {
+    // BC 3's first read still lists line 31, deleted before the lines were searched.
+    let listed31 = false;
+    const { source, reads } = fakeOdoo(new Map(), undefined, (bcId) => {
+      if (bcId !== 3 || listed31) return [bcId * 10];
+      listed31 = true;
+      return [30, 31];
+    });
+    const page = await readRootPage(source, bcsFamily, IDS, listing, call);
+    expect(page.refused).toEqual([]);
+    expect(page.items.map((item) => item.root.id)).toEqual(IDS);
+    const three = page.items.find((item) => item.root.id === 3)!;
+    expect(three.root.line_ids).toEqual([30]);
+    expect(three.children[0]!.map((line) => line.id)).toEqual([30]);
+    const bcReads = reads.filter((read) => read.model === BC_MODEL).map((read) => read.ids);
+    expect(bcReads).toEqual([IDS, [3]]);
+  });
+
+  it('fails alone when its children change between its read and theirs at every read', async () => {
+    const { source, reads } = fakeOdoo(new Map(), undefined, (bcId) =>
+      bcId === 3 ? [30, 31] : [bcId * 10],
+    );
+    const page = await readRootPage(source, bcsFamily, IDS, listing, call);
+    expect(page.items.map((item) => item.root.id)).toEqual([1, 2, 4, 5, 6]);
+    expect(page.refused).toEqual([
+      {
+        odooId: 3,
+        error: expect.objectContaining({ code: 'SYNC_RECORD_CHANGING', retryable: true }),
+      },
+    ]);
+    expect(reads.filter((read) => read.model === BC_MODEL && read.ids.includes(3))).toHaveLength(3);
   });
 });

@@ -70,8 +70,70 @@ export async function readRootPage(
   windowed = true,
   large?: LargeReads,
 ): Promise<RootPage> {
-  const { root } = family;
   const reading: Reading = { schema, call, windowed, large };
+  let page = await readRootsOnce(source, family, ids, reading);
+  for (let reads = 1; ; reads += 1) {
+    const changed = new Set(childrenChangedSince(family, schema, page.items));
+    if (changed.size === 0) return page;
+    const kept = page.items.filter((item) => !changed.has(item.root.id));
+    if (reads === LISTING_READS) {
+      const refused = [...changed].map((odooId) => ({
+        odooId,
+        error: new RecordChangingError(family.root.model, odooId, reads, 'children'),
+      }));
+      return { ...page, items: kept, refused: [...page.refused, ...refused] };
+    }
+    const again = await readRootsOnce(source, family, [...changed], reading);
+    const position = new Map(ids.map((id, i) => [id, i]));
+    page = {
+      items: [...kept, ...again.items].sort(
+        (a, b) => position.get(a.root.id)! - position.get(b.root.id)!,
+      ),
+      missingIds: [...page.missingIds, ...again.missingIds],
+      refused: [...page.refused, ...again.refused],
+    };
+  }
+}
+
+/**
+ * Reads of a root whose list of children disagreed with the children read after it (Odoo
+ * committed a deletion or a move between the two calls) before it fails alone.
+ */
+const LISTING_READS = 3;
+
+/**
+ * The roots whose one2many listing their children (FamilySchema.listedBy) names other children
+ * than those read under them: a child deleted or moved between the two reads, or one that
+ * joined. Odoo moves no stamp of the root for it, so the root is read again, not written so.
+ */
+function childrenChangedSince(
+  family: RecordFamily,
+  schema: FamilySchema,
+  items: readonly RootPayload[],
+): number[] {
+  const listings = schema.listedBy ?? schema.childIds ?? {};
+  const fields = family.children.map((child) => listings[child.model]);
+  return items
+    .filter((item) =>
+      fields.some((field, i) => {
+        if (field === undefined || !(field in item.root)) return false;
+        const listed = new Set(listedIds(item.root[field]));
+        const read = item.children[i]!;
+        return listed.size !== read.length || read.some((child) => !listed.has(child.id));
+      }),
+    )
+    .map((item) => item.root.id);
+}
+
+/** Roots by id and their children, each once (readRootPage). */
+async function readRootsOnce(
+  source: OdooSource,
+  family: RecordFamily,
+  ids: readonly number[],
+  reading: Reading,
+): Promise<RootPage> {
+  const { root } = family;
+  const { schema } = reading;
   const refused = new Map<number, AppError>();
   const fields = schema.fields[root.model] ?? root.requiredFields;
   const roots = await readByIds(
@@ -422,7 +484,7 @@ async function readInParts(
     }
     if (!moved) return { record };
     if (attempt === PART_READS)
-      return { refused: new RecordChangingError(model, id, PART_READS), partial: record };
+      return { refused: new RecordChangingError(model, id, PART_READS, 'parts'), partial: record };
   }
 }
 

@@ -44,14 +44,17 @@ export class ConcurrentCreateError extends AppError {
 }
 
 /**
- * A record read in parts (root-pages.ts) whose stamp moved between its parts at every read: its
- * parts would not describe one version of it. Retryable: its own job reads it again later.
+ * A record that changed in Odoo within each of its reads (root-pages.ts): its stamp moved between
+ * its parts (a record read in parts), or its children changed between its read and theirs. What
+ * was read would not describe one version of it. Retryable: its own job reads it again later.
  */
 export class RecordChangingError extends AppError {
-  constructor(model: string, odooId: number, reads: number) {
+  constructor(model: string, odooId: number, reads: number, between: 'parts' | 'children') {
     super(
       'SYNC_RECORD_CHANGING',
-      `${model} ${odooId} was written in Odoo between the parts of each of ${reads} reads`,
+      between === 'parts'
+        ? `${model} ${odooId} was written in Odoo between the parts of each of ${reads} reads`
+        : `the children of ${model} ${odooId} changed in Odoo between its read and theirs, in each of ${reads} reads`,
       { retryable: true },
     );
   }
