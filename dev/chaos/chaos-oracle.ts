@@ -14,9 +14,9 @@
  * - the stream: every change after its start once, in order, none else;
  * - failures: no record job or webhook job failed for good without its root pending in the
  *   failures table, its events held in the inbox (a webhook's), or its record equal in the copy;
- * - the verify: the changes only the verify brought (a `drift` of no stamp's reason), but for the
- *   values of a field the storm added to Odoo or retyped (docs/odoo.md), named in the figures:
- *   a run or a webhook should have brought them. Not yet a difference (docs/chaos.md).
+ * - the verify: no change only the verify brought (a `drift` of no stamp's reason), but for the
+ *   values of a field the storm added to Odoo or retyped (docs/odoo.md): a run or a webhook
+ *   should have brought it.
  *
  * It asserts nothing: it returns one difference per fault it finds, for the run's report.
  */
@@ -30,7 +30,15 @@ import type { SseReader } from './sse-reader.js';
 
 /** What a difference is of: the oracle's checks, and the run's own (inbox, processes, memory). */
 export type CheckName =
-  'copy' | 'feed' | 'delivery' | 'stream' | 'failures' | 'inbox' | 'processes' | 'memory';
+  | 'copy'
+  | 'verify'
+  | 'feed'
+  | 'delivery'
+  | 'stream'
+  | 'failures'
+  | 'inbox'
+  | 'processes'
+  | 'memory';
 
 export interface Difference {
   readonly check: CheckName;
@@ -53,11 +61,6 @@ export interface OracleFigures {
    * (written after an Odoo clock step), or healed by a verify (what no run nor webhook brought).
    */
   readonly drift: Record<string, number>;
-  /**
-   * The changes only the verify brought, but for the values of a field the storm added or
-   * retyped: a figure for now, not yet a difference (docs/chaos.md, "The oracle").
-   */
-  readonly onlyTheVerify: readonly string[];
 }
 
 export interface OracleReport {
@@ -310,7 +313,6 @@ export async function consultOracle(input: {
       });
   }
   const drift: Record<string, number> = {};
-  const onlyTheVerify: string[] = [];
   for (const change of changes) {
     if (change.action !== 'drift') continue;
     const why =
@@ -325,9 +327,13 @@ export async function consultOracle(input: {
     // webhooks missed, and the copy held it wrong until then; but for the values of a field Odoo
     // added or retyped, which move no stamp (docs/models.md).
     if (why === 'verify' && !change.changedFields.every((field) => SCHEMA_CHANGES.has(field)))
-      onlyTheVerify.push(
-        `${change.source} ${change.model} ${change.odooId}: only the verify brought its change (${change.changedFields.join(', ') || 'no field named'}; ${change.id})`,
-      );
+      differences.push({
+        check: 'verify',
+        source: change.source,
+        model: change.model,
+        odooId: change.odooId,
+        text: `${change.source} ${change.model} ${change.odooId}: only the verify brought its change (${change.changedFields.join(', ') || 'no field named'}; ${change.id})`,
+      });
   }
 
   // Each record's history (a root's holds its children's) against the feed.
@@ -484,14 +490,7 @@ export async function consultOracle(input: {
 
   return {
     differences,
-    figures: {
-      records,
-      changes: changes.length,
-      duplicateDeliveries,
-      failedJobs,
-      drift,
-      onlyTheVerify,
-    },
+    figures: { records, changes: changes.length, duplicateDeliveries, failedJobs, drift },
   };
 }
 

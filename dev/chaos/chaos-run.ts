@@ -307,9 +307,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       note(
         `checkpoint at ${(end / 60_000).toFixed(1)} min: ${verdict.differences.length} differences (${verdict.rounds} rounds)`,
       );
-      const { onlyTheVerify } = verdict.figures;
-      if (onlyTheVerify.length > 0)
-        note(`changes only the verify brought (not yet counted):\n  ${onlyTheVerify.join('\n  ')}`);
     }
 
     // Every process alive, or started again by the supervisor; within its memory.
