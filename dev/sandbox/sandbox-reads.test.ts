@@ -38,4 +38,22 @@ describe('sandbox reads of every model', () => {
       expect(() => marshalResponse(store.readList(model, ids, []))).not.toThrow();
     }
   });
+
+  it("leaves a child a record rule hides out of its root's one2many, as Odoo's search as the user does", () => {
+    const [bc] = store.readList('dimagaz.bc', [1], ['line_ids'], '', readContextOf({})).toJSON();
+    const [hidden, shown] = bc!.line_ids as number[];
+    store.hide('dimagaz.bc.line', [hidden!], true);
+    try {
+      const asUser = store.readList('dimagaz.bc', [1], ['line_ids'], '', readContextOf({}));
+      expect(asUser.toJSON()[0]!.line_ids).toEqual([shown]);
+      // The sandbox's own read (its control's) still lists it.
+      const own = store.read('dimagaz.bc', [1], ['line_ids'], '', { ignoreRules: true });
+      expect(own[0]!.line_ids).toEqual([hidden, shown]);
+    } finally {
+      store.hide('dimagaz.bc.line', [hidden!], false);
+    }
+    expect(
+      store.readList('dimagaz.bc', [1], ['line_ids'], '', readContextOf({})).toJSON()[0]!.line_ids,
+    ).toEqual([hidden, shown]);
+  });
 });

@@ -41,6 +41,11 @@ export interface ReadContext {
    * comodel in the read's context, so archived targets are left out unless it is off.
    */
   readonly activeTest: boolean;
+  /**
+   * Whether the read is the user's (an RPC call), not the sandbox's own: Odoo reads a one2many by
+   * searching its comodel as the user, so a record rule that hides a target leaves it out.
+   */
+  readonly asUser: boolean;
 }
 
 /** The language a call reads in: its context's `lang`, else the source language. */
@@ -57,6 +62,7 @@ export function readContextOf(context: Record<string, unknown> | undefined): Rea
     lang,
     binSize: (field) => all || isTruthy(context?.[`bin_size_${field}`]),
     activeTest: isTruthy(context?.active_test ?? true),
+    asUser: true,
   };
 }
 
@@ -65,7 +71,7 @@ export function readContextOf(context: Record<string, unknown> | undefined): Rea
  * of Odoo's records, archived x2many targets included, as erp-bridge reads them.
  */
 export function langContext(lang: string = SOURCE_LANG): ReadContext {
-  return { lang, binSize: () => false, activeTest: false };
+  return { lang, binSize: () => false, activeTest: false, asUser: false };
 }
 
 export class SandboxReads {
@@ -239,7 +245,7 @@ export class SandboxReads {
       .filter((spec) => spec.type === 'binary' && context.binSize(spec.name))
       .map((spec) => spec.name)
       .join(',');
-    return `${table.spec.name}|${classic ? 1 : 0}|${context.lang}|${context.activeTest ? 1 : 0}|${binSize}|${names.join(',')}`;
+    return `${table.spec.name}|${classic ? 1 : 0}|${context.lang}|${context.activeTest ? 1 : 0}|${context.asUser ? 1 : 0}|${binSize}|${names.join(',')}`;
   }
 
   /**
@@ -380,7 +386,11 @@ export class SandboxReads {
           : (row) => (row[name] as number | null) ?? false;
       }
       case 'one2many':
-        return this.activeOnly(spec, context, (row) => this.tables.one2manyIds(spec, row.id, lang));
+        return this.activeOnly(
+          spec,
+          context,
+          this.visibleOnly(spec, context, (row) => this.tables.one2manyIds(spec, row.id, lang)),
+        );
       case 'many2many':
         return this.activeOnly(spec, context, (row) => this.tables.many2manyIds(spec, row, lang));
       case 'json':
@@ -393,6 +403,17 @@ export class SandboxReads {
       default:
         return (row) => (row[name] as PyValue) ?? false;
     }
+  }
+
+  /** A one2many's ids as the user sees them: without the targets a record rule hides. */
+  private visibleOnly(
+    spec: FieldSpec,
+    context: ReadContext,
+    ids: (row: Row) => number[],
+  ): (row: Row) => number[] {
+    if (!context.asUser) return ids;
+    const { hidden } = this.tables.requireTable(spec.relation as string);
+    return (row) => (hidden.size === 0 ? ids(row) : ids(row).filter((id) => !hidden.has(id)));
   }
 
   /**
