@@ -147,8 +147,13 @@ export async function syncWebhookEvents(
     }
   }
 
-  const known = await knownToCopy(deps.db, family, odooId, events);
-  const judge = (item: RootPayload | undefined) => judgeEvents(family, item, events, known);
+  // The copy's history is asked only once a read lacks an event's record: most reads show them.
+  let known: ReadonlySet<string> | undefined;
+  const judge = async (item: RootPayload | undefined) => {
+    if (known === undefined && events.some((event) => !present(family, item, event)))
+      known = await knownToCopy(deps.db, family, odooId, events);
+    return judgeEvents(family, item, events, known ?? new Set());
+  };
   // A root's deletion was waited for above; the root still there, its event stays unshown.
   const awaited = (verdicts: readonly Verdict[]) =>
     verdicts.every((verdict, at) => verdict !== 'unshown' || rootDeletion(events[at]!));
@@ -172,7 +177,7 @@ export async function syncWebhookEvents(
     };
     let page = await read();
     for (const waitMs of waits) {
-      if (awaited(judge(page.root))) break;
+      if (awaited(await judge(page.root))) break;
       await pause(waitMs);
       page = await read();
     }
@@ -186,7 +191,7 @@ export async function syncWebhookEvents(
       ),
     };
   });
-  const verdicts = judge(item);
+  const verdicts = await judge(item);
   // A root the copy had, confirmed gone: every event of it is moot, as for its deletion.
   const archived = synced.outcome.action === 'archived';
   const gone = archived
