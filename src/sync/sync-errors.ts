@@ -59,3 +59,18 @@ export class RecordChangingError extends AppError {
     );
   }
 }
+
+/**
+ * A root a record job found it should read with its own (a child moved from or to it, or to a
+ * root read with it), past the page of roots one job reads: left to the next run, which reads it
+ * as a pending failure. Retryable.
+ */
+export class NeighbourDeferredError extends AppError {
+  constructor(noun: string, odooId: number, withId: number, pageSize: number) {
+    super(
+      'SYNC_NEIGHBOUR_DEFERRED',
+      `${noun} ${odooId} is to be read with ${noun} ${withId} (a child moved from or to it), past the ${pageSize} roots a job reads with its own: left to the next run`,
+      { retryable: true },
+    );
+  }
+}

@@ -28,6 +28,7 @@ import { canMoveChildren, movedNeighbours } from './moved-children.js';
 import { pageReadCall } from './page-size.js';
 import { withRunLease, type RunRef } from './run-lease.js';
 import { clearFailures, recordFailures } from './sync-failures.js';
+import { NeighbourDeferredError } from './sync-errors.js';
 import type { SyncDeps } from './sync-deps.js';
 import { readBegins, writeRoots, type WriteContext } from './write-records.js';
 import { withLargeReads, type LargeReads } from './large-reads.js';
@@ -158,7 +159,8 @@ export async function writeOrArchive(
  * batch as the root read alone; and theirs in turn, until none is new: a root read with it
  * brings its own children, and one of them may have moved from a root read by no one (the root
  * it left would list it until the verify, the next run's scan finding it where the copy then
- * holds it). One Odoo cannot read now is recorded as a pending failure, for the same reason.
+ * holds it). One Odoo cannot read now is recorded as a pending failure, for the same reason, and
+ * so is each past the page of roots one job reads (`pageSize`): a mass move is a run's to read.
  */
 async function readNeighbours(
   deps: SyncDeps,
@@ -184,11 +186,35 @@ async function readNeighbours(
       ))
         if (!read.has(id)) found.add(id);
     if (found.size === 0) break;
-    for (const id of found) read.add(id);
+    // One job reads a page of roots with its own at most: a mass move leaves the rest to a run.
+    const room = Math.max(0, deps.settings.pageSize - (read.size - 1));
+    const taken = [...found].slice(0, room);
+    const deferred = [...found].slice(room);
+    if (deferred.length > 0) {
+      await recordFailures(
+        db,
+        family.name,
+        deferred.map((odooId) => ({
+          odooId,
+          error: toRunError(
+            new NeighbourDeferredError(family.noun, odooId, input.odooId, deps.settings.pageSize),
+          ),
+          runId: context.runId,
+          jobId: `with-${input.odooId}`,
+        })),
+        deps.settings.failureBackoffBaseMs,
+      );
+      logger.warn(
+        { family: family.name, odooId: input.odooId, deferred },
+        `${family.noun} ${input.odooId}: ${deferred.length} ${family.noun} records a moved child links to it are past a page; left to the next run`,
+      );
+    }
+    if (taken.length === 0) break;
+    for (const id of taken) read.add(id);
     const page = await readRootPageIsolating(
       reading.odoo,
       family,
-      [...found],
+      taken,
       reading.schema,
       pageReadCall(deps.settings, call),
       undefined,

@@ -148,7 +148,55 @@ function childMoved(c: FamilyCase): void {
   });
 }
 
+/**
+ * A mass move: one job reads a page of roots with its own at most (ODOO_PAGE_SIZE, 2 here), and
+ * leaves each root past it to the next run as a pending failure that says why.
+ */
+function massMove(c: FamilyCase): void {
+  const clock = createManualClock(new Date('2026-03-02T08:00:00.250Z'));
+  const h = useCaseHarness(c, {
+    size: { roots: 12, childrenPerRoot: 2 },
+    sandbox: { clock: clock.source },
+    overlapSeconds: OVERLAP_SECONDS,
+    pageSize: 2,
+    copied: true,
+  });
+  const control = () => h.sandbox.control;
+  const listed = (id: number) =>
+    control().records(c.rootModel, { ids: [id], fields: [c.childList!] })[0]![
+      c.childList!
+    ] as number[];
+
+  it('by a resync of a root children joined from more roots than a page: the rest wait as pending failures, and the next run reads them', async () => {
+    if (c.childModel === undefined) return;
+    const ids = c.standalone(control());
+    const [to, bump, ...froms] = [ids[0]!, ids[1]!, ids[2]!, ids[3]!, ids[4]!];
+    const children = froms.map((from) => childIdsOf(control(), c, from)[0]!);
+    for (const child of children) c.quietChild(control(), child);
+    clock.advanceMs(10 * MINUTE_MS);
+    control().write(c.rootModel, bump, { [c.rootText]: 'moves the watermark on' });
+    await h.run('sync-run', { trigger: 'test' });
+    clock.advanceMs(10 * MINUTE_MS);
+    for (const child of children) control().write(c.childModel, child, { [c.childLink!]: to });
+
+    await h.run('resync-record', { odooId: to, trigger: 'test' });
+    const failures = await h.failures();
+    expect(failures.map((failure) => failure.errorCode)).toEqual(['SYNC_NEIGHBOUR_DEFERRED']);
+    const [deferred] = failures.map((failure) => failure.odooId);
+    expect(froms).toContain(deferred);
+    const copy = caseCopy(h, c);
+    for (const from of froms.filter((id) => id !== deferred))
+      expect((await copy.root(from))!.data[c.childList!]).toEqual(listed(from));
+    expect((await copy.root(to))!.data[c.childList!]).toEqual(listed(to));
+
+    await h.run('sync-run', { trigger: 'test' });
+    expect(await h.failures()).toEqual([]);
+    expect(await h.diffWithSandbox()).toEqual([]);
+  });
+}
+
 describe.each(FAMILY_CASES)('a $name child moved to another root', childMoved);
+describe.each(FAMILY_CASES)('$name children moved from more roots than a page', massMove);
 describe.each(POSTGRES_QUEUE_CASES)(
   'a $name child moved to another root, its queues in PostgreSQL',
   childMoved,
