@@ -377,6 +377,12 @@ export function childIdsOf(control: SandboxControl, c: FamilyCase, rootId: numbe
     .map((record) => record.id);
 }
 
+/** The children a root's one2many (`childList`) lists in Odoo, in its order. */
+export function listedChildrenOf(control: SandboxControl, c: FamilyCase, rootId: number): number[] {
+  const list = c.childList!;
+  return control.records(c.rootModel, { ids: [rootId], fields: [list] })[0]![list] as number[];
+}
+
 /** The row's models, root first. */
 export function caseModels(c: FamilyCase): string[] {
   return [c.rootModel, ...(c.childModel === undefined ? [] : [c.childModel])];

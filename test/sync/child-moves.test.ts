@@ -12,6 +12,7 @@ import {
   caseCopy,
   childIdsOf,
   FAMILY_CASES,
+  listedChildrenOf,
   POSTGRES_QUEUE_CASES,
   LAGGING_CASES,
   useCaseHarness,
@@ -30,10 +31,7 @@ function childMoved(c: FamilyCase): void {
     copied: true,
   });
   const control = () => h.sandbox.control;
-  const listed = (id: number) =>
-    control().records(c.rootModel, { ids: [id], fields: [c.childList!] })[0]![
-      c.childList!
-    ] as number[];
+  const listed = (id: number) => listedChildrenOf(control(), c, id);
 
   /**
    * Moves a quiet child of `from` to `to` with both roots' stamps out of the next window: another
@@ -162,10 +160,7 @@ function massMove(c: FamilyCase): void {
     copied: true,
   });
   const control = () => h.sandbox.control;
-  const listed = (id: number) =>
-    control().records(c.rootModel, { ids: [id], fields: [c.childList!] })[0]![
-      c.childList!
-    ] as number[];
+  const listed = (id: number) => listedChildrenOf(control(), c, id);
 
   it('by a resync of a root children joined from more roots than a page: the rest wait as pending failures, and the next run reads them', async () => {
     if (c.childModel === undefined) return;

@@ -11,6 +11,7 @@ import {
   caseCopy,
   childIdsOf,
   FAMILY_CASES,
+  listedChildrenOf,
   useCaseHarness,
   type FamilyCase,
 } from '../helpers/family-cases.js';
@@ -21,10 +22,7 @@ function childrenChangedBetweenReads(c: FamilyCase): void {
     copied: true,
   });
   const control = () => h.sandbox.control;
-  const listed = (id: number) =>
-    control().records(c.rootModel, { ids: [id], fields: [c.childList!] })[0]![
-      c.childList!
-    ] as number[];
+  const listed = (id: number) => listedChildrenOf(control(), c, id);
 
   /**
    * Runs `change` once the root's read has answered and the first call about its children has
