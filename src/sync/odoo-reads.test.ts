@@ -10,7 +10,7 @@ import {
   withoutLink,
   type FamilySchema,
 } from './odoo-reads.js';
-import { readRootPageIsolating } from './root-pages.js';
+import { readRootPageIsolating } from './isolated-pages.js';
 import type { OdooSource } from './odoo-source.js';
 
 const schema: FamilySchema = {

@@ -9,7 +9,7 @@ import { familyModels, type RecordFamily } from '../families/family.js';
 import { mapRoot, type MappedRoot } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
 import { latestWriteDate, type FamilySchema } from './odoo-reads.js';
-import { confirmGone, readRootPageIsolating } from './root-pages.js';
+import { confirmGone, readRootPageIsolating } from './isolated-pages.js';
 import type { OdooSource } from './odoo-source.js';
 import { toRunError } from './run-log.js';
 import type { RunRef } from './run-lease.js';

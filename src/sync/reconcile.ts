@@ -41,7 +41,7 @@ import {
   type FamilySchema,
   type ScanTarget,
 } from './odoo-reads.js';
-import { confirmGone } from './root-pages.js';
+import { confirmGone } from './isolated-pages.js';
 import { heldPageSize } from './page-size.js';
 import { archiveGoneRecordFailed, usingPageRead } from './read-roots-again.js';
 import {

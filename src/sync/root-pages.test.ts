@@ -5,7 +5,8 @@ import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../families/bcs/family.js';
 import { createLargeValues, createOneAtATime, type LargeReads } from './large-reads.js';
 import type { FamilySchema } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
-import { readRootPage, readRootPageIsolating } from './root-pages.js';
+import { readRootPageIsolating } from './isolated-pages.js';
+import { readRootPage } from './root-pages.js';
 
 const schema: FamilySchema = {
   fields: {

@@ -15,7 +15,7 @@ import type { RecordFamily } from '../families/family.js';
 import type { MappedRoot } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
-import { confirmGone } from './root-pages.js';
+import { confirmGone } from './isolated-pages.js';
 import { usingPageRead } from './read-roots-again.js';
 import {
   countOutcome,

@@ -13,7 +13,7 @@ import { mapRoot, type MappedRoot, type RootPayload } from '../families/map-reco
 import { archiveRoots } from './archive.js';
 import { countCalls, type CountedSource } from './odoo-source.js';
 import { type FamilySchema } from './odoo-reads.js';
-import { confirmGone, readRootPageIsolating } from './root-pages.js';
+import { confirmGone, readRootPageIsolating } from './isolated-pages.js';
 import {
   addCounts,
   countOutcome,
