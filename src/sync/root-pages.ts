@@ -71,6 +71,7 @@ export async function readRootPage(
   large?: LargeReads,
 ): Promise<RootPage> {
   const reading: Reading = { schema, call, windowed, large };
+  const position = new Map(ids.map((id, i) => [id, i]));
   let page = await readRootsOnce(source, family, ids, reading);
   for (let reads = 1; ; reads += 1) {
     const changed = new Set(childrenChangedSince(family, schema, page.items));
@@ -84,7 +85,6 @@ export async function readRootPage(
       return { ...page, items: kept, refused: [...page.refused, ...refused] };
     }
     const again = await readRootsOnce(source, family, [...changed], reading);
-    const position = new Map(ids.map((id, i) => [id, i]));
     page = {
       items: [...kept, ...again.items].sort(
         (a, b) => position.get(a.root.id)! - position.get(b.root.id)!,

@@ -171,6 +171,19 @@ async function readNeighbours(
 ): Promise<MappedRoot[]> {
   const { db, logger } = deps;
   const { family, context } = input;
+  // Roots left to a later run wait in sync_failure: no scan would list them again.
+  const pend = (failures: readonly { odooId: number; error: unknown }[]) =>
+    recordFailures(
+      db,
+      family.name,
+      failures.map(({ odooId, error }) => ({
+        odooId,
+        error: toRunError(error),
+        runId: context.runId,
+        jobId: `with-${input.odooId}`,
+      })),
+      deps.settings.failureBackoffBaseMs,
+    );
   const read = new Set([input.odooId]);
   const mapped: MappedRoot[] = [];
   for (let payloads = [item]; payloads.length > 0;) {
@@ -191,18 +204,16 @@ async function readNeighbours(
     const taken = [...found].slice(0, room);
     const deferred = [...found].slice(room);
     if (deferred.length > 0) {
-      await recordFailures(
-        db,
-        family.name,
+      await pend(
         deferred.map((odooId) => ({
           odooId,
-          error: toRunError(
-            new NeighbourDeferredError(family.noun, odooId, input.odooId, deps.settings.pageSize),
+          error: new NeighbourDeferredError(
+            family.noun,
+            odooId,
+            input.odooId,
+            deps.settings.pageSize,
           ),
-          runId: context.runId,
-          jobId: `with-${input.odooId}`,
         })),
-        deps.settings.failureBackoffBaseMs,
       );
       logger.warn(
         { family: family.name, odooId: input.odooId, deferred },
@@ -220,18 +231,7 @@ async function readNeighbours(
       undefined,
       reading.large,
     );
-    if (page.unreadable.length > 0)
-      await recordFailures(
-        db,
-        family.name,
-        page.unreadable.map(({ odooId, error }) => ({
-          odooId,
-          error: toRunError(error),
-          runId: context.runId,
-          jobId: `with-${input.odooId}`,
-        })),
-        deps.settings.failureBackoffBaseMs,
-      );
+    if (page.unreadable.length > 0) await pend(page.unreadable);
     mapped.push(...page.items.map((neighbour) => mapRoot(family, neighbour, page.schema.unread)));
     payloads = page.items;
   }
