@@ -8,6 +8,8 @@
  * 1. Sync: the product's worker against the bare pipeline (each compiled, in its own process,
  *    with the same Node options), a full copy of 20,000 BCs × 10 lines and a re-read after 10%
  *    changed, over XML-RPC and JSON-RPC; the worker's peak RSS, then again at 200,000 × 10.
+ *    Over JSON-RPC, the seeds' plan done literally copies the same records after the product
+ *    (bench/seeds-plan.ts): the copy's own cost against it, and the full copy's Odoo calls.
  *    The same BC models declared in a file (a configured family) against the bare pipeline copying
  *    that declaration (for context, against the bare pipeline of the BC tables and the BC family),
  *    and a verify of every record on a fresh worker.
@@ -36,7 +38,7 @@
  *    full copy of 20,000 × 10 and its 10 % changed rerun over JSON-RPC, each store three times in
  *    turn; time, jobs per second, and the CPU of PostgreSQL and of the worker.
  * 11. Sources: another source's first copy of 100,000 BCs against the default source's webhook
- *    lag, and 50 sources × 2 families on one worker: memory, connections, Redis keys
+ *    lag, and 100 sources × 2 families on one worker: memory, connections, Redis keys
  *    (bench/sources-bench.ts).
  * 12. A mass window: the compiled sync CLI's first copy of 250,000 BCs × 12 lines, then every
  *    record changed in one window, then every record new in one window, over each transport; its
@@ -98,6 +100,12 @@ const run = promisify(execFile);
 const RSS_LIMIT_MB = 250;
 /** Goal 2: the product's share of the bare pipeline's speed. */
 const SPEED_FLOOR = 0.8;
+/** Goal 10: the seeds' plan's full copy ÷ the product's, at least. */
+const SEEDS_PLAN_FACTOR = 10;
+/** Goal 10: the Odoo calls of a full copy of 20,000 × 10, at most. */
+const FULL_COPY_CALLS = 120;
+/** Goal 11: sources one worker holds, two families each, within RSS_LIMIT_MB. */
+const SOURCES_PER_WORKER = 100;
 /** Against a real Odoo: the product's share of the bare reader's rate. */
 const REAL_ODOO_FLOOR_PERCENT = 95;
 
@@ -106,7 +114,12 @@ async function syncBench(
   orders: number,
   productOnly = false,
   extra: readonly (
-    '--configured' | '--verify' | '--product-first' | '--queues=redis' | '--queues=postgres'
+    | '--configured'
+    | '--verify'
+    | '--product-first'
+    | '--queues=redis'
+    | '--queues=postgres'
+    | '--seeds-plan'
   )[] = [],
 ) {
   const args = ['--import', 'tsx', 'bench/sync-bench.ts', '--protocol', protocol];
@@ -138,7 +151,10 @@ async function sync(): Promise<GoalRow[]> {
     const runs: SyncBenchResult[] = [];
     for (let i = 0; i < SYNC_RUNS; i += 1) {
       const order = i % 2 === 1 ? (['--product-first'] as const) : [];
-      const r = await syncBench(protocol, 20_000, false, order);
+      // Goal 10's yardstick copies as the product does over JSON-RPC (the plan itself reads
+      // XML-RPC), after the product, in the same run.
+      const seeds = protocol === 'jsonrpc' ? (['--seeds-plan'] as const) : [];
+      const r = await syncBench(protocol, 20_000, false, [...order, ...seeds]);
       process.stdout.write(`sync ${protocol} ${i + 1}: ${JSON.stringify(r)}\n`);
       runs.push(r);
     }
@@ -180,7 +196,27 @@ async function sync(): Promise<GoalRow[]> {
         ),
       );
     }
+    if (protocol === 'jsonrpc') {
+      const factors = runs.map((r) => r.seedsPlan!.fullSeconds / r.product.fullSeconds);
+      rows.push(
+        atLeast(
+          '10',
+          `full copy of 20,000 × 10 (jsonrpc): the seeds' plan done literally ÷ the product (median of ${runs.length}: ${factors.map((f) => `${f.toFixed(1)}×`).join(', ')}; the plan ${median(runs.map((r) => r.seedsPlan!.fullSeconds)).toFixed(0)} s, ${first.seedsPlan!.odooCalls.toLocaleString('en-US')} calls)`,
+          median(factors),
+          SEEDS_PLAN_FACTOR,
+          '×',
+          1,
+        ),
+      );
+    }
     rows.push(
+      atMost(
+        '10',
+        `full copy of 20,000 × 10 (${protocol}), Odoo calls`,
+        Math.max(...runs.map((r) => r.product.fullOdooCalls)),
+        FULL_COPY_CALLS,
+        'calls',
+      ),
       context(
         '2',
         `${protocol} full copy, bare at Node's default heap sizing`,
@@ -529,7 +565,7 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
   },
   sources: async () => {
     const fair = await runFairnessBench({ big: 100_000, rate: 10, seconds: 30, down: 60 });
-    const scale = await runScaleBench({ sources: 50 });
+    const scale = await runScaleBench({ sources: SOURCES_PER_WORKER });
     for (const line of describeSourcesBench(fair, scale)) process.stdout.write(`${line}\n`);
     return [
       atMost(
@@ -546,10 +582,12 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
         2_000,
         'ms',
       ),
-      context(
-        '-',
-        '50 sources × 2 families on one worker',
-        `${scale.workerPeakRssMb} MB peak RSS, ${scale.postgresConnections} PostgreSQL connections, ${scale.redisKeys} Redis keys`,
+      atMost(
+        '11',
+        `${SOURCES_PER_WORKER} sources × 2 families on one worker, peak RSS (${scale.postgresConnections} PostgreSQL connections, ${scale.redisKeys} Redis keys)`,
+        scale.workerPeakRssMb,
+        RSS_LIMIT_MB,
+        'MB',
       ),
     ];
   },

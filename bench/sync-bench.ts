@@ -18,8 +18,8 @@
  *
  * `npx tsx bench/sync-bench.ts [--protocol xmlrpc|jsonrpc|json2] [--orders N] [--lines M]
  * [--product-only] [--configured] [--product-first] [--statements] [--verify]
- * [--queues redis|postgres] [--worker-node-args=--trace-gc] [--worker-log] [--worker-env K=V]…
- * [--json]`:
+ * [--queues redis|postgres] [--seeds-plan] [--worker-node-args=--trace-gc] [--worker-log]
+ * [--worker-env K=V]… [--json]`:
  * - `--queues postgres`: the worker's queues in the product's database (QUEUE_BACKEND=postgres),
  *   no Redis at all; the copies' and a storm of per-record jobs' time and PostgreSQL's CPU then
  *   say what they cost;
@@ -27,8 +27,10 @@
  *   same declaration into the same tables, and a second bare pipeline the BC family's narrower
  *   tables, for what the declaration's width costs;
  * - `--statements`: the statements that took PostgreSQL longest in each full copy, from
- *   pg_stat_statements, on stderr;
- * - `--verify`: then a fresh worker verifies every record.
+ *   pg_stat_statements, with the time JIT compiling took of it, on stderr;
+ * - `--verify`: then a fresh worker verifies every record;
+ * - `--seeds-plan`: after the product's full copy, the seeds' plan done literally copies the same
+ *   records into a database of its own (bench/seeds-plan.ts): the copy's own cost against it.
  *
  * It builds dist/ first, unless `--no-build`; `npm run bench` runs it per transport.
  */
@@ -52,11 +54,16 @@ import { openBenchProducer, type BenchQueues } from './bench-runtime.js';
 import { runQueueMigrations } from '../src/stores/queue-store.js';
 import { BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
-import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
+import {
+  startSandboxProcess,
+  stopChild,
+  type SandboxProcess,
+} from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { bundleOptions } from '../build.js';
 import { productionCommand } from '../dev/services/production-command.js';
 import type { BareCopy, BareFigures, BareSpec } from './bare-pipeline.js';
+import { copyAsSeedsPlan } from './seeds-plan.js';
 
 /** SYNC_OVERLAP_SECONDS's default: the window both sides read again after the change. */
 const OVERLAP_SECONDS = 600;
@@ -109,6 +116,8 @@ export interface SyncBenchResult {
     /** STORM_JOBS per-record jobs queued at once (webhook-record), each reading one BC. */
     recordJobs: { jobs: number; seconds: number; cpu: CpuSplit };
   };
+  /** The seeds' plan's full copy of the same records (`--seeds-plan`), over XML-RPC. */
+  seedsPlan?: { fullSeconds: number; odooCalls: number; cpu: CpuSplit };
   /** A verify of every record, on a fresh worker, after the copy is current (`--verify`). */
   verify?: {
     seconds: number;
@@ -394,8 +403,10 @@ async function statementsOf(db: DbHandle) {
       if (!of) return;
       const name = new URL(of.url!).pathname.slice(1);
       const rows = await db.sql!<
-        { ms: number; calls: number; rows: number; query: string }[]
+        { ms: number; calls: number; rows: number; jit: number; query: string }[]
       >`select round(total_exec_time)::int as ms, calls::int, rows::int,
+          round(jit_generation_time + jit_inlining_time + jit_optimization_time
+            + jit_emission_time)::int as jit,
           regexp_replace(left(query, 160), '[[:space:]]+', ' ', 'g') as query
         from pg_stat_statements s join pg_database d on d.oid = s.dbid
         where d.datname = ${name} order by total_exec_time desc limit 15`;
@@ -403,7 +414,7 @@ async function statementsOf(db: DbHandle) {
       process.stderr.write(`statements of ${what} (top 15: ${total} ms)\n`);
       for (const row of rows)
         process.stderr.write(
-          `${String(row.ms).padStart(7)} ms ${String(row.calls).padStart(6)} calls ${String(row.rows).padStart(7)} rows  ${row.query}\n`,
+          `${String(row.ms).padStart(7)} ms ${String(row.calls).padStart(6)} calls ${String(row.rows).padStart(7)} rows ${String(row.jit).padStart(5)} ms JIT  ${row.query}\n`,
         );
     },
   };
@@ -449,6 +460,8 @@ export async function runSyncBench(input: {
   productFirst?: boolean;
   /** Where the product's queues are (QUEUE_BACKEND; default redis). */
   queues?: 'redis' | 'postgres';
+  /** Then the seeds' plan copies the same records (bench/seeds-plan.ts). */
+  seedsPlan?: boolean;
 }): Promise<SyncBenchResult> {
   const { protocol, orders, lines } = input;
   const logger = pino({ level: 'warn' });
@@ -648,6 +661,10 @@ export async function runSyncBench(input: {
           `the ${what} copied ${copy.records} records, the product ${counted!.records}`,
         );
 
+    const seedsPlan = input.seedsPlan
+      ? await copySeedsPlan(pg.url, sandbox, counted!.records)
+      : undefined;
+
     // Nothing changed since the full copy: what a quiet Odoo costs a long-running worker, once
     // the run after the copy has proven the roots within the overlap current.
     const firstIdleOdooCalls = await productRun();
@@ -770,10 +787,52 @@ export async function runSyncBench(input: {
         changedCpu: productChanged.cpu,
         recordJobs: { jobs: recordJobs.value, seconds: recordJobs.seconds, cpu: recordJobs.cpu },
       },
+      ...(seedsPlan ? { seedsPlan } : {}),
       ...(verified ? { verify: verified } : {}),
     };
   } finally {
     for (const close of closers) await close().catch(() => undefined);
+  }
+}
+
+/**
+ * The seeds' plan's full copy from the sandbox into a database of its own, over XML-RPC as the
+ * plan reads Odoo, in this process; checked to copy `records` records, as the product did.
+ */
+async function copySeedsPlan(
+  serverUrl: string,
+  sandbox: Pick<SandboxProcess, 'env' | 'pid'>,
+  records: number,
+): Promise<NonNullable<SyncBenchResult['seedsPlan']>> {
+  const url = new URL(serverUrl);
+  const admin = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+  await admin.unsafe('create database seeds');
+  await admin.end();
+  url.pathname = '/seeds';
+  const sql = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+  const odoo = createOdooClient(
+    {
+      url: sandbox.env.ODOO_URL!,
+      database: sandbox.env.ODOO_DATABASE!,
+      username: sandbox.env.ODOO_USERNAME!,
+      password: sandbox.env.ODOO_PASSWORD!,
+      protocol: 'xmlrpc',
+      timeoutMs: 30_000,
+      retries: 0,
+    },
+    { logger: pino({ level: 'warn' }) },
+  );
+  try {
+    const run = await measured(() => copyAsSeedsPlan(odoo, sql), sandbox.pid, process.pid);
+    const copied = run.value.bcs + run.value.lines;
+    if (run.value.errors > 0 || copied !== records)
+      throw new Error(
+        `the seeds' plan copied ${copied} records with ${run.value.errors} errors, the product ${records}`,
+      );
+    return { fullSeconds: run.seconds, odooCalls: run.value.odooCalls, cpu: run.cpu };
+  } finally {
+    await odoo.close();
+    await sql.end();
   }
 }
 
@@ -798,6 +857,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       statements: { type: 'boolean' },
       'product-first': { type: 'boolean' },
       queues: { type: 'string', default: 'redis' },
+      'seeds-plan': { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -816,6 +876,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     statements: values.statements,
     productFirst: values['product-first'],
     queues: values.queues,
+    seedsPlan: values['seeds-plan'],
     workerEnv: Object.fromEntries(
       (values['worker-env'] ?? []).map((pair) => [
         pair.split('=')[0]!,
