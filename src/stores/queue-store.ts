@@ -29,6 +29,7 @@ import pg from 'pg';
 import { DEFAULT_SOURCE, sourceKey, sourcePrefix } from '../sources/family-key.js';
 import { ExecutionWorker } from './execution-locks.js';
 import { duplicateQueueRedis, pingQueues, type QueueRedis } from './redis-connection.js';
+import { redisWorkerBackend } from './redis-worker-backend.js';
 import { endRedis } from '../lib/end-redis.js';
 
 /** BullMQ's schema for its tables on PostgreSQL. */
@@ -98,6 +99,7 @@ export interface PostgresQueueStore extends QueueStore {
 export type QueueStoreOfKind = RedisQueueStore | PostgresQueueStore;
 
 export function redisQueues(connection: QueueRedis, prefix: string): RedisQueueStore {
+  const workerBackend = redisWorkerBackend(connection);
   return {
     kind: 'redis',
     connection,
@@ -105,11 +107,12 @@ export function redisQueues(connection: QueueRedis, prefix: string): RedisQueueS
     queue: (kind, source = DEFAULT_SOURCE) =>
       new Queue(sourceKey(source, kind), { connection, prefix: sourcePrefix(prefix, source) }),
     worker: (kind, processor, options, source = DEFAULT_SOURCE) =>
-      new ExecutionWorker(sourceKey(source, kind), processor, {
-        ...options,
-        connection,
-        prefix: sourcePrefix(prefix, source),
-      }),
+      new ExecutionWorker(
+        sourceKey(source, kind),
+        processor,
+        { ...options, connection, prefix: sourcePrefix(prefix, source) },
+        workerBackend,
+      ),
     async events(queue, options) {
       const lastEventId = await lastEventIdOf(connection, queue);
       // BullMQ never closes a connection it was handed: the duplicate is quit here.

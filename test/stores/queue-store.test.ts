@@ -33,3 +33,37 @@ describe('the queues store, back from a disconnection', () => {
     expect(backs).toBe(1);
   });
 });
+
+describe("the queues store's workers on Redis", () => {
+  it('wait on a connection that holds none of BullMQ scripts, and run their jobs', async () => {
+    const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const prefix = `blocking-test-${process.pid}`;
+    const store = redisQueues(redis, prefix);
+    const queue = store.queue('sync');
+    const worker = store.worker(
+      'sync',
+      (job) => Promise.resolve((job.data as { n: number }).n * 2),
+      {
+        concurrency: 1,
+      },
+    );
+    try {
+      const completed = new Promise<unknown>((resolve) =>
+        worker.on('completed', (_job, result) => resolve(result)),
+      );
+      await queue.add('double', { n: 21 });
+      expect(await completed).toBe(42);
+
+      const scriptsOf = (client: object) =>
+        Object.keys((client as { scriptsSet: Record<string, unknown> }).scriptsSet);
+      // The worker's regular connection runs the scripts; its blocking one only waits.
+      expect(scriptsOf(redis).length).toBeGreaterThan(10);
+      expect(scriptsOf(await worker.getBackend().blockingClient!)).toEqual([]);
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await redis.quit();
+    }
+  });
+});
