@@ -315,13 +315,18 @@ async function startBare(
   };
 }
 
-export async function createDatabase(adminUrl: string, name: string): Promise<DbHandle> {
+/** An empty database `name` on the server of `adminUrl`; resolves with its URL. */
+async function createEmptyDatabase(adminUrl: string, name: string): Promise<string> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const db = await createDb({ url: url.toString(), poolMax: 4 });
+  return url.toString();
+}
+
+export async function createDatabase(adminUrl: string, name: string): Promise<DbHandle> {
+  const db = await createDb({ url: await createEmptyDatabase(adminUrl, name), poolMax: 4 });
   await runMigrations(db);
   return db;
 }
@@ -804,12 +809,10 @@ async function copySeedsPlan(
   sandbox: Pick<SandboxProcess, 'env' | 'pid'>,
   records: number,
 ): Promise<NonNullable<SyncBenchResult['seedsPlan']>> {
-  const url = new URL(serverUrl);
-  const admin = postgres(url.toString(), { max: 1, onnotice: () => undefined });
-  await admin.unsafe('create database seeds');
-  await admin.end();
-  url.pathname = '/seeds';
-  const sql = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+  const sql = postgres(await createEmptyDatabase(serverUrl, 'seeds'), {
+    max: 1,
+    onnotice: () => undefined,
+  });
   const odoo = createOdooClient(
     {
       url: sandbox.env.ODOO_URL!,
