@@ -6,6 +6,8 @@
  * root itself), which is how a root's history, children included, is read through one index.
  */
 import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/create-db.js';
+import { rowsOf } from '../db/sql-rows.js';
 
 /** Who made a change: a run, or a trigger outside any run (`resync`, `webhook`). */
 export interface AuditSource {
@@ -22,4 +24,12 @@ export function auditInsert(family: string, model: string, source: AuditSource, 
     insert into sync_audit (run_id, trigger, family, model, odoo_id, root_odoo_id, action, changed_fields, odoo_write_date, reason)
     select ${source.runId}::bigint, ${source.trigger}::text, ${family}::text, ${model}::text, a.*
     from (${rows}) a`;
+}
+
+/** The id of the last audit row committed now (0 before the first). */
+export async function lastAuditId(db: Db): Promise<number> {
+  const [row] = rowsOf<{ id: string }>(
+    await db.execute(sql`select coalesce(max(id), 0)::text as id from sync_audit`),
+  );
+  return Number(row!.id);
 }

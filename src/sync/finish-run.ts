@@ -114,6 +114,8 @@ export async function finishRun(deps: SyncDeps, input: FinishRunInput): Promise<
         watermarks: state.watermarks,
         settledThrough: state.settledThrough,
         startedAt: state.startedAt,
+        runId: run.runId,
+        auditAfter: state.auditAfter ?? null,
       })
     : undefined;
   if (!after)

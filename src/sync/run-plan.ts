@@ -10,7 +10,7 @@
  * stamped in the future (a database clock stepped ahead, a stamp set by SQL) is read by every
  * run, counted and logged, but never moves the watermark past the present.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { OdooCallOptions, OdooContext } from '../clients/odoo/odoo-types.js';
 import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
@@ -40,6 +40,11 @@ import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
 export interface SettledStamps {
   readonly settledThrough: Date;
   readonly settledAt: Date;
+  /**
+   * The settling run, and the last audit row committed when it started: a row it wrote itself
+   * after `settledAt` is proven too (null: a run of an earlier version settled).
+   */
+  readonly byRun: { readonly runId: number; readonly auditAfter: number } | null;
 }
 
 /** What one change scan saw. */
@@ -245,9 +250,17 @@ async function stagePage(
   if (candidates.length === 0 || !settled) return;
   const at = settled.settledAt.toISOString();
   const records = sql`jsonb_to_recordset(${JSON.stringify(candidates)}::jsonb) as x(id int, root int, wd timestamptz)`;
-  // The root's row must be live and written before the settling run started: a row written after
-  // it (a webhook, a resync) may hold an older version of the stamp.
-  const liveRoot = sql`b.odoo_id is not null and b.archived_at is null and b.synced_at <= ${at}::timestamptz`;
+  // A row written after the settling run started by another writer (a webhook, a resync) may hold
+  // an older version of the stamp; one the settling run wrote, and no one since, holds what it
+  // read after the stamp settled.
+  const settledRow = (row: string, model: string, root: string) => {
+    const before = sql`${sql.raw(row)}.synced_at <= ${at}::timestamptz`;
+    const { byRun } = settled;
+    return byRun === null
+      ? before
+      : sql`(${before} or ${writtenBySettlingRun(family, byRun, { row, model, root })})`;
+  };
+  const liveRoot = sql`b.odoo_id is not null and b.archived_at is null and ${settledRow('b', family.root.model, 'b.odoo_id')}`;
   const roots = rootWriteShape(family.root).table;
   await db.execute(
     child
@@ -255,7 +268,7 @@ async function stagePage(
         insert into sync_scan (run_id, token, kind, odoo_id, proven)
         select ${ref.runId}, ${ref.token}, 'plan', x.root, bool_and(coalesce(
           l.${sql.identifier(child.parentColumn)} = x.root and l.odoo_write_date = x.wd
-            and l.synced_at <= ${at}::timestamptz and ${liveRoot}, false))
+            and ${settledRow('l', child.model, 'x.root')} and ${liveRoot}, false))
         from ${records}
         left join ${childWriteShape(child).table} l on l.odoo_id = x.id
         left join ${roots} b on b.odoo_id = x.root
@@ -269,6 +282,23 @@ async function stagePage(
         left join ${roots} b on b.odoo_id = x.id
         ${upsert}`,
   );
+}
+
+/**
+ * Whether the settling run wrote the copy's row itself, and no one since: its audit row, after
+ * the last one committed when the run started, in the run's name and stamped as the row was
+ * written (an audit row and its row share their transaction's `now()`; any later write of the
+ * row, audited or not, moves `synced_at`). Through the audit's index of a root's history.
+ */
+function writtenBySettlingRun(
+  family: RecordFamily,
+  byRun: { readonly runId: number; readonly auditAfter: number },
+  at: { readonly row: string; readonly model: string; readonly root: string },
+): SQL {
+  return sql`exists (select 1 from sync_audit a
+    where a.family = ${family.name} and a.root_odoo_id = ${sql.raw(at.root)}
+      and a.id > ${byRun.auditAfter} and a.run_id = ${byRun.runId} and a.model = ${at.model}
+      and a.odoo_id = ${sql.raw(at.row)}.odoo_id and a.created_at = ${sql.raw(at.row)}.synced_at)`;
 }
 
 /** How the plan stands: roots the scans listed, those proven current, and those to read. */

@@ -32,6 +32,11 @@ export const runStateSchema = z.object({
   /** What the run proves settled once it succeeds, and when it started (see settled.ts). */
   settledThrough: instant.nullable(),
   startedAt: instant.nullable(),
+  /**
+   * The last audit row committed when the run started: the rows it writes itself come after it
+   * (absent: a run queued by an earlier version, whose own rows it then does not prove).
+   */
+  auditAfter: z.number().int().nonnegative().optional(),
   /** Odoo calls of the first step. */
   startCalls: count,
   /** Records the scans saw stamped later than Odoo's clock. */

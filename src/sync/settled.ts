@@ -11,7 +11,8 @@
  * overlap and a margin for the skew between Odoo's web and database servers); a run in which
  * every BC was written makes it `sync_state.settled_through`; the next runs skip the BCs whose
  * stamps, and their changed lines' stamps, are all at or before it and equal to the copy's, in
- * rows no one wrote since that run started. The proof runs in SQL as each scan page is staged
+ * rows no one but that run wrote since it started (its own writes read Odoo after its clock
+ * reading; their audit rows tell them apart). The proof runs in SQL as each scan page is staged
  * (run-plan.ts).
  *
  * Reads from a read replica that lags (docs/odoo.md, "Reads from a replica") may not show yet

@@ -34,6 +34,7 @@ import {
 } from './run-plan.js';
 import { isRelationRefused, relationRefusal } from './relations.js';
 import { clearEndedStages, clearStage, type StageRef } from './scan-stage.js';
+import { lastAuditId } from './audit.js';
 import { keepRunSchema } from './schema-store.js';
 import { clockBound, CLOCK_SKEW_MARGIN_SECONDS, settledBy, shownThrough } from './settled.js';
 import { dueFailureIds, isRunLevelFailure } from './sync-failures.js';
@@ -105,6 +106,8 @@ export async function startRun(
   const { lease } = run;
   await recordRunStart(db, family.name, run.runId);
   await clearEndedStages(db);
+  // Taken under the lease: every row this run writes gets an audit row after it.
+  const auditAfter = await lastAuditId(db);
 
   const odoo = countCalls(deps.odoo);
   const stage = { runId: run.runId, token: lease.token };
@@ -138,7 +141,14 @@ export async function startRun(
       // Without a window every root is read: nothing to prove current.
       const settled =
         windowFrom !== null && state.settledThrough && state.settledAt
-          ? { settledThrough: state.settledThrough, settledAt: state.settledAt }
+          ? {
+              settledThrough: state.settledThrough,
+              settledAt: state.settledAt,
+              byRun:
+                state.settledRunId !== null && state.settledAuditAfter !== null
+                  ? { runId: state.settledRunId, auditAfter: state.settledAuditAfter }
+                  : null,
+            }
           : null;
       const scan = (scanned: ModelDeclaration | RelationScan, key: string) =>
         stageChanges(
@@ -255,6 +265,7 @@ export async function startRun(
           ),
           settledThrough: settledThrough ?? null,
           startedAt,
+          auditAfter,
           startCalls: odoo.calls,
           futureStamped: futureStamped(scans),
           scanErrors,

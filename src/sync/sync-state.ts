@@ -232,8 +232,11 @@ export async function recordRunEnd(
     watermarks: Watermarks;
     /** Moves only after a run in which every record was written: a failed one may hold an old copy. */
     settledThrough: Date | null;
-    /** When the run started: rows written after it are not proven by it. */
+    /** When the run started: rows written after it are not proven by it, but its own. */
     startedAt: Date | null;
+    runId: number;
+    /** The last audit row committed when the run started (null: not known). */
+    auditAfter: number | null;
   },
 ): Promise<SyncStateRow | undefined> {
   const advance = end.status === 'succeeded' || end.status === 'partial';
@@ -243,7 +246,14 @@ export async function recordRunEnd(
     const [row] = await tx
       .update(syncState)
       .set({
-        ...(settle ? { settledThrough: end.settledThrough, settledAt: end.startedAt } : {}),
+        ...(settle
+          ? {
+              settledThrough: end.settledThrough,
+              settledAt: end.startedAt,
+              settledRunId: end.auditAfter === null ? null : end.runId,
+              settledAuditAfter: end.auditAfter,
+            }
+          : {}),
         lastRunStatus: end.status,
         ...(advance ? { lastSuccessAt: sql`now()`, ...lastErrorOf(null) } : lastErrorOf(end.error)),
         updatedAt: sql`now()`,

@@ -25,6 +25,14 @@ export const syncState = pgTable('sync_state', {
    * it is not proven by it — a webhook or a resync may have written an older version of a stamp.
    */
   settledAt: utc('settled_at'),
+  /**
+   * The run that set `settled_through`: a row it wrote itself, after `settled_at`, is proven by
+   * it as well, while no one wrote the row since — its audit row (one above
+   * `settled_audit_after`, the run's, stamped with the row's `synced_at`) says so.
+   */
+  settledRunId: bigint('settled_run_id', { mode: 'number' }),
+  /** The last audit row committed when that run started: the run's own rows come after it. */
+  settledAuditAfter: bigint('settled_audit_after', { mode: 'number' }),
   isSyncing: boolean('is_syncing').notNull().default(false),
   leaseOwner: text('lease_owner'),
   leaseExpiresAt: utc('lease_expires_at'),
