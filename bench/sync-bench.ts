@@ -103,9 +103,9 @@ export interface SyncBenchResult {
     fullOdooCalls: number;
     changedOdooCalls: number;
     /**
-     * A run that finds nothing new, right after the full copy, on the worker that ran it: it reads
-     * again the roots within the overlap, which the full copy wrote itself (docs/sync.md,
-     * "Settled stamps").
+     * A run that finds nothing new, right after the full copy, on the worker that ran it: the
+     * roots within the overlap, which the full copy wrote itself, are proven by their audit rows
+     * (docs/sync.md, "Settled stamps"), not read again.
      */
     firstIdleOdooCalls: number;
     /** The idle run after that one: what a quiet Odoo costs a long-running worker. */
@@ -670,8 +670,8 @@ export async function runSyncBench(input: {
       ? await copySeedsPlan(pg.url, sandbox, counted!.records)
       : undefined;
 
-    // Nothing changed since the full copy: what a quiet Odoo costs a long-running worker, once
-    // the run after the copy has proven the roots within the overlap current.
+    // Nothing changed since the full copy: what a quiet Odoo costs a long-running worker, right
+    // after the copy and once more.
     const firstIdleOdooCalls = await productRun();
     const idleOdooCalls = await productRun();
     const since = new Date((await lastWriteDate(odoo)).getTime() - OVERLAP_SECONDS * 1_000);
