@@ -41,7 +41,7 @@ import {
 import { childWriteShape, rootWriteShape, type WriteShape } from '../src/families/write-shape.js';
 import { changedSince, createSchemaCache, type FamilySchema } from '../src/sync/odoo-reads.js';
 import { auditInsert } from '../src/sync/audit.js';
-import { linkRowsInsert } from '../src/sync/write-records.js';
+import { linkRowsInsert } from '../src/sync/model-rows.js';
 
 export const PAGE_SIZE = 500;
 

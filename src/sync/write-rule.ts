@@ -1,7 +1,7 @@
 /**
  * The writer's rule, pure: given what the copy holds of a record and what Odoo sent, whether to
- * write it and what its audit row says. `write-records.ts` runs the statements; the decision is
- * here, tested as a table (write-rule.test.ts).
+ * write it and what its audit row says. `write-records.ts` and `model-rows.ts` run the
+ * statements; the decision is here, tested as a table (write-rule.test.ts).
  *
  * - Stamps guard the copy: a version stamped before the stored one is stale and never overwrites
  *   it (a late retry of a stale job cannot undo a newer change); with an equal stamp the data
