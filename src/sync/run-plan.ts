@@ -253,7 +253,7 @@ async function stagePage(
   // A row written after the settling run started by another writer (a webhook, a resync) may hold
   // an older version of the stamp; one the settling run wrote, and no one since, holds what it
   // read after the stamp settled.
-  const settledRow = (row: string, model: string, root: string) => {
+  const settledRow = (row: CopyAlias, model: string, root: RootOf) => {
     const before = sql`${sql.raw(row)}.synced_at <= ${at}::timestamptz`;
     const { byRun } = settled;
     return byRun === null
@@ -284,6 +284,11 @@ async function stagePage(
   );
 }
 
+/** The proof's aliases of a copy row (a root's, a child's), spliced into its SQL as they are. */
+type CopyAlias = 'b' | 'l';
+/** The root a copy row belongs to, in the proof's statement. */
+type RootOf = 'b.odoo_id' | 'x.root';
+
 /**
  * Whether the settling run wrote the copy's row itself, and no one since: its audit row, after
  * the last one committed when the run started, in the run's name and stamped as the row was
@@ -293,7 +298,7 @@ async function stagePage(
 function writtenBySettlingRun(
   family: RecordFamily,
   byRun: { readonly runId: number; readonly auditAfter: number },
-  at: { readonly row: string; readonly model: string; readonly root: string },
+  at: { readonly row: CopyAlias; readonly model: string; readonly root: RootOf },
 ): SQL {
   return sql`exists (select 1 from sync_audit a
     where a.family = ${family.name} and a.root_odoo_id = ${sql.raw(at.root)}

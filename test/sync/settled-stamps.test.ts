@@ -61,6 +61,16 @@ describe.each(FAMILY_CASES)('settled stamps of $name', (c) => {
     expect(await runCountingCalls()).toEqual(scansAlone());
   }
 
+  /** As a webhook job that read an older version of the same stamp and wrote it late would. */
+  async function writeOlderVersionOutsideRuns(id: number): Promise<void> {
+    await h.db.db.execute(sql`
+      update ${sql.identifier(h.family.root.table.name)}
+      set ${sql.identifier(c.rootText)} = 'an older version of the stamp',
+        data = jsonb_set(data, ${`{${c.rootText}}`}::text[], '"an older version of the stamp"'),
+        synced_at = now()
+      where odoo_id = ${id}`);
+  }
+
   it('a root changed a moment ago is read again until a run read it after its stamp settled', async () => {
     const control = h.sandbox.control;
     const [id] = c.standalone(control);
@@ -97,14 +107,7 @@ describe.each(FAMILY_CASES)('settled stamps of $name', (c) => {
     const [id] = c.standalone(h.sandbox.control).slice(2);
     await changeAndSettle(id!, 'the last version');
 
-    // As a webhook job that read an older version of the same stamp and wrote it late would.
-    const text = sql.identifier(c.rootText);
-    await h.db.db.execute(sql`
-      update ${sql.identifier(h.family.root.table.name)}
-      set ${text} = 'an older version of the stamp',
-        data = jsonb_set(data, ${`{${c.rootText}}`}::text[], '"an older version of the stamp"'),
-        synced_at = now()
-      where odoo_id = ${id}`);
+    await writeOlderVersionOutsideRuns(id!);
     expect((await runCountingCalls()).read).toBe(1);
     expect(await copy().rootText(id!)).toBe('the last version');
     expect(await h.diffWithSandbox()).toEqual([]);
@@ -133,14 +136,7 @@ describe.each(FAMILY_CASES)('settled stamps of $name', (c) => {
     clock.advanceMs(SETTLE_MS);
     expect((await runCountingCalls()).read).toBe(1);
 
-    // As a webhook job that read an older version of the same stamp and wrote it late would.
-    const text = sql.identifier(c.rootText);
-    await h.db.db.execute(sql`
-      update ${sql.identifier(h.family.root.table.name)}
-      set ${text} = 'an older version of the stamp',
-        data = jsonb_set(data, ${`{${c.rootText}}`}::text[], '"an older version of the stamp"'),
-        synced_at = now()
-      where odoo_id = ${id}`);
+    await writeOlderVersionOutsideRuns(id!);
     expect((await runCountingCalls()).read).toBe(1);
     expect(await copy().rootText(id!)).toBe('the last version');
     expect(await h.diffWithSandbox()).toEqual([]);
