@@ -43,6 +43,8 @@
  * 12. A mass window: the compiled sync CLI's first copy of 250,000 BCs × 12 lines, then every
  *    record changed in one window, then every record new in one window, over each transport; its
  *    peak RSS against 250 MB (bench/mass-window-bench.ts).
+ *    The run after such a window proves from the settling run's audit rows what it need not read
+ *    again: one scan page of that proof, children of roots of 12 to 2,000 (bench/proof-bench.ts).
  * 13. The webhook inbox at 1,000,000 events: a worker's pass and metrics reading, the API's count
  *    against a source's bound, a job's look-up, against the pass and the reading before migration
  *    0036 on the same rows (bench/webhook-inbox-bench.ts).
@@ -56,7 +58,7 @@
  *
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
  * `inflight`, `codec`, `webhook`, `webhook-inbox`, `feed`, `feed-prune`, `transport`, `bigvalue`,
- * `large-values`, `budget`, `queues`, `sources`, `mass`, `real-odoo`, `chaos`) runs some. Each runs in a
+ * `large-values`, `budget`, `queues`, `sources`, `mass`, `proof`, `real-odoo`, `chaos`) runs some. Each runs in a
  * process of its own, so none inherits what the ones before it left behind.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -94,6 +96,7 @@ import {
   runMassWindowBench,
 } from './mass-window-bench.js';
 import { describeSourcesBench, runFairnessBench, runScaleBench } from './sources-bench.js';
+import { describeProofBench, PROOF_HISTORY, runProofBench } from './proof-bench.js';
 
 const run = promisify(execFile);
 /** Goal 1: the worker's peak RSS for 20,000 × 10. */
@@ -635,6 +638,17 @@ const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
         result.peakRssMb,
         MASS_WINDOW_RSS_LIMIT_MB,
         'MB',
+      ),
+    );
+  },
+  proof: async () => {
+    const figures = await runProofBench({ history: PROOF_HISTORY });
+    process.stdout.write(`${describeProofBench(figures, PROOF_HISTORY)}\n`);
+    return figures.map((figure) =>
+      context(
+        '-',
+        `settled stamps' proof, a scan page of ${figure.records.toLocaleString('en')}: ${figure.page}`,
+        `${figure.milliseconds.toFixed(0)} ms`,
       ),
     );
   },

@@ -153,7 +153,7 @@ export async function stageChanges(
     }
     staging = relation
       ? stageRelationPage(db, ref, relation, rows)
-      : stagePage(
+      : stageScanPage(
           db,
           ref,
           input.family,
@@ -166,7 +166,7 @@ export async function stageChanges(
   return { listed, maxWriteDate, skipped, futureIds };
 }
 
-interface ScannedRow {
+export interface ScannedRow {
   readonly id: number;
   /** The record's root; for a one2many target, its owner (null: none). */
   readonly root: number | null;
@@ -225,9 +225,9 @@ async function stageFormerRoots(
  * Stages a scan page: the roots it names, and whether the settled stamps prove each current. A
  * root with a record stamped after what is settled (most of a mass update's) is decided here and
  * staged as one row; only the roots all of whose records could be proven are checked against the
- * copy in SQL.
+ * copy in SQL. Exported for bench/proof-bench.ts.
  */
-async function stagePage(
+export async function stageScanPage(
   db: Db,
   ref: StageRef,
   family: RecordFamily,
@@ -253,57 +253,82 @@ async function stagePage(
   // A row written after the settling run started by another writer (a webhook, a resync) may hold
   // an older version of the stamp; one the settling run wrote, and no one since, holds what it
   // read after the stamp settled.
-  const settledRow = (row: CopyAlias, model: string, root: RootOf) => {
-    const before = sql`${sql.raw(row)}.synced_at <= ${at}::timestamptz`;
-    const { byRun } = settled;
-    return byRun === null
-      ? before
-      : sql`(${before} or ${writtenBySettlingRun(family, byRun, { row, model, root })})`;
-  };
-  const liveRoot = sql`b.odoo_id is not null and b.archived_at is null and ${settledRow('b', family.root.model, 'b.odoo_id')}`;
+  const late = (row: CopyAlias) => sql`${sql.raw(row)}.synced_at > ${at}::timestamptz`;
+  const liveRoot = sql`b.odoo_id is not null and b.archived_at is null`;
   const roots = rootWriteShape(family.root).table;
-  await db.execute(
-    child
-      ? sql`
-        insert into sync_scan (run_id, token, kind, odoo_id, proven)
-        select ${ref.runId}, ${ref.token}, 'plan', x.root, bool_and(coalesce(
-          l.${sql.identifier(child.parentColumn)} = x.root and l.odoo_write_date = x.wd
-            and ${settledRow('l', child.model, 'x.root')} and ${liveRoot}, false))
-        from ${records}
-        left join ${childWriteShape(child).table} l on l.odoo_id = x.id
-        left join ${roots} b on b.odoo_id = x.root
-        group by x.root
-        ${upsert}`
-      : sql`
-        insert into sync_scan (run_id, token, kind, odoo_id, proven)
-        select ${ref.runId}, ${ref.token}, 'plan', x.id,
-          coalesce(b.odoo_write_date = x.wd and ${liveRoot}, false)
-        from ${records}
-        left join ${roots} b on b.odoo_id = x.id
-        ${upsert}`,
-  );
+  if (!child) {
+    await db.execute(sql`
+      insert into sync_scan (run_id, token, kind, odoo_id, proven)
+      select ${ref.runId}, ${ref.token}, 'plan', x.id, coalesce(
+        b.odoo_write_date = x.wd and ${liveRoot}
+          and (not ${late('b')} or ${settlingRunWroteRoot(family, settled.byRun)}),
+        false)
+      from ${records}
+      left join ${roots} b on b.odoo_id = x.id
+      ${upsert}`);
+    return;
+  }
+  // A root's rows written late are gathered, then looked up at once among the settling run's
+  // writes of that root: a root of thousands of children costs one pass, not one per child.
+  await db.execute(sql`
+    insert into sync_scan (run_id, token, kind, odoo_id, proven)
+    select ${ref.runId}, ${ref.token}, 'plan', g.root, g.fits and case when cardinality(g.late) = 0
+      then true else ${settlingRunWroteAll(family, settled.byRun, sql`g.late`)} end
+    from (
+      select x.root, bool_and(coalesce(
+          l.${sql.identifier(child.parentColumn)} = x.root and l.odoo_write_date = x.wd and ${liveRoot},
+          false)) as fits,
+        coalesce(array_agg(${writeKey('l', child.model)}) filter (where ${late('l')}), '{}')
+          || coalesce((array_agg(${writeKey('b', family.root.model)}) filter (where ${late('b')}))[1:1], '{}')
+          as late
+      from ${records}
+      left join ${childWriteShape(child).table} l on l.odoo_id = x.id
+      left join ${roots} b on b.odoo_id = x.root
+      group by x.root) g
+    ${upsert}`);
 }
 
 /** The proof's aliases of a copy row (a root's, a child's), spliced into its SQL as they are. */
 type CopyAlias = 'b' | 'l';
-/** The root a copy row belongs to, in the proof's statement. */
-type RootOf = 'b.odoo_id' | 'x.root';
+
+/** A copy row's write as its audit row names it: model, id and the instant it was written. */
+function writeKey(row: CopyAlias, model: string): SQL {
+  return sql`${model}::text || ' ' || ${sql.raw(row)}.odoo_id || ' ' || ${sql.raw(row)}.synced_at::text`;
+}
 
 /**
- * Whether the settling run wrote the copy's row itself, and no one since: its audit row, after
- * the last one committed when the run started, in the run's name and stamped as the row was
- * written (an audit row and its row share their transaction's `now()`; any later write of the
- * row, audited or not, moves `synced_at`). Through the audit's index of a root's history.
+ * The settling run's audit rows of a root (`g.root`, or the root row `b`'s), through the audit's
+ * index of a root's history: after the last one committed when the run started, in its name. A
+ * row that run wrote, and no one since, has one stamped as the row was written (an audit row and
+ * its row share their transaction's `now()`; any later write of the row, audited or not, moves
+ * `synced_at`).
  */
-function writtenBySettlingRun(
+function settlingRunAudit(
   family: RecordFamily,
-  byRun: { readonly runId: number; readonly auditAfter: number },
-  at: { readonly row: CopyAlias; readonly model: string; readonly root: RootOf },
+  byRun: NonNullable<SettledStamps['byRun']>,
+  root: 'g.root' | 'b.odoo_id',
 ): SQL {
-  return sql`exists (select 1 from sync_audit a
-    where a.family = ${family.name} and a.root_odoo_id = ${sql.raw(at.root)}
-      and a.id > ${byRun.auditAfter} and a.run_id = ${byRun.runId} and a.model = ${at.model}
-      and a.odoo_id = ${sql.raw(at.row)}.odoo_id and a.created_at = ${sql.raw(at.row)}.synced_at)`;
+  return sql`a.family = ${family.name} and a.root_odoo_id = ${sql.raw(root)}
+    and a.id > ${byRun.auditAfter} and a.run_id = ${byRun.runId}`;
+}
+
+/** Whether the settling run wrote the root row `b` itself, and no one since: one probe. */
+function settlingRunWroteRoot(family: RecordFamily, byRun: SettledStamps['byRun']): SQL {
+  if (byRun === null) return sql`false`;
+  return sql`exists (select 1 from sync_audit a where ${settlingRunAudit(family, byRun, 'b.odoo_id')}
+    and a.model = ${family.root.model} and a.odoo_id = b.odoo_id and a.created_at = b.synced_at)`;
+}
+
+/**
+ * Whether the settling run wrote each row of root `g.root` that `keys` (writeKey) names itself,
+ * and no one since: the root's audit rows are read once and the keys looked up in them, where a
+ * probe per row would read them all again for each of a root's thousands of children.
+ */
+function settlingRunWroteAll(family: RecordFamily, byRun: SettledStamps['byRun'], keys: SQL): SQL {
+  if (byRun === null) return sql`false`;
+  return sql`coalesce((
+    select jsonb_object_agg(a.model || ' ' || a.odoo_id || ' ' || a.created_at::text, true)
+    from sync_audit a where ${settlingRunAudit(family, byRun, 'g.root')}) ?& ${keys}, false)`;
 }
 
 /** How the plan stands: roots the scans listed, those proven current, and those to read. */

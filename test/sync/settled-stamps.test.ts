@@ -61,14 +61,21 @@ describe.each(FAMILY_CASES)('settled stamps of $name', (c) => {
     expect(await runCountingCalls()).toEqual(scansAlone());
   }
 
-  /** As a webhook job that read an older version of the same stamp and wrote it late would. */
-  async function writeOlderVersionOutsideRuns(id: number): Promise<void> {
+  /**
+   * As a webhook job that read an older version of the same stamp and wrote it late would: the
+   * root `id`'s row, or with `child` its child's.
+   */
+  async function writeOlderVersionOutsideRuns(id: number, child?: number): Promise<void> {
+    const [table, column] =
+      child === undefined
+        ? [h.family.root.table.name, c.rootText]
+        : [h.family.children[0]!.table.name, c.childText!];
     await h.db.db.execute(sql`
-      update ${sql.identifier(h.family.root.table.name)}
-      set ${sql.identifier(c.rootText)} = 'an older version of the stamp',
-        data = jsonb_set(data, ${`{${c.rootText}}`}::text[], '"an older version of the stamp"'),
+      update ${sql.identifier(table)}
+      set ${sql.identifier(column)} = 'an older version of the stamp',
+        data = jsonb_set(data, ${`{${column}}`}::text[], '"an older version of the stamp"'),
         synced_at = now()
-      where odoo_id = ${id}`);
+      where odoo_id = ${child ?? id}`);
   }
 
   it('a root changed a moment ago is read again until a run read it after its stamp settled', async () => {
@@ -141,6 +148,21 @@ describe.each(FAMILY_CASES)('settled stamps of $name', (c) => {
     expect(await copy().rootText(id!)).toBe('the last version');
     expect(await h.diffWithSandbox()).toEqual([]);
   });
+
+  if (c.childModel !== undefined)
+    it('a child the settling run wrote, then a writer outside the runs, is read again', async () => {
+      const control = h.sandbox.control;
+      const [id] = c.standalone(control).slice(6);
+      const [child] = childIdsOf(control, c, id!);
+      control.write(c.childModel!, child!, { [c.childText!]: 'the last version' });
+      clock.advanceMs(SETTLE_MS);
+      expect((await runCountingCalls()).read).toBe(1);
+
+      await writeOlderVersionOutsideRuns(id!, child);
+      expect((await runCountingCalls()).read).toBe(1);
+      expect(await copy().childText(id!, child!)).toBe('the last version');
+      expect(await h.diffWithSandbox()).toEqual([]);
+    });
 
   it('a second commit in the same second as a copied one is read, however the runs fall', async () => {
     const control = h.sandbox.control;
