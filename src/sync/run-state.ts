@@ -49,6 +49,8 @@ export const runStateSchema = z.object({
   pageCount: count,
   /** Roots per page, as the run's start sized them (absent: a run queued by an earlier version). */
   pageSize: z.number().int().positive().optional(),
+  /** Pages queued so far (absent: a run queued by an earlier version, which logs no progress). */
+  pagesQueued: count.optional(),
   /** The last root id of the pages queued so far (0 before the first wave); null once all were. */
   pagesAfter: z.number().int().nonnegative().nullable(),
 });

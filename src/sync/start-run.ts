@@ -48,6 +48,7 @@ import {
   resetWatermarks,
 } from './sync-state.js';
 import type { SyncDeps } from './sync-deps.js';
+import { durationText } from '../lib/duration-text.js';
 
 /** Pending failures one run retries at most; the rest wait for the next runs, oldest first. */
 export const MAX_RETRIES_PER_RUN = 500;
@@ -272,6 +273,7 @@ export async function startRun(
           schemaKey,
           pageCount,
           pageSize,
+          pagesQueued: 0,
           pagesAfter: 0,
         },
         retryIds,
@@ -299,6 +301,7 @@ export interface PlannedWave {
  */
 export async function plannedWave(
   deps: SyncDeps,
+  family: RecordFamily,
   state: RunState,
   pages: number,
   call?: OdooCallOptions,
@@ -316,12 +319,40 @@ export async function plannedWave(
         if (wave.length === pages) break;
       }
       const full = wave.length === pages;
-      return { pages: wave, state: { ...state, pagesAfter: full ? wave.at(-1)!.at(-1)! : null } };
+      if (pagesAfter > 0 && wave.length > 0) logRunProgress(deps, family, state);
+      return {
+        pages: wave,
+        state: {
+          ...state,
+          ...(state.pagesQueued === undefined
+            ? {}
+            : { pagesQueued: state.pagesQueued + wave.length }),
+          pagesAfter: full ? wave.at(-1)!.at(-1)! : null,
+        },
+      };
     });
   } catch (error) {
     if (isRunLevelFailure(error)) return ended;
     throw error;
   }
+}
+
+/**
+ * A long run's progress, once a wave of its pages has settled and before the next is queued: the
+ * pages done of the run's pages, for how long it has run, and about how long is left at that pace.
+ */
+function logRunProgress(deps: SyncDeps, family: RecordFamily, state: RunState): void {
+  const { pagesQueued: done, pageCount: pages, startedAt } = state;
+  if (done === undefined || pages === 0) return;
+  const elapsedMs = startedAt === null ? undefined : Date.now() - startedAt.getTime();
+  const pace =
+    elapsedMs === undefined
+      ? ''
+      : ` in ${durationText(elapsedMs)}; about ${durationText((elapsedMs * (pages - done)) / done)} left at this pace`;
+  deps.logger.info(
+    { family: family.name, runId: state.run.runId, pagesDone: done, pages, elapsedMs },
+    `${family.name} sync run ${state.run.runId}: ${done} of ${pages} pages done (${Math.floor((100 * done) / pages)} %)${pace}`,
+  );
 }
 
 /**

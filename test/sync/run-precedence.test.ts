@@ -66,6 +66,12 @@ describe('runs before the long work of other families', () => {
       status: 'succeeded',
       counts: { created: ORDERS, pages: ORDERS / PAGE_SIZE },
     });
+    // Each wave that settled was logged with the run's progress before the next was queued.
+    const progress = h.logLines.flatMap((line) => {
+      const done = /bcs sync run \d+: (\d+) of (\d+) pages done \((\d+) %\) in .+ left/.exec(line);
+      return done ? [done.slice(1).join('/')] : [];
+    });
+    expect(progress).toEqual(['20/100/20', '40/100/40', '60/100/60', '80/100/80']);
     slow.remove();
     for (const family of [bcsFamily, partnersFamily])
       expect(await h.diffWithSandbox(family)).toEqual([]);

@@ -36,7 +36,9 @@ export async function processSyncRun(
   const sync = ctx.syncOf(family.name);
   /** The next wave of the run's pages, queued with the state that follows it. */
   const nextWave = async (state: RunState, abort: AbortSignal): Promise<Wave<RunState>> => {
-    const wave = await plannedWave(sync, state, ctx.settings.runPagesInFlight, { signal: abort });
+    const wave = await plannedWave(sync, family, state, ctx.settings.runPagesInFlight, {
+      signal: abort,
+    });
     return {
       children: wave.pages.map((ids) => pageJob(family.name, state.run, ids, state)),
       state: wave.state,
