@@ -145,15 +145,12 @@ async function seed(db: Db, changes: number, days: number): Promise<void> {
       to (${sql.raw(`'${partition.to.toISOString()}'`)}) with (autovacuum_enabled = false)`);
   }
   await db.execute(sql`alter table sync_feed drop constraint sync_feed_xid_id_created_at_pk`);
-  await db.execute(sql`drop index sync_feed_root_idx`);
   await db.execute(sql`
     insert into sync_feed (xid, id, family, root_odoo_id, created_at)
     select xid, id, family, root_odoo_id, created_at from bench_feed_plain`);
   await db.execute(sql`
     alter table sync_feed add constraint sync_feed_xid_id_created_at_pk
     primary key (xid, id, created_at)`);
-  await db.execute(sql`
-    create index sync_feed_root_idx on sync_feed (family, root_odoo_id, xid)`);
   // Each root's last position, as migration 0033 keeps it beside the feed for the trigger.
   await db.execute(sql`
     insert into sync_feed_root (family, root_odoo_id, xid)

@@ -27,7 +27,6 @@ import {
   bigint,
   check,
   customType,
-  index,
   integer,
   jsonb,
   pgTable,
@@ -59,8 +58,6 @@ export const syncFeed = pgTable(
     // A partitioned table's key holds its partition key (docs/feed.md, "Retention"): (xid, id) is
     // unique on its own (id is the audit row's), and the key's first columns order the reads.
     primaryKey({ columns: [t.xid, t.id, t.createdAt] }),
-    // A root's changes, in position order.
-    index('sync_feed_root_idx').on(t.family, t.rootOdooId, t.xid),
   ],
 );
 
