@@ -13,15 +13,8 @@ import { readFamiliesFile } from './families-file.js';
 import { readSubscriptionsFile } from './feed-subscriptions-file.js';
 import type { DeclaredSubscriptions } from '../feed/subscriptions.js';
 import type { SyncSettings } from '../sync/sync-deps.js';
-import type { FeedSecretKey } from '../feed/secret.js';
-import {
-  parseAllowedHosts,
-  PUBLIC_RECEIVERS_ONLY,
-  type ReceiverAddressRules,
-} from '../feed/receiver-address.js';
-
-/** What the demo allows its receivers: loopback. */
-const DEMO_RECEIVERS = ['127.0.0.0/8', '::1'];
+import { parseAllowedHosts, type ReceiverAddressRules } from '../feed/receiver-address.js';
+import { feedConfigFrom, type FeedConfig } from './feed-config.js';
 import { AppError } from '../lib/errors.js';
 import { parseApiKeys, type ApiKeyEntry } from './api-keys.js';
 import { checkRedisTopology, redisConfigFrom, type RedisConfig } from './redis-config.js';
@@ -44,6 +37,9 @@ import { webhookTokenProblems } from './webhook-tokens.js';
 import { DEFAULT_SOURCE, unnamedSources } from '../sources/family-key.js';
 import { readSourcesFile } from './sources-file.js';
 import { selectSources, sourcesFrom, type DeclaredSource, type SourceConfig } from './sources.js';
+
+/** What the demo allows its receivers: loopback. */
+const DEMO_RECEIVERS = ['127.0.0.0/8', '::1'];
 
 export type ConfigMode = 'production' | 'demo';
 
@@ -125,21 +121,7 @@ export interface Config {
     readonly jobLockMs: number;
   };
   /** The change feed (docs/feed.md): its retention, the subscriptions of the file, deliveries. */
-  readonly feed: {
-    readonly retentionDays: number;
-    /** What FEED_SUBSCRIPTIONS_FILE declares (the workers apply it at start). */
-    readonly declared: DeclaredSubscriptions;
-    /** Receivers reachable though special (FEED_ALLOWED_HOSTS; loopback in the demo). */
-    readonly allowedHosts: ReceiverAddressRules;
-    /** FEED_SECRET_KEY (and _PREVIOUS): what seals the subscriptions' secrets at rest. */
-    readonly secretKey: FeedSecretKey | undefined;
-    readonly delivery: {
-      readonly timeoutMs: number;
-      readonly batchMax: number;
-      readonly backoffMaxMs: number;
-      readonly giveUpHours: number;
-    };
-  };
+  readonly feed: FeedConfig;
   /**
    * Odoo's webhooks (automation rules): the tokens' hashes, the debounce window, and per source a
    * rate limit and a bound on the events kept.
@@ -526,7 +508,7 @@ function build(
       verifyCycleDays: env.SYNC_VERIFY_CYCLE_DAYS,
       jobLockMs: env.SYNC_JOB_LOCK_MS,
     },
-    feed: feedConfig(env, parsed.subscriptions, parsed.allowedHosts),
+    feed: feedConfigFrom(env, parsed.subscriptions, parsed.allowedHosts),
     webhooks: {
       tokenSha256: env.ODOO_WEBHOOK_TOKENS.map((hash) => hash.toLowerCase()),
       debounceMs: env.ODOO_WEBHOOK_DEBOUNCE_MS,
@@ -565,44 +547,7 @@ function build(
   };
 }
 
-function feedConfig(
-  env: Env,
-  declared: DeclaredSubscriptions,
-  allowedHosts: ReceiverAddressRules,
-): Config['feed'] {
-  return {
-    retentionDays: env.FEED_RETENTION_DAYS,
-    declared,
-    allowedHosts,
-    secretKey: env.FEED_SECRET_KEY
-      ? {
-          secret: env.FEED_SECRET_KEY,
-          ...(env.FEED_SECRET_KEY_PREVIOUS ? { previous: env.FEED_SECRET_KEY_PREVIOUS } : {}),
-        }
-      : undefined,
-    delivery: {
-      timeoutMs: env.FEED_DELIVERY_TIMEOUT_MS,
-      batchMax: env.FEED_DELIVERY_BATCH_MAX,
-      backoffMaxMs: env.FEED_DELIVERY_BACKOFF_MAX_MS,
-      giveUpHours: env.FEED_DELIVERY_GIVE_UP_HOURS,
-    },
-  };
-}
-
-/** The feed's settings at their keys' defaults, for a runtime built without a configuration. */
-export function defaultFeedConfig(): Config['feed'] {
-  return feedConfig(
-    envSchema.parse({}),
-    { subscriptions: [], removed: [], unnamedSources: unnamedSources([DEFAULT_SOURCE]) },
-    PUBLIC_RECEIVERS_ONLY,
-  );
-}
-
-/**
- * The queues on a Redis Cluster (REDIS_CLUSTER_NODES): never behind sentinels as well, under a
- * prefix whose hash tag puts all of a queue's keys in one slot (BullMQ's scripts touch many of
- * them at once), and in database 0, a Cluster's only one.
- */
+/** Freezes the configuration whole: parsed once at boot, never changed after. */
 function freeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const child of Object.values(value)) freeze(child);

@@ -57,7 +57,7 @@ import {
   type FeedRuntimeSettings,
   type SyncRuntime,
 } from '../../workers/sync-runtime.js';
-import { defaultFeedConfig } from '../../src/config/config.js';
+import { defaultFeedConfig } from '../../src/config/feed-config.js';
 import { parseAllowedHosts } from '../../src/feed/receiver-address.js';
 import { createSubscriptionSecrets } from '../../src/feed/secret.js';
 import { memoryLogger, testConfig } from './test-app.js';
