@@ -62,6 +62,14 @@ export async function noteRunPlan(
     .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running')));
 }
 
+/** Where a running run stands: the pages whose records it has written, once a wave has settled. */
+export async function noteRunProgress(db: Db, runId: number, pagesDone: number): Promise<void> {
+  await db
+    .update(syncLog)
+    .set({ pagesDone })
+    .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running')));
+}
+
 /**
  * Closes a running row. Returns the closed row and whether this call closed it (a re-entered
  * finish finds it closed already and must not count twice). With `heldBy`, only while that lease

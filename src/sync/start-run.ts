@@ -23,7 +23,7 @@ import type { Db } from '../db/create-db.js';
 import { countCalls, type OdooSource } from './odoo-source.js';
 import { latestWriteDate, withoutLink, type FamilySchema } from './odoo-reads.js';
 import { readRootBytes, rootsPerPage, storedRootBytes } from './page-size.js';
-import { closeFailedRun, noteRunPlan, toRunError } from './run-log.js';
+import { closeFailedRun, noteRunPlan, noteRunProgress, toRunError } from './run-log.js';
 import { openLeasedRun, withRunLease, type RunNotStarted, type RunRef } from './run-lease.js';
 import {
   dropFromPlan,
@@ -319,7 +319,10 @@ export async function plannedWave(
         if (wave.length === pages) break;
       }
       const full = wave.length === pages;
-      if (pagesAfter > 0 && wave.length > 0) logRunProgress(deps, family, state);
+      if (pagesAfter > 0 && wave.length > 0 && state.pagesQueued !== undefined) {
+        await noteRunProgress(deps.db, run.runId, state.pagesQueued);
+        logRunProgress(deps, family, state);
+      }
       return {
         pages: wave,
         state: {
@@ -340,6 +343,7 @@ export async function plannedWave(
 /**
  * A long run's progress, once a wave of its pages has settled and before the next is queued: the
  * pages done of the run's pages, for how long it has run, and about how long is left at that pace.
+ * The run log holds the pages done too (`sync status`, `GET /api/sync/runs`).
  */
 function logRunProgress(deps: SyncDeps, family: RecordFamily, state: RunState): void {
   const { pagesQueued: done, pageCount: pages, startedAt } = state;

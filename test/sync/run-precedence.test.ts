@@ -4,7 +4,10 @@
  * reconcile and a verify, which hold a worker's slot for as long as they read, run beside the
  * runs, never in their slots.
  */
+import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { syncLog } from '../../src/db/schema/index.js';
+import { toRunBody } from '../../src/http/schemas/sync.js';
 import { BC_MODEL, bcsFamily } from '../../src/families/bcs/family.js';
 import { movesFamily } from '../../src/families/moves/family.js';
 import { partnersFamily } from '../../src/families/partners/family.js';
@@ -33,6 +36,14 @@ describe('runs before the long work of other families', () => {
     await h.dispose();
   });
 
+  /** The BC runs of the run log, the last first. */
+  const bcRunRows = () =>
+    h.db.db
+      .select()
+      .from(syncLog)
+      .where(and(eq(syncLog.family, bcsFamily.name), eq(syncLog.kind, 'sync')))
+      .orderBy(desc(syncLog.id));
+
   const pagesQueued = async () =>
     (await h.runtime.queues.byName['sync-page'].getJobs(['waiting', 'prioritized', 'active']))
       .length;
@@ -60,6 +71,11 @@ describe('runs before the long work of other families', () => {
     expect((await h.bcRows()).length).toBeLessThan(ORDERS / 2);
     // The first copy goes on, never more than a wave of its pages queued.
     expect(await firstCopy.getState()).toBe('waiting-children');
+    // The run log says where it stands: the pages of the waves settled so far, of its 100.
+    const running = toRunBody((await bcRunRows())[0]!).progress;
+    expect(running).toMatchObject({ pages: ORDERS / PAGE_SIZE });
+    expect(running!.pagesDone % PAGES_IN_FLIGHT).toBe(0);
+    expect(running!.pagesDone).toBeLessThan(ORDERS / PAGE_SIZE);
     expect(await pagesQueued()).toBeLessThanOrEqual(PAGES_IN_FLIGHT);
 
     await expect(h.wait(firstCopy)).resolves.toMatchObject({
@@ -72,6 +88,9 @@ describe('runs before the long work of other families', () => {
       return done ? [done.slice(1).join('/')] : [];
     });
     expect(progress).toEqual(['20/100/20', '40/100/40', '60/100/60', '80/100/80']);
+    const [ended] = await bcRunRows();
+    expect(ended).toMatchObject({ status: 'succeeded', pagesDone: 80 });
+    expect(toRunBody(ended!).progress).toBeNull();
     slow.remove();
     for (const family of [bcsFamily, partnersFamily])
       expect(await h.diffWithSandbox(family)).toEqual([]);

@@ -81,6 +81,18 @@ export const syncRunSchema = z
         'a verify: for each model, how many records differed from Odoo in each field (children and links: "(missing)", "(gone)", "links.<field>")',
       ),
     errors: z.array(runErrorSchema),
+    progress: z
+      .object({
+        pagesDone: z
+          .number()
+          .int()
+          .describe('pages whose records are written, as of its last wave'),
+        pages: z.number().int().describe("the run's pages"),
+      })
+      .nullable()
+      .describe(
+        'where a running run stands (a run of more than one wave of pages); null once it ended',
+      ),
   })
   .describe('SyncRun');
 
@@ -167,6 +179,7 @@ export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
     counts: countsOf(row),
     driftFields: row.driftFields,
     errors: row.errors,
+    progress: row.status === 'running' ? { pagesDone: row.pagesDone, pages: row.pages } : null,
   };
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE "sync_log" ADD COLUMN "pages_done" integer DEFAULT 0 NOT NULL;
