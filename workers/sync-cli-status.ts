@@ -147,7 +147,7 @@ async function familySection(db: Db, family: RecordFamily): Promise<Section> {
           r.kind === 'verify'
             ? `checked=${r.recordsSeen} drifted=${r.drifted} healed=${r.healed}`
             : `created=${r.created} updated=${r.updated}`
-        } archived=${r.archived} failed=${r.failed}${r.status === 'running' ? ` pages=${r.pagesDone}/${r.pages}` : ''}`,
+        } archived=${r.archived} failed=${r.failed}${r.status === 'running' && r.kind === 'sync' ? ` pages=${r.pagesDone}/${r.pages}` : ''}`,
     ),
   ];
   return {

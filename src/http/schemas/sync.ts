@@ -91,7 +91,7 @@ export const syncRunSchema = z
       })
       .nullable()
       .describe(
-        'where a running run stands (a run of more than one wave of pages); null once it ended',
+        'where a running sync run stands (a run of more than one wave of pages); null once it ended, and for a reconcile or a verify',
       ),
   })
   .describe('SyncRun');
@@ -179,7 +179,10 @@ export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
     counts: countsOf(row),
     driftFields: row.driftFields,
     errors: row.errors,
-    progress: row.status === 'running' ? { pagesDone: row.pagesDone, pages: row.pages } : null,
+    progress:
+      row.status === 'running' && row.kind === 'sync'
+        ? { pagesDone: row.pagesDone, pages: row.pages }
+        : null,
   };
 }
 
