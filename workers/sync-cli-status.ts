@@ -20,12 +20,16 @@ import type { RecordFamily } from '../src/families/family.js';
 import type { UnavailableFamily } from '../src/families/registry.js';
 import { DEFAULT_SOURCE, splitFamilyKey } from '../src/sources/family-key.js';
 import { describeSubscriptionLines, viewSubscriptions } from '../src/feed/subscription-status.js';
-import { listRuns } from '../src/sync/run-log.js';
+import { listRuns, runProgress } from '../src/sync/run-log.js';
 import { listFailures } from '../src/sync/sync-failures.js';
 import { describeUnfit, readUnfitValues } from '../src/sync/unfit-values.js';
 import { readSyncState, readWatermarks } from '../src/sync/sync-state.js';
 
 const FAILURES_SHOWN = 20;
+
+/** A running sync run's pages on its status line: ` pages=300/650`; nothing for any other run. */
+const progressText = (progress: ReturnType<typeof runProgress>) =>
+  progress ? ` pages=${progress.pagesDone}/${progress.pages}` : '';
 const RUNS_SHOWN = 5;
 
 /** The call budget's pause as read from its store; `unknown` when the store did not answer. */
@@ -147,7 +151,7 @@ async function familySection(db: Db, family: RecordFamily): Promise<Section> {
           r.kind === 'verify'
             ? `checked=${r.recordsSeen} drifted=${r.drifted} healed=${r.healed}`
             : `created=${r.created} updated=${r.updated}`
-        } archived=${r.archived} failed=${r.failed}${r.status === 'running' && r.kind === 'sync' ? ` pages=${r.pagesDone}/${r.pages}` : ''}`,
+        } archived=${r.archived} failed=${r.failed}${progressText(runProgress(r))}`,
     ),
   ];
   return {

@@ -62,6 +62,17 @@ export async function noteRunPlan(
     .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running')));
 }
 
+/**
+ * Where a running sync run stands, as its row says: the pages whose records it has written (as of
+ * its last wave) of its pages. Null for a run that ended, and for a reconcile or a verify, which
+ * queue no pages in waves.
+ */
+export function runProgress(row: SyncLogRow): { pagesDone: number; pages: number } | null {
+  return row.status === 'running' && row.kind === 'sync'
+    ? { pagesDone: row.pagesDone, pages: row.pages }
+    : null;
+}
+
 /** Where a running run stands: the pages whose records it has written, once a wave has settled. */
 export async function noteRunProgress(db: Db, runId: number, pagesDone: number): Promise<void> {
   await db

@@ -321,7 +321,7 @@ export async function plannedWave(
       const full = wave.length === pages;
       if (pagesAfter > 0 && wave.length > 0 && state.pagesQueued !== undefined) {
         await noteRunProgress(deps.db, run.runId, state.pagesQueued);
-        logRunProgress(deps, family, state);
+        logRunProgress(deps, family, state, state.pagesQueued);
       }
       return {
         pages: wave,
@@ -345,9 +345,8 @@ export async function plannedWave(
  * pages done of the run's pages, for how long it has run, and about how long is left at that pace.
  * The run log holds the pages done too (`sync status`, `GET /api/sync/runs`).
  */
-function logRunProgress(deps: SyncDeps, family: RecordFamily, state: RunState): void {
-  const { pagesQueued: done, pageCount: pages, startedAt } = state;
-  if (done === undefined || pages === 0) return;
+function logRunProgress(deps: SyncDeps, family: RecordFamily, state: RunState, done: number): void {
+  const { pageCount: pages, startedAt } = state;
   const elapsedMs = startedAt === null ? undefined : Date.now() - startedAt.getTime();
   const pace =
     elapsedMs === undefined

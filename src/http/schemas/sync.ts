@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SyncFailureRow, SyncLogRow, SyncWebhookInboxRow } from '../../db/schema/index.js';
 import { splitFamilyKey } from '../../sources/family-key.js';
 import { countsOf, runCountsSchema, runErrorSchema } from '../../sync/run-counts.js';
+import { runProgress } from '../../sync/run-log.js';
 import type { FamilyState } from '../sync-control.js';
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
@@ -179,10 +180,7 @@ export function toRunBody(row: SyncLogRow): z.infer<typeof syncRunSchema> {
     counts: countsOf(row),
     driftFields: row.driftFields,
     errors: row.errors,
-    progress:
-      row.status === 'running' && row.kind === 'sync'
-        ? { pagesDone: row.pagesDone, pages: row.pages }
-        : null,
+    progress: runProgress(row),
   };
 }
 
