@@ -113,6 +113,12 @@ export interface SyncBenchResult {
     peakRssMb: number;
     fullCpu: CpuSplit;
     changedCpu: CpuSplit;
+    /**
+     * The run right after the 10 % changed rerun, nothing changed meanwhile: it reads the changed
+     * BCs again (they are within the overlap and not settled yet) and finds every one current,
+     * as each run of a busy Odoo finds most of its window.
+     */
+    unchanged: { seconds: number; odooCalls: number; cpu: CpuSplit };
     /** STORM_JOBS per-record jobs queued at once (webhook-record), each reading one BC. */
     recordJobs: { jobs: number; seconds: number; cpu: CpuSplit };
   };
@@ -687,6 +693,8 @@ export async function runSyncBench(input: {
       settle,
     );
     await settle();
+    const productUnchanged = await measured(productRun, sandbox.pid, worker.pid);
+    await settle();
     // A storm of per-record jobs, as Odoo's webhooks queue them: what each job costs the queues.
     const stormIds = (await odoo.search(BC_MODEL, [], { order: 'id asc', limit: STORM_JOBS })).map(
       Number,
@@ -790,6 +798,11 @@ export async function runSyncBench(input: {
         peakRssMb: productPeakMb,
         fullCpu: productFull.cpu,
         changedCpu: productChanged.cpu,
+        unchanged: {
+          seconds: productUnchanged.seconds,
+          odooCalls: productUnchanged.value,
+          cpu: productUnchanged.cpu,
+        },
         recordJobs: { jobs: recordJobs.value, seconds: recordJobs.seconds, cpu: recordJobs.cpu },
       },
       ...(seedsPlan ? { seedsPlan } : {}),
