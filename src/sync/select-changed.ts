@@ -5,15 +5,18 @@
  *
  * Stamps alone cannot prove a root current: Odoo sends `write_date` in whole seconds, so two
  * commits in one second carry the same stamp. A root whose stamps (its own and its children's) all
- * match is compared by its data too, in PostgreSQL (jsonb equality does not depend on key order);
- * a stamp that differs already proves a change. A row written under an older layout of its table
- * (docs/models.md) is never current.
+ * match is compared by its data too, in PostgreSQL, by digest: each record goes as the SHA-256 of
+ * its jsonb text (src/db/jsonb-text.ts), not whole, so a window of current records costs 64 hex
+ * digits a record on the wire instead of the record, and no parsing. A stamp that differs already
+ * proves a change. A row written under an older layout of its table (docs/models.md) is never
+ * current.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf, textArray } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
 import { digestedData } from '../families/large-values.js';
+import { jsonbDigest } from '../db/jsonb-text.js';
 import type { MappedRoot } from '../families/map-record.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 
@@ -116,32 +119,62 @@ async function differingData(
   items: readonly MappedRoot[],
 ): Promise<Set<number>> {
   if (items.length === 0) return new Set();
-  const roots = items.map((item) => ({ id: item.odooId, data: item.data }));
-  // What a write would leave (writeShape's merge): a key only the copy holds is kept, unless the
-  // reads leave it out on purpose. Large texts compare by their references (large-values.ts).
-  const stored = (alias: string) => sql.raw(`(${digestedData(`${alias}.data`)})`);
-  const written = (alias: string, unread: readonly string[]) =>
-    sql`((${stored(alias)} - ${textArray(unread)}::text[]) || x.data)`;
   const parts = [
-    sql`select x.id as odoo_id
-      from jsonb_to_recordset(${JSON.stringify(roots)}::jsonb) as x(id int, data jsonb)
-      join ${rootWriteShape(family.root).table} r on r.odoo_id = x.id
-      where ${stored('r')} is distinct from ${written('r', items[0]!.unread)}`,
+    ...comparisons(
+      rootWriteShape(family.root).table,
+      items.map((item) => ({ id: item.odooId, root: item.odooId, data: item.data })),
+      items[0]!.unread,
+    ),
     ...family.children.flatMap((child, i) => {
       const records = items.flatMap((item) => item.children[i]!);
-      const children = items.flatMap((item) =>
-        item.children[i]!.map((c) => ({ id: c.odooId, root: item.odooId, data: c.data })),
-      );
-      return children.length === 0
+      return records.length === 0
         ? []
-        : [
-            sql`select x.root from jsonb_to_recordset(${JSON.stringify(children)}::jsonb)
-                as x(id int, root int, data jsonb)
-              join ${childWriteShape(child).table} c on c.odoo_id = x.id
-              where ${stored('c')} is distinct from ${written('c', records[0]!.unread)}`,
-          ];
+        : comparisons(
+            childWriteShape(child).table,
+            items.flatMap((item) =>
+              item.children[i]!.map((c) => ({ id: c.odooId, root: item.odooId, data: c.data })),
+            ),
+            records[0]!.unread,
+          );
     }),
   ];
-  const rows = rowsOf<{ odoo_id: number }>(await tx.execute(sql.join(parts, sql` union `)));
-  return new Set(rows.map((row) => row.odoo_id));
+  const rows = rowsOf<{ root: number }>(await tx.execute(sql.join(parts, sql` union `)));
+  return new Set(rows.map((row) => row.root));
+}
+
+/**
+ * The statements that name the roots of `records` whose row in `table` differs from the record.
+ * A record goes as the digest of its jsonb text when it has one (jsonb-text.ts): equal digests
+ * prove the row holds that very data, which a write would leave as it is; unequal ones may only
+ * print an equal value otherwise, and the write's own comparison then finds the row current
+ * (write-rule.ts). The rest go whole, compared as a write would merge them.
+ */
+function comparisons(
+  table: SQL,
+  records: readonly { id: number; root: number; data: Record<string, unknown> }[],
+  unread: readonly string[],
+): SQL[] {
+  const digested: { id: number; root: number; digest: string }[] = [];
+  const whole: { id: number; root: number; data: Record<string, unknown> }[] = [];
+  for (const record of records) {
+    const digest = jsonbDigest(record.data);
+    if (digest === undefined) whole.push(record);
+    else digested.push({ id: record.id, root: record.root, digest });
+  }
+  // What a write would leave (writeShape's merge): a key only the copy holds is kept, unless the
+  // reads leave it out on purpose. Large texts compare by their references (large-values.ts).
+  const stored = sql.raw(`(${digestedData('c.data')})`);
+  const parts: SQL[] = [];
+  if (digested.length > 0)
+    parts.push(sql`select x.root from unnest(${intArray(digested.map((r) => r.id))}::int[],
+        ${intArray(digested.map((r) => r.root))}::int[], ${textArray(digested.map((r) => r.digest))}::text[])
+        as x(id, root, digest)
+      join ${table} c on c.odoo_id = x.id
+      where encode(sha256(convert_to(${stored}::text, 'UTF8')), 'hex') is distinct from x.digest`);
+  if (whole.length > 0)
+    parts.push(sql`select x.root from jsonb_to_recordset(${JSON.stringify(whole)}::jsonb)
+        as x(id int, root int, data jsonb)
+      join ${table} c on c.odoo_id = x.id
+      where ${stored} is distinct from ((${stored} - ${textArray(unread)}::text[]) || x.data)`);
+  return parts;
 }

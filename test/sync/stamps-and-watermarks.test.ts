@@ -6,7 +6,9 @@
  * watermark is its own. (A run without a root window learns the children's watermark from their
  * latest stamp alone: test/sync/incremental.test.ts, its first run.)
  */
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/sql-rows.js';
 import { createManualClock } from '../../dev/sandbox/sandbox-time.js';
 import { relationScans } from '../../src/families/family.js';
 import { readWatermarks } from '../../src/sync/sync-state.js';
@@ -55,6 +57,36 @@ describe.each(FAMILY_CASES)('stamps and watermarks of $name', (c) => {
     expect(await h.diffWithSandbox()).toEqual([]);
     const audits = (await h.auditRows()).filter((a) => a.odooId === id && a.model === c.rootModel);
     expect(audits.at(-1)!.changedFields).toEqual([c.rootText]);
+  });
+
+  it('a root read again with its stamp unchanged, whose row holds a field the reads no longer send, is current: nothing written, the field kept', async () => {
+    const control = h.sandbox.control;
+    const id = c.standalone(control)[4]!;
+    clock.set(new Date('2026-03-02T09:30:00.100Z'));
+    control.write(c.rootModel, id, { [c.rootText]: 'read twice' });
+    await h.run('sync-run', { trigger: 'test' });
+    // The row now differs from what the reads send (its digest too), by a key the write keeps.
+    await h.db.db.execute(
+      sql`update ${sql.identifier(h.family.root.table.name)}
+          set data = data || '{"x_left_behind": "kept"}'::jsonb where odoo_id = ${id}`,
+    );
+    const audits = (await h.auditRows()).length;
+
+    clock.advanceMs(500);
+    const rerun = (await h.run('sync-run', { trigger: 'test' })) as {
+      status: string;
+      counts: { updated: number; unchanged: number };
+    };
+    expect(rerun).toMatchObject({ status: 'succeeded', counts: { updated: 0 } });
+    expect(rerun.counts.unchanged).toBeGreaterThan(0);
+    expect((await h.auditRows()).length).toBe(audits);
+    const [row] = rowsOf<{ kept: unknown; text: unknown }>(
+      await h.db.db.execute(
+        sql`select data->'x_left_behind' as kept, data->${c.rootText} as text
+            from ${sql.identifier(h.family.root.table.name)} where odoo_id = ${id}`,
+      ),
+    );
+    expect(row).toEqual({ kept: 'kept', text: 'read twice' });
   });
 
   it('a root or child changed during a run longer than the overlap is caught by the next run', async () => {
