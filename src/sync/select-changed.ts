@@ -13,10 +13,10 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/create-db.js';
+import { jsonbDigest } from '../db/jsonb-text.js';
 import { intArray, rowsOf, textArray } from '../db/sql-rows.js';
 import type { RecordFamily } from '../families/family.js';
 import { digestedData } from '../families/large-values.js';
-import { jsonbDigest } from '../db/jsonb-text.js';
 import type { MappedRoot } from '../families/map-record.js';
 import { childWriteShape, rootWriteShape, staleLayout } from '../families/write-shape.js';
 
