@@ -32,17 +32,65 @@ export interface SentinelTopology {
   stop(): Promise<void>;
 }
 
-/** Resolves once `check` passes, trying every 100 ms, or rejects with its last error after `timeoutMs`. */
-async function waitFor(check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+/** Where a wait hears about changes: a server's port, and the channel pattern it listens to. */
+interface EventSource {
+  readonly port: number;
+  readonly pattern: string;
+}
+
+/**
+ * Resolves once `check` passes (it throws until then), checking it once subscribed to `sources`
+ * and again after each message any of them publishes; rejects with the check's last error after
+ * `timeoutMs`. A sentinel publishes an event for each change of what it knows (`+slave`,
+ * `+sentinel`, `-sdown`, `+switch-master`…) but none when its link to a server comes up: the
+ * hello each sentinel publishes through that link, every two seconds, on the server's
+ * `__sentinel__:hello`, tells that one.
+ */
+async function whenSentinelsSay(
+  sources: readonly EventSource[],
+  check: () => Promise<void>,
+  timeoutMs: number,
+): Promise<void> {
+  const listeners = sources.map(
+    ({ port }) => new Redis({ host: '127.0.0.1', port, lazyConnect: true }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let lastError = new Error('not checked yet');
+      let checking = false;
+      let again = false;
+      const attempt = async (): Promise<void> => {
+        if (checking) {
+          again = true;
+          return;
+        }
+        checking = true;
+        try {
+          await check();
+          resolve();
+        } catch (error) {
+          lastError = error instanceof Error ? error : new Error(String(error));
+        } finally {
+          checking = false;
+        }
+        if (again) {
+          again = false;
+          await attempt();
+        }
+      };
+      timer = setTimeout(() => reject(lastError), timeoutMs);
+      Promise.all(
+        listeners.map(async (listener, i) => {
+          await listener.connect();
+          listener.on('pmessage', () => void attempt());
+          await listener.psubscribe(sources[i]!.pattern);
+        }),
+      ).then(() => attempt(), reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    for (const listener of listeners) listener.disconnect();
   }
 }
 
@@ -111,13 +159,21 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
     await ask.connect();
     try {
       // The replica in sync, and every sentinel aware of it and of the others.
-      await waitFor(async () => {
-        const replicas = (await ask.call('SENTINEL', 'REPLICAS', MASTER)) as string[][];
-        const flags = replicas.map((fields) => fields[fields.indexOf('flags') + 1]);
-        if (flags.length !== 1 || flags[0] !== 'slave') throw new Error('no replica yet');
-        const others = (await ask.call('SENTINEL', 'SENTINELS', MASTER)) as unknown[];
-        if (others.length !== 2) throw new Error('the sentinels do not all know each other yet');
-      }, 30_000);
+      const replicaPort = Number(new URL(servers[1]!.url).port);
+      await whenSentinelsSay(
+        [
+          { port: sentinels[0]!.port, pattern: '*' },
+          { port: replicaPort, pattern: '__sentinel__:hello' },
+        ],
+        async () => {
+          const replicas = (await ask.call('SENTINEL', 'REPLICAS', MASTER)) as string[][];
+          const flags = replicas.map((fields) => fields[fields.indexOf('flags') + 1]);
+          if (flags.length !== 1 || flags[0] !== 'slave') throw new Error('no replica yet');
+          const others = (await ask.call('SENTINEL', 'SENTINELS', MASTER)) as unknown[];
+          if (others.length !== 2) throw new Error('the sentinels do not all know each other yet');
+        },
+        30_000,
+      );
     } finally {
       ask.disconnect();
     }
@@ -149,9 +205,14 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
         const from = await primaryPortNow();
         const victim = servers.find((server) => Number(new URL(server.url).port) === from)!;
         await victim.stop('SIGKILL');
-        await waitFor(async () => {
-          if ((await primaryPortNow()) === from) throw new Error('not failed over yet');
-        }, 30_000);
+        // primaryPortNow asks this sentinel: its own `+switch-master` is the event awaited.
+        await whenSentinelsSay(
+          [{ port: sentinels[1]!.port, pattern: '*' }],
+          async () => {
+            if ((await primaryPortNow()) === from) throw new Error('not failed over yet');
+          },
+          30_000,
+        );
         const to = await primaryPortNow();
         servers.splice(servers.indexOf(victim), 1);
         servers.push(
