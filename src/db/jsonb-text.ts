@@ -14,17 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 
-export function jsonbText(value: unknown): string | undefined {
-  return textOf(value);
-}
-
 /** The SHA-256 of `jsonbText(value)` in hex, as `encode(sha256(convert_to(t, 'UTF8')), 'hex')`. */
 export function jsonbDigest(value: unknown): string | undefined {
-  const text = textOf(value);
+  const text = jsonbText(value);
   return text === undefined ? undefined : createHash('sha256').update(text).digest('hex');
 }
 
-function textOf(value: unknown): string | undefined {
+export function jsonbText(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -51,7 +47,7 @@ function arrayText(items: readonly unknown[]): string | undefined {
     const itemText =
       item === undefined || typeof item === 'function' || typeof item === 'symbol'
         ? 'null'
-        : textOf(item);
+        : jsonbText(item);
     if (itemText === undefined) return undefined;
     text += i === 0 ? itemText : `, ${itemText}`;
   }
@@ -112,7 +108,7 @@ function objectText(object: object): string | undefined {
     const value = record[keys[i]!];
     // JSON.stringify leaves such a key out.
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    const valueText = textOf(value);
+    const valueText = jsonbText(value);
     if (valueText === undefined) return undefined;
     text += first ? prefixes[i]! + valueText : `, ${prefixes[i]!}${valueText}`;
     first = false;

@@ -6,17 +6,9 @@
  * are checked to print apart too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../dev/sandbox/data/seeded-random.js';
 import { jsonbDigest, jsonbText } from '../../src/db/jsonb-text.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-
-/** A deterministic stream of numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
 
 const PIECES = ['a', 'é', '"', '\\', '\n', '\u0001', '\u001f', '\u2028', '😀', ' ', '/', '\u007f'];
 
@@ -103,7 +95,8 @@ describe('jsonb text', () => {
   });
 
   it('matches PostgreSQL on a thousand random values, and prints distinct values apart', async () => {
-    const random = seeded(67);
+    const stream = seededRandom(67, 'jsonb-text');
+    const random = () => stream.next();
     const values = Array.from({ length: 1_000 }, () => ({
       value: randomValue(random, 0),
       more: randomValue(random, 0),
