@@ -35,7 +35,7 @@ import {
   type FailedRecord,
 } from './sync-failures.js';
 import type { SyncDeps } from './sync-deps.js';
-import { settleShownWebhooks, type ShownRecord } from './webhook-inbox.js';
+import { settleShownWebhooks, type ShownByRead, type ShownRecord } from './webhook-inbox.js';
 import { writeRootBatches } from './write-records.js';
 
 export interface PageInput {
@@ -144,27 +144,25 @@ function shownByPage(
   family: RecordFamily,
   roots: readonly MappedRoot[],
   failed: ReadonlySet<number>,
-): { roots: number[]; childModels: string[]; records: ShownRecord[] } {
+): ShownByRead {
   const copied = roots.filter((root) => !failed.has(root.odooId));
   return {
     roots: copied.map((root) => root.odooId),
     childModels: family.children.map((child) => child.model),
-    records: copied.flatMap((root) => [
-      {
-        model: family.root.model,
-        id: root.odooId,
-        root: root.odooId,
-        stamp: odooStamp(root.writeDate),
-      },
-      ...family.children.flatMap((child, at) =>
-        (root.children[at] ?? []).map((record) => ({
-          model: child.model,
-          id: record.odooId,
-          root: root.odooId,
-          stamp: odooStamp(record.writeDate),
-        })),
-      ),
-    ]),
+    records: (wanted) => {
+      const records: ShownRecord[] = [];
+      const add = (model: string, id: number, root: number, writeDate: Date) => {
+        if (wanted(model, id)) records.push({ model, id, root, stamp: odooStamp(writeDate) });
+      };
+      for (const root of copied) {
+        add(family.root.model, root.odooId, root.odooId, root.writeDate);
+        family.children.forEach((child, at) => {
+          for (const record of root.children[at] ?? [])
+            add(child.model, record.odooId, root.odooId, record.writeDate);
+        });
+      }
+      return records;
+    },
   };
 }
 

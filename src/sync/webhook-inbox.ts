@@ -177,28 +177,49 @@ export interface ShownRecord {
   readonly stamp: string;
 }
 
+/** What a read showed: its roots, the child models it lists, and its records, built on demand. */
+export interface ShownByRead {
+  readonly roots: readonly number[];
+  readonly childModels: readonly string[];
+  /** The records shown (every child listed included) that `wanted` keeps. */
+  records(wanted: (model: string, id: number) => boolean): ShownRecord[];
+}
+
 /**
  * Deletes the events a page's read showed, as a webhook job's read settles them (a run's page
  * read them too, so the inbox does not wait for a late-committed event's next requeue when a run
- * has shown its change): each stamped event of `records` whose record the read showed with that
- * stamp or a later one, and each deletion of a child of `childModels` under one of `roots` that
- * the read no longer lists there (`records` holds every child it listed). Read through
- * `(family, root_id)`; how many.
+ * has shown its change): each stamped event of the records shown whose record the read showed
+ * with that stamp or a later one, and each deletion of a child of `childModels` under one of
+ * `roots` that the read no longer lists there. Read through `(family, root_id)`; how many.
+ *
+ * Most pages show no record an event waits for (a first copy, a run between webhooks): one look
+ * at the inbox's events of the page's roots says so, and only the records those events name are
+ * stamped and sent, instead of every record of the page.
  */
 export async function settleShownWebhooks(
   db: Db,
   family: string,
-  shown: {
-    readonly roots: readonly number[];
-    readonly childModels: readonly string[];
-    readonly records: readonly ShownRecord[];
-  },
+  shown: ShownByRead,
 ): Promise<number> {
   if (shown.roots.length === 0) return 0;
+  const held = rowsOf<{ model: string; record_id: number }>(
+    await db.execute(sql`
+      select distinct model, record_id from sync_webhook_inbox
+      where family = ${family} and root_id = any(${intArray(shown.roots)}::int[])`),
+  );
+  if (held.length === 0) return 0;
+  const named = new Map<string, Set<number>>();
+  for (const { model, record_id: id } of held) {
+    const ids = named.get(model) ?? new Set<number>();
+    named.set(model, ids.add(id));
+  }
+  const records = shown.records((model, id) => named.get(model)?.has(id) === true);
+  // The events are read again under the statement's own snapshot: one that came or moved since
+  // the look above is left to its own job, never settled on the look's word.
   const [row] = rowsOf<{ settled: number }>(
     await db.execute(sql`
       with r as materialized (
-        select * from jsonb_to_recordset(${JSON.stringify(shown.records)}::jsonb)
+        select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
           as r(model text, id integer, root integer, stamp text)
       ), stamped as (
         delete from sync_webhook_inbox i using r
@@ -210,6 +231,9 @@ export async function settleShownWebhooks(
         delete from sync_webhook_inbox i
         where i.family = ${family} and i.root_id = any(${intArray(shown.roots)}::int[])
           and i.deleted and i.model = any(${textArray(shown.childModels)}::text[])
+          and (i.model, i.record_id) in (
+            select * from unnest(${textArray(held.map((event) => event.model))}::text[],
+              ${intArray(held.map((event) => event.record_id))}::int[]))
           and not exists (
             select 1 from r where r.root = i.root_id and r.model = i.model and r.id = i.record_id)
         returning i.id
