@@ -199,6 +199,16 @@ export async function contentDrift(
     return [...inData, ...inColumns];
   };
 
+  // Each child model's stored rows by id and by root, once a page: a root looks its own up.
+  const storedChildren = children.map(({ stored }) => {
+    const byRoot = new Map<number, (typeof stored)[number][]>();
+    for (const row of stored) {
+      const rows = byRoot.get(row.root_id);
+      if (rows) rows.push(row);
+      else byRoot.set(row.root_id, [row]);
+    }
+    return { byId: new Map(stored.map((row) => [row.odoo_id, row])), byRoot };
+  });
   const drifts: RootDrift[] = [];
   for (const item of items) {
     const fields: DriftCounts = {};
@@ -211,8 +221,8 @@ export async function contentDrift(
     note(family.root.model, rootLinkDrift);
 
     family.children.forEach((child, i) => {
-      const { stored: storedChildren, links, columns } = children[i]!;
-      const byId = new Map(storedChildren.map((row) => [row.odoo_id, row]));
+      const { links, columns } = children[i]!;
+      const { byId, byRoot } = storedChildren[i]!;
       const incoming = new Set<number>();
       for (const record of item.children[i]!) {
         incoming.add(record.odooId);
@@ -227,9 +237,8 @@ export async function contentDrift(
         if (childLinkDrift.length > 0) markRelink(child.model, record.odooId);
         note(child.model, childLinkDrift);
       }
-      for (const row of storedChildren)
-        if (row.root_id === item.odooId && !incoming.has(row.odoo_id))
-          note(child.model, ['(gone)']);
+      for (const row of byRoot.get(item.odooId) ?? [])
+        if (!incoming.has(row.odoo_id)) note(child.model, ['(gone)']);
     });
     if (Object.keys(fields).length > 0) drifts.push({ odooId: item.odooId, fields });
   }
