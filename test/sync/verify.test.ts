@@ -230,6 +230,29 @@ function verifiedByContent(c: FamilyCase): void {
     expect((await driftRows()).length).toBe(driftsBefore);
     expect(await h.diffWithSandbox()).toEqual([]);
   });
+
+  if (c.childModel !== undefined)
+    it("finds each root's children missing, under another root or gone, among the roots of its page, and heals them", async () => {
+      const child = h.family.children[0]!;
+      // Two roots of one page, each with two children or more.
+      const [first, second] = c
+        .standalone(control())
+        .filter((id) => childIdsOf(control(), c, id).length >= 2);
+      const [missing, moved] = childIdsOf(control(), c, first!);
+      await h.db.db.execute(sql`
+        delete from ${sql.identifier(child.table.name)} where odoo_id = ${missing}`);
+      await h.db.db.execute(sql`
+        update ${sql.identifier(child.table.name)}
+        set ${sql.identifier(child.parentColumn)} = ${second} where odoo_id = ${moved}`);
+
+      // The moved child is under another root for the first, and one too many for the second.
+      expect(await verifyAll()).toMatchObject({
+        drifted: 2,
+        healed: 2,
+        driftFields: { [c.childModel!]: { '(missing)': 1, '(moved)': 1, '(gone)': 1 } },
+      });
+      expect(await h.diffWithSandbox()).toEqual([]);
+    });
 }
 
 describe.each(FAMILY_CASES)('verify: a $name copy proven equal by content', verifiedByContent);
