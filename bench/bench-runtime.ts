@@ -3,6 +3,7 @@
  * bench's own, a fresh queue prefix, and a way to run one sync and wait for its result.
  */
 import { randomBytes } from 'node:crypto';
+import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { OdooClient } from '../src/clients/odoo/index.js';
 import type { Db } from '../src/db/create-db.js';
@@ -79,8 +80,12 @@ export type BenchQueues =
 /** A producer of the bench's own for worker processes on `at`: its queues and their events. */
 export interface BenchProducer {
   readonly queues: Queues;
-  /** The `sync` queue's events: a run's, or a verify's, end. */
-  readonly events: OwnedQueueEvents;
+  /**
+   * The job's return value once it ended, through the events of the job's own queue (a verify's
+   * is `sync-reconcile`, not a run's `sync`: job ids are each queue's own, so another queue's
+   * job of the same id would answer for it).
+   */
+  waitFor(job: Job, options?: { pollMs?: number }): Promise<unknown>;
   /**
    * Resolves once `queue` holds no job waiting, running or delayed, read every `pollMs`: not from
    * its events, which PostgreSQL's backend may skip when jobs finish at once (docs/performance.md,
@@ -90,7 +95,7 @@ export interface BenchProducer {
   close(): Promise<void>;
 }
 
-export async function openBenchProducer(at: BenchQueues, logger: Logger): Promise<BenchProducer> {
+export function openBenchProducer(at: BenchQueues, logger: Logger): BenchProducer {
   const connection =
     at.kind === 'redis' ? new Redis(at.url, { maxRetriesPerRequest: null }) : undefined;
   const backend =
@@ -107,10 +112,17 @@ export async function openBenchProducer(at: BenchQueues, logger: Logger): Promis
     settings: { attempts: 1, backoffMs: 1_000 },
     logger,
   });
-  const events = await createQueueEvents(backend, queues.byName.sync);
+  const events = new Map<QueueName, Promise<OwnedQueueEvents>>();
+  const eventsOf = (queue: QueueName) => {
+    let owned = events.get(queue);
+    if (!owned) events.set(queue, (owned = createQueueEvents(backend, queues.byName[queue])));
+    return owned;
+  };
   return {
     queues,
-    events,
+    async waitFor(job, options) {
+      return (await eventsOf(job.queueName as QueueName)).waitFor(job, options);
+    },
     async drained(queue, pollMs = 50) {
       for (;;) {
         const counts = await queues.byName[queue].getJobCounts(
@@ -124,7 +136,7 @@ export async function openBenchProducer(at: BenchQueues, logger: Logger): Promis
       }
     },
     async close() {
-      await events.close();
+      for (const owned of events.values()) await (await owned).close();
       await queues.close();
       await backend.close();
       await connection?.quit();
@@ -141,14 +153,14 @@ export async function timedSyncRun(
   prefix: string,
   logger: Logger,
 ): Promise<{ seconds: number; result: { status: string; counts: Record<string, number> } }> {
-  const producer = await openBenchProducer({ kind: 'redis', url: redisUrl, prefix }, logger);
+  const producer = openBenchProducer({ kind: 'redis', url: redisUrl, prefix }, logger);
   try {
     const startedMs = performance.now();
     const job = await producer.queues.add('sync-run', {
       family: bcsFamily.name,
       trigger: 'bench',
     });
-    const result = (await producer.events.waitFor(job)) as {
+    const result = (await producer.waitFor(job)) as {
       status: string;
       counts: Record<string, number>;
     };

@@ -146,7 +146,7 @@ async function startProduct(
     [],
     false,
   );
-  const producer = await openBenchProducer(
+  const producer = openBenchProducer(
     { kind: 'redis', url: redisUrl, prefix },
     pino({ level: 'warn' }),
   );
@@ -155,7 +155,7 @@ async function startProduct(
       const odooBefore = odooCpuSeconds(odoo.pid);
       const startedMs = performance.now();
       const job = await producer.queues.add('sync-run', { family, trigger: 'bench' });
-      const result = (await producer.events.waitFor(job, { pollMs: 100 })) as {
+      const result = (await producer.waitFor(job, { pollMs: 100 })) as {
         status: string;
         counts: { recordsSeen: number; odooCalls: number };
       };

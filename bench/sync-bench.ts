@@ -608,12 +608,12 @@ export async function runSyncBench(input: {
       input.workerLog ?? false,
     );
     closers.unshift(() => stopChild(worker));
-    const producer = await openBenchProducer(queuesAt, logger);
-    const { queues, events } = producer;
+    const producer = openBenchProducer(queuesAt, logger);
+    const { queues } = producer;
     closers.unshift(() => producer.close());
     const productRun = async () => {
       const job = await queues.add('sync-run', { family, trigger: 'bench' });
-      const result = (await events.waitFor(job)) as {
+      const result = (await producer.waitFor(job)) as {
         status: string;
         counts: { odooCalls: number };
       };
@@ -730,7 +730,7 @@ export async function runSyncBench(input: {
       const run = await measured(
         async () => {
           const job = await queues.add('verify', { family, trigger: 'bench', all: true });
-          return (await events.waitFor(job)) as {
+          return (await producer.waitFor(job)) as {
             status: string;
             recordsSeen: number;
             drifted: number;
