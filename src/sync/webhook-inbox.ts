@@ -214,8 +214,9 @@ export async function settleShownWebhooks(
     named.set(model, ids.add(id));
   }
   const records = shown.records((model, id) => named.get(model)?.has(id) === true);
-  // The events are read again under the statement's own snapshot: one that came or moved since
-  // the look above is left to its own job, never settled on the look's word.
+  // The statement checks each event again. One of a record the look did not find (it came
+  // since) is left to its own job: its record was not sent, so its deletion must not pass for a
+  // child the read no longer lists.
   const [row] = rowsOf<{ settled: number }>(
     await db.execute(sql`
       with r as materialized (
