@@ -53,12 +53,7 @@ export function planChildren(
   modeOf: (odooId: number) => WriteMode,
 ): ChildPlan {
   const byId = new Map(stored.map((child) => [child.odooId, child]));
-  const byRoot = new Map<number, StoredChild[]>();
-  for (const child of stored) {
-    const siblings = byRoot.get(child.rootId) ?? [];
-    siblings.push(child);
-    byRoot.set(child.rootId, siblings);
-  }
+  const byRoot = Map.groupBy(stored, (child) => child.rootId);
   // A child that leaves one root of the batch for another moves: it is not deleted from the first.
   const listedInBatch = new Set(roots.flatMap((root) => root.children.map((c) => c.odooId)));
   const writes: ChildWrite[] = [];

@@ -200,15 +200,10 @@ export async function contentDrift(
   };
 
   // Each child model's stored rows by id and by root, once a page: a root looks its own up.
-  const storedChildren = children.map(({ stored }) => {
-    const byRoot = new Map<number, (typeof stored)[number][]>();
-    for (const row of stored) {
-      const rows = byRoot.get(row.root_id);
-      if (rows) rows.push(row);
-      else byRoot.set(row.root_id, [row]);
-    }
-    return { byId: new Map(stored.map((row) => [row.odoo_id, row])), byRoot };
-  });
+  const storedChildren = children.map(({ stored }) => ({
+    byId: new Map(stored.map((row) => [row.odoo_id, row])),
+    byRoot: Map.groupBy(stored, (row) => row.root_id),
+  }));
   const drifts: RootDrift[] = [];
   for (const item of items) {
     const fields: DriftCounts = {};
