@@ -18,9 +18,15 @@
  * With `--odoo-workers N`, the cases run again on the same server started with `workers = N`
  * (prefork: pages in flight are served in parallel), as a plain process on this machine.
  *
+ * With `--variant 'KEY=VALUE …'` (repeatable), each round also runs the product with those
+ * settings on a fresh database of its own (say `ODOO_MAX_CONCURRENT_CALLS=1`), on the same seeds
+ * and in the same rounds: settings compared on one server, in one wait for the seeds to settle.
+ * The runs of a round take turns: each round starts with the next one.
+ *
  * `npm run bench -- real-odoo` (not part of the default run: it needs a real Odoo), or
  * `npx tsx bench/real-odoo-bench.ts [--start CMD --stop CMD] [--case partners|moves]
- * [--partners N] [--moves N] [--lines N] [--rounds N] [--odoo-workers N] [--no-build]`. Without `--start`, the
+ * [--partners N] [--moves N] [--lines N] [--rounds N] [--odoo-workers N]
+ * [--variant 'KEY=VALUE …']… [--no-build]`. Without `--start`, the
  * bench starts Odoo 19 from Debian's package; with it, the operator's command starts an Odoo (an
  * Odoo 17, say) and prints how to reach it (bench/real-odoo-server.ts). docs/performance.md, "At a
  * real Odoo's pace", holds the figures.
@@ -54,7 +60,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { stopChild } from '../dev/services/sandbox-process.js';
 import { openBenchProducer } from './bench-runtime.js';
 import { markdownTable, median } from './report.js';
-import { buildDist, createDatabase, inOrder, peakRssMb, startWorker } from './sync-bench.js';
+import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
 /**
  * One copy: how long, how many records (roots and children for the bare reader, roots for the
@@ -68,10 +74,18 @@ export interface RealOdooCopy {
   readonly peakRssMb?: number;
 }
 
+/** One phase of a round: the bare reader, the product, and each variant in `--variant`'s order. */
+export interface RealOdooPhase {
+  readonly bare: RealOdooCopy;
+  readonly product: RealOdooCopy;
+  readonly variants: readonly RealOdooCopy[];
+}
+
 export interface RealOdooRound {
-  readonly bareFirst: boolean;
-  readonly first: { readonly bare: RealOdooCopy; readonly product: RealOdooCopy };
-  readonly rerun: { readonly bare: RealOdooCopy; readonly product: RealOdooCopy };
+  /** Which run of the round went first: 0 the bare reader, 1 the product, 2… the variants. */
+  readonly firstRun: number;
+  readonly first: RealOdooPhase;
+  readonly rerun: RealOdooPhase;
 }
 
 export interface RealOdooCase {
@@ -89,7 +103,28 @@ export interface RealOdooCase {
 export interface RealOdooBenchResult {
   readonly odooVersion: string;
   readonly transport: string;
+  /** The product's other settings, each run beside the defaults (`--variant`). */
+  readonly variants: readonly Variant[];
   readonly cases: readonly RealOdooCase[];
+}
+
+/** Settings the product also runs with, over its defaults. */
+export interface Variant {
+  readonly label: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** A `--variant` argument: `KEY=VALUE` pairs separated by spaces. */
+export function parseVariant(text: string): Variant {
+  const pairs = text.trim().split(/\s+/).filter(Boolean);
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`--variant '${text}': '${pair}' is not KEY=VALUE`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  if (pairs.length === 0) throw new Error('--variant needs at least one KEY=VALUE');
+  return { label: pairs.join(' '), env };
 }
 
 const DEFAULT_OVERLAP_SECONDS = Number(SYNC_SETTINGS.SYNC_OVERLAP_SECONDS.doc.default);
@@ -134,6 +169,7 @@ async function startProduct(
   adminUrl: string,
   redisUrl: string,
   family: string,
+  settings: Readonly<Record<string, string>> = {},
 ): Promise<ProductWorker> {
   const database = `real_${family}_${randomBytes(3).toString('hex')}`;
   const handle = await createDatabase(adminUrl, database);
@@ -142,7 +178,7 @@ async function startProduct(
   await handle.close();
   const prefix = `real-${database}`;
   const worker = await startWorker(
-    productEnv(odoo, databaseUrl, redisUrl, family, prefix),
+    { ...productEnv(odoo, databaseUrl, redisUrl, family, prefix), ...settings },
     [],
     false,
   );
@@ -216,14 +252,21 @@ async function untilSettled(
   await new Promise((resolve) => setTimeout(resolve, waitMs));
 }
 
-/** The bare reader's copy and the product's, one right after the other, bare first or not. */
-async function sideBySide<T>(
-  bareFirst: boolean,
-  bare: () => Promise<T>,
-  product: () => Promise<T>,
-) {
-  const [b, p] = await inOrder(!bareFirst, bare, product, () => Promise.resolve());
-  return { bare: b, product: p };
+/**
+ * The bare reader's copy, the product's and each variant's, one right after the other, starting
+ * with run `firstRun` (0 the bare reader, 1 the product, 2… the variants) and taking turns.
+ */
+async function sideBySide(
+  firstRun: number,
+  runs: readonly (() => Promise<RealOdooCopy>)[],
+): Promise<RealOdooPhase> {
+  const copies: RealOdooCopy[] = [];
+  for (let turn = 0; turn < runs.length; turn += 1) {
+    const at = (firstRun + turn) % runs.length;
+    copies[at] = await runs[at]!();
+  }
+  const [bare, product, ...variants] = copies;
+  return { bare: bare!, product: product!, variants };
 }
 
 export async function runRealOdooBench(input: {
@@ -236,8 +279,10 @@ export async function runRealOdooBench(input: {
   rounds: number;
   /** Odoo's `workers` for each pass: 0 as started (threaded), then each prefork count. */
   workers: readonly number[];
+  variants?: readonly Variant[];
   log: (line: string) => void;
 }): Promise<RealOdooBenchResult> {
+  const variants = input.variants ?? [];
   let odoo = await startRealOdoo({ start: input.start, stop: input.stop });
   const closers: (() => Promise<unknown>)[] = [() => odoo.stop()];
   try {
@@ -291,7 +336,7 @@ export async function runRealOdooBench(input: {
         transport = (await reader.transport()).protocol;
         for (const name of input.cases) {
           const measured = await measureCase(
-            input,
+            { ...input, variants },
             { odoo, admin, reader, redis, pg },
             name,
             seeded.get(name)!,
@@ -302,7 +347,7 @@ export async function runRealOdooBench(input: {
         await reader.close();
       }
     }
-    return { odooVersion: odoo.version, transport, cases };
+    return { odooVersion: odoo.version, transport, variants, cases };
   } finally {
     for (const close of closers) await close().catch(() => undefined);
   }
@@ -310,7 +355,7 @@ export async function runRealOdooBench(input: {
 
 /** One case's rounds on the server as it runs now. */
 async function measureCase(
-  input: { rounds: number; log: (line: string) => void },
+  input: { rounds: number; variants: readonly Variant[]; log: (line: string) => void },
   at: {
     odoo: RealOdoo;
     admin: OdooClient;
@@ -324,30 +369,31 @@ async function measureCase(
   const { odoo, admin, reader } = at;
   const { family, model } = CASES[name]!;
   const rounds: RealOdooRound[] = [];
+  const runCount = 2 + input.variants.length;
   for (let round = 0; round < input.rounds; round += 1) {
-    const bareFirst = round % 2 === 0;
-    const product = await startProduct(odoo, at.pg.url, at.redis.url, name);
+    const firstRun = round % runCount;
+    const products: ProductWorker[] = [];
     try {
-      const first = await sideBySide(
-        bareFirst,
-        () => bareCopy(reader, family, null, odoo.pid),
-        () => product.copy(),
-      );
+      for (const settings of [{}, ...input.variants.map((variant) => variant.env)])
+        products.push(await startProduct(odoo, at.pg.url, at.redis.url, name, settings));
+      const runs = (since: Date | null) => [
+        () => bareCopy(reader, family, since, odoo.pid),
+        ...products.map((product) => () => product.copy()),
+      ];
+      const first = await sideBySide(firstRun, runs(null));
       // Odoo stamps write_date from the same clock, to the second.
       const since = new Date(Math.floor(Date.now() / 1_000) * 1_000);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const changed = await changeTenth(admin, model, ids, round);
-      const rerun = await sideBySide(
-        bareFirst,
-        () => bareCopy(reader, family, since, odoo.pid),
-        () => product.copy(),
-      );
-      rounds.push({ bareFirst, first, rerun });
+      const rerun = await sideBySide(firstRun, runs(since));
+      rounds.push({ firstRun, first, rerun });
+      const times = (phase: RealOdooPhase, digits: number) =>
+        [phase.product, ...phase.variants].map((copy) => copy.seconds.toFixed(digits)).join(' / ');
       input.log(
-        `  ${name} round ${round + 1}: first copy bare ${first.bare.seconds.toFixed(1)} s, product ${first.product.seconds.toFixed(1)} s; ${changed} changed: bare ${rerun.bare.seconds.toFixed(1)} s, product ${rerun.product.seconds.toFixed(1)} s`,
+        `  ${name} round ${round + 1}: first copy bare ${first.bare.seconds.toFixed(1)} s, product ${times(first, 1)} s; ${changed} changed: bare ${rerun.bare.seconds.toFixed(2)} s, product ${times(rerun, 2)} s`,
       );
     } finally {
-      await product.close();
+      for (const product of products) await product.close();
     }
   }
   return {
@@ -387,34 +433,42 @@ function productEnv(
   };
 }
 
-/** The figures as the bench prints them: one row per case and phase. */
+/** The figures as the bench prints them: one row per case, phase and settings. */
 export function describeRealOdooBench(result: RealOdooBenchResult): string {
+  const settings = ['defaults', ...result.variants.map((variant) => variant.label)];
   const rows = result.cases.flatMap((c) =>
-    (['first', 'rerun'] as const).map((phase) => {
-      const medianOf = (pick: (r: RealOdooRound) => number) =>
-        median(c.rounds.map(pick)).toFixed(phase === 'first' ? 1 : 2);
-      const share = phase === 'first' ? c.firstShare : c.rerunShare;
-      return [
-        `${c.family} (${c.model})`,
-        c.odooWorkers,
-        phase === 'first' ? 'first copy' : 'rerun, 10 % changed',
-        `${medianOf((r) => r[phase].bare.seconds)} s`,
-        `${medianOf((r) => r[phase].product.seconds)} s`,
-        `**${(share * 100).toFixed(0)} %**`,
-        `${medianOf((r) => r[phase].bare.odooCpuSeconds)} / ${medianOf((r) => r[phase].product.odooCpuSeconds)} s`,
-        median(c.rounds.map((r) => r[phase].product.odooCalls ?? 0)),
-        `${median(c.rounds.map((r) => r[phase].product.peakRssMb ?? 0))} MB`,
-      ];
-    }),
+    (['first', 'rerun'] as const).flatMap((phase) =>
+      settings.map((label, i) => {
+        const digits = phase === 'first' ? 1 : 2;
+        const copyOf = (r: RealOdooRound) =>
+          i === 0 ? r[phase].product : r[phase].variants[i - 1]!;
+        const medianOf = (pick: (r: RealOdooRound) => number) =>
+          median(c.rounds.map(pick)).toFixed(digits);
+        const share = median(c.rounds.map((r) => r[phase].bare.seconds / copyOf(r).seconds));
+        return [
+          `${c.family} (${c.model})`,
+          c.odooWorkers,
+          phase === 'first' ? 'first copy' : 'rerun, 10 % changed',
+          label,
+          `${medianOf((r) => r[phase].bare.seconds)} s`,
+          `${medianOf((r) => copyOf(r).seconds)} s`,
+          `**${(share * 100).toFixed(0)} %**`,
+          `${medianOf((r) => r[phase].bare.odooCpuSeconds)} / ${medianOf((r) => copyOf(r).odooCpuSeconds)} s`,
+          median(c.rounds.map((r) => copyOf(r).odooCalls ?? 0)),
+          `${median(c.rounds.map((r) => copyOf(r).peakRssMb ?? 0))} MB`,
+        ];
+      }),
+    ),
   );
   return [
-    `Odoo ${result.odooVersion} over ${result.transport}; medians of ${result.cases[0]?.rounds.length ?? 0} rounds, order swapped each round`,
+    `Odoo ${result.odooVersion} over ${result.transport}; medians of ${result.cases[0]?.rounds.length ?? 0} rounds, the runs of a round taking turns`,
     '',
     ...markdownTable(
       [
         'case',
         'Odoo workers',
         'phase',
+        'product settings',
         'bare reader',
         'product',
         'product ÷ bare rate',
@@ -438,6 +492,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       lines: { type: 'string', default: '10' },
       rounds: { type: 'string', default: '3' },
       'odoo-workers': { type: 'string', multiple: true },
+      variant: { type: 'string', multiple: true },
       'no-build': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -460,6 +515,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     lines: Number(values.lines),
     rounds: Number(values.rounds),
     workers: [0, ...(values['odoo-workers'] ?? []).map(Number)],
+    variants: (values.variant ?? []).map(parseVariant),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(

@@ -26,8 +26,9 @@
  * - `--configured`: the product copies the BC models declared in a file, the bare pipeline the
  *   same declaration into the same tables, and a second bare pipeline the BC family's narrower
  *   tables, for what the declaration's width costs;
- * - `--statements`: the statements that took PostgreSQL longest in each full copy, from
- *   pg_stat_statements, with the time JIT compiling took of it, on stderr;
+ * - `--statements`: the statements that took PostgreSQL longest in each full copy and in the
+ *   webhook storm, from pg_stat_statements, with the time JIT compiling took of it, and the
+ *   statements of all kinds counted, on stderr;
  * - `--verify`: then a fresh worker verifies every record;
  * - `--seeds-plan`: after the product's full copy, the seeds' plan done literally copies the same
  *   records into a database of its own (bench/seeds-plan.ts): the copy's own cost against it.
@@ -422,7 +423,14 @@ async function statementsOf(db: DbHandle) {
         from pg_stat_statements s join pg_database d on d.oid = s.dbid
         where d.datname = ${name} order by total_exec_time desc limit 15`;
       const total = rows.reduce((sum, row) => sum + row.ms, 0);
-      process.stderr.write(`statements of ${what} (top 15: ${total} ms)\n`);
+      const [all] = await db.sql!<{ ms: number; calls: number }[]>`
+        select coalesce(round(sum(total_exec_time)), 0)::int as ms,
+          coalesce(sum(calls), 0)::int as calls
+        from pg_stat_statements s join pg_database d on d.oid = s.dbid
+        where d.datname = ${name}`;
+      process.stderr.write(
+        `statements of ${what} (top 15: ${total} ms; all: ${all!.calls} calls, ${all!.ms} ms)\n`,
+      );
       for (const row of rows)
         process.stderr.write(
           `${String(row.ms).padStart(7)} ms ${String(row.calls).padStart(6)} calls ${String(row.rows).padStart(7)} rows ${String(row.jit).padStart(5)} ms JIT  ${row.query}\n`,
@@ -699,6 +707,7 @@ export async function runSyncBench(input: {
     const stormIds = (await odoo.search(BC_MODEL, [], { order: 'id asc', limit: STORM_JOBS })).map(
       Number,
     );
+    await statements?.reset();
     const recordJobs = await measured(
       async () => {
         for (let i = 0; i < stormIds.length; i += 500)
@@ -714,6 +723,7 @@ export async function runSyncBench(input: {
       sandbox.pid,
       worker.pid,
     );
+    await statements?.print(`the product, ${STORM_JOBS} webhook jobs`, productDb);
     const [version] = await productDb.sql!<{ server_version: string }[]>`show server_version`;
 
     const productPeakMb = peakRssMb(worker.pid!);
