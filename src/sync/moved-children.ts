@@ -54,6 +54,33 @@ async function rootsOf(db: Db, query: SQL, rootId: number): Promise<number[]> {
 }
 
 /**
+ * What the copy says of one child model or link table, in one query for all of them (a record
+ * job pays a round trip per query): the other roots it holds the listed records under (`root`),
+ * and the records it holds under this root that the read no longer lists (`left_id`). `part` is
+ * the query's position in `parts`.
+ */
+async function copiedSides(
+  db: Db,
+  parts: readonly { former: SQL; left: SQL }[],
+): Promise<{ formerRoots: number[]; left: number[][] }> {
+  if (parts.length === 0) return { formerRoots: [], left: [] };
+  const queries = parts.flatMap(({ former, left }, part) => [
+    sql`(select distinct ${sql.raw(String(part))} as part, root, null::int as left_id from (${former}) f)`,
+    sql`(select ${sql.raw(String(part))}, null, left_id from (${left}) l)`,
+  ]);
+  const rows = rowsOf<{ part: number; root: number | null; left_id: number | null }>(
+    await db.execute(sql.join(queries, sql` union all `)),
+  );
+  const left = parts.map((): number[] => []);
+  const formerRoots: number[] = [];
+  for (const row of rows) {
+    if (row.root !== null) formerRoots.push(row.root);
+    if (row.left_id !== null) left[row.part]!.push(row.left_id);
+  }
+  return { formerRoots, left };
+}
+
+/**
  * The roots to read with `payload` (see the module's header), without it; empty when nothing moved.
  */
 export async function movedNeighbours(
@@ -65,22 +92,33 @@ export async function movedNeighbours(
   call?: OdooCallOptions,
 ): Promise<number[]> {
   const rootId = payload.root.id;
-  const found = new Set<number>();
-  for (const [i, child] of family.children.entries()) {
-    const listed = (payload.children[i] ?? []).map((record) => record.id);
+  const children = family.children.map((child, i) => {
+    const listed = intArray((payload.children[i] ?? []).map((record) => record.id));
     const table = childWriteShape(child).table;
     const parent = sql.identifier(child.parentColumn);
-    for (const root of await rootsOf(
-      db,
-      sql`select distinct ${parent} as root from ${table}
-          where odoo_id = any(${intArray(listed)}::int[]) and ${parent} <> ${rootId}`,
-      rootId,
-    ))
-      found.add(root);
-    const left = rowsOf<{ odoo_id: number }>(
-      await db.execute(sql`select odoo_id from ${table}
-        where ${parent} = ${rootId} and not (odoo_id = any(${intArray(listed)}::int[]))`),
-    ).map((row) => row.odoo_id);
+    return {
+      former: sql`select ${parent} as root from ${table}
+        where odoo_id = any(${listed}::int[]) and ${parent} <> ${rootId}`,
+      left: sql`select odoo_id as left_id from ${table}
+        where ${parent} = ${rootId} and not (odoo_id = any(${listed}::int[]))`,
+    };
+  });
+  const scans = relationScans(family).map((scan) => {
+    const owners: readonly OdooRecord[] = recordsOf(family, payload, scan.owner);
+    const targets = intArray(owners.flatMap((owner) => idsOf(owner[scan.link.field])));
+    const ownerIds = intArray(owners.map((owner) => owner.id));
+    return {
+      former: sql`select ${ownerRoot(scan, sql`l.owner_id`)} as root from ${linkTable(scan)} l
+        where l.target_id = any(${targets}::int[]) and not (l.owner_id = any(${ownerIds}::int[]))`,
+      left: sql`select distinct target_id as left_id from ${linkTable(scan)}
+        where owner_id = any(${ownerIds}::int[]) and not (target_id = any(${targets}::int[]))`,
+    };
+  });
+  const sides = await copiedSides(db, [...children, ...scans]);
+  const found = new Set(sides.formerRoots.filter((root) => root !== rootId));
+  // Where Odoo now has what the copy holds under this root and the read no longer lists.
+  for (const [i, child] of family.children.entries()) {
+    const left = sides.left[i]!;
     if (left.length === 0) continue;
     const now = await odoo.read(child.model, left, [child.parentField], { context }, call);
     for (const record of now) {
@@ -88,23 +126,8 @@ export async function movedNeighbours(
       if (root !== null && root !== rootId) found.add(root);
     }
   }
-  for (const scan of relationScans(family)) {
-    const owners: readonly OdooRecord[] = recordsOf(family, payload, scan.owner);
-    const targets = owners.flatMap((owner) => idsOf(owner[scan.link.field]));
-    const ownerIds = owners.map((owner) => owner.id);
-    for (const root of await rootsOf(
-      db,
-      sql`select distinct ${ownerRoot(scan, sql`l.owner_id`)} as root from ${linkTable(scan)} l
-          where l.target_id = any(${intArray(targets)}::int[])
-            and not (l.owner_id = any(${intArray(ownerIds)}::int[]))`,
-      rootId,
-    ))
-      found.add(root);
-    const left = rowsOf<{ target_id: number }>(
-      await db.execute(sql`select distinct target_id from ${linkTable(scan)}
-        where owner_id = any(${intArray(ownerIds)}::int[])
-          and not (target_id = any(${intArray(targets)}::int[]))`),
-    ).map((row) => row.target_id);
+  for (const [j, scan] of relationScans(family).entries()) {
+    const left = sides.left[family.children.length + j]!;
     if (left.length === 0) continue;
     const { relation, inverse } = scan.link;
     const newOwners = (await odoo.read(relation, left, [inverse], { context }, call))
