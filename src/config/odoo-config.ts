@@ -27,6 +27,8 @@ export interface OdooApiKeyConfig {
 /** One budget of Odoo calls for every process sharing the queue Redis; 0 is no bound. */
 export interface OdooBudgetConfig {
   readonly maxConcurrentCalls: number;
+  /** ODOO_ADAPTIVE_CONCURRENCY: one call at a time when Odoo serves them one at a time. */
+  readonly followOdoo?: boolean;
   readonly maxCallsPerSecond: number;
   /** ODOO_BUDGET_MAX_WAIT_MS: the longest a call waits for its admission. */
   readonly maxWaitMs: number;
@@ -91,6 +93,7 @@ export function defaultOdooBudget(): OdooBudgetConfig {
   const { shape } = envSchema;
   return {
     maxConcurrentCalls: shape.ODOO_MAX_CONCURRENT_CALLS.parse(undefined),
+    ...(shape.ODOO_ADAPTIVE_CONCURRENCY.parse(undefined) ? { followOdoo: true } : {}),
     maxCallsPerSecond: shape.ODOO_MAX_CALLS_PER_SECOND.parse(undefined),
     maxWaitMs: shape.ODOO_BUDGET_MAX_WAIT_MS.parse(undefined),
   };
@@ -217,6 +220,7 @@ export function odooConfigOf(env: Env, connection: OdooConnection): OdooConfig {
     retries: env.ODOO_RETRIES,
     budget: {
       maxConcurrentCalls: connection.maxConcurrentCalls,
+      ...(env.ODOO_ADAPTIVE_CONCURRENCY ? { followOdoo: true } : {}),
       maxCallsPerSecond: connection.maxCallsPerSecond,
       maxWaitMs: env.ODOO_BUDGET_MAX_WAIT_MS,
     },

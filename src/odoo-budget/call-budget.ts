@@ -5,7 +5,9 @@
  * once the attempt ended.
  *
  * - At most `maxConcurrentCalls` attempts in flight at once (ODOO_MAX_CONCURRENT_CALLS): each
- *   holds one of Odoo's HTTP workers.
+ *   holds one of Odoo's HTTP workers. With `followOdoo` (ODOO_ADAPTIVE_CONCURRENCY), a process
+ *   whose measures show Odoo serving calls one at a time holds the fleet to one
+ *   (calls-in-flight.ts).
  * - At most `maxCallsPerSecond` calls within any one second (ODOO_MAX_CALLS_PER_SECOND), as Odoo
  *   sees them arrive (budget-scripts.ts says how; the PostgreSQL store does the same).
  * - A 429 or a 503 pauses every process: for the answer's `Retry-After` (at most five minutes),
@@ -33,6 +35,7 @@ import { defaultOdooBudget, type OdooConfig } from '../config/odoo-config.js';
 import type { Logger } from '../lib/logger.js';
 import { onSharedState, type SharedState } from '../stores/shared-state.js';
 import type { BudgetStore, BudgetWaitReason, CallPause } from './budget-store.js';
+import { createCallsInFlight, type InFlightChoice } from './calls-in-flight.js';
 import { createPostgresBudgetStore } from './postgres-budget-store.js';
 import { createRedisBudgetStore } from './redis-budget-store.js';
 
@@ -55,6 +58,8 @@ export interface CallBudgetSettings {
   readonly leaseMs: number;
   /** The longest an attempt waits for its admission (default: ODOO_BUDGET_MAX_WAIT_MS's). */
   readonly maxWaitMs?: number;
+  /** Whether to bound this process's attempts to one when Odoo serves them one at a time. */
+  readonly followOdoo?: boolean;
 }
 
 /** Beyond an attempt's timeout: the release of an attempt that timed out is on its way. */
@@ -93,6 +98,7 @@ export function createConfiguredCallBudget(input: {
       maxConcurrentCalls: input.odoo.budget.maxConcurrentCalls,
       maxCallsPerSecond: input.odoo.budget.maxCallsPerSecond,
       maxWaitMs: input.odoo.budget.maxWaitMs,
+      followOdoo: input.odoo.budget.followOdoo,
       leaseMs: leaseMsFor(input.odoo.timeoutMs),
     },
     logger: input.logger,
@@ -133,6 +139,17 @@ export function createCallBudget(input: {
   let nextPermit = 0;
   /** Waiters of this process that a release of its own may let in. */
   const waiters = new Set<() => void>();
+  let lastChoice: number | undefined;
+  const inFlight = settings.followOdoo
+    ? createCallsInFlight(settings.maxConcurrentCalls, (choice) => {
+        const changed = choice.limit !== lastChoice;
+        lastChoice = choice.limit;
+        log[changed ? 'info' : 'debug'](
+          { ...choice, bound: settings.maxConcurrentCalls },
+          choiceText(choice, settings.maxConcurrentCalls),
+        );
+      })
+    : undefined;
   let lastReleaseWarningMs = 0;
 
   function wakeWaiters(): void {
@@ -219,32 +236,38 @@ export function createCallBudget(input: {
       let heldBy: BudgetWaitReason | undefined;
       const startedMs = performance.now();
       const deadlineMs = startedMs + maxWaitMs;
-      for (;;) {
-        signal?.throwIfAborted();
-        const leftMs = deadlineMs - performance.now();
-        if (leftMs <= 0) {
-          if (heldBy !== undefined) observer?.waited(heldBy, performance.now() - startedMs);
-          throw new OdooError(
-            'ODOO_BUDGET_TIMEOUT',
-            `${call} waited ${maxWaitMs} ms for the call budget (held by ${heldBy ?? 'concurrency'}) ` +
-              'and gave up: ODOO_BUDGET_MAX_WAIT_MS',
-            { retryable: true },
+      inFlight?.wanted(startedMs);
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          const leftMs = deadlineMs - performance.now();
+          if (leftMs <= 0) {
+            if (heldBy !== undefined) observer?.waited(heldBy, performance.now() - startedMs);
+            throw new OdooError(
+              'ODOO_BUDGET_TIMEOUT',
+              `${call} waited ${maxWaitMs} ms for the call budget (held by ${heldBy ?? 'concurrency'}) ` +
+                'and gave up: ODOO_BUDGET_MAX_WAIT_MS',
+              { retryable: true },
+            );
+          }
+          const answer = await store.acquire(id, {
+            leaseMs: settings.leaseMs,
+            maxConcurrentCalls: inFlight?.limit() ?? settings.maxConcurrentCalls,
+            maxCallsPerSecond: settings.maxCallsPerSecond,
+            windowMs: WINDOW_MS,
+          });
+          if (answer.admitted) break;
+          const { reason } = answer;
+          heldBy ??= reason;
+          await waitTurn(
+            Math.min(waitMsFor(reason, answer.waitMs), Math.ceil(leftMs)),
+            reason !== 'pause',
+            signal,
           );
         }
-        const answer = await store.acquire(id, {
-          leaseMs: settings.leaseMs,
-          maxConcurrentCalls: settings.maxConcurrentCalls,
-          maxCallsPerSecond: settings.maxCallsPerSecond,
-          windowMs: WINDOW_MS,
-        });
-        if (answer.admitted) break;
-        const { reason } = answer;
-        heldBy ??= reason;
-        await waitTurn(
-          Math.min(waitMsFor(reason, answer.waitMs), Math.ceil(leftMs)),
-          reason !== 'pause',
-          signal,
-        );
+      } catch (error) {
+        inFlight?.ended(performance.now(), false);
+        throw error;
       }
       if (heldBy !== undefined) observer?.waited(heldBy, performance.now() - startedMs);
       let released = false;
@@ -252,10 +275,19 @@ export function createCallBudget(input: {
         release(failure) {
           if (released) return Promise.resolve();
           released = true;
+          inFlight?.ended(performance.now(), true);
           return release(id, call, failure);
         },
       };
       return permit;
     },
   };
+}
+
+/** The log line of a choice of calls in flight. */
+function choiceText(choice: InFlightChoice, bound: number): string {
+  const rates = `${choice.boundRate.toFixed(1)} calls/s with up to ${bound} in flight, ${choice.oneRate.toFixed(1)} with one`;
+  return choice.limit === 1
+    ? `Odoo serves calls one at a time (${rates}): this process sends them one at a time`
+    : `Odoo serves calls in parallel (${rates}): this process sends up to ${bound} at once`;
 }

@@ -89,6 +89,10 @@ export const ODOO_SETTINGS = {
     description:
       'Odoo calls in flight at once across every process that shares REDIS_URL (workers, the sync CLI, the demo, migrate); 0: no bound. Each call holds one of Odoo\'s HTTP workers: 4 leaves one to the users of the smallest Odoo deployed as Odoo advises (2 CPUs, 5 workers), and lets one worker\'s SYNC_CONCURRENCY pages run. A slot of a process that died is free after ODOO_TIMEOUT_MS plus 5 s (docs/odoo.md, "Call budget").',
   }),
+  ODOO_ADAPTIVE_CONCURRENCY: defaulted(booleanText(), 'false', {
+    description:
+      'Whether each process measures how Odoo serves the calls it sends together, and sends them one at a time when Odoo serves them one at a time (an Odoo with workers = 0, its default: threads of one process), up to ODOO_MAX_CONCURRENT_CALLS otherwise. Measured again every 400 calls or 10 minutes (docs/odoo.md, "Call budget").',
+  }),
   ODOO_MAX_CALLS_PER_SECOND: defaulted(wholeNumber('a whole number of calls', 0, 10_000), '0', {
     description:
       'Odoo calls within any one second across every process that shares REDIS_URL; 0: no bound. A call counts from when it is sent until a second after its answer, so the bound holds as Odoo sees the calls arrive; it costs a full copy time (docs/odoo.md, "Call budget").',
