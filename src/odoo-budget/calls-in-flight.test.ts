@@ -19,12 +19,13 @@ function copy(calls: CallsInFlight, odoo: 'parallel' | 'one at a time', reads: n
   const WRITE_MS = 30;
   let nowMs = 0;
   /** Each job: when it next wants Odoo, or its call's remaining service, once admitted. */
-  const jobs = Array.from({ length: PAGES }, () => ({
-    wantsAtMs: 0 as number | null,
-    waiting: false,
-    leftMs: 0,
-    inFlight: false,
-  }));
+  const jobs: { wantsAtMs: number | null; waiting: boolean; leftMs: number; inFlight: boolean }[] =
+    Array.from({ length: PAGES }, () => ({
+      wantsAtMs: 0,
+      waiting: false,
+      leftMs: 0,
+      inFlight: false,
+    }));
   let done = 0;
   while (done < reads) {
     for (const job of jobs)
