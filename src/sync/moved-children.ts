@@ -65,8 +65,8 @@ async function copiedSides(
 ): Promise<{ formerRoots: number[]; left: number[][] }> {
   if (parts.length === 0) return { formerRoots: [], left: [] };
   const queries = parts.flatMap(({ former, left }, part) => [
-    sql`(select distinct ${sql.raw(String(part))} as part, root, null::int as left_id from (${former}) f)`,
-    sql`(select ${sql.raw(String(part))}, null, left_id from (${left}) l)`,
+    sql`(select distinct ${part}::int as part, root, null::int as left_id from (${former}) f)`,
+    sql`(select ${part}::int, null, left_id from (${left}) l)`,
   ]);
   const rows = rowsOf<{ part: number; root: number | null; left_id: number | null }>(
     await db.execute(sql.join(queries, sql` union all `)),
