@@ -12,7 +12,8 @@
  *
  * on a first copy and on the rerun after a tenth of the records changed. It prints the product's
  * share of the bare rate (median of the rounds), the Odoo calls the product made, Odoo's CPU
- * during each and the worker's peak RSS. Cases: `res.partner` (the `partners` family) and
+ * during each, how busy the machine's cores were (a copy that kept them all busy was bound by
+ * this machine's CPU, not by what it waited for), the worker's CPU and its peak RSS. Cases: `res.partner` (the `partners` family) and
  * `account.move` with its lines (the `moves` family).
  *
  * With `--odoo-workers N`, the cases run again on the same server started with `workers = N`
@@ -32,6 +33,7 @@
  * real Odoo's pace", holds the figures.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { OdooClient } from '../src/clients/odoo/index.js';
@@ -47,6 +49,7 @@ import {
   changeTenth,
   latestStamp,
   odooClientOf,
+  machineBusyCpuSeconds,
   odooCpuSeconds,
   restartWithWorkers,
   tenthOf,
@@ -60,7 +63,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { stopChild } from '../dev/services/sandbox-process.js';
 import { openBenchProducer } from './bench-runtime.js';
 import { markdownTable, median } from './report.js';
-import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
+import { buildDist, cpuSecondsOf, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
 /**
  * One copy: how long, how many records (roots and children for the bare reader, roots for the
@@ -70,8 +73,12 @@ export interface RealOdooCopy {
   readonly seconds: number;
   readonly records: number;
   readonly odooCpuSeconds: number;
+  /** Every core's busy CPU seconds meanwhile: Odoo, its PostgreSQL, the copier and the rest. */
+  readonly machineCpuSeconds: number;
   readonly odooCalls?: number;
   readonly peakRssMb?: number;
+  /** The worker's own CPU seconds during the run. */
+  readonly workerCpuSeconds?: number;
 }
 
 /** One phase of a round: the bare reader, the product, and each variant in `--variant`'s order. */
@@ -102,6 +109,8 @@ export interface RealOdooCase {
 
 export interface RealOdooBenchResult {
   readonly odooVersion: string;
+  /** This machine's cores, shared by Odoo, its PostgreSQL, the copier and the copy's PostgreSQL. */
+  readonly cores: number;
   readonly transport: string;
   /** The product's other settings, each run beside the defaults (`--variant`). */
   readonly variants: readonly Variant[];
@@ -189,6 +198,8 @@ async function startProduct(
   return {
     async copy() {
       const odooBefore = odooCpuSeconds(odoo.pid);
+      const machineBefore = machineBusyCpuSeconds();
+      const workerBefore = cpuSecondsOf(worker.pid!);
       const startedMs = performance.now();
       const job = await producer.queues.add('sync-run', { family, trigger: 'bench' });
       const result = (await producer.waitFor(job, { pollMs: 100 })) as {
@@ -201,8 +212,10 @@ async function startProduct(
         seconds,
         records: result.counts.recordsSeen,
         odooCpuSeconds: odooCpuSeconds(odoo.pid) - odooBefore,
+        machineCpuSeconds: machineBusyCpuSeconds() - machineBefore,
         odooCalls: result.counts.odooCalls,
         peakRssMb: peakRssMb(worker.pid!),
+        workerCpuSeconds: cpuSecondsOf(worker.pid!) - workerBefore,
       };
     },
     async close() {
@@ -220,12 +233,14 @@ async function bareCopy(
   odooPid: number,
 ): Promise<RealOdooCopy> {
   const odooBefore = odooCpuSeconds(odooPid);
+  const machineBefore = machineBusyCpuSeconds();
   const startedMs = performance.now();
   const records = await bareRead(odoo, family, since);
   return {
     seconds: (performance.now() - startedMs) / 1_000,
     records,
     odooCpuSeconds: odooCpuSeconds(odooPid) - odooBefore,
+    machineCpuSeconds: machineBusyCpuSeconds() - machineBefore,
   };
 }
 
@@ -347,7 +362,7 @@ export async function runRealOdooBench(input: {
         await reader.close();
       }
     }
-    return { odooVersion: odoo.version, transport, variants, cases };
+    return { odooVersion: odoo.version, cores: availableParallelism(), transport, variants, cases };
   } finally {
     for (const close of closers) await close().catch(() => undefined);
   }
@@ -445,6 +460,9 @@ export function describeRealOdooBench(result: RealOdooBenchResult): string {
         const medianOf = (pick: (r: RealOdooRound) => number) =>
           median(c.rounds.map(pick)).toFixed(digits);
         const share = median(c.rounds.map((r) => r[phase].bare.seconds / copyOf(r).seconds));
+        const busy = (copy: RealOdooCopy) => copy.machineCpuSeconds / (copy.seconds * result.cores);
+        const busyOf = (pick: (r: RealOdooRound) => RealOdooCopy) =>
+          `${(median(c.rounds.map((r) => busy(pick(r)))) * 100).toFixed(0)} %`;
         return [
           `${c.family} (${c.model})`,
           c.odooWorkers,
@@ -454,6 +472,8 @@ export function describeRealOdooBench(result: RealOdooBenchResult): string {
           `${medianOf((r) => copyOf(r).seconds)} s`,
           `**${(share * 100).toFixed(0)} %**`,
           `${medianOf((r) => r[phase].bare.odooCpuSeconds)} / ${medianOf((r) => copyOf(r).odooCpuSeconds)} s`,
+          `${busyOf((r) => r[phase].bare)} / ${busyOf(copyOf)}`,
+          `${medianOf((r) => copyOf(r).workerCpuSeconds ?? 0)} s`,
           median(c.rounds.map((r) => copyOf(r).odooCalls ?? 0)),
           `${median(c.rounds.map((r) => copyOf(r).peakRssMb ?? 0))} MB`,
         ];
@@ -461,7 +481,7 @@ export function describeRealOdooBench(result: RealOdooBenchResult): string {
     ),
   );
   return [
-    `Odoo ${result.odooVersion} over ${result.transport}; medians of ${result.cases[0]?.rounds.length ?? 0} rounds, the runs of a round taking turns`,
+    `Odoo ${result.odooVersion} over ${result.transport} on ${result.cores} cores; medians of ${result.cases[0]?.rounds.length ?? 0} rounds, the runs of a round taking turns`,
     '',
     ...markdownTable(
       [
@@ -473,6 +493,8 @@ export function describeRealOdooBench(result: RealOdooBenchResult): string {
         'product',
         'product ÷ bare rate',
         'Odoo CPU bare / product',
+        `machine busy (${result.cores} cores) bare / product`,
+        'worker CPU',
         'product calls',
         'worker peak RSS',
       ],

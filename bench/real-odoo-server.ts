@@ -75,6 +75,18 @@ export async function startRealOdoo(commands: {
 }
 
 /**
+ * The CPU seconds every core of this machine has spent busy (user, nice, system, irq, softirq:
+ * /proc/stat's first line, in clock ticks of 100 a second), and how many cores it has. Odoo, its
+ * PostgreSQL, the worker and the bench share them here: a copy that kept the machine busy the
+ * whole time was bound by the machine's CPU, not by what it waited for.
+ */
+export function machineBusyCpuSeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq] = ticks.map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / 100;
+}
+
+/**
  * Odoo's CPU seconds: its process's, its children's that ended (`cutime`, `cstime`), and those of
  * its children alive (a prefork server's workers).
  */
