@@ -7,7 +7,8 @@
  * - At most `maxConcurrentCalls` attempts in flight at once (ODOO_MAX_CONCURRENT_CALLS): each
  *   holds one of Odoo's HTTP workers. With `followOdoo` (ODOO_ADAPTIVE_CONCURRENCY), a process
  *   whose measures show Odoo serving calls one at a time holds the fleet to one
- *   (calls-in-flight.ts).
+ *   (calls-in-flight.ts), and keeps its measure for the fleet, which the processes that start
+ *   meanwhile follow (fleet-choice.ts).
  * - At most `maxCallsPerSecond` calls within any one second (ODOO_MAX_CALLS_PER_SECOND), as Odoo
  *   sees them arrive (budget-scripts.ts says how; the PostgreSQL store does the same).
  * - A 429 or a 503 pauses every process: for the answer's `Retry-After` (at most five minutes),
@@ -36,6 +37,7 @@ import type { Logger } from '../lib/logger.js';
 import { onSharedState, type SharedState } from '../stores/shared-state.js';
 import type { BudgetStore, BudgetWaitReason, CallPause } from './budget-store.js';
 import { createCallsInFlight, type InFlightChoice } from './calls-in-flight.js';
+import { createFleetChoice } from './fleet-choice.js';
 import { createPostgresBudgetStore } from './postgres-budget-store.js';
 import { createRedisBudgetStore } from './redis-budget-store.js';
 
@@ -140,16 +142,47 @@ export function createCallBudget(input: {
   /** Waiters of this process that a release of its own may let in. */
   const waiters = new Set<() => void>();
   let lastChoice: number | undefined;
-  const inFlight = settings.followOdoo
+  const fleet = settings.followOdoo ? createFleetChoice(input.shared, input.odoo) : undefined;
+  /** Logs a choice, at info when it changes what this process sends. */
+  function logChoice(choice: InFlightChoice, measuredBy: 'this process' | 'the fleet'): void {
+    const changed = choice.limit !== lastChoice;
+    lastChoice = choice.limit;
+    log[changed ? 'info' : 'debug'](
+      { ...choice, bound: settings.maxConcurrentCalls, measuredBy },
+      choiceText(choice, settings.maxConcurrentCalls, measuredBy),
+    );
+  }
+  const inFlight = fleet
     ? createCallsInFlight(settings.maxConcurrentCalls, (choice) => {
-        const changed = choice.limit !== lastChoice;
-        lastChoice = choice.limit;
-        log[changed ? 'info' : 'debug'](
-          { ...choice, bound: settings.maxConcurrentCalls },
-          choiceText(choice, settings.maxConcurrentCalls),
-        );
+        logChoice(choice, 'this process');
+        fleet.keep(choice).catch((error: unknown) => {
+          log.warn({ err: error }, 'could not keep this measure of calls in flight for the fleet');
+        });
       })
     : undefined;
+  /** The fleet's answer while it is awaited: every admission waits for it. */
+  let askingFleet: Promise<void> | undefined;
+  function askFleet(): Promise<void> | undefined {
+    if (!inFlight?.askFleet()) return askingFleet;
+    askingFleet = fleet!
+      .read()
+      .then(
+        (choice) => {
+          inFlight.fleetChose(choice, performance.now());
+          if (choice) logChoice(choice, 'the fleet');
+        },
+        (error: unknown) => {
+          log.warn(
+            { err: error },
+            "could not read the fleet's calls in flight; this process measures",
+          );
+        },
+      )
+      .finally(() => {
+        askingFleet = undefined;
+      });
+    return askingFleet;
+  }
   let lastReleaseWarningMs = 0;
 
   function wakeWaiters(): void {
@@ -232,6 +265,8 @@ export function createCallBudget(input: {
 
   return {
     async admit(call, signal) {
+      const asking = askFleet();
+      if (asking) await asking;
       const id = `${processTag}:${nextPermit++}`;
       let heldBy: BudgetWaitReason | undefined;
       const startedMs = performance.now();
@@ -285,8 +320,12 @@ export function createCallBudget(input: {
 }
 
 /** The log line of a choice of calls in flight. */
-function choiceText(choice: InFlightChoice, bound: number): string {
-  const rates = `${choice.boundRate.toFixed(1)} calls/s with up to ${bound} in flight, ${choice.oneRate.toFixed(1)} with one`;
+function choiceText(
+  choice: InFlightChoice,
+  bound: number,
+  measuredBy: 'this process' | 'the fleet',
+): string {
+  const rates = `${choice.boundRate.toFixed(1)} calls/s with the bound, ${choice.oneRate.toFixed(1)} with one, ${measuredBy === 'the fleet' ? "the fleet's last measure" : "this process's measure"}`;
   return choice.limit === 1
     ? `Odoo serves calls one at a time (${rates}): this process sends them one at a time`
     : `Odoo serves calls in parallel (${rates}): this process sends up to ${bound} at once`;

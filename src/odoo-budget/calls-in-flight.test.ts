@@ -95,6 +95,8 @@ describe('calls in flight', () => {
         calls.ended(nowMs, admitted);
         limits.push(calls.limit());
       },
+      askFleet: () => calls.askFleet(),
+      fleetChose: (choice, nowMs) => calls.fleetChose(choice, nowMs),
     };
     copy(watching, 'one at a time', 4 * MEASURED_CALLS);
     const firstOne = limits.indexOf(1);
@@ -136,9 +138,39 @@ describe('calls in flight', () => {
   it('has nothing to choose under a bound of one, or none', () => {
     for (const bound of [0, 1]) {
       const { calls, choices } = recorded(bound);
+      expect(calls.askFleet()).toBe(false);
       copy(calls, 'one at a time', bound === 0 ? 0 : 3 * MEASURED_CALLS);
       expect(choices).toEqual([]);
       expect(calls.limit()).toBe(bound);
     }
+  });
+
+  it('follows the fleet’s choice without a measure of its own, and asks again once its hold ends', () => {
+    const { calls, choices } = recorded(4);
+    expect(calls.askFleet()).toBe(true);
+    expect(calls.askFleet()).toBe(false);
+    calls.fleetChose({ limit: 1, boundRate: 3, oneRate: 5 }, 0);
+    expect(calls.limit()).toBe(1);
+    copy(calls, 'parallel', HOLD_CALLS - 1);
+    expect(calls.limit()).toBe(1);
+    expect(calls.askFleet()).toBe(false);
+    copy(calls, 'parallel', 1);
+    expect(calls.limit()).toBe(4);
+    expect(calls.askFleet()).toBe(true);
+    // No choice kept by the fleet: it measures the Odoo now parallel.
+    calls.fleetChose(undefined, 0);
+    copy(calls, 'parallel', 3 * MEASURED_CALLS);
+    expect(choices.map((choice) => choice.limit)).toEqual([4]);
+  });
+
+  it('takes its own bound from a fleet that found Odoo parallel, and keeps a choice it made meanwhile', () => {
+    const parallel = recorded(3);
+    parallel.calls.fleetChose({ limit: 8, boundRate: 9, oneRate: 3 }, 0);
+    expect(parallel.calls.limit()).toBe(3);
+    const own = recorded(4);
+    expect(own.calls.askFleet()).toBe(true);
+    copy(own.calls, 'one at a time', 3 * MEASURED_CALLS);
+    own.calls.fleetChose({ limit: 4, boundRate: 9, oneRate: 3 }, 0);
+    expect(own.calls.limit()).toBe(1);
   });
 });

@@ -13,7 +13,10 @@
  * calls want Odoo at once, it counts the calls that end per second with the bound in force, then
  * with one call in flight; when the bound does not end calls at least PARALLEL_GAIN times as fast,
  * Odoo serves them one at a time and one it is. The measure is made again after HOLD_CALLS calls
- * or HOLD_MS, whichever comes first: the same Odoo can be restarted otherwise.
+ * or HOLD_MS, whichever comes first: the same Odoo can be restarted otherwise. Before each measure
+ * the process asks the fleet (fleet-choice.ts): a choice another process measured within HOLD_MS
+ * is followed as its own, without a measure, so that a process that starts does not spend its
+ * first calls measuring what the fleet knows.
  *
  * Not for: admission itself (call-budget.ts), which holds the fleet to the bound this gives.
  */
@@ -43,6 +46,13 @@ export interface CallsInFlight {
   wanted(nowMs: number): void;
   /** A call that wanted Odoo ended: answered, failed, or given up before admission. */
   ended(nowMs: number, admitted: boolean): void;
+  /**
+   * True once as each measure is due, before its first call: the caller then reads the fleet's
+   * choice and hands it to `fleetChose`.
+   */
+  askFleet(): boolean;
+  /** The fleet's choice, if one holds: followed as this process's own, without a measure. */
+  fleetChose(choice: InFlightChoice | undefined, nowMs: number): void;
 }
 
 type Phase =
@@ -68,12 +78,20 @@ export function createCallsInFlight(
   let boundRate = 0;
   /** The bound the last measure chose. */
   let chosen = bound;
+  /** Whether the fleet was asked for its choice since the current measure was due. */
+  let fleetAsked = false;
 
   const fixed = bound <= 1;
 
   function measureAgain(): void {
     contendedMs = 0;
     endedCalls = 0;
+  }
+
+  function hold(limit: number, nowMs: number): void {
+    phase = { kind: 'hold', untilMs: nowMs + HOLD_MS, callsLeft: HOLD_CALLS };
+    chosen = limit;
+    measureAgain();
   }
 
   /** Adds the time since the last change to the measure, while two calls or more wanted Odoo. */
@@ -91,8 +109,7 @@ export function createCallsInFlight(
       return;
     }
     const limit = boundRate >= PARALLEL_GAIN * rate ? bound : 1;
-    phase = { kind: 'hold', untilMs: nowMs + HOLD_MS, callsLeft: HOLD_CALLS };
-    chosen = limit;
+    hold(limit, nowMs);
     onChoice({ boundRate, oneRate: rate, limit });
   }
 
@@ -119,6 +136,7 @@ export function createCallsInFlight(
         phase.callsLeft -= 1;
         if (phase.callsLeft <= 0 || nowMs >= phase.untilMs) {
           phase = { kind: 'bound' };
+          fleetAsked = false;
           measureAgain();
         }
         return;
@@ -126,6 +144,17 @@ export function createCallsInFlight(
       if (!contended) return;
       endedCalls += 1;
       if (endedCalls >= MEASURED_CALLS) measured(nowMs);
+    },
+    askFleet() {
+      if (fixed || phase.kind === 'hold' || fleetAsked) return false;
+      fleetAsked = true;
+      return true;
+    },
+    fleetChose(choice, nowMs) {
+      // A choice of this process's own, made while the fleet answered, stands.
+      if (fixed || choice === undefined || phase.kind === 'hold') return;
+      // Another process's bound may differ: a parallel Odoo gets this process's own.
+      hold(choice.limit <= 1 ? 1 : bound, nowMs);
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   type BudgetWaitReason,
   type CallBudgetSettings,
 } from '../../src/odoo-budget/call-budget.js';
+import { createFleetChoice } from '../../src/odoo-budget/fleet-choice.js';
 import {
   createSharedStateFixture,
   SHARED_STATE_KINDS,
@@ -231,6 +232,38 @@ describe.each(SHARED_STATE_KINDS)('the call budget shared through %s', (kind) =>
     await permit.release();
     // The orphan's slot went when its lease ran out, the last call's at its release.
     expect(await fixture.contents()).toEqual([]);
+  });
+
+  it('keeps a measure of calls in flight for the fleet, per Odoo database, and ignores what it did not write', async () => {
+    const a = await fixture.connect();
+    const b = await fixture.connect();
+    const measure = { limit: 1, boundRate: 3.5, oneRate: 5.25 };
+    await createFleetChoice(a.shared, ODOO).keep(measure);
+    expect(await createFleetChoice(b.shared, ODOO).read()).toEqual(measure);
+    expect(
+      await createFleetChoice(b.shared, { ...ODOO, database: 'another' }).read(),
+    ).toBeUndefined();
+    await createFleetChoice(a.shared, ODOO).keep({ limit: 0, boundRate: -1, oneRate: 2 });
+    expect(await createFleetChoice(b.shared, ODOO).read()).toBeUndefined();
+  });
+
+  it('with ODOO_ADAPTIVE_CONCURRENCY, a process that starts follows the fleet’s measure: one call at a time', async () => {
+    const measurer = await fixture.connect();
+    await createFleetChoice(measurer.shared, ODOO).keep({ limit: 1, boundRate: 2, oneRate: 4 });
+    const a = await processGate({ maxConcurrentCalls: 4, followOdoo: true });
+    const held = await a.gate.admit('x.read');
+    const second = a.gate.admit('x.read');
+    expect(await settledBeforePing(second, a)).toBe(false);
+    await held.release();
+    await (await second).release();
+    expect(a.seen.waits.map((wait) => wait.reason)).toEqual(['concurrency']);
+  });
+
+  it('with ODOO_ADAPTIVE_CONCURRENCY and no measure of the fleet, a process starts at the bound', async () => {
+    const a = await processGate({ maxConcurrentCalls: 4, followOdoo: true });
+    const permits = await Promise.all(Array.from({ length: 4 }, () => a.gate.admit('x.read')));
+    expect(a.seen.waits).toEqual([]);
+    await Promise.all(permits.map((permit) => permit.release()));
   });
 
   it('keeps one budget per Odoo database', async () => {

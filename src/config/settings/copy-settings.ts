@@ -91,7 +91,7 @@ export const ODOO_SETTINGS = {
   }),
   ODOO_ADAPTIVE_CONCURRENCY: defaulted(booleanText(), 'false', {
     description:
-      'Whether each process measures how Odoo serves the calls it sends together, and sends them one at a time when Odoo serves them one at a time (an Odoo with workers = 0, its default: threads of one process), up to ODOO_MAX_CONCURRENT_CALLS otherwise. Measured again every 400 calls or 10 minutes (docs/odoo.md, "Call budget").',
+      'Whether each process measures how Odoo serves the calls it sends together, and sends them one at a time when Odoo serves them one at a time (an Odoo with workers = 0, its default: threads of one process), up to ODOO_MAX_CONCURRENT_CALLS otherwise. Each measure is kept for the fleet 10 minutes, and a process that starts meanwhile follows it without measuring; measured again after that (docs/odoo.md, "Call budget").',
   }),
   ODOO_MAX_CALLS_PER_SECOND: defaulted(wholeNumber('a whole number of calls', 0, 10_000), '0', {
     description:
