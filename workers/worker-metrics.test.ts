@@ -15,6 +15,7 @@ describe("the worker's metrics", () => {
     // Outside any job (the API key's checks): no family, the source of the client that called.
     acme.attempt('res.users.read', 5, 'ok', bytes);
     metrics.budgetOf('acme').paused(429, 2_000);
+    metrics.budgetOf('acme').chose?.(1);
     const job = (family: string) =>
       ({ name: 'sync-page', data: { family } }) as unknown as Job<unknown, unknown, string>;
     metrics.jobCompleted(job('acme.bcs'), { counts: { created: 3 } });
@@ -32,6 +33,8 @@ describe("the worker's metrics", () => {
     );
     expect(text).toMatch(/^erp_bridge_odoo_budget_pauses_total\{status="429",source="acme"\} 1$/m);
     expect(text).toMatch(/^erp_bridge_odoo_budget_paused_seconds_total\{source="acme"\} 2$/m);
+    expect(text).toMatch(/^erp_bridge_odoo_calls_in_flight_limit\{source="acme"\} 1$/m);
+    expect(text).not.toMatch(/^erp_bridge_odoo_calls_in_flight_limit\{source="default"\}/m);
     expect(text).toMatch(
       /^erp_bridge_odoo_call_bytes_total\{family="acme\.bcs",direction="received",source="acme"\} 20$/m,
     );

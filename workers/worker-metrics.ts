@@ -1,7 +1,7 @@
 /**
  * The worker process's Prometheus registry (the composition root adds the queue counts the API
  * also shows, from src/queues/queue-metrics.ts): what only a worker sees as it happens — each Odoo call's latency, bytes, retries and errors by code, the
- * call budget's waits and pauses, the
+ * call budget's waits and pauses and its choice of calls in flight, the
  * records its jobs created, updated, archived, restored and deleted, and how long runs took, by
  * record family (an Odoo call's family is its job's: job-family.ts).
  * A series with a `family` label (the family's key, `acme.bcs`, which dashboards and alert rules
@@ -103,6 +103,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['status', 'source'] as const,
     registers: [registry],
   });
+  const callsInFlightLimit = new Gauge({
+    name: 'erp_bridge_odoo_calls_in_flight_limit',
+    help: "With ODOO_ADAPTIVE_CONCURRENCY: the Odoo calls this process lets in at once, by source, as its measure or the fleet's chose (1: Odoo serves them one at a time; absent until a choice)",
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
   const budgetPausedSeconds = new Counter({
     name: 'erp_bridge_odoo_budget_paused_seconds_total',
     help: 'Length of the pauses this process started, in seconds, by source',
@@ -169,6 +175,9 @@ export function createWorkerMetrics(): WorkerMetrics {
       paused(status, pauseMs) {
         budgetPauses.inc({ status: String(status), source });
         budgetPausedSeconds.inc({ source }, pauseMs / 1_000);
+      },
+      chose(limit) {
+        callsInFlightLimit.set({ source }, limit);
       },
     }),
     jobCompleted(job, result) {

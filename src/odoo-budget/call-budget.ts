@@ -49,6 +49,8 @@ export interface CallBudgetObserver {
   waited(reason: BudgetWaitReason, waitedMs: number): void;
   /** This process met `status` (429 or 503) and paused every process for `pauseMs`. */
   paused(status: number, pauseMs: number): void;
+  /** With `followOdoo`: the bound this process now holds its calls to, its own or the fleet's. */
+  chose?(limit: number): void;
 }
 
 export interface CallBudgetSettings {
@@ -145,6 +147,7 @@ export function createCallBudget(input: {
   const fleet = settings.followOdoo ? createFleetChoice(input.shared, input.odoo) : undefined;
   /** Logs a choice, at info when it changes what this process sends. */
   function logChoice(choice: InFlightChoice, measuredBy: 'this process' | 'the fleet'): void {
+    observer?.chose?.(choice.limit <= 1 ? 1 : settings.maxConcurrentCalls);
     const changed = choice.limit !== lastChoice;
     lastChoice = choice.limit;
     log[changed ? 'info' : 'debug'](
