@@ -10,7 +10,9 @@
  *   default, on a fresh, migrated database; its runs queued and awaited, as a deployment's first
  *   copy and its next runs are (the sync CLI adds its own start: bench/cold-run-bench.ts);
  *
- * on a first copy and on the rerun after a tenth of the records changed. It prints the product's
+ * on a first copy and on the rerun after a tenth of the records changed. One record is edited
+ * before each first copy, as a deployment's users go on editing: the rerun's window then holds
+ * the last minutes' changes, not the seeds written in a burst before them. It prints the product's
  * share of the bare rate (median of the rounds), the Odoo calls the product made, Odoo's CPU
  * during each, how busy the machine's cores were (a copy that kept them all busy was bound by
  * this machine's CPU, not by what it waited for), the worker's CPU and its peak RSS. Cases: `res.partner` (the `partners` family) and
@@ -47,6 +49,7 @@ import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-servi
 import { fetchPage, PAGE_SIZE } from './bare-pipeline.js';
 import {
   changeTenth,
+  editOneNow,
   latestStamp,
   odooClientOf,
   machineBusyCpuSeconds,
@@ -395,6 +398,8 @@ async function measureCase(
         () => bareCopy(reader, family, since, odoo.pid),
         ...products.map((product) => () => product.copy()),
       ];
+      // One of the tenth the rerun reads: the rerun still reads as many records.
+      await editOneNow(admin, model, tenthOf(ids), round);
       const first = await sideBySide(firstRun, runs(null));
       // Odoo stamps write_date from the same clock, to the second.
       const since = new Date(Math.floor(Date.now() / 1_000) * 1_000);

@@ -263,16 +263,40 @@ export async function changeTenth(
   round: number,
 ): Promise<number> {
   const changed = tenthOf(ids);
+  await editNote(admin, model, changed, `<p>Changed in round ${round}.</p>`);
+  return changed.length;
+}
+
+/**
+ * Edits one of `ids` now, as a deployment's users go on editing: the first copy's watermark is
+ * then Odoo's clock, and the rerun's window (an overlap before it) holds the last minutes'
+ * changes, as a deployment's does, rather than every seed written within an overlap of the last
+ * one (a burst, which a running deployment's watermark has long left behind).
+ */
+export async function editOneNow(
+  admin: OdooClient,
+  model: BenchModel,
+  ids: readonly number[],
+  round: number,
+): Promise<void> {
+  await editNote(admin, model, ids.slice(0, 1), `<p>Edited before round ${round}.</p>`);
+}
+
+async function editNote(
+  admin: OdooClient,
+  model: BenchModel,
+  ids: readonly number[],
+  note: string,
+): Promise<void> {
   const field = model === 'res.partner' ? 'comment' : 'narration';
-  for (let from = 0; from < changed.length; from += 500)
+  for (let from = 0; from < ids.length; from += 500)
     await admin.executeKw(
       model,
       'write',
-      [changed.slice(from, from + 500), { [field]: `<p>Changed in round ${round}.</p>` }],
+      [ids.slice(from, from + 500), { [field]: note }],
       {},
       { retries: 0 },
     );
-  return changed.length;
 }
 
 /** The tenth of `ids` that `changeTenth` changes. */
