@@ -171,8 +171,8 @@ export function createCallBudget(input: {
       .read()
       .then(
         (choice) => {
-          inFlight.fleetChose(choice, performance.now());
-          if (choice) logChoice(choice, 'the fleet');
+          if (choice && inFlight.fleetChose(choice, performance.now()))
+            logChoice(choice, 'the fleet');
         },
         (error: unknown) => {
           log.warn(

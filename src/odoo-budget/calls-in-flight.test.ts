@@ -149,7 +149,7 @@ describe('calls in flight', () => {
     const { calls, choices } = recorded(4);
     expect(calls.askFleet()).toBe(true);
     expect(calls.askFleet()).toBe(false);
-    calls.fleetChose({ limit: 1, boundRate: 3, oneRate: 5 }, 0);
+    expect(calls.fleetChose({ limit: 1, boundRate: 3, oneRate: 5 }, 0)).toBe(true);
     expect(calls.limit()).toBe(1);
     copy(calls, 'parallel', HOLD_CALLS - 1);
     expect(calls.limit()).toBe(1);
@@ -158,7 +158,6 @@ describe('calls in flight', () => {
     expect(calls.limit()).toBe(4);
     expect(calls.askFleet()).toBe(true);
     // No choice kept by the fleet: it measures the Odoo now parallel.
-    calls.fleetChose(undefined, 0);
     copy(calls, 'parallel', 3 * MEASURED_CALLS);
     expect(choices.map((choice) => choice.limit)).toEqual([4]);
   });
@@ -170,7 +169,7 @@ describe('calls in flight', () => {
     const own = recorded(4);
     expect(own.calls.askFleet()).toBe(true);
     copy(own.calls, 'one at a time', 3 * MEASURED_CALLS);
-    own.calls.fleetChose({ limit: 4, boundRate: 9, oneRate: 3 }, 0);
+    expect(own.calls.fleetChose({ limit: 4, boundRate: 9, oneRate: 3 }, 0)).toBe(false);
     expect(own.calls.limit()).toBe(1);
   });
 });

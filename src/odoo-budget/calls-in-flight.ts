@@ -51,8 +51,11 @@ export interface CallsInFlight {
    * choice and hands it to `fleetChose`.
    */
   askFleet(): boolean;
-  /** The fleet's choice, if one holds: followed as this process's own, without a measure. */
-  fleetChose(choice: InFlightChoice | undefined, nowMs: number): void;
+  /**
+   * The fleet's choice: followed as this process's own, without a measure, unless this process
+   * made its own meanwhile. Returns whether it was followed.
+   */
+  fleetChose(choice: InFlightChoice, nowMs: number): boolean;
 }
 
 type Phase =
@@ -152,9 +155,10 @@ export function createCallsInFlight(
     },
     fleetChose(choice, nowMs) {
       // A choice of this process's own, made while the fleet answered, stands.
-      if (fixed || choice === undefined || phase.kind === 'hold') return;
+      if (fixed || phase.kind === 'hold') return false;
       // Another process's bound may differ: a parallel Odoo gets this process's own.
       hold(choice.limit <= 1 ? 1 : bound, nowMs);
+      return true;
     },
   };
 }
