@@ -15,8 +15,8 @@
  * the last minutes' changes, not the seeds written in a burst before them. It prints the product's
  * share of the bare rate (median of the rounds), the Odoo calls the product made, Odoo's CPU
  * during each, how busy the machine's cores were (a copy that kept them all busy was bound by
- * this machine's CPU, not by what it waited for), the worker's CPU and its peak RSS. Cases: `res.partner` (the `partners` family) and
- * `account.move` with its lines (the `moves` family).
+ * this machine's CPU, not by what it waited for), the worker's CPU and its peak RSS. Cases:
+ * `res.partner` (the `partners` family) and `account.move` with its lines (the `moves` family).
  *
  * With `--odoo-workers N`, the cases run again on the same server started with `workers = N`
  * (prefork: pages in flight are served in parallel), as a plain process on this machine.

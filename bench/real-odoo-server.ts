@@ -76,7 +76,7 @@ export async function startRealOdoo(commands: {
 
 /**
  * The CPU seconds every core of this machine has spent busy (user, nice, system, irq, softirq:
- * /proc/stat's first line, in clock ticks of 100 a second), and how many cores it has. Odoo, its
+ * /proc/stat's first line, in clock ticks of 100 a second). Odoo, its
  * PostgreSQL, the worker and the bench share them here: a copy that kept the machine busy the
  * whole time was bound by the machine's CPU, not by what it waited for.
  */

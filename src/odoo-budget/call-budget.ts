@@ -145,14 +145,15 @@ export function createCallBudget(input: {
   const waiters = new Set<() => void>();
   let lastChoice: number | undefined;
   const fleet = settings.followOdoo ? createFleetChoice(input.shared, input.odoo) : undefined;
-  /** Logs a choice, at info when it changes what this process sends. */
+  /** Logs a choice, at info when it changes what this process sends (`inFlight.limit()` now). */
   function logChoice(choice: InFlightChoice, measuredBy: 'this process' | 'the fleet'): void {
-    observer?.chose?.(choice.limit <= 1 ? 1 : settings.maxConcurrentCalls);
-    const changed = choice.limit !== lastChoice;
-    lastChoice = choice.limit;
+    const limit = inFlight!.limit();
+    observer?.chose?.(limit);
+    const changed = limit !== lastChoice;
+    lastChoice = limit;
     log[changed ? 'info' : 'debug'](
       { ...choice, bound: settings.maxConcurrentCalls, measuredBy },
-      choiceText(choice, settings.maxConcurrentCalls, measuredBy),
+      choiceText(choice, limit, measuredBy),
     );
   }
   const inFlight = fleet
@@ -325,11 +326,11 @@ export function createCallBudget(input: {
 /** The log line of a choice of calls in flight. */
 function choiceText(
   choice: InFlightChoice,
-  bound: number,
+  limit: number,
   measuredBy: 'this process' | 'the fleet',
 ): string {
   const rates = `${choice.boundRate.toFixed(1)} calls/s with the bound, ${choice.oneRate.toFixed(1)} with one, ${measuredBy === 'the fleet' ? "the fleet's last measure" : "this process's measure"}`;
-  return choice.limit === 1
+  return limit === 1
     ? `Odoo serves calls one at a time (${rates}): this process sends them one at a time`
-    : `Odoo serves calls in parallel (${rates}): this process sends up to ${bound} at once`;
+    : `Odoo serves calls in parallel (${rates}): this process sends up to ${limit} at once`;
 }
