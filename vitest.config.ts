@@ -11,10 +11,11 @@ export default defineConfig({
     sequence: { sequencer: SlowFirstSequencer },
     // Files run in parallel forks, each on its own database and queue prefix. Most of a test's
     // time is spent waiting (a lock to lapse, a worker process to start, Odoo's latency), so on
-    // two cores four forks keep both busy: 237 s for the suite on a fresh clone (304 s before a
-    // test's setup stopped taking a core for 85 s at the end; then 408 s with two forks, 314 s
-    // with five). A fork keeps its modules from one file to the next (no import-time singletons
-    // hold state: the code builds everything in factories).
+    // two cores four forks keep both busy: when the suite took 237 s, two forks took 408 s and
+    // five 314 s. The suite of 2026-11-29 (about 600 s) kept two cores 95 % busy from start to
+    // end: its time is its CPU, which is where to look to shorten it. A fork keeps its modules
+    // from one file to the next (no import-time singletons hold state: the code builds
+    // everything in factories).
     pool: 'forks',
     maxWorkers: 4,
     isolate: false,

@@ -83,9 +83,11 @@ export function formatGoalTable(rows: readonly GoalRow[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-/** The middle of `values` (the upper one of an even count): runs are compared by it. */
+/** The median of `values` (an even count's two middle ones averaged): what runs are compared by. */
 export function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const sorted = [...values].sort((a, b) => a - b);
+  const upper = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[upper]! : (sorted[upper - 1]! + sorted[upper]!) / 2;
 }
 
 /** A Markdown table: its header, its separator, a line per row. */
