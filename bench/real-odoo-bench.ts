@@ -35,7 +35,7 @@
  * real Odoo's pace", holds the figures.
  */
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { OdooClient } from '../src/clients/odoo/index.js';
@@ -112,7 +112,10 @@ export interface RealOdooCase {
 
 export interface RealOdooBenchResult {
   readonly odooVersion: string;
-  /** This machine's cores, shared by Odoo, its PostgreSQL, the copier and the copy's PostgreSQL. */
+  /**
+   * This machine's cores, shared by Odoo, its PostgreSQL, the copier and the copy's PostgreSQL:
+   * all of them, as /proc/stat counts their busy time, even where the bench was pinned to some.
+   */
   readonly cores: number;
   readonly transport: string;
   /** The product's other settings, each run beside the defaults (`--variant`). */
@@ -365,7 +368,7 @@ export async function runRealOdooBench(input: {
         await reader.close();
       }
     }
-    return { odooVersion: odoo.version, cores: availableParallelism(), transport, variants, cases };
+    return { odooVersion: odoo.version, cores: cpus().length, transport, variants, cases };
   } finally {
     for (const close of closers) await close().catch(() => undefined);
   }
