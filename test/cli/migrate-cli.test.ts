@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { commandFile } from '../helpers/commands.js';
+import { commandBaseEnv, commandFile } from '../helpers/commands.js';
 import { startRelay } from '../helpers/tcp-relay.js';
 
 interface LogLine {
@@ -61,8 +61,7 @@ describe('migrate with a declaration file', () => {
   ): Promise<{ code: number | null; lines: LogLine[] }> {
     const child = spawn(process.execPath, [commandFile('src/cli/migrate.ts')], {
       env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME ?? '/tmp',
+        ...commandBaseEnv(),
         DATABASE_URL: db.url,
         ODOO_URL: sandbox.url,
         ODOO_DATABASE: sandbox.database,

@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { commandFile } from '../helpers/commands.js';
+import { commandBaseEnv, commandFile } from '../helpers/commands.js';
 
 const run = promisify(execFile);
 
 describe('booting with a bad configuration', () => {
   it('the API exits non-zero with one message naming every bad key and no secret', async () => {
     const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+      ...commandBaseEnv(),
       ODOO_TIMEOUT_MS: 'abc',
       REDIS_URL: 'redis://:redis-s3cret@127.0.0.1:6379',
       ODOO_PASSWORD: 'odoo-s3cret',

@@ -22,7 +22,7 @@ import { setPaused } from '../../src/sync/sync-state.js';
 import { KEYS, bearer } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { startWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/worker-process.js';
-import { commandFile } from '../helpers/commands.js';
+import { commandBaseEnv, commandFile } from '../helpers/commands.js';
 
 const run = promisify(execFile);
 
@@ -255,8 +255,7 @@ describe('the metric names of the rules and the dashboard', () => {
 
       api = spawn(process.execPath, [commandFile('src/server.ts')], {
         env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME ?? '/tmp',
+          ...commandBaseEnv(),
           DATABASE_URL: db.url,
           // The primary itself, read as a replica: its lag gauge is there, and reads 0.
           DATABASE_READ_URL: db.url,

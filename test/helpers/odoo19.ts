@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { inject } from 'vitest';
+import { commandBaseEnv } from './commands.js';
 
 /**
  * How long a test file's hook may take to start Odoo 19: the first start on a machine builds the
@@ -194,8 +195,7 @@ export function odoo19ProcessEnv(
   input: { databaseUrl: string; prefix: string },
 ): Record<string, string> {
   return {
-    PATH: process.env.PATH!,
-    HOME: process.env.HOME ?? '/tmp',
+    ...commandBaseEnv(),
     DATABASE_URL: input.databaseUrl,
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: input.prefix,

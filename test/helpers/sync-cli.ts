@@ -4,15 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import type { OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
-import { commandFile } from './commands.js';
+import { commandBaseEnv, commandFile } from './commands.js';
 
 const run = promisify(execFile);
 
 /** The CLI's environment: the test's database, the shared Redis under a prefix of its own, the sandbox's (first) database as the default source. */
 export function syncCliEnv(databaseUrl: string, sandbox: OdooSandbox): Record<string, string> {
   return {
-    PATH: process.env.PATH!,
-    HOME: process.env.HOME ?? '/tmp',
+    ...commandBaseEnv(),
     DATABASE_URL: databaseUrl,
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: `cli-${randomBytes(4).toString('hex')}`,

@@ -12,7 +12,7 @@ import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { redisQueues } from '../../src/stores/queue-store.js';
 import type { QueueName } from '../../src/queues/catalogue.js';
-import { commandFile } from './commands.js';
+import { commandBaseEnv, commandFile } from './commands.js';
 
 export interface WorkerProcess {
   readonly child: ChildProcess;
@@ -35,8 +35,7 @@ export function workerEnv(
   extra: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME ?? '/tmp',
+    ...commandBaseEnv(),
     DATABASE_URL: input.databaseUrl,
     DATABASE_POOL_MAX: '4',
     REDIS_URL: inject('redisUrl'),
