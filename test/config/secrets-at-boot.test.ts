@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bcsFamily } from '../../src/families/bcs/family.js';
 import { placeCodeTables } from '../../src/families/source-tables.js';
 import { setPaused } from '../../src/sync/sync-state.js';
+import { commandBaseEnv } from '../helpers/commands.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import {
   createProducer,
@@ -43,8 +44,7 @@ describe('secrets at boot', () => {
   /** A worker of this file's database and queues, with acme declared and `env` besides. */
   const startWorker = (env: Record<string, string>) =>
     startWorkerProcess({
-      PATH: process.env.PATH,
-      HOME: process.env.HOME ?? '/tmp',
+      ...commandBaseEnv(),
       DATABASE_URL: db.url,
       DATABASE_POOL_MAX: '2',
       REDIS_URL: inject('redisUrl'),
