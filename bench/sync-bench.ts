@@ -31,7 +31,8 @@
  *   statements of all kinds counted, on stderr;
  * - `--verify`: then a fresh worker verifies every record;
  * - `--seeds-plan`: after the product's full copy, the seeds' plan done literally copies the same
- *   records into a database of its own (bench/seeds-plan.ts): the copy's own cost against it.
+ *   records into a database of its own (bench/seeds-plan.ts): the copy's own cost against it,
+ *   with the round trips the plan waited on and what one took on this machine just before.
  *
  * It builds dist/ first, unless `--no-build`; `npm run bench` runs it per transport.
  */
@@ -53,7 +54,7 @@ import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { openBenchProducer, type BenchQueues } from './bench-runtime.js';
 import { runQueueMigrations } from '../src/stores/queue-store.js';
-import { BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
+import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import {
   startSandboxProcess,
@@ -64,6 +65,7 @@ import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-servi
 import { bundleOptions } from '../build.js';
 import { productionCommand } from '../dev/services/production-command.js';
 import type { BareCopy, BareFigures, BareSpec } from './bare-pipeline.js';
+import { median } from './report.js';
 import { copyAsSeedsPlan } from './seeds-plan.js';
 
 /** SYNC_OVERLAP_SECONDS's default: the window both sides read again after the change. */
@@ -123,8 +125,20 @@ export interface SyncBenchResult {
     /** STORM_JOBS per-record jobs queued at once (webhook-record), each reading one BC. */
     recordJobs: { jobs: number; seconds: number; cpu: CpuSplit };
   };
-  /** The seeds' plan's full copy of the same records (`--seeds-plan`), over XML-RPC. */
-  seedsPlan?: { fullSeconds: number; odooCalls: number; cpu: CpuSplit };
+  /**
+   * The seeds' plan's full copy of the same records (`--seeds-plan`), over XML-RPC: its time, its
+   * round trips (Odoo calls, statements) and what one round trip took just before it (median of
+   * ROUND_TRIPS_TIMED, to Odoo a read of one line, to PostgreSQL `select 1`). The plan waits on
+   * some 500,000 round trips one after the other, so its time, and goal 10's ratio, move with
+   * the machine's round trip as much as with anything the product does.
+   */
+  seedsPlan?: {
+    fullSeconds: number;
+    odooCalls: number;
+    statements: number;
+    roundTripMs: { odoo: number; postgres: number };
+    cpu: CpuSplit;
+  };
   /** A verify of every record, on a fresh worker, after the copy is current (`--verify`). */
   verify?: {
     seconds: number;
@@ -827,14 +841,29 @@ export async function runSyncBench(input: {
  * The seeds' plan's full copy from the sandbox into a database of its own, over XML-RPC as the
  * plan reads Odoo, in this process; checked to copy `records` records, as the product did.
  */
+/** Round trips timed, one after the other, for the median of one. */
+const ROUND_TRIPS_TIMED = 500;
+
+async function medianRoundTripMs(trip: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < ROUND_TRIPS_TIMED; i += 1) {
+    const start = performance.now();
+    await trip();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
 async function copySeedsPlan(
   serverUrl: string,
   sandbox: Pick<SandboxProcess, 'env' | 'pid'>,
   records: number,
 ): Promise<NonNullable<SyncBenchResult['seedsPlan']>> {
+  let statements = 0;
   const sql = postgres(await createEmptyDatabase(serverUrl, 'seeds'), {
     max: 1,
     onnotice: () => undefined,
+    debug: () => (statements += 1),
   });
   const odoo = createOdooClient(
     {
@@ -849,13 +878,29 @@ async function copySeedsPlan(
     { logger: pino({ level: 'warn' }) },
   );
   try {
+    const [line] = await odoo.searchRead(BC_LINE_MODEL, [], {
+      fields: ['name'],
+      order: 'id',
+      limit: 1,
+    });
+    const roundTripMs = {
+      odoo: await medianRoundTripMs(() => odoo.read(BC_LINE_MODEL, [line!.id], ['name'])),
+      postgres: await medianRoundTripMs(() => sql`select 1`),
+    };
+    statements = 0;
     const run = await measured(() => copyAsSeedsPlan(odoo, sql), sandbox.pid, process.pid);
     const copied = run.value.bcs + run.value.lines;
     if (run.value.errors > 0 || copied !== records)
       throw new Error(
         `the seeds' plan copied ${copied} records with ${run.value.errors} errors, the product ${records}`,
       );
-    return { fullSeconds: run.seconds, odooCalls: run.value.odooCalls, cpu: run.cpu };
+    return {
+      fullSeconds: run.seconds,
+      odooCalls: run.value.odooCalls,
+      statements,
+      roundTripMs,
+      cpu: run.cpu,
+    };
   } finally {
     await odoo.close();
     await sql.end();

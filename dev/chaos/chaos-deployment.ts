@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { request } from 'undici';
 import { startFeedReceiver, type FeedReceiver } from '../services/feed-receiver.js';
@@ -364,6 +364,9 @@ async function start(
     API_MAX_IN_FLIGHT_PER_KEY: '16',
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
+    // The packages every command loads are compiled by the first process, not again by each
+    // worker the faults restart.
+    NODE_COMPILE_CACHE: resolve(options.commandsDir, '.compile-cache'),
   };
 
   let migrates = 0;
