@@ -63,8 +63,7 @@ export async function noteRunPlan(
 }
 
 /**
- * Where a running sync run stands, as its row says: the pages whose records it has written (as of
- * its last wave) of its pages. Null for a run that ended, and for a reconcile or a verify, which
+ * Where a running sync run stands, as its row says: the pages that have settled of its pages. Null for a run that ended, and for a reconcile or a verify, which
  * queue no pages in waves.
  */
 export function runProgress(row: SyncLogRow): { pagesDone: number; pages: number } | null {
@@ -73,7 +72,19 @@ export function runProgress(row: SyncLogRow): { pagesDone: number; pages: number
     : null;
 }
 
-/** Where a running run stands: the pages whose records it has written, once a wave has settled. */
+/**
+ * One more page of a running run has settled: the run's progress moves a page at a time. A page
+ * settled twice (its job run again) cannot take it past the run's pages, and each wave's exact
+ * count ({@link noteRunProgress}) replaces it.
+ */
+export async function notePageSettled(db: Db, runId: number): Promise<void> {
+  await db
+    .update(syncLog)
+    .set({ pagesDone: sql`least(${syncLog.pages}, ${syncLog.pagesDone} + 1)` })
+    .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running')));
+}
+
+/** Where a running run stands once a wave has settled: the pages queued before it, every one settled. */
 export async function noteRunProgress(db: Db, runId: number, pagesDone: number): Promise<void> {
   await db
     .update(syncLog)

@@ -25,7 +25,7 @@ import {
   type RecordOutcome,
   type RunReport,
 } from './run-counts.js';
-import { toRunError } from './run-log.js';
+import { notePageSettled, toRunError } from './run-log.js';
 import { withRunLease, type RunRef } from './run-lease.js';
 import { readRunSchema } from './schema-store.js';
 import {
@@ -184,6 +184,7 @@ export function settlePage(
   return withRunLease(deps, input.run.lease, call?.signal, async () => {
     const failures = recordFailuresOf(input.run, input.failed);
     await recordFailures(deps.db, input.family.name, failures, deps.settings.failureBackoffBaseMs);
+    await notePageSettled(deps.db, input.run.runId);
     return mergeReports([
       reportOf({ pages: 1 }),
       input.progress.report,

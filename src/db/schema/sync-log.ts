@@ -26,7 +26,7 @@ export const syncLog = pgTable(
     windowFrom: utc('window_from'),
     windowTo: utc('window_to'),
     pages: integer('pages').notNull().default(0),
-    /** Pages whose records are written, as of the run's last wave: where a running run stands. */
+    /** Pages that have settled, each as it settles: where a running run stands. */
     pagesDone: integer('pages_done').notNull().default(0),
     recordsSeen: integer('records_seen').notNull().default(0),
     created: integer('created').notNull().default(0),

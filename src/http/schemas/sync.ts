@@ -87,7 +87,7 @@ export const syncRunSchema = z
         pagesDone: z
           .number()
           .int()
-          .describe('pages whose records are written, as of its last wave'),
+          .describe('pages that have settled (their records written), each as it settles'),
         pages: z.number().int().describe("the run's pages"),
       })
       .nullable()
