@@ -837,10 +837,6 @@ export async function runSyncBench(input: {
   }
 }
 
-/**
- * The seeds' plan's full copy from the sandbox into a database of its own, over XML-RPC as the
- * plan reads Odoo, in this process; checked to copy `records` records, as the product did.
- */
 /** Round trips timed, one after the other, for the median of one. */
 const ROUND_TRIPS_TIMED = 500;
 
@@ -854,6 +850,10 @@ async function medianRoundTripMs(trip: () => Promise<unknown>): Promise<number> 
   return median(times);
 }
 
+/**
+ * The seeds' plan's full copy from the sandbox into a database of its own, over XML-RPC as the
+ * plan reads Odoo, in this process; checked to copy `records` records, as the product did.
+ */
 async function copySeedsPlan(
   serverUrl: string,
   sandbox: Pick<SandboxProcess, 'env' | 'pid'>,

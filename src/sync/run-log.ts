@@ -63,8 +63,8 @@ export async function noteRunPlan(
 }
 
 /**
- * Where a running sync run stands, as its row says: the pages that have settled of its pages. Null for a run that ended, and for a reconcile or a verify, which
- * queue no pages in waves.
+ * Where a running sync run stands, as its row says: the pages that have settled of its pages.
+ * Null for a run that ended, and for a reconcile or a verify, which queue no pages in waves.
  */
 export function runProgress(row: SyncLogRow): { pagesDone: number; pages: number } | null {
   return row.status === 'running' && row.kind === 'sync'
@@ -84,7 +84,10 @@ export async function notePageSettled(db: Db, runId: number): Promise<void> {
     .where(and(eq(syncLog.id, runId), eq(syncLog.status, 'running')));
 }
 
-/** Where a running run stands once a wave has settled: the pages queued before it, every one settled. */
+/**
+ * Where a running run stands once a wave has settled: the pages queued before the next wave,
+ * every one of them settled.
+ */
 export async function noteRunProgress(db: Db, runId: number, pagesDone: number): Promise<void> {
   await db
     .update(syncLog)
