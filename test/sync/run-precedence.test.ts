@@ -126,8 +126,7 @@ describe('runs before the long work of other families', () => {
       .timedCalls()
       .filter(
         (call) =>
-          // A page of BCs reads them with their lines (`web_read`), one of partners `read`s them.
-          ['read', 'web_read'].includes(call.modelMethod ?? call.method) &&
+          (call.modelMethod ?? call.method) === 'read' &&
           (call.model === BC_MODEL || call.model === PARTNER),
       )
       .sort((a, b) => a.atMs - b.atMs)
