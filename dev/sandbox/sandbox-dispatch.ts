@@ -18,6 +18,7 @@ import {
   type OdooException,
 } from './sandbox-exceptions.js';
 import type { AccessOperation } from './models/field-spec.js';
+import { webRead } from './sandbox-web-read.js';
 import { langOf, readContextOf, type SandboxStore, type TransactionInfo } from './sandbox-store.js';
 
 interface Parameter {
@@ -164,6 +165,13 @@ const METHODS: Readonly<Record<string, MethodSpec>> = {
       return store.readList(model, ids, args.fields, args.load, readContextOf(context));
     },
   },
+  web_read: {
+    api: 'records',
+    params: [{ name: 'specification' }],
+    sinceMajor: 17,
+    run: ({ store, model, ids, args, context, tx }) =>
+      webRead(store, model, ids, args.specification, context, tx.uid),
+  },
   fields_get: {
     api: 'model',
     params: [
@@ -242,6 +250,7 @@ const READONLY_METHODS: ReadonlySet<string> = new Set([
   'search',
   'search_count',
   'read',
+  'web_read',
   'fields_get',
 ]);
 

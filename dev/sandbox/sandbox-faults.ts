@@ -41,7 +41,7 @@ export interface SandboxFaultRule {
   probability?: number;
   protocol?: OdooProtocol;
   service?: 'common' | 'object' | 'db';
-  /** The RPC method (`authenticate`, `execute_kw`) or the model method (`search_read`). */
+  /** The RPC method (`authenticate`, `execute_kw`) or the model method (`search_read`, methodMatches). */
   method?: string;
   model?: string;
   /**
@@ -262,12 +262,7 @@ export class SandboxFaults {
   private matchesCall(rule: SandboxFaultRule, call: SandboxCallInfo): boolean {
     if (rule.protocol !== undefined && rule.protocol !== call.protocol) return false;
     if (rule.service !== undefined && rule.service !== call.service) return false;
-    if (
-      rule.method !== undefined &&
-      rule.method !== call.method &&
-      rule.method !== call.modelMethod
-    )
-      return false;
+    if (rule.method !== undefined && !methodMatches(rule.method, call)) return false;
     if (rule.recordId !== undefined) {
       const model = rule.model ?? BC_MODEL_NAME;
       const linesToo =
@@ -312,20 +307,27 @@ function matchesFilter(
   if (filter.protocol !== undefined && call.protocol !== filter.protocol) return false;
   if (filter.service !== undefined && call.service !== filter.service) return false;
   if (filter.model !== undefined && call.model !== filter.model) return false;
-  if (
-    filter.method !== undefined &&
-    call.method !== filter.method &&
-    call.modelMethod !== filter.method
-  )
-    return false;
-  return true;
+  return filter.method === undefined || methodMatches(filter.method, call);
+}
+
+/**
+ * Whether a call is the method a rule or a filter names: its RPC method or its model method;
+ * `read` also names `web_read`, which reads its records with `read`: what breaks the one breaks
+ * the other, and either is a read of those records.
+ */
+function methodMatches(method: string, call: { method: string; modelMethod?: string }): boolean {
+  return (
+    call.method === method ||
+    call.modelMethod === method ||
+    (method === 'read' && call.modelMethod === 'web_read')
+  );
 }
 
 /** The calls a database (or the server, for those that reach none) received, and its fault rules. */
 export interface SandboxCallLog {
   injectFault(rule: SandboxFaultRule): SandboxFaultHandle;
   clearFaults(): void;
-  /** Calls seen so far matching the filter (`method` matches the RPC or the model method). */
+  /** Calls seen so far matching the filter (`method` matches the RPC or the model method: methodMatches). */
   countCalls(filter?: SandboxCallFilter): number;
   /** Resolves when the sandbox receives the next call matching `filter` (before it answers). */
   waitForCall(filter?: SandboxCallFilter): Promise<SandboxCallInfo>;

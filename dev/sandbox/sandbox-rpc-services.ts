@@ -33,7 +33,14 @@ export function serverVersionOf(series: SandboxSeries) {
 export type SandboxServerVersion = ReturnType<typeof serverVersionOf>;
 
 /** Methods whose first argument is the ids of the records they act on. */
-const RECORD_METHODS = new Set(['read', 'write', 'unlink', 'action_archive', 'action_unarchive']);
+const RECORD_METHODS = new Set([
+  'read',
+  'web_read',
+  'write',
+  'unlink',
+  'action_archive',
+  'action_unarchive',
+]);
 
 export interface RpcServices {
   dispatch(address: string, service: string, method: string, params: unknown[]): PyValue;

@@ -65,10 +65,18 @@ export interface FamilySchema {
    * by an earlier version: every field of such a record is read alone.
    */
   readonly mayBeLarge?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The many2one fields read, by model: a read of roots with their children in one call
+   * (root-pages.ts) asks for their names, which `read` gives with them. Absent in a schema kept
+   * by an earlier version: roots and children are read in calls of their own.
+   */
+  readonly many2one?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Field types whose values may be far larger than a page: each read alone in a large record. */
 const LARGE_TYPES: ReadonlySet<string> = new Set(['text', 'html', 'binary']);
+
+const MANY2ONE: ReadonlySet<string> = new Set(['many2one']);
 
 export type SchemaCache = (
   family: RecordFamily,
@@ -230,6 +238,13 @@ export function createSchemaCache(
           read.has(field.name) && (field.type === 'many2many' || field.type === 'one2many'),
       );
     };
+    /** The fields of `models[i]` read whose type is among `types`. */
+    const readOfTypes = (i: number, types: ReadonlySet<string>) => {
+      const read = new Set(selected[i]!.read);
+      return storedFields[i]!.filter((field) => read.has(field.name) && types.has(field.type))
+        .map((field) => field.name)
+        .sort();
+    };
     const readById = models.filter((model, i) => i > 0 && toMany(i)).map((model) => model.model);
     const listedBy = listingFields(family, rootFields, selected[0]!.read);
     const fresh: FamilySchema = {
@@ -244,15 +259,10 @@ export function createSchemaCache(
       ),
       listedBy,
       mayBeLarge: Object.fromEntries(
-        models.map((model, i) => {
-          const read = new Set(selected[i]!.read);
-          return [
-            model.model,
-            storedFields[i]!.filter((field) => read.has(field.name) && LARGE_TYPES.has(field.type))
-              .map((field) => field.name)
-              .sort(),
-          ];
-        }),
+        models.map((model, i) => [model.model, readOfTypes(i, LARGE_TYPES)]),
+      ),
+      many2one: Object.fromEntries(
+        models.map((model, i) => [model.model, readOfTypes(i, MANY2ONE)]),
       ),
     };
     cached.set(key, { schema: fresh, atMs: now() });

@@ -11,6 +11,9 @@ import type {
   OdooSearchOptions,
   OdooSearchReadOptions,
   OdooStoredField,
+  OdooTree,
+  OdooTreeBranch,
+  OdooTreeFields,
 } from '../clients/odoo/odoo-types.js';
 
 export interface OdooSource {
@@ -33,6 +36,14 @@ export interface OdooSource {
     options?: OdooReadOptions,
     call?: OdooCallOptions,
   ): Promise<OdooRecord[]>;
+  /** Roots and their children in one call, where Odoo can (see the Odoo client). */
+  readTree?(
+    model: string,
+    ids: readonly number[],
+    tree: OdooTreeFields & { readonly branches: readonly OdooTreeBranch[] },
+    options?: { context?: OdooContext },
+    call?: OdooCallOptions,
+  ): Promise<OdooTree | undefined>;
   storedFields(model: string, call?: OdooCallOptions): Promise<OdooStoredField[]>;
   canRead(model: string, call?: OdooCallOptions): Promise<boolean>;
   userContext(call?: OdooCallOptions): Promise<OdooContext>;
@@ -61,6 +72,16 @@ export function countCalls(source: OdooSource): CountedSource {
     search: (...args) => count(() => source.search(...args)),
     searchRead: (...args) => count(() => source.searchRead(...args)),
     read: (...args) => count(() => source.read(...args)),
+    // A tree read Odoo cannot serve makes no call (but the one where Odoo says so, once).
+    ...(source.readTree === undefined
+      ? {}
+      : {
+          readTree: async (...args) => {
+            const tree = await count(() => source.readTree!(...args));
+            if (tree === undefined) calls -= 1;
+            return tree;
+          },
+        }),
     storedFields: (...args) => count(() => source.storedFields(...args)),
     canRead: (...args) => count(() => source.canRead(...args)),
     userContext: (...args) => count(() => source.userContext(...args)),

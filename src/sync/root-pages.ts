@@ -10,10 +10,16 @@
  * describe one version of it. The fields this process found large in a model are left out of the
  * reads of its records and read apart, in reads bounded by bytes.
  */
-import { isOdooError, OdooLargeText } from '../clients/odoo/index.js';
-import type { OdooCallOptions, OdooDomain, OdooRecord } from '../clients/odoo/odoo-types.js';
+import { isOdooError, OdooError, OdooLargeText } from '../clients/odoo/index.js';
+import type {
+  OdooCallOptions,
+  OdooDomain,
+  OdooRecord,
+  OdooTree,
+  OdooTreeBranch,
+} from '../clients/odoo/odoo-types.js';
 import { ValueTooLargeError } from '../families/bad-record-error.js';
-import type { ChildModel, RecordFamily } from '../families/family.js';
+import type { ChildModel, ModelDeclaration, RecordFamily } from '../families/family.js';
 import { LARGE_VALUE_BYTES } from '../families/large-values.js';
 import type { RootPayload } from '../families/map-record.js';
 import type { AppError } from '../lib/errors.js';
@@ -132,6 +138,8 @@ async function readRootsOnce(
   ids: readonly number[],
   reading: Reading,
 ): Promise<RootPage> {
+  const tree = await readTreePage(source, family, ids, reading);
+  if (tree !== undefined) return tree;
   const { root } = family;
   const { schema } = reading;
   const refused = new Map<number, AppError>();
@@ -174,6 +182,91 @@ async function readRootsOnce(
       })),
     missingIds: ids.filter((id) => !found.has(id) && !refused.has(id)),
     refused: [...refused].map(([odooId, error]) => ({ odooId, error })),
+  };
+}
+
+/**
+ * Errors of a tree read after which the page is read in calls of its own, which tell its records
+ * apart: a root deleted since it was listed (`web_read` refuses the call where `read` leaves the
+ * root out), an answer past the call's bound (read in windows), a record or child without a field
+ * (one the user may not read), a record that breaks the read.
+ */
+function readsApart(error: unknown): boolean {
+  return (
+    error instanceof OdooError &&
+    !error.retryable &&
+    !['ODOO_AUTH', 'ODOO_ABORTED', 'ODOO_BUDGET', 'ODOO_BUDGET_TIMEOUT'].includes(error.code)
+  );
+}
+
+/**
+ * Roots by id and their children in one call and one transaction, where Odoo can (17.0 on:
+ * docs/odoo.md, "Roots and their children in one call"): a family with children, each listed by
+ * a one2many the roots' read holds (FamilySchema.listedBy), no field read apart. Undefined when it cannot, or
+ * when the call did not give the page whole (readsApart): the page is then read as before.
+ */
+async function readTreePage(
+  source: OdooSource,
+  family: RecordFamily,
+  ids: readonly number[],
+  reading: Reading,
+): Promise<RootPage | undefined> {
+  const { schema, call, windowed } = reading;
+  const many2one = schema.many2one;
+  if (
+    source.readTree === undefined ||
+    many2one === undefined ||
+    family.children.length === 0 ||
+    ids.length === 0
+  )
+    return undefined;
+  const treeFields = (model: ModelDeclaration) => {
+    const fields = schema.fields[model.model] ?? model.requiredFields;
+    const whole = deferredFields(model.model, fields, reading).deferred.length === 0;
+    return whole ? { fields, many2one: many2one[model.model] ?? [] } : undefined;
+  };
+  const rootFields = treeFields(family.root);
+  const branches = family.children.map((child) => {
+    const field = schema.listedBy?.[child.model];
+    const fields = treeFields(child);
+    return field === undefined || fields === undefined ? undefined : { field, ...fields };
+  });
+  if (rootFields === undefined || branches.some((branch) => branch === undefined)) return undefined;
+  let tree: OdooTree | undefined;
+  try {
+    tree = await source.readTree(
+      family.root.model,
+      ids,
+      { ...rootFields, branches: branches as OdooTreeBranch[] },
+      { context: schema.context },
+      call,
+    );
+  } catch (error) {
+    if (!windowed && isOdooError(error, 'ODOO_ANSWER_TOO_LARGE')) throw error;
+    if (readsApart(error)) return undefined;
+    throw error;
+  }
+  if (tree === undefined) return undefined;
+  const { records } = tree;
+  const children = branches.map((branch, i) => {
+    const byId = new Map(tree.branches[i]!.map((record) => [record.id, record]));
+    return new Map(
+      records.map((record) => [
+        record.id,
+        listedIds(record[branch!.field])
+          .flatMap((id) => byId.get(id) ?? [])
+          .sort((a, b) => a.id - b.id),
+      ]),
+    );
+  });
+  const found = new Set(records.map((record) => record.id));
+  return {
+    items: records.map((record) => ({
+      root: record,
+      children: children.map((byRoot) => byRoot.get(record.id) ?? []),
+    })),
+    missingIds: ids.filter((id) => !found.has(id)),
+    refused: [],
   };
 }
 

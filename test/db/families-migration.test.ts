@@ -80,8 +80,10 @@ describe('migrations 0013-0015: the BC sync becomes the bcs family', () => {
     expect(run).toMatchObject({ status: 'succeeded', counts: { recordsSeen: 1, created: 1 } });
     expect(c.countCalls({ model: BC_MODEL, method: 'execute_kw' })).toBeGreaterThan(0);
     expect(
-      c.calls().filter((call) => call.model === BC_MODEL && call.modelMethod === 'read'),
+      // The failed BC, with its lines (`web_read`): one read.
+      c.calls().filter((call) => call.model === BC_MODEL && call.modelMethod === 'web_read'),
     ).toEqual([expect.objectContaining({ count: 1 })]);
+    expect(c.countCalls({ model: BC_MODEL, method: 'read' })).toBe(1);
     expect((await h.bcRows()).map((bc) => bc.odooId)).toEqual([5]);
     expect(await h.failures()).toEqual([]);
   });

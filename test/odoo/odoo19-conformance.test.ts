@@ -437,6 +437,56 @@ describe.each(ROWS)('Odoo conformance: $name', (row) => {
     ).toEqual([{ id: archived, active: false }]);
   });
 
+  it('web_read: roots and the records their one2many lists, in one call, as read gives them; a deleted root fails the call', async () => {
+    const [tag] = await admin<number[]>('res.partner.category', 'create', {
+      vals_list: [{ name: 'Conformance tree' }],
+    });
+    const [company] = await createPartners(['Tree company'], { is_company: true });
+    const contacts = await createPartners(['Tree contact A', 'Tree contact B'], {
+      parent_id: company,
+      category_id: [[6, 0, [tag]]],
+    });
+    await admin('res.partner.category', 'action_archive', { ids: [tag] });
+    const off = { active_test: false };
+    const fields = ['name', 'parent_id', 'category_id', 'write_date'];
+    const client = clientOf();
+    const tree = await client.readTree(
+      'res.partner',
+      [company!],
+      {
+        fields: [...fields, 'child_ids'],
+        many2one: ['parent_id'],
+        branches: [{ field: 'child_ids', fields, many2one: ['parent_id'] }],
+      },
+      { context: off },
+    );
+    const roots = await client.read('res.partner', [company!], [...fields, 'child_ids'], {
+      context: off,
+    });
+    const children = await client.read('res.partner', contacts, fields, { context: off });
+    expect(tree).toEqual({ records: roots, branches: [children] });
+    // The archived tag stays on the contacts, as read keeps it with active_test off.
+    expect(children[0]!.category_id).toEqual([tag]);
+    expect(children[0]!.parent_id).toEqual([company, 'Tree company']);
+
+    const [doomed] = await createPartners(['Tree deleted']);
+    await admin('res.partner', 'unlink', { ids: [doomed] });
+    const tried = await rejectionOf(
+      client.readTree(
+        'res.partner',
+        [company!, doomed!],
+        {
+          fields: ['name', 'child_ids'],
+          many2one: [],
+          branches: [{ field: 'child_ids', fields: ['name'], many2one: [] }],
+        },
+        { context: off },
+      ),
+    );
+    expectOdooError(tried, 'ODOO_USER_ERROR', false);
+    expect(String((tried as Error).message)).toContain('Record does not exist or has been deleted');
+  });
+
   it('deleted records: gone from read, search and search_count, archived or not', async () => {
     const [doomed] = await createPartners(['Deleted soon']);
     await admin('res.partner', 'unlink', { ids: [doomed] });

@@ -160,6 +160,12 @@ function reconcileOf(c: FamilyCase): void {
         const records = await source.read(model, ids, ...rest);
         return model === c.rootModel ? records.filter((record) => record.id !== target) : records;
       },
+      // The roots read with their children, in one call (docs/odoo.md).
+      readTree: async (model, ids, ...rest) => {
+        const tree = await source.readTree!(model, ids, ...rest);
+        if (tree === undefined || model !== c.rootModel) return tree;
+        return { ...tree, records: tree.records.filter((record) => record.id !== target) };
+      },
     };
     const input = {
       family: h.family,

@@ -126,7 +126,8 @@ describe('runs before the long work of other families', () => {
       .timedCalls()
       .filter(
         (call) =>
-          (call.modelMethod ?? call.method) === 'read' &&
+          // A page of BCs reads them with their lines (`web_read`), one of partners `read`s them.
+          ['read', 'web_read'].includes(call.modelMethod ?? call.method) &&
           (call.model === BC_MODEL || call.model === PARTNER),
       )
       .sort((a, b) => a.atMs - b.atMs)

@@ -207,17 +207,26 @@ function verifiedByContent(c: FamilyCase): void {
     let wroteMeanwhile = false;
     // Odoo answers the verify's read of the target, then the record changes and a resync copies
     // the new version, all before that answer reaches the verify.
+    const meanwhile = async (model: string, ids: readonly number[]) => {
+      if (model === c.rootModel && ids.includes(target) && !wroteMeanwhile) {
+        wroteMeanwhile = true;
+        clock.advanceMs(2_000);
+        control().write(c.rootModel, target, { [c.rootText]: 'newer, written meanwhile' });
+        await h.run('resync-record', { odooId: target, trigger: 'test' });
+      }
+    };
     const slowAnswer: OdooSource = {
       ...source,
       read: async (model, ids, ...rest) => {
         const records = await source.read(model, ids, ...rest);
-        if (model === c.rootModel && ids.includes(target) && !wroteMeanwhile) {
-          wroteMeanwhile = true;
-          clock.advanceMs(2_000);
-          control().write(c.rootModel, target, { [c.rootText]: 'newer, written meanwhile' });
-          await h.run('resync-record', { odooId: target, trigger: 'test' });
-        }
+        await meanwhile(model, ids);
         return records;
+      },
+      // The roots read with their children, in one call (docs/odoo.md).
+      readTree: async (model, ids, ...rest) => {
+        const tree = await source.readTree!(model, ids, ...rest);
+        await meanwhile(model, ids);
+        return tree;
       },
     };
     const driftsBefore = (await driftRows()).length;

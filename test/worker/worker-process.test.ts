@@ -115,7 +115,7 @@ describe('the worker process', () => {
     );
     expect(text).toMatch(
       new RegExp(
-        `^erp_bridge_odoo_call_duration_seconds_count\\{family="bcs",call="${BC_MODEL}.read",outcome="ok",source="default"\\} [1-9]`,
+        `^erp_bridge_odoo_call_duration_seconds_count\\{family="bcs",call="${BC_MODEL}.web_read",outcome="ok",source="default"\\} [1-9]`,
         'm',
       ),
     );

@@ -45,6 +45,7 @@ const PARAMETER_NAMES: Readonly<Record<string, readonly string[]>> = {
   check_access_rights: ['operation', 'raise_exception'],
   has_access: ['ids', 'operation'],
   read: ['ids', 'fields', 'load'],
+  web_read: ['ids', 'specification'],
   write: ['ids', 'vals'],
   unlink: ['ids'],
   copy: ['ids', 'default'],

@@ -215,7 +215,12 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     );
   }
 
-  const orm = createOrmCalls(executeKw, serverMajor);
+  const orm = createOrmCalls(executeKw, serverMajor, (error) =>
+    log.warn(
+      { err: error },
+      'Odoo has no web_read: each page reads its roots and their children in calls of their own',
+    ),
+  );
 
   async function version(callOptions?: OdooCallOptions): Promise<OdooVersion> {
     const wire = await transportFor(callOptions?.signal);

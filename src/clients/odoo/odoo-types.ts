@@ -92,6 +92,26 @@ export interface OdooSearchReadOptions {
   load?: OdooLoad;
 }
 
+/** What a tree read (`OdooClient.readTree`) reads of one model. */
+export interface OdooTreeFields {
+  readonly fields: readonly string[];
+  /** The many2one among `fields`: read with their target's name, as `read` gives them. */
+  readonly many2one: readonly string[];
+}
+
+/** A one2many of the roots whose records a tree read reads with them. */
+export interface OdooTreeBranch extends OdooTreeFields {
+  readonly field: string;
+}
+
+/** The roots of a tree read and the records their branches list, each as `read` gives it. */
+export interface OdooTree {
+  /** Each branch's one2many holds its records' ids, as `read` gives it. */
+  readonly records: OdooRecord[];
+  /** The records each branch lists, in the order of the branches. */
+  readonly branches: OdooRecord[][];
+}
+
 export interface OdooSearchOptions {
   order?: string;
   limit?: number;
@@ -301,6 +321,21 @@ export interface OdooClient {
     readOptions?: OdooReadOptions,
     options?: OdooCallOptions,
   ): Promise<T[]>;
+  /**
+   * Records by id with the records their one2many `branches` list, in one call and one
+   * transaction: Odoo 17's `web_read`, each value given back as `read` gives it (docs/odoo.md,
+   * "Roots and their children in one call"). Undefined where Odoo has no `web_read` (before
+   * 17.0, or a server that says it has no such method: then never asked again by this client).
+   * @throws OdooError `ODOO_USER_ERROR` when a record asked for no longer exists (`web_read`
+   * raises where `read` leaves it out); `ODOO_INCONSISTENT_READ` when a record lacks a field
+   */
+  readTree(
+    model: string,
+    ids: readonly number[],
+    tree: OdooTreeFields & { readonly branches: readonly OdooTreeBranch[] },
+    readOptions?: { context?: OdooContext },
+    options?: OdooCallOptions,
+  ): Promise<OdooTree | undefined>;
   /** `fields_get` with an explicit attribute list (an unbounded one can fault on Odoo 19). */
   fieldsGet(
     model: string,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OdooClient } from './odoo-types.js';
+import { OdooError } from './odoo-errors.js';
 import { createOrmCalls } from './orm-calls.js';
 
 /** An `executeKw` answering `read` from `answers`, in turn, and keeping the ids each was given. */
@@ -79,5 +80,107 @@ describe('read', () => {
     expect(await calls.read('m', [], ['p'])).toEqual([]);
     expect(await calls.read('m', [1, 2], ['p'])).toEqual([{ id: 2, p: false }]);
     expect(asked).toEqual([[1, 2]]);
+  });
+});
+
+describe('readTree', () => {
+  const tree = {
+    fields: ['name', 'partner_id', 'line_ids'],
+    many2one: ['partner_id'],
+    branches: [{ field: 'line_ids', fields: ['name', 'order_id'], many2one: ['order_id'] }],
+  };
+
+  /** The calls `readTree` makes on a server of series `major`, each answered by `answer`. */
+  function trees(major: number | undefined, answer: (method: string) => unknown) {
+    const sent: unknown[][] = [];
+    const executeKw = ((model: string, method: string, args: unknown[], kwargs: unknown) => {
+      sent.push([model, method, args, kwargs]);
+      return Promise.resolve().then(() => answer(method));
+    }) as OdooClient['executeKw'];
+    return { calls: createOrmCalls(executeKw, () => Promise.resolve(major)), sent };
+  }
+
+  it('asks web_read for the roots and their lines, and gives them back as read gives them', async () => {
+    const { calls, sent } = trees(17, () => [
+      {
+        id: 7,
+        name: 'BC 7',
+        partner_id: { id: 3, display_name: 'Acme' },
+        line_ids: [
+          { id: 71, name: 'a', order_id: { id: 7, display_name: 'BC 7' } },
+          { id: 70, name: 'b', order_id: { id: 7, display_name: 'BC 7' } },
+        ],
+      },
+      { id: 8, name: 'BC 8', partner_id: false, line_ids: [] },
+    ]);
+    expect(await calls.readTree('x.order', [7, 8], tree, { context: { lang: 'fr_FR' } })).toEqual({
+      records: [
+        { id: 7, name: 'BC 7', partner_id: [3, 'Acme'], line_ids: [71, 70] },
+        { id: 8, name: 'BC 8', partner_id: false, line_ids: [] },
+      ],
+      branches: [
+        [
+          { id: 71, name: 'a', order_id: [7, 'BC 7'] },
+          { id: 70, name: 'b', order_id: [7, 'BC 7'] },
+        ],
+      ],
+    });
+    expect(sent).toEqual([
+      [
+        'x.order',
+        'web_read',
+        [
+          [7, 8],
+          {
+            name: {},
+            partner_id: { fields: { display_name: {} } },
+            line_ids: {
+              fields: { name: {}, order_id: { fields: { display_name: {} } } },
+            },
+          },
+        ],
+        { context: { lang: 'fr_FR' } },
+      ],
+    ]);
+  });
+
+  it.each([16, undefined])('reads nothing on Odoo %s, which has no web_read', async (major) => {
+    const { calls, sent } = trees(major, () => []);
+    expect(await calls.readTree('x.order', [7], tree)).toBeUndefined();
+    expect(sent).toEqual([]);
+  });
+
+  it('stops asking a server that says it has no web_read', async () => {
+    const { calls, sent } = trees(17, () => {
+      throw new OdooError(
+        'ODOO_SERVER_FAULT',
+        "Odoo server fault on x.order.web_read: The method 'x.order.web_read' does not exist",
+      );
+    });
+    expect(await calls.readTree('x.order', [7], tree)).toBeUndefined();
+    expect(await calls.readTree('x.order', [8], tree)).toBeUndefined();
+    expect(sent).toHaveLength(1);
+  });
+
+  it('fails a tree whose child came back as its id alone (a record the user may not read)', async () => {
+    const { calls } = trees(19, () => [
+      { id: 7, name: 'BC 7', partner_id: false, line_ids: [{ id: 71 }] },
+    ]);
+    await expect(calls.readTree('x.order', [7], tree)).rejects.toMatchObject({
+      code: 'ODOO_INCONSISTENT_READ',
+    });
+  });
+
+  it('passes on any other error: a deleted root is a MissingError, not a refusal', async () => {
+    const { calls, sent } = trees(19, () => {
+      throw new OdooError('ODOO_USER_ERROR', 'Record does not exist or has been deleted.');
+    });
+    await expect(calls.readTree('x.order', [7], tree)).rejects.toMatchObject({
+      code: 'ODOO_USER_ERROR',
+    });
+    await expect(calls.readTree('x.order', [7], tree)).rejects.toMatchObject({
+      code: 'ODOO_USER_ERROR',
+    });
+    expect(sent).toHaveLength(2);
   });
 });

@@ -10,6 +10,7 @@ import type {
   OdooContext,
   OdooFieldDescription,
   OdooRecord,
+  OdooTreeFields,
 } from './odoo-types.js';
 
 type OrmCalls = Pick<
@@ -22,6 +23,7 @@ type OrmCalls = Pick<
   | 'fieldsGet'
   | 'canRead'
   | 'pages'
+  | 'readTree'
 >;
 
 /** Reads of the same records, when Odoo keeps answering for records deleted meanwhile. */
@@ -44,6 +46,52 @@ function pairedRight(records: readonly OdooRecord[], fields: readonly string[]):
   );
 }
 
+/** The first series with `web_read` (and its specification): the tree reads. */
+export const WEB_READ_SINCE_MAJOR = 17;
+
+/** A many2one asked of `web_read` with its target's name, which `read` gives beside its id. */
+const NAMED_MANY2ONE = { fields: { display_name: {} } };
+
+/** `web_read`'s specification of a model's fields (a one2many alone gives its ids). */
+function specificationOf(read: OdooTreeFields): Record<string, unknown> {
+  const many2one = new Set(read.many2one);
+  return Object.fromEntries(
+    read.fields.map((field) => [field, many2one.has(field) ? NAMED_MANY2ONE : {}]),
+  );
+}
+
+/**
+ * A record as `web_read` gives it, as `read` gives it: each many2one `{id, display_name}` as
+ * `[id, display_name]`; undefined when a field asked for is missing (`web_read` gives a
+ * co-record it could not read as its id alone).
+ */
+function asRead(record: unknown, read: OdooTreeFields): OdooRecord | undefined {
+  if (record === null || typeof record !== 'object') return undefined;
+  const values = record as OdooRecord;
+  if (!pairedRight([values], read.fields)) return undefined;
+  for (const field of read.many2one) {
+    const value = values[field];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const named = value as { id?: unknown; display_name?: unknown };
+      values[field] = [named.id, named.display_name];
+    }
+  }
+  return values;
+}
+
+/** Whether Odoo said it has no such method: a server without `web_read`, whatever its series. */
+function isUnknownMethod(error: unknown): boolean {
+  if (!(error instanceof OdooError)) return false;
+  return /method '[^']*' does not exist/i.test(`${error.message}\n${error.faultString ?? ''}`);
+}
+
+function inconsistentTree(model: string): OdooError {
+  return new OdooError(
+    'ODOO_INCONSISTENT_READ',
+    `${model}: web_read gave a record or one of its children without every field asked for`,
+  );
+}
+
 /**
  * @param serverMajor the server's series (undefined when it cannot be read): which access check
  * it answers without a warning
@@ -51,6 +99,8 @@ function pairedRight(records: readonly OdooRecord[], fields: readonly string[]):
 export function createOrmCalls(
   executeKw: OdooClient['executeKw'],
   serverMajor: (callOptions?: OdooCallOptions) => Promise<number | undefined>,
+  /** Told once when Odoo says it has no `web_read`. */
+  onTreesRefused: (error: unknown) => void = () => undefined,
 ): OrmCalls {
   const searchRead: OdooClient['searchRead'] = (model, domain, readOptions, callOptions) =>
     executeKw(
@@ -68,7 +118,50 @@ export function createOrmCalls(
       callOptions,
     );
 
+  /** Whether this Odoo refused `web_read` as a method it does not have. */
+  let treesRefused = false;
+
   return {
+    async readTree(model, ids, tree, readOptions = {}, callOptions) {
+      if (treesRefused) return undefined;
+      const major = await serverMajor(callOptions);
+      if (major === undefined || major < WEB_READ_SINCE_MAJOR) return undefined;
+      const specification = specificationOf(tree);
+      for (const branch of tree.branches)
+        specification[branch.field] = { fields: specificationOf(branch) };
+      let answer: unknown[];
+      try {
+        answer = await executeKw<unknown[]>(
+          model,
+          'web_read',
+          [ids, specification],
+          { context: readOptions.context },
+          callOptions,
+        );
+      } catch (error) {
+        if (!isUnknownMethod(error)) throw error;
+        treesRefused = true;
+        onTreesRefused(error);
+        return undefined;
+      }
+      const records: OdooRecord[] = [];
+      const branches: OdooRecord[][] = tree.branches.map(() => []);
+      for (const item of answer) {
+        const record = asRead(item, tree);
+        if (record === undefined) throw inconsistentTree(model);
+        tree.branches.forEach((branch, i) => {
+          const listed = Array.isArray(record[branch.field])
+            ? (record[branch.field] as unknown[])
+            : [];
+          const children = listed.map((child) => asRead(child, branch));
+          if (children.some((child) => child === undefined)) throw inconsistentTree(model);
+          record[branch.field] = children.map((child) => child!.id);
+          branches[i]!.push(...(children as OdooRecord[]));
+        });
+        records.push(record);
+      }
+      return { records, branches };
+    },
     userContext: (callOptions) =>
       executeKw<OdooContext>('res.users', 'context_get', [], {}, callOptions),
     searchRead,
