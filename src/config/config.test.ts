@@ -34,6 +34,10 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.sync)).toBe(true);
     expect(config.tryton).toBeUndefined();
     expect(config.apiKeys).toEqual([{ name: 'front', role: 'reader', sha256: 'a'.repeat(64) }]);
+    expect(config.odoo?.treeReads).toBeUndefined();
+    expect(loadConfig({ ...production, ODOO_TREE_READS: 'false' }, worker).odoo).toMatchObject({
+      treeReads: false,
+    });
   });
 
   it('finds the queues through Redis Sentinel when given sentinels, and names bad ones', () => {

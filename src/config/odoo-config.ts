@@ -53,6 +53,8 @@ export interface OdooConfig {
   readonly budget: OdooBudgetConfig;
   readonly pageSize: number;
   readonly pageMaxBytes: number;
+  /** ODOO_TREE_READS: a page's roots and children in one call where Odoo can (default true). */
+  readonly treeReads?: boolean;
   /** ODOO_VALUE_MAX_BYTES: the largest value the copy takes. */
   readonly valueMaxBytes: number;
   /** ODOO_CONTEXT: overrides the sync user's own context (`lang`, `tz`) in every read. */
@@ -226,6 +228,7 @@ export function odooConfigOf(env: Env, connection: OdooConnection): OdooConfig {
     },
     pageSize: env.ODOO_PAGE_SIZE,
     pageMaxBytes: env.ODOO_PAGE_MAX_BYTES,
+    ...(env.ODOO_TREE_READS ? {} : { treeReads: false }),
     valueMaxBytes: env.ODOO_VALUE_MAX_BYTES,
     ...(connection.context ? { context: connection.context } : {}),
   };

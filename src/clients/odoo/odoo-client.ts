@@ -215,11 +215,15 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     );
   }
 
-  const orm = createOrmCalls(executeKw, serverMajor, (error) =>
-    log.warn(
-      { err: error },
-      'Odoo has no web_read: each page reads its roots and their children in calls of their own',
-    ),
+  const orm = createOrmCalls(
+    executeKw,
+    serverMajor,
+    (error) =>
+      log.warn(
+        { err: error },
+        'Odoo has no web_read: each page reads its roots and their children in calls of their own',
+      ),
+    options.treeReads !== false,
   );
 
   async function version(callOptions?: OdooCallOptions): Promise<OdooVersion> {

@@ -38,6 +38,11 @@ export interface OdooClientOptions {
    * not become a storm of failed logins that locks the IP out.
    */
   authCooldownMs?: number;
+  /**
+   * Whether `readTree` asks Odoo 17+'s `web_read` (default true); false: it answers undefined
+   * and a page reads its roots and their children in calls of their own.
+   */
+  treeReads?: boolean;
 }
 
 /** What a call asks of its answer's large strings (OdooCallOptions.largeTexts). */

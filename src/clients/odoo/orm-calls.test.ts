@@ -91,13 +91,18 @@ describe('readTree', () => {
   };
 
   /** The calls `readTree` makes on a server of series `major`, each answered by `answer`. */
-  function trees(major: number | undefined, answer: (method: string) => unknown) {
+  function trees(
+    major: number | undefined,
+    answer: (method: string) => unknown,
+    treeReads?: boolean,
+  ) {
     const sent: unknown[][] = [];
     const executeKw = ((model: string, method: string, args: unknown[], kwargs: unknown) => {
       sent.push([model, method, args, kwargs]);
       return Promise.resolve().then(() => answer(method));
     }) as OdooClient['executeKw'];
-    return { calls: createOrmCalls(executeKw, () => Promise.resolve(major)), sent };
+    const calls = createOrmCalls(executeKw, () => Promise.resolve(major), undefined, treeReads);
+    return { calls, sent };
   }
 
   it('asks web_read for the roots and their lines, and gives them back as read gives them', async () => {
@@ -146,6 +151,12 @@ describe('readTree', () => {
 
   it.each([16, undefined])('reads nothing on Odoo %s, which has no web_read', async (major) => {
     const { calls, sent } = trees(major, () => []);
+    expect(await calls.readTree('x.order', [7], tree)).toBeUndefined();
+    expect(sent).toEqual([]);
+  });
+
+  it('reads nothing when the tree reads are turned off (ODOO_TREE_READS=false)', async () => {
+    const { calls, sent } = trees(17, () => [], false);
     expect(await calls.readTree('x.order', [7], tree)).toBeUndefined();
     expect(sent).toEqual([]);
   });

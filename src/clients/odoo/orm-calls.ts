@@ -101,6 +101,8 @@ export function createOrmCalls(
   serverMajor: (callOptions?: OdooCallOptions) => Promise<number | undefined>,
   /** Told once when Odoo says it has no `web_read`. */
   onTreesRefused: (error: unknown) => void = () => undefined,
+  /** False: `readTree` never asks (ODOO_TREE_READS). */
+  treeReads = true,
 ): OrmCalls {
   const searchRead: OdooClient['searchRead'] = (model, domain, readOptions, callOptions) =>
     executeKw(
@@ -123,7 +125,7 @@ export function createOrmCalls(
 
   return {
     async readTree(model, ids, tree, readOptions = {}, callOptions) {
-      if (treesRefused) return undefined;
+      if (!treeReads || treesRefused) return undefined;
       const major = await serverMajor(callOptions);
       if (major === undefined || major < WEB_READ_SINCE_MAJOR) return undefined;
       const specification = specificationOf(tree);

@@ -93,6 +93,10 @@ export const ODOO_SETTINGS = {
     description:
       'Whether each process measures how Odoo serves the calls it sends together, and sends them one at a time when Odoo serves them one at a time (an Odoo with workers = 0, its default: threads of one process), up to ODOO_MAX_CONCURRENT_CALLS otherwise. Each measure is kept for the fleet 10 minutes, and a process that starts meanwhile follows it without measuring; measured again after that (docs/odoo.md, "Call budget").',
   }),
+  ODOO_TREE_READS: defaulted(booleanText(), 'true', {
+    description:
+      'Whether a page reads its roots and the children their one2many lists in one call from Odoo 17 on (web_read, one transaction): half the calls of two reads, and less of Odoo\'s time. false reads them in two calls, as on an older Odoo (docs/odoo.md, "Roots and their children in one call").',
+  }),
   ODOO_MAX_CALLS_PER_SECOND: defaulted(wholeNumber('a whole number of calls', 0, 10_000), '0', {
     description:
       'Odoo calls within any one second across every process that shares REDIS_URL; 0: no bound. A call counts from when it is sent until a second after its answer, so the bound holds as Odoo sees the calls arrive; it costs a full copy time (docs/odoo.md, "Call budget").',
