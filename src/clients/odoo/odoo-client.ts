@@ -221,7 +221,7 @@ export function createOdooClient(options: OdooClientOptions, deps: OdooClientDep
     (error) =>
       log.warn(
         { err: error },
-        'Odoo has no web_read: each page reads its roots and their children in calls of their own',
+        'Odoo refuses web_read (no such method, or server faults in a row): each page reads its roots and their children in calls of their own',
       ),
     options.treeReads !== false,
   );

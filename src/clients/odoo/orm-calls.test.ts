@@ -173,6 +173,42 @@ describe('readTree', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('stops asking after three server faults in a row, not after faults an answer separates', async () => {
+    const fault = () =>
+      new OdooError('ODOO_SERVER_FAULT', 'Odoo server fault on x.order.web_read: KeyError', {});
+    const answers: Array<() => unknown> = [
+      () => {
+        throw fault();
+      },
+      () => {
+        throw fault();
+      },
+      () => [],
+      ...Array.from({ length: 3 }, () => () => {
+        throw fault();
+      }),
+    ];
+    const { calls, sent } = trees(17, () => answers[sent.length - 1]!());
+    const outcomes: string[] = [];
+    for (let page = 0; page < 7; page++)
+      outcomes.push(
+        await calls.readTree('x.order', [page + 1], tree).then(
+          (read) => (read === undefined ? 'not asked' : 'read'),
+          () => 'fault',
+        ),
+      );
+    expect(outcomes).toEqual([
+      'fault',
+      'fault',
+      'read',
+      'fault',
+      'fault',
+      'not asked',
+      'not asked',
+    ]);
+    expect(sent).toHaveLength(6);
+  });
+
   it('fails a tree whose child came back as its id alone (a record the user may not read)', async () => {
     const { calls } = trees(19, () => [
       { id: 7, name: 'BC 7', partner_id: false, line_ids: [{ id: 71 }] },

@@ -3,7 +3,7 @@
  * arguments, and leaves transports, retries and credentials to the client.
  */
 import { AppError } from '../../lib/errors.js';
-import { OdooError } from './odoo-errors.js';
+import { isOdooError, OdooError } from './odoo-errors.js';
 import type { OdooClient } from './odoo-types.js';
 import type {
   OdooCallOptions,
@@ -48,6 +48,13 @@ function pairedRight(records: readonly OdooRecord[], fields: readonly string[]):
 
 /** The first series with `web_read` (and its specification): the tree reads. */
 export const WEB_READ_SINCE_MAJOR = 17;
+
+/**
+ * Server faults of `web_read` in a row, with no tree read given whole between them, after which a
+ * process asks it no more: a server that refuses it otherwise than Odoo does ("The method …
+ * does not exist") would otherwise cost every page a failed call before its two reads.
+ */
+export const TREE_FAULTS_BEFORE_REFUSAL = 3;
 
 /** A many2one asked of `web_read` with its target's name, which `read` gives beside its id. */
 const NAMED_MANY2ONE = { fields: { display_name: {} } };
@@ -122,6 +129,8 @@ export function createOrmCalls(
 
   /** Whether this Odoo refused `web_read` as a method it does not have. */
   let treesRefused = false;
+  /** Server faults of `web_read` since its last answer (TREE_FAULTS_BEFORE_REFUSAL). */
+  let treeFaults = 0;
 
   return {
     async readTree(model, ids, tree, readOptions = {}, callOptions) {
@@ -141,11 +150,15 @@ export function createOrmCalls(
           callOptions,
         );
       } catch (error) {
-        if (!isUnknownMethod(error)) throw error;
+        const fault = isOdooError(error, 'ODOO_SERVER_FAULT') && !error.retryable;
+        if (fault) treeFaults += 1;
+        if (!isUnknownMethod(error) && !(fault && treeFaults >= TREE_FAULTS_BEFORE_REFUSAL))
+          throw error;
         treesRefused = true;
         onTreesRefused(error);
         return undefined;
       }
+      treeFaults = 0;
       const records: OdooRecord[] = [];
       const branches: OdooRecord[][] = tree.branches.map(() => []);
       for (const item of answer) {
