@@ -12,8 +12,7 @@ import type {
   OdooSearchReadOptions,
   OdooStoredField,
   OdooTree,
-  OdooTreeBranch,
-  OdooTreeFields,
+  OdooTreeRead,
 } from '../clients/odoo/odoo-types.js';
 
 export interface OdooSource {
@@ -40,7 +39,7 @@ export interface OdooSource {
   readTree?(
     model: string,
     ids: readonly number[],
-    tree: OdooTreeFields & { readonly branches: readonly OdooTreeBranch[] },
+    tree: OdooTreeRead,
     options?: { context?: OdooContext },
     call?: OdooCallOptions,
   ): Promise<OdooTree | undefined>;

@@ -109,6 +109,11 @@ export interface OdooTreeBranch extends OdooTreeFields {
   readonly field: string;
 }
 
+/** What a tree read reads: the roots' fields and the one2many whose records come with them. */
+export interface OdooTreeRead extends OdooTreeFields {
+  readonly branches: readonly OdooTreeBranch[];
+}
+
 /** The roots of a tree read and the records their branches list, each as `read` gives it. */
 export interface OdooTree {
   /** Each branch's one2many holds its records' ids, as `read` gives it. */
@@ -337,7 +342,7 @@ export interface OdooClient {
   readTree(
     model: string,
     ids: readonly number[],
-    tree: OdooTreeFields & { readonly branches: readonly OdooTreeBranch[] },
+    tree: OdooTreeRead,
     readOptions?: { context?: OdooContext },
     options?: OdooCallOptions,
   ): Promise<OdooTree | undefined>;
