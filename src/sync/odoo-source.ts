@@ -71,7 +71,8 @@ export function countCalls(source: OdooSource): CountedSource {
     search: (...args) => count(() => source.search(...args)),
     searchRead: (...args) => count(() => source.searchRead(...args)),
     read: (...args) => count(() => source.read(...args)),
-    // A tree read Odoo cannot serve makes no call (but the one where Odoo says so, once).
+    // A tree read that answers undefined made no call, but for the one where Odoo refused
+    // web_read (once a process), which goes uncounted.
     ...(source.readTree === undefined
       ? {}
       : {
