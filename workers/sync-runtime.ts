@@ -22,6 +22,7 @@ import { createOdooLink, type OdooLink } from '../src/odoo-link/odoo-link.js';
 import type { CallBudgetObserver } from '../src/odoo-budget/call-budget.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { createLargeValues, createOneAtATime } from '../src/sync/large-reads.js';
+import { createWriteLanes } from '../src/sync/write-lanes.js';
 import { createDbSchemaStore } from '../src/sync/schema-store.js';
 import type { OdooSource } from '../src/sync/odoo-source.js';
 import type { SyncDeps, SyncSettings } from '../src/sync/sync-deps.js';
@@ -203,6 +204,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
   const { settings } = input;
   // Every source's values read alone take turns: the process holds one at a time.
   const oneAtATime = createOneAtATime();
+  const writeLanes = createWriteLanes();
   const depsOf = (odoo: OdooSource, context: OdooContext | undefined): SyncDeps => ({
     db: input.db,
     families: input.families,
@@ -216,6 +218,7 @@ export function createSyncRuntime(input: SyncRuntimeInput): SyncRuntime {
       createDbSchemaStore(input.db, context),
     ),
     largeValues: createLargeValues(oneAtATime),
+    writeLanes,
   });
   const bySource = new Map<string, SyncDeps>([
     ...(input.odoo ? [[DEFAULT_SOURCE, depsOf(input.odoo, settings.odooContext)] as const] : []),

@@ -289,7 +289,7 @@ async function refetch(
       };
       return {
         page: read,
-        written: await writeRootBatches(db, family, read.mapped, context, logger),
+        written: await writeRootBatches(db, family, read.mapped, context, logger, deps.writeLanes),
       };
     },
   );

@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.js';
 import type { LargeValues } from './large-reads.js';
 import type { SchemaCache } from './odoo-reads.js';
 import type { OdooSource } from './odoo-source.js';
+import type { WriteLanes } from './write-lanes.js';
 
 export interface SyncSettings {
   readonly leaseSeconds: number;
@@ -46,4 +47,6 @@ export interface SyncDeps {
   readonly schema: SchemaCache;
   /** What the process keeps of large values across its reads (large-reads.ts). */
   readonly largeValues: LargeValues;
+  /** The process's batch writes in flight, every source's (write-lanes.ts). */
+  readonly writeLanes: WriteLanes;
 }

@@ -95,7 +95,7 @@ async function readAndWrite(
       return {
         page: read,
         context: writing,
-        written: await writeRootBatches(db, family, read.mapped, writing, logger),
+        written: await writeRootBatches(db, family, read.mapped, writing, logger, deps.writeLanes),
       };
     },
   );

@@ -247,6 +247,7 @@ async function verifyPage(
             ...(page.shown ? { shownThrough: page.shown } : {}),
           },
           logger,
+          deps.writeLanes,
         ),
       };
     },

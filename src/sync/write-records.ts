@@ -36,6 +36,7 @@ import { analyzeTablesPlannedEmpty } from './planner-statistics.js';
 import { outcomeOf, type RecordAction, type RecordOutcome } from './run-counts.js';
 import { selectChanged } from './select-changed.js';
 import { ConcurrentCreateError, LeaseLostError } from './sync-errors.js';
+import type { WriteLanes } from './write-lanes.js';
 import { clearFailures } from './sync-failures.js';
 import { fenceLease, type Lease } from './sync-state.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from './settled.js';
@@ -344,8 +345,9 @@ export interface BatchWrite {
 }
 
 /**
- * Writes roots in batches; a failed batch is replayed root by root. A lost lease is not a root's
- * fault: it stops the whole write.
+ * Writes roots in batches, a second beside the first while the process writes few (`lanes`;
+ * without them one at a time); a failed batch is replayed root by root. A lost lease is not a
+ * root's fault: it stops the whole write, once the batches in flight have ended.
  */
 export async function writeRootBatches(
   db: Db,
@@ -353,6 +355,7 @@ export async function writeRootBatches(
   items: readonly MappedRoot[],
   context: WriteContext,
   logger: Logger,
+  lanes?: WriteLanes,
 ): Promise<BatchWrite> {
   const outcomes: RecordOutcome[] = [];
   const failed: { odooId: number; error: unknown }[] = [];
@@ -364,15 +367,11 @@ export async function writeRootBatches(
       failed.push({ odooId: item.odooId, error });
     }
   };
-  for (let i = 0; i < items.length; i += WRITE_BATCH_SIZE) {
-    const batch = items.slice(i, i + WRITE_BATCH_SIZE);
-    if (batch.length === 1) {
-      await writeAlone(batch[0]!);
-      continue;
-    }
+  const writeBatch = async (batch: readonly MappedRoot[]) => {
+    if (batch.length === 1) return writeAlone(batch[0]!);
     try {
       outcomes.push(...(await writeRoots(db, family, batch, context)));
-      continue;
+      return;
     } catch (error) {
       if (error instanceof LeaseLostError) throw error;
       logger.warn(
@@ -381,7 +380,29 @@ export async function writeRootBatches(
       );
     }
     for (const item of batch) await writeAlone(item);
-  }
+  };
+  let next = 0;
+  let stopped = false;
+  const lane = async (beside: boolean) => {
+    while (!stopped && next < items.length) {
+      if (lanes && !lanes.take(beside)) return;
+      const batch = items.slice(next, (next += WRITE_BATCH_SIZE));
+      try {
+        await writeBatch(batch);
+      } catch (error) {
+        stopped = true;
+        throw error;
+      } finally {
+        lanes?.release();
+      }
+    }
+  };
+  const ended = await Promise.allSettled([
+    lane(false),
+    ...(lanes && items.length > WRITE_BATCH_SIZE ? [lane(true)] : []),
+  ]);
+  const stop = ended.find((lane) => lane.status === 'rejected');
+  if (stop) throw stop.reason;
   const analyzed = await analyzeTablesPlannedEmpty(db, family);
   if (analyzed.length > 0)
     logger.info(
