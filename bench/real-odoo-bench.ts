@@ -24,18 +24,22 @@
  * With `--variant 'KEY=VALUE …'` (repeatable), each round also runs the product with those
  * settings on a fresh database of its own (say `ODOO_MAX_CONCURRENT_CALLS=1`), on the same seeds
  * and in the same rounds: settings compared on one server, in one wait for the seeds to settle.
- * The runs of a round take turns: each round starts with the next one.
+ * The runs of a round take turns: each round starts with the next one. With `--against DIR`
+ * (repeatable), another checkout's product (its dist/ built, say main of last week in a git
+ * worktree) runs the same way, every setting at its default: two versions side by side.
  *
  * `npm run bench -- real-odoo` (not part of the default run: it needs a real Odoo), or
  * `npx tsx bench/real-odoo-bench.ts [--start CMD --stop CMD] [--case partners|moves]
  * [--partners N] [--moves N] [--lines N] [--rounds N] [--odoo-workers N]
- * [--variant 'KEY=VALUE …']… [--no-build]`. Without `--start`, the
+ * [--variant 'KEY=VALUE …']… [--against DIR]… [--no-build]`. Without `--start`, the
  * bench starts Odoo 19 from Debian's package; with it, the operator's command starts an Odoo (an
  * Odoo 17, say) and prints how to reach it (bench/real-odoo-server.ts). docs/performance.md, "At a
  * real Odoo's pace", holds the figures.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { OdooClient } from '../src/clients/odoo/index.js';
@@ -123,10 +127,19 @@ export interface RealOdooBenchResult {
   readonly cases: readonly RealOdooCase[];
 }
 
-/** Settings the product also runs with, over its defaults. */
+/** Settings the product also runs with, over its defaults; or another checkout's product. */
 export interface Variant {
   readonly label: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Another checkout, its dist/ built: its worker runs on a database this one migrated. */
+  readonly checkout?: string;
+}
+
+/** An `--against` argument: another checkout's product, every setting at its default. */
+export function checkoutVariant(dir: string): Variant {
+  if (!existsSync(join(dir, 'dist/workers/main.js')))
+    throw new Error(`--against ${dir}: no dist/workers/main.js there (npm run build in it)`);
+  return { label: `the product of ${dir}`, env: {}, checkout: resolve(dir) };
 }
 
 /** A `--variant` argument: `KEY=VALUE` pairs separated by spaces. */
@@ -184,7 +197,7 @@ async function startProduct(
   adminUrl: string,
   redisUrl: string,
   family: string,
-  settings: Readonly<Record<string, string>> = {},
+  variant?: Variant,
 ): Promise<ProductWorker> {
   const database = `real_${family}_${randomBytes(3).toString('hex')}`;
   const handle = await createDatabase(adminUrl, database);
@@ -193,9 +206,11 @@ async function startProduct(
   await handle.close();
   const prefix = `real-${database}`;
   const worker = await startWorker(
-    { ...productEnv(odoo, databaseUrl, redisUrl, family, prefix), ...settings },
+    { ...productEnv(odoo, databaseUrl, redisUrl, family, prefix), ...variant?.env },
     [],
     false,
+    undefined,
+    variant?.checkout,
   );
   const producer = openBenchProducer(
     { kind: 'redis', url: redisUrl, prefix },
@@ -395,8 +410,8 @@ async function measureCase(
     const firstRun = round % runCount;
     const products: ProductWorker[] = [];
     try {
-      for (const settings of [{}, ...input.variants.map((variant) => variant.env)])
-        products.push(await startProduct(odoo, at.pg.url, at.redis.url, name, settings));
+      for (const variant of [undefined, ...input.variants])
+        products.push(await startProduct(odoo, at.pg.url, at.redis.url, name, variant));
       const runs = (since: Date | null) => [
         () => bareCopy(reader, family, since, odoo.pid),
         ...products.map((product) => () => product.copy()),
@@ -523,6 +538,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       rounds: { type: 'string', default: '3' },
       'odoo-workers': { type: 'string', multiple: true },
       variant: { type: 'string', multiple: true },
+      against: { type: 'string', multiple: true },
       'no-build': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -545,7 +561,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     lines: Number(values.lines),
     rounds: Number(values.rounds),
     workers: [0, ...(values['odoo-workers'] ?? []).map(Number)],
-    variants: (values.variant ?? []).map(parseVariant),
+    variants: [
+      ...(values.variant ?? []).map(parseVariant),
+      ...(values.against ?? []).map(checkoutVariant),
+    ],
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(
