@@ -1,8 +1,8 @@
 /**
  * The process's batch writes in flight (write-records.ts). A page always writes one batch at a
  * time; it writes a second beside it only while the process writes fewer than the bound. A page
- * written alone (a run's only page, its last, a webhook's burst) then takes about half the time,
- * and pages written side by side, as a first copy's are, crowd PostgreSQL with no more
+ * written alone (a run's only page, its last; a reconcile's or a verify's) then takes about half
+ * the time, and pages written side by side, as a first copy's are, crowd PostgreSQL with no more
  * transactions than one each (docs/performance.md, "Where the rerun's time goes").
  */
 export interface WriteLanes {
