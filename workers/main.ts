@@ -13,6 +13,7 @@
 import { loadFamilies } from '../src/families/load-families.js';
 import { loadConfigOrExit } from '../src/config/config.js';
 import { createDb } from '../src/db/create-db.js';
+import { waitForDatabase } from '../src/db/wait-for-database.js';
 import { restoreFastStringMethods } from '../src/lib/fast-string-methods.js';
 import { describeError } from '../src/lib/errors.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -69,6 +70,9 @@ const db = await createDb({
   logger,
 });
 shutdown.add('database', () => db.close());
+await waitForDatabase(() => db.ping(), { waitMs: config.database.bootWaitMs, logger }).catch(
+  (error: unknown) => refuseToStart(shutdown, logger, error),
+);
 
 // The sources this worker copies (SYNC_SOURCES), each from its own Odoo (docs/sources.md).
 const copying = copiedSources(config.sources, config.sync.sources);

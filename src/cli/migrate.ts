@@ -28,6 +28,7 @@ import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
 import { createOdooLink } from '../odoo-link/odoo-link.js';
 import { createDb, type Db } from '../db/create-db.js';
+import { waitForDatabase } from '../db/wait-for-database.js';
 import { MIGRATION_LOCK_WAIT_MS, runMigrations } from '../db/migrate.js';
 import { connectSharedState, migrateQueueStore } from '../stores/open-stores.js';
 import { CODE_FAMILIES } from '../families/registry.js';
@@ -55,6 +56,7 @@ const handle = await createDb({
 });
 const otherSources = config.sources.filter((one) => one.name !== DEFAULT_SOURCE);
 try {
+  await waitForDatabase(() => handle.ping(), { waitMs: config.database.bootWaitMs, logger });
   await runMigrations(handle);
   logger.info('migrations applied');
   const queueTables = await migrateQueueStore(config);

@@ -77,6 +77,8 @@ export interface Config {
       readonly idleInTransactionTimeoutMs: number;
     };
     readonly pgliteDir: string;
+    /** DATABASE_BOOT_WAIT_MS: how long a starting worker or migrate waits for PostgreSQL. */
+    readonly bootWaitMs: number;
   };
   /** QUEUE_BACKEND: where the queues are. */
   readonly queues: QueueConfig;
@@ -488,6 +490,7 @@ function build(
         idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       },
       pgliteDir: env.PGLITE_DIR,
+      bootWaitMs: env.DATABASE_BOOT_WAIT_MS,
     },
     queues: queueConfigFrom(env),
     redis: redisConfigFrom(env),

@@ -53,6 +53,14 @@ export const STORAGE_SETTINGS = {
         'PostgreSQL ends a session of the API, a worker or the sync CLI that sits this long inside a transaction (a frozen process), releasing its locks.',
     },
   ),
+  DATABASE_BOOT_WAIT_MS: defaulted(
+    wholeNumber('a whole number of milliseconds', 0, 3_600_000),
+    '60000',
+    {
+      description:
+        'How long a worker or migrate waits, as it starts, for PostgreSQL to answer (connection refused or lost, host not resolved yet, starting up, too many connections), trying again after a pause that doubles from 0.5 to 5 s and logging each failure; then it exits 1. 0: one try. A refused password or a missing database ends the wait at once.',
+    },
+  ),
   PGLITE_DIR: defaulted(z.string().trim(), '.data/pglite', {
     description: 'Demo only: where PGlite keeps its data when DATABASE_URL is unset.',
   }),
