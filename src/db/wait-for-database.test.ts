@@ -87,7 +87,7 @@ describe('waitForDatabase', () => {
   }
 
   it('tries once with a bound of 0', async () => {
-    const timeout = failure('write CONNECT_TIMEOUT 10.0.0.1:5432', 'CONNECT_TIMEOUT');
+    const timeout = failure('write CONNECT_TIMEOUT 127.0.0.1:5432', 'CONNECT_TIMEOUT');
     const { outcome, pings, pauses } = await waitOnFailing(timeout, 0);
     expect(outcome).toBeInstanceOf(DatabaseUnreachableError);
     expect(pings).toBe(1);
