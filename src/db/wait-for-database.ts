@@ -70,11 +70,13 @@ export async function waitForDatabase(
   for (let attempt = 1; ; attempt += 1) {
     try {
       await ping();
-      if (attempt > 1)
+      if (attempt > 1) {
+        const waitedMs = now() - startedMs;
         options.logger.info(
-          { attempts: attempt, waitedMs: now() - startedMs },
-          `PostgreSQL answers, after ${durationText(now() - startedMs)}`,
+          { attempts: attempt, waitedMs },
+          `PostgreSQL answers, after ${durationText(waitedMs)}`,
         );
+      }
       return;
     } catch (error) {
       if (!isNotAnsweringYet(error)) throw error;

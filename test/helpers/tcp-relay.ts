@@ -6,8 +6,10 @@ import { createConnection, createServer, type Socket } from 'node:net';
  * that dies under its client. `reset()` ends every client connection with an RST, as
  * PostgreSQL's immediate stop does, and closes its side to the server; `close()` also stops
  * listening, so that the client's reconnections are refused, as by a server that went away.
+ * `port`: where it listens (a free one by default); a port a client already tries is a server
+ * that comes up late.
  */
-export async function startRelay(target: URL) {
+export async function startRelay(target: URL, port = 0) {
   const clients = new Set<Socket>();
   const sent = new EventEmitter();
   const server = createServer((client) => {
@@ -23,7 +25,7 @@ export async function startRelay(target: URL) {
     });
     upstream.on('close', () => client.destroy());
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   const url = new URL(target);

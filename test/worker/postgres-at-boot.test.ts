@@ -6,51 +6,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
+import { freePort } from '../../dev/services/free-port.js';
 import { commandBaseEnv, commandFile } from '../helpers/commands.js';
+import { startRelay } from '../helpers/tcp-relay.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { workerEnv } from '../helpers/worker-process.js';
-
-/** A port nothing listens on (a moment ago, the system gave it to a server that closed). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** PostgreSQL coming up on `port`: a TCP relay to the test's server. */
-async function relay(port: number, target: URL): Promise<{ close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
 
 interface Started {
   readonly child: ChildProcess;
@@ -152,7 +115,7 @@ describe('PostgreSQL at boot', () => {
     };
     expect(refused.level).toBe(40);
     expect(refused.msg).toMatch(/ECONNREFUSED.*trying again in .* \(DATABASE_BOOT_WAIT_MS\)/);
-    relays.push(await relay(port, new URL(db.url)));
+    relays.push(await startRelay(new URL(db.url), port));
     await worker.line('PostgreSQL answers, after');
     await worker.line('worker started');
     worker.child.kill('SIGTERM');
@@ -211,7 +174,7 @@ describe('PostgreSQL at boot', () => {
       });
       started.push(migrate);
       await migrate.line('PostgreSQL does not answer');
-      relays.push(await relay(port, new URL(blank.url)));
+      relays.push(await startRelay(new URL(blank.url), port));
       expect(await migrate.exited).toBe(0);
       expect(migrate.output.join('\n')).toContain('migrations applied');
     } finally {
