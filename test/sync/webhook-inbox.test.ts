@@ -230,8 +230,12 @@ describe('the webhook inbox', () => {
         beforeCommit: commit.held,
       });
       h.sandbox.control.unlink(BC_MODEL, id);
+      // Kept, then queued: the route writes the inbox before it queues the job.
       await vi.waitFor(
-        async () => expect(await kept()).toEqual([{ record_id: id, deleted: true, requeues: 0 }]),
+        async () => {
+          expect(await kept()).toEqual([{ record_id: id, deleted: true, requeues: 0 }]);
+          expect(await webhooks.getJobs(['delayed'])).toHaveLength(1);
+        },
         { timeout: 10_000, interval: 50 },
       );
       // The edit's event comes after it: its job takes the waiting deletion job's place.
