@@ -14,7 +14,8 @@
  */
 import type { Job, Worker } from 'bullmq';
 import type { QueueStore } from '../src/stores/queue-store.js';
-import type { JobData, JobName, QueueName } from '../src/queues/catalogue.js';
+import { JOBS, type JobData, type JobName, type QueueName } from '../src/queues/catalogue.js';
+import { redeliverIfNudged } from '../src/queues/feed-nudge.js';
 import { SOURCE_QUEUE_KINDS, queueNameOf } from '../src/queues/source-queues.js';
 import { DEFAULT_SOURCE } from '../src/sources/family-key.js';
 import { familyModels } from '../src/families/family.js';
@@ -159,6 +160,18 @@ export function createWorkers(
         worker.cancelJob(jobId, 'the job lost its lock: BullMQ runs it again');
       }
     });
+    if (queue === 'feed')
+      worker.on('completed', (job) => {
+        if (job.name !== 'feed-deliver') return;
+        const { subscriptionId } = JOBS['feed-deliver'].schema.parse(job.data);
+        redeliverIfNudged({ queues: ctx.queues, flags: ctx.feed.flags }, subscriptionId).catch(
+          (error: unknown) =>
+            ctx.logger.warn(
+              { err: error, subscriptionId },
+              'queueing a delivery nudged as its job ended failed: the feed pump queues it',
+            ),
+        );
+      });
     worker.on('failed', (job, error) => {
       if (!job) return;
       const final =

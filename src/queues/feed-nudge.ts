@@ -5,7 +5,9 @@
  * A delivery job that finds nothing new completes; a change committed between its last read and
  * its completion would wait for the pump's next round. So a worker's nudge also leaves a flag in
  * the fleet's shared state (the queue Redis, or PostgreSQL without it) that the running job takes
- * before it completes (`NudgeFlags.take`): flagged, it reads once more.
+ * before it completes (`NudgeFlags.take`): flagged, it reads once more. A nudge that comes after
+ * that last look and before the job completes finds the job still there and queues nothing: its
+ * flag, taken once the job completed, queues the delivery again (`redeliverIfNudged`).
  */
 import type { Db } from '../db/create-db.js';
 import { activeSubscriptionIds } from '../feed/subscriptions.js';
@@ -54,4 +56,22 @@ export async function nudgeDeliveries(
     await deps.queues.add('feed-deliver', { subscriptionId: id }, { jobId });
   }
   return ids.length;
+}
+
+/**
+ * After a subscription's delivery job completed: queues it again when a nudge came since its last
+ * look at the flag (that nudge's `add` found the job still running and queued nothing); whether
+ * it did.
+ */
+export async function redeliverIfNudged(
+  deps: { queues: Queues; flags: NudgeFlags },
+  subscriptionId: number,
+): Promise<boolean> {
+  if (!(await deps.flags.take(subscriptionId))) return false;
+  await deps.queues.add(
+    'feed-deliver',
+    { subscriptionId },
+    { jobId: feedDeliverJobId(subscriptionId) },
+  );
+  return true;
 }

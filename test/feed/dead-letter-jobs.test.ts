@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFeedReceiver, type FeedReceiver } from '../../dev/services/feed-receiver.js';
 import { BC_MODEL } from '../../src/families/bcs/family.js';
 import { generateSecret } from '../../src/feed/secret.js';
-import { createSubscription, readSubscription } from '../../src/feed/subscriptions.js';
+import { readSubscription } from '../../src/feed/subscriptions.js';
 import { feedDeliverJobId } from '../../src/queues/catalogue.js';
 import { nudgeDeliveries } from '../../src/queues/feed-nudge.js';
 import { createQueueEvents, type OwnedQueueEvents } from '../../src/queues/queue-events.js';
@@ -18,10 +18,9 @@ import {
   createSyncHarness,
   LOOPBACK_RECEIVERS,
   TEST_FEED_SECRET_KEY,
-  TEST_FEED_SECRETS,
+  subscribeFromNow,
   type SyncHarness,
 } from '../helpers/sync-harness.js';
-import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 describe('a dead letter in the feed queue', () => {
   let h: SyncHarness;
@@ -63,19 +62,7 @@ describe('a dead letter in the feed queue', () => {
   });
 
   it('fails for good, stops its subscription, and resumes it when retried', async () => {
-    const { id } = await createSubscription(
-      h.db.db,
-      {
-        name: 'stuck',
-        url: receiver.url,
-        secret,
-        sources: [DEFAULT_SOURCE],
-        families: [],
-        models: [],
-      },
-      'now',
-      TEST_FEED_SECRETS,
-    );
+    const { id } = await subscribeFromNow(h.db.db, { name: 'stuck', url: receiver.url, secret });
     const [bc] = h.sandbox.control.ids(BC_MODEL);
     h.sandbox.control.write(BC_MODEL, bc!, { origin: 'for a receiver that fails' });
     await h.run('sync-run', { trigger: 'test' });

@@ -14,16 +14,15 @@ import { createFeedSender } from '../../src/feed/feed-sender.js';
 import { pruneFeed } from '../../src/feed/prune.js';
 import { generateSecret } from '../../src/feed/secret.js';
 import { describeSubscriptionLines, viewSubscription } from '../../src/feed/subscription-status.js';
-import {
-  createSubscription,
-  readSubscription,
-  replaySubscription,
-} from '../../src/feed/subscriptions.js';
+import { readSubscription, replaySubscription } from '../../src/feed/subscriptions.js';
 import { fakeBc, fakeLine, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
-import { LOOPBACK_RECEIVERS, TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
+import {
+  LOOPBACK_RECEIVERS,
+  subscribeFromNow,
+  TEST_FEED_SECRETS,
+} from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -59,12 +58,7 @@ describe('change feed subscriptions that stop', () => {
     await feedCaughtUp(db.db);
   };
   const subscribe = async (name: string) =>
-    createSubscription(
-      db.db,
-      { name, url: receiver.url, secret, sources: [DEFAULT_SOURCE], families: [], models: [] },
-      'now',
-      TEST_FEED_SECRETS,
-    );
+    subscribeFromNow(db.db, { name, url: receiver.url, secret });
 
   beforeAll(async () => {
     db = await createTestDb();

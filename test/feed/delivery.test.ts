@@ -16,7 +16,7 @@ import type { ChangeBody } from '../../src/feed/change-body.js';
 import { postgresFeedListen } from '../../src/feed/feed-signal.js';
 import { generateSecret } from '../../src/feed/secret.js';
 import { viewSubscription } from '../../src/feed/subscription-status.js';
-import { createSubscription, readSubscription } from '../../src/feed/subscriptions.js';
+import { readSubscription } from '../../src/feed/subscriptions.js';
 import { createNudgeFlags, nudgeDeliveries } from '../../src/queues/feed-nudge.js';
 import { upsertFeedSchedules } from '../../src/queues/feed-schedules.js';
 import { startFeedWake, type FeedWake } from '../../workers/feed-wake.js';
@@ -25,10 +25,9 @@ import {
   createSyncHarness,
   LOOPBACK_RECEIVERS,
   TEST_FEED_SECRET_KEY,
-  TEST_FEED_SECRETS,
+  subscribeFromNow,
   type SyncHarness,
 } from '../helpers/sync-harness.js';
-import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 /** How long the receiver is down: a real outage's minute (or day), shortened. */
 const OUTAGE_MS = 3_000;
@@ -84,19 +83,12 @@ describe('push: a storm of changes delivered to a flaky receiver', () => {
     await h.run('sync-run', { trigger: 'test' });
     await feedCaughtUp(h.db.db);
     receiver = await startFeedReceiver({ secret, random: mulberry32(42) });
-    await createSubscription(
-      h.db.db,
-      {
-        name: 'portal',
-        url: receiver.url,
-        secret,
-        sources: [DEFAULT_SOURCE],
-        families: ['bcs'],
-        models: [],
-      },
-      'now',
-      TEST_FEED_SECRETS,
-    );
+    await subscribeFromNow(h.db.db, {
+      name: 'portal',
+      url: receiver.url,
+      secret,
+      families: ['bcs'],
+    });
     redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     wake = await startFeedWake({
       listen: postgresFeedListen(h.db.sql!),

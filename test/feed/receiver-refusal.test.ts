@@ -13,12 +13,11 @@ import { FeedDeliveryError } from '../../src/feed/feed-errors.js';
 import { createFeedSender } from '../../src/feed/feed-sender.js';
 import { parseAllowedHosts } from '../../src/feed/receiver-address.js';
 import { generateSecret } from '../../src/feed/secret.js';
-import { createSubscription, readSubscription } from '../../src/feed/subscriptions.js';
+import { readSubscription } from '../../src/feed/subscriptions.js';
 import { fakeBc, mapBc, writeBcs } from '../helpers/seed-bcs.js';
 import { feedCaughtUp } from '../helpers/feed-visible.js';
-import { TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
+import { subscribeFromNow, TEST_FEED_SECRETS } from '../helpers/sync-harness.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 
 const send = (sender: ReturnType<typeof createFeedSender>, url: string) =>
   sender.send(url, { 'content-type': 'application/json' }, '{}', {
@@ -74,19 +73,7 @@ describe('a receiver at an address deliveries may not reach', () => {
   });
 
   it("shows the subscription as refused, with nothing of the host's answer", async () => {
-    await createSubscription(
-      db.db,
-      {
-        name: 'inside',
-        url: receiver.url,
-        secret,
-        sources: [DEFAULT_SOURCE],
-        families: [],
-        models: [],
-      },
-      'now',
-      TEST_FEED_SECRETS,
-    );
+    await subscribeFromNow(db.db, { name: 'inside', url: receiver.url, secret });
     await writeBcs(db.db, [mapBc({ bc: fakeBc(1), lines: [] })], {
       runId: null,
       lease: null,

@@ -43,7 +43,7 @@ import type { OdooClientOptions, OdooContext } from '../../src/clients/odoo/odoo
 import { createQueueEvents } from '../../src/queues/queue-events.js';
 import { postgresQueues, redisQueues } from '../../src/stores/queue-store.js';
 import type { QueueRedis } from '../../src/stores/redis-connection.js';
-import { createNudgeFlags } from '../../src/queues/feed-nudge.js';
+import { createNudgeFlags, type NudgeFlags } from '../../src/queues/feed-nudge.js';
 import { QUEUE_NAMES } from '../../src/queues/catalogue.js';
 import {
   createOdooSandbox,
@@ -60,6 +60,9 @@ import {
 import { defaultFeedConfig } from '../../src/config/feed-config.js';
 import { parseAllowedHosts } from '../../src/feed/receiver-address.js';
 import { createSubscriptionSecrets } from '../../src/feed/secret.js';
+import { createSubscription } from '../../src/feed/subscriptions.js';
+import type { Db } from '../../src/db/create-db.js';
+import { DEFAULT_SOURCE } from '../../src/sources/family-key.js';
 import { memoryLogger, testConfig } from './test-app.js';
 import { createTestDb, type TestDb } from './test-db.js';
 import { diffCopyWithSandbox } from './copy-diff.js';
@@ -73,6 +76,19 @@ export const LOOPBACK_RECEIVERS = parseAllowedHosts(['127.0.0.0/8', '::1']).rule
 /** FEED_SECRET_KEY of the tests (testConfig's too): subscriptions' secrets sealed under it. */
 export const TEST_FEED_SECRET_KEY = { secret: 'test-feed-secret-key-of-at-least-32-characters' };
 export const TEST_FEED_SECRETS = createSubscriptionSecrets(TEST_FEED_SECRET_KEY);
+
+/** A subscription of the default source from now on, to every family unless some are named. */
+export function subscribeFromNow(
+  db: Db,
+  input: { name: string; url: string; secret: string; families?: string[] },
+) {
+  return createSubscription(
+    db,
+    { sources: [DEFAULT_SOURCE], families: [], models: [], ...input },
+    'now',
+    TEST_FEED_SECRETS,
+  );
+}
 
 export interface SyncHarnessOptions {
   sandbox?: OdooSandboxOptions;
@@ -132,6 +148,8 @@ export interface SyncHarnessOptions {
    * default a connection of its own to the tests' Redis, under a prefix of its own.
    */
   queueRedis?: { readonly connection: QueueRedis; readonly prefix: string };
+  /** Wraps the nudge flags the workers' delivery jobs take (default: as they are). */
+  nudgeFlags?: (flags: NudgeFlags) => NudgeFlags;
 }
 
 /** A job's payload, its family optional (the harness's first family). */
@@ -260,8 +278,10 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     sources,
     logger,
     backend,
-    flags: createNudgeFlags(
-      inPostgres ? { kind: 'postgres', db: db.db } : { kind: 'redis', redis: connection, prefix },
+    flags: (options.nudgeFlags ?? ((flags: NudgeFlags) => flags))(
+      createNudgeFlags(
+        inPostgres ? { kind: 'postgres', db: db.db } : { kind: 'redis', redis: connection, prefix },
+      ),
     ),
     settings: {
       leaseSeconds: options.leaseSeconds ?? 60,
