@@ -182,6 +182,7 @@ const chores = startFleetChores({
   schedule: { everyMs: config.sync.everyMs, reconcileCron: config.sync.reconcileCron },
   subscriptions: config.feed.declared.subscriptions,
   logger,
+  onStoreBack: (listener) => backend.onBack(listener),
 });
 shutdown.add('fleet chores', () => chores.stop());
 // A family whose model another family of the fleet copies is named now; its jobs fail saying so.
