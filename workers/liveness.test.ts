@@ -52,6 +52,10 @@ function testClock() {
         await check?.();
       }
     },
+    /** Lets `ms` pass with no check: the process stopped (SIGSTOP, its VM paused). */
+    standStill: (ms: number) => {
+      nowMs += ms;
+    },
   };
 }
 
@@ -68,12 +72,13 @@ describe('the job loop and lost query checks', () => {
     waiting: () => number | Promise<number>,
     concurrency = 2,
     stuckQuery?: () => string | undefined,
+    probe = answering,
   ) => {
     const time = testClock();
     const flow: JobFlow = createJobFlow(time.clock.now);
     const deaths: string[] = [];
     liveness = createLiveness({
-      probe: answering,
+      probe,
       queues: [{ name: 'sync-page', concurrency, waiting: async () => waiting() }],
       flow,
       timeoutMs: TIMEOUT_MS,
@@ -83,7 +88,7 @@ describe('the job loop and lost query checks', () => {
       clock: time.clock,
     });
     liveness.start();
-    return { flow, deaths, pass: time.pass };
+    return { flow, deaths, pass: time.pass, standStill: time.standStill };
   };
 
   it('finds a queue whose jobs wait while its worker has a free slot and takes none', async () => {
@@ -123,6 +128,35 @@ describe('the job loop and lost query checks', () => {
       await queue.close();
       await connection.quit();
     }
+  });
+
+  it('does not count the time the process stood still (SIGSTOP, a paused VM) against the store or the queues', async () => {
+    const { deaths, pass, standStill } = watch(() => 3);
+    await pass(CHECK_EVERY_MS);
+    standStill(2 * TIMEOUT_MS);
+    // Resumed: neither the probe's answer, not asked meanwhile, nor the jobs seen waiting before
+    // the stop are overdue.
+    await pass(TIMEOUT_MS);
+    expect(deaths).toEqual([]);
+    await pass(CHECK_EVERY_MS);
+    expect(deaths).toEqual([
+      'queue sync-page: 3 job(s) waited 75 s while its worker had 2 free slot(s) and took none',
+    ]);
+  });
+
+  it('still finds a store silent before and after the process stood still', async () => {
+    const silent: StoreProbe = {
+      silence: 'Redis has answered no command',
+      ask: () => new Promise(() => undefined),
+      close: () => {},
+    };
+    const { deaths, pass, standStill } = watch(() => 0, 2, undefined, silent);
+    await pass(2 * CHECK_EVERY_MS);
+    standStill(2 * TIMEOUT_MS);
+    await pass(2 * CHECK_EVERY_MS);
+    expect(deaths).toEqual([]);
+    await pass(CHECK_EVERY_MS);
+    expect(deaths).toEqual(['Redis has answered no command for 75 s']);
   });
 
   it('leaves alone a worker whose slots are all taken, however long jobs wait', async () => {

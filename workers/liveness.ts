@@ -21,7 +21,8 @@
  *   connection failed (src/db/query-watch.ts); a job waiting on it would hold its lock forever.
  *
  * Any one makes the worker not alive: `/health/live` answers 503 with the reason, and the
- * process exits for its supervisor to start it again (REDIS_LIVENESS_TIMEOUT_MS).
+ * process exits for its supervisor to start it again (REDIS_LIVENESS_TIMEOUT_MS). The time the
+ * process itself stood still (SIGSTOP, a paused VM) counts against neither the store nor a queue.
  */
 import type { Queue } from 'bullmq';
 import type { StoreProbe } from '../src/stores/queue-store.js';
@@ -174,11 +175,31 @@ export function createLiveness(input: {
     input.onDead(reason);
   };
 
+  const intervalMs = Math.max(250, Math.floor(timeoutMs / 4));
+  let lastCheckMs: number | undefined;
+  /**
+   * A process that did not run (stopped by SIGSTOP or a debugger, its VM or container paused)
+   * saw no store fail meanwhile and gave its probe no chance: the time it stood still, past one
+   * interval, counts neither as the store's silence nor as jobs' waiting.
+   */
+  const discountStandstill = (now: number) => {
+    const late = lastCheckMs === undefined ? 0 : now - lastCheckMs - intervalMs;
+    lastCheckMs = now;
+    if (late <= intervalMs) return;
+    lastAnswerMs += late;
+    for (const [queue, since] of waitingSince) waitingSince.set(queue, since + late);
+    input.logger.warn(
+      { stoodStillMs: late },
+      `this process did not run for ${Math.round(late / 1_000)} s (stopped or paused): that time is not counted against Redis or the queues`,
+    );
+  };
+
   // A count of a queue waits for Redis as long as Redis is away: the probe's age is judged apart.
   let counting: Promise<void> | undefined;
   const check = (): Promise<void> => {
-    probe();
     const now = clock.now();
+    discountStandstill(now);
+    probe();
     if (now - lastAnswerMs > timeoutMs) {
       dead(`${input.probe.silence} for ${Math.round((now - lastAnswerMs) / 1_000)} s`);
       return Promise.resolve();
@@ -199,7 +220,8 @@ export function createLiveness(input: {
   let stopChecks: (() => void) | undefined;
   const start = () => {
     lastAnswerMs = clock.now();
-    stopChecks ??= clock.every(Math.max(250, Math.floor(timeoutMs / 4)), check);
+    lastCheckMs = lastAnswerMs;
+    stopChecks ??= clock.every(intervalMs, check);
     probe();
   };
   return {
