@@ -83,7 +83,17 @@ export function bcCopyProbe(db: Db, queues: Queues, events: OwnedQueueEvents) {
             `the receiver still lacks ${missing.length} of ${expected.length} changes after ${HEALED_DELIVERY_WAIT_MS / 1_000} s: ${missing.slice(0, 10).join(', ')}`,
           );
         },
-      );
+      ).catch(async (error: Error) => {
+        // Where the deliveries stand says which of the feed's wake-ups was missing.
+        const feed = queues.byName.feed;
+        const [counts, schedulers] = await Promise.all([
+          feed.getJobCounts(),
+          feed.getJobSchedulers(),
+        ]);
+        throw new Error(
+          `${error.message}; the feed queue: ${JSON.stringify(counts)}, schedulers ${schedulers.map((scheduler) => scheduler.key).join(', ') || 'none'}`,
+        );
+      });
       expect(receiver.changes.map((change) => change.id).sort()).toEqual([...expected].sort());
       expect(receiver.badSignatures).toEqual([]);
     },
