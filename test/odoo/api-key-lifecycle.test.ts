@@ -172,7 +172,12 @@ describe('with ODOO_API_KEY_ROTATE', () => {
       }),
     });
     try {
-      const answer = await app.inject({ url: '/api/sync/state', headers: bearer('reader') });
+      // The worker records the transport it chose beside its first call, not before it answers.
+      const answer = await vi.waitFor(async () => {
+        const state = await app.inject({ url: '/api/sync/state', headers: bearer('reader') });
+        expect(state.json<{ odoo: { transport: unknown } }>().odoo.transport).not.toBeNull();
+        return state;
+      });
       expect(answer.statusCode).toBe(200);
       expect(answer.json<{ odoo: unknown }>().odoo).toMatchObject({
         transport: {
