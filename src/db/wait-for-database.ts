@@ -6,6 +6,7 @@
  * (DATABASE_BOOT_WAIT_MS), saying at each try what PostgreSQL answered. What waiting cannot mend
  * (a password refused, a database that does not exist) ends the wait at once.
  */
+import { setTimeout as pauseFor } from 'node:timers/promises';
 import { isConnectionFailure } from './query-watch.js';
 import { AppError, describeError } from '../lib/errors.js';
 import { durationText } from '../lib/duration-text.js';
@@ -63,8 +64,7 @@ export async function waitForDatabase(
   options: WaitForDatabaseOptions,
 ): Promise<void> {
   const now = options.now ?? Date.now;
-  const pause =
-    options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const pause = options.pause ?? ((ms: number) => pauseFor(ms));
   const startedMs = now();
   let pauseMs = FIRST_PAUSE_MS;
   for (let attempt = 1; ; attempt += 1) {

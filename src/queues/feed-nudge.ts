@@ -47,13 +47,12 @@ export async function nudgeDeliveries(
   const ids = only === undefined ? await activeSubscriptionIds(deps.db) : [only];
   const queue = deps.queues.byName.feed;
   for (const id of ids) {
-    const jobId = feedDeliverJobId(id);
     // A failed job of an active subscription (the database was away for every attempt, or a
     // replayed dead letter) would keep its id: it goes, and the delivery starts again.
-    const stuck = await queue.getJob(jobId);
+    const stuck = await queue.getJob(feedDeliverJobId(id));
     if (stuck && (await stuck.isFailed())) await stuck.remove();
     await deps.flags?.set(id);
-    await deps.queues.add('feed-deliver', { subscriptionId: id }, { jobId });
+    await queueDelivery(deps.queues, id);
   }
   return ids.length;
 }
@@ -68,10 +67,15 @@ export async function redeliverIfNudged(
   subscriptionId: number,
 ): Promise<boolean> {
   if (!(await deps.flags.take(subscriptionId))) return false;
-  await deps.queues.add(
+  await queueDelivery(deps.queues, subscriptionId);
+  return true;
+}
+
+/** The subscription's one delivery job, by its id: none queued while one is already there. */
+function queueDelivery(queues: Queues, subscriptionId: number) {
+  return queues.add(
     'feed-deliver',
     { subscriptionId },
     { jobId: feedDeliverJobId(subscriptionId) },
   );
-  return true;
 }
