@@ -128,13 +128,7 @@ export class SandboxWrites {
     values: Record<string, unknown>,
     ctx: RuleContext,
   ): Row {
-    const row: Row = { id };
-    for (const spec of table.spec.fields) {
-      if (!holdsValue(spec) || spec.name === 'id') continue;
-      row[spec.name] = spec.type === 'many2many' ? [] : null;
-    }
-    // Odoo declares the archive field `default=True` wherever a model has one.
-    if (table.activeField !== undefined) row[table.activeField] = true;
+    const row = this.tables.emptyRow(table, id);
     Object.assign(
       row,
       table.rules.defaults?.(values, ctx) ?? {},
@@ -185,14 +179,7 @@ export class SandboxWrites {
    */
   insertSeedRow(model: string, values: Record<string, unknown> & { id: number }): void {
     const table = this.tables.requireTable(model);
-    const row: Row = { id: values.id };
-    for (const spec of table.spec.fields) {
-      if (!holdsValue(spec) || spec.name === 'id') continue;
-      row[spec.name] = spec.type === 'many2many' ? [] : null;
-    }
-    // Odoo declares the archive field `default=True` wherever a model has one.
-    if (table.activeField !== undefined) row[table.activeField] = true;
-    Object.assign(row, values);
+    const row = Object.assign(this.tables.emptyRow(table, values.id), values);
     this.tables.insertRow(table, row);
   }
 
