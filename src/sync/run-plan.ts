@@ -12,6 +12,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { OdooCallOptions, OdooContext } from '../clients/odoo/odoo-types.js';
+import { odooDatetimeIso } from '../clients/odoo/odoo-values.js';
 import type { Db } from '../db/create-db.js';
 import { intArray, rowsOf } from '../db/sql-rows.js';
 import {
@@ -87,6 +88,9 @@ export async function stageChanges(
   const child = !isRelationScan(scanned) && isChild(scanned) ? scanned : undefined;
   let listed = 0;
   let maxWriteDate: Date | null = null;
+  // Compared as numbers: `>` on two Dates converts both to primitives, and a mass update's scan
+  // compares millions of them (most of its worker's time, before).
+  let maxWriteMs = -Infinity;
   let skipped = 0;
   const futureIds: number[] = [];
   const pages = scanPages(
@@ -133,12 +137,18 @@ export async function stageChanges(
         continue;
       }
       const date = scannedDate(record);
-      rows.push({ id: record.id, root, wd: date?.toISOString() ?? null });
+      // The stamp's text, which scannedDate read as a datetime, rearranged into ISO form.
+      const wd = date === undefined ? null : odooDatetimeIso(record.write_date as string);
+      rows.push({ id: record.id, root, wd });
       if (date === undefined) {
         skipped += 1;
-      } else if (date.getTime() > futureAfterMs) {
+        continue;
+      }
+      const writeMs = date.getTime();
+      if (writeMs > futureAfterMs) {
         futureIds.push(record.id);
-      } else if (!maxWriteDate || date > maxWriteDate) {
+      } else if (writeMs > maxWriteMs) {
+        maxWriteMs = writeMs;
         maxWriteDate = date;
       }
     }
@@ -170,6 +180,7 @@ export interface ScannedRow {
   readonly id: number;
   /** The record's root; for a one2many target, its owner (null: none). */
   readonly root: number | null;
+  /** The stamp as `Date.toISOString()` writes it: one format, so ordered as text is in time. */
   readonly wd: string | null;
 }
 
@@ -235,10 +246,10 @@ export async function stageScanPage(
   rows: readonly (ScannedRow & { root: number })[],
   settled: SettledStamps | null,
 ): Promise<void> {
-  const throughMs = settled?.settledThrough.getTime() ?? -Infinity;
+  const through = settled?.settledThrough.toISOString();
   const unproven = new Set<number>();
   for (const row of rows)
-    if (row.wd === null || Date.parse(row.wd) > throughMs) unproven.add(row.root);
+    if (row.wd === null || through === undefined || row.wd > through) unproven.add(row.root);
   const candidates = rows.filter((row) => !unproven.has(row.root));
   const upsert = sql`on conflict (run_id, token, kind, odoo_id) do update
     set proven = sync_scan.proven and excluded.proven`;

@@ -8,6 +8,7 @@ import {
   fromOdooValue,
   parseMany2one,
   parseOdooDate,
+  odooDatetimeIso,
   parseOdooDatetime,
   parseOdooFloat,
   parseOdooInteger,
@@ -66,6 +67,8 @@ describe('Odoo value conventions', () => {
       '2025-03-10 09:15:30.5',
       '2025-02-30 00:00:00',
       '2025-03-10 24:00:00',
+      '2025-03-10 09:60:00',
+      '2025-03-10 09:15:60',
       '2025-03-10',
       '0000-01-01 00:00:00',
       '2025-0a-10 09:15:30',
@@ -94,7 +97,12 @@ describe('Odoo value conventions', () => {
         })();
         if (!shape.test(text)) return parsed === undefined;
         // A well-shaped string is a real datetime, read back as itself, or refused.
-        return parsed === undefined || (parsed !== null && toOdooDatetime(parsed) === text);
+        return (
+          parsed === undefined ||
+          (parsed !== null &&
+            toOdooDatetime(parsed) === text &&
+            odooDatetimeIso(text) === parsed.toISOString())
+        );
       }),
       { seed: 14, numRuns: 2_000 },
     );

@@ -56,12 +56,33 @@ export function parseOdooDatetime(value: unknown): Date | null {
   const month = digits(value, 5, 2);
   const day = digits(value, 8, 2);
   const hour = digits(value, 11, 2);
-  const date = utcDate(year, month, day, hour, digits(value, 14, 2), digits(value, 17, 2));
+  const minute = digits(value, 14, 2);
+  const second = digits(value, 17, 2);
+  // Date.UTC, the quicker, reads years 0–99 as 1900–1999.
+  const date =
+    year >= 100
+      ? new Date(Date.UTC(year, month - 1, day, hour, minute, second))
+      : utcDate(year, month, day, hour, minute, second);
   // Dates roll 2025-02-30 over to March; Odoo never sends such a value, so refuse it.
-  if (year < 1 || date.getUTCDate() !== day || date.getUTCMonth() !== month - 1 || hour > 23) {
+  if (
+    year < 1 ||
+    date.getUTCDate() !== day ||
+    date.getUTCMonth() !== month - 1 ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     throw new TypeError(`not a calendar datetime: '${value}'`);
   }
   return date;
+}
+
+/**
+ * `parseOdooDatetime(value).toISOString()` for a value it accepted, by rearranging the text: a
+ * scan of millions of records spent most of its time formatting their dates.
+ */
+export function odooDatetimeIso(value: string): string {
+  return `${value.slice(0, 10)}T${value.slice(11)}.000Z`;
 }
 
 /** A `Date` → Odoo's `'YYYY-MM-DD HH:MM:SS'` in UTC, milliseconds dropped (never rounded up). */
