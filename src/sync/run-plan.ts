@@ -87,9 +87,8 @@ export async function stageChanges(
   const relation = isRelationScan(scanned) ? scanned : undefined;
   const child = !isRelationScan(scanned) && isChild(scanned) ? scanned : undefined;
   let listed = 0;
-  let maxWriteDate: Date | null = null;
-  // Compared as numbers: `>` on two Dates converts both to primitives, and a mass update's scan
-  // compares millions of them (most of its worker's time, before).
+  // Kept as a number: `>` on two Dates converts both to primitives, and a mass update's scan
+  // compares millions of stamps (a fifth of its worker's time, when it compared Dates).
   let maxWriteMs = -Infinity;
   let skipped = 0;
   const futureIds: number[] = [];
@@ -149,7 +148,6 @@ export async function stageChanges(
         futureIds.push(record.id);
       } else if (writeMs > maxWriteMs) {
         maxWriteMs = writeMs;
-        maxWriteDate = date;
       }
     }
     listed += page.length;
@@ -173,6 +171,7 @@ export async function stageChanges(
         ).then(() => (child ? stageFormerRoots(db, ref, child, placed) : undefined));
   }
   await staging;
+  const maxWriteDate = maxWriteMs === -Infinity ? null : new Date(maxWriteMs);
   return { listed, maxWriteDate, skipped, futureIds };
 }
 
