@@ -364,8 +364,15 @@ export function inPostgresQueues(c: FamilyCase): FamilyCase {
   return { ...c, queueBackend: 'postgres' };
 }
 
-/** Every row, its queues in PostgreSQL. */
-export const POSTGRES_QUEUE_CASES: readonly FamilyCase[] = FAMILY_CASES.map(inPostgresQueues);
+/**
+ * The rows that run again with their queues in PostgreSQL: a root with children (the BCs, over
+ * XML-RPC) and a root alone (the partners, over JSON-RPC). The store decides how a job is kept,
+ * claimed, retried and failed; the family decides what its jobs read, map and write, the same on
+ * either store, which the other rows hold on Redis.
+ */
+export const POSTGRES_QUEUE_CASES: readonly FamilyCase[] = [BCS_CASE, PARTNERS_CASE].map(
+  inPostgresQueues,
+);
 
 /** The ids of a root's children in the sandbox's committed state (none for a root alone). */
 export function childIdsOf(control: SandboxControl, c: FamilyCase, rootId: number): number[] {
