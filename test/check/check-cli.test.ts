@@ -8,7 +8,7 @@
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createOdooSandbox, type OdooSandbox } from '../../dev/sandbox/odoo-sandbox.js';
 import type { SandboxSeries } from '../../dev/sandbox/sandbox-rpc-services.js';
-import type { CheckLine, CheckReport } from '../../src/check/check-report.js';
+import { renderReport, type CheckLine, type CheckReport } from '../../src/check/check-report.js';
 import { runSyncCli, syncCliEnv } from '../helpers/sync-cli.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
@@ -47,10 +47,14 @@ async function odoo(
   return { env: { ...env, ODOO_API_KEY: key }, key };
 }
 
-async function check(env: Record<string, string>, args: string[] = []) {
-  const text = await runSyncCli(['check', ...args], env);
-  const json = await runSyncCli(['check', '--json', ...args], env);
-  return { text, json, report: JSON.parse(json.stdout) as CheckReport };
+/**
+ * `check --json` as a process: its exit status and its report. Its text is the report rendered
+ * as the command renders it; the sound deployment's case runs the text command too.
+ */
+async function check(env: Record<string, string>) {
+  const json = await runSyncCli(['check', '--json'], env);
+  const report = JSON.parse(json.stdout) as CheckReport;
+  return { json, report, text: renderReport(report) };
 }
 
 const lineOf = (report: CheckReport, topic: string): CheckLine | undefined =>
@@ -61,7 +65,8 @@ describe.each(['17.0', '19.0', '20.0'] as const)(
   (series) => {
     it('proves a sound deployment: exit 0, a line per check, nothing written, every call counted', async () => {
       const { env } = await odoo(series);
-      const { text, json, report } = await check(env);
+      const { json, report } = await check(env);
+      const text = await runSyncCli(['check'], env);
       expect(text.code, text.stderr).toBe(0);
       expect(json.code, json.stderr).toBe(0);
       expect(text.stdout).toMatch(
@@ -97,22 +102,22 @@ describe.each(['17.0', '19.0', '20.0'] as const)(
         series === '17.0'
           ? { ...env, ODOO_PASSWORD: 'not-the-password' }
           : { ...env, ODOO_API_KEY: '0123456789abcdef0123456789abcdef01234567' };
-      const { text, report } = await check(wrong);
-      expect(text.code).toBe(1);
+      const { json, text, report } = await check(wrong);
+      expect(json.code, json.stderr).toBe(1);
       expect(lineOf(report, 'credentials')).toMatchObject({
         status: 'fail',
         text: `Odoo refused the ${series === '17.0' ? 'password (ODOO_PASSWORD)' : 'API key (ODOO_API_KEY)'} of sync@dimagaz.example on database odoo_sandbox`,
       });
       expect(lineOf(report, 'families')).toMatchObject({ status: 'fail' });
-      expect(text.stdout).toMatch(/^ {2}FAIL +credentials +Odoo refused/m);
-      expect(text.stdout).toMatch(/^\d+ FAIL, \d+ WARN: fix each FAIL before the first copy/m);
+      expect(text).toMatch(/^ {2}FAIL +credentials +Odoo refused/m);
+      expect(text).toMatch(/^\d+ FAIL, \d+ WARN: fix each FAIL before the first copy/m);
     }, 60_000);
 
     it('stops on a sync user who may not read a family model: exit 1, naming the model', async () => {
       const { env } = await odoo(series);
       sandbox!.control.denyRead({ model: 'dimagaz.bc.line' });
-      const { text, report } = await check(env);
-      expect(text.code).toBe(1);
+      const { json, report } = await check(env);
+      expect(json.code, json.stderr).toBe(1);
       expect(report.sections[0]!.lines.filter((line) => line.status === 'fail')).toEqual([
         expect.objectContaining({
           topic: 'family bcs',
@@ -123,8 +128,8 @@ describe.each(['17.0', '19.0', '20.0'] as const)(
 
     it("stops on a skewed clock: Odoo's ten minutes ahead of PostgreSQL's", async () => {
       const { env } = await odoo(series, { clock: () => (Date.now() + 600_000) * 1_000 });
-      const { text, report } = await check(env);
-      expect(text.code).toBe(1);
+      const { json, report } = await check(env);
+      expect(json.code, json.stderr).toBe(1);
       expect(lineOf(report, 'clock')).toMatchObject({
         status: 'fail',
         text: expect.stringMatching(
@@ -140,12 +145,12 @@ describe.each(['19.0', '20.0'] as const)('the API key on the sandbox as Odoo %s'
     const { env } = await odoo(series);
     const lapsedAt = new Date(Date.now() - DAY_MS);
     const lapsed = sandbox!.keys.add({ expiresAt: lapsedAt });
-    const { text, report } = await check({
+    const { json, report } = await check({
       ...env,
       ODOO_API_KEY: lapsed,
       ODOO_API_KEY_EXPIRES_AT: lapsedAt.toISOString(),
     });
-    expect(text.code).toBe(1);
+    expect(json.code, json.stderr).toBe(1);
     expect(lineOf(report, 'credentials')).toMatchObject({
       status: 'fail',
       text: expect.stringContaining(`it lapsed at ${lapsedAt.toISOString()} (API_KEY_EXPIRED)`),
@@ -156,8 +161,8 @@ describe.each(['19.0', '20.0'] as const)('the API key on the sandbox as Odoo %s'
   it('warns of a key that lapses within ODOO_API_KEY_WARN_DAYS, as Odoo says, and exits 0', async () => {
     const { env } = await odoo(series);
     const soon = sandbox!.keys.add({ expiresAt: new Date(Date.now() + 5 * DAY_MS) });
-    const { text, report } = await check({ ...env, ODOO_API_KEY: soon });
-    expect(text.code, text.stderr).toBe(0);
+    const { json, report } = await check({ ...env, ODOO_API_KEY: soon });
+    expect(json.code, json.stderr).toBe(0);
     expect(lineOf(report, 'api key')).toMatchObject({
       status: 'warn',
       text: expect.stringMatching(/^lapses on \d{4}-\d{2}-\d{2}, in [45] days \(as Odoo says\)$/),
