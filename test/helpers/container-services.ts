@@ -25,7 +25,7 @@ export async function startContainerPostgres(): Promise<LocalService> {
     .withDatabase('postgres')
     .withUsername('postgres')
     .withPassword('postgres')
-    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=300'])
+    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=300', '-c', 'jit=off'])
     .start();
   return {
     url: container.getConnectionUri(),
