@@ -175,4 +175,14 @@ describe("the children's plan", () => {
   ])('%s', (_case, roots, stored, mode, expected) => {
     expect(summary(planChildren(roots, stored, () => mode))).toEqual(expected);
   });
+
+  it('moved to a root outside the batch: left where it is, the others gone deleted', () => {
+    const roots = [{ odooId: 1, children: [sent(11, 1)] }];
+    const stored = [held(11, 1), held(12, 1), held(13, 1)];
+    expect(summary(planChildren(roots, stored, () => run, new Set([12])))).toEqual({
+      writes: [],
+      deletes: [13],
+      counts: { 1: { ...none, deleted: 1 } },
+    });
+  });
 });

@@ -6,7 +6,8 @@
  * statements. Tested as a table (child-plan.test.ts).
  *
  * - A child Odoo no longer lists under its root is gone from Odoo, or moved: deleted, unless
- *   another root of the batch lists it (it moves, and is written there).
+ *   another root of the batch lists it (it moves, and is written there) or the caller knows
+ *   Odoo has it under a root the batch does not write (`movedAway`: left where it is).
  * - A child that moved from another root is written (re-parented) whatever its data.
  * - A child whose stored version is newer is stale: neither written nor deleted.
  */
@@ -51,6 +52,7 @@ export function planChildren(
   roots: readonly PlannedRoot[],
   stored: readonly StoredChild[],
   modeOf: (odooId: number) => WriteMode,
+  movedAway: ReadonlySet<number> = new Set(),
 ): ChildPlan {
   const byId = new Map(stored.map((child) => [child.odooId, child]));
   const byRoot = Map.groupBy(stored, (child) => child.rootId);
@@ -80,9 +82,15 @@ export function planChildren(
         writes.push({ child });
       }
     }
-    // Children Odoo no longer lists under this root: gone from Odoo (or moved, and re-parented).
+    // Children Odoo no longer lists under this root: gone from Odoo (or moved: re-parented, or
+    // left for the read of their new root).
     for (const before of byRoot.get(root.odooId) ?? []) {
-      if (listed.has(before.odooId) || listedInBatch.has(before.odooId)) continue;
+      if (
+        listed.has(before.odooId) ||
+        listedInBatch.has(before.odooId) ||
+        movedAway.has(before.odooId)
+      )
+        continue;
       count.deleted += 1;
       deletes.push(before.odooId);
     }

@@ -12,7 +12,9 @@
  *   no longer lists (one read of their link field), so a move is a move, not a deletion until
  *   the new root's next read.
  *
- * Both are read and written with it, and the roots these name in turn (sync-record.ts).
+ * Both are read and written with it, and the roots these name in turn (sync-record.ts). A run's
+ * page, which the scan planned, reads no other root: it only keeps the children moved to a root
+ * it does not write from being deleted (`childrenMovedAway`).
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { OdooCallOptions, OdooContext, OdooRecord } from '../clients/odoo/odoo-types.js';
@@ -25,7 +27,7 @@ import {
   type ModelDeclaration,
   type RecordFamily,
 } from '../families/family.js';
-import type { RootPayload } from '../families/map-record.js';
+import type { MappedRoot, RootPayload } from '../families/map-record.js';
 import { childWriteShape } from '../families/write-shape.js';
 import type { OdooSource } from './odoo-source.js';
 import { linkTable, ownerRoot } from './relations.js';
@@ -142,6 +144,53 @@ export async function movedNeighbours(
       found.add(root);
   }
   return [...found].sort((a, b) => a - b);
+}
+
+/**
+ * The children the copy holds under a page's roots that no root of the page lists any more and
+ * that Odoo still has, under another root: moved since the run's scan planned the page, to a root
+ * the page does not write. A page leaves them where the copy holds them rather than delete them
+ * (a move is not a deletion, and the feed would say the child was deleted, then created): the
+ * read of their new root moves them, this run's later page or the next run's, which their own
+ * stamp brings. By child model; empty when no child is missing from its root's list. One query
+ * of the copy, and a read of Odoo only for the children some root no longer lists.
+ */
+export async function childrenMovedAway(
+  db: Db,
+  odoo: OdooSource,
+  family: RecordFamily,
+  roots: readonly MappedRoot[],
+  context: OdooContext,
+  call?: OdooCallOptions,
+): Promise<ReadonlyMap<string, ReadonlySet<number>>> {
+  const moved = new Map<string, ReadonlySet<number>>();
+  if (family.children.length === 0 || roots.length === 0) return moved;
+  const pageRoots = new Set(roots.map((root) => root.odooId));
+  const rootIds = intArray([...pageRoots]);
+  const queries = family.children.map((child, i) => {
+    const listed = intArray(roots.flatMap((root) => root.children[i]!.map((c) => c.odooId)));
+    return sql`(select ${i}::int as part, odoo_id from ${childWriteShape(child).table}
+      where ${sql.identifier(child.parentColumn)} = any(${rootIds}::int[])
+        and not (odoo_id = any(${listed}::int[])))`;
+  });
+  const left = Map.groupBy(
+    rowsOf<{ part: number; odoo_id: number }>(
+      await db.execute(sql.join(queries, sql` union all `)),
+    ),
+    (row) => row.part,
+  );
+  for (const [i, child] of family.children.entries()) {
+    const ids = (left.get(i) ?? []).map((row) => row.odoo_id);
+    if (ids.length === 0) continue;
+    // `read` leaves out the records Odoo deleted: those are deleted from the copy.
+    const now = await odoo.read(child.model, ids, [child.parentField], { context }, call);
+    const elsewhere = now.filter((record) => {
+      const root = idOf(record[child.parentField]);
+      return root !== null && !pageRoots.has(root);
+    });
+    if (elsewhere.length > 0) moved.set(child.model, new Set(elsewhere.map((record) => record.id)));
+  }
+  return moved;
 }
 
 /** Whether a family can have moved children at all: a cheap test before any query. */

@@ -16,6 +16,7 @@ import type { MappedRoot } from '../families/map-record.js';
 import { archiveRoots } from './archive.js';
 import { countCalls } from './odoo-source.js';
 import { confirmGone } from './isolated-pages.js';
+import { childrenMovedAway } from './moved-children.js';
 import { usingPageRead } from './read-roots-again.js';
 import {
   countOutcome,
@@ -91,7 +92,15 @@ async function readAndWrite(
     },
     async (read, readSince) => {
       const odooNow = odoo.serverTime?.();
-      const writing = { runId: run.runId, lease: run.lease, odooNow, readSince };
+      const movedAway = await childrenMovedAway(
+        db,
+        odoo,
+        family,
+        read.mapped,
+        schema.context,
+        call,
+      );
+      const writing = { runId: run.runId, lease: run.lease, odooNow, readSince, movedAway };
       return {
         page: read,
         context: writing,

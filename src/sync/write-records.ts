@@ -75,6 +75,12 @@ export interface WriteContext {
    * version stamped at or before its own (write-rule.ts).
    */
   readonly readSince?: Date;
+  /**
+   * Children that no root of the batch lists, which Odoo has under a root the batch does not
+   * write (a run's page: moved-children.ts, `childrenMovedAway`), by model: left as they are,
+   * not deleted.
+   */
+  readonly movedAway?: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
 /** The database's clock now: what a write's read began at (`readSince`). */
@@ -259,6 +265,7 @@ async function writeChanged(
         writtenAt: new Date(row.synced_at),
       })),
       (odooId) => modeOf(context, child.model, odooId),
+      context.movedAway?.get(child.model),
     ),
   );
 

@@ -144,6 +144,53 @@ function childMoved(c: FamilyCase): void {
     await h.run('resync-record', { odooId: from, trigger: 'test' });
     await expectMoved(from, to, child, auditsBefore);
   });
+
+  it('during a run, after its scan: the page of the root it left keeps it, the next run moves it', async () => {
+    if (c.childModel === undefined) return;
+    const ids = c.standalone(control());
+    const [from, to] = [ids.at(-1)!, ids.at(-2)!];
+    const child = childIdsOf(control(), c, from)[0]!;
+    c.quietChild(control(), child);
+    await h.run('sync-run', { trigger: 'test' });
+    clock.advanceMs(10 * MINUTE_MS);
+    control().write(c.rootModel, from, { [c.rootText]: `edited ${from}` });
+    const auditsBefore = (await h.auditRows()).length;
+    // The child moves once the scan has planned `from` and its page's read has arrived, before
+    // that read reads anything: `to`, whose stamp Odoo does not move, is in no page of the run.
+    const slowPage = control().injectFault({
+      kind: 'latency',
+      latencyMs: 50,
+      model: c.rootModel,
+      method: 'read',
+      times: Infinity,
+    });
+    const running = h.run('sync-run', { trigger: 'test' });
+    try {
+      await control().waitForCall({ model: c.rootModel, method: 'read' });
+      control().write(c.childModel, child, { [c.childLink!]: to });
+    } finally {
+      slowPage.remove();
+    }
+    await expect(running).resolves.toMatchObject({ status: 'succeeded' });
+    const under = async (root: number) =>
+      (await caseCopy(h, c).children(root)).map((row) => row.odoo_id);
+    // A replica that lags shows the move to no read of this run: its page wrote what it showed.
+    if (c.replicaLagMs === undefined)
+      expect((await caseCopy(h, c).root(from))!.data[c.childList!]).toEqual(listed(from));
+    // Not deleted: still under the root it left, until the read of the one it joined.
+    expect(await under(from)).toContain(child);
+
+    await h.run('sync-run', { trigger: 'test' });
+    expect(await under(from)).not.toContain(child);
+    expect(await under(to)).toContain(child);
+    expect(await h.diffWithSandbox()).toEqual([]);
+    // Moved, never deleted and created again (a lagging read may also have updated it under the
+    // root it left: its name there changed).
+    const audit = (await h.auditRows())
+      .slice(auditsBefore)
+      .filter((row) => row.model === c.childModel && row.odooId === child);
+    expect(new Set(audit.map((row) => row.action))).toEqual(new Set(['updated']));
+  });
 }
 
 /**
