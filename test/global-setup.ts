@@ -11,10 +11,9 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
-import { bundleOptions, ENTRY_POINTS } from '../build.js';
+import { bundleCommands } from '../build.js';
 import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { runQueueMigrations } from '../src/stores/queue-store.js';
@@ -108,7 +107,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         startContainerRedis,
         startLocalRedis,
       ),
-      build(bundleOptions(ENTRY_POINTS, commandsDir)),
+      bundleCommands(commandsDir),
     ]);
     for (const started of [pgStarted, redisStarted])
       if (started.status === 'fulfilled') stops.push(() => started.value.stop());

@@ -320,7 +320,7 @@ describe('Dockerfile', () => {
 
   it('builds with npm run build into the files its entrypoint starts, which run without tsx', async () => {
     // The suite's own bundles: the global setup builds them with build.ts's options
-    // (`bundleOptions`), into a directory laid out as dist/ is.
+    // (`bundleCommands`), into a directory laid out as dist/ is.
     const root = mkdtempSync(join(tmpdir(), 'erp-bridge-build-'));
     try {
       symlinkSync(inject('commandsDir'), join(root, 'dist'));

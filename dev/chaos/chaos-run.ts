@@ -11,8 +11,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { bundleOptions, ENTRY_POINTS } from '../../build.js';
+import { bundleCommands } from '../../build.js';
 import { createApiClient, type ApiClient } from './chaos-api.js';
 import { ODOO_TIMEOUT_MS, startChaosDeployment, type ChaosDeployment } from './chaos-deployment.js';
 import { createFaultRunner, type FaultRecord, type FaultRunner } from './chaos-faults.js';
@@ -163,7 +162,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const commandsDir = options.commandsDir ?? '.chaos-commands';
   if (options.commandsDir === undefined) {
     note('bundling the operator commands');
-    await build(bundleOptions(ENTRY_POINTS, commandsDir));
+    await bundleCommands(commandsDir);
   }
 
   const deployment = await startChaosDeployment({
