@@ -15,7 +15,7 @@ run() {
       # by at most half the live heap, a page's buffers (a few MB) are reused from glibc's heap,
       # larger ones are given back at once, and two arenas serve every thread (docs/performance.md).
       # No source maps: the first stack trace would parse the bundle's whole map and keep it, about
-      # 20 MB for the life of the process; stacks name the bundle's functions at their dist/
+      # 80 MB for the life of the process; stacks name the bundle's functions at their dist/
       # positions (NODE_OPTIONS=--enable-source-maps maps them to src/ again).
       # package.json's start:worker and start:sync say the same.
       export MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=131072
