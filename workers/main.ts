@@ -47,11 +47,29 @@ import { DEFAULT_SOURCE } from '../src/sources/family-key.js';
 import { familyModels } from '../src/families/family.js';
 import { ModelTakenError } from '../src/sync/model-claims.js';
 import { copiedSources } from '../src/config/sources.js';
+import { answerUsage } from '../src/lib/command-usage.js';
+
+const USAGE = `Usage: npm run start:worker   (node dist/workers/main.js; the image's "worker")
+
+A sync worker: copies Odoo into PostgreSQL through the queues (scheduled runs, reconciles,
+verifies, webhooks, a record's retry), delivers the change feed, and serves its health and
+metrics on HOST:WORKER_HTTP_PORT (0.0.0.0:3001). Start as many as the work needs: they share it.
+
+Configuration comes from the environment and an optional .env (every key: .env.example, and the
+README's configuration table). It needs DATABASE_URL, REDIS_URL (not with QUEUE_BACKEND=postgres),
+and Odoo's ODOO_URL, ODOO_DATABASE, ODOO_USERNAME and ODOO_PASSWORD or ODOO_API_KEY (or the
+sources of SYNC_SOURCES_FILE). A missing or bad key stops it before it starts, each one named
+(exit 1). On SIGTERM or SIGINT it stops taking jobs, lets active ones finish
+(SHUTDOWN_TIMEOUT_MS), and exits 0.
+
+Options:
+  -h, --help   this help`;
 
 /** The heartbeat beats this often while the job loops run; readiness wants one within 3 beats. */
 const HEARTBEAT_INTERVAL_MS = 10_000;
 const HEARTBEAT_MAX_AGE_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
+answerUsage(USAGE);
 restoreFastStringMethods();
 const config = loadConfigOrExit({
   mode: 'production',

@@ -31,6 +31,23 @@ import {
   type ConfiguredSyncRuntime,
 } from '../../workers/sync-runtime.js';
 import { CODE_FAMILIES } from '../../src/families/registry.js';
+import { answerUsage } from '../../src/lib/command-usage.js';
+
+const USAGE = `Usage: npm run demo
+
+The whole product in one process on embedded defaults: the API, bull-board and the workers, a
+first copy started at once, and a BC edited every 30 s to show Odoo's webhooks at work. It
+prints where to look and an admin API key. Ctrl-C stops everything it started; started again,
+it reuses its data (in .data/).
+
+Each default gives way to its key, from the environment or an optional .env (.env.example):
+  DATABASE_URL   else PGlite, in PGLITE_DIR (.data/pglite), no server
+  REDIS_URL      else the Redis answering on 127.0.0.1:6379, else a redis-server it starts
+  ODOO_URL…      else the bundled Odoo sandbox: 2,500 BCs of 6 lines and 1,000 contacts
+  PORT           3000
+
+Options:
+  -h, --help   this help`;
 
 /**
  * Size of the sandbox's data: a few thousand BCs and contacts, synced within a minute on a
@@ -40,6 +57,7 @@ const DEMO_ORDERS = 2_500;
 const DEMO_LINES_PER_ORDER = 6;
 const DEMO_PARTNERS = 1_000;
 
+answerUsage(USAGE);
 restoreFastStringMethods();
 const base = loadConfigOrExit({ mode: 'demo', role: 'demo', codeFamilies: CODE_FAMILIES });
 const logger = createLogger({ ...base.log, name: 'demo' });

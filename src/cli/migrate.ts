@@ -36,6 +36,23 @@ import { sourceSpec } from '../families/source-family.js';
 import { DEFAULT_SOURCE } from '../sources/family-key.js';
 import { placeCodeTables } from '../families/source-tables.js';
 import { ensureFeedPartitions } from '../feed/feed-partitions.js';
+import { answerUsage } from '../lib/command-usage.js';
+
+const USAGE = `Usage: npm run start:migrate   (node dist/src/cli/migrate.js; the image's "migrate")
+
+Applies the migrations to DATABASE_URL, makes the change feed's partitions of the coming days,
+and creates or extends the tables of the families SYNC_FAMILIES_FILE declares from Odoo's own
+schema (docs/models.md). Run it before the API and the workers start, and again after an
+upgrade; every instance may run it at once (a lock makes them take turns).
+
+Configuration comes from the environment and an optional .env (every key: .env.example). It
+needs DATABASE_URL, and Odoo's keys (ODOO_* or SYNC_SOURCES_FILE) when SYNC_FAMILIES_FILE is
+set. Exits 0 when the database is ready, 1 naming every problem otherwise.
+
+Options:
+  -h, --help   this help`;
+
+answerUsage(USAGE);
 
 const config = loadConfigOrExit({
   mode: 'production',
