@@ -19,7 +19,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createOdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
@@ -31,6 +30,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
+import { parseBenchArgs } from './bench-args.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
@@ -286,15 +286,42 @@ export function describeBigValueBench(result: BigValueResult): string[] {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/big-value-bench.ts',
+    about:
+      "One large value against the memory limits the deployment gives each process: a text in a BC line's description, copied by the compiled worker over each transport asked for, then read and downloaded 12 times at once through the compiled API; each process's peak RSS.",
     options: {
-      megabytes: { type: 'string', default: '100' },
-      protocol: { type: 'string', multiple: true },
-      'no-build': { type: 'boolean' },
-      'no-field-route': { type: 'boolean' },
-      'api-env': { type: 'string', multiple: true },
-      json: { type: 'boolean' },
+      megabytes: {
+        type: 'string',
+        value: 'MB',
+        default: '100',
+        number: 'decimal',
+        about: "the text's size, in millions of bytes",
+      },
+      protocol: {
+        type: 'string',
+        value: 'P',
+        multiple: true,
+        defaultText: 'jsonrpc',
+        about: 'a transport the worker copies over: xmlrpc, jsonrpc or json2',
+      },
+      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      'no-field-route': {
+        type: 'boolean',
+        about: 'skip the downloads through the field route (code from before it had none)',
+      },
+      'api-env': {
+        type: 'string',
+        value: 'K=V',
+        multiple: true,
+        about: "a setting for the API's environment, say API_STATEMENT_TIMEOUT_MS=60000",
+      },
+      json: { type: 'boolean', about: 'print the result as JSON' },
     },
+    examples: [
+      'npx tsx bench/big-value-bench.ts --megabytes 10 --protocol jsonrpc --protocol xmlrpc',
+      'npm run bench -- bigvalue',
+    ],
   });
   if (!values['no-build']) buildDist();
   const result = await runBigValueBench({

@@ -10,7 +10,6 @@
  *
  * `npx tsx bench/budget-bench.ts [--calls N]`; `npm run bench -- budget` runs it.
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -19,6 +18,7 @@ import { runMigrations } from '../src/db/migrate.js';
 import { createCallBudget } from '../src/odoo-budget/call-budget.js';
 import type { SharedState } from '../src/stores/shared-state.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { parseBenchArgs } from './bench-args.js';
 
 export interface BudgetBenchFigure {
   readonly store: 'redis' | 'postgres';
@@ -76,8 +76,11 @@ async function timeCalls(
   };
 }
 
+/** Calls admitted and released in each measure, unless told. */
+const CALLS = 20_000;
+
 export async function runBudgetBench(options: { calls?: number } = {}): Promise<BudgetBenchResult> {
-  const calls = options.calls ?? 20_000;
+  const calls = options.calls ?? CALLS;
   const stops: (() => Promise<unknown>)[] = [];
   try {
     const [pg, redis] = await Promise.all([startLocalPostgres(), startLocalRedis()]);
@@ -128,7 +131,21 @@ export function describeBudgetBench(result: BudgetBenchResult): string[] {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { calls: { type: 'string' } } });
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/budget-bench.ts',
+    about:
+      "What the fleet's call budget costs an Odoo call on each of its stores, the queue Redis and PostgreSQL: admissions and releases as fast as they go, from one process, then four at once, then one with every call of the last second in the window.",
+    options: {
+      calls: {
+        type: 'string',
+        value: 'N',
+        number: 'whole',
+        defaultText: String(CALLS),
+        about: 'admissions and releases in each measure, spread over its processes',
+      },
+    },
+    examples: ['npx tsx bench/budget-bench.ts --calls 5000', 'npm run bench -- budget'],
+  });
   const result = await runBudgetBench(
     values.calls === undefined ? {} : { calls: Number(values.calls) },
   );

@@ -14,7 +14,6 @@
  * `npx tsx bench/feed-bench.ts [--orders N] [--lines M] [--repeat R] [--json]`; `npm run bench -- feed`.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
@@ -33,6 +32,7 @@ import { writeRootBatches } from '../src/sync/write-records.js';
 import { startFeedReceiver } from '../dev/services/feed-receiver.js';
 import { fakeBc, fakeLine, mapBc } from '../test/helpers/seed-bcs.js';
 import { startLocalPostgres } from '../test/helpers/local-services.js';
+import { parseBenchArgs } from './bench-args.js';
 import { cpuSecondsOf } from './sync-bench.js';
 import { median } from './report.js';
 
@@ -218,13 +218,29 @@ export function describeFeedBench(result: FeedBenchResult): string[] {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/feed-bench.ts',
+    about:
+      "What the change feed costs and how fast it delivers: a first copy through the product's writer with the feed's trigger on and off, PostgreSQL's CPU per record; then the same changes delivered to a local receiver, batched and one per message.",
     options: {
-      orders: { type: 'string', default: '20000' },
-      lines: { type: 'string', default: '10' },
-      repeat: { type: 'string', default: '3' },
-      json: { type: 'boolean', default: false },
+      orders: {
+        type: 'string',
+        value: 'N',
+        default: '20000',
+        number: 'whole',
+        about: 'BCs of the first copy',
+      },
+      lines: { type: 'string', value: 'M', default: '10', number: 'whole', about: 'lines per BC' },
+      repeat: {
+        type: 'string',
+        value: 'R',
+        default: '3',
+        number: 'whole',
+        about: 'first copies with the trigger off and on, in turn; their medians compared',
+      },
+      json: { type: 'boolean', default: false, about: 'print the result as JSON' },
     },
+    examples: ['npx tsx bench/feed-bench.ts --orders 2000 --repeat 1', 'npm run bench -- feed'],
   });
   const result = await runFeedBench({
     orders: Number(values.orders),

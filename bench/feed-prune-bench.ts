@@ -29,7 +29,6 @@
  * `npx tsx bench/feed-prune-bench.ts [--changes N] [--days D] [--json]`;
  * `npm run bench -- feed-prune`.
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { createDb, type Db, type DbHandle } from '../src/db/create-db.js';
@@ -39,6 +38,7 @@ import { feedPartitionOf } from '../src/feed/feed-partitions.js';
 import { pruneFeed } from '../src/feed/prune.js';
 import { startLocalPostgres } from '../test/helpers/local-services.js';
 import { migrationsBefore } from '../test/helpers/migrations.js';
+import { parseBenchArgs } from './bench-args.js';
 
 const DAY_MS = 86_400_000;
 /** The batch src/feed/prune.ts deleted per transaction before the feed was partitioned. */
@@ -381,12 +381,35 @@ export function describeFeedPruneBench(result: FeedPruneBenchResult): string[] {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/feed-prune-bench.ts',
+    about:
+      "What the feed's retention costs: the batched delete the feed-prune job ran before the feed was partitioned against the drop of a day's partition it runs now, on the same changes (time, WAL, size); then migrations 0032 and 0033 on them, and the feed trigger's look-up on each layout.",
     options: {
-      changes: { type: 'string', default: '10000000' },
-      days: { type: 'string', default: '10' },
-      json: { type: 'boolean', default: false },
+      changes: {
+        type: 'string',
+        value: 'N',
+        default: '10000000',
+        number: 'whole',
+        about: 'changes in the feed, spread evenly over the days',
+      },
+      days: {
+        type: 'string',
+        value: 'D',
+        default: '10',
+        number: 'whole',
+        about: 'whole UTC days before today the changes span; the oldest is pruned',
+      },
+      json: {
+        type: 'boolean',
+        default: false,
+        about: 'print the result as JSON too, after the text',
+      },
     },
+    examples: [
+      'npx tsx bench/feed-prune-bench.ts --changes 1000000 --days 5',
+      'npm run bench -- feed-prune',
+    ],
   });
   const result = await runFeedPruneBench({
     changes: Number(values.changes),

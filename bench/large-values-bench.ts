@@ -29,7 +29,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createOdooClient, type OdooProtocol } from '../src/clients/odoo/index.js';
@@ -42,6 +41,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
+import { parseBenchArgs } from './bench-args.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { allAtOnce, memoryLimitMb, residentMb } from './big-value-bench.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
@@ -55,6 +55,8 @@ const TOO_LARGE_MB = 300;
 const REQUESTS = 12;
 const KEYS = 3;
 const ALL_PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
+/** BCs of the ordinary records' copy against a baseline, unless told. */
+const ORDINARY_BCS = 10_000;
 /**
  * The goals (docs/performance.md): two thirds of the worker's limit and three quarters of the
  * API's, the rest left to the other jobs and requests each process runs meanwhile.
@@ -401,7 +403,7 @@ export async function runLargeValuesBench(input: {
     const ordinary = await timeOrdinary({
       protocols: input.protocols,
       baseline: input.baseline,
-      bcs: input.ordinary ?? 10_000,
+      bcs: input.ordinary ?? ORDINARY_BCS,
       pgUrl: pg.url,
       redisUrl: redis.url,
       logger,
@@ -482,15 +484,45 @@ export function describeLargeValuesBench(result: LargeValuesResult): string[] {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/large-values-bench.ts',
+    about:
+      "A record's large values against the memory limits the deployment gives each process: the compiled worker's first copy of 1,002 BCs, one holding four values of 99 MB and one a value of 300 MB (past ODOO_VALUE_MAX_BYTES), over each transport asked for; then the compiled API's reads and downloads of that record, 12 at once; each process's peak RSS.",
     options: {
-      protocol: { type: 'string', multiple: true },
-      baseline: { type: 'string' },
-      ordinary: { type: 'string' },
-      'liveness-timeout-ms': { type: 'string' },
-      'no-build': { type: 'boolean' },
-      json: { type: 'boolean' },
+      protocol: {
+        type: 'string',
+        value: 'P',
+        multiple: true,
+        defaultText: ALL_PROTOCOLS.join(', '),
+        about: 'a transport the worker copies over: xmlrpc, jsonrpc or json2',
+      },
+      baseline: {
+        type: 'string',
+        value: 'DIR',
+        about:
+          "another checkout of the project, its dist/ built: then the ordinary records' copy by its worker and this one's, in turn",
+      },
+      ordinary: {
+        type: 'string',
+        value: 'N',
+        number: 'whole',
+        defaultText: String(ORDINARY_BCS),
+        about: "BCs of ten lines, no large value, in the ordinary records' copy --baseline adds",
+      },
+      'liveness-timeout-ms': {
+        type: 'string',
+        value: 'MS',
+        number: 'whole',
+        about:
+          "the workers' REDIS_LIVENESS_TIMEOUT_MS, otherwise its default: on a loaded machine, writing a 99 MB value can outlast half of it, which runs the job again",
+      },
+      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      json: { type: 'boolean', about: 'print the result as JSON' },
     },
+    examples: [
+      'npx tsx bench/large-values-bench.ts --protocol jsonrpc --liveness-timeout-ms 120000',
+      'npm run bench -- large-values',
+    ],
   });
   if (!values['no-build']) buildDist();
   const result = await runLargeValuesBench({

@@ -24,7 +24,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { OdooProtocol } from '../src/clients/odoo/index.js';
 import type { DbHandle } from '../src/db/create-db.js';
@@ -32,6 +31,7 @@ import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.j
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { parseBenchArgs } from './bench-args.js';
 import { markdownTable } from './report.js';
 import { productionCommand } from '../dev/services/production-command.js';
 import { buildDist, createDatabase, peakRssMb } from './sync-bench.js';
@@ -291,16 +291,56 @@ export function describeMassWindowBench(results: readonly MassWindowResult[]): s
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/mass-window-bench.ts',
+    about:
+      "A mass window: the compiled sync CLI's first copy of BCs × lines, then every record changed in one window, then every record new in one window, over each transport; each run's time, Odoo calls and peak RSS against the goal of 250 MB.",
     options: {
-      orders: { type: 'string', default: String(MASS_WINDOW_SIZE.orders) },
-      lines: { type: 'string', default: String(MASS_WINDOW_SIZE.lines) },
-      protocol: { type: 'string', default: 'jsonrpc,xmlrpc,json2' },
-      'cli-node-args': { type: 'string', multiple: true },
-      'snapshot-at-mb': { type: 'string' },
-      'no-build': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
+      orders: {
+        type: 'string',
+        value: 'N',
+        default: String(MASS_WINDOW_SIZE.orders),
+        number: 'whole',
+        about: 'BCs in the copy',
+      },
+      lines: {
+        type: 'string',
+        value: 'M',
+        default: String(MASS_WINDOW_SIZE.lines),
+        number: 'whole',
+        about: 'lines per BC',
+      },
+      protocol: {
+        type: 'string',
+        value: 'P,…',
+        default: 'jsonrpc,xmlrpc,json2',
+        about: 'the transports copied over, separated by commas',
+      },
+      'cli-node-args': {
+        type: 'string',
+        value: 'ARG',
+        multiple: true,
+        about:
+          'a Node option for the CLI, written --cli-node-args=--trace-gc: that one prints its collections on stderr',
+      },
+      'snapshot-at-mb': {
+        type: 'string',
+        value: 'MB',
+        number: 'decimal',
+        about:
+          'send the CLI SIGUSR2 once its RSS first passes MB; with --cli-node-args=--heapsnapshot-signal=SIGUSR2, a heap snapshot lands in the working directory',
+      },
+      'no-build': {
+        type: 'boolean',
+        default: false,
+        about: 'run dist/ as it is (otherwise built first)',
+      },
+      json: { type: 'boolean', default: false, about: 'print the results as JSON' },
     },
+    examples: [
+      'npx tsx bench/mass-window-bench.ts --orders 20000 --lines 10 --protocol jsonrpc',
+      'npm run bench -- mass',
+    ],
   });
   if (!values['no-build']) buildDist();
   const results = await runMassWindowBench({

@@ -14,12 +14,12 @@
  *
  * `npx tsx bench/proof-bench.ts [--history N]`; `npm run bench -- proof` runs it.
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { DbHandle } from '../src/db/create-db.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
 import { SCAN_PAGE_SIZE } from '../src/sync/odoo-reads.js';
 import { stageScanPage, type ScannedRow, type SettledStamps } from '../src/sync/run-plan.js';
+import { parseBenchArgs } from './bench-args.js';
 import { onMigratedPostgres } from './migrated-postgres.js';
 import { markdownTable, median } from './report.js';
 
@@ -187,8 +187,20 @@ export function describeProofBench(figures: readonly ProofBenchFigure[], history
 export const PROOF_HISTORY = 2_000_000;
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
-    options: { history: { type: 'string', default: String(PROOF_HISTORY) } },
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/proof-bench.ts',
+    about:
+      "What the settled stamps' proof costs a run's scan page: pages of children of roots of 12, 200 and 2,000 children, of roots, and a steady page, each proven from the settling run's audit rows on a migrated PostgreSQL; the median of five stagings each.",
+    options: {
+      history: {
+        type: 'string',
+        value: 'N',
+        default: String(PROOF_HISTORY),
+        number: 'whole',
+        about: 'rows of audit history the proof reads among',
+      },
+    },
+    examples: ['npx tsx bench/proof-bench.ts --history 200000', 'npm run bench -- proof'],
   });
   const history = Number(values.history);
   console.log(describeProofBench(await runProofBench({ history }), history));

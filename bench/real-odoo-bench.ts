@@ -40,13 +40,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { OdooClient } from '../src/clients/odoo/index.js';
 import type { RecordFamily } from '../src/families/family.js';
 import { movesFamily } from '../src/families/moves/family.js';
 import { partnersFamily } from '../src/families/partners/family.js';
 import { SYNC_SETTINGS } from '../src/config/settings/copy-settings.js';
+import { describeError } from '../src/lib/errors.js';
 import { createSchemaCache } from '../src/sync/odoo-reads.js';
 import { CLOCK_SKEW_MARGIN_SECONDS } from '../src/sync/settled.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
@@ -68,6 +68,7 @@ import {
 import { pino } from 'pino';
 import { setPaused } from '../src/sync/sync-state.js';
 import { stopChild } from '../dev/services/sandbox-process.js';
+import { parseBenchArgs } from './bench-args.js';
 import { openBenchProducer } from './bench-runtime.js';
 import { markdownTable, median } from './report.js';
 import { buildDist, cpuSecondsOf, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
@@ -527,44 +528,110 @@ export function describeRealOdooBench(result: RealOdooBenchResult): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values, fail } = parseBenchArgs({
+    command: 'npx tsx bench/real-odoo-bench.ts',
+    about:
+      "At a real Odoo's pace: the product's first copy and its rerun after a tenth changed, against a bare reader of the same records, side by side, the order swapped each round; the product's share of the bare rate, Odoo's CPU and the worker's. It needs a real Odoo: without --start, it starts Odoo 19 from Debian's package.",
     options: {
-      start: { type: 'string' },
-      stop: { type: 'string' },
-      case: { type: 'string', multiple: true },
-      partners: { type: 'string', default: '20000' },
-      moves: { type: 'string', default: '2000' },
-      lines: { type: 'string', default: '10' },
-      rounds: { type: 'string', default: '3' },
-      'odoo-workers': { type: 'string', multiple: true },
-      variant: { type: 'string', multiple: true },
-      against: { type: 'string', multiple: true },
-      'no-build': { type: 'boolean' },
-      json: { type: 'boolean' },
+      start: {
+        type: 'string',
+        value: 'CMD',
+        about:
+          'a command that starts an Odoo (an Odoo 17, say) and prints how to reach it, as bench/real-odoo-server.ts reads it',
+      },
+      stop: {
+        type: 'string',
+        value: 'CMD',
+        about: 'a command that stops the Odoo --start started',
+      },
+      case: {
+        type: 'string',
+        value: Object.keys(CASES).join('|'),
+        multiple: true,
+        choices: Object.keys(CASES),
+        defaultText: Object.keys(CASES).join(', '),
+        about: 'a case: partners copies res.partner, moves account.move with its lines',
+      },
+      partners: {
+        type: 'string',
+        value: 'N',
+        default: '20000',
+        number: 'whole',
+        about: 'partners seeded',
+      },
+      moves: {
+        type: 'string',
+        value: 'N',
+        default: '2000',
+        number: 'whole',
+        about: 'moves seeded',
+      },
+      lines: {
+        type: 'string',
+        value: 'N',
+        default: '10',
+        number: 'whole',
+        about: 'lines per move',
+      },
+      rounds: {
+        type: 'string',
+        value: 'N',
+        default: '3',
+        number: 'whole',
+        about: 'rounds of each case, their median printed',
+      },
+      'odoo-workers': {
+        type: 'string',
+        value: 'N',
+        multiple: true,
+        number: 'whole',
+        about: 'the cases again, on the same server started with workers = N: prefork',
+      },
+      variant: {
+        type: 'string',
+        value: "'KEY=VALUE …'",
+        multiple: true,
+        about:
+          'each round also runs the product with these settings, on a fresh database of its own',
+      },
+      against: {
+        type: 'string',
+        value: 'DIR',
+        multiple: true,
+        about:
+          "another checkout's product (its dist/ built) runs the same way, every setting at its default",
+      },
+      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      json: { type: 'boolean', about: 'print the result as JSON' },
     },
+    examples: [
+      'npx tsx bench/real-odoo-bench.ts --case moves --no-build',
+      'npx tsx bench/real-odoo-bench.ts --rounds 3 --variant ODOO_MAX_CONCURRENT_CALLS=1',
+      'npm run bench -- real-odoo',
+    ],
   });
-  const cases = values.case ?? Object.keys(CASES);
-  const unknown = cases.filter((name) => !(name in CASES));
-  if (unknown.length > 0) {
-    process.stderr.write(
-      `unknown case(s): ${unknown.join(', ')}; known: ${Object.keys(CASES).join(', ')}\n`,
-    );
-    process.exit(64);
-  }
+  // Read before the build: a malformed one is a usage error, not a failure minutes later.
+  const variants = (() => {
+    try {
+      return [
+        ...(values.variant ?? []).map(parseVariant),
+        ...(values.against ?? []).map(checkoutVariant),
+      ];
+    } catch (error) {
+      return fail(describeError(error));
+    }
+  })();
   if (!values['no-build']) buildDist();
   const result = await runRealOdooBench({
     start: values.start,
     stop: values.stop,
-    cases,
+    cases: values.case ?? Object.keys(CASES),
     partners: Number(values.partners),
     moves: Number(values.moves),
     lines: Number(values.lines),
     rounds: Number(values.rounds),
     workers: [0, ...(values['odoo-workers'] ?? []).map(Number)],
-    variants: [
-      ...(values.variant ?? []).map(parseVariant),
-      ...(values.against ?? []).map(checkoutVariant),
-    ],
+    variants,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(

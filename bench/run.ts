@@ -59,13 +59,15 @@
  * `npm run bench -- sync` (or `configured`, `verify`, `write`, `memory`, `cold`, `tryton`, `api`,
  * `inflight`, `codec`, `webhook`, `webhook-inbox`, `feed`, `feed-prune`, `transport`, `bigvalue`,
  * `large-values`, `budget`, `queues`, `sources`, `mass`, `proof`, `real-odoo`, `chaos`) runs some. Each runs in a
- * process of its own, so none inherits what the ones before it left behind.
+ * process of its own, so none inherits what the ones before it left behind. `npm run bench --
+ * --help` lists them.
  */
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import type { OdooProtocol } from '../src/clients/odoo/index.js';
 import { measureApiGoals } from './api-bench.js';
+import { parseBenchArgs } from './bench-args.js';
 import { runColdRunBench } from './cold-run-bench.js';
 import { measureInFlight } from './in-flight-bench.js';
 import { runOdooCodecBench } from './odoo-codec.js';
@@ -392,311 +394,369 @@ async function cold(): Promise<GoalRow[]> {
   ];
 }
 
-const BENCHES: Record<string, () => Promise<GoalRow[]>> = {
-  sync,
-  configured,
-  verify: verifyBench,
-  write,
-  memory,
-  cold,
-  tryton: measureTrytonProxyGoals,
-  api: measureApiGoals,
-  inflight: measureInFlight,
-  codec: async () => {
-    await runOdooCodecBench();
-    return [];
+/** The groups: what each measures (its line of `--help`), and how. */
+const BENCHES: Record<string, { about: string; run: () => Promise<GoalRow[]> }> = {
+  sync: { about: 'the worker against the bare pipeline, 20,000 BCs × 10 per transport', run: sync },
+  configured: {
+    about: 'the BC models declared in a file against the bare pipeline of that declaration',
+    run: configured,
   },
-  feed: async () => {
-    const result = await runFeedBench({ orders: 20_000, lines: 10, repeat: 3 });
-    for (const line of describeFeedBench(result)) process.stdout.write(`${line}\n`);
-    return [
-      context(
-        '-',
-        `change feed write cost, first copy of ${result.records.toLocaleString('en-US')} records`,
-        `${result.feedMicrosPerRecord.toFixed(1)} µs PostgreSQL CPU per record (+${result.feedPercent.toFixed(0)} % on the writer's own)`,
-      ),
-      ...result.delivery.map((d) =>
-        context(
-          '-',
-          `change feed delivery to a local receiver, ${d.batchMax} per message`,
-          `${Math.round(d.changesPerSecond).toLocaleString('en-US')} changes/s`,
-        ),
-      ),
-    ];
+  verify: { about: 'a verify of every record of 20,000 × 10 on a fresh worker', run: verifyBench },
+  write: { about: "where the writer's PostgreSQL time goes", run: write },
+  memory: { about: "the worker's peak RSS at 20,000 and at 200,000 BCs × 10", run: memory },
+  cold: {
+    about: "a fresh process: an idle `sync run`'s Odoo calls, how long `sync status` takes",
+    run: cold,
   },
-  'feed-prune': async () => {
-    const result = await runFeedPruneBench({ changes: 10_000_000, days: 10 });
-    for (const line of describeFeedPruneBench(result)) process.stdout.write(`${line}\n`);
-    const { delete: del, drop } = result;
-    const day = `one day (${del.changes.toLocaleString('en-US')} of ${result.changes.toLocaleString('en-US')} changes)`;
-    return [
-      context(
-        '-',
-        `feed retention, ${day}: batched delete + its VACUUM`,
-        `${del.seconds.toFixed(1)} s + ${del.vacuumSeconds.toFixed(1)} s, WAL ${(del.walBytes / 1_048_576).toFixed(0)} + ${(del.vacuumWalBytes / 1_048_576).toFixed(0)} MB`,
-      ),
-      context(
-        '-',
-        `feed retention, ${day}: partition drop`,
-        `${drop.seconds.toFixed(2)} s, WAL ${(drop.walBytes / 1_024).toFixed(0)} kB`,
-      ),
-      context(
-        '-',
-        `migration 0032 on a feed of ${result.changes.toLocaleString('en-US')} changes`,
-        `${result.migration.seconds.toFixed(0)} s, WAL ${(result.migration.walBytes / 1_048_576).toFixed(0)} MB`,
-      ),
-      context(
-        '-',
-        `feed trigger per statement (a root, ten lines), unpartitioned / ${result.trigger.partitions} partitions`,
-        `${result.trigger.plainMicros.toFixed(0)} / ${result.trigger.partitionedMicros.toFixed(0)} µs`,
-      ),
-    ];
+  tryton: {
+    about: 'the Tryton gateway under load from a client process',
+    run: measureTrytonProxyGoals,
   },
-  transport: async () => {
-    const result = await runTransportBench({ orders: 20_000, lines: 10 });
-    for (const line of describeTransportBench(result)) process.stdout.write(`${line}\n`);
-    const [auto, xmlrpc] = result.copies;
-    return [
-      ...result.copies.map((copy) =>
-        context(
-          '-',
-          `full copy of ${result.records.toLocaleString('en-US')} records from Odoo 17.0, ${copy.label} (${copy.transport})`,
-          `${copy.seconds.toFixed(1)} s, ${copy.odooCalls} Odoo calls, worker peak RSS ${copy.peakRssMb} MB`,
-        ),
-      ),
-      context(
-        '-',
-        'default transport against XML-RPC, full copy time (same run)',
-        `${Math.round((100 * auto!.seconds) / xmlrpc!.seconds)} %`,
-      ),
-    ];
+  api: { about: 'the API under load from a client process', run: measureApiGoals },
+  inflight: {
+    about: "another key's reads while one key sends slow requests",
+    run: measureInFlight,
   },
-  bigvalue: async () => {
-    const result = await runBigValueBench({ megabytes: 100, protocols: ['jsonrpc', 'xmlrpc'] });
-    for (const line of describeBigValueBench(result)) process.stdout.write(`${line}\n`);
-    const { limitsMb } = result;
-    return [
-      ...result.copies.map((copy) =>
-        atMost(
-          '-',
-          `worker peak RSS, first copy with a ${result.megabytes} MB text (${copy.protocol})`,
-          copy.workerPeakRssMb,
-          limitsMb.worker,
-          'MB',
-        ),
-      ),
-      atMost(
-        '-',
-        `API peak RSS, ${result.api.statuses.length} reads at once of that record (${result.api.statuses.filter((status) => status === 200).length} answered 200)`,
-        result.api.recordsPeakRssMb,
-        limitsMb.api,
-        'MB',
-      ),
-      ...(result.api.fieldPeakRssMb === undefined
-        ? []
-        : [
-            atMost(
-              '-',
-              `API peak RSS, ${result.api.statuses.length} downloads at once of the value`,
-              result.api.fieldPeakRssMb,
-              limitsMb.api,
-              'MB',
-            ),
-          ]),
-    ];
+  codec: {
+    about: "the Odoo codec's decoding and each transport's pull, for context",
+    run: async () => {
+      await runOdooCodecBench();
+      return [];
+    },
   },
-  'large-values': async () => {
-    const result = await runLargeValuesBench({ protocols: ['xmlrpc', 'jsonrpc', 'json2'] });
-    for (const line of describeLargeValuesBench(result)) process.stdout.write(`${line}\n`);
-    const goals = LARGE_VALUES_GOALS_MB;
-    return [
-      ...result.copies.map((copy) =>
-        atMost(
-          '-',
-          `worker peak RSS, first copy with a record of four values of 99 MB (${copy.protocol})`,
-          copy.workerPeakRssMb,
-          goals.worker,
-          'MB',
-        ),
-      ),
-      atMost(
-        '-',
-        `API peak RSS, ${result.api.statuses.length} reads at once of that record (${result.api.statuses.filter((status) => status === 200).length} answered 200)`,
-        result.api.recordsPeakRssMb,
-        goals.api,
-        'MB',
-      ),
-      atMost(
-        '-',
-        `API peak RSS, ${result.api.statuses.length} downloads at once of its values (${result.api.downloadsWhole} whole)`,
-        result.api.fieldPeakRssMb,
-        goals.api,
-        'MB',
-      ),
-    ];
-  },
-  budget: async () => {
-    const result = await runBudgetBench();
-    for (const line of describeBudgetBench(result)) process.stdout.write(`${line}\n`);
-    return result.figures.map((f) =>
-      context(
-        '-',
-        `call budget on ${labelOf(f)}: an admission and its release`,
-        `${f.microsPerCall.toFixed(0)} µs, ${Math.round(f.callsPerSecond).toLocaleString('en-US')} calls/s`,
-      ),
-    );
-  },
-  queues: async () => {
-    const runs: Record<'redis' | 'postgres', SyncBenchResult[]> = { redis: [], postgres: [] };
-    for (let i = 0; i < QUEUE_RUNS; i += 1)
-      for (const store of i % 2 === 0 ? QUEUE_STORES : [...QUEUE_STORES].reverse()) {
-        const result = await syncBench('jsonrpc', 20_000, true, [`--queues=${store}`]);
-        process.stdout.write(`queues ${store} ${i + 1}: ${JSON.stringify(result.product)}\n`);
-        runs[store].push(result);
-      }
-    return QUEUE_STORES.flatMap((store) => {
-      const product = runs[store].map((r) => r.product);
-      const full = median(product.map((p) => p.fullSeconds));
+  feed: {
+    about: "the change feed's write cost per record and its delivery throughput",
+    run: async () => {
+      const result = await runFeedBench({ orders: 20_000, lines: 10, repeat: 3 });
+      for (const line of describeFeedBench(result)) process.stdout.write(`${line}\n`);
       return [
         context(
           '-',
-          `queues on ${store}: full copy of 20,000 × 10 (jsonrpc, median of ${QUEUE_RUNS})`,
-          `${full.toFixed(1)} s, PostgreSQL CPU ${median(product.map((p) => p.fullCpu.postgres)).toFixed(1)} s, worker CPU ${median(product.map((p) => p.fullCpu.copier)).toFixed(1)} s, peak RSS ${median(product.map((p) => p.peakRssMb))} MB`,
+          `change feed write cost, first copy of ${result.records.toLocaleString('en-US')} records`,
+          `${result.feedMicrosPerRecord.toFixed(1)} µs PostgreSQL CPU per record (+${result.feedPercent.toFixed(0)} % on the writer's own)`,
         ),
-        context(
-          '-',
-          `queues on ${store}: ${product[0]!.recordJobs.jobs.toLocaleString('en-US')} per-record jobs at once (webhook-record)`,
-          `${Math.round(median(product.map((p) => p.recordJobs.jobs / p.recordJobs.seconds)))} jobs/s, PostgreSQL CPU ${median(product.map((p) => p.recordJobs.cpu.postgres)).toFixed(1)} s, worker CPU ${median(product.map((p) => p.recordJobs.cpu.copier)).toFixed(1)} s`,
-        ),
-        context(
-          '-',
-          `queues on ${store}: 10% changed rerun`,
-          `${median(product.map((p) => p.changedSeconds)).toFixed(1)} s, PostgreSQL CPU ${median(product.map((p) => p.changedCpu.postgres)).toFixed(1)} s`,
+        ...result.delivery.map((d) =>
+          context(
+            '-',
+            `change feed delivery to a local receiver, ${d.batchMax} per message`,
+            `${Math.round(d.changesPerSecond).toLocaleString('en-US')} changes/s`,
+          ),
         ),
       ];
-    });
+    },
   },
-  sources: async () => {
-    const fair = await runFairnessBench({ big: 100_000, rate: 10, seconds: 30, down: 60 });
-    const scale = await runScaleBench({ sources: SOURCES_PER_WORKER });
-    for (const line of describeSourcesBench(fair, scale)) process.stdout.write(`${line}\n`);
-    return [
-      atMost(
-        '-',
-        "webhook lag p95 of one source while another's first copy of 100,000 BCs runs",
-        Math.round(fair.p95Ms),
-        2_000,
-        'ms',
-      ),
-      atMost(
-        '-',
-        "webhook lag p95 of one source while another's Odoo is down for a minute",
-        Math.round(fair.down.p95Ms),
-        2_000,
-        'ms',
-      ),
-      atMost(
-        '11',
-        `${SOURCES_PER_WORKER} sources × 2 families on one worker, peak RSS (${scale.postgresConnections} PostgreSQL connections, ${scale.redisKeys} Redis keys)`,
-        scale.workerPeakRssMb,
-        RSS_LIMIT_MB,
-        'MB',
-      ),
-    ];
-  },
-  webhook: async () => {
-    const result = await runWebhookBench();
-    printWebhookBench(result, 60, 50);
-    return [context('-', 'webhook lag, edit to copy, p95', `${result.p95Ms.toFixed(0)} ms`)];
-  },
-  'webhook-inbox': async () => {
-    const result = await runWebhookInboxBench({ events: 1_000_000, families: 20 });
-    for (const line of describeWebhookInboxBench(result)) process.stdout.write(`${line}\n`);
-    const at = `webhook inbox of ${result.events.toLocaleString('en-US')} events`;
-    const change = (before: number, after: number) =>
-      `${before.toFixed(0)} ms -> ${after.toFixed(1)} ms`;
-    return [
-      context(
-        '-',
-        `${at}: a worker's pass (every 15 s), none due`,
-        change(result.before.quietPassMs, result.after.quietPassMs),
-      ),
-      context(
-        '-',
-        `${at}: a worker's pass, 500 due`,
-        change(result.before.busyPassMs, result.after.busyPassMs),
-      ),
-      context(
-        '-',
-        `${at}: a worker's metrics reading (every 5 s)`,
-        change(result.before.metricsMs, result.after.metricsMs),
-      ),
-    ];
-  },
-  mass: async () => {
-    const results = await runMassWindowBench({
-      ...MASS_WINDOW_SIZE,
-      protocols: ['jsonrpc', 'xmlrpc', 'json2'],
-    });
-    process.stdout.write(`${describeMassWindowBench(results)}\n`);
-    return results.map((result) =>
-      atMost(
-        '1',
-        `sync CLI peak RSS, ${result.phase} of ${MASS_WINDOW_SIZE.orders.toLocaleString('en')} × ${MASS_WINDOW_SIZE.lines} (${result.protocol})`,
-        result.peakRssMb,
-        MASS_WINDOW_RSS_LIMIT_MB,
-        'MB',
-      ),
-    );
-  },
-  proof: async () => {
-    const figures = await runProofBench({ history: PROOF_HISTORY });
-    process.stdout.write(`${describeProofBench(figures, PROOF_HISTORY)}\n`);
-    return figures.map((figure) =>
-      context(
-        '-',
-        `settled stamps' proof, a scan page of ${figure.records.toLocaleString('en')}: ${figure.page}`,
-        `${figure.milliseconds.toFixed(0)} ms`,
-      ),
-    );
-  },
-  chaos: async () => {
-    const replays = await runChaosReplays((line) => process.stderr.write(`${line}\n`));
-    process.stdout.write(`${describeChaosReplays(replays)}\n`);
-    return replays.map((replay) =>
-      atMost(
-        '-',
-        `chaos seed ${replay.seed} on ${replay.queues}, ${CHAOS_DEFAULTS.minutes} minutes: differences`,
-        replay.differences,
-        0,
-        '',
-      ),
-    );
-  },
-  'real-odoo': async () => {
-    const result = await runRealOdooBench({
-      start: process.env.BENCH_ODOO_START,
-      stop: process.env.BENCH_ODOO_STOP,
-      cases: ['partners', 'moves'],
-      partners: 20_000,
-      moves: 2_000,
-      lines: 10,
-      rounds: 3,
-      workers: [0, 2],
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    process.stdout.write(`${describeRealOdooBench(result)}\n`);
-    return result.cases.flatMap((c) =>
-      (['first copy', 'rerun after 10 % changed'] as const).map((phase, i) =>
-        atLeast(
+  'feed-prune': {
+    about: "the feed's retention: a batched delete against a partition's drop",
+    run: async () => {
+      const result = await runFeedPruneBench({ changes: 10_000_000, days: 10 });
+      for (const line of describeFeedPruneBench(result)) process.stdout.write(`${line}\n`);
+      const { delete: del, drop } = result;
+      const day = `one day (${del.changes.toLocaleString('en-US')} of ${result.changes.toLocaleString('en-US')} changes)`;
+      return [
+        context(
           '-',
-          `${c.family} from a real Odoo ${result.odooVersion} (workers = ${c.odooWorkers}), ${phase}: product's rate ÷ the bare reader's`,
-          Math.round(100 * (i === 0 ? c.firstShare : c.rerunShare)),
-          REAL_ODOO_FLOOR_PERCENT,
-          '%',
+          `feed retention, ${day}: batched delete + its VACUUM`,
+          `${del.seconds.toFixed(1)} s + ${del.vacuumSeconds.toFixed(1)} s, WAL ${(del.walBytes / 1_048_576).toFixed(0)} + ${(del.vacuumWalBytes / 1_048_576).toFixed(0)} MB`,
         ),
-      ),
-    );
+        context(
+          '-',
+          `feed retention, ${day}: partition drop`,
+          `${drop.seconds.toFixed(2)} s, WAL ${(drop.walBytes / 1_024).toFixed(0)} kB`,
+        ),
+        context(
+          '-',
+          `migration 0032 on a feed of ${result.changes.toLocaleString('en-US')} changes`,
+          `${result.migration.seconds.toFixed(0)} s, WAL ${(result.migration.walBytes / 1_048_576).toFixed(0)} MB`,
+        ),
+        context(
+          '-',
+          `feed trigger per statement (a root, ten lines), unpartitioned / ${result.trigger.partitions} partitions`,
+          `${result.trigger.plainMicros.toFixed(0)} / ${result.trigger.partitionedMicros.toFixed(0)} µs`,
+        ),
+      ];
+    },
+  },
+  transport: {
+    about: 'the default transport against XML-RPC, and under a call budget',
+    run: async () => {
+      const result = await runTransportBench({ orders: 20_000, lines: 10 });
+      for (const line of describeTransportBench(result)) process.stdout.write(`${line}\n`);
+      const [auto, xmlrpc] = result.copies;
+      return [
+        ...result.copies.map((copy) =>
+          context(
+            '-',
+            `full copy of ${result.records.toLocaleString('en-US')} records from Odoo 17.0, ${copy.label} (${copy.transport})`,
+            `${copy.seconds.toFixed(1)} s, ${copy.odooCalls} Odoo calls, worker peak RSS ${copy.peakRssMb} MB`,
+          ),
+        ),
+        context(
+          '-',
+          'default transport against XML-RPC, full copy time (same run)',
+          `${Math.round((100 * auto!.seconds) / xmlrpc!.seconds)} %`,
+        ),
+      ];
+    },
+  },
+  bigvalue: {
+    about: 'a 100 MB text copied and downloaded, against the memory limits',
+    run: async () => {
+      const result = await runBigValueBench({ megabytes: 100, protocols: ['jsonrpc', 'xmlrpc'] });
+      for (const line of describeBigValueBench(result)) process.stdout.write(`${line}\n`);
+      const { limitsMb } = result;
+      return [
+        ...result.copies.map((copy) =>
+          atMost(
+            '-',
+            `worker peak RSS, first copy with a ${result.megabytes} MB text (${copy.protocol})`,
+            copy.workerPeakRssMb,
+            limitsMb.worker,
+            'MB',
+          ),
+        ),
+        atMost(
+          '-',
+          `API peak RSS, ${result.api.statuses.length} reads at once of that record (${result.api.statuses.filter((status) => status === 200).length} answered 200)`,
+          result.api.recordsPeakRssMb,
+          limitsMb.api,
+          'MB',
+        ),
+        ...(result.api.fieldPeakRssMb === undefined
+          ? []
+          : [
+              atMost(
+                '-',
+                `API peak RSS, ${result.api.statuses.length} downloads at once of the value`,
+                result.api.fieldPeakRssMb,
+                limitsMb.api,
+                'MB',
+              ),
+            ]),
+      ];
+    },
+  },
+  'large-values': {
+    about: "a record's four 99 MB values and one past the maximum, copied and read",
+    run: async () => {
+      const result = await runLargeValuesBench({ protocols: ['xmlrpc', 'jsonrpc', 'json2'] });
+      for (const line of describeLargeValuesBench(result)) process.stdout.write(`${line}\n`);
+      const goals = LARGE_VALUES_GOALS_MB;
+      return [
+        ...result.copies.map((copy) =>
+          atMost(
+            '-',
+            `worker peak RSS, first copy with a record of four values of 99 MB (${copy.protocol})`,
+            copy.workerPeakRssMb,
+            goals.worker,
+            'MB',
+          ),
+        ),
+        atMost(
+          '-',
+          `API peak RSS, ${result.api.statuses.length} reads at once of that record (${result.api.statuses.filter((status) => status === 200).length} answered 200)`,
+          result.api.recordsPeakRssMb,
+          goals.api,
+          'MB',
+        ),
+        atMost(
+          '-',
+          `API peak RSS, ${result.api.statuses.length} downloads at once of its values (${result.api.downloadsWhole} whole)`,
+          result.api.fieldPeakRssMb,
+          goals.api,
+          'MB',
+        ),
+      ];
+    },
+  },
+  budget: {
+    about: "the call budget's cost per call on Redis and on PostgreSQL",
+    run: async () => {
+      const result = await runBudgetBench();
+      for (const line of describeBudgetBench(result)) process.stdout.write(`${line}\n`);
+      return result.figures.map((f) =>
+        context(
+          '-',
+          `call budget on ${labelOf(f)}: an admission and its release`,
+          `${f.microsPerCall.toFixed(0)} µs, ${Math.round(f.callsPerSecond).toLocaleString('en-US')} calls/s`,
+        ),
+      );
+    },
+  },
+  queues: {
+    about: 'the queues on Redis against the queues in PostgreSQL, 20,000 × 10 each',
+    run: async () => {
+      const runs: Record<'redis' | 'postgres', SyncBenchResult[]> = { redis: [], postgres: [] };
+      for (let i = 0; i < QUEUE_RUNS; i += 1)
+        for (const store of i % 2 === 0 ? QUEUE_STORES : [...QUEUE_STORES].reverse()) {
+          const result = await syncBench('jsonrpc', 20_000, true, [`--queues=${store}`]);
+          process.stdout.write(`queues ${store} ${i + 1}: ${JSON.stringify(result.product)}\n`);
+          runs[store].push(result);
+        }
+      return QUEUE_STORES.flatMap((store) => {
+        const product = runs[store].map((r) => r.product);
+        const full = median(product.map((p) => p.fullSeconds));
+        return [
+          context(
+            '-',
+            `queues on ${store}: full copy of 20,000 × 10 (jsonrpc, median of ${QUEUE_RUNS})`,
+            `${full.toFixed(1)} s, PostgreSQL CPU ${median(product.map((p) => p.fullCpu.postgres)).toFixed(1)} s, worker CPU ${median(product.map((p) => p.fullCpu.copier)).toFixed(1)} s, peak RSS ${median(product.map((p) => p.peakRssMb))} MB`,
+          ),
+          context(
+            '-',
+            `queues on ${store}: ${product[0]!.recordJobs.jobs.toLocaleString('en-US')} per-record jobs at once (webhook-record)`,
+            `${Math.round(median(product.map((p) => p.recordJobs.jobs / p.recordJobs.seconds)))} jobs/s, PostgreSQL CPU ${median(product.map((p) => p.recordJobs.cpu.postgres)).toFixed(1)} s, worker CPU ${median(product.map((p) => p.recordJobs.cpu.copier)).toFixed(1)} s`,
+          ),
+          context(
+            '-',
+            `queues on ${store}: 10% changed rerun`,
+            `${median(product.map((p) => p.changedSeconds)).toFixed(1)} s, PostgreSQL CPU ${median(product.map((p) => p.changedCpu.postgres)).toFixed(1)} s`,
+          ),
+        ];
+      });
+    },
+  },
+  sources: {
+    about: "a source's webhook lag during another's first copy; 100 sources on one worker",
+    run: async () => {
+      const fair = await runFairnessBench({ big: 100_000, rate: 10, seconds: 30, down: 60 });
+      const scale = await runScaleBench({ sources: SOURCES_PER_WORKER });
+      for (const line of describeSourcesBench(fair, scale)) process.stdout.write(`${line}\n`);
+      return [
+        atMost(
+          '-',
+          "webhook lag p95 of one source while another's first copy of 100,000 BCs runs",
+          Math.round(fair.p95Ms),
+          2_000,
+          'ms',
+        ),
+        atMost(
+          '-',
+          "webhook lag p95 of one source while another's Odoo is down for a minute",
+          Math.round(fair.down.p95Ms),
+          2_000,
+          'ms',
+        ),
+        atMost(
+          '11',
+          `${SOURCES_PER_WORKER} sources × 2 families on one worker, peak RSS (${scale.postgresConnections} PostgreSQL connections, ${scale.redisKeys} Redis keys)`,
+          scale.workerPeakRssMb,
+          RSS_LIMIT_MB,
+          'MB',
+        ),
+      ];
+    },
+  },
+  webhook: {
+    about: 'webhook lag, from an edit in Odoo to its row in PostgreSQL',
+    run: async () => {
+      const result = await runWebhookBench();
+      printWebhookBench(result, 60, 50);
+      return [context('-', 'webhook lag, edit to copy, p95', `${result.p95Ms.toFixed(0)} ms`)];
+    },
+  },
+  'webhook-inbox': {
+    about: "the webhook inbox's queries at 1,000,000 events",
+    run: async () => {
+      const result = await runWebhookInboxBench({ events: 1_000_000, families: 20 });
+      for (const line of describeWebhookInboxBench(result)) process.stdout.write(`${line}\n`);
+      const at = `webhook inbox of ${result.events.toLocaleString('en-US')} events`;
+      const change = (before: number, after: number) =>
+        `${before.toFixed(0)} ms -> ${after.toFixed(1)} ms`;
+      return [
+        context(
+          '-',
+          `${at}: a worker's pass (every 15 s), none due`,
+          change(result.before.quietPassMs, result.after.quietPassMs),
+        ),
+        context(
+          '-',
+          `${at}: a worker's pass, 500 due`,
+          change(result.before.busyPassMs, result.after.busyPassMs),
+        ),
+        context(
+          '-',
+          `${at}: a worker's metrics reading (every 5 s)`,
+          change(result.before.metricsMs, result.after.metricsMs),
+        ),
+      ];
+    },
+  },
+  mass: {
+    about: "the sync CLI's peak RSS through a mass window of 3.25 million records",
+    run: async () => {
+      const results = await runMassWindowBench({
+        ...MASS_WINDOW_SIZE,
+        protocols: ['jsonrpc', 'xmlrpc', 'json2'],
+      });
+      process.stdout.write(`${describeMassWindowBench(results)}\n`);
+      return results.map((result) =>
+        atMost(
+          '1',
+          `sync CLI peak RSS, ${result.phase} of ${MASS_WINDOW_SIZE.orders.toLocaleString('en')} × ${MASS_WINDOW_SIZE.lines} (${result.protocol})`,
+          result.peakRssMb,
+          MASS_WINDOW_RSS_LIMIT_MB,
+          'MB',
+        ),
+      );
+    },
+  },
+  proof: {
+    about: "the settled stamps' proof, one scan page at a time",
+    run: async () => {
+      const figures = await runProofBench({ history: PROOF_HISTORY });
+      process.stdout.write(`${describeProofBench(figures, PROOF_HISTORY)}\n`);
+      return figures.map((figure) =>
+        context(
+          '-',
+          `settled stamps' proof, a scan page of ${figure.records.toLocaleString('en')}: ${figure.page}`,
+          `${figure.milliseconds.toFixed(0)} ms`,
+        ),
+      );
+    },
+  },
+  chaos: {
+    about: 'the chaos runs that once found a defect, replayed: about an hour',
+    run: async () => {
+      const replays = await runChaosReplays((line) => process.stderr.write(`${line}\n`));
+      process.stdout.write(`${describeChaosReplays(replays)}\n`);
+      return replays.map((replay) =>
+        atMost(
+          '-',
+          `chaos seed ${replay.seed} on ${replay.queues}, ${CHAOS_DEFAULTS.minutes} minutes: differences`,
+          replay.differences,
+          0,
+          '',
+        ),
+      );
+    },
+  },
+  'real-odoo': {
+    about: 'the product against a bare reader of a real Odoo',
+    run: async () => {
+      const result = await runRealOdooBench({
+        start: process.env.BENCH_ODOO_START,
+        stop: process.env.BENCH_ODOO_STOP,
+        cases: ['partners', 'moves'],
+        partners: 20_000,
+        moves: 2_000,
+        lines: 10,
+        rounds: 3,
+        workers: [0, 2],
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`${describeRealOdooBench(result)}\n`);
+      return result.cases.flatMap((c) =>
+        (['first copy', 'rerun after 10 % changed'] as const).map((phase, i) =>
+          atLeast(
+            '-',
+            `${c.family} from a real Odoo ${result.odooVersion} (workers = ${c.odooWorkers}), ${phase}: product's rate ÷ the bare reader's`,
+            Math.round(100 * (i === 0 ? c.firstShare : c.rerunShare)),
+            REAL_ODOO_FLOOR_PERCENT,
+            '%',
+          ),
+        ),
+      );
+    },
   },
 };
 
@@ -726,20 +786,31 @@ async function runInChild(name: string): Promise<GoalRow[]> {
   return result;
 }
 
-const { values, positionals: chosen } = parseArgs({
-  options: { child: { type: 'string' } },
-  allowPositionals: true,
+const { values, positionals: chosen } = parseBenchArgs({
+  command: 'npm run bench --',
+  about: [
+    `Runs the benchmark groups named, in their order (without any, every group but ${[...OPT_IN].join(' and ')}), each in a process of its own, then prints one table of the figures the performance goals name (docs/performance.md), each against its goal.`,
+    'real-odoo needs a real Odoo: BENCH_ODOO_START names a command that starts one and prints how to reach it, BENCH_ODOO_STOP one that stops it; unset, the bench starts Odoo 19.',
+    'Most groups run a script of bench/ that takes options of its own: npx tsx bench/<script>.ts --help.',
+  ].join('\n\n'),
+  options: {
+    child: {
+      type: 'string',
+      value: 'GROUP',
+      choices: Object.keys(BENCHES),
+      about:
+        'run the group in this process and hand its rows back on the last line: how each group runs in a process of its own',
+    },
+  },
+  positionals: {
+    name: 'group',
+    title: 'Groups',
+    known: Object.entries(BENCHES).map(([name, bench]) => ({ name, about: bench.about })),
+  },
+  examples: ['npm run bench', 'npm run bench -- sync write', 'npm run bench -- real-odoo'],
 });
-for (const name of values.child ? [values.child] : chosen) {
-  if (!(name in BENCHES)) {
-    process.stderr.write(
-      `unknown benchmark "${name}"; choose from ${Object.keys(BENCHES).join(', ')}\n`,
-    );
-    process.exit(64);
-  }
-}
 if (values.child) {
-  const rows = await BENCHES[values.child]!();
+  const rows = await BENCHES[values.child]!.run();
   process.stdout.write(`${ROWS_MARKER}${JSON.stringify(rows)}\n`);
   process.exit(0);
 }

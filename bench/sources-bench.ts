@@ -25,7 +25,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -38,6 +37,7 @@ import { createQueues } from '../src/queues/queues.js';
 import { redisQueues } from '../src/stores/queue-store.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
+import { parseBenchArgs } from './bench-args.js';
 import { startSandboxProcess } from '../dev/services/sandbox-process.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 import { measureWebhookLag, percentile, type LagSample } from './webhook-lag.js';
@@ -397,16 +397,63 @@ export function describeSourcesBench(fair: FairnessResult, scale: ScaleResult): 
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/sources-bench.ts',
+    about:
+      "Sources, with the compiled worker and API as deployed. Fairness: the default source's webhook lag while source big makes a first copy, then while big's Odoo is down, then while its credentials are refused. Scale: many sources on one worker, each copying two families: time to every first copy, peak RSS, connections, Redis keys.",
     options: {
-      big: { type: 'string', default: '100000' },
-      rate: { type: 'string', default: '10' },
-      seconds: { type: 'string', default: '30' },
-      down: { type: 'string', default: '60' },
-      sources: { type: 'string', default: '50' },
-      'big-concurrency': { type: 'string' },
-      'no-build': { type: 'boolean', default: false },
+      big: {
+        type: 'string',
+        value: 'N',
+        default: '100000',
+        number: 'whole',
+        about: "BCs of 2 lines in big's first copy",
+      },
+      rate: {
+        type: 'string',
+        value: 'R',
+        default: '10',
+        number: 'decimal',
+        about: "edits a second to the default source's BCs, each posted by its webhook",
+      },
+      seconds: {
+        type: 'string',
+        value: 'S',
+        default: '30',
+        number: 'decimal',
+        about: 'how long the edits go on during the first copy',
+      },
+      down: {
+        type: 'string',
+        value: 'S',
+        default: '60',
+        number: 'decimal',
+        about: "seconds big's Odoo is down, and then as many its credentials are refused",
+      },
+      sources: {
+        type: 'string',
+        value: 'N',
+        default: '50',
+        number: 'whole',
+        about: 'sources on one worker for the scale part, the default one among them',
+      },
+      'big-concurrency': {
+        type: 'string',
+        value: 'N',
+        number: 'whole',
+        defaultText: 'SYNC_CONCURRENCY',
+        about: "big's jobs of each kind at once: its concurrency in the sources file",
+      },
+      'no-build': {
+        type: 'boolean',
+        default: false,
+        about: 'run dist/ as it is (otherwise built first)',
+      },
     },
+    examples: [
+      'npx tsx bench/sources-bench.ts --big 20000 --seconds 10 --down 20 --sources 10',
+      'npm run bench -- sources',
+    ],
   });
   if (!values['no-build']) buildDist();
   const fair = await runFairnessBench({

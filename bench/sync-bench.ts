@@ -43,7 +43,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import postgres from 'postgres';
@@ -52,6 +51,7 @@ import { readFamiliesFile } from '../src/config/families-file.js';
 import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
+import { parseBenchArgs } from './bench-args.js';
 import { openBenchProducer, type BenchQueues } from './bench-runtime.js';
 import { runQueueMigrations } from '../src/stores/queue-store.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
@@ -913,27 +913,76 @@ export function buildDist(): void {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/sync-bench.ts',
+    about:
+      "The product's sync against the bare pipeline, on the same data from one Odoo sandbox: a full copy, then the same window read again after 10 % of the BCs changed; each copy's time, Odoo calls, PostgreSQL's CPU and the compiled worker's peak RSS.",
     options: {
-      protocol: { type: 'string', default: 'xmlrpc' },
-      orders: { type: 'string', default: '20000' },
-      lines: { type: 'string', default: '10' },
-      'product-only': { type: 'boolean' },
-      'no-build': { type: 'boolean' },
-      'worker-node-args': { type: 'string' },
-      'worker-log': { type: 'boolean' },
-      'worker-env': { type: 'string', multiple: true },
-      configured: { type: 'boolean' },
-      verify: { type: 'boolean' },
-      statements: { type: 'boolean' },
-      'product-first': { type: 'boolean' },
-      queues: { type: 'string', default: 'redis' },
-      'seeds-plan': { type: 'boolean' },
-      json: { type: 'boolean' },
+      protocol: {
+        type: 'string',
+        value: 'P',
+        default: 'xmlrpc',
+        about: 'the transport: xmlrpc, jsonrpc or json2',
+      },
+      orders: {
+        type: 'string',
+        value: 'N',
+        default: '20000',
+        number: 'whole',
+        about: 'BCs in the sandbox',
+      },
+      lines: { type: 'string', value: 'M', default: '10', number: 'whole', about: 'lines per BC' },
+      'product-only': { type: 'boolean', about: 'the product alone, no bare pipeline' },
+      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      'worker-node-args': {
+        type: 'string',
+        value: 'ARGS',
+        about:
+          "Node options for the worker after its production ones, separated by spaces: --worker-node-args='--trace-gc --heap-growing-percent=G'",
+      },
+      'worker-log': { type: 'boolean', about: "copy the worker's output to stderr" },
+      'worker-env': {
+        type: 'string',
+        value: 'K=V',
+        multiple: true,
+        about: "a setting for the worker's environment, say SYNC_CONCURRENCY=8",
+      },
+      configured: {
+        type: 'boolean',
+        about:
+          "the product copies the BC models declared in a file, the bare pipeline the same declaration and, for what the width costs, the BC family's tables",
+      },
+      verify: { type: 'boolean', about: 'then a fresh worker verifies every record' },
+      statements: {
+        type: 'boolean',
+        about:
+          'the statements that took PostgreSQL longest in each full copy and in the webhook storm, from pg_stat_statements, on stderr',
+      },
+      'product-first': {
+        type: 'boolean',
+        about: 'the product copies first, the bare pipeline after',
+      },
+      queues: {
+        type: 'string',
+        value: 'redis|postgres',
+        default: 'redis',
+        choices: ['redis', 'postgres'],
+        about:
+          "where the worker's queues are: Redis, or the product's PostgreSQL with no Redis at all",
+      },
+      'seeds-plan': {
+        type: 'boolean',
+        about:
+          "after the product's full copy, the seeds' plan done literally copies the same records (bench/seeds-plan.ts)",
+      },
+      json: { type: 'boolean', about: 'print the result on one line (otherwise indented)' },
     },
+    examples: [
+      'npx tsx bench/sync-bench.ts --protocol jsonrpc --seeds-plan',
+      'npx tsx bench/sync-bench.ts --protocol jsonrpc --product-only --verify --no-build',
+      'npm run bench -- sync',
+    ],
   });
-  if (values.queues !== 'redis' && values.queues !== 'postgres')
-    throw new Error(`--queues must be redis or postgres, not ${values.queues}`);
   if (!values['no-build']) buildDist();
   const result = await runSyncBench({
     protocol: values.protocol as OdooProtocol,

@@ -16,13 +16,13 @@
  * transport` runs it.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { parseBenchArgs } from './bench-args.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
@@ -130,12 +130,22 @@ export function describeTransportBench(result: TransportBenchResult): string[] {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/transport-bench.ts',
+    about:
+      "Transports and the call budget: the compiled worker's full copy from an Odoo sandbox playing 17.0 with the default transport, with XML-RPC, and with the default under ODOO_MAX_CALLS_PER_SECOND=5; each copy's time, Odoo calls, transport and peak RSS.",
     options: {
-      orders: { type: 'string', default: '20000' },
-      lines: { type: 'string', default: '10' },
-      'no-build': { type: 'boolean' },
+      orders: {
+        type: 'string',
+        value: 'N',
+        default: '20000',
+        number: 'whole',
+        about: 'BCs in the sandbox',
+      },
+      lines: { type: 'string', value: 'M', default: '10', number: 'whole', about: 'lines per BC' },
+      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
     },
+    examples: ['npx tsx bench/transport-bench.ts --orders 2000', 'npm run bench -- transport'],
   });
   if (!values['no-build']) buildDist();
   const result = await runTransportBench({

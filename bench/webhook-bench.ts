@@ -8,7 +8,6 @@
  * `npm run bench -- webhook`.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createOdooClient } from '../src/clients/odoo/index.js';
 import { hashApiKey } from '../src/config/api-keys.js';
@@ -18,6 +17,7 @@ import { runMigrations } from '../src/db/migrate.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
+import { parseBenchArgs } from './bench-args.js';
 import { startBenchRuntime } from './bench-runtime.js';
 import { measureWebhookLag, percentile } from './webhook-lag.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
@@ -118,12 +118,37 @@ export function printWebhookBench(result: WebhookBenchResult, seconds: number, r
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/webhook-bench.ts',
+    about:
+      "Webhook lag: the sandbox's automation rule posts each edit of a random BC to the API on a real socket; the time from the edit in Odoo to the row showing it in PostgreSQL, p50, p95 and max.",
     options: {
-      seconds: { type: 'string', default: '60' },
-      rate: { type: 'string', default: '50' },
-      orders: { type: 'string', default: '2000' },
+      seconds: {
+        type: 'string',
+        value: 'S',
+        default: '60',
+        number: 'decimal',
+        about: 'how long the edits go on',
+      },
+      rate: {
+        type: 'string',
+        value: 'R',
+        default: '50',
+        number: 'decimal',
+        about: 'edits a second',
+      },
+      orders: {
+        type: 'string',
+        value: 'N',
+        default: '2000',
+        number: 'whole',
+        about: 'BCs in the sandbox',
+      },
     },
+    examples: [
+      'npx tsx bench/webhook-bench.ts --seconds 20 --rate 100',
+      'npm run bench -- webhook',
+    ],
   });
   const seconds = Number(values.seconds);
   const rate = Number(values.rate);

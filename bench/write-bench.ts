@@ -14,7 +14,6 @@
  * Runs of one server, on one connection, one after the other: CPU figures compare within a run.
  * `npx tsx bench/write-bench.ts [--orders N] [--lines M] [--batch B] [--repeat R] [--json]`.
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
@@ -32,6 +31,7 @@ import { writeRootBatches } from '../src/sync/write-records.js';
 import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
 import { startLocalPostgres } from '../test/helpers/local-services.js';
 import { bareUpsert } from './bare-pipeline.js';
+import { parseBenchArgs } from './bench-args.js';
 import { postgresCpuSeconds } from './sync-bench.js';
 import { median } from './report.js';
 
@@ -234,14 +234,36 @@ export async function runWriteBench(input: {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = parseBenchArgs({
+    command: 'npx tsx bench/write-bench.ts',
+    about:
+      "Where the writer's PostgreSQL time goes: the same BCs, read once from the Odoo sandbox, written into empty tables again and again, by the bare pipeline's upserts (with and without the API's indexes, with an audit row per record) and by the product's writer; the server's CPU of each.",
     options: {
-      orders: { type: 'string', default: '20000' },
-      lines: { type: 'string', default: '10' },
-      batch: { type: 'string', default: '100' },
-      repeat: { type: 'string', default: '3' },
-      json: { type: 'boolean', default: false },
+      orders: {
+        type: 'string',
+        value: 'N',
+        default: '20000',
+        number: 'whole',
+        about: 'BCs written',
+      },
+      lines: { type: 'string', value: 'M', default: '10', number: 'whole', about: 'lines per BC' },
+      batch: {
+        type: 'string',
+        value: 'B',
+        default: '100',
+        number: 'whole',
+        about: 'BCs a write takes at once, as a page job hands them to the writer',
+      },
+      repeat: {
+        type: 'string',
+        value: 'R',
+        default: '3',
+        number: 'whole',
+        about: 'writes of each way, their medians compared',
+      },
+      json: { type: 'boolean', default: false, about: 'print the result as JSON' },
     },
+    examples: ['npx tsx bench/write-bench.ts --orders 2000 --repeat 1', 'npm run bench -- write'],
   });
   const result = await runWriteBench({
     orders: Number(values.orders),
