@@ -18,6 +18,7 @@ import { startBenchApi } from './bench-api.js';
 import { getJson, getJsonBody, printFigures, REQUESTS, runLoadClient } from './load.js';
 import { atMost, context, formatGoalTable, type GoalRow } from './report.js';
 import { formatServerStalls, watchServerStalls } from './server-stalls.js';
+import { parseBenchArgs } from './bench-args.js';
 
 const BCS = 2_000;
 const LARGE_BCS = 200_000;
@@ -164,6 +165,13 @@ export async function runApiBench(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  parseBenchArgs({
+    command: 'npx tsx bench/api-bench.ts',
+    about:
+      'The whole API as it runs in production (createApi: auth, rate limiter, validation) on a real socket, loaded by a client process: a filtered BC list and a BC detail on 2,000 BCs, then on 200,000 BCs at 500 req/s, a filtered page behind a cursor and a BC with 50 lines (goal 5: p99 < 50 ms).',
+    options: {},
+    examples: ['npx tsx bench/api-bench.ts', 'npm run bench -- api'],
+  });
   runApiBench().catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;

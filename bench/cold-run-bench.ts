@@ -14,6 +14,7 @@ import { createDb } from '../src/db/create-db.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { createOdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
+import { parseBenchArgs } from './bench-args.js';
 
 const run = promisify(execFile);
 
@@ -73,6 +74,13 @@ export async function runColdRunBench(): Promise<ColdRunResult> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  parseBenchArgs({
+    command: 'npx tsx bench/cold-run-bench.ts',
+    about:
+      'What a fresh process pays: the compiled `sync run` started as a new process on an empty copy, then again with nothing changed in Odoo (its Odoo calls, goal 3: at most 4), and how long `sync status` takes from start to exit (goal 3: < 1 s). Run `npm run build` first (`npm run bench` does).',
+    options: {},
+    examples: ['npx tsx bench/cold-run-bench.ts', 'npm run bench -- cold'],
+  });
   console.log(await runColdRunBench());
   process.exit(0);
 }

@@ -21,6 +21,7 @@ import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-servi
 import { startBenchApi } from './bench-api.js';
 import type { InFlightClientResult, InFlightClientSpec } from './in-flight-client.js';
 import { context, formatGoalTable, type GoalRow } from './report.js';
+import { parseBenchArgs } from './bench-args.js';
 
 const BCS = 200_000;
 const SLOW_PATH = `/api/bcs?q=${encodeURIComponent('bouteille gaz')}&limit=50`;
@@ -156,6 +157,13 @@ export async function measureInFlight(): Promise<GoalRow[]> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  parseBenchArgs({
+    command: 'npx tsx bench/in-flight-bench.ts',
+    about:
+      "One key cannot hold the API: twelve clients of one reader key send a slow list again and again while another key reads one BC five times a second and readiness is asked twice a second; that key's latency and the readiness answers, without a cap on a key's requests in flight, then with the default cap.",
+    options: {},
+    examples: ['npx tsx bench/in-flight-bench.ts', 'npm run bench -- inflight'],
+  });
   measureInFlight()
     .then((rows) => console.log(`\n${formatGoalTable(rows)}`))
     .catch((error: unknown) => {

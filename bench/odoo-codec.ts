@@ -15,6 +15,7 @@ import { decodeWithXmlrpcPackage } from '../dev/reference/xmlrpc-reference-decod
 import { serializeMethodCall } from '../src/clients/odoo/xmlrpc-transport.js';
 import type { OdooProtocol } from '../src/clients/odoo/odoo-types.js';
 import { createOdooSandbox, type OdooSandbox } from '../dev/sandbox/odoo-sandbox.js';
+import { parseBenchArgs } from './bench-args.js';
 
 const ORDERS = 2_000;
 const LINES_PER_ORDER = 10;
@@ -175,6 +176,13 @@ export async function runOdooCodecBench(): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  parseBenchArgs({
+    command: 'npx tsx bench/odoo-codec.ts',
+    about:
+      "The Odoo codec: the same recorded search_read pages of 1,000 lines decoded by the xmlrpc package's deserializer and by erp-bridge's decoder, side by side, then what the sandbox serves raw and what the client pulls through each transport. About 20–30 s on two cores.",
+    options: {},
+    examples: ['npx tsx bench/odoo-codec.ts', 'npm run bench -- codec'],
+  });
   runOdooCodecBench().catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;

@@ -24,6 +24,7 @@ import { startTrytond, trytonConfigFor } from '../test/helpers/trytond.js';
 import { startBenchApi } from './bench-api.js';
 import { postJson, printFigures, runLoadClient, runPairedLoadClient } from './load.js';
 import { atLeast, atMost, context, formatGoalTable, type GoalRow } from './report.js';
+import { parseBenchArgs } from './bench-args.js';
 
 const PARTIES = 100;
 const PAGE = 50;
@@ -159,6 +160,13 @@ export async function runTrytonProxyBench(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  parseBenchArgs({
+    command: 'npx tsx bench/tryton-proxy.ts',
+    about:
+      'The Tryton gateway as it runs in production, on a real trytond, Redis and PostgreSQL, loaded by a client process: a cached search_read through the proxy (goal 4: ≥ 5,000 req/s, p99 < 20 ms), and the same call uncached through the proxy against trytond itself, one at a time (goal 4: the proxy adds ≤ 2 ms at the p50).',
+    options: {},
+    examples: ['npx tsx bench/tryton-proxy.ts', 'npm run bench -- tryton'],
+  });
   runTrytonProxyBench().catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
