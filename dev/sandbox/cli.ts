@@ -57,7 +57,10 @@ Usage: npm run sandbox -- [options]
                   {"id":4,"op":"write","model":"dimagaz.bc","ids":[7],"vals":{...}} writes,
                   {"id":5,"op":"clockSkew","ms":600000} moves Odoo's clock ahead…; each
                   is answered CONTROL_DONE=<id> <its result as JSON> on stdout once
-                  applied, or CONTROL_FAILED=<id> <the error's message as JSON>
+                  applied, or CONTROL_FAILED=<id> <the error's message as JSON>;
+                  it stops when stdin ends
+  --stop-with-stdin  stop when standard input ends: the process that started it takes it
+                  along when it ends, however it ends
   --help          this text
 
 When ready it prints ODOO_URL, ODOO_DATABASE (the first database), ODOO_USERNAME and
@@ -181,6 +184,7 @@ async function main(): Promise<void> {
       password: { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'control-stdin': { type: 'boolean' },
+      'stop-with-stdin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -234,10 +238,10 @@ async function main(): Promise<void> {
       : undefined;
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (reason: string): void => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`odoo sandbox: ${signal}, closing\n`);
+    process.stderr.write(`odoo sandbox: ${reason}, closing\n`);
     commands?.close();
     sandbox.stop().then(
       () => {
@@ -253,6 +257,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Its driver's end closes the pipe, a SIGKILL or a crash included, which no signal tells.
+  if (commands !== undefined || values['stop-with-stdin'] === true) {
+    process.stdin.once('end', () => stop('standard input ended'));
+    if (commands === undefined) process.stdin.resume();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -70,15 +70,15 @@ export async function startSandboxProcess(options: {
       ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
       ...(options.series === undefined ? [] : ['--series', options.series]),
       ...(options.database === undefined ? [] : ['--database', options.database]),
-      ...(options.control === true ? ['--control-stdin'] : []),
+      // Either way it stops with this process: its standard input ends with it.
+      ...(options.control === true ? ['--control-stdin'] : ['--stop-with-stdin']),
       ...(options.maxBodyBytes === undefined
         ? []
         : ['--max-body-bytes', String(options.maxBodyBytes)]),
     ],
-    { stdio: [options.control === true ? 'pipe' : 'ignore', 'pipe', 'inherit'] },
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  // Piped, as stdio says.
-  const stdout = child.stdout!;
+  const stdout = child.stdout;
   const env: Record<string, string> = {};
   const abort = () => child.kill('SIGKILL');
   if (options.signal?.aborted) abort();
@@ -127,7 +127,8 @@ export async function startSandboxProcess(options: {
     env,
     pid: child.pid!,
     control(command) {
-      if (!child.stdin) throw new Error('the sandbox was started without control: true');
+      if (options.control !== true)
+        throw new Error('the sandbox was started without control: true');
       const id = (commands += 1);
       const applied = new Promise<never>((resolve, reject) =>
         answers.set(id, { resolve: resolve, reject }),
