@@ -68,6 +68,23 @@ interface BenchArgs<O extends BenchOptions> {
   readonly positionals: string[];
 }
 
+/** The benches that build dist/ before they run the compiled product. */
+export const BUILD_OPTIONS = {
+  'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+} as const satisfies BenchOptions;
+
+/** The size of a sandbox whose full copy a bench times: the goals' 20,000 BCs of 10 lines. */
+export const COPY_SIZE_OPTIONS = {
+  orders: {
+    type: 'string',
+    value: 'N',
+    default: '20000',
+    number: 'whole',
+    about: 'BCs in the sandbox',
+  },
+  lines: { type: 'string', value: 'M', default: '10', number: 'whole', about: 'lines per BC' },
+} as const satisfies BenchOptions;
+
 /** A command line the script cannot run; the message names the option or argument at fault. */
 export class BenchUsageError extends Error {
   override readonly name = 'BenchUsageError';

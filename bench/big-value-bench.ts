@@ -30,7 +30,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
-import { parseBenchArgs } from './bench-args.js';
+import { BUILD_OPTIONS, parseBenchArgs } from './bench-args.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
@@ -305,7 +305,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
         defaultText: 'jsonrpc',
         about: 'a transport the worker copies over: xmlrpc, jsonrpc or json2',
       },
-      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      ...BUILD_OPTIONS,
       'no-field-route': {
         type: 'boolean',
         about: 'skip the downloads through the field route (code from before it had none)',

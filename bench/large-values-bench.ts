@@ -41,7 +41,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
-import { parseBenchArgs } from './bench-args.js';
+import { BUILD_OPTIONS, parseBenchArgs } from './bench-args.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { allAtOnce, memoryLimitMb, residentMb } from './big-value-bench.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
@@ -516,7 +516,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
         about:
           "the workers' REDIS_LIVENESS_TIMEOUT_MS, otherwise its default: on a loaded machine, writing a 99 MB value can outlast half of it, which runs the job again",
       },
-      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      ...BUILD_OPTIONS,
       json: { type: 'boolean', about: 'print the result as JSON' },
     },
     examples: [

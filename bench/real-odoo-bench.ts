@@ -68,7 +68,7 @@ import {
 import { pino } from 'pino';
 import { setPaused } from '../src/sync/sync-state.js';
 import { stopChild } from '../dev/services/sandbox-process.js';
-import { parseBenchArgs } from './bench-args.js';
+import { BUILD_OPTIONS, parseBenchArgs } from './bench-args.js';
 import { openBenchProducer } from './bench-runtime.js';
 import { markdownTable, median } from './report.js';
 import { buildDist, cpuSecondsOf, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
@@ -601,7 +601,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
         about:
           "another checkout's product (its dist/ built) runs the same way, every setting at its default",
       },
-      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      ...BUILD_OPTIONS,
       json: { type: 'boolean', about: 'print the result as JSON' },
     },
     examples: [

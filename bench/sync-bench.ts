@@ -51,7 +51,7 @@ import { readFamiliesFile } from '../src/config/families-file.js';
 import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { parseBenchArgs } from './bench-args.js';
+import { BUILD_OPTIONS, COPY_SIZE_OPTIONS, parseBenchArgs } from './bench-args.js';
 import { openBenchProducer, type BenchQueues } from './bench-runtime.js';
 import { runQueueMigrations } from '../src/stores/queue-store.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
@@ -924,16 +924,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
         default: 'xmlrpc',
         about: 'the transport: xmlrpc, jsonrpc or json2',
       },
-      orders: {
-        type: 'string',
-        value: 'N',
-        default: '20000',
-        number: 'whole',
-        about: 'BCs in the sandbox',
-      },
-      lines: { type: 'string', value: 'M', default: '10', number: 'whole', about: 'lines per BC' },
+      ...COPY_SIZE_OPTIONS,
       'product-only': { type: 'boolean', about: 'the product alone, no bare pipeline' },
-      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      ...BUILD_OPTIONS,
       'worker-node-args': {
         type: 'string',
         value: 'ARGS',

@@ -22,7 +22,7 @@ import { bcsFamily } from '../src/families/bcs/family.js';
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
-import { parseBenchArgs } from './bench-args.js';
+import { BUILD_OPTIONS, COPY_SIZE_OPTIONS, parseBenchArgs } from './bench-args.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
@@ -135,15 +135,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     about:
       "Transports and the call budget: the compiled worker's full copy from an Odoo sandbox playing 17.0 with the default transport, with XML-RPC, and with the default under ODOO_MAX_CALLS_PER_SECOND=5; each copy's time, Odoo calls, transport and peak RSS.",
     options: {
-      orders: {
-        type: 'string',
-        value: 'N',
-        default: '20000',
-        number: 'whole',
-        about: 'BCs in the sandbox',
-      },
-      lines: { type: 'string', value: 'M', default: '10', number: 'whole', about: 'lines per BC' },
-      'no-build': { type: 'boolean', about: 'run dist/ as it is (otherwise built first)' },
+      ...COPY_SIZE_OPTIONS,
+      ...BUILD_OPTIONS,
     },
     examples: ['npx tsx bench/transport-bench.ts --orders 2000', 'npm run bench -- transport'],
   });

@@ -6,13 +6,12 @@
  * a real API's and a real worker's /metrics print. promtool is Debian's `prometheus` package:
  * without it these tests fail, they never skip.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -22,7 +21,7 @@ import { setPaused } from '../../src/sync/sync-state.js';
 import { KEYS, bearer } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { startWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/worker-process.js';
-import { commandBaseEnv, commandFile } from '../helpers/commands.js';
+import { startApiProcess, type ApiProcess } from '../helpers/api-process.js';
 
 const run = promisify(execFile);
 
@@ -228,7 +227,7 @@ describe('the metric names of the rules and the dashboard', () => {
     let db: TestDb;
     let sandbox: OdooSandbox;
     let worker: WorkerProcess | undefined;
-    let api: ChildProcess | undefined;
+    let api: ApiProcess | undefined;
     let workerMetrics: string;
     let apiMetrics: string;
 
@@ -253,41 +252,26 @@ describe('the metric names of the rules and the dashboard', () => {
       );
       workerMetrics = await (await fetch(`${worker.started.metrics as string}/metrics`)).text();
 
-      api = spawn(process.execPath, [commandFile('src/server.ts')], {
-        env: {
-          ...commandBaseEnv(),
-          DATABASE_URL: db.url,
-          // The primary itself, read as a replica: its lag gauge is there, and reads 0.
-          DATABASE_READ_URL: db.url,
-          REDIS_URL: inject('redisUrl'),
-          QUEUE_PREFIX: prefix,
-          API_KEYS: KEYS.operator.entry,
-          HOST: '127.0.0.1',
-          PORT: '0',
-          LOG_LEVEL: 'info',
-          LOG_PRETTY: 'false',
-          FEED_SECRET_KEY: 'test-feed-secret-key-of-at-least-32-characters',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
+      api = await startApiProcess({
+        DATABASE_URL: db.url,
+        // The primary itself, read as a replica: its lag gauge is there, and reads 0.
+        DATABASE_READ_URL: db.url,
+        REDIS_URL: inject('redisUrl'),
+        QUEUE_PREFIX: prefix,
+        API_KEYS: KEYS.operator.entry,
       });
-      let address: string | undefined;
-      for await (const line of createInterface({ input: api.stdout! })) {
-        address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
-        if (address) break;
-      }
-      if (!address) throw new Error('the API exited before it listened');
-      api.stdout!.resume();
       apiMetrics = await (
-        await fetch(`${address}/metrics`, { headers: bearer('operator') })
+        await fetch(`${api.address}/metrics`, { headers: bearer('operator') })
       ).text();
     }, 90_000);
 
     afterAll(async () => {
-      for (const child of [worker?.child, api])
-        if (child && child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM');
-          await once(child, 'exit');
-        }
+      const child = worker?.child;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      await api?.stop();
       await sandbox.stop();
       await db.dispose();
     });

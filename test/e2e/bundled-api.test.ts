@@ -4,12 +4,9 @@
  * bull-board reads the queues. build.ts leaves those packages out of the bundle; a package bundled
  * by mistake would serve no file, or fail to see the worker's queues, and only here would it show.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { commandBaseEnv, commandFile } from '../helpers/commands.js';
+import { startApiProcess, type ApiProcess } from '../helpers/api-process.js';
 import { KEYS } from '../helpers/test-app.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
@@ -37,42 +34,22 @@ async function get(url: URL): Promise<{ status: number; type: string; body: stri
 
 describe('the API started from its bundle', () => {
   let db: TestDb;
-  let api: ChildProcess | undefined;
+  let api: ApiProcess | undefined;
   let base: URL;
 
   beforeAll(async () => {
     db = await createTestDb();
-    api = spawn(process.execPath, [commandFile('src/server.ts')], {
-      env: {
-        ...commandBaseEnv(),
-        DATABASE_URL: db.url,
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: `bundled-${randomBytes(4).toString('hex')}`,
-        API_KEYS: KEYS.admin.entry,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        LOG_PRETTY: 'false',
-        FEED_SECRET_KEY: 'test-feed-secret-key-of-at-least-32-characters',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    api = await startApiProcess({
+      DATABASE_URL: db.url,
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: `bundled-${randomBytes(4).toString('hex')}`,
+      API_KEYS: KEYS.admin.entry,
     });
-    for await (const line of createInterface({ input: api.stdout! })) {
-      const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
-      if (address) {
-        base = new URL(address);
-        break;
-      }
-    }
-    if (!base) throw new Error('the API exited before it listened');
-    api.stdout!.resume();
+    base = new URL(api.address);
   }, 60_000);
 
   afterAll(async () => {
-    if (api && api.exitCode === null && api.signalCode === null) {
-      api.kill('SIGTERM');
-      await once(api, 'exit');
-    }
+    await api?.stop();
     await db?.dispose();
   });
 
