@@ -6,6 +6,8 @@
  * script converts), so a script's options read as they did; this module checks them only.
  */
 import { parseArgs } from 'node:util';
+import type { OdooProtocol } from '../src/clients/odoo/index.js';
+import { ODOO_PROTOCOLS } from '../src/config/settings/copy-settings.js';
 
 interface OptionBase {
   /** What the option does, for the usage. */
@@ -67,6 +69,11 @@ interface BenchArgs<O extends BenchOptions> {
   readonly values: BenchValues<O>;
   readonly positionals: string[];
 }
+
+/** The transports a bench copies over: every ODOO_PROTOCOL but `auto`, which picks one of them. */
+export const TRANSPORTS: readonly OdooProtocol[] = ODOO_PROTOCOLS.filter(
+  (protocol): protocol is OdooProtocol => protocol !== 'auto',
+);
 
 /** The benches that build dist/ before they run the compiled product. */
 export const BUILD_OPTIONS = {

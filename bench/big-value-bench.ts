@@ -30,7 +30,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
-import { BUILD_OPTIONS, parseBenchArgs } from './bench-args.js';
+import { BUILD_OPTIONS, parseBenchArgs, TRANSPORTS } from './bench-args.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
 
@@ -300,10 +300,11 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       },
       protocol: {
         type: 'string',
-        value: 'P',
+        value: TRANSPORTS.join('|'),
         multiple: true,
         defaultText: 'jsonrpc',
-        about: 'a transport the worker copies over: xmlrpc, jsonrpc or json2',
+        choices: TRANSPORTS,
+        about: 'a transport the worker copies over',
       },
       ...BUILD_OPTIONS,
       'no-field-route': {
@@ -326,7 +327,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (!values['no-build']) buildDist();
   const result = await runBigValueBench({
     megabytes: Number(values.megabytes),
-    protocols: (values.protocol ?? ['jsonrpc']) as OdooProtocol[],
+    protocols: values.protocol ?? ['jsonrpc'],
     fieldRoute: !values['no-field-route'],
     apiEnv: Object.fromEntries(
       (values['api-env'] ?? []).map((pair) => [

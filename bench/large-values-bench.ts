@@ -41,7 +41,7 @@ import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess, stopChild } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
 import { startApiProcess } from './bench-api.js';
-import { BUILD_OPTIONS, parseBenchArgs } from './bench-args.js';
+import { BUILD_OPTIONS, parseBenchArgs, TRANSPORTS } from './bench-args.js';
 import { timedSyncRun } from './bench-runtime.js';
 import { allAtOnce, memoryLimitMb, residentMb } from './big-value-bench.js';
 import { buildDist, createDatabase, peakRssMb, startWorker } from './sync-bench.js';
@@ -54,7 +54,6 @@ const TOO_LARGE_MB = 300;
 /** Requests in flight at once, and the keys they come from (API_MAX_IN_FLIGHT_PER_KEY each). */
 const REQUESTS = 12;
 const KEYS = 3;
-const ALL_PROTOCOLS: readonly OdooProtocol[] = ['xmlrpc', 'jsonrpc', 'json2'];
 /** BCs of the ordinary records' copy against a baseline, unless told. */
 const ORDINARY_BCS = 10_000;
 /**
@@ -491,10 +490,11 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     options: {
       protocol: {
         type: 'string',
-        value: 'P',
+        value: TRANSPORTS.join('|'),
         multiple: true,
-        defaultText: ALL_PROTOCOLS.join(', '),
-        about: 'a transport the worker copies over: xmlrpc, jsonrpc or json2',
+        defaultText: TRANSPORTS.join(', '),
+        choices: TRANSPORTS,
+        about: 'a transport the worker copies over',
       },
       baseline: {
         type: 'string',
@@ -526,7 +526,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   });
   if (!values['no-build']) buildDist();
   const result = await runLargeValuesBench({
-    protocols: (values.protocol ?? ALL_PROTOCOLS) as OdooProtocol[],
+    protocols: values.protocol ?? TRANSPORTS,
     ...(values.baseline === undefined ? {} : { baseline: values.baseline }),
     ...(values.ordinary === undefined ? {} : { ordinary: Number(values.ordinary) }),
     ...(values['liveness-timeout-ms'] === undefined

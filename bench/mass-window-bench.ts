@@ -31,7 +31,7 @@ import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.j
 import { setPaused } from '../src/sync/sync-state.js';
 import { startSandboxProcess } from '../dev/services/sandbox-process.js';
 import { startLocalPostgres, startLocalRedis } from '../test/helpers/local-services.js';
-import { parseBenchArgs } from './bench-args.js';
+import { parseBenchArgs, TRANSPORTS } from './bench-args.js';
 import { markdownTable } from './report.js';
 import { productionCommand } from '../dev/services/production-command.js';
 import { buildDist, createDatabase, peakRssMb } from './sync-bench.js';
@@ -291,7 +291,7 @@ export function describeMassWindowBench(results: readonly MassWindowResult[]): s
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseBenchArgs({
+  const { values, fail } = parseBenchArgs({
     command: 'npx tsx bench/mass-window-bench.ts',
     about:
       "A mass window: the compiled sync CLI's first copy of BCs × lines, then every record changed in one window, then every record new in one window, over each transport; each run's time, Odoo calls and peak RSS against the goal of 250 MB.",
@@ -314,7 +314,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
         type: 'string',
         value: 'P,…',
         default: 'jsonrpc,xmlrpc,json2',
-        about: 'the transports copied over, separated by commas',
+        about: `the transports copied over, separated by commas: ${TRANSPORTS.join(', ')}`,
       },
       'cli-node-args': {
         type: 'string',
@@ -342,11 +342,17 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       'npm run bench -- mass',
     ],
   });
+  const protocols = values.protocol.split(',');
+  const unknown = protocols.find(
+    (protocol) => !(TRANSPORTS as readonly string[]).includes(protocol),
+  );
+  if (unknown !== undefined)
+    fail(`--protocol: "${unknown}" is not one of ${TRANSPORTS.join(', ')}`);
   if (!values['no-build']) buildDist();
   const results = await runMassWindowBench({
     orders: Number(values.orders),
     lines: Number(values.lines),
-    protocols: values.protocol.split(',') as OdooProtocol[],
+    protocols: protocols as OdooProtocol[],
     cliNodeArgs: values['cli-node-args'] ?? [],
     ...(values['snapshot-at-mb'] === undefined
       ? {}

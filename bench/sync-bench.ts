@@ -51,7 +51,7 @@ import { readFamiliesFile } from '../src/config/families-file.js';
 import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { applyLayouts } from '../src/families/configured/apply-layouts.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { BUILD_OPTIONS, COPY_SIZE_OPTIONS, parseBenchArgs } from './bench-args.js';
+import { BUILD_OPTIONS, COPY_SIZE_OPTIONS, parseBenchArgs, TRANSPORTS } from './bench-args.js';
 import { openBenchProducer, type BenchQueues } from './bench-runtime.js';
 import { runQueueMigrations } from '../src/stores/queue-store.js';
 import { BC_LINE_MODEL, BC_MODEL, bcsFamily } from '../src/families/bcs/family.js';
@@ -920,9 +920,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     options: {
       protocol: {
         type: 'string',
-        value: 'P',
+        value: TRANSPORTS.join('|'),
         default: 'xmlrpc',
-        about: 'the transport: xmlrpc, jsonrpc or json2',
+        choices: TRANSPORTS,
+        about: 'the transport',
       },
       ...COPY_SIZE_OPTIONS,
       'product-only': { type: 'boolean', about: 'the product alone, no bare pipeline' },
@@ -978,7 +979,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   });
   if (!values['no-build']) buildDist();
   const result = await runSyncBench({
-    protocol: values.protocol as OdooProtocol,
+    protocol: values.protocol,
     orders: Number(values.orders),
     lines: Number(values.lines),
     productOnly: values['product-only'],
