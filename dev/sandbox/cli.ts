@@ -141,13 +141,7 @@ function takeCommands(target: SandboxCommandTarget): { close(): void } {
         ),
     );
   });
-  // An open stdin would keep the process alive once the sandbox closed.
-  return {
-    close() {
-      lines.close();
-      process.stdin.destroy();
-    },
-  };
+  return { close: () => lines.close() };
 }
 
 /** The machine's clock, refined by the high-resolution timer, moved by a skew a command sets. */
@@ -226,12 +220,6 @@ async function main(): Promise<void> {
       : { maxBodyBytes: wholeNumber('max-body-bytes', values['max-body-bytes'], 0) }),
   });
   await sandbox.start();
-  const several =
-    sandbox.databases.length > 1 ? `ODOO_DATABASES=${sandbox.databases.join(',')}\n` : '';
-  process.stdout.write(
-    `ODOO_URL=${sandbox.url}\nODOO_DATABASE=${sandbox.database}\n${several}ODOO_USERNAME=${sandbox.username}\nODOO_PASSWORD=${sandbox.password}\n`,
-  );
-
   const commands =
     values['control-stdin'] === true
       ? takeCommands({ control: sandbox.control, setClockSkewMs: clock.setSkewMs })
@@ -243,6 +231,8 @@ async function main(): Promise<void> {
     stopping = true;
     process.stderr.write(`odoo sandbox: ${reason}, closing\n`);
     commands?.close();
+    // A standard input still read would keep the process alive once the sandbox closed.
+    process.stdin.destroy();
     sandbox.stop().then(
       () => {
         process.exitCode = 0;
@@ -262,6 +252,12 @@ async function main(): Promise<void> {
     process.stdin.once('end', () => stop('standard input ended'));
     if (commands === undefined) process.stdin.resume();
   }
+  // Ready once it is stopped as it should be: a driver may stop it as soon as it reads these.
+  const several =
+    sandbox.databases.length > 1 ? `ODOO_DATABASES=${sandbox.databases.join(',')}\n` : '';
+  process.stdout.write(
+    `ODOO_URL=${sandbox.url}\nODOO_DATABASE=${sandbox.database}\n${several}ODOO_USERNAME=${sandbox.username}\nODOO_PASSWORD=${sandbox.password}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -9,48 +9,60 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 
-describe('a sandbox process whose standard input ends', () => {
-  it.each([['--stop-with-stdin'], ['--control-stdin']])(
-    'with %s, stops and exits 0',
-    async (flag) => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'dev/sandbox/cli.ts',
-          '--orders',
-          '1',
-          '--lines',
-          '1',
-          '--port',
-          '0',
-          flag,
-        ],
-        { stdio: ['pipe', 'pipe', 'pipe'] },
-      );
-      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      try {
-        let url: string | undefined;
-        for await (const line of createInterface({ input: child.stdout })) {
-          url ??= /^ODOO_URL=(.+)$/.exec(line)?.[1];
-          if (line.startsWith('ODOO_PASSWORD=')) break;
-        }
-        expect(url, stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-        expect((await fetch(`${url!}/web/version`)).status).toBe(200);
-
-        child.stdin.end();
-        expect(await exited).toEqual([0, null]);
-        expect(stderr).toContain('odoo sandbox: standard input ended, closing');
-        await expect(fetch(`${url!}/web/version`)).rejects.toThrow();
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
-    },
+/** The sandbox CLI with `flag`, its standard input a pipe left open; resolves once it serves. */
+async function startWith(flag: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'dev/sandbox/cli.ts', '--orders', '1', '--lines', '1', '--port', '0', flag],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let url: string | undefined;
+  for await (const line of createInterface({ input: child.stdout })) {
+    url ??= /^ODOO_URL=(.+)$/.exec(line)?.[1];
+    if (line.startsWith('ODOO_PASSWORD=')) break;
+  }
+  return {
+    child,
+    exited,
+    url: url ?? '',
+    stderr: () => stderr,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+const FLAGS = [['--stop-with-stdin'], ['--control-stdin']];
+
+describe('a sandbox process that watches its standard input', () => {
+  it.each(FLAGS)('with %s, stops and exits 0 when it ends', async (flag) => {
+    const sandbox = await startWith(flag);
+    try {
+      expect(sandbox.url, sandbox.stderr()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${sandbox.url}/web/version`)).status).toBe(200);
+
+      sandbox.child.stdin.end();
+      expect(await sandbox.exited).toEqual([0, null]);
+      expect(sandbox.stderr()).toContain('odoo sandbox: standard input ended, closing');
+      await expect(fetch(`${sandbox.url}/web/version`)).rejects.toThrow();
+    } finally {
+      await sandbox.kill();
+    }
+  });
+
+  it.each(FLAGS)('with %s, still stops and exits 0 on SIGTERM, its input open', async (flag) => {
+    const sandbox = await startWith(flag);
+    try {
+      sandbox.child.kill('SIGTERM');
+      expect(await sandbox.exited).toEqual([0, null]);
+      expect(sandbox.stderr()).toContain('odoo sandbox: SIGTERM, closing');
+    } finally {
+      await sandbox.kill();
+    }
+  });
 });
